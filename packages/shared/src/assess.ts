@@ -1,0 +1,36 @@
+// One node's state judged against the desired config: analysis and drift per family.
+// Shared by the CLI (`ipmasq drift`), the reporter and the dashboard.
+import { analyzeFamily, type FamilyAnalysis } from "./analysis.js";
+import type { AgentFlags, MasqConfig } from "./config.js";
+import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
+import type { FamilySnapshot } from "./protocol.js";
+import { type DesiredChain, desiredChain, familiesFor } from "./rules.js";
+
+export interface FamilyAssessment {
+  desired: DesiredChain;
+  observed: FamilyAnalysis;
+  differences: Difference[];
+}
+
+export interface LinuxAssessment {
+  families: FamilyAssessment[];
+  report: DriftReport;
+}
+
+/** Judges the snapshots a reporter read (one per family) against the desired config. */
+export function assessLinux(config: MasqConfig, flags: AgentFlags, snapshots: readonly FamilySnapshot[]): LinuxAssessment {
+  const families = familiesFor(flags).map((family) => {
+    const desired = desiredChain(config, flags, family);
+    const snap = snapshots.find((s) => s.family === family);
+    const observed = analyzeFamily({
+      family,
+      chain: flags.masqChain,
+      chainText: snap?.chain === null || snap === undefined ? null : snap.chain.join("\n"),
+      postroutingText: snap?.postrouting.join("\n") ?? "",
+    });
+    const differences = computeDrift(desired, observed);
+    if (snap?.readError) differences.unshift({ kind: "unreadable", severity: "critical", scope: family, message: `could not read rules: ${snap.readError}` });
+    return { desired, observed, differences };
+  });
+  return { families, report: driftReport(families.flatMap((f) => f.differences)) };
+}

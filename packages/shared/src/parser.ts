@@ -1,0 +1,273 @@
+// iptables-save / `iptables -S` text → structured rules. Linear, allocation-light, and never
+// throws: a line it cannot read becomes a per-line error and parsing goes on.
+
+/** One option with its arguments, e.g. `! --dst-type LOCAL` or `-d 10.0.0.0/8`. */
+export interface Clause {
+  flag: string;
+  args: string[];
+  negated: boolean;
+}
+
+/** A match module (`-m name`) and its options, or the built-in matches (`name` = ""). */
+export interface MatchBlock {
+  module: string;
+  clauses: Clause[];
+}
+
+export interface ParsedRule {
+  /** 1-based line number in the input. */
+  line: number;
+  /** The rule text from `-A` on (counters stripped). */
+  text: string;
+  table: string;
+  chain: string;
+  /** Built-in matches first (`-s -d -p -i -o -f`), then each `-m` module in order. */
+  matches: MatchBlock[];
+  /** `-j TARGET` or `-g CHAIN`. */
+  target?: string;
+  goto: boolean;
+  targetArgs: Clause[];
+  comment?: string;
+}
+
+export interface ParsedChain {
+  name: string;
+  /** Built-in chains carry a policy; user chains have none. */
+  policy?: string;
+  rules: ParsedRule[];
+}
+
+export interface ParseError {
+  line: number;
+  text: string;
+  reason: string;
+}
+
+export interface Ruleset {
+  /** table → chain → chain data, in the order first seen. */
+  tables: Map<string, Map<string, ParsedChain>>;
+}
+
+export interface ParseResult {
+  ruleset: Ruleset;
+  errors: ParseError[];
+}
+
+const BUILTIN_FLAGS = new Set(["-s", "-d", "-p", "-i", "-o", "-f"]);
+const LONG_FLAG_ALIASES: Record<string, string> = {
+  "--source": "-s", "--destination": "-d", "--protocol": "-p", "--in-interface": "-i",
+  "--out-interface": "-o", "--fragment": "-f", "--match": "-m", "--jump": "-j", "--goto": "-g",
+};
+
+/** Splits a line into words honouring iptables-save quoting ("a b", \" and \\ escapes). */
+export function tokenize(line: string): string[] | string {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      i++;
+      continue;
+    }
+    let word = "";
+    let quoted = false;
+    while (i < n) {
+      const ch = line[i]!;
+      if (!quoted && (ch === " " || ch === "\t")) break;
+      if (ch === '"' || (ch === "'" && !quoted && word === "")) {
+        if (ch === "'") return "single-quoted words are not iptables-save syntax";
+        quoted = !quoted;
+        i++;
+        continue;
+      }
+      if (ch === "\\" && quoted && i + 1 < n) {
+        word += line[i + 1];
+        i += 2;
+        continue;
+      }
+      word += ch;
+      i++;
+    }
+    if (quoted) return "unterminated quote";
+    out.push(word);
+  }
+  return out;
+}
+
+function isFlag(w: string): boolean {
+  return w.length > 1 && w[0] === "-" && !/^-[0-9]/.test(w);
+}
+
+/** Groups words after the chain name into clauses. */
+function clausesOf(words: string[], start: number): Clause[] | string {
+  const clauses: Clause[] = [];
+  let negateNext = false;
+  for (let i = start; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === "!") {
+      if (negateNext) return "double negation";
+      negateNext = true;
+      continue;
+    }
+    if (!isFlag(w)) {
+      const last = clauses[clauses.length - 1];
+      if (!last) return `unexpected word "${w}"`;
+      last.args.push(w);
+      continue;
+    }
+    clauses.push({ flag: LONG_FLAG_ALIASES[w] ?? w, args: [], negated: negateNext });
+    negateNext = false;
+  }
+  if (negateNext) return "dangling '!'";
+  // Old iptables printed `-d ! 10.0.0.0/8`: move that '!' onto the clause.
+  for (const c of clauses) {
+    if (c.args[0] === "!") {
+      c.args.shift();
+      c.negated = true;
+    }
+  }
+  return clauses;
+}
+
+function buildRule(lineNo: number, text: string, table: string, chain: string, clauses: Clause[]): ParsedRule | string {
+  const builtin: MatchBlock = { module: "", clauses: [] };
+  const matches: MatchBlock[] = [builtin];
+  const rule: ParsedRule = { line: lineNo, text, table, chain, matches, goto: false, targetArgs: [] };
+  let current: MatchBlock | undefined;
+  for (const c of clauses) {
+    if (rule.target !== undefined) {
+      rule.targetArgs.push(c);
+    } else if (c.flag === "-m") {
+      if (c.args.length !== 1) return "-m needs one module name";
+      current = { module: c.args[0]!, clauses: [] };
+      matches.push(current);
+    } else if (c.flag === "-j" || c.flag === "-g") {
+      if (c.args.length !== 1) return `${c.flag} needs one target`;
+      rule.target = c.args[0]!;
+      rule.goto = c.flag === "-g";
+    } else if (BUILTIN_FLAGS.has(c.flag)) {
+      builtin.clauses.push(c);
+    } else if (current) {
+      current.clauses.push(c);
+      if (current.module === "comment" && c.flag === "--comment") rule.comment = c.args.join(" ");
+    } else {
+      builtin.clauses.push(c);
+    }
+  }
+  if (builtin.clauses.length === 0) matches.shift();
+  return rule;
+}
+
+function chainOf(ruleset: Ruleset, table: string, name: string): ParsedChain {
+  let t = ruleset.tables.get(table);
+  if (!t) {
+    t = new Map();
+    ruleset.tables.set(table, t);
+  }
+  let c = t.get(name);
+  if (!c) {
+    c = { name, rules: [] };
+    t.set(name, c);
+  }
+  return c;
+}
+
+const COUNTERS = /^\[\d+:\d+\]$/;
+
+/**
+ * Parses iptables-save output (`*table` … `COMMIT`), `iptables -S` output (no table header:
+ * `defaultTable` is used), or a mix. Unknown matches and targets are kept verbatim.
+ */
+export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
+  const ruleset: Ruleset = { tables: new Map() };
+  const errors: ParseError[] = [];
+  let table = defaultTable;
+  const lines = text.split("\n");
+  for (let idx = 0; idx < lines.length; idx++) {
+    const raw = lines[idx]!.replace(/\r$/, "");
+    const trimmed = raw.trim();
+    if (trimmed === "" || trimmed[0] === "#") continue;
+    const fail = (reason: string) => errors.push({ line: idx + 1, text: raw, reason });
+    const first = trimmed[0];
+    if (first === "*") {
+      table = trimmed.slice(1);
+      if (!/^[a-z]+$/.test(table)) fail("bad table name");
+      continue;
+    }
+    if (trimmed === "COMMIT") continue;
+    if (first === ":") {
+      const m = /^:(\S+)\s+(\S+)(?:\s+\[\d+:\d+\])?$/.exec(trimmed);
+      if (!m) fail("bad chain declaration");
+      else {
+        const c = chainOf(ruleset, table, m[1]!);
+        if (m[2] !== "-") c.policy = m[2];
+      }
+      continue;
+    }
+    const words = tokenize(trimmed);
+    if (typeof words === "string") {
+      fail(words);
+      continue;
+    }
+    let w = words;
+    if (w[0] !== undefined && COUNTERS.test(w[0])) w = w.slice(1);
+    const op = w[0];
+    const chain = w[1];
+    if (!chain || !/^[^\s!-][^\s]*$/.test(chain)) {
+      fail(op === "-A" || op === "-N" || op === "-P" ? "missing chain name" : "not an iptables rule");
+      continue;
+    }
+    if (op === "-N") {
+      if (w.length !== 2) fail("-N takes only a chain name");
+      else chainOf(ruleset, table, chain);
+    } else if (op === "-P") {
+      if (w.length !== 3) fail("-P takes a chain and a policy");
+      else chainOf(ruleset, table, chain).policy = w[2];
+    } else if (op === "-A") {
+      const clauses = clausesOf(w, 2);
+      if (typeof clauses === "string") {
+        fail(clauses);
+        continue;
+      }
+      const ruleText = w === words ? trimmed : trimmed.slice(trimmed.indexOf("-A"));
+      const rule = buildRule(idx + 1, ruleText, table, chain, clauses);
+      if (typeof rule === "string") fail(rule);
+      else chainOf(ruleset, table, chain).rules.push(rule);
+    } else {
+      fail(`unsupported line (expected -A, -N, -P, :CHAIN, *table or COMMIT)`);
+    }
+  }
+  return { ruleset, errors };
+}
+
+export function getChain(ruleset: Ruleset, table: string, chain: string): ParsedChain | undefined {
+  return ruleset.tables.get(table)?.get(chain);
+}
+
+/** The value of a built-in or module clause, e.g. clauseOf(rule, "", "-d"). */
+export function clauseOf(rule: ParsedRule, module: string, flag: string): Clause | undefined {
+  for (const m of rule.matches) {
+    if (m.module !== module) continue;
+    const c = m.clauses.find((x) => x.flag === flag);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+export function targetArg(rule: ParsedRule, flag: string): Clause | undefined {
+  return rule.targetArgs.find((c) => c.flag === flag);
+}
+
+/** Behaviour key: everything but comments, order-independent (iptables ANDs matches). */
+export function behaviourKey(rule: ParsedRule): string {
+  const parts: string[] = [];
+  for (const m of rule.matches) {
+    if (m.module === "comment") continue;
+    for (const c of m.clauses) parts.push(`${m.module}|${c.negated ? "!" : ""}${c.flag} ${c.args.join(" ")}`);
+    if (m.clauses.length === 0) parts.push(`${m.module}|`);
+  }
+  parts.sort();
+  const target = `${rule.goto ? "-g" : "-j"} ${rule.target ?? ""} ${rule.targetArgs.map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`).join(" ")}`;
+  return `${parts.join(";")}=>${target.trim()}`;
+}

@@ -1,0 +1,152 @@
+// Versioned, schema-validated messages between reporter and dashboard. Anything that does
+// not match is rejected with a reason and never acted upon.
+import { z } from "zod";
+import { agentFlagsSchema, masqConfigSchema } from "./config.js";
+
+export const PROTOCOL_VERSION = 1 as const;
+/** Frames above this size are refused by both ends. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+export const REPORTER_PATH = "/api/reporter";
+
+const v = z.literal(PROTOCOL_VERSION);
+const line = z.string().max(4096);
+const lines = z.array(line).max(20000);
+
+export const nodeNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "node names are lowercase DNS names");
+
+export const familySchema = z.enum(["ipv4", "ipv6"]);
+export const modeSchema = z.enum(["enforce", "observe"]);
+export type Mode = z.infer<typeof modeSchema>;
+
+export const familySnapshotSchema = z.strictObject({
+  family: familySchema,
+  /** `iptables -S CHAIN` lines, or null when the chain does not exist. */
+  chain: lines.nullable(),
+  /** `iptables -S POSTROUTING` lines. */
+  postrouting: lines,
+  readError: z.string().max(4096).optional(),
+});
+export type FamilySnapshot = z.infer<typeof familySnapshotSchema>;
+
+export const exceptionListSchema = z.strictObject({
+  /** JSON pointer of the list inside the CNI config. */
+  pointer: z.string().max(512),
+  form: z.enum(["EndpointPolicy", "OutBoundNAT"]),
+  exceptions: z.array(z.string().max(64)).max(4096),
+});
+export type ExceptionListSnapshot = z.infer<typeof exceptionListSchema>;
+
+export const windowsSnapshotSchema = z.strictObject({
+  path: z.string().max(1024),
+  lists: z.array(exceptionListSchema).max(64),
+  readError: z.string().max(4096).optional(),
+});
+export type WindowsSnapshot = z.infer<typeof windowsSnapshotSchema>;
+
+const generation = z.number().int().nonnegative();
+
+export const helloSchema = z.strictObject({
+  type: z.literal("hello"),
+  v,
+  node: nodeNameSchema,
+  os: z.enum(["linux", "windows"]),
+  kernel: z.string().max(256),
+  iptablesVersion: z.string().max(256),
+  backend: z.enum(["nf_tables", "legacy", "cni", "memory"]),
+  randomFullySupported: z.boolean(),
+  mode: modeSchema,
+  flags: agentFlagsSchema,
+  reporterVersion: z.string().max(64),
+  appliedGeneration: generation.nullable(),
+});
+
+export const snapshotSchema = z.strictObject({
+  type: z.literal("snapshot"),
+  v,
+  seq: z.number().int().nonnegative(),
+  takenAt: z.number().int().nonnegative(),
+  linux: z.array(familySnapshotSchema).max(2).optional(),
+  windows: windowsSnapshotSchema.optional(),
+  appliedGeneration: generation.nullable(),
+});
+
+export const applyTriggerSchema = z.enum(["desired", "resync", "periodic", "startup", "heal", "cli"]);
+export type ApplyTrigger = z.infer<typeof applyTriggerSchema>;
+
+export const applyResultSchema = z.strictObject({
+  type: z.literal("apply-result"),
+  v,
+  generation: generation.nullable(),
+  ok: z.boolean(),
+  error: z.string().max(8192).optional(),
+  durationMs: z.number().nonnegative(),
+  trigger: applyTriggerSchema,
+  changed: z.boolean(),
+});
+
+export const heartbeatSchema = z.strictObject({ type: z.literal("heartbeat"), v, ts: z.number().int().nonnegative() });
+
+export const reporterMessageSchema = z.discriminatedUnion("type", [helloSchema, snapshotSchema, applyResultSchema, heartbeatSchema]);
+export type ReporterMessage = z.infer<typeof reporterMessageSchema>;
+export type Hello = z.infer<typeof helloSchema>;
+export type Snapshot = z.infer<typeof snapshotSchema>;
+export type ApplyResult = z.infer<typeof applyResultSchema>;
+
+export const welcomeSchema = z.strictObject({ type: z.literal("welcome"), v, serverTime: z.number().int(), heartbeatMs: z.number().int().positive() });
+export const desiredSchema = z.strictObject({
+  type: z.literal("desired"),
+  v,
+  generation,
+  revision: z.string().max(128),
+  config: masqConfigSchema,
+});
+export const resyncSchema = z.strictObject({ type: z.literal("resync"), v, requestId: z.string().max(128) });
+export const serverErrorSchema = z.strictObject({ type: z.literal("error"), v, reason: z.string().max(1024) });
+
+export const dashboardMessageSchema = z.discriminatedUnion("type", [welcomeSchema, desiredSchema, resyncSchema, serverErrorSchema]);
+export type DashboardMessage = z.infer<typeof dashboardMessageSchema>;
+export type Desired = z.infer<typeof desiredSchema>;
+
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
+
+function byteLength(raw: string | Uint8Array): number {
+  return typeof raw === "string" ? new TextEncoder().encode(raw).length : raw.byteLength;
+}
+
+/** Parses and validates one frame; the reason names the first problem. */
+export function decodeMessage<T>(schema: z.ZodType<T>, raw: string | Uint8Array): Decoded<T> {
+  if (byteLength(raw) > MAX_FRAME_BYTES) return { ok: false, reason: `frame larger than ${MAX_FRAME_BYTES} bytes` };
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw));
+  } catch (e) {
+    return { ok: false, reason: `not JSON: ${(e as Error).message}` };
+  }
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, msg: r.data };
+  return { ok: false, reason: zodReason(r.error) };
+}
+
+/** One readable line for a zod error: where and what. */
+export function zodReason(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid message";
+  const where = issue.path.length > 0 ? issue.path.join(".") : "message";
+  return `${where}: ${issue.message}`;
+}
+
+export function decodeReporterMessage(raw: string | Uint8Array): Decoded<ReporterMessage> {
+  return decodeMessage(reporterMessageSchema, raw);
+}
+
+export function decodeDashboardMessage(raw: string | Uint8Array): Decoded<DashboardMessage> {
+  return decodeMessage(dashboardMessageSchema, raw);
+}
+
+export function encodeMessage(msg: ReporterMessage | DashboardMessage): string {
+  return JSON.stringify(msg);
+}
