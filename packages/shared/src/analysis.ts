@@ -1,9 +1,32 @@
 // What a node's parsed IP-MASQ-AGENT chain and nat POSTROUTING actually do: which
 // destinations return before MASQUERADE, whether POSTROUTING really reaches the chain, and
 // evaluate(ip) → masqueraded or not, with the rule that decided it.
-import { type Cidr, type Family, cidrContainsIp, parseCidr, parseIp } from "./cidr.js";
-import { type ParsedRule, type ParseError, behaviourKey, clauseOf, getChain, parseIptables, type Ruleset, targetArg } from "./parser.js";
-import { jumpRuleLine, LEGACY_NON_MASQ_RULE_COMMENT, MASQ_RULE_COMMENT, NAT_TABLE, NON_MASQ_RULE_COMMENT, POSTROUTING } from "./rules.js";
+import {
+  type Cidr,
+  cidrContainsIp,
+  type Family,
+  type ParsedIp,
+  parseCidr,
+  parseIp,
+} from "./cidr.js";
+import {
+  behaviourKey,
+  clauseOf,
+  getChain,
+  type ParsedRule,
+  type ParseError,
+  parseIptables,
+  type Ruleset,
+  targetArg,
+} from "./parser.js";
+import {
+  jumpRuleLine,
+  LEGACY_NON_MASQ_RULE_COMMENT,
+  MASQ_RULE_COMMENT,
+  NAT_TABLE,
+  NON_MASQ_RULE_COMMENT,
+  POSTROUTING,
+} from "./rules.js";
 
 export type Tri = "yes" | "no" | "maybe";
 
@@ -65,7 +88,8 @@ const CANONICAL_JUMP_KEYS = new Map<string, string>();
 function canonicalJumpKey(chain: string): string {
   let key = CANONICAL_JUMP_KEYS.get(chain);
   if (key === undefined) {
-    const rule = parseIptables(jumpRuleLine(chain)).ruleset.tables.get(NAT_TABLE)?.get(POSTROUTING)?.rules[0];
+    const rule = parseIptables(jumpRuleLine(chain)).ruleset.tables.get(NAT_TABLE)?.get(POSTROUTING)
+      ?.rules[0];
     key = rule ? behaviourKey(rule) : "";
     CANONICAL_JUMP_KEYS.set(chain, key);
   }
@@ -103,10 +127,22 @@ function conditionsOf(rule: ParsedRule, family: Family): Conditions {
       const text = `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim();
       if (m.module === "" && c.flag === "-d") continue;
       if (m.module === "comment") continue;
-      if (m.module === "" && c.flag === "-p" && !c.negated) out.protocol = c.args[0];
-      else if (m.module === "statistic" && c.flag === "--probability") out.probability = Number(c.args[0]);
-      else if (m.module === "statistic" && c.flag === "--mode") continue;
-      else if (m.module === "addrtype" && c.flag === "--dst-type" && c.negated && c.args[0] === "LOCAL") {
+      // Protocol and probability are tracked in their own fields, not as extra conditions.
+      if (m.module === "" && c.flag === "-p" && !c.negated) {
+        out.protocol = c.args[0];
+        continue;
+      }
+      if (m.module === "statistic" && c.flag === "--probability") {
+        out.probability = Number(c.args[0]);
+        continue;
+      }
+      if (m.module === "statistic" && c.flag === "--mode") continue;
+      if (
+        m.module === "addrtype" &&
+        c.flag === "--dst-type" &&
+        c.negated &&
+        c.args[0] === "LOCAL"
+      ) {
         out.nonLocal = true;
         continue;
       }
@@ -119,17 +155,29 @@ function conditionsOf(rule: ParsedRule, family: Family): Conditions {
 function classify(rule: ParsedRule, index: number, family: Family): ChainEntry {
   const cond = conditionsOf(rule, family);
   const conditions = cond.invalid ? [cond.invalid, ...cond.other] : cond.other;
-  const base = { index, rule, negated: cond.dst?.negated ?? false, cidr: cond.dst?.cidr, conditions };
+  const base = {
+    index,
+    rule,
+    negated: cond.dst?.negated ?? false,
+    cidr: cond.dst?.cidr,
+    conditions,
+  };
   const legacy = cond.nonLocal || rule.comment === LEGACY_NON_MASQ_RULE_COMMENT;
   if (rule.target === "RETURN" && !rule.goto && rule.targetArgs.length === 0) {
-    const own = rule.comment === NON_MASQ_RULE_COMMENT || rule.comment === LEGACY_NON_MASQ_RULE_COMMENT;
+    const own =
+      rule.comment === NON_MASQ_RULE_COMMENT || rule.comment === LEGACY_NON_MASQ_RULE_COMMENT;
     return { ...base, role: "return", legacy, ownComment: own };
   }
   if (rule.target === "MASQUERADE") {
-    const unknownArgs = rule.targetArgs.filter((c) => !["--random-fully", "--to-ports", "--random"].includes(c.flag));
+    const unknownArgs = rule.targetArgs.filter(
+      (c) => !["--random-fully", "--to-ports", "--random"].includes(c.flag),
+    );
     return {
       ...base,
-      conditions: [...conditions, ...unknownArgs.map((c) => `${c.flag} ${c.args.join(" ")}`.trim())],
+      conditions: [
+        ...conditions,
+        ...unknownArgs.map((c) => `${c.flag} ${c.args.join(" ")}`.trim()),
+      ],
       role: "masquerade",
       legacy: cond.nonLocal,
       ownComment: rule.comment === MASQ_RULE_COMMENT,
@@ -147,7 +195,11 @@ function unconditional(e: ChainEntry): boolean {
   return e.conditions.length === 0 && e.protocol === undefined && e.probability === undefined;
 }
 
-function analyzeJumps(rules: ParsedRule[], chain: string, family: Family): { jumps: JumpInfo[]; shadows: Shadow[] } {
+function analyzeJumps(
+  rules: ParsedRule[],
+  chain: string,
+  family: Family,
+): { jumps: JumpInfo[]; shadows: Shadow[] } {
   const jumps: JumpInfo[] = [];
   const shadows: Shadow[] = [];
   const exactText = jumpRuleLine(chain);
@@ -155,14 +207,37 @@ function analyzeJumps(rules: ParsedRule[], chain: string, family: Family): { jum
   rules.forEach((rule, index) => {
     if (rule.target === chain) {
       const cond = conditionsOf(rule, family);
-      const conditions = [...(cond.dst ? [`${cond.dst.negated ? "! " : ""}-d ${cond.dst.cidr.canonical}`] : []), ...cond.other];
-      jumps.push({ index, rule, canonical: behaviourKey(rule) === key, exact: rule.text === exactText, conditions });
+      const conditions = [
+        ...(cond.dst ? [`${cond.dst.negated ? "! " : ""}-d ${cond.dst.cidr.canonical}`] : []),
+        ...(cond.protocol ? [`-p ${cond.protocol}`] : []),
+        ...(cond.probability !== undefined
+          ? [`-m statistic --probability ${cond.probability}`]
+          : []),
+        ...cond.other,
+      ];
+      jumps.push({
+        index,
+        rule,
+        canonical: behaviourKey(rule) === key,
+        exact: rule.text === exactText,
+        conditions,
+      });
       return;
     }
     if (jumps.length > 0) return;
-    const effect = rule.target === "MASQUERADE" || rule.target === "SNAT" ? "masquerade" : rule.target === "ACCEPT" || rule.target === "RETURN" ? "accept" : "unknown";
+    const effect =
+      rule.target === "MASQUERADE" || rule.target === "SNAT"
+        ? "masquerade"
+        : rule.target === "ACCEPT" || rule.target === "RETURN"
+          ? "accept"
+          : "unknown";
     const cond = conditionsOf(rule, family);
-    const reach = cond.other.length > 0 || cond.protocol || cond.probability !== undefined ? "maybe" : cond.dst ? "some" : "all";
+    const reach =
+      cond.other.length > 0 || cond.protocol || cond.probability !== undefined
+        ? "maybe"
+        : cond.dst
+          ? "some"
+          : "all";
     shadows.push({ index, rule, effect, reach });
   });
   return { jumps, shadows };
@@ -200,9 +275,21 @@ export function analyzeRuleset(ruleset: Ruleset, family: Family, chain: string):
     }
     if (e.role === "return" && unconditional(e) && e.cidr && !e.negated) returns.push(e.cidr);
   }
-  const unreachable = finalMasquerade === undefined ? [] : entries.slice(finalMasquerade + 1).map((e) => e.index);
+  const unreachable =
+    finalMasquerade === undefined ? [] : entries.slice(finalMasquerade + 1).map((e) => e.index);
   const { jumps, shadows } = analyzeJumps(postrouting, chain, family);
-  return { family, chain, chainExists: own !== undefined, entries, returns, finalMasquerade, unreachable, jumps, shadows, errors: [] };
+  return {
+    family,
+    chain,
+    chainExists: own !== undefined,
+    entries,
+    returns,
+    finalMasquerade,
+    unreachable,
+    jumps,
+    shadows,
+    errors: [],
+  };
 }
 
 export interface Verdict {
@@ -215,7 +302,7 @@ export interface Verdict {
   caveats: string[];
 }
 
-function matchesDst(e: { cidr?: Cidr; negated: boolean }, ip: ReturnType<typeof parseIp> & object): boolean {
+function matchesDst(e: { cidr?: Cidr; negated: boolean }, ip: ParsedIp): boolean {
   if (!e.cidr) return true;
   const inside = cidrContainsIp(e.cidr, ip);
   return e.negated ? !inside : inside;
@@ -225,52 +312,132 @@ function ruleRef(chain: string, index: number, rule: ParsedRule) {
   return { chain, index, text: rule.text };
 }
 
+type Outcome = "masquerade" | "return" | "unknown";
+
+interface Walk {
+  caveats: string[];
+  /** Outcomes of rules that apply only to some packets, seen before the decision. */
+  conditional: Outcome[];
+}
+
+function decided(
+  ip: ParsedIp,
+  walk: Walk,
+  masqueraded: boolean,
+  decidedBy: Verdict["decidedBy"],
+  reason: string,
+): Verdict {
+  const outcome: Outcome = masqueraded ? "masquerade" : "return";
+  // A conditional rule with the same outcome (e.g. --to-ports MASQUERADE rules before the
+  // catch-all MASQUERADE) does not make the answer uncertain.
+  const certain = walk.conditional.every((o) => o === outcome);
+  return { ip: ip.text, masqueraded, certain, decidedBy, reason, caveats: walk.caveats };
+}
+
+function describeConditions(e: ChainEntry): string {
+  return [
+    ...(e.protocol ? [`-p ${e.protocol}`] : []),
+    ...(e.probability !== undefined ? ["a random share"] : []),
+    ...e.conditions,
+  ].join(", ");
+}
+
 /** Walks the chain for one destination. Returns undefined when the chain returns. */
-function walkChain(a: FamilyAnalysis, ip: NonNullable<ReturnType<typeof parseIp>>, caveats: string[]): Verdict | undefined {
+function walkChain(a: FamilyAnalysis, ip: ParsedIp, walk: Walk): Verdict | undefined {
   for (const e of a.entries) {
     if (!matchesDst(e, ip)) continue;
-    const sure = unconditional(e);
-    if (!sure) {
-      caveats.push(`rule ${e.index + 1} of ${a.chain} applies only to some packets (${[...(e.protocol ? [`-p ${e.protocol}`] : []), ...(e.probability !== undefined ? ["random share"] : []), ...e.conditions].join(", ")})`);
+    const outcome: Outcome =
+      e.role === "return" ? "return" : e.role === "masquerade" ? "masquerade" : "unknown";
+    if (!unconditional(e) || e.role === "foreign") {
+      const what =
+        e.role === "foreign"
+          ? `jumps to ${e.rule.target ?? "nothing"}`
+          : `applies only to some packets (${describeConditions(e)})`;
+      walk.caveats.push(`rule ${e.index + 1} of ${a.chain} ${what}`);
+      walk.conditional.push(outcome);
       continue;
     }
-    if (e.role === "return") {
-      return { ip: ip.text, masqueraded: false, certain: caveats.length === 0, decidedBy: ruleRef(a.chain, e.index, e.rule), reason: `${ip.text} matches ${e.cidr?.canonical ?? "any destination"}, which returns before MASQUERADE: not masqueraded`, caveats };
-    }
-    if (e.role === "masquerade") {
-      return { ip: ip.text, masqueraded: true, certain: caveats.length === 0, decidedBy: ruleRef(a.chain, e.index, e.rule), reason: `no non-masquerade rule matches ${ip.text}; rule ${e.index + 1} of ${a.chain} masquerades it`, caveats };
-    }
-    caveats.push(`rule ${e.index + 1} of ${a.chain} jumps to ${e.rule.target ?? "nothing"}, which is not inspected`);
+    const by = ruleRef(a.chain, e.index, e.rule);
+    if (e.role === "return")
+      return decided(
+        ip,
+        walk,
+        false,
+        by,
+        `${ip.text} is in ${e.cidr?.canonical ?? "every destination"}, which returns before MASQUERADE: not masqueraded`,
+      );
+    return decided(
+      ip,
+      walk,
+      true,
+      by,
+      `no non-masquerade rule matches ${ip.text}; rule ${e.index + 1} of ${a.chain} masquerades it`,
+    );
   }
   return undefined;
 }
 
-/** Would traffic from a pod to `ipText` leave this node masqueraded? */
+/** Would traffic from a pod to `ipText` leave this node masqueraded (by this agent's rules)? */
 export function evaluate(a: FamilyAnalysis, ipText: string): Verdict | { error: string } {
   const ip = parseIp(ipText);
   if (!ip) return { error: `"${ipText}" is not an IP address` };
-  if (ip.family !== a.family) return { error: `${ipText} is ${ip.family}; these rules are ${a.family}` };
-  const caveats: string[] = [];
-  const post = (index: number, rule: ParsedRule) => ruleRef(POSTROUTING, index, rule);
+  if (ip.family !== a.family)
+    return { error: `${ipText} is ${ip.family}; these rules are ${a.family}` };
+  const walk: Walk = { caveats: [], conditional: [] };
   for (const s of a.shadows) {
     const e = classify(s.rule, s.index, a.family);
     if (!matchesDst(e, ip)) continue;
-    if (s.reach === "maybe" || s.effect === "unknown") {
-      caveats.push(`POSTROUTING rule ${s.index + 1} (${s.rule.target ?? "no target"}) comes first and may apply to some packets`);
+    if (s.effect === "unknown") {
+      walk.caveats.push(
+        `POSTROUTING rule ${s.index + 1} first jumps to ${s.rule.target ?? "nothing"} (not inspected)`,
+      );
+      continue;
+    }
+    if (s.reach === "maybe") {
+      walk.caveats.push(
+        `POSTROUTING rule ${s.index + 1} (${s.rule.target}) comes first and applies to some packets`,
+      );
+      walk.conditional.push(s.effect === "masquerade" ? "masquerade" : "return");
       continue;
     }
     const masqueraded = s.effect === "masquerade";
-    return { ip: ip.text, masqueraded, certain: caveats.length === 0, decidedBy: post(s.index, s.rule), reason: `POSTROUTING rule ${s.index + 1} ${masqueraded ? "masquerades" : "accepts"} ${ip.text} before the jump to ${a.chain}`, caveats };
+    return decided(
+      ip,
+      walk,
+      masqueraded,
+      ruleRef(POSTROUTING, s.index, s.rule),
+      `POSTROUTING rule ${s.index + 1} ${masqueraded ? "masquerades" : "accepts"} ${ip.text} before the jump to ${a.chain}`,
+    );
   }
-  const jump = a.jumps[0];
-  if (!jump) {
-    return { ip: ip.text, masqueraded: false, certain: caveats.length === 0, reason: `POSTROUTING never jumps to ${a.chain}, so the agent does not masquerade ${ip.text}`, caveats };
+  const jump = a.jumps.find((j) => matchesDst(classify(j.rule, j.index, a.family), ip));
+  if (!jump)
+    return decided(
+      ip,
+      walk,
+      false,
+      undefined,
+      `POSTROUTING never jumps to ${a.chain} for ${ip.text}, so the agent does not masquerade it`,
+    );
+  if (!a.chainExists)
+    return decided(
+      ip,
+      walk,
+      false,
+      ruleRef(POSTROUTING, jump.index, jump.rule),
+      `POSTROUTING jumps to ${a.chain}, but that chain does not exist`,
+    );
+  if (jump.conditions.some((c) => !c.startsWith("-d ") && !c.startsWith("! -d "))) {
+    walk.caveats.push(`the jump to ${a.chain} has extra conditions: ${jump.conditions.join(", ")}`);
+    walk.conditional.push("return");
   }
-  if (!a.chainExists) {
-    return { ip: ip.text, masqueraded: false, certain: false, decidedBy: post(jump.index, jump.rule), reason: `POSTROUTING jumps to ${a.chain}, but that chain does not exist`, caveats };
-  }
-  if (jump.conditions.length > 0) caveats.push(`the jump to ${a.chain} has extra conditions: ${jump.conditions.join(", ")}`);
-  const inChain = walkChain(a, ip, caveats);
-  if (inChain) return inChain;
-  return { ip: ip.text, masqueraded: false, certain: false, reason: `${a.chain} returns without masquerading ${ip.text} (it has no final MASQUERADE rule)`, caveats };
+  return (
+    walkChain(a, ip, walk) ??
+    decided(
+      ip,
+      walk,
+      false,
+      undefined,
+      `${a.chain} returns without masquerading ${ip.text} (it has no final MASQUERADE rule)`,
+    )
+  );
 }

@@ -18,7 +18,11 @@ export interface LinuxAssessment {
 }
 
 /** Judges the snapshots a reporter read (one per family) against the desired config. */
-export function assessLinux(config: MasqConfig, flags: AgentFlags, snapshots: readonly FamilySnapshot[]): LinuxAssessment {
+export function assessLinux(
+  config: MasqConfig,
+  flags: AgentFlags,
+  snapshots: readonly FamilySnapshot[],
+): LinuxAssessment {
   const families = familiesFor(flags).map((family) => {
     const desired = desiredChain(config, flags, family);
     const snap = snapshots.find((s) => s.family === family);
@@ -29,7 +33,13 @@ export function assessLinux(config: MasqConfig, flags: AgentFlags, snapshots: re
       postroutingText: snap?.postrouting.join("\n") ?? "",
     });
     const differences = computeDrift(desired, observed);
-    if (snap?.readError) differences.unshift({ kind: "unreadable", severity: "critical", scope: family, message: `could not read rules: ${snap.readError}` });
+    if (snap?.readError)
+      differences.unshift({
+        kind: "unreadable",
+        severity: "critical",
+        scope: family,
+        message: `could not read rules: ${snap.readError}`,
+      });
     return { desired, observed, differences };
   });
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };

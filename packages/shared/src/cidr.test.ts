@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { cidrContains, mustParseCidr, parseCidr, parseIp, rangesCover, toRanges } from "./cidr.js";
 
 describe("parseCidr (Go net.ParseCIDR + upstream alignment check)", () => {
-  const cases: { desc: string; input: string; want: string | { reason: string; suggestion?: string } }[] = [
+  const cases: {
+    desc: string;
+    input: string;
+    want: string | { reason: string; suggestion?: string };
+  }[] = [
     { desc: "ipv4", input: "10.0.0.0/8", want: "10.0.0.0/8" },
     { desc: "host", input: "10.1.2.3/32", want: "10.1.2.3/32" },
     { desc: "all", input: "0.0.0.0/0", want: "0.0.0.0/0" },
@@ -20,8 +24,16 @@ describe("parseCidr (Go net.ParseCIDR + upstream alignment check)", () => {
     { desc: "three octets", input: "10.0.0/8", want: { reason: "unparsable" } },
     { desc: "zone", input: "fe80::%eth0/10", want: { reason: "unparsable" } },
     { desc: "spaces", input: " 10.0.0.0/8", want: { reason: "unparsable" } },
-    { desc: "misaligned", input: "10.0.0.1/8", want: { reason: "misaligned", suggestion: "10.0.0.0/8" } },
-    { desc: "misaligned v6", input: "fd00::1/8", want: { reason: "misaligned", suggestion: "fd00::/8" } },
+    {
+      desc: "misaligned",
+      input: "10.0.0.1/8",
+      want: { reason: "misaligned", suggestion: "10.0.0.0/8" },
+    },
+    {
+      desc: "misaligned v6",
+      input: "fd00::1/8",
+      want: { reason: "misaligned", suggestion: "fd00::/8" },
+    },
     { desc: "v4-mapped", input: "::ffff:10.0.0.0/104", want: { reason: "ipv4-mapped" } },
   ];
   for (const { desc, input, want } of cases) {
@@ -41,9 +53,13 @@ describe("parseCidr (Go net.ParseCIDR + upstream alignment check)", () => {
 
   it("uses upstream's error texts", () => {
     const bad = parseCidr("abcdefg");
-    expect(!bad.ok && bad.message).toBe('CIDR "abcdefg" could not be parsed, invalid CIDR address: abcdefg');
+    expect(!bad.ok && bad.message).toBe(
+      'CIDR "abcdefg" could not be parsed, invalid CIDR address: abcdefg',
+    );
     const mis = parseCidr("10.0.0.1/8");
-    expect(!mis.ok && mis.message).toBe('CIDR "10.0.0.1/8" is not aligned to a CIDR block, ip: "10.0.0.1" network: "10.0.0.0/8"');
+    expect(!mis.ok && mis.message).toBe(
+      'CIDR "10.0.0.1/8" is not aligned to a CIDR block, ip: "10.0.0.1" network: "10.0.0.0/8"',
+    );
   });
 });
 
@@ -67,12 +83,16 @@ describe("containment and ranges", () => {
   });
   it("every aligned random v4 block round-trips through its canonical text", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 32 }), (n, prefix) => {
-        const masked = prefix === 0 ? 0 : (n >>> (32 - prefix)) << (32 - prefix) >>> 0;
-        const text = `${[24, 16, 8, 0].map((s) => (masked >>> s) & 255).join(".")}/${prefix}`;
-        const r = parseCidr(text);
-        return r.ok && r.cidr.canonical === text;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 0, max: 32 }),
+        (n, prefix) => {
+          const masked = prefix === 0 ? 0 : ((n >>> (32 - prefix)) << (32 - prefix)) >>> 0;
+          const text = `${[24, 16, 8, 0].map((s) => (masked >>> s) & 255).join(".")}/${prefix}`;
+          const r = parseCidr(text);
+          return r.ok && r.cidr.canonical === text;
+        },
+      ),
     );
   });
 });

@@ -18,7 +18,12 @@ export interface Cidr {
 
 export type CidrParse =
   | { ok: true; cidr: Cidr }
-  | { ok: false; reason: "unparsable" | "misaligned" | "ipv4-mapped"; message: string; suggestion?: string };
+  | {
+      ok: false;
+      reason: "unparsable" | "misaligned" | "ipv4-mapped";
+      message: string;
+      suggestion?: string;
+    };
 
 export interface ParsedIp {
   family: Family;

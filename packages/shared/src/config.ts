@@ -36,7 +36,9 @@ export type MasqConfig = z.infer<typeof masqConfigSchema>;
 
 /** Agent flags: per-node command-line settings, not part of the ConfigMap. */
 export const agentFlagsSchema = z.strictObject({
-  masqChain: z.string().regex(/^[A-Za-z0-9_.-]{1,28}$/, "chain names are 1-28 letters, digits, _ . -"),
+  masqChain: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,28}$/, "chain names are 1-28 letters, digits, _ . -"),
   randomFully: z.boolean(),
   /** Upstream `--to-ports` spec, e.g. "1024-29999,32768-65535"; empty means none. */
   toPorts: z.string().max(256),
@@ -81,7 +83,9 @@ export interface Issue {
   upstream?: string;
 }
 
-export function defaultConfig(flags: Pick<AgentFlags, "noMasqAllReservedRanges"> = DEFAULT_FLAGS): MasqConfig {
+export function defaultConfig(
+  flags: Pick<AgentFlags, "noMasqAllReservedRanges"> = DEFAULT_FLAGS,
+): MasqConfig {
   return {
     nonMasqueradeCIDRs: [
       ...DEFAULT_NON_MASQ_CIDRS,
@@ -148,7 +152,8 @@ function assignField(config: MasqConfig, field: Field, v: unknown): Issue | unde
   switch (field) {
     case "nonMasqueradeCIDRs":
       if (v === null) config.nonMasqueradeCIDRs = [];
-      else if (Array.isArray(v) && v.every((x) => typeof x === "string")) config.nonMasqueradeCIDRs = [...v];
+      else if (Array.isArray(v) && v.every((x) => typeof x === "string"))
+        config.nonMasqueradeCIDRs = [...v];
       else if (Array.isArray(v)) {
         const bad = v.find((x) => typeof x !== "string");
         return {
@@ -183,7 +188,11 @@ export interface DecodeOptions {
 }
 
 /** Applies a decoded YAML/JSON value onto the defaults, as upstream's json.Unmarshal does. */
-export function decodeConfigValue(value: unknown, flags: AgentFlags = DEFAULT_FLAGS, opts: DecodeOptions = {}): ConfigResult {
+export function decodeConfigValue(
+  value: unknown,
+  flags: AgentFlags = DEFAULT_FLAGS,
+  opts: DecodeOptions = {},
+): ConfigResult {
   const config = defaultConfig(flags);
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
@@ -230,7 +239,8 @@ export function decodeConfigValue(value: unknown, flags: AgentFlags = DEFAULT_FL
   if (errors.length > 0) return { ok: false, errors, warnings };
   const checked = validateConfig(config, flags);
   const allWarnings = [...warnings, ...checked.warnings];
-  if (checked.errors.length > 0) return { ok: false, errors: checked.errors, warnings: allWarnings };
+  if (checked.errors.length > 0)
+    return { ok: false, errors: checked.errors, warnings: allWarnings };
   return { ok: true, config, warnings: allWarnings, keys };
 }
 
@@ -243,7 +253,12 @@ export function parseConfigText(text: string, flags: AgentFlags = DEFAULT_FLAGS)
     const where = pos ? ` (line ${pos.line}, column ${pos.col})` : "";
     return {
       ok: false,
-      errors: [{ code: "syntax", message: `the config is not valid YAML or JSON${where}: ${e.message.split("\n")[0]}` }],
+      errors: [
+        {
+          code: "syntax",
+          message: `the config is not valid YAML or JSON${where}: ${e.message.split("\n")[0]}`,
+        },
+      ],
       warnings: [],
     };
   }
@@ -256,7 +271,12 @@ function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; p
   for (const text of config.nonMasqueradeCIDRs) {
     const r = parseCidr(text);
     if (!r.ok) {
-      const code = r.reason === "misaligned" ? "cidr-misaligned" : r.reason === "ipv4-mapped" ? "cidr-ipv4-mapped" : "cidr-unparsable";
+      const code =
+        r.reason === "misaligned"
+          ? "cidr-misaligned"
+          : r.reason === "ipv4-mapped"
+            ? "cidr-ipv4-mapped"
+            : "cidr-unparsable";
       const message =
         r.reason === "misaligned"
           ? `${text} is not aligned; did you mean ${r.suggestion}?`
@@ -268,7 +288,12 @@ function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; p
     }
     if (r.cidr.family === "ipv6" && !flags.enableIPv6) {
       const upstream = `ipv6 is not enabled, but ipv6 cidr ${text} provided. Enable ipv6 using --enable-ipv6 agent flag`;
-      errors.push({ code: "ipv6-disabled", message: `${text} is IPv6 but IPv6 is not enabled (agent flag --enable-ipv6)`, value: text, upstream });
+      errors.push({
+        code: "ipv6-disabled",
+        message: `${text} is IPv6 but IPv6 is not enabled (agent flag --enable-ipv6)`,
+        value: text,
+        upstream,
+      });
       continue;
     }
     parsed.push(r.cidr);
@@ -282,20 +307,42 @@ function overlapWarnings(parsed: Cidr[], config: MasqConfig, flags: AgentFlags):
     const earlier = parsed.slice(0, i);
     const dup = earlier.find((o) => o.canonical === c.canonical);
     if (dup) {
-      warnings.push({ code: "duplicate", message: `${c.text} is listed more than once`, value: c.text });
+      warnings.push({
+        code: "duplicate",
+        message: `${c.text} is listed more than once`,
+        value: c.text,
+      });
       return;
     }
-    const outer = parsed.find((o, j) => j !== i && o.canonical !== c.canonical && cidrContains(o, c));
+    const outer = parsed.find(
+      (o, j) => j !== i && o.canonical !== c.canonical && cidrContains(o, c),
+    );
     if (outer) {
-      warnings.push({ code: "contained", message: `${c.text} is inside ${outer.text} and has no effect`, value: c.text });
+      warnings.push({
+        code: "contained",
+        message: `${c.text} is inside ${outer.text} and has no effect`,
+        value: c.text,
+      });
     }
     if (c.prefix === 0) {
-      warnings.push({ code: "all-traffic", message: `${c.text} matches every destination: no ${c.family} traffic will be masqueraded`, value: c.text });
+      warnings.push({
+        code: "all-traffic",
+        message: `${c.text} matches every destination: no ${c.family} traffic will be masqueraded`,
+        value: c.text,
+      });
     }
   });
   const linkLocal = [
     { cidr: mustParseCidr(LINK_LOCAL_CIDR), masq: config.masqLinkLocal, key: "masqLinkLocal" },
-    ...(flags.enableIPv6 ? [{ cidr: mustParseCidr(LINK_LOCAL_CIDR_IPV6), masq: config.masqLinkLocalIPv6, key: "masqLinkLocalIPv6" }] : []),
+    ...(flags.enableIPv6
+      ? [
+          {
+            cidr: mustParseCidr(LINK_LOCAL_CIDR_IPV6),
+            masq: config.masqLinkLocalIPv6,
+            key: "masqLinkLocalIPv6",
+          },
+        ]
+      : []),
   ];
   for (const c of parsed) {
     for (const ll of linkLocal) {
@@ -310,7 +357,10 @@ function overlapWarnings(parsed: Cidr[], config: MasqConfig, flags: AgentFlags):
 }
 
 /** Upstream's validate() (limit, CIDR syntax and alignment, IPv6 gate) plus our checks. */
-export function validateConfig(config: MasqConfig, flags: AgentFlags = DEFAULT_FLAGS): { errors: Issue[]; warnings: Issue[] } {
+export function validateConfig(
+  config: MasqConfig,
+  flags: AgentFlags = DEFAULT_FLAGS,
+): { errors: Issue[]; warnings: Issue[] } {
   const errors: Issue[] = [];
   const n = config.nonMasqueradeCIDRs.length;
   if (n > config.cidrLimit) {
@@ -325,10 +375,19 @@ export function validateConfig(config: MasqConfig, flags: AgentFlags = DEFAULT_F
   errors.push(...cidrErrors);
   const d = parseGoDuration(config.resyncInterval);
   if (!d.ok) {
-    errors.push({ code: "duration", message: `resyncInterval "${config.resyncInterval}" is not a duration (use e.g. 60s, 5m, 1h30m)`, value: config.resyncInterval, upstream: d.message });
+    errors.push({
+      code: "duration",
+      message: `resyncInterval "${config.resyncInterval}" is not a duration (use e.g. 60s, 5m, 1h30m)`,
+      value: config.resyncInterval,
+      upstream: d.message,
+    });
   } else if (d.ms <= 0) {
     // Upstream accepts this and then resyncs in a tight loop; refuse it.
-    errors.push({ code: "duration", message: `resyncInterval "${config.resyncInterval}" must be longer than zero`, value: config.resyncInterval });
+    errors.push({
+      code: "duration",
+      message: `resyncInterval "${config.resyncInterval}" must be longer than zero`,
+      value: config.resyncInterval,
+    });
   }
   return { errors, warnings: overlapWarnings(parsed, config, flags) };
 }

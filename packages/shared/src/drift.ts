@@ -18,7 +18,11 @@ export type DriftKind =
   | "masquerade-options"
   | "foreign-rule"
   | "unreadable"
-  | "cosmetic";
+  | "cosmetic"
+  /** Windows: the CNI config has no (IPv4) OutBoundNAT exception list. */
+  | "policy-missing"
+  /** Windows: IPv6 CIDRs or an IPv6 OutBoundNAT list, which this product does not manage there. */
+  | "ipv6-ignored";
 
 /** critical: traffic is treated differently than desired; warning: risky or partly different; info: cosmetic. */
 export type Severity = "critical" | "warning" | "info";
@@ -53,20 +57,51 @@ function jumpDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const scope = d.family;
   const out: Difference[] = [];
   if (o.jumps.length === 0) {
-    out.push({ kind: "jump-missing", severity: "critical", scope, message: `POSTROUTING does not jump to ${d.chain}`, impact: "the chain is never used: pod traffic is not masqueraded by the agent to any destination" });
+    out.push({
+      kind: "jump-missing",
+      severity: "critical",
+      scope,
+      message: `POSTROUTING does not jump to ${d.chain}`,
+      impact:
+        "the chain is never used: pod traffic is not masqueraded by the agent to any destination",
+    });
   } else {
-    if (o.jumps.length > 1) out.push({ kind: "jump-duplicate", severity: "warning", scope, message: `POSTROUTING jumps to ${d.chain} ${o.jumps.length} times`, impact: "harmless for traffic, but a sign of two agents or hand edits", rule: o.jumps[1]?.rule.text });
+    if (o.jumps.length > 1)
+      out.push({
+        kind: "jump-duplicate",
+        severity: "warning",
+        scope,
+        message: `POSTROUTING jumps to ${d.chain} ${o.jumps.length} times`,
+        impact: "harmless for traffic, but a sign of two agents or hand edits",
+        rule: o.jumps[1]?.rule.text,
+      });
     const first = o.jumps[0]!;
-    if (!first.canonical) out.push({ kind: "jump-modified", severity: "warning", scope, message: `the jump to ${d.chain} has other conditions (${first.conditions.join(", ") || "other target options"})`, impact: "some traffic may skip the chain", rule: first.rule.text });
+    if (!first.canonical)
+      out.push({
+        kind: "jump-modified",
+        severity: "warning",
+        scope,
+        message: `the jump to ${d.chain} has other conditions (${first.conditions.join(", ") || "other target options"})`,
+        impact: "some traffic may skip the chain",
+        rule: first.rule.text,
+      });
   }
   for (const s of o.shadows) {
     if (s.effect === "unknown") continue; // e.g. kube-proxy's KUBE-POSTROUTING returns for unmarked packets
     const does = s.effect === "masquerade" ? "masquerades" : "accepts";
     const severity: Severity = s.reach === "all" ? "critical" : "warning";
-    const impact = s.effect === "masquerade"
-      ? `${s.reach === "all" ? "all" : "some"} traffic is masqueraded before ${d.chain} is reached, so its non-masquerade CIDRs are ignored`
-      : `${s.reach === "all" ? "no" : "some"} traffic reaches ${d.chain}${s.reach === "all" ? ", so nothing is masqueraded by the agent" : " and is left unmasqueraded"}`;
-    out.push({ kind: "jump-shadowed", severity, scope, message: `POSTROUTING rule ${s.index + 1} ${does} traffic before the jump to ${d.chain}`, impact, rule: s.rule.text });
+    const impact =
+      s.effect === "masquerade"
+        ? `${s.reach === "all" ? "all" : "some"} traffic is masqueraded before ${d.chain} is reached, so its non-masquerade CIDRs are ignored`
+        : `${s.reach === "all" ? "no" : "some"} traffic reaches ${d.chain}${s.reach === "all" ? ", so nothing is masqueraded by the agent" : " and is left unmasqueraded"}`;
+    out.push({
+      kind: "jump-shadowed",
+      severity,
+      scope,
+      message: `POSTROUTING rule ${s.index + 1} ${does} traffic before the jump to ${d.chain}`,
+      impact,
+      rule: s.rule.text,
+    });
   }
   return out;
 }
@@ -78,73 +113,164 @@ function returnDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const observedRanges = toRanges(o.returns);
   const out: Difference[] = [];
   for (const c of desired) {
-    if (!rangesCover(observedRanges, c)) out.push({ kind: "missing-cidr", severity: "critical", scope, cidr: c.canonical, message: `${c.canonical} is missing`, impact: `traffic to ${c.canonical} is masqueraded but should keep the pod address` });
+    if (!rangesCover(observedRanges, c))
+      out.push({
+        kind: "missing-cidr",
+        severity: "critical",
+        scope,
+        cidr: c.canonical,
+        message: `${c.canonical} is missing`,
+        impact: `traffic to ${c.canonical} is masqueraded but should keep the pod address`,
+      });
   }
   const seen = new Set<string>();
   for (const c of o.returns) {
     if (seen.has(c.canonical)) continue;
     seen.add(c.canonical);
-    if (!rangesCover(desiredRanges, c)) out.push({ kind: "unexpected-cidr", severity: "critical", scope, cidr: c.canonical, message: `${c.canonical} is not in the config`, impact: `traffic to ${c.canonical} leaves with the pod address but should be masqueraded` });
+    if (!rangesCover(desiredRanges, c))
+      out.push({
+        kind: "unexpected-cidr",
+        severity: "critical",
+        scope,
+        cidr: c.canonical,
+        message: `${c.canonical} is not in the config`,
+        impact: `traffic to ${c.canonical} leaves with the pod address but should be masqueraded`,
+      });
   }
   return out;
 }
 
-function masqueradeOptionsKey(entries: { protocol?: string; toPorts?: string; probability?: number; randomFully?: boolean }[]): string {
+function masqueradeOptionsKey(
+  entries: { protocol?: string; toPorts?: string; probability?: number; randomFully?: boolean }[],
+): string {
   // iptables stores probabilities in 1/2^31 steps; compare at 6 decimals.
-  return entries.map((e) => `${e.protocol ?? "*"}:${e.toPorts ?? ""}:${e.probability === undefined ? "" : e.probability.toFixed(6)}:${e.randomFully ? "rf" : ""}`).join(",");
+  return entries
+    .map(
+      (e) =>
+        `${e.protocol ?? "*"}:${e.toPorts ?? ""}:${e.probability === undefined ? "" : e.probability.toFixed(6)}:${e.randomFully ? "rf" : ""}`,
+    )
+    .join(",");
 }
 
 function masqueradeDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const scope = d.family;
   const out: Difference[] = [];
   if (o.finalMasquerade === undefined) {
-    out.push({ kind: "masquerade-missing", severity: "critical", scope, message: `${d.chain} has no final MASQUERADE rule`, impact: "pod traffic leaves the node with pod addresses to every destination" });
+    out.push({
+      kind: "masquerade-missing",
+      severity: "critical",
+      scope,
+      message: `${d.chain} has no final MASQUERADE rule`,
+      impact: "pod traffic leaves the node with pod addresses to every destination",
+    });
     return out;
   }
   if (o.unreachable.length > 0) {
     const first = o.entries[o.unreachable[0]!]!;
-    out.push({ kind: "masquerade-not-last", severity: "warning", scope, message: `MASQUERADE is not the last rule of ${d.chain} (${o.unreachable.length} rule(s) after it never apply)`, impact: "rules after MASQUERADE have no effect", rule: first.rule.text });
+    out.push({
+      kind: "masquerade-not-last",
+      severity: "warning",
+      scope,
+      message: `MASQUERADE is not the last rule of ${d.chain} (${o.unreachable.length} rule(s) after it never apply)`,
+      impact: "rules after MASQUERADE have no effect",
+      rule: first.rule.text,
+    });
   }
   const want = d.rules.flatMap((r) => (r.kind === "masquerade" ? [r] : []));
-  const have = o.entries.filter((e) => e.role === "masquerade" && e.index <= o.finalMasquerade! && !e.cidr);
+  const have = o.entries.filter(
+    (e) => e.role === "masquerade" && e.index <= o.finalMasquerade! && !e.cidr,
+  );
   if (masqueradeOptionsKey(want) !== masqueradeOptionsKey(have)) {
     const final = o.entries[o.finalMasquerade]!;
-    out.push({ kind: "masquerade-options", severity: "warning", scope, message: `MASQUERADE options differ (want ${want.map((r) => r.line.split(" -j ")[1]).join(" | ")})`, impact: "source ports are chosen differently than configured", rule: final.rule.text });
+    out.push({
+      kind: "masquerade-options",
+      severity: "warning",
+      scope,
+      message: `MASQUERADE options differ (want ${want.map((r) => r.line.split(" -j ")[1]).join(" | ")})`,
+      impact: "source ports are chosen differently than configured",
+      rule: final.rule.text,
+    });
   }
   return out;
 }
 
 function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   return o.entries
-    .filter((e) => e.role === "foreign" || e.negated || (e.role === "return" && (e.conditions.length > 0 || e.protocol !== undefined || e.probability !== undefined)) || (e.role === "masquerade" && (e.conditions.length > 0 || e.cidr !== undefined)))
-    .map((e) => ({ kind: "foreign-rule" as const, severity: "warning" as const, scope: d.family, message: `rule ${e.index + 1} of ${d.chain} was not written by the agent (${e.rule.target ?? "no target"})`, impact: "it changes what some traffic does; the next apply removes it", rule: e.rule.text }));
+    .filter(
+      (e) =>
+        e.role === "foreign" ||
+        e.negated ||
+        (e.role === "return" &&
+          (e.conditions.length > 0 || e.protocol !== undefined || e.probability !== undefined)) ||
+        (e.role === "masquerade" && (e.conditions.length > 0 || e.cidr !== undefined)),
+    )
+    .map((e) => ({
+      kind: "foreign-rule" as const,
+      severity: "warning" as const,
+      scope: d.family,
+      message: `rule ${e.index + 1} of ${d.chain} was not written by the agent (${e.rule.target ?? "no target"})`,
+      impact: "it changes what some traffic does; the next apply removes it",
+      rule: e.rule.text,
+    }));
 }
 
 function cosmeticDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const desiredText = d.rules.map((r) => r.line);
-  const parsed = parseIptables(desiredText.join("\n")).ruleset.tables.get("nat")?.get(d.chain)?.rules ?? [];
+  const parsed =
+    parseIptables(desiredText.join("\n")).ruleset.tables.get("nat")?.get(d.chain)?.rules ?? [];
   const want = parsed.map((r) => `${behaviourKey(r)}#${r.comment ?? ""}`);
   const have = o.entries.map((e) => `${behaviourKey(e.rule)}#${e.rule.comment ?? ""}`);
   const jumpExact = o.jumps.length === 1 && o.jumps[0]!.exact;
-  if (want.join("\n") === have.join("\n") && (jumpExact || o.jumps.length !== 1 || !o.jumps[0]!.canonical)) return [];
+  if (
+    want.join("\n") === have.join("\n") &&
+    (jumpExact || o.jumps.length !== 1 || !o.jumps[0]!.canonical)
+  )
+    return [];
   const reasons: string[] = [];
   if (o.entries.some((e) => e.legacy)) reasons.push("written by an older agent");
   if (o.entries.some((e) => !e.ownComment && e.role !== "foreign")) reasons.push("other comments");
-  if (o.jumps.length === 1 && !o.jumps[0]!.exact && o.jumps[0]!.canonical) reasons.push("the jump has another comment");
+  if (o.jumps.length === 1 && !o.jumps[0]!.exact && o.jumps[0]!.canonical)
+    reasons.push("the jump has another comment");
   if (reasons.length === 0) reasons.push("other order or redundant rules");
-  return [{ kind: "cosmetic", severity: "info", scope: d.family, message: `same behaviour, different text (${reasons.join(", ")})`, impact: "none: traffic is treated as desired" }];
+  return [
+    {
+      kind: "cosmetic",
+      severity: "info",
+      scope: d.family,
+      message: `same behaviour, different text (${reasons.join(", ")})`,
+      impact: "none: traffic is treated as desired",
+    },
+  ];
 }
 
 /** Typed differences between the desired chain and what a node has, most severe first. */
 export function computeDrift(desired: DesiredChain, observed: FamilyAnalysis): Difference[] {
   const scope = desired.family;
-  const out: Difference[] = observed.errors.map((e) => ({ kind: "unreadable" as const, severity: "warning" as const, scope, message: `line ${e.line} could not be read: ${e.reason}`, rule: e.text }));
+  const out: Difference[] = observed.errors.map((e) => ({
+    kind: "unreadable" as const,
+    severity: "warning" as const,
+    scope,
+    message: `line ${e.line} could not be read: ${e.reason}`,
+    rule: e.text,
+  }));
   if (!observed.chainExists) {
-    out.push({ kind: "chain-missing", severity: "critical", scope, message: `${desired.chain} does not exist`, impact: "pod traffic is not masqueraded by the agent to any destination" });
-    if (observed.jumps.length === 0) out.push(...jumpDifferences(desired, observed).filter((x) => x.kind !== "jump-missing"));
+    out.push({
+      kind: "chain-missing",
+      severity: "critical",
+      scope,
+      message: `${desired.chain} does not exist`,
+      impact: "pod traffic is not masqueraded by the agent to any destination",
+    });
+    if (observed.jumps.length === 0)
+      out.push(...jumpDifferences(desired, observed).filter((x) => x.kind !== "jump-missing"));
     return sortDifferences(out);
   }
-  out.push(...jumpDifferences(desired, observed), ...returnDifferences(desired, observed), ...masqueradeDifferences(desired, observed), ...foreignDifferences(desired, observed));
+  out.push(
+    ...jumpDifferences(desired, observed),
+    ...returnDifferences(desired, observed),
+    ...masqueradeDifferences(desired, observed),
+    ...foreignDifferences(desired, observed),
+  );
   if (out.length === 0) out.push(...cosmeticDifferences(desired, observed));
   return sortDifferences(out);
 }
@@ -158,18 +284,32 @@ export function driftReport(differences: Difference[]): DriftReport {
   const sorted = sortDifferences(differences);
   const behavioural = sorted.filter((x) => x.severity !== "info");
   const status: DriftStatus = behavioural.length > 0 ? "drifted" : "in-sync";
-  const summary = behavioural.length === 0
-    ? sorted.length > 0 ? "in sync (cosmetic differences)" : "in sync"
-    : summarize(behavioural);
-  return { status, cosmetic: status === "in-sync" && sorted.length > 0, differences: sorted, summary };
+  const summary =
+    behavioural.length === 0
+      ? sorted.length > 0
+        ? "in sync (cosmetic differences)"
+        : "in sync"
+      : summarize(behavioural);
+  return {
+    status,
+    cosmetic: status === "in-sync" && sorted.length > 0,
+    differences: sorted,
+    summary,
+  };
 }
 
 function summarize(diffs: Difference[]): string {
   const parts: string[] = [];
   const missing = diffs.filter((x) => x.kind === "missing-cidr").map((x) => x.cidr);
   const unexpected = diffs.filter((x) => x.kind === "unexpected-cidr").map((x) => x.cidr);
-  if (missing.length) parts.push(`missing ${missing.slice(0, 2).join(", ")}${missing.length > 2 ? ` +${missing.length - 2}` : ""}`);
-  if (unexpected.length) parts.push(`extra ${unexpected.slice(0, 2).join(", ")}${unexpected.length > 2 ? ` +${unexpected.length - 2}` : ""}`);
+  if (missing.length)
+    parts.push(
+      `missing ${missing.slice(0, 2).join(", ")}${missing.length > 2 ? ` +${missing.length - 2}` : ""}`,
+    );
+  if (unexpected.length)
+    parts.push(
+      `extra ${unexpected.slice(0, 2).join(", ")}${unexpected.length > 2 ? ` +${unexpected.length - 2}` : ""}`,
+    );
   for (const x of diffs) {
     if (x.kind === "missing-cidr" || x.kind === "unexpected-cidr") continue;
     const label = LABELS[x.kind];
@@ -192,4 +332,6 @@ const LABELS: Record<DriftKind, string> = {
   "foreign-rule": "foreign rule",
   unreadable: "unreadable rules",
   cosmetic: "cosmetic",
+  "policy-missing": "OutBoundNAT policy missing",
+  "ipv6-ignored": "IPv6 not managed",
 };

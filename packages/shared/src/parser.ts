@@ -55,12 +55,25 @@ export interface ParseResult {
 
 const BUILTIN_FLAGS = new Set(["-s", "-d", "-p", "-i", "-o", "-f"]);
 const LONG_FLAG_ALIASES: Record<string, string> = {
-  "--source": "-s", "--destination": "-d", "--protocol": "-p", "--in-interface": "-i",
-  "--out-interface": "-o", "--fragment": "-f", "--match": "-m", "--jump": "-j", "--goto": "-g",
+  "--source": "-s",
+  "--destination": "-d",
+  "--protocol": "-p",
+  "--in-interface": "-i",
+  "--out-interface": "-o",
+  "--fragment": "-f",
+  "--match": "-m",
+  "--jump": "-j",
+  "--goto": "-g",
 };
+
+const WHITESPACE = /[ \t]+/;
+const SPECIAL = new Set([" ", "\t", '"', "'", "\\"]);
 
 /** Splits a line into words honouring iptables-save quoting ("a b", \" and \\ escapes). */
 export function tokenize(line: string): string[] | string {
+  // Most rules have no quotes: split fast; only quoted comments take the slow path.
+  if (!line.includes('"') && !line.includes("'"))
+    return line.split(WHITESPACE).filter((w) => w !== "");
   const out: string[] = [];
   let i = 0;
   const n = line.length;
@@ -86,8 +99,10 @@ export function tokenize(line: string): string[] | string {
         i += 2;
         continue;
       }
-      word += ch;
-      i++;
+      let j = i + 1;
+      while (j < n && !SPECIAL.has(line[j]!)) j++;
+      word += line.slice(i, j);
+      i = j;
     }
     if (quoted) return "unterminated quote";
     out.push(word);
@@ -107,7 +122,12 @@ function clausesOf(words: string[], start: number): Clause[] | string {
     const w = words[i]!;
     if (w === "!") {
       if (negateNext) return "double negation";
-      negateNext = true;
+      const last = clauses[clauses.length - 1];
+      const next = words[i + 1];
+      // Old iptables printed `-d ! 10.0.0.0/8`: the '!' negates the clause before it.
+      if (last && last.args.length === 0 && next !== undefined && !isFlag(next) && next !== "!")
+        last.negated = true;
+      else negateNext = true;
       continue;
     }
     if (!isFlag(w)) {
@@ -120,20 +140,27 @@ function clausesOf(words: string[], start: number): Clause[] | string {
     negateNext = false;
   }
   if (negateNext) return "dangling '!'";
-  // Old iptables printed `-d ! 10.0.0.0/8`: move that '!' onto the clause.
-  for (const c of clauses) {
-    if (c.args[0] === "!") {
-      c.args.shift();
-      c.negated = true;
-    }
-  }
   return clauses;
 }
 
-function buildRule(lineNo: number, text: string, table: string, chain: string, clauses: Clause[]): ParsedRule | string {
+function buildRule(
+  lineNo: number,
+  text: string,
+  table: string,
+  chain: string,
+  clauses: Clause[],
+): ParsedRule | string {
   const builtin: MatchBlock = { module: "", clauses: [] };
   const matches: MatchBlock[] = [builtin];
-  const rule: ParsedRule = { line: lineNo, text, table, chain, matches, goto: false, targetArgs: [] };
+  const rule: ParsedRule = {
+    line: lineNo,
+    text,
+    table,
+    chain,
+    matches,
+    goto: false,
+    targetArgs: [],
+  };
   let current: MatchBlock | undefined;
   for (const c of clauses) {
     if (rule.target !== undefined) {
@@ -214,8 +241,12 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
     if (w[0] !== undefined && COUNTERS.test(w[0])) w = w.slice(1);
     const op = w[0];
     const chain = w[1];
+    if (op !== "-A" && op !== "-N" && op !== "-P") {
+      fail("not an iptables rule (expected -A, -N, -P, :CHAIN, *table or COMMIT)");
+      continue;
+    }
     if (!chain || !/^[^\s!-][^\s]*$/.test(chain)) {
-      fail(op === "-A" || op === "-N" || op === "-P" ? "missing chain name" : "not an iptables rule");
+      fail("missing chain name");
       continue;
     }
     if (op === "-N") {
@@ -234,8 +265,6 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
       const rule = buildRule(idx + 1, ruleText, table, chain, clauses);
       if (typeof rule === "string") fail(rule);
       else chainOf(ruleset, table, chain).rules.push(rule);
-    } else {
-      fail(`unsupported line (expected -A, -N, -P, :CHAIN, *table or COMMIT)`);
     }
   }
   return { ruleset, errors };
@@ -259,12 +288,22 @@ export function targetArg(rule: ParsedRule, flag: string): Clause | undefined {
   return rule.targetArgs.find((c) => c.flag === flag);
 }
 
+/**
+ * The kernel stores `--probability` in 1/2^31 steps, so iptables prints another text than the
+ * one written (0.4692925628 comes back as 0.46929256292): compare at 6 decimals.
+ */
+function clauseArgsKey(module: string, c: Clause): string {
+  const p = module === "statistic" && c.flag === "--probability" ? Number(c.args[0]) : Number.NaN;
+  return Number.isFinite(p) && c.args.length === 1 ? p.toFixed(6) : c.args.join(" ");
+}
+
 /** Behaviour key: everything but comments, order-independent (iptables ANDs matches). */
 export function behaviourKey(rule: ParsedRule): string {
   const parts: string[] = [];
   for (const m of rule.matches) {
     if (m.module === "comment") continue;
-    for (const c of m.clauses) parts.push(`${m.module}|${c.negated ? "!" : ""}${c.flag} ${c.args.join(" ")}`);
+    for (const c of m.clauses)
+      parts.push(`${m.module}|${c.negated ? "!" : ""}${c.flag} ${clauseArgsKey(m.module, c)}`);
     if (m.clauses.length === 0) parts.push(`${m.module}|`);
   }
   parts.sort();

@@ -74,7 +74,14 @@ export const snapshotSchema = z.strictObject({
   appliedGeneration: generation.nullable(),
 });
 
-export const applyTriggerSchema = z.enum(["desired", "resync", "periodic", "startup", "heal", "cli"]);
+export const applyTriggerSchema = z.enum([
+  "desired",
+  "resync",
+  "periodic",
+  "startup",
+  "heal",
+  "cli",
+]);
 export type ApplyTrigger = z.infer<typeof applyTriggerSchema>;
 
 export const applyResultSchema = z.strictObject({
@@ -88,15 +95,29 @@ export const applyResultSchema = z.strictObject({
   changed: z.boolean(),
 });
 
-export const heartbeatSchema = z.strictObject({ type: z.literal("heartbeat"), v, ts: z.number().int().nonnegative() });
+export const heartbeatSchema = z.strictObject({
+  type: z.literal("heartbeat"),
+  v,
+  ts: z.number().int().nonnegative(),
+});
 
-export const reporterMessageSchema = z.discriminatedUnion("type", [helloSchema, snapshotSchema, applyResultSchema, heartbeatSchema]);
+export const reporterMessageSchema = z.discriminatedUnion("type", [
+  helloSchema,
+  snapshotSchema,
+  applyResultSchema,
+  heartbeatSchema,
+]);
 export type ReporterMessage = z.infer<typeof reporterMessageSchema>;
 export type Hello = z.infer<typeof helloSchema>;
 export type Snapshot = z.infer<typeof snapshotSchema>;
 export type ApplyResult = z.infer<typeof applyResultSchema>;
 
-export const welcomeSchema = z.strictObject({ type: z.literal("welcome"), v, serverTime: z.number().int(), heartbeatMs: z.number().int().positive() });
+export const welcomeSchema = z.strictObject({
+  type: z.literal("welcome"),
+  v,
+  serverTime: z.number().int(),
+  heartbeatMs: z.number().int().positive(),
+});
 export const desiredSchema = z.strictObject({
   type: z.literal("desired"),
   v,
@@ -104,10 +125,23 @@ export const desiredSchema = z.strictObject({
   revision: z.string().max(128),
   config: masqConfigSchema,
 });
-export const resyncSchema = z.strictObject({ type: z.literal("resync"), v, requestId: z.string().max(128) });
-export const serverErrorSchema = z.strictObject({ type: z.literal("error"), v, reason: z.string().max(1024) });
+export const resyncSchema = z.strictObject({
+  type: z.literal("resync"),
+  v,
+  requestId: z.string().max(128),
+});
+export const serverErrorSchema = z.strictObject({
+  type: z.literal("error"),
+  v,
+  reason: z.string().max(1024),
+});
 
-export const dashboardMessageSchema = z.discriminatedUnion("type", [welcomeSchema, desiredSchema, resyncSchema, serverErrorSchema]);
+export const dashboardMessageSchema = z.discriminatedUnion("type", [
+  welcomeSchema,
+  desiredSchema,
+  resyncSchema,
+  serverErrorSchema,
+]);
 export type DashboardMessage = z.infer<typeof dashboardMessageSchema>;
 export type Desired = z.infer<typeof desiredSchema>;
 
@@ -119,10 +153,13 @@ function byteLength(raw: string | Uint8Array): number {
 
 /** Parses and validates one frame; the reason names the first problem. */
 export function decodeMessage<T>(schema: z.ZodType<T>, raw: string | Uint8Array): Decoded<T> {
-  if (byteLength(raw) > MAX_FRAME_BYTES) return { ok: false, reason: `frame larger than ${MAX_FRAME_BYTES} bytes` };
+  if (byteLength(raw) > MAX_FRAME_BYTES)
+    return { ok: false, reason: `frame larger than ${MAX_FRAME_BYTES} bytes` };
   let value: unknown;
   try {
-    value = JSON.parse(typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw));
+    value = JSON.parse(
+      typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw),
+    );
   } catch (e) {
     return { ok: false, reason: `not JSON: ${(e as Error).message}` };
   }

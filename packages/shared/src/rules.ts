@@ -2,15 +2,22 @@
 // `iptables-restore --noflush`, and the reporter's atomic apply payload built on it.
 // Every rule text lives in a named constant; rules are built by small pure functions.
 import { type Cidr, type Family, mustParseCidr } from "./cidr.js";
-import { type AgentFlags, LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6, type MasqConfig } from "./config.js";
+import {
+  type AgentFlags,
+  LINK_LOCAL_CIDR,
+  LINK_LOCAL_CIDR_IPV6,
+  type MasqConfig,
+} from "./config.js";
 import { formatInterval, intervalSize, type PortInterval, parseToPorts } from "./ports.js";
 
 export const NAT_TABLE = "nat";
 export const POSTROUTING = "POSTROUTING";
 export const NON_MASQ_RULE_COMMENT = "ip-masq-agent: local traffic is not subject to MASQUERADE";
-export const MASQ_RULE_COMMENT = "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)";
+export const MASQ_RULE_COMMENT =
+  "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)";
 /** Written by older agents, which also put `-m addrtype ! --dst-type LOCAL` on each rule. */
-export const LEGACY_NON_MASQ_RULE_COMMENT = "ip-masq-agent: cluster-local traffic should not be subject to MASQUERADE";
+export const LEGACY_NON_MASQ_RULE_COMMENT =
+  "ip-masq-agent: cluster-local traffic should not be subject to MASQUERADE";
 /** Protocols that get per-interval rules when `--to-ports` is set (upstream's toPortsProtocols). */
 export const TO_PORTS_PROTOCOLS = ["tcp", "udp", "sctp"] as const;
 export type ToPortsProtocol = (typeof TO_PORTS_PROTOCOLS)[number];
@@ -61,7 +68,12 @@ export function nonMasqRuleArgs(cidr: string): string[] {
 }
 
 export function masqRuleArgs(randomFully: boolean): string[] {
-  return [...commentArgs(MASQ_RULE_COMMENT), "-j", "MASQUERADE", ...(randomFully ? ["--random-fully"] : [])];
+  return [
+    ...commentArgs(MASQ_RULE_COMMENT),
+    "-j",
+    "MASQUERADE",
+    ...(randomFully ? ["--random-fully"] : []),
+  ];
 }
 
 /** kube-proxy-style probability text: the share of the remaining port space. */
@@ -69,12 +81,19 @@ export function formatProbability(p: number): string {
   return p.toFixed(10);
 }
 
-export function toPortsRuleArgs(protocol: ToPortsProtocol, ports: PortInterval, probability: number | undefined, randomFully: boolean): string[] {
+export function toPortsRuleArgs(
+  protocol: ToPortsProtocol,
+  ports: PortInterval,
+  probability: number | undefined,
+  randomFully: boolean,
+): string[] {
   return [
     ...commentArgs(MASQ_RULE_COMMENT),
     "-p",
     protocol,
-    ...(probability === undefined ? [] : ["-m", "statistic", "--mode", "random", "--probability", formatProbability(probability)]),
+    ...(probability === undefined
+      ? []
+      : ["-m", "statistic", "--mode", "random", "--probability", formatProbability(probability)]),
     "-j",
     "MASQUERADE",
     "--to-ports",
@@ -85,7 +104,16 @@ export function toPortsRuleArgs(protocol: ToPortsProtocol, ports: PortInterval, 
 
 /** Args of the POSTROUTING jump, for iptables -A/-C/-D argv or a restore line. */
 export function jumpRuleArgs(chain: string): string[] {
-  return [...commentArgs(postroutingJumpComment(chain)), "-m", "addrtype", "!", "--dst-type", "LOCAL", "-j", chain];
+  return [
+    ...commentArgs(postroutingJumpComment(chain)),
+    "-m",
+    "addrtype",
+    "!",
+    "--dst-type",
+    "LOCAL",
+    "-j",
+    chain,
+  ];
 }
 
 export function jumpRuleLine(chain: string): string {
@@ -114,12 +142,23 @@ function masqueradeRules(chain: string, flags: AgentFlags): DesiredRule[] {
       const last = idx === ports.intervals.length - 1;
       const probability = last ? undefined : size / remaining;
       const args = toPortsRuleArgs(protocol, interval, probability, flags.randomFully);
-      rules.push({ kind: "masquerade", protocol, probability, toPorts: formatInterval(interval), randomFully: flags.randomFully, line: ruleLine(chain, args) });
+      rules.push({
+        kind: "masquerade",
+        protocol,
+        probability,
+        toPorts: formatInterval(interval),
+        randomFully: flags.randomFully,
+        line: ruleLine(chain, args),
+      });
       remaining -= size;
     });
   }
   // The catch-all keeps every other protocol (ICMP...) masqueraded and must stay last.
-  rules.push({ kind: "masquerade", randomFully: flags.randomFully, line: ruleLine(chain, masqRuleArgs(flags.randomFully)) });
+  rules.push({
+    kind: "masquerade",
+    randomFully: flags.randomFully,
+    line: ruleLine(chain, masqRuleArgs(flags.randomFully)),
+  });
   return rules;
 }
 
@@ -140,7 +179,11 @@ export function familiesFor(flags: Pick<AgentFlags, "enableIPv6">): Family[] {
 }
 
 /** Byte-identical to upstream's iptables-restore payload for this config, flags and family. */
-export function renderRestorePayload(config: MasqConfig, flags: AgentFlags, family: Family): string {
+export function renderRestorePayload(
+  config: MasqConfig,
+  flags: AgentFlags,
+  family: Family,
+): string {
   const d = desiredChain(config, flags, family);
   return ["*nat", `:${d.chain} - [0:0]`, ...d.rules.map((r) => r.line), "COMMIT", ""].join("\n");
 }
@@ -156,7 +199,12 @@ export interface ApplyPlan {
  * One atomic transaction: redeclaring the chain flushes it, its rules are rewritten, and the
  * POSTROUTING jump is fixed up to exactly one. Nothing else is touched.
  */
-export function renderApplyPayload(config: MasqConfig, flags: AgentFlags, family: Family, plan: ApplyPlan): string {
+export function renderApplyPayload(
+  config: MasqConfig,
+  flags: AgentFlags,
+  family: Family,
+  plan: ApplyPlan,
+): string {
   const d = desiredChain(config, flags, family);
   return [
     "*nat",
@@ -171,5 +219,11 @@ export function renderApplyPayload(config: MasqConfig, flags: AgentFlags, family
 
 /** Restores a previously read chain verbatim (rollback after a failed verification). */
 export function renderRestoreChainPayload(chain: string, ruleLines: readonly string[]): string {
-  return ["*nat", `:${chain} - [0:0]`, ...ruleLines.filter((l) => l.startsWith(`-A ${chain} `)), "COMMIT", ""].join("\n");
+  return [
+    "*nat",
+    `:${chain} - [0:0]`,
+    ...ruleLines.filter((l) => l.startsWith(`-A ${chain} `)),
+    "COMMIT",
+    "",
+  ].join("\n");
 }

@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import {
+  type AgentFlags,
+  DEFAULT_FLAGS,
+  defaultConfig,
+  type MasqConfig,
+  RESERVED_RANGES,
+} from "./config.js";
+import { parseIptables } from "./parser.js";
+import { desiredChain, jumpRuleLine, renderApplyPayload, renderRestorePayload } from "./rules.js";
+
+const empty: MasqConfig = {
+  nonMasqueradeCIDRs: [],
+  masqLinkLocal: false,
+  masqLinkLocalIPv6: false,
+  cidrLimit: 64,
+  resyncInterval: "60s",
+};
+const NON_MASQ = '-m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE"';
+const MASQ =
+  '-m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)"';
+const ret = (cidr: string, chain = "IP-MASQ-AGENT") =>
+  `-A ${chain} ${NON_MASQ} -d ${cidr} -j RETURN`;
+const masq = (rf: boolean, chain = "IP-MASQ-AGENT") =>
+  `-A ${chain} ${MASQ} -j MASQUERADE${rf ? " --random-fully" : ""}`;
+const payload = (lines: string[], chain = "IP-MASQ-AGENT") =>
+  ["*nat", `:${chain} - [0:0]`, ...lines, "COMMIT", ""].join("\n");
+
+// Upstream's TestSyncMasqRules / TestSyncMasqRulesIPv6 cases (the iptables-restore payload part),
+// run for --random-fully default/false/true as upstream's TestMain does.
+const cases: {
+  desc: string;
+  cfg: MasqConfig;
+  family: "ipv4" | "ipv6";
+  want: (rf: boolean) => string[];
+}[] = [
+  {
+    desc: "empty config",
+    cfg: empty,
+    family: "ipv4",
+    want: (rf) => [ret("169.254.0.0/16"), masq(rf)],
+  },
+  {
+    desc: "default config masquerading reserved ranges",
+    cfg: defaultConfig(),
+    family: "ipv4",
+    want: (rf) => [
+      ret("169.254.0.0/16"),
+      ret("10.0.0.0/8"),
+      ret("172.16.0.0/12"),
+      ret("192.168.0.0/16"),
+      masq(rf),
+    ],
+  },
+  {
+    desc: "default config not masquerading reserved ranges",
+    cfg: defaultConfig({ noMasqAllReservedRanges: true }),
+    family: "ipv4",
+    want: (rf) => [
+      ret("169.254.0.0/16"),
+      ret("10.0.0.0/8"),
+      ret("172.16.0.0/12"),
+      ret("192.168.0.0/16"),
+      ...RESERVED_RANGES.map((c) => ret(c)),
+      masq(rf),
+    ],
+  },
+  {
+    desc: "config has ipv4 and ipv6 non masquerade cidr",
+    cfg: { ...empty, nonMasqueradeCIDRs: ["10.244.0.0/16", "fc00::/7"] },
+    family: "ipv4",
+    want: (rf) => [ret("169.254.0.0/16"), ret("10.244.0.0/16"), masq(rf)],
+  },
+  {
+    desc: "masqLinkLocal: true",
+    cfg: { ...empty, masqLinkLocal: true, nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+    family: "ipv4",
+    want: (rf) => [ret("10.0.0.0/8"), masq(rf)],
+  },
+  {
+    desc: "ipv6 empty config",
+    cfg: empty,
+    family: "ipv6",
+    want: (rf) => [ret("fe80::/10"), masq(rf)],
+  },
+  {
+    desc: "ipv6 config has ipv4 and ipv6 non masquerade cidr",
+    cfg: { ...empty, nonMasqueradeCIDRs: ["10.244.0.0/16", "fc00::/7"] },
+    family: "ipv6",
+    want: (rf) => [ret("fe80::/10"), ret("fc00::/7"), masq(rf)],
+  },
+  {
+    desc: "ipv6 config has masqLinkLocalIPv6: true",
+    cfg: { ...empty, masqLinkLocalIPv6: true },
+    family: "ipv6",
+    want: (rf) => [masq(rf)],
+  },
+  {
+    desc: "CIDR text is written as given",
+    cfg: { ...empty, nonMasqueradeCIDRs: ["FC00::/7"] },
+    family: "ipv6",
+    want: (rf) => [ret("fe80::/10"), ret("FC00::/7"), masq(rf)],
+  },
+];
+
+describe("renderRestorePayload matches upstream byte for byte", () => {
+  for (const rf of [true, false]) {
+    for (const c of cases) {
+      it(`${c.desc} (random-fully=${rf})`, () => {
+        const flags: AgentFlags = { ...DEFAULT_FLAGS, randomFully: rf, enableIPv6: true };
+        expect(renderRestorePayload(c.cfg, flags, c.family)).toBe(payload(c.want(rf)));
+      });
+    }
+  }
+
+  it("honours --masq-chain", () => {
+    const flags = { ...DEFAULT_FLAGS, masqChain: "MY-CHAIN" };
+    expect(renderRestorePayload(empty, flags, "ipv4")).toBe(
+      payload([ret("169.254.0.0/16", "MY-CHAIN"), masq(true, "MY-CHAIN")], "MY-CHAIN"),
+    );
+  });
+});
+
+describe("--to-ports", () => {
+  const rule = (proto: string, prob: string | null, ports: string) =>
+    `-A IP-MASQ-AGENT ${MASQ} -p ${proto}${prob ? ` -m statistic --mode random --probability ${prob}` : ""} -j MASQUERADE --to-ports ${ports} --random-fully`;
+  it("one interval: one rule per protocol, then the catch-all", () => {
+    const flags = { ...DEFAULT_FLAGS, toPorts: "32768-65535" };
+    expect(renderRestorePayload(empty, flags, "ipv4")).toBe(
+      payload([
+        ret("169.254.0.0/16"),
+        rule("tcp", null, "32768-65535"),
+        rule("udp", null, "32768-65535"),
+        rule("sctp", null, "32768-65535"),
+        masq(true),
+      ]),
+    );
+  });
+  it("several intervals share traffic by port-space size", () => {
+    const flags = { ...DEFAULT_FLAGS, toPorts: "1024-29999,32768-65535" };
+    const d = desiredChain(empty, flags, "ipv4");
+    const tcp = d.rules.filter((r) => r.kind === "masquerade" && r.protocol === "tcp");
+    // 28976 of 61744 ports in the first interval; the last takes the rest with no statistic.
+    expect(tcp.map((r) => r.line)).toEqual([
+      rule("tcp", (28976 / 61744).toFixed(10), "1024-29999"),
+      rule("tcp", null, "32768-65535"),
+    ]);
+  });
+  it("refuses a bad spec", () => {
+    expect(() => desiredChain(empty, { ...DEFAULT_FLAGS, toPorts: "70000" }, "ipv4")).toThrow(
+      /out of range/,
+    );
+  });
+});
+
+describe("apply payload", () => {
+  it("adds the jump only when asked and deletes surplus jumps in the same transaction", () => {
+    const text = renderApplyPayload(empty, DEFAULT_FLAGS, "ipv4", {
+      addJump: true,
+      deleteJumps: ["-j IP-MASQ-AGENT"],
+    });
+    expect(text.split("\n").slice(-4)).toEqual([
+      "-D POSTROUTING -j IP-MASQ-AGENT",
+      jumpRuleLine("IP-MASQ-AGENT"),
+      "COMMIT",
+      "",
+    ]);
+  });
+  it("the jump keeps upstream's literal quotes in the comment", () => {
+    expect(jumpRuleLine("IP-MASQ-AGENT")).toBe(
+      '-A POSTROUTING -m comment --comment "\\"ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain\\"" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT',
+    );
+    const parsed = parseIptables(jumpRuleLine("IP-MASQ-AGENT"))
+      .ruleset.tables.get("nat")
+      ?.get("POSTROUTING")?.rules[0];
+    expect(parsed?.comment?.startsWith('"ip-masq-agent: ensure')).toBe(true);
+  });
+});
