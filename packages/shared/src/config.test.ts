@@ -122,6 +122,12 @@ const syncConfigTests: { desc: string; input: string; want: MasqConfig | { error
     want: { error: /entries must be strings/ },
   },
   { desc: "float limit", input: "cidrLimit: 6.5\n", want: { error: /cidrLimit must be a int/ } },
+  { desc: "unresolved alias", input: "*x", want: { error: /not valid YAML or JSON/ } },
+  {
+    desc: "alias bomb",
+    input: "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
+    want: { error: /not valid YAML or JSON/ },
+  },
   {
     desc: "duplicate key",
     input: "masqLinkLocal: true\nmasqLinkLocal: false\n",

@@ -262,7 +262,14 @@ export function parseConfigText(text: string, flags: AgentFlags = DEFAULT_FLAGS)
       warnings: [],
     };
   }
-  return decodeConfigValue(doc.toJS({ maxAliasCount: 100 }), flags);
+  let value: unknown;
+  try {
+    // Unresolved or exploding aliases only surface when converting.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { ok: false, errors: [{ code: "syntax", message: `the config is not valid YAML or JSON: ${(e as Error).message}` }], warnings: [] };
+  }
+  return decodeConfigValue(value, flags);
 }
 
 function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; parsed: Cidr[] } {

@@ -1,6 +1,7 @@
 export * from "./analysis.js";
 export * from "./assess.js";
 export * from "./cidr.js";
+export * from "./cni.js";
 export * from "./config.js";
 export * from "./drift.js";
 export * from "./duration.js";
