@@ -1,0 +1,170 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "ipmasq.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Resource name prefix: the release name, plus the chart name unless already in it. */}}
+{{- define "ipmasq.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A name with a suffix that still fits a DNS label: include "ipmasq.suffixed" (list . "reporter") */}}
+{{- define "ipmasq.suffixed" -}}
+{{- $root := index . 0 -}}
+{{- $suffix := index . 1 -}}
+{{- printf "%s-%s" (include "ipmasq.fullname" $root | trunc (int (sub 62 (len $suffix))) | trimSuffix "-") $suffix -}}
+{{- end -}}
+
+{{- define "ipmasq.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every resource. */}}
+{{- define "ipmasq.labels" -}}
+helm.sh/chart: {{ include "ipmasq.chart" . }}
+app.kubernetes.io/name: {{ include "ipmasq.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ipmasq-dashboard
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component: include "ipmasq.selectorLabels" (list . "dashboard") */}}
+{{- define "ipmasq.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "ipmasq.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* All labels of one component. */}}
+{{- define "ipmasq.componentLabels" -}}
+{{ include "ipmasq.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{- define "ipmasq.dashboard.serviceAccountName" -}}
+{{- default (include "ipmasq.suffixed" (list . "dashboard")) .Values.dashboard.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "ipmasq.reporter.serviceAccountName" -}}
+{{- default (include "ipmasq.suffixed" (list . "reporter")) .Values.reporter.serviceAccount.name -}}
+{{- end -}}
+
+{{/* Namespace of the ip-masq-agent ConfigMap. */}}
+{{- define "ipmasq.configMapNamespace" -}}
+{{- default .Release.Namespace .Values.ipMasqAgent.namespace -}}
+{{- end -}}
+
+{{/* "true" when reporters can mount the ConfigMap (same namespace as the release). */}}
+{{- define "ipmasq.mountConfigMap" -}}
+{{- if and .Values.reporter.mountConfigMap (eq (include "ipmasq.configMapNamespace" .) .Release.Namespace) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* History ConfigMap (in the ConfigMap namespace); the dashboard's own default name. */}}
+{{- define "ipmasq.historyConfigMapName" -}}
+{{- default (printf "%s-history" .Values.ipMasqAgent.name) .Values.dashboard.historyConfigMap.name -}}
+{{- end -}}
+
+{{- define "ipmasq.leaseName" -}}
+{{- default (include "ipmasq.fullname" .) .Values.dashboard.leaderElection.leaseName -}}
+{{- end -}}
+
+{{/* The dashboard Service's name: the fullname. */}}
+{{- define "ipmasq.serviceName" -}}
+{{- include "ipmasq.fullname" . -}}
+{{- end -}}
+
+{{- define "ipmasq.dashboardURL" -}}
+{{- if .Values.reporter.dashboardURL -}}
+{{- .Values.reporter.dashboardURL -}}
+{{- else -}}
+{{- printf "ws://%s.%s.svc.%s:%v/api/reporter" (include "ipmasq.serviceName" .) .Release.Namespace .Values.clusterDomain .Values.dashboard.service.port -}}
+{{- end -}}
+{{- end -}}
+
+{{/* image reference: include "ipmasq.image" (dict "image" .Values.dashboard.image "default" .Chart.AppVersion) */}}
+{{- define "ipmasq.image" -}}
+{{- printf "%s:%s" .image.repository (default .default .image.tag | toString) -}}
+{{- end -}}
+
+{{/* Where the projected dashboard token is mounted, and its file. */}}
+{{- define "ipmasq.tokenDir" -}}/var/run/secrets/ipmasq-dashboard{{- end -}}
+{{- define "ipmasq.tokenFile" -}}{{ include "ipmasq.tokenDir" . }}/token{{- end -}}
+
+{{/* Projected ServiceAccount token for the dashboard (audience auth.reporterAudience). */}}
+{{- define "ipmasq.tokenVolume" -}}
+- name: dashboard-token
+  projected:
+    defaultMode: 0444
+    sources:
+      - serviceAccountToken:
+          audience: {{ .Values.auth.reporterAudience | quote }}
+          expirationSeconds: {{ .Values.auth.reporterTokenExpirationSeconds }}
+          path: token
+{{- end -}}
+
+{{/* The ip-masq-agent ConfigMap volume, mounted like upstream: key config → /etc/config/ip-masq-agent. */}}
+{{- define "ipmasq.configVolume" -}}
+- name: config
+  configMap:
+    name: {{ .Values.ipMasqAgent.name }}
+    optional: true
+    items:
+      - key: config
+        path: ip-masq-agent
+{{- end -}}
+
+{{/* Environment shared by the Linux and Windows reporters: include "ipmasq.reporterEnv" (dict "root" . "url" URL "stateDir" DIR) */}}
+{{- define "ipmasq.reporterEnv" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+- name: IPMASQ_DASHBOARD
+  value: {{ .url | quote }}
+- name: IPMASQ_TOKEN_FILE
+  value: {{ include "ipmasq.tokenFile" $root | quote }}
+- name: IPMASQ_MODE
+  value: {{ $v.reporter.mode | quote }}
+- name: IPMASQ_STATE_DIR
+  value: {{ .stateDir | quote }}
+- name: IPMASQ_METRICS_PORT
+  value: {{ $v.reporter.metricsPort | quote }}
+- name: IPMASQ_HEAL
+  value: {{ $v.reporter.heal | quote }}
+- name: IPMASQ_POLL_INTERVAL
+  value: {{ $v.reporter.pollInterval | quote }}
+{{- if include "ipmasq.mountConfigMap" $root }}
+- name: IPMASQ_CONFIG_FILE
+  value: /etc/config/ip-masq-agent
+{{- end }}
+- name: IPMASQ_MASQ_CHAIN
+  value: {{ $v.agent.masqChain | quote }}
+- name: IPMASQ_RANDOM_FULLY
+  value: {{ $v.agent.randomFully | quote }}
+- name: IPMASQ_TO_PORTS
+  value: {{ $v.agent.toPorts | quote }}
+- name: IPMASQ_ENABLE_IPV6
+  value: {{ $v.agent.enableIPv6 | quote }}
+- name: IPMASQ_NOMASQ_ALL_RESERVED_RANGES
+  value: {{ $v.agent.nomasqAllReservedRanges | quote }}
+- name: IPMASQ_LOG_LEVEL
+  value: {{ $v.reporter.logLevel | quote }}
+{{- end -}}
