@@ -40,7 +40,7 @@ export function kubeProxyDump(lines: number): string {
       `-A KUBE-SERVICES -d ${ip}/32 -p tcp -m comment --comment "ns-${svc % 50}/svc-${svc}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-${id}`,
     );
     for (let e = 0; e < 3; e++) {
-      const sep = `KUBE-SEP-${id.slice(0, 14)}E${e}`;
+      const sep = `KUBE-SEP-${id.slice(-14)}E${e}`;
       const podIp = `10.244.${(svc >> 6) & 255}.${((svc & 63) << 2) | e}`;
       const prob =
         e === 0

@@ -125,7 +125,8 @@ const syncConfigTests: { desc: string; input: string; want: MasqConfig | { error
   { desc: "unresolved alias", input: "*x", want: { error: /not valid YAML or JSON/ } },
   {
     desc: "alias bomb",
-    input: "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
+    input:
+      "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
     want: { error: /not valid YAML or JSON/ },
   },
   {

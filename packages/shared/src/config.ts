@@ -267,7 +267,16 @@ export function parseConfigText(text: string, flags: AgentFlags = DEFAULT_FLAGS)
     // Unresolved or exploding aliases only surface when converting.
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    return { ok: false, errors: [{ code: "syntax", message: `the config is not valid YAML or JSON: ${(e as Error).message}` }], warnings: [] };
+    return {
+      ok: false,
+      errors: [
+        {
+          code: "syntax",
+          message: `the config is not valid YAML or JSON: ${(e as Error).message}`,
+        },
+      ],
+      warnings: [],
+    };
   }
   return decodeConfigValue(value, flags);
 }

@@ -1,0 +1,57 @@
+// The snapshot-cost worker in plain JavaScript over the built packages (dist/), so the measured
+// process is the size of the shipped reporter, not of a TypeScript loader. Run inside a
+// namespace by read.bench.ts: `ip netns exec NS node snapshot-cost.mjs ROUNDS`; prints JSON.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import {
+  assessLinux,
+  DEFAULT_FLAGS,
+  defaultConfig,
+  encodeMessage,
+} from "../../../packages/shared/dist/index.js";
+import { createIptablesBackend } from "../dist/backend/iptables.js";
+
+const TICK_MS = 10;
+function cpuNow() {
+  const text = readFileSync("/proc/self/stat", "utf8");
+  const f = text
+    .slice(text.lastIndexOf(")") + 2)
+    .split(" ")
+    .map(Number);
+  return (f[11] + f[12] + f[13] + f[14]) * TICK_MS;
+}
+
+const backend = createIptablesBackend({ flags: DEFAULT_FLAGS });
+const config = defaultConfig();
+let seq = 0;
+async function snapshot() {
+  const snaps = await backend.read();
+  if (snaps[0]?.readError || !snaps[0]?.chain)
+    throw new Error(`read failed: ${snaps[0]?.readError}`);
+  const report = assessLinux(config, DEFAULT_FLAGS, snaps).report;
+  if (report.status !== "in-sync") throw new Error(`unexpected drift: ${report.summary}`);
+  encodeMessage({
+    type: "snapshot",
+    v: 1,
+    seq: seq++,
+    takenAt: Date.now(),
+    linux: snaps,
+    appliedGeneration: 1,
+  });
+}
+
+const rounds = Number(process.argv[2] ?? 60);
+for (let i = 0; i < 5; i++) await snapshot();
+const walls = [];
+const c0 = cpuNow();
+for (let i = 0; i < rounds; i++) {
+  const t0 = performance.now();
+  await snapshot();
+  walls.push(performance.now() - t0);
+}
+const cpuMs = (cpuNow() - c0) / rounds;
+walls.sort((a, b) => a - b);
+const pct = (p) => walls[Math.min(walls.length - 1, Math.ceil((p / 100) * walls.length) - 1)];
+console.log(
+  JSON.stringify({ cpuMs, p50: pct(50), p99: pct(99), rssMb: process.memoryUsage().rss / 2 ** 20 }),
+);

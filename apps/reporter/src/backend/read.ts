@@ -1,0 +1,55 @@
+// Turning `iptables -S CHAIN` results into snapshot fields. A missing chain is not an error,
+// but iptables reports it with version-specific text, so "missing" is only believed when
+// nothing contradicts it.
+import type { ExecResult } from "../exec.js";
+
+/** Snapshot lines are capped by the protocol. */
+export const MAX_SNAPSHOT_LINES = 20_000;
+const MAX_LINE = 4096;
+
+// legacy: "No chain/target/match by that name."; nf_tables 1.8.x: "chain `X' in table `nat'
+// is incompatible, use 'nft' tool." (it says that for a chain that does not exist).
+const MISSING =
+  /No chain\/target\/match by that name|is incompatible, use 'nft' tool|does not exist/;
+/** Printed (on stderr) when both backends hold tables on the node. */
+export const LEGACY_TABLES_WARNING = /iptables-legacy tables present/;
+
+export type ChainRead =
+  | { kind: "ok"; lines: string[] }
+  | { kind: "missing"; ambiguous: boolean; message: string }
+  | { kind: "error"; message: string };
+
+export function firstLine(text: string): string {
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l !== "" && !l.startsWith("#")) ?? ""
+  );
+}
+
+/** Rule lines of `-S` output (comment/warning lines dropped), capped for the protocol. */
+export function ruleLines(stdout: string): string[] {
+  const lines: string[] = [];
+  for (const l of stdout.split("\n")) {
+    if (l.trim() === "" || l.startsWith("#")) continue;
+    lines.push(l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l);
+  }
+  return lines;
+}
+
+export function classifyChainRead(r: ExecResult): ChainRead {
+  if (r.code === 0) return { kind: "ok", lines: ruleLines(r.stdout) };
+  const message = firstLine(r.stderr) || `exit code ${r.code}`;
+  if (r.code === 1 && MISSING.test(r.stderr)) {
+    // nf_tables also says "incompatible" for a chain holding rules iptables cannot show.
+    return { kind: "missing", ambiguous: /incompatible/.test(r.stderr), message };
+  }
+  return { kind: "error", message };
+}
+
+/** Does POSTROUTING (as -S lines) jump to `chain`? The kernel refuses jumps to missing chains. */
+export function jumpsTo(postrouting: readonly string[], chain: string): boolean {
+  const re = new RegExp(`\\s-[jg]\\s+${chain.replace(/[.]/g, "\\.")}(\\s|$)`);
+  return postrouting.some((l) => l.startsWith("-A POSTROUTING ") && re.test(l));
+}

@@ -1,0 +1,80 @@
+// Text output for people: short, aligned, one fact per line.
+import type { Difference, DriftReport, FamilyAnalysis, Issue, Verdict } from "@masq/shared";
+
+export function formatIssues(kind: "error" | "warning", issues: readonly Issue[]): string {
+  return issues.map((i) => `${kind}: ${i.message}\n`).join("");
+}
+
+function jumpState(a: FamilyAnalysis): string {
+  if (a.jumps.length === 0) return "missing";
+  const where = a.jumps
+    .map(
+      (j) =>
+        `rule ${j.index + 1}${j.exact ? "" : j.canonical ? ", other comment" : `, conditions: ${j.conditions.join(" ")}`}`,
+    )
+    .join("; ");
+  return `${a.jumps.length === 1 ? "present" : `${a.jumps.length} jumps`} (${where})`;
+}
+
+export function formatAnalysis(a: FamilyAnalysis): string {
+  const out: string[] = [
+    `${a.chain} (${a.family})${a.chainExists ? "" : ": chain does not exist"}`,
+  ];
+  out.push(`  jump from POSTROUTING: ${jumpState(a)}`);
+  for (const s of a.shadows.filter((x) => x.effect !== "unknown")) {
+    out.push(
+      `  before the jump: POSTROUTING rule ${s.index + 1} ${s.effect === "masquerade" ? "masquerades" : "accepts"} ${s.reach === "all" ? "all" : "some"} traffic: ${s.rule.text}`,
+    );
+  }
+  if (a.chainExists) {
+    out.push(`  not masqueraded (RETURN before MASQUERADE), in order:`);
+    out.push(...(a.returns.length ? a.returns.map((c) => `    ${c.canonical}`) : ["    (none)"]));
+    const final = a.finalMasquerade === undefined ? undefined : a.entries[a.finalMasquerade];
+    out.push(
+      `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : "NOT masqueraded (no final MASQUERADE rule)"}`,
+    );
+    const foreign = a.entries.filter((e) => e.role === "foreign" || e.conditions.length > 0);
+    if (foreign.length)
+      out.push("  other rules:", ...foreign.map((e) => `    rule ${e.index + 1}: ${e.rule.text}`));
+    if (a.unreachable.length)
+      out.push(
+        `  never reached (after MASQUERADE): rules ${a.unreachable.map((i) => i + 1).join(", ")}`,
+      );
+  }
+  if (a.errors.length)
+    out.push(
+      "  unreadable lines:",
+      ...a.errors.map((e) => `    line ${e.line}: ${e.reason}: ${e.text}`),
+    );
+  return `${out.join("\n")}\n`;
+}
+
+export function formatDifference(d: Difference): string {
+  const head = `  ${d.severity.toUpperCase().padEnd(8)} ${d.scope} ${d.kind}: ${d.message}`;
+  return [
+    head,
+    ...(d.impact ? [`           → ${d.impact}`] : []),
+    ...(d.rule ? [`           rule: ${d.rule}`] : []),
+  ].join("\n");
+}
+
+export function formatReport(r: DriftReport): string {
+  const lines = [
+    `${r.status === "in-sync" ? "in sync" : "drifted"}${r.status === "drifted" || r.cosmetic ? `: ${r.summary}` : ""}`,
+  ];
+  lines.push(...r.differences.map(formatDifference));
+  return `${lines.join("\n")}\n`;
+}
+
+export function formatVerdict(v: Verdict): string {
+  const lines = [
+    `${v.ip} is ${v.masqueraded ? "masqueraded" : "not masqueraded"}${v.certain ? "" : " (for most packets; see notes)"}`,
+  ];
+  if (v.decidedBy)
+    lines.push(
+      `  decided by ${v.decidedBy.chain} rule ${v.decidedBy.index + 1}: ${v.decidedBy.text}`,
+    );
+  lines.push(`  because ${v.reason}`);
+  lines.push(...v.caveats.map((c) => `  note: ${c}`));
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
+import { formatAnalysis } from "./format.js";
+import type { CliIO } from "./io.js";
+import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
+
+type InspectOptions = AgentFlagOptions & SourceOptions & { json?: boolean };
+
+export function registerInspect(program: Command, io: CliIO): void {
+  const cmd = program
+    .command("inspect")
+    .description("show what a node's masquerade rules do")
+    .option("--json", "print the analysis as JSON");
+  addAgentFlagOptions(addSourceOptions(cmd)).action(async (opts: InspectOptions) => {
+    const analyses = await readAnalyses(io, opts, agentFlagsFrom(opts));
+    if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);
+    else io.stdout(analyses.map(formatAnalysis).join("\n"));
+  });
+}
+
+function toJson(a: import("@masq/shared").FamilyAnalysis) {
+  return {
+    family: a.family,
+    chain: a.chain,
+    chainExists: a.chainExists,
+    returns: a.returns.map((c) => c.canonical),
+    finalMasquerade:
+      a.finalMasquerade === undefined ? null : a.entries[a.finalMasquerade]?.rule.text,
+    unreachable: a.unreachable.map((i) => a.entries[i]?.rule.text),
+    jumps: a.jumps.map((j) => ({
+      rule: j.index + 1,
+      exact: j.exact,
+      canonical: j.canonical,
+      conditions: j.conditions,
+    })),
+    shadows: a.shadows.map((s) => ({
+      rule: s.index + 1,
+      effect: s.effect,
+      reach: s.reach,
+      text: s.rule.text,
+    })),
+    rules: a.entries.map((e) => ({
+      rule: e.index + 1,
+      role: e.role,
+      cidr: e.cidr?.canonical ?? null,
+      negated: e.negated,
+      conditions: e.conditions,
+      text: e.rule.text,
+    })),
+    errors: a.errors,
+  };
+}

@@ -1,0 +1,42 @@
+import { familiesFor, jumpRuleLine, renderRestorePayload } from "@masq/shared";
+import { type Command, Option } from "commander";
+import { loadConfig } from "./config-file.js";
+import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
+import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
+
+interface RenderOptions extends AgentFlagOptions {
+  config: string;
+  family: "ipv4" | "ipv6";
+  withJump?: boolean;
+}
+
+export function registerRender(program: Command, io: CliIO): void {
+  const cmd = program
+    .command("render")
+    .description("print the iptables-restore payload upstream ip-masq-agent applies for a config")
+    .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON); - for stdin")
+    .addOption(
+      new Option("--family <family>", "address family").choices(["ipv4", "ipv6"]).default("ipv4"),
+    )
+    .option("--with-jump", "also add the POSTROUTING jump rule (upstream ensures it separately)");
+  addAgentFlagOptions(cmd).action(async (opts: RenderOptions) => {
+    const flags = agentFlagsFrom(opts);
+    if (!familiesFor(flags).includes(opts.family))
+      throw new CliExit(
+        EXIT_ERROR,
+        "ipv6 rules are only rendered with --enable-ipv6 (as upstream does)",
+      );
+    const config = await loadConfig(io, opts.config, flags);
+    let payload: string;
+    try {
+      payload = renderRestorePayload(config, flags, opts.family);
+    } catch (e) {
+      throw new CliExit(EXIT_ERROR, (e as Error).message);
+    }
+    io.stdout(
+      opts.withJump
+        ? payload.replace(/COMMIT\n$/, `${jumpRuleLine(flags.masqChain)}\nCOMMIT\n`)
+        : payload,
+    );
+  });
+}

@@ -1,0 +1,154 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_FLAGS } from "@masq/shared";
+import { Command } from "commander";
+import { afterEach, describe, expect, it } from "vitest";
+import { addAgentFlagOptions } from "./flags.js";
+import {
+  addRunOptions,
+  parseInterval,
+  type RunCliOptions,
+  runSettingsFrom,
+} from "./run-options.js";
+
+const ENV_KEYS = [
+  "NODE_NAME",
+  "IPMASQ_DASHBOARD",
+  "IPMASQ_TOKEN",
+  "IPMASQ_TOKEN_FILE",
+  "IPMASQ_NETNS",
+  "IPMASQ_MODE",
+  "IPMASQ_STATE_DIR",
+  "IPMASQ_METRICS_PORT",
+  "IPMASQ_HEAL",
+  "IPMASQ_POLL_INTERVAL",
+  "IPMASQ_CONFIG_FILE",
+  "IPMASQ_LOG_LEVEL",
+  "IPMASQ_ENABLE_IPV6",
+  "IPMASQ_RANDOM_FULLY",
+  "IPMASQ_IPTABLES",
+];
+const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+afterEach(() => {
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+function parse(args: string[], env: Record<string, string> = {}) {
+  for (const k of ENV_KEYS) delete process.env[k];
+  Object.assign(process.env, env);
+  let opts: RunCliOptions | undefined;
+  const program = new Command().exitOverride();
+  addAgentFlagOptions(addRunOptions(program.command("run"))).action((o: RunCliOptions) => {
+    opts = o;
+  });
+  program.parse(["run", ...args], { from: "user" });
+  return runSettingsFrom(opts!);
+}
+
+describe("ipmasq run options", () => {
+  it("reads every setting from the environment (the Helm chart's contract)", () => {
+    const s = parse([], {
+      NODE_NAME: "node-1",
+      IPMASQ_DASHBOARD: "wss://dash.example/api/reporter",
+      IPMASQ_TOKEN: "secret",
+      IPMASQ_NETNS: "imr-x",
+      IPMASQ_MODE: "observe",
+      IPMASQ_STATE_DIR: "/tmp/st",
+      IPMASQ_METRICS_PORT: "9102",
+      IPMASQ_HEAL: "immediate",
+      IPMASQ_POLL_INTERVAL: "2s",
+      IPMASQ_CONFIG_FILE: "/etc/config/ip-masq-agent",
+      IPMASQ_LOG_LEVEL: "debug",
+      IPMASQ_ENABLE_IPV6: "true",
+      IPMASQ_RANDOM_FULLY: "false",
+      IPMASQ_IPTABLES: "legacy",
+    });
+    expect(s).toEqual({
+      nodeName: "node-1",
+      dashboard: { url: "wss://dash.example/api/reporter", token: "secret" },
+      netns: "imr-x",
+      mode: "observe",
+      heal: "immediate",
+      stateDir: "/tmp/st",
+      metricsPort: 9102,
+      pollIntervalMs: 2_000,
+      configFile: "/etc/config/ip-masq-agent",
+      logLevel: "debug",
+      variant: "legacy",
+      flags: { ...DEFAULT_FLAGS, enableIPv6: true, randomFully: false },
+    });
+  });
+
+  it("has safe defaults: enforce, /var/lib/ipmasq, 10 s poll, no metrics port", () => {
+    const s = parse(["--node", "n"]);
+    expect(s).toMatchObject({
+      mode: "enforce",
+      heal: "next-resync",
+      stateDir: "/var/lib/ipmasq",
+      pollIntervalMs: 10_000,
+      logLevel: "info",
+      variant: "auto",
+      flags: DEFAULT_FLAGS,
+    });
+    expect(s.metricsPort).toBeUndefined();
+    expect(s.dashboard).toBeUndefined();
+  });
+
+  it("flags win over the environment", () => {
+    expect(
+      parse(["--node", "flag-node", "--mode", "enforce"], {
+        NODE_NAME: "env-node",
+        IPMASQ_MODE: "observe",
+      }),
+    ).toMatchObject({ nodeName: "flag-node", mode: "enforce" });
+  });
+
+  it("reads the token file at every call (rotated projected tokens)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "imr-tok-"));
+    try {
+      const file = join(dir, "token");
+      await writeFile(file, "one\n");
+      const token = parse([
+        "--node",
+        "n",
+        "--dashboard",
+        "ws://x/api/reporter",
+        "--token-file",
+        file,
+      ]).dashboard?.token;
+      if (typeof token !== "function") throw new Error("expected a token function");
+      expect(await token()).toBe("one");
+      await writeFile(file, "two\n");
+      expect(await token()).toBe("two");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [["--dashboard", "http://x"], /ws:\/\//],
+    [["--mode", "maybe"], /Allowed choices/],
+    [["--poll-interval", "soon"], /invalid duration/],
+    [["--poll-interval", "5ms"], /at least 100ms/],
+    [["--metrics-port", "99999"], /not a port/],
+    [["--token", "a", "--token-file", "b"], /not both/],
+    [["--log-level", "loud"], /unknown level/],
+    [["--to-ports", "2000-1000"], /--to-ports/],
+  ])("refuses %j", (args, message) => {
+    expect(() => parse(["--node", "n", ...args])).toThrow(message);
+  });
+
+  it("needs a valid node name", () => {
+    expect(() => parse([])).toThrow(/node/);
+    expect(() => parse(["--node", "Not_A_Node"])).toThrow(/node name/);
+  });
+
+  it("parses intervals as Go durations or milliseconds", () => {
+    expect(parseInterval("1m30s", "x")).toBe(90_000);
+    expect(parseInterval("250", "x")).toBe(250);
+  });
+});

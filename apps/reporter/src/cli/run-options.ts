@@ -1,0 +1,174 @@
+// `ipmasq run` options (flags and their environment variables) turned into agent settings.
+// Pure, so the Helm chart's env contract is unit-tested without starting anything.
+import { readFile } from "node:fs/promises";
+import {
+  type AgentFlags,
+  modeSchema,
+  nodeNameSchema,
+  parseGoDuration,
+  parseToPorts,
+} from "@masq/shared";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { IptablesVariant } from "../backend/iptables.js";
+import type { HealPolicy } from "../enforcer.js";
+import type { TokenSource } from "../link.js";
+import { isLogLevel, type LogLevel } from "../log.js";
+import { DEFAULT_STATE_DIR } from "../state.js";
+import { type AgentFlagOptions, agentFlagsFrom } from "./flags.js";
+
+export interface RunCliOptions extends AgentFlagOptions {
+  dashboard?: string;
+  node?: string;
+  token?: string;
+  tokenFile?: string;
+  netns?: string;
+  mode: string;
+  stateDir: string;
+  metricsPort?: string;
+  heal: string;
+  pollInterval: string;
+  configFile?: string;
+  logLevel: string;
+  iptables: string;
+}
+
+export interface RunSettings {
+  nodeName: string;
+  dashboard?: { url: string; token?: TokenSource };
+  netns?: string;
+  mode: "enforce" | "observe";
+  heal: HealPolicy;
+  stateDir: string;
+  metricsPort?: number;
+  pollIntervalMs: number;
+  configFile?: string;
+  logLevel: LogLevel;
+  variant: IptablesVariant;
+  flags: AgentFlags;
+}
+
+export function addRunOptions(cmd: Command): Command {
+  const opt = (flags: string, help: string, env: string) => new Option(flags, help).env(env);
+  return cmd
+    .addOption(opt("--dashboard <url>", "ws(s)://HOST/api/reporter", "IPMASQ_DASHBOARD"))
+    .addOption(opt("--node <name>", "this node's name", "NODE_NAME"))
+    .addOption(opt("--token <token>", "bearer token for the dashboard", "IPMASQ_TOKEN"))
+    .addOption(
+      opt(
+        "--token-file <file>",
+        "file holding the token, re-read on every connect (projected ServiceAccount token)",
+        "IPMASQ_TOKEN_FILE",
+      ),
+    )
+    .addOption(
+      opt("--netns <name>", "run every iptables command in this network namespace", "IPMASQ_NETNS"),
+    )
+    .addOption(
+      opt("--mode <mode>", "enforce (apply and heal) or observe (never write)", "IPMASQ_MODE")
+        .choices(["enforce", "observe"])
+        .default("enforce"),
+    )
+    .addOption(
+      opt("--state-dir <dir>", "where the last applied config is kept", "IPMASQ_STATE_DIR").default(
+        DEFAULT_STATE_DIR,
+      ),
+    )
+    .addOption(
+      opt(
+        "--metrics-port <port>",
+        "serve /healthz and /metrics on this port (off when unset)",
+        "IPMASQ_METRICS_PORT",
+      ),
+    )
+    .addOption(
+      opt("--heal <when>", "heal drift at the next resync or immediately", "IPMASQ_HEAL")
+        .choices(["next-resync", "immediate"])
+        .default("next-resync"),
+    )
+    .addOption(
+      opt(
+        "--poll-interval <duration>",
+        "fallback poll of the chains (Go duration or ms)",
+        "IPMASQ_POLL_INTERVAL",
+      ).default("10s"),
+    )
+    .addOption(
+      opt(
+        "--config-file <file>",
+        "mounted ip-masq-agent ConfigMap file, used when the dashboard is away",
+        "IPMASQ_CONFIG_FILE",
+      ),
+    )
+    .addOption(
+      opt(
+        "--log-level <level>",
+        "fatal|error|warn|info|debug|trace|silent",
+        "IPMASQ_LOG_LEVEL",
+      ).default("info"),
+    )
+    .addOption(
+      opt("--iptables <variant>", "auto (the node's iptables), nft or legacy", "IPMASQ_IPTABLES")
+        .choices(["auto", "nft", "legacy"])
+        .default("auto"),
+    );
+}
+
+/** "10s", "1m30s" or plain milliseconds ("500"). */
+export function parseInterval(text: string, what: string): number {
+  if (/^\d+$/.test(text.trim())) return Number(text);
+  const d = parseGoDuration(text.trim());
+  if (!d.ok) throw new InvalidArgumentError(`${what}: ${d.message}`);
+  return d.ms;
+}
+
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`--metrics-port: "${text}" is not a port`);
+  return n;
+}
+
+export function tokenSource(
+  o: Pick<RunCliOptions, "token" | "tokenFile">,
+): TokenSource | undefined {
+  if (o.token !== undefined && o.tokenFile !== undefined)
+    throw new InvalidArgumentError("give --token or --token-file, not both");
+  const file = o.tokenFile;
+  if (file !== undefined) return async () => (await readFile(file, "utf8")).trim();
+  return o.token;
+}
+
+export function runSettingsFrom(o: RunCliOptions): RunSettings {
+  const node = nodeNameSchema.safeParse(o.node ?? "");
+  if (!node.success)
+    throw new InvalidArgumentError(`--node (NODE_NAME): "${o.node ?? ""}" is not a node name`);
+  if (o.dashboard !== undefined && !/^wss?:\/\/[^\s]+$/.test(o.dashboard))
+    throw new InvalidArgumentError(`--dashboard: "${o.dashboard}" is not a ws:// or wss:// URL`);
+  if (!isLogLevel(o.logLevel))
+    throw new InvalidArgumentError(`--log-level: unknown level "${o.logLevel}"`);
+  const pollIntervalMs = parseInterval(o.pollInterval, "--poll-interval");
+  if (pollIntervalMs < 100)
+    throw new InvalidArgumentError("--poll-interval must be at least 100ms");
+  const token = tokenSource(o);
+  const flags = agentFlagsFrom(o);
+  const ports = parseToPorts(flags.toPorts);
+  if (!ports.ok) throw new InvalidArgumentError(`--to-ports: ${ports.message}`);
+  return {
+    nodeName: node.data,
+    ...(o.dashboard !== undefined
+      ? { dashboard: { url: o.dashboard, ...(token !== undefined ? { token } : {}) } }
+      : {}),
+    ...(o.netns ? { netns: o.netns } : {}),
+    mode: modeSchema.parse(o.mode),
+    heal: o.heal === "immediate" ? "immediate" : "next-resync",
+    stateDir: o.stateDir,
+    ...(o.metricsPort !== undefined && o.metricsPort !== ""
+      ? { metricsPort: parsePort(o.metricsPort) }
+      : {}),
+    pollIntervalMs,
+    ...(o.configFile ? { configFile: o.configFile } : {}),
+    logLevel: o.logLevel,
+    variant: o.iptables as IptablesVariant,
+    flags,
+  };
+}

@@ -1,0 +1,66 @@
+// `ipmasq run`: the node daemon. Runs until SIGTERM/SIGINT, then stops cleanly (the monitor
+// child, the link and the metrics port are closed; the node's rules stay as they are).
+import type { Command } from "commander";
+import { createAgent } from "../agent.js";
+import { createIptablesBackend } from "../backend/iptables.js";
+import { createLogger, type Logger } from "../log.js";
+import { addAgentFlagOptions } from "./flags.js";
+import {
+  addRunOptions,
+  type RunCliOptions,
+  type RunSettings,
+  runSettingsFrom,
+} from "./run-options.js";
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command("run")
+    .description(
+      "run the node reporter: report the rules to the dashboard and enforce the desired config",
+    );
+  addAgentFlagOptions(addRunOptions(cmd)).action(async (opts: RunCliOptions) => {
+    const settings = runSettingsFrom(opts);
+    const log = createLogger({ level: settings.logLevel, base: { node: settings.nodeName } });
+    await runUntilSignalled(settings, log);
+  });
+}
+
+export async function runUntilSignalled(s: RunSettings, log: Logger): Promise<void> {
+  if (!s.dashboard)
+    log.warn("no --dashboard: enforcing the persisted config and --config-file only");
+  const backend = createIptablesBackend({
+    netns: s.netns,
+    flags: s.flags,
+    logger: log.child({ module: "iptables" }),
+    pollIntervalMs: s.pollIntervalMs,
+    variant: s.variant,
+  });
+  const agent = createAgent({
+    nodeName: s.nodeName,
+    backend,
+    mode: s.mode,
+    heal: s.heal,
+    stateDir: s.stateDir,
+    configFile: s.configFile,
+    fileCheckMs: s.pollIntervalMs,
+    dashboard: s.dashboard,
+    metricsPort: s.metricsPort,
+    staleReadMs: Math.max(60_000, 3 * s.pollIntervalMs),
+    logger: log,
+  });
+  await agent.start();
+  log.info({ metricsPort: agent.status().opsPort }, "reporter running");
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      log.info({ signal }, "stopping");
+      agent.stop().then(resolve, (e: Error) => {
+        log.error({ err: e.message }, "stop failed");
+        resolve();
+      });
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}

@@ -1,0 +1,235 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ApplyResult, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createMemoryBackend, type MemoryBackend } from "./backend/memory.js";
+import { createEnforcer, type Enforcer, type EnforcerOptions } from "./enforcer.js";
+import { createStateStore } from "./state.js";
+
+const base = defaultConfig();
+const cfg = (cidrs: string[], extra: Partial<MasqConfig> = {}): MasqConfig => ({
+  ...base,
+  nonMasqueradeCIDRs: cidrs,
+  ...extra,
+});
+const hasCidr = (b: MemoryBackend, cidr: string) =>
+  b.state().chain?.some((l) => l.includes(`-d ${cidr} `)) ?? false;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let dir: string;
+let enforcer: Enforcer | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "imr-enf-"));
+});
+afterEach(async () => {
+  await enforcer?.stop();
+  enforcer = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+function setup(opts: Partial<EnforcerOptions> = {}) {
+  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  const results: ApplyResult[] = [];
+  enforcer = createEnforcer({
+    backend,
+    mode: "enforce",
+    heal: "next-resync",
+    store: createStateStore(dir),
+    onResult: (r) => results.push(r),
+    ...opts,
+  });
+  return { backend, results, enforcer };
+}
+
+describe("enforce mode", () => {
+  it("writes nothing before it has a config", async () => {
+    const { backend, enforcer } = setup();
+    await enforcer.start();
+    expect(backend.writes()).toBe(0);
+  });
+
+  it("applies a desired config, reports the result and persists it", async () => {
+    const { backend, results, enforcer } = setup();
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 7, revision: "r7" });
+    expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
+    expect(results).toEqual([
+      expect.objectContaining({
+        type: "apply-result",
+        generation: 7,
+        ok: true,
+        trigger: "desired",
+        changed: true,
+      }),
+    ]);
+    expect(enforcer.appliedGeneration()).toBe(7);
+    expect(
+      (await createStateStore(dir).load()).ok && (await createStateStore(dir).load()),
+    ).toMatchObject({ state: { generation: 7, source: "dashboard" } });
+  });
+
+  it("refuses an invalid config: result says why, rules and desired config stay", async () => {
+    const { backend, results, enforcer } = setup();
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    const before = backend.state();
+    await enforcer.receive({ config: cfg(["10.0.0.0/33"]), generation: 2, revision: "r2" });
+    await enforcer.receive({ config: cfg(["fd00::/8"]), generation: 3, revision: "r3" });
+    expect(backend.state()).toEqual(before);
+    expect(results.slice(1).map((r) => [r.generation, r.ok])).toEqual([
+      [2, false],
+      [3, false],
+    ]);
+    expect(results[2]?.error).toMatch(/IPv6/);
+    expect(enforcer.desired()?.generation).toBe(1);
+  });
+
+  it("enforces the persisted config after a restart (no dashboard needed)", async () => {
+    await createStateStore(dir).save({
+      v: 1,
+      config: cfg(["192.168.0.0/16"]),
+      generation: 9,
+      revision: "r9",
+      source: "dashboard",
+      appliedAt: 1,
+      fileHash: null,
+    });
+    const { backend, results, enforcer } = setup();
+    await enforcer.start();
+    expect(hasCidr(backend, "192.168.0.0/16")).toBe(true);
+    expect(results[0]).toMatchObject({ trigger: "startup", generation: 9, ok: true });
+    expect(enforcer.appliedGeneration()).toBe(9);
+  });
+
+  it("does not apply a persisted config that is invalid for this node's flags", async () => {
+    await createStateStore(dir).save({
+      v: 1,
+      config: cfg(["fd00::/8"]),
+      generation: 9,
+      revision: "r9",
+      source: "dashboard",
+      appliedAt: 1,
+      fileHash: null,
+    });
+    const { backend, enforcer } = setup();
+    await enforcer.start();
+    expect(backend.writes()).toBe(0);
+    expect(enforcer.desired()).toBeUndefined();
+  });
+
+  it("never resyncs faster than once a second, whatever the config says", async () => {
+    const { backend, results, enforcer } = setup();
+    await enforcer.start();
+    await enforcer.receive({
+      config: cfg(["10.0.0.0/8"], { resyncInterval: "1ns" }),
+      generation: 1,
+      revision: "r1",
+    });
+    await sleep(300);
+    expect(results.filter((r) => r.trigger === "periodic")).toEqual([]);
+    expect(backend.writes()).toBe(1);
+  });
+
+  it("heals drift at the next resync by default", async () => {
+    const { backend, enforcer } = setup({ minResyncMs: 100 });
+    await enforcer.start();
+    await enforcer.receive({
+      config: cfg(["10.0.0.0/8"], { resyncInterval: "300ms" }),
+      generation: 1,
+      revision: "r1",
+    });
+    backend.edit("ipv4", (s) => {
+      s.chain = s.chain!.filter((l) => !l.includes("10.0.0.0/8"));
+    });
+    expect(enforcer.observe(await backend.read())?.status).toBe("drifted");
+    await sleep(50);
+    expect(hasCidr(backend, "10.0.0.0/8")).toBe(false);
+    await sleep(400);
+    expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
+  });
+
+  it("heals at once with heal=immediate", async () => {
+    const { backend, results, enforcer } = setup({ heal: "immediate" });
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    backend.edit("ipv4", (s) => {
+      s.postrouting = s.postrouting.filter((l) => !l.endsWith("-j IP-MASQ-AGENT"));
+    });
+    enforcer.observe(await backend.read());
+    await sleep(30);
+    expect(backend.state().postrouting.filter((l) => l.endsWith("-j IP-MASQ-AGENT"))).toHaveLength(
+      1,
+    );
+    expect(results.at(-1)).toMatchObject({ trigger: "heal", ok: true, changed: true });
+  });
+
+  it("coalesces applies requested while one runs", async () => {
+    const { backend, enforcer } = setup();
+    await enforcer.start();
+    await Promise.all(
+      [1, 2, 3, 4].map((g) =>
+        enforcer.receive({ config: cfg([`10.${g}.0.0/16`]), generation: g, revision: `r${g}` }),
+      ),
+    );
+    expect(hasCidr(backend, "10.4.0.0/16")).toBe(true);
+    expect(backend.writes()).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("observe mode", () => {
+  it("never writes: not on start, receipt, resync or drift", async () => {
+    await createStateStore(dir).save({
+      v: 1,
+      config: cfg(["10.0.0.0/8"]),
+      generation: 1,
+      revision: "r1",
+      source: "dashboard",
+      appliedAt: 1,
+      fileHash: null,
+    });
+    const { backend, results, enforcer } = setup({ mode: "observe", heal: "immediate" });
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["172.16.0.0/12"]), generation: 2, revision: "r2" });
+    await enforcer.resync();
+    expect(enforcer.observe(await backend.read())?.status).toBe("drifted");
+    await sleep(30);
+    expect(backend.writes()).toBe(0);
+    expect(results).toEqual([]);
+  });
+});
+
+describe("mounted config file", () => {
+  it("is adopted at start, and again whenever it changes; an invalid edit is refused", async () => {
+    const file = join(dir, "config");
+    await writeFile(file, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    const { backend, results, enforcer } = setup({ configFile: file, fileCheckMs: 40 });
+    await enforcer.start();
+    expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
+    await writeFile(file, "nonMasqueradeCIDRs: [100.64.0.0/10]\n");
+    await sleep(150);
+    expect(hasCidr(backend, "100.64.0.0/10")).toBe(true);
+    await writeFile(file, "nonMasqueradeCIDRs: [100.64.0.1/10]\n");
+    await sleep(150);
+    expect(hasCidr(backend, "100.64.0.0/10")).toBe(true);
+    expect(results.at(-1)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/not aligned/),
+    });
+  });
+
+  it("does not override a newer dashboard config while the file is unchanged, also after a restart", async () => {
+    const file = join(dir, "config");
+    await writeFile(file, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    const first = setup({ configFile: file, fileCheckMs: 40 });
+    await first.enforcer.start();
+    await first.enforcer.receive({ config: cfg(["172.16.0.0/12"]), generation: 5, revision: "r5" });
+    await sleep(120);
+    expect(hasCidr(first.backend, "172.16.0.0/12")).toBe(true);
+    await first.enforcer.stop();
+    const second = setup({ configFile: file, fileCheckMs: 40 });
+    await second.enforcer.start();
+    expect(hasCidr(second.backend, "172.16.0.0/12")).toBe(true);
+    expect(hasCidr(second.backend, "10.0.0.0/8")).toBe(false);
+  });
+});

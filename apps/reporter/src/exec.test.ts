@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { exec, netnsArgv, outputLines } from "./exec.js";
+
+describe("netnsArgv", () => {
+  it("wraps a command in ip netns exec", () => {
+    expect(netnsArgv("imr-1", ["iptables", "-S"])).toEqual([
+      "ip",
+      "netns",
+      "exec",
+      "imr-1",
+      "iptables",
+      "-S",
+    ]);
+  });
+  it("leaves the command alone without a namespace", () => {
+    expect(netnsArgv(undefined, ["iptables", "-S"])).toEqual(["iptables", "-S"]);
+  });
+  it.each(["-n", "a b", "x;rm", "", "../x"])("refuses the namespace name %j", (name) => {
+    expect(() => netnsArgv(name, ["true"])).toThrow(/invalid network namespace/);
+  });
+});
+
+describe("exec", () => {
+  it("passes arguments verbatim (no shell) and captures both streams", async () => {
+    const r = await exec([
+      "node",
+      "-e",
+      "console.log(process.argv[1]); console.error('e')",
+      "$(echo hi); *",
+    ]);
+    expect(r).toMatchObject({ code: 0, stdout: "$(echo hi); *\n", stderr: "e\n", timedOut: false });
+  });
+  it("feeds stdin", async () => {
+    const r = await exec(["cat"], { input: "payload\nline 2\n" });
+    expect(r.stdout).toBe("payload\nline 2\n");
+  });
+  it("reports the exit code", async () => {
+    expect((await exec(["node", "-e", "process.exit(3)"])).code).toBe(3);
+  });
+  it("kills a command that runs too long", async () => {
+    const t0 = Date.now();
+    const r = await exec(["sleep", "5"], { timeoutMs: 100 });
+    expect(r.timedOut).toBe(true);
+    expect(r.code).toBe(124);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+  it("reports a missing program as 127", async () => {
+    const r = await exec(["no-such-program-imr"]);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/ENOENT/);
+  });
+});
+
+describe("outputLines", () => {
+  it("drops empty lines", () => expect(outputLines("a\n\nb\n")).toEqual(["a", "b"]));
+});

@@ -1,0 +1,75 @@
+// Runs programs with argument arrays (never a shell), optionally inside a network namespace,
+// with a timeout and an optional stdin payload.
+import { type ChildProcess, spawn } from "node:child_process";
+
+export interface ExecOptions {
+  /** Run inside this network namespace (`ip netns exec NS ...`). */
+  netns?: string;
+  /** Kill the process (SIGKILL) after this long. Default 30 s. */
+  timeoutMs?: number;
+  /** Written to stdin, which is then closed. */
+  input?: string;
+}
+
+export interface ExecResult {
+  /** Exit code; 124 on timeout, 127 when the program could not be started. */
+  code: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+const NETNS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+// Stable, parseable messages from iptables and friends regardless of the node's locale.
+const CHILD_ENV = { ...process.env, LC_ALL: "C" };
+
+export function assertNetnsName(netns: string): void {
+  if (!NETNS_NAME.test(netns)) throw new Error(`invalid network namespace name "${netns}"`);
+}
+
+/** The argv that runs `argv` inside `netns` (or `argv` itself). */
+export function netnsArgv(netns: string | undefined, argv: readonly string[]): string[] {
+  if (argv.length === 0) throw new Error("empty command");
+  if (netns === undefined) return [...argv];
+  assertNetnsName(netns);
+  return ["ip", "netns", "exec", netns, ...argv];
+}
+
+/** Starts a long-running process (e.g. xtables-monitor); the caller owns its lifetime. */
+export function spawnArgv(argv: readonly string[], opts: { netns?: string } = {}): ChildProcess {
+  const [cmd, ...args] = netnsArgv(opts.netns, argv);
+  return spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], env: CHILD_ENV });
+}
+
+export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const [cmd, ...args] = netnsArgv(opts.netns, argv);
+  return new Promise((resolve) => {
+    const child = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"], env: CHILD_ENV });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let spawnError: Error | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, opts.timeoutMs ?? 30_000);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdin.on("error", () => {}); // EPIPE when the program exits without reading stdin
+    child.on("error", (e) => {
+      spawnError = e;
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString("utf8") + (spawnError ? spawnError.message : "");
+      const exit = timedOut ? 124 : spawnError ? 127 : (code ?? 128);
+      resolve({ code: exit, stdout: Buffer.concat(out).toString("utf8"), stderr, timedOut });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Non-empty output lines, without the trailing newline. */
+export function outputLines(text: string): string[] {
+  return text.split("\n").filter((l) => l.trim() !== "");
+}

@@ -1,0 +1,238 @@
+// The reporter's WebSocket link to the dashboard: authenticated connect, hello on every open,
+// schema-checked messages both ways (anything malformed from the dashboard is logged and
+// ignored), heartbeats with a liveness check, and reconnects with capped exponential backoff
+// and jitter. Standalone: a benchmark can open thousands of these in one process.
+import {
+  type DashboardMessage,
+  decodeDashboardMessage,
+  encodeMessage,
+  type Hello,
+  MAX_FRAME_BYTES,
+  type ReporterMessage,
+  reporterMessageSchema,
+  zodReason,
+} from "@masq/shared";
+import WebSocket from "ws";
+import { type Logger, silentLogger } from "./log.js";
+
+export interface BackoffOptions {
+  /** Ceiling of the first retry (the delay is jittered between half and all of it). */
+  initialMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 800, maxMs: 30_000 };
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** "Equal jitter": between half and all of min(max, initial·2^attempt). */
+export function backoffDelay(
+  attempt: number,
+  b: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** A fixed token, or a function read at every connect (projected tokens rotate). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface LinkOptions {
+  /** ws(s)://HOST/api/reporter */
+  url: string;
+  token?: TokenSource;
+  /** Built at every connect, so it carries the current applied generation. */
+  hello: () => Hello;
+  onMessage: (msg: DashboardMessage) => void;
+  /** After hello was sent on a new connection (send the first snapshot here). */
+  onOpen?: () => void;
+  onClose?: (info: { code: number; reason: string }) => void;
+  logger?: Logger;
+  /** Until the dashboard's welcome says otherwise. */
+  heartbeatMs?: number;
+  backoff?: Partial<BackoffOptions>;
+  random?: () => number;
+  /** Extra client options (TLS ca, agent...). */
+  ws?: WebSocket.ClientOptions;
+  /** Check outgoing messages against the protocol schema (default true). */
+  validateOutgoing?: boolean;
+}
+
+export interface LinkStats {
+  connects: number;
+  disconnects: number;
+  sent: number;
+  received: number;
+  ignored: number;
+}
+
+export interface Link {
+  readonly connected: boolean;
+  /** Sends when connected; false when dropped (not connected, invalid or too large). */
+  send(msg: ReporterMessage): boolean;
+  close(): Promise<void>;
+  stats(): LinkStats;
+}
+
+function clampHeartbeat(ms: number): number {
+  return Math.min(300_000, Math.max(1_000, ms));
+}
+
+async function resolveToken(token: TokenSource | undefined): Promise<string | undefined> {
+  if (token === undefined) return undefined;
+  const t = typeof token === "string" ? token : await token();
+  return t.trim() || undefined;
+}
+
+export function createLink(opts: LinkOptions): Link {
+  const log = opts.logger ?? silentLogger();
+  const backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+  const stats: LinkStats = { connects: 0, disconnects: 0, sent: 0, received: 0, ignored: 0 };
+  let heartbeatMs = clampHeartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  let ws: WebSocket | undefined;
+  let open = false;
+  let closed = false;
+  let attempt = 0;
+  let lastSeen = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let beatTimer: NodeJS.Timeout | undefined;
+
+  const send = (msg: ReporterMessage): boolean => {
+    if (!open || !ws) return false;
+    if (opts.validateOutgoing !== false) {
+      const r = reporterMessageSchema.safeParse(msg);
+      if (!r.success) {
+        log.error({ type: msg.type, reason: zodReason(r.error) }, "not sending an invalid message");
+        return false;
+      }
+    }
+    const text = encodeMessage(msg);
+    if (Buffer.byteLength(text) > MAX_FRAME_BYTES) {
+      log.error(
+        { type: msg.type, bytes: Buffer.byteLength(text) },
+        "message too large for the protocol; dropped",
+      );
+      return false;
+    }
+    ws.send(text);
+    stats.sent++;
+    return true;
+  };
+
+  const startHeartbeat = () => {
+    clearInterval(beatTimer);
+    beatTimer = setInterval(() => {
+      if (!ws || !open) return;
+      if (Date.now() - lastSeen > 3 * heartbeatMs) {
+        log.warn({ silentMs: Date.now() - lastSeen }, "dashboard silent; reconnecting");
+        ws.terminate();
+        return;
+      }
+      send({ type: "heartbeat", v: 1, ts: Date.now() });
+      ws.ping();
+    }, heartbeatMs);
+  };
+
+  const onFrame = (data: WebSocket.RawData) => {
+    lastSeen = Date.now();
+    stats.received++;
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const decoded = decodeDashboardMessage(raw);
+    if (!decoded.ok) {
+      stats.ignored++;
+      log.warn({ reason: decoded.reason }, "ignored a malformed message from the dashboard");
+      return;
+    }
+    if (decoded.msg.type === "welcome") {
+      attempt = 0;
+      heartbeatMs = clampHeartbeat(decoded.msg.heartbeatMs);
+      startHeartbeat();
+    }
+    try {
+      opts.onMessage(decoded.msg);
+    } catch (e) {
+      log.error({ err: (e as Error).message, type: decoded.msg.type }, "message handler failed");
+    }
+  };
+
+  const scheduleReconnect = () => {
+    if (closed) return;
+    const delay = backoffDelay(attempt++, backoff, opts.random);
+    log.debug({ delayMs: delay, attempt }, "reconnecting to the dashboard");
+    retryTimer = setTimeout(connect, delay);
+  };
+
+  async function connect(): Promise<void> {
+    retryTimer = undefined;
+    if (closed) return;
+    let token: string | undefined;
+    try {
+      token = await resolveToken(opts.token);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "cannot read the dashboard token");
+      scheduleReconnect();
+      return;
+    }
+    if (closed) return;
+    const socket = new WebSocket(opts.url, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+      ...opts.ws,
+    });
+    ws = socket;
+    let openedAt = 0;
+    socket.on("open", () => {
+      open = true;
+      openedAt = lastSeen = Date.now();
+      stats.connects++;
+      log.info({ url: opts.url }, "connected to the dashboard");
+      send(opts.hello());
+      startHeartbeat();
+      opts.onOpen?.();
+    });
+    socket.on("message", onFrame);
+    socket.on("pong", () => {
+      lastSeen = Date.now();
+    });
+    socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
+    socket.on("close", (code, reason) => {
+      if (ws === socket) ws = undefined;
+      clearInterval(beatTimer);
+      if (open) {
+        stats.disconnects++;
+        if (Date.now() - openedAt > 60_000) attempt = 0;
+      }
+      open = false;
+      opts.onClose?.({ code, reason: reason.toString() });
+      scheduleReconnect();
+    });
+  }
+
+  void connect();
+
+  return {
+    get connected() {
+      return open;
+    },
+    send,
+    stats: () => ({ ...stats }),
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearInterval(beatTimer);
+      const socket = ws;
+      if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const force = setTimeout(() => socket.terminate(), 1_000);
+        socket.once("close", () => {
+          clearTimeout(force);
+          resolve();
+        });
+        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+        else socket.close(1000, "reporter stopping");
+      });
+    },
+  };
+}

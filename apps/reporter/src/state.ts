@@ -1,0 +1,89 @@
+// The last applied config, persisted on the node (--state-dir) so a restarted reporter keeps
+// enforcing it while the dashboard is unreachable. Written atomically; a damaged or invalid
+// file is ignored (and said so), never applied.
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { masqConfigSchema } from "@masq/shared";
+import { z } from "zod";
+
+export const DEFAULT_STATE_DIR = "/var/lib/ipmasq";
+export const STATE_FILE = "state.json";
+
+export const configSourceSchema = z.enum(["dashboard", "file", "cli"]);
+export type ConfigSource = z.infer<typeof configSourceSchema>;
+
+export const persistedStateSchema = z.strictObject({
+  v: z.literal(1),
+  config: masqConfigSchema,
+  generation: z.number().int().nonnegative().nullable(),
+  revision: z.string().max(128).nullable(),
+  source: configSourceSchema,
+  /** Epoch ms of the successful apply. */
+  appliedAt: z.number().int().nonnegative(),
+  /** sha256 of the mounted ConfigMap file last adopted, so only a new edit of it wins. */
+  fileHash: z.string().max(128).nullable(),
+});
+export type PersistedState = z.infer<typeof persistedStateSchema>;
+
+export type LoadResult =
+  | { ok: true; state: PersistedState | undefined }
+  | { ok: false; reason: string };
+
+export interface StateStore {
+  readonly path: string;
+  load(): Promise<LoadResult>;
+  save(state: PersistedState): Promise<void>;
+}
+
+export function createStateStore(dir: string): StateStore {
+  const path = join(dir, STATE_FILE);
+  return {
+    path,
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, state: undefined };
+        return { ok: false, reason: (e as Error).message };
+      }
+      try {
+        const r = persistedStateSchema.safeParse(JSON.parse(text));
+        return r.success
+          ? { ok: true, state: r.data }
+          : { ok: false, reason: r.error.issues[0]?.message ?? "invalid" };
+      } catch (e) {
+        return { ok: false, reason: `not JSON: ${(e as Error).message}` };
+      }
+    },
+    async save(state) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeAtomic(path, `${JSON.stringify(persistedStateSchema.parse(state), null, 2)}\n`);
+    },
+  };
+}
+
+/** tmp file + fsync + rename + directory fsync: the file is either old or new, never torn. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    const fh = await open(tmp, "w", 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const dir = await open(join(path, ".."), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}

@@ -1,0 +1,193 @@
+// Change detection: follow `xtables-monitor -e` and ask for a re-read when an event touches the
+// chains we manage (bursts coalesced), with a periodic poll as the fallback and the only way
+// on the legacy backend. The watcher never reads rules itself: it only says "look again".
+import type { ChildProcess } from "node:child_process";
+import type { Family } from "@masq/shared";
+import type { ChangeSource, Watch } from "./backend/types.js";
+import { spawnArgv } from "./exec.js";
+import { type Logger, silentLogger } from "./log.js";
+
+export interface MonitorEvent {
+  kind: "rule" | "chain" | "table" | "newgen" | "other";
+  family?: Family;
+  table?: string;
+  chain?: string;
+}
+
+const FAMILY_FLAG: Record<string, Family> = { "-4": "ipv4", "-6": "ipv6" };
+const NFT_FAMILY: Record<string, Family> = { ip: "ipv4", ip6: "ipv6" };
+
+/**
+ * Reads one xtables-monitor line, e.g. ` EVENT: -4 -t nat -A IP-MASQ-AGENT -d 1.2.3.0/24 -j RETURN`,
+ * ` EVENT: # nft: ip nat POSTROUTING use 1 type nat hook ...`, ` EVENT: nft: NEW table: table nat ip ...`
+ * or `NEWGEN: GENID=10 PID=4862 NAME=iptables-restor`.
+ */
+export function parseMonitorLine(line: string): MonitorEvent {
+  const text = line.trim();
+  if (text.startsWith("NEWGEN:")) return { kind: "newgen" };
+  if (!text.startsWith("EVENT:")) return { kind: "other" };
+  const words = text.slice(6).trim().split(/\s+/);
+  const family = FAMILY_FLAG[words[0] ?? ""];
+  if (family && words[1] === "-t") {
+    return {
+      kind: words[3] === "-N" || words[3] === "-X" ? "chain" : "rule",
+      family,
+      table: words[2],
+      chain: words[4],
+    };
+  }
+  if (words[0] === "#" && words[1] === "nft:") {
+    return { kind: "chain", family: NFT_FAMILY[words[2] ?? ""], table: words[3], chain: words[4] };
+  }
+  const table = /^nft: (?:NEW|DEL) table: table (\S+) (\S+)/.exec(text.slice(6).trim());
+  if (table) return { kind: "table", table: table[1], family: NFT_FAMILY[table[2] ?? ""] };
+  return { kind: "other" };
+}
+
+/** Events that may change what `-S CHAIN` / `-S POSTROUTING` print for our families. */
+export function natEventFilter(
+  chain: string,
+  families: readonly Family[],
+): (ev: MonitorEvent) => boolean {
+  return (ev) => {
+    if (ev.kind === "newgen") return false;
+    if (ev.kind === "other") return false;
+    if (ev.table !== "nat") return false;
+    if (ev.family !== undefined && !families.includes(ev.family)) return false;
+    return (
+      ev.kind === "table" ||
+      ev.chain === undefined ||
+      ev.chain === chain ||
+      ev.chain === "POSTROUTING"
+    );
+  };
+}
+
+export interface WatcherOptions {
+  /** argv printing one line per ruleset change (xtables-monitor); null: poll only. */
+  monitorArgv: string[] | null;
+  netns?: string;
+  isRelevant: (ev: MonitorEvent) => boolean;
+  onChange: (source: ChangeSource) => void;
+  /** Fallback poll; 0 disables it. */
+  pollIntervalMs: number;
+  /** Quiet time that ends a burst (default 15 ms) … */
+  debounceMs?: number;
+  /** … but never wait longer than this after the first event (default 100 ms). */
+  maxWaitMs?: number;
+  /** A monitor that just started may have missed changes: re-read this long after a spawn. */
+  settleMs?: number;
+  logger?: Logger;
+}
+
+export interface Watcher extends Watch {
+  /** Resolves once the monitor has had time to subscribe (immediately when polling only). */
+  ready: Promise<void>;
+}
+
+/** Coalesces calls: fires after `debounceMs` of quiet, at most `maxWaitMs` after the first, or on flush(). */
+export function coalescer(fire: () => void, debounceMs: number, maxWaitMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  let first = 0;
+  const run = () => {
+    timer = undefined;
+    fire();
+  };
+  return {
+    poke(now = Date.now()) {
+      if (timer === undefined) first = now;
+      else clearTimeout(timer);
+      timer = setTimeout(run, Math.max(0, Math.min(debounceMs, first + maxWaitMs - now)));
+    },
+    /** Fires now if a burst is pending. */
+    flush() {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      run();
+    },
+    cancel() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export function startWatcher(opts: WatcherOptions): Watcher {
+  const log = opts.logger ?? silentLogger();
+  const burst = coalescer(
+    () => opts.onChange("event"),
+    opts.debounceMs ?? 15,
+    opts.maxWaitMs ?? 100,
+  );
+  const poll =
+    opts.pollIntervalMs > 0
+      ? setInterval(() => opts.onChange("poll"), opts.pollIntervalMs)
+      : undefined;
+  let closed = false;
+  let child: ChildProcess | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let settleTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  // A transaction ends with NEWGEN: re-read right away instead of waiting for the quiet time.
+  const onLine = (line: string) => {
+    const ev = parseMonitorLine(line);
+    if (opts.isRelevant(ev)) burst.poke();
+    else if (ev.kind === "newgen") burst.flush();
+  };
+
+  const start = () => {
+    if (closed || !opts.monitorArgv) return;
+    const startedAt = Date.now();
+    const proc = spawnArgv(opts.monitorArgv, { netns: opts.netns });
+    child = proc;
+    let rest = "";
+    proc.stdout?.setEncoding("utf8");
+    proc.stdout?.on("data", (chunk: string) => {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      for (const l of parts) onLine(l);
+    });
+    proc.stderr?.on("data", (b: Buffer) =>
+      log.debug({ stderr: b.toString().trim() }, "monitor stderr"),
+    );
+    proc.on("error", (e) =>
+      log.warn({ err: e.message }, "change monitor failed to start; polling only"),
+    );
+    proc.on("close", (code, signal) => {
+      if (child === proc) child = undefined;
+      if (closed) return;
+      failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
+      const delay = Math.min(30_000, 500 * 2 ** failures);
+      log.warn({ code, signal, retryInMs: delay }, "change monitor exited; restarting");
+      markReady();
+      restartTimer = setTimeout(start, delay);
+    });
+    // Subscribing takes a moment; whatever changed before that is caught by one re-read.
+    settleTimer = setTimeout(() => {
+      markReady();
+      if (!closed && child === proc) opts.onChange("monitor-restart");
+    }, opts.settleMs ?? 150);
+  };
+
+  if (opts.monitorArgv) start();
+  else markReady();
+
+  return {
+    ready,
+    close() {
+      closed = true;
+      burst.cancel();
+      if (poll) clearInterval(poll);
+      if (restartTimer) clearTimeout(restartTimer);
+      if (settleTimer) clearTimeout(settleTimer);
+      child?.kill("SIGTERM");
+      child = undefined;
+      markReady();
+    },
+  };
+}

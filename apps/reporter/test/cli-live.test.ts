@@ -1,0 +1,121 @@
+// `ipmasq apply` and `ipmasq run` against live namespaces: the one-shot apply exits 0 only
+// when verified; the daemon takes its settings from the environment (as the Helm chart sets
+// them), talks to the dashboard and stops cleanly on SIGTERM, leaving no child behind.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defaultConfig } from "@masq/shared";
+import { afterEach, expect, it } from "vitest";
+import { runCli } from "../src/cli/program.js";
+import { startFakeDashboard } from "./helpers/dashboard.js";
+import { jumpCount, natRules, netnsPool, until } from "./helpers/netns.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pool = netnsPool();
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+  pool.cleanup();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "imr-cli-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function cli(args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    readStdin: async () => "",
+  });
+  return { code, stdout, stderr };
+}
+
+it("ipmasq apply --netns applies atomically, exits 0 when verified and 1 on an invalid config", async () => {
+  const ns = pool.add("capply");
+  const dir = tempDir();
+  writeFileSync(join(dir, "good.yaml"), "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n");
+  writeFileSync(join(dir, "bad.yaml"), "nonMasqueradeCIDRs: [10.0.0.0/33]\n");
+  expect((await cli(["apply", "--config", join(dir, "good.yaml"), "--netns", ns])).code).toBe(0);
+  expect(natRules(ns, "IP-MASQ-AGENT").some((l) => l.includes("100.64.0.0/10"))).toBe(true);
+  expect((await cli(["apply", "--config", join(dir, "good.yaml"), "--netns", ns])).code).toBe(0);
+  expect(jumpCount(ns)).toBe(1);
+  const before = natRules(ns, "IP-MASQ-AGENT");
+  const bad = await cli(["apply", "--config", join(dir, "bad.yaml"), "--netns", ns]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toMatch(/10\.0\.0\.0\/33/);
+  expect(natRules(ns, "IP-MASQ-AGENT")).toEqual(before);
+});
+
+it("ipmasq run: settings from the environment, dashboard link, metrics, clean SIGTERM", async () => {
+  const ns = pool.add("crun");
+  const dir = tempDir();
+  writeFileSync(join(dir, "token"), "projected-token\n");
+  const d = await startFakeDashboard();
+  cleanups.push(() => d.close());
+  const env = {
+    ...process.env,
+    NODE_NAME: "node-cli",
+    IPMASQ_DASHBOARD: d.url,
+    IPMASQ_TOKEN_FILE: join(dir, "token"),
+    IPMASQ_NETNS: ns,
+    IPMASQ_STATE_DIR: join(dir, "state"),
+    IPMASQ_METRICS_PORT: "0",
+    IPMASQ_LOG_LEVEL: "info",
+  };
+  const main = join(here, "../src/cli/main.ts");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--conditions", "source", "--import", "tsx", main, "run"],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout?.on("data", (b) => (output += b));
+  child.stderr?.on("data", (b) => (output += b));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  cleanups.push(() => child.kill("SIGKILL"));
+
+  const hello = await d.waitFor("hello", undefined, 15_000);
+  expect(hello).toMatchObject({ node: "node-cli", mode: "enforce", backend: "nf_tables" });
+  expect(d.authHeaders[0]).toBe("Bearer projected-token");
+  d.send({ type: "desired", v: 1, generation: 6, revision: "r6", config: defaultConfig() });
+  expect(await d.waitFor("apply-result")).toMatchObject({ ok: true, generation: 6 });
+  expect(jumpCount(ns)).toBe(1);
+  // Structured logs on stdout; the ops port is in the "reporter running" line.
+  const logLines = () =>
+    output
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const port = await until(
+    () => logLines().find((l) => l.msg === "reporter running")?.metricsPort,
+    3_000,
+  );
+  expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok\n");
+  expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(
+    /ipmasq_apply_total\{result="ok",trigger="desired"\} 1/,
+  );
+  // xtables-monitor runs inside the node's namespace while the reporter lives.
+  await until(() => pidsIn(ns).length > 0, 3_000);
+
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
+  expect(output).not.toMatch(/"level":"(error|fatal)"/);
+  await until(() => pidsIn(ns).length === 0, 3_000);
+});
+
+function pidsIn(ns: string): string[] {
+  return (spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout ?? "")
+    .split("\n")
+    .filter(Boolean);
+}
