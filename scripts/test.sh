@@ -15,12 +15,13 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 
+step "build"
+npm run build
+
+# After the build: Next generates the route types the dashboard's tsconfig includes.
 step "lint (biome) and types (tsc --noEmit)"
 npx biome check .
 npm run typecheck
-
-step "build"
-npm run build
 
 step "unit tests"
 npx vitest run --project unit

@@ -1,0 +1,88 @@
+// What the global setup starts and the specs use: tokens, node names, namespaces, helpers to
+// read and break a node's real chain with iptables inside its network namespace.
+import { execFileSync } from "node:child_process";
+
+export const TOKENS = {
+  admin: "e2e-admin-token-0123456789",
+  viewer: "e2e-viewer-token-0123456789",
+  reporter: "e2e-reporter-token-0123456789",
+} as const;
+
+/** Every namespace this suite creates starts with this prefix and is always deleted. */
+export const NETNS_PREFIX = "ime-";
+/** Node names that are not prefixes of each other (row lookups use them as patterns). */
+export const NODES = ["ime-alpha", "ime-bravo", "ime-charlie"] as const;
+export type NodeName = (typeof NODES)[number];
+
+export const CHAIN = "IP-MASQ-AGENT";
+export const NON_MASQ_COMMENT = "ip-masq-agent: local traffic is not subject to MASQUERADE";
+
+export function baseUrl(): string {
+  const u = process.env.IME_BASE_URL;
+  if (!u)
+    throw new Error(
+      "IME_BASE_URL is not set: run through playwright.config.ts (its global setup starts the dashboard)",
+    );
+  return u;
+}
+
+export function inNetns(ns: string, cmd: string, args: string[]): string {
+  return execFileSync("ip", ["netns", "exec", ns, cmd, ...args], {
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+}
+
+/** `iptables -t nat -S IP-MASQ-AGENT` inside the node's namespace ("" when the chain is gone). */
+export function chainOf(ns: string): string {
+  try {
+    return inNetns(ns, "iptables", ["-w", "-t", "nat", "-S", CHAIN]);
+  } catch {
+    return "";
+  }
+}
+
+/** Deletes the RETURN rule for `cidr` by hand, as an operator or another component might. */
+export function deleteReturnRule(ns: string, cidr: string): void {
+  inNetns(ns, "iptables", [
+    "-w",
+    "-t",
+    "nat",
+    "-D",
+    CHAIN,
+    "-d",
+    cidr,
+    "-m",
+    "comment",
+    "--comment",
+    NON_MASQ_COMMENT,
+    "-j",
+    "RETURN",
+  ]);
+}
+
+export function listOurNetns(): string[] {
+  const out = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/)[0] ?? "")
+    .filter((n) => n.startsWith(NETNS_PREFIX));
+}
+
+/** Authenticated JSON API call with the admin (or given) bearer token. */
+export async function apiGet<T>(path: string, token: string = TOKENS.admin): Promise<T> {
+  const res = await fetch(baseUrl() + path, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export interface NodeRow {
+  name: string;
+  status: string;
+  summary: string;
+}
+
+export async function nodeStatuses(): Promise<Record<string, string>> {
+  const r = await apiGet<{ nodes: NodeRow[] }>("/api/nodes");
+  return Object.fromEntries(r.nodes.map((n) => [n.name, n.status]));
+}

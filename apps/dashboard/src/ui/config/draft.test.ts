@@ -1,0 +1,130 @@
+import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { describe, expect, it } from "vitest";
+import {
+  checkCandidate,
+  configsEqual,
+  diffConfigs,
+  impactSentence,
+  isEmptyDiff,
+  issuesByValue,
+  looksComplete,
+  rebase,
+} from "./draft";
+
+const base: MasqConfig = defaultConfig();
+
+describe("diffConfigs", () => {
+  it("lists added and removed CIDRs and changed keys", () => {
+    const to = {
+      ...base,
+      nonMasqueradeCIDRs: ["10.0.0.0/8", "100.64.0.0/10"],
+      masqLinkLocal: true,
+    };
+    const d = diffConfigs(base, to);
+    expect(d.added).toEqual(["100.64.0.0/10"]);
+    expect(d.removed).toEqual(["172.16.0.0/12", "192.168.0.0/16"]);
+    expect(d.changed).toEqual(["masqLinkLocal"]);
+    expect(d.scalars).toEqual([{ key: "masqLinkLocal", from: false, to: true }]);
+  });
+  it("reports equal blocks written differently as a text change, not an add/remove", () => {
+    const a = { ...base, nonMasqueradeCIDRs: ["fd00::/8"] };
+    const b = { ...base, nonMasqueradeCIDRs: ["fd00:0::/8"] };
+    expect(isEmptyDiff(diffConfigs(a, b))).toBe(false); // text differs: order/text change only
+    expect(diffConfigs(a, b).added).toEqual([]);
+  });
+  it("is empty for equal configs", () => {
+    expect(isEmptyDiff(diffConfigs(base, { ...base }))).toBe(true);
+    expect(configsEqual(base, { ...base, nonMasqueradeCIDRs: [...base.nonMasqueradeCIDRs] })).toBe(
+      true,
+    );
+  });
+});
+
+describe("rebase", () => {
+  it("re-applies my additions, removals and scalar edits on top of theirs", () => {
+    const mine = {
+      ...base,
+      nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12", "100.64.0.0/10"],
+      resyncInterval: "30s",
+    };
+    const theirs = {
+      ...base,
+      nonMasqueradeCIDRs: [...base.nonMasqueradeCIDRs, "198.51.100.0/24"],
+      masqLinkLocal: true,
+    };
+    const r = rebase(base, mine, theirs);
+    expect(r.nonMasqueradeCIDRs).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "198.51.100.0/24",
+      "100.64.0.0/10",
+    ]);
+    expect(r.resyncInterval).toBe("30s");
+    expect(r.masqLinkLocal).toBe(true);
+  });
+  it("does not add a CIDR twice when both added it", () => {
+    const mine = { ...base, nonMasqueradeCIDRs: [...base.nonMasqueradeCIDRs, "100.64.0.0/10"] };
+    const theirs = { ...mine };
+    expect(rebase(base, mine, theirs).nonMasqueradeCIDRs).toEqual(mine.nonMasqueradeCIDRs);
+  });
+});
+
+describe("checkCandidate", () => {
+  it("explains a misaligned CIDR with the suggestion", () => {
+    const r = checkCandidate(base, "10.0.0.1/8", DEFAULT_FLAGS);
+    expect(r.errors[0]?.message).toBe("10.0.0.1/8 is not aligned; did you mean 10.0.0.0/8?");
+    expect(r.errors[0]?.suggestion).toBe("10.0.0.0/8");
+  });
+  it("rejects garbage and IPv6 without IPv6", () => {
+    expect(checkCandidate(base, "10.0.0.0", DEFAULT_FLAGS).errors).toHaveLength(1);
+    expect(checkCandidate(base, "fd00::/8", DEFAULT_FLAGS).errors[0]?.code).toBe("ipv6-disabled");
+    expect(checkCandidate(base, "fd00::/8", { ...DEFAULT_FLAGS, enableIPv6: true }).errors).toEqual(
+      [],
+    );
+  });
+  it("blocks duplicates and warns about overlaps", () => {
+    expect(checkCandidate(base, "10.0.0.0/8", DEFAULT_FLAGS).errors[0]?.message).toMatch(
+      /already in the list/,
+    );
+    const inside = checkCandidate(base, "10.1.0.0/16", DEFAULT_FLAGS);
+    expect(inside.errors).toEqual([]);
+    expect(inside.warnings[0]?.message).toBe("10.1.0.0/16 is inside 10.0.0.0/8 and has no effect");
+  });
+  it("accepts a valid new block", () => {
+    expect(checkCandidate(base, "100.64.0.0/10", DEFAULT_FLAGS)).toEqual({
+      errors: [],
+      warnings: [],
+    });
+    expect(checkCandidate(base, "  ", DEFAULT_FLAGS)).toEqual({ errors: [], warnings: [] });
+  });
+  it("reports the cidrLimit", () => {
+    const r = checkCandidate({ ...base, cidrLimit: 3 }, "100.64.0.0/10", DEFAULT_FLAGS);
+    expect(r.errors[0]?.code).toBe("cidr-limit");
+  });
+});
+
+describe("helpers", () => {
+  it("looksComplete", () => {
+    expect(looksComplete("10.0.0.0")).toBe(false);
+    expect(looksComplete("10.0.0.0/8")).toBe(true);
+  });
+  it("issuesByValue groups issues by CIDR", () => {
+    const m = issuesByValue([
+      { code: "contained", message: "a", value: "10.1.0.0/16" },
+      { code: "duplicate", message: "b", value: "10.1.0.0/16" },
+      { code: "syntax", message: "c" },
+    ]);
+    expect(m.get("10.1.0.0/16")).toHaveLength(2);
+    expect(m.size).toBe(1);
+  });
+  it("impact sentences", () => {
+    expect(
+      impactSentence({ cidr: "100.64.0.0/10", change: "no-longer-masqueraded", nodes: 12 }),
+    ).toBe(
+      "Traffic to 100.64.0.0/10 will no longer be masqueraded on 12 nodes: pods keep their own IP.",
+    );
+    expect(impactSentence({ cidr: "10.0.0.0/8", change: "now-masqueraded", nodes: 1 })).toMatch(
+      /masqueraded on 1 node:/,
+    );
+  });
+});

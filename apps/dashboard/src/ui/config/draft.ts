@@ -1,0 +1,183 @@
+// Pure helpers of the config editor: what changed between two configs, re-applying one's
+// own changes on top of someone else's, and the checks for a CIDR being added. Validation
+// itself is @masq/shared's (the same code the server and the reporters run).
+import {
+  type AgentFlags,
+  type Issue,
+  type MasqConfig,
+  parseCidr,
+  validateConfig,
+} from "@masq/shared";
+import type { ConfigDiff, ImpactDestination } from "../api/types";
+
+export type ScalarKey = Exclude<keyof MasqConfig, "nonMasqueradeCIDRs">;
+export const SCALAR_KEYS: readonly ScalarKey[] = [
+  "masqLinkLocal",
+  "masqLinkLocalIPv6",
+  "cidrLimit",
+  "resyncInterval",
+];
+
+export interface ScalarChange {
+  key: ScalarKey;
+  from: MasqConfig[ScalarKey];
+  to: MasqConfig[ScalarKey];
+}
+
+export interface LocalDiff extends ConfigDiff {
+  scalars: ScalarChange[];
+}
+
+/** A CIDR's identity for comparisons: canonical when parsable, the text otherwise. */
+export function cidrKey(text: string): string {
+  const p = parseCidr(text.trim());
+  return p.ok ? p.cidr.canonical : text.trim();
+}
+
+export function diffConfigs(from: MasqConfig, to: MasqConfig): LocalDiff {
+  const fromKeys = new Set(from.nonMasqueradeCIDRs.map(cidrKey));
+  const toKeys = new Set(to.nonMasqueradeCIDRs.map(cidrKey));
+  const added = to.nonMasqueradeCIDRs.filter(
+    (c, i, all) =>
+      !fromKeys.has(cidrKey(c)) && all.findIndex((x) => cidrKey(x) === cidrKey(c)) === i,
+  );
+  const removed = from.nonMasqueradeCIDRs.filter(
+    (c, i, all) => !toKeys.has(cidrKey(c)) && all.findIndex((x) => cidrKey(x) === cidrKey(c)) === i,
+  );
+  const scalars: ScalarChange[] = SCALAR_KEYS.filter((k) => from[k] !== to[k]).map((k) => ({
+    key: k,
+    from: from[k],
+    to: to[k],
+  }));
+  const orderChanged =
+    added.length === 0 &&
+    removed.length === 0 &&
+    from.nonMasqueradeCIDRs.join("\n") !== to.nonMasqueradeCIDRs.join("\n");
+  return {
+    added,
+    removed,
+    scalars,
+    changed: [
+      ...scalars.map((s) => s.key),
+      ...(orderChanged ? ["nonMasqueradeCIDRs (order)"] : []),
+    ],
+  };
+}
+
+export function isEmptyDiff(d: ConfigDiff): boolean {
+  return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
+}
+
+export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
+  return (
+    a.nonMasqueradeCIDRs.join("\n") === b.nonMasqueradeCIDRs.join("\n") &&
+    SCALAR_KEYS.every((k) => a[k] === b[k])
+  );
+}
+
+/**
+ * Re-applies the edits `mine` made to `base` on top of `theirs`: my added CIDRs are added
+ * (unless they already have them), my removed ones removed, my changed scalars win.
+ */
+export function rebase(base: MasqConfig, mine: MasqConfig, theirs: MasqConfig): MasqConfig {
+  const d = diffConfigs(base, mine);
+  const removed = new Set(d.removed.map(cidrKey));
+  const cidrs = theirs.nonMasqueradeCIDRs.filter((c) => !removed.has(cidrKey(c)));
+  const have = new Set(cidrs.map(cidrKey));
+  for (const c of d.added) {
+    if (!have.has(cidrKey(c))) {
+      cidrs.push(c);
+      have.add(cidrKey(c));
+    }
+  }
+  const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
+  for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
+  return out;
+}
+
+export function describeScalar(s: ScalarChange): string {
+  return `${s.key}: ${String(s.from)} → ${String(s.to)}`;
+}
+
+export interface CandidateCheck {
+  /** Blocking problems: the CIDR cannot be added. */
+  errors: Issue[];
+  /** Allowed, but probably not meant (overlaps). */
+  warnings: Issue[];
+}
+
+/** Checks one CIDR about to be added to `config`, with the shared validation. */
+export function checkCandidate(
+  config: MasqConfig,
+  candidate: string,
+  flags: AgentFlags,
+): CandidateCheck {
+  const text = candidate.trim();
+  if (text === "") return { errors: [], warnings: [] };
+  const next = { ...config, nonMasqueradeCIDRs: [...config.nonMasqueradeCIDRs, text] };
+  const { errors, warnings } = validateConfig(next, flags);
+  const before = validateConfig(config, flags);
+  const knownErrors = new Set(before.errors.map((e) => e.message));
+  const knownWarnings = new Set(before.warnings.map((w) => w.message));
+  const own = errors.filter(
+    (e) => !knownErrors.has(e.message) && (e.value === text || e.code === "cidr-limit"),
+  );
+  const newWarnings = warnings.filter((w) => !knownWarnings.has(w.message) && w.value === text);
+  // Adding the same block twice is never meant: block it instead of warning.
+  const dup = newWarnings.find((w) => w.code === "duplicate");
+  if (dup) {
+    return {
+      errors: [...own, { ...dup, message: `${text} is already in the list` }],
+      warnings: [],
+    };
+  }
+  if (own.length === 0) {
+    const already = config.nonMasqueradeCIDRs.find((c) => cidrKey(c) === cidrKey(text));
+    if (already)
+      return {
+        errors: [
+          {
+            code: "duplicate",
+            message: `${text} is already in the list (as ${already})`,
+            value: text,
+          },
+        ],
+        warnings: [],
+      };
+  }
+  return { errors: own, warnings: newWarnings };
+}
+
+/** Only show "as you type" errors once the text looks finished, or after Add / blur. */
+export function looksComplete(text: string): boolean {
+  return /\/\d{1,3}$/.test(text.trim());
+}
+
+/** Issues keyed by the value they name (a CIDR), for showing them next to that entry. */
+export function issuesByValue(issues: readonly Issue[]): Map<string, Issue[]> {
+  const m = new Map<string, Issue[]>();
+  for (const i of issues) {
+    if (i.value === undefined) continue;
+    const list = m.get(i.value);
+    if (list) list.push(i);
+    else m.set(i.value, [i]);
+  }
+  return m;
+}
+
+function nodesText(n: number): string {
+  return `${n.toLocaleString("en-US")} node${n === 1 ? "" : "s"}`;
+}
+
+/** "traffic to 100.64.0.0/10 will no longer be masqueraded on 12 nodes". */
+export function impactSentence(d: ImpactDestination): string {
+  return d.change === "no-longer-masqueraded"
+    ? `Traffic to ${d.cidr} will no longer be masqueraded on ${nodesText(d.nodes)}: pods keep their own IP.`
+    : `Traffic to ${d.cidr} will be masqueraded on ${nodesText(d.nodes)}: it leaves with the node's IP.`;
+}
+
+export function rolloutSentence(nodes: number): string {
+  return nodes === 0
+    ? "No node is connected: nodes pick the change up when they connect."
+    : `The change will be applied to ${nodesText(nodes)}.`;
+}

@@ -1,0 +1,222 @@
+"use client";
+// Virtualised node table on real <table> elements: only the rows in view (plus overscan)
+// are in the DOM, spacer rows keep the scroll height, and aria-rowcount/aria-rowindex tell
+// assistive technology (and tests) where each row sits among all of them. Rows are memoized
+// by node object: a live batch re-renders only the rows whose node changed.
+import { useVirtualizer } from "@tanstack/react-virtual";
+import Link from "next/link";
+import { memo, useRef } from "react";
+import type { NodeSummary } from "../api/types";
+import { Button } from "../components/Button";
+import { LinuxIcon, RefreshIcon, WindowsIcon } from "../components/icons";
+import { StatusBadge } from "../components/StatusBadge";
+import { RelativeTime } from "../components/Time";
+import type { SortKey } from "./filter";
+import { shortSummary } from "./status";
+
+export const ROW_HEIGHT = 52;
+
+function nodeHref(name: string) {
+  return `/nodes/${encodeURIComponent(name)}`;
+}
+
+interface RowProps {
+  node: NodeSummary;
+  index: number;
+  canEdit: boolean;
+  pending: boolean;
+  onResync: (name: string) => void;
+}
+
+const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResync }: RowProps) {
+  const nameId = `node-name-${index}`;
+  const offline = node.status === "offline" || !node.connected;
+  const title = !canEdit
+    ? "Only editors can resync"
+    : offline
+      ? "The node is offline"
+      : `Re-apply the desired rules on ${node.name}`;
+  return (
+    <tr
+      aria-rowindex={index + 2}
+      data-node={node.name}
+      data-status={node.status}
+      className="border-b border-zinc-100 text-sm hover:bg-zinc-50 dark:border-zinc-800/70 dark:hover:bg-zinc-800/40"
+      style={{ height: ROW_HEIGHT }}
+    >
+      <td className="truncate py-0 pr-3 pl-4">
+        <Link
+          id={nameId}
+          href={nodeHref(node.name)}
+          prefetch={false}
+          className="font-medium text-zinc-900 hover:text-indigo-600 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-100 dark:hover:text-indigo-400"
+          title={node.name}
+        >
+          {node.name}
+        </Link>
+      </td>
+      <td className="truncate px-3 text-zinc-600 dark:text-zinc-400">
+        <span className="inline-flex items-center gap-1.5">
+          {node.os === "windows" ? (
+            <WindowsIcon className="size-3.5 shrink-0" />
+          ) : (
+            <LinuxIcon className="size-3.5 shrink-0" />
+          )}
+          {node.os === "windows" ? "Windows" : "Linux"}
+        </span>
+      </td>
+      <td className="truncate px-3 text-zinc-600 dark:text-zinc-400">
+        {node.mode === "observe" ? "Observe" : "Enforce"}
+      </td>
+      <td className="px-3">
+        <StatusBadge status={node.status} />
+      </td>
+      <td
+        className={`truncate px-3 ${node.status === "in-sync" ? "text-zinc-500 dark:text-zinc-400" : "text-zinc-800 dark:text-zinc-200"}`}
+        title={node.summary}
+      >
+        {shortSummary(node) || <span className="text-zinc-400 dark:text-zinc-500">—</span>}
+      </td>
+      <td className="truncate px-3 text-zinc-600 tabular-nums dark:text-zinc-400">
+        <RelativeTime value={node.lastSeen} />
+      </td>
+      <td className="pr-4 pl-3 text-right">
+        <Button
+          size="sm"
+          busy={pending}
+          disabled={!canEdit || offline}
+          title={title}
+          aria-describedby={nameId}
+          onClick={() => onResync(node.name)}
+          icon={<RefreshIcon className="size-3.5" />}
+        >
+          Resync
+        </Button>
+      </td>
+    </tr>
+  );
+});
+
+const HEADERS: { label: string; sort?: SortKey; width: string; align?: "right" }[] = [
+  { label: "Node", sort: "name", width: "24%" },
+  { label: "OS", width: "7.5rem" },
+  { label: "Mode", width: "6.5rem" },
+  { label: "Status", sort: "status", width: "8.5rem" },
+  { label: "What differs", width: "auto" },
+  { label: "Last seen", sort: "lastSeen", width: "8rem" },
+  { label: "Actions", width: "7.5rem", align: "right" },
+];
+
+export function FleetTable({
+  rows,
+  totalRows,
+  canEdit,
+  pending,
+  onResync,
+  sort,
+  onSort,
+}: {
+  rows: NodeSummary[];
+  totalRows: number;
+  canEdit: boolean;
+  pending: ReadonlySet<string>;
+  onResync: (name: string) => void;
+  sort: SortKey;
+  onSort: (s: SortKey) => void;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 10,
+    getItemKey: (i) => rows[i]?.name ?? i,
+    initialRect: { width: 1200, height: 900 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const padTop = items[0]?.start ?? 0;
+  const padBottom =
+    items.length > 0 ? virtualizer.getTotalSize() - items[items.length - 1]!.end : 0;
+  return (
+    <div
+      ref={scrollRef}
+      className="max-h-[max(24rem,calc(100dvh-22rem))] overflow-auto overscroll-contain rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
+    >
+      <table
+        aria-label="Nodes"
+        aria-rowcount={rows.length + 1}
+        aria-describedby="fleet-table-caption"
+        className="w-full min-w-[62rem] table-fixed border-collapse"
+      >
+        <colgroup>
+          {HEADERS.map((h) => (
+            <col key={h.label} style={{ width: h.width }} />
+          ))}
+        </colgroup>
+        <thead className="sticky top-0 z-10">
+          <tr
+            aria-rowindex={1}
+            className="h-10 bg-zinc-50 text-xs font-medium tracking-wide text-zinc-600 uppercase shadow-[inset_0_-1px_0] shadow-zinc-200 dark:bg-zinc-900 dark:text-zinc-400 dark:shadow-zinc-800"
+          >
+            {HEADERS.map((h, i) => (
+              <th
+                key={h.label}
+                scope="col"
+                aria-sort={h.sort ? (sort === h.sort ? "ascending" : "none") : undefined}
+                className={`font-medium ${i === 0 ? "pr-3 pl-4" : i === HEADERS.length - 1 ? "pr-4 pl-3" : "px-3"} ${h.align === "right" ? "text-right" : "text-left"}`}
+              >
+                {h.sort ? (
+                  <button
+                    type="button"
+                    onClick={() => onSort(h.sort!)}
+                    className={`inline-flex items-center gap-1 uppercase hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:text-zinc-100 ${sort === h.sort ? "text-zinc-900 dark:text-zinc-100" : ""}`}
+                  >
+                    {h.label}
+                    <span aria-hidden="true" className={sort === h.sort ? "" : "opacity-0"}>
+                      ↓
+                    </span>
+                  </button>
+                ) : (
+                  h.label
+                )}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {padTop > 0 ? (
+            // biome-ignore lint/a11y/noAriaHiddenOnFocusable: an empty spacer that only holds the scroll height
+            <tr aria-hidden="true" style={{ height: padTop }}>
+              <td colSpan={HEADERS.length} />
+            </tr>
+          ) : null}
+          {items.map((v) => {
+            const node = rows[v.index];
+            if (!node) return null;
+            return (
+              <FleetRow
+                key={node.name}
+                node={node}
+                index={v.index}
+                canEdit={canEdit}
+                pending={pending.has(node.name)}
+                onResync={onResync}
+              />
+            );
+          })}
+          {padBottom > 0 ? (
+            // biome-ignore lint/a11y/noAriaHiddenOnFocusable: an empty spacer that only holds the scroll height
+            <tr aria-hidden="true" style={{ height: padBottom }}>
+              <td colSpan={HEADERS.length} />
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+      <p id="fleet-table-caption" className="sr-only">
+        {rows.length === totalRows
+          ? `${totalRows} nodes`
+          : `${rows.length} of ${totalRows} nodes shown`}
+      </p>
+    </div>
+  );
+}

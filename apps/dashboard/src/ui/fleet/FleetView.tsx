@@ -1,0 +1,266 @@
+"use client";
+import { useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
+import { errorMessage } from "../api/client";
+import { endpoints } from "../api/endpoints";
+import type { NodeStatus } from "../api/types";
+import { Button } from "../components/Button";
+import { Callout } from "../components/Callout";
+import { RefreshIcon, SearchIcon, ServerIcon, XIcon } from "../components/icons";
+import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
+import { useToast } from "../components/Toaster";
+import { useConnection, useFleetState } from "../live/live";
+import { useCanEdit, useMe } from "../shell/me";
+import { FleetTable } from "./FleetTable";
+import { describeFilter, type SortKey, selectRows } from "./filter";
+import { SummaryBar } from "./SummaryBar";
+import { statusLabel } from "./status";
+
+function readUrlFilter(): { status: NodeStatus | "all"; q: string } {
+  const p = new URLSearchParams(window.location.search);
+  const s = p.get("status");
+  const status =
+    s && ["in-sync", "drifted", "applying", "error", "offline"].includes(s)
+      ? (s as NodeStatus)
+      : "all";
+  return { status, q: p.get("q") ?? "" };
+}
+
+function writeUrlFilter(status: NodeStatus | "all", q: string) {
+  const p = new URLSearchParams();
+  if (status !== "all") p.set("status", status);
+  if (q) p.set("q", q);
+  const qs = p.toString();
+  const url = `${window.location.pathname}${qs ? `?${qs}` : ""}`;
+  if (url !== window.location.pathname + window.location.search)
+    window.history.replaceState(window.history.state, "", url);
+}
+
+function NoReporters() {
+  const [host, setHost] = useState("DASHBOARD_HOST:3000");
+  const [scheme, setScheme] = useState("ws");
+  useEffect(() => {
+    setHost(window.location.host);
+    setScheme(window.location.protocol === "https:" ? "wss" : "ws");
+  }, []);
+  const cmd = `ipmasq run --dashboard ${scheme}://${host}/api/reporter --node NODE_NAME --token-file /path/to/reporter-token`;
+  return (
+    <EmptyState icon={<ServerIcon className="size-10" />} title="No reporters have connected yet">
+      <p>
+        Every node runs a reporter that reads its <code className="font-mono">IP-MASQ-AGENT</code>{" "}
+        chain and keeps it as configured. In a cluster, install the Helm chart (it runs the reporter
+        DaemonSet). On a single machine, start one with:
+      </p>
+      <pre className="mt-3 rounded-lg bg-zinc-900 px-4 py-3 text-left font-mono text-xs break-all whitespace-pre-wrap text-zinc-100 dark:bg-black">
+        <code>{cmd}</code>
+      </pre>
+      <p className="mt-3">Nodes appear here within a second of connecting.</p>
+    </EmptyState>
+  );
+}
+
+export function FleetView() {
+  const state = useFleetState();
+  const connection = useConnection();
+  const me = useMe();
+  const canEdit = useCanEdit();
+  const toast = useToast();
+  const [status, setStatus] = useState<NodeStatus | "all">("all");
+  const [q, setQ] = useState("");
+  const [sort, setSort] = useState<SortKey>("name");
+  const [pending, setPending] = useState<ReadonlySet<string>>(() => new Set());
+  const [bulkBusy, setBulkBusy] = useState(false);
+  const deferredQ = useDeferredValue(q);
+
+  useEffect(() => {
+    const f = readUrlFilter();
+    setStatus(f.status);
+    setQ(f.q);
+  }, []);
+  useEffect(() => writeUrlFilter(status, deferredQ), [status, deferredQ]);
+
+  const filter = useMemo(() => ({ status, q: deferredQ }), [status, deferredQ]);
+  const rows = useMemo(
+    () => selectRows(state.nodes, state.names, filter, sort),
+    [state.nodes, state.names, filter, sort],
+  );
+
+  const onResync = useCallback(
+    async (name: string) => {
+      setPending((p) => new Set(p).add(name));
+      try {
+        await endpoints.resyncNode(name);
+        toast("success", `Resync requested for ${name}`);
+      } catch (e) {
+        toast("error", `Resync of ${name} failed: ${errorMessage(e)}`);
+      } finally {
+        setPending((p) => {
+          const n = new Set(p);
+          n.delete(name);
+          return n;
+        });
+      }
+    },
+    [toast],
+  );
+
+  const resyncDrifted = async () => {
+    setBulkBusy(true);
+    try {
+      const r = await endpoints.resync({ status: "drifted" });
+      const skipped = r.skipped ?? [];
+      const plural = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
+      if (r.nodes.length > 0) toast("success", `Resync requested for ${plural(r.nodes.length)}`);
+      if (skipped.length > 0) {
+        toast(
+          "error",
+          `${plural(skipped.length)} not resynced: ${skipped
+            .slice(0, 2)
+            .map((s) => `${s.name} (${s.reason})`)
+            .join("; ")}${skipped.length > 2 ? "…" : ""}`,
+        );
+      }
+      if (r.nodes.length === 0 && skipped.length === 0)
+        toast("success", "No drifted nodes to resync");
+    } catch (e) {
+      toast("error", `Resync failed: ${errorMessage(e)}`);
+    } finally {
+      setBulkBusy(false);
+    }
+  };
+
+  const total = state.nodes.size;
+  const drifted = state.counts.drifted;
+  const filterText = describeFilter(filter, (s) => statusLabel(s));
+
+  let body: React.ReactNode;
+  if (!state.ready) {
+    body =
+      me.isError && connection !== "live" ? (
+        <ErrorState error={me.error} what="the fleet" onRetry={() => window.location.reload()} />
+      ) : (
+        <LoadingBlock
+          label="Loading nodes…"
+          className="space-y-3 rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
+        >
+          {Array.from({ length: 6 }, (_, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: static placeholders
+            <Skeleton key={i} className="h-8 w-full" />
+          ))}
+        </LoadingBlock>
+      );
+  } else if (total === 0) {
+    body = <NoReporters />;
+  } else {
+    body =
+      rows.length > 0 ? (
+        <FleetTable
+          rows={rows}
+          totalRows={total}
+          canEdit={canEdit}
+          pending={pending}
+          onResync={onResync}
+          sort={sort}
+          onSort={setSort}
+        />
+      ) : (
+        <EmptyState title="No nodes match">
+          <p>No node has {filterText}.</p>
+          <Button
+            className="mt-3"
+            size="sm"
+            onClick={() => {
+              setStatus("all");
+              setQ("");
+            }}
+          >
+            Clear filters
+          </Button>
+        </EmptyState>
+      );
+  }
+
+  return (
+    <>
+      <PageHeader
+        title="Fleet"
+        description="Every node's IP-MASQ-AGENT chain compared with the desired config, live."
+        actions={
+          me.data?.role === "viewer" ? (
+            <span className="rounded-full bg-zinc-100 px-2.5 py-1 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
+              Read-only: viewers cannot resync
+            </span>
+          ) : (
+            <Button
+              variant="primary"
+              disabled={!canEdit || drifted === 0}
+              busy={bulkBusy}
+              onClick={() => void resyncDrifted()}
+              icon={<RefreshIcon className="size-4" />}
+              title={
+                !canEdit
+                  ? "Only editors can resync"
+                  : drifted === 0
+                    ? "No node is drifted"
+                    : `Re-apply the desired rules on ${drifted} drifted nodes`
+              }
+            >
+              Resync all drifted{drifted > 0 ? ` (${drifted})` : ""}
+            </Button>
+          )
+        }
+      />
+      {state.ready && connection === "reconnecting" ? (
+        <Callout tone="warning" role="status" className="mb-4" title="Live updates interrupted">
+          Reconnecting to the dashboard… what you see may be out of date.
+        </Callout>
+      ) : null}
+      <SummaryBar
+        counts={state.counts}
+        total={total}
+        revision={state.summary?.revision ?? null}
+        rollout={state.summary?.rollout ?? null}
+        selected={status}
+        onSelect={setStatus}
+      />
+      {state.ready && total === 0 ? null : (
+        <div className="mb-3 flex flex-wrap items-center gap-3">
+          <div className="relative w-full max-w-xs">
+            <SearchIcon className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-zinc-400" />
+            <label htmlFor="node-search" className="sr-only">
+              Search nodes by name
+            </label>
+            <input
+              id="node-search"
+              type="search"
+              value={q}
+              onChange={(e) => setQ(e.target.value)}
+              placeholder="Search nodes by name"
+              autoComplete="off"
+              spellCheck={false}
+              className="h-9 w-full rounded-md border-0 bg-white pr-8 pl-8 [&::-webkit-search-cancel-button]:appearance-none text-sm text-zinc-900 ring-1 ring-zinc-300 ring-inset placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700"
+            />
+            {q ? (
+              <button
+                type="button"
+                aria-label="Clear search"
+                onClick={() => setQ("")}
+                className="absolute top-1/2 right-2 -translate-y-1/2 rounded p-0.5 text-zinc-400 hover:text-zinc-700 dark:hover:text-zinc-200"
+              >
+                <XIcon className="size-3.5" />
+              </button>
+            ) : null}
+          </div>
+          {state.ready && total > 0 ? (
+            <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
+              {rows.length === total
+                ? `${total.toLocaleString("en-US")} nodes`
+                : `${rows.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} nodes`}
+              {filterText ? ` · ${filterText}` : ""}
+            </p>
+          ) : null}
+        </div>
+      )}
+      {body}
+    </>
+  );
+}

@@ -1,0 +1,242 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ApiError, errorMessage } from "../api/client";
+import { endpoints } from "../api/endpoints";
+import type { Revision } from "../api/types";
+import { Button } from "../components/Button";
+import { Callout } from "../components/Callout";
+import { Dialog } from "../components/Dialog";
+import { DiffChips } from "../components/DiffChips";
+import { HistoryIcon, UndoIcon } from "../components/icons";
+import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
+import { RelativeTime } from "../components/Time";
+import { useToast } from "../components/Toaster";
+import { absoluteTime, toMillis } from "../components/time";
+import { diffConfigs } from "../config/draft";
+import { useLiveEvent } from "../live/live";
+import { useCanEdit } from "../shell/me";
+
+function RollbackDialog({
+  target,
+  current,
+  onClose,
+}: {
+  target: Revision;
+  current: Revision;
+  onClose: () => void;
+}) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const diff = target.config && current.config ? diffConfigs(current.config, target.config) : null;
+  const m = useMutation({
+    mutationFn: () => endpoints.rollback(target.revision, current.revision),
+    onSuccess: (r) => {
+      toast(
+        "success",
+        `Rolled back: revision ${r.revision} has the config of revision ${target.revision}`,
+      );
+      void qc.invalidateQueries({ queryKey: ["history"] });
+      void qc.invalidateQueries({ queryKey: ["config"] });
+      onClose();
+    },
+  });
+  const conflict =
+    m.error instanceof ApiError && m.error.status === 409 ? m.error.body?.current : undefined;
+  return (
+    <Dialog
+      open
+      onClose={onClose}
+      title={`Roll back to revision ${target.revision}?`}
+      description={
+        <>
+          This saves a new revision with the config of revision {target.revision}; every node
+          applies it. Revision {current.revision} stays in the history.
+        </>
+      }
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button
+            variant="danger"
+            busy={m.isPending}
+            disabled={Boolean(conflict)}
+            onClick={() => m.mutate()}
+            icon={<UndoIcon className="size-4" />}
+          >
+            Roll back
+          </Button>
+        </>
+      }
+    >
+      <h3 className="mb-2 text-sm font-semibold">What changes compared with now</h3>
+      {diff ? (
+        <DiffChips diff={diff} scalars={diff.scalars} empty="Same config as now" />
+      ) : (
+        <p className="text-sm text-zinc-500">Not known.</p>
+      )}
+      {conflict ? (
+        <Callout
+          tone="warning"
+          role="alert"
+          className="mt-4"
+          title={`Someone else saved revision ${conflict.revision} meanwhile`}
+        >
+          Nothing was changed. Close this dialog: the list now shows their revision; roll back again
+          from there if you still want to.
+        </Callout>
+      ) : m.isError ? (
+        <Callout tone="error" role="alert" className="mt-4" title="Not rolled back">
+          {errorMessage(m.error)}
+        </Callout>
+      ) : null}
+    </Dialog>
+  );
+}
+
+function RevisionItem({
+  rev,
+  current,
+  isCurrent,
+  canEdit,
+  onRollback,
+}: {
+  rev: Revision;
+  current?: Revision;
+  isCurrent: boolean;
+  canEdit: boolean;
+  onRollback: () => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const ms = toMillis(rev.time);
+  return (
+    <li className="relative pl-8">
+      <span
+        className={`absolute top-1 left-0 grid size-5 place-items-center rounded-full ring-4 ring-zinc-50 dark:ring-zinc-950 ${isCurrent ? "bg-indigo-600 text-white" : "bg-zinc-300 dark:bg-zinc-700"}`}
+        aria-hidden="true"
+      >
+        {isCurrent ? <span className="size-1.5 rounded-full bg-white" /> : null}
+      </span>
+      <article
+        aria-label={`Revision ${rev.revision}`}
+        className={`rounded-xl border bg-white p-4 dark:bg-zinc-900 ${isCurrent ? "border-indigo-300 dark:border-indigo-500/50" : "border-zinc-200 dark:border-zinc-800"}`}
+      >
+        <div className="flex flex-wrap items-start justify-between gap-3">
+          <div className="min-w-0">
+            <h2 className="flex flex-wrap items-center gap-2 text-sm font-semibold text-zinc-900 dark:text-zinc-100">
+              Revision <span className="font-mono">{rev.revision}</span>
+              {rev.valid === false ? (
+                <span className="rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800 dark:bg-red-500/20 dark:text-red-200">
+                  invalid, not pushed to nodes
+                </span>
+              ) : null}
+              {isCurrent ? (
+                <span className="rounded-full bg-indigo-100 px-2 py-0.5 text-xs font-medium text-indigo-800 dark:bg-indigo-500/20 dark:text-indigo-200">
+                  current
+                </span>
+              ) : null}
+            </h2>
+            <p className="mt-0.5 text-sm text-zinc-600 dark:text-zinc-400">
+              {rev.author || "unknown"} · <RelativeTime value={rev.time} />
+              {ms !== null ? (
+                <span className="ml-1 text-zinc-500">({absoluteTime(ms)})</span>
+              ) : null}
+            </p>
+            {rev.message ? (
+              <p className="mt-1 text-sm text-zinc-800 dark:text-zinc-200">{rev.message}</p>
+            ) : null}
+          </div>
+          <div className="flex items-center gap-2">
+            <Button
+              size="sm"
+              variant="ghost"
+              onClick={() => setOpen((o) => !o)}
+              aria-expanded={open}
+            >
+              {open ? "Hide YAML" : "Show YAML"}
+            </Button>
+            {!isCurrent && canEdit && current && rev.valid !== false ? (
+              <Button
+                size="sm"
+                onClick={onRollback}
+                icon={<UndoIcon className="size-3.5" />}
+                aria-label={`Roll back to revision ${rev.revision}`}
+              >
+                Roll back
+              </Button>
+            ) : null}
+          </div>
+        </div>
+        <div className="mt-3">
+          <DiffChips diff={rev.diff} empty="First revision" />
+        </div>
+        {open ? (
+          <pre className="mt-3 overflow-x-auto rounded-lg bg-zinc-50 p-3 font-mono text-xs text-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
+            {rev.yaml}
+          </pre>
+        ) : null}
+      </article>
+    </li>
+  );
+}
+
+export function HistoryView() {
+  const qc = useQueryClient();
+  const canEdit = useCanEdit();
+  const q = useQuery({ queryKey: ["history"], queryFn: ({ signal }) => endpoints.history(signal) });
+  const [target, setTarget] = useState<Revision | null>(null);
+  useLiveEvent(["config"], () => void qc.invalidateQueries({ queryKey: ["history"] }));
+  const header = (
+    <PageHeader
+      title="History"
+      description="Every saved revision of the config, newest first. Roll back to any of them."
+    />
+  );
+  if (q.isPending) {
+    return (
+      <>
+        {header}
+        <LoadingBlock label="Loading history…">
+          <Skeleton className="h-24 w-full" />
+          <Skeleton className="h-24 w-full" />
+        </LoadingBlock>
+      </>
+    );
+  }
+  if (q.isError) {
+    return (
+      <>
+        {header}
+        <ErrorState error={q.error} what="the history" onRetry={() => void q.refetch()} />
+      </>
+    );
+  }
+  const revisions = q.data.revisions;
+  const current = revisions[0];
+  return (
+    <>
+      {header}
+      {revisions.length === 0 ? (
+        <EmptyState icon={<HistoryIcon className="size-10" />} title="No revisions yet">
+          The first save of the config creates revision history here.
+        </EmptyState>
+      ) : (
+        <ol className="relative space-y-4 before:absolute before:top-2 before:bottom-2 before:left-[9px] before:w-px before:bg-zinc-200 dark:before:bg-zinc-800">
+          {revisions.map((r, i) => (
+            <RevisionItem
+              key={r.revision}
+              rev={r}
+              current={current}
+              isCurrent={i === 0}
+              canEdit={canEdit}
+              onRollback={() => setTarget(r)}
+            />
+          ))}
+        </ol>
+      )}
+      {target && current ? (
+        <RollbackDialog target={target} current={current} onClose={() => setTarget(null)} />
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import type { NodeSummary } from "../api/types";
+import {
+  applyConfigEvent,
+  applyFleet,
+  applyHello,
+  applyRollout,
+  initialFleetState,
+} from "./fleet-store";
+
+function node(name: string, over: Partial<NodeSummary> = {}): NodeSummary {
+  return {
+    name,
+    os: "linux",
+    mode: "enforce",
+    status: "in-sync",
+    summary: "in sync",
+    connected: true,
+    lastSeen: 1,
+    appliedGeneration: 1,
+    backend: "nf_tables",
+    kernel: "6.1",
+    iptablesVersion: "1.8.9",
+    critical: 0,
+    warnings: 0,
+    ...over,
+  };
+}
+
+describe("fleet store", () => {
+  it("hello replaces the list, sorted by name, with counts", () => {
+    const s = applyHello(initialFleetState(), {
+      nodes: [node("b"), node("a", { status: "drifted" }), node("c")],
+    });
+    expect(s.ready).toBe(true);
+    expect(s.names).toEqual(["a", "b", "c"]);
+    expect(s.counts).toMatchObject({ "in-sync": 2, drifted: 1 });
+  });
+
+  it("fleet updates change only the changed nodes and keep the others' identity", () => {
+    const s0 = applyHello(initialFleetState(), { nodes: [node("a"), node("b")] });
+    const a0 = s0.nodes.get("a");
+    const s1 = applyFleet(s0, {
+      nodes: [node("b", { status: "drifted", summary: "missing 10.0.0.0/8" })],
+    });
+    expect(s1.nodes.get("a")).toBe(a0);
+    expect(s1.nodes.get("b")?.status).toBe("drifted");
+    expect(s1.names).toBe(s0.names); // no add/remove → same array
+    expect(s1.counts).toMatchObject({ "in-sync": 1, drifted: 1 });
+  });
+
+  it("unchanged payloads return the same state object", () => {
+    const s0 = applyHello(initialFleetState(), { nodes: [node("a")] });
+    expect(applyFleet(s0, { nodes: [node("a")] })).toBe(s0);
+  });
+
+  it("adds and removes nodes keeping the names sorted", () => {
+    const s0 = applyHello(initialFleetState(), { nodes: [node("b"), node("d")] });
+    const s1 = applyFleet(s0, {
+      nodes: [node("c"), node("a"), node("e", { status: "offline" })],
+      removed: ["d"],
+    });
+    expect(s1.names).toEqual(["a", "b", "c", "e"]);
+    expect(s1.counts).toMatchObject({ "in-sync": 3, offline: 1 });
+    const s2 = applyFleet(s1, { nodes: [], removed: ["zzz"] });
+    expect(s2).toBe(s1);
+  });
+
+  it("a reconnect hello drops nodes that are gone and reuses equal ones", () => {
+    const s0 = applyHello(initialFleetState(), { nodes: [node("a"), node("b")] });
+    const s1 = applyHello(s0, { nodes: [node("a")] });
+    expect(s1.names).toEqual(["a"]);
+    expect(s1.nodes.get("a")).toBe(s0.nodes.get("a"));
+  });
+
+  it("rollout and config events update the summary", () => {
+    const s0 = applyHello(initialFleetState(), {
+      nodes: [node("a")],
+      summary: {
+        total: 1,
+        byStatus: { "in-sync": 1 },
+        revision: "3",
+        generation: 3,
+        rollout: null,
+      },
+    });
+    const s1 = applyRollout(s0, {
+      generation: 4,
+      revision: "4",
+      startedAt: 1,
+      finishedAt: null,
+      total: 1,
+      done: 0,
+      pending: 1,
+      failed: 0,
+    });
+    expect(s1.summary?.rollout?.pending).toBe(1);
+    expect(s1.summary?.revision).toBe("4");
+    const s2 = applyConfigEvent(s1, { revision: "5", generation: 5, valid: true });
+    expect(s2.summary?.revision).toBe("5");
+    expect(applyConfigEvent(s2, { revision: "5", generation: 5, valid: true })).toBe(s2);
+  });
+});
