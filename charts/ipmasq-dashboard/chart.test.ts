@@ -1010,6 +1010,13 @@ describe("ipmasq-dashboard chart", () => {
       expect(envValue(container(w!), "IPMASQ_MODE")).toBe(
         envValue(container(m().reporter), "IPMASQ_MODE"),
       );
+      // The reporter's own parser takes the rendered args and env as a Windows node.
+      const r = reporterSettings(container(w!));
+      expect(r.windowsCni).toBe("C:\\etc\\cni\\net.d\\10-flannel.conf");
+      expect(r.netns).toBeUndefined();
+      expect(r.stateDir).toBe("C:\\ProgramData\\ipmasq");
+      expect(r.mode).toBe(v.expect.observe ? "observe" : "enforce");
+      expect(typeof r.dashboard?.token).toBe("function");
     });
   });
 

@@ -10,7 +10,7 @@ import {
   type MasqConfig,
 } from "@masq/shared";
 import { createIptablesBackend } from "../src/backend/iptables.js";
-import type { Backend } from "../src/backend/types.js";
+import type { LinuxBackend } from "../src/backend/types.js";
 import { percentile, readProcStat } from "./kube-nat.js";
 
 export interface Cost {
@@ -41,7 +41,7 @@ export async function measure(rounds: number, f: () => Promise<unknown> | unknow
 }
 
 export function snapshotTask(
-  backend: Backend,
+  backend: LinuxBackend,
   config: MasqConfig,
   flags: AgentFlags,
 ): () => Promise<void> {

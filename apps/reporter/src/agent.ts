@@ -1,6 +1,7 @@
 // The reporter daemon: wires the backend (rules), its watcher (changes), the enforcer (writes)
 // and the dashboard link. Reads are serialized and coalesced; a snapshot goes to the dashboard
-// on connect and whenever what the node has changes.
+// on connect and whenever what the node has changes. Linux backends report family snapshots
+// (`linux`), the Windows CNI backend one snapshot of its file (`windows`).
 import type {
   AgentFlags,
   DashboardMessage,
@@ -8,8 +9,15 @@ import type {
   Hello,
   Mode,
   Snapshot,
+  WindowsSnapshot,
 } from "@masq/shared";
-import type { Backend, BackendInfo, Watch } from "./backend/types.js";
+import {
+  type Backend,
+  type BackendInfo,
+  isWindowsObserved,
+  type Observed,
+  type Watch,
+} from "./backend/types.js";
 import { createEnforcer, type DesiredConfig, type Enforcer, type HealPolicy } from "./enforcer.js";
 import { createLink, type Link, type LinkOptions, type TokenSource } from "./link.js";
 import { type Logger, silentLogger } from "./log.js";
@@ -47,7 +55,10 @@ export interface AgentStatus {
   started: boolean;
   connected: boolean;
   seq: number;
+  /** Linux: the last family snapshots. */
   snapshots: FamilySnapshot[] | undefined;
+  /** Windows: the last snapshot of the CNI config. */
+  windows: WindowsSnapshot | undefined;
   lastReadAt: number | null;
   appliedGeneration: number | null;
   desired: DesiredConfig | undefined;
@@ -71,6 +82,7 @@ export function createAgent(opts: AgentOptions): Agent {
   const metrics = opts.metrics ?? createMetrics();
   const backend = opts.backend;
   const mode = opts.mode ?? "enforce";
+  const windows = backend.os === "windows";
   let info: BackendInfo | undefined;
   let flags: AgentFlags | undefined;
   let watch: Watch | undefined;
@@ -79,7 +91,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let started = false;
   let stopped = false;
   let seq = 0;
-  let last: { snaps: FamilySnapshot[]; key: string; at: number } | undefined;
+  let last: { observed: Observed; key: string; at: number } | undefined;
   let lastReadAt: number | null = null;
   let reading: Promise<void> | undefined;
   let again = false;
@@ -97,35 +109,41 @@ export function createAgent(opts: AgentOptions): Agent {
     onSnapshots: (snaps) => take(snaps),
   });
 
-  const snapshotMessage = (snaps: FamilySnapshot[]): Snapshot => ({
+  const snapshotMessage = (observed: Observed): Snapshot => ({
     type: "snapshot",
     v: 1,
     seq: seq++,
     takenAt: Date.now(),
-    linux: snaps,
+    ...(isWindowsObserved(observed) ? { windows: observed } : { linux: observed }),
     appliedGeneration: enforcer.appliedGeneration(),
   });
 
+  const readFailed = (o: Observed) =>
+    isWindowsObserved(o) ? o.readError !== undefined : o.some((s) => s.readError);
+
   /** A fresh view of the node: report it when it changed, and let the enforcer judge it. */
-  function take(snaps: FamilySnapshot[]) {
+  function take(observed: Observed) {
     lastReadAt = Date.now();
     metrics.lastRead.set(lastReadAt / 1000);
-    const key = JSON.stringify(snaps);
+    const key = JSON.stringify(observed);
     if (key !== last?.key) {
-      last = { snaps, key, at: lastReadAt };
-      link?.send(snapshotMessage(snaps));
+      last = { observed, key, at: lastReadAt };
+      link?.send(snapshotMessage(observed));
     }
-    enforcer.observe(snaps);
+    enforcer.observe(observed);
   }
 
   async function readOnce() {
     try {
-      const snaps = await backend.read();
-      metrics.reads.inc({ result: snaps.some((s) => s.readError) ? "error" : "ok" });
-      if (!stopped) take(snaps);
+      const observed: Observed = await backend.read();
+      metrics.reads.inc({ result: readFailed(observed) ? "error" : "ok" });
+      if (!stopped) take(observed);
     } catch (e) {
       metrics.reads.inc({ result: "error" });
-      log.error({ err: (e as Error).message }, "reading the chains failed");
+      log.error(
+        { err: (e as Error).message },
+        windows ? "reading the CNI config failed" : "reading the chains failed",
+      );
     }
   }
 
@@ -149,10 +167,10 @@ export function createAgent(opts: AgentOptions): Agent {
     type: "hello",
     v: 1,
     node: opts.nodeName,
-    os: "linux",
+    os: windows ? "windows" : "linux",
     kernel: info?.kernel ?? "",
     iptablesVersion: info?.iptablesVersion ?? "",
-    backend: info?.backend ?? "nf_tables",
+    backend: info?.backend ?? (windows ? "cni" : "nf_tables"),
     randomFullySupported: info?.randomFullySupported ?? false,
     mode,
     flags: flags!,
@@ -166,7 +184,7 @@ export function createAgent(opts: AgentOptions): Agent {
       log.info({ requestId: msg.requestId }, "resync requested");
       void enforcer.resync("resync").then(() => {
         // observe mode (or nothing to write): still answer with what the node has now.
-        if (last) link?.send(snapshotMessage(last.snaps));
+        if (last) link?.send(snapshotMessage(last.observed));
         return refresh();
       });
     } else if (msg.type === "error")
@@ -183,7 +201,7 @@ export function createAgent(opts: AgentOptions): Agent {
       onMessage,
       onOpen: () => {
         metrics.connected.set(1);
-        if (last) link?.send(snapshotMessage(last.snaps));
+        if (last) link?.send(snapshotMessage(last.observed));
         void refresh();
       },
       onClose: () => metrics.connected.set(0),
@@ -237,7 +255,8 @@ export function createAgent(opts: AgentOptions): Agent {
       started,
       connected: link?.connected ?? false,
       seq,
-      snapshots: last?.snaps,
+      snapshots: last && !isWindowsObserved(last.observed) ? last.observed : undefined,
+      windows: last && isWindowsObserved(last.observed) ? last.observed : undefined,
       lastReadAt,
       appliedGeneration: enforcer.appliedGeneration(),
       desired: enforcer.desired(),

@@ -1,9 +1,11 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApplyResult, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMemoryBackend, type MemoryBackend } from "./backend/memory.js";
+import type { Observed } from "./backend/types.js";
+import { createWindowsCniBackend } from "./backend/windows-cni.js";
 import { createEnforcer, type Enforcer, type EnforcerOptions } from "./enforcer.js";
 import { createStateStore } from "./state.js";
 
@@ -231,5 +233,67 @@ describe("mounted config file", () => {
     await second.enforcer.start();
     expect(hasCidr(second.backend, "172.16.0.0/12")).toBe(true);
     expect(hasCidr(second.backend, "10.0.0.0/8")).toBe(false);
+  });
+});
+
+describe("Windows CNI backend", () => {
+  const FIXTURES = join(import.meta.dirname, "../../../packages/shared/src/test-fixtures/cni");
+
+  async function windowsSetup(fixture: string, opts: Partial<EnforcerOptions> = {}) {
+    const path = join(dir, "10-flannel.conf");
+    await writeFile(path, await readFile(join(FIXTURES, fixture)));
+    const backend = createWindowsCniBackend({ path, flags: DEFAULT_FLAGS });
+    const results: ApplyResult[] = [];
+    const seen: Observed[] = [];
+    enforcer = createEnforcer({
+      backend,
+      mode: "enforce",
+      heal: "immediate",
+      onResult: (r) => results.push(r),
+      onSnapshots: (o) => seen.push(o),
+      ...opts,
+    });
+    return { path, backend, results, seen, enforcer };
+  }
+
+  it("applies, and hands the file's snapshot (not Linux families) to the agent", async () => {
+    const { path, results, seen, enforcer } = await windowsSetup("win-bridge-v1.conf");
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    expect(results).toEqual([expect.objectContaining({ ok: true, changed: true, generation: 1 })]);
+    expect(seen).toEqual([
+      {
+        path,
+        lists: [
+          {
+            pointer: "/policies/0/value/ExceptionList",
+            form: "EndpointPolicy",
+            exceptions: ["10.0.0.0/8", "169.254.0.0/16"],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it("a refused config sends no snapshot and leaves the file alone", async () => {
+    const { path, results, seen, enforcer } = await windowsSetup("win-bridge-v1.conf");
+    const before = await readFile(path, "utf8");
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.1/8"]), generation: 1, revision: "r1" });
+    expect(results).toEqual([expect.objectContaining({ ok: false })]);
+    expect(seen).toEqual([]);
+    expect(await readFile(path, "utf8")).toBe(before);
+  });
+
+  it("heal=immediate does not retry what no rewrite can fix (no OutBoundNAT policy)", async () => {
+    const { backend, results, enforcer } = await windowsSetup("win-overlay-no-policy.conf");
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    expect(results).toEqual([
+      expect.objectContaining({ ok: false, error: expect.stringMatching(/no OutBoundNAT/) }),
+    ]);
+    expect(enforcer.observe(await backend.read())?.summary).toBe("OutBoundNAT policy missing");
+    await sleep(50);
+    expect(results).toHaveLength(1);
   });
 });

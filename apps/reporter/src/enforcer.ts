@@ -1,23 +1,23 @@
-// Decides when the node is written. enforce: apply the desired config on start, on receipt,
-// every resyncInterval and on resync; drift seen between resyncs is reported at once and healed
-// at the next resync (or at once with heal=immediate). observe: never writes. Every config,
-// whatever its source, passes the same gate; a refused one leaves the node's rules alone.
+// Decides when the node is written (the chain on Linux, the CNI config's ExceptionList on
+// Windows). enforce: apply the desired config on start, on receipt, every resyncInterval and on
+// resync; drift seen between resyncs is reported at once and healed at the next resync (or at
+// once with heal=immediate). observe: never writes. Every config, whatever its source, passes
+// the same gate; a refused one leaves the node's rules alone.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
   type AgentFlags,
   type ApplyResult,
   type ApplyTrigger,
-  assessLinux,
   type Desired,
   type DriftReport,
-  type FamilySnapshot,
   type MasqConfig,
   type Mode,
   parseConfigText,
   resyncIntervalMs,
 } from "@masq/shared";
-import type { ApplyOutcome, Backend } from "./backend/types.js";
+import { assessObserved } from "./assess.js";
+import type { ApplyOutcome, Backend, Observed } from "./backend/types.js";
 import { refusal } from "./config-check.js";
 import { type Logger, silentLogger } from "./log.js";
 import type { Metrics } from "./metrics.js";
@@ -47,8 +47,8 @@ export interface EnforcerOptions {
   metrics?: Metrics;
   /** Every apply attempt and every refusal, as the protocol message. */
   onResult?: (result: ApplyResult) => void;
-  /** Rules as an apply left them (sent before the result). */
-  onSnapshots?: (snaps: FamilySnapshot[]) => void;
+  /** What an apply left on the node (sent before the result): Linux snapshots or the Windows file. */
+  onSnapshots?: (observed: Observed) => void;
 }
 
 export interface Enforcer {
@@ -60,8 +60,8 @@ export interface Enforcer {
   receive(msg: Pick<Desired, "config" | "generation" | "revision">): Promise<void>;
   /** Apply now (enforce); nothing in observe mode. */
   resync(trigger?: ApplyTrigger): Promise<void>;
-  /** Judges a fresh read; heals at once when the policy says so. */
-  observe(snaps: FamilySnapshot[]): DriftReport | undefined;
+  /** Judges a fresh read (Linux snapshots or the Windows file); heals at once when the policy says so. */
+  observe(observed: Observed): DriftReport | undefined;
 }
 
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this. */
@@ -130,7 +130,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     }
   }
 
-  function record(d: DesiredConfig, trigger: ApplyTrigger, o: ApplyOutcome) {
+  function record(d: DesiredConfig, trigger: ApplyTrigger, o: Omit<ApplyOutcome, "snapshots">) {
     m?.applies.inc({ result: o.ok ? "ok" : "error", trigger });
     m?.applyDuration.observe({ trigger }, o.durationMs / 1000);
     if (o.ok) m?.lastSync.set(Date.now() / 1000);
@@ -161,7 +161,9 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
         appliedGeneration = d.generation;
         await persist(d);
       }
-      if (o.snapshots.length > 0) opts.onSnapshots?.(o.snapshots);
+      const after: Observed | undefined = o.snapshots;
+      if (after !== undefined && (!Array.isArray(after) || after.length > 0))
+        opts.onSnapshots?.(after);
       result({
         generation: d.generation,
         ok: o.ok,
@@ -332,12 +334,12 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     resync(trigger = "resync") {
       return opts.mode === "enforce" ? requestApply(trigger) : Promise.resolve();
     },
-    observe(snaps) {
+    observe(observed) {
       if (!current || !flags) {
         m?.drifted.set(-1);
         return undefined;
       }
-      const report = assessLinux(current.config, flags, snaps).report;
+      const { report, healable } = assessObserved(current.config, flags, observed);
       for (const s of ["critical", "warning", "info"] as const)
         m?.differences.set(
           { severity: s },
@@ -357,9 +359,6 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
         );
       }
       lastSummary = report.status === "in-sync" ? "" : report.summary;
-      const healable = report.differences.some(
-        (d) => d.severity !== "info" && d.kind !== "jump-shadowed",
-      );
       if (healable && opts.mode === "enforce" && opts.heal === "immediate") healLater();
       return report;
     },

@@ -3,11 +3,14 @@
 // file is ignored (and said so), never applied.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { masqConfigSchema } from "@masq/shared";
 import { z } from "zod";
+import { fsyncDir } from "./fsutil.js";
 
-export const DEFAULT_STATE_DIR = "/var/lib/ipmasq";
+/** C:\ProgramData\ipmasq on Windows (the Helm chart sets it explicitly either way). */
+export const DEFAULT_STATE_DIR =
+  process.platform === "win32" ? "C:\\ProgramData\\ipmasq" : "/var/lib/ipmasq";
 export const STATE_FILE = "state.json";
 
 export const configSourceSchema = z.enum(["dashboard", "file", "cli"]);
@@ -80,10 +83,5 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     await rm(tmp, { force: true });
     throw e;
   }
-  const dir = await open(join(path, ".."), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await fsyncDir(dirname(path));
 }

@@ -24,7 +24,7 @@ import {
   LEGACY_TABLES_WARNING,
   MAX_SNAPSHOT_LINES,
 } from "./read.js";
-import type { ApplyOutcome, Backend, BackendInfo, ChangeSource, Watch } from "./types.js";
+import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } from "./types.js";
 
 export interface IptablesBinaries {
   iptables: string;
@@ -85,7 +85,7 @@ export function versionAtLeast(version: string, min: readonly number[]): boolean
   return true;
 }
 
-export function createIptablesBackend(opts: IptablesBackendOptions): Backend {
+export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBackend {
   const bin = { ...binariesFor(opts.variant ?? "auto"), ...opts.binaries };
   const log = opts.logger ?? silentLogger();
   const run = (argv: string[], input?: string) =>

@@ -16,7 +16,7 @@ import {
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
 import { analyzeSnapshot, needsWrite, planJumps } from "./plan.js";
-import type { ApplyOutcome, Backend, BackendInfo, ChangeSource, Watch } from "./types.js";
+import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } from "./types.js";
 
 export interface SimulatedFamily {
   /** `-S CHAIN` lines (starting with `-N CHAIN`), or null when the chain does not exist. */
@@ -33,7 +33,7 @@ export interface MemoryBackendOptions {
   failApply?: (config: MasqConfig, trigger: ApplyTrigger) => string | undefined;
 }
 
-export interface MemoryBackend extends Backend {
+export interface MemoryBackend extends LinuxBackend {
   state(family?: Family): SimulatedFamily;
   /** Simulates someone else editing the node; watchers are told. */
   edit(family: Family, change: (s: SimulatedFamily) => void): void;

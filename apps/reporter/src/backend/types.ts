@@ -1,32 +1,59 @@
-// The node-facing side of the reporter: read the two nat chains, apply a config atomically,
-// and notice changes. Implemented by real iptables and by an in-memory simulation.
-import type { AgentFlags, ApplyTrigger, FamilySnapshot, MasqConfig } from "@masq/shared";
+// The node-facing side of the reporter: read what the node has, apply a config atomically, and
+// notice changes. Two kinds of node:
+//   - Linux (`LinuxBackend`): the IP-MASQ-AGENT and POSTROUTING chains, one snapshot per family
+//     (real iptables, or the in-memory simulation);
+//   - Windows (`WindowsBackend`, `os: "windows"`): the OutBoundNAT ExceptionList(s) of one CNI
+//     config file, one snapshot of that file.
+// The agent and the enforcer take either (`Backend`) and tell them apart by `os`.
+import type {
+  AgentFlags,
+  ApplyTrigger,
+  FamilySnapshot,
+  MasqConfig,
+  WindowsSnapshot,
+} from "@masq/shared";
 
-export type BackendKind = "nf_tables" | "legacy" | "memory";
+/** "cni": the Windows CNI config backend. */
+export type BackendKind = "nf_tables" | "legacy" | "memory" | "cni";
 
 export interface BackendInfo {
   backend: BackendKind;
-  /** e.g. "v1.8.9". */
+  /** e.g. "v1.8.9"; "" on Windows. */
   iptablesVersion: string;
   /** iptables ≥ 1.6.2 (as upstream checks): `--random-fully` is written only when true. */
   randomFullySupported: boolean;
   kernel: string;
-  /** Changes are followed with xtables-monitor (otherwise only polled). */
+  /** Changes are followed as they happen (xtables-monitor, or fs.watch on Windows). */
   monitor: boolean;
   /** Things an operator should know, e.g. legacy tables next to nf_tables ones. */
   warnings: string[];
 }
 
-export interface ApplyOutcome {
+/** What one read of a node returns: Linux family snapshots, or the Windows CNI snapshot. */
+export type Observed = FamilySnapshot[] | WindowsSnapshot;
+
+export function isWindowsObserved(o: Observed): o is WindowsSnapshot {
+  return !Array.isArray(o);
+}
+
+export interface ApplyOutcome<S = FamilySnapshot[]> {
   ok: boolean;
-  /** Whether anything was written (false when the node already had exactly these rules). */
+  /** Whether anything was written (false when the node already had exactly this). */
   changed: boolean;
   error?: string;
   durationMs: number;
-  /** Verification failed and the previous rules were restored. */
+  /** Verification failed and the previous rules (or file) were restored. */
   rolledBack: boolean;
-  /** What the node has after the apply (or after the rollback); empty when unreadable. */
-  snapshots: FamilySnapshot[];
+  /**
+   * What the node has after the apply (or after the rollback). Linux: one per family, empty
+   * when unreadable. Windows: the file as read back, undefined when it was not read.
+   */
+  snapshots: S;
+}
+
+export interface WindowsApplyOutcome extends ApplyOutcome<WindowsSnapshot | undefined> {
+  /** Where the previous content was saved (only when the file was written). */
+  backupPath?: string;
 }
 
 /** Why a watcher asks for a re-read. */
@@ -36,14 +63,33 @@ export interface Watch {
   close(): void;
 }
 
-export interface Backend {
+interface BackendCommon {
   /** Flags as they take effect on this node (`randomFully` only when supported). */
   effectiveFlags(): Promise<AgentFlags>;
   info(): Promise<BackendInfo>;
+  /** Calls onChange when the node may have changed (events, fallback poll). */
+  watch(onChange: (source: ChangeSource) => void): Watch;
+}
+
+export interface LinuxBackend extends BackendCommon {
+  /** Absent or "linux". */
+  readonly os?: "linux";
   /** One snapshot per managed family (IPv4, plus IPv6 when enabled). */
   read(): Promise<FamilySnapshot[]>;
   /** Validates, writes atomically, verifies by reading back, rolls back on mismatch. */
   apply(config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome>;
-  /** Calls onChange when the chains may have changed (events, fallback poll). */
-  watch(onChange: (source: ChangeSource) => void): Watch;
+}
+
+export interface WindowsBackend extends BackendCommon {
+  readonly os: "windows";
+  /** The CNI config file's exception lists; never throws (problems go to `readError`). */
+  read(): Promise<WindowsSnapshot>;
+  /** Validates, rewrites only the lists atomically (backup kept), verifies, restores on mismatch. */
+  apply(config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome>;
+}
+
+export type Backend = LinuxBackend | WindowsBackend;
+
+export function isWindowsBackend(b: Backend): b is WindowsBackend {
+  return b.os === "windows";
 }

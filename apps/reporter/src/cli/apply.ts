@@ -1,12 +1,15 @@
 // `ipmasq apply --config FILE`: one atomic, verified apply (rolled back when the read-back
-// differs). Exit 0 only when the node verifiably has the config's rules.
+// differs). Exit 0 only when the node verifiably has the config's rules. With --windows-cni FILE
+// the OutBoundNAT ExceptionList of that CNI config is rewritten instead (previous file kept).
 import { type Command, Option } from "commander";
 import { createIptablesBackend, type IptablesVariant } from "../backend/iptables.js";
+import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { CliExit, type CliIO, EXIT_ERROR, processIO } from "./io.js";
+import { addWindowsCniOption, checkWindowsExclusive, type WindowsCniOption } from "./windows.js";
 
-interface ApplyOptions extends AgentFlagOptions {
+interface ApplyOptions extends AgentFlagOptions, WindowsCniOption {
   config: string;
   netns?: string;
   iptables: IptablesVariant;
@@ -30,9 +33,27 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
         .env("IPMASQ_IPTABLES"),
     )
     .option("--json", "print the outcome as JSON");
-  addAgentFlagOptions(cmd).action(async (opts: ApplyOptions) => {
+  addWindowsCniOption(cmd, "rewrite");
+  addAgentFlagOptions(cmd).action(async (opts: ApplyOptions, c: Command) => {
+    checkWindowsExclusive(opts, c);
     const flags = agentFlagsFrom(opts);
     const config = await loadConfig(io, opts.config, flags);
+    if (opts.windowsCni !== undefined) {
+      const o = await createWindowsCniBackend({ path: opts.windowsCni, flags }).apply(
+        config,
+        "cli",
+      );
+      if (opts.json) {
+        const { snapshots: _s, ...summary } = o;
+        io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+      } else if (o.ok) {
+        io.stdout(
+          `applied and verified (${o.changed ? `ExceptionList rewritten; previous file kept at ${o.backupPath}` : "already in place"}) in ${Math.round(o.durationMs)} ms\n`,
+        );
+      }
+      if (!o.ok) throw new CliExit(EXIT_ERROR, `apply failed: ${o.error ?? "unknown error"}`);
+      return;
+    }
     const backend = createIptablesBackend({ netns: opts.netns, flags, variant: opts.iptables });
     const o = await backend.apply(config, "cli");
     if (opts.json) {

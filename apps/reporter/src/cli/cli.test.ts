@@ -1,12 +1,23 @@
 // The ipmasq CLI in-process, against golden files (UPDATE_GOLDEN=1 rewrites them).
-import { readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { CliIO } from "./io.js";
 import { runCli } from "./program.js";
 
 const here = import.meta.dirname;
 const data = (f: string) => join(here, "testdata", f);
+const CNI = join(here, "../../../../packages/shared/src/test-fixtures/cni");
+const cni = (f: string) => join(CNI, f);
 
 async function run(args: string[], stdin = "") {
   let stdout = "";
@@ -211,4 +222,192 @@ describe("ipmasq errors and exit codes", () => {
       expect(r.stdout).toContain(`Usage: ipmasq ${sub}`);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Windows nodes: --windows-cni FILE
+
+/** The fixtures' directory differs between machines. */
+const portable = (text: string) =>
+  text.split(CNI).join("<cni>").split(join(here, "testdata")).join("<testdata>");
+
+const windowsGolden: { desc: string; args: string[]; code: number; file: string }[] = [
+  {
+    desc: "inspect win-bridge (HNS v1 EndpointPolicy)",
+    args: ["inspect", "--windows-cni", cni("win-bridge-v1.conf")],
+    code: 0,
+    file: "windows-inspect-win-bridge.txt",
+  },
+  {
+    desc: "inspect flannel/win-overlay conflist (HNS v2 Settings.Exceptions)",
+    args: ["inspect", "--windows-cni", cni("flannel-win-overlay.conflist")],
+    code: 0,
+    file: "windows-inspect-flannel-overlay.txt",
+  },
+  {
+    desc: "inspect dual-stack sdnbridge (IPv6 list reported, not managed)",
+    args: ["inspect", "--windows-cni", cni("sdnbridge-dualstack.conf")],
+    code: 0,
+    file: "windows-inspect-dualstack.txt",
+  },
+  {
+    desc: "inspect a config without OutBoundNAT policy",
+    args: ["inspect", "--windows-cni", cni("win-overlay-no-policy.conf")],
+    code: 0,
+    file: "windows-inspect-no-policy.txt",
+  },
+  {
+    desc: "inspect --json",
+    args: ["inspect", "--windows-cni", cni("calico-windows.conflist"), "--json"],
+    code: 0,
+    file: "windows-inspect-calico.json",
+  },
+  {
+    desc: "inspect entries HNS reads leniently, and one it cannot read",
+    args: ["inspect", "--windows-cni", data("cni-odd-entries.conf")],
+    code: 0,
+    file: "windows-inspect-odd-entries.txt",
+  },
+  {
+    desc: "drift of entries HNS reads leniently, and one it cannot read",
+    args: [
+      "drift",
+      "--config",
+      data("default.yaml"),
+      "--windows-cni",
+      data("cni-odd-entries.conf"),
+    ],
+    code: 3,
+    file: "windows-drift-odd-entries.txt",
+  },
+  {
+    desc: "drift in sync (other order is cosmetic)",
+    args: [
+      "drift",
+      "--config",
+      data("windows-bridge.yaml"),
+      "--windows-cni",
+      cni("win-bridge-v1.conf"),
+    ],
+    code: 0,
+    file: "windows-drift-in-sync.txt",
+  },
+  {
+    desc: "drift drifted",
+    args: ["drift", "--config", data("default.yaml"), "--windows-cni", cni("win-bridge-v1.conf")],
+    code: 3,
+    file: "windows-drift-drifted.txt",
+  },
+  {
+    desc: "drift against a config without OutBoundNAT policy",
+    args: [
+      "drift",
+      "--config",
+      data("default.yaml"),
+      "--windows-cni",
+      cni("win-overlay-no-policy.conf"),
+    ],
+    code: 3,
+    file: "windows-drift-no-policy.txt",
+  },
+];
+
+describe("ipmasq --windows-cni golden output", () => {
+  for (const c of windowsGolden) {
+    it(c.desc, async () => {
+      const r = await run(c.args);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: c.code, stderr: "" });
+      golden(c.file, portable(r.stdout));
+    });
+  }
+});
+
+describe("ipmasq --windows-cni", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
+  });
+  const copyOf = (name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "imr-cli-win-"));
+    dirs.push(dir);
+    copyFileSync(cni(name), join(dir, name));
+    return join(dir, name);
+  };
+
+  it("apply rewrites the list, keeps a backup, then finds it in place; drift agrees", async () => {
+    const path = copyOf("flannel-win-overlay.conflist");
+    const args = ["--config", data("default.yaml"), "--windows-cni", path];
+    expect((await run(["drift", ...args])).code).toBe(3);
+    const r = await run(["apply", ...args]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toMatch(
+      /^applied and verified \(ExceptionList rewritten; previous file kept at .*flannel-win-overlay\.conflist\.ipmasq-backup\) in \d+ ms\n$/,
+    );
+    expect(readFileSync(`${path}.ipmasq-backup`)).toEqual(
+      readFileSync(cni("flannel-win-overlay.conflist")),
+    );
+    expect(await run(["drift", ...args])).toMatchObject({ code: 0, stdout: "in sync\n" });
+    const mtime = statSync(path).mtimeMs;
+    const again = await run(["apply", ...args, "--json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, changed: false, rolledBack: false });
+    expect(statSync(path).mtimeMs).toBe(mtime);
+  });
+
+  it("apply refuses a file without OutBoundNAT policy and an unparsable one (exit 1, untouched)", async () => {
+    for (const [name, error] of [
+      ["win-overlay-no-policy.conf", /no OutBoundNAT exception list to rewrite/],
+      ["azure-vnet-missing-comma.conflist", /not valid JSON at line 57, column 17/],
+    ] as const) {
+      const path = copyOf(name);
+      const before = readFileSync(path);
+      const r = await run(["apply", "--config", data("default.yaml"), "--windows-cni", path]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(error);
+      expect(r.stderr).toMatch(/the file was not touched/);
+      expect(readFileSync(path)).toEqual(before);
+      expect(readdirSync(join(path, ".."))).toEqual([name]);
+    }
+  });
+
+  it("apply refuses an invalid config", async () => {
+    const path = copyOf("win-bridge-v1.conf");
+    const r = await run(["apply", "--config", data("invalid.yaml"), "--windows-cni", path]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid config/);
+    expect(readFileSync(path)).toEqual(readFileSync(cni("win-bridge-v1.conf")));
+  });
+
+  it("inspect and drift of an unparsable or missing file are errors (exit 1)", async () => {
+    const bad = cni("azure-vnet-missing-comma.conflist");
+    for (const args of [
+      ["inspect", "--windows-cni", bad],
+      ["drift", "--config", data("default.yaml"), "--windows-cni", bad],
+    ]) {
+      const r = await run(args);
+      expect(r).toMatchObject({ code: 1, stdout: "" });
+      expect(portable(r.stderr)).toBe(
+        "cannot parse <cni>/azure-vnet-missing-comma.conflist: not valid JSON at line 57, column 17: expected ',' (missing comma?)\n",
+      );
+    }
+    const r = await run(["inspect", "--windows-cni", cni("nope.conf")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot read .*nope\.conf: ENOENT/);
+  });
+
+  it("cannot be combined with --netns or --from", async () => {
+    const f = cni("win-bridge-v1.conf");
+    for (const args of [
+      ["inspect", "--windows-cni", f, "--from", data("node-in-sync.txt")],
+      ["drift", "--config", data("default.yaml"), "--windows-cni", f, "--netns", "x"],
+      ["apply", "--config", data("default.yaml"), "--windows-cni", f, "--netns", "x"],
+    ]) {
+      const r = await run(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^--windows-cni reads a Windows CNI config and cannot be combined with --(from|netns) \(iptables rules\)\n$/,
+      );
+    }
+  });
 });

@@ -5,6 +5,7 @@ import {
   desiredChain,
   driftReport,
   familiesFor,
+  windowsDrift,
 } from "@masq/shared";
 import type { Command } from "commander";
 import { loadConfig } from "./config-file.js";
@@ -12,8 +13,16 @@ import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./fl
 import { formatReport } from "./format.js";
 import { CliExit, type CliIO, EXIT_DRIFTED, EXIT_ERROR } from "./io.js";
 import { addSourceOptions, readAnalyses, readLive, type SourceOptions } from "./source.js";
+import {
+  addWindowsCniOption,
+  checkWindowsExclusive,
+  readWindowsCni,
+  type WindowsCniOption,
+} from "./windows.js";
 
-type DriftOptions = AgentFlagOptions & SourceOptions & { config: string; json?: boolean };
+type DriftOptions = AgentFlagOptions &
+  SourceOptions &
+  WindowsCniOption & { config: string; json?: boolean };
 
 export function registerDrift(program: Command, io: CliIO): void {
   const cmd = program
@@ -21,11 +30,16 @@ export function registerDrift(program: Command, io: CliIO): void {
     .description("compare a node's rules with a config: exit 0 in sync, 3 drifted, 1 error")
     .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON)")
     .option("--json", "print the report as JSON");
-  addAgentFlagOptions(addSourceOptions(cmd)).action(async (opts: DriftOptions) => {
+  addWindowsCniOption(addSourceOptions(cmd), "compare");
+  addAgentFlagOptions(cmd).action(async (opts: DriftOptions, c: Command) => {
+    checkWindowsExclusive(opts, c);
     const flags = agentFlagsFrom(opts);
     const config = await loadConfig(io, opts.config, flags);
     let differences: Difference[];
-    if (opts.netns !== undefined && opts.from === undefined) {
+    if (opts.windowsCni !== undefined) {
+      const { snapshot } = await readWindowsCni(opts.windowsCni, flags);
+      differences = windowsDrift(config, snapshot.lists);
+    } else if (opts.netns !== undefined && opts.from === undefined) {
       differences = assessLinux(config, flags, await readLive(opts.netns, flags)).report
         .differences;
     } else {

@@ -3,15 +3,32 @@ import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./fl
 import { formatAnalysis } from "./format.js";
 import type { CliIO } from "./io.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
+import {
+  addWindowsCniOption,
+  checkWindowsExclusive,
+  formatWindowsInspect,
+  readWindowsCni,
+  type WindowsCniOption,
+  windowsInspectJson,
+} from "./windows.js";
 
-type InspectOptions = AgentFlagOptions & SourceOptions & { json?: boolean };
+type InspectOptions = AgentFlagOptions & SourceOptions & WindowsCniOption & { json?: boolean };
 
 export function registerInspect(program: Command, io: CliIO): void {
   const cmd = program
     .command("inspect")
     .description("show what a node's masquerade rules do")
     .option("--json", "print the analysis as JSON");
-  addAgentFlagOptions(addSourceOptions(cmd)).action(async (opts: InspectOptions) => {
+  addWindowsCniOption(addSourceOptions(cmd), "show");
+  addAgentFlagOptions(cmd).action(async (opts: InspectOptions, c: Command) => {
+    checkWindowsExclusive(opts, c);
+    if (opts.windowsCni !== undefined) {
+      const r = await readWindowsCni(opts.windowsCni, agentFlagsFrom(opts));
+      io.stdout(
+        opts.json ? `${JSON.stringify(windowsInspectJson(r), null, 2)}\n` : formatWindowsInspect(r),
+      );
+      return;
+    }
     const analyses = await readAnalyses(io, opts, agentFlagsFrom(opts));
     if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);
     else io.stdout(analyses.map(formatAnalysis).join("\n"));

@@ -28,6 +28,7 @@ const ENV_KEYS = [
   "IPMASQ_ENABLE_IPV6",
   "IPMASQ_RANDOM_FULLY",
   "IPMASQ_IPTABLES",
+  "IPMASQ_WINDOWS_CNI",
 ];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 afterEach(() => {
@@ -140,6 +141,51 @@ describe("ipmasq run options", () => {
     [["--to-ports", "2000-1000"], /--to-ports/],
   ])("refuses %j", (args, message) => {
     expect(() => parse(["--node", "n", ...args])).toThrow(message);
+  });
+
+  it("runs in Windows mode with --windows-cni or IPMASQ_WINDOWS_CNI", () => {
+    const path = "C:\\etc\\cni\\net.d\\10-flannel.conf";
+    expect(parse(["--node", "n", "--windows-cni", path]).windowsCni).toBe(path);
+    expect(parse(["--node", "n"], { IPMASQ_WINDOWS_CNI: path }).windowsCni).toBe(path);
+    expect(parse(["--node", "n"], { IPMASQ_WINDOWS_CNI: "" }).windowsCni).toBeUndefined();
+    expect(parse(["--node", "n"]).windowsCni).toBeUndefined();
+  });
+
+  it("takes exactly what the Helm chart's Windows DaemonSet passes", () => {
+    const path = "C:\\etc\\cni\\net.d\\10-flannel.conf";
+    const s = parse(["--windows-cni", path], {
+      NODE_NAME: "win-node-1",
+      IPMASQ_DASHBOARD: "ws://ipmasq-dashboard.kube-system.svc.cluster.local:80/api/reporter",
+      IPMASQ_TOKEN_FILE: "/var/run/secrets/ipmasq/token",
+      IPMASQ_MODE: "observe",
+      IPMASQ_STATE_DIR: "C:\\ProgramData\\ipmasq",
+      IPMASQ_METRICS_PORT: "9102",
+      IPMASQ_HEAL: "next-resync",
+      IPMASQ_POLL_INTERVAL: "10s",
+      IPMASQ_CONFIG_FILE: "/etc/config/ip-masq-agent",
+      IPMASQ_ENABLE_IPV6: "false",
+      IPMASQ_RANDOM_FULLY: "true",
+      IPMASQ_LOG_LEVEL: "info",
+      IPMASQ_WINDOWS_CNI: path,
+    });
+    expect(s).toMatchObject({
+      nodeName: "win-node-1",
+      windowsCni: path,
+      mode: "observe",
+      stateDir: "C:\\ProgramData\\ipmasq",
+      metricsPort: 9102,
+      configFile: "/etc/config/ip-masq-agent",
+    });
+    expect(s.netns).toBeUndefined();
+  });
+
+  it("refuses --windows-cni with --netns", () => {
+    expect(() => parse(["--node", "n", "--windows-cni", "/x.conf", "--netns", "ns1"])).toThrow(
+      /--windows-cni \(IPMASQ_WINDOWS_CNI\) .* cannot be combined with --netns \(IPMASQ_NETNS\)/,
+    );
+    expect(() =>
+      parse(["--node", "n"], { IPMASQ_WINDOWS_CNI: "/x.conf", IPMASQ_NETNS: "ns1" }),
+    ).toThrow(/cannot be combined/);
   });
 
   it("needs a valid node name", () => {

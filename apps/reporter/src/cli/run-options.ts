@@ -22,6 +22,7 @@ export interface RunCliOptions extends AgentFlagOptions {
   token?: string;
   tokenFile?: string;
   netns?: string;
+  windowsCni?: string;
   mode: string;
   stateDir: string;
   metricsPort?: string;
@@ -36,6 +37,8 @@ export interface RunSettings {
   nodeName: string;
   dashboard?: { url: string; token?: TokenSource };
   netns?: string;
+  /** Windows node: the CNI config whose OutBoundNAT ExceptionList is managed (no iptables). */
+  windowsCni?: string;
   mode: "enforce" | "observe";
   heal: HealPolicy;
   stateDir: string;
@@ -62,6 +65,13 @@ export function addRunOptions(cmd: Command): Command {
     )
     .addOption(
       opt("--netns <name>", "run every iptables command in this network namespace", "IPMASQ_NETNS"),
+    )
+    .addOption(
+      opt(
+        "--windows-cni <file>",
+        "Windows node: manage the OutBoundNAT ExceptionList of this CNI config instead of iptables",
+        "IPMASQ_WINDOWS_CNI",
+      ),
     )
     .addOption(
       opt("--mode <mode>", "enforce (apply and heal) or observe (never write)", "IPMASQ_MODE")
@@ -149,6 +159,10 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
   const pollIntervalMs = parseInterval(o.pollInterval, "--poll-interval");
   if (pollIntervalMs < 100)
     throw new InvalidArgumentError("--poll-interval must be at least 100ms");
+  if (o.windowsCni && o.netns)
+    throw new InvalidArgumentError(
+      "--windows-cni (IPMASQ_WINDOWS_CNI) manages a Windows CNI config and cannot be combined with --netns (IPMASQ_NETNS)",
+    );
   const token = tokenSource(o);
   const flags = agentFlagsFrom(o);
   const ports = parseToPorts(flags.toPorts);
@@ -159,6 +173,7 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
       ? { dashboard: { url: o.dashboard, ...(token !== undefined ? { token } : {}) } }
       : {}),
     ...(o.netns ? { netns: o.netns } : {}),
+    ...(o.windowsCni ? { windowsCni: o.windowsCni } : {}),
     mode: modeSchema.parse(o.mode),
     heal: o.heal === "immediate" ? "immediate" : "next-resync",
     stateDir: o.stateDir,

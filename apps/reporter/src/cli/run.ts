@@ -1,8 +1,11 @@
 // `ipmasq run`: the node daemon. Runs until SIGTERM/SIGINT, then stops cleanly (the monitor
-// child, the link and the metrics port are closed; the node's rules stay as they are).
+// child, the link and the metrics port are closed; the node's rules stay as they are). With
+// --windows-cni FILE it manages that CNI config's OutBoundNAT ExceptionList instead of iptables.
 import type { Command } from "commander";
 import { createAgent } from "../agent.js";
 import { createIptablesBackend } from "../backend/iptables.js";
+import type { Backend } from "../backend/types.js";
+import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { createLogger, type Logger } from "../log.js";
 import { addAgentFlagOptions } from "./flags.js";
 import {
@@ -25,16 +28,33 @@ export function registerRun(program: Command): void {
   });
 }
 
-export async function runUntilSignalled(s: RunSettings, log: Logger): Promise<void> {
-  if (!s.dashboard)
-    log.warn("no --dashboard: enforcing the persisted config and --config-file only");
-  const backend = createIptablesBackend({
+/** The Windows CNI backend with --windows-cni, else real iptables. */
+export function backendFor(s: RunSettings, log: Logger): Backend {
+  if (s.windowsCni) {
+    log.info(
+      { path: s.windowsCni },
+      "Windows mode: managing the CNI config's OutBoundNAT ExceptionList",
+    );
+    return createWindowsCniBackend({
+      path: s.windowsCni,
+      flags: s.flags,
+      logger: log.child({ module: "windows-cni" }),
+      pollIntervalMs: s.pollIntervalMs,
+    });
+  }
+  return createIptablesBackend({
     netns: s.netns,
     flags: s.flags,
     logger: log.child({ module: "iptables" }),
     pollIntervalMs: s.pollIntervalMs,
     variant: s.variant,
   });
+}
+
+export async function runUntilSignalled(s: RunSettings, log: Logger): Promise<void> {
+  if (!s.dashboard)
+    log.warn("no --dashboard: enforcing the persisted config and --config-file only");
+  const backend = backendFor(s, log);
   const agent = createAgent({
     nodeName: s.nodeName,
     backend,
