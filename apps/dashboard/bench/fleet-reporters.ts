@@ -1,0 +1,150 @@
+// Simulated reporters for the fleet benchmark, in their own process (the bench runs two, so
+// they use both cores). Each node is the real reporter link (apps/reporter createLink) over
+// the real in-memory backend (createMemoryBackend): desired → backend.apply → apply-result
+// (+ snapshot when the rules changed), resync likewise, hand edits → snapshot. With
+// FLEET_BENCH_AGENT=1 each node is instead the whole reporter agent (enforcer included).
+// IPC: {start: {url, token, from, count}} → {ready}; {applied: G} → {count}; {edit: k};
+// "stop".
+import { createAgent } from "@masq/reporter/agent";
+import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
+import { createLink, type Link } from "@masq/reporter/link";
+import {
+  type DashboardMessage,
+  DEFAULT_FLAGS,
+  type FamilySnapshot,
+  type MasqConfig,
+} from "@masq/shared";
+
+interface SimNode {
+  backend: MemoryBackend;
+  applied: () => number | null;
+  report: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+function linkNode(url: string, token: string, name: string): Promise<SimNode> {
+  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  let applied: number | null = null;
+  let last: MasqConfig | undefined;
+  let seq = 0;
+  let link: Link | undefined;
+  const send = (linux: FamilySnapshot[]) =>
+    link?.send({
+      type: "snapshot",
+      v: 1,
+      seq: seq++,
+      takenAt: Date.now(),
+      linux,
+      appliedGeneration: applied,
+    });
+  const report = async () => {
+    send(await backend.read());
+  };
+  const apply = async (
+    config: MasqConfig,
+    generation: number | null,
+    trigger: "desired" | "resync",
+  ) => {
+    const out = await backend.apply(config, trigger);
+    if (out.ok && generation !== null) applied = generation;
+    // As the reporter agent does: the rules it wrote (read back by the apply), then the result.
+    if (out.changed && Array.isArray(out.snapshots)) send(out.snapshots);
+    link?.send({
+      type: "apply-result",
+      v: 1,
+      generation,
+      ok: out.ok,
+      ...(out.error ? { error: out.error } : {}),
+      durationMs: out.durationMs,
+      trigger,
+      changed: out.changed,
+    });
+  };
+  return new Promise((resolve) => {
+    link = createLink({
+      url,
+      token,
+      // A load generator: the dashboard validates every frame itself.
+      validateOutgoing: false,
+      hello: () => ({
+        type: "hello",
+        v: 1,
+        node: name,
+        os: "linux",
+        kernel: "bench",
+        iptablesVersion: "v1.8.9",
+        backend: "memory",
+        randomFullySupported: true,
+        mode: "enforce",
+        flags: DEFAULT_FLAGS,
+        reporterVersion: "bench",
+        appliedGeneration: applied,
+      }),
+      onOpen: () => void report(),
+      onMessage: (m: DashboardMessage) => {
+        if (m.type === "welcome")
+          resolve({ backend, applied: () => applied, report, stop: () => link!.close() });
+        if (m.type === "desired") {
+          last = m.config;
+          void apply(m.config, m.generation, "desired");
+        }
+        if (m.type === "resync" && last) void apply(last, applied, "resync");
+      },
+    });
+  });
+}
+
+async function agentNode(url: string, token: string, name: string): Promise<SimNode> {
+  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  const agent = createAgent({ nodeName: name, backend, dashboard: { url, token } });
+  await agent.start();
+  return {
+    backend,
+    applied: () => agent.status().appliedGeneration,
+    report: async () => {},
+    stop: () => agent.stop(),
+  };
+}
+
+const nodes: SimNode[] = [];
+let next = 0;
+
+process.on(
+  "message",
+  async (
+    m:
+      | {
+          start?: { url: string; token: string; from: number; count: number };
+          applied?: number;
+          edit?: number;
+        }
+      | "stop",
+  ) => {
+    if (m === "stop") {
+      await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+      process.exit(0);
+    }
+    if (m.start) {
+      const { url, token, from, count } = m.start;
+      const make = process.env.FLEET_BENCH_AGENT === "1" ? agentNode : linkNode;
+      for (let i = 0; i < count; i += 250) {
+        const batch = Array.from({ length: Math.min(250, count - i) }, (_, j) =>
+          make(url, token, `node-${String(from + i + j).padStart(5, "0")}`),
+        );
+        nodes.push(...(await Promise.all(batch)));
+      }
+      process.send?.({ ready: nodes.length });
+    } else if (m.applied !== undefined) {
+      process.send?.({ count: nodes.filter((n) => n.applied() === m.applied).length });
+    } else if (m.edit !== undefined) {
+      // Someone edits the chain by hand on k nodes: drop one RETURN rule, report it.
+      for (let j = 0; j < m.edit; j++) {
+        const n = nodes[next++ % nodes.length]!;
+        n.backend.edit("ipv4", (s) => {
+          s.chain = s.chain?.filter((l) => !l.includes("192.168.0.0/16")) ?? null;
+        });
+        void n.report();
+      }
+    }
+  },
+);

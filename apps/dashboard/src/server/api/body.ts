@@ -1,0 +1,59 @@
+// Request bodies: size cap, content type, JSON syntax, then a strict zod schema whose
+// error names the offending field. Nothing is acted on unless all of it passes.
+import type { IncomingMessage } from "node:http";
+import type { z } from "zod";
+import { HttpError } from "./respond.js";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  const buf = Buffer.concat(chunks);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(buf);
+  } catch {
+    throw new HttpError(400, "request body is not UTF-8");
+  }
+}
+
+export async function parseJsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const text = await readBody(req);
+  if (text.trim() === "") return validate(schema, {});
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json")
+    throw new HttpError(415, "send the body as Content-Type: application/json");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, `malformed JSON: ${(e as Error).message}`);
+  }
+  return validate(schema, value);
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, describeZodError(r.error));
+  return r.data;
+}
+
+/** "unknown field \"foo\"; revision: expected string" — what is wrong and where. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => {
+      const at = i.path.map(String).join(".");
+      if (i.code === "unrecognized_keys")
+        return i.keys.map((k) => `unknown field "${at ? `${at}.` : ""}${k}"`).join("; ");
+      return `${at || "body"}: ${i.message}`;
+    })
+    .join("; ");
+}

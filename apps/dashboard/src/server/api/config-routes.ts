@@ -1,0 +1,179 @@
+// GET/PUT /api/config, POST /api/config/validate, GET /api/history,
+// POST /api/history/:revision/rollback.
+import { type Issue, type MasqConfig, masqConfigSchema } from "@masq/shared";
+import { z } from "zod";
+import type { Candidate, ConfigInput } from "../config/config-service.js";
+import { diffConfigs } from "../config/diff.js";
+import { impactOf } from "../config/impact.js";
+import type { ConfigRevision } from "../store/types.js";
+import { StaleRevisionError } from "../store/types.js";
+import { MAX_BODY_BYTES } from "./body.js";
+import type { ApiContext } from "./context.js";
+import { HttpError, sendJson } from "./respond.js";
+import { type Route, route } from "./router.js";
+import { configView } from "./views.js";
+
+const revision = z.string().min(1).max(128);
+const message = z.string().max(1000);
+const candidateFields = {
+  yaml: z.string().max(MAX_BODY_BYTES).optional(),
+  config: masqConfigSchema.optional(),
+};
+const exactlyOne = (b: { yaml?: string; config?: unknown }) =>
+  (b.yaml === undefined) !== (b.config === undefined);
+const oneOfMessage = { message: 'send exactly one of "yaml" or "config"' };
+
+const putBody = z
+  .strictObject({ ...candidateFields, revision, message: message.optional() })
+  .refine(exactlyOne, oneOfMessage);
+const validateBody = z.strictObject(candidateFields).refine(exactlyOne, oneOfMessage);
+const rollbackBody = z.strictObject({ revision, message: message.optional() });
+
+function inputOf(b: { yaml?: string; config?: MasqConfig }): ConfigInput {
+  return b.yaml !== undefined ? { yaml: b.yaml } : { config: b.config! };
+}
+
+function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
+  const first = c.errors[0]?.message ?? "invalid config";
+  return new HttpError(400, `the config is invalid: ${first}`, {
+    errors: c.errors,
+    warnings: c.warnings,
+  });
+}
+
+/** Saves a checked candidate; a stale base revision is a 409 carrying the current one. */
+async function save(
+  ctx: ApiContext,
+  text: string,
+  warnings: Issue[],
+  base: string,
+  author: string,
+  msg: string,
+) {
+  try {
+    const rev = await ctx.config.store.save({ text, author, message: msg, expectedRevision: base });
+    return { revision: rev.revision, generation: rev.generation, warnings };
+  } catch (e) {
+    if (!(e instanceof StaleRevisionError)) throw e;
+    const cur = e.current;
+    const parsed = ctx.config.parse(cur.text);
+    throw new HttpError(409, "stale revision", {
+      current: {
+        revision: cur.revision,
+        yaml: cur.text,
+        config: parsed.ok ? parsed.config : null,
+        author: cur.author,
+        updatedAt: cur.updatedAt,
+      },
+    });
+  }
+}
+
+function historyEntry(ctx: ApiContext, rev: ConfigRevision, older: ConfigRevision | undefined) {
+  const r = ctx.config.parse(rev.text);
+  const before = older ? ctx.config.parse(older.text) : undefined;
+  const config = r.ok ? r.config : null;
+  return {
+    revision: rev.revision,
+    generation: rev.generation,
+    author: rev.author,
+    time: rev.updatedAt,
+    message: rev.message,
+    yaml: rev.text,
+    config,
+    valid: r.ok,
+    errors: r.ok ? [] : r.errors,
+    diff: diffConfigs(before?.ok ? before.config : null, config),
+  };
+}
+
+export function configRoutes(ctx: ApiContext): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/api/config",
+      access: "viewer",
+      handler: ({ res }) =>
+        sendJson(res, 200, { ...configView(ctx.config.current()), flags: ctx.config.flags }),
+    }),
+    route({
+      method: "PUT",
+      path: "/api/config",
+      access: "editor",
+      body: putBody,
+      async handler({ res, body, principal }) {
+        const c = ctx.config.check(inputOf(body));
+        if (!c.ok) throw invalid(c);
+        sendJson(
+          res,
+          200,
+          await save(ctx, c.text, c.warnings, body.revision, principal!.user, body.message ?? ""),
+        );
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/config/validate",
+      access: "viewer",
+      body: validateBody,
+      handler({ res, body }) {
+        const c = ctx.config.check(inputOf(body));
+        const current = ctx.config.current().desired?.config ?? null;
+        if (!c.ok)
+          return sendJson(res, 200, {
+            ok: false,
+            errors: c.errors,
+            warnings: c.warnings,
+            diff: diffConfigs(null, null),
+            impact: { nodes: 0, destinations: [] },
+          });
+        const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
+          os: n.hello.os,
+          flags: n.hello.flags,
+        }));
+        sendJson(res, 200, {
+          ok: true,
+          errors: [],
+          warnings: c.warnings,
+          config: c.config,
+          diff: diffConfigs(current, c.config),
+          impact: impactOf(current, c.config, nodes),
+        });
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/history",
+      access: "viewer",
+      async handler({ res, url }) {
+        const limit = Math.min(
+          Math.max(Number(url.searchParams.get("limit") ?? "100") || 100, 1),
+          1000,
+        );
+        const all = await ctx.config.store.history();
+        const revisions = all.slice(0, limit).map((rev, i) => historyEntry(ctx, rev, all[i + 1]));
+        sendJson(res, 200, { revisions });
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/history/:revision/rollback",
+      access: "editor",
+      body: rollbackBody,
+      async handler({ res, body, params, principal }) {
+        const target = (await ctx.config.store.history()).find(
+          (r) => r.revision === params.revision,
+        );
+        if (!target) throw new HttpError(404, `no revision ${params.revision} in the history`);
+        const c = ctx.config.check({ yaml: target.text });
+        if (!c.ok) throw invalid(c);
+        const msg = body.message ?? `rollback to revision ${target.revision}`;
+        sendJson(
+          res,
+          200,
+          await save(ctx, c.text, c.warnings, body.revision, principal!.user, msg),
+        );
+      },
+    }),
+  ];
+}

@@ -1,0 +1,33 @@
+import type { Logger } from "pino";
+import type { SessionStore } from "../auth/sessions.js";
+import type { PeopleAuthenticator } from "../auth/types.js";
+import type { ConfigService } from "../config/config-service.js";
+import type { FleetState } from "../fleet/fleet-state.js";
+import type { Metrics } from "../metrics.js";
+import type { SseHub } from "./sse.js";
+
+/** Restarts the upstream ip-masq-agent pod on a node (observe-mode resync). */
+export interface ObserveResync {
+  /** Resolves to the names of the pods deleted; rejects with an HttpError when there is none. */
+  restart(node: string): Promise<string[]>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
+/** What the route modules need from the server. */
+export interface ApiContext {
+  config: ConfigService;
+  fleet: FleetState;
+  people: PeopleAuthenticator;
+  sessions: SessionStore;
+  sse: SseHub;
+  metrics: Metrics;
+  observeResync: ObserveResync | null;
+  readiness: () => Readiness;
+  /** Force the Secure cookie flag; when undefined it follows the request (TLS or X-Forwarded-Proto). */
+  secureCookies: boolean | undefined;
+  log: Logger;
+}

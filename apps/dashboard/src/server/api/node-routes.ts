@@ -1,0 +1,153 @@
+// GET /api/nodes, GET/DELETE /api/nodes/:name, POST /api/nodes/:name/evaluate,
+// POST /api/nodes/:name/resync, POST /api/resync.
+import { analyzeFamily, evaluate, jumpRuleLine, nodeNameSchema, parseIp } from "@masq/shared";
+import { z } from "zod";
+import { NODE_STATUSES, type NodeRecord } from "../fleet/node.js";
+import type { ApiContext } from "./context.js";
+import { HttpError, sendJson } from "./respond.js";
+import { type Route, route } from "./router.js";
+import { allSummaries, fleetSummary, nodeDetail } from "./views.js";
+
+const evaluateBody = z.strictObject({ ip: z.string().min(1).max(64) });
+const emptyBody = z.strictObject({});
+const bulkResyncBody = z.strictObject({
+  nodes: z.array(nodeNameSchema).max(10_000).optional(),
+  status: z.literal("drifted").optional(),
+});
+
+function nodeOf(ctx: ApiContext, name: string | undefined): NodeRecord {
+  const n = name === undefined ? undefined : ctx.fleet.nodes.get(name);
+  if (!n) throw new HttpError(404, `no node named ${name}`);
+  return n;
+}
+
+/** Resyncs one node: a resync message (enforce) or a restart of the upstream agent (observe). */
+async function resyncOne(ctx: ApiContext, n: NodeRecord): Promise<string> {
+  if (n.hello.mode === "observe") {
+    if (!n.connected) throw new HttpError(409, `node ${n.name} is offline`);
+    if (!ctx.observeResync) {
+      throw new HttpError(
+        409,
+        `node ${n.name} is in observe mode: the upstream ip-masq-agent owns its rules; set IPMASQ_OBSERVE_RESYNC=true to let resync recreate that agent's pod`,
+      );
+    }
+    const pods = await ctx.observeResync.restart(n.name);
+    const requestId = `restart:${pods.join(",")}`;
+    ctx.fleet.noteEvent(
+      n.name,
+      "resync-requested",
+      `deleted upstream agent pod ${pods.join(", ")} so it re-applies the config`,
+    );
+    return requestId;
+  }
+  const r = ctx.fleet.resync(n.name);
+  if (!r.ok) throw new HttpError(r.status, r.error);
+  return r.requestId;
+}
+
+function evaluateOn(n: NodeRecord, ipText: string) {
+  const ip = parseIp(ipText);
+  if (!ip) throw new HttpError(400, `"${ipText}" is not an IP address`);
+  const fam = n.assessment?.families.find((f) => f.desired.family === ip.family);
+  if (n.hello.os === "windows")
+    throw new HttpError(400, "evaluate is not available for Windows nodes yet");
+  if (!n.assessment || !n.snapshot)
+    throw new HttpError(409, `node ${n.name} has not reported its rules yet`);
+  if (!fam)
+    throw new HttpError(
+      400,
+      `node ${n.name} does not manage ${ip.family} (agent flag --enable-ipv6)`,
+    );
+  const desiredAnalysis = analyzeFamily({
+    family: fam.desired.family,
+    chain: fam.desired.chain,
+    chainText: fam.desired.rules.map((r) => r.line).join("\n"),
+    postroutingText: jumpRuleLine(fam.desired.chain),
+  });
+  const desired = evaluate(desiredAnalysis, ip.text);
+  const actual = evaluate(fam.observed, ip.text);
+  if ("error" in desired) throw new HttpError(400, desired.error);
+  if ("error" in actual) throw new HttpError(400, actual.error);
+  return { desired, actual };
+}
+
+export function nodeRoutes(ctx: ApiContext): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/api/nodes",
+      access: "viewer",
+      handler({ res, url }) {
+        const status = url.searchParams.get("status");
+        const q = (url.searchParams.get("q") ?? "").toLowerCase();
+        if (status !== null && !(NODE_STATUSES as readonly string[]).includes(status))
+          throw new HttpError(400, `status must be one of ${NODE_STATUSES.join(", ")}`);
+        const nodes = allSummaries(ctx.fleet).filter(
+          (n) => (status === null || n.status === status) && (q === "" || n.name.includes(q)),
+        );
+        sendJson(res, 200, { nodes, summary: fleetSummary(ctx) });
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/nodes/:name",
+      access: "viewer",
+      handler: ({ res, params }) => sendJson(res, 200, nodeDetail(nodeOf(ctx, params.name))),
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/nodes/:name",
+      access: "editor",
+      handler({ res, params }) {
+        const r = ctx.fleet.forget(params.name ?? "");
+        if (!r.ok) throw new HttpError(r.status, r.error);
+        sendJson(res, 200, { removed: params.name });
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/nodes/:name/evaluate",
+      access: "viewer",
+      body: evaluateBody,
+      handler: ({ res, params, body }) =>
+        sendJson(res, 200, evaluateOn(nodeOf(ctx, params.name), body.ip)),
+    }),
+    route({
+      method: "POST",
+      path: "/api/nodes/:name/resync",
+      access: "editor",
+      body: emptyBody,
+      async handler({ res, params }) {
+        sendJson(res, 202, { requestId: await resyncOne(ctx, nodeOf(ctx, params.name)) });
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/resync",
+      access: "editor",
+      body: bulkResyncBody,
+      async handler({ res, body }) {
+        const wanted = body.nodes ? new Set(body.nodes) : undefined;
+        const done: string[] = [];
+        const skipped: { name: string; reason: string }[] = [];
+        for (const name of wanted ?? [])
+          if (!ctx.fleet.nodes.has(name)) skipped.push({ name, reason: "unknown node" });
+        for (const n of ctx.fleet.nodes.values()) {
+          if (wanted && !wanted.has(n.name)) continue;
+          if (body.status && n.status !== body.status) continue;
+          if (!n.connected) {
+            if (wanted) skipped.push({ name: n.name, reason: "offline" });
+            continue;
+          }
+          try {
+            await resyncOne(ctx, n);
+            done.push(n.name);
+          } catch (e) {
+            skipped.push({ name: n.name, reason: e instanceof Error ? e.message : String(e) });
+          }
+        }
+        sendJson(res, 202, { nodes: done.sort(), skipped });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,53 @@
+// /healthz, /readyz, /metrics (open: probes and Prometheus scrape them without credentials),
+// and the live event stream GET /api/events.
+import type { ApiContext } from "./context.js";
+import { sendJson } from "./respond.js";
+import { type Route, route } from "./router.js";
+import { allSummaries, configEvent, fleetSummary } from "./views.js";
+
+export function opsRoutes(ctx: ApiContext): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/healthz",
+      access: "public",
+      handler: ({ res }) => sendJson(res, 200, { ok: true }),
+    }),
+    route({
+      method: "GET",
+      path: "/readyz",
+      access: "public",
+      handler({ res }) {
+        const r = ctx.readiness();
+        sendJson(res, r.ready ? 200 : 503, { ok: r.ready, checks: r.checks });
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/metrics",
+      access: "public",
+      async handler({ res }) {
+        const text = await ctx.metrics.registry.metrics();
+        res.writeHead(200, {
+          "content-type": ctx.metrics.registry.contentType,
+          "cache-control": "no-store",
+        });
+        res.end(text);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/events",
+      access: "viewer",
+      handler({ req, res }) {
+        const state = ctx.config.current();
+        ctx.sse.attach(req, res, {
+          nodes: allSummaries(ctx.fleet),
+          summary: fleetSummary(ctx),
+          config: configEvent(state),
+          rollout: ctx.fleet.rollout.view(),
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,59 @@
+// Server-Sent Events to browsers. Each event is serialized once for all clients; a client
+// that cannot keep up (its buffer grows past a few MB) is dropped and reconnects, getting a
+// fresh `hello` snapshot instead of an ever-growing backlog.
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+export class SseHub {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly keepalive: NodeJS.Timeout;
+
+  constructor(keepaliveMs = 15_000) {
+    this.keepalive = setInterval(() => this.write(": keepalive\n\n"), keepaliveMs);
+    this.keepalive.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  attach(req: IncomingMessage, res: ServerResponse, hello: unknown): void {
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    res.write(`retry: 2000\n${frame("hello", hello)}`);
+    this.clients.add(res);
+    const drop = () => this.clients.delete(res);
+    req.on("close", drop);
+    res.on("close", drop);
+  }
+
+  send(event: string, data: unknown): void {
+    if (this.clients.size > 0) this.write(frame(event, data));
+  }
+
+  close(): void {
+    clearInterval(this.keepalive);
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+
+  private write(text: string): void {
+    for (const res of this.clients) {
+      if (res.writableLength > MAX_BUFFERED) {
+        this.clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(text);
+    }
+  }
+}
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}

@@ -1,0 +1,175 @@
+// Kubernetes mode auth. People: TokenReview says who, SubjectAccessReview on the config
+// ConfigMap says what (update → editor, get → viewer). Reporters: a projected ServiceAccount
+// token for our audience, bound to the node its pod runs on.
+import type { V1TokenReview, V1UserInfo } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { KubeClients, ObjectRef } from "../kube/client.js";
+import { tokenKey } from "./tokens.js";
+import { TtlCache } from "./ttl-cache.js";
+import type {
+  PeopleAuthenticator,
+  PeopleAuthResult,
+  ReporterAuthenticator,
+  ReporterAuthResult,
+} from "./types.js";
+
+const NODE_NAME_EXTRA = "authentication.kubernetes.io/node-name";
+const POD_NAME_EXTRA = "authentication.kubernetes.io/pod-name";
+const SA_PREFIX = "system:serviceaccount:";
+
+async function review(
+  clients: KubeClients,
+  token: string,
+  audiences?: string[],
+): Promise<V1TokenReview> {
+  return clients.authn.createTokenReview({
+    body: {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenReview",
+      spec: { token, ...(audiences ? { audiences } : {}) },
+    },
+  });
+}
+
+export class KubePeopleAuth implements PeopleAuthenticator {
+  private readonly cache = new TtlCache<PeopleAuthResult>();
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly configMap: ObjectRef,
+    private readonly log: Logger,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  async authenticate(token: string): Promise<PeopleAuthResult> {
+    const key = tokenKey(token);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let result: PeopleAuthResult;
+    try {
+      result = await this.decide(token);
+    } catch (e) {
+      this.log.warn({ err: e }, "TokenReview/SubjectAccessReview failed");
+      return {
+        ok: false,
+        status: 503,
+        error: "cannot reach the Kubernetes API to check this token",
+      };
+    }
+    // Short negative caching blunts token guessing without locking out a fixed RBAC grant for long.
+    this.cache.set(key, result, result.ok ? this.ttlMs : 5_000);
+    return result;
+  }
+
+  private async decide(token: string): Promise<PeopleAuthResult> {
+    const tr = await review(this.clients, token);
+    const user = tr.status?.user;
+    if (!tr.status?.authenticated || !user?.username)
+      return { ok: false, status: 401, error: "token rejected by Kubernetes" };
+    if (await this.allowed(user, "update"))
+      return { ok: true, principal: { user: user.username, role: "editor" } };
+    if (await this.allowed(user, "get"))
+      return { ok: true, principal: { user: user.username, role: "viewer" } };
+    return {
+      ok: false,
+      status: 403,
+      error: `${user.username} may not get configmap ${this.configMap.namespace}/${this.configMap.name}`,
+    };
+  }
+
+  private async allowed(user: V1UserInfo, verb: "get" | "update"): Promise<boolean> {
+    const sar = await this.clients.authz.createSubjectAccessReview({
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: user.username,
+          groups: user.groups,
+          uid: user.uid,
+          extra: user.extra,
+          resourceAttributes: {
+            namespace: this.configMap.namespace,
+            verb,
+            group: "",
+            resource: "configmaps",
+            name: this.configMap.name,
+          },
+        },
+      },
+    });
+    return sar.status?.allowed === true;
+  }
+}
+
+export class KubeReporterAuth implements ReporterAuthenticator {
+  private readonly cache = new TtlCache<ReporterAuthResult>();
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly audience: string,
+    private readonly log: Logger,
+    /** When set, only this ServiceAccount ("system:serviceaccount:NS:NAME") may report. */
+    private readonly serviceAccount?: string,
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  async authenticate(token: string): Promise<ReporterAuthResult> {
+    const key = tokenKey(token);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let result: ReporterAuthResult;
+    try {
+      result = await this.decide(token);
+    } catch (e) {
+      this.log.warn({ err: e }, "reporter TokenReview failed");
+      return {
+        ok: false,
+        status: 503,
+        error: "cannot reach the Kubernetes API to check the reporter token",
+      };
+    }
+    this.cache.set(key, result, result.ok ? this.ttlMs : 5_000);
+    return result;
+  }
+
+  private async decide(token: string): Promise<ReporterAuthResult> {
+    const tr = await review(this.clients, token, [this.audience]);
+    const user = tr.status?.user;
+    if (!tr.status?.authenticated || !user?.username)
+      return { ok: false, status: 401, error: "reporter token rejected by Kubernetes" };
+    if (!(tr.status.audiences ?? []).includes(this.audience))
+      return {
+        ok: false,
+        status: 401,
+        error: `reporter token is not for audience ${this.audience}`,
+      };
+    if (!user.username.startsWith(SA_PREFIX))
+      return { ok: false, status: 403, error: "reporters must use a ServiceAccount token" };
+    if (this.serviceAccount && user.username !== this.serviceAccount) {
+      return {
+        ok: false,
+        status: 403,
+        error: `${user.username} is not the reporters' ServiceAccount`,
+      };
+    }
+    const node = await this.nodeOf(user);
+    if (!node)
+      return {
+        ok: false,
+        status: 403,
+        error: "reporter token is not bound to a node (use a projected ServiceAccount token)",
+      };
+    return { ok: true, identity: user.username, node };
+  }
+
+  /** The node a token is bound to: its node-name claim, else the node of the pod it is bound to. */
+  private async nodeOf(user: V1UserInfo): Promise<string | undefined> {
+    const node = user.extra?.[NODE_NAME_EXTRA]?.[0];
+    if (node) return node;
+    const pod = user.extra?.[POD_NAME_EXTRA]?.[0];
+    const namespace = user.username?.slice(SA_PREFIX.length).split(":")[0];
+    if (!pod || !namespace) return undefined;
+    const p = await this.clients.core.readNamespacedPod({ namespace, name: pod });
+    return p.spec?.nodeName ?? undefined;
+  }
+}

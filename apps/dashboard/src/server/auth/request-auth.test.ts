@@ -1,0 +1,86 @@
+import type { IncomingMessage } from "node:http";
+import { describe, expect, it } from "vitest";
+import { parseCookies, serializeCookie } from "./cookies.js";
+import { authenticateRequest, csrfProblem } from "./request-auth.js";
+import { SessionStore } from "./sessions.js";
+import { StaticPeopleAuth } from "./static-auth.js";
+import { bearerToken, safeEqual } from "./tokens.js";
+
+function req(headers: Record<string, string>): IncomingMessage {
+  return { headers } as unknown as IncomingMessage;
+}
+
+describe("tokens and cookies", () => {
+  it("parses bearer headers and compares in constant time", () => {
+    expect(bearerToken("Bearer abc")).toBe("abc");
+    expect(bearerToken("bearer  abc ")).toBe("abc");
+    expect(bearerToken("Basic abc")).toBeUndefined();
+    expect(safeEqual("a", "a")).toBe(true);
+    expect(safeEqual("a", "ab")).toBe(false);
+  });
+
+  it("round-trips cookies with the security attributes", () => {
+    const c = serializeCookie("s", "a b;c", { httpOnly: true, secure: true, maxAge: 60 });
+    expect(c).toBe("s=a%20b%3Bc; Path=/; SameSite=Strict; HttpOnly; Secure; Max-Age=60");
+    expect(parseCookies("x=1; s=a%20b%3Bc; s=dup").get("s")).toBe("a b;c");
+  });
+});
+
+describe("request auth", () => {
+  const people = new StaticPeopleAuth("admin-t", "viewer-t");
+
+  it("prefers the bearer header and falls back to the session cookie", async () => {
+    const sessions = new SessionStore();
+    const s = sessions.create("viewer-t");
+    expect(
+      await authenticateRequest(
+        req({ authorization: "Bearer admin-t", cookie: `ipmasq_session=${s.id}` }),
+        people,
+        sessions,
+      ),
+    ).toMatchObject({ ok: true, via: "bearer", principal: { role: "editor" } });
+    expect(
+      await authenticateRequest(req({ cookie: `ipmasq_session=${s.id}` }), people, sessions),
+    ).toMatchObject({ ok: true, via: "session", principal: { role: "viewer" } });
+    expect(await authenticateRequest(req({}), people, sessions)).toMatchObject({
+      ok: false,
+      status: 401,
+    });
+    expect(
+      await authenticateRequest(req({ authorization: "Bearer nope" }), people, sessions),
+    ).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it("expires sessions", () => {
+    const sessions = new SessionStore(1000);
+    const s = sessions.create("t", 0);
+    expect(sessions.get(s.id, 999)).toBeDefined();
+    expect(sessions.get(s.id, 1000)).toBeUndefined();
+  });
+
+  it("requires the double-submitted CSRF token and a same-origin Origin", () => {
+    const s = new SessionStore().create("t");
+    const cookie = `ipmasq_session=${s.id}; ipmasq_csrf=${s.csrf}`;
+    expect(csrfProblem(req({ cookie, host: "h:1", "x-csrf-token": s.csrf }), s)).toBeUndefined();
+    expect(
+      csrfProblem(req({ cookie, host: "h:1", "x-csrf-token": s.csrf, origin: "http://h:1" }), s),
+    ).toBeUndefined();
+    expect(csrfProblem(req({ cookie, host: "h:1" }), s)).toMatch(/missing/);
+    expect(
+      csrfProblem(
+        req({
+          cookie: `ipmasq_session=${s.id}; ipmasq_csrf=forged`,
+          host: "h:1",
+          "x-csrf-token": "forged",
+        }),
+        s,
+      ),
+    ).toMatch(/does not match/);
+    expect(
+      csrfProblem(req({ cookie, host: "h:1", "x-csrf-token": s.csrf, origin: "http://evil:1" }), s),
+    ).toMatch(/cross-origin/);
+    expect(
+      csrfProblem(req({ cookie, host: "h:1", "x-csrf-token": s.csrf, origin: "null" }), s),
+    ).toMatch(/not a URL/);
+  });
+});

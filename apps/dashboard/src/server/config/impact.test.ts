@@ -1,0 +1,56 @@
+import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { describe, expect, it } from "vitest";
+import { diffConfigs } from "./diff.js";
+import { impactOf } from "./impact.js";
+
+const base = defaultConfig();
+const with6 = { ...DEFAULT_FLAGS, enableIPv6: true };
+const linux = { os: "linux" as const, flags: DEFAULT_FLAGS };
+
+describe("diffConfigs", () => {
+  it("compares CIDRs canonically and lists changed keys", () => {
+    const after: MasqConfig = {
+      ...base,
+      nonMasqueradeCIDRs: ["10.0.0.0/8", "100.64.0.0/10"],
+      resyncInterval: "30s",
+    };
+    expect(diffConfigs(base, after)).toEqual({
+      added: ["100.64.0.0/10"],
+      removed: ["172.16.0.0/12", "192.168.0.0/16"],
+      changed: ["resyncInterval"],
+    });
+    expect(
+      diffConfigs(
+        { ...base, nonMasqueradeCIDRs: ["fd00::/8"] },
+        { ...base, nonMasqueradeCIDRs: ["fd00:0::/8"] },
+      ).added,
+    ).toEqual([]);
+    expect(diffConfigs(null, base).added).toEqual(base.nonMasqueradeCIDRs);
+  });
+});
+
+describe("impactOf", () => {
+  it("names destinations that change treatment and counts nodes per family", () => {
+    const after: MasqConfig = {
+      ...base,
+      nonMasqueradeCIDRs: [...base.nonMasqueradeCIDRs, "fd00::/8", "100.64.0.0/10"],
+    };
+    const i = impactOf(base, after, [linux, linux, { os: "linux", flags: with6 }]);
+    expect(i.destinations).toEqual([
+      { cidr: "100.64.0.0/10", change: "no-longer-masqueraded", nodes: 3 },
+      { cidr: "fd00::/8", change: "no-longer-masqueraded", nodes: 1 },
+    ]);
+    expect(i.nodes).toBe(3);
+  });
+
+  it("does not report a removed CIDR still covered by a wider one, and counts only nodes whose rules change", () => {
+    const after: MasqConfig = {
+      ...base,
+      nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12", "192.0.0.0/2"],
+    };
+    const i = impactOf(base, after, [linux, { os: "windows", flags: DEFAULT_FLAGS }]);
+    expect(i.destinations.map((d) => d.cidr)).toEqual(["192.0.0.0/2"]);
+    expect(i.nodes).toBe(2);
+    expect(impactOf(base, { ...base, resyncInterval: "5m" }, [linux]).nodes).toBe(0);
+  });
+});

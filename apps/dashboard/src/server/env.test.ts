@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { fleetFlags, parseEnv } from "./env.js";
+
+describe("parseEnv", () => {
+  it("applies the documented defaults", () => {
+    const e = parseEnv({});
+    expect(e).toMatchObject({
+      PORT: 3000,
+      HOST: "0.0.0.0",
+      IPMASQ_STORE: "file",
+      IPMASQ_DATA_DIR: "./.data",
+      IPMASQ_CONFIGMAP: "kube-system/ip-masq-agent",
+      IPMASQ_REPORTER_AUDIENCE: "ipmasq-dashboard",
+      IPMASQ_OBSERVE_RESYNC: false,
+      IPMASQ_UPSTREAM_AGENT_SELECTOR: "k8s-app=ip-masq-agent",
+      IPMASQ_UPSTREAM_AGENT_NAMESPACE: "kube-system",
+    });
+    expect(e.IPMASQ_ADMIN_TOKEN).toBeUndefined();
+    expect(fleetFlags(e)).toMatchObject({
+      masqChain: "IP-MASQ-AGENT",
+      enableIPv6: false,
+      noMasqAllReservedRanges: false,
+    });
+  });
+
+  it("reads booleans and flags, and rejects bad values with the variable name", () => {
+    const e = parseEnv({
+      IPMASQ_ENABLE_IPV6: "true",
+      IPMASQ_NOMASQ_ALL_RESERVED_RANGES: "1",
+      IPMASQ_MASQ_CHAIN: "MY-CHAIN",
+      IPMASQ_ADMIN_TOKEN: "  ",
+    });
+    expect(fleetFlags(e)).toMatchObject({
+      masqChain: "MY-CHAIN",
+      enableIPv6: true,
+      noMasqAllReservedRanges: true,
+    });
+    expect(e.IPMASQ_ADMIN_TOKEN).toBeUndefined();
+    expect(() => parseEnv({ IPMASQ_STORE: "etcd" })).toThrow(/IPMASQ_STORE/);
+    expect(() => parseEnv({ IPMASQ_OBSERVE_RESYNC: "maybe" })).toThrow(/IPMASQ_OBSERVE_RESYNC/);
+    expect(() => fleetFlags(parseEnv({ IPMASQ_MASQ_CHAIN: "bad chain" }))).toThrow();
+  });
+});

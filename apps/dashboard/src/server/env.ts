@@ -1,0 +1,59 @@
+// Environment of the `ipmasq-dashboard` bin (names shared with the Helm chart).
+import { type AgentFlags, agentFlagsSchema, DEFAULT_FLAGS } from "@masq/shared";
+import { z } from "zod";
+import { describeZodError } from "./api/body.js";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  IPMASQ_STORE: z.enum(["file", "kubernetes"]).default("file"),
+  IPMASQ_DATA_DIR: z.string().min(1).default("./.data"),
+  IPMASQ_ADMIN_TOKEN: optionalText,
+  IPMASQ_VIEWER_TOKEN: optionalText,
+  IPMASQ_REPORTER_TOKEN: optionalText,
+  IPMASQ_CONFIGMAP: z.string().default("kube-system/ip-masq-agent"),
+  IPMASQ_HISTORY_CONFIGMAP: optionalText,
+  IPMASQ_REPORTER_AUDIENCE: z.string().min(1).default("ipmasq-dashboard"),
+  IPMASQ_REPORTER_SERVICEACCOUNT: optionalText,
+  IPMASQ_ENABLE_IPV6: bool.default(false),
+  IPMASQ_MASQ_CHAIN: z.string().default(DEFAULT_FLAGS.masqChain),
+  IPMASQ_NOMASQ_ALL_RESERVED_RANGES: bool.default(false),
+  IPMASQ_OBSERVE_RESYNC: bool.default(false),
+  IPMASQ_UPSTREAM_AGENT_SELECTOR: z.string().min(1).default("k8s-app=ip-masq-agent"),
+  IPMASQ_UPSTREAM_AGENT_NAMESPACE: z.string().min(1).default("kube-system"),
+  IPMASQ_LEADER_ELECTION: bool.default(false),
+  IPMASQ_LEASE: z.string().min(1).default("ipmasq-dashboard"),
+  IPMASQ_UI: bool.default(true),
+  IPMASQ_SECURE_COOKIES: z.enum(["true", "false", "auto"]).default("auto"),
+  IPMASQ_LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info"),
+  POD_NAME: optionalText,
+  HOSTNAME: optionalText,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const r = envSchema.safeParse(env);
+  if (!r.success) throw new Error(`bad environment: ${describeZodError(r.error)}`);
+  return r.data;
+}
+
+/** The fleet-wide agent flags configs are validated against. */
+export function fleetFlags(env: Env): AgentFlags {
+  return agentFlagsSchema.parse({
+    ...DEFAULT_FLAGS,
+    masqChain: env.IPMASQ_MASQ_CHAIN,
+    enableIPv6: env.IPMASQ_ENABLE_IPV6,
+    noMasqAllReservedRanges: env.IPMASQ_NOMASQ_ALL_RESERVED_RANGES,
+  });
+}

@@ -1,0 +1,89 @@
+import {
+  DEFAULT_FLAGS,
+  defaultConfig,
+  desiredChain,
+  jumpRuleLine,
+  PROTOCOL_VERSION,
+  type Snapshot,
+} from "@masq/shared";
+import { describe, expect, it } from "vitest";
+import { Assessor } from "./assess-node.js";
+
+const config = defaultConfig();
+const desired = { generation: 1, revision: "1", config };
+const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
+const good: Snapshot = {
+  type: "snapshot",
+  v: PROTOCOL_VERSION,
+  seq: 0,
+  takenAt: 0,
+  appliedGeneration: 1,
+  linux: [
+    {
+      family: "ipv4",
+      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
+      postrouting: [jumpRuleLine(d.chain)],
+    },
+  ],
+};
+
+describe("Assessor", () => {
+  it("judges with the shared core and reuses results for identical nodes", () => {
+    const a = new Assessor();
+    const first = a.assess(desired, DEFAULT_FLAGS, good);
+    expect(first.report.status).toBe("in-sync");
+    expect(first.desired[0]!.lines).toEqual(d.rules.map((r) => r.line));
+    expect(a.assess(desired, DEFAULT_FLAGS, structuredClone(good))).toBe(first);
+    const missing = structuredClone(good);
+    missing.linux![0]!.chain = missing.linux![0]!.chain!.filter((l) => !l.includes("10.0.0.0/8"));
+    expect(a.assess(desired, DEFAULT_FLAGS, missing).report.summary).toBe("missing 10.0.0.0/8");
+    expect(
+      a.assess(
+        { ...desired, generation: 2, config: { ...config, nonMasqueradeCIDRs: ["10.0.0.0/8"] } },
+        DEFAULT_FLAGS,
+        good,
+      ).report.status,
+    ).toBe("drifted");
+  });
+
+  it("marks nodes it cannot judge instead of throwing", () => {
+    const a = new Assessor();
+    expect(a.assess(desired, { ...DEFAULT_FLAGS, toPorts: "nope" }, good).unknown).toMatchObject({
+      error: true,
+    });
+  });
+
+  it("judges Windows nodes by their OutBoundNAT exception lists", () => {
+    const a = new Assessor();
+    const snap = (exceptions: string[], readError?: string): Snapshot => ({
+      type: "snapshot",
+      v: PROTOCOL_VERSION,
+      seq: 0,
+      takenAt: 0,
+      appliedGeneration: null,
+      windows: {
+        path: "C:/k/cni/config/10-bridge.conf",
+        lists: [
+          {
+            pointer: "/plugins/0/policies/0/value/Settings/Exceptions",
+            form: "OutBoundNAT",
+            exceptions,
+          },
+        ],
+        ...(readError ? { readError } : {}),
+      },
+    });
+    const all = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"];
+    const good = a.assess(desired, DEFAULT_FLAGS, snap(all));
+    expect(good.report.status).toBe("in-sync");
+    expect(good.windowsDesired).toEqual(all);
+    const bad = a.assess(desired, DEFAULT_FLAGS, snap(["10.0.0.0/8"]));
+    expect(bad.report.status).toBe("drifted");
+    expect(bad.report.differences).toContainEqual(
+      expect.objectContaining({ kind: "missing-cidr", scope: "windows" }),
+    );
+    expect(a.assess(desired, DEFAULT_FLAGS, snap(all, "access denied")).report.summary).toMatch(
+      /unreadable/,
+    );
+  });
+});

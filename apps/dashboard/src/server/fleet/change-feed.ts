@@ -1,0 +1,74 @@
+// Coalesces fleet changes so browsers get at most one update per interval, listing only the
+// nodes that changed since the last one (5,000 reporters must not flood a browser).
+
+export interface FleetChanges {
+  changed: string[];
+  removed: string[];
+  config: boolean;
+  rollout: boolean;
+}
+
+export class ChangeFeed {
+  private changed = new Set<string>();
+  private removed = new Set<string>();
+  private config = false;
+  private rollout = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastFlush = 0;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly flush: (c: FleetChanges) => void,
+  ) {}
+
+  node(name: string): void {
+    this.removed.delete(name);
+    this.changed.add(name);
+    this.schedule();
+  }
+
+  nodeRemoved(name: string): void {
+    this.changed.delete(name);
+    this.removed.add(name);
+    this.schedule();
+  }
+
+  configChanged(): void {
+    this.config = true;
+    this.schedule();
+  }
+
+  rolloutChanged(): void {
+    this.rollout = true;
+    this.schedule();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    // The first change after a quiet period goes out at once; bursts wait for the interval.
+    const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
+    this.timer = setTimeout(() => this.emit(), wait);
+    this.timer.unref();
+  }
+
+  private emit(): void {
+    this.timer = undefined;
+    this.lastFlush = Date.now();
+    const c: FleetChanges = {
+      changed: [...this.changed],
+      removed: [...this.removed],
+      config: this.config,
+      rollout: this.rollout,
+    };
+    this.changed.clear();
+    this.removed.clear();
+    this.config = false;
+    this.rollout = false;
+    this.flush(c);
+  }
+}

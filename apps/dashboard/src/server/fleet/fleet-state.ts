@@ -1,0 +1,404 @@
+// Every node's truth in one place: hello info, last snapshot, drift against the desired
+// config, status, applied generation, events; plus the rollout of the current generation.
+// The gateway feeds it reporter messages; the API reads it; the change feed tells browsers.
+import { randomUUID } from "node:crypto";
+import {
+  type ApplyResult,
+  encodeMessage,
+  type Hello,
+  PROTOCOL_VERSION,
+  type Snapshot,
+} from "@masq/shared";
+import type { Logger } from "pino";
+import type { Desired } from "../config/config-service.js";
+import { Assessor } from "./assess-node.js";
+import type { ChangeFeed } from "./change-feed.js";
+import {
+  addEvent,
+  deriveStatus,
+  NODE_STATUSES,
+  type NodeRecord,
+  type NodeStatus,
+  type Pending,
+} from "./node.js";
+import { type Rollout, RolloutTracker } from "./rollout.js";
+
+/** The gateway's side of one reporter connection. */
+export interface ReporterLink {
+  /** Sends an encoded (text) frame; a Buffer is sent as is to many links without re-encoding. */
+  send(frame: string | Buffer): void;
+  close(code: number, reason: string): void;
+}
+
+export interface FleetOptions {
+  desired: () => Desired | null;
+  feed: ChangeFeed;
+  log: Logger;
+  heartbeatMs: number;
+  /** A desired/resync without an apply-result after this long turns the node to `error`. */
+  applyTimeoutMs: number;
+  assessor?: Assessor;
+  onRolloutFinished?: (r: Rollout) => void;
+  now?: () => number;
+}
+
+/** Desired frames sent per event-loop turn when a config changes. */
+const PUSH_SLICE = 500;
+
+/** How long a changed-rules apply waits for the snapshot that shows it. */
+const VERIFY_GRACE_MS = 2000;
+
+export type ResyncOutcome =
+  | { ok: true; requestId: string }
+  | { ok: false; status: 404 | 409; error: string };
+
+export class FleetState {
+  readonly nodes = new Map<string, NodeRecord>();
+  private readonly links = new Map<string, ReporterLink>();
+  readonly rollout: RolloutTracker;
+  private readonly assessor: Assessor;
+  private readonly now: () => number;
+  private reassessRun = 0;
+  private pushRun = 0;
+  /** What browsers last saw of each node, to send only real changes. */
+  private readonly shown = new Map<string, string>();
+
+  constructor(private readonly opts: FleetOptions) {
+    this.assessor = opts.assessor ?? new Assessor();
+    this.now = opts.now ?? Date.now;
+    this.rollout = new RolloutTracker((r) => opts.onRolloutFinished?.(r));
+  }
+
+  connectedCount(): number {
+    return this.links.size;
+  }
+
+  /** A reporter said hello: (re)register it, welcome it, send it the desired config. */
+  connect(hello: Hello, link: ReporterLink): void {
+    const now = this.now();
+    const old = this.links.get(hello.node);
+    this.links.set(hello.node, link);
+    old?.close(1000, "replaced by a newer connection from the same node");
+    const n = this.nodes.get(hello.node) ?? newRecord(hello);
+    Object.assign(n, {
+      hello,
+      connected: true,
+      lastSeen: now,
+      appliedGeneration: hello.appliedGeneration,
+      pending: null,
+      verifyUntil: null,
+      snapshotReceivedAt: null,
+      lastApply: null,
+    });
+    this.nodes.set(n.name, n);
+    addEvent(
+      n,
+      "connected",
+      `reporter ${hello.reporterVersion} connected (${hello.mode} mode, ${hello.backend})`,
+      now,
+    );
+    link.send(
+      encodeMessage({
+        type: "welcome",
+        v: PROTOCOL_VERSION,
+        serverTime: now,
+        heartbeatMs: this.opts.heartbeatMs,
+      }),
+    );
+    const desired = this.opts.desired();
+    if (desired && hello.mode === "enforce") {
+      this.sendDesired(n, link, encodeDesired(desired), desired.generation, now);
+      if (
+        this.rollout.generation === desired.generation &&
+        this.rollout.mark(n.name, "pending", now)
+      )
+        this.opts.feed.rolloutChanged();
+    }
+    this.reassess(n);
+    this.refresh(n, true);
+  }
+
+  disconnect(name: string, link: ReporterLink, reason: string): void {
+    if (this.links.get(name) !== link) return; // a newer connection took over
+    this.links.delete(name);
+    const n = this.nodes.get(name);
+    if (!n) return;
+    const now = this.now();
+    const wasPending = n.pending?.kind === "desired";
+    n.connected = false;
+    n.pending = null;
+    addEvent(n, "disconnected", reason, now);
+    if (wasPending && this.rollout.mark(name, "failed", now)) this.opts.feed.rolloutChanged();
+    this.refresh(n);
+  }
+
+  /** Any frame from a node counts as a sign of life. */
+  seen(name: string): void {
+    const n = this.nodes.get(name);
+    if (n) n.lastSeen = this.now();
+  }
+
+  snapshot(name: string, snap: Snapshot): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    n.snapshot = snap;
+    n.snapshotReceivedAt = this.now();
+    n.verifyUntil = null;
+    n.appliedGeneration = snap.appliedGeneration;
+    this.reassess(n);
+    this.refresh(n);
+  }
+
+  applyResult(name: string, res: ApplyResult): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    const now = this.now();
+    n.lastApply = res;
+    if (res.ok && res.generation !== null) n.appliedGeneration = res.generation;
+    const p = n.pending;
+    if (p && settles(n, res)) {
+      n.pending = null;
+      if (res.ok && res.changed && !showsApply(n, p, res)) n.verifyUntil = now + VERIFY_GRACE_MS;
+    }
+    const what = `${res.trigger} apply${res.generation === null ? "" : ` of generation ${res.generation}`}`;
+    if (res.ok) {
+      if (res.changed || res.trigger === "desired" || res.trigger === "resync")
+        addEvent(
+          n,
+          "applied",
+          `${what} ${res.changed ? "changed the rules" : "found the rules already right"} (${Math.round(res.durationMs)} ms)`,
+          now,
+        );
+    } else addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
+    if (res.generation !== null && res.generation === this.rollout.generation) {
+      if (this.rollout.mark(name, res.ok ? "done" : "failed", now)) this.opts.feed.rolloutChanged();
+    }
+    this.refresh(n);
+  }
+
+  /** A new desired generation: push it to every connected enforce-mode node and track it. */
+  desiredChanged(desired: Desired): void {
+    const now = this.now();
+    const frame = encodeDesired(desired);
+    const targets: [string, ReporterLink][] = [];
+    for (const [name, link] of this.links) {
+      if (this.nodes.get(name)?.hello.mode === "enforce") targets.push([name, link]);
+    }
+    this.rollout.start(
+      desired.generation,
+      desired.revision,
+      targets.map(([name]) => name),
+      now,
+    );
+    this.opts.feed.rolloutChanged();
+    // Thousands of socket writes: in slices, so reporter frames keep flowing in between.
+    const run = ++this.pushRun;
+    const step = (from: number) => {
+      if (run !== this.pushRun) return;
+      for (const [name, link] of targets.slice(from, from + PUSH_SLICE)) {
+        const n = this.nodes.get(name);
+        const current = this.links.get(name);
+        if (n && current === link) {
+          this.sendDesired(n, link, frame, desired.generation, now);
+          this.refresh(n);
+        } else if (!current && this.rollout.mark(name, "failed", this.now())) {
+          // Gone before its turn (a reconnect in between was sent the config on hello).
+          this.opts.feed.rolloutChanged();
+        }
+      }
+      if (from + PUSH_SLICE < targets.length) setImmediate(step, from + PUSH_SLICE);
+      else this.reassessAll();
+    };
+    step(0);
+  }
+
+  /** Asks an enforce-mode node to re-read and re-apply now. Observe mode is the caller's job. */
+  resync(name: string): ResyncOutcome {
+    const n = this.nodes.get(name);
+    const link = this.links.get(name);
+    if (!n) return { ok: false, status: 404, error: `no node named ${name}` };
+    if (!link)
+      return {
+        ok: false,
+        status: 409,
+        error: `node ${name} is offline; it resyncs when its reporter reconnects`,
+      };
+    const requestId = randomUUID();
+    const now = this.now();
+    link.send(encodeMessage({ type: "resync", v: PROTOCOL_VERSION, requestId }));
+    n.pending = { kind: "resync", generation: null, requestId, sentAt: now };
+    addEvent(n, "resync-requested", `resync ${requestId} sent`, now);
+    this.refresh(n);
+    return { ok: true, requestId };
+  }
+
+  /** Notes a resync done another way (observe mode: the upstream agent pod was recreated). */
+  noteEvent(name: string, kind: string, message: string): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    addEvent(n, kind, message, this.now());
+    this.opts.feed.node(name);
+  }
+
+  /** Forgets an offline node. */
+  forget(name: string): ResyncOutcome | { ok: true } {
+    const n = this.nodes.get(name);
+    if (!n) return { ok: false, status: 404, error: `no node named ${name}` };
+    if (n.connected)
+      return {
+        ok: false,
+        status: 409,
+        error: `node ${name} is connected; only offline nodes can be removed`,
+      };
+    this.nodes.delete(name);
+    this.shown.delete(name);
+    if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
+    this.opts.feed.nodeRemoved(name);
+    return { ok: true };
+  }
+
+  /** Times out desired/resync messages that were never acknowledged. */
+  sweep(): void {
+    const now = this.now();
+    for (const n of this.nodes.values()) {
+      if (n.verifyUntil !== null && now >= n.verifyUntil) {
+        n.verifyUntil = null;
+        this.refresh(n);
+      }
+      if (!n.pending || now - n.pending.sentAt < this.opts.applyTimeoutMs) continue;
+      const p = n.pending;
+      n.pending = null;
+      n.lastApply = {
+        type: "apply-result",
+        v: PROTOCOL_VERSION,
+        generation: p.generation,
+        ok: false,
+        error: `no apply-result within ${Math.round(this.opts.applyTimeoutMs / 1000)} s`,
+        durationMs: now - p.sentAt,
+        trigger: p.kind,
+        changed: false,
+      };
+      addEvent(n, "apply-timeout", n.lastApply.error ?? "", now);
+      if (
+        p.generation !== null &&
+        p.generation === this.rollout.generation &&
+        this.rollout.mark(n.name, "failed", now)
+      )
+        this.opts.feed.rolloutChanged();
+      this.refresh(n);
+    }
+  }
+
+  countByStatus(): Record<NodeStatus, number> {
+    const out = Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>;
+    for (const n of this.nodes.values()) out[n.status]++;
+    return out;
+  }
+
+  close(): void {
+    this.reassessRun++;
+    this.pushRun++;
+    for (const link of this.links.values()) link.close(1001, "dashboard shutting down");
+    this.links.clear();
+  }
+
+  private sendDesired(
+    n: NodeRecord,
+    link: ReporterLink,
+    frame: string | Buffer,
+    generation: number,
+    now: number,
+  ): void {
+    link.send(frame);
+    n.pending = { kind: "desired", generation, sentAt: now };
+    addEvent(n, "desired-sent", `generation ${generation} sent`, now);
+  }
+
+  private reassess(n: NodeRecord): void {
+    const desired = this.opts.desired();
+    n.assessment =
+      desired && n.snapshot ? this.assessor.assess(desired, n.hello.flags, n.snapshot) : null;
+  }
+
+  /** Re-judges every node in slices so a new config never stalls the event loop. */
+  private reassessAll(): void {
+    const run = ++this.reassessRun;
+    const names = [...this.nodes.keys()];
+    const step = (from: number) => {
+      if (run !== this.reassessRun) return;
+      for (const name of names.slice(from, from + 250)) {
+        const n = this.nodes.get(name);
+        if (!n) continue;
+        this.reassess(n);
+        this.refresh(n);
+      }
+      if (from + 250 < names.length) setImmediate(step, from + 250);
+    };
+    step(0);
+  }
+
+  private refresh(n: NodeRecord, force = false): void {
+    const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
+    if (status !== n.status)
+      addEvent(n, "status", `${n.status} → ${status}: ${summary}`, this.now());
+    n.status = status;
+    n.summary = summary;
+    const diffs = n.assessment?.report.differences.length ?? -1;
+    const sig = `${status}|${summary}|${n.appliedGeneration}|${n.hello.mode}|${diffs}`;
+    if (force || this.shown.get(n.name) !== sig) {
+      this.shown.set(n.name, sig);
+      this.opts.feed.node(n.name);
+    }
+  }
+}
+
+/**
+ * Did the node already report the rules this apply wrote? Reporters may send the post-apply
+ * snapshot before or after the apply-result; only when it has not come yet is the held
+ * snapshot stale.
+ */
+function showsApply(n: NodeRecord, p: Pending, res: ApplyResult): boolean {
+  if (n.snapshotReceivedAt === null || n.snapshotReceivedAt < p.sentAt) return false;
+  if (p.kind === "resync") return true;
+  const g = n.snapshot?.appliedGeneration ?? null;
+  return g !== null && res.generation !== null && g >= res.generation;
+}
+
+/** Does this apply-result acknowledge what we are waiting for? */
+function settles(n: NodeRecord, res: ApplyResult): boolean {
+  const p = n.pending;
+  if (!p) return false;
+  if (p.kind === "resync") return res.trigger === "resync";
+  return res.generation !== null && p.generation !== null && res.generation >= p.generation;
+}
+
+function encodeDesired(d: Desired): Buffer {
+  return Buffer.from(
+    encodeMessage({
+      type: "desired",
+      v: PROTOCOL_VERSION,
+      generation: d.generation,
+      revision: d.revision,
+      config: d.config,
+    }),
+  );
+}
+
+function newRecord(hello: Hello): NodeRecord {
+  return {
+    name: hello.node,
+    hello,
+    connected: false,
+    lastSeen: null,
+    snapshot: null,
+    appliedGeneration: null,
+    pending: null,
+    verifyUntil: null,
+    snapshotReceivedAt: null,
+    lastApply: null,
+    assessment: null,
+    status: "offline",
+    summary: "",
+    events: [],
+  };
+}

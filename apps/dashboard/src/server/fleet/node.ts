@@ -1,0 +1,155 @@
+// One node as the dashboard knows it, and how its status is derived. Pure: the fleet state
+// mutates records and calls `deriveStatus` after every change.
+import type {
+  ApplyResult,
+  Difference,
+  DriftReport,
+  FamilyAssessment,
+  FamilySnapshot,
+  Hello,
+  Snapshot,
+} from "@masq/shared";
+
+export const NODE_STATUSES = ["in-sync", "drifted", "applying", "error", "offline"] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+
+export interface NodeEvent {
+  time: number;
+  kind: string;
+  message: string;
+}
+
+/** A desired/resync sent to the node and not yet acknowledged. */
+export interface Pending {
+  kind: "desired" | "resync";
+  generation: number | null;
+  requestId?: string;
+  sentAt: number;
+}
+
+export interface DesiredFamily {
+  family: "ipv4" | "ipv6";
+  lines: string[];
+}
+
+/** The node judged against the desired config (shared with identical nodes via a cache). */
+export interface NodeAssessment {
+  report: DriftReport;
+  desired: DesiredFamily[];
+  /** Per-family analysis (Linux), for evaluate(ip). */
+  families: FamilyAssessment[];
+  /** Windows: the ExceptionList the config wants. */
+  windowsDesired?: string[];
+  /** Set when the node cannot be judged (e.g. its flags do not render): `error` makes the status error. */
+  unknown?: { reason: string; error: boolean };
+}
+
+export interface NodeRecord {
+  name: string;
+  hello: Hello;
+  connected: boolean;
+  lastSeen: number | null;
+  snapshot: Snapshot | null;
+  appliedGeneration: number | null;
+  pending: Pending | null;
+  /**
+   * After an apply that changed the rules, the snapshot we hold predates it: until the next
+   * snapshot (or this time) the node shows `applying` instead of a stale drift.
+   */
+  verifyUntil: number | null;
+  /** When the last snapshot arrived (dashboard clock). */
+  snapshotReceivedAt: number | null;
+  lastApply: ApplyResult | null;
+  assessment: NodeAssessment | null;
+  status: NodeStatus;
+  summary: string;
+  events: NodeEvent[];
+}
+
+export interface NodeSummary {
+  name: string;
+  os: "linux" | "windows";
+  mode: "enforce" | "observe";
+  status: NodeStatus;
+  summary: string;
+  connected: boolean;
+  lastSeen: number | null;
+  appliedGeneration: number | null;
+  backend: string;
+  kernel: string;
+  iptablesVersion: string;
+  critical: number;
+  warnings: number;
+}
+
+const MAX_EVENTS = 50;
+
+export function deriveStatus(
+  n: NodeRecord,
+  hasDesired: boolean,
+  now: number,
+): { status: NodeStatus; summary: string } {
+  if (!n.connected) return { status: "offline", summary: "reporter disconnected" };
+  if (n.pending) {
+    return {
+      status: "applying",
+      summary:
+        n.pending.kind === "resync"
+          ? "resync requested"
+          : `applying generation ${n.pending.generation}`,
+    };
+  }
+  if (n.verifyUntil !== null && now < n.verifyUntil)
+    return { status: "applying", summary: "applied; waiting for the node's rules" };
+  if (n.lastApply && !n.lastApply.ok)
+    return { status: "error", summary: `apply failed: ${n.lastApply.error ?? "no reason given"}` };
+  if (!hasDesired) return { status: "error", summary: "no valid desired config to compare with" };
+  if (!n.assessment) return { status: "applying", summary: "waiting for the first snapshot" };
+  if (n.assessment.unknown)
+    return {
+      status: n.assessment.unknown.error ? "error" : "in-sync",
+      summary: n.assessment.unknown.reason,
+    };
+  return { status: n.assessment.report.status, summary: n.assessment.report.summary };
+}
+
+export function countBySeverity(differences: readonly Difference[]): {
+  critical: number;
+  warnings: number;
+} {
+  let critical = 0;
+  let warnings = 0;
+  for (const d of differences) {
+    if (d.severity === "critical") critical++;
+    else if (d.severity === "warning") warnings++;
+  }
+  return { critical, warnings };
+}
+
+export function toSummary(n: NodeRecord): NodeSummary {
+  const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
+  return {
+    name: n.name,
+    os: n.hello.os,
+    mode: n.hello.mode,
+    status: n.status,
+    summary: n.summary,
+    connected: n.connected,
+    lastSeen: n.lastSeen,
+    appliedGeneration: n.appliedGeneration,
+    backend: n.hello.backend,
+    kernel: n.hello.kernel,
+    iptablesVersion: n.hello.iptablesVersion,
+    critical,
+    warnings,
+  };
+}
+
+export function addEvent(n: NodeRecord, kind: string, message: string, time: number): void {
+  n.events.push({ time, kind, message });
+  if (n.events.length > MAX_EVENTS) n.events.splice(0, n.events.length - MAX_EVENTS);
+}
+
+export function actualFamilies(n: NodeRecord): FamilySnapshot[] {
+  return n.snapshot?.linux ?? [];
+}

@@ -1,0 +1,283 @@
+// The dashboard server: one node:http server on one port for the JSON API, the probes and
+// metrics, the reporter WebSocket gateway (/api/reporter) and, when enabled, Next.js for
+// everything else. Next is optional so the API can be tested without a Next build.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { type AgentFlags, REPORTER_PATH } from "@masq/shared";
+import type { Logger } from "pino";
+import { authRoutes } from "./api/auth-routes.js";
+import { configRoutes } from "./api/config-routes.js";
+import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
+import { nodeRoutes } from "./api/node-routes.js";
+import { opsRoutes } from "./api/ops-routes.js";
+import { sendError } from "./api/respond.js";
+import { Router } from "./api/router.js";
+import { SseHub } from "./api/sse.js";
+import { configEvent, fleetSummary } from "./api/views.js";
+import { SessionStore } from "./auth/sessions.js";
+import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js";
+import { ConfigService, type ConfigState } from "./config/config-service.js";
+import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
+import { FleetState } from "./fleet/fleet-state.js";
+import { toSummary } from "./fleet/node.js";
+import { ReporterGateway } from "./gateway/reporter-gateway.js";
+import { silentLogger } from "./log.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import type { ConfigStore } from "./store/types.js";
+
+export interface Timings {
+  /** Heartbeat interval announced to reporters; 3 missed beats drop the connection. */
+  heartbeatMs: number;
+  helloTimeoutMs: number;
+  /** Desired/resync without an apply-result after this long → node status `error`. */
+  applyTimeoutMs: number;
+  /** Browser updates are coalesced to at most one per this interval. */
+  sseFlushMs: number;
+  sseKeepaliveMs: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  heartbeatMs: 10_000,
+  helloTimeoutMs: 10_000,
+  applyTimeoutMs: 30_000,
+  sseFlushMs: 250,
+  sseKeepaliveMs: 15_000,
+};
+
+export interface DashboardOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  store: ConfigStore;
+  /** Fleet agent flags used to validate configs (reporters report their own in hello). */
+  flags: AgentFlags;
+  people: PeopleAuthenticator;
+  reporters: ReporterAuthenticator;
+  /** Observe-mode resync (deleting the upstream agent pod); null refuses it with 409. */
+  observeResync?: ObserveResync | null;
+  /** Serve the UI with Next.js from this app dir; false (default) serves only the API. */
+  next?: false | { dir: string; dev?: boolean };
+  /** Extra readiness gate, e.g. holding the Kubernetes Lease. */
+  isActive?: () => boolean;
+  log?: Logger;
+  timings?: Partial<Timings>;
+  secureCookies?: boolean;
+  defaultMetrics?: boolean;
+}
+
+export interface DashboardServer {
+  /** http://host:port of the listening server. */
+  url: string;
+  port: number;
+  http: Server;
+  config: ConfigService;
+  fleet: FleetState;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+type NextHandlers = {
+  request: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
+};
+
+async function loadNext(o: { dir: string; dev?: boolean }): Promise<NextHandlers> {
+  process.env.NEXT_TELEMETRY_DISABLED = "1";
+  const mod = (await import("next")) as unknown as {
+    default: (opts: { dev: boolean; dir: string }) => NextApp;
+  };
+  const app = mod.default({ dev: o.dev ?? false, dir: o.dir });
+  await app.prepare();
+  return { request: app.getRequestHandler(), upgrade: o.dev ? app.getUpgradeHandler() : undefined };
+}
+
+interface NextApp {
+  prepare(): Promise<void>;
+  getRequestHandler(): NextHandlers["request"];
+  getUpgradeHandler(): NonNullable<NextHandlers["upgrade"]>;
+}
+
+export async function createDashboardServer(o: DashboardOptions): Promise<DashboardServer> {
+  const log = o.log ?? silentLogger();
+  const t: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
+  const metrics = createMetrics({ defaultMetrics: o.defaultMetrics });
+  const config = new ConfigService(o.store, o.flags);
+  const sse = new SseHub(t.sseKeepaliveMs);
+  // `ctx` is complete before the feed first fires (its timers start after this function).
+  const ctx = {} as ApiContext;
+  const feed = new ChangeFeed(t.sseFlushMs, (c) => publish(ctx, c));
+  const fleet = createFleet(config, feed, metrics, log, t);
+  await config.start();
+  config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
+
+  const nextHandlers = o.next ? await loadNext(o.next) : undefined;
+  const sessions = new SessionStore();
+  const readiness = (): Readiness => {
+    const checks = {
+      store: o.store.healthy(),
+      next: o.next ? nextHandlers !== undefined : true,
+      active: o.isActive ? o.isActive() : true,
+    };
+    return { ready: Object.values(checks).every(Boolean), checks };
+  };
+  Object.assign(ctx, {
+    config,
+    fleet,
+    people: o.people,
+    sessions,
+    sse,
+    metrics,
+    observeResync: o.observeResync ?? null,
+    readiness,
+    secureCookies: o.secureCookies,
+    log,
+  } satisfies ApiContext);
+  const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
+  const router = new Router(routes, { people: o.people, sessions, log });
+  const gateway = new ReporterGateway({
+    fleet,
+    auth: o.reporters,
+    log,
+    metrics,
+    helloTimeoutMs: t.helloTimeoutMs,
+    heartbeatMs: t.heartbeatMs,
+  });
+  const sweeper = setInterval(() => fleet.sweep(), 1000);
+  sweeper.unref();
+  const http = createHttp(router, gateway, nextHandlers, log);
+  const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");
+  log.info({ url, store: o.store.kind, next: Boolean(o.next) }, "dashboard listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(sweeper);
+      feed.close();
+      sse.close();
+      fleet.close();
+      await gateway.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await o.store.close();
+    })();
+    return closing;
+  };
+  return { url, port, http, config, fleet, metrics, close };
+}
+
+function createFleet(
+  config: ConfigService,
+  feed: ChangeFeed,
+  metrics: Metrics,
+  log: Logger,
+  t: Timings,
+): FleetState {
+  const fleet = new FleetState({
+    desired: () => config.current().desired,
+    feed,
+    log,
+    heartbeatMs: t.heartbeatMs,
+    applyTimeoutMs: t.applyTimeoutMs,
+    onRolloutFinished: (r) => {
+      if (r.finishedAt !== null)
+        metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
+    },
+  });
+  metrics.setNodeCounter(() => fleet.countByStatus());
+  return fleet;
+}
+
+/** A new revision: tell browsers, and roll out a new desired config when there is one. */
+function followConfig(
+  state: ConfigState,
+  prev: ConfigState | undefined,
+  d: { fleet: FleetState; feed: ChangeFeed; metrics: Metrics; log: Logger },
+): void {
+  const { rev, result } = state;
+  d.metrics.configChanges.inc({ valid: String(result.ok) });
+  if (!result.ok)
+    d.log.warn(
+      { revision: rev.revision, errors: result.errors },
+      "stored config is invalid; nodes keep the last valid one",
+    );
+  else
+    d.log.info(
+      { revision: rev.revision, generation: rev.generation, author: rev.author },
+      "new config",
+    );
+  d.feed.configChanged();
+  if (state.desired && state.desired.generation !== prev?.desired?.generation)
+    d.fleet.desiredChanged(state.desired);
+}
+
+/** API and probes first, the reporter gateway on upgrade, everything else to Next. */
+function createHttp(
+  router: Router,
+  gateway: ReporterGateway,
+  next: NextHandlers | undefined,
+  log: Logger,
+): Server {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (await router.handle(req, res, url)) return;
+    if (url.pathname === "/api" || url.pathname.startsWith("/api/") || !next) {
+      req.resume();
+      return sendError(res, 404, `no route for ${req.method} ${url.pathname}`);
+    }
+    await next.request(req, res);
+  };
+  const http = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      log.error({ err: e, url: req.url }, "request failed");
+      if (!res.headersSent) sendError(res, 500, "internal error");
+      else res.destroy();
+    });
+  });
+  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname;
+    } catch {
+      return socket.destroy();
+    }
+    if (path === REPORTER_PATH) return gateway.handleUpgrade(req, socket, head);
+    if (next?.upgrade) return void next.upgrade(req, socket, head).catch(() => socket.destroy());
+    socket.destroy();
+  });
+  // Bounds on receiving a request (not on answering it: SSE streams stay open; upgraded
+  // reporter sockets leave the HTTP server's timeouts behind).
+  http.requestTimeout = 60_000;
+  http.headersTimeout = 30_000;
+  return http;
+}
+
+async function listen(
+  http: Server,
+  port: number,
+  host: string,
+): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, host, () => resolve());
+  });
+  const addr = http.address() as AddressInfo;
+  const shown = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  const local = shown === "0.0.0.0" || shown === "[::]" ? "127.0.0.1" : shown;
+  return { url: `http://${local}:${addr.port}`, port: addr.port };
+}
+
+/** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
+function publish(ctx: ApiContext, c: FleetChanges): void {
+  if (c.config) ctx.sse.send("config", configEvent(ctx.config.current()));
+  if (c.changed.length > 0 || c.removed.length > 0) {
+    const nodes = c.changed.flatMap((name) => {
+      const n = ctx.fleet.nodes.get(name);
+      return n ? [toSummary(n)] : [];
+    });
+    ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
+  }
+  if (c.rollout) ctx.sse.send("rollout", ctx.fleet.rollout.view());
+}

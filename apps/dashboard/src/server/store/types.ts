@@ -1,0 +1,67 @@
+// One interface for where the desired config lives (a file in the data dir, or the
+// ip-masq-agent ConfigMap). Stores keep raw text in the upstream format; parsing and
+// validation happen above them, so a store can hold (and report) an invalid config that
+// someone wrote by hand.
+
+/** One revision of the config text. */
+export interface ConfigRevision {
+  /** Opaque, unique per change (file store: a counter; Kubernetes: the resourceVersion). */
+  revision: string;
+  /** Monotonic across every change the store has seen; pushed to reporters. */
+  generation: number;
+  /** The ConfigMap `config` text, upstream format. */
+  text: string;
+  author: string;
+  /** ISO 8601. */
+  updatedAt: string;
+  message: string;
+}
+
+export interface SaveRequest {
+  text: string;
+  author: string;
+  message: string;
+  /** The revision the author edited; any other current revision is a conflict. */
+  expectedRevision: string;
+}
+
+/** A save based on a revision that is no longer current. Carries the current one. */
+export class StaleRevisionError extends Error {
+  constructor(readonly current: ConfigRevision) {
+    super("stale revision");
+    this.name = "StaleRevisionError";
+  }
+}
+
+export type StoreListener = (rev: ConfigRevision) => void;
+
+export interface ConfigStore {
+  readonly kind: "file" | "kubernetes";
+  /** Loads (or creates) the current config; resolves once `current()` is usable. */
+  start(): Promise<void>;
+  /** The latest revision known to this process. */
+  current(): ConfigRevision;
+  /** Saves unless `expectedRevision` is stale (StaleRevisionError). */
+  save(req: SaveRequest): Promise<ConfigRevision>;
+  /** Newest first, bounded by the store's retention. */
+  history(): Promise<ConfigRevision[]>;
+  /** Called for every new revision, whether saved here or seen from outside (kubectl). */
+  onChange(listener: StoreListener): () => void;
+  /** False while the backing storage is unreachable. */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+/** Listener fan-out shared by the stores. */
+export class Listeners {
+  private readonly set = new Set<StoreListener>();
+
+  add(fn: StoreListener): () => void {
+    this.set.add(fn);
+    return () => this.set.delete(fn);
+  }
+
+  emit(rev: ConfigRevision): void {
+    for (const fn of this.set) fn(rev);
+  }
+}

@@ -1,0 +1,248 @@
+// Config, validate, history and rollback through the HTTP API (file store).
+import { afterEach, describe, expect, it } from "vitest";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+
+let server: TestServer | undefined;
+const sims: SimReporter[] = [];
+
+afterEach(async () => {
+  for (const s of sims.splice(0)) s.ws.terminate();
+  await server?.dispose();
+  server = undefined;
+});
+
+describe("config API", () => {
+  it("starts with the upstream defaults as revision 1 by system", async () => {
+    server = await startServer();
+    const r = await server.api("/api/config");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      revision: "1",
+      generation: 1,
+      valid: true,
+      errors: [],
+      author: "system",
+      config: {
+        nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+        masqLinkLocal: false,
+        cidrLimit: 64,
+        resyncInterval: "60s",
+      },
+      flags: { masqChain: "IP-MASQ-AGENT", enableIPv6: false },
+    });
+    expect(r.body.yaml).toContain("nonMasqueradeCIDRs");
+  });
+
+  it("saves YAML as written (upstream format) and config objects serialized, with author and message", async () => {
+    server = await startServer();
+    const yaml = "# keep the docs range\nnonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 10.0.0.0/8\n";
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml, revision: "1", message: "docs" },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ revision: "2", generation: 2 });
+    expect(put.body.warnings).toContainEqual(
+      expect.objectContaining({ code: "duplicate", value: "10.0.0.0/8" }),
+    );
+    const got = (await server.api("/api/config")).body;
+    expect(got.yaml).toBe(yaml);
+    expect(got).toMatchObject({
+      author: "admin",
+      message: "docs",
+      config: { nonMasqueradeCIDRs: ["10.0.0.0/8", "10.0.0.0/8"] },
+    });
+
+    const obj = { ...got.config, nonMasqueradeCIDRs: ["192.168.0.0/16"], masqLinkLocal: true };
+    const put2 = await server.api("/api/config", {
+      method: "PUT",
+      body: { config: obj, revision: "2" },
+    });
+    expect(put2.status).toBe(200);
+    const got2 = (await server.api("/api/config")).body;
+    expect(got2.config).toEqual(obj);
+    expect(got2.yaml).toMatch(/masqLinkLocal: true/);
+  });
+
+  it("rejects invalid configs with 400 naming each bad value, saving nothing", async () => {
+    server = await startServer();
+    const bad = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.1/8, fd00::/8, nope]\n", revision: "1" },
+    });
+    expect(bad.status).toBe(400);
+    const values = bad.body.errors.map((e: { value: string }) => e.value);
+    expect(values).toEqual(expect.arrayContaining(["10.0.0.1/8", "fd00::/8", "nope"]));
+    expect(
+      bad.body.errors.find((e: { value: string }) => e.value === "10.0.0.1/8").suggestion,
+    ).toBe("10.0.0.0/8");
+    const both = await server.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: "{}",
+        config: {
+          nonMasqueradeCIDRs: [],
+          masqLinkLocal: false,
+          masqLinkLocalIPv6: false,
+          cidrLimit: 64,
+          resyncInterval: "60s",
+        },
+        revision: "1",
+      },
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toMatch(/exactly one/);
+    const zero = await server.api("/api/config", {
+      method: "PUT",
+      body: {
+        config: {
+          nonMasqueradeCIDRs: [],
+          masqLinkLocal: false,
+          masqLinkLocalIPv6: false,
+          cidrLimit: 64,
+          resyncInterval: "0s",
+        },
+        revision: "1",
+      },
+    });
+    expect(zero.status).toBe(400);
+    expect((await server.api("/api/config")).body.revision).toBe("1");
+  });
+
+  it("answers a stale revision with 409 and the current config, never losing the other edit", async () => {
+    server = await startServer();
+    const first = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
+    });
+    expect(first.status).toBe(200);
+    const second = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", revision: "1" },
+    });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({
+      error: "stale revision",
+      current: { revision: "2", author: "admin", config: { nonMasqueradeCIDRs: ["10.0.0.0/8"] } },
+    });
+    expect(second.body.current.yaml).toBe("nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+  });
+
+  it("serializes concurrent saves: exactly one of many racing edits wins", async () => {
+    server = await startServer();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        server!.api("/api/config", {
+          method: "PUT",
+          body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, revision: "1" },
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(7);
+    expect((await server.api("/api/history")).body.revisions).toHaveLength(2);
+  });
+
+  it("validates without saving: errors, warnings, diff and impact on nodes and destinations", async () => {
+    server = await startServer();
+    for (const node of ["node-a", "node-b"])
+      sims.push(await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node }));
+    await eventually(
+      async () => (await server!.api("/api/nodes")).body.summary.byStatus["in-sync"] === 2,
+      3000,
+    );
+    const v = await server.api("/api/config/validate", {
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12, 100.64.0.0/10, 0.0.0.0/0]\n" },
+    });
+    expect(v.status).toBe(200);
+    expect(v.body.ok).toBe(true);
+    expect(v.body.warnings.map((w: { code: string }) => w.code)).toContain("all-traffic");
+    expect(v.body.diff).toEqual({
+      added: ["100.64.0.0/10", "0.0.0.0/0"],
+      removed: ["192.168.0.0/16"],
+      changed: [],
+    });
+    expect(v.body.impact.nodes).toBe(2);
+    expect(v.body.impact.destinations).toEqual(
+      expect.arrayContaining([
+        { cidr: "100.64.0.0/10", change: "no-longer-masqueraded", nodes: 2 },
+      ]),
+    );
+    // 192.168.0.0/16 is removed but still covered by 0.0.0.0/0: not "now masqueraded".
+    expect(
+      v.body.impact.destinations.find((d: { cidr: string }) => d.cidr === "192.168.0.0/16"),
+    ).toBeUndefined();
+
+    const ll = await server.api("/api/config/validate", {
+      body: {
+        config: {
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+          masqLinkLocal: true,
+          masqLinkLocalIPv6: false,
+          cidrLimit: 64,
+          resyncInterval: "60s",
+        },
+      },
+    });
+    expect(ll.body.diff.changed).toEqual(["masqLinkLocal"]);
+    expect(ll.body.impact.destinations).toEqual([
+      { cidr: "169.254.0.0/16", change: "now-masqueraded", nodes: 2 },
+    ]);
+
+    const same = await server.api("/api/config/validate", {
+      body: { yaml: (await server.api("/api/config")).body.yaml },
+    });
+    expect(same.body.impact).toEqual({ nodes: 0, destinations: [] });
+
+    const bad = await server.api("/api/config/validate", {
+      body: { yaml: "cidrLimit: 1\nnonMasqueradeCIDRs: [10.0.0.0/8, 11.0.0.0/8]\n" },
+    });
+    expect(bad.status).toBe(200);
+    expect(bad.body.ok).toBe(false);
+    expect(bad.body.errors[0].code).toBe("cidr-limit");
+    expect((await server.api("/api/config")).body.revision).toBe("1");
+  });
+
+  it("lists history newest first with diffs and rolls back (a new revision, pushed to nodes)", async () => {
+    server = await startServer();
+    const sim = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+    });
+    sims.push(sim);
+    await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1", message: "narrow" },
+    });
+    const h = (await server.api("/api/history")).body.revisions;
+    expect(h.map((r: { revision: string }) => r.revision)).toEqual(["2", "1"]);
+    expect(h[0]).toMatchObject({
+      author: "admin",
+      message: "narrow",
+      valid: true,
+      diff: { added: [], removed: ["172.16.0.0/12", "192.168.0.0/16"], changed: [] },
+    });
+    expect(h[0].time).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(h[1].author).toBe("system");
+
+    expect((await server.api("/api/history/1/rollback", { body: { revision: "1" } })).status).toBe(
+      409,
+    );
+    expect((await server.api("/api/history/77/rollback", { body: { revision: "2" } })).status).toBe(
+      404,
+    );
+    const rb = await server.api("/api/history/1/rollback", { body: { revision: "2" } });
+    expect(rb.status).toBe(200);
+    expect(rb.body).toMatchObject({ revision: "3", generation: 3 });
+    const cur = (await server.api("/api/config")).body;
+    expect(cur.config.nonMasqueradeCIDRs).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+    ]);
+    expect(cur.message).toBe("rollback to revision 1");
+    await sim.waitFor((m) => m.type === "desired" && m.generation === 3, 2000);
+  });
+});

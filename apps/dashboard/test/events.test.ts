@@ -1,0 +1,125 @@
+// GET /api/events: a hello with the full list first, then coalesced changes only.
+import { afterEach, describe, expect, it } from "vitest";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+
+let server: TestServer | undefined;
+const sims: SimReporter[] = [];
+
+afterEach(async () => {
+  for (const s of sims.splice(0)) s.ws.terminate();
+  await server?.dispose();
+  server = undefined;
+});
+
+interface SseEvent {
+  event: string;
+  // biome-ignore lint/suspicious/noExplicitAny: event payloads are checked field by field.
+  data: any;
+  at: number;
+}
+
+/** Reads an SSE stream into a list until aborted. */
+function listen(url: string, token: string): { events: SseEvent[]; stop: () => void } {
+  const events: SseEvent[] = [];
+  const ac = new AbortController();
+  void (async () => {
+    const res = await fetch(`${url}/api/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += dec.decode(value, { stream: true });
+      let i = buf.indexOf("\n\n");
+      while (i >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
+        i = buf.indexOf("\n\n");
+      }
+    }
+  })().catch(() => undefined);
+  return { events, stop: () => ac.abort() };
+}
+
+describe("live events", () => {
+  it("sends hello first, then config, fleet and rollout changes", async () => {
+    server = await startServer();
+    sims.push(
+      await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node: "node-a" }),
+    );
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      3000,
+    );
+    const l = listen(server.url, TOKENS.viewer);
+    const hello = await eventually(() => l.events[0], 2000);
+    expect(hello.event).toBe("hello");
+    expect(hello.data.nodes).toEqual([
+      expect.objectContaining({ name: "node-a", status: "in-sync" }),
+    ]);
+    expect(hello.data.summary).toMatchObject({ total: 1, revision: "1", generation: 1 });
+
+    await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
+    });
+    const config = await eventually(() => l.events.find((e) => e.event === "config"), 2000);
+    expect(config.data).toEqual({ revision: "2", generation: 2, valid: true });
+    const done = await eventually(
+      () => l.events.find((e) => e.event === "rollout" && e.data.finishedAt !== null),
+      2000,
+    );
+    expect(done.data).toMatchObject({ generation: 2, total: 1, done: 1 });
+    const fleet = l.events.filter((e) => e.event === "fleet");
+    expect(fleet.length).toBeGreaterThan(0);
+    expect(fleet.at(-1)!.data.nodes).toEqual([
+      expect.objectContaining({ name: "node-a", appliedGeneration: 2 }),
+    ]);
+    l.stop();
+  });
+
+  it("coalesces a burst of 200 node changes into a few events carrying only changed nodes", async () => {
+    server = await startServer();
+    const quiet = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-quiet",
+    });
+    sims.push(quiet);
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-quiet")).body.node.status === "in-sync",
+      3000,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // let its last change flush before listening
+    const l = listen(server.url, TOKENS.admin);
+    await eventually(() => l.events[0], 2000);
+    const burst = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        SimReporter.connect({ url: server!.url, token: TOKENS.reporter, node: `node-${i}` }),
+      ),
+    );
+    sims.push(...burst);
+    await eventually(
+      async () => (await server!.api("/api/nodes?status=in-sync")).body.nodes.length === 201,
+      5000,
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    const fleet = l.events.filter((e) => e.event === "fleet");
+    const names = new Set(fleet.flatMap((e) => e.data.nodes.map((n: { name: string }) => n.name)));
+    expect(names.size).toBe(200);
+    expect(names.has("node-quiet")).toBe(false);
+    // At most one event per 250 ms (plus the immediate first one).
+    const span = fleet.at(-1)!.at - fleet[0]!.at;
+    expect(fleet.length).toBeLessThanOrEqual(Math.ceil(span / 250) + 2);
+    expect(fleet.length).toBeLessThan(40);
+    l.stop();
+  });
+});

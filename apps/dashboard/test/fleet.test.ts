@@ -1,0 +1,217 @@
+// The behaviour targets of issue 4 against the real server and protocol-level reporters:
+// save → applied everywhere within 2 s, hand edit → drifted within 2 s, resync heals within
+// 2 s, restart → reporters back in sync with no config lost.
+import { afterEach, describe, expect, it } from "vitest";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+
+let server: TestServer | undefined;
+const reporters: SimReporter[] = [];
+
+afterEach(async () => {
+  for (const r of reporters.splice(0)) r.ws.terminate();
+  await server?.dispose();
+  server = undefined;
+});
+
+async function connect(
+  name: string,
+  extra: Partial<Parameters<typeof SimReporter.connect>[0]> = {},
+): Promise<SimReporter> {
+  const r = await SimReporter.connect({
+    url: server!.url,
+    token: TOKENS.reporter,
+    node: name,
+    ...extra,
+  });
+  reporters.push(r);
+  return r;
+}
+
+async function nodeStatus(name: string): Promise<string | undefined> {
+  const r = await server!.api(`/api/nodes/${name}`);
+  return r.status === 200 ? r.body.node.status : undefined;
+}
+
+describe("fleet", () => {
+  it("brings new reporters in sync, rolls a saved config out to every enforce node within 2 s", async () => {
+    server = await startServer();
+    const nodes = await Promise.all(["node-a", "node-b", "node-c"].map((n) => connect(n)));
+    const observer = await connect("node-obs", { mode: "observe" });
+    await eventually(
+      async () =>
+        (await Promise.all(["node-a", "node-b", "node-c"].map(nodeStatus))).every(
+          (s) => s === "in-sync",
+        ),
+      3000,
+      "initial sync",
+    );
+
+    const cfg = await server.api("/api/config");
+    const t0 = Date.now();
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: {
+        config: { ...cfg.body.config, nonMasqueradeCIDRs: ["10.0.0.0/8", "100.64.0.0/10"] },
+        revision: cfg.body.revision,
+      },
+    });
+    expect(put.status).toBe(200);
+    const generation = put.body.generation;
+    expect(generation).toBe(cfg.body.generation + 1);
+
+    const rollout = await eventually(
+      async () => {
+        const r = (await server!.api("/api/nodes")).body.summary.rollout;
+        return r && r.generation === generation && r.finishedAt !== null ? r : undefined;
+      },
+      2000,
+      "rollout",
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(rollout).toMatchObject({ total: 3, done: 3, pending: 0, failed: 0 });
+    for (const n of nodes) {
+      expect(n.appliedGeneration).toBe(generation);
+      expect(n.families[0]!.chain!.join("\n")).toContain("100.64.0.0/10");
+    }
+    // Observe-mode nodes are never asked to apply, but are judged against the new config.
+    expect(observer.received.some((m) => m.type === "desired")).toBe(false);
+    expect(await nodeStatus("node-obs")).toBe("drifted");
+    const list = (await server.api("/api/nodes")).body;
+    expect(list.summary.byStatus).toMatchObject({ "in-sync": 3, drifted: 1 });
+  });
+
+  it("shows a hand edit as drifted within 2 s and heals it with resync", async () => {
+    server = await startServer();
+    const node = await connect("node-a");
+    await eventually(async () => (await nodeStatus("node-a")) === "in-sync", 3000, "initial sync");
+
+    const t0 = Date.now();
+    node.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
+    await eventually(async () => (await nodeStatus("node-a")) === "drifted", 2000, "drift");
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const detail = (await server.api("/api/nodes/node-a")).body;
+    expect(detail.differences).toContainEqual(
+      expect.objectContaining({ kind: "missing-cidr", cidr: "10.0.0.0/8" }),
+    );
+    expect(detail.node.summary).toContain("10.0.0.0/8");
+    const ev = await server.api("/api/nodes/node-a/evaluate", { body: { ip: "10.1.2.3" } });
+    expect(ev.body.desired.masqueraded).toBe(false);
+    expect(ev.body.actual.masqueraded).toBe(true);
+
+    const t1 = Date.now();
+    const rs = await server.api("/api/nodes/node-a/resync", { method: "POST" });
+    expect(rs.status).toBe(202);
+    expect(rs.body.requestId).toMatch(/[0-9a-f-]{36}/);
+    await eventually(async () => (await nodeStatus("node-a")) === "in-sync", 2000, "heal");
+    expect(Date.now() - t1).toBeLessThan(2000);
+  });
+
+  it("resyncs all drifted nodes in bulk and refuses offline or observe-mode nodes clearly", async () => {
+    server = await startServer();
+    const a = await connect("node-a");
+    await connect("node-b");
+    const obs = await connect("node-obs", { mode: "observe" });
+    await eventually(async () => (await nodeStatus("node-b")) === "in-sync", 3000);
+    a.handEdit((chain) => chain.filter((l) => !l.includes("192.168.0.0/16")));
+    await eventually(async () => (await nodeStatus("node-a")) === "drifted", 2000);
+    const bulk = await server.api("/api/resync", { body: { status: "drifted" } });
+    expect(bulk.status).toBe(202);
+    // node-obs is drifted too (no rules) but observe mode cannot be resynced without IPMASQ_OBSERVE_RESYNC.
+    expect(bulk.body.nodes).toEqual(["node-a"]);
+    expect(bulk.body.skipped).toContainEqual(expect.objectContaining({ name: "node-obs" }));
+    await eventually(async () => (await nodeStatus("node-a")) === "in-sync", 2000);
+
+    const one = await server.api("/api/nodes/node-obs/resync", { method: "POST" });
+    expect(one.status).toBe(409);
+    expect(one.body.error).toMatch(/observe mode.*IPMASQ_OBSERVE_RESYNC/);
+
+    await obs.close();
+    await eventually(async () => (await nodeStatus("node-obs")) === "offline", 2000);
+    expect((await server.api("/api/nodes/node-obs/resync", { method: "POST" })).status).toBe(409);
+    expect((await server.api("/api/nodes/ghost/resync", { method: "POST" })).status).toBe(404);
+    // An offline node stays listed (with last seen) until removed.
+    const listed = (await server.api("/api/nodes?status=offline")).body.nodes;
+    expect(listed).toEqual([
+      expect.objectContaining({ name: "node-obs", connected: false, lastSeen: expect.any(Number) }),
+    ]);
+    expect((await server.api("/api/nodes/node-obs", { method: "DELETE" })).status).toBe(200);
+    expect((await server.api("/api/nodes/node-obs")).status).toBe(404);
+  });
+
+  it("marks failed applies as error and counts them as failed in the rollout", async () => {
+    server = await startServer();
+    await connect("node-ok");
+    await connect("node-bad", { failApplies: "iptables-restore: line 3 failed" });
+    await eventually(async () => (await nodeStatus("node-bad")) === "error", 3000);
+    const cfg = (await server.api("/api/config")).body;
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    expect(put.status).toBe(200);
+    const rollout = await eventually(async () => {
+      const r = (await server!.api("/api/nodes")).body.summary.rollout;
+      return r?.generation === put.body.generation && r.finishedAt !== null ? r : undefined;
+    }, 2000);
+    expect(rollout).toMatchObject({ total: 2, done: 1, failed: 1, pending: 0 });
+    const bad = (await server.api("/api/nodes/node-bad")).body;
+    expect(bad.node.summary).toContain("iptables-restore: line 3 failed");
+    expect(bad.events.map((e: { kind: string }) => e.kind)).toContain("apply-failed");
+  });
+
+  it("keeps every saved config across a restart and gets reporters back in sync", async () => {
+    server = await startServer();
+    const cfg = (await server.api("/api/config")).body;
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 203.0.113.0/24\n",
+        revision: cfg.revision,
+        message: "add docs range",
+      },
+    });
+    expect(put.status).toBe(200);
+    const dataDir = server.dataDir;
+    await server.stop();
+
+    server = await startServer({ dataDir });
+    const now = (await server.api("/api/config")).body;
+    expect(now.revision).toBe(put.body.revision);
+    expect(now.generation).toBe(put.body.generation);
+    expect(now.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "203.0.113.0/24"]);
+    expect(now.message).toBe("add docs range");
+    const hist = (await server.api("/api/history")).body.revisions;
+    expect(hist.map((h: { revision: string }) => h.revision)).toEqual([
+      put.body.revision,
+      cfg.revision,
+    ]);
+
+    const t0 = Date.now();
+    const node = await connect("node-a");
+    await eventually(async () => (await nodeStatus("node-a")) === "in-sync", 10_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(node.appliedGeneration).toBe(put.body.generation);
+  });
+
+  it("judges Windows nodes by their OutBoundNAT exception list", async () => {
+    server = await startServer();
+    const win = await connect("win-a", { os: "windows" });
+    await eventually(async () => (await nodeStatus("win-a")) === "in-sync", 3000, "windows sync");
+    const detail = (await server.api("/api/nodes/win-a")).body;
+    expect(detail.node).toMatchObject({ os: "windows", backend: "cni" });
+    expect(detail.windows.desired).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+      "169.254.0.0/16",
+    ]);
+    expect(detail.windows.snapshot.lists[0].exceptions).toEqual(detail.windows.desired);
+    win.exceptions = ["10.0.0.0/8"];
+    win.snapshot();
+    await eventually(async () => (await nodeStatus("win-a")) === "drifted", 2000, "windows drift");
+    expect(
+      (await server.api("/api/nodes/win-a/evaluate", { body: { ip: "10.0.0.1" } })).status,
+    ).toBe(400);
+  });
+});

@@ -1,0 +1,212 @@
+// The reporter gateway refuses bad tokens before a WebSocket exists, closes connections that
+// send anything invalid (1008 with an `error` frame, 1009 above 256 KiB), and never lets such
+// a connection register or change a node.
+import { encodeMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION, REPORTER_PATH } from "@masq/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+
+let server: TestServer | undefined;
+const sims: SimReporter[] = [];
+
+afterEach(async () => {
+  for (const s of sims.splice(0)) s.ws.terminate();
+  await server?.dispose();
+  server = undefined;
+});
+
+async function raw(node = "node-x"): Promise<SimReporter> {
+  const s = await SimReporter.raw({ url: server!.url, token: TOKENS.reporter, node });
+  sims.push(s);
+  return s;
+}
+
+function upgradeStatus(headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(server!.url.replace("http", "ws") + REPORTER_PATH, { headers });
+    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on("open", () => {
+      ws.terminate();
+      reject(new Error("upgrade accepted"));
+    });
+    ws.on("error", () => undefined);
+  });
+}
+
+async function nodeCount(): Promise<number> {
+  return (await server!.api("/api/nodes")).body.nodes.length;
+}
+
+describe("reporter gateway", () => {
+  it("refuses a missing or wrong token on the upgrade request", async () => {
+    server = await startServer();
+    expect(await upgradeStatus({})).toBe(401);
+    expect(await upgradeStatus({ authorization: `Bearer ${TOKENS.admin}` })).toBe(401);
+    expect(await upgradeStatus({ authorization: "Bearer nope" })).toBe(401);
+    expect(await nodeCount()).toBe(0);
+    const m = (await server.api("/metrics", { token: null })).body as string;
+    expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="auth"\} 3/);
+  });
+
+  it.each([
+    [
+      "a first frame that is not hello",
+      () => encodeMessage({ type: "heartbeat", v: PROTOCOL_VERSION, ts: 1 }),
+      /first message must be hello/,
+    ],
+    ["malformed JSON", () => "{nope", /not JSON/],
+    ["an unknown message type", () => JSON.stringify({ type: "gossip", v: 1 }), /type/],
+    [
+      "a hello with an unknown field",
+      () => JSON.stringify({ ...helloFor("node-x"), extra: 1 }),
+      /Unrecognized key|extra/,
+    ],
+    ["a hello with a bad node name", () => JSON.stringify({ ...helloFor("Node_X") }), /node/],
+    [
+      "a hello of another protocol version",
+      () => JSON.stringify({ ...helloFor("node-x"), v: 2 }),
+      /v/,
+    ],
+  ])(
+    "closes with 1008 and an error frame on %s, registering nothing",
+    async (_what, frame, reason) => {
+      server = await startServer();
+      const s = await raw();
+      s.sendRaw(frame());
+      const closed = await s.closed;
+      expect(closed.code).toBe(1008);
+      const err = s.received.find((m) => m.type === "error");
+      expect(err && err.type === "error" && err.reason).toMatch(reason);
+      expect(await nodeCount()).toBe(0);
+    },
+  );
+
+  it("closes a registered node that sends an invalid snapshot, keeping its last good state", async () => {
+    server = await startServer();
+    const s = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+    });
+    sims.push(s);
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      3000,
+    );
+    const before = (await server.api("/api/nodes/node-a")).body;
+    s.sendRaw(
+      JSON.stringify({
+        type: "snapshot",
+        v: 1,
+        seq: 99,
+        takenAt: Date.now(),
+        linux: [{ family: "ipv4", chain: "-A X", postrouting: [] }],
+        appliedGeneration: null,
+      }),
+    );
+    expect((await s.closed).code).toBe(1008);
+    const after = await eventually(async () => {
+      const b = (await server!.api("/api/nodes/node-a")).body;
+      return b.node.status === "offline" ? b : undefined;
+    }, 2000);
+    expect(after.actual).toEqual(before.actual);
+    expect(after.differences).toEqual(before.differences);
+  });
+
+  it("closes with 1009 on frames over 256 KiB", async () => {
+    server = await startServer();
+    const s = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+    });
+    sims.push(s);
+    s.sendRaw("x".repeat(MAX_FRAME_BYTES + 1));
+    const closed = await s.closed;
+    expect(closed.code).toBe(1009);
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
+      2000,
+    );
+  });
+
+  it("refuses a second hello and drops reporters that send no hello in time", async () => {
+    server = await startServer({ timings: { helloTimeoutMs: 200 } });
+    const s = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+    });
+    sims.push(s);
+    s.send(s.hello());
+    expect((await s.closed).code).toBe(1008);
+    const quiet = await raw();
+    const closed = await quiet.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/no hello/);
+  });
+
+  it("lets a reconnecting node replace its old connection", async () => {
+    server = await startServer();
+    const first = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+    });
+    sims.push(first);
+    const second = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+    });
+    sims.push(second);
+    expect((await first.closed).reason).toMatch(/replaced/);
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      3000,
+    );
+    expect((await server.api("/api/nodes/node-a")).body.node.connected).toBe(true);
+  });
+
+  it("drops a connection that stays silent for three heartbeats", async () => {
+    server = await startServer({ timings: { heartbeatMs: 100 } });
+    const s = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-a",
+      autoApply: false,
+    });
+    sims.push(s);
+    const welcome = s.received.find((m) => m.type === "welcome");
+    expect(welcome).toMatchObject({ heartbeatMs: 100 });
+    await s.closed;
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
+      2000,
+    );
+  });
+});
+
+function helloFor(node: string) {
+  return {
+    type: "hello",
+    v: 1,
+    node,
+    os: "linux",
+    kernel: "6.1",
+    iptablesVersion: "v1.8.9",
+    backend: "memory",
+    randomFullySupported: true,
+    mode: "enforce",
+    flags: {
+      masqChain: "IP-MASQ-AGENT",
+      randomFully: true,
+      toPorts: "",
+      enableIPv6: false,
+      noMasqAllReservedRanges: false,
+    },
+    reporterVersion: "t",
+    appliedGeneration: null,
+  };
+}

@@ -1,0 +1,34 @@
+// A dashboard in Kubernetes mode, wired from environment variables exactly as the bin does
+// (setupFromEnv), talking to the fake API server through the real client-node.
+import { parseEnv } from "../../src/server/env.js";
+import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
+import { silentLogger } from "../../src/server/log.js";
+import { type Setup, setupFromEnv } from "../../src/server/setup.js";
+import type { FakeKubeApi } from "./fake-kube-api.js";
+import type { TestServer } from "./server.js";
+import { type Api, apiClient } from "./server.js";
+
+export interface KubeTestServer extends Omit<TestServer, "dataDir"> {
+  setup: Setup;
+}
+
+export async function startKubeServer(
+  fake: FakeKubeApi,
+  env: Record<string, string> = {},
+  timings: Partial<Timings> = {},
+): Promise<KubeTestServer> {
+  const parsed = parseEnv({ IPMASQ_STORE: "kubernetes", PORT: "0", HOST: "127.0.0.1", ...env });
+  const setup = await setupFromEnv(parsed, silentLogger(), fake.kubeConfig());
+  await setup.lease?.start();
+  const server = await createDashboardServer({
+    ...setup.options,
+    defaultMetrics: false,
+    timings: { heartbeatMs: 5000, ...timings },
+  });
+  const stop = async () => {
+    await setup.lease?.close();
+    await server.close();
+  };
+  const api: Api = apiClient(server.url);
+  return { ...server, setup, api, stop, dispose: stop };
+}

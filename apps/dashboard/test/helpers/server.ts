@@ -1,0 +1,116 @@
+// Starts the real dashboard server (no Next) on an ephemeral port with a file store in a
+// temp dir and static tokens, plus a tiny fetch wrapper for the JSON API.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
+import { StaticPeopleAuth, StaticReporterAuth } from "../../src/server/auth/static-auth.js";
+import {
+  createDashboardServer,
+  type DashboardOptions,
+  type DashboardServer,
+} from "../../src/server/http-server.js";
+import { FileStore } from "../../src/server/store/file-store.js";
+
+export const TOKENS = {
+  admin: "admin-secret-token",
+  viewer: "viewer-secret-token",
+  reporter: "reporter-secret-token",
+} as const;
+
+export interface TestServer extends DashboardServer {
+  dataDir: string;
+  api: Api;
+  /** Closes the server; the data dir stays for a restart. */
+  stop(): Promise<void>;
+  /** Closes the server and deletes the data dir. */
+  dispose(): Promise<void>;
+}
+
+export async function startServer(
+  overrides: Partial<DashboardOptions> & { dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), "ipmasq-dash-")));
+  const { dataDir: _, ...rest } = overrides;
+  const server = await createDashboardServer({
+    store: new FileStore({ dir: dataDir, initialText: serializeConfig(defaultConfig()) }),
+    flags: DEFAULT_FLAGS,
+    people: new StaticPeopleAuth(TOKENS.admin, TOKENS.viewer),
+    reporters: new StaticReporterAuth(TOKENS.reporter),
+    defaultMetrics: false,
+    ...rest,
+    timings: { heartbeatMs: 5000, ...rest.timings },
+  });
+  return {
+    ...server,
+    dataDir,
+    api: apiClient(server.url),
+    stop: () => server.close(),
+    dispose: async () => {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field.
+type Json = any;
+
+export interface ApiResponse<T = Json> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface ApiRequest {
+  method?: string;
+  /** Bearer token; defaults to the admin token; null sends none. */
+  token?: string | null;
+  body?: unknown;
+  /** Raw body text (bad-input tests). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export type Api = <T = Json>(path: string, req?: ApiRequest) => Promise<ApiResponse<T>>;
+
+export function apiClient(base: string): Api {
+  return async (path, req = {}) => {
+    const headers: Record<string, string> = { ...req.headers };
+    const token = req.token === undefined ? TOKENS.admin : req.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = req.raw;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(base + path, {
+      method: req.method ?? (body === undefined ? "GET" : "POST"),
+      headers,
+      body,
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (metrics)
+    }
+    return { status: res.status, body: parsed as Json, headers: res.headers };
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time is up. */
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,311 @@
+// The Kubernetes ConfigMap store through the real @kubernetes/client-node against the fake
+// API server: upstream format, optimistic concurrency (409), live kubectl edits via the
+// watch, invalid ConfigMaps never pushed, bounded history, watch recovery, two replicas.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeKubeApi } from "./helpers/fake-kube-api.js";
+import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, TOKENS } from "./helpers/server.js";
+
+const NS = "kube-system";
+const CM = "ip-masq-agent";
+let fake: FakeKubeApi;
+const servers: KubeTestServer[] = [];
+const sims: SimReporter[] = [];
+
+beforeEach(async () => {
+  fake = await new FakeKubeApi().start();
+});
+
+afterEach(async () => {
+  for (const s of sims.splice(0)) s.ws.terminate();
+  for (const s of servers.splice(0)) await s.stop();
+  await fake.stop();
+});
+
+async function start(env: Record<string, string> = {}): Promise<KubeTestServer> {
+  const s = await startKubeServer(fake, { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env });
+  servers.push(s);
+  return s;
+}
+
+/** A reporter with a projected ServiceAccount token bound to its node. */
+async function reporter(server: KubeTestServer, node: string): Promise<SimReporter> {
+  const token = `sa-token-${node}`;
+  fake.addToken(
+    token,
+    {
+      username: "system:serviceaccount:kube-system:ipmasq-reporter",
+      extra: { "authentication.kubernetes.io/node-name": [node] },
+    },
+    ["ipmasq-dashboard"],
+  );
+  const s = await SimReporter.connect({ url: server.url, token, node });
+  sims.push(s);
+  return s;
+}
+
+function history(): { revision: string; generation: number; author: string }[] {
+  return JSON.parse(fake.configMap(NS, `${CM}-history`)?.data?.["history.json"] ?? "[]");
+}
+
+describe("Kubernetes store", () => {
+  it("creates a missing ConfigMap with the upstream defaults and records it as generation 1", async () => {
+    const s = await start();
+    const cm = fake.configMap(NS, CM);
+    expect(cm.data.config).toContain("nonMasqueradeCIDRs");
+    const cfg = (await s.api("/api/config")).body;
+    expect(cfg).toMatchObject({
+      revision: cm.metadata.resourceVersion,
+      generation: 1,
+      valid: true,
+      author: "system",
+    });
+    expect(history()).toEqual([
+      expect.objectContaining({ revision: cm.metadata.resourceVersion, generation: 1 }),
+    ]);
+    expect((await s.api("/readyz", { token: null })).status).toBe(200);
+  });
+
+  it("adopts an existing ConfigMap written by someone else", async () => {
+    fake.kubectlEdit(
+      NS,
+      CM,
+      { config: "nonMasqueradeCIDRs:\n  - 10.0.0.0/8\nresyncInterval: 30s\n" },
+      "kubectl-client-side-apply",
+    );
+    const s = await start();
+    const cfg = (await s.api("/api/config")).body;
+    expect(cfg.config).toMatchObject({
+      nonMasqueradeCIDRs: ["10.0.0.0/8"],
+      resyncInterval: "30s",
+      masqLinkLocal: false,
+    });
+    expect(cfg.author).toBe("kubectl-client-side-apply (outside the dashboard)");
+  });
+
+  it("saves with a replace carrying the resourceVersion, in the upstream format, and pushes to reporters", async () => {
+    const s = await start();
+    const node = await reporter(s, "node-a");
+    const cfg = (await s.api("/api/config")).body;
+    const yaml = "nonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 100.64.0.0/10\nmasqLinkLocal: true\n";
+    const put = await s.api("/api/config", {
+      method: "PUT",
+      body: { yaml, revision: cfg.revision, message: "cgnat" },
+    });
+    expect(put.status).toBe(200);
+    const cm = fake.configMap(NS, CM);
+    expect(cm.data.config).toBe(yaml);
+    expect(put.body.revision).toBe(cm.metadata.resourceVersion);
+    expect(put.body.generation).toBe(2);
+    expect(cm.metadata.annotations).toMatchObject({
+      "ipmasq.dev/author": "admin",
+      "ipmasq.dev/message": "cgnat",
+    });
+    const replace = fake.requests.filter(
+      (r) => r.method === "PUT" && r.path.endsWith(`/configmaps/${CM}`),
+    );
+    expect(replace.map((r) => r.status)).toEqual([200]);
+    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 2000);
+    const got = (await s.api("/api/config")).body;
+    expect(got).toMatchObject({
+      revision: cm.metadata.resourceVersion,
+      author: "admin",
+      message: "cgnat",
+    });
+  });
+
+  it("turns a stale save into the API server's 409, keeping the other edit", async () => {
+    const s = await start();
+    const cfg = (await s.api("/api/config")).body;
+    fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [172.16.0.0/12]\n" });
+    const put = await s.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    expect(put.status).toBe(409);
+    expect(put.body.current).toMatchObject({
+      yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n",
+      config: { nonMasqueradeCIDRs: ["172.16.0.0/12"] },
+    });
+    expect(fake.configMap(NS, CM).data.config).toBe("nonMasqueradeCIDRs: [172.16.0.0/12]\n");
+    const garbage = await s.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "not-a-version" },
+    });
+    expect(garbage.status).toBe(409);
+    // The conflict came from the API server's resourceVersion check, not only a local one.
+    expect(
+      fake.requests.some(
+        (r) => r.method === "PUT" && r.path.endsWith(`/configmaps/${CM}`) && r.status === 409,
+      ),
+    ).toBe(true);
+  });
+
+  it("shows kubectl edits live (watch), as a new generation pushed to reporters", async () => {
+    const s = await start();
+    const node = await reporter(s, "node-a");
+    await eventually(
+      async () => (await s.api("/api/nodes/node-a")).body.node?.status === "in-sync",
+      3000,
+    );
+    const t0 = Date.now();
+    const edited = fake.kubectlEdit(NS, CM, {
+      config: "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n",
+    });
+    const cfg = await eventually(
+      async () => {
+        const c = (await s.api("/api/config")).body;
+        return c.revision === edited.metadata.resourceVersion ? c : undefined;
+      },
+      2000,
+      "kubectl edit",
+    );
+    expect(cfg).toMatchObject({
+      generation: 2,
+      valid: true,
+      author: "kubectl-edit (outside the dashboard)",
+    });
+    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 2000);
+    await eventually(
+      async () => (await s.api("/api/nodes/node-a")).body.node.appliedGeneration === 2,
+      2000,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(history().map((h) => h.generation)).toEqual([1, 2]);
+  });
+
+  it("shows an invalid ConfigMap as invalid and never pushes it", async () => {
+    const s = await start();
+    const node = await reporter(s, "node-a");
+    await eventually(
+      async () => (await s.api("/api/nodes/node-a")).body.node?.status === "in-sync",
+      3000,
+    );
+    const edited = fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.1/8]\n" });
+    const cfg = await eventually(async () => {
+      const c = (await s.api("/api/config")).body;
+      return c.revision === edited.metadata.resourceVersion ? c : undefined;
+    }, 2000);
+    expect(cfg.valid).toBe(false);
+    expect(cfg.errors[0]).toMatchObject({ code: "cidr-misaligned", value: "10.0.0.1/8" });
+    expect(cfg.yaml).toBe("nonMasqueradeCIDRs: [10.0.0.1/8]\n");
+    // Nodes keep (and are judged against) the last valid config.
+    expect(cfg.generation).toBe(1);
+    expect(cfg.config.nonMasqueradeCIDRs).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      node.received
+        .filter((m) => m.type === "desired")
+        .map((m) => m.type === "desired" && m.generation),
+    ).toEqual([1]);
+    expect((await s.api("/api/nodes/node-a")).body.node.status).toBe("in-sync");
+    const hist = (await s.api("/api/history")).body.revisions;
+    expect(hist[0]).toMatchObject({ valid: false, config: null });
+    // Rolling back to the last valid revision repairs it.
+    const rb = await s.api(`/api/history/${hist[1].revision}/rollback`, {
+      body: { revision: cfg.revision },
+    });
+    expect(rb.status).toBe(200);
+    await node.waitFor((m) => m.type === "desired" && m.generation === rb.body.generation, 2000);
+    expect((await s.api("/api/config")).body.valid).toBe(true);
+  });
+
+  it("keeps the history bounded in the companion ConfigMap", async () => {
+    const s = await start({});
+    let rev = (await s.api("/api/config")).body.revision;
+    for (let i = 0; i < 55; i++) {
+      const put = await s.api("/api/config", {
+        method: "PUT",
+        body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, revision: rev },
+      });
+      expect(put.status).toBe(200);
+      rev = put.body.revision;
+    }
+    const h = history();
+    expect(h).toHaveLength(50);
+    expect(h.at(-1)).toMatchObject({ revision: rev, generation: 56 });
+    expect((await s.api("/api/history")).body.revisions).toHaveLength(50);
+  });
+
+  it("recovers from dropped watches and compacted resourceVersions", async () => {
+    const s = await start();
+    await eventually(() => fake.openWatches === 1, 2000, "watch");
+    fake.dropWatches();
+    const edited = fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8]\n" });
+    await eventually(
+      async () => (await s.api("/api/config")).body.revision === edited.metadata.resourceVersion,
+      3000,
+      "edit after reconnect",
+    );
+    // Every resume answered with 410 Gone: the store relists with backoff, not in a tight loop.
+    fake.compactedBefore = Number.MAX_SAFE_INTEGER;
+    fake.dropWatches();
+    const watches = () => fake.count("GET", "watch=true");
+    const before = watches();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(watches() - before).toBeGreaterThan(0);
+    expect(watches() - before).toBeLessThan(5);
+    fake.compactedBefore = 0;
+    const again = fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [172.16.0.0/12]\n" });
+    await eventually(
+      async () => (await s.api("/api/config")).body.revision === again.metadata.resourceVersion,
+      5000,
+      "edit after 410",
+    );
+  });
+
+  it("recreates a deleted ConfigMap with the last known config", async () => {
+    const s = await start();
+    const cfg = (await s.api("/api/config")).body;
+    await s.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    fake.deleteConfigMap(NS, CM);
+    await eventually(() => fake.configMap(NS, CM), 3000, "recreated");
+    expect(fake.configMap(NS, CM).data.config).toBe("nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+  });
+
+  it("lets two replicas agree on revisions and generations", async () => {
+    const a = await start();
+    const b = await start();
+    const cfg = (await a.api("/api/config")).body;
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    expect(put.status).toBe(200);
+    const seen = await eventually(async () => {
+      const c = (await b.api("/api/config")).body;
+      return c.revision === put.body.revision ? c : undefined;
+    }, 2000);
+    expect(seen.generation).toBe(put.body.generation);
+    const stale = await b.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", revision: cfg.revision },
+    });
+    expect(stale.status).toBe(409);
+    expect(history().map((h) => h.generation)).toEqual([1, 2]);
+  });
+
+  it("keeps revisions and generations across a dashboard restart", async () => {
+    const s = await start();
+    const cfg = (await s.api("/api/config")).body;
+    const put = await s.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12]\n" });
+    const again = await start();
+    const now = (await again.api("/api/config")).body;
+    expect(now.generation).toBe(put.body.generation + 1);
+    expect(now.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "172.16.0.0/12"]);
+  });
+});

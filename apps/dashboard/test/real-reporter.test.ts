@@ -1,0 +1,117 @@
+// The behaviour targets with the real reporter (apps/reporter: agent, enforcer, link) over its
+// in-memory backend. The network-namespace version with real iptables is the end-to-end suite.
+import { createAgent } from "@masq/reporter/agent";
+import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
+import { DEFAULT_FLAGS, REPORTER_PATH } from "@masq/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+
+type Agent = ReturnType<typeof createAgent>;
+let server: TestServer | undefined;
+const agents: Agent[] = [];
+
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+  await server?.dispose();
+  server = undefined;
+});
+
+async function startAgent(
+  name: string,
+  url: string,
+): Promise<{ agent: Agent; backend: MemoryBackend }> {
+  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  const agent = createAgent({
+    nodeName: name,
+    backend,
+    dashboard: {
+      url: url.replace(/^http/, "ws") + REPORTER_PATH,
+      token: TOKENS.reporter,
+      link: { backoff: { initialMs: 200, maxMs: 1000 } },
+    },
+  });
+  await agent.start();
+  agents.push(agent);
+  return { agent, backend };
+}
+
+async function status(name: string): Promise<string | undefined> {
+  const r = await server!.api(`/api/nodes/${name}`);
+  return r.status === 200 ? r.body.node.status : undefined;
+}
+
+describe("with the real reporter agent", () => {
+  it("applies saves within 2 s, shows hand edits as drift within 2 s and heals them on resync", async () => {
+    server = await startServer();
+    const { agent, backend } = await startAgent("node-a", server.url);
+    await eventually(async () => (await status("node-a")) === "in-sync", 5000, "first sync");
+
+    const cfg = (await server.api("/api/config")).body;
+    const t0 = Date.now();
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
+    });
+    expect(put.status).toBe(200);
+    await eventually(
+      async () =>
+        (await server!.api("/api/nodes/node-a")).body.node.appliedGeneration ===
+          put.body.generation && (await status("node-a")) === "in-sync",
+      2000,
+      "rollout",
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(agent.status().appliedGeneration).toBe(put.body.generation);
+    expect(backend.state().chain?.join("\n")).toContain("100.64.0.0/10");
+
+    const t1 = Date.now();
+    backend.edit("ipv4", (s) => {
+      s.chain = s.chain?.filter((l) => !l.includes("100.64.0.0/10")) ?? null;
+    });
+    await eventually(async () => (await status("node-a")) === "drifted", 2000, "drift");
+    expect(Date.now() - t1).toBeLessThan(2000);
+
+    const t2 = Date.now();
+    expect((await server.api("/api/nodes/node-a/resync", { method: "POST" })).status).toBe(202);
+    await eventually(async () => (await status("node-a")) === "in-sync", 2000, "heal");
+    expect(Date.now() - t2).toBeLessThan(2000);
+    expect(backend.state().chain?.join("\n")).toContain("100.64.0.0/10");
+  });
+
+  it("gets reporters back in sync within 10 s after a dashboard restart, losing no config", async () => {
+    server = await startServer();
+    const { port, dataDir } = server;
+    await startAgent("node-a", server.url);
+    await startAgent("node-b", server.url);
+    await eventually(
+      async () => (await server!.api("/api/nodes?status=in-sync")).body.nodes.length === 2,
+      5000,
+    );
+    const cfg = (await server.api("/api/config")).body;
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    await server.stop();
+
+    const t0 = Date.now();
+    server = await startServer({ dataDir, port });
+    expect((await server.api("/api/config")).body).toMatchObject({
+      revision: put.body.revision,
+      generation: put.body.generation,
+    });
+    await eventually(
+      async () => {
+        const nodes = (await server!.api("/api/nodes?status=in-sync")).body.nodes as {
+          appliedGeneration: number;
+        }[];
+        return (
+          nodes.length === 2 && nodes.every((n) => n.appliedGeneration === put.body.generation)
+        );
+      },
+      10_000,
+      "reconnect",
+    );
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
