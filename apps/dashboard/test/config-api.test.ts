@@ -243,6 +243,6 @@ describe("config API", () => {
       "192.168.0.0/16",
     ]);
     expect(cur.message).toBe("rollback to revision 1");
-    await sim.waitFor((m) => m.type === "desired" && m.generation === 3, 2000);
+    await sim.waitFor((m) => m.type === "desired" && m.generation === 3, 10_000);
   });
 });

@@ -60,7 +60,7 @@ describe("live events", () => {
       3000,
     );
     const l = listen(server.url, TOKENS.viewer);
-    const hello = await eventually(() => l.events[0], 2000);
+    const hello = await eventually(() => l.events[0], 10_000);
     expect(hello.event).toBe("hello");
     expect(hello.data.nodes).toEqual([
       expect.objectContaining({ name: "node-a", status: "in-sync" }),
@@ -71,11 +71,11 @@ describe("live events", () => {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
     });
-    const config = await eventually(() => l.events.find((e) => e.event === "config"), 2000);
+    const config = await eventually(() => l.events.find((e) => e.event === "config"), 10_000);
     expect(config.data).toEqual({ revision: "2", generation: 2, valid: true });
     const done = await eventually(
       () => l.events.find((e) => e.event === "rollout" && e.data.finishedAt !== null),
-      2000,
+      10_000,
     );
     expect(done.data).toMatchObject({ generation: 2, total: 1, done: 1 });
     const fleet = l.events.filter((e) => e.event === "fleet");
@@ -100,7 +100,7 @@ describe("live events", () => {
     );
     await new Promise((r) => setTimeout(r, 300)); // let its last change flush before listening
     const l = listen(server.url, TOKENS.admin);
-    await eventually(() => l.events[0], 2000);
+    await eventually(() => l.events[0], 10_000);
     const burst = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         SimReporter.connect({ url: server!.url, token: TOKENS.reporter, node: `node-${i}` }),

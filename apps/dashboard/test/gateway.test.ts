@@ -109,7 +109,7 @@ describe("reporter gateway", () => {
     const after = await eventually(async () => {
       const b = (await server!.api("/api/nodes/node-a")).body;
       return b.node.status === "offline" ? b : undefined;
-    }, 2000);
+    }, 10_000);
     expect(after.actual).toEqual(before.actual);
     expect(after.differences).toEqual(before.differences);
   });
@@ -127,7 +127,7 @@ describe("reporter gateway", () => {
     expect(closed.code).toBe(1009);
     await eventually(
       async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
-      2000,
+      10_000,
     );
   });
 
@@ -183,7 +183,7 @@ describe("reporter gateway", () => {
     await s.closed;
     await eventually(
       async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
-      2000,
+      10_000,
     );
   });
 });

@@ -42,7 +42,8 @@ describe("exec", () => {
     const r = await exec(["sleep", "5"], { timeoutMs: 100 });
     expect(r.timedOut).toBe(true);
     expect(r.code).toBe(124);
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    // Killed by the timeout, not after the full 5 s.
+    expect(Date.now() - t0).toBeLessThan(4_500);
   });
   it("reports a missing program as 127", async () => {
     const r = await exec(["no-such-program-imr"]);
