@@ -105,7 +105,12 @@ export function createAgent(opts: AgentOptions): Agent {
     fileCheckMs: opts.fileCheckMs,
     logger: log.child({ module: "enforcer" }),
     metrics,
-    onResult: (r) => link?.send(r),
+    onResult: (r) => {
+      link?.send(r);
+      // The read-back snapshot left while the apply ran, before the enforcer recorded the new
+      // generation; repeat it so the dashboard knows these rules are that generation's.
+      if (r.ok && r.changed && last) link?.send(snapshotMessage(last.observed));
+    },
     onSnapshots: (snaps) => take(snaps),
   });
 

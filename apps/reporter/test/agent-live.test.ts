@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Agent, type AgentOptions, createAgent } from "../src/agent.js";
 import { createIptablesBackend, type IptablesBackendOptions } from "../src/backend/iptables.js";
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
-import { inNetns, jumpCount, natRules, netnsPool, sleep, until } from "./helpers/netns.js";
+import { inNetns, jumpCount, natRules, netnsPool, sleep, until } from "@masq/testkit/netns";
 import { wrapperDir } from "./helpers/wrappers.js";
 
 const pool = netnsPool();

@@ -10,7 +10,7 @@ import { defaultConfig } from "@masq/shared";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../src/cli/program.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
-import { jumpCount, natRules, netnsPool, until } from "./helpers/netns.js";
+import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pool = netnsPool();

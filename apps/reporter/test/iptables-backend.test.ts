@@ -3,7 +3,7 @@
 import { assessLinux, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createIptablesBackend } from "../src/backend/iptables.js";
-import { inNetns, jumpCount, natRules, netnsPool } from "./helpers/netns.js";
+import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
 import { wrapperDir } from "./helpers/wrappers.js";
 
 const pool = netnsPool();

@@ -6,7 +6,7 @@ import { afterEach, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { createLink, type Link } from "../src/link.js";
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
-import { sleep, until } from "./helpers/netns.js";
+import { sleep, until } from "@masq/testkit/netns";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

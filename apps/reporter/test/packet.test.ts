@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { afterEach, expect, it } from "vitest";
 import { createIptablesBackend } from "../src/backend/iptables.js";
-import { netnsPool } from "./helpers/netns.js";
+import { netnsPool } from "@masq/testkit/netns";
 import { seenSource, startServer, wire } from "./helpers/topology.js";
 
 const pool = netnsPool();

@@ -1,7 +1,7 @@
 // pod → node → two peers, all in namespaces the test creates, with tiny TCP echo-the-source
 // servers in the peers. Interfaces are created inside the namespaces (no names in the root one).
 import { type ChildProcess, spawn } from "node:child_process";
-import { inNetns, sh } from "./netns.js";
+import { inNetns, sh } from "@masq/testkit/netns";
 
 export interface Topology {
   pod: string;

@@ -1,10 +1,11 @@
-// Network namespaces for tests: unique `imr-` names, always deleted (with their processes).
+// Network namespaces for tests and the demo: unique names per suite prefix (imr- reporter,
+// imd- dashboard, ime- e2e), always deleted together with the processes inside.
 import { execFileSync, spawnSync } from "node:child_process";
 
 let counter = 0;
 
-export function uniqueNetnsName(tag = "t"): string {
-  return `imr-${process.pid}-${tag}-${counter++}`;
+export function uniqueNetnsName(tag = "t", prefix = "imr"): string {
+  return `${prefix}-${process.pid}-${tag}-${counter++}`;
 }
 
 /** Runs a command (argv, no shell) and returns stdout; throws with stderr on failure. */
@@ -22,7 +23,7 @@ export function inNetns(ns: string, argv: string[], input?: string): string {
   return sh(["ip", "netns", "exec", ns, ...argv], input);
 }
 
-export function addNetns(name = uniqueNetnsName()): string {
+export function addNetns(name: string = uniqueNetnsName()): string {
   sh(["ip", "netns", "add", name]);
   sh(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"]);
   return name;
@@ -44,11 +45,11 @@ export function deleteNetns(name: string): void {
 }
 
 /** Namespaces created by one test file; call cleanup() in afterEach. */
-export function netnsPool() {
+export function netnsPool(prefix = "imr") {
   const made: string[] = [];
   return {
     add(tag?: string): string {
-      const n = addNetns(uniqueNetnsName(tag));
+      const n = addNetns(uniqueNetnsName(tag, prefix));
       made.push(n);
       return n;
     },
@@ -73,20 +74,4 @@ export function jumpCount(ns: string, chain = "IP-MASQ-AGENT", tool = "iptables"
   return natRules(ns, "POSTROUTING", tool).filter((l) => l.endsWith(`-j ${chain}`)).length;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export async function until<T>(
-  f: () => T | Promise<T>,
-  timeoutMs = 5_000,
-  stepMs = 10,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(stepMs);
-  }
-}
+export { sleep, until } from "./wait.js";

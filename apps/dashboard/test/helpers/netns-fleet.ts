@@ -1,0 +1,93 @@
+// A dashboard (in-process, file store) with real `ipmasq run` reporters, one per network
+// namespace, each managing real iptables. Shared by the netns fleet test and the targets bench.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPORTER_PATH } from "@masq/shared";
+import { natRules, netnsPool } from "@masq/testkit/netns";
+import { type ChildHandle, freePort, startReporter } from "@masq/testkit/processes";
+import { startServer, type TestServer, TOKENS } from "./server.js";
+
+export interface FleetNode {
+  name: string;
+  netns: string;
+  mode: "enforce" | "observe";
+}
+
+export interface NetnsFleet {
+  server: TestServer;
+  nodes: FleetNode[];
+  /** Node status as the dashboard reports it. */
+  status(name: string): Promise<string | undefined>;
+  statuses(): Promise<Record<string, string>>;
+  rules(node: FleetNode): string[];
+  /** Stops the dashboard (reporters keep running and enforcing). */
+  stopDashboard(): Promise<void>;
+  /** Starts it again on the same port and data dir. */
+  startDashboard(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startNetnsFleet(
+  specs: { tag: string; mode?: "enforce" | "observe"; before?: (netns: string) => void }[],
+): Promise<NetnsFleet> {
+  const pool = netnsPool("imd");
+  const tmp = await mkdtemp(join(tmpdir(), "imd-fleet-"));
+  const port = await freePort();
+  const dataDir = join(tmp, "data");
+  const children: ChildHandle[] = [];
+  let server = await startServer({ dataDir, port });
+  const nodes: FleetNode[] = [];
+  try {
+    for (const s of specs) {
+      const netns = pool.add(s.tag);
+      s.before?.(netns);
+      const node: FleetNode = { name: `node-${s.tag}`, netns, mode: s.mode ?? "enforce" };
+      nodes.push(node);
+      children.push(
+        startReporter({
+          node: node.name,
+          netns,
+          dashboard: `ws://127.0.0.1:${port}${REPORTER_PATH}`,
+          token: TOKENS.reporter,
+          stateDir: join(tmp, "state", node.name),
+          mode: node.mode,
+          logFile: join(tmp, `${node.name}.log`),
+        }),
+      );
+    }
+  } catch (e) {
+    await Promise.all(children.map((c) => c.stop()));
+    await server.dispose();
+    pool.cleanup();
+    throw e;
+  }
+  const status = async (name: string) => {
+    const r = await server.api(`/api/nodes/${name}`);
+    return r.status === 200 ? (r.body.node.status as string) : undefined;
+  };
+  return {
+    get server() {
+      return server;
+    },
+    nodes,
+    status,
+    async statuses() {
+      const r = await server.api("/api/nodes");
+      return Object.fromEntries(
+        (r.body.nodes as { name: string; status: string }[]).map((n) => [n.name, n.status]),
+      );
+    },
+    rules: (node) => natRules(node.netns, "IP-MASQ-AGENT"),
+    stopDashboard: () => server.stop(),
+    async startDashboard() {
+      server = await startServer({ dataDir, port });
+    },
+    async close() {
+      await Promise.all(children.map((c) => c.stop()));
+      await server.dispose().catch(() => {});
+      pool.cleanup();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
