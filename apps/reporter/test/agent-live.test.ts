@@ -5,11 +5,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { inNetns, jumpCount, natRules, netnsPool, sleep, until } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Agent, type AgentOptions, createAgent } from "../src/agent.js";
 import { createIptablesBackend, type IptablesBackendOptions } from "../src/backend/iptables.js";
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
-import { inNetns, jumpCount, natRules, netnsPool, sleep, until } from "@masq/testkit/netns";
 import { wrapperDir } from "./helpers/wrappers.js";
 
 const pool = netnsPool();

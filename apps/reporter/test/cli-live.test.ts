@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultConfig } from "@masq/shared";
+import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../src/cli/program.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
-import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pool = netnsPool();

@@ -1,9 +1,9 @@
 // The real iptables backend inside throwaway network namespaces: apply, idempotence,
 // atomicity, verification with rollback, reads of missing/unreadable chains, legacy, IPv6.
 import { assessLinux, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createIptablesBackend } from "../src/backend/iptables.js";
-import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
 import { wrapperDir } from "./helpers/wrappers.js";
 
 const pool = netnsPool();

@@ -2,11 +2,11 @@
 // after the server dies, malformed frames ignored, silent servers detected.
 import type { DashboardMessage, Hello } from "@masq/shared";
 import { DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
+import { sleep, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { createLink, type Link } from "../src/link.js";
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
-import { sleep, until } from "@masq/testkit/netns";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

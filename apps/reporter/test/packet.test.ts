@@ -2,9 +2,9 @@
 // the pod's address and a peer outside sees the node's; after a config change, the opposite.
 import type { ChildProcess } from "node:child_process";
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { netnsPool } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
 import { createIptablesBackend } from "../src/backend/iptables.js";
-import { netnsPool } from "@masq/testkit/netns";
 import { seenSource, startServer, wire } from "./helpers/topology.js";
 
 const pool = netnsPool();

@@ -124,7 +124,6 @@ function conditionsOf(rule: ParsedRule, family: Family): Conditions {
   else out.dst = dst;
   for (const m of rule.matches) {
     for (const c of m.clauses) {
-      const text = `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim();
       if (m.module === "" && c.flag === "-d") continue;
       if (m.module === "comment") continue;
       // Protocol and probability are tracked in their own fields, not as extra conditions.
@@ -146,6 +145,7 @@ function conditionsOf(rule: ParsedRule, family: Family): Conditions {
         out.nonLocal = true;
         continue;
       }
+      const text = `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim();
       out.other.push(m.module ? `-m ${m.module} ${text}` : text);
     }
   }

@@ -89,8 +89,22 @@ function unparsable(text: string): CidrParse {
   };
 }
 
+// The same few CIDRs are parsed over and over (every rule of every snapshot of every node);
+// results are immutable, so a bounded memo is safe and keeps this pure.
+const MEMO_LIMIT = 4096;
+const memo = new Map<string, CidrParse>();
+
 /** Parses and checks a CIDR exactly as upstream's validateCIDR does (parse, then alignment). */
 export function parseCidr(text: string): CidrParse {
+  const hit = memo.get(text);
+  if (hit) return hit;
+  const r = parseCidrUncached(text);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(text, Object.freeze(r.ok ? { ok: true, cidr: Object.freeze(r.cidr) } : r));
+  return r;
+}
+
+function parseCidrUncached(text: string): CidrParse {
   const slash = text.indexOf("/");
   if (slash < 0) return unparsable(text);
   const ip = parseIp(text.slice(0, slash));

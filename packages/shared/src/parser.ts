@@ -212,10 +212,13 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
   let table = defaultTable;
   const lines = text.split("\n");
   for (let idx = 0; idx < lines.length; idx++) {
-    const raw = lines[idx]!.replace(/\r$/, "");
+    const line = lines[idx]!;
+    const raw = line.endsWith("\r") ? line.slice(0, -1) : line;
     const trimmed = raw.trim();
     if (trimmed === "" || trimmed[0] === "#") continue;
-    const fail = (reason: string) => errors.push({ line: idx + 1, text: raw, reason });
+    const fail = (reason: string) => {
+      errors.push({ line: idx + 1, text: raw, reason });
+    };
     const first = trimmed[0];
     if (first === "*") {
       table = trimmed.slice(1);
@@ -238,14 +241,14 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
       continue;
     }
     let w = words;
-    if (w[0] !== undefined && COUNTERS.test(w[0])) w = w.slice(1);
+    if (w[0]?.[0] === "[" && COUNTERS.test(w[0])) w = w.slice(1);
     const op = w[0];
     const chain = w[1];
     if (op !== "-A" && op !== "-N" && op !== "-P") {
       fail("not an iptables rule (expected -A, -N, -P, :CHAIN, *table or COMMIT)");
       continue;
     }
-    if (!chain || !/^[^\s!-][^\s]*$/.test(chain)) {
+    if (!chain || chain[0] === "-" || chain[0] === "!") {
       fail("missing chain name");
       continue;
     }
