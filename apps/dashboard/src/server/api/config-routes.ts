@@ -1,9 +1,8 @@
 // GET/PUT /api/config, POST /api/config/validate, GET /api/history,
 // POST /api/history/:revision/rollback.
-import { type Issue, type MasqConfig, masqConfigSchema } from "@masq/shared";
+import { diffConfigs, type Issue, type MasqConfig, masqConfigSchema } from "@masq/shared";
 import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
-import { diffConfigs } from "../config/diff.js";
 import { impactOf } from "../config/impact.js";
 import type { ConfigRevision } from "../store/types.js";
 import { StaleRevisionError } from "../store/types.js";

@@ -1,33 +1,10 @@
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { diffConfigs } from "./diff.js";
 import { impactOf } from "./impact.js";
 
 const base = defaultConfig();
 const with6 = { ...DEFAULT_FLAGS, enableIPv6: true };
 const linux = { os: "linux" as const, flags: DEFAULT_FLAGS };
-
-describe("diffConfigs", () => {
-  it("compares CIDRs canonically and lists changed keys", () => {
-    const after: MasqConfig = {
-      ...base,
-      nonMasqueradeCIDRs: ["10.0.0.0/8", "100.64.0.0/10"],
-      resyncInterval: "30s",
-    };
-    expect(diffConfigs(base, after)).toEqual({
-      added: ["100.64.0.0/10"],
-      removed: ["172.16.0.0/12", "192.168.0.0/16"],
-      changed: ["resyncInterval"],
-    });
-    expect(
-      diffConfigs(
-        { ...base, nonMasqueradeCIDRs: ["fd00::/8"] },
-        { ...base, nonMasqueradeCIDRs: ["fd00:0::/8"] },
-      ).added,
-    ).toEqual([]);
-    expect(diffConfigs(null, base).added).toEqual(base.nonMasqueradeCIDRs);
-  });
-});
 
 describe("impactOf", () => {
   it("names destinations that change treatment and counts nodes per family", () => {

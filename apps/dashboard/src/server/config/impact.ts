@@ -19,16 +19,9 @@ export interface ImpactNode {
   flags: AgentFlags;
 }
 
-export interface DestinationImpact {
-  cidr: string;
-  change: "no-longer-masqueraded" | "now-masqueraded";
-  nodes: number;
-}
+import type { DestinationImpact, Impact } from "@masq/shared";
 
-export interface Impact {
-  nodes: number;
-  destinations: DestinationImpact[];
-}
+export type { DestinationImpact, Impact };
 
 function familiesOf(n: ImpactNode): Family[] {
   return n.os === "windows" ? ["ipv4"] : familiesFor(n.flags);

@@ -10,14 +10,9 @@ import type {
   Snapshot,
 } from "@masq/shared";
 
-export const NODE_STATUSES = ["in-sync", "drifted", "applying", "error", "offline"] as const;
-export type NodeStatus = (typeof NODE_STATUSES)[number];
+import { NODE_STATUSES, type NodeEvent, type NodeStatus, type NodeSummary } from "@masq/shared";
 
-export interface NodeEvent {
-  time: number;
-  kind: string;
-  message: string;
-}
+export { NODE_STATUSES, type NodeEvent, type NodeStatus, type NodeSummary };
 
 /** A desired/resync sent to the node and not yet acknowledged. */
 export interface Pending {
@@ -64,22 +59,6 @@ export interface NodeRecord {
   status: NodeStatus;
   summary: string;
   events: NodeEvent[];
-}
-
-export interface NodeSummary {
-  name: string;
-  os: "linux" | "windows";
-  mode: "enforce" | "observe";
-  status: NodeStatus;
-  summary: string;
-  connected: boolean;
-  lastSeen: number | null;
-  appliedGeneration: number | null;
-  backend: string;
-  kernel: string;
-  iptablesVersion: string;
-  critical: number;
-  warnings: number;
 }
 
 const MAX_EVENTS = 50;

@@ -2,16 +2,9 @@
 // Nodes that connect mid-rollout join it; a node that disconnects counts as failed until it
 // comes back and applies.
 
-export interface Rollout {
-  generation: number;
-  revision: string;
-  startedAt: number;
-  finishedAt: number | null;
-  total: number;
-  done: number;
-  pending: number;
-  failed: number;
-}
+import type { Rollout } from "@masq/shared";
+
+export type { Rollout };
 
 type Outcome = "pending" | "done" | "failed";
 

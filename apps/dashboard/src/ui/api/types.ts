@@ -2,58 +2,24 @@
 // @masq/shared; only the API's own envelopes are declared here.
 import type {
   AgentFlags,
+  ConfigDiff,
+  DestinationImpact,
   Difference,
   FamilySnapshot,
+  FleetSummary,
   Issue,
   MasqConfig,
+  NodeEvent,
+  NodeStatus,
+  NodeSummary,
+  Role,
+  Rollout,
   Verdict,
 } from "@masq/shared";
 
-export type NodeStatus = "in-sync" | "drifted" | "applying" | "error" | "offline";
-export const NODE_STATUSES: readonly NodeStatus[] = [
-  "in-sync",
-  "drifted",
-  "applying",
-  "error",
-  "offline",
-];
-
-export type Role = "editor" | "viewer";
-
-export interface NodeSummary {
-  name: string;
-  os: "linux" | "windows";
-  mode: "enforce" | "observe";
-  status: NodeStatus;
-  summary: string;
-  connected: boolean;
-  lastSeen: number | null;
-  appliedGeneration: number | null;
-  backend: string;
-  kernel: string;
-  iptablesVersion: string;
-  critical: number;
-  warnings: number;
-}
-
-export interface Rollout {
-  generation: number;
-  revision: string;
-  startedAt: number | string;
-  finishedAt: number | string | null;
-  total: number;
-  done: number;
-  pending: number;
-  failed: number;
-}
-
-export interface FleetSummary {
-  total: number;
-  byStatus: Partial<Record<NodeStatus, number>>;
-  revision: string;
-  generation: number | null;
-  rollout: Rollout | null;
-}
+export { NODE_STATUSES } from "@masq/shared";
+export type { ConfigDiff, FleetSummary, NodeEvent, NodeStatus, NodeSummary, Role, Rollout };
+export type ImpactDestination = DestinationImpact;
 
 export interface NodesResponse {
   nodes: NodeSummary[];
@@ -80,18 +46,6 @@ export interface ConfigResponse {
   flags: AgentFlags;
   author: string;
   updatedAt: string;
-}
-
-export interface ConfigDiff {
-  added: string[];
-  removed: string[];
-  changed: string[];
-}
-
-export interface ImpactDestination {
-  cidr: string;
-  change: "no-longer-masqueraded" | "now-masqueraded";
-  nodes: number;
 }
 
 export interface ValidateResponse {
@@ -121,12 +75,6 @@ export interface ConflictCurrent {
 export type ConfigWrite =
   | { yaml: string; revision: string; message?: string }
   | { config: MasqConfig; revision: string; message?: string };
-
-export interface NodeEvent {
-  time: number | string;
-  kind: string;
-  message: string;
-}
 
 export interface WindowsList {
   pointer: string;

@@ -3,70 +3,18 @@
 // itself is @masq/shared's (the same code the server and the reporters run).
 import {
   type AgentFlags,
+  cidrKey,
+  diffConfigs,
   type Issue,
   type MasqConfig,
-  parseCidr,
+  SCALAR_KEYS,
+  type ScalarChange,
+  type ScalarKey,
   validateConfig,
 } from "@masq/shared";
-import type { ConfigDiff, ImpactDestination } from "../api/types";
+import type { ImpactDestination } from "../api/types";
 
-export type ScalarKey = Exclude<keyof MasqConfig, "nonMasqueradeCIDRs">;
-export const SCALAR_KEYS: readonly ScalarKey[] = [
-  "masqLinkLocal",
-  "masqLinkLocalIPv6",
-  "cidrLimit",
-  "resyncInterval",
-];
-
-export interface ScalarChange {
-  key: ScalarKey;
-  from: MasqConfig[ScalarKey];
-  to: MasqConfig[ScalarKey];
-}
-
-export interface LocalDiff extends ConfigDiff {
-  scalars: ScalarChange[];
-}
-
-/** A CIDR's identity for comparisons: canonical when parsable, the text otherwise. */
-export function cidrKey(text: string): string {
-  const p = parseCidr(text.trim());
-  return p.ok ? p.cidr.canonical : text.trim();
-}
-
-export function diffConfigs(from: MasqConfig, to: MasqConfig): LocalDiff {
-  const fromKeys = new Set(from.nonMasqueradeCIDRs.map(cidrKey));
-  const toKeys = new Set(to.nonMasqueradeCIDRs.map(cidrKey));
-  const added = to.nonMasqueradeCIDRs.filter(
-    (c, i, all) =>
-      !fromKeys.has(cidrKey(c)) && all.findIndex((x) => cidrKey(x) === cidrKey(c)) === i,
-  );
-  const removed = from.nonMasqueradeCIDRs.filter(
-    (c, i, all) => !toKeys.has(cidrKey(c)) && all.findIndex((x) => cidrKey(x) === cidrKey(c)) === i,
-  );
-  const scalars: ScalarChange[] = SCALAR_KEYS.filter((k) => from[k] !== to[k]).map((k) => ({
-    key: k,
-    from: from[k],
-    to: to[k],
-  }));
-  const orderChanged =
-    added.length === 0 &&
-    removed.length === 0 &&
-    from.nonMasqueradeCIDRs.join("\n") !== to.nonMasqueradeCIDRs.join("\n");
-  return {
-    added,
-    removed,
-    scalars,
-    changed: [
-      ...scalars.map((s) => s.key),
-      ...(orderChanged ? ["nonMasqueradeCIDRs (order)"] : []),
-    ],
-  };
-}
-
-export function isEmptyDiff(d: ConfigDiff): boolean {
-  return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
-}
+export { cidrKey, diffConfigs, isEmptyDiff, type ScalarChange } from "@masq/shared";
 
 export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
   return (

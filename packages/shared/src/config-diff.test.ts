@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { defaultConfig, type MasqConfig } from "./config.js";
+import { diffConfigs, isEmptyDiff } from "./config-diff.js";
+
+const base = defaultConfig();
+const cfg = (over: Partial<MasqConfig>): MasqConfig => ({ ...base, ...over });
+
+const cases: {
+  desc: string;
+  before: MasqConfig | null;
+  after: MasqConfig | null;
+  want: Partial<ReturnType<typeof diffConfigs>>;
+}[] = [
+  {
+    desc: "equal configs",
+    before: base,
+    after: { ...base },
+    want: { added: [], removed: [], changed: [], scalars: [] },
+  },
+  {
+    desc: "added and removed CIDRs and a changed key",
+    before: base,
+    after: cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8", "100.64.0.0/10"], resyncInterval: "30s" }),
+    want: {
+      added: ["100.64.0.0/10"],
+      removed: ["172.16.0.0/12", "192.168.0.0/16"],
+      changed: ["resyncInterval"],
+      scalars: [{ key: "resyncInterval", from: "60s", to: "30s" }],
+    },
+  },
+  {
+    desc: "the same block spelled differently is a reorder/respelling, not add/remove",
+    before: cfg({ nonMasqueradeCIDRs: ["fd00::/8"] }),
+    after: cfg({ nonMasqueradeCIDRs: ["fd00:0::/8"] }),
+    want: { added: [], removed: [], changed: ["nonMasqueradeCIDRs (order)"] },
+  },
+  {
+    desc: "reordered",
+    before: cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12"] }),
+    after: cfg({ nonMasqueradeCIDRs: ["172.16.0.0/12", "10.0.0.0/8"] }),
+    want: { changed: ["nonMasqueradeCIDRs (order)"] },
+  },
+  {
+    desc: "duplicates count once",
+    before: cfg({ nonMasqueradeCIDRs: [] }),
+    after: cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8", "10.0.0.0/8"] }),
+    want: { added: ["10.0.0.0/8"] },
+  },
+  {
+    desc: "nothing before: everything is added",
+    before: null,
+    after: base,
+    want: { added: [...base.nonMasqueradeCIDRs], changed: [] },
+  },
+  {
+    desc: "unparsable text still compares",
+    before: cfg({ nonMasqueradeCIDRs: ["x"] }),
+    after: cfg({ nonMasqueradeCIDRs: [" x "] }),
+    want: { added: [], removed: [] },
+  },
+];
+
+describe("diffConfigs", () => {
+  for (const c of cases)
+    it(c.desc, () => expect(diffConfigs(c.before, c.after)).toMatchObject(c.want));
+  it("isEmptyDiff", () => {
+    expect(isEmptyDiff(diffConfigs(base, { ...base }))).toBe(true);
+    expect(isEmptyDiff(diffConfigs(base, cfg({ masqLinkLocal: true })))).toBe(false);
+  });
+});

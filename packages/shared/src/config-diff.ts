@@ -1,0 +1,76 @@
+// What changed between two configs: CIDRs compared by their canonical block, other keys by
+// value. The dashboard's history, dry run and editor all describe changes with this.
+import { parseCidr } from "./cidr.js";
+import type { MasqConfig } from "./config.js";
+
+export type ScalarKey = Exclude<keyof MasqConfig, "nonMasqueradeCIDRs">;
+export const SCALAR_KEYS: readonly ScalarKey[] = [
+  "masqLinkLocal",
+  "masqLinkLocalIPv6",
+  "cidrLimit",
+  "resyncInterval",
+];
+
+export interface ScalarChange {
+  key: ScalarKey;
+  from: MasqConfig[ScalarKey];
+  to: MasqConfig[ScalarKey];
+}
+
+export interface ConfigDiff {
+  /** CIDRs (as written in the newer config) that are new. */
+  added: string[];
+  /** CIDRs (as written in the older config) that are gone. */
+  removed: string[];
+  /** Other keys whose value changed, plus "nonMasqueradeCIDRs (order)" for reorders/respellings. */
+  changed: string[];
+  scalars: ScalarChange[];
+}
+
+/** A CIDR's identity for comparisons: canonical when parsable, the trimmed text otherwise. */
+export function cidrKey(text: string): string {
+  const p = parseCidr(text.trim());
+  return p.ok ? p.cidr.canonical : text.trim();
+}
+
+function onlyIn(xs: readonly string[], other: ReadonlySet<string>): string[] {
+  const seen = new Set<string>();
+  return xs.filter((c) => {
+    const k = cidrKey(c);
+    if (other.has(k) || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** `before` null means "nothing before" (every CIDR of `after` is added). */
+export function diffConfigs(before: MasqConfig | null, after: MasqConfig | null): ConfigDiff {
+  const a = before?.nonMasqueradeCIDRs ?? [];
+  const b = after?.nonMasqueradeCIDRs ?? [];
+  const added = onlyIn(b, new Set(a.map(cidrKey)));
+  const removed = onlyIn(a, new Set(b.map(cidrKey)));
+  const scalars: ScalarChange[] =
+    before && after
+      ? SCALAR_KEYS.filter((k) => before[k] !== after[k]).map((k) => ({
+          key: k,
+          from: before[k],
+          to: after[k],
+        }))
+      : [];
+  const reordered =
+    before !== null &&
+    after !== null &&
+    added.length === 0 &&
+    removed.length === 0 &&
+    a.join("\n") !== b.join("\n");
+  return {
+    added,
+    removed,
+    changed: [...scalars.map((s) => s.key), ...(reordered ? ["nonMasqueradeCIDRs (order)"] : [])],
+    scalars,
+  };
+}
+
+export function isEmptyDiff(d: ConfigDiff): boolean {
+  return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
+}
