@@ -1,45 +1,28 @@
-// The local demo fleet: dashboard + three reporters on three network namespaces.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+// The local demo fleet: the dashboard on its file store and three reporters, each managing
+// the real iptables of its own network namespace. One node is edited by hand on purpose.
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { addNetns, deleteNetns, inNetns, until } from "@masq/testkit/netns";
+import {
+  type ChildHandle,
+  DASHBOARD_BIN,
+  REPO_ROOT,
+  startReporter,
+  stopChild,
+} from "@masq/testkit/processes";
 
-const root = join(import.meta.dirname, "..");
-const demoDir = join(root, ".demo");
+const demoDir = join(REPO_ROOT, ".demo");
 const port = Number(process.env.DEMO_PORT ?? process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
 const adminToken = process.env.IPMASQ_ADMIN_TOKEN ?? randomBytes(18).toString("base64url");
 const reporterToken = randomBytes(18).toString("base64url");
 const nodes = [1, 2, 3].map((i) => ({ name: `demo-node-${i}`, netns: `masq-demo-${i}` }));
-const children: ChildProcess[] = [];
 const base = `http://127.0.0.1:${port}`;
-
-function sh(cmd: string, args: string[], quiet = false): boolean {
-  const r = spawnSync(cmd, args, { stdio: quiet ? "ignore" : ["ignore", "inherit", "inherit"] });
-  return r.status === 0;
-}
-
-function cleanup(): void {
-  for (const c of children) c.kill("SIGTERM");
-  for (const n of nodes) sh("ip", ["netns", "delete", n.netns], true);
-}
-
-function start(name: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    const text = d.toString();
-    if (/"level":(50|60)|Error|error:/.test(text)) process.stderr.write(`[${name}] ${text}`);
-  });
-  child.on("exit", (code, signal) => {
-    if (!stopping) console.error(`[${name}] exited (${signal ?? code})`);
-  });
-  children.push(child);
-  return child;
-}
+const reporters: ChildHandle[] = [];
+let dashboard: ChildProcess | undefined;
+let stopping = false;
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${base}${path}`, {
@@ -49,54 +32,59 @@ async function api(method: string, path: string, body?: unknown): Promise<Respon
   });
 }
 
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function nodeStatus(name: string): Promise<string | undefined> {
   const r = await api("GET", `/api/nodes/${name}`);
-  if (!r.ok) return undefined;
-  return ((await r.json()) as { node: { status: string } }).node.status;
+  return r.ok ? ((await r.json()) as { node: { status: string } }).node.status : undefined;
 }
 
-let stopping = false;
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, () => {
-    stopping = true;
-    console.log("\nstopping the demo: reporters, dashboard, network namespaces…");
-    cleanup();
-    process.exit(0);
+async function stop(code: number): Promise<never> {
+  stopping = true;
+  await Promise.all(reporters.map((r) => r.stop()));
+  if (dashboard) await stopChild(dashboard);
+  for (const n of nodes) deleteNetns(n.netns);
+  process.exit(code);
+}
+
+function startDashboard(): ChildProcess {
+  const child = spawn(process.execPath, [DASHBOARD_BIN], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: host,
+      IPMASQ_STORE: "file",
+      IPMASQ_DATA_DIR: join(demoDir, "data"),
+      IPMASQ_ADMIN_TOKEN: adminToken,
+      IPMASQ_REPORTER_TOKEN: reporterToken,
+      IPMASQ_LOG_LEVEL: "warn",
+    },
   });
+  child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(
+        `the dashboard exited (${code}); is port ${port} free? (DEMO_PORT=… picks another)`,
+      );
+      void stop(1);
+    }
+  });
+  return child;
 }
 
 async function main(): Promise<void> {
   rmSync(join(demoDir, "state"), { recursive: true, force: true });
-  mkdirSync(join(demoDir, "data"), { recursive: true });
+  mkdirSync(join(demoDir, "logs"), { recursive: true });
   for (const n of nodes) {
-    sh("ip", ["netns", "delete", n.netns], true);
-    if (!sh("ip", ["netns", "add", n.netns]))
-      throw new Error(`cannot create network namespace ${n.netns}`);
-    sh("ip", ["-n", n.netns, "link", "set", "lo", "up"]);
+    deleteNetns(n.netns); // leftovers of an interrupted run
+    addNetns(n.netns);
   }
-  start("dashboard", ["apps/dashboard/bin/ipmasq-dashboard.js"], {
-    PORT: String(port),
-    HOST: host,
-    IPMASQ_STORE: "file",
-    IPMASQ_DATA_DIR: join(demoDir, "data"),
-    IPMASQ_ADMIN_TOKEN: adminToken,
-    IPMASQ_REPORTER_TOKEN: reporterToken,
-    IPMASQ_LOG_LEVEL: "warn",
-  });
-  await waitFor("the dashboard", async () => (await fetch(`${base}/readyz`)).ok);
+  dashboard = startDashboard();
+  await until(
+    async () => (await fetch(`${base}/readyz`)).ok,
+    60_000,
+    250,
+    "the dashboard to be ready",
+  );
 
   // A long resync interval keeps the hand-made drift visible until you click Resync.
   const current = (await (await api("GET", "/api/config")).json()) as {
@@ -110,28 +98,31 @@ async function main(): Promise<void> {
   });
 
   for (const n of nodes) {
-    start(n.name, ["apps/reporter/bin/ipmasq.js", "run"], {
-      IPMASQ_DASHBOARD: `ws://127.0.0.1:${port}/api/reporter`,
-      NODE_NAME: n.name,
-      IPMASQ_TOKEN: reporterToken,
-      IPMASQ_NETNS: n.netns,
-      IPMASQ_STATE_DIR: join(demoDir, "state", n.name),
-      IPMASQ_LOG_LEVEL: "warn",
-    });
+    const log = join(demoDir, "logs", `${n.name}.log`);
+    reporters.push(
+      startReporter({
+        node: n.name,
+        netns: n.netns,
+        dashboard: `ws://127.0.0.1:${port}/api/reporter`,
+        token: reporterToken,
+        stateDir: join(demoDir, "state", n.name),
+        logFile: log,
+      }),
+    );
   }
   for (const n of nodes)
-    await waitFor(`${n.name} in sync`, async () => (await nodeStatus(n.name)) === "in-sync");
+    await until(
+      async () => (await nodeStatus(n.name)) === "in-sync",
+      30_000,
+      200,
+      `${n.name} in sync`,
+    );
 
   // Drift on purpose: someone "fixes" node 3 by hand.
   const drifted = nodes[2]!;
-  sh("ip", [
-    "netns",
-    "exec",
-    drifted.netns,
-    "iptables",
-    "-w",
-    "-t",
-    "nat",
+  const ipt = (...args: string[]) =>
+    inNetns(drifted.netns, ["iptables", "-w", "-t", "nat", ...args]);
+  ipt(
     "-D",
     "IP-MASQ-AGENT",
     "-d",
@@ -142,27 +133,13 @@ async function main(): Promise<void> {
     "ip-masq-agent: local traffic is not subject to MASQUERADE",
     "-j",
     "RETURN",
-  ]);
-  sh("ip", [
-    "netns",
-    "exec",
-    drifted.netns,
-    "iptables",
-    "-w",
-    "-t",
-    "nat",
-    "-I",
-    "IP-MASQ-AGENT",
-    "1",
-    "-d",
-    "100.64.0.0/10",
-    "-j",
-    "RETURN",
-  ]);
-  await waitFor(
-    `${drifted.name} drifted`,
+  );
+  ipt("-I", "IP-MASQ-AGENT", "1", "-d", "100.64.0.0/10", "-j", "RETURN");
+  await until(
     async () => (await nodeStatus(drifted.name)) === "drifted",
     10_000,
+    100,
+    `${drifted.name} drifted`,
   );
 
   console.log(`
@@ -179,13 +156,19 @@ async function main(): Promise<void> {
             ip netns exec ${nodes[1]!.netns} iptables -t nat -D IP-MASQ-AGENT 2   # break a node
             node apps/reporter/bin/ipmasq.js why 10.1.2.3 --netns ${nodes[0]!.netns}
 
+  logs      ${join(demoDir, "logs")}
   Ctrl-C stops everything and deletes the namespaces.
 `);
-  await new Promise(() => {});
 }
 
-main().catch((e) => {
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (stopping) return; // tsx forwards the signal: handle it once
+    console.log("\nstopping the demo: reporters, dashboard, network namespaces…");
+    void stop(0);
+  });
+}
+main().catch(async (e) => {
   console.error(`demo failed: ${(e as Error).message}`);
-  cleanup();
-  process.exit(1);
+  await stop(1);
 });

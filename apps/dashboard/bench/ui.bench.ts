@@ -18,9 +18,9 @@
 //   none) and count the node updates the page actually received, so the load is proven.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "@masq/testkit/processes";
 import { chromium } from "playwright";
 import type { BenchResult } from "../../../bench/types.js";
 import { SimReporter } from "../test/helpers/reporter-client.js";
@@ -31,17 +31,6 @@ const CHANGES_PER_S = 500;
 const LIVE_SECONDS = 10;
 const TOKENS = { admin: "bench-admin-token", reporter: "bench-reporter-token" };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function until<T>(
   what: string,

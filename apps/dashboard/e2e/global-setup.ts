@@ -5,9 +5,10 @@
 // afterwards — namespaces named `ime-*` are always deleted, also after a crash of a former run.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { deleteNetns } from "@masq/testkit/netns";
+import { freePort } from "@masq/testkit/processes";
 import { baseUrl, listOurNetns, NODES, nodeStatuses, TOKENS } from "./env.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
@@ -16,17 +17,6 @@ const REPORTER_BIN = join(ROOT, "apps/reporter/bin/ipmasq.js");
 
 function need(cond: boolean, what: string): void {
   if (!cond) throw new Error(`e2e prerequisite missing: ${what}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function waitFor<T>(
@@ -49,14 +39,8 @@ async function waitFor<T>(
   }
 }
 
-function deleteNetns(names: string[]): void {
-  for (const ns of names) {
-    try {
-      execFileSync("ip", ["netns", "delete", ns], { stdio: "ignore" });
-    } catch {
-      // already gone
-    }
-  }
+function deleteNetnsAll(names: string[]): void {
+  for (const ns of names) deleteNetns(ns);
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
@@ -79,7 +63,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   );
 
   // Leftovers of an interrupted run.
-  deleteNetns(listOurNetns());
+  deleteNetnsAll(listOurNetns());
 
   const tmp = mkdtempSync(join(tmpdir(), "ime-e2e-"));
   const logs = join(tmp, "logs");
@@ -93,7 +77,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     for (const c of children.reverse()) if (c.exitCode === null && c.pid) c.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
     for (const c of children) if (c.exitCode === null && c.pid) c.kill("SIGKILL");
-    deleteNetns(created);
+    deleteNetnsAll(created);
     // Keep the processes' logs with the test artifacts.
     try {
       cpSync(logs, join(ROOT, "test-results", "e2e-logs"), { recursive: true });
@@ -104,7 +88,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
   process.once("exit", () => {
     for (const c of children) if (c.exitCode === null && c.pid) c.kill("SIGKILL");
-    deleteNetns(created);
+    deleteNetnsAll(created);
   });
 
   try {

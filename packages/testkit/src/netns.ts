@@ -32,7 +32,10 @@ export function addNetns(name: string = uniqueNetnsName()): string {
 /** Kills whatever still runs in the namespace, then deletes it. Never throws. */
 export function deleteNetns(name: string): void {
   try {
-    const pids = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" })
+    const pids = execFileSync("ip", ["netns", "pids", name], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
       .split("\n")
       .filter(Boolean);
     for (const pid of pids) {
@@ -41,7 +44,7 @@ export function deleteNetns(name: string): void {
       } catch {}
     }
   } catch {}
-  spawnSync("ip", ["netns", "del", name]);
+  spawnSync("ip", ["netns", "del", name], { stdio: "ignore" });
 }
 
 /** Namespaces created by one test file; call cleanup() in afterEach. */
