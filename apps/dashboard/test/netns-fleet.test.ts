@@ -1,5 +1,8 @@
 // The dashboard with real `ipmasq run` reporters in network namespaces and real iptables:
 // the issue's behaviour targets as behaviour (their timings are in bench/targets.bench.ts).
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseCniConfig } from "@masq/shared";
 import { inNetns, jumpCount, until } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
@@ -145,5 +148,77 @@ describe("dashboard + real reporters on real iptables", () => {
     const resync = await f.server.api(`/api/nodes/${obs.name}/resync`, { method: "POST" });
     expect(resync.status).toBe(409);
     expect(f.rules(obs).join("\n")).toBe(observed);
+  });
+});
+
+describe("a Windows node next to Linux nodes", () => {
+  const cni = readFileSync(
+    join(
+      import.meta.dirname,
+      "../../../packages/shared/src/test-fixtures/cni/flannel-win-overlay.conflist",
+    ),
+    "utf8",
+  );
+  const exceptions = (path: string) => {
+    const r = parseCniConfig(readFileSync(path, "utf8"));
+    return r.ok ? r.lists[0]?.exceptions : undefined;
+  };
+
+  it("shows its ExceptionList drift, applies saves and heals on resync", async () => {
+    fleet = await startNetnsFleet([{ tag: "lin" }, { tag: "win", windowsCni: cni }]);
+    const f = fleet;
+    const win = f.nodes[1]!;
+    await until(() => allInSync(f), 20_000, 50, "both in sync");
+    const detail = (await f.server.api(`/api/nodes/${win.name}`)).body;
+    expect(detail.node.os).toBe("windows");
+    expect(exceptions(win.cni!)).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+      "169.254.0.0/16",
+    ]);
+
+    const cfg = (await f.server.api("/api/config")).body;
+    const put = await f.server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
+    });
+    expect(put.status).toBe(200);
+    await until(
+      () => exceptions(win.cni!)?.includes("100.64.0.0/10"),
+      10_000,
+      50,
+      "windows list updated",
+    );
+    await until(() => allInSync(f), 10_000, 50, "in sync after the save");
+
+    // Someone edits the CNI config by hand: the list loses a CIDR.
+    writeFileSync(
+      win.cni!,
+      readFileSync(win.cni!, "utf8")
+        .replace('"100.64.0.0/10", ', "")
+        .replace(', "100.64.0.0/10"', ""),
+    );
+    await until(
+      async () => (await f.status(win.name)) === "drifted",
+      10_000,
+      50,
+      "windows drift shown",
+    );
+    const drifted = (await f.server.api(`/api/nodes/${win.name}`)).body;
+    expect(
+      drifted.differences.map((d: { kind: string; scope: string }) => `${d.scope}:${d.kind}`),
+    ).toContain("windows:missing-cidr");
+
+    expect((await f.server.api(`/api/nodes/${win.name}/resync`, { method: "POST" })).status).toBe(
+      202,
+    );
+    await until(
+      async () =>
+        exceptions(win.cni!)?.includes("100.64.0.0/10") && (await f.status(win.name)) === "in-sync",
+      10_000,
+      50,
+      "windows healed",
+    );
   });
 });

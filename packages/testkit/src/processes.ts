@@ -33,7 +33,10 @@ export function freePort(): Promise<number> {
 
 export interface ReporterOptions {
   node: string;
-  netns: string;
+  /** Linux mode: the namespace whose iptables the reporter manages. */
+  netns?: string;
+  /** Windows mode: the CNI config file whose OutBoundNAT ExceptionList it manages. */
+  windowsCni?: string;
   /** ws(s)://host:port/api/reporter */
   dashboard: string;
   token: string;
@@ -63,7 +66,7 @@ export function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
   });
 }
 
-/** Starts the built reporter daemon exactly as the DaemonSet does, but in a netns. */
+/** Starts the built reporter daemon as the DaemonSets do, on a netns or a CNI file. */
 export function startReporter(o: ReporterOptions): ChildHandle {
   requireBuilt("reporter");
   const out = o.logFile ? openSync(o.logFile, "a") : "ignore";
@@ -75,7 +78,8 @@ export function startReporter(o: ReporterOptions): ChildHandle {
       NODE_NAME: o.node,
       IPMASQ_DASHBOARD: o.dashboard,
       IPMASQ_TOKEN: o.token,
-      IPMASQ_NETNS: o.netns,
+      ...(o.netns ? { IPMASQ_NETNS: o.netns } : {}),
+      ...(o.windowsCni ? { IPMASQ_WINDOWS_CNI: o.windowsCni } : {}),
       IPMASQ_STATE_DIR: o.stateDir,
       IPMASQ_MODE: o.mode ?? "enforce",
       IPMASQ_HEAL: o.heal ?? "next-resync",

@@ -1,6 +1,6 @@
 // A dashboard (in-process, file store) with real `ipmasq run` reporters, one per network
 // namespace, each managing real iptables. Shared by the netns fleet test and the targets bench.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPORTER_PATH } from "@masq/shared";
@@ -10,8 +10,20 @@ import { startServer, type TestServer, TOKENS } from "./server.js";
 
 export interface FleetNode {
   name: string;
+  /** Linux nodes: their namespace. */
   netns: string;
+  /** Windows nodes: their CNI config file. */
+  cni?: string;
   mode: "enforce" | "observe";
+}
+
+export interface NodeSpec {
+  tag: string;
+  mode?: "enforce" | "observe";
+  /** Called with the new namespace before the reporter starts (seed rules). */
+  before?: (netns: string) => void;
+  /** A Windows node: the CNI config text to start from (no namespace). */
+  windowsCni?: string;
 }
 
 export interface NetnsFleet {
@@ -28,9 +40,7 @@ export interface NetnsFleet {
   close(): Promise<void>;
 }
 
-export async function startNetnsFleet(
-  specs: { tag: string; mode?: "enforce" | "observe"; before?: (netns: string) => void }[],
-): Promise<NetnsFleet> {
+export async function startNetnsFleet(specs: NodeSpec[]): Promise<NetnsFleet> {
   const pool = netnsPool("imd");
   const tmp = await mkdtemp(join(tmpdir(), "imd-fleet-"));
   const port = await freePort();
@@ -40,14 +50,16 @@ export async function startNetnsFleet(
   const nodes: FleetNode[] = [];
   try {
     for (const s of specs) {
-      const netns = pool.add(s.tag);
-      s.before?.(netns);
-      const node: FleetNode = { name: `node-${s.tag}`, netns, mode: s.mode ?? "enforce" };
+      const cni = s.windowsCni === undefined ? undefined : join(tmp, `${s.tag}.conf`);
+      if (cni) await writeFile(cni, s.windowsCni!);
+      const netns = cni ? "" : pool.add(s.tag);
+      if (!cni) s.before?.(netns);
+      const node: FleetNode = { name: `node-${s.tag}`, netns, cni, mode: s.mode ?? "enforce" };
       nodes.push(node);
       children.push(
         startReporter({
           node: node.name,
-          netns,
+          ...(cni ? { windowsCni: cni } : { netns }),
           dashboard: `ws://127.0.0.1:${port}${REPORTER_PATH}`,
           token: TOKENS.reporter,
           stateDir: join(tmp, "state", node.name),
