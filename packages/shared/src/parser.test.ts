@@ -114,6 +114,20 @@ describe("parseIptables", () => {
     expect(clauseOf(r, "", "-d")).toEqual({ flag: "-d", args: ["10.0.0.0/8"], negated: true });
   });
 
+  it("reads matches written after the target, as upstream's --to-ports rules are", () => {
+    const line =
+      '-A IP-MASQ-AGENT -m comment --comment "x" -j MASQUERADE --random-fully -p tcp -m statistic --mode random --probability 0.5 --to-ports 1024';
+    const r = getChain(parseIptables(line).ruleset, "nat", "IP-MASQ-AGENT")!.rules[0]!;
+    expect(r.target).toBe("MASQUERADE");
+    expect(r.targetArgs.map((c) => c.flag)).toEqual(["--random-fully", "--to-ports"]);
+    expect(clauseOf(r, "", "-p")?.args).toEqual(["tcp"]);
+    expect(clauseOf(r, "statistic", "--probability")?.args).toEqual(["0.5"]);
+    const printed =
+      '-A IP-MASQ-AGENT -p tcp -m comment --comment "x" -m statistic --mode random --probability 0.50000000000 -j MASQUERADE --to-ports 1024 --random-fully';
+    const back = getChain(parseIptables(printed).ruleset, "nat", "IP-MASQ-AGENT")!.rules[0]!;
+    expect(behaviourKey(back)).toBe(behaviourKey(r));
+  });
+
   it("reads IPv6 rules", () => {
     const r = getChain(
       parseIptables("-A IP-MASQ-AGENT -d fe80::/10 -j RETURN").ruleset,

@@ -54,6 +54,14 @@ export interface ParseResult {
 }
 
 const BUILTIN_FLAGS = new Set(["-s", "-d", "-p", "-i", "-o", "-f"]);
+/** Options of the nat targets, to tell them from match options written after the target. */
+const TARGET_OPTIONS: Record<string, ReadonlySet<string>> = {
+  MASQUERADE: new Set(["--to-ports", "--random", "--random-fully"]),
+  SNAT: new Set(["--to-source", "--random", "--random-fully", "--persistent"]),
+  DNAT: new Set(["--to-destination", "--random", "--persistent"]),
+  REDIRECT: new Set(["--to-ports", "--random"]),
+  MARK: new Set(["--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark"]),
+};
 const LONG_FLAG_ALIASES: Record<string, string> = {
   "--source": "-s",
   "--destination": "-d",
@@ -162,19 +170,28 @@ function buildRule(
     targetArgs: [],
   };
   let current: MatchBlock | undefined;
+  // iptables accepts matches after the target (upstream writes `-j MASQUERADE --random-fully
+  // -p tcp -m statistic …`); a long option after the target is the target's when the target is
+  // known to take it, or when no match module follows the target.
+  let moduleAfterTarget = false;
   for (const c of clauses) {
-    if (rule.target !== undefined) {
-      rule.targetArgs.push(c);
-    } else if (c.flag === "-m") {
+    if (c.flag === "-m") {
       if (c.args.length !== 1) return "-m needs one module name";
       current = { module: c.args[0]!, clauses: [] };
       matches.push(current);
+      moduleAfterTarget = rule.target !== undefined;
     } else if (c.flag === "-j" || c.flag === "-g") {
+      if (rule.target !== undefined) return "more than one target";
       if (c.args.length !== 1) return `${c.flag} needs one target`;
       rule.target = c.args[0]!;
       rule.goto = c.flag === "-g";
     } else if (BUILTIN_FLAGS.has(c.flag)) {
       builtin.clauses.push(c);
+    } else if (
+      rule.target !== undefined &&
+      (!moduleAfterTarget || TARGET_OPTIONS[rule.target]?.has(c.flag))
+    ) {
+      rule.targetArgs.push(c);
     } else if (current) {
       current.clauses.push(c);
       if (current.module === "comment" && c.flag === "--comment") rule.comment = c.args.join(" ");
@@ -310,6 +327,10 @@ export function behaviourKey(rule: ParsedRule): string {
     if (m.clauses.length === 0) parts.push(`${m.module}|`);
   }
   parts.sort();
-  const target = `${rule.goto ? "-g" : "-j"} ${rule.target ?? ""} ${rule.targetArgs.map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`).join(" ")}`;
+  // Target options are order-free too (`--to-ports X --random-fully` = `--random-fully --to-ports X`).
+  const options = rule.targetArgs
+    .map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`)
+    .sort();
+  const target = `${rule.goto ? "-g" : "-j"} ${rule.target ?? ""} ${options.join(" ")}`;
   return `${parts.join(";")}=>${target.trim()}`;
 }

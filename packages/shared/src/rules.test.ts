@@ -121,30 +121,74 @@ describe("renderRestorePayload matches upstream byte for byte", () => {
   });
 });
 
-describe("--to-ports", () => {
-  const rule = (proto: string, prob: string | null, ports: string) =>
-    `-A IP-MASQ-AGENT ${MASQ} -p ${proto}${prob ? ` -m statistic --mode random --probability ${prob}` : ""} -j MASQUERADE --to-ports ${ports} --random-fully`;
-  it("one interval: one rule per protocol, then the catch-all", () => {
+// Upstream's TestWriteMasqRules (the MASQUERADE rules for --to-ports), carried over as data.
+describe("--to-ports (upstream TestWriteMasqRules)", () => {
+  const rule = (rf: boolean, tail = "") =>
+    `-A IP-MASQ-AGENT ${MASQ} -j MASQUERADE${rf ? " --random-fully" : ""}${tail}`;
+  const perProtocol = (rf: boolean, tails: string[]) =>
+    ["tcp", "udp", "sctp"].flatMap((p) => tails.map((t) => rule(rf, ` -p ${p}${t}`)));
+  const cases: { desc: string; toPorts: string; want: (rf: boolean) => string[] }[] = [
+    { desc: "default", toPorts: "", want: (rf) => [rule(rf)] },
+    {
+      desc: "single range",
+      toPorts: "1024-29999",
+      want: (rf) => [...perProtocol(rf, [" --to-ports 1024-29999"]), rule(rf)],
+    },
+    {
+      desc: "double ranges",
+      toPorts: "1024-29999,32768-65535",
+      want: (rf) => [
+        ...perProtocol(rf, [
+          " -m statistic --mode random --probability 0.469292562840114 --to-ports 1024-29999",
+          " --to-ports 32768-65535",
+        ]),
+        rule(rf),
+      ],
+    },
+    {
+      desc: "triple ranges",
+      toPorts: "1024-29999,32768-49151,61000-65535",
+      want: (rf) => [
+        ...perProtocol(rf, [
+          " -m statistic --mode random --probability 0.5807279140612474 --to-ports 1024-29999",
+          " -m statistic --mode random --probability 0.7831739961759082 --to-ports 32768-49151",
+          " --to-ports 61000-65535",
+        ]),
+        rule(rf),
+      ],
+    },
+    {
+      desc: "individual ports",
+      toPorts: "1024,65535",
+      want: (rf) => [
+        ...perProtocol(rf, [
+          " -m statistic --mode random --probability 0.5 --to-ports 1024",
+          " --to-ports 65535",
+        ]),
+        rule(rf),
+      ],
+    },
+  ];
+  for (const rf of [true, false]) {
+    for (const c of cases) {
+      it(`${c.desc} (random-fully=${rf})`, () => {
+        const flags = { ...DEFAULT_FLAGS, toPorts: c.toPorts, randomFully: rf };
+        const lines = desiredChain(empty, flags, "ipv4")
+          .rules.filter((r) => r.kind === "masquerade")
+          .map((r) => r.line);
+        expect(lines).toEqual(c.want(rf));
+      });
+    }
+  }
+  it("the whole payload keeps the RETURN rules first", () => {
     const flags = { ...DEFAULT_FLAGS, toPorts: "32768-65535" };
     expect(renderRestorePayload(empty, flags, "ipv4")).toBe(
       payload([
         ret("169.254.0.0/16"),
-        rule("tcp", null, "32768-65535"),
-        rule("udp", null, "32768-65535"),
-        rule("sctp", null, "32768-65535"),
+        ...perProtocol(true, [" --to-ports 32768-65535"]),
         masq(true),
       ]),
     );
-  });
-  it("several intervals share traffic by port-space size", () => {
-    const flags = { ...DEFAULT_FLAGS, toPorts: "1024-29999,32768-65535" };
-    const d = desiredChain(empty, flags, "ipv4");
-    const tcp = d.rules.filter((r) => r.kind === "masquerade" && r.protocol === "tcp");
-    // 28976 of 61744 ports in the first interval; the last takes the rest with no statistic.
-    expect(tcp.map((r) => r.line)).toEqual([
-      rule("tcp", (28976 / 61744).toFixed(10), "1024-29999"),
-      rule("tcp", null, "32768-65535"),
-    ]);
   });
   it("refuses a bad spec", () => {
     expect(() => desiredChain(empty, { ...DEFAULT_FLAGS, toPorts: "70000" }, "ipv4")).toThrow(

@@ -76,11 +76,20 @@ export function masqRuleArgs(randomFully: boolean): string[] {
   ];
 }
 
-/** kube-proxy-style probability text: the share of the remaining port space. */
+/**
+ * Go's strconv.FormatFloat(p, 'f', -1, 64): the shortest text that reads back as p, never in
+ * exponent form. JavaScript's shortest form only switches to exponents below 1e-6, and a share
+ * of a port range is at least 1/65535.
+ */
 export function formatProbability(p: number): string {
-  return p.toFixed(10);
+  const text = String(p);
+  return text.includes("e") ? p.toFixed(20).replace(/0+$/, "") : text;
 }
 
+/**
+ * Upstream's writeMasqToPortsRules: the catch-all's args, then `-p PROTO`, the interval's share
+ * of the remaining port space (none for the last one), and `--to-ports`.
+ */
 export function toPortsRuleArgs(
   protocol: ToPortsProtocol,
   ports: PortInterval,
@@ -88,17 +97,14 @@ export function toPortsRuleArgs(
   randomFully: boolean,
 ): string[] {
   return [
-    ...commentArgs(MASQ_RULE_COMMENT),
+    ...masqRuleArgs(randomFully),
     "-p",
     protocol,
     ...(probability === undefined
       ? []
       : ["-m", "statistic", "--mode", "random", "--probability", formatProbability(probability)]),
-    "-j",
-    "MASQUERADE",
     "--to-ports",
     formatInterval(ports),
-    ...(randomFully ? ["--random-fully"] : []),
   ];
 }
 
@@ -137,10 +143,10 @@ function masqueradeRules(chain: string, flags: AgentFlags): DesiredRule[] {
   const rules: DesiredRule[] = [];
   for (const protocol of ports.intervals.length > 0 ? TO_PORTS_PROTOCOLS : []) {
     let remaining = ports.intervals.reduce((n, i) => n + intervalSize(i), 0);
-    ports.intervals.forEach((interval, idx) => {
+    ports.intervals.forEach((interval) => {
       const size = intervalSize(interval);
-      const last = idx === ports.intervals.length - 1;
-      const probability = last ? undefined : size / remaining;
+      // As upstream: no statistic match once this interval is all that remains.
+      const probability = size === remaining ? undefined : size / remaining;
       const args = toPortsRuleArgs(protocol, interval, probability, flags.randomFully);
       rules.push({
         kind: "masquerade",
