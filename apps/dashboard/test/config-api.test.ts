@@ -162,6 +162,7 @@ describe("config API", () => {
       added: ["100.64.0.0/10", "0.0.0.0/0"],
       removed: ["192.168.0.0/16"],
       changed: [],
+      scalars: [],
     });
     expect(v.body.impact.nodes).toBe(2);
     expect(v.body.impact.destinations).toEqual(

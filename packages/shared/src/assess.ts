@@ -1,9 +1,11 @@
-// One node's state judged against the desired config: analysis and drift per family.
-// Shared by the CLI (`ipmasq drift`), the reporter and the dashboard.
+// One node's state judged against the desired config: analysis and drift per family (Linux),
+// or the CNI config's exception lists (Windows). Shared by the CLI (`ipmasq drift`), the
+// reporter and the dashboard.
 import { analyzeFamily, type FamilyAnalysis } from "./analysis.js";
+import { desiredExceptions, windowsDrift } from "./cni/index.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
-import type { FamilySnapshot } from "./protocol.js";
+import type { FamilySnapshot, WindowsSnapshot } from "./protocol.js";
 import { type DesiredChain, desiredChain, familiesFor } from "./rules.js";
 
 export interface FamilyAssessment {
@@ -43,4 +45,33 @@ export function assessLinux(
     return { desired, observed, differences };
   });
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };
+}
+
+export interface WindowsAssessment {
+  /** Most severe first (the same list as `report.differences`). */
+  differences: Difference[];
+  report: DriftReport;
+  /** The ExceptionList the config wants. */
+  desired: string[];
+}
+
+/**
+ * Judges the CNI config a Windows reporter read against the desired config. A file it could not
+ * read or parse is one critical difference: its lists are unknown, so nothing else is judged.
+ */
+export function assessWindows(config: MasqConfig, snapshot: WindowsSnapshot): WindowsAssessment {
+  const report = driftReport(
+    snapshot.readError
+      ? [
+          {
+            kind: "unreadable",
+            severity: "critical",
+            scope: "windows",
+            message: `could not read the CNI config: ${snapshot.readError}`,
+            impact: "unknown: the reporter never writes a file it cannot parse",
+          },
+        ]
+      : windowsDrift(config, snapshot.lists),
+  );
+  return { differences: report.differences, report, desired: desiredExceptions(config) };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { analyzeFamily } from "./analysis.js";
-import { assessLinux } from "./assess.js";
 import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
 import { computeDrift, type DriftKind, driftReport } from "./drift.js";
 import { desiredChain } from "./rules.js";
@@ -200,24 +199,5 @@ describe("driftReport", () => {
     ]);
     expect(r.status).toBe("drifted");
     expect(r.summary).toBe("missing 10.0.0.0/8, jump missing");
-  });
-});
-
-describe("assessLinux", () => {
-  it("judges every managed family", () => {
-    const flags = { ...DEFAULT_FLAGS, enableIPv6: true };
-    const a = assessLinux(config, flags, [
-      { family: "ipv4", chain: chainS(), postrouting: postroutingS() },
-      { family: "ipv6", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] },
-    ]);
-    expect(a.families.map((f) => f.desired.family)).toEqual(["ipv4", "ipv6"]);
-    expect(a.report.status).toBe("drifted");
-    expect(a.report.differences.map((d) => `${d.scope}:${d.kind}`)).toEqual(["ipv6:chain-missing"]);
-  });
-  it("a read error is critical", () => {
-    const a = assessLinux(config, DEFAULT_FLAGS, [
-      { family: "ipv4", chain: null, postrouting: [], readError: "iptables: permission denied" },
-    ]);
-    expect(a.report.differences[0]).toMatchObject({ kind: "unreadable", severity: "critical" });
   });
 });

@@ -2,7 +2,7 @@ export * from "./analysis.js";
 export * from "./api.js";
 export * from "./assess.js";
 export * from "./cidr.js";
-export * from "./cni.js";
+export * from "./cni/index.js";
 export * from "./config.js";
 export * from "./config-diff.js";
 export * from "./drift.js";

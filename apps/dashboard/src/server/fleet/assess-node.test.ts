@@ -82,8 +82,15 @@ describe("Assessor", () => {
     expect(bad.report.differences).toContainEqual(
       expect.objectContaining({ kind: "missing-cidr", scope: "windows" }),
     );
-    expect(a.assess(desired, DEFAULT_FLAGS, snap(all, "access denied")).report.summary).toMatch(
-      /unreadable/,
-    );
+    // The shared assessWindows: an unreadable file is one critical difference.
+    const unreadable = a.assess(desired, DEFAULT_FLAGS, snap([], "access denied")).report;
+    expect(unreadable.summary).toMatch(/unreadable/);
+    expect(unreadable.differences).toEqual([
+      expect.objectContaining({
+        kind: "unreadable",
+        severity: "critical",
+        message: "could not read the CNI config: access denied",
+      }),
+    ]);
   });
 });

@@ -4,37 +4,22 @@
 import {
   type AgentFlags,
   assessLinux,
-  desiredExceptions,
+  assessWindows,
   driftReport,
   type MasqConfig,
   type Snapshot,
-  windowsDrift,
+  type WindowsSnapshot,
 } from "@masq/shared";
 import type { Desired } from "../config/config-service.js";
 import type { NodeAssessment } from "./node.js";
 
-/** Judges a Windows node's CNI OutBoundNAT exception lists (shared cni.ts). */
-export type WindowsAssessor = (
-  config: MasqConfig,
-  snapshot: NonNullable<Snapshot["windows"]>,
-) => NodeAssessment;
+/** Judges a Windows node's CNI OutBoundNAT exception lists. */
+export type WindowsAssessor = (config: MasqConfig, snapshot: WindowsSnapshot) => NodeAssessment;
 
-export const assessWindows: WindowsAssessor = (config, snapshot) => {
-  const differences = windowsDrift(config, snapshot.lists);
-  if (snapshot.readError) {
-    differences.unshift({
-      kind: "unreadable",
-      severity: "critical",
-      scope: "windows",
-      message: `could not read ${snapshot.path}: ${snapshot.readError}`,
-    });
-  }
-  return {
-    report: driftReport(differences),
-    desired: [],
-    families: [],
-    windowsDesired: desiredExceptions(config),
-  };
+/** The shared assessWindows, in the shape of a node's assessment. */
+export const assessWindowsNode: WindowsAssessor = (config, snapshot) => {
+  const a = assessWindows(config, snapshot);
+  return { report: a.report, desired: [], families: [], windowsDesired: a.desired };
 };
 
 /**
@@ -63,7 +48,7 @@ export class Assessor {
   private readonly snapshotKeys = new WeakMap<Snapshot, string>();
 
   constructor(
-    private readonly windows: WindowsAssessor = assessWindows,
+    private readonly windows: WindowsAssessor = assessWindowsNode,
     private readonly maxEntries = 2000,
   ) {}
 

@@ -1,6 +1,8 @@
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
+import type { ConfigResponse } from "../api/types";
 import {
+  adoptCurrent,
   checkCandidate,
   configsEqual,
   diffConfigs,
@@ -126,5 +128,37 @@ describe("helpers", () => {
     expect(impactSentence({ cidr: "10.0.0.0/8", change: "now-masqueraded", nodes: 1 })).toMatch(
       /masqueraded on 1 node:/,
     );
+  });
+});
+
+describe("adoptCurrent", () => {
+  const mine: ConfigResponse = {
+    config: base,
+    yaml: "",
+    revision: "7",
+    valid: true,
+    errors: [],
+    warnings: [{ code: "duplicate", message: "10.0.0.0/8 is listed twice" }],
+    flags: { ...DEFAULT_FLAGS, enableIPv6: true },
+    author: "me",
+    updatedAt: "2024-01-01T00:00:00Z",
+  };
+  const theirs = { revision: "8", yaml: "x", author: "them", updatedAt: "2024-01-02T00:00:00Z" };
+
+  it("takes their revision, keeping our flags", () => {
+    const cfg = { ...base, cidrLimit: 5 };
+    expect(adoptCurrent(mine, { ...theirs, config: cfg })).toEqual({
+      ...mine,
+      ...theirs,
+      config: cfg,
+      valid: true,
+      warnings: [],
+    });
+  });
+
+  it("their text that does not parse: the defaults under our flags, marked invalid", () => {
+    const r = adoptCurrent(mine, { ...theirs, config: null });
+    expect(r.valid).toBe(false);
+    expect(r.config).toEqual(defaultConfig(mine.flags));
   });
 });

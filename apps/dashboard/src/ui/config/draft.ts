@@ -4,6 +4,7 @@
 import {
   type AgentFlags,
   cidrKey,
+  defaultConfig,
   diffConfigs,
   type Issue,
   type MasqConfig,
@@ -12,7 +13,7 @@ import {
   type ScalarKey,
   validateConfig,
 } from "@masq/shared";
-import type { ImpactDestination } from "../api/types";
+import type { ConfigResponse, ConflictCurrent, ImpactDestination } from "../api/types";
 
 export { cidrKey, diffConfigs, isEmptyDiff, type ScalarChange } from "@masq/shared";
 
@@ -41,6 +42,21 @@ export function rebase(base: MasqConfig, mine: MasqConfig, theirs: MasqConfig): 
   const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
   for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
   return out;
+}
+
+/** Their revision (from a save conflict) as the base to edit against, under our flags. */
+export function adoptCurrent(base: ConfigResponse, current: ConflictCurrent): ConfigResponse {
+  return {
+    ...base,
+    revision: current.revision,
+    yaml: current.yaml,
+    config: current.config ?? defaultConfig(base.flags),
+    author: current.author,
+    updatedAt: current.updatedAt,
+    valid: current.config !== null,
+    errors: [],
+    warnings: [],
+  };
 }
 
 export function describeScalar(s: ScalarChange): string {

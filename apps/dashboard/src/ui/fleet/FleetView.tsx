@@ -9,6 +9,7 @@ import { RefreshIcon, SearchIcon, ServerIcon, XIcon } from "../components/icons"
 import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
 import { useConnection, useFleetState } from "../live/live";
+import { useResyncNode } from "../node/useResyncNode";
 import { useCanEdit, useMe } from "../shell/me";
 import { FleetTable } from "./FleetTable";
 import { describeFilter, type SortKey, selectRows } from "./filter";
@@ -64,6 +65,7 @@ export function FleetView() {
   const me = useMe();
   const canEdit = useCanEdit();
   const toast = useToast();
+  const resyncNode = useResyncNode();
   const [status, setStatus] = useState<NodeStatus | "all">("all");
   const [q, setQ] = useState("");
   const [sort, setSort] = useState<SortKey>("name");
@@ -87,20 +89,14 @@ export function FleetView() {
   const onResync = useCallback(
     async (name: string) => {
       setPending((p) => new Set(p).add(name));
-      try {
-        await endpoints.resyncNode(name);
-        toast("success", `Resync requested for ${name}`);
-      } catch (e) {
-        toast("error", `Resync of ${name} failed: ${errorMessage(e)}`);
-      } finally {
-        setPending((p) => {
-          const n = new Set(p);
-          n.delete(name);
-          return n;
-        });
-      }
+      await resyncNode(name);
+      setPending((p) => {
+        const n = new Set(p);
+        n.delete(name);
+        return n;
+      });
     },
-    [toast],
+    [resyncNode],
   );
 
   const resyncDrifted = async () => {

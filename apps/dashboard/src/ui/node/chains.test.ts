@@ -7,7 +7,7 @@ import {
   jumpRuleLine,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { align, compareExceptions, compareFamily } from "./chains";
+import { align, compareFamily } from "./chains";
 
 const config = defaultConfig();
 const flags = DEFAULT_FLAGS;
@@ -100,22 +100,5 @@ describe("compareFamily", () => {
     const shadow = compare(snapshot(desiredLines, ["-A POSTROUTING -j MASQUERADE", jump]));
     expect(shadow.jump.kind).toBe("shadowed");
     expect(shadow.jump.rules[0]?.mark).toBe("shadow");
-  });
-});
-
-describe("compareExceptions", () => {
-  it("marks missing and unexpected Windows exceptions", () => {
-    expect(
-      compareExceptions(["10.0.0.0/8", "1.2.3.0/24"], ["10.0.0.0/8", "172.16.0.0/12"]),
-    ).toEqual([
-      { cidr: "10.0.0.0/8", state: "same" },
-      { cidr: "1.2.3.0/24", state: "unexpected" },
-      { cidr: "172.16.0.0/12", state: "missing" },
-    ]);
-  });
-  it("compares plain IPs and CIDRs as blocks", () => {
-    expect(compareExceptions(["10.1.2.3"], ["10.1.2.3/32"])).toEqual([
-      { cidr: "10.1.2.3", state: "same" },
-    ]);
   });
 });

@@ -11,7 +11,6 @@ import {
   jumpRuleLine,
   LINK_LOCAL_CIDR,
   LINK_LOCAL_CIDR_IPV6,
-  parseCidr,
 } from "@masq/shared";
 
 export type RowState =
@@ -327,29 +326,4 @@ export function compareFamily(
     jump: jumpState(actual),
     readError: snapshot?.readError,
   };
-}
-
-function exceptionKey(text: string): string {
-  const t = text.trim();
-  const p = parseCidr(t.includes("/") ? t : `${t}/${t.includes(":") ? 128 : 32}`);
-  return p.ok ? p.cidr.canonical : t;
-}
-
-/** Exception lists of a Windows node against the desired ones (compared as canonical blocks). */
-export function compareExceptions(
-  actual: readonly string[],
-  desired: readonly string[] | null,
-): { cidr: string; state: "same" | "missing" | "unexpected" }[] {
-  if (!desired) return actual.map((cidr) => ({ cidr, state: "same" as const }));
-  const a = new Set(actual.map(exceptionKey));
-  const d = new Set(desired.map(exceptionKey));
-  return [
-    ...actual.map((cidr) => ({
-      cidr,
-      state: d.has(exceptionKey(cidr)) ? ("same" as const) : ("unexpected" as const),
-    })),
-    ...desired
-      .filter((c) => !a.has(exceptionKey(c)))
-      .map((cidr) => ({ cidr, state: "missing" as const })),
-  ];
 }

@@ -1,0 +1,224 @@
+"use client";
+import { type ReactNode, useMemo, useState } from "react";
+import type { NodeDetail } from "../api/types";
+import { Callout } from "../components/Callout";
+import { type CompareRow, compareFamily, type FamilyCompare } from "./chains";
+import { JumpPanel } from "./JumpPanel";
+
+const NEUTRAL = {
+  row: "bg-zinc-50 dark:bg-zinc-800/40",
+  badge: "bg-zinc-200 text-zinc-700 dark:bg-zinc-700 dark:text-zinc-200",
+};
+const AMBER = {
+  row: "bg-amber-50 dark:bg-amber-500/10",
+  badge: "bg-amber-100 text-amber-900 dark:bg-amber-500/20 dark:text-amber-200",
+};
+
+const ROW_STYLE: Record<CompareRow["state"], { row: string; badge?: string; label?: string }> = {
+  same: { row: "" },
+  cosmetic: { ...NEUTRAL, label: "text differs" },
+  moved: { ...NEUTRAL, label: "moved" },
+  covered: { ...NEUTRAL, label: "same effect" },
+  missing: {
+    row: "bg-red-50 dark:bg-red-500/10",
+    badge: "bg-red-100 text-red-800 dark:bg-red-500/20 dark:text-red-200",
+    label: "missing on node",
+  },
+  unexpected: { ...AMBER, label: "not in config" },
+  unreachable: { ...AMBER, label: "never reached" },
+};
+
+function RuleCell({
+  rule,
+  showRaw,
+  side,
+  note,
+}: {
+  rule: CompareRow["desired"];
+  showRaw: boolean;
+  side: "desired" | "actual";
+  note?: ReactNode;
+}) {
+  return (
+    <td
+      className={`px-3 py-2 align-top ${side === "actual" ? "border-l border-zinc-200 dark:border-zinc-800" : ""}`}
+    >
+      {rule ? (
+        <>
+          <p className="text-sm font-medium text-zinc-900 dark:text-zinc-100" title={rule.text}>
+            <span className="mr-1.5 text-xs text-zinc-400 tabular-nums">{rule.index + 1}.</span>
+            {rule.title}
+          </p>
+          {rule.detail ? (
+            <p className="text-xs text-zinc-600 dark:text-zinc-400">{rule.detail}</p>
+          ) : null}
+          {showRaw ? (
+            <p className="mt-1 font-mono text-[11px] break-all text-zinc-500 dark:text-zinc-400">
+              {rule.text}
+            </p>
+          ) : null}
+        </>
+      ) : (
+        <p className="text-sm text-zinc-400 italic dark:text-zinc-500">
+          {side === "desired" ? "not configured" : "absent"}
+        </p>
+      )}
+      {note}
+    </td>
+  );
+}
+
+function CompareRowView({ r, showRaw }: { r: CompareRow; showRaw: boolean }) {
+  const st = ROW_STYLE[r.state];
+  const note = st.label ? (
+    <p className="mt-1 text-xs">
+      <span className={`mr-1.5 rounded px-1.5 py-0.5 font-medium ${st.badge}`}>{st.label}</span>
+      {r.explanation ? (
+        <span className="text-zinc-700 dark:text-zinc-300">{r.explanation}</span>
+      ) : null}
+    </p>
+  ) : undefined;
+  return (
+    <tr data-state={r.state} className={`border-t border-zinc-200 dark:border-zinc-800 ${st.row}`}>
+      <RuleCell rule={r.desired} showRaw={showRaw} side="desired" />
+      <RuleCell rule={r.actual} showRaw={showRaw} side="actual" note={note} />
+    </tr>
+  );
+}
+
+function ChainCompare({ fc, showRaw }: { fc: FamilyCompare; showRaw: boolean }) {
+  return (
+    <div className="space-y-2">
+      {!fc.chainExists ? (
+        <Callout tone="error" title={`The chain ${fc.chain} does not exist on this node`}>
+          Pod traffic is not masqueraded by the agent to any destination until it is recreated
+          (Resync does that).
+        </Callout>
+      ) : null}
+      <div className="overflow-hidden rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800">
+        <table className="w-full table-fixed border-collapse">
+          <caption className="sr-only">
+            {fc.family === "ipv4" ? "IPv4" : "IPv6"} {fc.chain}: desired and actual rules
+          </caption>
+          <thead>
+            <tr className="bg-zinc-50 text-left text-xs font-medium tracking-wide text-zinc-600 uppercase dark:bg-zinc-900 dark:text-zinc-400">
+              <th scope="col" className="px-3 py-2 font-medium">
+                Desired
+              </th>
+              <th
+                scope="col"
+                className="border-l border-zinc-200 px-3 py-2 font-medium dark:border-zinc-800"
+              >
+                Actual on the node
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {fc.rows.map((r, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+              <CompareRowView key={i} r={r} showRaw={showRaw} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <p
+      className="mt-3 flex flex-wrap gap-3 text-xs text-zinc-500 dark:text-zinc-400"
+      aria-hidden="true"
+    >
+      <span className="inline-flex items-center gap-1">
+        <span className="size-2.5 rounded-sm bg-red-200 dark:bg-red-500/40" /> missing
+      </span>
+      <span className="inline-flex items-center gap-1">
+        <span className="size-2.5 rounded-sm bg-amber-200 dark:bg-amber-500/40" /> unexpected
+      </span>
+      <span className="inline-flex items-center gap-1">
+        <span className="size-2.5 rounded-sm bg-zinc-200 dark:bg-zinc-700" /> cosmetic
+      </span>
+    </p>
+  );
+}
+
+/** Each family's desired and actual chain, rule by rule, with its POSTROUTING jump. */
+function FamilyComparison({
+  fc,
+  showRaw,
+  titled,
+}: {
+  fc: FamilyCompare;
+  showRaw: boolean;
+  titled: boolean;
+}) {
+  return (
+    <div className="space-y-3">
+      {titled ? (
+        <h3 className="text-sm font-semibold">
+          {fc.family === "ipv4" ? "IPv4 (iptables)" : "IPv6 (ip6tables)"}
+        </h3>
+      ) : null}
+      {fc.readError ? (
+        <Callout tone="error">Could not read the rules: {fc.readError}</Callout>
+      ) : null}
+      <JumpPanel jump={fc.jump} showRaw={showRaw} />
+      <ChainCompare fc={fc} showRaw={showRaw} />
+    </div>
+  );
+}
+
+/** "Desired vs actual, rule by rule" of a Linux node, explained with the server's differences. */
+export function ChainsComparison({ detail }: { detail: NodeDetail }) {
+  const [showRaw, setShowRaw] = useState(false);
+  const families = useMemo(() => {
+    if (detail.node.os === "windows") return [];
+    const chain = detail.node.flags?.masqChain ?? "IP-MASQ-AGENT";
+    return detail.desired.map((d) =>
+      compareFamily(
+        d.family,
+        chain,
+        d.lines,
+        detail.actual.find((a) => a.family === d.family),
+        detail.differences,
+      ),
+    );
+  }, [detail]);
+  return (
+    <section
+      aria-labelledby="chains-heading"
+      className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
+    >
+      <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
+        <h2 id="chains-heading" className="text-base font-semibold">
+          Desired vs actual, rule by rule
+        </h2>
+        <label className="inline-flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
+          <input
+            type="checkbox"
+            checked={showRaw}
+            onChange={(e) => setShowRaw(e.target.checked)}
+            className="size-4 rounded border-zinc-300 accent-indigo-600"
+          />
+          Show iptables rules
+        </label>
+      </div>
+      <div className="space-y-6">
+        {families.map((fc) => (
+          <FamilyComparison
+            key={fc.family}
+            fc={fc}
+            showRaw={showRaw}
+            titled={families.length > 1}
+          />
+        ))}
+        {families.length === 0 ? (
+          <p className="text-sm text-zinc-500">The node has not reported its rules yet.</p>
+        ) : null}
+      </div>
+      <Legend />
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+"use client";
+import type { NodeSummary } from "../api/types";
+import { LinuxIcon, WindowsIcon } from "../components/icons";
+import { RelativeTime } from "../components/Time";
+
+/** One line under the node's name: OS and mode, backend, versions, last seen, generation. */
+export function NodeFacts({ node }: { node: NodeSummary }) {
+  const windows = node.os === "windows";
+  return (
+    <span className="flex flex-wrap items-center gap-x-4 gap-y-1">
+      <span className="inline-flex items-center gap-1.5">
+        {windows ? <WindowsIcon className="size-3.5" /> : <LinuxIcon className="size-3.5" />}
+        {windows ? "Windows" : "Linux"} ·{" "}
+        {node.mode === "observe" ? "observe mode" : "enforce mode"}
+      </span>
+      {node.backend ? <span>backend {node.backend}</span> : null}
+      {node.iptablesVersion ? (
+        <span>
+          {/^iptables/.test(node.iptablesVersion)
+            ? node.iptablesVersion
+            : `iptables ${node.iptablesVersion}`}
+        </span>
+      ) : null}
+      {node.kernel ? <span>kernel {node.kernel}</span> : null}
+      <span>
+        last seen <RelativeTime value={node.lastSeen} />
+      </span>
+      <span>applied generation {node.appliedGeneration ?? "none"}</span>
+    </span>
+  );
+}

@@ -1,0 +1,205 @@
+// Desired (the config) vs observed (the lists of one CNI config file) as typed differences.
+import { type Cidr, mustParseCidr, parseCidr, type Range, rangesCover, toRanges } from "../cidr.js";
+import type { MasqConfig } from "../config.js";
+import { type Difference, sortDifferences } from "../drift.js";
+import type { ExceptionListSnapshot } from "../protocol.js";
+import { desiredExceptions } from "./desired.js";
+import { isIPv6List, readExceptionEntry } from "./entries.js";
+
+const scope = "windows" as const;
+
+/** CIDR or entry text → the pointers of the lists concerned. */
+type ByPointer = Map<string, string[]>;
+
+interface Findings {
+  missing: ByPointer;
+  unexpected: ByPointer;
+  unreadable: ByPointer;
+  /** Why the text differs where the behaviour does not (for the cosmetic difference). */
+  reasons: Set<string>;
+}
+
+const NOTE_REASONS = {
+  "plain IP": "plain IPs",
+  "not aligned": "CIDRs with host bits",
+  "not canonical": "non-canonical CIDRs",
+} as const;
+
+function addTo(map: ByPointer, key: string, pointer: string): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [pointer]);
+  else if (!list.includes(pointer)) list.push(pointer);
+}
+
+/** " at /a, /b" when only some of several lists are concerned. */
+function at(pointers: readonly string[], total: number): string {
+  return total > 1 ? ` (${pointers.join(", ")})` : "";
+}
+
+/** IPv6 CIDRs of the config and IPv6-only lists: reported, not managed on Windows. */
+function ipv6Ignored(
+  config: MasqConfig,
+  lists: readonly ExceptionListSnapshot[],
+  managed: readonly ExceptionListSnapshot[],
+): Difference[] {
+  const out: Difference[] = [];
+  const v6Config = config.nonMasqueradeCIDRs.filter((c) => {
+    const r = parseCidr(c);
+    return r.ok && r.cidr.family === "ipv6";
+  });
+  if (v6Config.length > 0) {
+    out.push({
+      kind: "ipv6-ignored",
+      severity: "info",
+      scope,
+      message: `${v6Config.join(", ")} ${v6Config.length === 1 ? "is" : "are"} IPv6: OutBoundNAT exceptions are managed for IPv4 only on Windows`,
+      impact:
+        "IPv6 pod traffic on this node follows the CNI config's own OutBoundNAT settings, not nonMasqueradeCIDRs",
+    });
+  }
+  for (const l of lists) {
+    if (managed.includes(l)) continue;
+    out.push({
+      kind: "ipv6-ignored",
+      severity: "info",
+      scope,
+      message: `the IPv6 OutBoundNAT list at ${l.pointer} is left as it is`,
+      impact: "none for IPv4 traffic",
+      rule: l.pointer,
+    });
+  }
+  return out;
+}
+
+function policyMissing(anyList: boolean): Difference {
+  return {
+    kind: "policy-missing",
+    severity: "critical",
+    scope,
+    message: anyList
+      ? "the CNI config has no IPv4 OutBoundNAT exception list"
+      : "the CNI config has no OutBoundNAT exception list",
+    impact:
+      "the non-masquerade CIDRs are not applied: depending on the plugin, pod traffic is either not SNAT'd at all (it leaves with pod addresses to every destination) or SNAT'd to every destination but the plugin's own subnet",
+  };
+}
+
+/** Why a list with the desired coverage is written otherwise. */
+function textReasons(v4: readonly Cidr[], desired: readonly Cidr[], reasons: Set<string>): void {
+  const canon = v4.map((c) => c.canonical);
+  const unique = [...new Set(canon)];
+  if (unique.length !== canon.length) reasons.add("duplicates");
+  const want = desired.map((d) => d.canonical);
+  const sameSet = unique.length === want.length && unique.every((c) => want.includes(c));
+  if (sameSet && unique.join("\n") !== want.join("\n")) reasons.add("other order");
+  if (!sameSet) reasons.add("other blocks covering the same addresses");
+}
+
+/** One IPv4 list against the desired CIDRs, by coverage; findings are added to `f`. */
+function compareList(
+  l: ExceptionListSnapshot,
+  desired: readonly Cidr[],
+  desiredRanges: readonly Range[],
+  f: Findings,
+): void {
+  const v4: Cidr[] = [];
+  const v4Text: string[] = [];
+  l.exceptions.forEach((text) => {
+    const r = readExceptionEntry(text);
+    if (!r.ok) addTo(f.unreadable, text, l.pointer);
+    else if (r.cidr.family === "ipv4") {
+      v4.push(r.cidr);
+      v4Text.push(text);
+      if (r.note) f.reasons.add(NOTE_REASONS[r.note]);
+    }
+  });
+  const observedRanges = toRanges(v4);
+  for (const d of desired)
+    if (!rangesCover(observedRanges, d)) addTo(f.missing, d.canonical, l.pointer);
+  for (const o of v4)
+    if (!rangesCover(desiredRanges, o)) addTo(f.unexpected, o.canonical, l.pointer);
+  if (v4Text.join("\n") !== desired.map((d) => d.canonical).join("\n"))
+    textReasons(v4, desired, f.reasons);
+}
+
+function findingDifferences(f: Findings, total: number): Difference[] {
+  const out: Difference[] = [];
+  for (const [cidr, ptrs] of f.missing) {
+    out.push({
+      kind: "missing-cidr",
+      severity: "critical",
+      scope,
+      cidr,
+      message: `${cidr} is missing from the OutBoundNAT exceptions${at(ptrs, total)}`,
+      impact: `traffic to ${cidr} is SNAT'd to the node address but should keep the pod address`,
+      rule: ptrs.join(", "),
+    });
+  }
+  for (const [cidr, ptrs] of f.unexpected) {
+    out.push({
+      kind: "unexpected-cidr",
+      severity: "critical",
+      scope,
+      cidr,
+      message: `${cidr} is an OutBoundNAT exception but not in the config${at(ptrs, total)}`,
+      impact: `traffic to ${cidr} leaves with the pod address but should be SNAT'd to the node address`,
+      rule: ptrs.join(", "),
+    });
+  }
+  for (const [text, ptrs] of f.unreadable) {
+    out.push({
+      kind: "unreadable",
+      severity: "warning",
+      scope,
+      message: `exception ${JSON.stringify(text)} is not an IP address or CIDR${at(ptrs, total)}`,
+      impact: "HNS may reject the policy (pods on this node fail to start) or ignore the entry",
+      rule: ptrs.join(", "),
+    });
+  }
+  return out;
+}
+
+/**
+ * Desired (the config) vs observed (the lists of one CNI config file) as typed differences, most
+ * severe first, scope "windows". Behaviour first, as on Linux: a desired CIDR is missing when the
+ * list's entries do not cover all of its addresses, an entry is unexpected when the desired CIDRs
+ * do not cover it; the same coverage written otherwise (order, duplicates, plain IPs, host bits,
+ * split blocks) is only cosmetic. Every IPv4 list must match on its own.
+ *
+ * - no IPv4 list at all: "policy-missing", critical (see the impact text);
+ * - entries that are not an IP or CIDR: "unreadable", warning;
+ * - IPv6 CIDRs in the config, IPv6-only lists: "ipv6-ignored", info.
+ *
+ * `rule` of a missing, unexpected or unreadable difference names the lists concerned: their
+ * pointers joined with ", ".
+ */
+export function windowsDrift(
+  config: MasqConfig,
+  lists: readonly ExceptionListSnapshot[],
+): Difference[] {
+  const managed = lists.filter((l) => !isIPv6List(l.exceptions));
+  const out = ipv6Ignored(config, lists, managed);
+  if (managed.length === 0) return sortDifferences([...out, policyMissing(lists.length > 0)]);
+
+  const desired = desiredExceptions(config).map(mustParseCidr);
+  const desiredRanges = toRanges(desired);
+  const f: Findings = {
+    missing: new Map(),
+    unexpected: new Map(),
+    unreadable: new Map(),
+    reasons: new Set(),
+  };
+  for (const l of managed) compareList(l, desired, desiredRanges, f);
+  out.push(...findingDifferences(f, managed.length));
+  const behavioural = out.some((d) => d.severity !== "info");
+  if (!behavioural && f.reasons.size > 0) {
+    out.push({
+      kind: "cosmetic",
+      severity: "info",
+      scope,
+      message: `same behaviour, different text (${[...f.reasons].join(", ")})`,
+      impact: "none: traffic is treated as desired",
+    });
+  }
+  return sortDifferences(out);
+}
