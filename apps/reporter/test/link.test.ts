@@ -66,7 +66,7 @@ it("is refused without the right token and keeps retrying with backoff", async (
   expect(l.stats().connects).toBe(0);
 });
 
-it("reconnects after the server dies, first retry in under a second", async () => {
+it("reconnects after the server dies, with a prompt first retry", async () => {
   const d = await server();
   const { link: l } = link({ url: d.url });
   await d.waitFor("hello");

@@ -166,7 +166,7 @@ describe("reporter in Windows mode", () => {
     expect(d.invalid).toEqual([]);
   });
 
-  it("sees a hand edit within a second and reports it; resync heals it", async () => {
+  it("sees hand edits (in place and by rename) through the watcher and reports them; resync heals", async () => {
     const { path } = node();
     const d = await dashboard();
     const agent = await agentFor(path, { dashboard: { url: d.url } });
