@@ -105,12 +105,7 @@ export function createAgent(opts: AgentOptions): Agent {
     fileCheckMs: opts.fileCheckMs,
     logger: log.child({ module: "enforcer" }),
     metrics,
-    onResult: (r) => {
-      link?.send(r);
-      // The read-back snapshot left while the apply ran, before the enforcer recorded the new
-      // generation; repeat it so the dashboard knows these rules are that generation's.
-      if (r.ok && r.changed && last) link?.send(snapshotMessage(last.observed));
-    },
+    onResult: (r) => link?.send(r),
     onSnapshots: (snaps) => take(snaps),
   });
 
@@ -130,7 +125,9 @@ export function createAgent(opts: AgentOptions): Agent {
   function take(observed: Observed) {
     lastReadAt = Date.now();
     metrics.lastRead.set(lastReadAt / 1000);
-    const key = JSON.stringify(observed);
+    // The generation is part of what is reported: the same rules read again after an apply
+    // is news when they now belong to a newer generation.
+    const key = `${enforcer.appliedGeneration()}#${JSON.stringify(observed)}`;
     if (key !== last?.key) {
       last = { observed, key, at: lastReadAt };
       link?.send(snapshotMessage(observed));

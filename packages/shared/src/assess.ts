@@ -2,6 +2,7 @@
 // or the CNI config's exception lists (Windows). Shared by the CLI (`ipmasq drift`), the
 // reporter and the dashboard.
 import { analyzeFamily, type FamilyAnalysis } from "./analysis.js";
+import type { Family } from "./cidr.js";
 import { desiredExceptions, windowsDrift } from "./cni/index.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
@@ -19,31 +20,53 @@ export interface LinuxAssessment {
   report: DriftReport;
 }
 
+/** The analysis of one family as a reporter read it (`-S CHAIN` and `-S POSTROUTING` lines). */
+export function analyzeSnapshot(snap: FamilySnapshot, chain: string): FamilyAnalysis {
+  return analyzeFamily({
+    family: snap.family,
+    chain,
+    chainText: snap.chain === null ? null : snap.chain.join("\n"),
+    postroutingText: snap.postrouting.join("\n"),
+  });
+}
+
+/** One family judged; a missing snapshot is an empty node, a read error one more difference. */
+export function assessFamily(
+  config: MasqConfig,
+  flags: AgentFlags,
+  family: Family,
+  snap: FamilySnapshot | undefined,
+): FamilyAssessment {
+  const desired = desiredChain(config, flags, family);
+  const observed = analyzeSnapshot(
+    snap ?? { family, chain: null, postrouting: [] },
+    flags.masqChain,
+  );
+  const differences = computeDrift(desired, observed);
+  if (snap?.readError)
+    differences.unshift({
+      kind: "unreadable",
+      severity: "critical",
+      scope: family,
+      message: `could not read rules: ${snap.readError}`,
+    });
+  return { desired, observed, differences };
+}
+
 /** Judges the snapshots a reporter read (one per family) against the desired config. */
 export function assessLinux(
   config: MasqConfig,
   flags: AgentFlags,
   snapshots: readonly FamilySnapshot[],
 ): LinuxAssessment {
-  const families = familiesFor(flags).map((family) => {
-    const desired = desiredChain(config, flags, family);
-    const snap = snapshots.find((s) => s.family === family);
-    const observed = analyzeFamily({
+  const families = familiesFor(flags).map((family) =>
+    assessFamily(
+      config,
+      flags,
       family,
-      chain: flags.masqChain,
-      chainText: snap?.chain === null || snap === undefined ? null : snap.chain.join("\n"),
-      postroutingText: snap?.postrouting.join("\n") ?? "",
-    });
-    const differences = computeDrift(desired, observed);
-    if (snap?.readError)
-      differences.unshift({
-        kind: "unreadable",
-        severity: "critical",
-        scope: family,
-        message: `could not read rules: ${snap.readError}`,
-      });
-    return { desired, observed, differences };
-  });
+      snapshots.find((s) => s.family === family),
+    ),
+  );
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };
 }
 

@@ -16,7 +16,7 @@ import { refusal } from "../config-check.js";
 import { type ExecResult, exec } from "../exec.js";
 import { type Logger, silentLogger } from "../log.js";
 import { natEventFilter, startWatcher } from "../watcher.js";
-import { analyzeSnapshot, needsWrite, planJumps, rollbackPayload, verifyProblems } from "./plan.js";
+import { planWrite, rollbackPayload, verifyProblems } from "./plan.js";
 import {
   classifyChainRead,
   firstLine,
@@ -193,13 +193,9 @@ export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBacken
   }
 
   async function applyFamily(config: MasqConfig, flags: AgentFlags, before: FamilySnapshot) {
-    if (!needsWrite(config, flags, before)) return { written: false as const };
-    const payload = renderApplyPayload(
-      config,
-      flags,
-      before.family,
-      planJumps(analyzeSnapshot(before, chain)),
-    );
+    const plan = planWrite(config, flags, before);
+    if (!plan) return { written: false as const };
+    const payload = renderApplyPayload(config, flags, before.family, plan);
     const error = await restore(before.family, payload);
     return error ? { written: false as const, error } : { written: true as const };
   }

@@ -15,7 +15,7 @@ import {
   renderApplyPayload,
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
-import { analyzeSnapshot, needsWrite, planJumps } from "./plan.js";
+import { planWrite } from "./plan.js";
 import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } from "./types.js";
 
 export interface SimulatedFamily {
@@ -119,13 +119,9 @@ export function createMemoryBackend(opts: MemoryBackendOptions): MemoryBackend {
       };
     let changed = false;
     for (const before of read()) {
-      if (!needsWrite(config, effective, before)) continue;
-      const payload = renderApplyPayload(
-        config,
-        effective,
-        before.family,
-        planJumps(analyzeSnapshot(before, chain)),
-      );
+      const plan = planWrite(config, effective, before);
+      if (!plan) continue;
+      const payload = renderApplyPayload(config, effective, before.family, plan);
       applyPayloadTo(node(before.family), chain, payload);
       writes++;
       changed = true;

@@ -1,4 +1,5 @@
 import {
+  analyzeSnapshot,
   DEFAULT_FLAGS,
   defaultConfig,
   type FamilySnapshot,
@@ -7,14 +8,7 @@ import {
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { applyPayloadTo } from "./memory.js";
-import {
-  analyzeSnapshot,
-  needsWrite,
-  planJumps,
-  rollbackPayload,
-  ruleSpec,
-  verifyProblems,
-} from "./plan.js";
+import { needsWrite, planJumps, rollbackPayload, ruleSpec, verifyProblems } from "./plan.js";
 
 const CHAIN = "IP-MASQ-AGENT";
 const JUMP = jumpRuleLine(CHAIN);

@@ -3,25 +3,15 @@
 import {
   type AgentFlags,
   type ApplyPlan,
-  analyzeFamily,
-  computeDrift,
+  analyzeSnapshot,
+  assessFamily,
   type Difference,
-  desiredChain,
   type FamilyAnalysis,
   type FamilySnapshot,
   type MasqConfig,
   type ParsedRule,
   POSTROUTING,
 } from "@masq/shared";
-
-export function analyzeSnapshot(snap: FamilySnapshot, chain: string): FamilyAnalysis {
-  return analyzeFamily({
-    family: snap.family,
-    chain,
-    chainText: snap.chain === null ? null : snap.chain.join("\n"),
-    postroutingText: snap.postrouting.join("\n"),
-  });
-}
 
 /** The rule spec after `-A POSTROUTING `, as `-D`/`-I` take it. */
 export function ruleSpec(rule: ParsedRule): string {
@@ -45,13 +35,25 @@ export function differencesFor(
   flags: AgentFlags,
   snap: FamilySnapshot,
 ): Difference[] {
-  const desired = desiredChain(config, flags, snap.family);
-  return computeDrift(desired, analyzeSnapshot(snap, flags.masqChain));
+  return assessFamily(config, flags, snap.family, snap).differences;
+}
+
+/**
+ * The transaction this node needs, from one analysis of what it has: null when it already has
+ * exactly the desired chain and one exact jump.
+ */
+export function planWrite(
+  config: MasqConfig,
+  flags: AgentFlags,
+  snap: FamilySnapshot,
+): ApplyPlan | null {
+  const { observed, differences } = assessFamily(config, flags, snap.family, snap);
+  return differences.some((d) => !NOT_OURS.has(d.kind)) ? planJumps(observed) : null;
 }
 
 /** False when the node already has exactly the desired chain and one exact jump. */
 export function needsWrite(config: MasqConfig, flags: AgentFlags, snap: FamilySnapshot): boolean {
-  return differencesFor(config, flags, snap).some((d) => !NOT_OURS.has(d.kind));
+  return planWrite(config, flags, snap) !== null;
 }
 
 /** What is wrong with a read-back after an apply (empty: verified). */

@@ -2,8 +2,8 @@
 // live node (`--netns NS` reads that namespace; the reporter's own backend does the reading).
 import {
   type AgentFlags,
-  analyzeFamily,
   analyzeRuleset,
+  analyzeSnapshot,
   type Family,
   type FamilyAnalysis,
   type FamilySnapshot,
@@ -50,15 +50,6 @@ export async function readLive(netns: string, flags: AgentFlags): Promise<Family
   }
 }
 
-export function analysisOfSnapshot(s: FamilySnapshot, chain: string): FamilyAnalysis {
-  return analyzeFamily({
-    family: s.family,
-    chain,
-    chainText: s.chain === null ? null : s.chain.join("\n"),
-    postroutingText: s.postrouting.join("\n"),
-  });
-}
-
 /** Analyses of every family the source holds. */
 export async function readAnalyses(
   io: CliIO,
@@ -72,7 +63,7 @@ export async function readAnalyses(
     const failed = snaps.find((s) => s.readError);
     if (failed)
       throw new CliExit(EXIT_ERROR, `cannot read ${failed.family} rules: ${failed.readError}`);
-    return snaps.map((s) => analysisOfSnapshot(s, flags.masqChain));
+    return snaps.map((s) => analyzeSnapshot(s, flags.masqChain));
   }
   if (opts.from === undefined)
     throw new CliExit(EXIT_ERROR, "give --from FILE (or - for stdin) or --netns NAME");
