@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { performance } from "node:perf_hooks";
 import { REPORTER_PATH } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
+import { followEvents } from "../test/helpers/sse.js";
 
 const ADMIN = "bench-admin-token";
 const REPORTER = "bench-reporter-token";
@@ -92,37 +93,24 @@ function rolloutFinished(
 ): (generation: number) => Promise<{ done: number; failed: number; at: number }> {
   const waiters = new Map<number, (r: { done: number; failed: number; at: number }) => void>();
   const finished = new Map<number, { done: number; failed: number; at: number }>();
-  void (async () => {
-    const res = await fetch(`${url}/api/events`, {
-      headers: { authorization: `Bearer ${ADMIN}` },
-      signal,
-    });
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    let buf = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += dec.decode(value, { stream: true });
-      let i = buf.indexOf("\n\n");
-      while (i >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        i = buf.indexOf("\n\n");
-        if (!block.startsWith("event: rollout")) continue;
-        const r = JSON.parse(block.slice(block.indexOf("data: ") + 6)) as {
-          generation: number;
-          finishedAt: number | null;
-          done: number;
-          failed: number;
-        };
-        if (r.finishedAt === null || finished.has(r.generation)) continue;
-        const v = { done: r.done, failed: r.failed, at: Date.now() };
-        finished.set(r.generation, v);
-        waiters.get(r.generation)?.(v);
-      }
-    }
-  })().catch(() => undefined);
+  followEvents(
+    url,
+    ADMIN,
+    ({ event, data, at }) => {
+      if (event !== "rollout") return;
+      const r = data as {
+        generation: number;
+        finishedAt: number | null;
+        done: number;
+        failed: number;
+      };
+      if (r.finishedAt === null || finished.has(r.generation)) return;
+      const v = { done: r.done, failed: r.failed, at };
+      finished.set(r.generation, v);
+      waiters.get(r.generation)?.(v);
+    },
+    signal,
+  );
   return (generation) => {
     const hit = finished.get(generation);
     if (hit) return Promise.resolve(hit);

@@ -1,7 +1,14 @@
 // GET /api/events: a hello with the full list first, then coalesced changes only.
 import { afterEach, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import {
+  eventually,
+  reporterInSync,
+  startServer,
+  type TestServer,
+  TOKENS,
+} from "./helpers/server.js";
+import { followEvents, type SseEvent } from "./helpers/sse.js";
 
 let server: TestServer | undefined;
 const sims: SimReporter[] = [];
@@ -12,40 +19,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-interface SseEvent {
-  event: string;
-  // biome-ignore lint/suspicious/noExplicitAny: event payloads are checked field by field.
-  data: any;
-  at: number;
-}
-
-/** Reads an SSE stream into a list until aborted. */
+/** Reads an SSE stream into a list until stopped. */
 function listen(url: string, token: string): { events: SseEvent[]; stop: () => void } {
   const events: SseEvent[] = [];
   const ac = new AbortController();
-  void (async () => {
-    const res = await fetch(`${url}/api/events`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: ac.signal,
-    });
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    let buf = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += dec.decode(value, { stream: true });
-      let i = buf.indexOf("\n\n");
-      while (i >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
-        i = buf.indexOf("\n\n");
-      }
-    }
-  })().catch(() => undefined);
+  followEvents(url, token, (e) => events.push(e), ac.signal);
   return { events, stop: () => ac.abort() };
 }
 
@@ -88,16 +66,8 @@ describe("live events", () => {
 
   it("coalesces a burst of 200 node changes into a few events carrying only changed nodes", async () => {
     server = await startServer();
-    const quiet = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-quiet",
-    });
+    const quiet = await reporterInSync(server, "node-quiet");
     sims.push(quiet);
-    await eventually(
-      async () => (await server!.api("/api/nodes/node-quiet")).body.node.status === "in-sync",
-      3000,
-    );
     await new Promise((r) => setTimeout(r, 300)); // let its last change flush before listening
     const l = listen(server.url, TOKENS.admin);
     await eventually(() => l.events[0], 10_000);

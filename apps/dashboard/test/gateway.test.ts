@@ -5,7 +5,13 @@ import { encodeMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION, REPORTER_PATH } from 
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import {
+  eventually,
+  reporterInSync,
+  startServer,
+  type TestServer,
+  TOKENS,
+} from "./helpers/server.js";
 
 let server: TestServer | undefined;
 const sims: SimReporter[] = [];
@@ -84,16 +90,8 @@ describe("reporter gateway", () => {
 
   it("closes a registered node that sends an invalid snapshot, keeping its last good state", async () => {
     server = await startServer();
-    const s = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-    });
+    const s = await reporterInSync(server, "node-a");
     sims.push(s);
-    await eventually(
-      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
-      3000,
-    );
     const before = (await server.api("/api/nodes/node-a")).body;
     s.sendRaw(
       JSON.stringify({

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
+import { until } from "@masq/testkit/wait";
 import { StaticPeopleAuth, StaticReporterAuth } from "../../src/server/auth/static-auth.js";
 import {
   createDashboardServer,
@@ -11,6 +12,7 @@ import {
   type DashboardServer,
 } from "../../src/server/http-server.js";
 import { FileStore } from "../../src/server/store/file-store.js";
+import { SimReporter } from "./reporter-client.js";
 
 export const TOKENS = {
   admin: "admin-secret-token",
@@ -106,11 +108,26 @@ export async function eventually<T>(
   timeoutMs = 5000,
   what = "condition",
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // The test kit's `until` polls for truthy values; wrap so 0 and "" count as answers too.
+  const found = await until(
+    async () => {
+      const v = await check();
+      return v !== undefined && v !== false ? { v } : undefined;
+    },
+    timeoutMs,
+    20,
+    what,
+  );
+  return found!.v; // until only returns truthy values
+}
+
+/** A protocol-level reporter, connected and shown in sync by the server. */
+export async function reporterInSync(server: TestServer, node: string): Promise<SimReporter> {
+  const sim = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node });
+  await eventually(
+    async () => (await server.api(`/api/nodes/${node}`)).body.node?.status === "in-sync",
+    10_000,
+    `${node} in sync`,
+  );
+  return sim;
 }
