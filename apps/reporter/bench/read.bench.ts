@@ -7,15 +7,18 @@ import { DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
 import { createIptablesBackend } from "../src/backend/iptables.js";
 import { bigNode, buildReporter, run } from "./kube-nat.js";
-import { type Cost, measure, snapshotCost } from "./snapshot-cost.js";
+import { type Cost, measure } from "./snapshot-cost.js";
 
 const ROUNDS = 200;
 
-/** As a DaemonSet runs it: the built reporter code in a process inside the node's namespace. */
-function costInside(ns: string): Cost {
+/**
+ * The built reporter code taking snapshots: inside the node's namespace as a DaemonSet runs it,
+ * or from the host through `--netns` wrapping.
+ */
+function snapshotCost(ns: string, how: "inside" | "wrapped"): Cost {
   buildReporter();
-  const script = join(import.meta.dirname, "snapshot-cost.mjs");
-  const r = run(["ip", "netns", "exec", ns, process.execPath, script, String(ROUNDS)]);
+  const worker = [process.execPath, join(import.meta.dirname, "snapshot-cost.mjs"), String(ROUNDS)];
+  const r = run(how === "inside" ? ["ip", "netns", "exec", ns, ...worker] : [...worker, ns]);
   if (r.code !== 0) throw new Error(`snapshot-cost failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Cost;
 }
@@ -27,8 +30,8 @@ export default async function readBench(): Promise<BenchResult[]> {
     "cli",
   );
   if (!applied.ok) throw new Error(`apply failed: ${applied.error}`);
-  const inside = costInside(node.ns);
-  const wrapped = await snapshotCost(ROUNDS, node.ns);
+  const inside = snapshotCost(node.ns, "inside");
+  const wrapped = snapshotCost(node.ns, "wrapped");
   const save = await measure(1, () => {
     const r = run(["ip", "netns", "exec", node.ns, "iptables-save", "-t", "nat"]);
     if (r.code !== 0) throw new Error(r.stderr);

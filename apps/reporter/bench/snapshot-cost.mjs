@@ -1,6 +1,7 @@
 // The snapshot-cost worker in plain JavaScript over the built packages (dist/), so the measured
 // process is the size of the shipped reporter, not of a TypeScript loader. Run inside a
-// namespace by read.bench.ts: `ip netns exec NS node snapshot-cost.mjs ROUNDS`; prints JSON.
+// namespace by read.bench.ts: `ip netns exec NS node snapshot-cost.mjs ROUNDS`, or from the host
+// through the reporter's `--netns` wrapping: `node snapshot-cost.mjs ROUNDS NS`; prints JSON.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
@@ -21,7 +22,7 @@ function cpuNow() {
   return (f[11] + f[12] + f[13] + f[14]) * TICK_MS;
 }
 
-const backend = createIptablesBackend({ flags: DEFAULT_FLAGS });
+const backend = createIptablesBackend({ netns: process.argv[3], flags: DEFAULT_FLAGS });
 const config = defaultConfig();
 let seq = 0;
 async function snapshot() {
