@@ -1,6 +1,7 @@
 // End-to-end tests of the dashboard UI in a real Chromium (Debian's /usr/bin/chromium; no
 // browser download), against the production build, the file store and real reporters in
 // network namespaces. The global setup starts all of it; see apps/dashboard/e2e/README.md.
+import { CHROMIUM_LAUNCH } from "@masq/testkit/chromium";
 import { defineConfig, devices } from "@playwright/test";
 
 export default defineConfig({
@@ -28,18 +29,7 @@ export default defineConfig({
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1280, height: 900 },
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
+        launchOptions: CHROMIUM_LAUNCH,
       },
     },
   ],

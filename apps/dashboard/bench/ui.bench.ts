@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CHROMIUM_LAUNCH } from "@masq/testkit/chromium";
 import { freePort } from "@masq/testkit/processes";
 import { chromium } from "playwright";
 import type { BenchResult } from "../../../bench/types.js";
@@ -30,7 +31,6 @@ const NODES = Number(process.env.UI_BENCH_NODES ?? 5000);
 const CHANGES_PER_S = 500;
 const LIVE_SECONDS = 10;
 const TOKENS = { admin: "bench-admin-token", reporter: "bench-reporter-token" };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 async function until<T>(
   what: string,
@@ -59,25 +59,15 @@ export default async function uiBench(): Promise<BenchResult[]> {
     if (!existsSync(join(APP, f)))
       throw new Error(`apps/dashboard/${f} is missing: run \`npm run build\` first`);
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM_LAUNCH.executablePath))
+    throw new Error(`${CHROMIUM_LAUNCH.executablePath} not found (apt-get install chromium)`);
   const tmp = mkdtempSync(join(tmpdir(), "ime-uibench-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let dash: ChildProcess | undefined;
   const sims: SimReporter[] = [];
   let heartbeat: NodeJS.Timeout | undefined;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   try {
     dash = spawn(process.execPath, [join(APP, "bin/ipmasq-dashboard.js")], {
       cwd: APP,

@@ -1,6 +1,7 @@
 // What the global setup starts and the specs use: tokens, node names, namespaces, helpers to
 // read and break a node's real chain with iptables inside its network namespace.
 import { execFileSync } from "node:child_process";
+import { inNetns, natRules } from "@masq/testkit/netns";
 
 export const TOKENS = {
   admin: "e2e-admin-token-0123456789",
@@ -26,25 +27,15 @@ export function baseUrl(): string {
   return u;
 }
 
-export function inNetns(ns: string, cmd: string, args: string[]): string {
-  return execFileSync("ip", ["netns", "exec", ns, cmd, ...args], {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-}
-
 /** `iptables -t nat -S IP-MASQ-AGENT` inside the node's namespace ("" when the chain is gone). */
 export function chainOf(ns: string): string {
-  try {
-    return inNetns(ns, "iptables", ["-w", "-t", "nat", "-S", CHAIN]);
-  } catch {
-    return "";
-  }
+  return natRules(ns, CHAIN).join("\n");
 }
 
 /** Deletes the RETURN rule for `cidr` by hand, as an operator or another component might. */
 export function deleteReturnRule(ns: string, cidr: string): void {
-  inNetns(ns, "iptables", [
+  inNetns(ns, [
+    "iptables",
     "-w",
     "-t",
     "nat",

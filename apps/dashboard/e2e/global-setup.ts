@@ -3,40 +3,25 @@
 // temp dir and known tokens, and one real reporter (apps/reporter) per network namespace,
 // each managing the real iptables nat table of its namespace. Everything is torn down
 // afterwards — namespaces named `ime-*` are always deleted, also after a crash of a former run.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { deleteNetns } from "@masq/testkit/netns";
-import { freePort } from "@masq/testkit/processes";
+import { join } from "node:path";
+import { addNetns, deleteNetns } from "@masq/testkit/netns";
+import {
+  DASHBOARD_BIN,
+  freePort,
+  REPO_ROOT,
+  requireBuilt,
+  startReporter,
+} from "@masq/testkit/processes";
+import { until } from "@masq/testkit/wait";
 import { baseUrl, listOurNetns, NODES, nodeStatuses, TOKENS } from "./env.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
-const DASHBOARD_BIN = join(ROOT, "apps/dashboard/bin/ipmasq-dashboard.js");
-const REPORTER_BIN = join(ROOT, "apps/reporter/bin/ipmasq.js");
+const ROOT = REPO_ROOT;
 
 function need(cond: boolean, what: string): void {
   if (!cond) throw new Error(`e2e prerequisite missing: ${what}`);
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined>,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function deleteNetnsAll(names: string[]): void {
@@ -49,18 +34,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     existsSync("/usr/sbin/iptables") || existsSync("/sbin/iptables"),
     "iptables (apt-get install iptables)",
   );
-  need(
-    existsSync(join(ROOT, "apps/dashboard/.next/BUILD_ID")),
-    "the Next build: run `npm run build` first",
-  );
-  need(
-    existsSync(join(ROOT, "apps/dashboard/dist/server/main.js")),
-    "the dashboard server build: run `npm run build` first",
-  );
-  need(
-    existsSync(join(ROOT, "apps/reporter/dist")),
-    "the reporter build: run `npm run build` first",
-  );
+  for (const part of ["next", "dashboard-server", "reporter"] as const) requireBuilt(part);
 
   // Leftovers of an interrupted run.
   deleteNetnsAll(listOurNetns());
@@ -113,48 +87,40 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       stdio: ["ignore", out, out],
     });
     children.push(dash);
-    await waitFor("the dashboard to be ready", 60_000, async () => {
-      if (dash.exitCode !== null)
-        throw new Error(`the dashboard exited with ${dash.exitCode} (see ${logs}/dashboard.log)`);
-      const r = await fetch(`${baseUrl()}/readyz`);
-      return r.ok ? true : undefined;
-    });
+    await until(
+      async () => {
+        if (dash.exitCode !== null)
+          throw new Error(`the dashboard exited with ${dash.exitCode} (see ${logs}/dashboard.log)`);
+        return (await fetch(`${baseUrl()}/readyz`)).ok;
+      },
+      60_000,
+      250,
+      "the dashboard to be ready",
+    );
 
     for (const node of NODES) {
-      execFileSync("ip", ["netns", "add", node]);
+      addNetns(node);
       created.push(node);
-      execFileSync("ip", ["-n", node, "link", "set", "lo", "up"]);
-      const state = join(tmp, "state", node);
-      mkdirSync(state, { recursive: true });
-      const log = openSync(join(logs, `${node}.log`), "a");
-      const r = spawn(
-        process.execPath,
-        [
-          REPORTER_BIN,
-          "run",
-          "--dashboard",
-          `ws://127.0.0.1:${port}/api/reporter`,
-          "--node",
-          node,
-          "--token",
-          TOKENS.reporter,
-          "--netns",
-          node,
-          "--state-dir",
-          state,
-          "--poll-interval",
-          "2s",
-          "--log-level",
-          "info",
-        ],
-        { cwd: ROOT, env: { ...process.env }, stdio: ["ignore", log, log] },
-      );
-      children.push(r);
+      const reporter = startReporter({
+        node,
+        netns: node,
+        dashboard: `ws://127.0.0.1:${port}/api/reporter`,
+        token: TOKENS.reporter,
+        stateDir: join(tmp, "state", node),
+        logFile: join(logs, `${node}.log`),
+        env: { IPMASQ_POLL_INTERVAL: "2s" },
+      });
+      children.push(reporter.child);
     }
-    await waitFor("every reporter to connect and be in sync", 60_000, async () => {
-      const s = await nodeStatuses();
-      return NODES.every((n) => s[n] === "in-sync") ? true : undefined;
-    });
+    await until(
+      async () => {
+        const s = await nodeStatuses();
+        return NODES.every((n) => s[n] === "in-sync");
+      },
+      60_000,
+      250,
+      "every reporter to connect and be in sync",
+    );
   } catch (e) {
     await cleanup();
     throw e;
