@@ -1,7 +1,7 @@
 // `ipmasq apply` and `ipmasq run` against live namespaces: the one-shot apply exits 0 only
 // when verified; the daemon takes its settings from the environment (as the Helm chart sets
 // them), talks to the dashboard and stops cleanly on SIGTERM, leaving no child behind.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -10,9 +10,10 @@ import { defaultConfig } from "@masq/shared";
 import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../src/cli/program.js";
+import { startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
+const _here = dirname(fileURLToPath(import.meta.url));
 const pool = netnsPool();
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -73,16 +74,7 @@ it("ipmasq run: settings from the environment, dashboard link, metrics, clean SI
     IPMASQ_METRICS_PORT: "0",
     IPMASQ_LOG_LEVEL: "info",
   };
-  const main = join(here, "../src/cli/main.ts");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--conditions", "source", "--import", "tsx", main, "run"],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout?.on("data", (b) => (output += b));
-  child.stderr?.on("data", (b) => (output += b));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const { child, output, exited } = startCli(["run"], env);
   cleanups.push(() => child.kill("SIGKILL"));
 
   const hello = await d.waitFor("hello", undefined, 15_000);
@@ -93,7 +85,7 @@ it("ipmasq run: settings from the environment, dashboard link, metrics, clean SI
   expect(jumpCount(ns)).toBe(1);
   // Structured logs on stdout; the ops port is in the "reporter running" line.
   const logLines = () =>
-    output
+    output()
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -110,7 +102,7 @@ it("ipmasq run: settings from the environment, dashboard link, metrics, clean SI
 
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
-  expect(output).not.toMatch(/"level":"(error|fatal)"/);
+  expect(output()).not.toMatch(/"level":"(error|fatal)"/);
   await until(() => pidsIn(ns).length === 0, 3_000);
 });
 

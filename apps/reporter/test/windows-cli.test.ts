@@ -1,7 +1,3 @@
-// `ipmasq run --windows-cni FILE` as the Helm chart's Windows DaemonSet starts it (args plus the
-// shared reporter env): a Windows hello over a real link, an apply that rewrites only the list,
-// /healthz, and a clean SIGTERM.
-import { type ChildProcess, spawn } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -15,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, desiredExceptions } from "@masq/shared";
 import { afterEach, expect, it } from "vitest";
+import { startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
 import { outsideValues, valueAt } from "./helpers/json-span.js";
 
@@ -56,16 +53,7 @@ it("ipmasq run --windows-cni: Windows hello, apply, healthz, clean SIGTERM", asy
     IPMASQ_WINDOWS_CNI: cni,
   };
   delete (env as Record<string, string | undefined>).IPMASQ_NETNS;
-  const main = join(import.meta.dirname, "../src/cli/main.ts");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--conditions", "source", "--import", "tsx", main, "run", "--windows-cni", cni],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout?.on("data", (b) => (output += b));
-  child.stderr?.on("data", (b) => (output += b));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const { child, output, exited } = startCli(["run", "--windows-cni", cni], env);
   cleanups.push(() => child.kill("SIGKILL"));
 
   const hello = await d.waitFor("hello", undefined, 15_000);
@@ -87,7 +75,7 @@ it("ipmasq run --windows-cni: Windows hello, apply, healthz, clean SIGTERM", asy
   );
 
   const logLines = () =>
-    output
+    output()
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -100,5 +88,5 @@ it("ipmasq run --windows-cni: Windows hello, apply, healthz, clean SIGTERM", asy
 
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
-  expect(output).not.toMatch(/"level":"(error|fatal)"/);
+  expect(output()).not.toMatch(/"level":"(error|fatal)"/);
 });
