@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { addNetns, deleteNetns, inNetns, until } from "@masq/testkit/netns";
+import { addNetns, deleteNetns, deleteReturnRule, inNetns, until } from "@masq/testkit/netns";
 import {
   type ChildHandle,
   DASHBOARD_BIN,
@@ -122,18 +122,7 @@ async function main(): Promise<void> {
   const drifted = nodes[2]!;
   const ipt = (...args: string[]) =>
     inNetns(drifted.netns, ["iptables", "-w", "-t", "nat", ...args]);
-  ipt(
-    "-D",
-    "IP-MASQ-AGENT",
-    "-d",
-    "10.0.0.0/8",
-    "-m",
-    "comment",
-    "--comment",
-    "ip-masq-agent: local traffic is not subject to MASQUERADE",
-    "-j",
-    "RETURN",
-  );
+  deleteReturnRule(drifted.netns, "10.0.0.0/8");
   ipt("-I", "IP-MASQ-AGENT", "1", "-d", "100.64.0.0/10", "-j", "RETURN");
   await until(
     async () => (await nodeStatus(drifted.name)) === "drifted",

@@ -2,12 +2,11 @@
 // save → applied on every node ≤ 2 s, hand edit → drifted ≤ 2 s, resync → healed ≤ 2 s,
 // dashboard restart → every node back in sync ≤ 10 s.
 import { performance } from "node:perf_hooks";
-import { inNetns, until } from "@masq/testkit/netns";
+import { deleteReturnRule, until } from "@masq/testkit/netns";
 import type { BenchResult } from "../../../bench/types.js";
 import { type NetnsFleet, startNetnsFleet } from "../test/helpers/netns-fleet.js";
 
 const ROUNDS = 8;
-const COMMENT = "ip-masq-agent: local traffic is not subject to MASQUERADE";
 
 async function allInSync(f: NetnsFleet, generation?: number): Promise<boolean> {
   const r = await f.server.api("/api/nodes");
@@ -66,23 +65,7 @@ export default async function targetsBench(): Promise<BenchResult[]> {
       );
       drift.push(
         await timed(
-          async () =>
-            inNetns(node.netns, [
-              "iptables",
-              "-w",
-              "-t",
-              "nat",
-              "-D",
-              "IP-MASQ-AGENT",
-              "-d",
-              cidr,
-              "-m",
-              "comment",
-              "--comment",
-              COMMENT,
-              "-j",
-              "RETURN",
-            ]),
+          async () => deleteReturnRule(node.netns, cidr),
           async () => (await f.status(node.name)) === "drifted",
         ),
       );

@@ -1,7 +1,7 @@
 // What the global setup starts and the specs use: tokens, node names, namespaces, helpers to
 // read and break a node's real chain with iptables inside its network namespace.
 import { execFileSync } from "node:child_process";
-import { inNetns, natRules } from "@masq/testkit/netns";
+import { natRules } from "@masq/testkit/netns";
 
 export const TOKENS = {
   admin: "e2e-admin-token-0123456789",
@@ -16,7 +16,6 @@ export const NODES = ["ime-alpha", "ime-bravo", "ime-charlie"] as const;
 export type NodeName = (typeof NODES)[number];
 
 export const CHAIN = "IP-MASQ-AGENT";
-export const NON_MASQ_COMMENT = "ip-masq-agent: local traffic is not subject to MASQUERADE";
 
 export function baseUrl(): string {
   const u = process.env.IME_BASE_URL;
@@ -32,25 +31,7 @@ export function chainOf(ns: string): string {
   return natRules(ns, CHAIN).join("\n");
 }
 
-/** Deletes the RETURN rule for `cidr` by hand, as an operator or another component might. */
-export function deleteReturnRule(ns: string, cidr: string): void {
-  inNetns(ns, [
-    "iptables",
-    "-w",
-    "-t",
-    "nat",
-    "-D",
-    CHAIN,
-    "-d",
-    cidr,
-    "-m",
-    "comment",
-    "--comment",
-    NON_MASQ_COMMENT,
-    "-j",
-    "RETURN",
-  ]);
-}
+export { deleteReturnRule } from "@masq/testkit/netns";
 
 export function listOurNetns(): string[] {
   const out = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });

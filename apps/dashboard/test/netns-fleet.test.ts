@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCniConfig } from "@masq/shared";
-import { inNetns, jumpCount, until } from "@masq/testkit/netns";
+import { deleteReturnRule, inNetns, jumpCount, until } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 
@@ -58,22 +58,7 @@ describe("dashboard + real reporters on real iptables", () => {
       failed: 0,
     });
 
-    inNetns(a.netns, [
-      "iptables",
-      "-w",
-      "-t",
-      "nat",
-      "-D",
-      "IP-MASQ-AGENT",
-      "-d",
-      "100.64.0.0/10",
-      "-m",
-      "comment",
-      "--comment",
-      "ip-masq-agent: local traffic is not subject to MASQUERADE",
-      "-j",
-      "RETURN",
-    ]);
+    deleteReturnRule(a.netns, "100.64.0.0/10");
     await until(async () => (await f.status(a.name)) === "drifted", 10_000, 50, "drift shown");
     const detail = (await f.server.api(`/api/nodes/${a.name}`)).body;
     expect(

@@ -1,6 +1,7 @@
 // Network namespaces for tests and the demo: unique names per suite prefix (imr- reporter,
 // imd- dashboard, ime- e2e), always deleted together with the processes inside.
 import { execFileSync, spawnSync } from "node:child_process";
+import { nonMasqRuleArgs } from "@masq/shared";
 
 let counter = 0;
 
@@ -75,6 +76,11 @@ export function natRules(ns: string, chain: string, tool = "iptables"): string[]
 
 export function jumpCount(ns: string, chain = "IP-MASQ-AGENT", tool = "iptables"): number {
   return natRules(ns, "POSTROUTING", tool).filter((l) => l.endsWith(`-j ${chain}`)).length;
+}
+
+/** Deletes the agent's RETURN rule for `cidr` by hand, as an operator or another component might. */
+export function deleteReturnRule(ns: string, cidr: string, chain = "IP-MASQ-AGENT"): void {
+  inNetns(ns, ["iptables", "-w", "-t", "nat", "-D", chain, ...nonMasqRuleArgs(cidr)]);
 }
 
 export { sleep, until } from "./wait.js";
