@@ -11,17 +11,14 @@ import {
   type ConfigRevision,
   type ConfigStore,
   Listeners,
+  revisionMetaSchema,
   type SaveRequest,
   StaleRevisionError,
   type StoreListener,
 } from "./types.js";
 
 const entrySchema = z.strictObject({
-  revision: z.string(),
-  generation: z.number().int().nonnegative(),
-  author: z.string(),
-  updatedAt: z.string(),
-  message: z.string(),
+  ...revisionMetaSchema.shape,
   file: z.string().regex(/^\d{6,}\.yaml$/),
 });
 const indexSchema = z.strictObject({ version: z.literal(1), entries: z.array(entrySchema) });

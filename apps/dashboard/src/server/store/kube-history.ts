@@ -5,17 +5,10 @@ import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { statusCode } from "../kube/client.js";
-import type { ConfigRevision } from "./types.js";
+import { type ConfigRevision, revisionMetaSchema } from "./types.js";
 
 const KEY = "history.json";
-const entrySchema = z.object({
-  revision: z.string(),
-  generation: z.number().int().nonnegative(),
-  text: z.string(),
-  author: z.string(),
-  updatedAt: z.string(),
-  message: z.string(),
-});
+const entrySchema = revisionMetaSchema.extend({ text: z.string() });
 const entriesSchema = z.array(entrySchema);
 
 export interface KubeHistoryOptions {

@@ -3,18 +3,25 @@
 // validation happen above them, so a store can hold (and report) an invalid config that
 // someone wrote by hand.
 
-/** One revision of the config text. */
-export interface ConfigRevision {
+import { z } from "zod";
+
+/** What both stores record of a revision besides its text (the file store's index entries,
+ * the Kubernetes store's history entries). */
+export const revisionMetaSchema = z.object({
   /** Opaque, unique per change (file store: a counter; Kubernetes: the resourceVersion). */
-  revision: string;
+  revision: z.string(),
   /** Monotonic across every change the store has seen; pushed to reporters. */
-  generation: number;
+  generation: z.number().int().nonnegative(),
+  author: z.string(),
+  /** ISO 8601. */
+  updatedAt: z.string(),
+  message: z.string(),
+});
+
+/** One revision of the config text. */
+export interface ConfigRevision extends z.infer<typeof revisionMetaSchema> {
   /** The ConfigMap `config` text, upstream format. */
   text: string;
-  author: string;
-  /** ISO 8601. */
-  updatedAt: string;
-  message: string;
 }
 
 export interface SaveRequest {
