@@ -19,6 +19,7 @@ import {
   NODE_STATUSES,
   type NodeRecord,
   type NodeStatus,
+  newRecord,
   type Pending,
 } from "./node.js";
 import { type Rollout, RolloutTracker } from "./rollout.js";
@@ -382,23 +383,4 @@ function encodeDesired(d: Desired): Buffer {
       config: d.config,
     }),
   );
-}
-
-function newRecord(hello: Hello): NodeRecord {
-  return {
-    name: hello.node,
-    hello,
-    connected: false,
-    lastSeen: null,
-    snapshot: null,
-    appliedGeneration: null,
-    pending: null,
-    verifyUntil: null,
-    snapshotReceivedAt: null,
-    lastApply: null,
-    assessment: null,
-    status: "offline",
-    summary: "",
-    events: [],
-  };
 }

@@ -1,36 +1,27 @@
-import { DEFAULT_FLAGS, driftReport, PROTOCOL_VERSION } from "@masq/shared";
+import { DEFAULT_FLAGS, driftReport, type Hello, PROTOCOL_VERSION } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { deriveStatus, type NodeRecord } from "./node.js";
+import { deriveStatus, type NodeRecord, newRecord } from "./node.js";
 
 function record(over: Partial<NodeRecord> = {}): NodeRecord {
+  const hello: Hello = {
+    type: "hello",
+    v: PROTOCOL_VERSION,
+    node: "n",
+    os: "linux",
+    kernel: "",
+    iptablesVersion: "",
+    backend: "memory",
+    randomFullySupported: true,
+    mode: "enforce",
+    flags: DEFAULT_FLAGS,
+    reporterVersion: "",
+    appliedGeneration: null,
+  };
   return {
-    name: "n",
-    hello: {
-      type: "hello",
-      v: PROTOCOL_VERSION,
-      node: "n",
-      os: "linux",
-      kernel: "",
-      iptablesVersion: "",
-      backend: "memory",
-      randomFullySupported: true,
-      mode: "enforce",
-      flags: DEFAULT_FLAGS,
-      reporterVersion: "",
-      appliedGeneration: null,
-    },
+    ...newRecord(hello),
     connected: true,
     lastSeen: 0,
-    snapshot: null,
-    appliedGeneration: null,
-    pending: null,
-    verifyUntil: null,
-    snapshotReceivedAt: null,
-    lastApply: null,
     assessment: { report: driftReport([]), desired: [], families: [] },
-    status: "offline",
-    summary: "",
-    events: [],
     ...over,
   };
 }

@@ -132,3 +132,23 @@ export function addEvent(n: NodeRecord, kind: string, message: string, time: num
 export function actualFamilies(n: NodeRecord): FamilySnapshot[] {
   return n.snapshot?.linux ?? [];
 }
+
+/** A node seen for the first time: not connected until its link is registered. */
+export function newRecord(hello: Hello): NodeRecord {
+  return {
+    name: hello.node,
+    hello,
+    connected: false,
+    lastSeen: null,
+    snapshot: null,
+    appliedGeneration: null,
+    pending: null,
+    verifyUntil: null,
+    snapshotReceivedAt: null,
+    lastApply: null,
+    assessment: null,
+    status: "offline",
+    summary: "",
+    events: [],
+  };
+}
