@@ -14,6 +14,7 @@ import {
   type FamilySnapshot,
   type MasqConfig,
 } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
 
 interface SimNode {
   backend: MemoryBackend;
@@ -66,20 +67,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       token,
       // A load generator: the dashboard validates every frame itself.
       validateOutgoing: false,
-      hello: () => ({
-        type: "hello",
-        v: 1,
-        node: name,
-        os: "linux",
-        kernel: "bench",
-        iptablesVersion: "v1.8.9",
-        backend: "memory",
-        randomFullySupported: true,
-        mode: "enforce",
-        flags: DEFAULT_FLAGS,
-        reporterVersion: "bench",
-        appliedGeneration: applied,
-      }),
+      hello: () => helloFor(name, { appliedGeneration: applied }),
       onOpen: () => void report(),
       onMessage: (m: DashboardMessage) => {
         if (m.type === "welcome")

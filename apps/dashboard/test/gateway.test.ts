@@ -2,6 +2,7 @@
 // send anything invalid (1008 with an `error` frame, 1009 above 256 KiB), and never lets such
 // a connection register or change a node.
 import { encodeMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION, REPORTER_PATH } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { SimReporter } from "./helpers/reporter-client.js";
@@ -185,26 +186,3 @@ describe("reporter gateway", () => {
     );
   });
 });
-
-function helloFor(node: string) {
-  return {
-    type: "hello",
-    v: 1,
-    node,
-    os: "linux",
-    kernel: "6.1",
-    iptablesVersion: "v1.8.9",
-    backend: "memory",
-    randomFullySupported: true,
-    mode: "enforce",
-    flags: {
-      masqChain: "IP-MASQ-AGENT",
-      randomFully: true,
-      toPorts: "",
-      enableIPv6: false,
-      noMasqAllReservedRanges: false,
-    },
-    reporterVersion: "t",
-    appliedGeneration: null,
-  };
-}

@@ -1,7 +1,8 @@
 // The WebSocket link against a local server: auth header, hello on every connect, reconnect
 // after the server dies, malformed frames ignored, silent servers detected.
 import type { DashboardMessage, Hello } from "@masq/shared";
-import { DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
+import { defaultConfig } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
 import { sleep, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
@@ -13,20 +14,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-const hello = (): Hello => ({
-  type: "hello",
-  v: 1,
-  node: "node-l",
-  os: "linux",
-  kernel: "6.1",
-  iptablesVersion: "v1.8.9",
-  backend: "memory",
-  randomFullySupported: true,
-  mode: "enforce",
-  flags: DEFAULT_FLAGS,
-  reporterVersion: "0.1.0",
-  appliedGeneration: null,
-});
+const hello = (): Hello => helloFor("node-l");
 
 async function server(port?: number): Promise<FakeDashboard> {
   const d = await startFakeDashboard({ port });

@@ -18,6 +18,7 @@ import {
   REPORTER_PATH,
   type ReporterMessage,
 } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
 import WebSocket from "ws";
 
 export interface SimOptions {
@@ -109,20 +110,13 @@ export class SimReporter {
   }
 
   hello(): ReporterMessage {
-    return {
-      type: "hello",
-      v: PROTOCOL_VERSION,
-      node: this.opts.node,
+    return helloFor(this.opts.node, {
       os: this.opts.os ?? "linux",
-      kernel: "6.1.0-test",
-      iptablesVersion: "v1.8.9 (nf_tables)",
       backend: this.opts.os === "windows" ? "cni" : "memory",
-      randomFullySupported: true,
       mode: this.opts.mode ?? "enforce",
       flags: this.flags,
-      reporterVersion: "sim",
       appliedGeneration: this.appliedGeneration,
-    };
+    });
   }
 
   send(msg: ReporterMessage): void {

@@ -6,28 +6,15 @@ import {
   type FamilySnapshot,
   type Hello,
   jumpRuleLine,
-  PROTOCOL_VERSION,
 } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
 
 function hello(node: string, mode: "enforce" | "observe" = "enforce"): Hello {
-  return {
-    type: "hello",
-    v: PROTOCOL_VERSION,
-    node,
-    os: "linux",
-    kernel: "",
-    iptablesVersion: "",
-    backend: "memory",
-    randomFullySupported: true,
-    mode,
-    flags: DEFAULT_FLAGS,
-    reporterVersion: "t",
-    appliedGeneration: null,
-  };
+  return helloFor(node, { mode });
 }
 
 function link(): ReporterLink & { frames: string[]; closed?: string } {
