@@ -3,6 +3,7 @@
 // shared drift engine's messages. Parsing and analysis are @masq/shared's.
 import {
   analyzeFamily,
+  analyzeSnapshot,
   behaviourKey,
   type ChainEntry,
   type Difference,
@@ -218,12 +219,7 @@ export function compareFamily(
     chainText: d.chain.join("\n"),
     postroutingText: d.postrouting.join("\n"),
   });
-  const actual = analyzeFamily({
-    family,
-    chain,
-    chainText: snapshot?.chain ? snapshot.chain.join("\n") : null,
-    postroutingText: snapshot?.postrouting.join("\n") ?? "",
-  });
+  const actual = analyzeSnapshot(snapshot ?? { family, chain: null, postrouting: [] }, chain);
   const scoped = differences.filter((x) => x.scope === family);
   const dKeys = desired.entries.map(keyOf);
   const aKeys = actual.entries.map(keyOf);
