@@ -2,6 +2,8 @@
 // plus range arithmetic for behaviour comparisons. Addresses are bigints so IPv4 and IPv6
 // share one code path.
 import ipaddr from "ipaddr.js";
+import { goQuote } from "./go-quote.js";
+import { MAX_CONFIG_CIDRS } from "./limits.js";
 
 export type Family = "ipv4" | "ipv6";
 
@@ -44,12 +46,56 @@ function bytesToBigint(bytes: number[]): bigint {
   return v;
 }
 
-/** Parses an IP address as Go's netip.ParseAddr does (no leading zeros, no zones). */
+/**
+ * Go's netip.ParseAddr for IPv6 (what net.ParseCIDR uses): 1-4 hex digits per group, one `::`
+ * standing for at least one zero group, an embedded IPv4 only in the last 32 bits and without
+ * leading zeros, no zone.
+ */
+function parseIPv6(text: string): bigint | null {
+  const groups: number[] = [];
+  let ellipsis = -1;
+  let s = text;
+  if (s.startsWith("::")) {
+    ellipsis = 0;
+    s = s.slice(2);
+    if (s === "") return 0n;
+  }
+  while (groups.length < 8) {
+    const m = /^[0-9a-fA-F]{1,4}/.exec(s);
+    if (!m || /^[0-9a-fA-F]/.test(s.slice(m[0].length))) return null;
+    if (s[m[0].length] === ".") {
+      if ((ellipsis < 0 && groups.length !== 6) || groups.length > 6) return null;
+      const v4 = parseIp(s);
+      if (v4?.family !== "ipv4") return null;
+      groups.push(Number(v4.value >> 16n), Number(v4.value & 0xffffn));
+      s = "";
+      break;
+    }
+    groups.push(Number.parseInt(m[0], 16));
+    s = s.slice(m[0].length);
+    if (s === "") break;
+    if (s[0] !== ":" || s.length === 1) return null;
+    s = s.slice(1);
+    if (s[0] === ":") {
+      if (ellipsis >= 0) return null;
+      ellipsis = groups.length;
+      s = s.slice(1);
+      if (s === "") break;
+    }
+  }
+  if (s !== "") return null;
+  if (groups.length < 8) {
+    if (ellipsis < 0) return null;
+    groups.splice(ellipsis, 0, ...new Array<number>(8 - groups.length).fill(0));
+  } else if (ellipsis >= 0) return null;
+  return groups.reduce((v, g) => (v << 16n) | BigInt(g), 0n);
+}
+
+/** Parses an IP address as Go's netip.ParseAddr does (no leading zeros in IPv4, no zones). */
 export function parseIp(text: string): ParsedIp | null {
   if (text.includes(":")) {
-    if (text.includes("%") || !ipaddr.IPv6.isValid(text)) return null;
-    const addr = ipaddr.IPv6.parse(text);
-    return { family: "ipv6", value: bytesToBigint(addr.toByteArray()), text };
+    const value = parseIPv6(text);
+    return value === null ? null : { family: "ipv6", value, text };
   }
   const parts = text.split(".");
   if (parts.length !== 4) return null;
@@ -81,17 +127,18 @@ export function formatIp(family: Family, value: bigint): string {
   return ipaddr.fromByteArray(bytes).toString();
 }
 
+/** Upstream's cidrParseErrFmt (`CIDR %q could not be parsed, %v`) with net.ParseError's text. */
 function unparsable(text: string): CidrParse {
   return {
     ok: false,
     reason: "unparsable",
-    message: `CIDR "${text}" could not be parsed, invalid CIDR address: ${text}`,
+    message: `CIDR ${goQuote(text)} could not be parsed, invalid CIDR address: ${text}`,
   };
 }
 
 // The same few CIDRs are parsed over and over (every rule of every snapshot of every node);
 // results are immutable, so a bounded memo is safe and keeps this pure.
-const MEMO_LIMIT = 4096;
+const MEMO_LIMIT = 2 * MAX_CONFIG_CIDRS;
 const memo = new Map<string, CidrParse>();
 
 /** Parses and checks a CIDR exactly as upstream's validateCIDR does (parse, then alignment). */
@@ -113,11 +160,15 @@ function parseCidrUncached(text: string): CidrParse {
   const prefix = Number(maskText);
   if (prefix > bitsOf(ip.family)) return unparsable(text);
   if (ip.family === "ipv6" && ip.value >> 32n === 0xffffn) {
-    // Go treats ::ffff:a.b.c.d as IPv4 when choosing iptables vs ip6tables; the rule would fail.
+    // Go's To4() files ::ffff:a.b.c.d under IPv4: upstream writes it into the IPv4 chain, where
+    // iptables-restore cannot read it, so every apply fails. Not upstream's error: ours.
+    const v4 =
+      prefix >= 96 ? `${formatIp("ipv4", ip.value & 0xffffffffn)}/${prefix - 96}` : undefined;
     return {
       ok: false,
       reason: "ipv4-mapped",
-      message: `CIDR "${text}" is an IPv4-mapped IPv6 block; write the IPv4 CIDR instead`,
+      message: `${text} is an IPv4-mapped IPv6 block: ip-masq-agent files it under IPv4, where iptables cannot read it, so applying fails; write the IPv4 CIDR${v4 ? ` (${v4})` : ""}`,
+      ...(v4 ? { suggestion: v4 } : {}),
     };
   }
   const network = ip.value & maskOf(ip.family, prefix);
@@ -126,7 +177,7 @@ function parseCidrUncached(text: string): CidrParse {
     return {
       ok: false,
       reason: "misaligned",
-      message: `CIDR "${text}" is not aligned to a CIDR block, ip: "${formatIp(ip.family, ip.value)}" network: "${canonical}"`,
+      message: `CIDR ${goQuote(text)} is not aligned to a CIDR block, ip: "${formatIp(ip.family, ip.value)}" network: "${canonical}"`,
       suggestion: canonical,
     };
   }
@@ -185,9 +236,45 @@ export function toRanges(cidrs: readonly Cidr[]): Range[] {
   return out;
 }
 
-/** True when every address of `c` lies in the (merged, sorted) ranges. */
+/** True when every address of `c` lies in the ranges (merged and sorted, as toRanges makes them). */
 export function rangesCover(ranges: readonly Range[], c: Cidr): boolean {
   const first = c.network;
   const last = cidrLast(c);
-  return ranges.some((r) => r.first <= first && last <= r.last);
+  // The last range starting at or before `first` is the only one that can hold it.
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]!.first <= first) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const r = ranges[hi];
+  return r !== undefined && last <= r.last;
+}
+
+/**
+ * How iptables reads the prefix of a CIDR written with leading zeros: xtables_strtoui with base
+ * 0 takes `016` as octal (14) and refuses `08`. Undefined when the prefix has no leading zero
+ * (read as written); null when iptables refuses it.
+ */
+export function iptablesPrefix(c: Cidr): number | null | undefined {
+  const digits = c.text.slice(c.text.lastIndexOf("/") + 1);
+  if (digits.length < 2 || digits[0] !== "0") return undefined;
+  if (!/^[0-7]+$/.test(digits)) return null;
+  const n = Number.parseInt(digits, 8);
+  return n <= bitsOf(c.family) ? n : null;
+}
+
+/** Why the text is not the block's canonical form (RFC 5952 for IPv6), if it is not. */
+export function nonCanonicalReason(c: Cidr): string | undefined {
+  if (c.text === c.canonical) return undefined;
+  const [addr = "", prefix = ""] = c.text.split("/");
+  if (prefix !== String(c.prefix)) return `the prefix /${prefix} has leading zeros`;
+  if (c.family === "ipv6") {
+    if (/[A-F]/.test(addr)) return "upper-case hex digits";
+    if (addr.includes(".")) return "an embedded IPv4 address";
+    if (/(^|:)0[0-9a-fA-F]/.test(addr)) return "leading zeros in a group";
+    return "zero groups written otherwise than RFC 5952 prescribes";
+  }
+  return "not written as iptables prints it";
 }

@@ -3,14 +3,13 @@ import { describe, expect, it } from "vitest";
 import {
   type AgentFlags,
   DEFAULT_FLAGS,
-  decodeConfigValue,
   defaultConfig,
   type MasqConfig,
-  parseConfigText,
   RESERVED_RANGES,
   serializeConfig,
   validateConfig,
 } from "./config.js";
+import { decodeConfigValue, parseConfigText } from "./config-decode.js";
 
 const V6: AgentFlags = { ...DEFAULT_FLAGS, enableIPv6: true };
 const defaults = defaultConfig();
@@ -75,7 +74,7 @@ const syncConfigTests: { desc: string; input: string; want: MasqConfig | { error
     input: '\n{\n\t"resyncInterval": "5m"\n}\n',
     want: cfg({ resyncInterval: "5m" }),
   },
-  { desc: "invalid json file", input: "{*", want: { error: /not valid YAML or JSON/ } },
+  { desc: "invalid json file", input: "{*", want: { error: /reads it as JSON: not valid JSON/ } },
   { desc: "no config file (empty)", input: "", want: defaults },
   {
     desc: "valid json file, all keys with ipv6 cidr",
@@ -108,7 +107,7 @@ const syncConfigTests: { desc: string; input: string; want: MasqConfig | { error
   {
     desc: "string bool is a type error",
     input: 'masqLinkLocal: "true"\n',
-    want: { error: /masqLinkLocal must be a bool/ },
+    want: { error: /masqLinkLocal must be true or false/ },
   },
   {
     desc: "numeric interval is a type error",
@@ -121,18 +120,22 @@ const syncConfigTests: { desc: string; input: string; want: MasqConfig | { error
     input: "nonMasqueradeCIDRs: [10]\n",
     want: { error: /entries must be strings/ },
   },
-  { desc: "float limit", input: "cidrLimit: 6.5\n", want: { error: /cidrLimit must be a int/ } },
-  { desc: "unresolved alias", input: "*x", want: { error: /not valid YAML or JSON/ } },
+  {
+    desc: "float limit",
+    input: "cidrLimit: 6.5\n",
+    want: { error: /cidrLimit must be an integer/ },
+  },
+  { desc: "unresolved alias", input: "*x", want: { error: /unknown anchor 'x'/ } },
   {
     desc: "alias bomb",
     input:
       "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
-    want: { error: /not valid YAML or JSON/ },
+    want: { error: /excessive aliasing/ },
   },
   {
-    desc: "duplicate key",
+    desc: "duplicate key: go-yaml keeps the last",
     input: "masqLinkLocal: true\nmasqLinkLocal: false\n",
-    want: { error: /not valid YAML or JSON/ },
+    want: cfg({ masqLinkLocal: false }),
   },
   {
     desc: "bad duration",
@@ -140,9 +143,14 @@ const syncConfigTests: { desc: string; input: string; want: MasqConfig | { error
     want: { error: /is not a duration/ },
   },
   {
-    desc: "zero duration refused (upstream would spin)",
+    desc: "zero duration accepted as upstream does (a warning says the reporter waits 1s)",
     input: "resyncInterval: 0s\n",
-    want: { error: /longer than zero/ },
+    want: cfg({ resyncInterval: "0s" }),
+  },
+  {
+    desc: "duration past int64 nanoseconds refused as Go refuses it",
+    input: "resyncInterval: 2562048h\n",
+    want: { error: /not a duration/ },
   },
   {
     desc: "compound Go duration",
@@ -283,6 +291,23 @@ const warningTests: {
     flags: V6,
     want: ["link-local-overlap"],
   },
+  {
+    desc: "prefix with a leading zero",
+    input: { nonMasqueradeCIDRs: ["192.168.0.0/016"] },
+    want: ["cidr-not-canonical"],
+  },
+  {
+    desc: "IPv6 not in RFC 5952 form",
+    input: { nonMasqueradeCIDRs: ["FD00:0:0:0:0:0:0:0/8"] },
+    flags: V6,
+    want: ["cidr-not-canonical"],
+  },
+  { desc: "one nanosecond", input: { resyncInterval: "1ns" }, want: ["resync-interval"] },
+  { desc: "zero", input: { resyncInterval: "0s" }, want: ["resync-interval"] },
+  { desc: "negative", input: { resyncInterval: "-5m" }, want: ["resync-interval"] },
+  { desc: "one second is fine", input: { resyncInterval: "1s" }, want: [] },
+  { desc: "a day is fine", input: { resyncInterval: "24h" }, want: [] },
+  { desc: "600h", input: { resyncInterval: "600h" }, want: ["resync-interval"] },
 ];
 
 describe("warnings", () => {
@@ -294,6 +319,80 @@ describe("warnings", () => {
     });
   }
 
+  const messages: { desc: string; input: Partial<MasqConfig>; flags?: AgentFlags; want: string }[] =
+    [
+      {
+        desc: "/016: iptables reads octal 16 = /14",
+        input: { nonMasqueradeCIDRs: ["192.168.0.0/016"] },
+        want: "192.168.0.0/016: iptables reads the prefix /016 as octal (/14), so ip-masq-agent (which writes the text as given) makes a rule for 192.168.0.0/14; this reporter writes 192.168.0.0/16. Write 192.168.0.0/16",
+      },
+      {
+        desc: "/010 is /8: the block masks to another network",
+        input: { nonMasqueradeCIDRs: ["10.64.0.0/010"] },
+        want: "10.64.0.0/010: iptables reads the prefix /010 as octal (/8), so ip-masq-agent (which writes the text as given) makes a rule for 10.0.0.0/8; this reporter writes 10.64.0.0/10. Write 10.64.0.0/10",
+      },
+      {
+        desc: "/08: iptables refuses it",
+        input: { nonMasqueradeCIDRs: ["10.0.0.0/08"] },
+        want: "10.0.0.0/08: iptables reads a prefix with a leading zero as octal and refuses /08, so ip-masq-agent (which writes the text as given) fails to apply the config; this reporter writes 10.0.0.0/8. Write 10.0.0.0/8",
+      },
+      {
+        desc: "/00 means the same in octal",
+        input: { nonMasqueradeCIDRs: ["0.0.0.0/00"] },
+        want: "0.0.0.0/00 is not in canonical form (the prefix /00 has leading zeros); rules are written as 0.0.0.0/0",
+      },
+      {
+        desc: "IPv6 leading zeros",
+        input: { nonMasqueradeCIDRs: ["2001:0db8::/32"] },
+        flags: V6,
+        want: "2001:0db8::/32 is not in canonical form (leading zeros in a group); rules are written as 2001:db8::/32",
+      },
+      {
+        desc: "600h",
+        input: { resyncInterval: "600h" },
+        want: 'resyncInterval "600h" is long: nodes re-apply the config only every 600h0m0s; drift is still reported at once, and healed by a resync or, with --heal immediate, at once',
+      },
+      {
+        desc: "1ns",
+        input: { resyncInterval: "1ns" },
+        want: 'resyncInterval "1ns" is shorter than 1s: ip-masq-agent would re-apply every 1ns, almost without pause; this reporter re-applies every 1s',
+      },
+      {
+        desc: "the widest holder is named",
+        input: { nonMasqueradeCIDRs: ["10.1.1.0/24", "10.1.0.0/16", "10.0.0.0/8"] },
+        want: "10.1.1.0/24 is inside 10.0.0.0/8 and has no effect",
+      },
+    ];
+  for (const { desc, input, flags, want } of messages) {
+    it(`says what it means: ${desc}`, () => {
+      const r = validateConfig(cfg(input), flags ?? DEFAULT_FLAGS);
+      expect(r.warnings.map((w) => w.message)).toContain(want);
+    });
+  }
+
+  it("finds duplicates and nesting among thousands of CIDRs like the quadratic scan did", () => {
+    const cidrs = Array.from({ length: 3000 }, (_, i) => {
+      const a = (i * 7919) % 250;
+      const b = (i * 104729) % 256;
+      return i % 3 === 0 ? `${a}.0.0.0/8` : `${a}.${b}.0.0/16`;
+    });
+    const fast = validateConfig(cfg({ nonMasqueradeCIDRs: cidrs, cidrLimit: 5000 })).warnings;
+    const key = (cidr: string) => {
+      const [a, b, rest] = cidr.split(".");
+      return { a, b, wide: rest !== undefined && cidr.endsWith("/8") };
+    };
+    const seen = new Set<string>();
+    const want: string[] = [];
+    const eights = new Set(cidrs.filter((c) => c.endsWith("/8")).map((c) => key(c).a));
+    for (const c of cidrs) {
+      if (seen.has(c)) want.push(`duplicate ${c}`);
+      else if (!key(c).wide && eights.has(key(c).a)) want.push(`contained ${c}`);
+      seen.add(c);
+    }
+    const overlaps = fast.filter((w) => w.code === "duplicate" || w.code === "contained");
+    expect(overlaps.map((w) => `${w.code} ${w.value}`)).toEqual(want);
+  });
+
   it("warns about unknown and mis-cased keys in ConfigMap text", () => {
     const r = parseConfigText("nonMasqueradeCidrs: [10.0.0.0/8]\nsnatTarget: 1.2.3.4\n");
     expect(r.ok && r.warnings.map((w) => w.code)).toEqual(["key-case", "unknown-key"]);
@@ -304,6 +403,56 @@ describe("warnings", () => {
       strictKeys: true,
     });
     expect(!r.ok && r.errors[0]?.code).toBe("unknown-key");
+  });
+});
+
+describe("what nodes can be sent (limits.ts)", () => {
+  /** n CIDRs; `long` pads each prefix with zeros to 64 characters (Go accepts it). */
+  const many = (n: number, long = false) =>
+    Array.from({ length: n }, (_, i) => {
+      const addr = `10.${i >> 8}.${i & 255}.0`;
+      return `${addr}/${long ? "0".repeat(64 - addr.length - 3) : ""}24`;
+    });
+  const tests: { desc: string; input: Partial<MasqConfig>; want: string[] }[] = [
+    {
+      desc: "4,096 CIDRs can be sent",
+      input: { nonMasqueradeCIDRs: many(4096), cidrLimit: 10_000 },
+      want: [],
+    },
+    {
+      desc: "4,097 cannot",
+      input: { nonMasqueradeCIDRs: many(4097), cidrLimit: 10_000 },
+      want: [
+        "4097 CIDRs are more than the 4096 a config can carry to nodes; nodes would refuse it",
+      ],
+    },
+    {
+      desc: "a CIDR longer than 64 characters (Go allows any number of leading zeros)",
+      input: { nonMasqueradeCIDRs: [`10.0.0.0/${"0".repeat(60)}8`] },
+      want: [
+        "10.0.0.0/000000000000000… is 70 characters, more than the 64 nodes accept for one CIDR",
+      ],
+    },
+    {
+      desc: "4,096 padded CIDRs do not fit one message",
+      input: { nonMasqueradeCIDRs: many(4096, true), cidrLimit: 10_000 },
+      want: [
+        "the config needs 275057 bytes as a message to nodes, more than the 262144 a message may have; remove CIDRs",
+      ],
+    },
+  ];
+  for (const { desc, input, want } of tests) {
+    it(desc, () => {
+      const r = validateConfig(cfg(input));
+      expect(r.errors.filter((e) => e.code === "undeliverable").map((e) => e.message)).toEqual(
+        want,
+      );
+    });
+  }
+
+  it("no upstream text: upstream has no such limit", () => {
+    const r = validateConfig(cfg({ nonMasqueradeCIDRs: many(4097), cidrLimit: 10_000 }));
+    expect(r.errors[0]?.upstream).toBeUndefined();
   });
 });
 
@@ -326,7 +475,8 @@ describe("defaults and flags", () => {
   });
   it("reports which keys were present", () => {
     const r = parseConfigText("masqLinkLocal: false\ncidrLimit: 10\n");
-    expect(r.ok && r.keys).toEqual(["masqLinkLocal", "cidrLimit"]);
+    // In Go's order: json.Marshal sorts the keys of what go-yaml read.
+    expect(r.ok && r.keys).toEqual(["cidrLimit", "masqLinkLocal"]);
   });
 });
 

@@ -1,10 +1,29 @@
-// The ip-masq-agent ConfigMap `config` key: parsing with upstream semantics (YAML or JSON,
-// absent keys keep defaults, Go's case-insensitive key matching), validation with errors that
-// name the bad value, and warnings for configs that are legal but probably not meant.
-import { parseDocument, stringify } from "yaml";
+// The ip-masq-agent config: its shape and defaults, validation as upstream's validate() plus
+// what nodes can be sent (limits.ts), with errors that name the bad value, and warnings for
+// configs that are legal but probably not meant or that upstream applies otherwise than it
+// reads. Reading the ConfigMap text as upstream does is config-decode.ts.
+import { stringify } from "yaml";
 import { z } from "zod";
-import { type Cidr, cidrContains, cidrOverlaps, mustParseCidr, parseCidr } from "./cidr.js";
-import { parseGoDuration } from "./duration.js";
+import {
+  type Cidr,
+  cidrLast,
+  cidrOverlaps,
+  formatIp,
+  iptablesPrefix,
+  maskOf,
+  mustParseCidr,
+  nonCanonicalReason,
+  parseCidr,
+} from "./cidr.js";
+import { formatGoDuration, parseGoDuration } from "./duration.js";
+import {
+  DESIRED_ENVELOPE_BYTES,
+  MAX_CIDR_CHARS,
+  MAX_CONFIG_CIDRS,
+  MAX_DURATION_CHARS,
+  MAX_FRAME_BYTES,
+  MIN_RESYNC_INTERVAL_MS,
+} from "./limits.js";
 
 export const LINK_LOCAL_CIDR = "169.254.0.0/16";
 export const LINK_LOCAL_CIDR_IPV6 = "fe80::/10";
@@ -26,11 +45,13 @@ export const DEFAULT_RESYNC_INTERVAL = "60s";
 
 /** The effective config: every key resolved (defaults applied). */
 export const masqConfigSchema = z.strictObject({
-  nonMasqueradeCIDRs: z.array(z.string().max(64)).max(4096),
+  nonMasqueradeCIDRs: z
+    .array(z.string().max(MAX_CIDR_CHARS))
+    .max(MAX_CONFIG_CIDRS, `at most ${MAX_CONFIG_CIDRS} CIDRs can be sent to nodes`),
   masqLinkLocal: z.boolean(),
   masqLinkLocalIPv6: z.boolean(),
   cidrLimit: z.number().int(),
-  resyncInterval: z.string().max(64),
+  resyncInterval: z.string().max(MAX_DURATION_CHARS),
 });
 export type MasqConfig = z.infer<typeof masqConfigSchema>;
 
@@ -60,12 +81,22 @@ export type IssueCode =
   | "type"
   | "unknown-key"
   | "key-case"
+  /** A key given more than once (upstream applies each in turn). */
+  | "duplicate-key"
+  /** A null list item (upstream's decoder keeps the default element there). */
+  | "null-item"
   | "cidr-unparsable"
   | "cidr-misaligned"
   | "cidr-ipv4-mapped"
+  /** Legal, but not written as iptables prints it (and upstream writes it as given). */
+  | "cidr-not-canonical"
   | "cidr-limit"
   | "ipv6-disabled"
   | "duration"
+  /** A resync interval the reporter does not follow as written (too short) or very long. */
+  | "resync-interval"
+  /** More than the protocol can carry to nodes (limits.ts). */
+  | "undeliverable"
   | "duplicate"
   | "contained"
   | "all-traffic"
@@ -102,183 +133,24 @@ export type ConfigResult =
   | { ok: true; config: MasqConfig; warnings: Issue[]; keys: (keyof MasqConfig)[] }
   | { ok: false; errors: Issue[]; warnings: Issue[] };
 
-type Field = keyof MasqConfig;
-const FIELDS: readonly Field[] = [
-  "nonMasqueradeCIDRs",
-  "masqLinkLocal",
-  "masqLinkLocalIPv6",
-  "cidrLimit",
-  "resyncInterval",
-];
-const GO_TYPES: Record<Field, string> = {
-  nonMasqueradeCIDRs: "[]string",
-  masqLinkLocal: "bool",
-  masqLinkLocalIPv6: "bool",
-  cidrLimit: "int",
-  resyncInterval: "Duration",
-};
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v === "object" ? "object" : typeof v === "number" ? "number" : typeof v;
-}
-
-function typeError(field: Field, v: unknown): Issue {
-  const got = describe(v);
-  if (field === "resyncInterval") {
-    const shown = typeof v === "string" ? v : JSON.stringify(v);
+function cidrError(text: string, r: Extract<ReturnType<typeof parseCidr>, { ok: false }>): Issue {
+  if (r.reason === "misaligned")
     return {
-      code: "type",
-      message: `resyncInterval must be a duration string such as "60s", got ${shown}`,
-      value: String(shown),
-      upstream: `expected string value for unmarshal to field of type Duration, got "${shown}"`,
+      code: "cidr-misaligned",
+      message: `${text} is not aligned; did you mean ${r.suggestion}?`,
+      value: text,
+      suggestion: r.suggestion,
+      upstream: r.message,
     };
-  }
+  if (r.reason === "ipv4-mapped")
+    // Upstream accepts it, files it under IPv4 (Go's To4) and iptables-restore then fails.
+    return { code: "cidr-ipv4-mapped", message: r.message, value: text };
   return {
-    code: "type",
-    message: `${field} must be ${GO_TYPES[field] === "[]string" ? "a list of CIDR strings" : `a ${GO_TYPES[field]}`}, got ${got}`,
-    value: typeof v === "object" ? JSON.stringify(v) : String(v),
-    upstream: `json: cannot unmarshal ${got} into Go struct field MasqConfig.${field} of type ${GO_TYPES[field]}`,
+    code: "cidr-unparsable",
+    message: `${text === "" ? '""' : text} is not a valid CIDR (expected e.g. 10.0.0.0/8 or fd00::/8)`,
+    value: text,
+    upstream: r.message,
   };
-}
-
-/** Matches keys like Go's encoding/json: exact name first, then case-insensitively. */
-function fieldFor(key: string): Field | undefined {
-  return FIELDS.find((f) => f === key) ?? FIELDS.find((f) => f.toLowerCase() === key.toLowerCase());
-}
-
-function assignField(config: MasqConfig, field: Field, v: unknown): Issue | undefined {
-  switch (field) {
-    case "nonMasqueradeCIDRs":
-      if (v === null) config.nonMasqueradeCIDRs = [];
-      else if (Array.isArray(v) && v.every((x) => typeof x === "string"))
-        config.nonMasqueradeCIDRs = [...v];
-      else if (Array.isArray(v)) {
-        const bad = v.find((x) => typeof x !== "string");
-        return {
-          code: "type",
-          message: `nonMasqueradeCIDRs entries must be strings, got ${describe(bad)} ${JSON.stringify(bad)}`,
-          value: JSON.stringify(bad),
-          upstream: `json: cannot unmarshal ${describe(bad)} into Go struct field MasqConfig.nonMasqueradeCIDRs of type string`,
-        };
-      } else return typeError(field, v);
-      return undefined;
-    case "masqLinkLocal":
-    case "masqLinkLocalIPv6":
-      if (v === null) return undefined; // Go leaves non-pointer fields unchanged on null
-      if (typeof v !== "boolean") return typeError(field, v);
-      config[field] = v;
-      return undefined;
-    case "cidrLimit":
-      if (v === null) return undefined;
-      if (typeof v !== "number" || !Number.isInteger(v)) return typeError(field, v);
-      config.cidrLimit = v;
-      return undefined;
-    case "resyncInterval":
-      if (typeof v !== "string") return typeError(field, v);
-      config.resyncInterval = v;
-      return undefined;
-  }
-}
-
-export interface DecodeOptions {
-  /** Reject keys that are not config fields (API bodies) instead of warning (ConfigMap text). */
-  strictKeys?: boolean;
-}
-
-/** Applies a decoded YAML/JSON value onto the defaults, as upstream's json.Unmarshal does. */
-export function decodeConfigValue(
-  value: unknown,
-  flags: AgentFlags = DEFAULT_FLAGS,
-  opts: DecodeOptions = {},
-): ConfigResult {
-  const config = defaultConfig(flags);
-  const errors: Issue[] = [];
-  const warnings: Issue[] = [];
-  const keys: Field[] = [];
-  if (value !== null && value !== undefined) {
-    if (typeof value !== "object" || Array.isArray(value)) {
-      const got = describe(value);
-      return {
-        ok: false,
-        errors: [
-          {
-            code: "type",
-            message: `the config must be a mapping of keys such as nonMasqueradeCIDRs, got ${got}`,
-            upstream: `json: cannot unmarshal ${got} into Go value of type main.MasqConfig`,
-          },
-        ],
-        warnings,
-      };
-    }
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const field = fieldFor(key);
-      if (!field) {
-        const issue: Issue = {
-          code: "unknown-key",
-          message: `unknown key "${key}" is ignored by ip-masq-agent`,
-          value: key,
-        };
-        (opts.strictKeys ? errors : warnings).push(issue);
-        continue;
-      }
-      if (field !== key) {
-        warnings.push({
-          code: "key-case",
-          message: `key "${key}" is read as "${field}" (ip-masq-agent matches keys case-insensitively); write "${field}"`,
-          value: key,
-          suggestion: field,
-        });
-      }
-      const err = assignField(config, field, v);
-      if (err) errors.push(err);
-      else if (!keys.includes(field)) keys.push(field);
-    }
-  }
-  if (errors.length > 0) return { ok: false, errors, warnings };
-  const checked = validateConfig(config, flags);
-  const allWarnings = [...warnings, ...checked.warnings];
-  if (checked.errors.length > 0)
-    return { ok: false, errors: checked.errors, warnings: allWarnings };
-  return { ok: true, config, warnings: allWarnings, keys };
-}
-
-/** Parses the ConfigMap `config` text (YAML 1.1 like upstream's sigs.k8s.io/yaml, or JSON). */
-export function parseConfigText(text: string, flags: AgentFlags = DEFAULT_FLAGS): ConfigResult {
-  const doc = parseDocument(text, { version: "1.1", uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    const where = pos ? ` (line ${pos.line}, column ${pos.col})` : "";
-    return {
-      ok: false,
-      errors: [
-        {
-          code: "syntax",
-          message: `the config is not valid YAML or JSON${where}: ${e.message.split("\n")[0]}`,
-        },
-      ],
-      warnings: [],
-    };
-  }
-  let value: unknown;
-  try {
-    // Unresolved or exploding aliases only surface when converting.
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    return {
-      ok: false,
-      errors: [
-        {
-          code: "syntax",
-          message: `the config is not valid YAML or JSON: ${(e as Error).message}`,
-        },
-      ],
-      warnings: [],
-    };
-  }
-  return decodeConfigValue(value, flags);
 }
 
 function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; parsed: Cidr[] } {
@@ -287,19 +159,7 @@ function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; p
   for (const text of config.nonMasqueradeCIDRs) {
     const r = parseCidr(text);
     if (!r.ok) {
-      const code =
-        r.reason === "misaligned"
-          ? "cidr-misaligned"
-          : r.reason === "ipv4-mapped"
-            ? "cidr-ipv4-mapped"
-            : "cidr-unparsable";
-      const message =
-        r.reason === "misaligned"
-          ? `${text} is not aligned; did you mean ${r.suggestion}?`
-          : r.reason === "ipv4-mapped"
-            ? r.message
-            : `${text} is not a valid CIDR (expected e.g. 10.0.0.0/8 or fd00::/8)`;
-      errors.push({ code, message, value: text, suggestion: r.suggestion, upstream: r.message });
+      errors.push(cidrError(text, r));
       continue;
     }
     if (r.cidr.family === "ipv6" && !flags.enableIPv6) {
@@ -317,37 +177,76 @@ function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; p
   return { errors, parsed };
 }
 
-function overlapWarnings(parsed: Cidr[], config: MasqConfig, flags: AgentFlags): Issue[] {
+const byBlock = (a: Cidr, b: Cidr) =>
+  a.family !== b.family
+    ? a.family < b.family
+      ? -1
+      : 1
+    : a.network !== b.network
+      ? a.network < b.network
+        ? -1
+        : 1
+      : a.prefix - b.prefix;
+
+/**
+ * For each block (by canonical text), the widest other block of the list holding it. Blocks
+ * nest or are disjoint, so after sorting by start (widest first) the blocks holding the
+ * current one are a chain: O(n log n).
+ */
+function widestHolders(blocks: readonly Cidr[]): Map<string, Cidr> {
+  const out = new Map<string, Cidr>();
+  const chain: Cidr[] = [];
+  for (const c of [...blocks].sort(byBlock)) {
+    while (chain.length > 0) {
+      const top = chain[chain.length - 1]!;
+      if (top.family === c.family && cidrLast(top) >= c.network) break;
+      chain.pop();
+    }
+    if (chain[0]) out.set(c.canonical, chain[0]);
+    chain.push(c);
+  }
+  return out;
+}
+
+function overlapWarnings(parsed: readonly Cidr[]): Issue[] {
   const warnings: Issue[] = [];
-  parsed.forEach((c, i) => {
-    const earlier = parsed.slice(0, i);
-    const dup = earlier.find((o) => o.canonical === c.canonical);
-    if (dup) {
+  const first = new Map<string, Cidr>();
+  for (const c of parsed) if (!first.has(c.canonical)) first.set(c.canonical, c);
+  const holders = widestHolders([...first.values()]);
+  const seen = new Set<string>();
+  for (const c of parsed) {
+    if (seen.has(c.canonical)) {
       warnings.push({
         code: "duplicate",
         message: `${c.text} is listed more than once`,
         value: c.text,
       });
-      return;
+      continue;
     }
-    const outer = parsed.find(
-      (o, j) => j !== i && o.canonical !== c.canonical && cidrContains(o, c),
-    );
-    if (outer) {
+    seen.add(c.canonical);
+    const outer = holders.get(c.canonical);
+    if (outer)
       warnings.push({
         code: "contained",
         message: `${c.text} is inside ${outer.text} and has no effect`,
         value: c.text,
       });
-    }
-    if (c.prefix === 0) {
+    if (c.prefix === 0)
       warnings.push({
         code: "all-traffic",
         message: `${c.text} matches every destination: no ${c.family} traffic will be masqueraded`,
         value: c.text,
       });
-    }
-  });
+  }
+  return warnings;
+}
+
+function linkLocalWarnings(
+  parsed: readonly Cidr[],
+  config: MasqConfig,
+  flags: AgentFlags,
+): Issue[] {
+  const warnings: Issue[] = [];
   const linkLocal = [
     { cidr: mustParseCidr(LINK_LOCAL_CIDR), masq: config.masqLinkLocal, key: "masqLinkLocal" },
     ...(flags.enableIPv6
@@ -372,7 +271,110 @@ function overlapWarnings(parsed: Cidr[], config: MasqConfig, flags: AgentFlags):
   return warnings;
 }
 
-/** Upstream's validate() (limit, CIDR syntax and alignment, IPv6 gate) plus our checks. */
+/**
+ * Text that is not the canonical block. Upstream writes the text as given into the rule, and
+ * iptables reads a prefix with a leading zero as octal (`/016` is /14, `/08` is refused); this
+ * product always writes the canonical text (rules.ts), so say what each one does.
+ */
+function canonicalWarning(c: Cidr): Issue | undefined {
+  const reason = nonCanonicalReason(c);
+  if (!reason) return undefined;
+  const base = { code: "cidr-not-canonical" as const, value: c.text, suggestion: c.canonical };
+  const p = iptablesPrefix(c);
+  const digits = c.text.slice(c.text.lastIndexOf("/") + 1);
+  if (p === null)
+    return {
+      ...base,
+      message: `${c.text}: iptables reads a prefix with a leading zero as octal and refuses /${digits}, so ip-masq-agent (which writes the text as given) fails to apply the config; this reporter writes ${c.canonical}. Write ${c.canonical}`,
+    };
+  if (p !== undefined && p !== c.prefix) {
+    const block = `${formatIp(c.family, c.network & maskOf(c.family, p))}/${p}`;
+    return {
+      ...base,
+      message: `${c.text}: iptables reads the prefix /${digits} as octal (/${p}), so ip-masq-agent (which writes the text as given) makes a rule for ${block}; this reporter writes ${c.canonical}. Write ${c.canonical}`,
+    };
+  }
+  return {
+    ...base,
+    message: `${c.text} is not in canonical form (${reason}); rules are written as ${c.canonical}`,
+  };
+}
+
+/** What a node can be sent: the protocol's limits (limits.ts). Upstream has none of these. */
+function deliveryErrors(config: MasqConfig): Issue[] {
+  const errors: Issue[] = [];
+  const n = config.nonMasqueradeCIDRs.length;
+  if (n > MAX_CONFIG_CIDRS)
+    errors.push({
+      code: "undeliverable",
+      message: `${n} CIDRs are more than the ${MAX_CONFIG_CIDRS} a config can carry to nodes; nodes would refuse it`,
+      value: String(n),
+    });
+  for (const text of config.nonMasqueradeCIDRs)
+    if (text.length > MAX_CIDR_CHARS)
+      errors.push({
+        code: "undeliverable",
+        message: `${text.slice(0, 24)}… is ${text.length} characters, more than the ${MAX_CIDR_CHARS} nodes accept for one CIDR`,
+        value: text,
+      });
+  if (config.resyncInterval.length > MAX_DURATION_CHARS)
+    errors.push({
+      code: "undeliverable",
+      message: `resyncInterval is ${config.resyncInterval.length} characters, more than the ${MAX_DURATION_CHARS} nodes accept`,
+      value: config.resyncInterval,
+    });
+  if (errors.length > 0) return errors;
+  const bytes = new TextEncoder().encode(JSON.stringify(config)).length + DESIRED_ENVELOPE_BYTES;
+  if (bytes > MAX_FRAME_BYTES)
+    errors.push({
+      code: "undeliverable",
+      message: `the config needs ${bytes} bytes as a message to nodes, more than the ${MAX_FRAME_BYTES} a message may have; remove CIDRs`,
+    });
+  return errors;
+}
+
+/** Longer intervals than this get a warning: nodes rarely re-apply. */
+const LONG_RESYNC_MS = 24 * 3600 * 1000;
+
+/** resyncInterval: Go's parse (its errors), and what the reporter really does with odd values. */
+function durationIssues(text: string): { errors: Issue[]; warnings: Issue[] } {
+  const d = parseGoDuration(text);
+  if (!d.ok)
+    return {
+      errors: [
+        {
+          code: "duration",
+          message: `resyncInterval "${text}" is not a duration (use e.g. 60s, 5m, 1h30m)`,
+          value: text,
+          upstream: d.message,
+        },
+      ],
+      warnings: [],
+    };
+  const floor = formatGoDuration(BigInt(MIN_RESYNC_INTERVAL_MS) * 1_000_000n);
+  const warn = (message: string) => ({
+    errors: [],
+    warnings: [{ code: "resync-interval" as const, message, value: text }],
+  });
+  if (d.ns <= 0n)
+    return warn(
+      `resyncInterval "${text}" is not positive: ip-masq-agent would re-apply its rules without pause; this reporter re-applies every ${floor}`,
+    );
+  if (d.ms < MIN_RESYNC_INTERVAL_MS)
+    return warn(
+      `resyncInterval "${text}" is shorter than ${floor}: ip-masq-agent would re-apply every ${formatGoDuration(d.ns)}, almost without pause; this reporter re-applies every ${floor}`,
+    );
+  if (d.ms > LONG_RESYNC_MS)
+    return warn(
+      `resyncInterval "${text}" is long: nodes re-apply the config only every ${formatGoDuration(d.ns)}; drift is still reported at once, and healed by a resync or, with --heal immediate, at once`,
+    );
+  return { errors: [], warnings: [] };
+}
+
+/**
+ * Upstream's validate() (limit, CIDR syntax and alignment, IPv6 gate), Go's duration parse, what
+ * nodes can be sent, plus warnings. O(n log n) in the number of CIDRs.
+ */
 export function validateConfig(
   config: MasqConfig,
   flags: AgentFlags = DEFAULT_FLAGS,
@@ -388,30 +390,28 @@ export function validateConfig(
     });
   }
   const { errors: cidrErrors, parsed } = cidrIssues(config, flags);
-  errors.push(...cidrErrors);
-  const d = parseGoDuration(config.resyncInterval);
-  if (!d.ok) {
-    errors.push({
-      code: "duration",
-      message: `resyncInterval "${config.resyncInterval}" is not a duration (use e.g. 60s, 5m, 1h30m)`,
-      value: config.resyncInterval,
-      upstream: d.message,
-    });
-  } else if (d.ms <= 0) {
-    // Upstream accepts this and then resyncs in a tight loop; refuse it.
-    errors.push({
-      code: "duration",
-      message: `resyncInterval "${config.resyncInterval}" must be longer than zero`,
-      value: config.resyncInterval,
-    });
-  }
-  return { errors, warnings: overlapWarnings(parsed, config, flags) };
+  errors.push(...cidrErrors, ...deliveryErrors(config));
+  const duration = durationIssues(config.resyncInterval);
+  errors.push(...duration.errors);
+  const canonical = parsed.map(canonicalWarning).filter((w): w is Issue => w !== undefined);
+  return {
+    errors,
+    warnings: [
+      ...canonical,
+      ...overlapWarnings(parsed),
+      ...linkLocalWarnings(parsed, config, flags),
+      ...duration.warnings,
+    ],
+  };
 }
 
-/** Resync interval in milliseconds (the config must be valid). */
+/**
+ * resyncInterval in milliseconds, as written (zero or negative too: the reporter raises it to
+ * MIN_RESYNC_INTERVAL_MS). Throws when it is not a Go duration.
+ */
 export function resyncIntervalMs(config: MasqConfig): number {
   const d = parseGoDuration(config.resyncInterval);
-  if (!d.ok || d.ms <= 0) throw new Error(`invalid resyncInterval ${config.resyncInterval}`);
+  if (!d.ok) throw new Error(`invalid resyncInterval ${config.resyncInterval}`);
   return d.ms;
 }
 

@@ -2,15 +2,26 @@
 // not match is rejected with a reason and never acted upon.
 import { z } from "zod";
 import { agentFlagsSchema, masqConfigSchema } from "./config.js";
+import {
+  MAX_APPLY_ERROR_CHARS,
+  MAX_EXCEPTION_ENTRIES,
+  MAX_EXCEPTION_ENTRY_CHARS,
+  MAX_EXCEPTION_LISTS,
+  MAX_FRAME_BYTES,
+  MAX_READ_ERROR_CHARS,
+  MAX_REVISION_CHARS,
+  MAX_RULE_LINE_CHARS,
+  MAX_SNAPSHOT_LINES,
+} from "./limits.js";
 
 export const PROTOCOL_VERSION = 1 as const;
-/** Frames above this size are refused by both ends. */
-export const MAX_FRAME_BYTES = 256 * 1024;
+/** Frames above this size are refused by both ends (limits.ts). */
+export { MAX_FRAME_BYTES };
 export const REPORTER_PATH = "/api/reporter";
 
 const v = z.literal(PROTOCOL_VERSION);
-const line = z.string().max(4096);
-const lines = z.array(line).max(20000);
+const line = z.string().max(MAX_RULE_LINE_CHARS);
+const lines = z.array(line).max(MAX_SNAPSHOT_LINES);
 
 export const nodeNameSchema = z
   .string()
@@ -28,7 +39,7 @@ export const familySnapshotSchema = z.strictObject({
   chain: lines.nullable(),
   /** `iptables -S POSTROUTING` lines. */
   postrouting: lines,
-  readError: z.string().max(4096).optional(),
+  readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
 });
 export type FamilySnapshot = z.infer<typeof familySnapshotSchema>;
 
@@ -36,14 +47,14 @@ export const exceptionListSchema = z.strictObject({
   /** JSON pointer of the list inside the CNI config. */
   pointer: z.string().max(512),
   form: z.enum(["EndpointPolicy", "OutBoundNAT"]),
-  exceptions: z.array(z.string().max(64)).max(4096),
+  exceptions: z.array(z.string().max(MAX_EXCEPTION_ENTRY_CHARS)).max(MAX_EXCEPTION_ENTRIES),
 });
 export type ExceptionListSnapshot = z.infer<typeof exceptionListSchema>;
 
 export const windowsSnapshotSchema = z.strictObject({
   path: z.string().max(1024),
-  lists: z.array(exceptionListSchema).max(64),
-  readError: z.string().max(4096).optional(),
+  lists: z.array(exceptionListSchema).max(MAX_EXCEPTION_LISTS),
+  readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
 });
 export type WindowsSnapshot = z.infer<typeof windowsSnapshotSchema>;
 
@@ -89,7 +100,7 @@ export const applyResultSchema = z.strictObject({
   v,
   generation: generation.nullable(),
   ok: z.boolean(),
-  error: z.string().max(8192).optional(),
+  error: z.string().max(MAX_APPLY_ERROR_CHARS).optional(),
   durationMs: z.number().nonnegative(),
   trigger: applyTriggerSchema,
   changed: z.boolean(),
@@ -122,7 +133,7 @@ export const desiredSchema = z.strictObject({
   type: z.literal("desired"),
   v,
   generation,
-  revision: z.string().max(128),
+  revision: z.string().max(MAX_REVISION_CHARS),
   config: masqConfigSchema,
 });
 export const resyncSchema = z.strictObject({

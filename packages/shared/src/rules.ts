@@ -171,11 +171,12 @@ function masqueradeRules(chain: string, flags: AgentFlags): DesiredRule[] {
 /** The desired chain for one family; the config must already be valid for these flags. */
 export function desiredChain(config: MasqConfig, flags: AgentFlags, family: Family): DesiredChain {
   const chain = flags.masqChain;
-  const returns: DesiredRule[] = nonMasqCidrs(config, family).map((text) => ({
-    kind: "return",
-    cidr: mustParseCidr(text),
-    line: ruleLine(chain, nonMasqRuleArgs(text)),
-  }));
+  // Canonical text, never the config's: iptables reads `/016` as octal and prints IPv6 in RFC
+  // 5952 form, so the config's own spelling could mean another block or never read back equal.
+  const returns: DesiredRule[] = nonMasqCidrs(config, family).map((text) => {
+    const cidr = mustParseCidr(text);
+    return { kind: "return", cidr, line: ruleLine(chain, nonMasqRuleArgs(cidr.canonical)) };
+  });
   return { family, chain, rules: [...returns, ...masqueradeRules(chain, flags)] };
 }
 
@@ -184,7 +185,10 @@ export function familiesFor(flags: Pick<AgentFlags, "enableIPv6">): Family[] {
   return flags.enableIPv6 ? ["ipv4", "ipv6"] : ["ipv4"];
 }
 
-/** Byte-identical to upstream's iptables-restore payload for this config, flags and family. */
+/**
+ * Byte-identical to upstream's iptables-restore payload for this config, flags and family when
+ * the CIDRs are written canonically (upstream writes them as given; see desiredChain).
+ */
 export function renderRestorePayload(
   config: MasqConfig,
   flags: AgentFlags,

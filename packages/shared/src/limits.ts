@@ -1,0 +1,48 @@
+// Every size limit of the product in one place. The protocol schemas, the config parser, the
+// dashboard's HTTP bodies, the reporter and the UI all read these, so a config the editor
+// accepts is one every reporter accepts, and nothing is clipped at one end that the other allows.
+
+/** Bytes of one WebSocket frame, refused above this by both ends (protocol.ts). */
+export const MAX_FRAME_BYTES = 256 * 1024;
+
+/** Entries of nonMasqueradeCIDRs that a config can carry to nodes (the `desired` message). */
+export const MAX_CONFIG_CIDRS = 4096;
+/** Characters of one nonMasqueradeCIDRs entry (the longest valid CIDR text is 49 without padding). */
+export const MAX_CIDR_CHARS = 64;
+/** Characters of resyncInterval. */
+export const MAX_DURATION_CHARS = 64;
+/**
+ * Bytes a `desired` message needs besides the config itself (type, version, generation, a
+ * revision of up to MAX_REVISION_CHARS), rounded up; a config must fit the frame with it.
+ */
+export const DESIRED_ENVELOPE_BYTES = 512;
+/** Characters of a config revision id. */
+export const MAX_REVISION_CHARS = 128;
+
+/** Characters of one `iptables -S` line in a snapshot (longer lines are clipped). */
+export const MAX_RULE_LINE_CHARS = 4096;
+/** Lines of one chain in a snapshot. */
+export const MAX_SNAPSHOT_LINES = 20_000;
+/** Characters of a read error in a snapshot. */
+export const MAX_READ_ERROR_CHARS = 4096;
+/** Characters of the error of an apply result. */
+export const MAX_APPLY_ERROR_CHARS = 8192;
+
+/** OutBoundNAT exception lists in one Windows CNI config. */
+export const MAX_EXCEPTION_LISTS = 64;
+/** Entries of one OutBoundNAT ExceptionList. */
+export const MAX_EXCEPTION_ENTRIES = 4096;
+/** Characters of one ExceptionList entry. */
+export const MAX_EXCEPTION_ENTRY_CHARS = 64;
+
+/** Bytes of an HTTP request body of the dashboard API (a config's YAML included). */
+export const MAX_HTTP_BODY_BYTES = 64 * 1024;
+
+/**
+ * Longest delay setTimeout/setInterval honour (2^31-1 ms, about 24.8 days): Node runs a longer
+ * one after 1 ms and browsers wrap it, so longer waits are chained (timers.ts).
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** The reporter re-applies at most this often, whatever resyncInterval says (upstream spins). */
+export const MIN_RESYNC_INTERVAL_MS = 1_000;
