@@ -53,6 +53,14 @@ describe("assessObserved on Windows snapshots", () => {
     expect(r.healable).toBe(false);
   });
 
+  it("a list mixing IPv4 and IPv6 is a warning a rewrite cannot heal (it keeps IPv6 entries)", () => {
+    const r = assessObserved(c, DEFAULT_FLAGS, win(["10.0.0.0/8", "fd00::/8"]));
+    expect(r.report.differences.map((d) => [d.kind, d.severity])).toEqual([
+      ["mixed-families", "warning"],
+    ]);
+    expect(r.healable).toBe(false);
+  });
+
   it("a file without an OutBoundNAT list cannot be healed by a rewrite", () => {
     const r = assessObserved(c, DEFAULT_FLAGS, win(null));
     expect(r.report.differences.map((d) => d.kind)).toEqual(["policy-missing"]);

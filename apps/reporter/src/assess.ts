@@ -23,10 +23,13 @@ export function assessObserved(
 ): ObservedAssessment {
   if (isWindowsObserved(observed)) {
     const report = assessWindows(config, observed).report;
-    // A rewrite cannot add a missing policy nor fix a file it cannot parse.
+    // A rewrite cannot add a missing policy, split a list mixing families (it keeps the IPv6
+    // entries) nor fix a file it cannot parse.
     const healable =
       !observed.readError &&
-      report.differences.some((d) => d.severity !== "info" && d.kind !== "policy-missing");
+      report.differences.some(
+        (d) => d.severity !== "info" && d.kind !== "policy-missing" && d.kind !== "mixed-families",
+      );
     return { report, healable };
   }
   const report = assessLinux(config, flags, observed).report;

@@ -22,7 +22,9 @@ export type DriftKind =
   /** Windows: the CNI config has no (IPv4) OutBoundNAT exception list. */
   | "policy-missing"
   /** Windows: IPv6 CIDRs or an IPv6 OutBoundNAT list, which this product does not manage there. */
-  | "ipv6-ignored";
+  | "ipv6-ignored"
+  /** Windows: one OutBoundNAT list holding IPv4 and IPv6 entries (HNS expects one per family). */
+  | "mixed-families";
 
 /** critical: traffic is treated differently than desired; warning: risky or partly different; info: cosmetic. */
 export type Severity = "critical" | "warning" | "info";
@@ -334,4 +336,5 @@ const LABELS: Record<DriftKind, string> = {
   cosmetic: "cosmetic",
   "policy-missing": "OutBoundNAT policy missing",
   "ipv6-ignored": "IPv6 not managed",
+  "mixed-families": "IPv4 and IPv6 in one list",
 };

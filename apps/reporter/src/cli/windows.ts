@@ -3,6 +3,7 @@
 import {
   type AgentFlags,
   type ExceptionListSnapshot,
+  mixedListIPv6,
   readExceptionEntry,
   type WindowsSnapshot,
 } from "@masq/shared";
@@ -123,6 +124,8 @@ export function formatWindowsInspect(r: ReadCni): string {
         : ["      (none)"]),
     );
     out.push(`    everything else: SNAT'd to the node address`);
+    if (mixedListIPv6(l.exceptions).length > 0)
+      out.push("    warning: mixes IPv4 and IPv6 entries; HNS expects one list per family");
   }
   return `${out.join("\n")}\n`;
 }

@@ -174,10 +174,38 @@ describe("windowsDrift", () => {
       status: "in-sync",
     },
     {
-      desc: "IPv6 entries of a mixed list are not compared",
+      desc: "a list mixing IPv4 and IPv6: its IPv6 entries are not compared, the mix is a warning",
       input: [one([...DEFAULT_WANT, "fd00::/8"])],
-      want: [],
+      want: [
+        {
+          kind: "mixed-families",
+          severity: "warning",
+          message:
+            "the OutBoundNAT list at /policies/0/value/ExceptionList mixes IPv4 and IPv6 entries (fd00::/8)",
+          rule: "/policies/0/value/ExceptionList",
+        },
+      ],
+      status: "drifted",
+      summary: "IPv4 and IPv6 in one list",
+    },
+    {
+      desc: "AKS dual stack (one list per family) is no mix",
+      input: [one(DEFAULT_WANT, "/a"), one(["fd00::/8"], "/b")],
+      want: [{ kind: "ipv6-ignored", severity: "info", rule: "/b" }],
       status: "in-sync",
+    },
+    {
+      desc: "a plain IPv6 address among IPv4 CIDRs is a mix too",
+      input: [one([...DEFAULT_WANT, "fd00::1", "fd00::2", "fd00::3", "fd00::4"], "/a")],
+      want: [
+        {
+          kind: "mixed-families",
+          severity: "warning",
+          message:
+            "the OutBoundNAT list at /a mixes IPv4 and IPv6 entries (fd00::1, fd00::2, fd00::3, +1)",
+        },
+      ],
+      status: "drifted",
     },
     {
       desc: "IPv6 CIDRs in the config",

@@ -4,7 +4,7 @@ import type { MasqConfig } from "../config.js";
 import { type Difference, sortDifferences } from "../drift.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 import { desiredExceptions } from "./desired.js";
-import { isIPv6List, readExceptionEntry } from "./entries.js";
+import { isIPv6List, mixedListIPv6, readExceptionEntry } from "./entries.js";
 
 const scope = "windows" as const;
 
@@ -69,6 +69,25 @@ function ipv6Ignored(
     });
   }
   return out;
+}
+
+/** Lists mixing IPv4 and IPv6 entries: HNS expects one list per family. */
+function mixedFamilies(managed: readonly ExceptionListSnapshot[]): Difference[] {
+  return managed.flatMap((l) => {
+    const v6 = mixedListIPv6(l.exceptions);
+    if (v6.length === 0) return [];
+    return [
+      {
+        kind: "mixed-families" as const,
+        severity: "warning" as const,
+        scope,
+        message: `the OutBoundNAT list at ${l.pointer} mixes IPv4 and IPv6 entries (${v6.slice(0, 3).join(", ")}${v6.length > 3 ? `, +${v6.length - 3}` : ""})`,
+        impact:
+          "HNS takes one exception list per address family (AKS writes a second OutBoundNAT policy for IPv6): it may reject this policy, so pods on the node fail to start, or ignore the IPv6 entries. Move them to an OutBoundNAT policy of their own; rewrites keep them where they are",
+        rule: l.pointer,
+      },
+    ];
+  });
 }
 
 function policyMissing(anyList: boolean): Difference {
@@ -168,6 +187,7 @@ function findingDifferences(f: Findings, total: number): Difference[] {
  *
  * - no IPv4 list at all: "policy-missing", critical (see the impact text);
  * - entries that are not an IP or CIDR: "unreadable", warning;
+ * - a list mixing IPv4 and IPv6 entries: "mixed-families", warning (a rewrite cannot heal it);
  * - IPv6 CIDRs in the config, IPv6-only lists: "ipv6-ignored", info.
  *
  * `rule` of a missing, unexpected or unreadable difference names the lists concerned: their
@@ -190,7 +210,7 @@ export function windowsDrift(
     reasons: new Set(),
   };
   for (const l of managed) compareList(l, desired, desiredRanges, f);
-  out.push(...findingDifferences(f, managed.length));
+  out.push(...findingDifferences(f, managed.length), ...mixedFamilies(managed));
   const behavioural = out.some((d) => d.severity !== "info");
   if (!behavioural && f.reasons.size > 0) {
     out.push({

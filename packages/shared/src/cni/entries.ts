@@ -52,3 +52,14 @@ export function isIPv6List(entries: readonly string[]): boolean {
   const families = entries.map(familyOf);
   return families.includes("ipv6") && !families.includes("ipv4");
 }
+
+/**
+ * The IPv6 entries of a list that also holds IPv4 ones, or [] when the list has one family. HNS
+ * takes one exception list per address family (AKS writes a separate OutBoundNAT policy for
+ * IPv6), so such a list is suspect.
+ */
+export function mixedListIPv6(entries: readonly string[]): string[] {
+  const families = entries.map(familyOf);
+  if (!families.includes("ipv4")) return [];
+  return entries.filter((_, i) => families[i] === "ipv6");
+}

@@ -9,7 +9,7 @@
 // mixed list are kept when it is rewritten.
 export { desiredExceptions } from "./desired.js";
 export { windowsDrift } from "./drift.js";
-export { type ExceptionEntry, readExceptionEntry } from "./entries.js";
+export { type ExceptionEntry, mixedListIPv6, readExceptionEntry } from "./entries.js";
 export {
   type CniParseResult,
   type ExceptionForm,
