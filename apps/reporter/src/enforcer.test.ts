@@ -1,8 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ApplyResult, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type ApplyResult,
+  applyResultSchema,
+  DEFAULT_FLAGS,
+  defaultConfig,
+  MAX_APPLY_ERROR_CHARS,
+  type MasqConfig,
+} from "@masq/shared";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMemoryBackend, type MemoryBackend } from "./backend/memory.js";
 import type { Observed } from "./backend/types.js";
 import { createWindowsCniBackend } from "./backend/windows-cni.js";
@@ -131,6 +138,46 @@ describe("enforce mode", () => {
     await sleep(300);
     expect(results.filter((r) => r.trigger === "periodic")).toEqual([]);
     expect(backend.writes()).toBe(1);
+  });
+
+  it("resyncInterval 600h (past setTimeout's 2^31-1 ms) re-applies after 600h, not every ms", async () => {
+    vi.useFakeTimers();
+    try {
+      const { results, enforcer } = setup();
+      await enforcer.start();
+      await enforcer.receive({
+        config: cfg(["10.0.0.0/8"], { resyncInterval: "600h" }),
+        generation: 1,
+        revision: "r1",
+      });
+      const periodic = () => results.filter((r) => r.trigger === "periodic").length;
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(periodic()).toBe(0);
+      await vi.advanceTimersByTimeAsync(600 * 3_600_000 - 20_000);
+      expect(periodic()).toBe(1);
+      await vi.advanceTimersByTimeAsync(600 * 3_600_000);
+      expect(periodic()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("reports an apply error up to the protocol's limit, not clipped before it", async () => {
+    const backend = createMemoryBackend({
+      flags: DEFAULT_FLAGS,
+      failApply: () => `iptables-restore: ${"x".repeat(2 * MAX_APPLY_ERROR_CHARS)}`,
+    });
+    const results: ApplyResult[] = [];
+    enforcer = createEnforcer({
+      backend,
+      mode: "enforce",
+      heal: "next-resync",
+      onResult: (r) => results.push(r),
+    });
+    await enforcer.start();
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    expect(results[0]?.error).toHaveLength(MAX_APPLY_ERROR_CHARS);
+    expect(applyResultSchema.safeParse(results[0]).success).toBe(true);
   });
 
   it("heals drift at the next resync by default", async () => {

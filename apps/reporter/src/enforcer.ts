@@ -11,10 +11,15 @@ import {
   type ApplyTrigger,
   type Desired,
   type DriftReport,
+  type LongTimer,
+  MAX_APPLY_ERROR_CHARS,
   type MasqConfig,
+  MIN_RESYNC_INTERVAL_MS,
   type Mode,
   parseConfigText,
   resyncIntervalMs,
+  setLongInterval,
+  setLongTimeout,
 } from "@masq/shared";
 import { assessObserved } from "./assess.js";
 import type { ApplyOutcome, Backend, Observed } from "./backend/types.js";
@@ -64,8 +69,8 @@ export interface Enforcer {
   observe(observed: Observed): DriftReport | undefined;
 }
 
-/** Upstream accepts e.g. "1ns" and then loops; never resync more often than this. */
-export const MIN_RESYNC_MS = 1_000;
+/** Upstream accepts e.g. "1ns" and then loops; never resync more often than this (limits.ts). */
+export const MIN_RESYNC_MS = MIN_RESYNC_INTERVAL_MS;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const sameConfig = (a: MasqConfig, b: MasqConfig) => JSON.stringify(a) === JSON.stringify(b);
@@ -79,8 +84,9 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   let fileHash: string | null = null;
   let persistedKey = "";
   let stopped = false;
-  let resyncTimer: NodeJS.Timeout | undefined;
-  let fileTimer: NodeJS.Timeout | undefined;
+  // resyncInterval and the file check come from configs and flags: any length (timers.ts).
+  let resyncTimer: LongTimer | undefined;
+  let fileTimer: LongTimer | undefined;
   let healTimer: NodeJS.Timeout | undefined;
   let tail: Promise<void> = Promise.resolve();
   let queued: Promise<void> | undefined;
@@ -170,14 +176,14 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
         durationMs: o.durationMs,
         trigger,
         changed: o.changed,
-        ...(o.error ? { error: o.error.slice(0, 8000) } : {}),
+        ...(o.error ? { error: o.error.slice(0, MAX_APPLY_ERROR_CHARS) } : {}),
       });
     } catch (e) {
       log.error({ err: (e as Error).message, trigger }, "apply crashed");
       result({
         generation: d.generation,
         ok: false,
-        error: (e as Error).message.slice(0, 8000),
+        error: (e as Error).message.slice(0, MAX_APPLY_ERROR_CHARS),
         durationMs: 0,
         trigger,
         changed: false,
@@ -201,9 +207,9 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   }
 
   function scheduleResync() {
-    clearTimeout(resyncTimer);
+    resyncTimer?.clear();
     if (!current || opts.mode !== "enforce" || stopped) return;
-    resyncTimer = setTimeout(
+    resyncTimer = setLongTimeout(
       () => {
         void requestApply("periodic").finally(scheduleResync);
       },
@@ -300,14 +306,14 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       if (current && opts.mode === "enforce") await requestApply("startup");
       scheduleResync();
       if (opts.configFile) {
-        fileTimer = setInterval(() => void checkFile(true), opts.fileCheckMs ?? 10_000);
+        fileTimer = setLongInterval(() => void checkFile(true), opts.fileCheckMs ?? 10_000);
       }
     },
     async stop() {
       stopped = true;
-      clearTimeout(resyncTimer);
+      resyncTimer?.clear();
       clearTimeout(healTimer);
-      clearInterval(fileTimer);
+      fileTimer?.clear();
       await tail;
     },
     desired: () => current,

@@ -2,7 +2,7 @@
 // chains we manage (bursts coalesced), with a periodic poll as the fallback and the only way
 // on the legacy backend. The watcher never reads rules itself: it only says "look again".
 import type { ChildProcess } from "node:child_process";
-import type { Family } from "@masq/shared";
+import { type Family, setLongInterval } from "@masq/shared";
 import type { ChangeSource, Watch } from "./backend/types.js";
 import { spawnArgv } from "./exec.js";
 import { type Logger, silentLogger } from "./log.js";
@@ -119,9 +119,10 @@ export function startWatcher(opts: WatcherOptions): Watcher {
     opts.debounceMs ?? 15,
     opts.maxWaitMs ?? 100,
   );
+  // --poll-interval is a Go duration: any length (timers.ts).
   const poll =
     opts.pollIntervalMs > 0
-      ? setInterval(() => opts.onChange("poll"), opts.pollIntervalMs)
+      ? setLongInterval(() => opts.onChange("poll"), opts.pollIntervalMs)
       : undefined;
   let closed = false;
   let child: ChildProcess | undefined;
@@ -182,7 +183,7 @@ export function startWatcher(opts: WatcherOptions): Watcher {
     close() {
       closed = true;
       burst.cancel();
-      if (poll) clearInterval(poll);
+      poll?.clear();
       if (restartTimer) clearTimeout(restartTimer);
       if (settleTimer) clearTimeout(settleTimer);
       child?.kill("SIGTERM");

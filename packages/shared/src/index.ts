@@ -14,3 +14,4 @@ export * from "./parser.js";
 export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./rules.js";
+export * from "./timers.js";

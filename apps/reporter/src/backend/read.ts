@@ -1,11 +1,13 @@
 // Turning `iptables -S CHAIN` results into snapshot fields. A missing chain is not an error,
 // but iptables reports it with version-specific text, so "missing" is only believed when
 // nothing contradicts it.
+import { MAX_RULE_LINE_CHARS, MAX_SNAPSHOT_LINES } from "@masq/shared";
 import type { ExecResult } from "../exec.js";
 
-/** Snapshot lines are capped by the protocol. */
-export const MAX_SNAPSHOT_LINES = 20_000;
-const MAX_LINE = 4096;
+/** Snapshot lines are capped by the protocol (limits.ts). */
+export { MAX_SNAPSHOT_LINES };
+
+const MAX_LINE = MAX_RULE_LINE_CHARS;
 
 // legacy: "No chain/target/match by that name."; nf_tables 1.8.x: "chain `X' in table `nat'
 // is incompatible, use 'nft' tool." (it says that for a chain that does not exist).

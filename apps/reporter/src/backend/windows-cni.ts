@@ -19,9 +19,11 @@ import {
   driftReport,
   type ExceptionListSnapshot,
   MAX_CNI_CONFIG_CHARS,
+  MAX_READ_ERROR_CHARS,
   type MasqConfig,
   parseCniConfig,
   rewriteExceptionLists,
+  setLongInterval,
   type WindowsSnapshot,
   windowsDrift,
 } from "@masq/shared";
@@ -49,7 +51,7 @@ const MAX_FILE_BYTES = 4 * MAX_CNI_CONFIG_CHARS;
 /** A snapshot must fit a protocol frame (256 KiB) with room for the envelope. */
 const MAX_SNAPSHOT_JSON = 192 * 1024;
 const MAX_PATH = 1024;
-const MAX_ERROR = 4096;
+const MAX_ERROR = MAX_READ_ERROR_CHARS;
 
 export interface CniFileStat {
   mode: number;
@@ -374,8 +376,9 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
   function watch(onChange: (source: ChangeSource) => void): Watch {
     const pollIntervalMs = opts.pollIntervalMs ?? 10_000;
     const burst = coalescer(() => onChange("event"), opts.debounceMs ?? 15, opts.maxWaitMs ?? 100);
+    // --poll-interval is a Go duration: any length (timers.ts).
     const poll =
-      pollIntervalMs > 0 ? setInterval(() => onChange("poll"), pollIntervalMs) : undefined;
+      pollIntervalMs > 0 ? setLongInterval(() => onChange("poll"), pollIntervalMs) : undefined;
     const watchers = new Map<string, FSWatcher>();
     const timers = new Set<NodeJS.Timeout>();
     const names = new Set([basename(path)]);
@@ -428,7 +431,7 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
       close() {
         closed = true;
         burst.cancel();
-        if (poll) clearInterval(poll);
+        poll?.clear();
         for (const t of timers) clearTimeout(t);
         for (const w of watchers.values()) w.close();
         watchers.clear();

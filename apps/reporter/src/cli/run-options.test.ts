@@ -196,5 +196,9 @@ describe("ipmasq run options", () => {
   it("parses intervals as Go durations or milliseconds", () => {
     expect(parseInterval("1m30s", "x")).toBe(90_000);
     expect(parseInterval("250", "x")).toBe(250);
+    expect(parseInterval("600h", "x")).toBe(600 * 3_600_000); // timers chain past 2^31-1 ms
+    expect(() => parseInterval("2562048h", "--poll-interval")).toThrow(
+      '--poll-interval: time: invalid duration "2562048h"',
+    );
   });
 });

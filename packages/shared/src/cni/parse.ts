@@ -14,6 +14,11 @@
 // `form` of a reported list: "EndpointPolicy" for the HNS v1 list (`ExceptionList` directly in the
 // policy body), "OutBoundNAT" for the HNS v2 list (`Settings.Exceptions`), wrapped or bare.
 import { type Node, type ParseError, parseTree } from "jsonc-parser";
+import {
+  MAX_EXCEPTION_ENTRIES,
+  MAX_EXCEPTION_ENTRY_CHARS,
+  MAX_EXCEPTION_LISTS,
+} from "../limits.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 import {
   CniError,
@@ -35,10 +40,10 @@ export type CniParseResult =
 
 /** CNI configs are a few KiB; anything this large is not one. */
 export const MAX_CNI_CONFIG_CHARS = 1024 * 1024;
-/** Bounds of the snapshot schema (protocol.ts). */
-const MAX_LISTS = 64;
-const MAX_ENTRIES = 4096;
-export const MAX_ENTRY_CHARS = 64;
+/** Bounds of the snapshot schema (limits.ts). */
+const MAX_LISTS = MAX_EXCEPTION_LISTS;
+const MAX_ENTRIES = MAX_EXCEPTION_ENTRIES;
+export const MAX_ENTRY_CHARS = MAX_EXCEPTION_ENTRY_CHARS;
 
 const POLICY_ARRAY_KEYS = ["policies", "AdditionalArgs", "HcnPolicyArgs"] as const;
 

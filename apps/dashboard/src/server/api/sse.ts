@@ -2,16 +2,16 @@
 // that cannot keep up (its buffer grows past a few MB) is dropped and reconnects, getting a
 // fresh `hello` snapshot instead of an ever-growing backlog.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type LongTimer, setLongInterval } from "@masq/shared";
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export class SseHub {
   private readonly clients = new Set<ServerResponse>();
-  private readonly keepalive: NodeJS.Timeout;
+  private readonly keepalive: LongTimer;
 
   constructor(keepaliveMs = 15_000) {
-    this.keepalive = setInterval(() => this.write(": keepalive\n\n"), keepaliveMs);
-    this.keepalive.unref();
+    this.keepalive = setLongInterval(() => this.write(": keepalive\n\n"), keepaliveMs).unref();
   }
 
   get size(): number {
@@ -37,7 +37,7 @@ export class SseHub {
   }
 
   close(): void {
-    clearInterval(this.keepalive);
+    this.keepalive.clear();
     for (const res of this.clients) res.end();
     this.clients.clear();
   }

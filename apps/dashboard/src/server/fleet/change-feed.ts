@@ -1,5 +1,6 @@
 // Coalesces fleet changes so browsers get at most one update per interval, listing only the
 // nodes that changed since the last one (5,000 reporters must not flood a browser).
+import { type LongTimer, setLongTimeout } from "@masq/shared";
 
 export interface FleetChanges {
   changed: string[];
@@ -13,7 +14,7 @@ export class ChangeFeed {
   private removed = new Set<string>();
   private config = false;
   private rollout = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
   private lastFlush = 0;
 
   constructor(
@@ -44,7 +45,7 @@ export class ChangeFeed {
   }
 
   close(): void {
-    clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = undefined;
   }
 
@@ -52,8 +53,7 @@ export class ChangeFeed {
     if (this.timer) return;
     // The first change after a quiet period goes out at once; bursts wait for the interval.
     const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
-    this.timer = setTimeout(() => this.emit(), wait);
-    this.timer.unref();
+    this.timer = setLongTimeout(() => this.emit(), wait).unref();
   }
 
   private emit(): void {

@@ -10,6 +10,7 @@ import {
   type Hello,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  setLongTimeout,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
@@ -105,7 +106,7 @@ export class ReporterGateway {
       );
       ws.close(POLICY_VIOLATION, truncate(reason, 120));
     };
-    const helloTimer = setTimeout(
+    const helloTimer = setLongTimeout(
       () => reject(`no hello within ${this.opts.helloTimeoutMs} ms`),
       this.opts.helloTimeoutMs,
     );
@@ -121,7 +122,7 @@ export class ReporterGateway {
         if (msg.type !== "hello") return reject(`the first message must be hello, got ${msg.type}`);
         const problem = helloProblem(msg, auth);
         if (problem) return reject(problem);
-        clearTimeout(helloTimer);
+        helloTimer.clear();
         node = msg.node;
         fleet.connect(msg, link);
         return;
@@ -136,7 +137,7 @@ export class ReporterGateway {
       log.warn({ node, err: e }, "reporter connection error");
     });
     ws.on("close", (code, reason) => {
-      clearTimeout(helloTimer);
+      helloTimer.clear();
       this.lastHeard.delete(ws);
       metrics.reporterConnections.dec();
       if (node !== undefined)

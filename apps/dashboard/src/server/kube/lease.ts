@@ -2,6 +2,7 @@
 // holder reports ready, so the Service sends reporters and browsers to one replica and the
 // fleet view is whole; a standby takes over when the holder stops renewing.
 import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import { type LongTimer, setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
 import { type KubeClients, statusCode } from "./client.js";
 
@@ -15,7 +16,7 @@ export interface LeaseOptions {
 
 export class LeaseElector {
   private leaderUntil = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
   private stopped = false;
   private readonly duration: number;
 
@@ -37,7 +38,7 @@ export class LeaseElector {
 
   async close(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.clear();
     if (!this.isLeader()) return;
     // Hand over at once instead of making the standby wait for the lease to expire.
     await this.write((l) => ({
@@ -54,8 +55,7 @@ export class LeaseElector {
       this.log.warn({ err: e }, "lease update failed");
     }
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.opts.renewMs ?? 2000);
-      this.timer.unref();
+      this.timer = setLongTimeout(() => void this.tick(), this.opts.renewMs ?? 2000).unref();
     }
   }
 

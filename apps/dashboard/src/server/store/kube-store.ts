@@ -4,6 +4,7 @@
 // enters through one ordered path (the watch, or a re-read), which assigns its generation.
 import { createHash } from "node:crypto";
 import type { V1ConfigMap } from "@kubernetes/client-node";
+import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
 import { type KubeClients, statusCode } from "../kube/client.js";
 import { Mutex } from "../util/mutex.js";
@@ -181,10 +182,10 @@ export class KubeStore implements ConfigStore {
     const seen = async () => (await this.revisions.list()).find((r) => r.revision === revision);
     if (this.latest?.revision !== revision && !this.revisions.has(revision)) {
       const echoed = new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(false), this.opts.saveEchoTimeoutMs ?? 2000);
+        const t = setLongTimeout(() => resolve(false), this.opts.saveEchoTimeoutMs ?? 2000);
         const list = this.waiters.get(revision) ?? [];
         list.push(() => {
-          clearTimeout(t);
+          t.clear();
           resolve(true);
         });
         this.waiters.set(revision, list);
