@@ -10,6 +10,8 @@ import {
   validateConfig,
 } from "./config.js";
 import { decodeConfigValue, parseConfigText } from "./config-decode.js";
+import { MAX_REVISION_CHARS } from "./limits.js";
+import { decodeDashboardMessage, encodeMessage, PROTOCOL_VERSION } from "./protocol.js";
 
 const V6: AgentFlags = { ...DEFAULT_FLAGS, enableIPv6: true };
 const defaults = defaultConfig();
@@ -449,6 +451,34 @@ describe("what nodes can be sent (limits.ts)", () => {
       );
     });
   }
+
+  it("whatever it accepts, every reporter decodes as a desired message, at the very edge too", () => {
+    // Long (zero-padded) CIDRs: the frame, not the count, is the limit here.
+    const long = many(4096, true);
+    const accepted = (k: number) =>
+      validateConfig(cfg({ nonMasqueradeCIDRs: long.slice(0, k), cidrLimit: 10_000 })).errors
+        .length === 0;
+    let [lo, hi] = [0, 4096]; // the largest accepted count, by bisection
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (accepted(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    const n = lo;
+    const desired = (k: number) =>
+      encodeMessage({
+        type: "desired",
+        v: PROTOCOL_VERSION,
+        generation: Number.MAX_SAFE_INTEGER,
+        revision: "r".repeat(MAX_REVISION_CHARS),
+        config: cfg({ nonMasqueradeCIDRs: long.slice(0, k), cidrLimit: 10_000 }),
+      });
+    expect(n).toBeLessThan(4096);
+    expect(decodeDashboardMessage(desired(n)).ok).toBe(true);
+    expect(
+      validateConfig(cfg({ nonMasqueradeCIDRs: long.slice(0, n + 1), cidrLimit: 10_000 })).errors,
+    ).not.toEqual([]);
+  });
 
   it("no upstream text: upstream has no such limit", () => {
     const r = validateConfig(cfg({ nonMasqueradeCIDRs: many(4097), cidrLimit: 10_000 }));

@@ -1,5 +1,5 @@
 "use client";
-import type { AgentFlags, MasqConfig } from "@masq/shared";
+import { type AgentFlags, MAX_CIDR_CHARS, type MasqConfig } from "@masq/shared";
 import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Button } from "../components/Button";
 import { AlertTriangleIcon, PlusIcon, XCircleIcon } from "../components/icons";
@@ -111,6 +111,7 @@ export function AddCidrForm({
           }}
           onBlur={() => value.trim() !== "" && setShowErrors(true)}
           placeholder="e.g. 100.64.0.0/10"
+          maxLength={MAX_CIDR_CHARS}
           autoComplete="off"
           spellCheck={false}
           aria-invalid={showCheck && check.errors.length > 0}

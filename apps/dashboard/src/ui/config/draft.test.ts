@@ -11,6 +11,7 @@ import {
   issuesByValue,
   looksComplete,
   rebase,
+  requestSizeIssue,
 } from "./draft";
 
 const base: MasqConfig = defaultConfig();
@@ -72,6 +73,18 @@ describe("rebase", () => {
 });
 
 describe("checkCandidate", () => {
+  it("refuses the CIDR past the most a config can carry to nodes (limits.ts)", () => {
+    const full = {
+      ...base,
+      cidrLimit: 10_000,
+      nonMasqueradeCIDRs: Array.from({ length: 4096 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`),
+    };
+    expect(
+      checkCandidate(full, "100.64.0.0/10", DEFAULT_FLAGS).errors.map((e) => e.message),
+    ).toEqual([
+      "4097 CIDRs are more than the 4096 a config can carry to nodes; nodes would refuse it",
+    ]);
+  });
   it("explains a misaligned CIDR with the suggestion", () => {
     const r = checkCandidate(base, "10.0.0.1/8", DEFAULT_FLAGS);
     expect(r.errors[0]?.message).toBe("10.0.0.1/8 is not aligned; did you mean 10.0.0.0/8?");
@@ -161,4 +174,28 @@ describe("adoptCurrent", () => {
     expect(r.valid).toBe(false);
     expect(r.config).toEqual(defaultConfig(mine.flags));
   });
+});
+
+describe("requestSizeIssue", () => {
+  const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
+  const tests: {
+    desc: string;
+    input: { yaml: string } | { config: MasqConfig };
+    want: string | null;
+  }[] = [
+    { desc: "a usual config", input: { config: base }, want: null },
+    {
+      desc: "4,000 CIDRs as a config object: more than a request may have",
+      input: { config: { ...base, nonMasqueradeCIDRs: cidrs(4000) } },
+      want: "this config makes a 65 KiB request; the dashboard accepts at most 64 KiB: remove CIDRs",
+    },
+    {
+      desc: "the same as compact YAML fits",
+      input: { yaml: `nonMasqueradeCIDRs: [${cidrs(3000).join(",")}]` },
+      want: null,
+    },
+  ];
+  for (const { desc, input, want } of tests) {
+    it(desc, () => expect(requestSizeIssue(input)?.message ?? null).toBe(want));
+  }
 });

@@ -7,6 +7,7 @@ import {
   defaultConfig,
   diffConfigs,
   type Issue,
+  MAX_HTTP_BODY_BYTES,
   type MasqConfig,
   SCALAR_KEYS,
   type ScalarChange,
@@ -84,7 +85,9 @@ export function checkCandidate(
   const knownErrors = new Set(before.errors.map((e) => e.message));
   const knownWarnings = new Set(before.warnings.map((w) => w.message));
   const own = errors.filter(
-    (e) => !knownErrors.has(e.message) && (e.value === text || e.code === "cidr-limit"),
+    (e) =>
+      !knownErrors.has(e.message) &&
+      (e.value === text || e.code === "cidr-limit" || e.code === "undeliverable"),
   );
   const newWarnings = warnings.filter((w) => !knownWarnings.has(w.message) && w.value === text);
   // Adding the same block twice is never meant: block it instead of warning.
@@ -144,4 +147,21 @@ export function rolloutSentence(nodes: number): string {
   return nodes === 0
     ? "No node is connected: nodes pick the change up when they connect."
     : `The change will be applied to ${nodesText(nodes)}.`;
+}
+
+/** What a save request adds to the draft: the base revision and a message (up to 200 characters). */
+const SAVE_ENVELOPE_BYTES = 2048;
+
+/**
+ * The save (and validate) request a draft makes, when it is larger than the dashboard accepts
+ * (MAX_HTTP_BODY_BYTES): the server would answer 413, so say it before.
+ */
+export function requestSizeIssue(body: { yaml: string } | { config: MasqConfig }): Issue | null {
+  const bytes = new TextEncoder().encode(JSON.stringify(body)).length + SAVE_ENVELOPE_BYTES;
+  if (bytes <= MAX_HTTP_BODY_BYTES) return null;
+  const kib = (n: number) => Math.ceil(n / 1024);
+  return {
+    code: "undeliverable",
+    message: `this config makes a ${kib(bytes)} KiB request; the dashboard accepts at most ${kib(MAX_HTTP_BODY_BYTES)} KiB: remove CIDRs`,
+  };
 }

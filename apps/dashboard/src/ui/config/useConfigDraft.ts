@@ -3,7 +3,7 @@
 import { type MasqConfig, parseConfigText, serializeConfig, validateConfig } from "@masq/shared";
 import { useEffect, useMemo, useState } from "react";
 import type { ConfigResponse, ConflictCurrent } from "../api/types";
-import { adoptCurrent, configsEqual, issuesByValue, rebase } from "./draft";
+import { adoptCurrent, configsEqual, issuesByValue, rebase, requestSizeIssue } from "./draft";
 import type { Tab } from "./EditorTabs";
 import type { ReviewPayload } from "./ReviewDialog";
 
@@ -29,10 +29,13 @@ export function useConfigDraft(latest: ConfigResponse, reviewing: boolean) {
   const draftConfig: MasqConfig | null =
     source === "form" ? config : yamlParse?.ok ? yamlParse.config : null;
   const validation = useMemo(() => {
-    if (source === "yaml" && yamlParse)
-      return { errors: yamlParse.ok ? [] : yamlParse.errors, warnings: yamlParse.warnings };
-    return validateConfig(config, flags);
-  }, [source, yamlParse, config, flags]);
+    const v =
+      source === "yaml" && yamlParse
+        ? { errors: yamlParse.ok ? [] : yamlParse.errors, warnings: yamlParse.warnings }
+        : validateConfig(config, flags);
+    const tooLarge = requestSizeIssue(source === "yaml" ? { yaml } : { config });
+    return tooLarge ? { ...v, errors: [...v.errors, tooLarge] } : v;
+  }, [source, yamlParse, yaml, config, flags]);
   const dirty = source === "yaml" ? yaml !== base.yaml : !configsEqual(config, base.config);
   const byValue = useMemo(
     () => ({
