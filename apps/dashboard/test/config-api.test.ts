@@ -6,6 +6,13 @@ import { eventually, startServer, type TestServer, TOKENS } from "./helpers/serv
 let server: TestServer | undefined;
 const sims: SimReporter[] = [];
 
+/** A protocol reporter for `node` on the current server, closed after the test. */
+async function connect(node: string): Promise<SimReporter> {
+  const sim = await SimReporter.connect({ url: server!.url, token: TOKENS.reporter, node });
+  sims.push(sim);
+  return sim;
+}
+
 afterEach(async () => {
   for (const s of sims.splice(0)) s.ws.terminate();
   await server?.dispose();
@@ -93,7 +100,7 @@ describe("config API", () => {
     });
     expect(both.status).toBe(400);
     expect(both.body.error).toMatch(/exactly one/);
-    const zero = await server.api("/api/config", {
+    const overflow = await server.api("/api/config", {
       method: "PUT",
       body: {
         config: {
@@ -101,13 +108,69 @@ describe("config API", () => {
           masqLinkLocal: false,
           masqLinkLocalIPv6: false,
           cidrLimit: 64,
-          resyncInterval: "0s",
+          resyncInterval: "2562048h",
         },
         revision: "1",
       },
     });
-    expect(zero.status).toBe(400);
+    expect(overflow.status).toBe(400);
+    expect(overflow.body.errors[0]).toMatchObject({
+      code: "duration",
+      upstream: 'time: invalid duration "2562048h"',
+    });
     expect((await server.api("/api/config")).body.revision).toBe("1");
+  });
+
+  it("refuses at save a config nodes cannot be sent, naming the limit", async () => {
+    server = await startServer();
+    // 4,097 CIDRs fit a request as a flow list (about 51 KiB).
+    const cidrs = Array.from({ length: 4097 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
+    const yaml = `cidrLimit: 5000\nnonMasqueradeCIDRs: [${cidrs.join(",")}]\n`;
+    const put = await server.api("/api/config", { method: "PUT", body: { yaml, revision: "1" } });
+    expect(put.status).toBe(400);
+    expect(put.body.error).toBe(
+      "the config is invalid: 4097 CIDRs are more than the 4096 a config can carry to nodes; nodes would refuse it",
+    );
+    expect((await server.api("/api/config")).body.revision).toBe("1");
+    const big = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: `${yaml}# ${"x".repeat(64 * 1024)}\n`, revision: "1" },
+    });
+    expect(big.status).toBe(413);
+    expect(big.body.error).toBe("request body larger than 65536 bytes");
+  });
+
+  it("applies what upstream applies: an empty list item keeps the default there, with a warning", async () => {
+    server = await startServer();
+    const sim = await connect("node-a");
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs:\n  -\n  - 100.64.0.0/10\n", revision: "1" },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.warnings.map((w: { code: string }) => w.code)).toContain("null-item");
+    const desired = await sim.waitFor((m) => m.type === "desired" && m.generation === 2, 10_000);
+    expect(desired.type === "desired" && desired.config.nonMasqueradeCIDRs).toEqual([
+      "10.0.0.0/8",
+      "100.64.0.0/10",
+    ]);
+  });
+
+  it("accepts resyncInterval 0s and 600h as upstream does, saying what nodes will do", async () => {
+    server = await startServer();
+    for (const [revision, interval, said] of [
+      ["1", "0s", /re-applies every 1s/],
+      ["2", "600h", /only every 600h0m0s/],
+    ] as const) {
+      const put = await server.api("/api/config", {
+        method: "PUT",
+        body: { yaml: `resyncInterval: ${interval}\n`, revision },
+      });
+      expect(put.status).toBe(200);
+      expect(
+        put.body.warnings.find((w: { code: string }) => w.code === "resync-interval").message,
+      ).toMatch(said);
+    }
   });
 
   it("answers a stale revision with 409 and the current config, never losing the other edit", async () => {
@@ -146,8 +209,7 @@ describe("config API", () => {
 
   it("validates without saving: errors, warnings, diff and impact on nodes and destinations", async () => {
     server = await startServer();
-    for (const node of ["node-a", "node-b"])
-      sims.push(await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node }));
+    for (const node of ["node-a", "node-b"]) await connect(node);
     await eventually(
       async () => (await server!.api("/api/nodes")).body.summary.byStatus["in-sync"] === 2,
       3000,
@@ -207,12 +269,7 @@ describe("config API", () => {
 
   it("lists history newest first with diffs and rolls back (a new revision, pushed to nodes)", async () => {
     server = await startServer();
-    const sim = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-    });
-    sims.push(sim);
+    const sim = await connect("node-a");
     await server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1", message: "narrow" },

@@ -1,12 +1,11 @@
 // Request bodies: size cap, content type, JSON syntax, then a strict zod schema whose
 // error names the offending field. Nothing is acted on unless all of it passes.
 import type { IncomingMessage } from "node:http";
+import { MAX_HTTP_BODY_BYTES } from "@masq/shared";
 import type { z } from "zod";
 import { HttpError } from "./respond.js";
 
-export const MAX_BODY_BYTES = 64 * 1024;
-
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+export async function readBody(req: IncomingMessage, limit = MAX_HTTP_BODY_BYTES): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
   const chunks: Buffer[] = [];

@@ -1,21 +1,28 @@
 // GET/PUT /api/config, POST /api/config/validate, GET /api/history,
 // POST /api/history/:revision/rollback.
-import { diffConfigs, type Issue, type MasqConfig, masqConfigSchema } from "@masq/shared";
+import {
+  diffConfigs,
+  type Issue,
+  MAX_HTTP_BODY_BYTES,
+  MAX_REVISION_CHARS,
+  type MasqConfig,
+  masqConfigSchema,
+} from "@masq/shared";
 import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
+import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
-import type { ConfigRevision } from "../store/types.js";
+import { yieldToEventLoop } from "../config/work-queue.js";
 import { StaleRevisionError } from "../store/types.js";
-import { MAX_BODY_BYTES } from "./body.js";
 import type { ApiContext } from "./context.js";
 import { HttpError, sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { configView } from "./views.js";
 
-const revision = z.string().min(1).max(128);
+const revision = z.string().min(1).max(MAX_REVISION_CHARS);
 const message = z.string().max(1000);
 const candidateFields = {
-  yaml: z.string().max(MAX_BODY_BYTES).optional(),
+  yaml: z.string().max(MAX_HTTP_BODY_BYTES).optional(),
   config: masqConfigSchema.optional(),
 };
 const exactlyOne = (b: { yaml?: string; config?: unknown }) =>
@@ -55,7 +62,7 @@ async function save(
   } catch (e) {
     if (!(e instanceof StaleRevisionError)) throw e;
     const cur = e.current;
-    const parsed = ctx.config.parse(cur.text);
+    const parsed = ctx.config.revisions.get(cur);
     throw new HttpError(409, "stale revision", {
       current: {
         revision: cur.revision,
@@ -68,21 +75,32 @@ async function save(
   }
 }
 
-function historyEntry(ctx: ApiContext, rev: ConfigRevision, older: ConfigRevision | undefined) {
-  const r = ctx.config.parse(rev.text);
-  const before = older ? ctx.config.parse(older.text) : undefined;
-  const config = r.ok ? r.config : null;
+/** The validate dry run, in phases with the event loop let through between them. */
+async function dryRun(ctx: ApiContext, input: ConfigInput) {
+  const c = ctx.config.check(input);
+  if (!c.ok)
+    return {
+      ok: false,
+      errors: c.errors,
+      warnings: c.warnings,
+      diff: diffConfigs(null, null),
+      impact: { nodes: 0, destinations: [] },
+    };
+  await yieldToEventLoop();
+  const current = ctx.config.current().desired?.config ?? null;
+  const diff = diffConfigs(current, c.config);
+  await yieldToEventLoop();
+  const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
+    os: n.hello.os,
+    flags: n.hello.flags,
+  }));
   return {
-    revision: rev.revision,
-    generation: rev.generation,
-    author: rev.author,
-    time: rev.updatedAt,
-    message: rev.message,
-    yaml: rev.text,
-    config,
-    valid: r.ok,
-    errors: r.ok ? [] : r.errors,
-    diff: diffConfigs(before?.ok ? before.config : null, config),
+    ok: true,
+    errors: [],
+    warnings: c.warnings,
+    config: c.config,
+    diff,
+    impact: impactOf(current, c.config, nodes),
   };
 }
 
@@ -101,7 +119,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
       access: "editor",
       body: putBody,
       async handler({ res, body, principal }) {
-        const c = ctx.config.check(inputOf(body));
+        const c = await ctx.config.work.run(() => ctx.config.check(inputOf(body)));
         if (!c.ok) throw invalid(c);
         sendJson(
           res,
@@ -115,29 +133,8 @@ export function configRoutes(ctx: ApiContext): Route[] {
       path: "/api/config/validate",
       access: "viewer",
       body: validateBody,
-      handler({ res, body }) {
-        const c = ctx.config.check(inputOf(body));
-        const current = ctx.config.current().desired?.config ?? null;
-        if (!c.ok)
-          return sendJson(res, 200, {
-            ok: false,
-            errors: c.errors,
-            warnings: c.warnings,
-            diff: diffConfigs(null, null),
-            impact: { nodes: 0, destinations: [] },
-          });
-        const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
-          os: n.hello.os,
-          flags: n.hello.flags,
-        }));
-        sendJson(res, 200, {
-          ok: true,
-          errors: [],
-          warnings: c.warnings,
-          config: c.config,
-          diff: diffConfigs(current, c.config),
-          impact: impactOf(current, c.config, nodes),
-        });
+      async handler({ res, body }) {
+        sendJson(res, 200, await ctx.config.work.run(() => dryRun(ctx, inputOf(body))));
       },
     }),
     route({
@@ -150,8 +147,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
           1000,
         );
         const all = await ctx.config.store.history();
-        const revisions = all.slice(0, limit).map((rev, i) => historyEntry(ctx, rev, all[i + 1]));
-        sendJson(res, 200, { revisions });
+        sendJson(res, 200, { revisions: await historyEntries(ctx.config.revisions, all, limit) });
       },
     }),
     route({
@@ -164,7 +160,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
           (r) => r.revision === params.revision,
         );
         if (!target) throw new HttpError(404, `no revision ${params.revision} in the history`);
-        const c = ctx.config.check({ yaml: target.text });
+        const c = await ctx.config.work.run(() => ctx.config.check({ yaml: target.text }));
         if (!c.ok) throw invalid(c);
         const msg = body.message ?? `rollback to revision ${target.revision}`;
         sendJson(

@@ -11,6 +11,11 @@ import {
   validateConfig,
 } from "@masq/shared";
 import type { ConfigRevision, ConfigStore } from "../store/types.js";
+import { RevisionCache } from "./revision-cache.js";
+import { WorkQueue } from "./work-queue.js";
+
+/** Config checks that may wait behind the running one before requests are refused (503). */
+const MAX_WAITING_CHECKS = 16;
 
 export interface Desired {
   generation: number;
@@ -37,17 +42,23 @@ export type ConfigListener = (state: ConfigState, previous: ConfigState | undefi
 export class ConfigService {
   private state: ConfigState | undefined;
   private readonly listeners = new Set<ConfigListener>();
+  /** Every stored revision's parse, computed once. */
+  readonly revisions: RevisionCache;
+  /** Where requests run their config checks: one at a time, bounded (work-queue.ts). */
+  readonly work = new WorkQueue(MAX_WAITING_CHECKS);
 
   constructor(
     readonly store: ConfigStore,
     readonly flags: AgentFlags,
-  ) {}
+  ) {
+    this.revisions = new RevisionCache((text) => parseConfigText(text, flags));
+  }
 
   async start(): Promise<void> {
     this.store.onChange((rev) => this.update(rev));
     await this.store.start();
     const rev = this.store.current();
-    const result = parseConfigText(rev.text, this.flags);
+    const result = this.revisions.get(rev);
     // Started on an invalid config (edited while we were down): enforce the last valid one.
     const desired = result.ok ? toDesired(rev, result.config) : await this.lastValid();
     this.state = { rev, result, desired };
@@ -82,7 +93,7 @@ export class ConfigService {
   private update(rev: ConfigRevision): void {
     const previous = this.state;
     if (previous && previous.rev.revision === rev.revision) return;
-    const result = parseConfigText(rev.text, this.flags);
+    const result = this.revisions.get(rev);
     const desired = result.ok ? toDesired(rev, result.config) : (previous?.desired ?? null);
     this.state = { rev, result, desired };
     for (const fn of this.listeners) fn(this.state, previous);
@@ -90,7 +101,7 @@ export class ConfigService {
 
   private async lastValid(): Promise<Desired | null> {
     for (const rev of await this.store.history()) {
-      const r = parseConfigText(rev.text, this.flags);
+      const r = this.revisions.get(rev);
       if (r.ok) return toDesired(rev, r.config);
     }
     return null;
