@@ -1,6 +1,7 @@
 // The dashboard under benchmark, in its own process so its RSS and event-loop lag are its
 // own. Started by fleet.bench.ts over IPC: prints nothing, answers {url} once listening and
-// {rss, lagP99Ms, lagMaxMs} on request ("stats"; "reset" starts a new lag window).
+// {rss, lagP99Ms, lagMaxMs} on request ("stats"; "reset" starts a new lag window), its event
+// loop utilization ("elu") and its CPU time ("cpu").
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +29,8 @@ const sampler = setInterval(() => {
 process.on("message", async (m: string) => {
   if (m === "elu") {
     process.send?.(performance.eventLoopUtilization());
+  } else if (m === "cpu") {
+    process.send?.(process.cpuUsage());
   } else if (m === "reset") {
     lag.reset();
     process.send?.({ reset: true });

@@ -12,78 +12,17 @@ import type { performance } from "node:perf_hooks";
 import { REPORTER_PATH } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
 import { followEvents } from "../test/helpers/sse.js";
+import { ADMIN, childArgs, Dashboard, REPORTER } from "./dashboard-process.js";
 
-const ADMIN = "bench-admin-token";
-const REPORTER = "bench-reporter-token";
 const SAVES = 3;
 const SIZES = (process.env.FLEET_BENCH_SIZES ?? "1000,5000").split(",").map(Number);
 const AGENT = process.env.FLEET_BENCH_AGENT === "1";
 type Elu = ReturnType<typeof performance.eventLoopUtilization>;
 
-/** Children run TypeScript sources; FLEET_BENCH_PROF=DIR writes CPU profiles. */
-function childArgs(name: string): string[] {
-  const prof = process.env.FLEET_BENCH_PROF;
-  return [
-    "--conditions=source",
-    "--import",
-    "tsx",
-    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}/${name}`] : []),
-  ];
-}
-
 interface Stats {
   rss: number;
   lagP99Ms: number;
   lagMaxMs: number;
-}
-
-class Dashboard {
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<Dashboard> {
-    const proc = fork(join(import.meta.dirname, "fleet-server.ts"), [], {
-      execArgv: childArgs("dashboard"),
-      env: { ...process.env, BENCH_ADMIN_TOKEN: ADMIN, BENCH_REPORTER_TOKEN: REPORTER },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    const first = await new Promise<{ url: string }>((resolve, reject) => {
-      proc.once("message", (m) => resolve(m as { url: string }));
-      proc.once("exit", (code) => reject(new Error(`dashboard exited with ${code}`)));
-    });
-    return new Dashboard(proc, first.url);
-  }
-
-  ask<T>(msg: string): Promise<T> {
-    return new Promise((resolve) => {
-      this.proc.once("message", (m) => resolve(m as T));
-      this.proc.send(msg);
-    });
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((r) => this.proc.once("exit", r));
-    this.proc.send("stop");
-    await exited;
-  }
-
-  async api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    const res = await fetch(this.url + path, {
-      method: init.method ?? "GET",
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
-
-  /** Fleet counts without listing nodes (a query that matches none). */
-  async byStatus(): Promise<Record<string, number>> {
-    return (await this.api<{ summary: { byStatus: Record<string, number> } }>("/api/nodes?q=~"))
-      .summary.byStatus;
-  }
 }
 
 /** Resolves when the SSE stream reports rollout `generation` finished. */
