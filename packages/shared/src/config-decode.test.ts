@@ -251,6 +251,14 @@ const textTests: { desc: string; input: string; want: Want }[] = [
     },
   },
   {
+    desc: "a pair inside a flow list is a mapping",
+    input: "nonMasqueradeCIDRs: [10.0.0.0/8, a: 1]\n",
+    want: {
+      upstream:
+        "json: cannot unmarshal object into Go struct field MasqConfig.nonMasqueradeCIDRs of type string",
+    },
+  },
+  {
     desc: "a number at the top",
     input: "5\n",
     want: { upstream: "json: cannot unmarshal number into Go value of type main.MasqConfig" },

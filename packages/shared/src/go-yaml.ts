@@ -8,6 +8,7 @@ import {
   type Document,
   isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   type Node,
@@ -229,15 +230,27 @@ class Converter {
     this.count();
     return this.through(n, (t) => {
       if (isScalar(t)) return jsonOf(resolveScalar(t));
-      if (isSeq(t)) return { kind: "array", items: t.items.map((i) => this.value(i as Node)) };
+      if (isSeq(t)) return { kind: "array", items: t.items.map((i) => this.item(i)) };
       if (isMap(t)) {
-        const out = new Map<string, GoJson>();
-        this.mapInto(t.items as Pair<Node, Node>[], out, true);
-        const keys = [...out.keys()].sort(byCodePoint);
-        return { kind: "object", entries: keys.map((k) => [k, out.get(k)!]) };
+        return this.object(t.items as Pair<Node, Node>[]);
       }
       return GO_NULL;
     });
+  }
+
+  /** A sequence item; `[a: 1]` holds a bare pair, which go-yaml reads as a one-key mapping. */
+  item(i: unknown): GoJson {
+    if (!isPair(i)) return this.value(i as Node);
+    this.count();
+    return this.object([i as Pair<Node, Node>]);
+  }
+
+  /** A mapping as json.Marshal writes it: keys sorted, the last of repeated keys kept. */
+  object(pairs: Pair<Node, Node>[]): GoJson {
+    const out = new Map<string, GoJson>();
+    this.mapInto(pairs, out, true);
+    const keys = [...out.keys()].sort(byCodePoint);
+    return { kind: "object", entries: keys.map((k) => [k, out.get(k)!]) };
   }
 
   key(n: Node | null | undefined): string {
