@@ -15,6 +15,7 @@ import {
   type Pair,
   parseAllDocuments,
   type Scalar,
+  visit,
 } from "yaml";
 import { GO_NULL, type GoJson, goFloatName, goFloatText } from "./go-json.js";
 
@@ -195,7 +196,20 @@ class Converter {
   /** Keys written more than once in one mapping (not through a merge). */
   readonly duplicates = new Set<string>();
 
-  constructor(readonly doc: Document) {}
+  /** Each alias's node: the latest anchor of its name before it, found in one pass. */
+  private readonly targets = new Map<Node, Node>();
+
+  constructor(doc: Document) {
+    const anchors = new Map<string, Node>();
+    visit(doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          const t = anchors.get(node.source);
+          if (t) this.targets.set(node, t);
+        } else if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
+  }
 
   count(): void {
     this.decodes++;
@@ -211,7 +225,7 @@ class Converter {
   /** Follows an alias (refusing one inside its own anchor) and runs `f` on its node. */
   through<T>(n: Node, f: (target: Node) => T): T {
     if (!isAlias(n)) return f(n);
-    const target = n.resolve(this.doc) as Node | undefined;
+    const target = this.targets.get(n);
     if (!target) throw new GoYamlError(`yaml: unknown anchor '${n.source}' referenced`, true);
     if (this.active.has(n))
       throw new GoYamlError(`yaml: anchor '${n.source}' value contains itself`, true);
