@@ -154,6 +154,16 @@ const textTests: { desc: string; input: string; want: Want }[] = [
     input: "base: &b {masqLinkLocal: true, cidrLimit: 10}\n<<: *b\ncidrLimit: 20\n",
     want: { config: { masqLinkLocal: true, cidrLimit: 20 }, warnings: ["unknown-key"] },
   },
+  {
+    desc: "an alias is the latest anchor of its name before it",
+    input: "x: &n 10\ncidrLimit: *n\ny: &n 20\n",
+    want: { config: { cidrLimit: 10 } },
+  },
+  {
+    desc: "a redefined anchor serves the aliases after it",
+    input: "x: &n 10\ny: &n 20\ncidrLimit: *n\n",
+    want: { config: { cidrLimit: 20 } },
+  },
   { desc: "octal 0o", input: "cidrLimit: 0o100\n", want: { config: { cidrLimit: 64 } } },
   { desc: "hex", input: "cidrLimit: 0x40\n", want: { config: { cidrLimit: 64 } } },
   { desc: "underscores", input: "cidrLimit: 1_0_0\n", want: { config: { cidrLimit: 100 } } },
