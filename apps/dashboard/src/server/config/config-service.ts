@@ -85,11 +85,6 @@ export class ConfigService {
     return { ok: true, text: serializeConfig(input.config), config: input.config, warnings };
   }
 
-  /** Parses stored text (history entries) under the fleet flags. */
-  parse(text: string): ConfigResult {
-    return parseConfigText(text, this.flags);
-  }
-
   private update(rev: ConfigRevision): void {
     const previous = this.state;
     if (previous && previous.rev.revision === rev.revision) return;
