@@ -14,6 +14,7 @@ import {
   type MasqConfig,
   type Mode,
   parseConfigText,
+  type ResyncSchedule,
   resyncIntervalMs,
 } from "@masq/shared";
 import { assessObserved } from "./assess.js";
@@ -62,6 +63,8 @@ export interface Enforcer {
   resync(trigger?: ApplyTrigger): Promise<void>;
   /** Judges a fresh read (Linux snapshots or the Windows file); heals at once when the policy says so. */
   observe(observed: Observed): DriftReport | undefined;
+  /** When it re-applies on its own next (sent with snapshots so the dashboard can say). */
+  schedule(): ResyncSchedule;
 }
 
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this. */
@@ -80,6 +83,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   let persistedKey = "";
   let stopped = false;
   let resyncTimer: NodeJS.Timeout | undefined;
+  let nextResyncAt: number | null = null;
   let fileTimer: NodeJS.Timeout | undefined;
   let healTimer: NodeJS.Timeout | undefined;
   let tail: Promise<void> = Promise.resolve();
@@ -200,15 +204,19 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     return p;
   }
 
+  const resyncMs = (c: DesiredConfig) =>
+    Math.max(opts.minResyncMs ?? MIN_RESYNC_MS, resyncIntervalMs(c.config));
+
   function scheduleResync() {
     clearTimeout(resyncTimer);
+    nextResyncAt = null;
     if (!current || opts.mode !== "enforce" || stopped) return;
-    resyncTimer = setTimeout(
-      () => {
-        void requestApply("periodic").finally(scheduleResync);
-      },
-      Math.max(opts.minResyncMs ?? MIN_RESYNC_MS, resyncIntervalMs(current.config)),
-    );
+    const delay = resyncMs(current);
+    nextResyncAt = Date.now() + delay;
+    resyncTimer = setTimeout(() => {
+      nextResyncAt = null;
+      void requestApply("periodic").finally(scheduleResync);
+    }, delay);
   }
 
   function adopt(d: DesiredConfig, trigger: ApplyTrigger): Promise<void> {
@@ -306,12 +314,18 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     async stop() {
       stopped = true;
       clearTimeout(resyncTimer);
+      nextResyncAt = null;
       clearTimeout(healTimer);
       clearInterval(fileTimer);
       await tail;
     },
     desired: () => current,
     appliedGeneration: () => appliedGeneration,
+    schedule: () => ({
+      heal: opts.heal,
+      resyncMs: current && opts.mode === "enforce" ? resyncMs(current) : null,
+      nextResyncAt,
+    }),
     async receive(msg) {
       if (!flags) flags = await opts.backend.effectiveFlags();
       const reason = refusal(msg.config, flags);
