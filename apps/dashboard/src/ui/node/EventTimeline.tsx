@@ -1,6 +1,6 @@
 "use client";
+import type { NodeEvent } from "@masq/shared";
 import { useMemo } from "react";
-import type { NodeEvent } from "../api/types";
 import { RelativeTime } from "../components/Time";
 import { absoluteTime, toMillis } from "../components/time";
 

@@ -1,18 +1,28 @@
 "use client";
-import { parseIp, type Verdict } from "@masq/shared";
+import { type EvaluateResponse, type Freshness, parseIp, type Verdict } from "@masq/shared";
 import { useMutation } from "@tanstack/react-query";
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
-import type { EvaluateResponse } from "../api/types";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
+import { RelativeTime } from "../components/Time";
 
 function isVerdict(v: Verdict | { error: string }): v is Verdict {
   return !("error" in v);
 }
 
-function VerdictCard({ label, v }: { label: string; v: Verdict | { error: string } }) {
+/** Where the node's answer comes from: its current rules, or its last known ones and how old. */
+export function RulesSource({ rules }: { rules: Freshness }) {
+  if (rules.liveness === "live") return <>from this node&apos;s real rules</>;
+  return (
+    <>
+      from this node&apos;s last known rules, <RelativeTime value={rules.lastSeenAt} />
+    </>
+  );
+}
+
+function VerdictCard({ label, v }: { label: ReactNode; v: Verdict | { error: string } }) {
   if (!isVerdict(v)) {
     return (
       <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800">
@@ -133,7 +143,14 @@ export function IpTester({ name }: { name: string }) {
             />
           ) : null}
           <VerdictCard label="Desired (config)" v={r.desired} />
-          <VerdictCard label="Actual (this node)" v={r.actual} />
+          <VerdictCard
+            label={
+              <>
+                Actual (<RulesSource rules={r.rules} />)
+              </>
+            }
+            v={r.actual}
+          />
         </div>
       ) : null}
     </div>
