@@ -61,6 +61,11 @@ export function LastKnown({ node, parens = false }: { node: Freshness; parens?: 
   );
 }
 
+/** The rules arrived well before the node went quiet: worth saying when. */
+function reportedLongBefore(n: Freshness): boolean {
+  return n.lastReportAt !== null && n.lastSeenAt !== null && n.lastSeenAt - n.lastReportAt > 60_000;
+}
+
 /** The node page's warning that what follows is not current. */
 export function StaleNotice({ node, children }: { node: Freshness; children?: ReactNode }) {
   if (node.liveness === "live") return null;
@@ -80,9 +85,10 @@ export function StaleNotice({ node, children }: { node: Freshness; children?: Re
       {offline
         ? "Everything below is what this node reported before its reporter disconnected; its rules may have changed since."
         : "It is still connected but has sent nothing, not even a heartbeat, for a while: it or its node may be hung. Everything below is what it reported before."}{" "}
-      {node.lastReportAt !== null ? (
+      {reportedLongBefore(node) ? (
         <>
-          Its rules were last reported <RelativeTime value={node.lastReportAt} />.
+          It last sent its rules <RelativeTime value={node.lastReportAt} /> (it sends them when they
+          change).
         </>
       ) : null}
       {children}

@@ -4,31 +4,31 @@ import type { HealSchedule } from "@masq/shared";
 import { UntilTime } from "../components/Time";
 import { formatDuration } from "../components/time";
 
+/** "1 min", "90 s", "2 h": a resync interval as people write it. */
+function every(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return formatDuration(ms);
+}
+
 function Periodic({ heal }: { heal: Extract<HealSchedule, { kind: "periodic" }> }) {
-  const every = formatDuration(heal.intervalMs);
   const next =
-    heal.nextResyncAt === null ? (
-      "re-applying now"
-    ) : (
-      <>
-        next <UntilTime value={heal.nextResyncAt} />
-      </>
-    );
+    heal.nextResyncAt === null ? "now (re-applying)" : <UntilTime value={heal.nextResyncAt} />;
   if (heal.heal === "immediate")
     return (
       <>
         <p className="font-medium">At once: the reporter re-applies as soon as it sees drift.</p>
         <p className="text-zinc-600 dark:text-zinc-400">
-          It also re-applies every {every} ({next}).
+          It also re-applies every {every(heal.intervalMs)} (next {next}).
         </p>
       </>
     );
   return (
     <>
-      <p className="font-medium">At the next resync: {next}.</p>
+      <p className="font-medium">At the next resync, {next}.</p>
       <p className="text-zinc-600 dark:text-zinc-400">
-        The reporter re-applies every {every}; drift seen in between is reported at once and healed
-        then. Resync heals now.
+        The reporter re-applies every {every(heal.intervalMs)}; drift seen in between is reported at
+        once and healed then. Resync heals now.
       </p>
     </>
   );

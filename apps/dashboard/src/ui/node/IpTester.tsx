@@ -22,11 +22,28 @@ export function RulesSource({ rules }: { rules: Freshness }) {
   );
 }
 
-function VerdictCard({ label, v }: { label: ReactNode; v: Verdict | { error: string } }) {
+function VerdictCard({
+  label,
+  source,
+  v,
+}: {
+  label: string;
+  /** Where the answer comes from, under the label. */
+  source?: ReactNode;
+  v: Verdict | { error: string };
+}) {
+  const heading = (
+    <>
+      <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
+        {label}
+      </p>
+      {source ? <p className="text-xs text-zinc-600 dark:text-zinc-400">{source}</p> : null}
+    </>
+  );
   if (!isVerdict(v)) {
     return (
       <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800">
-        <p className="text-xs font-medium tracking-wide text-zinc-500 uppercase">{label}</p>
+        {heading}
         <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{v.error}</p>
       </div>
     );
@@ -39,9 +56,7 @@ function VerdictCard({ label, v }: { label: ReactNode; v: Verdict | { error: str
           : "bg-emerald-50 ring-emerald-600/20 dark:bg-emerald-500/10 dark:ring-emerald-400/20"
       }`}
     >
-      <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
-        {label}
-      </p>
+      {heading}
       <p
         className={`mt-0.5 text-sm font-semibold ${v.masqueraded ? "text-amber-800 dark:text-amber-300" : "text-emerald-800 dark:text-emerald-300"}`}
       >
@@ -144,9 +159,10 @@ export function IpTester({ name }: { name: string }) {
           ) : null}
           <VerdictCard label="Desired (config)" v={r.desired} />
           <VerdictCard
-            label={
+            label="Actual (this node)"
+            source={
               <>
-                Actual (<RulesSource rules={r.rules} />)
+                Answered <RulesSource rules={r.rules} />
               </>
             }
             v={r.actual}

@@ -11,7 +11,7 @@ import { ArrowLeftIcon, ZapIcon } from "../components/icons";
 import { LastKnown, LivenessBadge, StaleNotice } from "../components/Liveness";
 import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { StatusBadge } from "../components/StatusBadge";
-import { noteServerTime } from "../components/Time";
+import { noteServerTime, RelativeTime } from "../components/Time";
 import { useFleetState } from "../live/live";
 import { ChainsComparison } from "./ChainsComparison";
 import { DifferencesCard } from "./DifferencesCard";
@@ -69,7 +69,13 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
             <span className="break-all">{node.name}</span>
             <StatusBadge status={node.status} />
             <span className="text-sm font-normal">
-              <LivenessBadge node={node} />
+              {node.liveness === "offline" ? (
+                <span className="text-zinc-500 dark:text-zinc-400">
+                  last seen <RelativeTime value={node.lastSeenAt} />
+                </span>
+              ) : (
+                <LivenessBadge node={node} />
+              )}
             </span>
           </span>
         }
