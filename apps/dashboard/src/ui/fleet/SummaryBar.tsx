@@ -75,7 +75,7 @@ function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolea
     ]);
   if (rollout.failed > 0)
     parts.push([`${rollout.failed} failed`, "text-red-700 dark:text-red-400"]);
-  if (!running && started !== null && finished !== null)
+  if (!running && rollout.total > 0 && started !== null && finished !== null)
     parts.push([`in ${formatDuration(finished - started)}`, ""]);
   if (late.done > 0)
     parts.push([`${late.done} caught up later`, "text-emerald-700 dark:text-emerald-400"]);
@@ -107,7 +107,9 @@ export function RolloutProgress({ rollout }: { rollout: Rollout }) {
   const running = rollout.finishedAt === null;
   const label = running
     ? `Rolling out revision ${rollout.revision}: ${rollout.done} of ${total} nodes applied`
-    : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${total} nodes`;
+    : total === 0
+      ? `Revision ${rollout.revision}: no enforce-mode node was known when it was saved`
+      : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${total} nodes`;
   return (
     <div className="min-w-0 flex-1">
       <div className="mb-1.5 flex flex-wrap items-baseline justify-between gap-x-4 text-sm">
