@@ -88,12 +88,17 @@ describe("what the API says of a node that stopped reporting", () => {
     expect(silent.node).toMatchObject({ connected: true, status: "in-sync" });
     expect(silent.heal).toMatchObject({ kind: "unknown", reason: /not responding/ });
     expect(silent.events[0]).toMatchObject({ kind: "silent" });
-    // Browsers were told, with the time it was last heard from.
-    const pushed = l
-      .filter((e) => e.event === "fleet")
-      .flatMap((e) => e.data.nodes)
-      .find((n: { liveness: string }) => n.liveness === "silent");
-    expect(pushed?.lastSeenAt).toBe(silent.node.lastSeenAt);
+    // Browsers are told (coalesced, so maybe after the API says so), with when it was last heard.
+    const pushed = await eventually(
+      () =>
+        l
+          .filter((e) => e.event === "fleet")
+          .flatMap((e) => e.data.nodes)
+          .find((n: { liveness: string }) => n.liveness === "silent"),
+      5000,
+      "silent pushed",
+    );
+    expect(pushed.lastSeenAt).toBe(silent.node.lastSeenAt);
 
     node.send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
     await eventually(async () => (await detail("node-a")).node.liveness === "live", 5000);

@@ -9,7 +9,7 @@ import Link from "next/link";
 import { memo, useRef } from "react";
 import { Button } from "../components/Button";
 import { LinuxIcon, RefreshIcon, WindowsIcon } from "../components/icons";
-import { LivenessBadge } from "../components/Liveness";
+import { LastKnown, LivenessBadge } from "../components/Liveness";
 import { StatusBadge } from "../components/StatusBadge";
 import { type SortKey, worstSeverity } from "./filter";
 import { shortSummary } from "./status";
@@ -56,21 +56,22 @@ export function SeverityChip({ node }: { node: Pick<NodeSummary, "critical" | "w
   );
 }
 
+/** Severity chip and summary; a node that is not live says how old that is, underneath. */
 function WhatDiffers({ node }: { node: NodeSummary }) {
   const text = shortSummary(node);
+  const live = node.liveness === "live";
   return (
     <span className="flex min-w-0 items-center">
       <SeverityChip node={node} />
-      <span className="truncate">
-        {node.liveness === "live" ? null : (
-          <span className="text-zinc-500 dark:text-zinc-400">last known: </span>
+      <span className="min-w-0">
+        <span className="block truncate">
+          {text || (live ? <span className="text-zinc-400 dark:text-zinc-500">—</span> : "in sync")}
+        </span>
+        {live ? null : (
+          <span className="block truncate text-xs">
+            <LastKnown node={node} />
+          </span>
         )}
-        {text ||
-          (node.liveness === "live" ? (
-            <span className="text-zinc-400 dark:text-zinc-500">—</span>
-          ) : (
-            "in sync"
-          ))}
       </span>
     </span>
   );
