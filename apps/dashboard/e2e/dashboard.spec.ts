@@ -17,7 +17,9 @@ test("the fleet shows every node in sync, live", async ({ page }, info) => {
     "aria-rowcount",
     String(NODES.length + 1),
   );
-  await expect(page.getByText("Live", { exact: true })).toBeVisible();
+  // The page's own stream, and every node's reporter, are live.
+  await expect(page.getByTitle("Live updates from the dashboard")).toHaveText("Live");
+  for (const n of NODES) await expect(row(page, n).locator("[data-liveness=live]")).toBeVisible();
   await shot(page, info, "fleet");
 });
 

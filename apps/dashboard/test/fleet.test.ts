@@ -87,7 +87,7 @@ describe("fleet", () => {
     node.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
     await eventually(async () => (await nodeStatus("node-a")) === "drifted", 10_000, "drift");
     const detail = (await server.api("/api/nodes/node-a")).body;
-    expect(detail.differences).toContainEqual(
+    expect(detail.view.report.differences).toContainEqual(
       expect.objectContaining({ kind: "missing-cidr", cidr: "10.0.0.0/8" }),
     );
     expect(detail.node.summary).toContain("10.0.0.0/8");
@@ -127,7 +127,12 @@ describe("fleet", () => {
     // An offline node stays listed (with last seen) until removed.
     const listed = (await server.api("/api/nodes?status=offline")).body.nodes;
     expect(listed).toEqual([
-      expect.objectContaining({ name: "node-obs", connected: false, lastSeen: expect.any(Number) }),
+      expect.objectContaining({
+        name: "node-obs",
+        connected: false,
+        liveness: "offline",
+        lastSeenAt: expect.any(Number),
+      }),
     ]);
     expect((await server.api("/api/nodes/node-obs", { method: "DELETE" })).status).toBe(200);
     expect((await server.api("/api/nodes/node-obs")).status).toBe(404);
@@ -192,13 +197,16 @@ describe("fleet", () => {
     await eventually(async () => (await nodeStatus("win-a")) === "in-sync", 3000, "windows sync");
     const detail = (await server.api("/api/nodes/win-a")).body;
     expect(detail.node).toMatchObject({ os: "windows", backend: "cni" });
-    expect(detail.windows.desired).toEqual([
+    expect(detail.view).toMatchObject({ os: "windows", path: "C:/k/cni/config/10-bridge.conf" });
+    expect(detail.view.desired).toEqual([
       "10.0.0.0/8",
       "172.16.0.0/12",
       "192.168.0.0/16",
       "169.254.0.0/16",
     ]);
-    expect(detail.windows.snapshot.lists[0].exceptions).toEqual(detail.windows.desired);
+    expect(detail.view.lists[0].entries).toEqual(
+      detail.view.desired.map((cidr: string) => ({ cidr, state: "same" })),
+    );
     win.exceptions = ["10.0.0.0/8"];
     win.snapshot();
     await eventually(

@@ -62,7 +62,9 @@ describe("dashboard + real reporters on real iptables", () => {
     await until(async () => (await f.status(a.name)) === "drifted", 10_000, 50, "drift shown");
     const detail = (await f.server.api(`/api/nodes/${a.name}`)).body;
     expect(
-      detail.differences.map((d: { kind: string; cidr?: string }) => `${d.kind} ${d.cidr}`),
+      detail.view.report.differences.map(
+        (d: { kind: string; cidr?: string }) => `${d.kind} ${d.cidr}`,
+      ),
     ).toContain("missing-cidr 100.64.0.0/10");
     expect(await f.status(b.name)).toBe("in-sync");
 
@@ -192,7 +194,9 @@ describe("a Windows node next to Linux nodes", () => {
     );
     const drifted = (await f.server.api(`/api/nodes/${win.name}`)).body;
     expect(
-      drifted.differences.map((d: { kind: string; scope: string }) => `${d.scope}:${d.kind}`),
+      drifted.view.report.differences.map(
+        (d: { kind: string; scope: string }) => `${d.scope}:${d.kind}`,
+      ),
     ).toContain("windows:missing-cidr");
 
     expect((await f.server.api(`/api/nodes/${win.name}/resync`, { method: "POST" })).status).toBe(

@@ -19,11 +19,13 @@ afterEach(async () => {
 async function startAgent(
   name: string,
   url: string,
+  heal: "next-resync" | "immediate" = "next-resync",
 ): Promise<{ agent: Agent; backend: MemoryBackend }> {
   const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
   const agent = createAgent({
     nodeName: name,
     backend,
+    heal,
     dashboard: {
       url: url.replace(/^http/, "ws") + REPORTER_PATH,
       token: TOKENS.reporter,
@@ -70,6 +72,25 @@ describe("with the real reporter agent", () => {
     expect((await server.api("/api/nodes/node-a/resync", { method: "POST" })).status).toBe(202);
     await eventually(async () => (await status("node-a")) === "in-sync", 10_000, "heal");
     expect(backend.state().chain?.join("\n")).toContain("100.64.0.0/10");
+  });
+
+  it("tells the dashboard its heal policy and when it resyncs next", async () => {
+    server = await startServer();
+    await startAgent("node-a", server.url);
+    await startAgent("node-b", server.url, "immediate");
+    for (const n of ["node-a", "node-b"])
+      await eventually(async () => (await status(n)) === "in-sync", 5000, n);
+    const heal = async (n: string) => (await server!.api(`/api/nodes/${n}`)).body;
+    for (const [n, policy] of [
+      ["node-a", "next-resync"],
+      ["node-b", "immediate"],
+    ] as const) {
+      const d = await heal(n);
+      // The default resyncInterval (60 s), timed from when the reporter adopted the config.
+      expect(d.heal).toMatchObject({ kind: "periodic", heal: policy, intervalMs: 60_000 });
+      expect(d.heal.nextResyncAt - d.serverTime).toBeGreaterThan(50_000);
+      expect(d.heal.nextResyncAt - d.serverTime).toBeLessThanOrEqual(60_000);
+    }
   });
 
   it("gets reporters back in sync within 10 s after a dashboard restart, losing no config", async () => {

@@ -42,6 +42,8 @@ describe("agent (memory backend, local dashboard)", () => {
     });
     const snap = await dash.waitFor("snapshot");
     expect(snap.linux?.[0]).toMatchObject({ family: "ipv4", chain: null });
+    // Nothing to enforce yet: no resync is scheduled.
+    expect(snap.schedule).toEqual({ heal: "next-resync", resyncMs: null, nextResyncAt: null });
     expect(dash.authHeaders).toEqual(["Bearer t0k"]);
     expect(dash.invalid).toEqual([]);
   });
@@ -54,6 +56,8 @@ describe("agent (memory backend, local dashboard)", () => {
     expect(result).toMatchObject({ generation: 3, ok: true, trigger: "desired", changed: true });
     const snap = await dash.waitFor("snapshot", (s) => s.appliedGeneration === 3);
     expect(snap.linux?.[0]?.chain?.length).toBeGreaterThan(3);
+    // The default resyncInterval (60 s), timed from the config's arrival.
+    expect(snap.schedule).toMatchObject({ resyncMs: 60_000, nextResyncAt: expect.any(Number) });
     expect(dash.messages.indexOf(snap)).toBeLessThan(dash.messages.indexOf(result));
     expect(backend.writes()).toBe(1);
   });

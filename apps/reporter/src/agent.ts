@@ -116,6 +116,7 @@ export function createAgent(opts: AgentOptions): Agent {
     takenAt: Date.now(),
     ...(isWindowsObserved(observed) ? { windows: observed } : { linux: observed }),
     appliedGeneration: enforcer.appliedGeneration(),
+    schedule: enforcer.schedule(),
   });
 
   const readFailed = (o: Observed) =>

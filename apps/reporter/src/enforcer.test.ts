@@ -127,6 +127,25 @@ describe("enforce mode", () => {
     expect(enforcer.desired()).toBeUndefined();
   });
 
+  it("tells when it re-applies on its own: heal policy, interval and the next resync", async () => {
+    const { enforcer } = setup({ heal: "immediate" });
+    await enforcer.start();
+    expect(enforcer.schedule()).toEqual({ heal: "immediate", resyncMs: null, nextResyncAt: null });
+    const before = Date.now();
+    await enforcer.receive({
+      config: cfg(["10.0.0.0/8"], { resyncInterval: "30s" }),
+      generation: 1,
+      revision: "r1",
+    });
+    const s = enforcer.schedule();
+    expect(s).toMatchObject({ heal: "immediate", resyncMs: 30_000 });
+    // Scheduled when the config was adopted: 30 s after a moment inside this test.
+    expect(s.nextResyncAt).toBeGreaterThanOrEqual(before + 30_000);
+    expect(s.nextResyncAt).toBeLessThanOrEqual(Date.now() + 30_000);
+    await enforcer.stop();
+    expect(enforcer.schedule().nextResyncAt).toBeNull();
+  });
+
   it("never resyncs faster than once a second, whatever the config says", async () => {
     const { backend, results, enforcer } = setup();
     await enforcer.start();
@@ -245,6 +264,7 @@ describe("observe mode", () => {
     await sleep(30);
     expect(backend.writes()).toBe(0);
     expect(results).toEqual([]);
+    expect(enforcer.schedule()).toEqual({ heal: "immediate", resyncMs: null, nextResyncAt: null });
   });
 });
 

@@ -17,6 +17,7 @@ import {
   MIN_RESYNC_INTERVAL_MS,
   type Mode,
   parseConfigText,
+  type ResyncSchedule,
   resyncIntervalMs,
   setLongInterval,
   setLongTimeout,
@@ -67,6 +68,8 @@ export interface Enforcer {
   resync(trigger?: ApplyTrigger): Promise<void>;
   /** Judges a fresh read (Linux snapshots or the Windows file); heals at once when the policy says so. */
   observe(observed: Observed): DriftReport | undefined;
+  /** When it re-applies on its own next (sent with snapshots so the dashboard can say). */
+  schedule(): ResyncSchedule;
 }
 
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this (limits.ts). */
@@ -86,6 +89,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   let stopped = false;
   // resyncInterval and the file check come from configs and flags: any length (timers.ts).
   let resyncTimer: LongTimer | undefined;
+  let nextResyncAt: number | null = null;
   let fileTimer: LongTimer | undefined;
   let healTimer: NodeJS.Timeout | undefined;
   let tail: Promise<void> = Promise.resolve();
@@ -206,15 +210,19 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     return p;
   }
 
+  const resyncMs = (c: DesiredConfig) =>
+    Math.max(opts.minResyncMs ?? MIN_RESYNC_MS, resyncIntervalMs(c.config));
+
   function scheduleResync() {
     resyncTimer?.clear();
+    nextResyncAt = null;
     if (!current || opts.mode !== "enforce" || stopped) return;
-    resyncTimer = setLongTimeout(
-      () => {
-        void requestApply("periodic").finally(scheduleResync);
-      },
-      Math.max(opts.minResyncMs ?? MIN_RESYNC_MS, resyncIntervalMs(current.config)),
-    );
+    const delay = resyncMs(current);
+    nextResyncAt = Date.now() + delay;
+    resyncTimer = setLongTimeout(() => {
+      nextResyncAt = null;
+      void requestApply("periodic").finally(scheduleResync);
+    }, delay);
   }
 
   function adopt(d: DesiredConfig, trigger: ApplyTrigger): Promise<void> {
@@ -312,12 +320,18 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     async stop() {
       stopped = true;
       resyncTimer?.clear();
+      nextResyncAt = null;
       clearTimeout(healTimer);
       fileTimer?.clear();
       await tail;
     },
     desired: () => current,
     appliedGeneration: () => appliedGeneration,
+    schedule: () => ({
+      heal: opts.heal,
+      resyncMs: current && opts.mode === "enforce" ? resyncMs(current) : null,
+      nextResyncAt,
+    }),
     async receive(msg) {
       if (!flags) flags = await opts.backend.effectiveFlags();
       const reason = refusal(msg.config, flags);

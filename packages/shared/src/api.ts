@@ -1,25 +1,59 @@
-// Wire types of the dashboard HTTP API (docs/api.md), shared by the server that builds them
-// and the UI that reads them.
-import type { ConfigDiff } from "./config-diff.js";
+// Wire types of the dashboard's HTTP API and live events (docs/api.md): the server builds
+// exactly these and the UI reads exactly these. Times are ms since the epoch on the
+// dashboard's clock unless a field says otherwise.
+import type { Verdict } from "./analysis.js";
+import type { ConflictCurrent } from "./api-config.js";
+import type { AgentFlags, Issue } from "./config.js";
+import type { NodeView } from "./node-view.js";
+import type { ApplyResult } from "./protocol.js";
+
+export * from "./api-config.js";
 
 export const NODE_STATUSES = ["in-sync", "drifted", "applying", "error", "offline"] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 export type Role = "editor" | "viewer";
 
-export interface NodeSummary {
+/**
+ * How current what the dashboard shows of a node is. `live`: connected and heard from (any
+ * frame, heartbeats included) within `SILENT_AFTER_HEARTBEATS` heartbeat intervals.
+ * `silent`: still connected but quiet for longer, so the reporter or its node may be hung.
+ * `offline`: disconnected. For `silent` and `offline` every rule, difference and verdict shown
+ * is the node's last known state, as of `lastSeenAt`.
+ */
+export const LIVENESS = ["live", "silent", "offline"] as const;
+export type Liveness = (typeof LIVENESS)[number];
+
+/**
+ * A reporter sends a heartbeat every interval (the welcome's `heartbeatMs`), so a gap of two
+ * means at least one beat was missed; the gateway drops the connection after three.
+ */
+export const SILENT_AFTER_HEARTBEATS = 2;
+
+export interface Freshness {
+  connected: boolean;
+  liveness: Liveness;
+  /**
+   * When the last frame (of any kind) arrived. Live events refresh it only when `liveness`
+   * changes: it is exact for silent and offline nodes, which is when it is shown.
+   */
+  lastSeenAt: number | null;
+  /** When the last snapshot (the node's rules) arrived; null before the first. */
+  lastReportAt: number | null;
+}
+
+export interface NodeSummary extends Freshness {
   name: string;
   os: "linux" | "windows";
   mode: "enforce" | "observe";
   status: NodeStatus;
-  /** What differs, in a few words. */
+  /** What differs, in a few words (for offline nodes: as last known). */
   summary: string;
-  connected: boolean;
-  lastSeen: number | null;
   appliedGeneration: number | null;
   backend: string;
   kernel: string;
   iptablesVersion: string;
+  /** Differences by severity in the (last known) assessment. */
   critical: number;
   warnings: number;
 }
@@ -30,15 +64,33 @@ export interface NodeEvent {
   message: string;
 }
 
+/** Outcomes of nodes that acted on a rollout after it finished. */
+export interface RolloutLate {
+  /** Applied the generation later ("caught up later"). */
+  done: number;
+  /** Sent it (or offline) and not applied yet. */
+  pending: number;
+  failed: number;
+}
+
 export interface Rollout {
   generation: number;
   revision: string;
   startedAt: number;
+  /** Set once, when every target has applied or failed; never changed afterwards. */
   finishedAt: number | null;
+  /**
+   * Targets: every enforce-mode node known when the config changed, connected or not, plus
+   * nodes that joined before it finished. From `finishedAt` on these counts are frozen.
+   */
   total: number;
   done: number;
+  /** Targets that have not applied yet, offline ones included. */
   pending: number;
+  /** Of `pending`: targets whose reporter is offline; they get the config when they return. */
+  offline: number;
   failed: number;
+  late: RolloutLate;
 }
 
 export interface FleetSummary {
@@ -49,15 +101,135 @@ export interface FleetSummary {
   rollout: Rollout | null;
 }
 
-export interface DestinationImpact {
-  cidr: string;
-  change: "no-longer-masqueraded" | "now-masqueraded";
-  nodes: number;
+/** GET /api/nodes */
+export interface NodesResponse {
+  nodes: NodeSummary[];
+  summary: FleetSummary;
+  /** The dashboard's clock when it answered (to show ages right on a skewed browser clock). */
+  serverTime: number;
 }
 
-export interface Impact {
-  nodes: number;
-  destinations: DestinationImpact[];
+/**
+ * When the node heals drift on its own. `periodic`: the reporter re-applies every
+ * `intervalMs` (next at `nextResyncAt`, null while one runs); with `heal: "immediate"` it also
+ * re-applies as soon as it sees drift (apps/reporter enforcer). `observe`: never, the upstream
+ * agent owns the rules. `unknown`: the dashboard cannot tell (`reason`).
+ */
+export type HealSchedule =
+  | { kind: "observe" }
+  | { kind: "unknown"; reason: string }
+  | {
+      kind: "periodic";
+      heal: "immediate" | "next-resync";
+      intervalMs: number;
+      nextResyncAt: number | null;
+    };
+
+export interface NodeInfo extends NodeSummary {
+  flags: AgentFlags;
+  reporterVersion: string;
+  randomFullySupported: boolean;
 }
 
-export type { ConfigDiff };
+export interface PendingApply {
+  kind: "desired" | "resync";
+  generation: number | null;
+  sentAt: number;
+}
+
+/** GET /api/nodes/:name */
+export interface NodeDetail {
+  node: NodeInfo;
+  /** Desired vs actual as the node page shows it (last known when `node.liveness` is not live). */
+  view: NodeView | null;
+  /** Why `view` is null: no snapshot yet, no valid desired config, or the node cannot be judged. */
+  viewUnavailable: string | null;
+  heal: HealSchedule;
+  /** When the reporter read the rules in `view`, on the reporter's clock. */
+  snapshotAt: number | null;
+  lastApply: ApplyResult | null;
+  pending: PendingApply | null;
+  /** Newest first, at most 50. */
+  events: NodeEvent[];
+  serverTime: number;
+}
+
+/** POST /api/nodes/:name/evaluate */
+export interface EvaluateResponse {
+  desired: Verdict;
+  actual: Verdict;
+  /** How current the rules `actual` was computed from are. */
+  rules: Freshness;
+}
+
+/** POST /api/nodes/:name/resync */
+export interface ResyncResponse {
+  requestId: string;
+}
+
+/** POST /api/resync */
+export interface BulkResyncResponse {
+  nodes: string[];
+  skipped: { name: string; reason: string }[];
+}
+
+/** DELETE /api/nodes/:name */
+export interface RemovedResponse {
+  removed: string;
+}
+
+/** POST /api/login */
+export interface LoginResponse {
+  role: Role;
+  user: string;
+  csrfToken: string;
+}
+
+/** GET /api/me */
+export interface Me {
+  role: Role;
+  user: string;
+}
+
+/** Every error body. */
+export interface ErrorBody {
+  error: string;
+  errors?: Issue[];
+  warnings?: Issue[];
+  /** 409 on a stale config save: the revision that is current now. */
+  current?: ConflictCurrent;
+}
+
+/** Live event `config` (and part of `hello`). */
+export interface ConfigEvent {
+  revision: string;
+  generation: number | null;
+  valid: boolean;
+}
+
+/** Live event `hello`: the whole fleet, sent first on every (re)connect. */
+export interface HelloEvent {
+  nodes: NodeSummary[];
+  summary: FleetSummary;
+  config: ConfigEvent;
+  rollout: Rollout | null;
+  serverTime: number;
+}
+
+/** Live event `fleet`: changed nodes only, coalesced. */
+export interface FleetEvent {
+  nodes: NodeSummary[];
+  removed: string[];
+  summary: FleetSummary;
+}
+
+/** Live event `rollout`. */
+export type RolloutEvent = Rollout | null;
+
+/** GET /api/events: each event name and its `data`. */
+export interface LiveEvents {
+  hello: HelloEvent;
+  fleet: FleetEvent;
+  config: ConfigEvent;
+  rollout: RolloutEvent;
+}

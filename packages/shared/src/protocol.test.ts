@@ -59,6 +59,18 @@ describe("reporter messages", () => {
       }),
       reason: /linux\.0\.chain\.0/,
     },
+    {
+      desc: "a resync schedule with a zero interval",
+      input: JSON.stringify({
+        type: "snapshot",
+        v: 1,
+        seq: 1,
+        takenAt: 1,
+        appliedGeneration: null,
+        schedule: { heal: "next-resync", resyncMs: 0, nextResyncAt: null },
+      }),
+      reason: /^schedule\.resyncMs/,
+    },
   ];
   for (const b of bad) {
     it(`rejects ${b.desc} with a reason`, () => {
@@ -67,6 +79,12 @@ describe("reporter messages", () => {
       if (!r.ok) expect(r.reason).toMatch(b.reason);
     });
   }
+  it("round-trips a snapshot with and without the reporter's resync schedule", () => {
+    const base = { type: "snapshot", v: 1, seq: 4, takenAt: 1_000, appliedGeneration: 2 } as const;
+    const schedule = { heal: "immediate", resyncMs: 60_000, nextResyncAt: 61_000 } as const;
+    for (const msg of [base, { ...base, schedule }])
+      expect(decodeReporterMessage(encodeMessage(msg))).toEqual({ ok: true, msg });
+  });
   it("accepts binary frames as UTF-8", () => {
     expect(decodeReporterMessage(new TextEncoder().encode(encodeMessage(hello))).ok).toBe(true);
   });

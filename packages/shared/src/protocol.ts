@@ -75,6 +75,17 @@ export const helloSchema = z.strictObject({
   appliedGeneration: generation.nullable(),
 });
 
+/** When the reporter re-applies on its own (enforce mode); times on the reporter's clock. */
+export const resyncScheduleSchema = z.strictObject({
+  /** `immediate`: drift is healed as soon as it is seen; `next-resync`: at the next resync. */
+  heal: z.enum(["immediate", "next-resync"]),
+  /** The resync interval in use; null when there is nothing to enforce (observe, no config). */
+  resyncMs: z.number().int().positive().nullable(),
+  /** When the resync timer fires next; null when none is scheduled. */
+  nextResyncAt: z.number().int().nonnegative().nullable(),
+});
+export type ResyncSchedule = z.infer<typeof resyncScheduleSchema>;
+
 export const snapshotSchema = z.strictObject({
   type: z.literal("snapshot"),
   v,
@@ -83,6 +94,8 @@ export const snapshotSchema = z.strictObject({
   linux: z.array(familySnapshotSchema).max(2).optional(),
   windows: windowsSnapshotSchema.optional(),
   appliedGeneration: generation.nullable(),
+  /** Absent from older reporters. */
+  schedule: resyncScheduleSchema.optional(),
 });
 
 export const applyTriggerSchema = z.enum([

@@ -78,6 +78,11 @@ export function jumpCount(ns: string, chain = "IP-MASQ-AGENT", tool = "iptables"
   return natRules(ns, "POSTROUTING", tool).filter((l) => l.endsWith(`-j ${chain}`)).length;
 }
 
+/** Edits a namespace's nat table by hand (`iptables -w -t nat ARGS`), as an operator would. */
+export function natEdit(ns: string, args: string[], tool = "iptables"): void {
+  inNetns(ns, [tool, "-w", "-t", "nat", ...args]);
+}
+
 /** Deletes the agent's RETURN rule for `cidr` by hand, as an operator or another component might. */
 export function deleteReturnRule(ns: string, cidr: string, chain = "IP-MASQ-AGENT"): void {
   inNetns(ns, ["iptables", "-w", "-t", "nat", "-D", chain, ...nonMasqRuleArgs(cidr)]);

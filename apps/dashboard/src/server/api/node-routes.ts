@@ -1,8 +1,18 @@
 // GET /api/nodes, GET/DELETE /api/nodes/:name, POST /api/nodes/:name/evaluate,
 // POST /api/nodes/:name/resync, POST /api/resync.
-import { analyzeFamily, evaluate, jumpRuleLine, nodeNameSchema, parseIp } from "@masq/shared";
+import {
+  type BulkResyncResponse,
+  desiredAnalysis,
+  type EvaluateResponse,
+  evaluate,
+  type NodesResponse,
+  nodeNameSchema,
+  parseIp,
+  type RemovedResponse,
+  type ResyncResponse,
+} from "@masq/shared";
 import { z } from "zod";
-import { NODE_STATUSES, type NodeRecord } from "../fleet/node.js";
+import { freshnessOf, NODE_STATUSES, type NodeRecord } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
 import { HttpError, sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -45,7 +55,8 @@ async function resyncOne(ctx: ApiContext, n: NodeRecord): Promise<string> {
   return r.requestId;
 }
 
-function evaluateOn(n: NodeRecord, ipText: string) {
+/** Both verdicts for one destination; the node's from its last known rules when not live. */
+function evaluateOn(n: NodeRecord, ipText: string): EvaluateResponse {
   const ip = parseIp(ipText);
   if (!ip) throw new HttpError(400, `"${ipText}" is not an IP address`);
   const fam = n.assessment?.families.find((f) => f.desired.family === ip.family);
@@ -58,17 +69,11 @@ function evaluateOn(n: NodeRecord, ipText: string) {
       400,
       `node ${n.name} does not manage ${ip.family} (agent flag --enable-ipv6)`,
     );
-  const desiredAnalysis = analyzeFamily({
-    family: fam.desired.family,
-    chain: fam.desired.chain,
-    chainText: fam.desired.rules.map((r) => r.line).join("\n"),
-    postroutingText: jumpRuleLine(fam.desired.chain),
-  });
-  const desired = evaluate(desiredAnalysis, ip.text);
+  const desired = evaluate(desiredAnalysis(fam.desired), ip.text);
   const actual = evaluate(fam.observed, ip.text);
   if ("error" in desired) throw new HttpError(400, desired.error);
   if ("error" in actual) throw new HttpError(400, actual.error);
-  return { desired, actual };
+  return { desired, actual, rules: freshnessOf(n) };
 }
 
 export function nodeRoutes(ctx: ApiContext): Route[] {
@@ -85,14 +90,16 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
         const nodes = allSummaries(ctx.fleet).filter(
           (n) => (status === null || n.status === status) && (q === "" || n.name.includes(q)),
         );
-        sendJson(res, 200, { nodes, summary: fleetSummary(ctx) });
+        const body: NodesResponse = { nodes, summary: fleetSummary(ctx), serverTime: Date.now() };
+        sendJson(res, 200, body);
       },
     }),
     route({
       method: "GET",
       path: "/api/nodes/:name",
       access: "viewer",
-      handler: ({ res, params }) => sendJson(res, 200, nodeDetail(nodeOf(ctx, params.name))),
+      handler: ({ res, params }) =>
+        sendJson(res, 200, nodeDetail(nodeOf(ctx, params.name), Date.now())),
     }),
     route({
       method: "DELETE",
@@ -101,7 +108,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       handler({ res, params }) {
         const r = ctx.fleet.forget(params.name ?? "");
         if (!r.ok) throw new HttpError(r.status, r.error);
-        sendJson(res, 200, { removed: params.name });
+        sendJson(res, 200, { removed: params.name ?? "" } satisfies RemovedResponse);
       },
     }),
     route({
@@ -118,7 +125,8 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       access: "editor",
       body: emptyBody,
       async handler({ res, params }) {
-        sendJson(res, 202, { requestId: await resyncOne(ctx, nodeOf(ctx, params.name)) });
+        const body: ResyncResponse = { requestId: await resyncOne(ctx, nodeOf(ctx, params.name)) };
+        sendJson(res, 202, body);
       },
     }),
     route({
@@ -146,7 +154,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
             skipped.push({ name: n.name, reason: e instanceof Error ? e.message : String(e) });
           }
         }
-        sendJson(res, 202, { nodes: done.sort(), skipped });
+        sendJson(res, 202, { nodes: done.sort(), skipped } satisfies BulkResyncResponse);
       },
     }),
   ];

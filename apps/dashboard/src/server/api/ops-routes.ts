@@ -1,5 +1,6 @@
 // /healthz, /readyz, /metrics (open: probes and Prometheus scrape them without credentials),
 // and the live event stream GET /api/events.
+import type { HelloEvent } from "@masq/shared";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -41,12 +42,14 @@ export function opsRoutes(ctx: ApiContext): Route[] {
       access: "viewer",
       handler({ req, res }) {
         const state = ctx.config.current();
-        ctx.sse.attach(req, res, {
+        const hello: HelloEvent = {
           nodes: allSummaries(ctx.fleet),
           summary: fleetSummary(ctx),
           config: configEvent(state),
           rollout: ctx.fleet.rollout.view(),
-        });
+          serverTime: Date.now(),
+        };
+        ctx.sse.attach(req, res, hello);
       },
     }),
   ];

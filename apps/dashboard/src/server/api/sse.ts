@@ -2,7 +2,7 @@
 // that cannot keep up (its buffer grows past a few MB) is dropped and reconnects, getting a
 // fresh `hello` snapshot instead of an ever-growing backlog.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type LongTimer, setLongInterval } from "@masq/shared";
+import { type HelloEvent, type LiveEvents, type LongTimer, setLongInterval } from "@masq/shared";
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
@@ -18,7 +18,7 @@ export class SseHub {
     return this.clients.size;
   }
 
-  attach(req: IncomingMessage, res: ServerResponse, hello: unknown): void {
+  attach(req: IncomingMessage, res: ServerResponse, hello: HelloEvent): void {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
@@ -32,7 +32,7 @@ export class SseHub {
     res.on("close", drop);
   }
 
-  send(event: string, data: unknown): void {
+  send<K extends keyof LiveEvents>(event: K, data: LiveEvents[K]): void {
     if (this.clients.size > 0) this.write(frame(event, data));
   }
 

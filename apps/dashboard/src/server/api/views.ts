@@ -1,10 +1,20 @@
-// JSON shapes of docs/api.md, built from server state.
+// The JSON bodies of docs/api.md, built from server state with the shared wire types.
+import {
+  type ConfigEvent,
+  type ConfigResponse,
+  type FleetSummary,
+  linuxNodeView,
+  type NodeDetail,
+  type NodeSummary,
+  type NodeView,
+  windowsNodeView,
+} from "@masq/shared";
 import type { ConfigState } from "../config/config-service.js";
 import type { FleetState } from "../fleet/fleet-state.js";
-import { actualFamilies, type NodeRecord, toSummary } from "../fleet/node.js";
+import { healSchedule, type NodeAssessment, type NodeRecord, toSummary } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
 
-export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config">) {
+export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config">): FleetSummary {
   const state = ctx.config.current();
   return {
     total: ctx.fleet.nodes.size,
@@ -15,7 +25,7 @@ export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config">) {
   };
 }
 
-export function configEvent(state: ConfigState) {
+export function configEvent(state: ConfigState): ConfigEvent {
   return {
     revision: state.rev.revision,
     generation: state.desired?.generation ?? null,
@@ -23,7 +33,7 @@ export function configEvent(state: ConfigState) {
   };
 }
 
-export function configView(state: ConfigState) {
+export function configView(state: ConfigState): Omit<ConfigResponse, "flags"> {
   const r = state.result;
   return {
     config: r.ok ? r.config : (state.desired?.config ?? null),
@@ -40,25 +50,52 @@ export function configView(state: ConfigState) {
   };
 }
 
-export function nodeDetail(n: NodeRecord) {
+/** Linux views by assessment: identical nodes share one assessment, so one view. */
+const linuxViews = new WeakMap<NodeAssessment, NodeView>();
+
+/** The node page's desired-vs-actual, or why there is none. */
+function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string | null } {
   const a = n.assessment;
+  if (!n.snapshot)
+    return { view: null, viewUnavailable: "the node has not reported its rules yet" };
+  if (!a)
+    return { view: null, viewUnavailable: "there is no valid desired config to compare with" };
+  if (a.unknown) return { view: null, viewUnavailable: a.unknown.reason };
+  if (n.snapshot.windows) {
+    const v = windowsNodeView(
+      { report: a.report, desired: a.windowsDesired ?? [] },
+      n.snapshot.windows,
+    );
+    return { view: v, viewUnavailable: null };
+  }
+  let v = linuxViews.get(a);
+  if (!v) {
+    v = linuxNodeView(a);
+    linuxViews.set(a, v);
+  }
+  return { view: v, viewUnavailable: null };
+}
+
+export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
+  const p = n.pending;
   return {
-    node: { ...toSummary(n), flags: n.hello.flags, hello: n.hello },
-    desired: a?.desired ?? [],
-    actual: actualFamilies(n),
-    ...(n.hello.os === "windows"
-      ? { windows: { desired: a?.windowsDesired ?? [], snapshot: n.snapshot?.windows ?? null } }
-      : {}),
-    differences: a?.report.differences ?? [],
-    cosmetic: a?.report.cosmetic ?? false,
+    node: {
+      ...toSummary(n),
+      flags: n.hello.flags,
+      reporterVersion: n.hello.reporterVersion,
+      randomFullySupported: n.hello.randomFullySupported,
+    },
+    ...viewOf(n),
+    heal: healSchedule(n),
     snapshotAt: n.snapshot?.takenAt ?? null,
     lastApply: n.lastApply,
-    pending: n.pending,
+    pending: p ? { kind: p.kind, generation: p.generation, sentAt: p.sentAt } : null,
     events: [...n.events].reverse(),
+    serverTime: now,
   };
 }
 
-export function allSummaries(fleet: FleetState) {
+export function allSummaries(fleet: FleetState): NodeSummary[] {
   return [...fleet.nodes.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map(toSummary);

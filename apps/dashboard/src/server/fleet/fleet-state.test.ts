@@ -30,16 +30,29 @@ function link(): ReporterLink & { frames: string[]; closed?: string } {
 function setup() {
   let now = 1000;
   const desired = { generation: 1, revision: "1", config: defaultConfig() };
+  const changed: string[] = [];
+  const feed = new ChangeFeed(250, () => {});
+  feed.node = (name: string) => void changed.push(name);
   const fleet = new FleetState({
     desired: () => desired,
-    feed: new ChangeFeed(250, () => {}),
+    feed,
     log: silentLogger(),
     heartbeatMs: 1000,
     applyTimeoutMs: 5000,
     now: () => now,
   });
-  return { fleet, desired, advance: (ms: number) => (now += ms) };
+  return { fleet, desired, changed, advance: (ms: number) => (now += ms), now: () => now };
 }
+
+const ok = (generation: number, trigger: "desired" | "periodic" = "desired") => ({
+  type: "apply-result" as const,
+  v: 1 as const,
+  generation,
+  ok: true,
+  durationMs: 3,
+  trigger,
+  changed: false,
+});
 
 const types = (l: { frames: string[] }) =>
   l.frames.map((f) => (decodeDashboardMessage(f) as { ok: true; msg: { type: string } }).msg.type);
@@ -70,7 +83,7 @@ describe("FleetState", () => {
     expect(fleet.nodes.get("a")!.appliedGeneration).toBe(2);
   });
 
-  it("times out unacknowledged applies and fails disconnected rollout targets", () => {
+  it("times out unacknowledged applies; a disconnected target waits offline, pending", () => {
     const { fleet, desired, advance } = setup();
     const a = link();
     const b = link();
@@ -83,7 +96,8 @@ describe("FleetState", () => {
     fleet.sweep();
     expect(fleet.nodes.get("a")!.status).toBe("error");
     expect(fleet.nodes.get("a")!.summary).toMatch(/no apply-result within 5 s/);
-    expect(fleet.rollout.view()).toMatchObject({ failed: 2, pending: 0 });
+    expect(fleet.rollout.view()).toMatchObject({ failed: 1, pending: 1, offline: 1 });
+    expect(fleet.rollout.view()?.finishedAt).toBeNull();
   });
 
   it("ignores the close of a connection that a newer one replaced", () => {
@@ -138,5 +152,119 @@ describe("FleetState", () => {
     expect(fleet.nodes.get("b")!.status).toBe("applying");
     fleet.snapshot("b", snap(1));
     expect(fleet.nodes.get("b")!.status).toBe("in-sync");
+  });
+});
+
+describe("FleetState: what is known and how old it is", () => {
+  it("flags a connected node that stopped sending (hung) after two heartbeats, and clears it", () => {
+    const { fleet, advance, changed } = setup();
+    fleet.connect(hello("a"), link());
+    const a = fleet.nodes.get("a")!;
+    advance(1500); // heartbeats every 1000 ms in this setup
+    fleet.seen("a");
+    advance(1900);
+    fleet.sweep();
+    expect(a.silent).toBe(false);
+    changed.length = 0;
+    advance(200); // 2100 ms since the last frame
+    fleet.sweep();
+    expect(a.silent).toBe(true);
+    expect(changed).toEqual(["a"]); // browsers are told
+    expect(a.events.at(-1)).toMatchObject({ kind: "silent" });
+    expect(a.events.at(-1)!.message).toMatch(/no frame for 2 s .*may be hung/);
+    fleet.seen("a");
+    expect(a.silent).toBe(false);
+    expect(a.events.at(-1)).toMatchObject({ kind: "responding" });
+  });
+
+  it("does not tell browsers about heartbeats of a live node", () => {
+    const { fleet, advance, changed } = setup();
+    fleet.connect(hello("a"), link());
+    fleet.applyResult("a", ok(1));
+    changed.length = 0;
+    for (let i = 0; i < 5; i++) {
+      advance(1000);
+      fleet.seen("a");
+      fleet.sweep();
+    }
+    expect(changed).toEqual([]);
+    expect(fleet.nodes.get("a")!.lastSeenAt).toBe(6000);
+  });
+
+  it("moves the reporter's next resync to our clock and restarts it on periodic applies", () => {
+    const { fleet, advance } = setup(); // dashboard clock at 1000
+    fleet.connect(hello("a"), link());
+    // The reporter's clock is 500_000 ahead; it resyncs 40 s after it took the snapshot.
+    fleet.snapshot("a", {
+      type: "snapshot",
+      v: 1,
+      seq: 0,
+      takenAt: 501_000,
+      appliedGeneration: 1,
+      schedule: { heal: "next-resync", resyncMs: 60_000, nextResyncAt: 541_000 },
+    });
+    const a = fleet.nodes.get("a")!;
+    expect(a.schedule).toEqual({ heal: "next-resync", resyncMs: 60_000, nextResyncAt: 41_000 });
+    advance(40_000);
+    fleet.applyResult("a", ok(1, "periodic"));
+    expect(a.schedule?.nextResyncAt).toBe(101_000);
+  });
+
+  /** Nodes a and b known, b offline when generation 2 is saved; a applies it. */
+  function saveWhileBIsOffline() {
+    const s = setup();
+    const b = link();
+    s.fleet.connect(hello("a"), link());
+    s.fleet.connect(hello("b"), b);
+    s.fleet.disconnect("b", b, "paused");
+    s.desired.generation = 2;
+    s.fleet.desiredChanged(s.desired);
+    s.fleet.applyResult("a", ok(2));
+    return s;
+  }
+
+  it("an offline enforce node is a rollout target; it catches up when it returns", () => {
+    const { fleet, advance } = saveWhileBIsOffline();
+    expect(fleet.rollout.view()).toMatchObject({
+      total: 2,
+      done: 1,
+      pending: 1,
+      offline: 1,
+      finishedAt: null,
+    });
+    advance(5000);
+    fleet.connect(hello("b"), link());
+    expect(fleet.rollout.view()).toMatchObject({ pending: 1, offline: 0 });
+    fleet.applyResult("b", ok(2));
+    expect(fleet.rollout.view()).toMatchObject({ done: 2, pending: 0, finishedAt: 6000 });
+  });
+
+  it("a finished rollout keeps its duration when a node reconnects later", () => {
+    const { fleet, desired, advance } = setup();
+    const a = link();
+    fleet.connect(hello("a"), a);
+    desired.generation = 2;
+    fleet.desiredChanged(desired);
+    fleet.applyResult("a", ok(2));
+    const finished = fleet.rollout.view()!;
+    advance(60_000);
+    fleet.disconnect("a", a, "restart");
+    fleet.connect(hello("a"), link());
+    fleet.connect(hello("late"), link());
+    fleet.applyResult("late", ok(2));
+    expect(fleet.rollout.view()).toMatchObject({
+      startedAt: finished.startedAt,
+      finishedAt: finished.finishedAt,
+      total: 1,
+      done: 1,
+      late: { done: 1, pending: 0, failed: 0 },
+    });
+  });
+
+  it("a node that comes back in observe mode is no longer waited for", () => {
+    const { fleet } = saveWhileBIsOffline();
+    fleet.connect(hello("b", "observe"), link());
+    expect(fleet.rollout.view()).toMatchObject({ total: 1, done: 1, pending: 0 });
+    expect(fleet.rollout.view()?.finishedAt).not.toBeNull();
   });
 });

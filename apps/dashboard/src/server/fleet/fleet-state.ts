@@ -7,6 +7,7 @@ import {
   encodeMessage,
   type Hello,
   PROTOCOL_VERSION,
+  SILENT_AFTER_HEARTBEATS,
   type Snapshot,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -16,6 +17,7 @@ import type { ChangeFeed } from "./change-feed.js";
 import {
   addEvent,
   deriveStatus,
+  livenessOf,
   NODE_STATUSES,
   type NodeRecord,
   type NodeStatus,
@@ -84,12 +86,13 @@ export class FleetState {
     Object.assign(n, {
       hello,
       connected: true,
-      lastSeen: now,
+      lastSeenAt: now,
+      silent: false,
       appliedGeneration: hello.appliedGeneration,
       pending: null,
       verifyUntil: null,
-      snapshotReceivedAt: null,
       lastApply: null,
+      schedule: null,
     });
     this.nodes.set(n.name, n);
     addEvent(
@@ -114,6 +117,9 @@ export class FleetState {
         this.rollout.mark(n.name, "pending", now)
       )
         this.opts.feed.rolloutChanged();
+    } else if (hello.mode === "observe" && this.rollout.remove(n.name, now)) {
+      // Now in observe mode: it will never be sent this rollout's config.
+      this.opts.feed.rolloutChanged();
     }
     this.reassess(n);
     this.refresh(n, true);
@@ -125,25 +131,41 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
-    const wasPending = n.pending?.kind === "desired";
     n.connected = false;
+    n.silent = false;
     n.pending = null;
     addEvent(n, "disconnected", reason, now);
-    if (wasPending && this.rollout.mark(name, "failed", now)) this.opts.feed.rolloutChanged();
+    // A target that has not applied yet waits for the reporter to return.
+    if (this.rollout.mark(name, "offline", now)) this.opts.feed.rolloutChanged();
     this.refresh(n);
   }
 
   /** Any frame from a node counts as a sign of life. */
   seen(name: string): void {
     const n = this.nodes.get(name);
-    if (n) n.lastSeen = this.now();
+    if (!n) return;
+    n.lastSeenAt = this.now();
+    if (!n.silent) return;
+    n.silent = false;
+    addEvent(n, "responding", "the reporter is sending again", n.lastSeenAt);
+    this.refresh(n);
   }
 
   snapshot(name: string, snap: Snapshot): void {
     const n = this.nodes.get(name);
     if (!n) return;
+    const now = this.now();
     n.snapshot = snap;
-    n.snapshotReceivedAt = this.now();
+    n.snapshotReceivedAt = now;
+    // The reporter's clock may differ from ours: move its time by how old the snapshot is.
+    if (snap.schedule)
+      n.schedule = {
+        ...snap.schedule,
+        nextResyncAt:
+          snap.schedule.nextResyncAt === null
+            ? null
+            : now + (snap.schedule.nextResyncAt - snap.takenAt),
+      };
     n.verifyUntil = null;
     n.appliedGeneration = snap.appliedGeneration;
     this.reassess(n);
@@ -155,6 +177,7 @@ export class FleetState {
     if (!n) return;
     const now = this.now();
     n.lastApply = res;
+    noteResync(n, res, now);
     if (res.ok && res.generation !== null) n.appliedGeneration = res.generation;
     const p = n.pending;
     if (p && settles(n, res)) {
@@ -185,10 +208,13 @@ export class FleetState {
     for (const [name, link] of this.links) {
       if (this.nodes.get(name)?.hello.mode === "enforce") targets.push([name, link]);
     }
+    // Offline enforce-mode nodes are targets too: pending until they return.
     this.rollout.start(
       desired.generation,
       desired.revision,
-      targets.map(([name]) => name),
+      [...this.nodes.values()]
+        .filter((n) => n.hello.mode === "enforce")
+        .map((n) => ({ name: n.name, connected: this.links.has(n.name) })),
       now,
     );
     this.opts.feed.rolloutChanged();
@@ -202,8 +228,8 @@ export class FleetState {
         if (n && current === link) {
           this.sendDesired(n, link, frame, desired.generation, now);
           this.refresh(n);
-        } else if (!current && this.rollout.mark(name, "failed", this.now())) {
-          // Gone before its turn (a reconnect in between was sent the config on hello).
+        } else if (!current && this.rollout.mark(name, "offline", this.now())) {
+          // Gone before its turn: it gets the config when it reconnects.
           this.opts.feed.rolloutChanged();
         }
       }
@@ -258,10 +284,21 @@ export class FleetState {
     return { ok: true };
   }
 
-  /** Times out desired/resync messages that were never acknowledged. */
+  /** Times out desired/resync messages that were never acknowledged; flags silent reporters. */
   sweep(): void {
     const now = this.now();
+    const silentMs = SILENT_AFTER_HEARTBEATS * this.opts.heartbeatMs;
     for (const n of this.nodes.values()) {
+      if (n.connected && !n.silent && n.lastSeenAt !== null && now - n.lastSeenAt > silentMs) {
+        n.silent = true;
+        addEvent(
+          n,
+          "silent",
+          `no frame for ${Math.round((now - n.lastSeenAt) / 1000)} s (heartbeats every ${Math.round(this.opts.heartbeatMs / 1000)} s): the reporter or its node may be hung`,
+          now,
+        );
+        this.refresh(n);
+      }
       if (n.verifyUntil !== null && now >= n.verifyUntil) {
         n.verifyUntil = null;
         this.refresh(n);
@@ -340,12 +377,15 @@ export class FleetState {
 
   private refresh(n: NodeRecord, force = false): void {
     const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
-    if (status !== n.status)
-      addEvent(n, "status", `${n.status} → ${status}: ${summary}`, this.now());
+    if (status !== n.status) {
+      const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
+      addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
+    }
     n.status = status;
     n.summary = summary;
     const diffs = n.assessment?.report.differences.length ?? -1;
-    const sig = `${status}|${summary}|${n.appliedGeneration}|${n.hello.mode}|${diffs}`;
+    // lastSeenAt is left out on purpose: heartbeats must not flood browsers (see Freshness).
+    const sig = `${status}|${summary}|${n.appliedGeneration}|${n.hello.mode}|${diffs}|${livenessOf(n)}|${n.snapshotReceivedAt}`;
     if (force || this.shown.get(n.name) !== sig) {
       this.shown.set(n.name, sig);
       this.opts.feed.node(n.name);
@@ -363,6 +403,18 @@ function showsApply(n: NodeRecord, p: Pending, res: ApplyResult): boolean {
   if (p.kind === "resync") return true;
   const g = n.snapshot?.appliedGeneration ?? null;
   return g !== null && res.generation !== null && g >= res.generation;
+}
+
+/**
+ * The reporter restarts its resync timer after a periodic apply, and when it adopts a config
+ * (just before applying it): the next resync is one interval after that.
+ */
+function noteResync(n: NodeRecord, res: ApplyResult, now: number): void {
+  const s = n.schedule;
+  if (!s || s.resyncMs === null) return;
+  if (res.trigger === "periodic") s.nextResyncAt = now + s.resyncMs;
+  else if (res.trigger === "desired" && res.ok)
+    s.nextResyncAt = now - Math.round(res.durationMs) + s.resyncMs;
 }
 
 /** Does this apply-result acknowledge what we are waiting for? */

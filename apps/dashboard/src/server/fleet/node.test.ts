@@ -1,6 +1,12 @@
-import { DEFAULT_FLAGS, driftReport, type Hello, PROTOCOL_VERSION } from "@masq/shared";
+import {
+  DEFAULT_FLAGS,
+  driftReport,
+  type HealSchedule,
+  type Hello,
+  PROTOCOL_VERSION,
+} from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { deriveStatus, type NodeRecord, newRecord } from "./node.js";
+import { deriveStatus, healSchedule, type NodeRecord, newRecord, toSummary } from "./node.js";
 
 function record(over: Partial<NodeRecord> = {}): NodeRecord {
   const hello: Hello = {
@@ -20,7 +26,7 @@ function record(over: Partial<NodeRecord> = {}): NodeRecord {
   return {
     ...newRecord(hello),
     connected: true,
-    lastSeen: 0,
+    lastSeenAt: 0,
     assessment: { report: driftReport([]), desired: [], families: [] },
     ...over,
   };
@@ -51,6 +57,23 @@ const failed = {
 };
 
 describe("deriveStatus", () => {
+  it("an offline node keeps its last known summary (the UI says how old it is)", () => {
+    const snapshot = {
+      type: "snapshot" as const,
+      v: PROTOCOL_VERSION,
+      seq: 0,
+      takenAt: 0,
+      appliedGeneration: 1,
+    };
+    expect(
+      deriveStatus(record({ connected: false, assessment: drifted, snapshot }), true, 0),
+    ).toEqual({ status: "offline", summary: "missing 10.0.0.0/8" });
+    expect(deriveStatus(record({ connected: false, snapshot: null }), true, 0)).toEqual({
+      status: "offline",
+      summary: "disconnected before reporting its rules",
+    });
+  });
+
   it("orders offline > applying > error > drift", () => {
     expect(
       deriveStatus(
@@ -101,4 +124,73 @@ describe("deriveStatus", () => {
     expect(deriveStatus(record(), false, 0).status).toBe("error");
     expect(deriveStatus(record({ assessment: null }), true, 0).summary).toMatch(/first snapshot/);
   });
+});
+
+describe("liveness", () => {
+  const cases: {
+    desc: string;
+    input: Partial<NodeRecord>;
+    want: { liveness: string; connected: boolean };
+  }[] = [
+    {
+      desc: "connected and heard from: live",
+      input: {},
+      want: { liveness: "live", connected: true },
+    },
+    {
+      desc: "connected but quiet for two heartbeats: silent (maybe hung)",
+      input: { silent: true },
+      want: { liveness: "silent", connected: true },
+    },
+    {
+      desc: "disconnected: offline",
+      input: { connected: false },
+      want: { liveness: "offline", connected: false },
+    },
+  ];
+  for (const c of cases) it(c.desc, () => expect(toSummary(record(c.input))).toMatchObject(c.want));
+
+  it("carries when the node was last heard from and when its rules last arrived", () => {
+    expect(toSummary(record({ lastSeenAt: 5000, snapshotReceivedAt: 3000 }))).toMatchObject({
+      lastSeenAt: 5000,
+      lastReportAt: 3000,
+    });
+  });
+});
+
+describe("healSchedule", () => {
+  const schedule = { heal: "next-resync" as const, resyncMs: 60_000, nextResyncAt: 90_000 };
+  const observe = { ...record().hello, mode: "observe" as const };
+  const cases: { desc: string; input: Partial<NodeRecord>; want: HealSchedule | RegExp }[] = [
+    {
+      desc: "enforce mode: the reporter's interval and next resync",
+      input: { schedule },
+      want: { kind: "periodic", heal: "next-resync", intervalMs: 60_000, nextResyncAt: 90_000 },
+    },
+    {
+      desc: "heal=immediate is said as such",
+      input: { schedule: { ...schedule, heal: "immediate" } },
+      want: { kind: "periodic", heal: "immediate", intervalMs: 60_000, nextResyncAt: 90_000 },
+    },
+    {
+      desc: "observe mode never heals",
+      input: { hello: observe, schedule },
+      want: { kind: "observe" },
+    },
+    { desc: "offline: not known here", input: { connected: false, schedule }, want: /offline/ },
+    { desc: "silent: not known here", input: { silent: true, schedule }, want: /not responding/ },
+    { desc: "an older reporter does not say", input: { schedule: null }, want: /older version/ },
+    {
+      desc: "nothing to enforce yet",
+      input: { schedule: { ...schedule, resyncMs: null, nextResyncAt: null } },
+      want: /no config/,
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const got = healSchedule(record(c.input));
+      if (c.want instanceof RegExp)
+        expect(got.kind === "unknown" ? got.reason : got.kind).toMatch(c.want);
+      else expect(got).toEqual(c.want);
+    });
 });

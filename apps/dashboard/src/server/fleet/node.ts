@@ -5,8 +5,11 @@ import type {
   Difference,
   DriftReport,
   FamilyAssessment,
-  FamilySnapshot,
+  Freshness,
+  HealSchedule,
   Hello,
+  Liveness,
+  ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
 
@@ -43,7 +46,10 @@ export interface NodeRecord {
   name: string;
   hello: Hello;
   connected: boolean;
-  lastSeen: number | null;
+  /** When the last frame of any kind arrived (dashboard clock). */
+  lastSeenAt: number | null;
+  /** Connected, but no frame for SILENT_AFTER_HEARTBEATS heartbeats: maybe hung. */
+  silent: boolean;
   snapshot: Snapshot | null;
   appliedGeneration: number | null;
   pending: Pending | null;
@@ -55,6 +61,8 @@ export interface NodeRecord {
   /** When the last snapshot arrived (dashboard clock). */
   snapshotReceivedAt: number | null;
   lastApply: ApplyResult | null;
+  /** The reporter's resync schedule, `nextResyncAt` moved to the dashboard's clock. */
+  schedule: ResyncSchedule | null;
   assessment: NodeAssessment | null;
   status: NodeStatus;
   summary: string;
@@ -63,12 +71,31 @@ export interface NodeRecord {
 
 const MAX_EVENTS = 50;
 
-export function deriveStatus(
-  n: NodeRecord,
-  hasDesired: boolean,
-  now: number,
-): { status: NodeStatus; summary: string } {
-  if (!n.connected) return { status: "offline", summary: "reporter disconnected" };
+type Derived = { status: NodeStatus; summary: string };
+
+/** What the last assessment says (also the last known state of an offline node). */
+function judged(n: NodeRecord, hasDesired: boolean): Derived {
+  if (n.lastApply && !n.lastApply.ok)
+    return { status: "error", summary: `apply failed: ${n.lastApply.error ?? "no reason given"}` };
+  if (!hasDesired) return { status: "error", summary: "no valid desired config to compare with" };
+  if (!n.assessment) return { status: "applying", summary: "waiting for the first snapshot" };
+  if (n.assessment.unknown)
+    return {
+      status: n.assessment.unknown.error ? "error" : "in-sync",
+      summary: n.assessment.unknown.reason,
+    };
+  return { status: n.assessment.report.status, summary: n.assessment.report.summary };
+}
+
+/** Status by urgency; an offline node's summary is its last known one (the UI says how old). */
+export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): Derived {
+  if (!n.connected)
+    return {
+      status: "offline",
+      summary: n.snapshot
+        ? judged(n, hasDesired).summary
+        : "disconnected before reporting its rules",
+    };
   if (n.pending) {
     return {
       status: "applying",
@@ -80,16 +107,25 @@ export function deriveStatus(
   }
   if (n.verifyUntil !== null && now < n.verifyUntil)
     return { status: "applying", summary: "applied; waiting for the node's rules" };
-  if (n.lastApply && !n.lastApply.ok)
-    return { status: "error", summary: `apply failed: ${n.lastApply.error ?? "no reason given"}` };
-  if (!hasDesired) return { status: "error", summary: "no valid desired config to compare with" };
-  if (!n.assessment) return { status: "applying", summary: "waiting for the first snapshot" };
-  if (n.assessment.unknown)
-    return {
-      status: n.assessment.unknown.error ? "error" : "in-sync",
-      summary: n.assessment.unknown.reason,
-    };
-  return { status: n.assessment.report.status, summary: n.assessment.report.summary };
+  return judged(n, hasDesired);
+}
+
+export function livenessOf(n: Pick<NodeRecord, "connected" | "silent">): Liveness {
+  return !n.connected ? "offline" : n.silent ? "silent" : "live";
+}
+
+const unknown = (reason: string): HealSchedule => ({ kind: "unknown", reason });
+
+/** When the node heals drift on its own, as far as its reporter told (see HealSchedule). */
+export function healSchedule(n: NodeRecord): HealSchedule {
+  if (n.hello.mode === "observe") return { kind: "observe" };
+  if (!n.connected)
+    return unknown("the reporter is offline: it keeps enforcing on its own, unseen from here");
+  if (n.silent) return unknown("the reporter is not responding");
+  const s = n.schedule;
+  if (!s) return unknown("this reporter does not report its resync schedule (an older version)");
+  if (s.resyncMs === null) return unknown("the reporter has no config to enforce yet");
+  return { kind: "periodic", heal: s.heal, intervalMs: s.resyncMs, nextResyncAt: s.nextResyncAt };
 }
 
 export function countBySeverity(differences: readonly Difference[]): {
@@ -105,6 +141,16 @@ export function countBySeverity(differences: readonly Difference[]): {
   return { critical, warnings };
 }
 
+/** How current what we know of the node is (see Freshness). */
+export function freshnessOf(n: NodeRecord): Freshness {
+  return {
+    connected: n.connected,
+    liveness: livenessOf(n),
+    lastSeenAt: n.lastSeenAt,
+    lastReportAt: n.snapshotReceivedAt,
+  };
+}
+
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
   return {
@@ -113,8 +159,7 @@ export function toSummary(n: NodeRecord): NodeSummary {
     mode: n.hello.mode,
     status: n.status,
     summary: n.summary,
-    connected: n.connected,
-    lastSeen: n.lastSeen,
+    ...freshnessOf(n),
     appliedGeneration: n.appliedGeneration,
     backend: n.hello.backend,
     kernel: n.hello.kernel,
@@ -129,23 +174,21 @@ export function addEvent(n: NodeRecord, kind: string, message: string, time: num
   if (n.events.length > MAX_EVENTS) n.events.splice(0, n.events.length - MAX_EVENTS);
 }
 
-export function actualFamilies(n: NodeRecord): FamilySnapshot[] {
-  return n.snapshot?.linux ?? [];
-}
-
 /** A node seen for the first time: not connected until its link is registered. */
 export function newRecord(hello: Hello): NodeRecord {
   return {
     name: hello.node,
     hello,
     connected: false,
-    lastSeen: null,
+    lastSeenAt: null,
+    silent: false,
     snapshot: null,
     appliedGeneration: null,
     pending: null,
     verifyUntil: null,
     snapshotReceivedAt: null,
     lastApply: null,
+    schedule: null,
     assessment: null,
     status: "offline",
     summary: "",

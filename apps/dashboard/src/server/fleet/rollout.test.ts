@@ -1,27 +1,163 @@
 import { describe, expect, it } from "vitest";
-import { type Rollout, RolloutTracker } from "./rollout.js";
+import { type Outcome, type Rollout, RolloutTracker } from "./rollout.js";
+
+type Step = { at: number; mark: string; outcome: Outcome } | { at: number; remove: string };
+
+/** Starts generation 5 at t=1000 with these targets, then plays the steps. */
+function play(targets: [string, boolean][], steps: Step[]) {
+  const finished: Rollout[] = [];
+  const t = new RolloutTracker((r) => finished.push(r));
+  t.start(
+    5,
+    "r5",
+    targets.map(([name, connected]) => ({ name, connected })),
+    1000,
+  );
+  for (const s of steps) {
+    if ("mark" in s) t.mark(s.mark, s.outcome, s.at);
+    else t.remove(s.remove, s.at);
+  }
+  return { view: t.view(), finished };
+}
+
+const none = { done: 0, pending: 0, failed: 0 };
+/** A target whose reporter is offline when the rollout starts. */
+const off = (name: string): [string, boolean] => [name, false];
+const targets = (...t: (string | [string, boolean])[]): [string, boolean][] =>
+  t.map((x) => (typeof x === "string" ? [x, true] : x));
 
 describe("RolloutTracker", () => {
-  it("counts done / pending / failed and finishes when nothing is pending", () => {
-    const finished: Rollout[] = [];
-    const t = new RolloutTracker((r) => finished.push(r));
-    t.start(5, "r5", ["a", "b", "c"], 1000);
-    expect(t.view()).toMatchObject({ generation: 5, total: 3, pending: 3, finishedAt: null });
-    t.mark("a", "done", 1100);
-    t.mark("b", "failed", 1200);
-    expect(finished).toHaveLength(0);
-    t.mark("c", "done", 1500);
-    expect(t.view()).toMatchObject({ done: 2, failed: 1, pending: 0, finishedAt: 1500 });
-    expect(finished).toEqual([expect.objectContaining({ startedAt: 1000, finishedAt: 1500 })]);
-  });
+  const cases: {
+    desc: string;
+    input: { targets: [string, boolean][]; steps: Step[] };
+    want: Partial<Rollout> & { finishes?: number };
+  }[] = [
+    {
+      desc: "counts done / failed and finishes when nothing is pending",
+      input: {
+        targets: targets("a", "b", "c"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1200, mark: "b", outcome: "failed" },
+          { at: 1500, mark: "c", outcome: "done" },
+        ],
+      },
+      want: { total: 3, done: 2, failed: 1, pending: 0, offline: 0, finishedAt: 1500, finishes: 1 },
+    },
+    {
+      desc: "an offline node is a pending target: 2 of 3 applied, 1 offline, not finished",
+      input: {
+        targets: targets("a", "b", off("c")),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1200, mark: "b", outcome: "done" },
+        ],
+      },
+      want: { total: 3, done: 2, pending: 1, offline: 1, failed: 0, finishedAt: null, finishes: 0 },
+    },
+    {
+      desc: "the offline node comes back and applies: finished then",
+      input: {
+        targets: targets("a", off("c")),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 9000, mark: "c", outcome: "pending" },
+          { at: 9100, mark: "c", outcome: "done" },
+        ],
+      },
+      want: { total: 2, done: 2, pending: 0, offline: 0, finishedAt: 9100, late: none },
+    },
+    {
+      desc: "a target that disconnects before applying waits offline instead of failing",
+      input: {
+        targets: targets("a", "b"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1200, mark: "b", outcome: "offline" },
+        ],
+      },
+      want: { done: 1, pending: 1, offline: 1, failed: 0, finishedAt: null },
+    },
+    {
+      desc: "a disconnect after applying changes nothing; a reconnect does not undo done",
+      input: {
+        targets: targets("a", "b"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1200, mark: "a", outcome: "offline" },
+          { at: 1300, mark: "a", outcome: "pending" },
+        ],
+      },
+      want: { done: 1, pending: 1, offline: 0, finishedAt: null },
+    },
+    {
+      desc: "finished: duration frozen; a failed node that catches up later is counted apart",
+      input: {
+        targets: targets("a", "b"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1400, mark: "b", outcome: "failed" },
+          { at: 60_000, mark: "b", outcome: "pending" },
+          { at: 60_100, mark: "b", outcome: "done" },
+        ],
+      },
+      want: {
+        total: 2,
+        done: 1,
+        failed: 1,
+        finishedAt: 1400,
+        late: { done: 1, pending: 0, failed: 0 },
+        finishes: 1,
+      },
+    },
+    {
+      desc: "a node joining after the finish is late pending, not a reopened rollout",
+      input: {
+        targets: targets("a"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 5000, mark: "new", outcome: "pending" },
+        ],
+      },
+      want: {
+        total: 1,
+        done: 1,
+        pending: 0,
+        finishedAt: 1100,
+        late: { done: 0, pending: 1, failed: 0 },
+      },
+    },
+    {
+      desc: "no targets: finished at once",
+      input: { targets: [], steps: [] },
+      want: { total: 0, finishedAt: 1000, finishes: 1 },
+    },
+    {
+      desc: "forgetting the only offline target finishes the rollout",
+      input: {
+        targets: targets("a", off("gone")),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 7000, remove: "gone" },
+        ],
+      },
+      want: { total: 1, done: 1, pending: 0, offline: 0, finishedAt: 7000 },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const { view, finished } = play(c.input.targets, c.input.steps);
+      const { finishes, ...want } = c.want;
+      expect(view).toMatchObject(want);
+      if (finishes !== undefined) expect(finished).toHaveLength(finishes);
+    });
 
-  it("finishes at once with no targets and reopens when a node joins", () => {
-    const t = new RolloutTracker();
-    t.start(1, "r1", [], 10);
-    expect(t.view()?.finishedAt).toBe(10);
-    t.mark("late", "pending", 20);
-    expect(t.view()).toMatchObject({ total: 1, pending: 1, finishedAt: null });
-    t.mark("late", "done", 30);
-    expect(t.view()?.finishedAt).toBe(30);
+  it("reports the finished rollout once, with its start and finish", () => {
+    const { finished } = play(targets("a"), [
+      { at: 1500, mark: "a", outcome: "done" },
+      { at: 9000, mark: "a", outcome: "pending" },
+      { at: 9100, mark: "late", outcome: "done" },
+    ]);
+    expect(finished).toEqual([expect.objectContaining({ startedAt: 1000, finishedAt: 1500 })]);
   });
 });

@@ -1,12 +1,15 @@
-// A config change rolling out: which enforce-mode nodes have acknowledged the generation.
-// Nodes that connect mid-rollout join it; a node that disconnects counts as failed until it
-// comes back and applies.
+// A config change rolling out: which enforce-mode nodes have applied the generation. Every
+// enforce-mode node known when it starts is a target, offline ones too (pending until they
+// return); nodes that join before it finishes become targets. It finishes once, when every
+// target has applied or failed, and its counts and finishedAt are frozen from then on: nodes
+// that act later (came back, retried, joined) are counted apart as `late`.
 
-import type { Rollout } from "@masq/shared";
+import type { Rollout, RolloutLate } from "@masq/shared";
 
 export type { Rollout };
 
-type Outcome = "pending" | "done" | "failed";
+/** `offline`: a pending target whose reporter is not connected. */
+export type Outcome = "pending" | "offline" | "done" | "failed";
 
 interface State {
   generation: number;
@@ -16,17 +19,44 @@ interface State {
   nodes: Map<string, Outcome>;
   /** Counts by outcome, kept in step with `nodes` (thousands of marks per rollout). */
   count: Record<Outcome, number>;
+  /** After finishedAt: what nodes did since (never a target's frozen outcome). */
+  late: Map<string, Outcome>;
 }
+
+export interface RolloutTarget {
+  name: string;
+  connected: boolean;
+}
+
+const zero = (): Record<Outcome, number> => ({ pending: 0, offline: 0, done: 0, failed: 0 });
 
 export class RolloutTracker {
   private state: State | null = null;
 
   constructor(private readonly onFinish: (r: Rollout) => void = () => {}) {}
 
-  start(generation: number, revision: string, targets: readonly string[], now: number): void {
-    const nodes = new Map<string, Outcome>(targets.map((t) => [t, "pending"]));
-    const count = { pending: nodes.size, done: 0, failed: 0 };
-    this.state = { generation, revision, startedAt: now, finishedAt: null, nodes, count };
+  start(
+    generation: number,
+    revision: string,
+    targets: readonly RolloutTarget[],
+    now: number,
+  ): void {
+    const nodes = new Map<string, Outcome>();
+    const count = zero();
+    for (const t of targets) {
+      const o: Outcome = t.connected ? "pending" : "offline";
+      nodes.set(t.name, o);
+      count[o]++;
+    }
+    this.state = {
+      generation,
+      revision,
+      startedAt: now,
+      finishedAt: null,
+      nodes,
+      count,
+      late: new Map(),
+    };
     this.checkFinished(now);
   }
 
@@ -34,26 +64,32 @@ export class RolloutTracker {
     return this.state?.generation ?? null;
   }
 
-  /** Returns true when the rollout view changed. */
+  /**
+   * Records what a node did; returns true when the view changed. A node that already applied
+   * stays done (a reconnect re-sends the config, which changes nothing).
+   */
   mark(node: string, outcome: Outcome, now: number): boolean {
     const s = this.state;
     if (!s) return false;
+    if (s.finishedAt !== null) return markLate(s, node, outcome);
     const before = s.nodes.get(node);
-    if (before === outcome) return false;
+    if (before === outcome || before === "done") return false;
+    // A disconnect only matters for a target still waiting.
+    if (outcome === "offline" && before !== "pending") return false;
     if (before) s.count[before]--;
     s.count[outcome]++;
     s.nodes.set(node, outcome);
-    // A node joining (pending) reopens a finished rollout until it applies.
-    if (outcome === "pending") s.finishedAt = null;
     this.checkFinished(now);
     return true;
   }
 
-  /** Drops a node that was forgotten. */
+  /** Drops a node that was forgotten (or will never be sent the config: observe mode). */
   remove(node: string, now: number): boolean {
     const s = this.state;
-    const before = s?.nodes.get(node);
-    if (!s || !before) return false;
+    if (!s) return false;
+    if (s.finishedAt !== null) return s.late.delete(node);
+    const before = s.nodes.get(node);
+    if (!before) return false;
     s.nodes.delete(node);
     s.count[before]--;
     this.checkFinished(now);
@@ -63,7 +99,9 @@ export class RolloutTracker {
   view(): Rollout | null {
     const s = this.state;
     if (!s) return null;
-    const { done, pending, failed } = s.count;
+    const { done, pending, offline, failed } = s.count;
+    const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
+    for (const o of s.late.values()) late[o === "offline" ? "pending" : o]++;
     return {
       generation: s.generation,
       revision: s.revision,
@@ -71,16 +109,28 @@ export class RolloutTracker {
       finishedAt: s.finishedAt,
       total: s.nodes.size,
       done,
-      pending,
+      pending: pending + offline,
+      offline,
       failed,
+      late,
     };
   }
 
   private checkFinished(now: number): void {
     const s = this.state;
-    if (!s || s.finishedAt !== null || s.count.pending > 0) return;
+    if (!s || s.finishedAt !== null || s.count.pending + s.count.offline > 0) return;
     s.finishedAt = now;
     const v = this.view();
     if (v) this.onFinish(v);
   }
+}
+
+/** After the finish: a node's later outcome, unless it is a target that applied in time. */
+function markLate(s: State, node: string, outcome: Outcome): boolean {
+  if (s.nodes.get(node) === "done") return false;
+  const before = s.late.get(node);
+  if (before === outcome || before === "done") return false;
+  if (outcome === "offline" && before !== "pending") return false;
+  s.late.set(node, outcome);
+  return true;
 }

@@ -1,6 +1,6 @@
 // fetch wrapper for the dashboard API: same-origin cookies, CSRF header on mutations,
 // 401 → /login, errors as ApiError with the server's sentence.
-import type { ErrorBody } from "./types";
+import type { ErrorBody } from "@masq/shared";
 
 export class ApiError extends Error {
   readonly status: number;

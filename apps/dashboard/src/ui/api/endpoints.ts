@@ -1,23 +1,32 @@
-import { defaultConfig, type MasqConfig } from "@masq/shared";
+// One function per dashboard API call, typed with the wire types the server builds
+// (@masq/shared api.ts).
+import {
+  type BulkResyncResponse,
+  type ConfigResponse,
+  type ConfigWrite,
+  defaultConfig,
+  type EvaluateResponse,
+  type HistoryResponse,
+  type LoginResponse,
+  type MasqConfig,
+  type Me,
+  type NodeDetail,
+  type NodesResponse,
+  type ResyncResponse,
+  type SaveResponse,
+  type ValidateResponse,
+} from "@masq/shared";
 import { api } from "./client";
-import type {
-  ConfigResponse,
-  ConfigWrite,
-  EvaluateResponse,
-  HistoryResponse,
-  Me,
-  NodeDetail,
-  NodesResponse,
-  SaveResponse,
-  ValidateResponse,
-} from "./types";
 
 const enc = encodeURIComponent;
+
+/** GET /api/config as the editor uses it: `config` is never null (see normalizeConfig). */
+export type EditableConfig = Omit<ConfigResponse, "config"> & { config: MasqConfig };
 
 export const endpoints = {
   me: (signal?: AbortSignal) => api<Me>("/api/me", { signal }),
   login: (token: string) =>
-    api<{ role: string }>("/api/login", { method: "POST", body: { token }, noAuthRedirect: true }),
+    api<LoginResponse>("/api/login", { method: "POST", body: { token }, noAuthRedirect: true }),
   logout: () => api<unknown>("/api/logout", { method: "POST", noAuthRedirect: true }),
   nodes: (signal?: AbortSignal) => api<NodesResponse>("/api/nodes", { signal }),
   node: (name: string, signal?: AbortSignal) =>
@@ -25,14 +34,11 @@ export const endpoints = {
   evaluate: (name: string, ip: string) =>
     api<EvaluateResponse>(`/api/nodes/${enc(name)}/evaluate`, { method: "POST", body: { ip } }),
   resyncNode: (name: string) =>
-    api<{ requestId: string }>(`/api/nodes/${enc(name)}/resync`, { method: "POST" }),
+    api<ResyncResponse>(`/api/nodes/${enc(name)}/resync`, { method: "POST" }),
   resync: (body: { nodes?: string[]; status?: "drifted" }) =>
-    api<{ nodes: string[]; skipped?: { name: string; reason: string }[] }>("/api/resync", {
-      method: "POST",
-      body,
-    }),
+    api<BulkResyncResponse>("/api/resync", { method: "POST", body }),
   config: async (signal?: AbortSignal) =>
-    normalizeConfig(await api<RawConfigResponse>("/api/config", { signal })),
+    normalizeConfig(await api<ConfigResponse>("/api/config", { signal })),
   validate: (body: { yaml: string } | { config: MasqConfig }) =>
     api<ValidateResponse>("/api/config/validate", { method: "POST", body }),
   saveConfig: (body: ConfigWrite) => api<SaveResponse>("/api/config", { method: "PUT", body }),
@@ -44,9 +50,7 @@ export const endpoints = {
     }),
 };
 
-type RawConfigResponse = Omit<ConfigResponse, "config"> & { config: MasqConfig | null };
-
 /** The stored text may be invalid with nothing valid before it: edit from the defaults then. */
-export function normalizeConfig(r: RawConfigResponse): ConfigResponse {
+export function normalizeConfig(r: ConfigResponse): EditableConfig {
   return { ...r, config: r.config ?? defaultConfig(r.flags) };
 }

@@ -1,4 +1,4 @@
-import type { ConfigDiff } from "../api/types";
+import type { ConfigDiff } from "@masq/shared";
 import type { ScalarChange } from "../config/draft";
 import { describeScalar } from "../config/draft";
 

@@ -1,4 +1,4 @@
-import type { NodeStatus } from "../api/types";
+import type { NodeStatus } from "@masq/shared";
 import { STATUS_LABEL, STATUS_PILL_CLASS } from "../fleet/status";
 import { AlertTriangleIcon, CheckCircleIcon, SpinnerIcon, UnplugIcon, XCircleIcon } from "./icons";
 

@@ -21,6 +21,17 @@ export function relativeTime(then: number, now: number): string {
   return `${d} days ago`;
 }
 
+/** A time to come: "in 42s", "in 3 min"; "now" once it is due. */
+export function untilTime(then: number, now: number): string {
+  const s = Math.round((then - now) / 1000);
+  if (s <= 0) return "now";
+  if (s < 60) return `in ${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `in ${m} min`;
+  const h = Math.round(m / 60);
+  return h < 48 ? `in ${h} h` : `in ${Math.round(h / 24)} days`;
+}
+
 export function absoluteTime(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, "0");

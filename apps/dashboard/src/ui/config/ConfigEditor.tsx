@@ -1,8 +1,9 @@
 "use client";
+import type { ConflictCurrent, SaveResponse } from "@masq/shared";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import type { EditableConfig } from "../api/endpoints";
 import { endpoints } from "../api/endpoints";
-import type { ConfigResponse, ConflictCurrent, SaveResponse } from "../api/types";
 import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
 import { useFleetState, useLiveEvent } from "../live/live";
@@ -45,7 +46,7 @@ export function ConfigView() {
   return <ConfigEditor latest={q.data} />;
 }
 
-function ConfigEditor({ latest }: { latest: ConfigResponse }) {
+function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const qc = useQueryClient();
   const toast = useToast();
   const me = useMe();

@@ -1,5 +1,5 @@
 "use client";
-import type { ConfigResponse } from "../api/types";
+import type { EditableConfig } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { PageHeader } from "../components/States";
 import { RelativeTime } from "../components/Time";
@@ -14,7 +14,7 @@ export function ConfigHeader({
   onDiscard,
   onSave,
 }: {
-  base: ConfigResponse;
+  base: EditableConfig;
   readOnly: boolean;
   dirty: boolean;
   errorCount: number;

@@ -1,11 +1,12 @@
 "use client";
-import type { ConfigResponse, Rollout } from "../api/types";
+import type { Rollout } from "@masq/shared";
+import type { EditableConfig } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RolloutProgress } from "../fleet/SummaryBar";
 
 /** The stored text does not validate: nodes keep the last valid config until it is fixed. */
-function InvalidStoredNotice({ errors }: { errors: ConfigResponse["errors"] }) {
+function InvalidStoredNotice({ errors }: { errors: EditableConfig["errors"] }) {
   return (
     <Callout
       tone="error"
@@ -23,7 +24,7 @@ function InvalidStoredNotice({ errors }: { errors: ConfigResponse["errors"] }) {
 }
 
 /** Someone saved while this draft was open: load theirs, or save and combine at review. */
-function ConflictNotice({ newer, onLoad }: { newer: ConfigResponse; onLoad: () => void }) {
+function ConflictNotice({ newer, onLoad }: { newer: EditableConfig; onLoad: () => void }) {
   return (
     <Callout
       tone="warning"
@@ -50,9 +51,9 @@ export function ConfigNotices({
 }: {
   viewer: boolean;
   /** The stored revision being edited does not validate. */
-  invalidStored: ConfigResponse | null;
-  newer: ConfigResponse | null;
-  onLoadNewer: (newer: ConfigResponse) => void;
+  invalidStored: EditableConfig | null;
+  newer: EditableConfig | null;
+  onLoadNewer: (newer: EditableConfig) => void;
   rollout: Rollout | null;
 }) {
   return (

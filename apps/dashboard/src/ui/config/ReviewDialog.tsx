@@ -1,12 +1,12 @@
 "use client";
 // Save flow: the diff and what it means for traffic (server dry run), a confirm, and —
 // when someone else saved meanwhile — their change shown next to mine, never overwritten.
-import type { MasqConfig } from "@masq/shared";
+import type { ConfigWrite, ConflictCurrent, MasqConfig, SaveResponse } from "@masq/shared";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
+import type { EditableConfig } from "../api/endpoints";
 import { endpoints } from "../api/endpoints";
-import type { ConfigResponse, ConfigWrite, ConflictCurrent, SaveResponse } from "../api/types";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { Dialog } from "../components/Dialog";
@@ -34,9 +34,9 @@ export function ReviewDialog({
   onRebase,
 }: {
   open: boolean;
-  base: ConfigResponse;
+  base: EditableConfig;
   /** The newest revision known (live events): when it is not `base`, show the conflict at once. */
-  latest: ConfigResponse;
+  latest: EditableConfig;
   payload: ReviewPayload;
   onClose: () => void;
   onSaved: (r: SaveResponse) => void;

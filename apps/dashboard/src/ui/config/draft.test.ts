@@ -1,6 +1,6 @@
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import type { ConfigResponse } from "../api/types";
+import type { EditableConfig } from "../api/endpoints";
 import {
   adoptCurrent,
   checkCandidate,
@@ -145,7 +145,7 @@ describe("helpers", () => {
 });
 
 describe("adoptCurrent", () => {
-  const mine: ConfigResponse = {
+  const mine: EditableConfig = {
     config: base,
     yaml: "",
     revision: "7",
@@ -155,6 +155,9 @@ describe("adoptCurrent", () => {
     flags: { ...DEFAULT_FLAGS, enableIPv6: true },
     author: "me",
     updatedAt: "2024-01-01T00:00:00Z",
+    message: "",
+    generation: 7,
+    desiredRevision: "7",
   };
   const theirs = { revision: "8", yaml: "x", author: "them", updatedAt: "2024-01-02T00:00:00Z" };
 

@@ -1,9 +1,12 @@
 // Pure helpers of the config editor: what changed between two configs, re-applying one's
 // own changes on top of someone else's, and the checks for a CIDR being added. Validation
 // itself is @masq/shared's (the same code the server and the reporters run).
+
 import {
   type AgentFlags,
+  type ConflictCurrent,
   cidrKey,
+  type DestinationImpact,
   defaultConfig,
   diffConfigs,
   type Issue,
@@ -14,7 +17,7 @@ import {
   type ScalarKey,
   validateConfig,
 } from "@masq/shared";
-import type { ConfigResponse, ConflictCurrent, ImpactDestination } from "../api/types";
+import type { EditableConfig } from "../api/endpoints";
 
 export { cidrKey, diffConfigs, isEmptyDiff, type ScalarChange } from "@masq/shared";
 
@@ -46,7 +49,7 @@ export function rebase(base: MasqConfig, mine: MasqConfig, theirs: MasqConfig): 
 }
 
 /** Their revision (from a save conflict) as the base to edit against, under our flags. */
-export function adoptCurrent(base: ConfigResponse, current: ConflictCurrent): ConfigResponse {
+export function adoptCurrent(base: EditableConfig, current: ConflictCurrent): EditableConfig {
   return {
     ...base,
     revision: current.revision,
@@ -137,7 +140,7 @@ function nodesText(n: number): string {
 }
 
 /** "traffic to 100.64.0.0/10 will no longer be masqueraded on 12 nodes". */
-export function impactSentence(d: ImpactDestination): string {
+export function impactSentence(d: DestinationImpact): string {
   return d.change === "no-longer-masqueraded"
     ? `Traffic to ${d.cidr} will no longer be masqueraded on ${nodesText(d.nodes)}: pods keep their own IP.`
     : `Traffic to ${d.cidr} will be masqueraded on ${nodesText(d.nodes)}: it leaves with the node's IP.`;

@@ -1,8 +1,15 @@
 // The config being edited: the base revision, the draft as a form (a config) or as text (YAML),
 // which of the two is the source, and its validation with the shared code (as you type).
-import { type MasqConfig, parseConfigText, serializeConfig, validateConfig } from "@masq/shared";
+
+import {
+  type ConflictCurrent,
+  type MasqConfig,
+  parseConfigText,
+  serializeConfig,
+  validateConfig,
+} from "@masq/shared";
 import { useEffect, useMemo, useState } from "react";
-import type { ConfigResponse, ConflictCurrent } from "../api/types";
+import type { EditableConfig } from "../api/endpoints";
 import { adoptCurrent, configsEqual, issuesByValue, rebase, requestSizeIssue } from "./draft";
 import type { Tab } from "./EditorTabs";
 import type { ReviewPayload } from "./ReviewDialog";
@@ -13,8 +20,8 @@ type Source = "form" | "yaml";
 export type EditConfig = (f: (c: MasqConfig) => MasqConfig) => void;
 
 /** `reviewing`: a save is under review, so a newer revision must not replace the draft. */
-export function useConfigDraft(latest: ConfigResponse, reviewing: boolean) {
-  const [base, setBase] = useState<ConfigResponse>(latest);
+export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
+  const [base, setBase] = useState<EditableConfig>(latest);
   const [config, setConfig] = useState<MasqConfig>(latest.config);
   const [yaml, setYaml] = useState(latest.yaml);
   const [source, setSource] = useState<Source>(latest.valid ? "form" : "yaml");
@@ -45,7 +52,7 @@ export function useConfigDraft(latest: ConfigResponse, reviewing: boolean) {
     [validation],
   );
 
-  const reset = (next: ConfigResponse) => {
+  const reset = (next: EditableConfig) => {
     setBase(next);
     setConfig(next.config);
     setYaml(next.yaml);

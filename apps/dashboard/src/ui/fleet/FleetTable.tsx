@@ -3,15 +3,15 @@
 // are in the DOM, spacer rows keep the scroll height, and aria-rowcount/aria-rowindex tell
 // assistive technology (and tests) where each row sits among all of them. Rows are memoized
 // by node object: a live batch re-renders only the rows whose node changed.
+import type { NodeSummary } from "@masq/shared";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
 import { memo, useRef } from "react";
-import type { NodeSummary } from "../api/types";
 import { Button } from "../components/Button";
 import { LinuxIcon, RefreshIcon, WindowsIcon } from "../components/icons";
+import { LastKnown, LivenessBadge } from "../components/Liveness";
 import { StatusBadge } from "../components/StatusBadge";
-import { RelativeTime } from "../components/Time";
-import type { SortKey } from "./filter";
+import { type SortKey, worstSeverity } from "./filter";
 import { shortSummary } from "./status";
 
 export const ROW_HEIGHT = 52;
@@ -26,6 +26,55 @@ interface RowProps {
   canEdit: boolean;
   pending: boolean;
   onResync: (name: string) => void;
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** Red "2 critical" or amber "1 warning": how bad the node's worst difference is. */
+export function SeverityChip({ node }: { node: Pick<NodeSummary, "critical" | "warnings"> }) {
+  const worst = worstSeverity(node);
+  if (worst === "none") return null;
+  const critical = worst === "critical";
+  const title = [
+    node.critical > 0 ? plural(node.critical, "critical difference") : "",
+    node.warnings > 0 ? plural(node.warnings, "warning") : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return (
+    <span
+      data-severity={worst}
+      title={title}
+      className={`mr-2 inline-flex shrink-0 items-center rounded px-1.5 py-0.5 text-xs font-semibold ring-1 ring-inset ${
+        critical
+          ? "bg-red-600 text-white ring-red-700 dark:bg-red-500/80 dark:ring-red-400"
+          : "bg-amber-100 text-amber-900 ring-amber-600/30 dark:bg-amber-500/20 dark:text-amber-200 dark:ring-amber-400/30"
+      }`}
+    >
+      {critical ? `${node.critical} critical` : plural(node.warnings, "warning")}
+    </span>
+  );
+}
+
+/** Severity chip and summary; a node that is not live says how old that is, underneath. */
+function WhatDiffers({ node }: { node: NodeSummary }) {
+  const text = shortSummary(node);
+  const live = node.liveness === "live";
+  return (
+    <span className="flex min-w-0 items-center">
+      <SeverityChip node={node} />
+      <span className="min-w-0">
+        <span className="block truncate">
+          {text || (live ? <span className="text-zinc-400 dark:text-zinc-500">—</span> : "in sync")}
+        </span>
+        {live ? null : (
+          <span className="block truncate text-xs">
+            <LastKnown node={node} />
+          </span>
+        )}
+      </span>
+    </span>
+  );
 }
 
 const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResync }: RowProps) {
@@ -72,13 +121,13 @@ const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResyn
         <StatusBadge status={node.status} />
       </td>
       <td
-        className={`truncate px-3 ${node.status === "in-sync" ? "text-zinc-500 dark:text-zinc-400" : "text-zinc-800 dark:text-zinc-200"}`}
+        className={`px-3 ${node.status === "in-sync" ? "text-zinc-500 dark:text-zinc-400" : "text-zinc-800 dark:text-zinc-200"}`}
         title={node.summary}
       >
-        {shortSummary(node) || <span className="text-zinc-400 dark:text-zinc-500">—</span>}
+        <WhatDiffers node={node} />
       </td>
       <td className="truncate px-3 text-zinc-600 tabular-nums dark:text-zinc-400">
-        <RelativeTime value={node.lastSeen} />
+        <LivenessBadge node={node} />
       </td>
       <td className="pr-4 pl-3 text-right">
         <Button
@@ -102,8 +151,8 @@ const HEADERS: { label: string; sort?: SortKey; width: string; align?: "right" }
   { label: "OS", width: "7.5rem" },
   { label: "Mode", width: "6.5rem" },
   { label: "Status", sort: "status", width: "8.5rem" },
-  { label: "What differs", width: "auto" },
-  { label: "Last seen", sort: "lastSeen", width: "8rem" },
+  { label: "What differs", sort: "severity", width: "auto" },
+  { label: "Reporter", sort: "reporter", width: "12rem" },
   { label: "Actions", width: "7.5rem", align: "right" },
 ];
 

@@ -1,8 +1,8 @@
 "use client";
+import type { NodeStatus, NodeSummary } from "@masq/shared";
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
-import type { NodeStatus } from "../api/types";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RefreshIcon, SearchIcon, ServerIcon, XIcon } from "../components/icons";
@@ -12,23 +12,29 @@ import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
 import { useCanEdit, useMe } from "../shell/me";
 import { FleetTable } from "./FleetTable";
-import { describeFilter, type SortKey, selectRows } from "./filter";
-import { SummaryBar } from "./SummaryBar";
-import { statusLabel } from "./status";
+import {
+  describeFilter,
+  type FleetFilter,
+  type SeverityFilter,
+  type SortKey,
+  selectRows,
+  worstSeverity,
+} from "./filter";
+import { type AttentionCounts, SummaryBar } from "./SummaryBar";
+import { isNodeStatus, statusLabel } from "./status";
 
-function readUrlFilter(): { status: NodeStatus | "all"; q: string } {
+function readUrlFilter(): FleetFilter {
   const p = new URLSearchParams(window.location.search);
-  const s = p.get("status");
-  const status =
-    s && ["in-sync", "drifted", "applying", "error", "offline"].includes(s)
-      ? (s as NodeStatus)
-      : "all";
-  return { status, q: p.get("q") ?? "" };
+  const s = p.get("status") ?? "";
+  const v = p.get("severity");
+  const severity: SeverityFilter = v === "critical" || v === "warning" ? v : "all";
+  return { status: isNodeStatus(s) ? s : "all", severity, q: p.get("q") ?? "" };
 }
 
-function writeUrlFilter(status: NodeStatus | "all", q: string) {
+function writeUrlFilter({ status, severity, q }: FleetFilter) {
   const p = new URLSearchParams();
   if (status !== "all") p.set("status", status);
+  if (severity !== "all") p.set("severity", severity);
   if (q) p.set("q", q);
   const qs = p.toString();
   const url = `${window.location.pathname}${qs ? `?${qs}` : ""}`;
@@ -59,6 +65,16 @@ function NoReporters() {
   );
 }
 
+function attentionOf(nodes: ReadonlyMap<string, NodeSummary>): AttentionCounts {
+  const c: AttentionCounts = { critical: 0, warning: 0, silent: 0 };
+  for (const n of nodes.values()) {
+    const w = worstSeverity(n);
+    if (w !== "none") c[w]++;
+    if (n.liveness === "silent") c.silent++;
+  }
+  return c;
+}
+
 export function FleetView() {
   const state = useFleetState();
   const connection = useConnection();
@@ -67,6 +83,7 @@ export function FleetView() {
   const toast = useToast();
   const resyncNode = useResyncNode();
   const [status, setStatus] = useState<NodeStatus | "all">("all");
+  const [severity, setSeverity] = useState<SeverityFilter>("all");
   const [q, setQ] = useState("");
   const [sort, setSort] = useState<SortKey>("name");
   const [pending, setPending] = useState<ReadonlySet<string>>(() => new Set());
@@ -76,11 +93,13 @@ export function FleetView() {
   useEffect(() => {
     const f = readUrlFilter();
     setStatus(f.status);
+    setSeverity(f.severity);
     setQ(f.q);
   }, []);
-  useEffect(() => writeUrlFilter(status, deferredQ), [status, deferredQ]);
 
-  const filter = useMemo(() => ({ status, q: deferredQ }), [status, deferredQ]);
+  const filter = useMemo(() => ({ status, severity, q: deferredQ }), [status, severity, deferredQ]);
+  useEffect(() => writeUrlFilter(filter), [filter]);
+  const attention = useMemo(() => attentionOf(state.nodes), [state.nodes]);
   const rows = useMemo(
     () => selectRows(state.nodes, state.names, filter, sort),
     [state.nodes, state.names, filter, sort],
@@ -166,6 +185,7 @@ export function FleetView() {
             size="sm"
             onClick={() => {
               setStatus("all");
+              setSeverity("all");
               setQ("");
             }}
           >
@@ -212,6 +232,9 @@ export function FleetView() {
       ) : null}
       <SummaryBar
         counts={state.counts}
+        attention={attention}
+        severity={severity}
+        onSeverity={setSeverity}
         total={total}
         revision={state.summary?.revision ?? null}
         rollout={state.summary?.rollout ?? null}

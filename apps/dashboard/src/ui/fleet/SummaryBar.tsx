@@ -1,35 +1,122 @@
 "use client";
-import { NODE_STATUSES, type NodeStatus, type Rollout } from "../api/types";
+import { NODE_STATUSES, type NodeStatus, type Rollout } from "@masq/shared";
 import { StatusIcon } from "../components/StatusBadge";
 import { formatDuration, toMillis } from "../components/time";
 import type { StatusCounts } from "../live/fleet-store";
+import type { SeverityFilter } from "./filter";
 import { STATUS_BAR_CLASS, STATUS_LABEL, STATUS_TEXT_CLASS } from "./status";
 
-export function RolloutProgress({ rollout }: { rollout: Rollout }) {
-  const total = Math.max(rollout.total, 0);
-  const pct = total === 0 ? 100 : Math.round((rollout.done / total) * 100);
-  const failedPct = total === 0 ? 0 : (rollout.failed / total) * 100;
-  const running = rollout.finishedAt === null || rollout.finishedAt === undefined;
+/** Nodes by their worst difference, and reporters that stopped answering. */
+export interface AttentionCounts {
+  critical: number;
+  warning: number;
+  silent: number;
+}
+
+const SEVERITY_BUTTONS: { key: Exclude<SeverityFilter, "all">; label: string; cls: string }[] = [
+  { key: "critical", label: "Critical", cls: "text-red-700 dark:text-red-400" },
+  { key: "warning", label: "Warnings only", cls: "text-amber-700 dark:text-amber-400" },
+];
+
+/** "Critical 1", "Warnings only 2": filter the table by how bad the drift is. */
+function SeverityFilters({
+  counts,
+  selected,
+  onSelect,
+}: {
+  counts: AttentionCounts;
+  selected: SeverityFilter;
+  onSelect: (s: SeverityFilter) => void;
+}) {
+  return (
+    <fieldset className="flex flex-wrap items-center gap-2">
+      <legend className="sr-only">Filter by severity</legend>
+      {SEVERITY_BUTTONS.map((b) => (
+        <button
+          key={b.key}
+          type="button"
+          aria-pressed={selected === b.key}
+          onClick={() => onSelect(selected === b.key ? "all" : b.key)}
+          className={`rounded-lg px-3 py-1.5 text-left ring-1 ring-inset transition-colors focus-visible:outline-2 focus-visible:outline-indigo-500 ${
+            selected === b.key
+              ? "bg-zinc-100 ring-zinc-900 dark:bg-zinc-800 dark:ring-zinc-100"
+              : "ring-zinc-200 hover:bg-zinc-50 dark:ring-zinc-700 dark:hover:bg-zinc-800"
+          } ${counts[b.key] === 0 && selected !== b.key ? "opacity-60" : ""}`}
+        >
+          <span className={`block text-lg leading-tight font-semibold tabular-nums ${b.cls}`}>
+            {counts[b.key]}
+          </span>
+          <span className="block text-xs text-zinc-600 dark:text-zinc-400">{b.label}</span>
+        </button>
+      ))}
+      {counts.silent > 0 ? (
+        <span
+          className="rounded-lg bg-amber-50 px-3 py-1.5 text-xs font-medium text-amber-900 ring-1 ring-amber-600/25 ring-inset dark:bg-amber-500/10 dark:text-amber-200"
+          title="Connected, but nothing (not even a heartbeat) arrived lately: maybe hung"
+        >
+          {counts.silent} not responding
+        </span>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolean }) {
   const started = toMillis(rollout.startedAt);
   const finished = toMillis(rollout.finishedAt);
+  const waiting = rollout.pending - rollout.offline;
+  const late = rollout.late;
+  const parts: [string, string][] = [];
+  if (waiting > 0) parts.push([`${waiting} pending`, ""]);
+  if (rollout.offline > 0)
+    parts.push([
+      `${rollout.offline} offline, pending until it reconnects`,
+      "text-zinc-700 dark:text-zinc-300",
+    ]);
+  if (rollout.failed > 0)
+    parts.push([`${rollout.failed} failed`, "text-red-700 dark:text-red-400"]);
+  if (!running && rollout.total > 0 && started !== null && finished !== null)
+    parts.push([`in ${formatDuration(finished - started)}`, ""]);
+  if (late.done > 0)
+    parts.push([`${late.done} caught up later`, "text-emerald-700 dark:text-emerald-400"]);
+  if (late.pending > 0) parts.push([`${late.pending} more pending`, ""]);
+  if (late.failed > 0)
+    parts.push([`${late.failed} failed later`, "text-red-700 dark:text-red-400"]);
+  return (
+    <span
+      className="text-xs text-zinc-600 tabular-nums dark:text-zinc-400"
+      data-testid="rollout-counts"
+    >
+      {parts.map(([text, cls], i) => (
+        <span key={text} className={cls}>
+          {i > 0 ? " · " : ""}
+          {text}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/**
+ * A rollout: "2 of 3 nodes applied · 1 offline, pending until it reconnects" while running;
+ * once finished its counts and duration stay as they were, later catch-ups counted apart.
+ */
+export function RolloutProgress({ rollout }: { rollout: Rollout }) {
+  const total = Math.max(rollout.total, 0);
+  const share = (n: number) => (total === 0 ? 0 : (n / total) * 100);
+  const running = rollout.finishedAt === null;
   const label = running
     ? `Rolling out revision ${rollout.revision}: ${rollout.done} of ${total} nodes applied`
-    : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${total} nodes`;
+    : total === 0
+      ? `Revision ${rollout.revision}: no enforce-mode node was known when it was saved`
+      : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${total} nodes`;
   return (
     <div className="min-w-0 flex-1">
       <div className="mb-1.5 flex flex-wrap items-baseline justify-between gap-x-4 text-sm">
         <span id="rollout-label" className="font-medium text-zinc-800 dark:text-zinc-200">
           {label}
         </span>
-        <span className="text-xs text-zinc-600 tabular-nums dark:text-zinc-400">
-          {rollout.pending > 0 ? `${rollout.pending} pending` : null}
-          {rollout.failed > 0 ? (
-            <span className="ml-2 text-red-700 dark:text-red-400">{rollout.failed} failed</span>
-          ) : null}
-          {!running && started !== null && finished !== null ? (
-            <span className="ml-2">in {formatDuration(finished - started)}</span>
-          ) : null}
-        </span>
+        <RolloutCounts rollout={rollout} running={running} />
       </div>
       <div
         role="progressbar"
@@ -40,11 +127,18 @@ export function RolloutProgress({ rollout }: { rollout: Rollout }) {
         className="flex h-2 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800"
       >
         <div
-          className={`h-full transition-[width] duration-500 ${running ? "bg-indigo-500" : rollout.failed > 0 ? "bg-amber-500" : "bg-emerald-500"}`}
-          style={{ width: `${Math.min(pct, 100)}%` }}
+          className={`h-full transition-[width] duration-500 ${running ? "bg-indigo-500" : rollout.done < total ? "bg-amber-500" : "bg-emerald-500"}`}
+          style={{ width: `${total === 0 ? 100 : Math.min(share(rollout.done), 100)}%` }}
         />
-        {failedPct > 0 ? (
-          <div className="h-full bg-red-500" style={{ width: `${failedPct}%` }} />
+        {rollout.failed > 0 ? (
+          <div className="h-full bg-red-500" style={{ width: `${share(rollout.failed)}%` }} />
+        ) : null}
+        {rollout.offline > 0 ? (
+          <div
+            className="h-full bg-zinc-400 dark:bg-zinc-600"
+            style={{ width: `${share(rollout.offline)}%` }}
+            title={`${rollout.offline} offline`}
+          />
         ) : null}
       </div>
     </div>
@@ -53,18 +147,24 @@ export function RolloutProgress({ rollout }: { rollout: Rollout }) {
 
 export function SummaryBar({
   counts,
+  attention,
   total,
   revision,
   rollout,
   selected,
   onSelect,
+  severity,
+  onSeverity,
 }: {
   counts: StatusCounts;
+  attention: AttentionCounts;
   total: number;
   revision: string | null;
   rollout: Rollout | null;
   selected: NodeStatus | "all";
   onSelect: (s: NodeStatus | "all") => void;
+  severity: SeverityFilter;
+  onSeverity: (s: SeverityFilter) => void;
 }) {
   return (
     <section
@@ -111,6 +211,7 @@ export function SummaryBar({
             </button>
           ))}
         </fieldset>
+        <SeverityFilters counts={attention} selected={severity} onSelect={onSeverity} />
         <div className="ml-auto text-right text-sm">
           <span className="block text-xs text-zinc-500 dark:text-zinc-400">Config revision</span>
           <span className="font-mono font-medium text-zinc-900 dark:text-zinc-100">

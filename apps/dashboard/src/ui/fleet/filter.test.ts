@@ -1,61 +1,116 @@
+import type { NodeStatus, NodeSummary } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import type { NodeStatus, NodeSummary } from "../api/types";
-import { describeFilter, selectRows } from "./filter";
+import {
+  describeFilter,
+  type FleetFilter,
+  type SortKey,
+  selectRows,
+  worstSeverity,
+} from "./filter";
 import { STATUS_LABEL, shortSummary, statusLabel } from "./status";
 
-function n(name: string, status: NodeStatus = "in-sync", lastSeen: number | null = 1): NodeSummary {
+function n(
+  name: string,
+  status: NodeStatus = "in-sync",
+  over: Partial<NodeSummary> = {},
+): NodeSummary {
   return {
     name,
     os: "linux",
     mode: "enforce",
     status,
     summary: "",
-    connected: true,
-    lastSeen,
+    connected: status !== "offline",
+    liveness: status === "offline" ? "offline" : "live",
+    lastSeenAt: 1,
+    lastReportAt: 1,
     appliedGeneration: 1,
     backend: "nf_tables",
     kernel: "",
     iptablesVersion: "",
     critical: 0,
     warnings: 0,
+    ...over,
   };
 }
 
 const nodes = new Map(
-  [n("alpha", "drifted"), n("beta"), n("gamma", "error"), n("worker-alpha", "offline", null)].map(
-    (x) => [x.name, x],
-  ),
+  [
+    // "jump missing": nothing is masqueraded by the agent.
+    n("alpha", "drifted", { critical: 1, summary: "jump missing" }),
+    n("beta"),
+    n("delta", "drifted", { warnings: 1, summary: "duplicate jump" }),
+    n("gamma", "error"),
+    n("hung", "in-sync", { liveness: "silent", lastSeenAt: 50 }),
+    n("worker-alpha", "offline", { lastSeenAt: 20, critical: 2 }),
+    n("worker-old", "offline", { lastSeenAt: 10 }),
+  ].map((x) => [x.name, x]),
 );
 const names = [...nodes.keys()].sort();
+const all: FleetFilter = { status: "all", severity: "all", q: "" };
 
 describe("selectRows", () => {
-  it("filters by status", () => {
-    expect(selectRows(nodes, names, { status: "drifted", q: "" }).map((x) => x.name)).toEqual([
-      "alpha",
-    ]);
-    expect(selectRows(nodes, names, { status: "all", q: "" })).toHaveLength(4);
-  });
-  it("searches names case-insensitively", () => {
-    expect(selectRows(nodes, names, { status: "all", q: " ALPHA " }).map((x) => x.name)).toEqual([
-      "alpha",
-      "worker-alpha",
-    ]);
-    expect(selectRows(nodes, names, { status: "offline", q: "alpha" }).map((x) => x.name)).toEqual([
-      "worker-alpha",
-    ]);
-  });
-  it("sorts by urgency, ties by name", () => {
-    expect(selectRows(nodes, names, { status: "all", q: "" }, "status").map((x) => x.name)).toEqual(
-      ["gamma", "alpha", "worker-alpha", "beta"],
+  const cases: {
+    desc: string;
+    input: { filter?: Partial<FleetFilter>; sort?: SortKey };
+    want: string[];
+  }[] = [
+    {
+      desc: "filters by status",
+      input: { filter: { status: "drifted" } },
+      want: ["alpha", "delta"],
+    },
+    {
+      desc: "searches names case-insensitively",
+      input: { filter: { q: " ALPHA " } },
+      want: ["alpha", "worker-alpha"],
+    },
+    {
+      desc: "combines status and search",
+      input: { filter: { status: "offline", q: "alpha" } },
+      want: ["worker-alpha"],
+    },
+    {
+      desc: "critical: nodes with a critical difference (offline ones as last known)",
+      input: { filter: { severity: "critical" } },
+      want: ["alpha", "worker-alpha"],
+    },
+    {
+      desc: "warning: nodes whose worst difference is a warning",
+      input: { filter: { severity: "warning" } },
+      want: ["delta"],
+    },
+    {
+      desc: "sorts by urgency, ties by name",
+      input: { sort: "status" },
+      want: ["gamma", "alpha", "delta", "worker-alpha", "worker-old", "beta", "hung"],
+    },
+    {
+      desc: "sorts by severity: most critical first, then warnings",
+      input: { sort: "severity" },
+      want: ["worker-alpha", "alpha", "delta", "beta", "gamma", "hung", "worker-old"],
+    },
+    {
+      desc: "sorts by reporter: hung first, then offline longest gone, then live",
+      input: { sort: "reporter" },
+      want: ["hung", "worker-old", "worker-alpha", "alpha", "beta", "delta", "gamma"],
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () =>
+      expect(
+        selectRows(nodes, names, { ...all, ...c.input.filter }, c.input.sort).map((x) => x.name),
+      ).toEqual(c.want),
     );
-  });
-  it("sorts never-seen nodes first by last seen", () => {
-    expect(selectRows(nodes, names, { status: "all", q: "" }, "lastSeen")[0]?.name).toBe(
-      "worker-alpha",
-    );
-  });
+
   it("ignores names the map does not have", () => {
-    expect(selectRows(nodes, [...names, "ghost"], { status: "all", q: "" })).toHaveLength(4);
+    expect(selectRows(nodes, [...names, "ghost"], all)).toHaveLength(7);
+  });
+
+  it("a node's severity is its worst difference", () => {
+    expect(worstSeverity({ critical: 1, warnings: 3 })).toBe("critical");
+    expect(worstSeverity({ critical: 0, warnings: 3 })).toBe("warning");
+    expect(worstSeverity({ critical: 0, warnings: 0 })).toBe("none");
   });
 });
 
@@ -71,10 +126,10 @@ describe("status labels", () => {
     expect(statusLabel("unknown")).toBe("unknown");
   });
   it("describe the filter", () => {
-    expect(describeFilter({ status: "drifted", q: "a" }, statusLabel)).toBe(
-      'status Drifted and name containing "a"',
+    expect(describeFilter({ status: "drifted", severity: "critical", q: "a" }, statusLabel)).toBe(
+      'status Drifted and critical differences and name containing "a"',
     );
-    expect(describeFilter({ status: "all", q: "" }, statusLabel)).toBe("");
+    expect(describeFilter(all, statusLabel)).toBe("");
   });
 });
 

@@ -1,6 +1,6 @@
 // Node status → label, colour and ordering. Labels are exactly what operators (and the e2e
 // tests) look for.
-import type { NodeStatus, NodeSummary } from "../api/types";
+import type { NodeStatus, NodeSummary } from "@masq/shared";
 
 export const STATUS_LABEL: Record<NodeStatus, string> = {
   "in-sync": "In sync",
@@ -54,7 +54,7 @@ export function statusLabel(s: string): string {
 }
 
 export function isNodeStatus(s: string): s is NodeStatus {
-  return s in STATUS_LABEL;
+  return Object.hasOwn(STATUS_LABEL, s);
 }
 
 /** The status column already says "In sync": do not repeat it. */

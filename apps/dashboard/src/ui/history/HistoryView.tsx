@@ -1,9 +1,9 @@
 "use client";
+import type { Revision } from "@masq/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
-import type { Revision } from "../api/types";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { Dialog } from "../components/Dialog";

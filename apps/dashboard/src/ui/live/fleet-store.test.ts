@@ -1,5 +1,5 @@
+import type { NodeSummary } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import type { NodeSummary } from "../api/types";
 import {
   applyConfigEvent,
   applyFleet,
@@ -16,7 +16,9 @@ function node(name: string, over: Partial<NodeSummary> = {}): NodeSummary {
     status: "in-sync",
     summary: "in sync",
     connected: true,
-    lastSeen: 1,
+    liveness: "live",
+    lastSeenAt: 1,
+    lastReportAt: 1,
     appliedGeneration: 1,
     backend: "nf_tables",
     kernel: "6.1",
@@ -92,7 +94,9 @@ describe("fleet store", () => {
       total: 1,
       done: 0,
       pending: 1,
+      offline: 0,
       failed: 0,
+      late: { done: 0, pending: 0, failed: 0 },
     });
     expect(s1.summary?.rollout?.pending).toBe(1);
     expect(s1.summary?.revision).toBe("4");

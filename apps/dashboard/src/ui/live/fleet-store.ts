@@ -10,7 +10,7 @@ import type {
   NodeStatus,
   NodeSummary,
   Rollout,
-} from "../api/types";
+} from "@masq/shared";
 
 export type StatusCounts = Record<NodeStatus, number>;
 
@@ -56,7 +56,9 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
     a.status === b.status &&
     a.summary === b.summary &&
     a.connected === b.connected &&
-    a.lastSeen === b.lastSeen &&
+    a.liveness === b.liveness &&
+    a.lastSeenAt === b.lastSeenAt &&
+    a.lastReportAt === b.lastReportAt &&
     a.appliedGeneration === b.appliedGeneration &&
     a.mode === b.mode &&
     a.os === b.os &&
@@ -68,8 +70,11 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
   );
 }
 
-/** Full replacement (first hello and every reconnect). */
-export function applyHello(state: FleetState, hello: HelloEvent): FleetState {
+/** Full replacement (first hello and every reconnect; also a polled GET /api/nodes). */
+export function applyHello(
+  state: FleetState,
+  hello: Pick<HelloEvent, "nodes"> & Partial<HelloEvent>,
+): FleetState {
   const nodes = new Map<string, NodeSummary>();
   for (const n of hello.nodes ?? []) {
     const prev = state.nodes.get(n.name);
@@ -89,7 +94,10 @@ export function applyHello(state: FleetState, hello: HelloEvent): FleetState {
 }
 
 /** Changed nodes only (coalesced by the server). */
-export function applyFleet(state: FleetState, ev: FleetEvent): FleetState {
+export function applyFleet(
+  state: FleetState,
+  ev: Pick<FleetEvent, "nodes"> & Partial<FleetEvent>,
+): FleetState {
   const changed = ev.nodes ?? [];
   const removed = ev.removed ?? [];
   let nodes: Map<string, NodeSummary> | null = null;

@@ -1,9 +1,10 @@
 "use client";
 // One EventSource per tab (GET /api/events). Events are queued and applied at most once per
 // animation frame, so a burst of server batches costs one React render.
+import type { LiveEvents, NodesResponse } from "@masq/shared";
 import { useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, api } from "../api/client";
-import type { ConfigEvent, FleetEvent, HelloEvent, NodesResponse, Rollout } from "../api/types";
+import { noteServerTime } from "../components/Time";
 import {
   applyConfigEvent,
   applyFleet,
@@ -15,11 +16,15 @@ import {
 
 export type Connection = "connecting" | "live" | "reconnecting" | "polling";
 
+/** A polled node list stands in for a hello when the stream does not deliver. */
 type Queued =
-  | { kind: "hello"; data: HelloEvent }
-  | { kind: "fleet"; data: FleetEvent }
-  | { kind: "config"; data: ConfigEvent }
-  | { kind: "rollout"; data: Rollout | null };
+  | {
+      kind: "hello";
+      data: LiveEvents["hello"] | Pick<NodesResponse, "nodes" | "summary" | "serverTime">;
+    }
+  | { kind: "fleet"; data: LiveEvents["fleet"] }
+  | { kind: "config"; data: LiveEvents["config"] }
+  | { kind: "rollout"; data: LiveEvents["rollout"] };
 
 export type LiveEventKind = Queued["kind"];
 type EventListener = (q: Queued) => void;
@@ -135,13 +140,13 @@ class LiveFleet {
     try {
       const r = await api<NodesResponse>("/api/nodes");
       if (this.state.ready) return;
-      this.enqueue({ kind: "hello", data: { nodes: r.nodes, summary: r.summary } });
+      this.enqueue({ kind: "hello", data: r });
       this.setConnection("polling");
       if (!this.pollTimer) {
         this.pollTimer = setInterval(() => {
           if (this.connection !== "polling") return;
           api<NodesResponse>("/api/nodes").then(
-            (n) => this.enqueue({ kind: "hello", data: { nodes: n.nodes, summary: n.summary } }),
+            (n) => this.enqueue({ kind: "hello", data: n }),
             () => {},
           );
         }, 5000);
@@ -175,6 +180,7 @@ class LiveFleet {
     for (const q of batch) {
       switch (q.kind) {
         case "hello":
+          noteServerTime(q.data.serverTime);
           s = applyHello(s, q.data);
           if (this.connection !== "polling" || this.es) this.connection = "live";
           break;

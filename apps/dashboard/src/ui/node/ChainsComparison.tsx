@@ -1,8 +1,9 @@
 "use client";
-import { type ReactNode, useMemo, useState } from "react";
-import type { NodeDetail } from "../api/types";
+// The desired and actual chain of a Linux node, rule by rule, as the server computed them
+// (shared node-view): this file only lays them out.
+import type { CompareRow, FamilyView, LinuxNodeView } from "@masq/shared";
+import { type ReactNode, useState } from "react";
 import { Callout } from "../components/Callout";
-import { type CompareRow, compareFamily, type FamilyCompare } from "./chains";
 import { JumpPanel } from "./JumpPanel";
 
 const NEUTRAL = {
@@ -86,13 +87,12 @@ function CompareRowView({ r, showRaw }: { r: CompareRow; showRaw: boolean }) {
   );
 }
 
-function ChainCompare({ fc, showRaw }: { fc: FamilyCompare; showRaw: boolean }) {
+function ChainCompare({ fc, showRaw }: { fc: FamilyView; showRaw: boolean }) {
   return (
     <div className="space-y-2">
-      {!fc.chainExists ? (
-        <Callout tone="error" title={`The chain ${fc.chain} does not exist on this node`}>
-          Pod traffic is not masqueraded by the agent to any destination until it is recreated
-          (Resync does that).
+      {fc.chainMissing ? (
+        <Callout tone="error" title={fc.chainMissing.message}>
+          {fc.chainMissing.impact} Resync recreates it.
         </Callout>
       ) : null}
       <div className="overflow-hidden rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800">
@@ -150,7 +150,7 @@ function FamilyComparison({
   showRaw,
   titled,
 }: {
-  fc: FamilyCompare;
+  fc: FamilyView;
   showRaw: boolean;
   titled: boolean;
 }) {
@@ -161,31 +161,26 @@ function FamilyComparison({
           {fc.family === "ipv4" ? "IPv4 (iptables)" : "IPv6 (ip6tables)"}
         </h3>
       ) : null}
-      {fc.readError ? (
-        <Callout tone="error">Could not read the rules: {fc.readError}</Callout>
-      ) : null}
+      {fc.unreadable ? <Callout tone="error">{fc.unreadable.message}</Callout> : null}
       <JumpPanel jump={fc.jump} showRaw={showRaw} />
       <ChainCompare fc={fc} showRaw={showRaw} />
     </div>
   );
 }
 
-/** "Desired vs actual, rule by rule" of a Linux node, explained with the server's differences. */
-export function ChainsComparison({ detail }: { detail: NodeDetail }) {
+/** "Desired vs actual, rule by rule" of a Linux node (`view` null: not reported yet). */
+export function ChainsComparison({
+  view,
+  unavailable,
+  lastKnown,
+}: {
+  view: LinuxNodeView | null;
+  unavailable: string | null;
+  /** "last known, 3 min ago" when the node is not live. */
+  lastKnown?: ReactNode;
+}) {
   const [showRaw, setShowRaw] = useState(false);
-  const families = useMemo(() => {
-    if (detail.node.os === "windows") return [];
-    const chain = detail.node.flags?.masqChain ?? "IP-MASQ-AGENT";
-    return detail.desired.map((d) =>
-      compareFamily(
-        d.family,
-        chain,
-        d.lines,
-        detail.actual.find((a) => a.family === d.family),
-        detail.differences,
-      ),
-    );
-  }, [detail]);
+  const families = view?.families ?? [];
   return (
     <section
       aria-labelledby="chains-heading"
@@ -194,6 +189,7 @@ export function ChainsComparison({ detail }: { detail: NodeDetail }) {
       <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
         <h2 id="chains-heading" className="text-base font-semibold">
           Desired vs actual, rule by rule
+          {lastKnown ? <span className="ml-2 text-sm">{lastKnown}</span> : null}
         </h2>
         <label className="inline-flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
           <input
@@ -215,7 +211,9 @@ export function ChainsComparison({ detail }: { detail: NodeDetail }) {
           />
         ))}
         {families.length === 0 ? (
-          <p className="text-sm text-zinc-500">The node has not reported its rules yet.</p>
+          <p className="text-sm text-zinc-500">
+            {unavailable ? `Nothing to compare: ${unavailable}.` : "No family to compare."}
+          </p>
         ) : null}
       </div>
       <Legend />

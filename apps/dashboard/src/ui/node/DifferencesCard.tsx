@@ -1,6 +1,8 @@
 "use client";
-import type { Difference } from "@masq/shared";
+import type { Difference, Freshness } from "@masq/shared";
 import { AlertTriangleIcon, CheckCircleIcon, InfoIcon, XCircleIcon } from "../components/icons";
+import { LastKnown } from "../components/Liveness";
+import { RelativeTime } from "../components/Time";
 
 const SEVERITY: Record<Difference["severity"], { cls: string; icon: typeof XCircleIcon }> = {
   critical: { cls: "text-red-700 dark:text-red-400", icon: XCircleIcon },
@@ -31,28 +33,52 @@ function DifferenceItem({ d }: { d: Difference }) {
   );
 }
 
-/** "What differs": the server's differences, most severe first, with what each means for traffic. */
+function NothingDiffers({ node }: { node: Freshness }) {
+  return (
+    <p className="mt-2 flex items-center gap-1.5 text-sm text-emerald-700 dark:text-emerald-400">
+      <CheckCircleIcon className="size-4" />
+      {node.liveness === "live" ? (
+        "Nothing: this node does exactly what the config says."
+      ) : (
+        <span>
+          Nothing differed when last known, <RelativeTime value={node.lastSeenAt} />. What it does
+          now is not known.
+        </span>
+      )}
+    </p>
+  );
+}
+
+/**
+ * "What differs": the server's differences, most severe first, with what each means for
+ * traffic; null `differences` when the node could not be judged (`unavailable` says why).
+ */
 export function DifferencesCard({
   differences,
+  unavailable,
   observeMode,
+  node,
 }: {
-  differences: readonly Difference[];
+  differences: readonly Difference[] | null;
+  unavailable: string | null;
   observeMode: boolean;
+  node: Freshness;
 }) {
-  const behavioural = differences.filter((d) => d.severity !== "info");
+  const behavioural = (differences ?? []).filter((d) => d.severity !== "info");
   return (
     <section
       aria-labelledby="diff-heading"
       className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
     >
       <h2 id="diff-heading" className="text-base font-semibold">
-        What differs
+        What differs <LastKnown node={node} parens />
       </h2>
-      {differences.length === 0 ? (
-        <p className="mt-2 flex items-center gap-1.5 text-sm text-emerald-700 dark:text-emerald-400">
-          <CheckCircleIcon className="size-4" /> Nothing: this node does exactly what the config
-          says.
+      {differences === null ? (
+        <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400">
+          Not known: {unavailable ?? "the node has not been judged"}.
         </p>
+      ) : differences.length === 0 ? (
+        <NothingDiffers node={node} />
       ) : (
         <ul className="mt-2 space-y-2">
           {differences.map((d, i) => (

@@ -1,6 +1,6 @@
 "use client";
+import type { NodeEvent } from "@masq/shared";
 import { useMemo } from "react";
-import type { NodeEvent } from "../api/types";
 import { RelativeTime } from "../components/Time";
 import { absoluteTime, toMillis } from "../components/time";
 
@@ -14,6 +14,8 @@ export function eventTone(kind: string, message = ""): string {
   if (to === "offline") return "bg-zinc-400";
   const k = kind.toLowerCase();
   if (/(fail|error|refus)/.test(k)) return "bg-red-500";
+  if (k === "silent") return "bg-amber-500";
+  if (k === "responding") return "bg-emerald-500";
   if (/drift/.test(k)) return "bg-amber-500";
   if (/(heal|sync|ok|applied)/.test(k)) return "bg-emerald-500";
   if (/(apply|resync|desired)/.test(k)) return "bg-sky-500";

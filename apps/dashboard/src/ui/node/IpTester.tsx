@@ -1,22 +1,49 @@
 "use client";
-import { parseIp, type Verdict } from "@masq/shared";
+import { type EvaluateResponse, type Freshness, parseIp, type Verdict } from "@masq/shared";
 import { useMutation } from "@tanstack/react-query";
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
-import type { EvaluateResponse } from "../api/types";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
+import { RelativeTime } from "../components/Time";
 
 function isVerdict(v: Verdict | { error: string }): v is Verdict {
   return !("error" in v);
 }
 
-function VerdictCard({ label, v }: { label: string; v: Verdict | { error: string } }) {
+/** Where the node's answer comes from: its current rules, or its last known ones and how old. */
+export function RulesSource({ rules }: { rules: Freshness }) {
+  if (rules.liveness === "live") return <>from this node&apos;s real rules</>;
+  return (
+    <>
+      from this node&apos;s last known rules, <RelativeTime value={rules.lastSeenAt} />
+    </>
+  );
+}
+
+function VerdictCard({
+  label,
+  source,
+  v,
+}: {
+  label: string;
+  /** Where the answer comes from, under the label. */
+  source?: ReactNode;
+  v: Verdict | { error: string };
+}) {
+  const heading = (
+    <>
+      <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
+        {label}
+      </p>
+      {source ? <p className="text-xs text-zinc-600 dark:text-zinc-400">{source}</p> : null}
+    </>
+  );
   if (!isVerdict(v)) {
     return (
       <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800">
-        <p className="text-xs font-medium tracking-wide text-zinc-500 uppercase">{label}</p>
+        {heading}
         <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{v.error}</p>
       </div>
     );
@@ -29,9 +56,7 @@ function VerdictCard({ label, v }: { label: string; v: Verdict | { error: string
           : "bg-emerald-50 ring-emerald-600/20 dark:bg-emerald-500/10 dark:ring-emerald-400/20"
       }`}
     >
-      <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
-        {label}
-      </p>
+      {heading}
       <p
         className={`mt-0.5 text-sm font-semibold ${v.masqueraded ? "text-amber-800 dark:text-amber-300" : "text-emerald-800 dark:text-emerald-300"}`}
       >
@@ -133,7 +158,15 @@ export function IpTester({ name }: { name: string }) {
             />
           ) : null}
           <VerdictCard label="Desired (config)" v={r.desired} />
-          <VerdictCard label="Actual (this node)" v={r.actual} />
+          <VerdictCard
+            label="Actual (this node)"
+            source={
+              <>
+                Answered <RulesSource rules={r.rules} />
+              </>
+            }
+            v={r.actual}
+          />
         </div>
       ) : null}
     </div>

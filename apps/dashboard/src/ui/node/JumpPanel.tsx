@@ -1,36 +1,45 @@
 "use client";
+// The POSTROUTING jump to the chain as drift judged it (shared node-view JumpView).
+import type { JumpView } from "@masq/shared";
 import { AlertTriangleIcon, CheckCircleIcon, XCircleIcon } from "../components/icons";
-import type { JumpState } from "./chains";
 
-const JUMP_STYLE: Record<JumpState["kind"], { cls: string; label: string }> = {
-  present: { cls: "text-emerald-700 dark:text-emerald-400", label: "Jump present" },
-  missing: { cls: "text-red-700 dark:text-red-400", label: "Jump missing" },
-  duplicate: { cls: "text-amber-700 dark:text-amber-400", label: "Duplicate jump" },
-  shadowed: { cls: "text-red-700 dark:text-red-400", label: "Jump shadowed" },
-  modified: { cls: "text-amber-700 dark:text-amber-400", label: "Jump modified" },
+const LABEL: Record<JumpView["state"], string> = {
+  present: "Jump present",
+  missing: "Jump missing",
+  duplicate: "Duplicate jump",
+  shadowed: "Jump shadowed",
+  modified: "Jump modified",
 };
 
-function ruleClass(mark: JumpState["rules"][number]["mark"]): string {
+const TONE: Record<JumpView["severity"], { cls: string; icon: typeof XCircleIcon }> = {
+  ok: { cls: "text-emerald-700 dark:text-emerald-400", icon: CheckCircleIcon },
+  info: { cls: "text-emerald-700 dark:text-emerald-400", icon: CheckCircleIcon },
+  warning: { cls: "text-amber-700 dark:text-amber-400", icon: AlertTriangleIcon },
+  critical: { cls: "text-red-700 dark:text-red-400", icon: XCircleIcon },
+};
+
+function ruleClass(mark: JumpView["rules"][number]["mark"]): string {
   if (mark === "jump") return "text-emerald-700 dark:text-emerald-400";
   return mark ? "text-red-700 dark:text-red-400" : "text-zinc-500";
 }
 
-/** The POSTROUTING jump to the chain: present, missing, duplicated, shadowed or modified. */
-export function JumpPanel({ jump, showRaw }: { jump: JumpState; showRaw: boolean }) {
-  const st = JUMP_STYLE[jump.kind];
-  const Icon =
-    jump.kind === "present"
-      ? CheckCircleIcon
-      : jump.kind === "missing" || jump.kind === "shadowed"
-        ? XCircleIcon
-        : AlertTriangleIcon;
+/** The jump's state, drift's sentences for it, and (on demand) the POSTROUTING rules read. */
+export function JumpPanel({ jump, showRaw }: { jump: JumpView; showRaw: boolean }) {
+  const t = TONE[jump.severity];
+  const Icon = t.icon;
   return (
-    <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800">
-      <p className={`flex items-center gap-1.5 text-sm font-medium ${st.cls}`}>
+    <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800" data-jump={jump.state}>
+      <p className={`flex items-center gap-1.5 text-sm font-medium ${t.cls}`}>
         <Icon className="size-4" />
-        POSTROUTING: {st.label}
+        POSTROUTING: {LABEL[jump.state]}
       </p>
-      <p className="mt-0.5 text-sm text-zinc-600 dark:text-zinc-400">{jump.text}</p>
+      <p className="mt-0.5 text-sm text-zinc-700 dark:text-zinc-300">{jump.message}</p>
+      {jump.differences.map((d) => (
+        <p key={d.message} className="mt-0.5 text-sm text-zinc-600 dark:text-zinc-400">
+          {d.message === jump.message ? null : `${d.message}: `}
+          {d.impact}
+        </p>
+      ))}
       {showRaw && jump.rules.length > 0 ? (
         <ol className="mt-2 space-y-0.5">
           {jump.rules.map((r) => (

@@ -1,9 +1,8 @@
 "use client";
-import type { NodeSummary } from "../api/types";
+import type { NodeSummary } from "@masq/shared";
 import { LinuxIcon, WindowsIcon } from "../components/icons";
-import { RelativeTime } from "../components/Time";
 
-/** One line under the node's name: OS and mode, backend, versions, last seen, generation. */
+/** One line under the node's name: OS and mode, backend, versions, generation. */
 export function NodeFacts({ node }: { node: NodeSummary }) {
   const windows = node.os === "windows";
   return (
@@ -22,9 +21,6 @@ export function NodeFacts({ node }: { node: NodeSummary }) {
         </span>
       ) : null}
       {node.kernel ? <span>kernel {node.kernel}</span> : null}
-      <span>
-        last seen <RelativeTime value={node.lastSeen} />
-      </span>
       <span>applied generation {node.appliedGeneration ?? "none"}</span>
     </span>
   );

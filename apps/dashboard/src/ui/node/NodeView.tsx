@@ -1,16 +1,23 @@
 "use client";
+// One node: what differs and what it means, desired vs actual rule by rule, the IP tester,
+// when it heals on its own, its history. Everything is the server's node detail (shared
+// node-view); when the node is not live the page says it shows the last known state.
+import type { Freshness, NodeDetail } from "@masq/shared";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect } from "react";
 import { endpoints } from "../api/endpoints";
 import { ArrowLeftIcon, ZapIcon } from "../components/icons";
+import { LastKnown, LivenessBadge, StaleNotice } from "../components/Liveness";
 import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { StatusBadge } from "../components/StatusBadge";
+import { noteServerTime, RelativeTime } from "../components/Time";
 import { useFleetState } from "../live/live";
 import { ChainsComparison } from "./ChainsComparison";
 import { DifferencesCard } from "./DifferencesCard";
 import { EventTimeline } from "./EventTimeline";
-import { IpTester } from "./IpTester";
+import { HealCard } from "./HealCard";
+import { IpTester, RulesSource } from "./IpTester";
 import { NodeFacts } from "./NodeFacts";
 import { ResyncButton } from "./ResyncButton";
 import { WindowsPanel } from "./WindowsPanel";
@@ -28,17 +35,88 @@ function BackLink() {
   );
 }
 
-function TesterCard({ name }: { name: string }) {
+function TesterCard({ name, node }: { name: string; node: Freshness }) {
   return (
     <section aria-labelledby="tester-heading" className={CARD}>
       <h2 id="tester-heading" className="flex items-center gap-1.5 text-base font-semibold">
         <ZapIcon className="size-4 text-indigo-500" /> Would traffic be masqueraded?
       </h2>
       <p className="mt-0.5 mb-3 text-sm text-zinc-600 dark:text-zinc-400">
-        Type a destination; the answer comes from this node&apos;s real rules.
+        Type a destination; the answer comes <RulesSource rules={node} />.
       </p>
       <IpTester name={name} />
     </section>
+  );
+}
+
+async function fetchNode(name: string, signal: AbortSignal): Promise<NodeDetail> {
+  const d = await endpoints.node(name, signal);
+  noteServerTime(d.serverTime);
+  return d;
+}
+
+function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
+  const live = useFleetState().nodes.get(name);
+  const node = { ...detail.node, ...(live ?? {}) };
+  const view = detail.view;
+  const lastKnown = <LastKnown node={node} parens />;
+  return (
+    <>
+      <BackLink />
+      <PageHeader
+        title={
+          <span className="flex flex-wrap items-center gap-3">
+            <span className="break-all">{node.name}</span>
+            <StatusBadge status={node.status} />
+            <span className="text-sm font-normal">
+              {node.liveness === "offline" ? (
+                <span className="text-zinc-500 dark:text-zinc-400">
+                  last seen <RelativeTime value={node.lastSeenAt} />
+                </span>
+              ) : (
+                <LivenessBadge node={node} />
+              )}
+            </span>
+          </span>
+        }
+        description={<NodeFacts node={node} />}
+        actions={<ResyncButton name={name} offline={!node.connected} />}
+      />
+      <StaleNotice node={node} />
+      <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
+        <div className="min-w-0 space-y-6">
+          <DifferencesCard
+            differences={view?.report.differences ?? null}
+            unavailable={detail.viewUnavailable}
+            observeMode={node.mode === "observe"}
+            node={node}
+          />
+          {node.os === "windows" ? (
+            <WindowsPanel
+              view={view?.os === "windows" ? view : null}
+              unavailable={detail.viewUnavailable}
+              lastKnown={lastKnown}
+            />
+          ) : (
+            <ChainsComparison
+              view={view?.os === "linux" ? view : null}
+              unavailable={detail.viewUnavailable}
+              lastKnown={lastKnown}
+            />
+          )}
+        </div>
+        <div className="min-w-0 space-y-6">
+          {node.os === "windows" ? null : <TesterCard name={name} node={node} />}
+          <HealCard heal={detail.heal} />
+          <section aria-labelledby="events-heading" className={CARD}>
+            <h2 id="events-heading" className="mb-3 text-base font-semibold">
+              History of this node
+            </h2>
+            <EventTimeline events={detail.events} />
+          </section>
+        </div>
+      </div>
+    </>
   );
 }
 
@@ -47,7 +125,7 @@ export function NodeView({ name }: { name: string }) {
   const live = useFleetState().nodes.get(name);
   const q = useQuery({
     queryKey: ["node", name],
-    queryFn: ({ signal }) => endpoints.node(name, signal),
+    queryFn: ({ signal }) => fetchNode(name, signal),
   });
 
   // The fleet stream says this node changed: fetch its detail again.
@@ -55,7 +133,6 @@ export function NodeView({ name }: { name: string }) {
     if (live) void qc.invalidateQueries({ queryKey: ["node", name] });
   }, [live, name, qc]);
 
-  const detail = q.data;
   if (q.isPending) {
     return (
       <>
@@ -68,7 +145,7 @@ export function NodeView({ name }: { name: string }) {
       </>
     );
   }
-  if (q.isError || !detail) {
+  if (q.isError || !q.data) {
     return (
       <>
         <BackLink />
@@ -77,39 +154,5 @@ export function NodeView({ name }: { name: string }) {
       </>
     );
   }
-
-  const node = { ...detail.node, ...(live ?? {}) };
-  const windows = node.os === "windows";
-  return (
-    <>
-      <BackLink />
-      <PageHeader
-        title={
-          <span className="flex flex-wrap items-center gap-3">
-            <span className="break-all">{node.name}</span>
-            <StatusBadge status={node.status} />
-          </span>
-        }
-        description={<NodeFacts node={node} />}
-        actions={
-          <ResyncButton name={name} offline={node.status === "offline" || !node.connected} />
-        }
-      />
-      <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
-        <div className="min-w-0 space-y-6">
-          <DifferencesCard differences={detail.differences} observeMode={node.mode === "observe"} />
-          {windows ? <WindowsPanel detail={detail} /> : <ChainsComparison detail={detail} />}
-        </div>
-        <div className="min-w-0 space-y-6">
-          {windows ? null : <TesterCard name={name} />}
-          <section aria-labelledby="events-heading" className={CARD}>
-            <h2 id="events-heading" className="mb-3 text-base font-semibold">
-              History of this node
-            </h2>
-            <EventTimeline events={detail.events} />
-          </section>
-        </div>
-      </div>
-    </>
-  );
+  return <Loaded name={name} detail={q.data} />;
 }

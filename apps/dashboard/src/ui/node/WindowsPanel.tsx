@@ -1,9 +1,10 @@
 "use client";
-import type { Difference } from "@masq/shared";
-import type { NodeDetail, WindowsList } from "../api/types";
+// A Windows node's OutBoundNAT exception lists, entry by entry, as the server marked them
+// (shared node-view windowsNodeView).
+import type { ExceptionListView, ExceptionMark, WindowsNodeView } from "@masq/shared";
+import type { ReactNode } from "react";
 import { Callout } from "../components/Callout";
 import { WindowsIcon } from "../components/icons";
-import { type ExceptionMark, markExceptions } from "./exceptions";
 
 const AMBER =
   "bg-amber-50 text-amber-900 ring-amber-600/25 dark:bg-amber-500/10 dark:text-amber-200";
@@ -21,20 +22,14 @@ const MARK_STYLE: Record<ExceptionMark["state"], { cls: string; prefix: string }
   unreadable: { cls: AMBER, prefix: "unreadable " },
 };
 
-function ExceptionList({
-  list,
-  differences,
-}: {
-  list: WindowsList;
-  differences: readonly Difference[];
-}) {
+function ExceptionList({ list }: { list: ExceptionListView }) {
   return (
     <div className="mt-4">
       <p className="mb-2 text-xs text-zinc-500 dark:text-zinc-400">
         {list.form} at <span className="font-mono">{list.pointer}</span>
       </p>
       <ul className="flex flex-wrap gap-1.5" aria-label="ExceptionList">
-        {markExceptions(list, differences).map((x) => (
+        {list.entries.map((x) => (
           <li
             key={`${x.state}-${x.cidr}`}
             className={`rounded-md px-2 py-0.5 font-mono text-xs ring-1 ring-inset ${MARK_STYLE[x.state].cls}`}
@@ -48,10 +43,16 @@ function ExceptionList({
   );
 }
 
-/** A Windows node's OutBoundNAT exception lists, marked with the server's differences. */
-export function WindowsPanel({ detail }: { detail: NodeDetail }) {
-  const snap = detail.windows?.snapshot ?? {};
-  const lists = snap.lists ?? [];
+/** A Windows node's OutBoundNAT exception lists (`view` null: not reported yet). */
+export function WindowsPanel({
+  view,
+  unavailable,
+  lastKnown,
+}: {
+  view: WindowsNodeView | null;
+  unavailable: string | null;
+  lastKnown?: ReactNode;
+}) {
   return (
     <section
       aria-labelledby="win-heading"
@@ -60,28 +61,31 @@ export function WindowsPanel({ detail }: { detail: NodeDetail }) {
       <h2 id="win-heading" className="flex items-center gap-2 text-base font-semibold">
         <WindowsIcon className="size-4 text-sky-600 dark:text-sky-400" /> Windows node: OutBoundNAT
         ExceptionList
+        {lastKnown ? <span className="text-sm">{lastKnown}</span> : null}
       </h2>
       <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
         Windows has no iptables. Destinations in the CNI config&apos;s ExceptionList are not
         SNAT&apos;d
-        {snap.path ? (
+        {view?.path ? (
           <>
             {" "}
-            (<span className="font-mono">{snap.path}</span>)
+            (<span className="font-mono">{view.path}</span>)
           </>
         ) : null}
         .
       </p>
-      {snap.readError ? (
+      {view?.readError ? (
         <Callout tone="error" className="mt-3">
-          Could not read the CNI config: {snap.readError}
+          Could not read the CNI config: {view.readError}
         </Callout>
       ) : null}
-      {lists.length === 0 ? (
+      {!view ? (
+        <p className="mt-3 text-sm text-zinc-500">Nothing to show: {unavailable}.</p>
+      ) : view.lists.length === 0 ? (
         <p className="mt-3 text-sm text-zinc-500">No OutBoundNAT policy found.</p>
       ) : null}
-      {lists.map((l) => (
-        <ExceptionList key={l.pointer} list={l} differences={detail.differences} />
+      {view?.lists.map((l) => (
+        <ExceptionList key={l.pointer} list={l} />
       ))}
     </section>
   );

@@ -1,7 +1,7 @@
 "use client";
+import type { Me } from "@masq/shared";
 import { useQuery } from "@tanstack/react-query";
 import { endpoints } from "../api/endpoints";
-import type { Me } from "../api/types";
 
 export function useMe() {
   return useQuery<Me>({

@@ -1,0 +1,65 @@
+"use client";
+// When the node heals drift on its own, as its reporter told the dashboard (HealSchedule).
+import type { HealSchedule } from "@masq/shared";
+import { UntilTime } from "../components/Time";
+import { formatDuration } from "../components/time";
+
+/** "1 min", "90 s", "2 h": a resync interval as people write it. */
+function every(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return formatDuration(ms);
+}
+
+function Periodic({ heal }: { heal: Extract<HealSchedule, { kind: "periodic" }> }) {
+  const next =
+    heal.nextResyncAt === null ? "now (re-applying)" : <UntilTime value={heal.nextResyncAt} />;
+  if (heal.heal === "immediate")
+    return (
+      <>
+        <p className="font-medium">At once: the reporter re-applies as soon as it sees drift.</p>
+        <p className="text-zinc-600 dark:text-zinc-400">
+          It also re-applies every {every(heal.intervalMs)} (next {next}).
+        </p>
+      </>
+    );
+  return (
+    <>
+      <p className="font-medium">At the next resync, {next}.</p>
+      <p className="text-zinc-600 dark:text-zinc-400">
+        The reporter re-applies every {every(heal.intervalMs)}; drift seen in between is reported at
+        once and healed then. Resync heals now.
+      </p>
+    </>
+  );
+}
+
+/** "Next automatic heal": periodic (with when), never (observe mode) or not known (why). */
+export function HealCard({ heal }: { heal: HealSchedule }) {
+  return (
+    <section
+      aria-labelledby="heal-heading"
+      className="rounded-xl border border-zinc-200 bg-white p-4 text-sm dark:border-zinc-800 dark:bg-zinc-900"
+      data-heal={heal.kind}
+    >
+      <h2 id="heal-heading" className="mb-1 text-base font-semibold">
+        Next automatic heal
+      </h2>
+      {heal.kind === "periodic" ? (
+        <Periodic heal={heal} />
+      ) : heal.kind === "observe" ? (
+        <p>
+          <span className="font-medium">Never: observe mode.</span>{" "}
+          <span className="text-zinc-600 dark:text-zinc-400">
+            The upstream ip-masq-agent owns this node&apos;s rules; the reporter only reads them.
+          </span>
+        </p>
+      ) : (
+        <p>
+          <span className="font-medium">Not known:</span>{" "}
+          <span className="text-zinc-600 dark:text-zinc-400">{heal.reason}.</span>
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+// Wire types of the config and history routes (docs/api.md, "Config" and "History").
+import type { AgentFlags, Issue, MasqConfig } from "./config.js";
+import type { ConfigDiff } from "./config-diff.js";
+
+export type { ConfigDiff };
+
+/** GET /api/config */
+export interface ConfigResponse {
+  /** The config nodes enforce: the stored one when valid, else the last valid (null: none ever). */
+  config: MasqConfig | null;
+  /** The stored text, always. */
+  yaml: string;
+  revision: string;
+  generation: number | null;
+  /** The revision nodes enforce (differs from `revision` while the stored text is invalid). */
+  desiredRevision: string | null;
+  valid: boolean;
+  errors: Issue[];
+  warnings: Issue[];
+  /** The fleet's agent flags configs are validated against. */
+  flags: AgentFlags;
+  author: string;
+  /** ISO 8601. */
+  updatedAt: string;
+  message: string;
+}
+
+/** PUT /api/config and POST /api/history/:revision/rollback bodies (one of yaml or config). */
+export type ConfigWrite =
+  | { yaml: string; revision: string; message?: string }
+  | { config: MasqConfig; revision: string; message?: string };
+
+/** PUT /api/config, POST /api/history/:revision/rollback */
+export interface SaveResponse {
+  revision: string;
+  generation: number;
+  warnings: Issue[];
+}
+
+/** The current revision in a 409 "stale revision" answer. */
+export interface ConflictCurrent {
+  revision: string;
+  yaml: string;
+  /** null when their text does not parse. */
+  config: MasqConfig | null;
+  author: string;
+  updatedAt: string;
+}
+
+export interface DestinationImpact {
+  cidr: string;
+  change: "no-longer-masqueraded" | "now-masqueraded";
+  nodes: number;
+}
+
+export interface Impact {
+  nodes: number;
+  destinations: DestinationImpact[];
+}
+
+/** POST /api/config/validate */
+export interface ValidateResponse {
+  ok: boolean;
+  errors: Issue[];
+  warnings: Issue[];
+  config?: MasqConfig;
+  diff: ConfigDiff;
+  impact: Impact;
+}
+
+/** One entry of GET /api/history. */
+export interface Revision {
+  revision: string;
+  generation: number;
+  author: string;
+  /** ISO 8601. */
+  time: string;
+  message: string;
+  yaml: string;
+  /** null when the revision is invalid. */
+  config: MasqConfig | null;
+  valid: boolean;
+  errors: Issue[];
+  /** Against the next older revision. */
+  diff: ConfigDiff;
+}
+
+/** GET /api/history */
+export interface HistoryResponse {
+  revisions: Revision[];
+}

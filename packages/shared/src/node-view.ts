@@ -1,0 +1,192 @@
+// What the node page shows, computed once from a node's assessment (assessLinux /
+// assessWindows): per family the desired and actual chains side by side, the POSTROUTING jump
+// as drift judged it, and every difference with what it means for traffic; on Windows each
+// ExceptionList entry marked. The server serves it (GET /api/nodes/:name); the UI only renders
+// it. Nothing here judges drift again: every verdict is a Difference the assessment produced.
+import type { FamilyAssessment, LinuxAssessment, WindowsAssessment } from "./assess.js";
+import type { Family } from "./cidr.js";
+import { readExceptionEntry } from "./cni/index.js";
+import type { Difference, DriftReport, Severity } from "./drift.js";
+import type { ExceptionListSnapshot, WindowsSnapshot } from "./protocol.js";
+import { type CompareRow, compareRows, desiredAnalysis } from "./rule-rows.js";
+
+export type JumpState = "present" | "missing" | "duplicate" | "shadowed" | "modified";
+
+export interface JumpView {
+  state: JumpState;
+  /** The worst severity among `differences`; "ok" when there are none. */
+  severity: Severity | "ok";
+  /** One sentence: drift's message for the worst jump difference, else what the jump does. */
+  message: string;
+  /** drift's jump-* differences of this family, most severe first (`impact` says what each means). */
+  differences: Difference[];
+  /** POSTROUTING rules up to the jumps, as read: the jump(s) and the rules before them. */
+  rules: { index: number; text: string; mark?: "jump" | "shadow" | "duplicate" }[];
+}
+
+export interface FamilyView {
+  family: Family;
+  chain: string;
+  chainExists: boolean;
+  /** drift's chain-missing difference, when the chain does not exist. */
+  chainMissing?: Difference;
+  /** drift's difference when the family's rules could not be read. */
+  unreadable?: Difference;
+  jump: JumpView;
+  rows: CompareRow[];
+}
+
+export interface LinuxNodeView {
+  os: "linux";
+  report: DriftReport;
+  families: FamilyView[];
+}
+
+export interface ExceptionMark {
+  cidr: string;
+  state: "same" | "missing" | "unexpected" | "unreadable";
+}
+
+export interface ExceptionListView {
+  /** JSON pointer of the list inside the CNI config. */
+  pointer: string;
+  form: ExceptionListSnapshot["form"];
+  /** The entries as written, then the desired CIDRs the list misses. */
+  entries: ExceptionMark[];
+}
+
+export interface WindowsNodeView {
+  os: "windows";
+  report: DriftReport;
+  /** The CNI config file the reporter read. */
+  path: string;
+  readError?: string;
+  /** The ExceptionList the config wants. */
+  desired: string[];
+  lists: ExceptionListView[];
+}
+
+export type NodeView = LinuxNodeView | WindowsNodeView;
+
+const JUMP_KINDS: Partial<Record<Difference["kind"], JumpState>> = {
+  "jump-missing": "missing",
+  "jump-shadowed": "shadowed",
+  "jump-duplicate": "duplicate",
+  "jump-modified": "modified",
+};
+
+function jumpRules(f: FamilyAssessment): JumpView["rules"] {
+  const o = f.observed;
+  return [
+    ...o.shadows.map((s) => ({
+      index: s.index,
+      text: s.rule.text,
+      mark: s.effect !== "unknown" ? ("shadow" as const) : undefined,
+    })),
+    ...o.jumps.map((j, i) => ({
+      index: j.index,
+      text: j.rule.text,
+      mark: i === 0 ? ("jump" as const) : ("duplicate" as const),
+    })),
+  ].sort((x, y) => x.index - y.index);
+}
+
+/** The jump as drift judged it (differences arrive most severe first). */
+export function jumpView(f: FamilyAssessment, chainMissing: Difference | undefined): JumpView {
+  const chain = f.desired.chain;
+  const differences = f.differences.filter((d) => JUMP_KINDS[d.kind] !== undefined);
+  const rules = jumpRules(f);
+  const worst = differences[0];
+  if (f.observed.jumps.length === 0) {
+    // With the chain missing too, drift reports only chain-missing (no jump-missing).
+    const stated = differences.find((d) => d.kind === "jump-missing");
+    return {
+      state: "missing",
+      severity: worst?.severity ?? chainMissing?.severity ?? "ok",
+      message:
+        stated?.message ?? `POSTROUTING does not jump to ${chain} (nor does the chain exist)`,
+      differences,
+      rules,
+    };
+  }
+  if (worst)
+    return {
+      state: JUMP_KINDS[worst.kind]!,
+      severity: worst.severity,
+      message: worst.message,
+      differences,
+      rules,
+    };
+  return {
+    state: "present",
+    severity: "ok",
+    message: `POSTROUTING jumps to ${chain} for non-local destinations`,
+    differences,
+    rules,
+  };
+}
+
+export function familyView(f: FamilyAssessment): FamilyView {
+  const scoped = (kind: Difference["kind"]) => f.differences.find((d) => d.kind === kind);
+  const chainMissing = f.observed.chainExists ? undefined : scoped("chain-missing");
+  const unreadable = f.differences.find(
+    (d) => d.kind === "unreadable" && d.severity === "critical",
+  );
+  return {
+    family: f.desired.family,
+    chain: f.desired.chain,
+    chainExists: f.observed.chainExists,
+    ...(chainMissing ? { chainMissing } : {}),
+    ...(unreadable ? { unreadable } : {}),
+    jump: jumpView(f, chainMissing),
+    rows: compareRows(f, desiredAnalysis(f.desired)),
+  };
+}
+
+/** The node page of a Linux node, from `assessLinux`. */
+export function linuxNodeView(a: Pick<LinuxAssessment, "families" | "report">): LinuxNodeView {
+  return { os: "linux", report: a.report, families: a.families.map(familyView) };
+}
+
+/** windowsDrift names the lists a difference concerns in `rule`: their pointers joined by ", ". */
+function concerns(d: Difference, pointer: string): boolean {
+  return d.scope === "windows" && (d.rule?.split(", ") ?? []).includes(pointer);
+}
+
+/** One list's entries as written, then the desired CIDRs it misses, marked with drift's differences. */
+export function markExceptions(
+  list: Pick<ExceptionListSnapshot, "pointer" | "exceptions">,
+  differences: readonly Difference[],
+): ExceptionMark[] {
+  const here = differences.filter((d) => concerns(d, list.pointer));
+  const has = (kind: Difference["kind"], cidr?: string) =>
+    here.some((d) => d.kind === kind && (cidr === undefined || d.cidr === cidr));
+  const entries = list.exceptions.map((cidr): ExceptionMark => {
+    const r = readExceptionEntry(cidr);
+    if (!r.ok) return { cidr, state: has("unreadable") ? "unreadable" : "same" };
+    return { cidr, state: has("unexpected-cidr", r.cidr.canonical) ? "unexpected" : "same" };
+  });
+  const missing = here.flatMap((d): ExceptionMark[] =>
+    d.kind === "missing-cidr" && d.cidr ? [{ cidr: d.cidr, state: "missing" }] : [],
+  );
+  return [...entries, ...missing];
+}
+
+/** The node page of a Windows node, from `assessWindows` and the file the reporter read. */
+export function windowsNodeView(
+  a: Pick<WindowsAssessment, "report" | "desired">,
+  snapshot: WindowsSnapshot,
+): WindowsNodeView {
+  return {
+    os: "windows",
+    report: a.report,
+    path: snapshot.path,
+    ...(snapshot.readError ? { readError: snapshot.readError } : {}),
+    desired: a.desired,
+    lists: snapshot.lists.map((l) => ({
+      pointer: l.pointer,
+      form: l.form,
+      entries: markExceptions(l, a.report.differences),
+    })),
+  };
+}
