@@ -4,7 +4,7 @@
 import { REPORTER_PATH } from "@masq/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { FakeKubeApi } from "./helpers/fake-kube-api.js";
+import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually } from "./helpers/server.js";

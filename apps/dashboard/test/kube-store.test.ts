@@ -2,7 +2,7 @@
 // API server: upstream format, optimistic concurrency (409), live kubectl edits via the
 // watch, invalid ConfigMaps never pushed, bounded history, watch recovery, two replicas.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeKubeApi } from "./helpers/fake-kube-api.js";
+import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually, TOKENS } from "./helpers/server.js";

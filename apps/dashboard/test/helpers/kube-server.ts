@@ -1,10 +1,11 @@
-// A dashboard in Kubernetes mode, wired from environment variables exactly as the bin does
-// (setupFromEnv), talking to the fake API server through the real client-node.
+// A dashboard in Kubernetes mode, wired from the environment the Helm chart gives it exactly as
+// the bin does (setupFromEnv), talking to the test API server through the real client-node.
+
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { parseEnv } from "../../src/server/env.js";
 import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
 import { silentLogger } from "../../src/server/log.js";
 import { type Setup, setupFromEnv } from "../../src/server/setup.js";
-import type { FakeKubeApi } from "./fake-kube-api.js";
 import type { TestServer } from "./server.js";
 import { type Api, apiClient } from "./server.js";
 
@@ -17,7 +18,13 @@ export async function startKubeServer(
   env: Record<string, string> = {},
   timings: Partial<Timings> = {},
 ): Promise<KubeTestServer> {
-  const parsed = parseEnv({ IPMASQ_STORE: "kubernetes", PORT: "0", HOST: "127.0.0.1", ...env });
+  // The environment the chart gives the dashboard, then the test's own.
+  const parsed = parseEnv({
+    ...fake.dashboardEnv(env.POD_NAME),
+    PORT: "0",
+    HOST: "127.0.0.1",
+    ...env,
+  });
   const setup = await setupFromEnv(parsed, silentLogger(), fake.kubeConfig());
   await setup.lease?.start();
   const server = await createDashboardServer({
