@@ -57,6 +57,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
       historyName,
       initialText,
       log,
+      recreate: env.IPMASQ_RECREATE_CONFIGMAPS,
     });
     // Static tokens stay usable in a cluster (break-glass); everyone else goes through TokenReview.
     const people = new StaticPeopleAuth(
@@ -87,7 +88,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
         store,
         people,
         reporters,
-        isActive: lease ? () => lease.isLeader() : undefined,
+        election: lease,
       },
       generated: [],
       lease,
