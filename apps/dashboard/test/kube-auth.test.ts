@@ -2,9 +2,9 @@
 // TokenReview + SubjectAccessReview, reporters via projected tokens bound to their node;
 // observe-mode resync deleting the upstream agent pod; Lease-based active replica.
 import { REPORTER_PATH } from "@masq/shared";
+import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually } from "./helpers/server.js";

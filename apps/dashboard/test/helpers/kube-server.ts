@@ -6,6 +6,7 @@ import { parseEnv } from "../../src/server/env.js";
 import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
 import { silentLogger } from "../../src/server/log.js";
 import { type Setup, setupFromEnv } from "../../src/server/setup.js";
+import { SimReporter } from "./reporter-client.js";
 import type { TestServer } from "./server.js";
 import { type Api, apiClient } from "./server.js";
 
@@ -38,4 +39,23 @@ export async function startKubeServer(
   };
   const api: Api = apiClient(server.url);
   return { ...server, setup, api, stop, dispose: stop };
+}
+
+/** A reporter as the chart runs it: its ServiceAccount's projected token, bound to its node. */
+export async function kubeReporter(
+  fake: FakeKubeApi,
+  server: { url: string },
+  node: string,
+  opts: { mode?: "enforce" | "observe" } = {},
+): Promise<SimReporter> {
+  const token = `sa-token-${node}`;
+  fake.addToken(
+    token,
+    {
+      username: fake.chart?.reporterUser ?? "system:serviceaccount:kube-system:ipmasq-reporter",
+      extra: { "authentication.kubernetes.io/node-name": [node] },
+    },
+    ["ipmasq-dashboard"],
+  );
+  return SimReporter.connect({ url: server.url, token, node, ...opts });
 }

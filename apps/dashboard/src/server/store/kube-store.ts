@@ -67,6 +67,8 @@ export class KubeStore implements ConfigStore {
   /** The highest generation handed out, and the hash of the text it was given to. */
   private highest = { generation: 0, sha: "" };
   private readonly problems = new Map<"recreate" | "stamp", string>();
+  /** resourceVersion of an outside edit → that of our stamp of it (same text), newest last. */
+  private readonly stamped = new Map<string, string>();
   private readonly ingestMutex = new Mutex();
   private readonly listeners = new Listeners();
   private readonly waiters = new Map<string, (() => void)[]>();
@@ -135,9 +137,12 @@ export class KubeStore implements ConfigStore {
 
   async save(req: SaveRequest): Promise<ConfigRevision> {
     const cur = this.current();
+    // Edited from an outside edit we since stamped: the text is the same, so not stale.
+    const expectedRevision =
+      this.stamped.get(req.expectedRevision) === cur.revision ? cur.revision : req.expectedRevision;
     const annotations = annotationsFor({ ...req, generation: this.highest.generation + 1 });
     if (!this.cm) {
-      if (req.expectedRevision !== cur.revision) throw new StaleRevisionError(cur);
+      if (expectedRevision !== cur.revision) throw new StaleRevisionError(cur);
       return this.createWith(req.text, annotations);
     }
     const base = this.cm;
@@ -145,7 +150,7 @@ export class KubeStore implements ConfigStore {
       ...base,
       metadata: {
         ...base.metadata,
-        resourceVersion: req.expectedRevision,
+        resourceVersion: expectedRevision,
         annotations: { ...base.metadata?.annotations, ...annotations },
       },
       data: { ...base.data, [CONFIG_KEY]: req.text },
@@ -159,7 +164,7 @@ export class KubeStore implements ConfigStore {
       });
       return await this.awaitIngested(saved);
     } catch (e) {
-      throw await this.saveError(e, req);
+      throw await this.saveError(e, { ...req, expectedRevision });
     }
   }
 
@@ -367,12 +372,14 @@ export class KubeStore implements ConfigStore {
   private async stamp(cm: V1ConfigMap, meta: RevisionMeta, generation: number): Promise<void> {
     const annotations = { ...cm.metadata?.annotations, ...annotationsFor({ ...meta, generation }) };
     try {
-      await this.opts.clients.core.replaceNamespacedConfigMap({
+      const saved = await this.opts.clients.core.replaceNamespacedConfigMap({
         namespace: this.opts.namespace,
         name: this.opts.name,
         body: { ...cm, metadata: { ...cm.metadata, annotations } },
         fieldManager: FIELD_MANAGER,
       });
+      this.stamped.set(cm.metadata?.resourceVersion ?? "", saved.metadata?.resourceVersion ?? "");
+      if (this.stamped.size > 16) this.stamped.delete(this.stamped.keys().next().value!);
       this.problems.delete("stamp");
     } catch (e) {
       const code = statusCode(e);
