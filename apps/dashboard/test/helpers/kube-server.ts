@@ -2,6 +2,7 @@
 // the bin does (setupFromEnv), talking to the test API server through the real client-node.
 
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
+import { until } from "@masq/testkit/wait";
 import { parseEnv } from "../../src/server/env.js";
 import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
 import { silentLogger } from "../../src/server/log.js";
@@ -33,6 +34,17 @@ export async function startKubeServer(
     defaultMetrics: false,
     timings: { heartbeatMs: 5000, ...timings },
   });
+  // The dashboard stamps a generation on a ConfigMap it did not write (the chart's): wait for
+  // that, so a test starts from the revision it will see.
+  const [ns, name] = parsed.IPMASQ_CONFIGMAP.split("/") as [string, string];
+  await until(
+    () =>
+      !fake.configMap(ns, name) ||
+      server.config.current().rev.revision === fake.configMap(ns, name)?.metadata.resourceVersion,
+    5000,
+    10,
+    "the dashboard's first revision",
+  );
   const stop = async () => {
     await setup.lease?.close();
     await server.close();

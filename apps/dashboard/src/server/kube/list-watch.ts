@@ -39,7 +39,11 @@ export interface ListWatchOptions<T extends KubernetesObject> {
   onList(items: T[]): void;
   onEvent(type: EventType, obj: T): void;
   log: Logger;
-  /** Backoff after failures: first delay and cap (default 200 ms, 5 s). */
+  /**
+   * Backoff after failures, growing 1.5× from `initial` to `max` (default 100 ms, 2 s): an API
+   * server back from a restart is watched again within a fraction of a second, and an outage
+   * costs at most one attempt every 2 s.
+   */
   backoffMs?: { initial: number; max: number };
   clock?: () => number;
 }
@@ -148,7 +152,9 @@ export class ListWatcher<T extends KubernetesObject> {
         if (type === "ADDED" || type === "MODIFIED" || type === "DELETED")
           this.o.onEvent(type, obj);
       };
+      let ended = false;
       const onDone = (err: unknown) => {
+        ended = true;
         if (err && statusCode(err) === 410) end.expired = true;
         else if (err && !end.error) end.error = err;
         resolve(end);
@@ -161,6 +167,8 @@ export class ListWatcher<T extends KubernetesObject> {
       this.o.watch
         .watch(this.o.path, query, onEvent, onDone)
         .then((c) => {
+          // client-node resolves even when the request failed (after calling onDone).
+          if (ended) return;
           this.abort = c;
           end.openedAt = this.now();
           if (this.stopped) c.abort();
@@ -190,8 +198,10 @@ export class ListWatcher<T extends KubernetesObject> {
     this.health.failures++;
     this.health.unreachable = code === undefined || code >= 500;
     this.health.lastError = `${what}: ${e instanceof Error ? e.message : String(e)}`;
-    // The first failure may be a routine reconnect; from the second on nobody is watching.
-    const level = this.health.failures >= 2 ? "warn" : "debug";
+    // The first failure may be a routine reconnect; from the second on nobody is watching:
+    // warn then, at 4, 8, 16, 32 failures and every 30th after (about once a minute).
+    const f = this.health.failures;
+    const level = f >= 2 && ((f & (f - 1)) === 0 || f % 30 === 0) ? "warn" : "debug";
     this.o.log[level](
       { path: this.o.path, err: e, failures: this.health.failures },
       `${what} of ${this.o.fieldSelector} failed; retrying`,
@@ -200,8 +210,8 @@ export class ListWatcher<T extends KubernetesObject> {
   }
 
   private backoff(): Promise<void> {
-    const { initial, max } = this.o.backoffMs ?? { initial: 200, max: 5000 };
-    const base = Math.min(max, initial * 2 ** Math.max(0, this.health.failures - 1));
+    const { initial, max } = this.o.backoffMs ?? { initial: 100, max: 2000 };
+    const base = Math.min(max, initial * 1.5 ** Math.max(0, this.health.failures - 1));
     const ms = base * (0.8 + Math.random() * 0.4);
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);

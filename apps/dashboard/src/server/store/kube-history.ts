@@ -47,6 +47,8 @@ export class KubeHistory {
   private readonly maxBytes: number;
   private lastBytes = 0;
   private error: string | undefined;
+  /** Revisions whose write failed: written with the next one that succeeds. */
+  private pending: ConfigRevision[] = [];
 
   constructor(private readonly opts: KubeHistoryOptions) {
     this.retention = opts.retention ?? 50;
@@ -85,19 +87,31 @@ export class KubeHistory {
    * Failures are reported in status() and logged, never thrown: history is a record.
    */
   async record(rev: ConfigRevision): Promise<void> {
+    let transient = 0;
     for (let attempt = 0; attempt < 8; attempt++) {
       try {
         const cm = await this.read();
-        const entries = cm ? this.parse(cm) : this.entries;
-        if (entries.some((e) => e.revision === rev.revision)) {
+        let entries = cm ? this.parse(cm) : this.entries;
+        const missing = [...this.pending, rev].filter(
+          (p) => !entries.some((e) => e.revision === p.revision),
+        );
+        if (missing.length === 0) {
           this.entries = entries;
           return;
         }
-        await this.write(cm, this.bound(append(entries, rev), cm));
+        for (const p of missing) entries = append(entries, p);
+        await this.write(cm, this.bound(entries, cm));
         this.error = undefined;
+        this.pending = [];
         return;
       } catch (e) {
-        if (statusCode(e) === 409) continue; // another replica wrote first: read again
+        const code = statusCode(e);
+        if (code === 409) continue; // another replica wrote first: read again
+        // The API server unreachable for a moment (a restart): try again shortly, a few times.
+        if ((code === undefined || code >= 500) && transient++ < 3) {
+          await new Promise((r) => setTimeout(r, 250 * 2 ** transient));
+          continue;
+        }
         this.fail(e, rev);
         return;
       }
@@ -108,6 +122,8 @@ export class KubeHistory {
   private fail(e: unknown, rev: ConfigRevision): void {
     this.error = e instanceof Error ? e.message : String(e);
     this.entries = append(this.entries, rev).slice(-this.retention);
+    if (!this.pending.some((p) => p.revision === rev.revision))
+      this.pending = [...this.pending, rev].slice(-this.retention);
     this.opts.log.warn(
       { err: e, revision: rev.revision, history: `${this.opts.namespace}/${this.opts.name}` },
       "could not record config history",
