@@ -2,29 +2,19 @@
 // watch cache, other ConfigMaps pushing our version out of it, watches closed by the server —
 // because it watches from a list's resourceVersion and lists again on 410; a watch that cannot
 // be kept shows in /readyz, /metrics and the logs. Real client-node, test API server.
-import { FakeKubeApi } from "@masq/testkit/kube-api";
-import { afterEach, describe, expect, it } from "vitest";
-import { type KubeTestServer, kubeReporter, startKubeServer } from "./helpers/kube-server.js";
-import type { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, TOKENS } from "./helpers/server.js";
+import type { FakeKubeApi, FakeKubeApiOptions } from "@masq/testkit/kube-api";
+import { describe, expect, it } from "vitest";
+import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
+import { eventually } from "./helpers/server.js";
 
 const NS = "kube-system";
 const CM = "ip-masq-agent";
+const k = kubeTestCluster();
 let fake: FakeKubeApi;
-const servers: KubeTestServer[] = [];
-const sims: SimReporter[] = [];
 
-afterEach(async () => {
-  for (const s of sims.splice(0)) s.ws.terminate();
-  for (const s of servers.splice(0)) await s.stop();
-  await fake.stop();
-});
-
-async function start(opts: ConstructorParameters<typeof FakeKubeApi>[0] = {}) {
-  fake = await new FakeKubeApi(opts).start();
-  const s = await startKubeServer(fake, { IPMASQ_ADMIN_TOKEN: TOKENS.admin });
-  servers.push(s);
-  return s;
+async function start(opts: FakeKubeApiOptions = {}) {
+  fake = await k.cluster(opts);
+  return k.start();
 }
 
 const watches = () => fake.count("GET", "watch=true");
@@ -58,8 +48,7 @@ describe("the config watch", () => {
     const watchesNow = watches();
     await new Promise((r) => setTimeout(r, 500));
     expect(watches()).toBe(watchesNow); // it stays open: no reconnect loop
-    const node = await kubeReporter(fake, s, "node-a");
-    sims.push(node);
+    const node = await k.reporter(s, "node-a");
     const yaml = "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n";
     fake.kubectlEdit(NS, CM, { config: yaml });
     await yamlSeen(s, yaml, 3000, "kubectl edit after the restart");

@@ -137,7 +137,7 @@ export class KubeHistory {
     while (out.length > 0 && other + bytesOf(JSON.stringify(out)) > this.maxBytes)
       out = out.slice(1);
     if (out.length === 0)
-      throw new Error(
+      throw permanent(
         `revision ${entries.at(-1)?.revision} alone does not fit in the history ConfigMap (${this.maxBytes} bytes)`,
       );
     const trimmed = out.length < Math.min(entries.length, this.retention);
@@ -182,7 +182,7 @@ export class KubeHistory {
     const data = { ...cm?.data, [KEY]: JSON.stringify(entries) };
     if (!cm) {
       if (!this.opts.create)
-        throw new Error(
+        throw permanent(
           `the history ConfigMap ${namespace}/${name} does not exist and the dashboard may not create it`,
         );
       const metadata = {
@@ -206,6 +206,11 @@ export class KubeHistory {
     this.entries = entries;
     this.lastBytes = Object.values(data).reduce((n, v) => n + bytesOf(v), 0);
   }
+}
+
+/** An error not worth retrying (statusCode() reads its code as a client error). */
+function permanent(message: string): Error {
+  return Object.assign(new Error(message), { code: 400 });
 }
 
 /** Appends, or replaces the newest entry when only the resourceVersion differs. */
