@@ -15,6 +15,7 @@ let fake: FakeKubeApi;
 let LEASE = "";
 const servers: KubeTestServer[] = [];
 const electors: LeaseElector[] = [];
+const holders: { stop(): void }[] = [];
 
 beforeEach(async () => {
   fake = await new FakeKubeApi().start();
@@ -22,6 +23,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  for (const h of holders.splice(0)) h.stop();
   for (const e of electors.splice(0)) await e.close();
   for (const s of servers.splice(0)) await s.stop();
   await fake.stop();
@@ -56,7 +58,8 @@ async function elector(identity: string, opts: Partial<LeaseOptions> = {}): Prom
 /** Another replica holding the Lease and renewing it, on a node whose clock is `skewMs` off. */
 function holderElsewhere(skewMs: number): { stop(): void } {
   const renew = () => {
-    const cur = fake.lease(NS, LEASE)!;
+    const cur = fake.lease(NS, LEASE);
+    if (!cur) return;
     const at = new Date(Date.now() + skewMs).toISOString().replace("Z", "000Z");
     fake.apply(
       {
@@ -74,7 +77,9 @@ function holderElsewhere(skewMs: number): { stop(): void } {
   };
   renew();
   const t = setInterval(renew, 200);
-  return { stop: () => clearInterval(t) };
+  const h = { stop: () => clearInterval(t) };
+  holders.push(h);
+  return h;
 }
 
 describe("active replica (Lease)", () => {
