@@ -40,18 +40,30 @@ export interface ListWatchOptions<T extends KubernetesObject> {
   onEvent(type: EventType, obj: T): void;
   log: Logger;
   /**
-   * Backoff after failures, growing 1.5× from `initial` to `max` (default 100 ms, 2 s): an API
-   * server back from a restart is watched again within a fraction of a second, and an outage
-   * costs at most one attempt every 2 s.
+   * Backoff after failures, growing 1.5× from `initial` to `max` (default 100 ms, 500 ms) while
+   * the API server cannot be reached: it is watched again within half a second of its return
+   * from a restart, for two cheap connection attempts a second meanwhile. Refusals it answers
+   * (403, 404…) will not pass by themselves: those back off up to 30 s.
    */
   backoffMs?: { initial: number; max: number };
   clock?: () => number;
 }
 
-type WatchEnd = { error?: unknown; expired: boolean; delivered: number; openedAt?: number };
+type WatchEnd = {
+  error?: unknown;
+  expired: boolean;
+  delivered: number;
+  openedAt?: number;
+  /** The watch started from a list's version (not resumed from an event's). */
+  fromList: boolean;
+};
 
 export class ListWatcher<T extends KubernetesObject> {
   private rv = "";
+  /** `rv` is a list's version, not yet advanced by an event or bookmark. */
+  private rvFromList = false;
+  /** The last failure may pass by itself (retry fast), or not (a refusal: back off long). */
+  private transient = true;
   private stopped = false;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -102,13 +114,11 @@ export class ListWatcher<T extends KubernetesObject> {
   private async afterWatch(end: WatchEnd): Promise<void> {
     const lasted = end.openedAt !== undefined && this.now() - end.openedAt > 5000;
     if (end.expired) {
-      this.rv = ""; // the version is gone: list again
+      this.rv = ""; // the version is gone: list again, at once when resuming
       // Expired right after a list means the list's own version is already gone: back off.
-      if (end.delivered === 0 && !lasted) {
-        this.failed(
-          new Error("410 Gone: the watch cache no longer holds the listed version"),
-          "watch",
-        );
+      if (end.fromList && end.delivered === 0 && !lasted) {
+        const gone = new Error("410 Gone: the watch cache no longer holds the listed version");
+        this.failed(Object.assign(gone, { code: 410 }), "watch");
         await this.backoff();
       }
       return;
@@ -121,7 +131,7 @@ export class ListWatcher<T extends KubernetesObject> {
     // Closed by the server (its watch timeout, a restart) or our inactivity timeout: resume.
     // A stream that closes at once without events is retried with backoff, not in a loop.
     if (end.delivered === 0 && !lasted && !isTimeout(end.error)) {
-      this.failed(new Error("the watch closed at once"), "watch");
+      this.failed(Object.assign(new Error("the watch closed at once"), { code: 410 }), "watch");
       await this.backoff();
     }
   }
@@ -130,13 +140,14 @@ export class ListWatcher<T extends KubernetesObject> {
     const list = await this.o.list();
     this.health.lists++;
     this.rv = list.metadata?.resourceVersion ?? "";
+    this.rvFromList = true;
     this.o.onList(list.items);
   }
 
   /** One watch from `rv`; resolves when it ends. */
   private watchOnce(): Promise<WatchEnd> {
     return new Promise((resolve) => {
-      const end: WatchEnd = { expired: false, delivered: 0 };
+      const end: WatchEnd = { expired: false, delivered: 0, fromList: this.rvFromList };
       const onEvent = (type: string, obj: T & { code?: number }) => {
         if (type === "ERROR") {
           end.expired = obj.code === 410;
@@ -148,7 +159,10 @@ export class ListWatcher<T extends KubernetesObject> {
         end.delivered++;
         this.healthy();
         const rv = obj.metadata?.resourceVersion;
-        if (rv) this.rv = rv;
+        if (rv) {
+          this.rv = rv;
+          this.rvFromList = false;
+        }
         if (type === "ADDED" || type === "MODIFIED" || type === "DELETED")
           this.o.onEvent(type, obj);
       };
@@ -196,7 +210,9 @@ export class ListWatcher<T extends KubernetesObject> {
   private failed(e: unknown, what: "list" | "watch"): false {
     const code = statusCode(e);
     this.health.failures++;
+    // No HTTP status (refused, reset) or 5xx: the API server is away.
     this.health.unreachable = code === undefined || code >= 500;
+    this.transient = this.health.unreachable || code === 410;
     this.health.lastError = `${what}: ${e instanceof Error ? e.message : String(e)}`;
     // The first failure may be a routine reconnect; from the second on nobody is watching:
     // warn then, at 4, 8, 16, 32 failures and every 30th after (about once a minute).
@@ -210,8 +226,9 @@ export class ListWatcher<T extends KubernetesObject> {
   }
 
   private backoff(): Promise<void> {
-    const { initial, max } = this.o.backoffMs ?? { initial: 100, max: 2000 };
-    const base = Math.min(max, initial * 1.5 ** Math.max(0, this.health.failures - 1));
+    const { initial, max } = this.o.backoffMs ?? { initial: 100, max: 500 };
+    const cap = this.transient ? max : Math.max(max, 30_000);
+    const base = Math.min(cap, initial * 1.5 ** Math.max(0, this.health.failures - 1));
     const ms = base * (0.8 + Math.random() * 0.4);
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);

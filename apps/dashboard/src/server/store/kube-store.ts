@@ -54,7 +54,7 @@ export interface KubeStoreOptions {
   historyMaxBytes?: number;
   /** How long a save waits for its own change to come back through the watch. */
   saveEchoTimeoutMs?: number;
-  /** Backoff of the watch after failures (default 100 ms growing to 2 s). */
+  /** Backoff of the watch after failures (default 100 ms growing to 1 s). */
   watchBackoffMs?: { initial: number; max: number };
 }
 
