@@ -47,6 +47,10 @@ describe("a deleted ConfigMap", () => {
     );
     expect(said).toMatch(/nodes keep enforcing revision \d+ \(generation 2\)/);
     expect(said).toMatch(/helm upgrade/);
+    // /healthz (what the UI shows on every page) says it too, and stays 200.
+    const health = await s.api("/healthz", { token: null });
+    expect(health.status).toBe(200);
+    expect(health.body.problems).toContain(said);
     // Quiet: no create (the chart does not grant it), no re-read loop.
     const calls = configMapCalls();
     await sleep(2000);
