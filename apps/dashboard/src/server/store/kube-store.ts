@@ -94,12 +94,19 @@ export class KubeStore implements ConfigStore {
       list: () => clients.core.listNamespacedConfigMap({ namespace, fieldSelector }),
       onList: (items) => {
         const cm = items.find((i) => i.metadata?.name === name);
-        void (cm ? this.ingest(cm) : this.absent());
+        this.follow(cm ? this.ingest(cm) : this.absent());
       },
-      onEvent: (type, cm) => void (type === "DELETED" ? this.absent() : this.ingest(cm)),
+      onEvent: (type, cm) => this.follow(type === "DELETED" ? this.absent() : this.ingest(cm)),
       log,
       backoffMs: opts.watchBackoffMs,
     });
+  }
+
+  /** Watch callbacks cannot wait: a failure of what they started is logged, not lost. */
+  private follow(p: Promise<void>): void {
+    p.catch((e) =>
+      this.opts.log.error({ err: e, configMap: this.ref }, "applying a ConfigMap change failed"),
+    );
   }
 
   private get ref(): string {
@@ -108,7 +115,11 @@ export class KubeStore implements ConfigStore {
 
   async start(): Promise<void> {
     for (const e of await this.revisions.list()) this.note(e.generation, e.text);
-    await this.watcher.start();
+    try {
+      await this.watcher.start();
+    } catch (e) {
+      throw new Error(`cannot list ConfigMap ${this.ref}: ${apiMessage(e)}`);
+    }
     await this.ingestMutex.run(async () => undefined); // the first list's ingest
     if (!this.latest) await this.startWithout();
   }
