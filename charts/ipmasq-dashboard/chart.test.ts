@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { DEFAULT_NON_MASQ_CIDRS, parseConfigText } from "@masq/shared";
 import { Command } from "commander";
+import * as admission from "kubernetes-models/admissionregistration.k8s.io/v1";
 import * as apps from "kubernetes-models/apps/v1";
 import * as coordination from "kubernetes-models/coordination.k8s.io/v1";
 import * as rbac from "kubernetes-models/rbac.authorization.k8s.io/v1";
@@ -286,6 +287,7 @@ type ModelCtor = new (data: unknown) => { validate(): void };
 const SCHEMAS: Record<string, Record<string, unknown>> = {
   v1: core,
   "apps/v1": apps,
+  "admissionregistration.k8s.io/v1": admission,
   "coordination.k8s.io/v1": coordination,
   "rbac.authorization.k8s.io/v1": rbac,
 };
@@ -352,7 +354,14 @@ function unknownFields(doc: K8sObject): string[] {
 // ---------------------------------------------------------------------------------------------
 // Invariants, as functions returning violations so that they can be shown to fail.
 
-const CLUSTER_SCOPED = new Set(["ClusterRole", "ClusterRoleBinding", "Namespace", "PriorityClass"]);
+const CLUSTER_SCOPED = new Set([
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "Namespace",
+  "PriorityClass",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+]);
 
 /** References between rendered objects, and general hygiene. */
 function wiringViolations(m: Manifest): string[] {
@@ -638,6 +647,11 @@ interface RbacExpectation {
   leaseName: string;
   observeResync: boolean;
   upstreamNamespace: string;
+  /** IPMASQ_RECREATE_CONFIGMAPS: create on ConfigMaps in their namespace. */
+  recreateConfigMaps: boolean;
+  /** auth.reporterNodeFromPod: get on pods in the release namespace. */
+  reporterNodeFromPod: boolean;
+  releaseNamespace: string;
 }
 
 /** What the dashboard's environment says it will touch. */
@@ -645,6 +659,7 @@ function rbacExpectation(
   m: Manifest,
   configMapNamespace: string,
   observeResync: boolean,
+  reporterNodeFromPod = false,
 ): RbacExpectation {
   const d = container(m.dashboard);
   return {
@@ -656,7 +671,47 @@ function rbacExpectation(
     leaseName: envValue(d, "IPMASQ_LEASE")!,
     observeResync,
     upstreamNamespace: envValue(d, "IPMASQ_UPSTREAM_AGENT_NAMESPACE")!,
+    recreateConfigMaps: envValue(d, "IPMASQ_RECREATE_CONFIGMAPS") === "true",
+    reporterNodeFromPod,
+    releaseNamespace: m.namespace,
   };
+}
+
+/** Whether one grant is among those the dashboard needs (and why it needs it: docs/dashboard-server.md). */
+function grantAllowed(g: Grant, e: RbacExpectation): boolean {
+  const inCmNamespace = g.scope === e.configMapNamespace && g.via.startsWith("Role/");
+  const named = (...names: string[]) => JSON.stringify(g.resourceNames) === JSON.stringify(names);
+  return (
+    (g.scope === "cluster" &&
+      g.verb === "create" &&
+      ["tokenreviews", "subjectaccessreviews"].includes(g.resource)) ||
+    (g.resource === "configmaps" &&
+      g.scope === e.configMapNamespace &&
+      named(e.configMapName, e.historyName) &&
+      ["get", "list", "watch", "update"].includes(g.verb)) ||
+    (e.recreateConfigMaps &&
+      g.resource === "configmaps" &&
+      inCmNamespace &&
+      named() &&
+      g.verb === "create") ||
+    (g.resource === "leases" &&
+      g.apiGroup === "coordination.k8s.io" &&
+      g.scope === e.configMapNamespace &&
+      ((named(e.leaseName) && ["get", "update"].includes(g.verb)) ||
+        (named() && g.verb === "create"))) ||
+    (e.observeResync &&
+      g.resource === "pods" &&
+      g.apiGroup === "" &&
+      g.scope === e.upstreamNamespace &&
+      g.via.startsWith("Role/") &&
+      ["list", "delete"].includes(g.verb)) ||
+    (e.reporterNodeFromPod &&
+      g.resource === "pods" &&
+      g.apiGroup === "" &&
+      g.verb === "get" &&
+      g.scope === e.releaseNamespace &&
+      g.via.startsWith("Role/"))
+  );
 }
 
 /** Least privilege: no wildcards or built-in roles; exactly the grants the dashboard needs. */
@@ -721,33 +776,76 @@ function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
     if (!has({ ...lease, scope: e.configMapNamespace, resourceNames: [e.leaseName] }))
       v.push(`dashboard cannot ${verb} Lease ${e.configMapNamespace}/${e.leaseName}`);
   }
-  for (const g of grants) {
-    const allowed =
-      (g.scope === "cluster" &&
-        g.verb === "create" &&
-        ["tokenreviews", "subjectaccessreviews"].includes(g.resource)) ||
-      (g.resource === "configmaps" &&
-        g.scope === e.configMapNamespace &&
-        JSON.stringify(g.resourceNames) === JSON.stringify([e.configMapName, e.historyName]) &&
-        ["get", "list", "watch", "update"].includes(g.verb)) ||
-      (g.resource === "leases" &&
-        g.apiGroup === "coordination.k8s.io" &&
-        g.scope === e.configMapNamespace &&
-        JSON.stringify(g.resourceNames) === JSON.stringify([e.leaseName]) &&
-        ["get", "update"].includes(g.verb)) ||
-      (e.observeResync &&
-        g.resource === "pods" &&
-        g.apiGroup === "" &&
-        g.scope === e.upstreamNamespace &&
-        g.via.startsWith("Role/") &&
-        ["list", "delete"].includes(g.verb));
-    if (!allowed) v.push(`unexpected grant ${show(g)} via ${g.via}`);
-  }
+  // A deleted Lease must be recreatable, or no replica can lead (issue 18.3).
+  if (
+    !has({
+      apiGroup: "coordination.k8s.io",
+      resource: "leases",
+      verb: "create",
+      scope: e.configMapNamespace,
+    })
+  )
+    v.push(`dashboard cannot create its Lease in ${e.configMapNamespace}`);
+  for (const g of grants)
+    if (!grantAllowed(g, e)) v.push(`unexpected grant ${show(g)} via ${g.via}`);
+  const configMapCreate = grants.some((g) => g.resource === "configmaps" && g.verb === "create");
+  if (configMapCreate !== e.recreateConfigMaps)
+    v.push(
+      `configmaps create granted=${configMapCreate} but IPMASQ_RECREATE_CONFIGMAPS=${e.recreateConfigMaps}`,
+    );
+  const podGet = grants.some((g) => g.resource === "pods" && g.verb === "get");
+  if (podGet !== e.reporterNodeFromPod)
+    v.push(`pods get granted=${podGet} but reporterNodeFromPod=${e.reporterNodeFromPod}`);
   const podDelete = grants.filter((g) => g.resource === "pods" && g.verb === "delete");
   if (e.observeResync !== podDelete.length > 0)
     v.push(`pod delete granted=${podDelete.length > 0} but observeResync=${e.observeResync}`);
   if (e.observeResync && !has({ scope: e.upstreamNamespace, resource: "pods", verb: "list" }))
     v.push("observe resync needs pod list");
+  return v;
+}
+
+/** The policy must match only the dashboard's pod deletes in the upstream namespace, require
+ * every label of the selector, and be bound with Deny. */
+function resyncPolicyViolations(
+  m: Manifest,
+  policy: (K8sObject & { spec: Json }) | undefined,
+  binding: (K8sObject & { spec: Json }) | undefined,
+): string[] {
+  if (!policy || !binding) return ["observe resync without its ValidatingAdmissionPolicy"];
+  const v: string[] = [];
+  const d = container(m.dashboard);
+  const sa = `system:serviceaccount:${m.namespace}:${m.dashboard.spec.template.spec.serviceAccountName}`;
+  const spec = policy.spec as {
+    failurePolicy: string;
+    matchConstraints: { resourceRules: Json[]; namespaceSelector: { matchLabels: Json } };
+    matchConditions: { expression: string }[];
+    validations: { expression: string }[];
+  };
+  const rules = JSON.stringify(spec.matchConstraints.resourceRules);
+  if (
+    rules !==
+    JSON.stringify([
+      { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["pods"] },
+    ])
+  )
+    v.push(`policy matches ${rules}`);
+  const ns = envValue(d, "IPMASQ_UPSTREAM_AGENT_NAMESPACE");
+  if (spec.matchConstraints.namespaceSelector.matchLabels["kubernetes.io/metadata.name"] !== ns)
+    v.push("policy is not limited to the upstream agent's namespace");
+  if (
+    spec.matchConditions.map((c) => c.expression).join() !== `request.userInfo.username == '${sa}'`
+  )
+    v.push("policy does not match exactly the dashboard's ServiceAccount");
+  const expr = spec.validations.map((x) => x.expression).join(" && ");
+  for (const term of envValue(d, "IPMASQ_UPSTREAM_AGENT_SELECTOR")!.split(",")) {
+    const [k, val] = term.split("=");
+    if (!expr.includes(`oldObject.metadata.labels['${k}'] == '${val}'`))
+      v.push(`policy does not require label ${term}`);
+  }
+  if (spec.failurePolicy !== "Fail") v.push("policy must fail closed");
+  const b = binding.spec as { policyName: string; validationActions: string[] };
+  if (b.policyName !== policy.metadata.name || JSON.stringify(b.validationActions) !== '["Deny"]')
+    v.push("policy is not bound with Deny");
   return v;
 }
 
@@ -760,6 +858,8 @@ const VARIANTS: (Variant & {
     observe: boolean;
     mountsConfig: boolean;
     createsConfigMap: boolean;
+    /** auth.reporterNodeFromPod (and dashboard.recreateConfigMaps) set. */
+    extraGrants: boolean;
   };
 })[] = [
   {
@@ -772,6 +872,7 @@ const VARIANTS: (Variant & {
       observe: false,
       mountsConfig: true,
       createsConfigMap: true,
+      extraGrants: false,
     },
   },
   {
@@ -784,6 +885,7 @@ const VARIANTS: (Variant & {
       observe: true,
       mountsConfig: true,
       createsConfigMap: true,
+      extraGrants: false,
     },
   },
   {
@@ -796,6 +898,7 @@ const VARIANTS: (Variant & {
       observe: false,
       mountsConfig: false,
       createsConfigMap: false,
+      extraGrants: true,
     },
   },
 ];
@@ -838,6 +941,12 @@ describe("ipmasq-dashboard chart", () => {
         [
           "apps/v1 DaemonSet",
           "apps/v1 Deployment",
+          ...(v.expect.observe
+            ? [
+                "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy",
+                "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding",
+              ]
+            : []),
           "coordination.k8s.io/v1 Lease",
           "v1 ConfigMap", // the history ConfigMap is always there
           "rbac.authorization.k8s.io/v1 ClusterRole",
@@ -948,8 +1057,24 @@ describe("ipmasq-dashboard chart", () => {
 
     it("grants least privilege: no wildcards, no built-in roles, pod delete only with observe resync", () => {
       expect(
-        rbacViolations(m(), rbacExpectation(m(), v.expect.cmNamespace, v.expect.observe)),
+        rbacViolations(
+          m(),
+          rbacExpectation(m(), v.expect.cmNamespace, v.expect.observe, v.expect.extraGrants),
+        ),
       ).toEqual([]);
+      expect(envValue(container(m().dashboard), "IPMASQ_RECREATE_CONFIGMAPS")).toBe(
+        String(v.expect.extraGrants),
+      );
+    });
+
+    it("narrows observe-resync pod deletes to the upstream agent's pods with an admission policy", () => {
+      const policy = m().find<K8sObject & { spec: Json }>("ValidatingAdmissionPolicy");
+      const binding = m().find<K8sObject & { spec: Json }>("ValidatingAdmissionPolicyBinding");
+      if (!v.expect.observe) {
+        expect([policy, binding]).toEqual([undefined, undefined]);
+        return;
+      }
+      expect(resyncPolicyViolations(m(), policy, binding)).toEqual([]);
     });
 
     it("creates the upstream-format ip-masq-agent ConfigMap with the default CIDRs only when asked, and keeps it", () => {
@@ -1145,6 +1270,21 @@ describe("ipmasq-dashboard chart", () => {
         new Manifest(base.namespace, docs),
         rbacExpectation(base, "kube-system", false),
       ).join("\n");
+      const observe = rendered.get("windows + observe mode + resync")!;
+      const loose = structuredClone(observe.docs);
+      const policy = loose.find((x) => x.kind === "ValidatingAdmissionPolicy") as K8sObject & {
+        spec: { validations: { expression: string }[] };
+      };
+      policy.spec.validations = [{ expression: "true" }];
+      expect(
+        resyncPolicyViolations(
+          new Manifest(observe.namespace, loose),
+          policy,
+          loose.find((x) => x.kind === "ValidatingAdmissionPolicyBinding") as K8sObject & {
+            spec: Json;
+          },
+        ),
+      ).toEqual(["policy does not require label k8s-app=ip-masq-agent"]);
       for (const want of [
         "wildcard",
         "binds cluster-admin",

@@ -1,37 +1,43 @@
-// Kubernetes-mode auth through the real client-node against the fake API server: people via
-// TokenReview + SubjectAccessReview, reporters via projected tokens bound to their node;
-// observe-mode resync deleting the upstream agent pod; Lease-based active replica.
+// Kubernetes-mode auth through the real client-node against the test API server, with the
+// chart's RBAC for the dashboard: people via TokenReview + SubjectAccessReview (by user and by
+// group), reporters via projected tokens bound to their node (or, without the node-name claim,
+// their pod — issue 18.4), and observe-mode resync deleting the upstream agent pod (18.7).
+
 import { REPORTER_PATH } from "@masq/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type ChartValues, FakeKubeApi } from "@masq/testkit/kube-api";
+import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { FakeKubeApi } from "./helpers/fake-kube-api.js";
 import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually } from "./helpers/server.js";
 
-const SA = "system:serviceaccount:kube-system:ipmasq-reporter";
+const NODE_CLAIM = "authentication.kubernetes.io/node-name";
+const POD_CLAIM = "authentication.kubernetes.io/pod-name";
+const UID_CLAIM = "authentication.kubernetes.io/pod-uid";
 let fake: FakeKubeApi;
+let SA = "";
 const servers: KubeTestServer[] = [];
 const sims: SimReporter[] = [];
 
-beforeEach(async () => {
-  fake = await new FakeKubeApi().start();
+/** The test API server for a chart install with these values, and the usual tokens. */
+async function cluster(chart: ChartValues = {}): Promise<FakeKubeApi> {
+  fake = await new FakeKubeApi({ chart }).start();
+  SA = fake.chart!.reporterUser;
   fake.addToken("alice-token", { username: "alice", groups: ["devs"] });
   fake.allow("alice", ["get", "update"]);
   fake.addToken("bob-token", { username: "bob" });
   fake.allow("bob", ["get"]);
   fake.addToken("eve-token", { username: "eve" });
-  fake.addToken(
-    "node-a-token",
-    { username: SA, extra: { "authentication.kubernetes.io/node-name": ["node-a"] } },
-    ["ipmasq-dashboard"],
-  );
-});
+  fake.addToken("node-a-token", { username: SA, extra: { [NODE_CLAIM]: ["node-a"] } }, [
+    "ipmasq-dashboard",
+  ]);
+  return fake;
+}
 
 afterEach(async () => {
   for (const s of sims.splice(0)) s.ws.terminate();
   for (const s of servers.splice(0)) await s.stop();
-  await fake.stop();
+  await fake?.stop();
 });
 
 async function start(env: Record<string, string> = {}): Promise<KubeTestServer> {
@@ -40,12 +46,25 @@ async function start(env: Record<string, string> = {}): Promise<KubeTestServer> 
   return s;
 }
 
-function upgradeStatus(url: string, token: string): Promise<number> {
+async function connect(s: KubeTestServer, token: string, node: string, mode?: "observe") {
+  const r = await SimReporter.connect({ url: s.url, token, node, mode });
+  sims.push(r);
+  return r;
+}
+
+/** The HTTP status and error text of a refused reporter upgrade. */
+function refusal(url: string, token: string): Promise<{ status: number; error: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace("http", "ws") + REPORTER_PATH, {
       headers: { authorization: `Bearer ${token}` },
     });
-    ws.on("unexpected-response", (_q, res) => resolve(res.statusCode ?? 0));
+    ws.on("unexpected-response", (_q, res) => {
+      let body = "";
+      res.on("data", (c) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, error: body }));
+    });
     ws.on("open", () => {
       ws.terminate();
       reject(new Error("upgrade accepted"));
@@ -56,6 +75,7 @@ function upgradeStatus(url: string, token: string): Promise<number> {
 
 describe("people in Kubernetes mode", () => {
   it("maps SubjectAccessReview on the ConfigMap to editor / viewer / none", async () => {
+    await cluster();
     const s = await start();
     const cfg = await s.api("/api/config", { token: "alice-token" });
     expect(cfg.status).toBe(200);
@@ -79,8 +99,20 @@ describe("people in Kubernetes mode", () => {
     ).toBe("alice");
   });
 
+  it("grants the roles of a user's groups (RBAC bound to a Group)", async () => {
+    await cluster();
+    fake.addToken("carol-token", { username: "carol", groups: ["network-admins"] });
+    fake.allow("network-admins", ["get", "update"], undefined, "Group");
+    fake.addToken("dave-token", { username: "dave", groups: ["auditors"] });
+    fake.allow("auditors", ["get"], undefined, "Group");
+    const s = await start();
+    expect((await s.api("/api/me", { token: "carol-token" })).body.role).toBe("editor");
+    expect((await s.api("/api/me", { token: "dave-token" })).body.role).toBe("viewer");
+  });
+
   it("asks about the configured ConfigMap and caches decisions", async () => {
-    const s = await start({ IPMASQ_CONFIGMAP: "net/masq" });
+    await cluster({ set: ["ipMasqAgent.namespace=net", "ipMasqAgent.name=masq"] });
+    const s = await start();
     // bob may read kube-system/ip-masq-agent, not net/masq.
     expect((await s.api("/api/config", { token: "bob-token" })).status).toBe(403);
     fake.allow("carol", ["get"], { namespace: "net", name: "masq" });
@@ -88,11 +120,11 @@ describe("people in Kubernetes mode", () => {
     for (let i = 0; i < 5; i++)
       expect((await s.api("/api/config", { token: "carol-token" })).status).toBe(200);
     expect(fake.count("POST", "tokenreviews")).toBe(2);
-    expect(fake.configMap("net", "masq")).toBeDefined();
-    expect(fake.configMap("net", "masq-history")).toBeDefined();
+    expect(fake.configMap("net", "masq")?.metadata.annotations["ipmasq.dev/generation"]).toBe("1");
   });
 
   it("logs browsers in with a Kubernetes token", async () => {
+    await cluster();
     const s = await start();
     const res = await fetch(`${s.url}/api/login`, {
       method: "POST",
@@ -112,19 +144,21 @@ describe("people in Kubernetes mode", () => {
 
 describe("reporters in Kubernetes mode", () => {
   it("accepts a projected token for our audience and binds it to its node", async () => {
+    await cluster();
     const s = await start();
-    const r = await SimReporter.connect({ url: s.url, token: "node-a-token", node: "node-a" });
-    sims.push(r);
+    await connect(s, "node-a-token", "node-a");
     await eventually(
       async () =>
         (await s.api("/api/nodes/node-a", { token: "bob-token" })).body.node?.status === "in-sync",
       3000,
     );
-    const review = fake.requests.find((q) => q.path.includes("tokenreviews"));
-    expect(review).toBeDefined();
+    expect(fake.requests.some((q) => q.path.includes("tokenreviews") && q.status === 201)).toBe(
+      true,
+    );
   });
 
   it("refuses a token bound to another node, registering nothing", async () => {
+    await cluster();
     const s = await start();
     const r = await SimReporter.connect({
       url: s.url,
@@ -141,92 +175,101 @@ describe("reporters in Kubernetes mode", () => {
     expect((await s.api("/api/nodes", { token: "bob-token" })).body.nodes).toEqual([]);
   });
 
-  it("refuses tokens for another audience, non-ServiceAccount users and unbound tokens", async () => {
+  it("refuses tokens for another audience, other ServiceAccounts, people and unbound tokens", async () => {
+    await cluster();
     const s = await start();
-    fake.addToken("wrong-aud", {
-      username: SA,
-      extra: { "authentication.kubernetes.io/node-name": ["node-a"] },
-    });
+    fake.addToken("wrong-aud", { username: SA, extra: { [NODE_CLAIM]: ["node-a"] } });
     fake.addToken("person", { username: "alice" }, ["ipmasq-dashboard"]);
     fake.addToken("unbound", { username: SA }, ["ipmasq-dashboard"]);
-    expect(await upgradeStatus(s.url, "wrong-aud")).toBe(401);
-    expect(await upgradeStatus(s.url, "alice-token")).toBe(401);
-    expect(await upgradeStatus(s.url, "person")).toBe(403);
-    expect(await upgradeStatus(s.url, "unbound")).toBe(403);
+    const other = "system:serviceaccount:default:app";
+    fake.addToken("other-sa", { username: other, extra: { [NODE_CLAIM]: ["node-a"] } }, [
+      "ipmasq-dashboard",
+    ]);
+    expect((await refusal(s.url, "wrong-aud")).status).toBe(401);
+    expect((await refusal(s.url, "alice-token")).status).toBe(401);
+    expect((await refusal(s.url, "person")).status).toBe(403);
+    expect((await refusal(s.url, "unbound")).status).toBe(403);
+    expect((await refusal(s.url, "other-sa")).status).toBe(403);
     expect((await s.api("/api/nodes", { token: "bob-token" })).body.nodes).toEqual([]);
   });
 
-  it("accepts only the configured reporter ServiceAccount when one is set", async () => {
-    const s = await start({ IPMASQ_REPORTER_SERVICEACCOUNT: SA });
-    fake.addToken(
-      "other-sa",
-      {
-        username: "system:serviceaccount:default:app",
-        extra: { "authentication.kubernetes.io/node-name": ["node-a"] },
-      },
-      ["ipmasq-dashboard"],
-    );
-    expect(await upgradeStatus(s.url, "other-sa")).toBe(403);
-    const r = await SimReporter.connect({ url: s.url, token: "node-a-token", node: "node-a" });
-    sims.push(r);
-    expect(r.received[0]?.type).toBe("welcome");
-  });
-
-  it("finds the node through the pod a token is bound to when the node claim is absent", async () => {
+  // Issue 18.4: Kubernetes 1.30/1.31 with ServiceAccountTokenPodNodeInfo off: no node claim.
+  it("without the node claim, names the real cause when the chart does not grant pod get", async () => {
+    await cluster();
     const s = await start();
-    fake.addPod("kube-system", "reporter-xyz", "node-p", { app: "ipmasq-reporter" });
+    const pod = fake.addPod("kube-system", "reporter-xyz", "node-p", { app: "ipmasq-reporter" });
     fake.addToken(
       "pod-bound",
-      { username: SA, extra: { "authentication.kubernetes.io/pod-name": ["reporter-xyz"] } },
+      { username: SA, extra: { [POD_CLAIM]: ["reporter-xyz"], [UID_CLAIM]: [pod.metadata.uid] } },
       ["ipmasq-dashboard"],
     );
-    const r = await SimReporter.connect({ url: s.url, token: "pod-bound", node: "node-p" });
-    sims.push(r);
+    const r = await refusal(s.url, "pod-bound");
+    expect(r.status).toBe(403);
+    expect(r.error).toContain(NODE_CLAIM);
+    expect(r.error).toContain("auth.reporterNodeFromPod");
+    expect(r.error).not.toMatch(/cannot reach/);
+    // The API server really refused the pod read (the chart grants no pod access by default).
+    expect(
+      fake.requests.some((q) => q.path.includes("/pods/reporter-xyz") && q.status === 403),
+    ).toBe(true);
+  });
+
+  it("without the node claim, finds the node through the bound pod when the chart grants it", async () => {
+    await cluster({ set: ["auth.reporterNodeFromPod=true"] });
+    const s = await start();
+    const pod = fake.addPod("kube-system", "reporter-xyz", "node-p", { app: "ipmasq-reporter" });
+    fake.addToken(
+      "pod-bound",
+      { username: SA, extra: { [POD_CLAIM]: ["reporter-xyz"], [UID_CLAIM]: [pod.metadata.uid] } },
+      ["ipmasq-dashboard"],
+    );
+    const r = await connect(s, "pod-bound", "node-p");
     expect(r.received[0]?.type).toBe("welcome");
+    // A token bound to a pod that is gone is no longer valid (TokenReview checks the pod).
+    fake.addPod("kube-system", "reporter-old", "node-q", {});
+    fake.addToken("stale", { username: SA, extra: { [POD_CLAIM]: ["reporter-gone"] } }, [
+      "ipmasq-dashboard",
+    ]);
+    expect((await refusal(s.url, "stale")).status).toBe(401);
   });
 });
 
+// Issue 18.7.
 describe("observe-mode resync", () => {
-  it("deletes the upstream agent pod on that node when enabled", async () => {
-    const s = await start({ IPMASQ_OBSERVE_RESYNC: "true" });
+  it("deletes the node's upstream agent pod gracefully, and leaves it alone while it terminates", async () => {
+    await cluster({ set: ["dashboard.observeResync=true"] });
+    const s = await start();
     fake.addPod("kube-system", "ip-masq-agent-aaa", "node-a", { "k8s-app": "ip-masq-agent" });
     fake.addPod("kube-system", "ip-masq-agent-bbb", "node-b", { "k8s-app": "ip-masq-agent" });
     fake.addPod("kube-system", "other-on-a", "node-a", { "k8s-app": "other" });
-    const r = await SimReporter.connect({
-      url: s.url,
-      token: "node-a-token",
-      node: "node-a",
-      mode: "observe",
-    });
-    sims.push(r);
+    const r = await connect(s, "node-a-token", "node-a", "observe");
     const res = await s.api("/api/nodes/node-a/resync", { method: "POST", token: "alice-token" });
     expect(res.status).toBe(202);
     expect(res.body.requestId).toContain("ip-masq-agent-aaa");
-    expect(fake.pods("kube-system").sort()).toEqual(["ip-masq-agent-bbb", "other-on-a"]);
+    expect(fake.pod("kube-system", "ip-masq-agent-aaa")?.metadata.deletionTimestamp).toBeDefined();
     expect(r.received.some((m) => m.type === "resync")).toBe(false);
+    const deletes = () => fake.count("DELETE", "/pods/");
+    expect(deletes()).toBe(1);
+    // Terminating: a second resync deletes nothing and says why.
     const again = await s.api("/api/nodes/node-a/resync", { method: "POST", token: "alice-token" });
     expect(again.status).toBe(409);
-    expect(again.body.error).toMatch(/no upstream ip-masq-agent pod/);
+    expect(again.body.error).toMatch(/already terminating/);
+    expect(deletes()).toBe(1);
+    await eventually(() => !fake.pods("kube-system").includes("ip-masq-agent-aaa"), 5000, "gone");
+    expect(fake.pods("kube-system").sort()).toEqual(["ip-masq-agent-bbb", "other-on-a"]);
+    const none = await s.api("/api/nodes/node-a/resync", { method: "POST", token: "alice-token" });
+    expect(none.status).toBe(409);
+    expect(none.body.error).toMatch(/no upstream ip-masq-agent pod/);
   });
-});
 
-describe("active replica (Lease)", () => {
-  it("makes exactly one replica ready and hands over when it stops", async () => {
-    const env = { IPMASQ_LEADER_ELECTION: "true", IPMASQ_ADMIN_TOKEN: "x" };
-    const a = await start({ ...env, POD_NAME: "dash-a" });
-    const b = await start({ ...env, POD_NAME: "dash-b" });
-    expect((await a.api("/readyz", { token: null })).status).toBe(200);
-    const standby = await b.api("/readyz", { token: null });
-    expect(standby.status).toBe(503);
-    expect(standby.body.checks.active).toBe(false);
-    expect(fake.requests.some((q) => q.path.includes("/leases/ipmasq-dashboard"))).toBe(true);
-    await a.stop();
-    servers.splice(servers.indexOf(a), 1);
-    // The standby retries every 2 s; the released lease is free at its next attempt.
-    await eventually(
-      async () => (await b.api("/readyz", { token: null })).status === 200,
-      7000,
-      "takeover",
-    );
-  }, 15_000);
+  it("says the dashboard may not touch pods when resync is on but the chart did not grant it", async () => {
+    await cluster();
+    const s = await start({ IPMASQ_OBSERVE_RESYNC: "true" });
+    fake.addPod("kube-system", "ip-masq-agent-aaa", "node-a", { "k8s-app": "ip-masq-agent" });
+    await connect(s, "node-a-token", "node-a", "observe");
+    const res = await s.api("/api/nodes/node-a/resync", { method: "POST", token: "alice-token" });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatch(/may not list pods in kube-system/);
+    expect(fake.pods("kube-system")).toContain("ip-masq-agent-aaa");
+  });
 });

@@ -1,10 +1,13 @@
-// The Kubernetes ConfigMap store through the real @kubernetes/client-node against the fake
-// API server: upstream format, optimistic concurrency (409), live kubectl edits via the
-// watch, invalid ConfigMaps never pushed, bounded history, watch recovery, two replicas.
+// The Kubernetes ConfigMap store through the real @kubernetes/client-node against the test API
+// server with the chart's RBAC: upstream format, optimistic concurrency (409), live kubectl
+// edits via the watch, invalid ConfigMaps never pushed, bounded history, two replicas.
+// Watches: kube-watch.test.ts; missing objects: kube-missing.test.ts; history and
+// generations: kube-history.test.ts.
+
+import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeKubeApi } from "./helpers/fake-kube-api.js";
-import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
-import { SimReporter } from "./helpers/reporter-client.js";
+import { type KubeTestServer, kubeReporter, startKubeServer } from "./helpers/kube-server.js";
+import type { SimReporter } from "./helpers/reporter-client.js";
 import { eventually, TOKENS } from "./helpers/server.js";
 
 const NS = "kube-system";
@@ -29,18 +32,8 @@ async function start(env: Record<string, string> = {}): Promise<KubeTestServer> 
   return s;
 }
 
-/** A reporter with a projected ServiceAccount token bound to its node. */
 async function reporter(server: KubeTestServer, node: string): Promise<SimReporter> {
-  const token = `sa-token-${node}`;
-  fake.addToken(
-    token,
-    {
-      username: "system:serviceaccount:kube-system:ipmasq-reporter",
-      extra: { "authentication.kubernetes.io/node-name": [node] },
-    },
-    ["ipmasq-dashboard"],
-  );
-  const s = await SimReporter.connect({ url: server.url, token, node });
+  const s = await kubeReporter(fake, server, node);
   sims.push(s);
   return s;
 }
@@ -50,20 +43,30 @@ function history(): { revision: string; generation: number; author: string }[] {
 }
 
 describe("Kubernetes store", () => {
-  it("creates a missing ConfigMap with the upstream defaults and records it as generation 1", async () => {
+  it("adopts the ConfigMap the chart created as generation 1 and stamps that generation on it", async () => {
     const s = await start();
-    const cm = fake.configMap(NS, CM);
-    expect(cm.data.config).toContain("nonMasqueradeCIDRs");
     const cfg = (await s.api("/api/config")).body;
     expect(cfg).toMatchObject({
-      revision: cm.metadata.resourceVersion,
       generation: 1,
       valid: true,
-      author: "system",
+      author: "helm (outside the dashboard)",
     });
-    expect(history()).toEqual([
-      expect.objectContaining({ revision: cm.metadata.resourceVersion, generation: 1 }),
+    expect(cfg.config.nonMasqueradeCIDRs).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
     ]);
+    // The stamp is a new resourceVersion with the same text: the same generation, one entry.
+    const cm = await eventually(() => {
+      const c = fake.configMap(NS, CM);
+      return c.metadata.annotations?.["ipmasq.dev/generation"] === "1" ? c : undefined;
+    }, 3000);
+    expect(cm.metadata.managedFields.map((f: { manager: string }) => f.manager)).toContain(
+      "ipmasq-dashboard",
+    );
+    await eventually(() => history().at(-1)?.revision === cm.metadata.resourceVersion, 3000);
+    expect(history().map((h) => h.generation)).toEqual([1]);
+    expect((await s.api("/api/config")).body.generation).toBe(1);
     expect((await s.api("/readyz", { token: null })).status).toBe(200);
   });
 
@@ -101,11 +104,14 @@ describe("Kubernetes store", () => {
     expect(cm.metadata.annotations).toMatchObject({
       "ipmasq.dev/author": "admin",
       "ipmasq.dev/message": "cgnat",
+      "ipmasq.dev/generation": "2",
     });
     const replace = fake.requests.filter(
-      (r) => r.method === "PUT" && r.path.endsWith(`/configmaps/${CM}`),
+      (r) => r.method === "PUT" && r.path.startsWith(`/api/v1/namespaces/${NS}/configmaps/${CM}?`),
     );
-    expect(replace.map((r) => r.status)).toEqual([200]);
+    // The stamp of the chart's ConfigMap (generation 1), then the save.
+    expect(replace.map((r) => r.status)).toEqual([200, 200]);
+    expect(replace.every((r) => r.path.includes("fieldManager=ipmasq-dashboard"))).toBe(true);
     await node.waitFor((m) => m.type === "desired" && m.generation === 2, 10_000);
     const got = (await s.api("/api/config")).body;
     expect(got).toMatchObject({
@@ -137,7 +143,7 @@ describe("Kubernetes store", () => {
     // The conflict came from the API server's resourceVersion check, not only a local one.
     expect(
       fake.requests.some(
-        (r) => r.method === "PUT" && r.path.endsWith(`/configmaps/${CM}`) && r.status === 409,
+        (r) => r.method === "PUT" && r.path.includes(`/configmaps/${CM}?`) && r.status === 409,
       ),
     ).toBe(true);
   });
@@ -149,13 +155,12 @@ describe("Kubernetes store", () => {
       async () => (await s.api("/api/nodes/node-a")).body.node?.status === "in-sync",
       3000,
     );
-    const edited = fake.kubectlEdit(NS, CM, {
-      config: "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n",
-    });
+    const yaml = "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n";
+    fake.kubectlEdit(NS, CM, { config: yaml });
     const cfg = await eventually(
       async () => {
         const c = (await s.api("/api/config")).body;
-        return c.revision === edited.metadata.resourceVersion ? c : undefined;
+        return c.yaml === yaml ? c : undefined;
       },
       10_000,
       "kubectl edit",
@@ -170,6 +175,7 @@ describe("Kubernetes store", () => {
       async () => (await s.api("/api/nodes/node-a")).body.node.appliedGeneration === 2,
       10_000,
     );
+    await eventually(() => history().length === 2, 3000, "history");
     expect(history().map((h) => h.generation)).toEqual([1, 2]);
   });
 
@@ -180,10 +186,17 @@ describe("Kubernetes store", () => {
       async () => (await s.api("/api/nodes/node-a")).body.node?.status === "in-sync",
       3000,
     );
-    const edited = fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.1/8]\n" });
+    const yaml = "nonMasqueradeCIDRs: [10.0.0.1/8]\n";
+    fake.kubectlEdit(NS, CM, { config: yaml });
+    // The current revision once the dashboard stamped the edit's generation.
     const cfg = await eventually(async () => {
       const c = (await s.api("/api/config")).body;
-      return c.revision === edited.metadata.resourceVersion ? c : undefined;
+      const now = fake.configMap(NS, CM);
+      return c.yaml === yaml &&
+        now.metadata.annotations["ipmasq.dev/config-sha256"] &&
+        c.revision === now.metadata.resourceVersion
+        ? c
+        : undefined;
     }, 10_000);
     expect(cfg.valid).toBe(false);
     expect(cfg.errors[0]).toMatchObject({ code: "cidr-misaligned", value: "10.0.0.1/8" });
@@ -224,49 +237,10 @@ describe("Kubernetes store", () => {
       expect(put.status).toBe(200);
       rev = put.body.revision;
     }
-    const h = history();
+    const h = await eventually(() => history().at(-1)?.revision === rev && history(), 3000);
     expect(h).toHaveLength(50);
     expect(h.at(-1)).toMatchObject({ revision: rev, generation: 56 });
     expect((await s.api("/api/history")).body.revisions).toHaveLength(50);
-  });
-
-  it("recovers from dropped watches and compacted resourceVersions", async () => {
-    const s = await start();
-    await eventually(() => fake.openWatches === 1, 10_000, "watch");
-    fake.dropWatches();
-    const edited = fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8]\n" });
-    await eventually(
-      async () => (await s.api("/api/config")).body.revision === edited.metadata.resourceVersion,
-      3000,
-      "edit after reconnect",
-    );
-    // Every resume answered with 410 Gone: the store relists with backoff, not in a tight loop.
-    fake.compactedBefore = Number.MAX_SAFE_INTEGER;
-    fake.dropWatches();
-    const watches = () => fake.count("GET", "watch=true");
-    const before = watches();
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(watches() - before).toBeGreaterThan(0);
-    expect(watches() - before).toBeLessThan(5);
-    fake.compactedBefore = 0;
-    const again = fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [172.16.0.0/12]\n" });
-    await eventually(
-      async () => (await s.api("/api/config")).body.revision === again.metadata.resourceVersion,
-      5000,
-      "edit after 410",
-    );
-  });
-
-  it("recreates a deleted ConfigMap with the last known config", async () => {
-    const s = await start();
-    const cfg = (await s.api("/api/config")).body;
-    await s.api("/api/config", {
-      method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
-    });
-    fake.deleteConfigMap(NS, CM);
-    await eventually(() => fake.configMap(NS, CM), 3000, "recreated");
-    expect(fake.configMap(NS, CM).data.config).toBe("nonMasqueradeCIDRs: [10.0.0.0/8]\n");
   });
 
   it("lets two replicas agree on revisions and generations", async () => {

@@ -21,6 +21,7 @@ const envSchema = z.object({
   IPMASQ_REPORTER_TOKEN: optionalText,
   IPMASQ_CONFIGMAP: z.string().default("kube-system/ip-masq-agent"),
   IPMASQ_HISTORY_CONFIGMAP: optionalText,
+  IPMASQ_RECREATE_CONFIGMAPS: bool.default(false),
   IPMASQ_REPORTER_AUDIENCE: z.string().min(1).default("ipmasq-dashboard"),
   IPMASQ_REPORTER_SERVICEACCOUNT: optionalText,
   IPMASQ_ENABLE_IPV6: bool.default(false),

@@ -26,6 +26,12 @@ import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import type { ConfigStore } from "./store/types.js";
 
+/** What the server needs of a leader election (kube/lease.ts). */
+export interface Election {
+  isLeader(): boolean;
+  status(): { leader: boolean; holder?: string; problem?: string };
+}
+
 export interface Timings {
   /** Heartbeat interval announced to reporters; 3 missed beats drop the connection. */
   heartbeatMs: number;
@@ -58,8 +64,8 @@ export interface DashboardOptions {
   observeResync?: ObserveResync | null;
   /** Serve the UI with Next.js from this app dir; false (default) serves only the API. */
   next?: false | { dir: string; dev?: boolean };
-  /** Extra readiness gate, e.g. holding the Kubernetes Lease. */
-  isActive?: () => boolean;
+  /** Leader election: only the holder of the Lease is ready. */
+  election?: Election;
   log?: Logger;
   timings?: Partial<Timings>;
   secureCookies?: boolean;
@@ -113,14 +119,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
 
   const nextHandlers = o.next ? await loadNext(o.next) : undefined;
   const sessions = new SessionStore();
-  const readiness = (): Readiness => {
-    const checks = {
-      store: o.store.healthy(),
-      next: o.next ? nextHandlers !== undefined : true,
-      active: o.isActive ? o.isActive() : true,
-    };
-    return { ready: Object.values(checks).every(Boolean), checks };
-  };
+  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
+  metrics.setStoreStatus(() => o.store.status?.());
+  metrics.setActive(() => o.election?.isLeader() ?? true);
   Object.assign(ctx, {
     config,
     fleet,
@@ -166,6 +167,29 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     return closing;
   };
   return { url, port, http, config, fleet, metrics, close };
+}
+
+/**
+ * Ready = the store is reachable, Next is loaded and this replica is the active one. Problems
+ * (a deleted ConfigMap, a watch that cannot be kept, history not recorded, a Lease that cannot
+ * be created) are reported without making the replica unready: it still serves the last known
+ * config, which is better than no dashboard.
+ */
+function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
+  const store = o.store.status?.();
+  const lease = o.election?.status();
+  const checks = {
+    store: o.store.healthy(),
+    next: o.next ? nextLoaded : true,
+    active: o.election ? o.election.isLeader() : true,
+  };
+  const problems = [...(store?.problems ?? []), ...(lease?.problem ? [lease.problem] : [])];
+  return {
+    ready: Object.values(checks).every(Boolean),
+    checks,
+    problems,
+    detail: { ...(store ? { store } : {}), ...(lease ? { lease } : {}) },
+  };
 }
 
 function createFleet(

@@ -1,6 +1,7 @@
 // Prometheus metrics on a registry per server (tests run several servers in one process).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { NODE_STATUSES, type NodeStatus } from "./fleet/node.js";
+import type { StoreStatus } from "./store/types.js";
 
 export interface Metrics {
   registry: Registry;
@@ -10,6 +11,10 @@ export interface Metrics {
   configChanges: Counter<"valid">;
   /** Supplies the node counts at scrape time. */
   setNodeCounter(fn: () => Record<NodeStatus, number>): void;
+  /** Supplies the store's state (watch, source object, history) at scrape time. */
+  setStoreStatus(fn: () => StoreStatus | undefined): void;
+  /** Supplies whether this replica is the active one at scrape time. */
+  setActive(fn: () => boolean): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -26,6 +31,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     collect() {
       const c = counts();
       for (const s of NODE_STATUSES) this.set({ status: s }, c[s]);
+    },
+  });
+  const store = storeMetrics(registry);
+  let active: () => boolean = () => true;
+  new Gauge({
+    name: "ipmasq_active_replica",
+    help: "1 when this replica is the active one (holds the Lease, or runs without election)",
+    registers: [registry],
+    collect() {
+      this.set(active() ? 1 : 0);
     },
   });
   return {
@@ -55,6 +70,85 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     setNodeCounter(fn) {
       counts = fn;
+    },
+    setStoreStatus: store.set,
+    setActive(fn) {
+      active = fn;
+    },
+  };
+}
+
+/** Gauges read from the store's status at scrape time (the Kubernetes store has one). */
+function storeMetrics(registry: Registry): { set(fn: () => StoreStatus | undefined): void } {
+  let status: () => StoreStatus | undefined = () => undefined;
+  const gauge = (
+    name: string,
+    help: string,
+    value: (s: StoreStatus) => number | undefined,
+    labelNames: string[] = [],
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        const s = status();
+        const v = s && value(s);
+        if (v !== undefined) this.set(v);
+      },
+    });
+  gauge(
+    "ipmasq_config_watch_open",
+    "1 while the watch on the config ConfigMap is open",
+    (s) => s.watch && (s.watch.open ? 1 : 0),
+  );
+  gauge(
+    "ipmasq_config_watch_failures",
+    "Failed list/watch attempts of the config ConfigMap in a row",
+    (s) => s.watch?.failures,
+  );
+  new Counter({
+    name: "ipmasq_config_watch_lists_total",
+    help: "Lists of the config ConfigMap: the first, then one per expired or failed watch",
+    registers: [registry],
+    collect() {
+      const lists = status()?.watch?.lists;
+      if (lists === undefined) return;
+      this.reset();
+      this.inc(lists);
+    },
+  });
+  gauge(
+    "ipmasq_config_problems",
+    "Problems the config store reports (see /readyz)",
+    (s) => s.problems.length,
+  );
+  gauge(
+    "ipmasq_config_history_revisions",
+    "Revisions kept in the history ConfigMap",
+    (s) => s.history?.kept,
+  );
+  gauge(
+    "ipmasq_config_history_bytes",
+    "Bytes of the history ConfigMap's data (the API allows 1 MiB)",
+    (s) => s.history?.bytes,
+  );
+  new Gauge({
+    name: "ipmasq_config_source",
+    help: "1 for the state of the config ConfigMap: present, deleted (while running) or missing (since the start)",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const state = status()?.source?.state;
+      if (!state) return;
+      for (const s of ["present", "deleted", "missing"])
+        this.set({ state: s }, s === state ? 1 : 0);
+    },
+  });
+  return {
+    set(fn) {
+      status = fn;
     },
   };
 }

@@ -9,7 +9,7 @@ import { KubePeopleAuth, KubeReporterAuth } from "./auth/kube-auth.js";
 import { StaticPeopleAuth, StaticReporterAuth } from "./auth/static-auth.js";
 import { type Env, fleetFlags } from "./env.js";
 import type { DashboardOptions } from "./http-server.js";
-import { kubeClients, parseObjectRef } from "./kube/client.js";
+import { type KubeClients, kubeClients, parseObjectRef } from "./kube/client.js";
 import { LeaseElector } from "./kube/lease.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
 import { ensureSecret } from "./secrets.js";
@@ -47,52 +47,8 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
       env.IPMASQ_SECURE_COOKIES === "auto" ? undefined : env.IPMASQ_SECURE_COOKIES === "true",
   };
 
-  if (env.IPMASQ_STORE === "kubernetes" && clients) {
-    const cm = parseObjectRef(env.IPMASQ_CONFIGMAP);
-    const historyName = env.IPMASQ_HISTORY_CONFIGMAP ?? `${cm.name}-history`;
-    const store = new KubeStore({
-      clients,
-      namespace: cm.namespace,
-      name: cm.name,
-      historyName,
-      initialText,
-      log,
-    });
-    // Static tokens stay usable in a cluster (break-glass); everyone else goes through TokenReview.
-    const people = new StaticPeopleAuth(
-      env.IPMASQ_ADMIN_TOKEN,
-      env.IPMASQ_VIEWER_TOKEN,
-      new KubePeopleAuth(clients, cm, log),
-    );
-    const reporters = new KubeReporterAuth(
-      clients,
-      env.IPMASQ_REPORTER_AUDIENCE,
-      log,
-      env.IPMASQ_REPORTER_SERVICEACCOUNT,
-    );
-    const lease = env.IPMASQ_LEADER_ELECTION
-      ? new LeaseElector(
-          clients,
-          {
-            namespace: cm.namespace,
-            name: env.IPMASQ_LEASE,
-            identity: env.POD_NAME ?? env.HOSTNAME ?? hostname(),
-          },
-          log,
-        )
-      : undefined;
-    return {
-      options: {
-        ...base,
-        store,
-        people,
-        reporters,
-        isActive: lease ? () => lease.isLeader() : undefined,
-      },
-      generated: [],
-      lease,
-    };
-  }
+  if (env.IPMASQ_STORE === "kubernetes" && clients)
+    return kubernetesSetup(env, clients, initialText, log, base);
 
   const dir = resolve(env.IPMASQ_DATA_DIR);
   const admin = await ensureSecret(dir, "admin-token", env.IPMASQ_ADMIN_TOKEN);
@@ -110,6 +66,47 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
   return {
     options: { ...base, store, people, reporters: new StaticReporterAuth(reporter.value) },
     generated,
+  };
+}
+
+/** Kubernetes mode: the ConfigMap store, TokenReview/SubjectAccessReview auth, the Lease. */
+function kubernetesSetup(
+  env: Env,
+  clients: KubeClients,
+  initialText: string,
+  log: Logger,
+  base: Omit<DashboardOptions, "store" | "people" | "reporters">,
+): Setup {
+  const cm = parseObjectRef(env.IPMASQ_CONFIGMAP);
+  const store = new KubeStore({
+    clients,
+    namespace: cm.namespace,
+    name: cm.name,
+    historyName: env.IPMASQ_HISTORY_CONFIGMAP ?? `${cm.name}-history`,
+    initialText,
+    log,
+    recreate: env.IPMASQ_RECREATE_CONFIGMAPS,
+  });
+  // Static tokens stay usable in a cluster (break-glass); everyone else goes through TokenReview.
+  const people = new StaticPeopleAuth(
+    env.IPMASQ_ADMIN_TOKEN,
+    env.IPMASQ_VIEWER_TOKEN,
+    new KubePeopleAuth(clients, cm, log),
+  );
+  const reporters = new KubeReporterAuth(
+    clients,
+    env.IPMASQ_REPORTER_AUDIENCE,
+    log,
+    env.IPMASQ_REPORTER_SERVICEACCOUNT,
+  );
+  const identity = env.POD_NAME ?? env.HOSTNAME ?? hostname();
+  const lease = env.IPMASQ_LEADER_ELECTION
+    ? new LeaseElector(clients, { namespace: cm.namespace, name: env.IPMASQ_LEASE, identity }, log)
+    : undefined;
+  return {
+    options: { ...base, store, people, reporters, election: lease },
+    generated: [],
+    lease,
   };
 }
 

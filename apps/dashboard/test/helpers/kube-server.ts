@@ -1,12 +1,15 @@
-// A dashboard in Kubernetes mode, wired from environment variables exactly as the bin does
-// (setupFromEnv), talking to the fake API server through the real client-node.
+// A dashboard in Kubernetes mode, wired from the environment the Helm chart gives it exactly as
+// the bin does (setupFromEnv), talking to the test API server through the real client-node.
+
+import { FakeKubeApi, type FakeKubeApiOptions } from "@masq/testkit/kube-api";
+import { until } from "@masq/testkit/wait";
+import { afterEach } from "vitest";
 import { parseEnv } from "../../src/server/env.js";
 import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
 import { silentLogger } from "../../src/server/log.js";
 import { type Setup, setupFromEnv } from "../../src/server/setup.js";
-import type { FakeKubeApi } from "./fake-kube-api.js";
-import type { TestServer } from "./server.js";
-import { type Api, apiClient } from "./server.js";
+import { SimReporter } from "./reporter-client.js";
+import { type Api, apiClient, type TestServer, TOKENS } from "./server.js";
 
 export interface KubeTestServer extends Omit<TestServer, "dataDir"> {
   setup: Setup;
@@ -17,7 +20,13 @@ export async function startKubeServer(
   env: Record<string, string> = {},
   timings: Partial<Timings> = {},
 ): Promise<KubeTestServer> {
-  const parsed = parseEnv({ IPMASQ_STORE: "kubernetes", PORT: "0", HOST: "127.0.0.1", ...env });
+  // The environment the chart gives the dashboard, then the test's own.
+  const parsed = parseEnv({
+    ...fake.dashboardEnv(env.POD_NAME),
+    PORT: "0",
+    HOST: "127.0.0.1",
+    ...env,
+  });
   const setup = await setupFromEnv(parsed, silentLogger(), fake.kubeConfig());
   await setup.lease?.start();
   const server = await createDashboardServer({
@@ -25,10 +34,86 @@ export async function startKubeServer(
     defaultMetrics: false,
     timings: { heartbeatMs: 5000, ...timings },
   });
+  // The dashboard stamps a generation on a ConfigMap it did not write (the chart's): wait for
+  // that, so a test starts from the revision it will see.
+  const [ns, name] = parsed.IPMASQ_CONFIGMAP.split("/") as [string, string];
+  await until(
+    () =>
+      !fake.configMap(ns, name) ||
+      server.config.current().rev.revision === fake.configMap(ns, name)?.metadata.resourceVersion,
+    5000,
+    10,
+    "the dashboard's first revision",
+  );
   const stop = async () => {
     await setup.lease?.close();
     await server.close();
   };
   const api: Api = apiClient(server.url);
   return { ...server, setup, api, stop, dispose: stop };
+}
+
+/** A reporter as the chart runs it: its ServiceAccount's projected token, bound to its node. */
+export async function kubeReporter(
+  fake: FakeKubeApi,
+  server: { url: string },
+  node: string,
+  opts: { mode?: "enforce" | "observe" } = {},
+): Promise<SimReporter> {
+  const token = `sa-token-${node}`;
+  fake.addToken(
+    token,
+    {
+      username: fake.chart?.reporterUser ?? "system:serviceaccount:kube-system:ipmasq-reporter",
+      extra: { "authentication.kubernetes.io/node-name": [node] },
+    },
+    ["ipmasq-dashboard"],
+  );
+  return SimReporter.connect({ url: server.url, token, node, ...opts });
+}
+
+/**
+ * One test API server per test with the dashboards and reporters started on it, all stopped
+ * after each test. Call at the top of a test file.
+ */
+export function kubeTestCluster() {
+  let fake: FakeKubeApi | undefined;
+  const servers: KubeTestServer[] = [];
+  const sims: SimReporter[] = [];
+  afterEach(async () => {
+    for (const s of sims.splice(0)) s.ws.terminate();
+    for (const s of servers.splice(0)) await s.stop();
+    await fake?.stop();
+    fake = undefined;
+  });
+  const api = () => {
+    if (!fake) throw new Error("no test API server: call cluster() first");
+    return fake;
+  };
+  return {
+    /** Starts the test API server (the chart installed with these options). */
+    async cluster(opts: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
+      fake = await new FakeKubeApi(opts).start();
+      return fake;
+    },
+    get fake(): FakeKubeApi {
+      return api();
+    },
+    /** A dashboard as the chart runs it, with the admin token for the test's API calls. */
+    async start(env: Record<string, string> = {}): Promise<KubeTestServer> {
+      const s = await startKubeServer(api(), { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env });
+      servers.push(s);
+      return s;
+    },
+    /** Stops one dashboard now (a restart, a hand-over). */
+    async stop(s: KubeTestServer): Promise<void> {
+      servers.splice(servers.indexOf(s), 1);
+      await s.stop();
+    },
+    async reporter(s: { url: string }, node: string, opts: { mode?: "enforce" | "observe" } = {}) {
+      const r = await kubeReporter(api(), s, node, opts);
+      sims.push(r);
+      return r;
+    },
+  };
 }

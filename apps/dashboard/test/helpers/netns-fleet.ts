@@ -26,8 +26,18 @@ export interface NodeSpec {
   windowsCni?: string;
 }
 
+/** The dashboard of a fleet: the file-store test server by default. */
+export type FleetServer = Pick<TestServer, "url" | "api" | "stop" | "dispose">;
+
+export interface FleetOptions {
+  /** Starts the dashboard on this port (default: startServer with a file store in the fleet's temp dir). */
+  dashboard?: (port: number) => Promise<FleetServer>;
+  /** The token a node's reporter presents (default: the shared reporter token). */
+  token?: (node: string) => string;
+}
+
 export interface NetnsFleet {
-  server: TestServer;
+  server: FleetServer;
   nodes: FleetNode[];
   /** Node status as the dashboard reports it. */
   status(name: string): Promise<string | undefined>;
@@ -40,13 +50,17 @@ export interface NetnsFleet {
   close(): Promise<void>;
 }
 
-export async function startNetnsFleet(specs: NodeSpec[]): Promise<NetnsFleet> {
+export async function startNetnsFleet(
+  specs: NodeSpec[],
+  opts: FleetOptions = {},
+): Promise<NetnsFleet> {
   const pool = netnsPool("imd");
   const tmp = await mkdtemp(join(tmpdir(), "imd-fleet-"));
   const port = await freePort();
   const dataDir = join(tmp, "data");
   const children: ChildHandle[] = [];
-  let server = await startServer({ dataDir, port });
+  const dashboard = opts.dashboard ?? ((p: number) => startServer({ dataDir, port: p }));
+  let server = await dashboard(port);
   const nodes: FleetNode[] = [];
   try {
     for (const s of specs) {
@@ -61,7 +75,7 @@ export async function startNetnsFleet(specs: NodeSpec[]): Promise<NetnsFleet> {
           node: node.name,
           ...(cni ? { windowsCni: cni } : { netns }),
           dashboard: `ws://127.0.0.1:${port}${REPORTER_PATH}`,
-          token: TOKENS.reporter,
+          token: opts.token?.(node.name) ?? TOKENS.reporter,
           stateDir: join(tmp, "state", node.name),
           mode: node.mode,
           logFile: join(tmp, `${node.name}.log`),
@@ -93,7 +107,7 @@ export async function startNetnsFleet(specs: NodeSpec[]): Promise<NetnsFleet> {
     rules: (node) => natRules(node.netns, "IP-MASQ-AGENT"),
     stopDashboard: () => server.stop(),
     async startDashboard() {
-      server = await startServer({ dataDir, port });
+      server = await dashboard(port);
     },
     async close() {
       await Promise.all(children.map((c) => c.stop()));

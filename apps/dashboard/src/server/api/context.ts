@@ -15,6 +15,10 @@ export interface ObserveResync {
 export interface Readiness {
   ready: boolean;
   checks: Record<string, boolean>;
+  /** What is wrong without making the replica unready, in sentences (e.g. a deleted ConfigMap). */
+  problems: string[];
+  /** Store and Lease state (watch, source object, history, holder). */
+  detail: Record<string, unknown>;
 }
 
 /** What the route modules need from the server. */

@@ -12,7 +12,8 @@ export function opsRoutes(ctx: ApiContext): Route[] {
       method: "GET",
       path: "/healthz",
       access: "public",
-      handler: ({ res }) => sendJson(res, 200, { ok: true }),
+      // Alive even with problems (a restart would not fix them); they are listed for people.
+      handler: ({ res }) => sendJson(res, 200, { ok: true, problems: ctx.readiness().problems }),
     }),
     route({
       method: "GET",
@@ -20,7 +21,12 @@ export function opsRoutes(ctx: ApiContext): Route[] {
       access: "public",
       handler({ res }) {
         const r = ctx.readiness();
-        sendJson(res, r.ready ? 200 : 503, { ok: r.ready, checks: r.checks });
+        sendJson(res, r.ready ? 200 : 503, {
+          ok: r.ready,
+          checks: r.checks,
+          problems: r.problems,
+          detail: r.detail,
+        });
       },
     }),
     route({

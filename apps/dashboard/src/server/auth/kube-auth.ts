@@ -1,9 +1,9 @@
 // Kubernetes mode auth. People: TokenReview says who, SubjectAccessReview on the config
 // ConfigMap says what (update → editor, get → viewer). Reporters: a projected ServiceAccount
 // token for our audience, bound to the node its pod runs on.
-import type { V1TokenReview, V1UserInfo } from "@kubernetes/client-node";
+import type { V1Pod, V1TokenReview, V1UserInfo } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { KubeClients, ObjectRef } from "../kube/client.js";
+import { apiMessage, type KubeClients, type ObjectRef, statusCode } from "../kube/client.js";
 import { tokenKey } from "./tokens.js";
 import { TtlCache } from "./ttl-cache.js";
 import type {
@@ -15,6 +15,7 @@ import type {
 
 const NODE_NAME_EXTRA = "authentication.kubernetes.io/node-name";
 const POD_NAME_EXTRA = "authentication.kubernetes.io/pod-name";
+const POD_UID_EXTRA = "authentication.kubernetes.io/pod-uid";
 const SA_PREFIX = "system:serviceaccount:";
 
 async function review(
@@ -50,11 +51,7 @@ export class KubePeopleAuth implements PeopleAuthenticator {
       result = await this.decide(token);
     } catch (e) {
       this.log.warn({ err: e }, "TokenReview/SubjectAccessReview failed");
-      return {
-        ok: false,
-        status: 503,
-        error: "cannot reach the Kubernetes API to check this token",
-      };
+      return { ok: false, status: 503, error: reviewFailure(e, "this token") };
     }
     // Short negative caching blunts token guessing without locking out a fixed RBAC grant for long.
     this.cache.set(key, result, result.ok ? this.ttlMs : 5_000);
@@ -122,11 +119,7 @@ export class KubeReporterAuth implements ReporterAuthenticator {
       result = await this.decide(token);
     } catch (e) {
       this.log.warn({ err: e }, "reporter TokenReview failed");
-      return {
-        ok: false,
-        status: 503,
-        error: "cannot reach the Kubernetes API to check the reporter token",
-      };
+      return { ok: false, status: 503, error: reviewFailure(e, "the reporter token") };
     }
     this.cache.set(key, result, result.ok ? this.ttlMs : 5_000);
     return result;
@@ -153,23 +146,62 @@ export class KubeReporterAuth implements ReporterAuthenticator {
       };
     }
     const node = await this.nodeOf(user);
-    if (!node)
+    if ("error" in node) return { ok: false, status: node.status, error: node.error };
+    return { ok: true, identity: user.username, node: node.name };
+  }
+
+  /**
+   * The node a token is bound to: its node-name claim (Kubernetes ≥ 1.30 with
+   * ServiceAccountTokenPodNodeInfo, GA in 1.32), else the node of the pod it is bound to, which
+   * needs `get` on pods in the reporters' namespace (chart value auth.reporterNodeFromPod).
+   */
+  private async nodeOf(
+    user: V1UserInfo,
+  ): Promise<{ name: string } | { status: 401 | 403; error: string }> {
+    const node = user.extra?.[NODE_NAME_EXTRA]?.[0];
+    if (node) return { name: node };
+    const pod = user.extra?.[POD_NAME_EXTRA]?.[0];
+    const namespace = user.username?.slice(SA_PREFIX.length).split(":")[0];
+    if (!pod || !namespace)
       return {
-        ok: false,
         status: 403,
         error: "reporter token is not bound to a node (use a projected ServiceAccount token)",
       };
-    return { ok: true, identity: user.username, node };
+    let p: V1Pod;
+    try {
+      p = await this.clients.core.readNamespacedPod({ namespace, name: pod });
+    } catch (e) {
+      const code = statusCode(e);
+      if (code === 404)
+        return {
+          status: 401,
+          error: `the pod ${namespace}/${pod} this token is bound to no longer exists`,
+        };
+      if (code !== 403) throw e;
+      return {
+        status: 403,
+        error: `the reporter token carries no ${NODE_NAME_EXTRA} claim (Kubernetes 1.30/1.31 with the ServiceAccountTokenPodNodeInfo feature off), and the dashboard may not read the reporter's pod ${namespace}/${pod} to find its node: turn the feature on, or grant get on pods in ${namespace} (chart value auth.reporterNodeFromPod=true). The API server said: ${apiMessage(e)}`,
+      };
+    }
+    const uid = user.extra?.[POD_UID_EXTRA]?.[0];
+    if (uid && p.metadata?.uid !== uid)
+      return {
+        status: 401,
+        error: `the pod ${namespace}/${pod} this token is bound to was replaced`,
+      };
+    if (!p.spec?.nodeName)
+      return {
+        status: 403,
+        error: `the reporter's pod ${namespace}/${pod} is not scheduled to a node`,
+      };
+    return { name: p.spec.nodeName };
   }
+}
 
-  /** The node a token is bound to: its node-name claim, else the node of the pod it is bound to. */
-  private async nodeOf(user: V1UserInfo): Promise<string | undefined> {
-    const node = user.extra?.[NODE_NAME_EXTRA]?.[0];
-    if (node) return node;
-    const pod = user.extra?.[POD_NAME_EXTRA]?.[0];
-    const namespace = user.username?.slice(SA_PREFIX.length).split(":")[0];
-    if (!pod || !namespace) return undefined;
-    const p = await this.clients.core.readNamespacedPod({ namespace, name: pod });
-    return p.spec?.nodeName ?? undefined;
-  }
+/** Why a TokenReview/SubjectAccessReview could not be made, for the 503 answer. */
+function reviewFailure(e: unknown, what: string): string {
+  const code = statusCode(e);
+  if (code === 401 || code === 403)
+    return `the dashboard's own ServiceAccount may not check ${what} (${apiMessage(e)})`;
+  return `cannot reach the Kubernetes API to check ${what}`;
 }

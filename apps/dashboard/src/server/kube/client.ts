@@ -42,6 +42,26 @@ export function statusCode(e: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The API server's own sentence for a failed call (the Status `message` of an ApiException's
+ * body, e.g. 'configmaps "x" is forbidden: User "…" cannot create resource …'), else the
+ * error's message.
+ */
+export function apiMessage(e: unknown): string {
+  const body = (e as { body?: unknown } | null)?.body;
+  if (typeof body === "string") {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === "string") return status.message;
+    } catch {
+      // not JSON: fall through
+    }
+  } else if (typeof (body as { message?: unknown } | undefined)?.message === "string") {
+    return (body as { message: string }).message;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
 export interface ObjectRef {
   namespace: string;
   name: string;

@@ -1,89 +1,168 @@
-// History of the ip-masq-agent ConfigMap, kept in a bounded companion ConfigMap (key
-// history.json). It also assigns generations: the first writer of a revision fixes its
-// generation with an optimistic-concurrency write, so every replica agrees on it.
+// History of the ip-masq-agent ConfigMap, kept in a companion ConfigMap (key history.json),
+// bounded by count and by bytes as the API server counts them: the sum of the data values in
+// UTF-8 may not exceed 1 MiB (core.MaxSecretSize), so big configs keep fewer revisions, and
+// how many are kept is reported. The history is a record, never the source of generations.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { statusCode } from "../kube/client.js";
+import { FIELD_MANAGER } from "./kube-generation.js";
 import { type ConfigRevision, revisionMetaSchema } from "./types.js";
 
 const KEY = "history.json";
-const entrySchema = revisionMetaSchema.extend({ text: z.string() });
-const entriesSchema = z.array(entrySchema);
+const entriesSchema = z.array(revisionMetaSchema.extend({ text: z.string() }));
+
+/** The API server's limit on a ConfigMap's data, in bytes. */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 
 export interface KubeHistoryOptions {
   core: CoreV1Api;
   namespace: string;
   name: string;
   log: Logger;
-  /** Entries kept (oldest dropped first). */
+  /** Entries kept at most (oldest dropped first; default 50). */
   retention?: number;
-  /** ConfigMaps hold at most 1 MiB; stay well below. */
+  /** Bytes the data may take (default the API's 1 MiB). */
   maxBytes?: number;
+  /** Create the ConfigMap when it is missing (needs `create` on ConfigMaps). */
+  create?: boolean;
 }
+
+export interface HistoryStatus {
+  /** Revisions kept, newest last. */
+  kept: number;
+  retention: number;
+  /** UTF-8 bytes of the ConfigMap's data as last written or read. */
+  bytes: number;
+  maxBytes: number;
+  /** Why the last write failed, if it did. */
+  error?: string;
+}
+
+const bytesOf = (s: string) => Buffer.byteLength(s, "utf8");
 
 export class KubeHistory {
   private entries: ConfigRevision[] = [];
   private readonly retention: number;
   private readonly maxBytes: number;
+  private lastBytes = 0;
+  private error: string | undefined;
+  /** Revisions whose write failed: written with the next one that succeeds. */
+  private pending: ConfigRevision[] = [];
 
   constructor(private readonly opts: KubeHistoryOptions) {
     this.retention = opts.retention ?? 50;
-    this.maxBytes = opts.maxBytes ?? 800_000;
+    this.maxBytes = opts.maxBytes ?? CONFIGMAP_MAX_BYTES;
   }
 
-  /** Newest first; falls back to the last copy read when the API is unreachable. */
+  /** Newest first; falls back to the last copy read when the API cannot be read. */
   async list(): Promise<ConfigRevision[]> {
     try {
-      this.entries = parseEntries((await this.read())?.data?.[KEY], this.opts.log);
+      const cm = await this.read();
+      if (cm) this.entries = this.parse(cm);
     } catch (e) {
       this.opts.log.warn({ err: e }, "reading config history failed; serving the cached copy");
     }
     return [...this.entries].reverse();
   }
 
-  /** Records a revision (idempotent) and returns its generation. */
-  async record(rev: Omit<ConfigRevision, "generation">): Promise<number> {
+  /** Entries as known to this process, oldest first. */
+  known(): readonly ConfigRevision[] {
+    return this.entries;
+  }
+
+  status(): HistoryStatus {
+    return {
+      kept: this.entries.length,
+      retention: this.retention,
+      bytes: this.lastBytes,
+      maxBytes: this.maxBytes,
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+
+  /**
+   * Records a revision (idempotent). A revision with the text and generation of the newest
+   * entry (a generation stamp, a metadata-only edit) replaces it instead of taking a slot.
+   * Failures are reported in status() and logged, never thrown: history is a record.
+   */
+  async record(rev: ConfigRevision): Promise<void> {
+    let transient = 0;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const cm = await this.read();
-      const entries = parseEntries(cm?.data?.[KEY], this.opts.log);
-      const known = entries.find((e) => e.revision === rev.revision);
-      if (known) {
-        this.entries = entries;
-        return known.generation;
-      }
-      const generation = Math.max(0, this.maxGeneration(), ...entries.map((e) => e.generation)) + 1;
-      const next = this.bound([...entries, { ...rev, generation }]);
       try {
-        await this.write(cm, next);
-        this.entries = next;
-        return generation;
+        const cm = await this.read();
+        let entries = cm ? this.parse(cm) : this.entries;
+        const missing = [...this.pending, rev].filter(
+          (p) => !entries.some((e) => e.revision === p.revision),
+        );
+        if (missing.length === 0) {
+          this.entries = entries;
+          return;
+        }
+        for (const p of missing) entries = append(entries, p);
+        await this.write(cm, this.bound(entries, cm));
+        this.error = undefined;
+        this.pending = [];
+        return;
       } catch (e) {
-        if (statusCode(e) !== 409) throw e; // another replica wrote first: read again
+        const code = statusCode(e);
+        if (code === 409) continue; // another replica wrote first: read again
+        // The API server unreachable for a moment (a restart): try again shortly, a few times.
+        if ((code === undefined || code >= 500) && transient++ < 3) {
+          await new Promise((r) => setTimeout(r, 250 * 2 ** transient));
+          continue;
+        }
+        this.fail(e, rev);
+        return;
       }
     }
-    throw new Error("config history kept changing under us (8 conflicts)");
+    this.fail(new Error("the history ConfigMap kept changing (8 conflicts)"), rev);
   }
 
-  /** The highest generation this process knows, for when the history cannot be written. */
-  maxGeneration(): number {
-    return this.entries.reduce((m, e) => Math.max(m, e.generation), 0);
+  private fail(e: unknown, rev: ConfigRevision): void {
+    this.error = e instanceof Error ? e.message : String(e);
+    this.entries = append(this.entries, rev).slice(-this.retention);
+    if (!this.pending.some((p) => p.revision === rev.revision))
+      this.pending = [...this.pending, rev].slice(-this.retention);
+    this.opts.log.warn(
+      { err: e, revision: rev.revision, history: `${this.opts.namespace}/${this.opts.name}` },
+      "could not record config history",
+    );
   }
 
-  has(revision: string): boolean {
-    return this.entries.some((e) => e.revision === revision);
-  }
-
-  /** Keeps a revision in the local copy when the companion ConfigMap cannot be written. */
-  remember(rev: ConfigRevision): void {
-    if (!this.entries.some((e) => e.revision === rev.revision))
-      this.entries = this.bound([...this.entries, rev]);
-  }
-
-  private bound(entries: ConfigRevision[]): ConfigRevision[] {
-    const out = entries.slice(-this.retention);
-    while (out.length > 1 && JSON.stringify(out).length > this.maxBytes) out.shift();
+  /** Newest `retention` entries that fit in maxBytes together with the ConfigMap's other data. */
+  private bound(entries: ConfigRevision[], cm: V1ConfigMap | undefined): ConfigRevision[] {
+    const other = otherDataBytes(cm);
+    let out = entries.slice(-this.retention);
+    while (out.length > 0 && other + bytesOf(JSON.stringify(out)) > this.maxBytes)
+      out = out.slice(1);
+    if (out.length === 0)
+      throw permanent(
+        `revision ${entries.at(-1)?.revision} alone does not fit in the history ConfigMap (${this.maxBytes} bytes)`,
+      );
+    const trimmed = out.length < Math.min(entries.length, this.retention);
+    if (trimmed && out.length !== this.entries.length)
+      this.opts.log.info(
+        { kept: out.length, retention: this.retention, maxBytes: this.maxBytes },
+        "config history keeps fewer revisions than its retention: no more fit in one ConfigMap",
+      );
     return out;
+  }
+
+  private parse(cm: V1ConfigMap): ConfigRevision[] {
+    const raw = cm.data?.[KEY];
+    this.lastBytes = otherDataBytes(cm) + (raw ? bytesOf(raw) : 0);
+    if (raw === undefined) return [];
+    try {
+      return entriesSchema.parse(JSON.parse(raw));
+    } catch (e) {
+      // A damaged history must not stop config changes; it is rewritten on the next record.
+      this.opts.log.warn(
+        { err: e },
+        "config history ConfigMap is not readable; starting a new history",
+      );
+      return [];
+    }
   }
 
   private async read(): Promise<V1ConfigMap | undefined> {
@@ -99,31 +178,53 @@ export class KubeHistory {
   }
 
   private async write(cm: V1ConfigMap | undefined, entries: ConfigRevision[]): Promise<void> {
-    const { namespace, name } = this.opts;
-    const data = { [KEY]: JSON.stringify(entries) };
+    const { namespace, name, core } = this.opts;
+    const data = { ...cm?.data, [KEY]: JSON.stringify(entries) };
     if (!cm) {
-      const body: V1ConfigMap = {
-        metadata: {
-          name,
-          namespace,
-          labels: { "app.kubernetes.io/managed-by": "ipmasq-dashboard" },
-        },
-        data,
+      if (!this.opts.create)
+        throw permanent(
+          `the history ConfigMap ${namespace}/${name} does not exist and the dashboard may not create it`,
+        );
+      const metadata = {
+        name,
+        namespace,
+        labels: { "app.kubernetes.io/managed-by": FIELD_MANAGER },
       };
-      await this.opts.core.createNamespacedConfigMap({ namespace, body });
-      return;
+      await core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata, data },
+        fieldManager: FIELD_MANAGER,
+      });
+    } else {
+      await core.replaceNamespacedConfigMap({
+        namespace,
+        name,
+        body: { ...cm, data },
+        fieldManager: FIELD_MANAGER,
+      });
     }
-    await this.opts.core.replaceNamespacedConfigMap({ namespace, name, body: { ...cm, data } });
+    this.entries = entries;
+    this.lastBytes = Object.values(data).reduce((n, v) => n + bytesOf(v), 0);
   }
 }
 
-function parseEntries(raw: string | undefined, log: Logger): ConfigRevision[] {
-  if (raw === undefined) return [];
-  try {
-    return entriesSchema.parse(JSON.parse(raw));
-  } catch (e) {
-    // A damaged history must not stop config changes; it is rewritten on the next record.
-    log.warn({ err: e }, "config history ConfigMap is not readable; starting a new history");
-    return [];
-  }
+/** An error not worth retrying (statusCode() reads its code as a client error). */
+function permanent(message: string): Error {
+  return Object.assign(new Error(message), { code: 400 });
+}
+
+/** Appends, or replaces the newest entry when only the resourceVersion differs. */
+function append(entries: ConfigRevision[], rev: ConfigRevision): ConfigRevision[] {
+  const last = entries.at(-1);
+  if (last && last.generation === rev.generation && last.text === rev.text)
+    return [...entries.slice(0, -1), { ...last, revision: rev.revision }];
+  return [...entries, rev];
+}
+
+/** Bytes of the ConfigMap's data other than the history key (counted by the same limit). */
+function otherDataBytes(cm: V1ConfigMap | undefined): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(cm?.data ?? {})) if (k !== KEY) n += bytesOf(v);
+  for (const v of Object.values(cm?.binaryData ?? {})) n += Buffer.from(v, "base64").length;
+  return n;
 }

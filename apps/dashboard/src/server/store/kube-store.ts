@@ -1,13 +1,30 @@
 // The ip-masq-agent ConfigMap as the store: key `config` in the upstream format, so the
 // upstream agent keeps working. Revision = resourceVersion; saves replace with it, so a stale
-// save is a 409 from the API server, never a lost update. Every change (ours or kubectl's)
-// enters through one ordered path (the watch, or a re-read), which assigns its generation.
-import { createHash } from "node:crypto";
+// save is a 409 from the API server, never a lost update. The ConfigMap is followed with the
+// informer pattern (list, then watch from the list's resourceVersion: kube/list-watch.ts);
+// every change, ours or kubectl's, enters through one ordered path (ingest) that gives it its
+// generation from the ConfigMap's own annotations (kube-generation.ts).
+//
+// When the ConfigMap is missing or deleted the store keeps running on the last known revision
+// and says so (status()); it recreates the ConfigMap only when allowed to (`recreate`, which
+// needs `create` on ConfigMaps — RBAC cannot limit create to one name).
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
-import { type KubeClients, statusCode } from "../kube/client.js";
+import { HttpError } from "../api/respond.js";
+import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
+import { ListWatcher } from "../kube/list-watch.js";
 import { Mutex } from "../util/mutex.js";
+import {
+  annotatedGeneration,
+  annotationsFor,
+  CONFIG_KEY,
+  decideGeneration,
+  describe,
+  FIELD_MANAGER,
+  type RevisionMeta,
+  sha256,
+} from "./kube-generation.js";
 import { KubeHistory } from "./kube-history.js";
 import {
   type ConfigRevision,
@@ -16,87 +33,101 @@ import {
   type SaveRequest,
   StaleRevisionError,
   type StoreListener,
+  type StoreStatus,
 } from "./types.js";
 
-export const CONFIG_KEY = "config";
-const ANNOTATION = "ipmasq.dev/";
+export { CONFIG_KEY };
+
+/** The revision id while there is no ConfigMap and nothing recorded (the upstream defaults). */
+export const ABSENT_REVISION = "absent";
 
 export interface KubeStoreOptions {
   clients: KubeClients;
   namespace: string;
   name: string;
   historyName: string;
-  /** Written when the ConfigMap does not exist (the upstream defaults). */
+  /** The upstream defaults: what applies while there is no ConfigMap and no recorded revision. */
   initialText: string;
   log: Logger;
+  /** Recreate a missing ConfigMap (and history ConfigMap); needs `create` on ConfigMaps. */
+  recreate?: boolean;
   historyRetention?: number;
+  historyMaxBytes?: number;
   /** How long a save waits for its own change to come back through the watch. */
   saveEchoTimeoutMs?: number;
+  /** Backoff of the watch after failures (default 100 ms growing to 1 s). */
+  watchBackoffMs?: { initial: number; max: number };
 }
 
 export class KubeStore implements ConfigStore {
   readonly kind = "kubernetes" as const;
   private cm: V1ConfigMap | undefined;
+  private state: "present" | "deleted" | "missing" = "missing";
+  private deletedAt: string | undefined;
   private latest: ConfigRevision | undefined;
+  /** The highest generation handed out, and the hash of the text it was given to. */
+  private highest = { generation: 0, sha: "" };
+  private readonly problems = new Map<"recreate" | "stamp", string>();
+  /** resourceVersion of an outside edit → that of our stamp of it (same text), newest last. */
+  private readonly stamped = new Map<string, string>();
   private readonly ingestMutex = new Mutex();
   private readonly listeners = new Listeners();
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly revisions: KubeHistory;
-  private watchAbort: AbortController | undefined;
-  private closed = false;
-  private reachable = false;
-  private loop: Promise<void> | undefined;
+  private readonly watcher: ListWatcher<V1ConfigMap>;
 
   constructor(private readonly opts: KubeStoreOptions) {
+    const { clients, namespace, name, log } = opts;
     this.revisions = new KubeHistory({
-      core: opts.clients.core,
-      namespace: opts.namespace,
+      core: clients.core,
+      namespace,
       name: opts.historyName,
-      log: opts.log,
+      log,
       retention: opts.historyRetention,
+      maxBytes: opts.historyMaxBytes,
+      create: opts.recreate,
+    });
+    const fieldSelector = `metadata.name=${name}`;
+    this.watcher = new ListWatcher<V1ConfigMap>({
+      watch: clients.watch,
+      path: `/api/v1/namespaces/${namespace}/configmaps`,
+      fieldSelector,
+      list: () => clients.core.listNamespacedConfigMap({ namespace, fieldSelector }),
+      onList: (items) => {
+        const cm = items.find((i) => i.metadata?.name === name);
+        this.follow(cm ? this.ingest(cm) : this.absent());
+      },
+      onEvent: (type, cm) => this.follow(type === "DELETED" ? this.absent() : this.ingest(cm)),
+      log,
+      backoffMs: opts.watchBackoffMs,
     });
   }
 
+  /** Watch callbacks cannot wait: a failure of what they started is logged, not lost. */
+  private follow(p: Promise<void>): void {
+    p.catch((e) =>
+      this.opts.log.error({ err: e, configMap: this.ref }, "applying a ConfigMap change failed"),
+    );
+  }
+
+  private get ref(): string {
+    return `${this.opts.namespace}/${this.opts.name}`;
+  }
+
   async start(): Promise<void> {
-    await this.refresh();
-    this.loop = this.watchLoop();
+    for (const e of await this.revisions.list()) this.note(e.generation, e.text);
+    try {
+      await this.watcher.start();
+    } catch (e) {
+      throw new Error(`cannot list ConfigMap ${this.ref}: ${apiMessage(e)}`);
+    }
+    await this.ingestMutex.run(async () => undefined); // the first list's ingest
+    if (!this.latest) await this.startWithout();
   }
 
   current(): ConfigRevision {
     if (!this.latest) throw new Error("kubernetes store not started");
     return this.latest;
-  }
-
-  async save(req: SaveRequest): Promise<ConfigRevision> {
-    const base = this.cm;
-    if (!base) throw new Error("kubernetes store not started");
-    const body: V1ConfigMap = {
-      ...base,
-      metadata: {
-        ...base.metadata,
-        resourceVersion: req.expectedRevision,
-        annotations: { ...base.metadata?.annotations, ...annotationsFor(req) },
-      },
-      data: { ...base.data, [CONFIG_KEY]: req.text },
-    };
-    let saved: V1ConfigMap;
-    try {
-      saved = await this.opts.clients.core.replaceNamespacedConfigMap({
-        namespace: this.opts.namespace,
-        name: this.opts.name,
-        body,
-      });
-    } catch (e) {
-      // 409: resourceVersion mismatch. 400/422: a revision that is not a resourceVersion at all
-      // (nothing a client read from us), which is stale too.
-      const code = statusCode(e);
-      const unknownRevision =
-        (code === 400 || code === 422) && req.expectedRevision !== this.latest?.revision;
-      if (code !== 409 && !unknownRevision) throw e;
-      await this.refresh();
-      throw new StaleRevisionError(this.current());
-    }
-    return this.awaitIngested(saved);
   }
 
   history(): Promise<ConfigRevision[]> {
@@ -108,79 +139,279 @@ export class KubeStore implements ConfigStore {
   }
 
   healthy(): boolean {
-    return this.reachable && this.latest !== undefined;
+    return this.latest !== undefined && !this.watcher.health.unreachable;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.watchAbort?.abort();
-    // A watch still connecting cannot be aborted yet (client-node hands out its controller
-    // only once connected); it is aborted when it connects, so do not wait for it.
-    await Promise.race([this.loop, sleep(1000)]);
+    await this.watcher.stop();
     await this.ingestMutex.run(async () => undefined);
   }
 
-  /** Reads the ConfigMap (creating it when absent) and ingests it. */
-  private async refresh(): Promise<void> {
-    const { core } = this.opts.clients;
-    const { namespace, name } = this.opts;
-    let cm: V1ConfigMap;
-    try {
-      cm = await core.readNamespacedConfigMap({ namespace, name });
-    } catch (e) {
-      if (statusCode(e) !== 404) {
-        this.reachable = false;
-        throw e;
-      }
-      const text = this.latest?.text ?? this.opts.initialText;
-      const req = {
-        text,
-        author: "system",
-        message: this.latest ? "recreated after deletion" : "initial defaults",
-        expectedRevision: "",
-      };
-      const body: V1ConfigMap = {
-        metadata: { name, namespace, annotations: annotationsFor(req) },
-        data: { [CONFIG_KEY]: text },
-      };
-      this.opts.log.warn(
-        { configMap: `${namespace}/${name}` },
-        "config ConfigMap missing; creating it",
-      );
-      cm = await core.createNamespacedConfigMap({ namespace, body });
+  async save(req: SaveRequest): Promise<ConfigRevision> {
+    const cur = this.current();
+    // Edited from an outside edit we since stamped: the text is the same, so not stale.
+    const expectedRevision =
+      this.stamped.get(req.expectedRevision) === cur.revision ? cur.revision : req.expectedRevision;
+    const annotations = annotationsFor({ ...req, generation: this.highest.generation + 1 });
+    if (!this.cm) {
+      if (expectedRevision !== cur.revision) throw new StaleRevisionError(cur);
+      return this.createWith(req.text, annotations);
     }
-    this.reachable = true;
-    await this.ingest(cm);
+    const base = this.cm;
+    const body: V1ConfigMap = {
+      ...base,
+      metadata: {
+        ...base.metadata,
+        resourceVersion: expectedRevision,
+        annotations: { ...base.metadata?.annotations, ...annotations },
+      },
+      data: { ...base.data, [CONFIG_KEY]: req.text },
+    };
+    try {
+      const saved = await this.opts.clients.core.replaceNamespacedConfigMap({
+        namespace: this.opts.namespace,
+        name: this.opts.name,
+        body,
+        fieldManager: FIELD_MANAGER,
+      });
+      return await this.awaitIngested(saved);
+    } catch (e) {
+      throw await this.saveError(e, { ...req, expectedRevision });
+    }
   }
 
-  /** The single ordered entry point for new revisions: history, generation, listeners. */
-  private ingest(cm: V1ConfigMap): Promise<void> {
-    return this.ingestMutex.run(async () => {
-      const revision = cm.metadata?.resourceVersion;
-      if (!revision || revision === this.latest?.revision) return;
-      const base = describe(cm, revision);
-      let generation: number;
-      try {
-        generation = await this.revisions.record(base);
-      } catch (e) {
-        // History is a record, not a gate: the change still counts.
-        generation = Math.max(this.revisions.maxGeneration(), this.latest?.generation ?? 0) + 1;
-        this.revisions.remember({ ...base, generation });
-        this.opts.log.warn({ err: e, revision }, "could not record config history");
+  status(): StoreStatus {
+    const h = this.watcher.health;
+    const problems = [...this.sourceProblems(), ...this.problems.values()];
+    const down = !h.open && Date.now() - h.since > 3000 && h.failures > 0;
+    if (down)
+      problems.push(
+        `the watch on ConfigMap ${this.ref} has not been open since ${new Date(h.since).toISOString()} (${h.failures} failures; ${h.lastError}): edits made with kubectl are seen late`,
+      );
+    const history = this.revisions.status();
+    if (history.error) problems.push(`config history is not being recorded: ${history.error}`);
+    return {
+      problems,
+      source: { name: this.ref, state: this.state },
+      watch: {
+        open: h.open,
+        since: new Date(h.since).toISOString(),
+        failures: h.failures,
+        lists: h.lists,
+        ...(h.lastError ? { lastError: h.lastError } : {}),
+      },
+      history,
+    };
+  }
+
+  private sourceProblems(): string[] {
+    const rev = this.latest;
+    if (this.state === "present" || !rev) return [];
+    const keeping =
+      rev.revision === ABSENT_REVISION
+        ? "nodes are given the upstream defaults, as ip-masq-agent applies without a config"
+        : `nodes keep enforcing revision ${rev.revision} (generation ${rev.generation})`;
+    const fix = this.opts.recreate
+      ? "the dashboard recreates it"
+      : "recreate it (helm upgrade, or kubectl apply), or let the dashboard do it (chart value dashboard.recreateConfigMaps)";
+    const what =
+      this.state === "deleted"
+        ? `the ConfigMap ${this.ref} was deleted at ${this.deletedAt}`
+        : `the ConfigMap ${this.ref} does not exist`;
+    return [`${what}; ${keeping}; ${fix}`];
+  }
+
+  /** Maps a failed replace to what the caller should see. */
+  private async saveError(e: unknown, req: SaveRequest): Promise<unknown> {
+    if (e instanceof StaleRevisionError || e instanceof HttpError) return e;
+    const code = statusCode(e);
+    // 409: resourceVersion mismatch. 400/422 for a revision that is not a resourceVersion at
+    // all (nothing a client read from us) is stale too.
+    const unknownRevision =
+      (code === 400 || code === 422) && req.expectedRevision !== this.latest?.revision;
+    if (code === 409 || unknownRevision || code === 404) {
+      await this.refresh().catch(() => undefined);
+      if (!this.cm) return new HttpError(409, this.sourceProblems()[0] ?? "the ConfigMap is gone");
+      return new StaleRevisionError(this.current());
+    }
+    if (code === 422)
+      return new HttpError(422, `the Kubernetes API refused the ConfigMap: ${apiMessage(e)}`);
+    if (code === 403)
+      return new HttpError(
+        503,
+        `the dashboard may not write ConfigMap ${this.ref}: ${apiMessage(e)}`,
+      );
+    return e;
+  }
+
+  /** Creates the missing ConfigMap (when allowed) and returns its ingested revision. */
+  private async createWith(
+    text: string,
+    annotations: Record<string, string>,
+  ): Promise<ConfigRevision> {
+    if (!this.opts.recreate)
+      throw new HttpError(
+        409,
+        `${this.sourceProblems()[0] ?? `the ConfigMap ${this.ref} does not exist`}. Saving would create it, which this dashboard is not allowed to do.`,
+      );
+    const { namespace, name } = this.opts;
+    try {
+      const created = await this.opts.clients.core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name, namespace, annotations }, data: { [CONFIG_KEY]: text } },
+        fieldManager: FIELD_MANAGER,
+      });
+      return await this.awaitIngested(created);
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      if (statusCode(e) === 409) {
+        await this.refresh().catch(() => undefined);
+        throw new StaleRevisionError(this.current());
       }
-      this.cm = cm;
-      this.latest = { ...base, generation };
-      this.listeners.emit(this.latest);
-      for (const w of this.waiters.get(revision) ?? []) w();
-      this.waiters.delete(revision);
+      throw new HttpError(503, `could not create ConfigMap ${this.ref}: ${apiMessage(e)}`);
+    }
+  }
+
+  /** Started with no ConfigMap: recreate it if allowed, else keep the last recorded revision. */
+  private async startWithout(): Promise<void> {
+    const newest = this.revisions.known().at(-1);
+    if (this.opts.recreate) {
+      const text = newest?.text ?? this.opts.initialText;
+      const generation = newest?.generation ?? this.highest.generation + 1;
+      const message = newest ? "recreated: the ConfigMap was missing" : "initial defaults";
+      await this.createWith(
+        text,
+        annotationsFor({ author: "system", message, text, generation }),
+      ).catch((e) =>
+        this.problems.set("recreate", `could not create ConfigMap ${this.ref}: ${apiMessage(e)}`),
+      );
+    }
+    if (this.latest) return;
+    this.latest = newest ?? {
+      revision: ABSENT_REVISION,
+      generation: this.highest.generation,
+      text: this.opts.initialText,
+      author: "system",
+      message: `the ConfigMap ${this.ref} does not exist: the upstream defaults apply`,
+      updatedAt: new Date().toISOString(),
+    };
+    this.opts.log.warn(
+      { configMap: this.ref, revision: this.latest.revision },
+      this.sourceProblems()[0],
+    );
+  }
+
+  /** Re-reads the ConfigMap by name and ingests it (or notes that it is gone). */
+  private async refresh(): Promise<void> {
+    const { namespace, name } = this.opts;
+    try {
+      await this.ingest(await this.opts.clients.core.readNamespacedConfigMap({ namespace, name }));
+    } catch (e) {
+      if (statusCode(e) !== 404) throw e;
+      await this.absent();
+    }
+  }
+
+  /** The ConfigMap is gone: keep the last revision, say so, recreate it only when allowed. */
+  private absent(): Promise<void> {
+    return this.ingestMutex.run(async () => {
+      if (this.state !== "present") return;
+      this.state = "deleted";
+      this.deletedAt = new Date().toISOString();
+      this.cm = undefined;
+      this.opts.log.warn({ configMap: this.ref }, this.sourceProblems()[0]);
+      if (this.opts.recreate) void this.recreate();
     });
   }
 
-  /** Resolves a save once its revision went through ingest (normally via the watch). */
+  private async recreate(): Promise<void> {
+    const rev = this.current();
+    const a = annotationsFor({
+      text: rev.text,
+      generation: rev.generation,
+      author: "system",
+      message: "recreated after deletion",
+    });
+    await this.createWith(rev.text, a).then(
+      () => this.problems.delete("recreate"),
+      (e) => {
+        this.problems.set("recreate", `could not recreate ConfigMap ${this.ref}: ${apiMessage(e)}`);
+        this.opts.log.warn(
+          { err: e, configMap: this.ref },
+          "could not recreate the config ConfigMap",
+        );
+      },
+    );
+  }
+
+  /** The single ordered entry point for new revisions: generation, listeners, stamp, history. */
+  private ingest(cm: V1ConfigMap): Promise<void> {
+    return this.ingestMutex.run(async () => {
+      const revision = cm.metadata?.resourceVersion;
+      if (!revision) return;
+      if (this.state !== "present" && this.latest)
+        this.opts.log.info({ configMap: this.ref, revision }, "config ConfigMap is back");
+      this.cm = cm;
+      this.state = "present";
+      this.deletedAt = undefined;
+      if (revision === this.latest?.revision) return;
+      const meta = describe(cm);
+      const { generation, stamp } = decideGeneration({
+        recorded: this.revisions.known().find((e) => e.revision === revision)?.generation,
+        annotated: annotatedGeneration(cm),
+        highest: this.highest.generation,
+        sameTextAsHighest: this.highest.sha === sha256(meta.text),
+      });
+      this.note(generation, meta.text);
+      this.latest = { ...meta, generation };
+      this.listeners.emit(this.latest);
+      for (const w of this.waiters.get(revision) ?? []) w();
+      this.waiters.delete(revision);
+      if (stamp) await this.stamp(cm, meta, generation);
+      await this.revisions.record(this.latest);
+    });
+  }
+
+  private note(generation: number, text: string): void {
+    if (generation >= this.highest.generation) this.highest = { generation, sha: sha256(text) };
+  }
+
+  /**
+   * Writes the generation of an edit made outside the dashboard into the ConfigMap, so every
+   * replica and every later start numbers it the same. A conflict means a newer change, which
+   * comes through ingest on its own.
+   */
+  private async stamp(cm: V1ConfigMap, meta: RevisionMeta, generation: number): Promise<void> {
+    const annotations = { ...cm.metadata?.annotations, ...annotationsFor({ ...meta, generation }) };
+    try {
+      const saved = await this.opts.clients.core.replaceNamespacedConfigMap({
+        namespace: this.opts.namespace,
+        name: this.opts.name,
+        body: { ...cm, metadata: { ...cm.metadata, annotations } },
+        fieldManager: FIELD_MANAGER,
+      });
+      this.stamped.set(cm.metadata?.resourceVersion ?? "", saved.metadata?.resourceVersion ?? "");
+      if (this.stamped.size > 16) this.stamped.delete(this.stamped.keys().next().value!);
+      this.problems.delete("stamp");
+    } catch (e) {
+      const code = statusCode(e);
+      if (code === 409 || code === 404) return;
+      this.problems.set(
+        "stamp",
+        `could not record generation ${generation} in ConfigMap ${this.ref} (${apiMessage(e)}): after a restart this revision may be numbered again`,
+      );
+      this.opts.log.warn(
+        { err: e, configMap: this.ref, generation },
+        "could not stamp the generation",
+      );
+    }
+  }
+
+  /** Resolves a write once its revision went through ingest (normally via the watch). */
   private async awaitIngested(saved: V1ConfigMap): Promise<ConfigRevision> {
     const revision = saved.metadata?.resourceVersion ?? "";
-    const seen = async () => (await this.revisions.list()).find((r) => r.revision === revision);
-    if (this.latest?.revision !== revision && !this.revisions.has(revision)) {
+    const known = () => this.revisions.known().find((r) => r.revision === revision);
+    if (this.latest?.revision !== revision && !known()) {
       const echoed = new Promise<boolean>((resolve) => {
         const t = setLongTimeout(() => resolve(false), this.opts.saveEchoTimeoutMs ?? 2000);
         const list = this.waiters.get(revision) ?? [];
@@ -197,112 +428,12 @@ export class KubeStore implements ConfigStore {
     }
     if (this.latest?.revision === revision) return this.latest;
     // Superseded before we saw it (another edit landed right after ours).
+    const seen = (await this.revisions.list()).find((r) => r.revision === revision);
     return (
-      (await seen()) ?? { ...describe(saved, revision), generation: this.current().generation }
+      seen ?? {
+        ...describe(saved),
+        generation: annotatedGeneration(saved) ?? this.current().generation,
+      }
     );
   }
-
-  private async watchLoop(): Promise<void> {
-    let backoff = 500;
-    while (!this.closed) {
-      const ok = await this.watchOnce();
-      if (this.closed) return;
-      backoff = ok ? 500 : Math.min(backoff * 2, 10_000);
-      await sleep(ok ? 0 : backoff);
-      await this.refresh().catch((e) =>
-        this.opts.log.warn({ err: e }, "re-reading the config ConfigMap failed"),
-      );
-    }
-  }
-
-  /** One watch from the current resourceVersion; resolves when it ends (true if it ran). */
-  private watchOnce(): Promise<boolean> {
-    const { namespace, name } = this.opts;
-    const path = `/api/v1/namespaces/${namespace}/configmaps`;
-    const query = {
-      fieldSelector: `metadata.name=${name}`,
-      resourceVersion: this.cm?.metadata?.resourceVersion,
-      allowWatchBookmarks: true,
-    };
-    return new Promise((resolve) => {
-      const t0 = Date.now();
-      let started = false;
-      let failed = false;
-      const onEvent = (type: string, obj: V1ConfigMap) => {
-        started = true;
-        if (type === "ADDED" || type === "MODIFIED") void this.ingest(obj);
-        else if (type === "BOOKMARK" && this.cm?.metadata && obj.metadata?.resourceVersion)
-          this.cm.metadata.resourceVersion = obj.metadata.resourceVersion;
-        else if (type === "DELETED") {
-          this.opts.log.warn(
-            { configMap: `${namespace}/${name}` },
-            "config ConfigMap deleted; recreating it with the last known config",
-          );
-          this.watchAbort?.abort(); // the re-read after the watch recreates it
-        } else if (type === "ERROR") {
-          failed = true; // e.g. 410 Gone: relist, with backoff in case it persists
-          this.watchAbort?.abort();
-        }
-      };
-      const onDone = (err: unknown) => {
-        if (err && !this.closed) this.opts.log.debug({ err }, "config watch ended");
-        resolve(!failed && (started || !err || Date.now() - t0 > 5000));
-      };
-      this.opts.clients.watch
-        .watch(path, query, onEvent, onDone)
-        .then((c) => {
-          this.watchAbort = c;
-          if (this.closed) c.abort();
-        })
-        .catch(onDone);
-    });
-  }
-}
-
-function annotationsFor(req: Omit<SaveRequest, "expectedRevision">): Record<string, string> {
-  return {
-    [`${ANNOTATION}author`]: req.author,
-    [`${ANNOTATION}message`]: req.message,
-    [`${ANNOTATION}updated-at`]: new Date().toISOString(),
-    [`${ANNOTATION}config-sha256`]: sha256(req.text),
-  };
-}
-
-/** Who changed it: our annotations when they match the text, else the last field manager. */
-function describe(cm: V1ConfigMap, revision: string): Omit<ConfigRevision, "generation"> {
-  const text = cm.data?.[CONFIG_KEY] ?? "";
-  const a = cm.metadata?.annotations ?? {};
-  if (a[`${ANNOTATION}config-sha256`] === sha256(text)) {
-    return {
-      revision,
-      text,
-      author: a[`${ANNOTATION}author`] ?? "unknown",
-      message: a[`${ANNOTATION}message`] ?? "",
-      updatedAt: a[`${ANNOTATION}updated-at`] ?? new Date().toISOString(),
-    };
-  }
-  const managers = [...(cm.metadata?.managedFields ?? [])].sort(
-    (x, y) => timeOf(x.time) - timeOf(y.time),
-  );
-  const last = managers.at(-1);
-  const when = last?.time ? new Date(last.time).toISOString() : new Date().toISOString();
-  return {
-    revision,
-    text,
-    author: `${last?.manager ?? "unknown"} (outside the dashboard)`,
-    message: "edited outside the dashboard",
-    updatedAt: when,
-  };
-}
-
-function timeOf(t: Date | string | undefined): number {
-  return t ? new Date(t).getTime() : 0;
-}
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

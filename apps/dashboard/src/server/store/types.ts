@@ -42,6 +42,24 @@ export class StaleRevisionError extends Error {
 
 export type StoreListener = (rev: ConfigRevision) => void;
 
+/** What a store knows about its backing storage beyond "reachable", for /readyz and metrics. */
+export interface StoreStatus {
+  /** Sentences for a person: what is wrong and what the dashboard does meanwhile. Empty when fine. */
+  problems: string[];
+  /** The config's source object: there, deleted while running, or missing since the start. */
+  source?: { name: string; state: "present" | "deleted" | "missing" };
+  /** The watch that brings outside edits in. */
+  watch?: {
+    open: boolean;
+    /** ISO 8601 time `open` last changed. */
+    since: string;
+    failures: number;
+    lists: number;
+    lastError?: string;
+  };
+  history?: { kept: number; retention: number; bytes: number; maxBytes: number; error?: string };
+}
+
 export interface ConfigStore {
   readonly kind: "file" | "kubernetes";
   /** Loads (or creates) the current config; resolves once `current()` is usable. */
@@ -56,6 +74,8 @@ export interface ConfigStore {
   onChange(listener: StoreListener): () => void;
   /** False while the backing storage is unreachable. */
   healthy(): boolean;
+  /** Details for /readyz, the UI and metrics (the file store has none). */
+  status?(): StoreStatus;
   close(): Promise<void>;
 }
 

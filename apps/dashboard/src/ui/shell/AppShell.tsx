@@ -7,6 +7,7 @@ import { endpoints } from "../api/endpoints";
 import { HistoryIcon, LogOutIcon, ServerIcon, SlidersIcon } from "../components/icons";
 import { useConnection, useLiveStream } from "../live/live";
 import { useMe } from "./me";
+import { ServerProblems } from "./ServerProblems";
 
 const NAV = [
   { href: "/", label: "Fleet", icon: ServerIcon },
@@ -120,6 +121,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             Cannot reach the dashboard API: {errorMessage(me.error)}
           </div>
         ) : null}
+        <ServerProblems />
       </header>
       <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6">
         {children}

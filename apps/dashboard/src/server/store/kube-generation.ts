@@ -1,0 +1,111 @@
+// Generations and authorship of the ip-masq-agent ConfigMap, read from (and written to) its own
+// annotations so they survive every restart of every replica: a replica's memory or a history
+// write that failed can never make a reporter step back.
+//
+// `ipmasq.dev/generation` is written with every save (in the same update as the config, so it
+// is atomic with it), and stamped after an edit made outside the dashboard (kubectl edit keeps
+// the old annotation; `config-sha256` no longer matching the text is how such an edit is
+// recognised). Pure functions: the store does the I/O.
+import { createHash } from "node:crypto";
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { ConfigRevision } from "./types.js";
+
+export const CONFIG_KEY = "config";
+const A = "ipmasq.dev/";
+export const ANNOTATIONS = {
+  author: `${A}author`,
+  message: `${A}message`,
+  updatedAt: `${A}updated-at`,
+  sha: `${A}config-sha256`,
+  generation: `${A}generation`,
+} as const;
+/** The field manager of the dashboard's own writes (managedFields). */
+export const FIELD_MANAGER = "ipmasq-dashboard";
+
+export type RevisionMeta = Omit<ConfigRevision, "generation">;
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The annotations a write by the dashboard carries. */
+export function annotationsFor(
+  m: Pick<RevisionMeta, "author" | "message" | "text"> & { generation: number; updatedAt?: string },
+): Record<string, string> {
+  return {
+    [ANNOTATIONS.author]: m.author,
+    [ANNOTATIONS.message]: m.message,
+    [ANNOTATIONS.updatedAt]: m.updatedAt ?? new Date().toISOString(),
+    [ANNOTATIONS.sha]: sha256(m.text),
+    [ANNOTATIONS.generation]: String(m.generation),
+  };
+}
+
+/** Does the text still match what the dashboard (or its stamp) last wrote? */
+export function ownedBy(cm: V1ConfigMap): boolean {
+  const a = cm.metadata?.annotations ?? {};
+  return a[ANNOTATIONS.sha] === sha256(cm.data?.[CONFIG_KEY] ?? "");
+}
+
+/** Who changed it: our annotations when they match the text, else the last other field manager. */
+export function describe(cm: V1ConfigMap): RevisionMeta {
+  const revision = cm.metadata?.resourceVersion ?? "";
+  const text = cm.data?.[CONFIG_KEY] ?? "";
+  const a = cm.metadata?.annotations ?? {};
+  if (ownedBy(cm)) {
+    return {
+      revision,
+      text,
+      author: a[ANNOTATIONS.author] ?? "unknown",
+      message: a[ANNOTATIONS.message] ?? "",
+      updatedAt: a[ANNOTATIONS.updatedAt] ?? new Date().toISOString(),
+    };
+  }
+  // managedFields times have second precision: on a tie, the other manager is the editor.
+  const others = (cm.metadata?.managedFields ?? []).filter((f) => f.manager !== FIELD_MANAGER);
+  const last = others.sort((x, y) => timeOf(x.time) - timeOf(y.time)).at(-1);
+  return {
+    revision,
+    text,
+    author: `${last?.manager ?? "unknown"} (outside the dashboard)`,
+    message: "edited outside the dashboard",
+    updatedAt: last?.time ? new Date(last.time).toISOString() : new Date().toISOString(),
+  };
+}
+
+export interface GenerationInput {
+  /** The generation the history recorded for this very resourceVersion, if any. */
+  recorded: number | undefined;
+  /** The ConfigMap's generation annotation, when its sha annotation matches the text. */
+  annotated: number | undefined;
+  /** The highest generation known (history, this process, annotations seen). */
+  highest: number;
+  /** Whether the text is the one the highest generation was given to. */
+  sameTextAsHighest: boolean;
+}
+
+/**
+ * The generation of a newly seen revision, never below one already handed out for other text:
+ * what the history recorded for it; else its annotation when that is new, or is the highest
+ * for the same text (a metadata-only change, a stamp); else the next one, to be stamped.
+ */
+export function decideGeneration(i: GenerationInput): { generation: number; stamp: boolean } {
+  if (i.recorded !== undefined && i.recorded >= i.highest)
+    return { generation: i.recorded, stamp: false };
+  const a = i.annotated;
+  if (a !== undefined && (a > i.highest || (a === i.highest && i.sameTextAsHighest)))
+    return { generation: a, stamp: false };
+  return { generation: i.highest + 1, stamp: true };
+}
+
+/** The generation annotation, when it is a non-negative integer and the text is ours. */
+export function annotatedGeneration(cm: V1ConfigMap): number | undefined {
+  if (!ownedBy(cm)) return undefined;
+  const raw = cm.metadata?.annotations?.[ANNOTATIONS.generation];
+  if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+function timeOf(t: Date | string | undefined): number {
+  return t ? new Date(t).getTime() : 0;
+}

@@ -1,0 +1,89 @@
+// From an HTTP request to what kube-apiserver's RequestInfo resolver makes of it: verb, API
+// group, resource, namespace and name (for list and watch, the name a `metadata.name` field
+// selector asks for, which is how RBAC rules with resourceNames can allow them).
+import type { IncomingMessage } from "node:http";
+import { type ResourceInfo, STORED } from "./objects.js";
+import { type FieldTerm, parseFieldSelector, selectedName } from "./selectors.js";
+import { ApiError, badRequest, methodNotAllowed, type Obj } from "./status.js";
+
+export const REVIEWS = {
+  tokenreviews: "authentication.k8s.io",
+  subjectaccessreviews: "authorization.k8s.io",
+} as const;
+
+export type Route =
+  | { kind: "review"; resource: keyof typeof REVIEWS; group: string }
+  | {
+      kind: "object";
+      info: ResourceInfo;
+      namespace: string;
+      name: string;
+      verb: string;
+      fields: FieldTerm[];
+    };
+
+/** Parses /api/v1/namespaces/NS/RES[/NAME] and /apis/G/V/namespaces/NS/RES[/NAME] (and reviews). */
+export function route(method: string, url: URL): Route {
+  const p = url.pathname.split("/").filter(Boolean);
+  const group = p[0] === "api" ? "" : (p[1] ?? "");
+  const rest = p[0] === "api" ? p.slice(2) : p.slice(3);
+  if (p[0] !== "api" && p[0] !== "apis") throw notFoundPath(url);
+  if (rest.length === 1 && rest[0]! in REVIEWS) {
+    const resource = rest[0] as keyof typeof REVIEWS;
+    if (REVIEWS[resource] !== group || method !== "POST") throw notFoundPath(url);
+    return { kind: "review", resource, group };
+  }
+  if (rest[0] !== "namespaces" || rest.length < 3 || rest.length > 4) throw notFoundPath(url);
+  const [, namespace, resource, name = ""] = rest as [string, string, string, string?];
+  const info = STORED.find((r) => r.group === group && r.resource === resource);
+  if (!info) throw notFoundPath(url);
+  const watch = ["true", "1"].includes(url.searchParams.get("watch") ?? "");
+  const fields =
+    method === "GET" && !name
+      ? parseFieldSelector(resource, url.searchParams.get("fieldSelector"))
+      : [];
+  const verb = verbOf(method, name, watch);
+  return { kind: "object", info, namespace, name: name || selectedName(fields), verb, fields };
+}
+
+function verbOf(method: string, name: string, watch: boolean): string {
+  if (method === "GET") return name ? "get" : watch ? "watch" : "list";
+  if (method === "POST" && !name) return "create";
+  if (method === "PUT" && name) return "update";
+  if (method === "PATCH" && name) return "patch";
+  if (method === "DELETE") return name ? "delete" : "deletecollection";
+  throw methodNotAllowed();
+}
+
+function notFoundPath(url: URL): ApiError {
+  return new ApiError(
+    404,
+    "NotFound",
+    `the server could not find the requested resource (${url.pathname})`,
+  );
+}
+
+/** The bearer token of a request, if any. */
+export function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith("Bearer ") ? h.slice("Bearer ".length) : undefined;
+}
+
+/** Field manager of a write: ?fieldManager=, else the User-Agent's product (as the API server derives it). */
+export function fieldManager(req: IncomingMessage, url: URL): string {
+  const explicit = url.searchParams.get("fieldManager");
+  if (explicit) return explicit;
+  return (req.headers["user-agent"] ?? "unknown").split("/")[0] || "unknown";
+}
+
+export async function readBody(req: IncomingMessage): Promise<Obj> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest("the request body is not valid JSON");
+  }
+}

@@ -1,0 +1,349 @@
+// An in-process HTTP server that behaves like kube-apiserver for everything the dashboard calls,
+// so the real @kubernetes/client-node is tested against the API's real answers:
+// - RBAC from the rendered Helm chart for the dashboard's ServiceAccount (a call the chart does
+//   not grant is a 403, as in a cluster); "allow-all" only when a test opts in;
+// - ConfigMaps, Pods and Leases: get, list, watch, create, update (409 on a stale
+//   resourceVersion), delete (pods gracefully), 1 MiB / 256 KiB limits in bytes (422);
+// - a watch cache that forgets (410 Expired), BOOKMARKs, and a restart that drops every
+//   connection, refuses new ones for a while and starts the watch cache over;
+// - TokenReview with audiences and bound pods, SubjectAccessReview by user and groups.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import {
+  type ChartValues,
+  containerEnv,
+  installedObjects,
+  type RenderedChart,
+  renderChart,
+} from "./chart.js";
+import * as handlers from "./handlers.js";
+import { create, update } from "./handlers.js";
+import { ObjectStore, STORED } from "./objects.js";
+import { type PolicyRule, Rbac, type Subject } from "./rbac.js";
+import { bearer, fieldManager, readBody, route } from "./request.js";
+import {
+  API_AUDIENCE,
+  accessReview,
+  authenticated,
+  type FakeUser,
+  type TokenInfo,
+  tokenReview,
+} from "./reviews.js";
+import { ApiError, forbidden, type Obj, unauthorized } from "./status.js";
+
+export { API_AUDIENCE, type FakeUser };
+
+export interface FakeKubeApiOptions {
+  /** The chart whose RBAC is enforced and whose objects are installed; false: no chart (needs allow-all). */
+  chart?: ChartValues | false;
+  /** "chart" (default): exactly the chart's RBAC. "allow-all": any authenticated request is allowed. */
+  authorization?: "chart" | "allow-all";
+  /** Create what `helm install` creates: the ConfigMaps and the Lease (default true). */
+  install?: boolean;
+  /** Events the watch cache keeps per resource (default 100). */
+  watchCacheSize?: number;
+  /** BOOKMARK interval for watches that allow them (default 60 s, like kube-apiserver's ~1 min). */
+  bookmarkIntervalMs?: number;
+  /** How long a pod deleted with a grace period stays terminating (default 1000 ms). */
+  podTerminationMs?: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  user: string;
+}
+
+export class FakeKubeApi {
+  readonly requests: RequestRecord[] = [];
+  /** The token the dashboard presents (its ServiceAccount's). */
+  readonly clientToken = "dashboard-sa-token";
+  url = "";
+  readonly chart: RenderedChart | undefined;
+  private server: Server | undefined;
+  private port = 0;
+  private down = false;
+  private readonly store: ObjectStore;
+  private readonly rbac = new Rbac();
+  private readonly tokens = new Map<string, TokenInfo>();
+  private readonly ctx: handlers.HandlerContext;
+
+  constructor(private readonly opts: FakeKubeApiOptions = {}) {
+    this.store = new ObjectStore(opts.watchCacheSize ?? 100);
+    this.ctx = {
+      store: this.store,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+      podTerminationMs: opts.podTerminationMs ?? 1000,
+      timers: new Set(),
+    };
+    this.chart = opts.chart === false ? undefined : renderChart(opts.chart ?? {});
+    if (!this.chart && opts.authorization !== "allow-all")
+      throw new Error(
+        "without a chart there is no RBAC to enforce: pass authorization: 'allow-all'",
+      );
+    if (this.chart) this.rbac.load(this.chart.docs);
+    const username =
+      this.chart?.dashboardUser ?? "system:serviceaccount:kube-system:ipmasq-dashboard";
+    const ns = username.split(":")[2]!;
+    this.tokens.set(this.clientToken, {
+      user: { username, groups: ["system:serviceaccounts", `system:serviceaccounts:${ns}`] },
+      audiences: [API_AUDIENCE],
+    });
+  }
+
+  async start(): Promise<this> {
+    if (this.chart && this.opts.install !== false)
+      for (const o of installedObjects(this.chart)) this.apply(o, "helm");
+    await this.listen(0);
+    this.url = `http://127.0.0.1:${this.port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.ctx.timers) clearTimeout(t);
+    this.ctx.timers.clear();
+    this.store.dropWatchers();
+    await this.closeServer();
+  }
+
+  /** A KubeConfig for the dashboard's ServiceAccount, as loadFromCluster() would give in a pod. */
+  kubeConfig(): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "test", server: this.url, skipTLSVerify: true }],
+      users: [{ name: "dashboard", token: this.clientToken }],
+      contexts: [{ name: "test", cluster: "test", user: "dashboard" }],
+      currentContext: "test",
+    });
+    return kc;
+  }
+
+  /** The dashboard container's environment from the chart, for a pod of this name. */
+  dashboardEnv(podName = "ipmasq-dashboard-0"): Record<string, string> {
+    if (!this.chart) return {};
+    return containerEnv(this.chart.dashboardContainer, {
+      name: podName,
+      namespace: this.chart.namespace,
+    });
+  }
+
+  /** The dashboard's ServiceAccount user name. */
+  get dashboardUser(): string {
+    return this.tokens.get(this.clientToken)!.user.username;
+  }
+
+  // ---- test controls (act as a cluster admin: no RBAC) ---------------------------------------
+
+  addToken(token: string, user: FakeUser, audiences: string[] = [API_AUDIENCE]): void {
+    this.tokens.set(token, { user, audiences });
+  }
+
+  /** Grants a User (or Group) verbs on one ConfigMap: a Role with resourceNames and its binding. */
+  allow(
+    name: string,
+    verbs: string[],
+    on = { namespace: "kube-system", name: "ip-masq-agent" },
+    kind: "User" | "Group" = "User",
+  ): void {
+    this.grant(
+      { kind, name },
+      [{ apiGroups: [""], resources: ["configmaps"], verbs, resourceNames: [on.name] }],
+      on.namespace,
+    );
+  }
+
+  /** Any Role (namespace given) or ClusterRole bound to one subject. */
+  grant(subject: Subject, rules: PolicyRule[], namespace?: string): void {
+    this.rbac.grant(subject, rules, namespace);
+  }
+
+  configMap(ns: string, name: string): Obj | undefined {
+    return structuredClone(this.store.get("configmaps", ns, name));
+  }
+
+  lease(ns: string, name: string): Obj | undefined {
+    return structuredClone(this.store.get("leases", ns, name));
+  }
+
+  pod(ns: string, name: string): Obj | undefined {
+    return structuredClone(this.store.get("pods", ns, name));
+  }
+
+  /** Names of the pods in a namespace (terminating ones included). */
+  pods(ns: string): string[] {
+    return this.store.list("pods", ns, () => true).map((p) => p.metadata.name);
+  }
+
+  /** What `kubectl edit` / `kubectl apply` does: a validated write by another field manager. */
+  kubectlEdit(
+    ns: string,
+    name: string,
+    data: Record<string, string>,
+    manager = "kubectl-edit",
+  ): Obj {
+    const cur = this.store.get("configmaps", ns, name);
+    return this.apply({ ...(cur ?? { metadata: { name, namespace: ns } }), data }, manager);
+  }
+
+  /** Creates or replaces any stored object as `manager`, validated as the API server would. */
+  apply(obj: Obj, manager = "kubectl-client-side-apply"): Obj {
+    const info = STORED.find(
+      (r) => r.kind === obj.kind || (obj.kind === undefined && r.kind === "ConfigMap"),
+    );
+    if (!info) throw new Error(`cannot store kind ${obj.kind}`);
+    const { namespace, name } = obj.metadata;
+    const write = this.store.get(info.resource, namespace, name) ? update : create;
+    return write(this.ctx, {
+      info,
+      namespace,
+      name,
+      fields: [],
+      url: new URL("http://local/"),
+      body: { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } },
+      manager,
+    });
+  }
+
+  deleteConfigMap(ns: string, name: string): void {
+    this.store.remove("configmaps", ns, name);
+  }
+
+  deleteLease(ns: string, name: string): void {
+    this.store.remove("leases", ns, name);
+  }
+
+  addPod(ns: string, name: string, node: string, labels: Record<string, string>): Obj {
+    return this.apply(
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: ns, labels },
+        spec: { nodeName: node },
+      },
+      "kube-controller-manager",
+    );
+  }
+
+  /** Ends every open watch (the clients see their streams close). */
+  dropWatches(): void {
+    this.store.dropWatchers();
+  }
+
+  /** The watch cache forgets every event: resuming from any earlier version gets 410 Expired. */
+  expireWatchHistory(): void {
+    this.store.expireHistory();
+  }
+
+  /**
+   * An API server restart: every connection dropped, connections refused for `downMs`, and the
+   * watch cache starts over at the current resourceVersion.
+   */
+  async restart(downMs = 0): Promise<void> {
+    this.down = true;
+    this.store.dropWatchers();
+    await this.closeServer();
+    this.store.expireHistory();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.listen(this.port);
+    this.down = false;
+  }
+
+  get openWatches(): number {
+    return this.store.watcherCount;
+  }
+
+  count(method: string, pathPart: string): number {
+    return this.requests.filter((r) => r.method === method && r.path.includes(pathPart)).length;
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  private async listen(port: number): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(port, "127.0.0.1", r));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  private async closeServer(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://local");
+    const rec: RequestRecord = {
+      method: req.method ?? "",
+      path: url.pathname + url.search,
+      status: 0,
+      user: "",
+    };
+    this.requests.push(rec);
+    const send = (status: number, body: Obj) => {
+      rec.status = status;
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      if (this.down) throw new ApiError(503, "ServiceUnavailable", "the API server is restarting");
+      const info = this.tokens.get(bearer(req) ?? "");
+      if (!info?.audiences.includes(API_AUDIENCE)) throw unauthorized();
+      const user = authenticated(info);
+      rec.user = user.username;
+      const body = await readBody(req);
+      const r = route(req.method ?? "GET", url);
+      const attrs =
+        r.kind === "review"
+          ? { verb: "create", group: r.group, resource: r.resource, namespace: "", name: "" }
+          : {
+              verb: r.verb,
+              group: r.info.group,
+              resource: r.info.resource,
+              namespace: r.namespace,
+              name: r.name,
+            };
+      if (
+        this.opts.authorization !== "allow-all" &&
+        !this.rbac.allowedBy({ ...attrs, user: user.username, groups: user.groups })
+      )
+        throw forbidden({ ...attrs, user: user.username });
+      if (r.kind === "review") {
+        const out =
+          r.resource === "tokenreviews"
+            ? tokenReview(this.tokens, this.store, body)
+            : accessReview(this.opts.authorization === "allow-all" ? "allow-all" : this.rbac, body);
+        return send(201, out);
+      }
+      const o: handlers.ObjectRequest = {
+        info: r.info,
+        namespace: r.namespace,
+        name: r.name,
+        fields: r.fields,
+        url,
+        body,
+        manager: fieldManager(req, url),
+      };
+      if (r.verb === "watch") {
+        rec.status = 200;
+        return handlers.watch(this.ctx, o, res);
+      }
+      if (r.verb === "get") return send(200, handlers.get(this.ctx, o));
+      if (r.verb === "list") return send(200, handlers.list(this.ctx, o));
+      if (r.verb === "create") return send(201, handlers.create(this.ctx, o));
+      if (r.verb === "update") return send(200, handlers.update(this.ctx, o));
+      if (r.verb === "delete") return send(200, handlers.remove(this.ctx, o));
+      throw new ApiError(
+        405,
+        "MethodNotAllowed",
+        `${r.verb} is not implemented by the test API server`,
+      );
+    } catch (e) {
+      if (e instanceof ApiError) return send(e.code, e.status());
+      send(500, new ApiError(500, "InternalError", String(e)).status());
+    }
+  }
+}
