@@ -1,18 +1,27 @@
 // One node's state judged against the desired config: analysis and drift per family (Linux),
 // or the CNI config's exception lists (Windows). Shared by the CLI (`ipmasq drift`), the
-// reporter and the dashboard.
-import { analyzeFamily, type FamilyAnalysis } from "./analysis.js";
+// reporter and the dashboard. A Linux family may come from two iptables backends: the agent's
+// chain is judged where it is, and the same chain acting in the other backend is a conflict.
+import { analyzeRuleset, type FamilyAnalysis } from "./analysis.js";
 import type { Family } from "./cidr.js";
 import { desiredExceptions, windowsDrift } from "./cni/index.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
-import type { FamilySnapshot, WindowsSnapshot } from "./protocol.js";
-import { type DesiredChain, desiredChain, familiesFor } from "./rules.js";
+import { parseIptables } from "./parser.js";
+import type { FamilySnapshot, IptablesBackend, WindowsSnapshot } from "./protocol.js";
+import { type DesiredChain, desiredChain, familiesFor, NAT_TABLE } from "./rules.js";
+import { chainLines, snapshotText } from "./snapshot.js";
 
 export interface FamilyAssessment {
   desired: DesiredChain;
   observed: FamilyAnalysis;
   differences: Difference[];
+  /** The backend whose rules were judged (absent when nothing was reported). */
+  backend?: IptablesBackend;
+  /** Chains on the path the reporter did not read; answers about packets reaching them are unknown. */
+  unread: string[];
+  /** Why they (or more) were not read. */
+  unreadNote?: string;
 }
 
 export interface LinuxAssessment {
@@ -20,14 +29,18 @@ export interface LinuxAssessment {
   report: DriftReport;
 }
 
-/** The analysis of one family as a reporter read it (`-S CHAIN` and `-S POSTROUTING` lines). */
+/** How operators know the two backends (the command that shows each). */
+export const BACKEND_LABELS: Record<IptablesBackend, string> = {
+  nf_tables: "iptables-nft (nf_tables)",
+  legacy: "iptables-legacy",
+};
+
+/** The analysis of one family as a reporter read it: every chain of the snapshot, parsed once. */
 export function analyzeSnapshot(snap: FamilySnapshot, chain: string): FamilyAnalysis {
-  return analyzeFamily({
-    family: snap.family,
-    chain,
-    chainText: snap.chain === null ? null : snap.chain.join("\n"),
-    postroutingText: snap.postrouting.join("\n"),
-  });
+  const { ruleset, errors } = parseIptables(snapshotText(snap), NAT_TABLE);
+  const a = analyzeRuleset(ruleset, snap.family, chain);
+  a.errors = errors;
+  return a;
 }
 
 /** One family judged; a missing snapshot is an empty node, a read error one more difference. */
@@ -39,7 +52,7 @@ export function assessFamily(
 ): FamilyAssessment {
   const desired = desiredChain(config, flags, family);
   const observed = analyzeSnapshot(
-    snap ?? { family, chain: null, postrouting: [] },
+    snap ?? { family, backend: "nf_tables", chains: [] },
     flags.masqChain,
   );
   const differences = computeDrift(desired, observed);
@@ -50,21 +63,89 @@ export function assessFamily(
       scope: family,
       message: `could not read rules: ${snap.readError}`,
     });
-  return { desired, observed, differences };
+  return {
+    desired,
+    observed,
+    differences,
+    ...(snap ? { backend: snap.backend } : {}),
+    unread: snap?.unread ?? [],
+    ...(snap?.unreadNote ? { unreadNote: snap.unreadNote } : {}),
+  };
 }
 
-/** Judges the snapshots a reporter read (one per family) against the desired config. */
+/** What the agent's chain in another backend means: both act on packets, or a leftover. */
+function otherBackendDifferences(
+  judged: FamilySnapshot,
+  other: FamilySnapshot,
+  chain: string,
+): Difference[] {
+  const scope = other.family;
+  const where = BACKEND_LABELS[other.backend];
+  if (other.readError)
+    return [
+      {
+        kind: "unreadable",
+        severity: "critical",
+        scope,
+        message: `could not read the ${where} rules: ${other.readError}`,
+        impact: `unknown: ${where} also acts on packets in nat POSTROUTING`,
+      },
+    ];
+  if (chainLines(other, chain) == null) return [];
+  const jumped = analyzeSnapshot(other, chain).jumps.length > 0;
+  const both = `${chain} exists in both ${BACKEND_LABELS[judged.backend]} and ${where}`;
+  return [
+    jumped
+      ? {
+          kind: "backend-conflict",
+          severity: "critical",
+          scope,
+          message: `${both}, and POSTROUTING jumps to it in both`,
+          impact: `both chains act on packets: a packet one of them lets go unchanged is still masqueraded by the other, so traffic is masqueraded when either chain masquerades it; remove the ${where} chain and its jump`,
+        }
+      : {
+          kind: "backend-conflict",
+          severity: "warning",
+          scope,
+          message: `${both}; ${where} POSTROUTING does not jump to it`,
+          impact: `no effect on traffic today, but a jump added in ${where} would make both chains act on packets`,
+        },
+  ];
+}
+
+/**
+ * One family from every backend that reported it (the backend the reporter writes to first):
+ * the agent chain is judged in the first backend that has it, every other backend is checked
+ * for a second copy acting on the same packets.
+ */
+export function assessFamilySnapshots(
+  config: MasqConfig,
+  flags: AgentFlags,
+  family: Family,
+  snaps: readonly FamilySnapshot[],
+): FamilyAssessment {
+  const chain = flags.masqChain;
+  const judged = snaps.find((s) => chainLines(s, chain) != null) ?? snaps[0];
+  const a = assessFamily(config, flags, family, judged);
+  for (const other of snaps) {
+    if (other === judged || !judged) continue;
+    a.differences.push(...otherBackendDifferences(judged, other, chain));
+  }
+  return a;
+}
+
+/** Judges the snapshots a reporter read (per family, one per backend holding rules). */
 export function assessLinux(
   config: MasqConfig,
   flags: AgentFlags,
   snapshots: readonly FamilySnapshot[],
 ): LinuxAssessment {
   const families = familiesFor(flags).map((family) =>
-    assessFamily(
+    assessFamilySnapshots(
       config,
       flags,
       family,
-      snapshots.find((s) => s.family === family),
+      snapshots.filter((s) => s.family === family),
     ),
   );
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };

@@ -10,4 +10,7 @@ export * from "./duration.js";
 export * from "./parser.js";
 export * from "./ports.js";
 export * from "./protocol.js";
+export * from "./protocol-v1.js";
 export * from "./rules.js";
+export * from "./snapshot.js";
+export * from "./targets.js";
