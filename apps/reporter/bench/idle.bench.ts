@@ -73,7 +73,7 @@ export default async function idleBench(): Promise<BenchResult[]> {
     // (NODE_OPTIONS=--max-semi-space-size=1); same node, same config, no writes once in sync.
     reporters.push(await startReporter(dash, node.ns, "idle-default", []));
     reporters.push(await startReporter(dash, node.ns, "idle-tuned", [TUNED]));
-    dash.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
     await dash.waitFor("apply-result", (r) => r.ok, 10_000);
     await sleep(3_000);
     const mon = monitorPids(node.ns);

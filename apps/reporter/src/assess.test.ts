@@ -1,4 +1,10 @@
-import { DEFAULT_FLAGS, defaultConfig, type MasqConfig, type WindowsSnapshot } from "@masq/shared";
+import {
+  DEFAULT_FLAGS,
+  defaultConfig,
+  type MasqConfig,
+  snapshotOf,
+  type WindowsSnapshot,
+} from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { assessObserved } from "./assess.js";
 
@@ -63,7 +69,7 @@ describe("assessObserved on Windows snapshots", () => {
 describe("assessObserved on Linux snapshots (unchanged)", () => {
   it("judges the chain as before", () => {
     const r = assessObserved(defaultConfig(), DEFAULT_FLAGS, [
-      { family: "ipv4", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] },
+      snapshotOf({ family: "ipv4", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] }),
     ]);
     expect(r.report.status).toBe("drifted");
     expect(r.healable).toBe(true);

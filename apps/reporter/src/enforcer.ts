@@ -13,6 +13,7 @@ import {
   type DriftReport,
   type MasqConfig,
   type Mode,
+  PROTOCOL_VERSION,
   parseConfigText,
   resyncIntervalMs,
 } from "@masq/shared";
@@ -90,7 +91,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   let lastSummary = "";
 
   const result = (r: Omit<ApplyResult, "type" | "v">) =>
-    opts.onResult?.({ type: "apply-result", v: 1, ...r });
+    opts.onResult?.({ type: "apply-result", v: PROTOCOL_VERSION, ...r });
 
   const refuse = (reason: string, source: ConfigSource, generation: number | null) => {
     m?.refused.inc({ source });

@@ -1,14 +1,20 @@
-// The real node: reads IP-MASQ-AGENT and POSTROUTING with `iptables -w -t nat -S CHAIN` (never
-// the whole table), applies with one `iptables-restore --noflush -w` transaction per family,
-// verifies by reading back and restores the previous rules when the result differs.
+// The real node. Reads, per family, the nat POSTROUTING path of every iptables backend that
+// holds nat rules (detect.ts decides which one holds the node's rules, as iptables-wrappers
+// does; family-read.ts reads the path, never the whole table). Writes only to that backend:
+// one `iptables-restore --noflush -w` transaction per family, verified by reading back, the
+// previous rules restored when the result differs. It never creates the agent chain in one
+// backend while the other holds it, and reports the chain in both as a failed apply.
 import { release } from "node:os";
 import { performance } from "node:perf_hooks";
 import {
   type AgentFlags,
   type ApplyTrigger,
+  BACKEND_LABELS,
+  chainLines,
   type Family,
   type FamilySnapshot,
   familiesFor,
+  type IptablesBackend,
   type MasqConfig,
   renderApplyPayload,
 } from "@masq/shared";
@@ -16,263 +22,217 @@ import { refusal } from "../config-check.js";
 import { type ExecResult, exec } from "../exec.js";
 import { type Logger, silentLogger } from "../log.js";
 import { natEventFilter, startWatcher } from "../watcher.js";
-import { planWrite, rollbackPayload, verifyProblems } from "./plan.js";
 import {
-  classifyChainRead,
-  firstLine,
-  jumpsTo,
-  LEGACY_TABLES_WARNING,
-  MAX_SNAPSHOT_LINES,
-} from "./read.js";
+  type BackendChoice,
+  type BackendProbe,
+  chooseBackends,
+  familyTools,
+  IPTABLES_BACKENDS,
+  probeBackend,
+} from "./detect.js";
+import { readFamily } from "./family-read.js";
+import { versionAtLeast } from "./iptables-version.js";
+import { planWrite, rollbackPayload, verifyProblems } from "./plan.js";
+import { LEGACY_TABLES_WARNING } from "./read.js";
 import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } from "./types.js";
+import type { WalkBounds } from "./walk.js";
 
+export { parseIptablesVersion, versionAtLeast } from "./iptables-version.js";
+
+/** Programs that can be replaced: the writing restores (tests inject failing ones), helpers. */
 export interface IptablesBinaries {
-  iptables: string;
   iptablesRestore: string;
-  ip6tables: string;
   ip6tablesRestore: string;
   monitor: string;
   nft: string;
 }
 
-/** "auto" runs whatever `iptables` is on the node; the others pick iptables-nft / -legacy. */
+/** "auto" follows the backend holding the node's rules; the others force it. */
 export type IptablesVariant = "auto" | "nft" | "legacy";
 
-export function binariesFor(variant: IptablesVariant): IptablesBinaries {
-  const suffix = variant === "auto" ? "" : variant === "nft" ? "-nft" : "-legacy";
-  return {
-    iptables: `iptables${suffix}`,
-    iptablesRestore: `iptables${suffix}-restore`,
-    ip6tables: `ip6tables${suffix}`,
-    ip6tablesRestore: `ip6tables${suffix}-restore`,
-    monitor: "xtables-monitor",
-    nft: "nft",
-  };
-}
+const FORCED: Record<IptablesVariant, IptablesBackend | undefined> = {
+  auto: undefined,
+  nft: "nf_tables",
+  legacy: "legacy",
+};
 
 export interface IptablesBackendOptions {
   netns?: string;
   flags: AgentFlags;
   logger?: Logger;
-  /** Fallback poll of the two chains (default 10 s). */
+  /** Fallback poll of the chains (default 10 s). */
   pollIntervalMs?: number;
   variant?: IptablesVariant;
-  /** Override single programs (tests inject failing restores this way). */
   binaries?: Partial<IptablesBinaries>;
   /** Follow xtables-monitor on nf_tables (default true). */
   monitor?: boolean;
   /** Per-command timeout (default 30 s). */
   timeoutMs?: number;
+  /** How often the backends are detected again (default 5 min). */
+  detectIntervalMs?: number;
+  walkBounds?: Partial<WalkBounds>;
 }
 
 const MIN_RANDOM_FULLY = [1, 6, 2];
+export const DETECT_INTERVAL_MS = 5 * 60_000;
 
-export function parseIptablesVersion(text: string): {
-  version: string;
-  backend: "nf_tables" | "legacy";
-} {
-  const version = /v(\d+(?:\.\d+)+)/.exec(text)?.[1];
-  if (!version) throw new Error(`cannot read the iptables version from "${text.trim()}"`);
-  return { version: `v${version}`, backend: /nf_tables/.test(text) ? "nf_tables" : "legacy" };
+interface Detected {
+  choice: BackendChoice;
+  probes: Map<IptablesBackend, BackendProbe>;
+  info: BackendInfo;
+  at: number;
 }
 
-export function versionAtLeast(version: string, min: readonly number[]): boolean {
-  const parts = version.replace(/^v/, "").split(".").map(Number);
-  for (let i = 0; i < min.length; i++) {
-    const a = parts[i] ?? 0;
-    if (a !== min[i]) return a > min[i]!;
-  }
-  return true;
+function infoFrom(
+  choice: BackendChoice,
+  probes: Map<IptablesBackend, BackendProbe>,
+  monitor: boolean,
+): BackendInfo {
+  const version = probes.get(choice.primary)?.version ?? "";
+  const ruleBackends = IPTABLES_BACKENDS.filter((b) =>
+    Object.values(probes.get(b)?.nat ?? {}).some((n) => (n?.postrouting ?? 0) > 0),
+  );
+  const both = Object.values(choice.read).some((r) => r.length > 1);
+  return {
+    backend: choice.primary,
+    iptablesVersion: version,
+    randomFullySupported: version !== "" && versionAtLeast(version, MIN_RANDOM_FULLY),
+    kernel: release(),
+    monitor: choice.primary === "nf_tables" && monitor,
+    warnings: both
+      ? [
+          `nat rules in both ${BACKEND_LABELS.nf_tables} and ${BACKEND_LABELS.legacy}: both act on packets; both are read, ${BACKEND_LABELS[choice.primary]} is written (${choice.reason})`,
+        ]
+      : [],
+    ruleBackends,
+    backendReason: choice.reason,
+  };
 }
 
 export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBackend {
-  const bin = { ...binariesFor(opts.variant ?? "auto"), ...opts.binaries };
   const log = opts.logger ?? silentLogger();
-  const run = (argv: string[], input?: string) =>
-    exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input });
   const families = familiesFor(opts.flags);
   const chain = opts.flags.masqChain;
-  const warnings = new Set<string>();
-  let infoPromise: Promise<BackendInfo> | undefined;
+  const forced = FORCED[opts.variant ?? "auto"];
+  const bin = { monitor: "xtables-monitor", nft: "nft", ...opts.binaries };
+  let detected: Promise<Detected> | undefined;
+  let redetect = false;
   let lock: Promise<unknown> = Promise.resolve();
+  /** Chains of the last read per family and backend: listed up front, and what events matter. */
+  const lastNames = new Map<string, string[]>();
+  const watched = new Set<string>();
 
-  /** Detected once; warnings noticed by later reads are added. */
-  const info = async (): Promise<BackendInfo> => {
-    infoPromise ??= detect().catch((e) => {
-      infoPromise = undefined;
-      throw e;
-    });
-    return { ...(await infoPromise), warnings: [...warnings] };
+  let last: Detected | undefined;
+  const noteWarnings = (r: ExecResult) => {
+    // iptables-nft says so whenever legacy tables exist: look again if there were none.
+    if (!LEGACY_TABLES_WARNING.test(r.stderr) || !last || redetect) return;
+    if ((last.probes.get("legacy")?.tables ?? []).length > 0) return;
+    redetect = true;
+    log.warn(
+      "iptables-legacy tables appeared next to nf_tables ones: detecting the backends again",
+    );
+  };
+  const run = async (argv: string[], input?: string) => {
+    const r = await exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input });
+    noteWarnings(r);
+    return r;
   };
 
-  async function detect(): Promise<BackendInfo> {
-    const r = await exec([bin.iptables, "-V"], { timeoutMs: opts.timeoutMs });
-    if (r.code !== 0)
-      throw new Error(`${bin.iptables} -V failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
-    const v = parseIptablesVersion(r.stdout);
-    return {
-      backend: v.backend,
-      iptablesVersion: v.version,
-      randomFullySupported: versionAtLeast(v.version, MIN_RANDOM_FULLY),
-      kernel: release(),
-      monitor: v.backend === "nf_tables" && opts.monitor !== false,
-      warnings: [],
+  async function detectNow(): Promise<Detected> {
+    const list = await Promise.all(
+      IPTABLES_BACKENDS.map((b) => probeBackend(run, b, families, chain)),
+    );
+    const probes = new Map(list.map((p) => [p.backend, p]));
+    const choice = chooseBackends(list, families, forced);
+    if (probes.get(choice.primary)?.suffix === undefined)
+      throw new Error(`${BACKEND_LABELS[choice.primary]} is not installed on this node`);
+    log.info(
+      { primary: choice.primary, read: choice.read, reason: choice.reason },
+      "iptables backends detected",
+    );
+    last = {
+      choice,
+      probes,
+      info: infoFrom(choice, probes, opts.monitor !== false),
+      at: Date.now(),
     };
+    return last;
   }
 
+  /** Detected at start, again on a slow cadence and when legacy tables appear. */
+  const current = (): Promise<Detected> => {
+    const stale = (d: Detected) =>
+      redetect || Date.now() - d.at > (opts.detectIntervalMs ?? DETECT_INTERVAL_MS);
+    const next = (detected ?? Promise.reject(new Error("not detected yet"))).then(
+      (d) => (stale(d) ? detectNow() : d),
+      () => detectNow(),
+    );
+    redetect = false;
+    detected = next;
+    return next;
+  };
+
+  const info = async (): Promise<BackendInfo> => ({ ...(await current()).info });
   const effectiveFlags = async (): Promise<AgentFlags> => {
     const i = await info();
     return { ...opts.flags, randomFully: opts.flags.randomFully && i.randomFullySupported };
   };
 
-  const tool = (family: Family) => (family === "ipv4" ? bin.iptables : bin.ip6tables);
-  const restoreTool = (family: Family) =>
-    family === "ipv4" ? bin.iptablesRestore : bin.ip6tablesRestore;
+  const toolsOf = (d: Detected, backend: IptablesBackend, family: Family) =>
+    familyTools(d.probes.get(backend)?.suffix ?? "", family);
 
-  const noteWarnings = (r: ExecResult) => {
-    if (LEGACY_TABLES_WARNING.test(r.stderr) && !warnings.has("legacy-tables")) {
-      warnings.add("legacy-tables");
-      log.warn(
-        "iptables-legacy tables are present next to nf_tables ones: two backends manage this node",
-      );
-    }
-  };
-
-  /** A "missing" answer is only believed when POSTROUTING does not jump to the chain and nft agrees. */
-  async function confirmMissing(
-    family: Family,
-    postrouting: string[],
-    message: string,
-    ambiguous: boolean,
-  ) {
-    if (jumpsTo(postrouting, chain))
-      return `${chain} is referenced from POSTROUTING but iptables cannot list it: ${message}`;
-    if (!ambiguous) return undefined;
-    const r = await run([bin.nft, "list", "chain", family === "ipv4" ? "ip" : "ip6", "nat", chain]);
-    if (r.code === 0)
-      return `${chain} exists but holds rules iptables cannot show (inspect it with nft): ${message}`;
-    return undefined;
-  }
-
-  async function readFamily(family: Family): Promise<FamilySnapshot> {
-    const [c, p] = await Promise.all([
-      run([tool(family), "-w", "-t", "nat", "-S", chain]),
-      run([tool(family), "-w", "-t", "nat", "-S", "POSTROUTING"]),
-    ]);
-    noteWarnings(c);
-    const post = classifyChainRead(p);
-    if (post.kind !== "ok")
-      return { family, chain: null, postrouting: [], readError: `POSTROUTING: ${post.message}` };
-    const own = classifyChainRead(c);
-    if (own.kind === "error")
-      return {
-        family,
-        chain: null,
-        postrouting: post.lines,
-        readError: `${chain}: ${own.message}`,
-      };
-    if (own.kind === "missing") {
-      const contradiction = await confirmMissing(family, post.lines, own.message, own.ambiguous);
-      return {
-        family,
-        chain: null,
-        postrouting: post.lines,
-        ...(contradiction ? { readError: contradiction } : {}),
-      };
-    }
-    return capped({ family, chain: own.lines, postrouting: post.lines });
-  }
-
-  const read = () => Promise.all(families.map(readFamily));
-
-  async function restore(family: Family, payload: string): Promise<string | undefined> {
-    const r = await run([restoreTool(family), "--noflush", "-w"], payload);
-    return r.code === 0
-      ? undefined
-      : `${restoreTool(family)} failed: ${r.stderr.trim() || `exit ${r.code}`}`;
-  }
-
-  async function applyFamily(config: MasqConfig, flags: AgentFlags, before: FamilySnapshot) {
-    const plan = planWrite(config, flags, before);
-    if (!plan) return { written: false as const };
-    const payload = renderApplyPayload(config, flags, before.family, plan);
-    const error = await restore(before.family, payload);
-    return error ? { written: false as const, error } : { written: true as const };
-  }
-
-  async function verifyOrRollback(
-    config: MasqConfig,
-    flags: AgentFlags,
-    before: FamilySnapshot,
-    after: FamilySnapshot,
-  ) {
-    const problems = verifyProblems(config, flags, after);
-    if (problems.length === 0) return undefined;
-    if (after.readError)
-      return { error: `applied but not verified: ${after.readError}`, rolledBack: false };
-    const failed = `${before.family} verification failed (${problems.join("; ")})`;
-    const rbError = await restore(before.family, rollbackPayload(chain, before, after));
-    log.error(
-      { family: before.family, problems, rollbackError: rbError },
-      "apply verification failed",
+  async function readWith(d: Detected): Promise<FamilySnapshot[]> {
+    const jobs = families.flatMap((family) =>
+      d.choice.read[family].map((backend) => {
+        const key = `${family}|${backend}`;
+        return readFamily({
+          run,
+          family,
+          backend,
+          tools: toolsOf(d, backend, family),
+          agentChain: chain,
+          nft: bin.nft,
+          prefetch: lastNames.get(key),
+          bounds: opts.walkBounds,
+        }).then((snap) => {
+          lastNames.set(
+            key,
+            snap.chains.map((c) => c.name),
+          );
+          return snap;
+        });
+      }),
     );
-    return rbError
-      ? {
-          error: `${failed}; restoring the previous rules also failed: ${rbError}`,
-          rolledBack: false,
-        }
-      : { error: `${failed}; previous rules restored`, rolledBack: true };
+    const snaps = await Promise.all(jobs);
+    watched.clear();
+    for (const s of snaps)
+      if (s.backend === "nf_tables") for (const c of s.chains) watched.add(c.name);
+    return snaps;
   }
 
-  async function applyNow(config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome> {
-    const t0 = performance.now();
-    const done = (o: Omit<ApplyOutcome, "durationMs">): ApplyOutcome => ({
-      ...o,
-      durationMs: performance.now() - t0,
-    });
-    const flags = await effectiveFlags();
-    const refused = refusal(config, flags);
-    if (refused)
-      return done({ ok: false, changed: false, rolledBack: false, error: refused, snapshots: [] });
-    const before = await read();
-    const unreadable = before.find((s) => s.readError);
-    if (unreadable)
-      return done({
-        ok: false,
-        changed: false,
-        rolledBack: false,
-        error: `cannot read current rules: ${unreadable.readError}`,
-        snapshots: before,
-      });
-    const errors: string[] = [];
-    const written: FamilySnapshot[] = [];
-    for (const snap of before) {
-      const r = await applyFamily(config, flags, snap);
-      if (r.error) errors.push(r.error);
-      if (r.written) written.push(snap);
-    }
-    let after = written.length > 0 ? await read() : before;
-    let rolledBack = false;
-    for (const prev of written) {
-      const now = after.find((s) => s.family === prev.family)!;
-      const v = await verifyOrRollback(config, flags, prev, now);
-      if (v) errors.push(v.error);
-      rolledBack ||= v?.rolledBack ?? false;
-    }
-    if (rolledBack) after = await read();
-    log.info({ trigger, changed: written.length > 0, ok: errors.length === 0 }, "apply finished");
-    const error = errors.length > 0 ? errors.join("; ") : undefined;
-    return done({
-      ok: !error,
-      changed: written.length > 0,
-      rolledBack,
-      snapshots: after,
-      ...(error ? { error } : {}),
-    });
+  const read = async () => readWith(await current());
+
+  async function restore(
+    d: Detected,
+    family: Family,
+    payload: string,
+  ): Promise<string | undefined> {
+    const tool =
+      (family === "ipv4" ? bin.iptablesRestore : bin.ip6tablesRestore) ??
+      toolsOf(d, d.choice.primary, family).restore;
+    const r = await run([tool, "--noflush", "-w"], payload);
+    return r.code === 0 ? undefined : `${tool} failed: ${r.stderr.trim() || `exit ${r.code}`}`;
   }
+
+  // The apply: plan and write per family, verify, roll back, and check the other backend.
+  const ops = { restore, read: readWith, log, chain };
 
   const apply = (config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome> => {
-    const next = lock.then(() => applyNow(config, trigger));
+    const next = lock.then(async () => {
+      const t0 = performance.now();
+      const o = await applyNow(ops, await current(), config, await effectiveFlags(), trigger);
+      return { ...o, durationMs: performance.now() - t0 };
+    });
     lock = next.catch(() => {});
     return next;
   };
@@ -281,31 +241,25 @@ export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBacken
     let inner: Watch | undefined;
     let closed = false;
     const pollIntervalMs = opts.pollIntervalMs ?? 10_000;
+    const start = (monitor: boolean) => {
+      if (closed) return;
+      const monitorArgv = monitor
+        ? ["stdbuf", "-oL", bin.monitor, "-e", ...(families.length === 1 ? ["-4"] : [])]
+        : null;
+      inner = startWatcher({
+        monitorArgv,
+        netns: opts.netns,
+        isRelevant: natEventFilter(watched, chain, families),
+        onChange,
+        pollIntervalMs,
+        logger: log,
+      });
+    };
     info().then(
-      (i) => {
-        if (closed) return;
-        const monitorArgv = i.monitor
-          ? ["stdbuf", "-oL", bin.monitor, "-e", ...(families.length === 1 ? ["-4"] : [])]
-          : null;
-        inner = startWatcher({
-          monitorArgv,
-          netns: opts.netns,
-          isRelevant: natEventFilter(chain, families),
-          onChange,
-          pollIntervalMs,
-          logger: log,
-        });
-      },
+      (i) => start(i.monitor),
       (e: Error) => {
         log.error({ err: e.message }, "cannot detect iptables; polling only");
-        if (!closed)
-          inner = startWatcher({
-            monitorArgv: null,
-            isRelevant: () => false,
-            onChange,
-            pollIntervalMs,
-            logger: log,
-          });
+        start(false);
       },
     );
     return {
@@ -319,13 +273,108 @@ export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBacken
   return { info, effectiveFlags, read, apply, watch };
 }
 
-function capped(s: FamilySnapshot): FamilySnapshot {
-  const chain = s.chain ?? [];
-  if (chain.length <= MAX_SNAPSHOT_LINES && s.postrouting.length <= MAX_SNAPSHOT_LINES) return s;
+interface ApplyOps {
+  restore(d: Detected, family: Family, payload: string): Promise<string | undefined>;
+  read(d: Detected): Promise<FamilySnapshot[]>;
+  log: Logger;
+  chain: string;
+}
+
+type Outcome = Omit<ApplyOutcome, "durationMs">;
+
+/** Per family, the agent chain in a backend that is not written to (the primary comes first). */
+function elsewhere(snaps: readonly FamilySnapshot[], primary: IptablesBackend, chain: string) {
+  return snaps.filter((s) => s.backend !== primary && chainLines(s, chain) != null);
+}
+
+/** Refusals before any write: unreadable rules, or a chain that would be a second copy. */
+function blockers(before: FamilySnapshot[], d: Detected, chain: string): string | undefined {
+  const own = before.filter((s) => s.backend === d.choice.primary);
+  const unreadable = own.find((s) => s.readError);
+  if (unreadable) return `cannot read current rules: ${unreadable.readError}`;
+  for (const other of elsewhere(before, d.choice.primary, chain)) {
+    const mine = own.find((s) => s.family === other.family);
+    if (mine && chainLines(mine, chain) == null)
+      return `${chain} exists in ${BACKEND_LABELS[other.backend]} (${other.family}), but this node's rules are in ${BACKEND_LABELS[d.choice.primary]} (${d.choice.reason}): writing would create a second chain acting on the same packets; remove the ${BACKEND_LABELS[other.backend]} chain and its jump, or run with --iptables ${other.backend === "legacy" ? "legacy" : "nft"}`;
+  }
+  return undefined;
+}
+
+async function verifyOrRollback(
+  ops: ApplyOps,
+  d: Detected,
+  config: MasqConfig,
+  flags: AgentFlags,
+  before: FamilySnapshot,
+  after: FamilySnapshot | undefined,
+): Promise<{ error: string; rolledBack: boolean } | undefined> {
+  if (!after) return { error: `${before.family} was not read back`, rolledBack: false };
+  const problems = verifyProblems(config, flags, after);
+  if (problems.length === 0) return undefined;
+  if (after.readError)
+    return { error: `applied but not verified: ${after.readError}`, rolledBack: false };
+  const failed = `${before.family} verification failed (${problems.join("; ")})`;
+  const rbError = await ops.restore(d, before.family, rollbackPayload(ops.chain, before, after));
+  ops.log.error(
+    { family: before.family, problems, rollbackError: rbError },
+    "apply verification failed",
+  );
+  return rbError
+    ? {
+        error: `${failed}; restoring the previous rules also failed: ${rbError}`,
+        rolledBack: false,
+      }
+    : { error: `${failed}; previous rules restored`, rolledBack: true };
+}
+
+async function applyNow(
+  ops: ApplyOps,
+  d: Detected,
+  config: MasqConfig,
+  flags: AgentFlags,
+  trigger: ApplyTrigger,
+): Promise<Outcome> {
+  const refused = refusal(config, flags);
+  if (refused)
+    return { ok: false, changed: false, rolledBack: false, error: refused, snapshots: [] };
+  const before = await ops.read(d);
+  const blocked = blockers(before, d, ops.chain);
+  if (blocked)
+    return { ok: false, changed: false, rolledBack: false, error: blocked, snapshots: before };
+  const primary = d.choice.primary;
+  const errors: string[] = [];
+  const written: FamilySnapshot[] = [];
+  for (const snap of before.filter((s) => s.backend === primary)) {
+    const plan = planWrite(config, flags, snap);
+    if (!plan) continue;
+    const error = await ops.restore(
+      d,
+      snap.family,
+      renderApplyPayload(config, flags, snap.family, plan),
+    );
+    if (error) errors.push(error);
+    else written.push(snap);
+  }
+  let after = written.length > 0 ? await ops.read(d) : before;
+  let rolledBack = false;
+  for (const prev of written) {
+    const now = after.find((s) => s.family === prev.family && s.backend === primary);
+    const v = await verifyOrRollback(ops, d, config, flags, prev, now);
+    if (v) errors.push(v.error);
+    rolledBack ||= v?.rolledBack ?? false;
+  }
+  if (rolledBack) after = await ops.read(d);
+  for (const other of elsewhere(after, primary, ops.chain))
+    errors.push(
+      `${ops.chain} also exists in ${BACKEND_LABELS[other.backend]} (${other.family}): both chains act on packets; this reporter writes only to ${BACKEND_LABELS[primary]}, remove the other chain and its jump`,
+    );
+  ops.log.info({ trigger, changed: written.length > 0, ok: errors.length === 0 }, "apply finished");
+  const error = errors.length > 0 ? errors.join("; ") : undefined;
   return {
-    family: s.family,
-    chain: chain.slice(0, MAX_SNAPSHOT_LINES),
-    postrouting: s.postrouting.slice(0, MAX_SNAPSHOT_LINES),
-    readError: `more than ${MAX_SNAPSHOT_LINES} rules; the snapshot is truncated`,
+    ok: !error,
+    changed: written.length > 0,
+    rolledBack,
+    snapshots: after,
+    ...(error ? { error } : {}),
   };
 }
