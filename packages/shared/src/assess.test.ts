@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessLinux, assessWindows } from "./assess.js";
+import { assessLinux, assessWindows, evaluateSnapshots } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import type { WindowsSnapshot } from "./protocol.js";
 import { snapshotOf } from "./snapshot.js";
@@ -165,4 +165,56 @@ describe("assessWindows", () => {
     ]);
     expect(a.desired).toEqual(want);
   });
+});
+
+describe("evaluateSnapshots: one answer across iptables backends", () => {
+  // Legacy returns 192.168.0.0/16 (the applied config); nf_tables holds a copy returning only 10/8.
+  const legacy = snapshotOf({
+    family: "ipv4",
+    chain: chainS(["10.0.0.0/8", "192.168.0.0/16"]),
+    postrouting: postroutingS(),
+    backend: "legacy",
+  });
+  const nft = snapshotOf({
+    family: "ipv4",
+    chain: chainS(["10.0.0.0/8"]),
+    postrouting: postroutingS([JUMP]),
+    backend: "nf_tables",
+  });
+  const cases: {
+    desc: string;
+    input: { snaps: ReturnType<typeof snapshotOf>[]; ip: string };
+    want: { masqueraded: boolean; reason: RegExp };
+  }[] = [
+    {
+      desc: "masqueraded when one backend masquerades what the other returns",
+      input: { snaps: [legacy, nft], ip: "192.168.50.2" },
+      want: {
+        masqueraded: true,
+        reason:
+          /^iptables-nft \(nf_tables\): no non-masquerade rule matches 192\.168\.50\.2.*; iptables-legacy: 192\.168\.50\.2 is in 192\.168\.0\.0\/16/,
+      },
+    },
+    {
+      desc: "not masqueraded when every backend returns it",
+      input: { snaps: [legacy, nft], ip: "10.1.2.3" },
+      want: {
+        masqueraded: false,
+        reason:
+          /^iptables-legacy: 10\.1\.2\.3 is in 10\.0\.0\.0\/8.*; iptables-nft \(nf_tables\): 10\.1\.2\.3 is in/,
+      },
+    },
+    {
+      desc: "one backend: its own verdict",
+      input: { snaps: [legacy], ip: "192.168.50.2" },
+      want: { masqueraded: false, reason: /^192\.168\.50\.2 is in 192\.168\.0\.0\/16/ },
+    },
+  ];
+  for (const c of cases) {
+    it(c.desc, () => {
+      const v = evaluateSnapshots(c.input.snaps, "IP-MASQ-AGENT", c.input.ip);
+      expect(v).toMatchObject({ masqueraded: c.want.masqueraded, certain: true });
+      if (!("error" in v)) expect(v.reason).toMatch(c.want.reason);
+    });
+  }
 });
