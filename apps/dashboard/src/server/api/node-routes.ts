@@ -1,6 +1,13 @@
 // GET /api/nodes, GET/DELETE /api/nodes/:name, POST /api/nodes/:name/evaluate,
 // POST /api/nodes/:name/resync, POST /api/resync.
-import { analyzeFamily, evaluate, jumpRuleLine, nodeNameSchema, parseIp } from "@masq/shared";
+import {
+  analyzeFamily,
+  evaluate,
+  evaluateSnapshots,
+  jumpRuleLine,
+  nodeNameSchema,
+  parseIp,
+} from "@masq/shared";
 import { z } from "zod";
 import { NODE_STATUSES, type NodeRecord } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
@@ -65,7 +72,12 @@ function evaluateOn(n: NodeRecord, ipText: string) {
     postroutingText: jumpRuleLine(fam.desired.chain),
   });
   const desired = evaluate(desiredAnalysis, ip.text);
-  const actual = evaluate(fam.observed, ip.text);
+  // Every backend that reported this family acts on the same packets.
+  const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
+  const actual =
+    snaps.length > 1
+      ? evaluateSnapshots(snaps, fam.desired.chain, ip.text)
+      : evaluate(fam.observed, ip.text);
   if ("error" in desired) throw new HttpError(400, desired.error);
   if ("error" in actual) throw new HttpError(400, actual.error);
   return { desired, actual };

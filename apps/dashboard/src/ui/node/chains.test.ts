@@ -5,6 +5,7 @@ import {
   desiredChain,
   type FamilySnapshot,
   jumpRuleLine,
+  snapshotOf,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { align, compareFamily } from "./chains";
@@ -16,7 +17,7 @@ const chain = flags.masqChain;
 const jump = jumpRuleLine(chain);
 
 function snapshot(lines: string[], postrouting = [`-P POSTROUTING ACCEPT`, jump]): FamilySnapshot {
-  return { family: "ipv4", chain: [`-N ${chain}`, ...lines], postrouting };
+  return snapshotOf({ family: "ipv4", chain: [`-N ${chain}`, ...lines], postrouting });
 }
 
 function compare(snap: FamilySnapshot) {
@@ -89,7 +90,7 @@ describe("compareFamily", () => {
   it("reports a missing jump and a missing chain", () => {
     const noJump = compare(snapshot(desiredLines, ["-P POSTROUTING ACCEPT"]));
     expect(noJump.jump.kind).toBe("missing");
-    const noChain: FamilySnapshot = { family: "ipv4", chain: null, postrouting: [jump] };
+    const noChain = snapshotOf({ family: "ipv4", chain: null, postrouting: [jump] });
     const c = compare(noChain);
     expect(c.chainExists).toBe(false);
     expect(c.rows.every((r) => r.state === "missing")).toBe(true);

@@ -219,7 +219,7 @@ export function compareFamily(
     chainText: d.chain.join("\n"),
     postroutingText: d.postrouting.join("\n"),
   });
-  const actual = analyzeSnapshot(snapshot ?? { family, chain: null, postrouting: [] }, chain);
+  const actual = analyzeSnapshot(snapshot ?? { family, backend: "nf_tables", chains: [] }, chain);
   const scoped = differences.filter((x) => x.scope === family);
   const dKeys = desired.entries.map(keyOf);
   const aKeys = actual.entries.map(keyOf);
