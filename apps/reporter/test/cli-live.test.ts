@@ -9,8 +9,7 @@ import { fileURLToPath } from "node:url";
 import { defaultConfig } from "@masq/shared";
 import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
-import { runCli } from "../src/cli/program.js";
-import { startCli } from "./helpers/cli-process.js";
+import { ipmasq, startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
 
 const _here = dirname(fileURLToPath(import.meta.url));
@@ -27,20 +26,7 @@ function tempDir(): string {
   return dir;
 }
 
-async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => "",
-  });
-  return { code, stdout, stderr };
-}
+const cli = ipmasq;
 
 it("ipmasq apply --netns applies atomically, exits 0 when verified and 1 on an invalid config", async () => {
   const ns = pool.add("capply");
