@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type FakeTables, fakeNode } from "../../test/helpers/fake-iptables.js";
-import {
-  type BackendProbe,
-  chooseBackends,
-  hasKubeletHint,
-  legacyTableNames,
-  probeBackend,
-} from "./detect.js";
+import { type BackendProbe, chooseBackends, legacyTableNames, probeBackend } from "./detect.js";
 
 const AGENT = "IP-MASQ-AGENT";
 const counts = (rules: number, postrouting = rules, agentChain = false) => ({
@@ -144,21 +138,7 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
   });
 });
 
-describe("hints and legacy table names", () => {
-  const hints: { desc: string; input: string; want: boolean }[] = [
-    {
-      desc: "KUBE-IPTABLES-HINT",
-      input: "*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n",
-      want: true,
-    },
-    { desc: "KUBE-KUBELET-CANARY", input: "*mangle\n:KUBE-KUBELET-CANARY - [0:0]\n", want: true },
-    {
-      desc: "another chain",
-      input: "*mangle\n:KUBE-IPTABLES-HINTS - [0:0]\n-A X -j KUBE-IPTABLES-HINT\n",
-      want: false,
-    },
-  ];
-  for (const h of hints) it(h.desc, () => expect(hasKubeletHint(h.input)).toBe(h.want));
+describe("legacy table names", () => {
   it("reads /proc/net/ip_tables_names", () => {
     expect(legacyTableNames("nat\nfilter\n\n")).toEqual(new Set(["nat", "filter"]));
   });

@@ -1,6 +1,6 @@
 // A stand-in for the iptables programs of one backend, for unit tests of the readers: `-S`,
-// restore listings (which stop at the first missing chain, as iptables-restore does), `-save
-// -t mangle`, `-V` and /proc/net/ip_tables_names, over chains held in memory.
+// restore listings (which stop at the first missing chain, as iptables-restore does), `-V`
+// and /proc/net/ip_tables_names, over chains held in memory.
 import type { ExecResult } from "../../src/exec.js";
 
 export interface FakeTables {
@@ -62,14 +62,6 @@ function restore(t: FakeTables, input: string): ExecResult {
   return ok(out);
 }
 
-function save(t: FakeTables, table: string): ExecResult {
-  const chains = t.tables[table];
-  if (!chains) return fail(1, `iptables-save: Table '${table}' does not exist\n`);
-  const decl = Object.keys(chains).map((c) => `:${c} - [0:0]`);
-  const rules = Object.values(chains).flatMap((l) => l.filter((x) => x.startsWith("-A ")));
-  return ok(`*${table}\n${[...decl, ...rules].join("\n")}\nCOMMIT\n`);
-}
-
 /** One fake program set; `calls` records every argv run. */
 export function fakeIptables(t: FakeTables) {
   const calls: string[][] = [];
@@ -82,7 +74,6 @@ export function fakeIptables(t: FakeTables) {
     if (t.version === undefined) return fail(127, `spawn ${argv[0]} ENOENT`);
     if (argv[1] === "-V") return ok(`${t.version}\n`);
     if (argv[0]!.endsWith("-restore")) return restore(t, input ?? "");
-    if (argv[0]!.endsWith("-save")) return save(t, argv[2]!);
     const at = argv.indexOf("-S");
     return list(t, argv[argv.indexOf("-t") + 1]!, argv[at + 1]!);
   };
