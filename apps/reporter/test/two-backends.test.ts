@@ -8,8 +8,10 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
+import { createIptablesBackend } from "../src/backend/iptables.js";
 import { ipmasq } from "./helpers/cli-process.js";
 import { seenSource, startServer, type Topology, wire } from "./helpers/topology.js";
 
@@ -72,6 +74,13 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     const { t, config } = await legacyNode();
     const [a, b] = peers(t);
     // Before: the legacy chain acts on packets, and the reporter sees it.
+    expect(
+      await createIptablesBackend({ netns: t.node, flags: DEFAULT_FLAGS }).info(),
+    ).toMatchObject({
+      backend: "legacy",
+      ruleBackends: ["legacy"],
+      backendReason: "2 nat rules in iptables-legacy, 0 in iptables-nft (nf_tables)",
+    });
     expect(seenSource(t.pod, b.address)).toBe(b.nodeAddress);
     expect(await why(t.node, b.address)).toMatchObject({ masqueraded: true, certain: true });
     const inspect = await ipmasq(["inspect", "--netns", t.node]);
@@ -107,6 +116,11 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     expect(nftChainExists(t.node)).toBe(false);
     inNetns(t.node, ["iptables-nft-restore", "--noflush", "-w"], nftCopy());
     expect(nftChainExists(t.node)).toBe(true);
+    const info = await createIptablesBackend({ netns: t.node, flags: DEFAULT_FLAGS }).info();
+    expect(info).toMatchObject({ backend: "legacy", ruleBackends: ["nf_tables", "legacy"] });
+    expect(info.warnings).toEqual([
+      expect.stringMatching(/^nat rules in both .* both act on packets/),
+    ]);
 
     const drift = await ipmasq(["drift", "--config", config, "--netns", t.node, "--json"]);
     expect(drift.code).toBe(3);
@@ -137,6 +151,36 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     expect(seenSource(t.pod, b.address)).toBe(t.podAddress);
   });
 });
+
+describe("legacy rules appearing on an nf_tables node", () => {
+  it("are noticed through iptables-nft's warning and read from then on", async () => {
+    const ns = pool.add("late");
+    const b = createIptablesBackend({ netns: ns, flags: DEFAULT_FLAGS });
+    expect((await b.apply(cfgOf(["10.0.0.0/8"]), "cli")).ok).toBe(true);
+    expect((await b.read()).map((s) => s.backend)).toEqual(["nf_tables"]);
+    inNetns(ns, ["iptables-legacy-restore", "-w"], LEGACY_DUMP);
+    // The next read sees the warning; the one after reads legacy too (long before 5 min).
+    // Legacy now holds more nat rules, so it holds "the node's rules" (as iptables-wrappers
+    // counts) and is listed first.
+    await b.read();
+    const snaps = await b.read();
+    expect(snaps.map((s) => s.backend)).toEqual(["legacy", "nf_tables"]);
+    expect(await b.info()).toMatchObject({
+      backend: "legacy",
+      ruleBackends: ["nf_tables", "legacy"],
+    });
+    // The agent chain is in both now: the apply keeps to legacy and says both act on packets.
+    const nftBefore = natRules(ns, C, "iptables-nft");
+    const o = await b.apply(cfgOf(["10.0.0.0/8"]), "cli");
+    expect(o.ok).toBe(false);
+    expect(natRules(ns, C, "iptables-nft")).toEqual(nftBefore);
+    expect(o.error).toMatch(
+      /also exists in iptables-nft \(nf_tables\) \(ipv4\): both chains act on packets/,
+    );
+  });
+});
+
+const cfgOf = (cidrs: string[]): MasqConfig => ({ ...defaultConfig(), nonMasqueradeCIDRs: cidrs });
 
 /** The agent's chain and jump as an nf_tables copy returning the new ranges. */
 function nftCopy(): string {

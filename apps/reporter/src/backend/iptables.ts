@@ -161,13 +161,14 @@ export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBacken
 
   /** Detected at start, again on a slow cadence and when legacy tables appear. */
   const current = (): Promise<Detected> => {
+    const force = redetect;
+    redetect = false;
     const stale = (d: Detected) =>
-      redetect || Date.now() - d.at > (opts.detectIntervalMs ?? DETECT_INTERVAL_MS);
+      force || Date.now() - d.at > (opts.detectIntervalMs ?? DETECT_INTERVAL_MS);
     const next = (detected ?? Promise.reject(new Error("not detected yet"))).then(
       (d) => (stale(d) ? detectNow() : d),
       () => detectNow(),
     );
-    redetect = false;
     detected = next;
     return next;
   };
