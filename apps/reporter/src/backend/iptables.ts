@@ -21,7 +21,7 @@ import { createDetector, type Detected, toolsOf } from "./detector.js";
 import { readFamily } from "./family-read.js";
 import type { Run } from "./list.js";
 import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } from "./types.js";
-import type { WalkBounds } from "./walk.js";
+import { SNAPSHOT_TEXT_BYTES, type WalkBounds } from "./walk.js";
 import { writeConfig } from "./write.js";
 
 export { DETECT_INTERVAL_MS } from "./detector.js";
@@ -76,6 +76,9 @@ function createPathReader(run: Run, o: PathReaderOptions) {
   const lastNames = new Map<string, string[]>();
   const watched = new Set<string>();
   async function read(d: Detected): Promise<FamilySnapshot[]> {
+    // All snapshots go in one message: each walk gets its share of the frame.
+    const count = o.families.reduce((n, f) => n + d.choice.read[f].length, 0);
+    const bounds = { maxTotalBytes: Math.floor(SNAPSHOT_TEXT_BYTES / count), ...o.bounds };
     const jobs = o.families.flatMap((family) =>
       d.choice.read[family].map(async (backend) => {
         const key = `${family}|${backend}`;
@@ -87,7 +90,7 @@ function createPathReader(run: Run, o: PathReaderOptions) {
           agentChain: o.agentChain,
           nft: o.nft,
           prefetch: lastNames.get(key),
-          bounds: o.bounds,
+          bounds,
         });
         lastNames.set(
           key,

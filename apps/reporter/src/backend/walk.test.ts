@@ -142,6 +142,24 @@ describe("walkChains", () => {
         problem: /IP-MASQ-AGENT: more than 3 lines/,
       },
     },
+    {
+      desc: "chains that would not fit in one frame are unread; the agent chain keeps its room",
+      input: {
+        nat: {
+          POSTROUTING: chain("POSTROUTING", "-j A", "-j B", `-j ${AGENT}`),
+          A: chain("A", "-d 192.0.2.0/24 -j ACCEPT"),
+          B: chain("B", "-d 198.51.100.0/24 -j ACCEPT"),
+          [AGENT]: chain(AGENT, "-d 10.0.0.0/8 -j RETURN", "-j MASQUERADE"),
+        },
+        // POSTROUTING (106 bytes), A (42) and the agent (97) fit; B (45) does not.
+        bounds: { maxTotalBytes: 250 },
+      },
+      want: {
+        chains: ["POSTROUTING", "A", AGENT],
+        unread: ["B"],
+        notes: [/B: its rules do not fit in the snapshot \(250 bytes\)/],
+      },
+    },
   ];
   for (const c of cases) {
     it(c.desc, async () => {

@@ -1,11 +1,13 @@
 // The chains a packet may pass in nat POSTROUTING: POSTROUTING, then breadth-first every chain
 // a rule jumps or goes to (target extensions are not chains), then the agent chain even when
-// nothing reaches it. Bounded in count and depth; what a bound (or a read problem) leaves out
-// is named as unread with the reason. Never the whole table.
+// nothing reaches it. Bounded in count, depth, lines and bytes (a snapshot must fit in one
+// frame); room for the agent chain is kept. What a bound (or a read problem) leaves out is
+// named as unread with the reason. Never the whole table.
 import {
   type ChainSnapshot,
   chainTargets,
   MAX_CHAIN_LINES,
+  MAX_FRAME_BYTES,
   MAX_SNAPSHOT_CHAINS,
   MAX_SNAPSHOT_LINES,
   POSTROUTING,
@@ -15,6 +17,11 @@ import type { ChainRead } from "./read.js";
 
 /** Jumps followed from POSTROUTING (the nf_tables jump stack holds 16). */
 export const MAX_WALK_DEPTH = 16;
+/**
+ * Rule text all family snapshots of one message may carry together: three quarters of a frame,
+ * the rest for JSON quoting and the envelope. A walk gets its share.
+ */
+export const SNAPSHOT_TEXT_BYTES = Math.floor((MAX_FRAME_BYTES * 3) / 4);
 
 export interface WalkBounds {
   maxChains: number;
@@ -22,6 +29,8 @@ export interface WalkBounds {
   /** Lines of one chain, and of all chains together. */
   maxChainLines: number;
   maxTotalLines: number;
+  /** Bytes of rule text of all chains together (each line counted with 4 for its JSON quoting). */
+  maxTotalBytes: number;
 }
 
 export const DEFAULT_WALK_BOUNDS: WalkBounds = {
@@ -29,6 +38,7 @@ export const DEFAULT_WALK_BOUNDS: WalkBounds = {
   maxDepth: MAX_WALK_DEPTH,
   maxChainLines: MAX_CHAIN_LINES,
   maxTotalLines: MAX_SNAPSHOT_LINES,
+  maxTotalBytes: SNAPSHOT_TEXT_BYTES,
 };
 
 export interface WalkInput {
@@ -60,8 +70,13 @@ interface State {
   unread: string[];
   notes: Set<string>;
   problems: string[];
+  /** Lines and bytes taken, and kept for the agent chain until it is taken. */
   lines: number;
+  bytes: number;
+  kept: { lines: number; bytes: number };
 }
+
+const bytesOf = (lines: readonly string[]) => lines.reduce((n, l) => n + l.length + 4, 0);
 
 const own = (s: State, name: string) => name === POSTROUTING || name === s.agent;
 
@@ -85,9 +100,14 @@ function take(s: State, name: string): string[] {
     s.order.push({ name, lines: null });
     return [];
   }
-  const room = Math.min(s.b.maxChainLines, s.b.maxTotalLines - s.lines);
-  if (r.lines.length > room) return leaveOut(s, name, `more than ${room} lines`);
+  const bytes = bytesOf(r.lines);
+  if (name === s.agent) s.kept = { lines: 0, bytes: 0 };
+  const lines = Math.min(s.b.maxChainLines, s.b.maxTotalLines - s.lines - s.kept.lines);
+  if (r.lines.length > lines) return leaveOut(s, name, `more than ${lines} lines`);
+  if (bytes > s.b.maxTotalBytes - s.bytes - s.kept.bytes)
+    return leaveOut(s, name, `its rules do not fit in the snapshot (${s.b.maxTotalBytes} bytes)`);
   s.lines += r.lines.length;
+  s.bytes += bytes;
   s.order.push({ name, lines: r.lines });
   return chainTargets(r.lines);
 }
@@ -131,6 +151,8 @@ export async function walkChains(input: WalkInput): Promise<Walk> {
     notes: new Set(),
     problems: [],
     lines: 0,
+    bytes: 0,
+    kept: { lines: 0, bytes: 0 },
   };
   const prefetch = (input.prefetch ?? []).filter((n) => !own(s, n));
   // The agent chain goes last: when it is missing, the batch before it is complete.
@@ -138,6 +160,9 @@ export async function walkChains(input: WalkInput): Promise<Walk> {
   let level = [POSTROUTING];
   for (let depth = 0; level.length > 0; depth++) {
     await readMissing(s, input.list, wanted);
+    const agentRead = s.reads.get(agent);
+    if (depth === 0 && agentRead?.kind === "ok")
+      s.kept = { lines: agentRead.lines.length, bytes: bytesOf(agentRead.lines) };
     const next: string[] = [];
     for (const name of level) enqueue(s, take(s, name), depth, next);
     level = next;
