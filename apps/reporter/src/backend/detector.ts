@@ -80,6 +80,8 @@ export function createDetector(run: Run, o: DetectorOptions): Detector {
   let detected: Promise<Detected> | undefined;
   let last: Detected | undefined;
   let redetect = false;
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  const interval = o.intervalMs ?? DETECT_INTERVAL_MS;
 
   async function detectNow(): Promise<Detected> {
     const list = await Promise.all(
@@ -101,8 +103,7 @@ export function createDetector(run: Run, o: DetectorOptions): Detector {
     current() {
       const force = redetect;
       redetect = false;
-      const stale = (d: Detected) =>
-        force || Date.now() - d.at > (o.intervalMs ?? DETECT_INTERVAL_MS);
+      const stale = (d: Detected) => force || Date.now() - d.at > interval;
       const next = (detected ?? Promise.reject(new Error("not detected yet"))).then(
         (d) => (stale(d) ? detectNow() : d),
         () => detectNow(),
@@ -111,9 +112,12 @@ export function createDetector(run: Run, o: DetectorOptions): Detector {
       return next;
     },
     note(r) {
-      // iptables-nft prints it whenever legacy tables exist: look again if there were none.
+      // iptables-nft prints it whenever legacy tables exist: look again if there were none,
+      // at most once per interval (the warning stays when legacy tables cannot be read).
       if (!LEGACY_TABLES_WARNING.test(r.stderr) || !last || redetect) return;
       if ((last.probes.get("legacy")?.tables ?? []).length > 0) return;
+      if (Date.now() - warnedAt < interval) return;
+      warnedAt = Date.now();
       redetect = true;
       o.log.warn(
         "iptables-legacy tables appeared next to nf_tables ones: detecting the backends again",
