@@ -14,6 +14,8 @@ import {
   heartbeatSchema,
   helloSchema,
   type IptablesBackend,
+  MAX_READ_ERROR_LENGTH,
+  MAX_RULE_LINE_LENGTH,
   MAX_SNAPSHOT_CHAINS,
   PROTOCOL_VERSION,
   type ProtocolVersion,
@@ -29,7 +31,9 @@ import { snapshotOf } from "./snapshot.js";
 import { chainTargets } from "./targets.js";
 
 const v1 = z.literal(1);
-const v1Lines = z.array(z.string().max(4096)).max(20000);
+/** Lines of one chain in a v1 snapshot (v1 had no other bound on a snapshot's size). */
+const V1_MAX_LINES = 20_000;
+const v1Lines = z.array(z.string().max(MAX_RULE_LINE_LENGTH)).max(V1_MAX_LINES);
 
 export const familySnapshotV1Schema = z.strictObject({
   family: familySchema,
@@ -37,7 +41,7 @@ export const familySnapshotV1Schema = z.strictObject({
   chain: v1Lines.nullable(),
   /** `iptables -S POSTROUTING` lines. */
   postrouting: v1Lines,
-  readError: z.string().max(4096).optional(),
+  readError: z.string().max(MAX_READ_ERROR_LENGTH).optional(),
 });
 export type FamilySnapshotV1 = z.infer<typeof familySnapshotV1Schema>;
 

@@ -25,6 +25,10 @@ export const MAX_SNAPSHOT_LINES = 20_000;
 export const MAX_SNAPSHOT_CHAINS = 256;
 /** Family snapshots in one snapshot message: IPv4 and IPv6, each from up to two backends. */
 export const MAX_FAMILY_SNAPSHOTS = 4;
+/** Why chains were not read (`unreadNote`). */
+export const MAX_UNREAD_NOTE_LENGTH = 1024;
+/** What went wrong reading (`readError`). */
+export const MAX_READ_ERROR_LENGTH = 4096;
 
 const v = z.literal(PROTOCOL_VERSION);
 const line = z.string().max(MAX_RULE_LINE_LENGTH);
@@ -84,9 +88,9 @@ export const familySnapshotSchema = z
     /** Chains reachable from POSTROUTING that were not read (a bound was hit, or see unreadNote). */
     unread: z.array(chainNameSchema).max(MAX_SNAPSHOT_CHAINS).optional(),
     /** Why `unread` chains (or more) were not read. */
-    unreadNote: z.string().max(1024).optional(),
+    unreadNote: z.string().max(MAX_UNREAD_NOTE_LENGTH).optional(),
     /** The agent chain or POSTROUTING could not be read: nothing may be written blind. */
-    readError: z.string().max(4096).optional(),
+    readError: z.string().max(MAX_READ_ERROR_LENGTH).optional(),
   })
   .superRefine((s, ctx) => {
     const names = new Set<string>();

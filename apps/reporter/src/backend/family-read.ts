@@ -7,7 +7,9 @@ import {
   type Family,
   type FamilySnapshot,
   type IptablesBackend,
+  MAX_READ_ERROR_LENGTH,
   MAX_SNAPSHOT_CHAINS,
+  MAX_UNREAD_NOTE_LENGTH,
 } from "@masq/shared";
 import type { FamilyTools } from "./detect.js";
 import { createLister, type Run } from "./list.js";
@@ -26,8 +28,6 @@ export interface FamilyReadInput {
   bounds?: Partial<WalkBounds>;
 }
 
-const MAX_NOTE = 1024;
-
 async function contradiction(
   input: FamilyReadInput,
   chains: FamilySnapshot["chains"],
@@ -44,6 +44,9 @@ async function contradiction(
     ? `${chain} exists but holds rules iptables cannot show (inspect it with nft): ${message}`
     : undefined;
 }
+
+const cut = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
 /** Reads one family of one backend; never throws (problems go to readError/unread). */
 export async function readFamily(input: FamilyReadInput): Promise<FamilySnapshot> {
@@ -62,9 +65,7 @@ export async function readFamily(input: FamilyReadInput): Promise<FamilySnapshot
     backend: input.backend,
     chains: walk.chains,
     ...(walk.unread.length > 0 ? { unread: walk.unread.slice(0, MAX_SNAPSHOT_CHAINS) } : {}),
-    ...(note
-      ? { unreadNote: note.length > MAX_NOTE ? `${note.slice(0, MAX_NOTE - 1)}…` : note }
-      : {}),
-    ...(readError ? { readError: readError.slice(0, 4096) } : {}),
+    ...(note ? { unreadNote: cut(note, MAX_UNREAD_NOTE_LENGTH) } : {}),
+    ...(readError ? { readError: cut(readError, MAX_READ_ERROR_LENGTH) } : {}),
   };
 }
