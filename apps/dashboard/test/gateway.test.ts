@@ -189,6 +189,10 @@ describe("reporter gateway", () => {
     expect(b.differences).toContainEqual(
       expect.objectContaining({ kind: "backend-conflict", severity: "critical" }),
     );
+    // The tester answers from both backends, naming them.
+    const ev = await server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
+    expect(ev.body.actual).toMatchObject({ masqueraded: true, certain: true });
+    expect(ev.body.actual.reason).toMatch(/^iptables-nft \(nf_tables\): .*; iptables-legacy: /);
   });
 
   it("closes with 1009 on frames over 256 KiB", async () => {
