@@ -1,9 +1,10 @@
+import { familySnapshotSchema } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { fakeIptables } from "../../test/helpers/fake-iptables.js";
 import { readFamily } from "./family-read.js";
 
 const AGENT = "IP-MASQ-AGENT";
-const read = (nat: Record<string, string[]>) => {
+const read = (nat: Record<string, string[]>, maxChains?: number) => {
   const fake = fakeIptables({ version: "iptables v1.8.9 (nf_tables)", tables: { nat } });
   return readFamily({
     run: fake.run,
@@ -11,6 +12,7 @@ const read = (nat: Record<string, string[]>) => {
     backend: "legacy",
     tools: { list: "iptables-legacy", restore: "iptables-legacy-restore" },
     agentChain: AGENT,
+    ...(maxChains ? { bounds: { maxChains } } : {}),
   });
 };
 
@@ -52,4 +54,17 @@ describe("readFamily", () => {
       expect(snap.unread).toEqual(c.want.unread);
     });
   }
+
+  it("names at most as many unread chains as the protocol carries, and says how many more", async () => {
+    const many = Array.from({ length: 300 }, (_, i) => `C${i}`);
+    const nat = {
+      POSTROUTING: ["-P POSTROUTING ACCEPT", ...many.map((c) => `-A POSTROUTING -j ${c}`)],
+      ...Object.fromEntries(many.map((c) => [c, [`-N ${c}`]])),
+    };
+    const snap = await read(nat, 2);
+    expect(snap.chains.map((c) => c.name)).toEqual(["POSTROUTING", AGENT]);
+    expect(snap.unread).toHaveLength(256);
+    expect(snap.unreadNote).toMatch(/more than 2 chains are reachable.*; 44 more not named/);
+    expect(familySnapshotSchema.safeParse(snap).success).toBe(true);
+  });
 });

@@ -4,6 +4,7 @@
 // nf_tables, `nft list chain` agrees; otherwise the snapshot carries a readError and nothing
 // is written blind.
 import {
+  chainNameSchema,
   type Family,
   type FamilySnapshot,
   type IptablesBackend,
@@ -59,12 +60,19 @@ export async function readFamily(input: FamilyReadInput): Promise<FamilySnapshot
   let readError = walk.problem;
   if (!readError && walk.agent.kind === "missing")
     readError = await contradiction(input, walk.chains, walk.agent.message, walk.agent.ambiguous);
-  const note = walk.notes.join("; ");
+  // Only names the protocol carries (a snapshot failing its schema would not be sent at all).
+  const named = walk.unread.filter((n) => chainNameSchema.safeParse(n).success);
+  const unread = named.slice(0, MAX_SNAPSHOT_CHAINS);
+  const notes = [...walk.notes];
+  if (named.length < walk.unread.length)
+    notes.push(`${walk.unread.length - named.length} chains with names iptables never prints`);
+  if (unread.length < named.length) notes.push(`${named.length - unread.length} more not named`);
+  const note = notes.join("; ");
   return {
     family: input.family,
     backend: input.backend,
     chains: walk.chains,
-    ...(walk.unread.length > 0 ? { unread: walk.unread.slice(0, MAX_SNAPSHOT_CHAINS) } : {}),
+    ...(unread.length > 0 ? { unread } : {}),
     ...(note ? { unreadNote: cut(note, MAX_UNREAD_NOTE_LENGTH) } : {}),
     ...(readError ? { readError: cut(readError, MAX_READ_ERROR_LENGTH) } : {}),
   };
