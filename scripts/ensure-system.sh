@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 command -v iptables >/dev/null || need+=(iptables)
 command -v xtables-monitor >/dev/null || need+=(iptables)
+command -v nft >/dev/null || need+=(nftables)
 command -v ip >/dev/null || need+=(iproute2)
 command -v stdbuf >/dev/null || need+=(coreutils)
 command -v unzip >/dev/null || need+=(unzip)

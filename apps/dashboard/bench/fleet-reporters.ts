@@ -32,7 +32,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
   const send = (linux: FamilySnapshot[]) =>
     link?.send({
       type: "snapshot",
-      v: 1,
+      v: 2,
       seq: seq++,
       takenAt: Date.now(),
       linux,
@@ -52,7 +52,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
     if (out.changed && Array.isArray(out.snapshots)) send(out.snapshots);
     link?.send({
       type: "apply-result",
-      v: 1,
+      v: 2,
       generation,
       ok: out.ok,
       ...(out.error ? { error: out.error } : {}),

@@ -101,7 +101,7 @@ export default async function uiBench(): Promise<BenchResult[]> {
       sims.push(...(await Promise.all(batch)));
     }
     heartbeat = setInterval(() => {
-      for (const s of sims) s.send({ type: "heartbeat", v: 1, ts: Date.now() });
+      for (const s of sims) s.send({ type: "heartbeat", v: 2, ts: Date.now() });
     }, 5000);
     const auth = { authorization: `Bearer ${TOKENS.admin}` };
     await until(`${NODES} nodes in sync`, 180_000, async () => {

@@ -1,7 +1,7 @@
 // Issue 11 item 7 against the real server and protocol-level reporters: what the API says of
 // a node that stopped reporting (offline or hung), rollouts that wait for offline nodes, and
 // the node view computed once by the server.
-import { PROTOCOL_VERSION } from "@masq/shared";
+import { PROTOCOL_VERSION, snapshotOf } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
@@ -119,7 +119,7 @@ describe("what the API says of a node that stopped reporting", () => {
       v: PROTOCOL_VERSION,
       seq: 50,
       takenAt,
-      linux: node.families,
+      linux: node.families.map((f) => snapshotOf(f)),
       appliedGeneration: node.appliedGeneration,
       schedule: { heal: "immediate", resyncMs: 60_000, nextResyncAt: takenAt + 30_000 },
     });

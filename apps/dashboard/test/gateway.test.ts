@@ -1,7 +1,13 @@
 // The reporter gateway refuses bad tokens before a WebSocket exists, closes connections that
 // send anything invalid (1008 with an `error` frame, 1009 above 256 KiB), and never lets such
 // a connection register or change a node.
-import { encodeMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION, REPORTER_PATH } from "@masq/shared";
+import {
+  encodeMessage,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  REPORTER_PATH,
+  snapshotOf,
+} from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -71,9 +77,9 @@ describe("reporter gateway", () => {
     ],
     ["a hello with a bad node name", () => JSON.stringify({ ...helloFor("Node_X") }), /node/],
     [
-      "a hello of another protocol version",
-      () => JSON.stringify({ ...helloFor("node-x"), v: 2 }),
-      /v/,
+      "a hello of a protocol version it does not speak",
+      () => JSON.stringify({ ...helloFor("node-x"), v: 3 }),
+      /v: protocol version 3 is not supported/,
     ],
   ])(
     "closes with 1008 and an error frame on %s, registering nothing",
@@ -97,10 +103,10 @@ describe("reporter gateway", () => {
     s.sendRaw(
       JSON.stringify({
         type: "snapshot",
-        v: 1,
+        v: PROTOCOL_VERSION,
         seq: 99,
         takenAt: Date.now(),
-        linux: [{ family: "ipv4", chain: "-A X", postrouting: [] }],
+        linux: [{ family: "ipv4", backend: "nf_tables", chains: "-A X" }],
         appliedGeneration: null,
       }),
     );
@@ -111,6 +117,82 @@ describe("reporter gateway", () => {
     }, 10_000);
     expect(after.view).toEqual(before.view);
     expect(after.snapshotAt).toBe(before.snapshotAt);
+  });
+
+  it("serves a reporter of protocol v1 (rolling upgrade): v1 frames in, v1 frames out", async () => {
+    server = await startServer();
+    const old = await SimReporter.connect({
+      url: server.url,
+      token: TOKENS.reporter,
+      node: "node-old",
+      protocol: 1,
+    });
+    sims.push(old);
+    const node = await eventually(async () => {
+      const b = (await server!.api("/api/nodes/node-old")).body;
+      return b.node?.status === "in-sync" ? b : undefined;
+    }, 10_000);
+    // Judged from its two chains; what it never read is said, not guessed.
+    expect(node.actual[0]).toMatchObject({
+      backend: "nf_tables",
+      chains: [{ name: "POSTROUTING" }, { name: "IP-MASQ-AGENT" }],
+      unreadNote: expect.stringMatching(/protocol v1/),
+    });
+    // A new config reaches it labelled v1 (the sim refuses any other label) and is applied.
+    const cfg = (await server.api("/api/config")).body;
+    const saved = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+    });
+    expect(saved.status).toBe(200);
+    await old.waitFor((m) => m.type === "desired" && m.generation === saved.body.generation);
+    await eventually(async () => {
+      const b = (await server!.api("/api/nodes/node-old")).body;
+      return b.node.appliedGeneration === saved.body.generation && b.node.status === "in-sync";
+    }, 10_000);
+    expect(old.protocol).toBe(1);
+  });
+
+  it("refuses a change of protocol version within one connection", async () => {
+    server = await startServer();
+    const s = await reporterInSync(server, "node-a");
+    sims.push(s);
+    s.sendRaw(
+      JSON.stringify({
+        type: "heartbeat",
+        v: 1,
+        ts: 1,
+      }),
+    );
+    expect((await s.closed).code).toBe(1008);
+    const err = s.received.find((m) => m.type === "error");
+    expect(err && err.type === "error" && err.reason).toMatch(/version 1 after a version 2 hello/);
+  });
+
+  it("judges a node whose agent chain acts in both iptables backends as critically drifted", async () => {
+    server = await startServer();
+    const s = await reporterInSync(server, "node-a");
+    sims.push(s);
+    const [nft] = s.families.map((f) => snapshotOf({ ...f, masqChain: s.flags.masqChain }));
+    s.send({
+      type: "snapshot",
+      v: PROTOCOL_VERSION,
+      seq: 50,
+      takenAt: Date.now(),
+      appliedGeneration: s.appliedGeneration,
+      linux: [nft!, { ...nft!, backend: "legacy" }],
+    });
+    const b = await eventually(async () => {
+      const body = (await server!.api("/api/nodes/node-a")).body;
+      return body.node.status === "drifted" ? body : undefined;
+    }, 10_000);
+    expect(b.differences).toContainEqual(
+      expect.objectContaining({ kind: "backend-conflict", severity: "critical" }),
+    );
+    // The tester answers from both backends, naming them.
+    const ev = await server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
+    expect(ev.body.actual).toMatchObject({ masqueraded: true, certain: true });
+    expect(ev.body.actual.reason).toMatch(/^iptables-nft \(nf_tables\): .*; iptables-legacy: /);
   });
 
   it("closes with 1009 on frames over 256 KiB", async () => {

@@ -4,7 +4,7 @@
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
+import { chainLines, DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
 import { createAgent } from "../src/agent.js";
 import { createIptablesBackend } from "../src/backend/iptables.js";
@@ -29,7 +29,7 @@ export default async function driftLatencyBench(): Promise<BenchResult[]> {
   try {
     await agent.start();
     await dash.waitFor("hello");
-    dash.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
     await dash.waitFor("apply-result", (r) => r.ok, 10_000);
     await sleep(500);
     const latencies: number[] = [];
@@ -52,7 +52,10 @@ export default async function driftLatencyBench(): Promise<BenchResult[]> {
       editTimes.push(performance.now() - t0);
       await dash.waitFor(
         "snapshot",
-        (s) => s.seq > seq && (s.linux?.[0]?.chain?.some((l) => l.includes(cidr)) ?? false) === add,
+        (s) =>
+          s.seq > seq &&
+          (chainLines(s.linux![0]!, "IP-MASQ-AGENT")?.some((l) => l.includes(cidr)) ?? false) ===
+            add,
         5_000,
       );
       latencies.push(performance.now() - t0);

@@ -71,10 +71,21 @@ export default async function idleBench(): Promise<BenchResult[]> {
   try {
     // Side by side: Node's defaults, and the young-generation cap the DaemonSet should set
     // (NODE_OPTIONS=--max-semi-space-size=1); same node, same config, no writes once in sync.
+    // One at a time: two reporters writing one node at once would race each other's jump.
+    const desired = {
+      type: "desired",
+      v: 2,
+      generation: 1,
+      revision: "r1",
+      config: defaultConfig(),
+    } as const;
     reporters.push(await startReporter(dash, node.ns, "idle-default", []));
-    reporters.push(await startReporter(dash, node.ns, "idle-tuned", [TUNED]));
-    dash.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send(desired);
     await dash.waitFor("apply-result", (r) => r.ok, 10_000);
+    const applied = dash.messages.length;
+    reporters.push(await startReporter(dash, node.ns, "idle-tuned", [TUNED]));
+    dash.send(desired);
+    await dash.waitFor("apply-result", (r) => r.ok && dash.messages.indexOf(r) >= applied, 10_000);
     await sleep(3_000);
     const mon = monitorPids(node.ns);
     for (const r of reporters) r.c0 = readProcStat(r.child.pid!);

@@ -4,9 +4,16 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { kubeNatTable } from "@masq/testkit/kube-proxy-table";
+import { type CniPod, kubeNatTable } from "@masq/testkit/kube-proxy-table";
 
 export { kubeNatTable };
+
+/** Pods of the CNI bridge plugin on the big node: each adds a chain to the POSTROUTING path. */
+export const BENCH_PODS: CniPod[] = [1, 2, 3].map((i) => ({
+  ip: `10.244.0.${10 + i}`,
+  subnet: "10.244.0.0/24",
+  id: `${i}`.repeat(64),
+}));
 
 let built = false;
 
@@ -50,7 +57,8 @@ export interface BigNode {
 const nodes = new Map<number, BigNode>();
 
 /**
- * A namespace holding a kube-proxy nat table of `rules` rules. Loading 100k rules takes ~15 s,
+ * A namespace holding a kube-proxy nat table of `rules` rules and the CNI chains of
+ * BENCH_PODS. Loading 100k rules takes ~15 s,
  * so one namespace is shared by every benchmark of the process and deleted when it exits.
  */
 export function bigNode(rules: number): BigNode {
@@ -68,7 +76,10 @@ export function bigNode(rules: number): BigNode {
     run(["ip", "netns", "del", ns]);
   };
   process.once("exit", cleanup);
-  const r = run(["ip", "netns", "exec", ns, "iptables-restore", "-w"], kubeNatTable(rules));
+  const r = run(
+    ["ip", "netns", "exec", ns, "iptables-restore", "-w"],
+    kubeNatTable(rules, { cniPods: BENCH_PODS }),
+  );
   if (r.code !== 0) {
     cleanup();
     throw new Error(`loading the nat table failed: ${r.stderr}`);

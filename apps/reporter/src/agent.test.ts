@@ -1,4 +1,4 @@
-import { DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
+import { chainLines, DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakeDashboard, startFakeDashboard } from "../test/helpers/dashboard.js";
 import { type Agent, createAgent } from "./agent.js";
@@ -41,7 +41,16 @@ describe("agent (memory backend, local dashboard)", () => {
       appliedGeneration: null,
     });
     const snap = await dash.waitFor("snapshot");
-    expect(snap.linux?.[0]).toMatchObject({ family: "ipv4", chain: null });
+    expect(snap.linux).toEqual([
+      {
+        family: "ipv4",
+        backend: "nf_tables",
+        chains: [
+          { name: "POSTROUTING", lines: ["-P POSTROUTING ACCEPT"] },
+          { name: "IP-MASQ-AGENT", lines: null },
+        ],
+      },
+    ]);
     // Nothing to enforce yet: no resync is scheduled.
     expect(snap.schedule).toEqual({ heal: "next-resync", resyncMs: null, nextResyncAt: null });
     expect(dash.authHeaders).toEqual(["Bearer t0k"]);
@@ -51,11 +60,11 @@ describe("agent (memory backend, local dashboard)", () => {
   it("applies a desired config: snapshot of the new rules, then the result", async () => {
     const { dash, backend } = await setup();
     await dash.waitFor("snapshot");
-    dash.send({ type: "desired", v: 1, generation: 3, revision: "r3", config: defaultConfig() });
+    dash.send({ type: "desired", v: 2, generation: 3, revision: "r3", config: defaultConfig() });
     const result = await dash.waitFor("apply-result");
     expect(result).toMatchObject({ generation: 3, ok: true, trigger: "desired", changed: true });
     const snap = await dash.waitFor("snapshot", (s) => s.appliedGeneration === 3);
-    expect(snap.linux?.[0]?.chain?.length).toBeGreaterThan(3);
+    expect(chainLines(snap.linux![0]!, "IP-MASQ-AGENT")?.length).toBeGreaterThan(3);
     // The default resyncInterval (60 s), timed from the config's arrival.
     expect(snap.schedule).toMatchObject({ resyncMs: 60_000, nextResyncAt: expect.any(Number) });
     expect(dash.messages.indexOf(snap)).toBeLessThan(dash.messages.indexOf(result));
@@ -64,12 +73,13 @@ describe("agent (memory backend, local dashboard)", () => {
 
   it("reports a hand edit at once with a new snapshot", async () => {
     const { dash, backend } = await setup();
-    dash.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
     await dash.waitFor("apply-result");
     backend.edit("ipv4", (s) => s.chain!.push("-A IP-MASQ-AGENT -d 1.2.3.0/24 -j RETURN"));
     const snap = await dash.waitFor(
       "snapshot",
-      (s) => s.linux?.[0]?.chain?.some((l) => l.includes("1.2.3.0/24")) ?? false,
+      (s) =>
+        chainLines(s.linux![0]!, "IP-MASQ-AGENT")?.some((l) => l.includes("1.2.3.0/24")) ?? false,
       1_000,
     );
     expect(snap.seq).toBeGreaterThan(0);
@@ -82,25 +92,26 @@ describe("agent (memory backend, local dashboard)", () => {
     dash.send(
       JSON.stringify({
         type: "desired",
-        v: 1,
+        v: 2,
         generation: 1,
         revision: "r",
         config: { nonMasqueradeCIDRs: "10.0.0.0/8" },
       }),
     );
+    // A version this reporter does not speak (the dashboard answers each reporter in its own).
     dash.send(
       JSON.stringify({
         type: "desired",
-        v: 2,
+        v: 1,
         generation: 1,
         revision: "r",
         config: defaultConfig(),
       }),
     );
-    dash.send(JSON.stringify({ type: "resync", v: 1 }));
+    dash.send(JSON.stringify({ type: "resync", v: 2 }));
     await new Promise((r) => setTimeout(r, 100));
     expect(backend.writes()).toBe(0);
-    dash.send({ type: "desired", v: 1, generation: 2, revision: "r2", config: defaultConfig() });
+    dash.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
     expect(await dash.waitFor("apply-result")).toMatchObject({ generation: 2, ok: true });
   });
 
@@ -108,8 +119,8 @@ describe("agent (memory backend, local dashboard)", () => {
     const { dash, backend } = await setup("observe");
     await dash.waitFor("snapshot");
     const before = dash.messages.filter((m) => m.type === "snapshot").length;
-    dash.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
-    dash.send({ type: "resync", v: 1, requestId: "q1" });
+    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({ type: "resync", v: 2, requestId: "q1" });
     await dash.waitFor(
       "snapshot",
       () => dash!.messages.filter((m) => m.type === "snapshot").length > before,
@@ -120,7 +131,7 @@ describe("agent (memory backend, local dashboard)", () => {
 
   it("serves /healthz and /metrics", async () => {
     const { agent, dash } = await setup();
-    dash.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
     await dash.waitFor("apply-result");
     const port = agent.status().opsPort;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);

@@ -2,14 +2,15 @@
 // and the dashboard link. Reads are serialized and coalesced; a snapshot goes to the dashboard
 // on connect and whenever what the node has changes. Linux backends report family snapshots
 // (`linux`), the Windows CNI backend one snapshot of its file (`windows`).
-import type {
-  AgentFlags,
-  DashboardMessage,
-  FamilySnapshot,
-  Hello,
-  Mode,
-  Snapshot,
-  WindowsSnapshot,
+import {
+  type AgentFlags,
+  type DashboardMessage,
+  type FamilySnapshot,
+  type Hello,
+  type Mode,
+  PROTOCOL_VERSION,
+  type Snapshot,
+  type WindowsSnapshot,
 } from "@masq/shared";
 import {
   type Backend,
@@ -111,7 +112,7 @@ export function createAgent(opts: AgentOptions): Agent {
 
   const snapshotMessage = (observed: Observed): Snapshot => ({
     type: "snapshot",
-    v: 1,
+    v: PROTOCOL_VERSION,
     seq: seq++,
     takenAt: Date.now(),
     ...(isWindowsObserved(observed) ? { windows: observed } : { linux: observed }),
@@ -168,12 +169,13 @@ export function createAgent(opts: AgentOptions): Agent {
 
   const hello = (): Hello => ({
     type: "hello",
-    v: 1,
+    v: PROTOCOL_VERSION,
     node: opts.nodeName,
     os: windows ? "windows" : "linux",
     kernel: info?.kernel ?? "",
     iptablesVersion: info?.iptablesVersion ?? "",
     backend: info?.backend ?? (windows ? "cni" : "nf_tables"),
+    ...(info?.ruleBackends ? { ruleBackends: info.ruleBackends } : {}),
     randomFullySupported: info?.randomFullySupported ?? false,
     mode,
     flags: flags!,

@@ -1,4 +1,12 @@
-import { DEFAULT_FLAGS, defaultConfig, type MasqConfig, type WindowsSnapshot } from "@masq/shared";
+import {
+  DEFAULT_FLAGS,
+  defaultConfig,
+  desiredChain,
+  jumpRuleLine,
+  type MasqConfig,
+  snapshotOf,
+  type WindowsSnapshot,
+} from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { assessObserved } from "./assess.js";
 
@@ -68,12 +76,27 @@ describe("assessObserved on Windows snapshots", () => {
   });
 });
 
-describe("assessObserved on Linux snapshots (unchanged)", () => {
+describe("assessObserved on Linux snapshots", () => {
   it("judges the chain as before", () => {
     const r = assessObserved(defaultConfig(), DEFAULT_FLAGS, [
-      { family: "ipv4", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] },
+      snapshotOf({ family: "ipv4", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] }),
     ]);
     expect(r.report.status).toBe("drifted");
     expect(r.healable).toBe(true);
+  });
+  it("the agent chain in the other backend is reported, not healed by a write", () => {
+    const d = desiredChain(defaultConfig(), DEFAULT_FLAGS, "ipv4");
+    const legacy = snapshotOf({
+      family: "ipv4",
+      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
+      postrouting: ["-P POSTROUTING ACCEPT", jumpRuleLine(d.chain)],
+      backend: "legacy",
+    });
+    const r = assessObserved(defaultConfig(), DEFAULT_FLAGS, [
+      legacy,
+      { ...legacy, backend: "nf_tables" },
+    ]);
+    expect(r.report.differences.map((d) => d.kind)).toEqual(["backend-conflict"]);
+    expect(r.healable).toBe(false);
   });
 });

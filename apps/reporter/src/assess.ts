@@ -33,8 +33,10 @@ export function assessObserved(
     return { report, healable };
   }
   const report = assessLinux(config, flags, observed).report;
+  // Other components' rules, and the agent chain in the backend it does not write, are reported
+  // but never healed by a write.
   const healable = report.differences.some(
-    (d) => d.severity !== "info" && d.kind !== "jump-shadowed",
+    (d) => d.severity !== "info" && d.kind !== "jump-shadowed" && d.kind !== "backend-conflict",
   );
   return { report, healable };
 }

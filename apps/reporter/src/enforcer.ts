@@ -16,6 +16,7 @@ import {
   type MasqConfig,
   MIN_RESYNC_INTERVAL_MS,
   type Mode,
+  PROTOCOL_VERSION,
   parseConfigText,
   type ResyncSchedule,
   resyncIntervalMs,
@@ -100,7 +101,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   let lastSummary = "";
 
   const result = (r: Omit<ApplyResult, "type" | "v">) =>
-    opts.onResult?.({ type: "apply-result", v: 1, ...r });
+    opts.onResult?.({ type: "apply-result", v: PROTOCOL_VERSION, ...r });
 
   const refuse = (reason: string, source: ConfigSource, generation: number | null) => {
     m?.refused.inc({ source });

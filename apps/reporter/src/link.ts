@@ -8,6 +8,7 @@ import {
   encodeMessage,
   type Hello,
   MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
   type ReporterMessage,
   reporterMessageSchema,
   zodReason,
@@ -128,7 +129,7 @@ export function createLink(opts: LinkOptions): Link {
         ws.terminate();
         return;
       }
-      send({ type: "heartbeat", v: 1, ts: Date.now() });
+      send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
       ws.ping();
     }, heartbeatMs);
   };

@@ -17,6 +17,7 @@ const LINES = {
     " EVENT: # nft: ip nat POSTROUTING use 1 type nat hook postrouting prio 100 policy accept packets 0 bytes 0 flags 1",
   jump: " EVENT: -4 -t nat -A POSTROUTING -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT",
   kube: " EVENT: -4 -t nat -A KUBE-SVC-ABC -j KUBE-SEP-XYZ",
+  kubePost: " EVENT: -4 -t nat -A KUBE-POSTROUTING -j MASQUERADE --random-fully",
   v6: " EVENT: -6 -t nat -N FOO6",
   delTable: " EVENT: nft: DEL table: table nat ip6 flags 0 use 0 handle 3",
   newgen: "NEWGEN: GENID=5 PID=9176 NAME=iptables-restor",
@@ -54,18 +55,14 @@ describe("parseMonitorLine", () => {
 });
 
 describe("natEventFilter", () => {
-  const relevant = natEventFilter("IP-MASQ-AGENT", ["ipv4"]);
+  const relevant = natEventFilter(new Set(["KUBE-POSTROUTING"]), "IP-MASQ-AGENT", ["ipv4"]);
   const r = (line: string) => relevant(parseMonitorLine(line));
-  it("keeps our chain, POSTROUTING and nat table events", () => {
-    expect([LINES.rule, LINES.newChain, LINES.jump, LINES.baseChain, LINES.table].map(r)).toEqual([
-      true,
-      true,
-      true,
-      true,
-      true,
-    ]);
+  it("keeps our chain, POSTROUTING, the chains on the path read last and nat table events", () => {
+    expect(
+      [LINES.rule, LINES.newChain, LINES.jump, LINES.baseChain, LINES.table, LINES.kubePost].map(r),
+    ).toEqual([true, true, true, true, true, true]);
   });
-  it("ignores other tables, other nat chains, unmanaged families and generations", () => {
+  it("ignores other tables, nat chains off the path, unmanaged families and generations", () => {
     expect([LINES.filter, LINES.kube, LINES.v6, LINES.delTable, LINES.newgen].map(r)).toEqual([
       false,
       false,
@@ -75,7 +72,9 @@ describe("natEventFilter", () => {
     ]);
   });
   it("keeps IPv6 events when IPv6 is managed", () => {
-    expect(natEventFilter("FOO6", ["ipv4", "ipv6"])(parseMonitorLine(LINES.v6))).toBe(true);
+    expect(natEventFilter(new Set(), "FOO6", ["ipv4", "ipv6"])(parseMonitorLine(LINES.v6))).toBe(
+      true,
+    );
   });
 });
 
@@ -133,7 +132,7 @@ describe("startWatcher", () => {
     const sources: string[] = [];
     w = startWatcher({
       monitorArgv: fakeMonitor([LINES.filter, LINES.kube, LINES.rule, LINES.jump, LINES.newgen]),
-      isRelevant: natEventFilter("IP-MASQ-AGENT", ["ipv4"]),
+      isRelevant: natEventFilter(new Set(), "IP-MASQ-AGENT", ["ipv4"]),
       onChange: (s) => sources.push(s),
       pollIntervalMs: 0,
       settleMs: 10_000,

@@ -1,5 +1,5 @@
-// Change detection: follow `xtables-monitor -e` and ask for a re-read when an event touches the
-// chains we manage (bursts coalesced), with a periodic poll as the fallback and the only way
+// Change detection: follow `xtables-monitor -e` and ask for a re-read when an event touches a
+// chain on the path we read (bursts coalesced), with a periodic poll as the fallback and the only way
 // on the legacy backend. The watcher never reads rules itself: it only says "look again".
 import type { ChildProcess } from "node:child_process";
 import { type Family, setLongInterval } from "@masq/shared";
@@ -44,8 +44,12 @@ export function parseMonitorLine(line: string): MonitorEvent {
   return { kind: "other" };
 }
 
-/** Events that may change what `-S CHAIN` / `-S POSTROUTING` print for our families. */
+/**
+ * Events that may change what the reporter reads for our families: any chain of the last read
+ * (`watched`: the POSTROUTING path), the agent chain, POSTROUTING, and table events.
+ */
 export function natEventFilter(
+  watched: ReadonlySet<string>,
   chain: string,
   families: readonly Family[],
 ): (ev: MonitorEvent) => boolean {
@@ -58,7 +62,8 @@ export function natEventFilter(
       ev.kind === "table" ||
       ev.chain === undefined ||
       ev.chain === chain ||
-      ev.chain === "POSTROUTING"
+      ev.chain === "POSTROUTING" ||
+      watched.has(ev.chain)
     );
   };
 }

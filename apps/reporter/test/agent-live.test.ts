@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { chainLines, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { inNetns, jumpCount, natRules, netnsPool, sleep, until } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Agent, type AgentOptions, createAgent } from "../src/agent.js";
@@ -49,7 +49,9 @@ function tempDir(): string {
 const hasLine = (d: FakeDashboard, seqAfter: number, needle: string) =>
   d.waitFor(
     "snapshot",
-    (s) => s.seq > seqAfter && (s.linux?.[0]?.chain?.some((l) => l.includes(needle)) ?? false),
+    (s) =>
+      s.seq > seqAfter &&
+      (chainLines(s.linux![0]!, "IP-MASQ-AGENT")?.some((l) => l.includes(needle)) ?? false),
     5_000, // far below the 60 s poll: only the monitor is this quick
   );
 
@@ -59,7 +61,7 @@ describe("reporter on a live namespace", () => {
     const d = await dashboard();
     await agentIn(ns, { dashboard: { url: d.url }, backend: { pollIntervalMs: 60_000 } });
     await d.waitFor("hello");
-    d.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
+    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
     await d.waitFor("apply-result");
     await sleep(300); // let the monitor subscribe
     const latencies: number[] = [];
@@ -127,12 +129,12 @@ describe("reporter on a live namespace", () => {
     await d.waitFor("hello", (h) => h.mode === "observe");
     d.send({
       type: "desired",
-      v: 1,
+      v: 2,
       generation: 1,
       revision: "r1",
       config: cfg(["172.16.0.0/12"]),
     });
-    d.send({ type: "resync", v: 1, requestId: "x" });
+    d.send({ type: "resync", v: 2, requestId: "x" });
     await sleep(300);
     const seq = Math.max(...d.messages.flatMap((m) => (m.type === "snapshot" ? [m.seq] : [])));
     inNetns(ns, [
@@ -167,7 +169,7 @@ describe("reporter on a live namespace", () => {
     await d.waitFor("hello");
     d.send({
       type: "desired",
-      v: 1,
+      v: 2,
       generation: 4,
       revision: "r4",
       config: cfg(["10.0.0.0/8", "100.64.0.0/10"]),

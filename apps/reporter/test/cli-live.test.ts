@@ -9,8 +9,7 @@ import { fileURLToPath } from "node:url";
 import { defaultConfig } from "@masq/shared";
 import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
-import { runCli } from "../src/cli/program.js";
-import { startCli } from "./helpers/cli-process.js";
+import { ipmasq, startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
 
 const _here = dirname(fileURLToPath(import.meta.url));
@@ -27,20 +26,7 @@ function tempDir(): string {
   return dir;
 }
 
-async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => "",
-  });
-  return { code, stdout, stderr };
-}
+const cli = ipmasq;
 
 it("ipmasq apply --netns applies atomically, exits 0 when verified and 1 on an invalid config", async () => {
   const ns = pool.add("capply");
@@ -80,7 +66,7 @@ it("ipmasq run: settings from the environment, dashboard link, metrics, clean SI
   const hello = await d.waitFor("hello", undefined, 15_000);
   expect(hello).toMatchObject({ node: "node-cli", mode: "enforce", backend: "nf_tables" });
   expect(d.authHeaders[0]).toBe("Bearer projected-token");
-  d.send({ type: "desired", v: 1, generation: 6, revision: "r6", config: defaultConfig() });
+  d.send({ type: "desired", v: 2, generation: 6, revision: "r6", config: defaultConfig() });
   expect(await d.waitFor("apply-result")).toMatchObject({ ok: true, generation: 6 });
   expect(jumpCount(ns)).toBe(1);
   // Structured logs on stdout; the ops port is in the "reporter running" line.

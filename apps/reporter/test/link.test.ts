@@ -78,17 +78,17 @@ it("ignores malformed frames and still delivers valid messages", async () => {
   d.send(
     JSON.stringify({
       type: "desired",
-      v: 1,
+      v: 2,
       generation: -1,
       revision: "r",
       config: defaultConfig(),
     }),
   );
-  d.send(JSON.stringify({ type: "explode", v: 1 }));
+  d.send(JSON.stringify({ type: "explode", v: 2 }));
   d.send(
     JSON.stringify({
       type: "desired",
-      v: 1,
+      v: 2,
       generation: 1,
       revision: "r",
       config: { ...defaultConfig(), extra: true },
@@ -98,7 +98,7 @@ it("ignores malformed frames and still delivers valid messages", async () => {
   // Wait for the second hello, not `connected`, which is still true until the close lands.
   await until(() => d.messages.filter((m) => m.type === "hello").length === 2, 5_000);
   expect(received.filter((m) => m.type !== "welcome")).toEqual([]);
-  d.send({ type: "desired", v: 1, generation: 2, revision: "r2", config: defaultConfig() });
+  d.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
   await until(() => received.some((m) => m.type === "desired"));
   expect(l.stats().ignored).toBe(4);
 });
@@ -107,8 +107,8 @@ it("refuses to send a message that breaks the protocol", async () => {
   const d = await server();
   const { link: l } = link({ url: d.url });
   await d.waitFor("hello");
-  expect(l.send({ type: "heartbeat", v: 1, ts: -5 })).toBe(false);
-  expect(l.send({ type: "heartbeat", v: 1, ts: 5 })).toBe(true);
+  expect(l.send({ type: "heartbeat", v: 2, ts: -5 })).toBe(false);
+  expect(l.send({ type: "heartbeat", v: 2, ts: 5 })).toBe(true);
   await d.waitFor("heartbeat");
   expect(d.invalid).toEqual([]);
 });

@@ -145,7 +145,7 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     const agent = await agentFor(path, { dashboard: { url: d.url }, stateDir });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 1, generation: 3, revision: "r3", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, generation: 3, revision: "r3", config: defaultConfig() });
     const result = await d.waitFor("apply-result");
     expect(result).toMatchObject({ generation: 3, ok: true, trigger: "desired", changed: true });
     const snap = await d.waitFor("snapshot", (s) => s.appliedGeneration === 3);
@@ -171,7 +171,7 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     const agent = await agentFor(path, { dashboard: { url: d.url } });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
+    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
     await d.waitFor("apply-result");
     const want = ["10.0.0.0/8", "169.254.0.0/16"];
     expect(listOf(path)).toEqual(want);
@@ -198,7 +198,7 @@ describe("reporter in Windows mode", () => {
     await sleep(200);
     expect(listOf(path)).toEqual(["10.0.0.0/9", "169.254.0.0/16"]);
 
-    d.send({ type: "resync", v: 1, requestId: "q1" });
+    d.send({ type: "resync", v: 2, requestId: "q1" });
     await d.waitFor("apply-result", (r) => r.trigger === "resync" && r.changed);
     expect(listOf(path)).toEqual(want);
   });
@@ -208,7 +208,7 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     await agentFor(path, { dashboard: { url: d.url }, heal: "immediate" });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
+    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
     await d.waitFor("apply-result");
     editorSave(path, readFileSync(path, "utf8").replace('"10.0.0.0/8"', '"10.1.0.0/16"'));
     await d.waitFor("apply-result", (r) => r.trigger === "heal" && r.ok && r.changed, 5_000);
@@ -226,8 +226,8 @@ describe("reporter in Windows mode", () => {
       stateDir: tempDir("state"),
     });
     expect((await d.waitFor("hello")).mode).toBe("observe");
-    d.send({ type: "desired", v: 1, generation: 2, revision: "r2", config: defaultConfig() });
-    d.send({ type: "resync", v: 1, requestId: "q1" });
+    d.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
+    d.send({ type: "resync", v: 2, requestId: "q1" });
     // resync in observe mode answers with what the node has.
     await d.waitFor("snapshot", (s) => s.seq >= 1);
     await agent.refresh();
@@ -248,7 +248,7 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     const first = await agentFor(path, { dashboard: { url: d.url }, stateDir });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 1, generation: 5, revision: "r5", config: cfg(["10.0.0.0/8"]) });
+    d.send({ type: "desired", v: 2, generation: 5, revision: "r5", config: cfg(["10.0.0.0/8"]) });
     await d.waitFor("apply-result");
     await first.stop();
 
@@ -281,7 +281,7 @@ describe("reporter in Windows mode", () => {
     const snap = await d.waitFor("snapshot");
     expect(snap.windows).toMatchObject({ path, lists: [] });
     expect(snap.windows?.readError).toMatch(/not valid JSON at line 57, column 17/);
-    d.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
     const result = await d.waitFor("apply-result");
     expect(result).toMatchObject({ ok: false, changed: false });
     expect(result.error).toMatch(/the file was not touched/);
@@ -296,7 +296,7 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     await agentFor(path, { dashboard: { url: d.url } });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 1, generation: 1, revision: "r1", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
     await d.waitFor("apply-result");
     const types = new Set(d.messages.map((m: ReporterMessage) => m.type));
     expect([...types].sort()).toEqual(["apply-result", "hello", "snapshot"]);

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { analyzeFamily, evaluate } from "./analysis.js";
 import { assessLinux } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
+import { snapshotOf } from "./snapshot.js";
 
 const C =
   '-m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)"';
@@ -29,7 +30,7 @@ const flags = { ...DEFAULT_FLAGS, toPorts: "1024-29999,32768-65535" };
 describe("read-back of the agent's own --to-ports chain", () => {
   it("is in sync with no cosmetic difference (protocol/probability are not foreign conditions)", () => {
     const a = assessLinux(defaultConfig(), flags, [
-      { family: "ipv4", chain: CHAIN, postrouting: POST },
+      snapshotOf({ family: "ipv4", chain: CHAIN, postrouting: POST }),
     ]);
     expect(a.report.differences).toEqual([]);
     expect(a.report.status).toBe("in-sync");
@@ -50,7 +51,9 @@ describe("read-back of the agent's own --to-ports chain", () => {
 
   it("still sees a real probability change as drift", () => {
     const chain = CHAIN.map((l) => l.replace("0.46929256292", "0.25000000000"));
-    const a = assessLinux(defaultConfig(), flags, [{ family: "ipv4", chain, postrouting: POST }]);
+    const a = assessLinux(defaultConfig(), flags, [
+      snapshotOf({ family: "ipv4", chain, postrouting: POST }),
+    ]);
     expect(a.report.differences.map((d) => d.kind)).toContain("masquerade-options");
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { assessLinux, assessWindows } from "./assess.js";
+import { assessLinux, assessWindows, evaluateSnapshots } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import type { WindowsSnapshot } from "./protocol.js";
-import { chainS, postroutingS } from "./test-fixtures/iptables.js";
+import { snapshotOf } from "./snapshot.js";
+import { chainS, JUMP, postroutingS } from "./test-fixtures/iptables.js";
 
 const config = defaultConfig();
 
@@ -10,8 +11,8 @@ describe("assessLinux", () => {
   it("judges every managed family", () => {
     const flags = { ...DEFAULT_FLAGS, enableIPv6: true };
     const a = assessLinux(config, flags, [
-      { family: "ipv4", chain: chainS(), postrouting: postroutingS() },
-      { family: "ipv6", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] },
+      snapshotOf({ family: "ipv4", chain: chainS(), postrouting: postroutingS() }),
+      snapshotOf({ family: "ipv6", chain: null, postrouting: ["-P POSTROUTING ACCEPT"] }),
     ]);
     expect(a.families.map((f) => f.desired.family)).toEqual(["ipv4", "ipv6"]);
     expect(a.report.status).toBe("drifted");
@@ -19,9 +20,106 @@ describe("assessLinux", () => {
   });
   it("a read error is critical", () => {
     const a = assessLinux(config, DEFAULT_FLAGS, [
-      { family: "ipv4", chain: null, postrouting: [], readError: "iptables: permission denied" },
+      snapshotOf({
+        family: "ipv4",
+        chain: null,
+        postrouting: [],
+        readError: "iptables: permission denied",
+      }),
     ]);
     expect(a.report.differences[0]).toMatchObject({ kind: "unreadable", severity: "critical" });
+  });
+
+  it("judges every chain the reporter read, and passes on what it did not read", () => {
+    const snap = snapshotOf({
+      family: "ipv4",
+      chain: chainS(),
+      postrouting: postroutingS(),
+      backend: "legacy",
+    });
+    snap.chains.splice(1, 0, {
+      name: "KUBE-POSTROUTING",
+      lines: ["-N KUBE-POSTROUTING", "-A KUBE-POSTROUTING -j CNI-0a1b"],
+    });
+    snap.unread = ["CNI-0a1b"];
+    snap.unreadNote = "more than 1 chain";
+    const [f] = assessLinux(config, DEFAULT_FLAGS, [snap]).families;
+    expect(f).toMatchObject({
+      backend: "legacy",
+      unread: ["CNI-0a1b"],
+      unreadNote: "more than 1 chain",
+    });
+    expect(f?.observed.chainExists).toBe(true);
+    expect(f?.differences).toEqual([]);
+  });
+});
+
+describe("assessLinux with two iptables backends", () => {
+  // Item 5 of issue 11: kube-proxy and the agent in iptables-legacy; nf_tables may hold a copy.
+  const legacy = snapshotOf({
+    family: "ipv4",
+    chain: chainS(),
+    postrouting: postroutingS(),
+    backend: "legacy",
+  });
+  const nftWith = (chain: string[] | null, jump: boolean) =>
+    snapshotOf({
+      family: "ipv4",
+      chain,
+      postrouting: postroutingS(jump ? [JUMP] : []),
+      backend: "nf_tables",
+    });
+  const cases: {
+    desc: string;
+    input: ReturnType<typeof snapshotOf>[];
+    want: { backend: string; kinds: string[]; summary?: string };
+  }[] = [
+    {
+      desc: "the agent's chain acting in both is a critical conflict",
+      input: [legacy, nftWith(chainS(["10.0.0.0/8"]), true)],
+      want: {
+        backend: "legacy",
+        kinds: ["critical:backend-conflict"],
+        summary: "chain in both iptables backends",
+      },
+    },
+    {
+      desc: "a leftover chain nothing jumps to is a warning",
+      input: [legacy, nftWith(["-N IP-MASQ-AGENT"], false)],
+      want: { backend: "legacy", kinds: ["warning:backend-conflict"] },
+    },
+    {
+      desc: "the chain is judged in the backend that has it, whichever comes first",
+      input: [nftWith(null, false), legacy],
+      want: { backend: "legacy", kinds: [] },
+    },
+    {
+      desc: "another backend holding only other rules is no conflict",
+      input: [legacy, nftWith(null, false)],
+      want: { backend: "legacy", kinds: [] },
+    },
+    {
+      desc: "another backend that could not be read is critical",
+      input: [legacy, { ...nftWith(null, false), readError: "nft: permission denied" }],
+      want: { backend: "legacy", kinds: ["critical:unreadable"] },
+    },
+  ];
+  for (const c of cases) {
+    it(c.desc, () => {
+      const a = assessLinux(config, DEFAULT_FLAGS, c.input);
+      expect(a.families[0]?.backend).toBe(c.want.backend);
+      expect(a.report.differences.map((d) => `${d.severity}:${d.kind}`)).toEqual(c.want.kinds);
+      if (c.want.summary) expect(a.report.summary).toBe(c.want.summary);
+    });
+  }
+
+  it("says that both chains act on packets", () => {
+    const a = assessLinux(config, DEFAULT_FLAGS, [legacy, nftWith(chainS(), true)]);
+    expect(a.report.differences[0]).toMatchObject({
+      message:
+        "IP-MASQ-AGENT exists in both iptables-legacy and iptables-nft (nf_tables), and POSTROUTING jumps to it in both",
+      impact: expect.stringMatching(/^both chains act on packets/),
+    });
   });
 });
 
@@ -67,4 +165,56 @@ describe("assessWindows", () => {
     ]);
     expect(a.desired).toEqual(want);
   });
+});
+
+describe("evaluateSnapshots: one answer across iptables backends", () => {
+  // Legacy returns 192.168.0.0/16 (the applied config); nf_tables holds a copy returning only 10/8.
+  const legacy = snapshotOf({
+    family: "ipv4",
+    chain: chainS(["10.0.0.0/8", "192.168.0.0/16"]),
+    postrouting: postroutingS(),
+    backend: "legacy",
+  });
+  const nft = snapshotOf({
+    family: "ipv4",
+    chain: chainS(["10.0.0.0/8"]),
+    postrouting: postroutingS([JUMP]),
+    backend: "nf_tables",
+  });
+  const cases: {
+    desc: string;
+    input: { snaps: ReturnType<typeof snapshotOf>[]; ip: string };
+    want: { masqueraded: boolean; reason: RegExp };
+  }[] = [
+    {
+      desc: "masqueraded when one backend masquerades what the other returns",
+      input: { snaps: [legacy, nft], ip: "192.168.50.2" },
+      want: {
+        masqueraded: true,
+        reason:
+          /^iptables-nft \(nf_tables\): no non-masquerade rule matches 192\.168\.50\.2.*; iptables-legacy: 192\.168\.50\.2 is in 192\.168\.0\.0\/16/,
+      },
+    },
+    {
+      desc: "not masqueraded when every backend returns it",
+      input: { snaps: [legacy, nft], ip: "10.1.2.3" },
+      want: {
+        masqueraded: false,
+        reason:
+          /^iptables-legacy: 10\.1\.2\.3 is in 10\.0\.0\.0\/8.*; iptables-nft \(nf_tables\): 10\.1\.2\.3 is in/,
+      },
+    },
+    {
+      desc: "one backend: its own verdict",
+      input: { snaps: [legacy], ip: "192.168.50.2" },
+      want: { masqueraded: false, reason: /^192\.168\.50\.2 is in 192\.168\.0\.0\/16/ },
+    },
+  ];
+  for (const c of cases) {
+    it(c.desc, () => {
+      const v = evaluateSnapshots(c.input.snaps, "IP-MASQ-AGENT", c.input.ip);
+      expect(v).toMatchObject({ masqueraded: c.want.masqueraded, certain: true });
+      if (!("error" in v)) expect(v.reason).toMatch(c.want.reason);
+    });
+  }
 });

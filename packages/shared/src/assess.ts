@@ -1,18 +1,27 @@
 // One node's state judged against the desired config: analysis and drift per family (Linux),
 // or the CNI config's exception lists (Windows). Shared by the CLI (`ipmasq drift`), the
-// reporter and the dashboard.
-import { analyzeFamily, type FamilyAnalysis } from "./analysis.js";
+// reporter and the dashboard. A Linux family may come from two iptables backends: the agent's
+// chain is judged where it is, and the same chain acting in the other backend is a conflict.
+import { analyzeRuleset, evaluate, type FamilyAnalysis, type Verdict } from "./analysis.js";
 import type { Family } from "./cidr.js";
 import { desiredExceptions, windowsDrift } from "./cni/index.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
-import type { FamilySnapshot, WindowsSnapshot } from "./protocol.js";
-import { type DesiredChain, desiredChain, familiesFor } from "./rules.js";
+import { parseIptables } from "./parser.js";
+import type { FamilySnapshot, IptablesBackend, WindowsSnapshot } from "./protocol.js";
+import { type DesiredChain, desiredChain, familiesFor, NAT_TABLE } from "./rules.js";
+import { chainLines, snapshotText } from "./snapshot.js";
 
 export interface FamilyAssessment {
   desired: DesiredChain;
   observed: FamilyAnalysis;
   differences: Difference[];
+  /** The backend whose rules were judged (absent when nothing was reported). */
+  backend?: IptablesBackend;
+  /** Chains on the path the reporter did not read; answers about packets reaching them are unknown. */
+  unread: string[];
+  /** Why they (or more) were not read. */
+  unreadNote?: string;
 }
 
 export interface LinuxAssessment {
@@ -20,14 +29,18 @@ export interface LinuxAssessment {
   report: DriftReport;
 }
 
-/** The analysis of one family as a reporter read it (`-S CHAIN` and `-S POSTROUTING` lines). */
+/** How operators know the two backends (the command that shows each). */
+export const BACKEND_LABELS: Record<IptablesBackend, string> = {
+  nf_tables: "iptables-nft (nf_tables)",
+  legacy: "iptables-legacy",
+};
+
+/** The analysis of one family as a reporter read it: every chain of the snapshot, parsed once. */
 export function analyzeSnapshot(snap: FamilySnapshot, chain: string): FamilyAnalysis {
-  return analyzeFamily({
-    family: snap.family,
-    chain,
-    chainText: snap.chain === null ? null : snap.chain.join("\n"),
-    postroutingText: snap.postrouting.join("\n"),
-  });
+  const { ruleset, errors } = parseIptables(snapshotText(snap), NAT_TABLE);
+  const a = analyzeRuleset(ruleset, snap.family, chain);
+  a.errors = errors;
+  return a;
 }
 
 /** One family judged; a missing snapshot is an empty node, a read error one more difference. */
@@ -39,7 +52,7 @@ export function assessFamily(
 ): FamilyAssessment {
   const desired = desiredChain(config, flags, family);
   const observed = analyzeSnapshot(
-    snap ?? { family, chain: null, postrouting: [] },
+    snap ?? { family, backend: "nf_tables", chains: [] },
     flags.masqChain,
   );
   const differences = computeDrift(desired, observed);
@@ -50,24 +63,146 @@ export function assessFamily(
       scope: family,
       message: `could not read rules: ${snap.readError}`,
     });
-  return { desired, observed, differences };
+  return {
+    desired,
+    observed,
+    differences,
+    ...(snap ? { backend: snap.backend } : {}),
+    unread: snap?.unread ?? [],
+    ...(snap?.unreadNote ? { unreadNote: snap.unreadNote } : {}),
+  };
 }
 
-/** Judges the snapshots a reporter read (one per family) against the desired config. */
+/** What the agent's chain in another backend means: both act on packets, or a leftover. */
+function otherBackendDifferences(
+  judged: FamilySnapshot,
+  other: FamilySnapshot,
+  chain: string,
+): Difference[] {
+  const scope = other.family;
+  const where = BACKEND_LABELS[other.backend];
+  if (other.readError)
+    return [
+      {
+        kind: "unreadable",
+        severity: "critical",
+        scope,
+        message: `could not read the ${where} rules: ${other.readError}`,
+        impact: `unknown: ${where} also acts on packets in nat POSTROUTING`,
+      },
+    ];
+  if (chainLines(other, chain) == null) return [];
+  const jumped = analyzeSnapshot(other, chain).jumps.length > 0;
+  const both = `${chain} exists in both ${BACKEND_LABELS[judged.backend]} and ${where}`;
+  return [
+    jumped
+      ? {
+          kind: "backend-conflict",
+          severity: "critical",
+          scope,
+          message: `${both}, and POSTROUTING jumps to it in both`,
+          impact: `both chains act on packets: a packet one of them lets go unchanged is still masqueraded by the other, so traffic is masqueraded when either chain masquerades it; remove the ${where} chain and its jump`,
+        }
+      : {
+          kind: "backend-conflict",
+          severity: "warning",
+          scope,
+          message: `${both}; ${where} POSTROUTING does not jump to it`,
+          impact: `no effect on traffic today, but a jump added in ${where} would make both chains act on packets`,
+        },
+  ];
+}
+
+/**
+ * One family from every backend that reported it (the backend the reporter writes to first):
+ * the agent chain is judged in the first backend that has it, every other backend is checked
+ * for a second copy acting on the same packets.
+ */
+export function assessFamilySnapshots(
+  config: MasqConfig,
+  flags: AgentFlags,
+  family: Family,
+  snaps: readonly FamilySnapshot[],
+): FamilyAssessment {
+  const chain = flags.masqChain;
+  const judged = snaps.find((s) => chainLines(s, chain) != null) ?? snaps[0];
+  const a = assessFamily(config, flags, family, judged);
+  for (const other of snaps) {
+    if (other === judged || !judged) continue;
+    a.differences.push(...otherBackendDifferences(judged, other, chain));
+  }
+  return a;
+}
+
+/** Judges the snapshots a reporter read (per family, one per backend holding rules). */
 export function assessLinux(
   config: MasqConfig,
   flags: AgentFlags,
   snapshots: readonly FamilySnapshot[],
 ): LinuxAssessment {
   const families = familiesFor(flags).map((family) =>
-    assessFamily(
+    assessFamilySnapshots(
       config,
       flags,
       family,
-      snapshots.find((s) => s.family === family),
+      snapshots.filter((s) => s.family === family),
     ),
   );
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };
+}
+
+export interface BackendVerdict {
+  backend: IptablesBackend;
+  verdict: Verdict;
+}
+
+/**
+ * One answer when several backends' nat POSTROUTING act on the same packets. In the kernel's
+ * nf_nat_inet_fn the nat chains of both run in priority order and the first that sets up a NAT
+ * binding wins, while one that lets the packet go unchanged passes it on: the packet is
+ * masqueraded when any backend masquerades it.
+ */
+export function combineBackendVerdicts(all: readonly BackendVerdict[]): Verdict {
+  const say = (b: BackendVerdict, text: string) => `${BACKEND_LABELS[b.backend]}: ${text}`;
+  const caveats = all.flatMap((b) => b.verdict.caveats.map((c) => say(b, c)));
+  const masq = all.filter((b) => b.verdict.masqueraded);
+  const base = all[0]!.verdict;
+  if (masq.length === 0)
+    return {
+      ...base,
+      certain: all.every((b) => b.verdict.certain),
+      reason: all.map((b) => say(b, b.verdict.reason)).join("; "),
+      caveats,
+    };
+  const by = masq.find((b) => b.verdict.certain) ?? masq[0]!;
+  const also = all.filter((b) => b !== by).map((b) => say(b, b.verdict.reason));
+  return {
+    ...by.verdict,
+    reason: [say(by, by.verdict.reason), ...also].join("; "),
+    caveats:
+      masq.length > 1
+        ? [
+            ...caveats,
+            "both backends masquerade it: the nat chain that runs first sets the address",
+          ]
+        : caveats,
+  };
+}
+
+/** Would pod traffic to `ip` be masqueraded, judging every backend's snapshot of its family? */
+export function evaluateSnapshots(
+  snaps: readonly FamilySnapshot[],
+  chain: string,
+  ip: string,
+): Verdict | { error: string } {
+  const all: BackendVerdict[] = [];
+  for (const s of snaps) {
+    const verdict = evaluate(analyzeSnapshot(s, chain), ip);
+    if ("error" in verdict) return verdict;
+    all.push({ backend: s.backend, verdict });
+  }
+  if (all.length === 0) return { error: "no rules were read" };
+  return all.length === 1 ? all[0]!.verdict : combineBackendVerdicts(all);
 }
 
 export interface WindowsAssessment {

@@ -18,6 +18,8 @@ export type DriftKind =
   | "masquerade-options"
   | "foreign-rule"
   | "unreadable"
+  /** The agent's chain in both iptables backends (legacy and nf_tables). */
+  | "backend-conflict"
   | "cosmetic"
   /** Windows: the CNI config has no (IPv4) OutBoundNAT exception list. */
   | "policy-missing"
@@ -333,6 +335,7 @@ const LABELS: Record<DriftKind, string> = {
   "masquerade-options": "MASQUERADE options differ",
   "foreign-rule": "foreign rule",
   unreadable: "unreadable rules",
+  "backend-conflict": "chain in both iptables backends",
   cosmetic: "cosmetic",
   "policy-missing": "OutBoundNAT policy missing",
   "ipv6-ignored": "IPv6 not managed",

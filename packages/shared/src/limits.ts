@@ -21,8 +21,18 @@ export const MAX_REVISION_CHARS = 128;
 
 /** Characters of one `iptables -S` line in a snapshot (longer lines are clipped). */
 export const MAX_RULE_LINE_CHARS = 4096;
+/** Longest chain name iptables accepts (XT_EXTENSION_MAXNAMELEN is 29 with the NUL). */
+export const MAX_CHAIN_NAME_LENGTH = 28;
 /** Lines of one chain in a snapshot. */
+export const MAX_CHAIN_LINES = 10_000;
+/** Lines of all chains of one family snapshot together. */
 export const MAX_SNAPSHOT_LINES = 20_000;
+/** Chains in one family snapshot (POSTROUTING, the chains reachable from it, the agent chain). */
+export const MAX_SNAPSHOT_CHAINS = 256;
+/** Family snapshots in one snapshot message: IPv4 and IPv6, each from up to two backends. */
+export const MAX_FAMILY_SNAPSHOTS = 4;
+/** Characters of the note saying why chains were not read (`unreadNote`). */
+export const MAX_UNREAD_NOTE_LENGTH = 1024;
 /** Characters of a read error in a snapshot. */
 export const MAX_READ_ERROR_CHARS = 4096;
 /** Characters of the error of an apply result. */

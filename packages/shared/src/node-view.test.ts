@@ -4,6 +4,7 @@ import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
 import { linuxNodeView, markExceptions, windowsNodeView } from "./node-view.js";
 import type { ExceptionListSnapshot, FamilySnapshot } from "./protocol.js";
 import { align } from "./rule-rows.js";
+import { snapshotOf } from "./snapshot.js";
 import { chainS, JUMP, masq, NON_MASQ, postroutingS } from "./test-fixtures/iptables.js";
 
 const config = defaultConfig();
@@ -14,12 +15,12 @@ const LEGACY_NON_MASQ =
   '-m comment --comment "ip-masq-agent: cluster-local traffic should not be subject to MASQUERADE" -m addrtype ! --dst-type LOCAL';
 
 function view(chain: string[] | null, postrouting = postroutingS(), readError?: string) {
-  const snap: FamilySnapshot = {
+  const snap: FamilySnapshot = snapshotOf({
     family: "ipv4",
     chain,
     postrouting,
     ...(readError ? { readError } : {}),
-  };
+  });
   const v = linuxNodeView(assessLinux(config, DEFAULT_FLAGS, [snap]));
   return v.families[0]!;
 }
@@ -284,7 +285,7 @@ describe("linuxNodeView jump", () => {
   });
 
   it("keeps drift's report for the differences list", () => {
-    const snap = { family: "ipv4" as const, chain: chainS(), postrouting: postroutingS([KUBE]) };
+    const snap = snapshotOf({ family: "ipv4", chain: chainS(), postrouting: postroutingS([KUBE]) });
     const a = assessLinux(config, DEFAULT_FLAGS, [snap]);
     expect(linuxNodeView(a).report).toBe(a.report);
   });

@@ -1,36 +1,61 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
+import { MAX_CHAIN_NAME_LENGTH, MAX_FAMILY_SNAPSHOTS, MAX_SNAPSHOT_CHAINS } from "./limits.js";
 import {
   decodeDashboardMessage,
   decodeReporterMessage,
   encodeMessage,
+  type FamilySnapshot,
   MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
   type ReporterMessage,
 } from "./protocol.js";
+import { createReporterDecoder, frameForVersion, V1_UNREAD_NOTE } from "./protocol-v1.js";
+import { chainS, postroutingS } from "./test-fixtures/iptables.js";
 
 const hello: ReporterMessage = {
   type: "hello",
-  v: 1,
+  v: 2,
   node: "node-a.example",
   os: "linux",
   kernel: "6.1.0",
   iptablesVersion: "iptables v1.8.9 (nf_tables)",
-  backend: "nf_tables",
+  backend: "legacy",
+  ruleBackends: ["legacy", "nf_tables"],
   randomFullySupported: true,
   mode: "enforce",
   flags: DEFAULT_FLAGS,
-  reporterVersion: "0.1.0",
+  reporterVersion: "0.2.0",
   appliedGeneration: null,
 };
 
-describe("reporter messages", () => {
-  it("round-trips a hello", () => {
+const family: FamilySnapshot = {
+  family: "ipv4",
+  backend: "legacy",
+  chains: [
+    { name: "POSTROUTING", lines: postroutingS() },
+    {
+      name: "KUBE-POSTROUTING",
+      lines: ["-N KUBE-POSTROUTING", "-A KUBE-POSTROUTING -j MASQUERADE"],
+    },
+    { name: "IP-MASQ-AGENT", lines: chainS() },
+  ],
+};
+
+const snapshot = (linux: unknown[]) =>
+  JSON.stringify({ type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedGeneration: null, linux });
+
+describe("reporter messages (v2)", () => {
+  it("round-trips a hello and a snapshot of two backends", () => {
     expect(decodeReporterMessage(encodeMessage(hello))).toEqual({ ok: true, msg: hello });
+    const snap = JSON.parse(snapshot([family, { ...family, backend: "nf_tables" }]));
+    expect(decodeReporterMessage(JSON.stringify(snap))).toEqual({ ok: true, msg: snap });
   });
+  const chain = (name: string, lines: string[] | null = [`-N ${name}`]) => ({ name, lines });
   const bad: { desc: string; input: string; reason: RegExp }[] = [
     { desc: "not JSON", input: "{", reason: /^not JSON/ },
     { desc: "unknown type", input: JSON.stringify({ ...hello, type: "boom" }), reason: /type/ },
-    { desc: "other protocol version", input: JSON.stringify({ ...hello, v: 2 }), reason: /^v:/ },
+    { desc: "protocol version 1 here", input: JSON.stringify({ ...hello, v: 1 }), reason: /^v:/ },
     { desc: "unknown field", input: JSON.stringify({ ...hello, extra: true }), reason: /extra/ },
     {
       desc: "bad node name",
@@ -43,27 +68,65 @@ describe("reporter messages", () => {
       reason: /flags\.masqChain/,
     },
     {
+      desc: "an unknown backend",
+      input: JSON.stringify({ ...hello, ruleBackends: ["ebtables"] }),
+      reason: /^ruleBackends\.0/,
+    },
+    {
       desc: "oversized frame",
       input: JSON.stringify({ ...hello, kernel: "x".repeat(MAX_FRAME_BYTES) }),
       reason: /larger than/,
     },
     {
-      desc: "snapshot with too-long line",
-      input: JSON.stringify({
-        type: "snapshot",
-        v: 1,
-        seq: 1,
-        takenAt: 1,
-        appliedGeneration: null,
-        linux: [{ family: "ipv4", chain: ["x".repeat(5000)], postrouting: [] }],
-      }),
-      reason: /linux\.0\.chain\.0/,
+      desc: "a v1 snapshot shape",
+      input: snapshot([{ family: "ipv4", chain: chainS(), postrouting: postroutingS() }]),
+      reason: /^linux\.0/,
+    },
+    {
+      desc: "a too-long line",
+      input: snapshot([{ ...family, chains: [chain("X", ["-N X", `-A X ${"x".repeat(5000)}`])] }]),
+      reason: /linux\.0\.chains\.0\.lines\.1/,
+    },
+    {
+      desc: "lines of another chain",
+      input: snapshot([{ ...family, chains: [chain("X", ["-N X", "-A POSTROUTING -j ACCEPT"])] }]),
+      reason: /linux\.0\.chains\.0\.lines: every line/,
+    },
+    {
+      desc: "a chain listed twice",
+      input: snapshot([{ ...family, chains: [chain("X"), chain("X")] }]),
+      reason: /linux\.0\.chains\.1\.name: duplicate/,
+    },
+    {
+      desc: "a chain name iptables cannot have",
+      input: snapshot([{ ...family, chains: [chain("-F")] }]),
+      reason: /linux\.0\.chains\.0\.name/,
+    },
+    {
+      desc: "a chain name longer than iptables allows",
+      input: snapshot([{ ...family, chains: [chain("C".repeat(MAX_CHAIN_NAME_LENGTH + 1))] }]),
+      reason: /linux\.0\.chains\.0\.name/,
+    },
+    {
+      desc: "more chains than the bound",
+      input: snapshot([
+        {
+          ...family,
+          chains: Array.from({ length: MAX_SNAPSHOT_CHAINS + 1 }, (_, i) => chain(`C${i}`)),
+        },
+      ]),
+      reason: /linux\.0\.chains/,
+    },
+    {
+      desc: "more family snapshots than the bound",
+      input: snapshot(Array.from({ length: MAX_FAMILY_SNAPSHOTS + 1 }, () => family)),
+      reason: /^linux/,
     },
     {
       desc: "a resync schedule with a zero interval",
       input: JSON.stringify({
         type: "snapshot",
-        v: 1,
+        v: 2,
         seq: 1,
         takenAt: 1,
         appliedGeneration: null,
@@ -80,7 +143,7 @@ describe("reporter messages", () => {
     });
   }
   it("round-trips a snapshot with and without the reporter's resync schedule", () => {
-    const base = { type: "snapshot", v: 1, seq: 4, takenAt: 1_000, appliedGeneration: 2 } as const;
+    const base = { type: "snapshot", v: 2, seq: 4, takenAt: 1_000, appliedGeneration: 2 } as const;
     const schedule = { heal: "immediate", resyncMs: 60_000, nextResyncAt: 61_000 } as const;
     for (const msg of [base, { ...base, schedule }])
       expect(decodeReporterMessage(encodeMessage(msg))).toEqual({ ok: true, msg });
@@ -90,26 +153,137 @@ describe("reporter messages", () => {
   });
 });
 
+describe("a reporter connection's decoder (v1 and v2)", () => {
+  const { ruleBackends: _r, ...helloV1Fields } = hello;
+  const helloV1 = { ...helloV1Fields, v: 1, backend: "legacy" };
+  const snapV1 = (linux: unknown[]) =>
+    JSON.stringify({ type: "snapshot", v: 1, seq: 4, takenAt: 9, appliedGeneration: 2, linux });
+
+  it("speaks v2 with a v2 reporter", () => {
+    const d = createReporterDecoder();
+    expect(d.decode(encodeMessage(hello))).toEqual({ ok: true, msg: hello });
+    expect(d.version).toBe(2);
+    expect(d.decode(snapshot([family])).ok).toBe(true);
+  });
+
+  it("upgrades a v1 reporter's snapshot: its two chains, and the chains they jump to as unread", () => {
+    const d = createReporterDecoder();
+    expect(d.decode(JSON.stringify(helloV1))).toEqual({ ok: true, msg: { ...helloV1, v: 2 } });
+    expect(d.version).toBe(1);
+    const r = d.decode(snapV1([{ family: "ipv4", chain: chainS(), postrouting: postroutingS() }]));
+    expect(r).toEqual({
+      ok: true,
+      msg: {
+        type: "snapshot",
+        v: PROTOCOL_VERSION,
+        seq: 4,
+        takenAt: 9,
+        appliedGeneration: 2,
+        linux: [
+          {
+            family: "ipv4",
+            backend: "legacy",
+            chains: [
+              { name: "POSTROUTING", lines: postroutingS() },
+              { name: "IP-MASQ-AGENT", lines: chainS() },
+            ],
+            unread: ["KUBE-POSTROUTING"],
+            unreadNote: V1_UNREAD_NOTE,
+          },
+        ],
+      },
+    });
+  });
+
+  const v1Cases: {
+    desc: string;
+    input: { chain: string[] | null; postrouting: string[]; readError?: string };
+    want: { chains: string[]; unread?: string[] };
+  }[] = [
+    {
+      desc: "a missing agent chain stays a chain that does not exist",
+      input: { chain: null, postrouting: ["-P POSTROUTING ACCEPT"] },
+      want: { chains: ["POSTROUTING", "IP-MASQ-AGENT"] },
+    },
+    {
+      desc: "a failed read keeps neither chain (they were not read)",
+      input: { chain: null, postrouting: [], readError: "POSTROUTING: permission denied" },
+      want: { chains: [] },
+    },
+    {
+      desc: "targets of the agent chain count too; extensions never",
+      input: {
+        chain: ["-N IP-MASQ-AGENT", "-A IP-MASQ-AGENT -j CNI-0a1b", "-A IP-MASQ-AGENT -j LOG"],
+        postrouting: [
+          "-P POSTROUTING ACCEPT",
+          '-A POSTROUTING -g cali-nat -m comment --comment "-j X"',
+        ],
+      },
+      want: { chains: ["POSTROUTING", "IP-MASQ-AGENT"], unread: ["cali-nat", "CNI-0a1b"] },
+    },
+  ];
+  for (const c of v1Cases) {
+    it(c.desc, () => {
+      const d = createReporterDecoder();
+      d.decode(JSON.stringify(helloV1));
+      const r = d.decode(snapV1([{ family: "ipv4", ...c.input }]));
+      expect(r.ok).toBe(true);
+      if (!r.ok || r.msg.type !== "snapshot") return;
+      const f = r.msg.linux?.[0];
+      expect(f?.chains.map((x) => x.name)).toEqual(c.want.chains);
+      expect(f?.unread).toEqual(c.want.unread);
+      expect(f?.readError).toBe(c.input.readError);
+    });
+  }
+
+  const refused: { desc: string; frames: string[]; reason: RegExp }[] = [
+    {
+      desc: "an unsupported version",
+      frames: [JSON.stringify({ ...hello, v: 3 })],
+      reason: /^v: protocol version 3 is not supported/,
+    },
+    { desc: "a v1 snapshot before any hello", frames: [snapV1([])], reason: /before the hello/ },
+    {
+      desc: "a change of version after the hello",
+      frames: [JSON.stringify(helloV1), snapshot([family])],
+      reason: /^v: protocol version 2 after a version 1 hello/,
+    },
+    {
+      desc: "a v2 field in a v1 hello",
+      frames: [JSON.stringify({ ...helloV1, ruleBackends: [] })],
+      reason: /ruleBackends/,
+    },
+  ];
+  for (const c of refused) {
+    it(`refuses ${c.desc}`, () => {
+      const d = createReporterDecoder();
+      const last = c.frames.map((f) => d.decode(f)).at(-1);
+      expect(last?.ok).toBe(false);
+      if (last && !last.ok) expect(last.reason).toMatch(c.reason);
+    });
+  }
+});
+
 describe("dashboard messages", () => {
+  const desired = {
+    type: "desired" as const,
+    v: PROTOCOL_VERSION,
+    generation: 3,
+    revision: "7",
+    config: defaultConfig(),
+  };
   it("round-trips a desired config", () => {
-    const msg = {
-      type: "desired" as const,
-      v: 1 as const,
-      generation: 3,
-      revision: "7",
-      config: defaultConfig(),
-    };
-    expect(decodeDashboardMessage(encodeMessage(msg))).toEqual({ ok: true, msg });
+    expect(decodeDashboardMessage(encodeMessage(desired))).toEqual({ ok: true, msg: desired });
+  });
+  it("labels a frame for the version a reporter speaks", () => {
+    const frame = encodeMessage(desired);
+    expect(frameForVersion(frame, 2)).toBe(frame);
+    expect(JSON.parse(frameForVersion(frame, 1))).toEqual({ ...desired, v: 1 });
+    expect(() => frameForVersion('{"type":"gossip"}', 1)).toThrow(/not a dashboard message/);
   });
   it("refuses a desired config with unknown keys", () => {
     const r = decodeDashboardMessage(
-      JSON.stringify({
-        type: "desired",
-        v: 1,
-        generation: 1,
-        revision: "1",
-        config: { ...defaultConfig(), evil: true },
-      }),
+      JSON.stringify({ ...desired, config: { ...defaultConfig(), evil: true } }),
     );
     expect(r.ok).toBe(false);
   });

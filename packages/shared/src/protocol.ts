@@ -1,27 +1,36 @@
 // Versioned, schema-validated messages between reporter and dashboard. Anything that does
-// not match is rejected with a reason and never acted upon.
+// not match is rejected with a reason and never acted upon. Version 2 carries every chain on
+// the nat POSTROUTING path per family and iptables backend; the dashboard still accepts
+// version 1 reporters (protocol-v1.ts) and answers each reporter in the version it speaks.
 import { z } from "zod";
 import { agentFlagsSchema, masqConfigSchema } from "./config.js";
 import {
   MAX_APPLY_ERROR_CHARS,
+  MAX_CHAIN_LINES,
+  MAX_CHAIN_NAME_LENGTH,
   MAX_EXCEPTION_ENTRIES,
   MAX_EXCEPTION_ENTRY_CHARS,
   MAX_EXCEPTION_LISTS,
+  MAX_FAMILY_SNAPSHOTS,
   MAX_FRAME_BYTES,
   MAX_READ_ERROR_CHARS,
   MAX_REVISION_CHARS,
   MAX_RULE_LINE_CHARS,
+  MAX_SNAPSHOT_CHAINS,
   MAX_SNAPSHOT_LINES,
+  MAX_UNREAD_NOTE_LENGTH,
 } from "./limits.js";
 
-export const PROTOCOL_VERSION = 1 as const;
+export const PROTOCOL_VERSION = 2 as const;
+/** Versions a dashboard accepts from reporters (oldest first). */
+export const SUPPORTED_PROTOCOL_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
 /** Frames above this size are refused by both ends (limits.ts). */
 export { MAX_FRAME_BYTES };
 export const REPORTER_PATH = "/api/reporter";
 
 const v = z.literal(PROTOCOL_VERSION);
 const line = z.string().max(MAX_RULE_LINE_CHARS);
-const lines = z.array(line).max(MAX_SNAPSHOT_LINES);
 
 export const nodeNameSchema = z
   .string()
@@ -33,14 +42,71 @@ export const familySchema = z.enum(["ipv4", "ipv6"]);
 export const modeSchema = z.enum(["enforce", "observe"]);
 export type Mode = z.infer<typeof modeSchema>;
 
-export const familySnapshotSchema = z.strictObject({
-  family: familySchema,
-  /** `iptables -S CHAIN` lines, or null when the chain does not exist. */
-  chain: lines.nullable(),
-  /** `iptables -S POSTROUTING` lines. */
-  postrouting: lines,
-  readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
-});
+/** The two ways iptables reaches the kernel; both hook nat POSTROUTING when both hold rules. */
+export const iptablesBackendSchema = z.enum(["nf_tables", "legacy"]);
+export type IptablesBackend = z.infer<typeof iptablesBackendSchema>;
+
+/** A chain name as iptables prints it: no whitespace, not starting with "-" or "!". */
+export const chainNameSchema = z
+  .string()
+  .min(1)
+  .max(MAX_CHAIN_NAME_LENGTH)
+  .regex(/^[^\s!-]\S*$/, "not an iptables chain name");
+
+/** Every line of chain NAME is `-N NAME`, `-P NAME POLICY` or `-A NAME …`, as `-S NAME` prints. */
+function linesBelongTo(name: string, lines: readonly string[]): boolean {
+  const n = `-N ${name}`;
+  const p = `-P ${name} `;
+  const a = `-A ${name} `;
+  return lines.every((l) => l === n || l.startsWith(p) || l.startsWith(a));
+}
+
+export const chainSnapshotSchema = z
+  .strictObject({
+    name: chainNameSchema,
+    /** `iptables -w -t nat -S NAME` lines, or null when the chain does not exist. */
+    lines: z.array(line).max(MAX_CHAIN_LINES).nullable(),
+  })
+  .refine((c) => c.lines === null || linesBelongTo(c.name, c.lines), {
+    message: "every line must be -N, -P or -A of this chain",
+    path: ["lines"],
+  });
+export type ChainSnapshot = z.infer<typeof chainSnapshotSchema>;
+
+/**
+ * One family as one iptables backend holds it. `chains`: POSTROUTING first, then every chain
+ * reachable from it (breadth-first through `-j`/`-g` targets that are not target extensions),
+ * then the agent chain when nothing reaches it. In a message, the backend the reporter writes
+ * to comes first for each family.
+ */
+export const familySnapshotSchema = z
+  .strictObject({
+    family: familySchema,
+    backend: iptablesBackendSchema,
+    chains: z.array(chainSnapshotSchema).max(MAX_SNAPSHOT_CHAINS),
+    /** Chains reachable from POSTROUTING that were not read (a bound was hit, or see unreadNote). */
+    unread: z.array(chainNameSchema).max(MAX_SNAPSHOT_CHAINS).optional(),
+    /** Why `unread` chains (or more) were not read. */
+    unreadNote: z.string().max(MAX_UNREAD_NOTE_LENGTH).optional(),
+    /** The agent chain or POSTROUTING could not be read: nothing may be written blind. */
+    readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const names = new Set<string>();
+    let total = 0;
+    for (const [i, c] of s.chains.entries()) {
+      if (names.has(c.name))
+        ctx.addIssue({ code: "custom", path: ["chains", i, "name"], message: "duplicate chain" });
+      names.add(c.name);
+      total += c.lines?.length ?? 0;
+    }
+    if (total > MAX_SNAPSHOT_LINES)
+      ctx.addIssue({
+        code: "custom",
+        path: ["chains"],
+        message: `more than ${MAX_SNAPSHOT_LINES} lines in one family snapshot`,
+      });
+  });
 export type FamilySnapshot = z.infer<typeof familySnapshotSchema>;
 
 export const exceptionListSchema = z.strictObject({
@@ -67,7 +133,10 @@ export const helloSchema = z.strictObject({
   os: z.enum(["linux", "windows"]),
   kernel: z.string().max(256),
   iptablesVersion: z.string().max(256),
+  /** Where the reporter writes (Linux: the iptables backend holding the node's rules). */
   backend: z.enum(["nf_tables", "legacy", "cni", "memory"]),
+  /** Linux: every iptables backend whose nat POSTROUTING holds rules (both are read). */
+  ruleBackends: z.array(iptablesBackendSchema).max(2).optional(),
   randomFullySupported: z.boolean(),
   mode: modeSchema,
   flags: agentFlagsSchema,
@@ -91,7 +160,7 @@ export const snapshotSchema = z.strictObject({
   v,
   seq: z.number().int().nonnegative(),
   takenAt: z.number().int().nonnegative(),
-  linux: z.array(familySnapshotSchema).max(2).optional(),
+  linux: z.array(familySnapshotSchema).max(MAX_FAMILY_SNAPSHOTS).optional(),
   windows: windowsSnapshotSchema.optional(),
   appliedGeneration: generation.nullable(),
   /** Absent from older reporters. */
@@ -175,21 +244,32 @@ function byteLength(raw: string | Uint8Array): number {
   return typeof raw === "string" ? new TextEncoder().encode(raw).length : raw.byteLength;
 }
 
-/** Parses and validates one frame; the reason names the first problem. */
-export function decodeMessage<T>(schema: z.ZodType<T>, raw: string | Uint8Array): Decoded<T> {
+/** The JSON value of one frame, or why it is not one (too large, not UTF-8, not JSON). */
+export function parseFrame(
+  raw: string | Uint8Array,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (byteLength(raw) > MAX_FRAME_BYTES)
     return { ok: false, reason: `frame larger than ${MAX_FRAME_BYTES} bytes` };
-  let value: unknown;
   try {
-    value = JSON.parse(
-      typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw),
-    );
+    const text =
+      typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    return { ok: true, value: JSON.parse(text) };
   } catch (e) {
     return { ok: false, reason: `not JSON: ${(e as Error).message}` };
   }
+}
+
+/** Validates a parsed frame; the reason names the first problem. */
+export function validateMessage<T>(schema: z.ZodType<T>, value: unknown): Decoded<T> {
   const r = schema.safeParse(value);
   if (r.success) return { ok: true, msg: r.data };
   return { ok: false, reason: zodReason(r.error) };
+}
+
+/** Parses and validates one frame; the reason names the first problem. */
+export function decodeMessage<T>(schema: z.ZodType<T>, raw: string | Uint8Array): Decoded<T> {
+  const frame = parseFrame(raw);
+  return frame.ok ? validateMessage(schema, frame.value) : frame;
 }
 
 /** One readable line for a zod error: where and what. */

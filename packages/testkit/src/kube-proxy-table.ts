@@ -1,7 +1,52 @@
 // A kube-proxy-style nat table (iptables mode): the shape of a big node, for benchmarks that
 // load it into a real namespace (iptables-restore) or parse it. Chain names are unique.
-/** 10 rules per service: 1 in KUBE-SERVICES, 3 endpoint picks, 3 × (mark + DNAT). */
-export function kubeNatTable(rules: number): string {
+// Optionally with the CNI bridge plugin's per-pod masquerade chains in POSTROUTING.
+
+export interface CniPod {
+  /** The pod's address (the POSTROUTING rule matches it as `-s IP/32`). */
+  ip: string;
+  /** The bridge's subnet, which the pod reaches unmasqueraded. */
+  subnet: string;
+  /** Container id in the rule comments; the chain name is derived from it. */
+  id: string;
+}
+
+/** CNI-<24 hex> as the bridge plugin names the chain of one pod (a stable stand-in for its hash). */
+export function cniChainName(id: string): string {
+  let h = 0x811c9dc5;
+  let out = "";
+  for (let round = 0; out.length < 24; round++) {
+    for (const ch of `${round}:${id}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    out += h.toString(16).padStart(8, "0");
+  }
+  return `CNI-${out.slice(0, 24)}`;
+}
+
+/**
+ * The bridge plugin's ipMasq rules for some pods: a POSTROUTING rule per pod sends its traffic
+ * to the pod's chain, which accepts the bridge subnet and masquerades the rest (not multicast).
+ */
+export function cniBridgeRules(
+  pods: readonly CniPod[],
+  network = "cbr0",
+): { chains: string[]; rules: string[] } {
+  const chains: string[] = [];
+  const rules: string[] = [];
+  for (const p of pods) {
+    const chain = cniChainName(p.id);
+    const comment = `-m comment --comment "name: \\"${network}\\" id: \\"${p.id}\\""`;
+    chains.push(`:${chain} - [0:0]`);
+    rules.push(
+      `-A POSTROUTING -s ${p.ip}/32 ${comment} -j ${chain}`,
+      `-A ${chain} -d ${p.subnet} ${comment} -j ACCEPT`,
+      `-A ${chain} ! -d 224.0.0.0/4 ${comment} -j MASQUERADE`,
+    );
+  }
+  return { chains, rules };
+}
+
+/** 10 rules per service: 1 in KUBE-SERVICES, 3 endpoint picks, 3 × (mark + DNAT); then the CNI pods. */
+export function kubeNatTable(rules: number, opts: { cniPods?: readonly CniPod[] } = {}): string {
   const out = [
     "*nat",
     ":KUBE-SERVICES - [0:0]",
@@ -47,5 +92,6 @@ export function kubeNatTable(rules: number): string {
       );
     }
   }
-  return [...out, ...body, "COMMIT", ""].join("\n");
+  const cni = cniBridgeRules(opts.cniPods ?? []);
+  return [...out, ...cni.chains, ...body, ...cni.rules, "COMMIT", ""].join("\n");
 }

@@ -1,22 +1,27 @@
 // A protocol-level reporter for tests and the fleet benchmark: speaks the shared protocol
-// over `ws`, keeps an in-memory "node" (its chain as `iptables -S` lines) and applies desired
-// configs with the shared renderer. The real reporter (apps/reporter) replaces it in the
-// end-to-end tests.
+// (the current version, or v1 as the previous release did) over `ws`, keeps an in-memory
+// "node" (its POSTROUTING and agent chain as `iptables -S` lines) and applies desired configs
+// with the shared renderer. The real reporter (apps/reporter) replaces it in the end-to-end
+// tests.
 import {
   type AgentFlags,
   type DashboardMessage,
   DEFAULT_FLAGS,
-  decodeDashboardMessage,
+  dashboardMessageSchema,
   desiredChain,
   desiredExceptions,
   encodeMessage,
-  type FamilySnapshot,
+  type FamilySnapshotV1,
   familiesFor,
   jumpRuleLine,
   type MasqConfig,
   PROTOCOL_VERSION,
+  type ProtocolVersion,
+  parseFrame,
   REPORTER_PATH,
   type ReporterMessage,
+  snapshotOf,
+  validateMessage,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import WebSocket from "ws";
@@ -36,6 +41,8 @@ export interface SimOptions {
   initialConfig?: MasqConfig;
   /** Wait for the welcome frame (default true). */
   waitWelcome?: boolean;
+  /** The protocol version spoken (default the current one; 1 plays a reporter of the previous release). */
+  protocol?: ProtocolVersion;
 }
 
 export interface Closed {
@@ -48,7 +55,8 @@ export class SimReporter {
   readonly flags: AgentFlags;
   readonly closed: Promise<Closed>;
   readonly opened: Promise<void>;
-  families: FamilySnapshot[];
+  /** The node per family: the agent chain (null: missing) and POSTROUTING, as `-S` lines. */
+  families: FamilySnapshotV1[];
   /** Windows nodes: the OutBoundNAT ExceptionList. */
   exceptions: string[] = [];
   appliedGeneration: number | null = null;
@@ -109,6 +117,10 @@ export class SimReporter {
     return r;
   }
 
+  get protocol(): ProtocolVersion {
+    return this.opts.protocol ?? PROTOCOL_VERSION;
+  }
+
   hello(): ReporterMessage {
     return helloFor(this.opts.node, {
       os: this.opts.os ?? "linux",
@@ -119,8 +131,13 @@ export class SimReporter {
     });
   }
 
+  /** Sends a message in the version this reporter speaks (v1: its two-chain snapshot shape). */
   send(msg: ReporterMessage): void {
-    this.ws.send(encodeMessage(msg));
+    if (this.protocol === PROTOCOL_VERSION) {
+      this.ws.send(encodeMessage(msg));
+      return;
+    }
+    this.ws.send(JSON.stringify(asV1(msg, this.families)));
   }
 
   sendRaw(data: string | Buffer): void {
@@ -146,7 +163,8 @@ export class SimReporter {
       this.send({ ...base, windows: { path: "C:/k/cni/config/10-bridge.conf", lists } });
       return;
     }
-    this.send({ ...base, linux: this.families });
+    const linux = this.families.map((f) => snapshotOf({ ...f, masqChain: this.flags.masqChain }));
+    this.send({ ...base, linux });
   }
 
   /** Edits the node's chain by hand (like `iptables -D`), then reports it. */
@@ -178,8 +196,13 @@ export class SimReporter {
     return this.closed;
   }
 
+  /** A dashboard frame, which must be labelled with the version this reporter speaks. */
   private onMessage(data: Buffer): void {
-    const d = decodeDashboardMessage(data);
+    const frame = parseFrame(data);
+    const value = frame.ok ? (frame.value as { v?: unknown }) : undefined;
+    if (value?.v !== this.protocol)
+      throw new Error(`dashboard sent a frame not in protocol v${this.protocol}: ${data}`);
+    const d = validateMessage(dashboardMessageSchema, { ...value, v: PROTOCOL_VERSION });
     if (!d.ok) throw new Error(`dashboard sent an invalid frame: ${d.reason}`);
     const m = d.msg;
     this.received.push(m);
@@ -240,4 +263,14 @@ export class SimReporter {
       };
     });
   }
+}
+
+/** A message as a reporter of protocol v1 sent it (a snapshot held the two chains per family). */
+function asV1(msg: ReporterMessage, families: FamilySnapshotV1[]): object {
+  if (msg.type === "hello") {
+    const { ruleBackends: _r, ...rest } = msg;
+    return { ...rest, v: 1 };
+  }
+  if (msg.type === "snapshot" && msg.linux) return { ...msg, v: 1, linux: families };
+  return { ...msg, v: 1 };
 }

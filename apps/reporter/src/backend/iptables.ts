@@ -1,7 +1,9 @@
-// The real node: reads IP-MASQ-AGENT and POSTROUTING with `iptables -w -t nat -S CHAIN` (never
-// the whole table), applies with one `iptables-restore --noflush -w` transaction per family,
-// verifies by reading back and restores the previous rules when the result differs.
-import { release } from "node:os";
+// The real node. Reads, per family, the nat POSTROUTING path of every iptables backend that
+// holds nat rules (detect.ts decides which one holds the node's rules, as iptables-wrappers
+// does; family-read.ts reads the path, never the whole table). Writes only to that backend:
+// one `iptables-restore --noflush -w` transaction per family, verified by reading back, the
+// previous rules restored when the result differs. It never creates the agent chain in one
+// backend while the other holds it, and reports the chain in both as a failed apply.
 import { performance } from "node:perf_hooks";
 import {
   type AgentFlags,
@@ -9,323 +11,231 @@ import {
   type Family,
   type FamilySnapshot,
   familiesFor,
+  type IptablesBackend,
   type MasqConfig,
-  renderApplyPayload,
 } from "@masq/shared";
-import { refusal } from "../config-check.js";
-import { type ExecResult, exec } from "../exec.js";
+import { exec } from "../exec.js";
 import { type Logger, silentLogger } from "../log.js";
 import { natEventFilter, startWatcher } from "../watcher.js";
-import { planWrite, rollbackPayload, verifyProblems } from "./plan.js";
-import {
-  classifyChainRead,
-  firstLine,
-  jumpsTo,
-  LEGACY_TABLES_WARNING,
-  MAX_SNAPSHOT_LINES,
-} from "./read.js";
+import { createDetector, type Detected, toolsOf } from "./detector.js";
+import { readFamily } from "./family-read.js";
+import type { Run } from "./list.js";
 import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } from "./types.js";
+import { SNAPSHOT_TEXT_BYTES, type WalkBounds } from "./walk.js";
+import { writeConfig } from "./write.js";
 
+export { DETECT_INTERVAL_MS } from "./detector.js";
+export { parseIptablesVersion, versionAtLeast } from "./iptables-version.js";
+
+/** Programs that can be replaced: the writing restores (tests inject failing ones), helpers. */
 export interface IptablesBinaries {
-  iptables: string;
   iptablesRestore: string;
-  ip6tables: string;
   ip6tablesRestore: string;
   monitor: string;
   nft: string;
 }
 
-/** "auto" runs whatever `iptables` is on the node; the others pick iptables-nft / -legacy. */
+/** "auto" follows the backend holding the node's rules; the others force it. */
 export type IptablesVariant = "auto" | "nft" | "legacy";
 
-export function binariesFor(variant: IptablesVariant): IptablesBinaries {
-  const suffix = variant === "auto" ? "" : variant === "nft" ? "-nft" : "-legacy";
-  return {
-    iptables: `iptables${suffix}`,
-    iptablesRestore: `iptables${suffix}-restore`,
-    ip6tables: `ip6tables${suffix}`,
-    ip6tablesRestore: `ip6tables${suffix}-restore`,
-    monitor: "xtables-monitor",
-    nft: "nft",
-  };
-}
+const FORCED: Record<IptablesVariant, IptablesBackend | undefined> = {
+  auto: undefined,
+  nft: "nf_tables",
+  legacy: "legacy",
+};
 
 export interface IptablesBackendOptions {
   netns?: string;
   flags: AgentFlags;
   logger?: Logger;
-  /** Fallback poll of the two chains (default 10 s). */
+  /** Fallback poll of the chains (default 10 s). */
   pollIntervalMs?: number;
   variant?: IptablesVariant;
-  /** Override single programs (tests inject failing restores this way). */
   binaries?: Partial<IptablesBinaries>;
   /** Follow xtables-monitor on nf_tables (default true). */
   monitor?: boolean;
   /** Per-command timeout (default 30 s). */
   timeoutMs?: number;
+  /** How often the backends are detected again (default 5 min). */
+  detectIntervalMs?: number;
+  walkBounds?: Partial<WalkBounds>;
 }
 
-const MIN_RANDOM_FULLY = [1, 6, 2];
-
-export function parseIptablesVersion(text: string): {
-  version: string;
-  backend: "nf_tables" | "legacy";
-} {
-  const version = /v(\d+(?:\.\d+)+)/.exec(text)?.[1];
-  if (!version) throw new Error(`cannot read the iptables version from "${text.trim()}"`);
-  return { version: `v${version}`, backend: /nf_tables/.test(text) ? "nf_tables" : "legacy" };
+interface PathReaderOptions {
+  families: readonly Family[];
+  agentChain: string;
+  nft: string;
+  bounds?: Partial<WalkBounds>;
 }
 
-export function versionAtLeast(version: string, min: readonly number[]): boolean {
-  const parts = version.replace(/^v/, "").split(".").map(Number);
-  for (let i = 0; i < min.length; i++) {
-    const a = parts[i] ?? 0;
-    if (a !== min[i]) return a > min[i]!;
+/**
+ * Reads every family of every backend to read; remembers each one's chains (listed up front
+ * next time) and which nf_tables chains are on a path (the events that matter).
+ */
+function createPathReader(run: Run, o: PathReaderOptions) {
+  const lastNames = new Map<string, string[]>();
+  const watched = new Set<string>();
+  async function read(d: Detected): Promise<FamilySnapshot[]> {
+    // All snapshots go in one message: each walk gets its share of the frame.
+    const count = o.families.reduce((n, f) => n + d.choice.read[f].length, 0);
+    const bounds = { maxTotalBytes: Math.floor(SNAPSHOT_TEXT_BYTES / count), ...o.bounds };
+    const jobs = o.families.flatMap((family) =>
+      d.choice.read[family].map(async (backend) => {
+        const key = `${family}|${backend}`;
+        const snap = await readFamily({
+          run,
+          family,
+          backend,
+          tools: toolsOf(d, backend, family),
+          agentChain: o.agentChain,
+          nft: o.nft,
+          prefetch: lastNames.get(key),
+          bounds,
+        });
+        lastNames.set(
+          key,
+          snap.chains.map((c) => c.name),
+        );
+        return snap;
+      }),
+    );
+    const snaps = await Promise.all(jobs);
+    watched.clear();
+    for (const s of snaps)
+      if (s.backend === "nf_tables") for (const c of s.chains) watched.add(c.name);
+    return snaps;
   }
-  return true;
+  return { read, watched: watched as ReadonlySet<string> };
+}
+
+interface WatchOptions {
+  info: () => Promise<BackendInfo>;
+  families: readonly Family[];
+  agentChain: string;
+  watched: ReadonlySet<string>;
+  monitor: string;
+  netns?: string;
+  pollIntervalMs: number;
+  log: Logger;
+}
+
+/** xtables-monitor when the written backend is nf_tables (else polling only), plus the poll. */
+function watchNode(o: WatchOptions, onChange: (source: ChangeSource) => void): Watch {
+  let inner: Watch | undefined;
+  let closed = false;
+  const start = (monitor: boolean) => {
+    if (closed) return;
+    const monitorArgv = monitor
+      ? ["stdbuf", "-oL", o.monitor, "-e", ...(o.families.length === 1 ? ["-4"] : [])]
+      : null;
+    inner = startWatcher({
+      monitorArgv,
+      netns: o.netns,
+      isRelevant: natEventFilter(o.watched, o.agentChain, o.families),
+      onChange,
+      pollIntervalMs: o.pollIntervalMs,
+      logger: o.log,
+    });
+  };
+  o.info().then(
+    (i) => start(i.monitor),
+    (e: Error) => {
+      o.log.error({ err: e.message }, "cannot detect iptables; polling only");
+      start(false);
+    },
+  );
+  return {
+    close() {
+      closed = true;
+      inner?.close();
+    },
+  };
+}
+
+/** One transaction into the written backend (or the restore a test put in its place). */
+async function restore(
+  run: Run,
+  bin: Partial<IptablesBinaries>,
+  d: Detected,
+  family: Family,
+  payload: string,
+): Promise<string | undefined> {
+  const tool =
+    (family === "ipv4" ? bin.iptablesRestore : bin.ip6tablesRestore) ??
+    toolsOf(d, d.choice.primary, family).restore;
+  const r = await run([tool, "--noflush", "-w"], payload);
+  return r.code === 0 ? undefined : `${tool} failed: ${r.stderr.trim() || `exit ${r.code}`}`;
 }
 
 export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBackend {
-  const bin = { ...binariesFor(opts.variant ?? "auto"), ...opts.binaries };
   const log = opts.logger ?? silentLogger();
-  const run = (argv: string[], input?: string) =>
-    exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input });
   const families = familiesFor(opts.flags);
   const chain = opts.flags.masqChain;
-  const warnings = new Set<string>();
-  let infoPromise: Promise<BackendInfo> | undefined;
-  let lock: Promise<unknown> = Promise.resolve();
-
-  /** Detected once; warnings noticed by later reads are added. */
-  const info = async (): Promise<BackendInfo> => {
-    infoPromise ??= detect().catch((e) => {
-      infoPromise = undefined;
-      throw e;
-    });
-    return { ...(await infoPromise), warnings: [...warnings] };
+  const bin = { monitor: "xtables-monitor", nft: "nft", ...opts.binaries };
+  const run: Run = async (argv, input) => {
+    const r = await exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input });
+    detector.note(r);
+    return r;
   };
-
-  async function detect(): Promise<BackendInfo> {
-    const r = await exec([bin.iptables, "-V"], { timeoutMs: opts.timeoutMs });
-    if (r.code !== 0)
-      throw new Error(`${bin.iptables} -V failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
-    const v = parseIptablesVersion(r.stdout);
-    return {
-      backend: v.backend,
-      iptablesVersion: v.version,
-      randomFullySupported: versionAtLeast(v.version, MIN_RANDOM_FULLY),
-      kernel: release(),
-      monitor: v.backend === "nf_tables" && opts.monitor !== false,
-      warnings: [],
-    };
-  }
-
+  const detector = createDetector(run, {
+    families,
+    agentChain: chain,
+    forced: FORCED[opts.variant ?? "auto"],
+    monitor: opts.monitor !== false,
+    intervalMs: opts.detectIntervalMs,
+    log,
+  });
+  const paths = createPathReader(run, {
+    families,
+    agentChain: chain,
+    nft: bin.nft,
+    bounds: opts.walkBounds,
+  });
+  const info = async (): Promise<BackendInfo> => ({ ...(await detector.current()).info });
   const effectiveFlags = async (): Promise<AgentFlags> => {
     const i = await info();
     return { ...opts.flags, randomFully: opts.flags.randomFully && i.randomFullySupported };
   };
 
-  const tool = (family: Family) => (family === "ipv4" ? bin.iptables : bin.ip6tables);
-  const restoreTool = (family: Family) =>
-    family === "ipv4" ? bin.iptablesRestore : bin.ip6tablesRestore;
-
-  const noteWarnings = (r: ExecResult) => {
-    if (LEGACY_TABLES_WARNING.test(r.stderr) && !warnings.has("legacy-tables")) {
-      warnings.add("legacy-tables");
-      log.warn(
-        "iptables-legacy tables are present next to nf_tables ones: two backends manage this node",
-      );
-    }
-  };
-
-  /** A "missing" answer is only believed when POSTROUTING does not jump to the chain and nft agrees. */
-  async function confirmMissing(
-    family: Family,
-    postrouting: string[],
-    message: string,
-    ambiguous: boolean,
-  ) {
-    if (jumpsTo(postrouting, chain))
-      return `${chain} is referenced from POSTROUTING but iptables cannot list it: ${message}`;
-    if (!ambiguous) return undefined;
-    const r = await run([bin.nft, "list", "chain", family === "ipv4" ? "ip" : "ip6", "nat", chain]);
-    if (r.code === 0)
-      return `${chain} exists but holds rules iptables cannot show (inspect it with nft): ${message}`;
-    return undefined;
-  }
-
-  async function readFamily(family: Family): Promise<FamilySnapshot> {
-    const [c, p] = await Promise.all([
-      run([tool(family), "-w", "-t", "nat", "-S", chain]),
-      run([tool(family), "-w", "-t", "nat", "-S", "POSTROUTING"]),
-    ]);
-    noteWarnings(c);
-    const post = classifyChainRead(p);
-    if (post.kind !== "ok")
-      return { family, chain: null, postrouting: [], readError: `POSTROUTING: ${post.message}` };
-    const own = classifyChainRead(c);
-    if (own.kind === "error")
-      return {
-        family,
-        chain: null,
-        postrouting: post.lines,
-        readError: `${chain}: ${own.message}`,
-      };
-    if (own.kind === "missing") {
-      const contradiction = await confirmMissing(family, post.lines, own.message, own.ambiguous);
-      return {
-        family,
-        chain: null,
-        postrouting: post.lines,
-        ...(contradiction ? { readError: contradiction } : {}),
-      };
-    }
-    return capped({ family, chain: own.lines, postrouting: post.lines });
-  }
-
-  const read = () => Promise.all(families.map(readFamily));
-
-  async function restore(family: Family, payload: string): Promise<string | undefined> {
-    const r = await run([restoreTool(family), "--noflush", "-w"], payload);
-    return r.code === 0
-      ? undefined
-      : `${restoreTool(family)} failed: ${r.stderr.trim() || `exit ${r.code}`}`;
-  }
-
-  async function applyFamily(config: MasqConfig, flags: AgentFlags, before: FamilySnapshot) {
-    const plan = planWrite(config, flags, before);
-    if (!plan) return { written: false as const };
-    const payload = renderApplyPayload(config, flags, before.family, plan);
-    const error = await restore(before.family, payload);
-    return error ? { written: false as const, error } : { written: true as const };
-  }
-
-  async function verifyOrRollback(
-    config: MasqConfig,
-    flags: AgentFlags,
-    before: FamilySnapshot,
-    after: FamilySnapshot,
-  ) {
-    const problems = verifyProblems(config, flags, after);
-    if (problems.length === 0) return undefined;
-    if (after.readError)
-      return { error: `applied but not verified: ${after.readError}`, rolledBack: false };
-    const failed = `${before.family} verification failed (${problems.join("; ")})`;
-    const rbError = await restore(before.family, rollbackPayload(chain, before, after));
-    log.error(
-      { family: before.family, problems, rollbackError: rbError },
-      "apply verification failed",
-    );
-    return rbError
-      ? {
-          error: `${failed}; restoring the previous rules also failed: ${rbError}`,
-          rolledBack: false,
-        }
-      : { error: `${failed}; previous rules restored`, rolledBack: true };
-  }
-
-  async function applyNow(config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome> {
-    const t0 = performance.now();
-    const done = (o: Omit<ApplyOutcome, "durationMs">): ApplyOutcome => ({
-      ...o,
-      durationMs: performance.now() - t0,
-    });
-    const flags = await effectiveFlags();
-    const refused = refusal(config, flags);
-    if (refused)
-      return done({ ok: false, changed: false, rolledBack: false, error: refused, snapshots: [] });
-    const before = await read();
-    const unreadable = before.find((s) => s.readError);
-    if (unreadable)
-      return done({
-        ok: false,
-        changed: false,
-        rolledBack: false,
-        error: `cannot read current rules: ${unreadable.readError}`,
-        snapshots: before,
-      });
-    const errors: string[] = [];
-    const written: FamilySnapshot[] = [];
-    for (const snap of before) {
-      const r = await applyFamily(config, flags, snap);
-      if (r.error) errors.push(r.error);
-      if (r.written) written.push(snap);
-    }
-    let after = written.length > 0 ? await read() : before;
-    let rolledBack = false;
-    for (const prev of written) {
-      const now = after.find((s) => s.family === prev.family)!;
-      const v = await verifyOrRollback(config, flags, prev, now);
-      if (v) errors.push(v.error);
-      rolledBack ||= v?.rolledBack ?? false;
-    }
-    if (rolledBack) after = await read();
-    log.info({ trigger, changed: written.length > 0, ok: errors.length === 0 }, "apply finished");
-    const error = errors.length > 0 ? errors.join("; ") : undefined;
-    return done({
-      ok: !error,
-      changed: written.length > 0,
-      rolledBack,
-      snapshots: after,
-      ...(error ? { error } : {}),
-    });
-  }
-
+  let lock: Promise<unknown> = Promise.resolve();
   const apply = (config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome> => {
-    const next = lock.then(() => applyNow(config, trigger));
+    const next = lock.then(async () => {
+      const t0 = performance.now();
+      const d = await detector.current();
+      const o = await writeConfig(
+        {
+          primary: d.choice.primary,
+          reason: d.choice.reason,
+          chain,
+          restore: (family, payload) => restore(run, bin, d, family, payload),
+          read: () => paths.read(d),
+          log,
+        },
+        config,
+        await effectiveFlags(),
+        trigger,
+      );
+      return { ...o, durationMs: performance.now() - t0 };
+    });
     lock = next.catch(() => {});
     return next;
   };
 
-  function watch(onChange: (source: ChangeSource) => void): Watch {
-    let inner: Watch | undefined;
-    let closed = false;
-    const pollIntervalMs = opts.pollIntervalMs ?? 10_000;
-    info().then(
-      (i) => {
-        if (closed) return;
-        const monitorArgv = i.monitor
-          ? ["stdbuf", "-oL", bin.monitor, "-e", ...(families.length === 1 ? ["-4"] : [])]
-          : null;
-        inner = startWatcher({
-          monitorArgv,
-          netns: opts.netns,
-          isRelevant: natEventFilter(chain, families),
-          onChange,
-          pollIntervalMs,
-          logger: log,
-        });
-      },
-      (e: Error) => {
-        log.error({ err: e.message }, "cannot detect iptables; polling only");
-        if (!closed)
-          inner = startWatcher({
-            monitorArgv: null,
-            isRelevant: () => false,
-            onChange,
-            pollIntervalMs,
-            logger: log,
-          });
-      },
-    );
-    return {
-      close() {
-        closed = true;
-        inner?.close();
-      },
-    };
-  }
-
-  return { info, effectiveFlags, read, apply, watch };
-}
-
-function capped(s: FamilySnapshot): FamilySnapshot {
-  const chain = s.chain ?? [];
-  if (chain.length <= MAX_SNAPSHOT_LINES && s.postrouting.length <= MAX_SNAPSHOT_LINES) return s;
+  const watchOptions: WatchOptions = {
+    info,
+    families,
+    agentChain: chain,
+    watched: paths.watched,
+    monitor: bin.monitor,
+    netns: opts.netns,
+    pollIntervalMs: opts.pollIntervalMs ?? 10_000,
+    log,
+  };
   return {
-    family: s.family,
-    chain: chain.slice(0, MAX_SNAPSHOT_LINES),
-    postrouting: s.postrouting.slice(0, MAX_SNAPSHOT_LINES),
-    readError: `more than ${MAX_SNAPSHOT_LINES} rules; the snapshot is truncated`,
+    info,
+    effectiveFlags,
+    read: async () => paths.read(await detector.current()),
+    apply,
+    watch: (onChange) => watchNode(watchOptions, onChange),
   };
 }

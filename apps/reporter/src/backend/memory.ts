@@ -1,5 +1,6 @@
-// An in-memory node: the same planning as the real backend, with the apply payload parsed by the
-// shared parser into a simulated chain. Used by unit tests and by the dashboard fleet benchmark
+// An in-memory node (POSTROUTING and the agent chain of one nf_tables backend): the same
+// planning as the real backend, with the apply payload parsed by the shared parser into a
+// simulated chain. Used by unit tests and by the dashboard fleet benchmark
 // (thousands of simulated reporters in one process), so it does no I/O and little work.
 import { release } from "node:os";
 import {
@@ -13,6 +14,7 @@ import {
   POSTROUTING,
   parseIptables,
   renderApplyPayload,
+  snapshotOf,
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
 import { planWrite } from "./plan.js";
@@ -98,7 +100,12 @@ export function createMemoryBackend(opts: MemoryBackendOptions): MemoryBackend {
   };
   const snapshot = (f: Family): FamilySnapshot => {
     const s = node(f);
-    return { family: f, chain: s.chain ? [...s.chain] : null, postrouting: [...s.postrouting] };
+    return snapshotOf({
+      family: f,
+      chain: s.chain ? [...s.chain] : null,
+      postrouting: [...s.postrouting],
+      masqChain: chain,
+    });
   };
   const read = () => families.map(snapshot);
   const notify = () => {

@@ -5,9 +5,10 @@ import {
   type FamilySnapshot,
   jumpRuleLine,
   renderApplyPayload,
+  snapshotOf,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { applyPayloadTo } from "./memory.js";
+import { applyPayloadTo, type SimulatedFamily } from "./memory.js";
 import { needsWrite, planJumps, rollbackPayload, ruleSpec, verifyProblems } from "./plan.js";
 
 const CHAIN = "IP-MASQ-AGENT";
@@ -18,15 +19,20 @@ const SIMPLE_JUMP = "-A POSTROUTING -m addrtype ! --dst-type LOCAL -j IP-MASQ-AG
 const LIMITED_JUMP = "-A POSTROUTING -s 10.0.0.0/8 -j IP-MASQ-AGENT";
 
 function snap(post: string[], chain: string[] | null = null): FamilySnapshot {
-  return { family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT", ...post] };
+  return snapshotOf({ family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT", ...post] });
 }
 const plan = (post: string[]) => planJumps(analyzeSnapshot(snap(post), CHAIN));
 
-/** What the node looks like after the agent applied the default config. */
-function applied(post: string[] = [KUBE]): FamilySnapshot {
+/** The node after the agent applied the default config (`edit` changes it first). */
+function appliedNode(post: string[] = [KUBE]): SimulatedFamily {
   const s = { chain: null as string[] | null, postrouting: ["-P POSTROUTING ACCEPT", ...post] };
   applyPayloadTo(s, CHAIN, renderApplyPayload(defaultConfig(), DEFAULT_FLAGS, "ipv4", plan(post)));
-  return { family: "ipv4", ...s };
+  return s;
+}
+function applied(post?: string[], edit: (s: SimulatedFamily) => void = () => {}): FamilySnapshot {
+  const s = appliedNode(post);
+  edit(s);
+  return snapshotOf({ family: "ipv4", ...s });
 }
 
 describe("planJumps", () => {
@@ -70,13 +76,13 @@ describe("needsWrite / verifyProblems", () => {
     expect(verifyProblems(defaultConfig(), DEFAULT_FLAGS, s)).toEqual([]);
   });
   it("an extra rule written by someone else fails verification", () => {
-    const s = applied();
-    s.chain!.splice(2, 0, `-A ${CHAIN} -d 203.0.113.0/24 -j RETURN`);
+    const s = applied(undefined, (n) =>
+      n.chain!.splice(2, 0, `-A ${CHAIN} -d 203.0.113.0/24 -j RETURN`),
+    );
     expect(verifyProblems(defaultConfig(), DEFAULT_FLAGS, s).join()).toMatch(/203\.0\.113\.0\/24/);
   });
   it("a second jump fails verification", () => {
-    const s = applied([KUBE, JUMP]);
-    s.postrouting.push(JUMP);
+    const s = applied([KUBE, JUMP], (n) => n.postrouting.push(JUMP));
     expect(verifyProblems(defaultConfig(), DEFAULT_FLAGS, s).join()).toMatch(/2 times/);
   });
   it("a shadowing rule of someone else neither needs a write nor fails verification", () => {
@@ -99,7 +105,7 @@ describe("rollbackPayload", () => {
       `-A ${CHAIN} -j MASQUERADE`,
     ];
     const before = snap([SIMPLE_JUMP, KUBE], oldChain);
-    const after = snap([KUBE, JUMP], applied().chain);
+    const after = snap([KUBE, JUMP], appliedNode().chain);
     expect(rollbackPayload(CHAIN, before, after).split("\n")).toEqual([
       "*nat",
       `:${CHAIN} - [0:0]`,

@@ -5,12 +5,14 @@ import {
   type ApplyPlan,
   analyzeSnapshot,
   assessFamily,
+  chainLines,
   type Difference,
   type FamilyAnalysis,
   type FamilySnapshot,
   type MasqConfig,
   type ParsedRule,
   POSTROUTING,
+  postroutingRuleCount,
 } from "@masq/shared";
 
 /** The rule spec after `-A POSTROUTING `, as `-D`/`-I` take it. */
@@ -71,10 +73,6 @@ export function verifyProblems(
     .map((d) => d.message);
 }
 
-function postroutingRuleCount(snap: FamilySnapshot): number {
-  return snap.postrouting.filter((l) => l.startsWith(`-A ${POSTROUTING} `)).length;
-}
-
 /**
  * Puts back the chain and the jumps exactly as they were before an apply (jumps at their old
  * positions), and deletes the chain again if it did not exist. One transaction.
@@ -87,7 +85,8 @@ export function rollbackPayload(
   const was = analyzeSnapshot(before, chain);
   const now = analyzeSnapshot(after, chain);
   const lines = ["*nat", `:${chain} - [0:0]`];
-  lines.push(...(before.chain ?? []).filter((l) => l.startsWith(`-A ${chain} `)));
+  const had = chainLines(before, chain);
+  lines.push(...(had ?? []).filter((l) => l.startsWith(`-A ${chain} `)));
   lines.push(...now.jumps.map((j) => `-D ${POSTROUTING} ${ruleSpec(j.rule)}`));
   let count = postroutingRuleCount(after) - now.jumps.length;
   for (const j of [...was.jumps].sort((x, y) => x.index - y.index)) {
@@ -95,7 +94,7 @@ export function rollbackPayload(
     lines.push(`-I ${POSTROUTING} ${position} ${ruleSpec(j.rule)}`);
     count++;
   }
-  if (before.chain === null) lines.push(`-X ${chain}`);
+  if (had == null) lines.push(`-X ${chain}`);
   lines.push("COMMIT", "");
   return lines.join("\n");
 }

@@ -1,13 +1,8 @@
 // Turning `iptables -S CHAIN` results into snapshot fields. A missing chain is not an error,
 // but iptables reports it with version-specific text, so "missing" is only believed when
 // nothing contradicts it.
-import { MAX_RULE_LINE_CHARS, MAX_SNAPSHOT_LINES } from "@masq/shared";
+import { MAX_RULE_LINE_CHARS, ruleTarget } from "@masq/shared";
 import type { ExecResult } from "../exec.js";
-
-/** Snapshot lines are capped by the protocol (limits.ts). */
-export { MAX_SNAPSHOT_LINES };
-
-const MAX_LINE = MAX_RULE_LINE_CHARS;
 
 // legacy: "No chain/target/match by that name."; nf_tables 1.8.x: "chain `X' in table `nat'
 // is incompatible, use 'nft' tool." (it says that for a chain that does not exist).
@@ -35,7 +30,7 @@ export function ruleLines(stdout: string): string[] {
   const lines: string[] = [];
   for (const l of stdout.split("\n")) {
     if (l.trim() === "" || l.startsWith("#")) continue;
-    lines.push(l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l);
+    lines.push(l.length > MAX_RULE_LINE_CHARS ? l.slice(0, MAX_RULE_LINE_CHARS) : l);
   }
   return lines;
 }
@@ -50,8 +45,7 @@ export function classifyChainRead(r: ExecResult): ChainRead {
   return { kind: "error", message };
 }
 
-/** Does POSTROUTING (as -S lines) jump to `chain`? The kernel refuses jumps to missing chains. */
-export function jumpsTo(postrouting: readonly string[], chain: string): boolean {
-  const re = new RegExp(`\\s-[jg]\\s+${chain.replace(/[.]/g, "\\.")}(\\s|$)`);
-  return postrouting.some((l) => l.startsWith("-A POSTROUTING ") && re.test(l));
+/** Does any rule of these -S lines jump or go to `chain`? The kernel refuses jumps to missing chains. */
+export function jumpsTo(lines: readonly string[], chain: string): boolean {
+  return lines.some((l) => ruleTarget(l)?.target === chain);
 }

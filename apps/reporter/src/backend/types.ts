@@ -1,7 +1,7 @@
 // The node-facing side of the reporter: read what the node has, apply a config atomically, and
 // notice changes. Two kinds of node:
-//   - Linux (`LinuxBackend`): the IP-MASQ-AGENT and POSTROUTING chains, one snapshot per family
-//     (real iptables, or the in-memory simulation);
+//   - Linux (`LinuxBackend`): the nat POSTROUTING path, one snapshot per family and iptables
+//     backend holding rules (real iptables, or the in-memory simulation);
 //   - Windows (`WindowsBackend`, `os: "windows"`): the OutBoundNAT ExceptionList(s) of one CNI
 //     config file, one snapshot of that file.
 // The agent and the enforcer take either (`Backend`) and tell them apart by `os`.
@@ -9,6 +9,7 @@ import type {
   AgentFlags,
   ApplyTrigger,
   FamilySnapshot,
+  IptablesBackend,
   MasqConfig,
   WindowsSnapshot,
 } from "@masq/shared";
@@ -25,8 +26,12 @@ export interface BackendInfo {
   kernel: string;
   /** Changes are followed as they happen (xtables-monitor, or fs.watch on Windows). */
   monitor: boolean;
-  /** Things an operator should know, e.g. legacy tables next to nf_tables ones. */
+  /** Things an operator should know, e.g. nat rules in both iptables backends. */
   warnings: string[];
+  /** Linux: the iptables backends whose nat POSTROUTING holds rules. */
+  ruleBackends?: IptablesBackend[];
+  /** Linux: why `backend` is the one written to (as iptables-wrappers decides, or the flag). */
+  backendReason?: string;
 }
 
 /** What one read of a node returns: Linux family snapshots, or the Windows CNI snapshot. */
@@ -74,7 +79,10 @@ interface BackendCommon {
 export interface LinuxBackend extends BackendCommon {
   /** Absent or "linux". */
   readonly os?: "linux";
-  /** One snapshot per managed family (IPv4, plus IPv6 when enabled). */
+  /**
+   * Per managed family (IPv4, plus IPv6 when enabled) one snapshot of the backend written to,
+   * then one of each other backend holding nat rules for that family.
+   */
   read(): Promise<FamilySnapshot[]>;
   /** Validates, writes atomically, verifies by reading back, rolls back on mismatch. */
   apply(config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome>;

@@ -27,7 +27,10 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
       new Option("--netns <name>", "apply inside this network namespace").env("IPMASQ_NETNS"),
     )
     .addOption(
-      new Option("--iptables <variant>", "auto, nft or legacy")
+      new Option(
+        "--iptables <variant>",
+        "where to write: auto (the backend holding the node's rules), nft or legacy; never a second agent chain next to the other backend's",
+      )
         .choices(["auto", "nft", "legacy"])
         .default("auto")
         .env("IPMASQ_IPTABLES"),

@@ -1,8 +1,9 @@
+import { analyzeSnapshot, BACKEND_LABELS, type FamilySnapshot } from "@masq/shared";
 import type { Command } from "commander";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatAnalysis } from "./format.js";
 import type { CliIO } from "./io.js";
-import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
+import { addSourceOptions, readAnalyses, readLiveReadable, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
   checkWindowsExclusive,
@@ -29,7 +30,12 @@ export function registerInspect(program: Command, io: CliIO): void {
       );
       return;
     }
-    const analyses = await readAnalyses(io, opts, agentFlagsFrom(opts));
+    const flags = agentFlagsFrom(opts);
+    if (opts.netns !== undefined && opts.from === undefined) {
+      io.stdout(inspectLive(await readLiveReadable(opts.netns, flags), flags.masqChain, opts.json));
+      return;
+    }
+    const analyses = await readAnalyses(io, opts, flags);
     if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);
     else io.stdout(analyses.map(formatAnalysis).join("\n"));
   });
@@ -66,4 +72,19 @@ function toJson(a: import("@masq/shared").FamilyAnalysis) {
     })),
     errors: a.errors,
   };
+}
+
+/** A live node: each backend holding nat rules is shown (named when there are two). */
+function inspectLive(snaps: FamilySnapshot[], chain: string, json?: boolean): string {
+  const two = new Set(snaps.map((s) => s.family)).size < snaps.length;
+  const parts = snaps.map((s) => ({ backend: s.backend, a: analyzeSnapshot(s, chain) }));
+  if (json)
+    return `${JSON.stringify(
+      parts.map((p) => ({ backend: p.backend, ...toJson(p.a) })),
+      null,
+      2,
+    )}\n`;
+  return parts
+    .map((p) => `${two ? `in ${BACKEND_LABELS[p.backend]}:\n` : ""}${formatAnalysis(p.a)}`)
+    .join("\n");
 }

@@ -117,7 +117,11 @@ export function addRunOptions(cmd: Command): Command {
       ).default("info"),
     )
     .addOption(
-      opt("--iptables <variant>", "auto (the node's iptables), nft or legacy", "IPMASQ_IPTABLES")
+      opt(
+        "--iptables <variant>",
+        "where to write: auto (the backend holding the node's rules, as iptables-wrappers decides), nft or legacy; every backend holding nat rules is read",
+        "IPMASQ_IPTABLES",
+      )
         .choices(["auto", "nft", "legacy"])
         .default("auto"),
     );

@@ -4,6 +4,7 @@ import {
   type AgentFlags,
   analyzeRuleset,
   analyzeSnapshot,
+  BACKEND_LABELS,
   type Family,
   type FamilyAnalysis,
   type FamilySnapshot,
@@ -41,13 +42,31 @@ function familyOf(text: string, wanted: SourceOptions["family"]): Family {
   return IPV6_ADDRESS.test(text) ? "ipv6" : "ipv4";
 }
 
-/** Live snapshots of the node (one per managed family). */
+/**
+ * Live snapshots of the node: per managed family, one per iptables backend holding nat rules
+ * (the one the reporter writes to first).
+ */
 export async function readLive(netns: string, flags: AgentFlags): Promise<FamilySnapshot[]> {
   try {
     return await createIptablesBackend({ netns, flags }).read();
   } catch (e) {
     throw new CliExit(EXIT_ERROR, `cannot read rules in netns ${netns}: ${(e as Error).message}`);
   }
+}
+
+/** Live snapshots that must all have been read (for answers about traffic). */
+export async function readLiveReadable(
+  netns: string,
+  flags: AgentFlags,
+): Promise<FamilySnapshot[]> {
+  const snaps = await readLive(netns, flags);
+  const failed = snaps.find((s) => s.readError);
+  if (failed)
+    throw new CliExit(
+      EXIT_ERROR,
+      `cannot read ${failed.family} rules (${BACKEND_LABELS[failed.backend]}): ${failed.readError}`,
+    );
+  return snaps;
 }
 
 /** Analyses of every family the source holds. */
@@ -59,10 +78,7 @@ export async function readAnalyses(
   if (opts.netns !== undefined && opts.from !== undefined)
     throw new CliExit(EXIT_ERROR, "give either --from or --netns, not both");
   if (opts.netns !== undefined) {
-    const snaps = await readLive(opts.netns, flags);
-    const failed = snaps.find((s) => s.readError);
-    if (failed)
-      throw new CliExit(EXIT_ERROR, `cannot read ${failed.family} rules: ${failed.readError}`);
+    const snaps = await readLiveReadable(opts.netns, flags);
     return snaps.map((s) => analyzeSnapshot(s, flags.masqChain));
   }
   if (opts.from === undefined)

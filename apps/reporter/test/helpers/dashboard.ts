@@ -89,7 +89,7 @@ export async function startFakeDashboard(
     });
     if (opts.welcome !== false)
       socket.send(
-        JSON.stringify({ type: "welcome", v: 1, serverTime: Date.now(), heartbeatMs: 15_000 }),
+        JSON.stringify({ type: "welcome", v: 2, serverTime: Date.now(), heartbeatMs: 15_000 }),
       );
   });
   return d;

@@ -5,6 +5,7 @@ import {
   desiredAnalysis,
   type EvaluateResponse,
   evaluate,
+  evaluateSnapshots,
   type NodesResponse,
   nodeNameSchema,
   parseIp,
@@ -70,7 +71,12 @@ function evaluateOn(n: NodeRecord, ipText: string): EvaluateResponse {
       `node ${n.name} does not manage ${ip.family} (agent flag --enable-ipv6)`,
     );
   const desired = evaluate(desiredAnalysis(fam.desired), ip.text);
-  const actual = evaluate(fam.observed, ip.text);
+  // Every backend that reported this family acts on the same packets.
+  const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
+  const actual =
+    snaps.length > 1
+      ? evaluateSnapshots(snaps, fam.desired.chain, ip.text)
+      : evaluate(fam.observed, ip.text);
   if ("error" in desired) throw new HttpError(400, desired.error);
   if ("error" in actual) throw new HttpError(400, actual.error);
   return { desired, actual, rules: freshnessOf(n) };

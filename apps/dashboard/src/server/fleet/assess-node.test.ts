@@ -5,6 +5,7 @@ import {
   jumpRuleLine,
   PROTOCOL_VERSION,
   type Snapshot,
+  snapshotOf,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { Assessor } from "./assess-node.js";
@@ -19,11 +20,11 @@ const good: Snapshot = {
   takenAt: 0,
   appliedGeneration: 1,
   linux: [
-    {
+    snapshotOf({
       family: "ipv4",
       chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
       postrouting: [jumpRuleLine(d.chain)],
-    },
+    }),
   ],
 };
 
@@ -35,7 +36,8 @@ describe("Assessor", () => {
     expect(first.desired[0]!.lines).toEqual(d.rules.map((r) => r.line));
     expect(a.assess(desired, DEFAULT_FLAGS, structuredClone(good))).toBe(first);
     const missing = structuredClone(good);
-    missing.linux![0]!.chain = missing.linux![0]!.chain!.filter((l) => !l.includes("10.0.0.0/8"));
+    const agent = missing.linux![0]!.chains[1]!;
+    agent.lines = agent.lines!.filter((l) => !l.includes("10.0.0.0/8"));
     expect(a.assess(desired, DEFAULT_FLAGS, missing).report.summary).toBe("missing 10.0.0.0/8");
     expect(
       a.assess(
@@ -44,6 +46,46 @@ describe("Assessor", () => {
         good,
       ).report.status,
     ).toBe("drifted");
+  });
+
+  it("tells apart what differs only in backend, chain names or what was not read", () => {
+    const a = new Assessor();
+    const first = a.assess(desired, DEFAULT_FLAGS, good);
+    const variants: ((s: Snapshot) => void)[] = [
+      (s) => {
+        s.linux![0]!.backend = "legacy";
+      },
+      (s) => {
+        s.linux![0]!.unread = ["KUBE-POSTROUTING"];
+      },
+      (s) => {
+        s.linux![0]!.unreadNote = "v1";
+      },
+      // The same lines under other chain names must not share a key.
+      (s) => {
+        s.linux![0]!.chains = [
+          { name: "POSTROUTING", lines: [] },
+          { name: "X", lines: [] },
+        ];
+      },
+      (s) => {
+        s.linux!.push({ ...s.linux![0]!, backend: "legacy" });
+      },
+    ];
+    for (const change of variants) {
+      const other = structuredClone(good);
+      change(other);
+      expect(a.assess(desired, DEFAULT_FLAGS, other)).not.toBe(first);
+    }
+  });
+
+  it("reports the agent chain acting in two backends", () => {
+    const both = structuredClone(good);
+    both.linux!.push({ ...both.linux![0]!, backend: "legacy" });
+    const r = new Assessor().assess(desired, DEFAULT_FLAGS, both).report;
+    expect(r.differences.map((x) => `${x.severity}:${x.kind}`)).toEqual([
+      "critical:backend-conflict",
+    ]);
   });
 
   it("marks nodes it cannot judge instead of throwing", () => {

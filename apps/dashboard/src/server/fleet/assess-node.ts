@@ -23,17 +23,25 @@ export const assessWindowsNode: WindowsAssessor = (config, snapshot) => {
 };
 
 /**
- * Cache key of what a node reported: exactly the texts assessLinux reads (each family's chain
- * and POSTROUTING lines joined, its read error), length-prefixed so no content can forge
- * another node's key. Cheaper than JSON: this runs for every snapshot of every node.
+ * Cache key of what a node reported: exactly what assessLinux reads (per family snapshot its
+ * backend, each chain's name and lines, what was not read and why, its read error), every
+ * text length-prefixed so no content can forge another node's key. Cheaper than JSON: this
+ * runs for every snapshot of every node.
  */
 function snapshotKey(snapshot: Snapshot): string {
   let key = "";
+  const part = (text: string) => {
+    key += `${text.length}|${text}|`;
+  };
   for (const f of snapshot.linux ?? []) {
-    const chain = f.chain === null ? "-" : `+${f.chain.join("\n")}`;
-    const post = f.postrouting.join("\n");
-    const err = f.readError ?? "";
-    key += `${f.family}|${chain.length}|${chain}|${post.length}|${post}|${err.length}|${err}|`;
+    part(`${f.family}/${f.backend}/${f.chains.length}`);
+    for (const c of f.chains) {
+      part(c.name);
+      part(c.lines === null ? "-" : `+${c.lines.join("\n")}`);
+    }
+    part((f.unread ?? []).join(" "));
+    part(f.unreadNote ?? "");
+    part(f.readError ?? "");
   }
   return key;
 }

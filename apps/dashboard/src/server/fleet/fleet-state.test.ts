@@ -6,6 +6,7 @@ import {
   type FamilySnapshot,
   type Hello,
   jumpRuleLine,
+  snapshotOf,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
@@ -46,7 +47,7 @@ function setup() {
 
 const ok = (generation: number, trigger: "desired" | "periodic" = "desired") => ({
   type: "apply-result" as const,
-  v: 1 as const,
+  v: 2 as const,
   generation,
   ok: true,
   durationMs: 3,
@@ -72,7 +73,7 @@ describe("FleetState", () => {
     expect(fleet.nodes.get("a")!.status).toBe("applying");
     fleet.applyResult("a", {
       type: "apply-result",
-      v: 1,
+      v: 2,
       generation: 2,
       ok: true,
       durationMs: 3,
@@ -116,14 +117,15 @@ describe("FleetState", () => {
     const { fleet, desired } = setup();
     const cfg = desired.config;
     const d = desiredChain(cfg, DEFAULT_FLAGS, "ipv4");
-    const rules = {
+    const node = {
       family: "ipv4" as const,
       chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
       postrouting: [jumpRuleLine(d.chain)],
     };
+    const rules = snapshotOf(node);
     const snap = (applied: number | null, linux: FamilySnapshot[] = [rules]) => ({
       type: "snapshot" as const,
-      v: 1 as const,
+      v: 2 as const,
       seq: 0,
       takenAt: 0,
       linux,
@@ -131,7 +133,7 @@ describe("FleetState", () => {
     });
     const ok = {
       type: "apply-result" as const,
-      v: 1 as const,
+      v: 2 as const,
       generation: 1,
       ok: true,
       durationMs: 1,
@@ -147,7 +149,7 @@ describe("FleetState", () => {
 
     // Apply-result first: the held snapshot predates the apply, so the node shows applying.
     fleet.connect(hello("b"), link());
-    fleet.snapshot("b", snap(null, [{ ...rules, chain: null }]));
+    fleet.snapshot("b", snap(null, [snapshotOf({ ...node, chain: null })]));
     fleet.applyResult("b", ok);
     expect(fleet.nodes.get("b")!.status).toBe("applying");
     fleet.snapshot("b", snap(1));
@@ -197,7 +199,7 @@ describe("FleetState: what is known and how old it is", () => {
     // The reporter's clock is 500_000 ahead; it resyncs 40 s after it took the snapshot.
     fleet.snapshot("a", {
       type: "snapshot",
-      v: 1,
+      v: 2,
       seq: 0,
       takenAt: 501_000,
       appliedGeneration: 1,

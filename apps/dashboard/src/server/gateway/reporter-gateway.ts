@@ -1,15 +1,19 @@
 // The reporter WebSocket endpoint (/api/reporter). The token is checked on the upgrade
 // request, before any WebSocket exists; the first frame must be a valid hello (for the node
 // the token is bound to, in Kubernetes mode). Any invalid frame gets an `error` frame and a
-// 1008 close, and nothing it carried reaches the fleet state.
+// 1008 close, and nothing it carried reaches the fleet state. Reporters of the previous
+// protocol version keep working during a rolling upgrade: their frames are upgraded (the
+// hello's version holds for the connection) and every frame they get is labelled for them.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
-  decodeReporterMessage,
+  createReporterDecoder,
   encodeMessage,
+  frameForVersion,
   type Hello,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  type ProtocolVersion,
   setLongTimeout,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -92,9 +96,12 @@ export class ReporterGateway {
   private attach(ws: WebSocket, auth: Extract<ReporterAuthResult, { ok: true }>): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
+    const decoder = createReporterDecoder();
     const link: ReporterLink = {
       send: (frame) => {
-        if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
+        if (ws.readyState !== ws.OPEN) return;
+        const version = decoder.version ?? PROTOCOL_VERSION;
+        ws.send(version === PROTOCOL_VERSION ? frame : labelled(frame, version), { binary: false });
       },
       close: (code, reason) => ws.close(code, reason),
     };
@@ -115,7 +122,7 @@ export class ReporterGateway {
     ws.on("message", (data: RawData) => {
       if (ws.readyState !== ws.OPEN) return; // closing after a rejection: ignore whatever follows
       this.lastHeard.set(ws, Date.now());
-      const d = decodeReporterMessage(toBytes(data));
+      const d = decoder.decode(toBytes(data));
       if (!d.ok) return reject(d.reason);
       const msg = d.msg;
       if (node === undefined) {
@@ -162,6 +169,21 @@ function helloProblem(
   if (auth.node !== undefined && hello.node !== auth.node)
     return `this token is bound to node ${auth.node}, not ${hello.node}`;
   return undefined;
+}
+
+/** One frame pushed to thousands of links (a desired config) is labelled once per version. */
+const labelledFrames = new WeakMap<Buffer, Map<ProtocolVersion, string>>();
+
+function labelled(frame: string | Buffer, version: ProtocolVersion): string {
+  if (typeof frame === "string") return frameForVersion(frame, version);
+  const byVersion = labelledFrames.get(frame) ?? new Map<ProtocolVersion, string>();
+  labelledFrames.set(frame, byVersion);
+  let text = byVersion.get(version);
+  if (text === undefined) {
+    text = frameForVersion(frame.toString("utf8"), version);
+    byVersion.set(version, text);
+  }
+  return text;
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binariesFor, parseIptablesVersion, versionAtLeast } from "./iptables.js";
+import { parseIptablesVersion, versionAtLeast } from "./iptables-version.js";
 
 describe("iptables version detection", () => {
   it.each([
@@ -18,13 +18,5 @@ describe("iptables version detection", () => {
     expect(versionAtLeast("v1.6.1", [1, 6, 2])).toBe(false);
     expect(versionAtLeast("v1.4", [1, 6, 2])).toBe(false);
     expect(versionAtLeast("v2.0", [1, 6, 2])).toBe(true);
-  });
-});
-
-describe("binariesFor", () => {
-  it("picks the variant's programs", () => {
-    expect(binariesFor("auto").iptablesRestore).toBe("iptables-restore");
-    expect(binariesFor("legacy").ip6tablesRestore).toBe("ip6tables-legacy-restore");
-    expect(binariesFor("nft").iptables).toBe("iptables-nft");
   });
 });

@@ -1,0 +1,198 @@
+// Issue 11, item 5, at packet level: a node whose kube-proxy and agent rules live in
+// iptables-legacy (the issue's dump, its 192.168.0.0/16 adapted to this topology's peer range
+// 198.51.100.0/24; the shape kept). `--iptables auto` must follow legacy: `ipmasq apply` writes
+// there (no nf_tables chain appears), the peer in the newly non-masqueraded range sees the pod
+// address and `ipmasq why` agrees. With the agent's chain in both backends, drift reports a
+// critical backend-conflict and `why` predicts what the peer sees: both chains act on packets.
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
+import { afterEach, describe, expect, it } from "vitest";
+import { createIptablesBackend } from "../src/backend/iptables.js";
+import { ipmasq } from "./helpers/cli-process.js";
+import { seenSource, startServer, type Topology, wire } from "./helpers/topology.js";
+
+const pool = netnsPool();
+const servers: ChildProcess[] = [];
+let dir: string | undefined;
+afterEach(() => {
+  for (const s of servers.splice(0)) s.kill("SIGKILL");
+  pool.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const C = "IP-MASQ-AGENT";
+const LOCAL = '-m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE"';
+/** The issue's legacy dump (kube-proxy + the upstream agent), in this test's ranges. */
+const LEGACY_DUMP = [
+  "*nat",
+  ":POSTROUTING ACCEPT [0:0]",
+  `:${C} - [0:0]`,
+  ":KUBE-POSTROUTING - [0:0]",
+  '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+  `-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom ${C} chain" -m addrtype ! --dst-type LOCAL -j ${C}`,
+  `-A ${C} -d 169.254.0.0/16 ${LOCAL} -j RETURN`,
+  `-A ${C} -d 10.0.0.0/8 ${LOCAL} -j RETURN`,
+  `-A ${C} -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" -j MASQUERADE --random-fully`,
+  "-A KUBE-POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE --random-fully",
+  "COMMIT",
+  "",
+].join("\n");
+/** The issue's config: 10.0.0.0/8 and (here) the peer range, which the dump masquerades. */
+const CONFIG = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
+
+async function legacyNode(): Promise<{ t: Topology; config: string }> {
+  const t = wire({
+    pod: pool.add("pod"),
+    node: pool.add("node"),
+    peerA: pool.add("pa"),
+    peerB: pool.add("pb"),
+  });
+  for (const p of t.peers) servers.push(await startServer(p.ns));
+  inNetns(t.node, ["iptables-legacy-restore", "-w"], LEGACY_DUMP);
+  dir = mkdtempSync(join(tmpdir(), "imr-2b-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(config, CONFIG);
+  return { t, config };
+}
+
+const peers = (t: Topology) => t.peers as [Topology["peers"][0], Topology["peers"][0]];
+const nftChainExists = (ns: string) => natRules(ns, C, "iptables-nft").length > 0;
+
+async function why(ns: string, ip: string) {
+  const r = await ipmasq(["why", ip, "--netns", ns, "--json"]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as { masqueraded: boolean; certain: boolean; reason: string };
+}
+
+describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
+  it("apply --iptables auto writes to legacy, never to nf_tables; the peer sees the pod; why agrees", async () => {
+    const { t, config } = await legacyNode();
+    const [a, b] = peers(t);
+    // Before: the legacy chain acts on packets, and the reporter sees it.
+    expect(
+      await createIptablesBackend({ netns: t.node, flags: DEFAULT_FLAGS }).info(),
+    ).toMatchObject({
+      backend: "legacy",
+      ruleBackends: ["legacy"],
+      backendReason: "2 nat rules in iptables-legacy, 0 in iptables-nft (nf_tables)",
+    });
+    expect(seenSource(t.pod, b.address)).toBe(b.nodeAddress);
+    expect(await why(t.node, b.address)).toMatchObject({ masqueraded: true, certain: true });
+    const inspect = await ipmasq(["inspect", "--netns", t.node]);
+    expect(inspect.stdout).not.toMatch(/does not exist/);
+
+    const applied = await ipmasq(["apply", "--config", config, "--netns", t.node]);
+    expect(applied).toMatchObject({ code: 0, stderr: "" });
+    expect(nftChainExists(t.node)).toBe(false);
+    expect(natRules(t.node, C, "iptables-legacy").filter((l) => l.endsWith("-j RETURN"))).toEqual([
+      `-A ${C} -d 169.254.0.0/16 ${LOCAL} -j RETURN`,
+      `-A ${C} -d 10.0.0.0/8 ${LOCAL} -j RETURN`,
+      `-A ${C} -d 198.51.100.0/24 ${LOCAL} -j RETURN`,
+    ]);
+    expect(jumpCount(t.node, C, "iptables-legacy")).toBe(1);
+
+    expect(seenSource(t.pod, b.address)).toBe(t.podAddress);
+    expect(seenSource(t.pod, a.address)).toBe(t.podAddress);
+    expect(await why(t.node, b.address)).toMatchObject({ masqueraded: false, certain: true });
+    const drift = await ipmasq(["drift", "--config", config, "--netns", t.node]);
+    expect(drift.code).toBe(0);
+  });
+
+  it("with the agent's chain in both backends: a critical backend-conflict, and why predicts the peer", async () => {
+    const { t, config } = await legacyNode();
+    const [a, b] = peers(t);
+    // Someone applied the new config through iptables-nft as well: nf_tables returns the
+    // peer range, the legacy chain still masquerades it.
+    const nft = await ipmasq(["apply", "--config", config, "--netns", t.node, "--iptables", "nft"]);
+    expect(nft.code).toBe(1);
+    expect(nft.stderr).toMatch(
+      /IP-MASQ-AGENT exists in iptables-legacy .* writing would create a second chain/,
+    );
+    expect(nftChainExists(t.node)).toBe(false);
+    inNetns(t.node, ["iptables-nft-restore", "--noflush", "-w"], nftCopy());
+    expect(nftChainExists(t.node)).toBe(true);
+    const info = await createIptablesBackend({ netns: t.node, flags: DEFAULT_FLAGS }).info();
+    expect(info).toMatchObject({ backend: "legacy", ruleBackends: ["nf_tables", "legacy"] });
+    expect(info.warnings).toEqual([
+      expect.stringMatching(/^nat rules in both .* both act on packets/),
+    ]);
+
+    const drift = await ipmasq(["drift", "--config", config, "--netns", t.node, "--json"]);
+    expect(drift.code).toBe(3);
+    expect(JSON.parse(drift.stdout).differences).toContainEqual(
+      expect.objectContaining({
+        kind: "backend-conflict",
+        severity: "critical",
+        impact: expect.stringMatching(/^both chains act on packets/),
+      }),
+    );
+    const predicted = await why(t.node, b.address);
+    expect(predicted).toMatchObject({ masqueraded: true, certain: true });
+    expect(predicted.reason).toMatch(/^iptables-legacy: /);
+    expect(seenSource(t.pod, b.address)).toBe(b.nodeAddress);
+    expect(await why(t.node, a.address)).toMatchObject({ masqueraded: false });
+    expect(seenSource(t.pod, a.address)).toBe(t.podAddress);
+
+    // auto writes legacy (it holds the node's rules), then says the chain acts in both.
+    const applied = await ipmasq(["apply", "--config", config, "--netns", t.node]);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(
+      /also exists in iptables-nft \(nf_tables\) \(ipv4\): both chains act on packets/,
+    );
+    expect(natRules(t.node, C, "iptables-legacy").some((l) => l.includes("198.51.100.0/24"))).toBe(
+      true,
+    );
+    expect(await why(t.node, b.address)).toMatchObject({ masqueraded: false, certain: true });
+    expect(seenSource(t.pod, b.address)).toBe(t.podAddress);
+  });
+});
+
+describe("legacy rules appearing on an nf_tables node", () => {
+  it("are noticed through iptables-nft's warning and read from then on", async () => {
+    const ns = pool.add("late");
+    const b = createIptablesBackend({ netns: ns, flags: DEFAULT_FLAGS });
+    expect((await b.apply(cfgOf(["10.0.0.0/8"]), "cli")).ok).toBe(true);
+    expect((await b.read()).map((s) => s.backend)).toEqual(["nf_tables"]);
+    inNetns(ns, ["iptables-legacy-restore", "-w"], LEGACY_DUMP);
+    // The next read sees the warning; the one after reads legacy too (long before 5 min).
+    // Legacy now holds more nat rules, so it holds "the node's rules" (as iptables-wrappers
+    // counts) and is listed first.
+    await b.read();
+    const snaps = await b.read();
+    expect(snaps.map((s) => s.backend)).toEqual(["legacy", "nf_tables"]);
+    expect(await b.info()).toMatchObject({
+      backend: "legacy",
+      ruleBackends: ["nf_tables", "legacy"],
+    });
+    // The agent chain is in both now: the apply keeps to legacy and says both act on packets.
+    const nftBefore = natRules(ns, C, "iptables-nft");
+    const o = await b.apply(cfgOf(["10.0.0.0/8"]), "cli");
+    expect(o.ok).toBe(false);
+    expect(natRules(ns, C, "iptables-nft")).toEqual(nftBefore);
+    expect(o.error).toMatch(
+      /also exists in iptables-nft \(nf_tables\) \(ipv4\): both chains act on packets/,
+    );
+  });
+});
+
+const cfgOf = (cidrs: string[]): MasqConfig => ({ ...defaultConfig(), nonMasqueradeCIDRs: cidrs });
+
+/** The agent's chain and jump as an nf_tables copy returning the new ranges. */
+function nftCopy(): string {
+  return [
+    "*nat",
+    `:${C} - [0:0]`,
+    `-A POSTROUTING -m addrtype ! --dst-type LOCAL -j ${C}`,
+    `-A ${C} -d 169.254.0.0/16 -j RETURN`,
+    `-A ${C} -d 10.0.0.0/8 -j RETURN`,
+    `-A ${C} -d 198.51.100.0/24 -j RETURN`,
+    `-A ${C} -j MASQUERADE`,
+    "COMMIT",
+    "",
+  ].join("\n");
+}

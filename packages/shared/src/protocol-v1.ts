@@ -1,0 +1,167 @@
+// Protocol version 1, kept so a dashboard serves reporters of the previous release during a
+// rolling upgrade: their frames are checked against the v1 schemas and upgraded to the current
+// shapes (a v1 snapshot held only POSTROUTING and the agent chain, read from one backend), and
+// the dashboard's frames are re-labelled for them (every dashboard message is the same in v1).
+import { z } from "zod";
+import { MAX_READ_ERROR_CHARS, MAX_RULE_LINE_CHARS, MAX_SNAPSHOT_CHAINS } from "./limits.js";
+import {
+  applyResultSchema,
+  chainNameSchema,
+  type DashboardMessage,
+  type Decoded,
+  dashboardMessageSchema,
+  type FamilySnapshot,
+  familySchema,
+  heartbeatSchema,
+  helloSchema,
+  type IptablesBackend,
+  PROTOCOL_VERSION,
+  type ProtocolVersion,
+  parseFrame,
+  type ReporterMessage,
+  reporterMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  snapshotSchema,
+  validateMessage,
+} from "./protocol.js";
+import { POSTROUTING } from "./rules.js";
+import { snapshotOf } from "./snapshot.js";
+import { chainTargets } from "./targets.js";
+
+const v1 = z.literal(1);
+/** Lines of one chain in a v1 snapshot (v1 had no other bound on a snapshot's size). */
+const V1_MAX_LINES = 20_000;
+const v1Lines = z.array(z.string().max(MAX_RULE_LINE_CHARS)).max(V1_MAX_LINES);
+
+export const familySnapshotV1Schema = z.strictObject({
+  family: familySchema,
+  /** `iptables -S CHAIN` lines, or null when the chain does not exist. */
+  chain: v1Lines.nullable(),
+  /** `iptables -S POSTROUTING` lines. */
+  postrouting: v1Lines,
+  readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
+});
+export type FamilySnapshotV1 = z.infer<typeof familySnapshotV1Schema>;
+
+export const helloV1Schema = helloSchema.omit({ ruleBackends: true }).extend({ v: v1 });
+export const snapshotV1Schema = snapshotSchema.extend({
+  v: v1,
+  linux: z.array(familySnapshotV1Schema).max(2).optional(),
+});
+
+export const reporterMessageV1Schema = z.discriminatedUnion("type", [
+  helloV1Schema,
+  snapshotV1Schema,
+  applyResultSchema.extend({ v: v1 }),
+  heartbeatSchema.extend({ v: v1 }),
+]);
+export type ReporterMessageV1 = z.infer<typeof reporterMessageV1Schema>;
+export type HelloV1 = z.infer<typeof helloV1Schema>;
+
+/** Says why a v1 snapshot holds only two chains. */
+export const V1_UNREAD_NOTE =
+  "this reporter speaks protocol v1 (an older release): it reads only POSTROUTING and the agent chain, of one iptables backend; upgrade it to see every chain on the path";
+
+interface V1Context {
+  backend: IptablesBackend;
+  masqChain: string;
+}
+
+/**
+ * A v1 family snapshot as v2: its two chains, and as `unread` the chains they jump to, which a
+ * v1 reporter never read.
+ */
+export function upgradeFamilySnapshot(f: FamilySnapshotV1, ctx: V1Context): FamilySnapshot {
+  const base = snapshotOf({ ...f, masqChain: ctx.masqChain, backend: ctx.backend });
+  // A failed v1 read sent empty POSTROUTING lines and a null chain: neither was read.
+  const chains = f.readError
+    ? base.chains.filter((c) =>
+        c.name === POSTROUTING ? f.postrouting.length > 0 : c.lines !== null,
+      )
+    : base.chains;
+  const read = new Set(chains.map((c) => c.name));
+  const unread = chainTargets([...f.postrouting, ...(f.chain ?? [])])
+    .filter((name) => !read.has(name) && chainNameSchema.safeParse(name).success)
+    .slice(0, MAX_SNAPSHOT_CHAINS);
+  return {
+    ...base,
+    chains,
+    ...(unread.length > 0 ? { unread } : {}),
+    unreadNote: V1_UNREAD_NOTE,
+  };
+}
+
+function upgrade(msg: ReporterMessageV1, hello: HelloV1 | undefined): ReporterMessage | string {
+  if (msg.type === "hello") return { ...msg, v: PROTOCOL_VERSION };
+  if (msg.type !== "snapshot") return { ...msg, v: PROTOCOL_VERSION };
+  if (!hello) return "a protocol v1 snapshot before the hello";
+  const ctx: V1Context = {
+    backend: hello.backend === "legacy" ? "legacy" : "nf_tables",
+    masqChain: hello.flags.masqChain,
+  };
+  const { linux, ...rest } = msg;
+  return {
+    ...rest,
+    v: PROTOCOL_VERSION,
+    ...(linux ? { linux: linux.map((f) => upgradeFamilySnapshot(f, ctx)) } : {}),
+  };
+}
+
+export interface ReporterDecoder {
+  /** The version the reporter's hello spoke; undefined before it. */
+  readonly version: ProtocolVersion | undefined;
+  /** One frame as a current message (v1 frames upgraded); the reason names the first problem. */
+  decode(raw: string | Uint8Array): Decoded<ReporterMessage>;
+}
+
+function versionOf(value: unknown): unknown {
+  return typeof value === "object" && value !== null ? (value as { v?: unknown }).v : undefined;
+}
+
+/**
+ * Decodes the frames of one reporter connection: the version of its first frame (the hello)
+ * holds for the whole connection, and v1 frames are upgraded with what its hello said.
+ */
+export function createReporterDecoder(): ReporterDecoder {
+  let version: ProtocolVersion | undefined;
+  let helloV1: HelloV1 | undefined;
+  const decodeV1 = (value: unknown): Decoded<ReporterMessage> => {
+    const d = validateMessage(reporterMessageV1Schema, value);
+    if (!d.ok) return d;
+    if (d.msg.type === "hello") helloV1 = d.msg;
+    const up = upgrade(d.msg, helloV1);
+    if (typeof up === "string") return { ok: false, reason: up };
+    // The upgrade must give a valid current message, like any other frame.
+    return validateMessage(reporterMessageSchema, up);
+  };
+  return {
+    get version() {
+      return version;
+    },
+    decode(raw) {
+      const frame = parseFrame(raw);
+      if (!frame.ok) return frame;
+      const v = versionOf(frame.value);
+      if (!SUPPORTED_PROTOCOL_VERSIONS.some((s) => s === v))
+        return {
+          ok: false,
+          reason: `v: protocol version ${JSON.stringify(v)} is not supported (${SUPPORTED_PROTOCOL_VERSIONS.join(", ")})`,
+        };
+      if (version !== undefined && v !== version)
+        return { ok: false, reason: `v: protocol version ${v} after a version ${version} hello` };
+      const d =
+        v === 1 ? decodeV1(frame.value) : validateMessage(reporterMessageSchema, frame.value);
+      if (d.ok && d.msg.type === "hello" && version === undefined) version = v as ProtocolVersion;
+      return d;
+    },
+  };
+}
+
+/** A dashboard frame for a reporter speaking `version` (the same message, labelled for it). */
+export function frameForVersion(frame: string, version: ProtocolVersion): string {
+  if (version === PROTOCOL_VERSION) return frame;
+  const d = validateMessage(dashboardMessageSchema, JSON.parse(frame));
+  if (!d.ok) throw new Error(`not a dashboard message: ${d.reason}`);
+  const msg: Omit<DashboardMessage, "v"> & { v: ProtocolVersion } = { ...d.msg, v: version };
+  return JSON.stringify(msg);
+}
