@@ -8,6 +8,7 @@ export * from "./config-diff.js";
 export * from "./drift.js";
 export * from "./duration.js";
 export * from "./parser.js";
+export * from "./path/index.js";
 export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./rules.js";

@@ -1,0 +1,121 @@
+// Differences the packet's path makes, beyond the agent's own chain: another component's NAT
+// or ACCEPT that decides packets before they reach the agent's chain, or a NAT after the agent
+// returned them. Only where the effect differs from what the config wants (behaviour first):
+// a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
+import type { FamilyAnalysis } from "./analysis.js";
+import { type Family, toRanges } from "./cidr.js";
+import type { Difference, Severity } from "./drift.js";
+import { describeConditions, describeRef } from "./path/describe.js";
+import {
+  intersectSets,
+  type RangeSet,
+  setToCidrs,
+  subtractSets,
+  unionSets,
+} from "./path/range-set.js";
+import type { PathOutcome, RuleRef } from "./path/types.js";
+import type { DesiredChain } from "./rules.js";
+
+/** NAT that kube-proxy and portmap apply to packets they marked themselves, by design. */
+function expected(o: PathOutcome): boolean {
+  const id = o.decidedBy?.component.id;
+  return (
+    (id === "kube-proxy" || id === "cni-portmap") &&
+    o.conditions.some((c) => c.field === "mark" && c.holds)
+  );
+}
+
+interface Finding {
+  kind: "jump-shadowed" | "masqueraded-after";
+  ref: RuleRef;
+  nat: boolean;
+  /** Destinations whose treatment differs from the config. */
+  affected: RangeSet;
+  /** Conditions beyond the destination (which packets), in words; [] for all. */
+  who: string[][];
+}
+
+function cidrList(family: Family, set: RangeSet): string {
+  const all = setToCidrs(family, set);
+  return all.length > 4
+    ? `${all.slice(0, 4).join(", ")} and ${all.length - 4} more`
+    : all.join(", ");
+}
+
+function findingOf(
+  o: PathOutcome,
+  wanted: RangeSet,
+): (Omit<Finding, "who"> & { who: string[] }) | undefined {
+  if (!o.decidedBy || expected(o)) return undefined;
+  const nat = o.result === "masquerade" || o.result === "snat";
+  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
+  const kind =
+    o.agent === "before" && (nat || accept)
+      ? "jump-shadowed"
+      : o.agent === "after" && nat
+        ? "masqueraded-after"
+        : undefined;
+  if (!kind) return undefined;
+  const affected = nat ? intersectSets(o.destination, wanted) : subtractSets(o.destination, wanted);
+  if (affected.length === 0) return undefined;
+  // Which packets: everything but the destination (and assumptions about unread chains).
+  const who = describeConditions(
+    o.conditions.filter((c) => c.field !== "destination" && c.field !== "chain"),
+  );
+  return { kind, ref: o.decidedBy, nat, affected, who };
+}
+
+/** Findings grouped by deciding rule: their destinations merged, their packet conditions listed. */
+function findings(o: FamilyAnalysis, wanted: RangeSet): Finding[] {
+  const byRule = new Map<string, Finding>();
+  for (const outcome of o.outcomes) {
+    const f = findingOf(outcome, wanted);
+    if (!f) continue;
+    const key = `${f.kind}|${f.ref.chain}|${f.ref.index}`;
+    const prev = byRule.get(key);
+    if (!prev) byRule.set(key, { ...f, who: [f.who] });
+    else {
+      prev.affected = unionSets(prev.affected, f.affected);
+      prev.who.push(f.who);
+    }
+  }
+  return [...byRule.values()];
+}
+
+function whoText(who: string[][]): { all: boolean; text: string } {
+  if (who.some((w) => w.length === 0)) return { all: true, text: "all pod traffic" };
+  const alternatives = [...new Set(who.map((w) => w.join(" and ")))];
+  return { all: false, text: `pod traffic with ${alternatives.join(", or ")}` };
+}
+
+function differenceOf(d: DesiredChain, f: Finding): Difference {
+  const { all, text } = whoText(f.who);
+  const severity: Severity = all ? "critical" : "warning";
+  const to = cidrList(d.family, f.affected);
+  const by = describeRef(f.ref);
+  if (f.kind === "masqueraded-after")
+    return {
+      kind: f.kind,
+      severity,
+      scope: d.family,
+      message: `${by} masquerades traffic after ${d.chain} returned it`,
+      impact: `${text} to ${to} is masqueraded though the config keeps the pod address for it`,
+      rule: f.ref.text,
+    };
+  return {
+    kind: f.kind,
+    severity,
+    scope: d.family,
+    message: `${by} ${f.nat ? "masquerades" : "accepts"} traffic before ${d.chain} is reached`,
+    impact: f.nat
+      ? `${text} to ${to} is masqueraded though the config keeps the pod address for it`
+      : `${text} to ${to} leaves with the pod address though the config masquerades it`,
+    rule: f.ref.text,
+  };
+}
+
+/** Differences made by other rules on the path (NAT or ACCEPT before the jump, NAT after it). */
+export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
+  const wanted = toRanges(d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : [])));
+  return findings(o, wanted).map((f) => differenceOf(d, f));
+}

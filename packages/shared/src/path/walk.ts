@@ -1,0 +1,394 @@
+// The path of a packet through nat POSTROUTING, as the kernel's ipt_do_table walks it: rules in
+// order, `-j CHAIN` calls (RETURN or the chain's end comes back), `-g CHAIN` gotos (their
+// return goes to the caller of the chain that jumped), ACCEPT/MASQUERADE/SNAT end the table,
+// the base chain's end applies its policy. A match the packet's known fields cannot decide
+// forks the path: one branch where it holds, one where it does not. Bounded in call depth,
+// branches and rule visits; a bound hit is an unknown outcome that says so.
+import type { Family } from "../cidr.js";
+import type { ParsedChain, ParsedRule } from "../parser.js";
+import { ruleComponent } from "./components.js";
+import { conditionOf, explainMatch, notAllCondition, returnsCondition } from "./describe.js";
+import { assume, assumeNotAll, decide, type Facts, initialFacts } from "./facts.js";
+import { forgetBits, setXmark } from "./marks.js";
+import { compileRule, type RuleTest } from "./matches.js";
+import type { Packet } from "./packet.js";
+import { type TargetAction, targetAction } from "./targets.js";
+import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "./types.js";
+
+export interface PathLimits {
+  /** Chains deep (the kernel refuses deeper user-chain nesting long before this). */
+  maxDepth: number;
+  /** Paths followed at once; each undecidable match may double them. */
+  maxBranches: number;
+  /** Rule visits over all paths. */
+  maxSteps: number;
+}
+
+export const PATH_LIMITS: PathLimits = { maxDepth: 32, maxBranches: 512, maxSteps: 50_000 };
+
+export interface WalkInput {
+  /** The nat table's chains that were read. */
+  chains: ReadonlyMap<string, ParsedChain>;
+  family: Family;
+  /** Where packets enter: POSTROUTING, or the agent's chain when POSTROUTING was not read. */
+  start: string;
+  /** True when `start` is POSTROUTING (its policy applies at its end). */
+  startIsBase: boolean;
+  agentChain: string;
+  /** Chains known to exist but not read. */
+  unread: ReadonlySet<string>;
+  packet: Packet;
+  limits?: Partial<PathLimits>;
+}
+
+export interface WalkResult {
+  outcomes: PathOutcome[];
+  /** Chains entered (read ones) or reached (unread ones), in first-reached order. */
+  reached: string[];
+  unknowns: Unknown[];
+}
+
+interface Frame {
+  chain: string;
+  rules: readonly ParsedRule[];
+  index: number;
+}
+
+/** A RETURN rule taken, and why it matched. */
+interface Exit {
+  ref: RuleRef;
+  because: string[];
+}
+
+interface Branch {
+  facts: Facts;
+  conditions: Condition[];
+  stack: Frame[];
+  via: string[];
+  agent: PathOutcome["agent"];
+  /** Stack depth of the agent's chain while inside it. */
+  agentDepth: number;
+  /** How the agent's chain was left: by a RETURN rule, or by its end. */
+  agentExit?: Exit | "end";
+  /** The last RETURN rule taken. */
+  lastReturn?: Exit;
+  /** Index of the start chain's rule the branch is in. */
+  entry?: number;
+}
+
+interface Walk {
+  input: WalkInput;
+  limits: PathLimits;
+  steps: number;
+  branches: number;
+  outcomes: PathOutcome[];
+  reached: Set<string>;
+  unknowns: Map<string, Unknown>;
+  work: Branch[];
+}
+
+function refOf(w: Walk, rule: ParsedRule, index: number): RuleRef {
+  return {
+    chain: rule.chain,
+    index,
+    text: rule.text,
+    component: ruleComponent(rule, w.input.agentChain),
+  };
+}
+
+function note(w: Walk, u: Unknown): void {
+  const key = `${u.kind} ${u.chain ?? u.message}`;
+  if (!w.unknowns.has(key)) w.unknowns.set(key, u);
+}
+
+function finish(
+  w: Walk,
+  b: Branch,
+  result: OutcomeResult,
+  reason: string,
+  extra: { decidedBy?: RuleRef; toSource?: string; because?: string[] } = {},
+): void {
+  w.outcomes.push({
+    result,
+    masqueraded: result === "unknown" ? null : result === "masquerade" || result === "snat",
+    conditions: b.conditions,
+    decidedBy: extra.decidedBy,
+    toSource: extra.toSource,
+    reason,
+    because: extra.because ?? [],
+    via: b.via,
+    agent: b.agent,
+    entry: b.entry,
+    source: b.facts.source,
+    destination: b.facts.destination,
+  });
+}
+
+function fork(b: Branch, facts: Facts, conditions: readonly Condition[]): Branch {
+  return {
+    ...b,
+    facts,
+    conditions: [...b.conditions, ...conditions],
+    stack: b.stack.map((f) => ({ ...f })),
+    via: [...b.via],
+  };
+}
+
+function enter(w: Walk, b: Branch, chain: string): void {
+  w.reached.add(chain);
+  b.stack.push({ chain, rules: w.input.chains.get(chain)?.rules ?? [], index: 0 });
+  b.via.push(chain);
+  if (chain === w.input.agentChain) {
+    b.agent = "inside";
+    b.agentDepth = b.stack.length;
+    b.agentExit = undefined;
+  }
+}
+
+function leave(b: Branch, exit: Exit | "end"): void {
+  b.stack.pop();
+  if (b.agent === "inside" && b.stack.length < b.agentDepth) {
+    b.agent = "after";
+    b.agentExit = exit;
+  }
+}
+
+type MatchResult = { kind: "no" } | { kind: "yes"; facts: Facts };
+
+/** Decides the rule for this branch, pushing the other branch when the packet could go both ways. */
+function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
+  const compiled = compileRule(rule, w.input.family);
+  if (compiled.matchesNothing) return { kind: "no" };
+  const pending: RuleTest[] = [];
+  for (const rt of compiled.tests) {
+    const d = decide(b.facts, rt.test);
+    if (d === undefined) pending.push(rt);
+    else if (d === rt.negated) return { kind: "no" };
+  }
+  if (pending.length === 0) return { kind: "yes", facts: b.facts };
+  const all = notAllCondition(pending);
+  if (pending.length > 1 && b.facts.failed.has(all.key)) return { kind: "no" };
+  let yes: Facts | null = b.facts;
+  for (const p of pending) yes = yes && assume(yes, p.test, !p.negated);
+  const only = pending.length === 1 ? pending[0]! : undefined;
+  const no = only ? assume(b.facts, only.test, only.negated) : assumeNotAll(b.facts, all.key);
+  if (!yes) return { kind: "no" };
+  if (!no) return { kind: "yes", facts: yes };
+  const noConditions = [only ? conditionOf(only.test, only.negated) : all];
+  const other = fork(b, no, noConditions);
+  other.stack[other.stack.length - 1]!.index++;
+  if (++w.branches > w.limits.maxBranches) {
+    note(w, {
+      kind: "bound",
+      message: `more than ${w.limits.maxBranches} paths: some were not followed`,
+    });
+    finish(w, other, "unknown", `not followed: more than ${w.limits.maxBranches} paths`);
+  } else w.work.push(other);
+  b.conditions = [...b.conditions, ...pending.map((p) => conditionOf(p.test, !p.negated))];
+  return { kind: "yes", facts: yes };
+}
+
+/** The end of the start chain: POSTROUTING's policy, or "returns" for a chain read alone. */
+function endOfStart(w: Walk, b: Branch): void {
+  const { start, startIsBase } = w.input;
+  const exit = b.agentExit;
+  const by = b.agent === "after" && exit !== undefined ? exit : b.lastReturn;
+  const decidedBy = by === "end" ? undefined : by?.ref;
+  const because = by === "end" ? [] : (by?.because ?? []);
+  const how =
+    b.agent === "after" && exit === "end"
+      ? `no rule of ${w.input.agentChain} NATs it`
+      : decidedBy
+        ? `${decidedBy.chain} rule ${decidedBy.index + 1} returns it`
+        : `no rule NATs it`;
+  if (!startIsBase) {
+    finish(
+      w,
+      b,
+      "return",
+      `${how}; ${start} returns (POSTROUTING is not in the input: what it does next is unknown)`,
+      { decidedBy, because },
+    );
+    return;
+  }
+  const policy = w.input.chains.get(start)?.policy ?? "ACCEPT";
+  if (policy !== "ACCEPT") {
+    finish(w, b, "unknown", `${start}'s policy is ${policy}`, { decidedBy, because });
+    return;
+  }
+  finish(
+    w,
+    b,
+    "accept",
+    `${how}; nothing on its way through ${start} NATs it, so it keeps its source address`,
+    { decidedBy, because },
+  );
+}
+
+function unreadChain(
+  w: Walk,
+  b: Branch,
+  rule: ParsedRule,
+  index: number,
+  act: { chain: string; goto: boolean },
+): void {
+  w.reached.add(act.chain);
+  const present = w.input.chains.has(act.chain) ? "was not read" : "is not in the input";
+  note(w, {
+    kind: "unread-chain",
+    chain: act.chain,
+    message: `${act.chain} ${present}: what it does to packets is unknown`,
+  });
+  const ref = refOf(w, rule, index);
+  finish(
+    w,
+    fork(b, b.facts, []),
+    "unknown",
+    `${ref.chain} rule ${index + 1} sends it to ${act.chain}, which ${present}`,
+    { decidedBy: ref },
+  );
+  // The other way on: the chain returns without deciding, and the rest of the path applies.
+  if (++w.branches > w.limits.maxBranches) {
+    note(w, {
+      kind: "bound",
+      message: `more than ${w.limits.maxBranches} paths: some were not followed`,
+    });
+    return;
+  }
+  b.conditions = [...b.conditions, returnsCondition(act.chain)];
+  if (act.goto) leave(b, "end");
+  else b.stack[b.stack.length - 1]!.index++;
+  w.work.push(b);
+}
+
+/** Applies a matching rule's target; returns false when the branch ended. */
+function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetAction): boolean {
+  const frame = b.stack[b.stack.length - 1]!;
+  const ref = () => refOf(w, rule, index);
+  const because = () => explainMatch(compileRule(rule, w.input.family).tests, w.input.packet);
+  switch (act.kind) {
+    case "continue":
+      frame.index++;
+      return true;
+    case "mark":
+      b.facts = { ...b.facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
+      frame.index++;
+      return true;
+    case "forget-mark":
+      b.facts = { ...b.facts, mark: forgetBits(b.facts.mark, act.mask) };
+      frame.index++;
+      return true;
+    case "chain":
+      if (b.stack.length >= w.limits.maxDepth) {
+        note(w, { kind: "bound", message: `chains nested deeper than ${w.limits.maxDepth}` });
+        finish(w, b, "unknown", `${act.chain} is nested deeper than ${w.limits.maxDepth} chains`, {
+          decidedBy: ref(),
+        });
+        return false;
+      }
+      frame.index++;
+      // A goto replaces the current frame: the chain's end returns to the caller's caller.
+      if (act.goto) b.stack.pop();
+      enter(w, b, act.chain);
+      return true;
+    case "return": {
+      const exit = { ref: ref(), because: because() };
+      b.lastReturn = exit;
+      leave(b, exit);
+      return true;
+    }
+    case "accept":
+      finish(
+        w,
+        b,
+        "accept",
+        `${rule.chain} rule ${index + 1} accepts it: the nat table leaves the source alone`,
+        { decidedBy: ref(), because: because() },
+      );
+      return false;
+    case "nat": {
+      const by = `${rule.chain} rule ${index + 1}`;
+      const reason =
+        act.nat === "masquerade"
+          ? `${by} masquerades it`
+          : `${by} translates the source to ${act.toSource ?? "another address"}`;
+      finish(w, b, act.nat === "masquerade" ? "masquerade" : "snat", reason, {
+        decidedBy: ref(),
+        toSource: act.toSource,
+        because: because(),
+      });
+      return false;
+    }
+    case "stop":
+      note(w, {
+        kind: "target",
+        chain: rule.chain,
+        message: `${rule.chain} rule ${index + 1}: ${act.reason}`,
+      });
+      finish(w, b, "unknown", `${rule.chain} rule ${index + 1}: ${act.reason}`, {
+        decidedBy: ref(),
+      });
+      return false;
+    case "unread":
+      unreadChain(w, b, rule, index, act);
+      return false;
+  }
+}
+
+function run(w: Walk, b: Branch): void {
+  for (;;) {
+    if (++w.steps > w.limits.maxSteps) {
+      note(w, {
+        kind: "bound",
+        message: `more than ${w.limits.maxSteps} rule visits: the rest was not followed`,
+      });
+      finish(w, b, "unknown", `not followed: more than ${w.limits.maxSteps} rule visits`);
+      return;
+    }
+    const frame = b.stack[b.stack.length - 1];
+    if (!frame) {
+      endOfStart(w, b);
+      return;
+    }
+    const rule = frame.rules[frame.index];
+    if (b.stack.length === 1) b.entry = frame.index;
+    if (!rule) {
+      leave(b, "end");
+      continue;
+    }
+    const m = match(w, b, rule);
+    if (m.kind === "no") {
+      frame.index++;
+      continue;
+    }
+    b.facts = m.facts;
+    const act = targetAction(rule, w.input.chains, w.input.unread);
+    if (!apply(w, b, rule, frame.index, act)) return;
+  }
+}
+
+/** Every way the packet can go through the nat table, each with its conditions. */
+export function walkPath(input: WalkInput): WalkResult {
+  const w: Walk = {
+    input,
+    limits: { ...PATH_LIMITS, ...input.limits },
+    steps: 0,
+    branches: 1,
+    outcomes: [],
+    reached: new Set(),
+    unknowns: new Map(),
+    work: [],
+  };
+  const first: Branch = {
+    facts: initialFacts(input.packet),
+    conditions: [],
+    stack: [],
+    via: [],
+    agent: "before",
+    agentDepth: 0,
+  };
+  enter(w, first, input.start);
+  w.work.push(first);
+  for (let b = w.work.pop(); b; b = w.work.pop()) run(w, b);
+  return { outcomes: w.outcomes, reached: [...w.reached], unknowns: [...w.unknowns.values()] };
+}
