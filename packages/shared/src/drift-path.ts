@@ -3,10 +3,11 @@
 // returned them. Only where the effect differs from what the config wants (behaviour first):
 // a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
 import type { FamilyAnalysis } from "./analysis.js";
-import { type Family, toRanges } from "./cidr.js";
+import { type Cidr, type Family, toRanges } from "./cidr.js";
 import type { Difference, Severity } from "./drift.js";
 import { describeConditions, describeRef } from "./path/describe.js";
 import {
+  cidrRange,
   intersectSets,
   type RangeSet,
   setToCidrs,
@@ -35,11 +36,29 @@ interface Finding {
   who: string[][];
 }
 
-function cidrList(family: Family, set: RangeSet): string {
-  const all = setToCidrs(family, set);
-  return all.length > 4
-    ? `${all.slice(0, 4).join(", ")} and ${all.length - 4} more`
-    : all.join(", ");
+function list(items: readonly string[]): string {
+  return items.length > 4
+    ? `${items.slice(0, 4).join(", ")} and ${items.length - 4} more`
+    : items.join(", ");
+}
+
+/**
+ * The affected destinations in the config's own terms: each configured CIDR they touch, with
+ * what is left out ("10.0.0.0/8 except 10.100.64.64/26"); the rest as CIDRs.
+ */
+function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): string {
+  const parts: string[] = [];
+  let rest = set;
+  for (const c of config) {
+    const block = [cidrRange(c)];
+    const inside = intersectSets(set, block);
+    if (inside.length === 0) continue;
+    const missing = setToCidrs(family, subtractSets(block, inside));
+    parts.push(missing.length === 0 ? c.canonical : `${c.canonical} except ${list(missing)}`);
+    rest = subtractSets(rest, block);
+  }
+  parts.push(...setToCidrs(family, rest));
+  return list(parts);
 }
 
 function findingOf(
@@ -58,9 +77,12 @@ function findingOf(
   if (!kind) return undefined;
   const affected = nat ? intersectSets(o.destination, wanted) : subtractSets(o.destination, wanted);
   if (affected.length === 0) return undefined;
-  // Which packets: everything but the destination (and assumptions about unread chains).
+  // Which packets: everything but the destination, assumptions about unread chains, and the
+  // absence of a mark (unmarked is what pod traffic normally is; marks are set for exceptions).
   const who = describeConditions(
-    o.conditions.filter((c) => c.field !== "destination" && c.field !== "chain"),
+    o.conditions.filter(
+      (c) => c.field !== "destination" && c.field !== "chain" && !(c.field === "mark" && !c.holds),
+    ),
   );
   return { kind, ref: o.decidedBy, nat, affected, who };
 }
@@ -91,7 +113,7 @@ function whoText(who: string[][]): { all: boolean; text: string } {
 function differenceOf(d: DesiredChain, f: Finding): Difference {
   const { all, text } = whoText(f.who);
   const severity: Severity = all ? "critical" : "warning";
-  const to = cidrList(d.family, f.affected);
+  const to = describeSet(d.family, f.affected, returnCidrs(d));
   const by = describeRef(f.ref);
   if (f.kind === "masqueraded-after")
     return {
@@ -114,8 +136,12 @@ function differenceOf(d: DesiredChain, f: Finding): Difference {
   };
 }
 
+function returnCidrs(d: DesiredChain): Cidr[] {
+  return d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : []));
+}
+
 /** Differences made by other rules on the path (NAT or ACCEPT before the jump, NAT after it). */
 export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
-  const wanted = toRanges(d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : [])));
+  const wanted = toRanges(returnCidrs(d));
   return findings(o, wanted).map((f) => differenceOf(d, f));
 }

@@ -2,7 +2,7 @@
 // something else), which destinations certainly return, and where the final MASQUERADE is.
 // iptables prints no `-d` for a rule on every destination (`-d 0.0.0.0/0` and `-d ::/0` are left
 // out), so a RETURN without `-d` returns the whole family.
-import { type Cidr, type Family, parseCidr } from "../cidr.js";
+import { type Cidr, type Family, iptablesAddress, parseCidr } from "../cidr.js";
 import { clauseOf, type ParsedRule, targetArg } from "../parser.js";
 import { compileRule } from "../path/matches.js";
 import { cidrRange, fullRange, rangeToCidrs, subtractRange } from "../path/range-set.js";
@@ -50,26 +50,16 @@ export function familyCidr(family: Family): Cidr {
   return p.cidr;
 }
 
-/** An address argument as iptables stores it: `10.1.2.3` is /32, unaligned text is masked. */
-export function addressCidr(text: string, family: Family): Cidr | undefined {
-  const withPrefix = text.includes("/") ? text : `${text}/${family === "ipv4" ? 32 : 128}`;
-  const p = parseCidr(withPrefix);
-  if (p.ok) return p.cidr.family === family ? p.cidr : undefined;
-  if (p.reason !== "misaligned" || !p.suggestion) return undefined;
-  const aligned = parseCidr(p.suggestion);
-  return aligned.ok && aligned.cidr.family === family ? aligned.cidr : undefined;
-}
-
 /** Is `-s`/`-d` with this argument a match on every address (`0.0.0.0/0`, `::/0`)? */
 function everyAddress(text: string, family: Family): boolean {
-  return addressCidr(text, family)?.prefix === 0;
+  return iptablesAddress(text, family)?.prefix === 0;
 }
 
 function destinationOf(rule: ParsedRule, family: Family): Conditions["dst"] | string | undefined {
   const d = clauseOf(rule, "", "-d");
   if (!d) return undefined;
   const text = d.args[0] ?? "";
-  const cidr = addressCidr(text, family);
+  const cidr = iptablesAddress(text, family);
   if (!cidr) return `unreadable destination ${text}`;
   if (cidr.prefix === 0 && !d.negated) return undefined;
   return { cidr, negated: d.negated };
@@ -125,6 +115,9 @@ export function classify(rule: ParsedRule, index: number, family: Family): Chain
     cidr: cond.dst?.cidr,
     conditions,
     matchesNothing: compileRule(rule, family).matchesNothing,
+    // A protocol or a random share limits a RETURN as much as a MASQUERADE.
+    protocol: cond.protocol,
+    probability: cond.probability,
   };
   const legacy = cond.nonLocal || rule.comment === LEGACY_NON_MASQ_RULE_COMMENT;
   if (rule.target === "RETURN" && !rule.goto && rule.targetArgs.length === 0) {
@@ -165,7 +158,9 @@ function returnedCidrs(e: ChainEntry, family: Family): Cidr[] {
   if (!e.cidr) return [familyCidr(family)];
   if (!e.negated) return [e.cidr];
   const rest = subtractRange([fullRange(family)], cidrRange(e.cidr));
-  return rest.flatMap((r) => rangeToCidrs(family, r)).flatMap((t) => addressCidr(t, family) ?? []);
+  return rest
+    .flatMap((r) => rangeToCidrs(family, r))
+    .flatMap((t) => iptablesAddress(t, family) ?? []);
 }
 
 export interface ChainSummary {

@@ -1,7 +1,7 @@
 // A rule's matches as tests on a packet: the ones the path evaluator can decide from what it
 // knows (addresses, protocol, destination port, mark) and the rest as opaque conditions keyed
 // by their text (interfaces, conntrack, sets, statistic, …). Compiled once per rule.
-import { type Family, parseCidr, type Range } from "../cidr.js";
+import { type Family, iptablesAddress, type Range } from "../cidr.js";
 import type { Clause, ParsedRule } from "../parser.js";
 import { type MarkTest, parseMarkTest } from "./marks.js";
 import { protocolNumber } from "./packet.js";
@@ -41,12 +41,8 @@ export function addressRange(text: string, family: Family): Range | undefined {
     if (ones.includes("0") || bits > 0xffffffff) return undefined; // non-contiguous masks
     prefix = String(bits === 0 ? 0 : ones.length);
   }
-  // iptables masks the address with the prefix, so unaligned text is the aligned block.
-  const p = parseCidr(`${addr}/${prefix}`);
-  if (p.ok) return p.cidr.family === family ? cidrRange(p.cidr) : undefined;
-  if (p.reason !== "misaligned" || !p.suggestion) return undefined;
-  const aligned = parseCidr(p.suggestion);
-  return aligned.ok && aligned.cidr.family === family ? cidrRange(aligned.cidr) : undefined;
+  const c = iptablesAddress(`${addr}/${prefix}`, family);
+  return c ? cidrRange(c) : undefined;
 }
 
 function clauseText(module: string, c: Clause): string {
