@@ -76,6 +76,11 @@ export function analyzeRuleset(
   };
   const walk = runPath(source, { family });
   const unknowns: Unknown[] = [...walk.unknowns];
+  if (context.unreadBackend)
+    unknowns.push({
+      kind: "other-backend",
+      message: `iptables-${context.unreadBackend === "nf_tables" ? "nft" : "legacy"} also holds rules, which were not read: they act on packets too`,
+    });
   if (!own && source.postroutingRead && !walk.reached.includes(chain))
     unknowns.push({
       kind: "chain-missing",

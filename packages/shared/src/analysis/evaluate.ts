@@ -100,7 +100,11 @@ function reasonOf(v: Omit<Verdict, "reason" | "caveats">): string {
   const [only] = v.outcomes;
   if (v.outcomes.length === 1 && only) {
     const why = only.because.length > 0 ? `${only.because.join(" and ")}: ` : "";
-    return `${why}${only.reason}`;
+    const but =
+      v.masqueraded !== only.masqueraded
+        ? `; but ${v.unknowns.map((u) => u.message).join("; ")}`
+        : "";
+    return `${why}${only.reason}${but}`;
   }
   const head =
     v.masqueraded === null
@@ -131,7 +135,9 @@ export function verdictOf(
 ): Verdict {
   const vo = outcomes.map((o) => toVerdictOutcome(o, scope.backend));
   const values = new Set(vo.map((o) => o.masqueraded));
-  const masqueraded = values.size === 1 ? [...values][0]! : null;
+  let masqueraded = values.size === 1 ? [...values][0]! : null;
+  // Rules in an unread backend may still masquerade what these rules leave alone.
+  if (masqueraded === false && unknowns.some((u) => u.kind === "other-backend")) masqueraded = null;
   const first = vo[0]?.decidedBy;
   const decidedBy = vo.every((o) => sameRule(o.decidedBy, first)) ? first : undefined;
   const base = {
@@ -165,7 +171,8 @@ export function evaluate(
   if (p.packet.family !== a.family)
     return { error: `${ipText} is ${p.packet.family}; these rules are ${a.family}` };
   const r = runPath(a, p.packet);
-  return verdictOf(p.packet, r.outcomes, r.unknowns, {
+  const unknowns = [...r.unknowns, ...a.unknowns.filter((u) => u.kind === "other-backend")];
+  return verdictOf(p.packet, r.outcomes, unknowns, {
     postroutingRead: a.postroutingRead,
     backend: a.backend,
   });

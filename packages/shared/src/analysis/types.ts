@@ -43,4 +43,10 @@ export interface AnalysisContext {
   backend?: IptablesBackend;
   /** Chains reachable from POSTROUTING that were not read (a bound was hit): unknown. */
   unread?: readonly string[];
+  /**
+   * The other iptables backend also holds rules, which were not read (iptables-nft prints
+   * "# Warning: iptables-legacy tables present"): they act on packets too, so "not
+   * masqueraded" cannot be certain.
+   */
+  unreadBackend?: IptablesBackend;
 }

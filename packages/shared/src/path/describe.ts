@@ -95,10 +95,11 @@ export function describeConditions(conditions: readonly Condition[]): string[] {
     if (inside.length) out.push(`${field} in ${inside.join(" and ")}`);
     if (outside.length) out.push(`${field} not in ${outside.join(", ")}`);
   }
-  out.push(
-    ...conditions
-      .filter((c) => c.field !== "source" && c.field !== "destination")
-      .map((c) => c.text),
-  );
+  // A protocol that holds says all there is: "-p udp" implies "! -p tcp".
+  const protocol = conditions.filter((c) => c.field === "protocol");
+  const chosen = protocol.filter((c) => c.holds);
+  out.push(...(chosen.length > 0 ? chosen : protocol).map((c) => c.text));
+  const rest = conditions.filter((c) => !["source", "destination", "protocol"].includes(c.field));
+  out.push(...rest.map((c) => c.text));
   return out;
 }

@@ -63,7 +63,9 @@ export type UnknownKind =
   | "postrouting-missing"
   | "chain-missing"
   | "bound"
-  | "target";
+  | "target"
+  /** Rules in the other iptables backend, which act on packets too, were not read. */
+  | "other-backend";
 
 /** Something the analysis could not see, in words. */
 export interface Unknown {
