@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import { defaultConfig } from "@masq/shared";
 import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
-import { runCli } from "../src/cli/program.js";
 import { startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
+import { cli } from "./helpers/run-cli.js";
 
 const _here = dirname(fileURLToPath(import.meta.url));
 const pool = netnsPool();
@@ -25,21 +25,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "imr-cli-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => "",
-  });
-  return { code, stdout, stderr };
 }
 
 it("ipmasq apply --netns applies atomically, exits 0 when verified and 1 on an invalid config", async () => {

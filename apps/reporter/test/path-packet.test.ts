@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Verdict } from "@masq/shared";
 import { inNetns, netnsPool, sh } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/program.js";
+import { cli } from "./helpers/run-cli.js";
 import { link, seenSource, startServer, wire } from "./helpers/topology.js";
 
 const pool = netnsPool();
@@ -22,21 +22,6 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   pool.cleanup();
 });
-
-async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => "",
-  });
-  return { code, stdout, stderr };
-}
 
 function tempFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "imr-path-"));
