@@ -29,6 +29,8 @@ function expected(o: PathOutcome): boolean {
 interface Finding {
   kind: "jump-shadowed" | "masqueraded-after";
   ref: RuleRef;
+  /** How many rules this finding stands for (e.g. one CNI bridge chain per pod). */
+  rules: Set<string>;
   nat: boolean;
   /** Destinations whose treatment differs from the config. */
   affected: RangeSet;
@@ -84,7 +86,27 @@ function findingOf(
       (c) => c.field !== "destination" && c.field !== "chain" && !(c.field === "mark" && !c.holds),
     ),
   );
-  return { kind, ref: o.decidedBy, nat, affected, who };
+  return {
+    kind,
+    ref: o.decidedBy,
+    rules: new Set([`${o.decidedBy.chain}#${o.decidedBy.index}`]),
+    nat,
+    affected,
+    who,
+  };
+}
+
+/**
+ * Findings of one component doing the same thing in several chains (the bridge plugin's chain
+ * per pod) are one finding; rules of unknown origin are each their own.
+ */
+function groupKey(f: Omit<Finding, "who">): string {
+  const { component, chain, index, text } = f.ref;
+  const what =
+    component.id === "unknown"
+      ? `${chain}#${index}`
+      : `${component.id}|${text.slice(text.indexOf(" -j "))}`;
+  return `${f.kind}|${f.nat}|${what}`;
 }
 
 /** Findings grouped by deciding rule: their destinations merged, their packet conditions listed. */
@@ -93,12 +115,13 @@ function findings(o: FamilyAnalysis, wanted: RangeSet): Finding[] {
   for (const outcome of o.outcomes) {
     const f = findingOf(outcome, wanted);
     if (!f) continue;
-    const key = `${f.kind}|${f.ref.chain}|${f.ref.index}`;
+    const key = groupKey(f);
     const prev = byRule.get(key);
     if (!prev) byRule.set(key, { ...f, who: [f.who] });
     else {
       prev.affected = unionSets(prev.affected, f.affected);
       prev.who.push(f.who);
+      for (const r of f.rules) prev.rules.add(r);
     }
   }
   return [...byRule.values()];
@@ -107,20 +130,21 @@ function findings(o: FamilyAnalysis, wanted: RangeSet): Finding[] {
 function whoText(who: string[][]): { all: boolean; text: string } {
   if (who.some((w) => w.length === 0)) return { all: true, text: "all pod traffic" };
   const alternatives = [...new Set(who.map((w) => w.join(" and ")))];
-  return { all: false, text: `pod traffic with ${alternatives.join(", or ")}` };
+  return { all: false, text: `pod traffic with ${list(alternatives)}` };
 }
 
 function differenceOf(d: DesiredChain, f: Finding): Difference {
   const { all, text } = whoText(f.who);
   const severity: Severity = all ? "critical" : "warning";
   const to = describeSet(d.family, f.affected, returnCidrs(d));
-  const by = describeRef(f.ref);
+  const more = f.rules.size - 1;
+  const by = `${describeRef(f.ref)}${more > 0 ? ` and ${more} more like it` : ""}`;
   if (f.kind === "masqueraded-after")
     return {
       kind: f.kind,
       severity,
       scope: d.family,
-      message: `${by} masquerades traffic after ${d.chain} returned it`,
+      message: `${by} ${more > 0 ? "masquerade" : "masquerades"} traffic after ${d.chain} returned it`,
       impact: `${text} to ${to} is masqueraded though the config keeps the pod address for it`,
       rule: f.ref.text,
     };
@@ -128,7 +152,7 @@ function differenceOf(d: DesiredChain, f: Finding): Difference {
     kind: f.kind,
     severity,
     scope: d.family,
-    message: `${by} ${f.nat ? "masquerades" : "accepts"} traffic before ${d.chain} is reached`,
+    message: `${by} ${f.nat ? "masquerade" : "accept"}${more > 0 ? "" : "s"} traffic before ${d.chain} is reached`,
     impact: f.nat
       ? `${text} to ${to} is masqueraded though the config keeps the pod address for it`
       : `${text} to ${to} leaves with the pod address though the config masquerades it`,

@@ -6,6 +6,7 @@ import { parseIptables } from "./parser.js";
 import { desiredChain } from "./rules.js";
 import { chainS, JUMP, MASQ, masq, NON_MASQ, postroutingS, ret } from "./test-fixtures/iptables.js";
 import {
+  bridgePodsNode,
   GKE_STALE_IP_MASQ_NODE,
   ISSUE_ITEM1_NODE,
   KUBE_POSTROUTING,
@@ -215,6 +216,15 @@ describe("computeDrift on the packet's path", () => {
       ],
       impact:
         /^pod traffic with source in 10\.100\.64\.64\/26 to 169\.254\.0\.0\/16, 10\.0\.0\.0\/8 except 10\.100\.64\.64\/26 is masqueraded though the config keeps the pod address for it$/,
+    },
+    {
+      desc: "one finding for the bridge plugin's chain of every pod",
+      input: bridgePodsNode(3),
+      want: [
+        "warning jump-shadowed: CNI-000000000000000000000000 rule 2 (CNI bridge plugin (ipMasq)) and 2 more like it masquerade traffic before IP-MASQ-AGENT is reached",
+      ],
+      impact:
+        /^pod traffic with source in 10\.244\.0\.2\/32, source in 10\.244\.0\.3\/32, source in 10\.244\.0\.4\/32 to 169\.254\.0\.0\/16, 10\.0\.0\.0\/8 except 10\.244\.0\.0\/16, 172\.16/,
     },
     {
       desc: "item 1: kube-proxy masquerading the traffic it marked is by design",

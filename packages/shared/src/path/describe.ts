@@ -1,9 +1,10 @@
 // Words for the path evaluator's findings: conditions ("source in 10.100.64.64/26"), rule
 // references ("CNI-… rule 2 (CNI bridge plugin)"), and why a rule matched a packet, saying
 // what is true even for negated matches ("1.1.1.1 is not in 8.8.8.8/32").
-import type { ParsedIp } from "../cidr.js";
+import type { Family, ParsedIp } from "../cidr.js";
 import type { RuleTest, Test } from "./matches.js";
 import type { Packet } from "./packet.js";
+import { fullRange, type RangeSet, setToCidrs, subtractSets } from "./range-set.js";
 import type { Condition, RuleRef } from "./types.js";
 
 /** The condition a branch assumes when `t` holds (or not). */
@@ -27,6 +28,58 @@ export function conditionOf(t: Test, holds: boolean): Condition {
     case "opaque":
       return { text: `${not}${t.text}`, key: t.text, holds, field: "other" };
   }
+}
+
+/** Most CIDRs listed for "in" (before "not in" is tried), and for either. */
+const FEW_CIDRS = 8;
+const MOST_CIDRS = 256;
+
+/**
+ * One condition for what a branch assumed about an address field, from the set it ended with;
+ * undefined when that set is every address or takes too many CIDRs to say (the assumptions
+ * are kept as made then).
+ */
+function addressCondition(
+  field: "source" | "destination",
+  set: RangeSet,
+  family: Family,
+): Condition | null | undefined {
+  const inside = setToCidrs(family, set, FEW_CIDRS);
+  if (inside && inside.length === 1 && inside[0]!.endsWith("/0")) return null;
+  const outside = inside
+    ? undefined
+    : setToCidrs(family, subtractSets([fullRange(family)], set), MOST_CIDRS);
+  const list = inside ?? outside;
+  if (!list) return undefined;
+  const holds = inside !== undefined;
+  return {
+    text: `${field} ${holds ? "in" : "not in"} ${list.join(", ")}`,
+    key: `${field} ${list.join(", ")}`,
+    holds,
+    field,
+  };
+}
+
+/**
+ * A branch's conditions for people and JSON: what it assumed about each address field said once,
+ * from the addresses it ended with ("source in 10.244.0.7/32", not that and "source not in" every
+ * other pod), the other conditions as assumed. Fields the branch assumed nothing about stay out.
+ */
+export function branchConditions(
+  conditions: readonly Condition[],
+  sets: { source: RangeSet; destination: RangeSet },
+  family: Family,
+): Condition[] {
+  const out: Condition[] = [];
+  for (const field of ["source", "destination"] as const) {
+    const assumed = conditions.filter((c) => c.field === field);
+    if (assumed.length === 0) continue;
+    const c = addressCondition(field, sets[field], family);
+    if (c === undefined) out.push(...assumed);
+    else if (c) out.push(c);
+  }
+  out.push(...conditions.filter((c) => c.field !== "source" && c.field !== "destination"));
+  return out;
 }
 
 /** A branch where a rule with several undecided matches did not match: not all of them hold. */

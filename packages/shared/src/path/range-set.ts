@@ -85,12 +85,30 @@ export function sameSet(a: RangeSet, b: RangeSet): boolean {
   );
 }
 
-/** The fewest CIDR blocks that cover exactly `r`, in address order. */
-export function rangeToCidrs(family: Family, r: Range): string[] {
+/** IPv4 in plain numbers (exact below 2^53): bigint arithmetic costs ~50× more. */
+function ipv4Cidrs(r: Range, limit: number): string[] {
+  const out: string[] = [];
+  let first = Number(r.first);
+  const last = Number(r.last);
+  while (first <= last && out.length < limit) {
+    let size = 2 ** 32;
+    while (first % size !== 0 || first + size - 1 > last) size /= 2;
+    const o = [first / 2 ** 24, first / 2 ** 16, first / 2 ** 8, first].map(
+      (x) => Math.floor(x) % 256,
+    );
+    out.push(`${o.join(".")}/${32 - Math.log2(size)}`);
+    first += size;
+  }
+  return out;
+}
+
+/** The fewest CIDR blocks that cover exactly `r`, in address order (at most `limit` of them). */
+export function rangeToCidrs(family: Family, r: Range, limit = Number.POSITIVE_INFINITY): string[] {
+  if (family === "ipv4") return ipv4Cidrs(r, limit);
   const bits = BigInt(bitsOf(family));
   const out: string[] = [];
   let first = r.first;
-  while (first <= r.last) {
+  while (first <= r.last && out.length < limit) {
     let size = first === 0n ? 1n << bits : first & -first;
     while (first + size - 1n > r.last) size >>= 1n;
     let prefix = bits;
@@ -101,7 +119,21 @@ export function rangeToCidrs(family: Family, r: Range): string[] {
   return out;
 }
 
-/** CIDR text of a whole set, e.g. ["10.0.0.0/8", "192.168.0.0/16"]. */
-export function setToCidrs(family: Family, set: RangeSet): string[] {
-  return set.flatMap((r) => rangeToCidrs(family, r));
+/**
+ * CIDR text of a whole set, e.g. ["10.0.0.0/8", "192.168.0.0/16"]; undefined when it takes more
+ * than `limit` blocks.
+ */
+export function setToCidrs(family: Family, set: RangeSet): string[];
+export function setToCidrs(family: Family, set: RangeSet, limit: number): string[] | undefined;
+export function setToCidrs(
+  family: Family,
+  set: RangeSet,
+  limit = Number.POSITIVE_INFINITY,
+): string[] | undefined {
+  const out: string[] = [];
+  for (const r of set) {
+    out.push(...rangeToCidrs(family, r, limit - out.length + 1));
+    if (out.length > limit) return undefined;
+  }
+  return out;
 }

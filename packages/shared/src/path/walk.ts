@@ -7,7 +7,13 @@
 import type { Family } from "../cidr.js";
 import type { ParsedChain, ParsedRule } from "../parser.js";
 import { ruleComponent } from "./components.js";
-import { conditionOf, explainMatch, notAllCondition, returnsCondition } from "./describe.js";
+import {
+  branchConditions,
+  conditionOf,
+  explainMatch,
+  notAllCondition,
+  returnsCondition,
+} from "./describe.js";
 import { assume, assumeNotAll, decide, type Facts, initialFacts } from "./facts.js";
 import { forgetBits, setXmark } from "./marks.js";
 import { compileRule, type RuleTest } from "./matches.js";
@@ -24,7 +30,7 @@ export interface PathLimits {
   maxSteps: number;
 }
 
-export const PATH_LIMITS: PathLimits = { maxDepth: 32, maxBranches: 512, maxSteps: 50_000 };
+export const PATH_LIMITS: PathLimits = { maxDepth: 32, maxBranches: 4096, maxSteps: 100_000 };
 
 export interface WalkInput {
   /** The nat table's chains that were read. */
@@ -54,15 +60,21 @@ interface Frame {
   index: number;
 }
 
-/** A RETURN rule taken, and why it matched. */
+/** A RETURN rule taken (described only if it ends up deciding). */
 interface Exit {
-  ref: RuleRef;
-  because: string[];
+  rule: ParsedRule;
+  index: number;
+}
+
+/** Conditions as a shared list, newest first: a fork costs nothing. */
+interface Conditions {
+  head: Condition;
+  tail?: Conditions;
 }
 
 interface Branch {
   facts: Facts;
-  conditions: Condition[];
+  conditions?: Conditions;
   stack: Frame[];
   via: string[];
   agent: PathOutcome["agent"];
@@ -85,15 +97,35 @@ interface Walk {
   reached: Set<string>;
   unknowns: Map<string, Unknown>;
   work: Branch[];
+  refs: Map<ParsedRule, RuleRef>;
 }
 
 function refOf(w: Walk, rule: ParsedRule, index: number): RuleRef {
-  return {
-    chain: rule.chain,
-    index,
-    text: rule.text,
-    component: ruleComponent(rule, w.input.agentChain),
-  };
+  let ref = w.refs.get(rule);
+  if (!ref) {
+    ref = {
+      chain: rule.chain,
+      index,
+      text: rule.text,
+      component: ruleComponent(rule, w.input.agentChain),
+    };
+    w.refs.set(rule, ref);
+  }
+  return ref;
+}
+
+function because(w: Walk, rule: ParsedRule): string[] {
+  return explainMatch(compileRule(rule, w.input.family).tests, w.input.packet);
+}
+
+function withCondition(list: Conditions | undefined, c: Condition): Conditions {
+  return { head: c, tail: list };
+}
+
+function conditionList(list: Conditions | undefined): Condition[] {
+  const out: Condition[] = [];
+  for (let l = list; l; l = l.tail) out.push(l.head);
+  return out.reverse();
 }
 
 function note(w: Walk, u: Unknown): void {
@@ -111,7 +143,7 @@ function finish(
   w.outcomes.push({
     result,
     masqueraded: result === "unknown" ? null : result === "masquerade" || result === "snat",
-    conditions: b.conditions,
+    conditions: branchConditions(conditionList(b.conditions), b.facts, w.input.family),
     decidedBy: extra.decidedBy,
     toSource: extra.toSource,
     reason,
@@ -124,11 +156,11 @@ function finish(
   });
 }
 
-function fork(b: Branch, facts: Facts, conditions: readonly Condition[]): Branch {
+function fork(b: Branch, facts: Facts, condition?: Condition): Branch {
   return {
     ...b,
     facts,
-    conditions: [...b.conditions, ...conditions],
+    conditions: condition ? withCondition(b.conditions, condition) : b.conditions,
     stack: b.stack.map((f) => ({ ...f })),
     via: [...b.via],
   };
@@ -166,16 +198,15 @@ function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
     else if (d === rt.negated) return { kind: "no" };
   }
   if (pending.length === 0) return { kind: "yes", facts: b.facts };
-  const all = notAllCondition(pending);
-  if (pending.length > 1 && b.facts.failed.has(all.key)) return { kind: "no" };
+  const only = pending.length === 1 ? pending[0]! : undefined;
+  const all = only ? undefined : notAllCondition(pending);
+  if (all && b.facts.failed.has(all.key)) return { kind: "no" };
   let yes: Facts | null = b.facts;
   for (const p of pending) yes = yes && assume(yes, p.test, !p.negated);
-  const only = pending.length === 1 ? pending[0]! : undefined;
-  const no = only ? assume(b.facts, only.test, only.negated) : assumeNotAll(b.facts, all.key);
+  const no = only ? assume(b.facts, only.test, only.negated) : assumeNotAll(b.facts, all!.key);
   if (!yes) return { kind: "no" };
   if (!no) return { kind: "yes", facts: yes };
-  const noConditions = [only ? conditionOf(only.test, only.negated) : all];
-  const other = fork(b, no, noConditions);
+  const other = fork(b, no, only ? conditionOf(only.test, only.negated) : all);
   other.stack[other.stack.length - 1]!.index++;
   if (++w.branches > w.limits.maxBranches) {
     note(w, {
@@ -184,7 +215,8 @@ function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
     });
     finish(w, other, "unknown", `not followed: more than ${w.limits.maxBranches} paths`);
   } else w.work.push(other);
-  b.conditions = [...b.conditions, ...pending.map((p) => conditionOf(p.test, !p.negated))];
+  for (const p of pending)
+    b.conditions = withCondition(b.conditions, conditionOf(p.test, !p.negated));
   return { kind: "yes", facts: yes };
 }
 
@@ -193,8 +225,8 @@ function endOfStart(w: Walk, b: Branch): void {
   const { start, startIsBase } = w.input;
   const exit = b.agentExit;
   const by = b.agent === "after" && exit !== undefined ? exit : b.lastReturn;
-  const decidedBy = by === "end" ? undefined : by?.ref;
-  const because = by === "end" ? [] : (by?.because ?? []);
+  const decidedBy = by === undefined || by === "end" ? undefined : refOf(w, by.rule, by.index);
+  const why = by === undefined || by === "end" ? [] : because(w, by.rule);
   const how =
     b.agent === "after" && exit === "end"
       ? `no rule of ${w.input.agentChain} NATs it`
@@ -207,13 +239,13 @@ function endOfStart(w: Walk, b: Branch): void {
       b,
       "return",
       `${how}; ${start} returns (POSTROUTING is not in the input: what it does next is unknown)`,
-      { decidedBy, because },
+      { decidedBy, because: why },
     );
     return;
   }
   const policy = w.input.chains.get(start)?.policy ?? "ACCEPT";
   if (policy !== "ACCEPT") {
-    finish(w, b, "unknown", `${start}'s policy is ${policy}`, { decidedBy, because });
+    finish(w, b, "unknown", `${start}'s policy is ${policy}`, { decidedBy, because: why });
     return;
   }
   finish(
@@ -221,7 +253,7 @@ function endOfStart(w: Walk, b: Branch): void {
     b,
     "accept",
     `${how}; nothing on its way through ${start} NATs it, so it keeps its source address`,
-    { decidedBy, because },
+    { decidedBy, because: why },
   );
 }
 
@@ -242,7 +274,7 @@ function unreadChain(
   const ref = refOf(w, rule, index);
   finish(
     w,
-    fork(b, b.facts, []),
+    fork(b, b.facts),
     "unknown",
     `${ref.chain} rule ${index + 1} sends it to ${act.chain}, which ${present}`,
     { decidedBy: ref },
@@ -255,7 +287,7 @@ function unreadChain(
     });
     return;
   }
-  b.conditions = [...b.conditions, returnsCondition(act.chain)];
+  b.conditions = withCondition(b.conditions, returnsCondition(act.chain));
   if (act.goto) leave(b, "end");
   else b.stack[b.stack.length - 1]!.index++;
   w.work.push(b);
@@ -264,8 +296,6 @@ function unreadChain(
 /** Applies a matching rule's target; returns false when the branch ended. */
 function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetAction): boolean {
   const frame = b.stack[b.stack.length - 1]!;
-  const ref = () => refOf(w, rule, index);
-  const because = () => explainMatch(compileRule(rule, w.input.family).tests, w.input.packet);
   switch (act.kind) {
     case "continue":
       frame.index++;
@@ -282,7 +312,7 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
       if (b.stack.length >= w.limits.maxDepth) {
         note(w, { kind: "bound", message: `chains nested deeper than ${w.limits.maxDepth}` });
         finish(w, b, "unknown", `${act.chain} is nested deeper than ${w.limits.maxDepth} chains`, {
-          decidedBy: ref(),
+          decidedBy: refOf(w, rule, index),
         });
         return false;
       }
@@ -292,7 +322,7 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
       enter(w, b, act.chain);
       return true;
     case "return": {
-      const exit = { ref: ref(), because: because() };
+      const exit = { rule, index };
       b.lastReturn = exit;
       leave(b, exit);
       return true;
@@ -303,7 +333,7 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
         b,
         "accept",
         `${rule.chain} rule ${index + 1} accepts it: the nat table leaves the source alone`,
-        { decidedBy: ref(), because: because() },
+        { decidedBy: refOf(w, rule, index), because: because(w, rule) },
       );
       return false;
     case "nat": {
@@ -313,9 +343,9 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
           ? `${by} masquerades it`
           : `${by} translates the source to ${act.toSource ?? "another address"}`;
       finish(w, b, act.nat === "masquerade" ? "masquerade" : "snat", reason, {
-        decidedBy: ref(),
+        decidedBy: refOf(w, rule, index),
         toSource: act.toSource,
-        because: because(),
+        because: because(w, rule),
       });
       return false;
     }
@@ -326,7 +356,7 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
         message: `${rule.chain} rule ${index + 1}: ${act.reason}`,
       });
       finish(w, b, "unknown", `${rule.chain} rule ${index + 1}: ${act.reason}`, {
-        decidedBy: ref(),
+        decidedBy: refOf(w, rule, index),
       });
       return false;
     case "unread":
@@ -378,10 +408,10 @@ export function walkPath(input: WalkInput): WalkResult {
     reached: new Set(),
     unknowns: new Map(),
     work: [],
+    refs: new Map(),
   };
   const first: Branch = {
     facts: initialFacts(input.packet),
-    conditions: [],
     stack: [],
     via: [],
     agent: "before",

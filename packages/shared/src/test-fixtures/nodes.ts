@@ -213,3 +213,32 @@ export const OLD_AGENT_CHAIN = [
   '-A IP-MASQ-AGENT -d 10.0.0.0/8 -m comment --comment "ip-masq-agent: cluster-local traffic should not be subject to MASQUERADE" -m addrtype ! --dst-type LOCAL -j RETURN',
   '-A IP-MASQ-AGENT -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" -m addrtype ! --dst-type LOCAL -j MASQUERADE',
 ];
+
+/**
+ * `iptables -S` of every chain on the path of a node whose bridge plugin (newer versions: one
+ * POSTROUTING rule per pod address) masquerades each pod, with kube-proxy and the agent.
+ */
+export function bridgePodsNode(pods: number): string {
+  const hash = (i: number) => i.toString(16).padStart(24, "0");
+  const post = ["-P POSTROUTING ACCEPT", KUBE_POSTROUTING_JUMP];
+  const cni: string[] = [];
+  for (let i = 0; i < pods; i++) {
+    const ip = `10.244.${(i + 2) >> 8}.${(i + 2) & 255}`;
+    const comment = `-m comment --comment "name: \\"cbr0\\" id: \\"${hash(i)}\\""`;
+    post.push(`-A POSTROUTING -s ${ip}/32 ${comment} -j CNI-${hash(i)}`);
+    cni.push(
+      `-N CNI-${hash(i)}`,
+      `-A CNI-${hash(i)} -d 10.244.0.0/16 ${comment} -j ACCEPT`,
+      `-A CNI-${hash(i)} ! -d 224.0.0.0/4 ${comment} -j MASQUERADE`,
+    );
+  }
+  post.push(JUMP);
+  return [
+    ...post,
+    "-N KUBE-POSTROUTING",
+    ...KUBE_POSTROUTING,
+    ...cni,
+    "-N IP-MASQ-AGENT",
+    ...AGENT,
+  ].join("\n");
+}
