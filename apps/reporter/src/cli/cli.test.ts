@@ -136,6 +136,18 @@ const goldenCases: {
     file: "inspect-odd-rules.txt",
   },
   {
+    desc: "inspect a node with a CNI bridge chain per pod: one line per kind, counted",
+    args: ["inspect", "--from", data("node-bridge-pods.txt")],
+    code: 0,
+    file: "inspect-bridge-pods.txt",
+  },
+  {
+    desc: "drift of a node with a CNI bridge chain per pod: one finding",
+    args: ["drift", "--config", data("default.yaml"), "--from", data("node-bridge-pods.txt")],
+    code: 3,
+    file: "drift-bridge-pods.txt",
+  },
+  {
     desc: "inspect --json of the item-1 node",
     args: ["inspect", "--from", data("node-item1.save"), "--json"],
     code: 0,

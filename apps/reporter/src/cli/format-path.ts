@@ -12,14 +12,33 @@ import {
   type VerdictOutcome,
 } from "@masq/shared";
 
-/** "POSTROUTING → KUBE-POSTROUTING (kube-proxy) → IP-MASQ-AGENT (ip-masq-agent)". */
+/** Chains of one component in a row shown before the rest are counted (a chain per pod). */
+const CHAINS_PER_RUN = 2;
+
+/**
+ * "POSTROUTING → KUBE-POSTROUTING (kube-proxy) → IP-MASQ-AGENT (ip-masq-agent)"; a long run of
+ * one component's chains is shortened ("… 108 more CNI bridge plugin (ipMasq) chains").
+ */
 export function pathLine(chains: readonly string[], agentChain: string): string {
-  return chains
-    .map((c) => {
-      const comp = chainComponent(c, agentChain);
-      return comp.id === "unknown" ? c : `${c} (${comp.name})`;
-    })
-    .join(" → ");
+  const parts: string[] = [];
+  let run = 0;
+  let runName = "";
+  const flush = () => {
+    if (run > CHAINS_PER_RUN) parts.push(`… ${run - CHAINS_PER_RUN} more ${runName} chains`);
+  };
+  chains.forEach((c, i) => {
+    const comp = chainComponent(c, agentChain);
+    const same = i > 0 && comp.id !== "unknown" && comp.name === runName;
+    if (!same) {
+      flush();
+      run = 0;
+      runName = comp.name;
+    }
+    run++;
+    if (run <= CHAINS_PER_RUN) parts.push(comp.id === "unknown" ? c : `${c} (${comp.name})`);
+  });
+  flush();
+  return parts.join(" → ");
 }
 
 function headline(v: Verdict, agentChain: string): string {
@@ -120,11 +139,9 @@ export function formatPath(a: FamilyAnalysis): string[] {
       (o) => o.agent === where && o.decidedBy !== undefined && o.result !== "unknown",
     );
   const before = decided("before");
-  if (before.length > 0)
-    out.push(`  decided before ${a.chain}:`, ...unique(before.map(decisionLine)));
+  if (before.length > 0) out.push(`  decided before ${a.chain}:`, ...summarized(before));
   const after = decided("after").filter((o) => o.result === "masquerade" || o.result === "snat");
-  if (after.length > 0)
-    out.push(`  NAT after ${a.chain} returns:`, ...unique(after.map(decisionLine)));
+  if (after.length > 0) out.push(`  NAT after ${a.chain} returns:`, ...summarized(after));
   if (a.inert.length > 0)
     out.push(
       "  matches no packet:",
@@ -134,6 +151,25 @@ export function formatPath(a: FamilyAnalysis): string[] {
   return out;
 }
 
-function unique(lines: string[]): string[] {
-  return [...new Set(lines)];
+/** Lines shown per component and result before the rest are counted (e.g. a chain per pod). */
+const LINES_PER_KIND = 3;
+
+/** One line per branch, at most a few of the same kind (component and result). */
+function summarized(outcomes: readonly PathOutcome[]): string[] {
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  for (const o of outcomes) {
+    const line = decisionLine(o);
+    if (out.includes(line)) continue;
+    const kind = `${o.decidedBy?.component.id}|${o.result}`;
+    const n = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, n);
+    if (n <= LINES_PER_KIND) out.push(line);
+  }
+  for (const [kind, n] of seen)
+    if (n > LINES_PER_KIND)
+      out.push(
+        `    … and ${n - LINES_PER_KIND} more like the ${kind.split("|")[1]} lines above (--json lists all)`,
+      );
+  return out;
 }

@@ -64,10 +64,26 @@ export function runPath(s: PathSource, packet: Packet, limits?: Partial<PathLimi
   return r;
 }
 
-/** The chains a walk reached, with their components, in the order first reached. */
+/** Reached chains in rule order: breadth first from the start chain, as its rules reference them. */
+function ruleOrder(s: PathSource, start: string, reached: ReadonlySet<string>): string[] {
+  const order = [start];
+  const seen = new Set(order);
+  for (let i = 0; i < order.length; i++)
+    for (const rule of s.chains.get(order[i]!)?.rules ?? []) {
+      const t = rule.target;
+      if (t !== undefined && reached.has(t) && !seen.has(t)) {
+        seen.add(t);
+        order.push(t);
+      }
+    }
+  return order.filter((c) => reached.has(c));
+}
+
+/** The chains a walk reached, with their components, in the order POSTROUTING's rules reach them. */
 export function pathChains(s: PathSource, reached: readonly string[]): PathChain[] {
   const unread = new Set(s.unread);
-  return reached.map((name) => {
+  const start = s.postroutingRead ? POSTROUTING : s.chain;
+  return ruleOrder(s, start, new Set(reached)).map((name) => {
     const c = unread.has(name) ? undefined : s.chains.get(name);
     return {
       name,
