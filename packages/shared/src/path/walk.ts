@@ -22,9 +22,9 @@ import { type TargetAction, targetAction } from "./targets.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "./types.js";
 
 export interface PathLimits {
-  /** Chains deep (the kernel refuses deeper user-chain nesting long before this). */
+  /** Chains deep (nf_tables allows 16 nested jumps, NFT_JUMP_STACK_SIZE; loops never end). */
   maxDepth: number;
-  /** Paths followed at once; each undecidable match may double them. */
+  /** Branches made in all: each match the packet cannot decide may add one. */
   maxBranches: number;
   /** Rule visits over all paths. */
   maxSteps: number;
