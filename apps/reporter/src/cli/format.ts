@@ -19,7 +19,7 @@ function jumpState(a: FamilyAnalysis): string {
 
 export function formatAnalysis(a: FamilyAnalysis): string {
   const out: string[] = [
-    `${a.chain} (${a.family})${a.chainExists ? "" : ": chain does not exist"}`,
+    `${a.chain} (${a.family}${a.backend ? `, ${a.backend}` : ""})${a.chainExists ? "" : ": chain does not exist"}`,
   ];
   out.push(
     `  jump from POSTROUTING: ${a.postroutingRead ? jumpState(a) : "unknown (POSTROUTING is not in the input)"}`,
