@@ -35,50 +35,54 @@ const FEW_CIDRS = 8;
 const MOST_CIDRS = 256;
 
 /**
- * One condition for what a branch assumed about an address field, from the set it ended with;
- * undefined when that set is every address or takes too many CIDRs to say (the assumptions
- * are kept as made then).
+ * One condition for what a branch assumed about an address field, from the set it ended with
+ * (undefined for every address). A set that takes too many CIDRs either way is named by its
+ * first blocks and how many more there are.
  */
 function addressCondition(
   field: "source" | "destination",
   set: RangeSet,
   family: Family,
-): Condition | null | undefined {
-  const inside = setToCidrs(family, set, FEW_CIDRS);
-  if (inside && inside.length === 1 && inside[0]!.endsWith("/0")) return null;
-  const outside = inside
-    ? undefined
-    : setToCidrs(family, subtractSets([fullRange(family)], set), MOST_CIDRS);
-  const list = inside ?? outside;
-  if (!list) return undefined;
-  const holds = inside !== undefined;
+): Condition | undefined {
+  const whole = fullRange(family);
+  if (set.length === 1 && set[0]!.first === whole.first && set[0]!.last === whole.last)
+    return undefined;
+  const rest = subtractSets([whole], set);
+  // Try the side with fewer ranges first: it is the one likely to take fewer CIDRs.
+  const inside = rest.length < set.length ? undefined : setToCidrs(family, set, FEW_CIDRS);
+  const outside = inside ? undefined : setToCidrs(family, rest, MOST_CIDRS);
+  const holds = outside === undefined;
+  const list = inside ?? outside ?? abbreviated(setToCidrs(family, set));
+  const text = list.join(", ");
   return {
-    text: `${field} ${holds ? "in" : "not in"} ${list.join(", ")}`,
-    key: `${field} ${list.join(", ")}`,
+    text: `${field} ${holds ? "in" : "not in"} ${text}`,
+    key: `${field} ${text}`,
     holds,
     field,
   };
 }
 
+function abbreviated(all: readonly string[]): string[] {
+  return [...all.slice(0, FEW_CIDRS), `… ${all.length - FEW_CIDRS} more`];
+}
+
 /**
  * A branch's conditions for people and JSON: what it assumed about each address field said once,
  * from the addresses it ended with ("source in 10.244.0.7/32", not that and "source not in" every
- * other pod), the other conditions as assumed. Fields the branch assumed nothing about stay out.
+ * other pod); fields it assumed nothing about stay out; the other conditions as assumed.
  */
 export function branchConditions(
   conditions: readonly Condition[],
   sets: { source: RangeSet; destination: RangeSet },
+  assumed: { source: boolean; destination: boolean },
   family: Family,
 ): Condition[] {
   const out: Condition[] = [];
   for (const field of ["source", "destination"] as const) {
-    const assumed = conditions.filter((c) => c.field === field);
-    if (assumed.length === 0) continue;
-    const c = addressCondition(field, sets[field], family);
-    if (c === undefined) out.push(...assumed);
-    else if (c) out.push(c);
+    const c = assumed[field] ? addressCondition(field, sets[field], family) : undefined;
+    if (c) out.push(c);
   }
-  out.push(...conditions.filter((c) => c.field !== "source" && c.field !== "destination"));
+  out.push(...conditions);
   return out;
 }
 

@@ -91,12 +91,13 @@ function ipv4Cidrs(r: Range, limit: number): string[] {
   let first = Number(r.first);
   const last = Number(r.last);
   while (first <= last && out.length < limit) {
-    let size = 2 ** 32;
-    while (first % size !== 0 || first + size - 1 > last) size /= 2;
-    const o = [first / 2 ** 24, first / 2 ** 16, first / 2 ** 8, first].map(
-      (x) => Math.floor(x) % 256,
+    const v = first | 0;
+    const aligned = first === 0 ? 2 ** 32 : (v & -v) >>> 0;
+    const fits = 2 ** Math.floor(Math.log2(last - first + 1));
+    const size = Math.min(aligned, fits);
+    out.push(
+      `${(first >>> 24) & 255}.${(first >>> 16) & 255}.${(first >>> 8) & 255}.${first & 255}/${32 - Math.log2(size)}`,
     );
-    out.push(`${o.join(".")}/${32 - Math.log2(size)}`);
     first += size;
   }
   return out;

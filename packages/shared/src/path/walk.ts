@@ -74,7 +74,10 @@ interface Conditions {
 
 interface Branch {
   facts: Facts;
+  /** Assumptions other than addresses (those are read from facts at the end). */
   conditions?: Conditions;
+  /** Whether the branch assumed anything about the source / the destination. */
+  assumed: { source: boolean; destination: boolean };
   stack: Frame[];
   via: string[];
   agent: PathOutcome["agent"];
@@ -143,7 +146,7 @@ function finish(
   w.outcomes.push({
     result,
     masqueraded: result === "unknown" ? null : result === "masquerade" || result === "snat",
-    conditions: branchConditions(conditionList(b.conditions), b.facts, w.input.family),
+    conditions: branchConditions(conditionList(b.conditions), b.facts, b.assumed, w.input.family),
     decidedBy: extra.decidedBy,
     toSource: extra.toSource,
     reason,
@@ -156,14 +159,17 @@ function finish(
   });
 }
 
+/** Records an assumption: addresses as a flag (the facts hold them), the rest in the list. */
+function assumeOn(b: Branch, c: Condition): void {
+  if (c.field === "source" || c.field === "destination")
+    b.assumed = { ...b.assumed, [c.field]: true };
+  else b.conditions = withCondition(b.conditions, c);
+}
+
 function fork(b: Branch, facts: Facts, condition?: Condition): Branch {
-  return {
-    ...b,
-    facts,
-    conditions: condition ? withCondition(b.conditions, condition) : b.conditions,
-    stack: b.stack.map((f) => ({ ...f })),
-    via: [...b.via],
-  };
+  const f: Branch = { ...b, facts, stack: b.stack.map((x) => ({ ...x })), via: [...b.via] };
+  if (condition) assumeOn(f, condition);
+  return f;
 }
 
 function enter(w: Walk, b: Branch, chain: string): void {
@@ -215,8 +221,7 @@ function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
     });
     finish(w, other, "unknown", `not followed: more than ${w.limits.maxBranches} paths`);
   } else w.work.push(other);
-  for (const p of pending)
-    b.conditions = withCondition(b.conditions, conditionOf(p.test, !p.negated));
+  for (const p of pending) assumeOn(b, conditionOf(p.test, !p.negated));
   return { kind: "yes", facts: yes };
 }
 
@@ -287,7 +292,7 @@ function unreadChain(
     });
     return;
   }
-  b.conditions = withCondition(b.conditions, returnsCondition(act.chain));
+  assumeOn(b, returnsCondition(act.chain));
   if (act.goto) leave(b, "end");
   else b.stack[b.stack.length - 1]!.index++;
   w.work.push(b);
@@ -413,6 +418,7 @@ export function walkPath(input: WalkInput): WalkResult {
   const first: Branch = {
     facts: initialFacts(input.packet),
     stack: [],
+    assumed: { source: false, destination: false },
     via: [],
     agent: "before",
     agentDepth: 0,
