@@ -68,9 +68,10 @@ export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
   if (d !== undefined) return d === holds ? f : null;
   switch (t.kind) {
     case "address": {
-      const key = t.field === "source" ? "source" : "destination";
-      const next = holds ? intersectRange(f[key], t.range) : subtractRange(f[key], t.range);
-      return next.length === 0 ? null : { ...f, [key]: next };
+      const set = t.field === "source" ? f.source : f.destination;
+      const next = holds ? intersectRange(set, t.range) : subtractRange(set, t.range);
+      if (next.length === 0) return null;
+      return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
     }
     case "protocol":
       return holds
