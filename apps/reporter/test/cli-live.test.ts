@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
 import { defaultConfig } from "@masq/shared";
 import { jumpCount, natRules, netnsPool, until } from "@masq/testkit/netns";
 import { afterEach, expect, it } from "vitest";
-import { ipmasq, startCli } from "./helpers/cli-process.js";
+import { startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
+import { cli } from "./helpers/run-cli.js";
 
 const _here = dirname(fileURLToPath(import.meta.url));
 const pool = netnsPool();
@@ -25,8 +26,6 @@ function tempDir(): string {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
-
-const cli = ipmasq;
 
 it("ipmasq apply --netns applies atomically, exits 0 when verified and 1 on an invalid config", async () => {
   const ns = pool.add("capply");

@@ -12,7 +12,7 @@ import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
 import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIptablesBackend } from "../src/backend/iptables.js";
-import { ipmasq } from "./helpers/cli-process.js";
+import { cli } from "./helpers/run-cli.js";
 import { seenSource, startServer, type Topology, wire } from "./helpers/topology.js";
 
 const pool = netnsPool();
@@ -64,7 +64,7 @@ const peers = (t: Topology) => t.peers as [Topology["peers"][0], Topology["peers
 const nftChainExists = (ns: string) => natRules(ns, C, "iptables-nft").length > 0;
 
 async function why(ns: string, ip: string) {
-  const r = await ipmasq(["why", ip, "--netns", ns, "--json"]);
+  const r = await cli(["why", ip, "--netns", ns, "--json"]);
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as { masqueraded: boolean; certain: boolean; reason: string };
 }
@@ -83,10 +83,10 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     });
     expect(seenSource(t.pod, b.address)).toBe(b.nodeAddress);
     expect(await why(t.node, b.address)).toMatchObject({ masqueraded: true, certain: true });
-    const inspect = await ipmasq(["inspect", "--netns", t.node]);
+    const inspect = await cli(["inspect", "--netns", t.node]);
     expect(inspect.stdout).not.toMatch(/does not exist/);
 
-    const applied = await ipmasq(["apply", "--config", config, "--netns", t.node]);
+    const applied = await cli(["apply", "--config", config, "--netns", t.node]);
     expect(applied).toMatchObject({ code: 0, stderr: "" });
     expect(nftChainExists(t.node)).toBe(false);
     expect(natRules(t.node, C, "iptables-legacy").filter((l) => l.endsWith("-j RETURN"))).toEqual([
@@ -99,7 +99,7 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     expect(seenSource(t.pod, b.address)).toBe(t.podAddress);
     expect(seenSource(t.pod, a.address)).toBe(t.podAddress);
     expect(await why(t.node, b.address)).toMatchObject({ masqueraded: false, certain: true });
-    const drift = await ipmasq(["drift", "--config", config, "--netns", t.node]);
+    const drift = await cli(["drift", "--config", config, "--netns", t.node]);
     expect(drift.code).toBe(0);
   });
 
@@ -108,7 +108,7 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     const [a, b] = peers(t);
     // Someone applied the new config through iptables-nft as well: nf_tables returns the
     // peer range, the legacy chain still masquerades it.
-    const nft = await ipmasq(["apply", "--config", config, "--netns", t.node, "--iptables", "nft"]);
+    const nft = await cli(["apply", "--config", config, "--netns", t.node, "--iptables", "nft"]);
     expect(nft.code).toBe(1);
     expect(nft.stderr).toMatch(
       /IP-MASQ-AGENT exists in iptables-legacy .* writing would create a second chain/,
@@ -122,7 +122,7 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
       expect.stringMatching(/^nat rules in both .* both act on packets/),
     ]);
 
-    const drift = await ipmasq(["drift", "--config", config, "--netns", t.node, "--json"]);
+    const drift = await cli(["drift", "--config", config, "--netns", t.node, "--json"]);
     expect(drift.code).toBe(3);
     expect(JSON.parse(drift.stdout).differences).toContainEqual(
       expect.objectContaining({
@@ -139,7 +139,7 @@ describe("a node whose rules are in iptables-legacy (issue 11, item 5)", () => {
     expect(seenSource(t.pod, a.address)).toBe(t.podAddress);
 
     // auto writes legacy (it holds the node's rules), then says the chain acts in both.
-    const applied = await ipmasq(["apply", "--config", config, "--netns", t.node]);
+    const applied = await cli(["apply", "--config", config, "--netns", t.node]);
     expect(applied.code).toBe(1);
     expect(applied.stderr).toMatch(
       /also exists in iptables-nft \(nf_tables\) \(ipv4\): both chains act on packets/,

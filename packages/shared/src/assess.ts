@@ -2,7 +2,15 @@
 // or the CNI config's exception lists (Windows). Shared by the CLI (`ipmasq drift`), the
 // reporter and the dashboard. A Linux family may come from two iptables backends: the agent's
 // chain is judged where it is, and the same chain acting in the other backend is a conflict.
-import { analyzeRuleset, evaluate, type FamilyAnalysis, type Verdict } from "./analysis.js";
+import {
+  analyzeRuleset,
+  type CombinedVerdict,
+  evaluate,
+  evaluateAcrossBackends,
+  type FamilyAnalysis,
+  type PacketFields,
+  type Verdict,
+} from "./analysis.js";
 import type { Family } from "./cidr.js";
 import { desiredExceptions, windowsDrift } from "./cni/index.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
@@ -38,7 +46,10 @@ export const BACKEND_LABELS: Record<IptablesBackend, string> = {
 /** The analysis of one family as a reporter read it: every chain of the snapshot, parsed once. */
 export function analyzeSnapshot(snap: FamilySnapshot, chain: string): FamilyAnalysis {
   const { ruleset, errors } = parseIptables(snapshotText(snap), NAT_TABLE);
-  const a = analyzeRuleset(ruleset, snap.family, chain);
+  const a = analyzeRuleset(ruleset, snap.family, chain, {
+    backend: snap.backend,
+    ...(snap.unread ? { unread: snap.unread } : {}),
+  });
   a.errors = errors;
   return a;
 }
@@ -151,58 +162,21 @@ export function assessLinux(
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };
 }
 
-export interface BackendVerdict {
-  backend: IptablesBackend;
-  verdict: Verdict;
-}
-
 /**
- * One answer when several backends' nat POSTROUTING act on the same packets. In the kernel's
- * nf_nat_inet_fn the nat chains of both run in priority order and the first that sets up a NAT
- * binding wins, while one that lets the packet go unchanged passes it on: the packet is
- * masqueraded when any backend masquerades it.
+ * Would pod traffic to `ip` be masqueraded, judging every backend's snapshot of its family
+ * (both act on the same packets: analysis/backends.ts)?
  */
-export function combineBackendVerdicts(all: readonly BackendVerdict[]): Verdict {
-  const say = (b: BackendVerdict, text: string) => `${BACKEND_LABELS[b.backend]}: ${text}`;
-  const caveats = all.flatMap((b) => b.verdict.caveats.map((c) => say(b, c)));
-  const masq = all.filter((b) => b.verdict.masqueraded);
-  const base = all[0]!.verdict;
-  if (masq.length === 0)
-    return {
-      ...base,
-      certain: all.every((b) => b.verdict.certain),
-      reason: all.map((b) => say(b, b.verdict.reason)).join("; "),
-      caveats,
-    };
-  const by = masq.find((b) => b.verdict.certain) ?? masq[0]!;
-  const also = all.filter((b) => b !== by).map((b) => say(b, b.verdict.reason));
-  return {
-    ...by.verdict,
-    reason: [say(by, by.verdict.reason), ...also].join("; "),
-    caveats:
-      masq.length > 1
-        ? [
-            ...caveats,
-            "both backends masquerade it: the nat chain that runs first sets the address",
-          ]
-        : caveats,
-  };
-}
-
-/** Would pod traffic to `ip` be masqueraded, judging every backend's snapshot of its family? */
 export function evaluateSnapshots(
   snaps: readonly FamilySnapshot[],
   chain: string,
   ip: string,
-): Verdict | { error: string } {
-  const all: BackendVerdict[] = [];
-  for (const s of snaps) {
-    const verdict = evaluate(analyzeSnapshot(s, chain), ip);
-    if ("error" in verdict) return verdict;
-    all.push({ backend: s.backend, verdict });
-  }
-  if (all.length === 0) return { error: "no rules were read" };
-  return all.length === 1 ? all[0]!.verdict : combineBackendVerdicts(all);
+  fields: PacketFields = {},
+): Verdict | CombinedVerdict | { error: string } {
+  const analyses = snaps.map((s) => analyzeSnapshot(s, chain));
+  if (analyses.length === 0) return { error: "no rules were read" };
+  return analyses.length === 1
+    ? evaluate(analyses[0]!, ip, fields)
+    : evaluateAcrossBackends(analyses, ip, fields);
 }
 
 export interface WindowsAssessment {

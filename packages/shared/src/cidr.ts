@@ -184,6 +184,19 @@ function parseCidrUncached(text: string): CidrParse {
   return { ok: true, cidr: { text, family: ip.family, prefix, network, canonical } };
 }
 
+/**
+ * An address as iptables takes and prints it in `-s`/`-d`: a host without prefix is /32 or
+ * /128, and host bits are masked away (`10.1.2.3/8` is stored as 10.0.0.0/8). Undefined when
+ * the text is not an address (of `family`, when given).
+ */
+export function iptablesAddress(text: string, family?: Family): Cidr | undefined {
+  const withPrefix = text.includes("/") ? text : `${text}/${text.includes(":") ? 128 : 32}`;
+  let p = parseCidr(withPrefix);
+  if (!p.ok && p.reason === "misaligned" && p.suggestion) p = parseCidr(p.suggestion);
+  if (!p.ok) return undefined;
+  return family === undefined || p.cidr.family === family ? p.cidr : undefined;
+}
+
 /** Like parseCidr but throws; for values already validated (rendering desired rules). */
 export function mustParseCidr(text: string): Cidr {
   const r = parseCidr(text);

@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { analyzeFamily } from "./analysis.js";
+import { analyzeFamily, analyzeRuleset } from "./analysis.js";
 import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
-import { computeDrift, type DriftKind, driftReport } from "./drift.js";
+import { computeDrift, type Difference, type DriftKind, driftReport } from "./drift.js";
+import { parseIptables } from "./parser.js";
 import { desiredChain } from "./rules.js";
-import { chainS, JUMP, MASQ, masq, postroutingS, ret } from "./test-fixtures/iptables.js";
+import { chainS, JUMP, MASQ, masq, NON_MASQ, postroutingS, ret } from "./test-fixtures/iptables.js";
+import {
+  bridgePodsNode,
+  GKE_STALE_IP_MASQ_NODE,
+  ISSUE_ITEM1_NODE,
+  KUBE_POSTROUTING,
+  KUBE_POSTROUTING_JUMP,
+  KUBELET_OLD_RULE,
+  natSave,
+} from "./test-fixtures/nodes.js";
 
 const config = defaultConfig();
 
@@ -174,6 +184,149 @@ describe("computeDrift", () => {
       impact: "traffic to 10.0.0.0/8 is masqueraded but should keep the pod address",
     });
   });
+});
+
+/** Drift of a whole nat table (iptables-save or -S text), as the CLI reads one. */
+function tableDrift(text: string, cidrs?: string[]): Difference[] {
+  const { ruleset } = parseIptables(text);
+  const cfg = cidrs ? { ...config, nonMasqueradeCIDRs: cidrs } : config;
+  return computeDrift(
+    desiredChain(cfg, DEFAULT_FLAGS, "ipv4"),
+    analyzeRuleset(ruleset, "ipv4", "IP-MASQ-AGENT"),
+  );
+}
+
+const brief = (d: Difference) => `${d.severity} ${d.kind}: ${d.message}`;
+
+describe("computeDrift on the packet's path", () => {
+  const tableCases: {
+    desc: string;
+    input: string;
+    cidrs?: string[];
+    want: string[];
+    impact?: RegExp;
+  }[] = [
+    {
+      desc: "item 1: a CNI chain masquerading pods in 10.100.64.64/26 first is a warning naming it",
+      input: ISSUE_ITEM1_NODE,
+      cidrs: ["10.0.0.0/8"],
+      want: [
+        "warning jump-shadowed: CNI-0a1b2c3d4e5f60718293a4b5 rule 2 (CNI bridge plugin (ipMasq)) masquerades traffic before IP-MASQ-AGENT is reached",
+        "warning masquerade-options: MASQUERADE options differ (want MASQUERADE --random-fully)",
+      ],
+      impact:
+        /^pod traffic with source in 10\.100\.64\.64\/26 to 169\.254\.0\.0\/16, 10\.0\.0\.0\/8 except 10\.100\.64\.64\/26 is masqueraded though the config keeps the pod address for it$/,
+    },
+    {
+      desc: "one finding for the bridge plugin's chain of every pod",
+      input: bridgePodsNode(3),
+      want: [
+        "warning jump-shadowed: CNI-000000000000000000000000 rule 2 (CNI bridge plugin (ipMasq)) and 2 more like it masquerade traffic before IP-MASQ-AGENT is reached",
+      ],
+      impact:
+        /^pod traffic with source in 10\.244\.0\.2\/32, source in 10\.244\.0\.3\/32, source in 10\.244\.0\.4\/32 to 169\.254\.0\.0\/16, 10\.0\.0\.0\/8 except 10\.244\.0\.0\/16, 172\.16/,
+    },
+    {
+      desc: "item 1: kube-proxy masquerading the traffic it marked is by design",
+      input: natSave(
+        ["IP-MASQ-AGENT", "KUBE-POSTROUTING"],
+        [KUBE_POSTROUTING_JUMP, JUMP, ...chainS().slice(1), ...KUBE_POSTROUTING],
+      ),
+      want: [],
+    },
+    {
+      desc: "item 1: GKE's stale IP-MASQ chain masquerades 100.64.0.0/10 for every pod: critical",
+      input: GKE_STALE_IP_MASQ_NODE,
+      cidrs: ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
+      want: [
+        "critical jump-shadowed: IP-MASQ rule 5 (an older ip-masq-agent) masquerades traffic before IP-MASQ-AGENT is reached",
+      ],
+      impact: /^all pod traffic to 100\.64\.0\.0\/10 is masqueraded/,
+    },
+    {
+      desc: "a stale chain that agrees with the config makes no difference",
+      input: GKE_STALE_IP_MASQ_NODE,
+      cidrs: ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+      want: ["critical unexpected-cidr: 100.64.0.0/10 is not in the config"],
+    },
+    {
+      desc: "a MASQUERADE after the agent's chain undoes its RETURNs",
+      input: natSave(
+        ["IP-MASQ-AGENT"],
+        [JUMP, "-A POSTROUTING -j MASQUERADE", ...chainS().slice(1)],
+      ),
+      want: [
+        "critical masqueraded-after: POSTROUTING rule 2 masquerades traffic after IP-MASQ-AGENT returned it",
+      ],
+    },
+    {
+      desc: "an ACCEPT before the jump keeps addresses the config masquerades",
+      input: natSave(
+        ["IP-MASQ-AGENT"],
+        ["-A POSTROUTING -d 198.51.100.0/24 -j ACCEPT", JUMP, ...chainS().slice(1)],
+      ),
+      want: [
+        "critical jump-shadowed: POSTROUTING rule 1 accepts traffic before IP-MASQ-AGENT is reached",
+      ],
+      impact: /^all pod traffic to 198\.51\.100\.0\/24 leaves with the pod address/,
+    },
+    {
+      desc: "an ACCEPT of destinations the config keeps anyway is no difference",
+      input: natSave(
+        ["IP-MASQ-AGENT"],
+        ["-A POSTROUTING -d 10.9.0.0/16 -j ACCEPT", JUMP, ...chainS().slice(1)],
+      ),
+      want: [],
+    },
+    {
+      desc: "item 1: a TCP-only RETURN is not a RETURN for all traffic",
+      input: natSave(
+        ["IP-MASQ-AGENT"],
+        [
+          JUMP,
+          ...chainS(
+            ["169.254.0.0/16"],
+            ["-A IP-MASQ-AGENT -p tcp -d 8.8.8.8/32 -j RETURN", masq()],
+          ).slice(1),
+        ],
+      ),
+      cidrs: ["8.8.8.8/32"],
+      want: [
+        "critical missing-cidr: 8.8.8.8/32 is missing",
+        "warning foreign-rule: rule 2 of IP-MASQ-AGENT was not written by the agent (RETURN)",
+      ],
+    },
+    {
+      desc: "item 2: kubelet's old rule matches nothing and changes nothing",
+      input: natSave(["IP-MASQ-AGENT"], [KUBELET_OLD_RULE, JUMP, ...chainS().slice(1)]),
+      want: [],
+    },
+    {
+      desc: "item 3: nonMasqueradeCIDRs [0.0.0.0/0] as iptables prints it is in sync",
+      input: natSave(
+        ["IP-MASQ-AGENT"],
+        [JUMP, ret("169.254.0.0/16"), `-A IP-MASQ-AGENT ${NON_MASQ} -j RETURN`, masq()],
+      ),
+      cidrs: ["0.0.0.0/0"],
+      want: [],
+    },
+    {
+      desc: "item 4: the chain alone has no jump to miss",
+      input: chainS().join("\n"),
+      want: [],
+    },
+    {
+      desc: "item 4: the chain alone still shows a missing CIDR",
+      input: chainS(["169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]).join("\n"),
+      want: ["critical missing-cidr: 10.0.0.0/8 is missing"],
+    },
+  ];
+  for (const c of tableCases)
+    it(c.desc, () => {
+      const diffs = tableDrift(c.input, c.cidrs);
+      expect(diffs.map(brief)).toEqual(c.want);
+      if (c.impact) expect(diffs[0]?.impact).toMatch(c.impact);
+    });
 });
 
 describe("driftReport", () => {

@@ -2,6 +2,7 @@
 // effect written with other comments or in another order is only cosmetic.
 import type { FamilyAnalysis } from "./analysis.js";
 import { type Cidr, type Family, rangesCover, toRanges } from "./cidr.js";
+import { pathDifferences } from "./drift-path.js";
 import { behaviourKey, parseIptables } from "./parser.js";
 import type { DesiredChain } from "./rules.js";
 
@@ -10,7 +11,10 @@ export type DriftKind =
   | "jump-missing"
   | "jump-duplicate"
   | "jump-modified"
+  /** Another rule on the path NATs or accepts packets before the agent's chain is reached. */
   | "jump-shadowed"
+  /** Another rule on the path NATs packets after the agent's chain returned them. */
+  | "masqueraded-after"
   | "missing-cidr"
   | "unexpected-cidr"
   | "masquerade-missing"
@@ -57,9 +61,11 @@ export interface DriftReport {
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
+/** Jump state; nothing when POSTROUTING was not read (the input is the chain alone). */
 function jumpDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const scope = d.family;
   const out: Difference[] = [];
+  if (!o.postroutingRead) return out;
   if (o.jumps.length === 0) {
     out.push({
       kind: "jump-missing",
@@ -89,23 +95,6 @@ function jumpDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
         impact: "some traffic may skip the chain",
         rule: first.rule.text,
       });
-  }
-  for (const s of o.shadows) {
-    if (s.effect === "unknown") continue; // e.g. kube-proxy's KUBE-POSTROUTING returns for unmarked packets
-    const does = s.effect === "masquerade" ? "masquerades" : "accepts";
-    const severity: Severity = s.reach === "all" ? "critical" : "warning";
-    const impact =
-      s.effect === "masquerade"
-        ? `${s.reach === "all" ? "all" : "some"} traffic is masqueraded before ${d.chain} is reached, so its non-masquerade CIDRs are ignored`
-        : `${s.reach === "all" ? "no" : "some"} traffic reaches ${d.chain}${s.reach === "all" ? ", so nothing is masqueraded by the agent" : " and is left unmasqueraded"}`;
-    out.push({
-      kind: "jump-shadowed",
-      severity,
-      scope,
-      message: `POSTROUTING rule ${s.index + 1} ${does} traffic before the jump to ${d.chain}`,
-      impact,
-      rule: s.rule.text,
-    });
   }
   return out;
 }
@@ -265,12 +254,12 @@ export function computeDrift(desired: DesiredChain, observed: FamilyAnalysis): D
       message: `${desired.chain} does not exist`,
       impact: "pod traffic is not masqueraded by the agent to any destination",
     });
-    if (observed.jumps.length === 0)
-      out.push(...jumpDifferences(desired, observed).filter((x) => x.kind !== "jump-missing"));
+    out.push(...pathDifferences(desired, observed));
     return sortDifferences(out);
   }
   out.push(
     ...jumpDifferences(desired, observed),
+    ...pathDifferences(desired, observed),
     ...returnDifferences(desired, observed),
     ...masqueradeDifferences(desired, observed),
     ...foreignDifferences(desired, observed),
@@ -328,6 +317,7 @@ const LABELS: Record<DriftKind, string> = {
   "jump-duplicate": "duplicate jump",
   "jump-modified": "jump modified",
   "jump-shadowed": "jump shadowed",
+  "masqueraded-after": "masqueraded after the chain",
   "missing-cidr": "missing CIDR",
   "unexpected-cidr": "extra CIDR",
   "masquerade-missing": "MASQUERADE missing",

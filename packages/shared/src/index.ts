@@ -12,6 +12,7 @@ export * from "./go-quote.js";
 export * from "./limits.js";
 export * from "./node-view.js";
 export * from "./parser.js";
+export * from "./path/index.js";
 export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./protocol-v1.js";

@@ -245,7 +245,7 @@ describe("linuxNodeView jump", () => {
       want: {
         state: "shadowed",
         severity: "critical",
-        message: "POSTROUTING rule 1 masquerades traffic before the jump to IP-MASQ-AGENT",
+        message: "POSTROUTING rule 1 masquerades traffic before IP-MASQ-AGENT is reached",
         kinds: ["jump-shadowed"],
         marks: ["shadow", "jump"],
       },

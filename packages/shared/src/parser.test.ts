@@ -207,6 +207,46 @@ describe("parseIptables", () => {
     )!.rules[0]!;
     expect(behaviourKey(a)).toBe(behaviourKey(b));
   });
+
+  // iptables leaves out what matches every packet and prints addresses as the kernel keeps them.
+  const sameBehaviour: { desc: string; input: [string, string]; want: boolean }[] = [
+    {
+      desc: "-d 0.0.0.0/0 is left out",
+      input: ["-A C -d 0.0.0.0/0 -j RETURN", "-A C -j RETURN"],
+      want: true,
+    },
+    {
+      desc: "-s ::/0 is left out",
+      input: ["-A C -s ::/0 -d fe80::/10 -j RETURN", "-A C -d fe80::/10 -j RETURN"],
+      want: true,
+    },
+    {
+      desc: "a host without /32",
+      input: ["-A C -d 192.0.2.7 -j RETURN", "-A C -d 192.0.2.7/32 -j RETURN"],
+      want: true,
+    },
+    {
+      desc: "host bits are masked",
+      input: ["-A C -d 10.1.2.3/8 -j RETURN", "-A C -d 10.0.0.0/8 -j RETURN"],
+      want: true,
+    },
+    { desc: "-p all is left out", input: ["-A C -p all -j RETURN", "-A C -j RETURN"], want: true },
+    {
+      desc: "! -d 0.0.0.0/0 is kept (it matches nothing)",
+      input: ["-A C ! -d 0.0.0.0/0 -j RETURN", "-A C -j RETURN"],
+      want: false,
+    },
+    {
+      desc: "another block differs",
+      input: ["-A C -d 10.0.0.0/9 -j RETURN", "-A C -d 10.0.0.0/8 -j RETURN"],
+      want: false,
+    },
+  ];
+  for (const c of sameBehaviour)
+    it(`behaviourKey: ${c.desc}`, () => {
+      const [a, b] = c.input.map((l) => getChain(parseIptables(l).ruleset, "nat", "C")!.rules[0]!);
+      expect(behaviourKey(a!) === behaviourKey(b!)).toBe(c.want);
+    });
 });
 
 describe("parse(render(config)) round-trips", () => {

@@ -1,5 +1,6 @@
 // iptables-save / `iptables -S` text → structured rules. Linear, allocation-light, and never
 // throws: a line it cannot read becomes a per-line error and parsing goes on.
+import { iptablesAddress } from "./cidr.js";
 
 /** One option with its arguments, e.g. `! --dst-type LOCAL` or `-d 10.0.0.0/8`. */
 export interface Clause {
@@ -317,13 +318,37 @@ function clauseArgsKey(module: string, c: Clause): string {
   return Number.isFinite(p) && c.args.length === 1 ? p.toFixed(6) : c.args.join(" ");
 }
 
+/**
+ * An address argument as the kernel stores it: canonical CIDR text (`10.0.0.1` is
+ * `10.0.0.1/32`), or "*" for every address, which iptables never prints (`-d 0.0.0.0/0`,
+ * `-s ::/0` are left out of iptables-save and -S output). Undefined when it is not an address.
+ */
+export function addressKey(text: string): string | undefined {
+  const c = iptablesAddress(text);
+  if (!c) return undefined;
+  return c.prefix === 0 ? "*" : c.canonical;
+}
+
+/** A clause's key, or undefined for one that matches every packet (iptables omits those). */
+function clauseKey(module: string, c: Clause): string | undefined {
+  if (module === "" && (c.flag === "-s" || c.flag === "-d") && c.args.length === 1) {
+    const addr = addressKey(c.args[0]!);
+    if (addr === "*" && !c.negated) return undefined;
+    if (addr !== undefined) return `|${c.negated ? "!" : ""}${c.flag} ${addr}`;
+  }
+  if (module === "" && c.flag === "-p" && !c.negated && c.args[0] === "all") return undefined;
+  return `${module}|${c.negated ? "!" : ""}${c.flag} ${clauseArgsKey(module, c)}`;
+}
+
 /** Behaviour key: everything but comments, order-independent (iptables ANDs matches). */
 export function behaviourKey(rule: ParsedRule): string {
   const parts: string[] = [];
   for (const m of rule.matches) {
     if (m.module === "comment") continue;
-    for (const c of m.clauses)
-      parts.push(`${m.module}|${c.negated ? "!" : ""}${c.flag} ${clauseArgsKey(m.module, c)}`);
+    for (const c of m.clauses) {
+      const key = clauseKey(m.module, c);
+      if (key !== undefined) parts.push(key);
+    }
     if (m.clauses.length === 0) parts.push(`${m.module}|`);
   }
   parts.sort();

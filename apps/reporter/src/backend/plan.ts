@@ -29,8 +29,8 @@ export function planJumps(a: FamilyAnalysis): ApplyPlan {
   };
 }
 
-/** Shadowing rules earlier in POSTROUTING belong to others: reported, never rewritten. */
-const NOT_OURS = new Set<Difference["kind"]>(["jump-shadowed"]);
+/** Other components' rules on the path (before the jump or after it): reported, never rewritten. */
+const NOT_OURS = new Set<Difference["kind"]>(["jump-shadowed", "masqueraded-after"]);
 
 export function differencesFor(
   config: MasqConfig,

@@ -179,7 +179,7 @@ describe("walkChains", () => {
 
   it("never lists target extensions or chains off the path", async () => {
     const { calls } = await walk(ITEM1);
-    const listed = calls.flatMap((argv) => argv);
+    const listed = calls.flat();
     expect(listed.join(" ")).not.toMatch(/MASQUERADE|KUBE-SERVICES|ACCEPT/);
   });
 

@@ -41,101 +41,220 @@ function golden(name: string, actual: string): void {
   expect(actual).toBe(readFileSync(path, "utf8"));
 }
 
-const goldenCases: { desc: string; args: string[]; stdin?: string; code: number; file: string }[] =
-  [
-    {
-      desc: "render the default config",
-      args: ["render", "--config", data("default.yaml")],
-      code: 0,
-      file: "render-default.txt",
-    },
-    {
-      desc: "render without --random-fully, other chain",
-      args: [
-        "render",
-        "--config",
-        data("default.yaml"),
-        "--random-fully=false",
-        "--masq-chain",
-        "MASQ-TEST",
-      ],
-      code: 0,
-      file: "render-no-random-fully.txt",
-    },
-    {
-      desc: "render ipv4 of a dual-stack config",
-      args: ["render", "--config", data("dual-stack.json"), "--enable-ipv6"],
-      code: 0,
-      file: "render-dual-ipv4.txt",
-    },
-    {
-      desc: "render ipv6 of a dual-stack config",
-      args: ["render", "--config", data("dual-stack.json"), "--enable-ipv6", "--family", "ipv6"],
-      code: 0,
-      file: "render-dual-ipv6.txt",
-    },
-    {
-      desc: "render with --to-ports",
-      args: ["render", "--config", data("default.yaml"), "--to-ports", "1024-29999,32768-65535"],
-      code: 0,
-      file: "render-to-ports.txt",
-    },
-    {
-      desc: "render the reserved-ranges defaults with the jump",
-      args: ["render", "--config", "-", "--nomasq-all-reserved-ranges", "--with-jump"],
-      stdin: "",
-      code: 0,
-      file: "render-reserved-with-jump.txt",
-    },
-    {
-      desc: "inspect -S output",
-      args: ["inspect", "--from", data("node-in-sync.txt")],
-      code: 0,
-      file: "inspect-in-sync.txt",
-    },
-    {
-      desc: "inspect an iptables-save dump",
-      args: ["inspect", "--from", data("node-drifted.save")],
-      code: 0,
-      file: "inspect-drifted.txt",
-    },
-    {
-      desc: "drift in sync",
-      args: ["drift", "--config", data("default.yaml"), "--from", data("node-in-sync.txt")],
-      code: 0,
-      file: "drift-in-sync.txt",
-    },
-    {
-      desc: "drift drifted",
-      args: ["drift", "--config", data("default.yaml"), "--from", data("node-drifted.save")],
-      code: 3,
-      file: "drift-drifted.txt",
-    },
-    {
-      desc: "why: private destination",
-      args: ["why", "10.1.2.3", "--from", data("node-in-sync.txt")],
-      code: 0,
-      file: "why-private.txt",
-    },
-    {
-      desc: "why: public destination",
-      args: ["why", "8.8.8.8", "--from", data("node-in-sync.txt")],
-      code: 0,
-      file: "why-public.txt",
-    },
-    {
-      desc: "why: destination missing on a drifted node",
-      args: ["why", "10.1.2.3", "--from", data("node-drifted.save")],
-      code: 0,
-      file: "why-drifted.txt",
-    },
-  ];
+const goldenCases: {
+  desc: string;
+  args: string[];
+  stdin?: string;
+  code: number;
+  file: string;
+  stderr?: string;
+}[] = [
+  {
+    desc: "render the default config",
+    args: ["render", "--config", data("default.yaml")],
+    code: 0,
+    file: "render-default.txt",
+  },
+  {
+    desc: "render without --random-fully, other chain",
+    args: [
+      "render",
+      "--config",
+      data("default.yaml"),
+      "--random-fully=false",
+      "--masq-chain",
+      "MASQ-TEST",
+    ],
+    code: 0,
+    file: "render-no-random-fully.txt",
+  },
+  {
+    desc: "render ipv4 of a dual-stack config",
+    args: ["render", "--config", data("dual-stack.json"), "--enable-ipv6"],
+    code: 0,
+    file: "render-dual-ipv4.txt",
+  },
+  {
+    desc: "render ipv6 of a dual-stack config",
+    args: ["render", "--config", data("dual-stack.json"), "--enable-ipv6", "--family", "ipv6"],
+    code: 0,
+    file: "render-dual-ipv6.txt",
+  },
+  {
+    desc: "render with --to-ports",
+    args: ["render", "--config", data("default.yaml"), "--to-ports", "1024-29999,32768-65535"],
+    code: 0,
+    file: "render-to-ports.txt",
+  },
+  {
+    desc: "render the reserved-ranges defaults with the jump",
+    args: ["render", "--config", "-", "--nomasq-all-reserved-ranges", "--with-jump"],
+    stdin: "",
+    code: 0,
+    file: "render-reserved-with-jump.txt",
+  },
+  {
+    desc: "inspect -S output",
+    args: ["inspect", "--from", data("node-in-sync.txt")],
+    code: 0,
+    file: "inspect-in-sync.txt",
+  },
+  {
+    desc: "inspect an iptables-save dump",
+    args: ["inspect", "--from", data("node-drifted.save")],
+    code: 0,
+    file: "inspect-drifted.txt",
+  },
+  {
+    desc: "drift in sync",
+    args: ["drift", "--config", data("default.yaml"), "--from", data("node-in-sync.txt")],
+    code: 0,
+    file: "drift-in-sync.txt",
+  },
+  {
+    desc: "drift drifted",
+    args: ["drift", "--config", data("default.yaml"), "--from", data("node-drifted.save")],
+    code: 3,
+    file: "drift-drifted.txt",
+  },
+  {
+    desc: "inspect the issue's item-1 node: CNI chain and kube-proxy on the path",
+    args: ["inspect", "--from", data("node-item1.save")],
+    code: 0,
+    file: "inspect-item1.txt",
+  },
+  {
+    desc: "inspect the agent chain alone: no jump to judge",
+    args: ["inspect", "--from", data("chain-alone.txt")],
+    code: 0,
+    file: "inspect-chain-alone.txt",
+  },
+  {
+    desc: "inspect rules that match nothing or only some packets",
+    args: ["inspect", "--from", data("node-odd-rules.txt")],
+    code: 0,
+    file: "inspect-odd-rules.txt",
+  },
+  {
+    desc: "inspect a node with a CNI bridge chain per pod: one line per kind, counted",
+    args: ["inspect", "--from", data("node-bridge-pods.txt")],
+    code: 0,
+    file: "inspect-bridge-pods.txt",
+  },
+  {
+    desc: "drift of a node with a CNI bridge chain per pod: one finding",
+    args: ["drift", "--config", data("default.yaml"), "--from", data("node-bridge-pods.txt")],
+    code: 3,
+    file: "drift-bridge-pods.txt",
+  },
+  {
+    desc: "inspect --json of the item-1 node",
+    args: ["inspect", "--from", data("node-item1.save"), "--json"],
+    code: 0,
+    file: "inspect-item1.json",
+  },
+  {
+    desc: "drift of the item-1 node names the CNI chain",
+    args: ["drift", "--config", data("default.yaml"), "--from", data("node-item1.save")],
+    code: 3,
+    file: "drift-item1.txt",
+  },
+  {
+    desc: "drift of nonMasqueradeCIDRs [0.0.0.0/0] as upstream writes it: in sync",
+    args: ["drift", "--config", data("all-cidrs.yaml"), "--from", data("node-all-cidrs.txt")],
+    code: 0,
+    file: "drift-all-cidrs.txt",
+    stderr: "warning: 0.0.0.0/0 matches every destination: no ipv4 traffic will be masqueraded\n",
+  },
+  {
+    desc: "drift of the agent chain alone: no jump missing, a note",
+    args: ["drift", "--config", data("default.yaml"), "--from", data("chain-alone.txt")],
+    code: 0,
+    file: "drift-chain-alone.txt",
+  },
+  {
+    desc: "why: private destination, unmarked packet",
+    args: ["why", "10.1.2.3", "--mark", "0", "--from", data("node-in-sync.save")],
+    code: 10,
+    file: "why-private.txt",
+  },
+  {
+    desc: "why: public destination, unmarked packet",
+    args: ["why", "8.8.8.8", "--mark", "0", "--from", data("node-in-sync.save")],
+    code: 0,
+    file: "why-public.txt",
+  },
+  {
+    desc: "why: kube-proxy's mark decides when it is not given",
+    args: ["why", "10.1.2.3", "--from", data("node-in-sync.save")],
+    code: 11,
+    file: "why-mark.txt",
+  },
+  {
+    desc: "why: destination missing on a drifted node",
+    args: ["why", "10.1.2.3", "--mark", "0", "--from", data("node-drifted.save")],
+    code: 0,
+    file: "why-drifted.txt",
+  },
+  {
+    desc: "why: -S of two chains, kube-proxy's chain not in the input",
+    args: ["why", "8.8.8.8", "--from", data("node-in-sync.txt")],
+    code: 11,
+    file: "why-unread-chain.txt",
+  },
+  {
+    desc: "why: item 1, a destination the agent returns, source not given",
+    args: ["why", "10.20.30.40", "--from", data("node-item1.save")],
+    code: 11,
+    file: "why-item1.txt",
+  },
+  {
+    desc: "why: item 1, a pod in the CNI range",
+    args: ["why", "10.20.30.40", "--source", "10.100.64.70", "--from", data("node-item1.save")],
+    code: 0,
+    file: "why-item1-cni-pod.txt",
+  },
+  {
+    desc: "why --json: item 1, a pod outside the CNI range, unmarked",
+    args: [
+      "why",
+      "10.20.30.40",
+      "--source",
+      "10.100.65.70",
+      "--mark",
+      "0",
+      "--json",
+      "--from",
+      data("node-item1.save"),
+    ],
+    code: 10,
+    file: "why-item1-other-pod.json",
+  },
+  {
+    desc: "why: a TCP-only RETURN makes the answer depend on the protocol",
+    args: ["why", "8.8.8.8", "--from", data("node-odd-rules.txt")],
+    code: 11,
+    file: "why-tcp-return.txt",
+  },
+  {
+    desc: "why: an old-style negation explained with what is true",
+    args: ["why", "1.1.1.1", "--protocol", "udp", "--from", data("node-odd-rules.txt")],
+    code: 10,
+    file: "why-negated.txt",
+  },
+  {
+    desc: "why: the agent chain alone answers for the chain",
+    args: ["why", "8.8.8.8", "--from", data("chain-alone.txt")],
+    code: 11,
+    file: "why-chain-alone.txt",
+  },
+];
 
 describe("ipmasq golden output", () => {
   for (const c of goldenCases) {
     it(c.desc, async () => {
       const r = await run(c.args, c.stdin);
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: c.code, stderr: "" });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: c.code, stderr: c.stderr ?? "" });
       golden(c.file, r.stdout);
     });
   }
@@ -204,6 +323,26 @@ describe("ipmasq errors and exit codes", () => {
     const r = await run(["why", "example.com", "--from", data("node-in-sync.txt")]);
     expect(r).toMatchObject({ code: 1 });
     expect(r.stderr).toMatch(/not an IP address/);
+  });
+  it("why refuses bad packet fields with the reason", async () => {
+    for (const [args, reason] of [
+      [["--source", "pod-a"], /source "pod-a" is not an IP address/],
+      [["--source", "fd00::1"], /source fd00::1 is ipv6, the destination is ipv4/],
+      [["--protocol", "bogus"], /protocol "bogus" is not known/],
+      [["--protocol", "icmp", "--dport", "53"], /icmp has no ports/],
+      [["--dport", "70000"], /--dport must be a number from 0 to 65535/],
+      [["--mark", "-1"], /--mark must be a number/],
+    ] as const) {
+      const r = await run(["why", "8.8.8.8", ...args, "--from", data("node-in-sync.save")]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(reason);
+    }
+  });
+  it("why --help documents the exit codes", async () => {
+    const r = await run(["why", "--help"]);
+    expect(r.stdout).toMatch(/10 {2}not masqueraded/);
+    expect(r.stdout).toMatch(/11 {2}it depends on the packet/);
   });
   it("needs a source", async () => {
     const r = await run(["inspect"]);

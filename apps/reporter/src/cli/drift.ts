@@ -5,12 +5,13 @@ import {
   desiredChain,
   driftReport,
   familiesFor,
+  type Unknown,
   windowsDrift,
 } from "@masq/shared";
 import type { Command } from "commander";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
-import { formatReport } from "./format.js";
+import { formatReport, formatUnknowns } from "./format.js";
 import { CliExit, type CliIO, EXIT_DRIFTED, EXIT_ERROR } from "./io.js";
 import { addSourceOptions, readAnalyses, readLive, type SourceOptions } from "./source.js";
 import {
@@ -19,6 +20,21 @@ import {
   readWindowsCni,
   type WindowsCniOption,
 } from "./windows.js";
+
+const HELP = `
+Drift is about behaviour first: the same effect written with other comments or in another
+order is only cosmetic. Besides the agent's chain and its jump, it follows the nat path: a
+NAT or ACCEPT by another component before the agent's chain is reached (a CNI chain
+masquerading some pods first: warning; everything masqueraded first: critical), or a NAT after
+the agent returned, is reported with the rule, its component and whom it affects, when it
+treats traffic otherwise than the config says. What could not be seen is listed as notes.
+Without POSTROUTING in the input (\`iptables -t nat -S IP-MASQ-AGENT\` alone), the jump is not
+judged.
+
+Examples:
+  iptables-save -t nat | ipmasq drift --config config.yaml --from -
+  ipmasq drift --config config.yaml --netns node-a --json
+`;
 
 type DriftOptions = AgentFlagOptions &
   SourceOptions &
@@ -29,27 +45,35 @@ export function registerDrift(program: Command, io: CliIO): void {
     .command("drift")
     .description("compare a node's rules with a config: exit 0 in sync, 3 drifted, 1 error")
     .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON)")
-    .option("--json", "print the report as JSON");
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", HELP);
   addWindowsCniOption(addSourceOptions(cmd), "compare");
   addAgentFlagOptions(cmd).action(async (opts: DriftOptions, c: Command) => {
     checkWindowsExclusive(opts, c);
     const flags = agentFlagsFrom(opts);
     const config = await loadConfig(io, opts.config, flags);
     let differences: Difference[];
+    let unknowns: Unknown[] = [];
     if (opts.windowsCni !== undefined) {
       const { snapshot } = await readWindowsCni(opts.windowsCni, flags);
       differences = windowsDrift(config, snapshot.lists);
     } else if (opts.netns !== undefined && opts.from === undefined) {
-      differences = assessLinux(config, flags, await readLive(opts.netns, flags)).report
-        .differences;
+      const a = assessLinux(config, flags, await readLive(opts.netns, flags));
+      differences = a.report.differences;
+      unknowns = a.families.flatMap((f) => f.observed.unknowns);
     } else {
       const [observed] = await readAnalyses(io, opts, flags);
       if (!observed || !familiesFor(flags).includes(observed.family))
         throw new CliExit(EXIT_ERROR, `${observed?.family} rules need --enable-ipv6`);
       differences = computeDrift(desiredChain(config, flags, observed.family), observed);
+      unknowns = observed.unknowns;
     }
     const report = driftReport(differences);
-    io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    io.stdout(
+      opts.json
+        ? `${JSON.stringify({ ...report, unknowns }, null, 2)}\n`
+        : `${formatReport(report)}${formatUnknowns(unknowns)}`,
+    );
     if (report.status === "drifted") throw new CliExit(EXIT_DRIFTED);
   });
 }

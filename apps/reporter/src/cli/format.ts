@@ -1,5 +1,6 @@
 // Text output for people: short, aligned, one fact per line.
-import type { Difference, DriftReport, FamilyAnalysis, Issue, Verdict } from "@masq/shared";
+import type { Difference, DriftReport, FamilyAnalysis, Issue, Unknown } from "@masq/shared";
+import { formatPath } from "./format-path.js";
 
 export function formatIssues(kind: "error" | "warning", issues: readonly Issue[]): string {
   return issues.map((i) => `${kind}: ${i.message}\n`).join("");
@@ -18,14 +19,12 @@ function jumpState(a: FamilyAnalysis): string {
 
 export function formatAnalysis(a: FamilyAnalysis): string {
   const out: string[] = [
-    `${a.chain} (${a.family})${a.chainExists ? "" : ": chain does not exist"}`,
+    `${a.chain} (${a.family}${a.backend ? `, ${a.backend}` : ""})${a.chainExists ? "" : ": chain does not exist"}`,
   ];
-  out.push(`  jump from POSTROUTING: ${jumpState(a)}`);
-  for (const s of a.shadows.filter((x) => x.effect !== "unknown")) {
-    out.push(
-      `  before the jump: POSTROUTING rule ${s.index + 1} ${s.effect === "masquerade" ? "masquerades" : "accepts"} ${s.reach === "all" ? "all" : "some"} traffic: ${s.rule.text}`,
-    );
-  }
+  out.push(
+    `  jump from POSTROUTING: ${a.postroutingRead ? jumpState(a) : "unknown (POSTROUTING is not in the input)"}`,
+  );
+  out.push(...formatPath(a));
   if (a.chainExists) {
     out.push(`  not masqueraded (RETURN before MASQUERADE), in order:`);
     out.push(...(a.returns.length ? a.returns.map((c) => `    ${c.canonical}`) : ["    (none)"]));
@@ -33,9 +32,20 @@ export function formatAnalysis(a: FamilyAnalysis): string {
     out.push(
       `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : "NOT masqueraded (no final MASQUERADE rule)"}`,
     );
-    const foreign = a.entries.filter((e) => e.role === "foreign" || e.conditions.length > 0);
-    if (foreign.length)
-      out.push("  other rules:", ...foreign.map((e) => `    rule ${e.index + 1}: ${e.rule.text}`));
+    const other = a.entries.filter(
+      (e) =>
+        e.role === "foreign" ||
+        e.conditions.length > 0 ||
+        (e.role === "return" && e.protocol !== undefined),
+    );
+    if (other.length)
+      out.push(
+        "  other rules:",
+        ...other.map(
+          (e) =>
+            `    rule ${e.index + 1}${e.matchesNothing ? " (matches no packet)" : ""}: ${e.rule.text}`,
+        ),
+      );
     if (a.unreachable.length)
       out.push(
         `  never reached (after MASQUERADE): rules ${a.unreachable.map((i) => i + 1).join(", ")}`,
@@ -66,15 +76,7 @@ export function formatReport(r: DriftReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function formatVerdict(v: Verdict): string {
-  const lines = [
-    `${v.ip} is ${v.masqueraded ? "masqueraded" : "not masqueraded"}${v.certain ? "" : " (for most packets; see notes)"}`,
-  ];
-  if (v.decidedBy)
-    lines.push(
-      `  decided by ${v.decidedBy.chain} rule ${v.decidedBy.index + 1}: ${v.decidedBy.text}`,
-    );
-  lines.push(`  because ${v.reason}`);
-  lines.push(...v.caveats.map((c) => `  note: ${c}`));
-  return `${lines.join("\n")}\n`;
+/** What an analysis could not see, as notes under a drift report. */
+export function formatUnknowns(unknowns: readonly Unknown[]): string {
+  return unknowns.map((u) => `  note: could not see: ${u.message}\n`).join("");
 }

@@ -1,9 +1,16 @@
-import { analyzeSnapshot, BACKEND_LABELS, type FamilySnapshot } from "@masq/shared";
+import {
+  BACKEND_LABELS,
+  describeConditions,
+  type FamilyAnalysis,
+  type PathOutcome,
+  type RuleRef,
+  setToCidrs,
+} from "@masq/shared";
 import type { Command } from "commander";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatAnalysis } from "./format.js";
 import type { CliIO } from "./io.js";
-import { addSourceOptions, readAnalyses, readLiveReadable, type SourceOptions } from "./source.js";
+import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
   checkWindowsExclusive,
@@ -13,13 +20,28 @@ import {
   windowsInspectJson,
 } from "./windows.js";
 
+const HELP = `
+Shows the path pod traffic takes through nat POSTROUTING (each chain with the component that
+wrote it: kube-proxy, CNI plugins, Calico, AWS VPC CNI, flannel, Cilium, Docker, OVN-Kubernetes,
+older agents), what other rules decide before the agent's chain or after it returns, the
+agent's chain rule by rule, rules that match no packet, and what could not be seen (chains not
+in the input, POSTROUTING not in the input). With only \`iptables -t nat -S IP-MASQ-AGENT\`
+output, it answers for that chain alone.
+
+Examples:
+  iptables-save -t nat | ipmasq inspect --from -
+  ipmasq inspect --netns node-a --json
+  ipmasq inspect --windows-cni /etc/cni/net.d/10-flannel.conflist
+`;
+
 type InspectOptions = AgentFlagOptions & SourceOptions & WindowsCniOption & { json?: boolean };
 
 export function registerInspect(program: Command, io: CliIO): void {
   const cmd = program
     .command("inspect")
-    .description("show what a node's masquerade rules do")
-    .option("--json", "print the analysis as JSON");
+    .description("show what a node's masquerade rules do, along the whole nat path")
+    .option("--json", "print the analysis as JSON")
+    .addHelpText("after", HELP);
   addWindowsCniOption(addSourceOptions(cmd), "show");
   addAgentFlagOptions(cmd).action(async (opts: InspectOptions, c: Command) => {
     checkWindowsExclusive(opts, c);
@@ -30,22 +52,41 @@ export function registerInspect(program: Command, io: CliIO): void {
       );
       return;
     }
-    const flags = agentFlagsFrom(opts);
-    if (opts.netns !== undefined && opts.from === undefined) {
-      io.stdout(inspectLive(await readLiveReadable(opts.netns, flags), flags.masqChain, opts.json));
-      return;
-    }
-    const analyses = await readAnalyses(io, opts, flags);
+    const analyses = await readAnalyses(io, opts, agentFlagsFrom(opts));
     if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);
-    else io.stdout(analyses.map(formatAnalysis).join("\n"));
+    else io.stdout(formatAll(analyses));
   });
 }
 
-function toJson(a: import("@masq/shared").FamilyAnalysis) {
+const refJson = (r?: RuleRef) =>
+  r ? { chain: r.chain, rule: r.index + 1, text: r.text, component: r.component.id } : null;
+
+function outcomeJson(a: FamilyAnalysis, o: PathOutcome) {
+  return {
+    when: describeConditions(o.conditions),
+    result: o.result,
+    masqueraded: o.masqueraded,
+    decidedBy: refJson(o.decidedBy),
+    ...(o.toSource ? { toSource: o.toSource } : {}),
+    agentChain: o.agent,
+    destination: setToCidrs(a.family, o.destination),
+    reason: o.reason,
+  };
+}
+
+function toJson(a: FamilyAnalysis) {
   return {
     family: a.family,
     chain: a.chain,
     chainExists: a.chainExists,
+    postroutingRead: a.postroutingRead,
+    ...(a.backend ? { backend: a.backend } : {}),
+    path: a.path.map((p) => ({
+      chain: p.name,
+      component: p.component.id,
+      read: p.read,
+      rules: p.rules,
+    })),
     returns: a.returns.map((c) => c.canonical),
     finalMasquerade:
       a.finalMasquerade === undefined ? null : a.entries[a.finalMasquerade]?.rule.text,
@@ -56,35 +97,28 @@ function toJson(a: import("@masq/shared").FamilyAnalysis) {
       canonical: j.canonical,
       conditions: j.conditions,
     })),
-    shadows: a.shadows.map((s) => ({
-      rule: s.index + 1,
-      effect: s.effect,
-      reach: s.reach,
-      text: s.rule.text,
-    })),
+    outcomes: a.outcomes.map((o) => outcomeJson(a, o)),
+    matchesNoPacket: a.inert.map((r) => ({ ...refJson(r), why: r.why })),
     rules: a.entries.map((e) => ({
       rule: e.index + 1,
       role: e.role,
       cidr: e.cidr?.canonical ?? null,
       negated: e.negated,
       conditions: e.conditions,
+      ...(e.matchesNothing ? { matchesNoPacket: e.matchesNothing } : {}),
       text: e.rule.text,
     })),
+    unknowns: a.unknowns,
     errors: a.errors,
   };
 }
 
-/** A live node: each backend holding nat rules is shown (named when there are two). */
-function inspectLive(snaps: FamilySnapshot[], chain: string, json?: boolean): string {
-  const two = new Set(snaps.map((s) => s.family)).size < snaps.length;
-  const parts = snaps.map((s) => ({ backend: s.backend, a: analyzeSnapshot(s, chain) }));
-  if (json)
-    return `${JSON.stringify(
-      parts.map((p) => ({ backend: p.backend, ...toJson(p.a) })),
-      null,
-      2,
-    )}\n`;
-  return parts
-    .map((p) => `${two ? `in ${BACKEND_LABELS[p.backend]}:\n` : ""}${formatAnalysis(p.a)}`)
+/** Every analysis; the backend is named when one family comes from two (both act on packets). */
+function formatAll(analyses: FamilyAnalysis[]): string {
+  const two = new Set(analyses.map((a) => a.family)).size < analyses.length;
+  return analyses
+    .map(
+      (a) => `${two && a.backend ? `in ${BACKEND_LABELS[a.backend]}:\n` : ""}${formatAnalysis(a)}`,
+    )
     .join("\n");
 }

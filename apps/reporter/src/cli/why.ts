@@ -1,55 +1,110 @@
 import {
-  type AgentFlags,
+  type CombinedVerdict,
   evaluate,
-  evaluateSnapshots,
-  type Family,
+  evaluateAcrossBackends,
+  type PacketFields,
   parseIp,
   type Verdict,
 } from "@masq/shared";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
-import { formatVerdict } from "./format.js";
+import { formatVerdict } from "./format-path.js";
 import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
-import { addSourceOptions, readAnalyses, readLiveReadable, type SourceOptions } from "./source.js";
+import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 
-type WhyOptions = AgentFlagOptions & SourceOptions & { json?: boolean };
+/** Exit codes of `why` (0 and 1 as every command: masqueraded, error). */
+export const EXIT_MASQUERADED = 0;
+export const EXIT_NOT_MASQUERADED = 10;
+export const EXIT_DEPENDS = 11;
+
+type WhyOptions = AgentFlagOptions &
+  SourceOptions & {
+    json?: boolean;
+    source?: string;
+    protocol?: string;
+    dport?: number;
+    mark?: number;
+  };
+
+function integer(what: string, max: number) {
+  return (v: string): number => {
+    const n = /^(0x[0-9a-f]+|[0-9]+)$/i.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n > max)
+      throw new InvalidArgumentError(`${what} must be a number from 0 to ${max}`);
+    return n;
+  };
+}
+
+const HELP = `
+Answers for a pod's new connection to IP, from the whole nat path: POSTROUTING and every chain
+it reaches (kube-proxy, CNI plugins, Calico, AWS VPC CNI, flannel, Cilium, Docker, older agent
+chains), not only the agent's chain. A match the given packet fields cannot decide (protocol,
+ports, source, interfaces, marks, ipsets, conntrack state, …) makes the answer depend on it:
+each branch is shown with its conditions. The destination is taken to be non-local (the
+agent's own "! --dst-type LOCAL" is true for pod traffic to a remote address).
+
+Exit codes:
+  0   masqueraded (on every branch)
+  10  not masqueraded (on every branch)
+  11  it depends on the packet, or the rules read cannot say (a chain not in the input,
+      POSTROUTING not in the input, a bound hit)
+  1   error
+
+Examples:
+  iptables-save -t nat | ipmasq why 8.8.8.8 --from -
+  ipmasq why 10.20.30.40 --source 10.100.64.70 --mark 0 --from node.save
+  ipmasq why 8.8.8.8 --protocol udp --dport 53 --netns node-a --json
+`;
+
+export function exitCodeOf(v: Verdict): number {
+  if (v.masqueraded === null || !v.certain) return EXIT_DEPENDS;
+  return v.masqueraded ? EXIT_MASQUERADED : EXIT_NOT_MASQUERADED;
+}
 
 export function registerWhy(program: Command, io: CliIO): void {
   const cmd = program
     .command("why")
-    .description("would pod traffic to IP be masqueraded, and which rule decides")
+    .description("would a pod's traffic to IP be masqueraded, and which rule decides")
     .argument("<ip>", "destination address")
-    .option("--json", "print the verdict as JSON");
+    .option("--source <ip>", "the pod's address (source of the packet)")
+    .option("--protocol <name>", "tcp, udp, icmp, sctp, … or a protocol number")
+    .option("--dport <port>", "destination port", integer("--dport", 65535))
+    .option(
+      "--mark <value>",
+      "the packet's mark in POSTROUTING, e.g. 0 or 0x4000",
+      integer("--mark", 0xffffffff),
+    )
+    .option("--json", "print the verdict as JSON")
+    .addHelpText("after", HELP);
   addAgentFlagOptions(addSourceOptions(cmd)).action(async (ip: string, opts: WhyOptions) => {
     const parsed = parseIp(ip);
     if (!parsed) throw new CliExit(EXIT_ERROR, `"${ip}" is not an IP address`);
     const flags = agentFlagsFrom(opts);
-    const v = await verdictFor(io, opts, flags, parsed.family, ip);
+    const analyses = (
+      await readAnalyses(
+        io,
+        { ...opts, family: opts.family === "auto" ? parsed.family : opts.family },
+        flags,
+      )
+    ).filter((a) => a.family === parsed.family);
+    if (analyses.length === 0)
+      throw new CliExit(
+        EXIT_ERROR,
+        `no ${parsed.family} rules were read (IPv6 needs --enable-ipv6)`,
+      );
+    const fields: PacketFields = {
+      ...(opts.source !== undefined ? { source: opts.source } : {}),
+      ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
+      ...(opts.dport !== undefined ? { dport: opts.dport } : {}),
+      ...(opts.mark !== undefined ? { mark: opts.mark } : {}),
+    };
+    const v: Verdict | CombinedVerdict | { error: string } =
+      analyses.length === 1
+        ? evaluate(analyses[0]!, ip, fields)
+        : evaluateAcrossBackends(analyses, ip, fields);
     if ("error" in v) throw new CliExit(EXIT_ERROR, v.error);
-    io.stdout(opts.json ? `${JSON.stringify(v, null, 2)}\n` : formatVerdict(v));
+    io.stdout(opts.json ? `${JSON.stringify(v, null, 2)}\n` : formatVerdict(v, flags.masqChain));
+    const code = exitCodeOf(v);
+    if (code !== 0) throw new CliExit(code);
   });
-}
-
-/** A live node is judged across its iptables backends (both act on packets); a file as given. */
-async function verdictFor(
-  io: CliIO,
-  opts: WhyOptions,
-  flags: AgentFlags,
-  family: Family,
-  ip: string,
-): Promise<Verdict | { error: string }> {
-  const missing = `no ${family} rules were read (IPv6 needs --enable-ipv6)`;
-  if (opts.netns !== undefined && opts.from === undefined) {
-    const snaps = (await readLiveReadable(opts.netns, flags)).filter((s) => s.family === family);
-    if (snaps.length === 0) throw new CliExit(EXIT_ERROR, missing);
-    return evaluateSnapshots(snaps, flags.masqChain, ip);
-  }
-  const analyses = await readAnalyses(
-    io,
-    { ...opts, family: opts.family === "auto" ? family : opts.family },
-    flags,
-  );
-  const analysis = analyses.find((a) => a.family === family);
-  if (!analysis) throw new CliExit(EXIT_ERROR, missing);
-  return evaluate(analysis, ip);
 }

@@ -1,27 +1,8 @@
 // `ipmasq run …` from source as a child process, with its output collected: how the CLI tests
 // start the daemon exactly as the DaemonSets do (settings from the environment). One-shot
-// commands (`apply`, `why`, …) run in-process with their output collected.
+// commands (`apply`, `why`, …) run in-process with their output collected (run-cli.ts).
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { runCli } from "../../src/cli/program.js";
-
-/** Runs one `ipmasq` command in this process: its exit code, stdout and stderr. */
-export async function ipmasq(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => "",
-  });
-  return { code, stdout, stderr };
-}
 
 export interface CliProcess {
   child: ChildProcess;

@@ -12,16 +12,25 @@ export interface Topology {
 
 export const POD_ADDRESS = "10.244.0.2";
 
+/** A veth pair between two namespaces, addressed and up. */
+export function link(
+  a: string,
+  aIf: string,
+  aAddr: string,
+  b: string,
+  bIf: string,
+  bAddr: string,
+): void {
+  sh(["ip", "-n", a, "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b]);
+  sh(["ip", "-n", a, "addr", "add", aAddr, "dev", aIf]);
+  sh(["ip", "-n", b, "addr", "add", bAddr, "dev", bIf]);
+  sh(["ip", "-n", a, "link", "set", aIf, "up"]);
+  sh(["ip", "-n", b, "link", "set", bIf, "up"]);
+}
+
 /** Wires pod (10.244.0.2) → node (forwarding) → peer A (10.10.0.2) and peer B (198.51.100.2). */
 export function wire(names: { pod: string; node: string; peerA: string; peerB: string }): Topology {
   const { pod, node, peerA, peerB } = names;
-  const link = (a: string, aIf: string, aAddr: string, b: string, bIf: string, bAddr: string) => {
-    sh(["ip", "-n", a, "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b]);
-    sh(["ip", "-n", a, "addr", "add", aAddr, "dev", aIf]);
-    sh(["ip", "-n", b, "addr", "add", bAddr, "dev", bIf]);
-    sh(["ip", "-n", a, "link", "set", aIf, "up"]);
-    sh(["ip", "-n", b, "link", "set", bIf, "up"]);
-  };
   link(node, "to-pod", "10.244.0.1/24", pod, "eth0", `${POD_ADDRESS}/24`);
   link(node, "to-a", "10.10.0.1/24", peerA, "eth0", "10.10.0.2/24");
   link(node, "to-b", "198.51.100.1/24", peerB, "eth0", "198.51.100.2/24");

@@ -51,19 +51,23 @@ function VerdictCard({
   return (
     <div
       className={`rounded-lg p-3 ring-1 ring-inset ${
-        v.masqueraded
-          ? "bg-amber-50 ring-amber-600/20 dark:bg-amber-500/10 dark:ring-amber-400/20"
-          : "bg-emerald-50 ring-emerald-600/20 dark:bg-emerald-500/10 dark:ring-emerald-400/20"
+        v.masqueraded === null
+          ? "ring-zinc-300 dark:ring-zinc-700"
+          : v.masqueraded
+            ? "bg-amber-50 ring-amber-600/20 dark:bg-amber-500/10 dark:ring-amber-400/20"
+            : "bg-emerald-50 ring-emerald-600/20 dark:bg-emerald-500/10 dark:ring-emerald-400/20"
       }`}
     >
       {heading}
       <p
         className={`mt-0.5 text-sm font-semibold ${v.masqueraded ? "text-amber-800 dark:text-amber-300" : "text-emerald-800 dark:text-emerald-300"}`}
       >
-        {v.masqueraded
-          ? "Masqueraded: leaves with the node IP"
-          : "Not masqueraded: keeps the pod IP"}
-        {v.certain ? "" : " (probably)"}
+        {v.masqueraded === null
+          ? "Depends on the packet, or cannot be said from these rules"
+          : v.masqueraded
+            ? "Masqueraded: leaves with the node IP"
+            : "Not masqueraded: keeps the pod IP"}
+        {v.certain || v.masqueraded === null ? "" : " (for this chain alone)"}
       </p>
       <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{v.reason}</p>
       {v.decidedBy ? (

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { analyzeRuleset, type FamilyAnalysis } from "../analysis.js";
+import { parseIptables } from "../parser.js";
+import type { IptablesBackend } from "../protocol.js";
+import { JUMP, masq, ret } from "../test-fixtures/iptables.js";
+import { ISSUE_ITEM5_LEGACY_NODE, natSave } from "../test-fixtures/nodes.js";
+import { evaluateAcrossBackends } from "./backends.js";
+import type { PacketFields } from "./evaluate.js";
+
+const backend = (text: string, b: IptablesBackend): FamilyAnalysis =>
+  analyzeRuleset(parseIptables(text).ruleset, "ipv4", "IP-MASQ-AGENT", { backend: b });
+
+/** What `ipmasq apply` wrote into nf_tables for nonMasqueradeCIDRs [10.0.0.0/8, 192.168.0.0/16]. */
+const NFT_AGENT = natSave(
+  ["IP-MASQ-AGENT"],
+  [JUMP, ret("169.254.0.0/16"), ret("10.0.0.0/8"), ret("192.168.0.0/16"), masq()],
+);
+const legacy = backend(ISSUE_ITEM5_LEGACY_NODE, "legacy");
+const nft = backend(NFT_AGENT, "nf_tables");
+
+const cases: {
+  desc: string;
+  input: FamilyAnalysis[];
+  ip: string;
+  fields?: PacketFields;
+  want: { masqueraded: boolean | null; by?: string; backend?: string; orderMatters?: boolean };
+}[] = [
+  {
+    desc: "item 5: the legacy chain masquerades 192.168.50.2 though nf_tables keeps it",
+    input: [legacy, nft],
+    ip: "192.168.50.2",
+    fields: { mark: 0 },
+    want: { masqueraded: true, by: "IP-MASQ-AGENT#3", backend: "legacy", orderMatters: false },
+  },
+  {
+    desc: "item 5: in either order",
+    input: [nft, legacy],
+    ip: "192.168.50.2",
+    fields: { mark: 0 },
+    want: { masqueraded: true, by: "IP-MASQ-AGENT#3", backend: "legacy" },
+  },
+  {
+    desc: "both keep 10.1.2.3",
+    input: [legacy, nft],
+    ip: "10.1.2.3",
+    fields: { mark: 0 },
+    want: { masqueraded: false },
+  },
+  {
+    desc: "both masquerade 8.8.8.8 the same way: the order does not matter",
+    input: [legacy, nft],
+    ip: "8.8.8.8",
+    fields: { mark: 0 },
+    want: { masqueraded: true, orderMatters: false },
+  },
+  {
+    desc: "kube-proxy's mark is still a condition",
+    input: [legacy, nft],
+    ip: "10.1.2.3",
+    want: { masqueraded: null },
+  },
+  {
+    desc: "SNAT in one backend and MASQUERADE in the other: the hook order decides the address",
+    input: [
+      backend(
+        natSave(["IP-MASQ-AGENT"], ["-A POSTROUTING -j SNAT --to-source 192.0.2.10", JUMP, masq()]),
+        "legacy",
+      ),
+      nft,
+    ],
+    ip: "8.8.8.8",
+    want: { masqueraded: true, orderMatters: true },
+  },
+];
+
+describe("evaluateAcrossBackends", () => {
+  for (const c of cases)
+    it(c.desc, () => {
+      const v = evaluateAcrossBackends(c.input, c.ip, c.fields);
+      if ("error" in v) throw new Error(v.error);
+      expect(v.masqueraded).toBe(c.want.masqueraded);
+      if (c.want.by)
+        expect(`${v.decidedBy?.chain}#${(v.decidedBy?.index ?? -2) + 1}`).toBe(c.want.by);
+      if (c.want.backend) expect(v.backend).toBe(c.want.backend);
+      if (c.want.orderMatters !== undefined) expect(v.orderMatters).toBe(c.want.orderMatters);
+      expect(v.backends.map((b) => b.backend)).toEqual(c.input.map((a) => a.backend));
+    });
+
+  it("says the order decides when the translations differ", () => {
+    const v = evaluateAcrossBackends(cases[5]!.input, "8.8.8.8");
+    if ("error" in v) throw new Error(v.error);
+    expect(v.reason).toMatch(/order of the two backends' nat hooks/);
+  });
+
+  it("passes errors through", () => {
+    expect(evaluateAcrossBackends([legacy], "nope")).toEqual({
+      error: '"nope" is not an IP address',
+    });
+    expect(evaluateAcrossBackends([], "8.8.8.8")).toEqual({ error: "no rules to evaluate" });
+  });
+});

@@ -1,0 +1,167 @@
+// One answer for a node whose nat rules live in both iptables backends. Both legacy
+// (iptable_nat) and nf_tables register nat POSTROUTING hooks; the kernel's nf_nat_inet_fn runs
+// them in priority order and stops at the first one that sets up a NAT binding, while one that
+// accepts without NAT passes the packet on to the next (net/netfilter/nf_nat_core.c). So a
+// packet is masqueraded when any backend masquerades it, and when several would, the order of
+// the hooks (not visible in the rules) decides which translation is used.
+import { describeRef } from "../path/describe.js";
+import type { Condition } from "../path/types.js";
+import {
+  evaluate,
+  outcomeSummary,
+  type PacketFields,
+  type Verdict,
+  type VerdictOutcome,
+} from "./evaluate.js";
+import type { FamilyAnalysis } from "./types.js";
+
+export interface CombinedVerdict extends Verdict {
+  /** Each backend's own verdict. */
+  backends: Verdict[];
+  /** Several backends NAT some packet differently: the order of their hooks decides. */
+  orderMatters: boolean;
+}
+
+/** Most combined branches followed; more are folded into one unknown branch. */
+export const MAX_COMBINED_OUTCOMES = 256;
+
+function merge(a: readonly Condition[], b: readonly Condition[]): Condition[] | null {
+  const out = [...a];
+  for (const c of b) {
+    const same = out.find((x) => x.key === c.key);
+    if (same && same.holds !== c.holds) return null; // the two branches cannot meet
+    if (!same) out.push(c);
+  }
+  return out;
+}
+
+const isNat = (o: VerdictOutcome) => o.result === "masquerade" || o.result === "snat";
+
+function translation(o: VerdictOutcome): string {
+  return o.result === "snat" ? `SNAT to ${o.toSource ?? "?"}` : "MASQUERADE";
+}
+
+/** The branch where backend `a` does `x` and backend `b` does `y` to the same packet. */
+function pair(
+  x: VerdictOutcome,
+  y: VerdictOutcome,
+  conditions: Condition[],
+): VerdictOutcome & { differs: boolean } {
+  const when = [...new Set([...x.when, ...y.when])];
+  const base = {
+    when,
+    conditions,
+    via: [...x.via, ...y.via],
+    because: [...x.because, ...y.because],
+  };
+  if (isNat(x) && isNat(y)) {
+    const differs = translation(x) !== translation(y);
+    const reason = `both backends NAT it: ${x.backend} ${describeRef(x.decidedBy!)} (${translation(x)}) and ${y.backend} ${describeRef(y.decidedBy!)} (${translation(y)}); the first nat hook to run wins${differs ? ", and they translate differently" : ""}`;
+    return { ...x, ...base, reason, differs };
+  }
+  if (isNat(x) || isNat(y)) {
+    const nat = isNat(x) ? x : y;
+    const other = nat === x ? y : x;
+    const reason = `${nat.backend}: ${nat.reason} (${other.backend}: ${other.result === "unknown" ? other.reason : "no NAT"})`;
+    return { ...nat, ...base, reason, differs: false };
+  }
+  if (x.result === "unknown" || y.result === "unknown") {
+    const u = x.result === "unknown" ? x : y;
+    return { ...u, ...base, reason: `${u.backend}: ${u.reason}`, differs: false };
+  }
+  return {
+    ...y,
+    ...base,
+    reason: `neither backend NATs it (${x.backend}: ${outcomeSummary(x)}; ${y.backend}: ${outcomeSummary(y)})`,
+    differs: false,
+  };
+}
+
+function combineTwo(
+  xs: readonly VerdictOutcome[],
+  ys: readonly VerdictOutcome[],
+): { outcomes: VerdictOutcome[]; orderMatters: boolean } {
+  const outcomes: VerdictOutcome[] = [];
+  let orderMatters = false;
+  for (const x of xs)
+    for (const y of ys) {
+      const conditions = merge(x.conditions, y.conditions);
+      if (!conditions) continue;
+      const { differs, ...o } = pair(x, y, conditions);
+      orderMatters ||= differs;
+      outcomes.push(o);
+      if (outcomes.length >= MAX_COMBINED_OUTCOMES) return { outcomes, orderMatters };
+    }
+  return { outcomes, orderMatters };
+}
+
+/** One verdict from the verdicts of the same packet in each backend (in any order). */
+export function combineBackendVerdicts(verdicts: readonly Verdict[]): CombinedVerdict {
+  const [first, ...rest] = verdicts;
+  if (!first) throw new Error("combineBackendVerdicts needs at least one verdict");
+  let outcomes = first.outcomes;
+  let orderMatters = false;
+  for (const v of rest) {
+    const c = combineTwo(outcomes, v.outcomes);
+    outcomes = c.outcomes;
+    orderMatters ||= c.orderMatters;
+  }
+  const values = new Set(outcomes.map((o) => o.masqueraded));
+  const masqueraded = values.size === 1 ? [...values][0]! : null;
+  const decider = outcomes[0]?.decidedBy;
+  const decidedBy =
+    decider &&
+    outcomes.every(
+      (o) =>
+        o.decidedBy?.chain === decider.chain &&
+        o.decidedBy.index === decider.index &&
+        o.backend === outcomes[0]?.backend,
+    )
+      ? decider
+      : undefined;
+  const unknowns = verdicts.flatMap((v) =>
+    v.unknowns.map((u) => ({ ...u, message: `${v.backend ?? "?"}: ${u.message}` })),
+  );
+  const head =
+    masqueraded === null
+      ? "it depends on the packet"
+      : masqueraded
+        ? "masqueraded"
+        : "not masqueraded";
+  const parts = outcomes.map((o) => `${o.when.join(" and ") || "every packet"}: ${o.reason}`);
+  const order = orderMatters
+    ? " Which translation applies depends on the order of the two backends' nat hooks, which the rules do not show."
+    : "";
+  return {
+    ip: first.ip,
+    packet: first.packet,
+    masqueraded,
+    certain:
+      masqueraded !== null &&
+      verdicts.every((v) => v.unknowns.every((u) => u.kind !== "postrouting-missing")),
+    decidedBy,
+    backend: decidedBy ? outcomes[0]?.backend : undefined,
+    reason: `${head} (rules in ${verdicts.map((v) => v.backend ?? "?").join(" and ")}): ${parts.join("; ")}.${order}`,
+    outcomes,
+    unknowns,
+    caveats: unknowns.map((u) => u.message),
+    backends: [...verdicts],
+    orderMatters,
+  };
+}
+
+/** Evaluates the packet in every backend's analysis of its family and combines the answers. */
+export function evaluateAcrossBackends(
+  analyses: readonly FamilyAnalysis[],
+  ipText: string,
+  fields: PacketFields = {},
+): CombinedVerdict | { error: string } {
+  const verdicts: Verdict[] = [];
+  for (const a of analyses) {
+    const v = evaluate(a, ipText, fields);
+    if ("error" in v) return v;
+    verdicts.push(v);
+  }
+  if (verdicts.length === 0) return { error: "no rules to evaluate" };
+  return combineBackendVerdicts(verdicts);
+}

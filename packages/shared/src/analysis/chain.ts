@@ -1,0 +1,189 @@
+// The agent's chain rule by rule: what each rule is (a RETURN before MASQUERADE, a MASQUERADE,
+// something else), which destinations certainly return, and where the final MASQUERADE is.
+// iptables prints no `-d` for a rule on every destination (`-d 0.0.0.0/0` and `-d ::/0` are left
+// out), so a RETURN without `-d` returns the whole family.
+import { type Cidr, type Family, iptablesAddress, parseCidr } from "../cidr.js";
+import { clauseOf, type ParsedRule, targetArg } from "../parser.js";
+import { compileRule } from "../path/matches.js";
+import { cidrRange, fullRange, rangeToCidrs, subtractRange } from "../path/range-set.js";
+import {
+  LEGACY_NON_MASQ_RULE_COMMENT,
+  MASQ_RULE_COMMENT,
+  NON_MASQ_RULE_COMMENT,
+} from "../rules.js";
+
+export interface ChainEntry {
+  index: number;
+  rule: ParsedRule;
+  role: "return" | "masquerade" | "foreign";
+  /** Destination of a RETURN/MASQUERADE (undefined = any destination). */
+  cidr?: Cidr;
+  negated: boolean;
+  /** Conditions other than the destination that we cannot decide statically. */
+  conditions: string[];
+  /** Written by an older agent (legacy comment or per-rule addrtype). */
+  legacy: boolean;
+  /** Comment is one the agent writes for this role. */
+  ownComment: boolean;
+  protocol?: string;
+  probability?: number;
+  toPorts?: string;
+  randomFully?: boolean;
+  /** Why no packet matches this rule (e.g. `! -d 0.0.0.0/0`), if so. */
+  matchesNothing?: string;
+}
+
+export interface Conditions {
+  dst?: { cidr: Cidr; negated: boolean };
+  protocol?: string;
+  probability?: number;
+  /** Per-rule `addrtype ! --dst-type LOCAL` (true for every non-local destination). */
+  nonLocal: boolean;
+  other: string[];
+  invalid?: string;
+}
+
+/** The whole family: what a rule without `-d` matches. */
+export function familyCidr(family: Family): Cidr {
+  const p = parseCidr(family === "ipv4" ? "0.0.0.0/0" : "::/0");
+  if (!p.ok) throw new Error("unreachable: the family's default route parses");
+  return p.cidr;
+}
+
+/** Is `-s`/`-d` with this argument a match on every address (`0.0.0.0/0`, `::/0`)? */
+function everyAddress(text: string, family: Family): boolean {
+  return iptablesAddress(text, family)?.prefix === 0;
+}
+
+function destinationOf(rule: ParsedRule, family: Family): Conditions["dst"] | string | undefined {
+  const d = clauseOf(rule, "", "-d");
+  if (!d) return undefined;
+  const text = d.args[0] ?? "";
+  const cidr = iptablesAddress(text, family);
+  if (!cidr) return `unreadable destination ${text}`;
+  if (cidr.prefix === 0 && !d.negated) return undefined;
+  return { cidr, negated: d.negated };
+}
+
+/** Splits a rule's matches into what we can decide (destination) and what we cannot. */
+export function conditionsOf(rule: ParsedRule, family: Family): Conditions {
+  const out: Conditions = { nonLocal: false, other: [] };
+  const dst = destinationOf(rule, family);
+  if (typeof dst === "string") out.invalid = dst;
+  else out.dst = dst;
+  for (const m of rule.matches) {
+    for (const c of m.clauses) {
+      if (m.module === "" && c.flag === "-d") continue;
+      if (m.module === "comment") continue;
+      // Matches on everything, which iptables itself would not print.
+      if (m.module === "" && !c.negated && c.flag === "-s" && everyAddress(c.args[0] ?? "", family))
+        continue;
+      if (m.module === "" && !c.negated && c.flag === "-p" && c.args[0] === "all") continue;
+      // Protocol and probability are tracked in their own fields, not as extra conditions.
+      if (m.module === "" && c.flag === "-p" && !c.negated) {
+        out.protocol = c.args[0];
+        continue;
+      }
+      if (m.module === "statistic" && c.flag === "--probability") {
+        out.probability = Number(c.args[0]);
+        continue;
+      }
+      if (m.module === "statistic" && c.flag === "--mode") continue;
+      if (
+        m.module === "addrtype" &&
+        c.flag === "--dst-type" &&
+        c.negated &&
+        c.args[0] === "LOCAL"
+      ) {
+        out.nonLocal = true;
+        continue;
+      }
+      const text = `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim();
+      out.other.push(m.module ? `-m ${m.module} ${text}` : text);
+    }
+  }
+  return out;
+}
+
+export function classify(rule: ParsedRule, index: number, family: Family): ChainEntry {
+  const cond = conditionsOf(rule, family);
+  const conditions = cond.invalid ? [cond.invalid, ...cond.other] : cond.other;
+  const base = {
+    index,
+    rule,
+    negated: cond.dst?.negated ?? false,
+    cidr: cond.dst?.cidr,
+    conditions,
+    matchesNothing: compileRule(rule, family).matchesNothing,
+    // A protocol or a random share limits a RETURN as much as a MASQUERADE.
+    protocol: cond.protocol,
+    probability: cond.probability,
+  };
+  const legacy = cond.nonLocal || rule.comment === LEGACY_NON_MASQ_RULE_COMMENT;
+  if (rule.target === "RETURN" && !rule.goto && rule.targetArgs.length === 0) {
+    const own =
+      rule.comment === NON_MASQ_RULE_COMMENT || rule.comment === LEGACY_NON_MASQ_RULE_COMMENT;
+    return { ...base, role: "return", legacy, ownComment: own };
+  }
+  if (rule.target === "MASQUERADE") {
+    const unknownArgs = rule.targetArgs.filter(
+      (c) => !["--random-fully", "--to-ports", "--random"].includes(c.flag),
+    );
+    return {
+      ...base,
+      conditions: [
+        ...conditions,
+        ...unknownArgs.map((c) => `${c.flag} ${c.args.join(" ")}`.trim()),
+      ],
+      role: "masquerade",
+      legacy: cond.nonLocal,
+      ownComment: rule.comment === MASQ_RULE_COMMENT,
+      protocol: cond.protocol,
+      probability: cond.probability,
+      toPorts: targetArg(rule, "--to-ports")?.args[0],
+      randomFully: targetArg(rule, "--random-fully") !== undefined,
+    };
+  }
+  return { ...base, role: "foreign", legacy: false, ownComment: false };
+}
+
+/** Does this rule certainly apply to every non-local destination (ignoring its -d)? */
+export function unconditional(e: ChainEntry): boolean {
+  return e.conditions.length === 0 && e.protocol === undefined && e.probability === undefined;
+}
+
+/** The destinations an unconditional RETURN returns, as CIDRs (a negated one: the rest). */
+function returnedCidrs(e: ChainEntry, family: Family): Cidr[] {
+  if (e.matchesNothing) return [];
+  if (!e.cidr) return [familyCidr(family)];
+  if (!e.negated) return [e.cidr];
+  const rest = subtractRange([fullRange(family)], cidrRange(e.cidr));
+  return rest
+    .flatMap((r) => rangeToCidrs(family, r))
+    .flatMap((t) => iptablesAddress(t, family) ?? []);
+}
+
+export interface ChainSummary {
+  entries: ChainEntry[];
+  returns: Cidr[];
+  finalMasquerade?: number;
+  unreachable: number[];
+}
+
+/** The agent chain's rules, the destinations that certainly return, and the final MASQUERADE. */
+export function summarizeChain(rules: readonly ParsedRule[], family: Family): ChainSummary {
+  const entries = rules.map((r, i) => classify(r, i, family));
+  const returns: Cidr[] = [];
+  let finalMasquerade: number | undefined;
+  for (const e of entries) {
+    if (e.matchesNothing) continue;
+    if (e.role === "masquerade" && unconditional(e) && !e.cidr) {
+      finalMasquerade = e.index;
+      break;
+    }
+    if (e.role === "return" && unconditional(e)) returns.push(...returnedCidrs(e, family));
+  }
+  const unreachable =
+    finalMasquerade === undefined ? [] : entries.slice(finalMasquerade + 1).map((e) => e.index);
+  return { entries, returns, finalMasquerade, unreachable };
+}

@@ -1,0 +1,173 @@
+// "Would a pod's new connection to this destination leave masqueraded?", answered from the
+// whole nat path: one answer when every branch agrees, otherwise each branch with the
+// conditions it needs, and what could not be seen.
+import { describeConditions, describeRef } from "../path/describe.js";
+import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
+import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
+import type { IptablesBackend } from "../protocol.js";
+import { runPath } from "./path.js";
+import type { FamilyAnalysis } from "./types.js";
+
+/** One branch of the answer, for people and JSON (no bigints). */
+export interface VerdictOutcome {
+  /** The conditions in words, e.g. ["source in 10.100.64.64/26", "! -p tcp"]; [] for every packet. */
+  when: string[];
+  conditions: Condition[];
+  result: OutcomeResult;
+  masqueraded: boolean | null;
+  decidedBy?: RuleRef;
+  toSource?: string;
+  reason: string;
+  because: string[];
+  /** Chains entered, in order. */
+  via: string[];
+  backend?: IptablesBackend;
+}
+
+export interface Verdict {
+  /** The destination asked about. */
+  ip: string;
+  /** Everything that was known about the packet. */
+  packet: {
+    destination: string;
+    source?: string;
+    protocol?: string;
+    dport?: number;
+    mark?: number;
+  };
+  /** true/false when every branch agrees; null when it depends on the packet or is unknown. */
+  masqueraded: boolean | null;
+  /** masqueraded is known for the node: not null, and POSTROUTING was read. */
+  certain: boolean;
+  /** The rule that decides, when it is the same rule on every branch. */
+  decidedBy?: RuleRef;
+  backend?: IptablesBackend;
+  /** One paragraph for people. */
+  reason: string;
+  outcomes: VerdictOutcome[];
+  /** What could not be seen (unread chains, POSTROUTING not in the input, bounds). */
+  unknowns: Unknown[];
+  /** Short notes for people (the unknowns in words, assumptions). */
+  caveats: string[];
+}
+
+export type PacketFields = Omit<PacketQuery, "destination">;
+
+function toVerdictOutcome(o: PathOutcome, backend?: IptablesBackend): VerdictOutcome {
+  return {
+    when: describeConditions(o.conditions),
+    conditions: o.conditions,
+    result: o.result,
+    masqueraded: o.masqueraded,
+    decidedBy: o.decidedBy,
+    toSource: o.toSource,
+    reason: o.reason,
+    because: o.because,
+    via: o.via,
+    ...(backend ? { backend } : {}),
+  };
+}
+
+function sameRule(a?: RuleRef, b?: RuleRef): boolean {
+  return a !== undefined && b !== undefined && a.chain === b.chain && a.index === b.index;
+}
+
+/** What a branch does, in a few words: "masqueraded by IP-MASQ-AGENT rule 3 (ip-masq-agent)". */
+export function outcomeSummary(o: VerdictOutcome): string {
+  const by = o.decidedBy ? describeRef(o.decidedBy) : undefined;
+  switch (o.result) {
+    case "masquerade":
+      return `masqueraded by ${by}`;
+    case "snat":
+      return `SNAT'd to ${o.toSource ?? "another address"} by ${by}`;
+    case "accept":
+    case "return":
+      if (!by) return "keeps its address (no rule NATs it)";
+      return `keeps its address (${by} ${/ -j ACCEPT( |$)/.test(o.decidedBy?.text ?? "") ? "accepts" : "returns"} it)`;
+    case "unknown":
+      return `unknown: ${o.reason}`;
+  }
+}
+
+/** The paragraph of a verdict. */
+function reasonOf(v: Omit<Verdict, "reason" | "caveats">): string {
+  const [only] = v.outcomes;
+  if (v.outcomes.length === 1 && only) {
+    const why = only.because.length > 0 ? `${only.because.join(" and ")}: ` : "";
+    const but =
+      v.masqueraded !== only.masqueraded
+        ? `; but ${v.unknowns.map((u) => u.message).join("; ")}`
+        : "";
+    return `${why}${only.reason}${but}`;
+  }
+  const head =
+    v.masqueraded === null
+      ? "it depends on the packet"
+      : `${v.masqueraded ? "masqueraded" : "not masqueraded"} on every branch`;
+  const parts = v.outcomes.map(
+    (o) => `${o.when.join(" and ") || "otherwise"}: ${outcomeSummary(o)}`,
+  );
+  return `${head}: ${parts.join("; ")}`;
+}
+
+function packetText(p: import("../path/packet.js").Packet): Verdict["packet"] {
+  return {
+    destination: p.destination?.text ?? "",
+    ...(p.source ? { source: p.source.text } : {}),
+    ...(p.protocol !== undefined ? { protocol: protocolName(p.protocol) } : {}),
+    ...(p.dport !== undefined ? { dport: p.dport } : {}),
+    ...(p.mark !== undefined ? { mark: p.mark } : {}),
+  };
+}
+
+/** Folds branches into one verdict: agreed when all branches agree and none is unknown. */
+export function verdictOf(
+  packet: import("../path/packet.js").Packet,
+  outcomes: readonly PathOutcome[],
+  unknowns: readonly Unknown[],
+  scope: { postroutingRead: boolean; backend?: IptablesBackend },
+): Verdict {
+  const vo = outcomes.map((o) => toVerdictOutcome(o, scope.backend));
+  const values = new Set(vo.map((o) => o.masqueraded));
+  let masqueraded = values.size === 1 ? [...values][0]! : null;
+  // Rules in an unread backend may still masquerade what these rules leave alone.
+  if (masqueraded === false && unknowns.some((u) => u.kind === "other-backend")) masqueraded = null;
+  const first = vo[0]?.decidedBy;
+  const decidedBy = vo.every((o) => sameRule(o.decidedBy, first)) ? first : undefined;
+  const base = {
+    ip: packet.destination?.text ?? "",
+    packet: packetText(packet),
+    masqueraded,
+    certain: masqueraded !== null && scope.postroutingRead,
+    decidedBy,
+    ...(scope.backend ? { backend: scope.backend } : {}),
+    outcomes: vo,
+    unknowns: [...unknowns],
+  };
+  return { ...base, reason: reasonOf(base), caveats: unknowns.map((u) => u.message) };
+}
+
+/**
+ * Would a pod's new connection to `ipText` leave masqueraded? `fields` adds what is known of
+ * the packet (source, protocol, destination port, mark); every other match is a condition.
+ * Errors: `ipText` or a field is not valid, or the family is not the analysis'.
+ */
+export function evaluate(
+  a: FamilyAnalysis,
+  ipText: string,
+  fields: PacketFields = {},
+): Verdict | { error: string } {
+  const p = parsePacket({ ...fields, destination: ipText });
+  if (!p.ok)
+    return {
+      error: p.error.startsWith("destination ") ? `"${ipText}" is not an IP address` : p.error,
+    };
+  if (p.packet.family !== a.family)
+    return { error: `${ipText} is ${p.packet.family}; these rules are ${a.family}` };
+  const r = runPath(a, p.packet);
+  const unknowns = [...r.unknowns, ...a.unknowns.filter((u) => u.kind === "other-backend")];
+  return verdictOf(p.packet, r.outcomes, unknowns, {
+    postroutingRead: a.postroutingRead,
+    backend: a.backend,
+  });
+}

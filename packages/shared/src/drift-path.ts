@@ -1,0 +1,171 @@
+// Differences the packet's path makes, beyond the agent's own chain: another component's NAT
+// or ACCEPT that decides packets before they reach the agent's chain, or a NAT after the agent
+// returned them. Only where the effect differs from what the config wants (behaviour first):
+// a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
+import type { FamilyAnalysis } from "./analysis.js";
+import { type Cidr, type Family, toRanges } from "./cidr.js";
+import type { Difference, Severity } from "./drift.js";
+import { describeConditions, describeRef } from "./path/describe.js";
+import {
+  cidrRange,
+  intersectSets,
+  type RangeSet,
+  setToCidrs,
+  subtractSets,
+  unionSets,
+} from "./path/range-set.js";
+import type { PathOutcome, RuleRef } from "./path/types.js";
+import type { DesiredChain } from "./rules.js";
+
+/** NAT that kube-proxy and portmap apply to packets they marked themselves, by design. */
+function expected(o: PathOutcome): boolean {
+  const id = o.decidedBy?.component.id;
+  return (
+    (id === "kube-proxy" || id === "cni-portmap") &&
+    o.conditions.some((c) => c.field === "mark" && c.holds)
+  );
+}
+
+interface Finding {
+  kind: "jump-shadowed" | "masqueraded-after";
+  ref: RuleRef;
+  /** How many rules this finding stands for (e.g. one CNI bridge chain per pod). */
+  rules: Set<string>;
+  nat: boolean;
+  /** Destinations whose treatment differs from the config. */
+  affected: RangeSet;
+  /** Conditions beyond the destination (which packets), in words; [] for all. */
+  who: string[][];
+}
+
+function list(items: readonly string[]): string {
+  return items.length > 4
+    ? `${items.slice(0, 4).join(", ")} and ${items.length - 4} more`
+    : items.join(", ");
+}
+
+/**
+ * The affected destinations in the config's own terms: each configured CIDR they touch, with
+ * what is left out ("10.0.0.0/8 except 10.100.64.64/26"); the rest as CIDRs.
+ */
+function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): string {
+  const parts: string[] = [];
+  let rest = set;
+  for (const c of config) {
+    const block = [cidrRange(c)];
+    const inside = intersectSets(set, block);
+    if (inside.length === 0) continue;
+    const missing = setToCidrs(family, subtractSets(block, inside));
+    parts.push(missing.length === 0 ? c.canonical : `${c.canonical} except ${list(missing)}`);
+    rest = subtractSets(rest, block);
+  }
+  parts.push(...setToCidrs(family, rest));
+  return list(parts);
+}
+
+function findingOf(
+  o: PathOutcome,
+  wanted: RangeSet,
+): (Omit<Finding, "who"> & { who: string[] }) | undefined {
+  if (!o.decidedBy || expected(o)) return undefined;
+  const nat = o.result === "masquerade" || o.result === "snat";
+  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
+  const kind =
+    o.agent === "before" && (nat || accept)
+      ? "jump-shadowed"
+      : o.agent === "after" && nat
+        ? "masqueraded-after"
+        : undefined;
+  if (!kind) return undefined;
+  const affected = nat ? intersectSets(o.destination, wanted) : subtractSets(o.destination, wanted);
+  if (affected.length === 0) return undefined;
+  // Which packets: everything but the destination, assumptions about unread chains, and the
+  // absence of a mark (unmarked is what pod traffic normally is; marks are set for exceptions).
+  const who = describeConditions(
+    o.conditions.filter(
+      (c) => c.field !== "destination" && c.field !== "chain" && !(c.field === "mark" && !c.holds),
+    ),
+  );
+  return {
+    kind,
+    ref: o.decidedBy,
+    rules: new Set([`${o.decidedBy.chain}#${o.decidedBy.index}`]),
+    nat,
+    affected,
+    who,
+  };
+}
+
+/**
+ * Findings of one component doing the same thing in several chains (the bridge plugin's chain
+ * per pod) are one finding; rules of unknown origin are each their own.
+ */
+function groupKey(f: Omit<Finding, "who">): string {
+  const { component, chain, index, text } = f.ref;
+  const what =
+    component.id === "unknown"
+      ? `${chain}#${index}`
+      : `${component.id}|${text.slice(text.indexOf(" -j "))}`;
+  return `${f.kind}|${f.nat}|${what}`;
+}
+
+/** Findings grouped by deciding rule: their destinations merged, their packet conditions listed. */
+function findings(o: FamilyAnalysis, wanted: RangeSet): Finding[] {
+  const byRule = new Map<string, Finding>();
+  for (const outcome of o.outcomes) {
+    const f = findingOf(outcome, wanted);
+    if (!f) continue;
+    const key = groupKey(f);
+    const prev = byRule.get(key);
+    if (!prev) byRule.set(key, { ...f, who: [f.who] });
+    else {
+      prev.affected = unionSets(prev.affected, f.affected);
+      prev.who.push(f.who);
+      for (const r of f.rules) prev.rules.add(r);
+    }
+  }
+  return [...byRule.values()];
+}
+
+function whoText(who: string[][]): { all: boolean; text: string } {
+  if (who.some((w) => w.length === 0)) return { all: true, text: "all pod traffic" };
+  const alternatives = [...new Set(who.map((w) => w.join(" and ")))];
+  return { all: false, text: `pod traffic with ${list(alternatives)}` };
+}
+
+function differenceOf(d: DesiredChain, f: Finding): Difference {
+  const { all, text } = whoText(f.who);
+  const severity: Severity = all ? "critical" : "warning";
+  const to = describeSet(d.family, f.affected, returnCidrs(d));
+  const more = f.rules.size - 1;
+  const by = `${describeRef(f.ref)}${more > 0 ? ` and ${more} more like it` : ""}`;
+  if (f.kind === "masqueraded-after")
+    return {
+      kind: f.kind,
+      severity,
+      scope: d.family,
+      message: `${by} ${more > 0 ? "masquerade" : "masquerades"} traffic after ${d.chain} returned it`,
+      impact: `${text} to ${to} is masqueraded though the config keeps the pod address for it`,
+      rule: f.ref.text,
+    };
+  return {
+    kind: f.kind,
+    severity,
+    scope: d.family,
+    message: `${by} ${f.nat ? "masquerade" : "accept"}${more > 0 ? "" : "s"} traffic before ${d.chain} is reached`,
+    impact: f.nat
+      ? `${text} to ${to} is masqueraded though the config keeps the pod address for it`
+      : `${text} to ${to} leaves with the pod address though the config masquerades it`,
+    rule: f.ref.text,
+  };
+}
+
+function returnCidrs(d: DesiredChain): Cidr[] {
+  return d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : []));
+}
+
+/** Differences made by other rules on the path (NAT or ACCEPT before the jump, NAT after it). */
+export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
+  const wanted = toRanges(returnCidrs(d));
+  return findings(o, wanted).map((f) => differenceOf(d, f));
+}

@@ -1,0 +1,98 @@
+// What one path knows about its packet: the given fields, plus everything assumed at the
+// branches taken so far. Immutable: a branch builds a new Facts, so forks share nothing.
+import type { Range } from "../cidr.js";
+import { assumeMark, decideMark, knownMark, type MarkState, UNKNOWN_MARK } from "./marks.js";
+import type { Test } from "./matches.js";
+import type { Packet } from "./packet.js";
+import { fullRange, intersectRange, type RangeSet, relation, subtractRange } from "./range-set.js";
+
+export interface Facts {
+  source: RangeSet;
+  destination: RangeSet;
+  protocol?: number;
+  notProtocols: readonly number[];
+  dport?: number;
+  mark: MarkState;
+  /** Opaque conditions (and destination ports, when not given) assumed so far. */
+  opaque: ReadonlyMap<string, boolean>;
+  /** Conjunctions of conditions known not to hold together (a rule with several that failed). */
+  failed: ReadonlySet<string>;
+}
+
+function point(value: bigint): Range {
+  return { first: value, last: value };
+}
+
+export function initialFacts(p: Packet): Facts {
+  const all = [fullRange(p.family)];
+  return {
+    source: p.source ? [point(p.source.value)] : all,
+    destination: p.destination ? [point(p.destination.value)] : all,
+    protocol: p.protocol,
+    notProtocols: [],
+    dport: p.dport,
+    mark: p.mark === undefined ? UNKNOWN_MARK : knownMark(p.mark),
+    opaque: new Map(),
+    failed: new Set(),
+  };
+}
+
+function inRanges(ranges: [number, number][], n: number): boolean {
+  return ranges.some(([a, b]) => a <= n && n <= b);
+}
+
+/** Whether the (un-negated) test holds, or undefined when the facts do not decide it. */
+export function decide(f: Facts, t: Test): boolean | undefined {
+  switch (t.kind) {
+    case "address": {
+      const r = relation(t.field === "source" ? f.source : f.destination, t.range);
+      return r === "both" ? undefined : r === "inside";
+    }
+    case "protocol":
+      if (f.protocol !== undefined) return f.protocol === t.protocol;
+      return f.notProtocols.includes(t.protocol) ? false : undefined;
+    case "port":
+      return f.dport !== undefined ? inRanges(t.ranges, f.dport) : f.opaque.get(t.text);
+    case "mark":
+      return decideMark(f.mark, t.mark);
+    case "non-local":
+      return false; // `--dst-type LOCAL`: the destination is not one of the node's addresses
+    case "opaque":
+      return f.opaque.get(t.key);
+  }
+}
+
+/** The facts on the branch where the test holds (or not); null when that branch cannot be. */
+export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
+  const d = decide(f, t);
+  if (d !== undefined) return d === holds ? f : null;
+  switch (t.kind) {
+    case "address": {
+      const set = t.field === "source" ? f.source : f.destination;
+      const next = holds ? intersectRange(set, t.range) : subtractRange(set, t.range);
+      if (next.length === 0) return null;
+      return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
+    }
+    case "protocol":
+      return holds
+        ? { ...f, protocol: t.protocol }
+        : { ...f, notProtocols: [...f.notProtocols, t.protocol] };
+    case "mark": {
+      const mark = assumeMark(f.mark, t.mark, holds);
+      return mark ? { ...f, mark } : null;
+    }
+    case "port":
+    case "opaque": {
+      const opaque = new Map(f.opaque);
+      opaque.set(t.kind === "port" ? t.text : t.key, holds);
+      return { ...f, opaque };
+    }
+    case "non-local":
+      return null; // decided above; never reached
+  }
+}
+
+/** Records that these conditions (keys) do not all hold together. */
+export function assumeNotAll(f: Facts, key: string): Facts {
+  return { ...f, failed: new Set([...f.failed, key]) };
+}

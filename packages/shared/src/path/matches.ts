@@ -1,0 +1,188 @@
+// A rule's matches as tests on a packet: the ones the path evaluator can decide from what it
+// knows (addresses, protocol, destination port, mark) and the rest as opaque conditions keyed
+// by their text (interfaces, conntrack, sets, statistic, …). Compiled once per rule.
+import { type Family, iptablesAddress, type Range } from "../cidr.js";
+import type { Clause, ParsedRule } from "../parser.js";
+import { type MarkTest, parseMarkTest } from "./marks.js";
+import { protocolNumber } from "./packet.js";
+import { cidrRange, fullRange } from "./range-set.js";
+
+export type Test =
+  | { kind: "address"; field: "source" | "destination"; range: Range; text: string }
+  | { kind: "protocol"; protocol: number; text: string }
+  | { kind: "port"; ranges: [number, number][]; text: string }
+  | { kind: "mark"; mark: MarkTest; text: string }
+  /** Taken as true: the pod-to-remote question is about destinations that are not local. */
+  | { kind: "non-local"; text: string }
+  | { kind: "opaque"; key: string; text: string };
+
+/** A test the rule requires, with `negated` when the rule requires it to fail. */
+export interface RuleTest {
+  test: Test;
+  negated: boolean;
+}
+
+export interface CompiledRule {
+  tests: RuleTest[];
+  /** Why no packet can match (e.g. `! -d 0.0.0.0/0`), if so. */
+  matchesNothing?: string;
+}
+
+const IPV4_MASK = /^(\d{1,3}\.){3}\d{1,3}$/;
+
+/** An iptables address argument (`10.0.0.0/8`, `10.1.2.3`, `10.0.0.0/255.0.0.0`) as a range. */
+export function addressRange(text: string, family: Family): Range | undefined {
+  const [addr, mask] = text.split("/");
+  if (addr === undefined) return undefined;
+  let prefix: string = mask ?? (family === "ipv4" ? "32" : "128");
+  if (mask !== undefined && family === "ipv4" && IPV4_MASK.test(mask)) {
+    const bits = mask.split(".").reduce((v, o) => v * 256 + Number(o), 0);
+    const ones = bits.toString(2).replace(/0+$/, "");
+    if (ones.includes("0") || bits > 0xffffffff) return undefined; // non-contiguous masks
+    prefix = String(bits === 0 ? 0 : ones.length);
+  }
+  const c = iptablesAddress(`${addr}/${prefix}`, family);
+  return c ? cidrRange(c) : undefined;
+}
+
+function clauseText(module: string, c: Clause): string {
+  const body = `${c.flag} ${c.args.join(" ")}`.trim();
+  return module ? `-m ${module} ${body}` : body;
+}
+
+function opaque(module: string, c: Clause): Test {
+  const text = clauseText(module, c);
+  return { kind: "opaque", key: text, text };
+}
+
+/** `53`, `1024:65535`, `80,443,8000:8080` as inclusive ranges. */
+function parsePorts(text: string): [number, number][] | undefined {
+  const out: [number, number][] = [];
+  for (const part of text.split(",")) {
+    const [a, b] = part.split(":");
+    const first = a === "" ? 0 : Number(a);
+    const last = b === undefined ? first : b === "" ? 65535 : Number(b);
+    if (!Number.isInteger(first) || !Number.isInteger(last) || first > last || last > 65535)
+      return undefined;
+    out.push([first, last]);
+  }
+  return out;
+}
+
+function portTest(module: string, c: Clause): Test {
+  const ranges = parsePorts(c.args[0] ?? "");
+  if (!ranges || c.args.length !== 1) return opaque(module, c);
+  return { kind: "port", ranges, text: `dport ${c.args[0]}` };
+}
+
+function builtinTest(c: Clause, family: Family): Test | "any" {
+  if (c.flag === "-s" || c.flag === "-d") {
+    const range = addressRange(c.args[0] ?? "", family);
+    if (!range || c.args.length !== 1) return opaque("", c);
+    const whole = fullRange(family);
+    if (range.first === whole.first && range.last === whole.last && !c.negated) return "any";
+    return {
+      kind: "address",
+      field: c.flag === "-s" ? "source" : "destination",
+      range,
+      text: c.args[0]!,
+    };
+  }
+  if (c.flag === "-p") {
+    const p = protocolNumber(c.args[0] ?? "");
+    if (p === undefined || c.args.length !== 1) return opaque("", c);
+    if (p === 0 && !c.negated) return "any";
+    return { kind: "protocol", protocol: p, text: c.args[0]! };
+  }
+  if ((c.flag === "-o" || c.flag === "-i") && c.args[0] === "+" && !c.negated) return "any";
+  return opaque("", c);
+}
+
+function moduleTest(module: string, c: Clause, family: Family): Test | "any" {
+  if (
+    module === "addrtype" &&
+    c.flag === "--dst-type" &&
+    c.args.length === 1 &&
+    c.args[0] === "LOCAL"
+  )
+    return { kind: "non-local", text: "-m addrtype --dst-type LOCAL" };
+  if (
+    (module === "tcp" ||
+      module === "udp" ||
+      module === "sctp" ||
+      module === "udplite" ||
+      module === "dccp") &&
+    c.flag === "--dport"
+  )
+    return portTest(module, c);
+  if (module === "multiport" && c.flag === "--dports") return portTest(module, c);
+  if (module === "mark" && c.flag === "--mark") {
+    const mark = parseMarkTest(c.args[0] ?? "");
+    return mark && c.args.length === 1
+      ? { kind: "mark", mark, text: c.args[0]! }
+      : opaque(module, c);
+  }
+  if (module === "iprange" && (c.flag === "--dst-range" || c.flag === "--src-range")) {
+    const [a, b] = (c.args[0] ?? "").split("-");
+    const first = addressRange(a ?? "", family);
+    const last = addressRange(b ?? "", family);
+    if (!first || !last || first.first > last.first) return opaque(module, c);
+    return {
+      kind: "address",
+      field: c.flag === "--src-range" ? "source" : "destination",
+      range: { first: first.first, last: last.first },
+      text: c.args[0]!,
+    };
+  }
+  return opaque(module, c);
+}
+
+const cache = new WeakMap<ParsedRule, CompiledRule>();
+
+/** The rule's tests (comments dropped, matches that hold for every packet dropped). */
+export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
+  const hit = cache.get(rule);
+  if (hit) return hit;
+  const tests: RuleTest[] = [];
+  let matchesNothing: string | undefined;
+  for (const m of rule.matches) {
+    if (m.module === "comment") continue;
+    const opaqueClauses: Clause[] = [];
+    for (const c of m.clauses) {
+      const t = m.module === "" ? builtinTest(c, family) : moduleTest(m.module, c, family);
+      if (t === "any") continue;
+      if (t.kind === "opaque" && m.module !== "") {
+        opaqueClauses.push(c);
+        continue;
+      }
+      matchesNothing ??= nothingMatches(t, c.negated, family);
+      tests.push({ test: t, negated: c.negated });
+    }
+    tests.push(...moduleCondition(m.module, opaqueClauses));
+  }
+  const compiled = { tests, matchesNothing };
+  cache.set(rule, compiled);
+  return compiled;
+}
+
+function nothingMatches(t: Test, negated: boolean, family: Family): string | undefined {
+  if (!negated) return undefined;
+  const whole = fullRange(family);
+  if (t.kind === "address" && t.range.first === whole.first && t.range.last === whole.last)
+    return `! ${t.field === "source" ? "-s" : "-d"} ${t.text} matches no address`;
+  if (t.kind === "protocol" && t.protocol === 0) return `! -p ${t.text} matches no protocol`;
+  return undefined;
+}
+
+/**
+ * A module's undecidable options as one condition: `-m statistic --mode random --probability
+ * 0.5` is one fact about the packet, not two. A single option keeps its own negation, so
+ * `-m set --match-set S src` and `-m set ! --match-set S src` are the same fact, opposite ways.
+ */
+function moduleCondition(module: string, clauses: readonly Clause[]): RuleTest[] {
+  const [only] = clauses;
+  if (!only) return [];
+  if (clauses.length === 1) return [{ test: opaque(module, only), negated: only.negated }];
+  const text = `-m ${module} ${clauses.map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim()).join(" ")}`;
+  return [{ test: { kind: "opaque", key: text, text }, negated: false }];
+}
