@@ -200,7 +200,8 @@ describe("evaluateSnapshots: one answer across iptables backends", () => {
       input: { snaps: [legacy, nft], ip: "10.1.2.3" },
       want: {
         masqueraded: false,
-        reason: /^not masqueraded \(rules in legacy and nf_tables\): every packet: neither backend NATs it/,
+        reason:
+          /^not masqueraded \(rules in legacy and nf_tables\): every packet: neither backend NATs it/,
       },
     },
     {
