@@ -30,7 +30,10 @@ const APP = resolve(import.meta.dirname, "..");
 const NODES = Number(process.env.UI_BENCH_NODES ?? 5000);
 const CHANGES_PER_S = 500;
 const LIVE_SECONDS = 10;
-const TOKENS = { admin: "bench-admin-token", reporter: "bench-reporter-token" };
+const TOKENS = {
+  admin: "bench-admin-Vr5nL8qZx2mTc0pWk7bYs4dHj9gFa1Ue",
+  reporter: "bench-reporter-Hk3wQ9zLm6xTr1cVp8nBs2dGj5fYa0Ue",
+};
 
 async function until<T>(
   what: string,

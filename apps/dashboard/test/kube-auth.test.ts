@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import { FakeKubeApi } from "./helpers/fake-kube-api.js";
 import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually } from "./helpers/server.js";
+import { eventually, TOKENS } from "./helpers/server.js";
 
 const SA = "system:serviceaccount:kube-system:ipmasq-reporter";
 let fake: FakeKubeApi;
@@ -212,7 +212,7 @@ describe("observe-mode resync", () => {
 
 describe("active replica (Lease)", () => {
   it("makes exactly one replica ready and hands over when it stops", async () => {
-    const env = { IPMASQ_LEADER_ELECTION: "true", IPMASQ_ADMIN_TOKEN: "x" };
+    const env = { IPMASQ_LEADER_ELECTION: "true", IPMASQ_ADMIN_TOKEN: TOKENS.admin };
     const a = await start({ ...env, POD_NAME: "dash-a" });
     const b = await start({ ...env, POD_NAME: "dash-b" });
     expect((await a.api("/readyz", { token: null })).status).toBe(200);

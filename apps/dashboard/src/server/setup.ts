@@ -6,6 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { defaultConfig, serializeConfig } from "@masq/shared";
 import type { Logger } from "pino";
 import { KubePeopleAuth, KubeReporterAuth } from "./auth/kube-auth.js";
+import { assertStrongSecrets } from "./auth/secret-strength.js";
 import { StaticPeopleAuth, StaticReporterAuth } from "./auth/static-auth.js";
 import { type Env, fleetFlags } from "./env.js";
 import type { DashboardOptions } from "./http-server.js";
@@ -48,6 +49,10 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
   };
 
   if (env.IPMASQ_STORE === "kubernetes" && clients) {
+    assertStrongSecrets([
+      { name: "IPMASQ_ADMIN_TOKEN", value: env.IPMASQ_ADMIN_TOKEN },
+      { name: "IPMASQ_VIEWER_TOKEN", value: env.IPMASQ_VIEWER_TOKEN },
+    ]);
     const cm = parseObjectRef(env.IPMASQ_CONFIGMAP);
     const historyName = env.IPMASQ_HISTORY_CONFIGMAP ?? `${cm.name}-history`;
     const store = new KubeStore({
@@ -95,8 +100,19 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
   }
 
   const dir = resolve(env.IPMASQ_DATA_DIR);
-  const admin = await ensureSecret(dir, "admin-token", env.IPMASQ_ADMIN_TOKEN);
-  const reporter = await ensureSecret(dir, "reporter-token", env.IPMASQ_REPORTER_TOKEN);
+  const admin = await ensureSecret(dir, "admin-token", {
+    name: "IPMASQ_ADMIN_TOKEN",
+    value: env.IPMASQ_ADMIN_TOKEN,
+  });
+  const reporter = await ensureSecret(dir, "reporter-token", {
+    name: "IPMASQ_REPORTER_TOKEN",
+    value: env.IPMASQ_REPORTER_TOKEN,
+  });
+  assertStrongSecrets([
+    { name: admin.source, value: admin.value },
+    { name: "IPMASQ_VIEWER_TOKEN", value: env.IPMASQ_VIEWER_TOKEN },
+    { name: reporter.source, value: reporter.value },
+  ]);
   const generated = [
     ...(admin.generated
       ? [{ name: "IPMASQ_ADMIN_TOKEN", value: admin.value, file: `${dir}/admin-token` }]

@@ -14,10 +14,11 @@ import {
 import { FileStore } from "../../src/server/store/file-store.js";
 import { SimReporter } from "./reporter-client.js";
 
+/** Fixed random tokens: strong enough for the dashboard's start-up check (item 9 of issue 12). */
 export const TOKENS = {
-  admin: "admin-secret-token",
-  viewer: "viewer-secret-token",
-  reporter: "reporter-secret-token",
+  admin: "test-admin-xd6_qnkxQ0eTu3nDFSOVm1B-Q9DZmxr",
+  viewer: "test-viewer-eDXJ60W3LdckmWi29iCieeIYXWxFcYpE",
+  reporter: "test-reporter-NuwsNUqzEzSSoR5a1JExka6b346olYOw",
 } as const;
 
 export interface TestServer extends DashboardServer {
