@@ -55,7 +55,9 @@ const routes = (): RouteCase[] => [
 ];
 
 beforeAll(async () => {
-  server = await startServer();
+  // Every route gets wrong tokens here, many times: the per-client backoff would answer 429
+  // after five (sign-in.test.ts covers it), so this file allows more mistakes.
+  server = await startServer({ loginThrottle: { freeFailures: 1000 } });
   reporter = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node: "node-a" });
   // An offline node for the DELETE route.
   const gone = await SimReporter.connect({

@@ -15,7 +15,9 @@ import { sendError } from "./api/respond.js";
 import { Router } from "./api/router.js";
 import { SseHub } from "./api/sse.js";
 import { configEvent, fleetSummary } from "./api/views.js";
-import { SessionStore } from "./auth/sessions.js";
+import { LoginThrottle, type ThrottleOptions } from "./auth/login-throttle.js";
+import type { AuthGuard } from "./auth/request-auth.js";
+import { type SessionLimits, SessionStore } from "./auth/sessions.js";
 import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js";
 import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
@@ -35,6 +37,8 @@ export interface Timings {
   /** Browser updates are coalesced to at most one per this interval. */
   sseFlushMs: number;
   sseKeepaliveMs: number;
+  /** Open event streams re-check their credentials this often (a revoked token ends them). */
+  sseRecheckMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -43,6 +47,7 @@ export const DEFAULT_TIMINGS: Timings = {
   applyTimeoutMs: 30_000,
   sseFlushMs: 250,
   sseKeepaliveMs: 15_000,
+  sseRecheckMs: 60_000,
 };
 
 export interface DashboardOptions {
@@ -64,6 +69,10 @@ export interface DashboardOptions {
   timings?: Partial<Timings>;
   secureCookies?: boolean;
   defaultMetrics?: boolean;
+  /** Browser session lifetime and caps. */
+  sessions?: SessionLimits;
+  /** Backoff on wrong tokens per client (tests shorten it). */
+  loginThrottle?: ThrottleOptions;
 }
 
 export interface DashboardServer {
@@ -103,7 +112,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const t: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics });
   const config = new ConfigService(o.store, o.flags);
-  const sse = new SseHub(t.sseKeepaliveMs);
+  const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   // `ctx` is complete before the feed first fires (its timers start after this function).
   const ctx = {} as ApiContext;
   const feed = new ChangeFeed(t.sseFlushMs, (c) => publish(ctx, c));
@@ -112,7 +121,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
 
   const nextHandlers = o.next ? await loadNext(o.next) : undefined;
-  const sessions = new SessionStore();
+  const sessions = new SessionStore(o.sessions);
+  sessions.onEnd((id) => sse.endSession(id));
+  const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
   const readiness = (): Readiness => {
     const checks = {
       store: o.store.healthy(),
@@ -126,6 +137,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     fleet,
     people: o.people,
     sessions,
+    guard,
     sse,
     metrics,
     observeResync: o.observeResync ?? null,
@@ -134,7 +146,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     log,
   } satisfies ApiContext);
   const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
-  const router = new Router(routes, { people: o.people, sessions, log });
+  const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
     auth: o.reporters,
@@ -143,7 +155,10 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     helloTimeoutMs: t.helloTimeoutMs,
     heartbeatMs: t.heartbeatMs,
   });
-  const sweeper = setInterval(() => fleet.sweep(), 1000);
+  const sweeper = setInterval(() => {
+    fleet.sweep();
+    sessions.sweep();
+  }, 1000);
   sweeper.unref();
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");

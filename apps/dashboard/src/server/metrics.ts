@@ -8,6 +8,8 @@ export interface Metrics {
   reporterRejected: Counter<"reason">;
   rolloutDuration: Histogram;
   configChanges: Counter<"valid">;
+  /** Failed sign-ins and bearer tokens: `rejected` was checked and wrong, `throttled` refused unchecked. */
+  authFailures: Counter<"via" | "outcome">;
   /** Supplies the node counts at scrape time. */
   setNodeCounter(fn: () => Record<NodeStatus, number>): void;
 }
@@ -51,6 +53,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "ipmasq_config_changes_total",
       help: "New config revisions seen, by validity",
       labelNames: ["valid"],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: "ipmasq_auth_failures_total",
+      help: "Failed sign-ins (via=login) and API bearer tokens (via=bearer): rejected, or throttled by the per-client backoff",
+      labelNames: ["via", "outcome"],
       registers: [registry],
     }),
     setNodeCounter(fn) {

@@ -1,5 +1,6 @@
 // /healthz, /readyz, /metrics (open: probes and Prometheus scrape them without credentials),
 // and the live event stream GET /api/events.
+import { stillAllowed } from "../auth/request-auth.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -39,13 +40,18 @@ export function opsRoutes(ctx: ApiContext): Route[] {
       method: "GET",
       path: "/api/events",
       access: "viewer",
-      handler({ req, res }) {
+      handler({ req, res, auth }) {
+        if (!auth?.ok) return; // the router authenticated this viewer route
         const state = ctx.config.current();
-        ctx.sse.attach(req, res, {
+        const hello = {
           nodes: allSummaries(ctx.fleet),
           summary: fleetSummary(ctx),
           config: configEvent(state),
           rollout: ctx.fleet.rollout.view(),
+        };
+        ctx.sse.attach(req, res, hello, {
+          session: auth.via === "session" ? auth.session.id : undefined,
+          stillAllowed: stillAllowed(req, auth, ctx.people, ctx.sessions),
         });
       },
     }),
