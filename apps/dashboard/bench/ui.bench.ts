@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { nodeToken } from "@masq/shared/node-token";
 import { CHROMIUM_LAUNCH } from "@masq/testkit/chromium";
 import { freePort } from "@masq/testkit/processes";
 import { chromium } from "playwright";
@@ -97,7 +98,7 @@ export default async function uiBench(): Promise<BenchResult[]> {
       const batch = Array.from({ length: Math.min(250, NODES - i) }, (_, k) =>
         SimReporter.connect({
           url: base,
-          token: TOKENS.reporter,
+          token: nodeToken(TOKENS.reporter, `node-${String(i + k).padStart(5, "0")}`),
           node: `node-${String(i + k).padStart(5, "0")}`,
         }),
       );

@@ -1,7 +1,7 @@
 // Config, validate, history and rollback through the HTTP API (file store).
 import { afterEach, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import { eventually, reporterToken, startServer, type TestServer } from "./helpers/server.js";
 
 let server: TestServer | undefined;
 const sims: SimReporter[] = [];
@@ -147,7 +147,7 @@ describe("config API", () => {
   it("validates without saving: errors, warnings, diff and impact on nodes and destinations", async () => {
     server = await startServer();
     for (const node of ["node-a", "node-b"])
-      sims.push(await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node }));
+      sims.push(await SimReporter.connect({ url: server.url, token: reporterToken(node), node }));
     await eventually(
       async () => (await server!.api("/api/nodes")).body.summary.byStatus["in-sync"] === 2,
       3000,
@@ -209,7 +209,7 @@ describe("config API", () => {
     server = await startServer();
     const sim = await SimReporter.connect({
       url: server.url,
-      token: TOKENS.reporter,
+      token: reporterToken("node-a"),
       node: "node-a",
     });
     sims.push(sim);

@@ -19,6 +19,7 @@ const envSchema = z.object({
   IPMASQ_ADMIN_TOKEN: optionalText,
   IPMASQ_VIEWER_TOKEN: optionalText,
   IPMASQ_REPORTER_TOKEN: optionalText,
+  IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN: bool.default(false),
   IPMASQ_CONFIGMAP: z.string().default("kube-system/ip-masq-agent"),
   IPMASQ_HISTORY_CONFIGMAP: optionalText,
   IPMASQ_REPORTER_AUDIENCE: z.string().min(1).default("ipmasq-dashboard"),

@@ -32,6 +32,8 @@ export interface Timings {
   /** Heartbeat interval announced to reporters; 3 missed beats drop the connection. */
   heartbeatMs: number;
   helloTimeoutMs: number;
+  /** A second connection for a node waits this long for the first to answer a ping. */
+  claimProbeMs: number;
   /** Desired/resync without an apply-result after this long → node status `error`. */
   applyTimeoutMs: number;
   /** Browser updates are coalesced to at most one per this interval. */
@@ -44,6 +46,7 @@ export interface Timings {
 export const DEFAULT_TIMINGS: Timings = {
   heartbeatMs: 10_000,
   helloTimeoutMs: 10_000,
+  claimProbeMs: 2_000,
   applyTimeoutMs: 30_000,
   sseFlushMs: 250,
   sseKeepaliveMs: 15_000,
@@ -154,6 +157,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     metrics,
     helloTimeoutMs: t.helloTimeoutMs,
     heartbeatMs: t.heartbeatMs,
+    claimProbeMs: t.claimProbeMs,
   });
   const sweeper = setInterval(() => {
     fleet.sweep();

@@ -123,10 +123,13 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
   ];
   const store = new FileStore({ dir, initialText });
   const people = new StaticPeopleAuth(admin.value, env.IPMASQ_VIEWER_TOKEN);
-  return {
-    options: { ...base, store, people, reporters: new StaticReporterAuth(reporter.value) },
-    generated,
-  };
+  const acceptSharedSecret = env.IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN;
+  if (acceptSharedSecret)
+    log.warn(
+      "IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN=true: a reporter holding the shared secret may speak for any node",
+    );
+  const reporters = new StaticReporterAuth(reporter.value, { acceptSharedSecret });
+  return { options: { ...base, store, people, reporters }, generated };
 }
 
 function loadKubeConfig(): KubeConfig {

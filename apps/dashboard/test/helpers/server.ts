@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
+import { nodeToken } from "@masq/shared/node-token";
 import { until } from "@masq/testkit/wait";
 import { StaticPeopleAuth, StaticReporterAuth } from "../../src/server/auth/static-auth.js";
 import {
@@ -103,6 +104,11 @@ export function apiClient(base: string): Api {
   };
 }
 
+/** The per-node reporter token the test server accepts for `node` (what `ipmasq token` prints). */
+export function reporterToken(node: string): string {
+  return nodeToken(TOKENS.reporter, node);
+}
+
 /** Polls until `check` returns a value (not undefined/false) or the time is up. */
 export async function eventually<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
@@ -124,7 +130,7 @@ export async function eventually<T>(
 
 /** A protocol-level reporter, connected and shown in sync by the server. */
 export async function reporterInSync(server: TestServer, node: string): Promise<SimReporter> {
-  const sim = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node });
+  const sim = await SimReporter.connect({ url: server.url, token: reporterToken(node), node });
   await eventually(
     async () => (await server.api(`/api/nodes/${node}`)).body.node?.status === "in-sync",
     10_000,

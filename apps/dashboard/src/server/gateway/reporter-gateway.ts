@@ -10,6 +10,7 @@ import {
   type Hello,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  type ReporterMessage,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
@@ -17,6 +18,7 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { type Claim, NodeClaims } from "./node-claims.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -26,7 +28,14 @@ export interface GatewayOptions {
   helloTimeoutMs: number;
   /** A connection silent for 3 heartbeats is dropped. */
   heartbeatMs: number;
+  /** How long a node's connection has to answer a ping when a second one claims the node. */
+  claimProbeMs: number;
 }
+
+/** Messages a connection may send while its claim on the node is being decided. */
+const MAX_HELD = 16;
+/** A node's conflicts are noted in its events at most this often. */
+const CONFLICT_NOTE_MS = 60_000;
 
 /** Close codes (RFC 6455). */
 const POLICY_VIOLATION = 1008;
@@ -40,8 +49,11 @@ export class ReporterGateway {
   });
   private readonly lastHeard = new Map<WebSocket, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly claims: NodeClaims;
+  private readonly conflictNoted = new Map<string, number>();
 
   constructor(private readonly opts: GatewayOptions) {
+    this.claims = new NodeClaims(opts.claimProbeMs);
     this.timer = setInterval(() => this.dropSilent(), Math.min(opts.heartbeatMs, 5000));
     this.timer.unref();
   }
@@ -58,7 +70,8 @@ export class ReporterGateway {
       (auth) => {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
         if (socket.destroyed) return;
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth));
+        const peer = req.socket.remoteAddress ?? "unknown";
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer));
       },
       (e) => {
         this.opts.log.error({ err: e }, "reporter authentication failed");
@@ -88,17 +101,29 @@ export class ReporterGateway {
     );
   }
 
-  private attach(ws: WebSocket, auth: Extract<ReporterAuthResult, { ok: true }>): void {
+  private attach(
+    ws: WebSocket,
+    auth: Extract<ReporterAuthResult, { ok: true }>,
+    peer: string,
+  ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
+    /** Set once this connection holds its node (see NodeClaims); until then messages wait. */
+    let accepted = false;
+    const held: ReporterMessage[] = [];
+    const deliver = (name: string, msg: ReporterMessage) => {
+      fleet.seen(name);
+      if (msg.type === "snapshot") fleet.snapshot(name, msg);
+      else if (msg.type === "apply-result") fleet.applyResult(name, msg);
+    };
     const link: ReporterLink = {
       send: (frame) => {
         if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
       },
       close: (code, reason) => ws.close(code, reason),
     };
-    const reject = (reason: string) => {
-      metrics.reporterRejected.inc({ reason: "protocol" });
+    const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
+      metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");
       link.send(
         encodeMessage({ type: "error", v: PROTOCOL_VERSION, reason: reason.slice(0, 1024) }),
@@ -122,14 +147,21 @@ export class ReporterGateway {
         const problem = helloProblem(msg, auth);
         if (problem) return reject(problem);
         clearTimeout(helloTimer);
-        node = msg.node;
-        fleet.connect(msg, link);
+        const name = msg.node;
+        node = name;
+        void this.claim(ws, name, { auth, peer }).then((claim) => {
+          if (claim === "gone") return;
+          if (claim === "conflict")
+            return reject(`node ${name} already has a live reporter connection`, "conflict");
+          accepted = true;
+          fleet.connect(msg, link);
+          for (const m of held.splice(0)) deliver(name, m);
+        });
         return;
       }
-      fleet.seen(node);
-      if (msg.type === "hello") reject("hello sent twice on one connection");
-      else if (msg.type === "snapshot") fleet.snapshot(node, msg);
-      else if (msg.type === "apply-result") fleet.applyResult(node, msg);
+      if (msg.type === "hello") return reject("hello sent twice on one connection");
+      if (accepted) return deliver(node, msg);
+      if (!hold(held, msg)) reject("too many messages before the connection was accepted");
     });
     ws.on("error", (e) => {
       metrics.reporterRejected.inc({ reason: "transport" });
@@ -139,13 +171,45 @@ export class ReporterGateway {
       clearTimeout(helloTimer);
       this.lastHeard.delete(ws);
       metrics.reporterConnections.dec();
-      if (node !== undefined)
+      if (node !== undefined) this.claims.release(node, ws);
+      if (node !== undefined && accepted)
         fleet.disconnect(
           node,
           link,
           `connection closed (${code}${reason.length ? `: ${reason.toString()}` : ""})`,
         );
     });
+  }
+
+  /**
+   * Whether `ws` may speak for `node`: refused while another connection for it is live (see
+   * NodeClaims), and the refusal is shown in the node's events, logged and counted.
+   */
+  private async claim(
+    ws: WebSocket,
+    node: string,
+    who: { auth: Extract<ReporterAuthResult, { ok: true }>; peer: string },
+  ): Promise<Claim | "gone"> {
+    const claim = await this.claims.claim(node, ws);
+    if (ws.readyState !== ws.OPEN) return "gone";
+    if (claim === "granted") return claim;
+    this.opts.log.warn(
+      { node, identity: who.auth.identity, peer: who.peer },
+      "second reporter connection for a node refused: its connection is live",
+    );
+    const now = Date.now();
+    if (now - (this.conflictNoted.get(node) ?? 0) >= CONFLICT_NOTE_MS) {
+      this.conflictNoted.delete(node);
+      this.conflictNoted.set(node, now);
+      if (this.conflictNoted.size > 10_000)
+        this.conflictNoted.delete(this.conflictNoted.keys().next().value as string);
+      this.opts.fleet.noteEvent(
+        node,
+        "conflict",
+        `another reporter (${who.auth.identity} from ${who.peer}) claimed this node while its connection was live; refused`,
+      );
+    }
+    return claim;
   }
 
   private dropSilent(): void {
@@ -161,6 +225,17 @@ function helloProblem(
   if (auth.node !== undefined && hello.node !== auth.node)
     return `this token is bound to node ${auth.node}, not ${hello.node}`;
   return undefined;
+}
+
+/**
+ * Keeps a message that arrived while the connection's claim on its node is being decided: the
+ * newest snapshot only, the rest in order. False when too many are waiting.
+ */
+function hold(held: ReporterMessage[], msg: ReporterMessage): boolean {
+  const i = msg.type === "snapshot" ? held.findIndex((m) => m.type === "snapshot") : -1;
+  if (i >= 0) held.splice(i, 1);
+  held.push(msg);
+  return held.length <= MAX_HELD;
 }
 
 function toBytes(data: RawData): Uint8Array {
