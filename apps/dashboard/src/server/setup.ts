@@ -121,7 +121,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
       ? [{ name: "IPMASQ_REPORTER_TOKEN", value: reporter.value, file: `${dir}/reporter-token` }]
       : []),
   ];
-  const store = new FileStore({ dir, initialText });
+  const store = new FileStore({ dir, initialText, log });
   const people = new StaticPeopleAuth(admin.value, env.IPMASQ_VIEWER_TOKEN);
   const acceptSharedSecret = env.IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN;
   if (acceptSharedSecret)
