@@ -701,6 +701,8 @@ function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
     if (!has({ scope: "cluster", apiGroup: group, resource, verb: "create" }))
       v.push(`dashboard cannot create ${resource}`);
   }
+  if (!has({ scope: "cluster", apiGroup: "", resource: "nodes", verb: "get", resourceNames: [] }))
+    v.push("dashboard cannot get nodes (to forget deleted ones)");
   for (const verb of ["get", "list", "watch", "update"]) {
     if (
       !has({
@@ -726,6 +728,7 @@ function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
       (g.scope === "cluster" &&
         g.verb === "create" &&
         ["tokenreviews", "subjectaccessreviews"].includes(g.resource)) ||
+      (g.scope === "cluster" && g.apiGroup === "" && g.resource === "nodes" && g.verb === "get") ||
       (g.resource === "configmaps" &&
         g.scope === e.configMapNamespace &&
         JSON.stringify(g.resourceNames) === JSON.stringify([e.configMapName, e.historyName]) &&

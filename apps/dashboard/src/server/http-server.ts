@@ -23,6 +23,7 @@ import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
+import { type NodeExists, NodeExpiry } from "./fleet/node-expiry.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -74,6 +75,8 @@ export interface DashboardOptions {
   defaultMetrics?: boolean;
   /** Browser session lifetime and caps. */
   sessions?: SessionLimits;
+  /** When offline nodes are forgotten (default: after 24 h offline). */
+  expiry?: { offlineTtlMs: number; maxOffline?: number; nodeExists?: NodeExists };
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
 }
@@ -159,8 +162,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     heartbeatMs: t.heartbeatMs,
     claimProbeMs: t.claimProbeMs,
   });
+  const expiry = new NodeExpiry(fleet, {
+    offlineTtlMs: 24 * 3600_000,
+    ...o.expiry,
+    log,
+  });
   const sweeper = setInterval(() => {
     fleet.sweep();
+    expiry.sweep();
     sessions.sweep();
   }, 1000);
   sweeper.unref();

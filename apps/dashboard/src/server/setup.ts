@@ -12,6 +12,7 @@ import { type Env, fleetFlags } from "./env.js";
 import type { DashboardOptions } from "./http-server.js";
 import { kubeClients, parseObjectRef } from "./kube/client.js";
 import { LeaseElector } from "./kube/lease.js";
+import { kubeNodeExists } from "./kube/node-lookup.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
 import { ensureSecret } from "./secrets.js";
 import { FileStore } from "./store/file-store.js";
@@ -46,6 +47,11 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
     log,
     secureCookies:
       env.IPMASQ_SECURE_COOKIES === "auto" ? undefined : env.IPMASQ_SECURE_COOKIES === "true",
+    expiry: {
+      offlineTtlMs: env.IPMASQ_OFFLINE_NODE_TTL,
+      nodeExists:
+        env.IPMASQ_STORE === "kubernetes" && clients ? kubeNodeExists(clients, log) : undefined,
+    },
   };
 
   if (env.IPMASQ_STORE === "kubernetes" && clients) {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
 import { nodeToken } from "@masq/shared/node-token";
 import { until } from "@masq/testkit/wait";
+import { afterEach } from "vitest";
 import { StaticPeopleAuth, StaticReporterAuth } from "../../src/server/auth/static-auth.js";
 import {
   createDashboardServer,
@@ -137,4 +138,27 @@ export async function reporterInSync(server: TestServer, node: string): Promise<
     `${node} in sync`,
   );
   return sim;
+}
+
+/**
+ * A server per test and the reporters connected to it, stopped after each test:
+ * `t.server = await startServer(...)`, then `await t.connect("node-a")`.
+ */
+export function perTest() {
+  const t = {
+    server: undefined as TestServer | undefined,
+    sims: [] as SimReporter[],
+    /** A reporter for `node` with its own token, connected and welcomed. */
+    async connect(node: string): Promise<SimReporter> {
+      const s = await SimReporter.connect({ url: t.server!.url, token: reporterToken(node), node });
+      t.sims.push(s);
+      return s;
+    },
+  };
+  afterEach(async () => {
+    for (const s of t.sims.splice(0)) s.ws.terminate();
+    await t.server?.dispose();
+    t.server = undefined;
+  });
+  return t;
 }

@@ -2,11 +2,12 @@
 // POST /api/nodes/:name/resync, POST /api/resync.
 import { analyzeFamily, evaluate, jumpRuleLine, nodeNameSchema, parseIp } from "@masq/shared";
 import { z } from "zod";
-import { NODE_STATUSES, type NodeRecord } from "../fleet/node.js";
+import type { NodeRecord } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
+import { listNodes, parseNodeListQuery } from "./node-list.js";
 import { HttpError, sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
-import { allSummaries, fleetSummary, nodeDetail } from "./views.js";
+import { fleetSummary, nodeDetail } from "./views.js";
 
 const evaluateBody = z.strictObject({ ip: z.string().min(1).max(64) });
 const emptyBody = z.strictObject({});
@@ -78,14 +79,8 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes",
       access: "viewer",
       handler({ res, url }) {
-        const status = url.searchParams.get("status");
-        const q = (url.searchParams.get("q") ?? "").toLowerCase();
-        if (status !== null && !(NODE_STATUSES as readonly string[]).includes(status))
-          throw new HttpError(400, `status must be one of ${NODE_STATUSES.join(", ")}`);
-        const nodes = allSummaries(ctx.fleet).filter(
-          (n) => (status === null || n.status === status) && (q === "" || n.name.includes(q)),
-        );
-        sendJson(res, 200, { nodes, summary: fleetSummary(ctx) });
+        const page = listNodes(ctx.fleet.nodes.values(), parseNodeListQuery(url.searchParams));
+        sendJson(res, 200, { ...page, summary: fleetSummary(ctx) });
       },
     }),
     route({

@@ -24,6 +24,9 @@ export type ImpactDestination = DestinationImpact;
 export interface NodesResponse {
   nodes: NodeSummary[];
   summary: FleetSummary;
+  /** More nodes match: send this back as `continue` for the next page. */
+  continue?: string;
+  remainingItemCount?: number;
 }
 
 export interface Me {

@@ -3,7 +3,8 @@
 // animation frame, so a burst of server batches costs one React render.
 import { useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, api } from "../api/client";
-import type { ConfigEvent, FleetEvent, HelloEvent, NodesResponse, Rollout } from "../api/types";
+import { allNodes } from "../api/endpoints";
+import type { ConfigEvent, FleetEvent, HelloEvent, Rollout } from "../api/types";
 import {
   applyConfigEvent,
   applyFleet,
@@ -133,14 +134,14 @@ class LiveFleet {
   /** The stream did not deliver a hello in time (a proxy buffering SSE?): load the list once. */
   private async pollOnce(): Promise<void> {
     try {
-      const r = await api<NodesResponse>("/api/nodes");
+      const r = await allNodes();
       if (this.state.ready) return;
       this.enqueue({ kind: "hello", data: { nodes: r.nodes, summary: r.summary } });
       this.setConnection("polling");
       if (!this.pollTimer) {
         this.pollTimer = setInterval(() => {
           if (this.connection !== "polling") return;
-          api<NodesResponse>("/api/nodes").then(
+          allNodes().then(
             (n) => this.enqueue({ kind: "hello", data: { nodes: n.nodes, summary: n.summary } }),
             () => {},
           );
