@@ -209,12 +209,14 @@ function createFleet(
     log,
     heartbeatMs: t.heartbeatMs,
     applyTimeoutMs: t.applyTimeoutMs,
+    intake: { onCoalesced: () => metrics.snapshotsCoalesced.inc() },
     onRolloutFinished: (r) => {
       if (r.finishedAt !== null)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
     },
   });
   metrics.setNodeCounter(() => fleet.countByStatus());
+  metrics.setFleetGauges(() => fleet.gauges());
   return fleet;
 }
 

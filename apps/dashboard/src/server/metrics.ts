@@ -10,8 +10,14 @@ export interface Metrics {
   configChanges: Counter<"valid">;
   /** Failed sign-ins and bearer tokens: `rejected` was checked and wrong, `throttled` refused unchecked. */
   authFailures: Counter<"via" | "outcome">;
+  /** Reporter connections paused for sending over their budget. */
+  reporterPaused: Counter;
+  /** Snapshots replaced by a newer one of the same node before they were judged. */
+  snapshotsCoalesced: Counter;
   /** Supplies the node counts at scrape time. */
   setNodeCounter(fn: () => Record<NodeStatus, number>): void;
+  /** Supplies the fleet's memory and backlog figures at scrape time. */
+  setFleetGauges(fn: () => { assessmentCacheBytes: number; snapshotsWaiting: number }): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -28,6 +34,23 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     collect() {
       const c = counts();
       for (const s of NODE_STATUSES) this.set({ status: s }, c[s]);
+    },
+  });
+  let fleetGauges = () => ({ assessmentCacheBytes: 0, snapshotsWaiting: 0 });
+  new Gauge({
+    name: "ipmasq_assessment_cache_bytes",
+    help: "Estimated heap held by cached node assessments (bounded)",
+    registers: [registry],
+    collect() {
+      this.set(fleetGauges().assessmentCacheBytes);
+    },
+  });
+  new Gauge({
+    name: "ipmasq_snapshots_waiting",
+    help: "Nodes whose newest snapshot waits for its turn to be judged",
+    registers: [registry],
+    collect() {
+      this.set(fleetGauges().snapshotsWaiting);
     },
   });
   return {
@@ -61,8 +84,21 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ["via", "outcome"],
       registers: [registry],
     }),
+    reporterPaused: new Counter({
+      name: "ipmasq_reporter_paused_total",
+      help: "Times a reporter connection was paused for sending more than its budget",
+      registers: [registry],
+    }),
+    snapshotsCoalesced: new Counter({
+      name: "ipmasq_snapshots_coalesced_total",
+      help: "Snapshots dropped unjudged because a newer one from the same node arrived first",
+      registers: [registry],
+    }),
     setNodeCounter(fn) {
       counts = fn;
+    },
+    setFleetGauges(fn) {
+      fleetGauges = fn;
     },
   };
 }

@@ -18,6 +18,7 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
 
 export interface GatewayOptions {
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   heartbeatMs: number;
   /** How long a node's connection has to answer a ping when a second one claims the node. */
   claimProbeMs: number;
+  /** What one connection may send before it is paused (default DEFAULT_BUDGET). */
+  budget?: BudgetOptions;
 }
 
 /** Messages a connection may send while its claim on the node is being decided. */
@@ -116,12 +119,7 @@ export class ReporterGateway {
       if (msg.type === "snapshot") fleet.snapshot(name, msg);
       else if (msg.type === "apply-result") fleet.applyResult(name, msg);
     };
-    const link: ReporterLink = {
-      send: (frame) => {
-        if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
-      },
-      close: (code, reason) => ws.close(code, reason),
-    };
+    const link = linkOf(ws);
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");
@@ -136,10 +134,13 @@ export class ReporterGateway {
     );
     this.lastHeard.set(ws, Date.now());
     metrics.reporterConnections.inc();
+    const budget = new InboundBudget(this.opts.budget);
     ws.on("message", (data: RawData) => {
       if (ws.readyState !== ws.OPEN) return; // closing after a rejection: ignore whatever follows
       this.lastHeard.set(ws, Date.now());
-      const d = decodeReporterMessage(toBytes(data));
+      const bytes = toBytes(data);
+      if (pauseFor(ws, budget.take(bytes.byteLength))) metrics.reporterPaused.inc();
+      const d = decodeReporterMessage(bytes);
       if (!d.ok) return reject(d.reason);
       const msg = d.msg;
       if (node === undefined) {
@@ -236,6 +237,16 @@ function hold(held: ReporterMessage[], msg: ReporterMessage): boolean {
   if (i >= 0) held.splice(i, 1);
   held.push(msg);
   return held.length <= MAX_HELD;
+}
+
+/** The fleet's handle on a connection: sends text frames while it is open. */
+function linkOf(ws: WebSocket): ReporterLink {
+  return {
+    send: (frame) => {
+      if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
+    },
+    close: (code, reason) => ws.close(code, reason),
+  };
 }
 
 function toBytes(data: RawData): Uint8Array {
