@@ -2,27 +2,12 @@
 // its connection is paused past its budget, only its newest snapshot is judged, the
 // assessment cache stays within its byte budget, and other nodes are served meanwhile.
 // (The memory and latency targets are measured by apps/dashboard/bench/flood.bench.ts.)
-import { PROTOCOL_VERSION, type ReporterMessage } from "@masq/shared";
+import { largeChainSnapshot } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { ASSESSMENT_CACHE_BYTES } from "../src/server/fleet/assess-node.js";
 import { eventually, perTest, startServer } from "./helpers/server.js";
 
 const t = perTest();
-
-/** A distinct 3,000-rule chain (~137 KB as a frame), like the issue's flood. */
-function bigSnapshot(seq: number, chainName = "IP-MASQ-AGENT"): ReporterMessage {
-  const chain = [`-N ${chainName}`];
-  for (let i = 0; i < 3000; i++)
-    chain.push(`-A ${chainName} -d 10.${(i >> 8) & 255}.${i & 255}.${seq % 256}/32 -j RETURN`);
-  return {
-    type: "snapshot",
-    v: PROTOCOL_VERSION,
-    seq,
-    takenAt: Date.now(),
-    appliedGeneration: null,
-    linux: [{ family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT"] }],
-  };
-}
 
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
@@ -38,9 +23,9 @@ describe("a reporter flooding distinct large snapshots", () => {
       5000,
     );
     const flood = await t.connect("node-flood");
-    for (let seq = 0; seq < 60; seq++) flood.send(bigSnapshot(seq));
+    for (let seq = 0; seq < 60; seq++) flood.send(largeChainSnapshot(seq));
     const last = 1000;
-    flood.send(bigSnapshot(last));
+    flood.send(largeChainSnapshot(last));
     // Meanwhile: the probes answer and another node's hand edit is seen.
     expect((await t.server.api("/healthz", { token: null })).status).toBe(200);
     quiet.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));

@@ -13,8 +13,8 @@ export interface BudgetOptions {
 }
 
 export const DEFAULT_BUDGET: BudgetOptions = {
-  bytesPerSecond: 1024 * 1024,
-  burstBytes: 4 * 1024 * 1024,
+  bytesPerSecond: 512 * 1024,
+  burstBytes: 2 * 1024 * 1024,
   framesPerSecond: 20,
   burstFrames: 100,
 };
