@@ -15,10 +15,11 @@ const snap = (seq: number, chars = 100): Snapshot => ({
 const KB = 1024;
 
 /**
- * An intake on a simulated clock (1,000 characters per ms of waiting: 1 MB/s): judging takes
- * `cost` ms of it, and tests move it on with `advance` (the intake's timers are real, short).
+ * An intake on a simulated clock (per node 1,000 characters per ms of waiting: 1 MB/s; for all
+ * nodes `total`, unlimited unless given): judging takes `cost` ms of it, and tests move it on
+ * with `advance` (the intake's timers are real, short).
  */
-function setup(cost = 0, sliceMs = 8) {
+function setup(cost = 0, sliceMs = 8, total = Number.POSITIVE_INFINITY) {
   let now = 0;
   let turn = 0;
   const judged: { node: string; seq: number; turn: number }[] = [];
@@ -27,7 +28,13 @@ function setup(cost = 0, sliceMs = 8) {
       judged.push({ node, seq: s.seq, turn });
       now += cost;
     },
-    { clock: () => now, sliceMs, charsPerSecond: 1_000_000, smallChars: 16 * KB },
+    {
+      clock: () => now,
+      sliceMs,
+      charsPerSecond: 1_000_000,
+      totalCharsPerSecond: total,
+      smallChars: 16 * KB,
+    },
   );
   // Counts event-loop turns: judgements in one turn share a number.
   let ticking = true;
@@ -98,6 +105,27 @@ describe("SnapshotIntake", () => {
     t.intake.offer("big", snap(1, 200_000));
     for (let i = 0; i < 10; i++) t.intake.offer(`small-${i}`, snap(i));
     expect(t.judged.filter((j) => j.node.startsWith("small"))).toHaveLength(10);
+    t.stop();
+  });
+
+  it("makes many nodes' large snapshots share one budget, and lets small ones through", async () => {
+    const t = setup(0, 8, 2_000_000); // all nodes together: 2 MB/s
+    for (let i = 0; i < 4; i++) t.intake.offer(`big-${i}`, snap(0, 100_000));
+    // big-0 spent 50 ms of the shared budget: the others wait for it, in turn.
+    expect(t.judged.map((j) => j.node)).toEqual(["big-0"]);
+    t.intake.offer("small", snap(0));
+    expect(t.judged.map((j) => j.node)).toEqual(["big-0", "small"]);
+    t.advance(50);
+    await until(() => t.judged.length === 3);
+    expect(t.judged[2]!.node).toBe("big-1");
+    t.advance(49);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.judged).toHaveLength(3);
+    t.advance(1);
+    await until(() => t.judged.length === 4);
+    t.advance(50);
+    await until(() => t.judged.length === 5);
+    expect(t.judged.map((j) => j.node).slice(3)).toEqual(["big-2", "big-3"]);
     t.stop();
   });
 
