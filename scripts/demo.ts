@@ -1,14 +1,15 @@
 // The local demo fleet: the dashboard on its file store and three reporters, each managing
 // the real iptables of its own network namespace. One node is edited by hand on purpose.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addNetns, deleteNetns, deleteReturnRule, inNetns, until } from "@masq/testkit/netns";
 import {
   type ChildHandle,
   DASHBOARD_BIN,
   REPO_ROOT,
+  REPORTER_BIN,
   startReporter,
   stopChild,
 } from "@masq/testkit/processes";
@@ -16,8 +17,10 @@ import {
 const demoDir = join(REPO_ROOT, ".demo");
 const port = Number(process.env.DEMO_PORT ?? process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
-const adminToken = process.env.IPMASQ_ADMIN_TOKEN ?? randomBytes(18).toString("base64url");
-const reporterToken = randomBytes(18).toString("base64url");
+const adminToken = process.env.IPMASQ_ADMIN_TOKEN ?? randomBytes(32).toString("base64url");
+/** The dashboard's reporter secret: it never leaves the dashboard; nodes get tokens made from it. */
+const reporterSecret = randomBytes(32).toString("base64url");
+const secretFile = join(demoDir, "reporter-secret");
 const nodes = [1, 2, 3].map((i) => ({ name: `demo-node-${i}`, netns: `masq-demo-${i}` }));
 const base = `http://127.0.0.1:${port}`;
 const reporters: ChildHandle[] = [];
@@ -56,7 +59,7 @@ function startDashboard(): ChildProcess {
       IPMASQ_STORE: "file",
       IPMASQ_DATA_DIR: join(demoDir, "data"),
       IPMASQ_ADMIN_TOKEN: adminToken,
-      IPMASQ_REPORTER_TOKEN: reporterToken,
+      IPMASQ_REPORTER_TOKEN: reporterSecret,
       IPMASQ_LOG_LEVEL: "warn",
     },
   });
@@ -71,9 +74,21 @@ function startDashboard(): ChildProcess {
   return child;
 }
 
+/** A node's own reporter token, issued the way an operator does: `ipmasq token`. */
+function issueToken(node: string): string {
+  const r = spawnSync(
+    process.execPath,
+    [REPORTER_BIN, "token", "--node", node, "--secret-file", secretFile],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`ipmasq token --node ${node} failed: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
 async function main(): Promise<void> {
   rmSync(join(demoDir, "state"), { recursive: true, force: true });
   mkdirSync(join(demoDir, "logs"), { recursive: true });
+  writeFileSync(secretFile, `${reporterSecret}\n`, { mode: 0o600 });
   for (const n of nodes) {
     deleteNetns(n.netns); // leftovers of an interrupted run
     addNetns(n.netns);
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
         node: n.name,
         netns: n.netns,
         dashboard: `ws://127.0.0.1:${port}/api/reporter`,
-        token: reporterToken,
+        token: issueToken(n.name),
         stateDir: join(demoDir, "state", n.name),
         logFile: log,
       }),
@@ -140,6 +155,9 @@ async function main(): Promise<void> {
   nodes     ${nodes.map((n) => `${n.name} (netns ${n.netns})`).join(", ")}
             ${drifted.name} was edited by hand: 10.0.0.0/8 removed, 100.64.0.0/10 added.
             Open it, see what differs, click Resync.
+
+  tokens    each node has its own reporter token, e.g.
+            node apps/reporter/bin/ipmasq.js token --node ${nodes[0]!.name} --secret-file ${secretFile}
 
   try       ip netns exec ${nodes[0]!.netns} iptables -t nat -S IP-MASQ-AGENT
             ip netns exec ${nodes[1]!.netns} iptables -t nat -D IP-MASQ-AGENT 2   # break a node

@@ -685,6 +685,8 @@ function grantAllowed(g: Grant, e: RbacExpectation): boolean {
     (g.scope === "cluster" &&
       g.verb === "create" &&
       ["tokenreviews", "subjectaccessreviews"].includes(g.resource)) ||
+    // Offline nodes are forgotten when their Node object is gone (issue 12.8).
+    (g.scope === "cluster" && g.apiGroup === "" && g.resource === "nodes" && g.verb === "get") ||
     (g.resource === "configmaps" &&
       g.scope === e.configMapNamespace &&
       named(e.configMapName, e.historyName) &&
@@ -756,6 +758,8 @@ function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
     if (!has({ scope: "cluster", apiGroup: group, resource, verb: "create" }))
       v.push(`dashboard cannot create ${resource}`);
   }
+  if (!has({ scope: "cluster", apiGroup: "", resource: "nodes", verb: "get", resourceNames: [] }))
+    v.push("dashboard cannot get nodes (to forget deleted ones)");
   for (const verb of ["get", "list", "watch", "update"]) {
     if (
       !has({

@@ -14,6 +14,7 @@ import {
   type FamilySnapshot,
   type MasqConfig,
 } from "@masq/shared";
+import { nodeToken } from "@masq/shared/node-token";
 import { helloFor } from "@masq/testkit/fixtures";
 
 interface SimNode {
@@ -102,7 +103,8 @@ process.on(
   async (
     m:
       | {
-          start?: { url: string; token: string; from: number; count: number };
+          /** `secret`: the dashboard's reporter secret; each node gets its own token from it. */
+          start?: { url: string; secret: string; from: number; count: number };
           applied?: number;
           edit?: number;
         }
@@ -113,12 +115,13 @@ process.on(
       process.exit(0);
     }
     if (m.start) {
-      const { url, token, from, count } = m.start;
+      const { url, secret, from, count } = m.start;
       const make = process.env.FLEET_BENCH_AGENT === "1" ? agentNode : linkNode;
       for (let i = 0; i < count; i += 250) {
-        const batch = Array.from({ length: Math.min(250, count - i) }, (_, j) =>
-          make(url, token, `node-${String(from + i + j).padStart(5, "0")}`),
-        );
+        const batch = Array.from({ length: Math.min(250, count - i) }, (_, j) => {
+          const name = `node-${String(from + i + j).padStart(5, "0")}`;
+          return make(url, nodeToken(secret, name), name);
+        });
         nodes.push(...(await Promise.all(batch)));
       }
       process.send?.({ ready: nodes.length });

@@ -155,7 +155,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     await Promise.all(
       groups.map((g, i) =>
         g.ask({
-          start: { url: wsUrl, token: REPORTER, from: i * half, count: i === 0 ? half : n - half },
+          start: { url: wsUrl, secret: REPORTER, from: i * half, count: i === 0 ? half : n - half },
         }),
       ),
     );

@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { nodeToken } from "@masq/shared/node-token";
 import { CHROMIUM_LAUNCH } from "@masq/testkit/chromium";
 import { freePort } from "@masq/testkit/processes";
 import { chromium } from "playwright";
@@ -30,7 +31,10 @@ const APP = resolve(import.meta.dirname, "..");
 const NODES = Number(process.env.UI_BENCH_NODES ?? 5000);
 const CHANGES_PER_S = 500;
 const LIVE_SECONDS = 10;
-const TOKENS = { admin: "bench-admin-token", reporter: "bench-reporter-token" };
+const TOKENS = {
+  admin: "bench-admin-Vr5nL8qZx2mTc0pWk7bYs4dHj9gFa1Ue",
+  reporter: "bench-reporter-Hk3wQ9zLm6xTr1cVp8nBs2dGj5fYa0Ue",
+};
 
 async function until<T>(
   what: string,
@@ -94,7 +98,7 @@ export default async function uiBench(): Promise<BenchResult[]> {
       const batch = Array.from({ length: Math.min(250, NODES - i) }, (_, k) =>
         SimReporter.connect({
           url: base,
-          token: TOKENS.reporter,
+          token: nodeToken(TOKENS.reporter, `node-${String(i + k).padStart(5, "0")}`),
           node: `node-${String(i + k).padStart(5, "0")}`,
         }),
       );

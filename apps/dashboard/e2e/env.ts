@@ -4,9 +4,9 @@ import { execFileSync } from "node:child_process";
 import { natRules } from "@masq/testkit/netns";
 
 export const TOKENS = {
-  admin: "e2e-admin-token-0123456789",
-  viewer: "e2e-viewer-token-0123456789",
-  reporter: "e2e-reporter-token-0123456789",
+  admin: "e2e-admin-GqW3v9yLr0bTz8pK1mXcN5sHd2fJ7uAe",
+  viewer: "e2e-viewer-Yb4kP0wQz7nRt2cLm9xVs5gHj1dFa8Ue",
+  reporter: "e2e-reporter-Tn6mC2xWq8pLz0vBr4kYs9dGh3jFe7Ua",
 } as const;
 
 /** Every namespace this suite creates starts with this prefix and is always deleted. */

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nodeToken } from "@masq/shared/node-token";
 import { addNetns, deleteNetns } from "@masq/testkit/netns";
 import {
   DASHBOARD_BIN,
@@ -105,7 +106,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         node,
         netns: node,
         dashboard: `ws://127.0.0.1:${port}/api/reporter`,
-        token: TOKENS.reporter,
+        token: nodeToken(TOKENS.reporter, node),
         stateDir: join(tmp, "state", node),
         logFile: join(logs, `${node}.log`),
         env: { IPMASQ_POLL_INTERVAL: "2s" },

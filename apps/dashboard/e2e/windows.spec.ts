@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nodeToken } from "@masq/shared/node-token";
 import { type ChildHandle, REPO_ROOT, startReporter } from "@masq/testkit/processes";
 import { baseUrl, TOKENS } from "./env.js";
 import { expect, row, shot, signIn, test } from "./fixtures.js";
@@ -27,7 +28,7 @@ test.beforeAll(() => {
     node: NODE,
     windowsCni: cni,
     dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
-    token: TOKENS.reporter,
+    token: nodeToken(TOKENS.reporter, NODE),
     stateDir: join(dir, "state"),
     logFile: join(dir, "reporter.log"),
   });

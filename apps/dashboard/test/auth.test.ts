@@ -2,7 +2,13 @@
 // mutations, CSRF for cookie sessions, 413/400/415 for bad bodies — and nothing changes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import {
+  eventually,
+  reporterToken,
+  startServer,
+  type TestServer,
+  TOKENS,
+} from "./helpers/server.js";
 
 interface RouteCase {
   method: string;
@@ -55,12 +61,18 @@ const routes = (): RouteCase[] => [
 ];
 
 beforeAll(async () => {
-  server = await startServer();
-  reporter = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node: "node-a" });
+  // Every route gets wrong tokens here, many times: the per-client backoff would answer 429
+  // after five (sign-in.test.ts covers it), so this file allows more mistakes.
+  server = await startServer({ loginThrottle: { freeFailures: 1000 } });
+  reporter = await SimReporter.connect({
+    url: server.url,
+    token: reporterToken("node-a"),
+    node: "node-a",
+  });
   // An offline node for the DELETE route.
   const gone = await SimReporter.connect({
     url: server.url,
-    token: TOKENS.reporter,
+    token: reporterToken("node-gone"),
     node: "node-gone",
   });
   await gone.close();

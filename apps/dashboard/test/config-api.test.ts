@@ -1,14 +1,14 @@
 // Config, validate, history and rollback through the HTTP API (file store).
 import { afterEach, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import { eventually, reporterToken, startServer, type TestServer } from "./helpers/server.js";
 
 let server: TestServer | undefined;
 const sims: SimReporter[] = [];
 
 /** A protocol reporter for `node` on the current server, closed after the test. */
 async function connect(node: string): Promise<SimReporter> {
-  const sim = await SimReporter.connect({ url: server!.url, token: TOKENS.reporter, node });
+  const sim = await SimReporter.connect({ url: server!.url, token: reporterToken(node), node });
   sims.push(sim);
   return sim;
 }

@@ -4,6 +4,7 @@ import { SimReporter } from "./helpers/reporter-client.js";
 import {
   eventually,
   reporterInSync,
+  reporterToken,
   startServer,
   type TestServer,
   TOKENS,
@@ -31,7 +32,11 @@ describe("live events", () => {
   it("sends hello first, then config, fleet and rollout changes", async () => {
     server = await startServer();
     sims.push(
-      await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node: "node-a" }),
+      await SimReporter.connect({
+        url: server.url,
+        token: reporterToken("node-a"),
+        node: "node-a",
+      }),
     );
     await eventually(
       async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
@@ -73,7 +78,11 @@ describe("live events", () => {
     await eventually(() => l.events[0], 10_000);
     const burst = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        SimReporter.connect({ url: server!.url, token: TOKENS.reporter, node: `node-${i}` }),
+        SimReporter.connect({
+          url: server!.url,
+          token: reporterToken(`node-${i}`),
+          node: `node-${i}`,
+        }),
       ),
     );
     sims.push(...burst);

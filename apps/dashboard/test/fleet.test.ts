@@ -3,7 +3,7 @@
 // 2 s, restart → reporters back in sync with no config lost.
 import { afterEach, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import { eventually, reporterToken, startServer, type TestServer } from "./helpers/server.js";
 
 let server: TestServer | undefined;
 const reporters: SimReporter[] = [];
@@ -20,7 +20,7 @@ async function connect(
 ): Promise<SimReporter> {
   const r = await SimReporter.connect({
     url: server!.url,
-    token: TOKENS.reporter,
+    token: reporterToken(name),
     node: name,
     ...extra,
   });

@@ -11,10 +11,12 @@ import {
 import { helloFor } from "@masq/testkit/fixtures";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { StaticReporterAuth } from "../src/server/auth/static-auth.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import {
   eventually,
   reporterInSync,
+  reporterToken,
   startServer,
   type TestServer,
   TOKENS,
@@ -29,8 +31,23 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** A reporter for `node` with its own token, connected and welcomed. */
+async function connected(
+  node = "node-a",
+  extra: Partial<Parameters<typeof SimReporter.connect>[0]> = {},
+): Promise<SimReporter> {
+  const s = await SimReporter.connect({
+    url: server!.url,
+    token: reporterToken(node),
+    node,
+    ...extra,
+  });
+  sims.push(s);
+  return s;
+}
+
 async function raw(node = "node-x"): Promise<SimReporter> {
-  const s = await SimReporter.raw({ url: server!.url, token: TOKENS.reporter, node });
+  const s = await SimReporter.raw({ url: server!.url, token: reporterToken(node), node });
   sims.push(s);
   return s;
 }
@@ -57,9 +74,10 @@ describe("reporter gateway", () => {
     expect(await upgradeStatus({})).toBe(401);
     expect(await upgradeStatus({ authorization: `Bearer ${TOKENS.admin}` })).toBe(401);
     expect(await upgradeStatus({ authorization: "Bearer nope" })).toBe(401);
+    expect(await upgradeStatus({ authorization: `Bearer ${TOKENS.reporter}` })).toBe(401);
     expect(await nodeCount()).toBe(0);
     const m = (await server.api("/metrics", { token: null })).body as string;
-    expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="auth"\} 3/);
+    expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="auth"\} 4/);
   });
 
   it.each([
@@ -197,12 +215,7 @@ describe("reporter gateway", () => {
 
   it("closes with 1009 on frames over 256 KiB", async () => {
     server = await startServer();
-    const s = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-    });
-    sims.push(s);
+    const s = await connected("node-a");
     s.sendRaw("x".repeat(MAX_FRAME_BYTES + 1));
     const closed = await s.closed;
     expect(closed.code).toBe(1009);
@@ -214,12 +227,7 @@ describe("reporter gateway", () => {
 
   it("refuses a second hello and drops reporters that send no hello in time", async () => {
     server = await startServer({ timings: { helloTimeoutMs: 200 } });
-    const s = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-    });
-    sims.push(s);
+    const s = await connected("node-a");
     s.send(s.hello());
     expect((await s.closed).code).toBe(1008);
     const quiet = await raw();
@@ -228,37 +236,47 @@ describe("reporter gateway", () => {
     expect(closed.reason).toMatch(/no hello/);
   });
 
-  it("lets a reconnecting node replace its old connection", async () => {
+  it("refuses a second live connection for a node and shows the conflict on the node", async () => {
     server = await startServer();
-    const first = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-    });
-    sims.push(first);
-    const second = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-    });
-    sims.push(second);
-    expect((await first.closed).reason).toMatch(/replaced/);
+    const first = await connected("node-a");
     await eventually(
       async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
       3000,
     );
+    const second = await raw("node-a");
+    second.send(second.hello());
+    const closed = await second.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/already has a live reporter connection/);
+    // The first is untouched: still connected, still in sync.
+    expect(first.ws.readyState).toBe(WebSocket.OPEN);
+    const detail = (await server.api("/api/nodes/node-a")).body;
+    expect(detail.node).toMatchObject({ connected: true, status: "in-sync" });
+    expect(detail.events.find((e: { kind: string }) => e.kind === "conflict")?.message).toMatch(
+      /another reporter \(node-token:node-a from 127\.0\.0\.1\) claimed this node/,
+    );
+    const m = (await server.api("/metrics", { token: null })).body as string;
+    expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="conflict"\} 1/);
+  });
+
+  it("lets the same node reconnect after a network blip: the silent old connection is dropped", async () => {
+    server = await startServer({ timings: { claimProbeMs: 300 } });
+    const first = await connected("node-a");
+    first.ws.pause(); // a half-open connection: the dashboard's ping gets no answer
+    const second = await connected("node-a");
+    expect(second.received.some((m) => m.type === "welcome")).toBe(true);
+    await eventually(
+      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      3000,
+    );
+    first.ws.resume();
+    expect((await first.closed).code).toBe(1006); // terminated, not replaced politely
     expect((await server.api("/api/nodes/node-a")).body.node.connected).toBe(true);
   });
 
   it("drops a connection that stays silent for three heartbeats", async () => {
     server = await startServer({ timings: { heartbeatMs: 100 } });
-    const s = await SimReporter.connect({
-      url: server.url,
-      token: TOKENS.reporter,
-      node: "node-a",
-      autoApply: false,
-    });
-    sims.push(s);
+    const s = await connected("node-a", { autoApply: false });
     const welcome = s.received.find((m) => m.type === "welcome");
     expect(welcome).toMatchObject({ heartbeatMs: 100 });
     await s.closed;
@@ -266,5 +284,52 @@ describe("reporter gateway", () => {
       async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
       10_000,
     );
+  });
+});
+
+describe("standalone node identity (per-node tokens)", () => {
+  it("binds a reporter to the node its token names", async () => {
+    server = await startServer();
+    // node-b's token claiming node-a: the impostor of the issue, which made a node it does not
+    // run on show in sync.
+    const impostor = await SimReporter.raw({
+      url: server.url,
+      token: reporterToken("node-b"),
+      node: "node-a",
+    });
+    sims.push(impostor);
+    impostor.send(impostor.hello());
+    const closed = await impostor.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/bound to node node-b, not node-a/);
+    expect(await nodeCount()).toBe(0);
+  });
+
+  it("refuses the shared secret itself, saying how to issue per-node tokens", async () => {
+    server = await startServer();
+    const res = await new Promise<{ status: number; body: string }>((resolve) => {
+      const ws = new WebSocket(server!.url.replace("http", "ws") + REPORTER_PATH, {
+        headers: { authorization: `Bearer ${TOKENS.reporter}` },
+      });
+      ws.on("unexpected-response", (_req, r) => {
+        let body = "";
+        r.on("data", (c: Buffer) => {
+          body += c.toString();
+        });
+        r.on("end", () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      ws.on("error", () => undefined);
+    });
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body).error).toMatch(/ipmasq token --node NAME --secret-file FILE/);
+  });
+
+  it("accepts the shared secret for any node only when configured to", async () => {
+    server = await startServer({
+      reporters: new StaticReporterAuth(TOKENS.reporter, { acceptSharedSecret: true }),
+    });
+    const s = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node: "any" });
+    sims.push(s);
+    expect(s.received.some((m) => m.type === "welcome")).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { createAgent } from "@masq/reporter/agent";
 import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
 import { DEFAULT_FLAGS, REPORTER_PATH } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import { eventually, reporterToken, startServer, type TestServer } from "./helpers/server.js";
 
 type Agent = ReturnType<typeof createAgent>;
 let server: TestServer | undefined;
@@ -28,7 +28,7 @@ async function startAgent(
     heal,
     dashboard: {
       url: url.replace(/^http/, "ws") + REPORTER_PATH,
-      token: TOKENS.reporter,
+      token: reporterToken(name),
       link: { backoff: { initialMs: 200, maxMs: 1000 } },
     },
   });

@@ -103,7 +103,12 @@ export interface FleetSummary {
 
 /** GET /api/nodes */
 export interface NodesResponse {
+  /** Ordered by name; one page when `limit` was given. */
   nodes: NodeSummary[];
+  /** Present when more nodes match: send it back as `continue` (like a Kubernetes list). */
+  continue?: string;
+  /** Matching nodes after this page (with `continue`). */
+  remainingItemCount?: number;
   summary: FleetSummary;
   /** The dashboard's clock when it answered (to show ages right on a skewed browser clock). */
   serverTime: number;

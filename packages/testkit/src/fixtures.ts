@@ -1,5 +1,11 @@
 // Protocol messages for tests and benchmarks that play a reporter.
-import { DEFAULT_FLAGS, type Hello, PROTOCOL_VERSION } from "@masq/shared";
+import {
+  DEFAULT_FLAGS,
+  type Hello,
+  PROTOCOL_VERSION,
+  type Snapshot,
+  snapshotOf,
+} from "@masq/shared";
 
 /** A Linux enforce-mode reporter's hello (in-memory backend); override what a test needs. */
 export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
@@ -17,5 +23,25 @@ export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
     reporterVersion: "test",
     appliedGeneration: null,
     ...over,
+  };
+}
+
+/**
+ * A snapshot of a node whose chain holds `rules` distinct RETURN rules (a /32 each; `seq` makes
+ * every snapshot different), ~137 KB as a frame for 3,000 rules: the flood of issue 12.
+ */
+export function largeChainSnapshot(seq: number, rules = 3000): Snapshot {
+  const chain = [`-N ${DEFAULT_FLAGS.masqChain}`];
+  for (let i = 0; i < rules; i++)
+    chain.push(
+      `-A ${DEFAULT_FLAGS.masqChain} -d 10.${(i >> 8) & 255}.${i & 255}.${seq % 256}/32 -j RETURN`,
+    );
+  return {
+    type: "snapshot",
+    v: PROTOCOL_VERSION,
+    seq,
+    takenAt: Date.now(),
+    appliedGeneration: null,
+    linux: [snapshotOf({ family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT"] })],
   };
 }

@@ -1,5 +1,5 @@
 // Environment of the `ipmasq-dashboard` bin (names shared with the Helm chart).
-import { type AgentFlags, agentFlagsSchema, DEFAULT_FLAGS } from "@masq/shared";
+import { type AgentFlags, agentFlagsSchema, DEFAULT_FLAGS, parseGoDuration } from "@masq/shared";
 import { z } from "zod";
 import { describeZodError } from "./api/body.js";
 
@@ -11,6 +11,16 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** A Go duration ("24h", "90m", "0"), in milliseconds. */
+const duration = z.string().transform((v, ctx) => {
+  const d = parseGoDuration(v.trim());
+  if (!d.ok || d.ms < 0) {
+    ctx.addIssue({ code: "custom", message: d.ok ? "must not be negative" : d.message });
+    return z.NEVER;
+  }
+  return d.ms;
+});
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -19,6 +29,7 @@ const envSchema = z.object({
   IPMASQ_ADMIN_TOKEN: optionalText,
   IPMASQ_VIEWER_TOKEN: optionalText,
   IPMASQ_REPORTER_TOKEN: optionalText,
+  IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN: bool.default(false),
   IPMASQ_CONFIGMAP: z.string().default("kube-system/ip-masq-agent"),
   IPMASQ_HISTORY_CONFIGMAP: optionalText,
   IPMASQ_RECREATE_CONFIGMAPS: bool.default(false),
@@ -32,6 +43,7 @@ const envSchema = z.object({
   IPMASQ_UPSTREAM_AGENT_NAMESPACE: z.string().min(1).default("kube-system"),
   IPMASQ_LEADER_ELECTION: bool.default(false),
   IPMASQ_LEASE: z.string().min(1).default("ipmasq-dashboard"),
+  IPMASQ_OFFLINE_NODE_TTL: duration.default(24 * 3600_000),
   IPMASQ_UI: bool.default(true),
   IPMASQ_SECURE_COOKIES: z.enum(["true", "false", "auto"]).default("auto"),
   IPMASQ_LOG_LEVEL: z

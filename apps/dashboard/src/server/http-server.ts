@@ -15,12 +15,15 @@ import { sendError } from "./api/respond.js";
 import { Router } from "./api/router.js";
 import { SseHub } from "./api/sse.js";
 import { configEvent, fleetSummary } from "./api/views.js";
-import { SessionStore } from "./auth/sessions.js";
+import { LoginThrottle, type ThrottleOptions } from "./auth/login-throttle.js";
+import type { AuthGuard } from "./auth/request-auth.js";
+import { type SessionLimits, SessionStore } from "./auth/sessions.js";
 import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js";
 import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
+import { type NodeExists, NodeExpiry } from "./fleet/node-expiry.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -36,19 +39,25 @@ export interface Timings {
   /** Heartbeat interval announced to reporters; 3 missed beats drop the connection. */
   heartbeatMs: number;
   helloTimeoutMs: number;
+  /** A second connection for a node waits this long for the first to answer a ping. */
+  claimProbeMs: number;
   /** Desired/resync without an apply-result after this long → node status `error`. */
   applyTimeoutMs: number;
   /** Browser updates are coalesced to at most one per this interval. */
   sseFlushMs: number;
   sseKeepaliveMs: number;
+  /** Open event streams re-check their credentials this often (a revoked token ends them). */
+  sseRecheckMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
   heartbeatMs: 10_000,
   helloTimeoutMs: 10_000,
+  claimProbeMs: 2_000,
   applyTimeoutMs: 30_000,
   sseFlushMs: 250,
   sseKeepaliveMs: 15_000,
+  sseRecheckMs: 60_000,
 };
 
 export interface DashboardOptions {
@@ -70,6 +79,12 @@ export interface DashboardOptions {
   timings?: Partial<Timings>;
   secureCookies?: boolean;
   defaultMetrics?: boolean;
+  /** Browser session lifetime and caps. */
+  sessions?: SessionLimits;
+  /** When offline nodes are forgotten (default: after 24 h offline). */
+  expiry?: { offlineTtlMs: number; maxOffline?: number; nodeExists?: NodeExists };
+  /** Backoff on wrong tokens per client (tests shorten it). */
+  loginThrottle?: ThrottleOptions;
 }
 
 export interface DashboardServer {
@@ -109,7 +124,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const t: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics });
   const config = new ConfigService(o.store, o.flags);
-  const sse = new SseHub(t.sseKeepaliveMs);
+  const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   // `ctx` is complete before the feed first fires (its timers start after this function).
   const ctx = {} as ApiContext;
   const feed = new ChangeFeed(t.sseFlushMs, (c) => publish(ctx, c));
@@ -118,7 +133,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
 
   const nextHandlers = o.next ? await loadNext(o.next) : undefined;
-  const sessions = new SessionStore();
+  const sessions = new SessionStore(o.sessions);
+  sessions.onEnd((id) => sse.endSession(id));
+  const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
   metrics.setStoreStatus(() => o.store.status?.());
   metrics.setActive(() => o.election?.isLeader() ?? true);
@@ -127,6 +144,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     fleet,
     people: o.people,
     sessions,
+    guard,
     sse,
     metrics,
     observeResync: o.observeResync ?? null,
@@ -135,7 +153,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     log,
   } satisfies ApiContext);
   const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
-  const router = new Router(routes, { people: o.people, sessions, log });
+  const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
     auth: o.reporters,
@@ -143,8 +161,18 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     metrics,
     helloTimeoutMs: t.helloTimeoutMs,
     heartbeatMs: t.heartbeatMs,
+    claimProbeMs: t.claimProbeMs,
   });
-  const sweeper = setInterval(() => fleet.sweep(), 1000);
+  const expiry = new NodeExpiry(fleet, {
+    offlineTtlMs: 24 * 3600_000,
+    ...o.expiry,
+    log,
+  });
+  const sweeper = setInterval(() => {
+    fleet.sweep();
+    expiry.sweep();
+    sessions.sweep();
+  }, 1000);
   sweeper.unref();
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");
@@ -205,12 +233,14 @@ function createFleet(
     log,
     heartbeatMs: t.heartbeatMs,
     applyTimeoutMs: t.applyTimeoutMs,
+    intake: { onCoalesced: () => metrics.snapshotsCoalesced.inc() },
     onRolloutFinished: (r) => {
       if (r.finishedAt !== null)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
     },
   });
   metrics.setNodeCounter(() => fleet.countByStatus());
+  metrics.setFleetGauges(() => fleet.gauges());
   return fleet;
 }
 

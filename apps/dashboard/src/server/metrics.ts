@@ -9,12 +9,20 @@ export interface Metrics {
   reporterRejected: Counter<"reason">;
   rolloutDuration: Histogram;
   configChanges: Counter<"valid">;
+  /** Failed sign-ins and bearer tokens: `rejected` was checked and wrong, `throttled` refused unchecked. */
+  authFailures: Counter<"via" | "outcome">;
+  /** Reporter connections paused for sending over their budget. */
+  reporterPaused: Counter;
+  /** Snapshots replaced by a newer one of the same node before they were judged. */
+  snapshotsCoalesced: Counter;
   /** Supplies the node counts at scrape time. */
   setNodeCounter(fn: () => Record<NodeStatus, number>): void;
   /** Supplies the store's state (watch, source object, history) at scrape time. */
   setStoreStatus(fn: () => StoreStatus | undefined): void;
   /** Supplies whether this replica is the active one at scrape time. */
   setActive(fn: () => boolean): void;
+  /** Supplies the fleet's memory and backlog figures at scrape time. */
+  setFleetGauges(fn: () => { assessmentCacheBytes: number; snapshotsWaiting: number }): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -43,6 +51,23 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       this.set(active() ? 1 : 0);
     },
   });
+  let fleetGauges = () => ({ assessmentCacheBytes: 0, snapshotsWaiting: 0 });
+  new Gauge({
+    name: "ipmasq_assessment_cache_bytes",
+    help: "Estimated heap held by cached node assessments (bounded)",
+    registers: [registry],
+    collect() {
+      this.set(fleetGauges().assessmentCacheBytes);
+    },
+  });
+  new Gauge({
+    name: "ipmasq_snapshots_waiting",
+    help: "Nodes whose newest snapshot waits for its turn to be judged",
+    registers: [registry],
+    collect() {
+      this.set(fleetGauges().snapshotsWaiting);
+    },
+  });
   return {
     registry,
     reporterConnections: new Gauge({
@@ -68,10 +93,29 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ["valid"],
       registers: [registry],
     }),
+    authFailures: new Counter({
+      name: "ipmasq_auth_failures_total",
+      help: "Failed sign-ins (via=login) and API bearer tokens (via=bearer): rejected, or throttled by the per-client backoff",
+      labelNames: ["via", "outcome"],
+      registers: [registry],
+    }),
+    reporterPaused: new Counter({
+      name: "ipmasq_reporter_paused_total",
+      help: "Times a reporter connection was paused for sending more than its budget",
+      registers: [registry],
+    }),
+    snapshotsCoalesced: new Counter({
+      name: "ipmasq_snapshots_coalesced_total",
+      help: "Snapshots dropped unjudged because a newer one from the same node arrived first",
+      registers: [registry],
+    }),
     setNodeCounter(fn) {
       counts = fn;
     },
     setStoreStatus: store.set,
+    setFleetGauges(fn) {
+      fleetGauges = fn;
+    },
     setActive(fn) {
       active = fn;
     },

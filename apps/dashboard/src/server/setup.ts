@@ -6,11 +6,13 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { defaultConfig, serializeConfig } from "@masq/shared";
 import type { Logger } from "pino";
 import { KubePeopleAuth, KubeReporterAuth } from "./auth/kube-auth.js";
+import { assertStrongSecrets } from "./auth/secret-strength.js";
 import { StaticPeopleAuth, StaticReporterAuth } from "./auth/static-auth.js";
 import { type Env, fleetFlags } from "./env.js";
 import type { DashboardOptions } from "./http-server.js";
 import { type KubeClients, kubeClients, parseObjectRef } from "./kube/client.js";
 import { LeaseElector } from "./kube/lease.js";
+import { kubeNodeExists } from "./kube/node-lookup.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
 import { ensureSecret } from "./secrets.js";
 import { FileStore } from "./store/file-store.js";
@@ -45,14 +47,30 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
     log,
     secureCookies:
       env.IPMASQ_SECURE_COOKIES === "auto" ? undefined : env.IPMASQ_SECURE_COOKIES === "true",
+    expiry: {
+      offlineTtlMs: env.IPMASQ_OFFLINE_NODE_TTL,
+      nodeExists:
+        env.IPMASQ_STORE === "kubernetes" && clients ? kubeNodeExists(clients, log) : undefined,
+    },
   };
 
   if (env.IPMASQ_STORE === "kubernetes" && clients)
     return kubernetesSetup(env, clients, initialText, log, base);
 
   const dir = resolve(env.IPMASQ_DATA_DIR);
-  const admin = await ensureSecret(dir, "admin-token", env.IPMASQ_ADMIN_TOKEN);
-  const reporter = await ensureSecret(dir, "reporter-token", env.IPMASQ_REPORTER_TOKEN);
+  const admin = await ensureSecret(dir, "admin-token", {
+    name: "IPMASQ_ADMIN_TOKEN",
+    value: env.IPMASQ_ADMIN_TOKEN,
+  });
+  const reporter = await ensureSecret(dir, "reporter-token", {
+    name: "IPMASQ_REPORTER_TOKEN",
+    value: env.IPMASQ_REPORTER_TOKEN,
+  });
+  assertStrongSecrets([
+    { name: admin.source, value: admin.value },
+    { name: "IPMASQ_VIEWER_TOKEN", value: env.IPMASQ_VIEWER_TOKEN },
+    { name: reporter.source, value: reporter.value },
+  ]);
   const generated = [
     ...(admin.generated
       ? [{ name: "IPMASQ_ADMIN_TOKEN", value: admin.value, file: `${dir}/admin-token` }]
@@ -61,12 +79,15 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
       ? [{ name: "IPMASQ_REPORTER_TOKEN", value: reporter.value, file: `${dir}/reporter-token` }]
       : []),
   ];
-  const store = new FileStore({ dir, initialText });
+  const store = new FileStore({ dir, initialText, log });
   const people = new StaticPeopleAuth(admin.value, env.IPMASQ_VIEWER_TOKEN);
-  return {
-    options: { ...base, store, people, reporters: new StaticReporterAuth(reporter.value) },
-    generated,
-  };
+  const acceptSharedSecret = env.IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN;
+  if (acceptSharedSecret)
+    log.warn(
+      "IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN=true: a reporter holding the shared secret may speak for any node",
+    );
+  const reporters = new StaticReporterAuth(reporter.value, { acceptSharedSecret });
+  return { options: { ...base, store, people, reporters }, generated };
 }
 
 /** Kubernetes mode: the ConfigMap store, TokenReview/SubjectAccessReview auth, the Lease. */
@@ -77,6 +98,10 @@ function kubernetesSetup(
   log: Logger,
   base: Omit<DashboardOptions, "store" | "people" | "reporters">,
 ): Setup {
+  assertStrongSecrets([
+    { name: "IPMASQ_ADMIN_TOKEN", value: env.IPMASQ_ADMIN_TOKEN },
+    { name: "IPMASQ_VIEWER_TOKEN", value: env.IPMASQ_VIEWER_TOKEN },
+  ]);
   const cm = parseObjectRef(env.IPMASQ_CONFIGMAP);
   const store = new KubeStore({
     clients,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { REPORTER_PATH } from "@masq/shared";
 import { natRules, netnsPool } from "@masq/testkit/netns";
 import { type ChildHandle, freePort, startReporter } from "@masq/testkit/processes";
-import { startServer, type TestServer, TOKENS } from "./server.js";
+import { reporterToken, startServer, type TestServer } from "./server.js";
 
 export interface FleetNode {
   name: string;
@@ -75,7 +75,7 @@ export async function startNetnsFleet(
           node: node.name,
           ...(cni ? { windowsCni: cni } : { netns }),
           dashboard: `ws://127.0.0.1:${port}${REPORTER_PATH}`,
-          token: opts.token?.(node.name) ?? TOKENS.reporter,
+          token: opts.token?.(node.name) ?? reporterToken(node.name),
           stateDir: join(tmp, "state", node.name),
           mode: node.mode,
           logFile: join(tmp, `${node.name}.log`),

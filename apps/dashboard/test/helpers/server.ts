@@ -4,7 +4,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
+import { nodeToken } from "@masq/shared/node-token";
 import { until } from "@masq/testkit/wait";
+import { afterEach } from "vitest";
 import { StaticPeopleAuth, StaticReporterAuth } from "../../src/server/auth/static-auth.js";
 import {
   createDashboardServer,
@@ -14,10 +16,11 @@ import {
 import { FileStore } from "../../src/server/store/file-store.js";
 import { SimReporter } from "./reporter-client.js";
 
+/** Fixed random tokens: strong enough for the dashboard's start-up check (item 9 of issue 12). */
 export const TOKENS = {
-  admin: "admin-secret-token",
-  viewer: "viewer-secret-token",
-  reporter: "reporter-secret-token",
+  admin: "test-admin-xd6_qnkxQ0eTu3nDFSOVm1B-Q9DZmxr",
+  viewer: "test-viewer-eDXJ60W3LdckmWi29iCieeIYXWxFcYpE",
+  reporter: "test-reporter-NuwsNUqzEzSSoR5a1JExka6b346olYOw",
 } as const;
 
 export interface TestServer extends DashboardServer {
@@ -102,6 +105,11 @@ export function apiClient(base: string): Api {
   };
 }
 
+/** The per-node reporter token the test server accepts for `node` (what `ipmasq token` prints). */
+export function reporterToken(node: string): string {
+  return nodeToken(TOKENS.reporter, node);
+}
+
 /** Polls until `check` returns a value (not undefined/false) or the time is up. */
 export async function eventually<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
@@ -123,11 +131,34 @@ export async function eventually<T>(
 
 /** A protocol-level reporter, connected and shown in sync by the server. */
 export async function reporterInSync(server: TestServer, node: string): Promise<SimReporter> {
-  const sim = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node });
+  const sim = await SimReporter.connect({ url: server.url, token: reporterToken(node), node });
   await eventually(
     async () => (await server.api(`/api/nodes/${node}`)).body.node?.status === "in-sync",
     10_000,
     `${node} in sync`,
   );
   return sim;
+}
+
+/**
+ * A server per test and the reporters connected to it, stopped after each test:
+ * `t.server = await startServer(...)`, then `await t.connect("node-a")`.
+ */
+export function perTest() {
+  const t = {
+    server: undefined as TestServer | undefined,
+    sims: [] as SimReporter[],
+    /** A reporter for `node` with its own token, connected and welcomed. */
+    async connect(node: string): Promise<SimReporter> {
+      const s = await SimReporter.connect({ url: t.server!.url, token: reporterToken(node), node });
+      t.sims.push(s);
+      return s;
+    },
+  };
+  afterEach(async () => {
+    for (const s of t.sims.splice(0)) s.ws.terminate();
+    await t.server?.dispose();
+    t.server = undefined;
+  });
+  return t;
 }

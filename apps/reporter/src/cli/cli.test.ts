@@ -10,7 +10,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { verifyNodeToken } from "@masq/shared/node-token";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIO } from "./io.js";
 import { runCli } from "./program.js";
 
@@ -548,5 +549,58 @@ describe("ipmasq --windows-cni", () => {
         /^--windows-cni reads a Windows CNI config and cannot be combined with --(from|netns) \(iptables rules\)\n$/,
       );
     }
+  });
+});
+
+describe("ipmasq token", () => {
+  const SECRET = "Zq0m3Lr9Yx2Tc7Vb5Nk1Wp8Hs4Dg6Fj0Qa2Ue9Ry3Io";
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "ipmasq-token-"));
+    writeFileSync(join(dir, "reporter-token"), `${SECRET}\n`, { mode: 0o600 });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const tokenOf = (node: string, ...more: string[]) =>
+    run(["token", "--node", node, "--secret-file", join(dir, "reporter-token"), ...more]);
+
+  it("prints a token the dashboard accepts for that node only", async () => {
+    const r = await tokenOf("node-a");
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(verifyNodeToken(SECRET, r.stdout.trim())).toBe("node-a");
+    const fromStdin = await run(["token", "--node", "node-a", "--secret-file", "-"], SECRET);
+    expect(fromStdin.stdout).toBe(r.stdout);
+  });
+
+  it("writes the token to a 0600 file with --out", async () => {
+    const out = join(dir, "node-a.token");
+    const r = await tokenOf("node-a", "--out", out);
+    expect(r).toMatchObject({ code: 0, stdout: "" });
+    expect(verifyNodeToken(SECRET, readFileSync(out, "utf8").trim())).toBe("node-a");
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  const errors: { desc: string; args: () => string[]; stdin?: string; want: RegExp }[] = [
+    {
+      desc: "a name that is not a node name",
+      args: () => ["token", "--node", "Node_A", "--secret-file", join(dir, "reporter-token")],
+      want: /"Node_A" is not a node name/,
+    },
+    {
+      desc: "a missing secret file",
+      args: () => ["token", "--node", "a", "--secret-file", join(dir, "nope")],
+      want: /cannot read .*nope: ENOENT/,
+    },
+    {
+      desc: "an empty secret",
+      args: () => ["token", "--node", "a", "--secret-file", "-"],
+      stdin: "\n",
+      want: /holds no secret/,
+    },
+  ];
+  it.each(errors)("fails with exit 1 on $desc", async ({ args, stdin, want }) => {
+    const r = await run(args(), stdin);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(want);
   });
 });

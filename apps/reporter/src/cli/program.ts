@@ -6,6 +6,7 @@ import { registerInspect } from "./inspect.js";
 import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
 import { registerRender } from "./render.js";
 import { registerRun } from "./run.js";
+import { registerToken } from "./token.js";
 import { registerValidate } from "./validate.js";
 import { registerWhy } from "./why.js";
 
@@ -14,7 +15,7 @@ export const VERSION = "0.1.0";
 export function buildProgram(io: CliIO): Command {
   const program = new Command("ipmasq")
     .description(
-      "ip-masq-agent compatible masquerade rules: render, validate, inspect, drift, why, apply, run",
+      "ip-masq-agent compatible masquerade rules: render, validate, inspect, drift, why, apply, run, token",
     )
     .version(VERSION)
     .exitOverride()
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIO): Command {
   registerWhy(program, io);
   registerApply(program, io);
   registerRun(program);
+  registerToken(program, io);
   for (const c of program.commands)
     c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

@@ -3,8 +3,9 @@ import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { z } from "zod";
 import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from "../auth/cookies.js";
+import { authError, checkToken } from "../auth/request-auth.js";
 import type { ApiContext } from "./context.js";
-import { HttpError, sendJson } from "./respond.js";
+import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 
 const loginBody = z.strictObject({ token: z.string().min(1).max(16_384) });
@@ -24,9 +25,9 @@ export function authRoutes(ctx: ApiContext): Route[] {
       access: "public",
       body: loginBody,
       async handler({ req, res, body }) {
-        const r = await ctx.people.authenticate(body.token);
-        if (!r.ok) throw new HttpError(r.status, r.error);
-        const s = ctx.sessions.create(body.token);
+        const r = await checkToken(req, body.token, ctx.people, ctx.guard, "login");
+        if (!r.ok) throw authError(r);
+        const s = ctx.sessions.create(body.token, r.principal.user);
         const o = { secure: secure(ctx, req), maxAge: ctx.sessions.ttlSeconds };
         const cookies = [
           serializeCookie(SESSION_COOKIE, s.id, { ...o, httpOnly: true }),

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AuthGuard } from "../auth/request-auth.js";
 import type { SessionStore } from "../auth/sessions.js";
 import type { PeopleAuthenticator } from "../auth/types.js";
 import type { ConfigService } from "../config/config-service.js";
@@ -27,6 +28,8 @@ export interface ApiContext {
   fleet: FleetState;
   people: PeopleAuthenticator;
   sessions: SessionStore;
+  /** Per-client backoff on wrong tokens (sign-in and bearer). */
+  guard: AuthGuard;
   sse: SseHub;
   metrics: Metrics;
   observeResync: ObserveResync | null;

@@ -13,11 +13,12 @@ import {
   type ResyncResponse,
 } from "@masq/shared";
 import { z } from "zod";
-import { freshnessOf, NODE_STATUSES, type NodeRecord } from "../fleet/node.js";
+import { freshnessOf, type NodeRecord } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
+import { listNodes, parseNodeListQuery } from "./node-list.js";
 import { HttpError, sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
-import { allSummaries, fleetSummary, nodeDetail } from "./views.js";
+import { fleetSummary, nodeDetail } from "./views.js";
 
 const evaluateBody = z.strictObject({ ip: z.string().min(1).max(64) });
 const emptyBody = z.strictObject({});
@@ -89,14 +90,8 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes",
       access: "viewer",
       handler({ res, url }) {
-        const status = url.searchParams.get("status");
-        const q = (url.searchParams.get("q") ?? "").toLowerCase();
-        if (status !== null && !(NODE_STATUSES as readonly string[]).includes(status))
-          throw new HttpError(400, `status must be one of ${NODE_STATUSES.join(", ")}`);
-        const nodes = allSummaries(ctx.fleet).filter(
-          (n) => (status === null || n.status === status) && (q === "" || n.name.includes(q)),
-        );
-        const body: NodesResponse = { nodes, summary: fleetSummary(ctx), serverTime: Date.now() };
+        const page = listNodes(ctx.fleet.nodes.values(), parseNodeListQuery(url.searchParams));
+        const body: NodesResponse = { ...page, summary: fleetSummary(ctx), serverTime: Date.now() };
         sendJson(res, 200, body);
       },
     }),

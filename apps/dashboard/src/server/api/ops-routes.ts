@@ -1,6 +1,7 @@
 // /healthz, /readyz, /metrics (open: probes and Prometheus scrape them without credentials),
 // and the live event stream GET /api/events.
 import type { HelloEvent } from "@masq/shared";
+import { stillAllowed } from "../auth/request-auth.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -46,7 +47,8 @@ export function opsRoutes(ctx: ApiContext): Route[] {
       method: "GET",
       path: "/api/events",
       access: "viewer",
-      handler({ req, res }) {
+      handler({ req, res, auth }) {
+        if (!auth?.ok) return; // the router authenticated this viewer route
         const state = ctx.config.current();
         const hello: HelloEvent = {
           nodes: allSummaries(ctx.fleet),
@@ -55,7 +57,10 @@ export function opsRoutes(ctx: ApiContext): Route[] {
           rollout: ctx.fleet.rollout.view(),
           serverTime: Date.now(),
         };
-        ctx.sse.attach(req, res, hello);
+        ctx.sse.attach(req, res, hello, {
+          session: auth.via === "session" ? auth.session.id : undefined,
+          stillAllowed: stillAllowed(req, auth, ctx.people, ctx.sessions),
+        });
       },
     }),
   ];

@@ -4,7 +4,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { authenticateRequest, csrfProblem, type RequestAuth } from "../auth/request-auth.js";
+import {
+  type AuthGuard,
+  authError,
+  authenticateRequest,
+  csrfProblem,
+  type RequestAuth,
+} from "../auth/request-auth.js";
 import type { SessionStore } from "../auth/sessions.js";
 import type { PeopleAuthenticator, Principal } from "../auth/types.js";
 import { parseJsonBody } from "./body.js";
@@ -45,6 +51,8 @@ export interface RouterDeps {
   people: PeopleAuthenticator;
   sessions: SessionStore;
   log: Logger;
+  /** Per-client backoff on wrong bearer tokens. */
+  guard?: AuthGuard;
 }
 
 export class Router {
@@ -89,8 +97,8 @@ export class Router {
   ): Promise<void> {
     let auth: RequestAuth | null = null;
     if (r.access !== "public") {
-      auth = await authenticateRequest(req, this.deps.people, this.deps.sessions);
-      if (!auth.ok) throw new HttpError(auth.status, auth.error);
+      auth = await authenticateRequest(req, this.deps.people, this.deps.sessions, this.deps.guard);
+      if (!auth.ok) throw authError(auth);
       if (auth.via === "session" && MUTATIONS.has(req.method ?? "")) {
         const problem = csrfProblem(req, auth.session);
         if (problem) throw new HttpError(403, `CSRF check failed: ${problem}`);
@@ -121,7 +129,10 @@ export class Router {
     const message = e instanceof HttpError ? e.message : "internal error";
     const extra = e instanceof HttpError ? e.extra : {};
     // Unread bodies (auth failed first, or too large): stop reading and close after answering.
-    const headers: Record<string, string> = req.readableEnded ? {} : { connection: "close" };
+    const headers: Record<string, string> = {
+      ...(e instanceof HttpError ? e.headers : {}),
+      ...(req.readableEnded ? {} : { connection: "close" }),
+    };
     sendError(res, status, message, extra, headers);
     if (!req.readableEnded) req.resume();
   }

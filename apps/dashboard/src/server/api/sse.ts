@@ -1,24 +1,38 @@
 // Server-Sent Events to browsers. Each event is serialized once for all clients; a client
 // that cannot keep up (its buffer grows past a few MB) is dropped and reconnects, getting a
 // fresh `hello` snapshot instead of an ever-growing backlog.
+//
+// A stream lives no longer than the right to read it: it ends at once when its session ends
+// (logout, expiry, eviction) and, for every stream, when a periodic re-check of its
+// credentials fails (a revoked token). The browser then reconnects, gets 401 and signs in.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type HelloEvent, type LiveEvents, type LongTimer, setLongInterval } from "@masq/shared";
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
-export class SseHub {
-  private readonly clients = new Set<ServerResponse>();
-  private readonly keepalive: LongTimer;
+/** Whose stream it is. */
+export interface StreamOwner {
+  /** The session it was opened with (cookie auth); absent for bearer tokens. */
+  session?: string;
+  /** Whether the credentials it was opened with still allow reading. */
+  stillAllowed: () => Promise<boolean>;
+}
 
-  constructor(keepaliveMs = 15_000) {
+export class SseHub {
+  private readonly clients = new Map<ServerResponse, StreamOwner>();
+  private readonly keepalive: LongTimer;
+  private readonly recheck: LongTimer;
+
+  constructor(keepaliveMs = 15_000, recheckMs = 60_000) {
     this.keepalive = setLongInterval(() => this.write(": keepalive\n\n"), keepaliveMs).unref();
+    this.recheck = setLongInterval(() => void this.recheckAll(), recheckMs).unref();
   }
 
   get size(): number {
     return this.clients.size;
   }
 
-  attach(req: IncomingMessage, res: ServerResponse, hello: HelloEvent): void {
+  attach(req: IncomingMessage, res: ServerResponse, hello: HelloEvent, owner: StreamOwner): void {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
@@ -26,7 +40,7 @@ export class SseHub {
       "x-accel-buffering": "no",
     });
     res.write(`retry: 2000\n${frame("hello", hello)}`);
-    this.clients.add(res);
+    this.clients.set(res, owner);
     const drop = () => this.clients.delete(res);
     req.on("close", drop);
     res.on("close", drop);
@@ -36,14 +50,35 @@ export class SseHub {
     if (this.clients.size > 0) this.write(frame(event, data));
   }
 
+  /** Ends the streams opened with this session. */
+  endSession(id: string): void {
+    for (const [res, owner] of this.clients) if (owner.session === id) this.end(res);
+  }
+
   close(): void {
     this.keepalive.clear();
-    for (const res of this.clients) res.end();
+    this.recheck.clear();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
   }
 
+  /** Ends every stream whose credentials no longer allow reading. */
+  async recheckAll(): Promise<void> {
+    await Promise.all(
+      [...this.clients].map(async ([res, owner]) => {
+        const ok = await owner.stillAllowed().catch(() => true); // unreachable auth: keep
+        if (!ok) this.end(res);
+      }),
+    );
+  }
+
+  private end(res: ServerResponse): void {
+    this.clients.delete(res);
+    res.end();
+  }
+
   private write(text: string): void {
-    for (const res of this.clients) {
+    for (const res of this.clients.keys()) {
       if (res.writableLength > MAX_BUFFERED) {
         this.clients.delete(res);
         res.destroy();

@@ -1,4 +1,5 @@
 // Standalone auth: shared secrets from the environment (or generated into the data dir).
+import { verifyNodeToken } from "@masq/shared/node-token";
 import { safeEqual } from "./tokens.js";
 import type {
   PeopleAuthenticator,
@@ -25,12 +26,36 @@ export class StaticPeopleAuth implements PeopleAuthenticator {
   }
 }
 
+export interface StaticReporterOptions {
+  /**
+   * Also accept the secret itself, for any node name (the behaviour before per-node tokens).
+   * Off by default: whoever holds it, e.g. any one compromised node, can speak for every node.
+   */
+  acceptSharedSecret?: boolean;
+}
+
+/**
+ * Standalone reporters: a per-node token derived from the reporter secret (`ipmasq token`),
+ * bound to the node it names; optionally the bare secret for any node (see the option).
+ */
 export class StaticReporterAuth implements ReporterAuthenticator {
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly secret: string,
+    private readonly opts: StaticReporterOptions = {},
+  ) {}
 
   async authenticate(token: string): Promise<ReporterAuthResult> {
-    return safeEqual(token, this.token)
-      ? { ok: true, identity: "reporter" }
-      : { ok: false, status: 401, error: "invalid reporter token" };
+    const node = verifyNodeToken(this.secret, token);
+    if (node !== undefined) return { ok: true, identity: `node-token:${node}`, node };
+    if (safeEqual(token, this.secret)) {
+      if (this.opts.acceptSharedSecret) return { ok: true, identity: "shared-secret" };
+      return {
+        ok: false,
+        status: 401,
+        error:
+          "the shared reporter secret is not a reporter token: give each node its own with `ipmasq token --node NAME --secret-file FILE` (or set IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN=true)",
+      };
+    }
+    return { ok: false, status: 401, error: "invalid reporter token" };
   }
 }

@@ -135,4 +135,26 @@ describe("Assessor", () => {
       }),
     ]);
   });
+
+  it("bounds its cache by bytes: distinct large snapshots evict the least recently used", () => {
+    const budget = 16 * 1024 * 1024;
+    const a = new Assessor(undefined, budget);
+    // A reporter sending a distinct 1,000-rule chain each time (the issue's flood, smaller).
+    const large = (seed: number): Snapshot => {
+      const rules = Array.from(
+        { length: 1000 },
+        (_, i) => `-A ${d.chain} -d 10.${seed % 256}.${i >> 8}.${i & 255}/32 -j RETURN`,
+      );
+      const s = structuredClone(good);
+      const own = s.linux![0]!.chains.find((c) => c.name === d.chain)!;
+      own.lines = [`-N ${d.chain}`, ...rules, ...d.rules.map((r) => r.line)];
+      return s;
+    };
+    const snaps = Array.from({ length: 40 }, (_, i) => large(i));
+    const results = snaps.map((s) => a.assess(desired, DEFAULT_FLAGS, s));
+    expect(a.cachedBytes).toBeLessThanOrEqual(budget);
+    expect(a.cachedBytes).toBeGreaterThan(budget / 2);
+    expect(a.assess(desired, DEFAULT_FLAGS, structuredClone(snaps[39]!))).toBe(results[39]);
+    expect(a.assess(desired, DEFAULT_FLAGS, structuredClone(snaps[0]!))).not.toBe(results[0]);
+  });
 });

@@ -1,6 +1,9 @@
 // Judges a node's snapshot against the desired config with the shared core. Nodes of one
 // fleet mostly report identical rules, so assessments are cached by (desired generation,
-// flags, snapshot content): 5,000 identical nodes cost one assessment.
+// flags, snapshot content): 5,000 identical nodes cost one assessment. The cache is bounded by
+// bytes, not entries: one assessment of a 3,000-rule chain holds ~3 MB, so a reporter sending
+// distinct large snapshots must not be able to fill memory with them.
+import { createHash } from "node:crypto";
 import {
   type AgentFlags,
   assessLinux,
@@ -11,6 +14,7 @@ import {
   type WindowsSnapshot,
 } from "@masq/shared";
 import type { Desired } from "../config/config-service.js";
+import { ByteLru } from "../util/byte-lru.js";
 import type { NodeAssessment } from "./node.js";
 
 /** Judges a Windows node's CNI OutBoundNAT exception lists. */
@@ -46,19 +50,37 @@ function snapshotKey(snapshot: Snapshot): string {
   return key;
 }
 
+/** Default budget of the assessment cache. */
+export const ASSESSMENT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Estimated heap of one cached Linux assessment, from the length of the snapshot text it
+ * judged: measured 12–23 bytes per character (10 to 3,000 rules, parsed rules and analysis),
+ * plus the desired side and the entry itself.
+ */
+export function assessmentBytes(snapshotKeyLength: number): number {
+  return 24 * snapshotKeyLength + 8 * 1024;
+}
+
 export class Assessor {
-  /** desired+flags key → snapshot key → assessment. */
-  private readonly cache = new Map<string, Map<string, NodeAssessment>>();
-  private size = 0;
+  /** desired+flags key, then a hash of the snapshot key → assessment. */
+  private readonly cache: ByteLru<NodeAssessment>;
   /** Each reporter's flags object, serialized once. */
   private readonly flagKeys = new WeakMap<AgentFlags, string>();
   /** Each snapshot's key, built once (re-judging every node on a new config reuses it). */
-  private readonly snapshotKeys = new WeakMap<Snapshot, string>();
+  private readonly snapshotKeys = new WeakMap<Snapshot, { hash: string; length: number }>();
 
   constructor(
     private readonly windows: WindowsAssessor = assessWindowsNode,
-    private readonly maxEntries = 2000,
-  ) {}
+    maxBytes = ASSESSMENT_CACHE_BYTES,
+  ) {
+    this.cache = new ByteLru(maxBytes);
+  }
+
+  /** Estimated bytes the cache holds. */
+  get cachedBytes(): number {
+    return this.cache.bytes;
+  }
 
   assess(desired: Desired, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
     if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
@@ -67,35 +89,19 @@ export class Assessor {
       flagsKey = JSON.stringify(flags);
       this.flagKeys.set(flags, flagsKey);
     }
-    let snapKey = this.snapshotKeys.get(snapshot);
-    if (snapKey === undefined) {
-      snapKey = snapshotKey(snapshot);
-      this.snapshotKeys.set(snapshot, snapKey);
+    let snap = this.snapshotKeys.get(snapshot);
+    if (snap === undefined) {
+      // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
+      const text = snapshotKey(snapshot);
+      snap = { hash: createHash("sha256").update(text).digest("base64url"), length: text.length };
+      this.snapshotKeys.set(snapshot, snap);
     }
-    const outerKey = `${desired.generation}|${desired.revision}|${flagsKey}`;
-    let inner = this.cache.get(outerKey);
-    const hit = inner?.get(snapKey);
+    const key = `${desired.generation}|${desired.revision}|${flagsKey}|${snap.hash}`;
+    const hit = this.cache.get(key);
     if (hit) return hit;
     const result = assessOnce(desired.config, flags, snapshot);
-    if (!inner) {
-      inner = new Map();
-      this.cache.set(outerKey, inner);
-    }
-    inner.set(snapKey, result);
-    if (++this.size > this.maxEntries) this.evictOldest();
+    this.cache.set(key, result, assessmentBytes(snap.length));
     return result;
-  }
-
-  /** Drops the oldest desired/flags group: entries of superseded configs age out first. */
-  private evictOldest(): void {
-    const [key, inner] = this.cache.entries().next().value as [string, Map<string, NodeAssessment>];
-    if (this.cache.size > 1) {
-      this.cache.delete(key);
-      this.size -= inner.size;
-      return;
-    }
-    inner.delete(inner.keys().next().value as string);
-    this.size--;
   }
 }
 

@@ -2,6 +2,7 @@
 // config, status, applied generation, events; plus the rollout of the current generation.
 // The gateway feeds it reporter messages; the API reads it; the change feed tells browsers.
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import {
   type ApplyResult,
   encodeMessage,
@@ -25,6 +26,7 @@ import {
   type Pending,
 } from "./node.js";
 import { type Rollout, RolloutTracker } from "./rollout.js";
+import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
 
 /** The gateway's side of one reporter connection. */
 export interface ReporterLink {
@@ -41,12 +43,17 @@ export interface FleetOptions {
   /** A desired/resync without an apply-result after this long turns the node to `error`. */
   applyTimeoutMs: number;
   assessor?: Assessor;
+  /** How snapshots are paced per node (see SnapshotIntake). */
+  intake?: IntakeOptions;
   onRolloutFinished?: (r: Rollout) => void;
   now?: () => number;
 }
 
 /** Desired frames sent per event-loop turn when a config changes. */
 const PUSH_SLICE = 500;
+
+/** Longest event-loop stretch of re-judging nodes after a config change. */
+const REASSESS_SLICE_MS = 8;
 
 /** How long a changed-rules apply waits for the snapshot that shows it. */
 const VERIFY_GRACE_MS = 2000;
@@ -60,6 +67,7 @@ export class FleetState {
   private readonly links = new Map<string, ReporterLink>();
   readonly rollout: RolloutTracker;
   private readonly assessor: Assessor;
+  private readonly intake: SnapshotIntake;
   private readonly now: () => number;
   private reassessRun = 0;
   private pushRun = 0;
@@ -68,6 +76,7 @@ export class FleetState {
 
   constructor(private readonly opts: FleetOptions) {
     this.assessor = opts.assessor ?? new Assessor();
+    this.intake = new SnapshotIntake((name, snap) => this.takeSnapshot(name, snap), opts.intake);
     this.now = opts.now ?? Date.now;
     this.rollout = new RolloutTracker((r) => opts.onRolloutFinished?.(r));
   }
@@ -151,7 +160,12 @@ export class FleetState {
     this.refresh(n);
   }
 
+  /** A node's snapshot: judged now, or (an expensive node sending fast) its newest one later. */
   snapshot(name: string, snap: Snapshot): void {
+    this.intake.offer(name, snap);
+  }
+
+  private takeSnapshot(name: string, snap: Snapshot): void {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
@@ -279,6 +293,7 @@ export class FleetState {
       };
     this.nodes.delete(name);
     this.shown.delete(name);
+    this.intake.drop(name);
     if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
     this.opts.feed.nodeRemoved(name);
     return { ok: true };
@@ -327,6 +342,14 @@ export class FleetState {
     }
   }
 
+  /** Memory and backlog figures for /metrics. */
+  gauges(): { assessmentCacheBytes: number; snapshotsWaiting: number } {
+    return {
+      assessmentCacheBytes: this.assessor.cachedBytes,
+      snapshotsWaiting: this.intake.pending,
+    };
+  }
+
   countByStatus(): Record<NodeStatus, number> {
     const out = Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>;
     for (const n of this.nodes.values()) out[n.status]++;
@@ -336,6 +359,7 @@ export class FleetState {
   close(): void {
     this.reassessRun++;
     this.pushRun++;
+    this.intake.close();
     for (const link of this.links.values()) link.close(1001, "dashboard shutting down");
     this.links.clear();
   }
@@ -358,19 +382,24 @@ export class FleetState {
       desired && n.snapshot ? this.assessor.assess(desired, n.hello.flags, n.snapshot) : null;
   }
 
-  /** Re-judges every node in slices so a new config never stalls the event loop. */
+  /**
+   * Re-judges every node in slices of at most REASSESS_SLICE_MS so a new config never stalls
+   * the event loop (identical nodes are cache hits; a few large distinct chains are not).
+   */
   private reassessAll(): void {
     const run = ++this.reassessRun;
     const names = [...this.nodes.keys()];
     const step = (from: number) => {
       if (run !== this.reassessRun) return;
-      for (const name of names.slice(from, from + 250)) {
-        const n = this.nodes.get(name);
+      const start = performance.now();
+      let i = from;
+      while (i < names.length && performance.now() - start < REASSESS_SLICE_MS) {
+        const n = this.nodes.get(names[i++]!);
         if (!n) continue;
         this.reassess(n);
         this.refresh(n);
       }
-      if (from + 250 < names.length) setImmediate(step, from + 250);
+      if (i < names.length) setImmediate(step, i);
     };
     step(0);
   }

@@ -14,6 +14,7 @@ import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   type ProtocolVersion,
+  type ReporterMessage,
   setLongTimeout,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -22,6 +23,8 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
+import { type Claim, NodeClaims } from "./node-claims.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -31,7 +34,16 @@ export interface GatewayOptions {
   helloTimeoutMs: number;
   /** A connection silent for 3 heartbeats is dropped. */
   heartbeatMs: number;
+  /** How long a node's connection has to answer a ping when a second one claims the node. */
+  claimProbeMs: number;
+  /** What one connection may send before it is paused (default DEFAULT_BUDGET). */
+  budget?: BudgetOptions;
 }
+
+/** Messages a connection may send while its claim on the node is being decided. */
+const MAX_HELD = 16;
+/** A node's conflicts are noted in its events at most this often. */
+const CONFLICT_NOTE_MS = 60_000;
 
 /** Close codes (RFC 6455). */
 const POLICY_VIOLATION = 1008;
@@ -45,8 +57,11 @@ export class ReporterGateway {
   });
   private readonly lastHeard = new Map<WebSocket, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly claims: NodeClaims;
+  private readonly conflictNoted = new Map<string, number>();
 
   constructor(private readonly opts: GatewayOptions) {
+    this.claims = new NodeClaims(opts.claimProbeMs);
     this.timer = setInterval(() => this.dropSilent(), Math.min(opts.heartbeatMs, 5000));
     this.timer.unref();
   }
@@ -63,7 +78,8 @@ export class ReporterGateway {
       (auth) => {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
         if (socket.destroyed) return;
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth));
+        const peer = req.socket.remoteAddress ?? "unknown";
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer));
       },
       (e) => {
         this.opts.log.error({ err: e }, "reporter authentication failed");
@@ -93,20 +109,25 @@ export class ReporterGateway {
     );
   }
 
-  private attach(ws: WebSocket, auth: Extract<ReporterAuthResult, { ok: true }>): void {
+  private attach(
+    ws: WebSocket,
+    auth: Extract<ReporterAuthResult, { ok: true }>,
+    peer: string,
+  ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
     const decoder = createReporterDecoder();
-    const link: ReporterLink = {
-      send: (frame) => {
-        if (ws.readyState !== ws.OPEN) return;
-        const version = decoder.version ?? PROTOCOL_VERSION;
-        ws.send(version === PROTOCOL_VERSION ? frame : labelled(frame, version), { binary: false });
-      },
-      close: (code, reason) => ws.close(code, reason),
+    /** Set once this connection holds its node (see NodeClaims); until then messages wait. */
+    let accepted = false;
+    const held: ReporterMessage[] = [];
+    const deliver = (name: string, msg: ReporterMessage) => {
+      fleet.seen(name);
+      if (msg.type === "snapshot") fleet.snapshot(name, msg);
+      else if (msg.type === "apply-result") fleet.applyResult(name, msg);
     };
-    const reject = (reason: string) => {
-      metrics.reporterRejected.inc({ reason: "protocol" });
+    const link = linkOf(ws, () => decoder.version ?? PROTOCOL_VERSION);
+    const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
+      metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");
       link.send(
         encodeMessage({ type: "error", v: PROTOCOL_VERSION, reason: reason.slice(0, 1024) }),
@@ -119,10 +140,13 @@ export class ReporterGateway {
     );
     this.lastHeard.set(ws, Date.now());
     metrics.reporterConnections.inc();
+    const budget = new InboundBudget(this.opts.budget);
     ws.on("message", (data: RawData) => {
       if (ws.readyState !== ws.OPEN) return; // closing after a rejection: ignore whatever follows
       this.lastHeard.set(ws, Date.now());
-      const d = decoder.decode(toBytes(data));
+      const bytes = toBytes(data);
+      if (pauseFor(ws, budget.take(bytes.byteLength))) metrics.reporterPaused.inc();
+      const d = decoder.decode(bytes);
       if (!d.ok) return reject(d.reason);
       const msg = d.msg;
       if (node === undefined) {
@@ -130,14 +154,21 @@ export class ReporterGateway {
         const problem = helloProblem(msg, auth);
         if (problem) return reject(problem);
         helloTimer.clear();
-        node = msg.node;
-        fleet.connect(msg, link);
+        const name = msg.node;
+        node = name;
+        void this.claim(ws, name, { auth, peer }).then((claim) => {
+          if (claim === "gone") return;
+          if (claim === "conflict")
+            return reject(`node ${name} already has a live reporter connection`, "conflict");
+          accepted = true;
+          fleet.connect(msg, link);
+          for (const m of held.splice(0)) deliver(name, m);
+        });
         return;
       }
-      fleet.seen(node);
-      if (msg.type === "hello") reject("hello sent twice on one connection");
-      else if (msg.type === "snapshot") fleet.snapshot(node, msg);
-      else if (msg.type === "apply-result") fleet.applyResult(node, msg);
+      if (msg.type === "hello") return reject("hello sent twice on one connection");
+      if (accepted) return deliver(node, msg);
+      if (!hold(held, msg)) reject("too many messages before the connection was accepted");
     });
     ws.on("error", (e) => {
       metrics.reporterRejected.inc({ reason: "transport" });
@@ -147,13 +178,45 @@ export class ReporterGateway {
       helloTimer.clear();
       this.lastHeard.delete(ws);
       metrics.reporterConnections.dec();
-      if (node !== undefined)
+      if (node !== undefined) this.claims.release(node, ws);
+      if (node !== undefined && accepted)
         fleet.disconnect(
           node,
           link,
           `connection closed (${code}${reason.length ? `: ${reason.toString()}` : ""})`,
         );
     });
+  }
+
+  /**
+   * Whether `ws` may speak for `node`: refused while another connection for it is live (see
+   * NodeClaims), and the refusal is shown in the node's events, logged and counted.
+   */
+  private async claim(
+    ws: WebSocket,
+    node: string,
+    who: { auth: Extract<ReporterAuthResult, { ok: true }>; peer: string },
+  ): Promise<Claim | "gone"> {
+    const claim = await this.claims.claim(node, ws);
+    if (ws.readyState !== ws.OPEN) return "gone";
+    if (claim === "granted") return claim;
+    this.opts.log.warn(
+      { node, identity: who.auth.identity, peer: who.peer },
+      "second reporter connection for a node refused: its connection is live",
+    );
+    const now = Date.now();
+    if (now - (this.conflictNoted.get(node) ?? 0) >= CONFLICT_NOTE_MS) {
+      this.conflictNoted.delete(node);
+      this.conflictNoted.set(node, now);
+      if (this.conflictNoted.size > 10_000)
+        this.conflictNoted.delete(this.conflictNoted.keys().next().value as string);
+      this.opts.fleet.noteEvent(
+        node,
+        "conflict",
+        `another reporter (${who.auth.identity} from ${who.peer}) claimed this node while its connection was live; refused`,
+      );
+    }
+    return claim;
   }
 
   private dropSilent(): void {
@@ -169,6 +232,32 @@ function helloProblem(
   if (auth.node !== undefined && hello.node !== auth.node)
     return `this token is bound to node ${auth.node}, not ${hello.node}`;
   return undefined;
+}
+
+/**
+ * Keeps a message that arrived while the connection's claim on its node is being decided: the
+ * newest snapshot only, the rest in order. False when too many are waiting.
+ */
+function hold(held: ReporterMessage[], msg: ReporterMessage): boolean {
+  const i = msg.type === "snapshot" ? held.findIndex((m) => m.type === "snapshot") : -1;
+  if (i >= 0) held.splice(i, 1);
+  held.push(msg);
+  return held.length <= MAX_HELD;
+}
+
+/**
+ * The fleet's handle on a connection: sends text frames while it is open, labelled for the
+ * protocol version the reporter's hello spoke.
+ */
+function linkOf(ws: WebSocket, version: () => ProtocolVersion): ReporterLink {
+  return {
+    send: (frame) => {
+      if (ws.readyState !== ws.OPEN) return;
+      const v = version();
+      ws.send(v === PROTOCOL_VERSION ? frame : labelled(frame, v), { binary: false });
+    },
+    close: (code, reason) => ws.close(code, reason),
+  };
 }
 
 /** One frame pushed to thousands of links (a desired config) is labelled once per version. */

@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileStore } from "./file-store.js";
+import { atomicWrite, NotDurableError } from "../util/atomic-write.js";
+import { FileStore, StoreWriteError } from "./file-store.js";
 import { StaleRevisionError } from "./types.js";
 
 let dir: string;
@@ -70,5 +71,143 @@ describe("FileStore", () => {
       ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  });
+});
+
+/** A disk that refuses writes whose path matches `when` with `code`; the rest hit the real fs. */
+function faultyDisk(code: string, when: (path: string) => boolean = () => true) {
+  const disk = {
+    failing: true,
+    writer: async (path: string, data: string, mode?: number) => {
+      if (disk.failing && when(path))
+        throw Object.assign(new Error(`${code}: refused ${path}`), { code });
+      await atomicWrite(path, data, mode);
+    },
+  };
+  return disk;
+}
+
+const save = (s: FileStore, text: string, expectedRevision: string) =>
+  s.save({ text, author: "ann", message: "", expectedRevision });
+
+describe("FileStore on a failing disk", () => {
+  it("answers what it committed when config.yaml cannot be written after the commit", async () => {
+    // The issue's case: the history entry is written, config.yaml is not (here it became a
+    // directory, which no rename can replace: a real failure, on the real file system).
+    const s = new FileStore({ dir, initialText });
+    const seen: string[] = [];
+    s.onChange((r) => seen.push(r.revision));
+    await s.start();
+    await rm(join(dir, "config.yaml"));
+    await mkdir(join(dir, "config.yaml", "in-the-way"), { recursive: true });
+    const r2 = await save(s, "a: 2\n", "1");
+    expect(r2).toMatchObject({ revision: "2", text: "a: 2\n" });
+    expect(s.current().revision).toBe("2");
+    expect(seen).toEqual(["2"]);
+    expect((await s.history()).map((r) => r.revision)).toEqual(["2", "1"]);
+    expect(await save(s, "a: 3\n", "2")).toMatchObject({ revision: "3" });
+    await rm(join(dir, "config.yaml"), { recursive: true });
+    const again = new FileStore({ dir, initialText });
+    await again.start();
+    expect(again.current()).toMatchObject({ revision: "3", text: "a: 3\n" });
+    expect(await readFile(join(dir, "config.yaml"), "utf8")).toBe("a: 3\n");
+  });
+
+  it("refuses a save with 507 disk full when nothing can be written, and changes nothing", async () => {
+    const disk = faultyDisk("ENOSPC");
+    disk.failing = false;
+    const s = new FileStore({ dir, initialText, writer: disk.writer });
+    const seen: string[] = [];
+    s.onChange((r) => seen.push(r.revision));
+    await s.start();
+    disk.failing = true;
+    const err = await save(s, "a: 2\n", "1").catch((e) => e);
+    expect(err).toBeInstanceOf(StoreWriteError);
+    expect(err).toMatchObject({ status: 507, code: "ENOSPC" });
+    expect(err.message).toMatch(
+      /^disk full: cannot write to .* \(ENOSPC\); the config was not saved/,
+    );
+    expect(s.readOnly()).toBe("disk full (ENOSPC)");
+    expect(s.current().revision).toBe("1");
+    expect(seen).toEqual([]);
+    expect((await s.history()).map((r) => r.revision)).toEqual(["1"]);
+    // Space returns: the same save goes through.
+    disk.failing = false;
+    expect(await save(s, "a: 2\n", "1")).toMatchObject({ revision: "2" });
+    expect(s.readOnly()).toBeUndefined();
+  });
+
+  it("keeps the previous revision when the index write fails after the revision file", async () => {
+    const disk = faultyDisk("ENOSPC", (p) => p.endsWith("index.json"));
+    disk.failing = false;
+    const s = new FileStore({ dir, initialText, writer: disk.writer });
+    await s.start();
+    disk.failing = true;
+    await expect(save(s, "a: 2\n", "1")).rejects.toMatchObject({ status: 507 });
+    expect(s.current().revision).toBe("1");
+    const again = new FileStore({ dir, initialText });
+    await again.start();
+    expect(again.current()).toMatchObject({ revision: "1", text: initialText });
+  });
+
+  it("treats a renamed index whose directory sync failed as committed", async () => {
+    const s = new FileStore({
+      dir,
+      initialText,
+      writer: async (path, data, mode) => {
+        await atomicWrite(path, data, mode);
+        if (path.endsWith("index.json")) throw new NotDurableError(path, new Error("EIO"));
+      },
+    });
+    await s.start();
+    expect(await save(s, "a: 2\n", "1")).toMatchObject({ revision: "2" });
+    const again = new FileStore({ dir, initialText });
+    await again.start();
+    expect(again.current().revision).toBe("2");
+  });
+
+  it("starts read-only on a full disk and saves again once space returns", async () => {
+    const first = new FileStore({ dir, initialText });
+    await first.start();
+    await save(first, "a: 2\n", "1");
+    const disk = faultyDisk("ENOSPC");
+    const s = new FileStore({ dir, initialText, writer: disk.writer });
+    await s.start();
+    expect(s.current()).toMatchObject({ revision: "2", text: "a: 2\n" });
+    expect(s.readOnly()).toBe("disk full (ENOSPC)");
+    await expect(save(s, "a: 3\n", "2")).rejects.toMatchObject({ status: 507 });
+    disk.failing = false;
+    expect(await save(s, "a: 3\n", "2")).toMatchObject({ revision: "3" });
+  });
+
+  it("starts an empty data dir on a full disk with the defaults in memory, written by the first save", async () => {
+    const disk = faultyDisk("ENOSPC");
+    const s = new FileStore({ dir, initialText, writer: disk.writer });
+    await s.start();
+    expect(s.current()).toMatchObject({ revision: "1", author: "system", text: initialText });
+    await expect(save(s, "a: 2\n", "1")).rejects.toMatchObject({ status: 507 });
+    disk.failing = false;
+    await save(s, "a: 2\n", "1");
+    const again = new FileStore({ dir, initialText: "ignored\n" });
+    await again.start();
+    expect((await again.history()).map((r) => [r.revision, r.text])).toEqual([
+      ["2", "a: 2\n"],
+      ["1", initialText],
+    ]);
+  });
+
+  it("removes temp files left by crashed writes at start, and nothing else", async () => {
+    const first = new FileStore({ dir, initialText });
+    await first.start();
+    const temps = [
+      join(dir, ".index.json.0123456789ab.tmp"),
+      join(dir, ".config.yaml.ba9876543210.tmp"),
+      join(dir, "history", ".000002.yaml.00aa11bb22cc.tmp"),
+    ];
+    const keep = [join(dir, "notes.txt"), join(dir, ".hidden"), join(dir, "x.tmp")];
+    for (const f of [...temps, ...keep]) await writeFile(f, "partial");
+    await new FileStore({ dir, initialText }).start();
+    for (const f of temps) await expect(stat(f)).rejects.toThrow(/ENOENT/);
+    for (const f of keep) expect((await stat(f)).isFile()).toBe(true);
   });
 });

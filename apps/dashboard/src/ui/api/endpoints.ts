@@ -28,7 +28,7 @@ export const endpoints = {
   login: (token: string) =>
     api<LoginResponse>("/api/login", { method: "POST", body: { token }, noAuthRedirect: true }),
   logout: () => api<unknown>("/api/logout", { method: "POST", noAuthRedirect: true }),
-  nodes: (signal?: AbortSignal) => api<NodesResponse>("/api/nodes", { signal }),
+  nodes: (signal?: AbortSignal) => allNodes(signal),
   node: (name: string, signal?: AbortSignal) =>
     api<NodeDetail>(`/api/nodes/${enc(name)}`, { signal }),
   evaluate: (name: string, ip: string) =>
@@ -53,4 +53,24 @@ export const endpoints = {
 /** The stored text may be invalid with nothing valid before it: edit from the defaults then. */
 export function normalizeConfig(r: ConfigResponse): EditableConfig {
   return { ...r, config: r.config ?? defaultConfig(r.flags) };
+}
+
+/** Nodes per request when the list is read page by page. */
+const NODE_PAGE = 1000;
+
+/** Every node, read page by page (GET /api/nodes pages large fleets); the last page's summary. */
+export async function allNodes(signal?: AbortSignal): Promise<NodesResponse> {
+  const nodes: NodesResponse["nodes"] = [];
+  let cont: string | undefined;
+  let last: NodesResponse | undefined;
+  // Bounded: a cursor that never ends (a server bug) stops after 1,000 pages.
+  for (let i = 0; i < 1000; i++) {
+    const q = `limit=${NODE_PAGE}${cont ? `&continue=${enc(cont)}` : ""}`;
+    const page = await api<NodesResponse>(`/api/nodes?${q}`, { signal });
+    nodes.push(...page.nodes);
+    last = page;
+    cont = page.continue;
+    if (!cont) break;
+  }
+  return { nodes, summary: last!.summary, serverTime: last!.serverTime };
 }

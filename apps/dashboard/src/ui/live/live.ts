@@ -4,6 +4,7 @@
 import type { LiveEvents, NodesResponse } from "@masq/shared";
 import { useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, api } from "../api/client";
+import { allNodes } from "../api/endpoints";
 import { noteServerTime } from "../components/Time";
 import {
   applyConfigEvent,
@@ -138,14 +139,14 @@ class LiveFleet {
   /** The stream did not deliver a hello in time (a proxy buffering SSE?): load the list once. */
   private async pollOnce(): Promise<void> {
     try {
-      const r = await api<NodesResponse>("/api/nodes");
+      const r = await allNodes();
       if (this.state.ready) return;
       this.enqueue({ kind: "hello", data: r });
       this.setConnection("polling");
       if (!this.pollTimer) {
         this.pollTimer = setInterval(() => {
           if (this.connection !== "polling") return;
-          api<NodesResponse>("/api/nodes").then(
+          allNodes().then(
             (n) => this.enqueue({ kind: "hello", data: n }),
             () => {},
           );

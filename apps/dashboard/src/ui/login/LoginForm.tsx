@@ -24,7 +24,8 @@ export function LoginForm() {
     setError(null);
     try {
       await endpoints.login(token.trim());
-      window.location.assign(safeNext(new URLSearchParams(window.location.search).get("next")));
+      const next = new URLSearchParams(window.location.search).get("next");
+      window.location.assign(safeNext(next, window.location.origin));
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {

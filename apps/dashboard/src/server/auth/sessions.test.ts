@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { type SessionEnd, SessionStore } from "./sessions.js";
+
+function store(limits: ConstructorParameters<typeof SessionStore>[0]) {
+  const s = new SessionStore(limits);
+  const ended: [string, SessionEnd][] = [];
+  s.onEnd((id, why) => ended.push([id, why]));
+  return { s, ended };
+}
+
+describe("SessionStore", () => {
+  it("expires sessions when used and when swept, telling listeners", () => {
+    const { s, ended } = store({ ttlMs: 1000 });
+    const a = s.create("t", "ann", 0);
+    const b = s.create("t", "ann", 500);
+    expect(s.get(a.id, 999)).toBeDefined();
+    expect(s.get(a.id, 1000)).toBeUndefined();
+    s.sweep(1499);
+    expect(ended).toEqual([[a.id, "expired"]]);
+    s.sweep(1500);
+    expect(ended.at(-1)).toEqual([b.id, "expired"]);
+    expect(s.size).toBe(0);
+  });
+
+  it("caps sessions per principal: signing in again evicts only that principal's LRU session", () => {
+    const { s, ended } = store({ perPrincipal: 3 });
+    const editor = s.create("editor-token", "admin");
+    const viewers = Array.from({ length: 3 }, () => s.create("viewer-token", "viewer"));
+    s.get(viewers[0]!.id); // used recently: not the least recently used any more
+    // The attack: a viewer signing in 10,001 times.
+    for (let i = 0; i < 10_001; i++) s.create("viewer-token", "viewer");
+    expect(s.get(editor.id)).toBeDefined();
+    expect(s.size).toBe(4);
+    expect(ended).toHaveLength(10_001);
+    expect(ended.every(([, why]) => why === "evicted")).toBe(true);
+    expect(ended.slice(0, 2).map(([id]) => id)).toEqual([viewers[1]!.id, viewers[2]!.id]);
+  });
+
+  it("evicts the least recently used session of anyone past the global cap", () => {
+    const { s, ended } = store({ perPrincipal: 10, total: 3 });
+    const a = s.create("t", "a");
+    const b = s.create("t", "b");
+    const c = s.create("t", "c");
+    s.get(a.id);
+    s.create("t", "d");
+    expect(ended).toEqual([[b.id, "evicted"]]);
+    expect(s.get(a.id)).toBeDefined();
+    expect(s.get(c.id)).toBeDefined();
+  });
+
+  it("reports logout and revocation once", () => {
+    const { s, ended } = store({});
+    const a = s.create("t", "a");
+    const b = s.create("t", "a");
+    s.delete(a.id);
+    s.delete(a.id);
+    s.delete(b.id, "revoked");
+    expect(ended).toEqual([
+      [a.id, "logout"],
+      [b.id, "revoked"],
+    ]);
+  });
+});
