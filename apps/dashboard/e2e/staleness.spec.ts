@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jumpRuleArgs } from "@masq/shared";
+import { nodeToken } from "@masq/shared/node-token";
 import { addNetns, deleteNetns, natEdit } from "@masq/testkit/netns";
 import { type ChildHandle, startReporter } from "@masq/testkit/processes";
 import { apiGet, baseUrl, CHAIN, chainOf, NODES, nodeStatuses, TOKENS } from "./env.js";
@@ -42,7 +43,7 @@ test.beforeAll(async () => {
     node: NODE,
     netns: NODE,
     dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
-    token: TOKENS.reporter,
+    token: nodeToken(TOKENS.reporter, NODE),
     stateDir: join(dir, "state"),
     logFile: join(dir, "reporter.log"),
     env: { IPMASQ_POLL_INTERVAL: "2s" },

@@ -38,7 +38,8 @@ describe("a reporter flooding distinct large snapshots", () => {
     await eventually(
       async () => {
         const d = (await t.server!.api("/api/nodes/node-flood")).body;
-        return d.actual?.[0]?.chain?.[1]?.endsWith(`.${last % 256}/32 -j RETURN`);
+        const rows: { actual?: { text: string } }[] = d.view?.families?.[0]?.rows ?? [];
+        return rows.some((r) => r.actual?.text.endsWith(`.${last % 256}/32 -j RETURN`));
       },
       30_000,
       "the flooding node's newest snapshot",

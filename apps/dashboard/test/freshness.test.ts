@@ -4,7 +4,13 @@
 import { PROTOCOL_VERSION, snapshotOf } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import {
+  eventually,
+  reporterToken,
+  startServer,
+  type TestServer,
+  TOKENS,
+} from "./helpers/server.js";
 import { followEvents, type SseEvent } from "./helpers/sse.js";
 
 let server: TestServer | undefined;
@@ -19,7 +25,7 @@ afterEach(async () => {
 });
 
 async function connect(node: string): Promise<SimReporter> {
-  const s = await SimReporter.connect({ url: server!.url, token: TOKENS.reporter, node });
+  const s = await SimReporter.connect({ url: server!.url, token: reporterToken(node), node });
   sims.push(s);
   return s;
 }

@@ -141,7 +141,7 @@ describe("reporter gateway", () => {
     server = await startServer();
     const old = await SimReporter.connect({
       url: server.url,
-      token: TOKENS.reporter,
+      token: reporterToken("node-old"),
       node: "node-old",
       protocol: 1,
     });
@@ -151,9 +151,8 @@ describe("reporter gateway", () => {
       return b.node?.status === "in-sync" ? b : undefined;
     }, 10_000);
     // Judged from its two chains; what it never read is said, not guessed.
-    expect(node.actual[0]).toMatchObject({
+    expect(node.view.families[0]).toMatchObject({
       backend: "nf_tables",
-      chains: [{ name: "POSTROUTING" }, { name: "IP-MASQ-AGENT" }],
       unreadNote: expect.stringMatching(/protocol v1/),
     });
     // A new config reaches it labelled v1 (the sim refuses any other label) and is applied.
@@ -204,13 +203,13 @@ describe("reporter gateway", () => {
       const body = (await server!.api("/api/nodes/node-a")).body;
       return body.node.status === "drifted" ? body : undefined;
     }, 10_000);
-    expect(b.differences).toContainEqual(
+    expect(b.view.report.differences).toContainEqual(
       expect.objectContaining({ kind: "backend-conflict", severity: "critical" }),
     );
     // The tester answers from both backends, naming them.
     const ev = await server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
     expect(ev.body.actual).toMatchObject({ masqueraded: true, certain: true });
-    expect(ev.body.actual.reason).toMatch(/^iptables-nft \(nf_tables\): .*; iptables-legacy: /);
+    expect(ev.body.actual.reason).toMatch(/^masqueraded \(rules in nf_tables and legacy\)/);
   });
 
   it("closes with 1009 on frames over 256 KiB", async () => {

@@ -8,7 +8,7 @@ import { kubeClients } from "../src/server/kube/client.js";
 import { LeaseElector, type LeaseOptions } from "../src/server/kube/lease.js";
 import { silentLogger } from "../src/server/log.js";
 import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
-import { eventually } from "./helpers/server.js";
+import { eventually, TOKENS } from "./helpers/server.js";
 
 const NS = "kube-system";
 let fake: FakeKubeApi;
@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 async function start(pod: string): Promise<KubeTestServer> {
-  const s = await startKubeServer(fake, { POD_NAME: pod, IPMASQ_ADMIN_TOKEN: "x" });
+  const s = await startKubeServer(fake, { POD_NAME: pod, IPMASQ_ADMIN_TOKEN: TOKENS.admin });
   servers.push(s);
   return s;
 }

@@ -7,7 +7,7 @@ import type { FamilyAssessment, LinuxAssessment, WindowsAssessment } from "./ass
 import type { Family } from "./cidr.js";
 import { readExceptionEntry } from "./cni/index.js";
 import type { Difference, DriftReport, Severity } from "./drift.js";
-import type { ExceptionListSnapshot, WindowsSnapshot } from "./protocol.js";
+import type { ExceptionListSnapshot, IptablesBackend, WindowsSnapshot } from "./protocol.js";
 import { type CompareRow, compareRows, desiredAnalysis } from "./rule-rows.js";
 
 export type JumpState = "present" | "missing" | "duplicate" | "shadowed" | "modified";
@@ -32,6 +32,12 @@ export interface FamilyView {
   chainMissing?: Difference;
   /** drift's difference when the family's rules could not be read. */
   unreadable?: Difference;
+  /** The iptables backend whose rules were judged (absent when nothing was reported). */
+  backend?: IptablesBackend;
+  /** Chains on the path that were not read: answers about packets reaching them are unknown. */
+  unread: string[];
+  /** Why they were not read (e.g. an older reporter reads only two chains). */
+  unreadNote?: string;
   jump: JumpView;
   rows: CompareRow[];
 }
@@ -138,6 +144,9 @@ export function familyView(f: FamilyAssessment): FamilyView {
     chainExists: f.observed.chainExists,
     ...(chainMissing ? { chainMissing } : {}),
     ...(unreadable ? { unreadable } : {}),
+    ...(f.backend ? { backend: f.backend } : {}),
+    unread: f.unread,
+    ...(f.unreadNote ? { unreadNote: f.unreadNote } : {}),
     jump: jumpView(f, chainMissing),
     rows: compareRows(f, desiredAnalysis(f.desired)),
   };
