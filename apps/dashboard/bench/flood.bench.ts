@@ -1,11 +1,13 @@
 // Issue 12, item 1: reporters flooding the dashboard with distinct 3,000-rule snapshots
 // (~137 KB each), as fast as their sockets take them. The dashboard runs in its own process
-// with a 512 MB heap limit, what Node gives itself in the chart's 1 GiB memory limit on 64-bit
-// (the issue's dashboard died there after ~126 cached 4.5 MB assessments); systemd-run and
-// cgroups are not available here, so peak RSS is measured instead of enforcing 1 GiB.
+// inside a memory cgroup limited to 1 GiB, the chart's limit (the issue's dashboard died there
+// after ~126 cached 4.5 MB assessments): it joins the cgroup before Node starts, so Node sizes
+// its heap from the limit as it does in a pod, and the kernel kills it if it goes over. Where
+// no memory cgroup can be made, a 512 MB heap limit stands in (FLOOD_BENCH_HEAP_MB).
 // Target: alive, peak RSS ≤ 600 MB, /healthz p99 ≤ 200 ms. A run without flooders gives the
 // machine's baseline at the same time (the CI machine is shared: see its load in the notes).
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,6 +21,38 @@ const ADMIN = "bench-admin-Qe7rT2yU9iO4pA1sD6fG3hJ8kL5zX0cV";
 const SECRET = "bench-reporter-Mn4bV7cX1zL9kJ2hG5fD8sA3pO6iU0yT";
 const SECONDS = Number(process.env.FLOOD_BENCH_SECONDS ?? 30);
 const HEAP_MB = Number(process.env.FLOOD_BENCH_HEAP_MB ?? 512);
+const LIMIT_BYTES = 1024 ** 3;
+
+/** A memory cgroup (v2, or v1's memory controller) limited to LIMIT_BYTES, or undefined. */
+function memoryCgroup(): { procs: string; limit: string; remove: () => void } | undefined {
+  const name = `ipmasq-flood-bench-${process.pid}`;
+  const v2 = "/sys/fs/cgroup";
+  const v1 = "/sys/fs/cgroup/memory";
+  const candidates = [
+    existsSync(`${v2}/cgroup.controllers`) &&
+    readFileSync(`${v2}/cgroup.controllers`, "utf8").includes("memory")
+      ? { dir: `${v2}/${name}`, file: "memory.max" }
+      : undefined,
+    existsSync(`${v1}/memory.limit_in_bytes`)
+      ? { dir: `${v1}/${name}`, file: "memory.limit_in_bytes" }
+      : undefined,
+  ];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      mkdirSync(c.dir);
+      writeFileSync(`${c.dir}/${c.file}`, String(LIMIT_BYTES));
+      return {
+        procs: `${c.dir}/cgroup.procs`,
+        limit: `1 GiB memory cgroup (${c.file})`,
+        remove: () => rmdirSync(c.dir),
+      };
+    } catch {
+      // not root, or no such controller here: try the next, then fall back to a heap limit
+    }
+  }
+  return undefined;
+}
 
 interface Stats {
   rss: number;
@@ -26,17 +60,27 @@ interface Stats {
   lagMaxMs: number;
 }
 
-function startDashboard(): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = fork(join(import.meta.dirname, "fleet-server.ts"), [], {
-    execArgv: [
-      "--conditions=source",
-      "--import",
-      "tsx",
-      `--max-old-space-size=${HEAP_MB}`,
-      ...(process.env.FLOOD_BENCH_PROF
-        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.FLOOD_BENCH_PROF}`]
-        : []),
-    ],
+/**
+ * The dashboard process: in the cgroup when there is one (a shell writes its own pid into
+ * cgroup.procs, then execs node, keeping the IPC channel), else with a heap limit.
+ */
+function startDashboard(
+  cgroup: ReturnType<typeof memoryCgroup>,
+): Promise<{ proc: ChildProcess; url: string }> {
+  const nodeArgs = [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    ...(cgroup ? [] : [`--max-old-space-size=${HEAP_MB}`]),
+    ...(process.env.FLOOD_BENCH_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.FLOOD_BENCH_PROF}`]
+      : []),
+    join(import.meta.dirname, "fleet-server.ts"),
+  ];
+  const [cmd, args] = cgroup
+    ? ["sh", ["-c", 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  const proc = spawn(cmd as string, args as string[], {
     env: { ...process.env, BENCH_ADMIN_TOKEN: ADMIN, BENCH_REPORTER_TOKEN: SECRET },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -96,7 +140,19 @@ function metric(text: string, name: string): number {
 }
 
 async function scenario(flooders: number): Promise<BenchResult[]> {
-  const { proc, url } = await startDashboard();
+  const cgroup = memoryCgroup();
+  try {
+    return await run(flooders, cgroup);
+  } finally {
+    cgroup?.remove();
+  }
+}
+
+async function run(
+  flooders: number,
+  cgroup: ReturnType<typeof memoryCgroup>,
+): Promise<BenchResult[]> {
+  const { proc, url } = await startDashboard(cgroup);
   let exited = false;
   proc.once("exit", () => {
     exited = true;
@@ -123,7 +179,7 @@ async function scenario(flooders: number): Promise<BenchResult[]> {
       : `${flooders} reporter${flooders > 1 ? "s" : ""} flooding distinct 3,000-rule snapshots (137 KB) for ${SECONDS} s`;
   const target = flooders > 0;
   const notes =
-    `heap limit ${HEAP_MB} MB, ${alive ? "alive" : "DIED"}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores; ` +
+    `${cgroup ? cgroup.limit : `heap limit ${HEAP_MB} MB (no memory cgroup here)`}, ${alive ? "alive" : "DIED"}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores; ` +
     `${sent.reduce((a, b) => a + b, 0)} snapshots offered, ${metric(m, "ipmasq_snapshots_coalesced_total")} coalesced unjudged, ` +
     `${metric(m, "ipmasq_reporter_paused_total")} socket pauses; assessment cache ${Math.round(metric(m, "ipmasq_assessment_cache_bytes") / 1e6)} MB (estimated); ` +
     `/healthz: ${health.ms.length} probes, ${health.failed} failed, max ${Math.round(health.ms.at(-1) ?? 0)} ms; event-loop lag p99 ${stats?.lagP99Ms.toFixed(1) ?? "?"} ms`;
