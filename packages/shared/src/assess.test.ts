@@ -99,6 +99,33 @@ describe("assessLinux with two iptables backends", () => {
       want: { backend: "legacy", kinds: [] },
     },
     {
+      // A new user's find: a MASQUERADE added by hand to the other backend's POSTROUTING.
+      desc: "the other backend masquerading traffic the config keeps is a critical conflict",
+      input: [
+        legacy,
+        snapshotOf({
+          family: "ipv4",
+          chain: null,
+          postrouting: postroutingS(["-A POSTROUTING -d 10.50.0.0/16 -j MASQUERADE"]),
+          backend: "nf_tables",
+        }),
+      ],
+      want: { backend: "legacy", kinds: ["critical:backend-conflict"] },
+    },
+    {
+      desc: "the other backend masquerading only what the config masquerades too is no difference",
+      input: [
+        legacy,
+        snapshotOf({
+          family: "ipv4",
+          chain: null,
+          postrouting: postroutingS(["-A POSTROUTING -d 203.0.113.0/24 -j MASQUERADE"]),
+          backend: "nf_tables",
+        }),
+      ],
+      want: { backend: "legacy", kinds: [] },
+    },
+    {
       desc: "another backend that could not be read is critical",
       input: [legacy, { ...nftWith(null, false), readError: "nft: permission denied" }],
       want: { backend: "legacy", kinds: ["critical:unreadable"] },
@@ -112,6 +139,19 @@ describe("assessLinux with two iptables backends", () => {
       if (c.want.summary) expect(a.report.summary).toBe(c.want.summary);
     });
   }
+
+  it("names the other backend's rule and says a resync does not remove it", () => {
+    const other = snapshotOf({
+      family: "ipv4",
+      chain: null,
+      postrouting: postroutingS(["-A POSTROUTING -d 10.50.0.0/16 -j MASQUERADE"]),
+      backend: "nf_tables",
+    });
+    const d = assessLinux(config, DEFAULT_FLAGS, [legacy, other]).report.differences[0];
+    expect(d?.message).toMatch(/POSTROUTING rule 1 .*in iptables-nft \(nf_tables\) masquerades/);
+    expect(d?.impact).toMatch(/to 10\.0\.0\.0\/8 except .*|to 10\.50\.0\.0\/16/);
+    expect(d?.impact).toMatch(/a resync does not remove rules of another backend/);
+  });
 
   it("says that both chains act on packets", () => {
     const a = assessLinux(config, DEFAULT_FLAGS, [legacy, nftWith(chainS(), true)]);

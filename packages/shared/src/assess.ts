@@ -15,6 +15,7 @@ import type { Family } from "./cidr.js";
 import { desiredExceptions, windowsDrift } from "./cni/index.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
+import { otherBackendPathDifferences } from "./drift-path.js";
 import { parseIptables } from "./parser.js";
 import type { FamilySnapshot, IptablesBackend, WindowsSnapshot } from "./protocol.js";
 import { type DesiredChain, desiredChain, familiesFor, NAT_TABLE } from "./rules.js";
@@ -86,10 +87,12 @@ export function assessFamily(
 
 /** What the agent's chain in another backend means: both act on packets, or a leftover. */
 function otherBackendDifferences(
+  config: MasqConfig,
+  flags: AgentFlags,
   judged: FamilySnapshot,
   other: FamilySnapshot,
-  chain: string,
 ): Difference[] {
+  const chain = flags.masqChain;
   const scope = other.family;
   const where = BACKEND_LABELS[other.backend];
   if (other.readError)
@@ -102,7 +105,12 @@ function otherBackendDifferences(
         impact: `unknown: ${where} also acts on packets in nat POSTROUTING`,
       },
     ];
-  if (chainLines(other, chain) == null) return [];
+  if (chainLines(other, chain) == null)
+    return otherBackendPathDifferences(
+      desiredChain(config, flags, other.family),
+      analyzeSnapshot(other, chain),
+      where,
+    );
   const jumped = analyzeSnapshot(other, chain).jumps.length > 0;
   const both = `${chain} exists in both ${BACKEND_LABELS[judged.backend]} and ${where}`;
   return [
@@ -140,7 +148,7 @@ export function assessFamilySnapshots(
   const a = assessFamily(config, flags, family, judged);
   for (const other of snaps) {
     if (other === judged || !judged) continue;
-    a.differences.push(...otherBackendDifferences(judged, other, chain));
+    a.differences.push(...otherBackendDifferences(config, flags, judged, other));
   }
   return a;
 }

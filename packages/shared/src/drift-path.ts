@@ -27,7 +27,7 @@ function expected(o: PathOutcome): boolean {
 }
 
 interface Finding {
-  kind: "jump-shadowed" | "masqueraded-after";
+  kind: "jump-shadowed" | "masqueraded-after" | "backend-conflict";
   ref: RuleRef;
   /** How many rules this finding stands for (e.g. one CNI bridge chain per pod). */
   rules: Set<string>;
@@ -45,8 +45,8 @@ function list(items: readonly string[]): string {
 }
 
 /**
- * The affected destinations in the config's own terms: each configured CIDR they touch, with
- * what is left out ("10.0.0.0/8 except 10.100.64.64/26"); the rest as CIDRs.
+ * The affected destinations in the config's own terms: each configured CIDR they touch, as the
+ * part affected or as what is left out, whichever is shorter; the rest as CIDRs.
  */
 function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): string {
   const parts: string[] = [];
@@ -56,22 +56,38 @@ function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): st
     const inside = intersectSets(set, block);
     if (inside.length === 0) continue;
     const missing = setToCidrs(family, subtractSets(block, inside));
-    parts.push(missing.length === 0 ? c.canonical : `${c.canonical} except ${list(missing)}`);
+    const within = setToCidrs(family, inside);
+    // Whichever is shorter: "10.99.0.0/16 (in 10.0.0.0/8)" or "10.0.0.0/8 except 10.64.0.0/26".
+    parts.push(
+      missing.length === 0
+        ? c.canonical
+        : within.length <= missing.length
+          ? `${list(within)} (in ${c.canonical})`
+          : `${c.canonical} except ${list(missing)}`,
+    );
     rest = subtractSets(rest, block);
   }
   parts.push(...setToCidrs(family, rest));
   return list(parts);
 }
 
+/**
+ * `other`: the outcome comes from another iptables backend's nat POSTROUTING. There only NAT
+ * counts: a packet it lets go unchanged still meets this backend's chains (nf_nat_inet_fn).
+ */
 function findingOf(
   o: PathOutcome,
   wanted: RangeSet,
+  other = false,
 ): (Omit<Finding, "who"> & { who: string[] }) | undefined {
   if (!o.decidedBy || expected(o)) return undefined;
   const nat = o.result === "masquerade" || o.result === "snat";
   const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
-  const kind =
-    o.agent === "before" && (nat || accept)
+  const kind = other
+    ? nat
+      ? "backend-conflict"
+      : undefined
+    : o.agent === "before" && (nat || accept)
       ? "jump-shadowed"
       : o.agent === "after" && nat
         ? "masqueraded-after"
@@ -110,10 +126,10 @@ function groupKey(f: Omit<Finding, "who">): string {
 }
 
 /** Findings grouped by deciding rule: their destinations merged, their packet conditions listed. */
-function findings(o: FamilyAnalysis, wanted: RangeSet): Finding[] {
+function findings(o: FamilyAnalysis, wanted: RangeSet, other = false): Finding[] {
   const byRule = new Map<string, Finding>();
   for (const outcome of o.outcomes) {
-    const f = findingOf(outcome, wanted);
+    const f = findingOf(outcome, wanted, other);
     if (!f) continue;
     const key = groupKey(f);
     const prev = byRule.get(key);
@@ -133,12 +149,21 @@ function whoText(who: string[][]): { all: boolean; text: string } {
   return { all: false, text: `pod traffic with ${list(alternatives)}` };
 }
 
-function differenceOf(d: DesiredChain, f: Finding): Difference {
+function differenceOf(d: DesiredChain, f: Finding, where = ""): Difference {
   const { all, text } = whoText(f.who);
   const severity: Severity = all ? "critical" : "warning";
   const to = describeSet(d.family, f.affected, returnCidrs(d));
   const more = f.rules.size - 1;
   const by = `${describeRef(f.ref)}${more > 0 ? ` and ${more} more like it` : ""}`;
+  if (f.kind === "backend-conflict")
+    return {
+      kind: f.kind,
+      severity,
+      scope: d.family,
+      message: `${by} in ${where} ${more > 0 ? "masquerade" : "masquerades"} traffic: that backend acts on packets too`,
+      impact: `${text} to ${to} is masqueraded though the config keeps the pod address for it; a resync does not remove rules of another backend`,
+      rule: f.ref.text,
+    };
   if (f.kind === "masqueraded-after")
     return {
       kind: f.kind,
@@ -168,4 +193,18 @@ function returnCidrs(d: DesiredChain): Cidr[] {
 export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const wanted = toRanges(returnCidrs(d));
   return findings(o, wanted).map((f) => differenceOf(d, f));
+}
+
+/**
+ * Differences made by the nat POSTROUTING of another iptables backend that does not hold the
+ * agent's chain (`where` names it): its NAT of traffic the config keeps unmasqueraded. Both
+ * backends' nat chains act on every packet, so no resync of the agent's chain undoes it.
+ */
+export function otherBackendPathDifferences(
+  d: DesiredChain,
+  o: FamilyAnalysis,
+  where: string,
+): Difference[] {
+  const wanted = toRanges(returnCidrs(d));
+  return findings(o, wanted, true).map((f) => differenceOf(d, f, where));
 }

@@ -35,6 +35,22 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
       },
     },
     {
+      // A new user's find: `iptables-legacy -S` once created empty legacy tables; a MASQUERADE
+      // added there afterwards acted on packets while nothing read legacy.
+      desc: "nf_tables node whose legacy nat table exists but is empty: legacy is read too",
+      input: {
+        probes: [
+          probe("nf_tables", { nat: { ipv4: counts(30, 2, true) } }),
+          probe("legacy", { nat: { ipv4: counts(0) } }),
+        ],
+      },
+      want: {
+        primary: "nf_tables",
+        read: ["nf_tables", "legacy"],
+        reason: /0 nat rules in iptables-legacy, 30 in/,
+      },
+    },
+    {
       desc: "issue 11 item 5: kube-proxy and the agent only in legacy",
       input: {
         probes: [
@@ -42,7 +58,12 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
           probe("legacy", { nat: { ipv4: counts(2, 2, true) } }),
         ],
       },
-      want: { primary: "legacy", read: ["legacy"], reason: /2 nat rules in iptables-legacy, 0 in/ },
+      // nf_tables' empty nat table is read too: a rule added there later acts at once.
+      want: {
+        primary: "legacy",
+        read: ["legacy", "nf_tables"],
+        reason: /2 nat rules in iptables-legacy, 0 in/,
+      },
     },
     {
       desc: "the kubelet's hint in nf_tables wins over more legacy rules",
@@ -97,14 +118,18 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
       want: { primary: "nf_tables", read: ["nf_tables", "legacy"], reason: /3 in/ },
     },
     {
-      desc: "legacy rules only in PREROUTING do not touch the POSTROUTING path",
+      desc: "an empty nat table of the other backend is still read (rules may be added to it)",
       input: {
         probes: [
           probe("nf_tables", { nat: { ipv4: counts(0) } }),
           probe("legacy", { nat: { ipv4: counts(1, 0) } }),
         ],
       },
-      want: { primary: "legacy", read: ["legacy"], reason: /1 nat rules in iptables-legacy/ },
+      want: {
+        primary: "legacy",
+        read: ["legacy", "nf_tables"],
+        reason: /1 nat rules in iptables-legacy/,
+      },
     },
     {
       desc: "only one backend installed",

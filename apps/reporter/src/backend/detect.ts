@@ -95,15 +95,13 @@ export function chooseBackends(
     : primaryOf(probes);
   const read = {} as Record<Family, IptablesBackend[]>;
   for (const f of families) {
-    const others = probes.filter((p) => {
-      const n = p.nat[f];
-      return (
-        p.backend !== primary &&
-        p.suffix !== undefined &&
-        n !== undefined &&
-        (n.postrouting > 0 || n.agentChain)
-      );
-    });
+    // Every other backend whose nat table exists is read, even while it holds no rules: a rule
+    // added there later acts on packets at once, and waiting for the next detection would hide
+    // it (reading an existing table creates nothing; a legacy table that does not exist is
+    // never read, since that would create it).
+    const others = probes.filter(
+      (p) => p.backend !== primary && p.suffix !== undefined && p.nat[f] !== undefined,
+    );
     read[f] = [primary, ...others.map((p) => p.backend)];
   }
   return { primary, read, reason };

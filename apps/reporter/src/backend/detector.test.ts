@@ -49,7 +49,7 @@ describe("createDetector", () => {
     };
     detector.note(WARNING);
     detector.note(WARNING);
-    expect((await detector.current()).choice.read.ipv4).toEqual(["legacy"]);
+    expect((await detector.current()).choice.read.ipv4).toEqual(["legacy", "nf_tables"]);
     expect(detections()).toBe(2);
     // Legacy tables are known now: the warning is no news.
     detector.note(WARNING);

@@ -42,7 +42,7 @@ function infoFrom(
   const ruleBackends = IPTABLES_BACKENDS.filter((b) =>
     Object.values(probes.get(b)?.nat ?? {}).some((n) => (n?.postrouting ?? 0) > 0),
   );
-  const both = Object.values(choice.read).some((r) => r.length > 1);
+  const both = ruleBackends.length > 1;
   return {
     backend: choice.primary,
     iptablesVersion: version,

@@ -113,12 +113,20 @@ function toJson(a: FamilyAnalysis) {
   };
 }
 
+/** A backend whose nat POSTROUTING path holds no rule at all (read because its table exists). */
+const holdsNothing = (a: FamilyAnalysis) =>
+  !a.chainExists && a.path.every((p) => p.read && p.rules === 0);
+
 /** Every analysis; the backend is named when one family comes from two (both act on packets). */
 function formatAll(analyses: FamilyAnalysis[]): string {
   const two = new Set(analyses.map((a) => a.family)).size < analyses.length;
   return analyses
-    .map(
-      (a) => `${two && a.backend ? `in ${BACKEND_LABELS[a.backend]}:\n` : ""}${formatAnalysis(a)}`,
-    )
+    .map((a) => {
+      if (!two || !a.backend) return formatAnalysis(a);
+      const where = `in ${BACKEND_LABELS[a.backend]}`;
+      return holdsNothing(a)
+        ? `${where}: no ${a.family} nat POSTROUTING rules (nothing there acts on pod traffic)\n`
+        : `${where}:\n${formatAnalysis(a)}`;
+    })
     .join("\n");
 }
