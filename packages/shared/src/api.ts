@@ -162,15 +162,16 @@ export interface NodeDetail {
   serverTime: number;
 }
 
+const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
+
 /** A mark as a number or as text the way iptables prints it: "0x4000", "16384". */
-const markField = z.union([
-  z.number().int().min(0).max(0xffffffff),
-  z
-    .string()
-    .regex(/^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$/, "a mark is a number, e.g. 0 or 0x4000")
-    .transform(Number)
-    .refine((n) => n <= 0xffffffff, "a mark is at most 0xffffffff"),
-]);
+const markField = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n =
+    typeof v === "number" ? v : /^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$/.test(v) ? Number(v) : NaN;
+  if (Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
+  ctx.addIssue({ code: "custom", message: MARK_ERROR });
+  return z.NEVER;
+});
 
 /**
  * POST /api/nodes/:name/evaluate: the packet fields `ipmasq why` takes. Only `ip` (the
