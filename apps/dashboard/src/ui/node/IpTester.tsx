@@ -118,6 +118,7 @@ function backendsText(backends: readonly IptablesBackend[]): string | undefined 
 }
 
 function VerdictCard(p: {
+  testId: string;
   label: string;
   /** Where the answer comes from, under the label. */
   source?: ReactNode;
@@ -131,7 +132,11 @@ function VerdictCard(p: {
   const from = p.backends ? backendsText(p.backends) : undefined;
   const orderMatters = "orderMatters" in v && v.orderMatters === true;
   return (
-    <div className={`rounded-lg p-3 ring-1 ring-inset ${tone.card}`} data-answer={view.answer}>
+    <div
+      className={`rounded-lg p-3 ring-1 ring-inset ${tone.card}`}
+      data-answer={view.answer}
+      data-testid={p.testId}
+    >
       <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
         {p.label}
       </p>
@@ -286,8 +291,14 @@ export function IpTester({ name }: { name: string }) {
             Answer for <span className="font-mono">{packetText(r.actual)}</span>
           </p>
           <Comparison r={r} />
-          <VerdictCard label="Desired (config)" v={r.desired} view={r.view.desired} />
           <VerdictCard
+            testId="verdict-desired"
+            label="Desired (config)"
+            v={r.desired}
+            view={r.view.desired}
+          />
+          <VerdictCard
+            testId="verdict-actual"
             label="Actual (this node)"
             source={
               <>

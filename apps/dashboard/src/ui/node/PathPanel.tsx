@@ -4,6 +4,7 @@
 // components NAT before or after the agent's chain, rules that match nothing, what could not
 // be seen, and the iptables backend(s). This file only lays it out.
 import { BACKEND_LABELS, type PathChainView, type PathView } from "@masq/shared";
+import type { ReactNode } from "react";
 import { Callout } from "../components/Callout";
 
 const WHERE: Record<PathChainView["decisions"][number]["agent"], string> = {
@@ -60,6 +61,27 @@ function backendsText(p: PathView): string {
   return `Rules read from ${names.join(" and ")}: both act on packets; the agent's chain is judged in ${names[0]}.`;
 }
 
+/** A titled list, left out when empty. */
+function Section<T>({
+  title,
+  items,
+  children,
+}: {
+  title: string;
+  items: readonly T[];
+  children: (item: T) => ReactNode;
+}) {
+  if (items.length === 0) return null;
+  return (
+    <div className="mt-2">
+      <p className="text-xs font-semibold">{title}</p>
+      <ul className="mt-0.5 space-y-0.5 text-xs text-zinc-600 dark:text-zinc-400">
+        {items.map(children)}
+      </ul>
+    </div>
+  );
+}
+
 /** The path panel of one family. */
 export function PathPanel({ path, showRaw }: { path: PathView; showRaw: boolean }) {
   return (
@@ -87,54 +109,29 @@ export function PathPanel({ path, showRaw }: { path: PathView; showRaw: boolean 
       {path.moreChains > 0 ? (
         <p className="mt-1 text-xs text-zinc-500">and {path.moreChains} more chains</p>
       ) : null}
-      {path.effects.length > 0 ? (
-        <div className="mt-2">
-          <p className="text-xs font-semibold">Other NAT on the path</p>
-          <ul className="mt-0.5 space-y-1 text-xs">
-            {path.effects.map((d) => (
-              <li key={d.message} data-kind={d.kind}>
-                <span
-                  className={
-                    d.severity === "critical"
-                      ? "font-medium text-red-700 dark:text-red-400"
-                      : "font-medium text-amber-700 dark:text-amber-400"
-                  }
-                >
-                  {d.message}
-                </span>
-                {d.impact ? (
-                  <span className="text-zinc-600 dark:text-zinc-400">: {d.impact}</span>
-                ) : null}
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
-      {path.inert.length > 0 ? (
-        <div className="mt-2">
-          <p className="text-xs font-semibold">Rules that match no packet</p>
-          <ul className="mt-0.5 space-y-0.5 text-xs text-zinc-600 dark:text-zinc-400">
-            {path.inert.map((r) => (
-              <li key={`${r.chain}:${r.index}`}>
-                {r.chain} rule {r.index + 1}: {r.why}
-                <code className="block font-mono text-[11px] break-all text-zinc-500">
-                  {r.text}
-                </code>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
-      {path.unknowns.length > 0 ? (
-        <div className="mt-2">
-          <p className="text-xs font-semibold">Could not see</p>
-          <ul className="mt-0.5 list-disc pl-4 text-xs text-zinc-600 dark:text-zinc-400">
-            {path.unknowns.map((u) => (
-              <li key={u.message}>{u.message}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <Section title="Other NAT on the path" items={path.effects}>
+        {(d) => (
+          <li key={d.message} data-kind={d.kind}>
+            <span
+              className={`font-medium ${d.severity === "critical" ? "text-red-700 dark:text-red-400" : "text-amber-700 dark:text-amber-400"}`}
+            >
+              {d.message}
+            </span>
+            {d.impact ? <span>: {d.impact}</span> : null}
+          </li>
+        )}
+      </Section>
+      <Section title="Rules that match no packet" items={path.inert}>
+        {(r) => (
+          <li key={`${r.chain}:${r.index}`}>
+            {r.chain} rule {r.index + 1}: {r.why}
+            <code className="block font-mono text-[11px] break-all text-zinc-500">{r.text}</code>
+          </li>
+        )}
+      </Section>
+      <Section title="Could not see" items={path.unknowns}>
+        {(u) => <li key={u.message}>{u.message}</li>}
+      </Section>
       <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="backends">
         {backendsText(path)}
       </p>
