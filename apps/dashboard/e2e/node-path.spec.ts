@@ -74,6 +74,9 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
 }, info) => {
   await signIn(page, TOKENS.admin, `/nodes/${NODE}`);
   const actual = page.getByTestId("verdict-actual");
+  const alerts = page
+    .getByRole("region", { name: "Would traffic be masqueraded?" })
+    .getByRole("alert");
   await page.getByLabel("Destination IP").fill("10.20.30.40");
   await page.getByRole("button", { name: "Check" }).click();
   await expect(actual).toHaveAttribute("data-answer", "depends");
@@ -105,11 +108,13 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
   // An input error replaces the answer; errors never stack.
   await page.getByLabel("Mark").fill("zz");
   await page.getByRole("button", { name: "Check" }).click();
-  await expect(page.getByRole("alert")).toHaveText(/mark: a mark is a number/);
+  await expect(alerts).toHaveText(
+    'Mark "zz": a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000.',
+  );
   await expect(actual).toBeHidden();
   await page.getByLabel("Destination IP").fill("10.20.30");
   await page.getByRole("button", { name: "Check" }).click();
-  await expect(page.getByRole("alert")).toHaveText('"10.20.30" is not an IP address.');
+  await expect(alerts).toHaveText('"10.20.30" is not an IP address.');
   await expect(actual).toBeHidden();
   await shot(page, info, "tester-input-error");
 });

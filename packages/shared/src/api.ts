@@ -162,13 +162,22 @@ export interface NodeDetail {
   serverTime: number;
 }
 
-const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
+export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
 
-/** A mark as a number or as text the way iptables prints it: "0x4000", "16384". */
-const markField = z.union([z.number(), z.string()]).transform((v, ctx) => {
+/** A packet mark as a number or as text the way iptables prints it ("0x4000", "16384"); undefined when it is not one. */
+export function parseMark(v: number | string): number | undefined {
   const n =
-    typeof v === "number" ? v : /^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$/.test(v) ? Number(v) : NaN;
-  if (Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
+    typeof v === "number"
+      ? v
+      : /^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$/.test(v.trim())
+        ? Number(v.trim())
+        : Number.NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : undefined;
+}
+
+const markField = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = parseMark(v);
+  if (n !== undefined) return n;
   ctx.addIssue({ code: "custom", message: MARK_ERROR });
   return z.NEVER;
 });

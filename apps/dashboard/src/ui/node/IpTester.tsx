@@ -23,7 +23,8 @@ import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RelativeTime } from "../components/Time";
-import { PacketFields, type PacketInput, packetRequest } from "./PacketFields";
+import { PacketFields } from "./PacketFields";
+import { type PacketInput, packetRequest } from "./packet-request";
 
 /** Where the node's answer comes from: its current rules, or its last known ones and how old. */
 export function RulesSource({ rules }: { rules: Freshness }) {
@@ -79,14 +80,15 @@ function ruleName(rule: RuleRef): string {
   return `${rule.chain} rule ${rule.index + 1}${c}`;
 }
 
-function Groups({ groups }: { groups: BranchGroup[] }) {
+/** `named`: several backends answered, so each branch says whose rules decide it. */
+function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
   return (
     <div className="mt-2 space-y-2">
       {groups.map((g, gi) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: groups are positional
         <div key={gi} data-group-answer={g.answer}>
           {g.title ? (
-            <p className={`text-xs font-semibold ${gi === 0 ? "text-sm" : ""}`}>
+            <p className={`font-semibold ${gi === 0 ? "text-sm" : "text-xs"}`}>
               {g.title}: <span className={TONE[g.answer].text}>{SHORT[g.answer]}</span>
             </p>
           ) : null}
@@ -97,7 +99,7 @@ function Groups({ groups }: { groups: BranchGroup[] }) {
                 <span className="font-medium">
                   {b.when.length > 0 ? `If ${b.when.join(" and ")}` : "Otherwise"}:
                 </span>{" "}
-                {b.backend ? `${BACKEND_LABELS[b.backend]}: ` : ""}
+                {named && b.backend ? `${BACKEND_LABELS[b.backend]}: ` : ""}
                 {b.summary}
                 {b.decidedBy ? <RuleText rule={b.decidedBy} /> : null}
               </li>
@@ -154,7 +156,9 @@ function VerdictCard(p: {
           <RuleText rule={v.decidedBy} />
         </p>
       ) : null}
-      {view.groups.length > 0 ? <Groups groups={view.groups} /> : null}
+      {view.groups.length > 0 ? (
+        <Groups groups={view.groups} named={(p.backends?.length ?? 0) > 1} />
+      ) : null}
       {view.unknowns.length > 0 ? (
         <div className="mt-1.5 text-xs text-zinc-600 dark:text-zinc-400">
           <p className="font-medium">Could not see:</p>

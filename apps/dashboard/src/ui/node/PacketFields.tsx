@@ -1,44 +1,8 @@
 "use client";
 // The tester's optional packet fields (collapsed by default): what `ipmasq why` takes besides
 // the destination. A field left empty stays unknown and the answer says what it depends on.
-import { type EvaluateRequest, parseIp } from "@masq/shared";
 import { type ReactNode, useId } from "react";
-
-export interface PacketInput {
-  ip: string;
-  source: string;
-  protocol: string;
-  dport: string;
-  mark: string;
-}
-
-const PROTOCOLS = ["tcp", "udp", "icmp", "sctp"] as const;
-
-/**
- * The request for the input, or the first thing wrong with it. Only what the browser can say
- * at once is checked here; the server checks every field (and names it) again.
- */
-export function packetRequest(input: PacketInput): { body: EvaluateRequest } | { error: string } {
-  const ip = input.ip.trim();
-  if (ip === "") return { error: "Type a destination IP." };
-  if (!parseIp(ip)) return { error: `"${ip}" is not an IP address.` };
-  const body: EvaluateRequest = { ip };
-  const source = input.source.trim();
-  if (source !== "") {
-    if (!parseIp(source)) return { error: `Source "${source}" is not an IP address.` };
-    body.source = source;
-  }
-  if (input.protocol !== "") body.protocol = input.protocol;
-  const dport = input.dport.trim();
-  if (dport !== "") {
-    const n = /^[0-9]{1,5}$/.test(dport) ? Number(dport) : Number.NaN;
-    if (!(n >= 0 && n <= 65535)) return { error: `Port "${dport}" is not a number in 0-65535.` };
-    body.dport = n;
-  }
-  const mark = input.mark.trim();
-  if (mark !== "") body.mark = mark;
-  return { body };
-}
+import { type PacketInput, PROTOCOLS } from "./packet-request";
 
 const FIELD =
   "h-8 w-full rounded-md border-0 bg-white px-2 font-mono text-sm ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-950 dark:ring-zinc-700";
