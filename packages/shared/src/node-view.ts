@@ -1,8 +1,11 @@
 // What the node page shows, computed once from a node's assessment (assessLinux /
-// assessWindows): per family the desired and actual chains side by side, the POSTROUTING jump
-// as drift judged it, and every difference with what it means for traffic; on Windows each
-// ExceptionList entry marked. The server serves it (GET /api/nodes/:name); the UI only renders
-// it. Nothing here judges drift again: every verdict is a Difference the assessment produced.
+// assessWindows): per family the nat path (the chains POSTROUTING reaches with their
+// components and deciding rules, other NAT before or after the agent's chain, inert rules,
+// what could not be seen, the iptables backends), the desired and actual chains side by side,
+// the POSTROUTING jump as drift judged it, and every difference with what it means for
+// traffic; on Windows each ExceptionList entry marked. The server serves it
+// (GET /api/nodes/:name); the UI only renders it. Nothing here judges drift again: every
+// verdict is a Difference the assessment produced.
 import type { FamilyAssessment, LinuxAssessment, WindowsAssessment } from "./assess.js";
 import type { Family } from "./cidr.js";
 import { readExceptionEntry } from "./cni/index.js";
