@@ -92,6 +92,8 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
     "Packets with mark 0x4000/0x4000 (kube-proxy marks service traffic it SNATs): masqueraded",
   );
   await shot(page, info, "tester-depends");
+  // The first screen as it is (README's docs/images/node.png is taken from this one).
+  await page.screenshot({ path: info.outputPath("tester-depends-viewport.png") });
 
   await page.getByText("Packet details (optional)").click();
   await page.getByLabel("Source pod IP").fill("10.100.65.70");

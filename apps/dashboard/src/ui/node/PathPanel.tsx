@@ -34,7 +34,11 @@ function ChainItem({ c, showRaw }: { c: PathChainView; showRaw: boolean }) {
           </span>
         )}
       </p>
-      {c.decisions.length > 0 ? (
+      {c.agent ? (
+        <p className="pl-3 text-xs text-zinc-600 dark:text-zinc-400">
+          its rules are compared with the config below
+        </p>
+      ) : c.decisions.length > 0 ? (
         <ul className="mt-0.5 space-y-0.5 pl-3 text-xs text-zinc-600 dark:text-zinc-400">
           {c.decisions.map((d) => (
             <li key={`${d.index}:${d.does}:${d.agent}`}>
