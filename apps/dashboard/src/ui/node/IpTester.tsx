@@ -210,14 +210,40 @@ function Comparison({ r }: { r: EvaluateResponse }) {
   );
 }
 
+/** The server's answers for one packet: desired, then the node's. */
+function Answers({ r }: { r: EvaluateResponse }) {
+  return (
+    <div className="mt-3 space-y-2" aria-live="polite">
+      <p className="text-xs text-zinc-600 dark:text-zinc-400">
+        Answer for <span className="font-mono">{packetText(r.actual)}</span>
+      </p>
+      <Comparison r={r} />
+      <VerdictCard
+        testId="verdict-desired"
+        label="Desired (config)"
+        v={r.desired}
+        view={r.view.desired}
+      />
+      <VerdictCard
+        testId="verdict-actual"
+        label="Actual (this node)"
+        source={
+          <>
+            Answered <RulesSource rules={r.rules} />
+          </>
+        }
+        v={r.actual}
+        view={r.view.actual}
+        backends={r.backends}
+      />
+    </div>
+  );
+}
+
+const NO_INPUT: PacketInput = { ip: "", source: "", protocol: "", dport: "", mark: "" };
+
 export function IpTester({ name }: { name: string }) {
-  const [input, setInput] = useState<PacketInput>({
-    ip: "",
-    source: "",
-    protocol: "",
-    dport: "",
-    mark: "",
-  });
+  const [input, setInput] = useState<PacketInput>(NO_INPUT);
   const [touched, setTouched] = useState(false);
   const [inputError, setInputError] = useState<string | null>(null);
   const inputId = useId();
@@ -242,7 +268,6 @@ export function IpTester({ name }: { name: string }) {
     m.mutate(req.body);
   };
 
-  const r = m.data;
   return (
     <div>
       <form onSubmit={submit} noValidate>
@@ -274,13 +299,9 @@ export function IpTester({ name }: { name: string }) {
         <PacketFields value={input} onChange={setInput} />
       </form>
       <div id={msgId} className="mt-1.5">
-        {inputError ? (
+        {inputError || invalid ? (
           <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            {inputError}
-          </p>
-        ) : invalid ? (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            &quot;{text}&quot; is not an IP address.
+            {inputError ?? `"${text}" is not an IP address.`}
           </p>
         ) : null}
       </div>
@@ -289,32 +310,7 @@ export function IpTester({ name }: { name: string }) {
           {errorMessage(m.error)}
         </Callout>
       ) : null}
-      {r ? (
-        <div className="mt-3 space-y-2" aria-live="polite">
-          <p className="text-xs text-zinc-600 dark:text-zinc-400">
-            Answer for <span className="font-mono">{packetText(r.actual)}</span>
-          </p>
-          <Comparison r={r} />
-          <VerdictCard
-            testId="verdict-desired"
-            label="Desired (config)"
-            v={r.desired}
-            view={r.view.desired}
-          />
-          <VerdictCard
-            testId="verdict-actual"
-            label="Actual (this node)"
-            source={
-              <>
-                Answered <RulesSource rules={r.rules} />
-              </>
-            }
-            v={r.actual}
-            view={r.view.actual}
-            backends={r.backends}
-          />
-        </div>
-      ) : null}
+      {m.data ? <Answers r={m.data} /> : null}
     </div>
   );
 }
