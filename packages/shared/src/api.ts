@@ -1,13 +1,16 @@
 // Wire types of the dashboard's HTTP API and live events (docs/api.md): the server builds
 // exactly these and the UI reads exactly these. Times are ms since the epoch on the
 // dashboard's clock unless a field says otherwise.
-import type { Verdict } from "./analysis.js";
+import { z } from "zod";
+import type { CombinedVerdict, Verdict } from "./analysis.js";
 import type { ConflictCurrent } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";
-import type { ApplyResult } from "./protocol.js";
+import type { ApplyResult, IptablesBackend } from "./protocol.js";
+import type { VerdictView } from "./verdict-view.js";
 
 export * from "./api-config.js";
+export * from "./verdict-view.js";
 
 export const NODE_STATUSES = ["in-sync", "drifted", "applying", "error", "offline"] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
@@ -159,10 +162,56 @@ export interface NodeDetail {
   serverTime: number;
 }
 
+export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
+
+/** A packet mark as a number or as text the way iptables prints it ("0x4000", "16384"); undefined when it is not one. */
+export function parseMark(v: number | string): number | undefined {
+  const n =
+    typeof v === "number"
+      ? v
+      : /^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$/.test(v.trim())
+        ? Number(v.trim())
+        : Number.NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : undefined;
+}
+
+const markField = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = parseMark(v);
+  if (n !== undefined) return n;
+  ctx.addIssue({ code: "custom", message: MARK_ERROR });
+  return z.NEVER;
+});
+
+/**
+ * POST /api/nodes/:name/evaluate: the packet fields `ipmasq why` takes. Only `ip` (the
+ * destination) is required; a field left out makes the rules matching on it conditions of
+ * the answer.
+ */
+export const evaluateRequestSchema = z.strictObject({
+  ip: z.string().trim().min(1).max(64),
+  source: z.string().trim().min(1).max(64).optional(),
+  /** tcp, udp, icmp, sctp, … or a protocol number. */
+  protocol: z
+    .union([z.string().trim().min(1).max(16), z.number().int().min(0).max(255)])
+    .optional(),
+  dport: z.number().int().min(0).max(65535).optional(),
+  mark: markField.optional(),
+});
+export type EvaluateRequest = z.input<typeof evaluateRequestSchema>;
+
 /** POST /api/nodes/:name/evaluate */
 export interface EvaluateResponse {
+  /** The chain the config wants, with upstream's jump, as if it were the node's only rules. */
   desired: Verdict;
-  actual: Verdict;
+  /**
+   * The node's rules: every backend that reported this family (a CombinedVerdict when there
+   * are two; both act on the same packets).
+   */
+  actual: Verdict | CombinedVerdict;
+  /** Both verdicts as the tester shows them: the answer in a word, branches grouped. */
+  view: { desired: VerdictView; actual: VerdictView };
+  /** The iptables backends `actual` judged (none before a Linux snapshot reported the family). */
+  backends: IptablesBackend[];
   /** How current the rules `actual` was computed from are. */
   rules: Freshness;
 }

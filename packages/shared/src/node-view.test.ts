@@ -1,11 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { assessLinux, assessWindows } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
-import { linuxNodeView, markExceptions, windowsNodeView } from "./node-view.js";
+import { linuxNodeView, MAX_PATH_CHAINS, markExceptions, windowsNodeView } from "./node-view.js";
 import type { ExceptionListSnapshot, FamilySnapshot } from "./protocol.js";
 import { align } from "./rule-rows.js";
 import { snapshotOf } from "./snapshot.js";
 import { chainS, JUMP, masq, NON_MASQ, postroutingS } from "./test-fixtures/iptables.js";
+import {
+  bridgePodsNode,
+  ISSUE_ITEM1_NODE,
+  ISSUE_ITEM5_LEGACY_NODE,
+  KUBELET_OLD_RULE,
+  natSave,
+} from "./test-fixtures/nodes.js";
+import { saveSnapshot } from "./test-fixtures/save-snapshot.js";
 
 const config = defaultConfig();
 const KUBE =
@@ -386,5 +394,107 @@ describe("windowsNodeView", () => {
       "missing 169.254.0.0/16",
     ]);
     expect(v.report.status).toBe("drifted");
+  });
+});
+
+describe("linuxNodeView path", () => {
+  const CNI = "CNI-0a1b2c3d4e5f60718293a4b5";
+  const brief = (snaps: FamilySnapshot[]) => {
+    const p = linuxNodeView(assessLinux(config, DEFAULT_FLAGS, snaps), snaps).families[0]!.path;
+    return {
+      chains: p.chains.map(
+        (c) =>
+          `${c.name} (${c.component.name})${c.read ? "" : " unread"}: ${c.decisions
+            .map((d) => `${d.index + 1} ${d.does} ${d.agent}`)
+            .join(", ")}`,
+      ),
+      effects: p.effects.map((d) => `${d.severity} ${d.kind}: ${d.message}`),
+      inert: p.inert.map((r) => `${r.chain} ${r.index + 1}: ${r.why}`),
+      unknowns: p.unknowns.map((u) => u.kind),
+      backends: p.backends,
+      conflicts: p.conflicts.map((d) => `${d.severity} ${d.kind}`),
+    };
+  };
+  const agentChain = (rules: string[]) => natSave(["IP-MASQ-AGENT"], rules);
+  const cases: {
+    desc: string;
+    input: FamilySnapshot[];
+    want: Partial<ReturnType<typeof brief>>;
+  }[] = [
+    {
+      desc: "issue item 1: kube-proxy, the CNI bridge chain and the agent, each with what it decides",
+      input: [saveSnapshot(ISSUE_ITEM1_NODE)],
+      want: {
+        chains: [
+          "POSTROUTING (unknown): ",
+          "KUBE-POSTROUTING (kube-proxy): 1 masquerades before",
+          `${CNI} (CNI bridge plugin (ipMasq)): 1 accepts (no NAT) before, 2 masquerades before`,
+          "IP-MASQ-AGENT (ip-masq-agent): 1 returns (no NAT) inside, 2 returns (no NAT) inside, 3 masquerades inside",
+        ],
+        effects: [
+          `warning jump-shadowed: ${CNI} rule 2 (CNI bridge plugin (ipMasq)) masquerades traffic before IP-MASQ-AGENT is reached`,
+        ],
+        inert: [],
+        unknowns: [],
+        backends: ["nf_tables"],
+        conflicts: [],
+      },
+    },
+    {
+      desc: "kubelet's old rule matches no packet and is listed as such",
+      input: [
+        saveSnapshot(natSave(["IP-MASQ-AGENT"], [KUBELET_OLD_RULE, JUMP, ...chainS().slice(1)])),
+      ],
+      want: { inert: [expect.stringMatching(/^POSTROUTING 1: /) as unknown as string] },
+    },
+    {
+      desc: "a chain POSTROUTING reaches that was not read is unread and unknown",
+      input: [
+        {
+          ...saveSnapshot(
+            natSave(
+              ["IP-MASQ-AGENT"],
+              ["-A POSTROUTING -j FLANNEL-POSTRTG", JUMP, ...chainS().slice(1)],
+            ),
+          ),
+          unread: ["FLANNEL-POSTRTG"],
+        },
+      ],
+      want: {
+        chains: [
+          "POSTROUTING (unknown): ",
+          "FLANNEL-POSTRTG (flannel) unread: ",
+          "IP-MASQ-AGENT (ip-masq-agent): 1 returns (no NAT) inside, 2 returns (no NAT) inside, 3 returns (no NAT) inside, 4 returns (no NAT) inside, 5 masquerades inside",
+        ],
+        unknowns: ["unread-chain"],
+      },
+    },
+    {
+      desc: "issue item 5: the agent chain in both backends, jumped to in both, is a critical conflict",
+      input: [
+        saveSnapshot(agentChain([JUMP, ...chainS().slice(1)])),
+        saveSnapshot(ISSUE_ITEM5_LEGACY_NODE, "ipv4", "legacy"),
+      ],
+      want: { backends: ["nf_tables", "legacy"], conflicts: ["critical backend-conflict"] },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(brief(input)).toMatchObject(want);
+  });
+
+  it("lists at most MAX_PATH_CHAINS chains and counts the rest", () => {
+    const lines = bridgePodsNode(60).split("\n");
+    const snap = saveSnapshot(
+      [
+        "*nat",
+        ...lines.map((l) =>
+          l.replace(/^-N (\S+)$/, ":$1 - [0:0]").replace(/^-P (\S+) (\S+)$/, ":$1 $2 [0:0]"),
+        ),
+        "COMMIT",
+      ].join("\n"),
+    );
+    const p = linuxNodeView(assessLinux(config, DEFAULT_FLAGS, [snap]), [snap]).families[0]!.path;
+    expect(p.chains).toHaveLength(MAX_PATH_CHAINS);
+    expect(p.moreChains).toBe(60 + 3 - MAX_PATH_CHAINS);
   });
 });

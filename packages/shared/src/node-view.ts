@@ -1,13 +1,23 @@
 // What the node page shows, computed once from a node's assessment (assessLinux /
-// assessWindows): per family the desired and actual chains side by side, the POSTROUTING jump
-// as drift judged it, and every difference with what it means for traffic; on Windows each
-// ExceptionList entry marked. The server serves it (GET /api/nodes/:name); the UI only renders
-// it. Nothing here judges drift again: every verdict is a Difference the assessment produced.
+// assessWindows): per family the nat path (the chains POSTROUTING reaches with their
+// components and deciding rules, other NAT before or after the agent's chain, inert rules,
+// what could not be seen, the iptables backends), the desired and actual chains side by side,
+// the POSTROUTING jump as drift judged it, and every difference with what it means for
+// traffic; on Windows each ExceptionList entry marked. The server serves it
+// (GET /api/nodes/:name); the UI only renders it. Nothing here judges drift again: every
+// verdict is a Difference the assessment produced.
 import type { FamilyAssessment, LinuxAssessment, WindowsAssessment } from "./assess.js";
 import type { Family } from "./cidr.js";
 import { readExceptionEntry } from "./cni/index.js";
 import type { Difference, DriftReport, Severity } from "./drift.js";
-import type { ExceptionListSnapshot, IptablesBackend, WindowsSnapshot } from "./protocol.js";
+import type { ComponentRef } from "./path/components.js";
+import type { PathOutcome, RuleRef, Unknown } from "./path/types.js";
+import type {
+  ExceptionListSnapshot,
+  FamilySnapshot,
+  IptablesBackend,
+  WindowsSnapshot,
+} from "./protocol.js";
 import { type CompareRow, compareRows, desiredAnalysis } from "./rule-rows.js";
 
 export type JumpState = "present" | "missing" | "duplicate" | "shadowed" | "modified";
@@ -22,6 +32,59 @@ export interface JumpView {
   differences: Difference[];
   /** POSTROUTING rules up to the jumps, as read: the jump(s) and the rules before them. */
   rules: { index: number; text: string; mark?: "jump" | "shadow" | "duplicate" }[];
+}
+
+/** A rule on the path that decides what happens to some pod packets. */
+export interface PathDecision {
+  /** 0-based position in its chain. */
+  index: number;
+  text: string;
+  component: ComponentRef;
+  /** What it does: "masquerades", "SNATs to 192.0.2.10", "accepts (no NAT)", "returns (no NAT)". */
+  does: string;
+  nat: boolean;
+  /** Where it decides relative to the agent's chain. */
+  agent: PathOutcome["agent"];
+}
+
+/** A chain POSTROUTING reaches, in the order first reached. */
+export interface PathChainView {
+  name: string;
+  component: ComponentRef;
+  /** The agent's own chain. */
+  agent: boolean;
+  /** False: reachable but its rules were not read (answers through it are unknown). */
+  read: boolean;
+  rules: number;
+  /** Its rules that decide some packets (at most MAX_PATH_DECISIONS). */
+  decisions: PathDecision[];
+}
+
+/** Most chains listed on the path (the bridge plugin adds one per pod); the rest are counted. */
+export const MAX_PATH_CHAINS = 50;
+/** Most deciding rules listed per chain. */
+export const MAX_PATH_DECISIONS = 20;
+
+/** The nat path of one family: what POSTROUTING reaches, who NATs what, what is not known. */
+export interface PathView {
+  /** False when POSTROUTING was not in what the node reported: the path starts at the agent chain. */
+  postroutingRead: boolean;
+  chains: PathChainView[];
+  /** Chains on the path beyond MAX_PATH_CHAINS, not listed. */
+  moreChains: number;
+  /**
+   * drift's jump-shadowed (another component NATs or accepts packets before the agent's chain)
+   * and masqueraded-after (NAT after the agent returned them) differences, most severe first.
+   */
+  effects: Difference[];
+  /** Rules on the path that match no packet (e.g. `! -d 0.0.0.0/0`), with why. */
+  inert: (RuleRef & { why: string })[];
+  /** What the analysis could not see, each said once. */
+  unknowns: Unknown[];
+  /** Every iptables backend that reported this family, the judged one first. */
+  backends: IptablesBackend[];
+  /** drift's backend-conflict differences: the agent's chain in both backends. */
+  conflicts: Difference[];
 }
 
 export interface FamilyView {
@@ -40,6 +103,7 @@ export interface FamilyView {
   unreadNote?: string;
   jump: JumpView;
   rows: CompareRow[];
+  path: PathView;
 }
 
 export interface LinuxNodeView {
@@ -132,7 +196,88 @@ export function jumpView(f: FamilyAssessment, chainMissing: Difference | undefin
   };
 }
 
-export function familyView(f: FamilyAssessment): FamilyView {
+function does(o: PathOutcome): string {
+  switch (o.result) {
+    case "masquerade":
+      return "masquerades";
+    case "snat":
+      return `SNATs to ${o.toSource ?? "another address"}`;
+    default:
+      return / -j ACCEPT( |$)/.test(o.decidedBy?.text ?? "")
+        ? "accepts (no NAT)"
+        : "returns (no NAT)";
+  }
+}
+
+/** Each chain's deciding rules, from the static walk's outcomes (unknown branches decide nothing). */
+function decisionsByChain(
+  outcomes: readonly PathOutcome[],
+  agentChain: string,
+): Map<string, PathDecision[]> {
+  const out = new Map<string, PathDecision[]>();
+  const seen = new Set<string>();
+  for (const o of outcomes) {
+    const r = o.decidedBy;
+    if (!r || o.result === "unknown") continue;
+    const d: PathDecision = {
+      index: r.index,
+      text: r.text,
+      component: r.component,
+      does: does(o),
+      nat: o.masqueraded === true,
+      // A RETURN in the agent's chain decides there, though the branch ends after it.
+      agent: r.chain === agentChain ? "inside" : o.agent,
+    };
+    const key = `${r.chain}#${r.index}#${d.does}#${d.agent}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const list = out.get(r.chain) ?? [];
+    if (list.length < MAX_PATH_DECISIONS) list.push(d);
+    out.set(r.chain, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.index - b.index);
+  return out;
+}
+
+const PATH_KINDS = new Set<Difference["kind"]>(["jump-shadowed", "masqueraded-after"]);
+
+/** The path view of one family, from its assessment and the backends that reported it. */
+export function pathView(f: FamilyAssessment, backends: readonly IptablesBackend[]): PathView {
+  const o = f.observed;
+  const decisions = decisionsByChain(o.outcomes, f.desired.chain);
+  const chains = o.path.slice(0, MAX_PATH_CHAINS).map(
+    (c): PathChainView => ({
+      name: c.name,
+      component: c.component,
+      agent: c.name === f.desired.chain,
+      read: c.read,
+      rules: c.rules,
+      decisions: decisions.get(c.name) ?? [],
+    }),
+  );
+  const unknowns = o.unknowns.filter(
+    (u, i) => o.unknowns.findIndex((x) => x.message === u.message) === i,
+  );
+  return {
+    postroutingRead: o.postroutingRead,
+    chains,
+    moreChains: Math.max(0, o.path.length - MAX_PATH_CHAINS),
+    effects: f.differences.filter((d) => PATH_KINDS.has(d.kind)),
+    inert: o.inert,
+    unknowns,
+    backends: [...backends],
+    conflicts: f.differences.filter((d) => d.kind === "backend-conflict"),
+  };
+}
+
+/** The judged backend first, then the others that reported the family. */
+function familyBackends(f: FamilyAssessment, snapshots?: readonly FamilySnapshot[]) {
+  const all = (snapshots ?? []).filter((s) => s.family === f.desired.family).map((s) => s.backend);
+  const judged = f.backend ? [f.backend] : [];
+  return [...new Set([...judged, ...all])];
+}
+
+export function familyView(f: FamilyAssessment, snapshots?: readonly FamilySnapshot[]): FamilyView {
   const scoped = (kind: Difference["kind"]) => f.differences.find((d) => d.kind === kind);
   const chainMissing = f.observed.chainExists ? undefined : scoped("chain-missing");
   const unreadable = f.differences.find(
@@ -149,12 +294,23 @@ export function familyView(f: FamilyAssessment): FamilyView {
     ...(f.unreadNote ? { unreadNote: f.unreadNote } : {}),
     jump: jumpView(f, chainMissing),
     rows: compareRows(f, desiredAnalysis(f.desired)),
+    path: pathView(f, familyBackends(f, snapshots)),
   };
 }
 
-/** The node page of a Linux node, from `assessLinux`. */
-export function linuxNodeView(a: Pick<LinuxAssessment, "families" | "report">): LinuxNodeView {
-  return { os: "linux", report: a.report, families: a.families.map(familyView) };
+/**
+ * The node page of a Linux node, from `assessLinux` and the snapshots it judged (which name
+ * every backend that reported a family; without them only the judged backend is known).
+ */
+export function linuxNodeView(
+  a: Pick<LinuxAssessment, "families" | "report">,
+  snapshots?: readonly FamilySnapshot[],
+): LinuxNodeView {
+  return {
+    os: "linux",
+    report: a.report,
+    families: a.families.map((f) => familyView(f, snapshots)),
+  };
 }
 
 /** windowsDrift names the lists a difference concerns in `rule`: their pointers joined by ", ". */

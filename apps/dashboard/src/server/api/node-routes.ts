@@ -5,12 +5,14 @@ import {
   desiredAnalysis,
   type EvaluateResponse,
   evaluate,
+  evaluateRequestSchema,
   evaluateSnapshots,
   type NodesResponse,
   nodeNameSchema,
   parseIp,
   type RemovedResponse,
   type ResyncResponse,
+  verdictView,
 } from "@masq/shared";
 import { z } from "zod";
 import { freshnessOf, type NodeRecord } from "../fleet/node.js";
@@ -20,7 +22,6 @@ import { HttpError, sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { fleetSummary, nodeDetail } from "./views.js";
 
-const evaluateBody = z.strictObject({ ip: z.string().min(1).max(64) });
 const emptyBody = z.strictObject({});
 const bulkResyncBody = z.strictObject({
   nodes: z.array(nodeNameSchema).max(10_000).optional(),
@@ -57,30 +58,41 @@ async function resyncOne(ctx: ApiContext, n: NodeRecord): Promise<string> {
   return r.requestId;
 }
 
-/** Both verdicts for one destination; the node's from its last known rules when not live. */
-function evaluateOn(n: NodeRecord, ipText: string): EvaluateResponse {
+/**
+ * Both verdicts for one packet; the node's across every backend that reported the family, from
+ * its last known rules when not live. Errors: 400 for a bad field or a family the node does not
+ * manage, 409 before the first snapshot.
+ */
+function evaluateOn(n: NodeRecord, body: z.output<typeof evaluateRequestSchema>): EvaluateResponse {
+  const { ip: ipText, ...fields } = body;
   const ip = parseIp(ipText);
   if (!ip) throw new HttpError(400, `"${ipText}" is not an IP address`);
-  const fam = n.assessment?.families.find((f) => f.desired.family === ip.family);
   if (n.hello.os === "windows")
     throw new HttpError(400, "evaluate is not available for Windows nodes yet");
   if (!n.assessment || !n.snapshot)
     throw new HttpError(409, `node ${n.name} has not reported its rules yet`);
+  const fam = n.assessment.families.find((f) => f.desired.family === ip.family);
   if (!fam)
     throw new HttpError(
       400,
       `node ${n.name} does not manage ${ip.family} (agent flag --enable-ipv6)`,
     );
-  const desired = evaluate(desiredAnalysis(fam.desired), ip.text);
+  const desired = evaluate(desiredAnalysis(fam.desired), ip.text, fields);
+  if ("error" in desired) throw new HttpError(400, desired.error);
   // Every backend that reported this family acts on the same packets.
   const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
   const actual =
     snaps.length > 1
-      ? evaluateSnapshots(snaps, fam.desired.chain, ip.text)
-      : evaluate(fam.observed, ip.text);
-  if ("error" in desired) throw new HttpError(400, desired.error);
+      ? evaluateSnapshots(snaps, fam.desired.chain, ip.text, fields)
+      : evaluate(fam.observed, ip.text, fields);
   if ("error" in actual) throw new HttpError(400, actual.error);
-  return { desired, actual, rules: freshnessOf(n) };
+  return {
+    desired,
+    actual,
+    view: { desired: verdictView(desired), actual: verdictView(actual) },
+    backends: snaps.map((s) => s.backend),
+    rules: freshnessOf(n),
+  };
 }
 
 export function nodeRoutes(ctx: ApiContext): Route[] {
@@ -116,9 +128,9 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       method: "POST",
       path: "/api/nodes/:name/evaluate",
       access: "viewer",
-      body: evaluateBody,
+      body: evaluateRequestSchema,
       handler: ({ res, params, body }) =>
-        sendJson(res, 200, evaluateOn(nodeOf(ctx, params.name), body.ip)),
+        sendJson(res, 200, evaluateOn(nodeOf(ctx, params.name), body)),
     }),
     route({
       method: "POST",

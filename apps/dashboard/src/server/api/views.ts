@@ -70,7 +70,7 @@ function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string
   }
   let v = linuxViews.get(a);
   if (!v) {
-    v = linuxNodeView(a);
+    v = linuxNodeView(a, n.snapshot.linux);
     linuxViews.set(a, v);
   }
   return { view: v, viewUnavailable: null };

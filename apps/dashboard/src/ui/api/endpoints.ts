@@ -5,6 +5,7 @@ import {
   type ConfigResponse,
   type ConfigWrite,
   defaultConfig,
+  type EvaluateRequest,
   type EvaluateResponse,
   type HistoryResponse,
   type LoginResponse,
@@ -31,8 +32,8 @@ export const endpoints = {
   nodes: (signal?: AbortSignal) => allNodes(signal),
   node: (name: string, signal?: AbortSignal) =>
     api<NodeDetail>(`/api/nodes/${enc(name)}`, { signal }),
-  evaluate: (name: string, ip: string) =>
-    api<EvaluateResponse>(`/api/nodes/${enc(name)}/evaluate`, { method: "POST", body: { ip } }),
+  evaluate: (name: string, body: EvaluateRequest) =>
+    api<EvaluateResponse>(`/api/nodes/${enc(name)}/evaluate`, { method: "POST", body }),
   resyncNode: (name: string) =>
     api<ResyncResponse>(`/api/nodes/${enc(name)}/resync`, { method: "POST" }),
   resync: (body: { nodes?: string[]; status?: "drifted" }) =>

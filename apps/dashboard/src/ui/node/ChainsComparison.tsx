@@ -1,10 +1,11 @@
 "use client";
-// The desired and actual chain of a Linux node, rule by rule, as the server computed them
-// (shared node-view): this file only lays them out.
+// The nat path, and the desired and actual chain of a Linux node rule by rule, as the server
+// computed them (shared node-view): this file only lays them out.
 import type { CompareRow, FamilyView, LinuxNodeView } from "@masq/shared";
 import { type ReactNode, useState } from "react";
 import { Callout } from "../components/Callout";
 import { JumpPanel } from "./JumpPanel";
+import { PathPanel } from "./PathPanel";
 
 const NEUTRAL = {
   row: "bg-zinc-50 dark:bg-zinc-800/40",
@@ -162,6 +163,7 @@ function FamilyComparison({
         </h3>
       ) : null}
       {fc.unreadable ? <Callout tone="error">{fc.unreadable.message}</Callout> : null}
+      <PathPanel path={fc.path} showRaw={showRaw} />
       <JumpPanel jump={fc.jump} showRaw={showRaw} />
       <ChainCompare fc={fc} showRaw={showRaw} />
     </div>

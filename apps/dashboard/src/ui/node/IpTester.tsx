@@ -1,5 +1,21 @@
 "use client";
-import { type EvaluateResponse, type Freshness, parseIp, type Verdict } from "@masq/shared";
+// "Would traffic be masqueraded?": the server evaluates the packet along the node's whole nat
+// path (and along the desired chain) and this only shows what it computed (EvaluateResponse:
+// the verdicts and their VerdictView). One answer for the current input: a new check or an
+// input error replaces the previous answer.
+import {
+  type Answer,
+  BACKEND_LABELS,
+  type BranchGroup,
+  type EvaluateRequest,
+  type EvaluateResponse,
+  type Freshness,
+  type IptablesBackend,
+  parseIp,
+  type RuleRef,
+  type Verdict,
+  type VerdictView,
+} from "@masq/shared";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { errorMessage } from "../api/client";
@@ -7,10 +23,8 @@ import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RelativeTime } from "../components/Time";
-
-function isVerdict(v: Verdict | { error: string }): v is Verdict {
-  return !("error" in v);
-}
+import { PacketFields } from "./PacketFields";
+import { type PacketInput, packetRequest } from "./packet-request";
 
 /** Where the node's answer comes from: its current rules, or its last known ones and how old. */
 export function RulesSource({ rules }: { rules: Freshness }) {
@@ -22,129 +36,272 @@ export function RulesSource({ rules }: { rules: Freshness }) {
   );
 }
 
-function VerdictCard({
-  label,
-  source,
-  v,
-}: {
+const HEADLINE: Record<Answer, string> = {
+  masqueraded: "Masqueraded: leaves with the node IP",
+  "not-masqueraded": "Not masqueraded: keeps the pod IP",
+  depends: "Depends on the packet",
+  unknown: "Unknown: the rules read cannot say",
+};
+
+const SHORT: Record<Answer, string> = {
+  masqueraded: "masqueraded",
+  "not-masqueraded": "not masqueraded",
+  depends: "depends",
+  unknown: "unknown",
+};
+
+const TONE: Record<Answer, { card: string; text: string }> = {
+  masqueraded: {
+    card: "bg-amber-50 ring-amber-600/20 dark:bg-amber-500/10 dark:ring-amber-400/20",
+    text: "text-amber-800 dark:text-amber-300",
+  },
+  "not-masqueraded": {
+    card: "bg-emerald-50 ring-emerald-600/20 dark:bg-emerald-500/10 dark:ring-emerald-400/20",
+    text: "text-emerald-800 dark:text-emerald-300",
+  },
+  depends: {
+    card: "bg-sky-50 ring-sky-600/20 dark:bg-sky-500/10 dark:ring-sky-400/20",
+    text: "text-sky-900 dark:text-sky-200",
+  },
+  unknown: {
+    card: "ring-zinc-300 dark:ring-zinc-700",
+    text: "text-zinc-800 dark:text-zinc-200",
+  },
+};
+
+function RuleText({ rule }: { rule: RuleRef }) {
+  return (
+    <code className="mt-0.5 block font-mono text-[11px] break-all text-zinc-500">{rule.text}</code>
+  );
+}
+
+function ruleName(rule: RuleRef): string {
+  const c = rule.component.id === "unknown" ? "" : ` (${rule.component.name})`;
+  return `${rule.chain} rule ${rule.index + 1}${c}`;
+}
+
+/** `named`: several backends answered, so each branch says whose rules decide it. */
+function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
+  return (
+    <div className="mt-2 space-y-2">
+      {groups.map((g, gi) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: groups are positional
+        <div key={gi} data-group-answer={g.answer}>
+          {g.title ? (
+            <p className={`font-semibold ${gi === 0 ? "text-sm" : "text-xs"}`}>
+              {g.title}: <span className={TONE[g.answer].text}>{SHORT[g.answer]}</span>
+            </p>
+          ) : null}
+          <ul className="mt-0.5 space-y-1 text-xs text-zinc-700 dark:text-zinc-300">
+            {g.branches.map((b, bi) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: branches are positional
+              <li key={bi} data-answer={b.answer} className="pl-2">
+                <span className="font-medium">
+                  {b.when.length > 0 ? `If ${b.when.join(" and ")}` : "Otherwise"}:
+                </span>{" "}
+                {named && b.backend ? `${BACKEND_LABELS[b.backend]}: ` : ""}
+                {b.summary}
+                {b.decidedBy ? <RuleText rule={b.decidedBy} /> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function backendsText(backends: readonly IptablesBackend[]): string | undefined {
+  if (backends.length === 0) return undefined;
+  const names = backends.map((b) => BACKEND_LABELS[b]);
+  return backends.length === 1
+    ? `Rules of ${names[0]}.`
+    : `Rules of ${names.join(" and ")}: both act on the packet.`;
+}
+
+function VerdictCard(p: {
+  testId: string;
   label: string;
   /** Where the answer comes from, under the label. */
   source?: ReactNode;
-  v: Verdict | { error: string };
+  v: Verdict;
+  view: VerdictView;
+  backends?: readonly IptablesBackend[];
 }) {
-  const heading = (
-    <>
-      <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
-        {label}
-      </p>
-      {source ? <p className="text-xs text-zinc-600 dark:text-zinc-400">{source}</p> : null}
-    </>
-  );
-  if (!isVerdict(v)) {
-    return (
-      <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800">
-        {heading}
-        <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{v.error}</p>
-      </div>
-    );
-  }
+  const { v, view } = p;
+  const tone = TONE[view.answer];
+  const decided = view.answer !== "depends" && view.answer !== "unknown";
+  const from = p.backends ? backendsText(p.backends) : undefined;
+  const orderMatters = "orderMatters" in v && v.orderMatters === true;
   return (
     <div
-      className={`rounded-lg p-3 ring-1 ring-inset ${
-        v.masqueraded === null
-          ? "ring-zinc-300 dark:ring-zinc-700"
-          : v.masqueraded
-            ? "bg-amber-50 ring-amber-600/20 dark:bg-amber-500/10 dark:ring-amber-400/20"
-            : "bg-emerald-50 ring-emerald-600/20 dark:bg-emerald-500/10 dark:ring-emerald-400/20"
-      }`}
+      className={`rounded-lg p-3 ring-1 ring-inset ${tone.card}`}
+      data-answer={view.answer}
+      data-testid={p.testId}
     >
-      {heading}
-      <p
-        className={`mt-0.5 text-sm font-semibold ${v.masqueraded ? "text-amber-800 dark:text-amber-300" : "text-emerald-800 dark:text-emerald-300"}`}
-      >
-        {v.masqueraded === null
-          ? "Depends on the packet, or cannot be said from these rules"
-          : v.masqueraded
-            ? "Masqueraded: leaves with the node IP"
-            : "Not masqueraded: keeps the pod IP"}
-        {v.certain || v.masqueraded === null ? "" : " (for this chain alone)"}
+      <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
+        {p.label}
       </p>
-      <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{v.reason}</p>
+      {p.source ? <p className="text-xs text-zinc-600 dark:text-zinc-400">{p.source}</p> : null}
+      <p className={`mt-0.5 text-sm font-semibold ${tone.text}`}>
+        {HEADLINE[view.answer]}
+        {decided && !view.certain ? " (for this chain alone)" : ""}
+      </p>
+      {view.groups.length === 0 ? (
+        <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{v.reason}</p>
+      ) : null}
       {v.decidedBy ? (
         <p className="mt-1.5 text-xs text-zinc-600 dark:text-zinc-400">
-          Deciding rule: {v.decidedBy.chain} rule {v.decidedBy.index + 1}
-          <code className="mt-0.5 block font-mono text-[11px] break-all text-zinc-500">
-            {v.decidedBy.text}
-          </code>
+          Deciding rule: {ruleName(v.decidedBy)}
+          <RuleText rule={v.decidedBy} />
         </p>
       ) : null}
-      {v.caveats.length > 0 ? (
-        <ul className="mt-1.5 list-disc pl-4 text-xs text-zinc-600 dark:text-zinc-400">
-          {v.caveats.map((c) => (
-            <li key={c}>{c}</li>
-          ))}
-        </ul>
+      {view.groups.length > 0 ? (
+        <Groups groups={view.groups} named={(p.backends?.length ?? 0) > 1} />
+      ) : null}
+      {view.unknowns.length > 0 ? (
+        <div className="mt-1.5 text-xs text-zinc-600 dark:text-zinc-400">
+          <p className="font-medium">Could not see:</p>
+          <ul className="list-disc pl-4">
+            {view.unknowns.map((u) => (
+              <li key={u}>{u}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {from ? <p className="mt-1.5 text-xs text-zinc-500 dark:text-zinc-400">{from}</p> : null}
+      {orderMatters ? (
+        <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+          Both backends would translate some packets differently: the order of their nat hooks
+          decides which translation is used.
+        </p>
       ) : null}
     </div>
   );
 }
 
+/** What the packet was (destination and the fields given), for the answer's heading. */
+function packetText(v: Verdict): string {
+  const p = v.packet;
+  const parts = [
+    p.source ? `from ${p.source}` : "",
+    p.protocol ? p.protocol : "",
+    p.dport !== undefined ? `port ${p.dport}` : "",
+    p.mark !== undefined ? `mark 0x${p.mark.toString(16)}` : "",
+  ].filter(Boolean);
+  return parts.length > 0 ? `${p.destination} (${parts.join(", ")})` : p.destination;
+}
+
+function Comparison({ r }: { r: EvaluateResponse }) {
+  const d = r.view.desired.answer;
+  const a = r.view.actual.answer;
+  if (d === a) return null;
+  const sure = d !== "depends" && d !== "unknown" && a !== "depends" && a !== "unknown";
+  const what = packetText(r.actual);
+  return (
+    <Callout
+      tone={sure ? "error" : "warning"}
+      title={
+        sure
+          ? `This node treats ${what} differently than configured`
+          : `This node may treat ${what} differently than configured`
+      }
+    />
+  );
+}
+
+/** The server's answers for one packet: desired, then the node's. */
+function Answers({ r }: { r: EvaluateResponse }) {
+  return (
+    <div className="mt-3 space-y-2" aria-live="polite">
+      <p className="text-xs text-zinc-600 dark:text-zinc-400">
+        Answer for <span className="font-mono">{packetText(r.actual)}</span>
+      </p>
+      <Comparison r={r} />
+      <VerdictCard
+        testId="verdict-desired"
+        label="Desired (config)"
+        v={r.desired}
+        view={r.view.desired}
+      />
+      <VerdictCard
+        testId="verdict-actual"
+        label="Actual (this node)"
+        source={
+          <>
+            Answered <RulesSource rules={r.rules} />
+          </>
+        }
+        v={r.actual}
+        view={r.view.actual}
+        backends={r.backends}
+      />
+    </div>
+  );
+}
+
+const NO_INPUT: PacketInput = { ip: "", source: "", protocol: "", dport: "", mark: "" };
+
 export function IpTester({ name }: { name: string }) {
-  const [ip, setIp] = useState("");
+  const [input, setInput] = useState<PacketInput>(NO_INPUT);
   const [touched, setTouched] = useState(false);
+  const [inputError, setInputError] = useState<string | null>(null);
   const inputId = useId();
   const msgId = useId();
-  const m = useMutation<EvaluateResponse, Error, string>({
-    mutationFn: (x) => endpoints.evaluate(name, x),
+  const m = useMutation<EvaluateResponse, Error, EvaluateRequest>({
+    mutationFn: (body) => endpoints.evaluate(name, body),
   });
-  const text = ip.trim();
-  const parsed = text === "" ? null : parseIp(text);
-  const invalid = touched && text !== "" && !parsed;
+  const text = input.ip.trim();
+  const invalid = touched && text !== "" && !parseIp(text);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (!parsed) return;
-    m.mutate(text);
+    const req = packetRequest(input);
+    // One answer for the current input: an error replaces the previous answer.
+    if ("error" in req) {
+      m.reset();
+      setInputError(req.error);
+      return;
+    }
+    setInputError(null);
+    m.mutate(req.body);
   };
 
-  const r = m.data;
-  const differs =
-    r &&
-    isVerdict(r.desired) &&
-    isVerdict(r.actual) &&
-    r.desired.masqueraded !== r.actual.masqueraded;
   return (
     <div>
-      <form onSubmit={submit} noValidate className="flex gap-2">
-        <div className="min-w-0 flex-1">
-          <label htmlFor={inputId} className="sr-only">
-            Destination IP
-          </label>
-          <input
-            id={inputId}
-            value={ip}
-            onChange={(e) => {
-              setIp(e.target.value);
-              setTouched(false);
-            }}
-            onBlur={() => setTouched(true)}
-            placeholder="Destination IP, e.g. 10.1.2.3"
-            aria-invalid={invalid}
-            aria-describedby={msgId}
-            spellCheck={false}
-            autoComplete="off"
-            className="h-9 w-full rounded-md border-0 bg-white px-3 font-mono text-sm ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:ring-red-500 dark:bg-zinc-950 dark:ring-zinc-700"
-          />
+      <form onSubmit={submit} noValidate>
+        <div className="flex gap-2">
+          <div className="min-w-0 flex-1">
+            <label htmlFor={inputId} className="sr-only">
+              Destination IP
+            </label>
+            <input
+              id={inputId}
+              value={input.ip}
+              onChange={(e) => {
+                setInput({ ...input, ip: e.target.value });
+                setTouched(false);
+              }}
+              onBlur={() => setTouched(true)}
+              placeholder="Destination IP, e.g. 10.1.2.3"
+              aria-invalid={invalid}
+              aria-describedby={msgId}
+              spellCheck={false}
+              autoComplete="off"
+              className="h-9 w-full rounded-md border-0 bg-white px-3 font-mono text-sm ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:ring-red-500 dark:bg-zinc-950 dark:ring-zinc-700"
+            />
+          </div>
+          <Button type="submit" busy={m.isPending}>
+            Check
+          </Button>
         </div>
-        <Button type="submit" busy={m.isPending}>
-          Check
-        </Button>
+        <PacketFields value={input} onChange={setInput} />
       </form>
       <div id={msgId} className="mt-1.5">
-        {invalid ? (
+        {inputError || invalid ? (
           <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            &quot;{text}&quot; is not an IP address.
+            {inputError ?? `"${text}" is not an IP address.`}
           </p>
         ) : null}
       </div>
@@ -153,26 +310,7 @@ export function IpTester({ name }: { name: string }) {
           {errorMessage(m.error)}
         </Callout>
       ) : null}
-      {r ? (
-        <div className="mt-3 space-y-2" aria-live="polite">
-          {differs ? (
-            <Callout
-              tone="error"
-              title={`This node treats ${m.variables} differently than configured`}
-            />
-          ) : null}
-          <VerdictCard label="Desired (config)" v={r.desired} />
-          <VerdictCard
-            label="Actual (this node)"
-            source={
-              <>
-                Answered <RulesSource rules={r.rules} />
-              </>
-            }
-            v={r.actual}
-          />
-        </div>
-      ) : null}
+      {m.data ? <Answers r={m.data} /> : null}
     </div>
   );
 }

@@ -1,0 +1,122 @@
+// Issue 11 items 1 and 8 in a real Chromium: a node whose real nat table has the issue's item-1
+// shape (kube-proxy's KUBE-POSTROUTING, a CNI bridge chain masquerading its pod range before
+// IP-MASQ-AGENT). Its page shows the path with components and the CNI chain's NAT; the tester
+// answers "depends" for 10.20.30.40 with the CNI condition, and, given a source outside the CNI
+// range and mark 0, "not masqueraded" by IP-MASQ-AGENT rule 2. One answer for the input.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodeToken } from "@masq/shared/node-token";
+import { addNetns, deleteNetns, inNetns } from "@masq/testkit/netns";
+import { type ChildHandle, startReporter } from "@masq/testkit/processes";
+import { ISSUE_ITEM1_NODE } from "../../../packages/shared/src/test-fixtures/nodes.js";
+import { baseUrl, nodeStatuses, TOKENS } from "./env.js";
+import { expect, shot, signIn, test } from "./fixtures.js";
+
+/** A node of this file only (not a prefix of the others' names). */
+const NODE = "ime-path";
+const CNI = "CNI-0a1b2c3d4e5f60718293a4b5";
+let dir: string;
+let reporter: ChildHandle | undefined;
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async () => {
+  deleteNetns(NODE);
+  addNetns(NODE);
+  inNetns(NODE, ["iptables-restore"], ISSUE_ITEM1_NODE);
+  dir = mkdtempSync(join(tmpdir(), "ime-path-"));
+  reporter = startReporter({
+    node: NODE,
+    netns: NODE,
+    dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
+    token: nodeToken(TOKENS.reporter, NODE),
+    stateDir: join(dir, "state"),
+    logFile: join(dir, "reporter.log"),
+    env: { IPMASQ_POLL_INTERVAL: "2s" },
+  });
+  // Its own chain follows the config; the CNI chain before it masquerades some pods.
+  await expect.poll(async () => (await nodeStatuses())[NODE], { timeout: 30_000 }).toBe("drifted");
+});
+
+test.afterAll(async () => {
+  await reporter?.stop();
+  // Forget the node so the other files see the three-node fleet.
+  await fetch(`${baseUrl()}/api/nodes/${NODE}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${TOKENS.admin}` },
+  });
+  deleteNetns(NODE);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("the node page shows the nat path: chains, components, the CNI chain's NAT before the agent", async ({
+  page,
+}, info) => {
+  await signIn(page, TOKENS.admin, `/nodes/${NODE}`);
+  const path = page.getByTestId("nat-path");
+  await expect(path).toContainText("The nat path: chains POSTROUTING reaches, in order");
+  await expect(path.locator('[data-chain="KUBE-POSTROUTING"]')).toContainText("kube-proxy");
+  await expect(path.locator(`[data-chain="${CNI}"]`)).toContainText("CNI bridge plugin (ipMasq)");
+  await expect(path.locator(`[data-chain="${CNI}"]`)).toContainText(
+    "rule 2 masquerades before the agent's chain",
+  );
+  await expect(path.locator('[data-chain="IP-MASQ-AGENT"]')).toContainText("ip-masq-agent");
+  await expect(path.locator("[data-kind=jump-shadowed]")).toContainText(
+    `${CNI} rule 2 (CNI bridge plugin (ipMasq)) masquerades traffic before IP-MASQ-AGENT is reached`,
+  );
+  await expect(path.getByTestId("backends")).toHaveText(/^Rules read from iptables-/);
+  await shot(page, info, "node-path");
+});
+
+test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet gets one answer", async ({
+  page,
+}, info) => {
+  await signIn(page, TOKENS.admin, `/nodes/${NODE}`);
+  const actual = page.getByTestId("verdict-actual");
+  const alerts = page
+    .getByRole("region", { name: "Would traffic be masqueraded?" })
+    .getByRole("alert");
+  await page.getByLabel("Destination IP").fill("10.20.30.40");
+  await page.getByRole("button", { name: "Check" }).click();
+  await expect(actual).toHaveAttribute("data-answer", "depends");
+  await expect(actual).toContainText("Depends on the packet");
+  await expect(actual).toContainText("Unmarked packets (pod traffic as it usually is): depends");
+  await expect(actual).toContainText(
+    `If source in 10.100.64.64/26: masqueraded by ${CNI} rule 2 (CNI bridge plugin (ipMasq))`,
+  );
+  await expect(actual).toContainText(
+    "If source not in 10.100.64.64/26: keeps its address (IP-MASQ-AGENT rule 2 (ip-masq-agent) returns it)",
+  );
+  await expect(actual).toContainText(
+    "Packets with mark 0x4000/0x4000 (kube-proxy marks service traffic it SNATs): masqueraded",
+  );
+  await shot(page, info, "tester-depends");
+  // The first screen as it is (README's docs/images/node.png is taken from this one).
+  await page.screenshot({ path: info.outputPath("tester-depends-viewport.png") });
+
+  await page.getByText("Packet details (optional)").click();
+  await page.getByLabel("Source pod IP").fill("10.100.65.70");
+  await page.getByLabel("Mark").fill("0");
+  await page.getByRole("button", { name: "Check" }).click();
+  await expect(actual).toHaveAttribute("data-answer", "not-masqueraded");
+  await expect(actual).toContainText("Not masqueraded: keeps the pod IP");
+  await expect(actual).toContainText("Deciding rule: IP-MASQ-AGENT rule 2 (ip-masq-agent)");
+  await expect(
+    page.getByText("Answer for 10.20.30.40 (from 10.100.65.70, mark 0x0)"),
+  ).toBeVisible();
+  await shot(page, info, "tester-not-masqueraded");
+
+  // An input error replaces the answer; errors never stack.
+  await page.getByLabel("Mark").fill("zz");
+  await page.getByRole("button", { name: "Check" }).click();
+  await expect(alerts).toHaveText(
+    'Mark "zz": a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000.',
+  );
+  await expect(actual).toBeHidden();
+  await page.getByLabel("Destination IP").fill("10.20.30");
+  await page.getByRole("button", { name: "Check" }).click();
+  await expect(alerts).toHaveText('"10.20.30" is not an IP address.');
+  await expect(actual).toBeHidden();
+  await shot(page, info, "tester-input-error");
+});

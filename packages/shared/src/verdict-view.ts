@@ -1,0 +1,125 @@
+// A verdict as the node page's IP tester shows it, computed once on the server: the answer in
+// one word, and the branches grouped so the answer pod traffic usually gets comes first. On
+// kube-proxy nodes most answers depend on its 0x4000 mark (set on service traffic it SNATs):
+// the unmarked branches are one group, the marked ones another, each with its own answer.
+// Nothing is decided here that the verdict does not say: a null verdict stays "depends".
+import { outcomeSummary, type Verdict, type VerdictOutcome } from "./analysis.js";
+import { describeConditions } from "./path/describe.js";
+import type { RuleRef } from "./path/types.js";
+import type { IptablesBackend } from "./protocol.js";
+
+/**
+ * masqueraded / not-masqueraded: every branch agrees (and nothing unseen could change it);
+ * depends: some packets are masqueraded and others not; unknown: the rules read cannot say.
+ */
+export type Answer = "masqueraded" | "not-masqueraded" | "depends" | "unknown";
+
+export interface BranchView {
+  /** The branch's conditions in words, without the one its group states ([] for all packets). */
+  when: string[];
+  answer: Exclude<Answer, "depends">;
+  /** What happens, e.g. "masqueraded by IP-MASQ-AGENT rule 3 (ip-masq-agent)". */
+  summary: string;
+  decidedBy?: RuleRef;
+  /** SNAT's `--to-source`. */
+  toSource?: string;
+  backend?: IptablesBackend;
+}
+
+export interface BranchGroup {
+  /** What the group's packets share, e.g. "Unmarked packets (pod traffic as it usually is)"; "" for the only group. */
+  title: string;
+  answer: Answer;
+  branches: BranchView[];
+}
+
+export interface VerdictView {
+  answer: Answer;
+  /** Verdict.certain: the answer holds for the node (POSTROUTING was read). */
+  certain: boolean;
+  /** The branches, grouped; [] when one branch covers every packet (decidedBy says the rest). */
+  groups: BranchGroup[];
+  /** What could not be seen, in words. */
+  unknowns: string[];
+}
+
+const KUBE_PROXY_MARK = "kube-proxy marks service traffic it SNATs";
+
+function branchAnswer(m: boolean | null): BranchView["answer"] {
+  return m === null ? "unknown" : m ? "masqueraded" : "not-masqueraded";
+}
+
+/** One answer for several branches: depends when both results occur, unknown when one is null. */
+export function foldAnswer(values: readonly (boolean | null)[]): Answer {
+  const seen = new Set(values);
+  if (seen.has(true) && seen.has(false)) return "depends";
+  if (seen.has(null) || seen.size === 0) return "unknown";
+  return seen.has(true) ? "masqueraded" : "not-masqueraded";
+}
+
+function branch(o: VerdictOutcome, keep: (c: VerdictOutcome["conditions"][number]) => boolean) {
+  const view: BranchView = {
+    when: describeConditions(o.conditions.filter(keep)),
+    answer: branchAnswer(o.masqueraded),
+    summary: outcomeSummary(o),
+  };
+  if (o.decidedBy) view.decidedBy = o.decidedBy;
+  if (o.toSource) view.toSource = o.toSource;
+  if (o.backend) view.backend = o.backend;
+  return view;
+}
+
+const marked = (o: VerdictOutcome) => o.conditions.some((c) => c.field === "mark" && c.holds);
+
+function group(title: string, outcomes: readonly VerdictOutcome[], hide: "mark" | "none") {
+  const keep =
+    hide === "mark"
+      ? (c: VerdictOutcome["conditions"][number]) => !(c.field === "mark" && !c.holds)
+      : () => true;
+  return {
+    title,
+    answer: foldAnswer(outcomes.map((o) => o.masqueraded)),
+    branches: outcomes.map((o) => branch(o, keep)),
+  };
+}
+
+/** "Packets with mark 0x4000/0x4000 (kube-proxy marks …)", from what the marked branches share. */
+function markedTitle(outcomes: readonly VerdictOutcome[]): string {
+  const marks = new Set(
+    outcomes.flatMap((o) => o.conditions.filter((c) => c.field === "mark" && c.holds)),
+  );
+  const texts = [...new Set([...marks].map((c) => c.text))];
+  const byKubeProxy = outcomes.every((o) => o.decidedBy?.component.id === "kube-proxy");
+  const what = texts.length === 1 ? `Packets with ${texts[0]}` : "Packets with a mark set";
+  return byKubeProxy ? `${what} (${KUBE_PROXY_MARK})` : what;
+}
+
+/** The branches: unmarked first when a mark splits the answer, else one group. */
+function groupsOf(v: Verdict): BranchGroup[] {
+  if (v.outcomes.length <= 1) return [];
+  const withMark = v.outcomes.filter(marked);
+  const without = v.outcomes.filter((o) => !marked(o));
+  if (withMark.length === 0 || without.length === 0) return [group("", v.outcomes, "none")];
+  return [
+    group("Unmarked packets (pod traffic as it usually is)", without, "mark"),
+    group(markedTitle(withMark), withMark, "none"),
+  ];
+}
+
+/** The tester's view of a verdict (desired or actual). */
+export function verdictView(v: Verdict): VerdictView {
+  const answer =
+    v.masqueraded === null
+      ? foldAnswer(v.outcomes.map((o) => o.masqueraded)) === "depends"
+        ? "depends"
+        : "unknown"
+      : v.masqueraded
+        ? "masqueraded"
+        : "not-masqueraded";
+  return {
+    answer,
+    certain: v.certain,
+    groups: groupsOf(v),
+    unknowns: [...new Set(v.unknowns.map((u) => u.message))],
+  };
+}
