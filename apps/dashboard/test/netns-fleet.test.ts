@@ -3,7 +3,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCniConfig } from "@masq/shared";
-import { deleteReturnRule, inNetns, jumpCount, until } from "@masq/testkit/netns";
+import { deleteReturnRule, inNetns, jumpCount } from "@masq/testkit/netns";
+import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 

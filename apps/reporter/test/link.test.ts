@@ -3,7 +3,7 @@
 import type { DashboardMessage, Hello } from "@masq/shared";
 import { defaultConfig } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
-import { sleep, until } from "@masq/testkit/netns";
+import { sleep, until } from "@masq/testkit/wait";
 import { afterEach, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { createLink, type Link } from "../src/link.js";
