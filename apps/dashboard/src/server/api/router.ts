@@ -13,8 +13,9 @@ import {
 } from "../auth/request-auth.js";
 import type { SessionStore } from "../auth/sessions.js";
 import type { PeopleAuthenticator, Principal } from "../auth/types.js";
+import { HttpError } from "../errors.js";
 import { parseJsonBody } from "./body.js";
-import { HttpError, sendError } from "./respond.js";
+import { sendError } from "./respond.js";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 export type Access = "public" | "viewer" | "editor";
