@@ -5,7 +5,7 @@ import { FakeKubeApi, type FakeKubeApiOptions } from "@masq/testkit/kube-api";
 import { until } from "@masq/testkit/wait";
 import { afterEach } from "vitest";
 import { parseEnv } from "../../src/server/env.js";
-import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
+import { createDashboardServer, type DashboardOptions } from "../../src/server/http-server.js";
 import { silentLogger } from "../../src/server/log.js";
 import { type Setup, setupFromEnv } from "../../src/server/setup.js";
 import { SimReporter } from "./reporter-client.js";
@@ -15,10 +15,14 @@ export interface KubeTestServer extends Omit<TestServer, "dataDir"> {
   setup: Setup;
 }
 
+/**
+ * `options` override what the environment sets up; `expiry` is merged into the set-up one (so
+ * the Node lookup stays), `timings` over a 5 s heartbeat.
+ */
 export async function startKubeServer(
   fake: FakeKubeApi,
   env: Record<string, string> = {},
-  timings: Partial<Timings> = {},
+  options: Partial<DashboardOptions> = {},
 ): Promise<KubeTestServer> {
   // The environment the chart gives the dashboard, then the test's own.
   const parsed = parseEnv({
@@ -32,7 +36,9 @@ export async function startKubeServer(
   const server = await createDashboardServer({
     ...setup.options,
     defaultMetrics: false,
-    timings: { heartbeatMs: 5000, ...timings },
+    ...options,
+    expiry: { ...setup.options.expiry!, ...options.expiry },
+    timings: { heartbeatMs: 5000, ...options.timings },
   });
   // The dashboard stamps a generation on a ConfigMap it did not write (the chart's): wait for
   // that, so a test starts from the revision it will see.
@@ -53,13 +59,17 @@ export async function startKubeServer(
   return { ...server, setup, api, stop, dispose: stop };
 }
 
-/** A reporter as the chart runs it: its ServiceAccount's projected token, bound to its node. */
+/**
+ * A reporter as the chart runs it: its ServiceAccount's projected token, bound to its node, on
+ * a node the cluster has (its Node object is registered when missing, as the kubelet does).
+ */
 export async function kubeReporter(
   fake: FakeKubeApi,
   server: { url: string },
   node: string,
   opts: { mode?: "enforce" | "observe" } = {},
 ): Promise<SimReporter> {
+  if (!fake.node(node)) fake.addNode(node);
   const token = `sa-token-${node}`;
   fake.addToken(
     token,
@@ -100,8 +110,11 @@ export function kubeTestCluster() {
       return api();
     },
     /** A dashboard as the chart runs it, with the admin token for the test's API calls. */
-    async start(env: Record<string, string> = {}): Promise<KubeTestServer> {
-      const s = await startKubeServer(api(), { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env });
+    async start(
+      env: Record<string, string> = {},
+      options: Partial<DashboardOptions> = {},
+    ): Promise<KubeTestServer> {
+      const s = await startKubeServer(api(), { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env }, options);
       servers.push(s);
       return s;
     },
