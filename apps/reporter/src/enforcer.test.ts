@@ -9,6 +9,7 @@ import {
   MAX_APPLY_ERROR_CHARS,
   type MasqConfig,
 } from "@masq/shared";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMemoryBackend, type MemoryBackend } from "./backend/memory.js";
 import type { Observed } from "./backend/types.js";
@@ -304,8 +305,6 @@ describe("mounted config file", () => {
 });
 
 describe("Windows CNI backend", () => {
-  const FIXTURES = join(import.meta.dirname, "../../../packages/shared/src/test-fixtures/cni");
-
   async function windowsSetup(fixture: string, opts: Partial<EnforcerOptions> = {}) {
     const path = join(dir, "10-flannel.conf");
     await writeFile(path, await readFile(join(FIXTURES, fixture)));

@@ -23,7 +23,7 @@ import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
-import { type NodeExists, NodeExpiry } from "./fleet/node-expiry.js";
+import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -82,7 +82,7 @@ export interface DashboardOptions {
   /** Browser session lifetime and caps. */
   sessions?: SessionLimits;
   /** When offline nodes are forgotten (default: after 24 h offline). */
-  expiry?: { offlineTtlMs: number; maxOffline?: number; nodeExists?: NodeExists };
+  expiry?: Omit<ExpiryOptions, "log">;
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
 }

@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, windowsSnapshotSchema } from "@masq/shared";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChangeSource, Watch } from "./types.js";
 import {
@@ -11,7 +12,6 @@ import {
   type WindowsCniBackendOptions,
 } from "./windows-cni.js";
 
-const FIXTURES = join(import.meta.dirname, "../../../../packages/shared/src/test-fixtures/cni");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string | undefined;
