@@ -139,7 +139,11 @@ export class Router {
   }
 }
 
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+/**
+ * The params of `path` under `pattern` ("/api/nodes/:name"), or undefined when it does not
+ * match: segment by segment, a `:param` takes one non-empty percent-decoded segment.
+ */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split("/");
   const got = path.split("/");
   if (want.length !== got.length) return undefined;
