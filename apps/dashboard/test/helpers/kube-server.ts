@@ -83,14 +83,17 @@ export async function kubeReporter(
 }
 
 /**
- * One test API server per test with the dashboards and reporters started on it, all stopped
- * after each test. Call at the top of a test file.
+ * The one dashboard fixture of the Kubernetes-mode integration tests: one test API server per
+ * test with the dashboards and reporters started on it, all stopped after each test. Call at
+ * the top of a test file.
  */
 export function kubeTestCluster() {
   let fake: FakeKubeApi | undefined;
   const servers: KubeTestServer[] = [];
   const sims: SimReporter[] = [];
+  const deferred: (() => unknown)[] = [];
   afterEach(async () => {
+    for (const stop of deferred.splice(0).reverse()) await stop();
     for (const s of sims.splice(0)) s.ws.terminate();
     for (const s of servers.splice(0)) await s.stop();
     await fake?.stop();
@@ -109,7 +112,10 @@ export function kubeTestCluster() {
     get fake(): FakeKubeApi {
       return api();
     },
-    /** A dashboard as the chart runs it, with the admin token for the test's API calls. */
+    /**
+     * A dashboard as the chart runs it, with the admin token for the test's API calls
+     * (`IPMASQ_ADMIN_TOKEN: ""` in `env` starts it without one, as the chart does).
+     */
     async start(
       env: Record<string, string> = {},
       options: Partial<DashboardOptions> = {},
@@ -127,6 +133,10 @@ export function kubeTestCluster() {
       const r = await kubeReporter(api(), s, node, opts);
       sims.push(r);
       return r;
+    },
+    /** Stops something else the test started (electors, timers), last deferred first. */
+    defer(stop: () => unknown): void {
+      deferred.push(stop);
     },
   };
 }
