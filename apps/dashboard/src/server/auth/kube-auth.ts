@@ -35,18 +35,22 @@ async function review(
 /** Refusals are cached this long: it blunts token guessing without locking out a fixed RBAC grant for long. */
 const REFUSAL_TTL_MS = 5_000;
 
+/** The answer when a review could not be made. */
+type ReviewUnavailable = { ok: false; status: 503; error: string };
+
 /**
  * A review's decision for `token`, cached by the token's hash (never the token): a grant for
  * `ttlMs`, a refusal for REFUSAL_TTL_MS. A review that could not be made (API down, no rights)
- * is answered by `failed` and not cached, so the next request asks again.
+ * is logged as `failure.msg`, answered 503 naming `failure.what`, and not cached, so the next
+ * request asks again.
  */
 async function cachedDecision<R extends { ok: boolean }>(
   cache: TtlCache<R>,
   token: string,
   ttlMs: number,
   decide: (token: string) => Promise<R>,
-  failed: (e: unknown) => R,
-): Promise<R> {
+  failure: { log: Logger; msg: string; what: string },
+): Promise<R | ReviewUnavailable> {
   const key = tokenKey(token);
   const hit = cache.get(key);
   if (hit) return hit;
@@ -54,7 +58,8 @@ async function cachedDecision<R extends { ok: boolean }>(
   try {
     result = await decide(token);
   } catch (e) {
-    return failed(e);
+    failure.log.warn({ err: e }, failure.msg);
+    return { ok: false, status: 503, error: reviewFailure(e, failure.what) };
   }
   cache.set(key, result, result.ok ? ttlMs : REFUSAL_TTL_MS);
   return result;
@@ -71,9 +76,10 @@ export class KubePeopleAuth implements PeopleAuthenticator {
   ) {}
 
   authenticate(token: string): Promise<PeopleAuthResult> {
-    return cachedDecision(this.cache, token, this.ttlMs, this.decide.bind(this), (e) => {
-      this.log.warn({ err: e }, "TokenReview/SubjectAccessReview failed");
-      return { ok: false, status: 503, error: reviewFailure(e, "this token") };
+    return cachedDecision(this.cache, token, this.ttlMs, this.decide.bind(this), {
+      log: this.log,
+      msg: "TokenReview/SubjectAccessReview failed",
+      what: "this token",
     });
   }
 
@@ -130,9 +136,10 @@ export class KubeReporterAuth implements ReporterAuthenticator {
   ) {}
 
   authenticate(token: string): Promise<ReporterAuthResult> {
-    return cachedDecision(this.cache, token, this.ttlMs, this.decide.bind(this), (e) => {
-      this.log.warn({ err: e }, "reporter TokenReview failed");
-      return { ok: false, status: 503, error: reviewFailure(e, "the reporter token") };
+    return cachedDecision(this.cache, token, this.ttlMs, this.decide.bind(this), {
+      log: this.log,
+      msg: "reporter TokenReview failed",
+      what: "the reporter token",
     });
   }
 
