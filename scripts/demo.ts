@@ -4,7 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addNetns, deleteNetns, deleteReturnRule, inNetns, until } from "@masq/testkit/netns";
+import { addNetns, deleteNetns, deleteReturnRule, inNetns } from "@masq/testkit/netns";
 import {
   type ChildHandle,
   DASHBOARD_BIN,
@@ -13,6 +13,7 @@ import {
   startReporter,
   stopChild,
 } from "@masq/testkit/processes";
+import { until } from "@masq/testkit/wait";
 
 const demoDir = join(REPO_ROOT, ".demo");
 const port = Number(process.env.DEMO_PORT ?? process.env.PORT ?? 3000);

@@ -2,7 +2,8 @@
 // save → applied on every node ≤ 2 s, hand edit → drifted ≤ 2 s, resync → healed ≤ 2 s,
 // dashboard restart → every node back in sync ≤ 10 s.
 import { performance } from "node:perf_hooks";
-import { deleteReturnRule, until } from "@masq/testkit/netns";
+import { deleteReturnRule } from "@masq/testkit/netns";
+import { until } from "@masq/testkit/wait";
 import type { BenchResult } from "../../../bench/types.js";
 import { type NetnsFleet, startNetnsFleet } from "../test/helpers/netns-fleet.js";
 

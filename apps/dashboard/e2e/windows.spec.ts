@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeToken } from "@masq/shared/node-token";
-import { type ChildHandle, REPO_ROOT, startReporter } from "@masq/testkit/processes";
+import { cniConfigText } from "@masq/testkit/cni-configs";
+import { type ChildHandle, startReporter } from "@masq/testkit/processes";
 import { baseUrl, TOKENS } from "./env.js";
 import { expect, row, shot, signIn, test } from "./fixtures.js";
 
@@ -18,12 +19,7 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "ime-win-"));
   cni = join(dir, "10-flannel.conflist");
-  writeFileSync(
-    cni,
-    readFileSync(
-      join(REPO_ROOT, "packages/shared/src/test-fixtures/cni/flannel-win-overlay.conflist"),
-    ),
-  );
+  writeFileSync(cni, cniConfigText("flannel-win-overlay.conflist"));
   reporter = startReporter({
     node: NODE,
     windowsCni: cni,

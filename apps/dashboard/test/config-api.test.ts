@@ -1,28 +1,21 @@
 // Config, validate, history and rollback through the HTTP API (file store).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, reporterToken, startServer, type TestServer } from "./helpers/server.js";
+import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
 
-let server: TestServer | undefined;
-const sims: SimReporter[] = [];
+const t = perTest();
 
 /** A protocol reporter for `node` on the current server, closed after the test. */
 async function connect(node: string): Promise<SimReporter> {
-  const sim = await SimReporter.connect({ url: server!.url, token: reporterToken(node), node });
-  sims.push(sim);
+  const sim = await SimReporter.connect({ url: t.server!.url, token: reporterToken(node), node });
+  t.sims.push(sim);
   return sim;
 }
 
-afterEach(async () => {
-  for (const s of sims.splice(0)) s.ws.terminate();
-  await server?.dispose();
-  server = undefined;
-});
-
 describe("config API", () => {
   it("starts with the upstream defaults as revision 1 by system", async () => {
-    server = await startServer();
-    const r = await server.api("/api/config");
+    t.server = await startServer();
+    const r = await t.server.api("/api/config");
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
       revision: "1",
@@ -42,9 +35,9 @@ describe("config API", () => {
   });
 
   it("saves YAML as written (upstream format) and config objects serialized, with author and message", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const yaml = "# keep the docs range\nnonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 10.0.0.0/8\n";
-    const put = await server.api("/api/config", {
+    const put = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml, revision: "1", message: "docs" },
     });
@@ -53,7 +46,7 @@ describe("config API", () => {
     expect(put.body.warnings).toContainEqual(
       expect.objectContaining({ code: "duplicate", value: "10.0.0.0/8" }),
     );
-    const got = (await server.api("/api/config")).body;
+    const got = (await t.server.api("/api/config")).body;
     expect(got.yaml).toBe(yaml);
     expect(got).toMatchObject({
       author: "admin",
@@ -62,19 +55,19 @@ describe("config API", () => {
     });
 
     const obj = { ...got.config, nonMasqueradeCIDRs: ["192.168.0.0/16"], masqLinkLocal: true };
-    const put2 = await server.api("/api/config", {
+    const put2 = await t.server.api("/api/config", {
       method: "PUT",
       body: { config: obj, revision: "2" },
     });
     expect(put2.status).toBe(200);
-    const got2 = (await server.api("/api/config")).body;
+    const got2 = (await t.server.api("/api/config")).body;
     expect(got2.config).toEqual(obj);
     expect(got2.yaml).toMatch(/masqLinkLocal: true/);
   });
 
   it("rejects invalid configs with 400 naming each bad value, saving nothing", async () => {
-    server = await startServer();
-    const bad = await server.api("/api/config", {
+    t.server = await startServer();
+    const bad = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.1/8, fd00::/8, nope]\n", revision: "1" },
     });
@@ -84,7 +77,7 @@ describe("config API", () => {
     expect(
       bad.body.errors.find((e: { value: string }) => e.value === "10.0.0.1/8").suggestion,
     ).toBe("10.0.0.0/8");
-    const both = await server.api("/api/config", {
+    const both = await t.server.api("/api/config", {
       method: "PUT",
       body: {
         yaml: "{}",
@@ -100,7 +93,7 @@ describe("config API", () => {
     });
     expect(both.status).toBe(400);
     expect(both.body.error).toMatch(/exactly one/);
-    const overflow = await server.api("/api/config", {
+    const overflow = await t.server.api("/api/config", {
       method: "PUT",
       body: {
         config: {
@@ -118,21 +111,21 @@ describe("config API", () => {
       code: "duration",
       upstream: 'time: invalid duration "2562048h"',
     });
-    expect((await server.api("/api/config")).body.revision).toBe("1");
+    expect((await t.server.api("/api/config")).body.revision).toBe("1");
   });
 
   it("refuses at save a config nodes cannot be sent, naming the limit", async () => {
-    server = await startServer();
+    t.server = await startServer();
     // 4,097 CIDRs fit a request as a flow list (about 51 KiB).
     const cidrs = Array.from({ length: 4097 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
     const yaml = `cidrLimit: 5000\nnonMasqueradeCIDRs: [${cidrs.join(",")}]\n`;
-    const put = await server.api("/api/config", { method: "PUT", body: { yaml, revision: "1" } });
+    const put = await t.server.api("/api/config", { method: "PUT", body: { yaml, revision: "1" } });
     expect(put.status).toBe(400);
     expect(put.body.error).toBe(
       "the config is invalid: 4097 CIDRs are more than the 4096 a config can carry to nodes; nodes would refuse it",
     );
-    expect((await server.api("/api/config")).body.revision).toBe("1");
-    const big = await server.api("/api/config", {
+    expect((await t.server.api("/api/config")).body.revision).toBe("1");
+    const big = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: `${yaml}# ${"x".repeat(64 * 1024)}\n`, revision: "1" },
     });
@@ -141,9 +134,9 @@ describe("config API", () => {
   });
 
   it("applies what upstream applies: an empty list item keeps the default there, with a warning", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const sim = await connect("node-a");
-    const put = await server.api("/api/config", {
+    const put = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs:\n  -\n  - 100.64.0.0/10\n", revision: "1" },
     });
@@ -157,12 +150,12 @@ describe("config API", () => {
   });
 
   it("accepts resyncInterval 0s and 600h as upstream does, saying what nodes will do", async () => {
-    server = await startServer();
+    t.server = await startServer();
     for (const [revision, interval, said] of [
       ["1", "0s", /re-applies every 1s/],
       ["2", "600h", /only every 600h0m0s/],
     ] as const) {
-      const put = await server.api("/api/config", {
+      const put = await t.server.api("/api/config", {
         method: "PUT",
         body: { yaml: `resyncInterval: ${interval}\n`, revision },
       });
@@ -174,13 +167,13 @@ describe("config API", () => {
   });
 
   it("answers a stale revision with 409 and the current config, never losing the other edit", async () => {
-    server = await startServer();
-    const first = await server.api("/api/config", {
+    t.server = await startServer();
+    const first = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
     });
     expect(first.status).toBe(200);
-    const second = await server.api("/api/config", {
+    const second = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", revision: "1" },
     });
@@ -193,10 +186,10 @@ describe("config API", () => {
   });
 
   it("serializes concurrent saves: exactly one of many racing edits wins", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        server!.api("/api/config", {
+        t.server!.api("/api/config", {
           method: "PUT",
           body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, revision: "1" },
         }),
@@ -204,17 +197,17 @@ describe("config API", () => {
     );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(7);
-    expect((await server.api("/api/history")).body.revisions).toHaveLength(2);
+    expect((await t.server.api("/api/history")).body.revisions).toHaveLength(2);
   });
 
   it("validates without saving: errors, warnings, diff and impact on nodes and destinations", async () => {
-    server = await startServer();
+    t.server = await startServer();
     for (const node of ["node-a", "node-b"]) await connect(node);
     await eventually(
-      async () => (await server!.api("/api/nodes")).body.summary.byStatus["in-sync"] === 2,
+      async () => (await t.server!.api("/api/nodes")).body.summary.byStatus["in-sync"] === 2,
       3000,
     );
-    const v = await server.api("/api/config/validate", {
+    const v = await t.server.api("/api/config/validate", {
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12, 100.64.0.0/10, 0.0.0.0/0]\n" },
     });
     expect(v.status).toBe(200);
@@ -237,7 +230,7 @@ describe("config API", () => {
       v.body.impact.destinations.find((d: { cidr: string }) => d.cidr === "192.168.0.0/16"),
     ).toBeUndefined();
 
-    const ll = await server.api("/api/config/validate", {
+    const ll = await t.server.api("/api/config/validate", {
       body: {
         config: {
           nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
@@ -253,28 +246,28 @@ describe("config API", () => {
       { cidr: "169.254.0.0/16", change: "now-masqueraded", nodes: 2 },
     ]);
 
-    const same = await server.api("/api/config/validate", {
-      body: { yaml: (await server.api("/api/config")).body.yaml },
+    const same = await t.server.api("/api/config/validate", {
+      body: { yaml: (await t.server.api("/api/config")).body.yaml },
     });
     expect(same.body.impact).toEqual({ nodes: 0, destinations: [] });
 
-    const bad = await server.api("/api/config/validate", {
+    const bad = await t.server.api("/api/config/validate", {
       body: { yaml: "cidrLimit: 1\nnonMasqueradeCIDRs: [10.0.0.0/8, 11.0.0.0/8]\n" },
     });
     expect(bad.status).toBe(200);
     expect(bad.body.ok).toBe(false);
     expect(bad.body.errors[0].code).toBe("cidr-limit");
-    expect((await server.api("/api/config")).body.revision).toBe("1");
+    expect((await t.server.api("/api/config")).body.revision).toBe("1");
   });
 
   it("lists history newest first with diffs and rolls back (a new revision, pushed to nodes)", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const sim = await connect("node-a");
-    await server.api("/api/config", {
+    await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1", message: "narrow" },
     });
-    const h = (await server.api("/api/history")).body.revisions;
+    const h = (await t.server.api("/api/history")).body.revisions;
     expect(h.map((r: { revision: string }) => r.revision)).toEqual(["2", "1"]);
     expect(h[0]).toMatchObject({
       author: "admin",
@@ -285,16 +278,16 @@ describe("config API", () => {
     expect(h[0].time).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(h[1].author).toBe("system");
 
-    expect((await server.api("/api/history/1/rollback", { body: { revision: "1" } })).status).toBe(
-      409,
-    );
-    expect((await server.api("/api/history/77/rollback", { body: { revision: "2" } })).status).toBe(
-      404,
-    );
-    const rb = await server.api("/api/history/1/rollback", { body: { revision: "2" } });
+    expect(
+      (await t.server.api("/api/history/1/rollback", { body: { revision: "1" } })).status,
+    ).toBe(409);
+    expect(
+      (await t.server.api("/api/history/77/rollback", { body: { revision: "2" } })).status,
+    ).toBe(404);
+    const rb = await t.server.api("/api/history/1/rollback", { body: { revision: "2" } });
     expect(rb.status).toBe(200);
     expect(rb.body).toMatchObject({ revision: "3", generation: 3 });
-    const cur = (await server.api("/api/config")).body;
+    const cur = (await t.server.api("/api/config")).body;
     expect(cur.config.nonMasqueradeCIDRs).toEqual([
       "10.0.0.0/8",
       "172.16.0.0/12",

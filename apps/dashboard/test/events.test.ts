@@ -1,24 +1,17 @@
 // GET /api/events: a hello with the full list first, then coalesced changes only.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
 import {
   eventually,
+  perTest,
   reporterInSync,
   reporterToken,
   startServer,
-  type TestServer,
   TOKENS,
 } from "./helpers/server.js";
 import { followEvents, type SseEvent } from "./helpers/sse.js";
 
-let server: TestServer | undefined;
-const sims: SimReporter[] = [];
-
-afterEach(async () => {
-  for (const s of sims.splice(0)) s.ws.terminate();
-  await server?.dispose();
-  server = undefined;
-});
+const t = perTest();
 
 /** Reads an SSE stream into a list until stopped. */
 function listen(url: string, token: string): { events: SseEvent[]; stop: () => void } {
@@ -30,19 +23,19 @@ function listen(url: string, token: string): { events: SseEvent[]; stop: () => v
 
 describe("live events", () => {
   it("sends hello first, then config, fleet and rollout changes", async () => {
-    server = await startServer();
-    sims.push(
+    t.server = await startServer();
+    t.sims.push(
       await SimReporter.connect({
-        url: server.url,
+        url: t.server.url,
         token: reporterToken("node-a"),
         node: "node-a",
       }),
     );
     await eventually(
-      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      async () => (await t.server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
       3000,
     );
-    const l = listen(server.url, TOKENS.viewer);
+    const l = listen(t.server.url, TOKENS.viewer);
     const hello = await eventually(() => l.events[0], 10_000);
     expect(hello.event).toBe("hello");
     expect(hello.data.nodes).toEqual([
@@ -50,7 +43,7 @@ describe("live events", () => {
     ]);
     expect(hello.data.summary).toMatchObject({ total: 1, revision: "1", generation: 1 });
 
-    await server.api("/api/config", {
+    await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
     });
@@ -70,24 +63,24 @@ describe("live events", () => {
   });
 
   it("coalesces a burst of 200 node changes into a few events carrying only changed nodes", async () => {
-    server = await startServer();
-    const quiet = await reporterInSync(server, "node-quiet");
-    sims.push(quiet);
+    t.server = await startServer();
+    const quiet = await reporterInSync(t.server, "node-quiet");
+    t.sims.push(quiet);
     await new Promise((r) => setTimeout(r, 300)); // let its last change flush before listening
-    const l = listen(server.url, TOKENS.admin);
+    const l = listen(t.server.url, TOKENS.admin);
     await eventually(() => l.events[0], 10_000);
     const burst = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         SimReporter.connect({
-          url: server!.url,
+          url: t.server!.url,
           token: reporterToken(`node-${i}`),
           node: `node-${i}`,
         }),
       ),
     );
-    sims.push(...burst);
+    t.sims.push(...burst);
     await eventually(
-      async () => (await server!.api("/api/nodes?status=in-sync")).body.nodes.length === 201,
+      async () => (await t.server!.api("/api/nodes?status=in-sync")).body.nodes.length === 201,
       5000,
     );
     await new Promise((r) => setTimeout(r, 400));

@@ -8,14 +8,9 @@ import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileStore } from "../src/server/store/file-store.js";
 import { atomicWrite } from "../src/server/util/atomic-write.js";
-import { startServer, type TestServer } from "./helpers/server.js";
+import { perTest, startServer } from "./helpers/server.js";
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.dispose();
-  server = undefined;
-});
-
+const t = perTest();
 const initialText = serializeConfig(defaultConfig(DEFAULT_FLAGS));
 
 /** A disk that answers ENOSPC to every write while `full`. */
@@ -32,12 +27,12 @@ function disk() {
 }
 
 async function put(yaml: string, revision: string) {
-  return server!.api("/api/config", { method: "PUT", body: { yaml, revision } });
+  return t.server!.api("/api/config", { method: "PUT", body: { yaml, revision } });
 }
 
 async function state() {
-  const config = (await server!.api("/api/config")).body;
-  const history = (await server!.api("/api/history")).body.revisions;
+  const config = (await t.server!.api("/api/config")).body;
+  const history = (await t.server!.api("/api/history")).body.revisions;
   return {
     revision: config.revision,
     history: history.map((r: { revision: string }) => r.revision),
@@ -46,23 +41,23 @@ async function state() {
 
 describe("file store faults through the API", () => {
   it("answers 200 with the committed revision when config.yaml cannot be written", async () => {
-    server = await startServer();
-    await rm(join(server.dataDir, "config.yaml"));
-    await mkdir(join(server.dataDir, "config.yaml", "in-the-way"), { recursive: true });
+    t.server = await startServer();
+    await rm(join(t.server.dataDir, "config.yaml"));
+    await mkdir(join(t.server.dataDir, "config.yaml", "in-the-way"), { recursive: true });
     const saved = await put("nonMasqueradeCIDRs: [10.0.0.0/8]\n", "1");
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ revision: "2", generation: 2 });
     expect(await state()).toEqual({ revision: "2", history: ["2", "1"] });
     expect((await put("nonMasqueradeCIDRs: [10.0.0.0/16]\n", "2")).status).toBe(200);
-    await rm(join(server.dataDir, "config.yaml"), { recursive: true });
-    await server.stop();
-    server = await startServer({ dataDir: server.dataDir });
+    await rm(join(t.server.dataDir, "config.yaml"), { recursive: true });
+    await t.server.stop();
+    t.server = await startServer({ dataDir: t.server.dataDir });
     expect(await state()).toEqual({ revision: "3", history: ["3", "2", "1"] });
   });
 
   it("refuses saves on a full disk with 507 disk full, changing nothing, until space returns", async () => {
     const d = disk();
-    server = await startServer({
+    t.server = await startServer({
       store: new FileStore({ dir: await tmp(), initialText, writer: d.writer }),
     });
     d.full = true;
@@ -77,12 +72,12 @@ describe("file store faults through the API", () => {
   it("starts on a full disk, serves the committed config and refuses saves", async () => {
     const dir = await tmp();
     const d = disk();
-    server = await startServer({ store: new FileStore({ dir, initialText, writer: d.writer }) });
+    t.server = await startServer({ store: new FileStore({ dir, initialText, writer: d.writer }) });
     await put("nonMasqueradeCIDRs: [10.0.0.0/8]\n", "1");
-    await server.stop();
+    await t.server.stop();
     d.full = true;
-    server = await startServer({ store: new FileStore({ dir, initialText, writer: d.writer }) });
-    expect((await server.api("/readyz", { token: null })).status).toBe(200);
+    t.server = await startServer({ store: new FileStore({ dir, initialText, writer: d.writer }) });
+    expect((await t.server.api("/readyz", { token: null })).status).toBe(200);
     expect(await state()).toEqual({ revision: "2", history: ["2", "1"] });
     expect((await put("nonMasqueradeCIDRs: [10.0.0.0/16]\n", "2")).status).toBe(507);
   });

@@ -1,11 +1,9 @@
 // Node records are bounded (issue 12, item 8): offline nodes expire, and GET /api/nodes pages
 // for large fleets like a Kubernetes list (limit / continue).
 
-import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
-import { startKubeServer } from "./helpers/kube-server.js";
-import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, perTest, startServer, TOKENS } from "./helpers/server.js";
+import { kubeTestCluster } from "./helpers/kube-server.js";
+import { eventually, perTest, startServer } from "./helpers/server.js";
 
 const t = perTest();
 
@@ -30,29 +28,44 @@ describe("offline node expiry", () => {
 });
 
 describe("offline node expiry in Kubernetes mode", () => {
-  it("forgets an offline node whose Node object is gone, without waiting for the TTL", async () => {
-    const fake = await new FakeKubeApi({ chart: {} }).start();
-    fake.addToken(
-      "node-a-token",
-      {
-        username: fake.chart!.reporterUser,
-        extra: { "authentication.kubernetes.io/node-name": ["node-a"] },
-      },
-      ["ipmasq-dashboard"],
+  const k = kubeTestCluster();
+  const SWEEP_MS = 1000; // the server's sweeper runs every second
+  const LOOKUP_EVERY_MS = 1000;
+
+  it("keeps an offline node while its Node object exists and forgets it within one lookup once the Node is deleted", async () => {
+    const fake = await k.cluster();
+    fake.addNode("node-a");
+    // The offline TTL stays the chart's (24 h): only the Node lookup can forget the node here.
+    const kube = await k.start(
+      {},
+      { expiry: { offlineTtlMs: 24 * 3600_000, existsEveryMs: LOOKUP_EVERY_MS } },
     );
-    const kube = await startKubeServer(fake, { IPMASQ_ADMIN_TOKEN: TOKENS.admin });
-    try {
-      const r = await SimReporter.connect({ url: kube.url, token: "node-a-token", node: "node-a" });
-      await r.close();
-      // The fake API server has no Node objects: GET /api/v1/nodes/node-a answers 404.
-      await eventually(async () => (await kube.api("/api/nodes/node-a")).status === 404, 5000);
-      expect(fake.requests.some((q: { path: string }) => q.path === "/api/v1/nodes/node-a")).toBe(
-        true,
-      );
-    } finally {
-      await kube.stop();
-      await fake.stop();
-    }
+    const r = await k.reporter(kube, "node-a");
+    await r.close();
+    await eventually(
+      async () => (await kube.api("/api/nodes/node-a")).body.node?.status === "offline",
+      5000,
+      "node-a offline",
+    );
+    const lookups = () =>
+      fake.requests.filter((q) => q.method === "GET" && q.path === "/api/v1/nodes/node-a");
+    await eventually(() => lookups().length >= 2, 10_000, "two lookups of the Node object");
+    expect(lookups().every((q) => q.status === 200)).toBe(true);
+    expect((await kube.api("/api/nodes/node-a")).body.node?.status).toBe("offline");
+
+    fake.deleteNode("node-a");
+    const seen = lookups().length;
+    // The next lookup (at most one interval and one sweep away) finds it gone.
+    await eventually(
+      async () => (await kube.api("/api/nodes/node-a")).status === 404,
+      LOOKUP_EVERY_MS + 2 * SWEEP_MS + 2000,
+      "node-a forgotten",
+    );
+    expect(
+      lookups()
+        .slice(seen)
+        .map((q) => q.status),
+    ).toEqual([404]);
   });
 });
 

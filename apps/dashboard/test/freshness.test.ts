@@ -2,36 +2,22 @@
 // a node that stopped reporting (offline or hung), rollouts that wait for offline nodes, and
 // the node view computed once by the server.
 import { PROTOCOL_VERSION, snapshotOf } from "@masq/shared";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SimReporter } from "./helpers/reporter-client.js";
-import {
-  eventually,
-  reporterToken,
-  startServer,
-  type TestServer,
-  TOKENS,
-} from "./helpers/server.js";
+import { eventually, perTest, reporterToken, startServer, TOKENS } from "./helpers/server.js";
 import { followEvents, type SseEvent } from "./helpers/sse.js";
 
-let server: TestServer | undefined;
-const sims: SimReporter[] = [];
-const stops: (() => void)[] = [];
-
-afterEach(async () => {
-  for (const s of stops.splice(0)) s();
-  for (const s of sims.splice(0)) s.ws.terminate();
-  await server?.dispose();
-  server = undefined;
-});
+const t = perTest();
 
 async function connect(node: string): Promise<SimReporter> {
-  const s = await SimReporter.connect({ url: server!.url, token: reporterToken(node), node });
-  sims.push(s);
+  const s = await SimReporter.connect({ url: t.server!.url, token: reporterToken(node), node });
+  t.sims.push(s);
   return s;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field.
-const detail = async (node: string): Promise<any> => (await server!.api(`/api/nodes/${node}`)).body;
+const detail = async (node: string): Promise<any> =>
+  (await t.server!.api(`/api/nodes/${node}`)).body;
 
 async function inSync(node: string): Promise<void> {
   await eventually(async () => (await detail(node)).node?.status === "in-sync", 5000, node);
@@ -39,7 +25,7 @@ async function inSync(node: string): Promise<void> {
 
 describe("what the API says of a node that stopped reporting", () => {
   it("an offline node's view and the tester's answer are its last known state, and say so", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const node = await connect("node-a");
     await inSync("node-a");
     node.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
@@ -67,7 +53,7 @@ describe("what the API says of a node that stopped reporting", () => {
     expect(gone.events[0].message).toBe(
       "drifted → offline: reporter disconnected (last known: missing 10.0.0.0/8)",
     );
-    const ev = await server.api("/api/nodes/node-a/evaluate", { body: { ip: "10.1.2.3" } });
+    const ev = await t.server.api("/api/nodes/node-a/evaluate", { body: { ip: "10.1.2.3" } });
     expect(ev.status).toBe(200);
     expect(ev.body.actual.masqueraded).toBe(true);
     expect(ev.body.rules).toEqual({
@@ -79,11 +65,11 @@ describe("what the API says of a node that stopped reporting", () => {
   });
 
   it("flags a connected reporter that stopped sending (hung) within two heartbeats, then drops it", async () => {
-    server = await startServer({ timings: { heartbeatMs: 1000 } });
+    t.server = await startServer({ timings: { heartbeatMs: 1000 } });
     const l: SseEvent[] = [];
     const ac = new AbortController();
-    stops.push(() => ac.abort());
-    followEvents(server.url, TOKENS.admin, (e) => l.push(e), ac.signal);
+    t.defer(() => ac.abort());
+    followEvents(t.server.url, TOKENS.admin, (e) => l.push(e), ac.signal);
     // The protocol-level reporter sends no heartbeats of its own: it goes quiet after its sync.
     const node = await connect("node-a");
     await inSync("node-a");
@@ -113,7 +99,7 @@ describe("what the API says of a node that stopped reporting", () => {
   });
 
   it("says when the node heals next, on the dashboard's clock", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const node = await connect("node-a");
     await inSync("node-a");
     expect((await detail("node-a")).heal).toMatchObject({ kind: "unknown", reason: /older/ });
@@ -142,7 +128,7 @@ describe("what the API says of a node that stopped reporting", () => {
 
 describe("rollouts and offline nodes", () => {
   it("a save while a node is offline: 2 of 3 applied, 1 offline pending; done when it returns", async () => {
-    server = await startServer();
+    t.server = await startServer();
     await connect("node-a");
     await connect("node-b");
     const c = await connect("node-c");
@@ -150,12 +136,12 @@ describe("rollouts and offline nodes", () => {
     await c.close();
     await eventually(async () => (await detail("node-c")).node.liveness === "offline", 5000);
 
-    const cfg = (await server.api("/api/config")).body;
-    const put = await server.api("/api/config", {
+    const cfg = (await t.server.api("/api/config")).body;
+    const put = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
     });
-    const rollout = async () => (await server!.api("/api/nodes")).body.summary.rollout;
+    const rollout = async () => (await t.server!.api("/api/nodes")).body.summary.rollout;
     const waiting = await eventually(async () => {
       const r = await rollout();
       return r?.generation === put.body.generation && r.done === 2 ? r : undefined;
@@ -172,7 +158,7 @@ describe("rollouts and offline nodes", () => {
     expect(done.finishedAt).toBeGreaterThanOrEqual(waiting.startedAt);
 
     // A node that reconnects later changes neither the count nor the duration.
-    const b = sims[1]!;
+    const b = t.sims[1]!;
     await b.close();
     await eventually(async () => (await detail("node-b")).node.liveness === "offline", 5000);
     await connect("node-b");
@@ -187,7 +173,7 @@ describe("rollouts and offline nodes", () => {
 
 describe("the node view", () => {
   it("is computed by the server: rows, jump state from drift, what each difference means", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const node = await connect("node-a");
     await inSync("node-a");
     node.families = node.families.map((f) => ({

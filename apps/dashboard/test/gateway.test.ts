@@ -9,27 +9,20 @@ import {
   snapshotOf,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { StaticReporterAuth } from "../src/server/auth/static-auth.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import {
   eventually,
+  perTest,
   reporterInSync,
   reporterToken,
   startServer,
-  type TestServer,
   TOKENS,
 } from "./helpers/server.js";
 
-let server: TestServer | undefined;
-const sims: SimReporter[] = [];
-
-afterEach(async () => {
-  for (const s of sims.splice(0)) s.ws.terminate();
-  await server?.dispose();
-  server = undefined;
-});
+const t = perTest();
 
 /** A reporter for `node` with its own token, connected and welcomed. */
 async function connected(
@@ -37,24 +30,24 @@ async function connected(
   extra: Partial<Parameters<typeof SimReporter.connect>[0]> = {},
 ): Promise<SimReporter> {
   const s = await SimReporter.connect({
-    url: server!.url,
+    url: t.server!.url,
     token: reporterToken(node),
     node,
     ...extra,
   });
-  sims.push(s);
+  t.sims.push(s);
   return s;
 }
 
 async function raw(node = "node-x"): Promise<SimReporter> {
-  const s = await SimReporter.raw({ url: server!.url, token: reporterToken(node), node });
-  sims.push(s);
+  const s = await SimReporter.raw({ url: t.server!.url, token: reporterToken(node), node });
+  t.sims.push(s);
   return s;
 }
 
 function upgradeStatus(headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(server!.url.replace("http", "ws") + REPORTER_PATH, { headers });
+    const ws = new WebSocket(t.server!.url.replace("http", "ws") + REPORTER_PATH, { headers });
     ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
     ws.on("open", () => {
       ws.terminate();
@@ -65,18 +58,18 @@ function upgradeStatus(headers: Record<string, string>): Promise<number> {
 }
 
 async function nodeCount(): Promise<number> {
-  return (await server!.api("/api/nodes")).body.nodes.length;
+  return (await t.server!.api("/api/nodes")).body.nodes.length;
 }
 
 describe("reporter gateway", () => {
   it("refuses a missing or wrong token on the upgrade request", async () => {
-    server = await startServer();
+    t.server = await startServer();
     expect(await upgradeStatus({})).toBe(401);
     expect(await upgradeStatus({ authorization: `Bearer ${TOKENS.admin}` })).toBe(401);
     expect(await upgradeStatus({ authorization: "Bearer nope" })).toBe(401);
     expect(await upgradeStatus({ authorization: `Bearer ${TOKENS.reporter}` })).toBe(401);
     expect(await nodeCount()).toBe(0);
-    const m = (await server.api("/metrics", { token: null })).body as string;
+    const m = (await t.server.api("/metrics", { token: null })).body as string;
     expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="auth"\} 4/);
   });
 
@@ -102,7 +95,7 @@ describe("reporter gateway", () => {
   ])(
     "closes with 1008 and an error frame on %s, registering nothing",
     async (_what, frame, reason) => {
-      server = await startServer();
+      t.server = await startServer();
       const s = await raw();
       s.sendRaw(frame());
       const closed = await s.closed;
@@ -114,10 +107,10 @@ describe("reporter gateway", () => {
   );
 
   it("closes a registered node that sends an invalid snapshot, keeping its last good state", async () => {
-    server = await startServer();
-    const s = await reporterInSync(server, "node-a");
-    sims.push(s);
-    const before = (await server.api("/api/nodes/node-a")).body;
+    t.server = await startServer();
+    const s = await reporterInSync(t.server, "node-a");
+    t.sims.push(s);
+    const before = (await t.server.api("/api/nodes/node-a")).body;
     s.sendRaw(
       JSON.stringify({
         type: "snapshot",
@@ -130,7 +123,7 @@ describe("reporter gateway", () => {
     );
     expect((await s.closed).code).toBe(1008);
     const after = await eventually(async () => {
-      const b = (await server!.api("/api/nodes/node-a")).body;
+      const b = (await t.server!.api("/api/nodes/node-a")).body;
       return b.node.status === "offline" ? b : undefined;
     }, 10_000);
     expect(after.view).toEqual(before.view);
@@ -138,16 +131,16 @@ describe("reporter gateway", () => {
   });
 
   it("serves a reporter of protocol v1 (rolling upgrade): v1 frames in, v1 frames out", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const old = await SimReporter.connect({
-      url: server.url,
+      url: t.server.url,
       token: reporterToken("node-old"),
       node: "node-old",
       protocol: 1,
     });
-    sims.push(old);
+    t.sims.push(old);
     const node = await eventually(async () => {
-      const b = (await server!.api("/api/nodes/node-old")).body;
+      const b = (await t.server!.api("/api/nodes/node-old")).body;
       return b.node?.status === "in-sync" ? b : undefined;
     }, 10_000);
     // Judged from its two chains; what it never read is said, not guessed.
@@ -156,24 +149,24 @@ describe("reporter gateway", () => {
       unreadNote: expect.stringMatching(/protocol v1/),
     });
     // A new config reaches it labelled v1 (the sim refuses any other label) and is applied.
-    const cfg = (await server.api("/api/config")).body;
-    const saved = await server.api("/api/config", {
+    const cfg = (await t.server.api("/api/config")).body;
+    const saved = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
     });
     expect(saved.status).toBe(200);
     await old.waitFor((m) => m.type === "desired" && m.generation === saved.body.generation);
     await eventually(async () => {
-      const b = (await server!.api("/api/nodes/node-old")).body;
+      const b = (await t.server!.api("/api/nodes/node-old")).body;
       return b.node.appliedGeneration === saved.body.generation && b.node.status === "in-sync";
     }, 10_000);
     expect(old.protocol).toBe(1);
   });
 
   it("refuses a change of protocol version within one connection", async () => {
-    server = await startServer();
-    const s = await reporterInSync(server, "node-a");
-    sims.push(s);
+    t.server = await startServer();
+    const s = await reporterInSync(t.server, "node-a");
+    t.sims.push(s);
     s.sendRaw(
       JSON.stringify({
         type: "heartbeat",
@@ -187,9 +180,9 @@ describe("reporter gateway", () => {
   });
 
   it("judges a node whose agent chain acts in both iptables backends as critically drifted", async () => {
-    server = await startServer();
-    const s = await reporterInSync(server, "node-a");
-    sims.push(s);
+    t.server = await startServer();
+    const s = await reporterInSync(t.server, "node-a");
+    t.sims.push(s);
     const [nft] = s.families.map((f) => snapshotOf({ ...f, masqChain: s.flags.masqChain }));
     s.send({
       type: "snapshot",
@@ -200,32 +193,32 @@ describe("reporter gateway", () => {
       linux: [nft!, { ...nft!, backend: "legacy" }],
     });
     const b = await eventually(async () => {
-      const body = (await server!.api("/api/nodes/node-a")).body;
+      const body = (await t.server!.api("/api/nodes/node-a")).body;
       return body.node.status === "drifted" ? body : undefined;
     }, 10_000);
     expect(b.view.report.differences).toContainEqual(
       expect.objectContaining({ kind: "backend-conflict", severity: "critical" }),
     );
     // The tester answers from both backends, naming them.
-    const ev = await server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
+    const ev = await t.server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
     expect(ev.body.actual).toMatchObject({ masqueraded: true, certain: true });
     expect(ev.body.actual.reason).toMatch(/^masqueraded \(rules in nf_tables and legacy\)/);
   });
 
   it("closes with 1009 on frames over 256 KiB", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const s = await connected("node-a");
     s.sendRaw("x".repeat(MAX_FRAME_BYTES + 1));
     const closed = await s.closed;
     expect(closed.code).toBe(1009);
     await eventually(
-      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
+      async () => (await t.server!.api("/api/nodes/node-a")).body.node.status === "offline",
       10_000,
     );
   });
 
   it("refuses a second hello and drops reporters that send no hello in time", async () => {
-    server = await startServer({ timings: { helloTimeoutMs: 200 } });
+    t.server = await startServer({ timings: { helloTimeoutMs: 200 } });
     const s = await connected("node-a");
     s.send(s.hello());
     expect((await s.closed).code).toBe(1008);
@@ -236,10 +229,10 @@ describe("reporter gateway", () => {
   });
 
   it("refuses a second live connection for a node and shows the conflict on the node", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const first = await connected("node-a");
     await eventually(
-      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      async () => (await t.server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
       3000,
     );
     const second = await raw("node-a");
@@ -249,38 +242,38 @@ describe("reporter gateway", () => {
     expect(closed.reason).toMatch(/already has a live reporter connection/);
     // The first is untouched: still connected, still in sync.
     expect(first.ws.readyState).toBe(WebSocket.OPEN);
-    const detail = (await server.api("/api/nodes/node-a")).body;
+    const detail = (await t.server.api("/api/nodes/node-a")).body;
     expect(detail.node).toMatchObject({ connected: true, status: "in-sync" });
     expect(detail.events.find((e: { kind: string }) => e.kind === "conflict")?.message).toMatch(
       /another reporter \(node-token:node-a from 127\.0\.0\.1\) claimed this node/,
     );
-    const m = (await server.api("/metrics", { token: null })).body as string;
+    const m = (await t.server.api("/metrics", { token: null })).body as string;
     expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="conflict"\} 1/);
   });
 
   it("lets the same node reconnect after a network blip: the silent old connection is dropped", async () => {
-    server = await startServer({ timings: { claimProbeMs: 300 } });
+    t.server = await startServer({ timings: { claimProbeMs: 300 } });
     const first = await connected("node-a");
     first.ws.pause(); // a half-open connection: the dashboard's ping gets no answer
     const second = await connected("node-a");
     expect(second.received.some((m) => m.type === "welcome")).toBe(true);
     await eventually(
-      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
+      async () => (await t.server!.api("/api/nodes/node-a")).body.node.status === "in-sync",
       3000,
     );
     first.ws.resume();
     expect((await first.closed).code).toBe(1006); // terminated, not replaced politely
-    expect((await server.api("/api/nodes/node-a")).body.node.connected).toBe(true);
+    expect((await t.server.api("/api/nodes/node-a")).body.node.connected).toBe(true);
   });
 
   it("drops a connection that stays silent for three heartbeats", async () => {
-    server = await startServer({ timings: { heartbeatMs: 100 } });
+    t.server = await startServer({ timings: { heartbeatMs: 100 } });
     const s = await connected("node-a", { autoApply: false });
     const welcome = s.received.find((m) => m.type === "welcome");
     expect(welcome).toMatchObject({ heartbeatMs: 100 });
     await s.closed;
     await eventually(
-      async () => (await server!.api("/api/nodes/node-a")).body.node.status === "offline",
+      async () => (await t.server!.api("/api/nodes/node-a")).body.node.status === "offline",
       10_000,
     );
   });
@@ -288,15 +281,15 @@ describe("reporter gateway", () => {
 
 describe("standalone node identity (per-node tokens)", () => {
   it("binds a reporter to the node its token names", async () => {
-    server = await startServer();
+    t.server = await startServer();
     // node-b's token claiming node-a: the impostor of the issue, which made a node it does not
     // run on show in sync.
     const impostor = await SimReporter.raw({
-      url: server.url,
+      url: t.server.url,
       token: reporterToken("node-b"),
       node: "node-a",
     });
-    sims.push(impostor);
+    t.sims.push(impostor);
     impostor.send(impostor.hello());
     const closed = await impostor.closed;
     expect(closed.code).toBe(1008);
@@ -305,9 +298,9 @@ describe("standalone node identity (per-node tokens)", () => {
   });
 
   it("refuses the shared secret itself, saying how to issue per-node tokens", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const res = await new Promise<{ status: number; body: string }>((resolve) => {
-      const ws = new WebSocket(server!.url.replace("http", "ws") + REPORTER_PATH, {
+      const ws = new WebSocket(t.server!.url.replace("http", "ws") + REPORTER_PATH, {
         headers: { authorization: `Bearer ${TOKENS.reporter}` },
       });
       ws.on("unexpected-response", (_req, r) => {
@@ -324,11 +317,11 @@ describe("standalone node identity (per-node tokens)", () => {
   });
 
   it("accepts the shared secret for any node only when configured to", async () => {
-    server = await startServer({
+    t.server = await startServer({
       reporters: new StaticReporterAuth(TOKENS.reporter, { acceptSharedSecret: true }),
     });
-    const s = await SimReporter.connect({ url: server.url, token: TOKENS.reporter, node: "any" });
-    sims.push(s);
+    const s = await SimReporter.connect({ url: t.server.url, token: TOKENS.reporter, node: "any" });
+    t.sims.push(s);
     expect(s.received.some((m) => m.type === "welcome")).toBe(true);
   });
 });

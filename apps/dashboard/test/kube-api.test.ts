@@ -1,8 +1,8 @@
 // Issue 18.8: the test API server (packages/testkit/src/kube-api) tells the truth where the
 // dashboard depends on it, checked through the real @kubernetes/client-node: the chart's RBAC
 // for the dashboard's ServiceAccount, watch history that expires (410 Expired), bookmarks,
-// restarts, the 1 MiB ConfigMap limit in bytes (422), graceful pod deletion and
-// SubjectAccessReview by user and by group.
+// restarts, the 1 MiB ConfigMap limit in bytes (422), graceful pod deletion, cluster-scoped
+// Nodes and SubjectAccessReview by user and by group.
 import {
   AuthorizationV1Api,
   CoordinationV1Api,
@@ -175,6 +175,28 @@ describe("the test API server", () => {
     expect(deleted.metadata?.deletionTimestamp).toBeDefined();
     expect(fake.pod(NS, "agent")?.metadata.deletionGracePeriodSeconds).toBe(30);
     await eventually(() => fake.pod(NS, "agent") === undefined, 3000, "gone");
+  });
+
+  it("serves cluster-scoped Nodes under the chart's RBAC: get allowed, list and delete refused", async () => {
+    fake = await new FakeKubeApi().start();
+    const core = fake.kubeConfig().makeApiClient(CoreV1Api);
+    const user = fake.dashboardUser;
+    const missing = await refusal(core.readNode({ name: "node-a" }));
+    expect(missing).toEqual({ code: 404, message: 'nodes "node-a" not found' });
+    fake.addNode("node-a", { internalIP: "10.128.0.11" });
+    const node = await core.readNode({ name: "node-a" });
+    expect(node.kind).toBe("Node");
+    expect(node.metadata?.namespace).toBeUndefined();
+    expect(node.metadata?.labels?.["kubernetes.io/hostname"]).toBe("node-a");
+    expect(node.status?.addresses).toEqual([{ type: "InternalIP", address: "10.128.0.11" }]);
+    expect(await refusal(core.listNode())).toEqual({
+      code: 403,
+      message: `nodes is forbidden: User "${user}" cannot list resource "nodes" in API group "" at the cluster scope`,
+    });
+    expect((await refusal(core.deleteNode({ name: "node-a" }))).code).toBe(403);
+    fake.deleteNode("node-a");
+    expect((await refusal(core.readNode({ name: "node-a" }))).code).toBe(404);
+    expect(fake.node("node-a")).toBeUndefined();
   });
 
   it("answers SubjectAccessReview by user and by group, from RBAC", async () => {

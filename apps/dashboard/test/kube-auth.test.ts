@@ -4,10 +4,10 @@
 // their pod — issue 18.4), and observe-mode resync deleting the upstream agent pod (18.7).
 
 import { REPORTER_PATH } from "@masq/shared";
-import { type ChartValues, FakeKubeApi } from "@masq/testkit/kube-api";
-import { afterEach, describe, expect, it } from "vitest";
+import type { ChartValues, FakeKubeApi } from "@masq/testkit/kube-api";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
+import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually } from "./helpers/server.js";
 
@@ -16,12 +16,11 @@ const POD_CLAIM = "authentication.kubernetes.io/pod-name";
 const UID_CLAIM = "authentication.kubernetes.io/pod-uid";
 let fake: FakeKubeApi;
 let SA = "";
-const servers: KubeTestServer[] = [];
-const sims: SimReporter[] = [];
+const k = kubeTestCluster();
 
 /** The test API server for a chart install with these values, and the usual tokens. */
 async function cluster(chart: ChartValues = {}): Promise<FakeKubeApi> {
-  fake = await new FakeKubeApi({ chart }).start();
+  fake = await k.cluster({ chart });
   SA = fake.chart!.reporterUser;
   fake.addToken("alice-token", { username: "alice", groups: ["devs"] });
   fake.allow("alice", ["get", "update"]);
@@ -34,21 +33,12 @@ async function cluster(chart: ChartValues = {}): Promise<FakeKubeApi> {
   return fake;
 }
 
-afterEach(async () => {
-  for (const s of sims.splice(0)) s.ws.terminate();
-  for (const s of servers.splice(0)) await s.stop();
-  await fake?.stop();
-});
-
-async function start(env: Record<string, string> = {}): Promise<KubeTestServer> {
-  const s = await startKubeServer(fake, env);
-  servers.push(s);
-  return s;
-}
+/** A dashboard with Kubernetes auth only (no static admin token). */
+const start = (env: Record<string, string> = {}) => k.start({ IPMASQ_ADMIN_TOKEN: "", ...env });
 
 async function connect(s: KubeTestServer, token: string, node: string, mode?: "observe") {
   const r = await SimReporter.connect({ url: s.url, token, node, mode });
-  sims.push(r);
+  k.defer(() => r.ws.terminate());
   return r;
 }
 
@@ -166,7 +156,7 @@ describe("reporters in Kubernetes mode", () => {
       node: "node-b",
       waitWelcome: false,
     });
-    sims.push(r);
+    k.defer(() => r.ws.terminate());
     const closed = await r.closed;
     expect(closed.code).toBe(1008);
     expect(r.received.find((m) => m.type === "error")).toMatchObject({

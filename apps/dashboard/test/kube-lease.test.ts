@@ -1,39 +1,27 @@
 // The active replica (Lease) through the real client-node against the test API server with the
 // chart's RBAC: one replica ready, hand-over on stop, expiry judged by this replica's own clock
 // from when it saw the record change (issue 18.6), and a deleted Lease recreated (18.3).
-import { FakeKubeApi } from "@masq/testkit/kube-api";
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { sleep } from "@masq/testkit/wait";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { kubeClients } from "../src/server/kube/client.js";
 import { LeaseElector, type LeaseOptions } from "../src/server/kube/lease.js";
 import { silentLogger } from "../src/server/log.js";
-import { type KubeTestServer, startKubeServer } from "./helpers/kube-server.js";
-import { eventually, TOKENS } from "./helpers/server.js";
+import { kubeTestCluster } from "./helpers/kube-server.js";
+import { eventually } from "./helpers/server.js";
 
 const NS = "kube-system";
 let fake: FakeKubeApi;
 let LEASE = "";
-const servers: KubeTestServer[] = [];
-const electors: LeaseElector[] = [];
-const holders: { stop(): void }[] = [];
+
+const k = kubeTestCluster();
 
 beforeEach(async () => {
-  fake = await new FakeKubeApi().start();
+  fake = await k.cluster();
   LEASE = fake.dashboardEnv().IPMASQ_LEASE!;
 });
 
-afterEach(async () => {
-  for (const h of holders.splice(0)) h.stop();
-  for (const e of electors.splice(0)) await e.close();
-  for (const s of servers.splice(0)) await s.stop();
-  await fake.stop();
-});
-
-async function start(pod: string): Promise<KubeTestServer> {
-  const s = await startKubeServer(fake, { POD_NAME: pod, IPMASQ_ADMIN_TOKEN: TOKENS.admin });
-  servers.push(s);
-  return s;
-}
+const start = (pod: string) => k.start({ POD_NAME: pod });
 
 /** A replica's elector with short timings (2 s leases) and its own clock. */
 async function elector(identity: string, opts: Partial<LeaseOptions> = {}): Promise<LeaseElector> {
@@ -50,7 +38,7 @@ async function elector(identity: string, opts: Partial<LeaseOptions> = {}): Prom
     },
     silentLogger(),
   );
-  electors.push(e);
+  k.defer(() => e.close());
   await e.start();
   return e;
 }
@@ -78,7 +66,7 @@ function holderElsewhere(skewMs: number): { stop(): void } {
   renew();
   const t = setInterval(renew, 200);
   const h = { stop: () => clearInterval(t) };
-  holders.push(h);
+  k.defer(() => h.stop());
   return h;
 }
 
@@ -92,8 +80,7 @@ describe("active replica (Lease)", () => {
     expect(standby.body.checks.active).toBe(false);
     expect(standby.body.detail.lease).toMatchObject({ leader: false, holder: "dash-a" });
     expect(fake.lease(NS, LEASE).spec.holderIdentity).toBe("dash-a");
-    await a.stop();
-    servers.splice(servers.indexOf(a), 1);
+    await k.stop(a);
     // The standby retries every 2 s; the released lease is free at its next attempt.
     await eventually(
       async () => (await b.api("/readyz", { token: null })).status === 200,
@@ -136,9 +123,8 @@ describe("active replica (Lease)", () => {
     );
     expect(ready).toEqual([200, 503]);
     // A replica that starts while the Lease is missing creates it and leads.
-    await a.stop();
-    await b.stop();
-    servers.splice(0);
+    await k.stop(a);
+    await k.stop(b);
     fake.deleteLease(NS, LEASE);
     const c = await start("dash-c");
     expect((await c.api("/readyz", { token: null })).status).toBe(200);

@@ -4,39 +4,22 @@
 // Watches: kube-watch.test.ts; missing objects: kube-missing.test.ts; history and
 // generations: kube-history.test.ts.
 
-import { FakeKubeApi } from "@masq/testkit/kube-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type KubeTestServer, kubeReporter, startKubeServer } from "./helpers/kube-server.js";
-import type { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, TOKENS } from "./helpers/server.js";
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
+import { beforeEach, describe, expect, it } from "vitest";
+import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
+import { eventually } from "./helpers/server.js";
 
 const NS = "kube-system";
 const CM = "ip-masq-agent";
+const k = kubeTestCluster();
 let fake: FakeKubeApi;
-const servers: KubeTestServer[] = [];
-const sims: SimReporter[] = [];
 
 beforeEach(async () => {
-  fake = await new FakeKubeApi().start();
+  fake = await k.cluster();
 });
 
-afterEach(async () => {
-  for (const s of sims.splice(0)) s.ws.terminate();
-  for (const s of servers.splice(0)) await s.stop();
-  await fake.stop();
-});
-
-async function start(env: Record<string, string> = {}): Promise<KubeTestServer> {
-  const s = await startKubeServer(fake, { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env });
-  servers.push(s);
-  return s;
-}
-
-async function reporter(server: KubeTestServer, node: string): Promise<SimReporter> {
-  const s = await kubeReporter(fake, server, node);
-  sims.push(s);
-  return s;
-}
+const start = (env: Record<string, string> = {}) => k.start(env);
+const reporter = (server: KubeTestServer, node: string) => k.reporter(server, node);
 
 function history(): { revision: string; generation: number; author: string }[] {
   return JSON.parse(fake.configMap(NS, `${CM}-history`)?.data?.["history.json"] ?? "[]");
@@ -272,8 +255,7 @@ describe("Kubernetes store", () => {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
     });
-    await s.stop();
-    servers.splice(servers.indexOf(s), 1);
+    await k.stop(s);
     fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12]\n" });
     const again = await start();
     const now = (await again.api("/api/config")).body;

@@ -1,9 +1,10 @@
 // The dashboard with real `ipmasq run` reporters in network namespaces and real iptables:
 // the issue's behaviour targets as behaviour (their timings are in bench/targets.bench.ts).
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseCniConfig } from "@masq/shared";
-import { deleteReturnRule, inNetns, jumpCount, until } from "@masq/testkit/netns";
+import { cniConfigText } from "@masq/testkit/cni-configs";
+import { deleteReturnRule, inNetns, jumpCount } from "@masq/testkit/netns";
+import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 
@@ -139,13 +140,7 @@ describe("dashboard + real reporters on real iptables", () => {
 });
 
 describe("a Windows node next to Linux nodes", () => {
-  const cni = readFileSync(
-    join(
-      import.meta.dirname,
-      "../../../packages/shared/src/test-fixtures/cni/flannel-win-overlay.conflist",
-    ),
-    "utf8",
-  );
+  const cni = cniConfigText("flannel-win-overlay.conflist");
   const exceptions = (path: string) => {
     const r = parseCniConfig(readFileSync(path, "utf8"));
     return r.ok ? r.lists[0]?.exceptions : undefined;

@@ -3,18 +3,11 @@
 import { createAgent } from "@masq/reporter/agent";
 import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
 import { DEFAULT_FLAGS, REPORTER_PATH } from "@masq/shared";
-import { afterEach, describe, expect, it } from "vitest";
-import { eventually, reporterToken, startServer, type TestServer } from "./helpers/server.js";
+import { describe, expect, it } from "vitest";
+import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
 
 type Agent = ReturnType<typeof createAgent>;
-let server: TestServer | undefined;
-const agents: Agent[] = [];
-
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-  await server?.dispose();
-  server = undefined;
-});
+const t = perTest();
 
 async function startAgent(
   name: string,
@@ -33,30 +26,30 @@ async function startAgent(
     },
   });
   await agent.start();
-  agents.push(agent);
+  t.defer(() => agent.stop());
   return { agent, backend };
 }
 
 async function status(name: string): Promise<string | undefined> {
-  const r = await server!.api(`/api/nodes/${name}`);
+  const r = await t.server!.api(`/api/nodes/${name}`);
   return r.status === 200 ? r.body.node.status : undefined;
 }
 
 describe("with the real reporter agent", () => {
   it("applies saves within 2 s, shows hand edits as drift within 2 s and heals them on resync", async () => {
-    server = await startServer();
-    const { agent, backend } = await startAgent("node-a", server.url);
+    t.server = await startServer();
+    const { agent, backend } = await startAgent("node-a", t.server.url);
     await eventually(async () => (await status("node-a")) === "in-sync", 5000, "first sync");
 
-    const cfg = (await server.api("/api/config")).body;
-    const put = await server.api("/api/config", {
+    const cfg = (await t.server.api("/api/config")).body;
+    const put = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
     });
     expect(put.status).toBe(200);
     await eventually(
       async () =>
-        (await server!.api("/api/nodes/node-a")).body.node.appliedGeneration ===
+        (await t.server!.api("/api/nodes/node-a")).body.node.appliedGeneration ===
           put.body.generation && (await status("node-a")) === "in-sync",
       10_000,
       "rollout",
@@ -69,18 +62,18 @@ describe("with the real reporter agent", () => {
     });
     await eventually(async () => (await status("node-a")) === "drifted", 10_000, "drift");
 
-    expect((await server.api("/api/nodes/node-a/resync", { method: "POST" })).status).toBe(202);
+    expect((await t.server.api("/api/nodes/node-a/resync", { method: "POST" })).status).toBe(202);
     await eventually(async () => (await status("node-a")) === "in-sync", 10_000, "heal");
     expect(backend.state().chain?.join("\n")).toContain("100.64.0.0/10");
   });
 
   it("tells the dashboard its heal policy and when it resyncs next", async () => {
-    server = await startServer();
-    await startAgent("node-a", server.url);
-    await startAgent("node-b", server.url, "immediate");
+    t.server = await startServer();
+    await startAgent("node-a", t.server.url);
+    await startAgent("node-b", t.server.url, "immediate");
     for (const n of ["node-a", "node-b"])
       await eventually(async () => (await status(n)) === "in-sync", 5000, n);
-    const heal = async (n: string) => (await server!.api(`/api/nodes/${n}`)).body;
+    const heal = async (n: string) => (await t.server!.api(`/api/nodes/${n}`)).body;
     for (const [n, policy] of [
       ["node-a", "next-resync"],
       ["node-b", "immediate"],
@@ -94,29 +87,29 @@ describe("with the real reporter agent", () => {
   });
 
   it("gets reporters back in sync within 10 s after a dashboard restart, losing no config", async () => {
-    server = await startServer();
-    const { port, dataDir } = server;
-    await startAgent("node-a", server.url);
-    await startAgent("node-b", server.url);
+    t.server = await startServer();
+    const { port, dataDir } = t.server;
+    await startAgent("node-a", t.server.url);
+    await startAgent("node-b", t.server.url);
     await eventually(
-      async () => (await server!.api("/api/nodes?status=in-sync")).body.nodes.length === 2,
+      async () => (await t.server!.api("/api/nodes?status=in-sync")).body.nodes.length === 2,
       5000,
     );
-    const cfg = (await server.api("/api/config")).body;
-    const put = await server.api("/api/config", {
+    const cfg = (await t.server.api("/api/config")).body;
+    const put = await t.server.api("/api/config", {
       method: "PUT",
       body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
     });
-    await server.stop();
+    await t.server.stop();
 
-    server = await startServer({ dataDir, port });
-    expect((await server.api("/api/config")).body).toMatchObject({
+    t.server = await startServer({ dataDir, port });
+    expect((await t.server.api("/api/config")).body).toMatchObject({
       revision: put.body.revision,
       generation: put.body.generation,
     });
     await eventually(
       async () => {
-        const nodes = (await server!.api("/api/nodes?status=in-sync")).body.nodes as {
+        const nodes = (await t.server!.api("/api/nodes?status=in-sync")).body.nodes as {
           appliedGeneration: number;
         }[];
         return (

@@ -3,15 +3,10 @@
 // event streams that end with their session.
 import { Writable } from "node:stream";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { eventually, startServer, type TestServer, TOKENS } from "./helpers/server.js";
+import { describe, expect, it } from "vitest";
+import { eventually, perTest, startServer, TOKENS } from "./helpers/server.js";
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.dispose();
-  server = undefined;
-});
-
+const t = perTest();
 interface Login {
   status: number;
   headers: Headers;
@@ -22,7 +17,7 @@ interface Login {
 }
 
 async function login(token: string): Promise<Login> {
-  const res = await fetch(`${server!.url}/api/login`, {
+  const res = await fetch(`${t.server!.url}/api/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ token }),
@@ -41,7 +36,10 @@ async function login(token: string): Promise<Login> {
 /** Opens /api/events with a session cookie; `ended` resolves when the server ends the stream. */
 async function openStream(cookie: string): Promise<{ ended: Promise<void>; cancel: () => void }> {
   const ac = new AbortController();
-  const res = await fetch(`${server!.url}/api/events`, { headers: { cookie }, signal: ac.signal });
+  const res = await fetch(`${t.server!.url}/api/events`, {
+    headers: { cookie },
+    signal: ac.signal,
+  });
   expect(res.status).toBe(200);
   const reader = res.body!.getReader();
   const ended = (async () => {
@@ -72,7 +70,7 @@ function logCapture() {
 describe("failed sign-ins", () => {
   it("backs off per client after 5 wrong tokens: 429 with Retry-After, even for the right token", async () => {
     const { lines, log } = logCapture();
-    server = await startServer({ log });
+    t.server = await startServer({ log });
     for (let i = 0; i < 6; i++) expect((await login(`wrong-${i}`)).status).toBe(401);
     const refused = await login(TOKENS.admin);
     expect(refused.status).toBe(429);
@@ -81,13 +79,13 @@ describe("failed sign-ins", () => {
     expect(refused.body.error).toMatch(/too many wrong tokens from 127\.0\.0\.1/);
     expect(refused.headers.getSetCookie()).toEqual([]);
     // API bearer tokens from that client wait too: a guess there is as good as a sign-in.
-    const api = await server.api("/api/me", { token: TOKENS.admin });
+    const api = await t.server.api("/api/me", { token: TOKENS.admin });
     expect(api.status).toBe(429);
 
     const warnings = lines.filter((l) => l.msg === "sign-in with a wrong token");
     expect(warnings).toHaveLength(6);
     expect(warnings.at(-1)).toMatchObject({ client: "127.0.0.1", failures: 6, level: 40 });
-    const metrics = (await server.api("/metrics", { token: null })).body as string;
+    const metrics = (await t.server.api("/metrics", { token: null })).body as string;
     expect(metrics).toContain('ipmasq_auth_failures_total{via="login",outcome="rejected"} 6');
     expect(metrics).toContain('ipmasq_auth_failures_total{via="login",outcome="throttled"} 1');
     expect(metrics).toContain('ipmasq_auth_failures_total{via="bearer",outcome="throttled"} 1');
@@ -100,22 +98,22 @@ describe("failed sign-ins", () => {
 
 describe("sessions", () => {
   it("caps sessions per principal: a viewer signing in again and again never signs out the editor", async () => {
-    server = await startServer();
+    t.server = await startServer();
     const editor = await login(TOKENS.admin);
     const first = await login(TOKENS.viewer);
     for (let i = 0; i < 25; i++) expect((await login(TOKENS.viewer)).status).toBe(200);
-    const me = (cookie: string) => fetch(`${server!.url}/api/me`, { headers: { cookie } });
+    const me = (cookie: string) => fetch(`${t.server!.url}/api/me`, { headers: { cookie } });
     expect((await me(editor.cookie)).status).toBe(200);
     expect((await me(first.cookie)).status).toBe(401);
   });
 
   it("ends live event streams on logout and on eviction", async () => {
-    server = await startServer({ sessions: { perPrincipal: 2 } });
+    t.server = await startServer({ sessions: { perPrincipal: 2 } });
     const a = await login(TOKENS.viewer);
     const b = await login(TOKENS.viewer);
     const streamA = await openStream(a.cookie);
     const streamB = await openStream(b.cookie);
-    const out = await fetch(`${server.url}/api/logout`, {
+    const out = await fetch(`${t.server.url}/api/logout`, {
       method: "POST",
       headers: { cookie: b.cookie, "x-csrf-token": b.csrf, "content-type": "application/json" },
       body: "{}",
@@ -129,14 +127,14 @@ describe("sessions", () => {
   });
 
   it("ends live event streams when their session expires", async () => {
-    server = await startServer({ sessions: { ttlMs: 1500 } });
+    t.server = await startServer({ sessions: { ttlMs: 1500 } });
     const a = await login(TOKENS.viewer);
     const stream = await openStream(a.cookie);
     expect(await within(stream.ended, 500)).toBe("open");
     expect(await within(stream.ended, 5000)).toBe("ended");
     await eventually(
       async () =>
-        (await fetch(`${server!.url}/api/events`, { headers: { cookie: a.cookie } })).status ===
+        (await fetch(`${t.server!.url}/api/events`, { headers: { cookie: a.cookie } })).status ===
         401,
       1000,
     );

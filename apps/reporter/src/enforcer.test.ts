@@ -9,6 +9,7 @@ import {
   MAX_APPLY_ERROR_CHARS,
   type MasqConfig,
 } from "@masq/shared";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMemoryBackend, type MemoryBackend } from "./backend/memory.js";
 import type { Observed } from "./backend/types.js";
@@ -32,6 +33,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "imr-enf-"));
 });
 afterEach(async () => {
+  vi.useRealTimers();
   await enforcer?.stop();
   enforcer = undefined;
   await rm(dir, { recursive: true, force: true });
@@ -147,16 +149,21 @@ describe("enforce mode", () => {
   });
 
   it("never resyncs faster than once a second, whatever the config says", async () => {
-    const { backend, results, enforcer } = setup();
+    vi.useFakeTimers();
+    const { results, enforcer } = setup();
     await enforcer.start();
     await enforcer.receive({
       config: cfg(["10.0.0.0/8"], { resyncInterval: "1ns" }),
       generation: 1,
       revision: "r1",
     });
-    await sleep(300);
-    expect(results.filter((r) => r.trigger === "periodic")).toEqual([]);
-    expect(backend.writes()).toBe(1);
+    const periodic = () => results.filter((r) => r.trigger === "periodic").length;
+    await vi.advanceTimersByTimeAsync(999);
+    expect(periodic()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(periodic()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(periodic()).toBe(2);
   });
 
   it("resyncInterval 600h (past setTimeout's 2^31-1 ms) re-applies after 600h, not every ms", async () => {
@@ -200,6 +207,7 @@ describe("enforce mode", () => {
   });
 
   it("heals drift at the next resync by default", async () => {
+    vi.useFakeTimers();
     const { backend, enforcer } = setup({ minResyncMs: 100 });
     await enforcer.start();
     await enforcer.receive({
@@ -211,13 +219,15 @@ describe("enforce mode", () => {
       s.chain = s.chain!.filter((l) => !l.includes("10.0.0.0/8"));
     });
     expect(enforcer.observe(await backend.read())?.status).toBe("drifted");
-    await sleep(50);
+    // Adopted at t=0 with a 300 ms resync: still drifted just before it, healed at it.
+    await vi.advanceTimersByTimeAsync(299);
     expect(hasCidr(backend, "10.0.0.0/8")).toBe(false);
-    await sleep(400);
+    await vi.advanceTimersByTimeAsync(1);
     expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
   });
 
   it("heals at once with heal=immediate", async () => {
+    vi.useFakeTimers();
     const { backend, results, enforcer } = setup({ heal: "immediate" });
     await enforcer.start();
     await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
@@ -225,7 +235,7 @@ describe("enforce mode", () => {
       s.postrouting = s.postrouting.filter((l) => !l.endsWith("-j IP-MASQ-AGENT"));
     });
     enforcer.observe(await backend.read());
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(0);
     expect(backend.state().postrouting.filter((l) => l.endsWith("-j IP-MASQ-AGENT"))).toHaveLength(
       1,
     );
@@ -256,12 +266,14 @@ describe("observe mode", () => {
       appliedAt: 1,
       fileHash: null,
     });
+    vi.useFakeTimers();
     const { backend, results, enforcer } = setup({ mode: "observe", heal: "immediate" });
     await enforcer.start();
     await enforcer.receive({ config: cfg(["172.16.0.0/12"]), generation: 2, revision: "r2" });
     await enforcer.resync();
     expect(enforcer.observe(await backend.read())?.status).toBe("drifted");
-    await sleep(30);
+    // Past any heal and resync a config could ask for (the 60 s default included).
+    await vi.advanceTimersByTimeAsync(24 * 3_600_000);
     expect(backend.writes()).toBe(0);
     expect(results).toEqual([]);
     expect(enforcer.schedule()).toEqual({ heal: "immediate", resyncMs: null, nextResyncAt: null });
@@ -304,8 +316,6 @@ describe("mounted config file", () => {
 });
 
 describe("Windows CNI backend", () => {
-  const FIXTURES = join(import.meta.dirname, "../../../packages/shared/src/test-fixtures/cni");
-
   async function windowsSetup(fixture: string, opts: Partial<EnforcerOptions> = {}) {
     const path = join(dir, "10-flannel.conf");
     await writeFile(path, await readFile(join(FIXTURES, fixture)));
@@ -353,6 +363,7 @@ describe("Windows CNI backend", () => {
   });
 
   it("heal=immediate does not retry what no rewrite can fix (no OutBoundNAT policy)", async () => {
+    vi.useFakeTimers();
     const { backend, results, enforcer } = await windowsSetup("win-overlay-no-policy.conf");
     await enforcer.start();
     await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
@@ -360,7 +371,8 @@ describe("Windows CNI backend", () => {
       expect.objectContaining({ ok: false, error: expect.stringMatching(/no OutBoundNAT/) }),
     ]);
     expect(enforcer.observe(await backend.read())?.summary).toBe("OutBoundNAT policy missing");
-    await sleep(50);
-    expect(results).toHaveLength(1);
+    // An hour of heal and resync timers: still the one refused apply.
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(results.filter((r) => r.trigger !== "periodic")).toHaveLength(1);
   });
 });

@@ -38,12 +38,10 @@ describe("exec", () => {
     expect((await exec(["node", "-e", "process.exit(3)"])).code).toBe(3);
   });
   it("kills a command that runs too long", async () => {
-    const t0 = Date.now();
-    const r = await exec(["sleep", "5"], { timeoutMs: 100 });
+    // `sleep 600` outlives the test's own timeout: the test passes only if the command is killed.
+    const r = await exec(["sleep", "600"], { timeoutMs: 100 });
     expect(r.timedOut).toBe(true);
     expect(r.code).toBe(124);
-    // Killed by the timeout, not after the full 5 s.
-    expect(Date.now() - t0).toBeLessThan(4_500);
   });
   it("reports a missing program as 127", async () => {
     const r = await exec(["no-such-program-imr"]);

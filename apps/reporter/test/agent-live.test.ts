@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chainLines, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
-import { inNetns, jumpCount, natRules, netnsPool, sleep, until } from "@masq/testkit/netns";
+import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
+import { sleep, until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Agent, type AgentOptions, createAgent } from "../src/agent.js";
 import { createIptablesBackend, type IptablesBackendOptions } from "../src/backend/iptables.js";
@@ -64,10 +65,8 @@ describe("reporter on a live namespace", () => {
     d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
     await d.waitFor("apply-result");
     await sleep(300); // let the monitor subscribe
-    const latencies: number[] = [];
     for (let i = 1; i <= 5; i++) {
       const seq = Math.max(...d.messages.flatMap((m) => (m.type === "snapshot" ? [m.seq] : [])));
-      const t0 = performance.now();
       inNetns(ns, [
         "iptables",
         "-w",
@@ -82,11 +81,10 @@ describe("reporter on a live namespace", () => {
         "RETURN",
       ]);
       await hasLine(d, seq, `203.0.113.${i * 8}/29`);
-      latencies.push(performance.now() - t0);
+      // hasLine fails the test when the edit is not reported. The poll runs every 60 s here, so
+      // every edit is seen through xtables-monitor; the latency itself is measured by
+      // bench/drift-latency.bench.ts, not asserted here.
     }
-    // The poll runs every 60 s here, so every edit was seen through xtables-monitor; the
-    // latency itself is measured by bench/drift-latency.bench.ts.
-    expect(latencies).toHaveLength(5);
   });
 
   it("heals at once with heal=immediate, keeping exactly one jump", async () => {

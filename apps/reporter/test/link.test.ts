@@ -3,7 +3,7 @@
 import type { DashboardMessage, Hello } from "@masq/shared";
 import { defaultConfig } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
-import { sleep, until } from "@masq/testkit/netns";
+import { sleep, until } from "@masq/testkit/wait";
 import { afterEach, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { createLink, type Link } from "../src/link.js";
@@ -61,11 +61,10 @@ it("reconnects after the server dies, with a prompt first retry", async () => {
   const port = d.port;
   await d.close();
   await until(() => !l.connected, 2_000);
-  const t0 = Date.now();
   const again = await server(port);
+  // The first retry comes after 0.4-0.8 s, so the hello arrives within 2 s (backoffDelay's exact
+  // bounds are a unit test; the time itself is not asserted here).
   await again.waitFor("hello", undefined, 2_000);
-  // The first retry comes after 0.4-0.8 s (backoffDelay has the exact bounds as a unit test).
-  expect(Date.now() - t0).toBeLessThan(3_000);
   expect(l.stats()).toMatchObject({ connects: 2, disconnects: 1 });
 });
 

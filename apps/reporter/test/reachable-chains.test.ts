@@ -4,7 +4,8 @@
 // and OUTPUT). Bounds leave chains out by name; the monitor follows every chain of the path.
 import { assessLinux, DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
 import { type CniPod, cniChainName, kubeNatTable } from "@masq/testkit/kube-proxy-table";
-import { inNetns, natRules, netnsPool, sleep, until } from "@masq/testkit/netns";
+import { inNetns, natRules, netnsPool } from "@masq/testkit/netns";
+import { sleep, until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIptablesBackend } from "../src/backend/iptables.js";
 

@@ -22,6 +22,7 @@ import {
   type MasqConfig,
   type ReporterMessage,
 } from "@masq/shared";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Agent, type AgentOptions, createAgent } from "../src/agent.js";
 import {
@@ -31,7 +32,6 @@ import {
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
 import { valueAt } from "./helpers/json-span.js";
 
-const FIXTURES = join(import.meta.dirname, "../../../packages/shared/src/test-fixtures/cni");
 const FILE = "10-flannel.conf";
 const LIST = "/delegate/policies/0/value/Settings/Exceptions";
 const FIXTURE_LIST = ["10.244.0.0/16", "10.96.0.0/12", "172.20.64.0/20"];

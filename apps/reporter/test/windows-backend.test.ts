@@ -27,6 +27,7 @@ import {
   type MasqConfig,
   parseCniConfig,
 } from "@masq/shared";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type CniFs,
@@ -37,7 +38,6 @@ import {
 } from "../src/backend/windows-cni.js";
 import { outsideValues, valueAt, valueSpan } from "./helpers/json-span.js";
 
-const FIXTURES = join(import.meta.dirname, "../../../packages/shared/src/test-fixtures/cni");
 const dirs: string[] = [];
 afterEach(() => {
   while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });

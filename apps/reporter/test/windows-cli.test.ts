@@ -10,12 +10,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, desiredExceptions } from "@masq/shared";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, expect, it } from "vitest";
 import { startCli } from "./helpers/cli-process.js";
 import { startFakeDashboard } from "./helpers/dashboard.js";
 import { outsideValues, valueAt } from "./helpers/json-span.js";
 
-const FIXTURES = join(import.meta.dirname, "../../../packages/shared/src/test-fixtures/cni");
 const LIST = "/plugins/0/policies/0/Value/ExceptionList";
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

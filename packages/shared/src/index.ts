@@ -21,3 +21,4 @@ export * from "./rules.js";
 export * from "./snapshot.js";
 export * from "./targets.js";
 export * from "./timers.js";
+export * from "./zod-error.js";

@@ -20,6 +20,7 @@ import {
   MAX_SNAPSHOT_LINES,
   MAX_UNREAD_NOTE_LENGTH,
 } from "./limits.js";
+import { zodReason } from "./zod-error.js";
 
 export const PROTOCOL_VERSION = 2 as const;
 /** Versions a dashboard accepts from reporters (oldest first). */
@@ -270,14 +271,6 @@ export function validateMessage<T>(schema: z.ZodType<T>, value: unknown): Decode
 export function decodeMessage<T>(schema: z.ZodType<T>, raw: string | Uint8Array): Decoded<T> {
   const frame = parseFrame(raw);
   return frame.ok ? validateMessage(schema, frame.value) : frame;
-}
-
-/** One readable line for a zod error: where and what. */
-export function zodReason(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return "invalid message";
-  const where = issue.path.length > 0 ? issue.path.join(".") : "message";
-  return `${where}: ${issue.message}`;
 }
 
 export function decodeReporterMessage(raw: string | Uint8Array): Decoded<ReporterMessage> {

@@ -87,5 +87,3 @@ export function natEdit(ns: string, args: string[], tool = "iptables"): void {
 export function deleteReturnRule(ns: string, cidr: string, chain = "IP-MASQ-AGENT"): void {
   inNetns(ns, ["iptables", "-w", "-t", "nat", "-D", chain, ...nonMasqRuleArgs(cidr)]);
 }
-
-export { sleep, until } from "./wait.js";

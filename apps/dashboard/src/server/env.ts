@@ -1,7 +1,12 @@
 // Environment of the `ipmasq-dashboard` bin (names shared with the Helm chart).
-import { type AgentFlags, agentFlagsSchema, DEFAULT_FLAGS, parseGoDuration } from "@masq/shared";
+import {
+  type AgentFlags,
+  agentFlagsSchema,
+  DEFAULT_FLAGS,
+  parseGoDuration,
+  zodReason,
+} from "@masq/shared";
 import { z } from "zod";
-import { describeZodError } from "./api/body.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -57,7 +62,8 @@ export type Env = z.infer<typeof envSchema>;
 
 export function parseEnv(env: Record<string, string | undefined>): Env {
   const r = envSchema.safeParse(env);
-  if (!r.success) throw new Error(`bad environment: ${describeZodError(r.error)}`);
+  if (!r.success)
+    throw new Error(`bad environment: ${zodReason(r.error, { issues: 5, root: "environment" })}`);
   return r.data;
 }
 

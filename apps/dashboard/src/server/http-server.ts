@@ -23,7 +23,7 @@ import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
-import { type NodeExists, NodeExpiry } from "./fleet/node-expiry.js";
+import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -82,7 +82,7 @@ export interface DashboardOptions {
   /** Browser session lifetime and caps. */
   sessions?: SessionLimits;
   /** When offline nodes are forgotten (default: after 24 h offline). */
-  expiry?: { offlineTtlMs: number; maxOffline?: number; nodeExists?: NodeExists };
+  expiry?: Omit<ExpiryOptions, "log">;
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
 }
@@ -125,10 +125,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics });
   const config = new ConfigService(o.store, o.flags);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
-  // `ctx` is complete before the feed first fires (its timers start after this function).
-  const ctx = {} as ApiContext;
-  const feed = new ChangeFeed(t.sseFlushMs, (c) => publish(ctx, c));
+  const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t);
+  feed.onFlush((c) => publish({ sse, config, fleet }, c));
   await config.start();
   config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
 
@@ -139,7 +138,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
   metrics.setStoreStatus(() => o.store.status?.());
   metrics.setActive(() => o.election?.isLeader() ?? true);
-  Object.assign(ctx, {
+  const ctx: ApiContext = {
     config,
     fleet,
     people: o.people,
@@ -151,7 +150,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     readiness,
     secureCookies: o.secureCookies,
     log,
-  } satisfies ApiContext);
+  };
   const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
@@ -324,7 +323,7 @@ async function listen(
 }
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
-function publish(ctx: ApiContext, c: FleetChanges): void {
+function publish(ctx: Pick<ApiContext, "sse" | "config" | "fleet">, c: FleetChanges): void {
   if (c.config) ctx.sse.send("config", configEvent(ctx.config.current()));
   if (c.changed.length > 0 || c.removed.length > 0) {
     const nodes = c.changed.flatMap((name) => {

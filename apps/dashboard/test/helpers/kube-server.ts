@@ -5,7 +5,7 @@ import { FakeKubeApi, type FakeKubeApiOptions } from "@masq/testkit/kube-api";
 import { until } from "@masq/testkit/wait";
 import { afterEach } from "vitest";
 import { parseEnv } from "../../src/server/env.js";
-import { createDashboardServer, type Timings } from "../../src/server/http-server.js";
+import { createDashboardServer, type DashboardOptions } from "../../src/server/http-server.js";
 import { silentLogger } from "../../src/server/log.js";
 import { type Setup, setupFromEnv } from "../../src/server/setup.js";
 import { SimReporter } from "./reporter-client.js";
@@ -15,10 +15,14 @@ export interface KubeTestServer extends Omit<TestServer, "dataDir"> {
   setup: Setup;
 }
 
+/**
+ * `options` override what the environment sets up; `expiry` is merged into the set-up one (so
+ * the Node lookup stays), `timings` over a 5 s heartbeat.
+ */
 export async function startKubeServer(
   fake: FakeKubeApi,
   env: Record<string, string> = {},
-  timings: Partial<Timings> = {},
+  options: Partial<DashboardOptions> = {},
 ): Promise<KubeTestServer> {
   // The environment the chart gives the dashboard, then the test's own.
   const parsed = parseEnv({
@@ -32,7 +36,9 @@ export async function startKubeServer(
   const server = await createDashboardServer({
     ...setup.options,
     defaultMetrics: false,
-    timings: { heartbeatMs: 5000, ...timings },
+    ...options,
+    expiry: { ...setup.options.expiry!, ...options.expiry },
+    timings: { heartbeatMs: 5000, ...options.timings },
   });
   // The dashboard stamps a generation on a ConfigMap it did not write (the chart's): wait for
   // that, so a test starts from the revision it will see.
@@ -53,13 +59,17 @@ export async function startKubeServer(
   return { ...server, setup, api, stop, dispose: stop };
 }
 
-/** A reporter as the chart runs it: its ServiceAccount's projected token, bound to its node. */
+/**
+ * A reporter as the chart runs it: its ServiceAccount's projected token, bound to its node, on
+ * a node the cluster has (its Node object is registered when missing, as the kubelet does).
+ */
 export async function kubeReporter(
   fake: FakeKubeApi,
   server: { url: string },
   node: string,
   opts: { mode?: "enforce" | "observe" } = {},
 ): Promise<SimReporter> {
+  if (!fake.node(node)) fake.addNode(node);
   const token = `sa-token-${node}`;
   fake.addToken(
     token,
@@ -73,14 +83,17 @@ export async function kubeReporter(
 }
 
 /**
- * One test API server per test with the dashboards and reporters started on it, all stopped
- * after each test. Call at the top of a test file.
+ * The one dashboard fixture of the Kubernetes-mode integration tests: one test API server per
+ * test with the dashboards and reporters started on it, all stopped after each test. Call at
+ * the top of a test file.
  */
 export function kubeTestCluster() {
   let fake: FakeKubeApi | undefined;
   const servers: KubeTestServer[] = [];
   const sims: SimReporter[] = [];
+  const deferred: (() => unknown)[] = [];
   afterEach(async () => {
+    for (const stop of deferred.splice(0).reverse()) await stop();
     for (const s of sims.splice(0)) s.ws.terminate();
     for (const s of servers.splice(0)) await s.stop();
     await fake?.stop();
@@ -99,9 +112,15 @@ export function kubeTestCluster() {
     get fake(): FakeKubeApi {
       return api();
     },
-    /** A dashboard as the chart runs it, with the admin token for the test's API calls. */
-    async start(env: Record<string, string> = {}): Promise<KubeTestServer> {
-      const s = await startKubeServer(api(), { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env });
+    /**
+     * A dashboard as the chart runs it, with the admin token for the test's API calls
+     * (`IPMASQ_ADMIN_TOKEN: ""` in `env` starts it without one, as the chart does).
+     */
+    async start(
+      env: Record<string, string> = {},
+      options: Partial<DashboardOptions> = {},
+    ): Promise<KubeTestServer> {
+      const s = await startKubeServer(api(), { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env }, options);
       servers.push(s);
       return s;
     },
@@ -114,6 +133,10 @@ export function kubeTestCluster() {
       const r = await kubeReporter(api(), s, node, opts);
       sims.push(r);
       return r;
+    },
+    /** Stops something else the test started (electors, timers), last deferred first. */
+    defer(stop: () => unknown): void {
+      deferred.push(stop);
     },
   };
 }

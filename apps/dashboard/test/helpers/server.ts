@@ -141,10 +141,13 @@ export async function reporterInSync(server: TestServer, node: string): Promise<
 }
 
 /**
- * A server per test and the reporters connected to it, stopped after each test:
- * `t.server = await startServer(...)`, then `await t.connect("node-a")`.
+ * The one dashboard fixture of the file-store integration tests: a server per test and what
+ * the test started against it, all stopped after each test. `t.server = await
+ * startServer(...)`, then `await t.connect("node-a")`; anything else a test starts is stopped
+ * by `t.defer(stop)` (last deferred first), before the reporters and the server.
  */
 export function perTest() {
+  const deferred: (() => unknown)[] = [];
   const t = {
     server: undefined as TestServer | undefined,
     sims: [] as SimReporter[],
@@ -154,8 +157,12 @@ export function perTest() {
       t.sims.push(s);
       return s;
     },
+    defer(stop: () => unknown): void {
+      deferred.push(stop);
+    },
   };
   afterEach(async () => {
+    for (const stop of deferred.splice(0).reverse()) await stop();
     for (const s of t.sims.splice(0)) s.ws.terminate();
     await t.server?.dispose();
     t.server = undefined;

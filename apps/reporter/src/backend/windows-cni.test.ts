@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, windowsSnapshotSchema } from "@masq/shared";
-import { afterEach, describe, expect, it } from "vitest";
+import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ChangeSource, Watch } from "./types.js";
 import {
   createWindowsCniBackend,
@@ -11,12 +12,12 @@ import {
   type WindowsCniBackendOptions,
 } from "./windows-cni.js";
 
-const FIXTURES = join(import.meta.dirname, "../../../../packages/shared/src/test-fixtures/cni");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string | undefined;
 let watch: Watch | undefined;
 afterEach(() => {
+  vi.useRealTimers();
   watch?.close();
   watch = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -139,6 +140,7 @@ describe("windows CNI backend", () => {
   });
 
   it("watch: a missing directory is retried, and polling goes on", async () => {
+    vi.useFakeTimers();
     const { path } = setup();
     const backend = createWindowsCniBackend({
       path: join(path, "..", "not-yet", "10-x.conf"),
@@ -147,7 +149,10 @@ describe("windows CNI backend", () => {
     });
     const r = recorder();
     watch = backend.watch(r.onChange);
-    await sleep(140);
-    expect(r.events.filter((e) => e === "poll").length).toBeGreaterThanOrEqual(2);
+    const polls = () => r.events.filter((e) => e === "poll").length;
+    await vi.advanceTimersByTimeAsync(49);
+    expect(polls()).toBe(0);
+    await vi.advanceTimersByTimeAsync(101);
+    expect(polls()).toBe(3);
   });
 });

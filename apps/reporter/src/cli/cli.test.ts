@@ -11,13 +11,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyNodeToken } from "@masq/shared/node-token";
+import { CNI_CONFIGS_DIR as CNI } from "@masq/testkit/cni-configs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIO } from "./io.js";
 import { runCli } from "./program.js";
 
 const here = import.meta.dirname;
 const data = (f: string) => join(here, "testdata", f);
-const CNI = join(here, "../../../../packages/shared/src/test-fixtures/cni");
 const cni = (f: string) => join(CNI, f);
 
 async function run(args: string[], stdin = "") {

@@ -3,6 +3,7 @@
 // the rules that match on it conditions of the answer, never guesses.
 import { z } from "zod";
 import { type Family, type ParsedIp, parseIp } from "../cidr.js";
+import { zodReason } from "../zod-error.js";
 
 export interface Packet {
   family: Family;
@@ -83,7 +84,7 @@ export function parsePacket(
   if (!q.success)
     return {
       ok: false,
-      error: q.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+      error: zodReason(q.error, { issues: q.error.issues.length, root: "packet" }),
     };
   const dst = parseAddress("destination", q.data.destination);
   if (typeof dst === "string") return { ok: false, error: dst };

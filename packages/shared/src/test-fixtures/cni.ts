@@ -1,13 +1,14 @@
-// Shared by the CNI tests (src/cni/*.test.ts): the real-world configs of this folder with what
+// Shared by the CNI tests (src/cni/*.test.ts): the real-world configs of @masq/testkit/cni-configs with what
 // they hold, and helpers to compare a rewritten file with the original byte by byte.
-import { readFileSync } from "node:fs";
+import { cniConfigText } from "@masq/testkit/cni-configs";
 import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import { parseCniConfig } from "../cni/index.js";
 import { defaultConfig, type MasqConfig } from "../config.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 
+/** A config of @masq/testkit/cni-configs, as text. */
 export function fixture(name: string): string {
-  return readFileSync(new URL(`./cni/${name}`, import.meta.url), "utf8");
+  return cniConfigText(name);
 }
 
 export function toPath(pointer: string): (string | number)[] {

@@ -135,6 +135,8 @@ function deletePod(ctx: HandlerContext, r: ObjectRequest, cur: Obj): Obj {
 
 function checkNamespace(r: ObjectRequest): void {
   const ns = r.body?.metadata?.namespace;
+  // The API server clears metadata.namespace of a cluster-scoped object.
+  if (!r.info.namespaced) return;
   if (ns && ns !== r.namespace)
     throw badRequest(
       "the namespace of the provided object does not match the namespace sent on the request",

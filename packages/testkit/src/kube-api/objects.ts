@@ -9,19 +9,37 @@ export interface ResourceInfo {
   version: string;
   resource: string;
   kind: string;
-  /** Cluster-scoped review resources are handled apart; every stored resource is namespaced. */
   apiVersion: string;
+  /** False for cluster-scoped resources (Nodes): stored under namespace "", no metadata.namespace. */
+  namespaced: boolean;
 }
 
+/** What the server stores (the review resources are handled apart, never stored). */
 export const STORED: ResourceInfo[] = [
-  { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", apiVersion: "v1" },
-  { group: "", version: "v1", resource: "pods", kind: "Pod", apiVersion: "v1" },
+  {
+    group: "",
+    version: "v1",
+    resource: "configmaps",
+    kind: "ConfigMap",
+    apiVersion: "v1",
+    namespaced: true,
+  },
+  { group: "", version: "v1", resource: "pods", kind: "Pod", apiVersion: "v1", namespaced: true },
+  {
+    group: "",
+    version: "v1",
+    resource: "nodes",
+    kind: "Node",
+    apiVersion: "v1",
+    namespaced: false,
+  },
   {
     group: "coordination.k8s.io",
     version: "v1",
     resource: "leases",
     kind: "Lease",
     apiVersion: "coordination.k8s.io/v1",
+    namespaced: true,
   },
 ];
 
@@ -80,10 +98,11 @@ export class ObjectStore {
     const others = (cur?.metadata?.managedFields ?? []).filter((f: Obj) => f.manager !== manager);
     stored.apiVersion = info.apiVersion;
     stored.kind = info.kind;
+    const { namespace: _ns, ...meta } = stored.metadata ?? {};
     stored.metadata = {
-      ...stored.metadata,
+      ...meta,
       name,
-      namespace: ns,
+      ...(info.namespaced ? { namespace: ns } : {}),
       resourceVersion: String(rv),
       uid: cur?.metadata?.uid ?? randomUUID(),
       creationTimestamp: cur?.metadata?.creationTimestamp ?? nowSeconds(),

@@ -22,7 +22,10 @@ export type Route =
       fields: FieldTerm[];
     };
 
-/** Parses /api/v1/namespaces/NS/RES[/NAME] and /apis/G/V/namespaces/NS/RES[/NAME] (and reviews). */
+/**
+ * Parses /api/v1/namespaces/NS/RES[/NAME], /apis/G/V/namespaces/NS/RES[/NAME], the cluster-scoped
+ * /api/v1/RES[/NAME] (nodes) and the reviews.
+ */
 export function route(method: string, url: URL): Route {
   const p = url.pathname.split("/").filter(Boolean);
   const group = p[0] === "api" ? "" : (p[1] ?? "");
@@ -33,9 +36,12 @@ export function route(method: string, url: URL): Route {
     if (REVIEWS[resource] !== group || method !== "POST") throw notFoundPath(url);
     return { kind: "review", resource, group };
   }
-  if (rest[0] !== "namespaces" || rest.length < 3 || rest.length > 4) throw notFoundPath(url);
-  const [, namespace, resource, name = ""] = rest as [string, string, string, string?];
-  const info = STORED.find((r) => r.group === group && r.resource === resource);
+  const at = objectPath(rest);
+  if (!at) throw notFoundPath(url);
+  const { namespace, resource, name } = at;
+  const info = STORED.find(
+    (r) => r.group === group && r.resource === resource && r.namespaced === (namespace !== ""),
+  );
   if (!info) throw notFoundPath(url);
   const watch = ["true", "1"].includes(url.searchParams.get("watch") ?? "");
   const fields =
@@ -44,6 +50,18 @@ export function route(method: string, url: URL): Route {
       : [];
   const verb = verbOf(method, name, watch);
   return { kind: "object", info, namespace, name: name || selectedName(fields), verb, fields };
+}
+
+/** namespaces/NS/RES[/NAME] (namespaced) or RES[/NAME] (cluster-scoped, namespace ""). */
+function objectPath(
+  rest: string[],
+): { namespace: string; resource: string; name: string } | undefined {
+  if (rest[0] === "namespaces") {
+    if (rest.length < 3 || rest.length > 4) return undefined;
+    return { namespace: rest[1]!, resource: rest[2]!, name: rest[3] ?? "" };
+  }
+  if (rest.length < 1 || rest.length > 2) return undefined;
+  return { namespace: "", resource: rest[0]!, name: rest[1] ?? "" };
 }
 
 function verbOf(method: string, name: string, watch: boolean): string {

@@ -2,8 +2,8 @@
 // so the real @kubernetes/client-node is tested against the API's real answers:
 // - RBAC from the rendered Helm chart for the dashboard's ServiceAccount (a call the chart does
 //   not grant is a 403, as in a cluster); "allow-all" only when a test opts in;
-// - ConfigMaps, Pods and Leases: get, list, watch, create, update (409 on a stale
-//   resourceVersion), delete (pods gracefully), 1 MiB / 256 KiB limits in bytes (422);
+// - ConfigMaps, Pods, Leases and (cluster-scoped) Nodes: get, list, watch, create, update (409
+//   on a stale resourceVersion), delete (pods gracefully), 1 MiB / 256 KiB limits in bytes (422);
 // - a watch cache that forgets (410 Expired), BOOKMARKs, and a restart that drops every
 //   connection, refuses new ones for a while and starts the watch cache over;
 // - TokenReview with audiences and bound pods, SubjectAccessReview by user and groups.
@@ -193,7 +193,8 @@ export class FakeKubeApi {
       (r) => r.kind === obj.kind || (obj.kind === undefined && r.kind === "ConfigMap"),
     );
     if (!info) throw new Error(`cannot store kind ${obj.kind}`);
-    const { namespace, name } = obj.metadata;
+    const name = obj.metadata.name;
+    const namespace = info.namespaced ? obj.metadata.namespace : "";
     const write = this.store.get(info.resource, namespace, name) ? update : create;
     return write(this.ctx, {
       info,
@@ -224,6 +225,34 @@ export class FakeKubeApi {
       },
       "kube-controller-manager",
     );
+  }
+
+  /**
+   * A Node as the kubelet registers it (labels for its name and OS, an InternalIP), written by
+   * the node itself; cluster-scoped, read at /api/v1/nodes/NAME under the chart's RBAC.
+   */
+  addNode(name: string, o: { os?: "linux" | "windows"; internalIP?: string } = {}): Obj {
+    return this.apply(
+      {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+          name,
+          labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": o.os ?? "linux" },
+        },
+        status: { addresses: [{ type: "InternalIP", address: o.internalIP ?? "10.128.0.10" }] },
+      },
+      "kubelet",
+    );
+  }
+
+  node(name: string): Obj | undefined {
+    return structuredClone(this.store.get("nodes", "", name));
+  }
+
+  /** What `kubectl delete node NAME` does (a Node has no grace period). */
+  deleteNode(name: string): void {
+    this.store.remove("nodes", "", name);
   }
 
   /** Ends every open watch (the clients see their streams close). */

@@ -1,9 +1,9 @@
 // Request bodies: size cap, content type, JSON syntax, then a strict zod schema whose
 // error names the offending field. Nothing is acted on unless all of it passes.
 import type { IncomingMessage } from "node:http";
-import { MAX_HTTP_BODY_BYTES } from "@masq/shared";
+import { MAX_HTTP_BODY_BYTES, zodReason } from "@masq/shared";
 import type { z } from "zod";
-import { HttpError } from "./respond.js";
+import { HttpError } from "../errors.js";
 
 export async function readBody(req: IncomingMessage, limit = MAX_HTTP_BODY_BYTES): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? "0");
@@ -40,19 +40,6 @@ export async function parseJsonBody<T>(req: IncomingMessage, schema: z.ZodType<T
 
 function validate<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, describeZodError(r.error));
+  if (!r.success) throw new HttpError(400, zodReason(r.error, { issues: 5, root: "body" }));
   return r.data;
-}
-
-/** "unknown field \"foo\"; revision: expected string" — what is wrong and where. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => {
-      const at = i.path.map(String).join(".");
-      if (i.code === "unrecognized_keys")
-        return i.keys.map((k) => `unknown field "${at ? `${at}.` : ""}${k}"`).join("; ");
-      return `${at || "body"}: ${i.message}`;
-    })
-    .join("; ");
 }

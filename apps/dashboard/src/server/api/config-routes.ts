@@ -13,9 +13,10 @@ import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
+import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";
 import type { ApiContext } from "./context.js";
-import { HttpError, sendJson } from "./respond.js";
+import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { configView } from "./views.js";
 

@@ -1,8 +1,8 @@
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
+import { HttpError } from "../errors.js";
 import { type NodeStatus, newRecord } from "../fleet/node.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
-import { HttpError } from "./respond.js";
 
 function record(name: string, status: NodeStatus) {
   return { ...newRecord(helloFor(name)), status };

@@ -15,10 +15,11 @@ import {
   verdictView,
 } from "@masq/shared";
 import { z } from "zod";
+import { HttpError } from "../errors.js";
 import { freshnessOf, type NodeRecord } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
-import { HttpError, sendJson } from "./respond.js";
+import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { fleetSummary, nodeDetail } from "./views.js";
 

@@ -28,15 +28,3 @@ export function sendError(
 ): void {
   sendJson(res, status, { error, ...extra }, headers);
 }
-
-/** Thrown by handlers to answer with an error. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}

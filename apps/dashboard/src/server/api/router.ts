@@ -13,8 +13,9 @@ import {
 } from "../auth/request-auth.js";
 import type { SessionStore } from "../auth/sessions.js";
 import type { PeopleAuthenticator, Principal } from "../auth/types.js";
+import { HttpError } from "../errors.js";
 import { parseJsonBody } from "./body.js";
-import { HttpError, sendError } from "./respond.js";
+import { sendError } from "./respond.js";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 export type Access = "public" | "viewer" | "editor";
@@ -138,7 +139,11 @@ export class Router {
   }
 }
 
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+/**
+ * The params of `path` under `pattern` ("/api/nodes/:name"), or undefined when it does not
+ * match: segment by segment, a `:param` takes one non-empty percent-decoded segment.
+ */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split("/");
   const got = path.split("/");
   if (want.length !== got.length) return undefined;

@@ -32,6 +32,39 @@ async function review(
   });
 }
 
+/** Refusals are cached this long: it blunts token guessing without locking out a fixed RBAC grant for long. */
+const REFUSAL_TTL_MS = 5_000;
+
+/** The answer when a review could not be made. */
+type ReviewUnavailable = { ok: false; status: 503; error: string };
+
+/**
+ * A review's decision for `token`, cached by the token's hash (never the token): a grant for
+ * `ttlMs`, a refusal for REFUSAL_TTL_MS. A review that could not be made (API down, no rights)
+ * is logged as `failure.msg`, answered 503 naming `failure.what`, and not cached, so the next
+ * request asks again.
+ */
+async function cachedDecision<R extends { ok: boolean }>(
+  cache: TtlCache<R>,
+  token: string,
+  ttlMs: number,
+  decide: (token: string) => Promise<R>,
+  failure: { log: Logger; msg: string; what: string },
+): Promise<R | ReviewUnavailable> {
+  const key = tokenKey(token);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let result: R;
+  try {
+    result = await decide(token);
+  } catch (e) {
+    failure.log.warn({ err: e }, failure.msg);
+    return { ok: false, status: 503, error: reviewFailure(e, failure.what) };
+  }
+  cache.set(key, result, result.ok ? ttlMs : REFUSAL_TTL_MS);
+  return result;
+}
+
 export class KubePeopleAuth implements PeopleAuthenticator {
   private readonly cache = new TtlCache<PeopleAuthResult>();
 
@@ -42,20 +75,12 @@ export class KubePeopleAuth implements PeopleAuthenticator {
     private readonly ttlMs = 30_000,
   ) {}
 
-  async authenticate(token: string): Promise<PeopleAuthResult> {
-    const key = tokenKey(token);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    let result: PeopleAuthResult;
-    try {
-      result = await this.decide(token);
-    } catch (e) {
-      this.log.warn({ err: e }, "TokenReview/SubjectAccessReview failed");
-      return { ok: false, status: 503, error: reviewFailure(e, "this token") };
-    }
-    // Short negative caching blunts token guessing without locking out a fixed RBAC grant for long.
-    this.cache.set(key, result, result.ok ? this.ttlMs : 5_000);
-    return result;
+  authenticate(token: string): Promise<PeopleAuthResult> {
+    return cachedDecision(this.cache, token, this.ttlMs, this.decide.bind(this), {
+      log: this.log,
+      msg: "TokenReview/SubjectAccessReview failed",
+      what: "this token",
+    });
   }
 
   private async decide(token: string): Promise<PeopleAuthResult> {
@@ -110,19 +135,12 @@ export class KubeReporterAuth implements ReporterAuthenticator {
     private readonly ttlMs = 60_000,
   ) {}
 
-  async authenticate(token: string): Promise<ReporterAuthResult> {
-    const key = tokenKey(token);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    let result: ReporterAuthResult;
-    try {
-      result = await this.decide(token);
-    } catch (e) {
-      this.log.warn({ err: e }, "reporter TokenReview failed");
-      return { ok: false, status: 503, error: reviewFailure(e, "the reporter token") };
-    }
-    this.cache.set(key, result, result.ok ? this.ttlMs : 5_000);
-    return result;
+  authenticate(token: string): Promise<ReporterAuthResult> {
+    return cachedDecision(this.cache, token, this.ttlMs, this.decide.bind(this), {
+      log: this.log,
+      msg: "reporter TokenReview failed",
+      what: "the reporter token",
+    });
   }
 
   private async decide(token: string): Promise<ReporterAuthResult> {

@@ -2,7 +2,7 @@
 // and whether a cookie-authenticated mutation carries the CSRF proof.
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
-import { HttpError } from "../api/respond.js";
+import { HttpError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { CSRF_COOKIE, CSRF_HEADER, parseCookies, SESSION_COOKIE } from "./cookies.js";
 import { clientKey, type LoginThrottle } from "./login-throttle.js";

@@ -61,3 +61,41 @@ describe("SessionStore", () => {
     ]);
   });
 });
+
+describe("SessionStore lookups", () => {
+  // A session created at t=0 with a 1,000 ms lifetime, looked up by `id` at `at`.
+  const cases: {
+    desc: string;
+    input: { id: "own" | "unknown" | "none" | "deleted"; at: number };
+    want: { found: boolean; ended: SessionEnd[] };
+  }[] = [
+    { desc: "live", input: { id: "own", at: 0 }, want: { found: true, ended: [] } },
+    {
+      desc: "live until the last ms",
+      input: { id: "own", at: 999 },
+      want: { found: true, ended: [] },
+    },
+    {
+      desc: "expired at its expiry time, and ended",
+      input: { id: "own", at: 1000 },
+      want: { found: false, ended: ["expired"] },
+    },
+    { desc: "an unknown id", input: { id: "unknown", at: 0 }, want: { found: false, ended: [] } },
+    { desc: "no id (no cookie)", input: { id: "none", at: 0 }, want: { found: false, ended: [] } },
+    {
+      desc: "after logout",
+      input: { id: "deleted", at: 0 },
+      want: { found: false, ended: ["logout"] },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const { s, ended } = store({ ttlMs: 1000 });
+    const own = s.create("t", "ann", 0);
+    if (input.id === "deleted") s.delete(own.id);
+    const id = { own: own.id, deleted: own.id, unknown: "not-a-session", none: undefined }[
+      input.id
+    ];
+    expect(s.get(id, input.at) !== undefined).toBe(want.found);
+    expect(ended.map(([, why]) => why)).toEqual(want.ended);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HttpError } from "../api/respond.js";
+import type { HttpError } from "../errors.js";
 import { WorkQueue, yieldToEventLoop } from "./work-queue.js";
 
 describe("WorkQueue", () => {

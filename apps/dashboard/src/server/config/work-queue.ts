@@ -2,7 +2,7 @@
 // large revisions) runs here one task at a time, with the event loop let through before each
 // task and between its phases, so probes, reporters and light requests never wait for more than
 // one phase. Tasks waiting are bounded: past that a request is refused (503), not queued.
-import { HttpError } from "../api/respond.js";
+import { HttpError } from "../errors.js";
 
 /** Lets pending I/O (probes, reporter frames) run before going on. */
 export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));

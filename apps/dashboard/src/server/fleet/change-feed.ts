@@ -17,10 +17,20 @@ export class ChangeFeed {
   private timer: LongTimer | undefined;
   private lastFlush = 0;
 
+  /** `flush` receives each coalesced batch; it may be given later with onFlush. */
   constructor(
     private readonly intervalMs: number,
-    private readonly flush: (c: FleetChanges) => void,
+    private flush?: (c: FleetChanges) => void,
   ) {}
+
+  /**
+   * Sets the receiver of coalesced batches, for a receiver that needs what is built with this
+   * feed (the server's publisher reads the fleet, which reports to the feed). Batches emitted
+   * before a receiver is set are dropped.
+   */
+  onFlush(flush: (c: FleetChanges) => void): void {
+    this.flush = flush;
+  }
 
   node(name: string): void {
     this.removed.delete(name);
@@ -69,6 +79,6 @@ export class ChangeFeed {
     this.removed.clear();
     this.config = false;
     this.rollout = false;
-    this.flush(c);
+    this.flush?.(c);
   }
 }

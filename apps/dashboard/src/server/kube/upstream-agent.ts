@@ -5,11 +5,11 @@
 // deleted by mistake.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { ObserveResync } from "../api/context.js";
-import { HttpError } from "../api/respond.js";
+import { HttpError } from "../errors.js";
 import { apiMessage, type KubeClients, statusCode } from "./client.js";
 
-export class UpstreamAgentRestarter implements ObserveResync {
+/** The observe-mode resync of api/context.ts ObserveResync: 409 when no pod can be restarted. */
+export class UpstreamAgentRestarter {
   constructor(
     private readonly clients: KubeClients,
     private readonly namespace: string,

@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { HttpError } from "../api/respond.js";
+import { HttpError } from "../errors.js";
 import {
   atomicWrite,
   type FileWriter,

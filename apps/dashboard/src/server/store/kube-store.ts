@@ -11,7 +11,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
-import { HttpError } from "../api/respond.js";
+import { HttpError } from "../errors.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
 import { Mutex } from "../util/mutex.js";

@@ -1,5 +1,4 @@
-import type { ConfigDiff } from "@masq/shared";
-import type { ScalarChange } from "../config/draft";
+import type { ConfigDiff, ScalarChange } from "@masq/shared";
 import { describeScalar } from "../config/draft";
 
 /** Added CIDRs in green, removed in red (struck through), changed keys in grey. */

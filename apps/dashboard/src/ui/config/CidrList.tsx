@@ -1,6 +1,7 @@
 "use client";
 import {
   type AgentFlags,
+  cidrKey,
   type Issue,
   LINK_LOCAL_CIDR,
   LINK_LOCAL_CIDR_IPV6,
@@ -10,7 +11,6 @@ import {
 import { Button } from "../components/Button";
 import { UndoIcon, XIcon } from "../components/icons";
 import { AddCidrForm, type Candidate } from "./AddCidrForm";
-import { cidrKey } from "./draft";
 import { IssueLine } from "./Issues";
 import type { EditConfig } from "./useConfigDraft";
 

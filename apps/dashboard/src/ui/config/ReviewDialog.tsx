@@ -2,6 +2,7 @@
 // Save flow: the diff and what it means for traffic (server dry run), a confirm, and —
 // when someone else saved meanwhile — their change shown next to mine, never overwritten.
 import type { ConfigWrite, ConflictCurrent, MasqConfig, SaveResponse } from "@masq/shared";
+import { diffConfigs } from "@masq/shared";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
@@ -13,7 +14,7 @@ import { Dialog } from "../components/Dialog";
 import { DiffChips } from "../components/DiffChips";
 import { ArrowRightIcon, SpinnerIcon } from "../components/icons";
 import { RelativeTime } from "../components/Time";
-import { diffConfigs, impactSentence, rolloutSentence } from "./draft";
+import { impactSentence, rolloutSentence } from "./draft";
 
 export type ReviewPayload =
   | { kind: "config"; config: MasqConfig }

@@ -1,13 +1,17 @@
-import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import {
+  DEFAULT_FLAGS,
+  defaultConfig,
+  diffConfigs,
+  isEmptyDiff,
+  type MasqConfig,
+} from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { EditableConfig } from "../api/endpoints";
 import {
   adoptCurrent,
   checkCandidate,
   configsEqual,
-  diffConfigs,
   impactSentence,
-  isEmptyDiff,
   issuesByValue,
   looksComplete,
   rebase,

@@ -19,8 +19,6 @@ import {
 } from "@masq/shared";
 import type { EditableConfig } from "../api/endpoints";
 
-export { cidrKey, diffConfigs, isEmptyDiff, type ScalarChange } from "@masq/shared";
-
 export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
   return (
     a.nonMasqueradeCIDRs.join("\n") === b.nonMasqueradeCIDRs.join("\n") &&

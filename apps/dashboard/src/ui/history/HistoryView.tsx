@@ -1,5 +1,6 @@
 "use client";
 import type { Revision } from "@masq/shared";
+import { diffConfigs } from "@masq/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
@@ -13,7 +14,6 @@ import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../c
 import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
-import { diffConfigs } from "../config/draft";
 import { useLiveEvent } from "../live/live";
 import { useCanEdit } from "../shell/me";
 

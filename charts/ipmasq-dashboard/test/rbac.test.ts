@@ -1,0 +1,38 @@
+// Least privilege in RBAC: no wildcards or built-in roles, pod deletes only with observe
+// resync, narrowed by an admission policy.
+//
+// Run: npx vitest run --project integration charts
+import { describe, expect, it } from "vitest";
+import { rbacExpectation, rbacViolations, resyncPolicyViolations } from "./helpers/invariants.js";
+import { container, envValue, type Json, type K8sObject } from "./helpers/render.js";
+import { renderedVariants, VARIANTS } from "./helpers/variants.js";
+
+const manifest = renderedVariants();
+
+describe("ipmasq-dashboard chart", () => {
+  describe.each(VARIANTS)("$name", (v) => {
+    const m = () => manifest(v.name);
+
+    it("grants least privilege: no wildcards, no built-in roles, pod delete only with observe resync", () => {
+      expect(
+        rbacViolations(
+          m(),
+          rbacExpectation(m(), v.expect.cmNamespace, v.expect.observe, v.expect.extraGrants),
+        ),
+      ).toEqual([]);
+      expect(envValue(container(m().dashboard), "IPMASQ_RECREATE_CONFIGMAPS")).toBe(
+        String(v.expect.extraGrants),
+      );
+    });
+
+    it("narrows observe-resync pod deletes to the upstream agent's pods with an admission policy", () => {
+      const policy = m().find<K8sObject & { spec: Json }>("ValidatingAdmissionPolicy");
+      const binding = m().find<K8sObject & { spec: Json }>("ValidatingAdmissionPolicyBinding");
+      if (!v.expect.observe) {
+        expect([policy, binding]).toEqual([undefined, undefined]);
+        return;
+      }
+      expect(resyncPolicyViolations(m(), policy, binding)).toEqual([]);
+    });
+  });
+});
