@@ -2,7 +2,8 @@
 // whose nat table has the issue's item-1 shape (kube-proxy's KUBE-POSTROUTING, a CNI bridge
 // chain masquerading its pod range before IP-MASQ-AGENT). The node view serves the path with
 // components; POST /api/nodes/:name/evaluate takes the packet fields `ipmasq why` takes.
-import { inNetns, until } from "@masq/testkit/netns";
+import { inNetns } from "@masq/testkit/netns";
+import { until } from "@masq/testkit/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ISSUE_ITEM1_NODE } from "../../../packages/shared/src/test-fixtures/nodes.js";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
