@@ -191,7 +191,8 @@ function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   return o.entries
     .filter(
       (e) =>
-        e.role === "foreign" ||
+        // An unreadable line is reported once, as unreadable.
+        (e.role === "foreign" && e.rule.unreadable === undefined) ||
         e.negated ||
         (e.role === "return" &&
           (e.conditions.length > 0 || e.protocol !== undefined || e.probability !== undefined)) ||

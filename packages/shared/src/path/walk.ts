@@ -132,7 +132,7 @@ function conditionList(list: Conditions | undefined): Condition[] {
 }
 
 function note(w: Walk, u: Unknown): void {
-  const key = `${u.kind} ${u.chain ?? u.message}`;
+  const key = `${u.kind} ${u.message}`;
   if (!w.unknowns.has(key)) w.unknowns.set(key, u);
 }
 
@@ -370,6 +370,14 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
   }
 }
 
+/** A rule the parser could not read acts in the kernel all the same: what it does is unknown. */
+function unreadableRule(w: Walk, b: Branch, rule: ParsedRule, index: number): void {
+  const at = `${rule.chain} rule ${index + 1} (input line ${rule.line})`;
+  const message = `${at} could not be read (${rule.unreadable}): what it does to packets is unknown`;
+  note(w, { kind: "unreadable-rule", chain: rule.chain, message });
+  finish(w, b, "unknown", message, { decidedBy: refOf(w, rule, index) });
+}
+
 function run(w: Walk, b: Branch): void {
   for (;;) {
     if (++w.steps > w.limits.maxSteps) {
@@ -390,6 +398,10 @@ function run(w: Walk, b: Branch): void {
     if (!rule) {
       leave(b, "end");
       continue;
+    }
+    if (rule.unreadable !== undefined) {
+      unreadableRule(w, b, rule, frame.index);
+      return;
     }
     const m = match(w, b, rule);
     if (m.kind === "no") {
