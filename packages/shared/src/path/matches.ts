@@ -3,7 +3,7 @@
 // by their text (interfaces, conntrack, sets, statistic, …). Compiled once per rule.
 import { type Family, iptablesAddress, type Range } from "../cidr.js";
 import type { Clause, ParsedRule } from "../parser.js";
-import { type MarkTest, parseMarkTest } from "./marks.js";
+import { type MarkTest, markNeverMatches, parseMarkTest } from "./marks.js";
 import { protocolNumber } from "./packet.js";
 import { cidrRange, fullRange } from "./range-set.js";
 
@@ -149,6 +149,12 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
     if (m.module === "comment") continue;
     const opaqueClauses: Clause[] = [];
     for (const c of m.clauses) {
+      const never = impossibleMark(m.module, c);
+      if (never !== undefined) {
+        // `! --mark V/M` with V outside M holds for every packet; `--mark V/M` for none.
+        if (!c.negated) matchesNothing ??= never;
+        continue;
+      }
       const t = m.module === "" ? builtinTest(c, family) : moduleTest(m.module, c, family);
       if (t === "any") continue;
       if (t.kind === "opaque" && m.module !== "") {
@@ -163,6 +169,18 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
   const compiled = { tests, matchesNothing };
   cache.set(rule, compiled);
   return compiled;
+}
+
+/**
+ * Why a `-m mark`/`-m connmark --mark V/M` clause matches no packet: the kernel tests
+ * (mark & M) == V (xt_mark.c, xt_connmark.c), never true when V has bits outside M.
+ */
+function impossibleMark(module: string, c: Clause): string | undefined {
+  if ((module !== "mark" && module !== "connmark") || c.flag !== "--mark" || c.args.length !== 1)
+    return undefined;
+  const t = parseMarkTest(c.args[0]!);
+  if (!t || !markNeverMatches(t)) return undefined;
+  return `-m ${module} --mark ${c.args[0]} matches no packet: the value has bits outside the mask`;
 }
 
 function nothingMatches(t: Test, negated: boolean, family: Family): string | undefined {
