@@ -60,3 +60,40 @@ describe("mark values outside their mask", () => {
     expect(a.inert.map((r) => `${r.chain} ${r.index}`)).toEqual(["POSTROUTING 0"]);
   });
 });
+
+describe("a MARK target forgets what was known of the bits it changes", () => {
+  const FAILED = [
+    "-A POSTROUTING -s 10.244.0.0/24 -m mark --mark 0x1/0x3 -j RETURN",
+    "-A POSTROUTING -j MARK --set-xmark 0x0/0x2",
+    "-A POSTROUTING -s 10.244.0.0/24 -m mark --mark 0x1/0x3 -j MASQUERADE",
+  ];
+  const cases: {
+    desc: string;
+    input: string[];
+    mark?: number;
+    want: { masqueraded: boolean | null; certain: boolean };
+  }[] = [
+    {
+      desc: "the same conjunction fails before the MARK and may hold after it: depends",
+      input: FAILED,
+      want: { masqueraded: null, certain: false },
+    },
+    {
+      desc: "mark 0x3: rule 1 fails, the MARK clears bit 1, rule 3 masquerades pods in 10.244.0.0/24",
+      input: FAILED,
+      mark: 0x3,
+      want: { masqueraded: null, certain: false },
+    },
+    {
+      desc: "a MARK on other bits keeps the failed conjunction: never masqueraded",
+      input: [FAILED[0]!, "-A POSTROUTING -j MARK --set-xmark 0x100/0x100", FAILED[2]!],
+      want: { masqueraded: false, certain: true },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () =>
+      expect(
+        verdict(c.input, "198.51.100.2", c.mark === undefined ? {} : { mark: c.mark }),
+      ).toEqual(c.want),
+    );
+});

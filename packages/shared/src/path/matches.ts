@@ -14,7 +14,8 @@ export type Test =
   | { kind: "mark"; mark: MarkTest; text: string }
   /** Taken as true: the pod-to-remote question is about destinations that are not local. */
   | { kind: "non-local"; text: string }
-  | { kind: "opaque"; key: string; text: string };
+  /** `module`: the match module ("" for built-in matches), whose state targets may change. */
+  | { kind: "opaque"; key: string; text: string; module?: string };
 
 /** A test the rule requires, with `negated` when the rule requires it to fail. */
 export interface RuleTest {
@@ -52,7 +53,7 @@ function clauseText(module: string, c: Clause): string {
 
 function opaque(module: string, c: Clause): Test {
   const text = clauseText(module, c);
-  return { kind: "opaque", key: text, text };
+  return { kind: "opaque", key: text, text, module };
 }
 
 /** `53`, `1024:65535`, `80,443,8000:8080` as inclusive ranges. */
@@ -202,5 +203,5 @@ function moduleCondition(module: string, clauses: readonly Clause[]): RuleTest[]
   if (!only) return [];
   if (clauses.length === 1) return [{ test: opaque(module, only), negated: only.negated }];
   const text = `-m ${module} ${clauses.map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim()).join(" ")}`;
-  return [{ test: { kind: "opaque", key: text, text }, negated: false }];
+  return [{ test: { kind: "opaque", key: text, text, module }, negated: false }];
 }

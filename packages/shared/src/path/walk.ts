@@ -14,7 +14,15 @@ import {
   notAllCondition,
   returnsCondition,
 } from "./describe.js";
-import { assume, assumeNotAll, decide, type Facts, initialFacts } from "./facts.js";
+import {
+  assume,
+  assumeNotAll,
+  decide,
+  depsOf,
+  type Facts,
+  forgetChanged,
+  initialFacts,
+} from "./facts.js";
 import { forgetBits, setXmark } from "./marks.js";
 import { compileRule, type RuleTest } from "./matches.js";
 import type { Packet } from "./packet.js";
@@ -209,7 +217,9 @@ function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
   if (all && b.facts.failed.has(all.key)) return { kind: "no" };
   let yes: Facts | null = b.facts;
   for (const p of pending) yes = yes && assume(yes, p.test, !p.negated);
-  const no = only ? assume(b.facts, only.test, only.negated) : assumeNotAll(b.facts, all!.key);
+  const no = only
+    ? assume(b.facts, only.test, only.negated)
+    : assumeNotAll(b.facts, all!.key, depsOf(pending.map((p) => p.test)));
   if (!yes) return { kind: "no" };
   if (!no) return { kind: "yes", facts: yes };
   const other = fork(b, no, only ? conditionOf(only.test, only.negated) : all);
@@ -305,14 +315,20 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
     case "continue":
       frame.index++;
       return true;
-    case "mark":
-      b.facts = { ...b.facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
+    case "mark": {
+      // Bits in the mask are set, known bits outside it flip where the value has ones.
+      const markMask = (act.mask | act.value) >>> 0;
+      const facts = forgetChanged(b.facts, { markMask });
+      b.facts = { ...facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
       frame.index++;
       return true;
-    case "forget-mark":
-      b.facts = { ...b.facts, mark: forgetBits(b.facts.mark, act.mask) };
+    }
+    case "forget-mark": {
+      const facts = forgetChanged(b.facts, { markMask: act.mask });
+      b.facts = { ...facts, mark: forgetBits(b.facts.mark, act.mask) };
       frame.index++;
       return true;
+    }
     case "chain":
       if (b.stack.length >= w.limits.maxDepth) {
         note(w, { kind: "bound", message: `chains nested deeper than ${w.limits.maxDepth}` });
