@@ -140,6 +140,34 @@ function moduleTest(module: string, c: Clause, family: Family): Test | "any" {
 
 const cache = new WeakMap<ParsedRule, CompiledRule>();
 
+/**
+ * Matches whose answer changes from packet to packet or rule to rule (random draws, rate and
+ * byte counters, clocks, per-rule lists): one rule's result says nothing about another's, so
+ * their condition is keyed per rule, never shared (iptables-extensions(8)).
+ */
+const STATEFUL_MODULES: ReadonlySet<string> = new Set([
+  "statistic",
+  "limit",
+  "hashlimit",
+  "quota",
+  "quota2",
+  "connlimit",
+  "recent",
+  "connbytes",
+  "time",
+  "nth",
+  "random",
+]);
+let nextRuleId = 0;
+
+/** A stateful module's tests, re-keyed so that they belong to this rule alone. */
+function perRule(tests: RuleTest[]): RuleTest[] {
+  const id = ++nextRuleId;
+  return tests.map((rt) =>
+    rt.test.kind === "opaque" ? { ...rt, test: { ...rt.test, key: `${rt.test.key} #${id}` } } : rt,
+  );
+}
+
 /** The rule's tests (comments dropped, matches that hold for every packet dropped). */
 export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
   const hit = cache.get(rule);
@@ -165,7 +193,8 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
       matchesNothing ??= nothingMatches(t, c.negated, family);
       tests.push({ test: t, negated: c.negated });
     }
-    tests.push(...moduleCondition(m.module, opaqueClauses));
+    const condition = moduleCondition(m.module, opaqueClauses);
+    tests.push(...(STATEFUL_MODULES.has(m.module) ? perRule(condition) : condition));
   }
   const compiled = { tests, matchesNothing };
   cache.set(rule, compiled);

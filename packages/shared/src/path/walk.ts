@@ -329,6 +329,10 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
       frame.index++;
       return true;
     }
+    case "forget-state":
+      b.facts = forgetChanged(b.facts, { module: act.module });
+      frame.index++;
+      return true;
     case "chain":
       if (b.stack.length >= w.limits.maxDepth) {
         note(w, { kind: "bound", message: `chains nested deeper than ${w.limits.maxDepth}` });
