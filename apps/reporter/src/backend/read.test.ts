@@ -64,8 +64,19 @@ describe("jumpsTo", () => {
   });
 });
 
-describe("ruleLines", () => {
-  it("caps very long lines at the protocol limit", () => {
-    expect(ruleLines(`-A X ${"a".repeat(5000)}\n`)[0]).toHaveLength(4096);
+describe("ruleLines / classifyChainRead", () => {
+  it("keeps long lines whole: a cut rule would be another rule", () => {
+    expect(ruleLines(`-A X ${"a".repeat(5000)}\n`)[0]).toHaveLength(5005);
+  });
+  it("a chain with a line longer than a snapshot carries is not fully read: an error", () => {
+    const r = classifyChainRead(
+      { code: 0, stdout: `-A X ${"a".repeat(5000)}\n`, stderr: "", timedOut: false },
+      "X",
+    );
+    expect(r).toEqual({
+      kind: "error",
+      message:
+        "a rule of X is 5005 characters, more than the 4096 a snapshot carries: X was not fully read",
+    });
   });
 });
