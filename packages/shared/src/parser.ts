@@ -47,6 +47,8 @@ export interface ParseError {
   line: number;
   text: string;
   reason: string;
+  /** The input as a whole is not one node's table (answers from it would be wrong). */
+  fatal?: boolean;
 }
 
 export interface Ruleset {
@@ -295,6 +297,7 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
   const ruleset: Ruleset = { tables: new Map() };
   const errors: ParseError[] = [];
   let table = defaultTable;
+  const headers = new Set<string>();
   const lines = text.split("\n");
   for (let idx = 0; idx < lines.length; idx++) {
     const line = lines[idx]!;
@@ -309,6 +312,14 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
     if (first === "*") {
       table = trimmed.slice(1);
       if (!/^[a-z]+$/.test(table)) fail("bad table name");
+      else if (headers.has(table))
+        errors.push({
+          line: idx + 1,
+          text: raw,
+          reason: `table ${table} appears twice: two dumps (e.g. iptables-legacy-save and iptables-nft-save output) are two backends, read each on its own`,
+          fatal: true,
+        });
+      headers.add(table);
       continue;
     }
     if (trimmed === "COMMIT") continue;

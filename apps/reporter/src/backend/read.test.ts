@@ -24,6 +24,15 @@ describe("classifyChainRead", () => {
     );
     expect(c).toMatchObject({ kind: "missing", ambiguous: true });
   });
+  it("a table iptables cannot show (table `nat' is incompatible) is a read error, not a missing chain", () => {
+    const c = classifyChainRead(
+      r(1, "", "iptables v1.8.7 (nf_tables): table `nat' is incompatible, use 'nft' tool.\n"),
+    );
+    expect(c).toEqual({
+      kind: "error",
+      message: "iptables v1.8.7 (nf_tables): table `nat' is incompatible, use 'nft' tool.",
+    });
+  });
   it("reads the legacy message as missing (unambiguous)", () => {
     expect(
       classifyChainRead(r(1, "", "iptables: No chain/target/match by that name.\n")),

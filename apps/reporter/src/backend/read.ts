@@ -5,9 +5,11 @@ import { MAX_RULE_LINE_CHARS, ruleTarget } from "@masq/shared";
 import type { ExecResult } from "../exec.js";
 
 // legacy: "No chain/target/match by that name."; nf_tables 1.8.x: "chain `X' in table `nat'
-// is incompatible, use 'nft' tool." (it says that for a chain that does not exist).
+// is incompatible, use 'nft' tool." (it says that for a chain that does not exist). "table
+// `nat' is incompatible" is another thing: the table holds what iptables cannot show, a read
+// error.
 const MISSING =
-  /No chain\/target\/match by that name|is incompatible, use 'nft' tool|does not exist/;
+  /No chain\/target\/match by that name|chain `[^']*' in table `[^']*' is incompatible, use 'nft' tool|does not exist/;
 /** Printed (on stderr) when both backends hold tables on the node. */
 export const LEGACY_TABLES_WARNING = /iptables-legacy tables present/;
 

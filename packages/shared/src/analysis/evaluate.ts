@@ -1,6 +1,8 @@
 // "Would a pod's new connection to this destination leave masqueraded?", answered from the
 // whole nat path: one answer when every branch agrees, otherwise each branch with the
 // conditions it needs, and what could not be seen.
+import { type Family, iptablesAddress } from "../cidr.js";
+import { clauseOf } from "../parser.js";
 import { describeConditions, describeRef } from "../path/describe.js";
 import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
@@ -148,6 +150,24 @@ export function verdictOf(
 }
 
 /**
+ * The family the rules' addresses are in when it is not the analysis' (an ip6tables dump read
+ * for an IPv4 question): every `-s`/`-d` on the path is of the other family.
+ */
+function otherFamily(a: FamilyAnalysis): Family | undefined {
+  const other: Family = a.family === "ipv4" ? "ipv6" : "ipv4";
+  let seenOther = false;
+  for (const c of a.path)
+    for (const rule of a.chains.get(c.name)?.rules ?? [])
+      for (const flag of ["-s", "-d"]) {
+        const text = clauseOf(rule, "", flag)?.args[0];
+        if (text === undefined) continue;
+        if (iptablesAddress(text, a.family)) return undefined;
+        if (iptablesAddress(text, other)) seenOther = true;
+      }
+  return seenOther ? other : undefined;
+}
+
+/**
  * Would a pod's new connection to `ipText` leave masqueraded? `fields` adds what is known of
  * the packet (source, protocol, destination port, mark); every other match is a condition.
  * Errors: `ipText` or a field is not valid, or the family is not the analysis'.
@@ -164,6 +184,13 @@ export function evaluate(
     };
   if (p.packet.family !== a.family)
     return { error: `${ipText} is ${p.packet.family}; these rules are ${a.family}` };
+  const fatal = a.errors.find((e) => e.fatal);
+  if (fatal) return { error: `line ${fatal.line}: ${fatal.reason}` };
+  const other = otherFamily(a);
+  if (other)
+    return {
+      error: `${ipText} is ${a.family}, but these rules' addresses are ${other} (${other === "ipv6" ? "ip6tables" : "iptables"} output): ask about an ${other} address, or read the ${a.family} rules`,
+    };
   const r = runPath(a, p.packet);
   const unknowns = [...r.unknowns, ...a.unknowns.filter((u) => u.kind === "other-backend")];
   return verdictOf(p.packet, r.outcomes, unknowns, {
