@@ -122,6 +122,36 @@ function packetText(p: import("../path/packet.js").Packet): Verdict["packet"] {
   };
 }
 
+/** Branches listed one by one in a verdict; the rest are folded, one line per result. */
+export const MAX_LISTED_OUTCOMES = 64;
+
+/** Past MAX_LISTED_OUTCOMES, the rest of the branches as one outcome per result, counted. */
+function foldOutcomes(vo: VerdictOutcome[]): VerdictOutcome[] {
+  if (vo.length <= MAX_LISTED_OUTCOMES) return vo;
+  const kept = vo.slice(0, MAX_LISTED_OUTCOMES - 1);
+  const rest = new Map<OutcomeResult, VerdictOutcome[]>();
+  for (const o of vo.slice(MAX_LISTED_OUTCOMES - 1)) {
+    const list = rest.get(o.result);
+    if (list) list.push(o);
+    else rest.set(o.result, [o]);
+  }
+  for (const [result, list] of rest) {
+    const first = list[0]!;
+    const when = `${list.length} more branches`;
+    kept.push({
+      ...first,
+      when: [when],
+      conditions: [{ text: when, key: when, holds: true, field: "other" }],
+      decidedBy: list.every((o) => sameRule(o.decidedBy, first.decidedBy))
+        ? first.decidedBy
+        : undefined,
+      reason: `${list.length} more branches end the same way (${result}), e.g. ${first.reason}`,
+      because: [],
+    });
+  }
+  return kept;
+}
+
 /** Folds branches into one verdict: agreed when all branches agree and none is unknown. */
 export function verdictOf(
   packet: import("../path/packet.js").Packet,
@@ -129,13 +159,14 @@ export function verdictOf(
   unknowns: readonly Unknown[],
   scope: { postroutingRead: boolean; backend?: IptablesBackend },
 ): Verdict {
-  const vo = outcomes.map((o) => toVerdictOutcome(o, scope.backend));
-  const values = new Set(vo.map((o) => o.masqueraded));
+  const all = outcomes.map((o) => toVerdictOutcome(o, scope.backend));
+  const values = new Set(all.map((o) => o.masqueraded));
+  const vo = foldOutcomes(all);
   let masqueraded = values.size === 1 ? [...values][0]! : null;
   // Rules in an unread backend may still masquerade what these rules leave alone.
   if (masqueraded === false && unknowns.some((u) => u.kind === "other-backend")) masqueraded = null;
   const first = vo[0]?.decidedBy;
-  const decidedBy = vo.every((o) => sameRule(o.decidedBy, first)) ? first : undefined;
+  const decidedBy = all.every((o) => sameRule(o.decidedBy, first)) ? first : undefined;
   const base = {
     ip: packet.destination?.text ?? "",
     packet: packetText(packet),

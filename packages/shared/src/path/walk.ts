@@ -34,7 +34,10 @@ export interface PathLimits {
   maxDepth: number;
   /** Branches made in all: each match the packet cannot decide may add one. */
   maxBranches: number;
-  /** Rule visits over all paths. */
+  /**
+   * Work over all paths: rule visits, plus the facts a fork carries over (a branch that has
+   * assumed n things copies them), so a long chain of undecidable rules stays bounded.
+   */
   maxSteps: number;
 }
 
@@ -78,7 +81,11 @@ interface Exit {
 interface Conditions {
   head: Condition;
   tail?: Conditions;
+  size: number;
 }
+
+/** Conditions listed per outcome; the rest are counted ("and N more"). */
+export const MAX_LISTED_CONDITIONS = 16;
 
 interface Branch {
   facts: Facts;
@@ -130,13 +137,24 @@ function because(w: Walk, rule: ParsedRule): string[] {
 }
 
 function withCondition(list: Conditions | undefined, c: Condition): Conditions {
-  return { head: c, tail: list };
+  return { head: c, tail: list, size: (list?.size ?? 0) + 1 };
 }
 
+/**
+ * The conditions in the order assumed; past MAX_LISTED_CONDITIONS only the newest (the ones
+ * nearest the decision), after a count of the earlier ones.
+ */
 function conditionList(list: Conditions | undefined): Condition[] {
   const out: Condition[] = [];
-  for (let l = list; l; l = l.tail) out.push(l.head);
-  return out.reverse();
+  let l = list;
+  for (; l && out.length < MAX_LISTED_CONDITIONS; l = l.tail) out.push(l.head);
+  out.reverse();
+  const earlier = l?.size ?? 0;
+  if (earlier > 0) {
+    const text = `${earlier} earlier conditions`;
+    out.unshift({ text, key: text, holds: true, field: "other" });
+  }
+  return out;
 }
 
 function note(w: Walk, u: Unknown): void {
@@ -222,6 +240,8 @@ function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
     : assumeNotAll(b.facts, all!.key, depsOf(pending.map((p) => p.test)));
   if (!yes) return { kind: "no" };
   if (!no) return { kind: "yes", facts: yes };
+  // The fork copies what the branch assumed: that is work too.
+  w.steps += b.facts.opaque.size + b.facts.failed.size;
   const other = fork(b, no, only ? conditionOf(only.test, only.negated) : all);
   other.stack[other.stack.length - 1]!.index++;
   if (++w.branches > w.limits.maxBranches) {
@@ -403,9 +423,14 @@ function run(w: Walk, b: Branch): void {
     if (++w.steps > w.limits.maxSteps) {
       note(w, {
         kind: "bound",
-        message: `more than ${w.limits.maxSteps} rule visits: the rest was not followed`,
+        message: `more than ${w.limits.maxSteps} rule visits (and facts carried over at forks): the rest was not followed`,
       });
-      finish(w, b, "unknown", `not followed: more than ${w.limits.maxSteps} rule visits`);
+      finish(
+        w,
+        b,
+        "unknown",
+        `not followed: more than ${w.limits.maxSteps} rule visits (and facts carried over at forks)`,
+      );
       return;
     }
     const frame = b.stack[b.stack.length - 1];
