@@ -49,6 +49,8 @@ export interface ParseError {
   reason: string;
   /** The input as a whole is not one node's table (answers from it would be wrong). */
   fatal?: boolean;
+  /** The chain the unreadable rule was kept in (as a rule of unknown effect), if any. */
+  inChain?: string;
 }
 
 export interface Ruleset {
@@ -272,9 +274,9 @@ function keepUnreadable(
   lineNo: number,
   trimmed: string,
   reason: string,
-): void {
+): string | undefined {
   const m = APPEND_CHAIN.exec(trimmed);
-  if (!m) return;
+  if (!m) return undefined;
   const chain = m[1]!;
   const text = trimmed.slice(trimmed.indexOf("-A"));
   chainOf(ruleset, table, chain).rules.push({
@@ -287,6 +289,7 @@ function keepUnreadable(
     targetArgs: [],
     unreadable: reason,
   });
+  return chain;
 }
 
 /**
@@ -305,8 +308,8 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
     const trimmed = raw.trim();
     if (trimmed === "" || trimmed[0] === "#") continue;
     const fail = (reason: string) => {
-      errors.push({ line: idx + 1, text: raw, reason });
-      keepUnreadable(ruleset, table, idx + 1, trimmed, reason);
+      const inChain = keepUnreadable(ruleset, table, idx + 1, trimmed, reason);
+      errors.push({ line: idx + 1, text: raw, reason, ...(inChain ? { inChain } : {}) });
     };
     const first = trimmed[0];
     if (first === "*") {

@@ -180,6 +180,9 @@ export function verdictOf(
   return { ...base, reason: reasonOf(base), caveats: unknowns.map((u) => u.message) };
 }
 
+/** Input lines left out of every chain named in an answer; more are counted. */
+const FEW_LOOSE_LINES = 8;
+
 /**
  * The family the rules' addresses are in when it is not the analysis' (an ip6tables dump read
  * for an IPv4 question): every `-s`/`-d` on the path is of the other family.
@@ -223,9 +226,25 @@ export function evaluate(
       error: `${ipText} is ${a.family}, but these rules' addresses are ${other} (${other === "ipv6" ? "ip6tables" : "iptables"} output): ask about an ${other} address, or read the ${a.family} rules`,
     };
   const r = runPath(a, p.packet);
-  const unknowns = [...r.unknowns, ...a.unknowns.filter((u) => u.kind === "other-backend")];
-  return verdictOf(p.packet, r.outcomes, unknowns, {
+  // Lines kept in no chain (commands such as -I, bad declarations): the answer left them out.
+  const left = a.errors.filter((e) => e.inChain === undefined);
+  const loose: Unknown[] = left.slice(0, FEW_LOOSE_LINES).map((e) => ({
+    kind: "unreadable-rule",
+    message: `input line ${e.line} was left out (${e.reason}): ${e.text.slice(0, 120)}`,
+  }));
+  if (left.length > FEW_LOOSE_LINES)
+    loose.push({
+      kind: "unreadable-rule",
+      message: `and ${left.length - FEW_LOOSE_LINES} more input lines were left out`,
+    });
+  const unknowns = [
+    ...r.unknowns,
+    ...a.unknowns.filter((u) => u.kind === "other-backend"),
+    ...loose,
+  ];
+  const v = verdictOf(p.packet, r.outcomes, unknowns, {
     postroutingRead: a.postroutingRead,
     backend: a.backend,
   });
+  return loose.length > 0 ? { ...v, certain: false } : v;
 }

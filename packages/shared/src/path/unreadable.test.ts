@@ -141,4 +141,26 @@ describe("commands that are not lines of a dump", () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]?.reason).toMatch(c.want);
     });
+
+  it("why says the -I line was left out: the answer is not certain", () => {
+    const text = [
+      "-P POSTROUTING ACCEPT",
+      "-N IP-MASQ-AGENT",
+      "-A POSTROUTING -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT",
+      "-A IP-MASQ-AGENT -j MASQUERADE",
+      "-I IP-MASQ-AGENT 1 -d 8.8.8.8/32 -j RETURN",
+    ].join("\n");
+    const { ruleset, errors } = parseIptables(text);
+    const a = analyzeRuleset(ruleset, "ipv4", "IP-MASQ-AGENT");
+    a.errors = errors;
+    const v = evaluate(a, "8.8.8.8");
+    if ("error" in v) throw new Error(v.error);
+    expect({ masqueraded: v.masqueraded, certain: v.certain }).toEqual({
+      masqueraded: true,
+      certain: false,
+    });
+    expect(v.unknowns.map((u) => u.message)).toEqual([
+      "input line 5 was left out (-I inserts a rule: a command, not a line of iptables-save or iptables -S output (which list rules with -A, in order)): -I IP-MASQ-AGENT 1 -d 8.8.8.8/32 -j RETURN",
+    ]);
+  });
 });
