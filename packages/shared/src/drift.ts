@@ -228,8 +228,11 @@ const isNat = (x: PathOutcome) => x.result === "masquerade" || x.result === "sna
 /** Translations listed in an impact; more are counted. */
 const FEW_TRANSLATIONS = 3;
 
-/** What happens to pod traffic without the final MASQUERADE, from the path's outcomes. */
-function translatedImpact(outcomes: readonly PathOutcome[]): string {
+/**
+ * What happens to pod traffic without the agent's final MASQUERADE, in words, from the path's
+ * outcomes (a MASQUERADE narrowed to TCP, or an SNAT, still translates some of it).
+ */
+export function translatedImpact(outcomes: readonly PathOutcome[]): string {
   const nat = outcomes.filter((x) => isNat(x) && x.decidedBy);
   if (nat.length === 0)
     return "pod traffic leaves the node with pod addresses to every destination";

@@ -1,5 +1,12 @@
 // Text output for people: short, aligned, one fact per line.
-import type { Difference, DriftReport, FamilyAnalysis, Issue, Unknown } from "@masq/shared";
+import {
+  type Difference,
+  type DriftReport,
+  type FamilyAnalysis,
+  type Issue,
+  translatedImpact,
+  type Unknown,
+} from "@masq/shared";
 import { formatPath } from "./format-path.js";
 
 export function formatIssues(kind: "error" | "warning", issues: readonly Issue[]): string {
@@ -30,7 +37,7 @@ export function formatAnalysis(a: FamilyAnalysis): string {
     out.push(...(a.returns.length ? a.returns.map((c) => `    ${c.canonical}`) : ["    (none)"]));
     const final = a.finalMasquerade === undefined ? undefined : a.entries[a.finalMasquerade];
     out.push(
-      `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : "NOT masqueraded (no final MASQUERADE rule)"}`,
+      `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : `no final MASQUERADE rule: ${translatedImpact(a.outcomes)}`}`,
     );
     const other = a.entries.filter(
       (e) =>
