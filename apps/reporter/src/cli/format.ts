@@ -14,7 +14,14 @@ export function formatIssues(kind: "error" | "warning", issues: readonly Issue[]
 }
 
 function jumpState(a: FamilyAnalysis): string {
-  if (a.jumps.length === 0) return "missing";
+  if (a.jumps.length === 0) {
+    // Reached through another chain (POSTROUTING -j X, X -j the agent's chain): not missing.
+    const via = a.outcomes.find((o) => o.agent !== "before")?.via ?? [];
+    const through = via.slice(1, via.indexOf(a.chain));
+    return through.length > 0
+      ? `none of its own; reached through ${through.join(" → ")}`
+      : "missing";
+  }
   const where = a.jumps
     .map(
       (j) =>
