@@ -4,6 +4,10 @@
 //     is reached; pods elsewhere keep their address to destinations the agent returns.
 // (b) issue 11 item 3: nonMasqueradeCIDRs [0.0.0.0/0] applies, verifies, is in sync, and no
 //     peer sees anything but the pod address.
+// (c) the tester's item 1: a comment iptables prints without quotes (`--comment -j`) is read;
+//     a line why cannot read makes the answer unknown, while the kernel's rule still acts.
+// (d) the tester's item 3: a MARK target that changes bits a failed mark test read: the later
+//     test is decided anew.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,9 +76,9 @@ function twoPods() {
   return { node, pods, peers };
 }
 
-async function why(args: string[]): Promise<{ code: number; verdict: Verdict }> {
+async function why(args: string[], warns = false): Promise<{ code: number; verdict: Verdict }> {
   const r = await cli(["why", ...args, "--json"]);
-  expect(r.stderr).toBe("");
+  if (!warns) expect(r.stderr).toBe("");
   return { code: r.code, verdict: JSON.parse(r.stdout) as Verdict };
 }
 
@@ -154,5 +158,113 @@ describe("issue 11 item 3 on a real node", () => {
       expect({ code, masqueraded: verdict.masqueraded }).toEqual({ code: 10, masqueraded: false });
       expect(seenSource(t.pod, peer.address)).toBe(t.podAddress);
     }
+  });
+});
+
+function node() {
+  const t = wire({
+    pod: pool.add("pod"),
+    node: pool.add("node"),
+    peerA: pool.add("pa"),
+    peerB: pool.add("pb"),
+  });
+  return { ...t, peer: t.peers.find((p) => p.address === "198.51.100.2")! };
+}
+
+const JUMP =
+  '-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT';
+const nat = (rules: string[]) =>
+  ["*nat", ":POSTROUTING ACCEPT [0:0]", ":IP-MASQ-AGENT - [0:0]", ...rules, "COMMIT", ""].join(
+    "\n",
+  );
+const AGENT_RETURN_PEER = nat([
+  JUMP,
+  "-A IP-MASQ-AGENT -d 10.0.0.0/8 -j RETURN",
+  '-A IP-MASQ-AGENT -d 198.51.100.2/32 -m comment --comment "-j" -j RETURN',
+  "-A IP-MASQ-AGENT -j MASQUERADE",
+]);
+
+describe("issue 11 tester item 1 on a real node", () => {
+  it("a RETURN with an unquoted comment (-j) is read: the peer sees the pod, as why says", async () => {
+    const t = node();
+    inNetns(t.node, ["iptables-restore", "-w"], AGENT_RETURN_PEER);
+    servers.push(await startServer(t.peer.ns));
+    const save = tempFile("node.save", inNetns(t.node, ["iptables-save", "-t", "nat"]));
+    const { code, verdict } = await why([t.peer.address, "--from", save]);
+    expect({ code, masqueraded: verdict.masqueraded, certain: verdict.certain }).toEqual({
+      code: 10,
+      masqueraded: false,
+      certain: true,
+    });
+    expect(seenSource(t.pod, t.peer.address)).toBe(t.podAddress);
+  });
+
+  it("a line why cannot read makes the answer unknown; the kernel's rule still acts", async () => {
+    const t = node();
+    inNetns(t.node, ["iptables-restore", "-w"], AGENT_RETURN_PEER);
+    servers.push(await startServer(t.peer.ns));
+    const real = inNetns(t.node, ["iptables-save", "-t", "nat"]);
+    // The same dump with that rule's line damaged (an unterminated quote).
+    const damaged = real.replace(/^(-A IP-MASQ-AGENT -d 198\.51\.100\.2\/32.*)$/m, '$1 "');
+    expect(damaged).not.toBe(real);
+    const { code, verdict } = await why(
+      [t.peer.address, "--from", tempFile("d.save", damaged)],
+      true,
+    );
+    expect(code).toBe(11);
+    expect(verdict.masqueraded).toBeNull();
+    expect(verdict.unknowns.map((u) => u.message).join("\n")).toMatch(
+      /IP-MASQ-AGENT rule 2 \(input line \d+\) could not be read/,
+    );
+    expect(seenSource(t.pod, t.peer.address)).toBe(t.podAddress);
+  });
+});
+
+describe("issue 11 tester item 3 on a real node", () => {
+  it("after a MARK clears bit 1, the mark test fails before and matches after: masqueraded", async () => {
+    const t = node();
+    // mangle POSTROUTING runs before nat POSTROUTING: the pod's packets carry mark 0x3.
+    inNetns(
+      t.node,
+      ["iptables-restore", "-w"],
+      [
+        "*mangle",
+        ":POSTROUTING ACCEPT [0:0]",
+        `-A POSTROUTING -s ${t.podAddress}/32 -j MARK --set-xmark 0x3/0xffffffff`,
+        "COMMIT",
+        "*nat",
+        ":POSTROUTING ACCEPT [0:0]",
+        "-A POSTROUTING -s 10.244.0.0/24 -m mark --mark 0x1/0x3 -j RETURN",
+        "-A POSTROUTING -j MARK --set-xmark 0x0/0x2",
+        "-A POSTROUTING -s 10.244.0.0/24 -m mark --mark 0x1/0x3 -j MASQUERADE",
+        "COMMIT",
+        "",
+      ].join("\n"),
+    );
+    servers.push(await startServer(t.peer.ns));
+    const save = tempFile("node.save", inNetns(t.node, ["iptables-save", "-t", "nat"]));
+
+    // Knowing nothing of the packet, the answer depends (it used to be "not masqueraded").
+    const open = await why([t.peer.address, "--from", save]);
+    expect({ code: open.code, masqueraded: open.verdict.masqueraded }).toEqual({
+      code: 11,
+      masqueraded: null,
+    });
+    expect(open.verdict.outcomes.some((o) => o.result === "masquerade")).toBe(true);
+    // With the pod's source and its mark, certain: masqueraded, and the peer sees the node.
+    const known = await why([
+      t.peer.address,
+      "--source",
+      t.podAddress,
+      "--mark",
+      "3",
+      "--from",
+      save,
+    ]);
+    expect({ code: known.code, masqueraded: known.verdict.masqueraded }).toEqual({
+      code: 0,
+      masqueraded: true,
+    });
+    expect(seenSource(t.pod, t.peer.address)).toBe(t.peer.nodeAddress);
   });
 });

@@ -4,6 +4,9 @@ import type { FamilyAnalysis } from "./analysis.js";
 import { type Cidr, type Family, rangesCover, toRanges } from "./cidr.js";
 import { pathDifferences } from "./drift-path.js";
 import { behaviourKey, parseIptables } from "./parser.js";
+import { describeConditions, describeRef } from "./path/describe.js";
+import { compileRule } from "./path/matches.js";
+import type { PathOutcome } from "./path/types.js";
 import type { DesiredChain } from "./rules.js";
 
 export type DriftKind =
@@ -61,19 +64,53 @@ export interface DriftReport {
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
+/**
+ * Why a jump never takes pod traffic to a remote address: it matches no packet, or only local
+ * destinations (`-m addrtype --dst-type LOCAL`).
+ */
+function jumpNeverTaken(rule: FamilyAnalysis["jumps"][number]["rule"], o: FamilyAnalysis) {
+  const c = compileRule(rule, o.family);
+  if (c.matchesNothing) return c.matchesNothing;
+  const local = c.tests.find((t) => t.test.kind === "non-local" && !t.negated);
+  return local ? `${local.test.text} matches only the node's own addresses` : undefined;
+}
+
+const NEVER_USED =
+  "the chain is never used: pod traffic is not masqueraded by the agent to any destination";
+
 /** Jump state; nothing when POSTROUTING was not read (the input is the chain alone). */
 function jumpDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const scope = d.family;
   const out: Difference[] = [];
   if (!o.postroutingRead) return out;
-  if (o.jumps.length === 0) {
+  const reached = o.path.some((c) => c.name === d.chain);
+  const never = o.jumps.map((j) => jumpNeverTaken(j.rule, o));
+  if (o.jumps.length === 0 && reached) {
+    // Reached through another chain (POSTROUTING -j X, X -j IP-MASQ-AGENT): not missing.
+    const via = o.outcomes.find((x) => x.agent !== "before")?.via ?? [];
+    out.push({
+      kind: "jump-modified",
+      severity: "warning",
+      scope,
+      message: `POSTROUTING reaches ${d.chain} through ${via.slice(1, via.indexOf(d.chain)).join(", ") || "another chain"}, not by its own jump`,
+      impact: "traffic reaches the chain only as the chains on the way let it",
+    });
+  } else if (o.jumps.length === 0) {
     out.push({
       kind: "jump-missing",
       severity: "critical",
       scope,
       message: `POSTROUTING does not jump to ${d.chain}`,
-      impact:
-        "the chain is never used: pod traffic is not masqueraded by the agent to any destination",
+      impact: NEVER_USED,
+    });
+  } else if (never.every((w) => w !== undefined)) {
+    out.push({
+      kind: "jump-missing",
+      severity: "critical",
+      scope,
+      message: `POSTROUTING's jump to ${d.chain} never takes pod traffic to remote addresses: ${never[0]}`,
+      impact: NEVER_USED,
+      rule: o.jumps[0]!.rule.text,
     });
   } else {
     if (o.jumps.length > 1)
@@ -154,7 +191,7 @@ function masqueradeDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[]
       severity: "critical",
       scope,
       message: `${d.chain} has no final MASQUERADE rule`,
-      impact: "pod traffic leaves the node with pod addresses to every destination",
+      impact: translatedImpact(o.outcomes),
     });
     return out;
   }
@@ -187,11 +224,37 @@ function masqueradeDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[]
   return out;
 }
 
+const isNat = (x: PathOutcome) => x.result === "masquerade" || x.result === "snat";
+/** Translations listed in an impact; more are counted. */
+const FEW_TRANSLATIONS = 3;
+
+/**
+ * What happens to pod traffic without the agent's final MASQUERADE, in words, from the path's
+ * outcomes (a MASQUERADE narrowed to TCP, or an SNAT, still translates some of it).
+ */
+export function translatedImpact(outcomes: readonly PathOutcome[]): string {
+  const nat = outcomes.filter((x) => isNat(x) && x.decidedBy);
+  if (nat.length === 0)
+    return "pod traffic leaves the node with pod addresses to every destination";
+  const list = nat.slice(0, FEW_TRANSLATIONS).map((x) => {
+    const how =
+      x.result === "snat" ? `SNAT'd to ${x.toSource ?? "another address"}` : "masqueraded";
+    const when = describeConditions(x.conditions).join(" and ");
+    return `${when ? `${when}: ` : ""}${how} by ${describeRef(x.decidedBy!)}`;
+  });
+  const more = nat.length > FEW_TRANSLATIONS ? ` and ${nat.length - FEW_TRANSLATIONS} more` : "";
+  const text = `${list.join("; ")}${more}`;
+  return outcomes.some((x) => !isNat(x))
+    ? `only some pod traffic is translated (${text}); the rest leaves with pod addresses`
+    : `pod traffic is translated, but not by the agent's MASQUERADE (${text})`;
+}
+
 function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   return o.entries
     .filter(
       (e) =>
-        e.role === "foreign" ||
+        // An unreadable line is reported once, as unreadable.
+        (e.role === "foreign" && e.rule.unreadable === undefined) ||
         e.negated ||
         (e.role === "return" &&
           (e.conditions.length > 0 || e.protocol !== undefined || e.probability !== undefined)) ||

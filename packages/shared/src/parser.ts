@@ -29,6 +29,11 @@ export interface ParsedRule {
   goto: boolean;
   targetArgs: Clause[];
   comment?: string;
+  /**
+   * Why the line could not be read, when it could not: the kernel still has a rule here, with
+   * an effect we do not know. Kept in its chain so rule numbers stay the kernel's.
+   */
+  unreadable?: string;
 }
 
 export interface ParsedChain {
@@ -42,6 +47,10 @@ export interface ParseError {
   line: number;
   text: string;
   reason: string;
+  /** The input as a whole is not one node's table (answers from it would be wrong). */
+  fatal?: boolean;
+  /** The chain the unreadable rule was kept in (as a rule of unknown effect), if any. */
+  inChain?: string;
 }
 
 export interface Ruleset {
@@ -74,6 +83,22 @@ const LONG_FLAG_ALIASES: Record<string, string> = {
   "--jump": "-j",
   "--goto": "-g",
 };
+
+/**
+ * Options whose argument is free text: getopt gives them the next word whatever it is, and
+ * iptables prints it unquoted when it has no spaces (`--comment -m`, `--log-prefix -j`).
+ * From the extensions' option tables (xt_comment, LOG, NFLOG, recent, hashlimit, string, helper).
+ */
+const TEXT_ARG_FLAGS: ReadonlySet<string> = new Set([
+  "--comment",
+  "--log-prefix",
+  "--nflog-prefix",
+  "--name",
+  "--hashlimit-name",
+  "--string",
+  "--hex-string",
+  "--helper",
+]);
 
 const WHITESPACE = /[ \t]+/;
 const SPECIAL = new Set([" ", "\t", '"', "'", "\\"]);
@@ -145,8 +170,16 @@ function clausesOf(words: string[], start: number): Clause[] | string {
       last.args.push(w);
       continue;
     }
-    clauses.push({ flag: LONG_FLAG_ALIASES[w] ?? w, args: [], negated: negateNext });
+    const clause: Clause = { flag: LONG_FLAG_ALIASES[w] ?? w, args: [], negated: negateNext };
+    clauses.push(clause);
     negateNext = false;
+    // The word after a free-text option is its argument, even `-j` or `!` (never for comments,
+    // which cannot be negated; others may use the old `--name ! X` form).
+    const next = words[i + 1];
+    if (TEXT_ARG_FLAGS.has(w) && next !== undefined && (next !== "!" || w === "--comment")) {
+      clause.args.push(next);
+      i++;
+    }
   }
   if (negateNext) return "dangling '!'";
   return clauses;
@@ -219,6 +252,45 @@ function chainOf(ruleset: Ruleset, table: string, name: string): ParsedChain {
 }
 
 const COUNTERS = /^\[\d+:\d+\]$/;
+const APPEND_CHAIN = /^(?:\[\d+:\d+\]\s+)?-A\s+([^\s!-]\S*)/;
+/** Commands that edit a table: lines of a script, not of a dump (iptables-save/-S print -A). */
+const EDIT_COMMANDS: Record<string, string> = {
+  "-I": "inserts a rule",
+  "-D": "deletes a rule",
+  "-R": "replaces a rule",
+  "-F": "flushes a chain",
+  "-X": "deletes a chain",
+  "-Z": "zeroes counters",
+  "-E": "renames a chain",
+};
+
+/**
+ * A rule line that could not be read still is a rule in the kernel: keep a placeholder in its
+ * chain (when the chain can be told), so the path evaluator treats it as unknown.
+ */
+function keepUnreadable(
+  ruleset: Ruleset,
+  table: string,
+  lineNo: number,
+  trimmed: string,
+  reason: string,
+): string | undefined {
+  const m = APPEND_CHAIN.exec(trimmed);
+  if (!m) return undefined;
+  const chain = m[1]!;
+  const text = trimmed.slice(trimmed.indexOf("-A"));
+  chainOf(ruleset, table, chain).rules.push({
+    line: lineNo,
+    text,
+    table,
+    chain,
+    matches: [],
+    goto: false,
+    targetArgs: [],
+    unreadable: reason,
+  });
+  return chain;
+}
 
 /**
  * Parses iptables-save output (`*table` … `COMMIT`), `iptables -S` output (no table header:
@@ -228,6 +300,7 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
   const ruleset: Ruleset = { tables: new Map() };
   const errors: ParseError[] = [];
   let table = defaultTable;
+  const headers = new Set<string>();
   const lines = text.split("\n");
   for (let idx = 0; idx < lines.length; idx++) {
     const line = lines[idx]!;
@@ -235,12 +308,21 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
     const trimmed = raw.trim();
     if (trimmed === "" || trimmed[0] === "#") continue;
     const fail = (reason: string) => {
-      errors.push({ line: idx + 1, text: raw, reason });
+      const inChain = keepUnreadable(ruleset, table, idx + 1, trimmed, reason);
+      errors.push({ line: idx + 1, text: raw, reason, ...(inChain ? { inChain } : {}) });
     };
     const first = trimmed[0];
     if (first === "*") {
       table = trimmed.slice(1);
       if (!/^[a-z]+$/.test(table)) fail("bad table name");
+      else if (headers.has(table))
+        errors.push({
+          line: idx + 1,
+          text: raw,
+          reason: `table ${table} appears twice: two dumps (e.g. iptables-legacy-save and iptables-nft-save output) are two backends, read each on its own`,
+          fatal: true,
+        });
+      headers.add(table);
       continue;
     }
     if (trimmed === "COMMIT") continue;
@@ -262,6 +344,13 @@ export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
     if (w[0]?.[0] === "[" && COUNTERS.test(w[0])) w = w.slice(1);
     const op = w[0];
     const chain = w[1];
+    const edit = op === undefined ? undefined : EDIT_COMMANDS[op];
+    if (edit) {
+      fail(
+        `${op} ${edit}: a command, not a line of iptables-save or iptables -S output (which list rules with -A, in order)`,
+      );
+      continue;
+    }
     if (op !== "-A" && op !== "-N" && op !== "-P") {
       fail("not an iptables rule (expected -A, -N, -P, :CHAIN, *table or COMMIT)");
       continue;
@@ -342,6 +431,7 @@ function clauseKey(module: string, c: Clause): string | undefined {
 
 /** Behaviour key: everything but comments, order-independent (iptables ANDs matches). */
 export function behaviourKey(rule: ParsedRule): string {
+  if (rule.unreadable !== undefined) return `unreadable|${rule.text}`;
   const parts: string[] = [];
   for (const m of rule.matches) {
     if (m.module === "comment") continue;

@@ -1,3 +1,4 @@
+import { MAX_RULE_LINE_CHARS } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { type FakeTables, fakeIptables } from "../../test/helpers/fake-iptables.js";
 import { createLister, LIST_BATCH, listable, listingScript, splitByChain } from "./list.js";
@@ -48,6 +49,33 @@ describe("splitByChain", () => {
       ]),
     );
   });
+});
+
+describe("rule lines too long for a snapshot", () => {
+  const long = `-A B -m comment --comment ${"c".repeat(MAX_RULE_LINE_CHARS)} -j RETURN`;
+  const cases: {
+    desc: string;
+    input: { tables: FakeTables["tables"]; names: string[] };
+    want: Record<string, string>;
+  }[] = [
+    {
+      desc: "a chain with an overlong rule is an error that says so; the others are read",
+      input: {
+        tables: { nat: { ...nat("A", "C"), B: ["-N B", long, "-A B -j MASQUERADE"] } },
+        names: ["A", "B", "C"],
+      },
+      want: { A: "ok", B: `error: a rule of B is ${long.length} characters`, C: "ok" },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, async () => {
+      const { reads } = await listWith({ tables: c.input.tables, version: "v" }, c.input.names);
+      const got = Object.fromEntries(
+        [...reads].map(([n, r]) => [n, r.kind === "error" ? `error: ${r.message}` : r.kind]),
+      );
+      for (const [name, want] of Object.entries(c.want)) expect(got[name]).toContain(want);
+      expect(splitByChain(`${long}\n`).get("B")).toEqual([long]);
+    });
 });
 
 describe("createLister", () => {

@@ -5,9 +5,9 @@
 // prints what they list: the same output, one table load. The script holds nothing but `-S`
 // lines of validated names (no flush, no rule, no chain operation), and COMMIT of an unchanged
 // table writes nothing (libiptc and nft skip an empty commit; no ruleset generation passes).
-import { chainNameSchema, MAX_RULE_LINE_CHARS } from "@masq/shared";
+import { chainNameSchema } from "@masq/shared";
 import type { ExecResult } from "../exec.js";
-import { type ChainRead, classifyChainRead } from "./read.js";
+import { type ChainRead, classifyChainRead, linesRead } from "./read.js";
 
 /** Chains listed by one process; more are split into several, run `LIST_CONCURRENCY` at a time. */
 export const LIST_BATCH = 64;
@@ -36,12 +36,14 @@ export function listingScript(table: string, names: readonly string[]): string {
   return `*${table}\n${names.map((n) => `-S ${n}\n`).join("")}COMMIT\n`;
 }
 
-/** `-S` output of several chains, by chain: each line names its chain as its second word. */
+/**
+ * `-S` output of several chains, by chain: each line names its chain as its second word. Lines
+ * are kept whole (linesRead refuses a chain with one too long for a snapshot).
+ */
 export function splitByChain(stdout: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const raw of stdout.split("\n")) {
-    if (raw.trim() === "" || raw.startsWith("#")) continue;
-    const line = raw.length > MAX_RULE_LINE_CHARS ? raw.slice(0, MAX_RULE_LINE_CHARS) : raw;
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "" || line.startsWith("#")) continue;
     const name = line.split(" ", 2)[1];
     if (name === undefined) continue;
     const lines = out.get(name);
@@ -91,7 +93,7 @@ export function failedAt(
  */
 export function createLister(run: Run, tools: ListerTools, table: string): ChainLister {
   const single = async (name: string) =>
-    classifyChainRead(await run([tools.list, "-w", "-t", table, "-S", name]));
+    classifyChainRead(await run([tools.list, "-w", "-t", table, "-S", name]), name);
 
   async function batch(names: readonly string[], out: Map<string, ChainRead>): Promise<void> {
     let rest = names;
@@ -102,7 +104,7 @@ export function createLister(run: Run, tools: ListerTools, table: string): Chain
       const stop =
         r.code === 0 ? rest.findIndex((n) => !printed.has(n)) : failedAt(r, rest, printed);
       for (const n of stop < 0 ? rest : rest.slice(0, stop))
-        out.set(n, { kind: "ok", lines: printed.get(n)! });
+        out.set(n, linesRead(n, printed.get(n)!));
       if (stop < 0) return;
       const failed = await single(rest[stop]!);
       out.set(rest[stop]!, failed);

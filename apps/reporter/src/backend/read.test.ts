@@ -24,6 +24,15 @@ describe("classifyChainRead", () => {
     );
     expect(c).toMatchObject({ kind: "missing", ambiguous: true });
   });
+  it("a table iptables cannot show (table `nat' is incompatible) is a read error, not a missing chain", () => {
+    const c = classifyChainRead(
+      r(1, "", "iptables v1.8.7 (nf_tables): table `nat' is incompatible, use 'nft' tool.\n"),
+    );
+    expect(c).toEqual({
+      kind: "error",
+      message: "iptables v1.8.7 (nf_tables): table `nat' is incompatible, use 'nft' tool.",
+    });
+  });
   it("reads the legacy message as missing (unambiguous)", () => {
     expect(
       classifyChainRead(r(1, "", "iptables: No chain/target/match by that name.\n")),
@@ -64,8 +73,19 @@ describe("jumpsTo", () => {
   });
 });
 
-describe("ruleLines", () => {
-  it("caps very long lines at the protocol limit", () => {
-    expect(ruleLines(`-A X ${"a".repeat(5000)}\n`)[0]).toHaveLength(4096);
+describe("ruleLines / classifyChainRead", () => {
+  it("keeps long lines whole: a cut rule would be another rule", () => {
+    expect(ruleLines(`-A X ${"a".repeat(5000)}\n`)[0]).toHaveLength(5005);
+  });
+  it("a chain with a line longer than a snapshot carries is not fully read: an error", () => {
+    const r = classifyChainRead(
+      { code: 0, stdout: `-A X ${"a".repeat(5000)}\n`, stderr: "", timedOut: false },
+      "X",
+    );
+    expect(r).toEqual({
+      kind: "error",
+      message:
+        "a rule of X is 5005 characters, more than the 4096 a snapshot carries: X was not fully read",
+    });
   });
 });

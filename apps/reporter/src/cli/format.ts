@@ -1,5 +1,12 @@
 // Text output for people: short, aligned, one fact per line.
-import type { Difference, DriftReport, FamilyAnalysis, Issue, Unknown } from "@masq/shared";
+import {
+  type Difference,
+  type DriftReport,
+  type FamilyAnalysis,
+  type Issue,
+  translatedImpact,
+  type Unknown,
+} from "@masq/shared";
 import { formatPath } from "./format-path.js";
 
 export function formatIssues(kind: "error" | "warning", issues: readonly Issue[]): string {
@@ -7,7 +14,14 @@ export function formatIssues(kind: "error" | "warning", issues: readonly Issue[]
 }
 
 function jumpState(a: FamilyAnalysis): string {
-  if (a.jumps.length === 0) return "missing";
+  if (a.jumps.length === 0) {
+    // Reached through another chain (POSTROUTING -j X, X -j the agent's chain): not missing.
+    const via = a.outcomes.find((o) => o.agent !== "before")?.via ?? [];
+    const through = via.slice(1, via.indexOf(a.chain));
+    return through.length > 0
+      ? `none of its own; reached through ${through.join(" → ")}`
+      : "missing";
+  }
   const where = a.jumps
     .map(
       (j) =>
@@ -30,7 +44,7 @@ export function formatAnalysis(a: FamilyAnalysis): string {
     out.push(...(a.returns.length ? a.returns.map((c) => `    ${c.canonical}`) : ["    (none)"]));
     const final = a.finalMasquerade === undefined ? undefined : a.entries[a.finalMasquerade];
     out.push(
-      `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : "NOT masqueraded (no final MASQUERADE rule)"}`,
+      `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : `no final MASQUERADE rule: ${translatedImpact(a.outcomes)}`}`,
     );
     const other = a.entries.filter(
       (e) =>

@@ -4,8 +4,9 @@
 // accepts without NAT passes the packet on to the next (net/netfilter/nf_nat_core.c). So a
 // packet is masqueraded when any backend masquerades it, and when several would, the order of
 // the hooks (not visible in the rules) decides which translation is used.
+import { type ParsedRule, targetArg } from "../parser.js";
 import { describeRef } from "../path/describe.js";
-import type { Condition } from "../path/types.js";
+import type { Condition, Unknown } from "../path/types.js";
 import {
   evaluate,
   outcomeSummary,
@@ -22,7 +23,7 @@ export interface CombinedVerdict extends Verdict {
   orderMatters: boolean;
 }
 
-/** Most combined branches followed; more are folded into one unknown branch. */
+/** Most combined branches followed; past it the rest is one unknown branch that says so. */
 export const MAX_COMBINED_OUTCOMES = 256;
 
 function merge(a: readonly Condition[], b: readonly Condition[]): Condition[] | null {
@@ -77,37 +78,98 @@ function pair(
   };
 }
 
-function combineTwo(
-  xs: readonly VerdictOutcome[],
-  ys: readonly VerdictOutcome[],
-): { outcomes: VerdictOutcome[]; orderMatters: boolean } {
+interface Combined {
+  outcomes: VerdictOutcome[];
+  orderMatters: boolean;
+  /** Branch pairs past MAX_COMBINED_OUTCOMES were not followed. */
+  cut: boolean;
+}
+
+function combineTwo(xs: readonly VerdictOutcome[], ys: readonly VerdictOutcome[]): Combined {
   const outcomes: VerdictOutcome[] = [];
   let orderMatters = false;
   for (const x of xs)
     for (const y of ys) {
       const conditions = merge(x.conditions, y.conditions);
       if (!conditions) continue;
+      if (outcomes.length >= MAX_COMBINED_OUTCOMES) return { outcomes, orderMatters, cut: true };
       const { differs, ...o } = pair(x, y, conditions);
       orderMatters ||= differs;
       outcomes.push(o);
-      if (outcomes.length >= MAX_COMBINED_OUTCOMES) return { outcomes, orderMatters };
     }
-  return { outcomes, orderMatters };
+  return { outcomes, orderMatters, cut: false };
 }
 
-/** One verdict from the verdicts of the same packet in each backend (in any order). */
-export function combineBackendVerdicts(verdicts: readonly Verdict[]): CombinedVerdict {
+const CUT_MESSAGE = `more than ${MAX_COMBINED_OUTCOMES} combined branches of the two backends: the rest were not followed`;
+
+/** The branch that stands for the pairs not followed: unknown, and saying why. */
+const cutOutcome: VerdictOutcome = {
+  when: ["the branches not followed"],
+  conditions: [],
+  result: "unknown",
+  masqueraded: null,
+  reason: CUT_MESSAGE,
+  because: [],
+  via: [],
+};
+
+const setsMark = (r: ParsedRule) =>
+  r.target === "MARK" || (r.target === "CONNMARK" && targetArg(r, "--restore-mark") !== undefined);
+const testsMark = (r: ParsedRule) => r.matches.some((m) => m.module === "mark");
+
+function firstRule(a: FamilyAnalysis, pred: (r: ParsedRule) => boolean): string | undefined {
+  for (const c of a.path) {
+    const rules = c.read ? (a.chains.get(c.name)?.rules ?? []) : [];
+    const i = rules.findIndex(pred);
+    if (i >= 0) return `${c.name} rule ${i + 1}`;
+  }
+  return undefined;
+}
+
+/**
+ * A mark one backend's nat path sets can reach the other backend's mark tests when its hook
+ * runs first: which runs first is not in the rules, so the answer depends on it.
+ */
+export function markInterplay(analyses: readonly FamilyAnalysis[]): Unknown | undefined {
+  for (const a of analyses)
+    for (const b of analyses) {
+      if (a === b) continue;
+      const set = firstRule(a, setsMark);
+      const test = set && firstRule(b, testsMark);
+      if (set && test)
+        return {
+          kind: "hook-order",
+          message: `${a.backend ?? "one backend"} sets marks on the path (${set}) that ${b.backend ?? "the other"} tests (${test}): the answer depends on which nat hook runs first, which the rules do not show`,
+        };
+    }
+  return undefined;
+}
+
+/**
+ * One verdict from the verdicts of the same packet in each backend (in any order). `extra`:
+ * what makes the combination uncertain besides the branches (e.g. markInterplay's finding).
+ */
+export function combineBackendVerdicts(
+  verdicts: readonly Verdict[],
+  extra: readonly Unknown[] = [],
+): CombinedVerdict {
   const [first, ...rest] = verdicts;
   if (!first) throw new Error("combineBackendVerdicts needs at least one verdict");
   let outcomes = first.outcomes;
-  let orderMatters = false;
+  let orderMatters = extra.some((u) => u.kind === "hook-order");
+  const own: Unknown[] = [...extra];
   for (const v of rest) {
     const c = combineTwo(outcomes, v.outcomes);
     outcomes = c.outcomes;
     orderMatters ||= c.orderMatters;
+    if (c.cut) {
+      outcomes.push(cutOutcome);
+      if (own.every((u) => u.message !== CUT_MESSAGE))
+        own.push({ kind: "bound", message: CUT_MESSAGE });
+    }
   }
   const values = new Set(outcomes.map((o) => o.masqueraded));
-  const masqueraded = values.size === 1 ? [...values][0]! : null;
+  const masqueraded = own.length > 0 || values.size !== 1 ? null : [...values][0]!;
   const decider = outcomes[0]?.decidedBy;
   const decidedBy =
     decider &&
@@ -119,9 +181,12 @@ export function combineBackendVerdicts(verdicts: readonly Verdict[]): CombinedVe
     )
       ? decider
       : undefined;
-  const unknowns = verdicts.flatMap((v) =>
-    v.unknowns.map((u) => ({ ...u, message: `${v.backend ?? "?"}: ${u.message}` })),
-  );
+  const unknowns = [
+    ...verdicts.flatMap((v) =>
+      v.unknowns.map((u) => ({ ...u, message: `${v.backend ?? "?"}: ${u.message}` })),
+    ),
+    ...own,
+  ];
   const head =
     masqueraded === null
       ? "it depends on the packet"
@@ -129,9 +194,14 @@ export function combineBackendVerdicts(verdicts: readonly Verdict[]): CombinedVe
         ? "masqueraded"
         : "not masqueraded";
   const parts = outcomes.map((o) => `${o.when.join(" and ") || "every packet"}: ${o.reason}`);
-  const order = orderMatters
-    ? " Which translation applies depends on the order of the two backends' nat hooks, which the rules do not show."
-    : "";
+  const order = [
+    ...(orderMatters && own.every((u) => u.kind !== "hook-order")
+      ? [
+          " Which translation applies depends on the order of the two backends' nat hooks, which the rules do not show.",
+        ]
+      : []),
+    ...own.map((u) => ` But ${u.message}.`),
+  ].join("");
   return {
     ip: first.ip,
     packet: first.packet,
@@ -163,5 +233,6 @@ export function evaluateAcrossBackends(
     verdicts.push(v);
   }
   if (verdicts.length === 0) return { error: "no rules to evaluate" };
-  return combineBackendVerdicts(verdicts);
+  const interplay = markInterplay(analyses);
+  return combineBackendVerdicts(verdicts, interplay ? [interplay] : []);
 }

@@ -107,6 +107,7 @@ export function conditionsOf(rule: ParsedRule, family: Family): Conditions {
 
 export function classify(rule: ParsedRule, index: number, family: Family): ChainEntry {
   const cond = conditionsOf(rule, family);
+  if (rule.unreadable !== undefined) cond.other.push(`could not be read: ${rule.unreadable}`);
   const conditions = cond.invalid ? [cond.invalid, ...cond.other] : cond.other;
   const base = {
     index,

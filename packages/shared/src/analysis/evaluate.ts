@@ -1,6 +1,8 @@
 // "Would a pod's new connection to this destination leave masqueraded?", answered from the
 // whole nat path: one answer when every branch agrees, otherwise each branch with the
 // conditions it needs, and what could not be seen.
+import { type Family, iptablesAddress } from "../cidr.js";
+import { clauseOf } from "../parser.js";
 import { describeConditions, describeRef } from "../path/describe.js";
 import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
@@ -120,6 +122,36 @@ function packetText(p: import("../path/packet.js").Packet): Verdict["packet"] {
   };
 }
 
+/** Branches listed one by one in a verdict; the rest are folded, one line per result. */
+export const MAX_LISTED_OUTCOMES = 64;
+
+/** Past MAX_LISTED_OUTCOMES, the rest of the branches as one outcome per result, counted. */
+function foldOutcomes(vo: VerdictOutcome[]): VerdictOutcome[] {
+  if (vo.length <= MAX_LISTED_OUTCOMES) return vo;
+  const kept = vo.slice(0, MAX_LISTED_OUTCOMES - 1);
+  const rest = new Map<OutcomeResult, VerdictOutcome[]>();
+  for (const o of vo.slice(MAX_LISTED_OUTCOMES - 1)) {
+    const list = rest.get(o.result);
+    if (list) list.push(o);
+    else rest.set(o.result, [o]);
+  }
+  for (const [result, list] of rest) {
+    const first = list[0]!;
+    const when = `${list.length} more branches`;
+    kept.push({
+      ...first,
+      when: [when],
+      conditions: [{ text: when, key: when, holds: true, field: "other" }],
+      decidedBy: list.every((o) => sameRule(o.decidedBy, first.decidedBy))
+        ? first.decidedBy
+        : undefined,
+      reason: `${list.length} more branches end the same way (${result}), e.g. ${first.reason}`,
+      because: [],
+    });
+  }
+  return kept;
+}
+
 /** Folds branches into one verdict: agreed when all branches agree and none is unknown. */
 export function verdictOf(
   packet: import("../path/packet.js").Packet,
@@ -127,13 +159,14 @@ export function verdictOf(
   unknowns: readonly Unknown[],
   scope: { postroutingRead: boolean; backend?: IptablesBackend },
 ): Verdict {
-  const vo = outcomes.map((o) => toVerdictOutcome(o, scope.backend));
-  const values = new Set(vo.map((o) => o.masqueraded));
+  const all = outcomes.map((o) => toVerdictOutcome(o, scope.backend));
+  const values = new Set(all.map((o) => o.masqueraded));
+  const vo = foldOutcomes(all);
   let masqueraded = values.size === 1 ? [...values][0]! : null;
   // Rules in an unread backend may still masquerade what these rules leave alone.
   if (masqueraded === false && unknowns.some((u) => u.kind === "other-backend")) masqueraded = null;
   const first = vo[0]?.decidedBy;
-  const decidedBy = vo.every((o) => sameRule(o.decidedBy, first)) ? first : undefined;
+  const decidedBy = all.every((o) => sameRule(o.decidedBy, first)) ? first : undefined;
   const base = {
     ip: packet.destination?.text ?? "",
     packet: packetText(packet),
@@ -145,6 +178,27 @@ export function verdictOf(
     unknowns: [...unknowns],
   };
   return { ...base, reason: reasonOf(base), caveats: unknowns.map((u) => u.message) };
+}
+
+/** Input lines left out of every chain named in an answer; more are counted. */
+const FEW_LOOSE_LINES = 8;
+
+/**
+ * The family the rules' addresses are in when it is not the analysis' (an ip6tables dump read
+ * for an IPv4 question): every `-s`/`-d` on the path is of the other family.
+ */
+function otherFamily(a: FamilyAnalysis): Family | undefined {
+  const other: Family = a.family === "ipv4" ? "ipv6" : "ipv4";
+  let seenOther = false;
+  for (const c of a.path)
+    for (const rule of a.chains.get(c.name)?.rules ?? [])
+      for (const flag of ["-s", "-d"]) {
+        const text = clauseOf(rule, "", flag)?.args[0];
+        if (text === undefined) continue;
+        if (iptablesAddress(text, a.family)) return undefined;
+        if (iptablesAddress(text, other)) seenOther = true;
+      }
+  return seenOther ? other : undefined;
 }
 
 /**
@@ -164,10 +218,33 @@ export function evaluate(
     };
   if (p.packet.family !== a.family)
     return { error: `${ipText} is ${p.packet.family}; these rules are ${a.family}` };
+  const fatal = a.errors.find((e) => e.fatal);
+  if (fatal) return { error: `line ${fatal.line}: ${fatal.reason}` };
+  const other = otherFamily(a);
+  if (other)
+    return {
+      error: `${ipText} is ${a.family}, but these rules' addresses are ${other} (${other === "ipv6" ? "ip6tables" : "iptables"} output): ask about an ${other} address, or read the ${a.family} rules`,
+    };
   const r = runPath(a, p.packet);
-  const unknowns = [...r.unknowns, ...a.unknowns.filter((u) => u.kind === "other-backend")];
-  return verdictOf(p.packet, r.outcomes, unknowns, {
+  // Lines kept in no chain (commands such as -I, bad declarations): the answer left them out.
+  const left = a.errors.filter((e) => e.inChain === undefined);
+  const loose: Unknown[] = left.slice(0, FEW_LOOSE_LINES).map((e) => ({
+    kind: "unreadable-rule",
+    message: `input line ${e.line} was left out (${e.reason}): ${e.text.slice(0, 120)}`,
+  }));
+  if (left.length > FEW_LOOSE_LINES)
+    loose.push({
+      kind: "unreadable-rule",
+      message: `and ${left.length - FEW_LOOSE_LINES} more input lines were left out`,
+    });
+  const unknowns = [
+    ...r.unknowns,
+    ...a.unknowns.filter((u) => u.kind === "other-backend"),
+    ...loose,
+  ];
+  const v = verdictOf(p.packet, r.outcomes, unknowns, {
     postroutingRead: a.postroutingRead,
     backend: a.backend,
   });
+  return loose.length > 0 ? { ...v, certain: false } : v;
 }

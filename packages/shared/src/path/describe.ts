@@ -25,8 +25,9 @@ export function conditionOf(t: Test, holds: boolean): Condition {
     case "mark":
       return { text: `${not}mark ${t.text}`, key: `mark ${t.text}`, holds, field: "mark" };
     case "non-local":
-    case "opaque":
       return { text: `${not}${t.text}`, key: t.text, holds, field: "other" };
+    case "opaque":
+      return { text: `${not}${t.text}`, key: t.key, holds, field: "other" };
   }
 }
 
@@ -90,7 +91,7 @@ export function branchConditions(
 export function notAllCondition(tests: readonly RuleTest[]): Condition {
   const parts = tests.map((x) => conditionOf(x.test, !x.negated));
   const key = parts
-    .map((p) => p.text)
+    .map((p) => `${p.holds ? "" : "! "}${p.key}`)
     .sort()
     .join(" & ");
   return {

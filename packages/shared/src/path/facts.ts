@@ -15,8 +15,23 @@ export interface Facts {
   mark: MarkState;
   /** Opaque conditions (and destination ports, when not given) assumed so far. */
   opaque: ReadonlyMap<string, boolean>;
-  /** Conjunctions of conditions known not to hold together (a rule with several that failed). */
-  failed: ReadonlySet<string>;
+  /**
+   * Conjunctions of conditions known not to hold together (a rule with several that failed),
+   * with what they depend on, so a target that changes it (MARK, CONNMARK, SET) forgets them.
+   */
+  failed: ReadonlyMap<string, FactDeps>;
+}
+
+/** What a remembered fact depends on: mark bits, and match modules whose state targets change. */
+export interface FactDeps {
+  markMask: number;
+  modules: readonly string[];
+}
+
+/** What a target changes: mark bits, or the state a match module reads (connmark, set). */
+export interface Change {
+  markMask?: number;
+  module?: string;
 }
 
 function point(value: bigint): Range {
@@ -33,7 +48,7 @@ export function initialFacts(p: Packet): Facts {
     dport: p.dport,
     mark: p.mark === undefined ? UNKNOWN_MARK : knownMark(p.mark),
     opaque: new Map(),
-    failed: new Set(),
+    failed: new Map(),
   };
 }
 
@@ -93,6 +108,33 @@ export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
 }
 
 /** Records that these conditions (keys) do not all hold together. */
-export function assumeNotAll(f: Facts, key: string): Facts {
-  return { ...f, failed: new Set([...f.failed, key]) };
+export function assumeNotAll(f: Facts, key: string, deps: FactDeps): Facts {
+  const failed = new Map(f.failed);
+  failed.set(key, deps);
+  return { ...f, failed };
+}
+
+/** What the tests of a conjunction depend on. */
+export function depsOf(tests: readonly Test[]): FactDeps {
+  let markMask = 0;
+  const modules: string[] = [];
+  for (const t of tests) {
+    if (t.kind === "mark") markMask = (markMask | t.mark.mask) >>> 0;
+    else if (t.kind === "opaque" && t.module) modules.push(t.module);
+  }
+  return { markMask, modules };
+}
+
+/**
+ * The facts after a target changed the packet's mark bits or a module's state: every
+ * conjunction and opaque fact that read them is forgotten, so later tests are decided anew.
+ */
+export function forgetChanged(f: Facts, c: Change): Facts {
+  const mask = c.markMask ?? 0;
+  const hit = (d: FactDeps) =>
+    (d.markMask & mask) >>> 0 !== 0 || (c.module !== undefined && d.modules.includes(c.module));
+  const failed = new Map([...f.failed].filter(([, d]) => !hit(d)));
+  const prefix = c.module === undefined ? undefined : `-m ${c.module} `;
+  const opaque = prefix ? new Map([...f.opaque].filter(([k]) => !k.startsWith(prefix))) : f.opaque;
+  return { ...f, failed, opaque };
 }

@@ -18,9 +18,9 @@ describe("parseMarkTest", () => {
     { desc: "value alone: every bit", input: "0x1", want: { value: 1, mask: 0xffffffff } },
     { desc: "decimal", input: "16384/16384", want: { value: 0x4000, mask: 0x4000 } },
     {
-      desc: "value bits outside the mask are dropped",
+      desc: "value bits outside the mask are kept (such a test never matches)",
       input: "0xff/0xf",
-      want: { value: 0xf, mask: 0xf },
+      want: { value: 0xff, mask: 0xf },
     },
     { desc: "not a number", input: "0xzz", want: undefined },
     { desc: "too wide", input: "0x100000000", want: undefined },

@@ -30,18 +30,27 @@ function parseNumber(text: string): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 && n <= ALL ? n : undefined;
 }
 
-/** `0x4000/0x4000` or `0x4000` (mask: all bits), as iptables prints marks. */
+/**
+ * `0x4000/0x4000` or `0x4000` (mask: all bits), as iptables prints marks. The value is kept as
+ * written: a value with bits outside the mask never equals (mark & mask) (xt_mark, xt_connmark).
+ */
 export function parseMarkTest(text: string): MarkTest | undefined {
   const [v, m, extra] = text.split("/");
   if (extra !== undefined || v === undefined) return undefined;
   const value = parseNumber(v);
   const mask = m === undefined ? ALL : parseNumber(m);
   if (value === undefined || mask === undefined) return undefined;
-  return { value: (value & mask) >>> 0, mask: mask >>> 0 };
+  return { value: value >>> 0, mask: mask >>> 0 };
+}
+
+/** True when no mark satisfies (mark & mask) == value: the value has bits outside the mask. */
+export function markNeverMatches(t: MarkTest): boolean {
+  return (t.value & ~t.mask) >>> 0 !== 0;
 }
 
 /** true/false when the known bits decide the test, undefined when they do not. */
 export function decideMark(s: MarkState, t: MarkTest): boolean | undefined {
+  if (markNeverMatches(t)) return false;
   if (((s.value ^ t.value) & t.mask & s.known) >>> 0 !== 0) return false;
   if ((t.mask & ~s.known) >>> 0 === 0) return true;
   if (s.failing.some((f) => f.value === t.value && f.mask === t.mask)) return false;

@@ -3,7 +3,7 @@
 // by their text (interfaces, conntrack, sets, statistic, …). Compiled once per rule.
 import { type Family, iptablesAddress, type Range } from "../cidr.js";
 import type { Clause, ParsedRule } from "../parser.js";
-import { type MarkTest, parseMarkTest } from "./marks.js";
+import { type MarkTest, markNeverMatches, parseMarkTest } from "./marks.js";
 import { protocolNumber } from "./packet.js";
 import { cidrRange, fullRange } from "./range-set.js";
 
@@ -14,7 +14,8 @@ export type Test =
   | { kind: "mark"; mark: MarkTest; text: string }
   /** Taken as true: the pod-to-remote question is about destinations that are not local. */
   | { kind: "non-local"; text: string }
-  | { kind: "opaque"; key: string; text: string };
+  /** `module`: the match module ("" for built-in matches), whose state targets may change. */
+  | { kind: "opaque"; key: string; text: string; module?: string };
 
 /** A test the rule requires, with `negated` when the rule requires it to fail. */
 export interface RuleTest {
@@ -52,7 +53,7 @@ function clauseText(module: string, c: Clause): string {
 
 function opaque(module: string, c: Clause): Test {
   const text = clauseText(module, c);
-  return { kind: "opaque", key: text, text };
+  return { kind: "opaque", key: text, text, module };
 }
 
 /** `53`, `1024:65535`, `80,443,8000:8080` as inclusive ranges. */
@@ -139,6 +140,34 @@ function moduleTest(module: string, c: Clause, family: Family): Test | "any" {
 
 const cache = new WeakMap<ParsedRule, CompiledRule>();
 
+/**
+ * Matches whose answer changes from packet to packet or rule to rule (random draws, rate and
+ * byte counters, clocks, per-rule lists): one rule's result says nothing about another's, so
+ * their condition is keyed per rule, never shared (iptables-extensions(8)).
+ */
+const STATEFUL_MODULES: ReadonlySet<string> = new Set([
+  "statistic",
+  "limit",
+  "hashlimit",
+  "quota",
+  "quota2",
+  "connlimit",
+  "recent",
+  "connbytes",
+  "time",
+  "nth",
+  "random",
+]);
+let nextRuleId = 0;
+
+/** A stateful module's tests, re-keyed so that they belong to this rule alone. */
+function perRule(tests: RuleTest[]): RuleTest[] {
+  const id = ++nextRuleId;
+  return tests.map((rt) =>
+    rt.test.kind === "opaque" ? { ...rt, test: { ...rt.test, key: `${rt.test.key} #${id}` } } : rt,
+  );
+}
+
 /** The rule's tests (comments dropped, matches that hold for every packet dropped). */
 export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
   const hit = cache.get(rule);
@@ -149,6 +178,12 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
     if (m.module === "comment") continue;
     const opaqueClauses: Clause[] = [];
     for (const c of m.clauses) {
+      const never = impossibleMark(m.module, c);
+      if (never !== undefined) {
+        // `! --mark V/M` with V outside M holds for every packet; `--mark V/M` for none.
+        if (!c.negated) matchesNothing ??= never;
+        continue;
+      }
       const t = m.module === "" ? builtinTest(c, family) : moduleTest(m.module, c, family);
       if (t === "any") continue;
       if (t.kind === "opaque" && m.module !== "") {
@@ -158,11 +193,24 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
       matchesNothing ??= nothingMatches(t, c.negated, family);
       tests.push({ test: t, negated: c.negated });
     }
-    tests.push(...moduleCondition(m.module, opaqueClauses));
+    const condition = moduleCondition(m.module, opaqueClauses);
+    tests.push(...(STATEFUL_MODULES.has(m.module) ? perRule(condition) : condition));
   }
   const compiled = { tests, matchesNothing };
   cache.set(rule, compiled);
   return compiled;
+}
+
+/**
+ * Why a `-m mark`/`-m connmark --mark V/M` clause matches no packet: the kernel tests
+ * (mark & M) == V (xt_mark.c, xt_connmark.c), never true when V has bits outside M.
+ */
+function impossibleMark(module: string, c: Clause): string | undefined {
+  if ((module !== "mark" && module !== "connmark") || c.flag !== "--mark" || c.args.length !== 1)
+    return undefined;
+  const t = parseMarkTest(c.args[0]!);
+  if (!t || !markNeverMatches(t)) return undefined;
+  return `-m ${module} --mark ${c.args[0]} matches no packet: the value has bits outside the mask`;
 }
 
 function nothingMatches(t: Test, negated: boolean, family: Family): string | undefined {
@@ -184,5 +232,5 @@ function moduleCondition(module: string, clauses: readonly Clause[]): RuleTest[]
   if (!only) return [];
   if (clauses.length === 1) return [{ test: opaque(module, only), negated: only.negated }];
   const text = `-m ${module} ${clauses.map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim()).join(" ")}`;
-  return [{ test: { kind: "opaque", key: text, text }, negated: false }];
+  return [{ test: { kind: "opaque", key: text, text, module }, negated: false }];
 }

@@ -7,7 +7,7 @@ import { TARGET_EXTENSIONS } from "../targets.js";
 const PASS_THROUGH: ReadonlySet<string> = new Set(
   (
     "LOG NFLOG ULOG TRACE AUDIT CHECKSUM SECMARK CONNSECMARK CLASSIFY DSCP TOS ECN TTL HL TCPMSS " +
-    "TCPOPTSTRIP IDLETIMER LED RATEEST SET CT NOTRACK"
+    "TCPOPTSTRIP IDLETIMER LED RATEEST CT NOTRACK"
   ).split(" "),
 );
 
@@ -23,6 +23,8 @@ export type TargetAction =
   | { kind: "mark"; value: number; mask: number }
   /** Bits of the mark that become unknown (CONNMARK --restore-mark). */
   | { kind: "forget-mark"; mask: number }
+  /** State a match module reads changes (CONNMARK the connection mark, SET an ipset). */
+  | { kind: "forget-state"; module: "connmark" | "set" }
   | { kind: "continue" }
   /** The packet stops here in a way nat POSTROUTING does not normally allow. */
   | { kind: "stop"; reason: string };
@@ -59,7 +61,8 @@ function markAction(rule: ParsedRule): TargetAction {
 
 function connmarkAction(rule: ParsedRule): TargetAction {
   const restore = targetArg(rule, "--restore-mark");
-  if (!restore) return { kind: "continue" };
+  // Every other CONNMARK form (--set-xmark, --save-mark, …) changes the connection's mark.
+  if (!restore) return { kind: "forget-state", module: "connmark" };
   const m = targetArg(rule, "--nfmask") ?? targetArg(rule, "--mask");
   return { kind: "forget-mark", mask: num(m?.args[0]) ?? 0xffffffff };
 }
@@ -94,6 +97,9 @@ export function targetAction(
       return markAction(rule);
     case "CONNMARK":
       return connmarkAction(rule);
+    case "SET":
+      // --add-set / --del-set change what later `-m set` tests see.
+      return { kind: "forget-state", module: "set" };
     case "DROP":
     case "REJECT":
       return {

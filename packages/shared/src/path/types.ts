@@ -63,6 +63,10 @@ export type UnknownKind =
   | "chain-missing"
   | "bound"
   | "target"
+  /** A line of a chain on the path could not be read: that rule's effect is unknown. */
+  | "unreadable-rule"
+  /** Two iptables backends act on the packet and the order of their hooks decides the answer. */
+  | "hook-order"
   /** Rules in the other iptables backend, which act on packets too, were not read. */
   | "other-backend";
 

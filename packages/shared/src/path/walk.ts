@@ -14,7 +14,15 @@ import {
   notAllCondition,
   returnsCondition,
 } from "./describe.js";
-import { assume, assumeNotAll, decide, type Facts, initialFacts } from "./facts.js";
+import {
+  assume,
+  assumeNotAll,
+  decide,
+  depsOf,
+  type Facts,
+  forgetChanged,
+  initialFacts,
+} from "./facts.js";
 import { forgetBits, setXmark } from "./marks.js";
 import { compileRule, type RuleTest } from "./matches.js";
 import type { Packet } from "./packet.js";
@@ -26,7 +34,10 @@ export interface PathLimits {
   maxDepth: number;
   /** Branches made in all: each match the packet cannot decide may add one. */
   maxBranches: number;
-  /** Rule visits over all paths. */
+  /**
+   * Work over all paths: rule visits, plus the facts a fork carries over (a branch that has
+   * assumed n things copies them), so a long chain of undecidable rules stays bounded.
+   */
   maxSteps: number;
 }
 
@@ -70,7 +81,11 @@ interface Exit {
 interface Conditions {
   head: Condition;
   tail?: Conditions;
+  size: number;
 }
+
+/** Conditions listed per outcome; the rest are counted ("and N more"). */
+export const MAX_LISTED_CONDITIONS = 16;
 
 interface Branch {
   facts: Facts;
@@ -122,17 +137,28 @@ function because(w: Walk, rule: ParsedRule): string[] {
 }
 
 function withCondition(list: Conditions | undefined, c: Condition): Conditions {
-  return { head: c, tail: list };
+  return { head: c, tail: list, size: (list?.size ?? 0) + 1 };
 }
 
+/**
+ * The conditions in the order assumed; past MAX_LISTED_CONDITIONS only the newest (the ones
+ * nearest the decision), after a count of the earlier ones.
+ */
 function conditionList(list: Conditions | undefined): Condition[] {
   const out: Condition[] = [];
-  for (let l = list; l; l = l.tail) out.push(l.head);
-  return out.reverse();
+  let l = list;
+  for (; l && out.length < MAX_LISTED_CONDITIONS; l = l.tail) out.push(l.head);
+  out.reverse();
+  const earlier = l?.size ?? 0;
+  if (earlier > 0) {
+    const text = `${earlier} earlier conditions`;
+    out.unshift({ text, key: text, holds: true, field: "other" });
+  }
+  return out;
 }
 
 function note(w: Walk, u: Unknown): void {
-  const key = `${u.kind} ${u.chain ?? u.message}`;
+  const key = `${u.kind} ${u.message}`;
   if (!w.unknowns.has(key)) w.unknowns.set(key, u);
 }
 
@@ -209,9 +235,13 @@ function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
   if (all && b.facts.failed.has(all.key)) return { kind: "no" };
   let yes: Facts | null = b.facts;
   for (const p of pending) yes = yes && assume(yes, p.test, !p.negated);
-  const no = only ? assume(b.facts, only.test, only.negated) : assumeNotAll(b.facts, all!.key);
+  const no = only
+    ? assume(b.facts, only.test, only.negated)
+    : assumeNotAll(b.facts, all!.key, depsOf(pending.map((p) => p.test)));
   if (!yes) return { kind: "no" };
   if (!no) return { kind: "yes", facts: yes };
+  // The fork copies what the branch assumed: that is work too.
+  w.steps += b.facts.opaque.size + b.facts.failed.size;
   const other = fork(b, no, only ? conditionOf(only.test, only.negated) : all);
   other.stack[other.stack.length - 1]!.index++;
   if (++w.branches > w.limits.maxBranches) {
@@ -305,12 +335,22 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
     case "continue":
       frame.index++;
       return true;
-    case "mark":
-      b.facts = { ...b.facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
+    case "mark": {
+      // Bits in the mask are set, known bits outside it flip where the value has ones.
+      const markMask = (act.mask | act.value) >>> 0;
+      const facts = forgetChanged(b.facts, { markMask });
+      b.facts = { ...facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
       frame.index++;
       return true;
-    case "forget-mark":
-      b.facts = { ...b.facts, mark: forgetBits(b.facts.mark, act.mask) };
+    }
+    case "forget-mark": {
+      const facts = forgetChanged(b.facts, { markMask: act.mask });
+      b.facts = { ...facts, mark: forgetBits(b.facts.mark, act.mask) };
+      frame.index++;
+      return true;
+    }
+    case "forget-state":
+      b.facts = forgetChanged(b.facts, { module: act.module });
       frame.index++;
       return true;
     case "chain":
@@ -370,14 +410,27 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
   }
 }
 
+/** A rule the parser could not read acts in the kernel all the same: what it does is unknown. */
+function unreadableRule(w: Walk, b: Branch, rule: ParsedRule, index: number): void {
+  const at = `${rule.chain} rule ${index + 1} (input line ${rule.line})`;
+  const message = `${at} could not be read (${rule.unreadable}): what it does to packets is unknown`;
+  note(w, { kind: "unreadable-rule", chain: rule.chain, message });
+  finish(w, b, "unknown", message, { decidedBy: refOf(w, rule, index) });
+}
+
 function run(w: Walk, b: Branch): void {
   for (;;) {
     if (++w.steps > w.limits.maxSteps) {
       note(w, {
         kind: "bound",
-        message: `more than ${w.limits.maxSteps} rule visits: the rest was not followed`,
+        message: `more than ${w.limits.maxSteps} rule visits (and facts carried over at forks): the rest was not followed`,
       });
-      finish(w, b, "unknown", `not followed: more than ${w.limits.maxSteps} rule visits`);
+      finish(
+        w,
+        b,
+        "unknown",
+        `not followed: more than ${w.limits.maxSteps} rule visits (and facts carried over at forks)`,
+      );
       return;
     }
     const frame = b.stack[b.stack.length - 1];
@@ -390,6 +443,10 @@ function run(w: Walk, b: Branch): void {
     if (!rule) {
       leave(b, "end");
       continue;
+    }
+    if (rule.unreadable !== undefined) {
+      unreadableRule(w, b, rule, frame.index);
+      return;
     }
     const m = match(w, b, rule);
     if (m.kind === "no") {
