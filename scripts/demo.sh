@@ -15,7 +15,7 @@ MSG
 fi
 IPMASQ_NEED_BROWSER=0 bash scripts/ensure-system.sh
 bash scripts/ensure-deps.sh
-if [[ ! -f apps/dashboard/.next/BUILD_ID || ! -f apps/reporter/dist/cli/main.js || -n $(find packages apps -path '*/node_modules' -prune -o -path '*/.next' -prune -o -path '*/dist' -prune -o -name '*.ts*' -newer apps/dashboard/.next/BUILD_ID -print -quit) ]]; then
+if [[ ! -f apps/dashboard/.next/BUILD_ID || ! -f apps/reporter/dist/cli/main.js || ! -f packages/node-util/dist/index.js || -n $(find packages apps -path '*/node_modules' -prune -o -path '*/.next' -prune -o -path '*/dist' -prune -o -name '*.ts*' -newer apps/dashboard/.next/BUILD_ID -print -quit) ]]; then
   echo "building (first run, or sources changed)…" >&2
   npm run build >&2
 fi

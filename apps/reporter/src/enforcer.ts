@@ -3,12 +3,13 @@
 // resync; drift seen between resyncs is reported at once and healed at the next resync (or at
 // once with heal=immediate). observe: never writes. Every config, whatever its source, passes
 // the same gate; a refused one leaves the node's rules alone.
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { sha256 } from "@masq/node-util";
 import {
   type AgentFlags,
   type ApplyResult,
   type ApplyTrigger,
+  type BackoffPolicy,
   type Desired,
   type DriftReport,
   type LongTimer,
@@ -20,6 +21,7 @@ import {
   parseConfigText,
   type ResyncSchedule,
   resyncIntervalMs,
+  retryDelay,
   setLongInterval,
   setLongTimeout,
 } from "@masq/shared";
@@ -76,7 +78,8 @@ export interface Enforcer {
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this (limits.ts). */
 export const MIN_RESYNC_MS = MIN_RESYNC_INTERVAL_MS;
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+/** Heals of drift that keeps coming back: at once, then 500 ms doubling to 30 s. */
+const HEAL_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
 const sameConfig = (a: MasqConfig, b: MasqConfig) => JSON.stringify(a) === JSON.stringify(b);
 
 export function createEnforcer(opts: EnforcerOptions): Enforcer {
@@ -299,7 +302,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
 
   function healLater() {
     if (healTimer || busy || queued || stopped) return;
-    const delay = healStreak === 0 ? 0 : Math.min(30_000, 250 * 2 ** healStreak);
+    const delay = healStreak === 0 ? 0 : retryDelay(healStreak, HEAL_BACKOFF);
     healStreak++;
     healTimer = setTimeout(() => {
       healTimer = undefined;

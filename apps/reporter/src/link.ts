@@ -3,6 +3,7 @@
 // ignored), heartbeats with a liveness check, and reconnects with capped exponential backoff
 // and jitter. Standalone: a benchmark can open thousands of these in one process.
 import {
+  type BackoffPolicy,
   type DashboardMessage,
   decodeDashboardMessage,
   encodeMessage,
@@ -11,29 +12,15 @@ import {
   PROTOCOL_VERSION,
   type ReporterMessage,
   reporterMessageSchema,
+  retryDelay,
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
 import { type Logger, silentLogger } from "./log.js";
 
-export interface BackoffOptions {
-  /** Ceiling of the first retry (the delay is jittered between half and all of it). */
-  initialMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 800, maxMs: 30_000 };
+/** Reconnects: "equal jitter", between half and all of min(30 s, 800 ms·2^attempt). */
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 800, maxMs: 30_000, jitter: [0.5, 1] };
 export const DEFAULT_HEARTBEAT_MS = 15_000;
-
-/** "Equal jitter": between half and all of min(max, initial·2^attempt). */
-export function backoffDelay(
-  attempt: number,
-  b: BackoffOptions = DEFAULT_BACKOFF,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 /** A fixed token, or a function read at every connect (projected tokens rotate). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -51,7 +38,7 @@ export interface LinkOptions {
   logger?: Logger;
   /** Until the dashboard's welcome says otherwise. */
   heartbeatMs?: number;
-  backoff?: Partial<BackoffOptions>;
+  backoff?: Partial<BackoffPolicy>;
   random?: () => number;
   /** Extra client options (TLS ca, agent...). */
   ws?: WebSocket.ClientOptions;
@@ -158,7 +145,7 @@ export function createLink(opts: LinkOptions): Link {
 
   const scheduleReconnect = () => {
     if (closed) return;
-    const delay = backoffDelay(attempt++, backoff, opts.random);
+    const delay = retryDelay(attempt++, backoff, opts.random);
     log.debug({ delayMs: delay, attempt }, "reconnecting to the dashboard");
     retryTimer = setTimeout(connect, delay);
   };

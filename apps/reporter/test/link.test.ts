@@ -64,7 +64,7 @@ it("reconnects after the server dies, with a prompt first retry", async () => {
   const t0 = Date.now();
   const again = await server(port);
   await again.waitFor("hello", undefined, 2_000);
-  // The first retry comes after 0.4-0.8 s (backoffDelay has the exact bounds as a unit test).
+  // The first retry comes after 0.4-0.8 s (DEFAULT_BACKOFF has the exact bounds as a unit test).
   expect(Date.now() - t0).toBeLessThan(3_000);
   expect(l.stats()).toMatchObject({ connects: 2, disconnects: 1 });
 });

@@ -6,12 +6,12 @@
 // by reading back with the shared drift rules and restores the previous content on a mismatch.
 // A file it cannot parse is never written. Plain Node fs, so the same code runs on Linux (tests)
 // and in a Windows HostProcess pod (C:\etc\cni\net.d\...).
-import { randomBytes } from "node:crypto";
 import { type FSWatcher, watch as fsWatch } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { release } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fsyncDir, NotDurableError, replaceFile, sleep } from "@masq/node-util";
 import {
   type AgentFlags,
   type ApplyTrigger,
@@ -22,15 +22,15 @@ import {
   MAX_READ_ERROR_CHARS,
   type MasqConfig,
   parseCniConfig,
+  retryDelay,
   rewriteExceptionLists,
   setLongInterval,
   type WindowsSnapshot,
   windowsDrift,
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
-import { fsyncDir } from "../fsutil.js";
 import { type Logger, silentLogger } from "../log.js";
-import { coalescer } from "../watcher.js";
+import { coalescer, MONITOR_RESTART } from "../watcher.js";
 import type {
   BackendInfo,
   ChangeSource,
@@ -250,24 +250,27 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
 
   const read = async () => snapshotOf(await load());
 
-  /** Writes `data` over `target` atomically: a temp file next to it, fsync, rename, dir fsync. */
+  /** Writes `data` over `target` atomically (replaceFile) with the mode and owner of `like`. */
   async function replaceAtomically(target: string, data: Uint8Array, like: CniFileStat) {
-    const dir = dirname(target);
-    // Not a CNI extension, so the runtime never loads a half-written temp file.
-    const tmp = join(dir, `.${basename(target)}.${randomBytes(4).toString("hex")}.ipmasq-tmp`);
     try {
-      await fs.writeNew(tmp, data, like);
-      await renameWithRetry(tmp, target);
+      await replaceFile(target, data, {
+        // Not a CNI extension, so the runtime never loads a half-written temp file.
+        tempSuffix: ".ipmasq-tmp",
+        io: {
+          writeNew: (p, d) => fs.writeNew(p, typeof d === "string" ? Buffer.from(d) : d, like),
+          rename: renameWithRetry,
+          rm: fs.rm,
+          fsyncDir: fs.fsyncDir,
+        },
+      });
     } catch (e) {
-      await fs.rm(tmp).catch(() => {});
-      throw e;
-    }
-    // The rename is the commit point: from here on the new content is in place.
-    await fs
-      .fsyncDir(dir)
-      .catch((e: unknown) =>
-        log.warn({ dir, err: errText(e) }, "cannot fsync the CNI config directory"),
+      // The rename is the commit point: from there on the new content is in place.
+      if (!(e instanceof NotDurableError)) throw e;
+      log.warn(
+        { dir: dirname(target), err: errText(e.cause) },
+        "cannot fsync the CNI config directory",
       );
+    }
   }
 
   /** Windows refuses a rename while another process holds the file open without sharing delete. */
@@ -279,7 +282,7 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
         const code = (e as NodeJS.ErrnoException).code;
         const transient = code === "EPERM" || code === "EBUSY" || code === "EACCES";
         if (process.platform !== "win32" || !transient || attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+        await sleep(50 * (attempt + 1));
       }
     }
   }
@@ -405,7 +408,7 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
     };
     const retry = (dir: string, failures: number, e: unknown) => {
       if (closed) return;
-      const delay = Math.min(30_000, 500 * 2 ** failures);
+      const delay = retryDelay(failures, MONITOR_RESTART);
       log.warn(
         { dir, err: errText(e), retryInMs: delay },
         "cannot watch the CNI config directory; polling",
