@@ -6,6 +6,7 @@ import {
   type AgentFlags,
   type DashboardMessage,
   type FamilySnapshot,
+  type HealPolicy,
   type Hello,
   type Mode,
   PROTOCOL_VERSION,
@@ -19,7 +20,7 @@ import {
   type Observed,
   type Watch,
 } from "./backend/types.js";
-import { createEnforcer, type DesiredConfig, type Enforcer, type HealPolicy } from "./enforcer.js";
+import { createEnforcer, type DesiredConfig, type Enforcer } from "./enforcer.js";
 import { createLink, type Link, type LinkOptions, type TokenSource } from "./link.js";
 import { type Logger, silentLogger } from "./log.js";
 import { createMetrics, type Metrics, type OpsServer, serveOps } from "./metrics.js";

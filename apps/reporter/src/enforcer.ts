@@ -12,6 +12,7 @@ import {
   type BackoffPolicy,
   type Desired,
   type DriftReport,
+  type HealPolicy,
   type LongTimer,
   MAX_APPLY_ERROR_CHARS,
   type MasqConfig,
@@ -30,9 +31,7 @@ import type { ApplyOutcome, Backend, Observed } from "./backend/types.js";
 import { refusal } from "./config-check.js";
 import { type Logger, silentLogger } from "./log.js";
 import type { Metrics } from "./metrics.js";
-import type { ConfigSource, PersistedState, StateStore } from "./state.js";
-
-export type HealPolicy = "next-resync" | "immediate";
+import { type ConfigSource, type PersistedState, STATE_VERSION, type StateStore } from "./state.js";
 
 export interface DesiredConfig {
   config: MasqConfig;
@@ -123,7 +122,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   async function persist(d: DesiredConfig): Promise<void> {
     if (!opts.store) return;
     const state: PersistedState = {
-      v: 1,
+      v: STATE_VERSION,
       config: d.config,
       generation: d.generation,
       revision: d.revision,

@@ -4,7 +4,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { readFileIfExists, replaceFile } from "@masq/node-util";
-import { masqConfigSchema } from "@masq/shared";
+import { MAX_REVISION_CHARS, masqConfigSchema } from "@masq/shared";
 import { z } from "zod";
 
 /** C:\ProgramData\ipmasq on Windows (the Helm chart sets it explicitly either way). */
@@ -12,14 +12,17 @@ export const DEFAULT_STATE_DIR =
   process.platform === "win32" ? "C:\\ProgramData\\ipmasq" : "/var/lib/ipmasq";
 export const STATE_FILE = "state.json";
 
+/** The version of state.json's shape (`v`). */
+export const STATE_VERSION = 1;
+
 export const configSourceSchema = z.enum(["dashboard", "file", "cli"]);
 export type ConfigSource = z.infer<typeof configSourceSchema>;
 
 export const persistedStateSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(STATE_VERSION),
   config: masqConfigSchema,
   generation: z.number().int().nonnegative().nullable(),
-  revision: z.string().max(128).nullable(),
+  revision: z.string().max(MAX_REVISION_CHARS).nullable(),
   source: configSourceSchema,
   /** Epoch ms of the successful apply. */
   appliedAt: z.number().int().nonnegative(),

@@ -5,7 +5,7 @@ import type { Verdict } from "./analysis.js";
 import type { ConflictCurrent } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";
-import type { ApplyResult } from "./protocol.js";
+import type { ApplyResult, HealPolicy, Mode, NodeOs } from "./protocol.js";
 
 export * from "./api-config.js";
 
@@ -44,8 +44,8 @@ export interface Freshness {
 
 export interface NodeSummary extends Freshness {
   name: string;
-  os: "linux" | "windows";
-  mode: "enforce" | "observe";
+  os: NodeOs;
+  mode: Mode;
   status: NodeStatus;
   /** What differs, in a few words (for offline nodes: as last known). */
   summary: string;
@@ -125,7 +125,7 @@ export type HealSchedule =
   | { kind: "unknown"; reason: string }
   | {
       kind: "periodic";
-      heal: "immediate" | "next-resync";
+      heal: HealPolicy;
       intervalMs: number;
       nextResyncAt: number | null;
     };

@@ -19,7 +19,9 @@ import {
   driftReport,
   type ExceptionListSnapshot,
   MAX_CNI_CONFIG_CHARS,
+  MAX_CNI_PATH_CHARS,
   MAX_READ_ERROR_CHARS,
+  MAX_WINDOWS_SNAPSHOT_JSON,
   type MasqConfig,
   parseCniConfig,
   retryDelay,
@@ -48,10 +50,6 @@ export const CNI_CONFIG_EXTENSIONS = [".conf", ".conflist", ".json"] as const;
 
 /** Bytes: a CNI config is a few KiB; even UTF-8 worst case of the shared char limit. */
 const MAX_FILE_BYTES = 4 * MAX_CNI_CONFIG_CHARS;
-/** A snapshot must fit a protocol frame (256 KiB) with room for the envelope. */
-const MAX_SNAPSHOT_JSON = 192 * 1024;
-const MAX_PATH = 1024;
-const MAX_ERROR = MAX_READ_ERROR_CHARS;
 
 export interface CniFileStat {
   mode: number;
@@ -236,10 +234,10 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
   }
 
   function snapshotOf(l: Loaded): WindowsSnapshot {
-    const p = clip(path, MAX_PATH);
-    if (!l.ok) return { path: p, lists: [], readError: clip(l.error, MAX_ERROR) };
+    const p = clip(path, MAX_CNI_PATH_CHARS);
+    if (!l.ok) return { path: p, lists: [], readError: clip(l.error, MAX_READ_ERROR_CHARS) };
     const snap: WindowsSnapshot = { path: p, lists: l.lists };
-    if (JSON.stringify(snap).length <= MAX_SNAPSHOT_JSON) return snap;
+    if (JSON.stringify(snap).length <= MAX_WINDOWS_SNAPSHOT_JSON) return snap;
     const entries = l.lists.reduce((n, x) => n + x.exceptions.length, 0);
     return {
       path: p,

@@ -1,4 +1,4 @@
-import { familiesFor, jumpRuleLine, renderRestorePayload } from "@masq/shared";
+import { type Family, familiesFor, jumpRuleLine, renderRestorePayload } from "@masq/shared";
 import { type Command, Option } from "commander";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
@@ -6,7 +6,7 @@ import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
 
 interface RenderOptions extends AgentFlagOptions {
   config: string;
-  family: "ipv4" | "ipv6";
+  family: Family;
   withJump?: boolean;
 }
 

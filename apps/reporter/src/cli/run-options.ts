@@ -3,6 +3,8 @@
 import { readFile } from "node:fs/promises";
 import {
   type AgentFlags,
+  type HealPolicy,
+  type Mode,
   modeSchema,
   nodeNameSchema,
   parseGoDuration,
@@ -10,7 +12,6 @@ import {
 } from "@masq/shared";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { IptablesVariant } from "../backend/iptables.js";
-import type { HealPolicy } from "../enforcer.js";
 import type { TokenSource } from "../link.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { DEFAULT_STATE_DIR } from "../state.js";
@@ -39,7 +40,7 @@ export interface RunSettings {
   netns?: string;
   /** Windows node: the CNI config whose OutBoundNAT ExceptionList is managed (no iptables). */
   windowsCni?: string;
-  mode: "enforce" | "observe";
+  mode: Mode;
   heal: HealPolicy;
   stateDir: string;
   metricsPort?: number;
