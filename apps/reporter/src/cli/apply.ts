@@ -9,6 +9,13 @@ import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./fl
 import { CliExit, type CliIO, EXIT_ERROR, processIO } from "./io.js";
 import { addWindowsCniOption, checkWindowsExclusive, type WindowsCniOption } from "./windows.js";
 
+const HELP = `
+Examples:
+  ipmasq apply --config config.yaml
+  ipmasq apply --config config.yaml --netns node-a --random-fully false
+  ipmasq apply --config config.yaml --windows-cni 'C:\\etc\\cni\\net.d\\10-flannel.conf'
+`;
+
 interface ApplyOptions extends AgentFlagOptions, WindowsCniOption {
   config: string;
   netns?: string;
@@ -35,7 +42,8 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
         .default("auto")
         .env("IPMASQ_IPTABLES"),
     )
-    .option("--json", "print the outcome as JSON");
+    .option("--json", "print the outcome as JSON")
+    .addHelpText("after", HELP);
   addWindowsCniOption(cmd, "rewrite");
   addAgentFlagOptions(cmd).action(async (opts: ApplyOptions, c: Command) => {
     checkWindowsExclusive(opts, c);
