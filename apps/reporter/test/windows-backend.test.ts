@@ -28,10 +28,9 @@ import {
   parseCniConfig,
 } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
+import { type CniFs, nodeCniFs } from "../src/backend/cni-file.js";
 import {
-  type CniFs,
   createWindowsCniBackend,
-  nodeCniFs,
   ORIGINAL_SUFFIX,
   type WindowsCniBackendOptions,
 } from "../src/backend/windows-cni.js";

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, windowsSnapshotSchema } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeCniBytes } from "./cni-file.js";
 import type { ChangeSource, Watch } from "./types.js";
 import {
   createWindowsCniBackend,
-  decodeCniBytes,
   verifyExceptionLists,
   type WindowsCniBackendOptions,
 } from "./windows-cni.js";
