@@ -20,7 +20,8 @@ import {
   type Observed,
   type Watch,
 } from "./backend/types.js";
-import { createEnforcer, type DesiredConfig, type Enforcer } from "./enforcer.js";
+import type { DesiredConfig } from "./enforce/config-sources.js";
+import { createEnforcer, type Enforcer } from "./enforcer.js";
 import { createLink, type Link, type LinkOptions, type TokenSource } from "./link.js";
 import { type Logger, silentLogger } from "./log.js";
 import { createMetrics, type Metrics, type OpsServer, serveOps } from "./metrics.js";
