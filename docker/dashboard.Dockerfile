@@ -11,11 +11,13 @@ WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/node-util/package.json packages/node-util/
 COPY apps/reporter/package.json apps/reporter/
 COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY packages/shared/ packages/shared/
+COPY packages/node-util/ packages/node-util/
 COPY apps/reporter/ apps/reporter/
 COPY apps/dashboard/ apps/dashboard/
 RUN npm run build && rm -rf apps/dashboard/.next/cache
@@ -25,10 +27,11 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/node-util/package.json packages/node-util/
 COPY apps/reporter/package.json apps/reporter/
 COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --omit=dev --no-audit --no-fund --workspace apps/dashboard \
- && mkdir -p apps/dashboard/node_modules packages/shared/node_modules \
+ && mkdir -p apps/dashboard/node_modules packages/shared/node_modules packages/node-util/node_modules \
  && npm cache clean --force
 
 # --- runtime
@@ -43,10 +46,13 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/packages/shared/node_modules ./packages/shared/node_modules
+COPY --from=deps /app/packages/node-util/node_modules ./packages/node-util/node_modules
 COPY --from=deps /app/apps/dashboard/node_modules ./apps/dashboard/node_modules
 COPY --from=build /app/package.json /app/tsconfig.base.json ./
 COPY --from=build /app/packages/shared/package.json ./packages/shared/
 COPY --from=build /app/packages/shared/dist ./packages/shared/dist
+COPY --from=build /app/packages/node-util/package.json ./packages/node-util/
+COPY --from=build /app/packages/node-util/dist ./packages/node-util/dist
 COPY --from=build /app/apps/dashboard/package.json /app/apps/dashboard/next.config.ts /app/apps/dashboard/tsconfig.json ./apps/dashboard/
 COPY --from=build /app/apps/dashboard/bin ./apps/dashboard/bin
 COPY --from=build /app/apps/dashboard/dist ./apps/dashboard/dist

@@ -13,13 +13,15 @@ FROM --platform=linux/amd64 ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/node-util/package.json packages/node-util/
 COPY apps/reporter/package.json apps/reporter/
 COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY packages/shared/ packages/shared/
+COPY packages/node-util/ packages/node-util/
 COPY apps/reporter/ apps/reporter/
-RUN npm run build -w packages/shared && npm run build -w apps/reporter
+RUN npm run build -w packages/shared && npm run build -w packages/node-util && npm run build -w apps/reporter
 # A fresh production install; dereference the workspace symlinks (Windows image layers from a
 # Linux builder should not carry symlinks).
 RUN mkdir /out && rm -rf node_modules \
@@ -27,7 +29,7 @@ RUN mkdir /out && rm -rf node_modules \
  && rm -rf node_modules/@masq \
  && mkdir -p /out/app/node_modules/@masq \
  && cp -rL node_modules/. /out/app/node_modules/ \
- && for ws in packages/shared apps/reporter; do \
+ && for ws in packages/shared packages/node-util apps/reporter; do \
       name="$(node -p "require('./$ws/package.json').name.split('/')[1]")"; \
       mkdir -p "/out/app/node_modules/@masq/$name"; \
       cp -r "$ws/package.json" "$ws/dist" "/out/app/node_modules/@masq/$name/"; \

@@ -6,28 +6,31 @@
 # (BuildKit reads docker/reporter.Dockerfile.dockerignore.)
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: the shared core and the reporter (TypeScript → dist/).
+# --- build: the shared core, the Node helpers and the reporter (TypeScript → dist/).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/node-util/package.json packages/node-util/
 COPY apps/reporter/package.json apps/reporter/
 COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY packages/shared/ packages/shared/
+COPY packages/node-util/ packages/node-util/
 COPY apps/reporter/ apps/reporter/
-RUN npm run build -w packages/shared && npm run build -w apps/reporter
+RUN npm run build -w packages/shared && npm run build -w packages/node-util && npm run build -w apps/reporter
 
 # --- deps: production dependencies of the reporter workspace only.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/node-util/package.json packages/node-util/
 COPY apps/reporter/package.json apps/reporter/
 COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --omit=dev --no-audit --no-fund --workspace apps/reporter \
- && mkdir -p apps/reporter/node_modules packages/shared/node_modules \
+ && mkdir -p apps/reporter/node_modules packages/shared/node_modules packages/node-util/node_modules \
  && npm cache clean --force
 
 # --- runtime
@@ -39,10 +42,13 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/packages/shared/node_modules ./packages/shared/node_modules
+COPY --from=deps /app/packages/node-util/node_modules ./packages/node-util/node_modules
 COPY --from=deps /app/apps/reporter/node_modules ./apps/reporter/node_modules
 COPY --from=build /app/package.json ./
 COPY --from=build /app/packages/shared/package.json ./packages/shared/
 COPY --from=build /app/packages/shared/dist ./packages/shared/dist
+COPY --from=build /app/packages/node-util/package.json ./packages/node-util/
+COPY --from=build /app/packages/node-util/dist ./packages/node-util/dist
 COPY --from=build /app/apps/reporter/package.json ./apps/reporter/
 COPY --from=build /app/apps/reporter/bin ./apps/reporter/bin
 COPY --from=build /app/apps/reporter/dist ./apps/reporter/dist

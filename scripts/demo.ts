@@ -169,9 +169,11 @@ async function main(): Promise<void> {
 `);
 }
 
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
+// npm run demo execs its way down to this process (scripts/demo.sh), and npm forwards SIGINT
+// and SIGTERM to it, so a signal to npm, bash or this process ends here.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(sig, () => {
-    if (stopping) return; // tsx forwards the signal: handle it once
+    if (stopping) return; // Ctrl-C reaches npm (which forwards it) and us: handle it once
     console.log("\nstopping the demo: reporters, dashboard, network namespaces…");
     void stop(0);
   });

@@ -13,6 +13,7 @@ import {
   DEFAULT_FLAGS,
   type FamilySnapshot,
   type MasqConfig,
+  PROTOCOL_VERSION,
 } from "@masq/shared";
 import { nodeToken } from "@masq/shared/node-token";
 import { helloFor } from "@masq/testkit/fixtures";
@@ -33,7 +34,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
   const send = (linux: FamilySnapshot[]) =>
     link?.send({
       type: "snapshot",
-      v: 2,
+      v: PROTOCOL_VERSION,
       seq: seq++,
       takenAt: Date.now(),
       linux,
@@ -53,7 +54,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
     if (out.changed && Array.isArray(out.snapshots)) send(out.snapshots);
     link?.send({
       type: "apply-result",
-      v: 2,
+      v: PROTOCOL_VERSION,
       generation,
       ok: out.ok,
       ...(out.error ? { error: out.error } : {}),

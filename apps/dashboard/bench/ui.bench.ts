@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PROTOCOL_VERSION } from "@masq/shared";
 import { nodeToken } from "@masq/shared/node-token";
 import { CHROMIUM_LAUNCH } from "@masq/testkit/chromium";
 import { freePort } from "@masq/testkit/processes";
@@ -105,7 +106,7 @@ export default async function uiBench(): Promise<BenchResult[]> {
       sims.push(...(await Promise.all(batch)));
     }
     heartbeat = setInterval(() => {
-      for (const s of sims) s.send({ type: "heartbeat", v: 2, ts: Date.now() });
+      for (const s of sims) s.send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
     }, 5000);
     const auth = { authorization: `Bearer ${TOKENS.admin}` };
     await until(`${NODES} nodes in sync`, 180_000, async () => {

@@ -2,7 +2,7 @@
 // in-memory backend. The network-namespace version with real iptables is the end-to-end suite.
 import { createAgent } from "@masq/reporter/agent";
 import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
-import { DEFAULT_FLAGS, REPORTER_PATH } from "@masq/shared";
+import { DEFAULT_FLAGS, type HealPolicy, REPORTER_PATH } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
 
@@ -12,7 +12,7 @@ const t = perTest();
 async function startAgent(
   name: string,
   url: string,
-  heal: "next-resync" | "immediate" = "next-resync",
+  heal: HealPolicy = "next-resync",
 ): Promise<{ agent: Agent; backend: MemoryBackend }> {
   const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
   const agent = createAgent({

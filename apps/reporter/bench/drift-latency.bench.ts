@@ -4,7 +4,7 @@
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { chainLines, DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
+import { chainLines, DEFAULT_FLAGS, defaultConfig, PROTOCOL_VERSION } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
 import { createAgent } from "../src/agent.js";
 import { createIptablesBackend } from "../src/backend/iptables.js";
@@ -29,7 +29,13 @@ export default async function driftLatencyBench(): Promise<BenchResult[]> {
   try {
     await agent.start();
     await dash.waitFor("hello");
-    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({
+      type: "desired",
+      v: PROTOCOL_VERSION,
+      generation: 1,
+      revision: "r1",
+      config: defaultConfig(),
+    });
     await dash.waitFor("apply-result", (r) => r.ok, 10_000);
     await sleep(500);
     const latencies: number[] = [];

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { defaultConfig } from "@masq/shared";
+import { defaultConfig, PROTOCOL_VERSION } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
 import { type FakeDashboard, startFakeDashboard } from "../test/helpers/dashboard.js";
 import { bigNode, buildReporter, readProcStat, run } from "./kube-nat.js";
@@ -74,7 +74,7 @@ export default async function idleBench(): Promise<BenchResult[]> {
     // One at a time: two reporters writing one node at once would race each other's jump.
     const desired = {
       type: "desired",
-      v: 2,
+      v: PROTOCOL_VERSION,
       generation: 1,
       revision: "r1",
       config: defaultConfig(),

@@ -1,4 +1,4 @@
-import { chainLines, DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
+import { chainLines, DEFAULT_FLAGS, defaultConfig, type Mode } from "@masq/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakeDashboard, startFakeDashboard } from "../test/helpers/dashboard.js";
 import { type Agent, createAgent } from "./agent.js";
@@ -12,7 +12,7 @@ afterEach(async () => {
   agent = dash = undefined;
 });
 
-async function setup(mode: "enforce" | "observe" = "enforce") {
+async function setup(mode: Mode = "enforce") {
   dash = await startFakeDashboard();
   const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
   agent = createAgent({

@@ -2,16 +2,17 @@
 // and the dashboard link. Reads are serialized and coalesced; a snapshot goes to the dashboard
 // on connect and whenever what the node has changes. Linux backends report family snapshots
 // (`linux`), the Windows CNI backend one snapshot of its file (`windows`).
-import {
-  type AgentFlags,
-  type DashboardMessage,
-  type FamilySnapshot,
-  type Hello,
-  type Mode,
-  PROTOCOL_VERSION,
-  type Snapshot,
-  type WindowsSnapshot,
+import type {
+  AgentFlags,
+  DashboardMessage,
+  FamilySnapshot,
+  HealPolicy,
+  Hello,
+  Mode,
+  WindowsSnapshot,
 } from "@masq/shared";
+import { helloMessage, snapshotMessage } from "./agent/messages.js";
+import { NodeReader } from "./agent/node-reader.js";
 import {
   type Backend,
   type BackendInfo,
@@ -19,12 +20,12 @@ import {
   type Observed,
   type Watch,
 } from "./backend/types.js";
-import { createEnforcer, type DesiredConfig, type Enforcer, type HealPolicy } from "./enforcer.js";
+import type { DesiredConfig } from "./enforce/config-sources.js";
+import { createEnforcer, type Enforcer, type EnforcerOptions } from "./enforcer.js";
 import { createLink, type Link, type LinkOptions, type TokenSource } from "./link.js";
 import { type Logger, silentLogger } from "./log.js";
 import { createMetrics, type Metrics, type OpsServer, serveOps } from "./metrics.js";
 import { createStateStore } from "./state.js";
-import { REPORTER_VERSION } from "./version.js";
 
 export interface DashboardOptions {
   url: string;
@@ -50,6 +51,86 @@ export interface AgentOptions {
   metrics?: Metrics;
   /** A read older than this makes /healthz fail (default 60 s). */
   staleReadMs?: number;
+}
+
+/** The link to the dashboard; on every (re)connect the last read is sent, then a fresh one. */
+function linkTo(
+  d: DashboardOptions,
+  c: Pick<LinkOptions, "hello" | "onMessage" | "onOpen"> & { log: Logger; metrics: Metrics },
+): Link {
+  return createLink({
+    ...d.link,
+    url: d.url,
+    token: d.token,
+    logger: c.log.child({ module: "link" }),
+    hello: c.hello,
+    onMessage: c.onMessage,
+    onOpen: () => {
+      c.metrics.connected.set(1);
+      c.onOpen?.();
+    },
+    onClose: () => c.metrics.connected.set(0),
+  });
+}
+
+function enforcerFor(
+  opts: AgentOptions,
+  log: Logger,
+  metrics: Metrics,
+  report: Pick<EnforcerOptions, "onResult" | "onSnapshots">,
+): Enforcer {
+  return createEnforcer({
+    backend: opts.backend,
+    mode: opts.mode ?? "enforce",
+    heal: opts.heal ?? "next-resync",
+    store: opts.stateDir ? createStateStore(opts.stateDir) : undefined,
+    configFile: opts.configFile,
+    fileCheckMs: opts.fileCheckMs,
+    logger: log.child({ module: "enforcer" }),
+    metrics,
+    ...report,
+  });
+}
+
+/** What the dashboard asks: a desired config, a resync (answered with a fresh read), or news of an error. */
+function handleMessage(
+  msg: DashboardMessage,
+  c: { enforcer: Enforcer; log: Logger; refresh: () => Promise<void>; resend: () => void },
+): void {
+  if (msg.type === "desired") void c.enforcer.receive(msg);
+  else if (msg.type === "resync") {
+    c.log.info({ requestId: msg.requestId }, "resync requested");
+    void c.enforcer.resync("resync").then(() => {
+      c.resend();
+      return c.refresh();
+    });
+  } else if (msg.type === "error")
+    c.log.warn({ reason: msg.reason }, "dashboard reported an error");
+}
+
+function statusOf(s: {
+  started: boolean;
+  link: Link | undefined;
+  seq: number;
+  last: Observed | undefined;
+  lastReadAt: number | null;
+  enforcer: Enforcer;
+  info: BackendInfo | undefined;
+  ops: OpsServer | undefined;
+}): AgentStatus {
+  const last = s.last;
+  return {
+    started: s.started,
+    connected: s.link?.connected ?? false,
+    seq: s.seq,
+    snapshots: last && !isWindowsObserved(last) ? last : undefined,
+    windows: last && isWindowsObserved(last) ? last : undefined,
+    lastReadAt: s.lastReadAt,
+    appliedGeneration: s.enforcer.appliedGeneration(),
+    desired: s.enforcer.desired(),
+    info: s.info,
+    opsPort: s.ops?.port,
+  };
 }
 
 export interface AgentStatus {
@@ -90,38 +171,18 @@ export function createAgent(opts: AgentOptions): Agent {
   let link: Link | undefined;
   let ops: OpsServer | undefined;
   let started = false;
-  let stopped = false;
   let seq = 0;
   let last: { observed: Observed; key: string; at: number } | undefined;
   let lastReadAt: number | null = null;
-  let reading: Promise<void> | undefined;
-  let again = false;
 
-  const enforcer = createEnforcer({
-    backend,
-    mode,
-    heal: opts.heal ?? "next-resync",
-    store: opts.stateDir ? createStateStore(opts.stateDir) : undefined,
-    configFile: opts.configFile,
-    fileCheckMs: opts.fileCheckMs,
-    logger: log.child({ module: "enforcer" }),
-    metrics,
+  const enforcer = enforcerFor(opts, log, metrics, {
     onResult: (r) => link?.send(r),
     onSnapshots: (snaps) => take(snaps),
   });
 
-  const snapshotMessage = (observed: Observed): Snapshot => ({
-    type: "snapshot",
-    v: PROTOCOL_VERSION,
-    seq: seq++,
-    takenAt: Date.now(),
-    ...(isWindowsObserved(observed) ? { windows: observed } : { linux: observed }),
-    appliedGeneration: enforcer.appliedGeneration(),
-    schedule: enforcer.schedule(),
-  });
-
-  const readFailed = (o: Observed) =>
-    isWindowsObserved(o) ? o.readError !== undefined : o.some((s) => s.readError);
+  const snapshot = (observed: Observed) => snapshotMessage(seq++, observed, enforcer);
+  const reader = new NodeReader({ backend, metrics, log, onRead: (o) => take(o) });
+  const refresh = () => reader.refresh();
 
   /** A fresh view of the node: report it when it changed, and let the enforcer judge it. */
   function take(observed: Observed) {
@@ -132,86 +193,32 @@ export function createAgent(opts: AgentOptions): Agent {
     const key = `${enforcer.appliedGeneration()}#${JSON.stringify(observed)}`;
     if (key !== last?.key) {
       last = { observed, key, at: lastReadAt };
-      link?.send(snapshotMessage(observed));
+      link?.send(snapshot(observed));
     }
     enforcer.observe(observed);
   }
 
-  async function readOnce() {
-    try {
-      const observed: Observed = await backend.read();
-      metrics.reads.inc({ result: readFailed(observed) ? "error" : "ok" });
-      if (!stopped) take(observed);
-    } catch (e) {
-      metrics.reads.inc({ result: "error" });
-      log.error(
-        { err: (e as Error).message },
-        windows ? "reading the CNI config failed" : "reading the chains failed",
-      );
-    }
-  }
-
-  /** At most one read at a time; requests during a read cause exactly one more. */
-  function refresh(): Promise<void> {
-    if (reading) {
-      again = true;
-      return reading;
-    }
-    reading = (async () => {
-      do {
-        again = false;
-        await readOnce();
-      } while (again && !stopped);
-      reading = undefined;
-    })();
-    return reading;
-  }
-
-  const hello = (): Hello => ({
-    type: "hello",
-    v: PROTOCOL_VERSION,
-    node: opts.nodeName,
-    os: windows ? "windows" : "linux",
-    kernel: info?.kernel ?? "",
-    iptablesVersion: info?.iptablesVersion ?? "",
-    backend: info?.backend ?? (windows ? "cni" : "nf_tables"),
-    ...(info?.ruleBackends ? { ruleBackends: info.ruleBackends } : {}),
-    randomFullySupported: info?.randomFullySupported ?? false,
-    mode,
-    flags: flags!,
-    reporterVersion: REPORTER_VERSION,
-    appliedGeneration: enforcer.appliedGeneration(),
-  });
-
-  function onMessage(msg: DashboardMessage) {
-    if (msg.type === "desired") void enforcer.receive(msg);
-    else if (msg.type === "resync") {
-      log.info({ requestId: msg.requestId }, "resync requested");
-      void enforcer.resync("resync").then(() => {
-        // observe mode (or nothing to write): still answer with what the node has now.
-        if (last) link?.send(snapshotMessage(last.observed));
-        return refresh();
-      });
-    } else if (msg.type === "error")
-      log.warn({ reason: msg.reason }, "dashboard reported an error");
-  }
-
-  function connect(d: DashboardOptions) {
-    link = createLink({
-      ...d.link,
-      url: d.url,
-      token: d.token,
-      logger: log.child({ module: "link" }),
-      hello,
-      onMessage,
-      onOpen: () => {
-        metrics.connected.set(1);
-        if (last) link?.send(snapshotMessage(last.observed));
-        void refresh();
-      },
-      onClose: () => metrics.connected.set(0),
+  const hello = (): Hello =>
+    helloMessage({
+      nodeName: opts.nodeName,
+      os: windows ? "windows" : "linux",
+      mode,
+      info,
+      flags: flags!,
+      appliedGeneration: enforcer.appliedGeneration(),
     });
-  }
+
+  const onMessage = (msg: DashboardMessage) =>
+    handleMessage(msg, { enforcer, log, refresh, resend });
+  /** The last read again (a resync in observe mode, or with nothing to write, still answers). */
+  const resend = () => {
+    if (last) link?.send(snapshot(last.observed));
+  };
+
+  const onOpen = () => {
+    resend();
+    void refresh();
+  };
 
   async function startAll() {
     info = await backend.info();
@@ -223,16 +230,15 @@ export function createAgent(opts: AgentOptions): Agent {
     await enforcer.start();
     await refresh();
     watch = backend.watch(() => void refresh());
-    if (opts.dashboard) connect(opts.dashboard);
+    if (opts.dashboard) link = linkTo(opts.dashboard, { log, metrics, hello, onMessage, onOpen });
     started = true;
   }
 
   async function stopAll() {
-    stopped = true;
     watch?.close();
     await enforcer.stop();
     await link?.close();
-    await reading;
+    await reader.stop();
     await ops?.close();
     metrics.connected.set(0);
     started = false;
@@ -256,17 +262,7 @@ export function createAgent(opts: AgentOptions): Agent {
       }
     },
     stop: stopAll,
-    status: () => ({
-      started,
-      connected: link?.connected ?? false,
-      seq,
-      snapshots: last && !isWindowsObserved(last.observed) ? last.observed : undefined,
-      windows: last && isWindowsObserved(last.observed) ? last.observed : undefined,
-      lastReadAt,
-      appliedGeneration: enforcer.appliedGeneration(),
-      desired: enforcer.desired(),
-      info,
-      opsPort: ops?.port,
-    }),
+    status: () =>
+      statusOf({ started, link, seq, last: last?.observed, lastReadAt, enforcer, info, ops }),
   };
 }

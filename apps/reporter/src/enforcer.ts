@@ -3,41 +3,32 @@
 // resync; drift seen between resyncs is reported at once and healed at the next resync (or at
 // once with heal=immediate). observe: never writes. Every config, whatever its source, passes
 // the same gate; a refused one leaves the node's rules alone.
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import {
   type AgentFlags,
   type ApplyResult,
   type ApplyTrigger,
   type Desired,
   type DriftReport,
+  type HealPolicy,
   type LongTimer,
   MAX_APPLY_ERROR_CHARS,
-  type MasqConfig,
   MIN_RESYNC_INTERVAL_MS,
   type Mode,
   PROTOCOL_VERSION,
-  parseConfigText,
   type ResyncSchedule,
   resyncIntervalMs,
   setLongInterval,
-  setLongTimeout,
 } from "@masq/shared";
-import { assessObserved } from "./assess.js";
 import type { ApplyOutcome, Backend, Observed } from "./backend/types.js";
 import { refusal } from "./config-check.js";
+import { ApplyQueue } from "./enforce/apply-queue.js";
+import { ConfigSources, type DesiredConfig, type SourceRead } from "./enforce/config-sources.js";
+import { DriftJudge } from "./enforce/drift-judge.js";
+import { HealTimer } from "./enforce/heal-timer.js";
+import { ResyncTimer } from "./enforce/resync-timer.js";
 import { type Logger, silentLogger } from "./log.js";
 import type { Metrics } from "./metrics.js";
-import type { ConfigSource, PersistedState, StateStore } from "./state.js";
-
-export type HealPolicy = "next-resync" | "immediate";
-
-export interface DesiredConfig {
-  config: MasqConfig;
-  generation: number | null;
-  revision: string | null;
-  source: ConfigSource;
-}
+import type { ConfigSource, StateStore } from "./state.js";
 
 export interface EnforcerOptions {
   backend: Backend;
@@ -76,235 +67,153 @@ export interface Enforcer {
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this (limits.ts). */
 export const MIN_RESYNC_MS = MIN_RESYNC_INTERVAL_MS;
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-const sameConfig = (a: MasqConfig, b: MasqConfig) => JSON.stringify(a) === JSON.stringify(b);
+/** Metrics and the log line of one apply (a periodic apply that changed nothing is routine). */
+function record(
+  log: Logger,
+  m: Metrics | undefined,
+  d: DesiredConfig,
+  trigger: ApplyTrigger,
+  o: Omit<ApplyOutcome, "snapshots">,
+) {
+  m?.applies.inc({ result: o.ok ? "ok" : "error", trigger });
+  m?.applyDuration.observe({ trigger }, o.durationMs / 1000);
+  if (o.ok) m?.lastSync.set(Date.now() / 1000);
+  const level = !o.ok ? "error" : o.changed ? "info" : "debug";
+  const { ok, changed, error, rolledBack } = o;
+  const durationMs = Math.round(o.durationMs);
+  log[level](
+    { trigger, generation: d.generation, ok, changed, durationMs, error, rolledBack },
+    "apply",
+  );
+}
 
-export function createEnforcer(opts: EnforcerOptions): Enforcer {
-  const log = opts.logger ?? silentLogger();
-  const m = opts.metrics;
-  let flags: AgentFlags | undefined;
-  let current: DesiredConfig | undefined;
-  let appliedGeneration: number | null = null;
-  let fileHash: string | null = null;
-  let persistedKey = "";
-  let stopped = false;
-  // resyncInterval and the file check come from configs and flags: any length (timers.ts).
-  let resyncTimer: LongTimer | undefined;
-  let nextResyncAt: number | null = null;
-  let fileTimer: LongTimer | undefined;
-  let healTimer: NodeJS.Timeout | undefined;
-  let tail: Promise<void> = Promise.resolve();
-  let queued: Promise<void> | undefined;
-  let queuedTrigger: ApplyTrigger = "periodic";
-  let busy = false;
-  let healStreak = 0;
-  let lastSummary = "";
+interface ApplyContext {
+  backend: Backend;
+  log: Logger;
+  metrics?: Metrics;
+  sources: ConfigSources;
+  onSnapshots?: (observed: Observed) => void;
+  result: (r: Omit<ApplyResult, "type" | "v">) => void;
+  /** A successful apply of `d` (before it is persisted and reported). */
+  applied: (d: DesiredConfig) => void;
+}
 
-  const result = (r: Omit<ApplyResult, "type" | "v">) =>
-    opts.onResult?.({ type: "apply-result", v: PROTOCOL_VERSION, ...r });
+/** One apply of `d`: metrics and log, persisted when it succeeded, snapshots, the result. */
+async function applyOnce(c: ApplyContext, d: DesiredConfig, trigger: ApplyTrigger) {
+  try {
+    const o = await c.backend.apply(d.config, trigger);
+    record(c.log, c.metrics, d, trigger, o);
+    if (o.ok) {
+      c.applied(d);
+      await c.sources.persist(d);
+    }
+    const after: Observed | undefined = o.snapshots;
+    if (after !== undefined && (!Array.isArray(after) || after.length > 0)) c.onSnapshots?.(after);
+    c.result({
+      generation: d.generation,
+      ok: o.ok,
+      durationMs: o.durationMs,
+      trigger,
+      changed: o.changed,
+      ...(o.error ? { error: o.error.slice(0, MAX_APPLY_ERROR_CHARS) } : {}),
+    });
+  } catch (e) {
+    c.log.error({ err: (e as Error).message, trigger }, "apply crashed");
+    const error = (e as Error).message.slice(0, MAX_APPLY_ERROR_CHARS);
+    c.result({
+      generation: d.generation,
+      ok: false,
+      error,
+      durationMs: 0,
+      trigger,
+      changed: false,
+    });
+  }
+}
 
-  const refuse = (reason: string, source: ConfigSource, generation: number | null) => {
+/** Reports a refused config: metrics, an error log line and a failed apply result. */
+function refuser(log: Logger, m: Metrics | undefined, result: ApplyContext["result"]) {
+  return (reason: string, source: ConfigSource, generation: number | null) => {
     m?.refused.inc({ source });
     m?.applies.inc({ result: "refused", trigger: "desired" });
     log.error({ source, generation, reason }, "config refused; the node keeps its current rules");
-    result({
-      generation,
-      ok: false,
-      error: reason,
-      durationMs: 0,
-      trigger: "desired",
-      changed: false,
-    });
+    const trigger = "desired";
+    result({ generation, ok: false, error: reason, durationMs: 0, trigger, changed: false });
   };
+}
 
-  async function persist(d: DesiredConfig): Promise<void> {
-    if (!opts.store) return;
-    const state: PersistedState = {
-      v: 1,
-      config: d.config,
-      generation: d.generation,
-      revision: d.revision,
-      source: d.source,
-      appliedAt: Date.now(),
-      fileHash,
-    };
-    const key = JSON.stringify({ ...state, appliedAt: 0 });
-    if (key === persistedKey) return;
-    try {
-      await opts.store.save(state);
-      persistedKey = key;
-    } catch (e) {
-      log.error(
-        { err: (e as Error).message, path: opts.store.path },
-        "cannot persist the applied config",
-      );
-    }
-  }
+/** resyncInterval, never under the floor (MIN_RESYNC_MS unless told). */
+const resyncDelay = (c: DesiredConfig, minMs = MIN_RESYNC_MS) =>
+  Math.max(minMs, resyncIntervalMs(c.config));
 
-  function record(d: DesiredConfig, trigger: ApplyTrigger, o: Omit<ApplyOutcome, "snapshots">) {
-    m?.applies.inc({ result: o.ok ? "ok" : "error", trigger });
-    m?.applyDuration.observe({ trigger }, o.durationMs / 1000);
-    if (o.ok) m?.lastSync.set(Date.now() / 1000);
-    // A periodic apply that found nothing to change is routine.
-    const level = !o.ok ? "error" : o.changed ? "info" : "debug";
-    log[level](
-      {
-        trigger,
-        generation: d.generation,
-        ok: o.ok,
-        changed: o.changed,
-        durationMs: Math.round(o.durationMs),
-        error: o.error,
-        rolledBack: o.rolledBack,
-      },
-      "apply",
+const OBSERVE_ONLY = "observe mode: desired config recorded, not applied";
+
+function warnIfOlder(log: Logger, current: DesiredConfig | undefined, d: DesiredConfig) {
+  const gen = current?.generation;
+  if (d.generation !== null && gen != null && d.generation < gen)
+    log.warn(
+      { generation: d.generation, current: gen },
+      "dashboard sent an older generation; applying it",
     );
-  }
+}
 
+export function createEnforcer(opts: EnforcerOptions): Enforcer {
+  const log = opts.logger ?? silentLogger();
+  const sources = new ConfigSources({ store: opts.store, configFile: opts.configFile, log });
+  const queue = new ApplyQueue((trigger) => applyCurrent(trigger));
+  const healer = new HealTimer(() => void queue.request("heal"));
+  let flags: AgentFlags | undefined;
+  let current: DesiredConfig | undefined;
+  let appliedGeneration: number | null = null;
+  let stopped = false;
+  let fileTimer: LongTimer | undefined; // any interval (timers.ts)
+  const resyncTimer = new ResyncTimer(() => queue.request("periodic").finally(scheduleResync));
+  const drift = new DriftJudge(log, opts);
+
+  const result = (r: Omit<ApplyResult, "type" | "v">) =>
+    opts.onResult?.({ type: "apply-result", v: PROTOCOL_VERSION, ...r });
+  const refuse = refuser(log, opts.metrics, result);
+
+  function setApplied(a: DesiredConfig) {
+    appliedGeneration = a.generation;
+  }
   async function applyCurrent(trigger: ApplyTrigger): Promise<void> {
     const d = current;
     if (!d || opts.mode !== "enforce" || stopped) return;
-    busy = true;
-    try {
-      const o = await opts.backend.apply(d.config, trigger);
-      record(d, trigger, o);
-      if (o.ok) {
-        appliedGeneration = d.generation;
-        await persist(d);
-      }
-      const after: Observed | undefined = o.snapshots;
-      if (after !== undefined && (!Array.isArray(after) || after.length > 0))
-        opts.onSnapshots?.(after);
-      result({
-        generation: d.generation,
-        ok: o.ok,
-        durationMs: o.durationMs,
-        trigger,
-        changed: o.changed,
-        ...(o.error ? { error: o.error.slice(0, MAX_APPLY_ERROR_CHARS) } : {}),
-      });
-    } catch (e) {
-      log.error({ err: (e as Error).message, trigger }, "apply crashed");
-      result({
-        generation: d.generation,
-        ok: false,
-        error: (e as Error).message.slice(0, MAX_APPLY_ERROR_CHARS),
-        durationMs: 0,
-        trigger,
-        changed: false,
-      });
-    } finally {
-      busy = false;
-    }
+    await applyOnce({ ...opts, log, sources, result, applied: setApplied }, d, trigger);
   }
 
-  /** Serialized; requests made while one waits are folded into it (it applies the newest config). */
-  function requestApply(trigger: ApplyTrigger): Promise<void> {
-    queuedTrigger = trigger;
-    if (queued) return queued;
-    const p = tail.then(() => {
-      queued = undefined;
-      return applyCurrent(queuedTrigger);
-    });
-    queued = p;
-    tail = p.catch(() => {});
-    return p;
-  }
-
-  const resyncMs = (c: DesiredConfig) =>
-    Math.max(opts.minResyncMs ?? MIN_RESYNC_MS, resyncIntervalMs(c.config));
+  const resyncMs = (c: DesiredConfig) => resyncDelay(c, opts.minResyncMs);
 
   function scheduleResync() {
-    resyncTimer?.clear();
-    nextResyncAt = null;
-    if (!current || opts.mode !== "enforce" || stopped) return;
-    const delay = resyncMs(current);
-    nextResyncAt = Date.now() + delay;
-    resyncTimer = setLongTimeout(() => {
-      nextResyncAt = null;
-      void requestApply("periodic").finally(scheduleResync);
-    }, delay);
+    resyncTimer.arm(current && opts.mode === "enforce" && !stopped ? resyncMs(current) : null);
   }
 
   function adopt(d: DesiredConfig, trigger: ApplyTrigger): Promise<void> {
-    const gen = current?.generation;
-    if (d.generation !== null && gen != null && d.generation < gen)
-      log.warn(
-        { generation: d.generation, current: gen },
-        "dashboard sent an older generation; applying it",
-      );
+    warnIfOlder(log, current, d);
     current = d;
     scheduleResync();
-    return opts.mode === "enforce" ? requestApply(trigger) : Promise.resolve();
+    return opts.mode === "enforce" ? queue.request(trigger) : Promise.resolve();
+  }
+
+  /** The config of a read of the state file or the config file; a refused one is reported. */
+  function accept(r: SourceRead): DesiredConfig | undefined {
+    if (r.kind === "refused") refuse(r.reason, r.source, r.generation);
+    return r.kind === "config" ? r.desired : undefined;
   }
 
   /** Adopts the mounted ConfigMap when its text changed since it was last seen. */
   async function checkFile(apply: boolean): Promise<void> {
-    if (!opts.configFile || !flags) return;
-    let text: string;
-    try {
-      text = await readFile(opts.configFile, "utf8");
-    } catch (e) {
-      log.debug({ err: (e as Error).message, path: opts.configFile }, "config file not readable");
-      return;
-    }
-    const hash = sha256(text);
-    if (hash === fileHash) return;
-    fileHash = hash;
-    const parsed = parseConfigText(text, flags);
-    if (!parsed.ok)
-      return refuse(
-        `config refused (${opts.configFile}): ${parsed.errors.map((e) => e.message).join("; ")}`,
-        "file",
-        null,
-      );
-    if (current && sameConfig(current.config, parsed.config)) {
-      if (current.source !== "file") await persist(current);
-      return;
-    }
-    log.info({ path: opts.configFile }, "config file changed; adopting it");
-    const d: DesiredConfig = {
-      config: parsed.config,
-      generation: null,
-      revision: null,
-      source: "file",
-    };
-    if (apply) await adopt(d, "desired");
-    else current = d;
+    const d = flags && accept(await sources.readFile(flags, current));
+    if (d && apply) await adopt(d, "desired");
+    else if (d) current = d;
   }
 
   async function loadState(): Promise<void> {
-    if (!opts.store || !flags) return;
-    const r = await opts.store.load();
-    if (!r.ok)
-      return void log.error(
-        { path: opts.store.path, reason: r.reason },
-        "ignoring an unreadable state file",
-      );
-    if (!r.state) return;
-    const reason = refusal(r.state.config, flags);
-    if (reason) return refuse(`persisted ${reason}`, r.state.source, r.state.generation);
-    const s = r.state;
-    current = {
-      config: s.config,
-      generation: s.generation,
-      revision: s.revision,
-      source: s.source,
-    };
-    appliedGeneration = s.generation;
-    fileHash = s.fileHash;
-    persistedKey = JSON.stringify({ ...s, appliedAt: 0 });
-    log.info({ generation: s.generation, source: s.source }, "loaded the last applied config");
-  }
-
-  function healLater() {
-    if (healTimer || busy || queued || stopped) return;
-    const delay = healStreak === 0 ? 0 : Math.min(30_000, 250 * 2 ** healStreak);
-    healStreak++;
-    healTimer = setTimeout(() => {
-      healTimer = undefined;
-      void requestApply("heal");
-    }, delay);
+    const d = flags && accept(await sources.loadState(flags));
+    if (!d) return;
+    current = d;
+    appliedGeneration = d.generation;
   }
 
   return {
@@ -312,75 +221,42 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       flags = await opts.backend.effectiveFlags();
       await loadState();
       await checkFile(false);
-      if (current && opts.mode === "enforce") await requestApply("startup");
+      if (current && opts.mode === "enforce") await queue.request("startup");
       scheduleResync();
-      if (opts.configFile) {
-        fileTimer = setLongInterval(() => void checkFile(true), opts.fileCheckMs ?? 10_000);
-      }
+      const every = opts.fileCheckMs ?? 10_000;
+      if (opts.configFile) fileTimer = setLongInterval(() => void checkFile(true), every);
     },
     async stop() {
       stopped = true;
-      resyncTimer?.clear();
-      nextResyncAt = null;
-      clearTimeout(healTimer);
+      resyncTimer.clear();
+      healer.stop();
       fileTimer?.clear();
-      await tail;
+      await queue.idle();
     },
     desired: () => current,
     appliedGeneration: () => appliedGeneration,
     schedule: () => ({
       heal: opts.heal,
       resyncMs: current && opts.mode === "enforce" ? resyncMs(current) : null,
-      nextResyncAt,
+      nextResyncAt: resyncTimer.nextAt(),
     }),
     async receive(msg) {
       if (!flags) flags = await opts.backend.effectiveFlags();
       const reason = refusal(msg.config, flags);
       if (reason) return refuse(reason, "dashboard", msg.generation);
-      if (opts.mode === "observe")
-        log.info(
-          { generation: msg.generation },
-          "observe mode: desired config recorded, not applied",
-        );
-      await adopt(
-        {
-          config: msg.config,
-          generation: msg.generation,
-          revision: msg.revision,
-          source: "dashboard",
-        },
-        "desired",
-      );
+      const { config, generation, revision } = msg;
+      if (opts.mode === "observe") log.info({ generation }, OBSERVE_ONLY);
+      await adopt({ config, generation, revision, source: "dashboard" }, "desired");
     },
     resync(trigger = "resync") {
-      return opts.mode === "enforce" ? requestApply(trigger) : Promise.resolve();
+      return opts.mode === "enforce" ? queue.request(trigger) : Promise.resolve();
     },
     observe(observed) {
-      if (!current || !flags) {
-        m?.drifted.set(-1);
-        return undefined;
-      }
-      const { report, healable } = assessObserved(current.config, flags, observed);
-      for (const s of ["critical", "warning", "info"] as const)
-        m?.differences.set(
-          { severity: s },
-          report.differences.filter((d) => d.severity === s).length,
-        );
-      m?.drifted.set(report.status === "drifted" ? 1 : 0);
-      if (report.status === "in-sync") {
-        healStreak = 0;
-        m?.lastSync.set(Date.now() / 1000);
-      } else if (report.summary !== lastSummary) {
-        log.warn(
-          {
-            summary: report.summary,
-            heal: opts.mode === "enforce" ? opts.heal : "never (observe)",
-          },
-          "drift detected",
-        );
-      }
-      lastSummary = report.status === "in-sync" ? "" : report.summary;
-      if (healable && opts.mode === "enforce" && opts.heal === "immediate") healLater();
+      if (!current || !flags) return void drift.unknown();
+      const { report, healable } = drift.judge(current.config, flags, observed);
+      if (report.status === "in-sync") healer.reset();
+      const canHeal = opts.mode === "enforce" && opts.heal === "immediate" && !stopped;
+      if (healable && canHeal && !queue.busy()) healer.later();
       return report;
     },
   };

@@ -3,6 +3,7 @@
 // ignored), heartbeats with a liveness check, and reconnects with capped exponential backoff
 // and jitter. Standalone: a benchmark can open thousands of these in one process.
 import {
+  type BackoffPolicy,
   type DashboardMessage,
   decodeDashboardMessage,
   encodeMessage,
@@ -11,29 +12,15 @@ import {
   PROTOCOL_VERSION,
   type ReporterMessage,
   reporterMessageSchema,
+  retryDelay,
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
 import { type Logger, silentLogger } from "./log.js";
 
-export interface BackoffOptions {
-  /** Ceiling of the first retry (the delay is jittered between half and all of it). */
-  initialMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 800, maxMs: 30_000 };
+/** Reconnects: "equal jitter", between half and all of min(30 s, 800 ms·2^attempt). */
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 800, maxMs: 30_000, jitter: [0.5, 1] };
 export const DEFAULT_HEARTBEAT_MS = 15_000;
-
-/** "Equal jitter": between half and all of min(max, initial·2^attempt). */
-export function backoffDelay(
-  attempt: number,
-  b: BackoffOptions = DEFAULT_BACKOFF,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 /** A fixed token, or a function read at every connect (projected tokens rotate). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -51,7 +38,7 @@ export interface LinkOptions {
   logger?: Logger;
   /** Until the dashboard's welcome says otherwise. */
   heartbeatMs?: number;
-  backoff?: Partial<BackoffOptions>;
+  backoff?: Partial<BackoffPolicy>;
   random?: () => number;
   /** Extra client options (TLS ca, agent...). */
   ws?: WebSocket.ClientOptions;
@@ -85,80 +72,149 @@ async function resolveToken(token: TokenSource | undefined): Promise<string | un
   return t.trim() || undefined;
 }
 
+/** The frame of `msg`, or undefined (logged) when it is invalid or over MAX_FRAME_BYTES. */
+function frameOf(msg: ReporterMessage, validate: boolean, log: Logger): string | undefined {
+  if (validate) {
+    const r = reporterMessageSchema.safeParse(msg);
+    if (!r.success) {
+      log.error({ type: msg.type, reason: zodReason(r.error) }, "not sending an invalid message");
+      return undefined;
+    }
+  }
+  const text = encodeMessage(msg);
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= MAX_FRAME_BYTES) return text;
+  log.error({ type: msg.type, bytes }, "message too large for the protocol; dropped");
+  return undefined;
+}
+
+function openSocket(opts: Pick<LinkOptions, "url" | "ws">, token: string | undefined): WebSocket {
+  return new WebSocket(opts.url, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    handshakeTimeout: 10_000,
+    ...opts.ws,
+  });
+}
+
+/** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
+function closeSocket(socket: WebSocket | undefined): Promise<void> {
+  if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => socket.terminate(), 1_000);
+    socket.once("close", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    else socket.close(1000, "reporter stopping");
+  });
+}
+
+/** The dashboard's message in a frame, or undefined (counted, logged) when it is malformed. */
+function decodeFrame(
+  data: WebSocket.RawData,
+  stats: LinkStats,
+  log: Logger,
+): DashboardMessage | undefined {
+  stats.received++;
+  const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+  const decoded = decodeDashboardMessage(raw);
+  if (decoded.ok) return decoded.msg;
+  stats.ignored++;
+  log.warn({ reason: decoded.reason }, "ignored a malformed message from the dashboard");
+  return undefined;
+}
+
+/** A handler that throws is logged; the link goes on. */
+function deliver(handler: (m: DashboardMessage) => void, msg: DashboardMessage, log: Logger) {
+  try {
+    handler(msg);
+  } catch (e) {
+    log.error({ err: (e as Error).message, type: msg.type }, "message handler failed");
+  }
+}
+
+/**
+ * Liveness of the link: a heartbeat every `ms`, and the link declared dead when nothing
+ * (frame or pong) was seen for three heartbeats.
+ */
+class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private lastSeen = 0;
+
+  constructor(
+    private ms: number,
+    private readonly on: { beat: () => void; silent: (silentMs: number) => void },
+  ) {}
+
+  /** Something arrived from the dashboard. */
+  seen(): void {
+    this.lastSeen = Date.now();
+  }
+
+  /** (Re)starts beating, at a new interval when given (the dashboard's welcome sets it). */
+  start(ms = this.ms): void {
+    this.ms = ms;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      const silentMs = Date.now() - this.lastSeen;
+      if (silentMs > 3 * this.ms) this.on.silent(silentMs);
+      else this.on.beat();
+    }, this.ms);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 export function createLink(opts: LinkOptions): Link {
   const log = opts.logger ?? silentLogger();
   const backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
   const stats: LinkStats = { connects: 0, disconnects: 0, sent: 0, received: 0, ignored: 0 };
-  let heartbeatMs = clampHeartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   let ws: WebSocket | undefined;
   let open = false;
   let closed = false;
   let attempt = 0;
-  let lastSeen = 0;
   let retryTimer: NodeJS.Timeout | undefined;
-  let beatTimer: NodeJS.Timeout | undefined;
 
   const send = (msg: ReporterMessage): boolean => {
     if (!open || !ws) return false;
-    if (opts.validateOutgoing !== false) {
-      const r = reporterMessageSchema.safeParse(msg);
-      if (!r.success) {
-        log.error({ type: msg.type, reason: zodReason(r.error) }, "not sending an invalid message");
-        return false;
-      }
-    }
-    const text = encodeMessage(msg);
-    if (Buffer.byteLength(text) > MAX_FRAME_BYTES) {
-      log.error(
-        { type: msg.type, bytes: Buffer.byteLength(text) },
-        "message too large for the protocol; dropped",
-      );
-      return false;
-    }
+    const text = frameOf(msg, opts.validateOutgoing !== false, log);
+    if (text === undefined) return false;
     ws.send(text);
     stats.sent++;
     return true;
   };
 
-  const startHeartbeat = () => {
-    clearInterval(beatTimer);
-    beatTimer = setInterval(() => {
+  const beat = new Heartbeat(clampHeartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS), {
+    beat: () => {
       if (!ws || !open) return;
-      if (Date.now() - lastSeen > 3 * heartbeatMs) {
-        log.warn({ silentMs: Date.now() - lastSeen }, "dashboard silent; reconnecting");
-        ws.terminate();
-        return;
-      }
       send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
       ws.ping();
-    }, heartbeatMs);
-  };
+    },
+    silent: (silentMs) => {
+      if (!ws || !open) return;
+      log.warn({ silentMs }, "dashboard silent; reconnecting");
+      ws.terminate();
+    },
+  });
 
   const onFrame = (data: WebSocket.RawData) => {
-    lastSeen = Date.now();
-    stats.received++;
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-    const decoded = decodeDashboardMessage(raw);
-    if (!decoded.ok) {
-      stats.ignored++;
-      log.warn({ reason: decoded.reason }, "ignored a malformed message from the dashboard");
-      return;
-    }
-    if (decoded.msg.type === "welcome") {
+    beat.seen();
+    const msg = decodeFrame(data, stats, log);
+    if (msg?.type === "welcome") {
       attempt = 0;
-      heartbeatMs = clampHeartbeat(decoded.msg.heartbeatMs);
-      startHeartbeat();
+      beat.start(clampHeartbeat(msg.heartbeatMs));
     }
-    try {
-      opts.onMessage(decoded.msg);
-    } catch (e) {
-      log.error({ err: (e as Error).message, type: decoded.msg.type }, "message handler failed");
-    }
+    if (msg) deliver(opts.onMessage, msg, log);
   };
 
   const scheduleReconnect = () => {
     if (closed) return;
-    const delay = backoffDelay(attempt++, backoff, opts.random);
+    const delay = retryDelay(attempt++, backoff, opts.random);
     log.debug({ delayMs: delay, attempt }, "reconnecting to the dashboard");
     retryTimer = setTimeout(connect, delay);
   };
@@ -166,41 +222,31 @@ export function createLink(opts: LinkOptions): Link {
   async function connect(): Promise<void> {
     retryTimer = undefined;
     if (closed) return;
-    let token: string | undefined;
-    try {
-      token = await resolveToken(opts.token);
-    } catch (e) {
-      log.error({ err: (e as Error).message }, "cannot read the dashboard token");
-      scheduleReconnect();
-      return;
-    }
+    const token = await resolveToken(opts.token).then(
+      (t) => ({ t }),
+      (e: Error) => void log.error({ err: e.message }, "cannot read the dashboard token"),
+    );
+    if (!token) return scheduleReconnect();
     if (closed) return;
-    const socket = new WebSocket(opts.url, {
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
-      maxPayload: MAX_FRAME_BYTES,
-      perMessageDeflate: false,
-      handshakeTimeout: 10_000,
-      ...opts.ws,
-    });
+    const socket = openSocket(opts, token.t);
     ws = socket;
     let openedAt = 0;
     socket.on("open", () => {
       open = true;
-      openedAt = lastSeen = Date.now();
+      openedAt = Date.now();
+      beat.seen();
       stats.connects++;
       log.info({ url: opts.url }, "connected to the dashboard");
       send(opts.hello());
-      startHeartbeat();
+      beat.start();
       opts.onOpen?.();
     });
     socket.on("message", onFrame);
-    socket.on("pong", () => {
-      lastSeen = Date.now();
-    });
+    socket.on("pong", () => beat.seen());
     socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
     socket.on("close", (code, reason) => {
       if (ws === socket) ws = undefined;
-      clearInterval(beatTimer);
+      beat.stop();
       if (open) {
         stats.disconnects++;
         if (Date.now() - openedAt > 60_000) attempt = 0;
@@ -222,18 +268,8 @@ export function createLink(opts: LinkOptions): Link {
     close() {
       closed = true;
       clearTimeout(retryTimer);
-      clearInterval(beatTimer);
-      const socket = ws;
-      if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const force = setTimeout(() => socket.terminate(), 1_000);
-        socket.once("close", () => {
-          clearTimeout(force);
-          resolve();
-        });
-        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-        else socket.close(1000, "reporter stopping");
-      });
+      beat.stop();
+      return closeSocket(ws);
     },
   };
 }

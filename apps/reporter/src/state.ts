@@ -1,26 +1,28 @@
 // The last applied config, persisted on the node (--state-dir) so a restarted reporter keeps
 // enforcing it while the dashboard is unreachable. Written atomically; a damaged or invalid
 // file is ignored (and said so), never applied.
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { masqConfigSchema } from "@masq/shared";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { readFileIfExists, replaceFile } from "@masq/node-util";
+import { MAX_REVISION_CHARS, masqConfigSchema } from "@masq/shared";
 import { z } from "zod";
-import { fsyncDir } from "./fsutil.js";
 
 /** C:\ProgramData\ipmasq on Windows (the Helm chart sets it explicitly either way). */
 export const DEFAULT_STATE_DIR =
   process.platform === "win32" ? "C:\\ProgramData\\ipmasq" : "/var/lib/ipmasq";
 export const STATE_FILE = "state.json";
 
+/** The version of state.json's shape (`v`). */
+export const STATE_VERSION = 1;
+
 export const configSourceSchema = z.enum(["dashboard", "file", "cli"]);
 export type ConfigSource = z.infer<typeof configSourceSchema>;
 
 export const persistedStateSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(STATE_VERSION),
   config: masqConfigSchema,
   generation: z.number().int().nonnegative().nullable(),
-  revision: z.string().max(128).nullable(),
+  revision: z.string().max(MAX_REVISION_CHARS).nullable(),
   source: configSourceSchema,
   /** Epoch ms of the successful apply. */
   appliedAt: z.number().int().nonnegative(),
@@ -44,13 +46,13 @@ export function createStateStore(dir: string): StateStore {
   return {
     path,
     async load() {
-      let text: string;
+      let text: string | undefined;
       try {
-        text = await readFile(path, "utf8");
+        text = await readFileIfExists(path);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, state: undefined };
         return { ok: false, reason: (e as Error).message };
       }
+      if (text === undefined) return { ok: true, state: undefined };
       try {
         const r = persistedStateSchema.safeParse(JSON.parse(text));
         return r.success
@@ -62,26 +64,8 @@ export function createStateStore(dir: string): StateStore {
     },
     async save(state) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeAtomic(path, `${JSON.stringify(persistedStateSchema.parse(state), null, 2)}\n`);
+      const text = `${JSON.stringify(persistedStateSchema.parse(state), null, 2)}\n`;
+      await replaceFile(path, text, { mode: 0o600 });
     },
   };
-}
-
-/** tmp file + fsync + rename + directory fsync: the file is either old or new, never torn. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    const fh = await open(tmp, "w", 0o600);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fsyncDir(dirname(path));
 }

@@ -2,7 +2,7 @@
 // chain on the path we read (bursts coalesced), with a periodic poll as the fallback and the only way
 // on the legacy backend. The watcher never reads rules itself: it only says "look again".
 import type { ChildProcess } from "node:child_process";
-import { type Family, setLongInterval } from "@masq/shared";
+import { type BackoffPolicy, type Family, retryDelay, setLongInterval } from "@masq/shared";
 import type { ChangeSource, Watch } from "./backend/types.js";
 import { spawnArgv } from "./exec.js";
 import { type Logger, silentLogger } from "./log.js";
@@ -13,6 +13,9 @@ export interface MonitorEvent {
   table?: string;
   chain?: string;
 }
+
+/** Restarts of a monitor that exited: 1 s (after its first failure), doubling to 30 s. */
+export const MONITOR_RESTART: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
 
 const FAMILY_FLAG: Record<string, Family> = { "-4": "ipv4", "-6": "ipv6" };
 const NFT_FAMILY: Record<string, Family> = { ip: "ipv4", ip6: "ipv6" };
@@ -168,7 +171,7 @@ export function startWatcher(opts: WatcherOptions): Watcher {
       if (child === proc) child = undefined;
       if (closed) return;
       failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
-      const delay = Math.min(30_000, 500 * 2 ** failures);
+      const delay = retryDelay(failures, MONITOR_RESTART);
       log.warn({ code, signal, retryInMs: delay }, "change monitor exited; restarting");
       markReady();
       restartTimer = setTimeout(start, delay);

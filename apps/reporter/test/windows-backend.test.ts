@@ -29,10 +29,9 @@ import {
 } from "@masq/shared";
 import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, describe, expect, it } from "vitest";
+import { type CniFs, nodeCniFs } from "../src/backend/cni-file.js";
 import {
-  type CniFs,
   createWindowsCniBackend,
-  nodeCniFs,
   ORIGINAL_SUFFIX,
   type WindowsCniBackendOptions,
 } from "../src/backend/windows-cni.js";

@@ -7,6 +7,7 @@ import {
   type PacketFields,
   type Verdict,
 } from "./analysis.js";
+import type { Family } from "./cidr.js";
 import { parseIptables } from "./parser.js";
 import { chainS, JUMP, masq, postroutingS } from "./test-fixtures/iptables.js";
 import {
@@ -27,7 +28,7 @@ import {
   PORTMAP_NODE,
 } from "./test-fixtures/nodes.js";
 
-const fromText = (text: string, family: "ipv4" | "ipv6" = "ipv4"): FamilyAnalysis => {
+const fromText = (text: string, family: Family = "ipv4"): FamilyAnalysis => {
   const { ruleset, errors } = parseIptables(text);
   expect(errors).toEqual([]);
   return analyzeRuleset(ruleset, family, "IP-MASQ-AGENT");

@@ -6,7 +6,7 @@ import type { CombinedVerdict, Verdict } from "./analysis.js";
 import type { ConflictCurrent } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";
-import type { ApplyResult, IptablesBackend } from "./protocol.js";
+import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./protocol.js";
 import type { VerdictView } from "./verdict-view.js";
 
 export * from "./api-config.js";
@@ -47,8 +47,8 @@ export interface Freshness {
 
 export interface NodeSummary extends Freshness {
   name: string;
-  os: "linux" | "windows";
-  mode: "enforce" | "observe";
+  os: NodeOs;
+  mode: Mode;
   status: NodeStatus;
   /** What differs, in a few words (for offline nodes: as last known). */
   summary: string;
@@ -128,7 +128,7 @@ export type HealSchedule =
   | { kind: "unknown"; reason: string }
   | {
       kind: "periodic";
-      heal: "immediate" | "next-resync";
+      heal: HealPolicy;
       intervalMs: number;
       nextResyncAt: number | null;
     };

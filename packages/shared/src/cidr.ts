@@ -2,10 +2,12 @@
 // plus range arithmetic for behaviour comparisons. Addresses are bigints so IPv4 and IPv6
 // share one code path.
 import ipaddr from "ipaddr.js";
+import { z } from "zod";
 import { goQuote } from "./go-quote.js";
 import { MAX_CONFIG_CIDRS } from "./limits.js";
 
-export type Family = "ipv4" | "ipv6";
+export const familySchema = z.enum(["ipv4", "ipv6"]);
+export type Family = z.infer<typeof familySchema>;
 
 export interface Cidr {
   /** The text as written by the user (upstream writes it verbatim into the rule). */

@@ -18,10 +18,12 @@ import {
 import { formatGoDuration, parseGoDuration } from "./duration.js";
 import {
   DESIRED_ENVELOPE_BYTES,
+  MAX_CHAIN_NAME_LENGTH,
   MAX_CIDR_CHARS,
   MAX_CONFIG_CIDRS,
   MAX_DURATION_CHARS,
   MAX_FRAME_BYTES,
+  MAX_TO_PORTS_CHARS,
   MIN_RESYNC_INTERVAL_MS,
 } from "./limits.js";
 
@@ -59,10 +61,13 @@ export type MasqConfig = z.infer<typeof masqConfigSchema>;
 export const agentFlagsSchema = z.strictObject({
   masqChain: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,28}$/, "chain names are 1-28 letters, digits, _ . -"),
+    .regex(
+      new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_CHAIN_NAME_LENGTH}}$`),
+      `chain names are 1-${MAX_CHAIN_NAME_LENGTH} letters, digits, _ . -`,
+    ),
   randomFully: z.boolean(),
   /** Upstream `--to-ports` spec, e.g. "1024-29999,32768-65535"; empty means none. */
-  toPorts: z.string().max(256),
+  toPorts: z.string().max(MAX_TO_PORTS_CHARS),
   enableIPv6: z.boolean(),
   noMasqAllReservedRanges: z.boolean(),
 });

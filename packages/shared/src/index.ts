@@ -1,6 +1,7 @@
 export * from "./analysis.js";
 export * from "./api.js";
 export * from "./assess.js";
+export * from "./backoff.js";
 export * from "./cidr.js";
 export * from "./cni/index.js";
 export * from "./config.js";

@@ -38,6 +38,28 @@ export const MAX_READ_ERROR_CHARS = 4096;
 /** Characters of the error of an apply result. */
 export const MAX_APPLY_ERROR_CHARS = 8192;
 
+/** Characters of a node name (a DNS subdomain, RFC 1123). */
+export const MAX_NODE_NAME_CHARS = 253;
+/** Characters of the kernel and iptables version texts of a hello. */
+export const MAX_HELLO_TEXT_CHARS = 256;
+/** Characters of the reporter's version in a hello. */
+export const MAX_REPORTER_VERSION_CHARS = 64;
+/** Characters of a resync request id. */
+export const MAX_REQUEST_ID_CHARS = 128;
+/** Characters of the reason of a dashboard `error` message. */
+export const MAX_SERVER_ERROR_CHARS = 1024;
+/** Characters of the agent's `--to-ports` spec. */
+export const MAX_TO_PORTS_CHARS = 256;
+
+/** Characters of a Windows CNI config's path in a snapshot (longer paths are clipped). */
+export const MAX_CNI_PATH_CHARS = 1024;
+/** Characters of the JSON pointer of an ExceptionList inside its CNI config. */
+export const MAX_CNI_POINTER_CHARS = 512;
+/**
+ * Characters of a Windows snapshot's JSON: three quarters of a frame, leaving the rest to the
+ * message envelope; larger lists are reported as too large to send.
+ */
+export const MAX_WINDOWS_SNAPSHOT_JSON = (MAX_FRAME_BYTES * 3) / 4;
 /** OutBoundNAT exception lists in one Windows CNI config. */
 export const MAX_EXCEPTION_LISTS = 64;
 /** Entries of one OutBoundNAT ExceptionList. */

@@ -2,7 +2,9 @@
 // rolling upgrade: their frames are checked against the v1 schemas and upgraded to the current
 // shapes (a v1 snapshot held only POSTROUTING and the agent chain, read from one backend), and
 // the dashboard's frames are re-labelled for them (every dashboard message is the same in v1).
+
 import { z } from "zod";
+import { familySchema } from "./cidr.js";
 import { MAX_READ_ERROR_CHARS, MAX_RULE_LINE_CHARS, MAX_SNAPSHOT_CHAINS } from "./limits.js";
 import {
   applyResultSchema,
@@ -11,7 +13,6 @@ import {
   type Decoded,
   dashboardMessageSchema,
   type FamilySnapshot,
-  familySchema,
   heartbeatSchema,
   helloSchema,
   type IptablesBackend,

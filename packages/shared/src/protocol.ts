@@ -3,19 +3,27 @@
 // the nat POSTROUTING path per family and iptables backend; the dashboard still accepts
 // version 1 reporters (protocol-v1.ts) and answers each reporter in the version it speaks.
 import { z } from "zod";
+import { familySchema } from "./cidr.js";
 import { agentFlagsSchema, masqConfigSchema } from "./config.js";
 import {
   MAX_APPLY_ERROR_CHARS,
   MAX_CHAIN_LINES,
   MAX_CHAIN_NAME_LENGTH,
+  MAX_CNI_PATH_CHARS,
+  MAX_CNI_POINTER_CHARS,
   MAX_EXCEPTION_ENTRIES,
   MAX_EXCEPTION_ENTRY_CHARS,
   MAX_EXCEPTION_LISTS,
   MAX_FAMILY_SNAPSHOTS,
   MAX_FRAME_BYTES,
+  MAX_HELLO_TEXT_CHARS,
+  MAX_NODE_NAME_CHARS,
   MAX_READ_ERROR_CHARS,
+  MAX_REPORTER_VERSION_CHARS,
+  MAX_REQUEST_ID_CHARS,
   MAX_REVISION_CHARS,
   MAX_RULE_LINE_CHARS,
+  MAX_SERVER_ERROR_CHARS,
   MAX_SNAPSHOT_CHAINS,
   MAX_SNAPSHOT_LINES,
   MAX_UNREAD_NOTE_LENGTH,
@@ -36,12 +44,19 @@ const line = z.string().max(MAX_RULE_LINE_CHARS);
 export const nodeNameSchema = z
   .string()
   .min(1)
-  .max(253)
+  .max(MAX_NODE_NAME_CHARS)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "node names are lowercase DNS names");
 
-export const familySchema = z.enum(["ipv4", "ipv6"]);
 export const modeSchema = z.enum(["enforce", "observe"]);
 export type Mode = z.infer<typeof modeSchema>;
+export const nodeOsSchema = z.enum(["linux", "windows"]);
+export type NodeOs = z.infer<typeof nodeOsSchema>;
+/** Where a reporter writes: an iptables backend, the Windows CNI config, or memory (tests). */
+export const backendKindSchema = z.enum(["nf_tables", "legacy", "cni", "memory"]);
+export type BackendKind = z.infer<typeof backendKindSchema>;
+/** `immediate`: drift is healed as soon as it is seen; `next-resync`: at the next resync. */
+export const healPolicySchema = z.enum(["immediate", "next-resync"]);
+export type HealPolicy = z.infer<typeof healPolicySchema>;
 
 /** The two ways iptables reaches the kernel; both hook nat POSTROUTING when both hold rules. */
 export const iptablesBackendSchema = z.enum(["nf_tables", "legacy"]);
@@ -112,14 +127,14 @@ export type FamilySnapshot = z.infer<typeof familySnapshotSchema>;
 
 export const exceptionListSchema = z.strictObject({
   /** JSON pointer of the list inside the CNI config. */
-  pointer: z.string().max(512),
+  pointer: z.string().max(MAX_CNI_POINTER_CHARS),
   form: z.enum(["EndpointPolicy", "OutBoundNAT"]),
   exceptions: z.array(z.string().max(MAX_EXCEPTION_ENTRY_CHARS)).max(MAX_EXCEPTION_ENTRIES),
 });
 export type ExceptionListSnapshot = z.infer<typeof exceptionListSchema>;
 
 export const windowsSnapshotSchema = z.strictObject({
-  path: z.string().max(1024),
+  path: z.string().max(MAX_CNI_PATH_CHARS),
   lists: z.array(exceptionListSchema).max(MAX_EXCEPTION_LISTS),
   readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
 });
@@ -131,24 +146,23 @@ export const helloSchema = z.strictObject({
   type: z.literal("hello"),
   v,
   node: nodeNameSchema,
-  os: z.enum(["linux", "windows"]),
-  kernel: z.string().max(256),
-  iptablesVersion: z.string().max(256),
+  os: nodeOsSchema,
+  kernel: z.string().max(MAX_HELLO_TEXT_CHARS),
+  iptablesVersion: z.string().max(MAX_HELLO_TEXT_CHARS),
   /** Where the reporter writes (Linux: the iptables backend holding the node's rules). */
-  backend: z.enum(["nf_tables", "legacy", "cni", "memory"]),
+  backend: backendKindSchema,
   /** Linux: every iptables backend whose nat POSTROUTING holds rules (both are read). */
   ruleBackends: z.array(iptablesBackendSchema).max(2).optional(),
   randomFullySupported: z.boolean(),
   mode: modeSchema,
   flags: agentFlagsSchema,
-  reporterVersion: z.string().max(64),
+  reporterVersion: z.string().max(MAX_REPORTER_VERSION_CHARS),
   appliedGeneration: generation.nullable(),
 });
 
 /** When the reporter re-applies on its own (enforce mode); times on the reporter's clock. */
 export const resyncScheduleSchema = z.strictObject({
-  /** `immediate`: drift is healed as soon as it is seen; `next-resync`: at the next resync. */
-  heal: z.enum(["immediate", "next-resync"]),
+  heal: healPolicySchema,
   /** The resync interval in use; null when there is nothing to enforce (observe, no config). */
   resyncMs: z.number().int().positive().nullable(),
   /** When the resync timer fires next; null when none is scheduled. */
@@ -222,12 +236,12 @@ export const desiredSchema = z.strictObject({
 export const resyncSchema = z.strictObject({
   type: z.literal("resync"),
   v,
-  requestId: z.string().max(128),
+  requestId: z.string().max(MAX_REQUEST_ID_CHARS),
 });
 export const serverErrorSchema = z.strictObject({
   type: z.literal("error"),
   v,
-  reason: z.string().max(1024),
+  reason: z.string().max(MAX_SERVER_ERROR_CHARS),
 });
 
 export const dashboardMessageSchema = z.discriminatedUnion("type", [

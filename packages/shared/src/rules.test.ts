@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Family } from "./cidr.js";
 import {
   type AgentFlags,
   DEFAULT_FLAGS,
@@ -31,7 +32,7 @@ const payload = (lines: string[], chain = "IP-MASQ-AGENT") =>
 const cases: {
   desc: string;
   cfg: MasqConfig;
-  family: "ipv4" | "ipv6";
+  family: Family;
   want: (rf: boolean) => string[];
 }[] = [
   {

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import type { HealPolicy, Mode } from "@masq/shared";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 export const REPORTER_BIN = join(REPO_ROOT, "apps/reporter/bin/ipmasq.js");
@@ -41,8 +42,8 @@ export interface ReporterOptions {
   dashboard: string;
   token: string;
   stateDir: string;
-  mode?: "enforce" | "observe";
-  heal?: "next-resync" | "immediate";
+  mode?: Mode;
+  heal?: HealPolicy;
   /** Where stdout/stderr go (JSON logs); discarded when unset. */
   logFile?: string;
   env?: Record<string, string>;

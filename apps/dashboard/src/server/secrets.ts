@@ -1,7 +1,8 @@
 // Standalone secrets: taken from the environment, else generated once and kept (mode 0600)
 // in the data dir so restarts keep them.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { readFileIfExists } from "@masq/node-util";
 import { randomToken } from "./auth/tokens.js";
 import { atomicWrite } from "./util/atomic-write.js";
 
@@ -20,10 +21,7 @@ export async function ensureSecret(
 ): Promise<Secret> {
   if (env.value) return { value: env.value, generated: false, source: env.name };
   const path = join(dataDir, file);
-  const existing = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT") return undefined;
-    throw e;
-  });
+  const existing = await readFileIfExists(path);
   if (existing?.trim()) return { value: existing.trim(), generated: false, source: path };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const value = randomToken();

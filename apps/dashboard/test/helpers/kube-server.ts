@@ -1,6 +1,7 @@
 // A dashboard in Kubernetes mode, wired from the environment the Helm chart gives it exactly as
 // the bin does (setupFromEnv), talking to the test API server through the real client-node.
 
+import type { Mode } from "@masq/shared";
 import { FakeKubeApi, type FakeKubeApiOptions } from "@masq/testkit/kube-api";
 import { until } from "@masq/testkit/wait";
 import { afterEach } from "vitest";
@@ -67,7 +68,7 @@ export async function kubeReporter(
   fake: FakeKubeApi,
   server: { url: string },
   node: string,
-  opts: { mode?: "enforce" | "observe" } = {},
+  opts: { mode?: Mode } = {},
 ): Promise<SimReporter> {
   if (!fake.node(node)) fake.addNode(node);
   const token = `sa-token-${node}`;
@@ -129,7 +130,7 @@ export function kubeTestCluster() {
       servers.splice(servers.indexOf(s), 1);
       await s.stop();
     },
-    async reporter(s: { url: string }, node: string, opts: { mode?: "enforce" | "observe" } = {}) {
+    async reporter(s: { url: string }, node: string, opts: { mode?: Mode } = {}) {
       const r = await kubeReporter(api(), s, node, opts);
       sims.push(r);
       return r;

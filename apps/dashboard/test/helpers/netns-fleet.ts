@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPORTER_PATH } from "@masq/shared";
+import { type Mode, REPORTER_PATH } from "@masq/shared";
 import { natRules, netnsPool } from "@masq/testkit/netns";
 import { type ChildHandle, freePort, startReporter } from "@masq/testkit/processes";
 import { reporterToken, startServer, type TestServer } from "./server.js";
@@ -14,12 +14,12 @@ export interface FleetNode {
   netns: string;
   /** Windows nodes: their CNI config file. */
   cni?: string;
-  mode: "enforce" | "observe";
+  mode: Mode;
 }
 
 export interface NodeSpec {
   tag: string;
-  mode?: "enforce" | "observe";
+  mode?: Mode;
   /** Called with the new namespace before the reporter starts (seed rules). */
   before?: (netns: string) => void;
   /** A Windows node: the CNI config text to start from (no namespace). */

@@ -15,6 +15,8 @@ import {
   familiesFor,
   jumpRuleLine,
   type MasqConfig,
+  type Mode,
+  type NodeOs,
   PROTOCOL_VERSION,
   type ProtocolVersion,
   parseFrame,
@@ -30,8 +32,8 @@ export interface SimOptions {
   url: string;
   token: string;
   node: string;
-  mode?: "enforce" | "observe";
-  os?: "linux" | "windows";
+  mode?: Mode;
+  os?: NodeOs;
   flags?: Partial<AgentFlags>;
   /** Apply desired configs and answer with apply-result + snapshot (default true). */
   autoApply?: boolean;

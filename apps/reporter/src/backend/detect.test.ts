@@ -1,3 +1,4 @@
+import type { IptablesBackend } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { type FakeTables, fakeNode } from "../../test/helpers/fake-iptables.js";
 import { type BackendProbe, chooseBackends, legacyTableNames, probeBackend } from "./detect.js";
@@ -22,7 +23,7 @@ const probe = (
 describe("chooseBackends (as iptables-wrappers decides)", () => {
   const cases: {
     desc: string;
-    input: { probes: BackendProbe[]; forced?: "nf_tables" | "legacy" };
+    input: { probes: BackendProbe[]; forced?: IptablesBackend };
     want: { primary: string; read: string[]; reason: RegExp };
   }[] = [
     {

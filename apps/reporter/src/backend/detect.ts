@@ -146,6 +146,12 @@ async function natCounts(run: Run, tools: FamilyTools, agentChain: string): Prom
   };
 }
 
+/** The legacy tables of `family` that exist, read without loading any. */
+async function legacyTables(run: Run, family: Family) {
+  const file = `/proc/net/${family === "ipv4" ? "ip" : "ip6"}_tables_names`;
+  return legacyTableNames((await run(["cat", file])).stdout);
+}
+
 /** What one backend holds, read without creating tables it does not have. */
 export async function probeBackend(
   run: Run,
@@ -160,13 +166,7 @@ export async function probeBackend(
   probe.version = found.version;
   for (const family of families) {
     const tools = familyTools(found.suffix, family);
-    const tables =
-      backend === "legacy"
-        ? legacyTableNames(
-            (await run(["cat", `/proc/net/${family === "ipv4" ? "ip" : "ip6"}_tables_names`]))
-              .stdout,
-          )
-        : undefined;
+    const tables = backend === "legacy" ? await legacyTables(run, family) : undefined;
     if (tables) probe.tables = [...new Set([...(probe.tables ?? []), ...tables])];
     // Listed, not saved: iptables-nft-save -t mangle loads every table (~0.6 s of CPU at 100k rules).
     if (!probe.hint && (!tables || tables.has("mangle"))) {

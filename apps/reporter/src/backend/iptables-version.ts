@@ -1,8 +1,9 @@
 // `iptables -V` output: the version and the backend it speaks to.
+import type { IptablesBackend } from "@masq/shared";
 
 export function parseIptablesVersion(text: string): {
   version: string;
-  backend: "nf_tables" | "legacy";
+  backend: IptablesBackend;
 } {
   const version = /v(\d+(?:\.\d+)+)/.exec(text)?.[1];
   if (!version) throw new Error(`cannot read the iptables version from "${text.trim()}"`);

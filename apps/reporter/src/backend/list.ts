@@ -95,26 +95,31 @@ export function createLister(run: Run, tools: ListerTools, table: string): Chain
   const single = async (name: string) =>
     classifyChainRead(await run([tools.list, "-w", "-t", table, "-S", name]), name);
 
+  /** One restore over `names`; returns the names still to read ([] when done). */
+  async function batchOnce(
+    names: readonly string[],
+    out: Map<string, ChainRead>,
+  ): Promise<readonly string[]> {
+    const r = await run([tools.restore, "--noflush", "-w"], listingScript(table, names));
+    const printed = splitByChain(r.stdout);
+    // A restore that exits 0 without printing a name does not list (some versions): alone.
+    const stop =
+      r.code === 0 ? names.findIndex((n) => !printed.has(n)) : failedAt(r, names, printed);
+    for (const n of stop < 0 ? names : names.slice(0, stop))
+      out.set(n, linesRead(n, printed.get(n)!));
+    if (stop < 0) return [];
+    const failed = await single(names[stop]!);
+    out.set(names[stop]!, failed);
+    const rest = names.slice(stop + 1);
+    if (failed.kind !== "ok") return rest;
+    // It lists fine alone: this restore cannot list, so read the rest one by one.
+    for (const n of rest) out.set(n, await single(n));
+    return [];
+  }
+
   async function batch(names: readonly string[], out: Map<string, ChainRead>): Promise<void> {
     let rest = names;
-    while (rest.length > 0) {
-      const r = await run([tools.restore, "--noflush", "-w"], listingScript(table, rest));
-      const printed = splitByChain(r.stdout);
-      // A restore that exits 0 without printing a name does not list (some versions): alone.
-      const stop =
-        r.code === 0 ? rest.findIndex((n) => !printed.has(n)) : failedAt(r, rest, printed);
-      for (const n of stop < 0 ? rest : rest.slice(0, stop))
-        out.set(n, linesRead(n, printed.get(n)!));
-      if (stop < 0) return;
-      const failed = await single(rest[stop]!);
-      out.set(rest[stop]!, failed);
-      rest = rest.slice(stop + 1);
-      // It lists fine alone: this restore cannot list, so read the rest one by one.
-      if (failed.kind === "ok") {
-        for (const n of rest) out.set(n, await single(n));
-        return;
-      }
-    }
+    while (rest.length > 0) rest = await batchOnce(rest, out);
   }
 
   return async (names) => {

@@ -8,14 +8,12 @@
 import type {
   AgentFlags,
   ApplyTrigger,
+  BackendKind,
   FamilySnapshot,
   IptablesBackend,
   MasqConfig,
   WindowsSnapshot,
 } from "@masq/shared";
-
-/** "cni": the Windows CNI config backend. */
-export type BackendKind = "nf_tables" | "legacy" | "memory" | "cni";
 
 export interface BackendInfo {
   backend: BackendKind;

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, windowsSnapshotSchema } from "@masq/shared";
 import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { decodeCniBytes } from "./cni-file.js";
 import type { ChangeSource, Watch } from "./types.js";
 import {
   createWindowsCniBackend,
-  decodeCniBytes,
   verifyExceptionLists,
   type WindowsCniBackendOptions,
 } from "./windows-cni.js";

@@ -6,31 +6,33 @@
 // by reading back with the shared drift rules and restores the previous content on a mismatch.
 // A file it cannot parse is never written. Plain Node fs, so the same code runs on Linux (tests)
 // and in a Windows HostProcess pod (C:\etc\cni\net.d\...).
-import { randomBytes } from "node:crypto";
-import { type FSWatcher, watch as fsWatch } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { release } from "node:os";
-import { basename, dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { Mutex } from "@masq/node-util";
 import {
   type AgentFlags,
   type ApplyTrigger,
   desiredExceptions,
   driftReport,
   type ExceptionListSnapshot,
-  MAX_CNI_CONFIG_CHARS,
-  MAX_READ_ERROR_CHARS,
   type MasqConfig,
-  parseCniConfig,
   rewriteExceptionLists,
-  setLongInterval,
   type WindowsSnapshot,
   windowsDrift,
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
-import { fsyncDir } from "../fsutil.js";
 import { type Logger, silentLogger } from "../log.js";
-import { coalescer } from "../watcher.js";
+import {
+  type CniFileStat,
+  type CniFs,
+  cniSnapshot,
+  errText,
+  type Loaded,
+  loadCniFile,
+  nodeCniFs,
+  replaceCniFile,
+} from "./cni-file.js";
+import { watchCniFile } from "./cni-watch.js";
 import type {
   BackendInfo,
   ChangeSource,
@@ -45,68 +47,6 @@ export const DEFAULT_BACKUP_SUFFIX = ".ipmasq-backup";
 export const ORIGINAL_SUFFIX = ".ipmasq-original";
 /** Extensions the container runtime loads from the CNI config directory (libcni ConfFiles). */
 export const CNI_CONFIG_EXTENSIONS = [".conf", ".conflist", ".json"] as const;
-
-/** Bytes: a CNI config is a few KiB; even UTF-8 worst case of the shared char limit. */
-const MAX_FILE_BYTES = 4 * MAX_CNI_CONFIG_CHARS;
-/** A snapshot must fit a protocol frame (256 KiB) with room for the envelope. */
-const MAX_SNAPSHOT_JSON = 192 * 1024;
-const MAX_PATH = 1024;
-const MAX_ERROR = MAX_READ_ERROR_CHARS;
-
-export interface CniFileStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-}
-
-/** The file operations the backend uses; tests inject failures through it. */
-export interface CniFs {
-  realpath(path: string): Promise<string>;
-  stat(path: string): Promise<CniFileStat>;
-  readFile(path: string): Promise<Buffer>;
-  /** Creates `path` (it must not exist) with `data`, the mode (and owner) of `like`, fsynced. */
-  writeNew(path: string, data: Uint8Array, like: CniFileStat): Promise<void>;
-  /** Replaces `to` atomically. */
-  rename(from: string, to: string): Promise<void>;
-  /** Removes a file; no error when it does not exist. */
-  rm(path: string): Promise<void>;
-  exists(path: string): Promise<boolean>;
-  fsyncDir(dir: string): Promise<void>;
-}
-
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-
-export const nodeCniFs: CniFs = {
-  realpath: (p) => fsp.realpath(p),
-  stat: (p) => fsp.stat(p),
-  readFile: (p) => fsp.readFile(p),
-  async writeNew(path, data, like) {
-    const mode = like.mode & 0o7777;
-    const fh = await fsp.open(path, "wx", mode);
-    try {
-      await fh.writeFile(data);
-      if (process.platform !== "win32") {
-        await fh.chmod(mode); // open's mode went through the umask
-        if (process.getuid?.() !== like.uid || process.getgid?.() !== like.gid)
-          await fh.chown(like.uid, like.gid).catch(() => {}); // best effort (needs root)
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  },
-  rename: (from, to) => fsp.rename(from, to),
-  rm: (p) => fsp.rm(p, { force: true }),
-  exists: (p) =>
-    fsp.lstat(p).then(
-      () => true,
-      () => false,
-    ),
-  fsyncDir: (dir) => fsyncDir(dir),
-};
 
 export interface WindowsCniBackendOptions {
   /** The CNI config file (`.conf` or `.conflist`), e.g. C:\etc\cni\net.d\10-flannel.conf. */
@@ -136,45 +76,6 @@ export interface WindowsCniBackend extends WindowsBackend {
   plugin(): string | undefined;
 }
 
-type Loaded =
-  | {
-      ok: true;
-      /** The file written to (the configured path with symlinks resolved). */
-      target: string;
-      stat: CniFileStat;
-      bytes: Buffer;
-      text: string;
-      plugin: string;
-      lists: ExceptionListSnapshot[];
-    }
-  | { ok: false; error: string };
-
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
-
-function errText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err?.code ?? err?.message ?? String(e);
-}
-
-/** UTF-8 text (a BOM kept, so the rewrite keeps it); refuses what a rewrite would damage. */
-export function decodeCniBytes(
-  bytes: Uint8Array,
-): { ok: true; text: string } | { ok: false; error: string } {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
-    return {
-      ok: false,
-      error: "the file is UTF-16 encoded; CNI plugins read UTF-8 JSON (save it as UTF-8)",
-    };
-  try {
-    return {
-      ok: true,
-      text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes),
-    };
-  } catch {
-    return { ok: false, error: "the file is not valid UTF-8" };
-  }
-}
-
 /** Why the lists are not what the config wants, or undefined when they are (drift in sync). */
 export function verifyExceptionLists(
   config: MasqConfig,
@@ -194,6 +95,73 @@ function checkSuffix(suffix: string): string {
   return suffix;
 }
 
+type Result = Omit<WindowsApplyOutcome, "durationMs">;
+type LoadedFile = Extract<Loaded, { ok: true }>;
+
+/** What one apply needs of its backend. */
+interface ApplyContext {
+  path: string;
+  fs: CniFs;
+  keepOriginal: boolean;
+  load(): Promise<Loaded>;
+  read(): Promise<WindowsSnapshot>;
+  replace(target: string, data: Uint8Array, like: CniFileStat): Promise<void>;
+}
+
+/**
+ * Keeps the original (once) and the backup, then writes `next` over the file unless someone
+ * changed it meanwhile. Returns why it did not write, or undefined when it wrote.
+ */
+async function writeWithBackups(
+  c: ApplyContext,
+  before: LoadedFile,
+  next: Uint8Array,
+  backupPath: string,
+): Promise<string | undefined> {
+  try {
+    const originalPath = before.target + ORIGINAL_SUFFIX;
+    if (c.keepOriginal && !(await c.fs.exists(originalPath)))
+      await c.replace(originalPath, before.bytes, before.stat);
+    await c.replace(backupPath, before.bytes, before.stat);
+    // Someone else's edit made while we worked wins; the next read or resync sees it.
+    const now = await c.fs.readFile(before.target);
+    if (!now.equals(before.bytes))
+      return `${c.path} changed while applying; not written (the next resync retries)`;
+    await c.replace(before.target, next, before.stat);
+    return undefined;
+  } catch (e) {
+    return `writing ${c.path} failed: ${errText(e)}; the file is unchanged`;
+  }
+}
+
+/** Reads the rewritten file back; restores `before` when its lists do not verify. */
+async function verifyOrRestore(
+  c: ApplyContext,
+  config: MasqConfig,
+  before: LoadedFile,
+  backupPath: string,
+): Promise<Result> {
+  const after = await c.load();
+  const problem = after.ok ? verifyExceptionLists(config, after.lists) : after.error;
+  const base = { changed: true, backupPath };
+  if (!problem)
+    return { ...base, ok: true, rolledBack: false, snapshots: cniSnapshot(c.path, after) };
+  const failed = `${c.path} verification failed (${problem})`;
+  try {
+    await c.replace(before.target, before.bytes, before.stat);
+  } catch (e) {
+    return {
+      ...base,
+      ok: false,
+      rolledBack: false,
+      error: `${failed}; restoring the previous file also failed: ${errText(e)} (it is kept at ${backupPath})`,
+      snapshots: await c.read(),
+    };
+  }
+  const error = `${failed}; previous file restored`;
+  return { ...base, ok: false, rolledBack: true, error, snapshots: await c.read() };
+}
+
 export function createWindowsCniBackend(opts: WindowsCniBackendOptions): WindowsCniBackend {
   const path = opts.path;
   const fs: CniFs = { ...nodeCniFs, ...opts.fs };
@@ -202,87 +170,25 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
   const keepOriginal = opts.keepOriginal !== false;
   const flags = opts.flags;
   let plugin: string | undefined;
-  let lock: Promise<unknown> = Promise.resolve();
+  const lock = new Mutex();
 
   async function load(): Promise<Loaded> {
-    let target: string;
-    let stat: CniFileStat;
-    let bytes: Buffer;
-    try {
-      target = await fs.realpath(path);
-      stat = await fs.stat(target);
-      if ((stat.mode & S_IFMT) !== S_IFREG)
-        return { ok: false, error: `${path} is not a regular file` };
-      if (stat.size > MAX_FILE_BYTES)
-        return { ok: false, error: `${path} is ${stat.size} bytes: too large for a CNI config` };
-      bytes = await fs.readFile(target);
-    } catch (e) {
-      return { ok: false, error: `cannot read ${path}: ${errText(e)}` };
-    }
-    const decoded = decodeCniBytes(bytes);
-    if (!decoded.ok) return { ok: false, error: `cannot parse ${path}: ${decoded.error}` };
-    const parsed = parseCniConfig(decoded.text);
-    if (!parsed.ok) return { ok: false, error: `cannot parse ${path}: ${parsed.error}` };
-    plugin = parsed.plugin;
-    return {
-      ok: true,
-      target,
-      stat,
-      bytes,
-      text: decoded.text,
-      plugin: parsed.plugin,
-      lists: parsed.lists,
-    };
+    const l = await loadCniFile(path, fs);
+    if (l.ok) plugin = l.plugin;
+    return l;
   }
-
-  function snapshotOf(l: Loaded): WindowsSnapshot {
-    const p = clip(path, MAX_PATH);
-    if (!l.ok) return { path: p, lists: [], readError: clip(l.error, MAX_ERROR) };
-    const snap: WindowsSnapshot = { path: p, lists: l.lists };
-    if (JSON.stringify(snap).length <= MAX_SNAPSHOT_JSON) return snap;
-    const entries = l.lists.reduce((n, x) => n + x.exceptions.length, 0);
-    return {
-      path: p,
-      lists: [],
-      readError: `the OutBoundNAT exception lists are too large to report (${entries} entries in ${l.lists.length} lists)`,
-    };
-  }
+  const snapshotOf = (l: Loaded) => cniSnapshot(path, l);
 
   const read = async () => snapshotOf(await load());
 
-  /** Writes `data` over `target` atomically: a temp file next to it, fsync, rename, dir fsync. */
-  async function replaceAtomically(target: string, data: Uint8Array, like: CniFileStat) {
-    const dir = dirname(target);
-    // Not a CNI extension, so the runtime never loads a half-written temp file.
-    const tmp = join(dir, `.${basename(target)}.${randomBytes(4).toString("hex")}.ipmasq-tmp`);
-    try {
-      await fs.writeNew(tmp, data, like);
-      await renameWithRetry(tmp, target);
-    } catch (e) {
-      await fs.rm(tmp).catch(() => {});
-      throw e;
-    }
-    // The rename is the commit point: from here on the new content is in place.
-    await fs
-      .fsyncDir(dir)
-      .catch((e: unknown) =>
-        log.warn({ dir, err: errText(e) }, "cannot fsync the CNI config directory"),
-      );
-  }
-
-  /** Windows refuses a rename while another process holds the file open without sharing delete. */
-  async function renameWithRetry(from: string, to: string) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fs.rename(from, to);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const transient = code === "EPERM" || code === "EBUSY" || code === "EACCES";
-        if (process.platform !== "win32" || !transient || attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-      }
-    }
-  }
+  const ctx: ApplyContext = {
+    path,
+    fs,
+    keepOriginal,
+    load,
+    read,
+    replace: (target, data, like) => replaceCniFile({ fs, log }, target, data, like),
+  };
 
   async function applyNow(config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome> {
     const t0 = performance.now();
@@ -314,130 +220,18 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
         : done({ ok: true, changed: false, rolledBack: false, snapshots: snapshotOf(before) });
     }
 
-    const target = before.target;
-    const backupPath = target + suffix;
+    const backupPath = before.target + suffix;
     const next = Buffer.from(rewrite.text, "utf8");
-    try {
-      const originalPath = target + ORIGINAL_SUFFIX;
-      if (keepOriginal && !(await fs.exists(originalPath)))
-        await replaceAtomically(originalPath, before.bytes, before.stat);
-      await replaceAtomically(backupPath, before.bytes, before.stat);
-      // Someone else's edit made while we worked wins; the next read or resync sees it.
-      const now = await fs.readFile(target);
-      if (!now.equals(before.bytes))
-        return fail(
-          `${path} changed while applying; not written (the next resync retries)`,
-          await read(),
-        );
-      await replaceAtomically(target, next, before.stat);
-    } catch (e) {
-      return fail(`writing ${path} failed: ${errText(e)}; the file is unchanged`, await read());
-    }
-
-    const after = await load();
-    const problem = after.ok ? verifyExceptionLists(config, after.lists) : after.error;
-    if (!problem)
-      return done({
-        ok: true,
-        changed: true,
-        rolledBack: false,
-        backupPath,
-        snapshots: snapshotOf(after),
-      });
-    const failed = `${path} verification failed (${problem})`;
-    try {
-      await replaceAtomically(target, before.bytes, before.stat);
-    } catch (e) {
-      return done({
-        ok: false,
-        changed: true,
-        rolledBack: false,
-        backupPath,
-        error: `${failed}; restoring the previous file also failed: ${errText(e)} (it is kept at ${backupPath})`,
-        snapshots: await read(),
-      });
-    }
-    return done({
-      ok: false,
-      changed: true,
-      rolledBack: true,
-      backupPath,
-      error: `${failed}; previous file restored`,
-      snapshots: await read(),
-    });
+    const refusedWrite = await writeWithBackups(ctx, before, next, backupPath);
+    if (refusedWrite) return fail(refusedWrite, await read());
+    return done(await verifyOrRestore(ctx, config, before, backupPath));
   }
 
-  const apply = (config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome> => {
-    const next = lock.then(() => applyNow(config, trigger));
-    lock = next.catch(() => {});
-    return next;
-  };
+  const apply = (config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome> =>
+    lock.run(() => applyNow(config, trigger));
 
-  function watch(onChange: (source: ChangeSource) => void): Watch {
-    const pollIntervalMs = opts.pollIntervalMs ?? 10_000;
-    const burst = coalescer(() => onChange("event"), opts.debounceMs ?? 15, opts.maxWaitMs ?? 100);
-    // --poll-interval is a Go duration: any length (timers.ts).
-    const poll =
-      pollIntervalMs > 0 ? setLongInterval(() => onChange("poll"), pollIntervalMs) : undefined;
-    const watchers = new Map<string, FSWatcher>();
-    const timers = new Set<NodeJS.Timeout>();
-    const names = new Set([basename(path)]);
-    let closed = false;
-
-    // Editors and installers replace the file by renaming another onto it, which a watch on the
-    // file itself would lose: watch the directory and pick our name out.
-    const follow = (dir: string, failures: number) => {
-      if (closed) return;
-      try {
-        const w = fsWatch(dir, { persistent: false }, (_event, filename) => {
-          if (!filename || names.has(filename.toString())) burst.poke();
-        });
-        w.on("error", (e) => {
-          w.close();
-          if (watchers.get(dir) === w) watchers.delete(dir);
-          retry(dir, failures + 1, e);
-        });
-        watchers.set(dir, w);
-        if (failures > 0) onChange("monitor-restart");
-      } catch (e) {
-        retry(dir, failures + 1, e);
-      }
-    };
-    const retry = (dir: string, failures: number, e: unknown) => {
-      if (closed) return;
-      const delay = Math.min(30_000, 500 * 2 ** failures);
-      log.warn(
-        { dir, err: errText(e), retryInMs: delay },
-        "cannot watch the CNI config directory; polling",
-      );
-      const t = setTimeout(() => {
-        timers.delete(t);
-        follow(dir, failures);
-      }, delay);
-      timers.add(t);
-    };
-
-    follow(dirname(path), 0);
-    // A symlinked file: also watch where it really lives.
-    fs.realpath(path).then(
-      (target) => {
-        if (closed || target === path) return;
-        names.add(basename(target));
-        if (dirname(target) !== dirname(path)) follow(dirname(target), 0);
-      },
-      () => {},
-    );
-    return {
-      close() {
-        closed = true;
-        burst.cancel();
-        poll?.clear();
-        for (const t of timers) clearTimeout(t);
-        for (const w of watchers.values()) w.close();
-        watchers.clear();
-      },
-    };
-  }
+  const watch = (onChange: (source: ChangeSource) => void): Watch =>
+    watchCniFile({ ...opts, fs, log }, onChange);
 
   const info = async (): Promise<BackendInfo> => ({
     backend: "cni",

@@ -3,11 +3,19 @@
 // the OutBoundNAT ExceptionList of that CNI config is rewritten instead (previous file kept).
 import { type Command, Option } from "commander";
 import { createIptablesBackend, type IptablesVariant } from "../backend/iptables.js";
+import type { ApplyOutcome } from "../backend/types.js";
 import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { CliExit, type CliIO, EXIT_ERROR, processIO } from "./io.js";
 import { addWindowsCniOption, checkWindowsExclusive, type WindowsCniOption } from "./windows.js";
+
+const HELP = `
+Examples:
+  ipmasq apply --config config.yaml
+  ipmasq apply --config config.yaml --netns node-a --random-fully false
+  ipmasq apply --config config.yaml --windows-cni 'C:\\etc\\cni\\net.d\\10-flannel.conf'
+`;
 
 interface ApplyOptions extends AgentFlagOptions, WindowsCniOption {
   config: string;
@@ -35,38 +43,37 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
         .default("auto")
         .env("IPMASQ_IPTABLES"),
     )
-    .option("--json", "print the outcome as JSON");
+    .option("--json", "print the outcome as JSON")
+    .addHelpText("after", HELP);
   addWindowsCniOption(cmd, "rewrite");
   addAgentFlagOptions(cmd).action(async (opts: ApplyOptions, c: Command) => {
     checkWindowsExclusive(opts, c);
     const flags = agentFlagsFrom(opts);
     const config = await loadConfig(io, opts.config, flags);
-    if (opts.windowsCni !== undefined) {
-      const o = await createWindowsCniBackend({ path: opts.windowsCni, flags }).apply(
-        config,
-        "cli",
-      );
-      if (opts.json) {
-        const { snapshots: _s, ...summary } = o;
-        io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-      } else if (o.ok) {
-        io.stdout(
-          `applied and verified (${o.changed ? `ExceptionList rewritten; previous file kept at ${o.backupPath}` : "already in place"}) in ${Math.round(o.durationMs)} ms\n`,
-        );
-      }
-      if (!o.ok) throw new CliExit(EXIT_ERROR, `apply failed: ${o.error ?? "unknown error"}`);
-      return;
+    const path = opts.windowsCni;
+    if (path !== undefined) {
+      const o = await createWindowsCniBackend({ path, flags }).apply(config, "cli");
+      const written = `ExceptionList rewritten; previous file kept at ${o.backupPath}`;
+      return report(io, o, opts.json, written);
     }
     const backend = createIptablesBackend({ netns: opts.netns, flags, variant: opts.iptables });
-    const o = await backend.apply(config, "cli");
-    if (opts.json) {
-      const { snapshots: _s, ...summary } = o;
-      io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-    } else if (o.ok) {
-      io.stdout(
-        `applied and verified (${o.changed ? "rules written" : "already in place"}) in ${Math.round(o.durationMs)} ms\n`,
-      );
-    }
-    if (!o.ok) throw new CliExit(EXIT_ERROR, `apply failed: ${o.error ?? "unknown error"}`);
+    report(io, await backend.apply(config, "cli"), opts.json, "rules written");
   });
+}
+
+/** The outcome on stdout (JSON without the snapshots, or one line when it worked); exit 1 when not. */
+function report(
+  io: CliIO,
+  o: ApplyOutcome<unknown>,
+  json: boolean | undefined,
+  written: string,
+): void {
+  if (json) {
+    const { snapshots: _s, ...summary } = o;
+    io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+  } else if (o.ok) {
+    const what = o.changed ? written : "already in place";
+    io.stdout(`applied and verified (${what}) in ${Math.round(o.durationMs)} ms\n`);
+  }
+  if (!o.ok) throw new CliExit(EXIT_ERROR, `apply failed: ${o.error ?? "unknown error"}`);
 }

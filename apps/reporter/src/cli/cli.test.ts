@@ -355,13 +355,26 @@ describe("ipmasq errors and exit codes", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown option '--bogus'/);
   });
-  for (const sub of ["render", "validate", "inspect", "drift", "why", "apply", "run"]) {
-    it(`${sub} --help`, async () => {
+  for (const sub of ["render", "validate", "inspect", "drift", "why", "apply", "run", "token"]) {
+    it(`${sub} --help, with examples`, async () => {
       const r = await run([sub, "--help"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: ipmasq ${sub}`);
+      expect(r.stdout).toMatch(new RegExp(`\nExamples:\n(  .*ipmasq ${sub}.*\n)+`));
     });
   }
+  it("render without --config renders upstream's defaults", async () => {
+    const r = await run(["render"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe((await run(["render", "--config", data("default.yaml")])).stdout);
+  });
+  it("render without --config follows --nomasq-all-reserved-ranges", async () => {
+    const r = await run(["render", "--nomasq-all-reserved-ranges"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("-d 100.64.0.0/10");
+    expect(r.stdout).toContain("-d 10.0.0.0/8");
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

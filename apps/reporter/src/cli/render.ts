@@ -1,12 +1,29 @@
-import { familiesFor, jumpRuleLine, renderRestorePayload } from "@masq/shared";
+import {
+  defaultConfig,
+  type Family,
+  familiesFor,
+  jumpRuleLine,
+  renderRestorePayload,
+} from "@masq/shared";
 import { type Command, Option } from "commander";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
 
+const HELP = `
+Without --config it renders upstream's defaults, as the agent does with no config file:
+the RFC 1918 ranges (plus the reserved ranges with --nomasq-all-reserved-ranges).
+
+Examples:
+  ipmasq render
+  ipmasq render --config config.yaml --with-jump
+  kubectl -n kube-system get configmap ip-masq-agent -o jsonpath='{.data.config}' | ipmasq render --config -
+  ipmasq render --config config.yaml --enable-ipv6 --family ipv6
+`;
+
 interface RenderOptions extends AgentFlagOptions {
-  config: string;
-  family: "ipv4" | "ipv6";
+  config?: string;
+  family: Family;
   withJump?: boolean;
 }
 
@@ -14,11 +31,15 @@ export function registerRender(program: Command, io: CliIO): void {
   const cmd = program
     .command("render")
     .description("print the iptables-restore payload upstream ip-masq-agent applies for a config")
-    .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON); - for stdin")
+    .option(
+      "--config <file>",
+      "ip-masq-agent config (YAML or JSON); - for stdin (default: upstream's defaults)",
+    )
     .addOption(
       new Option("--family <family>", "address family").choices(["ipv4", "ipv6"]).default("ipv4"),
     )
-    .option("--with-jump", "also add the POSTROUTING jump rule (upstream ensures it separately)");
+    .option("--with-jump", "also add the POSTROUTING jump rule (upstream ensures it separately)")
+    .addHelpText("after", HELP);
   addAgentFlagOptions(cmd).action(async (opts: RenderOptions) => {
     const flags = agentFlagsFrom(opts);
     if (!familiesFor(flags).includes(opts.family))
@@ -26,7 +47,8 @@ export function registerRender(program: Command, io: CliIO): void {
         EXIT_ERROR,
         "ipv6 rules are only rendered with --enable-ipv6 (as upstream does)",
       );
-    const config = await loadConfig(io, opts.config, flags);
+    const config =
+      opts.config === undefined ? defaultConfig(flags) : await loadConfig(io, opts.config, flags);
     let payload: string;
     try {
       payload = renderRestorePayload(config, flags, opts.family);

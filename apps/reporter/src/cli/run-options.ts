@@ -3,6 +3,8 @@
 import { readFile } from "node:fs/promises";
 import {
   type AgentFlags,
+  type HealPolicy,
+  type Mode,
   modeSchema,
   nodeNameSchema,
   parseGoDuration,
@@ -10,7 +12,6 @@ import {
 } from "@masq/shared";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { IptablesVariant } from "../backend/iptables.js";
-import type { HealPolicy } from "../enforcer.js";
 import type { TokenSource } from "../link.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { DEFAULT_STATE_DIR } from "../state.js";
@@ -39,7 +40,7 @@ export interface RunSettings {
   netns?: string;
   /** Windows node: the CNI config whose OutBoundNAT ExceptionList is managed (no iptables). */
   windowsCni?: string;
-  mode: "enforce" | "observe";
+  mode: Mode;
   heal: HealPolicy;
   stateDir: string;
   metricsPort?: number;
@@ -152,21 +153,26 @@ export function tokenSource(
   return o.token;
 }
 
-export function runSettingsFrom(o: RunCliOptions): RunSettings {
-  const node = nodeNameSchema.safeParse(o.node ?? "");
-  if (!node.success)
-    throw new InvalidArgumentError(`--node (NODE_NAME): "${o.node ?? ""}" is not a node name`);
+/** The checks of options that do not parse into a value; the first failure throws. */
+function checkRunOptions(o: RunCliOptions): asserts o is RunCliOptions & { logLevel: LogLevel } {
   if (o.dashboard !== undefined && !/^wss?:\/\/[^\s]+$/.test(o.dashboard))
     throw new InvalidArgumentError(`--dashboard: "${o.dashboard}" is not a ws:// or wss:// URL`);
   if (!isLogLevel(o.logLevel))
     throw new InvalidArgumentError(`--log-level: unknown level "${o.logLevel}"`);
-  const pollIntervalMs = parseInterval(o.pollInterval, "--poll-interval");
-  if (pollIntervalMs < 100)
-    throw new InvalidArgumentError("--poll-interval must be at least 100ms");
   if (o.windowsCni && o.netns)
     throw new InvalidArgumentError(
       "--windows-cni (IPMASQ_WINDOWS_CNI) manages a Windows CNI config and cannot be combined with --netns (IPMASQ_NETNS)",
     );
+}
+
+export function runSettingsFrom(o: RunCliOptions): RunSettings {
+  const node = nodeNameSchema.safeParse(o.node ?? "");
+  if (!node.success)
+    throw new InvalidArgumentError(`--node (NODE_NAME): "${o.node ?? ""}" is not a node name`);
+  checkRunOptions(o);
+  const pollIntervalMs = parseInterval(o.pollInterval, "--poll-interval");
+  if (pollIntervalMs < 100)
+    throw new InvalidArgumentError("--poll-interval must be at least 100ms");
   const token = tokenSource(o);
   const flags = agentFlagsFrom(o);
   const ports = parseToPorts(flags.toPorts);

@@ -15,12 +15,22 @@ import {
   runSettingsFrom,
 } from "./run-options.js";
 
+const HELP = `
+Every option can also be set by its environment variable (apps/reporter/README.md).
+
+Examples:
+  ipmasq run --dashboard wss://dashboard.example/api/reporter --node node-a --token-file /etc/ipmasq/token
+  ipmasq run --dashboard ws://127.0.0.1:3000/api/reporter --node node-a --token-file token --mode observe
+  ipmasq run --node node-a --config-file /etc/config/ip-masq-agent   # no dashboard: enforce the mounted ConfigMap
+`;
+
 export function registerRun(program: Command): void {
   const cmd = program
     .command("run")
     .description(
       "run the node reporter: report the rules to the dashboard and enforce the desired config",
-    );
+    )
+    .addHelpText("after", HELP);
   addAgentFlagOptions(addRunOptions(cmd)).action(async (opts: RunCliOptions) => {
     const settings = runSettingsFrom(opts);
     const log = createLogger({ level: settings.logLevel, base: { node: settings.nodeName } });

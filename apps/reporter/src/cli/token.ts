@@ -12,6 +12,12 @@ interface TokenOptions {
   out?: string;
 }
 
+const HELP = `
+Examples:
+  ipmasq token --node node-a --secret-file /var/lib/ipmasq-dashboard/reporter-token
+  ipmasq token --node node-a --secret-file secret.txt --out /etc/ipmasq/token
+`;
+
 export function registerToken(program: Command, io: CliIO): void {
   program
     .command("token")
@@ -24,6 +30,7 @@ export function registerToken(program: Command, io: CliIO): void {
       "the dashboard's reporter secret ($IPMASQ_DATA_DIR/reporter-token); - for stdin",
     )
     .option("--out <file>", "write the token to this file (mode 0600) instead of stdout")
+    .addHelpText("after", HELP)
     .action(async (opts: TokenOptions) => {
       const secret = (await readInput(io, opts.secretFile)).trim();
       if (!secret) throw new CliExit(EXIT_ERROR, `${opts.secretFile} holds no secret`);

@@ -4,6 +4,13 @@ import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./fl
 import { formatIssues } from "./format.js";
 import { CliExit, type CliIO, EXIT_ERROR, readInput } from "./io.js";
 
+const HELP = `
+Examples:
+  ipmasq validate --config config.yaml
+  kubectl -n kube-system get configmap ip-masq-agent -o jsonpath='{.data.config}' | ipmasq validate --config -
+  ipmasq validate --config config.yaml --nomasq-all-reserved-ranges --json
+`;
+
 interface ValidateOptions extends AgentFlagOptions {
   config: string;
   json?: boolean;
@@ -14,7 +21,8 @@ export function registerValidate(program: Command, io: CliIO): void {
     .command("validate")
     .description("check a config: exit 0 when valid (warnings on stderr), 1 with every error named")
     .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON); - for stdin")
-    .option("--json", "print {valid, errors, warnings, config} as JSON");
+    .option("--json", "print {valid, errors, warnings, config} as JSON")
+    .addHelpText("after", HELP);
   addAgentFlagOptions(cmd).action(async (opts: ValidateOptions) => {
     const flags = agentFlagsFrom(opts);
     const r = parseConfigText(await readInput(io, opts.config), flags);

@@ -92,12 +92,7 @@ export function registerWhy(program: Command, io: CliIO): void {
         EXIT_ERROR,
         `no ${parsed.family} rules were read (IPv6 needs --enable-ipv6)`,
       );
-    const fields: PacketFields = {
-      ...(opts.source !== undefined ? { source: opts.source } : {}),
-      ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
-      ...(opts.dport !== undefined ? { dport: opts.dport } : {}),
-      ...(opts.mark !== undefined ? { mark: opts.mark } : {}),
-    };
+    const fields = packetFields(opts);
     const v: Verdict | CombinedVerdict | { error: string } =
       analyses.length === 1
         ? evaluate(analyses[0]!, ip, fields)
@@ -107,4 +102,15 @@ export function registerWhy(program: Command, io: CliIO): void {
     const code = exitCodeOf(v);
     if (code !== 0) throw new CliExit(code);
   });
+}
+
+/** The packet fields given on the command line (absent ones stay unknown to the evaluator). */
+function packetFields(opts: WhyOptions): PacketFields {
+  const { source, protocol, dport, mark } = opts;
+  return {
+    ...(source !== undefined ? { source } : {}),
+    ...(protocol !== undefined ? { protocol } : {}),
+    ...(dport !== undefined ? { dport } : {}),
+    ...(mark !== undefined ? { mark } : {}),
+  };
 }

@@ -3,6 +3,7 @@
 import {
   type AgentFlags,
   type ExceptionListSnapshot,
+  type Family,
   mixedListIPv6,
   readExceptionEntry,
   type WindowsSnapshot,
@@ -61,7 +62,7 @@ export interface EntryView {
   text: string;
   /** The block it means, or null when it is not an IP address or CIDR. */
   cidr: string | null;
-  family: "ipv4" | "ipv6" | null;
+  family: Family | null;
   note?: string;
 }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256 } from "@masq/node-util";
 
 /** Constant-time comparison that does not leak the length either (both sides are hashed). */
 export function safeEqual(a: string, b: string): boolean {
@@ -13,7 +14,7 @@ export function randomToken(bytes = 32): string {
 }
 
 export function tokenKey(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return sha256(token);
 }
 
 /** The token of an `Authorization: Bearer …` header, if any. */

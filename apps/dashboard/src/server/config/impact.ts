@@ -15,11 +15,11 @@ import {
 } from "@masq/shared";
 
 export interface ImpactNode {
-  os: "linux" | "windows";
+  os: NodeOs;
   flags: AgentFlags;
 }
 
-import type { DestinationImpact, Impact } from "@masq/shared";
+import type { DestinationImpact, Impact, NodeOs } from "@masq/shared";
 
 export type { DestinationImpact, Impact };
 

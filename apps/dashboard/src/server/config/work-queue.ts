@@ -2,13 +2,14 @@
 // large revisions) runs here one task at a time, with the event loop let through before each
 // task and between its phases, so probes, reporters and light requests never wait for more than
 // one phase. Tasks waiting are bounded: past that a request is refused (503), not queued.
+import { Mutex } from "@masq/node-util";
 import { HttpError } from "../errors.js";
 
 /** Lets pending I/O (probes, reporter frames) run before going on. */
 export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export class WorkQueue {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly lock = new Mutex();
   private waiting = 0;
 
   /** `maxWaiting`: tasks that may wait behind the running one. */
@@ -21,13 +22,11 @@ export class WorkQueue {
         new HttpError(503, "the dashboard is busy checking other configs; retry in a moment"),
       );
     this.waiting++;
-    const p = this.tail.then(async () => {
+    return this.lock.run(async () => {
       this.waiting--;
       await yieldToEventLoop();
       return task();
     });
-    this.tail = p.catch(() => undefined);
-    return p;
   }
 
   /** Tasks waiting behind the running one (for tests and metrics). */

@@ -3,7 +3,7 @@
 // flags, snapshot content): 5,000 identical nodes cost one assessment. The cache is bounded by
 // bytes, not entries: one assessment of a 3,000-rule chain holds ~3 MB, so a reporter sending
 // distinct large snapshots must not be able to fill memory with them.
-import { createHash } from "node:crypto";
+import { sha256 } from "@masq/node-util";
 import {
   type AgentFlags,
   assessLinux,
@@ -93,7 +93,7 @@ export class Assessor {
     if (snap === undefined) {
       // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
       const text = snapshotKey(snapshot);
-      snap = { hash: createHash("sha256").update(text).digest("base64url"), length: text.length };
+      snap = { hash: sha256(text, "base64url"), length: text.length };
       this.snapshotKeys.set(snapshot, snap);
     }
     const key = `${desired.generation}|${desired.revision}|${flagsKey}|${snap.hash}`;

@@ -6,6 +6,7 @@ import {
   type FamilySnapshot,
   type Hello,
   jumpRuleLine,
+  type Mode,
   snapshotOf,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
@@ -14,7 +15,7 @@ import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
 
-function hello(node: string, mode: "enforce" | "observe" = "enforce"): Hello {
+function hello(node: string, mode: Mode = "enforce"): Hello {
   return helloFor(node, { mode });
 }
 

@@ -4,6 +4,7 @@ import type {
   ApplyResult,
   Difference,
   DriftReport,
+  Family,
   FamilyAssessment,
   Freshness,
   HealSchedule,
@@ -26,7 +27,7 @@ export interface Pending {
 }
 
 export interface DesiredFamily {
-  family: "ipv4" | "ipv6";
+  family: Family;
   lines: string[];
 }
 

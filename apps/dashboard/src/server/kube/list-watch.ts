@@ -9,6 +9,8 @@
 // jittered exponential backoff, and its health (is a watch open, since when, why not) is
 // published for /readyz and metrics.
 import type { KubernetesObject, Watch } from "@kubernetes/client-node";
+import { sleep } from "@masq/node-util";
+import { retryDelay } from "@masq/shared";
 import type { Logger } from "pino";
 import { statusCode } from "./client.js";
 
@@ -88,7 +90,7 @@ export class ListWatcher<T extends KubernetesObject> {
     this.wake?.();
     // A watch still connecting cannot be aborted yet (client-node hands out its controller
     // only once connected); it is aborted as soon as it connects.
-    await Promise.race([this.loop, new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([this.loop, sleep(1000)]);
   }
 
   private async run(): Promise<void> {
@@ -228,8 +230,12 @@ export class ListWatcher<T extends KubernetesObject> {
   private backoff(): Promise<void> {
     const { initial, max } = this.o.backoffMs ?? { initial: 100, max: 500 };
     const cap = this.transient ? max : Math.max(max, 30_000);
-    const base = Math.min(cap, initial * 1.5 ** Math.max(0, this.health.failures - 1));
-    const ms = base * (0.8 + Math.random() * 0.4);
+    const ms = retryDelay(this.health.failures - 1, {
+      initialMs: initial,
+      maxMs: cap,
+      factor: 1.5,
+      jitter: [0.8, 1.2],
+    });
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       this.wake = () => {

@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NotDurableError } from "@masq/node-util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { atomicWrite, NotDurableError } from "../util/atomic-write.js";
+import { atomicWrite } from "../util/atomic-write.js";
 import { FileStore, StoreWriteError } from "./file-store.js";
 import { StaleRevisionError } from "./types.js";
 

@@ -10,16 +10,11 @@
 // by writes that died mid-way are removed at start.
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { Mutex, NotDurableError, readFileIfExists, removeStaleTemps } from "@masq/node-util";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
-import {
-  atomicWrite,
-  type FileWriter,
-  NotDurableError,
-  removeStaleTemps,
-} from "../util/atomic-write.js";
-import { Mutex } from "../util/mutex.js";
+import { atomicWrite, type FileWriter } from "../util/atomic-write.js";
 import {
   type ConfigRevision,
   type ConfigStore,
@@ -93,12 +88,7 @@ export class FileStore implements ConfigStore {
     ];
     if (stale.length > 0)
       this.opts.log?.warn({ files: stale }, "removed temp files of interrupted writes");
-    const raw = await readFile(join(this.opts.dir, "index.json"), "utf8").catch(
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === "ENOENT") return undefined;
-        throw e;
-      },
-    );
+    const raw = await readFileIfExists(join(this.opts.dir, "index.json"));
     if (raw === undefined) await this.startEmpty();
     else {
       // A damaged index is an error to fix by hand, never a reason to start from defaults.

@@ -1,4 +1,5 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
+import { sha256 } from "@masq/node-util";
 import { describe, expect, it } from "vitest";
 import {
   annotatedGeneration,
@@ -6,7 +7,6 @@ import {
   decideGeneration,
   describe as describeRevision,
   type GenerationInput,
-  sha256,
 } from "./kube-generation.js";
 
 const cm = (

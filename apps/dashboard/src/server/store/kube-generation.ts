@@ -6,8 +6,8 @@
 // is atomic with it), and stamped after an edit made outside the dashboard (kubectl edit keeps
 // the old annotation; `config-sha256` no longer matching the text is how such an edit is
 // recognised). Pure functions: the store does the I/O.
-import { createHash } from "node:crypto";
 import type { V1ConfigMap } from "@kubernetes/client-node";
+import { sha256 } from "@masq/node-util";
 import type { ConfigRevision } from "./types.js";
 
 export const CONFIG_KEY = "config";
@@ -23,10 +23,6 @@ export const ANNOTATIONS = {
 export const FIELD_MANAGER = "ipmasq-dashboard";
 
 export type RevisionMeta = Omit<ConfigRevision, "generation">;
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 /** The annotations a write by the dashboard carries. */
 export function annotationsFor(

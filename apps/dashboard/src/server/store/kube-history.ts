@@ -3,6 +3,8 @@
 // UTF-8 may not exceed 1 MiB (core.MaxSecretSize), so big configs keep fewer revisions, and
 // how many are kept is reported. The history is a record, never the source of generations.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { sleep } from "@masq/node-util";
+import { retryDelay } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { statusCode } from "../kube/client.js";
@@ -109,7 +111,7 @@ export class KubeHistory {
         if (code === 409) continue; // another replica wrote first: read again
         // The API server unreachable for a moment (a restart): try again shortly, a few times.
         if ((code === undefined || code >= 500) && transient++ < 3) {
-          await new Promise((r) => setTimeout(r, 250 * 2 ** transient));
+          await sleep(retryDelay(transient, { initialMs: 250, maxMs: 2000 }));
           continue;
         }
         this.fail(e, rev);

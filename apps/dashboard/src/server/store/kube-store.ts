@@ -9,12 +9,12 @@
 // and says so (status()); it recreates the ConfigMap only when allowed to (`recreate`, which
 // needs `create` on ConfigMaps — RBAC cannot limit create to one name).
 import type { V1ConfigMap } from "@kubernetes/client-node";
+import { Mutex, sha256 } from "@masq/node-util";
 import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
-import { Mutex } from "../util/mutex.js";
 import {
   annotatedGeneration,
   annotationsFor,
@@ -23,7 +23,6 @@ import {
   describe,
   FIELD_MANAGER,
   type RevisionMeta,
-  sha256,
 } from "./kube-generation.js";
 import { KubeHistory } from "./kube-history.js";
 import {

@@ -1,7 +1,7 @@
 "use client";
 // One EventSource per tab (GET /api/events). Events are queued and applied at most once per
 // animation frame, so a burst of server batches costs one React render.
-import type { LiveEvents, NodesResponse } from "@masq/shared";
+import { type BackoffPolicy, type LiveEvents, type NodesResponse, retryDelay } from "@masq/shared";
 import { useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, api } from "../api/client";
 import { allNodes } from "../api/endpoints";
@@ -31,6 +31,8 @@ export type LiveEventKind = Queued["kind"];
 type EventListener = (q: Queued) => void;
 
 const HELLO_TIMEOUT_MS = 4000;
+/** Reopening the stream after it failed: 1 s doubling to 15 s. */
+const RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 15_000 };
 
 class LiveFleet {
   private state: FleetState = initialFleetState();
@@ -41,7 +43,7 @@ class LiveFleet {
   private flushScheduled = false;
   private es: EventSource | null = null;
   private users = 0;
-  private retryMs = 1000;
+  private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private helloTimer: ReturnType<typeof setTimeout> | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
@@ -97,7 +99,7 @@ class LiveFleet {
     on("config");
     on("rollout");
     es.onopen = () => {
-      this.retryMs = 1000;
+      this.retries = 0;
     };
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
@@ -129,11 +131,13 @@ class LiveFleet {
       if (e instanceof ApiError && e.status === 401) return;
     }
     if (this.users === 0) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.users > 0) this.open();
-    }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, 15000);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (this.users > 0) this.open();
+      },
+      retryDelay(this.retries++, RETRY),
+    );
   }
 
   /** The stream did not deliver a hello in time (a proxy buffering SSE?): load the list once. */

@@ -1,4 +1,5 @@
 "use client";
+import { retryDelay } from "@masq/shared";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { ApiError } from "../api/client";
@@ -12,7 +13,7 @@ function makeClient() {
         refetchOnWindowFocus: true,
         // Client errors (401/403/404/409) are answers, not outages: do not retry them.
         retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
-        retryDelay: (n) => Math.min(1000 * 2 ** n, 5000),
+        retryDelay: (n) => retryDelay(n, { initialMs: 1000, maxMs: 5000 }),
       },
       mutations: { retry: false },
     },

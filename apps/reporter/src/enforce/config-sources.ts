@@ -1,0 +1,124 @@
+// Where a reporter's config comes from besides the dashboard: the state file (--state-dir: the
+// last applied config, so a restarted reporter enforces it while the dashboard is away) and a
+// mounted upstream ConfigMap file (--config-file: adopted whenever its text changes). Both pass
+// the same gate as the dashboard's configs; what they refuse is returned, never applied.
+import { readFile } from "node:fs/promises";
+import { sha256 } from "@masq/node-util";
+import { type AgentFlags, type MasqConfig, parseConfigText } from "@masq/shared";
+import { refusal } from "../config-check.js";
+import type { Logger } from "../log.js";
+import {
+  type ConfigSource,
+  type PersistedState,
+  STATE_VERSION,
+  type StateStore,
+} from "../state.js";
+
+export interface DesiredConfig {
+  config: MasqConfig;
+  generation: number | null;
+  revision: string | null;
+  source: ConfigSource;
+}
+
+const sameConfig = (a: MasqConfig, b: MasqConfig) => JSON.stringify(a) === JSON.stringify(b);
+
+export type SourceRead =
+  | { kind: "none" }
+  | { kind: "refused"; reason: string; source: ConfigSource; generation: number | null }
+  | { kind: "config"; desired: DesiredConfig };
+
+export class ConfigSources {
+  /** sha256 of the config file's text last seen (persisted, so only a new edit of it wins). */
+  private fileHash: string | null = null;
+  /** The state last written, without its time, so an unchanged config is not rewritten. */
+  private persistedKey = "";
+
+  constructor(private readonly o: { store?: StateStore; configFile?: string; log: Logger }) {}
+
+  /** The persisted last applied config, if any and still valid under `flags`. */
+  async loadState(flags: AgentFlags): Promise<SourceRead> {
+    const { store, log } = this.o;
+    if (!store) return { kind: "none" };
+    const r = await store.load();
+    if (!r.ok) {
+      log.error({ path: store.path, reason: r.reason }, "ignoring an unreadable state file");
+      return { kind: "none" };
+    }
+    const s = r.state;
+    if (!s) return { kind: "none" };
+    const reason = refusal(s.config, flags);
+    if (reason)
+      return {
+        kind: "refused",
+        reason: `persisted ${reason}`,
+        source: s.source,
+        generation: s.generation,
+      };
+    this.fileHash = s.fileHash;
+    this.persistedKey = JSON.stringify({ ...s, appliedAt: 0 });
+    log.info({ generation: s.generation, source: s.source }, "loaded the last applied config");
+    const { config, generation, revision, source } = s;
+    return { kind: "config", desired: { config, generation, revision, source } };
+  }
+
+  /**
+   * The mounted ConfigMap when its text changed since it was last seen and says something else
+   * than `current`; "none" otherwise (the same config from elsewhere is persisted with the
+   * file's new hash, so a restart does not adopt the file over it).
+   */
+  async readFile(flags: AgentFlags, current?: DesiredConfig): Promise<SourceRead> {
+    const { configFile: path, log } = this.o;
+    if (!path) return { kind: "none" };
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (e) {
+      log.debug({ err: (e as Error).message, path }, "config file not readable");
+      return { kind: "none" };
+    }
+    const hash = sha256(text);
+    if (hash === this.fileHash) return { kind: "none" };
+    this.fileHash = hash;
+    const parsed = parseConfigText(text, flags);
+    if (!parsed.ok) {
+      const reason = `config refused (${path}): ${parsed.errors.map((e) => e.message).join("; ")}`;
+      return { kind: "refused", reason, source: "file", generation: null };
+    }
+    if (current && sameConfig(current.config, parsed.config)) {
+      if (current.source !== "file") await this.persist(current);
+      return { kind: "none" };
+    }
+    log.info({ path }, "config file changed; adopting it");
+    const desired: DesiredConfig = {
+      config: parsed.config,
+      generation: null,
+      revision: null,
+      source: "file",
+    };
+    return { kind: "config", desired };
+  }
+
+  /** Keeps `d` as the last applied config (and the file's hash); logs a failure. */
+  async persist(d: DesiredConfig): Promise<void> {
+    const { store, log } = this.o;
+    if (!store) return;
+    const state: PersistedState = {
+      v: STATE_VERSION,
+      ...d,
+      appliedAt: Date.now(),
+      fileHash: this.fileHash,
+    };
+    const key = JSON.stringify({ ...state, appliedAt: 0 });
+    if (key === this.persistedKey) return;
+    try {
+      await store.save(state);
+      this.persistedKey = key;
+    } catch (e) {
+      log.error(
+        { err: (e as Error).message, path: store.path },
+        "cannot persist the applied config",
+      );
+    }
+  }
+}
