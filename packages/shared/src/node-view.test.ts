@@ -202,6 +202,23 @@ describe("linuxNodeView rows", () => {
   });
 });
 
+describe("linuxNodeView jump, the chain reached through another chain", () => {
+  it("says what drift says (reached through X), not that POSTROUTING never jumps", () => {
+    const snap: FamilySnapshot = {
+      family: "ipv4",
+      backend: "nf_tables",
+      chains: [
+        { name: "POSTROUTING", lines: ["-P POSTROUTING ACCEPT", "-A POSTROUTING -j X"] },
+        { name: "X", lines: ["-N X", `-A X -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT`] },
+        { name: "IP-MASQ-AGENT", lines: chainS() },
+      ],
+    };
+    const jump = linuxNodeView(assessLinux(config, DEFAULT_FLAGS, [snap])).families[0]!.jump;
+    expect(jump.state).toBe("modified");
+    expect(jump.message).toMatch(/reaches IP-MASQ-AGENT through X/);
+  });
+});
+
 describe("linuxNodeView jump", () => {
   const cases: {
     desc: string;

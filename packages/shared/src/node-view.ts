@@ -167,9 +167,11 @@ export function jumpView(f: FamilyAssessment, chainMissing: Difference | undefin
   const differences = f.differences.filter((d) => JUMP_KINDS[d.kind] !== undefined);
   const rules = jumpRules(f);
   const worst = differences[0];
-  if (f.observed.jumps.length === 0) {
+  const stated = differences.find((d) => d.kind === "jump-missing");
+  // No jump in POSTROUTING itself, but the chain may be reached through another chain: then
+  // drift says so (jump-modified) and that is what the view shows.
+  if (f.observed.jumps.length === 0 && (stated || chainMissing || !worst)) {
     // With the chain missing too, drift reports only chain-missing (no jump-missing).
-    const stated = differences.find((d) => d.kind === "jump-missing");
     return {
       state: "missing",
       severity: worst?.severity ?? chainMissing?.severity ?? "ok",
