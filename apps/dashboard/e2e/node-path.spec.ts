@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeToken } from "@masq/shared/node-token";
 import { addNetns, deleteNetns, inNetns } from "@masq/testkit/netns";
+import { ISSUE_ITEM1_NODE } from "@masq/testkit/node-dumps";
 import { type ChildHandle, startReporter } from "@masq/testkit/processes";
-import { ISSUE_ITEM1_NODE } from "../../../packages/shared/src/test-fixtures/nodes.js";
 import { baseUrl, nodeStatuses, TOKENS } from "./env.js";
 import { expect, shot, signIn, test } from "./fixtures.js";
 

@@ -3,9 +3,9 @@
 // chain masquerading its pod range before IP-MASQ-AGENT). The node view serves the path with
 // components; POST /api/nodes/:name/evaluate takes the packet fields `ipmasq why` takes.
 import { inNetns } from "@masq/testkit/netns";
+import { ISSUE_ITEM1_NODE } from "@masq/testkit/node-dumps";
 import { until } from "@masq/testkit/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ISSUE_ITEM1_NODE } from "../../../packages/shared/src/test-fixtures/nodes.js";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 
 const CNI = "CNI-0a1b2c3d4e5f60718293a4b5";

@@ -4,10 +4,10 @@
 // chains on the path (POSTROUTING, KUBE-POSTROUTING, one CNI bridge chain per pod, the agent's)
 // and answer one question, for nodes with 10 and 110 pods (kubelet's default maximum).
 import { performance } from "node:perf_hooks";
+import { bridgePodsNode, ISSUE_ITEM1_NODE } from "@masq/testkit/node-dumps";
 import type { BenchResult } from "../../../bench/types.js";
 import { MAX_LISTED_OUTCOMES } from "../src/analysis/evaluate.js";
 import { analyzeRuleset, evaluate, type FamilyAnalysis, parseIptables } from "../src/index.js";
-import { bridgePodsNode, ISSUE_ITEM1_NODE } from "../src/test-fixtures/nodes.js";
 import { opaqueReturnsNode } from "../src/test-fixtures/opaque.js";
 import { kubeDumpWith, median } from "./kube-dump.js";
 

@@ -1,15 +1,4 @@
-import { describe, expect, it } from "vitest";
-import {
-  analyzeFamily,
-  analyzeRuleset,
-  evaluate,
-  type FamilyAnalysis,
-  type PacketFields,
-  type Verdict,
-} from "./analysis.js";
-import type { Family } from "./cidr.js";
-import { parseIptables } from "./parser.js";
-import { chainS, JUMP, masq, postroutingS } from "./test-fixtures/iptables.js";
+import { chainS, JUMP, masq, postroutingS } from "@masq/testkit/iptables-text";
 import {
   AWS_VPC_CNI_NODE,
   CALICO_NODE,
@@ -26,7 +15,18 @@ import {
   OLD_AGENT_CHAIN,
   OVN_NODE,
   PORTMAP_NODE,
-} from "./test-fixtures/nodes.js";
+} from "@masq/testkit/node-dumps";
+import { describe, expect, it } from "vitest";
+import {
+  analyzeFamily,
+  analyzeRuleset,
+  evaluate,
+  type FamilyAnalysis,
+  type PacketFields,
+  type Verdict,
+} from "./analysis.js";
+import type { Family } from "./cidr.js";
+import { parseIptables } from "./parser.js";
 
 const fromText = (text: string, family: Family = "ipv4"): FamilyAnalysis => {
   const { ruleset, errors } = parseIptables(text);

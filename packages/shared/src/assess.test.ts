@@ -1,9 +1,9 @@
+import { chainS, JUMP, postroutingS } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
 import { assessLinux, assessWindows, evaluateSnapshots } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import type { WindowsSnapshot } from "./protocol.js";
 import { snapshotOf } from "./snapshot.js";
-import { chainS, JUMP, postroutingS } from "./test-fixtures/iptables.js";
 
 const config = defaultConfig();
 

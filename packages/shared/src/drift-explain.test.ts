@@ -1,14 +1,15 @@
 // Explanations that must be true: drift derives what a missing final MASQUERADE means from the
 // path, a jump that never takes remote traffic is as bad as none, a chain reached through
 // another chain is not "jump missing"; evaluate refuses inputs that are not one node's table.
+
+import { JUMP, MASQ, ret } from "@masq/testkit/iptables-text";
+import { natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import { analyzeRuleset, evaluate } from "./analysis.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import { computeDrift } from "./drift.js";
 import { parseIptables } from "./parser.js";
 import { desiredChain } from "./rules.js";
-import { JUMP, MASQ, ret } from "./test-fixtures/iptables.js";
-import { natSave } from "./test-fixtures/nodes.js";
 
 const AGENT = "IP-MASQ-AGENT";
 const RETURNS = [ret("169.254.0.0/16"), ret("10.0.0.0/8")];

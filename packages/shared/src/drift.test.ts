@@ -1,10 +1,4 @@
-import { describe, expect, it } from "vitest";
-import { analyzeFamily, analyzeRuleset } from "./analysis.js";
-import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
-import { computeDrift, type Difference, type DriftKind, driftReport } from "./drift.js";
-import { parseIptables } from "./parser.js";
-import { desiredChain } from "./rules.js";
-import { chainS, JUMP, MASQ, masq, NON_MASQ, postroutingS, ret } from "./test-fixtures/iptables.js";
+import { chainS, JUMP, MASQ, masq, NON_MASQ, postroutingS, ret } from "@masq/testkit/iptables-text";
 import {
   bridgePodsNode,
   GKE_STALE_IP_MASQ_NODE,
@@ -13,7 +7,13 @@ import {
   KUBE_POSTROUTING_JUMP,
   KUBELET_OLD_RULE,
   natSave,
-} from "./test-fixtures/nodes.js";
+} from "@masq/testkit/node-dumps";
+import { describe, expect, it } from "vitest";
+import { analyzeFamily, analyzeRuleset } from "./analysis.js";
+import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
+import { computeDrift, type Difference, type DriftKind, driftReport } from "./drift.js";
+import { parseIptables } from "./parser.js";
+import { desiredChain } from "./rules.js";
 
 const config = defaultConfig();
 

@@ -1,3 +1,11 @@
+import { chainS, JUMP, masq, NON_MASQ, postroutingS } from "@masq/testkit/iptables-text";
+import {
+  bridgePodsNode,
+  ISSUE_ITEM1_NODE,
+  ISSUE_ITEM5_LEGACY_NODE,
+  KUBELET_OLD_RULE,
+  natSave,
+} from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import { assessLinux, assessWindows } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
@@ -5,14 +13,6 @@ import { linuxNodeView, MAX_PATH_CHAINS, markExceptions, windowsNodeView } from 
 import type { ExceptionListSnapshot, FamilySnapshot } from "./protocol.js";
 import { align } from "./rule-rows.js";
 import { snapshotOf } from "./snapshot.js";
-import { chainS, JUMP, masq, NON_MASQ, postroutingS } from "./test-fixtures/iptables.js";
-import {
-  bridgePodsNode,
-  ISSUE_ITEM1_NODE,
-  ISSUE_ITEM5_LEGACY_NODE,
-  KUBELET_OLD_RULE,
-  natSave,
-} from "./test-fixtures/nodes.js";
 import { saveSnapshot } from "./test-fixtures/save-snapshot.js";
 
 const config = defaultConfig();

@@ -1,3 +1,4 @@
+import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import { MAX_CHAIN_NAME_LENGTH, MAX_FAMILY_SNAPSHOTS, MAX_SNAPSHOT_CHAINS } from "./limits.js";
@@ -11,7 +12,6 @@ import {
   type ReporterMessage,
 } from "./protocol.js";
 import { createReporterDecoder, frameForVersion, V1_UNREAD_NOTE } from "./protocol-v1.js";
-import { chainS, postroutingS } from "./test-fixtures/iptables.js";
 
 const hello: ReporterMessage = {
   type: "hello",

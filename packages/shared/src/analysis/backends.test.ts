@@ -1,9 +1,9 @@
+import { JUMP, masq, ret } from "@masq/testkit/iptables-text";
+import { ISSUE_ITEM5_LEGACY_NODE, natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import { analyzeRuleset, type FamilyAnalysis } from "../analysis.js";
 import { parseIptables } from "../parser.js";
 import type { IptablesBackend } from "../protocol.js";
-import { JUMP, masq, ret } from "../test-fixtures/iptables.js";
-import { ISSUE_ITEM5_LEGACY_NODE, natSave } from "../test-fixtures/nodes.js";
 import { evaluateAcrossBackends } from "./backends.js";
 import type { PacketFields } from "./evaluate.js";
 

@@ -1,12 +1,13 @@
 // Properties of the path evaluator over random agent chains.
+
+import { JUMP, masq, ret } from "@masq/testkit/iptables-text";
+import { natSave } from "@masq/testkit/node-dumps";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { analyzeRuleset, evaluate, type Verdict } from "../analysis.js";
 import { iptablesAddress } from "../cidr.js";
 import { parseIptables } from "../parser.js";
 import { cidrRange } from "../path/range-set.js";
-import { JUMP, masq, ret } from "../test-fixtures/iptables.js";
-import { natSave } from "../test-fixtures/nodes.js";
 
 const octet = fc.integer({ min: 0, max: 255 });
 const ip = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));

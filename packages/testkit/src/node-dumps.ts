@@ -3,7 +3,7 @@
 // the AWS VPC CNI, flannel, Cilium, Docker, OVN-Kubernetes, GKE's stale IP-MASQ chain,
 // kubelet's old rule and older agents, with neutral addresses (private and RFC 5737 ranges)
 // and comment text written for these tests.
-import { JUMP, MASQ, NON_MASQ } from "./iptables.js";
+import { JUMP, MASQ, NON_MASQ } from "./iptables-text.js";
 
 /** One iptables-save nat table from the chain declarations and rules. */
 export function natSave(chains: readonly string[], rules: readonly string[]): string {
