@@ -1,23 +1,13 @@
 // GET /api/history's entries: each revision with its parse and its diff from the revision
 // before it. Both come from the revision cache, so a revision is parsed once however often the
 // history is read; the event loop is let through after every entry.
-import { type ConfigDiff, diffConfigs, type Issue, type MasqConfig } from "@masq/shared";
+import { diffConfigs, type Revision } from "@masq/shared";
 import type { ConfigRevision } from "../store/types.js";
 import type { RevisionCache } from "./revision-cache.js";
 import { yieldToEventLoop } from "./work-queue.js";
 
-export interface HistoryEntry {
-  revision: string;
-  generation: number;
-  author: string;
-  time: string;
-  message: string;
-  yaml: string;
-  config: MasqConfig | null;
-  valid: boolean;
-  errors: Issue[];
-  diff: ConfigDiff;
-}
+/** One entry of GET /api/history: the shared wire type. */
+export type HistoryEntry = Revision;
 
 function build(
   cache: RevisionCache,
