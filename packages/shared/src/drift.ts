@@ -335,6 +335,26 @@ export function sortDifferences(diffs: Difference[]): Difference[] {
   return [...diffs].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 
+/**
+ * Differences made by other components' rules on the path (NAT or ACCEPT before the agent's
+ * chain, NAT after it): reported, never rewritten by an apply.
+ */
+export const OTHER_COMPONENT_KINDS: ReadonlySet<DriftKind> = new Set([
+  "jump-shadowed",
+  "masqueraded-after",
+]);
+
+/**
+ * Whether a resync (re-applying the agent's chain and jump) can remove this difference: not
+ * for other components' rules, nor for rules of the other iptables backend, which an apply
+ * never touches; cosmetic ones need no healing.
+ */
+export function healedByResync(d: Difference): boolean {
+  return (
+    d.severity !== "info" && !OTHER_COMPONENT_KINDS.has(d.kind) && d.kind !== "backend-conflict"
+  );
+}
+
 /** Folds differences (of every family) into a status and a one-line summary. */
 export function driftReport(differences: Difference[]): DriftReport {
   const sorted = sortDifferences(differences);

@@ -202,6 +202,33 @@ describe("linuxNodeView rows", () => {
   });
 });
 
+describe("linuxNodeView: what a resync does not heal", () => {
+  const cases: { desc: string; input: { chain: string[]; post: string[] }; want: string[] }[] = [
+    {
+      desc: "a missing CIDR is the agent's own: a resync heals it",
+      input: {
+        chain: chainS(["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12"]),
+        post: postroutingS(),
+      },
+      want: [],
+    },
+    {
+      desc: "another rule masquerading before the jump: no resync removes it (a new user's find)",
+      input: {
+        chain: chainS(),
+        post: ["-P POSTROUTING ACCEPT", "-A POSTROUTING -d 10.99.0.0/16 -j MASQUERADE", JUMP],
+      },
+      want: ["jump-shadowed"],
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const snap = snapshotOf({ family: "ipv4", chain: c.input.chain, postrouting: c.input.post });
+      const v = linuxNodeView(assessLinux(config, DEFAULT_FLAGS, [snap]));
+      expect(v.notHealedByResync.map((d) => d.kind)).toEqual(c.want);
+    });
+});
+
 describe("linuxNodeView jump, the chain reached through another chain", () => {
   it("says what drift says (reached through X), not that POSTROUTING never jumps", () => {
     const snap: FamilySnapshot = {

@@ -9,7 +9,7 @@
 import type { FamilyAssessment, LinuxAssessment, WindowsAssessment } from "./assess.js";
 import type { Family } from "./cidr.js";
 import { readExceptionEntry } from "./cni/index.js";
-import type { Difference, DriftReport, Severity } from "./drift.js";
+import { type Difference, type DriftReport, healedByResync, type Severity } from "./drift.js";
 import type { ComponentRef } from "./path/components.js";
 import type { PathOutcome, RuleRef, Unknown } from "./path/types.js";
 import type {
@@ -110,6 +110,8 @@ export interface LinuxNodeView {
   os: "linux";
   report: DriftReport;
   families: FamilyView[];
+  /** Behavioural differences a resync does not remove (other components' or backends' rules). */
+  notHealedByResync: Difference[];
 }
 
 export interface ExceptionMark {
@@ -312,6 +314,9 @@ export function linuxNodeView(
     os: "linux",
     report: a.report,
     families: a.families.map((f) => familyView(f, snapshots)),
+    notHealedByResync: a.report.differences.filter(
+      (d) => d.severity !== "info" && !healedByResync(d),
+    ),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type FamilyAnalysis,
   type FamilySnapshot,
   type MasqConfig,
+  OTHER_COMPONENT_KINDS,
   type ParsedRule,
   POSTROUTING,
   postroutingRuleCount,
@@ -30,7 +31,7 @@ export function planJumps(a: FamilyAnalysis): ApplyPlan {
 }
 
 /** Other components' rules on the path (before the jump or after it): reported, never rewritten. */
-const NOT_OURS = new Set<Difference["kind"]>(["jump-shadowed", "masqueraded-after"]);
+const NOT_OURS = OTHER_COMPONENT_KINDS;
 
 export function differencesFor(
   config: MasqConfig,

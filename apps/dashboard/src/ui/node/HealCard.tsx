@@ -1,6 +1,6 @@
 "use client";
 // When the node heals drift on its own, as its reporter told the dashboard (HealSchedule).
-import type { HealSchedule } from "@masq/shared";
+import type { Difference, HealSchedule } from "@masq/shared";
 import { UntilTime } from "../components/Time";
 import { formatDuration } from "../components/time";
 
@@ -34,8 +34,29 @@ function Periodic({ heal }: { heal: Extract<HealSchedule, { kind: "periodic" }> 
   );
 }
 
+/** Differences no resync removes: said plainly, with whose rules they are. */
+function NotHealed({ diffs }: { diffs: Difference[] }) {
+  if (diffs.length === 0) return null;
+  return (
+    <p className="mt-2 text-amber-800 dark:text-amber-300" data-testid="not-healed-by-resync">
+      A resync does not change{" "}
+      {diffs.length === 1 ? "one difference" : `${diffs.length} differences`} here:{" "}
+      {diffs.length === 1 ? "it comes" : "they come"} from rules the agent does not own (another
+      component&apos;s chain, or the other iptables backend), named under What differs. Remove or
+      change those rules where they are made.
+    </p>
+  );
+}
+
 /** "Next automatic heal": periodic (with when), never (observe mode) or not known (why). */
-export function HealCard({ heal }: { heal: HealSchedule }) {
+export function HealCard({
+  heal,
+  notHealed = [],
+}: {
+  heal: HealSchedule;
+  /** The node view's differences a resync does not remove. */
+  notHealed?: Difference[];
+}) {
   return (
     <section
       aria-labelledby="heal-heading"
@@ -60,6 +81,7 @@ export function HealCard({ heal }: { heal: HealSchedule }) {
           <span className="text-zinc-600 dark:text-zinc-400">{heal.reason}.</span>
         </p>
       )}
+      <NotHealed diffs={notHealed} />
     </section>
   );
 }

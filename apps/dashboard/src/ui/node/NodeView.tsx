@@ -107,7 +107,10 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
         </div>
         <div className="min-w-0 space-y-6">
           {node.os === "windows" ? null : <TesterCard name={name} node={node} />}
-          <HealCard heal={detail.heal} />
+          <HealCard
+            heal={detail.heal}
+            notHealed={view?.os === "linux" ? view.notHealedByResync : []}
+          />
           <section aria-labelledby="events-heading" className={CARD}>
             <h2 id="events-heading" className="mb-3 text-base font-semibold">
               History of this node
