@@ -3,51 +3,26 @@
 // IP-MASQ-AGENT). Its page shows the path with components and the CNI chain's NAT; the tester
 // answers "depends" for 10.20.30.40 with the CNI condition, and, given a source outside the CNI
 // range and mark 0, "not masqueraded" by IP-MASQ-AGENT rule 2. One answer for the input.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { nodeToken } from "@masq/shared/node-token";
-import { addNetns, deleteNetns, inNetns } from "@masq/testkit/netns";
 import { ISSUE_ITEM1_NODE } from "@masq/testkit/node-dumps";
-import { type ChildHandle, startReporter } from "@masq/testkit/processes";
-import { baseUrl, nodeStatuses, TOKENS } from "./env.js";
+import { nodeStatuses, TOKENS } from "./env.js";
+import { type ExtraNode, startExtraNode } from "./extra-node.js";
 import { expect, shot, signIn, test } from "./fixtures.js";
 
 /** A node of this file only (not a prefix of the others' names). */
 const NODE = "ime-path";
 const CNI = "CNI-0a1b2c3d4e5f60718293a4b5";
-let dir: string;
-let reporter: ChildHandle | undefined;
+let extra: ExtraNode | undefined;
 
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
-  deleteNetns(NODE);
-  addNetns(NODE);
-  inNetns(NODE, ["iptables-restore"], ISSUE_ITEM1_NODE);
-  dir = mkdtempSync(join(tmpdir(), "ime-path-"));
-  reporter = startReporter({
-    node: NODE,
-    netns: NODE,
-    dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
-    token: nodeToken(TOKENS.reporter, NODE),
-    stateDir: join(dir, "state"),
-    logFile: join(dir, "reporter.log"),
-    env: { IPMASQ_POLL_INTERVAL: "2s" },
-  });
+  extra = startExtraNode(NODE, ISSUE_ITEM1_NODE);
   // Its own chain follows the config; the CNI chain before it masquerades some pods.
   await expect.poll(async () => (await nodeStatuses())[NODE], { timeout: 30_000 }).toBe("drifted");
 });
 
 test.afterAll(async () => {
-  await reporter?.stop();
-  // Forget the node so the other files see the three-node fleet.
-  await fetch(`${baseUrl()}/api/nodes/${NODE}`, {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${TOKENS.admin}` },
-  });
-  deleteNetns(NODE);
-  rmSync(dir, { recursive: true, force: true });
+  await extra?.remove();
 });
 
 test("the node page shows the nat path: chains, components, the CNI chain's NAT before the agent", async ({

@@ -2,26 +2,21 @@
 // paused (SIGSTOP: connected but silent, then dropped) — the fleet says Not responding, then
 // Offline; the node page and the IP tester say they show the last known state and how old it
 // is; a save shows the node pending in the rollout until it comes back and catches up.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { jumpRuleArgs } from "@masq/shared";
-import { nodeToken } from "@masq/shared/node-token";
-import { addNetns, deleteNetns, natEdit } from "@masq/testkit/netns";
-import { type ChildHandle, startReporter } from "@masq/testkit/processes";
+import { natEdit } from "@masq/testkit/netns";
 import { apiGet, baseUrl, CHAIN, chainOf, NODES, nodeStatuses, TOKENS } from "./env.js";
+import { type ExtraNode, startExtraNode } from "./extra-node.js";
 import { expect, row, shot, signIn, test } from "./fixtures.js";
 
 /** A fourth node, paused and resumed by this file only. */
 const NODE = "ime-delta";
 const ADDED = "198.18.0.0/15";
-let dir: string;
-let reporter: ChildHandle | undefined;
+let extra: ExtraNode | undefined;
 
 test.describe.configure({ mode: "serial" });
 
 function signal(sig: "SIGSTOP" | "SIGCONT"): void {
-  const pid = reporter?.child.pid;
+  const pid = extra?.reporter.child.pid;
   if (pid) process.kill(pid, sig);
 }
 
@@ -36,31 +31,13 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 }
 
 test.beforeAll(async () => {
-  deleteNetns(NODE);
-  addNetns(NODE);
-  dir = mkdtempSync(join(tmpdir(), "ime-delta-"));
-  reporter = startReporter({
-    node: NODE,
-    netns: NODE,
-    dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
-    token: nodeToken(TOKENS.reporter, NODE),
-    stateDir: join(dir, "state"),
-    logFile: join(dir, "reporter.log"),
-    env: { IPMASQ_POLL_INTERVAL: "2s" },
-  });
+  extra = startExtraNode(NODE);
   await expect.poll(async () => (await nodeStatuses())[NODE], { timeout: 30_000 }).toBe("in-sync");
 });
 
 test.afterAll(async () => {
   signal("SIGCONT");
-  await reporter?.stop();
-  // Forget the node so the other files see the three-node fleet.
-  await fetch(`${baseUrl()}/api/nodes/${NODE}`, {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${TOKENS.admin}` },
-  });
-  deleteNetns(NODE);
-  rmSync(dir, { recursive: true, force: true });
+  await extra?.remove();
 });
 
 test("drift severity is visible in the fleet: a missing jump is critical, a foreign rule a warning", async ({

@@ -1,0 +1,44 @@
+// A node one spec file adds to the e2e fleet (a network namespace of its own with a real
+// reporter), and its removal: reporter stopped, node forgotten so the other files see the
+// three-node fleet, namespace and temp dir deleted.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodeToken } from "@masq/shared/node-token";
+import { addNetns, deleteNetns, inNetns } from "@masq/testkit/netns";
+import { type ChildHandle, startReporter } from "@masq/testkit/processes";
+import { baseUrl, TOKENS } from "./env.js";
+
+export interface ExtraNode {
+  reporter: ChildHandle;
+  remove(): Promise<void>;
+}
+
+/** `nat`: an iptables-restore payload loaded into the namespace before the reporter starts. */
+export function startExtraNode(node: string, nat?: string): ExtraNode {
+  deleteNetns(node);
+  addNetns(node);
+  if (nat !== undefined) inNetns(node, ["iptables-restore"], nat);
+  const dir = mkdtempSync(join(tmpdir(), `${node}-`));
+  const reporter = startReporter({
+    node,
+    netns: node,
+    dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
+    token: nodeToken(TOKENS.reporter, node),
+    stateDir: join(dir, "state"),
+    logFile: join(dir, "reporter.log"),
+    env: { IPMASQ_POLL_INTERVAL: "2s" },
+  });
+  return {
+    reporter,
+    async remove() {
+      await reporter.stop();
+      await fetch(`${baseUrl()}/api/nodes/${node}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${TOKENS.admin}` },
+      });
+      deleteNetns(node);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
