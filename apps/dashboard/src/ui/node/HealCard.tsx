@@ -11,7 +11,14 @@ function every(ms: number): string {
   return formatDuration(ms);
 }
 
-function Periodic({ heal }: { heal: Extract<HealSchedule, { kind: "periodic" }> }) {
+function Periodic({
+  heal,
+  ownOnly,
+}: {
+  heal: Extract<HealSchedule, { kind: "periodic" }>;
+  /** Some differences are not the agent's: a resync heals only its own rules. */
+  ownOnly: boolean;
+}) {
   const next =
     heal.nextResyncAt === null ? "now (re-applying)" : <UntilTime value={heal.nextResyncAt} />;
   if (heal.heal === "immediate")
@@ -28,7 +35,7 @@ function Periodic({ heal }: { heal: Extract<HealSchedule, { kind: "periodic" }> 
       <p className="font-medium">At the next resync, {next}.</p>
       <p className="text-zinc-600 dark:text-zinc-400">
         The reporter re-applies every {every(heal.intervalMs)}; drift seen in between is reported at
-        once and healed then. Resync heals now.
+        once and healed then. Resync heals {ownOnly ? "the agent's own rules" : "it"} now.
       </p>
     </>
   );
@@ -67,7 +74,7 @@ export function HealCard({
         Next automatic heal
       </h2>
       {heal.kind === "periodic" ? (
-        <Periodic heal={heal} />
+        <Periodic heal={heal} ownOnly={notHealed.length > 0} />
       ) : heal.kind === "observe" ? (
         <p>
           <span className="font-medium">Never: observe mode.</span>{" "}
