@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exec, netnsArgv, outputLines } from "./exec.js";
+import { assertNetnsExists, exec, netnsArgv, outputLines } from "./exec.js";
 
 describe("netnsArgv", () => {
   it("wraps a command in ip netns exec", () => {
@@ -52,4 +52,18 @@ describe("exec", () => {
 
 describe("outputLines", () => {
   it("drops empty lines", () => expect(outputLines("a\n\nb\n")).toEqual(["a", "b"]));
+});
+
+describe("assertNetnsExists", () => {
+  it("names a namespace that does not exist instead of failing later", () => {
+    expect(() => assertNetnsExists("does-not-exist-xyz", "/nonexistent-netns-dir")).toThrow(
+      /network namespace "does-not-exist-xyz" does not exist \(`ip netns list`/,
+    );
+  });
+  it("accepts one whose file is there", () => {
+    expect(() => assertNetnsExists("tmp", "/")).not.toThrow();
+  });
+  it("refuses a name ip netns cannot have before looking", () => {
+    expect(() => assertNetnsExists("../etc", "/")).toThrow(/invalid network namespace name/);
+  });
 });

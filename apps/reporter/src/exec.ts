@@ -1,6 +1,8 @@
 // Runs programs with argument arrays (never a shell), optionally inside a network namespace,
 // with a timeout and an optional stdin payload.
+
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 
 export interface ExecOptions {
   /** Run inside this network namespace (`ip netns exec NS ...`). */
@@ -25,6 +27,18 @@ const CHILD_ENV = { ...process.env, LC_ALL: "C" };
 
 export function assertNetnsName(netns: string): void {
   if (!NETNS_NAME.test(netns)) throw new Error(`invalid network namespace name "${netns}"`);
+}
+
+/**
+ * A named network namespace exists when `ip netns add` made its file under /run/netns (the
+ * place `ip netns exec` looks); a typo otherwise shows up later as "no iptables runs here".
+ */
+export function assertNetnsExists(netns: string, dir = "/run/netns"): void {
+  assertNetnsName(netns);
+  if (!existsSync(`${dir}/${netns}`))
+    throw new Error(
+      `network namespace "${netns}" does not exist (\`ip netns list\` shows the named ones)`,
+    );
 }
 
 /** The argv that runs `argv` inside `netns` (or `argv` itself). */

@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import { createIptablesBackend, type IptablesVariant } from "../backend/iptables.js";
 import type { ApplyOutcome } from "../backend/types.js";
 import { createWindowsCniBackend } from "../backend/windows-cni.js";
+import { assertNetnsExists } from "../exec.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { CliExit, type CliIO, EXIT_ERROR, processIO } from "./io.js";
@@ -55,6 +56,13 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
       const o = await createWindowsCniBackend({ path, flags }).apply(config, "cli");
       const written = `ExceptionList rewritten; previous file kept at ${o.backupPath}`;
       return report(io, o, opts.json, written);
+    }
+    if (opts.netns !== undefined) {
+      try {
+        assertNetnsExists(opts.netns);
+      } catch (e) {
+        throw new CliExit(EXIT_ERROR, (e as Error).message);
+      }
     }
     const backend = createIptablesBackend({ netns: opts.netns, flags, variant: opts.iptables });
     report(io, await backend.apply(config, "cli"), opts.json, "rules written");

@@ -14,6 +14,7 @@ import {
 } from "@masq/shared";
 import { type Command, Option } from "commander";
 import { createIptablesBackend } from "../backend/iptables.js";
+import { assertNetnsExists } from "../exec.js";
 import { CliExit, type CliIO, EXIT_ERROR, readInput } from "./io.js";
 
 export interface SourceOptions {
@@ -53,6 +54,7 @@ function familyOf(text: string, wanted: SourceOptions["family"]): Family {
  */
 export async function readLive(netns: string, flags: AgentFlags): Promise<FamilySnapshot[]> {
   try {
+    assertNetnsExists(netns);
     return await createIptablesBackend({ netns, flags }).read();
   } catch (e) {
     throw new CliExit(EXIT_ERROR, `cannot read rules in netns ${netns}: ${(e as Error).message}`);
