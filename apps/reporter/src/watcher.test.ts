@@ -137,7 +137,10 @@ describe("startWatcher", () => {
       pollIntervalMs: 0,
       settleMs: 10_000,
     });
-    await new Promise((r) => setTimeout(r, 800));
+    // Waits for the event however slowly the stand-in monitor starts (loaded CI), then gives
+    // the rest of the burst time to (wrongly) cause a second re-read.
+    await vi.waitFor(() => expect(sources).toContain("event"), { timeout: 20_000, interval: 20 });
+    await new Promise((r) => setTimeout(r, 300));
     expect(sources).toEqual(["event"]);
   });
 
@@ -150,8 +153,10 @@ describe("startWatcher", () => {
       pollIntervalMs: 50,
     });
     await w.ready;
-    await new Promise((r) => setTimeout(r, 180));
-    expect(sources.length).toBeGreaterThanOrEqual(2);
+    await vi.waitFor(() => expect(sources.length).toBeGreaterThanOrEqual(2), {
+      timeout: 20_000,
+      interval: 20,
+    });
     expect(new Set(sources)).toEqual(new Set(["poll"]));
   });
 
@@ -164,7 +169,10 @@ describe("startWatcher", () => {
       pollIntervalMs: 0,
       settleMs: 20,
     });
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(sources.filter((s) => s === "monitor-restart").length).toBeGreaterThanOrEqual(2);
+    await vi.waitFor(
+      () =>
+        expect(sources.filter((s) => s === "monitor-restart").length).toBeGreaterThanOrEqual(2),
+      { timeout: 20_000, interval: 20 },
+    );
   });
 });
