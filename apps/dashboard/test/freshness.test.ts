@@ -77,7 +77,9 @@ describe("what the API says of a node that stopped reporting", () => {
       const d = await detail("node-a");
       return d.node.liveness === "silent" ? d : undefined;
     }, 5000);
-    expect(silent.node).toMatchObject({ connected: true, status: "in-sync" });
+    // Its last snapshot says nothing about now: status unknown, the last known state in words.
+    expect(silent.node).toMatchObject({ connected: true, status: "unknown" });
+    expect(silent.node.summary).toBe("not responding (last known: in sync)");
     expect(silent.heal).toMatchObject({ kind: "unknown", reason: /not responding/ });
     expect(silent.events[0]).toMatchObject({ kind: "silent" });
     // Browsers are told (coalesced, so maybe after the API says so), with when it was last heard.
@@ -94,6 +96,7 @@ describe("what the API says of a node that stopped reporting", () => {
 
     node.send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
     await eventually(async () => (await detail("node-a")).node.liveness === "live", 5000);
+    expect((await detail("node-a")).node.status).toBe("in-sync");
     // Quiet again: silent, then dropped after three heartbeats.
     await eventually(async () => (await detail("node-a")).node.liveness === "offline", 8000);
   });

@@ -12,7 +12,19 @@ import type { VerdictView } from "./verdict-view.js";
 export * from "./api-config.js";
 export * from "./verdict-view.js";
 
-export const NODE_STATUSES = ["in-sync", "drifted", "applying", "error", "offline"] as const;
+/**
+ * A node's status by urgency. `unknown`: the reporter is connected but silent (maybe hung), so
+ * nothing current can be said; its summary gives the last known state. `offline`: disconnected.
+ * Argo CD says "Unknown" for the same case.
+ */
+export const NODE_STATUSES = [
+  "in-sync",
+  "drifted",
+  "applying",
+  "error",
+  "unknown",
+  "offline",
+] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 export type Role = "editor" | "viewer";

@@ -406,7 +406,8 @@ export class FleetState {
 
   private refresh(n: NodeRecord, force = false): void {
     const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
-    if (status !== n.status) {
+    // Going unknown is told by the "silent" event itself.
+    if (status !== n.status && status !== "unknown") {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
     }

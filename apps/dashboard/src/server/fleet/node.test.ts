@@ -57,14 +57,15 @@ const failed = {
 };
 
 describe("deriveStatus", () => {
+  const snapshot = {
+    type: "snapshot" as const,
+    v: PROTOCOL_VERSION,
+    seq: 0,
+    takenAt: 0,
+    appliedGeneration: 1,
+  };
+
   it("an offline node keeps its last known summary (the UI says how old it is)", () => {
-    const snapshot = {
-      type: "snapshot" as const,
-      v: PROTOCOL_VERSION,
-      seq: 0,
-      takenAt: 0,
-      appliedGeneration: 1,
-    };
     expect(
       deriveStatus(record({ connected: false, assessment: drifted, snapshot }), true, 0),
     ).toEqual({ status: "offline", summary: "missing 10.0.0.0/8" });
@@ -72,6 +73,31 @@ describe("deriveStatus", () => {
       status: "offline",
       summary: "disconnected before reporting its rules",
     });
+  });
+
+  it("a connected node that went silent is unknown, never its last known in-sync", () => {
+    const cases = [
+      {
+        desc: "last known drifted",
+        input: record({ silent: true, assessment: drifted, snapshot }),
+        want: { status: "unknown", summary: "not responding (last known: missing 10.0.0.0/8)" },
+      },
+      {
+        desc: "silent while an apply is pending: still unknown",
+        input: record({
+          silent: true,
+          snapshot,
+          pending: { kind: "desired", generation: 1, sentAt: 0 },
+        }),
+        want: { status: "unknown", summary: "not responding (last known: in sync)" },
+      },
+      {
+        desc: "silent before any snapshot",
+        input: record({ silent: true, snapshot: null }),
+        want: { status: "unknown", summary: "not responding before reporting its rules" },
+      },
+    ];
+    for (const c of cases) expect(deriveStatus(c.input, true, 0), c.desc).toEqual(c.want);
   });
 
   it("orders offline > applying > error > drift", () => {

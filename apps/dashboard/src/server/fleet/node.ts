@@ -97,6 +97,14 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
         ? judged(n, hasDesired).summary
         : "disconnected before reporting its rules",
     };
+  // A hung reporter's last snapshot is no answer about now: never count it "in sync".
+  if (n.silent)
+    return {
+      status: "unknown",
+      summary: n.snapshot
+        ? `not responding (last known: ${judged(n, hasDesired).summary})`
+        : "not responding before reporting its rules",
+    };
   if (n.pending) {
     return {
       status: "applying",

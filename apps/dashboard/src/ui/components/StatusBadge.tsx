@@ -1,6 +1,13 @@
 import type { NodeStatus } from "@masq/shared";
 import { STATUS_LABEL, STATUS_PILL_CLASS } from "../fleet/status";
-import { AlertTriangleIcon, CheckCircleIcon, SpinnerIcon, UnplugIcon, XCircleIcon } from "./icons";
+import {
+  AlertTriangleIcon,
+  CheckCircleIcon,
+  HelpCircleIcon,
+  SpinnerIcon,
+  UnplugIcon,
+  XCircleIcon,
+} from "./icons";
 
 export function StatusIcon({ status, className }: { status: NodeStatus; className?: string }) {
   const c = className ?? "size-4 shrink-0";
@@ -13,6 +20,8 @@ export function StatusIcon({ status, className }: { status: NodeStatus; classNam
       return <SpinnerIcon className={c} />;
     case "error":
       return <XCircleIcon className={c} />;
+    case "unknown":
+      return <HelpCircleIcon className={c} />;
     case "offline":
       return <UnplugIcon className={c} />;
   }

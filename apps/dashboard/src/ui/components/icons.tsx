@@ -38,6 +38,13 @@ export const AlertTriangleIcon = (p: IconProps) => (
     <path d="M12 17h.01" />
   </Icon>
 );
+export const HelpCircleIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6v.3" />
+    <path d="M12 17h.01" />
+  </Icon>
+);
 export const XCircleIcon = (p: IconProps) => (
   <Icon {...p}>
     <circle cx="12" cy="12" r="9" />

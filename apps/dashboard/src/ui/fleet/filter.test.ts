@@ -121,9 +121,10 @@ describe("status labels", () => {
       "Drifted",
       "Applying",
       "Error",
+      "Unknown",
       "Offline",
     ]);
-    expect(statusLabel("unknown")).toBe("unknown");
+    expect(statusLabel("no-such-status")).toBe("no-such-status");
   });
   it("describe the filter", () => {
     expect(describeFilter({ status: "drifted", severity: "critical", q: "a" }, statusLabel)).toBe(

@@ -7,6 +7,7 @@ export const STATUS_LABEL: Record<NodeStatus, string> = {
   drifted: "Drifted",
   applying: "Applying",
   error: "Error",
+  unknown: "Unknown",
   offline: "Offline",
 };
 
@@ -15,8 +16,9 @@ export const STATUS_ORDER: Record<NodeStatus, number> = {
   error: 0,
   drifted: 1,
   applying: 2,
-  offline: 3,
-  "in-sync": 4,
+  unknown: 3,
+  offline: 4,
+  "in-sync": 5,
 };
 
 export const STATUS_TEXT_CLASS: Record<NodeStatus, string> = {
@@ -24,6 +26,7 @@ export const STATUS_TEXT_CLASS: Record<NodeStatus, string> = {
   drifted: "text-amber-700 dark:text-amber-400",
   applying: "text-sky-700 dark:text-sky-400",
   error: "text-red-700 dark:text-red-400",
+  unknown: "text-orange-700 dark:text-orange-400",
   offline: "text-zinc-500 dark:text-zinc-400",
 };
 
@@ -36,6 +39,8 @@ export const STATUS_PILL_CLASS: Record<NodeStatus, string> = {
     "bg-sky-50 text-sky-800 ring-sky-600/20 dark:bg-sky-500/10 dark:text-sky-300 dark:ring-sky-400/25",
   error:
     "bg-red-50 text-red-800 ring-red-600/20 dark:bg-red-500/10 dark:text-red-300 dark:ring-red-400/25",
+  unknown:
+    "bg-orange-50 text-orange-800 ring-orange-600/25 dark:bg-orange-500/10 dark:text-orange-300 dark:ring-orange-400/25",
   offline:
     "bg-zinc-100 text-zinc-700 ring-zinc-500/20 dark:bg-zinc-500/10 dark:text-zinc-300 dark:ring-zinc-400/25",
 };
@@ -46,6 +51,7 @@ export const STATUS_BAR_CLASS: Record<NodeStatus, string> = {
   drifted: "bg-amber-500",
   applying: "bg-sky-500",
   error: "bg-red-500",
+  unknown: "bg-orange-500",
   offline: "bg-zinc-400 dark:bg-zinc-600",
 };
 

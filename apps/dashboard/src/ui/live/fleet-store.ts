@@ -27,7 +27,7 @@ export interface FleetState {
 }
 
 export function emptyCounts(): StatusCounts {
-  return { "in-sync": 0, drifted: 0, applying: 0, error: 0, offline: 0 };
+  return { "in-sync": 0, drifted: 0, applying: 0, error: 0, unknown: 0, offline: 0 };
 }
 
 export function initialFleetState(): FleetState {

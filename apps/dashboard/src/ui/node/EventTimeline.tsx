@@ -6,11 +6,12 @@ import { absoluteTime, toMillis } from "../components/time";
 
 /** Colour of an event dot: by the status it moved to, else by its kind. */
 export function eventTone(kind: string, message = ""): string {
-  const to = /→\s*(in-sync|drifted|applying|error|offline)\b/.exec(message)?.[1];
+  const to = /→\s*(in-sync|drifted|applying|error|unknown|offline)\b/.exec(message)?.[1];
   if (to === "in-sync") return "bg-emerald-500";
   if (to === "drifted") return "bg-amber-500";
   if (to === "applying") return "bg-sky-500";
   if (to === "error") return "bg-red-500";
+  if (to === "unknown") return "bg-orange-500";
   if (to === "offline") return "bg-zinc-400";
   const k = kind.toLowerCase();
   if (/(fail|error|refus)/.test(k)) return "bg-red-500";
