@@ -17,7 +17,7 @@ describe("zodReason", () => {
     {
       desc: "the first issue only by default, at its path",
       input: { value: { revision: 1, extra: true } },
-      want: "revision: Invalid input: expected string, received number",
+      want: "revision: expected string, received number",
     },
     {
       desc: "unknown fields with their path, other problems with theirs",
@@ -25,17 +25,25 @@ describe("zodReason", () => {
         value: { revision: 1, extra: true, config: { ...validConfig, bogus: 1 } },
         o: { issues: 5, root: "body" },
       },
-      want: 'revision: Invalid input: expected string, received number; unknown field "config.bogus"; unknown field "extra"',
+      want: 'revision: expected string, received number; unknown field "config.bogus"; unknown field "extra"',
     },
     {
       desc: "a top-level problem is named by the root",
       input: { value: "text", o: { root: "body" } },
-      want: "body: Invalid input: expected object, received string",
+      want: "body: expected object, received string",
     },
     {
       desc: "the default root is the message",
       input: { value: null },
-      want: "message: Invalid input: expected object, received null",
+      want: "message: expected object, received null",
+    },
+    {
+      desc: "missing fields are named as required, with their type",
+      input: {
+        value: { revision: "1", config: { nonMasqueradeCIDRs: [], cidrLimit: 1 } },
+        o: { issues: 5 },
+      },
+      want: "config.masqLinkLocal: required (boolean); config.masqLinkLocalIPv6: required (boolean); config.resyncInterval: required (string)",
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {

@@ -12,6 +12,7 @@ export interface ZodReasonOptions {
 /**
  * `unknown field "config.bogus"; revision: expected string` — each named issue as
  * `path: message` (dot-joined path, `root` when empty); unknown keys as `unknown field "path.key"`.
+ * A missing field reads `path: required (boolean)`; zod's "Invalid input: " prefix is dropped.
  * Issues are joined with "; ".
  */
 export function zodReason(error: z.ZodError, o: ZodReasonOptions = {}): string {
@@ -23,7 +24,13 @@ export function zodReason(error: z.ZodError, o: ZodReasonOptions = {}): string {
       const at = i.path.map(String).join(".");
       if (i.code === "unrecognized_keys")
         return i.keys.map((k) => `unknown field "${at ? `${at}.` : ""}${k}"`).join("; ");
-      return `${at || root}: ${i.message}`;
+      return `${at || root}: ${messageOf(i)}`;
     })
     .join("; ");
+}
+
+function messageOf(i: z.core.$ZodIssue): string {
+  if (i.code === "invalid_type" && /received undefined$/.test(i.message))
+    return `required (${i.expected})`;
+  return i.message.replace(/^Invalid input: /, "");
 }
