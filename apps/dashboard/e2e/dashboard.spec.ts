@@ -158,6 +158,21 @@ test("a viewer sees everything read-only and cannot change anything", async ({ p
   await expect(page.getByRole("button", { name: /Roll back/ })).toHaveCount(0);
 });
 
+test("a browser whose session ended is told why on the login page", async ({ page }, info) => {
+  await signIn(page, TOKENS.viewer, "/history");
+  // The session id no longer known here (as after a dashboard restart).
+  const url = new URL(page.url());
+  await page.context().addCookies([
+    { name: "ipmasq_session", value: "no-such-session", url: url.origin },
+  ]);
+  await page.reload();
+  await page.waitForURL((u) => u.pathname === "/login");
+  expect(new URL(page.url()).searchParams.get("ended")).toBe("unknown");
+  expect(new URL(page.url()).searchParams.get("next")).toBe("/history");
+  await expect(page.getByText(/Your session is no longer known here/)).toBeVisible();
+  await shot(page, info, "login-session-ended");
+});
+
 test("every screen in dark mode", async ({ browser }, info) => {
   const context = await browser.newContext({
     baseURL: baseUrl(),

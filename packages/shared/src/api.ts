@@ -257,9 +257,34 @@ export interface Me {
   user: string;
 }
 
+/**
+ * Why a browser session no longer exists, told on the 401 and on the login page
+ * (`/login?ended=<reason>`). `unknown`: the cookie names no session this dashboard knows (it
+ * restarted: sessions live in memory, or the session ended long ago).
+ */
+export const SESSION_ENDS = ["expired", "evicted", "revoked", "unknown"] as const;
+export type SessionEndReason = (typeof SESSION_ENDS)[number];
+
+/** The sentence for each reason, the same in the API's 401 and on the login page. */
+export const SESSION_END_MESSAGE: Record<SessionEndReason, string> = {
+  expired: "Your session expired. Sign in again.",
+  evicted:
+    "You were signed out: this sign-in was used in more browsers or tabs than the dashboard keeps sessions for, and this one was the least recently used. Sign in again.",
+  revoked:
+    "Your token is no longer accepted (revoked, expired, or its access removed). Sign in with a current token.",
+  unknown:
+    "Your session is no longer known here (the dashboard restarted or it ended). Sign in again.",
+};
+
+export function isSessionEndReason(s: string | null): s is SessionEndReason {
+  return s !== null && (SESSION_ENDS as readonly string[]).includes(s);
+}
+
 /** Every error body. */
 export interface ErrorBody {
   error: string;
+  /** 401 for a session cookie whose session ended: why. */
+  sessionEnded?: SessionEndReason;
   errors?: Issue[];
   warnings?: Issue[];
   /** 409 on a stale config save: the revision that is current now. */

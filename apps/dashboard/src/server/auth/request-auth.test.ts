@@ -51,6 +51,38 @@ describe("request auth", () => {
     ).toMatchObject({ ok: false, status: 401 });
   });
 
+  it("tells a browser why its session ended", async () => {
+    const sessions = new SessionStore({ perPrincipal: 1, ttlMs: 1000 });
+    const evicted = sessions.create("viewer-t", "viewer");
+    sessions.create("viewer-t", "viewer");
+    const revoked = sessions.create("gone-t", "someone");
+    const logout = sessions.create("admin-t", "admin");
+    sessions.delete(logout.id);
+    const cases: { desc: string; input: string | undefined; want: string | undefined }[] = [
+      { desc: "pushed out by the per-user cap", input: evicted.id, want: "evicted" },
+      { desc: "its token no longer passes", input: revoked.id, want: "revoked" },
+      { desc: "never known here (a restart)", input: "no-such-session", want: "unknown" },
+      { desc: "after a logout: not a surprise", input: logout.id, want: "unknown" },
+      { desc: "no cookie at all: just log in", input: undefined, want: undefined },
+    ];
+    for (const c of cases) {
+      const r = await authenticateRequest(
+        req(c.input ? { cookie: `ipmasq_session=${c.input}` } : {}),
+        people,
+        sessions,
+      );
+      expect(r.ok, c.desc).toBe(false);
+      expect(!r.ok && r.status !== 429 ? r.sessionEnded : "n/a", c.desc).toBe(c.want);
+    }
+    // The second lookup of the revoked session still says why.
+    const again = await authenticateRequest(
+      req({ cookie: `ipmasq_session=${revoked.id}` }),
+      people,
+      sessions,
+    );
+    expect(again).toMatchObject({ status: 401, sessionEnded: "revoked" });
+  });
+
   it("requires the double-submitted CSRF token and a same-origin Origin", () => {
     const s = new SessionStore().create("t", "u");
     const cookie = `ipmasq_session=${s.id}; ipmasq_csrf=${s.csrf}`;

@@ -1,6 +1,7 @@
 // Who is making an HTTP request: a bearer token (API clients) or a session cookie (browsers),
 // and whether a cookie-authenticated mutation carries the CSRF proof.
 import type { IncomingMessage } from "node:http";
+import { SESSION_END_MESSAGE, type SessionEndReason } from "@masq/shared";
 import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
@@ -11,7 +12,7 @@ import { bearerToken, safeEqual } from "./tokens.js";
 import type { PeopleAuthenticator, PeopleAuthResult, Principal } from "./types.js";
 
 type AuthFailure =
-  | { ok: false; status: 401 | 403 | 503; error: string }
+  | { ok: false; status: 401 | 403 | 503; error: string; sessionEnded?: SessionEndReason }
   | { ok: false; status: 429; error: string; retryAfterS: number };
 
 export type RequestAuth =
@@ -66,7 +67,8 @@ export async function checkToken(
 
 /** The HTTP error of a failed authentication (429s say when to retry). */
 export function authError(a: AuthFailure): HttpError {
-  if (a.status !== 429) return new HttpError(a.status, a.error);
+  if (a.status !== 429)
+    return new HttpError(a.status, a.error, a.sessionEnded ? { sessionEnded: a.sessionEnded } : {});
   return new HttpError(
     429,
     a.error,
@@ -89,17 +91,23 @@ export async function authenticateRequest(
     const r = await checkToken(req, token, people, guard, "bearer");
     return r.ok ? { ok: true, principal: r.principal, via: "bearer" } : r;
   }
-  const session = sessions.get(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
-  if (!session)
-    return {
-      ok: false,
-      status: 401,
-      error: "log in first (POST /api/login) or send a bearer token",
-    };
+  const cookie = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+  const session = sessions.get(cookie);
+  if (!session) {
+    if (!cookie)
+      return {
+        ok: false,
+        status: 401,
+        error: "log in first (POST /api/login) or send a bearer token",
+      };
+    const sessionEnded = sessions.endedWhy(cookie) ?? "unknown";
+    return { ok: false, status: 401, error: SESSION_END_MESSAGE[sessionEnded], sessionEnded };
+  }
   const r = await people.authenticate(session.token);
   if (!r.ok) {
-    if (r.status === 401) sessions.delete(session.id, "revoked");
-    return r;
+    if (r.status !== 401) return r;
+    sessions.delete(session.id, "revoked");
+    return { ...r, error: SESSION_END_MESSAGE.revoked, sessionEnded: "revoked" };
   }
   return { ok: true, principal: r.principal, via: "session", session };
 }

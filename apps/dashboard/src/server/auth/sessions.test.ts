@@ -48,6 +48,17 @@ describe("SessionStore", () => {
     expect(s.get(c.id)).toBeDefined();
   });
 
+  it("remembers why recently ended sessions ended, bounded, and not logouts", () => {
+    const { s } = store({ perPrincipal: 1 });
+    const a = s.create("t", "a");
+    const b = s.create("t", "a");
+    expect(s.endedWhy(a.id)).toBe("evicted");
+    s.delete(b.id);
+    expect(s.endedWhy(b.id)).toBeUndefined();
+    for (let i = 0; i < 10_001; i++) s.create("t", "a");
+    expect(s.endedWhy(a.id)).toBeUndefined(); // the oldest forgotten past 10,000
+  });
+
   it("reports logout and revocation once", () => {
     const { s, ended } = store({});
     const a = s.create("t", "a");

@@ -19,6 +19,9 @@ export interface Session {
 }
 
 export type SessionEnd = "logout" | "expired" | "evicted" | "revoked";
+
+/** How many ended sessions are remembered, to tell their browsers why (bounded: FIFO). */
+const ENDED_KEPT = 10_000;
 export type SessionEndListener = (id: string, why: SessionEnd) => void;
 
 export interface SessionLimits {
@@ -35,6 +38,8 @@ export class SessionStore {
   /** principal → its session ids, least recently used first. */
   private readonly byPrincipal = new Map<string, Set<string>>();
   private readonly listeners = new Set<SessionEndListener>();
+  /** Recently ended sessions (not logouts) → why, oldest first. */
+  private readonly ended = new Map<string, Exclude<SessionEnd, "logout">>();
   private readonly ttlMs: number;
   private readonly perPrincipal: number;
   private readonly total: number;
@@ -90,6 +95,11 @@ export class SessionStore {
     for (const s of [...this.sessions.values()]) if (s.expires <= now) this.end(s.id, "expired");
   }
 
+  /** Why a session that no longer exists ended, if it ended recently (a logout is not told). */
+  endedWhy(id: string | undefined): Exclude<SessionEnd, "logout"> | undefined {
+    return id ? this.ended.get(id) : undefined;
+  }
+
   onEnd(fn: SessionEndListener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -110,6 +120,10 @@ export class SessionStore {
     const own = this.byPrincipal.get(s.principal);
     own?.delete(id);
     if (own?.size === 0) this.byPrincipal.delete(s.principal);
+    if (why !== "logout") {
+      this.ended.set(id, why);
+      if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value as string);
+    }
     for (const fn of this.listeners) fn(id, why);
   }
 }

@@ -1,6 +1,6 @@
 // fetch wrapper for the dashboard API: same-origin cookies, CSRF header on mutations,
 // 401 → /login, errors as ApiError with the server's sentence.
-import type { ErrorBody } from "@masq/shared";
+import type { ErrorBody, SessionEndReason } from "@masq/shared";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -42,17 +42,21 @@ export function readCookie(cookieHeader: string, name: string): string | undefin
   return undefined;
 }
 
-export function loginUrl(currentPath: string): string {
-  if (currentPath.startsWith("/login")) return "/login";
-  return currentPath === "/" ? "/login" : `/login?next=${encodeURIComponent(currentPath)}`;
+/** `/login`, with where to return (`next`) and why the session ended (`ended`), when known. */
+export function loginUrl(currentPath: string, ended?: SessionEndReason): string {
+  const q = new URLSearchParams();
+  if (!currentPath.startsWith("/login") && currentPath !== "/") q.set("next", currentPath);
+  if (ended) q.set("ended", ended);
+  const s = q.toString();
+  return s ? `/login?${s}` : "/login";
 }
 
 let redirecting = false;
-export function redirectToLogin(): void {
+export function redirectToLogin(ended?: SessionEndReason): void {
   if (typeof window === "undefined" || redirecting) return;
   if (window.location.pathname === "/login") return;
   redirecting = true;
-  window.location.assign(loginUrl(window.location.pathname + window.location.search));
+  window.location.assign(loginUrl(window.location.pathname + window.location.search, ended));
 }
 
 export interface RequestOptions {
@@ -96,7 +100,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   if (res.ok) return data as T;
   const body = data && typeof data === "object" && "error" in data ? (data as ErrorBody) : null;
-  if (res.status === 401 && !opts.noAuthRedirect) redirectToLogin();
+  if (res.status === 401 && !opts.noAuthRedirect) redirectToLogin(body?.sessionEnded);
   const message =
     body?.error ??
     (res.status >= 500

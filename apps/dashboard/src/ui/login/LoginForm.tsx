@@ -1,5 +1,6 @@
 "use client";
-import { type FormEvent, useId, useState } from "react";
+import { isSessionEndReason, SESSION_END_MESSAGE } from "@masq/shared";
+import { type FormEvent, useEffect, useId, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
@@ -11,6 +12,7 @@ export function LoginForm() {
   const [token, setToken] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const ended = useSessionEnded();
   const id = useId();
   const errId = useId();
 
@@ -81,6 +83,11 @@ export function LoginForm() {
           />
         </div>
         <div id={errId}>
+          {ended && !error ? (
+            <Callout tone="warning" role="status">
+              {SESSION_END_MESSAGE[ended]}
+            </Callout>
+          ) : null}
           {error ? (
             <Callout tone="error" role="alert">
               {error}
@@ -119,4 +126,14 @@ export function LoginForm() {
       </form>
     </div>
   );
+}
+
+/** Why the last session ended (`?ended=`), read after hydration; null when not said. */
+function useSessionEnded() {
+  const [ended, setEnded] = useState<keyof typeof SESSION_END_MESSAGE | null>(null);
+  useEffect(() => {
+    const r = new URLSearchParams(window.location.search).get("ended");
+    setEnded(isSessionEndReason(r) ? r : null);
+  }, []);
+  return ended;
 }

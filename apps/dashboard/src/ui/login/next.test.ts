@@ -47,5 +47,7 @@ describe("cookies and login url", () => {
     expect(loginUrl("/config")).toBe("/login?next=%2Fconfig");
     expect(loginUrl("/")).toBe("/login");
     expect(loginUrl("/login?next=x")).toBe("/login");
+    expect(loginUrl("/config", "evicted")).toBe("/login?next=%2Fconfig&ended=evicted");
+    expect(loginUrl("/", "expired")).toBe("/login?ended=expired");
   });
 });
