@@ -1,7 +1,7 @@
 // Waiting for conditions in tests: deadlines prove a mechanism works, they do not measure it.
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+import { sleep } from "@masq/node-util";
+
+export { sleep };
 
 /** Polls `f` until it returns a truthy value; throws after `timeoutMs`. */
 export async function until<T>(
