@@ -3,7 +3,7 @@
 //
 // Run: npx vitest run --project integration charts
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "../../../apps/dashboard/src/server/env.js";
+import { parseEnv } from "@masq/dashboard/env";
 import {
   dashboardViolations,
   rbacExpectation,

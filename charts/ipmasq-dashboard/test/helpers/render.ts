@@ -6,12 +6,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { parseAllDocuments } from "yaml";
-import { addAgentFlagOptions } from "../../../../apps/reporter/src/cli/flags.js";
+import { addAgentFlagOptions } from "@masq/reporter/cli/flags";
 import {
   addRunOptions,
   type RunCliOptions,
   runSettingsFrom,
-} from "../../../../apps/reporter/src/cli/run-options.js";
+} from "@masq/reporter/cli/run-options";
 
 export const CHART = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const ROOT = resolve(CHART, "../..");
