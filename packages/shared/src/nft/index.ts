@@ -2,6 +2,7 @@
 // the analysis of nftables rulesets in the same types as iptables' (translate, analysis,
 // evaluate).
 export * from "./analysis.js";
+export * from "./assess.js";
 export * from "./drift.js";
 export * from "./evaluate.js";
 export * from "./names.js";
