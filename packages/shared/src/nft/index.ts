@@ -6,6 +6,7 @@ export * from "./assess.js";
 export * from "./drift.js";
 export * from "./evaluate.js";
 export * from "./names.js";
+export * from "./node-view.js";
 export * from "./parse.js";
 export * from "./render.js";
 export * from "./schema.js";
