@@ -14,7 +14,7 @@ import {
 import { describeConditions, describeRef } from "../path/describe.js";
 import { parsePacket } from "../path/packet.js";
 import type { Condition } from "../path/types.js";
-import type { NftFamilyAnalysis } from "./analysis.js";
+import { markHandOver, type NftFamilyAnalysis } from "./analysis.js";
 
 /** Most combined branches followed (as across iptables backends). */
 export const MAX_NFT_COMBINED_OUTCOMES = 256;
@@ -167,13 +167,16 @@ export function evaluateNft(
     caveats: [],
   };
   const v = combineNftHooks(hooks[0]?.verdict ?? base, hooks);
-  if (fa.unknowns.length === 0) return v;
-  // Objects that were not read (parse errors): what they do is unknown.
+  const mark = markHandOver(fa.hooks);
+  // Objects that were not read (parse errors), or a mark handed between chains: unknown.
+  const extra = [...fa.unknowns, ...(mark ? [mark] : [])];
+  if (extra.length === 0) return v;
   return {
     ...v,
     masqueraded: null,
     certain: false,
-    unknowns: [...fa.unknowns, ...v.unknowns],
-    caveats: [...fa.unknowns.map((u) => u.message), ...v.caveats],
+    reason: `${v.reason}${extra.map((u) => ` But ${u.message}.`).join("")}`,
+    unknowns: [...extra, ...v.unknowns],
+    caveats: [...extra.map((u) => u.message), ...v.caveats],
   };
 }
