@@ -22,10 +22,11 @@ import { chainRef, translateRule } from "./translate.js";
 export const NFT_AGENT_CHAIN_REF = `${NFT_TABLE_FAMILY} ${NFT_TABLE} ${NFT_CHAIN}`;
 
 export interface NftHook {
-  /** "ip kube-proxy nat-postrouting". */
+  /** "ip kube-proxy nat-postrouting", or "iptables-nft (nf_tables) nat POSTROUTING". */
   ref: string;
-  table: NftTable;
-  chain: NftChain;
+  /** The nft table and base chain; absent for iptables' nat POSTROUTING (iptables-hooks.ts). */
+  table?: NftTable;
+  chain?: NftChain;
   priority: number;
   /** The agent's own base chain. */
   agent: boolean;

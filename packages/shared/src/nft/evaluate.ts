@@ -40,6 +40,8 @@ interface Branch {
   natAt?: number;
   open: boolean;
   via: string[];
+  /** Same-priority chains that would translate it otherwise if they ran first. */
+  rivals?: string[];
 }
 
 const isNat = (o: VerdictOutcome) => o.result === "masquerade" || o.result === "snat";
@@ -53,9 +55,11 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
     if (!conditions) continue;
     if (!b.open) {
       // Decided earlier; a chain of the same priority may have run first.
-      if (b.natAt === h.priority && isNat(y) && translation(y) !== translation(b.outcome!))
+      if (b.natAt === h.priority && isNat(y) && translation(y) !== translation(b.outcome!)) {
         orderMatters = true;
-      out.push({ ...b, conditions });
+        const rival = `${outcomeSummary(y)} if ${h.ref} runs first`;
+        out.push({ ...b, conditions, rivals: [...(b.rivals ?? []), rival] });
+      } else out.push({ ...b, conditions });
       continue;
     }
     const via = [...b.via, ...y.via];
@@ -69,7 +73,10 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
 function finalOutcome(b: Branch): VerdictOutcome {
   const o = b.outcome;
   const base = { when: describeConditions(b.conditions), conditions: b.conditions, via: b.via };
-  if (o && !b.open) return { ...o, ...base };
+  if (o && !b.open) {
+    const rivals = b.rivals?.length ? `; or ${b.rivals.join("; or ")}` : "";
+    return { ...o, ...base, reason: `${o.reason}${rivals}` };
+  }
   const last = o?.decidedBy ? ` (last: ${describeRef(o.decidedBy)})` : "";
   return {
     ...base,
@@ -120,9 +127,11 @@ export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[])
   )
     ? first
     : undefined;
-  const parts = outcomes.map(
-    (o) => `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(o)}`,
-  );
+  const parts = branches.map((b, i) => {
+    const o = outcomes[i]!;
+    const rivals = b.rivals?.length ? `, or ${b.rivals.join(", or ")}` : "";
+    return `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(o)}${rivals}`;
+  });
   return {
     ...base,
     masqueraded,

@@ -118,7 +118,7 @@ export class Assessor {
  * chain of each family (the tester's desired verdict) beside the agent's base chain analysis.
  */
 function assessNftNode(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
-  const a = assessNft(config, flags, snapshot.nftables);
+  const a = assessNft(config, flags, snapshot.nftables, snapshot.linux ?? []);
   const statements = desiredNftTable(config, flags).rules.map((r) => r.statement);
   return {
     report: a.report,
