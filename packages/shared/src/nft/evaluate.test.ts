@@ -167,3 +167,26 @@ describe("evaluateNft across chains that hand a mark on", () => {
       expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual(want);
     });
 });
+
+describe("evaluateNft on the largest sets", () => {
+  it("a set of 4,096 CIDRs is one lookup: inside returns, outside masquerades", () => {
+    const elem = Array.from({ length: 4096 }, (_, i) => ({
+      prefix: { addr: `10.${i >> 4}.${(i & 15) * 16}.0`, len: 20 },
+    }));
+    const json = nftDump("agent-default") as { nftables: Record<string, unknown>[] };
+    const nftables = json.nftables.map((o) =>
+      "set" in o ? { set: { ...(o.set as object), elem } } : o,
+    );
+    const fa = analyzeNftFamily(parseNftJson({ nftables }), "ipv4");
+    const cases: { input: string; want: [boolean | null, string] }[] = [
+      { input: "10.255.240.1", want: [false, `${AGENT} rule 3`] },
+      { input: "11.0.0.1", want: [true, `${AGENT} rule 4`] },
+    ];
+    for (const { input, want } of cases) {
+      const v = evaluateNft(fa, input);
+      if ("error" in v) throw new Error(v.error);
+      const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : "";
+      expect([v.masqueraded, by]).toEqual(want);
+    }
+  });
+});

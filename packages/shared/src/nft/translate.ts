@@ -4,11 +4,11 @@
 // in an `inet` chain `ip daddr …` never matches IPv6 packets. A rule with an expression whose
 // effect is not modelled is kept, marked `unreadable` with the reason: the walk answers
 // "unknown" there, never "in sync" or "not masqueraded".
-import { type Family, parseIp, type Range } from "../cidr.js";
+import { type Family, mergeRanges, parseIp, type Range } from "../cidr.js";
 import type { ParsedRule } from "../parser.js";
 import type { RuleTest, Test } from "../path/matches.js";
 import { protocolNumber } from "../path/packet.js";
-import { fullRange, type RangeSet, unionSets } from "../path/range-set.js";
+import { fullRange, type RangeSet } from "../path/range-set.js";
 import type { NftSet, NftTable } from "./parse.js";
 import { exprText, kindOf, ruleText, statementText } from "./text.js";
 
@@ -72,7 +72,7 @@ export function elementsRanges(elems: readonly unknown[], family: Family): Range
     if (!r) return undefined;
     ranges.push(r);
   }
-  return ranges.reduce<RangeSet>((acc, r) => unionSets(acc, [r]), []);
+  return mergeRanges(ranges);
 }
 
 /** Marks the rule as not understood (the first reason is kept). */
