@@ -54,6 +54,36 @@ describe("evaluateNft on real nft -j output", () => {
       want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
     },
     {
+      desc: "dual stack: IPv6 in @nonmasq_v6 returns past ip6 kube-proxy (unmarked)",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "fd00::1",
+        fields: { mark: 0 },
+        family: "ipv6",
+      },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "dual stack: ip6 kube-proxy masquerades its marked IPv6 traffic",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "fd00::1",
+        fields: { mark: 0x4000 },
+        family: "ipv6",
+      },
+      want: { masqueraded: true, certain: true, decidedBy: "ip6 kube-proxy masquerading rule 3" },
+    },
+    {
+      desc: "dual stack: IPv6 outside the set is masqueraded by the agent",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "2001:db8::1",
+        fields: { mark: 0, protocol: "icmpv6" },
+        family: "ipv6",
+      },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 6` },
+    },
+    {
       desc: "kube-proxy: mark unknown, the answer depends on it",
       input: { dump: "kube-proxy-agent", ip: "10.1.2.3" },
       want: { masqueraded: null, certain: false, says: ["mark"] },

@@ -61,6 +61,22 @@ add element ip kube-proxy service-ips { 10.96.0.20 . tcp . 80 : goto service-3QH
 add element ip kube-proxy service-nodeports { tcp . 30080 : goto service-3QHXZ6KD-default/web/tcp/http }
 `;
 
+/**
+ * kube-proxy nftables mode, IPv6 half of a dual-stack node (its own `ip6 kube-proxy` table):
+ * the nat postrouting path (the service maps are as in the IPv4 table).
+ */
+export const KUBE_PROXY_TABLE_IPV6 = `
+add table ip6 kube-proxy { comment "rules for kube-proxy" ; }
+add chain ip6 kube-proxy mark-for-masquerade
+add chain ip6 kube-proxy masquerading
+add chain ip6 kube-proxy nat-postrouting { type nat hook postrouting priority 100 ; }
+add rule ip6 kube-proxy mark-for-masquerade mark set mark or 0x4000
+add rule ip6 kube-proxy masquerading mark and 0x4000 == 0 return
+add rule ip6 kube-proxy masquerading mark set mark xor 0x4000
+add rule ip6 kube-proxy masquerading masquerade fully-random
+add rule ip6 kube-proxy nat-postrouting jump masquerading
+`;
+
 /** flannel's nftables mode with --ip-masq: pods 10.100.0.0/16, this node's 10.100.1.0/24. */
 export const FLANNEL_TABLE = `
 add table ip flannel-ipv4
@@ -102,6 +118,11 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     name: "kube-proxy-agent",
     about: "kube-proxy in nftables mode and the agent's table",
     steps: [nft(KUBE_PROXY_TABLE), nft(AGENT)],
+  },
+  {
+    name: "kube-proxy-dual-stack-agent",
+    about: "kube-proxy in nftables mode for both families, and the agent with --enable-ipv6",
+    steps: [nft(KUBE_PROXY_TABLE), nft(KUBE_PROXY_TABLE_IPV6), nft(AGENT_V6_PORTS)],
   },
   {
     name: "flannel-kube-proxy-agent",
