@@ -84,6 +84,16 @@ describe("evaluateNft on real nft -j output", () => {
       want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 6` },
     },
     {
+      desc: "Docker's nftables table: a pod's traffic is the agent's to decide",
+      input: { dump: "docker-agent", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "Docker's nftables table: a container's depends on the interfaces",
+      input: { dump: "docker-agent", ip: "10.1.2.3", fields: { source: "172.17.0.2" } },
+      want: { masqueraded: null, certain: false, says: ["meta iifname docker0", "oifname"] },
+    },
+    {
       desc: "kube-proxy: mark unknown, the answer depends on it",
       input: { dump: "kube-proxy-agent", ip: "10.1.2.3" },
       want: { masqueraded: null, certain: false, says: ["mark"] },

@@ -386,46 +386,53 @@ export function translateRule(
   return vmapRules(b, base, vmaps[0]!);
 }
 
-/** `ip daddr vmap { A : return, B : jump X }` → one rule per element: address test + verdict. */
-function vmapRules(b: Build, base: ParsedRule, v: Obj): ParsedRule[] {
-  const key = kindOf(v.key);
-  const body = key && isObj(key[1]) ? (key[1] as Obj) : {};
+/**
+ * What selects one element of a verdict map: an address range of the key's field (decided like
+ * any address), or, for other keys (interfaces, numgen, concatenations), a condition per element
+ * ("oifname docker0"). Elements hold distinct keys, so at most one holds; conditions do not know
+ * that, so the walk may follow a branch where two hold: more branches, never a wrong one.
+ */
+function elementTest(b: Build, v: Obj, key: unknown): Test | undefined | "other-family" {
+  const k = kindOf(v.key);
+  const body = k && isObj(k[1]) ? (k[1] as Obj) : {};
+  const fam = k?.[0] === "payload" ? IP_FIELDS[String(body.protocol)] : undefined;
   const field =
     body.field === "saddr" ? "source" : body.field === "daddr" ? "destination" : undefined;
+  if (fam && field) {
+    if (fam !== b.family) return "other-family";
+    const r = elementsRanges([key], b.family);
+    return r && { kind: "address-set", field, ranges: r, text: exprText(key) };
+  }
+  const text = `${exprText(v.key)} ${exprText(key)}`;
+  const stateful = k?.[0] === "numgen" || k?.[0] === "jhash";
+  return { kind: "opaque", key: stateful ? `${text} #${b.id}` : text, text, module: "nft" };
+}
+
+/** `KEY vmap { K1 : return, K2 : jump X }` → one rule per element: its test + its verdict. */
+function vmapRules(b: Build, base: ParsedRule, v: Obj): ParsedRule[] {
   const named = typeof v.data === "string" ? setOf(b, v.data) : undefined;
   const dk = kindOf(v.data);
   const elems = named ? named.elem : dk?.[0] === "set" && Array.isArray(dk[1]) ? dk[1] : undefined;
-  if (key?.[0] !== "payload" || !field || !elems || IP_FIELDS[String(body.protocol)] === undefined)
-    return [
-      {
-        ...base,
-        unreadable: `${exprText(v.key)} vmap ${exprText(v.data)}: only address-keyed verdict maps are modelled`,
-      },
-    ];
-  if (IP_FIELDS[String(body.protocol)] !== b.family)
-    return [
-      {
-        ...base,
-        compiled: {
-          tests: [],
-          matchesNothing: `${body.protocol} ${body.field} matches another family only`,
-        },
-      },
-    ];
+  if (!elems)
+    return [{ ...base, unreadable: `${exprText(v.data)} is a verdict map that was not read` }];
   return elems.map((e, i) => {
     const pair = Array.isArray(e) ? e : [];
-    const r = elementsRanges([pair[0]], b.family);
-    const one: Build = { ...b, tests: [...b.tests], target: undefined, targetArgs: [] };
-    statement(one, pair[1]);
+    const test = elementTest(b, v, pair[0]);
     const text = `${base.text} (element ${i + 1}: ${exprText(pair[0])} : ${statementText(pair[1])})`;
-    if (!r || one.notUnderstood || one.target === undefined)
+    if (test === "other-family")
       return {
         ...base,
         text,
-        unreadable:
-          one.notUnderstood ?? "a verdict map element that is not an address and a verdict",
+        compiled: { tests: [], matchesNothing: "matches another family only" },
       };
-    const test: Test = { kind: "address-set", field, ranges: r, text: exprText(pair[0]) };
+    const one: Build = { ...b, tests: [...b.tests], target: undefined, targetArgs: [] };
+    statement(one, pair[1]);
+    if (!test || one.notUnderstood || one.target === undefined)
+      return {
+        ...base,
+        text,
+        unreadable: one.notUnderstood ?? "a verdict map element that is not a key and a verdict",
+      };
     return {
       ...base,
       text,

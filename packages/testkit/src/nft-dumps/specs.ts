@@ -77,6 +77,25 @@ add rule ip6 kube-proxy masquerading masquerade fully-random
 add rule ip6 kube-proxy nat-postrouting jump masquerading
 `;
 
+/**
+ * Docker's nftables firewall backend (`--firewall-backend=nftables`, moby's nftablesdoc): table
+ * `ip docker-bridges`, `nat-POSTROUTING` at srcnat dispatching by interface through verdict
+ * maps to a chain per bridge, which masquerades the bridge's subnet leaving by another interface.
+ */
+export const DOCKER_TABLE = `
+add table ip docker-bridges
+add map ip docker-bridges nat-postrouting-in-jumps { type ifname : verdict ; }
+add map ip docker-bridges nat-postrouting-out-jumps { type ifname : verdict ; }
+add chain ip docker-bridges nat-POSTROUTING { type nat hook postrouting priority srcnat ; policy accept ; }
+add chain ip docker-bridges nat-postrouting-in__docker0
+add chain ip docker-bridges nat-postrouting-out__docker0
+add rule ip docker-bridges nat-POSTROUTING iifname vmap @nat-postrouting-out-jumps
+add rule ip docker-bridges nat-POSTROUTING oifname vmap @nat-postrouting-in-jumps
+add rule ip docker-bridges nat-postrouting-out__docker0 oifname != "docker0" ip saddr 172.17.0.0/16 counter masquerade comment "MASQUERADE"
+add element ip docker-bridges nat-postrouting-in-jumps { "docker0" : jump nat-postrouting-in__docker0 }
+add element ip docker-bridges nat-postrouting-out-jumps { "docker0" : jump nat-postrouting-out__docker0 }
+`;
+
 /** flannel's nftables mode with --ip-masq: pods 10.100.0.0/16, this node's 10.100.1.0/24. */
 export const FLANNEL_TABLE = `
 add table ip flannel-ipv4
@@ -128,6 +147,11 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     name: "flannel-kube-proxy-agent",
     about: "flannel (nftables mode, --ip-masq), kube-proxy in nftables mode and the agent",
     steps: [nft(KUBE_PROXY_TABLE), nft(FLANNEL_TABLE), nft(AGENT)],
+  },
+  {
+    name: "docker-agent",
+    about: "Docker's nftables backend (default bridge) and the agent",
+    steps: [nft(DOCKER_TABLE), nft(AGENT)],
   },
   {
     name: "iptables-nft-aws-agent",
