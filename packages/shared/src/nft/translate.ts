@@ -64,8 +64,23 @@ export function elementRange(e: unknown, family: Family): Range | undefined {
   return undefined;
 }
 
+/** A set's elements parsed once per family (the analysis, drift and node view all read them). */
+const parsedElements = new WeakMap<readonly unknown[], Map<Family, RangeSet | undefined>>();
+
 /** Address elements as one range set; undefined when one is not an address of the family. */
 export function elementsRanges(elems: readonly unknown[], family: Family): RangeSet | undefined {
+  let byFamily = parsedElements.get(elems);
+  if (!byFamily) {
+    byFamily = new Map();
+    parsedElements.set(elems, byFamily);
+  }
+  if (byFamily.has(family)) return byFamily.get(family);
+  const ranges = parseElements(elems, family);
+  byFamily.set(family, ranges);
+  return ranges;
+}
+
+function parseElements(elems: readonly unknown[], family: Family): RangeSet | undefined {
   const ranges: Range[] = [];
   for (const e of elems) {
     const r = elementRange(e, family);
@@ -400,7 +415,7 @@ function elementTest(b: Build, v: Obj, key: unknown): Test | undefined | "other-
     body.field === "saddr" ? "source" : body.field === "daddr" ? "destination" : undefined;
   if (fam && field) {
     if (fam !== b.family) return "other-family";
-    const r = elementsRanges([key], b.family);
+    const r = parseElements([key], b.family);
     return r && { kind: "address-set", field, ranges: r, text: exprText(key) };
   }
   const text = `${exprText(v.key)} ${exprText(key)}`;
