@@ -11,6 +11,8 @@ export {
   KUBE_PROXY_TABLE,
   KUBE_PROXY_TABLE_IPV6,
   NFT_DUMP_SPECS,
+  RANGES_CONFIG,
+  RANGES_FLAGS,
 } from "./nft-dumps/specs.js";
 
 /** The parsed JSON (`{"nftables": [...]}`) of one fixture, e.g. nftDump("agent-default"). */

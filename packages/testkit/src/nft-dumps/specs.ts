@@ -24,6 +24,20 @@ const AGENT_V6_PORTS = renderNftApply(
   { ...DEFAULT_FLAGS, enableIPv6: true, randomFully: false, toPorts: "1024-29999,32768-65535" },
 );
 
+/** Elements that are ranges and single addresses (merged blocks), IPv6 ranges, one port. */
+export const RANGES_CONFIG = {
+  ...defaultConfig(),
+  nonMasqueradeCIDRs: [
+    "2001:db8::/127",
+    "2001:db8::2/128",
+    "192.0.2.7/32",
+    "198.51.100.0/25",
+    "198.51.100.128/26",
+  ],
+};
+export const RANGES_FLAGS = { ...DEFAULT_FLAGS, enableIPv6: true, toPorts: "5000" };
+const AGENT_RANGES = renderNftApply(RANGES_CONFIG, RANGES_FLAGS);
+
 /** kube-proxy nftables mode, IPv4: pods 10.100.0.0/16, services 10.96.0.0/16, node 192.0.2.10. */
 export const KUBE_PROXY_TABLE = `
 add table ip kube-proxy { comment "rules for kube-proxy" ; }
@@ -113,6 +127,11 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     name: "agent-ipv6-ports",
     about: "--enable-ipv6, --random-fully=false, --to-ports 1024-29999,32768-65535",
     steps: [nft(AGENT_V6_PORTS)],
+  },
+  {
+    name: "agent-ranges",
+    about: "elements nft keeps as ranges and single addresses, IPv6 ranges, --to-ports of one port",
+    steps: [nft(AGENT_RANGES)],
   },
   {
     name: "agent-hand-edit",
