@@ -1,0 +1,232 @@
+import { nftDump } from "@masq/testkit/nft-dumps";
+import { describe, expect, it } from "vitest";
+import type { PacketFields } from "../analysis/evaluate.js";
+import type { Family } from "../cidr.js";
+import { analyzeNftFamily } from "./analysis.js";
+import { evaluateNft } from "./evaluate.js";
+import { parseNftJson } from "./parse.js";
+
+const AGENT = "inet ip_masq_agent postrouting";
+
+describe("evaluateNft on real nft -j output", () => {
+  const cases: {
+    desc: string;
+    input: { dump: string; ip: string; fields?: PacketFields; family?: Family };
+    want: { masqueraded: boolean | null; certain: boolean; decidedBy?: string; says?: string[] };
+  }[] = [
+    {
+      desc: "agent table: outside the set is masqueraded by the catch-all",
+      input: { dump: "agent-default", ip: "203.0.113.9" },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 4` },
+    },
+    {
+      desc: "agent table: inside the set returns (the element is named)",
+      input: { dump: "agent-default", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "agent table without --enable-ipv6: IPv6 returns",
+      input: { dump: "agent-default", ip: "2001:db8::1", family: "ipv6" },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 2` },
+    },
+    {
+      desc: "--enable-ipv6: fe80::/10 (link-local) returns, others masquerade",
+      input: { dump: "agent-ipv6-ports", ip: "fe80::1", family: "ipv6" },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "--to-ports: every branch masquerades (port shares and the catch-all)",
+      input: { dump: "agent-ipv6-ports", ip: "203.0.113.9", fields: { protocol: "icmp" } },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 6` },
+    },
+    {
+      desc: "kube-proxy first: marked packets are masqueraded by kube-proxy whatever the agent says",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3", fields: { mark: 0x4000 } },
+      want: {
+        masqueraded: true,
+        certain: true,
+        decidedBy: "ip kube-proxy masquerading rule 3",
+      },
+    },
+    {
+      desc: "kube-proxy: an unmarked packet passes on (accept ends only that chain) to the agent",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3", fields: { mark: 0 } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "dual stack: IPv6 in @nonmasq_v6 returns past ip6 kube-proxy (unmarked)",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "fd00::1",
+        fields: { mark: 0 },
+        family: "ipv6",
+      },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "dual stack: ip6 kube-proxy masquerades its marked IPv6 traffic",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "fd00::1",
+        fields: { mark: 0x4000 },
+        family: "ipv6",
+      },
+      want: { masqueraded: true, certain: true, decidedBy: "ip6 kube-proxy masquerading rule 3" },
+    },
+    {
+      desc: "dual stack: IPv6 outside the set is masqueraded by the agent",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "2001:db8::1",
+        fields: { mark: 0, protocol: "icmpv6" },
+        family: "ipv6",
+      },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 6` },
+    },
+    {
+      desc: "Docker's nftables table: a pod's traffic is the agent's to decide",
+      input: { dump: "docker-agent", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "Docker's nftables table: a container's depends on the interfaces",
+      input: { dump: "docker-agent", ip: "10.1.2.3", fields: { source: "172.17.0.2" } },
+      want: { masqueraded: null, certain: false, says: ["meta iifname docker0", "oifname"] },
+    },
+    {
+      desc: "kube-proxy: mark unknown, the answer depends on it",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3" },
+      want: { masqueraded: null, certain: false, says: ["mark"] },
+    },
+    {
+      desc: "flannel with --ip-masq masquerades pod traffic the agent would leave alone",
+      input: {
+        dump: "flannel-kube-proxy-agent",
+        ip: "10.1.2.3",
+        fields: { mark: 0, source: "10.100.1.5" },
+      },
+      want: { masqueraded: true, certain: true, decidedBy: "ip flannel-ipv4 postrtg rule 3" },
+    },
+    {
+      desc: "hand edit: the deleted element 10.0.0.0/8 is masqueraded now",
+      input: { dump: "agent-hand-edit", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 5` },
+    },
+    {
+      desc: "hand edit: the inserted accept decides for its sources",
+      input: { dump: "agent-hand-edit", ip: "203.0.113.9", fields: { source: "10.100.64.9" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 1` },
+    },
+    {
+      desc: "a statement the analysis does not model: unknown, never an answer",
+      input: { dump: "agent-not-understood", ip: "203.0.113.9" },
+      want: { masqueraded: null, certain: false, says: ["not understood", "tcp option"] },
+    },
+    {
+      desc: "iptables-nft seen through nft: xt arguments are hidden, so it depends",
+      input: { dump: "iptables-nft-aws-agent", ip: "203.0.113.9", fields: { mark: 0 } },
+      want: { masqueraded: null, certain: false, says: ["arguments not shown by nft -j"] },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const fa = analyzeNftFamily(parseNftJson(nftDump(input.dump)), input.family ?? "ipv4");
+      const v = evaluateNft(fa, input.ip, input.fields);
+      if ("error" in v) throw new Error(v.error);
+      const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : undefined;
+      expect({ masqueraded: v.masqueraded, certain: v.certain }).toEqual({
+        masqueraded: want.masqueraded,
+        certain: want.certain,
+      });
+      if (want.decidedBy) expect(by).toBe(want.decidedBy);
+      for (const s of want.says ?? []) expect(v.reason).toContain(s);
+    });
+
+  it("no nat postrouting chain: nothing NATs it", () => {
+    const v = evaluateNft(analyzeNftFamily(parseNftJson({ nftables: [] }), "ipv4"), "192.0.2.1");
+    expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual([false, true]);
+  });
+
+  const errors: { desc: string; input: { ip: string; family: Family }; want: string }[] = [
+    { desc: "not an address", input: { ip: "10.1", family: "ipv4" }, want: "not" },
+    { desc: "other family", input: { ip: "2001:db8::1", family: "ipv4" }, want: "ipv6" },
+  ];
+  for (const { desc, input, want } of errors)
+    it(desc, () => {
+      const fa = analyzeNftFamily(parseNftJson(nftDump("agent-default")), input.family);
+      const v = evaluateNft(fa, input.ip);
+      expect("error" in v ? v.error : "answered").toContain(want);
+    });
+
+  it("a ruleset that is not nft -j output is never answered", () => {
+    const fa = analyzeNftFamily(parseNftJson({ nftables: [{ bogus: 1 }] }), "ipv4");
+    const v = evaluateNft(fa, "192.0.2.1");
+    expect("error" in v ? v.error : [v.masqueraded, v.caveats.join()]).toEqual([
+      null,
+      expect.stringContaining("not nft -j output"),
+    ]);
+  });
+});
+
+describe("evaluateNft across chains that hand a mark on", () => {
+  const chain = (table: string, name: string, prio: number) => ({
+    chain: { family: "ip", table, name, type: "nat", hook: "postrouting", prio, policy: "accept" },
+  });
+  const rule = (table: string, name: string, expr: unknown[]) => ({
+    rule: { family: "ip", table, chain: name, expr },
+  });
+  const mark = { meta: { key: "mark" } };
+  const marker = [
+    { table: { family: "ip", name: "marker" } },
+    chain("marker", "post", 50),
+    rule("marker", "post", [{ mangle: { key: mark, value: 16384 } }]),
+  ];
+  const natOnMark = [
+    { table: { family: "ip", name: "natter" } },
+    chain("natter", "post", 100),
+    rule("natter", "post", [
+      { match: { op: "==", left: mark, right: 16384 } },
+      { masquerade: null },
+    ]),
+  ];
+  const cases: { desc: string; input: unknown[]; want: [boolean | null, boolean] }[] = [
+    {
+      desc: "a mark set earlier and tested later: unknown",
+      input: [...marker, ...natOnMark],
+      want: [null, false],
+    },
+    { desc: "the mark test alone, mark 0: not masqueraded", input: natOnMark, want: [false, true] },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const v = evaluateNft(
+        analyzeNftFamily(parseNftJson({ nftables: input }), "ipv4"),
+        "192.0.2.1",
+        { mark: 0 },
+      );
+      expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual(want);
+    });
+});
+
+describe("evaluateNft on the largest sets", () => {
+  it("a set of 4,096 CIDRs is one lookup: inside returns, outside masquerades", () => {
+    const elem = Array.from({ length: 4096 }, (_, i) => ({
+      prefix: { addr: `10.${i >> 4}.${(i & 15) * 16}.0`, len: 20 },
+    }));
+    const json = nftDump("agent-default") as { nftables: Record<string, unknown>[] };
+    const nftables = json.nftables.map((o) =>
+      "set" in o ? { set: { ...(o.set as object), elem } } : o,
+    );
+    const fa = analyzeNftFamily(parseNftJson({ nftables }), "ipv4");
+    const cases: { input: string; want: [boolean | null, string] }[] = [
+      { input: "10.255.240.1", want: [false, `${AGENT} rule 3`] },
+      { input: "11.0.0.1", want: [true, `${AGENT} rule 4`] },
+    ];
+    for (const { input, want } of cases) {
+      const v = evaluateNft(fa, input);
+      if ("error" in v) throw new Error(v.error);
+      const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : "";
+      expect([v.masqueraded, by]).toEqual(want);
+    }
+  });
+});
