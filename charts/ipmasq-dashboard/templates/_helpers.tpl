@@ -168,3 +168,8 @@ true
 - name: IPMASQ_LOG_LEVEL
   value: {{ $v.reporter.logLevel | quote }}
 {{- end -}}
+
+{{/* Editable config sources besides ipMasqAgent.name and the history ConfigMap, comma-separated. */}}
+{{- define "ipmasq.editableSources" -}}
+{{- without (uniq .Values.configSources.editable) .Values.ipMasqAgent.name (include "ipmasq.historyConfigMapName" .) | join "," -}}
+{{- end -}}

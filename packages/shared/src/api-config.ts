@@ -1,4 +1,6 @@
 // Wire types of the config and history routes (docs/api.md, "Config" and "History").
+
+import type { MergedConfigView } from "./api-sources.js";
 import type { AgentFlags, Issue, MasqConfig } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
 
@@ -23,6 +25,8 @@ export interface ConfigResponse {
   /** ISO 8601. */
   updatedAt: string;
   message: string;
+  /** The merge of every config source; absent or null while the primary one is alone. */
+  merge?: MergedConfigView | null;
 }
 
 /** PUT /api/config and POST /api/history/:revision/rollback bodies (one of yaml or config). */
@@ -66,6 +70,8 @@ export interface ValidateResponse {
   config?: MasqConfig;
   diff: ConfigDiff;
   impact: Impact;
+  /** With several sources: the merge with this candidate as the primary source's text. */
+  merge?: MergedConfigView | null;
 }
 
 /** One entry of GET /api/history. */

@@ -128,12 +128,12 @@ function invalidSource(source: ConfigSource, errors: Issue[]): MergeConflict {
 }
 
 /** A source given twice or too large for the merge is refused before it is read. */
-function inputErrors(source: ConfigSource, text: string, seen: Set<string>): Issue[] {
+function inputErrors({ source, text, bytes: cut }: SourceText, seen: Set<string>): Issue[] {
   const id = sourceId(source);
   if (seen.has(id))
     return [{ code: "syntax", message: `${sourceLabel(source)} is given more than once` }];
   seen.add(id);
-  const bytes = new TextEncoder().encode(text).length;
+  const bytes = cut ?? new TextEncoder().encode(text).length;
   if (bytes <= MAX_CONFIG_SOURCE_BYTES) return [];
   return [
     {
@@ -153,8 +153,9 @@ function parseSources(
   const warnings: SourceWarning[] = [];
   const parsed: ParsedSource[] = [];
   const seen = new Set<string>();
-  for (const { source, text } of [...inputs].sort((a, b) => compareSources(a.source, b.source))) {
-    const errors = inputErrors(source, text, seen);
+  for (const input of [...inputs].sort((a, b) => compareSources(a.source, b.source))) {
+    const { source, text } = input;
+    const errors = inputErrors(input, seen);
     const r = errors.length > 0 ? undefined : parseConfigText(text, flags);
     for (const issue of r?.warnings ?? []) warnings.push({ source, issue });
     if (!r?.ok) {
@@ -180,7 +181,7 @@ export function mergeSources(
       kind: "too-many-sources",
       count: inputs.length,
       limit: MAX_CONFIG_SOURCES,
-      message: `${inputs.length} config sources are more than the ${MAX_CONFIG_SOURCES} merged; remove some`,
+      message: `more than ${MAX_CONFIG_SOURCES} config sources; no more are merged: remove some`,
     };
     return { ...base, ok: false, conflicts: [conflict] };
   }

@@ -22,6 +22,8 @@ export type ConfigSource = z.infer<typeof configSourceSchema>;
 export interface SourceText {
   source: ConfigSource;
   text: string;
+  /** The text's real size in UTF-8 bytes when the reader cut it (the merge refuses it). */
+  bytes?: number;
 }
 
 /** "ConfigMap ip-masq-app key config" / "file ip-masq-app": how a person names a source. */

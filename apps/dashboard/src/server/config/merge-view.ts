@@ -1,0 +1,68 @@
+// The merged config as the API shows it (MergedConfigView): every source with its state, every
+// CIDR with the sources listing it, the conflicts. Built from the config service's state.
+import {
+  type ConfigSource,
+  type MergedConfigView,
+  type MergeResult,
+  type SourceSummary,
+  sourceId,
+  sourceLabel,
+} from "@masq/shared";
+import type { ExtraSource, SourceSet } from "../store/sources.js";
+import type { ConfigRevision } from "../store/types.js";
+
+const same = (a: ConfigSource, b: ConfigSource) => sourceId(a) === sourceId(b);
+
+function summary(
+  source: ConfigSource,
+  meta: Pick<ExtraSource, "revision" | "author" | "updatedAt">,
+  sources: SourceSet,
+  merge: MergeResult,
+): SourceSummary {
+  const primary = same(source, sources.primary);
+  const invalid = merge.conflicts.some(
+    (c) => c.kind === "invalid-source" && same(c.source, source),
+  );
+  return {
+    source,
+    id: sourceId(source),
+    label: sourceLabel(source),
+    primary,
+    editable: primary || sources.editable(source),
+    revision: meta.revision,
+    author: meta.author,
+    updatedAt: meta.updatedAt,
+    valid: !invalid,
+  };
+}
+
+/** The view of a merge of the primary revision `rev` with `extras`. */
+export function mergedView(
+  merge: MergeResult,
+  rev: ConfigRevision,
+  extras: readonly ExtraSource[],
+  sources: SourceSet,
+): MergedConfigView {
+  return {
+    sources: [
+      summary(sources.primary, rev, sources, merge),
+      ...extras.map((e) => summary(e.source, e, sources, merge)),
+    ],
+    config: merge.config,
+    pushable: merge.ok,
+    cidrs: merge.cidrs,
+    scalars: merge.scalars,
+    conflicts: merge.conflicts,
+    warnings: merge.warnings,
+  };
+}
+
+/** The current merge's view, or null while the primary source is alone. */
+export function currentMergedView(config: {
+  sources?: SourceSet;
+  current(): { rev: ConfigRevision; merge?: { result: MergeResult; extras: ExtraSource[] } | null };
+}): MergedConfigView | null {
+  const state = config.current();
+  if (!config.sources || !state.merge) return null;
+  return mergedView(state.merge.result, state.rev, state.merge.extras, config.sources);
+}
