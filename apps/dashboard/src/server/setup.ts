@@ -107,15 +107,19 @@ function kubernetesSetup(
   ]);
   const cm = parseObjectRef(env.IPMASQ_CONFIGMAP);
   const historyName = env.IPMASQ_HISTORY_CONFIGMAP ?? `${cm.name}-history`;
-  const sources = new KubeSources({
-    clients,
-    namespace: cm.namespace,
-    primaryName: cm.name,
-    historyName,
-    prefix: env.IPMASQ_SOURCE_PREFIX,
-    editable: env.IPMASQ_EDITABLE_SOURCES,
-    log,
-  });
+  // No prefix: the one ConfigMap key upstream reads, and no namespace-wide list-watch.
+  const sources =
+    env.IPMASQ_SOURCE_PREFIX === ""
+      ? undefined
+      : new KubeSources({
+          clients,
+          namespace: cm.namespace,
+          primaryName: cm.name,
+          historyName,
+          prefix: env.IPMASQ_SOURCE_PREFIX,
+          editable: env.IPMASQ_EDITABLE_SOURCES,
+          log,
+        });
   const store = new KubeStore({
     clients,
     namespace: cm.namespace,

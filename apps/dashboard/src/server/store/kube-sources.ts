@@ -30,7 +30,7 @@ export interface KubeSourcesOptions {
   primaryName: string;
   /** The history ConfigMap: never a source, although it may carry the prefix. */
   historyName: string;
-  /** Names starting with this are sources; "" means only the primary ConfigMap's other keys. */
+  /** Names starting with this are sources (not empty: without one there is no KubeSources). */
   prefix: string;
   /** ConfigMap names the dashboard may write (besides the primary one, which its store writes). */
   editable: readonly string[];
@@ -49,17 +49,11 @@ export class KubeSources extends PublishedSources implements SourceSet {
     super();
     const { clients, namespace, log } = o;
     this.primary = { kind: "configmap", name: o.primaryName, key: PRIMARY_SOURCE_KEY };
-    const fieldSelector = o.prefix === "" ? `metadata.name=${o.primaryName}` : "";
     this.watcher = new ListWatcher<V1ConfigMap>({
       watch: clients.watch,
       path: `/api/v1/namespaces/${namespace}/configmaps`,
-      // Without a prefix only the primary ConfigMap's other keys are sources: watch it by name.
-      fieldSelector,
-      list: () =>
-        clients.core.listNamespacedConfigMap({
-          namespace,
-          ...(fieldSelector ? { fieldSelector } : {}),
-        }),
+      fieldSelector: "",
+      list: () => clients.core.listNamespacedConfigMap({ namespace }),
       onList: (items) => {
         this.maps.clear();
         for (const cm of items) this.keep(cm);
@@ -117,7 +111,7 @@ export class KubeSources extends PublishedSources implements SourceSet {
     } catch (e) {
       // Never run on the primary alone when other sources may exist: nodes would lose theirs.
       throw new Error(
-        `cannot list the config sources (ConfigMaps ${this.o.prefix}* in ${this.o.namespace}): ${apiMessage(e)}. Grant list and watch on ConfigMaps there (the chart does), or set IPMASQ_SOURCE_PREFIX="" to read ${this.o.primaryName} alone`,
+        `cannot list the config sources (ConfigMaps ${this.o.prefix}* in ${this.o.namespace}): ${apiMessage(e)}. Grant list and watch on ConfigMaps there (the chart does), or set IPMASQ_SOURCE_PREFIX="" to read the key config of ${this.o.primaryName} alone, as upstream does`,
       );
     }
   }
