@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { Mutex, sha256 } from "@masq/node-util";
 import {
   type ConfigSource,
-  compareSources,
   type LongTimer,
   MAX_CONFIG_SOURCE_BYTES,
   setLongInterval,
