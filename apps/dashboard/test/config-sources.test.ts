@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileSources } from "../src/server/store/file-sources.js";
-import { eventually, perTest, startServer } from "./helpers/server.js";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
 
 const t = perTest();
 const PLATFORM = encodeURIComponent("file/ip-masq-platform");
@@ -132,6 +133,27 @@ describe("config sources (file store)", () => {
       "saving would make the config sources conflict: cidrLimit differs between sources: 10 (file config.yaml) vs 64 (file ip-masq-platform); set it the same everywhere, or in one source only",
     );
     expect((await server.api("/api/config")).body.revision).toBe(cfg.revision);
+  });
+
+  it("warns that nodes in observe mode beside upstream ip-masq-agent see the other sources as drift", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "nonMasqueradeCIDRs: [100.64.0.0/10]\n",
+    });
+    expect((await server.api("/api/config")).body.merge.observeWarning).toBeNull();
+    const sim = await SimReporter.connect({
+      url: server.url,
+      token: reporterToken("node-o"),
+      node: "node-o",
+      mode: "observe",
+    });
+    t.sims.push(sim);
+    const warning = await eventually(
+      async () => (await server.api("/api/config")).body.merge.observeWarning,
+      3000,
+    );
+    expect(warning).toMatch(
+      /^1 node is in observe mode .* Upstream ip-masq-agent reads only file config\.yaml: there the CIDRs and settings of the other 1 source\(s\) show as drift/,
+    );
   });
 
   it("with only its own config, answers exactly as before (no merge, the store's generation)", async () => {

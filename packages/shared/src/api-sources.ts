@@ -35,6 +35,12 @@ export interface MergedConfigView {
   scalars: ScalarOrigin[];
   conflicts: MergeConflict[];
   warnings: SourceWarning[];
+  /**
+   * Set while nodes run in observe mode beside an upstream agent: upstream ip-masq-agent reads
+   * only its one ConfigMap key, so the other sources show as drift there (not so beside
+   * ip-masq-agent-v2, which merges its files as the dashboard does).
+   */
+  observeWarning?: string | null;
 }
 
 /** GET /api/config/sources/:id */

@@ -6,6 +6,7 @@ import {
   MAX_HTTP_BODY_BYTES,
   MAX_REVISION_CHARS,
   type MasqConfig,
+  type MergedConfigView,
   masqConfigSchema,
 } from "@masq/shared";
 import { z } from "zod";
@@ -13,7 +14,7 @@ import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.
 import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
-import { currentMergedView } from "../config/merge-view.js";
+import { currentMergedView, observeWarning } from "../config/merge-view.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";
@@ -78,6 +79,14 @@ async function save(
   }
 }
 
+/** The merge view with what nodes in observe mode make of it. */
+function withObserveWarning(ctx: ApiContext, view: MergedConfigView | null) {
+  if (!view) return null;
+  let observe = 0;
+  for (const n of ctx.fleet.nodes.values()) if (n.hello.mode === "observe") observe++;
+  return { ...view, observeWarning: observeWarning(view, observe) };
+}
+
 /** The merge with `text` as the primary source (undefined while it is alone). */
 function primaryMerge(ctx: ApiContext, text: string) {
   const primary = ctx.config.sources?.primary;
@@ -127,7 +136,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         sendJson(res, 200, {
           ...configView(ctx.config.current()),
           flags: ctx.config.flags,
-          merge: currentMergedView(ctx.config),
+          merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
         }),
     }),
     route({

@@ -66,3 +66,14 @@ export function currentMergedView(config: {
   if (!config.sources || !state.merge) return null;
   return mergedView(state.merge.result, state.rev, state.merge.extras, config.sources);
 }
+
+/**
+ * The sentence for nodes in observe mode: upstream ip-masq-agent reads one ConfigMap key, so
+ * the other sources are drift beside it; ip-masq-agent-v2 merges them as the dashboard does.
+ */
+export function observeWarning(view: MergedConfigView, observeNodes: number): string | null {
+  if (observeNodes === 0 || view.sources.length < 2) return null;
+  const primary = view.sources.find((s) => s.primary)?.label ?? "the ip-masq-agent ConfigMap";
+  const n = observeNodes === 1 ? "1 node is" : `${observeNodes} nodes are`;
+  return `${n} in observe mode beside an agent the dashboard does not control. Upstream ip-masq-agent reads only ${primary}: there the CIDRs and settings of the other ${view.sources.length - 1} source(s) show as drift, and a resync cannot heal it. ip-masq-agent-v2 (AKS) merges its ip-masq* files as the dashboard does. Beside upstream ip-masq-agent, keep the config in ${primary} alone, or switch those nodes to enforce mode.`;
+}
