@@ -81,7 +81,6 @@ export function MergedSourcesPanel({ merge }: { merge: MergedConfigView }) {
         {merge.pushable ? "" : " Not pushed while there are conflicts."}
       </p>
       <div className="mt-3 space-y-3">
-        <ConflictsCallout merge={merge} />
         <div className="overflow-x-auto">
           <table className="w-full text-left" aria-label="Merged CIDRs and their sources">
             <thead>
