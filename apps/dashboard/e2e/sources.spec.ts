@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { apiGet, chainOf, dataDir, NODES } from "./env.js";
-import { expect, shot, signIn, test } from "./fixtures.js";
+import { expect, nav, shot, signIn, test } from "./fixtures.js";
 
 const PLATFORM = "ip-masq-platform";
 const TEAM = "ip-masq-team";
@@ -76,4 +76,14 @@ test("a conflict from a second source is shown, never pushed, and resolved in th
   await expect(page.getByText(`Saved file ${TEAM}`)).toBeVisible();
   await expect(alert).toBeHidden();
   await onEveryNode(TEAM_CIDR, true);
+
+  // History says which source changed, and that the conflicting version was never pushed.
+  await nav(page, "History").click();
+  const changes = page.getByRole("region", { name: "Changes of the other config sources" });
+  await expect(changes.getByRole("listitem").first()).toContainText(
+    `file ${TEAM} changed by admin`,
+  );
+  await expect(changes).toContainText(`file ${TEAM} added`);
+  await expect(changes).toContainText("not pushed: the sources conflicted");
+  await shot(page, info, "history-sources");
 });

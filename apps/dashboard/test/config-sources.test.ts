@@ -83,6 +83,20 @@ describe("config sources (file store)", () => {
     const resolved = (await server.api("/api/config")).body;
     expect(resolved.merge.conflicts).toEqual([]);
     expect(resolved.generation).toBeGreaterThan(good.generation);
+    // History says which source changed, and what nodes got from it (null: not pushed).
+    const changes = (await server.api("/api/history/sources")).body.changes;
+    expect(
+      changes.map((c: { label: string; change: string; generation: number | null }) => [
+        c.label,
+        c.change,
+        c.generation,
+      ]),
+    ).toEqual([
+      ["file ip-masq-platform", "changed", resolved.generation],
+      ["file ip-masq-platform", "changed", null],
+    ]);
+    expect(changes[0].diff).toMatchObject({ added: [], removed: [] });
+    expect(changes[1].diff.added).toEqual(["198.51.100.0/24"]);
   });
 
   it("the editor saves one chosen source with optimistic concurrency, after a preview of the merge", async () => {

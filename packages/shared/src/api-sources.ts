@@ -71,3 +71,26 @@ export interface SourceSaveResponse {
   revision: string;
   warnings: Issue[];
 }
+
+/** One change of a config source other than the primary one (GET /api/history/sources). */
+export interface SourceChange {
+  source: ConfigSource;
+  label: string;
+  change: "added" | "changed" | "removed";
+  /** The source's revision after the change ("" when removed). */
+  revision: string;
+  author: string;
+  /** ISO 8601: when the dashboard saw it. */
+  time: string;
+  /** The source's text after the change ("" when removed). */
+  yaml: string;
+  /** Its text's own diff, from before the change to after it. */
+  diff: ConfigDiff;
+  /** The merged generation nodes got with it; null when the merge then had a conflict. */
+  generation: number | null;
+}
+
+/** GET /api/history/sources: newest first, bounded (kept by this dashboard process). */
+export interface SourceHistoryResponse {
+  changes: SourceChange[];
+}

@@ -150,6 +150,12 @@ export function sourceRoutes(ctx: ApiContext): Route[] {
   return [
     route({
       method: "GET",
+      path: "/api/history/sources",
+      access: "viewer",
+      handler: ({ res }) => sendJson(res, 200, { changes: ctx.config.sourceHistory.list() }),
+    }),
+    route({
+      method: "GET",
       path: "/api/config/sources/:id",
       access: "viewer",
       handler: ({ res, params }) => sendJson(res, 200, view(ctx, find(ctx, params.id!))),

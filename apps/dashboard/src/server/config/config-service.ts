@@ -14,6 +14,7 @@ import type { SourceSet } from "../store/sources.js";
 import type { ConfigRevision, ConfigStore } from "../store/types.js";
 import { type Desired, MergedNumbering, type MergeView, mergeWith } from "./merged-desired.js";
 import { RevisionCache } from "./revision-cache.js";
+import { SourceHistory } from "./source-history.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Config checks that may wait behind the running one before requests are refused (503). */
@@ -51,6 +52,8 @@ export class ConfigService {
   readonly work = new WorkQueue(MAX_WAITING_CHECKS);
 
   private numbering: MergedNumbering | undefined;
+  /** Which source besides the primary one changed, and how (GET /api/history/sources). */
+  readonly sourceHistory: SourceHistory;
 
   constructor(
     readonly store: ConfigStore,
@@ -59,6 +62,7 @@ export class ConfigService {
     readonly sources?: SourceSet,
   ) {
     this.revisions = new RevisionCache((text) => parseConfigText(text, flags));
+    this.sourceHistory = new SourceHistory((text) => parseConfigText(text, flags));
   }
 
   async start(): Promise<void> {
@@ -102,6 +106,12 @@ export class ConfigService {
     const previous = this.state;
     if (!previous) return; // start() composes once the sources are read
     this.state = this.compose(previous.rev, previous.result, previous.desired);
+    const pushed = this.state.merge && !this.state.merge.result.ok ? null : this.state.desired;
+    this.sourceHistory.note(
+      previous.merge?.extras ?? [],
+      this.state.merge?.extras ?? [],
+      pushed?.generation ?? null,
+    );
     for (const fn of this.listeners) fn(this.state, previous);
   }
 

@@ -15,6 +15,7 @@ import {
   type NodesResponse,
   type ResyncResponse,
   type SaveResponse,
+  type SourceHistoryResponse,
   type SourceResponse,
   type SourceSaveResponse,
   type SourceValidateResponse,
@@ -47,6 +48,8 @@ export const endpoints = {
     api<ValidateResponse>("/api/config/validate", { method: "POST", body }),
   saveConfig: (body: ConfigWrite) => api<SaveResponse>("/api/config", { method: "PUT", body }),
   history: (signal?: AbortSignal) => api<HistoryResponse>("/api/history", { signal }),
+  sourceHistory: (signal?: AbortSignal) =>
+    api<SourceHistoryResponse>("/api/history/sources", { signal }),
   source: (id: string, signal?: AbortSignal) =>
     api<SourceResponse>(`/api/config/sources/${enc(id)}`, { signal }),
   validateSource: (id: string, body: { yaml: string }) =>
