@@ -138,11 +138,17 @@ describe("config sources (file store)", () => {
   it("refuses a save that would make the sources conflict, naming the conflict", async () => {
     const { server } = await serverWith({ "ip-masq-platform": "cidrLimit: 64\n" });
     const cfg = (await server.api("/api/config")).body;
+    const preview = await server.api("/api/config/validate", {
+      method: "POST",
+      body: { yaml: "cidrLimit: 10\n" },
+    });
+    expect(preview.body.ok).toBe(true);
+    expect(preview.body.newConflicts).toMatchObject([{ kind: "scalar", key: "cidrLimit" }]);
     const put = await server.api("/api/config", {
       method: "PUT",
       body: { yaml: "cidrLimit: 10\n", revision: cfg.revision },
     });
-    expect(put.status).toBe(409);
+    expect(put.status).toBe(422);
     expect(put.body.error).toBe(
       "saving would make the config sources conflict: cidrLimit differs between sources: 10 (file config.yaml) vs 64 (file ip-masq-platform); set it the same everywhere, or in one source only",
     );

@@ -3,6 +3,7 @@
 import type { MergedConfigView } from "./api-sources.js";
 import type { AgentFlags, Issue, MasqConfig } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
+import type { MergeConflict } from "./config-merge.js";
 
 export type { ConfigDiff };
 
@@ -72,6 +73,8 @@ export interface ValidateResponse {
   impact: Impact;
   /** With several sources: the merge with this candidate as the primary source's text. */
   merge?: MergedConfigView | null;
+  /** With several sources: conflicts the candidate adds (saving it is refused). */
+  newConflicts?: MergeConflict[];
 }
 
 /** One entry of GET /api/history. */

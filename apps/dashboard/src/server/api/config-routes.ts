@@ -122,7 +122,7 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     config: c.config,
     diff,
     impact: impactOf(current, after, nodes),
-    ...(merged ? { merge: merged.view } : {}),
+    ...(merged ? { merge: merged.view, newConflicts: merged.newConflicts } : {}),
   };
 }
 

@@ -46,11 +46,14 @@ export function candidateMerge(
   };
 }
 
-/** Refuses (409) a save whose merge would have a conflict the current merge has not. */
+/**
+ * Refuses (422) a save whose merge would have a conflict the current merge has not (not 409:
+ * that is a stale revision, which clients answer by showing the newer one).
+ */
 export function assertNoNewConflicts(c: CandidateMerge | undefined): void {
   if (!c || c.newConflicts.length === 0) return;
   const first = c.newConflicts[0]?.message ?? "";
-  throw new HttpError(409, `saving would make the config sources conflict: ${first}`, {
+  throw new HttpError(422, `saving would make the config sources conflict: ${first}`, {
     conflicts: c.newConflicts,
   });
 }

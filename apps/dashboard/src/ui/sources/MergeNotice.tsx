@@ -1,0 +1,26 @@
+"use client";
+// In the review of the ip-masq-agent config while other sources exist: nodes get the merge, so
+// say so, and name any conflict the change would add (the save is then refused).
+import type { ValidateResponse } from "@masq/shared";
+import { Callout } from "../components/Callout";
+
+export function MergeNotice({ v }: { v: ValidateResponse | undefined }) {
+  if (!v?.merge) return null;
+  const added = v.newConflicts ?? [];
+  if (added.length > 0)
+    return (
+      <Callout tone="error" role="alert" title="Saving would make the config sources conflict">
+        <ul className="list-disc pl-4">
+          {added.map((c) => (
+            <li key={c.message}>{c.message}</li>
+          ))}
+        </ul>
+      </Callout>
+    );
+  return (
+    <Callout tone="info">
+      Nodes get this config merged with {v.merge.sources.length - 1} other source
+      {v.merge.sources.length === 2 ? "" : "s"}; what it means for traffic is for the merge.
+    </Callout>
+  );
+}
