@@ -119,6 +119,33 @@ describe("config sources (Kubernetes)", () => {
     }, 5000);
   });
 
+  it("lets a Kubernetes user save another source only when RBAC lets that user update it", async () => {
+    const fake = await cluster(["configSources.editable={ip-masq-agent,ip-masq-platform}"]);
+    fake.addToken("carol-token", { username: "carol" });
+    fake.allow("carol", ["get", "update"]); // ip-masq-agent only
+    fake.addToken("dan-token", { username: "dan" });
+    fake.allow("dan", ["get", "update"]);
+    fake.allow("dan", ["update"], { namespace: NS, name: "ip-masq-platform" });
+    const s = await k.start();
+    const src = (await s.api(`/api/config/sources/${id("ip-masq-platform")}`)).body;
+    const put = (token: string) =>
+      s.api(`/api/config/sources/${id("ip-masq-platform")}`, {
+        method: "PUT",
+        token,
+        body: {
+          yaml: "nonMasqueradeCIDRs: [100.64.0.0/10, 192.0.2.0/24]\n",
+          revision: src.revision,
+        },
+      });
+    const refused = await put("carol-token");
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe(
+      "carol may not update ConfigMap ip-masq-platform (Kubernetes RBAC), so not through the dashboard either",
+    );
+    expect(fake.configMap(NS, "ip-masq-platform")?.metadata.resourceVersion).toBe(src.revision);
+    expect((await put("dan-token")).status).toBe(200);
+  });
+
   it("refuses to save a source the chart does not let it edit, and writes nothing", async () => {
     const fake = await cluster();
     const s = await k.start();

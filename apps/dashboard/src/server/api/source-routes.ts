@@ -14,6 +14,7 @@ import {
   sourceLabel,
 } from "@masq/shared";
 import { z } from "zod";
+import type { Principal } from "../auth/types.js";
 import { assertNoNewConflicts, candidateMerge, mergedPreview } from "../config/candidate-merge.js";
 import type { ConfigInput } from "../config/config-service.js";
 import { HttpError } from "../errors.js";
@@ -146,6 +147,19 @@ async function save(
   }
 }
 
+/**
+ * An editor (who may update the primary ConfigMap) saves another ConfigMap only when Kubernetes
+ * lets that person update it too (SubjectAccessReview), so the dashboard lends nobody rights.
+ */
+async function assertMayWrite(ctx: ApiContext, f: Found, principal: Principal): Promise<void> {
+  if (f.primary || f.source.kind !== "configmap" || !ctx.people.mayUpdateConfigMap) return;
+  if (await ctx.people.mayUpdateConfigMap(principal, f.source.name)) return;
+  throw new HttpError(
+    403,
+    `${principal.user} may not update ConfigMap ${f.source.name} (Kubernetes RBAC), so not through the dashboard either`,
+  );
+}
+
 export function sourceRoutes(ctx: ApiContext): Route[] {
   return [
     route({
@@ -182,6 +196,7 @@ export function sourceRoutes(ctx: ApiContext): Route[] {
             403,
             `${sourceLabel(f.source)} is not one the dashboard may edit (chart value configSources.editable)`,
           );
+        await assertMayWrite(ctx, f, principal!);
         const c = await ctx.config.work.run(() => checkSave(ctx, f, inputOf(body)));
         sendJson(res, 200, await save(ctx, f, c, body, principal!.user));
       },
