@@ -3,20 +3,13 @@
 // say so, and name any conflict the change would add (the save is then refused).
 import type { ValidateResponse } from "@masq/shared";
 import { Callout } from "../components/Callout";
+import { ConflictList } from "./MergedSources";
 
 export function MergeNotice({ v }: { v: ValidateResponse | undefined }) {
   if (!v?.merge) return null;
   const added = v.newConflicts ?? [];
   if (added.length > 0)
-    return (
-      <Callout tone="error" role="alert" title="Saving would make the config sources conflict">
-        <ul className="list-disc pl-4">
-          {added.map((c) => (
-            <li key={c.message}>{c.message}</li>
-          ))}
-        </ul>
-      </Callout>
-    );
+    return <ConflictList title="Saving would make the config sources conflict" conflicts={added} />;
   return (
     <Callout tone="info">
       Nodes get this config merged with {v.merge.sources.length - 1} other source

@@ -47,21 +47,33 @@ function scalarText(s: ScalarOrigin): string {
   return `${s.key}: ${String(s.value)}`;
 }
 
-export function ConflictsCallout({ merge }: { merge: MergedConfigView }) {
-  if (merge.conflicts.length === 0) return null;
-  const n = merge.conflicts.length;
+/** Conflicts (or any messages) as an alert with one bullet each; nothing when there are none. */
+export function ConflictList({
+  title,
+  conflicts,
+}: {
+  title: string;
+  conflicts: readonly { message: string }[];
+}) {
+  if (conflicts.length === 0) return null;
   return (
-    <Callout
-      tone="error"
-      role="alert"
-      title={`${n} conflict${n === 1 ? "" : "s"} between config sources: nodes keep the last good merged config`}
-    >
+    <Callout tone="error" role="alert" title={title}>
       <ul className="list-disc space-y-1 pl-5" aria-label="Conflicts">
-        {merge.conflicts.map((c) => (
+        {conflicts.map((c) => (
           <li key={c.message}>{c.message}</li>
         ))}
       </ul>
     </Callout>
+  );
+}
+
+export function ConflictsCallout({ merge }: { merge: MergedConfigView }) {
+  const n = merge.conflicts.length;
+  return (
+    <ConflictList
+      title={`${n} conflict${n === 1 ? "" : "s"} between config sources: nodes keep the last good merged config`}
+      conflicts={merge.conflicts}
+    />
   );
 }
 

@@ -16,6 +16,7 @@ import { useToast } from "../components/Toaster";
 import { impactSentence } from "../config/draft";
 import { IssueLine } from "../config/Issues";
 import { useCanEdit } from "../shell/me";
+import { ConflictList } from "./MergedSources";
 
 function Preview({ v }: { v: SourceValidateResponse }) {
   if (!v.ok)
@@ -28,15 +29,7 @@ function Preview({ v }: { v: SourceValidateResponse }) {
     );
   return (
     <section className="space-y-3" aria-label="Merged result">
-      {v.newConflicts.length > 0 ? (
-        <Callout tone="error" role="alert" title="Saving would make the sources conflict">
-          <ul className="list-disc pl-5">
-            {v.newConflicts.map((c) => (
-              <li key={c.message}>{c.message}</li>
-            ))}
-          </ul>
-        </Callout>
-      ) : null}
+      <ConflictList title="Saving would make the sources conflict" conflicts={v.newConflicts} />
       <div>
         <h3 className="mb-1 text-sm font-semibold">What nodes get (merged), compared with now</h3>
         <DiffChips diff={v.diff} scalars={v.diff.scalars} />
