@@ -48,6 +48,58 @@ function Preview({ v }: { v: SourceValidateResponse }) {
   );
 }
 
+/** Why a save failed: someone else's edit (409: load theirs), or the server's sentence. */
+function SaveError({ error, sourceId }: { error: Error | null; sourceId: string }) {
+  const qc = useQueryClient();
+  if (!error) return null;
+  if (error instanceof ApiError && error.status === 409 && error.body?.current)
+    return (
+      <Callout
+        tone="warning"
+        role="alert"
+        title="Someone else changed this source meanwhile; nothing was overwritten"
+        actions={
+          <Button onClick={() => void qc.invalidateQueries({ queryKey: ["source", sourceId] })}>
+            Load their version
+          </Button>
+        }
+      />
+    );
+  return (
+    <Callout tone="error" role="alert">
+      {errorMessage(error)}
+    </Callout>
+  );
+}
+
+function SourceText(p: {
+  label: string;
+  canEdit: boolean;
+  yaml: string;
+  onChange: (yaml: string) => void;
+}) {
+  const id = useId();
+  return (
+    <>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {p.label}{" "}
+        <span className="font-normal text-zinc-500">
+          ({p.canEdit ? "YAML or JSON, upstream format" : "read only: not an editable source"})
+        </span>
+      </label>
+      <textarea
+        id={id}
+        value={p.yaml}
+        readOnly={!p.canEdit}
+        onChange={(e) => p.onChange(e.target.value)}
+        rows={Math.min(24, Math.max(8, p.yaml.split("\n").length + 2))}
+        spellCheck={false}
+        className="block w-full rounded-md border-0 bg-zinc-50 p-3 font-mono text-sm leading-6 ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-950 dark:ring-zinc-700"
+      />
+    </>
+  );
+}
+
 function Editor({ src }: { src: SourceResponse }) {
   const qc = useQueryClient();
   const toast = useToast();
@@ -55,7 +107,6 @@ function Editor({ src }: { src: SourceResponse }) {
   const [yaml, setYaml] = useState(src.yaml);
   const [message, setMessage] = useState("");
   const [reviewed, setReviewed] = useState<string | null>(null);
-  const id = useId();
   const review = useQuery({
     queryKey: ["validate-source", src.id, reviewed],
     queryFn: () => endpoints.validateSource(src.id, { yaml: reviewed! }),
@@ -78,28 +129,17 @@ function Editor({ src }: { src: SourceResponse }) {
       void qc.invalidateQueries({ queryKey: ["source", src.id] });
     },
   });
-  const stale =
-    save.error instanceof ApiError && save.error.status === 409 && save.error.body?.current;
   const blocked = !review.data?.ok || (review.data?.newConflicts.length ?? 0) > 0;
   return (
     <div className="space-y-3 p-4">
-      <label htmlFor={id} className="block text-sm font-medium">
-        {src.label}{" "}
-        <span className="font-normal text-zinc-500">
-          ({canEdit ? "YAML or JSON, upstream format" : "read only: not an editable source"})
-        </span>
-      </label>
-      <textarea
-        id={id}
-        value={yaml}
-        readOnly={!canEdit}
-        onChange={(e) => {
-          setYaml(e.target.value);
+      <SourceText
+        label={src.label}
+        canEdit={canEdit}
+        yaml={yaml}
+        onChange={(text) => {
+          setYaml(text);
           setReviewed(null);
         }}
-        rows={Math.min(24, Math.max(8, yaml.split("\n").length + 2))}
-        spellCheck={false}
-        className="block w-full rounded-md border-0 bg-zinc-50 p-3 font-mono text-sm leading-6 ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-950 dark:ring-zinc-700"
       />
       {canEdit ? (
         <div className="flex flex-wrap items-center gap-2">
@@ -129,22 +169,7 @@ function Editor({ src }: { src: SourceResponse }) {
       ) : null}
       {review.data ? <Preview v={review.data} /> : null}
       {review.error ? <Callout tone="error">{errorMessage(review.error)}</Callout> : null}
-      {stale ? (
-        <Callout
-          tone="warning"
-          role="alert"
-          title="Someone else changed this source meanwhile; nothing was overwritten"
-          actions={
-            <Button onClick={() => void qc.invalidateQueries({ queryKey: ["source", src.id] })}>
-              Load their version
-            </Button>
-          }
-        />
-      ) : save.error ? (
-        <Callout tone="error" role="alert">
-          {errorMessage(save.error)}
-        </Callout>
-      ) : null}
+      <SaveError error={save.error} sourceId={src.id} />
     </div>
   );
 }
