@@ -4,8 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CliIO } from "./io.js";
-import { runCli } from "./program.js";
+import { cli } from "../../test/helpers/run-cli.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -15,19 +14,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 async function render(files: Record<string, string>) {
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => "",
-  };
-  const code = await runCli(["render", "--config", dir], io);
-  return { code, stdout, stderr };
+  return cli(["render", "--config", dir]);
 }
 
 describe("--config DIR", () => {
