@@ -72,13 +72,11 @@ export class ConfigService {
       this.sources.onChange(() => this.sourcesChanged());
       await this.sources.start();
     }
+    // Before reading the current revision: nothing may await between that read and the state.
+    const recorded = (await this.store.history()).map((r) => r.generation);
     const rev = this.store.current();
     const result = this.revisions.get(rev);
-    const floor = Math.max(
-      rev.generation,
-      ...(await this.store.history()).map((r) => r.generation),
-    );
-    this.numbering = new MergedNumbering(floor);
+    this.numbering = new MergedNumbering(Math.max(rev.generation, ...recorded));
     // Started on an invalid config (edited while we were down): enforce the last valid one.
     // Started on a merge with a conflict: nothing (nodes keep what they enforce).
     const alone = (this.sources?.list().length ?? 0) === 0;
