@@ -146,6 +146,37 @@ describe("config sources (Kubernetes)", () => {
     expect((await put("dan-token")).status).toBe(200);
   });
 
+  it("saves another key of ip-masq-agent without touching what its config revision says", async () => {
+    const fake = await cluster();
+    fake.kubectlEdit(NS, "ip-masq-agent", {
+      config: "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 60s\n",
+      notes: "nonMasqueradeCIDRs: [192.0.2.0/24]\n",
+    });
+    const s = await k.start();
+    const before = (await s.api("/api/config")).body;
+    const src = (await s.api(`/api/config/sources/${id("ip-masq-agent", "notes")}`)).body;
+    expect(src).toMatchObject({ editable: true, primary: false });
+    const put = await s.api(`/api/config/sources/${id("ip-masq-agent", "notes")}`, {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs: [198.51.100.0/24]\n",
+        revision: src.revision,
+        message: "n",
+      },
+    });
+    expect(put.status).toBe(200);
+    const after = await eventually(async () => {
+      const c = (await s.api("/api/config")).body;
+      return c.merge.config.nonMasqueradeCIDRs.includes("198.51.100.0/24") ? c : undefined;
+    }, 5000);
+    expect([after.author, after.message, after.yaml]).toEqual([
+      before.author,
+      before.message,
+      before.yaml,
+    ]);
+    expect(fake.configMap(NS, "ip-masq-agent")?.data?.config).toBe(before.yaml);
+  });
+
   it("refuses to save a source the chart does not let it edit, and writes nothing", async () => {
     const fake = await cluster();
     const s = await k.start();

@@ -147,12 +147,17 @@ export class KubeSources extends PublishedSources implements SourceSet {
     const cm = this.maps.get(source.name);
     if (!cm || cm.data?.[source.key] === undefined)
       throw new HttpError(404, `${sourceLabel(source)} does not exist`);
-    const annotations = {
-      ...cm.metadata?.annotations,
-      [ANNOTATIONS.author]: req.author,
-      [ANNOTATIONS.message]: req.message,
-      [ANNOTATIONS.updatedAt]: new Date().toISOString(),
-    };
+    // The primary ConfigMap's annotations describe its `config` key (kube-generation.ts): an
+    // edit of another of its keys leaves them alone.
+    const annotations =
+      source.name === this.o.primaryName
+        ? cm.metadata?.annotations
+        : {
+            ...cm.metadata?.annotations,
+            [ANNOTATIONS.author]: req.author,
+            [ANNOTATIONS.message]: req.message,
+            [ANNOTATIONS.updatedAt]: new Date().toISOString(),
+          };
     const body: V1ConfigMap = {
       ...cm,
       metadata: { ...cm.metadata, resourceVersion: req.expectedRevision, annotations },
