@@ -26,6 +26,13 @@ export function baseUrl(): string {
   return u;
 }
 
+/** The dashboard's data dir (file store), where `ip-masq-*` files are config sources. */
+export function dataDir(): string {
+  const d = process.env.IME_DATA_DIR;
+  if (!d) throw new Error("IME_DATA_DIR is not set: run through playwright.config.ts");
+  return d;
+}
+
 /** `iptables -t nat -S IP-MASQ-AGENT` inside the node's namespace ("" when the chain is gone). */
 export function chainOf(ns: string): string {
   return natRules(ns, CHAIN).join("\n");

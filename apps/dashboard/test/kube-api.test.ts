@@ -61,10 +61,10 @@ describe("the test API server", () => {
     await core.readNamespacedConfigMap({ namespace: NS, name: CM });
     await core.listNamespacedConfigMap({ namespace: NS, fieldSelector: `metadata.name=${CM}` });
     const user = fake.dashboardUser;
-    expect(await refusal(core.listNamespacedConfigMap({ namespace: NS }))).toEqual({
-      code: 403,
-      message: `configmaps is forbidden: User "${user}" cannot list resource "configmaps" in API group "" in the namespace "${NS}"`,
-    });
+    // Config sources (configSources.prefix): every ConfigMap is listed; only editable ones written.
+    await core.listNamespacedConfigMap({ namespace: NS });
+    const other = { namespace: NS, name: "ip-masq-platform", body: { metadata: { name: "x" } } };
+    expect((await refusal(core.replaceNamespacedConfigMap(other))).code).toBe(403);
     const create = await refusal(
       core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: "x" } } }),
     );
@@ -87,6 +87,14 @@ describe("the test API server", () => {
       .kubeConfig()
       .makeApiClient(CoreV1Api)
       .readNamespacedPod({ namespace: NS, name: "p" });
+    await fake.stop();
+    // Without config sources, nothing but the named ConfigMaps.
+    fake = await new FakeKubeApi({ chart: { set: ["configSources.prefix="] } }).start();
+    const named = fake.kubeConfig().makeApiClient(CoreV1Api);
+    expect(await refusal(named.listNamespacedConfigMap({ namespace: NS }))).toEqual({
+      code: 403,
+      message: `configmaps is forbidden: User "${user}" cannot list resource "configmaps" in API group "" in the namespace "${NS}"`,
+    });
     await fake.stop();
     fake = await new FakeKubeApi({ authorization: "allow-all" }).start();
     await fake.kubeConfig().makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: NS });

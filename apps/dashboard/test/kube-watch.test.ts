@@ -12,9 +12,10 @@ const CM = "ip-masq-agent";
 const k = kubeTestCluster();
 let fake: FakeKubeApi;
 
+/** The config ConfigMap's watch alone (no config sources: their watch is kube-sources.test.ts's). */
 async function start(opts: FakeKubeApiOptions = {}) {
   fake = await k.cluster(opts);
-  return k.start();
+  return k.start({ IPMASQ_SOURCE_PREFIX: "" });
 }
 
 const watches = () => fake.count("GET", "watch=true");

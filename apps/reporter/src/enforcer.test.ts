@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -312,6 +312,40 @@ describe("mounted config file", () => {
     await second.enforcer.start();
     expect(hasCidr(second.backend, "172.16.0.0/12")).toBe(true);
     expect(hasCidr(second.backend, "10.0.0.0/8")).toBe(false);
+  });
+});
+
+describe("mounted config directory (ip-masq-agent-v2's /etc/config)", () => {
+  it("merges every ip-masq* file; a conflict is refused and the last good merge stays enforced", async () => {
+    const conf = join(dir, "etc-config");
+    await mkdir(conf);
+    await writeFile(join(conf, "ip-masq-agent"), "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    await writeFile(
+      join(conf, "ip-masq-agent-reconciled"),
+      "nonMasqueradeCIDRs: [100.64.0.0/10]\n",
+    );
+    await writeFile(join(conf, "other"), "nonMasqueradeCIDRs: [192.0.2.0/24]\n");
+    const { backend, results, enforcer } = setup({ configFile: conf, fileCheckMs: 40 });
+    await enforcer.start();
+    expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
+    expect(hasCidr(backend, "100.64.0.0/10")).toBe(true);
+    expect(hasCidr(backend, "192.0.2.0/24")).toBe(false);
+    await writeFile(join(conf, "ip-masq-team"), "resyncInterval: 5s\n");
+    await writeFile(
+      join(conf, "ip-masq-agent"),
+      "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 10s\n",
+    );
+    await sleep(150);
+    expect(results.at(-1)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/the files conflict: resyncInterval differs between sources/),
+    });
+    expect(hasCidr(backend, "100.64.0.0/10")).toBe(true);
+    await writeFile(join(conf, "ip-masq-team"), "nonMasqueradeCIDRs: [198.51.100.0/24]\n");
+    await sleep(150);
+    expect(hasCidr(backend, "198.51.100.0/24")).toBe(true);
+    expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
+    expect(results.at(-1)).toMatchObject({ ok: true });
   });
 });
 

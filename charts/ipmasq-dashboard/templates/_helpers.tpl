@@ -68,9 +68,13 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- default .Release.Namespace .Values.ipMasqAgent.namespace -}}
 {{- end -}}
 
-{{/* "true" when reporters can mount the ConfigMap (same namespace as the release). */}}
+{{/*
+"true" when reporters mount the ConfigMap: same namespace as the release, and no config sources
+(with them the ConfigMap alone is not the merged config: a reporter adopting it while the
+dashboard is away would drop the other sources' CIDRs; it keeps its last applied merge instead).
+*/}}
 {{- define "ipmasq.mountConfigMap" -}}
-{{- if and .Values.reporter.mountConfigMap (eq (include "ipmasq.configMapNamespace" .) .Release.Namespace) -}}
+{{- if and .Values.reporter.mountConfigMap (not .Values.configSources.prefix) (eq (include "ipmasq.configMapNamespace" .) .Release.Namespace) -}}
 true
 {{- end -}}
 {{- end -}}
@@ -167,4 +171,9 @@ true
   value: {{ $v.agent.nomasqAllReservedRanges | quote }}
 - name: IPMASQ_LOG_LEVEL
   value: {{ $v.reporter.logLevel | quote }}
+{{- end -}}
+
+{{/* Editable config sources besides ipMasqAgent.name and the history ConfigMap, comma-separated. */}}
+{{- define "ipmasq.editableSources" -}}
+{{- without (uniq .Values.configSources.editable) .Values.ipMasqAgent.name (include "ipmasq.historyConfigMapName" .) | join "," -}}
 {{- end -}}

@@ -45,7 +45,7 @@ describe("ipmasq-dashboard chart", () => {
       expect(parsed.config.resyncInterval).toBe("60s");
     });
 
-    it("mounts the ConfigMap like upstream only when the reporters share its namespace", () => {
+    it("mounts the ConfigMap like upstream only when the reporters share its namespace and there are no config sources", () => {
       for (const w of [m().reporter, m().windowsReporter].filter(
         (x): x is Workload => x !== undefined,
       )) {

@@ -4,7 +4,14 @@
 // Run: npx vitest run --project integration charts
 import { describe, expect, it } from "vitest";
 import { rbacExpectation, rbacViolations, resyncPolicyViolations } from "./helpers/invariants.js";
-import { container, envValue, type Json, type K8sObject } from "./helpers/render.js";
+import {
+  container,
+  envValue,
+  type Json,
+  type K8sObject,
+  render,
+  type Variant,
+} from "./helpers/render.js";
 import { renderedVariants, VARIANTS } from "./helpers/variants.js";
 
 const manifest = renderedVariants();
@@ -33,6 +40,40 @@ describe("ipmasq-dashboard chart", () => {
         return;
       }
       expect(resyncPolicyViolations(m(), policy, binding)).toEqual([]);
+    });
+  });
+
+  describe("config sources (issue 14)", () => {
+    const configMapRules = (v: Variant) =>
+      render(v)
+        .all<{
+          kind: string;
+          rules?: { resources?: string[]; resourceNames?: string[]; verbs: string[] }[];
+        }>("Role")
+        .flatMap((r) => r.rules ?? [])
+        .filter((r) => r.resources?.includes("configmaps"))
+        .map((r) => `${r.verbs.join(",")}:${(r.resourceNames ?? []).join(",")}`);
+    const base = { name: "sources", namespace: "kube-system", valuesFiles: [] };
+
+    it("lists and watches the namespace's ConfigMaps for the prefix; updates only the editable ones", () => {
+      expect(
+        configMapRules({
+          ...base,
+          set: ["configSources.editable={ip-masq-agent,ip-masq-platform,ip-masq-agent-history}"],
+        }),
+      ).toEqual([
+        "get,list,watch,update:ip-masq-agent,ip-masq-agent-history",
+        "list,watch:",
+        "get,update:ip-masq-platform",
+      ]);
+    });
+
+    it("without a prefix grants nothing beyond the ip-masq-agent ConfigMap by name", () => {
+      const v = { ...base, set: ["configSources.prefix="] };
+      expect(configMapRules(v)).toEqual([
+        "get,list,watch,update:ip-masq-agent,ip-masq-agent-history",
+      ]);
+      expect(envValue(container(render(v).dashboard), "IPMASQ_SOURCE_PREFIX")).toBe("");
     });
   });
 });

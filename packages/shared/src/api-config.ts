@@ -1,6 +1,9 @@
 // Wire types of the config and history routes (docs/api.md, "Config" and "History").
+
+import type { MergedConfigView } from "./api-sources.js";
 import type { AgentFlags, Issue, MasqConfig } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
+import type { MergeConflict } from "./config-merge.js";
 
 export type { ConfigDiff };
 
@@ -23,6 +26,8 @@ export interface ConfigResponse {
   /** ISO 8601. */
   updatedAt: string;
   message: string;
+  /** The merge of every config source; absent or null while the primary one is alone. */
+  merge?: MergedConfigView | null;
 }
 
 /** PUT /api/config and POST /api/history/:revision/rollback bodies (one of yaml or config). */
@@ -66,6 +71,10 @@ export interface ValidateResponse {
   config?: MasqConfig;
   diff: ConfigDiff;
   impact: Impact;
+  /** With several sources: the merge with this candidate as the primary source's text. */
+  merge?: MergedConfigView | null;
+  /** With several sources: conflicts the candidate adds (saving it is refused). */
+  newConflicts?: MergeConflict[];
 }
 
 /** One entry of GET /api/history. */

@@ -10,6 +10,7 @@ import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./p
 import type { VerdictView } from "./verdict-view.js";
 
 export * from "./api-config.js";
+export * from "./api-sources.js";
 export * from "./verdict-view.js";
 
 /**

@@ -7,6 +7,8 @@ export * from "./cni/index.js";
 export * from "./config.js";
 export * from "./config-decode.js";
 export * from "./config-diff.js";
+export * from "./config-merge.js";
+export * from "./config-source.js";
 export * from "./drift.js";
 export * from "./duration.js";
 export * from "./go-quote.js";

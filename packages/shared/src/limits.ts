@@ -91,3 +91,13 @@ export const MAX_NFT_JSON_DEPTH = 32;
 export const MAX_NFT_NAME_CHARS = 255;
 /** Characters of an nftables comment (NFT_USERDATA_MAXLEN is 256 bytes). */
 export const MAX_NFT_COMMENT_CHARS = 256;
+
+/**
+ * Config sources merged into one config (ConfigMaps of the prefix times their keys, or files of
+ * the data dir / mounted directory); more is refused as a whole, never cut at an arbitrary one.
+ */
+export const MAX_CONFIG_SOURCES = 64;
+/** Bytes of one config source's text (a ConfigMap holds at most 1 MiB in total). */
+export const MAX_CONFIG_SOURCE_BYTES = 256 * 1024;
+/** Characters of a config source's name or key (a ConfigMap name or key is at most 253). */
+export const MAX_SOURCE_NAME_CHARS = 253;

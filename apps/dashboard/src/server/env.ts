@@ -38,6 +38,21 @@ const envSchema = z.object({
   IPMASQ_CONFIGMAP: z.string().default("kube-system/ip-masq-agent"),
   IPMASQ_HISTORY_CONFIGMAP: optionalText,
   IPMASQ_RECREATE_CONFIGMAPS: bool.default(false),
+  /** Further config sources: ConfigMaps (files of the data dir) named with this prefix; "" none. */
+  IPMASQ_SOURCE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9.-]{0,200}$/, "a ConfigMap name prefix: lowercase letters, digits, '.', '-'")
+    .default("ip-masq-"),
+  /** ConfigMaps of the prefix the dashboard may edit, comma-separated (the primary one always). */
+  IPMASQ_EDITABLE_SOURCES: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== ""),
+    ),
   IPMASQ_REPORTER_AUDIENCE: z.string().min(1).default("ipmasq-dashboard"),
   IPMASQ_REPORTER_SERVICEACCOUNT: optionalText,
   IPMASQ_ENABLE_IPV6: bool.default(false),

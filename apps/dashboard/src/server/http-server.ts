@@ -13,6 +13,7 @@ import { nodeRoutes } from "./api/node-routes.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
 import { Router } from "./api/router.js";
+import { sourceRoutes } from "./api/source-routes.js";
 import { SseHub } from "./api/sse.js";
 import { configEvent, fleetSummary } from "./api/views.js";
 import { LoginThrottle, type ThrottleOptions } from "./auth/login-throttle.js";
@@ -27,6 +28,7 @@ import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import type { SourceSet } from "./store/sources.js";
 import type { ConfigStore } from "./store/types.js";
 
 /** What the server needs of a leader election (kube/lease.ts). */
@@ -65,6 +67,8 @@ export interface DashboardOptions {
   port?: number;
   host?: string;
   store: ConfigStore;
+  /** Config sources merged with the store's config (several ConfigMaps or files); none: alone. */
+  sources?: SourceSet;
   /** Fleet agent flags used to validate configs (reporters report their own in hello). */
   flags: AgentFlags;
   people: PeopleAuthenticator;
@@ -123,7 +127,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const log = o.log ?? silentLogger();
   const t: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics });
-  const config = new ConfigService(o.store, o.flags);
+  const config = new ConfigService(o.store, o.flags, o.sources);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t);
@@ -151,7 +155,13 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     secureCookies: o.secureCookies,
     log,
   };
-  const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
+  const routes = [
+    ...opsRoutes(ctx),
+    ...authRoutes(ctx),
+    ...configRoutes(ctx),
+    ...sourceRoutes(ctx),
+    ...nodeRoutes(ctx),
+  ];
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
@@ -189,6 +199,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await o.sources?.close();
       await o.store.close();
     })();
     return closing;
@@ -210,7 +221,11 @@ function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
     next: o.next ? nextLoaded : true,
     active: o.election ? o.election.isLeader() : true,
   };
-  const problems = [...(store?.problems ?? []), ...(lease?.problem ? [lease.problem] : [])];
+  const problems = [
+    ...(store?.problems ?? []),
+    ...(o.sources?.status().problems ?? []),
+    ...(lease?.problem ? [lease.problem] : []),
+  ];
   return {
     ready: Object.values(checks).every(Boolean),
     checks,

@@ -15,7 +15,9 @@ import { LeaseElector } from "./kube/lease.js";
 import { kubeNodeExists } from "./kube/node-lookup.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
 import { ensureSecret } from "./secrets.js";
+import { FileSources } from "./store/file-sources.js";
 import { FileStore } from "./store/file-store.js";
+import { KubeSources } from "./store/kube-sources.js";
 import { KubeStore } from "./store/kube-store.js";
 
 export interface Setup {
@@ -80,6 +82,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
       : []),
   ];
   const store = new FileStore({ dir, initialText, log });
+  const sources = new FileSources({ dir, prefix: env.IPMASQ_SOURCE_PREFIX, log });
   const people = new StaticPeopleAuth(admin.value, env.IPMASQ_VIEWER_TOKEN);
   const acceptSharedSecret = env.IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN;
   if (acceptSharedSecret)
@@ -87,7 +90,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
       "IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN=true: a reporter holding the shared secret may speak for any node",
     );
   const reporters = new StaticReporterAuth(reporter.value, { acceptSharedSecret });
-  return { options: { ...base, store, people, reporters }, generated };
+  return { options: { ...base, store, sources, people, reporters }, generated };
 }
 
 /** Kubernetes mode: the ConfigMap store, TokenReview/SubjectAccessReview auth, the Lease. */
@@ -103,11 +106,25 @@ function kubernetesSetup(
     { name: "IPMASQ_VIEWER_TOKEN", value: env.IPMASQ_VIEWER_TOKEN },
   ]);
   const cm = parseObjectRef(env.IPMASQ_CONFIGMAP);
+  const historyName = env.IPMASQ_HISTORY_CONFIGMAP ?? `${cm.name}-history`;
+  // No prefix: the one ConfigMap key upstream reads, and no namespace-wide list-watch.
+  const sources =
+    env.IPMASQ_SOURCE_PREFIX === ""
+      ? undefined
+      : new KubeSources({
+          clients,
+          namespace: cm.namespace,
+          primaryName: cm.name,
+          historyName,
+          prefix: env.IPMASQ_SOURCE_PREFIX,
+          editable: env.IPMASQ_EDITABLE_SOURCES,
+          log,
+        });
   const store = new KubeStore({
     clients,
     namespace: cm.namespace,
     name: cm.name,
-    historyName: env.IPMASQ_HISTORY_CONFIGMAP ?? `${cm.name}-history`,
+    historyName,
     initialText,
     log,
     recreate: env.IPMASQ_RECREATE_CONFIGMAPS,
@@ -129,7 +146,7 @@ function kubernetesSetup(
     ? new LeaseElector(clients, { namespace: cm.namespace, name: env.IPMASQ_LEASE, identity }, log)
     : undefined;
   return {
-    options: { ...base, store, people, reporters, election: lease },
+    options: { ...base, store, sources, people, reporters, election: lease },
     generated: [],
     lease,
   };

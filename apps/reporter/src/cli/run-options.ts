@@ -105,8 +105,8 @@ export function addRunOptions(cmd: Command): Command {
     )
     .addOption(
       opt(
-        "--config-file <file>",
-        "mounted ip-masq-agent ConfigMap file, used when the dashboard is away",
+        "--config-file <path>",
+        "mounted ip-masq-agent ConfigMap file, or a directory whose ip-masq* files are merged as ip-masq-agent-v2 does; used when the dashboard is away",
         "IPMASQ_CONFIG_FILE",
       ),
     )

@@ -22,6 +22,7 @@ Examples:
   ipmasq run --dashboard wss://dashboard.example/api/reporter --node node-a --token-file /etc/ipmasq/token
   ipmasq run --dashboard ws://127.0.0.1:3000/api/reporter --node node-a --token-file token --mode observe
   ipmasq run --node node-a --config-file /etc/config/ip-masq-agent   # no dashboard: enforce the mounted ConfigMap
+  ipmasq run --node node-a --config-file /etc/config   # its ip-masq* files merged, as ip-masq-agent-v2
 `;
 
 export function registerRun(program: Command): void {

@@ -1,8 +1,9 @@
 // Where a reporter's config comes from besides the dashboard: the state file (--state-dir: the
 // last applied config, so a restarted reporter enforces it while the dashboard is away) and a
-// mounted upstream ConfigMap file (--config-file: adopted whenever its text changes). Both pass
+// mounted upstream ConfigMap file, or a directory of them merged as ip-masq-agent-v2 does
+// (--config-file: adopted whenever its text changes). Both pass
 // the same gate as the dashboard's configs; what they refuse is returned, never applied.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { sha256 } from "@masq/node-util";
 import { type AgentFlags, type MasqConfig, parseConfigText } from "@masq/shared";
 import { refusal } from "../config-check.js";
@@ -13,6 +14,7 @@ import {
   STATE_VERSION,
   type StateStore,
 } from "../state.js";
+import { readConfigDir } from "./config-dir.js";
 
 export interface DesiredConfig {
   config: MasqConfig;
@@ -27,6 +29,25 @@ export type SourceRead =
   | { kind: "none" }
   | { kind: "refused"; reason: string; source: ConfigSource; generation: number | null }
   | { kind: "config"; desired: DesiredConfig };
+
+type MountedRead =
+  | { ok: true; hash: string; config: MasqConfig }
+  | { ok: false; hash: string; reason: string };
+
+/**
+ * The mounted config: one ConfigMap file as upstream reads it, or a directory of `ip-masq*`
+ * files merged as ip-masq-agent-v2 merges them (config-dir.ts). Undefined when there is none;
+ * throws when it cannot be read.
+ */
+async function readMounted(path: string, flags: AgentFlags): Promise<MountedRead | undefined> {
+  if ((await stat(path)).isDirectory()) return readConfigDir(path, flags);
+  const text = await readFile(path, "utf8");
+  const hash = sha256(text);
+  const parsed = parseConfigText(text, flags);
+  if (parsed.ok) return { ok: true, hash, config: parsed.config };
+  const reason = `config refused (${path}): ${parsed.errors.map((e) => e.message).join("; ")}`;
+  return { ok: false, hash, reason };
+}
 
 export class ConfigSources {
   /** sha256 of the config file's text last seen (persisted, so only a new edit of it wins). */
@@ -70,28 +91,20 @@ export class ConfigSources {
   async readFile(flags: AgentFlags, current?: DesiredConfig): Promise<SourceRead> {
     const { configFile: path, log } = this.o;
     if (!path) return { kind: "none" };
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (e) {
-      log.debug({ err: (e as Error).message, path }, "config file not readable");
-      return { kind: "none" };
-    }
-    const hash = sha256(text);
-    if (hash === this.fileHash) return { kind: "none" };
-    this.fileHash = hash;
-    const parsed = parseConfigText(text, flags);
-    if (!parsed.ok) {
-      const reason = `config refused (${path}): ${parsed.errors.map((e) => e.message).join("; ")}`;
-      return { kind: "refused", reason, source: "file", generation: null };
-    }
-    if (current && sameConfig(current.config, parsed.config)) {
+    const read = await readMounted(path, flags).catch((e: Error) => {
+      log.debug({ err: e.message, path }, "config file not readable");
+      return undefined;
+    });
+    if (!read || read.hash === this.fileHash) return { kind: "none" };
+    this.fileHash = read.hash;
+    if (!read.ok) return { kind: "refused", reason: read.reason, source: "file", generation: null };
+    if (current && sameConfig(current.config, read.config)) {
       if (current.source !== "file") await this.persist(current);
       return { kind: "none" };
     }
     log.info({ path }, "config file changed; adopting it");
     const desired: DesiredConfig = {
-      config: parsed.config,
+      config: read.config,
       generation: null,
       revision: null,
       source: "file",

@@ -312,6 +312,10 @@ export interface RbacExpectation {
   /** auth.reporterNodeFromPod: get on pods in the release namespace. */
   reporterNodeFromPod: boolean;
   releaseNamespace: string;
+  /** IPMASQ_SOURCE_PREFIX: list/watch on the namespace's ConfigMaps when set. */
+  sourcePrefix: string;
+  /** IPMASQ_EDITABLE_SOURCES: get/update on exactly these ConfigMaps. */
+  editableSources: string[];
 }
 
 /** What the dashboard's environment says it will touch. */
@@ -334,6 +338,8 @@ export function rbacExpectation(
     recreateConfigMaps: envValue(d, "IPMASQ_RECREATE_CONFIGMAPS") === "true",
     reporterNodeFromPod,
     releaseNamespace: m.namespace,
+    sourcePrefix: envValue(d, "IPMASQ_SOURCE_PREFIX") ?? "",
+    editableSources: (envValue(d, "IPMASQ_EDITABLE_SOURCES") ?? "").split(",").filter(Boolean),
   };
 }
 
@@ -351,6 +357,18 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
       g.scope === e.configMapNamespace &&
       named(e.configMapName, e.historyName) &&
       ["get", "list", "watch", "update"].includes(g.verb)) ||
+    // Config sources: the namespace's ConfigMaps listed and watched (filtered by prefix), and
+    // exactly the editable ones written.
+    (e.sourcePrefix !== "" &&
+      g.resource === "configmaps" &&
+      inCmNamespace &&
+      named() &&
+      ["list", "watch"].includes(g.verb)) ||
+    (e.editableSources.length > 0 &&
+      g.resource === "configmaps" &&
+      inCmNamespace &&
+      named(...e.editableSources) &&
+      ["get", "update"].includes(g.verb)) ||
     (e.recreateConfigMaps &&
       g.resource === "configmaps" &&
       inCmNamespace &&
@@ -435,6 +453,13 @@ export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
       );
     }
   }
+  const cm = { scope: e.configMapNamespace, apiGroup: "", resource: "configmaps" };
+  for (const verb of e.sourcePrefix ? ["list", "watch"] : [])
+    if (!has({ ...cm, verb, resourceNames: [] }))
+      v.push(`dashboard cannot ${verb} the ConfigMaps of ${e.configMapNamespace} (config sources)`);
+  for (const verb of e.editableSources.length > 0 ? ["get", "update"] : [])
+    if (!has({ ...cm, verb, resourceNames: e.editableSources }))
+      v.push(`dashboard cannot ${verb} the editable config sources ${e.editableSources}`);
   for (const verb of ["get", "update"]) {
     const lease = { apiGroup: "coordination.k8s.io", resource: "leases", verb };
     if (!has({ ...lease, scope: e.configMapNamespace, resourceNames: [e.leaseName] }))

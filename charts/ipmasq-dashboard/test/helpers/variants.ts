@@ -21,7 +21,7 @@ export const VARIANTS: (Variant & {
       cmNamespace: "kube-system",
       windows: false,
       observe: false,
-      mountsConfig: true,
+      mountsConfig: false, // config sources (the default prefix): the ConfigMap alone is not the merge
       createsConfigMap: true,
       extraGrants: false,
     },

@@ -6,12 +6,15 @@ import {
   MAX_HTTP_BODY_BYTES,
   MAX_REVISION_CHARS,
   type MasqConfig,
+  type MergedConfigView,
   masqConfigSchema,
 } from "@masq/shared";
 import { z } from "zod";
+import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.js";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
+import { currentMergedView, observeWarning } from "../config/merge-view.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";
@@ -22,13 +25,13 @@ import { configView } from "./views.js";
 
 const revision = z.string().min(1).max(MAX_REVISION_CHARS);
 const message = z.string().max(1000);
-const candidateFields = {
+export const candidateFields = {
   yaml: z.string().max(MAX_HTTP_BODY_BYTES).optional(),
   config: masqConfigSchema.optional(),
 };
-const exactlyOne = (b: { yaml?: string; config?: unknown }) =>
+export const exactlyOne = (b: { yaml?: string; config?: unknown }) =>
   (b.yaml === undefined) !== (b.config === undefined);
-const oneOfMessage = { message: 'send exactly one of "yaml" or "config"' };
+export const oneOfMessage = { message: 'send exactly one of "yaml" or "config"' };
 
 const putBody = z
   .strictObject({ ...candidateFields, revision, message: message.optional() })
@@ -36,7 +39,7 @@ const putBody = z
 const validateBody = z.strictObject(candidateFields).refine(exactlyOne, oneOfMessage);
 const rollbackBody = z.strictObject({ revision, message: message.optional() });
 
-function inputOf(b: { yaml?: string; config?: MasqConfig }): ConfigInput {
+export function inputOf(b: { yaml?: string; config?: MasqConfig }): ConfigInput {
   return b.yaml !== undefined ? { yaml: b.yaml } : { config: b.config! };
 }
 
@@ -76,6 +79,20 @@ async function save(
   }
 }
 
+/** The merge view with what nodes in observe mode make of it. */
+function withObserveWarning(ctx: ApiContext, view: MergedConfigView | null) {
+  if (!view) return null;
+  let observe = 0;
+  for (const n of ctx.fleet.nodes.values()) if (n.hello.mode === "observe") observe++;
+  return { ...view, observeWarning: observeWarning(view, observe) };
+}
+
+/** The merge with `text` as the primary source (undefined while it is alone). */
+function primaryMerge(ctx: ApiContext, text: string) {
+  const primary = ctx.config.sources?.primary;
+  return primary ? candidateMerge(ctx.config, primary, text) : undefined;
+}
+
 /** The validate dry run, in phases with the event loop let through between them. */
 async function dryRun(ctx: ApiContext, input: ConfigInput) {
   const c = ctx.config.check(input);
@@ -89,7 +106,10 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     };
   await yieldToEventLoop();
   const current = ctx.config.current().desired?.config ?? null;
-  const diff = diffConfigs(current, c.config);
+  // With several sources nodes get the merge: compare it, with this text as the primary source.
+  const merged = primaryMerge(ctx, c.text);
+  const after = merged?.merge.ok ? merged.merge.config : c.config;
+  const diff = diffConfigs(current, after);
   await yieldToEventLoop();
   const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
     os: n.hello.os,
@@ -101,7 +121,8 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     warnings: c.warnings,
     config: c.config,
     diff,
-    impact: impactOf(current, c.config, nodes),
+    impact: impactOf(current, after, nodes),
+    ...(merged ? { merge: merged.view, newConflicts: merged.newConflicts } : {}),
   };
 }
 
@@ -112,7 +133,11 @@ export function configRoutes(ctx: ApiContext): Route[] {
       path: "/api/config",
       access: "viewer",
       handler: ({ res }) =>
-        sendJson(res, 200, { ...configView(ctx.config.current()), flags: ctx.config.flags }),
+        sendJson(res, 200, {
+          ...configView(ctx.config.current()),
+          flags: ctx.config.flags,
+          merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
+        }),
     }),
     route({
       method: "PUT",
@@ -122,6 +147,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
       async handler({ res, body, principal }) {
         const c = await ctx.config.work.run(() => ctx.config.check(inputOf(body)));
         if (!c.ok) throw invalid(c);
+        assertNoNewConflicts(primaryMerge(ctx, c.text));
         sendJson(
           res,
           200,
@@ -163,6 +189,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         if (!target) throw new HttpError(404, `no revision ${params.revision} in the history`);
         const c = await ctx.config.work.run(() => ctx.config.check({ yaml: target.text }));
         if (!c.ok) throw invalid(c);
+        assertNoNewConflicts(primaryMerge(ctx, c.text));
         const msg = body.message ?? `rollback to revision ${target.revision}`;
         sendJson(
           res,

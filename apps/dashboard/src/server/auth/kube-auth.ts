@@ -9,6 +9,7 @@ import { TtlCache } from "./ttl-cache.js";
 import type {
   PeopleAuthenticator,
   PeopleAuthResult,
+  Principal,
   ReporterAuthenticator,
   ReporterAuthResult,
 } from "./types.js";
@@ -88,10 +89,16 @@ export class KubePeopleAuth implements PeopleAuthenticator {
     const user = tr.status?.user;
     if (!tr.status?.authenticated || !user?.username)
       return { ok: false, status: 401, error: "token rejected by Kubernetes" };
+    const kube = {
+      username: user.username,
+      ...(user.groups ? { groups: user.groups } : {}),
+      ...(user.uid ? { uid: user.uid } : {}),
+      ...(user.extra ? { extra: user.extra } : {}),
+    };
     if (await this.allowed(user, "update"))
-      return { ok: true, principal: { user: user.username, role: "editor" } };
+      return { ok: true, principal: { user: user.username, role: "editor", kube } };
     if (await this.allowed(user, "get"))
-      return { ok: true, principal: { user: user.username, role: "viewer" } };
+      return { ok: true, principal: { user: user.username, role: "viewer", kube } };
     return {
       ok: false,
       status: 403,
@@ -99,7 +106,17 @@ export class KubePeopleAuth implements PeopleAuthenticator {
     };
   }
 
-  private async allowed(user: V1UserInfo, verb: "get" | "update"): Promise<boolean> {
+  /** SubjectAccessReview: may this user update ConfigMap `name` (in the ConfigMap's namespace)? */
+  async mayUpdateConfigMap(principal: Principal, name: string): Promise<boolean> {
+    if (!principal.kube) return principal.role === "editor";
+    return this.allowed(principal.kube, "update", name);
+  }
+
+  private async allowed(
+    user: V1UserInfo,
+    verb: "get" | "update",
+    name = this.configMap.name,
+  ): Promise<boolean> {
     const sar = await this.clients.authz.createSubjectAccessReview({
       body: {
         apiVersion: "authorization.k8s.io/v1",
@@ -114,7 +131,7 @@ export class KubePeopleAuth implements PeopleAuthenticator {
             verb,
             group: "",
             resource: "configmaps",
-            name: this.configMap.name,
+            name,
           },
         },
       },

@@ -4,6 +4,7 @@ import { safeEqual } from "./tokens.js";
 import type {
   PeopleAuthenticator,
   PeopleAuthResult,
+  Principal,
   ReporterAuthenticator,
   ReporterAuthResult,
 } from "./types.js";
@@ -23,6 +24,12 @@ export class StaticPeopleAuth implements PeopleAuthenticator {
       return { ok: true, principal: { user: "viewer", role: "viewer" } };
     if (this.fallback) return this.fallback.authenticate(token);
     return { ok: false, status: 401, error: "invalid token" };
+  }
+
+  /** Static tokens are break-glass: the admin may; Kubernetes users are asked (fallback). */
+  async mayUpdateConfigMap(principal: Principal, name: string): Promise<boolean> {
+    if (!principal.kube || !this.fallback?.mayUpdateConfigMap) return principal.role === "editor";
+    return this.fallback.mayUpdateConfigMap(principal, name);
   }
 }
 

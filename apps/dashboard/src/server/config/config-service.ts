@@ -10,24 +10,28 @@ import {
   serializeConfig,
   validateConfig,
 } from "@masq/shared";
+import type { SourceSet } from "../store/sources.js";
 import type { ConfigRevision, ConfigStore } from "../store/types.js";
+import { type Desired, MergedNumbering, type MergeView, mergeWith } from "./merged-desired.js";
 import { RevisionCache } from "./revision-cache.js";
+import { SourceHistory } from "./source-history.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Config checks that may wait behind the running one before requests are refused (503). */
 const MAX_WAITING_CHECKS = 16;
 
-export interface Desired {
-  generation: number;
-  revision: string;
-  config: MasqConfig;
-}
+export type { Desired, MergeView };
 
 export interface ConfigState {
   rev: ConfigRevision;
   result: ConfigResult;
-  /** The config nodes enforce: the current one when valid, else the last valid revision. */
+  /**
+   * The config nodes enforce: the current one when valid, else the last valid revision. With
+   * several sources: the merge when it has no conflict, else the last good merge.
+   */
   desired: Desired | null;
+  /** The merge, while sources besides the primary one exist (null: the primary alone). */
+  merge?: MergeView | null;
 }
 
 /** A candidate config from an API body: YAML text or a config object. */
@@ -47,21 +51,66 @@ export class ConfigService {
   /** Where requests run their config checks: one at a time, bounded (work-queue.ts). */
   readonly work = new WorkQueue(MAX_WAITING_CHECKS);
 
+  private numbering: MergedNumbering | undefined;
+  /** Which source besides the primary one changed, and how (GET /api/history/sources). */
+  readonly sourceHistory: SourceHistory;
+
   constructor(
     readonly store: ConfigStore,
     readonly flags: AgentFlags,
+    /** Config sources merged with the store's config (config-merge), if any. */
+    readonly sources?: SourceSet,
   ) {
     this.revisions = new RevisionCache((text) => parseConfigText(text, flags));
+    this.sourceHistory = new SourceHistory((text) => parseConfigText(text, flags));
   }
 
   async start(): Promise<void> {
     this.store.onChange((rev) => this.update(rev));
     await this.store.start();
+    if (this.sources) {
+      this.sources.onChange(() => this.sourcesChanged());
+      await this.sources.start();
+    }
+    // Before reading the current revision: nothing may await between that read and the state.
+    const recorded = (await this.store.history()).map((r) => r.generation);
     const rev = this.store.current();
     const result = this.revisions.get(rev);
+    this.numbering = new MergedNumbering(Math.max(rev.generation, ...recorded));
     // Started on an invalid config (edited while we were down): enforce the last valid one.
-    const desired = result.ok ? toDesired(rev, result.config) : await this.lastValid();
-    this.state = { rev, result, desired };
+    // Started on a merge with a conflict: nothing (nodes keep what they enforce).
+    const alone = (this.sources?.list().length ?? 0) === 0;
+    const fallback = alone && !result.ok ? await this.lastValid() : null;
+    this.state = this.compose(rev, result, fallback);
+  }
+
+  /** The state for a primary revision: alone, or merged with the other sources. */
+  private compose(
+    rev: ConfigRevision,
+    result: ConfigResult,
+    previous: Desired | null,
+  ): ConfigState {
+    const extras = this.sources?.list() ?? [];
+    const numbering = this.numbering;
+    if (!this.sources || !numbering || (extras.length === 0 && !numbering.used))
+      return { rev, result, desired: result.ok ? toDesired(rev, result.config) : previous };
+    const merged = mergeWith(this.sources.primary, rev.text, extras, this.flags);
+    const desired = merged.ok ? numbering.desired(rev, merged.config, extras) : previous;
+    return { rev, result, desired, merge: extras.length > 0 ? { result: merged, extras } : null };
+  }
+
+  /** A source besides the primary one changed: merge again, tell listeners. */
+  private sourcesChanged(): void {
+    const previous = this.state;
+    if (!previous) return; // start() composes once the sources are read
+    this.state = this.compose(previous.rev, previous.result, previous.desired);
+    const pushed = this.state.merge && !this.state.merge.result.ok ? null : this.state.desired;
+    this.sourceHistory.note(
+      previous.merge?.extras ?? [],
+      this.state.merge?.extras ?? [],
+      pushed?.generation ?? null,
+    );
+    for (const fn of this.listeners) fn(this.state, previous);
   }
 
   current(): ConfigState {
@@ -89,8 +138,7 @@ export class ConfigService {
     const previous = this.state;
     if (previous && previous.rev.revision === rev.revision) return;
     const result = this.revisions.get(rev);
-    const desired = result.ok ? toDesired(rev, result.config) : (previous?.desired ?? null);
-    this.state = { rev, result, desired };
+    this.state = this.compose(rev, result, previous?.desired ?? null);
     for (const fn of this.listeners) fn(this.state, previous);
   }
 

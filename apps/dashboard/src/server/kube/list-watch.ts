@@ -34,6 +34,7 @@ export interface ListWatchOptions<T extends KubernetesObject> {
   watch: Pick<Watch, "watch">;
   /** Collection path, e.g. /api/v1/namespaces/kube-system/configmaps. */
   path: string;
+  /** e.g. metadata.name=ip-masq-agent; "" lists and watches the whole collection. */
   fieldSelector: string;
   /** The same collection listed with the same selector. */
   list(): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
@@ -176,7 +177,7 @@ export class ListWatcher<T extends KubernetesObject> {
         resolve(end);
       };
       const query = {
-        fieldSelector: this.o.fieldSelector,
+        ...(this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {}),
         resourceVersion: this.rv,
         allowWatchBookmarks: true,
       };
@@ -222,7 +223,7 @@ export class ListWatcher<T extends KubernetesObject> {
     const level = f >= 2 && ((f & (f - 1)) === 0 || f % 30 === 0) ? "warn" : "debug";
     this.o.log[level](
       { path: this.o.path, err: e, failures: this.health.failures },
-      `${what} of ${this.o.fieldSelector} failed; retrying`,
+      `${what} of ${this.o.fieldSelector || this.o.path} failed; retrying`,
     );
     return false;
   }

@@ -15,6 +15,10 @@ import {
   type NodesResponse,
   type ResyncResponse,
   type SaveResponse,
+  type SourceHistoryResponse,
+  type SourceResponse,
+  type SourceSaveResponse,
+  type SourceValidateResponse,
   type ValidateResponse,
 } from "@masq/shared";
 import { api } from "./client";
@@ -44,6 +48,17 @@ export const endpoints = {
     api<ValidateResponse>("/api/config/validate", { method: "POST", body }),
   saveConfig: (body: ConfigWrite) => api<SaveResponse>("/api/config", { method: "PUT", body }),
   history: (signal?: AbortSignal) => api<HistoryResponse>("/api/history", { signal }),
+  sourceHistory: (signal?: AbortSignal) =>
+    api<SourceHistoryResponse>("/api/history/sources", { signal }),
+  source: (id: string, signal?: AbortSignal) =>
+    api<SourceResponse>(`/api/config/sources/${enc(id)}`, { signal }),
+  validateSource: (id: string, body: { yaml: string }) =>
+    api<SourceValidateResponse>(`/api/config/sources/${enc(id)}/validate`, {
+      method: "POST",
+      body,
+    }),
+  saveSource: (id: string, body: { yaml: string; revision: string; message?: string }) =>
+    api<SourceSaveResponse>(`/api/config/sources/${enc(id)}`, { method: "PUT", body }),
   rollback: (revision: string, current: string) =>
     api<SaveResponse>(`/api/history/${enc(revision)}/rollback`, {
       method: "POST",

@@ -8,6 +8,7 @@ import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/St
 import { useToast } from "../components/Toaster";
 import { useFleetState, useLiveEvent } from "../live/live";
 import { useCanEdit, useMe } from "../shell/me";
+import { ConfigWithSources } from "../sources/ConfigSources";
 import { useCandidate } from "./AddCidrForm";
 import { CidrList } from "./CidrList";
 import { ConfigHeader } from "./ConfigHeader";
@@ -43,7 +44,7 @@ export function ConfigView() {
       </>
     );
   }
-  return <ConfigEditor latest={q.data} />;
+  return <ConfigWithSources merge={q.data.merge} editor={<ConfigEditor latest={q.data} />} />;
 }
 
 function ConfigEditor({ latest }: { latest: EditableConfig }) {

@@ -14,6 +14,7 @@ import { Dialog } from "../components/Dialog";
 import { DiffChips } from "../components/DiffChips";
 import { ArrowRightIcon, SpinnerIcon } from "../components/icons";
 import { RelativeTime } from "../components/Time";
+import { MergeNotice } from "../sources/MergeNotice";
 import { impactSentence, rolloutSentence } from "./draft";
 
 export type ReviewPayload =
@@ -246,6 +247,7 @@ export function ReviewDialog({
             </ul>
           ) : null}
         </section>
+        <MergeNotice v={v} />
         {v && v.warnings.length > 0 ? (
           <Callout tone="warning" title="Warnings">
             <ul className="list-disc pl-4">

@@ -1,0 +1,73 @@
+// A candidate text for one source, merged with the current other sources: what the editor's
+// preview shows (merged result, diff and impact against what nodes get now) and what a save
+// checks (a save may not add a conflict; one that resolves or keeps existing ones may go).
+import {
+  type ConfigSource,
+  diffConfigs,
+  type MergeConflict,
+  type MergedConfigView,
+  type MergeResult,
+  mergeSources,
+  sourceId,
+} from "@masq/shared";
+import { HttpError } from "../errors.js";
+import type { ConfigService } from "./config-service.js";
+import { impactOf } from "./impact.js";
+import { mergedView } from "./merge-view.js";
+
+export interface CandidateMerge {
+  merge: MergeResult;
+  view: MergedConfigView;
+  /** Conflicts the candidate has that the current merge has not. */
+  newConflicts: MergeConflict[];
+}
+
+/** The merge with `text` in place of `source`; undefined while the primary source is alone. */
+export function candidateMerge(
+  config: ConfigService,
+  source: ConfigSource,
+  text: string,
+): CandidateMerge | undefined {
+  const sources = config.sources;
+  const state = config.current();
+  if (!sources || !state.merge) return undefined;
+  const id = sourceId(source);
+  const rev = sourceId(sources.primary) === id ? { ...state.rev, text } : state.rev;
+  const extras = state.merge.extras.map((e) => (sourceId(e.source) === id ? { ...e, text } : e));
+  const merge = mergeSources(
+    [{ source: sources.primary, text: rev.text }, ...extras],
+    config.flags,
+  );
+  const before = new Set(state.merge.result.conflicts.map((c) => c.message));
+  return {
+    merge,
+    view: mergedView(merge, rev, extras, sources),
+    newConflicts: merge.conflicts.filter((c) => !before.has(c.message)),
+  };
+}
+
+/**
+ * Refuses (422) a save whose merge would have a conflict the current merge has not (not 409:
+ * that is a stale revision, which clients answer by showing the newer one).
+ */
+export function assertNoNewConflicts(c: CandidateMerge | undefined): void {
+  if (!c || c.newConflicts.length === 0) return;
+  const first = c.newConflicts[0]?.message ?? "";
+  throw new HttpError(422, `saving would make the config sources conflict: ${first}`, {
+    conflicts: c.newConflicts,
+  });
+}
+
+/** Diff and impact of a candidate merge against the config nodes get now. */
+export function mergedPreview(
+  config: ConfigService,
+  c: CandidateMerge,
+  nodes: Parameters<typeof impactOf>[2],
+) {
+  const current = config.current().desired?.config ?? null;
+  if (!c.merge.ok) return { diff: diffConfigs(null, null), impact: { nodes: 0, destinations: [] } };
+  return {
+    diff: diffConfigs(current, c.merge.config),
+    impact: impactOf(current, c.merge.config, nodes),
+  };
+}

@@ -1,0 +1,96 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MAX_CONFIG_SOURCE_BYTES } from "@masq/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FileSources } from "./file-sources.js";
+import { StaleSourceError } from "./sources.js";
+
+let dir: string;
+let sources: FileSources | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "imd-fsrc-"));
+});
+afterEach(async () => {
+  await sources?.close();
+  sources = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function started(files: Record<string, string | null>, prefix = "ip-masq-") {
+  for (const [name, text] of Object.entries(files))
+    await (text === null ? mkdir(join(dir, name)) : writeFile(join(dir, name), text));
+  sources = new FileSources({ dir, prefix, pollMs: 3_600_000 });
+  await sources.start();
+  return sources;
+}
+
+describe("FileSources", () => {
+  const cases: {
+    desc: string;
+    input: { files: Record<string, string | null>; prefix?: string };
+    want: string[];
+  }[] = [
+    {
+      desc: "files of the prefix, sorted; not the store's own files, directories or temp files",
+      input: {
+        files: {
+          "ip-masq-b": "{}",
+          "ip-masq-a.yaml": "{}",
+          "config.yaml": "{}",
+          "index.json": "{}",
+          ".ip-masq-a.yaml.0123456789ab.tmp": "{}",
+          "ip-masq-dir": null,
+        },
+      },
+      want: ["ip-masq-a.yaml", "ip-masq-b"],
+    },
+    {
+      desc: "no prefix: no sources",
+      input: { files: { "ip-masq-a": "{}" }, prefix: "" },
+      want: [],
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const s = await started(input.files, input.prefix);
+    expect(s.list().map((x) => x.source.name)).toEqual(want);
+  });
+
+  it("a file over the size limit is not read; its size is kept for the merge to refuse", async () => {
+    const s = await started({ "ip-masq-big": "#".repeat(MAX_CONFIG_SOURCE_BYTES + 1) });
+    expect(s.list()[0]).toMatchObject({ text: "", bytes: MAX_CONFIG_SOURCE_BYTES + 1 });
+  });
+
+  it("saves with the revision it was read at; a stale one changes nothing", async () => {
+    const s = await started({ "ip-masq-a": "{}" });
+    const cur = s.list()[0]!;
+    const req = { source: cur.source, text: "cidrLimit: 10\n", author: "ana", message: "" };
+    await expect(s.save({ ...req, expectedRevision: "stale" })).rejects.toBeInstanceOf(
+      StaleSourceError,
+    );
+    const saved = await s.save({ ...req, expectedRevision: cur.revision });
+    expect(saved).toMatchObject({ text: "cidrLimit: 10\n", author: "ana" });
+    expect(s.list()[0]?.revision).toBe(saved.revision);
+    await expect(
+      s.save({
+        ...req,
+        source: { kind: "file", name: "other", key: "other" },
+        expectedRevision: "x",
+      }),
+    ).rejects.toThrow(/not a config source/);
+  });
+
+  it("tells listeners when a file appears, changes or goes", async () => {
+    const s = await started({});
+    let calls = 0;
+    s.onChange(() => calls++);
+    await writeFile(join(dir, "ip-masq-a"), "{}");
+    await s.scan();
+    await writeFile(join(dir, "ip-masq-a"), "masqLinkLocal: true\n");
+    await s.scan();
+    await s.scan(); // nothing new
+    await rm(join(dir, "ip-masq-a"));
+    await s.scan();
+    expect(calls).toBe(3);
+  });
+});

@@ -1,0 +1,184 @@
+// Config merged from several sources (issue 14 part 2), file store: `ip-masq-*` files of the
+// data dir merged with the store's config, provenance and conflicts in the API, a conflict
+// never pushed (nodes keep the last good merge), the editor's source routes (preview, save with
+// optimistic concurrency, a save that would add a conflict refused).
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FileSources } from "../src/server/store/file-sources.js";
+import { SimReporter } from "./helpers/reporter-client.js";
+import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
+
+const t = perTest();
+const PLATFORM = encodeURIComponent("file/ip-masq-platform");
+
+async function serverWith(files: Record<string, string>) {
+  const dataDir = await mkdtemp(join(tmpdir(), "ipmasq-dash-"));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dataDir, name), text);
+  const sources = new FileSources({ dir: dataDir, prefix: "ip-masq-", pollMs: 30 });
+  t.server = await startServer({ dataDir, sources });
+  return { server: t.server, dataDir };
+}
+
+describe("config sources (file store)", () => {
+  it("merges ip-masq-* files with the config: every CIDR names its sources, nodes get the union", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\nmasqLinkLocal: true\n",
+      "other.yaml": "nonMasqueradeCIDRs: [192.0.2.0/24]\n",
+    });
+    const node = await t.connect("node-a");
+    const cfg = (await server.api("/api/config")).body;
+    expect(cfg.merge.pushable).toBe(true);
+    expect(
+      cfg.merge.sources.map((s: { id: string; primary: boolean }) => [s.id, s.primary]),
+    ).toEqual([
+      ["file/config.yaml", true],
+      ["file/ip-masq-platform", false],
+    ]);
+    const origin = (cidr: string) =>
+      cfg.merge.cidrs.nonMasqueradeCIDRs
+        .find((o: { cidr: string }) => o.cidr === cidr)
+        ?.sources.map((s: { name: string }) => s.name);
+    expect(origin("10.0.0.0/8")).toEqual(["config.yaml", "ip-masq-platform"]);
+    expect(origin("100.64.0.0/10")).toEqual(["ip-masq-platform"]);
+    expect(origin("192.0.2.0/24")).toBeUndefined();
+    await eventually(() => node.lastDesired?.masqLinkLocal === true, 3000, "the merge pushed");
+    expect(node.lastDesired?.nonMasqueradeCIDRs).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+      "100.64.0.0/10",
+    ]);
+    expect(cfg.desiredRevision).toMatch(/^1\+1@g2$/);
+    expect(cfg.generation).toBe(2);
+  });
+
+  it("a conflict is listed and never pushed: nodes keep the last good merge until it is resolved", async () => {
+    const { server, dataDir } = await serverWith({ "ip-masq-platform": "resyncInterval: 60s\n" });
+    const node = await t.connect("node-a");
+    await eventually(() => node.lastDesired !== undefined, 3000, "first merge");
+    const good = (await server.api("/api/config")).body;
+    await writeFile(
+      join(dataDir, "ip-masq-platform"),
+      "resyncInterval: 30s\nnonMasqueradeCIDRs: [198.51.100.0/24]\n",
+    );
+    const conflicted = await eventually(async () => {
+      const c = (await server.api("/api/config")).body;
+      return c.merge.conflicts.length > 0 ? c : undefined;
+    }, 3000);
+    expect(conflicted.merge.pushable).toBe(false);
+    expect(conflicted.merge.conflicts.map((c: { message: string }) => c.message)).toEqual([
+      "resyncInterval differs between sources: 60s (file config.yaml) vs 30s (file ip-masq-platform); set it the same everywhere, or in one source only",
+    ]);
+    expect(conflicted.generation).toBe(good.generation);
+    expect(conflicted.desiredRevision).toBe(good.desiredRevision);
+    expect(node.lastDesired?.nonMasqueradeCIDRs).not.toContain("198.51.100.0/24");
+    await writeFile(join(dataDir, "ip-masq-platform"), "nonMasqueradeCIDRs: [198.51.100.0/24]\n");
+    await eventually(
+      () => node.lastDesired?.nonMasqueradeCIDRs.includes("198.51.100.0/24"),
+      3000,
+      "the resolved merge pushed",
+    );
+    const resolved = (await server.api("/api/config")).body;
+    expect(resolved.merge.conflicts).toEqual([]);
+    expect(resolved.generation).toBeGreaterThan(good.generation);
+    // History says which source changed, and what nodes got from it (null: not pushed).
+    const changes = (await server.api("/api/history/sources")).body.changes;
+    expect(
+      changes.map((c: { label: string; change: string; generation: number | null }) => [
+        c.label,
+        c.change,
+        c.generation,
+      ]),
+    ).toEqual([
+      ["file ip-masq-platform", "changed", resolved.generation],
+      ["file ip-masq-platform", "changed", null],
+    ]);
+    expect(changes[0].diff).toMatchObject({ added: [], removed: [] });
+    expect(changes[1].diff.added).toEqual(["198.51.100.0/24"]);
+  });
+
+  it("the editor saves one chosen source with optimistic concurrency, after a preview of the merge", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "nonMasqueradeCIDRs: [100.64.0.0/10]\n",
+    });
+    const src = (await server.api(`/api/config/sources/${PLATFORM}`)).body;
+    expect(src).toMatchObject({ label: "file ip-masq-platform", editable: true, valid: true });
+    const yaml = "nonMasqueradeCIDRs: [100.64.0.0/10, 203.0.113.0/24]\n";
+    const preview = await server.api(`/api/config/sources/${PLATFORM}/validate`, {
+      method: "POST",
+      body: { yaml },
+    });
+    expect(preview.body).toMatchObject({
+      ok: true,
+      newConflicts: [],
+      diff: { added: ["203.0.113.0/24"] },
+    });
+    expect(preview.body.impact.destinations).toEqual([
+      { cidr: "203.0.113.0/24", change: "no-longer-masqueraded", nodes: 0 },
+    ]);
+    const stale = await server.api(`/api/config/sources/${PLATFORM}`, {
+      method: "PUT",
+      body: { yaml, revision: "not-the-revision" },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.current.yaml).toBe("nonMasqueradeCIDRs: [100.64.0.0/10]\n");
+    const saved = await server.api(`/api/config/sources/${PLATFORM}`, {
+      method: "PUT",
+      body: { yaml, revision: src.revision, message: "docs range" },
+    });
+    expect(saved.status).toBe(200);
+    await eventually(async () => {
+      const c = (await server.api("/api/config")).body;
+      return c.config && c.merge.config.nonMasqueradeCIDRs.includes("203.0.113.0/24");
+    }, 3000);
+  });
+
+  it("refuses a save that would make the sources conflict, naming the conflict", async () => {
+    const { server } = await serverWith({ "ip-masq-platform": "cidrLimit: 64\n" });
+    const cfg = (await server.api("/api/config")).body;
+    const preview = await server.api("/api/config/validate", {
+      method: "POST",
+      body: { yaml: "cidrLimit: 10\n" },
+    });
+    expect(preview.body.ok).toBe(true);
+    expect(preview.body.newConflicts).toMatchObject([{ kind: "scalar", key: "cidrLimit" }]);
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "cidrLimit: 10\n", revision: cfg.revision },
+    });
+    expect(put.status).toBe(422);
+    expect(put.body.error).toBe(
+      "saving would make the config sources conflict: cidrLimit differs between sources: 10 (file config.yaml) vs 64 (file ip-masq-platform); set it the same everywhere, or in one source only",
+    );
+    expect((await server.api("/api/config")).body.revision).toBe(cfg.revision);
+  });
+
+  it("warns that nodes in observe mode beside upstream ip-masq-agent see the other sources as drift", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "nonMasqueradeCIDRs: [100.64.0.0/10]\n",
+    });
+    expect((await server.api("/api/config")).body.merge.observeWarning).toBeNull();
+    const sim = await SimReporter.connect({
+      url: server.url,
+      token: reporterToken("node-o"),
+      node: "node-o",
+      mode: "observe",
+    });
+    t.sims.push(sim);
+    const warning = await eventually(
+      async () => (await server.api("/api/config")).body.merge.observeWarning,
+      3000,
+    );
+    expect(warning).toMatch(
+      /^1 node is in observe mode .* Upstream ip-masq-agent reads only file config\.yaml: there the CIDRs and settings of the other 1 source\(s\) show as drift/,
+    );
+  });
+
+  it("with only its own config, answers exactly as before (no merge, the store's generation)", async () => {
+    const { server } = await serverWith({});
+    const cfg = (await server.api("/api/config")).body;
+    expect(cfg).toMatchObject({ merge: null, revision: "1", desiredRevision: "1", generation: 1 });
+  });
+});
