@@ -7,6 +7,8 @@ import type { ConflictCurrent } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";
 import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./protocol.js";
+import type { RolloutPause, RolloutPhase } from "./rollout-machine.js";
+import type { WavesStrategy } from "./rollout-plan.js";
 import type { VerdictView } from "./verdict-view.js";
 
 export * from "./api-config.js";
@@ -267,6 +269,8 @@ export interface HelloEvent {
   summary: FleetSummary;
   config: ConfigEvent;
   rollout: Rollout | null;
+  /** The staged rollout, when the newest change rolls out in waves. */
+  staged?: StagedRolloutView | null;
   serverTime: number;
 }
 
@@ -286,4 +290,51 @@ export interface LiveEvents {
   fleet: FleetEvent;
   config: ConfigEvent;
   rollout: RolloutEvent;
+  "staged-rollout": StagedRolloutView | null;
+}
+
+/** One wave of a staged rollout (wave 0 is the canary). Node lists hold at most 50 names. */
+export interface RolloutWaveView {
+  index: number;
+  /** "canary", "wave 1", … */
+  name: string;
+  /** Released: its nodes are sent the new revision. */
+  released: boolean;
+  total: number;
+  applied: number;
+  pending: number;
+  failed: number;
+  appliedNodes: string[];
+  pendingNodes: string[];
+  failedNodes: { name: string; reason: string }[];
+}
+
+/** Who did what to a rollout, and when (ISO 8601). */
+export interface RolloutAction {
+  action: "start" | "promote" | "retry" | "abort" | "pause" | "resume" | "finish";
+  user: string;
+  time: string;
+  detail: string;
+}
+
+/** GET /api/rollout and the live event `staged-rollout`: the current staged rollout. */
+export interface StagedRolloutView {
+  revision: string;
+  generation: number;
+  /** The revision nodes not yet reached (and, after an abort, every node) keep. */
+  previousRevision: string | null;
+  previousGeneration: number | null;
+  strategy: WavesStrategy;
+  phase: RolloutPhase;
+  /** The highest released wave (0 = the canary). */
+  step: number;
+  pause: RolloutPause | null;
+  aborted: boolean;
+  /** What is happening, in one sentence (the reason when paused). */
+  message: string;
+  waves: RolloutWaveView[];
+  /** Newest last, at most 100. */
+  actions: RolloutAction[];
+  startedAt: number;
+  startedBy: string;
 }

@@ -17,6 +17,8 @@ export * from "./path/index.js";
 export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./protocol-v1.js";
+export * from "./rollout-machine.js";
+export * from "./rollout-plan.js";
 export * from "./rule-rows.js";
 export * from "./rules.js";
 export * from "./snapshot.js";

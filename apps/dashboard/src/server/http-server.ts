@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AgentFlags, REPORTER_PATH } from "@masq/shared";
+import { type AgentFlags, ALL_AT_ONCE, REPORTER_PATH, type RolloutStrategy } from "@masq/shared";
 import type { Logger } from "pino";
 import { authRoutes } from "./api/auth-routes.js";
 import { configRoutes } from "./api/config-routes.js";
@@ -12,6 +12,7 @@ import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
 import { nodeRoutes } from "./api/node-routes.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
+import { rolloutRoutes } from "./api/rollout-routes.js";
 import { Router } from "./api/router.js";
 import { SseHub } from "./api/sse.js";
 import { configEvent, fleetSummary } from "./api/views.js";
@@ -24,6 +25,8 @@ import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { StagedRollouts } from "./fleet/staged-rollout.js";
+import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -85,7 +88,16 @@ export interface DashboardOptions {
   expiry?: Omit<ExpiryOptions, "log">;
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
+  /** How a change rolls out when the save does not say (default: all nodes at once). */
+  rolloutStrategy?: RolloutStrategy;
+  /** Node labels for canary selectors (Kubernetes mode); without it selectors are refused. */
+  nodeLabels?: NodeLabels;
+  /** A released node going offline this soon after applying pauses a rollout (default 60 s). */
+  rolloutOfflineWindowMs?: number;
 }
+
+/** Labels of the named nodes (those without a Node object are left out). */
+export type NodeLabels = (names: readonly string[]) => Promise<Map<string, Record<string, string>>>;
 
 export interface DashboardServer {
   /** http://host:port of the listening server. */
@@ -94,6 +106,7 @@ export interface DashboardServer {
   http: Server;
   config: ConfigService;
   fleet: FleetState;
+  staged: StagedRollouts;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -127,9 +140,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t);
-  feed.onFlush((c) => publish({ sse, config, fleet }, c));
+  const staged = createStaging(o, fleet, log);
+  const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
+  feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
   await config.start();
-  config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
+  await staged.restore(config.current().desired, (r) => config.desiredOfRevision(r));
+  config.onChange((state, prev) =>
+    followConfig(state, prev, { fleet, feed, metrics, log, staged, strategy }),
+  );
 
   const nextHandlers = o.next ? await loadNext(o.next) : undefined;
   const sessions = new SessionStore(o.sessions);
@@ -150,8 +168,13 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     readiness,
     secureCookies: o.secureCookies,
     log,
+    staged,
+    rolloutStrategy: strategy,
+    nodeLabels: o.nodeLabels,
   };
-  const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
+  const routes = [opsRoutes, authRoutes, configRoutes, nodeRoutes, rolloutRoutes].flatMap((r) =>
+    r(ctx),
+  );
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
@@ -169,6 +192,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   });
   const sweeper = setInterval(() => {
     fleet.sweep();
+    staged.tick();
     expiry.sweep();
     sessions.sweep();
   }, 1000);
@@ -184,6 +208,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       feed.close();
       sse.close();
       fleet.close();
+      await staged.flush();
       await gateway.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -193,7 +218,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     })();
     return closing;
   };
-  return { url, port, http, config, fleet, metrics, close };
+  return { url, port, http, config, fleet, staged, metrics, close };
 }
 
 /**
@@ -247,7 +272,14 @@ function createFleet(
 function followConfig(
   state: ConfigState,
   prev: ConfigState | undefined,
-  d: { fleet: FleetState; feed: ChangeFeed; metrics: Metrics; log: Logger },
+  d: {
+    fleet: FleetState;
+    feed: ChangeFeed;
+    metrics: Metrics;
+    log: Logger;
+    staged: StagedRollouts;
+    strategy: RolloutStrategy;
+  },
 ): void {
   const { rev, result } = state;
   d.metrics.configChanges.inc({ valid: String(result.ok) });
@@ -262,8 +294,30 @@ function followConfig(
       "new config",
     );
   d.feed.configChanged();
-  if (state.desired && state.desired.generation !== prev?.desired?.generation)
+  if (state.desired && state.desired.generation !== prev?.desired?.generation) {
+    // The waves are decided before anything is pushed: nodes not reached keep the previous one.
+    d.staged.begin(state.desired, prev?.desired ?? null, rev.text, rev.author, d.strategy);
     d.fleet.desiredChanged(state.desired);
+  }
+}
+
+function createStaging(o: DashboardOptions, fleet: FleetState, log: Logger): StagedRollouts {
+  const staged = new StagedRollouts({
+    log,
+    persistence: persistenceOf(o.store),
+    offlineWindowMs: o.rolloutOfflineWindowMs,
+  });
+  fleet.attachStaging(staged);
+  return staged;
+}
+
+/** The store's place for rollout state, when it has one. */
+function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
+  if (!store.loadRollout || !store.saveRollout) return undefined;
+  return {
+    loadRollout: () => store.loadRollout!(),
+    saveRollout: (state) => store.saveRollout!(state),
+  };
 }
 
 /** API and probes first, the reporter gateway on upgrade, everything else to Next. */
@@ -323,7 +377,10 @@ async function listen(
 }
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
-function publish(ctx: Pick<ApiContext, "sse" | "config" | "fleet">, c: FleetChanges): void {
+function publish(
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged">,
+  c: FleetChanges,
+): void {
   if (c.config) ctx.sse.send("config", configEvent(ctx.config.current()));
   if (c.changed.length > 0 || c.removed.length > 0) {
     const nodes = c.changed.flatMap((name) => {
@@ -332,5 +389,8 @@ function publish(ctx: Pick<ApiContext, "sse" | "config" | "fleet">, c: FleetChan
     });
     ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
   }
-  if (c.rollout) ctx.sse.send("rollout", ctx.fleet.rollout.view());
+  if (c.rollout) {
+    ctx.sse.send("rollout", ctx.fleet.rollout.view());
+    ctx.sse.send("staged-rollout", ctx.staged.view());
+  }
 }

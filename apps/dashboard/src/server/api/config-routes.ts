@@ -7,6 +7,8 @@ import {
   MAX_REVISION_CHARS,
   type MasqConfig,
   masqConfigSchema,
+  type RolloutStrategy,
+  rolloutStrategySchema,
 } from "@masq/shared";
 import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
@@ -30,11 +32,12 @@ const exactlyOne = (b: { yaml?: string; config?: unknown }) =>
   (b.yaml === undefined) !== (b.config === undefined);
 const oneOfMessage = { message: 'send exactly one of "yaml" or "config"' };
 
+const strategy = rolloutStrategySchema.optional();
 const putBody = z
-  .strictObject({ ...candidateFields, revision, message: message.optional() })
+  .strictObject({ ...candidateFields, revision, message: message.optional(), strategy })
   .refine(exactlyOne, oneOfMessage);
 const validateBody = z.strictObject(candidateFields).refine(exactlyOne, oneOfMessage);
-const rollbackBody = z.strictObject({ revision, message: message.optional() });
+const rollbackBody = z.strictObject({ revision, message: message.optional(), strategy });
 
 function inputOf(b: { yaml?: string; config?: MasqConfig }): ConfigInput {
   return b.yaml !== undefined ? { yaml: b.yaml } : { config: b.config! };
@@ -48,6 +51,22 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
   });
 }
 
+/**
+ * Announces how the save about to be made rolls out (found again by its text when the store
+ * reports the new revision). A canary selector needs the nodes' labels, read now.
+ */
+async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | undefined) {
+  if (!s) return;
+  if (s.kind === "waves" && "selector" in s.canary) {
+    if (!ctx.nodeLabels)
+      throw new HttpError(
+        400,
+        "a canary label selector needs the nodes' labels, which only the Kubernetes store reads; pick the canary by count or percentage",
+      );
+    ctx.staged.intend(text, s, await ctx.nodeLabels([...ctx.fleet.nodes.keys()]));
+  } else ctx.staged.intend(text, s);
+}
+
 /** Saves a checked candidate; a stale base revision is a 409 carrying the current one. */
 async function save(
   ctx: ApiContext,
@@ -56,7 +75,9 @@ async function save(
   base: string,
   author: string,
   msg: string,
+  strategy?: RolloutStrategy,
 ) {
+  await announce(ctx, text, strategy);
   try {
     const rev = await ctx.config.store.save({ text, author, message: msg, expectedRevision: base });
     return { revision: rev.revision, generation: rev.generation, warnings };
@@ -112,7 +133,11 @@ export function configRoutes(ctx: ApiContext): Route[] {
       path: "/api/config",
       access: "viewer",
       handler: ({ res }) =>
-        sendJson(res, 200, { ...configView(ctx.config.current()), flags: ctx.config.flags }),
+        sendJson(res, 200, {
+          ...configView(ctx.config.current()),
+          flags: ctx.config.flags,
+          rolloutStrategy: ctx.rolloutStrategy,
+        }),
     }),
     route({
       method: "PUT",
@@ -125,7 +150,15 @@ export function configRoutes(ctx: ApiContext): Route[] {
         sendJson(
           res,
           200,
-          await save(ctx, c.text, c.warnings, body.revision, principal!.user, body.message ?? ""),
+          await save(
+            ctx,
+            c.text,
+            c.warnings,
+            body.revision,
+            principal!.user,
+            body.message ?? "",
+            body.strategy,
+          ),
         );
       },
     }),
@@ -167,7 +200,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         sendJson(
           res,
           200,
-          await save(ctx, c.text, c.warnings, body.revision, principal!.user, msg),
+          await save(ctx, c.text, c.warnings, body.revision, principal!.user, msg, body.strategy),
         );
       },
     }),

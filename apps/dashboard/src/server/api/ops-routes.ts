@@ -55,6 +55,7 @@ export function opsRoutes(ctx: ApiContext): Route[] {
           summary: fleetSummary(ctx),
           config: configEvent(state),
           rollout: ctx.fleet.rollout.view(),
+          staged: ctx.staged.view(),
           serverTime: Date.now(),
         };
         ctx.sse.attach(req, res, hello, {

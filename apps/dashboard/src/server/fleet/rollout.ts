@@ -26,6 +26,8 @@ interface State {
 export interface RolloutTarget {
   name: string;
   connected: boolean;
+  /** Already runs the generation (a staged rollout returning to an earlier one). */
+  applied?: boolean;
 }
 
 const zero = (): Record<Outcome, number> => ({ pending: 0, offline: 0, done: 0, failed: 0 });
@@ -44,7 +46,7 @@ export class RolloutTracker {
     const nodes = new Map<string, Outcome>();
     const count = zero();
     for (const t of targets) {
-      const o: Outcome = t.connected ? "pending" : "offline";
+      const o: Outcome = t.applied ? "done" : t.connected ? "pending" : "offline";
       nodes.set(t.name, o);
       count[o]++;
     }

@@ -1,0 +1,230 @@
+import {
+  compareNodeOrder,
+  decodeDashboardMessage,
+  defaultConfig,
+  type WavesStrategy,
+} from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { describe, expect, it } from "vitest";
+import type { Desired } from "../config/config-service.js";
+import { silentLogger } from "../log.js";
+import { ChangeFeed } from "./change-feed.js";
+import { FleetState, type ReporterLink } from "./fleet-state.js";
+import { StagedRollouts } from "./staged-rollout.js";
+
+type Link = ReporterLink & { frames: string[] };
+function link(): Link {
+  const l = { frames: [] as string[], send: (f: string) => l.frames.push(String(f)), close() {} };
+  return l;
+}
+
+/** Generations of the desired frames a link got, in order. */
+const sent = (l: Link) =>
+  l.frames.flatMap((f) => {
+    const d = decodeDashboardMessage(f);
+    return d.ok && d.msg.type === "desired" ? [d.msg.generation] : [];
+  });
+
+const WAVES: WavesStrategy = {
+  kind: "waves",
+  canary: { count: 1 },
+  waves: [100],
+  pause: { kind: "manual" },
+};
+const v1: Desired = { generation: 1, revision: "1", config: defaultConfig() };
+const v2: Desired = {
+  generation: 2,
+  revision: "2",
+  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+};
+
+function setup(names = ["a", "b", "c"]) {
+  let now = 1000;
+  let desired = v1;
+  const saved: unknown[] = [];
+  const fleet = new FleetState({
+    desired: () => desired,
+    feed: new ChangeFeed(250, () => {}),
+    log: silentLogger(),
+    heartbeatMs: 1000,
+    applyTimeoutMs: 5000,
+    now: () => now,
+  });
+  const staged = new StagedRollouts({
+    log: silentLogger(),
+    now: () => now,
+    persistence: {
+      loadRollout: async () => saved.at(-1) ?? null,
+      saveRollout: async (s) => void saved.push(s),
+    },
+  });
+  fleet.attachStaging(staged);
+  const links = new Map(names.map((n) => [n, link()]));
+  for (const [n, l] of links) {
+    fleet.connect(helloFor(n, { mode: "enforce" }), l);
+    fleet.applyResult(n, apply(1));
+  }
+  const order = [...names].sort(compareNodeOrder);
+  return {
+    fleet,
+    staged,
+    links,
+    saved,
+    canary: order[0]!,
+    rest: order.slice(1),
+    advance: (ms: number) => (now += ms),
+    save(d: Desired, strategy: WavesStrategy | { kind: "all-at-once" } = WAVES) {
+      const prev = desired;
+      desired = d;
+      staged.begin(d, prev, "text", "alice", strategy);
+      fleet.desiredChanged(d);
+    },
+  };
+}
+
+const apply = (generation: number, ok = true, error?: string) => ({
+  type: "apply-result" as const,
+  v: 2 as const,
+  generation,
+  ok,
+  error,
+  durationMs: 3,
+  trigger: "desired" as const,
+  changed: true,
+});
+
+describe("StagedRollouts", () => {
+  it("sends the new revision to the canary only; the others keep the previous one", () => {
+    const t = setup();
+    t.save(v2);
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2]);
+    for (const n of t.rest) {
+      expect(sent(t.links.get(n)!)).toEqual([1]);
+      expect(t.fleet.desiredOf(n)?.generation).toBe(1);
+    }
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, startedBy: "alice" });
+  });
+
+  it("pauses when the canary applied, and promote releases the next wave", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.view()).toMatchObject({
+      phase: "paused",
+      pause: { kind: "manual" },
+      message: "the canary applied; paused until promoted",
+    });
+    expect(t.staged.promote("bob", false)).toMatchObject({ ok: true });
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1, 2]);
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    const v = t.staged.view()!;
+    expect(v.phase).toBe("healthy");
+    expect(v.actions.map((a) => [a.action, a.user])).toEqual([
+      ["start", "alice"],
+      ["promote", "bob"],
+      ["finish", "system"],
+    ]);
+    expect(t.fleet.nodes.get(t.rest[0]!)!.events.map((e) => e.kind)).toContain("rollout-promoted");
+  });
+
+  it("a failing canary pauses the rollout with the reason; retry re-sends it", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: line 3 failed"));
+    expect(t.staged.view()).toMatchObject({
+      phase: "paused",
+      pause: {
+        kind: "failure",
+        reason: `${t.canary} failed to apply: iptables-restore: line 3 failed`,
+      },
+    });
+    expect(t.staged.view()!.waves[0]!.failedNodes).toEqual([
+      { name: t.canary, reason: "iptables-restore: line 3 failed" },
+    ]);
+    expect(t.staged.retry("carol")).toMatchObject({ ok: true });
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 2]);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "paused", pause: { kind: "manual" } });
+  });
+
+  it("abort returns the changed nodes to the previous revision", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.abort("dave")).toMatchObject({ ok: true });
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 1]);
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
+    expect(t.fleet.desiredOf(t.canary)?.generation).toBe(1);
+    expect(t.staged.view()).toMatchObject({ phase: "degraded", aborted: true });
+    expect(t.staged.promote("dave", true)).toEqual({
+      ok: false,
+      error: "the rollout is degraded: nothing to promote",
+    });
+    t.fleet.applyResult(t.canary, apply(1));
+    expect(t.fleet.rollout.view()).toMatchObject({ generation: 1, done: 3, pending: 0 });
+  });
+
+  it("a canary that goes offline right after applying pauses the rollout", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.advance(2000);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    expect(t.staged.view()!.pause).toEqual({
+      kind: "failure",
+      reason: `${t.canary} went offline 2 s after applying`,
+    });
+  });
+
+  it("a timed pause releases the next wave when it is over", () => {
+    const t = setup();
+    t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 30 } });
+    t.fleet.applyResult(t.canary, apply(2));
+    t.advance(29_000);
+    t.staged.tick();
+    expect(t.staged.view()!.step).toBe(0);
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()).toMatchObject({ step: 1, phase: "progressing" });
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1, 2]);
+  });
+
+  it("a node that joins gets the revision its wave has reached", () => {
+    const t = setup();
+    t.save(v2);
+    const l = link();
+    t.fleet.connect(helloFor("zz-new", { mode: "enforce" }), l);
+    const wave = t.staged.view()!.waves.findIndex((w) => w.pendingNodes.includes("zz-new"));
+    expect(wave).toBeGreaterThanOrEqual(0);
+    expect(sent(l)).toEqual([wave === 0 ? 2 : 1]);
+  });
+
+  it("all at once: no staged rollout, every node gets the revision", () => {
+    const t = setup();
+    t.save(v2, { kind: "all-at-once" });
+    expect(t.staged.view()).toBeNull();
+    for (const l of t.links.values()) expect(sent(l)).toEqual([1, 2]);
+  });
+
+  it("persists each step and resumes after a restart", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => t.saved.at(-1)!, saveRollout: async () => {} },
+    });
+    await again.restore(v2, async (r) => (r === "1" ? v1 : null));
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    expect(again.view()).toMatchObject({ phase: "paused", step: 0, revision: "2" });
+    expect(again.desiredFor(t.rest[0]!, v2)?.generation).toBe(1);
+    expect(again.desiredFor(t.canary, v2)?.generation).toBe(2);
+  });
+});
