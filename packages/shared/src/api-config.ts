@@ -1,6 +1,9 @@
 // Wire types of the config and history routes (docs/api.md, "Config" and "History").
+
+import type { RolloutAction } from "./api.js";
 import type { AgentFlags, Issue, MasqConfig } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
+import type { RolloutStrategy } from "./rollout-plan.js";
 
 export type { ConfigDiff };
 
@@ -23,12 +26,14 @@ export interface ConfigResponse {
   /** ISO 8601. */
   updatedAt: string;
   message: string;
+  /** How a save rolls out when it does not say (IPMASQ_ROLLOUT_STRATEGY). */
+  rolloutStrategy?: RolloutStrategy;
 }
 
 /** PUT /api/config and POST /api/history/:revision/rollback bodies (one of yaml or config). */
 export type ConfigWrite =
-  | { yaml: string; revision: string; message?: string }
-  | { config: MasqConfig; revision: string; message?: string };
+  | { yaml: string; revision: string; message?: string; strategy?: RolloutStrategy }
+  | { config: MasqConfig; revision: string; message?: string; strategy?: RolloutStrategy };
 
 /** PUT /api/config, POST /api/history/:revision/rollback */
 export interface SaveResponse {
@@ -83,6 +88,8 @@ export interface Revision {
   errors: Issue[];
   /** Against the next older revision. */
   diff: ConfigDiff;
+  /** The revision's staged rollout, when it is the current one: phase and who did what. */
+  rollout?: { phase: string; aborted: boolean; actions: RolloutAction[] };
 }
 
 /** GET /api/history */

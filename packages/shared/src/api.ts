@@ -3,10 +3,11 @@
 // dashboard's clock unless a field says otherwise.
 import { z } from "zod";
 import type { CombinedVerdict, Verdict } from "./analysis.js";
-import type { ConflictCurrent } from "./api-config.js";
+import type { ConfigDiff, ConflictCurrent, Impact } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";
 import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./protocol.js";
+import type { KeyChange } from "./revision-compare.js";
 import type { RolloutPause, RolloutPhase } from "./rollout-machine.js";
 import type { WavesStrategy } from "./rollout-plan.js";
 import type { VerdictView } from "./verdict-view.js";
@@ -337,4 +338,24 @@ export interface StagedRolloutView {
   actions: RolloutAction[];
   startedAt: number;
   startedBy: string;
+}
+
+/** One side of GET /api/history/compare. */
+export interface RevisionRef {
+  revision: string;
+  generation: number;
+  author: string;
+  /** ISO 8601. */
+  time: string;
+  message: string;
+}
+
+/** GET /api/history/compare?from=&to= : two revisions, every key old → new, and the impact. */
+export interface RevisionCompareResponse {
+  from: RevisionRef;
+  to: RevisionRef;
+  keys: KeyChange[];
+  diff: ConfigDiff;
+  /** Going from `from` to `to`, on today's nodes (as the save review shows it). */
+  impact: Impact;
 }

@@ -17,6 +17,7 @@ export * from "./path/index.js";
 export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./protocol-v1.js";
+export * from "./revision-compare.js";
 export * from "./rollout-machine.js";
 export * from "./rollout-plan.js";
 export * from "./rule-rows.js";

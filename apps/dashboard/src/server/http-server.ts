@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { authRoutes } from "./api/auth-routes.js";
 import { configRoutes } from "./api/config-routes.js";
 import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
+import { historyRoutes } from "./api/history-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
@@ -172,9 +173,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
   };
-  const routes = [opsRoutes, authRoutes, configRoutes, nodeRoutes, rolloutRoutes].flatMap((r) =>
-    r(ctx),
-  );
+  const routes = [
+    opsRoutes,
+    authRoutes,
+    historyRoutes,
+    configRoutes,
+    nodeRoutes,
+    rolloutRoutes,
+  ].flatMap((r) => r(ctx));
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,

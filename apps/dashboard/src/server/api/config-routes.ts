@@ -181,7 +181,18 @@ export function configRoutes(ctx: ApiContext): Route[] {
           1000,
         );
         const all = await ctx.config.store.history();
-        sendJson(res, 200, { revisions: await historyEntries(ctx.config.revisions, all, limit) });
+        const revisions = await historyEntries(ctx.config.revisions, all, limit);
+        // Who promoted, paused or aborted the current rollout, on its revision.
+        const staged = ctx.staged.view();
+        const withRollout = revisions.map((r) =>
+          staged && r.revision === staged.revision
+            ? {
+                ...r,
+                rollout: { phase: staged.phase, aborted: staged.aborted, actions: staged.actions },
+              }
+            : r,
+        );
+        sendJson(res, 200, { revisions: withRollout });
       },
     }),
     route({

@@ -21,6 +21,8 @@ export interface Desired {
   generation: number;
   revision: string;
   config: MasqConfig;
+  /** Who saved the revision (for node timelines). */
+  author?: string;
 }
 
 export interface ConfigState {
@@ -111,5 +113,5 @@ export class ConfigService {
 }
 
 function toDesired(rev: ConfigRevision, config: MasqConfig): Desired {
-  return { generation: rev.generation, revision: rev.revision, config };
+  return { generation: rev.generation, revision: rev.revision, config, author: rev.author };
 }

@@ -140,7 +140,7 @@ export class FleetState {
     );
     const desired = this.desiredOf(n.name);
     if (desired && hello.mode === "enforce") {
-      this.sendDesired(n, link, encodeDesired(desired), desired.generation, now);
+      this.sendDesired(n, link, encodeDesired(desired), desired, now);
       if (
         this.rollout.generation === desired.generation &&
         this.rollout.mark(n.name, "pending", now)
@@ -307,7 +307,7 @@ export class FleetState {
     if (n && d && current === link) {
       const frame = frames.get(d.generation) ?? encodeDesired(d);
       frames.set(d.generation, frame);
-      this.sendDesired(n, link, frame, d.generation, now);
+      this.sendDesired(n, link, frame, d, now);
       this.refresh(n);
     } else if (!current && this.rollout.mark(name, "offline", this.now())) {
       // Gone before its turn: it gets the config when it reconnects.
@@ -315,8 +315,11 @@ export class FleetState {
     }
   }
 
-  /** Asks an enforce-mode node to re-read and re-apply now. Observe mode is the caller's job. */
-  resync(name: string): ResyncOutcome {
+  /**
+   * Asks an enforce-mode node to re-read and re-apply now; `by` says who asked (and how, e.g.
+   * "alice, resync of all drifted nodes"). Observe mode is the caller's job.
+   */
+  resync(name: string, by?: string): ResyncOutcome {
     const n = this.nodes.get(name);
     const link = this.links.get(name);
     if (!n) return { ok: false, status: 404, error: `no node named ${name}` };
@@ -330,7 +333,7 @@ export class FleetState {
     const now = this.now();
     link.send(encodeMessage({ type: "resync", v: PROTOCOL_VERSION, requestId }));
     n.pending = { kind: "resync", generation: null, requestId, sentAt: now };
-    addEvent(n, "resync-requested", `resync ${requestId} sent`, now);
+    addEvent(n, "resync-requested", `resync ${requestId} sent${by ? ` (by ${by})` : ""}`, now);
     this.refresh(n);
     return { ok: true, requestId };
   }
@@ -438,12 +441,18 @@ export class FleetState {
     n: NodeRecord,
     link: ReporterLink,
     frame: string | Buffer,
-    generation: number,
+    d: Desired,
     now: number,
   ): void {
     link.send(frame);
-    n.pending = { kind: "desired", generation, sentAt: now };
-    addEvent(n, "desired-sent", `generation ${generation} sent`, now);
+    n.pending = { kind: "desired", generation: d.generation, sentAt: now };
+    const by = d.author ? `, saved by ${d.author}` : "";
+    addEvent(
+      n,
+      "desired-sent",
+      `generation ${d.generation} sent (revision ${d.revision}${by})`,
+      now,
+    );
   }
 
   private reassessOne(name: string): void {
