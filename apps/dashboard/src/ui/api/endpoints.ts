@@ -14,7 +14,10 @@ import {
   type NodeDetail,
   type NodesResponse,
   type ResyncResponse,
+  type RevisionCompareResponse,
+  type RolloutStrategy,
   type SaveResponse,
+  type StagedRolloutView,
   type ValidateResponse,
 } from "@masq/shared";
 import { api } from "./client";
@@ -44,10 +47,21 @@ export const endpoints = {
     api<ValidateResponse>("/api/config/validate", { method: "POST", body }),
   saveConfig: (body: ConfigWrite) => api<SaveResponse>("/api/config", { method: "PUT", body }),
   history: (signal?: AbortSignal) => api<HistoryResponse>("/api/history", { signal }),
-  rollback: (revision: string, current: string) =>
+  rollback: (revision: string, current: string, strategy?: RolloutStrategy) =>
     api<SaveResponse>(`/api/history/${enc(revision)}/rollback`, {
       method: "POST",
-      body: { revision: current },
+      body: { revision: current, ...(strategy ? { strategy } : {}) },
+    }),
+  compare: (from: string, to: string, signal?: AbortSignal) =>
+    api<RevisionCompareResponse>(`/api/history/compare?from=${enc(from)}&to=${enc(to)}`, {
+      signal,
+    }),
+  rollout: (signal?: AbortSignal) =>
+    api<{ rollout: StagedRolloutView | null }>("/api/rollout", { signal }),
+  rolloutAction: (action: "promote" | "retry" | "abort", body: { full?: boolean } = {}) =>
+    api<{ rollout: StagedRolloutView | null }>(`/api/rollout/${action}`, {
+      method: "POST",
+      body,
     }),
 };
 

@@ -14,7 +14,8 @@ import { Dialog } from "../components/Dialog";
 import { DiffChips } from "../components/DiffChips";
 import { ArrowRightIcon, SpinnerIcon } from "../components/icons";
 import { RelativeTime } from "../components/Time";
-import { impactSentence, rolloutSentence } from "./draft";
+import { ImpactList } from "../rollout/ImpactList";
+import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 
 export type ReviewPayload =
   | { kind: "config"; config: MasqConfig }
@@ -45,6 +46,7 @@ export function ReviewDialog({
   onRebase: (current: ConflictCurrent) => void;
 }) {
   const [message, setMessage] = useState("");
+  const strategy = useStrategyDraft(base.rolloutStrategy);
   const [conflict, setConflict] = useState<ConflictCurrent | null>(() =>
     latest.revision !== base.revision && latest.valid
       ? {
@@ -72,6 +74,7 @@ export function ReviewDialog({
         ...body,
         revision: base.revision,
         ...(message.trim() ? { message: message.trim() } : {}),
+        ...(strategy.value ? { strategy: strategy.value } : {}),
       };
       return endpoints.saveConfig(write);
     },
@@ -188,7 +191,10 @@ export function ReviewDialog({
       wide
       title="Review changes"
       description={
-        <>Revision {base.revision} → new revision. Nodes apply the change as soon as it is saved.</>
+        <>
+          Revision {base.revision} → new revision. Nodes apply it as soon as it is saved, all at
+          once or in waves as chosen below.
+        </>
       }
       footer={
         <>
@@ -199,7 +205,7 @@ export function ReviewDialog({
             key="save"
             variant="primary"
             busy={save.isPending}
-            disabled={validation.isPending || (v !== undefined && !v.ok)}
+            disabled={validation.isPending || (v !== undefined && !v.ok) || strategy.error !== null}
             onClick={() => save.mutate()}
           >
             Save changes
@@ -224,26 +230,7 @@ export function ReviewDialog({
               save.
             </Callout>
           ) : v ? (
-            <ul className="space-y-1.5 text-sm">
-              {v.impact.destinations.length === 0 ? (
-                <li className="text-zinc-600 dark:text-zinc-400">
-                  No destination changes between masqueraded and not masqueraded.
-                </li>
-              ) : (
-                v.impact.destinations.map((d) => (
-                  <li key={`${d.cidr}-${d.change}`} className="flex gap-2">
-                    <span
-                      aria-hidden="true"
-                      className={`mt-1.5 size-2 shrink-0 rounded-full ${d.change === "no-longer-masqueraded" ? "bg-emerald-500" : "bg-amber-500"}`}
-                    />
-                    <span>{impactSentence(d)}</span>
-                  </li>
-                ))
-              )}
-              <li className="text-zinc-600 dark:text-zinc-400">
-                {rolloutSentence(v.impact.nodes)}
-              </li>
-            </ul>
+            <ImpactList impact={v.impact} />
           ) : null}
         </section>
         {v && v.warnings.length > 0 ? (
@@ -268,6 +255,7 @@ export function ReviewDialog({
             {errorMessage(saveError)}
           </Callout>
         ) : null}
+        <StrategyPicker draft={strategy} />
         <div>
           <label htmlFor={messageId} className="mb-1 block text-sm font-medium">
             Change note{" "}

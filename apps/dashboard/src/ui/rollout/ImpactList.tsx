@@ -1,0 +1,26 @@
+import type { Impact } from "@masq/shared";
+import { impactSentence, rolloutSentence } from "../config/draft";
+
+/** What a change means for traffic, as the server computed it (save review, rollback, compare). */
+export function ImpactList({ impact }: { impact: Impact }) {
+  return (
+    <ul className="space-y-1.5 text-sm">
+      {impact.destinations.length === 0 ? (
+        <li className="text-zinc-600 dark:text-zinc-400">
+          No destination changes between masqueraded and not masqueraded.
+        </li>
+      ) : (
+        impact.destinations.map((d) => (
+          <li key={`${d.cidr}-${d.change}`} className="flex gap-2">
+            <span
+              aria-hidden="true"
+              className={`mt-1.5 size-2 shrink-0 rounded-full ${d.change === "no-longer-masqueraded" ? "bg-emerald-500" : "bg-amber-500"}`}
+            />
+            <span>{impactSentence(d)}</span>
+          </li>
+        ))
+      )}
+      <li className="text-zinc-600 dark:text-zinc-400">{rolloutSentence(impact.nodes)}</li>
+    </ul>
+  );
+}
