@@ -1,7 +1,13 @@
 "use client";
 // Save flow: the diff and what it means for traffic (server dry run), a confirm, and —
 // when someone else saved meanwhile — their change shown next to mine, never overwritten.
-import type { ConfigWrite, ConflictCurrent, MasqConfig, SaveResponse } from "@masq/shared";
+import type {
+  ConfigWrite,
+  ConflictCurrent,
+  MasqConfig,
+  RolloutStrategy,
+  SaveResponse,
+} from "@masq/shared";
 import { diffConfigs } from "@masq/shared";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
@@ -23,6 +29,21 @@ export type ReviewPayload =
 
 function validateBody(p: ReviewPayload): { yaml: string } | { config: MasqConfig } {
   return p.kind === "yaml" ? { yaml: p.yaml } : { config: p.config };
+}
+
+/** The save request: the base revision, the note when there is one, the rollout strategy. */
+function writeOf(
+  body: { yaml: string } | { config: MasqConfig },
+  revision: string,
+  message: string,
+  strategy: RolloutStrategy | null,
+): ConfigWrite {
+  return {
+    ...body,
+    revision,
+    ...(message.trim() ? { message: message.trim() } : {}),
+    ...(strategy ? { strategy } : {}),
+  };
 }
 
 export function ReviewDialog({
@@ -70,13 +91,7 @@ export function ReviewDialog({
   });
   const save = useMutation({
     mutationFn: () => {
-      const write: ConfigWrite = {
-        ...body,
-        revision: base.revision,
-        ...(message.trim() ? { message: message.trim() } : {}),
-        ...(strategy.value ? { strategy: strategy.value } : {}),
-      };
-      return endpoints.saveConfig(write);
+      return endpoints.saveConfig(writeOf(body, base.revision, message, strategy.value));
     },
     onSuccess: (r) => onSaved(r),
     onError: (e) => {

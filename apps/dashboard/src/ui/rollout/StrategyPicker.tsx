@@ -25,7 +25,7 @@ function fieldsOf(s: RolloutStrategy | undefined): Fields {
     pause: "manual",
     seconds: "60",
   };
-  if (!s || s.kind !== "waves") return base;
+  if (s?.kind !== "waves") return base;
   const c = s.canary;
   return {
     mode: "waves",
