@@ -145,12 +145,43 @@ describe("staged rollouts on real reporters", () => {
       "reverted canary in sync with the previous revision",
     );
     for (const n of rest) expect(await f.status(n.name)).toBe("in-sync");
+    // History keeps both rollouts' records: the aborted one and the earlier one.
+    const records = (await f.server.api("/api/history")).body.revisions.map(
+      (r: { rollout?: { aborted: boolean; actions: { action: string; user: string }[] } }) =>
+        r.rollout && { aborted: r.rollout.aborted, last: r.rollout.actions.at(-1) },
+    );
+    expect(records.slice(0, 2)).toEqual([
+      { aborted: true, last: expect.objectContaining({ action: "abort", user: "admin" }) },
+      { aborted: false, last: expect.objectContaining({ action: "finish" }) },
+    ]);
     const events = (await f.server.api(`/api/nodes/${canary.name}`)).body.events as {
       kind: string;
       message: string;
     }[];
     expect(
       events.some((e) => e.kind === "rollout-aborted" && /aborted by admin/.test(e.message)),
+    ).toBe(true);
+
+    // Resyncs are attributed too: one node, and a selection.
+    expect(
+      (await f.server.api(`/api/nodes/${rest[0]!.name}/resync`, { method: "POST" })).status,
+    ).toBe(202);
+    const bulk = await f.server.api("/api/resync", {
+      method: "POST",
+      body: { nodes: [rest[1]!.name] },
+    });
+    expect(bulk.status).toBe(202);
+    const messages = async (name: string) =>
+      ((await f.server.api(`/api/nodes/${name}`)).body.events as { message: string }[]).map(
+        (e) => e.message,
+      );
+    expect(
+      (await messages(rest[0]!.name)).some((m) => /^resync .* sent \(by admin\)$/.test(m)),
+    ).toBe(true);
+    expect(
+      (await messages(rest[1]!.name)).some((m) =>
+        /sent \(by admin, resync of 1 selected node\(s\)\)$/.test(m),
+      ),
     ).toBe(true);
   }, 120_000);
 });

@@ -182,16 +182,11 @@ export function configRoutes(ctx: ApiContext): Route[] {
         );
         const all = await ctx.config.store.history();
         const revisions = await historyEntries(ctx.config.revisions, all, limit);
-        // Who promoted, paused or aborted the current rollout, on its revision.
-        const staged = ctx.staged.view();
-        const withRollout = revisions.map((r) =>
-          staged && r.revision === staged.revision
-            ? {
-                ...r,
-                rollout: { phase: staged.phase, aborted: staged.aborted, actions: staged.actions },
-              }
-            : r,
-        );
+        // Who promoted, paused or aborted each staged rollout, on its revision.
+        const withRollout = revisions.map((r) => {
+          const rollout = ctx.staged.recordOf(r.revision);
+          return rollout ? { ...r, rollout } : r;
+        });
         sendJson(res, 200, { revisions: withRollout });
       },
     }),

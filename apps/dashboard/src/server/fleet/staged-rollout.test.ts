@@ -199,6 +199,18 @@ describe("StagedRollouts", () => {
     expect(sent(l)).toEqual([wave === 0 ? 2 : 1]);
   });
 
+  it("keeps the record of a finished rollout when the next one starts", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", true);
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    t.save({ ...v2, generation: 3, revision: "3" });
+    expect(t.staged.recordOf("2")).toMatchObject({ phase: "healthy", aborted: false });
+    expect(t.staged.recordOf("2")?.actions.at(-1)?.action).toBe("finish");
+    expect(t.staged.recordOf("3")?.actions.map((a) => a.action)).toEqual(["start"]);
+  });
+
   it("all at once: no staged rollout, every node gets the revision", () => {
     const t = setup();
     t.save(v2, { kind: "all-at-once" });

@@ -21,11 +21,14 @@ import type { Desired } from "../config/config-service.js";
 import type { NodeRecord } from "./node.js";
 import {
   addAction,
+  MAX_PAST_ROLLOUTS,
   outcomeOf,
+  type PastRollout,
+  pastOf,
+  persistedSchema,
   type RolloutPersistence,
   type StagedState,
   StateWriter,
-  stagedStateSchema,
   stagedView,
 } from "./staged-state.js";
 
@@ -64,6 +67,8 @@ interface Intent {
 
 export class StagedRollouts {
   private s: StagedState | null = null;
+  /** Earlier rollouts' records (who promoted or aborted what), for History. */
+  private past: PastRollout[] = [];
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
@@ -138,6 +143,7 @@ export class StagedRollouts {
       .map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(nodes, strategy);
     const now = this.now();
+    this.retire();
     this.previous = stable;
     this.appliedAt.clear();
     this.s = {
@@ -176,7 +182,7 @@ export class StagedRollouts {
     if (i >= 0) return i;
     const w = waveOfNewNode({ name }, s.strategy as WavesStrategy, s.waves);
     s.waves[w]!.push(name);
-    this.writer.write(s);
+    this.persist();
     return w;
   }
 
@@ -261,13 +267,17 @@ export class StagedRollouts {
       return null;
     });
     if (raw == null) return;
-    const parsed = stagedStateSchema.safeParse(raw);
+    const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {
       this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
       return;
     }
-    const s = parsed.data;
-    if (!current || s.generation !== current.generation || !s.previous) return;
+    this.past = parsed.data.past;
+    const s = parsed.data.current;
+    if (!s || !current || s.generation !== current.generation || !s.previous) {
+      if (s) this.past = [...this.past, pastOf(s)].slice(-MAX_PAST_ROLLOUTS);
+      return;
+    }
     const previous = await find(s.previous.revision);
     if (!previous) {
       this.opts.log.warn(
@@ -403,13 +413,31 @@ export class StagedRollouts {
 
   private clear(): void {
     if (this.s === null) return;
+    this.retire();
     this.s = null;
     this.previous = null;
     this.changed();
   }
 
+  private persist(): void {
+    this.writer.write({ version: 2, current: this.s, past: this.past });
+  }
+
+  /** The current rollout leaves: its record stays for History. */
+  private retire(): void {
+    if (!this.s) return;
+    this.past = [...this.past.filter((p) => p.revision !== this.s!.revision), pastOf(this.s)];
+    this.past = this.past.slice(-MAX_PAST_ROLLOUTS);
+  }
+
+  /** Who did what in the rollout of a revision (current or earlier), for History. */
+  recordOf(revision: string): PastRollout | undefined {
+    if (this.s?.revision === revision) return pastOf(this.s);
+    return this.past.find((p) => p.revision === revision);
+  }
+
   private changed(): void {
-    this.writer.write(this.s);
+    this.persist();
     this.fleet?.rolloutChanged();
   }
 }

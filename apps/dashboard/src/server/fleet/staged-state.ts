@@ -59,6 +59,29 @@ export const stagedStateSchema = z.strictObject({
 });
 export type StagedState = z.infer<typeof stagedStateSchema>;
 
+/** Earlier rollouts kept for History (newest last). */
+export const MAX_PAST_ROLLOUTS = 20;
+const pastSchema = z.strictObject({
+  revision: z.string().max(256),
+  phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
+  aborted: z.boolean(),
+  actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
+});
+export type PastRollout = z.infer<typeof pastSchema>;
+
+/** What is persisted: the current rollout (null: none) and the record of earlier ones. */
+export const persistedSchema = z.strictObject({
+  version: z.literal(2),
+  current: stagedStateSchema.nullable(),
+  past: z.array(pastSchema).max(MAX_PAST_ROLLOUTS),
+});
+export type Persisted = z.infer<typeof persistedSchema>;
+
+/** A finished or superseded rollout, as History shows it. */
+export function pastOf(s: StagedState): PastRollout {
+  return { revision: s.revision, phase: s.core.phase, aborted: s.core.aborted, actions: s.actions };
+}
+
 /** Where a store keeps the rollout state beside its revisions (store/types.ts). */
 export interface RolloutPersistence {
   loadRollout(): Promise<unknown | null>;
@@ -68,16 +91,16 @@ export interface RolloutPersistence {
 /** One write at a time; a state changed while a write runs is written after it (newest wins). */
 export class StateWriter {
   private running: Promise<void> | null = null;
-  private next: { state: StagedState | null } | null = null;
+  private next: { state: Persisted } | null = null;
 
   constructor(
     private readonly target: RolloutPersistence | undefined,
     private readonly log: Logger,
   ) {}
 
-  write(state: StagedState | null): void {
+  write(state: Persisted): void {
     if (!this.target) return;
-    this.next = { state: state && structuredClone(state) };
+    this.next = { state: structuredClone(state) };
     this.running ??= this.drain();
   }
 

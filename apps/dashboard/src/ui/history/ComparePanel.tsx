@@ -13,7 +13,22 @@ import { ImpactList } from "../rollout/ImpactList";
 const show = (v: unknown) =>
   v === undefined ? "(not set)" : Array.isArray(v) ? v.join(", ") || "(none)" : String(v);
 
-export function CompareResult({ from, to }: { from: string; to: string }) {
+/** The nodes sentence of a comparison: not a save, so nothing "will be applied". */
+const changedRules = (n: number) =>
+  n === 0
+    ? "No connected node's rules differ between the two."
+    : `The rules of ${n} connected node${n === 1 ? "" : "s"} differ between the two.`;
+
+export function CompareResult({
+  from,
+  to,
+  rollback = false,
+}: {
+  from: string;
+  to: string;
+  /** In the rollback dialog: the nodes sentence says the rollback applies it. */
+  rollback?: boolean;
+}) {
   const q = useQuery({
     queryKey: ["compare", from, to],
     queryFn: ({ signal }) => endpoints.compare(from, to, signal),
@@ -59,7 +74,7 @@ export function CompareResult({ from, to }: { from: string; to: string }) {
       <DiffChips diff={c.diff} scalars={c.diff.scalars} empty="Same config" />
       <section>
         <h3 className="mb-1 text-sm font-semibold">What it means for traffic</h3>
-        <ImpactList impact={c.impact} />
+        <ImpactList impact={c.impact} nodesText={rollback ? undefined : changedRules} />
       </section>
     </div>
   );

@@ -113,7 +113,7 @@ function RollbackDialog({
       {current.valid === false ? (
         <p className="text-sm text-zinc-500">Not known: the current revision is not valid.</p>
       ) : (
-        <CompareResult from={current.revision} to={target.revision} />
+        <CompareResult from={current.revision} to={target.revision} rollback />
       )}
       {config.data ? (
         <div className="mt-4">

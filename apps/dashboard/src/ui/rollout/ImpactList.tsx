@@ -1,8 +1,17 @@
 import type { Impact } from "@masq/shared";
 import { impactSentence, rolloutSentence } from "../config/draft";
 
-/** What a change means for traffic, as the server computed it (save review, rollback, compare). */
-export function ImpactList({ impact }: { impact: Impact }) {
+/**
+ * What a change means for traffic, as the server computed it (save review, rollback, compare).
+ * `nodesText`: the closing sentence about nodes (default: the save's "will be applied to").
+ */
+export function ImpactList({
+  impact,
+  nodesText = rolloutSentence,
+}: {
+  impact: Impact;
+  nodesText?: (nodes: number) => string;
+}) {
   return (
     <ul className="space-y-1.5 text-sm">
       {impact.destinations.length === 0 ? (
@@ -20,7 +29,7 @@ export function ImpactList({ impact }: { impact: Impact }) {
           </li>
         ))
       )}
-      <li className="text-zinc-600 dark:text-zinc-400">{rolloutSentence(impact.nodes)}</li>
+      <li className="text-zinc-600 dark:text-zinc-400">{nodesText(impact.nodes)}</li>
     </ul>
   );
 }

@@ -29,7 +29,17 @@ function NodeList({ label, names, cls }: { label: string; names: string[]; cls: 
   );
 }
 
-function Wave({ w }: { w: RolloutWaveView }) {
+/** A wave's one-line state; after an abort, the waves that had been released say so. */
+function waveState(w: RolloutWaveView, r: StagedRolloutView): string {
+  if (r.aborted)
+    return w.index <= r.step
+      ? `${w.total} node(s), returned to revision ${r.previousRevision}`
+      : `${w.total} node(s), never released`;
+  if (!w.released) return `${w.total} node(s), not released`;
+  return `${w.applied}/${w.total} applied${w.failed > 0 ? ` · ${w.failed} failed` : ""}`;
+}
+
+function Wave({ w, r }: { w: RolloutWaveView; r: StagedRolloutView }) {
   const pct = w.total === 0 ? 100 : Math.round((w.applied / w.total) * 100);
   const more = (shown: number, count: number) => (count > shown ? ` (+${count - shown} more)` : "");
   return (
@@ -39,11 +49,7 @@ function Wave({ w }: { w: RolloutWaveView }) {
     >
       <div className="flex flex-wrap items-baseline justify-between gap-2 text-sm">
         <span className="font-semibold capitalize">{w.name}</span>
-        <span className="text-zinc-600 tabular-nums dark:text-zinc-400">
-          {w.released
-            ? `${w.applied}/${w.total} applied${w.failed > 0 ? ` · ${w.failed} failed` : ""}`
-            : `${w.total} node(s), not released`}
-        </span>
+        <span className="text-zinc-600 tabular-nums dark:text-zinc-400">{waveState(w, r)}</span>
       </div>
       <div className="mt-2 h-1.5 overflow-hidden rounded-full bg-zinc-100 dark:bg-zinc-800">
         <div
@@ -193,7 +199,7 @@ export function RolloutPanel() {
       </div>
       <ol className="mt-3 grid gap-2 sm:grid-cols-2 lg:grid-cols-3">
         {r.waves.map((w) => (
-          <Wave key={w.index} w={w} />
+          <Wave key={w.index} w={w} r={r} />
         ))}
       </ol>
       {aborting ? <AbortDialog r={r} onClose={() => setAborting(false)} /> : null}
