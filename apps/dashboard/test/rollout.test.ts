@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareNodeOrder, type StagedRolloutView } from "@masq/shared";
 import { faultyRestore } from "@masq/testkit/faulty-restore";
+import { deleteReturnRule } from "@masq/testkit/netns";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
@@ -79,6 +80,9 @@ describe("staged rollouts on real reporters", () => {
     );
     expect(paused.waves[0]!.failedNodes.map((n) => n.name)).toEqual([canary.name]);
     expect(paused.waves[1]).toMatchObject({ released: false, total: 2, pending: 2 });
+    const metrics = String((await f.server.api("/metrics")).body);
+    expect(metrics).toContain("ipmasq_rollout_paused_by_failure 1");
+    expect(metrics).toContain('ipmasq_rollout_phase{phase="paused"} 1');
     // The truth rule: nodes the rollout has not reached keep the previous revision, in sync.
     for (const n of rest) {
       expect(hasRule(f, n, "198.51.100.0/24")).toBe(false);
@@ -134,6 +138,17 @@ describe("staged rollouts on real reporters", () => {
       "second canary applied",
     );
     expect(hasRule(f, canary, "203.0.113.0/24")).toBe(true);
+    // The canary drifts from the new revision while the rollout waits: it pauses, with why.
+    deleteReturnRule(canary.netns, "203.0.113.0/24");
+    await until(
+      async () => (await rollout(f))?.pause?.kind === "failure",
+      15_000,
+      50,
+      "paused by the canary's drift",
+    );
+    expect((await rollout(f))!.message).toMatch(
+      new RegExp(`^paused: ${canary.name} drifted from revision \\d+: `),
+    );
     const abort = await f.server.api("/api/rollout/abort", { method: "POST", body: {} });
     expect(abort.status).toBe(200);
     expect(abort.body.rollout).toMatchObject({ phase: "degraded", aborted: true });

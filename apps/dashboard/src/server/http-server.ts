@@ -26,6 +26,7 @@ import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
 import { StagedRollouts } from "./fleet/staged-rollout.js";
 import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
@@ -142,6 +143,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t);
   const staged = createStaging(o, fleet, log);
+  registerRolloutMetrics(metrics.registry, staged);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
   await config.start();
