@@ -303,6 +303,12 @@ export class StagedRollouts {
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
+    // Nothing happened (a tick before the pause ends): nothing to record. A second failure
+    // leaves the pause as it is, but its node is listed as failed now.
+    if (r.core === before && !r.effect) {
+      if (input.type === "failure") this.changed();
+      return undefined;
+    }
     s.core = r.core;
     if (user !== "system" || input.type === "tick" || input.type === "failure")
       this.record(input, user, before.step);
