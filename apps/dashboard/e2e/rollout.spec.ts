@@ -99,6 +99,12 @@ test("a failing canary pauses the rollout; retry, then promote to the end", asyn
   for (const n of NODES) expect(chainOf(n)).not.toContain(FIRST);
   expect(Object.values(await nodeStatuses()).filter((s) => s === "drifted")).toEqual([]);
   await shot(page, info, "rollout-paused-failure");
+  // A node the rollout has not reached says which revision it is compared with.
+  await page.goto(`/nodes/${NODES[0]}`);
+  await expect(page.getByText(/Waiting in a staged rollout/)).toBeVisible();
+  await expect(page.getByText(/has not reached this node's wave yet/)).toBeVisible();
+  await shot(page, info, "rollout-node-held-back");
+  await page.goto("/");
 
   fault!.fail(false);
   await panel.getByRole("button", { name: "Retry failed nodes" }).click();

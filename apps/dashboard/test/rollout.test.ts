@@ -80,6 +80,15 @@ describe("staged rollouts on real reporters", () => {
     );
     expect(paused.waves[0]!.failedNodes.map((n) => n.name)).toEqual([canary.name]);
     expect(paused.waves[1]).toMatchObject({ released: false, total: 2, pending: 2 });
+    // The node page says which revision a held-back node is judged against.
+    expect((await f.server.api(`/api/nodes/${rest[0]!.name}`)).body.rollout).toEqual({
+      revision: v2.revision,
+      wave: 1,
+      waveName: "wave 1",
+      released: false,
+      aborted: false,
+      desiredRevision: paused.previousRevision,
+    });
     const metrics = String((await f.server.api("/metrics")).body);
     expect(metrics).toContain("ipmasq_rollout_paused_by_failure 1");
     expect(metrics).toContain('ipmasq_rollout_phase{phase="paused"} 1');

@@ -163,6 +163,21 @@ export interface NodeDetail {
   /** Newest first, at most 50. */
   events: NodeEvent[];
   serverTime: number;
+  /** Where the node stands in a staged rollout that is not finished (or was aborted). */
+  rollout?: NodeRolloutPlace | null;
+}
+
+/** A node's wave in a staged rollout, and the revision it is judged against because of it. */
+export interface NodeRolloutPlace {
+  /** The revision rolling out. */
+  revision: string;
+  wave: number;
+  /** "canary", "wave 1", … */
+  waveName: string;
+  released: boolean;
+  aborted: boolean;
+  /** The revision this node enforces now (and is compared with). */
+  desiredRevision: string;
 }
 
 export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";

@@ -116,7 +116,10 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes/:name",
       access: "viewer",
       handler: ({ res, params }) =>
-        sendJson(res, 200, nodeDetail(nodeOf(ctx, params.name), Date.now())),
+        sendJson(res, 200, {
+          ...nodeDetail(nodeOf(ctx, params.name), Date.now()),
+          rollout: ctx.staged.placeOf(params.name ?? ""),
+        }),
     }),
     route({
       method: "DELETE",

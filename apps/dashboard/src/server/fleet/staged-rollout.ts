@@ -6,6 +6,7 @@
 // rollout with the reason. The state is persisted with the store and resumed after a restart.
 import {
   assignWaves,
+  type NodeRolloutPlace,
   type RolloutEffect,
   type RolloutInput,
   type RolloutStrategy,
@@ -434,6 +435,23 @@ export class StagedRollouts {
     if (!this.s) return;
     this.past = [...this.past.filter((p) => p.revision !== this.s!.revision), pastOf(this.s)];
     this.past = this.past.slice(-MAX_PAST_ROLLOUTS);
+  }
+
+  /** Where a node stands in an unfinished (or aborted) rollout; null otherwise. */
+  placeOf(name: string): NodeRolloutPlace | null {
+    const s = this.s;
+    if (!s || !this.previous || s.core.phase === "healthy") return null;
+    const wave = s.waves.findIndex((w) => w.includes(name));
+    if (wave < 0) return null;
+    const released = !s.core.aborted && wave <= s.core.step;
+    return {
+      revision: s.revision,
+      wave,
+      waveName: wave === 0 ? "canary" : `wave ${wave}`,
+      released,
+      aborted: s.core.aborted,
+      desiredRevision: released ? s.revision : this.previous.revision,
+    };
   }
 
   /** Who did what in the rollout of a revision (current or earlier), for History. */
