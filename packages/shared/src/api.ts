@@ -95,6 +95,8 @@ export interface Rollout {
   pending: number;
   /** Of `pending`: targets whose reporter is offline; they get the config when they return. */
   offline: number;
+  /** Of `pending` (connected ones): targets a staged rollout has not released yet. */
+  heldBack?: number;
   failed: number;
   late: RolloutLate;
 }

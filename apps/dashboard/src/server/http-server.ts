@@ -398,7 +398,7 @@ function publish(
     ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
   }
   if (c.rollout) {
-    ctx.sse.send("rollout", ctx.fleet.rollout.view());
+    ctx.sse.send("rollout", ctx.fleet.rolloutView());
     ctx.sse.send("staged-rollout", ctx.staged.view());
   }
 }

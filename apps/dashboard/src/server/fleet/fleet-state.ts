@@ -101,6 +101,13 @@ export class FleetState {
     return this.staging ? this.staging.desiredFor(name, current) : current;
   }
 
+  /** The rollout's counts; with a staged rollout, the targets its waves hold back. */
+  rolloutView(): Rollout | null {
+    const gen = this.rollout.generation;
+    if (!this.staging?.active || gen === null) return this.rollout.view();
+    return this.rollout.view((name) => this.desiredOf(name)?.generation !== gen);
+  }
+
   connectedCount(): number {
     return this.links.size;
   }

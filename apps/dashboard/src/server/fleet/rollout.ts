@@ -98,9 +98,13 @@ export class RolloutTracker {
     return true;
   }
 
-  view(): Rollout | null {
+  /** `held`: is this connected, pending target held back by a staged rollout (not sent yet)? */
+  view(held?: (node: string) => boolean): Rollout | null {
     const s = this.state;
     if (!s) return null;
+    let heldBack = 0;
+    if (held && s.finishedAt === null)
+      for (const [name, o] of s.nodes) if (o === "pending" && held(name)) heldBack++;
     const { done, pending, offline, failed } = s.count;
     const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
     for (const o of s.late.values()) late[o === "offline" ? "pending" : o]++;
@@ -115,6 +119,7 @@ export class RolloutTracker {
       offline,
       failed,
       late,
+      ...(heldBack > 0 ? { heldBack } : {}),
     };
   }
 

@@ -103,6 +103,12 @@ describe("StagedRollouts", () => {
       expect(t.fleet.desiredOf(n)?.generation).toBe(1);
     }
     expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, startedBy: "alice" });
+    // The fleet's rollout counts say which pending nodes the waves hold back.
+    expect(t.fleet.rolloutView()).toMatchObject({ total: 3, pending: 3, heldBack: 2 });
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false);
+    expect(t.fleet.rolloutView()).toMatchObject({ pending: 2 });
+    expect(t.fleet.rolloutView()?.heldBack).toBeUndefined();
   });
 
   it("pauses when the canary applied, and promote releases the next wave", () => {
