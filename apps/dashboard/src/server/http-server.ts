@@ -310,13 +310,42 @@ function followConfig(
 }
 
 function createStaging(o: DashboardOptions, fleet: FleetState, log: Logger): StagedRollouts {
+  const restarter = o.observeResync;
   const staged = new StagedRollouts({
     log,
     persistence: persistenceOf(o.store),
     offlineWindowMs: o.rolloutOfflineWindowMs,
+    restartUpstream: restarter
+      ? (names, why) => void restartInTurn(restarter, fleet, names, why)
+      : undefined,
   });
   fleet.attachStaging(staged);
   return staged;
+}
+
+/** One upstream agent pod at a time; each outcome goes to the node's timeline. */
+async function restartInTurn(
+  restarter: ObserveResync,
+  fleet: FleetState,
+  names: readonly string[],
+  why: string,
+): Promise<void> {
+  for (const name of names) {
+    try {
+      const pods = await restarter.restart(name);
+      fleet.noteEvent(
+        name,
+        "resync-requested",
+        `deleted upstream agent pod ${pods.join(", ")} (${why})`,
+      );
+    } catch (e) {
+      fleet.noteEvent(
+        name,
+        "resync-failed",
+        `${e instanceof Error ? e.message : String(e)} (${why})`,
+      );
+    }
+  }
 }
 
 /** The store's place for rollout state, when it has one. */

@@ -38,7 +38,8 @@ const v2: Desired = {
   config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
 };
 
-function setup(names = ["a", "b", "c"]) {
+function setup(names = ["a", "b", "c"], observe: string[] = []) {
+  const restarted: [string[], string][] = [];
   let now = 1000;
   let desired = v1;
   const saved: unknown[] = [];
@@ -57,6 +58,7 @@ function setup(names = ["a", "b", "c"]) {
       loadRollout: async () => saved.at(-1) ?? null,
       saveRollout: async (s) => void saved.push(s),
     },
+    restartUpstream: (n, why) => void restarted.push([[...n], why]),
   });
   fleet.attachStaging(staged);
   const links = new Map(names.map((n) => [n, link()]));
@@ -64,8 +66,10 @@ function setup(names = ["a", "b", "c"]) {
     fleet.connect(helloFor(n, { mode: "enforce" }), l);
     fleet.applyResult(n, apply(1));
   }
+  for (const n of observe) fleet.connect(helloFor(n, { mode: "observe" }), link());
   const order = [...names].sort(compareNodeOrder);
   return {
+    restarted,
     fleet,
     staged,
     links,
@@ -219,6 +223,27 @@ describe("StagedRollouts", () => {
     expect(t.staged.recordOf("2")).toMatchObject({ phase: "healthy", aborted: false });
     expect(t.staged.recordOf("2")?.actions.at(-1)?.action).toBe("finish");
     expect(t.staged.recordOf("3")?.actions.map((a) => a.action)).toEqual(["start"]);
+  });
+
+  it("observe mode: only the upstream pod recreation follows the waves", () => {
+    const observe = ["o1", "o2", "o3", "o4", "o5", "o6"];
+    const t = setup(["a", "b", "c"], observe);
+    t.save(v2);
+    const waves = t.staged.view()!.waves.map((w) => w.total);
+    expect(waves).toEqual([1, 2]); // observe nodes are not waited for
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false);
+    // Split among themselves as the strategy says: a canary of one, then the rest.
+    const canary = [...observe].sort(compareNodeOrder)[0]!;
+    expect(t.restarted).toEqual([
+      [[canary], "rollout of revision 2, the canary, by alice"],
+      [
+        observe.filter((n) => n !== canary).sort(compareNodeOrder),
+        "rollout of revision 2, wave 1, by bob",
+      ],
+    ]);
+    // Their desired revision is the store's: the upstream agent reads the ConfigMap itself.
+    expect(t.fleet.desiredOf("o1")?.generation).toBe(2);
   });
 
   it("all at once: no staged rollout, every node gets the revision", () => {

@@ -44,12 +44,21 @@ export interface StagingFleet {
   rolloutChanged(): void;
 }
 
+/**
+ * Observe mode: the upstream agent reads the ConfigMap itself, so the one thing a rollout can
+ * stage there is the resync that recreates its pod (IPMASQ_OBSERVE_RESYNC). `why` names the
+ * rollout, wave and user for the node's timeline.
+ */
+export type UpstreamRestart = (names: readonly string[], why: string) => void;
+
 export interface StagedOptions {
   log: Logger;
   persistence?: RolloutPersistence;
   now?: () => number;
   /** A released node that goes offline this soon after applying pauses the rollout. */
   offlineWindowMs?: number;
+  /** Recreates observe-mode nodes' upstream agent pods as their wave is released. */
+  restartUpstream?: UpstreamRestart;
 }
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
@@ -139,10 +148,12 @@ export class StagedRollouts {
       this.clear();
       return;
     }
-    const nodes: WaveNode[] = [...this.fleetNodes()]
-      .filter((n) => n.hello.mode === "enforce")
-      .map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
-    const waves = assignWaves(nodes, strategy);
+    const inMode = (mode: string): WaveNode[] =>
+      [...this.fleetNodes()]
+        .filter((n) => n.hello.mode === mode)
+        .map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
+    const waves = assignWaves(inMode("enforce"), strategy);
+    const observe = assignWaves(inMode("observe"), strategy);
     const now = this.now();
     this.retire();
     this.previous = stable;
@@ -154,6 +165,7 @@ export class StagedRollouts {
       previous: { revision: stable.revision, generation: stable.generation },
       strategy,
       waves,
+      observe,
       core: startRollout(waves.length - 1),
       failed: {},
       actions: [],
@@ -162,6 +174,7 @@ export class StagedRollouts {
     };
     addAction(this.s, "start", user, describeStart(this.s), now);
     this.noteWave(0, "rollout-started", `canary of revision ${next.revision} (started by ${user})`);
+    this.restartObserved(-1, 0, user);
     this.changed();
     this.settle();
   }
@@ -349,6 +362,7 @@ export class StagedRollouts {
         );
       }
       fleet.pushTo(names);
+      this.restartObserved(fromStep, s.core.step, user);
     } else if (effect === "retry") {
       const names = Object.keys(s.failed);
       s.failed = {};
@@ -364,6 +378,25 @@ export class StagedRollouts {
         );
       fleet.revert(this.previous);
     }
+  }
+
+  /**
+   * Observe-mode nodes of the waves after `fromStep` up to `toStep` (split among themselves at
+   * the start): their upstream agent pods are recreated, connected ones only.
+   */
+  private restartObserved(fromStep: number, toStep: number, user: string): void {
+    const s = this.s;
+    const restart = this.opts.restartUpstream;
+    if (!s?.observe || !restart) return;
+    const names = s.observe
+      .slice(fromStep + 1, toStep + 1)
+      .flat()
+      .filter((name) => this.fleet?.nodes.get(name)?.connected);
+    if (names.length > 0)
+      restart(
+        names,
+        `rollout of revision ${s.revision}, ${waveNames(fromStep + 1, toStep)}, by ${user}`,
+      );
   }
 
   /** Every released node applied or failed: the wave is settled (then paused, or healthy). */

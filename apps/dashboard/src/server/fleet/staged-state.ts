@@ -51,6 +51,12 @@ export const stagedStateSchema = z.strictObject({
     pause: pauseSchema.nullable(),
     aborted: z.boolean(),
   }),
+  /** Observe-mode nodes split into waves among themselves (their upstream pods are recreated
+   * as their wave is released; nothing is sent to them or waited for). */
+  observe: z
+    .array(z.array(nodeNameSchema))
+    .max(MAX_ROLLOUT_WAVES + 1)
+    .optional(),
   /** Node → why it failed; cleared by a retry. */
   failed: z.record(nodeNameSchema, z.string().max(2000)),
   actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
