@@ -59,50 +59,67 @@ function release(c: RolloutCore, to: number): RolloutStep {
 
 const same = (core: RolloutCore): RolloutStep => ({ ok: true, core, effect: null });
 
+/** What happened on the fleet: a wave settled, a node failed, or time passed. */
+function observed(
+  c: RolloutCore,
+  input: Extract<RolloutInput, { type: "wave-settled" | "failure" | "tick" }>,
+  pause: PausePolicy,
+): RolloutStep {
+  if (input.type === "failure") {
+    if (finished(c) || c.pause?.kind === "failure") return same(c);
+    return same({ ...c, phase: "paused", pause: { kind: "failure", reason: input.reason } });
+  }
+  if (input.type === "tick") {
+    if (c.pause?.kind !== "duration" || input.now < c.pause.until) return same(c);
+    return release(c, c.step + 1);
+  }
+  if (c.phase !== "progressing") return same(c);
+  if (c.step >= c.lastStep && input.failed > 0)
+    return same({
+      ...c,
+      phase: "paused",
+      pause: { kind: "failure", reason: `${input.failed} node(s) of the rollout failed` },
+    });
+  if (c.step >= c.lastStep) return same({ ...c, phase: "healthy", pause: null });
+  return same({
+    ...c,
+    phase: "paused",
+    pause:
+      pause.kind === "manual"
+        ? { kind: "manual" }
+        : { kind: "duration", until: input.now + pause.seconds * 1000 },
+  });
+}
+
+/** An operator's move: promote, retry or abort; refused when it makes no sense now. */
+function operated(
+  c: RolloutCore,
+  input: Extract<RolloutInput, { type: "promote" | "retry" | "abort" }>,
+): RolloutStep {
+  if (finished(c)) {
+    const what = { promote: "nothing to promote", retry: "nothing to retry" } as const;
+    return {
+      ok: false,
+      error: `the rollout is ${c.phase}: ${input.type === "abort" ? "roll back to an earlier revision instead" : what[input.type]}`,
+    };
+  }
+  if (input.type === "promote") {
+    if (c.step >= c.lastStep)
+      return { ok: false, error: "the last wave is already released: retry or abort" };
+    return release(c, input.full ? c.lastStep : c.step + 1);
+  }
+  if (input.type === "retry")
+    return { ok: true, core: { ...c, phase: "progressing", pause: null }, effect: "retry" };
+  return {
+    ok: true,
+    core: { ...c, phase: "degraded", pause: null, aborted: true },
+    effect: "revert",
+  };
+}
+
 /** The next state for an input; operator inputs that make no sense now are refused. */
 export function stepRollout(c: RolloutCore, input: RolloutInput, pause: PausePolicy): RolloutStep {
-  switch (input.type) {
-    case "wave-settled":
-      if (c.phase !== "progressing") return same(c);
-      if (c.step >= c.lastStep && input.failed > 0)
-        return same({
-          ...c,
-          phase: "paused",
-          pause: { kind: "failure", reason: `${input.failed} node(s) of the rollout failed` },
-        });
-      if (c.step >= c.lastStep) return same({ ...c, phase: "healthy", pause: null });
-      return same({
-        ...c,
-        phase: "paused",
-        pause:
-          pause.kind === "manual"
-            ? { kind: "manual" }
-            : { kind: "duration", until: input.now + pause.seconds * 1000 },
-      });
-    case "failure":
-      if (finished(c) || c.pause?.kind === "failure") return same(c);
-      return same({ ...c, phase: "paused", pause: { kind: "failure", reason: input.reason } });
-    case "tick":
-      if (c.pause?.kind !== "duration" || input.now < c.pause.until) return same(c);
-      return release(c, c.step + 1);
-    case "promote":
-      if (finished(c)) return { ok: false, error: `the rollout is ${c.phase}: nothing to promote` };
-      if (c.step >= c.lastStep)
-        return { ok: false, error: "the last wave is already released: retry or abort" };
-      return release(c, input.full ? c.lastStep : c.step + 1);
-    case "retry":
-      if (finished(c)) return { ok: false, error: `the rollout is ${c.phase}: nothing to retry` };
-      return { ok: true, core: { ...c, phase: "progressing", pause: null }, effect: "retry" };
-    case "abort":
-      if (finished(c))
-        return {
-          ok: false,
-          error: `the rollout is ${c.phase}: roll back to an earlier revision instead`,
-        };
-      return {
-        ok: true,
-        core: { ...c, phase: "degraded", pause: null, aborted: true },
-        effect: "revert",
-      };
-  }
+  return input.type === "promote" || input.type === "retry" || input.type === "abort"
+    ? operated(c, input)
+    : observed(c, input, pause);
 }

@@ -134,6 +134,9 @@ interface NextApp {
   getUpgradeHandler(): NonNullable<NextHandlers["upgrade"]>;
 }
 
+/** Every route module; history's compare before config's `/api/history/:revision` routes. */
+const ROUTES = [opsRoutes, authRoutes, historyRoutes, configRoutes, nodeRoutes, rolloutRoutes];
+
 export async function createDashboardServer(o: DashboardOptions): Promise<DashboardServer> {
   const log = o.log ?? silentLogger();
   const t: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
@@ -142,15 +145,13 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t);
-  const staged = createStaging(o, fleet, log);
-  registerRolloutMetrics(metrics.registry, staged);
+  const staged = createStaging(o, fleet, log, metrics);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
   await config.start();
   await staged.restore(config.current().desired, (r) => config.desiredOfRevision(r));
-  config.onChange((state, prev) =>
-    followConfig(state, prev, { fleet, feed, metrics, log, staged, strategy }),
-  );
+  const follow = { fleet, feed, metrics, log, staged, strategy };
+  config.onChange((state, prev) => followConfig(state, prev, follow));
 
   const nextHandlers = o.next ? await loadNext(o.next) : undefined;
   const sessions = new SessionStore(o.sessions);
@@ -175,14 +176,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
   };
-  const routes = [
-    opsRoutes,
-    authRoutes,
-    historyRoutes,
-    configRoutes,
-    nodeRoutes,
-    rolloutRoutes,
-  ].flatMap((r) => r(ctx));
+  const routes = ROUTES.flatMap((r) => r(ctx));
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
@@ -309,7 +303,12 @@ function followConfig(
   }
 }
 
-function createStaging(o: DashboardOptions, fleet: FleetState, log: Logger): StagedRollouts {
+function createStaging(
+  o: DashboardOptions,
+  fleet: FleetState,
+  log: Logger,
+  metrics: Metrics,
+): StagedRollouts {
   const restarter = o.observeResync;
   const staged = new StagedRollouts({
     log,
@@ -320,6 +319,7 @@ function createStaging(o: DashboardOptions, fleet: FleetState, log: Logger): Sta
       : undefined,
   });
   fleet.attachStaging(staged);
+  registerRolloutMetrics(metrics.registry, staged);
   return staged;
 }
 
