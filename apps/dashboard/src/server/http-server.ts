@@ -149,7 +149,10 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
   await config.start();
-  await staged.restore(config.current().desired, (r) => config.desiredOfRevision(r));
+  await staged.restore(
+    () => config.current().desired,
+    (r) => config.desiredOfRevision(r),
+  );
   const follow = { fleet, feed, metrics, log, staged, strategy };
   config.onChange((state, prev) => followConfig(state, prev, follow));
 
@@ -314,6 +317,7 @@ function createStaging(
     log,
     persistence: persistenceOf(o.store),
     offlineWindowMs: o.rolloutOfflineWindowMs,
+    active: o.election ? () => o.election!.isLeader() : undefined,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,

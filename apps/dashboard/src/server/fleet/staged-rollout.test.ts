@@ -5,6 +5,7 @@ import {
   type WavesStrategy,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
+import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
 import type { Desired } from "../config/config-service.js";
 import { silentLogger } from "../log.js";
@@ -246,6 +247,46 @@ describe("StagedRollouts", () => {
     expect(t.fleet.desiredOf("o1")?.generation).toBe(2);
   });
 
+  it("a standby replica writes nothing, and reads the active one's rollout when it takes over", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    let active = false;
+    const writes: unknown[] = [];
+    const standby = new StagedRollouts({
+      log: silentLogger(),
+      active: () => active,
+      persistence: {
+        loadRollout: async () => t.saved.at(-1)!,
+        saveRollout: async (s) => void writes.push(s),
+      },
+    });
+    standby.attach({
+      nodes: new Map(),
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    let current = v1; // the standby started before the save
+    await standby.restore(
+      () => current,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    current = v2;
+    standby.begin(v2, v1, "text", "someone", WAVES); // its own view of the fleet: no nodes
+    await standby.flush();
+    expect(writes).toEqual([]);
+    standby.tick();
+    expect(standby.view()?.waves.map((w) => w.total)).toEqual([0, 0]);
+    // Takes over: the persisted rollout (with the active replica's waves) replaces its own.
+    active = true;
+    standby.tick();
+    await until(() => standby.view()?.waves[0]?.total === 1, 2000, 10, "reloaded");
+    expect(standby.view()).toMatchObject({ revision: "2", startedBy: "alice", step: 0 });
+  });
+
   it("all at once: no staged rollout, every node gets the revision", () => {
     const t = setup();
     t.save(v2, { kind: "all-at-once" });
@@ -262,7 +303,10 @@ describe("StagedRollouts", () => {
       log: silentLogger(),
       persistence: { loadRollout: async () => t.saved.at(-1)!, saveRollout: async () => {} },
     });
-    await again.restore(v2, async (r) => (r === "1" ? v1 : null));
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
     again.attach({
       nodes: t.fleet.nodes,
       pushTo() {},

@@ -59,6 +59,11 @@ export interface StagedOptions {
   offlineWindowMs?: number;
   /** Recreates observe-mode nodes' upstream agent pods as their wave is released. */
   restartUpstream?: UpstreamRestart;
+  /**
+   * With leader election: is this replica the active one? A standby writes nothing, and reads
+   * the persisted rollout again when it takes over (the active replica's waves, not its own).
+   */
+  active?: () => boolean;
 }
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
@@ -86,6 +91,9 @@ export class StagedRollouts {
   private readonly writer: StateWriter;
   private readonly now: () => number;
   private fleet: StagingFleet | undefined;
+  /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
+  private reload: (() => Promise<void>) | undefined;
+  private wasActive = true;
 
   constructor(private readonly opts: StagedOptions) {
     this.writer = new StateWriter(opts.persistence, opts.log);
@@ -264,6 +272,10 @@ export class StagedRollouts {
 
   /** Timed pauses end here (the server's 1 s sweep). */
   tick(): void {
+    const active = this.isActive();
+    if (active && !this.wasActive && this.reload) void this.reload();
+    this.wasActive = active;
+    if (!active) return;
     if (this.s?.core.pause?.kind === "duration")
       this.input({ type: "tick", now: this.now() }, "system");
   }
@@ -273,6 +285,19 @@ export class StagedRollouts {
    * revision up in the store's history (the previous one's config).
    */
   async restore(
+    current: () => Desired | null,
+    find: (revision: string) => Promise<Desired | null>,
+  ): Promise<void> {
+    this.reload = () => this.load(current(), find);
+    this.wasActive = this.isActive();
+    await this.load(current(), find);
+  }
+
+  private isActive(): boolean {
+    return this.opts.active?.() ?? true;
+  }
+
+  private async load(
     current: Desired | null,
     find: (revision: string) => Promise<Desired | null>,
   ): Promise<void> {
@@ -460,6 +485,7 @@ export class StagedRollouts {
   }
 
   private persist(): void {
+    if (!this.isActive()) return;
     this.writer.write({ version: 2, current: this.s, past: this.past });
   }
 
