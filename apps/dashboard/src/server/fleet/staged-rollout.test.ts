@@ -204,6 +204,15 @@ describe("StagedRollouts", () => {
     expect(t.saved.length).toBeLessThan(8);
   });
 
+  it("an empty canary says so instead of 'applied'", () => {
+    const t = setup();
+    t.save(v2, { ...WAVES, canary: { selector: { pool: "canary" } } });
+    expect(t.staged.view()).toMatchObject({
+      phase: "paused",
+      message: "the canary has no nodes; paused until promoted",
+    });
+  });
+
   it("a node that joins gets the revision its wave has reached", () => {
     const t = setup();
     t.save(v2);

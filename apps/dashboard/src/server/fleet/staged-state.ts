@@ -177,9 +177,11 @@ export function messageOf(s: StagedState): string {
     return `aborted: every node returns to revision ${s.previous?.revision ?? "(none)"}`;
   if (core.phase === "healthy") return "every wave applied the revision";
   if (core.pause?.kind === "failure") return `paused: ${core.pause.reason}`;
-  if (core.pause?.kind === "manual") return `${wave} applied; paused until promoted`;
+  // An empty wave (no node matched the selector, or fewer nodes than waves) applied nothing.
+  const done = s.waves[core.step]?.length === 0 ? `${wave} has no nodes` : `${wave} applied`;
+  if (core.pause?.kind === "manual") return `${done}; paused until promoted`;
   if (core.pause?.kind === "duration")
-    return `${wave} applied; the next wave starts at ${new Date(core.pause.until).toISOString()}`;
+    return `${done}; the next wave starts at ${new Date(core.pause.until).toISOString()}`;
   return `${wave} is applying the revision`;
 }
 
