@@ -80,6 +80,13 @@ function Wave({ w, r }: { w: RolloutWaveView; r: StagedRolloutView }) {
   );
 }
 
+/** What the previous revision is to the nodes now: kept by those not reached, or history. */
+function previousText(r: StagedRolloutView): string {
+  return r.phase === "progressing" || r.phase === "paused"
+    ? `nodes not reached keep revision ${r.previousRevision}`
+    : `from revision ${r.previousRevision}`;
+}
+
 type Action = "promote" | "promote-full" | "retry" | "abort";
 
 function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) {
@@ -189,7 +196,7 @@ export function RolloutPanel() {
           </p>
           <p className="mt-0.5 text-xs text-zinc-600 dark:text-zinc-400">
             Started by {r.startedBy}
-            {r.previousRevision ? ` · nodes not reached keep revision ${r.previousRevision}` : ""}
+            {r.previousRevision ? ` · ${previousText(r)}` : ""}
             {lastAction && lastAction.action !== "start"
               ? ` · last: ${lastAction.action} by ${lastAction.user}`
               : ""}
