@@ -14,8 +14,15 @@ export interface ExtraNode {
   remove(): Promise<void>;
 }
 
-/** `nat`: an iptables-restore payload loaded into the namespace before the reporter starts. */
-export function startExtraNode(node: string, nat?: string): ExtraNode {
+/**
+ * `nat`: an iptables-restore payload loaded into the namespace before the reporter starts;
+ * `env`: more environment for the reporter (e.g. a PATH with a failing iptables-restore).
+ */
+export function startExtraNode(
+  node: string,
+  nat?: string,
+  env: Record<string, string> = {},
+): ExtraNode {
   deleteNetns(node);
   addNetns(node);
   if (nat !== undefined) inNetns(node, ["iptables-restore"], nat);
@@ -27,7 +34,7 @@ export function startExtraNode(node: string, nat?: string): ExtraNode {
     token: nodeToken(TOKENS.reporter, node),
     stateDir: join(dir, "state"),
     logFile: join(dir, "reporter.log"),
-    env: { IPMASQ_POLL_INTERVAL: "2s" },
+    env: { IPMASQ_POLL_INTERVAL: "2s", ...env },
   });
   return {
     reporter,

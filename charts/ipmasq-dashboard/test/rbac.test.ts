@@ -46,10 +46,11 @@ describe("ipmasq-dashboard chart", () => {
   describe("config sources (issue 14)", () => {
     const configMapRules = (v: Variant) =>
       render(v)
-        .all<{
-          kind: string;
-          rules?: { resources?: string[]; resourceNames?: string[]; verbs: string[] }[];
-        }>("Role")
+        .all<
+          K8sObject & {
+            rules?: { resources?: string[]; resourceNames?: string[]; verbs: string[] }[];
+          }
+        >("Role")
         .flatMap((r) => r.rules ?? [])
         .filter((r) => r.resources?.includes("configmaps"))
         .map((r) => `${r.verbs.join(",")}:${(r.resourceNames ?? []).join(",")}`);

@@ -1,9 +1,11 @@
 // Wire types of the config and history routes (docs/api.md, "Config" and "History").
 
+import type { RolloutAction } from "./api.js";
 import type { MergedConfigView } from "./api-sources.js";
 import type { AgentFlags, Issue, MasqConfig } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
 import type { MergeConflict } from "./config-merge.js";
+import type { RolloutStrategy } from "./rollout-plan.js";
 
 export type { ConfigDiff };
 
@@ -28,12 +30,15 @@ export interface ConfigResponse {
   message: string;
   /** The merge of every config source; absent or null while the primary one is alone. */
   merge?: MergedConfigView | null;
+
+  /** How a save rolls out when it does not say (IPMASQ_ROLLOUT_STRATEGY). */
+  rolloutStrategy?: RolloutStrategy;
 }
 
 /** PUT /api/config and POST /api/history/:revision/rollback bodies (one of yaml or config). */
 export type ConfigWrite =
-  | { yaml: string; revision: string; message?: string }
-  | { config: MasqConfig; revision: string; message?: string };
+  | { yaml: string; revision: string; message?: string; strategy?: RolloutStrategy }
+  | { config: MasqConfig; revision: string; message?: string; strategy?: RolloutStrategy };
 
 /** PUT /api/config, POST /api/history/:revision/rollback */
 export interface SaveResponse {
@@ -92,6 +97,8 @@ export interface Revision {
   errors: Issue[];
   /** Against the next older revision. */
   diff: ConfigDiff;
+  /** The revision's staged rollout, when it is the current one: phase and who did what. */
+  rollout?: { phase: string; aborted: boolean; actions: RolloutAction[] };
 }
 
 /** GET /api/history */

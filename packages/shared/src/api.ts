@@ -3,10 +3,13 @@
 // dashboard's clock unless a field says otherwise.
 import { z } from "zod";
 import type { CombinedVerdict, Verdict } from "./analysis.js";
-import type { ConflictCurrent } from "./api-config.js";
+import type { ConfigDiff, ConflictCurrent, Impact } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";
 import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./protocol.js";
+import type { KeyChange } from "./revision-compare.js";
+import type { RolloutPause, RolloutPhase } from "./rollout-machine.js";
+import type { WavesStrategy } from "./rollout-plan.js";
 import type { VerdictView } from "./verdict-view.js";
 
 export * from "./api-config.js";
@@ -105,6 +108,8 @@ export interface Rollout {
   pending: number;
   /** Of `pending`: targets whose reporter is offline; they get the config when they return. */
   offline: number;
+  /** Of `pending` (connected ones): targets a staged rollout has not released yet. */
+  heldBack?: number;
   failed: number;
   late: RolloutLate;
 }
@@ -173,6 +178,21 @@ export interface NodeDetail {
   /** Newest first, at most 50. */
   events: NodeEvent[];
   serverTime: number;
+  /** Where the node stands in a staged rollout that is not finished (or was aborted). */
+  rollout?: NodeRolloutPlace | null;
+}
+
+/** A node's wave in a staged rollout, and the revision it is judged against because of it. */
+export interface NodeRolloutPlace {
+  /** The revision rolling out. */
+  revision: string;
+  wave: number;
+  /** "canary", "wave 1", … */
+  waveName: string;
+  released: boolean;
+  aborted: boolean;
+  /** The revision this node enforces now (and is compared with). */
+  desiredRevision: string;
 }
 
 export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
@@ -305,6 +325,8 @@ export interface HelloEvent {
   summary: FleetSummary;
   config: ConfigEvent;
   rollout: Rollout | null;
+  /** The staged rollout, when the newest change rolls out in waves. */
+  staged?: StagedRolloutView | null;
   serverTime: number;
 }
 
@@ -324,4 +346,71 @@ export interface LiveEvents {
   fleet: FleetEvent;
   config: ConfigEvent;
   rollout: RolloutEvent;
+  "staged-rollout": StagedRolloutView | null;
+}
+
+/** One wave of a staged rollout (wave 0 is the canary). Node lists hold at most 50 names. */
+export interface RolloutWaveView {
+  index: number;
+  /** "canary", "wave 1", … */
+  name: string;
+  /** Released: its nodes are sent the new revision. */
+  released: boolean;
+  total: number;
+  applied: number;
+  pending: number;
+  failed: number;
+  appliedNodes: string[];
+  pendingNodes: string[];
+  failedNodes: { name: string; reason: string }[];
+}
+
+/** Who did what to a rollout, and when (ISO 8601). */
+export interface RolloutAction {
+  action: "start" | "promote" | "retry" | "abort" | "pause" | "resume" | "finish";
+  user: string;
+  time: string;
+  detail: string;
+}
+
+/** GET /api/rollout and the live event `staged-rollout`: the current staged rollout. */
+export interface StagedRolloutView {
+  revision: string;
+  generation: number;
+  /** The revision nodes not yet reached (and, after an abort, every node) keep. */
+  previousRevision: string | null;
+  previousGeneration: number | null;
+  strategy: WavesStrategy;
+  phase: RolloutPhase;
+  /** The highest released wave (0 = the canary). */
+  step: number;
+  pause: RolloutPause | null;
+  aborted: boolean;
+  /** What is happening, in one sentence (the reason when paused). */
+  message: string;
+  waves: RolloutWaveView[];
+  /** Newest last, at most 100. */
+  actions: RolloutAction[];
+  startedAt: number;
+  startedBy: string;
+}
+
+/** One side of GET /api/history/compare. */
+export interface RevisionRef {
+  revision: string;
+  generation: number;
+  author: string;
+  /** ISO 8601. */
+  time: string;
+  message: string;
+}
+
+/** GET /api/history/compare?from=&to= : two revisions, every key old → new, and the impact. */
+export interface RevisionCompareResponse {
+  from: RevisionRef;
+  to: RevisionRef;
+  keys: KeyChange[];
+  diff: ConfigDiff;
+  /** Going from `from` to `to`, on today's nodes (as the save review shows it). */
+  impact: Impact;
 }

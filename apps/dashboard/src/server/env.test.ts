@@ -40,4 +40,25 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ IPMASQ_OBSERVE_RESYNC: "maybe" })).toThrow(/IPMASQ_OBSERVE_RESYNC/);
     expect(() => fleetFlags(parseEnv({ IPMASQ_MASQ_CHAIN: "bad chain" }))).toThrow();
   });
+
+  const strategies: { desc: string; input: string | undefined; want: unknown }[] = [
+    { desc: "unset: all at once", input: undefined, want: { kind: "all-at-once" } },
+    { desc: "the word", input: "all-at-once", want: { kind: "all-at-once" } },
+    {
+      desc: "waves as JSON (the chart's toJson)",
+      input: '{"kind":"waves","canary":{"count":1},"waves":[50,100],"pause":{"kind":"manual"}}',
+      want: { kind: "waves", canary: { count: 1 }, waves: [50, 100], pause: { kind: "manual" } },
+    },
+    { desc: "not JSON", input: "waves please", want: /IPMASQ_ROLLOUT_STRATEGY.*not JSON/ },
+    {
+      desc: "waves that stop short of 100%",
+      input: '{"kind":"waves","canary":{"count":1},"waves":[50],"pause":{"kind":"manual"}}',
+      want: /IPMASQ_ROLLOUT_STRATEGY.*100%/,
+    },
+  ];
+  it.each(strategies)("IPMASQ_ROLLOUT_STRATEGY: $desc", ({ input, want }) => {
+    if (want instanceof RegExp)
+      expect(() => parseEnv({ IPMASQ_ROLLOUT_STRATEGY: input })).toThrow(want);
+    else expect(parseEnv({ IPMASQ_ROLLOUT_STRATEGY: input }).IPMASQ_ROLLOUT_STRATEGY).toEqual(want);
+  });
 });

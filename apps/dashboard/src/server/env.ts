@@ -1,9 +1,11 @@
 // Environment of the `ipmasq-dashboard` bin (names shared with the Helm chart).
 import {
   type AgentFlags,
+  ALL_AT_ONCE,
   agentFlagsSchema,
   DEFAULT_FLAGS,
   parseGoDuration,
+  rolloutStrategySchema,
   zodReason,
 } from "@masq/shared";
 import { z } from "zod";
@@ -25,6 +27,26 @@ const duration = z.string().transform((v, ctx) => {
   }
   return d.ms;
 });
+
+/** The default rollout strategy: "all-at-once" (or empty), or the strategy as JSON. */
+const strategy = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const t = v?.trim() ?? "";
+    if (t === "" || t === "all-at-once") return ALL_AT_ONCE;
+    let json: unknown;
+    try {
+      json = JSON.parse(t);
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'not JSON and not "all-at-once"' });
+      return z.NEVER;
+    }
+    const r = rolloutStrategySchema.safeParse(json);
+    if (r.success) return r.data;
+    ctx.addIssue({ code: "custom", message: zodReason(r.error, { issues: 3 }) });
+    return z.NEVER;
+  });
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -64,6 +86,7 @@ const envSchema = z.object({
   IPMASQ_LEADER_ELECTION: bool.default(false),
   IPMASQ_LEASE: z.string().min(1).default("ipmasq-dashboard"),
   IPMASQ_OFFLINE_NODE_TTL: duration.default(24 * 3600_000),
+  IPMASQ_ROLLOUT_STRATEGY: strategy,
   IPMASQ_UI: bool.default(true),
   IPMASQ_SECURE_COOKIES: z.enum(["true", "false", "auto"]).default("auto"),
   IPMASQ_LOG_LEVEL: z

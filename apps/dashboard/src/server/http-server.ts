@@ -4,14 +4,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AgentFlags, REPORTER_PATH } from "@masq/shared";
+import { type AgentFlags, ALL_AT_ONCE, REPORTER_PATH, type RolloutStrategy } from "@masq/shared";
 import type { Logger } from "pino";
 import { authRoutes } from "./api/auth-routes.js";
 import { configRoutes } from "./api/config-routes.js";
 import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
+import { historyRoutes } from "./api/history-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
+import { rolloutRoutes } from "./api/rollout-routes.js";
 import { Router } from "./api/router.js";
 import { sourceRoutes } from "./api/source-routes.js";
 import { SseHub } from "./api/sse.js";
@@ -25,6 +27,9 @@ import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
+import { StagedRollouts } from "./fleet/staged-rollout.js";
+import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -89,7 +94,16 @@ export interface DashboardOptions {
   expiry?: Omit<ExpiryOptions, "log">;
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
+  /** How a change rolls out when the save does not say (default: all nodes at once). */
+  rolloutStrategy?: RolloutStrategy;
+  /** Node labels for canary selectors (Kubernetes mode); without it selectors are refused. */
+  nodeLabels?: NodeLabels;
+  /** A released node going offline this soon after applying pauses a rollout (default 60 s). */
+  rolloutOfflineWindowMs?: number;
 }
+
+/** Labels of the named nodes (those without a Node object are left out). */
+export type NodeLabels = (names: readonly string[]) => Promise<Map<string, Record<string, string>>>;
 
 export interface DashboardServer {
   /** http://host:port of the listening server. */
@@ -98,6 +112,7 @@ export interface DashboardServer {
   http: Server;
   config: ConfigService;
   fleet: FleetState;
+  staged: StagedRollouts;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -123,6 +138,17 @@ interface NextApp {
   getUpgradeHandler(): NonNullable<NextHandlers["upgrade"]>;
 }
 
+/** Every route module; history's compare before config's `/api/history/:revision` routes. */
+const ROUTES = [
+  opsRoutes,
+  authRoutes,
+  historyRoutes,
+  configRoutes,
+  sourceRoutes,
+  nodeRoutes,
+  rolloutRoutes,
+];
+
 export async function createDashboardServer(o: DashboardOptions): Promise<DashboardServer> {
   const log = o.log ?? silentLogger();
   const t: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
@@ -131,9 +157,16 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t);
-  feed.onFlush((c) => publish({ sse, config, fleet }, c));
+  const staged = createStaging(o, fleet, log, metrics);
+  const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
+  feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
   await config.start();
-  config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
+  await staged.restore(
+    () => config.current().desired,
+    (r) => config.desiredOfRevision(r),
+  );
+  const follow = { fleet, feed, metrics, log, staged, strategy };
+  config.onChange((state, prev) => followConfig(state, prev, follow));
 
   const nextHandlers = o.next ? await loadNext(o.next) : undefined;
   const sessions = new SessionStore(o.sessions);
@@ -154,14 +187,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     readiness,
     secureCookies: o.secureCookies,
     log,
+    staged,
+    rolloutStrategy: strategy,
+    nodeLabels: o.nodeLabels,
   };
-  const routes = [
-    ...opsRoutes(ctx),
-    ...authRoutes(ctx),
-    ...configRoutes(ctx),
-    ...sourceRoutes(ctx),
-    ...nodeRoutes(ctx),
-  ];
+  const routes = ROUTES.flatMap((r) => r(ctx));
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
@@ -179,6 +209,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   });
   const sweeper = setInterval(() => {
     fleet.sweep();
+    staged.tick();
     expiry.sweep();
     sessions.sweep();
   }, 1000);
@@ -194,6 +225,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       feed.close();
       sse.close();
       fleet.close();
+      await staged.flush();
       await gateway.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -204,7 +236,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     })();
     return closing;
   };
-  return { url, port, http, config, fleet, metrics, close };
+  return { url, port, http, config, fleet, staged, metrics, close };
 }
 
 /**
@@ -262,7 +294,14 @@ function createFleet(
 function followConfig(
   state: ConfigState,
   prev: ConfigState | undefined,
-  d: { fleet: FleetState; feed: ChangeFeed; metrics: Metrics; log: Logger },
+  d: {
+    fleet: FleetState;
+    feed: ChangeFeed;
+    metrics: Metrics;
+    log: Logger;
+    staged: StagedRollouts;
+    strategy: RolloutStrategy;
+  },
 ): void {
   const { rev, result } = state;
   d.metrics.configChanges.inc({ valid: String(result.ok) });
@@ -277,8 +316,66 @@ function followConfig(
       "new config",
     );
   d.feed.configChanged();
-  if (state.desired && state.desired.generation !== prev?.desired?.generation)
+  if (state.desired && state.desired.generation !== prev?.desired?.generation) {
+    // The waves are decided before anything is pushed: nodes not reached keep the previous one.
+    d.staged.begin(state.desired, prev?.desired ?? null, rev.text, rev.author, d.strategy);
     d.fleet.desiredChanged(state.desired);
+  }
+}
+
+function createStaging(
+  o: DashboardOptions,
+  fleet: FleetState,
+  log: Logger,
+  metrics: Metrics,
+): StagedRollouts {
+  const restarter = o.observeResync;
+  const staged = new StagedRollouts({
+    log,
+    persistence: persistenceOf(o.store),
+    offlineWindowMs: o.rolloutOfflineWindowMs,
+    active: o.election ? () => o.election!.isLeader() : undefined,
+    restartUpstream: restarter
+      ? (names, why) => void restartInTurn(restarter, fleet, names, why)
+      : undefined,
+  });
+  fleet.attachStaging(staged);
+  registerRolloutMetrics(metrics.registry, staged);
+  return staged;
+}
+
+/** One upstream agent pod at a time; each outcome goes to the node's timeline. */
+async function restartInTurn(
+  restarter: ObserveResync,
+  fleet: FleetState,
+  names: readonly string[],
+  why: string,
+): Promise<void> {
+  for (const name of names) {
+    try {
+      const pods = await restarter.restart(name);
+      fleet.noteEvent(
+        name,
+        "resync-requested",
+        `deleted upstream agent pod ${pods.join(", ")} (${why})`,
+      );
+    } catch (e) {
+      fleet.noteEvent(
+        name,
+        "resync-failed",
+        `${e instanceof Error ? e.message : String(e)} (${why})`,
+      );
+    }
+  }
+}
+
+/** The store's place for rollout state, when it has one. */
+function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
+  if (!store.loadRollout || !store.saveRollout) return undefined;
+  return {
+    loadRollout: () => store.loadRollout!(),
+    saveRollout: (state) => store.saveRollout!(state),
+  };
 }
 
 /** API and probes first, the reporter gateway on upgrade, everything else to Next. */
@@ -338,7 +435,10 @@ async function listen(
 }
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
-function publish(ctx: Pick<ApiContext, "sse" | "config" | "fleet">, c: FleetChanges): void {
+function publish(
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged">,
+  c: FleetChanges,
+): void {
   if (c.config) ctx.sse.send("config", configEvent(ctx.config.current()));
   if (c.changed.length > 0 || c.removed.length > 0) {
     const nodes = c.changed.flatMap((name) => {
@@ -347,5 +447,8 @@ function publish(ctx: Pick<ApiContext, "sse" | "config" | "fleet">, c: FleetChan
     });
     ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
   }
-  if (c.rollout) ctx.sse.send("rollout", ctx.fleet.rollout.view());
+  if (c.rollout) {
+    ctx.sse.send("rollout", ctx.fleet.rolloutView());
+    ctx.sse.send("staged-rollout", ctx.staged.view());
+  }
 }

@@ -12,7 +12,7 @@ import { type Env, fleetFlags } from "./env.js";
 import type { DashboardOptions } from "./http-server.js";
 import { type KubeClients, kubeClients, parseObjectRef } from "./kube/client.js";
 import { LeaseElector } from "./kube/lease.js";
-import { kubeNodeExists } from "./kube/node-lookup.js";
+import { kubeNodeExists, kubeNodeLabels } from "./kube/node-lookup.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
 import { ensureSecret } from "./secrets.js";
 import { FileSources } from "./store/file-sources.js";
@@ -47,6 +47,9 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
     flags,
     observeResync,
     log,
+    rolloutStrategy: env.IPMASQ_ROLLOUT_STRATEGY,
+    nodeLabels:
+      env.IPMASQ_STORE === "kubernetes" && clients ? kubeNodeLabels(clients, log) : undefined,
     secureCookies:
       env.IPMASQ_SECURE_COOKIES === "auto" ? undefined : env.IPMASQ_SECURE_COOKIES === "true",
     expiry: {

@@ -24,6 +24,8 @@ export interface NodeSpec {
   before?: (netns: string) => void;
   /** A Windows node: the CNI config text to start from (no namespace). */
   windowsCni?: string;
+  /** Extra environment of its reporter (e.g. a PATH with a failing iptables-restore). */
+  env?: Record<string, string>;
 }
 
 /** The dashboard of a fleet: the file-store test server by default. */
@@ -79,6 +81,7 @@ export async function startNetnsFleet(
           stateDir: join(tmp, "state", node.name),
           mode: node.mode,
           logFile: join(tmp, `${node.name}.log`),
+          env: s.env,
         }),
       );
     }

@@ -8,6 +8,8 @@ import {
   type MasqConfig,
   type MergedConfigView,
   masqConfigSchema,
+  type RolloutStrategy,
+  rolloutStrategySchema,
 } from "@masq/shared";
 import { z } from "zod";
 import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.js";
@@ -33,11 +35,12 @@ export const exactlyOne = (b: { yaml?: string; config?: unknown }) =>
   (b.yaml === undefined) !== (b.config === undefined);
 export const oneOfMessage = { message: 'send exactly one of "yaml" or "config"' };
 
+const strategy = rolloutStrategySchema.optional();
 const putBody = z
-  .strictObject({ ...candidateFields, revision, message: message.optional() })
+  .strictObject({ ...candidateFields, revision, message: message.optional(), strategy })
   .refine(exactlyOne, oneOfMessage);
 const validateBody = z.strictObject(candidateFields).refine(exactlyOne, oneOfMessage);
-const rollbackBody = z.strictObject({ revision, message: message.optional() });
+const rollbackBody = z.strictObject({ revision, message: message.optional(), strategy });
 
 export function inputOf(b: { yaml?: string; config?: MasqConfig }): ConfigInput {
   return b.yaml !== undefined ? { yaml: b.yaml } : { config: b.config! };
@@ -51,6 +54,22 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
   });
 }
 
+/**
+ * Announces how the save about to be made rolls out (found again by its text when the store
+ * reports the new revision). A canary selector needs the nodes' labels, read now.
+ */
+async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | undefined) {
+  if (!s) return;
+  if (s.kind === "waves" && "selector" in s.canary) {
+    if (!ctx.nodeLabels)
+      throw new HttpError(
+        400,
+        "a canary label selector needs the nodes' labels, which only the Kubernetes store reads; pick the canary by count or percentage",
+      );
+    ctx.staged.intend(text, s, await ctx.nodeLabels([...ctx.fleet.nodes.keys()]));
+  } else ctx.staged.intend(text, s);
+}
+
 /** Saves a checked candidate; a stale base revision is a 409 carrying the current one. */
 async function save(
   ctx: ApiContext,
@@ -59,7 +78,9 @@ async function save(
   base: string,
   author: string,
   msg: string,
+  strategy?: RolloutStrategy,
 ) {
+  await announce(ctx, text, strategy);
   try {
     const rev = await ctx.config.store.save({ text, author, message: msg, expectedRevision: base });
     return { revision: rev.revision, generation: rev.generation, warnings };
@@ -137,6 +158,8 @@ export function configRoutes(ctx: ApiContext): Route[] {
           ...configView(ctx.config.current()),
           flags: ctx.config.flags,
           merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
+
+          rolloutStrategy: ctx.rolloutStrategy,
         }),
     }),
     route({
@@ -151,7 +174,15 @@ export function configRoutes(ctx: ApiContext): Route[] {
         sendJson(
           res,
           200,
-          await save(ctx, c.text, c.warnings, body.revision, principal!.user, body.message ?? ""),
+          await save(
+            ctx,
+            c.text,
+            c.warnings,
+            body.revision,
+            principal!.user,
+            body.message ?? "",
+            body.strategy,
+          ),
         );
       },
     }),
@@ -174,7 +205,13 @@ export function configRoutes(ctx: ApiContext): Route[] {
           1000,
         );
         const all = await ctx.config.store.history();
-        sendJson(res, 200, { revisions: await historyEntries(ctx.config.revisions, all, limit) });
+        const revisions = await historyEntries(ctx.config.revisions, all, limit);
+        // Who promoted, paused or aborted each staged rollout, on its revision.
+        const withRollout = revisions.map((r) => {
+          const rollout = ctx.staged.recordOf(r.revision);
+          return rollout ? { ...r, rollout } : r;
+        });
+        sendJson(res, 200, { revisions: withRollout });
       },
     }),
     route({
@@ -194,7 +231,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         sendJson(
           res,
           200,
-          await save(ctx, c.text, c.warnings, body.revision, principal!.user, msg),
+          await save(ctx, c.text, c.warnings, body.revision, principal!.user, msg, body.strategy),
         );
       },
     }),

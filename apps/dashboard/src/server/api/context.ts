@@ -1,9 +1,11 @@
+import type { RolloutStrategy } from "@masq/shared";
 import type { Logger } from "pino";
 import type { AuthGuard } from "../auth/request-auth.js";
 import type { SessionStore } from "../auth/sessions.js";
 import type { PeopleAuthenticator } from "../auth/types.js";
 import type { ConfigService } from "../config/config-service.js";
 import type { FleetState } from "../fleet/fleet-state.js";
+import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import type { Metrics } from "../metrics.js";
 import type { SseHub } from "./sse.js";
 
@@ -37,4 +39,10 @@ export interface ApiContext {
   /** Force the Secure cookie flag; when undefined it follows the request (TLS or X-Forwarded-Proto). */
   secureCookies: boolean | undefined;
   log: Logger;
+  /** The staged rollout of the newest change, if it rolls out in waves. */
+  staged: StagedRollouts;
+  /** How a change rolls out when the save does not say. */
+  rolloutStrategy: RolloutStrategy;
+  /** Node labels for canary selectors; undefined where the dashboard cannot read Nodes. */
+  nodeLabels?: (names: readonly string[]) => Promise<Map<string, Record<string, string>>>;
 }

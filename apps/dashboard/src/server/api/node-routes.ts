@@ -36,8 +36,11 @@ function nodeOf(ctx: ApiContext, name: string | undefined): NodeRecord {
   return n;
 }
 
-/** Resyncs one node: a resync message (enforce) or a restart of the upstream agent (observe). */
-async function resyncOne(ctx: ApiContext, n: NodeRecord): Promise<string> {
+/**
+ * Resyncs one node: a resync message (enforce) or a restart of the upstream agent (observe).
+ * `by`: who asked and how, for the node's timeline.
+ */
+async function resyncOne(ctx: ApiContext, n: NodeRecord, by: string): Promise<string> {
   if (n.hello.mode === "observe") {
     if (!n.connected) throw new HttpError(409, `node ${n.name} is offline`);
     if (!ctx.observeResync) {
@@ -51,11 +54,11 @@ async function resyncOne(ctx: ApiContext, n: NodeRecord): Promise<string> {
     ctx.fleet.noteEvent(
       n.name,
       "resync-requested",
-      `deleted upstream agent pod ${pods.join(", ")} so it re-applies the config`,
+      `deleted upstream agent pod ${pods.join(", ")} so it re-applies the config (by ${by})`,
     );
     return requestId;
   }
-  const r = ctx.fleet.resync(n.name);
+  const r = ctx.fleet.resync(n.name, by);
   if (!r.ok) throw new HttpError(r.status, r.error);
   return r.requestId;
 }
@@ -117,7 +120,10 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes/:name",
       access: "viewer",
       handler: ({ res, params }) =>
-        sendJson(res, 200, nodeDetail(nodeOf(ctx, params.name), Date.now())),
+        sendJson(res, 200, {
+          ...nodeDetail(nodeOf(ctx, params.name), Date.now()),
+          rollout: ctx.staged.placeOf(params.name ?? ""),
+        }),
     }),
     route({
       method: "DELETE",
@@ -142,8 +148,9 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes/:name/resync",
       access: "editor",
       body: emptyBody,
-      async handler({ res, params }) {
-        const body: ResyncResponse = { requestId: await resyncOne(ctx, nodeOf(ctx, params.name)) };
+      async handler({ res, params, principal }) {
+        const n = nodeOf(ctx, params.name);
+        const body: ResyncResponse = { requestId: await resyncOne(ctx, n, principal!.user) };
         sendJson(res, 202, body);
       },
     }),
@@ -152,8 +159,14 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/resync",
       access: "editor",
       body: bulkResyncBody,
-      async handler({ res, body }) {
+      async handler({ res, body, principal }) {
         const wanted = body.nodes ? new Set(body.nodes) : undefined;
+        const how = body.nodes
+          ? `resync of ${body.nodes.length} selected node(s)`
+          : body.status === "drifted"
+            ? "resync of all drifted nodes"
+            : "resync of every node";
+        const by = `${principal!.user}, ${how}`;
         const done: string[] = [];
         const skipped: { name: string; reason: string }[] = [];
         for (const name of wanted ?? [])
@@ -166,7 +179,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
             continue;
           }
           try {
-            await resyncOne(ctx, n);
+            await resyncOne(ctx, n, by);
             done.push(n.name);
           } catch (e) {
             skipped.push({ name: n.name, reason: e instanceof Error ? e.message : String(e) });

@@ -54,7 +54,8 @@ export function opsRoutes(ctx: ApiContext): Route[] {
           nodes: allSummaries(ctx.fleet),
           summary: fleetSummary(ctx),
           config: configEvent(state),
-          rollout: ctx.fleet.rollout.view(),
+          rollout: ctx.fleet.rolloutView(),
+          staged: ctx.staged.view(),
           serverTime: Date.now(),
         };
         ctx.sse.attach(req, res, hello, {

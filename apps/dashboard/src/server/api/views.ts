@@ -21,7 +21,7 @@ export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config">): FleetSu
     byStatus: ctx.fleet.countByStatus(),
     revision: state.rev.revision,
     generation: state.desired?.generation ?? null,
-    rollout: ctx.fleet.rollout.view(),
+    rollout: ctx.fleet.rolloutView(),
   };
 }
 

@@ -142,6 +142,13 @@ export class ConfigService {
     for (const fn of this.listeners) fn(this.state, previous);
   }
 
+  /** A stored revision as nodes would enforce it; null when gone from the history or invalid. */
+  async desiredOfRevision(revision: string): Promise<Desired | null> {
+    const rev = (await this.store.history()).find((r) => r.revision === revision);
+    const r = rev && this.revisions.get(rev);
+    return rev && r?.ok ? toDesired(rev, r.config) : null;
+  }
+
   private async lastValid(): Promise<Desired | null> {
     for (const rev of await this.store.history()) {
       const r = this.revisions.get(rev);
@@ -152,5 +159,5 @@ export class ConfigService {
 }
 
 function toDesired(rev: ConfigRevision, config: MasqConfig): Desired {
-  return { generation: rev.generation, revision: rev.revision, config };
+  return { generation: rev.generation, revision: rev.revision, config, author: rev.author };
 }

@@ -21,6 +21,8 @@ export interface Desired {
   generation: number;
   revision: string;
   config: MasqConfig;
+  /** Who saved the revision (for node timelines). */
+  author?: string;
 }
 
 /** The merged view while there are sources besides the primary one. */
@@ -48,7 +50,7 @@ export class MergedNumbering {
     this.floor = generation;
     const revision =
       extras.length === 0 ? rev.revision : `${rev.revision}+${extras.length}@g${generation}`;
-    this.last = { key, desired: { generation, revision, config } };
+    this.last = { key, desired: { generation, revision, config, author: rev.author } };
     return this.last.desired;
   }
 }

@@ -27,6 +27,7 @@ import {
 } from "./node.js";
 import { type Rollout, RolloutTracker } from "./rollout.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
+import type { StagedRollouts } from "./staged-rollout.js";
 
 /** The gateway's side of one reporter connection. */
 export interface ReporterLink {
@@ -73,12 +74,38 @@ export class FleetState {
   private pushRun = 0;
   /** What browsers last saw of each node, to send only real changes. */
   private readonly shown = new Map<string, string>();
+  /** A rollout in waves: each node's desired revision follows its wave (staged-rollout.ts). */
+  private staging: StagedRollouts | undefined;
 
   constructor(private readonly opts: FleetOptions) {
     this.assessor = opts.assessor ?? new Assessor();
     this.intake = new SnapshotIntake((name, snap) => this.takeSnapshot(name, snap), opts.intake);
     this.now = opts.now ?? Date.now;
     this.rollout = new RolloutTracker((r) => opts.onRolloutFinished?.(r));
+  }
+
+  /** Lets a staged rollout decide each node's desired revision and hear what nodes do. */
+  attachStaging(staging: StagedRollouts): void {
+    this.staging = staging;
+    staging.attach({
+      nodes: this.nodes,
+      pushTo: (names) => this.pushTo(names),
+      revert: (previous) => this.desiredChanged(previous),
+      noteEvent: (name, kind, message) => this.noteEvent(name, kind, message),
+      rolloutChanged: () => this.opts.feed.rolloutChanged(),
+    });
+  }
+
+  /** The revision this node should enforce: the store's, or its wave's in a staged rollout. */
+  desiredOf(name: string, current: Desired | null = this.opts.desired()): Desired | null {
+    return this.staging ? this.staging.desiredFor(name, current) : current;
+  }
+
+  /** The rollout's counts; with a staged rollout, the targets its waves hold back. */
+  rolloutView(): Rollout | null {
+    const gen = this.rollout.generation;
+    if (!this.staging?.active || gen === null) return this.rollout.view();
+    return this.rollout.view((name) => this.desiredOf(name)?.generation !== gen);
   }
 
   connectedCount(): number {
@@ -118,9 +145,9 @@ export class FleetState {
         heartbeatMs: this.opts.heartbeatMs,
       }),
     );
-    const desired = this.opts.desired();
+    const desired = this.desiredOf(n.name);
     if (desired && hello.mode === "enforce") {
-      this.sendDesired(n, link, encodeDesired(desired), desired.generation, now);
+      this.sendDesired(n, link, encodeDesired(desired), desired, now);
       if (
         this.rollout.generation === desired.generation &&
         this.rollout.mark(n.name, "pending", now)
@@ -144,6 +171,7 @@ export class FleetState {
     n.silent = false;
     n.pending = null;
     addEvent(n, "disconnected", reason, now);
+    this.staging?.offline(name);
     // A target that has not applied yet waits for the reporter to return.
     if (this.rollout.mark(name, "offline", now)) this.opts.feed.rolloutChanged();
     this.refresh(n);
@@ -212,49 +240,93 @@ export class FleetState {
       if (this.rollout.mark(name, res.ok ? "done" : "failed", now)) this.opts.feed.rolloutChanged();
     }
     this.refresh(n);
+    if (res.trigger === "desired" || res.trigger === "resync" || !res.ok)
+      this.staging?.applied(name, res.generation, res.ok, res.error);
   }
 
-  /** A new desired generation: push it to every connected enforce-mode node and track it. */
+  /**
+   * A new desired generation: track it, and push each connected enforce-mode node whose
+   * revision changes its own desired revision (all of them, unless a staged rollout holds
+   * some back). A target that already runs the generation counts as done.
+   */
   desiredChanged(desired: Desired): void {
     const now = this.now();
-    const frame = encodeDesired(desired);
-    const targets: [string, ReporterLink][] = [];
-    for (const [name, link] of this.links) {
-      if (this.nodes.get(name)?.hello.mode === "enforce") targets.push([name, link]);
-    }
+    const enforce = [...this.nodes.values()].filter((n) => n.hello.mode === "enforce");
     // Offline enforce-mode nodes are targets too: pending until they return.
     this.rollout.start(
       desired.generation,
       desired.revision,
-      [...this.nodes.values()]
-        .filter((n) => n.hello.mode === "enforce")
-        .map((n) => ({ name: n.name, connected: this.links.has(n.name) })),
+      enforce.map((n) => ({
+        name: n.name,
+        connected: this.links.has(n.name),
+        applied: n.appliedGeneration === desired.generation,
+      })),
       now,
     );
     this.opts.feed.rolloutChanged();
+    this.pushTo(
+      enforce
+        .filter((n) => {
+          const d = this.desiredOf(n.name, desired);
+          return d !== null && (d.generation !== n.appliedGeneration || !n.lastApply?.ok);
+        })
+        .map((n) => n.name),
+      desired,
+    );
+  }
+
+  /**
+   * Sends each named connected enforce-mode node its desired revision, in slices. `base`: a
+   * whole new generation (what the store's desired is becoming), re-judging every node after.
+   */
+  pushTo(names: readonly string[], base?: Desired): void {
+    const frames = new Map<number, Buffer>();
+    const targets = names.flatMap((name): [string, ReporterLink][] => {
+      const link = this.links.get(name);
+      return link && this.nodes.get(name)?.hello.mode === "enforce" ? [[name, link]] : [];
+    });
+    // A full push supersedes any push still running; a partial one (a wave) runs beside it.
+    const run = base ? ++this.pushRun : this.pushRun;
+    const now = this.now();
     // Thousands of socket writes: in slices, so reporter frames keep flowing in between.
-    const run = ++this.pushRun;
     const step = (from: number) => {
       if (run !== this.pushRun) return;
-      for (const [name, link] of targets.slice(from, from + PUSH_SLICE)) {
-        const n = this.nodes.get(name);
-        const current = this.links.get(name);
-        if (n && current === link) {
-          this.sendDesired(n, link, frame, desired.generation, now);
-          this.refresh(n);
-        } else if (!current && this.rollout.mark(name, "offline", this.now())) {
-          // Gone before its turn: it gets the config when it reconnects.
-          this.opts.feed.rolloutChanged();
-        }
-      }
+      for (const [name, link] of targets.slice(from, from + PUSH_SLICE))
+        this.pushOne(name, link, base, frames, now);
       if (from + PUSH_SLICE < targets.length) setImmediate(step, from + PUSH_SLICE);
-      else this.reassessAll();
+      else if (base) this.reassessAll();
+      else for (const [name] of targets) this.reassessOne(name);
     };
     step(0);
   }
 
-  /** Asks an enforce-mode node to re-read and re-apply now. Observe mode is the caller's job. */
-  resync(name: string): ResyncOutcome {
+  /** One node's turn in a push; `frames` holds each generation's frame, encoded once. */
+  private pushOne(
+    name: string,
+    link: ReporterLink,
+    base: Desired | undefined,
+    frames: Map<number, Buffer>,
+    now: number,
+  ): void {
+    const n = this.nodes.get(name);
+    const d = base ? this.desiredOf(name, base) : this.desiredOf(name);
+    const current = this.links.get(name);
+    if (n && d && current === link) {
+      const frame = frames.get(d.generation) ?? encodeDesired(d);
+      frames.set(d.generation, frame);
+      this.sendDesired(n, link, frame, d, now);
+      this.refresh(n);
+    } else if (!current && this.rollout.mark(name, "offline", this.now())) {
+      // Gone before its turn: it gets the config when it reconnects.
+      this.opts.feed.rolloutChanged();
+    }
+  }
+
+  /**
+   * Asks an enforce-mode node to re-read and re-apply now; `by` says who asked (and how, e.g.
+   * "alice, resync of all drifted nodes"). Observe mode is the caller's job.
+   */
+  resync(name: string, by?: string): ResyncOutcome {
     const n = this.nodes.get(name);
     const link = this.links.get(name);
     if (!n) return { ok: false, status: 404, error: `no node named ${name}` };
@@ -268,7 +340,7 @@ export class FleetState {
     const now = this.now();
     link.send(encodeMessage({ type: "resync", v: PROTOCOL_VERSION, requestId }));
     n.pending = { kind: "resync", generation: null, requestId, sentAt: now };
-    addEvent(n, "resync-requested", `resync ${requestId} sent`, now);
+    addEvent(n, "resync-requested", `resync ${requestId} sent${by ? ` (by ${by})` : ""}`, now);
     this.refresh(n);
     return { ok: true, requestId };
   }
@@ -295,6 +367,7 @@ export class FleetState {
     this.shown.delete(name);
     this.intake.drop(name);
     if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
+    this.staging?.removed(name);
     this.opts.feed.nodeRemoved(name);
     return { ok: true };
   }
@@ -318,28 +391,35 @@ export class FleetState {
         n.verifyUntil = null;
         this.refresh(n);
       }
-      if (!n.pending || now - n.pending.sentAt < this.opts.applyTimeoutMs) continue;
-      const p = n.pending;
-      n.pending = null;
-      n.lastApply = {
-        type: "apply-result",
-        v: PROTOCOL_VERSION,
-        generation: p.generation,
-        ok: false,
-        error: `no apply-result within ${Math.round(this.opts.applyTimeoutMs / 1000)} s`,
-        durationMs: now - p.sentAt,
-        trigger: p.kind,
-        changed: false,
-      };
-      addEvent(n, "apply-timeout", n.lastApply.error ?? "", now);
-      if (
-        p.generation !== null &&
-        p.generation === this.rollout.generation &&
-        this.rollout.mark(n.name, "failed", now)
-      )
-        this.opts.feed.rolloutChanged();
-      this.refresh(n);
+      if (n.pending && now - n.pending.sentAt >= this.opts.applyTimeoutMs) this.timeOut(n, now);
     }
+  }
+
+  /** A desired/resync never acknowledged: a failed apply. */
+  private timeOut(n: NodeRecord, now: number): void {
+    const p = n.pending;
+    if (!p) return;
+    n.pending = null;
+    n.lastApply = {
+      type: "apply-result",
+      v: PROTOCOL_VERSION,
+      generation: p.generation,
+      ok: false,
+      error: `no apply-result within ${Math.round(this.opts.applyTimeoutMs / 1000)} s`,
+      durationMs: now - p.sentAt,
+      trigger: p.kind,
+      changed: false,
+    };
+    addEvent(n, "apply-timeout", n.lastApply.error ?? "", now);
+    if (
+      p.generation !== null &&
+      p.generation === this.rollout.generation &&
+      this.rollout.mark(n.name, "failed", now)
+    )
+      this.opts.feed.rolloutChanged();
+    this.refresh(n);
+    if (p.generation !== null)
+      this.staging?.applied(n.name, p.generation, false, n.lastApply.error);
   }
 
   /** Memory and backlog figures for /metrics. */
@@ -368,16 +448,29 @@ export class FleetState {
     n: NodeRecord,
     link: ReporterLink,
     frame: string | Buffer,
-    generation: number,
+    d: Desired,
     now: number,
   ): void {
     link.send(frame);
-    n.pending = { kind: "desired", generation, sentAt: now };
-    addEvent(n, "desired-sent", `generation ${generation} sent`, now);
+    n.pending = { kind: "desired", generation: d.generation, sentAt: now };
+    const by = d.author ? `, saved by ${d.author}` : "";
+    addEvent(
+      n,
+      "desired-sent",
+      `generation ${d.generation} sent (revision ${d.revision}${by})`,
+      now,
+    );
+  }
+
+  private reassessOne(name: string): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    this.reassess(n);
+    this.refresh(n);
   }
 
   private reassess(n: NodeRecord): void {
-    const desired = this.opts.desired();
+    const desired = this.desiredOf(n.name);
     n.assessment =
       desired && n.snapshot ? this.assessor.assess(desired, n.hello.flags, n.snapshot) : null;
   }
@@ -406,13 +499,15 @@ export class FleetState {
 
   private refresh(n: NodeRecord, force = false): void {
     const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
+    const changed = status !== n.status;
     // Going unknown is told by the "silent" event itself.
-    if (status !== n.status && status !== "unknown") {
+    if (changed && status !== "unknown") {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
     }
     n.status = status;
     n.summary = summary;
+    if (changed) this.staging?.judged(n);
     const diffs = n.assessment?.report.differences.length ?? -1;
     // lastSeenAt is left out on purpose: heartbeats must not flood browsers (see Freshness).
     const sig = `${status}|${summary}|${n.appliedGeneration}|${n.hello.mode}|${diffs}|${livenessOf(n)}|${n.snapshotReceivedAt}`;

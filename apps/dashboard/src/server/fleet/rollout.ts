@@ -26,6 +26,8 @@ interface State {
 export interface RolloutTarget {
   name: string;
   connected: boolean;
+  /** Already runs the generation (a staged rollout returning to an earlier one). */
+  applied?: boolean;
 }
 
 const zero = (): Record<Outcome, number> => ({ pending: 0, offline: 0, done: 0, failed: 0 });
@@ -44,7 +46,7 @@ export class RolloutTracker {
     const nodes = new Map<string, Outcome>();
     const count = zero();
     for (const t of targets) {
-      const o: Outcome = t.connected ? "pending" : "offline";
+      const o: Outcome = t.applied ? "done" : t.connected ? "pending" : "offline";
       nodes.set(t.name, o);
       count[o]++;
     }
@@ -96,9 +98,13 @@ export class RolloutTracker {
     return true;
   }
 
-  view(): Rollout | null {
+  /** `held`: is this connected, pending target held back by a staged rollout (not sent yet)? */
+  view(held?: (node: string) => boolean): Rollout | null {
     const s = this.state;
     if (!s) return null;
+    let heldBack = 0;
+    if (held && s.finishedAt === null)
+      for (const [name, o] of s.nodes) if (o === "pending" && held(name)) heldBack++;
     const { done, pending, offline, failed } = s.count;
     const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
     for (const o of s.late.values()) late[o === "offline" ? "pending" : o]++;
@@ -113,6 +119,7 @@ export class RolloutTracker {
       offline,
       failed,
       late,
+      ...(heldBack > 0 ? { heldBack } : {}),
     };
   }
 

@@ -26,3 +26,29 @@ export function kubeNodeExists(clients: KubeClients, log: Logger): NodeExists {
     }
   };
 }
+
+/** Node reads in flight at once when labels are collected for a canary selector. */
+const LABEL_READS = 8;
+
+/**
+ * Labels of the named nodes, read one Node object each (the chart grants `get` on nodes, not
+ * `list`). A node without a readable Node object is left out: a selector never matches it.
+ */
+export function kubeNodeLabels(clients: KubeClients, log: Logger) {
+  return async (names: readonly string[]): Promise<Map<string, Record<string, string>>> => {
+    const out = new Map<string, Record<string, string>>();
+    const queue = [...names];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        try {
+          const node = await clients.core.readNode({ name });
+          out.set(name, node.metadata?.labels ?? {});
+        } catch (e) {
+          log.warn({ node: name, status: statusCode(e) }, "cannot read the Node's labels");
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: LABEL_READS }, worker));
+    return out;
+  };
+}

@@ -32,6 +32,9 @@ const entrySchema = z.strictObject({
 const indexSchema = z.strictObject({ version: z.literal(1), entries: z.array(entrySchema) });
 type Entry = z.infer<typeof entrySchema>;
 
+/** A staged rollout's state, written whole on every step (staged-state.ts checks it). */
+const ROLLOUT_FILE = "rollout.json";
+
 export interface FileStoreOptions {
   dir: string;
   /** Text written as revision 1 when the dir is empty (the upstream defaults). */
@@ -139,6 +142,19 @@ export class FileStore implements ConfigStore {
 
   async close(): Promise<void> {
     await this.mutex.run(async () => undefined);
+  }
+
+  /** The staged rollout's state: rollout.json beside the index (null: none). */
+  async loadRollout(): Promise<unknown | null> {
+    const raw = await readFileIfExists(join(this.opts.dir, ROLLOUT_FILE));
+    return raw === undefined || raw.trim() === "" ? null : (JSON.parse(raw) as unknown);
+  }
+
+  async saveRollout(state: unknown | null): Promise<void> {
+    await this.write(
+      join(this.opts.dir, ROLLOUT_FILE),
+      state === null ? "" : JSON.stringify(state),
+    );
   }
 
   /** Revision 1 from the initial text; kept in memory only when the disk refuses it. */

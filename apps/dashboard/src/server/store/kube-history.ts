@@ -108,7 +108,8 @@ export class KubeHistory {
         return;
       } catch (e) {
         const code = statusCode(e);
-        if (code === 409) continue; // another replica wrote first: read again
+        // Another replica wrote first, or the ConfigMap was deleted since it was read: read again.
+        if (code === 409 || code === 404) continue;
         // The API server unreachable for a moment (a restart): try again shortly, a few times.
         if ((code === undefined || code >= 500) && transient++ < 3) {
           await sleep(retryDelay(transient, { initialMs: 250, maxMs: 2000 }));

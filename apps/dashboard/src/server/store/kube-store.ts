@@ -25,6 +25,7 @@ import {
   type RevisionMeta,
 } from "./kube-generation.js";
 import { KubeHistory } from "./kube-history.js";
+import { type KubeRolloutOptions, loadKubeRollout, saveKubeRollout } from "./kube-rollout.js";
 import {
   type ConfigRevision,
   type ConfigStore,
@@ -139,6 +140,20 @@ export class KubeStore implements ConfigStore {
 
   healthy(): boolean {
     return this.latest !== undefined && !this.watcher.health.unreachable;
+  }
+
+  /** The staged rollout's state, on the history ConfigMap (kube-rollout.ts says why). */
+  loadRollout(): Promise<unknown | null> {
+    return loadKubeRollout(this.rolloutTarget());
+  }
+
+  saveRollout(state: unknown | null): Promise<void> {
+    return saveKubeRollout(this.rolloutTarget(), state);
+  }
+
+  private rolloutTarget(): KubeRolloutOptions {
+    const { clients, namespace, historyName, recreate } = this.opts;
+    return { core: clients.core, namespace, name: historyName, create: recreate };
   }
 
   async close(): Promise<void> {

@@ -76,6 +76,9 @@ export interface ConfigStore {
   healthy(): boolean;
   /** Details for /readyz, the UI and metrics (the file store has none). */
   status?(): StoreStatus;
+  /** The staged rollout's state kept beside the revisions (checked by its reader); null: none. */
+  loadRollout?(): Promise<unknown | null>;
+  saveRollout?(state: unknown | null): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,11 +14,15 @@ import {
   type NodeDetail,
   type NodesResponse,
   type ResyncResponse,
+  type RevisionCompareResponse,
+  type RolloutStrategy,
   type SaveResponse,
   type SourceHistoryResponse,
   type SourceResponse,
   type SourceSaveResponse,
   type SourceValidateResponse,
+
+  type StagedRolloutView,
   type ValidateResponse,
 } from "@masq/shared";
 import { api } from "./client";
@@ -59,10 +63,21 @@ export const endpoints = {
     }),
   saveSource: (id: string, body: { yaml: string; revision: string; message?: string }) =>
     api<SourceSaveResponse>(`/api/config/sources/${enc(id)}`, { method: "PUT", body }),
-  rollback: (revision: string, current: string) =>
+  rollback: (revision: string, current: string, strategy?: RolloutStrategy) =>
     api<SaveResponse>(`/api/history/${enc(revision)}/rollback`, {
       method: "POST",
-      body: { revision: current },
+      body: { revision: current, ...(strategy ? { strategy } : {}) },
+    }),
+  compare: (from: string, to: string, signal?: AbortSignal) =>
+    api<RevisionCompareResponse>(`/api/history/compare?from=${enc(from)}&to=${enc(to)}`, {
+      signal,
+    }),
+  rollout: (signal?: AbortSignal) =>
+    api<{ rollout: StagedRolloutView | null }>("/api/rollout", { signal }),
+  rolloutAction: (action: "promote" | "retry" | "abort", body: { full?: boolean } = {}) =>
+    api<{ rollout: StagedRolloutView | null }>(`/api/rollout/${action}`, {
+      method: "POST",
+      body,
     }),
 };
 

@@ -1,7 +1,13 @@
 "use client";
 // Save flow: the diff and what it means for traffic (server dry run), a confirm, and —
 // when someone else saved meanwhile — their change shown next to mine, never overwritten.
-import type { ConfigWrite, ConflictCurrent, MasqConfig, SaveResponse } from "@masq/shared";
+import type {
+  ConfigWrite,
+  ConflictCurrent,
+  MasqConfig,
+  RolloutStrategy,
+  SaveResponse,
+} from "@masq/shared";
 import { diffConfigs } from "@masq/shared";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
@@ -17,12 +23,30 @@ import { RelativeTime } from "../components/Time";
 import { MergeNotice } from "../sources/MergeNotice";
 import { impactSentence, rolloutSentence } from "./draft";
 
+import { ImpactList } from "../rollout/ImpactList";
+import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
+
 export type ReviewPayload =
   | { kind: "config"; config: MasqConfig }
   | { kind: "yaml"; yaml: string; config: MasqConfig };
 
 function validateBody(p: ReviewPayload): { yaml: string } | { config: MasqConfig } {
   return p.kind === "yaml" ? { yaml: p.yaml } : { config: p.config };
+}
+
+/** The save request: the base revision, the note when there is one, the rollout strategy. */
+function writeOf(
+  body: { yaml: string } | { config: MasqConfig },
+  revision: string,
+  message: string,
+  strategy: RolloutStrategy | null,
+): ConfigWrite {
+  return {
+    ...body,
+    revision,
+    ...(message.trim() ? { message: message.trim() } : {}),
+    ...(strategy ? { strategy } : {}),
+  };
 }
 
 export function ReviewDialog({
@@ -46,6 +70,7 @@ export function ReviewDialog({
   onRebase: (current: ConflictCurrent) => void;
 }) {
   const [message, setMessage] = useState("");
+  const strategy = useStrategyDraft(base.rolloutStrategy);
   const [conflict, setConflict] = useState<ConflictCurrent | null>(() =>
     latest.revision !== base.revision && latest.valid
       ? {
@@ -69,12 +94,7 @@ export function ReviewDialog({
   });
   const save = useMutation({
     mutationFn: () => {
-      const write: ConfigWrite = {
-        ...body,
-        revision: base.revision,
-        ...(message.trim() ? { message: message.trim() } : {}),
-      };
-      return endpoints.saveConfig(write);
+      return endpoints.saveConfig(writeOf(body, base.revision, message, strategy.value));
     },
     onSuccess: (r) => onSaved(r),
     onError: (e) => {
@@ -189,7 +209,10 @@ export function ReviewDialog({
       wide
       title="Review changes"
       description={
-        <>Revision {base.revision} → new revision. Nodes apply the change as soon as it is saved.</>
+        <>
+          Revision {base.revision} → new revision. Nodes apply it as soon as it is saved, all at
+          once or in waves as chosen below.
+        </>
       }
       footer={
         <>
@@ -200,7 +223,7 @@ export function ReviewDialog({
             key="save"
             variant="primary"
             busy={save.isPending}
-            disabled={validation.isPending || (v !== undefined && !v.ok)}
+            disabled={validation.isPending || (v !== undefined && !v.ok) || strategy.error !== null}
             onClick={() => save.mutate()}
           >
             Save changes
@@ -225,26 +248,7 @@ export function ReviewDialog({
               save.
             </Callout>
           ) : v ? (
-            <ul className="space-y-1.5 text-sm">
-              {v.impact.destinations.length === 0 ? (
-                <li className="text-zinc-600 dark:text-zinc-400">
-                  No destination changes between masqueraded and not masqueraded.
-                </li>
-              ) : (
-                v.impact.destinations.map((d) => (
-                  <li key={`${d.cidr}-${d.change}`} className="flex gap-2">
-                    <span
-                      aria-hidden="true"
-                      className={`mt-1.5 size-2 shrink-0 rounded-full ${d.change === "no-longer-masqueraded" ? "bg-emerald-500" : "bg-amber-500"}`}
-                    />
-                    <span>{impactSentence(d)}</span>
-                  </li>
-                ))
-              )}
-              <li className="text-zinc-600 dark:text-zinc-400">
-                {rolloutSentence(v.impact.nodes)}
-              </li>
-            </ul>
+            <ImpactList impact={v.impact} />
           ) : null}
         </section>
         <MergeNotice v={v} />
@@ -270,6 +274,7 @@ export function ReviewDialog({
             {errorMessage(saveError)}
           </Callout>
         ) : null}
+        <StrategyPicker draft={strategy} />
         <div>
           <label htmlFor={messageId} className="mb-1 block text-sm font-medium">
             Change note{" "}

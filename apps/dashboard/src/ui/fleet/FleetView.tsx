@@ -10,6 +10,7 @@ import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../c
 import { useToast } from "../components/Toaster";
 import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
+import { RolloutPanel } from "../rollout/RolloutPanel";
 import { useCanEdit, useMe } from "../shell/me";
 import { FleetTable } from "./FleetTable";
 import {
@@ -230,6 +231,7 @@ export function FleetView() {
           Reconnecting to the dashboard… what you see may be out of date.
         </Callout>
       ) : null}
+      <RolloutPanel />
       <SummaryBar
         counts={state.counts}
         attention={attention}

@@ -64,10 +64,12 @@ function SeverityFilters({
 function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolean }) {
   const started = toMillis(rollout.startedAt);
   const finished = toMillis(rollout.finishedAt);
-  const waiting = rollout.pending - rollout.offline;
+  const held = rollout.heldBack ?? 0;
+  const waiting = rollout.pending - rollout.offline - held;
   const late = rollout.late;
   const parts: [string, string][] = [];
   if (waiting > 0) parts.push([`${waiting} pending`, ""]);
+  if (held > 0) parts.push([`${held} held back by the staged rollout`, ""]);
   if (rollout.offline > 0)
     parts.push([
       `${rollout.offline} offline, pending until it reconnects`,

@@ -1,8 +1,7 @@
 "use client";
-import type { Revision } from "@masq/shared";
-import { diffConfigs } from "@masq/shared";
+import type { Revision, RolloutStrategy } from "@masq/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
@@ -15,7 +14,41 @@ import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
 import { useLiveEvent } from "../live/live";
+import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
+import { ComparePanel, CompareResult } from "./ComparePanel";
+
+/** The strategy picker of the rollback dialog, reporting a valid strategy (or null). */
+function RollbackStrategy({
+  initial,
+  onChange,
+}: {
+  initial: RolloutStrategy | undefined;
+  onChange: (s: RolloutStrategy | null) => void;
+}) {
+  const draft = useStrategyDraft(initial);
+  useEffect(() => onChange(draft.value), [draft.value, onChange]);
+  return <StrategyPicker draft={draft} />;
+}
+
+/** Who started, paused, promoted or aborted the revision's rollout, and when. */
+function RolloutActions({ rollout }: { rollout: NonNullable<Revision["rollout"]> }) {
+  return (
+    <details className="mt-3 text-sm">
+      <summary className="cursor-pointer text-zinc-700 dark:text-zinc-300">
+        Rollout: {rollout.aborted ? "aborted" : rollout.phase} ({rollout.actions.length} actions)
+      </summary>
+      <ol className="mt-2 space-y-1">
+        {rollout.actions.map((a) => (
+          <li key={`${a.time}-${a.action}-${a.detail}`} className="text-xs">
+            <span className="font-medium">{a.action}</span> by {a.user} ·{" "}
+            <RelativeTime value={a.time} /> · {a.detail}
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
 
 function RollbackDialog({
   target,
@@ -28,9 +61,13 @@ function RollbackDialog({
 }) {
   const qc = useQueryClient();
   const toast = useToast();
-  const diff = target.config && current.config ? diffConfigs(current.config, target.config) : null;
+  const config = useQuery({
+    queryKey: ["config"],
+    queryFn: ({ signal }) => endpoints.config(signal),
+  });
   const m = useMutation({
-    mutationFn: () => endpoints.rollback(target.revision, current.revision),
+    mutationFn: (strategy?: RolloutStrategy) =>
+      endpoints.rollback(target.revision, current.revision, strategy),
     onSuccess: (r) => {
       toast(
         "success",
@@ -41,17 +78,20 @@ function RollbackDialog({
       onClose();
     },
   });
+  const [strategy, setStrategy] = useState<RolloutStrategy | null>(null);
   const conflict =
     m.error instanceof ApiError && m.error.status === 409 ? m.error.body?.current : undefined;
   return (
     <Dialog
       open
+      wide
       onClose={onClose}
       title={`Roll back to revision ${target.revision}?`}
       description={
         <>
           This saves a new revision with the config of revision {target.revision}; every node
-          applies it. Revision {current.revision} stays in the history.
+          applies it, at once or in waves as chosen below. Revision {current.revision} stays in the
+          history.
         </>
       }
       footer={
@@ -60,8 +100,8 @@ function RollbackDialog({
           <Button
             variant="danger"
             busy={m.isPending}
-            disabled={Boolean(conflict)}
-            onClick={() => m.mutate()}
+            disabled={Boolean(conflict) || !config.data}
+            onClick={() => m.mutate(strategy ?? undefined)}
             icon={<UndoIcon className="size-4" />}
           >
             Roll back
@@ -70,11 +110,16 @@ function RollbackDialog({
       }
     >
       <h3 className="mb-2 text-sm font-semibold">What changes compared with now</h3>
-      {diff ? (
-        <DiffChips diff={diff} scalars={diff.scalars} empty="Same config as now" />
+      {current.valid === false ? (
+        <p className="text-sm text-zinc-500">Not known: the current revision is not valid.</p>
       ) : (
-        <p className="text-sm text-zinc-500">Not known.</p>
+        <CompareResult from={current.revision} to={target.revision} rollback />
       )}
+      {config.data ? (
+        <div className="mt-4">
+          <RollbackStrategy initial={config.data.rolloutStrategy} onChange={setStrategy} />
+        </div>
+      ) : null}
       {conflict ? (
         <Callout
           tone="warning"
@@ -168,8 +213,9 @@ function RevisionItem({
           </div>
         </div>
         <div className="mt-3">
-          <DiffChips diff={rev.diff} empty="First revision" />
+          <DiffChips diff={rev.diff} scalars={rev.diff.scalars} empty="First revision" />
         </div>
+        {rev.rollout ? <RolloutActions rollout={rev.rollout} /> : null}
         {open ? (
           <pre className="mt-3 overflow-x-auto rounded-lg bg-zinc-50 p-3 font-mono text-xs text-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
             {rev.yaml}
@@ -221,18 +267,21 @@ export function HistoryView() {
           The first save of the config creates revision history here.
         </EmptyState>
       ) : (
-        <ol className="relative space-y-4 before:absolute before:top-2 before:bottom-2 before:left-[9px] before:w-px before:bg-zinc-200 dark:before:bg-zinc-800">
-          {revisions.map((r, i) => (
-            <RevisionItem
-              key={r.revision}
-              rev={r}
-              current={current}
-              isCurrent={i === 0}
-              canEdit={canEdit}
-              onRollback={() => setTarget(r)}
-            />
-          ))}
-        </ol>
+        <>
+          <ComparePanel revisions={revisions} />
+          <ol className="relative space-y-4 before:absolute before:top-2 before:bottom-2 before:left-[9px] before:w-px before:bg-zinc-200 dark:before:bg-zinc-800">
+            {revisions.map((r, i) => (
+              <RevisionItem
+                key={r.revision}
+                rev={r}
+                current={current}
+                isCurrent={i === 0}
+                canEdit={canEdit}
+                onRollback={() => setTarget(r)}
+              />
+            ))}
+          </ol>
+        </>
       )}
       {target && current ? (
         <RollbackDialog target={target} current={current} onClose={() => setTarget(null)} />

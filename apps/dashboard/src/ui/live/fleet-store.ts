@@ -164,7 +164,9 @@ export function applyRollout(state: FleetState, rollout: Rollout | null): FleetS
   };
   return {
     ...state,
-    summary: { ...base, rollout, revision: rollout.revision, generation: rollout.generation },
+    // The config revision comes from config events: a rollout may be of an earlier revision
+    // (an aborted staged rollout returns nodes to the previous one).
+    summary: { ...base, rollout },
     version: state.version + 1,
   };
 }

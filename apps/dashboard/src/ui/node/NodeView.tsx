@@ -13,6 +13,7 @@ import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/St
 import { StatusBadge } from "../components/StatusBadge";
 import { noteServerTime, RelativeTime } from "../components/Time";
 import { useFleetState } from "../live/live";
+import { NodeRolloutNotice } from "../rollout/NodeRolloutNotice";
 import { ChainsComparison } from "./ChainsComparison";
 import { DifferencesCard } from "./DifferencesCard";
 import { EventTimeline } from "./EventTimeline";
@@ -83,6 +84,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
         actions={<ResyncButton name={name} offline={!node.connected} />}
       />
       <StaleNotice node={node} />
+      <NodeRolloutNotice place={detail.rollout} />
       <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
         <div className="min-w-0 space-y-6">
           <DifferencesCard

@@ -1,0 +1,78 @@
+// GET /api/history/compare?from=&to= : any two stored revisions side by side — every key
+// old → new, CIDRs added and removed, and the traffic impact on today's nodes, computed as the
+// save review computes it (config/impact.ts). The rollback dialog asks for current → target.
+import {
+  compareConfigs,
+  MAX_REVISION_CHARS,
+  type MasqConfig,
+  type RevisionCompareResponse,
+  type RevisionRef,
+} from "@masq/shared";
+import { z } from "zod";
+import { impactOf } from "../config/impact.js";
+import { yieldToEventLoop } from "../config/work-queue.js";
+import { HttpError } from "../errors.js";
+import type { ConfigRevision } from "../store/types.js";
+import type { ApiContext } from "./context.js";
+import { sendJson } from "./respond.js";
+import { type Route, route } from "./router.js";
+
+const revisionParam = z.string().min(1).max(MAX_REVISION_CHARS);
+
+function refOf(r: ConfigRevision): RevisionRef {
+  return {
+    revision: r.revision,
+    generation: r.generation,
+    author: r.author,
+    time: r.updatedAt,
+    message: r.message,
+  };
+}
+
+/** A stored revision's config; 404 when not in the history, 409 when it does not parse. */
+function configOf(ctx: ApiContext, all: readonly ConfigRevision[], revision: string) {
+  const rev = all.find((r) => r.revision === revision);
+  if (!rev) throw new HttpError(404, `no revision ${revision} in the history`);
+  const parsed = ctx.config.revisions.get(rev);
+  if (!parsed.ok)
+    throw new HttpError(409, `revision ${revision} is not a valid config: nothing to compare`);
+  return { rev, config: parsed.config as MasqConfig };
+}
+
+function param(url: URL, name: string): string {
+  const r = revisionParam.safeParse(url.searchParams.get(name) ?? "");
+  if (!r.success) throw new HttpError(400, `query parameter "${name}" must name a revision`);
+  return r.data;
+}
+
+export function historyRoutes(ctx: ApiContext): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/api/history/compare",
+      access: "viewer",
+      async handler({ res, url }) {
+        const [fromName, toName] = [param(url, "from"), param(url, "to")];
+        const body = await ctx.config.work.run(async () => {
+          const all = await ctx.config.store.history();
+          const from = configOf(ctx, all, fromName);
+          const to = configOf(ctx, all, toName);
+          const { keys, diff } = compareConfigs(from.config, to.config);
+          await yieldToEventLoop();
+          const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
+            os: n.hello.os,
+            flags: n.hello.flags,
+          }));
+          return {
+            from: refOf(from.rev),
+            to: refOf(to.rev),
+            keys,
+            diff,
+            impact: impactOf(from.config, to.config, nodes),
+          } satisfies RevisionCompareResponse;
+        });
+        sendJson(res, 200, body);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,330 @@
+import {
+  compareNodeOrder,
+  decodeDashboardMessage,
+  defaultConfig,
+  type WavesStrategy,
+} from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { until } from "@masq/testkit/wait";
+import { describe, expect, it } from "vitest";
+import type { Desired } from "../config/config-service.js";
+import { silentLogger } from "../log.js";
+import { ChangeFeed } from "./change-feed.js";
+import { FleetState, type ReporterLink } from "./fleet-state.js";
+import { StagedRollouts } from "./staged-rollout.js";
+
+type Link = ReporterLink & { frames: string[] };
+function link(): Link {
+  const l = { frames: [] as string[], send: (f: string) => l.frames.push(String(f)), close() {} };
+  return l;
+}
+
+/** Generations of the desired frames a link got, in order. */
+const sent = (l: Link) =>
+  l.frames.flatMap((f) => {
+    const d = decodeDashboardMessage(f);
+    return d.ok && d.msg.type === "desired" ? [d.msg.generation] : [];
+  });
+
+const WAVES: WavesStrategy = {
+  kind: "waves",
+  canary: { count: 1 },
+  waves: [100],
+  pause: { kind: "manual" },
+};
+const v1: Desired = { generation: 1, revision: "1", config: defaultConfig() };
+const v2: Desired = {
+  generation: 2,
+  revision: "2",
+  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+};
+
+function setup(names = ["a", "b", "c"], observe: string[] = []) {
+  const restarted: [string[], string][] = [];
+  let now = 1000;
+  let desired = v1;
+  const saved: unknown[] = [];
+  const fleet = new FleetState({
+    desired: () => desired,
+    feed: new ChangeFeed(250, () => {}),
+    log: silentLogger(),
+    heartbeatMs: 1000,
+    applyTimeoutMs: 5000,
+    now: () => now,
+  });
+  const staged = new StagedRollouts({
+    log: silentLogger(),
+    now: () => now,
+    persistence: {
+      loadRollout: async () => saved.at(-1) ?? null,
+      saveRollout: async (s) => void saved.push(s),
+    },
+    restartUpstream: (n, why) => void restarted.push([[...n], why]),
+  });
+  fleet.attachStaging(staged);
+  const links = new Map(names.map((n) => [n, link()]));
+  for (const [n, l] of links) {
+    fleet.connect(helloFor(n, { mode: "enforce" }), l);
+    fleet.applyResult(n, apply(1));
+  }
+  for (const n of observe) fleet.connect(helloFor(n, { mode: "observe" }), link());
+  const order = [...names].sort(compareNodeOrder);
+  return {
+    restarted,
+    fleet,
+    staged,
+    links,
+    saved,
+    canary: order[0]!,
+    rest: order.slice(1),
+    advance: (ms: number) => (now += ms),
+    save(d: Desired, strategy: WavesStrategy | { kind: "all-at-once" } = WAVES) {
+      const prev = desired;
+      desired = d;
+      staged.begin(d, prev, "text", "alice", strategy);
+      fleet.desiredChanged(d);
+    },
+  };
+}
+
+const apply = (generation: number, ok = true, error?: string) => ({
+  type: "apply-result" as const,
+  v: 2 as const,
+  generation,
+  ok,
+  error,
+  durationMs: 3,
+  trigger: "desired" as const,
+  changed: true,
+});
+
+describe("StagedRollouts", () => {
+  it("sends the new revision to the canary only; the others keep the previous one", () => {
+    const t = setup();
+    t.save(v2);
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2]);
+    for (const n of t.rest) {
+      expect(sent(t.links.get(n)!)).toEqual([1]);
+      expect(t.fleet.desiredOf(n)?.generation).toBe(1);
+    }
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, startedBy: "alice" });
+    // The fleet's rollout counts say which pending nodes the waves hold back.
+    expect(t.fleet.rolloutView()).toMatchObject({ total: 3, pending: 3, heldBack: 2 });
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false);
+    expect(t.fleet.rolloutView()).toMatchObject({ pending: 2 });
+    expect(t.fleet.rolloutView()?.heldBack).toBeUndefined();
+  });
+
+  it("pauses when the canary applied, and promote releases the next wave", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.view()).toMatchObject({
+      phase: "paused",
+      pause: { kind: "manual" },
+      message: "the canary applied; paused until promoted",
+    });
+    expect(t.staged.promote("bob", false)).toMatchObject({ ok: true });
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1, 2]);
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    const v = t.staged.view()!;
+    expect(v.phase).toBe("healthy");
+    expect(v.actions.map((a) => [a.action, a.user])).toEqual([
+      ["start", "alice"],
+      ["promote", "bob"],
+      ["finish", "system"],
+    ]);
+    expect(t.fleet.nodes.get(t.rest[0]!)!.events.map((e) => e.kind)).toContain("rollout-promoted");
+  });
+
+  it("a failing canary pauses the rollout with the reason; retry re-sends it", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: line 3 failed"));
+    expect(t.staged.view()).toMatchObject({
+      phase: "paused",
+      pause: {
+        kind: "failure",
+        reason: `${t.canary} failed to apply: iptables-restore: line 3 failed`,
+      },
+    });
+    expect(t.staged.view()!.waves[0]!.failedNodes).toEqual([
+      { name: t.canary, reason: "iptables-restore: line 3 failed" },
+    ]);
+    expect(t.staged.retry("carol")).toMatchObject({ ok: true });
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 2]);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "paused", pause: { kind: "manual" } });
+  });
+
+  it("abort returns the changed nodes to the previous revision", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.abort("dave")).toMatchObject({ ok: true });
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 1]);
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
+    expect(t.fleet.desiredOf(t.canary)?.generation).toBe(1);
+    expect(t.staged.view()).toMatchObject({ phase: "degraded", aborted: true });
+    expect(t.staged.promote("dave", true)).toEqual({
+      ok: false,
+      error: "the rollout is degraded: nothing to promote",
+    });
+    t.fleet.applyResult(t.canary, apply(1));
+    expect(t.fleet.rollout.view()).toMatchObject({ generation: 1, done: 3, pending: 0 });
+  });
+
+  it("a canary that goes offline right after applying pauses the rollout", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.advance(2000);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    expect(t.staged.view()!.pause).toEqual({
+      kind: "failure",
+      reason: `${t.canary} went offline 2 s after applying`,
+    });
+  });
+
+  it("a timed pause releases the next wave when it is over", async () => {
+    const t = setup();
+    t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 30 } });
+    t.fleet.applyResult(t.canary, apply(2));
+    t.advance(29_000);
+    t.staged.tick();
+    expect(t.staged.view()!.step).toBe(0);
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()).toMatchObject({ step: 1, phase: "progressing" });
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1, 2]);
+    // Ticks before the end of the pause neither record nor persist anything.
+    expect(t.staged.view()!.actions.map((a) => a.action)).toEqual(["start", "resume"]);
+    await t.staged.flush();
+    expect(t.saved.length).toBeLessThan(8);
+  });
+
+  it("an empty canary says so instead of 'applied'", () => {
+    const t = setup();
+    t.save(v2, { ...WAVES, canary: { selector: { pool: "canary" } } });
+    expect(t.staged.view()).toMatchObject({
+      phase: "paused",
+      message: "the canary has no nodes; paused until promoted",
+    });
+  });
+
+  it("a node that joins gets the revision its wave has reached", () => {
+    const t = setup();
+    t.save(v2);
+    const l = link();
+    t.fleet.connect(helloFor("zz-new", { mode: "enforce" }), l);
+    const wave = t.staged.view()!.waves.findIndex((w) => w.pendingNodes.includes("zz-new"));
+    expect(wave).toBeGreaterThanOrEqual(0);
+    expect(sent(l)).toEqual([wave === 0 ? 2 : 1]);
+  });
+
+  it("keeps the record of a finished rollout when the next one starts", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", true);
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    t.save({ ...v2, generation: 3, revision: "3" });
+    expect(t.staged.recordOf("2")).toMatchObject({ phase: "healthy", aborted: false });
+    expect(t.staged.recordOf("2")?.actions.at(-1)?.action).toBe("finish");
+    expect(t.staged.recordOf("3")?.actions.map((a) => a.action)).toEqual(["start"]);
+  });
+
+  it("observe mode: only the upstream pod recreation follows the waves", () => {
+    const observe = ["o1", "o2", "o3", "o4", "o5", "o6"];
+    const t = setup(["a", "b", "c"], observe);
+    t.save(v2);
+    const waves = t.staged.view()!.waves.map((w) => w.total);
+    expect(waves).toEqual([1, 2]); // observe nodes are not waited for
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false);
+    // Split among themselves as the strategy says: a canary of one, then the rest.
+    const canary = [...observe].sort(compareNodeOrder)[0]!;
+    expect(t.restarted).toEqual([
+      [[canary], "rollout of revision 2, the canary, by alice"],
+      [
+        observe.filter((n) => n !== canary).sort(compareNodeOrder),
+        "rollout of revision 2, wave 1, by bob",
+      ],
+    ]);
+    // Their desired revision is the store's: the upstream agent reads the ConfigMap itself.
+    expect(t.fleet.desiredOf("o1")?.generation).toBe(2);
+  });
+
+  it("a standby replica writes nothing, and reads the active one's rollout when it takes over", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    let active = false;
+    const writes: unknown[] = [];
+    const standby = new StagedRollouts({
+      log: silentLogger(),
+      active: () => active,
+      persistence: {
+        loadRollout: async () => t.saved.at(-1)!,
+        saveRollout: async (s) => void writes.push(s),
+      },
+    });
+    standby.attach({
+      nodes: new Map(),
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    let current = v1; // the standby started before the save
+    await standby.restore(
+      () => current,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    current = v2;
+    standby.begin(v2, v1, "text", "someone", WAVES); // its own view of the fleet: no nodes
+    await standby.flush();
+    expect(writes).toEqual([]);
+    standby.tick();
+    expect(standby.view()?.waves.map((w) => w.total)).toEqual([0, 0]);
+    // Takes over: the persisted rollout (with the active replica's waves) replaces its own.
+    active = true;
+    standby.tick();
+    await until(() => standby.view()?.waves[0]?.total === 1, 2000, 10, "reloaded");
+    expect(standby.view()).toMatchObject({ revision: "2", startedBy: "alice", step: 0 });
+  });
+
+  it("all at once: no staged rollout, every node gets the revision", () => {
+    const t = setup();
+    t.save(v2, { kind: "all-at-once" });
+    expect(t.staged.view()).toBeNull();
+    for (const l of t.links.values()) expect(sent(l)).toEqual([1, 2]);
+  });
+
+  it("persists each step and resumes after a restart", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => t.saved.at(-1)!, saveRollout: async () => {} },
+    });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    expect(again.view()).toMatchObject({ phase: "paused", step: 0, revision: "2" });
+    expect(again.desiredFor(t.rest[0]!, v2)?.generation).toBe(1);
+    expect(again.desiredFor(t.canary, v2)?.generation).toBe(2);
+  });
+});

@@ -1,0 +1,536 @@
+// A change rolling out in waves (Argo Rollouts' canary steps). Each enforce-mode node's
+// DESIRED revision follows its wave: released waves get the new revision, the others keep the
+// previous one, and after an abort every node returns to it. Everything that judges a node
+// (drift, status, resync) asks `desiredFor`, so a node not yet reached is never called drifted.
+// A released node that fails to apply, goes offline right after applying, or drifts pauses the
+// rollout with the reason. The state is persisted with the store and resumed after a restart.
+import {
+  assignWaves,
+  type NodeRolloutPlace,
+  type RolloutEffect,
+  type RolloutInput,
+  type RolloutStrategy,
+  type StagedRolloutView,
+  startRollout,
+  stepRollout,
+  type WaveNode,
+  type WavesStrategy,
+  waveOfNewNode,
+} from "@masq/shared";
+import type { Logger } from "pino";
+import type { Desired } from "../config/config-service.js";
+import type { NodeRecord } from "./node.js";
+import {
+  addAction,
+  MAX_PAST_ROLLOUTS,
+  outcomeOf,
+  type PastRollout,
+  pastOf,
+  persistedSchema,
+  type RolloutPersistence,
+  type StagedState,
+  StateWriter,
+  stagedView,
+} from "./staged-state.js";
+
+/** What the rollout needs of the fleet. */
+export interface StagingFleet {
+  readonly nodes: ReadonlyMap<string, NodeRecord>;
+  /** Sends each named connected enforce-mode node its desired revision (desiredFor). */
+  pushTo(names: readonly string[]): void;
+  /** Every node returns to `previous` (an abort). */
+  revert(previous: Desired): void;
+  noteEvent(name: string, kind: string, message: string): void;
+  rolloutChanged(): void;
+}
+
+/**
+ * Observe mode: the upstream agent reads the ConfigMap itself, so the one thing a rollout can
+ * stage there is the resync that recreates its pod (IPMASQ_OBSERVE_RESYNC). `why` names the
+ * rollout, wave and user for the node's timeline.
+ */
+export type UpstreamRestart = (names: readonly string[], why: string) => void;
+
+export interface StagedOptions {
+  log: Logger;
+  persistence?: RolloutPersistence;
+  now?: () => number;
+  /** A released node that goes offline this soon after applying pauses the rollout. */
+  offlineWindowMs?: number;
+  /** Recreates observe-mode nodes' upstream agent pods as their wave is released. */
+  restartUpstream?: UpstreamRestart;
+  /**
+   * With leader election: is this replica the active one? A standby writes nothing, and reads
+   * the persisted rollout again when it takes over (the active replica's waves, not its own).
+   */
+  active?: () => boolean;
+}
+
+export type PauseListener = (view: StagedRolloutView, reason: string) => void;
+export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
+
+const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
+/** Strategies announced for saves not yet seen by the store's listener, by config text. */
+const MAX_INTENTS = 16;
+const INTENT_TTL_MS = 120_000;
+
+interface Intent {
+  strategy: RolloutStrategy;
+  labels?: ReadonlyMap<string, Record<string, string>>;
+  at: number;
+}
+
+export class StagedRollouts {
+  private s: StagedState | null = null;
+  /** Earlier rollouts' records (who promoted or aborted what), for History. */
+  private past: PastRollout[] = [];
+  private previous: Desired | null = null;
+  private readonly appliedAt = new Map<string, number>();
+  private readonly pauseListeners = new Set<PauseListener>();
+  private readonly intents = new Map<string, Intent>();
+  private readonly writer: StateWriter;
+  private readonly now: () => number;
+  private fleet: StagingFleet | undefined;
+  /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
+  private reload: (() => Promise<void>) | undefined;
+  private wasActive = true;
+
+  constructor(private readonly opts: StagedOptions) {
+    this.writer = new StateWriter(opts.persistence, opts.log);
+    this.now = opts.now ?? Date.now;
+  }
+
+  attach(fleet: StagingFleet): void {
+    this.fleet = fleet;
+  }
+
+  /** Called where a rollout pauses (a failure, or a wave waiting for promotion). */
+  onPause(fn: PauseListener): () => void {
+    this.pauseListeners.add(fn);
+    return () => this.pauseListeners.delete(fn);
+  }
+
+  /** The strategy of a save about to be made, found again by its text when the store reports it. */
+  intend(text: string, strategy: RolloutStrategy, labels?: Intent["labels"]): void {
+    const now = this.now();
+    for (const [k, i] of this.intents) if (now - i.at > INTENT_TTL_MS) this.intents.delete(k);
+    this.intents.delete(text);
+    this.intents.set(text, { strategy, labels, at: now });
+    if (this.intents.size > MAX_INTENTS) this.intents.delete(this.intents.keys().next().value!);
+  }
+
+  private takeIntent(text: string, fallback: RolloutStrategy): Intent {
+    const i = this.intents.get(text);
+    this.intents.delete(text);
+    return i && this.now() - i.at <= INTENT_TTL_MS ? i : { strategy: fallback, at: this.now() };
+  }
+
+  get active(): boolean {
+    return this.s !== null && !this.finished();
+  }
+
+  view(): StagedRolloutView | null {
+    return this.s && this.fleet ? stagedView(this.s, this.fleet.nodes) : null;
+  }
+
+  /** Resolves when the state written so far is persisted. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /**
+   * A new desired revision. Waves when the strategy says so and there is a previous revision
+   * to keep; otherwise (all at once) any unfinished staged rollout ends here.
+   */
+  begin(
+    next: Desired,
+    prev: Desired | null,
+    text: string,
+    user: string,
+    fallback: RolloutStrategy,
+  ): void {
+    const { strategy, labels } = this.takeIntent(text, fallback);
+    // A rollout superseded before it finished: the stable revision is still its previous one.
+    const stable = this.active ? this.previous : prev;
+    if (strategy.kind !== "waves" || !stable || stable.generation === next.generation) {
+      this.clear();
+      return;
+    }
+    const inMode = (mode: string): WaveNode[] =>
+      [...this.fleetNodes()]
+        .filter((n) => n.hello.mode === mode)
+        .map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
+    const waves = assignWaves(inMode("enforce"), strategy);
+    const observe = assignWaves(inMode("observe"), strategy);
+    const now = this.now();
+    this.retire();
+    this.previous = stable;
+    this.appliedAt.clear();
+    this.s = {
+      version: 1,
+      revision: next.revision,
+      generation: next.generation,
+      previous: { revision: stable.revision, generation: stable.generation },
+      strategy,
+      waves,
+      observe,
+      core: startRollout(waves.length - 1),
+      failed: {},
+      actions: [],
+      startedAt: now,
+      startedBy: user,
+    };
+    addAction(this.s, "start", user, describeStart(this.s), now);
+    this.noteWave(0, "rollout-started", `canary of revision ${next.revision} (started by ${user})`);
+    this.restartObserved(-1, 0, user);
+    this.changed();
+    this.settle();
+  }
+
+  /** The revision a node should enforce now; `current` is the store's desired revision. */
+  desiredFor(name: string, current: Desired | null): Desired | null {
+    const s = this.s;
+    if (!s || !current || current.generation !== s.generation || !this.previous) return current;
+    if (s.core.aborted) return this.previous;
+    const n = this.fleet?.nodes.get(name);
+    if (n && n.hello.mode !== "enforce") return current;
+    return this.waveOf(name) <= s.core.step ? current : this.previous;
+  }
+
+  /** A node's wave; a node new to this rollout is placed (and keeps that wave). */
+  private waveOf(name: string): number {
+    const s = this.s!;
+    const i = s.waves.findIndex((w) => w.includes(name));
+    if (i >= 0) return i;
+    const w = waveOfNewNode({ name }, s.strategy as WavesStrategy, s.waves);
+    s.waves[w]!.push(name);
+    this.persist();
+    return w;
+  }
+
+  /** An apply-result (or its timeout) of a node. */
+  applied(name: string, generation: number | null, ok: boolean, error?: string): void {
+    const s = this.s;
+    if (!s || this.finished() || generation !== s.generation || !this.released(name)) return;
+    if (ok) {
+      this.appliedAt.set(name, this.now());
+      this.settle();
+      return;
+    }
+    s.failed[name] = error ?? "no reason given";
+    this.input({ type: "failure", reason: `${name} failed to apply: ${s.failed[name]}` }, "system");
+  }
+
+  /** A node's reporter disconnected. */
+  offline(name: string): void {
+    const at = this.appliedAt.get(name);
+    const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
+    if (!this.s || this.finished() || at === undefined || this.now() - at > window) return;
+    const secs = Math.round((this.now() - at) / 1000);
+    this.input(
+      { type: "failure", reason: `${name} went offline ${secs} s after applying` },
+      "system",
+    );
+  }
+
+  /** A node's status changed: a released node that drifts from the new revision pauses. */
+  judged(n: NodeRecord): void {
+    const s = this.s;
+    if (!s || this.finished() || n.status !== "drifted" || !this.released(n.name)) return;
+    if (n.appliedGeneration !== s.generation) return;
+    s.failed[n.name] = `drifted: ${n.summary}`;
+    this.input(
+      { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
+      "system",
+    );
+  }
+
+  /** A node forgotten: it is no longer waited for. */
+  removed(name: string): void {
+    const s = this.s;
+    if (!s) return;
+    for (const w of s.waves) {
+      const i = w.indexOf(name);
+      if (i >= 0) w.splice(i, 1);
+    }
+    delete s.failed[name];
+    this.changed();
+    this.settle();
+  }
+
+  promote(user: string, full: boolean): ActionResult {
+    return this.operate({ type: "promote", full }, user);
+  }
+
+  retry(user: string): ActionResult {
+    return this.operate({ type: "retry" }, user);
+  }
+
+  abort(user: string): ActionResult {
+    return this.operate({ type: "abort" }, user);
+  }
+
+  /** Timed pauses end here (the server's 1 s sweep). */
+  tick(): void {
+    const active = this.isActive();
+    if (active && !this.wasActive && this.reload) void this.reload();
+    this.wasActive = active;
+    if (!active) return;
+    if (this.s?.core.pause?.kind === "duration")
+      this.input({ type: "tick", now: this.now() }, "system");
+  }
+
+  /**
+   * After a restart: resumes the persisted rollout of the current revision. `find` looks a
+   * revision up in the store's history (the previous one's config).
+   */
+  async restore(
+    current: () => Desired | null,
+    find: (revision: string) => Promise<Desired | null>,
+  ): Promise<void> {
+    this.reload = () => this.load(current(), find);
+    this.wasActive = this.isActive();
+    await this.load(current(), find);
+  }
+
+  private isActive(): boolean {
+    return this.opts.active?.() ?? true;
+  }
+
+  private async load(
+    current: Desired | null,
+    find: (revision: string) => Promise<Desired | null>,
+  ): Promise<void> {
+    const raw = await this.opts.persistence?.loadRollout().catch((e: unknown) => {
+      this.opts.log.warn({ err: e }, "could not read the persisted rollout state");
+      return null;
+    });
+    if (raw == null) return;
+    const parsed = persistedSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
+      return;
+    }
+    this.past = parsed.data.past;
+    const s = parsed.data.current;
+    if (!s || !current || s.generation !== current.generation || !s.previous) {
+      if (s) this.past = [...this.past, pastOf(s)].slice(-MAX_PAST_ROLLOUTS);
+      return;
+    }
+    const previous = await find(s.previous.revision);
+    if (!previous) {
+      this.opts.log.warn(
+        { revision: s.previous.revision },
+        "the rollout's previous revision is no longer in the history: not resumed",
+      );
+      return;
+    }
+    this.s = s;
+    this.previous = previous;
+    this.opts.log.info({ revision: s.revision, phase: s.core.phase }, "rollout resumed");
+  }
+
+  private operate(input: RolloutInput, user: string): ActionResult {
+    if (!this.s) return { ok: false, error: "no staged rollout" };
+    const r = this.input(input, user);
+    return r ?? { ok: true, view: this.view()! };
+  }
+
+  /** Runs the state machine; undefined when it took the input. */
+  private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
+    const s = this.s!;
+    const before = s.core;
+    const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
+    if (!r.ok) return r;
+    // Nothing happened (a tick before the pause ends): nothing to record. A second failure
+    // leaves the pause as it is, but its node is listed as failed now.
+    if (r.core === before && !r.effect) {
+      if (input.type === "failure") this.changed();
+      return undefined;
+    }
+    s.core = r.core;
+    if (user !== "system" || input.type === "tick" || input.type === "failure")
+      this.record(input, user, before.step);
+    if (r.effect) this.perform(r.effect, before.step, user);
+    this.changed();
+    if (s.core.phase === "paused" && before.phase !== "paused") this.paused();
+    if (r.effect) this.settle();
+    return undefined;
+  }
+
+  private record(input: RolloutInput, user: string, fromStep: number): void {
+    const s = this.s!;
+    const now = this.now();
+    if (input.type === "failure") addAction(s, "pause", user, input.reason, now);
+    else if (input.type === "tick")
+      addAction(s, "resume", user, `timed pause over: wave ${s.core.step} released`, now);
+    else if (input.type === "promote")
+      addAction(s, "promote", user, `released ${waveNames(fromStep + 1, s.core.step)}`, now);
+    else if (input.type === "retry")
+      addAction(s, "retry", user, `re-sent the revision to the failed nodes`, now);
+    else if (input.type === "abort")
+      addAction(s, "abort", user, `every node returns to revision ${s.previous?.revision}`, now);
+  }
+
+  private perform(effect: RolloutEffect, fromStep: number, user: string): void {
+    const s = this.s!;
+    const fleet = this.fleet;
+    if (!fleet) return;
+    if (effect === "release") {
+      const names: string[] = [];
+      for (let w = fromStep + 1; w <= s.core.step; w++) {
+        names.push(...s.waves[w]!);
+        this.noteWave(
+          w,
+          "rollout-promoted",
+          `${waveNames(w, w)} of revision ${s.revision} released by ${user}`,
+        );
+      }
+      fleet.pushTo(names);
+      this.restartObserved(fromStep, s.core.step, user);
+    } else if (effect === "retry") {
+      const names = Object.keys(s.failed);
+      s.failed = {};
+      for (const name of names)
+        fleet.noteEvent(name, "rollout-retry", `revision ${s.revision} sent again by ${user}`);
+      fleet.pushTo(names);
+    } else if (this.previous) {
+      for (let w = 0; w <= s.core.step; w++)
+        this.noteWave(
+          w,
+          "rollout-aborted",
+          `rollout aborted by ${user}: back to revision ${this.previous.revision}`,
+        );
+      fleet.revert(this.previous);
+    }
+  }
+
+  /**
+   * Observe-mode nodes of the waves after `fromStep` up to `toStep` (split among themselves at
+   * the start): their upstream agent pods are recreated, connected ones only.
+   */
+  private restartObserved(fromStep: number, toStep: number, user: string): void {
+    const s = this.s;
+    const restart = this.opts.restartUpstream;
+    if (!s?.observe || !restart) return;
+    const names = s.observe
+      .slice(fromStep + 1, toStep + 1)
+      .flat()
+      .filter((name) => this.fleet?.nodes.get(name)?.connected);
+    if (names.length > 0)
+      restart(
+        names,
+        `rollout of revision ${s.revision}, ${waveNames(fromStep + 1, toStep)}, by ${user}`,
+      );
+  }
+
+  /** Every released node applied or failed: the wave is settled (then paused, or healthy). */
+  private settle(): void {
+    const s = this.s;
+    if (s?.core.phase !== "progressing") return;
+    const failed = this.countFailed(s);
+    if (failed === null) return;
+    this.input({ type: "wave-settled", now: this.now(), failed }, "system");
+    if ((s.core.phase as string) === "healthy") {
+      addAction(s, "finish", "system", "every wave applied the revision", this.now());
+      this.changed();
+    }
+  }
+
+  /** Failed nodes of the released waves; null while one is pending. */
+  private countFailed(s: StagedState): number | null {
+    const released = s.waves.slice(0, s.core.step + 1).flat();
+    let failed = 0;
+    for (const name of released) {
+      const n = this.fleet?.nodes.get(name);
+      const o = n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+      if (o === "pending") return null;
+      if (o === "failed") failed++;
+    }
+    return failed;
+  }
+
+  private paused(): void {
+    const v = this.view();
+    const p = this.s?.core.pause;
+    if (!v || !p) return;
+    const reason = p.kind === "failure" ? p.reason : v.message;
+    for (const fn of this.pauseListeners) fn(v, reason);
+  }
+
+  private released(name: string): boolean {
+    const s = this.s!;
+    return !s.core.aborted && this.waveOf(name) <= s.core.step;
+  }
+
+  private finished(): boolean {
+    const p = this.s?.core.phase;
+    return p === "healthy" || p === "degraded";
+  }
+
+  private noteWave(w: number, kind: string, message: string): void {
+    for (const name of this.s?.waves[w] ?? []) this.fleet?.noteEvent(name, kind, message);
+  }
+
+  private fleetNodes(): Iterable<NodeRecord> {
+    return this.fleet?.nodes.values() ?? [];
+  }
+
+  private clear(): void {
+    if (this.s === null) return;
+    this.retire();
+    this.s = null;
+    this.previous = null;
+    this.changed();
+  }
+
+  private persist(): void {
+    if (!this.isActive()) return;
+    this.writer.write({ version: 2, current: this.s, past: this.past });
+  }
+
+  /** The current rollout leaves: its record stays for History. */
+  private retire(): void {
+    if (!this.s) return;
+    this.past = [...this.past.filter((p) => p.revision !== this.s!.revision), pastOf(this.s)];
+    this.past = this.past.slice(-MAX_PAST_ROLLOUTS);
+  }
+
+  /** Where a node stands in an unfinished (or aborted) rollout; null otherwise. */
+  placeOf(name: string): NodeRolloutPlace | null {
+    const s = this.s;
+    if (!s || !this.previous || s.core.phase === "healthy") return null;
+    const wave = s.waves.findIndex((w) => w.includes(name));
+    if (wave < 0) return null;
+    const released = !s.core.aborted && wave <= s.core.step;
+    return {
+      revision: s.revision,
+      wave,
+      waveName: wave === 0 ? "canary" : `wave ${wave}`,
+      released,
+      aborted: s.core.aborted,
+      desiredRevision: released ? s.revision : this.previous.revision,
+    };
+  }
+
+  /** Who did what in the rollout of a revision (current or earlier), for History. */
+  recordOf(revision: string): PastRollout | undefined {
+    if (this.s?.revision === revision) return pastOf(this.s);
+    return this.past.find((p) => p.revision === revision);
+  }
+
+  private changed(): void {
+    this.persist();
+    this.fleet?.rolloutChanged();
+  }
+}
+
+function waveNames(from: number, to: number): string {
+  const name = (w: number) => (w === 0 ? "the canary" : `wave ${w}`);
+  return from === to ? name(from) : `${name(from)} to ${name(to)}`;
+}
+
+function describeStart(s: StagedState): string {
+  const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
+  return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
+}

@@ -1,0 +1,220 @@
+// A staged rollout's persisted state (zod: it is read back from a file or a ConfigMap that
+// anyone may have edited), its per-wave view for the API, and the writer that persists it one
+// write at a time, newest state winning.
+import {
+  MAX_ROLLOUT_WAVES,
+  nodeNameSchema,
+  type RolloutAction,
+  type RolloutWaveView,
+  rolloutStrategySchema,
+  type StagedRolloutView,
+} from "@masq/shared";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { NodeRecord } from "./node.js";
+
+/** Names listed per wave and outcome in the view (the counts are always whole). */
+export const WAVE_LIST_LIMIT = 50;
+/** Actions kept per rollout. */
+export const MAX_ROLLOUT_ACTIONS = 100;
+/** Nodes a persisted rollout may name (a fleet is at most a few thousand reporters). */
+const MAX_ROLLOUT_NODES = 20_000;
+
+const generation = z.number().int().nonnegative();
+const pauseSchema = z.union([
+  z.strictObject({ kind: z.literal("manual") }),
+  z.strictObject({ kind: z.literal("duration"), until: z.number().int().nonnegative() }),
+  z.strictObject({ kind: z.literal("failure"), reason: z.string().max(2000) }),
+]);
+const actionSchema = z.strictObject({
+  action: z.enum(["start", "promote", "retry", "abort", "pause", "resume", "finish"]),
+  user: z.string().max(512),
+  time: z.string().max(64),
+  detail: z.string().max(2000),
+});
+
+export const stagedStateSchema = z.strictObject({
+  version: z.literal(1),
+  revision: z.string().max(256),
+  generation,
+  previous: z.strictObject({ revision: z.string().max(256), generation }).nullable(),
+  strategy: rolloutStrategySchema,
+  waves: z
+    .array(z.array(nodeNameSchema))
+    .min(2)
+    .max(MAX_ROLLOUT_WAVES + 1)
+    .refine((w) => w.flat().length <= MAX_ROLLOUT_NODES, "too many nodes"),
+  core: z.strictObject({
+    step: z.number().int().nonnegative(),
+    lastStep: z.number().int().nonnegative(),
+    phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
+    pause: pauseSchema.nullable(),
+    aborted: z.boolean(),
+  }),
+  /** Observe-mode nodes split into waves among themselves (their upstream pods are recreated
+   * as their wave is released; nothing is sent to them or waited for). */
+  observe: z
+    .array(z.array(nodeNameSchema))
+    .max(MAX_ROLLOUT_WAVES + 1)
+    .optional(),
+  /** Node → why it failed; cleared by a retry. */
+  failed: z.record(nodeNameSchema, z.string().max(2000)),
+  actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
+  startedAt: z.number().int().nonnegative(),
+  startedBy: z.string().max(512),
+});
+export type StagedState = z.infer<typeof stagedStateSchema>;
+
+/** Earlier rollouts kept for History (newest last). */
+export const MAX_PAST_ROLLOUTS = 20;
+const pastSchema = z.strictObject({
+  revision: z.string().max(256),
+  phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
+  aborted: z.boolean(),
+  actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
+});
+export type PastRollout = z.infer<typeof pastSchema>;
+
+/** What is persisted: the current rollout (null: none) and the record of earlier ones. */
+export const persistedSchema = z.strictObject({
+  version: z.literal(2),
+  current: stagedStateSchema.nullable(),
+  past: z.array(pastSchema).max(MAX_PAST_ROLLOUTS),
+});
+export type Persisted = z.infer<typeof persistedSchema>;
+
+/** A finished or superseded rollout, as History shows it. */
+export function pastOf(s: StagedState): PastRollout {
+  return { revision: s.revision, phase: s.core.phase, aborted: s.core.aborted, actions: s.actions };
+}
+
+/** Where a store keeps the rollout state beside its revisions (store/types.ts). */
+export interface RolloutPersistence {
+  loadRollout(): Promise<unknown | null>;
+  saveRollout(state: unknown | null): Promise<void>;
+}
+
+/** One write at a time; a state changed while a write runs is written after it (newest wins). */
+export class StateWriter {
+  private running: Promise<void> | null = null;
+  private next: { state: Persisted } | null = null;
+
+  constructor(
+    private readonly target: RolloutPersistence | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  write(state: Persisted): void {
+    if (!this.target) return;
+    this.next = { state: structuredClone(state) };
+    this.running ??= this.drain();
+  }
+
+  /** Resolves when every write asked for so far is done (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.next) {
+      const { state } = this.next;
+      this.next = null;
+      try {
+        await this.target!.saveRollout(state);
+      } catch (e) {
+        this.log.warn({ err: e }, "could not persist the rollout state; it is kept in memory");
+      }
+    }
+    this.running = null;
+  }
+}
+
+export type NodeOutcome = "applied" | "pending" | "failed";
+
+/** Where one node of a released wave stands (a node not yet released is pending). */
+export function outcomeOf(s: StagedState, n: NodeRecord | undefined, name: string): NodeOutcome {
+  if (s.failed[name] !== undefined) return "failed";
+  return n?.appliedGeneration === s.generation ? "applied" : "pending";
+}
+
+export function waveView(
+  s: StagedState,
+  index: number,
+  nodes: ReadonlyMap<string, NodeRecord>,
+): RolloutWaveView {
+  const names = [...s.waves[index]!].sort();
+  const out: RolloutWaveView = {
+    index,
+    name: index === 0 ? "canary" : `wave ${index}`,
+    released: !s.core.aborted && index <= s.core.step,
+    total: names.length,
+    applied: 0,
+    pending: 0,
+    failed: 0,
+    appliedNodes: [],
+    pendingNodes: [],
+    failedNodes: [],
+  };
+  for (const name of names) {
+    const o = out.released ? outcomeOf(s, nodes.get(name), name) : "pending";
+    out[o]++;
+    if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name]! });
+    else push(o === "applied" ? out.appliedNodes : out.pendingNodes, name);
+  }
+  return out;
+}
+
+/** Lists in views are bounded; their counts are not. */
+function push<T>(list: T[], item: T): void {
+  if (list.length < WAVE_LIST_LIMIT) list.push(item);
+}
+
+/** The sentence the UI shows above the waves. */
+export function messageOf(s: StagedState): string {
+  const { core } = s;
+  const wave = core.step === 0 ? "the canary" : `wave ${core.step}`;
+  if (core.aborted)
+    return `aborted: every node returns to revision ${s.previous?.revision ?? "(none)"}`;
+  if (core.phase === "healthy") return "every wave applied the revision";
+  if (core.pause?.kind === "failure") return `paused: ${core.pause.reason}`;
+  // An empty wave (no node matched the selector, or fewer nodes than waves) applied nothing.
+  const done = s.waves[core.step]?.length === 0 ? `${wave} has no nodes` : `${wave} applied`;
+  if (core.pause?.kind === "manual") return `${done}; paused until promoted`;
+  if (core.pause?.kind === "duration")
+    return `${done}; the next wave starts at ${new Date(core.pause.until).toISOString()}`;
+  return `${wave} is applying the revision`;
+}
+
+export function stagedView(
+  s: StagedState,
+  nodes: ReadonlyMap<string, NodeRecord>,
+): StagedRolloutView {
+  if (s.strategy.kind !== "waves") throw new Error("a staged rollout has waves");
+  return {
+    revision: s.revision,
+    generation: s.generation,
+    previousRevision: s.previous?.revision ?? null,
+    previousGeneration: s.previous?.generation ?? null,
+    strategy: s.strategy,
+    phase: s.core.phase,
+    step: s.core.step,
+    pause: s.core.pause,
+    aborted: s.core.aborted,
+    message: messageOf(s),
+    waves: s.waves.map((_, i) => waveView(s, i, nodes)),
+    actions: s.actions,
+    startedAt: s.startedAt,
+    startedBy: s.startedBy,
+  };
+}
+
+export function addAction(
+  s: StagedState,
+  action: RolloutAction["action"],
+  user: string,
+  detail: string,
+  now: number,
+): void {
+  s.actions.push({ action, user, time: new Date(now).toISOString(), detail });
+  if (s.actions.length > MAX_ROLLOUT_ACTIONS) s.actions.splice(0, 1);
+}

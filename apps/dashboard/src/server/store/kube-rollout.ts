@@ -1,0 +1,74 @@
+// Kubernetes store: a staged rollout's state, persisted as key `rollout.json` of the history
+// ConfigMap. Not on the ip-masq-agent ConfigMap itself: every write there is a new
+// resourceVersion, which is what this store calls a revision (a rollout step would look like a
+// config change), and that object is often owned by GitOps tools that would report or revert
+// the extra data. The history ConfigMap is the dashboard's own, its RBAC already granted, and
+// its writer keeps keys it does not own.
+import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { statusCode } from "../kube/client.js";
+import { FIELD_MANAGER } from "./kube-generation.js";
+
+const KEY = "rollout.json";
+
+export interface KubeRolloutOptions {
+  core: CoreV1Api;
+  namespace: string;
+  /** The history ConfigMap's name. */
+  name: string;
+  /** May create the ConfigMap when missing. */
+  create?: boolean;
+}
+
+async function read(o: KubeRolloutOptions): Promise<V1ConfigMap | undefined> {
+  try {
+    return await o.core.readNamespacedConfigMap({ namespace: o.namespace, name: o.name });
+  } catch (e) {
+    if (statusCode(e) === 404) return undefined;
+    throw e;
+  }
+}
+
+/** The persisted state (parsed JSON, checked by its reader), or null. */
+export async function loadKubeRollout(o: KubeRolloutOptions): Promise<unknown | null> {
+  const raw = (await read(o))?.data?.[KEY];
+  return raw === undefined ? null : (JSON.parse(raw) as unknown);
+}
+
+/** Writes (null: removes) the state; retried on conflicts with the history's own writes. */
+export async function saveKubeRollout(o: KubeRolloutOptions, state: unknown | null): Promise<void> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const cm = await read(o);
+    const data = { ...cm?.data };
+    if (state === null) delete data[KEY];
+    else data[KEY] = JSON.stringify(state);
+    try {
+      if (cm) {
+        await o.core.replaceNamespacedConfigMap({
+          namespace: o.namespace,
+          name: o.name,
+          body: { ...cm, data },
+          fieldManager: FIELD_MANAGER,
+        });
+      } else if (state === null) return;
+      else if (!o.create)
+        throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
+      else
+        await o.core.createNamespacedConfigMap({
+          namespace: o.namespace,
+          body: {
+            metadata: {
+              name: o.name,
+              namespace: o.namespace,
+              labels: { "app.kubernetes.io/managed-by": FIELD_MANAGER },
+            },
+            data,
+          },
+          fieldManager: FIELD_MANAGER,
+        });
+      return;
+    } catch (e) {
+      if (statusCode(e) !== 409) throw e;
+    }
+  }
+  throw new Error("the history ConfigMap kept changing (8 conflicts)");
+}

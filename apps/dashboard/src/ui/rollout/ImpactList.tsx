@@ -1,0 +1,35 @@
+import type { Impact } from "@masq/shared";
+import { impactSentence, rolloutSentence } from "../config/draft";
+
+/**
+ * What a change means for traffic, as the server computed it (save review, rollback, compare).
+ * `nodesText`: the closing sentence about nodes (default: the save's "will be applied to").
+ */
+export function ImpactList({
+  impact,
+  nodesText = rolloutSentence,
+}: {
+  impact: Impact;
+  nodesText?: (nodes: number) => string;
+}) {
+  return (
+    <ul className="space-y-1.5 text-sm">
+      {impact.destinations.length === 0 ? (
+        <li className="text-zinc-600 dark:text-zinc-400">
+          No destination changes between masqueraded and not masqueraded.
+        </li>
+      ) : (
+        impact.destinations.map((d) => (
+          <li key={`${d.cidr}-${d.change}`} className="flex gap-2">
+            <span
+              aria-hidden="true"
+              className={`mt-1.5 size-2 shrink-0 rounded-full ${d.change === "no-longer-masqueraded" ? "bg-emerald-500" : "bg-amber-500"}`}
+            />
+            <span>{impactSentence(d)}</span>
+          </li>
+        ))
+      )}
+      <li className="text-zinc-600 dark:text-zinc-400">{nodesText(impact.nodes)}</li>
+    </ul>
+  );
+}
