@@ -162,9 +162,9 @@ test("a browser whose session ended is told why on the login page", async ({ pag
   await signIn(page, TOKENS.viewer, "/history");
   // The session id no longer known here (as after a dashboard restart).
   const url = new URL(page.url());
-  await page.context().addCookies([
-    { name: "ipmasq_session", value: "no-such-session", url: url.origin },
-  ]);
+  await page
+    .context()
+    .addCookies([{ name: "ipmasq_session", value: "no-such-session", url: url.origin }]);
   await page.reload();
   await page.waitForURL((u) => u.pathname === "/login");
   expect(new URL(page.url()).searchParams.get("ended")).toBe("unknown");

@@ -170,8 +170,7 @@ describe("startWatcher", () => {
       settleMs: 20,
     });
     await vi.waitFor(
-      () =>
-        expect(sources.filter((s) => s === "monitor-restart").length).toBeGreaterThanOrEqual(2),
+      () => expect(sources.filter((s) => s === "monitor-restart").length).toBeGreaterThanOrEqual(2),
       { timeout: 20_000, interval: 20 },
     );
   });

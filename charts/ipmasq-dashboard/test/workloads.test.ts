@@ -2,8 +2,9 @@
 // the Windows reporter, and the invariants shown able to fail.
 //
 // Run: npx vitest run --project integration charts
-import { describe, expect, it } from "vitest";
+
 import { parseEnv } from "@masq/dashboard/env";
+import { describe, expect, it } from "vitest";
 import {
   dashboardViolations,
   rbacExpectation,

@@ -4,14 +4,10 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { addAgentFlagOptions } from "@masq/reporter/cli/flags";
+import { addRunOptions, type RunCliOptions, runSettingsFrom } from "@masq/reporter/cli/run-options";
 import { Command } from "commander";
 import { parseAllDocuments } from "yaml";
-import { addAgentFlagOptions } from "@masq/reporter/cli/flags";
-import {
-  addRunOptions,
-  type RunCliOptions,
-  runSettingsFrom,
-} from "@masq/reporter/cli/run-options";
 
 export const CHART = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const ROOT = resolve(CHART, "../..");

@@ -21,7 +21,6 @@ import {
   type SourceResponse,
   type SourceSaveResponse,
   type SourceValidateResponse,
-
   type StagedRolloutView,
   type ValidateResponse,
 } from "@masq/shared";

@@ -20,11 +20,10 @@ import { Dialog } from "../components/Dialog";
 import { DiffChips } from "../components/DiffChips";
 import { ArrowRightIcon, SpinnerIcon } from "../components/icons";
 import { RelativeTime } from "../components/Time";
-import { MergeNotice } from "../sources/MergeNotice";
-import { impactSentence, rolloutSentence } from "./draft";
-
 import { ImpactList } from "../rollout/ImpactList";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
+import { MergeNotice } from "../sources/MergeNotice";
+import { impactSentence, rolloutSentence } from "./draft";
 
 export type ReviewPayload =
   | { kind: "config"; config: MasqConfig }
