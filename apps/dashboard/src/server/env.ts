@@ -38,6 +38,7 @@ const envSchema = z.object({
   IPMASQ_CONFIGMAP: z.string().default("kube-system/ip-masq-agent"),
   IPMASQ_HISTORY_CONFIGMAP: optionalText,
   IPMASQ_RECREATE_CONFIGMAPS: bool.default(false),
+  IPMASQ_KUBE_EVENTS: bool.default(true),
   IPMASQ_REPORTER_AUDIENCE: z.string().min(1).default("ipmasq-dashboard"),
   IPMASQ_REPORTER_SERVICEACCOUNT: optionalText,
   IPMASQ_ENABLE_IPV6: bool.default(false),

@@ -24,6 +24,7 @@ import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import type { SignalRecorder } from "./fleet/signals.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -85,6 +86,8 @@ export interface DashboardOptions {
   expiry?: Omit<ExpiryOptions, "log">;
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
+  /** Kubernetes Events of node changes (Kubernetes mode; none in file mode). */
+  events?: SignalRecorder;
 }
 
 export interface DashboardServer {
@@ -126,7 +129,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const config = new ConfigService(o.store, o.flags);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
-  const fleet = createFleet(config, feed, metrics, log, t);
+  const fleet = createFleet(config, feed, metrics, log, t, o.events);
   feed.onFlush((c) => publish({ sse, config, fleet }, c));
   await config.start();
   config.onChange((state, prev) => followConfig(state, prev, { fleet, feed, metrics, log }));
@@ -189,6 +192,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await o.events?.close();
       await o.store.close();
     })();
     return closing;
@@ -225,7 +229,9 @@ function createFleet(
   metrics: Metrics,
   log: Logger,
   t: Timings,
+  events: SignalRecorder | undefined,
 ): FleetState {
+  events?.countResults((result) => metrics.kubeEvents.inc({ result }));
   const fleet = new FleetState({
     desired: () => config.current().desired,
     feed,
@@ -236,6 +242,11 @@ function createFleet(
     onRolloutFinished: (r) => {
       if (r.finishedAt !== null)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
+      events?.rolloutFinished(r);
+    },
+    onSignal: (s) => {
+      if (s.kind === "apply-failed") metrics.applyFailures.inc({ trigger: s.trigger });
+      events?.signal(s);
     },
   });
   metrics.setNodeCounter(() => fleet.countByStatus());

@@ -26,6 +26,7 @@ import {
   type Pending,
 } from "./node.js";
 import { type Rollout, RolloutTracker } from "./rollout.js";
+import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
 
 /** The gateway's side of one reporter connection. */
@@ -46,6 +47,8 @@ export interface FleetOptions {
   /** How snapshots are paced per node (see SnapshotIntake). */
   intake?: IntakeOptions;
   onRolloutFinished?: (r: Rollout) => void;
+  /** Applies, failures and status changes, for Kubernetes Events and metrics. */
+  onSignal?: FleetSignalSink;
   now?: () => number;
 }
 
@@ -208,6 +211,17 @@ export class FleetState {
           now,
         );
     } else addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
+    this.opts.onSignal?.(
+      res.ok
+        ? { kind: "applied", node: name, result: res }
+        : {
+            kind: "apply-failed",
+            node: name,
+            generation: res.generation,
+            trigger: res.trigger,
+            error: res.error ?? "no reason given",
+          },
+    );
     if (res.generation !== null && res.generation === this.rollout.generation) {
       if (this.rollout.mark(name, res.ok ? "done" : "failed", now)) this.opts.feed.rolloutChanged();
     }
@@ -332,6 +346,13 @@ export class FleetState {
         changed: false,
       };
       addEvent(n, "apply-timeout", n.lastApply.error ?? "", now);
+      this.opts.onSignal?.({
+        kind: "apply-failed",
+        node: n.name,
+        generation: p.generation,
+        trigger: p.kind,
+        error: n.lastApply.error ?? "",
+      });
       if (
         p.generation !== null &&
         p.generation === this.rollout.generation &&
@@ -409,6 +430,7 @@ export class FleetState {
     if (status !== n.status) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
+      this.opts.onSignal?.({ kind: "status", node: n.name, from: n.status, to: status, summary });
     }
     n.status = status;
     n.summary = summary;
