@@ -50,6 +50,12 @@ describe("Kubernetes Events", () => {
     );
     expect((await s.api("/api/nodes/node-a/resync", { method: "POST" })).status).toBe(202);
     await eventually(() => reasons("Node", "node-a").includes("Normal Healed"), 10_000, "Healed");
+    // The ConfigMap's Events follow (its uid is read first).
+    await eventually(
+      () => reasons("ConfigMap", CM).includes("Normal Healed"),
+      10_000,
+      "Healed on the ConfigMap",
+    );
 
     const drifted = fake
       .events({ kind: "Node", name: "node-a" })

@@ -48,12 +48,13 @@ export class FleetEvents implements SignalRecorder {
   readonly signal = (s: FleetSignal): void => {
     if (s.kind === "applied") {
       if (!s.result.changed) return;
-      const g = s.result.generation === null ? "" : ` generation ${s.result.generation}`;
+      const g = s.result.generation === null ? "" : ` of generation ${s.result.generation}`;
+      // No duration in the text: identical messages are what lets repeats be counted.
       this.node(
         s.node,
         "Normal",
         "Applied",
-        `${s.result.trigger} apply${g} rewrote the IP-MASQ-AGENT rules (${Math.round(s.result.durationMs)} ms)`,
+        `${s.result.trigger} apply${g} rewrote the masquerade rules`,
       );
     } else if (s.kind === "apply-failed") {
       const g = s.generation === null ? "" : ` of generation ${s.generation}`;
@@ -63,7 +64,8 @@ export class FleetEvents implements SignalRecorder {
       this.both(s.node, "Warning", "Drifted", `the rules differ from the config: ${s.summary}`);
     } else if (s.to === "in-sync" && this.drifted.get(s.node)) {
       this.drifted.delete(s.node);
-      this.both(s.node, "Normal", "Healed", `the rules match the config again: ${s.summary}`);
+      const more = s.summary === "in sync" ? "" : ` (${s.summary})`;
+      this.both(s.node, "Normal", "Healed", `the rules match the config again${more}`);
     }
   };
 
