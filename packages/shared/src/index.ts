@@ -10,6 +10,7 @@ export * from "./config-diff.js";
 export * from "./drift.js";
 export * from "./duration.js";
 export * from "./go-quote.js";
+export * from "./kubectl.js";
 export * from "./limits.js";
 export * from "./node-view.js";
 export * from "./parser.js";

@@ -4,11 +4,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AgentFlags, REPORTER_PATH } from "@masq/shared";
+import { type AgentFlags, REPORTER_PATH, type ReporterPods } from "@masq/shared";
 import type { Logger } from "pino";
 import { authRoutes } from "./api/auth-routes.js";
 import { configRoutes } from "./api/config-routes.js";
 import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
+import { kubectlRoutes } from "./api/kubectl-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
@@ -86,6 +87,8 @@ export interface DashboardOptions {
   expiry?: Omit<ExpiryOptions, "log">;
   /** Backoff on wrong tokens per client (tests shorten it). */
   loginThrottle?: ThrottleOptions;
+  /** Where the reporter pods run, for the node page's kubectl commands (Kubernetes mode). */
+  reporterPods?: ReporterPods | null;
   /** Kubernetes Events of node changes (Kubernetes mode; none in file mode). */
   events?: SignalRecorder;
 }
@@ -154,7 +157,16 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     secureCookies: o.secureCookies,
     log,
   };
-  const routes = [...opsRoutes(ctx), ...authRoutes(ctx), ...configRoutes(ctx), ...nodeRoutes(ctx)];
+  const routes = [
+    ...opsRoutes(ctx),
+    ...authRoutes(ctx),
+    ...configRoutes(ctx),
+    ...nodeRoutes(ctx),
+    ...kubectlRoutes(ctx, {
+      inCluster: o.store.kind === "kubernetes",
+      pods: o.reporterPods ?? null,
+    }),
+  ];
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,

@@ -131,10 +131,14 @@ function kubernetesSetup(
   const lease = env.IPMASQ_LEADER_ELECTION
     ? new LeaseElector(clients, { namespace: cm.namespace, name: env.IPMASQ_LEASE, identity }, log)
     : undefined;
+  const reporterPods =
+    env.IPMASQ_REPORTER_NAMESPACE && env.IPMASQ_REPORTER_SELECTOR
+      ? { namespace: env.IPMASQ_REPORTER_NAMESPACE, selector: env.IPMASQ_REPORTER_SELECTOR }
+      : null;
   const events = env.IPMASQ_KUBE_EVENTS ? kubeEvents(clients, cm, identity, log) : undefined;
   if (!events) log.info("IPMASQ_KUBE_EVENTS=false: no Kubernetes Events");
   return {
-    options: { ...base, store, people, reporters, election: lease, events },
+    options: { ...base, store, people, reporters, election: lease, events, reporterPods },
     generated: [],
     lease,
   };

@@ -18,6 +18,7 @@ import { DifferencesCard } from "./DifferencesCard";
 import { EventTimeline } from "./EventTimeline";
 import { HealCard } from "./HealCard";
 import { IpTester, RulesSource } from "./IpTester";
+import { KubectlCard } from "./KubectlCard";
 import { NodeFacts } from "./NodeFacts";
 import { ResyncButton } from "./ResyncButton";
 import { WindowsPanel } from "./WindowsPanel";
@@ -117,6 +118,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
             </h2>
             <EventTimeline events={detail.events} />
           </section>
+          <KubectlCard name={name} className={CARD} />
         </div>
       </div>
     </>

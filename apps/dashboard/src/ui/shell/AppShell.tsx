@@ -60,7 +60,8 @@ export function AppShell({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-4 px-4 sm:px-6">
+        {/* Phones: the logo and Sign out on the first line, the navigation on its own below. */}
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-1 px-4 py-2 sm:h-14 sm:flex-nowrap sm:px-6 sm:py-0">
           <Link
             href="/"
             className="flex items-center gap-2 font-semibold text-zinc-900 dark:text-zinc-50"
@@ -73,7 +74,10 @@ export function AppShell({ children }: { children: ReactNode }) {
             </span>
             <span className="hidden sm:inline">masq-dashboard</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav
+            aria-label="Main"
+            className="order-last flex w-full items-center gap-1 sm:order-none sm:w-auto"
+          >
             {NAV.map(({ href, label, icon: I }) => {
               const active = isActive(pathname, href);
               return (
@@ -105,6 +109,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             ) : null}
             <button
               type="button"
+              data-leaves-page
               onClick={() => void signOut()}
               className="inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm text-zinc-600 hover:bg-zinc-50 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-400 dark:hover:bg-zinc-900 dark:hover:text-zinc-100"
             >
