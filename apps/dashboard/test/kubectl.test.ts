@@ -19,7 +19,9 @@ describe("kubectl commands of a node", () => {
       "kubectl describe node node-a",
       expect.stringContaining("involvedObject.name=node-a"),
       "kubectl get pods -n kube-system -l app.kubernetes.io/name=ipmasq-dashboard,app.kubernetes.io/instance=ipmasq,app.kubernetes.io/component=reporter --field-selector spec.nodeName=node-a -o wide",
-      expect.stringMatching(/^kubectl logs -n kube-system --tail=200 \$\(kubectl get pods .* -o name\)$/),
+      expect.stringMatching(
+        /^kubectl logs -n kube-system --tail=200 \$\(kubectl get pods .* -o name\)$/,
+      ),
     ]);
     expect((await s.api("/api/nodes/ghost/kubectl")).status).toBe(404);
   });

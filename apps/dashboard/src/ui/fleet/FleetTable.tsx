@@ -205,9 +205,14 @@ function MobileSummary({ node }: { node: NodeSummary }) {
     );
   const worst = worstSeverity(node);
   const text = shortSummary(node) || "in sync";
-  return worst === "none"
-    ? text
-    : `${worst === "critical" ? `${node.critical} critical · ` : ""}${text}`;
+  // The severity as colour (the chip does not fit beside the name): red critical, amber warning.
+  const tone =
+    worst === "critical"
+      ? "font-medium text-red-700 dark:text-red-400"
+      : worst === "warning"
+        ? "text-amber-800 dark:text-amber-300"
+        : "";
+  return <span className={tone}>{text}</span>;
 }
 
 export function FleetTable({
