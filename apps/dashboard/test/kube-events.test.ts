@@ -131,7 +131,7 @@ describe("Kubernetes Events", () => {
     expect(fake.count("PATCH", "/namespaces/default/events/")).toBe(2);
   });
 
-  it("rollout paused: a Warning on the ConfigMap and on the nodes that caused it", async () => {
+  it("rollout paused (the signal the rollout code sends): a Warning on the ConfigMap and on the nodes that caused it", async () => {
     const recorder = newRecorder();
     const events = new FleetEvents(
       recorder,
@@ -139,12 +139,14 @@ describe("Kubernetes Events", () => {
       { namespace: NS, name: CM },
       silentLogger(),
     );
-    events.rolloutPaused(
-      { generation: 4, revision: "812" },
-      "canary failed",
-      "node-d could not apply",
-      ["node-d"],
-    );
+    // The rollout code's pause hook sends this signal through FleetState's onSignal.
+    events.signal({
+      kind: "rollout-paused",
+      rollout: { generation: 4, revision: "812" },
+      reason: "canary failed",
+      message: "node-d could not apply",
+      nodes: ["node-d"],
+    });
     await recorder.idle();
     const want =
       "rollout of generation 4 (revision 812) paused (canary failed): node-d could not apply";

@@ -25,6 +25,7 @@ import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { signalSink } from "./fleet/signal-metrics.js";
 import type { SignalRecorder } from "./fleet/signals.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
@@ -256,10 +257,7 @@ function createFleet(
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
       events?.rolloutFinished(r);
     },
-    onSignal: (s) => {
-      if (s.kind === "apply-failed") metrics.applyFailures.inc({ trigger: s.trigger });
-      events?.signal(s);
-    },
+    onSignal: signalSink(metrics, events),
   });
   metrics.setNodeCounter(() => fleet.countByStatus());
   metrics.setFleetGauges(() => fleet.gauges());

@@ -6,19 +6,10 @@
 // are the recorder's (kubelet's rules), so a fleet-wide drift cannot flood the API server.
 import type { V1ObjectReference } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { FleetSignal, SignalRecorder } from "../fleet/signals.js";
+import type { FleetSignal, RolloutRef, SignalRecorder } from "../fleet/signals.js";
 import type { KubeClients, ObjectRef } from "./client.js";
 import { Lru } from "./event-correlator.js";
 import type { EventType, KubeEventRecorder } from "./event-recorder.js";
-
-/** The rollout as far as its events need it (the shared Rollout type fits). */
-export interface RolloutRef {
-  generation: number;
-  revision?: string;
-  total?: number;
-  done?: number;
-  failed?: number;
-}
 
 /** How long the ConfigMap's uid is trusted before it is read again (it changes when recreated). */
 const UID_TTL_MS = 60_000;
@@ -46,20 +37,35 @@ export class FleetEvents implements SignalRecorder {
 
   /** A fleet signal (FleetState's onSignal). */
   readonly signal = (s: FleetSignal): void => {
-    if (s.kind === "applied") {
-      if (!s.result.changed) return;
-      const g = s.result.generation === null ? "" : ` of generation ${s.result.generation}`;
-      // No duration in the text: identical messages are what lets repeats be counted.
-      this.node(
-        s.node,
-        "Normal",
-        "Applied",
-        `${s.result.trigger} apply${g} rewrote the masquerade rules`,
-      );
-    } else if (s.kind === "apply-failed") {
-      const g = s.generation === null ? "" : ` of generation ${s.generation}`;
-      this.both(s.node, "Warning", "ApplyFailed", `${s.trigger} apply${g} failed: ${s.error}`);
-    } else if (s.to === "drifted" && s.from !== "drifted") {
+    switch (s.kind) {
+      case "applied": {
+        if (!s.result.changed) return;
+        const g = s.result.generation === null ? "" : ` of generation ${s.result.generation}`;
+        // No duration in the text: identical messages are what lets repeats be counted.
+        const text = `${s.result.trigger} apply${g} rewrote the masquerade rules`;
+        return this.node(s.node, "Normal", "Applied", text);
+      }
+      case "apply-failed": {
+        const g = s.generation === null ? "" : ` of generation ${s.generation}`;
+        return this.both(
+          s.node,
+          "Warning",
+          "ApplyFailed",
+          `${s.trigger} apply${g} failed: ${s.error}`,
+        );
+      }
+      case "status":
+        return this.statusChanged(s);
+      case "rollout-paused":
+        return this.rolloutPaused(s.rollout, s.reason, s.message, s.nodes);
+      case "rollout-resumed":
+        return; // nothing to record: the rollout's own events say what came next
+    }
+  };
+
+  /** Drifted when a node starts to differ; Healed when a node seen drifted is in sync again. */
+  private statusChanged(s: Extract<FleetSignal, { kind: "status" }>): void {
+    if (s.to === "drifted" && s.from !== "drifted") {
       this.drifted.set(s.node, true);
       this.both(s.node, "Warning", "Drifted", `the rules differ from the config: ${s.summary}`);
     } else if (s.to === "in-sync" && this.drifted.get(s.node)) {
@@ -67,7 +73,7 @@ export class FleetEvents implements SignalRecorder {
       const more = s.summary === "in sync" ? "" : ` (${s.summary})`;
       this.both(s.node, "Normal", "Healed", `the rules match the config again${more}`);
     }
-  };
+  }
 
   /** A rollout whose every target applied or failed. */
   rolloutFinished(r: RolloutRef): void {
