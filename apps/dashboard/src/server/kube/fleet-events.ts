@@ -38,30 +38,37 @@ export class FleetEvents implements SignalRecorder {
   /** A fleet signal (FleetState's onSignal). */
   readonly signal = (s: FleetSignal): void => {
     switch (s.kind) {
-      case "applied": {
-        if (!s.result.changed) return;
-        const g = s.result.generation === null ? "" : ` of generation ${s.result.generation}`;
-        // No duration in the text: identical messages are what lets repeats be counted.
-        const text = `${s.result.trigger} apply${g} rewrote the masquerade rules`;
-        return this.node(s.node, "Normal", "Applied", text);
-      }
+      case "applied":
+        this.applied(s);
+        break;
       case "apply-failed": {
         const g = s.generation === null ? "" : ` of generation ${s.generation}`;
-        return this.both(
-          s.node,
-          "Warning",
-          "ApplyFailed",
-          `${s.trigger} apply${g} failed: ${s.error}`,
-        );
+        this.both(s.node, "Warning", "ApplyFailed", `${s.trigger} apply${g} failed: ${s.error}`);
+        break;
       }
       case "status":
-        return this.statusChanged(s);
+        this.statusChanged(s);
+        break;
       case "rollout-paused":
-        return this.rolloutPaused(s.rollout, s.reason, s.message, s.nodes);
+        this.rolloutPaused(s.rollout, s.reason, s.message, s.nodes);
+        break;
       case "rollout-resumed":
-        return; // nothing to record: the rollout's own events say what came next
+        break; // nothing to record: the rollout's own events say what came next
     }
   };
+
+  /** Applied on the Node when an apply rewrote its rules (a no-op apply is not news). */
+  private applied(s: Extract<FleetSignal, { kind: "applied" }>): void {
+    if (!s.result.changed) return;
+    const g = s.result.generation === null ? "" : ` of generation ${s.result.generation}`;
+    // No duration in the text: identical messages are what lets repeats be counted.
+    this.node(
+      s.node,
+      "Normal",
+      "Applied",
+      `${s.result.trigger} apply${g} rewrote the masquerade rules`,
+    );
+  }
 
   /** Drifted when a node starts to differ; Healed when a node seen drifted is in sync again. */
   private statusChanged(s: Extract<FleetSignal, { kind: "status" }>): void {

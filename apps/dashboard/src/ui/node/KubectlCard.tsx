@@ -40,12 +40,13 @@ function CommandRow({ c }: { c: KubectlCommand }) {
     <li>
       <p className="text-xs font-medium text-zinc-600 dark:text-zinc-400">{c.title}</p>
       <div className="mt-1 flex items-start gap-2">
-        <code className="min-w-0 flex-1 rounded-md bg-zinc-100 px-2 py-1.5 font-mono text-[11px] break-all text-zinc-800 select-all dark:bg-zinc-800 dark:text-zinc-200">
+        <code className="min-w-0 flex-1 rounded-md bg-zinc-100 px-2 py-1.5 font-mono text-[11px] [overflow-wrap:anywhere] text-zinc-800 select-all dark:bg-zinc-800 dark:text-zinc-200">
           {c.command}
         </code>
         <Button
           size="sm"
           onClick={() => void copy()}
+          className="min-w-[5.75rem]"
           aria-label={`Copy: ${c.title}`}
           icon={
             copied ? (
