@@ -114,6 +114,7 @@ test("the node page offers kubectl commands for the Node and its reporter Pod, r
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
     `kubectl logs -n kube-system --tail=200 $(kubectl get pods -n kube-system -l ${podSelector} --field-selector spec.nodeName=${NODE} -o name)`,
   );
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header back on top
   await shot(page, info, "node-kubectl");
 });
 

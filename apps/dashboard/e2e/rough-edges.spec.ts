@@ -117,11 +117,37 @@ test.describe("unsaved config edits", () => {
     await expect(page).toHaveURL(/\/config$/);
     await expect(page.getByRole("button", { name: `Remove ${CIDR}` })).toBeVisible();
 
+    // The browser's Back asks too; Stay keeps the page and the draft.
+    await page.goBack();
+    await expect(dialog).toBeVisible();
+    await expect(page).toHaveURL(/\/config$/);
+    await dialog.getByRole("button", { name: "Stay and keep editing" }).click();
+    await expect(page.getByRole("button", { name: `Remove ${CIDR}` })).toBeVisible();
+
     await nav(page, "History").click();
     await dialog.getByRole("button", { name: "Discard edits and leave" }).click();
     await expect(page).toHaveURL(/\/history$/);
     // Nothing was saved.
     expect((await apiGet<{ revision: string }>("/api/config")).revision).toBe(before.revision);
+  });
+
+  test("Back asks, and Leave goes back; after Discard, Back just goes back", async ({ page }) => {
+    await signIn(page, TOKENS.admin, "/history");
+    await nav(page, "Config").click();
+    await editDraft(page);
+    const dialog = page.getByRole("dialog", { name: "Leave without saving?" });
+    await page.goBack();
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: "Discard edits and leave" }).click();
+    await expect(page).toHaveURL(/\/history$/);
+
+    await nav(page, "Config").click();
+    await editDraft(page);
+    await page.getByRole("button", { name: "Discard changes" }).click();
+    await expect(page.getByRole("button", { name: `Remove ${CIDR}` })).toHaveCount(0);
+    await page.goBack();
+    await expect(page).toHaveURL(/\/history$/);
+    await expect(dialog).toHaveCount(0);
   });
 
   test("reload or close asks the browser's own question; after Discard it does not", async ({

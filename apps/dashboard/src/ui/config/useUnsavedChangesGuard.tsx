@@ -4,8 +4,11 @@
 // - a click on a link that leaves this page (Next.js <Link> or a plain <a>), or on an element
 //   marked `data-leaves-page` (Sign out): stopped before Next.js sees it, and a dialog asks;
 //   "Leave" clicks the same element again, past the guard, so the navigation is the app's own.
+// - the browser's Back (or Forward) button: a same-URL history entry is pushed while dirty, so
+//   Back lands on this page again (Next.js restores the same tree) and the dialog asks; "Leave"
+//   goes back once more. Saving or discarding takes the extra entry away again.
 // The click is caught on window in the capture phase, before React's listeners on the document.
-import { type ReactNode, useEffect, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { Button } from "../components/Button";
 import { Dialog } from "../components/Dialog";
 
@@ -18,10 +21,36 @@ export function leavesPage(el: Element, here: Location): boolean {
   return to.origin !== here.origin || to.pathname !== here.pathname || to.search !== here.search;
 }
 
+/** What the dialog would continue: a click on a link/button, or the browser's Back. */
+type Pending = HTMLElement | "back";
+
+const SENTINEL = "ipmasqUnsavedGuard";
+const onSentinel = () =>
+  Boolean((window.history.state as Record<string, unknown> | null)?.[SENTINEL]);
+
+/** While dirty, an extra entry of this page on top of the history, so that Back can be asked. */
+function useBackGuard(dirty: boolean, leaving: { current: boolean }, ask: () => void): void {
+  useEffect(() => {
+    if (!dirty) return;
+    if (!onSentinel()) window.history.pushState({ [SENTINEL]: true }, "");
+    const onPopState = () => {
+      if (!leaving.current && !onSentinel()) ask();
+    };
+    window.addEventListener("popstate", onPopState);
+    return () => {
+      window.removeEventListener("popstate", onPopState);
+      // Saved or discarded while still here: take the extra entry away.
+      if (!leaving.current && onSentinel()) window.history.back();
+    };
+  }, [dirty, leaving, ask]);
+}
+
 /** Returns the confirmation dialog to render (null while nothing is pending). */
 export function useUnsavedChangesGuard(dirty: boolean): ReactNode {
-  const [pending, setPending] = useState<HTMLElement | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
   const leaving = useRef(false);
+  const askBack = useCallback(() => setPending("back"), []);
+  useBackGuard(dirty, leaving, askBack);
 
   useEffect(() => {
     if (!dirty) return;
@@ -48,23 +77,29 @@ export function useUnsavedChangesGuard(dirty: boolean): ReactNode {
   }, [dirty]);
 
   if (!pending) return null;
+  const stay = () => {
+    // Back already left the extra entry: put it back for the next Back.
+    if (pending === "back") window.history.pushState({ [SENTINEL]: true }, "");
+    setPending(null);
+  };
   const leave = () => {
     setPending(null);
     leaving.current = true;
-    pending.click();
+    if (pending === "back") window.history.back();
+    else pending.click();
   };
   return (
     <Dialog
       open
       title="Leave without saving?"
       description="Your edits to the config are not saved. Leaving this page discards them."
-      onClose={() => setPending(null)}
+      onClose={stay}
       footer={
         <>
           <Button variant="danger" onClick={leave}>
             Discard edits and leave
           </Button>
-          <Button variant="primary" onClick={() => setPending(null)} autoFocus>
+          <Button variant="primary" onClick={stay} autoFocus>
             Stay and keep editing
           </Button>
         </>

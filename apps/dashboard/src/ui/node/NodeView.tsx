@@ -105,6 +105,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
               lastKnown={lastKnown}
             />
           )}
+          <KubectlCard name={name} className={CARD} />
         </div>
         <div className="min-w-0 space-y-6">
           {node.os === "windows" ? null : <TesterCard name={name} node={node} />}
@@ -118,7 +119,6 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
             </h2>
             <EventTimeline events={detail.events} />
           </section>
-          <KubectlCard name={name} className={CARD} />
         </div>
       </div>
     </>
