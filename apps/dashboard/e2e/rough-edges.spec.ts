@@ -82,6 +82,29 @@ test.describe("on a phone", () => {
   });
 });
 
+test("between phone and desktop (640, 768, 1024 px) the header and the fleet fit too", async ({
+  page,
+}, info) => {
+  await signIn(page);
+  for (const width of [640, 768, 1024]) {
+    await page.setViewportSize({ width, height: 900 });
+    await expect(row(page, NODES[0]).getByRole("button", { name: "Resync" })).toBeVisible();
+    await fitsViewport(
+      page,
+      `Sign out at ${width}`,
+      await page.getByRole("button", { name: "Sign out" }).boundingBox(),
+    );
+    for (const n of NODES)
+      await fitsViewport(
+        page,
+        `${n} Resync at ${width}`,
+        await row(page, n).getByRole("button", { name: "Resync" }).boundingBox(),
+      );
+    await noSidewaysScroll(page);
+    await shot(page, info, `fleet-${width}`);
+  }
+});
+
 test.describe("unsaved config edits", () => {
   const CIDR = "198.51.100.0/24";
 

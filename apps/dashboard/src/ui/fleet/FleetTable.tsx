@@ -4,7 +4,7 @@
 // assistive technology (and tests) where each row sits among all of them. Rows are memoized
 // by node object: a live batch re-renders only the rows whose node changed.
 // Narrow screens keep what matters without a sideways scroll: below md (phones) the table is
-// Node (with what differs under the name), Status and Resync; below lg, OS and Mode go.
+// Node (with what differs under the name), Status and Resync; below xl, OS and Mode go.
 import type { NodeSummary } from "@masq/shared";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
@@ -122,7 +122,7 @@ const FleetRow = memo(function FleetRow({
           </span>
         ) : null}
       </td>
-      <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.lg}`}>
+      <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.xl}`}>
         <span className="inline-flex items-center gap-1.5">
           {node.os === "windows" ? (
             <WindowsIcon className="size-3.5 shrink-0" />
@@ -132,7 +132,7 @@ const FleetRow = memo(function FleetRow({
           {node.os === "windows" ? "Windows" : "Linux"}
         </span>
       </td>
-      <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.lg}`}>
+      <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.xl}`}>
         {node.mode === "observe" ? "Observe" : "Enforce"}
       </td>
       <td className="px-1 sm:px-3">
@@ -164,9 +164,9 @@ const FleetRow = memo(function FleetRow({
   );
 });
 
-/** Cells and columns shown from a breakpoint up (Tailwind md = 48rem, lg = 64rem). */
-const HIDE = { md: "hidden md:table-cell", lg: "hidden lg:table-cell" } as const;
-const HIDE_COL = { md: "hidden md:table-column", lg: "hidden lg:table-column" } as const;
+/** Cells and columns shown from a breakpoint up (Tailwind md = 48rem, xl = 80rem). */
+const HIDE = { md: "hidden md:table-cell", xl: "hidden xl:table-cell" } as const;
+const HIDE_COL = { md: "hidden md:table-column", xl: "hidden xl:table-column" } as const;
 
 const HEADERS: {
   label: string;
@@ -174,14 +174,14 @@ const HEADERS: {
   /** Column width classes (phones first). */
   width: string;
   align?: "right";
-  from?: "md" | "lg";
+  from?: "md" | "xl";
 }[] = [
   { label: "Node", sort: "name", width: "md:w-[24%]" },
-  { label: "OS", width: "w-[7.5rem]", from: "lg" },
-  { label: "Mode", width: "w-[6.5rem]", from: "lg" },
+  { label: "OS", width: "w-[7.5rem]", from: "xl" },
+  { label: "Mode", width: "w-[6.5rem]", from: "xl" },
   { label: "Status", sort: "status", width: "w-[6.5rem] sm:w-[8.5rem]" },
   { label: "What differs", sort: "severity", width: "", from: "md" },
-  { label: "Reporter", sort: "reporter", width: "w-[12rem]", from: "md" },
+  { label: "Reporter", sort: "reporter", width: "w-[9rem] xl:w-[12rem]", from: "md" },
   { label: "Actions", width: "w-[6rem] sm:w-[7.5rem]", align: "right" },
 ];
 
@@ -255,7 +255,7 @@ export function FleetTable({
         aria-label="Nodes"
         aria-rowcount={rows.length + 1}
         aria-describedby="fleet-table-caption"
-        className="w-full table-fixed border-collapse lg:min-w-[62rem]"
+        className="w-full table-fixed border-collapse xl:min-w-[62rem]"
       >
         <colgroup>
           {HEADERS.map((h) => (

@@ -30,7 +30,7 @@ function ConnectionDot() {
   }[c];
   return (
     <span
-      className="hidden items-center gap-1.5 text-xs text-zinc-600 sm:inline-flex dark:text-zinc-400"
+      className="hidden items-center gap-1.5 text-xs whitespace-nowrap text-zinc-600 sm:inline-flex dark:text-zinc-400"
       title="Live updates from the dashboard"
     >
       <span className={`size-2 rounded-full ${meta.dot}`} aria-hidden="true" />
@@ -72,7 +72,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             >
               IP
             </span>
-            <span className="hidden sm:inline">masq-dashboard</span>
+            <span className="hidden whitespace-nowrap lg:inline">masq-dashboard</span>
           </Link>
           <nav
             aria-label="Main"
@@ -101,7 +101,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             <ConnectionDot />
             {me.data ? (
               <span
-                className="hidden rounded-full bg-zinc-100 px-2 py-0.5 text-xs text-zinc-700 md:inline dark:bg-zinc-800 dark:text-zinc-300"
+                className="hidden rounded-full bg-zinc-100 px-2 py-0.5 text-xs whitespace-nowrap text-zinc-700 lg:inline dark:bg-zinc-800 dark:text-zinc-300"
                 title={`Signed in as ${me.data.user}`}
               >
                 {me.data.user === me.data.role ? me.data.role : `${me.data.user} · ${me.data.role}`}
@@ -111,7 +111,7 @@ export function AppShell({ children }: { children: ReactNode }) {
               type="button"
               data-leaves-page
               onClick={() => void signOut()}
-              className="inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm text-zinc-600 hover:bg-zinc-50 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-400 dark:hover:bg-zinc-900 dark:hover:text-zinc-100"
+              className="inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm whitespace-nowrap text-zinc-600 hover:bg-zinc-50 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-400 dark:hover:bg-zinc-900 dark:hover:text-zinc-100"
             >
               <LogOutIcon className="size-4" />
               Sign out
