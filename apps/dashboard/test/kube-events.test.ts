@@ -129,6 +129,13 @@ describe("Kubernetes Events", () => {
     expect(one).toMatchObject({ count: 3, message: "same" });
     expect(new Date(one.lastTimestamp) >= new Date(one.firstTimestamp)).toBe(true);
     expect(fake.count("PATCH", "/namespaces/default/events/")).toBe(2);
+    // The worker stopped when the queue emptied; the next event starts it again.
+    recorder.record(nodeRef("node-c"), "Normal", "Healed", "again");
+    await recorder.idle();
+    expect(fake.events({ kind: "Node", name: "node-c" }).map((e) => e.reason)).toEqual([
+      "Drifted",
+      "Healed",
+    ]);
   });
 
   it("rollout paused (the signal the rollout code sends): a Warning on the ConfigMap and on the nodes that caused it", async () => {

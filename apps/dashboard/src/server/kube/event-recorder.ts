@@ -84,9 +84,7 @@ export class KubeEventRecorder {
     const text =
       message.length > MAX_EVENT_MESSAGE ? `${message.slice(0, MAX_EVENT_MESSAGE - 1)}…` : message;
     this.queue.push({ ref, type, reason, message: text, at: this.now() });
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-    });
+    this.running ??= this.drain();
   }
 
   /** Resolves once every queued event was written, dropped or given up. */
@@ -102,10 +100,17 @@ export class KubeEventRecorder {
     await this.idle();
   }
 
+  /**
+   * The one worker. It clears `running` itself the moment it finds the queue empty, so a
+   * record() after that starts a new worker (no event is left waiting for the next one).
+   */
   private async drain(): Promise<void> {
-    while (!this.closed) {
-      const q = this.queue.shift();
-      if (!q) return;
+    for (;;) {
+      const q = this.closed ? undefined : this.queue.shift();
+      if (!q) {
+        this.running = undefined;
+        return;
+      }
       try {
         await this.write(q);
       } catch (e) {
