@@ -23,7 +23,7 @@ export function kubectlResponse(
     return {
       commands: [],
       unavailable:
-        "This dashboard runs standalone (file store): its nodes are not a Kubernetes cluster's.",
+        "This dashboard runs standalone (file store): its nodes are not a Kubernetes cluster's, and it records no Kubernetes Events: the history of this node on this page is the record.",
     };
   const commands = kubectlCommands(name, os, k.pods);
   return k.pods
