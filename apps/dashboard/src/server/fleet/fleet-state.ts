@@ -47,7 +47,7 @@ export interface FleetOptions {
   /** How snapshots are paced per node (see SnapshotIntake). */
   intake?: IntakeOptions;
   onRolloutFinished?: (r: Rollout) => void;
-  /** Applies, failures and status changes, for Kubernetes Events and metrics. */
+  /** Applies, failures, status changes (and the rollout code's pause/resume), for Events and metrics. */
   onSignal?: FleetSignalSink;
   now?: () => number;
 }

@@ -70,9 +70,12 @@ export class FleetEvents implements SignalRecorder {
     );
   }
 
-  /** Drifted when a node starts to differ; Healed when a node seen drifted is in sync again. */
+  /**
+   * Drifted when a node starts to differ (not again when a drifted node reconnects still
+   * drifted); Healed when a node seen drifted is in sync again.
+   */
   private statusChanged(s: Extract<FleetSignal, { kind: "status" }>): void {
-    if (s.to === "drifted" && s.from !== "drifted") {
+    if (s.to === "drifted" && !this.drifted.get(s.node)) {
       this.drifted.set(s.node, true);
       this.both(s.node, "Warning", "Drifted", `the rules differ from the config: ${s.summary}`);
     } else if (s.to === "in-sync" && this.drifted.get(s.node)) {
