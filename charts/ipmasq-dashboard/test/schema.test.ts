@@ -87,6 +87,7 @@ describe("ipmasq-dashboard chart", () => {
       "affinity",
       "podAnnotations",
       "podLabels",
+      "labels",
       "annotations",
       "commonLabels",
       "config",

@@ -12,6 +12,7 @@ export * from "./config-source.js";
 export * from "./drift.js";
 export * from "./duration.js";
 export * from "./go-quote.js";
+export * from "./kubectl.js";
 export * from "./limits.js";
 export * from "./nft/index.js";
 export * from "./node-view.js";

@@ -18,6 +18,13 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** Unset or empty: undefined; else it must match `re`. */
+const optionalMatching = (re: RegExp, what: string) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z.string().regex(re, `must be ${what}`).optional(),
+  );
+
 /** A Go duration ("24h", "90m", "0"), in milliseconds. */
 const duration = z.string().transform((v, ctx) => {
   const d = parseGoDuration(v.trim());
@@ -75,6 +82,16 @@ const envSchema = z.object({
         .map((x) => x.trim())
         .filter((x) => x !== ""),
     ),
+  IPMASQ_KUBE_EVENTS: bool.default(true),
+  /** Where the reporter pods run, for the node page's kubectl commands (the chart sets both). */
+  IPMASQ_REPORTER_NAMESPACE: optionalMatching(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "a namespace name",
+  ),
+  IPMASQ_REPORTER_SELECTOR: optionalMatching(
+    /^[A-Za-z0-9./_-]{1,253}=[A-Za-z0-9._-]{0,63}(,[A-Za-z0-9./_-]{1,253}=[A-Za-z0-9._-]{0,63}){0,15}$/,
+    "key=value labels joined by commas",
+  ),
   IPMASQ_REPORTER_AUDIENCE: z.string().min(1).default("ipmasq-dashboard"),
   IPMASQ_REPORTER_SERVICEACCOUNT: optionalText,
   IPMASQ_ENABLE_IPV6: bool.default(false),

@@ -4,12 +4,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AgentFlags, ALL_AT_ONCE, REPORTER_PATH, type RolloutStrategy } from "@masq/shared";
+import {
+  type AgentFlags,
+  ALL_AT_ONCE,
+  REPORTER_PATH,
+  type ReporterPods,
+  type RolloutStrategy,
+} from "@masq/shared";
 import type { Logger } from "pino";
 import { authRoutes } from "./api/auth-routes.js";
 import { configRoutes } from "./api/config-routes.js";
 import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
 import { historyRoutes } from "./api/history-routes.js";
+import { kubectlRoutes } from "./api/kubectl-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
@@ -28,6 +35,8 @@ import { FleetState } from "./fleet/fleet-state.js";
 import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
+import { signalSink } from "./fleet/signal-metrics.js";
+import type { FleetSignalSink, SignalRecorder } from "./fleet/signals.js";
 import { StagedRollouts } from "./fleet/staged-rollout.js";
 import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
@@ -100,6 +109,10 @@ export interface DashboardOptions {
   nodeLabels?: NodeLabels;
   /** A released node going offline this soon after applying pauses a rollout (default 60 s). */
   rolloutOfflineWindowMs?: number;
+  /** Where the reporter pods run, for the node page's kubectl commands (Kubernetes mode). */
+  reporterPods?: ReporterPods | null;
+  /** Kubernetes Events of node changes (Kubernetes mode; none in file mode). */
+  events?: SignalRecorder;
 }
 
 /** Labels of the named nodes (those without a Node object are left out). */
@@ -156,7 +169,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const config = new ConfigService(o.store, o.flags, o.sources);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
-  const fleet = createFleet(config, feed, metrics, log, t);
+  const fleet = createFleet(config, feed, metrics, log, t, o.events);
   const staged = createStaging(o, fleet, log, metrics);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
@@ -191,7 +204,13 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
   };
-  const routes = ROUTES.flatMap((r) => r(ctx));
+  const routes = [
+    ...ROUTES.flatMap((r) => r(ctx)),
+    ...kubectlRoutes(ctx, {
+      inCluster: o.store.kind === "kubernetes",
+      pods: o.reporterPods ?? null,
+    }),
+  ];
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = new ReporterGateway({
     fleet,
@@ -232,6 +251,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
         http.closeAllConnections();
       });
       await o.sources?.close();
+      await o.events?.close();
       await o.store.close();
     })();
     return closing;
@@ -272,7 +292,9 @@ function createFleet(
   metrics: Metrics,
   log: Logger,
   t: Timings,
+  events: SignalRecorder | undefined,
 ): FleetState {
+  events?.countResults((result) => metrics.kubeEvents.inc({ result }));
   const fleet = new FleetState({
     desired: () => config.current().desired,
     feed,
@@ -283,7 +305,9 @@ function createFleet(
     onRolloutFinished: (r) => {
       if (r.finishedAt !== null)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
+      events?.rolloutFinished(r);
     },
+    onSignal: signalSink(metrics, events),
   });
   metrics.setNodeCounter(() => fleet.countByStatus());
   metrics.setFleetGauges(() => fleet.gauges());
@@ -341,7 +365,26 @@ function createStaging(
   });
   fleet.attachStaging(staged);
   registerRolloutMetrics(metrics.registry, staged);
+  signalPauses(staged, fleet.signalSink());
   return staged;
+}
+
+/**
+ * A pause and its end are signals (ipmasq_rollout_paused; a RolloutPaused Event on the
+ * ConfigMap and on the nodes that caused it), taken on by the fleet's signal sink.
+ */
+function signalPauses(staged: StagedRollouts, sink: FleetSignalSink | undefined): void {
+  if (!sink) return;
+  staged.onPause((view, reason) =>
+    sink({
+      kind: "rollout-paused",
+      rollout: { generation: view.generation, revision: view.revision },
+      reason,
+      message: view.message,
+      nodes: view.waves.flatMap((w) => w.failedNodes.map((f) => f.name)).slice(0, 16),
+    }),
+  );
+  staged.onResume((rollout) => sink({ kind: "rollout-resumed", rollout }));
 }
 
 /** One upstream agent pod at a time; each outcome goes to the node's timeline. */

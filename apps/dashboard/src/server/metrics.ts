@@ -15,6 +15,12 @@ export interface Metrics {
   reporterPaused: Counter;
   /** Snapshots replaced by a newer one of the same node before they were judged. */
   snapshotsCoalesced: Counter;
+  /** Applies that failed or were never acknowledged, by trigger. */
+  applyFailures: Counter<"trigger">;
+  /** 1 while the current rollout is paused (set by the rollout code), else 0. */
+  rolloutPaused: Gauge;
+  /** Kubernetes Events recorded, by what became of them (kube/event-recorder.ts). */
+  kubeEvents: Counter<"result">;
   /** Supplies the node counts at scrape time. */
   setNodeCounter(fn: () => Record<NodeStatus, number>): void;
   /** Supplies the store's state (watch, source object, history) at scrape time. */
@@ -109,6 +115,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: "Snapshots dropped unjudged because a newer one from the same node arrived first",
       registers: [registry],
     }),
+    ...signalMetrics(registry),
     setNodeCounter(fn) {
       counts = fn;
     },
@@ -119,6 +126,31 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     setActive(fn) {
       active = fn;
     },
+  };
+}
+
+/** Metrics of node signals: apply failures, a paused rollout, Kubernetes Events written. */
+function signalMetrics(
+  registry: Registry,
+): Pick<Metrics, "applyFailures" | "rolloutPaused" | "kubeEvents"> {
+  return {
+    applyFailures: new Counter({
+      name: "ipmasq_apply_failures_total",
+      help: "Applies on nodes that failed or got no apply-result in time, by trigger (desired, resync, periodic, …)",
+      labelNames: ["trigger"],
+      registers: [registry],
+    }),
+    rolloutPaused: new Gauge({
+      name: "ipmasq_rollout_paused",
+      help: "1 while the current rollout is paused (waiting for the operator), else 0",
+      registers: [registry],
+    }),
+    kubeEvents: new Counter({
+      name: "ipmasq_kube_events_total",
+      help: "Kubernetes Events recorded (Kubernetes store only): created, patched (counted again), throttled by the spam filter, dropped (queue full), failed",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
   };
 }
 

@@ -10,7 +10,9 @@ import { assertStrongSecrets } from "./auth/secret-strength.js";
 import { StaticPeopleAuth, StaticReporterAuth } from "./auth/static-auth.js";
 import { type Env, fleetFlags } from "./env.js";
 import type { DashboardOptions } from "./http-server.js";
-import { type KubeClients, kubeClients, parseObjectRef } from "./kube/client.js";
+import { type KubeClients, kubeClients, type ObjectRef, parseObjectRef } from "./kube/client.js";
+import { KubeEventRecorder } from "./kube/event-recorder.js";
+import { FleetEvents } from "./kube/fleet-events.js";
 import { LeaseElector } from "./kube/lease.js";
 import { kubeNodeExists, kubeNodeLabels } from "./kube/node-lookup.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
@@ -86,6 +88,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
   ];
   const store = new FileStore({ dir, initialText, log });
   const sources = new FileSources({ dir, prefix: env.IPMASQ_SOURCE_PREFIX, log });
+  log.info("file store: no Kubernetes Events (the node page's timeline is the record)");
   const people = new StaticPeopleAuth(admin.value, env.IPMASQ_VIEWER_TOKEN);
   const acceptSharedSecret = env.IPMASQ_ACCEPT_SHARED_REPORTER_TOKEN;
   if (acceptSharedSecret)
@@ -148,11 +151,24 @@ function kubernetesSetup(
   const lease = env.IPMASQ_LEADER_ELECTION
     ? new LeaseElector(clients, { namespace: cm.namespace, name: env.IPMASQ_LEASE, identity }, log)
     : undefined;
+  const reporterPods =
+    env.IPMASQ_REPORTER_NAMESPACE && env.IPMASQ_REPORTER_SELECTOR
+      ? { namespace: env.IPMASQ_REPORTER_NAMESPACE, selector: env.IPMASQ_REPORTER_SELECTOR }
+      : null;
+  const events = env.IPMASQ_KUBE_EVENTS ? kubeEvents(clients, cm, identity, log) : undefined;
+  if (!events) log.info("IPMASQ_KUBE_EVENTS=false: no Kubernetes Events");
   return {
-    options: { ...base, store, sources, people, reporters, election: lease },
+    options: { ...base, store, sources, people, reporters, election: lease, events, reporterPods },
     generated: [],
     lease,
   };
+}
+
+/** Events on Nodes and the ConfigMap, written as this replica (needs create/patch on events). */
+function kubeEvents(clients: KubeClients, cm: ObjectRef, instance: string, log: Logger) {
+  const component = "ipmasq-dashboard";
+  const recorder = new KubeEventRecorder({ clients, log, component, instance });
+  return new FleetEvents(recorder, clients, cm, log);
 }
 
 function loadKubeConfig(): KubeConfig {

@@ -307,6 +307,8 @@ export interface RbacExpectation {
   leaseName: string;
   observeResync: boolean;
   upstreamNamespace: string;
+  /** IPMASQ_KUBE_EVENTS: create/patch on Events in the ConfigMap's namespace and "default". */
+  kubeEvents: boolean;
   /** IPMASQ_RECREATE_CONFIGMAPS: create on ConfigMaps in their namespace. */
   recreateConfigMaps: boolean;
   /** auth.reporterNodeFromPod: get on pods in the release namespace. */
@@ -336,6 +338,7 @@ export function rbacExpectation(
     observeResync,
     upstreamNamespace: envValue(d, "IPMASQ_UPSTREAM_AGENT_NAMESPACE")!,
     recreateConfigMaps: envValue(d, "IPMASQ_RECREATE_CONFIGMAPS") === "true",
+    kubeEvents: envValue(d, "IPMASQ_KUBE_EVENTS") === "true",
     reporterNodeFromPod,
     releaseNamespace: m.namespace,
     sourcePrefix: envValue(d, "IPMASQ_SOURCE_PREFIX") ?? "",
@@ -385,6 +388,15 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
       g.scope === e.upstreamNamespace &&
       g.via.startsWith("Role/") &&
       ["list", "delete"].includes(g.verb)) ||
+    // Events on the ConfigMap (its namespace) and on Nodes ("default"): create, and patch to
+    // count repeats (kube/event-recorder.ts).
+    (e.kubeEvents &&
+      g.resource === "events" &&
+      g.apiGroup === "" &&
+      named() &&
+      (g.scope === e.configMapNamespace || g.scope === "default") &&
+      g.via.startsWith("Role/") &&
+      ["create", "patch"].includes(g.verb)) ||
     (e.reporterNodeFromPod &&
       g.resource === "pods" &&
       g.apiGroup === "" &&
@@ -482,6 +494,14 @@ export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
     v.push(
       `configmaps create granted=${configMapCreate} but IPMASQ_RECREATE_CONFIGMAPS=${e.recreateConfigMaps}`,
     );
+  for (const scope of new Set([e.configMapNamespace, "default"]))
+    for (const verb of ["create", "patch"]) {
+      const granted = has({ scope, apiGroup: "", resource: "events", verb });
+      if (granted !== e.kubeEvents)
+        v.push(
+          `events ${verb} in ${scope} granted=${granted} but IPMASQ_KUBE_EVENTS=${e.kubeEvents}`,
+        );
+    }
   const podGet = grants.some((g) => g.resource === "pods" && g.verb === "get");
   if (podGet !== e.reporterNodeFromPod)
     v.push(`pods get granted=${podGet} but reporterNodeFromPod=${e.reporterNodeFromPod}`);

@@ -87,6 +87,43 @@ export function update(ctx: HandlerContext, r: ObjectRequest): Obj {
   return ctx.store.put(r.info, r.namespace, r.name, { ...r.body, metadata: meta }, r.manager);
 }
 
+/**
+ * PATCH with a JSON merge patch or a strategic merge patch (the same for objects whose patched
+ * fields are scalars or maps, as an Event's count/lastTimestamp/message are). JSON patch and
+ * apply patches are not implemented: 415.
+ */
+export function patch(ctx: HandlerContext, r: ObjectRequest, contentType: string): Obj {
+  const type = contentType.split(";")[0]!.trim();
+  if (type !== "application/merge-patch+json" && type !== "application/strategic-merge-patch+json")
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (the test API server implements these)`,
+    );
+  const cur = ctx.store.get(r.info.resource, r.namespace, r.name);
+  if (!cur) throw notFound(r.info.resource, r.info.group, r.name);
+  if (typeof r.body !== "object" || r.body === null || Array.isArray(r.body))
+    throw badRequest("the patch is not a JSON object");
+  const want = r.body.metadata?.resourceVersion;
+  if (want && want !== cur.metadata.resourceVersion)
+    throw conflict(r.info.resource, r.info.group, r.name);
+  const next = mergePatch(structuredClone(cur), r.body);
+  next.metadata = { ...next.metadata, name: r.name, resourceVersion: cur.metadata.resourceVersion };
+  validate(r.info.kind, next);
+  return ctx.store.put(r.info, r.namespace, r.name, next, r.manager);
+}
+
+/** RFC 7386: null removes a key, objects merge, anything else replaces. */
+function mergePatch(target: Obj, p: Obj): Obj {
+  if (typeof p !== "object" || p === null || Array.isArray(p)) return p;
+  const out = typeof target === "object" && target !== null && !Array.isArray(target) ? target : {};
+  for (const [k, v] of Object.entries(p)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
 export function remove(ctx: HandlerContext, r: ObjectRequest): Obj {
   const cur = ctx.store.get(r.info.resource, r.namespace, r.name);
   if (!cur) throw notFound(r.info.resource, r.info.group, r.name);

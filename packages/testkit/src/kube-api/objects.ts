@@ -33,6 +33,15 @@ export const STORED: ResourceInfo[] = [
     apiVersion: "v1",
     namespaced: false,
   },
+  // core/v1 Events (what kubelet writes and `kubectl describe` reads).
+  {
+    group: "",
+    version: "v1",
+    resource: "events",
+    kind: "Event",
+    apiVersion: "v1",
+    namespaced: true,
+  },
   {
     group: "coordination.k8s.io",
     version: "v1",
@@ -135,6 +144,16 @@ export class ObjectStore {
     const object = { ...cur, metadata: { ...cur.metadata, resourceVersion: String(rv) } };
     this.emit(resource, { rv, type: "DELETED", namespace: ns, object });
     return object;
+  }
+
+  /** Namespaces holding objects of a resource. */
+  namespacesOf(resource: string): Set<string> {
+    const out = new Set<string>();
+    for (const k of this.objects.keys()) {
+      const [res, ns] = k.split("/");
+      if (res === resource) out.add(ns!);
+    }
+    return out;
   }
 
   /** Events after `from` (exclusive); throws 410 Expired when the cache no longer has them all. */

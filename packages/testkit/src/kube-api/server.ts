@@ -2,8 +2,9 @@
 // so the real @kubernetes/client-node is tested against the API's real answers:
 // - RBAC from the rendered Helm chart for the dashboard's ServiceAccount (a call the chart does
 //   not grant is a 403, as in a cluster); "allow-all" only when a test opts in;
-// - ConfigMaps, Pods, Leases and (cluster-scoped) Nodes: get, list, watch, create, update (409
-//   on a stale resourceVersion), delete (pods gracefully), 1 MiB / 256 KiB limits in bytes (422);
+// - ConfigMaps, Pods, Leases, Events and (cluster-scoped) Nodes: get, list, watch, create,
+//   update (409 on a stale resourceVersion), merge/strategic-merge patch, delete (pods
+//   gracefully), 1 MiB / 256 KiB limits in bytes (422), Events' namespace rule (422);
 // - a watch cache that forgets (410 Expired), BOOKMARKs, and a restart that drops every
 //   connection, refuses new ones for a while and starts the watch cache over;
 // - TokenReview with audiences and bound pods, SubjectAccessReview by user and groups.
@@ -250,6 +251,25 @@ export class FakeKubeApi {
     return structuredClone(this.store.get("nodes", "", name));
   }
 
+  /**
+   * The Events stored (every namespace, oldest first), optionally about one object: what
+   * `kubectl get events -A --field-selector involvedObject.kind=K,involvedObject.name=N` lists.
+   */
+  events(about?: { kind: string; name: string }): Obj[] {
+    const all = [...this.store.namespacesOf("events")].flatMap((ns) =>
+      this.store.list("events", ns, () => true),
+    );
+    return structuredClone(
+      all
+        .filter(
+          (e) =>
+            !about ||
+            (e.involvedObject?.kind === about.kind && e.involvedObject?.name === about.name),
+        )
+        .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)),
+    );
+  }
+
   /** What `kubectl delete node NAME` does (a Node has no grace period). */
   deleteNode(name: string): void {
     this.store.remove("nodes", "", name);
@@ -365,6 +385,8 @@ export class FakeKubeApi {
       if (r.verb === "create") return send(201, handlers.create(this.ctx, o));
       if (r.verb === "update") return send(200, handlers.update(this.ctx, o));
       if (r.verb === "delete") return send(200, handlers.remove(this.ctx, o));
+      if (r.verb === "patch")
+        return send(200, handlers.patch(this.ctx, o, req.headers["content-type"] ?? ""));
       throw new ApiError(
         405,
         "MethodNotAllowed",

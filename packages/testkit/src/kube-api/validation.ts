@@ -35,6 +35,7 @@ export function validate(kind: string, obj: Obj): void {
       message: `Too long: must have at most ${MAX_ANNOTATION_BYTES} bytes`,
     });
   if (kind === "ConfigMap") causes.push(...configMapCauses(obj));
+  if (kind === "Event") causes.push(...eventCauses(obj));
   if (causes.length > 0) throw invalid(kind, name, causes);
 }
 
@@ -59,4 +60,23 @@ function configMapCauses(obj: Obj): StatusCause[] {
       message: `Too long: must have at most ${MAX_CONFIGMAP_BYTES} bytes`,
     });
   return causes;
+}
+
+/**
+ * legacyValidateEvent (pkg/apis/core/validation/events.go) for an Event without eventTime: the
+ * involved object's namespace must be the Event's, and an Event about a cluster-scoped object
+ * (a Node) lives in "default" (or no namespace).
+ */
+function eventCauses(obj: Obj): StatusCause[] {
+  const ns: string = obj.metadata?.namespace ?? "";
+  const involved: string = obj.involvedObject?.namespace ?? "";
+  const ok = involved === "" ? ns === "" || ns === "default" : ns === involved;
+  if (ok && obj.involvedObject?.kind && obj.involvedObject?.name) return [];
+  return [
+    {
+      reason: "FieldValueInvalid",
+      field: "involvedObject.namespace",
+      message: `Invalid value: "${involved}": does not match event.namespace`,
+    },
+  ];
 }

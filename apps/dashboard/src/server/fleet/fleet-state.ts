@@ -26,6 +26,7 @@ import {
   type Pending,
 } from "./node.js";
 import { type Rollout, RolloutTracker } from "./rollout.js";
+import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
 import type { StagedRollouts } from "./staged-rollout.js";
 
@@ -47,6 +48,8 @@ export interface FleetOptions {
   /** How snapshots are paced per node (see SnapshotIntake). */
   intake?: IntakeOptions;
   onRolloutFinished?: (r: Rollout) => void;
+  /** Applies, failures, status changes (and the rollout code's pause/resume), for Events and metrics. */
+  onSignal?: FleetSignalSink;
   now?: () => number;
 }
 
@@ -85,6 +88,11 @@ export class FleetState {
   }
 
   /** Lets a staged rollout decide each node's desired revision and hear what nodes do. */
+  /** Where signals about nodes and rollouts go (metrics, Kubernetes Events), if anywhere. */
+  signalSink(): FleetSignalSink | undefined {
+    return this.opts.onSignal;
+  }
+
   attachStaging(staging: StagedRollouts): void {
     this.staging = staging;
     staging.attach({
@@ -236,6 +244,17 @@ export class FleetState {
           now,
         );
     } else addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
+    this.opts.onSignal?.(
+      res.ok
+        ? { kind: "applied", node: name, result: res }
+        : {
+            kind: "apply-failed",
+            node: name,
+            generation: res.generation,
+            trigger: res.trigger,
+            error: res.error ?? "no reason given",
+          },
+    );
     if (res.generation !== null && res.generation === this.rollout.generation) {
       if (this.rollout.mark(name, res.ok ? "done" : "failed", now)) this.opts.feed.rolloutChanged();
     }
@@ -411,6 +430,13 @@ export class FleetState {
       changed: false,
     };
     addEvent(n, "apply-timeout", n.lastApply.error ?? "", now);
+    this.opts.onSignal?.({
+      kind: "apply-failed",
+      node: n.name,
+      generation: p.generation,
+      trigger: p.kind,
+      error: n.lastApply.error ?? "",
+    });
     if (
       p.generation !== null &&
       p.generation === this.rollout.generation &&
@@ -504,6 +530,7 @@ export class FleetState {
     if (changed && status !== "unknown") {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
+      this.opts.onSignal?.({ kind: "status", node: n.name, from: n.status, to: status, summary });
     }
     n.status = status;
     n.summary = summary;

@@ -67,6 +67,7 @@ export interface StagedOptions {
 }
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
+export type ResumeListener = (rollout: { generation: number; revision: string }) => void;
 export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
@@ -87,6 +88,9 @@ export class StagedRollouts {
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
+  private readonly resumeListeners = new Set<ResumeListener>();
+  /** The rollout that was paused at the last change, to tell when it goes on or ends. */
+  private pausedRef: { generation: number; revision: string } | null = null;
   private readonly intents = new Map<string, Intent>();
   private readonly writer: StateWriter;
   private readonly now: () => number;
@@ -108,6 +112,12 @@ export class StagedRollouts {
   onPause(fn: PauseListener): () => void {
     this.pauseListeners.add(fn);
     return () => this.pauseListeners.delete(fn);
+  }
+
+  /** Called when a paused rollout goes on (promoted, retried, resumed) or ends (aborted, replaced). */
+  onResume(fn: ResumeListener): () => void {
+    this.resumeListeners.add(fn);
+    return () => this.resumeListeners.delete(fn);
   }
 
   /** The strategy of a save about to be made, found again by its text when the store reports it. */
@@ -522,6 +532,13 @@ export class StagedRollouts {
   private changed(): void {
     this.persist();
     this.fleet?.rolloutChanged();
+    const v = this.view();
+    const paused =
+      v?.phase === "paused" ? { generation: v.generation, revision: v.revision } : null;
+    const was = this.pausedRef;
+    this.pausedRef = paused;
+    if (was && (!paused || paused.generation !== was.generation))
+      for (const fn of this.resumeListeners) fn(was);
   }
 }
 

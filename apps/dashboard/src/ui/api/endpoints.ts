@@ -8,6 +8,7 @@ import {
   type EvaluateRequest,
   type EvaluateResponse,
   type HistoryResponse,
+  type KubectlResponse,
   type LoginResponse,
   type MasqConfig,
   type Me,
@@ -39,6 +40,8 @@ export const endpoints = {
   nodes: (signal?: AbortSignal) => allNodes(signal),
   node: (name: string, signal?: AbortSignal) =>
     api<NodeDetail>(`/api/nodes/${enc(name)}`, { signal }),
+  kubectl: (name: string, signal?: AbortSignal) =>
+    api<KubectlResponse>(`/api/nodes/${enc(name)}/kubectl`, { signal }),
   evaluate: (name: string, body: EvaluateRequest) =>
     api<EvaluateResponse>(`/api/nodes/${enc(name)}/evaluate`, { method: "POST", body }),
   resyncNode: (name: string) =>

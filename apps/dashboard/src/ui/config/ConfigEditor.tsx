@@ -19,6 +19,7 @@ import { ProblemsCallout } from "./Issues";
 import { OptionsPanel } from "./OptionsPanel";
 import { ReviewDialog } from "./ReviewDialog";
 import { useConfigDraft } from "./useConfigDraft";
+import { useUnsavedChangesGuard } from "./useUnsavedChangesGuard";
 import { YamlTab } from "./YamlTab";
 
 export function ConfigView() {
@@ -58,6 +59,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const candidate = useCandidate();
   const d = useConfigDraft(latest, reviewing);
   const { base, config, flags, validation, source, tab } = d;
+  const leaveGuard = useUnsavedChangesGuard(d.dirty);
 
   const rollout = fleet.summary?.rollout ?? null;
   const showRollout =
@@ -159,6 +161,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
           onRebase={onRebase}
         />
       ) : null}
+      {leaveGuard}
     </>
   );
 }

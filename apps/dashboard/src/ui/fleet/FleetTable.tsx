@@ -3,6 +3,8 @@
 // are in the DOM, spacer rows keep the scroll height, and aria-rowcount/aria-rowindex tell
 // assistive technology (and tests) where each row sits among all of them. Rows are memoized
 // by node object: a live batch re-renders only the rows whose node changed.
+// Narrow screens keep what matters without a sideways scroll: below md (phones) the table is
+// Node (with what differs under the name), Status and Resync; below xl, OS and Mode go.
 import type { NodeSummary } from "@masq/shared";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
@@ -11,6 +13,8 @@ import { Button } from "../components/Button";
 import { LinuxIcon, RefreshIcon, WindowsIcon } from "../components/icons";
 import { LastKnown, LivenessBadge } from "../components/Liveness";
 import { StatusBadge } from "../components/StatusBadge";
+import { RelativeTime } from "../components/Time";
+import { useMediaQuery } from "../components/useMediaQuery";
 import { type SortKey, worstSeverity } from "./filter";
 import { shortSummary } from "./status";
 
@@ -26,6 +30,8 @@ interface RowProps {
   canEdit: boolean;
   pending: boolean;
   onResync: (name: string) => void;
+  /** Phone width: the summary goes under the name (its column is hidden). */
+  narrow: boolean;
 }
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
@@ -77,7 +83,14 @@ function WhatDiffers({ node }: { node: NodeSummary }) {
   );
 }
 
-const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResync }: RowProps) {
+const FleetRow = memo(function FleetRow({
+  node,
+  index,
+  canEdit,
+  pending,
+  onResync,
+  narrow,
+}: RowProps) {
   const nameId = `node-name-${index}`;
   const offline = node.status === "offline" || !node.connected;
   const title = !canEdit
@@ -93,7 +106,7 @@ const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResyn
       className="border-b border-zinc-100 text-sm hover:bg-zinc-50 dark:border-zinc-800/70 dark:hover:bg-zinc-800/40"
       style={{ height: ROW_HEIGHT }}
     >
-      <td className="truncate py-0 pr-3 pl-4">
+      <td className="truncate py-0 pr-2 pl-3 sm:pr-3 sm:pl-4">
         <Link
           id={nameId}
           href={nodeHref(node.name)}
@@ -103,8 +116,13 @@ const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResyn
         >
           {node.name}
         </Link>
+        {narrow ? (
+          <span className="block truncate text-xs text-zinc-600 dark:text-zinc-400">
+            <MobileSummary node={node} />
+          </span>
+        ) : null}
       </td>
-      <td className="truncate px-3 text-zinc-600 dark:text-zinc-400">
+      <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.xl}`}>
         <span className="inline-flex items-center gap-1.5">
           {node.os === "windows" ? (
             <WindowsIcon className="size-3.5 shrink-0" />
@@ -114,22 +132,22 @@ const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResyn
           {node.os === "windows" ? "Windows" : "Linux"}
         </span>
       </td>
-      <td className="truncate px-3 text-zinc-600 dark:text-zinc-400">
+      <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.xl}`}>
         {node.mode === "observe" ? "Observe" : "Enforce"}
       </td>
-      <td className="px-3">
+      <td className="px-1 sm:px-3">
         <StatusBadge status={node.status} />
       </td>
       <td
-        className={`px-3 ${node.status === "in-sync" ? "text-zinc-500 dark:text-zinc-400" : "text-zinc-800 dark:text-zinc-200"}`}
+        className={`px-3 ${HIDE.md} ${node.status === "in-sync" ? "text-zinc-500 dark:text-zinc-400" : "text-zinc-800 dark:text-zinc-200"}`}
         title={node.summary}
       >
         <WhatDiffers node={node} />
       </td>
-      <td className="truncate px-3 text-zinc-600 tabular-nums dark:text-zinc-400">
+      <td className={`truncate px-3 text-zinc-600 tabular-nums dark:text-zinc-400 ${HIDE.md}`}>
         <LivenessBadge node={node} />
       </td>
-      <td className="pr-4 pl-3 text-right">
+      <td className="pr-3 pl-1 text-right sm:pr-4 sm:pl-3">
         <Button
           size="sm"
           busy={pending}
@@ -146,15 +164,56 @@ const FleetRow = memo(function FleetRow({ node, index, canEdit, pending, onResyn
   );
 });
 
-const HEADERS: { label: string; sort?: SortKey; width: string; align?: "right" }[] = [
-  { label: "Node", sort: "name", width: "24%" },
-  { label: "OS", width: "7.5rem" },
-  { label: "Mode", width: "6.5rem" },
-  { label: "Status", sort: "status", width: "8.5rem" },
-  { label: "What differs", sort: "severity", width: "auto" },
-  { label: "Reporter", sort: "reporter", width: "12rem" },
-  { label: "Actions", width: "7.5rem", align: "right" },
+/** Cells and columns shown from a breakpoint up (Tailwind md = 48rem, xl = 80rem). */
+const HIDE = { md: "hidden md:table-cell", xl: "hidden xl:table-cell" } as const;
+const HIDE_COL = { md: "hidden md:table-column", xl: "hidden xl:table-column" } as const;
+
+const HEADERS: {
+  label: string;
+  sort?: SortKey;
+  /** Column width classes (phones first). */
+  width: string;
+  align?: "right";
+  from?: "md" | "xl";
+}[] = [
+  { label: "Node", sort: "name", width: "md:w-[24%]" },
+  { label: "OS", width: "w-[7.5rem]", from: "xl" },
+  { label: "Mode", width: "w-[6.5rem]", from: "xl" },
+  { label: "Status", sort: "status", width: "w-[6.5rem] sm:w-[8.5rem]" },
+  { label: "What differs", sort: "severity", width: "", from: "md" },
+  { label: "Reporter", sort: "reporter", width: "w-[9rem] xl:w-[12rem]", from: "md" },
+  { label: "Actions", width: "w-[6rem] sm:w-[7.5rem]", align: "right" },
 ];
+
+function headerClass(h: (typeof HEADERS)[number], i: number): string {
+  const pad =
+    i === 0
+      ? "pr-2 pl-3 sm:pr-3 sm:pl-4"
+      : i === HEADERS.length - 1
+        ? "pr-3 pl-1 sm:pr-4 sm:pl-3"
+        : "px-1 sm:px-3";
+  return `font-medium ${pad} ${h.align === "right" ? "text-right" : "text-left"} ${h.from ? HIDE[h.from] : ""}`;
+}
+
+/** Phones: what differs (or how old the news is) under the node's name. */
+function MobileSummary({ node }: { node: NodeSummary }) {
+  if (node.liveness !== "live")
+    return (
+      <>
+        last known, <RelativeTime value={node.lastSeenAt} />
+      </>
+    );
+  const worst = worstSeverity(node);
+  const text = shortSummary(node) || "in sync";
+  // The severity as colour (the chip does not fit beside the name): red critical, amber warning.
+  const tone =
+    worst === "critical"
+      ? "font-medium text-red-700 dark:text-red-400"
+      : worst === "warning"
+        ? "text-amber-800 dark:text-amber-300"
+        : "";
+  return <span className={tone}>{text}</span>;
+}
 
 export function FleetTable({
   rows,
@@ -174,6 +233,7 @@ export function FleetTable({
   onSort: (s: SortKey) => void;
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
+  const narrow = !useMediaQuery("(min-width: 48rem)");
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -195,11 +255,11 @@ export function FleetTable({
         aria-label="Nodes"
         aria-rowcount={rows.length + 1}
         aria-describedby="fleet-table-caption"
-        className="w-full min-w-[62rem] table-fixed border-collapse"
+        className="w-full table-fixed border-collapse xl:min-w-[62rem]"
       >
         <colgroup>
           {HEADERS.map((h) => (
-            <col key={h.label} style={{ width: h.width }} />
+            <col key={h.label} className={`${h.width} ${h.from ? HIDE_COL[h.from] : ""}`} />
           ))}
         </colgroup>
         <thead className="sticky top-0 z-10">
@@ -212,7 +272,7 @@ export function FleetTable({
                 key={h.label}
                 scope="col"
                 aria-sort={h.sort ? (sort === h.sort ? "ascending" : "none") : undefined}
-                className={`font-medium ${i === 0 ? "pr-3 pl-4" : i === HEADERS.length - 1 ? "pr-4 pl-3" : "px-3"} ${h.align === "right" ? "text-right" : "text-left"}`}
+                className={headerClass(h, i)}
               >
                 {h.sort ? (
                   <button
@@ -250,6 +310,7 @@ export function FleetTable({
                 canEdit={canEdit}
                 pending={pending.has(node.name)}
                 onResync={onResync}
+                narrow={narrow}
               />
             );
           })}

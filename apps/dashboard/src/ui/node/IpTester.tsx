@@ -1,8 +1,9 @@
 "use client";
 // "Would traffic be masqueraded?": the server evaluates the packet along the node's whole nat
 // path (and along the desired chain) and this only shows what it computed (EvaluateResponse:
-// the verdicts and their VerdictView). One answer for the current input: a new check or an
-// input error replaces the previous answer.
+// the verdicts and their VerdictView). One answer for the current input: editing any field
+// clears the previous answer and errors, so what shows is the answer for what is in the
+// fields, or one error about it, or nothing yet.
 import {
   type Answer,
   BACKEND_LABELS,
@@ -253,6 +254,12 @@ export function IpTester({ name }: { name: string }) {
   });
   const text = input.ip.trim();
   const invalid = touched && text !== "" && !parseIp(text);
+  const change = (next: PacketInput) => {
+    setInput(next);
+    setTouched(false);
+    setInputError(null);
+    m.reset();
+  };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -279,10 +286,7 @@ export function IpTester({ name }: { name: string }) {
             <input
               id={inputId}
               value={input.ip}
-              onChange={(e) => {
-                setInput({ ...input, ip: e.target.value });
-                setTouched(false);
-              }}
+              onChange={(e) => change({ ...input, ip: e.target.value })}
               onBlur={() => setTouched(true)}
               placeholder="Destination IP, e.g. 10.1.2.3"
               aria-invalid={invalid}
@@ -296,7 +300,7 @@ export function IpTester({ name }: { name: string }) {
             Check
           </Button>
         </div>
-        <PacketFields value={input} onChange={setInput} />
+        <PacketFields value={input} onChange={change} />
       </form>
       <div id={msgId} className="mt-1.5">
         {inputError || invalid ? (
@@ -305,7 +309,7 @@ export function IpTester({ name }: { name: string }) {
           </p>
         ) : null}
       </div>
-      {m.isError ? (
+      {m.isError && !inputError && !invalid ? (
         <Callout tone="error" role="alert" className="mt-3">
           {errorMessage(m.error)}
         </Callout>

@@ -19,6 +19,7 @@ import { DifferencesCard } from "./DifferencesCard";
 import { EventTimeline } from "./EventTimeline";
 import { HealCard } from "./HealCard";
 import { IpTester, RulesSource } from "./IpTester";
+import { KubectlCard } from "./KubectlCard";
 import { NodeFacts } from "./NodeFacts";
 import { ResyncButton } from "./ResyncButton";
 import { WindowsPanel } from "./WindowsPanel";
@@ -106,6 +107,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
               lastKnown={lastKnown}
             />
           )}
+          <KubectlCard name={name} className={CARD} />
         </div>
         <div className="min-w-0 space-y-6">
           {node.os === "windows" ? null : <TesterCard name={name} node={node} />}

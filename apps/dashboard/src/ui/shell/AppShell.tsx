@@ -30,7 +30,7 @@ function ConnectionDot() {
   }[c];
   return (
     <span
-      className="hidden items-center gap-1.5 text-xs text-zinc-600 sm:inline-flex dark:text-zinc-400"
+      className="hidden items-center gap-1.5 text-xs whitespace-nowrap text-zinc-600 sm:inline-flex dark:text-zinc-400"
       title="Live updates from the dashboard"
     >
       <span className={`size-2 rounded-full ${meta.dot}`} aria-hidden="true" />
@@ -60,7 +60,8 @@ export function AppShell({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-4 px-4 sm:px-6">
+        {/* Phones: the logo and Sign out on the first line, the navigation on its own below. */}
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-1 px-4 py-2 sm:h-14 sm:flex-nowrap sm:px-6 sm:py-0">
           <Link
             href="/"
             className="flex items-center gap-2 font-semibold text-zinc-900 dark:text-zinc-50"
@@ -71,9 +72,12 @@ export function AppShell({ children }: { children: ReactNode }) {
             >
               IP
             </span>
-            <span className="hidden sm:inline">masq-dashboard</span>
+            <span className="hidden whitespace-nowrap lg:inline">masq-dashboard</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav
+            aria-label="Main"
+            className="order-last flex w-full items-center gap-1 sm:order-none sm:w-auto"
+          >
             {NAV.map(({ href, label, icon: I }) => {
               const active = isActive(pathname, href);
               return (
@@ -97,7 +101,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             <ConnectionDot />
             {me.data ? (
               <span
-                className="hidden rounded-full bg-zinc-100 px-2 py-0.5 text-xs text-zinc-700 md:inline dark:bg-zinc-800 dark:text-zinc-300"
+                className="hidden rounded-full bg-zinc-100 px-2 py-0.5 text-xs whitespace-nowrap text-zinc-700 lg:inline dark:bg-zinc-800 dark:text-zinc-300"
                 title={`Signed in as ${me.data.user}`}
               >
                 {me.data.user === me.data.role ? me.data.role : `${me.data.user} · ${me.data.role}`}
@@ -105,8 +109,9 @@ export function AppShell({ children }: { children: ReactNode }) {
             ) : null}
             <button
               type="button"
+              data-leaves-page
               onClick={() => void signOut()}
-              className="inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm text-zinc-600 hover:bg-zinc-50 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-400 dark:hover:bg-zinc-900 dark:hover:text-zinc-100"
+              className="inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm whitespace-nowrap text-zinc-600 hover:bg-zinc-50 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-400 dark:hover:bg-zinc-900 dark:hover:text-zinc-100"
             >
               <LogOutIcon className="size-4" />
               Sign out

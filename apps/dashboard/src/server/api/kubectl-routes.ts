@@ -1,0 +1,51 @@
+// GET /api/nodes/:name/kubectl: the kubectl commands for the node page (shared kubectl.ts),
+// built from where the chart runs the reporters. The file store is a standalone dashboard:
+// there is no cluster to run kubectl against, and the answer says so.
+import { type KubectlResponse, kubectlCommands, type ReporterPods } from "@masq/shared";
+import { HttpError } from "../errors.js";
+import type { ApiContext } from "./context.js";
+import { sendJson } from "./respond.js";
+import { type Route, route } from "./router.js";
+
+export interface KubectlSetting {
+  /** The store is the Kubernetes ConfigMap: the nodes are a cluster's. */
+  inCluster: boolean;
+  /** Where the reporter pods run (IPMASQ_REPORTER_NAMESPACE + IPMASQ_REPORTER_SELECTOR). */
+  pods: ReporterPods | null;
+}
+
+export function kubectlResponse(
+  name: string,
+  os: "linux" | "windows",
+  k: KubectlSetting,
+): KubectlResponse {
+  if (!k.inCluster)
+    return {
+      commands: [],
+      unavailable:
+        "This dashboard runs standalone (file store): its nodes are not a Kubernetes cluster's, and it records no Kubernetes Events: the history of this node on this page is the record.",
+    };
+  const commands = kubectlCommands(name, os, k.pods);
+  return k.pods
+    ? { commands }
+    : {
+        commands,
+        unavailable:
+          "The reporter pods' namespace and labels are not set (IPMASQ_REPORTER_NAMESPACE, IPMASQ_REPORTER_SELECTOR; the chart sets them).",
+      };
+}
+
+export function kubectlRoutes(ctx: ApiContext, k: KubectlSetting): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/api/nodes/:name/kubectl",
+      access: "viewer",
+      handler({ res, params }) {
+        const n = ctx.fleet.nodes.get(params.name ?? "");
+        if (!n) throw new HttpError(404, `no node named ${params.name}`);
+        sendJson(res, 200, kubectlResponse(n.name, n.hello.os, k));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,53 @@
+// What happened to a node or a rollout, as the fleet state tells it to whoever turns it into
+// signals (Kubernetes Events, metrics): structured, so no one parses timeline text.
+import type { ApplyResult } from "@masq/shared";
+import type { NodeStatus } from "./node.js";
+
+export type FleetSignal =
+  /** An apply that succeeded (`changed`: it rewrote the rules). */
+  | { kind: "applied"; node: string; result: ApplyResult }
+  /** An apply that failed, or was never acknowledged (`error` says which). */
+  | {
+      kind: "apply-failed";
+      node: string;
+      generation: number | null;
+      trigger: string;
+      error: string;
+    }
+  /** The node's status changed (`summary`: why, in a few words). */
+  | { kind: "status"; node: string; from: NodeStatus; to: NodeStatus; summary: string }
+  /**
+   * A staged rollout paused itself (the rollout code's pause hook): `reason` is its cause in a
+   * word or two ("apply failed", "node offline"), `message` what the operator should know,
+   * `nodes` the nodes that caused it. Sets ipmasq_rollout_paused to 1 and records a
+   * RolloutPaused Event on the ConfigMap and those Nodes.
+   */
+  | {
+      kind: "rollout-paused";
+      rollout: RolloutRef;
+      reason: string;
+      message: string;
+      nodes: string[];
+    }
+  /** The paused rollout goes on, or ended (promoted, aborted, finished): the gauge back to 0. */
+  | { kind: "rollout-resumed"; rollout: RolloutRef };
+
+/** The rollout as far as its signals need it (the shared Rollout type fits). */
+export interface RolloutRef {
+  generation: number;
+  revision?: string;
+  total?: number;
+  done?: number;
+  failed?: number;
+}
+
+export type FleetSignalSink = (s: FleetSignal) => void;
+
+/** Where signals go besides metrics (Kubernetes mode: kube/fleet-events.ts). */
+export interface SignalRecorder {
+  signal: FleetSignalSink;
+  rolloutFinished(r: RolloutRef): void;
+  /** Counts what became of each recorded signal (ipmasq_kube_events_total). */
+  countResults(fn: (result: string) => void): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { kubectlCommands, shellWord } from "./kubectl.js";
+
+const PODS = {
+  namespace: "kube-system",
+  selector: "app.kubernetes.io/name=ipmasq-dashboard,app.kubernetes.io/instance=ipmasq",
+};
+
+describe("kubectlCommands", () => {
+  it("gives the Node, its Events, the reporter Pod on it and its logs (Linux)", () => {
+    expect(kubectlCommands("node-a.example.internal", "linux", PODS).map((c) => c.command)).toEqual(
+      [
+        "kubectl describe node node-a.example.internal",
+        "kubectl get events -A --field-selector involvedObject.kind=Node,involvedObject.name=node-a.example.internal,source=ipmasq-dashboard",
+        "kubectl get pods -n kube-system -l app.kubernetes.io/name=ipmasq-dashboard,app.kubernetes.io/instance=ipmasq,app.kubernetes.io/component=reporter --field-selector spec.nodeName=node-a.example.internal -o wide",
+        "kubectl logs -n kube-system --tail=200 $(kubectl get pods -n kube-system -l app.kubernetes.io/name=ipmasq-dashboard,app.kubernetes.io/instance=ipmasq,app.kubernetes.io/component=reporter --field-selector spec.nodeName=node-a.example.internal -o name)",
+      ],
+    );
+  });
+
+  it("picks the Windows reporter DaemonSet's pods on a Windows node", () => {
+    const [, , pod] = kubectlCommands("win-1", "windows", PODS);
+    expect(pod?.command).toContain("app.kubernetes.io/component=reporter-windows ");
+  });
+
+  it("without knowing where reporters run, offers only the Node's commands", () => {
+    expect(kubectlCommands("node-a", "linux", null).map((c) => c.title)).toEqual([
+      "The Node, with its Events",
+      "This dashboard's Events about it",
+    ]);
+  });
+});
+
+describe("shellWord", () => {
+  const cases = [
+    { desc: "a DNS name stays as is", input: "node-a.example", want: "node-a.example" },
+    { desc: "a space is quoted", input: "a b", want: "'a b'" },
+    { desc: "a quote is closed, escaped and reopened", input: "it's", want: "'it'\\''s'" },
+    { desc: "command substitution is quoted", input: "$(reboot)", want: "'$(reboot)'" },
+    { desc: "the empty word is two quotes", input: "", want: "''" },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => expect(shellWord(input)).toBe(want));
+});

@@ -1,0 +1,67 @@
+// The kubectl commands the node page offers for one node: the Node, the reporter Pod on it and
+// its logs, ready to paste into a shell. Pure: the dashboard builds them from where the chart
+// runs the reporters (IPMASQ_REPORTER_NAMESPACE / IPMASQ_REPORTER_SELECTOR), the UI copies them.
+import type { NodeOs } from "./protocol.js";
+
+/** Where the reporter pods run: their namespace and the selector of the chart's labels. */
+export interface ReporterPods {
+  namespace: string;
+  /** `key=value` terms joined by commas, without the component label (it depends on the OS). */
+  selector: string;
+}
+
+export interface KubectlCommand {
+  /** What it shows, e.g. "The reporter's logs". */
+  title: string;
+  command: string;
+}
+
+/** GET /api/nodes/:name/kubectl. `unavailable` says why the list is short or empty. */
+export interface KubectlResponse {
+  commands: KubectlCommand[];
+  unavailable?: string;
+}
+
+/** The chart's component label of the reporter pods per OS (charts/ipmasq-dashboard). */
+export const REPORTER_COMPONENT: Record<NodeOs, string> = {
+  linux: "reporter",
+  windows: "reporter-windows",
+};
+
+const PLAIN = /^[A-Za-z0-9._/=,:@+-]+$/;
+
+/** One shell word: as is when it has no special characters, else single-quoted (POSIX sh). */
+export function shellWord(s: string): string {
+  return PLAIN.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The commands for node `node` (its OS picks the reporter DaemonSet); without `pods` only the
+ * Node's (the dashboard does not know where its reporters run).
+ */
+export function kubectlCommands(
+  node: string,
+  os: NodeOs,
+  pods: ReporterPods | null,
+): KubectlCommand[] {
+  const n = shellWord(node);
+  const out: KubectlCommand[] = [
+    { title: "The Node, with its Events", command: `kubectl describe node ${n}` },
+    {
+      title: "This dashboard's Events about it",
+      command: `kubectl get events -A --field-selector involvedObject.kind=Node,involvedObject.name=${n},source=ipmasq-dashboard`,
+    },
+  ];
+  if (!pods) return out;
+  const ns = shellWord(pods.namespace);
+  const sel = shellWord(`${pods.selector},app.kubernetes.io/component=${REPORTER_COMPONENT[os]}`);
+  const find = `kubectl get pods -n ${ns} -l ${sel} --field-selector spec.nodeName=${n}`;
+  out.push(
+    { title: "The reporter Pod on it", command: `${find} -o wide` },
+    {
+      title: "The reporter's logs",
+      command: `kubectl logs -n ${ns} --tail=200 $(${find} -o name)`,
+    },
+  );
+  return out;
+}
