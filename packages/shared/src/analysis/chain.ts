@@ -5,8 +5,17 @@
 import { type Cidr, type Family, iptablesAddress, parseCidr } from "../cidr.js";
 import { clauseOf, type ParsedRule, targetArg } from "../parser.js";
 import { compileRule } from "../path/matches.js";
-import { cidrRange, fullRange, rangeToCidrs, subtractRange } from "../path/range-set.js";
 import {
+  cidrRange,
+  fullRange,
+  type RangeSet,
+  rangeToCidrs,
+  subtractRange,
+  subtractSets,
+  unionSets,
+} from "../path/range-set.js";
+import {
+  EXCEPTION_MASQ_RULE_COMMENT,
   LEGACY_NON_MASQ_RULE_COMMENT,
   MASQ_RULE_COMMENT,
   NON_MASQ_RULE_COMMENT,
@@ -138,7 +147,9 @@ export function classify(rule: ParsedRule, index: number, family: Family): Chain
       ],
       role: "masquerade",
       legacy: cond.nonLocal,
-      ownComment: rule.comment === MASQ_RULE_COMMENT,
+      ownComment:
+        rule.comment ===
+        (cond.dst && !cond.dst.negated ? EXCEPTION_MASQ_RULE_COMMENT : MASQ_RULE_COMMENT),
       protocol: cond.protocol,
       probability: cond.probability,
       toPorts: targetArg(rule, "--to-ports")?.args[0],
@@ -153,15 +164,37 @@ export function unconditional(e: ChainEntry): boolean {
   return e.conditions.length === 0 && e.protocol === undefined && e.probability === undefined;
 }
 
-/** The destinations an unconditional RETURN returns, as CIDRs (a negated one: the rest). */
-function returnedCidrs(e: ChainEntry, family: Family): Cidr[] {
+/** The destinations an unconditional rule matches (a negated `-d`: the rest). */
+function matchedSet(e: ChainEntry, family: Family): RangeSet {
   if (e.matchesNothing) return [];
-  if (!e.cidr) return [familyCidr(family)];
-  if (!e.negated) return [e.cidr];
-  const rest = subtractRange([fullRange(family)], cidrRange(e.cidr));
-  return rest
-    .flatMap((r) => rangeToCidrs(family, r))
-    .flatMap((t) => iptablesAddress(t, family) ?? []);
+  if (!e.cidr) return [fullRange(family)];
+  if (!e.negated) return [cidrRange(e.cidr)];
+  return subtractRange([fullRange(family)], cidrRange(e.cidr));
+}
+
+const cidrsOf = (set: RangeSet, family: Family): Cidr[] =>
+  set.flatMap((r) => rangeToCidrs(family, r)).flatMap((t) => iptablesAddress(t, family) ?? []);
+
+/**
+ * The first match decides: walking the chain in order, an unconditional RETURN returns what no
+ * earlier rule decided, and an unconditional MASQUERADE with a destination (a masqueradeCIDRs
+ * exception) decides its destinations first. The returned destinations, per RETURN rule.
+ */
+export function firstMatchReturns(
+  entries: readonly ChainEntry[],
+  family: Family,
+): { index: number; set: RangeSet }[] {
+  let decided: RangeSet = [];
+  const out: { index: number; set: RangeSet }[] = [];
+  for (const e of entries) {
+    if (e.matchesNothing || !unconditional(e)) continue;
+    if (e.role === "masquerade" && !e.cidr) break;
+    if (e.role !== "return" && e.role !== "masquerade") continue;
+    const matched = matchedSet(e, family);
+    if (e.role === "return") out.push({ index: e.index, set: subtractSets(matched, decided) });
+    decided = unionSets(decided, matched);
+  }
+  return out;
 }
 
 export interface ChainSummary {
@@ -174,7 +207,7 @@ export interface ChainSummary {
 /** The agent chain's rules, the destinations that certainly return, and the final MASQUERADE. */
 export function summarizeChain(rules: readonly ParsedRule[], family: Family): ChainSummary {
   const entries = rules.map((r, i) => classify(r, i, family));
-  const returns: Cidr[] = [];
+  const returns = firstMatchReturns(entries, family).flatMap((r) => cidrsOf(r.set, family));
   let finalMasquerade: number | undefined;
   for (const e of entries) {
     if (e.matchesNothing) continue;
@@ -182,7 +215,6 @@ export function summarizeChain(rules: readonly ParsedRule[], family: Family): Ch
       finalMasquerade = e.index;
       break;
     }
-    if (e.role === "return" && unconditional(e)) returns.push(...returnedCidrs(e, family));
   }
   const unreachable =
     finalMasquerade === undefined ? [] : entries.slice(finalMasquerade + 1).map((e) => e.index);
