@@ -21,6 +21,7 @@ export {
 } from "./analysis/backends.js";
 export type { ChainEntry } from "./analysis/chain.js";
 export { familyCidr } from "./analysis/chain.js";
+export { type AgentEntry, agentEntryOf } from "./analysis/entry.js";
 export {
   evaluate,
   outcomeSummary,
