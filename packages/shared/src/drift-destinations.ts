@@ -57,6 +57,11 @@ export function desiredEntries(d: DesiredChain): DesiredEntry[] {
   return out;
 }
 
+/** What the config keeps unmasqueraded (first match decides), as merged ranges. */
+export function desiredReturned(d: DesiredChain): RangeSet {
+  return returnedBy(desiredEntries(d), "return");
+}
+
 const returnedBy = (entries: readonly DesiredEntry[], kind: DesiredEntry["kind"]): RangeSet =>
   entries.filter((e) => e.kind === kind).reduce<RangeSet>((a, e) => unionSets(a, e.set), []);
 

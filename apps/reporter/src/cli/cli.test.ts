@@ -119,6 +119,12 @@ const goldenCases: {
     file: "drift-exception-shadowed.txt",
   },
   {
+    desc: "inspect: the exception's rule behind the RETURN never applies",
+    args: ["inspect", "--from", data("node-exception-shadowed.save")],
+    code: 0,
+    file: "inspect-exception-shadowed.txt",
+  },
+  {
     desc: "why: an address of the exception names masqueradeCIDRs",
     args: ["why", "10.100.10.2", "--mark", "0", "--from", data("node-exceptions.save")],
     code: 0,

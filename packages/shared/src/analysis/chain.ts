@@ -176,25 +176,38 @@ const cidrsOf = (set: RangeSet, family: Family): Cidr[] =>
   set.flatMap((r) => rangeToCidrs(family, r)).flatMap((t) => iptablesAddress(t, family) ?? []);
 
 /**
- * The first match decides: walking the chain in order, an unconditional RETURN returns what no
- * earlier rule decided, and an unconditional MASQUERADE with a destination (a masqueradeCIDRs
- * exception) decides its destinations first. The returned destinations, per RETURN rule.
+ * The first match decides: walking the chain in order, each unconditional RETURN, and each
+ * unconditional MASQUERADE with a destination (a masqueradeCIDRs exception), decides what no
+ * earlier rule decided (`set`, empty for a rule earlier rules hide). Stops at the final
+ * MASQUERADE.
  */
-export function firstMatchReturns(
+export function firstMatchDecisions(
   entries: readonly ChainEntry[],
   family: Family,
-): { index: number; set: RangeSet }[] {
+): { index: number; masquerade: boolean; set: RangeSet }[] {
   let decided: RangeSet = [];
-  const out: { index: number; set: RangeSet }[] = [];
+  const out: { index: number; masquerade: boolean; set: RangeSet }[] = [];
   for (const e of entries) {
     if (e.matchesNothing || !unconditional(e)) continue;
     if (e.role === "masquerade" && !e.cidr) break;
     if (e.role !== "return" && e.role !== "masquerade") continue;
     const matched = matchedSet(e, family);
-    if (e.role === "return") out.push({ index: e.index, set: subtractSets(matched, decided) });
+    out.push({
+      index: e.index,
+      masquerade: e.role === "masquerade",
+      set: subtractSets(matched, decided),
+    });
     decided = unionSets(decided, matched);
   }
   return out;
+}
+
+/** The destinations each RETURN returns, first match deciding (firstMatchDecisions). */
+export function firstMatchReturns(
+  entries: readonly ChainEntry[],
+  family: Family,
+): { index: number; set: RangeSet }[] {
+  return firstMatchDecisions(entries, family).filter((d) => !d.masquerade);
 }
 
 export interface ChainSummary {
