@@ -1,0 +1,58 @@
+// Packet-level proof of masqueradeCIDRs on a real kernel: with nonMasqueradeCIDRs [10.0.0.0/8]
+// and masqueradeCIDRs [10.100.10.0/24], a peer at 10.100.10.2 sees the node's address (the
+// exception, most specific, decides) and a peer at 10.100.11.2 sees the pod's (10.0.0.0/8 does).
+import type { ChildProcess } from "node:child_process";
+import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import { inNetns, netnsPool, sh } from "@masq/testkit/netns";
+import { afterEach, expect, it } from "vitest";
+import { createIptablesBackend } from "../src/backend/iptables.js";
+import { link, POD_ADDRESS, seenSource, startServer } from "./helpers/topology.js";
+
+const pool = netnsPool();
+const servers: ChildProcess[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.kill("SIGKILL");
+  pool.cleanup();
+});
+
+const EXCEPTION = { address: "10.100.10.2", nodeAddress: "10.100.10.1" };
+const BESIDE = { address: "10.100.11.2", nodeAddress: "10.100.11.1" };
+
+/** pod (10.244.0.2) → node → peers in 10.100.10.0/24 and 10.100.11.0/24. */
+function wireExceptionPeers(pod: string, node: string, inside: string, beside: string): void {
+  link(node, "to-pod", "10.244.0.1/24", pod, "eth0", `${POD_ADDRESS}/24`);
+  link(node, "to-in", `${EXCEPTION.nodeAddress}/24`, inside, "eth0", `${EXCEPTION.address}/24`);
+  link(node, "to-bs", `${BESIDE.nodeAddress}/24`, beside, "eth0", `${BESIDE.address}/24`);
+  sh(["ip", "-n", pod, "route", "add", "default", "via", "10.244.0.1"]);
+  // Both peers can answer the pod directly, so only SNAT decides which source they see.
+  sh(["ip", "-n", inside, "route", "add", "10.244.0.0/24", "via", EXCEPTION.nodeAddress]);
+  sh(["ip", "-n", beside, "route", "add", "10.244.0.0/24", "via", BESIDE.nodeAddress]);
+  inNetns(node, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+}
+
+it("the most specific entry decides: the exception is masqueraded, the rest of 10/8 is not", async () => {
+  const [pod, node, inside, beside] = [
+    pool.add("pod"),
+    pool.add("node"),
+    pool.add("in"),
+    pool.add("bs"),
+  ];
+  wireExceptionPeers(pod, node, inside, beside);
+  servers.push(await startServer(inside), await startServer(beside));
+  const backend = createIptablesBackend({ netns: node, flags: DEFAULT_FLAGS });
+  const config: MasqConfig = {
+    ...defaultConfig(),
+    nonMasqueradeCIDRs: ["10.0.0.0/8"],
+    masqueradeCIDRs: ["10.100.10.0/24"],
+  };
+
+  // Without the exception, both peers are inside 10.0.0.0/8: both see the pod.
+  expect((await backend.apply({ ...config, masqueradeCIDRs: [] }, "cli")).ok).toBe(true);
+  expect(seenSource(pod, EXCEPTION.address)).toBe(POD_ADDRESS);
+  expect(seenSource(pod, BESIDE.address)).toBe(POD_ADDRESS);
+
+  const applied = await backend.apply(config, "desired");
+  expect(applied).toMatchObject({ ok: true });
+  expect(seenSource(pod, EXCEPTION.address)).toBe(EXCEPTION.nodeAddress);
+  expect(seenSource(pod, BESIDE.address)).toBe(POD_ADDRESS);
+});
