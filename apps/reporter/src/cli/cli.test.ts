@@ -101,6 +101,12 @@ const goldenCases: {
     file: "render-exceptions.txt",
   },
   {
+    desc: "render masqueradeCIDRs for Windows: the equivalent ExceptionList",
+    args: ["render", "--config", data("exceptions.yaml"), "--windows"],
+    code: 0,
+    file: "render-exceptions-windows.txt",
+  },
+  {
     desc: "drift with masqueradeCIDRs, in sync",
     args: ["drift", "--config", data("exceptions.yaml"), "--from", data("node-exceptions.save")],
     code: 0,

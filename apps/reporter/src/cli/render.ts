@@ -3,7 +3,9 @@ import {
   type Family,
   familiesFor,
   jumpRuleLine,
+  type MasqConfig,
   renderRestorePayload,
+  windowsExceptionList,
 } from "@masq/shared";
 import { type Command, Option } from "commander";
 import { loadConfig } from "./config-file.js";
@@ -19,12 +21,26 @@ Examples:
   ipmasq render --config config.yaml --with-jump
   kubectl -n kube-system get configmap ip-masq-agent -o jsonpath='{.data.config}' | ipmasq render --config -
   ipmasq render --config config.yaml --enable-ipv6 --family ipv6
+  ipmasq render --config config.yaml --windows
+
+--windows prints the OutBoundNAT ExceptionList a Windows node gets instead, as JSON. With
+masqueradeCIDRs it is the equivalent list (an ExceptionList cannot say "except"): the
+non-masquerade ranges minus the exceptions, as the fewest CIDRs; a list longer than the bound
+is refused (exit 1) with the reason.
 `;
 
 interface RenderOptions extends AgentFlagOptions {
   config?: string;
   family: Family;
   withJump?: boolean;
+  windows?: boolean;
+}
+
+/** The ExceptionList for Windows nodes, as JSON (the CNI config's own form). */
+function renderWindows(config: MasqConfig): string {
+  const r = windowsExceptionList(config);
+  if (!r.ok) throw new CliExit(EXIT_ERROR, r.reason);
+  return `${JSON.stringify(r.list, null, 2)}\n`;
 }
 
 export function registerRender(program: Command, io: CliIO): void {
@@ -39,6 +55,7 @@ export function registerRender(program: Command, io: CliIO): void {
       new Option("--family <family>", "address family").choices(["ipv4", "ipv6"]).default("ipv4"),
     )
     .option("--with-jump", "also add the POSTROUTING jump rule (upstream ensures it separately)")
+    .option("--windows", "print the OutBoundNAT ExceptionList of a Windows node instead")
     .addHelpText("after", HELP);
   addAgentFlagOptions(cmd).action(async (opts: RenderOptions) => {
     const flags = agentFlagsFrom(opts);
@@ -49,6 +66,10 @@ export function registerRender(program: Command, io: CliIO): void {
       );
     const config =
       opts.config === undefined ? defaultConfig(flags) : await loadConfig(io, opts.config, flags);
+    if (opts.windows) {
+      io.stdout(renderWindows(config));
+      return;
+    }
     let payload: string;
     try {
       payload = renderRestorePayload(config, flags, opts.family);
