@@ -123,7 +123,9 @@ export type IssueCode =
   /** The same block in nonMasqueradeCIDRs (or link-local) and masqueradeCIDRs. */
   | "both-lists"
   /** A masqueradeCIDRs entry no non-masquerade range contains: it changes nothing. */
-  | "exception-redundant";
+  | "exception-redundant"
+  /** The dashboard refuses masqueradeCIDRs while nodes run in observe mode (beside upstream). */
+  | "observe-mode";
 
 export interface Issue {
   code: IssueCode;

@@ -3,7 +3,6 @@
 // order of the rules matters: an exception's MASQUERADE behind the RETURN that contains it is
 // dead, and that is named (`exception-shadowed`), never reported as in sync.
 
-import { firstMatchReturns } from "./analysis/chain.js";
 import type { FamilyAnalysis } from "./analysis.js";
 import { type Cidr, type Family, toRanges } from "./cidr.js";
 import type { Difference } from "./drift.js";
@@ -94,7 +93,8 @@ function unexpectedReturns(d: DesiredChain, o: FamilyAnalysis, want: DesiredEntr
   const allowed = unionSets(returnedBy(want, "return"), returnedBy(want, "exception"));
   const out: Difference[] = [];
   const seen = new Set<string>();
-  for (const r of firstMatchReturns(o.entries, d.family)) {
+  for (const r of o.decisions) {
+    if (r.masquerade) continue;
     const e = o.entries[r.index]!;
     const extra = subtractSets(r.set, allowed);
     if (extra.length === 0) continue;
@@ -142,8 +142,9 @@ function exceptionRule(o: FamilyAnalysis, cidr: Cidr) {
 
 /** The first unconditional RETURN before `index` that returns some of `set`. */
 function shadowingReturn(o: FamilyAnalysis, index: number, set: RangeSet) {
-  for (const r of firstMatchReturns(o.entries, o.family))
-    if (r.index < index && intersectSets(r.set, set).length > 0) return o.entries[r.index];
+  for (const r of o.decisions)
+    if (!r.masquerade && r.index < index && intersectSets(r.set, set).length > 0)
+      return o.entries[r.index];
   return undefined;
 }
 

@@ -13,6 +13,7 @@ import {
   type Range,
 } from "./cidr.js";
 import type { MasqConfig } from "./config.js";
+import { rangeToCidrs } from "./path/range-set.js";
 
 /** Upstream's implied non-masquerade ranges (re-exported by config.ts, their usual home). */
 export const LINK_LOCAL_CIDR = "169.254.0.0/16";
@@ -162,4 +163,60 @@ export function decidedRanges(entries: readonly DecisionEntry[], family: Family)
   closeUntil(top + 1n);
   emit(cursor, top);
   return out;
+}
+
+/** A range whose treatment differs between two configs, with the entry deciding it in `after`. */
+export interface ChangedRange {
+  cidr: string;
+  /** True: masqueraded under `after`, kept before. */
+  masquerade: boolean;
+  entry?: DecisionEntry;
+}
+
+/** Blocks listed per family by changedRanges; ranges past it are left out (counted in `more`). */
+export const MAX_CHANGED_BLOCKS = 64;
+
+/**
+ * What changes for which destinations of one family when `before` becomes `after`: the ranges
+ * decided differently, as CIDR blocks in address order, each with `after`'s deciding entry.
+ * O(n log n) in the entries (plus the blocks listed).
+ */
+export function changedRanges(
+  before: MasqConfig,
+  after: MasqConfig,
+  family: Family,
+): { changes: ChangedRange[]; more: number } {
+  const was = decidedRanges(decisionEntries(before, family), family);
+  const now = decidedRanges(decisionEntries(after, family), family);
+  const out = { changes: [] as ChangedRange[], more: 0 };
+  let i = 0;
+  for (const r of now) {
+    while (i < was.length && was[i]!.range.last < r.range.first) i++;
+    for (let j = i; j < was.length && was[j]!.range.first <= r.range.last; j++)
+      if (was[j]!.masquerade !== r.masquerade) addChange(out, family, r, overlap(was[j]!, r));
+  }
+  return out;
+}
+
+// Math.max/min do not take bigints.
+const maxOf = (a: bigint, b: bigint) => (a < b ? b : a);
+const minOf = (a: bigint, b: bigint) => (a < b ? a : b);
+const overlap = (a: DecidedRange, b: DecidedRange): Range => ({
+  first: maxOf(a.range.first, b.range.first),
+  last: minOf(a.range.last, b.range.last),
+});
+
+function addChange(
+  out: { changes: ChangedRange[]; more: number },
+  family: Family,
+  now: DecidedRange,
+  range: Range,
+): void {
+  const room = MAX_CHANGED_BLOCKS - out.changes.length;
+  if (room <= 0) {
+    out.more++;
+    return;
+  }
+  for (const cidr of rangeToCidrs(family, range, room))
+    out.changes.push({ cidr, masquerade: now.masquerade, entry: now.entry });
 }

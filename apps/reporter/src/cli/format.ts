@@ -3,7 +3,6 @@ import {
   type Difference,
   type DriftReport,
   type FamilyAnalysis,
-  firstMatchDecisions,
   type Issue,
   translatedImpact,
   type Unknown,
@@ -38,7 +37,7 @@ function jumpState(a: FamilyAnalysis): string {
  * listed by rule, in chain order, and one that earlier rules hide says so.
  */
 function decisionLines(a: FamilyAnalysis): string[] {
-  const decisions = firstMatchDecisions(a.entries, a.family);
+  const decisions = a.decisions;
   if (!decisions.some((d) => d.masquerade))
     return [
       "  not masqueraded (RETURN before MASQUERADE), in order:",

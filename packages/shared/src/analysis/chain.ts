@@ -2,7 +2,14 @@
 // something else), which destinations certainly return, and where the final MASQUERADE is.
 // iptables prints no `-d` for a rule on every destination (`-d 0.0.0.0/0` and `-d ::/0` are left
 // out), so a RETURN without `-d` returns the whole family.
-import { type Cidr, type Family, iptablesAddress, parseCidr, type Range } from "../cidr.js";
+import {
+  type Cidr,
+  cidrLast,
+  type Family,
+  iptablesAddress,
+  parseCidr,
+  type Range,
+} from "../cidr.js";
 import { clauseOf, type ParsedRule, targetArg } from "../parser.js";
 import { compileRule } from "../path/matches.js";
 import {
@@ -170,6 +177,13 @@ function matchedSet(e: ChainEntry, family: Family): RangeSet {
   return subtractRange([fullRange(family)], cidrRange(e.cidr));
 }
 
+/** The rule's own block when it returns all of it (the common case: no text round trip). */
+function wholeBlock(e: ChainEntry, set: RangeSet): Cidr[] | undefined {
+  const only = set.length === 1 ? set[0]! : undefined;
+  if (!only || !e.cidr || e.negated) return undefined;
+  return only.first === e.cidr.network && only.last === cidrLast(e.cidr) ? [e.cidr] : undefined;
+}
+
 const cidrsOf = (set: RangeSet, family: Family): Cidr[] =>
   set.flatMap((r) => rangeToCidrs(family, r)).flatMap((t) => iptablesAddress(t, family) ?? []);
 
@@ -230,8 +244,17 @@ export function firstMatchReturns(
   return firstMatchDecisions(entries, family).filter((d) => !d.masquerade);
 }
 
+/** What one decisive rule decides, first match deciding (firstMatchDecisions). */
+export interface FirstMatch {
+  index: number;
+  masquerade: boolean;
+  set: RangeSet;
+}
+
 export interface ChainSummary {
   entries: ChainEntry[];
+  /** Each unconditional RETURN and masqueradeCIDRs MASQUERADE with what it decides, in order. */
+  decisions: FirstMatch[];
   returns: Cidr[];
   finalMasquerade?: number;
   unreachable: number[];
@@ -240,7 +263,10 @@ export interface ChainSummary {
 /** The agent chain's rules, the destinations that certainly return, and the final MASQUERADE. */
 export function summarizeChain(rules: readonly ParsedRule[], family: Family): ChainSummary {
   const entries = rules.map((r, i) => classify(r, i, family));
-  const returns = firstMatchReturns(entries, family).flatMap((r) => cidrsOf(r.set, family));
+  const decisions = firstMatchDecisions(entries, family);
+  const returns = decisions
+    .filter((r) => !r.masquerade)
+    .flatMap((r) => wholeBlock(entries[r.index]!, r.set) ?? cidrsOf(r.set, family));
   let finalMasquerade: number | undefined;
   for (const e of entries) {
     if (e.matchesNothing) continue;
@@ -251,5 +277,5 @@ export function summarizeChain(rules: readonly ParsedRule[], family: Family): Ch
   }
   const unreachable =
     finalMasquerade === undefined ? [] : entries.slice(finalMasquerade + 1).map((e) => e.index);
-  return { entries, returns, finalMasquerade, unreachable };
+  return { entries, decisions, returns, finalMasquerade, unreachable };
 }

@@ -12,6 +12,7 @@ import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
+import { observeModeIssue } from "../config/observe-guard.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";
@@ -46,6 +47,16 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
     errors: c.errors,
     warnings: c.warnings,
   });
+}
+
+function modeNodes(ctx: ApiContext) {
+  return [...ctx.fleet.nodes.values()].map((n) => ({ name: n.name, mode: n.hello.mode }));
+}
+
+/** A candidate the fleet cannot take: masqueradeCIDRs while nodes are in observe mode (422). */
+function refuseForFleet(ctx: ApiContext, config: MasqConfig): void {
+  const issue = observeModeIssue(config, modeNodes(ctx));
+  if (issue) throw new HttpError(422, issue.message, { errors: [issue], warnings: [] });
 }
 
 /** Saves a checked candidate; a stale base revision is a 409 carrying the current one. */
@@ -88,6 +99,7 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
       impact: { nodes: 0, destinations: [] },
     };
   await yieldToEventLoop();
+  const refused = observeModeIssue(c.config, modeNodes(ctx));
   const current = ctx.config.current().desired?.config ?? null;
   const diff = diffConfigs(current, c.config);
   await yieldToEventLoop();
@@ -96,8 +108,8 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     flags: n.hello.flags,
   }));
   return {
-    ok: true,
-    errors: [],
+    ok: refused === undefined,
+    errors: refused ? [refused] : [],
     warnings: c.warnings,
     config: c.config,
     diff,
@@ -122,6 +134,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
       async handler({ res, body, principal }) {
         const c = await ctx.config.work.run(() => ctx.config.check(inputOf(body)));
         if (!c.ok) throw invalid(c);
+        refuseForFleet(ctx, c.config);
         sendJson(
           res,
           200,
@@ -163,6 +176,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         if (!target) throw new HttpError(404, `no revision ${params.revision} in the history`);
         const c = await ctx.config.work.run(() => ctx.config.check({ yaml: target.text }));
         if (!c.ok) throw invalid(c);
+        refuseForFleet(ctx, c.config);
         const msg = body.message ?? `rollback to revision ${target.revision}`;
         sendJson(
           res,

@@ -22,6 +22,7 @@ import type { EditableConfig } from "../api/endpoints";
 export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
   return (
     a.nonMasqueradeCIDRs.join("\n") === b.nonMasqueradeCIDRs.join("\n") &&
+    (a.masqueradeCIDRs ?? []).join("\n") === (b.masqueradeCIDRs ?? []).join("\n") &&
     SCALAR_KEYS.every((k) => a[k] === b[k])
   );
 }
@@ -32,17 +33,25 @@ export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
  */
 export function rebase(base: MasqConfig, mine: MasqConfig, theirs: MasqConfig): MasqConfig {
   const d = diffConfigs(base, mine);
-  const removed = new Set(d.removed.map(cidrKey));
-  const cidrs = theirs.nonMasqueradeCIDRs.filter((c) => !removed.has(cidrKey(c)));
-  const have = new Set(cidrs.map(cidrKey));
-  for (const c of d.added) {
+  const cidrs = reapply(theirs.nonMasqueradeCIDRs, d.added, d.removed);
+  const exceptions = reapply(theirs.masqueradeCIDRs ?? [], d.exceptionsAdded, d.exceptionsRemoved);
+  const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
+  if (exceptions.length > 0 || theirs.masqueradeCIDRs) out.masqueradeCIDRs = exceptions;
+  for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
+  return out;
+}
+
+/** `list` with my removals taken out and my additions added (unless already there). */
+function reapply(list: readonly string[], added: readonly string[], removed: readonly string[]) {
+  const gone = new Set(removed.map(cidrKey));
+  const out = list.filter((c) => !gone.has(cidrKey(c)));
+  const have = new Set(out.map(cidrKey));
+  for (const c of added) {
     if (!have.has(cidrKey(c))) {
-      cidrs.push(c);
+      out.push(c);
       have.add(cidrKey(c));
     }
   }
-  const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
-  for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
   return out;
 }
 

@@ -1,0 +1,31 @@
+// masqueradeCIDRs and observe mode do not mix: a node in observe mode runs beside the upstream
+// agent, which ignores keys it does not know, so its chain never gets the exceptions and the
+// node would show drift forever. A config using the key is refused while such nodes exist.
+import { type Issue, type MasqConfig, usesExceptions } from "@masq/shared";
+
+/** Node names listed in the refusal; more are counted. */
+const NAMED_NODES = 8;
+
+export interface ModeNode {
+  name: string;
+  mode: "enforce" | "observe";
+}
+
+/**
+ * The refusal (an Issue for the validate dry run and the 422 of a save), or undefined when the
+ * config uses no masqueradeCIDRs or no node is in observe mode.
+ */
+export function observeModeIssue(config: MasqConfig, nodes: Iterable<ModeNode>): Issue | undefined {
+  if (!usesExceptions(config)) return undefined;
+  const observing = [...nodes].filter((n) => n.mode === "observe").map((n) => n.name);
+  if (observing.length === 0) return undefined;
+  observing.sort();
+  const shown = observing.slice(0, NAMED_NODES).join(", ");
+  const more = observing.length > NAMED_NODES ? ` and ${observing.length - NAMED_NODES} more` : "";
+  const one = observing.length === 1;
+  return {
+    code: "observe-mode",
+    message: `masqueradeCIDRs cannot be saved while ${one ? "a node is" : `${observing.length} nodes are`} in observe mode (${shown}${more}): ${one ? "it runs" : "they run"} beside the upstream ip-masq-agent, which ignores masqueradeCIDRs, so ${one ? "its" : "their"} rules would never have the exceptions and would show drift forever. Switch ${one ? "it" : "them"} to enforce mode, or remove masqueradeCIDRs`,
+    value: String(observing.length),
+  };
+}
