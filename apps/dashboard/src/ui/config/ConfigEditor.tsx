@@ -55,6 +55,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const [reviewing, setReviewing] = useState(false);
   const [savedRevision, setSavedRevision] = useState<string | null>(null);
   const candidate = useCandidate();
+  const exceptionCandidate = useCandidate();
   const d = useConfigDraft(latest, reviewing);
   const { base, config, flags, validation, source, tab } = d;
 
@@ -116,15 +117,27 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
               aria-labelledby="tab-list"
               className="grid gap-6 p-4 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]"
             >
-              <CidrList
-                config={config}
-                base={base.config}
-                flags={flags}
-                byValue={d.byValue}
-                readOnly={readOnly}
-                candidate={candidate}
-                edit={d.edit}
-              />
+              <div className="grid gap-6">
+                <CidrList
+                  config={config}
+                  base={base.config}
+                  flags={flags}
+                  byValue={d.byValue}
+                  readOnly={readOnly}
+                  candidate={candidate}
+                  edit={d.edit}
+                />
+                <CidrList
+                  list="masqueradeCIDRs"
+                  config={config}
+                  base={base.config}
+                  flags={flags}
+                  byValue={d.byValue}
+                  readOnly={readOnly}
+                  candidate={exceptionCandidate}
+                  edit={d.edit}
+                />
+              </div>
               <OptionsPanel
                 config={config}
                 flags={flags}
