@@ -59,6 +59,14 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const d = useConfigDraft(latest, reviewing);
   const { base, config, flags, validation, source, tab } = d;
 
+  const listProps = {
+    config,
+    base: base.config,
+    flags,
+    byValue: d.byValue,
+    readOnly,
+    edit: d.edit,
+  };
   const rollout = fleet.summary?.rollout ?? null;
   const showRollout =
     rollout && (rollout.finishedAt === null || rollout.revision === savedRevision);
@@ -118,25 +126,8 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
               className="grid gap-6 p-4 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]"
             >
               <div className="grid gap-6">
-                <CidrList
-                  config={config}
-                  base={base.config}
-                  flags={flags}
-                  byValue={d.byValue}
-                  readOnly={readOnly}
-                  candidate={candidate}
-                  edit={d.edit}
-                />
-                <CidrList
-                  list="masqueradeCIDRs"
-                  config={config}
-                  base={base.config}
-                  flags={flags}
-                  byValue={d.byValue}
-                  readOnly={readOnly}
-                  candidate={exceptionCandidate}
-                  edit={d.edit}
-                />
+                <CidrList {...listProps} candidate={candidate} />
+                <CidrList {...listProps} list="masqueradeCIDRs" candidate={exceptionCandidate} />
               </div>
               <OptionsPanel
                 config={config}
