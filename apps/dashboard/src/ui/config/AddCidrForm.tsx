@@ -124,7 +124,7 @@ export function AddCidrForm({
           className={`${inputClass} w-full max-w-xs font-mono`}
         />
         <Button type="submit" variant="secondary" icon={<PlusIcon className="size-4" />}>
-          Add
+          {list === "masqueradeCIDRs" ? "Add exception" : "Add"}
         </Button>
       </div>
       <div id={msgId} className="mt-1.5 min-h-5">
