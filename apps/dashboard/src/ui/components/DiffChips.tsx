@@ -64,7 +64,7 @@ export function DiffChips({
           </span>
           <span className="sr-only">added masquerade exception </span>
           {c}
-          <span className="ml-1 font-sans text-[10px] uppercase">masqueradeCIDRs</span>
+          <span className="ml-1 font-sans text-[10px]">masqueradeCIDRs</span>
         </li>
       ))}
       {exRemoved.map((c) => (
@@ -77,7 +77,7 @@ export function DiffChips({
           </span>
           <span className="sr-only">removed masquerade exception </span>
           <span className="line-through decoration-red-500/60">{c}</span>
-          <span className="ml-1 font-sans text-[10px] uppercase">masqueradeCIDRs</span>
+          <span className="ml-1 font-sans text-[10px]">masqueradeCIDRs</span>
         </li>
       ))}
       {changed.map((c) => (
