@@ -89,7 +89,7 @@ describe("diffConfigs: masqueradeCIDRs", () => {
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     const d = diffConfigs(...input);
-    expect([d.exceptionsAdded, d.exceptionsRemoved]).toEqual(want);
+    expect([d.exceptionsAdded ?? [], d.exceptionsRemoved ?? []]).toEqual(want);
     expect(isEmptyDiff(d)).toBe(want[0].length + want[1].length === 0);
   });
 });

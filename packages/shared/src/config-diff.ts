@@ -25,10 +25,10 @@ export interface ConfigDiff {
   /** Other keys whose value changed, plus "nonMasqueradeCIDRs (order)" for reorders/respellings. */
   changed: string[];
   scalars: ScalarChange[];
-  /** masqueradeCIDRs (as written in the newer config) that are new. */
-  exceptionsAdded: string[];
-  /** masqueradeCIDRs (as written in the older config) that are gone. */
-  exceptionsRemoved: string[];
+  /** masqueradeCIDRs (as written in the newer config) that are new; only when there are any. */
+  exceptionsAdded?: string[];
+  /** masqueradeCIDRs (as written in the older config) that are gone; only when there are any. */
+  exceptionsRemoved?: string[];
 }
 
 /** A CIDR's identity for comparisons: canonical when parsable, the trimmed text otherwise. */
@@ -69,11 +69,14 @@ export function diffConfigs(before: MasqConfig | null, after: MasqConfig | null)
     a.join("\n") !== b.join("\n");
   const ea = before?.masqueradeCIDRs ?? [];
   const eb = after?.masqueradeCIDRs ?? [];
+  const exceptionsAdded = onlyIn(eb, new Set(ea.map(cidrKey)));
+  const exceptionsRemoved = onlyIn(ea, new Set(eb.map(cidrKey)));
   return {
     added,
     removed,
-    exceptionsAdded: onlyIn(eb, new Set(ea.map(cidrKey))),
-    exceptionsRemoved: onlyIn(ea, new Set(eb.map(cidrKey))),
+    // Only when used, so diffs of configs without the key keep upstream's shape.
+    ...(exceptionsAdded.length > 0 ? { exceptionsAdded } : {}),
+    ...(exceptionsRemoved.length > 0 ? { exceptionsRemoved } : {}),
     changed: [...scalars.map((s) => s.key), ...(reordered ? ["nonMasqueradeCIDRs (order)"] : [])],
     scalars,
   };
@@ -84,7 +87,7 @@ export function isEmptyDiff(d: ConfigDiff): boolean {
     d.added.length === 0 &&
     d.removed.length === 0 &&
     d.changed.length === 0 &&
-    d.exceptionsAdded.length === 0 &&
-    d.exceptionsRemoved.length === 0
+    (d.exceptionsAdded ?? []).length === 0 &&
+    (d.exceptionsRemoved ?? []).length === 0
   );
 }

@@ -34,7 +34,11 @@ export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
 export function rebase(base: MasqConfig, mine: MasqConfig, theirs: MasqConfig): MasqConfig {
   const d = diffConfigs(base, mine);
   const cidrs = reapply(theirs.nonMasqueradeCIDRs, d.added, d.removed);
-  const exceptions = reapply(theirs.masqueradeCIDRs ?? [], d.exceptionsAdded, d.exceptionsRemoved);
+  const exceptions = reapply(
+    theirs.masqueradeCIDRs ?? [],
+    d.exceptionsAdded ?? [],
+    d.exceptionsRemoved ?? [],
+  );
   const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
   if (exceptions.length > 0 || theirs.masqueradeCIDRs) out.masqueradeCIDRs = exceptions;
   for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
