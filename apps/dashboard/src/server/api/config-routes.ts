@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
-import { observeModeIssue } from "../config/observe-guard.js";
+import { fleetIssue } from "../config/observe-guard.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";
@@ -50,12 +50,19 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
 }
 
 function modeNodes(ctx: ApiContext) {
-  return [...ctx.fleet.nodes.values()].map((n) => ({ name: n.name, mode: n.hello.mode }));
+  return [...ctx.fleet.nodes.values()].map((n) => ({
+    name: n.name,
+    mode: n.hello.mode,
+    os: n.hello.os,
+  }));
 }
 
-/** A candidate the fleet cannot take: masqueradeCIDRs while nodes are in observe mode (422). */
+/**
+ * A candidate the fleet cannot take (422): masqueradeCIDRs while nodes are in observe mode, or
+ * an equivalent Windows list past the bound while Windows nodes are known.
+ */
 function refuseForFleet(ctx: ApiContext, config: MasqConfig): void {
-  const issue = observeModeIssue(config, modeNodes(ctx));
+  const issue = fleetIssue(config, modeNodes(ctx));
   if (issue) throw new HttpError(422, issue.message, { errors: [issue], warnings: [] });
 }
 
@@ -99,7 +106,7 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
       impact: { nodes: 0, destinations: [] },
     };
   await yieldToEventLoop();
-  const refused = observeModeIssue(c.config, modeNodes(ctx));
+  const refused = fleetIssue(c.config, modeNodes(ctx));
   const current = ctx.config.current().desired?.config ?? null;
   const diff = diffConfigs(current, c.config);
   await yieldToEventLoop();

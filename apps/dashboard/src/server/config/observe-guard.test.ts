@@ -1,6 +1,6 @@
 import { defaultConfig, type MasqConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { type ModeNode, observeModeIssue } from "./observe-guard.js";
+import { fleetIssue, type ModeNode, observeModeIssue } from "./observe-guard.js";
 
 const WITH = { ...defaultConfig(), masqueradeCIDRs: ["10.100.10.0/24"] } satisfies MasqConfig;
 const node = (name: string, mode: ModeNode["mode"] = "observe"): ModeNode => ({ name, mode });
@@ -41,5 +41,23 @@ describe("observeModeIssue", () => {
     expect(observeModeIssue(WITH, nodes)?.message).toContain(
       "while 11 nodes are in observe mode (n00, n01, n02, n03, n04, n05, n06, n07 and 3 more)",
     );
+  });
+});
+
+describe("fleetIssue: Windows nodes and the equivalent list", () => {
+  // Every other /24 of 10.0.0.0/15 masqueraded: the equivalent list is past the bound.
+  const holes = Array.from({ length: 256 }, (_, i) => `10.${(i * 2) >> 8}.${(i * 2) & 255}.0/24`);
+  const long: MasqConfig = { ...defaultConfig(), masqueradeCIDRs: holes, cidrLimit: 300 };
+  const win = (name: string): ModeNode => ({ name, mode: "enforce", os: "windows" });
+
+  it("refuses a list Windows nodes cannot take, naming them", () => {
+    const issue = fleetIssue(long, [win("w1"), { name: "l1", mode: "enforce", os: "linux" }]);
+    expect(issue?.message).toMatch(/cannot be applied on Windows.*\(Windows nodes: w1\)$/);
+  });
+  it("takes it without Windows nodes", () => {
+    expect(fleetIssue(long, [{ name: "l1", mode: "enforce", os: "linux" }])).toBeUndefined();
+  });
+  it("takes a short equivalent list", () => {
+    expect(fleetIssue(WITH, [win("w1")])).toBeUndefined();
   });
 });
