@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
-import { fleetIssue } from "../config/observe-guard.js";
+import { fleetIssue } from "../config/fleet-guard.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";

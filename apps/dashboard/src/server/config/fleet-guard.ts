@@ -1,6 +1,7 @@
-// masqueradeCIDRs and observe mode do not mix: a node in observe mode runs beside the upstream
-// agent, which ignores keys it does not know, so its chain never gets the exceptions and the
-// node would show drift forever. A config using the key is refused while such nodes exist.
+// Configs the known nodes cannot take, refused at save. masqueradeCIDRs and observe mode do not
+// mix: a node in observe mode runs beside the upstream agent, which ignores keys it does not
+// know, so its chain never gets the exceptions and the node would show drift forever. Windows
+// nodes cannot take an equivalent ExceptionList past its bound.
 import { type Issue, type MasqConfig, usesExceptions, windowsExceptionList } from "@masq/shared";
 
 /** Node names listed in the refusal; more are counted. */

@@ -1,6 +1,6 @@
 import { defaultConfig, type MasqConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { fleetIssue, type ModeNode, observeModeIssue } from "./observe-guard.js";
+import { fleetIssue, type ModeNode, observeModeIssue } from "./fleet-guard.js";
 
 const WITH = { ...defaultConfig(), masqueradeCIDRs: ["10.100.10.0/24"] } satisfies MasqConfig;
 const node = (name: string, mode: ModeNode["mode"] = "observe"): ModeNode => ({ name, mode });
