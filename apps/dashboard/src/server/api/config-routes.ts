@@ -10,9 +10,9 @@ import {
 } from "@masq/shared";
 import { z } from "zod";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
+import { fleetIssue } from "../config/fleet-guard.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
-import { fleetIssue } from "../config/fleet-guard.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { StaleRevisionError } from "../store/types.js";
