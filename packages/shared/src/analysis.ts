@@ -20,7 +20,8 @@ export {
   MAX_COMBINED_OUTCOMES,
 } from "./analysis/backends.js";
 export type { ChainEntry } from "./analysis/chain.js";
-export { familyCidr } from "./analysis/chain.js";
+export { familyCidr, firstMatchDecisions, firstMatchReturns } from "./analysis/chain.js";
+export { type AgentEntry, agentEntryOf } from "./analysis/entry.js";
 export {
   evaluate,
   outcomeSummary,

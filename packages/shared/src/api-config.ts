@@ -61,6 +61,11 @@ export interface DestinationImpact {
   cidr: string;
   change: "no-longer-masqueraded" | "now-masqueraded";
   nodes: number;
+  /**
+   * With masqueradeCIDRs in either config: the entry of the new config that decides the range,
+   * e.g. "masqueradeCIDRs 10.100.10.0/24" (masquerade-decision.ts).
+   */
+  entry?: string;
 }
 
 export interface Impact {

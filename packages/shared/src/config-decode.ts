@@ -22,6 +22,7 @@ import { GoYamlError, goYamlToJson } from "./go-yaml.js";
 type Field = keyof MasqConfig;
 const FIELDS: readonly Field[] = [
   "nonMasqueradeCIDRs",
+  "masqueradeCIDRs",
   "masqLinkLocal",
   "masqLinkLocalIPv6",
   "cidrLimit",
@@ -29,6 +30,7 @@ const FIELDS: readonly Field[] = [
 ];
 const GO_TYPES: Record<Field, string> = {
   nonMasqueradeCIDRs: "[]string",
+  masqueradeCIDRs: "[]string",
   masqLinkLocal: "bool",
   masqLinkLocalIPv6: "bool",
   cidrLimit: "int",
@@ -36,6 +38,7 @@ const GO_TYPES: Record<Field, string> = {
 };
 const WANTED: Record<Field, string> = {
   nonMasqueradeCIDRs: "a list of CIDR strings",
+  masqueradeCIDRs: "a list of CIDR strings",
   masqLinkLocal: "true or false",
   masqLinkLocalIPv6: "true or false",
   cidrLimit: "an integer",
@@ -68,7 +71,9 @@ function typeError(field: Field, v: GoJson, goType = GO_TYPES[field], what?: str
   };
 }
 
-/** The nonMasqueradeCIDRs slice as Go holds it: elements past `len` stay in the backing array. */
+type ListField = "nonMasqueradeCIDRs" | "masqueradeCIDRs";
+
+/** A []string slice (nonMasqueradeCIDRs, masqueradeCIDRs) as Go holds it: elements past `len` stay in the backing array. */
 interface GoSlice {
   backing: string[];
   len: number;
@@ -77,6 +82,8 @@ interface GoSlice {
 interface Decoding {
   config: MasqConfig;
   cidrs: GoSlice;
+  /** masqueradeCIDRs: a nil slice until the key is given (undefined: absent or null). */
+  exceptions?: GoSlice;
   errors: Issue[];
   warnings: Issue[];
 }
@@ -87,16 +94,21 @@ function list(xs: readonly string[]): string {
 }
 
 /** decodeState.array into the existing []string: elements reused, null items left as they are. */
-function decodeCidrs(d: Decoding, v: GoJson): void {
+function decodeCidrs(d: Decoding, v: GoJson, field: ListField = "nonMasqueradeCIDRs"): void {
+  const set = (x: GoSlice | undefined) => {
+    if (field === "nonMasqueradeCIDRs") d.cidrs = x ?? { backing: [], len: 0 };
+    else d.exceptions = x;
+  };
   if (v.kind === "null") {
-    d.cidrs = { backing: [], len: 0 };
+    set(undefined);
     return;
   }
   if (v.kind !== "array") {
-    d.errors.push(typeError("nonMasqueradeCIDRs", v));
+    d.errors.push(typeError(field, v));
     return;
   }
-  const s = d.cidrs;
+  const s = (field === "nonMasqueradeCIDRs" ? d.cidrs : d.exceptions) ?? { backing: [], len: 0 };
+  set(s);
   const nulls: number[] = [];
   v.items.forEach((item, i) => {
     if (i >= s.backing.length) s.backing.push(""); // grown: new elements are ""
@@ -105,27 +117,22 @@ function decodeCidrs(d: Decoding, v: GoJson): void {
     else if (item.kind === "null") nulls.push(i);
     else
       d.errors.push(
-        typeError(
-          "nonMasqueradeCIDRs",
-          item,
-          "string",
-          `nonMasqueradeCIDRs entries must be strings, got ${shown(item)}`,
-        ),
+        typeError(field, item, "string", `${field} entries must be strings, got ${shown(item)}`),
       );
   });
   const n = v.items.length;
   if (n < s.len) s.len = n;
-  if (n === 0) d.cidrs = { backing: [], len: 0 };
-  if (nulls.length > 0) d.warnings.push(nullItems(nulls, d.cidrs));
+  if (n === 0) set({ backing: [], len: 0 });
+  if (nulls.length > 0) d.warnings.push(nullItems(nulls, s, field));
 }
 
-function nullItems(nulls: number[], s: GoSlice): Issue {
+function nullItems(nulls: number[], s: GoSlice, field: ListField): Issue {
   const result = s.backing.slice(0, s.len);
   const kept = nulls.map((i) => (result[i] === "" ? '"" (not a CIDR)' : result[i]!));
   const items = nulls.map((i) => i + 1).join(", ");
   return {
     code: "null-item",
-    message: `nonMasqueradeCIDRs ${nulls.length === 1 ? "item" : "items"} ${items} ${nulls.length === 1 ? "is" : "are"} empty (null): Go's JSON decoder keeps what the list already held there (${kept.join(", ")}), so ip-masq-agent uses ${list(result)}`,
+    message: `${field} ${nulls.length === 1 ? "item" : "items"} ${items} ${nulls.length === 1 ? "is" : "are"} empty (null): Go's JSON decoder keeps what the list already held there (${kept.join(", ")}), so ${field === "nonMasqueradeCIDRs" ? "ip-masq-agent uses" : "the list is"} ${list(result)}`,
     value: "null",
   };
 }
@@ -134,7 +141,8 @@ function decodeField(d: Decoding, field: Field, v: GoJson): void {
   const c = d.config;
   switch (field) {
     case "nonMasqueradeCIDRs":
-      decodeCidrs(d, v);
+    case "masqueradeCIDRs":
+      decodeCidrs(d, v, field);
       return;
     case "masqLinkLocal":
     case "masqLinkLocalIPv6":
@@ -236,6 +244,7 @@ export function decodeConfigJson(
       upstream: `json: cannot unmarshal ${value.kind} into Go value of type main.MasqConfig`,
     });
   config.nonMasqueradeCIDRs = d.cidrs.backing.slice(0, d.cidrs.len);
+  if (d.exceptions) config.masqueradeCIDRs = d.exceptions.backing.slice(0, d.exceptions.len);
   // Upstream stops at its first error; every error is named here (a field that failed to
   // decode keeps its default, so it adds nothing more).
   const checked = validateConfig(config, flags);

@@ -68,3 +68,28 @@ describe("diffConfigs", () => {
     expect(isEmptyDiff(diffConfigs(base, cfg({ masqLinkLocal: true })))).toBe(false);
   });
 });
+
+describe("diffConfigs: masqueradeCIDRs", () => {
+  const base = defaultConfig();
+  const tests: { desc: string; input: [MasqConfig, MasqConfig]; want: [string[], string[]] }[] = [
+    { desc: "none on either side", input: [base, base], want: [[], []] },
+    {
+      desc: "added",
+      input: [base, { ...base, masqueradeCIDRs: ["10.1.0.0/16"] }],
+      want: [["10.1.0.0/16"], []],
+    },
+    {
+      desc: "removed, compared by block",
+      input: [
+        { ...base, masqueradeCIDRs: ["10.1.0.0/16", "10.2.0.0/16"] },
+        { ...base, masqueradeCIDRs: ["10.2.0.0/16"] },
+      ],
+      want: [[], ["10.1.0.0/16"]],
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const d = diffConfigs(...input);
+    expect([d.exceptionsAdded ?? [], d.exceptionsRemoved ?? []]).toEqual(want);
+    expect(isEmptyDiff(d)).toBe(want[0].length + want[1].length === 0);
+  });
+});

@@ -3,7 +3,7 @@
 import { parseCidr } from "./cidr.js";
 import type { MasqConfig } from "./config.js";
 
-export type ScalarKey = Exclude<keyof MasqConfig, "nonMasqueradeCIDRs">;
+export type ScalarKey = Exclude<keyof MasqConfig, "nonMasqueradeCIDRs" | "masqueradeCIDRs">;
 export const SCALAR_KEYS: readonly ScalarKey[] = [
   "masqLinkLocal",
   "masqLinkLocalIPv6",
@@ -25,6 +25,10 @@ export interface ConfigDiff {
   /** Other keys whose value changed, plus "nonMasqueradeCIDRs (order)" for reorders/respellings. */
   changed: string[];
   scalars: ScalarChange[];
+  /** masqueradeCIDRs (as written in the newer config) that are new; only when there are any. */
+  exceptionsAdded?: string[];
+  /** masqueradeCIDRs (as written in the older config) that are gone; only when there are any. */
+  exceptionsRemoved?: string[];
 }
 
 /** A CIDR's identity for comparisons: canonical when parsable, the trimmed text otherwise. */
@@ -63,14 +67,27 @@ export function diffConfigs(before: MasqConfig | null, after: MasqConfig | null)
     added.length === 0 &&
     removed.length === 0 &&
     a.join("\n") !== b.join("\n");
+  const ea = before?.masqueradeCIDRs ?? [];
+  const eb = after?.masqueradeCIDRs ?? [];
+  const exceptionsAdded = onlyIn(eb, new Set(ea.map(cidrKey)));
+  const exceptionsRemoved = onlyIn(ea, new Set(eb.map(cidrKey)));
   return {
     added,
     removed,
+    // Only when used, so diffs of configs without the key keep upstream's shape.
+    ...(exceptionsAdded.length > 0 ? { exceptionsAdded } : {}),
+    ...(exceptionsRemoved.length > 0 ? { exceptionsRemoved } : {}),
     changed: [...scalars.map((s) => s.key), ...(reordered ? ["nonMasqueradeCIDRs (order)"] : [])],
     scalars,
   };
 }
 
 export function isEmptyDiff(d: ConfigDiff): boolean {
-  return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
+  return (
+    d.added.length === 0 &&
+    d.removed.length === 0 &&
+    d.changed.length === 0 &&
+    (d.exceptionsAdded ?? []).length === 0 &&
+    (d.exceptionsRemoved ?? []).length === 0
+  );
 }

@@ -301,6 +301,12 @@ function masqueradeConflicts(
   return out;
 }
 
+/** A CIDR in canonical text (conflicts are keyed so), anything else as it is. */
+function canonicalText(value: string): string {
+  const c = parseCidr(value);
+  return c.ok ? c.cidr.canonical : value;
+}
+
 /** What the union breaks that no source breaks alone: cidrLimit, what nodes can be sent. */
 function mergedChecks(
   config: MasqConfig,
@@ -319,7 +325,7 @@ function mergedChecks(
         limit: config.cidrLimit,
         message: `the sources together list ${count} CIDRs, more than cidrLimit ${config.cidrLimit}; remove some or raise cidrLimit`,
       });
-    } else if (!(e.value && conflicted.has(e.value))) rest.push(e);
+    } else if (!(e.value && conflicted.has(canonicalText(e.value)))) rest.push(e);
   }
   if (rest.length > 0)
     conflicts.push({

@@ -550,3 +550,188 @@ describe("serializeConfig", () => {
     );
   });
 });
+
+describe("masqueradeCIDRs: validation as nonMasqueradeCIDRs, and the two lists together", () => {
+  const tests: {
+    desc: string;
+    input: { config: Partial<MasqConfig>; flags?: AgentFlags };
+    want: { errors: string[]; warnings: string[] };
+  }[] = [
+    {
+      desc: "the example is valid",
+      input: {
+        config: { nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.100.10.0/24"] },
+      },
+      want: { errors: [], warnings: [] },
+    },
+    {
+      desc: "three levels: the inner range is not 'without effect'",
+      input: {
+        config: {
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "10.100.10.0/24"],
+          masqueradeCIDRs: ["10.100.0.0/16"],
+        },
+      },
+      want: { errors: [], warnings: [] },
+    },
+    {
+      desc: "the same CIDR in both lists is an error naming it",
+      input: { config: { nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.0.0.0/8"] } },
+      want: { errors: ["both-lists 10.0.0.0/8"], warnings: [] },
+    },
+    {
+      desc: "an exception equal to a default range (defaults in force)",
+      input: { config: { masqueradeCIDRs: ["172.16.0.0/12"] } },
+      want: { errors: ["both-lists 172.16.0.0/12"], warnings: [] },
+    },
+    {
+      desc: "an exception equal to link-local while it is not masqueraded",
+      input: { config: { masqueradeCIDRs: ["169.254.0.0/16"] } },
+      want: { errors: ["both-lists 169.254.0.0/16"], warnings: [] },
+    },
+    {
+      desc: "same block written otherwise is still the same block",
+      input: {
+        config: { nonMasqueradeCIDRs: ["fd00::/8"], masqueradeCIDRs: ["FD00::/8"] },
+        flags: V6,
+      },
+      want: { errors: ["both-lists FD00::/8"], warnings: ["cidr-not-canonical FD00::/8"] },
+    },
+    {
+      desc: "an exception no non-masquerade range contains is redundant",
+      input: { config: { nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["192.0.2.0/24"] } },
+      want: { errors: [], warnings: ["exception-redundant 192.0.2.0/24"] },
+    },
+    {
+      desc: "an exception inside link-local is not redundant",
+      input: { config: { nonMasqueradeCIDRs: [], masqueradeCIDRs: ["169.254.169.254/32"] } },
+      want: { errors: [], warnings: [] },
+    },
+    {
+      desc: "an exception inside link-local with masqLinkLocal is redundant",
+      input: {
+        config: {
+          nonMasqueradeCIDRs: [],
+          masqueradeCIDRs: ["169.254.169.254/32"],
+          masqLinkLocal: true,
+        },
+      },
+      want: { errors: [], warnings: ["exception-redundant 169.254.169.254/32"] },
+    },
+    {
+      desc: "an exception inside another exception has no effect",
+      input: {
+        config: {
+          nonMasqueradeCIDRs: ["10.0.0.0/8"],
+          masqueradeCIDRs: ["10.100.0.0/16", "10.100.10.0/24"],
+        },
+      },
+      want: { errors: [], warnings: ["contained 10.100.10.0/24"] },
+    },
+    {
+      desc: "a duplicate exception",
+      input: {
+        config: {
+          nonMasqueradeCIDRs: ["10.0.0.0/8"],
+          masqueradeCIDRs: ["10.1.0.0/16", "10.1.0.0/16"],
+        },
+      },
+      want: { errors: [], warnings: ["duplicate 10.1.0.0/16"] },
+    },
+    {
+      desc: "CIDR checks: misaligned and unparsable",
+      input: { config: { masqueradeCIDRs: ["10.1.2.3/16", "nope"] } },
+      want: { errors: ["cidr-misaligned 10.1.2.3/16", "cidr-unparsable nope"], warnings: [] },
+    },
+    {
+      desc: "CIDR checks: IPv6 without --enable-ipv6",
+      input: { config: { masqueradeCIDRs: ["fd00:10::/32"] } },
+      want: { errors: ["ipv6-disabled fd00:10::/32"], warnings: [] },
+    },
+    {
+      desc: "IPv6 exceptions with --enable-ipv6",
+      input: {
+        config: { nonMasqueradeCIDRs: ["fd00::/8"], masqueradeCIDRs: ["fd00:10::/32"] },
+        flags: V6,
+      },
+      want: { errors: [], warnings: [] },
+    },
+    {
+      desc: "cidrLimit counts both lists",
+      input: {
+        config: {
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12"],
+          masqueradeCIDRs: ["10.1.0.0/16"],
+          cidrLimit: 2,
+        },
+      },
+      want: { errors: ["cidr-limit 3"], warnings: [] },
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const r = validateConfig(cfg(input.config), input.flags ?? DEFAULT_FLAGS);
+    expect(r.errors.map((e) => `${e.code} ${e.value}`)).toEqual(want.errors);
+    expect(r.warnings.map((e) => `${e.code} ${e.value}`)).toEqual(want.warnings);
+  });
+
+  it("says which list and how to fix a block in both", () => {
+    const r = validateConfig(cfg({ masqueradeCIDRs: ["169.254.0.0/16"] }));
+    expect(r.errors[0]?.message).toBe(
+      "169.254.0.0/16 is in masqueradeCIDRs and in link-local 169.254.0.0/16, which is not masqueraded (set masqLinkLocal: true to masquerade it): a destination must be decided by one list; remove it from one of them",
+    );
+  });
+
+  it("cidrLimit names upstream's error only when upstream's own list exceeds it", () => {
+    const r = validateConfig(
+      cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.1.0.0/16"], cidrLimit: 1 }),
+    );
+    expect(r.errors[0]?.upstream).toBeUndefined();
+  });
+});
+
+describe("masqueradeCIDRs: decoded with Go's rules", () => {
+  const tests: { desc: string; input: string; want: string[] | undefined | RegExp }[] = [
+    { desc: "absent", input: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", want: undefined },
+    { desc: "null is none", input: "masqueradeCIDRs: null\n", want: undefined },
+    { desc: "a list", input: "masqueradeCIDRs: [10.1.0.0/16]\n", want: ["10.1.0.0/16"] },
+    {
+      desc: "key matched case-insensitively",
+      input: "MasqueradeCIDRs: [10.1.0.0/16]\n",
+      want: ["10.1.0.0/16"],
+    },
+    { desc: "JSON", input: '{"masqueradeCIDRs": ["10.1.0.0/16"]}', want: ["10.1.0.0/16"] },
+    {
+      desc: "not a list",
+      input: "masqueradeCIDRs: 10.1.0.0/16\n",
+      want: /masqueradeCIDRs must be a list of CIDR strings/,
+    },
+    {
+      desc: "a number item",
+      input: "masqueradeCIDRs: [5]\n",
+      want: /masqueradeCIDRs entries must be strings/,
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const r = parseConfigText(input);
+    if (want instanceof RegExp) {
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors.map((e) => e.message).join("\n")).toMatch(want);
+      return;
+    }
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.config.masqueradeCIDRs).toEqual(want);
+  });
+
+  it("a null item of a new list keeps Go's zero value, an empty string", () => {
+    const r = parseConfigText("masqueradeCIDRs: [10.1.0.0/16, null]\n");
+    expect(r.ok).toBe(false);
+    expect(r.warnings.map((w) => w.code)).toContain("null-item");
+  });
+
+  it("is written back only when used", () => {
+    expect(serializeConfig(cfg({ masqueradeCIDRs: [] }))).not.toContain("masqueradeCIDRs");
+    expect(serializeConfig(cfg({ masqueradeCIDRs: ["10.1.0.0/16"] }))).toContain(
+      "masqueradeCIDRs:\n  - 10.1.0.0/16",
+    );
+  });
+});

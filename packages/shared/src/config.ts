@@ -27,8 +27,15 @@ import {
   MIN_RESYNC_INTERVAL_MS,
 } from "./limits.js";
 
-export const LINK_LOCAL_CIDR = "169.254.0.0/16";
-export const LINK_LOCAL_CIDR_IPV6 = "fe80::/10";
+import {
+  type DecisionEntry,
+  decisionEntries,
+  LINK_LOCAL_CIDR,
+  LINK_LOCAL_CIDR_IPV6,
+  nearestHolders,
+} from "./masquerade-decision.js";
+
+export { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 };
 /** RFC 1918. */
 export const DEFAULT_NON_MASQ_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 /** Added to the defaults by the agent flag `nomasq-all-reserved-ranges`. */
@@ -45,11 +52,18 @@ export const RESERVED_RANGES = [
 export const DEFAULT_CIDR_LIMIT = 64;
 export const DEFAULT_RESYNC_INTERVAL = "60s";
 
-/** The effective config: every key resolved (defaults applied). */
+const cidrListSchema = z
+  .array(z.string().max(MAX_CIDR_CHARS))
+  .max(MAX_CONFIG_CIDRS, `at most ${MAX_CONFIG_CIDRS} CIDRs can be sent to nodes`);
+
+/**
+ * The effective config: every key resolved (defaults applied). `masqueradeCIDRs` (exceptions
+ * inside the non-masquerade ranges, this product's extension; upstream ignores the key) is
+ * optional: absent means none, and the config then renders byte-identical to upstream.
+ */
 export const masqConfigSchema = z.strictObject({
-  nonMasqueradeCIDRs: z
-    .array(z.string().max(MAX_CIDR_CHARS))
-    .max(MAX_CONFIG_CIDRS, `at most ${MAX_CONFIG_CIDRS} CIDRs can be sent to nodes`),
+  nonMasqueradeCIDRs: cidrListSchema,
+  masqueradeCIDRs: cidrListSchema.optional(),
   masqLinkLocal: z.boolean(),
   masqLinkLocalIPv6: z.boolean(),
   cidrLimit: z.number().int(),
@@ -105,7 +119,13 @@ export type IssueCode =
   | "duplicate"
   | "contained"
   | "all-traffic"
-  | "link-local-overlap";
+  | "link-local-overlap"
+  /** The same block in nonMasqueradeCIDRs (or link-local) and masqueradeCIDRs. */
+  | "both-lists"
+  /** A masqueradeCIDRs entry no non-masquerade range contains: it changes nothing. */
+  | "exception-redundant"
+  /** The dashboard refuses masqueradeCIDRs while nodes run in observe mode (beside upstream). */
+  | "observe-mode";
 
 export interface Issue {
   code: IssueCode;
@@ -158,10 +178,18 @@ function cidrError(text: string, r: Extract<ReturnType<typeof parseCidr>, { ok: 
   };
 }
 
-function cidrIssues(config: MasqConfig, flags: AgentFlags): { errors: Issue[]; parsed: Cidr[] } {
+/** Both CIDR lists of a config: nonMasqueradeCIDRs, then masqueradeCIDRs (when given). */
+export function allCidrTexts(config: MasqConfig): string[] {
+  return [...config.nonMasqueradeCIDRs, ...(config.masqueradeCIDRs ?? [])];
+}
+
+function cidrIssues(
+  texts: readonly string[],
+  flags: AgentFlags,
+): { errors: Issue[]; parsed: Cidr[] } {
   const errors: Issue[] = [];
   const parsed: Cidr[] = [];
-  for (const text of config.nonMasqueradeCIDRs) {
+  for (const text of texts) {
     const r = parseCidr(text);
     if (!r.ok) {
       errors.push(cidrError(text, r));
@@ -213,7 +241,22 @@ function widestHolders(blocks: readonly Cidr[]): Map<string, Cidr> {
   return out;
 }
 
-function overlapWarnings(parsed: readonly Cidr[]): Issue[] {
+const duplicateWarning = (c: Cidr): Issue => ({
+  code: "duplicate",
+  message: `${c.text} is listed more than once`,
+  value: c.text,
+});
+
+/**
+ * Duplicates, blocks without effect, whole-family blocks of nonMasqueradeCIDRs. A block inside
+ * another is without effect only when no exception lies between them (10.0.0.0/8 ⊃
+ * masqueradeCIDRs 10.100.0.0/16 ⊃ 10.100.10.0/24 needs all three): `nearest` holds the nearest
+ * entry of either list around each block.
+ */
+function overlapWarnings(
+  parsed: readonly Cidr[],
+  nearest: ReadonlyMap<string, DecisionEntry>,
+): Issue[] {
   const warnings: Issue[] = [];
   const first = new Map<string, Cidr>();
   for (const c of parsed) if (!first.has(c.canonical)) first.set(c.canonical, c);
@@ -221,16 +264,12 @@ function overlapWarnings(parsed: readonly Cidr[]): Issue[] {
   const seen = new Set<string>();
   for (const c of parsed) {
     if (seen.has(c.canonical)) {
-      warnings.push({
-        code: "duplicate",
-        message: `${c.text} is listed more than once`,
-        value: c.text,
-      });
+      warnings.push(duplicateWarning(c));
       continue;
     }
     seen.add(c.canonical);
     const outer = holders.get(c.canonical);
-    if (outer)
+    if (outer && nearest.get(c.canonical)?.masquerade !== true)
       warnings.push({
         code: "contained",
         message: `${c.text} is inside ${outer.text} and has no effect`,
@@ -277,6 +316,61 @@ function linkLocalWarnings(
 }
 
 /**
+ * masqueradeCIDRs against the non-masquerade entries (link-local included): a block in both
+ * lists is an error; an exception no non-masquerade range contains, or one inside another
+ * exception with no non-masquerade range between, changes nothing (warning).
+ */
+function exceptionIssues(
+  exceptions: readonly Cidr[],
+  entries: readonly DecisionEntry[],
+  nearest: ReadonlyMap<string, DecisionEntry>,
+): { errors: Issue[]; warnings: Issue[] } {
+  const errors: Issue[] = [];
+  const warnings: Issue[] = [];
+  const nonMasq = new Map<string, DecisionEntry>();
+  for (const e of entries) if (!e.masquerade) nonMasq.set(e.cidr.canonical, e);
+  const seen = new Set<string>();
+  for (const c of exceptions) {
+    if (seen.has(c.canonical)) {
+      warnings.push(duplicateWarning(c));
+      continue;
+    }
+    seen.add(c.canonical);
+    const same = nonMasq.get(c.canonical);
+    if (same) {
+      errors.push(bothListsError(c, same));
+      continue;
+    }
+    const holder = nearest.get(c.canonical);
+    if (holder?.masquerade)
+      warnings.push({
+        code: "contained",
+        message: `${c.text} is inside masqueradeCIDRs ${holder.cidr.text} with no non-masquerade range between them, and has no effect`,
+        value: c.text,
+      });
+    else if (!holder)
+      warnings.push({
+        code: "exception-redundant",
+        message: `masqueradeCIDRs ${c.text} is inside no non-masquerade range: traffic to it is masqueraded anyway, so it has no effect`,
+        value: c.text,
+      });
+  }
+  return { errors, warnings };
+}
+
+function bothListsError(c: Cidr, same: DecisionEntry): Issue {
+  const where =
+    same.list === "link-local"
+      ? `link-local ${same.cidr.text}, which is not masqueraded (set ${same.cidr.family === "ipv4" ? "masqLinkLocal" : "masqLinkLocalIPv6"}: true to masquerade it)`
+      : "nonMasqueradeCIDRs";
+  return {
+    code: "both-lists",
+    message: `${c.text} is in masqueradeCIDRs and in ${where}: a destination must be decided by one list; remove it from one of them`,
+    value: c.text,
+  };
+}
+
+/**
  * Text that is not the canonical block. Upstream writes the text as given into the rule, and
  * iptables reads a prefix with a leading zero as octal (`/016` is /14, `/08` is refused); this
  * product always writes the canonical text (rules.ts), so say what each one does.
@@ -308,14 +402,15 @@ function canonicalWarning(c: Cidr): Issue | undefined {
 /** What a node can be sent: the protocol's limits (limits.ts). Upstream has none of these. */
 function deliveryErrors(config: MasqConfig): Issue[] {
   const errors: Issue[] = [];
-  const n = config.nonMasqueradeCIDRs.length;
+  const texts = allCidrTexts(config);
+  const n = texts.length;
   if (n > MAX_CONFIG_CIDRS)
     errors.push({
       code: "undeliverable",
       message: `${n} CIDRs are more than the ${MAX_CONFIG_CIDRS} a config can carry to nodes; nodes would refuse it`,
       value: String(n),
     });
-  for (const text of config.nonMasqueradeCIDRs)
+  for (const text of texts)
     if (text.length > MAX_CIDR_CHARS)
       errors.push({
         code: "undeliverable",
@@ -376,39 +471,61 @@ function durationIssues(text: string): { errors: Issue[]; warnings: Issue[] } {
   return { errors: [], warnings: [] };
 }
 
+/** cidrLimit counts both lists (upstream, which reads only nonMasqueradeCIDRs, counts that one). */
+function cidrLimitError(config: MasqConfig): Issue | undefined {
+  const own = config.nonMasqueradeCIDRs.length;
+  const n = own + (config.masqueradeCIDRs?.length ?? 0);
+  if (n <= config.cidrLimit) return undefined;
+  return {
+    code: "cidr-limit",
+    message: `${n} CIDRs exceed cidrLimit ${config.cidrLimit}; remove some or raise cidrLimit`,
+    value: String(n),
+    ...(own > config.cidrLimit
+      ? {
+          upstream: `the daemon can only accept up to ${config.cidrLimit} CIDRs (excluding link-local), but got ${own} CIDRs (excluding link local)`,
+        }
+      : {}),
+  };
+}
+
 /**
  * Upstream's validate() (limit, CIDR syntax and alignment, IPv6 gate), Go's duration parse, what
- * nodes can be sent, plus warnings. O(n log n) in the number of CIDRs.
+ * nodes can be sent, plus warnings; masqueradeCIDRs gets the same checks, and the two lists are
+ * checked against each other (exceptionIssues). O(n log n) in the number of CIDRs.
  */
 export function validateConfig(
   config: MasqConfig,
   flags: AgentFlags = DEFAULT_FLAGS,
 ): { errors: Issue[]; warnings: Issue[] } {
-  const errors: Issue[] = [];
-  const n = config.nonMasqueradeCIDRs.length;
-  if (n > config.cidrLimit) {
-    errors.push({
-      code: "cidr-limit",
-      message: `${n} CIDRs exceed cidrLimit ${config.cidrLimit}; remove some or raise cidrLimit`,
-      value: String(n),
-      upstream: `the daemon can only accept up to ${config.cidrLimit} CIDRs (excluding link-local), but got ${n} CIDRs (excluding link local)`,
-    });
-  }
-  const { errors: cidrErrors, parsed } = cidrIssues(config, flags);
-  errors.push(...cidrErrors, ...deliveryErrors(config));
+  const limit = cidrLimitError(config);
+  const errors: Issue[] = limit ? [limit] : [];
+  const { errors: cidrErrors, parsed } = cidrIssues(config.nonMasqueradeCIDRs, flags);
+  const exc = cidrIssues(config.masqueradeCIDRs ?? [], flags);
+  errors.push(...cidrErrors, ...exc.errors, ...deliveryErrors(config));
   const duration = durationIssues(config.resyncInterval);
   errors.push(...duration.errors);
-  const canonical = parsed.map(canonicalWarning).filter((w): w is Issue => w !== undefined);
+  const entries = familiesOf([...parsed, ...exc.parsed]).flatMap((f) => decisionEntries(config, f));
+  const nearest = nearestHolders(entries);
+  const exceptions = exceptionIssues(exc.parsed, entries, nearest);
+  errors.push(...exceptions.errors);
+  const canonical = [...parsed, ...exc.parsed]
+    .map(canonicalWarning)
+    .filter((w): w is Issue => w !== undefined);
   return {
     errors,
     warnings: [
       ...canonical,
-      ...overlapWarnings(parsed),
+      ...overlapWarnings(parsed, nearest),
+      ...exceptions.warnings,
       ...linkLocalWarnings(parsed, config, flags),
       ...duration.warnings,
     ],
   };
 }
+
+const familiesOf = (cidrs: readonly Cidr[]): Cidr["family"][] => [
+  ...new Set(cidrs.map((c) => c.family)),
+];
 
 /**
  * resyncInterval in milliseconds, as written (zero or negative too: the reporter raises it to
@@ -425,6 +542,8 @@ export function serializeConfig(config: MasqConfig): string {
   return stringify(
     {
       nonMasqueradeCIDRs: config.nonMasqueradeCIDRs,
+      // Only when used, so a config without exceptions is written as upstream writes it.
+      ...(config.masqueradeCIDRs?.length ? { masqueradeCIDRs: config.masqueradeCIDRs } : {}),
       masqLinkLocal: config.masqLinkLocal,
       masqLinkLocalIPv6: config.masqLinkLocalIPv6,
       cidrLimit: config.cidrLimit,

@@ -3,8 +3,9 @@
 // returned them. Only where the effect differs from what the config wants (behaviour first):
 // a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
 import type { FamilyAnalysis } from "./analysis.js";
-import { type Cidr, type Family, toRanges } from "./cidr.js";
+import type { Cidr, Family } from "./cidr.js";
 import type { Difference, Severity } from "./drift.js";
+import { desiredReturned } from "./drift-destinations.js";
 import { describeConditions, describeRef } from "./path/describe.js";
 import {
   cidrRange,
@@ -185,13 +186,14 @@ function differenceOf(d: DesiredChain, f: Finding, where = ""): Difference {
   };
 }
 
+/** The config's non-masquerade blocks, to name affected destinations in its own terms. */
 function returnCidrs(d: DesiredChain): Cidr[] {
   return d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : []));
 }
 
 /** Differences made by other rules on the path (NAT or ACCEPT before the jump, NAT after it). */
 export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
-  const wanted = toRanges(returnCidrs(d));
+  const wanted = desiredReturned(d);
   return findings(o, wanted).map((f) => differenceOf(d, f));
 }
 
@@ -205,6 +207,6 @@ export function otherBackendPathDifferences(
   o: FamilyAnalysis,
   where: string,
 ): Difference[] {
-  const wanted = toRanges(returnCidrs(d));
+  const wanted = desiredReturned(d);
   return findings(o, wanted, true).map((f) => differenceOf(d, f, where));
 }

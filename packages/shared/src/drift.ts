@@ -1,7 +1,8 @@
 // Desired vs observed, as typed differences with a severity. Behaviour first: the same
 // effect written with other comments or in another order is only cosmetic.
 import type { FamilyAnalysis } from "./analysis.js";
-import { type Cidr, type Family, rangesCover, toRanges } from "./cidr.js";
+import type { Family } from "./cidr.js";
+import { desiredExceptionRules, destinationDifferences } from "./drift-destinations.js";
 import { pathDifferences } from "./drift-path.js";
 import { behaviourKey, parseIptables } from "./parser.js";
 import { describeConditions, describeRef } from "./path/describe.js";
@@ -20,6 +21,10 @@ export type DriftKind =
   | "masqueraded-after"
   | "missing-cidr"
   | "unexpected-cidr"
+  /** A masqueradeCIDRs exception with no MASQUERADE rule on the node. */
+  | "exception-missing"
+  /** An exception's MASQUERADE behind a RETURN that returns its traffic first (dead rule). */
+  | "exception-shadowed"
   | "masquerade-missing"
   | "masquerade-not-last"
   | "masquerade-options"
@@ -136,40 +141,6 @@ function jumpDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   return out;
 }
 
-function returnDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
-  const scope = d.family;
-  const desired: Cidr[] = d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : []));
-  const desiredRanges = toRanges(desired);
-  const observedRanges = toRanges(o.returns);
-  const out: Difference[] = [];
-  for (const c of desired) {
-    if (!rangesCover(observedRanges, c))
-      out.push({
-        kind: "missing-cidr",
-        severity: "critical",
-        scope,
-        cidr: c.canonical,
-        message: `${c.canonical} is missing`,
-        impact: `traffic to ${c.canonical} is masqueraded but should keep the pod address`,
-      });
-  }
-  const seen = new Set<string>();
-  for (const c of o.returns) {
-    if (seen.has(c.canonical)) continue;
-    seen.add(c.canonical);
-    if (!rangesCover(desiredRanges, c))
-      out.push({
-        kind: "unexpected-cidr",
-        severity: "critical",
-        scope,
-        cidr: c.canonical,
-        message: `${c.canonical} is not in the config`,
-        impact: `traffic to ${c.canonical} leaves with the pod address but should be masqueraded`,
-      });
-  }
-  return out;
-}
-
 function masqueradeOptionsKey(
   entries: { protocol?: string; toPorts?: string; probability?: number; randomFully?: boolean }[],
 ): string {
@@ -206,7 +177,7 @@ function masqueradeDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[]
       rule: first.rule.text,
     });
   }
-  const want = d.rules.flatMap((r) => (r.kind === "masquerade" ? [r] : []));
+  const want = d.rules.flatMap((r) => (r.kind === "masquerade" && !r.cidr ? [r] : []));
   const have = o.entries.filter(
     (e) => e.role === "masquerade" && e.index <= o.finalMasquerade! && !e.cidr,
   );
@@ -219,6 +190,31 @@ function masqueradeDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[]
       message: `MASQUERADE options differ (want ${want.map((r) => r.line.split(" -j ")[1]).join(" | ")})`,
       impact: "source ports are chosen differently than configured",
       rule: final.rule.text,
+    });
+  }
+  return [...out, ...exceptionOptionDifferences(d, o)];
+}
+
+/** The options (random-fully, to-ports) of each masqueradeCIDRs exception's rules. */
+function exceptionOptionDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
+  const out: Difference[] = [];
+  for (const [cidr, want] of desiredExceptionRules(d)) {
+    const have = o.entries.filter(
+      (e) =>
+        e.role === "masquerade" &&
+        !e.negated &&
+        e.cidr?.canonical === cidr &&
+        (o.finalMasquerade === undefined || e.index < o.finalMasquerade),
+    );
+    if (have.length === 0 || masqueradeOptionsKey(want) === masqueradeOptionsKey(have)) continue;
+    out.push({
+      kind: "masquerade-options",
+      severity: "warning",
+      scope: d.family,
+      cidr,
+      message: `MASQUERADE options of masqueradeCIDRs ${cidr} differ (want ${want.map((r) => r.line.split(" -j ")[1]).join(" | ")})`,
+      impact: `source ports of traffic to ${cidr} are chosen differently than configured`,
+      rule: have[have.length - 1]!.rule.text,
     });
   }
   return out;
@@ -250,6 +246,10 @@ export function translatedImpact(outcomes: readonly PathOutcome[]): string {
 }
 
 function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
+  const exceptions = desiredExceptionRules(d);
+  // A MASQUERADE for a desired exception is the agent's own; any other with a destination is not.
+  const ownException = (e: FamilyAnalysis["entries"][number]) =>
+    !e.negated && e.conditions.length === 0 && exceptions.has(e.cidr?.canonical ?? "");
   return o.entries
     .filter(
       (e) =>
@@ -258,7 +258,8 @@ function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
         e.negated ||
         (e.role === "return" &&
           (e.conditions.length > 0 || e.protocol !== undefined || e.probability !== undefined)) ||
-        (e.role === "masquerade" && (e.conditions.length > 0 || e.cidr !== undefined)),
+        (e.role === "masquerade" &&
+          (e.conditions.length > 0 || (e.cidr !== undefined && !ownException(e)))),
     )
     .map((e) => ({
       kind: "foreign-rule" as const,
@@ -323,7 +324,7 @@ export function computeDrift(desired: DesiredChain, observed: FamilyAnalysis): D
   out.push(
     ...jumpDifferences(desired, observed),
     ...pathDifferences(desired, observed),
-    ...returnDifferences(desired, observed),
+    ...destinationDifferences(desired, observed),
     ...masqueradeDifferences(desired, observed),
     ...foreignDifferences(desired, observed),
   );
@@ -403,6 +404,8 @@ const LABELS: Record<DriftKind, string> = {
   "masqueraded-after": "masqueraded after the chain",
   "missing-cidr": "missing CIDR",
   "unexpected-cidr": "extra CIDR",
+  "exception-missing": "masqueradeCIDRs rule missing",
+  "exception-shadowed": "masqueradeCIDRs rule behind a RETURN",
   "masquerade-missing": "MASQUERADE missing",
   "masquerade-not-last": "MASQUERADE not last",
   "masquerade-options": "MASQUERADE options differ",

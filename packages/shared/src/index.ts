@@ -14,6 +14,7 @@ export * from "./duration.js";
 export * from "./go-quote.js";
 export * from "./kubectl.js";
 export * from "./limits.js";
+export * from "./masquerade-decision.js";
 export * from "./nft/index.js";
 export * from "./node-view.js";
 export * from "./parser.js";

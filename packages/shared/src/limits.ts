@@ -64,6 +64,14 @@ export const MAX_WINDOWS_SNAPSHOT_JSON = (MAX_FRAME_BYTES * 3) / 4;
 export const MAX_EXCEPTION_LISTS = 64;
 /** Entries of one OutBoundNAT ExceptionList. */
 export const MAX_EXCEPTION_ENTRIES = 4096;
+/**
+ * Entries of the ExceptionList computed for masqueradeCIDRs on Windows (the non-masquerade ranges
+ * minus the exceptions, as CIDRs). One exception costs up to (its prefix − its range's prefix)
+ * blocks (a /32 in a /8: 24), so 256 holds about ten deep exceptions; past that the list is no
+ * longer something a person can review on the node page or in the CNI file, and HNS evaluates
+ * the list per endpoint policy: the reporter refuses instead of writing it.
+ */
+export const MAX_WINDOWS_EQUIVALENT_CIDRS = 256;
 /** Characters of one ExceptionList entry. */
 export const MAX_EXCEPTION_ENTRY_CHARS = 64;
 

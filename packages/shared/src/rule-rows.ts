@@ -49,6 +49,7 @@ function masqueradeTitle(e: ChainEntry, cidr: string | undefined): string {
   if (e.toPorts) opts.push(`to ports ${e.toPorts}`);
   if (e.randomFully) opts.push("random-fully");
   const how = opts.length > 0 ? ` (${opts.join(", ")})` : "";
+  if (cidr && e.ownComment) return `${cidr} is masqueraded (masqueradeCIDRs)${how}`;
   if (cidr) return `traffic ${e.negated ? "not " : ""}to ${cidr} is masqueraded${how}`;
   if (e.protocol || e.probability !== undefined)
     return `${e.protocol ?? "some"} traffic is masqueraded${how}`;
@@ -159,7 +160,31 @@ function pairedRow(de: ChainEntry, ae: ChainEntry): CompareRow {
   };
 }
 
+/** A masqueradeCIDRs exception's own difference (its rule dead behind a RETURN, or absent). */
+function exceptionDifference(c: Ctx, e: ChainEntry): Difference | undefined {
+  const cidr = e.cidr?.canonical;
+  if (!cidr || e.negated) return undefined;
+  // A RETURN behind an exception that contains it decides nothing: drift names it missing.
+  if (e.role === "return") return find(c, "missing-cidr", (x) => x.cidr === cidr);
+  if (e.role !== "masquerade") return undefined;
+  const mine = (x: Difference) => x.cidr === cidr;
+  return (
+    find(c, "exception-shadowed", mine) ??
+    find(c, "exception-missing", mine) ??
+    find(c, "masquerade-options", mine)
+  );
+}
+
 function desiredOnlyRow(c: Ctx, de: ChainEntry): CompareRow {
+  const exception = exceptionDifference(c, de);
+  // Order matters for exceptions: "at another position" can mean "never applies".
+  if (exception)
+    return {
+      state: c.onlyActual.has(keyOf(de)) ? "moved" : "missing",
+      desired: view(de),
+      difference: exception,
+      explanation: exception.impact ?? exception.message,
+    };
   if (c.onlyActual.has(keyOf(de)))
     return {
       state: "moved",
@@ -196,11 +221,14 @@ function actualOnlyRow(c: Ctx, ae: ChainEntry): CompareRow {
       difference: find(c, "masquerade-not-last"),
       explanation: "Comes after MASQUERADE: no packet ever reaches it.",
     };
+  const exception = exceptionDifference(c, ae);
   if (c.onlyDesired.has(keyOf(ae)))
     return {
       state: "moved",
       actual: view(ae),
-      explanation: "Configured too, at another position.",
+      ...(exception
+        ? { difference: exception, explanation: exception.impact ?? exception.message }
+        : { explanation: "Configured too, at another position." }),
     };
   const cidr = ae.cidr?.canonical;
   const difference =

@@ -229,3 +229,124 @@ describe("apply payload", () => {
     expect(parsed?.comment?.startsWith('"ip-masq-agent: ensure')).toBe(true);
   });
 });
+
+const EXC =
+  '-m comment --comment "ip-masq-agent: masqueradeCIDRs traffic is subject to MASQUERADE"';
+const exc = (cidr: string, rest = " --random-fully") =>
+  `-A IP-MASQ-AGENT ${EXC} -d ${cidr} -j MASQUERADE${rest}`;
+
+describe("masqueradeCIDRs: most specific first, each rule with the agent's flags", () => {
+  const base = { ...empty, masqLinkLocal: true };
+  const tests: {
+    desc: string;
+    input: { config: MasqConfig; flags?: Partial<AgentFlags>; family?: Family };
+    want: string[];
+  }[] = [
+    {
+      desc: "the example",
+      input: {
+        config: {
+          ...base,
+          nonMasqueradeCIDRs: ["10.0.0.0/8"],
+          masqueradeCIDRs: ["10.100.10.0/24"],
+        },
+      },
+      want: [exc("10.100.10.0/24"), ret("10.0.0.0/8"), masq(true)],
+    },
+    {
+      desc: "three levels, link-local in its place by prefix",
+      input: {
+        config: {
+          ...empty,
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "10.100.10.0/24"],
+          masqueradeCIDRs: ["10.100.0.0/16"],
+        },
+      },
+      want: [
+        ret("10.100.10.0/24"),
+        exc("10.100.0.0/16"),
+        ret("169.254.0.0/16"),
+        ret("10.0.0.0/8"),
+        masq(true),
+      ],
+    },
+    {
+      desc: "without --random-fully",
+      input: {
+        config: { ...base, nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.1.0.0/16"] },
+        flags: { randomFully: false },
+      },
+      want: [exc("10.1.0.0/16", ""), ret("10.0.0.0/8"), masq(false)],
+    },
+    {
+      desc: "--to-ports: the exception gets upstream's per-protocol rules too",
+      input: {
+        config: { ...base, nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.1.0.0/16"] },
+        flags: { toPorts: "2000-2999" },
+      },
+      want: [
+        exc("10.1.0.0/16", " --random-fully -p tcp --to-ports 2000-2999"),
+        exc("10.1.0.0/16", " --random-fully -p udp --to-ports 2000-2999"),
+        exc("10.1.0.0/16", " --random-fully -p sctp --to-ports 2000-2999"),
+        exc("10.1.0.0/16"),
+        ret("10.0.0.0/8"),
+        `-A IP-MASQ-AGENT ${MASQ} -j MASQUERADE --random-fully -p tcp --to-ports 2000-2999`,
+        `-A IP-MASQ-AGENT ${MASQ} -j MASQUERADE --random-fully -p udp --to-ports 2000-2999`,
+        `-A IP-MASQ-AGENT ${MASQ} -j MASQUERADE --random-fully -p sctp --to-ports 2000-2999`,
+        masq(true),
+      ],
+    },
+    {
+      desc: "IPv6: canonical text, only the family's entries",
+      input: {
+        config: {
+          ...empty,
+          masqLinkLocalIPv6: true,
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "fd00::/8"],
+          masqueradeCIDRs: ["FD00:10::/32"],
+        },
+        flags: { enableIPv6: true },
+        family: "ipv6",
+      },
+      want: [exc("fd00:10::/32"), ret("fd00::/8"), masq(true)],
+    },
+    {
+      desc: "an empty list renders as upstream (config order)",
+      input: {
+        config: {
+          ...empty,
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "10.1.0.0/16"],
+          masqueradeCIDRs: [],
+        },
+      },
+      want: [ret("169.254.0.0/16"), ret("10.0.0.0/8"), ret("10.1.0.0/16"), masq(true)],
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const flags = { ...DEFAULT_FLAGS, ...input.flags };
+    expect(renderRestorePayload(input.config, flags, input.family ?? "ipv4")).toBe(payload(want));
+  });
+
+  it("marks exception rules with their destination", () => {
+    const d = desiredChain(
+      { ...base, nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.1.0.0/16"] },
+      DEFAULT_FLAGS,
+      "ipv4",
+    );
+    expect(d.rules.map((r) => `${r.kind} ${r.cidr?.canonical ?? "*"}`)).toEqual([
+      "masquerade 10.1.0.0/16",
+      "return 10.0.0.0/8",
+      "masquerade *",
+    ]);
+  });
+
+  it("iptables reads every rendered line back", () => {
+    const text = renderRestorePayload(
+      { ...base, nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.1.0.0/16"] },
+      { ...DEFAULT_FLAGS, toPorts: "2000-2999" },
+      "ipv4",
+    );
+    const parsed = parseIptables(text);
+    expect(parsed.errors).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import {
   LINK_LOCAL_CIDR_IPV6,
   type MasqConfig,
 } from "./config.js";
+import { bySpecificity, decisionEntries, usesExceptions } from "./masquerade-decision.js";
 import { formatInterval, intervalSize, type PortInterval, parseToPorts } from "./ports.js";
 
 export const NAT_TABLE = "nat";
@@ -15,6 +16,12 @@ export const POSTROUTING = "POSTROUTING";
 export const NON_MASQ_RULE_COMMENT = "ip-masq-agent: local traffic is not subject to MASQUERADE";
 export const MASQ_RULE_COMMENT =
   "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)";
+/**
+ * On a masqueradeCIDRs rule (this product's extension), in upstream's wording: "ip-masq-agent:
+ * <traffic> is [not] subject to MASQUERADE".
+ */
+export const EXCEPTION_MASQ_RULE_COMMENT =
+  "ip-masq-agent: masqueradeCIDRs traffic is subject to MASQUERADE";
 /** Written by older agents, which also put `-m addrtype ! --dst-type LOCAL` on each rule. */
 export const LEGACY_NON_MASQ_RULE_COMMENT =
   "ip-masq-agent: cluster-local traffic should not be subject to MASQUERADE";
@@ -40,6 +47,8 @@ export type DesiredRule =
       probability?: number;
       toPorts?: string;
       randomFully: boolean;
+      /** A masqueradeCIDRs exception's destination; none on the final MASQUERADE. */
+      cidr?: Cidr;
       line: string;
     };
 
@@ -137,7 +146,23 @@ export function nonMasqCidrs(config: MasqConfig, family: Family): string[] {
   return [...(masqLinkLocal ? [] : [linkLocalFor(family)]), ...own];
 }
 
-function masqueradeRules(chain: string, flags: AgentFlags): DesiredRule[] {
+/** A masqueradeCIDRs rule's args: upstream's MASQUERADE args with the exception's comment and -d. */
+function exceptionArgs(args: string[], cidr: Cidr): string[] {
+  const comment = commentArgs(MASQ_RULE_COMMENT).length;
+  return [
+    ...commentArgs(EXCEPTION_MASQ_RULE_COMMENT),
+    "-d",
+    cidr.canonical,
+    ...args.slice(comment),
+  ];
+}
+
+/**
+ * The MASQUERADE rules with the agent's flags (per-protocol `--to-ports` rules, then one for
+ * every protocol); with `cidr`, those of a masqueradeCIDRs exception for that destination.
+ */
+function masqueradeRules(chain: string, flags: AgentFlags, cidr?: Cidr): DesiredRule[] {
+  const own = (args: string[]) => (cidr ? exceptionArgs(args, cidr) : args);
   const ports = parseToPorts(flags.toPorts);
   if (!ports.ok) throw new Error(ports.message);
   const rules: DesiredRule[] = [];
@@ -154,7 +179,8 @@ function masqueradeRules(chain: string, flags: AgentFlags): DesiredRule[] {
         probability,
         toPorts: formatInterval(interval),
         randomFully: flags.randomFully,
-        line: ruleLine(chain, args),
+        ...(cidr ? { cidr } : {}),
+        line: ruleLine(chain, own(args)),
       });
       remaining -= size;
     });
@@ -163,20 +189,45 @@ function masqueradeRules(chain: string, flags: AgentFlags): DesiredRule[] {
   rules.push({
     kind: "masquerade",
     randomFully: flags.randomFully,
-    line: ruleLine(chain, masqRuleArgs(flags.randomFully)),
+    ...(cidr ? { cidr } : {}),
+    line: ruleLine(chain, own(masqRuleArgs(flags.randomFully))),
   });
   return rules;
 }
 
-/** The desired chain for one family; the config must already be valid for these flags. */
+function returnRule(chain: string, cidr: Cidr): DesiredRule {
+  return { kind: "return", cidr, line: ruleLine(chain, nonMasqRuleArgs(cidr.canonical)) };
+}
+
+/**
+ * With masqueradeCIDRs: every entry most specific first (a RETURN, or an exception's MASQUERADE
+ * rules), so the first rule a packet matches is its longest-prefix match; then the final
+ * MASQUERADE. Blocks nest or are disjoint, so this order is the only one needed.
+ */
+function exceptionChain(config: MasqConfig, flags: AgentFlags, family: Family): DesiredRule[] {
+  const chain = flags.masqChain;
+  const ordered = decisionEntries(config, family).sort(bySpecificity);
+  return [
+    ...ordered.flatMap((e) =>
+      e.masquerade ? masqueradeRules(chain, flags, e.cidr) : [returnRule(chain, e.cidr)],
+    ),
+    ...masqueradeRules(chain, flags),
+  ];
+}
+
+/**
+ * The desired chain for one family; the config must already be valid for these flags. Without
+ * masqueradeCIDRs it is upstream's chain (link-local, then the config's order).
+ */
 export function desiredChain(config: MasqConfig, flags: AgentFlags, family: Family): DesiredChain {
   const chain = flags.masqChain;
+  if (usesExceptions(config))
+    return { family, chain, rules: exceptionChain(config, flags, family) };
   // Canonical text, never the config's: iptables reads `/016` as octal and prints IPv6 in RFC
   // 5952 form, so the config's own spelling could mean another block or never read back equal.
-  const returns: DesiredRule[] = nonMasqCidrs(config, family).map((text) => {
-    const cidr = mustParseCidr(text);
-    return { kind: "return", cidr, line: ruleLine(chain, nonMasqRuleArgs(cidr.canonical)) };
-  });
+  const returns = nonMasqCidrs(config, family).map((text) =>
+    returnRule(chain, mustParseCidr(text)),
+  );
   return { family, chain, rules: [...returns, ...masqueradeRules(chain, flags)] };
 }
 

@@ -3,7 +3,7 @@
 // kube-proxy nodes most answers depend on its 0x4000 mark (set on service traffic it SNATs):
 // the unmarked branches are one group, the marked ones another, each with its own answer.
 // Nothing is decided here that the verdict does not say: a null verdict stays "depends".
-import { outcomeSummary, type Verdict, type VerdictOutcome } from "./analysis.js";
+import { type AgentEntry, outcomeSummary, type Verdict, type VerdictOutcome } from "./analysis.js";
 import { describeConditions } from "./path/describe.js";
 import type { RuleRef } from "./path/types.js";
 import type { IptablesBackend } from "./protocol.js";
@@ -21,6 +21,8 @@ export interface BranchView {
   /** What happens, e.g. "masqueraded by IP-MASQ-AGENT rule 3 (ip-masq-agent)". */
   summary: string;
   decidedBy?: RuleRef;
+  /** The config entry behind the deciding rule of the agent's chain (analysis/entry.ts). */
+  entry?: AgentEntry;
   /** SNAT's `--to-source`. */
   toSource?: string;
   backend?: IptablesBackend;
@@ -64,6 +66,7 @@ function branch(o: VerdictOutcome, keep: (c: VerdictOutcome["conditions"][number
     summary: outcomeSummary(o),
   };
   if (o.decidedBy) view.decidedBy = o.decidedBy;
+  if (o.entry) view.entry = o.entry;
   if (o.toSource) view.toSource = o.toSource;
   if (o.backend) view.backend = o.backend;
   return view;

@@ -6,8 +6,15 @@ export const MASQ =
 export const JUMP =
   '-A POSTROUTING -m comment --comment "\\"ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain\\"" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT';
 
+export const EXC_MASQ =
+  '-m comment --comment "ip-masq-agent: masqueradeCIDRs traffic is subject to MASQUERADE"';
+
 export const ret = (cidr: string) => `-A IP-MASQ-AGENT -d ${cidr} ${NON_MASQ} -j RETURN`;
 export const masq = (opts = " --random-fully") => `-A IP-MASQ-AGENT ${MASQ} -j MASQUERADE${opts}`;
+
+/** A masqueradeCIDRs exception's MASQUERADE as `iptables -S` prints it. */
+export const excMasq = (cidr: string, opts = " --random-fully") =>
+  `-A IP-MASQ-AGENT -d ${cidr} ${EXC_MASQ} -j MASQUERADE${opts}`;
 
 /** `iptables -S IP-MASQ-AGENT` after applying the default config. */
 export function chainS(

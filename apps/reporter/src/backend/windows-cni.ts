@@ -12,13 +12,13 @@ import { Mutex } from "@masq/node-util";
 import {
   type AgentFlags,
   type ApplyTrigger,
-  desiredExceptions,
   driftReport,
   type ExceptionListSnapshot,
   type MasqConfig,
   rewriteExceptionLists,
   type WindowsSnapshot,
   windowsDrift,
+  windowsExceptionList,
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
 import { type Logger, silentLogger } from "../log.js";
@@ -205,9 +205,11 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
 
     const refused = refusal(config, flags);
     if (refused) return fail(refused, undefined);
+    const equivalent = windowsExceptionList(config);
+    if (!equivalent.ok) return fail(`${equivalent.reason}; the file was not touched`, undefined);
     const before = await load();
     if (!before.ok) return fail(`${before.error}; the file was not touched`, snapshotOf(before));
-    const rewrite = rewriteExceptionLists(before.text, desiredExceptions(config));
+    const rewrite = rewriteExceptionLists(before.text, equivalent.list);
     if (!rewrite.ok)
       return fail(
         `cannot apply to ${path}: ${rewrite.error}; the file was not touched`,

@@ -101,6 +101,60 @@ const goldenCases: {
     file: "render-reserved-with-jump.txt",
   },
   {
+    desc: "render masqueradeCIDRs: most specific first",
+    args: ["render", "--config", data("exceptions.yaml")],
+    code: 0,
+    file: "render-exceptions.txt",
+  },
+  {
+    desc: "render masqueradeCIDRs for Windows: the equivalent ExceptionList",
+    args: ["render", "--config", data("exceptions.yaml"), "--windows"],
+    code: 0,
+    file: "render-exceptions-windows.txt",
+  },
+  {
+    desc: "drift with masqueradeCIDRs, in sync",
+    args: ["drift", "--config", data("exceptions.yaml"), "--from", data("node-exceptions.save")],
+    code: 0,
+    file: "drift-exceptions-in-sync.txt",
+  },
+  {
+    desc: "drift: the exception behind its containing RETURN",
+    args: [
+      "drift",
+      "--config",
+      data("exceptions.yaml"),
+      "--from",
+      data("node-exception-shadowed.save"),
+    ],
+    code: 3,
+    file: "drift-exception-shadowed.txt",
+  },
+  {
+    desc: "inspect: the exception's rule behind the RETURN never applies",
+    args: ["inspect", "--from", data("node-exception-shadowed.save")],
+    code: 0,
+    file: "inspect-exception-shadowed.txt",
+  },
+  {
+    desc: "why: an address of the exception names masqueradeCIDRs",
+    args: ["why", "10.100.10.2", "--mark", "0", "--from", data("node-exceptions.save")],
+    code: 0,
+    file: "why-exception.txt",
+  },
+  {
+    desc: "why: beside the exception, nonMasqueradeCIDRs decides",
+    args: ["why", "10.100.11.2", "--mark", "0", "--from", data("node-exceptions.save")],
+    code: 10,
+    file: "why-exception-beside.txt",
+  },
+  {
+    desc: "why: the exception's rule is dead behind the RETURN",
+    args: ["why", "10.100.10.2", "--mark", "0", "--from", data("node-exception-shadowed.save")],
+    code: 10,
+    file: "why-exception-shadowed.txt",
+  },
+  {
     desc: "inspect -S output",
     args: ["inspect", "--from", data("node-in-sync.txt")],
     code: 0,
@@ -287,6 +341,14 @@ describe("ipmasq errors and exit codes", () => {
       "error: not-a-cidr is not a valid CIDR (expected e.g. 10.0.0.0/8 or fd00::/8)",
       "error: fc00::/7 is IPv6 but IPv6 is not enabled (agent flag --enable-ipv6)",
       'error: resyncInterval "soon" is not a duration (use e.g. 60s, 5m, 1h30m)',
+    ]);
+  });
+  it("validate: masqueradeCIDRs in both lists, and one that changes nothing", async () => {
+    const r = await run(["validate", "--config", data("exceptions-invalid.yaml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n").filter((l) => /^(error|warning):/.test(l))).toEqual([
+      "warning: masqueradeCIDRs 192.0.2.0/24 is inside no non-masquerade range: traffic to it is masqueraded anyway, so it has no effect",
+      "error: 10.0.0.0/8 is in masqueradeCIDRs and in nonMasqueradeCIDRs: a destination must be decided by one list; remove it from one of them",
     ]);
   });
   it("validate passes with warnings on stderr", async () => {

@@ -77,6 +77,7 @@ function outcomeLines(o: VerdictOutcome, showBackend: boolean): string[] {
   return [
     `  ${when}: ${backend}${outcomeSummary(o)}`,
     ...(o.decidedBy ? [`      ${o.decidedBy.text}`] : []),
+    ...(o.entry ? [`      config entry: ${o.entry.text}`] : []),
   ];
 }
 
@@ -93,6 +94,7 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
   if (v.outcomes.length === 1 && only) {
     if (only.decidedBy)
       lines.push(`  decided by ${describeRef(only.decidedBy)}: ${only.decidedBy.text}`);
+    if (only.entry) lines.push(`  config entry: ${only.entry.text}`);
     lines.push(`  because ${v.reason}`);
   } else {
     // Backends are named only when the answer combines more than one.

@@ -31,6 +31,28 @@ function jumpState(a: FamilyAnalysis): string {
   return `${a.jumps.length === 1 ? "present" : `${a.jumps.length} jumps`} (${where})`;
 }
 
+/**
+ * Upstream's chain: the returned destinations. With masqueradeCIDRs (a MASQUERADE with a
+ * destination before the final one) the first match decides, so every RETURN and exception is
+ * listed by rule, in chain order, and one that earlier rules hide says so.
+ */
+function decisionLines(a: FamilyAnalysis): string[] {
+  const decisions = a.decisions;
+  if (!decisions.some((d) => d.masquerade))
+    return [
+      "  not masqueraded (RETURN before MASQUERADE), in order:",
+      ...(a.returns.length ? a.returns.map((c) => `    ${c.canonical}`) : ["    (none)"]),
+    ];
+  const rows = decisions.map((d) => {
+    const e = a.entries[d.index]!;
+    const what = d.masquerade ? "masqueraded (masqueradeCIDRs)" : "keeps the pod address";
+    const to = `${e.negated ? "not " : ""}${e.cidr?.canonical ?? "every destination"}`;
+    const dead = d.set.length === 0 ? " (never applies: earlier rules decide all of it)" : "";
+    return `    rule ${e.index + 1}: ${to} ${what}${dead}`;
+  });
+  return ["  first match decides (before the final MASQUERADE), in order:", ...rows];
+}
+
 export function formatAnalysis(a: FamilyAnalysis): string {
   const out: string[] = [
     `${a.chain} (${a.family}${a.backend ? `, ${a.backend}` : ""})${a.chainExists ? "" : ": chain does not exist"}`,
@@ -40,8 +62,7 @@ export function formatAnalysis(a: FamilyAnalysis): string {
   );
   out.push(...formatPath(a));
   if (a.chainExists) {
-    out.push(`  not masqueraded (RETURN before MASQUERADE), in order:`);
-    out.push(...(a.returns.length ? a.returns.map((c) => `    ${c.canonical}`) : ["    (none)"]));
+    out.push(...decisionLines(a));
     const final = a.finalMasquerade === undefined ? undefined : a.entries[a.finalMasquerade];
     out.push(
       `  everything else: ${final ? `${final.rule.text.replace(/^.* -j /, "")} (rule ${final.index + 1})` : `no final MASQUERADE rule: ${translatedImpact(a.outcomes)}`}`,

@@ -3,8 +3,10 @@ import {
   type Family,
   familiesFor,
   jumpRuleLine,
+  type MasqConfig,
   renderNftApply,
   renderRestorePayload,
+  windowsExceptionList,
 } from "@masq/shared";
 import { type Command, Option } from "commander";
 import { loadConfig } from "./config-file.js";
@@ -25,6 +27,13 @@ Examples:
 With --backend nftables it prints the nft -f script the nftables backend applies: one
 transaction that creates the inet ip_masq_agent table if missing, empties it and fills it (both
 families at once; --family and --with-jump do not apply).
+
+  ipmasq render --config config.yaml --windows
+
+--windows prints the OutBoundNAT ExceptionList a Windows node gets instead, as JSON. With
+masqueradeCIDRs it is the equivalent list (an ExceptionList cannot say "except"): the
+non-masquerade ranges minus the exceptions, as the fewest CIDRs; a list longer than the bound
+is refused (exit 1) with the reason.
 `;
 
 interface RenderOptions extends AgentFlagOptions {
@@ -32,6 +41,14 @@ interface RenderOptions extends AgentFlagOptions {
   family: Family;
   withJump?: boolean;
   backend: "iptables" | "nftables";
+  windows?: boolean;
+}
+
+/** The ExceptionList for Windows nodes, as JSON (the CNI config's own form). */
+function renderWindows(config: MasqConfig): string {
+  const r = windowsExceptionList(config);
+  if (!r.ok) throw new CliExit(EXIT_ERROR, r.reason);
+  return `${JSON.stringify(r.list, null, 2)}\n`;
 }
 
 export function registerRender(program: Command, io: CliIO): void {
@@ -51,6 +68,7 @@ export function registerRender(program: Command, io: CliIO): void {
         .choices(["iptables", "nftables"])
         .default("iptables"),
     )
+    .option("--windows", "print the OutBoundNAT ExceptionList of a Windows node instead")
     .addHelpText("after", HELP);
   addAgentFlagOptions(cmd).action(async (opts: RenderOptions) => {
     const flags = agentFlagsFrom(opts);
@@ -61,6 +79,10 @@ export function registerRender(program: Command, io: CliIO): void {
       );
     const config =
       opts.config === undefined ? defaultConfig(flags) : await loadConfig(io, opts.config, flags);
+    if (opts.windows) {
+      io.stdout(renderWindows(config));
+      return;
+    }
     let payload: string;
     try {
       if (opts.backend === "nftables") {

@@ -2,11 +2,25 @@
 // something else), which destinations certainly return, and where the final MASQUERADE is.
 // iptables prints no `-d` for a rule on every destination (`-d 0.0.0.0/0` and `-d ::/0` are left
 // out), so a RETURN without `-d` returns the whole family.
-import { type Cidr, type Family, iptablesAddress, parseCidr } from "../cidr.js";
+import {
+  type Cidr,
+  cidrLast,
+  type Family,
+  iptablesAddress,
+  parseCidr,
+  type Range,
+} from "../cidr.js";
 import { clauseOf, type ParsedRule, targetArg } from "../parser.js";
 import { compileRule } from "../path/matches.js";
-import { cidrRange, fullRange, rangeToCidrs, subtractRange } from "../path/range-set.js";
 import {
+  cidrRange,
+  fullRange,
+  type RangeSet,
+  rangeToCidrs,
+  subtractRange,
+} from "../path/range-set.js";
+import {
+  EXCEPTION_MASQ_RULE_COMMENT,
   LEGACY_NON_MASQ_RULE_COMMENT,
   MASQ_RULE_COMMENT,
   NON_MASQ_RULE_COMMENT,
@@ -138,7 +152,9 @@ export function classify(rule: ParsedRule, index: number, family: Family): Chain
       ],
       role: "masquerade",
       legacy: cond.nonLocal,
-      ownComment: rule.comment === MASQ_RULE_COMMENT,
+      ownComment:
+        rule.comment ===
+        (cond.dst && !cond.dst.negated ? EXCEPTION_MASQ_RULE_COMMENT : MASQ_RULE_COMMENT),
       protocol: cond.protocol,
       probability: cond.probability,
       toPorts: targetArg(rule, "--to-ports")?.args[0],
@@ -153,19 +169,92 @@ export function unconditional(e: ChainEntry): boolean {
   return e.conditions.length === 0 && e.protocol === undefined && e.probability === undefined;
 }
 
-/** The destinations an unconditional RETURN returns, as CIDRs (a negated one: the rest). */
-function returnedCidrs(e: ChainEntry, family: Family): Cidr[] {
+/** The destinations an unconditional rule matches (a negated `-d`: the rest). */
+function matchedSet(e: ChainEntry, family: Family): RangeSet {
   if (e.matchesNothing) return [];
-  if (!e.cidr) return [familyCidr(family)];
-  if (!e.negated) return [e.cidr];
-  const rest = subtractRange([fullRange(family)], cidrRange(e.cidr));
-  return rest
-    .flatMap((r) => rangeToCidrs(family, r))
-    .flatMap((t) => iptablesAddress(t, family) ?? []);
+  if (!e.cidr) return [fullRange(family)];
+  if (!e.negated) return [cidrRange(e.cidr)];
+  return subtractRange([fullRange(family)], cidrRange(e.cidr));
+}
+
+/** The rule's own block when it returns all of it (the common case: no text round trip). */
+function wholeBlock(e: ChainEntry, set: RangeSet): Cidr[] | undefined {
+  const only = set.length === 1 ? set[0]! : undefined;
+  if (!only || !e.cidr || e.negated) return undefined;
+  return only.first === e.cidr.network && only.last === cidrLast(e.cidr) ? [e.cidr] : undefined;
+}
+
+const cidrsOf = (set: RangeSet, family: Family): Cidr[] =>
+  set.flatMap((r) => rangeToCidrs(family, r)).flatMap((t) => iptablesAddress(t, family) ?? []);
+
+/**
+ * The first match decides: walking the chain in order, each unconditional RETURN, and each
+ * unconditional MASQUERADE with a destination (a masqueradeCIDRs exception), decides what no
+ * earlier rule decided (`set`, empty for a rule earlier rules hide). Stops at the final
+ * MASQUERADE.
+ */
+export function firstMatchDecisions(
+  entries: readonly ChainEntry[],
+  family: Family,
+): { index: number; masquerade: boolean; set: RangeSet }[] {
+  const decided: Range[] = [];
+  const out: { index: number; masquerade: boolean; set: RangeSet }[] = [];
+  for (const e of entries) {
+    if (e.matchesNothing || !unconditional(e)) continue;
+    if (e.role === "masquerade" && !e.cidr) break;
+    if (e.role !== "return" && e.role !== "masquerade") continue;
+    const set = matchedSet(e, family).flatMap((r) => claim(decided, r));
+    out.push({ index: e.index, masquerade: e.role === "masquerade", set });
+  }
+  return out;
+}
+
+/**
+ * The parts of `r` not in `decided` (sorted, disjoint), which then takes `r` in: O(log n + k)
+ * plus one splice, so a chain of thousands of RETURNs stays fast.
+ */
+function claim(decided: Range[], r: Range): Range[] {
+  let lo = 0;
+  let hi = decided.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (decided[mid]!.last < r.first) lo = mid + 1;
+    else hi = mid;
+  }
+  const free: Range[] = [];
+  let cursor = r.first;
+  let j = lo;
+  for (; j < decided.length && decided[j]!.first <= r.last; j++) {
+    const d = decided[j]!;
+    if (d.first > cursor) free.push({ first: cursor, last: d.first - 1n });
+    if (d.last + 1n > cursor) cursor = d.last + 1n;
+  }
+  if (cursor <= r.last) free.push({ first: cursor, last: r.last });
+  const first = lo < j && decided[lo]!.first < r.first ? decided[lo]!.first : r.first;
+  const last = j > lo && decided[j - 1]!.last > r.last ? decided[j - 1]!.last : r.last;
+  decided.splice(lo, j - lo, { first, last });
+  return free;
+}
+
+/** The destinations each RETURN returns, first match deciding (firstMatchDecisions). */
+export function firstMatchReturns(
+  entries: readonly ChainEntry[],
+  family: Family,
+): { index: number; set: RangeSet }[] {
+  return firstMatchDecisions(entries, family).filter((d) => !d.masquerade);
+}
+
+/** What one decisive rule decides, first match deciding (firstMatchDecisions). */
+export interface FirstMatch {
+  index: number;
+  masquerade: boolean;
+  set: RangeSet;
 }
 
 export interface ChainSummary {
   entries: ChainEntry[];
+  /** Each unconditional RETURN and masqueradeCIDRs MASQUERADE with what it decides, in order. */
+  decisions: FirstMatch[];
   returns: Cidr[];
   finalMasquerade?: number;
   unreachable: number[];
@@ -174,7 +263,10 @@ export interface ChainSummary {
 /** The agent chain's rules, the destinations that certainly return, and the final MASQUERADE. */
 export function summarizeChain(rules: readonly ParsedRule[], family: Family): ChainSummary {
   const entries = rules.map((r, i) => classify(r, i, family));
-  const returns: Cidr[] = [];
+  const decisions = firstMatchDecisions(entries, family);
+  const returns = decisions
+    .filter((r) => !r.masquerade)
+    .flatMap((r) => wholeBlock(entries[r.index]!, r.set) ?? cidrsOf(r.set, family));
   let finalMasquerade: number | undefined;
   for (const e of entries) {
     if (e.matchesNothing) continue;
@@ -182,9 +274,8 @@ export function summarizeChain(rules: readonly ParsedRule[], family: Family): Ch
       finalMasquerade = e.index;
       break;
     }
-    if (e.role === "return" && unconditional(e)) returns.push(...returnedCidrs(e, family));
   }
   const unreachable =
     finalMasquerade === undefined ? [] : entries.slice(finalMasquerade + 1).map((e) => e.index);
-  return { entries, returns, finalMasquerade, unreachable };
+  return { entries, decisions, returns, finalMasquerade, unreachable };
 }

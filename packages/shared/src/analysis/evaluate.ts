@@ -7,6 +7,7 @@ import { describeConditions, describeRef } from "../path/describe.js";
 import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
+import { type AgentEntry, agentEntryOf } from "./entry.js";
 import { runPath } from "./path.js";
 import type { FamilyAnalysis } from "./types.js";
 
@@ -18,6 +19,8 @@ export interface VerdictOutcome {
   result: OutcomeResult;
   masqueraded: boolean | null;
   decidedBy?: RuleRef;
+  /** The config entry the deciding rule of the agent's chain stands for. */
+  entry?: AgentEntry;
   toSource?: string;
   reason: string;
   because: string[];
@@ -43,6 +46,8 @@ export interface Verdict {
   certain: boolean;
   /** The rule that decides, when it is the same rule on every branch. */
   decidedBy?: RuleRef;
+  /** decidedBy's config entry, when it is a rule of the agent's chain (analysis/entry.ts). */
+  entry?: AgentEntry;
   backend?: IptablesBackend;
   /** One paragraph for people. */
   reason: string;
@@ -180,6 +185,16 @@ export function verdictOf(
   return { ...base, reason: reasonOf(base), caveats: unknowns.map((u) => u.message) };
 }
 
+/** Names the config entry behind each deciding rule of the agent's chain. */
+function withEntries(a: FamilyAnalysis, v: Verdict): Verdict {
+  const entry = agentEntryOf(a, v.decidedBy);
+  const outcomes = v.outcomes.map((o) => {
+    const e = agentEntryOf(a, o.decidedBy);
+    return e ? { ...o, entry: e } : o;
+  });
+  return { ...v, ...(entry ? { entry } : {}), outcomes };
+}
+
 /** Input lines left out of every chain named in an answer; more are counted. */
 const FEW_LOOSE_LINES = 8;
 
@@ -242,9 +257,12 @@ export function evaluate(
     ...a.unknowns.filter((u) => u.kind === "other-backend"),
     ...loose,
   ];
-  const v = verdictOf(p.packet, r.outcomes, unknowns, {
-    postroutingRead: a.postroutingRead,
-    backend: a.backend,
-  });
+  const v = withEntries(
+    a,
+    verdictOf(p.packet, r.outcomes, unknowns, {
+      postroutingRead: a.postroutingRead,
+      backend: a.backend,
+    }),
+  );
   return loose.length > 0 ? { ...v, certain: false } : v;
 }

@@ -3,7 +3,7 @@ import type { Cidr, Family } from "../cidr.js";
 import type { ParsedChain, ParseError } from "../parser.js";
 import type { PathChain, PathOutcome, RuleRef, Unknown } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
-import type { ChainEntry } from "./chain.js";
+import type { ChainEntry, FirstMatch } from "./chain.js";
 import type { JumpInfo, Shadow } from "./jumps.js";
 
 export interface FamilyAnalysis {
@@ -11,6 +11,8 @@ export interface FamilyAnalysis {
   chain: string;
   chainExists: boolean;
   entries: ChainEntry[];
+  /** Each unconditional RETURN and masqueradeCIDRs MASQUERADE with what it decides, in order. */
+  decisions: FirstMatch[];
   /** Destinations that certainly RETURN before the first unconditional MASQUERADE, in order. */
   returns: Cidr[];
   /** Index of the first unconditional MASQUERADE, if any. */

@@ -1,39 +1,95 @@
 import { describe, expect, it } from "vitest";
-import type { MasqConfig } from "../config.js";
-import { config, DEFAULT_WANT } from "../test-fixtures/cni.js";
-import { desiredExceptions } from "./index.js";
+import { defaultConfig, type MasqConfig } from "../config.js";
+import { MAX_WINDOWS_EQUIVALENT_CIDRS } from "../limits.js";
+import { desiredExceptions, windowsExceptionList } from "./desired.js";
+import { windowsDrift } from "./drift.js";
 
-describe("desiredExceptions", () => {
-  const cases: { desc: string; input: Partial<MasqConfig>; want: string[] }[] = [
-    { desc: "defaults: RFC 1918 then link-local", input: {}, want: DEFAULT_WANT },
-    {
-      desc: "masqLinkLocal drops link-local",
-      input: { masqLinkLocal: true },
-      want: DEFAULT_WANT.slice(0, 3),
-    },
-    {
-      desc: "order kept, IPv6 left out",
-      input: { nonMasqueradeCIDRs: ["192.168.0.0/16", "fd00::/8", "10.0.0.0/8"] },
-      want: ["192.168.0.0/16", "10.0.0.0/8", "169.254.0.0/16"],
-    },
-    {
-      desc: "canonical and without duplicates",
-      input: { nonMasqueradeCIDRs: ["10.0.0.0/08", "10.0.0.0/8"] },
-      want: ["10.0.0.0/8", "169.254.0.0/16"],
-    },
-    {
-      desc: "link-local already listed",
-      input: { nonMasqueradeCIDRs: ["169.254.0.0/16", "10.0.0.0/8"] },
-      want: ["169.254.0.0/16", "10.0.0.0/8"],
-    },
-    {
-      desc: "invalid entries skipped",
-      input: { nonMasqueradeCIDRs: ["bogus", "10.0.0.1/8", "100.64.0.0/10"] },
-      want: ["100.64.0.0/10", "169.254.0.0/16"],
-    },
-    { desc: "nothing at all", input: { nonMasqueradeCIDRs: [], masqLinkLocal: true }, want: [] },
-  ];
-  for (const { desc, input, want } of cases) {
-    it(desc, () => expect(desiredExceptions(config(input))).toEqual(want));
-  }
+const cfg = (over: Partial<MasqConfig>): MasqConfig => ({ ...defaultConfig(), ...over });
+
+const tests: { desc: string; input: MasqConfig; want: string[] }[] = [
+  {
+    desc: "without exceptions: the config's list as before",
+    input: cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8", "192.168.0.0/16"] }),
+    want: ["10.0.0.0/8", "192.168.0.0/16", "169.254.0.0/16"],
+  },
+  {
+    desc: "the example: 10.0.0.0/8 minus 10.100.10.0/24, link-local kept",
+    input: cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8"], masqueradeCIDRs: ["10.100.10.0/24"] }),
+    want: [
+      "10.0.0.0/10",
+      "10.64.0.0/11",
+      "10.96.0.0/14",
+      "10.100.0.0/21",
+      "10.100.8.0/23",
+      "10.100.11.0/24",
+      "10.100.12.0/22",
+      "10.100.16.0/20",
+      "10.100.32.0/19",
+      "10.100.64.0/18",
+      "10.100.128.0/17",
+      "10.101.0.0/16",
+      "10.102.0.0/15",
+      "10.104.0.0/13",
+      "10.112.0.0/12",
+      "10.128.0.0/9",
+      "169.254.0.0/16",
+    ],
+  },
+  {
+    desc: "three levels: the innermost range comes back",
+    input: cfg({
+      nonMasqueradeCIDRs: ["10.0.0.0/8", "10.100.10.0/24"],
+      masqueradeCIDRs: ["10.100.0.0/16"],
+      masqLinkLocal: true,
+    }),
+    want: [
+      "10.0.0.0/10",
+      "10.64.0.0/11",
+      "10.96.0.0/14",
+      "10.100.10.0/24",
+      "10.101.0.0/16",
+      "10.102.0.0/15",
+      "10.104.0.0/13",
+      "10.112.0.0/12",
+      "10.128.0.0/9",
+    ],
+  },
+  {
+    desc: "an exception inside link-local",
+    input: cfg({ nonMasqueradeCIDRs: [], masqueradeCIDRs: ["169.254.0.0/17"] }),
+    want: ["169.254.128.0/17"],
+  },
+];
+
+describe("windowsExceptionList: the equivalent list, since an ExceptionList cannot say except", () => {
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(windowsExceptionList(input)).toEqual({ ok: true, list: want });
+  });
+
+  it("refuses past the bound, with the reason, and drift says the node cannot follow", () => {
+    // Every other /24 of 10.0.0.0/15 masqueraded: 256 holes leave 256 kept /24s and more.
+    const holes = Array.from({ length: 256 }, (_, i) => `10.${(i * 2) >> 8}.${(i * 2) & 255}.0/24`);
+    const config = cfg({
+      nonMasqueradeCIDRs: ["10.0.0.0/8"],
+      masqueradeCIDRs: holes,
+      cidrLimit: 300,
+    });
+    const r = windowsExceptionList(config);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toContain(`more than ${MAX_WINDOWS_EQUIVALENT_CIDRS} CIDRs`);
+    expect(desiredExceptions(config)).toEqual([]);
+    const d = windowsDrift(config, [
+      { pointer: "/plugins/0", form: "OutBoundNAT", exceptions: ["10.0.0.0/8"] },
+    ]);
+    expect(d.map((x) => `${x.severity} ${x.kind}`)).toEqual(["critical exception-missing"]);
+  });
+
+  it("drift against the equivalent list: in sync when the node has it", () => {
+    const config = tests[2]!.input;
+    const list = windowsExceptionList(config);
+    if (!list.ok) throw new Error("unexpected refusal");
+    expect(
+      windowsDrift(config, [{ pointer: "/plugins/0", form: "OutBoundNAT", exceptions: list.list }]),
+    ).toEqual([]);
+  });
 });

@@ -3,7 +3,7 @@ import { type Cidr, mustParseCidr, parseCidr, type Range, rangesCover, toRanges 
 import type { MasqConfig } from "../config.js";
 import { type Difference, sortDifferences } from "../drift.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
-import { desiredExceptions } from "./desired.js";
+import { windowsExceptionList } from "./desired.js";
 import { isIPv6List, mixedListIPv6, readExceptionEntry } from "./entries.js";
 
 const scope = "windows" as const;
@@ -178,6 +178,17 @@ function findingDifferences(f: Findings, total: number): Difference[] {
   return out;
 }
 
+/** The config's masqueradeCIDRs need a list too long for Windows: the node cannot follow it. */
+function refusedList(reason: string): Difference {
+  return {
+    kind: "exception-missing",
+    severity: "critical",
+    scope,
+    message: reason,
+    impact: "this node cannot follow the config: its ExceptionList is left as it is",
+  };
+}
+
 /**
  * Desired (the config) vs observed (the lists of one CNI config file) as typed differences, most
  * severe first, scope "windows". Behaviour first, as on Linux: a desired CIDR is missing when the
@@ -201,7 +212,9 @@ export function windowsDrift(
   const out = ipv6Ignored(config, lists, managed);
   if (managed.length === 0) return sortDifferences([...out, policyMissing(lists.length > 0)]);
 
-  const desired = desiredExceptions(config).map(mustParseCidr);
+  const equivalent = windowsExceptionList(config);
+  if (!equivalent.ok) return sortDifferences([...out, refusedList(equivalent.reason)]);
+  const desired = equivalent.list.map(mustParseCidr);
   const desiredRanges = toRanges(desired);
   const f: Findings = {
     missing: new Map(),

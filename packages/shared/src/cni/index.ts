@@ -7,7 +7,7 @@
 // IPv6 is not managed on Windows: a list holding only IPv6 entries (dual-stack configs carry a
 // second OutBoundNAT policy for IPv6) is reported but never rewritten, and IPv6 entries of a
 // mixed list are kept when it is rewritten.
-export { desiredExceptions } from "./desired.js";
+export { desiredExceptions, type WindowsListResult, windowsExceptionList } from "./desired.js";
 export { windowsDrift } from "./drift.js";
 export { type ExceptionEntry, mixedListIPv6, readExceptionEntry } from "./entries.js";
 export {

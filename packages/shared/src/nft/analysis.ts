@@ -5,7 +5,7 @@
 // chains run by priority; one that accepts or ends without NAT passes the packet to the next;
 // the first that sets up a NAT binding ends the walk. Chains of equal priority run in an order
 // the rules do not show (names.ts).
-import type { ChainEntry } from "../analysis/chain.js";
+import type { ChainEntry, FirstMatch } from "../analysis/chain.js";
 import { pathChains, runPath } from "../analysis/path.js";
 import type { FamilyAnalysis } from "../analysis/types.js";
 import { type Family, mustParseCidr } from "../cidr.js";
@@ -84,16 +84,22 @@ function inert(
 }
 
 /** Destinations that certainly return before the first unconditional masquerade. */
+/**
+ * The agent chain's non-masquerade set lookups before its final masquerade: what each decides
+ * (its ranges, first match deciding, as the iptables chain's decisions) and as CIDRs.
+ */
 function agentReturns(rules: readonly ParsedRule[], family: Family) {
-  const out: ReturnType<typeof mustParseCidr>[] = [];
-  for (const r of rules) {
+  const returns: ReturnType<typeof mustParseCidr>[] = [];
+  const decisions: FirstMatch[] = [];
+  for (const [index, r] of rules.entries()) {
     const tests = r.compiled?.tests ?? [];
     if (r.target === "MASQUERADE" && tests.length === 0) break;
     const only = tests.length === 1 ? tests[0] : undefined;
-    if (r.target === "RETURN" && only?.test.kind === "address-set" && !only.negated)
-      for (const c of setToCidrs(family, only.test.ranges)) out.push(mustParseCidr(c));
+    if (r.target !== "RETURN" || only?.test.kind !== "address-set" || only.negated) continue;
+    decisions.push({ index, masquerade: false, set: only.test.ranges });
+    for (const c of setToCidrs(family, only.test.ranges)) returns.push(mustParseCidr(c));
   }
-  return out;
+  return { returns, decisions };
 }
 
 const OWN_COMMENTS: ReadonlySet<string | undefined> = new Set([
@@ -141,7 +147,7 @@ function agentSummary(rules: readonly ParsedRule[], family: Family) {
   );
   return {
     entries,
-    returns: agentReturns(rules, family),
+    ...agentReturns(rules, family),
     finalMasquerade: final?.index,
     unreachable: final ? entries.slice(final.index + 1).map((e) => e.index) : [],
   };

@@ -117,6 +117,32 @@ describe("desiredNftTable", () => {
       },
     },
     {
+      desc: "masqueradeCIDRs: the exception (and one nested back inside it) cut out of the set",
+      input: {
+        config: {
+          ...config(["10.0.0.0/8", "10.100.10.128/25"]),
+          masqueradeCIDRs: ["10.100.10.0/24"],
+        },
+        flags: flags(),
+      },
+      want: {
+        sets: {
+          nonmasq_v4: [
+            "10.0.0.0-10.100.9.255",
+            // The nested /25 and what follows the exception are adjacent: one interval.
+            "10.100.10.128-10.255.255.255",
+            "169.254.0.0/16",
+          ],
+        },
+        rules: [
+          "fib daddr type local return",
+          "meta nfproto ipv6 return",
+          "ip daddr @nonmasq_v4 return",
+          "masquerade fully-random",
+        ],
+      },
+    },
+    {
       desc: "one port: no draw",
       input: { config: config([], { masqLinkLocal: true }), flags: flags({ toPorts: "4000" }) },
       want: {

@@ -6,12 +6,20 @@
 // one family merged into disjoint, non-adjacent ranges in address order (toRanges), each as
 // nft writes it (`a`, `a/len`, `a-b`). Same behaviour, and `nft -j` reads it back alike.
 //
-// masqueradeCIDRs (in progress elsewhere) will need verdicts per range instead of one verdict for
-// the whole set: `ip daddr vmap @nonmasq_v4 { range : return, range : jump masq }` over disjoint
-// ranges. `familyIntervals` is where those disjoint ranges come from; a verdict per interval and
-// a `map` in place of the `set` extend this module without changing its callers.
-import { type Family, formatIp, mustParseCidr, type Range, toRanges } from "../cidr.js";
+// masqueradeCIDRs: a set of intervals can hold exactly the ranges longest-prefix leaves
+// unmasqueraded (each exception cut out of the ranges around it), so one set lookup still
+// decides every destination and the cost per packet does not grow: `familyIntervals` computes
+// them from the shared decision (masquerade-decision.ts), which drift and `why` share.
+import {
+  type Family,
+  formatIp,
+  mergeRanges,
+  mustParseCidr,
+  type Range,
+  toRanges,
+} from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
+import { decidedRanges, decisionEntries, usesExceptions } from "../masquerade-decision.js";
 import { formatInterval, intervalSize, parseToPorts } from "../ports.js";
 import { nonMasqCidrs } from "../rules.js";
 import {
@@ -72,9 +80,14 @@ export function nftElementText(family: Family, r: Range): string {
   return `${first}/${bits - (size.toString(2).length - 1)}`;
 }
 
-/** Non-masquerade destinations of one family as disjoint ranges (link-local per config). */
+/**
+ * Non-masquerade destinations of one family as disjoint ranges (link-local per config); with
+ * masqueradeCIDRs, the ranges whose most specific entry is a non-masquerade one.
+ */
 export function familyIntervals(config: MasqConfig, family: Family): Range[] {
-  return toRanges(nonMasqCidrs(config, family).map(mustParseCidr));
+  if (!usesExceptions(config)) return toRanges(nonMasqCidrs(config, family).map(mustParseCidr));
+  const decided = decidedRanges(decisionEntries(config, family), family);
+  return mergeRanges(decided.filter((d) => !d.masquerade).map((d) => d.range));
 }
 
 function setOf(config: MasqConfig, family: Family): DesiredNftSet {

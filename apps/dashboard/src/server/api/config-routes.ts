@@ -14,6 +14,7 @@ import {
 import { z } from "zod";
 import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.js";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
+import { fleetIssue } from "../config/fleet-guard.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
 import { currentMergedView, observeWarning } from "../config/merge-view.js";
@@ -68,6 +69,23 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
       );
     ctx.staged.intend(text, s, await ctx.nodeLabels([...ctx.fleet.nodes.keys()]));
   } else ctx.staged.intend(text, s);
+}
+
+function modeNodes(ctx: ApiContext) {
+  return [...ctx.fleet.nodes.values()].map((n) => ({
+    name: n.name,
+    mode: n.hello.mode,
+    os: n.hello.os,
+  }));
+}
+
+/**
+ * A candidate the fleet cannot take (422): masqueradeCIDRs while nodes are in observe mode, or
+ * an equivalent Windows list past the bound while Windows nodes are known.
+ */
+function refuseForFleet(ctx: ApiContext, config: MasqConfig): void {
+  const issue = fleetIssue(config, modeNodes(ctx));
+  if (issue) throw new HttpError(422, issue.message, { errors: [issue], warnings: [] });
 }
 
 /** Saves a checked candidate; a stale base revision is a 409 carrying the current one. */
@@ -126,6 +144,7 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
       impact: { nodes: 0, destinations: [] },
     };
   await yieldToEventLoop();
+  const refused = fleetIssue(c.config, modeNodes(ctx));
   const current = ctx.config.current().desired?.config ?? null;
   // With several sources nodes get the merge: compare it, with this text as the primary source.
   const merged = primaryMerge(ctx, c.text);
@@ -137,8 +156,8 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     flags: n.hello.flags,
   }));
   return {
-    ok: true,
-    errors: [],
+    ok: refused === undefined,
+    errors: refused ? [refused] : [],
     warnings: c.warnings,
     config: c.config,
     diff,
@@ -170,6 +189,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
       async handler({ res, body, principal }) {
         const c = await ctx.config.work.run(() => ctx.config.check(inputOf(body)));
         if (!c.ok) throw invalid(c);
+        refuseForFleet(ctx, c.config);
         assertNoNewConflicts(primaryMerge(ctx, c.text));
         sendJson(
           res,
@@ -226,6 +246,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         if (!target) throw new HttpError(404, `no revision ${params.revision} in the history`);
         const c = await ctx.config.work.run(() => ctx.config.check({ yaml: target.text }));
         if (!c.ok) throw invalid(c);
+        refuseForFleet(ctx, c.config);
         assertNoNewConflicts(primaryMerge(ctx, c.text));
         const msg = body.message ?? `rollback to revision ${target.revision}`;
         sendJson(

@@ -31,3 +31,59 @@ describe("impactOf", () => {
     expect(impactOf(base, { ...base, resyncInterval: "5m" }, [linux]).nodes).toBe(0);
   });
 });
+
+describe("impactOf with masqueradeCIDRs: ranges and the entry deciding them", () => {
+  const before: MasqConfig = { ...base, nonMasqueradeCIDRs: ["10.0.0.0/8"] };
+  const tests: {
+    desc: string;
+    input: { before: MasqConfig; after: MasqConfig };
+    want: object[];
+  }[] = [
+    {
+      desc: "adding the exception masquerades its range",
+      input: { before, after: { ...before, masqueradeCIDRs: ["10.100.10.0/24"] } },
+      want: [
+        {
+          cidr: "10.100.10.0/24",
+          change: "now-masqueraded",
+          nodes: 1,
+          entry: "masqueradeCIDRs 10.100.10.0/24",
+        },
+      ],
+    },
+    {
+      desc: "removing it keeps the range's pod address again, by the wider entry",
+      input: { before: { ...before, masqueradeCIDRs: ["10.100.10.0/24"] }, after: before },
+      want: [
+        {
+          cidr: "10.100.10.0/24",
+          change: "no-longer-masqueraded",
+          nodes: 1,
+          entry: "nonMasqueradeCIDRs 10.0.0.0/8",
+        },
+      ],
+    },
+    {
+      desc: "a RETURN inside the exception: three levels",
+      input: {
+        before: { ...before, masqueradeCIDRs: ["10.100.0.0/16"] },
+        after: {
+          ...before,
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "10.100.10.0/24"],
+          masqueradeCIDRs: ["10.100.0.0/16"],
+        },
+      },
+      want: [
+        {
+          cidr: "10.100.10.0/24",
+          change: "no-longer-masqueraded",
+          nodes: 1,
+          entry: "nonMasqueradeCIDRs 10.100.10.0/24",
+        },
+      ],
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(impactOf(input.before, input.after, [linux]).destinations).toEqual(want);
+  });
+});

@@ -3,6 +3,7 @@
 // when it moves between "returns before MASQUERADE" and "masqueraded".
 import {
   type AgentFlags,
+  changedRanges,
   desiredExceptions,
   type Family,
   familiesFor,
@@ -12,6 +13,7 @@ import {
   rangesCover,
   renderRestorePayload,
   toRanges,
+  usesExceptions,
 } from "@masq/shared";
 
 export interface ImpactNode {
@@ -36,6 +38,26 @@ function moved(from: MasqConfig, to: MasqConfig, family: Family): string[] {
     .map((c) => c.canonical);
 }
 
+/**
+ * With masqueradeCIDRs the first match decides, so whole CIDRs no longer say what moved: the
+ * ranges decided differently, each with the new config's deciding entry.
+ */
+function byRange(
+  before: MasqConfig,
+  after: MasqConfig,
+  family: Family,
+  nodes: number,
+): DestinationImpact[] {
+  return changedRanges(before, after, family).changes.map((c) => ({
+    cidr: c.cidr,
+    change: c.masquerade ? "now-masqueraded" : "no-longer-masqueraded",
+    nodes,
+    entry: c.entry
+      ? `${c.entry.list} ${c.entry.cidr.canonical}`
+      : "no entry contains it (the final MASQUERADE)",
+  }));
+}
+
 function chainText(config: MasqConfig, n: ImpactNode): string {
   if (n.os === "windows") return desiredExceptions(config).join(",");
   return familiesFor(n.flags)
@@ -51,13 +73,38 @@ export function impactOf(
   const destinations: DestinationImpact[] = [];
   for (const family of ["ipv4", "ipv6"] as const) {
     const count = nodes.filter((n) => familiesOf(n).includes(family)).length;
-    if (!before) continue;
-    for (const cidr of unique(moved(after, before, family)))
-      destinations.push({ cidr, change: "no-longer-masqueraded", nodes: count });
-    for (const cidr of unique(moved(before, after, family)))
-      destinations.push({ cidr, change: "now-masqueraded", nodes: count });
+    if (before) destinations.push(...familyImpact(before, after, family, count));
   }
-  // Nodes share flags in practice: render once per distinct (os, flags).
+  return { nodes: affectedNodes(before, after, nodes), destinations };
+}
+
+function familyImpact(
+  before: MasqConfig,
+  after: MasqConfig,
+  family: Family,
+  count: number,
+): DestinationImpact[] {
+  if (usesExceptions(before) || usesExceptions(after)) return byRange(before, after, family, count);
+  return [
+    ...unique(moved(after, before, family)).map((cidr) => ({
+      cidr,
+      change: "no-longer-masqueraded" as const,
+      nodes: count,
+    })),
+    ...unique(moved(before, after, family)).map((cidr) => ({
+      cidr,
+      change: "now-masqueraded" as const,
+      nodes: count,
+    })),
+  ];
+}
+
+/** Nodes whose rules change. Nodes share flags in practice: render once per distinct (os, flags). */
+function affectedNodes(
+  before: MasqConfig | null,
+  after: MasqConfig,
+  nodes: readonly ImpactNode[],
+): number {
   const verdicts = new Map<string, boolean>();
   let affected = 0;
   for (const n of nodes) {
@@ -69,7 +116,7 @@ export function impactOf(
     }
     if (changes) affected++;
   }
-  return { nodes: affected, destinations };
+  return affected;
 }
 
 function unique(xs: string[]): string[] {

@@ -16,7 +16,16 @@ export function DiffChips({
         .map(describeScalar)
         .concat(diff.changed.filter((c) => !scalars.some((s) => s.key === c)))
     : diff.changed;
-  if (diff.added.length === 0 && diff.removed.length === 0 && changed.length === 0) {
+  // Older payloads (history entries cached before masqueradeCIDRs) have no exception fields.
+  const exAdded = diff.exceptionsAdded ?? [];
+  const exRemoved = diff.exceptionsRemoved ?? [];
+  if (
+    diff.added.length === 0 &&
+    diff.removed.length === 0 &&
+    changed.length === 0 &&
+    exAdded.length === 0 &&
+    exRemoved.length === 0
+  ) {
     return <span className="text-sm text-zinc-500 dark:text-zinc-400">{empty}</span>;
   }
   return (
@@ -43,6 +52,32 @@ export function DiffChips({
           </span>
           <span className="sr-only">removed </span>
           <span className="line-through decoration-red-500/60">{c}</span>
+        </li>
+      ))}
+      {exAdded.map((c) => (
+        <li
+          key={`+m${c}`}
+          className="inline-flex items-center rounded-md bg-amber-50 px-2 py-0.5 font-mono text-xs text-amber-900 ring-1 ring-amber-600/20 ring-inset dark:bg-amber-500/10 dark:text-amber-200 dark:ring-amber-400/25"
+        >
+          <span aria-hidden="true" className="mr-1 font-sans font-bold">
+            +
+          </span>
+          <span className="sr-only">added masquerade exception </span>
+          {c}
+          <span className="ml-1 font-sans text-[10px]">masqueradeCIDRs</span>
+        </li>
+      ))}
+      {exRemoved.map((c) => (
+        <li
+          key={`-m${c}`}
+          className="inline-flex items-center rounded-md bg-red-50 px-2 py-0.5 font-mono text-xs text-red-800 ring-1 ring-red-600/20 ring-inset dark:bg-red-500/10 dark:text-red-300 dark:ring-red-400/25"
+        >
+          <span aria-hidden="true" className="mr-1 font-sans font-bold">
+            −
+          </span>
+          <span className="sr-only">removed masquerade exception </span>
+          <span className="line-through decoration-red-500/60">{c}</span>
+          <span className="ml-1 font-sans text-[10px]">masqueradeCIDRs</span>
         </li>
       ))}
       {changed.map((c) => (

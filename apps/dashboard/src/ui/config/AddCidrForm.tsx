@@ -3,7 +3,7 @@ import { type AgentFlags, MAX_CIDR_CHARS, type MasqConfig } from "@masq/shared";
 import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Button } from "../components/Button";
 import { AlertTriangleIcon, PlusIcon, XCircleIcon } from "../components/icons";
-import { type CandidateCheck, checkCandidate, looksComplete } from "./draft";
+import { type CandidateCheck, type CidrListKey, checkCandidate, looksComplete } from "./draft";
 import { inputClass } from "./styles";
 
 /** The text typed into "Add CIDR": held by the editor, so it survives a switch to YAML and back. */
@@ -61,17 +61,22 @@ export function AddCidrForm({
   flags,
   candidate,
   onAdd,
+  list = "nonMasqueradeCIDRs",
 }: {
   config: MasqConfig;
   flags: AgentFlags;
   candidate: Candidate;
   onAdd: (cidr: string) => void;
+  list?: CidrListKey;
 }) {
   const id = useId();
   const msgId = useId();
   const ref = useRef<HTMLInputElement>(null);
   const { text: value, setText, showErrors, setShowErrors } = candidate;
-  const check = useMemo(() => checkCandidate(config, value, flags), [config, value, flags]);
+  const check = useMemo(
+    () => checkCandidate(config, value, flags, list),
+    [config, value, flags, list],
+  );
   const showCheck = value.trim() !== "" && (showErrors || looksComplete(value));
 
   const add = (e: FormEvent) => {
@@ -81,7 +86,7 @@ export function AddCidrForm({
       ref.current?.focus();
       return;
     }
-    if (checkCandidate(config, text, flags).errors.length > 0) {
+    if (checkCandidate(config, text, flags, list).errors.length > 0) {
       setShowErrors(true);
       ref.current?.focus();
       return;
@@ -98,7 +103,7 @@ export function AddCidrForm({
         htmlFor={id}
         className="mb-1 block text-sm font-medium text-zinc-800 dark:text-zinc-200"
       >
-        Add CIDR
+        {list === "masqueradeCIDRs" ? "Add exception" : "Add CIDR"}
       </label>
       <div className="flex gap-2">
         <input
@@ -110,7 +115,7 @@ export function AddCidrForm({
             if (e.target.value.trim() === "") setShowErrors(false);
           }}
           onBlur={() => value.trim() !== "" && setShowErrors(true)}
-          placeholder="e.g. 100.64.0.0/10"
+          placeholder={list === "masqueradeCIDRs" ? "e.g. 10.100.10.0/24" : "e.g. 100.64.0.0/10"}
           maxLength={MAX_CIDR_CHARS}
           autoComplete="off"
           spellCheck={false}
@@ -119,7 +124,7 @@ export function AddCidrForm({
           className={`${inputClass} w-full max-w-xs font-mono`}
         />
         <Button type="submit" variant="secondary" icon={<PlusIcon className="size-4" />}>
-          Add
+          {list === "masqueradeCIDRs" ? "Add exception" : "Add"}
         </Button>
       </div>
       <div id={msgId} className="mt-1.5 min-h-5">

@@ -11,6 +11,7 @@ import {
 import { Button } from "../components/Button";
 import { UndoIcon, XIcon } from "../components/icons";
 import { AddCidrForm, type Candidate } from "./AddCidrForm";
+import { type CidrListKey, listOf, withList } from "./draft";
 import { IssueLine } from "./Issues";
 import type { EditConfig } from "./useConfigDraft";
 
@@ -103,9 +104,25 @@ function RemovedRow({ cidr, onRestore }: { cidr: string; onRestore?: () => void 
   );
 }
 
+const TEXT: Record<CidrListKey, { heading: string; about: string; label: string }> = {
+  nonMasqueradeCIDRs: {
+    heading: "nonMasqueradeCIDRs",
+    about:
+      "Pod traffic to these destinations keeps the pod IP; everything else leaves with the node IP.",
+    label: "Non-masquerade CIDRs",
+  },
+  masqueradeCIDRs: {
+    heading: "Masquerade exceptions (masqueradeCIDRs)",
+    about:
+      "Ranges inside the list above that are masqueraded after all: the most specific CIDR of either list decides. The upstream agent ignores this key.",
+    label: "Masquerade exceptions",
+  },
+};
+
 /**
- * nonMasqueradeCIDRs as a list: the implied link-local ranges, each CIDR with its own errors and
- * warnings (new ones marked), and the ones removed since the base revision, restorable.
+ * A CIDR list (nonMasqueradeCIDRs, or the masqueradeCIDRs exceptions): the implied link-local
+ * ranges (non-masquerade only), each CIDR with its own errors and warnings (new ones marked),
+ * and the ones removed since the base revision, restorable.
  */
 export function CidrList({
   config,
@@ -115,7 +132,9 @@ export function CidrList({
   readOnly,
   candidate,
   edit,
+  list = "nonMasqueradeCIDRs",
 }: {
+  list?: CidrListKey;
   config: MasqConfig;
   base: MasqConfig;
   flags: AgentFlags;
@@ -124,42 +143,48 @@ export function CidrList({
   candidate: Candidate;
   edit: EditConfig;
 }) {
-  const removed = base.nonMasqueradeCIDRs.filter(
-    (b) => !config.nonMasqueradeCIDRs.some((c) => cidrKey(c) === cidrKey(b)),
-  );
-  const baseKeys = new Set(base.nonMasqueradeCIDRs.map(cidrKey));
+  const mine = listOf(config, list);
+  const theirs = listOf(base, list);
+  const removed = theirs.filter((b) => !mine.some((c) => cidrKey(c) === cidrKey(b)));
+  const baseKeys = new Set(theirs.map(cidrKey));
   const remove = (cidr: string) =>
-    edit((c) => ({ ...c, nonMasqueradeCIDRs: c.nonMasqueradeCIDRs.filter((x) => x !== cidr) }));
-  const add = (cidr: string) =>
-    edit((c) => ({ ...c, nonMasqueradeCIDRs: [...c.nonMasqueradeCIDRs, cidr] }));
+    edit((c) =>
+      withList(
+        c,
+        list,
+        listOf(c, list).filter((x) => x !== cidr),
+      ),
+    );
+  const add = (cidr: string) => edit((c) => withList(c, list, [...listOf(c, list), cidr]));
+  const text = TEXT[list];
+  const headingId = `${list}-heading`;
+  const exceptions = list === "masqueradeCIDRs";
   return (
-    <section aria-labelledby="cidrs-heading">
-      <h2 id="cidrs-heading" className="text-sm font-semibold text-zinc-900 dark:text-zinc-100">
-        nonMasqueradeCIDRs
+    <section aria-labelledby={headingId}>
+      <h2 id={headingId} className="text-sm font-semibold text-zinc-900 dark:text-zinc-100">
+        {text.heading}
       </h2>
-      <p className="mt-0.5 mb-3 text-sm text-zinc-600 dark:text-zinc-400">
-        Pod traffic to these destinations keeps the pod IP; everything else leaves with the node IP.
-      </p>
+      <p className="mt-0.5 mb-3 text-sm text-zinc-600 dark:text-zinc-400">{text.about}</p>
       {!readOnly ? (
-        <AddCidrForm config={config} flags={flags} candidate={candidate} onAdd={add} />
+        <AddCidrForm config={config} flags={flags} candidate={candidate} onAdd={add} list={list} />
       ) : null}
       <ul
         className="divide-y divide-zinc-100 rounded-lg ring-1 ring-zinc-200 dark:divide-zinc-800 dark:ring-zinc-800"
-        aria-label="Non-masquerade CIDRs"
+        aria-label={text.label}
       >
-        {config.masqLinkLocal ? null : (
+        {exceptions || config.masqLinkLocal ? null : (
           <ImpliedRow
             cidr={LINK_LOCAL_CIDR}
             note="link-local, implied while masqLinkLocal is off"
           />
         )}
-        {flags.enableIPv6 && !config.masqLinkLocalIPv6 ? (
+        {!exceptions && flags.enableIPv6 && !config.masqLinkLocalIPv6 ? (
           <ImpliedRow
             cidr={LINK_LOCAL_CIDR_IPV6}
             note="link-local, implied while masqLinkLocalIPv6 is off"
           />
         ) : null}
-        {config.nonMasqueradeCIDRs.map((c, i) => (
+        {mine.map((c, i) => (
           <CidrRow
             // biome-ignore lint/suspicious/noArrayIndexKey: duplicates are possible in stored configs
             key={`${c}#${i}`}
@@ -179,10 +204,11 @@ export function CidrList({
             onRestore={readOnly ? undefined : () => add(c)}
           />
         ))}
-        {config.nonMasqueradeCIDRs.length === 0 && removed.length === 0 ? (
+        {mine.length === 0 && removed.length === 0 ? (
           <li className="px-3 py-4 text-sm text-zinc-500 dark:text-zinc-400">
-            The list is empty: all pod traffic leaving the cluster is masqueraded
-            {config.masqLinkLocal ? "" : " except link-local"}.
+            {exceptions
+              ? "No exceptions: every destination in the list above keeps the pod IP."
+              : `The list is empty: all pod traffic leaving the cluster is masqueraded${config.masqLinkLocal ? "" : " except link-local"}.`}
           </li>
         ) : null}
       </ul>

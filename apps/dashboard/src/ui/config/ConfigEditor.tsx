@@ -57,10 +57,19 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const [reviewing, setReviewing] = useState(false);
   const [savedRevision, setSavedRevision] = useState<string | null>(null);
   const candidate = useCandidate();
+  const exceptionCandidate = useCandidate();
   const d = useConfigDraft(latest, reviewing);
   const { base, config, flags, validation, source, tab } = d;
   const leaveGuard = useUnsavedChangesGuard(d.dirty);
 
+  const listProps = {
+    config,
+    base: base.config,
+    flags,
+    byValue: d.byValue,
+    readOnly,
+    edit: d.edit,
+  };
   const rollout = fleet.summary?.rollout ?? null;
   const showRollout =
     rollout && (rollout.finishedAt === null || rollout.revision === savedRevision);
@@ -119,15 +128,10 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
               aria-labelledby="tab-list"
               className="grid gap-6 p-4 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]"
             >
-              <CidrList
-                config={config}
-                base={base.config}
-                flags={flags}
-                byValue={d.byValue}
-                readOnly={readOnly}
-                candidate={candidate}
-                edit={d.edit}
-              />
+              <div className="grid gap-6">
+                <CidrList {...listProps} candidate={candidate} />
+                <CidrList {...listProps} list="masqueradeCIDRs" candidate={exceptionCandidate} />
+              </div>
               <OptionsPanel
                 config={config}
                 flags={flags}

@@ -16,6 +16,7 @@ import {
   looksComplete,
   rebase,
   requestSizeIssue,
+  withList,
 } from "./draft";
 
 const base: MasqConfig = defaultConfig();
@@ -205,4 +206,49 @@ describe("requestSizeIssue", () => {
   for (const { desc, input, want } of tests) {
     it(desc, () => expect(requestSizeIssue(input)?.message ?? null).toBe(want));
   }
+});
+
+describe("the masqueradeCIDRs list in the editor", () => {
+  const config: MasqConfig = { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] };
+  const tests: { desc: string; input: string; want: { errors: string[]; warnings: string[] } }[] = [
+    {
+      desc: "an exception inside a range",
+      input: "10.100.10.0/24",
+      want: { errors: [], warnings: [] },
+    },
+    {
+      desc: "a block already in nonMasqueradeCIDRs is refused, named",
+      input: "10.0.0.0/8",
+      want: { errors: ["both-lists"], warnings: [] },
+    },
+    {
+      desc: "outside every range: redundant",
+      input: "192.0.2.0/24",
+      want: { errors: [], warnings: ["exception-redundant"] },
+    },
+    {
+      desc: "misaligned, as in the other list",
+      input: "10.1.2.3/16",
+      want: { errors: ["cidr-misaligned"], warnings: [] },
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const r = checkCandidate(config, input, DEFAULT_FLAGS, "masqueradeCIDRs");
+    expect({
+      errors: r.errors.map((e) => e.code),
+      warnings: r.warnings.map((w) => w.code),
+    }).toEqual(want);
+  });
+
+  it("an emptied exception list leaves the key out, as upstream writes configs", () => {
+    expect(
+      withList({ ...config, masqueradeCIDRs: ["10.1.0.0/16"] }, "masqueradeCIDRs", []),
+    ).toEqual(config);
+  });
+
+  it("rebase keeps my added exception on top of their change", () => {
+    const mine = { ...config, masqueradeCIDRs: ["10.100.10.0/24"] };
+    const theirs = { ...config, nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12"] };
+    expect(rebase(config, mine, theirs).masqueradeCIDRs).toEqual(["10.100.10.0/24"]);
+  });
 });

@@ -22,6 +22,7 @@ import type { EditableConfig } from "../api/endpoints";
 export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
   return (
     a.nonMasqueradeCIDRs.join("\n") === b.nonMasqueradeCIDRs.join("\n") &&
+    (a.masqueradeCIDRs ?? []).join("\n") === (b.masqueradeCIDRs ?? []).join("\n") &&
     SCALAR_KEYS.every((k) => a[k] === b[k])
   );
 }
@@ -32,17 +33,29 @@ export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
  */
 export function rebase(base: MasqConfig, mine: MasqConfig, theirs: MasqConfig): MasqConfig {
   const d = diffConfigs(base, mine);
-  const removed = new Set(d.removed.map(cidrKey));
-  const cidrs = theirs.nonMasqueradeCIDRs.filter((c) => !removed.has(cidrKey(c)));
-  const have = new Set(cidrs.map(cidrKey));
-  for (const c of d.added) {
+  const cidrs = reapply(theirs.nonMasqueradeCIDRs, d.added, d.removed);
+  const exceptions = reapply(
+    theirs.masqueradeCIDRs ?? [],
+    d.exceptionsAdded ?? [],
+    d.exceptionsRemoved ?? [],
+  );
+  const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
+  if (exceptions.length > 0 || theirs.masqueradeCIDRs) out.masqueradeCIDRs = exceptions;
+  for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
+  return out;
+}
+
+/** `list` with my removals taken out and my additions added (unless already there). */
+function reapply(list: readonly string[], added: readonly string[], removed: readonly string[]) {
+  const gone = new Set(removed.map(cidrKey));
+  const out = list.filter((c) => !gone.has(cidrKey(c)));
+  const have = new Set(out.map(cidrKey));
+  for (const c of added) {
     if (!have.has(cidrKey(c))) {
-      cidrs.push(c);
+      out.push(c);
       have.add(cidrKey(c));
     }
   }
-  const out: MasqConfig = { ...theirs, nonMasqueradeCIDRs: cidrs };
-  for (const s of d.scalars) (out as Record<ScalarKey, unknown>)[s.key] = s.to;
   return out;
 }
 
@@ -72,15 +85,33 @@ export interface CandidateCheck {
   warnings: Issue[];
 }
 
-/** Checks one CIDR about to be added to `config`, with the shared validation. */
+/** The editor's two CIDR lists. */
+export type CidrListKey = "nonMasqueradeCIDRs" | "masqueradeCIDRs";
+
+/** One of the two lists of a config (masqueradeCIDRs is optional: absent is empty). */
+export function listOf(config: MasqConfig, list: CidrListKey): string[] {
+  return config[list] ?? [];
+}
+
+/** `config` with `list` replaced; an emptied masqueradeCIDRs is dropped (upstream's shape). */
+export function withList(config: MasqConfig, list: CidrListKey, cidrs: string[]): MasqConfig {
+  if (list === "masqueradeCIDRs" && cidrs.length === 0) {
+    const { masqueradeCIDRs: _gone, ...rest } = config;
+    return rest;
+  }
+  return { ...config, [list]: cidrs };
+}
+
+/** Checks one CIDR about to be added to a list of `config`, with the shared validation. */
 export function checkCandidate(
   config: MasqConfig,
   candidate: string,
   flags: AgentFlags,
+  list: CidrListKey = "nonMasqueradeCIDRs",
 ): CandidateCheck {
   const text = candidate.trim();
   if (text === "") return { errors: [], warnings: [] };
-  const next = { ...config, nonMasqueradeCIDRs: [...config.nonMasqueradeCIDRs, text] };
+  const next = withList(config, list, [...listOf(config, list), text]);
   const { errors, warnings } = validateConfig(next, flags);
   const before = validateConfig(config, flags);
   const knownErrors = new Set(before.errors.map((e) => e.message));
@@ -88,7 +119,10 @@ export function checkCandidate(
   const own = errors.filter(
     (e) =>
       !knownErrors.has(e.message) &&
-      (e.value === text || e.code === "cidr-limit" || e.code === "undeliverable"),
+      (e.value === text ||
+        e.code === "cidr-limit" ||
+        e.code === "undeliverable" ||
+        e.code === "both-lists"),
   );
   const newWarnings = warnings.filter((w) => !knownWarnings.has(w.message) && w.value === text);
   // Adding the same block twice is never meant: block it instead of warning.
@@ -100,7 +134,7 @@ export function checkCandidate(
     };
   }
   if (own.length === 0) {
-    const already = config.nonMasqueradeCIDRs.find((c) => cidrKey(c) === cidrKey(text));
+    const already = listOf(config, list).find((c) => cidrKey(c) === cidrKey(text));
     if (already)
       return {
         errors: [
@@ -139,9 +173,11 @@ function nodesText(n: number): string {
 
 /** "traffic to 100.64.0.0/10 will no longer be masqueraded on 12 nodes". */
 export function impactSentence(d: DestinationImpact): string {
+  // With masqueradeCIDRs the server names the entry that decides the range (impact.ts).
+  const by = d.entry ? ` (decided by ${d.entry})` : "";
   return d.change === "no-longer-masqueraded"
-    ? `Traffic to ${d.cidr} will no longer be masqueraded on ${nodesText(d.nodes)}: pods keep their own IP.`
-    : `Traffic to ${d.cidr} will be masqueraded on ${nodesText(d.nodes)}: it leaves with the node's IP.`;
+    ? `Traffic to ${d.cidr} will no longer be masqueraded on ${nodesText(d.nodes)}: pods keep their own IP${by}.`
+    : `Traffic to ${d.cidr} will be masqueraded on ${nodesText(d.nodes)}: it leaves with the node's IP${by}.`;
 }
 
 export function rolloutSentence(nodes: number): string {

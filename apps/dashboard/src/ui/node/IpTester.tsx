@@ -102,6 +102,7 @@ function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
                 </span>{" "}
                 {named && b.backend ? `${BACKEND_LABELS[b.backend]}: ` : ""}
                 {b.summary}
+                {b.entry ? ` (config entry: ${b.entry.text})` : ""}
                 {b.decidedBy ? <RuleText rule={b.decidedBy} /> : null}
               </li>
             ))}
@@ -155,6 +156,11 @@ function VerdictCard(p: {
         <p className="mt-1.5 text-xs text-zinc-600 dark:text-zinc-400">
           Deciding rule: {ruleName(v.decidedBy)}
           <RuleText rule={v.decidedBy} />
+        </p>
+      ) : null}
+      {v.entry ? (
+        <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+          Config entry: {v.entry.text}
         </p>
       ) : null}
       {view.groups.length > 0 ? (

@@ -1,0 +1,52 @@
+import { excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
+import { describe, expect, it } from "vitest";
+import { analyzeFamily, evaluate } from "../analysis.js";
+
+const node = (...rules: string[]) =>
+  analyzeFamily({
+    family: "ipv4",
+    chain: "IP-MASQ-AGENT",
+    chainText: ["-N IP-MASQ-AGENT", ...rules].join("\n"),
+    postroutingText: postroutingS([postroutingS()[2]!]).join("\n"),
+  });
+
+const CHAIN = node(
+  excMasq("10.100.10.0/24"),
+  ret("169.254.0.0/16"),
+  ret("10.0.0.0/8"),
+  "-A IP-MASQ-AGENT -d 192.168.0.0/16 -p tcp -j RETURN",
+  masq(),
+);
+
+describe("the config entry behind the deciding rule (why, the node page)", () => {
+  const tests: { desc: string; input: string; want: string | undefined }[] = [
+    {
+      desc: "a masqueradeCIDRs exception",
+      input: "10.100.10.2",
+      want: "masqueradeCIDRs 10.100.10.0/24",
+    },
+    { desc: "a non-masquerade range", input: "10.100.11.2", want: "nonMasqueradeCIDRs 10.0.0.0/8" },
+    {
+      desc: "link-local",
+      input: "169.254.169.254",
+      want: "link-local 169.254.0.0/16 (masqLinkLocal is false)",
+    },
+    {
+      desc: "the final MASQUERADE",
+      input: "192.0.2.1",
+      want: "no entry of nonMasqueradeCIDRs or masqueradeCIDRs contains it (the final MASQUERADE)",
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const v = evaluate(CHAIN, input, { mark: 0 });
+    if ("error" in v) throw new Error(v.error);
+    expect(v.entry?.text).toBe(want);
+  });
+
+  it("a rule with other conditions stands for no config entry", () => {
+    const v = evaluate(CHAIN, "192.168.1.1", { mark: 0, protocol: "tcp" });
+    if ("error" in v) throw new Error(v.error);
+    expect(v.masqueraded).toBe(false);
+    expect(v.entry).toBeUndefined();
+  });
+});
