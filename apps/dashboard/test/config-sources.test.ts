@@ -176,6 +176,32 @@ describe("config sources (file store)", () => {
     );
   });
 
+  it("refuses masqueradeCIDRs in any source while a node is in observe mode (upstream ignores the key)", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
+    });
+    const sim = await SimReporter.connect({
+      url: server.url,
+      token: reporterToken("node-o"),
+      node: "node-o",
+      mode: "observe",
+    });
+    t.sims.push(sim);
+    await eventually(async () => (await server.api("/api/nodes/node-o")).status === 200, 3000);
+    const src = (await server.api(`/api/config/sources/${PLATFORM}`)).body;
+    const put = await server.api(`/api/config/sources/${PLATFORM}`, {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\nmasqueradeCIDRs: [10.100.10.0/24]\n",
+        revision: src.revision,
+      },
+    });
+    expect(put.status).toBe(422);
+    expect(put.body.errors).toMatchObject([{ code: "observe-mode" }]);
+    expect(put.body.error).toMatch(/node-o/);
+    expect((await server.api(`/api/config/sources/${PLATFORM}`)).body.revision).toBe(src.revision);
+  });
+
   it("with only its own config, answers exactly as before (no merge, the store's generation)", async () => {
     const { server } = await serverWith({});
     const cfg = (await server.api("/api/config")).body;

@@ -83,7 +83,7 @@ function modeNodes(ctx: ApiContext) {
  * A candidate the fleet cannot take (422): masqueradeCIDRs while nodes are in observe mode, or
  * an equivalent Windows list past the bound while Windows nodes are known.
  */
-function refuseForFleet(ctx: ApiContext, config: MasqConfig): void {
+export function refuseForFleet(ctx: ApiContext, config: MasqConfig): void {
   const issue = fleetIssue(config, modeNodes(ctx));
   if (issue) throw new HttpError(422, issue.message, { errors: [issue], warnings: [] });
 }

@@ -21,7 +21,13 @@ import { HttpError } from "../errors.js";
 import type { ExtraSource } from "../store/sources.js";
 import { StaleSourceError } from "../store/sources.js";
 import { StaleRevisionError } from "../store/types.js";
-import { candidateFields, exactlyOne, inputOf, oneOfMessage } from "./config-routes.js";
+import {
+  candidateFields,
+  exactlyOne,
+  inputOf,
+  oneOfMessage,
+  refuseForFleet,
+} from "./config-routes.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -107,7 +113,10 @@ function checkSave(ctx: ApiContext, f: Found, input: ConfigInput) {
       errors: c.errors,
       warnings: c.warnings,
     });
-  assertNoNewConflicts(candidateMerge(ctx.config, f.source, c.text));
+  const merged = candidateMerge(ctx.config, f.source, c.text);
+  assertNoNewConflicts(merged);
+  // What nodes would get: the merge (the source alone while it is the only one).
+  refuseForFleet(ctx, merged?.merge.config ?? c.config);
   return c;
 }
 
