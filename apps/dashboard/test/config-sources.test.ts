@@ -155,18 +155,23 @@ describe("config sources (file store)", () => {
     expect((await server.api("/api/config")).body.revision).toBe(cfg.revision);
   });
 
-  it("warns that nodes in observe mode beside upstream ip-masq-agent see the other sources as drift", async () => {
-    const { server } = await serverWith({
-      "ip-masq-platform": "nonMasqueradeCIDRs: [100.64.0.0/10]\n",
-    });
-    expect((await server.api("/api/config")).body.merge.observeWarning).toBeNull();
+  /** A reporter in observe mode, as beside an upstream agent. */
+  async function observeNode(url: string) {
     const sim = await SimReporter.connect({
-      url: server.url,
+      url,
       token: reporterToken("node-o"),
       node: "node-o",
       mode: "observe",
     });
     t.sims.push(sim);
+  }
+
+  it("warns that nodes in observe mode beside upstream ip-masq-agent see the other sources as drift", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "nonMasqueradeCIDRs: [100.64.0.0/10]\n",
+    });
+    expect((await server.api("/api/config")).body.merge.observeWarning).toBeNull();
+    await observeNode(server.url);
     const warning = await eventually(
       async () => (await server.api("/api/config")).body.merge.observeWarning,
       3000,
@@ -180,13 +185,7 @@ describe("config sources (file store)", () => {
     const { server } = await serverWith({
       "ip-masq-platform": "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
     });
-    const sim = await SimReporter.connect({
-      url: server.url,
-      token: reporterToken("node-o"),
-      node: "node-o",
-      mode: "observe",
-    });
-    t.sims.push(sim);
+    await observeNode(server.url);
     await eventually(async () => (await server.api("/api/nodes/node-o")).status === 200, 3000);
     const src = (await server.api(`/api/config/sources/${PLATFORM}`)).body;
     const put = await server.api(`/api/config/sources/${PLATFORM}`, {
