@@ -11,6 +11,7 @@ export * from "./drift.js";
 export * from "./duration.js";
 export * from "./go-quote.js";
 export * from "./limits.js";
+export * from "./nft/index.js";
 export * from "./node-view.js";
 export * from "./parser.js";
 export * from "./path/index.js";

@@ -78,3 +78,16 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** The reporter re-applies at most this often, whatever resyncInterval says (upstream spins). */
 export const MIN_RESYNC_INTERVAL_MS = 1_000;
+
+/** Objects (tables, chains, rules, sets, maps, …) of one nftables snapshot (`nft -j` output). */
+export const MAX_NFT_OBJECTS = 20_000;
+/** Set and map elements of one nftables snapshot, all sets together (4,096 CIDRs per family fit). */
+export const MAX_NFT_ELEMENTS = 20_000;
+/** Expressions of one nftables rule. */
+export const MAX_NFT_RULE_EXPRS = 256;
+/** Nesting of one nftables JSON value (an expression, an element). */
+export const MAX_NFT_JSON_DEPTH = 32;
+/** Characters of an nftables table, chain, set or map name (NFT_NAME_MAXLEN is 256 with the NUL). */
+export const MAX_NFT_NAME_CHARS = 255;
+/** Characters of an nftables comment (NFT_USERDATA_MAXLEN is 256 bytes). */
+export const MAX_NFT_COMMENT_CHARS = 256;

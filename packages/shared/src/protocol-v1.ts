@@ -44,8 +44,11 @@ export const familySnapshotV1Schema = z.strictObject({
 });
 export type FamilySnapshotV1 = z.infer<typeof familySnapshotV1Schema>;
 
-export const helloV1Schema = helloSchema.omit({ ruleBackends: true }).extend({ v: v1 });
-export const snapshotV1Schema = snapshotSchema.extend({
+/** v1 reporters knew no native nftables backend: their messages stay as they were. */
+export const helloV1Schema = helloSchema
+  .omit({ ruleBackends: true })
+  .extend({ v: v1, backend: z.enum(["nf_tables", "legacy", "cni", "memory"]) });
+export const snapshotV1Schema = snapshotSchema.omit({ nftables: true }).extend({
   v: v1,
   linux: z.array(familySnapshotV1Schema).max(2).optional(),
 });

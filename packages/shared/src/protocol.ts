@@ -17,6 +17,7 @@ import {
   MAX_FAMILY_SNAPSHOTS,
   MAX_FRAME_BYTES,
   MAX_HELLO_TEXT_CHARS,
+  MAX_NFT_NAME_CHARS,
   MAX_NODE_NAME_CHARS,
   MAX_READ_ERROR_CHARS,
   MAX_REPORTER_VERSION_CHARS,
@@ -28,6 +29,7 @@ import {
   MAX_SNAPSHOT_LINES,
   MAX_UNREAD_NOTE_LENGTH,
 } from "./limits.js";
+import { nftFamilySchema, nftObjectsSchema } from "./nft/schema.js";
 import { zodReason } from "./zod-error.js";
 
 export const PROTOCOL_VERSION = 2 as const;
@@ -51,8 +53,12 @@ export const modeSchema = z.enum(["enforce", "observe"]);
 export type Mode = z.infer<typeof modeSchema>;
 export const nodeOsSchema = z.enum(["linux", "windows"]);
 export type NodeOs = z.infer<typeof nodeOsSchema>;
-/** Where a reporter writes: an iptables backend, the Windows CNI config, or memory (tests). */
-export const backendKindSchema = z.enum(["nf_tables", "legacy", "cni", "memory"]);
+/**
+ * Where a reporter writes: an iptables backend (`nf_tables` is iptables-nft, `legacy`), the
+ * agent's own nftables table (`nftables`, native nft, no iptables), the Windows CNI config, or
+ * memory (tests).
+ */
+export const backendKindSchema = z.enum(["nf_tables", "legacy", "nftables", "cni", "memory"]);
 export type BackendKind = z.infer<typeof backendKindSchema>;
 /** `immediate`: drift is healed as soon as it is seen; `next-resync`: at the next resync. */
 export const healPolicySchema = z.enum(["immediate", "next-resync"]);
@@ -125,6 +131,33 @@ export const familySnapshotSchema = z
   });
 export type FamilySnapshot = z.infer<typeof familySnapshotSchema>;
 
+/** A chain of an nftables table: `inet ip_masq_agent postrouting`. */
+export const nftChainRefSchema = z.strictObject({
+  family: nftFamilySchema,
+  table: z.string().min(1).max(MAX_NFT_NAME_CHARS),
+  chain: z.string().min(1).max(MAX_NFT_NAME_CHARS),
+});
+export type NftChainRef = z.infer<typeof nftChainRefSchema>;
+
+/**
+ * What a reporter on a native nftables node read, for both families at once (an `inet` table
+ * holds both). `ruleset` is the `nftables` array of `nft -j list …` output: the agent's table
+ * whole, and of every other table with a base chain on the nat postrouting hook (ip, ip6,
+ * inet), the table, those base chains, the chains they reach and the sets and maps their rules
+ * look up. A chain that is reached but not listed is unknown to the analysis; `unread` names
+ * the ones left out on purpose (a bound), with `unreadNote` saying why. The ip/ip6 `nat` tables
+ * of iptables-nft belong in the iptables family snapshots when those are read too.
+ */
+export const nftSnapshotSchema = z.strictObject({
+  backend: z.literal("nftables"),
+  ruleset: nftObjectsSchema,
+  unread: z.array(nftChainRefSchema).max(MAX_SNAPSHOT_CHAINS).optional(),
+  unreadNote: z.string().max(MAX_UNREAD_NOTE_LENGTH).optional(),
+  /** The agent's table or the hook's chains could not be read: nothing may be written blind. */
+  readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
+});
+export type NftSnapshot = z.infer<typeof nftSnapshotSchema>;
+
 export const exceptionListSchema = z.strictObject({
   /** JSON pointer of the list inside the CNI config. */
   pointer: z.string().max(MAX_CNI_POINTER_CHARS),
@@ -177,6 +210,8 @@ export const snapshotSchema = z.strictObject({
   takenAt: z.number().int().nonnegative(),
   linux: z.array(familySnapshotSchema).max(MAX_FAMILY_SNAPSHOTS).optional(),
   windows: windowsSnapshotSchema.optional(),
+  /** A native nftables node (backend `nftables`); absent from older reporters. */
+  nftables: nftSnapshotSchema.optional(),
   appliedGeneration: generation.nullable(),
   /** Absent from older reporters. */
   schedule: resyncScheduleSchema.optional(),
