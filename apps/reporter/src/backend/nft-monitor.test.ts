@@ -52,7 +52,7 @@ describe("nftEventFilter", () => {
     tables: new Set(["inet ipmasq", "ip kube-proxy"]),
     objects: new Set(["ip kube-proxy nat-postrouting", "ip kube-proxy masquerading"]),
   };
-  const relevant = nftEventFilter(watched, new Set(["inet ipmasq"]));
+  const relevant = nftEventFilter(() => watched, new Set(["inet ipmasq"]));
   it.each<{ desc: string; input: string; want: boolean }>([
     { desc: "the agent's table, any object", input: LINES.element, want: true },
     { desc: "a chain on the path", input: LINES.delRule, want: true },
@@ -72,7 +72,7 @@ describe("nftEventFilter", () => {
     expect(relevant(parseNftMonitorLine(input))).toBe(want);
   });
   it("takes every event before the first read", () => {
-    const empty = nftEventFilter({ tables: new Set(), objects: new Set() }, new Set());
+    const empty = nftEventFilter(() => ({ tables: new Set(), objects: new Set() }), new Set());
     expect(empty(parseNftMonitorLine(LINES.kubeElement))).toBe(true);
   });
 });
@@ -92,7 +92,7 @@ describe("startWatcher with nft monitor lines", () => {
       monitorArgv: fake(`${[LINES.kubeElement, LINES.element, LINES.newgen].join("\n")}\n`),
       parseLine: parseNftMonitorLine,
       isRelevant: nftEventFilter(
-        { tables: new Set(["inet ipmasq"]), objects: new Set() },
+        () => ({ tables: new Set(["inet ipmasq"]), objects: new Set() }),
         new Set(["inet ipmasq"]),
       ),
       onChange: (s) => sources.push(s),

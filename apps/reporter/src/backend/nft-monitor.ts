@@ -39,14 +39,16 @@ export interface NftWatched {
 
 /**
  * Events that may change a read: any table or chain added or deleted (a new nat postrouting
- * chain can appear in any table), and rules or elements of the objects read. Before the first
- * read (nothing watched), everything.
+ * chain can appear in any table), every event of `agentTables` (the agent's, and tables read as
+ * iptables), and rules or elements of the objects read (`current()`: the last read's). Before
+ * the first read (nothing watched), everything.
  */
 export function nftEventFilter(
-  watched: NftWatched,
+  current: () => NftWatched,
   agentTables: ReadonlySet<string>,
 ): (ev: MonitorEvent) => boolean {
   return (ev) => {
+    const watched = current();
     if (ev.kind === "newgen" || ev.kind === "other") return false;
     if (ev.kind === "table" || ev.kind === "chain") return true;
     if (watched.tables.size === 0 || agentTables.has(ev.table ?? "")) return true;
