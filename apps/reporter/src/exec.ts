@@ -99,6 +99,14 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
   });
 }
 
+/** `ip netns exec` says this (exit 1) for a program it cannot find; without a namespace, 127. */
+const NETNS_NOT_FOUND = /exec of "[^"]*" failed: No such file or directory/;
+
+/** The program did not start: not installed (or not on PATH). */
+export function programMissing(r: ExecResult): boolean {
+  return r.code === 127 || (r.code === 1 && NETNS_NOT_FOUND.test(r.stderr));
+}
+
 /** Non-empty output lines, without the trailing newline. */
 export function outputLines(text: string): string[] {
   return text.split("\n").filter((l) => l.trim() !== "");

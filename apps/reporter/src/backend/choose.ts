@@ -1,13 +1,12 @@
 // `--backend auto`: which rules the reporter manages on a Linux node, the iptables chain or its
 // own nftables table. What it looks at, and nothing else:
-//   - whether an `iptables` program runs (exit 127: not installed, as on nodes shipped without
-//     iptables);
+//   - whether an `iptables` program runs (not installed, as on nodes shipped without iptables);
 //   - whether `nft` runs, and whether kube-proxy's nftables tables exist (`nft list tables`
 //     shows `table ip kube-proxy` / `table ip6 kube-proxy`: kube-proxy in nftables mode keeps
 //     them; in iptables or ipvs mode it deletes them at start, pkg/proxy/nftables CleanupLeftovers).
 // kube-proxy's config file (`mode: nftables`) is not read: the reporter does not mount it, and
 // the tables are what the kernel really runs.
-import type { ExecResult } from "../exec.js";
+import { type ExecResult, programMissing } from "../exec.js";
 
 export type BackendChoiceFlag = "iptables" | "nftables" | "auto";
 export type ManagedBackend = "iptables" | "nftables";
@@ -36,7 +35,7 @@ export function decideBackend(
   bins: { iptables: string; nft: string },
 ): ManagedChoice {
   const nftRuns = nftTables.code === 0;
-  if (iptables.code === 127) {
+  if (programMissing(iptables)) {
     return nftRuns
       ? { kind: "nftables", reason: `no ${bins.iptables} program on this node` }
       : {

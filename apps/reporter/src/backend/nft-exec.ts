@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_READ_ERROR_CHARS } from "@masq/shared";
-import type { ExecResult } from "../exec.js";
+import { type ExecResult, programMissing } from "../exec.js";
 
 /** Runs `argv` with `script` in a file only this process can read, named by the last argument. */
 async function withScript<T>(script: string, use: (path: string) => Promise<T>): Promise<T> {
@@ -51,7 +51,7 @@ export interface NftRef {
 
 /** The first lines of nft's complaint, bounded for a snapshot's readError. */
 export function nftError(r: ExecResult, what: string, nft: string): string {
-  if (r.code === 127) return `${nft} is not installed or cannot run (${r.stderr.trim()})`;
+  if (programMissing(r)) return `${nft} is not installed or cannot run (${r.stderr.trim()})`;
   if (r.timedOut) return `${what} timed out`;
   if (r.truncated) return `${what} printed more than the reporter reads`;
   const text = r.stderr.trim().split("\n").slice(0, 3).join(" | ") || `exit ${r.code}`;
@@ -60,7 +60,8 @@ export function nftError(r: ExecResult, what: string, nft: string): string {
 
 function parseListing(r: ExecResult, what: string, nft: string): NftList {
   if (r.code !== 0 || r.truncated) {
-    const missing = r.code === 1 && /No such file or directory/.test(r.stderr);
+    const missing =
+      r.code === 1 && /No such file or directory/.test(r.stderr) && !programMissing(r);
     return { kind: missing ? "missing" : "error", message: nftError(r, what, nft) };
   }
   try {

@@ -14,7 +14,7 @@ import {
   NFT_TABLE,
   NFT_TABLE_FAMILY,
 } from "@masq/shared";
-import { exec } from "../exec.js";
+import { exec, programMissing } from "../exec.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startWatcher } from "../watcher.js";
 import { BACKEND_SUFFIX, familyTools } from "./detect.js";
@@ -56,7 +56,7 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
   /** The node's iptables side, when an iptables program runs (probed once). */
   const iptables = () => {
     iptablesProbe ??= run([bins.iptables, "--version"]).then((r) =>
-      r.code === 127
+      programMissing(r)
         ? undefined
         : createIptablesBackend({
             netns: opts.netns,
