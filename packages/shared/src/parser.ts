@@ -1,6 +1,7 @@
 // iptables-save / `iptables -S` text → structured rules. Linear, allocation-light, and never
 // throws: a line it cannot read becomes a per-line error and parsing goes on.
 import { iptablesAddress } from "./cidr.js";
+import type { CompiledRule } from "./path/matches.js";
 
 /** One option with its arguments, e.g. `! --dst-type LOCAL` or `-d 10.0.0.0/8`. */
 export interface Clause {
@@ -34,6 +35,13 @@ export interface ParsedRule {
    * an effect we do not know. Kept in its chain so rule numbers stay the kernel's.
    */
   unreadable?: string;
+  /**
+   * The rule's tests when they do not come from iptables matches (an nftables rule translated
+   * by nft/translate.ts): used as they are instead of compiling `matches`.
+   */
+  compiled?: CompiledRule;
+  /** The syntax `text` is written in (absent: iptables). */
+  syntax?: "nft";
 }
 
 export interface ParsedChain {

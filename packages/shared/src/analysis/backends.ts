@@ -26,7 +26,11 @@ export interface CombinedVerdict extends Verdict {
 /** Most combined branches followed; past it the rest is one unknown branch that says so. */
 export const MAX_COMBINED_OUTCOMES = 256;
 
-function merge(a: readonly Condition[], b: readonly Condition[]): Condition[] | null {
+/** Both branches' conditions, or null when the two branches cannot meet. */
+export function mergeConditions(
+  a: readonly Condition[],
+  b: readonly Condition[],
+): Condition[] | null {
   const out = [...a];
   for (const c of b) {
     const same = out.find((x) => x.key === c.key);
@@ -90,7 +94,7 @@ function combineTwo(xs: readonly VerdictOutcome[], ys: readonly VerdictOutcome[]
   let orderMatters = false;
   for (const x of xs)
     for (const y of ys) {
-      const conditions = merge(x.conditions, y.conditions);
+      const conditions = mergeConditions(x.conditions, y.conditions);
       if (!conditions) continue;
       if (outcomes.length >= MAX_COMBINED_OUTCOMES) return { outcomes, orderMatters, cut: true };
       const { differs, ...o } = pair(x, y, conditions);

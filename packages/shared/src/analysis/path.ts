@@ -17,6 +17,8 @@ export interface PathSource {
   chains: ReadonlyMap<string, ParsedChain>;
   postroutingRead: boolean;
   unread: readonly string[];
+  /** The base chain packets enter when it is not POSTROUTING (an nftables base chain). */
+  start?: string;
 }
 
 export function natChains(ruleset: Ruleset): ReadonlyMap<string, ParsedChain> {
@@ -49,7 +51,7 @@ export function runPath(s: PathSource, packet: Packet, limits?: Partial<PathLimi
   const r = walkPath({
     chains: s.chains,
     family: s.family,
-    start: s.postroutingRead ? POSTROUTING : s.chain,
+    start: s.postroutingRead ? (s.start ?? POSTROUTING) : s.chain,
     startIsBase: s.postroutingRead,
     agentChain: s.chain,
     unread: new Set(s.unread),
@@ -82,7 +84,7 @@ function ruleOrder(s: PathSource, start: string, reached: ReadonlySet<string>): 
 /** The chains a walk reached, with their components, in the order POSTROUTING's rules reach them. */
 export function pathChains(s: PathSource, reached: readonly string[]): PathChain[] {
   const unread = new Set(s.unread);
-  const start = s.postroutingRead ? POSTROUTING : s.chain;
+  const start = s.postroutingRead ? (s.start ?? POSTROUTING) : s.chain;
   return ruleOrder(s, start, new Set(reached)).map((name) => {
     const c = unread.has(name) ? undefined : s.chains.get(name);
     return {

@@ -27,6 +27,8 @@ export interface FamilyAnalysis {
   postroutingRead: boolean;
   /** Chains known to be reachable that were not read. */
   unread: string[];
+  /** The base chain the walk starts at when it is not POSTROUTING (an nftables base chain). */
+  start?: string;
   /** The iptables backend the rules were read from, when known. */
   backend?: IptablesBackend;
   /** Chains on the path from POSTROUTING, in the order first reached, with their components. */

@@ -1,5 +1,11 @@
-// Native nftables: the agent's own table (names, render), libnftables JSON (schema), and the
-// analysis of nftables rulesets in the same types as iptables'.
+// Native nftables: the agent's own table (names, render), libnftables JSON (schema, parse), and
+// the analysis of nftables rulesets in the same types as iptables' (translate, analysis,
+// evaluate).
+export * from "./analysis.js";
+export * from "./evaluate.js";
 export * from "./names.js";
+export * from "./parse.js";
 export * from "./render.js";
 export * from "./schema.js";
+export { exprText, ruleText, statementText } from "./text.js";
+export { chainRef, elementRange, elementsRanges, translateRule } from "./translate.js";

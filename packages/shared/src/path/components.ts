@@ -92,10 +92,32 @@ const COMMENT_PATTERNS: readonly [RegExp, ComponentId][] = [
   [/^Antrea: /, "antrea"],
 ];
 
+/**
+ * nftables table names of components that write their own tables (kube-proxy's nftables mode,
+ * flannel's, Calico's, Cilium's, Docker's nftables firewall backend, the agent's).
+ */
+const NFT_TABLE_PATTERNS: readonly [RegExp, ComponentId][] = [
+  [/^ip_masq_agent$/, "ip-masq-agent"],
+  [/^kube-proxy$/, "kube-proxy"],
+  [/^flannel/, "flannel"],
+  [/^calico/, "calico"],
+  [/^cilium/, "cilium"],
+  [/^docker/, "docker"],
+];
+
+/** An nftables chain as the nft analysis names it: "ip kube-proxy masquerading". */
+const NFT_CHAIN = /^(ip|ip6|inet|arp|bridge|netdev) (\S+) (.+)$/;
+
 /** The component whose chain this is; the agent's own chain is `agentChain`. */
 export function chainComponent(chain: string, agentChain: string): ComponentRef {
   if (chain === agentChain) return ref("ip-masq-agent", "chain");
   for (const [re, id] of CHAIN_PATTERNS) if (re.test(chain)) return ref(id, "chain");
+  const nft = NFT_CHAIN.exec(chain);
+  if (nft) {
+    for (const [re, id] of NFT_TABLE_PATTERNS) if (re.test(nft[2]!)) return ref(id, "chain");
+    // iptables-nft's tables seen through nft: the chain names iptables users give.
+    return chainComponent(nft[3]!, agentChain);
+  }
   return UNKNOWN_COMPONENT;
 }
 

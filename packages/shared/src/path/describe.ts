@@ -12,6 +12,7 @@ export function conditionOf(t: Test, holds: boolean): Condition {
   const not = holds ? "" : "! ";
   switch (t.kind) {
     case "address":
+    case "address-set":
       return {
         text: `${t.field} ${holds ? "in" : "not in"} ${t.text}`,
         key: `${t.field} ${t.text}`,
@@ -20,6 +21,8 @@ export function conditionOf(t: Test, holds: boolean): Condition {
       };
     case "protocol":
       return { text: `${not}-p ${t.text}`, key: `-p ${t.text}`, holds, field: "protocol" };
+    case "protocols":
+      return { text: `${not}${t.text}`, key: t.text, holds, field: "protocol" };
     case "port":
       return { text: `${holds ? "" : "not "}${t.text}`, key: t.text, holds, field: "dport" };
     case "mark":
@@ -117,6 +120,13 @@ function addressFact(ip: ParsedIp, t: Extract<Test, { kind: "address" }>, inside
   return `${ip.text} is ${inside ? "in" : "not in"} ${t.text}`;
 }
 
+/** "10.1.2.3 is in @nonmasq_v4 (10.0.0.0/8)": the element that holds it, when it is in. */
+function setFact(ip: ParsedIp, t: Extract<Test, { kind: "address-set" }>, inside: boolean): string {
+  const hit = t.ranges.find((r) => r.first <= ip.value && ip.value <= r.last);
+  const element = hit ? ` (${setToCidrs(ip.family, [hit], 4)?.join(", ") ?? "a range"})` : "";
+  return `${ip.text} is ${inside ? `in ${t.text}${element}` : `not in ${t.text}`}`;
+}
+
 /** What made a rule's decided matches true for this packet, in words. */
 export function explainMatch(tests: readonly RuleTest[], p: Packet): string[] {
   const out: string[] = [];
@@ -125,7 +135,10 @@ export function explainMatch(tests: readonly RuleTest[], p: Packet): string[] {
     if (t.kind === "address") {
       const ip = t.field === "source" ? p.source : p.destination;
       if (ip) out.push(addressFact(ip, t, inside));
-    } else if (t.kind === "protocol" && p.protocol !== undefined) {
+    } else if (t.kind === "address-set") {
+      const ip = t.field === "source" ? p.source : p.destination;
+      if (ip) out.push(setFact(ip, t, inside));
+    } else if ((t.kind === "protocol" || t.kind === "protocols") && p.protocol !== undefined) {
       out.push(`the protocol is ${negated ? "not " : ""}${t.text}`);
     } else if (t.kind === "port" && p.dport !== undefined) {
       out.push(`port ${p.dport} is ${negated ? "not " : ""}in ${t.text.replace(/^dport /, "")}`);

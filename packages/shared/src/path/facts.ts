@@ -4,7 +4,15 @@ import type { Range } from "../cidr.js";
 import { assumeMark, decideMark, knownMark, type MarkState, UNKNOWN_MARK } from "./marks.js";
 import type { Test } from "./matches.js";
 import type { Packet } from "./packet.js";
-import { fullRange, intersectRange, type RangeSet, relation, subtractRange } from "./range-set.js";
+import {
+  fullRange,
+  intersectRange,
+  intersectSets,
+  type RangeSet,
+  relation,
+  subtractRange,
+  subtractSets,
+} from "./range-set.js";
 
 export interface Facts {
   source: RangeSet;
@@ -63,9 +71,18 @@ export function decide(f: Facts, t: Test): boolean | undefined {
       const r = relation(t.field === "source" ? f.source : f.destination, t.range);
       return r === "both" ? undefined : r === "inside";
     }
+    case "address-set": {
+      const set = t.field === "source" ? f.source : f.destination;
+      if (intersectSets(set, t.ranges).length === 0) return false;
+      return subtractSets(set, t.ranges).length === 0 ? true : undefined;
+    }
     case "protocol":
       if (f.protocol !== undefined) return f.protocol === t.protocol;
       return f.notProtocols.includes(t.protocol) ? false : undefined;
+    case "protocols":
+      if (f.protocol !== undefined) return t.protocols.includes(f.protocol);
+      if (t.protocols.every((p) => f.notProtocols.includes(p))) return false;
+      return f.opaque.get(t.text);
     case "port":
       return f.dport !== undefined ? inRanges(t.ranges, f.dport) : f.opaque.get(t.text);
     case "mark":
@@ -88,6 +105,12 @@ export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
       if (next.length === 0) return null;
       return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
     }
+    case "address-set": {
+      const set = t.field === "source" ? f.source : f.destination;
+      const next = holds ? intersectSets(set, t.ranges) : subtractSets(set, t.ranges);
+      if (next.length === 0) return null;
+      return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
+    }
     case "protocol":
       return holds
         ? { ...f, protocol: t.protocol }
@@ -95,6 +118,12 @@ export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
     case "mark": {
       const mark = assumeMark(f.mark, t.mark, holds);
       return mark ? { ...f, mark } : null;
+    }
+    case "protocols": {
+      if (!holds) return { ...f, notProtocols: [...f.notProtocols, ...t.protocols] };
+      const opaque = new Map(f.opaque);
+      opaque.set(t.text, true);
+      return { ...f, opaque };
     }
     case "port":
     case "opaque": {

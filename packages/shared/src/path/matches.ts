@@ -5,11 +5,15 @@ import { type Family, iptablesAddress, type Range } from "../cidr.js";
 import type { Clause, ParsedRule } from "../parser.js";
 import { type MarkTest, markNeverMatches, parseMarkTest } from "./marks.js";
 import { protocolNumber } from "./packet.js";
-import { cidrRange, fullRange } from "./range-set.js";
+import { cidrRange, fullRange, type RangeSet } from "./range-set.js";
 
 export type Test =
   | { kind: "address"; field: "source" | "destination"; range: Range; text: string }
+  /** Membership of a set of addresses (an nftables set or anonymous set: `ip daddr @S`). */
+  | { kind: "address-set"; field: "source" | "destination"; ranges: RangeSet; text: string }
   | { kind: "protocol"; protocol: number; text: string }
+  /** One of several protocols (nft `meta l4proto { tcp, udp, sctp }`). */
+  | { kind: "protocols"; protocols: readonly number[]; text: string }
   | { kind: "port"; ranges: [number, number][]; text: string }
   | { kind: "mark"; mark: MarkTest; text: string }
   /** Taken as true: the pod-to-remote question is about destinations that are not local. */
@@ -170,6 +174,7 @@ function perRule(tests: RuleTest[]): RuleTest[] {
 
 /** The rule's tests (comments dropped, matches that hold for every packet dropped). */
 export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
+  if (rule.compiled) return rule.compiled;
   const hit = cache.get(rule);
   if (hit) return hit;
   const tests: RuleTest[] = [];

@@ -104,7 +104,10 @@ export function targetAction(
     case "REJECT":
       return {
         kind: "stop",
-        reason: `${t} drops the packet (iptables refuses ${t} in the nat table)`,
+        reason:
+          rule.syntax === "nft"
+            ? `${t.toLowerCase()} drops the packet`
+            : `${t} drops the packet (iptables refuses ${t} in the nat table)`,
       };
     case "DNAT":
     case "REDIRECT":

@@ -412,8 +412,10 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
 
 /** A rule the parser could not read acts in the kernel all the same: what it does is unknown. */
 function unreadableRule(w: Walk, b: Branch, rule: ParsedRule, index: number): void {
-  const at = `${rule.chain} rule ${index + 1} (input line ${rule.line})`;
-  const message = `${at} could not be read (${rule.unreadable}): what it does to packets is unknown`;
+  const where = rule.syntax === "nft" ? `handle ${rule.line}` : `input line ${rule.line}`;
+  const at = `${rule.chain} rule ${index + 1} (${where})`;
+  const verb = rule.syntax === "nft" ? "is not understood" : "could not be read";
+  const message = `${at} ${verb} (${rule.unreadable}): what it does to packets is unknown`;
   note(w, { kind: "unreadable-rule", chain: rule.chain, message });
   finish(w, b, "unknown", message, { decidedBy: refOf(w, rule, index) });
 }

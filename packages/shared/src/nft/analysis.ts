@@ -1,0 +1,180 @@
+// An nftables ruleset as the analysis types the iptables path uses. Each base chain on the nat
+// postrouting hook of a table of the family (ip/ip6 and inet) is one FamilyAnalysis, walked
+// from that chain (jump/goto, return = the base chain's end, its policy), in priority order.
+// Across them the kernel's rule holds (nf_nat_inet_fn, net/netfilter/nf_nat_core.c): nat base
+// chains run by priority; one that accepts or ends without NAT passes the packet to the next;
+// the first that sets up a NAT binding ends the walk. Chains of equal priority run in an order
+// the rules do not show (names.ts).
+import { summarizeChain } from "../analysis/chain.js";
+import { pathChains, runPath } from "../analysis/path.js";
+import type { FamilyAnalysis } from "../analysis/types.js";
+import { type Family, mustParseCidr } from "../cidr.js";
+import type { ParsedChain, ParsedRule } from "../parser.js";
+import { ruleComponent } from "../path/components.js";
+import { setToCidrs } from "../path/range-set.js";
+import type { Unknown } from "../path/types.js";
+import type { NftChainRef } from "../protocol.js";
+import { NFT_CHAIN, NFT_TABLE, NFT_TABLE_FAMILY } from "./names.js";
+import { baseChainsOn, type NftChain, type NftRuleset, type NftTable } from "./parse.js";
+import { chainRef, translateRule } from "./translate.js";
+
+/** The agent's base chain as the analysis names it. */
+export const NFT_AGENT_CHAIN_REF = `${NFT_TABLE_FAMILY} ${NFT_TABLE} ${NFT_CHAIN}`;
+
+export interface NftHook {
+  /** "ip kube-proxy nat-postrouting". */
+  ref: string;
+  table: NftTable;
+  chain: NftChain;
+  priority: number;
+  /** The agent's own base chain. */
+  agent: boolean;
+  analysis: FamilyAnalysis;
+}
+
+export interface NftFamilyAnalysis {
+  family: Family;
+  /** Base chains on nat postrouting, lowest priority (first to run) first. */
+  hooks: NftHook[];
+  /** The agent's hook, when its table has its base chain. */
+  agent?: NftHook;
+  /** The agent's table exists (with or without its chain). */
+  agentTable: boolean;
+  /** What the analysis could not see or decide across the hooks. */
+  unknowns: Unknown[];
+}
+
+/** The nft families whose tables act on packets of `family`. */
+export function tableFamilies(family: Family): string[] {
+  return family === "ipv4" ? ["ip", "inet"] : ["ip6", "inet"];
+}
+
+function chainsOf(table: NftTable, family: Family): Map<string, ParsedChain> {
+  const out = new Map<string, ParsedChain>();
+  for (const c of table.chains.values()) {
+    const ref = chainRef(table, c.name);
+    const rules = c.rules.flatMap((r) => translateRule(table, c.name, r, family));
+    out.set(ref, { name: ref, ...(c.base ? { policy: c.base.policy.toUpperCase() } : {}), rules });
+  }
+  return out;
+}
+
+function inert(
+  chains: ReadonlyMap<string, ParsedChain>,
+  reached: readonly string[],
+  agent: string,
+) {
+  return reached.flatMap((name) =>
+    (chains.get(name)?.rules ?? []).flatMap((rule, index) => {
+      const why = rule.compiled?.matchesNothing;
+      // A rule for the other family is not inert: it acts on the other family's packets.
+      if (!why || /family|packets only|never holds for/.test(why)) return [];
+      return [{ chain: name, index, text: rule.text, component: ruleComponent(rule, agent), why }];
+    }),
+  );
+}
+
+/** Destinations that certainly return before the first unconditional masquerade. */
+function agentReturns(rules: readonly ParsedRule[], family: Family) {
+  const out: ReturnType<typeof mustParseCidr>[] = [];
+  for (const r of rules) {
+    const tests = r.compiled?.tests ?? [];
+    if (r.target === "MASQUERADE" && tests.length === 0) break;
+    const only = tests.length === 1 ? tests[0] : undefined;
+    if (r.target === "RETURN" && only?.test.kind === "address-set" && !only.negated)
+      for (const c of setToCidrs(family, only.test.ranges)) out.push(mustParseCidr(c));
+  }
+  return out;
+}
+
+function hookAnalysis(
+  table: NftTable,
+  chain: NftChain,
+  family: Family,
+  unread: readonly string[],
+): FamilyAnalysis {
+  const chains = chainsOf(table, family);
+  const start = chainRef(table, chain.name);
+  const source = {
+    family,
+    chain: NFT_AGENT_CHAIN_REF,
+    chains,
+    postroutingRead: true,
+    unread,
+    start,
+  };
+  const walk = runPath(source, { family });
+  const own = chains.get(NFT_AGENT_CHAIN_REF);
+  const summary = summarizeChain(own?.rules ?? [], family);
+  return {
+    family,
+    chain: NFT_AGENT_CHAIN_REF,
+    chainExists: own !== undefined,
+    ...summary,
+    returns: own ? agentReturns(own.rules, family) : [],
+    jumps: [],
+    shadows: [],
+    errors: [],
+    chains,
+    postroutingRead: true,
+    unread: [...unread],
+    start,
+    path: pathChains(source, walk.reached),
+    outcomes: walk.outcomes,
+    inert: inert(chains, walk.reached, NFT_AGENT_CHAIN_REF),
+    unknowns: walk.unknowns,
+  };
+}
+
+export function orderUnknowns(hooks: readonly NftHook[]): Unknown[] {
+  const out: Unknown[] = [];
+  for (let i = 1; i < hooks.length; i++) {
+    const a = hooks[i - 1]!;
+    const b = hooks[i]!;
+    if (a.priority === b.priority)
+      out.push({
+        kind: "hook-order",
+        message: `${a.ref} and ${b.ref} both have priority ${a.priority}: the kernel runs them in the order they were registered, which the rules do not show`,
+      });
+  }
+  return out;
+}
+
+/**
+ * The nat postrouting path of one family of an nftables ruleset. `unread`: chains known to exist
+ * that were not read (their effect is unknown); parse errors of the ruleset are unknowns too.
+ */
+export function analyzeNftFamily(
+  rs: NftRuleset,
+  family: Family,
+  unread: readonly NftChainRef[] = [],
+): NftFamilyAnalysis {
+  const families = tableFamilies(family);
+  const unreadRefs = unread
+    .filter((u) => families.includes(u.family))
+    .map((u) => `${u.family} ${u.table} ${u.chain}`);
+  const hooks: NftHook[] = baseChainsOn(rs, "postrouting", "nat")
+    .filter(({ table }) => families.includes(table.family))
+    .map(({ table, chain }) => {
+      const ref = chainRef(table, chain.name);
+      return {
+        ref,
+        table,
+        chain,
+        priority: chain.base!.priority,
+        agent: ref === NFT_AGENT_CHAIN_REF,
+        analysis: hookAnalysis(table, chain, family, unreadRefs),
+      };
+    });
+  const errors: Unknown[] = rs.errors.map((e) => ({
+    kind: "unreadable-rule",
+    message: `${e.at}: ${e.reason}`,
+  }));
+  return {
+    family,
+    hooks,
+    agent: hooks.find((h) => h.agent),
+    agentTable: rs.tables.has(`${NFT_TABLE_FAMILY} ${NFT_TABLE}`),
+    unknowns: errors,
+  };
+}

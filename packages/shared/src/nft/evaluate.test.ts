@@ -1,0 +1,129 @@
+import { nftDump } from "@masq/testkit/nft-dumps";
+import { describe, expect, it } from "vitest";
+import type { PacketFields } from "../analysis/evaluate.js";
+import type { Family } from "../cidr.js";
+import { analyzeNftFamily } from "./analysis.js";
+import { evaluateNft } from "./evaluate.js";
+import { parseNftJson } from "./parse.js";
+
+const AGENT = "inet ip_masq_agent postrouting";
+
+describe("evaluateNft on real nft -j output", () => {
+  const cases: {
+    desc: string;
+    input: { dump: string; ip: string; fields?: PacketFields; family?: Family };
+    want: { masqueraded: boolean | null; certain: boolean; decidedBy?: string; says?: string[] };
+  }[] = [
+    {
+      desc: "agent table: outside the set is masqueraded by the catch-all",
+      input: { dump: "agent-default", ip: "203.0.113.9" },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 4` },
+    },
+    {
+      desc: "agent table: inside the set returns (the element is named)",
+      input: { dump: "agent-default", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "agent table without --enable-ipv6: IPv6 returns",
+      input: { dump: "agent-default", ip: "2001:db8::1", family: "ipv6" },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 2` },
+    },
+    {
+      desc: "--enable-ipv6: fe80::/10 (link-local) returns, others masquerade",
+      input: { dump: "agent-ipv6-ports", ip: "fe80::1", family: "ipv6" },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "--to-ports: every branch masquerades (port shares and the catch-all)",
+      input: { dump: "agent-ipv6-ports", ip: "203.0.113.9", fields: { protocol: "icmp" } },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 6` },
+    },
+    {
+      desc: "kube-proxy first: marked packets are masqueraded by kube-proxy whatever the agent says",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3", fields: { mark: 0x4000 } },
+      want: {
+        masqueraded: true,
+        certain: true,
+        decidedBy: "ip kube-proxy masquerading rule 3",
+      },
+    },
+    {
+      desc: "kube-proxy: an unmarked packet passes on (accept ends only that chain) to the agent",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3", fields: { mark: 0 } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "kube-proxy: mark unknown, the answer depends on it",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3" },
+      want: { masqueraded: null, certain: false, says: ["mark"] },
+    },
+    {
+      desc: "flannel with --ip-masq masquerades pod traffic the agent would leave alone",
+      input: {
+        dump: "flannel-kube-proxy-agent",
+        ip: "10.1.2.3",
+        fields: { mark: 0, source: "10.100.1.5" },
+      },
+      want: { masqueraded: true, certain: true, decidedBy: "ip flannel-ipv4 postrtg rule 3" },
+    },
+    {
+      desc: "hand edit: the deleted element 10.0.0.0/8 is masqueraded now",
+      input: { dump: "agent-hand-edit", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 5` },
+    },
+    {
+      desc: "hand edit: the inserted accept decides for its sources",
+      input: { dump: "agent-hand-edit", ip: "203.0.113.9", fields: { source: "10.100.64.9" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 1` },
+    },
+    {
+      desc: "a statement the analysis does not model: unknown, never an answer",
+      input: { dump: "agent-not-understood", ip: "203.0.113.9" },
+      want: { masqueraded: null, certain: false, says: ["not understood", "tcp option"] },
+    },
+    {
+      desc: "iptables-nft seen through nft: xt arguments are hidden, so it depends",
+      input: { dump: "iptables-nft-aws-agent", ip: "203.0.113.9", fields: { mark: 0 } },
+      want: { masqueraded: null, certain: false, says: ["arguments not shown by nft -j"] },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const fa = analyzeNftFamily(parseNftJson(nftDump(input.dump)), input.family ?? "ipv4");
+      const v = evaluateNft(fa, input.ip, input.fields);
+      if ("error" in v) throw new Error(v.error);
+      const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : undefined;
+      expect({ masqueraded: v.masqueraded, certain: v.certain }).toEqual({
+        masqueraded: want.masqueraded,
+        certain: want.certain,
+      });
+      if (want.decidedBy) expect(by).toBe(want.decidedBy);
+      for (const s of want.says ?? []) expect(v.reason).toContain(s);
+    });
+
+  it("no nat postrouting chain: nothing NATs it", () => {
+    const v = evaluateNft(analyzeNftFamily(parseNftJson({ nftables: [] }), "ipv4"), "192.0.2.1");
+    expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual([false, true]);
+  });
+
+  const errors: { desc: string; input: { ip: string; family: Family }; want: string }[] = [
+    { desc: "not an address", input: { ip: "10.1", family: "ipv4" }, want: "not" },
+    { desc: "other family", input: { ip: "2001:db8::1", family: "ipv4" }, want: "ipv6" },
+  ];
+  for (const { desc, input, want } of errors)
+    it(desc, () => {
+      const fa = analyzeNftFamily(parseNftJson(nftDump("agent-default")), input.family);
+      const v = evaluateNft(fa, input.ip);
+      expect("error" in v ? v.error : "answered").toContain(want);
+    });
+
+  it("a ruleset that is not nft -j output is never answered", () => {
+    const fa = analyzeNftFamily(parseNftJson({ nftables: [{ bogus: 1 }] }), "ipv4");
+    const v = evaluateNft(fa, "192.0.2.1");
+    expect("error" in v ? v.error : [v.masqueraded, v.caveats.join()]).toEqual([
+      null,
+      expect.stringContaining("not nft -j output"),
+    ]);
+  });
+});

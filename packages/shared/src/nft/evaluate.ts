@@ -1,0 +1,179 @@
+// "Would a pod's new connection leave masqueraded?" on an nftables node: each nat postrouting
+// base chain's verdict (evaluate), folded in priority order as the kernel runs them
+// (nf_nat_inet_fn): the first chain that NATs decides; one that accepts, returns or ends
+// passes the packet on; an unknown branch stays unknown. When two chains of the same priority
+// would translate a packet differently, which wins is not in the rules (orderMatters).
+import { mergeConditions } from "../analysis/backends.js";
+import {
+  evaluate,
+  outcomeSummary,
+  type PacketFields,
+  type Verdict,
+  type VerdictOutcome,
+} from "../analysis/evaluate.js";
+import { describeConditions, describeRef } from "../path/describe.js";
+import { parsePacket } from "../path/packet.js";
+import type { Condition } from "../path/types.js";
+import type { NftFamilyAnalysis } from "./analysis.js";
+
+/** Most combined branches followed (as across iptables backends). */
+export const MAX_NFT_COMBINED_OUTCOMES = 256;
+
+export interface NftHookVerdict {
+  ref: string;
+  priority: number;
+  verdict: Verdict;
+}
+
+export interface NftVerdict extends Verdict {
+  /** Each nat postrouting base chain's own verdict, in priority order. */
+  hooks: NftHookVerdict[];
+  /** Chains of equal priority translate some packet differently: their order decides. */
+  orderMatters: boolean;
+}
+
+interface Branch {
+  conditions: Condition[];
+  /** The deciding outcome (NAT or unknown), or the last no-NAT outcome while open. */
+  outcome?: VerdictOutcome;
+  /** Priority of the chain that NATed, once one did. */
+  natAt?: number;
+  open: boolean;
+  via: string[];
+}
+
+const isNat = (o: VerdictOutcome) => o.result === "masquerade" || o.result === "snat";
+const translation = (o: VerdictOutcome) =>
+  o.result === "snat" ? `SNAT to ${o.toSource ?? "?"}` : "MASQUERADE";
+
+function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
+  let orderMatters = false;
+  for (const y of h.verdict.outcomes) {
+    const conditions = mergeConditions(b.conditions, y.conditions);
+    if (!conditions) continue;
+    if (!b.open) {
+      // Decided earlier; a chain of the same priority may have run first.
+      if (b.natAt === h.priority && isNat(y) && translation(y) !== translation(b.outcome!))
+        orderMatters = true;
+      out.push({ ...b, conditions });
+      continue;
+    }
+    const via = [...b.via, ...y.via];
+    if (isNat(y)) out.push({ conditions, outcome: y, natAt: h.priority, open: false, via });
+    else if (y.result === "unknown") out.push({ conditions, outcome: y, open: false, via });
+    else out.push({ conditions, outcome: y, open: true, via });
+  }
+  return orderMatters;
+}
+
+function finalOutcome(b: Branch): VerdictOutcome {
+  const o = b.outcome;
+  const base = { when: describeConditions(b.conditions), conditions: b.conditions, via: b.via };
+  if (o && !b.open) return { ...o, ...base };
+  const last = o?.decidedBy ? ` (last: ${describeRef(o.decidedBy)})` : "";
+  return {
+    ...base,
+    result: "accept",
+    masqueraded: false,
+    reason: `no nat postrouting chain NATs it${last}, so it keeps its source address`,
+    because: o?.because ?? [],
+    ...(o?.decidedBy ? { decidedBy: o.decidedBy } : {}),
+  };
+}
+
+function headOf(masqueraded: boolean | null): string {
+  if (masqueraded === null) return "it depends on the packet";
+  return masqueraded ? "masqueraded" : "not masqueraded";
+}
+
+/** Folds the hooks' verdicts (priority order) into one answer. */
+export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[]): NftVerdict {
+  let branches: Branch[] = [{ conditions: [], open: true, via: [] }];
+  let orderMatters = false;
+  let cut = false;
+  for (const h of hooks) {
+    const next: Branch[] = [];
+    for (const b of branches) orderMatters = step(b, h, next) || orderMatters;
+    cut ||= next.length > MAX_NFT_COMBINED_OUTCOMES;
+    branches = next.slice(0, MAX_NFT_COMBINED_OUTCOMES);
+  }
+  const outcomes = branches.map(finalOutcome);
+  const unknowns = hooks.flatMap((h) =>
+    h.verdict.unknowns.map((u) => ({ ...u, message: `${h.ref}: ${u.message}` })),
+  );
+  if (cut)
+    unknowns.push({
+      kind: "bound",
+      message: `more than ${MAX_NFT_COMBINED_OUTCOMES} combined branches of the nat chains: the rest were not followed`,
+    });
+  if (orderMatters)
+    unknowns.push({
+      kind: "hook-order",
+      message:
+        "nat chains of equal priority translate it differently: which runs first (registration order) is not in the rules",
+    });
+  const values = new Set(outcomes.map((o) => o.masqueraded));
+  const masqueraded = values.size === 1 && !cut ? [...values][0]! : null;
+  const first = outcomes[0]?.decidedBy;
+  const decidedBy = outcomes.every(
+    (o) => o.decidedBy?.chain === first?.chain && o.decidedBy?.index === first?.index,
+  )
+    ? first
+    : undefined;
+  const parts = outcomes.map(
+    (o) => `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(o)}`,
+  );
+  return {
+    ...base,
+    masqueraded,
+    certain: masqueraded !== null,
+    ...(decidedBy ? { decidedBy } : { decidedBy: undefined }),
+    reason: `${headOf(masqueraded)} (nat postrouting chains: ${hooks.map((h) => `${h.ref} priority ${h.priority}`).join(", ") || "none"}): ${parts.join("; ")}.${unknowns.map((u) => ` But ${u.message}.`).join("")}`,
+    outcomes,
+    unknowns,
+    caveats: unknowns.map((u) => u.message),
+    hooks: [...hooks],
+    orderMatters,
+  };
+}
+
+/**
+ * Evaluates the packet in every nat postrouting base chain of the family and combines the
+ * answers. Errors: the address or a field is not valid, or is of the other family.
+ */
+export function evaluateNft(
+  fa: NftFamilyAnalysis,
+  ipText: string,
+  fields: PacketFields = {},
+): NftVerdict | { error: string } {
+  const p = parsePacket({ ...fields, destination: ipText });
+  if (!p.ok) return { error: p.error };
+  if (p.packet.family !== fa.family)
+    return { error: `${ipText} is ${p.packet.family}; these rules are ${fa.family}` };
+  const hooks: NftHookVerdict[] = [];
+  for (const h of fa.hooks) {
+    const v = evaluate(h.analysis, ipText, fields);
+    if ("error" in v) return v;
+    hooks.push({ ref: h.ref, priority: h.priority, verdict: v });
+  }
+  const base: Verdict = {
+    ip: ipText,
+    packet: { destination: ipText },
+    masqueraded: false,
+    certain: true,
+    reason: "",
+    outcomes: [],
+    unknowns: [],
+    caveats: [],
+  };
+  const v = combineNftHooks(hooks[0]?.verdict ?? base, hooks);
+  if (fa.unknowns.length === 0) return v;
+  // Objects that were not read (parse errors): what they do is unknown.
+  return {
+    ...v,
+    masqueraded: null,
+    certain: false,
+    unknowns: [...fa.unknowns, ...v.unknowns],
+    caveats: [...fa.unknowns.map((u) => u.message), ...v.caveats],
+  };
+}

@@ -1,0 +1,133 @@
+// libnftables JSON expressions and statements written back in nft syntax, close to what
+// `nft list` prints, for rule rows, references and reasons. What it does not know it writes as
+// `<kind …>` (never silently dropped).
+
+const MAX_TEXT_CHARS = 512;
+const MAX_DEPTH = 16;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** The one key of a `{kind: body}` object, with its body. */
+export function kindOf(e: unknown): [string, unknown] | undefined {
+  if (!isObj(e)) return undefined;
+  const keys = Object.keys(e);
+  return keys.length === 1 ? [keys[0]!, e[keys[0]!]] : undefined;
+}
+
+const BINOPS: Record<string, string> = { "&": "&", "|": "|", "^": "^", "<<": "<<", ">>": ">>" };
+
+function hex(n: unknown): string {
+  return typeof n === "number" && n > 9 ? `0x${n.toString(16).padStart(8, "0")}` : String(n);
+}
+
+function exprAt(e: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) return "…";
+  if (typeof e === "string") return e;
+  if (typeof e === "number" || typeof e === "boolean") return String(e);
+  if (e === null) return "";
+  if (Array.isArray(e)) return e.map((x) => exprAt(x, depth + 1)).join(", ");
+  const k = kindOf(e);
+  if (!k) return JSON.stringify(e);
+  const [kind, body] = k;
+  const b = isObj(body) ? body : {};
+  const sub = (x: unknown) => exprAt(x, depth + 1);
+  switch (kind) {
+    case "payload":
+      return b.protocol !== undefined
+        ? `${b.protocol} ${b.field}`
+        : `@${b.base},${b.offset},${b.len}`;
+    case "meta":
+      return `meta ${b.key}`;
+    case "ct":
+      return `ct ${b.dir ? `${b.dir} ` : ""}${b.key}`;
+    case "fib":
+      return `fib ${(Array.isArray(b.flags) ? b.flags : [b.flags]).join(" . ")} ${b.result}`;
+    case "numgen":
+      return `numgen ${b.mode} mod ${b.mod}${b.offset ? ` offset ${b.offset}` : ""}`;
+    case "prefix":
+      return `${b.addr}/${b.len}`;
+    case "range":
+      return Array.isArray(body) ? `${sub(body[0])}-${sub(body[1])}` : JSON.stringify(body);
+    case "set":
+      return Array.isArray(body) ? `{ ${body.map(sub).join(", ")} }` : `{ ${sub(body)} }`;
+    case "concat":
+      return Array.isArray(body) ? body.map(sub).join(" . ") : JSON.stringify(body);
+    case "elem":
+      return sub(b.val);
+    case "map":
+      return `${sub(b.key)} map ${sub(b.data)}`;
+    default:
+      if (BINOPS[kind] && Array.isArray(body))
+        return `${sub(body[0])} ${BINOPS[kind]} ${kind === "&" || kind === "|" || kind === "^" ? hex(body[1]) : sub(body[1])}`;
+      return `<${kind} ${JSON.stringify(body)}>`;
+  }
+}
+
+/** One expression in nft syntax: `ip daddr`, `10.0.0.0/8`, `{ tcp, udp }`, `@nonmasq_v4`. */
+export function exprText(e: unknown): string {
+  return exprAt(e, 0);
+}
+
+function natText(kind: string, b: Obj): string {
+  const fam = typeof b.family === "string" ? ` ${b.family}` : "";
+  const addr = b.addr !== undefined ? exprText(b.addr) : "";
+  const port = b.port !== undefined ? `:${exprText(b.port)}` : "";
+  const to = addr || port ? ` to ${addr}${port}` : "";
+  const flags = b.flags === undefined ? [] : Array.isArray(b.flags) ? b.flags : [b.flags];
+  return `${kind}${fam}${to}${flags.map((f) => ` ${f}`).join("")}`;
+}
+
+function matchText(b: Obj): string {
+  const op = b.op === "==" || b.op === "in" ? "" : ` ${b.op}`;
+  return `${exprText(b.left)}${op} ${exprText(b.right)}`;
+}
+
+/** One statement (or match) of a rule in nft syntax. */
+export function statementText(s: unknown): string {
+  const k = kindOf(s);
+  if (!k) return JSON.stringify(s);
+  const [kind, body] = k;
+  const b = isObj(body) ? body : {};
+  switch (kind) {
+    case "match":
+      return matchText(b);
+    case "accept":
+    case "drop":
+    case "return":
+    case "continue":
+      return kind;
+    case "jump":
+    case "goto":
+      return `${kind} ${b.target}`;
+    case "counter":
+      return "counter";
+    case "masquerade":
+    case "snat":
+    case "dnat":
+    case "redirect":
+      return natText(kind, b);
+    case "mangle":
+      return `${exprText(b.key)} set ${exprText(b.value)}`;
+    case "vmap":
+      return `${exprText(b.key)} vmap ${exprText(b.data)}`;
+    case "xt":
+      return `xt ${b.type} ${b.name}`;
+    case "log":
+      return b.prefix !== undefined ? `log prefix "${b.prefix}"` : "log";
+    case "limit":
+      return `limit rate ${b.inv ? "over " : ""}${b.rate}/${b.per}`;
+    default:
+      return `<${kind}${body === null ? "" : ` ${JSON.stringify(body)}`}>`;
+  }
+}
+
+/** A rule's expressions in nft syntax, as `nft list` prints a rule (counters left out). */
+export function ruleText(expr: readonly unknown[], comment?: string): string {
+  const parts = expr
+    .filter((e) => kindOf(e)?.[0] !== "counter")
+    .map(statementText)
+    .filter((t) => t !== "");
+  const text = `${parts.join(" ")}${comment !== undefined ? ` comment "${comment}"` : ""}`;
+  return text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS - 1)}…` : text;
+}
