@@ -1,0 +1,128 @@
+// Packet-level proof on a native nftables node: kube-proxy in nftables mode (its masquerading
+// chain on the same hook) and the agent's table applied by `ipmasq apply --backend nftables`;
+// a peer sees exactly the source address `ipmasq why --netns … --backend nftables` predicts,
+// before and after a config change, and during a migration from the iptables chain.
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Verdict } from "@masq/shared";
+import { kubeProxyNftScript } from "@masq/testkit/kube-proxy-nft";
+import { inNetns, netnsPool } from "@masq/testkit/netns";
+import { afterEach, expect, it } from "vitest";
+import { cli } from "./helpers/run-cli.js";
+import { seenSource, startServer, wire } from "./helpers/topology.js";
+
+const pool = netnsPool();
+const servers: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  pool.cleanup();
+});
+
+function configFile(cidrs: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "imr-nftpkt-"));
+  dirs.push(dir);
+  const path = join(dir, "config.yaml");
+  writeFileSync(path, `nonMasqueradeCIDRs:\n${cidrs.map((c) => `  - ${c}\n`).join("")}`);
+  return path;
+}
+
+async function predicted(
+  node: string,
+  peer: { address: string; nodeAddress: string },
+  pod: string,
+) {
+  const r = await cli([
+    "why",
+    peer.address,
+    "--source",
+    pod,
+    "--mark",
+    "0",
+    "--netns",
+    node,
+    "--backend",
+    "nftables",
+    "--json",
+  ]);
+  expect(r.stderr).toBe("");
+  const v = JSON.parse(r.stdout) as Verdict;
+  expect(v.certain).toBe(true);
+  expect(r.code).toBe(v.masqueraded ? 0 : 10);
+  return v.masqueraded ? peer.nodeAddress : pod;
+}
+
+it("peers see the addresses why predicts on an nftables node, before and after a change", async () => {
+  const t = wire({
+    pod: pool.add("pod"),
+    node: pool.add("node"),
+    peerA: pool.add("pa"),
+    peerB: pool.add("pb"),
+  });
+  inNetns(t.node, ["nft", "-f", "-"], kubeProxyNftScript(5));
+  for (const p of t.peers) servers.push(await startServer(p.ns));
+  const check = async () => {
+    const want = await Promise.all(t.peers.map((p) => predicted(t.node, p, t.podAddress)));
+    expect(t.peers.map((p) => seenSource(t.pod, p.address))).toEqual(want);
+    return want;
+  };
+
+  const first = await cli([
+    "apply",
+    "--config",
+    configFile(["10.0.0.0/8"]),
+    "--netns",
+    t.node,
+    "--backend",
+    "nftables",
+  ]);
+  expect(first.code).toBe(0);
+  expect(first.stdout).toMatch(/applied and verified \(nftables table written\)/);
+  expect(await check()).toEqual([t.podAddress, "198.51.100.1"]);
+
+  expect(
+    (
+      await cli([
+        "apply",
+        "--config",
+        configFile(["198.51.100.0/24"]),
+        "--netns",
+        t.node,
+        "--backend",
+        "nftables",
+      ])
+    ).code,
+  ).toBe(0);
+  expect(await check()).toEqual(["10.10.0.1", t.podAddress]);
+});
+
+it("a migration from the iptables chain keeps every peer's view right", async () => {
+  const t = wire({
+    pod: pool.add("pod"),
+    node: pool.add("node"),
+    peerA: pool.add("pa"),
+    peerB: pool.add("pb"),
+  });
+  for (const p of t.peers) servers.push(await startServer(p.ns));
+  const config = configFile(["10.0.0.0/8"]);
+  expect(
+    (await cli(["apply", "--config", config, "--netns", t.node, "--backend", "iptables"])).code,
+  ).toBe(0);
+  const seen = () => t.peers.map((p) => seenSource(t.pod, p.address));
+  expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
+  expect(
+    (await cli(["apply", "--config", config, "--netns", t.node, "--backend", "nftables"])).code,
+  ).toBe(0);
+  expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
+  expect(inNetns(t.node, ["iptables", "-w", "-t", "nat", "-S", "POSTROUTING"])).not.toMatch(
+    /IP-MASQ-AGENT/,
+  );
+  expect(
+    (await cli(["apply", "--config", config, "--netns", t.node, "--backend", "iptables"])).code,
+  ).toBe(0);
+  expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
+  expect(inNetns(t.node, ["nft", "list", "tables"])).not.toMatch(/ip_masq_agent/);
+});
