@@ -126,3 +126,45 @@ it("a migration from the iptables chain keeps every peer's view right", async ()
   expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
   expect(inNetns(t.node, ["nft", "list", "tables"])).not.toMatch(/ip_masq_agent/);
 });
+
+it("an iptables rule beside the agent's table is on the path too, and why says so", async () => {
+  const t = wire({
+    pod: pool.add("pod"),
+    node: pool.add("node"),
+    peerA: pool.add("pa"),
+    peerB: pool.add("pb"),
+  });
+  for (const p of t.peers) servers.push(await startServer(p.ns));
+  expect(
+    (
+      await cli([
+        "apply",
+        "--config",
+        configFile(["10.0.0.0/8"]),
+        "--netns",
+        t.node,
+        "--backend",
+        "nftables",
+      ])
+    ).code,
+  ).toBe(0);
+  // Another component (iptables-nft) masquerades the pod to peer A, which the agent returns.
+  inNetns(t.node, [
+    "iptables",
+    "-w",
+    "-t",
+    "nat",
+    "-A",
+    "POSTROUTING",
+    "-s",
+    `${t.podAddress}/32`,
+    "-d",
+    "10.10.0.2/32",
+    "-j",
+    "MASQUERADE",
+  ]);
+  const [a, b] = t.peers as [(typeof t.peers)[0], (typeof t.peers)[0]];
+  expect(await predicted(t.node, a, t.podAddress)).toBe(a.nodeAddress);
+  expect(seenSource(t.pod, a.address)).toBe(a.nodeAddress);
+  expect(await predicted(t.node, b, t.podAddress)).toBe(b.nodeAddress);
+});

@@ -8,12 +8,11 @@ import {
   analyzeNftFamily,
   analyzeSnapshot,
   BACKEND_LABELS,
-  combineNftHooks,
-  evaluate,
   evaluateNft,
   type Family,
+  type FamilySnapshot,
   type NftFamilyAnalysis,
-  type NftHookVerdict,
+  type NftHook,
   type NftSnapshot,
   type PacketFields,
   parseNftJson,
@@ -78,7 +77,7 @@ export function nftAnalysis(o: NftObserved, family: Family): NftFamilyAnalysis {
 /**
  * Would a pod's packet to `ip` be masqueraded: every nft nat postrouting chain of the family,
  * and iptables' nat POSTROUTING of each iptables backend holding rules (priority 100, srcnat,
- * like iptable_nat), in priority order.
+ * like iptable_nat), in priority order (the shared evaluateNft folds them).
  */
 export function nftWhy(
   o: NftObserved,
@@ -88,33 +87,24 @@ export function nftWhy(
   agentChain: string,
 ): Verdict | { error: string } {
   const fa = nftAnalysis(o, family);
-  const iptables = o.linux.filter(
-    (s) =>
-      s.family === family && s.chains.some((c) => (c.lines ?? []).some((l) => l.startsWith("-A "))),
-  );
+  const iptables = o.linux
+    .filter((s) => s.family === family)
+    .filter((s) => s.chains.some((c) => (c.lines ?? []).some((l) => l.startsWith("-A "))))
+    .map((s) => iptablesHook(s, agentChain));
   if (iptables.length === 0) return evaluateNft(fa, ip, fields);
-  const only = evaluateNft({ ...fa, hooks: [] }, ip, fields);
-  if ("error" in only) return only;
-  const hooks: NftHookVerdict[] = [];
-  for (const h of fa.hooks) {
-    const v = evaluate(h.analysis, ip, fields);
-    if ("error" in v) return v;
-    hooks.push({ ref: h.ref, priority: h.priority, verdict: v });
-  }
-  for (const s of iptables) {
-    const v = evaluate(analyzeSnapshot(s, agentChain), ip, fields);
-    if ("error" in v) return v;
-    hooks.push({ ref: `${BACKEND_LABELS[s.backend]} nat POSTROUTING`, priority: 100, verdict: v });
-  }
-  hooks.sort((a, b) => a.priority - b.priority);
-  const v = combineNftHooks(hooks[0]!.verdict, hooks);
-  if (fa.unknowns.length === 0) return v;
-  // Objects the parser could not read: what they do is unknown (as evaluateNft says).
+  const hooks = [...fa.hooks, ...iptables].sort((a, b) => a.priority - b.priority);
+  return evaluateNft({ ...fa, hooks }, ip, fields);
+}
+
+/**
+ * iptables' nat POSTROUTING as one more hook for the fold: evaluateNft reads a hook's ref,
+ * priority and analysis only; it is no nft table, so it has none.
+ */
+function iptablesHook(s: FamilySnapshot, agentChain: string): NftHook {
   return {
-    ...v,
-    masqueraded: null,
-    certain: false,
-    unknowns: [...fa.unknowns, ...v.unknowns],
-    caveats: [...fa.unknowns.map((u) => u.message), ...v.caveats],
-  };
+    ref: `${BACKEND_LABELS[s.backend]} nat POSTROUTING`,
+    priority: 100,
+    agent: false,
+    analysis: analyzeSnapshot(s, agentChain),
+  } as NftHook;
 }
