@@ -30,6 +30,25 @@ function configFile(cidrs: string[]): string {
   return path;
 }
 
+/** pod → node → peers A (10.10.0.2) and B (198.51.100.2), with the servers started. */
+async function topology() {
+  const t = wire({
+    pod: pool.add("pod"),
+    node: pool.add("node"),
+    peerA: pool.add("pa"),
+    peerB: pool.add("pb"),
+  });
+  for (const p of t.peers) servers.push(await startServer(p.ns));
+  return t;
+}
+
+/** `ipmasq apply` of these CIDRs with `--backend`; the exit code. */
+async function apply(node: string, cidrs: string[], backend: string): Promise<number> {
+  return (
+    await cli(["apply", "--config", configFile(cidrs), "--netns", node, "--backend", backend])
+  ).code;
+}
+
 async function predicted(
   node: string,
   peer: { address: string; nodeAddress: string },
@@ -56,20 +75,13 @@ async function predicted(
 }
 
 it("peers see the addresses why predicts on an nftables node, before and after a change", async () => {
-  const t = wire({
-    pod: pool.add("pod"),
-    node: pool.add("node"),
-    peerA: pool.add("pa"),
-    peerB: pool.add("pb"),
-  });
+  const t = await topology();
   inNetns(t.node, ["nft", "-f", "-"], kubeProxyNftScript(5));
-  for (const p of t.peers) servers.push(await startServer(p.ns));
   const check = async () => {
     const want = await Promise.all(t.peers.map((p) => predicted(t.node, p, t.podAddress)));
     expect(t.peers.map((p) => seenSource(t.pod, p.address))).toEqual(want);
     return want;
   };
-
   const first = await cli([
     "apply",
     "--config",
@@ -82,87 +94,30 @@ it("peers see the addresses why predicts on an nftables node, before and after a
   expect(first.code).toBe(0);
   expect(first.stdout).toMatch(/applied and verified \(nftables table written\)/);
   expect(await check()).toEqual([t.podAddress, "198.51.100.1"]);
-
-  expect(
-    (
-      await cli([
-        "apply",
-        "--config",
-        configFile(["198.51.100.0/24"]),
-        "--netns",
-        t.node,
-        "--backend",
-        "nftables",
-      ])
-    ).code,
-  ).toBe(0);
+  expect(await apply(t.node, ["198.51.100.0/24"], "nftables")).toBe(0);
   expect(await check()).toEqual(["10.10.0.1", t.podAddress]);
 });
 
 it("a migration from the iptables chain keeps every peer's view right", async () => {
-  const t = wire({
-    pod: pool.add("pod"),
-    node: pool.add("node"),
-    peerA: pool.add("pa"),
-    peerB: pool.add("pb"),
-  });
-  for (const p of t.peers) servers.push(await startServer(p.ns));
-  const config = configFile(["10.0.0.0/8"]);
-  expect(
-    (await cli(["apply", "--config", config, "--netns", t.node, "--backend", "iptables"])).code,
-  ).toBe(0);
+  const t = await topology();
   const seen = () => t.peers.map((p) => seenSource(t.pod, p.address));
+  expect(await apply(t.node, ["10.0.0.0/8"], "iptables")).toBe(0);
   expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
-  expect(
-    (await cli(["apply", "--config", config, "--netns", t.node, "--backend", "nftables"])).code,
-  ).toBe(0);
+  expect(await apply(t.node, ["10.0.0.0/8"], "nftables")).toBe(0);
   expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
-  expect(inNetns(t.node, ["iptables", "-w", "-t", "nat", "-S", "POSTROUTING"])).not.toMatch(
-    /IP-MASQ-AGENT/,
-  );
-  expect(
-    (await cli(["apply", "--config", config, "--netns", t.node, "--backend", "iptables"])).code,
-  ).toBe(0);
+  const postrouting = inNetns(t.node, ["iptables", "-w", "-t", "nat", "-S", "POSTROUTING"]);
+  expect(postrouting).not.toMatch(/IP-MASQ-AGENT/);
+  expect(await apply(t.node, ["10.0.0.0/8"], "iptables")).toBe(0);
   expect(seen()).toEqual([t.podAddress, "198.51.100.1"]);
   expect(inNetns(t.node, ["nft", "list", "tables"])).not.toMatch(/ip_masq_agent/);
 });
 
 it("an iptables rule beside the agent's table is on the path too, and why says so", async () => {
-  const t = wire({
-    pod: pool.add("pod"),
-    node: pool.add("node"),
-    peerA: pool.add("pa"),
-    peerB: pool.add("pb"),
-  });
-  for (const p of t.peers) servers.push(await startServer(p.ns));
-  expect(
-    (
-      await cli([
-        "apply",
-        "--config",
-        configFile(["10.0.0.0/8"]),
-        "--netns",
-        t.node,
-        "--backend",
-        "nftables",
-      ])
-    ).code,
-  ).toBe(0);
+  const t = await topology();
+  expect(await apply(t.node, ["10.0.0.0/8"], "nftables")).toBe(0);
   // Another component (iptables-nft) masquerades the pod to peer A, which the agent returns.
-  inNetns(t.node, [
-    "iptables",
-    "-w",
-    "-t",
-    "nat",
-    "-A",
-    "POSTROUTING",
-    "-s",
-    `${t.podAddress}/32`,
-    "-d",
-    "10.10.0.2/32",
-    "-j",
-    "MASQUERADE",
-  ]);
+  const rule = ["-s", `${t.podAddress}/32`, "-d", "10.10.0.2/32", "-j", "MASQUERADE"];
+  inNetns(t.node, ["iptables", "-w", "-t", "nat", "-A", "POSTROUTING", ...rule]);
   const [a, b] = t.peers as [(typeof t.peers)[0], (typeof t.peers)[0]];
   expect(await predicted(t.node, a, t.podAddress)).toBe(a.nodeAddress);
   expect(seenSource(t.pod, a.address)).toBe(a.nodeAddress);
