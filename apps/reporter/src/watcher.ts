@@ -12,6 +12,8 @@ export interface MonitorEvent {
   family?: Family;
   table?: string;
   chain?: string;
+  /** nft monitor: the chain line declares a nat postrouting base chain. */
+  natPostrouting?: boolean;
 }
 
 /** Restarts of a monitor that exited: 1 s (after its first failure), doubling to 30 s. */

@@ -162,6 +162,29 @@ describe("nftables backend", () => {
       "kube-proxy nat-postrouting",
     ]);
   });
+
+  it("reuses kube-proxy's path between events only while nft monitor says it is unchanged", async () => {
+    const ns = pool.add("nft-cache");
+    inNetns(ns, ["nft", "-f", "-"], kubeProxyNftScript(5));
+    const b = createNftablesBackend({ netns: ns, flags: DEFAULT_FLAGS, pollIntervalMs: 3_600_000 });
+    const seen: ChangeSource[] = [];
+    watches.push(b.watch((s) => seen.push(s)));
+    await until(() => seen.includes("monitor-restart"), 3_000);
+    const rules = async () =>
+      (await b.read()).nftables.ruleset.filter(
+        (o) => "rule" in o && o.rule?.chain === "masquerading",
+      ).length;
+    expect(await rules()).toBe(3);
+    // Off the path: kube-proxy's service churn causes no read.
+    seen.length = 0;
+    inNetns(ns, ["nft", "add", "chain", "ip", "kube-proxy", "service-X-ns9/svc9/tcp/p80"]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(seen).toEqual([]);
+    // On the path: the next read lists the chain again.
+    inNetns(ns, ["nft", "add", "rule", "ip", "kube-proxy", "masquerading", "counter"]);
+    await until(() => seen.includes("event"), 3_000);
+    expect(await rules()).toBe(4);
+  });
 });
 
 describe("migration", () => {

@@ -22,7 +22,7 @@ describe("parseNftMonitorLine", () => {
     {
       desc: "a base chain",
       input: LINES.chain,
-      want: { kind: "chain", table: "inet ipmasq", chain: "postrouting" },
+      want: { kind: "chain", table: "inet ipmasq", chain: "postrouting", natPostrouting: true },
     },
     {
       desc: "a rule (handle after the chain)",
@@ -62,8 +62,18 @@ describe("nftEventFilter", () => {
       want: false,
     },
     {
-      desc: "a new chain anywhere (it may hook nat postrouting)",
-      input: "add chain ip t c",
+      desc: "a new nat postrouting chain anywhere",
+      input: "add chain ip t c { type nat hook postrouting priority srcnat; policy accept; }",
+      want: true,
+    },
+    {
+      desc: "kube-proxy adding a service chain (not on the path)",
+      input: "add chain ip kube-proxy service-MROBKYGK-ns1/svc1/tcp/p80",
+      want: false,
+    },
+    {
+      desc: "a chain on the path deleted",
+      input: "delete chain ip kube-proxy masquerading",
       want: true,
     },
     { desc: "a new table", input: "add table ip other", want: true },

@@ -26,7 +26,9 @@ export function parseNftMonitorLine(line: string): MonitorEvent {
   const key = `${family} ${table}`;
   if (what === "table") return { kind: "table", table: key };
   if (!OBJECTS.has(what) || name === undefined) return { kind: "other" };
-  return { kind: what === "chain" ? "chain" : "rule", table: key, chain: name };
+  if (what !== "chain") return { kind: "rule", table: key, chain: name };
+  const natPostrouting = /\btype nat hook postrouting\b/.test(text);
+  return { kind: "chain", table: key, chain: name, ...(natPostrouting ? { natPostrouting } : {}) };
 }
 
 /** What the last read looked at, as `nft monitor` names it. */
@@ -38,10 +40,11 @@ export interface NftWatched {
 }
 
 /**
- * Events that may change a read: any table or chain added or deleted (a new nat postrouting
- * chain can appear in any table), every event of `agentTables` (the agent's, and tables read as
- * iptables), and rules or elements of the objects read (`current()`: the last read's). Before
- * the first read (nothing watched), everything.
+ * Events that may change a read: a table added or deleted, a nat postrouting base chain
+ * declared anywhere, every event of `agentTables` (the agent's, and tables read as iptables),
+ * and events on the objects read (`current()`: the last read's chains, sets and maps). Before
+ * the first read (nothing watched), everything. kube-proxy's churn (service chains, map
+ * elements) is not on the nat postrouting path and causes no read.
  */
 export function nftEventFilter(
   current: () => NftWatched,
@@ -50,7 +53,7 @@ export function nftEventFilter(
   return (ev) => {
     const watched = current();
     if (ev.kind === "newgen" || ev.kind === "other") return false;
-    if (ev.kind === "table" || ev.kind === "chain") return true;
+    if (ev.kind === "table" || ev.natPostrouting) return true;
     if (watched.tables.size === 0 || agentTables.has(ev.table ?? "")) return true;
     return watched.objects.has(`${ev.table} ${ev.chain}`);
   };

@@ -20,11 +20,18 @@ export interface NftReadOptions {
   /** "FAMILY TABLE" of tables read elsewhere (iptables-nft's `ip nat`/`ip6 nat`), or none. */
   skipTables?: ReadonlySet<string>;
   maxChains?: number;
+  /**
+   * Walks of foreign tables known to be unchanged since they were read (nft monitor saw no
+   * event touching them), by "FAMILY TABLE": used instead of listing their chains again.
+   */
+  reuse?: ReadonlyMap<string, TableWalk>;
 }
 
 export interface NftRead {
   snapshot: NftSnapshot;
   watched: NftWatched;
+  /** This read's walk of each foreign table (for `reuse` next time). */
+  walks: Map<string, TableWalk>;
 }
 
 interface ChainInfo {
@@ -90,7 +97,7 @@ export function referencesOf(expr: unknown): { chains: string[]; sets: string[];
   return { chains: [...found.chains], sets: [...found.sets], maps: [...found.maps] };
 }
 
-interface TableWalk {
+export interface TableWalk {
   objects: unknown[];
   unread: NftRef[];
   watched: string[];
@@ -138,6 +145,7 @@ async function walkTable(nft: Nft, base: ChainInfo[], maxChains: number): Promis
 const failed = (readError: string): NftRead => ({
   snapshot: { backend: "nftables", ruleset: [], readError },
   watched: { tables: new Set(), objects: new Set() },
+  walks: new Map(),
 });
 
 function agentObjects(r: NftList): unknown[] | string {
@@ -152,9 +160,10 @@ export async function readNftNode(o: NftReadOptions): Promise<NftRead> {
   const agentKey = key(o.agent);
   const skip = new Set([agentKey, ...(o.skipTables ?? [])]);
   const foreign = natPostroutingTables(chainsOf(listed.objects), skip);
+  const max = o.maxChains ?? NFT_PATH_CHAINS;
   const [agent, ...walks] = await Promise.all([
     o.nft.list("table", { family: o.agent.family, table: o.agent.table }),
-    ...[...foreign.values()].map((base) => walkTable(o.nft, base, o.maxChains ?? NFT_PATH_CHAINS)),
+    ...[...foreign].map(([k, base]) => o.reuse?.get(k) ?? walkTable(o.nft, base, max)),
   ]);
   const own = agentObjects(agent!);
   if (typeof own === "string") return failed(own);
@@ -179,5 +188,6 @@ export async function readNftNode(o: NftReadOptions): Promise<NftRead> {
       tables: new Set([agentKey, ...foreign.keys()]),
       objects: new Set(walks.flatMap((w) => w.watched)),
     },
+    walks: new Map([...foreign.keys()].map((k, i) => [k, walks[i]!])),
   };
 }

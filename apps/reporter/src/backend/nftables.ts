@@ -16,12 +16,12 @@ import {
 } from "@masq/shared";
 import { exec, programMissing } from "../exec.js";
 import { type Logger, silentLogger } from "../log.js";
-import { startWatcher } from "../watcher.js";
+import { type MonitorEvent, startWatcher } from "../watcher.js";
 import { BACKEND_SUFFIX, familyTools } from "./detect.js";
 import { createIptablesBackend, type IptablesVariant } from "./iptables.js";
 import { createNft, type NftRun } from "./nft-exec.js";
 import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
-import { readNftNode } from "./nft-read.js";
+import { readNftNode, type TableWalk } from "./nft-read.js";
 import { writeNft } from "./nft-write.js";
 import type { BackendInfo, LinuxBackend, NftablesBackend, NftObserved, Watch } from "./types.js";
 
@@ -70,6 +70,7 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
     return iptablesProbe;
   };
   let watched: NftWatched = { tables: new Set(), objects: new Set() };
+  const walks = walkCache();
 
   async function readIptables(): Promise<FamilySnapshot[]> {
     const ipt = await iptables();
@@ -84,15 +85,18 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
 
   async function read(): Promise<NftObserved> {
     const ipt = await iptables();
+    const touched = walks.begin();
     const [r, linux] = await Promise.all([
       readNftNode({
         nft,
         agent: { family: NFT_TABLE_FAMILY, table: NFT_TABLE },
         skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
+        reuse: walks.usable(),
       }),
       readIptables(),
     ]);
     watched = r.watched;
+    walks.store(touched, r.walks);
     return { nftables: r.snapshot, linux };
   }
 
@@ -138,15 +142,26 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
       () => watched,
       new Set([...AGENT_TABLES, ...IPTABLES_NFT_TABLES]),
     );
-    return startWatcher({
-      monitorArgv: opts.monitor === false ? null : ["stdbuf", "-oL", bins.nft, "monitor"],
+    const monitored = opts.monitor !== false;
+    const w = startWatcher({
+      monitorArgv: monitored ? ["stdbuf", "-oL", bins.nft, "monitor"] : null,
       netns: opts.netns,
       parseLine: parseNftMonitorLine,
-      isRelevant: relevant,
-      onChange,
+      isRelevant: (ev) => walks.note(ev, relevant(ev)),
+      onChange: (source) => {
+        // A poll or a (re)started monitor may follow missed events: read everything again.
+        if (source !== "event") walks.clear(source === "monitor-restart" && monitored);
+        onChange(source);
+      },
       pollIntervalMs: opts.pollIntervalMs ?? 10_000,
       logger: log,
     });
+    return {
+      close() {
+        walks.clear(false);
+        w.close();
+      },
+    };
   };
 
   return {
@@ -167,6 +182,58 @@ function iptablesWriter(ipt: LinuxBackend, run: NftRun) {
       const tool = familyTools(BACKEND_SUFFIX[snap.backend], snap.family).restore;
       const r = await run([tool, "--noflush", "-w"], payload);
       return r.code === 0 ? undefined : `${tool} failed: ${r.stderr.trim() || `exit ${r.code}`}`;
+    },
+  };
+}
+
+/**
+ * Foreign tables' walks kept between reads while `nft monitor` follows the node. An event on an
+ * object a walk read (or a new nat postrouting chain, or a table event) drops that walk (all
+ * walks); a read stores only the walks no event touched while it ran. Without a running monitor
+ * nothing is reused. Between a monitor's exit and its restart events can be missed: the
+ * restart's read is a full one, and so is every poll.
+ */
+function walkCache() {
+  let walks = new Map<string, TableWalk>();
+  let following = false;
+  /** Per read in progress: tables touched since it started ("*": all). */
+  const pending = new Set<Set<string>>();
+  const touch = (table: string) => {
+    for (const p of pending) p.add(table);
+  };
+  return {
+    begin(): Set<string> {
+      const touched = new Set<string>();
+      pending.add(touched);
+      return touched;
+    },
+    usable: () => (following ? walks : undefined),
+    store(touched: Set<string>, fresh: Map<string, TableWalk>) {
+      pending.delete(touched);
+      if (!following || touched.has("*")) return;
+      const keep = [...fresh].filter(
+        ([k, w]) => !touched.has(k) && !w.error && w.unread.length === 0,
+      );
+      walks = new Map(keep);
+    },
+    /** Drops what the event touches; returns `relevant` for the watcher. */
+    note(ev: MonitorEvent, relevant: boolean): boolean {
+      if (ev.kind === "table" || ev.natPostrouting) {
+        walks.clear();
+        touch("*");
+      } else if ((ev.kind === "rule" || ev.kind === "chain") && ev.table !== undefined) {
+        const w = walks.get(ev.table);
+        if (!w || w.watched.includes(`${ev.table} ${ev.chain}`)) {
+          walks.delete(ev.table);
+          touch(ev.table);
+        }
+      }
+      return relevant;
+    },
+    clear(follow: boolean) {
+      walks.clear();
+      touch("*");
+      following = follow;
     },
   };
 }
