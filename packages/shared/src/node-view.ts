@@ -87,8 +87,17 @@ export interface PathView {
   conflicts: Difference[];
 }
 
+/** A native nftables node: the nat postrouting base chains that act on the family. */
+export interface NftFamilyView {
+  backend: "nftables";
+  /** In priority order (the order the kernel runs them; equal priorities: unknown order). */
+  hooks: { ref: string; priority: number; component: ComponentRef; agent: boolean }[];
+}
+
 export interface FamilyView {
   family: Family;
+  /** Set on a native nftables node (rules are in nft syntax; there is no jump). */
+  nftables?: NftFamilyView;
   chain: string;
   chainExists: boolean;
   /** drift's chain-missing difference, when the chain does not exist. */
@@ -200,6 +209,11 @@ export function jumpView(f: FamilyAssessment, chainMissing: Difference | undefin
   };
 }
 
+/** An accept rule: iptables' `-j ACCEPT`, or nft's `accept` verdict (outside its comment). */
+function accepts(text: string): boolean {
+  return / -j ACCEPT( |$)/.test(text) || /(^| )accept( |$)/.test(text.split(' comment "')[0]!);
+}
+
 function does(o: PathOutcome): string {
   switch (o.result) {
     case "masquerade":
@@ -207,14 +221,12 @@ function does(o: PathOutcome): string {
     case "snat":
       return `SNATs to ${o.toSource ?? "another address"}`;
     default:
-      return / -j ACCEPT( |$)/.test(o.decidedBy?.text ?? "")
-        ? "accepts (no NAT)"
-        : "returns (no NAT)";
+      return accepts(o.decidedBy?.text ?? "") ? "accepts (no NAT)" : "returns (no NAT)";
   }
 }
 
 /** Each chain's deciding rules, from the static walk's outcomes (unknown branches decide nothing). */
-function decisionsByChain(
+export function decisionsByChain(
   outcomes: readonly PathOutcome[],
   agentChain: string,
 ): Map<string, PathDecision[]> {

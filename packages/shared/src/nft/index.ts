@@ -2,8 +2,11 @@
 // the analysis of nftables rulesets in the same types as iptables' (translate, analysis,
 // evaluate).
 export * from "./analysis.js";
+export * from "./assess.js";
+export * from "./drift.js";
 export * from "./evaluate.js";
 export * from "./names.js";
+export * from "./node-view.js";
 export * from "./parse.js";
 export * from "./render.js";
 export * from "./schema.js";

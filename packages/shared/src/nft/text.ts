@@ -50,7 +50,10 @@ function exprAt(e: unknown, depth: number): string {
     case "range":
       return Array.isArray(body) ? `${sub(body[0])}-${sub(body[1])}` : JSON.stringify(body);
     case "set":
-      return Array.isArray(body) ? `{ ${body.map(sub).join(", ")} }` : `{ ${sub(body)} }`;
+      // A verdict map's elements are [key, verdict] pairs.
+      return Array.isArray(body)
+        ? `{ ${body.map((x) => (Array.isArray(x) && x.length === 2 ? `${sub(x[0])} : ${statementText(x[1])}` : sub(x))).join(", ")} }`
+        : `{ ${sub(body)} }`;
     case "concat":
       return Array.isArray(body) ? body.map(sub).join(" . ") : JSON.stringify(body);
     case "elem":

@@ -203,7 +203,8 @@ function match(b: Build, m: Obj): undefined {
   const op = String(m.op);
   const neg = op === "!=";
   // The condition's text is the positive match; `negated` carries `!=`.
-  const text = `${exprText(m.left)}${op === "==" || op === "!=" ? "" : ` ${op}`} ${exprText(m.right)}`;
+  const bare = op === "==" || op === "!=" || op === "in";
+  const text = `${exprText(m.left)}${bare ? "" : ` ${op}`} ${exprText(m.right)}`;
   const k = kindOf(m.left);
   const body = k && isObj(k[1]) ? (k[1] as Obj) : {};
   if (op !== "==" && op !== "!=") return opaque(b, text, false, k?.[0] === "numgen");
@@ -375,7 +376,10 @@ export function translateRule(
     syntax: "nft",
     compiled: { tests: b.tests, matchesNothing: b.matchesNothing },
   };
-  if (b.notUnderstood) return [{ ...base, unreadable: b.notUnderstood }];
+  if (b.notUnderstood) {
+    const { target: _t, ...rest } = base;
+    return [{ ...rest, goto: false, targetArgs: [], unreadable: b.notUnderstood }];
+  }
   if (vmaps.length === 0) return [base];
   if (vmaps.length > 1 || b.target !== undefined)
     return [{ ...base, unreadable: "a verdict map with another effect in one rule" }];

@@ -1,0 +1,91 @@
+// One native-nftables node judged against the config: the nat postrouting path per family
+// (analysis.ts), the agent's table vs the desired one (drift.ts), and what other nat chains do
+// to traffic the config leaves alone. The one way from an `nftables` snapshot to answers, for
+// the CLI, the reporter and the dashboard.
+import type { Family } from "../cidr.js";
+import type { AgentFlags, MasqConfig } from "../config.js";
+import { type Difference, type DriftReport, driftReport } from "../drift.js";
+import { describeConditions, describeRef } from "../path/describe.js";
+import { intersectSets, setToCidrs } from "../path/range-set.js";
+import type { PathOutcome } from "../path/types.js";
+import type { NftChainRef, NftSnapshot } from "../protocol.js";
+import { familiesFor } from "../rules.js";
+import { analyzeNftFamily, type NftFamilyAnalysis } from "./analysis.js";
+import { nftTableDrift } from "./drift.js";
+import { parseNftJson } from "./parse.js";
+import { desiredNftTable } from "./render.js";
+
+export interface NftAssessment {
+  /** Per family the agent manages. */
+  families: NftFamilyAnalysis[];
+  differences: Difference[];
+  report: DriftReport;
+  unread: NftChainRef[];
+  unreadNote?: string;
+}
+
+/** The analysis of one family as a reporter read it. */
+export function analyzeNftSnapshot(snap: NftSnapshot, family: Family): NftFamilyAnalysis {
+  return analyzeNftFamily(parseNftJson(snap.ruleset), family, snap.unread ?? []);
+}
+
+/**
+ * NAT kube-proxy applies to packets it marked itself, by design (as drift-path.ts); its nftables
+ * mode tests `mark and 0x4000 == 0` and returns, so the NAT branch is that test failing.
+ */
+function expected(o: PathOutcome): boolean {
+  return o.decidedBy?.component.id === "kube-proxy" && o.conditions.some((c) => c.field === "mark");
+}
+
+/** Other nat chains that NAT pod traffic to destinations the config leaves alone. */
+export function nftPathDifferences(
+  fa: NftFamilyAnalysis,
+  config: MasqConfig,
+  flags: AgentFlags,
+): Difference[] {
+  const set = desiredNftTable(config, flags).sets.find((s) => s.family === fa.family);
+  if (!set) return [];
+  const out: Difference[] = [];
+  for (const h of fa.hooks) {
+    if (h.agent) continue;
+    for (const o of h.analysis.outcomes) {
+      if ((o.result !== "masquerade" && o.result !== "snat") || expected(o) || !o.decidedBy)
+        continue;
+      const hit = intersectSets(o.destination, set.ranges);
+      if (hit.length === 0) continue;
+      const when = describeConditions(o.conditions);
+      const cidrs = setToCidrs(fa.family, hit, 4) ?? ["several ranges"];
+      out.push({
+        kind: "masqueraded-after",
+        severity: when.length === 0 ? "critical" : "warning",
+        scope: fa.family,
+        message: `${describeRef(o.decidedBy)} ${o.result === "snat" ? "translates" : "masquerades"} pod traffic to ${cidrs.join(", ")}${when.length ? ` when ${when.join(" and ")}` : ""}, which the config leaves alone`,
+        impact: "nat chains run one after another: the agent's return does not stop them",
+        rule: o.decidedBy.text,
+      });
+    }
+  }
+  return out;
+}
+
+/** The node judged: its agent table's drift plus what other chains change. */
+export function assessNft(
+  config: MasqConfig,
+  flags: AgentFlags,
+  snap: NftSnapshot | undefined,
+): NftAssessment {
+  const s: NftSnapshot = snap ?? { backend: "nftables", ruleset: [] };
+  const rs = parseNftJson(s.ruleset);
+  const families = familiesFor(flags).map((f) => analyzeNftFamily(rs, f, s.unread ?? []));
+  const differences = [
+    ...nftTableDrift(config, flags, rs, s.readError),
+    ...families.flatMap((fa) => nftPathDifferences(fa, config, flags)),
+  ];
+  return {
+    families,
+    differences,
+    report: driftReport(differences),
+    unread: s.unread ?? [],
+    ...(s.unreadNote ? { unreadNote: s.unreadNote } : {}),
+  };
+}

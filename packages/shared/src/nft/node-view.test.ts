@@ -1,0 +1,106 @@
+import { nftDump } from "@masq/testkit/nft-dumps";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_FLAGS, defaultConfig } from "../config.js";
+import type { NftSnapshot } from "../protocol.js";
+import { assessNft } from "./assess.js";
+import { nftNodeView } from "./node-view.js";
+
+const snap = (dump: string): NftSnapshot => ({
+  backend: "nftables",
+  ruleset: (nftDump(dump) as { nftables: NftSnapshot["ruleset"] }).nftables,
+});
+
+function view(dump: string) {
+  const s = snap(dump);
+  const v = nftNodeView(
+    assessNft(defaultConfig(), DEFAULT_FLAGS, s),
+    defaultConfig(),
+    DEFAULT_FLAGS,
+    s,
+  );
+  const f = v.families[0]!;
+  return {
+    summary: v.report.summary,
+    hooks: f.nftables?.hooks.map((h) => `${h.ref} ${h.priority} ${h.component.id}`),
+    jump: f.jump.state,
+    rows: f.rows.map(
+      (r) =>
+        `${r.state}: ${(r.actual ?? r.desired)?.text.split(' comment "')[0]} — ${(r.desired ?? r.actual)?.title}`,
+    ),
+    path: f.path.chains.map(
+      (c) => `${c.name}: ${c.decisions.map((d) => `${d.index + 1} ${d.does}`).join(", ")}`,
+    ),
+    effects: f.path.effects.length,
+  };
+}
+
+describe("nftNodeView", () => {
+  const cases: { desc: string; input: string; want: Partial<ReturnType<typeof view>> }[] = [
+    {
+      desc: "kube-proxy and the agent: both chains, in priority order, rules in nft syntax",
+      input: "kube-proxy-agent",
+      want: {
+        summary: "in sync",
+        hooks: [
+          "ip kube-proxy nat-postrouting 100 kube-proxy",
+          "inet ip_masq_agent postrouting 100 ip-masq-agent",
+        ],
+        jump: "present",
+        rows: [
+          "same: fib daddr type local return — the node's own addresses keep pod IP",
+          "same: meta nfproto ipv6 return — IPv6 keeps pod IP (--enable-ipv6 is off)",
+          "same: ip daddr @nonmasq_v4 return — @nonmasq_v4 (4 ranges) keeps pod IP",
+          "same: masquerade fully-random — everything else is masqueraded (fully-random)",
+          "same: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
+          "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
+          "same: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
+          "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
+        ],
+        path: [
+          "ip kube-proxy nat-postrouting: ",
+          "ip kube-proxy masquerading: 1 returns (no NAT), 3 masquerades",
+          "inet ip_masq_agent postrouting: 3 returns (no NAT), 4 masquerades",
+        ],
+      },
+    },
+    {
+      desc: "hand edits: the inserted rule and the elements show as rows",
+      input: "agent-hand-edit",
+      want: {
+        rows: [
+          "unexpected: ip saddr 10.100.64.0/18 accept — not one of the agent's rules",
+          "same: fib daddr type local return — the node's own addresses keep pod IP",
+          "same: meta nfproto ipv6 return — IPv6 keeps pod IP (--enable-ipv6 is off)",
+          "same: ip daddr @nonmasq_v4 return — @nonmasq_v4 (4 ranges) keeps pod IP",
+          "same: masquerade fully-random — everything else is masqueraded (fully-random)",
+          "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
+          "same: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
+          "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
+          "missing: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
+          "unexpected: element 198.51.100.0/24 of @nonmasq_v4 — 198.51.100.0/24 keeps pod IP",
+        ],
+      },
+    },
+    {
+      desc: "flannel's masquerade of configured destinations is an effect on the path",
+      input: "flannel-kube-proxy-agent",
+      want: { summary: "masqueraded after the chain", effects: 2 },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => expect(view(input)).toMatchObject(want));
+
+  it("no agent table: the chain is missing", () => {
+    const s: NftSnapshot = { backend: "nftables", ruleset: [] };
+    const v = nftNodeView(
+      assessNft(defaultConfig(), DEFAULT_FLAGS, s),
+      defaultConfig(),
+      DEFAULT_FLAGS,
+      s,
+    );
+    expect([v.families[0]?.jump.state, v.families[0]?.chainMissing?.kind]).toEqual([
+      "missing",
+      "chain-missing",
+    ]);
+  });
+});

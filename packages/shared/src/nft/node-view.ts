@@ -1,0 +1,236 @@
+// The node page of a native nftables node, in the same shape as an iptables node's
+// (node-view.ts): per family the nat path (every base chain on nat postrouting, in priority
+// order, with the rules that decide), the agent's table desired vs actual in nft syntax (its
+// rules, then its set's elements by CIDR), and drift's differences. Nothing is judged again:
+// rows carry assessNft's differences.
+import type { Family } from "../cidr.js";
+import type { AgentFlags, MasqConfig } from "../config.js";
+import { type Difference, healedByResync } from "../drift.js";
+import {
+  decisionsByChain,
+  type FamilyView,
+  type LinuxNodeView,
+  MAX_PATH_CHAINS,
+  type PathChainView,
+  type PathView,
+} from "../node-view.js";
+import { chainComponent } from "../path/components.js";
+import { setToCidrs, subtractSets } from "../path/range-set.js";
+import type { NftSnapshot } from "../protocol.js";
+import { align, type CompareRow, type RuleView } from "../rule-rows.js";
+import { NFT_AGENT_CHAIN_REF, type NftFamilyAnalysis } from "./analysis.js";
+import type { NftAssessment } from "./assess.js";
+import { agentTable } from "./drift.js";
+import { NFT_CHAIN, NFT_CHAIN_PRIORITY_NAME } from "./names.js";
+import { type NftTable, parseNftJson } from "./parse.js";
+import { type DesiredNftRule, type DesiredNftSet, desiredNftTable } from "./render.js";
+import { ruleText } from "./text.js";
+import { elementsRanges } from "./translate.js";
+
+/** Most element rows per set and side; the rest are counted in one row. */
+export const MAX_ELEMENT_ROWS = 4096;
+
+function desiredTitle(r: DesiredNftRule, sets: readonly DesiredNftSet[]): string {
+  switch (r.kind) {
+    case "local-return":
+      return "the node's own addresses keep pod IP";
+    case "ipv6-off":
+      return "IPv6 keeps pod IP (--enable-ipv6 is off)";
+    case "set-return": {
+      const n = sets.find((s) => s.name === r.set)?.ranges.length ?? 0;
+      return `@${r.set} (${n} range${n === 1 ? "" : "s"}) keeps pod IP`;
+    }
+    case "masquerade": {
+      const how = [r.ports && `to ports ${r.ports}`, r.fullyRandom && "fully-random"].filter(
+        Boolean,
+      );
+      const share = r.numgen ? `${((r.numgen.below / r.numgen.mod) * 100).toFixed(1)}% of ` : "";
+      const what = r.ports ? `${share}tcp/udp/sctp flows are` : "everything else is";
+      return `${what} masqueraded${how.length ? ` (${how.join(", ")})` : ""}`;
+    }
+  }
+}
+
+function ruleRows(
+  d: ReturnType<typeof desiredNftTable>,
+  table: NftTable | undefined,
+  diffs: readonly Difference[],
+): CompareRow[] {
+  const want = d.rules.map((r) => r.statement);
+  const have = (table?.chains.get(NFT_CHAIN)?.rules ?? []).map((r) => ({
+    text: ruleText(r.expr),
+    full: ruleText(r.expr, r.comment),
+  }));
+  return align(
+    want,
+    have.map((h) => h.text),
+  ).map(([i, j]): CompareRow => {
+    const r = i === null ? undefined : d.rules[i];
+    const h = j === null ? undefined : have[j];
+    const desired: RuleView | undefined = r && {
+      index: i!,
+      text: `${r.statement} comment "${r.comment}"`,
+      title: desiredTitle(r, d.sets),
+      role: r.kind === "masquerade" ? "masquerade" : "return",
+    };
+    const actual: RuleView | undefined = h && {
+      index: j!,
+      text: h.full,
+      title: desired?.title ?? "not one of the agent's rules",
+      role: desired?.role ?? "foreign",
+    };
+    const difference =
+      h && !r
+        ? diffs.find((x) => x.rule === h.text)
+        : r && !h
+          ? diffs.find((x) => x.message.includes(`"${r.statement}"`))
+          : undefined;
+    const state =
+      r && h ? (desired!.text === h.full ? "same" : "cosmetic") : r ? "missing" : "unexpected";
+    return {
+      state,
+      ...(desired ? { desired } : {}),
+      ...(actual ? { actual } : {}),
+      ...(difference
+        ? { difference, ...(difference.impact ? { explanation: difference.impact } : {}) }
+        : {}),
+    };
+  });
+}
+
+function elementRow(
+  set: string,
+  family: Family,
+  cidr: string,
+  state: CompareRow["state"],
+  diffs: readonly Difference[],
+): CompareRow {
+  const view: RuleView = {
+    index: 0,
+    text: `element ${cidr} of @${set}`,
+    title: `${cidr} keeps pod IP`,
+    role: "return",
+  };
+  const difference =
+    state === "same" ? undefined : diffs.find((d) => d.cidr === cidr && d.scope === family);
+  return {
+    state,
+    ...(state !== "unexpected" ? { desired: view } : {}),
+    ...(state !== "missing" ? { actual: view } : {}),
+    ...(difference
+      ? { difference, ...(difference.impact ? { explanation: difference.impact } : {}) }
+      : {}),
+  };
+}
+
+/** The family's set, element by element: kept, missing, extra (by CIDR). */
+function elementRows(
+  set: DesiredNftSet | undefined,
+  table: NftTable | undefined,
+  diffs: readonly Difference[],
+): CompareRow[] {
+  if (!set) return [];
+  const have = table?.sets.get(set.name);
+  const ranges = (have && elementsRanges(have.elem, set.family)) ?? [];
+  const rows = (list: readonly { first: bigint; last: bigint }[], state: CompareRow["state"]) =>
+    setToCidrs(set.family, list)
+      .slice(0, MAX_ELEMENT_ROWS)
+      .map((c) => elementRow(set.name, set.family, c, state, diffs));
+  const kept = subtractSets(set.ranges, subtractSets(set.ranges, ranges));
+  return [
+    ...rows(kept, "same"),
+    ...rows(subtractSets(set.ranges, ranges), "missing"),
+    ...rows(subtractSets(ranges, set.ranges), "unexpected"),
+  ];
+}
+
+function pathOf(fa: NftFamilyAnalysis, diffs: readonly Difference[]): PathView {
+  const chains: PathChainView[] = [];
+  const inert: PathView["inert"] = [];
+  const unknowns = [...fa.unknowns];
+  for (const h of fa.hooks) {
+    const decisions = decisionsByChain(h.analysis.outcomes, NFT_AGENT_CHAIN_REF);
+    for (const c of h.analysis.path)
+      chains.push({
+        name: c.name,
+        component: c.component,
+        agent: c.name === NFT_AGENT_CHAIN_REF,
+        read: c.read,
+        rules: c.rules,
+        decisions: decisions.get(c.name) ?? [],
+      });
+    inert.push(...h.analysis.inert);
+    unknowns.push(...h.analysis.unknowns);
+  }
+  return {
+    postroutingRead: true,
+    chains: chains.slice(0, MAX_PATH_CHAINS),
+    moreChains: Math.max(0, chains.length - MAX_PATH_CHAINS),
+    effects: diffs.filter((d) => d.kind === "masqueraded-after" && d.scope === fa.family),
+    inert,
+    unknowns: unknowns.filter((u, i) => unknowns.findIndex((x) => x.message === u.message) === i),
+    backends: [],
+    conflicts: diffs.filter((d) => d.kind === "backend-conflict"),
+  };
+}
+
+function familyView(
+  fa: NftFamilyAnalysis,
+  a: NftAssessment,
+  config: MasqConfig,
+  flags: AgentFlags,
+  table: NftTable | undefined,
+): FamilyView {
+  const d = desiredNftTable(config, flags);
+  const diffs = a.differences;
+  const chainMissing = fa.agent ? undefined : diffs.find((x) => x.kind === "chain-missing");
+  const unreadable = diffs.find((x) => x.kind === "unreadable" && x.severity === "critical");
+  const set = d.sets.find((s) => s.family === fa.family);
+  return {
+    family: fa.family,
+    nftables: {
+      backend: "nftables",
+      hooks: fa.hooks.map((h) => ({
+        ref: h.ref,
+        priority: h.priority,
+        component: chainComponent(h.ref, NFT_AGENT_CHAIN_REF),
+        agent: h.agent,
+      })),
+    },
+    chain: NFT_AGENT_CHAIN_REF,
+    chainExists: fa.agent !== undefined,
+    ...(chainMissing ? { chainMissing } : {}),
+    ...(unreadable ? { unreadable } : {}),
+    unread: a.unread.map((u) => `${u.family} ${u.table} ${u.chain}`),
+    ...(a.unreadNote ? { unreadNote: a.unreadNote } : {}),
+    jump: {
+      state: fa.agent ? "present" : "missing",
+      severity: chainMissing?.severity ?? "ok",
+      message: fa.agent
+        ? `no jump needed: ${NFT_AGENT_CHAIN_REF} is itself a base chain on nat postrouting (priority ${NFT_CHAIN_PRIORITY_NAME})`
+        : (chainMissing?.message ?? `${NFT_AGENT_CHAIN_REF} is missing`),
+      differences: [],
+      rules: [],
+    },
+    rows: [...ruleRows(d, table, diffs), ...elementRows(set, table, diffs)],
+    path: pathOf(fa, diffs),
+  };
+}
+
+/** The node page of a native nftables node, from assessNft and the snapshot it judged. */
+export function nftNodeView(
+  a: NftAssessment,
+  config: MasqConfig,
+  flags: AgentFlags,
+  snap: NftSnapshot | undefined,
+): LinuxNodeView {
+  const table = snap ? agentTable(parseNftJson(snap.ruleset)) : undefined;
+  return {
+    os: "linux",
+    report: a.report,
+    families: a.families.map((fa) => familyView(fa, a, config, flags, table)),
+    notHealedByResync: a.report.differences.filter(
+      (d) => d.severity !== "info" && !healedByResync(d),
+    ),
+  };
+}
