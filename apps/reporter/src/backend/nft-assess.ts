@@ -1,10 +1,11 @@
-// A native nftables node judged against the config by the reporter: the agent's own table
-// (nft-own.ts) and, beside it, the agent's iptables chain if one is still there (upstream's, or
-// the one a migration retires): it acts on the same packets, and the next apply removes it.
-// Other tables on the nat postrouting hook (kube-proxy's…) are judged by the shared nftables
-// analysis the dashboard runs; here they are neither healed nor counted.
+// A native nftables node judged against the config by the reporter: the shared assessNft (the
+// agent's table, and other nat chains that NAT what the config leaves alone) and, beside it,
+// the agent's iptables chain if one is still there (upstream's, or the one a migration retires):
+// it acts on the same packets, and the next apply removes it. An apply heals the agent's own
+// table and that chain, never other components' chains.
 import {
   type AgentFlags,
+  assessNft,
   BACKEND_LABELS,
   chainLines,
   type Difference,
@@ -12,7 +13,6 @@ import {
   type MasqConfig,
 } from "@masq/shared";
 import type { ObservedAssessment } from "../assess.js";
-import { ownTableDifferences } from "./nft-own.js";
 import type { NftObserved } from "./types.js";
 
 /** The agent's iptables chain next to its nftables table, per family and iptables backend. */
@@ -33,21 +33,10 @@ export function assessNftObserved(
   flags: AgentFlags,
   o: NftObserved,
 ): ObservedAssessment {
-  if (o.nftables.readError) {
-    const unreadable: Difference = {
-      kind: "unreadable",
-      severity: "critical",
-      scope: "ipv4",
-      message: `the nftables ruleset could not be read: ${o.nftables.readError}`,
-    };
-    return { report: driftReport([unreadable]), healable: false };
-  }
-  const differences = [
-    ...ownTableDifferences(config, flags, o.nftables.ruleset),
-    ...leftoverChains(o, flags.masqChain),
-  ];
-  return {
-    report: driftReport(differences),
-    healable: differences.some((d) => d.severity !== "info"),
-  };
+  const nft = assessNft(config, flags, o.nftables).differences;
+  const differences = [...nft, ...leftoverChains(o, flags.masqChain)];
+  const healable =
+    !o.nftables.readError &&
+    differences.some((d) => d.severity !== "info" && d.kind !== "masqueraded-after");
+  return { report: driftReport(differences), healable };
 }

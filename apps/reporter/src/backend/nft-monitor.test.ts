@@ -1,3 +1,4 @@
+import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MonitorEvent, startWatcher, type Watcher } from "../watcher.js";
 import { nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
@@ -109,7 +110,8 @@ describe("startWatcher with nft monitor lines", () => {
       pollIntervalMs: 0,
       settleMs: 10_000,
     });
-    await new Promise((r) => setTimeout(r, 600));
+    await until(() => sources.length > 0, 5_000);
+    await new Promise((r) => setTimeout(r, 200));
     expect(sources).toEqual(["event"]);
   });
 
@@ -123,7 +125,7 @@ describe("startWatcher with nft monitor lines", () => {
       pollIntervalMs: 0,
       settleMs: 10_000,
     });
-    await new Promise((r) => setTimeout(r, 600));
+    await until(() => sources.length > 0, 5_000);
     expect(sources).toEqual(["event"]);
   });
 });

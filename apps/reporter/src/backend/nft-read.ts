@@ -3,7 +3,9 @@
 // chains they jump or go to and the sets and maps their rules look up — never a whole foreign
 // table (kube-proxy's holds a chain per service and endpoint). Cost: one `nft list chains`
 // (no rules), then one `nft list` per object on the path; nft 1.0.6 loads a table's rules for
-// each chain listed, so a chain of a big table costs what that table costs (bench/).
+// each chain listed, so a chain of a big table costs what that table costs (bench/). While nft
+// monitor follows the node, what no event touched is reused (nftables.ts): then a read lists
+// the agent's table alone.
 import { MAX_SNAPSHOT_CHAINS, type NftSnapshot, nftSnapshotSchema, zodReason } from "@masq/shared";
 import type { Nft, NftList, NftRef } from "./nft-exec.js";
 import type { NftWatched } from "./nft-monitor.js";
@@ -25,16 +27,24 @@ export interface NftReadOptions {
    * event touching them), by "FAMILY TABLE": used instead of listing their chains again.
    */
   reuse?: ReadonlyMap<string, TableWalk>;
+  /**
+   * The nat postrouting base chains of every other table, known unchanged since the last read
+   * (nft monitor saw no table and no nat postrouting chain come or go): `nft list chains`, which
+   * lists every chain of the node, is skipped.
+   */
+  hooks?: ReadonlyMap<string, ChainInfo[]>;
 }
 
 export interface NftRead {
   snapshot: NftSnapshot;
   watched: NftWatched;
+  /** This read's nat postrouting base chains of other tables (for `hooks` next time). */
+  hooks: Map<string, ChainInfo[]>;
   /** This read's walk of each foreign table (for `reuse` next time). */
   walks: Map<string, TableWalk>;
 }
 
-interface ChainInfo {
+export interface ChainInfo {
   family: string;
   table: string;
   name: string;
@@ -145,6 +155,7 @@ async function walkTable(nft: Nft, base: ChainInfo[], maxChains: number): Promis
 const failed = (readError: string): NftRead => ({
   snapshot: { backend: "nftables", ruleset: [], readError },
   watched: { tables: new Set(), objects: new Set() },
+  hooks: new Map(),
   walks: new Map(),
 });
 
@@ -155,11 +166,14 @@ function agentObjects(r: NftList): unknown[] | string {
 
 /** Reads the node (see the file comment); never throws for what nft says. */
 export async function readNftNode(o: NftReadOptions): Promise<NftRead> {
-  const listed = await o.nft.listChains();
-  if (listed.kind !== "ok") return failed(listed.message);
   const agentKey = key(o.agent);
   const skip = new Set([agentKey, ...(o.skipTables ?? [])]);
-  const foreign = natPostroutingTables(chainsOf(listed.objects), skip);
+  let foreign = o.hooks ? new Map(o.hooks) : undefined;
+  if (!foreign) {
+    const listed = await o.nft.listChains();
+    if (listed.kind !== "ok") return failed(listed.message);
+    foreign = natPostroutingTables(chainsOf(listed.objects), skip);
+  }
   const max = o.maxChains ?? NFT_PATH_CHAINS;
   const [agent, ...walks] = await Promise.all([
     o.nft.list("table", { family: o.agent.family, table: o.agent.table }),
@@ -188,6 +202,7 @@ export async function readNftNode(o: NftReadOptions): Promise<NftRead> {
       tables: new Set([agentKey, ...foreign.keys()]),
       objects: new Set(walks.flatMap((w) => w.watched)),
     },
+    hooks: foreign,
     walks: new Map([...foreign.keys()].map((k, i) => [k, walks[i]!])),
   };
 }

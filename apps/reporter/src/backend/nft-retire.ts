@@ -15,7 +15,7 @@ import {
 import { exec } from "../exec.js";
 import type { Logger } from "../log.js";
 import { createNft, type Nft } from "./nft-exec.js";
-import { ownTableProblems, planNftApply } from "./nft-own.js";
+import { ownTableNeedsWrite, planFor } from "./nft-own.js";
 import type { ApplyOutcome, LinuxBackend } from "./types.js";
 
 export interface RetireOptions {
@@ -46,10 +46,8 @@ export function retiringNftTable(inner: LinuxBackend, o: RetireOptions): LinuxBa
   async function apply(config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome> {
     const table = await agentTable(nft, o.log);
     if (!table) return inner.apply(config, trigger);
-    if (ownTableProblems(config, o.flags, table).length > 0) {
-      const e = await nft.apply(
-        renderNftApply(config, o.flags, planNftApply(config, o.flags, table)),
-      );
+    if (ownTableNeedsWrite(config, o.flags, table)) {
+      const e = await nft.apply(renderNftApply(config, o.flags, planFor(config, o.flags, table)));
       if (e) {
         const error = `bringing the agent's nftables table to the config before the iptables chain goes in failed: ${e}; nothing was changed`;
         return {

@@ -26,7 +26,7 @@ import {
 import { refusal } from "../config-check.js";
 import type { Logger } from "../log.js";
 import type { Nft } from "./nft-exec.js";
-import { ownObjects, ownTableProblems, planNftApply } from "./nft-own.js";
+import { ownObjects, ownTableNeedsWrite, ownTableProblems, planFor } from "./nft-own.js";
 import { ruleSpec } from "./plan.js";
 import type { ApplyOutcome, NftObserved } from "./types.js";
 
@@ -59,11 +59,7 @@ export function restoreTableJson(before: readonly unknown[]): string {
     for (const s of own.sets) commands.push({ add: { set: strip(s) } });
     for (const m of own.maps) commands.push({ add: { map: strip(m) } });
     for (const c of own.chains) commands.push({ add: { chain: strip(c) } });
-    for (const entry of before) {
-      const rule = (entry as { rule?: Record<string, unknown> }).rule;
-      if (rule && rule.family === TABLE.family && rule.table === TABLE.name)
-        commands.push({ add: { rule: strip(rule) } });
-    }
+    for (const r of own.rules) commands.push({ add: { rule: strip(r) } });
   }
   return JSON.stringify({ nftables: commands });
 }
@@ -95,8 +91,8 @@ async function writeTable(
   config: MasqConfig,
   flags: AgentFlags,
   before: NftObserved,
-): Promise<{ error?: string; rolledBack: boolean; written: boolean }> {
-  const plan = planNftApply(config, flags, before.nftables.ruleset);
+): Promise<{ error?: string; rolledBack: boolean; written: boolean; after?: NftObserved }> {
+  const plan = planFor(config, flags, before.nftables.ruleset);
   const error = await ops.nft.apply(renderNftApply(config, flags, plan));
   if (error)
     return {
@@ -108,7 +104,7 @@ async function writeTable(
   const problems = after.nftables.readError
     ? [`could not read back: ${after.nftables.readError}`]
     : ownTableProblems(config, flags, after.nftables.ruleset);
-  if (problems.length === 0) return { rolledBack: false, written: true };
+  if (problems.length === 0) return { rolledBack: false, written: true, after };
   const failed = `verification failed (${problems.join("; ")})`;
   const rb = await ops.nft.apply(restoreTableJson(before.nftables.ruleset), true);
   ops.log.error({ problems, rollbackError: rb }, "nftables apply verification failed");
@@ -147,7 +143,7 @@ export async function writeNft(
   if (before.nftables.readError)
     return failure(`cannot read current rules: ${before.nftables.readError}`, before);
   const stale = iptablesChains(before, flags.masqChain);
-  const tableOff = ownTableProblems(config, flags, before.nftables.ruleset).length > 0;
+  const tableOff = ownTableNeedsWrite(config, flags, before.nftables.ruleset);
   if (!tableOff && stale.length === 0)
     return { ok: true, changed: false, rolledBack: false, snapshots: before };
   if (stale.length > 0 && !ops.iptables)
@@ -163,9 +159,10 @@ export async function writeNft(
   }
   const t = tableOff
     ? await writeTable(ops, config, flags, before)
-    : { rolledBack: false, written: false };
+    : { rolledBack: false, written: false, after: undefined };
   const errors = t.error ? [t.error] : await retireChains(ops, before, flags.masqChain);
-  const after = await ops.read();
+  // The verified read-back is the node's state unless the iptables chain was retired since.
+  const after = t.after && stale.length === 0 ? t.after : await ops.read();
   ops.log.info({ trigger, ok: errors.length === 0, migrated: stale.length > 0 }, "apply finished");
   return {
     ok: errors.length === 0,

@@ -21,7 +21,7 @@ import { BACKEND_SUFFIX, familyTools } from "./detect.js";
 import { createIptablesBackend, type IptablesVariant } from "./iptables.js";
 import { createNft, type NftRun } from "./nft-exec.js";
 import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
-import { readNftNode, type TableWalk } from "./nft-read.js";
+import { type ChainInfo, type NftRead, readNftNode, type TableWalk } from "./nft-read.js";
 import { writeNft } from "./nft-write.js";
 import type { BackendInfo, LinuxBackend, NftablesBackend, NftObserved, Watch } from "./types.js";
 
@@ -91,12 +91,12 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
         nft,
         agent: { family: NFT_TABLE_FAMILY, table: NFT_TABLE },
         skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
-        reuse: walks.usable(),
+        ...walks.usable(),
       }),
       readIptables(),
     ]);
     watched = r.watched;
-    walks.store(touched, r.walks);
+    walks.store(touched, r);
     return { nftables: r.snapshot, linux };
   }
 
@@ -195,6 +195,7 @@ function iptablesWriter(ipt: LinuxBackend, run: NftRun) {
  */
 function walkCache() {
   let walks = new Map<string, TableWalk>();
+  let hooks: Map<string, ChainInfo[]> | undefined;
   let following = false;
   /** Per read in progress: tables touched since it started ("*": all). */
   const pending = new Set<Set<string>>();
@@ -207,19 +208,24 @@ function walkCache() {
       pending.add(touched);
       return touched;
     },
-    usable: () => (following ? walks : undefined),
-    store(touched: Set<string>, fresh: Map<string, TableWalk>) {
+    /** What a read may reuse: other tables' hooks and unchanged walks (none unless following). */
+    usable: () => (following ? { reuse: walks, ...(hooks ? { hooks } : {}) } : {}),
+    store(touched: Set<string>, r: NftRead) {
       pending.delete(touched);
-      if (!following || touched.has("*")) return;
-      const keep = [...fresh].filter(
+      if (!following || touched.has("*") || r.snapshot.readError) return;
+      const keep = [...r.walks].filter(
         ([k, w]) => !touched.has(k) && !w.error && w.unread.length === 0,
       );
       walks = new Map(keep);
+      hooks = r.hooks;
     },
     /** Drops what the event touches; returns `relevant` for the watcher. */
     note(ev: MonitorEvent, relevant: boolean): boolean {
-      if (ev.kind === "table" || ev.natPostrouting) {
+      const hook =
+        ev.kind === "chain" && hooks?.get(ev.table ?? "")?.some((c) => c.name === ev.chain);
+      if (ev.kind === "table" || ev.natPostrouting || hook) {
         walks.clear();
+        hooks = undefined;
         touch("*");
       } else if ((ev.kind === "rule" || ev.kind === "chain") && ev.table !== undefined) {
         const w = walks.get(ev.table);
@@ -232,6 +238,7 @@ function walkCache() {
     },
     clear(follow: boolean) {
       walks.clear();
+      hooks = undefined;
       touch("*");
       following = follow;
     },
