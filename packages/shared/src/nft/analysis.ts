@@ -22,10 +22,11 @@ import { chainRef, translateRule } from "./translate.js";
 export const NFT_AGENT_CHAIN_REF = `${NFT_TABLE_FAMILY} ${NFT_TABLE} ${NFT_CHAIN}`;
 
 export interface NftHook {
-  /** "ip kube-proxy nat-postrouting". */
+  /** "ip kube-proxy nat-postrouting", or "iptables-nft (nf_tables) nat POSTROUTING". */
   ref: string;
-  table: NftTable;
-  chain: NftChain;
+  /** The nft table and base chain; absent for iptables' nat POSTROUTING (iptables-hooks.ts). */
+  table?: NftTable;
+  chain?: NftChain;
   priority: number;
   /** The agent's own base chain. */
   agent: boolean;
@@ -177,4 +178,48 @@ export function analyzeNftFamily(
     agentTable: rs.tables.has(`${NFT_TABLE_FAMILY} ${NFT_TABLE}`),
     unknowns: errors,
   };
+}
+
+const setsMark = (r: ParsedRule) => r.target === "MARK" || r.target === "CONNMARK";
+const testsMark = (r: ParsedRule) => (r.compiled?.tests ?? []).some((t) => t.test.kind === "mark");
+
+/**
+ * A mark rule that may run on a branch where `h` does not NAT (so the packet goes on to the next
+ * chains with its mark changed): one before the rule that ended the branch, or anywhere on a
+ * branch that ran to its chain's end. kube-proxy's `mark set mark xor 0x4000` runs only after
+ * its `mark and 0x4000 == 0 return`, on the branch that masquerades: not handed on.
+ */
+function handsOnMark(h: NftHook): string | undefined {
+  for (const o of h.analysis.outcomes) {
+    if (o.masqueraded === true) continue;
+    for (const name of o.via) {
+      const rules = h.analysis.chains.get(name)?.rules ?? [];
+      const end = o.decidedBy?.chain === name ? o.decidedBy.index : rules.length;
+      const i = rules.slice(0, end).findIndex(setsMark);
+      if (i >= 0) return `${name} rule ${i + 1}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Chains evaluate as if the packet's mark were the same in each; when one may change the mark
+ * and hand the packet on to another that tests marks (later, or of equal priority), that is not
+ * so and the answer says it does not know.
+ */
+export function markHandOver(hooks: readonly NftHook[]): Unknown | undefined {
+  for (const a of hooks) {
+    const set = handsOnMark(a);
+    if (!set) continue;
+    for (const b of hooks) {
+      if (b === a || b.priority < a.priority) continue;
+      const test = [...b.analysis.chains.values()].flatMap((c) => c.rules).find(testsMark);
+      if (test)
+        return {
+          kind: "hook-order",
+          message: `${set} may change the mark before ${b.ref} tests it (${test.chain}): the answer takes the mark as unchanged between chains`,
+        };
+    }
+  }
+  return undefined;
 }

@@ -1,8 +1,11 @@
 import { nftDump } from "@masq/testkit/nft-dumps";
+import { AWS_VPC_CNI_NODE, natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "../config.js";
 import type { NftSnapshot } from "../protocol.js";
+import { saveSnapshot } from "../test-fixtures/save-snapshot.js";
 import { analyzeNftSnapshot, assessNft } from "./assess.js";
+import { evaluateNft } from "./evaluate.js";
 
 const snap = (dump: string, extra: Partial<NftSnapshot> = {}): NftSnapshot => ({
   backend: "nftables",
@@ -75,5 +78,55 @@ describe("assessNft", () => {
     );
     const kp = fa.hooks.find((h) => h.ref === "ip kube-proxy nat-postrouting");
     expect(kp?.analysis.unknowns.map((u) => u.kind)).toEqual(["unread-chain"]);
+  });
+});
+
+describe("assessNft with the node's iptables side", () => {
+  const agent = snap("agent-default");
+  const cases: {
+    desc: string;
+    input: string;
+    want: { kinds: string[]; hooks: string[]; says: string[] };
+  }[] = [
+    {
+      desc: "the AWS VPC CNI's SNAT in iptables-nft and upstream's chain left beside the table",
+      input: AWS_VPC_CNI_NODE,
+      want: {
+        kinds: ["backend-conflict", "masqueraded-after"],
+        hooks: ["iptables-nft (nf_tables) nat POSTROUTING", "inet ip_masq_agent postrouting"],
+        says: [
+          "IP-MASQ-AGENT still exists in iptables-nft (nf_tables) (ipv4)",
+          "AWS-SNAT-CHAIN-0 rule 2 (AWS VPC CNI) translates pod traffic to",
+        ],
+      },
+    },
+    {
+      desc: "an empty iptables nat table adds no chain",
+      input: natSave([], []),
+      want: { kinds: [], hooks: ["inet ip_masq_agent postrouting"], says: [] },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const a = assessNft(defaultConfig(), DEFAULT_FLAGS, agent, [saveSnapshot(input)]);
+      const kinds = [...new Set(a.differences.map((d) => d.kind))];
+      expect({ kinds, hooks: a.families[0]!.hooks.map((h) => h.ref).sort() }).toEqual({
+        kinds: want.kinds,
+        hooks: [...want.hooks].sort(),
+      });
+      for (const s of want.says)
+        expect(a.differences.map((d) => d.message).join("\n")).toContain(s);
+    });
+
+  it("why folds iptables' POSTROUTING in: the AWS SNAT decides what the agent would masquerade", () => {
+    const a = assessNft(defaultConfig(), DEFAULT_FLAGS, agent, [saveSnapshot(AWS_VPC_CNI_NODE)]);
+    const v = evaluateNft(a.families[0]!, "203.0.113.9", { mark: 0 });
+    expect("error" in v ? v.error : [v.masqueraded, v.orderMatters, v.reason]).toEqual([
+      true,
+      true,
+      expect.stringContaining(
+        "SNAT'd to 10.0.3.17 by AWS-SNAT-CHAIN-0 rule 2 (AWS VPC CNI) if iptables-nft (nf_tables) nat POSTROUTING runs first",
+      ),
+    ]);
   });
 });

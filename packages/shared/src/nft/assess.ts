@@ -8,10 +8,11 @@ import { type Difference, type DriftReport, driftReport } from "../drift.js";
 import { describeConditions, describeRef } from "../path/describe.js";
 import { intersectSets, setToCidrs } from "../path/range-set.js";
 import type { PathOutcome } from "../path/types.js";
-import type { NftChainRef, NftSnapshot } from "../protocol.js";
+import type { FamilySnapshot, NftChainRef, NftSnapshot } from "../protocol.js";
 import { familiesFor } from "../rules.js";
 import { analyzeNftFamily, type NftFamilyAnalysis } from "./analysis.js";
 import { nftTableDrift } from "./drift.js";
+import { leftoverAgentChains, withIptablesHooks } from "./iptables-hooks.js";
 import { parseNftJson } from "./parse.js";
 import { desiredNftTable } from "./render.js";
 
@@ -49,7 +50,9 @@ export function nftPathDifferences(
   for (const h of fa.hooks) {
     if (h.agent) continue;
     for (const o of h.analysis.outcomes) {
-      if ((o.result !== "masquerade" && o.result !== "snat") || expected(o) || !o.decidedBy)
+      // The agent's own iptables chain left beside its table is a backend-conflict instead.
+      const own = o.decidedBy?.component.id === "ip-masq-agent";
+      if ((o.result !== "masquerade" && o.result !== "snat") || expected(o) || !o.decidedBy || own)
         continue;
       const hit = intersectSets(o.destination, set.ranges);
       if (hit.length === 0) continue;
@@ -68,17 +71,25 @@ export function nftPathDifferences(
   return out;
 }
 
-/** The node judged: its agent table's drift plus what other chains change. */
+/**
+ * The node judged: its agent table's drift plus what other chains change. `linux`: the node's
+ * iptables family snapshots, when its reporter read them too (their nat POSTROUTING is one more
+ * chain on the hook; the agent's own iptables chain there is a conflict).
+ */
 export function assessNft(
   config: MasqConfig,
   flags: AgentFlags,
   snap: NftSnapshot | undefined,
+  linux: readonly FamilySnapshot[] = [],
 ): NftAssessment {
   const s: NftSnapshot = snap ?? { backend: "nftables", ruleset: [] };
   const rs = parseNftJson(s.ruleset);
-  const families = familiesFor(flags).map((f) => analyzeNftFamily(rs, f, s.unread ?? []));
+  const families = familiesFor(flags).map((f) =>
+    withIptablesHooks(analyzeNftFamily(rs, f, s.unread ?? []), linux, flags.masqChain),
+  );
   const differences = [
     ...nftTableDrift(config, flags, rs, s.readError),
+    ...leftoverAgentChains(linux, flags.masqChain),
     ...families.flatMap((fa) => nftPathDifferences(fa, config, flags)),
   ];
   return {

@@ -127,3 +127,43 @@ describe("evaluateNft on real nft -j output", () => {
     ]);
   });
 });
+
+describe("evaluateNft across chains that hand a mark on", () => {
+  const chain = (table: string, name: string, prio: number) => ({
+    chain: { family: "ip", table, name, type: "nat", hook: "postrouting", prio, policy: "accept" },
+  });
+  const rule = (table: string, name: string, expr: unknown[]) => ({
+    rule: { family: "ip", table, chain: name, expr },
+  });
+  const mark = { meta: { key: "mark" } };
+  const marker = [
+    { table: { family: "ip", name: "marker" } },
+    chain("marker", "post", 50),
+    rule("marker", "post", [{ mangle: { key: mark, value: 16384 } }]),
+  ];
+  const natOnMark = [
+    { table: { family: "ip", name: "natter" } },
+    chain("natter", "post", 100),
+    rule("natter", "post", [
+      { match: { op: "==", left: mark, right: 16384 } },
+      { masquerade: null },
+    ]),
+  ];
+  const cases: { desc: string; input: unknown[]; want: [boolean | null, boolean] }[] = [
+    {
+      desc: "a mark set earlier and tested later: unknown",
+      input: [...marker, ...natOnMark],
+      want: [null, false],
+    },
+    { desc: "the mark test alone, mark 0: not masqueraded", input: natOnMark, want: [false, true] },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const v = evaluateNft(
+        analyzeNftFamily(parseNftJson({ nftables: input }), "ipv4"),
+        "192.0.2.1",
+        { mark: 0 },
+      );
+      expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual(want);
+    });
+});

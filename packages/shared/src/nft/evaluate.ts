@@ -14,7 +14,7 @@ import {
 import { describeConditions, describeRef } from "../path/describe.js";
 import { parsePacket } from "../path/packet.js";
 import type { Condition } from "../path/types.js";
-import type { NftFamilyAnalysis } from "./analysis.js";
+import { markHandOver, type NftFamilyAnalysis } from "./analysis.js";
 
 /** Most combined branches followed (as across iptables backends). */
 export const MAX_NFT_COMBINED_OUTCOMES = 256;
@@ -40,6 +40,8 @@ interface Branch {
   natAt?: number;
   open: boolean;
   via: string[];
+  /** Same-priority chains that would translate it otherwise if they ran first. */
+  rivals?: string[];
 }
 
 const isNat = (o: VerdictOutcome) => o.result === "masquerade" || o.result === "snat";
@@ -53,9 +55,11 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
     if (!conditions) continue;
     if (!b.open) {
       // Decided earlier; a chain of the same priority may have run first.
-      if (b.natAt === h.priority && isNat(y) && translation(y) !== translation(b.outcome!))
+      if (b.natAt === h.priority && isNat(y) && translation(y) !== translation(b.outcome!)) {
         orderMatters = true;
-      out.push({ ...b, conditions });
+        const rival = `${outcomeSummary(y)} if ${h.ref} runs first`;
+        out.push({ ...b, conditions, rivals: [...(b.rivals ?? []), rival] });
+      } else out.push({ ...b, conditions });
       continue;
     }
     const via = [...b.via, ...y.via];
@@ -69,7 +73,10 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
 function finalOutcome(b: Branch): VerdictOutcome {
   const o = b.outcome;
   const base = { when: describeConditions(b.conditions), conditions: b.conditions, via: b.via };
-  if (o && !b.open) return { ...o, ...base };
+  if (o && !b.open) {
+    const rivals = b.rivals?.length ? `; or ${b.rivals.join("; or ")}` : "";
+    return { ...o, ...base, reason: `${o.reason}${rivals}` };
+  }
   const last = o?.decidedBy ? ` (last: ${describeRef(o.decidedBy)})` : "";
   return {
     ...base,
@@ -120,9 +127,11 @@ export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[])
   )
     ? first
     : undefined;
-  const parts = outcomes.map(
-    (o) => `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(o)}`,
-  );
+  const parts = branches.map((b, i) => {
+    const o = outcomes[i]!;
+    const rivals = b.rivals?.length ? `, or ${b.rivals.join(", or ")}` : "";
+    return `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(o)}${rivals}`;
+  });
   return {
     ...base,
     masqueraded,
@@ -167,13 +176,16 @@ export function evaluateNft(
     caveats: [],
   };
   const v = combineNftHooks(hooks[0]?.verdict ?? base, hooks);
-  if (fa.unknowns.length === 0) return v;
-  // Objects that were not read (parse errors): what they do is unknown.
+  const mark = markHandOver(fa.hooks);
+  // Objects that were not read (parse errors), or a mark handed between chains: unknown.
+  const extra = [...fa.unknowns, ...(mark ? [mark] : [])];
+  if (extra.length === 0) return v;
   return {
     ...v,
     masqueraded: null,
     certain: false,
-    unknowns: [...fa.unknowns, ...v.unknowns],
-    caveats: [...fa.unknowns.map((u) => u.message), ...v.caveats],
+    reason: `${v.reason}${extra.map((u) => ` But ${u.message}.`).join("")}`,
+    unknowns: [...extra, ...v.unknowns],
+    caveats: [...extra.map((u) => u.message), ...v.caveats],
   };
 }

@@ -5,6 +5,7 @@ export * from "./analysis.js";
 export * from "./assess.js";
 export * from "./drift.js";
 export * from "./evaluate.js";
+export * from "./iptables-hooks.js";
 export * from "./names.js";
 export * from "./node-view.js";
 export * from "./parse.js";

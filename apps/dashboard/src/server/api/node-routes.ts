@@ -5,6 +5,7 @@ import {
   desiredAnalysis,
   type EvaluateResponse,
   evaluate,
+  evaluateNft,
   evaluateRequestSchema,
   evaluateSnapshots,
   type NodesResponse,
@@ -80,10 +81,13 @@ function evaluateOn(n: NodeRecord, body: z.output<typeof evaluateRequestSchema>)
     );
   const desired = evaluate(desiredAnalysis(fam.desired), ip.text, fields);
   if ("error" in desired) throw new HttpError(400, desired.error);
-  // Every backend that reported this family acts on the same packets.
+  // Every backend that reported this family acts on the same packets; on a native nftables
+  // node, every nat postrouting chain in priority order.
   const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
-  const actual =
-    snaps.length > 1
+  const nft = n.assessment.nft?.assessment.families.find((f) => f.family === ip.family);
+  const actual = nft
+    ? evaluateNft(nft, ip.text, fields)
+    : snaps.length > 1
       ? evaluateSnapshots(snaps, fam.desired.chain, ip.text, fields)
       : evaluate(fam.observed, ip.text, fields);
   if ("error" in actual) throw new HttpError(400, actual.error);

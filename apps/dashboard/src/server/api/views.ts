@@ -68,6 +68,7 @@ function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string
     );
     return { view: v, viewUnavailable: null };
   }
+  if (a.nft) return { view: a.nft.view, viewUnavailable: null };
   let v = linuxViews.get(a);
   if (!v) {
     v = linuxNodeView(a, n.snapshot.linux);

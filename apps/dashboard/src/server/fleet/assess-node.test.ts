@@ -3,10 +3,12 @@ import {
   defaultConfig,
   desiredChain,
   jumpRuleLine,
+  type NftSnapshot,
   PROTOCOL_VERSION,
   type Snapshot,
   snapshotOf,
 } from "@masq/shared";
+import { nftDump } from "@masq/testkit/nft-dumps";
 import { describe, expect, it } from "vitest";
 import { Assessor } from "./assess-node.js";
 
@@ -156,5 +158,49 @@ describe("Assessor", () => {
     expect(a.cachedBytes).toBeGreaterThan(budget / 2);
     expect(a.assess(desired, DEFAULT_FLAGS, structuredClone(snaps[39]!))).toBe(results[39]);
     expect(a.assess(desired, DEFAULT_FLAGS, structuredClone(snaps[0]!))).not.toBe(results[0]);
+  });
+});
+
+describe("Assessor on native nftables nodes", () => {
+  const ruleset = (name: string) =>
+    (nftDump(name) as { nftables: NftSnapshot["ruleset"] }).nftables;
+  const nftNode = (name: string): Snapshot => ({
+    type: "snapshot",
+    v: PROTOCOL_VERSION,
+    seq: 0,
+    takenAt: 0,
+    appliedGeneration: 1,
+    nftables: { backend: "nftables", ruleset: ruleset(name) },
+  });
+  const cases: { desc: string; input: string; want: { summary: string; hooks: string[] } }[] = [
+    {
+      desc: "kube-proxy's table and the agent's: in sync, both chains on the node page",
+      input: "kube-proxy-agent",
+      want: {
+        summary: "in sync",
+        hooks: ["ip kube-proxy nat-postrouting", "inet ip_masq_agent postrouting"],
+      },
+    },
+    {
+      desc: "a hand-deleted element is drift, named by CIDR",
+      input: "agent-hand-edit",
+      want: {
+        summary: "missing 10.0.0.0/8, extra 198.51.100.0/24, foreign rule",
+        hooks: ["inet ip_masq_agent postrouting"],
+      },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const a = new Assessor().assess(desired, DEFAULT_FLAGS, nftNode(input));
+      const view = a.nft?.view.families[0]?.nftables;
+      expect({ summary: a.report.summary, hooks: view?.hooks.map((h) => h.ref) }).toEqual(want);
+    });
+
+  it("keys the cache by the nftables ruleset too", () => {
+    const a = new Assessor();
+    const first = a.assess(desired, DEFAULT_FLAGS, nftNode("agent-default"));
+    expect(a.assess(desired, DEFAULT_FLAGS, nftNode("agent-default"))).toBe(first);
+    expect(a.assess(desired, DEFAULT_FLAGS, nftNode("agent-hand-edit"))).not.toBe(first);
   });
 });

@@ -6,10 +6,16 @@
 import { sha256 } from "@masq/node-util";
 import {
   type AgentFlags,
+  analyzeSnapshot,
   assessLinux,
+  assessNft,
   assessWindows,
+  desiredChain,
+  desiredNftTable,
   driftReport,
+  familiesFor,
   type MasqConfig,
+  nftNodeView,
   type Snapshot,
   type WindowsSnapshot,
 } from "@masq/shared";
@@ -47,6 +53,8 @@ function snapshotKey(snapshot: Snapshot): string {
     part(f.unreadNote ?? "");
     part(f.readError ?? "");
   }
+  // A native nftables node: its whole read (ruleset, unread chains, read error).
+  part(snapshot.nftables ? JSON.stringify(snapshot.nftables) : "");
   return key;
 }
 
@@ -105,8 +113,31 @@ export class Assessor {
   }
 }
 
+/**
+ * A native nftables node: the shared assessNft and its node page. `families` keep the desired
+ * chain of each family (the tester's desired verdict) beside the agent's base chain analysis.
+ */
+function assessNftNode(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
+  const a = assessNft(config, flags, snapshot.nftables, snapshot.linux ?? []);
+  const statements = desiredNftTable(config, flags).rules.map((r) => r.statement);
+  return {
+    report: a.report,
+    desired: familiesFor(flags).map((family) => ({ family, lines: statements })),
+    families: a.families.map((fa) => ({
+      desired: desiredChain(config, flags, fa.family),
+      observed:
+        fa.agent?.analysis ??
+        analyzeSnapshot({ family: fa.family, backend: "nf_tables", chains: [] }, flags.masqChain),
+      differences: a.differences.filter((d) => d.scope === fa.family),
+      unread: a.unread.map((u) => `${u.family} ${u.table} ${u.chain}`),
+    })),
+    nft: { assessment: a, view: nftNodeView(a, config, flags, snapshot.nftables) },
+  };
+}
+
 function assessOnce(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
   try {
+    if (snapshot.nftables) return assessNftNode(config, flags, snapshot);
     const a = assessLinux(config, flags, snapshot.linux ?? []);
     return {
       report: a.report,

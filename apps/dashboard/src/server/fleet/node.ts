@@ -9,7 +9,9 @@ import type {
   Freshness,
   HealSchedule,
   Hello,
+  LinuxNodeView,
   Liveness,
+  NftAssessment,
   ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
@@ -39,6 +41,8 @@ export interface NodeAssessment {
   families: FamilyAssessment[];
   /** Windows: the ExceptionList the config wants. */
   windowsDesired?: string[];
+  /** A native nftables node: its assessment (for evaluate) and its node page, made once. */
+  nft?: { assessment: NftAssessment; view: LinuxNodeView };
   /** Set when the node cannot be judged (e.g. its flags do not render): `error` makes the status error. */
   unknown?: { reason: string; error: boolean };
 }

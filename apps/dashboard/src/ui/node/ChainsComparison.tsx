@@ -159,11 +159,15 @@ function FamilyComparison({
     <div className="space-y-3">
       {titled ? (
         <h3 className="text-sm font-semibold">
-          {fc.family === "ipv4" ? "IPv4 (iptables)" : "IPv6 (ip6tables)"}
+          {fc.nftables
+            ? `${fc.family === "ipv4" ? "IPv4" : "IPv6"} (nftables)`
+            : fc.family === "ipv4"
+              ? "IPv4 (iptables)"
+              : "IPv6 (ip6tables)"}
         </h3>
       ) : null}
       {fc.unreadable ? <Callout tone="error">{fc.unreadable.message}</Callout> : null}
-      <PathPanel path={fc.path} showRaw={showRaw} />
+      <PathPanel path={fc.path} showRaw={showRaw} nftables={fc.nftables} />
       <JumpPanel jump={fc.jump} showRaw={showRaw} />
       <ChainCompare fc={fc} showRaw={showRaw} />
     </div>

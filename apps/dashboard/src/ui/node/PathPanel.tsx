@@ -2,8 +2,14 @@
 // The nat path of one family as the server computed it (shared node-view PathView): the chains
 // POSTROUTING reaches with their components and the rules that decide there, what other
 // components NAT before or after the agent's chain, rules that match nothing, what could not
-// be seen, and the iptables backend(s). This file only lays it out.
-import { BACKEND_LABELS, type PathChainView, type PathView } from "@masq/shared";
+// be seen, and the iptables backend(s) — or, on a native nftables node, every nat postrouting
+// base chain in priority order. This file only lays it out.
+import {
+  BACKEND_LABELS,
+  type NftFamilyView,
+  type PathChainView,
+  type PathView,
+} from "@masq/shared";
 import type { ReactNode } from "react";
 import { Callout } from "../components/Callout";
 
@@ -58,6 +64,14 @@ function ChainItem({ c, showRaw }: { c: PathChainView; showRaw: boolean }) {
   );
 }
 
+/** A native nftables node: the nat postrouting base chains, in the order the kernel runs them. */
+function nftText(n: NftFamilyView): string {
+  const hooks = n.hooks.map((h) => `${h.ref} (priority ${h.priority})`).join(", ");
+  const priorities = n.hooks.map((h) => h.priority);
+  const ties = new Set(priorities).size < priorities.length;
+  return `Native nftables: ${n.hooks.length} base chain${n.hooks.length === 1 ? "" : "s"} on nat postrouting, run by priority: ${hooks || "none"}. Each runs until one NATs the packet; an accept or return ends only its own chain.${ties ? " Chains of equal priority run in the order they were registered, which the rules do not show." : ""}`;
+}
+
 function backendsText(p: PathView): string {
   if (p.backends.length === 0) return "No iptables backend reported this family.";
   const names = p.backends.map((b) => BACKEND_LABELS[b]);
@@ -87,7 +101,16 @@ function Section<T>({
 }
 
 /** The path panel of one family. */
-export function PathPanel({ path, showRaw }: { path: PathView; showRaw: boolean }) {
+export function PathPanel({
+  path,
+  showRaw,
+  nftables,
+}: {
+  path: PathView;
+  showRaw: boolean;
+  /** Set on a native nftables node. */
+  nftables?: NftFamilyView;
+}) {
   return (
     <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800" data-testid="nat-path">
       {path.conflicts.map((d) => (
@@ -101,9 +124,11 @@ export function PathPanel({ path, showRaw }: { path: PathView; showRaw: boolean 
         </Callout>
       ))}
       <p className="text-sm font-medium">
-        {path.postroutingRead
-          ? "The nat path: chains POSTROUTING reaches, in order"
-          : "The nat path: POSTROUTING was not reported, so this starts at the agent's chain"}
+        {nftables
+          ? "The nat path: every nat postrouting chain (nftables), in priority order, and the chains each reaches"
+          : path.postroutingRead
+            ? "The nat path: chains POSTROUTING reaches, in order"
+            : "The nat path: POSTROUTING was not reported, so this starts at the agent's chain"}
       </p>
       <ol className="mt-1.5 space-y-1.5">
         {path.chains.map((c) => (
@@ -137,7 +162,7 @@ export function PathPanel({ path, showRaw }: { path: PathView; showRaw: boolean 
         {(u) => <li key={u.message}>{u.message}</li>}
       </Section>
       <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400" data-testid="backends">
-        {backendsText(path)}
+        {nftables ? nftText(nftables) : backendsText(path)}
       </p>
     </div>
   );
