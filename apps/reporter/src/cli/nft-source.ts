@@ -6,17 +6,15 @@
 import {
   type AgentFlags,
   analyzeNftFamily,
-  analyzeSnapshot,
   BACKEND_LABELS,
   evaluateNft,
   type Family,
-  type FamilySnapshot,
   type NftFamilyAnalysis,
-  type NftHook,
   type NftSnapshot,
   type PacketFields,
   parseNftJson,
   type Verdict,
+  withIptablesHooks,
 } from "@masq/shared";
 import type { Command } from "commander";
 import { type BackendChoiceFlag, chooseBackend } from "../backend/choose.js";
@@ -76,8 +74,8 @@ export function nftAnalysis(o: NftObserved, family: Family): NftFamilyAnalysis {
 
 /**
  * Would a pod's packet to `ip` be masqueraded: every nft nat postrouting chain of the family,
- * and iptables' nat POSTROUTING of each iptables backend holding rules (priority 100, srcnat,
- * like iptable_nat), in priority order (the shared evaluateNft folds them).
+ * and iptables' nat POSTROUTING of each iptables backend holding rules (shared
+ * withIptablesHooks), in priority order.
  */
 export function nftWhy(
   o: NftObserved,
@@ -86,25 +84,5 @@ export function nftWhy(
   fields: PacketFields,
   agentChain: string,
 ): Verdict | { error: string } {
-  const fa = nftAnalysis(o, family);
-  const iptables = o.linux
-    .filter((s) => s.family === family)
-    .filter((s) => s.chains.some((c) => (c.lines ?? []).some((l) => l.startsWith("-A "))))
-    .map((s) => iptablesHook(s, agentChain));
-  if (iptables.length === 0) return evaluateNft(fa, ip, fields);
-  const hooks = [...fa.hooks, ...iptables].sort((a, b) => a.priority - b.priority);
-  return evaluateNft({ ...fa, hooks }, ip, fields);
-}
-
-/**
- * iptables' nat POSTROUTING as one more hook for the fold: evaluateNft reads a hook's ref,
- * priority and analysis only; it is no nft table, so it has none.
- */
-function iptablesHook(s: FamilySnapshot, agentChain: string): NftHook {
-  return {
-    ref: `${BACKEND_LABELS[s.backend]} nat POSTROUTING`,
-    priority: 100,
-    agent: false,
-    analysis: analyzeSnapshot(s, agentChain),
-  } as NftHook;
+  return evaluateNft(withIptablesHooks(nftAnalysis(o, family), o.linux, agentChain), ip, fields);
 }
