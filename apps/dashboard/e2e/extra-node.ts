@@ -14,11 +14,16 @@ export interface ExtraNode {
   remove(): Promise<void>;
 }
 
-/** `nat`: an iptables-restore payload loaded into the namespace before the reporter starts. */
-export function startExtraNode(node: string, nat?: string): ExtraNode {
+/**
+ * `nat`: an iptables-restore payload loaded into the namespace before the reporter starts;
+ * `nft`: an `nft -f` script loaded too (e.g. kube-proxy in nftables mode, which makes the
+ * reporter's `--backend auto` manage the agent's nftables table).
+ */
+export function startExtraNode(node: string, nat?: string, nft?: string): ExtraNode {
   deleteNetns(node);
   addNetns(node);
   if (nat !== undefined) inNetns(node, ["iptables-restore"], nat);
+  if (nft !== undefined) inNetns(node, ["nft", "-f", "-"], nft);
   const dir = mkdtempSync(join(tmpdir(), `${node}-`));
   const reporter = startReporter({
     node,
