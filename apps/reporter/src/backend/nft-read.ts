@@ -93,18 +93,20 @@ export function referencesOf(expr: unknown): { chains: string[]; sets: string[];
   const stack: [unknown, boolean][] = [[expr, false]];
   for (let next = stack.pop(); next; next = stack.pop()) {
     const [v, inMap] = next;
-    if (typeof v === "string") {
-      if (v.startsWith("@")) (inMap ? found.maps : found.sets).add(v.slice(1));
-      continue;
-    }
-    if (v === null || typeof v !== "object") continue;
-    for (const [k, child] of Object.entries(v)) {
-      const target = (child as { target?: unknown } | null)?.target;
-      if ((k === "jump" || k === "goto") && typeof target === "string") found.chains.add(target);
-      stack.push([child, inMap || k === "vmap" || k === "map"]);
-    }
+    if (typeof v === "string" && v.startsWith("@"))
+      (inMap ? found.maps : found.sets).add(v.slice(1));
+    if (v !== null && typeof v === "object") stack.push(...children(v, inMap, found.chains));
   }
   return { chains: [...found.chains], sets: [...found.sets], maps: [...found.maps] };
+}
+
+/** An object's values to visit (a lookup under `vmap`/`map` names a map); verdict targets noted. */
+function children(v: object, inMap: boolean, chains: Set<string>): [unknown, boolean][] {
+  return Object.entries(v).map(([k, child]) => {
+    const target = (child as { target?: unknown } | null)?.target;
+    if ((k === "jump" || k === "goto") && typeof target === "string") chains.add(target);
+    return [child, inMap || k === "vmap" || k === "map"];
+  });
 }
 
 export interface TableWalk {
@@ -113,6 +115,18 @@ export interface TableWalk {
   watched: string[];
   /** A base chain on the hook could not be read. */
   error?: string;
+}
+
+/** The chains a listing's rules jump or go to; the sets and maps they look up go to `lookups`. */
+function follow(objects: readonly unknown[], lookups: Map<string, "set" | "map">): string[] {
+  const chains: string[] = [];
+  for (const o of objects) {
+    const refs = referencesOf((o as { rule?: { expr?: unknown } }).rule?.expr);
+    chains.push(...refs.chains);
+    for (const s of refs.sets) lookups.set(s, "set");
+    for (const m of refs.maps) lookups.set(m, "map");
+  }
+  return chains;
 }
 
 /** The path through one foreign table, breadth-first from its nat postrouting chains. */
@@ -130,19 +144,14 @@ async function walkTable(nft: Nft, base: ChainInfo[], maxChains: number): Promis
     }
     read++;
     const r = await nft.list("chain", { family, table, name });
-    if (r.kind !== "ok") {
-      if (base.some((c) => c.name === name)) w.error ??= r.message;
-      else w.unread.push({ family, table, name });
-      continue;
-    }
-    w.objects.push(...r.objects);
-    w.watched.push(`${family} ${table} ${name}`);
-    for (const o of r.objects) {
-      const refs = referencesOf((o as { rule?: { expr?: unknown } }).rule?.expr);
-      for (const c of refs.chains) if (!queued.has(c)) queued.add(c) && queue.push(c);
-      for (const s of refs.sets) lookups.set(s, "set");
-      for (const m of refs.maps) lookups.set(m, "map");
-    }
+    if (r.kind === "ok") {
+      w.objects.push(...r.objects);
+      w.watched.push(`${family} ${table} ${name}`);
+      const next = [...new Set(follow(r.objects, lookups))].filter((c) => !queued.has(c));
+      for (const c of next) queued.add(c);
+      queue.push(...next);
+    } else if (base.some((c) => c.name === name)) w.error ??= r.message;
+    else w.unread.push({ family, table, name });
   }
   for (const [name, kind] of lookups) {
     const r = await nft.list(kind, { family, table, name });

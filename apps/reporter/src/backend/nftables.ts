@@ -45,6 +45,8 @@ export interface NftablesBackendOptions {
 /** iptables-nft's tables: read as iptables snapshots when iptables runs here. */
 const IPTABLES_NFT_TABLES = ["ip nat", "ip6 nat"];
 const AGENT_TABLES = new Set([`${NFT_TABLE_FAMILY} ${NFT_TABLE}`]);
+/** The `touched` mark of an event on iptables-nft's tables. */
+const IPTABLES_SIDE = "iptables";
 
 export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBackend {
   const log = opts.logger ?? silentLogger();
@@ -86,6 +88,7 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
   async function read(): Promise<NftObserved> {
     const ipt = await iptables();
     const touched = walks.begin();
+    const known = walks.usableIptables();
     const [r, linux] = await Promise.all([
       readNftNode({
         nft,
@@ -93,10 +96,10 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
         skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
         ...walks.usable(),
       }),
-      readIptables(),
+      known ?? readIptables(),
     ]);
     watched = r.watched;
-    walks.store(touched, r);
+    walks.store(touched, r, linux);
     return { nftables: r.snapshot, linux };
   }
 
@@ -196,6 +199,8 @@ function iptablesWriter(ipt: LinuxBackend, run: NftRun) {
 function walkCache() {
   let walks = new Map<string, TableWalk>();
   let hooks: Map<string, ChainInfo[]> | undefined;
+  /** The iptables side, kept only when all of it is iptables-nft (nft monitor sees its changes). */
+  let iptables: FamilySnapshot[] | undefined;
   let following = false;
   /** Per read in progress: tables touched since it started ("*": all). */
   const pending = new Set<Set<string>>();
@@ -210,9 +215,13 @@ function walkCache() {
     },
     /** What a read may reuse: other tables' hooks and unchanged walks (none unless following). */
     usable: () => (following ? { reuse: walks, ...(hooks ? { hooks } : {}) } : {}),
-    store(touched: Set<string>, r: NftRead) {
+    usableIptables: () => (following ? iptables : undefined),
+    store(touched: Set<string>, r: NftRead, linux: FamilySnapshot[]) {
       pending.delete(touched);
-      if (!following || touched.has("*") || r.snapshot.readError) return;
+      if (!following || touched.has("*")) return;
+      const visible = linux.every((l) => l.backend === "nf_tables" && !l.readError);
+      iptables = visible && !touched.has(IPTABLES_SIDE) ? linux : undefined;
+      if (r.snapshot.readError) return;
       const keep = [...r.walks].filter(
         ([k, w]) => !touched.has(k) && !w.error && w.unread.length === 0,
       );
@@ -239,6 +248,7 @@ function walkCache() {
     clear(follow: boolean) {
       walks.clear();
       hooks = undefined;
+      iptables = undefined;
       touch("*");
       following = follow;
     },

@@ -15,13 +15,8 @@ import { assessObserved } from "../assess.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatReport, formatUnknowns } from "./format.js";
-import { CliExit, type CliIO, EXIT_DRIFTED, EXIT_ERROR, readInput } from "./io.js";
-import {
-  addBackendOption,
-  type BackendOption,
-  liveNftObserved,
-  nftFromText,
-} from "./nft-source.js";
+import { CliExit, type CliIO, EXIT_DRIFTED, EXIT_ERROR } from "./io.js";
+import { addBackendOption, type BackendOption, nftSource } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, readLive, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
@@ -88,11 +83,7 @@ async function linuxDrift(
   config: MasqConfig,
 ): Promise<{ differences: Difference[]; unknowns: Unknown[] }> {
   const live = opts.netns !== undefined && opts.from === undefined;
-  const nft = live
-    ? await liveNftObserved(opts.netns!, flags, opts.backend)
-    : opts.from !== undefined && opts.backend === "nftables"
-      ? nftFromText(await readInput(io, opts.from))
-      : undefined;
+  const nft = await nftSource(io, opts, flags);
   if (nft)
     return { differences: assessObserved(config, flags, nft).report.differences, unknowns: [] };
   if (live) {

@@ -13,14 +13,7 @@ import type { NftObserved } from "../backend/types.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatAnalysis } from "./format.js";
 import type { CliIO } from "./io.js";
-import { readInput } from "./io.js";
-import {
-  addBackendOption,
-  type BackendOption,
-  liveNftObserved,
-  nftAnalysis,
-  nftFromText,
-} from "./nft-source.js";
+import { addBackendOption, type BackendOption, nftAnalysis, nftSource } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
@@ -67,12 +60,7 @@ export function registerInspect(program: Command, io: CliIO): void {
       return;
     }
     const flags = agentFlagsFrom(opts);
-    const nft =
-      opts.netns !== undefined && opts.from === undefined
-        ? await liveNftObserved(opts.netns, flags, opts.backend)
-        : opts.from !== undefined && opts.backend === "nftables"
-          ? nftFromText(await readInput(io, opts.from))
-          : undefined;
+    const nft = await nftSource(io, opts, flags);
     if (nft) return inspectNft(io, nft, familiesFor(flags), opts.json);
     const analyses = await readAnalyses(io, opts, flags);
     if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);

@@ -21,7 +21,7 @@ import { type BackendChoiceFlag, chooseBackend } from "../backend/choose.js";
 import { createNftablesBackend } from "../backend/nftables.js";
 import type { NftObserved } from "../backend/types.js";
 import { assertNetnsExists, exec } from "../exec.js";
-import { CliExit, EXIT_ERROR } from "./io.js";
+import { CliExit, type CliIO, EXIT_ERROR, readInput } from "./io.js";
 import { backendOption } from "./run-options.js";
 
 export interface BackendOption {
@@ -66,6 +66,21 @@ export function nftFromText(text: string): NftObserved {
   }
   const ruleset = (doc.nftables ?? []).filter((o) => !("metainfo" in (o as object)));
   return { nftables: { backend: "nftables", ruleset } as NftSnapshot, linux: [] };
+}
+
+/**
+ * The nftables read a command's source names: a live node whose backend is nftables (`--netns`,
+ * `--backend` auto or nftables), or `--from FILE --backend nftables`; else undefined.
+ */
+export async function nftSource(
+  io: CliIO,
+  opts: BackendOption & { netns?: string; from?: string },
+  flags: AgentFlags,
+): Promise<NftObserved | undefined> {
+  if (opts.netns !== undefined && opts.from === undefined)
+    return liveNftObserved(opts.netns, flags, opts.backend);
+  if (opts.from === undefined || opts.backend !== "nftables") return undefined;
+  return nftFromText(await readInput(io, opts.from));
 }
 
 export function nftAnalysis(o: NftObserved, family: Family): NftFamilyAnalysis {

@@ -1,5 +1,4 @@
 import {
-  type AgentFlags,
   type CombinedVerdict,
   evaluate,
   evaluateAcrossBackends,
@@ -10,14 +9,8 @@ import {
 import { type Command, InvalidArgumentError } from "commander";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatVerdict } from "./format-path.js";
-import { CliExit, type CliIO, EXIT_ERROR, readInput } from "./io.js";
-import {
-  addBackendOption,
-  type BackendOption,
-  liveNftObserved,
-  nftFromText,
-  nftWhy,
-} from "./nft-source.js";
+import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
+import { addBackendOption, type BackendOption, nftSource, nftWhy } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 
 /** Exit codes of `why` (0 and 1 as every command: masqueraded, error). */
@@ -127,14 +120,6 @@ function answer(
   io.stdout(json ? `${JSON.stringify(v, null, 2)}\n` : formatVerdict(v, chain));
   const code = exitCodeOf(v);
   if (code !== 0) throw new CliExit(code);
-}
-
-/** The nftables read when the source is one (a live nftables node, or nft -j text). */
-async function nftSource(io: CliIO, opts: WhyOptions, flags: AgentFlags) {
-  if (opts.netns !== undefined && opts.from === undefined)
-    return liveNftObserved(opts.netns, flags, opts.backend);
-  if (opts.from === undefined || opts.backend !== "nftables") return undefined;
-  return nftFromText(await readInput(io, opts.from));
 }
 
 /** The packet fields given on the command line (absent ones stay unknown to the evaluator). */
