@@ -184,6 +184,25 @@ describe("nftables backend", () => {
     inNetns(ns, ["nft", "add", "rule", "ip", "kube-proxy", "masquerading", "counter"]);
     await until(() => seen.includes("event"), 3_000);
     expect(await rules()).toBe(4);
+    // iptables-nft's side is kept too, until nft monitor shows it changed.
+    const ipt = async () =>
+      (await b.read()).linux.flatMap((l) => l.chains.flatMap((c) => c.lines ?? []));
+    expect(await ipt()).not.toContain("-A POSTROUTING -d 192.0.2.9/32 -j RETURN");
+    seen.length = 0;
+    inNetns(ns, [
+      "iptables",
+      "-w",
+      "-t",
+      "nat",
+      "-A",
+      "POSTROUTING",
+      "-d",
+      "192.0.2.9/32",
+      "-j",
+      "RETURN",
+    ]);
+    await until(() => seen.includes("event"), 3_000);
+    expect(await ipt()).toContain("-A POSTROUTING -d 192.0.2.9/32 -j RETURN");
   });
 });
 

@@ -232,9 +232,14 @@ function walkCache() {
     note(ev: MonitorEvent, relevant: boolean): boolean {
       const hook =
         ev.kind === "chain" && hooks?.get(ev.table ?? "")?.some((c) => c.name === ev.chain);
+      if (IPTABLES_NFT_TABLES.includes(ev.table ?? "")) {
+        iptables = undefined;
+        touch(IPTABLES_SIDE);
+      }
       if (ev.kind === "table" || ev.natPostrouting || hook) {
         walks.clear();
         hooks = undefined;
+        iptables = undefined;
         touch("*");
       } else if ((ev.kind === "rule" || ev.kind === "chain") && ev.table !== undefined) {
         const w = walks.get(ev.table);
