@@ -10,7 +10,7 @@ import {
   renderApplyPayload,
 } from "@masq/shared";
 import { kubeProxyNftScript } from "@masq/testkit/kube-proxy-nft";
-import { inNetns, jumpCount, natRules, netnsPool } from "@masq/testkit/netns";
+import { inNetns, jumpCount, natEdit, natRules, netnsPool } from "@masq/testkit/netns";
 import { until } from "@masq/testkit/wait";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { assessObserved } from "../src/assess.js";
@@ -189,18 +189,7 @@ describe("nftables backend", () => {
       (await b.read()).linux.flatMap((l) => l.chains.flatMap((c) => c.lines ?? []));
     expect(await ipt()).not.toContain("-A POSTROUTING -d 192.0.2.9/32 -j RETURN");
     seen.length = 0;
-    inNetns(ns, [
-      "iptables",
-      "-w",
-      "-t",
-      "nat",
-      "-A",
-      "POSTROUTING",
-      "-d",
-      "192.0.2.9/32",
-      "-j",
-      "RETURN",
-    ]);
+    natEdit(ns, ["-A", "POSTROUTING", "-d", "192.0.2.9/32", "-j", "RETURN"]);
     await until(() => seen.includes("event"), 3_000);
     expect(await ipt()).toContain("-A POSTROUTING -d 192.0.2.9/32 -j RETURN");
   });
