@@ -23,7 +23,14 @@ import { createNft, type NftRun } from "./nft-exec.js";
 import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
 import { type ChainInfo, type NftRead, readNftNode, type TableWalk } from "./nft-read.js";
 import { writeNft } from "./nft-write.js";
-import type { BackendInfo, LinuxBackend, NftablesBackend, NftObserved, Watch } from "./types.js";
+import type {
+  BackendInfo,
+  ChangeSource,
+  LinuxBackend,
+  NftablesBackend,
+  NftObserved,
+  Watch,
+} from "./types.js";
 
 export interface NftablesBackendOptions {
   netns?: string;
@@ -54,36 +61,11 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
   const run: NftRun = (argv, input, maxOutputBytes) =>
     exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input, maxOutputBytes });
   const nft = createNft(run, bins.nft);
-  let iptablesProbe: Promise<LinuxBackend | undefined> | undefined;
-  /** The node's iptables side, when an iptables program runs (probed once). */
-  const iptables = () => {
-    iptablesProbe ??= run([bins.iptables, "--version"]).then((r) =>
-      programMissing(r)
-        ? undefined
-        : createIptablesBackend({
-            netns: opts.netns,
-            flags: opts.flags,
-            logger: log,
-            monitor: false,
-            variant: opts.iptablesVariant,
-            timeoutMs: opts.timeoutMs,
-          }),
-    );
-    return iptablesProbe;
-  };
+  const side = iptablesSide(opts, run, log, bins.iptables);
+  const iptables = side.backend;
+  const readIptables = side.read;
   let watched: NftWatched = { tables: new Set(), objects: new Set() };
   const walks = walkCache();
-
-  async function readIptables(): Promise<FamilySnapshot[]> {
-    const ipt = await iptables();
-    if (!ipt) return [];
-    try {
-      return await ipt.read();
-    } catch (e) {
-      log.warn({ err: (e as Error).message }, "iptables side not read");
-      return [];
-    }
-  }
 
   async function read(): Promise<NftObserved> {
     const ipt = await iptables();
@@ -140,32 +122,8 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
     return next;
   };
 
-  const watch = (onChange: Parameters<NftablesBackend["watch"]>[0]): Watch => {
-    const relevant = nftEventFilter(
-      () => watched,
-      new Set([...AGENT_TABLES, ...IPTABLES_NFT_TABLES]),
-    );
-    const monitored = opts.monitor !== false;
-    const w = startWatcher({
-      monitorArgv: monitored ? ["stdbuf", "-oL", bins.nft, "monitor"] : null,
-      netns: opts.netns,
-      parseLine: parseNftMonitorLine,
-      isRelevant: (ev) => walks.note(ev, relevant(ev)),
-      onChange: (source) => {
-        // A poll or a (re)started monitor may follow missed events: read everything again.
-        if (source !== "event") walks.clear(source === "monitor-restart" && monitored);
-        onChange(source);
-      },
-      pollIntervalMs: opts.pollIntervalMs ?? 10_000,
-      logger: log,
-    });
-    return {
-      close() {
-        walks.clear(false);
-        w.close();
-      },
-    };
-  };
+  const watch = (onChange: Parameters<NftablesBackend["watch"]>[0]): Watch =>
+    watchNft(opts, bins.nft, walks, () => watched, onChange, log);
 
   return {
     kind: "nftables",
@@ -174,6 +132,69 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
     read,
     apply,
     watch,
+  };
+}
+
+/** The node's iptables side, when an iptables program runs (probed once): its backend and read. */
+function iptablesSide(opts: NftablesBackendOptions, run: NftRun, log: Logger, program: string) {
+  let probe: Promise<LinuxBackend | undefined> | undefined;
+  const backend = () => {
+    probe ??= run([program, "--version"]).then((r) =>
+      programMissing(r)
+        ? undefined
+        : createIptablesBackend({
+            netns: opts.netns,
+            flags: opts.flags,
+            logger: log,
+            monitor: false,
+            variant: opts.iptablesVariant,
+            timeoutMs: opts.timeoutMs,
+          }),
+    );
+    return probe;
+  };
+  async function read(): Promise<FamilySnapshot[]> {
+    const ipt = await backend();
+    if (!ipt) return [];
+    try {
+      return await ipt.read();
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, "iptables side not read");
+      return [];
+    }
+  }
+  return { backend, read };
+}
+
+/** `nft monitor` (+ the poll) for the backend; events drop the cached walks they touch. */
+function watchNft(
+  opts: NftablesBackendOptions,
+  nft: string,
+  walks: ReturnType<typeof walkCache>,
+  watched: () => NftWatched,
+  onChange: (source: ChangeSource) => void,
+  log: Logger,
+): Watch {
+  const relevant = nftEventFilter(watched, new Set([...AGENT_TABLES, ...IPTABLES_NFT_TABLES]));
+  const monitored = opts.monitor !== false;
+  const w = startWatcher({
+    monitorArgv: monitored ? ["stdbuf", "-oL", nft, "monitor"] : null,
+    netns: opts.netns,
+    parseLine: parseNftMonitorLine,
+    isRelevant: (ev) => walks.note(ev, relevant(ev)),
+    onChange: (source) => {
+      // A poll or a (re)started monitor may follow missed events: read everything again.
+      if (source !== "event") walks.clear(source === "monitor-restart" && monitored);
+      onChange(source);
+    },
+    pollIntervalMs: opts.pollIntervalMs ?? 10_000,
+    logger: log,
+  });
+  return {
+    close() {
+      walks.clear(false);
+      w.close();
+    },
   };
 }
 
@@ -207,6 +228,13 @@ function walkCache() {
   const touch = (table: string) => {
     for (const p of pending) p.add(table);
   };
+  /** An event on `table`'s object `name`: its walk goes when it read that object (or none). */
+  const dropWalk = (table: string, name: string | undefined) => {
+    const w = walks.get(table);
+    if (w && !w.watched.includes(`${table} ${name}`)) return;
+    walks.delete(table);
+    touch(table);
+  };
   return {
     begin(): Set<string> {
       const touched = new Set<string>();
@@ -230,24 +258,14 @@ function walkCache() {
     },
     /** Drops what the event touches; returns `relevant` for the watcher. */
     note(ev: MonitorEvent, relevant: boolean): boolean {
-      const hook =
-        ev.kind === "chain" && hooks?.get(ev.table ?? "")?.some((c) => c.name === ev.chain);
-      if (IPTABLES_NFT_TABLES.includes(ev.table ?? "")) {
+      const table = ev.table ?? "";
+      if (IPTABLES_NFT_TABLES.includes(table)) {
         iptables = undefined;
         touch(IPTABLES_SIDE);
       }
-      if (ev.kind === "table" || ev.natPostrouting || hook) {
-        walks.clear();
-        hooks = undefined;
-        iptables = undefined;
-        touch("*");
-      } else if ((ev.kind === "rule" || ev.kind === "chain") && ev.table !== undefined) {
-        const w = walks.get(ev.table);
-        if (!w || w.watched.includes(`${ev.table} ${ev.chain}`)) {
-          walks.delete(ev.table);
-          touch(ev.table);
-        }
-      }
+      const hook = ev.kind === "chain" && hooks?.get(table)?.some((c) => c.name === ev.chain);
+      if (ev.kind === "table" || ev.natPostrouting || hook) this.clear(following);
+      else if (ev.kind === "rule" || ev.kind === "chain") dropWalk(table, ev.chain);
       return relevant;
     },
     clear(follow: boolean) {
