@@ -77,6 +77,14 @@ export function removeChainPayload(snap: FamilySnapshot, chain: string): string 
   return lines.join("\n");
 }
 
+/**
+ * The agent's table was not read (nft list chains or the table's listing failed: the ruleset is
+ * empty). A chain of another table that could not be listed also sets readError, but leaves the
+ * agent's table read: writing it is not blind.
+ */
+const blind = (o: NftObserved) =>
+  o.nftables.readError !== undefined && o.nftables.ruleset.length === 0;
+
 const failure = (error: string, snapshots: NftObserved | undefined, changed = false) => ({
   ok: false,
   changed,
@@ -101,7 +109,7 @@ async function writeTable(
       written: false,
     };
   const after = await ops.read();
-  const problems = after.nftables.readError
+  const problems = blind(after)
     ? [`could not read back: ${after.nftables.readError}`]
     : ownTableProblems(config, flags, after.nftables.ruleset);
   if (problems.length === 0) return { rolledBack: false, written: true, after };
@@ -140,7 +148,7 @@ export async function writeNft(
   const refused = refusal(config, flags);
   if (refused) return failure(refused, undefined);
   const before = await ops.read();
-  if (before.nftables.readError)
+  if (blind(before))
     return failure(`cannot read current rules: ${before.nftables.readError}`, before);
   const stale = iptablesChains(before, flags.masqChain);
   const tableOff = ownTableNeedsWrite(config, flags, before.nftables.ruleset);
