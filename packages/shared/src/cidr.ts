@@ -238,9 +238,12 @@ export interface Range {
 }
 
 export function toRanges(cidrs: readonly Cidr[]): Range[] {
-  const sorted = cidrs
-    .map((c) => ({ first: c.network, last: cidrLast(c) }))
-    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  return mergeRanges(cidrs.map((c) => ({ first: c.network, last: cidrLast(c) })));
+}
+
+/** Ranges sorted and merged where they overlap or touch (n log n). */
+export function mergeRanges(ranges: readonly Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const out: Range[] = [];
   for (const r of sorted) {
     const prev = out[out.length - 1];

@@ -5,7 +5,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NFT_DUMP_SPECS } from "./nft-dumps/specs.js";
 
-export { FLANNEL_TABLE, KUBE_PROXY_TABLE, NFT_DUMP_SPECS } from "./nft-dumps/specs.js";
+export {
+  DOCKER_TABLE,
+  FLANNEL_TABLE,
+  KUBE_PROXY_TABLE,
+  KUBE_PROXY_TABLE_IPV6,
+  NFT_DUMP_SPECS,
+  RANGES_CONFIG,
+  RANGES_FLAGS,
+} from "./nft-dumps/specs.js";
 
 /** The parsed JSON (`{"nftables": [...]}`) of one fixture, e.g. nftDump("agent-default"). */
 export function nftDump(name: string): unknown {

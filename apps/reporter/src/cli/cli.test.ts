@@ -70,6 +70,12 @@ const goldenCases: {
     file: "render-no-random-fully.txt",
   },
   {
+    desc: "render the nft -f script of the nftables backend",
+    args: ["render", "--config", data("dual-stack.json"), "--enable-ipv6", "--backend", "nftables"],
+    code: 0,
+    file: "render-nftables.txt",
+  },
+  {
     desc: "render ipv4 of a dual-stack config",
     args: ["render", "--config", data("dual-stack.json"), "--enable-ipv6"],
     code: 0,

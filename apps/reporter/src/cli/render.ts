@@ -3,6 +3,7 @@ import {
   type Family,
   familiesFor,
   jumpRuleLine,
+  renderNftApply,
   renderRestorePayload,
 } from "@masq/shared";
 import { type Command, Option } from "commander";
@@ -19,12 +20,18 @@ Examples:
   ipmasq render --config config.yaml --with-jump
   kubectl -n kube-system get configmap ip-masq-agent -o jsonpath='{.data.config}' | ipmasq render --config -
   ipmasq render --config config.yaml --enable-ipv6 --family ipv6
+  ipmasq render --config config.yaml --backend nftables | nft -f -
+
+With --backend nftables it prints the nft -f script the nftables backend applies: one
+transaction that creates the inet ip_masq_agent table if missing, empties it and fills it (both
+families at once; --family and --with-jump do not apply).
 `;
 
 interface RenderOptions extends AgentFlagOptions {
   config?: string;
   family: Family;
   withJump?: boolean;
+  backend: "iptables" | "nftables";
 }
 
 export function registerRender(program: Command, io: CliIO): void {
@@ -39,6 +46,11 @@ export function registerRender(program: Command, io: CliIO): void {
       new Option("--family <family>", "address family").choices(["ipv4", "ipv6"]).default("ipv4"),
     )
     .option("--with-jump", "also add the POSTROUTING jump rule (upstream ensures it separately)")
+    .addOption(
+      new Option("--backend <kind>", "the rules of this backend")
+        .choices(["iptables", "nftables"])
+        .default("iptables"),
+    )
     .addHelpText("after", HELP);
   addAgentFlagOptions(cmd).action(async (opts: RenderOptions) => {
     const flags = agentFlagsFrom(opts);
@@ -51,6 +63,10 @@ export function registerRender(program: Command, io: CliIO): void {
       opts.config === undefined ? defaultConfig(flags) : await loadConfig(io, opts.config, flags);
     let payload: string;
     try {
+      if (opts.backend === "nftables") {
+        io.stdout(renderNftApply(config, flags));
+        return;
+      }
       payload = renderRestorePayload(config, flags, opts.family);
     } catch (e) {
       throw new CliExit(EXIT_ERROR, (e as Error).message);

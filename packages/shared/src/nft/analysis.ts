@@ -5,16 +5,24 @@
 // chains run by priority; one that accepts or ends without NAT passes the packet to the next;
 // the first that sets up a NAT binding ends the walk. Chains of equal priority run in an order
 // the rules do not show (names.ts).
-import { summarizeChain } from "../analysis/chain.js";
+import type { ChainEntry } from "../analysis/chain.js";
 import { pathChains, runPath } from "../analysis/path.js";
 import type { FamilyAnalysis } from "../analysis/types.js";
 import { type Family, mustParseCidr } from "../cidr.js";
-import type { ParsedChain, ParsedRule } from "../parser.js";
+import { type ParsedChain, type ParsedRule, targetArg } from "../parser.js";
 import { ruleComponent } from "../path/components.js";
 import { setToCidrs } from "../path/range-set.js";
 import type { Unknown } from "../path/types.js";
 import type { NftChainRef } from "../protocol.js";
-import { NFT_CHAIN, NFT_TABLE, NFT_TABLE_FAMILY } from "./names.js";
+import {
+  NFT_CHAIN,
+  NFT_IPV6_OFF_COMMENT,
+  NFT_LOCAL_COMMENT,
+  NFT_MASQ_COMMENT,
+  NFT_NON_MASQ_COMMENT,
+  NFT_TABLE,
+  NFT_TABLE_FAMILY,
+} from "./names.js";
 import { baseChainsOn, type NftChain, type NftRuleset, type NftTable } from "./parse.js";
 import { chainRef, translateRule } from "./translate.js";
 
@@ -88,6 +96,57 @@ function agentReturns(rules: readonly ParsedRule[], family: Family) {
   return out;
 }
 
+const OWN_COMMENTS: ReadonlySet<string | undefined> = new Set([
+  NFT_LOCAL_COMMENT,
+  NFT_IPV6_OFF_COMMENT,
+  NFT_NON_MASQ_COMMENT,
+  NFT_MASQ_COMMENT,
+]);
+
+/** The agent's chain rule by rule, its conditions in nft words (a set lookup is one). */
+function nftEntries(rules: readonly ParsedRule[]): ChainEntry[] {
+  return rules.map((rule, index) => {
+    const tests = rule.compiled?.tests ?? [];
+    const role =
+      rule.unreadable !== undefined
+        ? "foreign"
+        : rule.target === "RETURN"
+          ? "return"
+          : rule.target === "MASQUERADE"
+            ? "masquerade"
+            : "foreign";
+    const toPorts = targetArg(rule, "--to-ports")?.args[0];
+    return {
+      index,
+      rule,
+      role,
+      negated: false,
+      conditions: tests.map((t) => `${t.negated ? "not " : ""}${t.test.text}`),
+      legacy: false,
+      ownComment: OWN_COMMENTS.has(rule.comment),
+      ...(toPorts ? { toPorts } : {}),
+      ...(role === "masquerade"
+        ? { randomFully: targetArg(rule, "--random-fully") !== undefined }
+        : {}),
+      ...(rule.compiled?.matchesNothing ? { matchesNothing: rule.compiled.matchesNothing } : {}),
+    };
+  });
+}
+
+/** The agent chain's summary (entries, returns, the final masquerade) for nft rules. */
+function agentSummary(rules: readonly ParsedRule[], family: Family) {
+  const entries = nftEntries(rules);
+  const final = entries.find(
+    (e) => e.role === "masquerade" && e.conditions.length === 0 && !e.matchesNothing,
+  );
+  return {
+    entries,
+    returns: agentReturns(rules, family),
+    finalMasquerade: final?.index,
+    unreachable: final ? entries.slice(final.index + 1).map((e) => e.index) : [],
+  };
+}
+
 function hookAnalysis(
   table: NftTable,
   chain: NftChain,
@@ -106,13 +165,11 @@ function hookAnalysis(
   };
   const walk = runPath(source, { family });
   const own = chains.get(NFT_AGENT_CHAIN_REF);
-  const summary = summarizeChain(own?.rules ?? [], family);
   return {
     family,
     chain: NFT_AGENT_CHAIN_REF,
     chainExists: own !== undefined,
-    ...summary,
-    returns: own ? agentReturns(own.rules, family) : [],
+    ...agentSummary(own?.rules ?? [], family),
     jumps: [],
     shadows: [],
     errors: [],

@@ -1,4 +1,4 @@
-import { nftDump } from "@masq/testkit/nft-dumps";
+import { nftDump, RANGES_CONFIG, RANGES_FLAGS } from "@masq/testkit/nft-dumps";
 import { describe, expect, it } from "vitest";
 import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "../config.js";
 import { driftReport } from "../drift.js";
@@ -41,6 +41,14 @@ describe("nftTableDrift on real nft -j output", () => {
     {
       desc: "IPv6, --to-ports, no --random-fully: in sync (nft prints what render writes)",
       input: { json: nftDump("agent-ipv6-ports"), want: V6_PORTS },
+      want: { status: "in-sync", kinds: [] },
+    },
+    {
+      desc: "ranges, single addresses, IPv6 ranges and one port read back as rendered: in sync",
+      input: {
+        json: nftDump("agent-ranges"),
+        want: { config: RANGES_CONFIG, flags: RANGES_FLAGS },
+      },
       want: { status: "in-sync", kinds: [] },
     },
     {

@@ -54,6 +54,46 @@ describe("evaluateNft on real nft -j output", () => {
       want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
     },
     {
+      desc: "dual stack: IPv6 in @nonmasq_v6 returns past ip6 kube-proxy (unmarked)",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "fd00::1",
+        fields: { mark: 0 },
+        family: "ipv6",
+      },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "dual stack: ip6 kube-proxy masquerades its marked IPv6 traffic",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "fd00::1",
+        fields: { mark: 0x4000 },
+        family: "ipv6",
+      },
+      want: { masqueraded: true, certain: true, decidedBy: "ip6 kube-proxy masquerading rule 3" },
+    },
+    {
+      desc: "dual stack: IPv6 outside the set is masqueraded by the agent",
+      input: {
+        dump: "kube-proxy-dual-stack-agent",
+        ip: "2001:db8::1",
+        fields: { mark: 0, protocol: "icmpv6" },
+        family: "ipv6",
+      },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 6` },
+    },
+    {
+      desc: "Docker's nftables table: a pod's traffic is the agent's to decide",
+      input: { dump: "docker-agent", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "Docker's nftables table: a container's depends on the interfaces",
+      input: { dump: "docker-agent", ip: "10.1.2.3", fields: { source: "172.17.0.2" } },
+      want: { masqueraded: null, certain: false, says: ["meta iifname docker0", "oifname"] },
+    },
+    {
       desc: "kube-proxy: mark unknown, the answer depends on it",
       input: { dump: "kube-proxy-agent", ip: "10.1.2.3" },
       want: { masqueraded: null, certain: false, says: ["mark"] },
@@ -166,4 +206,27 @@ describe("evaluateNft across chains that hand a mark on", () => {
       );
       expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual(want);
     });
+});
+
+describe("evaluateNft on the largest sets", () => {
+  it("a set of 4,096 CIDRs is one lookup: inside returns, outside masquerades", () => {
+    const elem = Array.from({ length: 4096 }, (_, i) => ({
+      prefix: { addr: `10.${i >> 4}.${(i & 15) * 16}.0`, len: 20 },
+    }));
+    const json = nftDump("agent-default") as { nftables: Record<string, unknown>[] };
+    const nftables = json.nftables.map((o) =>
+      "set" in o ? { set: { ...(o.set as object), elem } } : o,
+    );
+    const fa = analyzeNftFamily(parseNftJson({ nftables }), "ipv4");
+    const cases: { input: string; want: [boolean | null, string] }[] = [
+      { input: "10.255.240.1", want: [false, `${AGENT} rule 3`] },
+      { input: "11.0.0.1", want: [true, `${AGENT} rule 4`] },
+    ];
+    for (const { input, want } of cases) {
+      const v = evaluateNft(fa, input);
+      if ("error" in v) throw new Error(v.error);
+      const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : "";
+      expect([v.masqueraded, by]).toEqual(want);
+    }
+  });
 });

@@ -124,6 +124,24 @@ function masqueradeRules(flags: AgentFlags): DesiredNftRule[] {
  * --dst-type LOCAL`); without --enable-ipv6 IPv6 returns; set lookups return; then masquerade.
  */
 export function desiredNftTable(config: MasqConfig, flags: AgentFlags): DesiredNftTable {
+  // Drift, the path check and the node view each ask; a 4,096-CIDR config is parsed once.
+  let byFlags = desiredCache.get(config);
+  if (!byFlags) {
+    byFlags = new WeakMap();
+    desiredCache.set(config, byFlags);
+  }
+  let d = byFlags.get(flags);
+  if (!d) {
+    d = buildDesired(config, flags);
+    byFlags.set(flags, d);
+  }
+  return d;
+}
+
+/** Per config and flags object (both are replaced, never edited, when they change). */
+const desiredCache = new WeakMap<MasqConfig, WeakMap<AgentFlags, DesiredNftTable>>();
+
+function buildDesired(config: MasqConfig, flags: AgentFlags): DesiredNftTable {
   const families: Family[] = flags.enableIPv6 ? ["ipv4", "ipv6"] : ["ipv4"];
   const sets = families.map((f) => setOf(config, f));
   const rules: DesiredNftRule[] = [

@@ -153,24 +153,47 @@ describe("translateRule", () => {
       ],
     },
     {
-      desc: "a numgen vmap is not modelled (kube-proxy's endpoint choice)",
+      desc: "a numgen vmap: one rule per element, each draw a condition of its own rule",
       input: {
         expr: [
           {
             vmap: {
               key: { numgen: { mode: "random", mod: 2, offset: 0 } },
-              data: { set: [[0, { goto: { target: "a" } }]] },
+              data: {
+                set: [
+                  [0, { goto: { target: "a" } }],
+                  [1, { goto: { target: "b" } }],
+                ],
+              },
             },
           },
         ],
       },
       want: [
-        {
-          target:
-            "unknown: numgen random mod 2 vmap { 0 : goto a }: only address-keyed verdict maps are modelled",
-          tests: [],
-        },
+        { target: "inet t a", tests: ["opaque:numgen random mod 2 0"] },
+        { target: "inet t b", tests: ["opaque:numgen random mod 2 1"] },
       ],
+    },
+    {
+      desc: "Docker's interface-keyed vmap: a condition per interface",
+      input: {
+        expr: [
+          {
+            vmap: {
+              key: { meta: { key: "iifname" } },
+              data: { set: [["docker0", { jump: { target: "nat-postrouting-out__docker0" } }]] },
+            },
+          },
+        ],
+      },
+      want: [
+        { target: "inet t nat-postrouting-out__docker0", tests: ["opaque:meta iifname docker0"] },
+      ],
+    },
+    {
+      desc: "a vmap over a map that was not read",
+      input: { expr: [{ vmap: { key: { meta: { key: "iifname" } }, data: "@missing" } }] },
+      want: [{ target: "unknown: @missing is a verdict map that was not read", tests: [] }],
     },
     {
       desc: "an expression kind never seen: not understood, kept",

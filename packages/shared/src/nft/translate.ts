@@ -1,243 +1,33 @@
-// One nftables rule as the path evaluator's rule: its matches as tests (addresses and set
-// lookups as address sets, marks, protocols, ports, `fib daddr type local`; the rest as
-// conditions the packet cannot decide), its verdict or NAT statement as the target. Per family:
-// in an `inet` chain `ip daddr …` never matches IPv6 packets. A rule with an expression whose
-// effect is not modelled is kept, marked `unreadable` with the reason: the walk answers
-// "unknown" there, never "in sync" or "not masqueraded".
-import { type Family, parseIp, type Range } from "../cidr.js";
+// One nftables rule as the path evaluator's rule: its matches as tests (match.ts), its verdict
+// or NAT statement as the target, a verdict map as one rule per element. Per family: in an `inet`
+// chain `ip daddr …` never matches IPv6 packets. A rule with an expression whose effect is not
+// modelled is kept, marked `unreadable` with the reason: the walk answers "unknown" there,
+// never "in sync" or "not masqueraded".
+import type { Family } from "../cidr.js";
 import type { ParsedRule } from "../parser.js";
-import type { RuleTest, Test } from "../path/matches.js";
-import { protocolNumber } from "../path/packet.js";
-import { fullRange, type RangeSet, unionSets } from "../path/range-set.js";
-import type { NftSet, NftTable } from "./parse.js";
+import type { Test } from "../path/matches.js";
+import { parseElements } from "./elements.js";
+import {
+  type Build,
+  fail,
+  hexMark,
+  IP_FIELDS,
+  isMark,
+  isObj,
+  match,
+  numberOf,
+  type Obj,
+  opaque,
+  setOf,
+} from "./match.js";
+import type { NftTable } from "./parse.js";
 import { exprText, kindOf, ruleText, statementText } from "./text.js";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+export { elementRange, elementsRanges } from "./elements.js";
 
 /** How the nft analysis names a chain: "inet ip_masq_agent postrouting". */
 export function chainRef(table: Pick<NftTable, "family" | "name">, chain: string): string {
   return `${table.family} ${table.name} ${chain}`;
-}
-
-interface Build {
-  family: Family;
-  table: NftTable;
-  tests: RuleTest[];
-  matchesNothing?: string;
-  target?: string;
-  goto: boolean;
-  targetArgs: ParsedRule["targetArgs"];
-  notUnderstood?: string;
-  /** Per-rule key for conditions whose answer changes per packet (numgen, limit, quota). */
-  id: string;
-}
-
-const IP_FIELDS: Record<string, Family> = { ip: "ipv4", ip6: "ipv6" };
-const L4 = new Set(["tcp", "udp", "sctp", "udplite", "dccp"]);
-
-/** An address element (`10.0.0.1`, prefix, range, `{elem: …}`) of the family as a range. */
-export function elementRange(e: unknown, family: Family): Range | undefined {
-  if (typeof e === "string") {
-    const ip = parseIp(e);
-    return ip && ip.family === family ? { first: ip.value, last: ip.value } : undefined;
-  }
-  const k = kindOf(e);
-  if (!k || (!isObj(k[1]) && k[0] !== "range")) return undefined;
-  const [kind, body] = k;
-  if (kind === "elem") return elementRange((body as Obj).val, family);
-  if (kind === "range" && Array.isArray(body)) {
-    const a = elementRange(body[0], family);
-    const b = elementRange(body[1], family);
-    return a && b && a.first <= b.last ? { first: a.first, last: b.last } : undefined;
-  }
-  if (kind === "prefix") {
-    const { addr, len } = body as Obj;
-    const ip = typeof addr === "string" ? parseIp(addr) : null;
-    const bits = family === "ipv4" ? 32 : 128;
-    if (!ip || ip.family !== family || typeof len !== "number" || len < 0 || len > bits)
-      return undefined;
-    const size = 1n << BigInt(bits - len);
-    const first = ip.value - (ip.value % size);
-    return { first, last: first + size - 1n };
-  }
-  return undefined;
-}
-
-/** Address elements as one range set; undefined when one is not an address of the family. */
-export function elementsRanges(elems: readonly unknown[], family: Family): RangeSet | undefined {
-  const ranges: Range[] = [];
-  for (const e of elems) {
-    const r = elementRange(e, family);
-    if (!r) return undefined;
-    ranges.push(r);
-  }
-  return ranges.reduce<RangeSet>((acc, r) => unionSets(acc, [r]), []);
-}
-
-/** Marks the rule as not understood (the first reason is kept). */
-function fail(b: Build, reason: string): undefined {
-  b.notUnderstood ??= reason;
-}
-
-function opaque(b: Build, text: string, negated: boolean, perRule = false): undefined {
-  const key = perRule ? `${text} #${b.id}` : text;
-  b.tests.push({ test: { kind: "opaque", key, text, module: "nft" }, negated });
-}
-
-function setOf(b: Build, ref: string): NftSet | undefined {
-  return ref.startsWith("@") ? b.table.sets.get(ref.slice(1)) : undefined;
-}
-
-/** `ip daddr X`: X an address, prefix, range, anonymous set or named set. */
-function addressMatch(
-  b: Build,
-  field: "source" | "destination",
-  right: unknown,
-  neg: boolean,
-): undefined {
-  const text = exprText(right);
-  const k = kindOf(right);
-  const named = typeof right === "string" ? setOf(b, right) : undefined;
-  const elems =
-    named?.kind === "set"
-      ? named.elem
-      : k?.[0] === "set" && Array.isArray(k[1])
-        ? k[1]
-        : typeof right === "string" && right.startsWith("@")
-          ? undefined
-          : [right];
-  const ranges = elems && elementsRanges(elems, b.family);
-  if (!ranges) {
-    opaque(b, `${field === "source" ? "saddr" : "daddr"} ${text}`, neg);
-    return;
-  }
-  const test: Test = { kind: "address-set", field, ranges, text };
-  const whole = fullRange(b.family);
-  const all =
-    ranges.length === 1 && ranges[0]!.first === whole.first && ranges[0]!.last === whole.last;
-  if (all && neg) b.matchesNothing ??= `${text} holds every address: != matches none`;
-  else if (ranges.length === 0 && !neg)
-    b.matchesNothing ??= `${text} is empty: no address is in it`;
-  else if (!all) b.tests.push({ test, negated: neg });
-}
-
-function numberOf(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
-}
-
-/** `meta mark V`, `meta mark & M == V`, `meta mark & M != 0` (single bit) as mark tests. */
-function markMatch(b: Build, left: unknown, right: unknown, op: string, text: string): undefined {
-  const l = kindOf(left);
-  let mask = 0xffffffff;
-  if (l?.[0] === "&" && Array.isArray(l[1])) {
-    const m = numberOf(l[1][1]);
-    if (m === undefined) return opaque(b, text, false);
-    mask = m;
-  }
-  const value = numberOf(right);
-  if (value === undefined || (op !== "==" && op !== "!=")) return opaque(b, text, false);
-  const single = mask !== 0 && (mask & (mask - 1)) === 0;
-  // (mark & M) != 0 for one bit M is (mark & M) == M.
-  if (op === "!=" && value === 0 && single) {
-    b.tests.push({
-      test: {
-        kind: "mark",
-        mark: { value: mask, mask },
-        text: `${hexMark(mask)}/${hexMark(mask)}`,
-      },
-      negated: false,
-    });
-    return;
-  }
-  b.tests.push({
-    test: { kind: "mark", mark: { value, mask }, text: `${hexMark(value)}/${hexMark(mask)}` },
-    negated: op === "!=",
-  });
-}
-
-const hexMark = (n: number) => `0x${n.toString(16)}`;
-
-function isMark(e: unknown): boolean {
-  const k = kindOf(e);
-  if (k?.[0] === "meta") return (k[1] as Obj).key === "mark";
-  return k?.[0] === "&" && Array.isArray(k[1]) && isMark(k[1][0]);
-}
-
-function protocolOf(v: unknown): number | undefined {
-  return typeof v === "string" || typeof v === "number" ? protocolNumber(String(v)) : undefined;
-}
-
-function protocolMatch(b: Build, right: unknown, neg: boolean, text: string): undefined {
-  const k = kindOf(right);
-  if (k?.[0] === "set" && Array.isArray(k[1])) {
-    const protocols = k[1].map(protocolOf);
-    if (protocols.some((p) => p === undefined)) return opaque(b, text, neg);
-    const test: Test = { kind: "protocols", protocols: protocols as number[], text };
-    b.tests.push({ test, negated: neg });
-    return;
-  }
-  const p = protocolOf(right);
-  if (p === undefined) return opaque(b, text, neg);
-  b.tests.push({ test: { kind: "protocol", protocol: p, text: String(right) }, negated: neg });
-}
-
-function portMatch(b: Build, proto: string, right: unknown, neg: boolean, text: string): undefined {
-  const k = kindOf(right);
-  const items = k?.[0] === "set" && Array.isArray(k[1]) ? k[1] : [right];
-  const ranges: [number, number][] = [];
-  for (const it of items) {
-    const n = numberOf(it);
-    const r = kindOf(it);
-    if (n !== undefined && n <= 65535) ranges.push([n, n]);
-    else if (r?.[0] === "range" && Array.isArray(r[1]) && numberOf(r[1][0]) !== undefined)
-      ranges.push([r[1][0] as number, numberOf(r[1][1]) ?? 65535]);
-    else return opaque(b, text, neg);
-  }
-  if (L4.has(proto)) protocolMatch(b, proto, false, `meta l4proto ${proto}`);
-  b.tests.push({ test: { kind: "port", ranges, text: `dport ${exprText(right)}` }, negated: neg });
-}
-
-/** A `match` expression as tests on the packet. */
-function match(b: Build, m: Obj): undefined {
-  const op = String(m.op);
-  const neg = op === "!=";
-  // The condition's text is the positive match; `negated` carries `!=`.
-  const bare = op === "==" || op === "!=" || op === "in";
-  const text = `${exprText(m.left)}${bare ? "" : ` ${op}`} ${exprText(m.right)}`;
-  const k = kindOf(m.left);
-  const body = k && isObj(k[1]) ? (k[1] as Obj) : {};
-  if (op !== "==" && op !== "!=") return opaque(b, text, false, k?.[0] === "numgen");
-  if (k?.[0] === "payload" && IP_FIELDS[String(body.protocol)]) {
-    const fam = IP_FIELDS[String(body.protocol)]!;
-    if (fam !== b.family) {
-      b.matchesNothing ??= `${body.protocol} ${body.field} matches ${fam === "ipv4" ? "IPv4" : "IPv6"} packets only`;
-      return;
-    }
-    if (body.field === "daddr" || body.field === "saddr")
-      return addressMatch(b, body.field === "saddr" ? "source" : "destination", m.right, neg);
-    if (body.field === "protocol" || body.field === "nexthdr")
-      return protocolMatch(b, m.right, neg, text);
-    return opaque(b, text, neg);
-  }
-  if (k?.[0] === "payload" && body.field === "dport" && typeof body.protocol === "string")
-    return portMatch(b, body.protocol, m.right, neg, text);
-  if (k?.[0] === "meta" && body.key === "nfproto") {
-    const want = m.right === "ipv4" ? "ipv4" : m.right === "ipv6" ? "ipv6" : undefined;
-    if (!want) return opaque(b, text, neg);
-    if ((want === b.family) === neg) b.matchesNothing ??= `${text} never holds for ${b.family}`;
-    return;
-  }
-  if (k?.[0] === "meta" && body.key === "l4proto") return protocolMatch(b, m.right, neg, text);
-  if (isMark(m.left)) return markMatch(b, m.left, m.right, op, text);
-  if (k?.[0] === "fib" && body.result === "type" && m.right === "local") {
-    const flags = Array.isArray(body.flags) ? body.flags : [body.flags];
-    if (flags.length === 1 && flags[0] === "daddr") {
-      b.tests.push({ test: { kind: "non-local", text: "fib daddr type local" }, negated: neg });
-      return;
-    }
-  }
-  opaque(b, text, neg, k?.[0] === "numgen" || k?.[0] === "jhash");
 }
 
 /** Sets the rule's effect; a second effect in one rule is not modelled. */
@@ -386,46 +176,53 @@ export function translateRule(
   return vmapRules(b, base, vmaps[0]!);
 }
 
-/** `ip daddr vmap { A : return, B : jump X }` → one rule per element: address test + verdict. */
-function vmapRules(b: Build, base: ParsedRule, v: Obj): ParsedRule[] {
-  const key = kindOf(v.key);
-  const body = key && isObj(key[1]) ? (key[1] as Obj) : {};
+/**
+ * What selects one element of a verdict map: an address range of the key's field (decided like
+ * any address), or, for other keys (interfaces, numgen, concatenations), a condition per element
+ * ("oifname docker0"). Elements hold distinct keys, so at most one holds; conditions do not know
+ * that, so the walk may follow a branch where two hold: more branches, never a wrong one.
+ */
+function elementTest(b: Build, v: Obj, key: unknown): Test | undefined | "other-family" {
+  const k = kindOf(v.key);
+  const body = k && isObj(k[1]) ? (k[1] as Obj) : {};
+  const fam = k?.[0] === "payload" ? IP_FIELDS[String(body.protocol)] : undefined;
   const field =
     body.field === "saddr" ? "source" : body.field === "daddr" ? "destination" : undefined;
+  if (fam && field) {
+    if (fam !== b.family) return "other-family";
+    const r = parseElements([key], b.family);
+    return r && { kind: "address-set", field, ranges: r, text: exprText(key) };
+  }
+  const text = `${exprText(v.key)} ${exprText(key)}`;
+  const stateful = k?.[0] === "numgen" || k?.[0] === "jhash";
+  return { kind: "opaque", key: stateful ? `${text} #${b.id}` : text, text, module: "nft" };
+}
+
+/** `KEY vmap { K1 : return, K2 : jump X }` → one rule per element: its test + its verdict. */
+function vmapRules(b: Build, base: ParsedRule, v: Obj): ParsedRule[] {
   const named = typeof v.data === "string" ? setOf(b, v.data) : undefined;
   const dk = kindOf(v.data);
   const elems = named ? named.elem : dk?.[0] === "set" && Array.isArray(dk[1]) ? dk[1] : undefined;
-  if (key?.[0] !== "payload" || !field || !elems || IP_FIELDS[String(body.protocol)] === undefined)
-    return [
-      {
-        ...base,
-        unreadable: `${exprText(v.key)} vmap ${exprText(v.data)}: only address-keyed verdict maps are modelled`,
-      },
-    ];
-  if (IP_FIELDS[String(body.protocol)] !== b.family)
-    return [
-      {
-        ...base,
-        compiled: {
-          tests: [],
-          matchesNothing: `${body.protocol} ${body.field} matches another family only`,
-        },
-      },
-    ];
+  if (!elems)
+    return [{ ...base, unreadable: `${exprText(v.data)} is a verdict map that was not read` }];
   return elems.map((e, i) => {
     const pair = Array.isArray(e) ? e : [];
-    const r = elementsRanges([pair[0]], b.family);
-    const one: Build = { ...b, tests: [...b.tests], target: undefined, targetArgs: [] };
-    statement(one, pair[1]);
+    const test = elementTest(b, v, pair[0]);
     const text = `${base.text} (element ${i + 1}: ${exprText(pair[0])} : ${statementText(pair[1])})`;
-    if (!r || one.notUnderstood || one.target === undefined)
+    if (test === "other-family")
       return {
         ...base,
         text,
-        unreadable:
-          one.notUnderstood ?? "a verdict map element that is not an address and a verdict",
+        compiled: { tests: [], matchesNothing: "matches another family only" },
       };
-    const test: Test = { kind: "address-set", field, ranges: r, text: exprText(pair[0]) };
+    const one: Build = { ...b, tests: [...b.tests], target: undefined, targetArgs: [] };
+    statement(one, pair[1]);
+    if (!test || one.notUnderstood || one.target === undefined)
+      return {
+        ...base,
+        text,
+        unreadable: one.notUnderstood ?? "a verdict map element that is not a key and a verdict",
+      };
     return {
       ...base,
       text,

@@ -43,13 +43,37 @@ export function subtractRange(set: RangeSet, r: Range): RangeSet {
   return out;
 }
 
+/** One sweep over both sorted sets: linear, so a 4,096-range nftables set costs no more per range. */
 export function intersectSets(a: RangeSet, b: RangeSet): RangeSet {
-  return b.flatMap((r) => intersectRange(a, r));
+  const out: Range[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const first = maxOf(x.first, y.first);
+    const last = minOf(x.last, y.last);
+    if (first <= last) out.push({ first, last });
+    if (x.last < y.last) i++;
+    else j++;
+  }
+  return out;
 }
 
+/** One sweep: each range of `a` cut by the ranges of `b` that overlap it (both sorted). */
 export function subtractSets(a: RangeSet, b: RangeSet): RangeSet {
-  let out = a;
-  for (const r of b) out = subtractRange(out, r);
+  const out: Range[] = [];
+  let j = 0;
+  for (const x of a) {
+    while (j < b.length && b[j]!.last < x.first) j++;
+    let first = x.first;
+    for (let k = j; k < b.length && b[k]!.first <= x.last && first <= x.last; k++) {
+      const y = b[k]!;
+      if (y.first > first) out.push({ first, last: y.first - 1n });
+      if (y.last + 1n > first) first = y.last + 1n;
+    }
+    if (first <= x.last) out.push({ first, last: x.last });
+  }
   return out;
 }
 

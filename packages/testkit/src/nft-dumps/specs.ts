@@ -24,6 +24,20 @@ const AGENT_V6_PORTS = renderNftApply(
   { ...DEFAULT_FLAGS, enableIPv6: true, randomFully: false, toPorts: "1024-29999,32768-65535" },
 );
 
+/** Elements that are ranges and single addresses (merged blocks), IPv6 ranges, one port. */
+export const RANGES_CONFIG = {
+  ...defaultConfig(),
+  nonMasqueradeCIDRs: [
+    "2001:db8::/127",
+    "2001:db8::2/128",
+    "192.0.2.7/32",
+    "198.51.100.0/25",
+    "198.51.100.128/26",
+  ],
+};
+export const RANGES_FLAGS = { ...DEFAULT_FLAGS, enableIPv6: true, toPorts: "5000" };
+const AGENT_RANGES = renderNftApply(RANGES_CONFIG, RANGES_FLAGS);
+
 /** kube-proxy nftables mode, IPv4: pods 10.100.0.0/16, services 10.96.0.0/16, node 192.0.2.10. */
 export const KUBE_PROXY_TABLE = `
 add table ip kube-proxy { comment "rules for kube-proxy" ; }
@@ -61,6 +75,41 @@ add element ip kube-proxy service-ips { 10.96.0.20 . tcp . 80 : goto service-3QH
 add element ip kube-proxy service-nodeports { tcp . 30080 : goto service-3QHXZ6KD-default/web/tcp/http }
 `;
 
+/**
+ * kube-proxy nftables mode, IPv6 half of a dual-stack node (its own `ip6 kube-proxy` table):
+ * the nat postrouting path (the service maps are as in the IPv4 table).
+ */
+export const KUBE_PROXY_TABLE_IPV6 = `
+add table ip6 kube-proxy { comment "rules for kube-proxy" ; }
+add chain ip6 kube-proxy mark-for-masquerade
+add chain ip6 kube-proxy masquerading
+add chain ip6 kube-proxy nat-postrouting { type nat hook postrouting priority 100 ; }
+add rule ip6 kube-proxy mark-for-masquerade mark set mark or 0x4000
+add rule ip6 kube-proxy masquerading mark and 0x4000 == 0 return
+add rule ip6 kube-proxy masquerading mark set mark xor 0x4000
+add rule ip6 kube-proxy masquerading masquerade fully-random
+add rule ip6 kube-proxy nat-postrouting jump masquerading
+`;
+
+/**
+ * Docker's nftables firewall backend (`--firewall-backend=nftables`, moby's nftablesdoc): table
+ * `ip docker-bridges`, `nat-POSTROUTING` at srcnat dispatching by interface through verdict
+ * maps to a chain per bridge, which masquerades the bridge's subnet leaving by another interface.
+ */
+export const DOCKER_TABLE = `
+add table ip docker-bridges
+add map ip docker-bridges nat-postrouting-in-jumps { type ifname : verdict ; }
+add map ip docker-bridges nat-postrouting-out-jumps { type ifname : verdict ; }
+add chain ip docker-bridges nat-POSTROUTING { type nat hook postrouting priority srcnat ; policy accept ; }
+add chain ip docker-bridges nat-postrouting-in__docker0
+add chain ip docker-bridges nat-postrouting-out__docker0
+add rule ip docker-bridges nat-POSTROUTING iifname vmap @nat-postrouting-out-jumps
+add rule ip docker-bridges nat-POSTROUTING oifname vmap @nat-postrouting-in-jumps
+add rule ip docker-bridges nat-postrouting-out__docker0 oifname != "docker0" ip saddr 172.17.0.0/16 counter masquerade comment "MASQUERADE"
+add element ip docker-bridges nat-postrouting-in-jumps { "docker0" : jump nat-postrouting-in__docker0 }
+add element ip docker-bridges nat-postrouting-out-jumps { "docker0" : jump nat-postrouting-out__docker0 }
+`;
+
 /** flannel's nftables mode with --ip-masq: pods 10.100.0.0/16, this node's 10.100.1.0/24. */
 export const FLANNEL_TABLE = `
 add table ip flannel-ipv4
@@ -78,6 +127,11 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     name: "agent-ipv6-ports",
     about: "--enable-ipv6, --random-fully=false, --to-ports 1024-29999,32768-65535",
     steps: [nft(AGENT_V6_PORTS)],
+  },
+  {
+    name: "agent-ranges",
+    about: "elements nft keeps as ranges and single addresses, IPv6 ranges, --to-ports of one port",
+    steps: [nft(AGENT_RANGES)],
   },
   {
     name: "agent-hand-edit",
@@ -104,9 +158,19 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     steps: [nft(KUBE_PROXY_TABLE), nft(AGENT)],
   },
   {
+    name: "kube-proxy-dual-stack-agent",
+    about: "kube-proxy in nftables mode for both families, and the agent with --enable-ipv6",
+    steps: [nft(KUBE_PROXY_TABLE), nft(KUBE_PROXY_TABLE_IPV6), nft(AGENT_V6_PORTS)],
+  },
+  {
     name: "flannel-kube-proxy-agent",
     about: "flannel (nftables mode, --ip-masq), kube-proxy in nftables mode and the agent",
     steps: [nft(KUBE_PROXY_TABLE), nft(FLANNEL_TABLE), nft(AGENT)],
+  },
+  {
+    name: "docker-agent",
+    about: "Docker's nftables backend (default bridge) and the agent",
+    steps: [nft(DOCKER_TABLE), nft(AGENT)],
   },
   {
     name: "iptables-nft-aws-agent",

@@ -15,7 +15,7 @@ export function NodeFacts({ node }: { node: NodeSummary }) {
       {node.backend ? <span>backend {node.backend}</span> : null}
       {node.iptablesVersion ? (
         <span>
-          {/^iptables/.test(node.iptablesVersion)
+          {/^(iptables|nftables)/.test(node.iptablesVersion)
             ? node.iptablesVersion
             : `iptables ${node.iptablesVersion}`}
         </span>

@@ -1,0 +1,197 @@
+// The match expressions of an nftables rule as the path evaluator's tests: addresses and set
+// lookups as address sets, marks, protocols and protocol sets, ports, `fib daddr type local`,
+// `meta nfproto` decided by the family; every other match a condition the packet cannot decide.
+import type { Family } from "../cidr.js";
+import type { ParsedRule } from "../parser.js";
+import type { RuleTest, Test } from "../path/matches.js";
+import { protocolNumber } from "../path/packet.js";
+import { fullRange } from "../path/range-set.js";
+import { elementsRanges } from "./elements.js";
+import type { NftSet, NftTable } from "./parse.js";
+import { exprText, kindOf } from "./text.js";
+
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** One rule being translated. */
+export interface Build {
+  family: Family;
+  table: NftTable;
+  tests: RuleTest[];
+  matchesNothing?: string;
+  target?: string;
+  goto: boolean;
+  targetArgs: ParsedRule["targetArgs"];
+  notUnderstood?: string;
+  /** Per-rule key for conditions whose answer changes per packet (numgen, limit, quota). */
+  id: string;
+}
+
+export const IP_FIELDS: Record<string, Family> = { ip: "ipv4", ip6: "ipv6" };
+const L4 = new Set(["tcp", "udp", "sctp", "udplite", "dccp"]);
+
+/** Marks the rule as not understood (the first reason is kept). */
+export function fail(b: Build, reason: string): undefined {
+  b.notUnderstood ??= reason;
+}
+
+export function opaque(b: Build, text: string, negated: boolean, perRule = false): undefined {
+  const key = perRule ? `${text} #${b.id}` : text;
+  b.tests.push({ test: { kind: "opaque", key, text, module: "nft" }, negated });
+}
+
+export function setOf(b: Build, ref: string): NftSet | undefined {
+  return ref.startsWith("@") ? b.table.sets.get(ref.slice(1)) : undefined;
+}
+
+/** `ip daddr X`: X an address, prefix, range, anonymous set or named set. */
+function addressMatch(
+  b: Build,
+  field: "source" | "destination",
+  right: unknown,
+  neg: boolean,
+): undefined {
+  const text = exprText(right);
+  const k = kindOf(right);
+  const named = typeof right === "string" ? setOf(b, right) : undefined;
+  const elems =
+    named?.kind === "set"
+      ? named.elem
+      : k?.[0] === "set" && Array.isArray(k[1])
+        ? k[1]
+        : typeof right === "string" && right.startsWith("@")
+          ? undefined
+          : [right];
+  const ranges = elems && elementsRanges(elems, b.family);
+  if (!ranges) {
+    opaque(b, `${field === "source" ? "saddr" : "daddr"} ${text}`, neg);
+    return;
+  }
+  const test: Test = { kind: "address-set", field, ranges, text };
+  const whole = fullRange(b.family);
+  const all =
+    ranges.length === 1 && ranges[0]!.first === whole.first && ranges[0]!.last === whole.last;
+  if (all && neg) b.matchesNothing ??= `${text} holds every address: != matches none`;
+  else if (ranges.length === 0 && !neg)
+    b.matchesNothing ??= `${text} is empty: no address is in it`;
+  else if (!all) b.tests.push({ test, negated: neg });
+}
+
+export function numberOf(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
+}
+
+/** `meta mark V`, `meta mark & M == V`, `meta mark & M != 0` (single bit) as mark tests. */
+function markMatch(b: Build, left: unknown, right: unknown, op: string, text: string): undefined {
+  const l = kindOf(left);
+  let mask = 0xffffffff;
+  if (l?.[0] === "&" && Array.isArray(l[1])) {
+    const m = numberOf(l[1][1]);
+    if (m === undefined) return opaque(b, text, false);
+    mask = m;
+  }
+  const value = numberOf(right);
+  if (value === undefined || (op !== "==" && op !== "!=")) return opaque(b, text, false);
+  const single = mask !== 0 && (mask & (mask - 1)) === 0;
+  // (mark & M) != 0 for one bit M is (mark & M) == M.
+  if (op === "!=" && value === 0 && single) {
+    b.tests.push({
+      test: {
+        kind: "mark",
+        mark: { value: mask, mask },
+        text: `${hexMark(mask)}/${hexMark(mask)}`,
+      },
+      negated: false,
+    });
+    return;
+  }
+  b.tests.push({
+    test: { kind: "mark", mark: { value, mask }, text: `${hexMark(value)}/${hexMark(mask)}` },
+    negated: op === "!=",
+  });
+}
+
+export const hexMark = (n: number) => `0x${n.toString(16)}`;
+
+export function isMark(e: unknown): boolean {
+  const k = kindOf(e);
+  if (k?.[0] === "meta") return (k[1] as Obj).key === "mark";
+  return k?.[0] === "&" && Array.isArray(k[1]) && isMark(k[1][0]);
+}
+
+function protocolOf(v: unknown): number | undefined {
+  return typeof v === "string" || typeof v === "number" ? protocolNumber(String(v)) : undefined;
+}
+
+function protocolMatch(b: Build, right: unknown, neg: boolean, text: string): undefined {
+  const k = kindOf(right);
+  if (k?.[0] === "set" && Array.isArray(k[1])) {
+    const protocols = k[1].map(protocolOf);
+    if (protocols.some((p) => p === undefined)) return opaque(b, text, neg);
+    const test: Test = { kind: "protocols", protocols: protocols as number[], text };
+    b.tests.push({ test, negated: neg });
+    return;
+  }
+  const p = protocolOf(right);
+  if (p === undefined) return opaque(b, text, neg);
+  b.tests.push({ test: { kind: "protocol", protocol: p, text: String(right) }, negated: neg });
+}
+
+function portMatch(b: Build, proto: string, right: unknown, neg: boolean, text: string): undefined {
+  const k = kindOf(right);
+  const items = k?.[0] === "set" && Array.isArray(k[1]) ? k[1] : [right];
+  const ranges: [number, number][] = [];
+  for (const it of items) {
+    const n = numberOf(it);
+    const r = kindOf(it);
+    if (n !== undefined && n <= 65535) ranges.push([n, n]);
+    else if (r?.[0] === "range" && Array.isArray(r[1]) && numberOf(r[1][0]) !== undefined)
+      ranges.push([r[1][0] as number, numberOf(r[1][1]) ?? 65535]);
+    else return opaque(b, text, neg);
+  }
+  if (L4.has(proto)) protocolMatch(b, proto, false, `meta l4proto ${proto}`);
+  b.tests.push({ test: { kind: "port", ranges, text: `dport ${exprText(right)}` }, negated: neg });
+}
+
+/** A `match` expression as tests on the packet. */
+export function match(b: Build, m: Obj): undefined {
+  const op = String(m.op);
+  const neg = op === "!=";
+  // The condition's text is the positive match; `negated` carries `!=`.
+  const bare = op === "==" || op === "!=" || op === "in";
+  const text = `${exprText(m.left)}${bare ? "" : ` ${op}`} ${exprText(m.right)}`;
+  const k = kindOf(m.left);
+  const body = k && isObj(k[1]) ? (k[1] as Obj) : {};
+  if (op !== "==" && op !== "!=") return opaque(b, text, false, k?.[0] === "numgen");
+  if (k?.[0] === "payload" && IP_FIELDS[String(body.protocol)]) {
+    const fam = IP_FIELDS[String(body.protocol)]!;
+    if (fam !== b.family) {
+      b.matchesNothing ??= `${body.protocol} ${body.field} matches ${fam === "ipv4" ? "IPv4" : "IPv6"} packets only`;
+      return;
+    }
+    if (body.field === "daddr" || body.field === "saddr")
+      return addressMatch(b, body.field === "saddr" ? "source" : "destination", m.right, neg);
+    if (body.field === "protocol" || body.field === "nexthdr")
+      return protocolMatch(b, m.right, neg, text);
+    return opaque(b, text, neg);
+  }
+  if (k?.[0] === "payload" && body.field === "dport" && typeof body.protocol === "string")
+    return portMatch(b, body.protocol, m.right, neg, text);
+  if (k?.[0] === "meta" && body.key === "nfproto") {
+    const want = m.right === "ipv4" ? "ipv4" : m.right === "ipv6" ? "ipv6" : undefined;
+    if (!want) return opaque(b, text, neg);
+    if ((want === b.family) === neg) b.matchesNothing ??= `${text} never holds for ${b.family}`;
+    return;
+  }
+  if (k?.[0] === "meta" && body.key === "l4proto") return protocolMatch(b, m.right, neg, text);
+  if (isMark(m.left)) return markMatch(b, m.left, m.right, op, text);
+  if (k?.[0] === "fib" && body.result === "type" && m.right === "local") {
+    const flags = Array.isArray(body.flags) ? body.flags : [body.flags];
+    if (flags.length === 1 && flags[0] === "daddr") {
+      b.tests.push({ test: { kind: "non-local", text: "fib daddr type local" }, negated: neg });
+      return;
+    }
+  }
+  opaque(b, text, neg, k?.[0] === "numgen" || k?.[0] === "jhash");
+}
