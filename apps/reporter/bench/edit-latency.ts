@@ -10,6 +10,19 @@ import { startFakeDashboard } from "../test/helpers/dashboard.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until the reporter has sent nothing for a second (its start-up reads done: the first
+ * snapshot after the monitor subscribed may take a full read on a big node), at most 60 s.
+ */
+async function quiet(dash: { messages: unknown[] }): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let seen = -1;
+  while (seen !== dash.messages.length && Date.now() < deadline) {
+    seen = dash.messages.length;
+    await sleep(1_000);
+  }
+}
+
 export interface Edit {
   argv: string[];
   /** The snapshot shows this edit. */
@@ -40,7 +53,7 @@ export async function editLatency(
     const config = defaultConfig();
     dash.send({ type: "desired", v: PROTOCOL_VERSION, generation: 1, revision: "r1", config });
     await dash.waitFor("apply-result", (r) => r.ok, 30_000);
-    await sleep(500);
+    await quiet(dash);
     const out: EditLatency = { latencies: [], editTimes: [], afterEdit: [] };
     for (let i = 0; i < edits; i++) {
       const e = edit(i);
