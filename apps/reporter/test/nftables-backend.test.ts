@@ -54,6 +54,10 @@ describe("nftables backend", () => {
   it("applies one table, reads it back, and changes nothing the second time", async () => {
     const ns = pool.add("nft-apply");
     const b = createNftablesBackend({ netns: ns, flags: DEFAULT_FLAGS });
+    expect(await b.info()).toMatchObject({
+      backend: "nftables",
+      iptablesVersion: expect.stringMatching(/^nftables v\d/),
+    });
     const o = await b.apply(cfg(["10.0.0.0/8", "192.0.2.0/24"]), "cli");
     expect(o).toMatchObject({ ok: true, changed: true, rolledBack: false });
     expect(elements(ns)).toEqual(["10.0.0.0/8", "169.254.0.0/16", "192.0.2.0/24"]);

@@ -85,12 +85,20 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
     return { nftables: r.snapshot, linux };
   }
 
+  let version: Promise<string> | undefined;
+  /** "nftables v1.0.6" as `nft --version` says (the hello's version field: what writes the rules). */
+  const nftVersion = () => {
+    version ??= run([bins.nft, "--version"]).then(
+      (r) => /^nftables v[\d.]+/.exec(r.stdout.trim())?.[0] ?? "",
+    );
+    return version;
+  };
   const info = async (): Promise<BackendInfo> => {
     const ipt = await iptables();
     const ii = ipt ? await ipt.info().catch(() => undefined) : undefined;
     return {
       backend: "nftables",
-      iptablesVersion: ii?.iptablesVersion ?? "",
+      iptablesVersion: await nftVersion(),
       randomFullySupported: true,
       kernel: release(),
       monitor: opts.monitor !== false,

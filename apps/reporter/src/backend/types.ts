@@ -18,7 +18,7 @@ import type {
 
 export interface BackendInfo {
   backend: BackendKind;
-  /** e.g. "v1.8.9"; "" on Windows. */
+  /** e.g. "v1.8.9"; "nftables v1.0.6" on the nftables backend; "" on Windows. */
   iptablesVersion: string;
   /** iptables ≥ 1.6.2 (as upstream checks): `--random-fully` is written only when true. */
   randomFullySupported: boolean;
