@@ -1,6 +1,8 @@
 // The native nftables backend inside throwaway network namespaces with real nft (1.0.6 on
 // Debian 12): apply, read, drift on a hand edit, heal, failures that keep the previous
 // ruleset, change detection, and migration iptables ⇄ nftables without a gap.
+
+import { existsSync, readFileSync } from "node:fs";
 import {
   chainLines,
   DEFAULT_FLAGS,
@@ -170,7 +172,24 @@ describe("nftables backend", () => {
   it("reuses kube-proxy's path between events only while nft monitor says it is unchanged", async () => {
     const ns = pool.add("nft-cache");
     inNetns(ns, ["nft", "-f", "-"], kubeProxyNftScript(5));
-    const b = createNftablesBackend({ netns: ns, flags: DEFAULT_FLAGS, pollIntervalMs: 3_600_000 });
+    // nft, noting every JSON list command it is given.
+    const log = `${wrappers.dir}/lists`;
+    const nft = wrappers.script(
+      "nft-logged",
+      `if [ "$1" = "-j" ] && [ "$2" = "-f" ]; then cat "$3" >> ${log}; echo >> ${log}; fi\nexec nft "$@"`,
+    );
+    const kubeLists = () =>
+      existsSync(log)
+        ? readFileSync(log, "utf8")
+            .split("\n")
+            .filter((l) => l.includes('"kube-proxy"')).length
+        : 0;
+    const b = createNftablesBackend({
+      netns: ns,
+      flags: DEFAULT_FLAGS,
+      pollIntervalMs: 3_600_000,
+      binaries: { nft },
+    });
     const seen: ChangeSource[] = [];
     watches.push(b.watch((s) => seen.push(s)));
     await until(() => seen.includes("monitor-restart"), 3_000);
@@ -179,6 +198,13 @@ describe("nftables backend", () => {
         (o) => "rule" in o && o.rule?.chain === "masquerading",
       ).length;
     expect(await rules()).toBe(3);
+    // An apply re-declares the agent's base chain: kube-proxy's path is not listed again.
+    const listed = kubeLists();
+    seen.length = 0;
+    expect((await b.apply(cfg(["10.0.0.0/8"]), "desired")).ok).toBe(true);
+    await until(() => seen.includes("event"), 3_000);
+    await b.read();
+    expect(kubeLists()).toBe(listed);
     // Off the path: kube-proxy's service churn causes no read.
     seen.length = 0;
     inNetns(ns, ["nft", "add", "chain", "ip", "kube-proxy", "service-X-ns9/svc9/tcp/p80"]);

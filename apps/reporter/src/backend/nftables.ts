@@ -271,6 +271,8 @@ function walkCache() {
         iptables = undefined;
         touch(IPTABLES_SIDE);
       }
+      // The agent's own table (every apply re-declares its base chain) is read every time anyway.
+      if (AGENT_TABLES.has(table)) return relevant;
       const hook = ev.kind === "chain" && hooks?.get(table)?.some((c) => c.name === ev.chain);
       if (ev.kind === "table" || ev.natPostrouting || hook) this.clear(following);
       else if (ev.kind === "rule" || ev.kind === "chain") dropWalk(table, ev.chain);
