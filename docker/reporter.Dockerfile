@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The Linux node reporter (`ipmasq run`): Node + iptables (nft and legacy), ip6tables,
-# iptables-restore, xtables-monitor, stdbuf (coreutils) and iproute2 from Debian 12.
+# iptables-restore, xtables-monitor, nft (nftables 1.0.6, for --backend nftables), stdbuf (coreutils) and iproute2 from Debian 12.
 # Build context is the repository root:
 #   docker build -f docker/reporter.Dockerfile -t ghcr.io/masq-dashboard/reporter:0.1.0 .
 # (BuildKit reads docker/reporter.Dockerfile.dockerignore.)
@@ -36,7 +36,7 @@ RUN npm ci --omit=dev --no-audit --no-fund --workspace apps/reporter \
 # --- runtime
 FROM ${NODE_IMAGE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables iproute2 tini \
+ && apt-get install -y --no-install-recommends iptables nftables iproute2 tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production

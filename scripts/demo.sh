@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run demo`: the dashboard on its file store plus three real "nodes" (network namespaces
+# `npm run demo`: the dashboard on its file store plus four real "nodes" (network namespaces
 # with their own iptables), one of them drifted on purpose. Ctrl-C cleans everything up.
 #
 # SIGINT or SIGTERM to any process of `npm run demo` stops it: npm forwards them to its child,

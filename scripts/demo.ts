@@ -1,9 +1,12 @@
-// The local demo fleet: the dashboard on its file store and three reporters, each managing
-// the real iptables of its own network namespace. One node is edited by hand on purpose.
+// The local demo fleet: the dashboard on its file store and four reporters, each managing the
+// real rules of its own network namespace: three the iptables chain, one (with kube-proxy in
+// nftables mode, so `--backend auto` picks it) the agent's nftables table. One node is edited
+// by hand on purpose.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { kubeProxyNftScript } from "@masq/testkit/kube-proxy-nft";
 import { addNetns, deleteNetns, deleteReturnRule, inNetns } from "@masq/testkit/netns";
 import {
   type ChildHandle,
@@ -22,7 +25,9 @@ const adminToken = process.env.IPMASQ_ADMIN_TOKEN ?? randomBytes(32).toString("b
 /** The dashboard's reporter secret: it never leaves the dashboard; nodes get tokens made from it. */
 const reporterSecret = randomBytes(32).toString("base64url");
 const secretFile = join(demoDir, "reporter-secret");
-const nodes = [1, 2, 3].map((i) => ({ name: `demo-node-${i}`, netns: `masq-demo-${i}` }));
+const nodes = [1, 2, 3, 4].map((i) => ({ name: `demo-node-${i}`, netns: `masq-demo-${i}` }));
+/** The node whose kube-proxy runs in nftables mode: its reporter manages the nftables table. */
+const nftNode = nodes[3]!;
 const base = `http://127.0.0.1:${port}`;
 const reporters: ChildHandle[] = [];
 let dashboard: ChildProcess | undefined;
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
     deleteNetns(n.netns); // leftovers of an interrupted run
     addNetns(n.netns);
   }
+  inNetns(nftNode.netns, ["nft", "-f", "-"], kubeProxyNftScript(20));
   dashboard = startDashboard();
   await until(
     async () => (await fetch(`${base}/readyz`)).ok,
@@ -156,12 +162,16 @@ async function main(): Promise<void> {
   nodes     ${nodes.map((n) => `${n.name} (netns ${n.netns})`).join(", ")}
             ${drifted.name} was edited by hand: 10.0.0.0/8 removed, 100.64.0.0/10 added.
             Open it, see what differs, click Resync.
+            ${nftNode.name} runs kube-proxy in nftables mode: its reporter manages the agent's
+            own nftables table (backend nftables).
 
   tokens    each node has its own reporter token, e.g.
             node apps/reporter/bin/ipmasq.js token --node ${nodes[0]!.name} --secret-file ${secretFile}
 
   try       ip netns exec ${nodes[0]!.netns} iptables -t nat -S IP-MASQ-AGENT
             ip netns exec ${nodes[1]!.netns} iptables -t nat -D IP-MASQ-AGENT 2   # break a node
+            ip netns exec ${nftNode.netns} nft list table inet ip_masq_agent
+            ip netns exec ${nftNode.netns} nft delete element inet ip_masq_agent nonmasq_v4 '{ 10.0.0.0/8 }'
             node apps/reporter/bin/ipmasq.js why 10.1.2.3 --netns ${nodes[0]!.netns}
 
   logs      ${join(demoDir, "logs")}

@@ -16,16 +16,20 @@ export interface ExtraNode {
 
 /**
  * `nat`: an iptables-restore payload loaded into the namespace before the reporter starts;
- * `env`: more environment for the reporter (e.g. a PATH with a failing iptables-restore).
+ * `opts.env`: more environment for the reporter (e.g. a PATH with a failing iptables-restore);
+ * `opts.nft`: an `nft -f` script loaded too (e.g. kube-proxy in nftables mode, which makes the
+ * reporter's `--backend auto` manage the agent's nftables table).
  */
 export function startExtraNode(
   node: string,
   nat?: string,
-  env: Record<string, string> = {},
+  opts: { env?: Record<string, string>; nft?: string } = {},
 ): ExtraNode {
+  const { env = {}, nft } = opts;
   deleteNetns(node);
   addNetns(node);
   if (nat !== undefined) inNetns(node, ["iptables-restore"], nat);
+  if (nft !== undefined) inNetns(node, ["nft", "-f", "-"], nft);
   const dir = mkdtempSync(join(tmpdir(), `${node}-`));
   const reporter = startReporter({
     node,

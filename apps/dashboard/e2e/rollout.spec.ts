@@ -46,7 +46,7 @@ test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "ime-rollout-"));
   fault = faultyRestore(dir);
   canary = await canaryName();
-  extra = startExtraNode(canary, undefined, fault.env);
+  extra = startExtraNode(canary, undefined, { env: fault.env });
   await expect
     .poll(async () => (await nodeStatuses())[canary], { timeout: 30_000 })
     .toBe("in-sync");

@@ -9,6 +9,7 @@ import type {
   HealPolicy,
   Hello,
   Mode,
+  NftSnapshot,
   WindowsSnapshot,
 } from "@masq/shared";
 import { helloMessage, snapshotMessage } from "./agent/messages.js";
@@ -16,6 +17,7 @@ import { NodeReader } from "./agent/node-reader.js";
 import {
   type Backend,
   type BackendInfo,
+  isNftObserved,
   isWindowsObserved,
   type Observed,
   type Watch,
@@ -123,7 +125,9 @@ function statusOf(s: {
     started: s.started,
     connected: s.link?.connected ?? false,
     seq: s.seq,
-    snapshots: last && !isWindowsObserved(last) ? last : undefined,
+    snapshots:
+      last && Array.isArray(last) ? last : last && isNftObserved(last) ? last.linux : undefined,
+    nftables: last && isNftObserved(last) ? last.nftables : undefined,
     windows: last && isWindowsObserved(last) ? last : undefined,
     lastReadAt: s.lastReadAt,
     appliedGeneration: s.enforcer.appliedGeneration(),
@@ -139,6 +143,8 @@ export interface AgentStatus {
   seq: number;
   /** Linux: the last family snapshots. */
   snapshots: FamilySnapshot[] | undefined;
+  /** A native nftables node: the last nftables snapshot (its iptables part is `snapshots`). */
+  nftables: NftSnapshot | undefined;
   /** Windows: the last snapshot of the CNI config. */
   windows: WindowsSnapshot | undefined;
   lastReadAt: number | null;

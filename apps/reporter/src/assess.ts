@@ -8,7 +8,8 @@ import {
   type DriftReport,
   type MasqConfig,
 } from "@masq/shared";
-import { isWindowsObserved, type Observed } from "./backend/types.js";
+import { assessNftObserved } from "./backend/nft-assess.js";
+import { isNftObserved, isWindowsObserved, type Observed } from "./backend/types.js";
 
 export interface ObservedAssessment {
   report: DriftReport;
@@ -32,6 +33,7 @@ export function assessObserved(
       );
     return { report, healable };
   }
+  if (isNftObserved(observed)) return assessNftObserved(config, flags, observed);
   const report = assessLinux(config, flags, observed).report;
   // Other components' rules, and the agent chain in the backend it does not write, are reported
   // but never healed by a write.

@@ -43,6 +43,17 @@ describe("exec", () => {
     expect(r.timedOut).toBe(true);
     expect(r.code).toBe(124);
   });
+  it("kills a command whose output passes the bound and says it was cut", async () => {
+    // `yes` writes forever: the test ends only if the bound stops it.
+    const r = await exec(["yes"], { maxOutputBytes: 64 * 1024 });
+    expect(r.truncated).toBe(true);
+    expect(r.stdout.length).toBeLessThanOrEqual(64 * 1024);
+  });
+  it("keeps output within the bound whole", async () => {
+    const r = await exec(["echo", "short"], { maxOutputBytes: 64 });
+    expect(r).toMatchObject({ code: 0, stdout: "short\n" });
+    expect(r.truncated).toBeUndefined();
+  });
   it("reports a missing program as 127", async () => {
     const r = await exec(["no-such-program-imr"]);
     expect(r.code).toBe(127);

@@ -11,6 +11,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Written to stdin, which is then closed. */
   input?: string;
+  /** Kill the process (SIGKILL) once stdout passes this many bytes; `truncated` says so. */
+  maxOutputBytes?: number;
 }
 
 export interface ExecResult {
@@ -19,6 +21,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** stdout passed `maxOutputBytes`: the process was killed and stdout is incomplete. */
+  truncated?: boolean;
 }
 
 const NETNS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -62,12 +66,23 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
+    let truncated = false;
+    let outBytes = 0;
     let spawnError: Error | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
     }, opts.timeoutMs ?? 30_000);
-    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stdout.on("data", (b: Buffer) => {
+      if (truncated) return;
+      outBytes += b.length;
+      if (opts.maxOutputBytes !== undefined && outBytes > opts.maxOutputBytes) {
+        truncated = true;
+        child.kill("SIGKILL");
+        return;
+      }
+      out.push(b);
+    });
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.stdin.on("error", () => {}); // EPIPE when the program exits without reading stdin
     child.on("error", (e) => {
@@ -77,10 +92,19 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
       clearTimeout(timer);
       const stderr = Buffer.concat(err).toString("utf8") + (spawnError ? spawnError.message : "");
       const exit = timedOut ? 124 : spawnError ? 127 : (code ?? 128);
-      resolve({ code: exit, stdout: Buffer.concat(out).toString("utf8"), stderr, timedOut });
+      const stdout = Buffer.concat(out).toString("utf8");
+      resolve({ code: exit, stdout, stderr, timedOut, ...(truncated ? { truncated } : {}) });
     });
     child.stdin.end(opts.input ?? "");
   });
+}
+
+/** `ip netns exec` says this (exit 1) for a program it cannot find; without a namespace, 127. */
+const NETNS_NOT_FOUND = /exec of "[^"]*" failed: No such file or directory/;
+
+/** The program did not start: not installed (or not on PATH). */
+export function programMissing(r: ExecResult): boolean {
+  return r.code === 127 || (r.code === 1 && NETNS_NOT_FOUND.test(r.stderr));
 }
 
 /** Non-empty output lines, without the trailing newline. */

@@ -12,10 +12,15 @@ export interface MonitorEvent {
   family?: Family;
   table?: string;
   chain?: string;
+  /** nft monitor: the chain line declares a nat postrouting base chain. */
+  natPostrouting?: boolean;
 }
 
 /** Restarts of a monitor that exited: 1 s (after its first failure), doubling to 30 s. */
 export const MONITOR_RESTART: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
+
+/** The longest partial monitor line kept while waiting for its end. */
+export const MAX_MONITOR_LINE_CHARS = 64 * 1024;
 
 const FAMILY_FLAG: Record<string, Family> = { "-4": "ipv4", "-6": "ipv6" };
 const NFT_FAMILY: Record<string, Family> = { ip: "ipv4", ip6: "ipv6" };
@@ -75,6 +80,8 @@ export interface WatcherOptions {
   /** argv printing one line per ruleset change (xtables-monitor); null: poll only. */
   monitorArgv: string[] | null;
   netns?: string;
+  /** How a monitor line reads (default: xtables-monitor's; `nft monitor` has its own). */
+  parseLine?: (line: string) => MonitorEvent;
   isRelevant: (ev: MonitorEvent) => boolean;
   onChange: (source: ChangeSource) => void;
   /** Fallback poll; 0 disables it. */
@@ -143,8 +150,9 @@ export function startWatcher(opts: WatcherOptions): Watcher {
   });
 
   // A transaction ends with NEWGEN: re-read right away instead of waiting for the quiet time.
+  const parse = opts.parseLine ?? parseMonitorLine;
   const onLine = (line: string) => {
-    const ev = parseMonitorLine(line);
+    const ev = parse(line);
     if (opts.isRelevant(ev)) burst.poke();
     else if (ev.kind === "newgen") burst.flush();
   };
@@ -160,6 +168,12 @@ export function startWatcher(opts: WatcherOptions): Watcher {
       const parts = (rest + chunk).split("\n");
       rest = parts.pop() ?? "";
       for (const l of parts) onLine(l);
+      // A line longer than any event the parsers know (an unbounded partial line otherwise):
+      // dropped, and read again, since something changed.
+      if (rest.length > MAX_MONITOR_LINE_CHARS) {
+        rest = "";
+        burst.poke();
+      }
     });
     proc.stderr?.on("data", (b: Buffer) =>
       log.debug({ stderr: b.toString().trim() }, "monitor stderr"),

@@ -97,6 +97,7 @@ describe("ipmasq-dashboard chart", () => {
         expect(envValue(r, flag), flag).toBe(envValue(d, flag));
       }
       expect(envValue(r, "IPMASQ_IPTABLES")).toBe("auto");
+      expect(envValue(r, "IPMASQ_BACKEND")).toBe("auto");
     });
 
     it("renders env that the dashboard's and the reporter's own parsers accept", () => {

@@ -9,7 +9,12 @@ import {
   type ResyncSchedule,
   type Snapshot,
 } from "@masq/shared";
-import { type BackendInfo, isWindowsObserved, type Observed } from "../backend/types.js";
+import {
+  type BackendInfo,
+  isNftObserved,
+  isWindowsObserved,
+  type Observed,
+} from "../backend/types.js";
 import { REPORTER_VERSION } from "../version.js";
 
 export interface HelloInput {
@@ -52,8 +57,15 @@ export function snapshotMessage(
     v: PROTOCOL_VERSION,
     seq,
     takenAt: Date.now(),
-    ...(isWindowsObserved(observed) ? { windows: observed } : { linux: observed }),
+    ...observedFields(observed),
     appliedGeneration: enforcer.appliedGeneration(),
     schedule: enforcer.schedule(),
   };
+}
+
+/** Where a read goes in a snapshot message (a native nftables node sends both parts). */
+function observedFields(o: Observed): Pick<Snapshot, "linux" | "windows" | "nftables"> {
+  if (isWindowsObserved(o)) return { windows: o };
+  if (isNftObserved(o)) return { nftables: o.nftables, linux: o.linux };
+  return { linux: o };
 }

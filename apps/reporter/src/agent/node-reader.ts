@@ -1,12 +1,11 @@
 // The agent's reads of the node: at most one at a time, and requests made during a read (a
 // change event, a reconnect, a resync) cause exactly one more, so a burst costs two reads.
 import type { Backend, Observed } from "../backend/types.js";
-import { isWindowsObserved } from "../backend/types.js";
+import { observedReadFailed } from "../backend/types.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 
-const readFailed = (o: Observed) =>
-  isWindowsObserved(o) ? o.readError !== undefined : o.some((s) => s.readError);
+const readFailed = observedReadFailed;
 
 export class NodeReader {
   private reading: Promise<void> | undefined;

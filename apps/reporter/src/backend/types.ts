@@ -12,12 +12,13 @@ import type {
   FamilySnapshot,
   IptablesBackend,
   MasqConfig,
+  NftSnapshot,
   WindowsSnapshot,
 } from "@masq/shared";
 
 export interface BackendInfo {
   backend: BackendKind;
-  /** e.g. "v1.8.9"; "" on Windows. */
+  /** e.g. "v1.8.9"; "nftables v1.0.6" on the nftables backend; "" on Windows. */
   iptablesVersion: string;
   /** iptables ≥ 1.6.2 (as upstream checks): `--random-fully` is written only when true. */
   randomFullySupported: boolean;
@@ -32,11 +33,33 @@ export interface BackendInfo {
   backendReason?: string;
 }
 
-/** What one read of a node returns: Linux family snapshots, or the Windows CNI snapshot. */
-export type Observed = FamilySnapshot[] | WindowsSnapshot;
+/**
+ * A native nftables node: the nat postrouting picture as nft lists it, and the iptables family
+ * snapshots of the same node (empty without iptables): an iptables chain beside the agent's table
+ * (upstream's, or one being migrated from) acts on the same packets.
+ */
+export interface NftObserved {
+  nftables: NftSnapshot;
+  linux: FamilySnapshot[];
+}
+
+/** What one read of a node returns: Linux family snapshots, nftables, or the Windows CNI snapshot. */
+export type Observed = FamilySnapshot[] | NftObserved | WindowsSnapshot;
+
+export function isNftObserved(o: Observed): o is NftObserved {
+  return !Array.isArray(o) && "nftables" in o;
+}
 
 export function isWindowsObserved(o: Observed): o is WindowsSnapshot {
-  return !Array.isArray(o);
+  return !Array.isArray(o) && !("nftables" in o);
+}
+
+/** The read (or part of it) failed: nothing may be judged or written blind. */
+export function observedReadFailed(o: Observed): boolean {
+  if (isWindowsObserved(o)) return o.readError !== undefined;
+  if (isNftObserved(o))
+    return o.nftables.readError !== undefined || o.linux.some((s) => s.readError);
+  return o.some((s) => s.readError);
 }
 
 export interface ApplyOutcome<S = FamilySnapshot[]> {
@@ -94,7 +117,16 @@ export interface WindowsBackend extends BackendCommon {
   apply(config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome>;
 }
 
-export type Backend = LinuxBackend | WindowsBackend;
+/** The agent's own nftables table (`--backend nftables`); also reads the node's iptables. */
+export interface NftablesBackend extends BackendCommon {
+  readonly os?: "linux";
+  readonly kind: "nftables";
+  read(): Promise<NftObserved>;
+  /** One `nft -f` transaction, verified by reading back, the previous table restored on mismatch. */
+  apply(config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome<NftObserved | undefined>>;
+}
+
+export type Backend = LinuxBackend | NftablesBackend | WindowsBackend;
 
 export function isWindowsBackend(b: Backend): b is WindowsBackend {
   return b.os === "windows";

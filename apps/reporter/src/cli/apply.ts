@@ -2,19 +2,23 @@
 // differs). Exit 0 only when the node verifiably has the config's rules. With --windows-cni FILE
 // the OutBoundNAT ExceptionList of that CNI config is rewritten instead (previous file kept).
 import { type Command, Option } from "commander";
-import { createIptablesBackend, type IptablesVariant } from "../backend/iptables.js";
+import type { BackendChoiceFlag } from "../backend/choose.js";
+import type { IptablesVariant } from "../backend/iptables.js";
+import { createLinuxNodeBackend } from "../backend/linux.js";
 import type { ApplyOutcome } from "../backend/types.js";
 import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { assertNetnsExists } from "../exec.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { CliExit, type CliIO, EXIT_ERROR, processIO } from "./io.js";
+import { backendOption } from "./run-options.js";
 import { addWindowsCniOption, checkWindowsExclusive, type WindowsCniOption } from "./windows.js";
 
 const HELP = `
 Examples:
   ipmasq apply --config config.yaml
   ipmasq apply --config config.yaml --netns node-a --random-fully false
+  ipmasq apply --config config.yaml --backend nftables   # migrates from the iptables chain
   ipmasq apply --config config.yaml --windows-cni 'C:\\etc\\cni\\net.d\\10-flannel.conf'
 `;
 
@@ -22,6 +26,7 @@ interface ApplyOptions extends AgentFlagOptions, WindowsCniOption {
   config: string;
   netns?: string;
   iptables: IptablesVariant;
+  backend: BackendChoiceFlag;
   json?: boolean;
 }
 
@@ -44,6 +49,7 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
         .default("auto")
         .env("IPMASQ_IPTABLES"),
     )
+    .addOption(backendOption())
     .option("--json", "print the outcome as JSON")
     .addHelpText("after", HELP);
   addWindowsCniOption(cmd, "rewrite");
@@ -64,8 +70,14 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
         throw new CliExit(EXIT_ERROR, (e as Error).message);
       }
     }
-    const backend = createIptablesBackend({ netns: opts.netns, flags, variant: opts.iptables });
-    report(io, await backend.apply(config, "cli"), opts.json, "rules written");
+    const { backend, choice } = await createLinuxNodeBackend({
+      backend: opts.backend,
+      netns: opts.netns,
+      flags,
+      variant: opts.iptables,
+    });
+    const written = choice.kind === "nftables" ? "nftables table written" : "rules written";
+    report(io, await backend.apply(config, "cli"), opts.json, written);
   });
 }
 

@@ -1,18 +1,22 @@
 import {
+  type AgentFlags,
   assessLinux,
   computeDrift,
   type Difference,
   desiredChain,
   driftReport,
   familiesFor,
+  type MasqConfig,
   type Unknown,
   windowsDrift,
 } from "@masq/shared";
 import type { Command } from "commander";
+import { assessObserved } from "../assess.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatReport, formatUnknowns } from "./format.js";
 import { CliExit, type CliIO, EXIT_DRIFTED, EXIT_ERROR } from "./io.js";
+import { addBackendOption, type BackendOption, nftSource } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, readLive, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
@@ -38,6 +42,7 @@ Examples:
 
 type DriftOptions = AgentFlagOptions &
   SourceOptions &
+  BackendOption &
   WindowsCniOption & { config: string; json?: boolean };
 
 export function registerDrift(program: Command, io: CliIO): void {
@@ -47,7 +52,7 @@ export function registerDrift(program: Command, io: CliIO): void {
     .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON)")
     .option("--json", "print the report as JSON")
     .addHelpText("after", HELP);
-  addWindowsCniOption(addSourceOptions(cmd), "compare");
+  addWindowsCniOption(addBackendOption(addSourceOptions(cmd)), "compare");
   addAgentFlagOptions(cmd).action(async (opts: DriftOptions, c: Command) => {
     checkWindowsExclusive(opts, c);
     const flags = agentFlagsFrom(opts);
@@ -57,16 +62,8 @@ export function registerDrift(program: Command, io: CliIO): void {
     if (opts.windowsCni !== undefined) {
       const { snapshot } = await readWindowsCni(opts.windowsCni, flags);
       differences = windowsDrift(config, snapshot.lists);
-    } else if (opts.netns !== undefined && opts.from === undefined) {
-      const a = assessLinux(config, flags, await readLive(opts.netns, flags));
-      differences = a.report.differences;
-      unknowns = a.families.flatMap((f) => f.observed.unknowns);
     } else {
-      const [observed] = await readAnalyses(io, opts, flags);
-      if (!observed || !familiesFor(flags).includes(observed.family))
-        throw new CliExit(EXIT_ERROR, `${observed?.family} rules need --enable-ipv6`);
-      differences = computeDrift(desiredChain(config, flags, observed.family), observed);
-      unknowns = observed.unknowns;
+      ({ differences, unknowns } = await linuxDrift(io, opts, flags, config));
     }
     const report = driftReport(differences);
     io.stdout(
@@ -76,4 +73,31 @@ export function registerDrift(program: Command, io: CliIO): void {
     );
     if (report.status === "drifted") throw new CliExit(EXIT_DRIFTED);
   });
+}
+
+/** The differences of a Linux source: a live nftables node, nft -j text, or iptables. */
+async function linuxDrift(
+  io: CliIO,
+  opts: DriftOptions,
+  flags: AgentFlags,
+  config: MasqConfig,
+): Promise<{ differences: Difference[]; unknowns: Unknown[] }> {
+  const live = opts.netns !== undefined && opts.from === undefined;
+  const nft = await nftSource(io, opts, flags);
+  if (nft)
+    return { differences: assessObserved(config, flags, nft).report.differences, unknowns: [] };
+  if (live) {
+    const a = assessLinux(config, flags, await readLive(opts.netns!, flags));
+    return {
+      differences: a.report.differences,
+      unknowns: a.families.flatMap((f) => f.observed.unknowns),
+    };
+  }
+  const [observed] = await readAnalyses(io, opts, flags);
+  if (!observed || !familiesFor(flags).includes(observed.family))
+    throw new CliExit(EXIT_ERROR, `${observed?.family} rules need --enable-ipv6`);
+  return {
+    differences: computeDrift(desiredChain(config, flags, observed.family), observed),
+    unknowns: observed.unknowns,
+  };
 }

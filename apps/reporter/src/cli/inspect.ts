@@ -1,15 +1,19 @@
 import {
   BACKEND_LABELS,
   describeConditions,
+  type Family,
   type FamilyAnalysis,
+  familiesFor,
   type PathOutcome,
   type RuleRef,
   setToCidrs,
 } from "@masq/shared";
 import type { Command } from "commander";
+import type { NftObserved } from "../backend/types.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatAnalysis } from "./format.js";
 import type { CliIO } from "./io.js";
+import { addBackendOption, type BackendOption, nftAnalysis, nftSource } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
@@ -34,7 +38,10 @@ Examples:
   ipmasq inspect --windows-cni /etc/cni/net.d/10-flannel.conflist
 `;
 
-type InspectOptions = AgentFlagOptions & SourceOptions & WindowsCniOption & { json?: boolean };
+type InspectOptions = AgentFlagOptions &
+  SourceOptions &
+  BackendOption &
+  WindowsCniOption & { json?: boolean };
 
 export function registerInspect(program: Command, io: CliIO): void {
   const cmd = program
@@ -42,7 +49,7 @@ export function registerInspect(program: Command, io: CliIO): void {
     .description("show what a node's masquerade rules do, along the whole nat path")
     .option("--json", "print the analysis as JSON")
     .addHelpText("after", HELP);
-  addWindowsCniOption(addSourceOptions(cmd), "show");
+  addWindowsCniOption(addBackendOption(addSourceOptions(cmd)), "show");
   addAgentFlagOptions(cmd).action(async (opts: InspectOptions, c: Command) => {
     checkWindowsExclusive(opts, c);
     if (opts.windowsCni !== undefined) {
@@ -52,7 +59,10 @@ export function registerInspect(program: Command, io: CliIO): void {
       );
       return;
     }
-    const analyses = await readAnalyses(io, opts, agentFlagsFrom(opts));
+    const flags = agentFlagsFrom(opts);
+    const nft = await nftSource(io, opts, flags);
+    if (nft) return inspectNft(io, nft, familiesFor(flags), opts.json);
+    const analyses = await readAnalyses(io, opts, flags);
     if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);
     else io.stdout(formatAll(analyses));
   });
@@ -129,4 +139,33 @@ function formatAll(analyses: FamilyAnalysis[]): string {
         : `${where}:\n${formatAnalysis(a)}`;
     })
     .join("\n");
+}
+
+/** A native nftables node: each nat postrouting chain of each family, in priority order. */
+function inspectNft(io: CliIO, o: NftObserved, families: Family[], json?: boolean): void {
+  const all = families.map((f) => nftAnalysis(o, f));
+  if (json) {
+    const out = all.map((fa) => ({
+      family: fa.family,
+      agentTable: fa.agentTable,
+      hooks: fa.hooks.map((h) => ({
+        ref: h.ref,
+        priority: h.priority,
+        agent: h.agent,
+        analysis: toJson(h.analysis),
+      })),
+      unknowns: fa.unknowns,
+    }));
+    io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const text = all.map((fa) => {
+    const head = `${fa.family}: ${fa.hooks.length} nat postrouting chain(s)${fa.agentTable ? "" : ", the agent's table is missing"}\n`;
+    const hooks = fa.hooks.map(
+      (h) => `chain ${h.ref} (priority ${h.priority}):\n${formatAnalysis(h.analysis)}`,
+    );
+    const unknown = fa.unknowns.map((u) => `  not understood: ${u.message}\n`).join("");
+    return `${head}${unknown}${hooks.join("\n")}`;
+  });
+  io.stdout(text.join("\n"));
 }

@@ -28,6 +28,7 @@ const ENV_KEYS = [
   "IPMASQ_ENABLE_IPV6",
   "IPMASQ_RANDOM_FULLY",
   "IPMASQ_IPTABLES",
+  "IPMASQ_BACKEND",
   "IPMASQ_WINDOWS_CNI",
 ];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
@@ -67,6 +68,7 @@ describe("ipmasq run options", () => {
       IPMASQ_ENABLE_IPV6: "true",
       IPMASQ_RANDOM_FULLY: "false",
       IPMASQ_IPTABLES: "legacy",
+      IPMASQ_BACKEND: "nftables",
     });
     expect(s).toEqual({
       nodeName: "node-1",
@@ -80,8 +82,15 @@ describe("ipmasq run options", () => {
       configFile: "/etc/config/ip-masq-agent",
       logLevel: "debug",
       variant: "legacy",
+      backend: "nftables",
       flags: { ...DEFAULT_FLAGS, enableIPv6: true, randomFully: false },
     });
+  });
+
+  it("refuses a backend it does not know", () => {
+    expect(() => parse(["--node", "n", "--backend", "ipvs"])).toThrow(
+      /Allowed choices are iptables, nftables, auto/,
+    );
   });
 
   it("has safe defaults: enforce, /var/lib/ipmasq, 10 s poll, no metrics port", () => {
@@ -93,6 +102,7 @@ describe("ipmasq run options", () => {
       pollIntervalMs: 10_000,
       logLevel: "info",
       variant: "auto",
+      backend: "auto",
       flags: DEFAULT_FLAGS,
     });
     expect(s.metricsPort).toBeUndefined();

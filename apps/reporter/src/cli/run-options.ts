@@ -11,7 +11,9 @@ import {
   parseToPorts,
 } from "@masq/shared";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { BackendChoiceFlag } from "../backend/choose.js";
 import type { IptablesVariant } from "../backend/iptables.js";
+import { BACKEND_FLAG_HELP } from "../backend/linux.js";
 import type { TokenSource } from "../link.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { DEFAULT_STATE_DIR } from "../state.js";
@@ -32,6 +34,7 @@ export interface RunCliOptions extends AgentFlagOptions {
   configFile?: string;
   logLevel: string;
   iptables: string;
+  backend: string;
 }
 
 export interface RunSettings {
@@ -48,6 +51,8 @@ export interface RunSettings {
   configFile?: string;
   logLevel: LogLevel;
   variant: IptablesVariant;
+  /** `--backend`: the iptables chain, the agent's nftables table, or auto. */
+  backend: BackendChoiceFlag;
   flags: AgentFlags;
 }
 
@@ -125,7 +130,16 @@ export function addRunOptions(cmd: Command): Command {
       )
         .choices(["auto", "nft", "legacy"])
         .default("auto"),
-    );
+    )
+    .addOption(backendOption());
+}
+
+/** `--backend iptables|nftables|auto` (IPMASQ_BACKEND), for every command that reads a node. */
+export function backendOption(): Option {
+  return new Option("--backend <kind>", BACKEND_FLAG_HELP)
+    .choices(["iptables", "nftables", "auto"])
+    .default("auto")
+    .env("IPMASQ_BACKEND");
 }
 
 /** "10s", "1m30s" or plain milliseconds ("500"). */
@@ -194,6 +208,7 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
     ...(o.configFile ? { configFile: o.configFile } : {}),
     logLevel: o.logLevel,
     variant: o.iptables as IptablesVariant,
+    backend: (o.backend ?? "auto") as BackendChoiceFlag,
     flags,
   };
 }

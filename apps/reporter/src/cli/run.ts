@@ -3,7 +3,7 @@
 // --windows-cni FILE it manages that CNI config's OutBoundNAT ExceptionList instead of iptables.
 import type { Command } from "commander";
 import { createAgent } from "../agent.js";
-import { createIptablesBackend } from "../backend/iptables.js";
+import { createLinuxNodeBackend } from "../backend/linux.js";
 import type { Backend } from "../backend/types.js";
 import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { createLogger, type Logger } from "../log.js";
@@ -39,8 +39,8 @@ export function registerRun(program: Command): void {
   });
 }
 
-/** The Windows CNI backend with --windows-cni, else real iptables. */
-export function backendFor(s: RunSettings, log: Logger): Backend {
+/** The Windows CNI backend with --windows-cni, else the iptables chain or the nftables table. */
+export async function backendFor(s: RunSettings, log: Logger): Promise<Backend> {
   if (s.windowsCni) {
     log.info(
       { path: s.windowsCni },
@@ -53,19 +53,21 @@ export function backendFor(s: RunSettings, log: Logger): Backend {
       pollIntervalMs: s.pollIntervalMs,
     });
   }
-  return createIptablesBackend({
+  const node = await createLinuxNodeBackend({
+    backend: s.backend,
     netns: s.netns,
     flags: s.flags,
-    logger: log.child({ module: "iptables" }),
+    logger: log,
     pollIntervalMs: s.pollIntervalMs,
     variant: s.variant,
   });
+  return node.backend;
 }
 
 export async function runUntilSignalled(s: RunSettings, log: Logger): Promise<void> {
   if (!s.dashboard)
     log.warn("no --dashboard: enforcing the persisted config and --config-file only");
-  const backend = backendFor(s, log);
+  const backend = await backendFor(s, log);
   const agent = createAgent({
     nodeName: s.nodeName,
     backend,

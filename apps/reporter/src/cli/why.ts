@@ -10,6 +10,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatVerdict } from "./format-path.js";
 import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
+import { addBackendOption, type BackendOption, nftSource, nftWhy } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 
 /** Exit codes of `why` (0 and 1 as every command: masqueraded, error). */
@@ -18,7 +19,8 @@ export const EXIT_NOT_MASQUERADED = 10;
 export const EXIT_DEPENDS = 11;
 
 type WhyOptions = AgentFlagOptions &
-  SourceOptions & {
+  SourceOptions &
+  BackendOption & {
     json?: boolean;
     source?: string;
     protocol?: string;
@@ -76,32 +78,48 @@ export function registerWhy(program: Command, io: CliIO): void {
     )
     .option("--json", "print the verdict as JSON")
     .addHelpText("after", HELP);
-  addAgentFlagOptions(addSourceOptions(cmd)).action(async (ip: string, opts: WhyOptions) => {
-    const parsed = parseIp(ip);
-    if (!parsed) throw new CliExit(EXIT_ERROR, `"${ip}" is not an IP address`);
-    const flags = agentFlagsFrom(opts);
-    const analyses = (
-      await readAnalyses(
-        io,
-        { ...opts, family: opts.family === "auto" ? parsed.family : opts.family },
-        flags,
-      )
-    ).filter((a) => a.family === parsed.family);
-    if (analyses.length === 0)
-      throw new CliExit(
-        EXIT_ERROR,
-        `no ${parsed.family} rules were read (IPv6 needs --enable-ipv6)`,
-      );
-    const fields = packetFields(opts);
-    const v: Verdict | CombinedVerdict | { error: string } =
-      analyses.length === 1
-        ? evaluate(analyses[0]!, ip, fields)
-        : evaluateAcrossBackends(analyses, ip, fields);
-    if ("error" in v) throw new CliExit(EXIT_ERROR, v.error);
-    io.stdout(opts.json ? `${JSON.stringify(v, null, 2)}\n` : formatVerdict(v, flags.masqChain));
-    const code = exitCodeOf(v);
-    if (code !== 0) throw new CliExit(code);
-  });
+  addAgentFlagOptions(addBackendOption(addSourceOptions(cmd))).action(
+    async (ip: string, opts: WhyOptions) => {
+      const parsed = parseIp(ip);
+      if (!parsed) throw new CliExit(EXIT_ERROR, `"${ip}" is not an IP address`);
+      const flags = agentFlagsFrom(opts);
+      const nft = await nftSource(io, opts, flags);
+      if (nft) {
+        const v = nftWhy(nft, parsed.family, ip, packetFields(opts), flags.masqChain);
+        return answer(io, v, opts.json, flags.masqChain);
+      }
+      const analyses = (
+        await readAnalyses(
+          io,
+          { ...opts, family: opts.family === "auto" ? parsed.family : opts.family },
+          flags,
+        )
+      ).filter((a) => a.family === parsed.family);
+      if (analyses.length === 0)
+        throw new CliExit(
+          EXIT_ERROR,
+          `no ${parsed.family} rules were read (IPv6 needs --enable-ipv6)`,
+        );
+      const fields = packetFields(opts);
+      const v: Verdict | CombinedVerdict | { error: string } =
+        analyses.length === 1
+          ? evaluate(analyses[0]!, ip, fields)
+          : evaluateAcrossBackends(analyses, ip, fields);
+      answer(io, v, opts.json, flags.masqChain);
+    },
+  );
+}
+
+function answer(
+  io: CliIO,
+  v: Verdict | CombinedVerdict | { error: string },
+  json: boolean | undefined,
+  chain: string,
+): void {
+  if ("error" in v) throw new CliExit(EXIT_ERROR, v.error);
+  io.stdout(json ? `${JSON.stringify(v, null, 2)}\n` : formatVerdict(v, chain));
+  const code = exitCodeOf(v);
+  if (code !== 0) throw new CliExit(code);
 }
 
 /** The packet fields given on the command line (absent ones stay unknown to the evaluator). */

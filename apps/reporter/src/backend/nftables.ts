@@ -1,0 +1,289 @@
+// The native nftables backend (`--backend nftables`): the agent's own `inet` table, written in
+// one `nft -f` transaction (nft-write.ts), read with the nat postrouting path of every other
+// table (nft-read.ts), changes followed with `nft monitor` plus a fallback poll. When iptables
+// is installed its side of the node is read too (the agent's chain may still be there, and
+// iptables-nft's `ip nat`/`ip6 nat` tables are read as iptables), and the apply retires the
+// agent's iptables chain once the table is verified (migration, adoption of upstream's chain).
+import { release } from "node:os";
+import { performance } from "node:perf_hooks";
+import {
+  type AgentFlags,
+  type ApplyTrigger,
+  type FamilySnapshot,
+  type MasqConfig,
+  NFT_TABLE,
+  NFT_TABLE_FAMILY,
+} from "@masq/shared";
+import { exec, programMissing } from "../exec.js";
+import { type Logger, silentLogger } from "../log.js";
+import { type MonitorEvent, startWatcher } from "../watcher.js";
+import { BACKEND_SUFFIX, familyTools } from "./detect.js";
+import { createIptablesBackend, type IptablesVariant } from "./iptables.js";
+import { createNft, type NftRun } from "./nft-exec.js";
+import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
+import { type ChainInfo, type NftRead, readNftNode, type TableWalk } from "./nft-read.js";
+import { writeNft } from "./nft-write.js";
+import type {
+  BackendInfo,
+  ChangeSource,
+  LinuxBackend,
+  NftablesBackend,
+  NftObserved,
+  Watch,
+} from "./types.js";
+
+export interface NftablesBackendOptions {
+  netns?: string;
+  flags: AgentFlags;
+  logger?: Logger;
+  /** Fallback poll (default 10 s). */
+  pollIntervalMs?: number;
+  /** Follow `nft monitor` (default true). */
+  monitor?: boolean;
+  timeoutMs?: number;
+  /** Programs (tests put failing ones in place). */
+  binaries?: { nft?: string; iptables?: string };
+  /** Why this backend (from `--backend`), for BackendInfo. */
+  reason?: string;
+  /** How the node's iptables side is read and written (`--iptables`). */
+  iptablesVariant?: IptablesVariant;
+}
+
+/** iptables-nft's tables: read as iptables snapshots when iptables runs here. */
+const IPTABLES_NFT_TABLES = ["ip nat", "ip6 nat"];
+const AGENT_TABLES = new Set([`${NFT_TABLE_FAMILY} ${NFT_TABLE}`]);
+/** The `touched` mark of an event on iptables-nft's tables. */
+const IPTABLES_SIDE = "iptables";
+
+export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBackend {
+  const log = opts.logger ?? silentLogger();
+  const bins = { nft: "nft", iptables: "iptables", ...opts.binaries };
+  const run: NftRun = (argv, input, maxOutputBytes) =>
+    exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input, maxOutputBytes });
+  const nft = createNft(run, bins.nft);
+  const side = iptablesSide(opts, run, log, bins.iptables);
+  const iptables = side.backend;
+  const readIptables = side.read;
+  let watched: NftWatched = { tables: new Set(), objects: new Set() };
+  const walks = walkCache();
+
+  async function read(): Promise<NftObserved> {
+    const ipt = await iptables();
+    const touched = walks.begin();
+    const known = walks.usableIptables();
+    const [r, linux] = await Promise.all([
+      readNftNode({
+        nft,
+        agent: { family: NFT_TABLE_FAMILY, table: NFT_TABLE },
+        skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
+        ...walks.usable(),
+      }),
+      known ?? readIptables(),
+    ]);
+    watched = r.watched;
+    walks.store(touched, r, linux);
+    return { nftables: r.snapshot, linux };
+  }
+
+  let version: Promise<string> | undefined;
+  /** "nftables v1.0.6" as `nft --version` says (the hello's version field: what writes the rules). */
+  const nftVersion = () => {
+    version ??= run([bins.nft, "--version"]).then(
+      (r) => /^nftables v[\d.]+/.exec(r.stdout.trim())?.[0] ?? "",
+    );
+    return version;
+  };
+  const info = async (): Promise<BackendInfo> => {
+    const ipt = await iptables();
+    const ii = ipt ? await ipt.info().catch(() => undefined) : undefined;
+    return {
+      backend: "nftables",
+      iptablesVersion: await nftVersion(),
+      randomFullySupported: true,
+      kernel: release(),
+      monitor: opts.monitor !== false,
+      warnings: [],
+      ...(ii?.ruleBackends ? { ruleBackends: ii.ruleBackends } : {}),
+      backendReason: opts.reason ?? "--backend nftables",
+    };
+  };
+
+  let lock: Promise<unknown> = Promise.resolve();
+  const apply = (config: MasqConfig, trigger: ApplyTrigger) => {
+    const next = lock.then(async () => {
+      const t0 = performance.now();
+      const ipt = await iptables();
+      const o = await writeNft(
+        {
+          nft,
+          read,
+          log,
+          ...(ipt ? { iptables: iptablesWriter(ipt, run) } : {}),
+        },
+        config,
+        opts.flags,
+        trigger,
+      );
+      return { ...o, durationMs: performance.now() - t0 };
+    });
+    lock = next.catch(() => {});
+    return next;
+  };
+
+  const watch = (onChange: Parameters<NftablesBackend["watch"]>[0]): Watch =>
+    watchNft(opts, bins.nft, walks, () => watched, onChange, log);
+
+  return {
+    kind: "nftables",
+    info,
+    effectiveFlags: async () => opts.flags,
+    read,
+    apply,
+    watch,
+  };
+}
+
+/** The node's iptables side, when an iptables program runs (probed once): its backend and read. */
+function iptablesSide(opts: NftablesBackendOptions, run: NftRun, log: Logger, program: string) {
+  let probe: Promise<LinuxBackend | undefined> | undefined;
+  const backend = () => {
+    probe ??= run([program, "--version"]).then((r) =>
+      programMissing(r)
+        ? undefined
+        : createIptablesBackend({
+            netns: opts.netns,
+            flags: opts.flags,
+            logger: log,
+            monitor: false,
+            variant: opts.iptablesVariant,
+            timeoutMs: opts.timeoutMs,
+          }),
+    );
+    return probe;
+  };
+  async function read(): Promise<FamilySnapshot[]> {
+    const ipt = await backend();
+    if (!ipt) return [];
+    try {
+      return await ipt.read();
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, "iptables side not read");
+      return [];
+    }
+  }
+  return { backend, read };
+}
+
+/** `nft monitor` (+ the poll) for the backend; events drop the cached walks they touch. */
+function watchNft(
+  opts: NftablesBackendOptions,
+  nft: string,
+  walks: ReturnType<typeof walkCache>,
+  watched: () => NftWatched,
+  onChange: (source: ChangeSource) => void,
+  log: Logger,
+): Watch {
+  const relevant = nftEventFilter(watched, new Set([...AGENT_TABLES, ...IPTABLES_NFT_TABLES]));
+  const monitored = opts.monitor !== false;
+  const w = startWatcher({
+    monitorArgv: monitored ? ["stdbuf", "-oL", nft, "monitor"] : null,
+    netns: opts.netns,
+    parseLine: parseNftMonitorLine,
+    isRelevant: (ev) => walks.note(ev, relevant(ev)),
+    onChange: (source) => {
+      // A poll or a (re)started monitor may follow missed events: read everything again.
+      if (source !== "event") walks.clear(source === "monitor-restart" && monitored);
+      onChange(source);
+    },
+    pollIntervalMs: opts.pollIntervalMs ?? 10_000,
+    logger: log,
+  });
+  return {
+    close() {
+      walks.clear(false);
+      w.close();
+    },
+  };
+}
+
+/** The iptables writer the migration uses: the iptables backend's apply, and chain removal. */
+function iptablesWriter(ipt: LinuxBackend, run: NftRun) {
+  return {
+    apply: (config: MasqConfig) => ipt.apply(config, "cli"),
+    async restore(snap: FamilySnapshot, payload: string) {
+      const tool = familyTools(BACKEND_SUFFIX[snap.backend], snap.family).restore;
+      const r = await run([tool, "--noflush", "-w"], payload);
+      return r.code === 0 ? undefined : `${tool} failed: ${r.stderr.trim() || `exit ${r.code}`}`;
+    },
+  };
+}
+
+/**
+ * Foreign tables' walks kept between reads while `nft monitor` follows the node. An event on an
+ * object a walk read (or a new nat postrouting chain, or a table event) drops that walk (all
+ * walks); a read stores only the walks no event touched while it ran. Without a running monitor
+ * nothing is reused. Between a monitor's exit and its restart events can be missed: the
+ * restart's read is a full one, and so is every poll.
+ */
+function walkCache() {
+  let walks = new Map<string, TableWalk>();
+  let hooks: Map<string, ChainInfo[]> | undefined;
+  /** The iptables side, kept only when all of it is iptables-nft (nft monitor sees its changes). */
+  let iptables: FamilySnapshot[] | undefined;
+  let following = false;
+  /** Per read in progress: tables touched since it started ("*": all). */
+  const pending = new Set<Set<string>>();
+  const touch = (table: string) => {
+    for (const p of pending) p.add(table);
+  };
+  /** An event on `table`'s object `name`: its walk goes when it read that object (or none). */
+  const dropWalk = (table: string, name: string | undefined) => {
+    const w = walks.get(table);
+    if (w && !w.watched.includes(`${table} ${name}`)) return;
+    walks.delete(table);
+    touch(table);
+  };
+  return {
+    begin(): Set<string> {
+      const touched = new Set<string>();
+      pending.add(touched);
+      return touched;
+    },
+    /** What a read may reuse: other tables' hooks and unchanged walks (none unless following). */
+    usable: () => (following ? { reuse: walks, ...(hooks ? { hooks } : {}) } : {}),
+    usableIptables: () => (following ? iptables : undefined),
+    store(touched: Set<string>, r: NftRead, linux: FamilySnapshot[]) {
+      pending.delete(touched);
+      if (!following || touched.has("*")) return;
+      const visible = linux.every((l) => l.backend === "nf_tables" && !l.readError);
+      iptables = visible && !touched.has(IPTABLES_SIDE) ? linux : undefined;
+      if (r.snapshot.readError) return;
+      const keep = [...r.walks].filter(
+        ([k, w]) => !touched.has(k) && !w.error && w.unread.length === 0,
+      );
+      walks = new Map(keep);
+      hooks = r.hooks;
+    },
+    /** Drops what the event touches; returns `relevant` for the watcher. */
+    note(ev: MonitorEvent, relevant: boolean): boolean {
+      const table = ev.table ?? "";
+      if (IPTABLES_NFT_TABLES.includes(table)) {
+        iptables = undefined;
+        touch(IPTABLES_SIDE);
+      }
+      // The agent's own table (every apply re-declares its base chain) is read every time anyway.
+      if (AGENT_TABLES.has(table)) return relevant;
+      const hook = ev.kind === "chain" && hooks?.get(table)?.some((c) => c.name === ev.chain);
+      if (ev.kind === "table" || ev.natPostrouting || hook) this.clear(following);
+      else if (ev.kind === "rule" || ev.kind === "chain") dropWalk(table, ev.chain);
+      return relevant;
+    },
+    clear(follow: boolean) {
+      walks.clear();
+      hooks = undefined;
+      iptables = undefined;
+      touch("*");
+      following = follow;
+    },
+  };
+}
