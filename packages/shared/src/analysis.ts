@@ -21,7 +21,12 @@ export {
 } from "./analysis/backends.js";
 export type { ChainEntry } from "./analysis/chain.js";
 export { familyCidr, firstMatchDecisions, firstMatchReturns } from "./analysis/chain.js";
-export { type AgentEntry, agentEntryOf } from "./analysis/entry.js";
+export {
+  type AgentEntry,
+  agentEntryOf,
+  entryInConfig,
+  markEntriesNotInConfig,
+} from "./analysis/entry.js";
 export {
   evaluate,
   outcomeSummary,

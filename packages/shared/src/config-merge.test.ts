@@ -187,6 +187,23 @@ describe("mergeSources", () => {
     expect(r.warnings.map((w) => [w.source, w.issue.code])).toEqual([[undefined, "contained"]]);
   });
 
+  it("a source's 'has no effect' warning is dropped when another source's range makes it effective", () => {
+    const r = mergeSources([
+      src(AGENT, "nonMasqueradeCIDRs: [10.0.0.0/8]"),
+      src("ip-masq-a", "nonMasqueradeCIDRs: [192.168.0.0/16]\nmasqueradeCIDRs: [10.100.10.0/24]"),
+    ]);
+    expect(r.ok).toBe(true);
+    expect(r.warnings.map((w) => w.issue.code)).not.toContain("exception-redundant");
+    // Alone, or with no range around it in any source, it still has no effect: said once.
+    const alone = mergeSources([
+      src(AGENT, "nonMasqueradeCIDRs: [172.16.0.0/12]"),
+      src("ip-masq-a", "nonMasqueradeCIDRs: [192.168.0.0/16]\nmasqueradeCIDRs: [10.100.10.0/24]"),
+    ]);
+    expect(alone.warnings.map((w) => [w.source?.name, w.issue.code])).toEqual([
+      ["ip-masq-a", "exception-redundant"],
+    ]);
+  });
+
   it("more sources than MAX_CONFIG_SOURCES are refused as a whole", () => {
     const many = Array.from({ length: MAX_CONFIG_SOURCES + 1 }, (_, i) =>
       src(`ip-masq-${i}`, "{}"),

@@ -194,15 +194,31 @@ export function mergeSources(
     sources,
     ok: all.length === 0,
     conflicts: all,
-    // A source's own warning shows once, with its source, not again for the merge.
+    // A source's own warning shows once, with its source, not again for the merge; one about
+    // what an entry does ("has no effect") only while it holds for the merge nodes get.
     warnings: [
-      ...warnings,
-      ...merged.warnings.filter(
-        (m) =>
-          !warnings.some((w) => w.issue.code === m.issue.code && w.issue.value === m.issue.value),
-      ),
+      ...stillTrue(warnings, merged.config, flags),
+      ...merged.warnings.filter((m) => !sameIssueIn(warnings, m)),
     ],
   };
+}
+
+/** Warnings about what an entry does, which another source's entries can make untrue. */
+const EFFECT_CODES: ReadonlySet<string> = new Set(["exception-redundant", "contained"]);
+
+/** The sources' warnings, those about what an entry does only while true of the merged config. */
+function stillTrue(
+  warnings: readonly SourceWarning[],
+  config: MasqConfig,
+  flags: AgentFlags,
+): SourceWarning[] {
+  if (!warnings.some((w) => EFFECT_CODES.has(w.issue.code))) return [...warnings];
+  const merged = validateConfig(config, flags).warnings.map((issue) => ({ issue }));
+  return warnings.filter((w) => !EFFECT_CODES.has(w.issue.code) || sameIssueIn(merged, w));
+}
+
+function sameIssueIn(list: readonly SourceWarning[], w: SourceWarning): boolean {
+  return list.some((x) => x.issue.code === w.issue.code && x.issue.value === w.issue.value);
 }
 
 /** The union of one list key over the sources that set it (first spelling kept, canonical dedupe). */

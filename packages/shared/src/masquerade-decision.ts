@@ -8,6 +8,7 @@ import {
   cidrContainsIp,
   cidrLast,
   type Family,
+  mergeRanges,
   type ParsedIp,
   parseCidr,
   type Range,
@@ -219,4 +220,14 @@ function addChange(
   }
   for (const cidr of rangeToCidrs(family, range, room))
     out.changes.push({ cidr, masquerade: now.masquerade, entry: now.entry });
+}
+
+/**
+ * The destinations of a family that keep the pod address (longest prefix deciding), as the
+ * fewest disjoint, non-adjacent ranges: what an interval set (nftables) or an ExceptionList
+ * (Windows) must hold for a config with masqueradeCIDRs.
+ */
+export function keptRanges(config: MasqConfig, family: Family): Range[] {
+  const decided = decidedRanges(decisionEntries(config, family), family);
+  return mergeRanges(decided.filter((d) => !d.masquerade).map((d) => d.range));
 }

@@ -1,6 +1,7 @@
 import { excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
-import { analyzeFamily, evaluate } from "../analysis.js";
+import { analyzeFamily, entryInConfig, evaluate, markEntriesNotInConfig } from "../analysis.js";
+import { defaultConfig } from "../config.js";
 
 const node = (...rules: string[]) =>
   analyzeFamily({
@@ -48,5 +49,28 @@ describe("the config entry behind the deciding rule (why, the node page)", () =>
     if ("error" in v) throw new Error(v.error);
     expect(v.masqueraded).toBe(false);
     expect(v.entry).toBeUndefined();
+  });
+});
+
+describe("a rule added by hand stands for no config entry", () => {
+  const HAND = node(ret("10.0.0.0/8"), "-A IP-MASQ-AGENT -d 100.64.0.0/10 -j RETURN", masq());
+
+  it("no agent comment: the rule decides, but no entry is claimed", () => {
+    const v = evaluate(HAND, "100.64.1.1", { mark: 0 });
+    if ("error" in v) throw new Error(v.error);
+    expect(v.masqueraded).toBe(false);
+    expect(v.entry).toBeUndefined();
+  });
+
+  it("with the config at hand, an entry it does not list says so", () => {
+    const v = evaluate(node(ret("100.64.0.0/10"), masq()), "100.64.1.1", { mark: 0 });
+    if ("error" in v) throw new Error(v.error);
+    const config = { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] };
+    expect(markEntriesNotInConfig(v, config).entry?.text).toBe(
+      "nonMasqueradeCIDRs 100.64.0.0/10, which the config does not list",
+    );
+    expect(entryInConfig(v.entry!, { ...config, nonMasqueradeCIDRs: ["100.64.0.0/10"] })).toBe(
+      true,
+    );
   });
 });

@@ -66,6 +66,39 @@ describe("windowsExceptionList: the equivalent list, since an ExceptionList cann
     expect(windowsExceptionList(input)).toEqual({ ok: true, list: want });
   });
 
+  it("the fewest CIDRs: nested and adjacent entries merged before splitting", () => {
+    // 120 /32s inside 0.0.0.0/0 and link-local beside it add nothing: 0/0 minus 192.168/16.
+    const inner = Array.from({ length: 120 }, (_, i) => `10.0.${i}.1/32`);
+    const r = windowsExceptionList(
+      cfg({
+        nonMasqueradeCIDRs: ["0.0.0.0/0", ...inner],
+        masqueradeCIDRs: ["192.168.0.0/16"],
+        cidrLimit: 200,
+      }),
+    );
+    expect(r).toEqual({
+      ok: true,
+      list: [
+        "0.0.0.0/1",
+        "128.0.0.0/2",
+        "192.0.0.0/9",
+        "192.128.0.0/11",
+        "192.160.0.0/13",
+        "192.169.0.0/16",
+        "192.170.0.0/15",
+        "192.172.0.0/14",
+        "192.176.0.0/12",
+        "192.192.0.0/10",
+        "193.0.0.0/8",
+        "194.0.0.0/7",
+        "196.0.0.0/6",
+        "200.0.0.0/5",
+        "208.0.0.0/4",
+        "224.0.0.0/3",
+      ],
+    });
+  });
+
   it("refuses past the bound, with the reason, and drift says the node cannot follow", () => {
     // Every other /24 of 10.0.0.0/15 masqueraded: 256 holes leave 256 kept /24s and more.
     const holes = Array.from({ length: 256 }, (_, i) => `10.${(i * 2) >> 8}.${(i * 2) & 255}.0/24`);

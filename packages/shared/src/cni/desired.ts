@@ -2,7 +2,7 @@
 import { parseCidr } from "../cidr.js";
 import { LINK_LOCAL_CIDR, type MasqConfig } from "../config.js";
 import { MAX_WINDOWS_EQUIVALENT_CIDRS } from "../limits.js";
-import { decidedRanges, decisionEntries, usesExceptions } from "../masquerade-decision.js";
+import { keptRanges, usesExceptions } from "../masquerade-decision.js";
 import { setToCidrs } from "../path/range-set.js";
 
 export type WindowsListResult = { ok: true; list: string[] } | { ok: false; reason: string };
@@ -18,10 +18,8 @@ export type WindowsListResult = { ok: true; list: string[] } | { ok: false; reas
  */
 export function windowsExceptionList(config: MasqConfig): WindowsListResult {
   if (!usesExceptions(config)) return { ok: true, list: plainList(config) };
-  const kept = decidedRanges(decisionEntries(config, "ipv4"), "ipv4")
-    .filter((r) => !r.masquerade)
-    .map((r) => r.range);
-  const list = setToCidrs("ipv4", kept, MAX_WINDOWS_EQUIVALENT_CIDRS);
+  // Merged first: neighbouring ranges (nested or adjacent entries) make fewer CIDRs together.
+  const list = setToCidrs("ipv4", keptRanges(config, "ipv4"), MAX_WINDOWS_EQUIVALENT_CIDRS);
   if (list) return { ok: true, list };
   return {
     ok: false,

@@ -10,16 +10,9 @@
 // unmasqueraded (each exception cut out of the ranges around it), so one set lookup still
 // decides every destination and the cost per packet does not grow: `familyIntervals` computes
 // them from the shared decision (masquerade-decision.ts), which drift and `why` share.
-import {
-  type Family,
-  formatIp,
-  mergeRanges,
-  mustParseCidr,
-  type Range,
-  toRanges,
-} from "../cidr.js";
+import { type Family, formatIp, mustParseCidr, type Range, toRanges } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
-import { decidedRanges, decisionEntries, usesExceptions } from "../masquerade-decision.js";
+import { keptRanges, usesExceptions } from "../masquerade-decision.js";
 import { formatInterval, intervalSize, parseToPorts } from "../ports.js";
 import { nonMasqCidrs } from "../rules.js";
 import {
@@ -86,8 +79,7 @@ export function nftElementText(family: Family, r: Range): string {
  */
 export function familyIntervals(config: MasqConfig, family: Family): Range[] {
   if (!usesExceptions(config)) return toRanges(nonMasqCidrs(config, family).map(mustParseCidr));
-  const decided = decidedRanges(decisionEntries(config, family), family);
-  return mergeRanges(decided.filter((d) => !d.masquerade).map((d) => d.range));
+  return keptRanges(config, family);
 }
 
 function setOf(config: MasqConfig, family: Family): DesiredNftSet {

@@ -8,6 +8,8 @@ import {
   evaluateNft,
   evaluateRequestSchema,
   evaluateSnapshots,
+  type MasqConfig,
+  markEntriesNotInConfig,
   type NodesResponse,
   nodeNameSchema,
   parseIp,
@@ -68,7 +70,21 @@ async function resyncOne(ctx: ApiContext, n: NodeRecord, by: string): Promise<st
  * its last known rules when not live. Errors: 400 for a bad field or a family the node does not
  * manage, 409 before the first snapshot.
  */
-function evaluateOn(n: NodeRecord, body: z.output<typeof evaluateRequestSchema>): EvaluateResponse {
+/** evaluateOn with the config this node is judged against (its wave's revision). */
+function evaluateIn(
+  ctx: ApiContext,
+  name: string,
+  body: z.output<typeof evaluateRequestSchema>,
+): EvaluateResponse {
+  const n = nodeOf(ctx, name);
+  return evaluateOn(n, body, ctx.fleet.desiredOf(n.name)?.config);
+}
+
+function evaluateOn(
+  n: NodeRecord,
+  body: z.output<typeof evaluateRequestSchema>,
+  config: MasqConfig | undefined,
+): EvaluateResponse {
   const { ip: ipText, ...fields } = body;
   const ip = parseIp(ipText);
   if (!ip) throw new HttpError(400, `"${ipText}" is not an IP address`);
@@ -94,10 +110,12 @@ function evaluateOn(n: NodeRecord, body: z.output<typeof evaluateRequestSchema>)
       ? evaluateSnapshots(snaps, fam.desired.chain, ip.text, fields)
       : evaluate(fam.observed, ip.text, fields);
   if ("error" in actual) throw new HttpError(400, actual.error);
+  // The node's rule may stand for an entry this node's desired config does not list.
+  const checked = config ? markEntriesNotInConfig(actual, config) : actual;
   return {
     desired,
-    actual,
-    view: { desired: verdictView(desired), actual: verdictView(actual) },
+    actual: checked,
+    view: { desired: verdictView(desired), actual: verdictView(checked) },
     backends: snaps.map((s) => s.backend),
     rules: freshnessOf(n),
   };
@@ -140,8 +158,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes/:name/evaluate",
       access: "viewer",
       body: evaluateRequestSchema,
-      handler: ({ res, params, body }) =>
-        sendJson(res, 200, evaluateOn(nodeOf(ctx, params.name), body)),
+      handler: ({ res, params, body }) => sendJson(res, 200, evaluateIn(ctx, params.name, body)),
     }),
     route({
       method: "POST",

@@ -98,6 +98,46 @@ const apply = (generation: number, ok = true, error?: string) => ({
   changed: true,
 });
 
+const v3: Desired = {
+  generation: 3,
+  revision: "3",
+  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8", "192.0.2.0/24"] },
+};
+
+describe("StagedRollouts after an abort or during a paused rollout", () => {
+  it("stages the next change from the revision the nodes returned to, never the aborted one", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.abort("bob").ok).toBe(true);
+    t.save(v3);
+    expect(t.staged.view()).toMatchObject({ generation: 3, previousGeneration: 1 });
+    for (const n of t.rest) {
+      expect(t.fleet.desiredOf(n)?.generation).toBe(1);
+      expect(sent(t.links.get(n)!)).not.toContain(2);
+    }
+  });
+
+  it("a revision without a strategy of its own during a rollout is staged like it", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    // An explicit all-at-once (the operator's choice in the save review) releases everything.
+    t.staged.intend("text", { kind: "all-at-once" });
+    t.save(v3, { kind: "all-at-once" });
+    for (const n of t.rest) expect(t.fleet.desiredOf(n)?.generation).toBe(3);
+    // Another source changed, or kubectl: no strategy of its own; the default (all at once)
+    // would release v2's unpromoted change too.
+    const u = setup();
+    u.save(v2);
+    u.fleet.applyResult(u.canary, apply(2));
+    u.save(v3, { kind: "all-at-once" }); // the default, no intent announced
+    expect(u.staged.view()).toMatchObject({ generation: 3, previousGeneration: 1 });
+    for (const n of u.rest) expect(u.fleet.desiredOf(n)?.generation).toBe(1);
+    expect(t.staged.view()).toBeNull();
+  });
+});
+
 describe("StagedRollouts", () => {
   it("sends the new revision to the canary only; the others keep the previous one", () => {
     const t = setup();

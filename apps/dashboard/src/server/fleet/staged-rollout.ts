@@ -159,9 +159,13 @@ export class StagedRollouts {
     user: string,
     fallback: RolloutStrategy,
   ): void {
-    const { strategy, labels } = this.takeIntent(text, fallback);
-    // A rollout superseded before it finished: the stable revision is still its previous one.
-    const stable = this.active ? this.previous : prev;
+    // A revision that comes without a strategy of its own (an edit outside the dashboard, a
+    // change to another config source) while a rollout runs is staged like it: it carries the
+    // unpromoted change too, which must not reach the waves not yet released.
+    const { strategy, labels } = this.takeIntent(text, this.active ? this.s!.strategy : fallback);
+    // A rollout superseded before it finished, or aborted: the stable revision is still its
+    // previous one (after an abort, what every node runs), never the superseded or aborted one.
+    const stable = this.active || this.s?.core.aborted ? this.previous : prev;
     if (strategy.kind !== "waves" || !stable || stable.generation === next.generation) {
       this.clear();
       return;
