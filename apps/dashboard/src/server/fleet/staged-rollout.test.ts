@@ -348,23 +348,60 @@ describe("StagedRollouts", () => {
     t.save(v2);
     t.fleet.applyResult(t.canary, apply(2));
     await t.staged.flush();
-    const again = new StagedRollouts({
-      log: silentLogger(),
-      persistence: { loadRollout: async () => t.saved.at(-1)!, saveRollout: async () => {} },
-    });
-    await again.restore(
+    const again = await restartedFrom(
+      t,
       () => v2,
       async (r) => (r === "1" ? v1 : null),
     );
-    again.attach({
-      nodes: t.fleet.nodes,
-      pushTo() {},
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
     expect(again.view()).toMatchObject({ phase: "paused", step: 0, revision: "2" });
     expect(again.desiredFor(t.rest[0]!, v2)?.generation).toBe(1);
     expect(again.desiredFor(t.canary, v2)?.generation).toBe(2);
   });
+
+  it("resumes a merged config's rollout after a restart renumbered it (found by its config)", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    // A restarted dashboard numbers the same merge anew; the previous one is in no history.
+    const renumbered: Desired = { ...v2, generation: 7, revision: "2+1@g7" };
+    const again = await restartedFrom(
+      t,
+      () => renumbered,
+      async () => null,
+    );
+    expect(again.view()).toMatchObject({ phase: "paused", generation: 7, previousGeneration: 1 });
+    expect(again.desiredFor(t.rest[0]!, renumbered)).toMatchObject({
+      generation: 1,
+      config: v1.config,
+    });
+    // Another config with that old number is another rollout: not resumed.
+    const other = await restartedFrom(
+      t,
+      () => ({ ...v1, generation: 7, revision: "x" }),
+      async () => null,
+    );
+    expect(other.view()).toBeNull();
+  });
 });
+
+/** A StagedRollouts started anew on what `t` persisted, attached to the same fleet. */
+async function restartedFrom(
+  t: ReturnType<typeof setup>,
+  current: () => Desired | null,
+  find: (revision: string) => Promise<Desired | null>,
+): Promise<StagedRollouts> {
+  const again = new StagedRollouts({
+    log: silentLogger(),
+    persistence: { loadRollout: async () => t.saved.at(-1)!, saveRollout: async () => {} },
+  });
+  await again.restore(current, find);
+  again.attach({
+    nodes: t.fleet.nodes,
+    pushTo() {},
+    revert() {},
+    noteEvent() {},
+    rolloutChanged() {},
+  });
+  return again;
+}

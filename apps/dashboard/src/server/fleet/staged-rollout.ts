@@ -185,6 +185,8 @@ export class StagedRollouts {
       revision: next.revision,
       generation: next.generation,
       previous: { revision: stable.revision, generation: stable.generation },
+      config: next.config,
+      previousConfig: stable.config,
       strategy,
       waves,
       observe,
@@ -326,12 +328,15 @@ export class StagedRollouts {
       return;
     }
     this.past = parsed.data.past;
-    const s = parsed.data.current;
-    if (!s || !current || s.generation !== current.generation || !s.previous) {
-      if (s) this.past = [...this.past, pastOf(s)].slice(-MAX_PAST_ROLLOUTS);
+    const s = parsed.data.current && current ? sameRollout(parsed.data.current, current) : null;
+    if (!s || !current || !s.previous) {
+      const old = parsed.data.current;
+      if (old) this.past = [...this.past, pastOf(old)].slice(-MAX_PAST_ROLLOUTS);
       return;
     }
-    const previous = await find(s.previous.revision);
+    const kept = s.previousConfig;
+    const previous =
+      (await find(s.previous.revision)) ?? (kept ? { ...s.previous, config: kept } : null);
     if (!previous) {
       this.opts.log.warn(
         { revision: s.previous.revision },
@@ -554,4 +559,22 @@ function waveNames(from: number, to: number): string {
 function describeStart(s: StagedState): string {
   const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
   return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
+}
+
+/**
+ * The persisted rollout if it is the one of `current`: the same generation, or (a merged
+ * config, numbered anew after a restart) the same config, then renumbered as `current`.
+ */
+function sameRollout(s: StagedState, current: Desired): StagedState | null {
+  if (s.generation === current.generation) return s;
+  if (!s.config || canonicalJson(s.config) !== canonicalJson(current.config)) return null;
+  return { ...s, generation: current.generation, revision: current.revision };
+}
+
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : x,
+  );
 }

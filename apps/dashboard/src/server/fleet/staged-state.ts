@@ -3,6 +3,7 @@
 // write at a time, newest state winning.
 import {
   MAX_ROLLOUT_WAVES,
+  masqConfigSchema,
   nodeNameSchema,
   type RolloutAction,
   type RolloutWaveView,
@@ -38,6 +39,13 @@ export const stagedStateSchema = z.strictObject({
   revision: z.string().max(256),
   generation,
   previous: z.strictObject({ revision: z.string().max(256), generation }).nullable(),
+  /**
+   * The configs of the revision rolling out and of the previous one: a merged config (several
+   * sources) is numbered anew by a restarted dashboard and is in no history, so a rollout is
+   * found again by what it rolls out, and its previous config is kept here.
+   */
+  config: masqConfigSchema.optional(),
+  previousConfig: masqConfigSchema.optional(),
   strategy: rolloutStrategySchema,
   waves: z
     .array(z.array(nodeNameSchema))
