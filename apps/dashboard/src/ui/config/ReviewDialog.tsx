@@ -246,6 +246,12 @@ export function ReviewDialog({
               The impact could not be computed: {errorMessage(validation.error)}. You can still
               save.
             </Callout>
+          ) : v?.merge && !v.merge.pushable ? (
+            // The sources conflict: nodes keep the last good merge, so no impact is true now.
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">
+              None for now: while the config sources conflict, nodes keep the last good merged
+              config (see below).
+            </p>
           ) : v ? (
             <ImpactList impact={v.impact} />
           ) : null}

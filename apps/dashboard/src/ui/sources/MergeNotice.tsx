@@ -10,6 +10,13 @@ export function MergeNotice({ v }: { v: ValidateResponse | undefined }) {
   const added = v.newConflicts ?? [];
   if (added.length > 0)
     return <ConflictList title="Saving would make the config sources conflict" conflicts={added} />;
+  if (!v.merge.pushable)
+    return (
+      <ConflictList
+        title="The config sources conflict: this save reaches no node until that is resolved"
+        conflicts={v.merge.conflicts}
+      />
+    );
   return (
     <Callout tone="info">
       Nodes get this config merged with {v.merge.sources.length - 1} other source
