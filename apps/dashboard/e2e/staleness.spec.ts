@@ -85,7 +85,9 @@ test("a paused reporter: Not responding, then Offline; its page and the tester s
   await expect(row(page, NODE).locator("[data-liveness=live]")).toBeVisible();
   signal("SIGSTOP");
   // Connected but silent for two heartbeats (10 s each): flagged, not shown as healthy.
-  await expect(row(page, NODE).getByText("Not responding")).toBeVisible({ timeout: 45_000 });
+  await expect(row(page, NODE).getByText("Not responding", { exact: true })).toBeVisible({
+    timeout: 45_000,
+  });
   // Its status is Unknown, never its last known "In sync".
   await expect(row(page, NODE).locator("[data-status=unknown]")).toBeVisible();
   await expect(row(page, NODE).getByTestId("last-known")).toHaveText(

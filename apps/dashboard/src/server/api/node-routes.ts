@@ -73,7 +73,7 @@ async function resyncOne(ctx: ApiContext, n: NodeRecord, by: string): Promise<st
 /** evaluateOn with the config this node is judged against (its wave's revision). */
 function evaluateIn(
   ctx: ApiContext,
-  name: string,
+  name: string | undefined,
   body: z.output<typeof evaluateRequestSchema>,
 ): EvaluateResponse {
   const n = nodeOf(ctx, name);
