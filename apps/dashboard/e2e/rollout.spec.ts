@@ -11,8 +11,9 @@ import { apiGet, baseUrl, chainOf, NODES, nodeStatuses, TOKENS } from "./env.js"
 import { type ExtraNode, startExtraNode } from "./extra-node.js";
 import { expect, shot, signIn, test } from "./fixtures.js";
 
-const FIRST = "198.51.100.0/24";
-const SECOND = "203.0.113.0/24";
+// Blocks no other spec file uses: the files share one fleet and one config.
+const FIRST = "100.115.1.0/24";
+const SECOND = "100.115.2.0/24";
 let extra: ExtraNode | undefined;
 let fault: FaultyRestore | undefined;
 let dir: string | undefined;
