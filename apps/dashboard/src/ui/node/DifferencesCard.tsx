@@ -90,7 +90,8 @@ export function DifferencesCard({
       {behavioural.length > 0 && observeMode ? (
         <p className="mt-3 text-xs text-zinc-500 dark:text-zinc-400">
           This node is in observe mode: the upstream ip-masq-agent owns the chain. Resync recreates
-          its agent pod.
+          its agent pod where the dashboard is allowed to (chart value dashboard.observeResync);
+          otherwise it answers why not.
         </p>
       ) : null}
     </section>
