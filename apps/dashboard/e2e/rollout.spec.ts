@@ -138,6 +138,10 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
   for (const n of NODES) expect(chainOf(n)).not.toContain(SECOND);
   await expect.poll(async () => (await nodeStatuses())[canary]).toBe("in-sync");
   await shot(page, info, "rollout-aborted");
+  // The config page says its revision is the aborted change, which nodes no longer run.
+  await page.goto("/config");
+  await expect(page.getByText(/^The rollout of revision \S+ was aborted$/)).toBeVisible();
+  await expect(page.getByText(/a save from here includes it/)).toBeVisible();
 });
 
 test("History compares two revisions: every key old → new and the impact", async ({

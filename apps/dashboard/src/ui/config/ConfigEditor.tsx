@@ -7,6 +7,7 @@ import { endpoints } from "../api/endpoints";
 import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
 import { useFleetState, useLiveEvent } from "../live/live";
+import { AbortedNotice } from "../rollout/AbortedNotice";
 import { useCanEdit, useMe } from "../shell/me";
 import { ConfigWithSources } from "../sources/ConfigSources";
 import { useCandidate } from "./AddCidrForm";
@@ -119,6 +120,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
           onLoadNewer={d.reset}
           rollout={showRollout ? rollout : null}
         />
+        <AbortedNotice revision={base.revision} />
         <div className="rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
           <EditorTabs tab={tab} dirty={d.dirty} tabError={d.tabError} onSwitch={d.switchTab} />
           {tab === "list" ? (

@@ -1,0 +1,28 @@
+"use client";
+// On the config page: the stored config is a revision whose staged rollout was aborted, so the
+// nodes run the previous one. Editing from here builds on the aborted change: say so.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { endpoints } from "../api/endpoints";
+import { Callout } from "../components/Callout";
+import { useLiveEvent } from "../live/live";
+
+export function AbortedNotice({ revision }: { revision: string }) {
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
+  useLiveEvent(["rollout", "config", "hello"], () => {
+    void qc.invalidateQueries({ queryKey: ["rollout"] });
+  });
+  const r = q.data?.rollout;
+  if (!r?.aborted || r.revision !== revision) return null;
+  return (
+    <Callout
+      tone="warning"
+      role="status"
+      title={`The rollout of revision ${r.revision} was aborted`}
+    >
+      Every node runs revision {r.previousRevision} again. The config below is still revision{" "}
+      {r.revision}, the aborted change: a save from here includes it. To drop it, roll back to
+      revision {r.previousRevision} in History.
+    </Callout>
+  );
+}
