@@ -26,7 +26,8 @@ import { YamlTab } from "./YamlTab";
 export function ConfigView() {
   const qc = useQueryClient();
   const q = useQuery({ queryKey: ["config"], queryFn: ({ signal }) => endpoints.config(signal) });
-  useLiveEvent(["config"], () => void qc.invalidateQueries({ queryKey: ["config"] }));
+  // "hello" too: a change made while the stream (re)connected sends no "config" event of its own.
+  useLiveEvent(["config", "hello"], () => void qc.invalidateQueries({ queryKey: ["config"] }));
   if (q.isPending) {
     return (
       <>

@@ -231,7 +231,7 @@ export function HistoryView() {
   const canEdit = useCanEdit();
   const q = useQuery({ queryKey: ["history"], queryFn: ({ signal }) => endpoints.history(signal) });
   const [target, setTarget] = useState<Revision | null>(null);
-  useLiveEvent(["config"], () => void qc.invalidateQueries({ queryKey: ["history"] }));
+  useLiveEvent(["config", "hello"], () => void qc.invalidateQueries({ queryKey: ["history"] }));
   const header = (
     <PageHeader
       title="History"

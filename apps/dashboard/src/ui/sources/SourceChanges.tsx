@@ -16,7 +16,10 @@ export function SourceChanges() {
     queryKey: ["history-sources"],
     queryFn: ({ signal }) => endpoints.sourceHistory(signal),
   });
-  useLiveEvent(["config"], () => void qc.invalidateQueries({ queryKey: ["history-sources"] }));
+  useLiveEvent(
+    ["config", "hello"],
+    () => void qc.invalidateQueries({ queryKey: ["history-sources"] }),
+  );
   const changes = q.data?.changes ?? [];
   if (changes.length === 0) return null;
   return (
