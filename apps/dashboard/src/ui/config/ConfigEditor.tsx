@@ -77,15 +77,15 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
     rollout && (rollout.finishedAt === null || rollout.revision === savedRevision);
 
   const onSaved = async (r: SaveResponse) => {
-    setReviewing(false);
     setSavedRevision(r.revision);
+    // The draft is clean before the dialog closes: in between, the unsaved-changes guard would
+    // stop a navigation for edits that are saved.
+    const fresh = await qc
+      .fetchQuery({ queryKey: ["config"], queryFn: () => endpoints.config(), staleTime: 0 })
+      .catch(() => null);
+    if (fresh) d.reset(fresh);
+    setReviewing(false);
     toast("success", `Saved revision ${r.revision}; nodes are applying it now`);
-    const fresh = await qc.fetchQuery({
-      queryKey: ["config"],
-      queryFn: () => endpoints.config(),
-      staleTime: 0,
-    });
-    d.reset(fresh);
     void qc.invalidateQueries({ queryKey: ["history"] });
   };
 
