@@ -91,3 +91,12 @@ export function isEmptyDiff(d: ConfigDiff): boolean {
     (d.exceptionsRemoved ?? []).length === 0
   );
 }
+
+/** The same config: both lists in the same order (order is what iptables applies) and every scalar. */
+export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
+  return (
+    a.nonMasqueradeCIDRs.join("\n") === b.nonMasqueradeCIDRs.join("\n") &&
+    (a.masqueradeCIDRs ?? []).join("\n") === (b.masqueradeCIDRs ?? []).join("\n") &&
+    SCALAR_KEYS.every((k) => a[k] === b[k])
+  );
+}

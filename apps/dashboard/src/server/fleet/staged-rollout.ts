@@ -6,6 +6,7 @@
 // rollout with the reason. The state is persisted with the store and resumed after a restart.
 import {
   assignWaves,
+  configsEqual,
   type NodeRolloutPlace,
   type RolloutEffect,
   type RolloutInput,
@@ -567,14 +568,6 @@ function describeStart(s: StagedState): string {
  */
 function sameRollout(s: StagedState, current: Desired): StagedState | null {
   if (s.generation === current.generation) return s;
-  if (!s.config || canonicalJson(s.config) !== canonicalJson(current.config)) return null;
+  if (!s.config || !configsEqual(s.config, current.config)) return null;
   return { ...s, generation: current.generation, revision: current.revision };
-}
-
-function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : x,
-  );
 }

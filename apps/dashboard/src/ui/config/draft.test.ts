@@ -1,4 +1,5 @@
 import {
+  configsEqual,
   DEFAULT_FLAGS,
   defaultConfig,
   diffConfigs,
@@ -10,7 +11,6 @@ import type { EditableConfig } from "../api/endpoints";
 import {
   adoptCurrent,
   checkCandidate,
-  configsEqual,
   impactSentence,
   issuesByValue,
   looksComplete,

@@ -19,14 +19,6 @@ import {
 } from "@masq/shared";
 import type { EditableConfig } from "../api/endpoints";
 
-export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
-  return (
-    a.nonMasqueradeCIDRs.join("\n") === b.nonMasqueradeCIDRs.join("\n") &&
-    (a.masqueradeCIDRs ?? []).join("\n") === (b.masqueradeCIDRs ?? []).join("\n") &&
-    SCALAR_KEYS.every((k) => a[k] === b[k])
-  );
-}
-
 /**
  * Re-applies the edits `mine` made to `base` on top of `theirs`: my added CIDRs are added
  * (unless they already have them), my removed ones removed, my changed scalars win.

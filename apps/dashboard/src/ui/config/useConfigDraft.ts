@@ -3,6 +3,7 @@
 
 import {
   type ConflictCurrent,
+  configsEqual,
   type MasqConfig,
   parseConfigText,
   serializeConfig,
@@ -10,7 +11,7 @@ import {
 } from "@masq/shared";
 import { useEffect, useMemo, useState } from "react";
 import type { EditableConfig } from "../api/endpoints";
-import { adoptCurrent, configsEqual, issuesByValue, rebase, requestSizeIssue } from "./draft";
+import { adoptCurrent, issuesByValue, rebase, requestSizeIssue } from "./draft";
 import type { Tab } from "./EditorTabs";
 import type { ReviewPayload } from "./ReviewDialog";
 
