@@ -12,7 +12,6 @@ import {
   type Issue,
   MAX_HTTP_BODY_BYTES,
   type MasqConfig,
-  SCALAR_KEYS,
   type ScalarChange,
   type ScalarKey,
   validateConfig,
