@@ -2,7 +2,7 @@
 // or ACCEPT that decides packets before they reach the agent's chain, or a NAT after the agent
 // returned them. Only where the effect differs from what the config wants (behaviour first):
 // a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
-import type { FamilyAnalysis } from "./analysis.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Cidr, Family } from "./cidr.js";
 import type { Difference, Severity } from "./drift.js";
 import { desiredReturned } from "./drift-destinations.js";

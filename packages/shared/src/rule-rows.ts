@@ -2,10 +2,13 @@
 // words, the two sides aligned (same behaviour on one line), every difference explained with
 // the drift engine's own Difference. The node's side is the assessment's analysis; nothing
 // about the node is analysed again here.
-import { analyzeFamily, type ChainEntry, type FamilyAnalysis } from "./analysis.js";
+
+import type { ChainEntry } from "./analysis/chain.js";
+import { analyzeFamily } from "./analysis/ruleset.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import type { FamilyAssessment } from "./assess.js";
-import { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 } from "./config.js";
 import type { Difference, DriftKind } from "./drift.js";
+import { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 } from "./masquerade-decision.js";
 import { behaviourKey } from "./parser.js";
 import { type DesiredChain, jumpRuleLine } from "./rules.js";
 

@@ -3,7 +3,7 @@ import { defaultConfig, type MasqConfig } from "../config.js";
 import { driftReport } from "../drift.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 import { config, DEFAULT_WANT, fixture, mustParse } from "../test-fixtures/cni.js";
-import { windowsDrift } from "./index.js";
+import { windowsDrift } from "./drift.js";
 
 describe("windowsDrift", () => {
   const one = (

@@ -6,6 +6,7 @@ import type { Family, Range } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
 import type { Difference } from "../drift.js";
 import { setToCidrs, subtractSets } from "../path/range-set.js";
+import { elementsRanges } from "./elements.js";
 import {
   NFT_CHAIN,
   NFT_CHAIN_PRIORITY,
@@ -22,7 +23,7 @@ import {
   type NftApplyPlan,
 } from "./render.js";
 import { ruleText } from "./text.js";
-import { elementsRanges, translateRule } from "./translate.js";
+import { translateRule } from "./translate.js";
 
 /** The agent's table in a parsed ruleset, if present. */
 export function agentTable(rs: NftRuleset): NftTable | undefined {

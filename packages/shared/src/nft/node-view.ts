@@ -21,11 +21,11 @@ import { align, type CompareRow, type RuleView } from "../rule-rows.js";
 import { NFT_AGENT_CHAIN_REF, type NftFamilyAnalysis } from "./analysis.js";
 import type { NftAssessment } from "./assess.js";
 import { agentTable } from "./drift.js";
+import { elementsRanges } from "./elements.js";
 import { NFT_CHAIN, NFT_CHAIN_PRIORITY_NAME } from "./names.js";
 import { type NftTable, parseNftJson } from "./parse.js";
 import { type DesiredNftRule, type DesiredNftSet, desiredNftTable } from "./render.js";
 import { ruleText } from "./text.js";
-import { elementsRanges } from "./translate.js";
 
 /** Most element rows per set and side; the rest are counted in one row. */
 export const MAX_ELEMENT_ROWS = 4096;

@@ -17,16 +17,11 @@ import {
   PORTMAP_NODE,
 } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
-import {
-  analyzeFamily,
-  analyzeRuleset,
-  evaluate,
-  type FamilyAnalysis,
-  type PacketFields,
-  type Verdict,
-} from "./analysis.js";
-import type { Family } from "./cidr.js";
-import { parseIptables } from "./parser.js";
+import type { Family } from "../cidr.js";
+import { parseIptables } from "../parser.js";
+import { evaluate, type PacketFields, type Verdict } from "./evaluate.js";
+import { analyzeFamily, analyzeRuleset } from "./ruleset.js";
+import type { FamilyAnalysis } from "./types.js";
 
 const fromText = (text: string, family: Family = "ipv4"): FamilyAnalysis => {
   const { ruleset, errors } = parseIptables(text);
