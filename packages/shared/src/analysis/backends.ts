@@ -194,7 +194,8 @@ function commonDecider(outcomes: readonly VerdictOutcome[]): RuleRef | undefined
   return outcomes.every(same) ? decider : undefined;
 }
 
-function verdictHead(masqueraded: boolean | null): string {
+/** The head of a combined verdict's reason (the iptables backends', nftables' hooks'). */
+export function verdictHead(masqueraded: boolean | null): string {
   if (masqueraded === null) return "it depends on the packet";
   return masqueraded ? "masqueraded" : "not masqueraded";
 }
