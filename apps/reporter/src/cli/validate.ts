@@ -1,5 +1,12 @@
 import { stat } from "node:fs/promises";
-import { type AgentFlags, type ConfigResult, type Issue, type MasqConfig, parseConfigText, parseToPorts } from "@masq/shared";
+import {
+  type AgentFlags,
+  type ConfigResult,
+  type Issue,
+  type MasqConfig,
+  parseConfigText,
+  parseToPorts,
+} from "@masq/shared";
 import type { Command } from "commander";
 import { readConfigDir } from "../enforce/config-dir.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
@@ -53,11 +60,13 @@ export function registerValidate(program: Command, io: CliIO): void {
   });
 }
 
-type Checked = Pick<Extract<ConfigResult, { ok: false }>, "ok" | "errors" | "warnings"> | {
-  ok: true;
-  config: MasqConfig;
-  warnings: Issue[];
-};
+type Checked =
+  | Pick<Extract<ConfigResult, { ok: false }>, "ok" | "errors" | "warnings">
+  | {
+      ok: true;
+      config: MasqConfig;
+      warnings: Issue[];
+    };
 
 /**
  * A file (or stdin) parsed; a directory read as the agent reads a mounted one
