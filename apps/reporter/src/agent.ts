@@ -229,7 +229,8 @@ export function createAgent(opts: AgentOptions): Agent {
   async function startAll() {
     info = await backend.info();
     flags = await backend.effectiveFlags();
-    log.info({ node: opts.nodeName, mode, ...info, flags }, "reporter starting");
+    // The node name is bound into every line by the logger (cli/run.ts).
+    log.info({ mode, ...info, flags }, "reporter starting");
     if (opts.metricsPort !== undefined) {
       ops = await serveOps({ port: opts.metricsPort, host: opts.metricsHost, metrics, healthy });
     }
