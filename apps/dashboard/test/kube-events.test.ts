@@ -138,6 +138,28 @@ describe("Kubernetes Events", () => {
     ]);
   });
 
+  it("a flapping node's last word is not lost to the spam filter: it is recorded once the filter allows", async () => {
+    const results: string[] = [];
+    // 2 events of burst per object and type, one more each second.
+    const recorder = newRecorder({
+      correlator: { spamBurst: 2, spamQps: 1 },
+      onResult: (r) => results.push(r),
+    });
+    for (let i = 0; i < 3; i++) {
+      recorder.record(nodeRef("node-f"), "Warning", "Drifted", "10.0.0.0/8 missing");
+      recorder.record(nodeRef("node-f"), "Normal", "Healed", "in sync again");
+    }
+    await recorder.idle();
+    expect(results.filter((r) => r === "throttled")).toHaveLength(2);
+    const latest = () =>
+      fake
+        .events({ kind: "Node", name: "node-f" })
+        .sort((a, b) => Date.parse(a.lastTimestamp) - Date.parse(b.lastTimestamp))
+        .at(-1);
+    await eventually(() => latest()?.count === 3, 5_000, "the last Healed recorded");
+    expect(latest()).toMatchObject({ reason: "Healed", count: 3 });
+  });
+
   it("rollout paused (the signal the rollout code sends): a Warning on the ConfigMap and on the nodes that caused it", async () => {
     const recorder = newRecorder();
     const events = new FleetEvents(
