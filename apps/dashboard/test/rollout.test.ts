@@ -38,10 +38,10 @@ async function save(f: NetnsFleet, yaml: string) {
   const cfg = (await f.server.api("/api/config")).body;
   const put = await f.server.api("/api/config", {
     method: "PUT",
-    body: { yaml, revision: cfg.revision, strategy: CANARY_STRATEGY },
+    body: { yaml, resourceVersion: cfg.resourceVersion, strategy: CANARY_STRATEGY },
   });
   expect(put.status).toBe(200);
-  return put.body as { revision: string; generation: number };
+  return put.body as { resourceVersion: string; revision: number };
 }
 
 describe("staged rollouts on real reporters", () => {
@@ -121,7 +121,11 @@ describe("staged rollouts on real reporters", () => {
       "back after the restart",
     );
     const resumed = (await rollout(f))!;
-    expect(resumed).toMatchObject({ revision: v2.revision, phase: "paused", step: 0 });
+    expect(resumed).toMatchObject({
+      resourceVersion: v2.resourceVersion,
+      phase: "paused",
+      step: 0,
+    });
     expect(resumed.actions.map((a) => a.action)).toEqual(["start", "pause", "retry"]);
     for (const n of rest) expect(hasRule(f, n, "198.51.100.0/24")).toBe(false);
 

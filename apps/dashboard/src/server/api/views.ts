@@ -19,16 +19,18 @@ export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config">): FleetSu
   return {
     total: ctx.fleet.nodes.size,
     byStatus: ctx.fleet.countByStatus(),
+    resourceVersion: state.rev.resourceVersion,
     revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
+    desiredRevision: state.desired?.revision ?? null,
     rollout: ctx.fleet.rolloutView(),
   };
 }
 
 export function configEvent(state: ConfigState): ConfigEvent {
   return {
+    resourceVersion: state.rev.resourceVersion,
     revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
+    desiredRevision: state.desired?.revision ?? null,
     valid: state.result.ok,
   };
 }
@@ -38,8 +40,8 @@ export function configView(state: ConfigState): Omit<ConfigResponse, "flags"> {
   return {
     config: r.ok ? r.config : (state.desired?.config ?? null),
     yaml: state.rev.text,
+    resourceVersion: state.rev.resourceVersion,
     revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
     desiredRevision: state.desired?.revision ?? null,
     valid: r.ok,
     errors: r.ok ? [] : r.errors,
@@ -90,7 +92,7 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
     heal: healSchedule(n),
     snapshotAt: n.snapshot?.takenAt ?? null,
     lastApply: n.lastApply,
-    pending: p ? { kind: p.kind, generation: p.generation, sentAt: p.sentAt } : null,
+    pending: p ? { kind: p.kind, revision: p.revision, sentAt: p.sentAt } : null,
     events: [...n.events].reverse(),
     serverTime: now,
   };

@@ -67,7 +67,7 @@ function RollbackDialog({
   });
   const m = useMutation({
     mutationFn: (strategy?: RolloutStrategy) =>
-      endpoints.rollback(target.revision, current.revision, strategy),
+      endpoints.rollback(target.resourceVersion, current.resourceVersion, strategy),
     onSuccess: (r) => {
       toast(
         "success",
@@ -113,7 +113,7 @@ function RollbackDialog({
       {current.valid === false ? (
         <p className="text-sm text-zinc-500">Not known: the current revision is not valid.</p>
       ) : (
-        <CompareResult from={current.revision} to={target.revision} rollback />
+        <CompareResult from={current.resourceVersion} to={target.resourceVersion} rollback />
       )}
       {config.data ? (
         <div className="mt-4">
@@ -272,7 +272,7 @@ export function HistoryView() {
           <ol className="relative space-y-4 before:absolute before:top-2 before:bottom-2 before:left-[9px] before:w-px before:bg-zinc-200 dark:before:bg-zinc-800">
             {revisions.map((r, i) => (
               <RevisionItem
-                key={r.revision}
+                key={r.resourceVersion}
                 rev={r}
                 current={current}
                 isCurrent={i === 0}
