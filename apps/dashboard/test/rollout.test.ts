@@ -173,6 +173,15 @@ describe("staged rollouts on real reporters", () => {
       "reverted canary in sync with the previous revision",
     );
     for (const n of rest) expect(await f.status(n.name)).toBe("in-sync");
+    // The config and the save review say what nodes run: the stable revision, not the aborted.
+    const cfg = (await f.server.api("/api/config")).body;
+    expect(cfg.desiredRevision).toBe(abort.body.rollout.previousRevision);
+    expect(cfg.revision).toBe(abort.body.rollout.revision);
+    const review = await f.server.api("/api/config/validate", {
+      method: "POST",
+      body: { yaml: cfg.yaml },
+    });
+    expect(review.body.diff.added).toEqual(["203.0.113.0/24"]);
     // History keeps both rollouts' records: the aborted one and the earlier one.
     const records = (await f.server.api("/api/history")).body.revisions.map(
       (r: { rollout?: { aborted: boolean; actions: { action: string; user: string }[] } }) =>

@@ -477,12 +477,19 @@ async function listen(
   return { url: `http://${local}:${addr.port}`, port: addr.port };
 }
 
+/** The last config event sent on each stream (an abort changes it without a config change). */
+const lastConfigEvent = new WeakMap<object, string>();
+
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
 function publish(
   ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged">,
   c: FleetChanges,
 ): void {
-  if (c.config) ctx.sse.send("config", configEvent(ctx.config.current()));
+  const config = JSON.stringify(configEvent(ctx.config.current(), ctx.staged));
+  if (c.config || (c.rollout && lastConfigEvent.get(ctx.sse) !== config)) {
+    lastConfigEvent.set(ctx.sse, config);
+    ctx.sse.send("config", JSON.parse(config));
+  }
   if (c.changed.length > 0 || c.removed.length > 0) {
     const nodes = c.changed.flatMap((name) => {
       const n = ctx.fleet.nodes.get(name);

@@ -151,7 +151,8 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     };
   await yieldToEventLoop();
   const refused = fleetIssue(c.config, modeNodes(ctx));
-  const current = ctx.config.current().desired?.config ?? null;
+  // What nodes run: after an aborted rollout the stable revision, not the stored one.
+  const current = ctx.staged.fleetDesired(ctx.config.current().desired)?.config ?? null;
   // With several sources nodes get the merge: compare it, with this text as the primary source.
   const merged = primaryMerge(ctx, c.text);
   const after = merged?.merge.ok ? merged.merge.config : c.config;
@@ -189,7 +190,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
       access: "viewer",
       handler: ({ res }) =>
         sendJson(res, 200, {
-          ...configView(ctx.config.current()),
+          ...configView(ctx.config.current(), ctx.staged),
           flags: ctx.config.flags,
           merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
 

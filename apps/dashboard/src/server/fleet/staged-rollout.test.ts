@@ -207,6 +207,9 @@ describe("StagedRollouts", () => {
     for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
     expect(t.fleet.desiredOf(t.canary)?.revision).toBe(1);
     expect(t.staged.view()).toMatchObject({ phase: "degraded", aborted: true });
+    // What the fleet runs (GET /api/config's desiredRevision, the save review's base): v1.
+    expect(t.staged.fleetDesired(v2)).toBe(v1);
+    expect(t.staged.fleetDesired(v3)).toBe(v3);
     expect(t.staged.promote("dave", true)).toEqual({
       ok: false,
       error: "the rollout is degraded: nothing to promote",

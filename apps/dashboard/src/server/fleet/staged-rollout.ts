@@ -204,6 +204,16 @@ export class StagedRollouts {
     this.settle();
   }
 
+  /**
+   * What the fleet runs when no wave is pending: the previous (stable) revision after the
+   * rollout of `current` was aborted, else `current` (the store's desired revision).
+   */
+  fleetDesired(current: Desired | null): Desired | null {
+    const s = this.s;
+    if (!s || !current || current.revision !== s.revision || !this.previous) return current;
+    return s.core.aborted ? this.previous : current;
+  }
+
   /** The revision a node should enforce now; `current` is the store's desired revision. */
   desiredFor(name: string, current: Desired | null): Desired | null {
     const s = this.s;
