@@ -110,12 +110,12 @@ async function main(): Promise<void> {
 
   // A long resync interval keeps the hand-made drift visible until you click Resync.
   const current = (await (await api("GET", "/api/config")).json()) as {
-    revision: string;
+    resourceVersion: string;
     config: Record<string, unknown>;
   };
   await api("PUT", "/api/config", {
     config: { ...current.config, resyncInterval: "10m" },
-    revision: current.revision,
+    resourceVersion: current.resourceVersion,
     message: "demo: resync every 10 minutes",
   });
 

@@ -91,7 +91,7 @@ describe("Kubernetes Events", () => {
       const yaml = `nonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - ${cidr}\n`;
       const put = await s.api("/api/config", {
         method: "PUT",
-        body: { yaml, revision: cfg.revision },
+        body: { yaml, resourceVersion: cfg.resourceVersion },
       });
       expect(put.status).toBe(200);
       await eventually(
@@ -100,17 +100,16 @@ describe("Kubernetes Events", () => {
             .events({ kind: "Node", name: "node-b" })
             .some(
               (e) =>
-                e.reason === "ApplyFailed" &&
-                e.message.includes(`generation ${put.body.generation}`),
+                e.reason === "ApplyFailed" && e.message.includes(`revision ${put.body.revision}`),
             ),
         10_000,
-        `ApplyFailed of generation ${put.body.generation}`,
+        `ApplyFailed of revision ${put.body.revision}`,
       );
     }
     const failed = fake
       .events({ kind: "Node", name: "node-b" })
       .filter((e) => e.type === "Warning");
-    // Two generations: two messages, two Events.
+    // Two revisions: two messages, two Events.
     expect(failed.map((e) => e.message)).toEqual([
       expect.stringContaining("line 3 failed"),
       expect.stringContaining("line 3 failed"),
@@ -171,14 +170,14 @@ describe("Kubernetes Events", () => {
     // The rollout code's pause hook sends this signal through FleetState's onSignal.
     events.signal({
       kind: "rollout-paused",
-      rollout: { generation: 4, revision: "812" },
+      rollout: { revision: 4, resourceVersion: "812" },
       reason: "canary failed",
       message: "node-d could not apply",
       nodes: ["node-d"],
     });
     await recorder.idle();
     const want =
-      "rollout of generation 4 (revision 812) paused (canary failed): node-d could not apply";
+      "rollout of revision 4 (resourceVersion 812) paused (canary failed): node-d could not apply";
     expect(fake.events({ kind: "ConfigMap", name: CM })).toEqual([
       expect.objectContaining({ type: "Warning", reason: "RolloutPaused", message: want }),
     ]);
