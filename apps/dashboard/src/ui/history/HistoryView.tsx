@@ -31,12 +31,18 @@ function RollbackStrategy({
   return <StrategyPicker draft={draft} />;
 }
 
+/** A rollout's end state in History: a superseded one never finished, whatever its phase. */
+export function rolloutState(r: NonNullable<Revision["rollout"]>): string {
+  if (r.aborted) return "aborted";
+  return r.supersededBy === undefined ? r.phase : `superseded by revision ${r.supersededBy}`;
+}
+
 /** Who started, paused, promoted or aborted the revision's rollout, and when. */
 function RolloutActions({ rollout }: { rollout: NonNullable<Revision["rollout"]> }) {
   return (
     <details className="mt-3 text-sm">
       <summary className="cursor-pointer text-zinc-700 dark:text-zinc-300">
-        Rollout: {rollout.aborted ? "aborted" : rollout.phase} ({rollout.actions.length} actions)
+        Rollout: {rolloutState(rollout)} ({rollout.actions.length} actions)
       </summary>
       <ol className="mt-2 space-y-1">
         {rollout.actions.map((a) => (
