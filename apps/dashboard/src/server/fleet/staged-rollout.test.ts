@@ -126,9 +126,8 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     t.save(v3);
     expect(t.staged.recordOf("2")).toMatchObject({ phase: "paused", supersededBy: 3 });
     // The canary of v3 may be another node: every node not in it runs the stable v1 again.
-    const canary3 = t.staged.view()!.waves[0]!.appliedNodes.concat(
-      t.staged.view()!.waves[0]!.pendingNodes,
-    );
+    const w0 = t.staged.view()!.waves[0]!;
+    const canary3 = [...w0.appliedNodes, ...w0.pendingNodes];
     for (const n of [t.canary, ...t.rest])
       expect(t.fleet.desiredOf(n)?.revision).toBe(canary3.includes(n) ? 3 : 1);
     // A rollout that finished was not superseded.
