@@ -14,6 +14,7 @@ import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
 import { useLiveEvent } from "../live/live";
+import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
 import { ComparePanel, CompareResult } from "./ComparePanel";
@@ -119,6 +120,7 @@ function RollbackDialog({
       {config.data ? (
         <div className="mt-4">
           <RollbackStrategy initial={config.data.rolloutStrategy} onChange={setStrategy} />
+          <RolloutReviewNotes strategy={strategy} />
         </div>
       ) : null}
       {conflict ? (
