@@ -253,9 +253,17 @@ function RevisionItem({
         </div>
         {rev.rollout ? <RolloutActions rollout={rev.rollout} /> : null}
         {open ? (
-          <pre className="mt-3 overflow-x-auto rounded-lg bg-zinc-50 p-3 font-mono text-xs text-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
-            {rev.yaml}
-          </pre>
+          <>
+            {/* The store's own version, when it is not the revision number (the ConfigMap's). */}
+            {rev.resourceVersion !== String(rev.revision) ? (
+              <p className="mt-3 text-xs text-zinc-500">
+                resourceVersion <span className="font-mono">{rev.resourceVersion}</span>
+              </p>
+            ) : null}
+            <pre className="mt-3 overflow-x-auto rounded-lg bg-zinc-50 p-3 font-mono text-xs text-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
+              {rev.yaml}
+            </pre>
+          </>
         ) : null}
       </article>
     </li>
