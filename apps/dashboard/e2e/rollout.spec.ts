@@ -131,6 +131,17 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
   const panel = page.getByRole("region", { name: "Staged rollout" });
   await expect(panel.getByRole("status")).toHaveText("the canary applied; paused until promoted");
   expect(chainOf(canary)).toContain(SECOND);
+  // While it waits, another save would supersede it: the review says what that does.
+  const review = await saveInWaves(page, "192.0.2.77/32");
+  await expect(
+    review.getByText(
+      /^The rollout of revision \d+ is paused: saving supersedes it\. The new revision rolls out in waves from revision \d+: nodes that applied revision \d+ go back/,
+    ),
+  ).toBeVisible();
+  await shot(page, info, "rollout-review-supersedes");
+  await review.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await page.goto("/");
   await panel.getByRole("button", { name: "Abort" }).click();
   const confirm = page.getByRole("dialog", { name: "Abort the rollout?" });
   await shot(page, info, "rollout-abort-confirm");
@@ -144,6 +155,18 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
   await page.goto("/config");
   await expect(page.getByText(/^The rollout of revision \S+ was aborted$/)).toBeVisible();
   await expect(page.getByText(/a save from here includes it/)).toBeVisible();
+  // A rollback's impact is from what nodes run: the stable revision, not the aborted one.
+  await page.goto("/history");
+  await page
+    .getByRole("button", { name: /^Roll back to revision/ })
+    .first()
+    .click();
+  const rollback = page.getByRole("dialog", { name: /^Roll back to revision/ });
+  await expect(
+    rollback.getByText(/was aborted: nodes run revision \d+, so the change is from revision \d+/),
+  ).toBeVisible();
+  await shot(page, info, "rollback-after-abort");
+  await rollback.getByRole("button", { name: "Cancel" }).click();
 });
 
 test("History compares two revisions: every key old → new and the impact", async ({

@@ -5,6 +5,7 @@
 //
 // Run: npx vitest run --project integration charts/ipmasq-dashboard/test/monitoring.test.ts
 import { beforeAll, describe, expect, it } from "vitest";
+import { registerRolloutMetrics } from "../../../apps/dashboard/src/server/fleet/rollout-metrics.js";
 import { createMetrics } from "../../../apps/dashboard/src/server/metrics.js";
 import { exposedNames, promqlViolations, readPromql } from "./helpers/promql.js";
 import {
@@ -44,7 +45,9 @@ beforeAll(async () => {
   ensureHelm();
   on = render(variant);
   off = render({ ...variant, set: [] });
-  known = await exposedNames(createMetrics({ defaultMetrics: true }).registry);
+  const { registry } = createMetrics({ defaultMetrics: true });
+  registerRolloutMetrics(registry, { view: () => null });
+  known = await exposedNames(registry);
 });
 
 const rules = () => on.one<RuleDoc>("PrometheusRule").spec.groups.flatMap((g) => g.rules);
@@ -121,7 +124,7 @@ describe("monitoring objects", () => {
     const bad = [
       { where: "typo", expr: 'max(ipmasq_node{status="drifted"}) > 0' },
       { where: "syntax", expr: "sum(rate(ipmasq_apply_failures_total[5m]) > 0" },
-      { where: "label, not a metric", expr: "sum by (ipmasq_nodes) (ipmasq_rollout_paused)" },
+      { where: "label, not a metric", expr: "sum by (ipmasq_nodes) (ipmasq_rollout_phase)" },
     ];
     expect(promqlViolations(bad, known)).toEqual([
       "typo: ipmasq_node is not a metric the dashboard exports",

@@ -113,7 +113,13 @@ export interface Revision {
   /** Against the next older revision. */
   diff: ConfigDiff;
   /** The revision's staged rollout, when it is the current one: phase and who did what. */
-  rollout?: { phase: string; aborted: boolean; actions: RolloutAction[] };
+  rollout?: {
+    phase: string;
+    aborted: boolean;
+    /** Saved before this rollout finished: the revision that replaced it (nodes then left it). */
+    supersededBy?: number;
+    actions: RolloutAction[];
+  };
 }
 
 /** GET /api/history */

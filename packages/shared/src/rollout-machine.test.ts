@@ -53,6 +53,41 @@ const cases: {
     want: { ok: true, core: at({ step: 1 }), effect: "release" },
   },
   {
+    desc: "a canary that is the whole fleet applied: the empty waves after it are not waited for",
+    input: { core: at({}), event: { type: "wave-settled", now: 0, failed: 0, sizes: [5, 0, 0] } },
+    want: { ok: true, core: at({ step: 2, phase: "healthy" }), effect: null },
+  },
+  {
+    desc: "the same with a failed canary node: paused for it, as at the last wave",
+    input: { core: at({}), event: { type: "wave-settled", now: 0, failed: 1, sizes: [5, 0, 0] } },
+    want: {
+      ok: true,
+      core: at({
+        phase: "paused",
+        pause: { kind: "failure", reason: "1 node(s) of the rollout failed" },
+      }),
+      effect: null,
+    },
+  },
+  {
+    desc: "an empty canary (a selector matching no node) still pauses: said, never skipped",
+    input: { core: at({}), event: { type: "wave-settled", now: 0, failed: 0, sizes: [0, 0, 3] } },
+    want: { ok: true, core: at({ phase: "paused", pause: { kind: "manual" } }), effect: null },
+  },
+  {
+    desc: "an empty wave released by a promote: no pause after it, the next wave goes",
+    input: {
+      core: at({ step: 1 }),
+      event: { type: "wave-settled", now: 0, failed: 0, sizes: [1, 0, 3] },
+    },
+    want: { ok: true, core: at({ step: 2 }), effect: "release" },
+  },
+  {
+    desc: "waves with nodes ahead: the pause after a wave with nodes stays",
+    input: { core: at({}), event: { type: "wave-settled", now: 0, failed: 0, sizes: [1, 0, 3] } },
+    want: { ok: true, core: at({ phase: "paused", pause: { kind: "manual" } }), effect: null },
+  },
+  {
     desc: "the last wave applied: healthy",
     input: { core: at({ step: 2 }), event: { type: "wave-settled", now: 0, failed: 0 } },
     want: { ok: true, core: at({ step: 2, phase: "healthy" }), effect: null },

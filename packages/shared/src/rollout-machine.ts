@@ -23,8 +23,13 @@ export interface RolloutCore {
 }
 
 export type RolloutInput =
-  /** No node of the released waves is waiting; `failed` of them failed (and were promoted past). */
-  | { type: "wave-settled"; now: number; failed: number }
+  /**
+   * No node of the released waves is waiting; `failed` of them failed (and were promoted past).
+   * `sizes`: nodes per wave (absent: every wave has some). A pause watches a wave's nodes, so a
+   * wave without any (but the canary) is not paused after, and waves left without nodes are not
+   * waited for.
+   */
+  | { type: "wave-settled"; now: number; failed: number; sizes?: readonly number[] }
   /** A node of a released wave failed, went offline right after applying, or drifted. */
   | { type: "failure"; reason: string }
   /** Release the next wave now; `full`: every remaining wave. */
@@ -59,6 +64,12 @@ function release(c: RolloutCore, to: number): RolloutStep {
 
 const same = (core: RolloutCore): RolloutStep => ({ ok: true, core, effect: null });
 
+/** The first wave after the released ones that has nodes; null when none is left. */
+function nextWaveWithNodes(c: RolloutCore, sizes: readonly number[] | undefined): number | null {
+  for (let w = c.step + 1; w <= c.lastStep; w++) if (!sizes || (sizes[w] ?? 0) > 0) return w;
+  return null;
+}
+
 /** What happened on the fleet: a wave settled, a node failed, or time passed. */
 function observed(
   c: RolloutCore,
@@ -74,13 +85,17 @@ function observed(
     return release(c, c.step + 1);
   }
   if (c.phase !== "progressing") return same(c);
-  if (c.step >= c.lastStep && input.failed > 0)
+  const ahead = nextWaveWithNodes(c, input.sizes);
+  if (ahead === null && input.failed > 0)
     return same({
       ...c,
       phase: "paused",
       pause: { kind: "failure", reason: `${input.failed} node(s) of the rollout failed` },
     });
-  if (c.step >= c.lastStep) return same({ ...c, phase: "healthy", pause: null });
+  if (ahead === null) return same({ ...c, step: c.lastStep, phase: "healthy", pause: null });
+  // An empty canary still pauses: a canary selector matching no node is more likely a mistake
+  // than a wish to send the change untested to the next wave.
+  if (c.step > 0 && input.sizes?.[c.step] === 0) return release(c, ahead);
   return same({
     ...c,
     phase: "paused",

@@ -364,14 +364,14 @@ function createStaging(
       : undefined,
   });
   fleet.attachStaging(staged);
-  registerRolloutMetrics(metrics.registry, staged);
+  registerRolloutMetrics(metrics.registry, staged, () => o.election?.isLeader() ?? true);
   signalPauses(staged, fleet.signalSink());
   return staged;
 }
 
 /**
- * A pause and its end are signals (ipmasq_rollout_paused; a RolloutPaused Event on the
- * ConfigMap and on the nodes that caused it), taken on by the fleet's signal sink.
+ * A pause and its end are signals (a RolloutPaused Event on the ConfigMap and on the nodes that
+ * caused it), taken on by the fleet's signal sink. The gauges read the rollout itself.
  */
 function signalPauses(staged: StagedRollouts, sink: FleetSignalSink | undefined): void {
   if (!sink) return;

@@ -18,7 +18,6 @@ export interface Metrics {
   /** Applies that failed or were never acknowledged, by trigger. */
   applyFailures: Counter<"trigger">;
   /** 1 while the current rollout is paused (set by the rollout code), else 0. */
-  rolloutPaused: Gauge;
   /** Kubernetes Events recorded, by what became of them (kube/event-recorder.ts). */
   kubeEvents: Counter<"result">;
   /** Supplies the node counts at scrape time. */
@@ -130,19 +129,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
 }
 
 /** Metrics of node signals: apply failures, a paused rollout, Kubernetes Events written. */
-function signalMetrics(
-  registry: Registry,
-): Pick<Metrics, "applyFailures" | "rolloutPaused" | "kubeEvents"> {
+function signalMetrics(registry: Registry): Pick<Metrics, "applyFailures" | "kubeEvents"> {
   return {
     applyFailures: new Counter({
       name: "ipmasq_apply_failures_total",
       help: "Applies on nodes that failed or got no apply-result in time, by trigger (desired, resync, periodic, …)",
       labelNames: ["trigger"],
-      registers: [registry],
-    }),
-    rolloutPaused: new Gauge({
-      name: "ipmasq_rollout_paused",
-      help: "1 while the current rollout is paused (waiting for the operator), else 0",
       registers: [registry],
     }),
     kubeEvents: new Counter({

@@ -14,20 +14,15 @@ describe("signalSink", () => {
   const cases: {
     desc: string;
     input: FleetSignal[];
-    want: { paused: number; failures: unknown };
+    want: { failures: unknown };
   }[] = [
     {
-      desc: "a paused rollout sets the gauge",
-      input: [{ kind: "rollout-paused", rollout, reason: "apply failed", message: "m", nodes: [] }],
-      want: { paused: 1, failures: [] },
-    },
-    {
-      desc: "resumed (or ended) puts it back to 0",
+      desc: "a paused rollout is no metric here (rollout-metrics.ts reads the rollout)",
       input: [
         { kind: "rollout-paused", rollout, reason: "apply failed", message: "m", nodes: [] },
         { kind: "rollout-resumed", rollout },
       ],
-      want: { paused: 0, failures: [] },
+      want: { failures: [] },
     },
     {
       desc: "apply failures are counted by trigger",
@@ -37,7 +32,6 @@ describe("signalSink", () => {
         { kind: "apply-failed", node: "a", revision: null, trigger: "resync", error: "timeout" },
       ],
       want: {
-        paused: 0,
         failures: [
           { labels: { trigger: "desired" }, value: 2 },
           { labels: { trigger: "resync" }, value: 1 },
@@ -51,9 +45,7 @@ describe("signalSink", () => {
     const sink = signalSink(metrics, { signal: (s) => passed.push(s) });
     for (const s of input) sink(s);
     expect(passed).toEqual(input);
-    expect(await sample(metrics, "ipmasq_rollout_paused")).toEqual([
-      { labels: {}, value: want.paused },
-    ]);
+    expect(await sample(metrics, "ipmasq_rollout_paused")).toBeUndefined();
     expect(await sample(metrics, "ipmasq_apply_failures_total")).toEqual(want.failures);
   });
 });

@@ -19,8 +19,8 @@ export type FleetSignal =
   /**
    * A staged rollout paused itself (the rollout code's pause hook): `reason` is its cause in a
    * word or two ("apply failed", "node offline"), `message` what the operator should know,
-   * `nodes` the nodes that caused it. Sets ipmasq_rollout_paused to 1 and records a
-   * RolloutPaused Event on the ConfigMap and those Nodes.
+   * `nodes` the nodes that caused it. Records a RolloutPaused Event on the ConfigMap and those
+   * Nodes (the gauges read the rollout itself: rollout-metrics.ts).
    */
   | {
       kind: "rollout-paused";
@@ -29,7 +29,7 @@ export type FleetSignal =
       message: string;
       nodes: string[];
     }
-  /** The paused rollout goes on, or ended (promoted, aborted, finished): the gauge back to 0. */
+  /** The paused rollout goes on, or ended (promoted, aborted, finished, superseded). */
   | { kind: "rollout-resumed"; rollout: RolloutRef };
 
 /** The rollout as far as its signals need it (the shared Rollout type fits). */

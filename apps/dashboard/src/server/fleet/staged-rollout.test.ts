@@ -118,6 +118,62 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     }
   });
 
+  it("a paused rollout superseded by a new save: History says by which revision; nodes go back to stable", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "paused" });
+    t.save(v3);
+    expect(t.staged.recordOf("2")).toMatchObject({ phase: "paused", supersededBy: 3 });
+    // The canary of v3 may be another node: every node not in it runs the stable v1 again.
+    const w0 = t.staged.view()!.waves[0]!;
+    const canary3 = [...w0.appliedNodes, ...w0.pendingNodes];
+    for (const n of [t.canary, ...t.rest])
+      expect(t.fleet.desiredOf(n)?.revision).toBe(canary3.includes(n) ? 3 : 1);
+    // A rollout that finished was not superseded.
+    const u = setup();
+    u.save(v2);
+    u.fleet.applyResult(u.canary, apply(2));
+    expect(u.staged.promote("eve", true).ok).toBe(true);
+    for (const n of u.rest) u.fleet.applyResult(n, apply(2));
+    u.save(v3);
+    expect(u.staged.recordOf("2")).toMatchObject({ phase: "healthy" });
+    expect(u.staged.recordOf("2")).not.toHaveProperty("supersededBy");
+  });
+
+  it("a canary that is the whole fleet: healthy once it applied, no promote of empty waves", () => {
+    const t = setup();
+    t.save(v2, { ...WAVES, canary: { count: 3 }, waves: [50, 100] });
+    expect(t.staged.view()!.waves.map((w) => w.total)).toEqual([3, 0, 0]);
+    for (const n of [t.canary, ...t.rest]) t.fleet.applyResult(n, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "healthy", step: 2 });
+    expect(t.staged.view()!.actions.at(-1)).toMatchObject({
+      action: "finish",
+      user: "system",
+      detail: "every wave applied the revision (wave 1 to wave 2: no nodes)",
+    });
+  });
+
+  it("an empty wave is released without a pause after it, and said", () => {
+    // Four nodes: canary 1, wave 1 up to 25% (already reached: empty), wave 2 the rest.
+    const t = setup(["a", "b", "c", "d"]);
+    t.save(v2, { ...WAVES, canary: { count: 1 }, waves: [25, 100] });
+    expect(t.staged.view()!.waves.map((w) => w.total)).toEqual([1, 0, 3]);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
+    expect(t.staged.promote("erin", false).ok).toBe(true);
+    // Wave 1 has nobody to watch: wave 2 goes at once.
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 2 });
+    for (const n of t.rest) expect(t.fleet.desiredOf(n)?.revision).toBe(2);
+    expect(t.staged.view()!.actions.at(-1)).toMatchObject({
+      action: "promote",
+      user: "system",
+      detail: "wave 1 has no nodes: released wave 2 without a pause",
+    });
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "healthy" });
+  });
+
   it("a revision without a strategy of its own during a rollout is staged like it", () => {
     const t = setup();
     t.save(v2);

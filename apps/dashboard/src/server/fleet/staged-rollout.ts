@@ -168,7 +168,7 @@ export class StagedRollouts {
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
     if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
-      this.clear();
+      this.clear(next.revision);
       return;
     }
     const inMode = (mode: string): WaveNode[] =>
@@ -178,7 +178,7 @@ export class StagedRollouts {
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
     const now = this.now();
-    this.retire();
+    this.retire(next.revision);
     this.previous = stable;
     this.appliedAt.clear();
     this.s = {
@@ -384,6 +384,7 @@ export class StagedRollouts {
     s.core = r.core;
     if (user !== "system" || input.type === "tick" || input.type === "failure")
       this.record(input, user, before.step);
+    else if (input.type === "wave-settled") this.noteSettled(input.sizes ?? [], before);
     if (r.effect) this.perform(r.effect, before.step, user);
     this.changed();
     if (s.core.phase === "paused" && before.phase !== "paused") this.paused();
@@ -457,17 +458,35 @@ export class StagedRollouts {
       );
   }
 
-  /** Every released node applied or failed: the wave is settled (then paused, or healthy). */
+  /**
+   * Every released node applied or failed: the wave is settled (then paused, or healthy). Waves
+   * without nodes (observe-mode ones count) are not paused after nor waited for (noteSettled).
+   */
   private settle(): void {
     const s = this.s;
     if (s?.core.phase !== "progressing") return;
     const failed = this.countFailed(s);
     if (failed === null) return;
-    this.input({ type: "wave-settled", now: this.now(), failed }, "system");
-    if ((s.core.phase as string) === "healthy") {
-      addAction(s, "finish", "system", "every wave applied the revision", this.now());
-      this.changed();
-    }
+    const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
+    this.input({ type: "wave-settled", now: this.now(), failed, sizes }, "system");
+  }
+
+  /** A settled wave finished the rollout, or released waves past ones without nodes: said. */
+  private noteSettled(sizes: readonly number[], before: StagedState["core"]): void {
+    const s = this.s!;
+    const from = before.step;
+    const to = s.core.step;
+    const none = to > from ? ` (${waveNames(from + 1, to)}: no nodes)` : "";
+    if (s.core.phase === "healthy")
+      addAction(s, "finish", "system", `every wave applied the revision${none}`, this.now());
+    else if (to > from && sizes[from] === 0)
+      addAction(
+        s,
+        "promote",
+        "system",
+        `${waveNames(from, from)} has no nodes: released ${waveNames(from + 1, to)} without a pause`,
+        this.now(),
+      );
   }
 
   /** Failed nodes of the released waves; null while one is pending. */
@@ -509,9 +528,10 @@ export class StagedRollouts {
     return this.fleet?.nodes.values() ?? [];
   }
 
-  private clear(): void {
+  /** Ends the current rollout; `by`: the revision that replaces it. */
+  private clear(by?: number): void {
     if (this.s === null) return;
-    this.retire();
+    this.retire(by);
     this.s = null;
     this.previous = null;
     this.changed();
@@ -522,12 +542,17 @@ export class StagedRollouts {
     this.writer.write({ version: 2, current: this.s, past: this.past });
   }
 
-  /** The current rollout leaves: its record stays for History. */
-  private retire(): void {
-    if (!this.s) return;
+  /**
+   * The current rollout leaves: its record stays for History, saying which revision superseded
+   * it when it had not finished (`by`, Argo Rollouts' word for a rollout replaced mid-way).
+   */
+  private retire(by?: number): void {
+    const s = this.s;
+    if (!s) return;
+    const superseded = by !== undefined && by !== s.revision && !this.finished();
     this.past = [
-      ...this.past.filter((p) => p.resourceVersion !== this.s!.resourceVersion),
-      pastOf(this.s),
+      ...this.past.filter((p) => p.resourceVersion !== s.resourceVersion),
+      { ...pastOf(s), ...(superseded ? { supersededBy: by } : {}) },
     ];
     this.past = this.past.slice(-MAX_PAST_ROLLOUTS);
   }

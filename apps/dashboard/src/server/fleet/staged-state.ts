@@ -83,6 +83,8 @@ export type StagedState = z.infer<typeof stagedStateSchema>;
 export const MAX_PAST_ROLLOUTS = 20;
 const pastSchema = z.strictObject({
   resourceVersion: z.string().max(256),
+  /** The revision saved before this rollout finished, which replaced it. */
+  supersededBy: revision.optional(),
   phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
   aborted: z.boolean(),
   actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),

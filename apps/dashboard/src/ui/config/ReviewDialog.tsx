@@ -21,6 +21,7 @@ import { DiffChips } from "../components/DiffChips";
 import { ArrowRightIcon, SpinnerIcon } from "../components/icons";
 import { RelativeTime } from "../components/Time";
 import { ImpactList } from "../rollout/ImpactList";
+import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { MergeNotice } from "../sources/MergeNotice";
 import { impactSentence, rolloutSentence } from "./draft";
@@ -281,6 +282,7 @@ export function ReviewDialog({
           </Callout>
         ) : null}
         <StrategyPicker draft={strategy} />
+        <RolloutReviewNotes strategy={strategy.value} />
         <div>
           <label htmlFor={messageId} className="mb-1 block text-sm font-medium">
             Change note{" "}

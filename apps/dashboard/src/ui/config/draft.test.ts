@@ -16,6 +16,7 @@ import {
   looksComplete,
   rebase,
   requestSizeIssue,
+  rolloutSentence,
   withList,
 } from "./draft";
 
@@ -256,5 +257,20 @@ describe("the masqueradeCIDRs list in the editor", () => {
     const mine = { ...config, masqueradeCIDRs: ["10.100.10.0/24"] };
     const theirs = { ...config, nonMasqueradeCIDRs: ["10.0.0.0/8", "172.16.0.0/12"] };
     expect(rebase(config, mine, theirs).masqueradeCIDRs).toEqual(["10.100.10.0/24"]);
+  });
+});
+
+describe("rolloutSentence", () => {
+  const tests: { desc: string; input: number; want: string }[] = [
+    {
+      desc: "no node's rules change: never claims that no node is connected",
+      input: 0,
+      want: "No known node's rules change; nodes that connect later get the config then.",
+    },
+    { desc: "one node", input: 1, want: "The change will be applied to 1 node." },
+    { desc: "thousands", input: 2500, want: "The change will be applied to 2,500 nodes." },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(rolloutSentence(input)).toBe(want);
   });
 });

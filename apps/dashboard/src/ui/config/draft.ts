@@ -172,9 +172,13 @@ export function impactSentence(d: DestinationImpact): string {
     : `Traffic to ${d.cidr} will be masqueraded on ${nodesText(d.nodes)}: it leaves with the node's IP${by}.`;
 }
 
+/**
+ * The closing sentence of a save's impact; `nodes`: known nodes whose rules change. Zero says
+ * only that (nodes may well be connected: a change of formatting, or to the same config).
+ */
 export function rolloutSentence(nodes: number): string {
   return nodes === 0
-    ? "No node is connected: nodes pick the change up when they connect."
+    ? "No known node's rules change; nodes that connect later get the config then."
     : `The change will be applied to ${nodesText(nodes)}.`;
 }
 

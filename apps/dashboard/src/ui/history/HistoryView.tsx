@@ -14,6 +14,7 @@ import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
 import { useLiveEvent } from "../live/live";
+import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
 import { ComparePanel, CompareResult } from "./ComparePanel";
@@ -31,12 +32,18 @@ function RollbackStrategy({
   return <StrategyPicker draft={draft} />;
 }
 
+/** A rollout's end state in History: a superseded one never finished, whatever its phase. */
+export function rolloutState(r: NonNullable<Revision["rollout"]>): string {
+  if (r.aborted) return "aborted";
+  return r.supersededBy === undefined ? r.phase : `superseded by revision ${r.supersededBy}`;
+}
+
 /** Who started, paused, promoted or aborted the revision's rollout, and when. */
 function RolloutActions({ rollout }: { rollout: NonNullable<Revision["rollout"]> }) {
   return (
     <details className="mt-3 text-sm">
       <summary className="cursor-pointer text-zinc-700 dark:text-zinc-300">
-        Rollout: {rollout.aborted ? "aborted" : rollout.phase} ({rollout.actions.length} actions)
+        Rollout: {rolloutState(rollout)} ({rollout.actions.length} actions)
       </summary>
       <ol className="mt-2 space-y-1">
         {rollout.actions.map((a) => (
@@ -113,6 +120,7 @@ function RollbackDialog({
       {config.data ? (
         <div className="mt-4">
           <RollbackStrategy initial={config.data.rolloutStrategy} onChange={setStrategy} />
+          <RolloutReviewNotes strategy={strategy} />
         </div>
       ) : null}
       {conflict ? (
@@ -245,9 +253,17 @@ function RevisionItem({
         </div>
         {rev.rollout ? <RolloutActions rollout={rev.rollout} /> : null}
         {open ? (
-          <pre className="mt-3 overflow-x-auto rounded-lg bg-zinc-50 p-3 font-mono text-xs text-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
-            {rev.yaml}
-          </pre>
+          <>
+            {/* The store's own version, when it is not the revision number (the ConfigMap's). */}
+            {rev.resourceVersion !== String(rev.revision) ? (
+              <p className="mt-3 text-xs text-zinc-500">
+                resourceVersion <span className="font-mono">{rev.resourceVersion}</span>
+              </p>
+            ) : null}
+            <pre className="mt-3 overflow-x-auto rounded-lg bg-zinc-50 p-3 font-mono text-xs text-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
+              {rev.yaml}
+            </pre>
+          </>
         ) : null}
       </article>
     </li>
