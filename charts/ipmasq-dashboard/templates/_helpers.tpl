@@ -177,3 +177,27 @@ true
 {{- define "ipmasq.editableSources" -}}
 {{- without (uniq .Values.configSources.editable) .Values.ipMasqAgent.name (include "ipmasq.historyConfigMapName" .) | join "," -}}
 {{- end -}}
+
+{{/*
+The dashboard's topologySpreadConstraints: dashboard.topologySpreadConstraints as given (a
+constraint without labelSelector gets the dashboard pods' labels), else one per
+dashboard.topologySpread.topologyKeys. matchLabelKeys pod-template-hash counts only the pods of
+the same ReplicaSet, so a rolling update's surge pod does not skew the spread of the new ones.
+*/}}
+{{- define "ipmasq.dashboard.topologySpread" -}}
+{{- $d := .Values.dashboard -}}
+{{- $selector := dict "matchLabels" (include "ipmasq.selectorLabels" (list . "dashboard") | fromYaml) -}}
+{{- $out := list -}}
+{{- if $d.topologySpreadConstraints -}}
+{{- range $d.topologySpreadConstraints -}}
+{{- $out = append $out (merge (deepCopy .) (dict "labelSelector" $selector)) -}}
+{{- end -}}
+{{- else -}}
+{{- range $d.topologySpread.topologyKeys -}}
+{{- $out = append $out (dict "topologyKey" . "maxSkew" $d.topologySpread.maxSkew "whenUnsatisfiable" $d.topologySpread.whenUnsatisfiable "labelSelector" $selector "matchLabelKeys" (list "pod-template-hash")) -}}
+{{- end -}}
+{{- end -}}
+{{- with $out -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
