@@ -356,6 +356,13 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
       ["tokenreviews", "subjectaccessreviews"].includes(g.resource)) ||
     // Offline nodes are forgotten when their Node object is gone (issue 12.8).
     (g.scope === "cluster" && g.apiGroup === "" && g.resource === "nodes" && g.verb === "get") ||
+    // NodeMasquerade (issue 17): every node's status, written by the replica holding it.
+    (g.scope === "cluster" &&
+      g.apiGroup === "ipmasq.dev" &&
+      ((g.resource === "nodemasquerades" &&
+        ["get", "list", "watch", "create", "patch", "update", "delete"].includes(g.verb)) ||
+        (g.resource === "nodemasquerades/status" &&
+          ["get", "patch", "update"].includes(g.verb)))) ||
     (g.resource === "configmaps" &&
       g.scope === e.configMapNamespace &&
       named(e.configMapName, e.historyName) &&
@@ -421,7 +428,8 @@ export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
       if (words.some((w) => w.includes("*")))
         v.push(`${r.kind}/${r.metadata.name}: wildcard in ${JSON.stringify(rule)}`);
       if (rule.nonResourceURLs) v.push(`${r.kind}/${r.metadata.name}: nonResourceURLs`);
-      if (rule.resources?.some((res) => res.includes("/")))
+      // The one subresource granted: NodeMasquerade status (issue 17).
+      if (rule.resources?.some((res) => res.includes("/") && res !== "nodemasquerades/status"))
         v.push(`${r.kind}/${r.metadata.name}: subresources not expected`);
     }
   }
