@@ -84,6 +84,13 @@ true
 {{- default (printf "%s-history" .Values.ipMasqAgent.name) .Values.dashboard.historyConfigMap.name -}}
 {{- end -}}
 
+{{/* "true" when the dashboard writes Leases: the singleton one, or its replica Lease. */}}
+{{- define "ipmasq.leases" -}}
+{{- if or .Values.dashboard.leaderElection.enabled .Values.dashboard.replicaSync.enabled -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{- define "ipmasq.leaseName" -}}
 {{- default (include "ipmasq.fullname" .) .Values.dashboard.leaderElection.leaseName -}}
 {{- end -}}

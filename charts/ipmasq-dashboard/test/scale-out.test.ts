@@ -212,13 +212,46 @@ describe("dashboard replicas > 1", () => {
     ]);
   });
 
-  it("refuses several replicas without the Leases they coordinate through", () => {
-    const r = template({
-      ...base,
-      set: ["dashboard.replicas=3", "dashboard.leaderElection.enabled=false"],
-    });
+  it.each([
+    {
+      desc: "the Leases they coordinate through",
+      set: "dashboard.leaderElection.enabled=false",
+      want: /leaderElection/,
+    },
+    {
+      desc: "NodeMasquerades to see each other's nodes",
+      set: "dashboard.replicaSync.enabled=false",
+      want: /replicaSync/,
+    },
+  ])("refuses several replicas without $desc", ({ set, want }) => {
+    const r = template({ ...base, set: ["dashboard.replicas=3", set] });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/leaderElection/);
+    expect(r.stderr).toMatch(want);
+  });
+
+  it("tells every replica to share the fleet and how fast it may write statuses", () => {
+    const c = container(three.dashboard);
+    expect(env(c, "IPMASQ_REPLICA_SYNC")?.value).toBe("true");
+    expect(env(c, "IPMASQ_STATUS_WRITES_PER_SECOND")?.value).toBe("50");
+    expect(env(c, "IPMASQ_LEASE")?.value).toBe("ipmasq-ipmasq-dashboard");
+  });
+
+  it("without replica sync (one replica) grants nothing on NodeMasquerades", () => {
+    const solo = render({ ...base, set: ["dashboard.replicaSync.enabled=false"] });
+    expect(env(container(solo.dashboard), "IPMASQ_REPLICA_SYNC")?.value).toBe("false");
+    expect(rbacViolations(solo, rbacExpectation(solo, "kube-system", false))).toEqual([]);
+    const rules = [...solo.all<Role>("Role"), ...solo.all<Role>("ClusterRole")].flatMap(
+      (r) => r.rules,
+    );
+    expect(rules.filter((r) => r.apiGroups?.includes("ipmasq.dev"))).toEqual([]);
+    // …and the check fails when the chart grants them anyway, or misses them when it syncs.
+    const e = rbacExpectation(three, "kube-system", false);
+    expect(rbacViolations(three, { ...e, replicaSync: false })).toContain(
+      "list nodemasquerades granted=true but IPMASQ_REPLICA_SYNC=false",
+    );
+    expect(rbacViolations(solo, { ...e, replicaSync: true }).join("\n")).toContain(
+      "watch nodemasquerades granted=false but IPMASQ_REPLICA_SYNC=true",
+    );
   });
 });
 

@@ -318,6 +318,10 @@ export interface RbacExpectation {
   sourcePrefix: string;
   /** IPMASQ_EDITABLE_SOURCES: get/update on exactly these ConfigMaps. */
   editableSources: string[];
+  /** IPMASQ_REPLICA_SYNC: NodeMasquerades and the replica Lease. */
+  replicaSync: boolean;
+  /** IPMASQ_LEADER_ELECTION: the singleton Lease. */
+  leaderElection: boolean;
 }
 
 /** What the dashboard's environment says it will touch. */
@@ -343,6 +347,8 @@ export function rbacExpectation(
     releaseNamespace: m.namespace,
     sourcePrefix: envValue(d, "IPMASQ_SOURCE_PREFIX") ?? "",
     editableSources: (envValue(d, "IPMASQ_EDITABLE_SOURCES") ?? "").split(",").filter(Boolean),
+    replicaSync: envValue(d, "IPMASQ_REPLICA_SYNC") === "true",
+    leaderElection: envValue(d, "IPMASQ_LEADER_ELECTION") === "true",
   };
 }
 
@@ -426,21 +432,25 @@ export const NODE_MASQUERADE_VERBS = {
   "nodemasquerades/status": ["get", "patch", "update"],
 };
 
-/** What several active replicas need (issue 17): their Leases and every NodeMasquerade. */
+/** What several active replicas need (issue 17): their Leases and every NodeMasquerade, each
+ * exactly when the dashboard's env says it uses them. */
 function scaleOutGrantViolations(
   has: (g: Partial<Grant>) => boolean,
   e: RbacExpectation,
 ): string[] {
   const v: string[] = [];
+  const leases = e.leaderElection || e.replicaSync;
   for (const verb of LEASE_VERBS) {
     const lease = { apiGroup: "coordination.k8s.io", resource: "leases", verb, resourceNames: [] };
-    if (!has({ ...lease, scope: e.configMapNamespace }))
-      v.push(`dashboard cannot ${verb} the Leases of ${e.configMapNamespace}`);
+    if (has({ ...lease, scope: e.configMapNamespace }) !== leases)
+      v.push(`${verb} Leases granted=${!leases} but the dashboard writes Leases=${leases}`);
   }
   for (const [resource, verbs] of Object.entries(NODE_MASQUERADE_VERBS))
     for (const verb of verbs)
-      if (!has({ scope: "cluster", apiGroup: "ipmasq.dev", resource, verb, resourceNames: [] }))
-        v.push(`dashboard cannot ${verb} ${resource}`);
+      if (has({ scope: "cluster", apiGroup: "ipmasq.dev", resource, verb }) !== e.replicaSync)
+        v.push(
+          `${verb} ${resource} granted=${!e.replicaSync} but IPMASQ_REPLICA_SYNC=${e.replicaSync}`,
+        );
   return v;
 }
 
