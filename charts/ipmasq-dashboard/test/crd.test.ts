@@ -4,13 +4,12 @@
 // values are the dashboard's own, and Helm ships it. The checkers are shown able to fail.
 //
 // Run: npx vitest run --project integration charts/ipmasq-dashboard/test/crd.test.ts
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { NODE_STATUSES } from "@masq/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
   type Crd,
+  crdFile,
   crdViolations,
   type Schema,
   structuralViolations,
@@ -26,16 +25,7 @@ import {
 } from "./helpers/render.js";
 import { schemaErrors, unknownFields } from "./helpers/schema.js";
 
-const FILE = join(CHART, "crds", "nodemasquerades.yaml");
-
-function load(): Crd {
-  const docs = parseAllDocuments(readFileSync(FILE, "utf8"));
-  if (docs.length !== 1) throw new Error(`expected one document, found ${docs.length}`);
-  if (docs[0]!.errors.length) throw new Error(`does not parse: ${docs[0]!.errors[0]!.message}`);
-  return docs[0]!.toJS() as Crd;
-}
-
-const crd = load();
+const crd = crdFile();
 const version = crd.spec.versions[0]!;
 const schema = version.schema!.openAPIV3Schema!;
 const status = schema.properties!.status!;

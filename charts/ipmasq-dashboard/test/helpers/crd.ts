@@ -4,8 +4,11 @@
 // (pkg/apis/apiextensions/validation: keywords v1 refuses, properties vs additionalProperties,
 // list-type map keys), the names and versions, and the printer columns. Plus the chart's own
 // rule: every string and array is bounded, so one object stays small at 65,000 nodes.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import type { Json } from "./render.js";
+import { parseAllDocuments } from "yaml";
+import { CHART, type Json } from "./render.js";
 
 export type Schema = Json & {
   type?: string;
@@ -310,4 +313,12 @@ function columnViolations(version: string, schema: Schema, columns: Column[]): s
       v.push(`${version}: column ${c.name} is ${c.type}, the field ${at.type}`);
   }
   return v;
+}
+
+/** crds/nodemasquerades.yaml, parsed: exactly one document that parses. */
+export function crdFile(): Crd {
+  const docs = parseAllDocuments(readFileSync(join(CHART, "crds", "nodemasquerades.yaml"), "utf8"));
+  if (docs.length !== 1) throw new Error(`expected one document, found ${docs.length}`);
+  if (docs[0]!.errors.length) throw new Error(`does not parse: ${docs[0]!.errors[0]!.message}`);
+  return docs[0]!.toJS() as Crd;
 }
