@@ -384,6 +384,12 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
       inCmNamespace &&
       named() &&
       g.verb === "create") ||
+    // Replica Leases (issue 17): names are per pod, so namespace-wide.
+    (g.resource === "leases" &&
+      g.apiGroup === "coordination.k8s.io" &&
+      inCmNamespace &&
+      named() &&
+      ["get", "list", "watch", "create", "update"].includes(g.verb)) ||
     (g.resource === "leases" &&
       g.apiGroup === "coordination.k8s.io" &&
       g.scope === e.configMapNamespace &&
