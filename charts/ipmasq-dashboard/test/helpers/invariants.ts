@@ -365,10 +365,9 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
     // NodeMasquerade (issue 17): every node's status, written by the replica holding it.
     (g.scope === "cluster" &&
       g.apiGroup === "ipmasq.dev" &&
-      ((g.resource === "nodemasquerades" &&
-        ["get", "list", "watch", "create", "patch", "update", "delete"].includes(g.verb)) ||
-        (g.resource === "nodemasquerades/status" &&
-          ["get", "patch", "update"].includes(g.verb)))) ||
+      (NODE_MASQUERADE_VERBS[g.resource as keyof typeof NODE_MASQUERADE_VERBS] ?? []).includes(
+        g.verb,
+      )) ||
     (g.resource === "configmaps" &&
       g.scope === e.configMapNamespace &&
       named(e.configMapName, e.historyName) &&
@@ -425,11 +424,11 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
 /** Lease verbs: hold and renew the singleton and its own (create: a deleted singleton Lease
  * must be recreatable, or no replica can lead, issue 18.3); watch the other replicas'. */
 export const LEASE_VERBS = ["get", "list", "watch", "create", "update"];
-/** NodeMasquerade verbs (crd-design.md): the fleet from every node's object, resync requests,
- * expiry of nodes gone from the cluster; the holder writes the status. */
+/** NodeMasquerade verbs, the calls the dashboard makes (kube-calls.test.ts): the fleet from
+ * every node's object, created when missing, resync requests; the holder patches the status. */
 export const NODE_MASQUERADE_VERBS = {
-  nodemasquerades: ["get", "list", "watch", "create", "patch", "update", "delete"],
-  "nodemasquerades/status": ["get", "patch", "update"],
+  nodemasquerades: ["list", "watch", "create", "patch"],
+  "nodemasquerades/status": ["patch"],
 };
 
 /** What several active replicas need (issue 17): their Leases and every NodeMasquerade, each

@@ -1,8 +1,8 @@
 // A custom resource checked against its CRD's structural openAPIV3Schema as apiextensions-
 // apiserver does (pkg/apiserver/schema/pruning and kube-openapi's validate): unknown fields are
 // pruned silently (unless x-kubernetes-preserve-unknown-fields), then type, nullable, required,
-// enum, maxLength, maxItems, minimum and additionalProperties are checked; each failure is one
-// StatusCause with the real server's message shape.
+// enum, maxLength, minLength, pattern, maxItems, minimum and additionalProperties are checked;
+// each failure is one StatusCause with the real server's message shape.
 import type { Obj, StatusCause } from "./status.js";
 
 type Schema = Obj;
@@ -49,6 +49,7 @@ export function validateSchema(value: Obj, schema: Schema | undefined, path = ""
   if (want && !(t === want || (want === "number" && t === "integer")))
     return [invalidType(at, want, t)];
   const causes = scalarCauses(value, t, schema, at);
+  if (t === "string") causes.push(...stringCauses(value, schema, at));
   if (t === "array") causes.push(...arrayCauses(value, schema, path));
   if (t === "object") causes.push(...objectCauses(value, schema, path));
   return causes;
@@ -75,6 +76,21 @@ function scalarCauses(value: Obj, t: string, schema: Schema, at: string): Status
       field: at,
       message: `Invalid value: ${value}: ${at} in body should be greater than or equal to ${schema.minimum}`,
     });
+  return causes;
+}
+
+/** minLength and pattern (an ECMAScript-compatible RE2 pattern), worded as kube-openapi's. */
+function stringCauses(value: string, schema: Schema, at: string): StatusCause[] {
+  const invalid = (why: string): StatusCause => ({
+    reason: "FieldValueInvalid",
+    field: at,
+    message: `Invalid value: ${show(value)}: ${at} in body ${why}`,
+  });
+  const causes: StatusCause[] = [];
+  if (schema.minLength !== undefined && [...value].length < schema.minLength)
+    causes.push(invalid(`should be at least ${schema.minLength} chars long`));
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value))
+    causes.push(invalid(`should match '${schema.pattern}'`));
   return causes;
 }
 
