@@ -103,6 +103,18 @@ describe("every replica active", () => {
       "drift written",
     );
     expect(nm(fake, "node-1").status.drift.count).toBeGreaterThan(0);
+    // The metric counts exactly the status writes the API server answered.
+    const metrics = String((await a.api("/metrics")).body);
+    const written = Number(
+      /ipmasq_node_status_writes_total\{result="written"\} (\d+)/.exec(metrics)?.[1],
+    );
+    const patched = fake.requests.filter(
+      (q) =>
+        q.method === "PATCH" &&
+        q.path.includes("/nodemasquerades/node-1/status") &&
+        q.status === 200,
+    ).length;
+    expect(written).toBe(patched);
   });
 
   it("a resync clicked on one replica reaches a node held by another", async () => {
