@@ -240,6 +240,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     fleet.sweep();
     staged.tick();
     expiry.sweep();
+    o.replicas?.sweep(o.election?.isLeader() ?? true);
     sessions.sweep();
   }, 1000);
   sweeper.unref();
