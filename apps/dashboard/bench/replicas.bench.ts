@@ -98,26 +98,26 @@ async function saveOnce(
   groups: Reporters[],
   i: number,
 ): Promise<SaveRun> {
-  const cfg = await api<{ revision: string }>(a, "/api/config");
+  const cfg = await api<{ resourceVersion: string }>(a, "/api/config");
   const from = fake.requests.length;
   const t0 = Date.now();
-  const saved = await api<{ generation: number }>(a, "/api/config", {
+  const saved = await api<{ revision: number }>(a, "/api/config", {
     yaml: `nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.${i}.0/24]\n`,
-    revision: cfg.revision,
+    resourceVersion: cfg.resourceVersion,
   });
   const applied = async () =>
     (
-      await Promise.all(groups.map((g) => g.ask<{ count: number }>({ applied: saved.generation })))
+      await Promise.all(groups.map((g) => g.ask<{ count: number }>({ applied: saved.revision })))
     ).reduce((s, c) => s + c.count, 0);
   await until(async () => (await applied()) === N, 300_000, 20, "every node acknowledged");
   const ackMs = Date.now() - t0;
   await until(
     async () => {
-      const r = await api<{ summary: { rollout: { generation: number; done: number } | null } }>(
+      const r = await api<{ summary: { rollout: { revision: number; done: number } | null } }>(
         a,
         "/api/nodes?q=~",
       );
-      return r.summary.rollout?.generation === saved.generation && r.summary.rollout.done === N;
+      return r.summary.rollout?.revision === saved.revision && r.summary.rollout.done === N;
     },
     600_000,
     100,

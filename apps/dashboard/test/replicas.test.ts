@@ -140,7 +140,10 @@ describe("three active dashboard replicas", () => {
     const cfg = (await r0.api("/api/config")).body;
     const put = await r0.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
+        resourceVersion: cfg.resourceVersion,
+      },
     });
     expect(put.status).toBe(200);
     await until(
@@ -155,7 +158,7 @@ describe("three active dashboard replicas", () => {
     await until(
       async () => {
         const rollout = (await r0.api("/api/nodes")).body.summary.rollout;
-        return rollout?.generation === put.body.generation && rollout.done === 3;
+        return rollout?.revision === put.body.revision && rollout.done === 3;
       },
       10_000,
       100,

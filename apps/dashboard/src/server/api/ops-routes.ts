@@ -53,7 +53,7 @@ export function opsRoutes(ctx: ApiContext): Route[] {
         const hello: HelloEvent = {
           nodes: allSummaries(ctx),
           summary: fleetSummary(ctx),
-          config: configEvent(state),
+          config: configEvent(state, ctx.staged),
           rollout: rolloutView(ctx),
           staged: ctx.staged.view(),
           serverTime: Date.now(),

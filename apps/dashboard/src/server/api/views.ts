@@ -12,6 +12,7 @@ import {
 } from "@masq/shared";
 import type { ConfigState } from "../config/config-service.js";
 import { healSchedule, type NodeAssessment, type NodeRecord, toSummary } from "../fleet/node.js";
+import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import {
   countByStatus,
   fleetNodes,
@@ -21,7 +22,9 @@ import {
 } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 
-export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config" | "replicas">): FleetSummary {
+export function fleetSummary(
+  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "replicas">,
+): FleetSummary {
   const state = ctx.config.current();
   const view = ctx.replicas?.sources();
   const counts = view
@@ -29,8 +32,7 @@ export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config" | "replica
     : { total: ctx.fleet.nodes.size, byStatus: ctx.fleet.countByStatus() };
   return {
     ...counts,
-    revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
+    ...configEvent(state, ctx.staged),
     rollout: rolloutView(ctx),
   };
 }
@@ -42,22 +44,34 @@ export function rolloutView(ctx: Pick<ApiContext, "fleet" | "replicas">): Rollou
   return view ? rolloutOf(view, local) : local;
 }
 
-export function configEvent(state: ConfigState): ConfigEvent {
+/**
+ * The stored config's revision and the one nodes enforce: after an aborted staged rollout the
+ * stable revision every node returned to, not the stored (aborted) one.
+ */
+function revisions(state: ConfigState, staged: Pick<StagedRollouts, "fleetDesired">) {
   return {
+    resourceVersion: state.rev.resourceVersion,
     revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
-    valid: state.result.ok,
+    desiredRevision: staged.fleetDesired(state.desired)?.revision ?? null,
   };
 }
 
-export function configView(state: ConfigState): Omit<ConfigResponse, "flags"> {
+export function configEvent(
+  state: ConfigState,
+  staged: Pick<StagedRollouts, "fleetDesired">,
+): ConfigEvent {
+  return { ...revisions(state, staged), valid: state.result.ok };
+}
+
+export function configView(
+  state: ConfigState,
+  staged: Pick<StagedRollouts, "fleetDesired">,
+): Omit<ConfigResponse, "flags"> {
   const r = state.result;
   return {
     config: r.ok ? r.config : (state.desired?.config ?? null),
     yaml: state.rev.text,
-    revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
-    desiredRevision: state.desired?.revision ?? null,
+    ...revisions(state, staged),
     valid: r.ok,
     errors: r.ok ? [] : r.errors,
     warnings: r.warnings,
@@ -107,7 +121,7 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
     heal: healSchedule(n),
     snapshotAt: n.snapshot?.takenAt ?? null,
     lastApply: n.lastApply,
-    pending: p ? { kind: p.kind, generation: p.generation, sentAt: p.sentAt } : null,
+    pending: p ? { kind: p.kind, revision: p.revision, sentAt: p.sentAt } : null,
     events: [...n.events].reverse(),
     serverTime: now,
   };

@@ -36,7 +36,7 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
     name,
     os: st?.backend === "windows" ? ("windows" as const) : ("linux" as const),
     mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
-    appliedGeneration: st?.appliedRevision ?? null,
+    appliedRevision: st?.appliedRevision ?? null,
     backend: st?.backend ?? "",
     kernel: "",
     iptablesVersion: "",
@@ -135,7 +135,7 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
     if ("hello" in n || n.mode !== "enforce") continue;
     const was = s.fleet.rollout.outcomeOf(n.name);
     if (was) count(out, was, -1);
-    count(out, remoteOutcome(n, local.generation), 1);
+    count(out, remoteOutcome(n, local.revision), 1);
   }
   if (out.pending > 0) out.finishedAt = null;
   return out;
@@ -143,8 +143,8 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
 
 type Outcome = "pending" | "offline" | "done" | "failed";
 
-function remoteOutcome(n: RemoteSummary, generation: number): Outcome {
-  if (n.appliedGeneration === generation) return "done";
+function remoteOutcome(n: RemoteSummary, revision: number): Outcome {
+  if (n.appliedRevision === revision) return "done";
   if (n.status === "error") return "failed";
   return n.connected ? "pending" : "offline";
 }

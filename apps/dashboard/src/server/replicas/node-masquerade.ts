@@ -76,7 +76,7 @@ export function statusBody(i: StatusInput): StatusBody {
     connected: n.connected,
     health: n.status,
     desiredRevision: i.desiredRevision,
-    appliedRevision: n.appliedGeneration,
+    appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     mode: n.hello.mode,
     drift: {

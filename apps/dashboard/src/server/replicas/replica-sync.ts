@@ -145,7 +145,7 @@ export class ReplicaSync {
       statusBody({
         record,
         replica: this.o.replica,
-        desiredRevision: fleet.desiredOf(name)?.generation ?? null,
+        desiredRevision: fleet.desiredOf(name)?.revision ?? null,
         resyncObserved: this.performed.get(name),
       }),
     );
