@@ -1,6 +1,7 @@
 // The operator's journeys of issue 5, in a real Chromium against the production build, the
 // file store and real reporters enforcing real iptables rules in network namespaces.
-import { apiGet, baseUrl, chainOf, deleteReturnRule, NODES, nodeStatuses, TOKENS } from "./env.js";
+import { deleteReturnRule } from "@masq/testkit/netns";
+import { apiGet, baseUrl, chainOf, NODES, nodeStatuses, TOKENS } from "./env.js";
 import { expect, nav, row, shot, signIn, test } from "./fixtures.js";
 
 const NEW_CIDR = "100.64.0.0/10";

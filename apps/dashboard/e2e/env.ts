@@ -38,8 +38,6 @@ export function chainOf(ns: string): string {
   return natRules(ns, CHAIN).join("\n");
 }
 
-export { deleteReturnRule } from "@masq/testkit/netns";
-
 export function listOurNetns(): string[] {
   const out = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
   return out

@@ -8,7 +8,7 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeKubeApi } from "@masq/testkit/kube-api";
-import { addNetns, deleteNetns } from "@masq/testkit/netns";
+import { addNetns, deleteNetns, deleteReturnRule } from "@masq/testkit/netns";
 import {
   type ChildHandle,
   DASHBOARD_BIN,
@@ -18,7 +18,7 @@ import {
   stopChild,
 } from "@masq/testkit/processes";
 import { until } from "@masq/testkit/wait";
-import { deleteReturnRule, TOKENS } from "./env.js";
+import { TOKENS } from "./env.js";
 import { expect, shot, test } from "./fixtures.js";
 
 const NODE = "ime-kube";

@@ -2,8 +2,10 @@
 // every row shows its status and a Resync that works, nothing scrolls sideways), unsaved
 // config edits guarded (links, Sign out, reload/close), the IP tester's one answer for the
 // current input, and the node page's kubectl card.
+
+import { deleteReturnRule } from "@masq/testkit/netns";
 import type { Page } from "@playwright/test";
-import { apiGet, deleteReturnRule, NODES, nodeStatuses, TOKENS } from "./env.js";
+import { apiGet, NODES, nodeStatuses, TOKENS } from "./env.js";
 import { expect, nav, row, shot, signIn, test } from "./fixtures.js";
 
 test.describe.configure({ mode: "serial" });

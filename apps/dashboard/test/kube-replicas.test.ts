@@ -6,6 +6,7 @@
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { kubeClients } from "../src/server/kube/client.js";
+import { kubeNodeExists } from "../src/server/kube/node-lookup.js";
 import { silentLogger } from "../src/server/log.js";
 import { ReplicaSync } from "../src/server/replicas/replica-sync.js";
 import { kubeTestCluster } from "./helpers/kube-server.js";
@@ -15,8 +16,10 @@ const t = kubeTestCluster();
 
 /** A replica's sync with short Leases (renew 200 ms, 1 s), as setup.ts builds it otherwise. */
 function replicaSync(fake: FakeKubeApi, pod: string): ReplicaSync {
+  const clients = kubeClients(fake.kubeConfig());
   return new ReplicaSync({
-    clients: kubeClients(fake.kubeConfig()),
+    clients,
+    nodeExists: kubeNodeExists(clients, silentLogger()),
     replica: pod,
     namespace: "kube-system",
     leasePrefix: "ipmasq-ipmasq-dashboard-replica-",
@@ -103,6 +106,18 @@ describe("every replica active", () => {
       "drift written",
     );
     expect(nm(fake, "node-1").status.drift.count).toBeGreaterThan(0);
+    // The metric counts exactly the status writes the API server answered.
+    const metrics = String((await a.api("/metrics")).body);
+    const written = Number(
+      /ipmasq_node_status_writes_total\{result="written"\} (\d+)/.exec(metrics)?.[1],
+    );
+    const patched = fake.requests.filter(
+      (q) =>
+        q.method === "PATCH" &&
+        q.path.includes("/nodemasquerades/node-1/status") &&
+        q.status === 200,
+    ).length;
+    expect(written).toBe(patched);
   });
 
   it("a resync clicked on one replica reaches a node held by another", async () => {
@@ -159,5 +174,27 @@ describe("every replica active", () => {
       10_000,
       "node-1 moved",
     );
+  });
+
+  it("deletes the NodeMasquerade of a node gone from the cluster, on the singleton Lease holder", async () => {
+    const fake = await t.cluster();
+    await replica(fake, "dash-a");
+    const object = (name: string) => ({
+      apiVersion: "ipmasq.dev/v1alpha1",
+      kind: "NodeMasquerade",
+      metadata: { name },
+      spec: {},
+      status: {
+        replica: "dash-gone",
+        connected: false,
+        health: "offline",
+        observedAt: new Date().toISOString().slice(0, 19) + "Z",
+      },
+    });
+    fake.addNode("node-kept");
+    fake.apply(object("node-kept"));
+    fake.apply(object("node-deleted"));
+    await eventually(() => !nm(fake, "node-deleted"), 10_000, "the deleted node's object gone");
+    expect(nm(fake, "node-kept")).toBeDefined();
   });
 });

@@ -6,8 +6,6 @@ import { join } from "node:path";
 
 import { type CniPod, kubeNatTable } from "@masq/testkit/kube-proxy-table";
 
-export { kubeNatTable };
-
 /** Pods of the CNI bridge plugin on the big node: each adds a chain to the POSTROUTING path. */
 export const BENCH_PODS: CniPod[] = [1, 2, 3].map((i) => ({
   ip: `10.244.0.${10 + i}`,

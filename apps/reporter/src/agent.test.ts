@@ -99,7 +99,7 @@ describe("agent (memory backend, local dashboard)", () => {
 
   it("ignores malformed frames and keeps working", async () => {
     const { dash, backend } = await setup();
-    await dash.waitFor("snapshot");
+    const first = await dash.waitFor("snapshot");
     dash.send("not json");
     dash.send(
       JSON.stringify({
@@ -121,7 +121,10 @@ describe("agent (memory backend, local dashboard)", () => {
       }),
     );
     dash.send(JSON.stringify({ type: "resync", v: 2 }));
-    await new Promise((r) => setTimeout(r, 100));
+    // A valid resync is answered with a snapshot once the apply queue is idle: by then every
+    // frame before it was handled (frames in order, applies one at a time).
+    dash.send({ type: "resync", v: 2, requestId: "after-the-bad-frames" });
+    await dash.waitFor("snapshot", (s) => s.seq > first.seq);
     expect(backend.writes()).toBe(0);
     dash.send({
       type: "desired",

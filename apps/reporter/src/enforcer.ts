@@ -62,6 +62,11 @@ export interface Enforcer {
   observe(observed: Observed): DriftReport | undefined;
   /** When it re-applies on its own next (sent with snapshots so the dashboard can say). */
   schedule(): ResyncSchedule;
+  /**
+   * Reads the mounted config now, as the periodic check does: adopted (and applied) when its
+   * text changed, refused with a result when invalid. Resolves when that is done.
+   */
+  checkConfigFile(): Promise<void>;
 }
 
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this (limits.ts). */
@@ -251,6 +256,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     resync(trigger = "resync") {
       return opts.mode === "enforce" ? queue.request(trigger) : Promise.resolve();
     },
+    checkConfigFile: () => (stopped ? Promise.resolve() : checkFile(true)),
     observe(observed) {
       if (!current || !flags) return void drift.unknown();
       const { report, healable } = drift.judge(current.config, flags, observed);

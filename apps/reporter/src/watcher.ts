@@ -127,6 +127,23 @@ export function coalescer(fire: () => void, debounceMs: number, maxWaitMs: numbe
   };
 }
 
+/**
+ * A monitor's output as lines, per process. A partial line longer than any event the parsers
+ * know (unbounded otherwise) is dropped and `overflow` called: something changed, read again.
+ */
+function lineSplitter(onLine: (line: string) => void, overflow: () => void) {
+  let rest = "";
+  return (chunk: string) => {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop() ?? "";
+    for (const l of parts) onLine(l);
+    if (rest.length > MAX_MONITOR_LINE_CHARS) {
+      rest = "";
+      overflow();
+    }
+  };
+}
+
 export function startWatcher(opts: WatcherOptions): Watcher {
   const log = opts.logger ?? silentLogger();
   const burst = coalescer(
@@ -162,19 +179,11 @@ export function startWatcher(opts: WatcherOptions): Watcher {
     const startedAt = Date.now();
     const proc = spawnArgv(opts.monitorArgv, { netns: opts.netns });
     child = proc;
-    let rest = "";
     proc.stdout?.setEncoding("utf8");
-    proc.stdout?.on("data", (chunk: string) => {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop() ?? "";
-      for (const l of parts) onLine(l);
-      // A line longer than any event the parsers know (an unbounded partial line otherwise):
-      // dropped, and read again, since something changed.
-      if (rest.length > MAX_MONITOR_LINE_CHARS) {
-        rest = "";
-        burst.poke();
-      }
-    });
+    proc.stdout?.on(
+      "data",
+      lineSplitter(onLine, () => burst.poke()),
+    );
     proc.stderr?.on("data", (b: Buffer) =>
       log.debug({ stderr: b.toString().trim() }, "monitor stderr"),
     );

@@ -2,7 +2,8 @@
 // exactly these and the UI reads exactly these. Times are ms since the epoch on the
 // dashboard's clock unless a field says otherwise.
 import { z } from "zod";
-import type { CombinedVerdict, Verdict } from "./analysis.js";
+import type { CombinedVerdict } from "./analysis/backends.js";
+import type { Verdict } from "./analysis/evaluate.js";
 import type { ConfigDiff, ConflictCurrent, Impact } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { NodeView } from "./node-view.js";

@@ -2,7 +2,8 @@
 // The lines below were captured from iptables v1.8.9 (nf_tables) after restoring
 // renderApplyPayload(defaultConfig(), {toPorts: "1024-29999,32768-65535"}).
 import { describe, expect, it } from "vitest";
-import { analyzeFamily, evaluate } from "./analysis.js";
+import { evaluate } from "./analysis/evaluate.js";
+import { analyzeFamily } from "./analysis/ruleset.js";
 import { assessLinux } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import { snapshotOf } from "./snapshot.js";

@@ -2,17 +2,14 @@
 // or the CNI config's exception lists (Windows). Shared by the CLI (`ipmasq drift`), the
 // reporter and the dashboard. A Linux family may come from two iptables backends: the agent's
 // chain is judged where it is, and the same chain acting in the other backend is a conflict.
-import {
-  analyzeRuleset,
-  type CombinedVerdict,
-  evaluate,
-  evaluateAcrossBackends,
-  type FamilyAnalysis,
-  type PacketFields,
-  type Verdict,
-} from "./analysis.js";
+
+import { type CombinedVerdict, evaluateAcrossBackends } from "./analysis/backends.js";
+import { evaluate, type PacketFields, type Verdict } from "./analysis/evaluate.js";
+import { analyzeRuleset } from "./analysis/ruleset.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Family } from "./cidr.js";
-import { desiredExceptions, windowsDrift } from "./cni/index.js";
+import { desiredExceptions } from "./cni/desired.js";
+import { windowsDrift } from "./cni/drift.js";
 import type { AgentFlags, MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftReport, driftReport } from "./drift.js";
 import { otherBackendPathDifferences } from "./drift-path.js";

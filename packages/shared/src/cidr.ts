@@ -48,49 +48,74 @@ function bytesToBigint(bytes: number[]): bigint {
   return v;
 }
 
+/** An IPv6 text being read: the groups so far, where `::` stands (-1: none), what is left. */
+interface V6Scan {
+  groups: number[];
+  ellipsis: number;
+  rest: string;
+}
+
+/** Where a read goes on: another group, the end of the address, or no address at all. */
+type V6Step = "next" | "done" | "bad";
+
+/** An embedded IPv4 (`::ffff:192.0.2.1`): only in the last 32 bits, as two groups. */
+function takeEmbeddedV4(st: V6Scan): V6Step {
+  if ((st.ellipsis < 0 && st.groups.length !== 6) || st.groups.length > 6) return "bad";
+  const v4 = parseIp(st.rest);
+  if (v4?.family !== "ipv4") return "bad";
+  st.groups.push(Number(v4.value >> 16n), Number(v4.value & 0xffffn));
+  st.rest = "";
+  return "done";
+}
+
+/** After a group: the end, `:` before the next group, or the one `::`. */
+function takeSeparator(st: V6Scan): V6Step {
+  if (st.rest === "") return "done";
+  if (st.rest[0] !== ":" || st.rest.length === 1) return "bad";
+  st.rest = st.rest.slice(1);
+  if (st.rest[0] !== ":") return "next";
+  if (st.ellipsis >= 0) return "bad";
+  st.ellipsis = st.groups.length;
+  st.rest = st.rest.slice(1);
+  return st.rest === "" ? "done" : "next";
+}
+
+/** One group of 1-4 hex digits (or the embedded IPv4) and what follows it. */
+function takeGroup(st: V6Scan): V6Step {
+  const m = /^[0-9a-fA-F]{1,4}/.exec(st.rest);
+  if (!m || /^[0-9a-fA-F]/.test(st.rest.slice(m[0].length))) return "bad";
+  if (st.rest[m[0].length] === ".") return takeEmbeddedV4(st);
+  st.groups.push(Number.parseInt(m[0], 16));
+  st.rest = st.rest.slice(m[0].length);
+  return takeSeparator(st);
+}
+
+/** The 8 groups with `::` as zero groups; null when `::` stands for none or there are too few. */
+function expandGroups(st: V6Scan): number[] | null {
+  const { groups, ellipsis } = st;
+  if (groups.length === 8) return ellipsis < 0 ? groups : null;
+  if (ellipsis < 0) return null;
+  groups.splice(ellipsis, 0, ...new Array<number>(8 - groups.length).fill(0));
+  return groups;
+}
+
 /**
  * Go's netip.ParseAddr for IPv6 (what net.ParseCIDR uses): 1-4 hex digits per group, one `::`
  * standing for at least one zero group, an embedded IPv4 only in the last 32 bits and without
  * leading zeros, no zone.
  */
 function parseIPv6(text: string): bigint | null {
-  const groups: number[] = [];
-  let ellipsis = -1;
-  let s = text;
-  if (s.startsWith("::")) {
-    ellipsis = 0;
-    s = s.slice(2);
-    if (s === "") return 0n;
+  const st: V6Scan = { groups: [], ellipsis: -1, rest: text };
+  if (text.startsWith("::")) {
+    st.ellipsis = 0;
+    st.rest = text.slice(2);
+    if (st.rest === "") return 0n;
   }
-  while (groups.length < 8) {
-    const m = /^[0-9a-fA-F]{1,4}/.exec(s);
-    if (!m || /^[0-9a-fA-F]/.test(s.slice(m[0].length))) return null;
-    if (s[m[0].length] === ".") {
-      if ((ellipsis < 0 && groups.length !== 6) || groups.length > 6) return null;
-      const v4 = parseIp(s);
-      if (v4?.family !== "ipv4") return null;
-      groups.push(Number(v4.value >> 16n), Number(v4.value & 0xffffn));
-      s = "";
-      break;
-    }
-    groups.push(Number.parseInt(m[0], 16));
-    s = s.slice(m[0].length);
-    if (s === "") break;
-    if (s[0] !== ":" || s.length === 1) return null;
-    s = s.slice(1);
-    if (s[0] === ":") {
-      if (ellipsis >= 0) return null;
-      ellipsis = groups.length;
-      s = s.slice(1);
-      if (s === "") break;
-    }
-  }
-  if (s !== "") return null;
-  if (groups.length < 8) {
-    if (ellipsis < 0) return null;
-    groups.splice(ellipsis, 0, ...new Array<number>(8 - groups.length).fill(0));
-  } else if (ellipsis >= 0) return null;
-  return groups.reduce((v, g) => (v << 16n) | BigInt(g), 0n);
+  let step: V6Step = "next";
+  while (step === "next" && st.groups.length < 8) step = takeGroup(st);
+  if (step === "bad" || st.rest !== "") return null;
+  const groups = expandGroups(st);
+  return groups === null ? null : groups.reduce((v, g) => (v << 16n) | BigInt(g), 0n);
 }
 
 /** Parses an IP address as Go's netip.ParseAddr does (no leading zeros in IPv4, no zones). */

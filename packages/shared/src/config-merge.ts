@@ -15,8 +15,6 @@ import {
   DEFAULT_FLAGS,
   defaultConfig,
   type Issue,
-  LINK_LOCAL_CIDR,
-  LINK_LOCAL_CIDR_IPV6,
   type MasqConfig,
   validateConfig,
 } from "./config.js";
@@ -30,6 +28,7 @@ import {
 } from "./config-source.js";
 import { parseGoDuration } from "./duration.js";
 import { MAX_CONFIG_SOURCE_BYTES, MAX_CONFIG_SOURCES } from "./limits.js";
+import { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 } from "./masquerade-decision.js";
 
 /** The config with every list key, including ones MasqConfig may not declare yet. */
 type Mergeable = MasqConfig & { masqueradeCIDRs?: string[] };

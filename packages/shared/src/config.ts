@@ -35,7 +35,6 @@ import {
   nearestHolders,
 } from "./masquerade-decision.js";
 
-export { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 };
 /** RFC 1918. */
 export const DEFAULT_NON_MASQ_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 /** Added to the defaults by the agent flag `nomasq-all-reserved-ranges`. */

@@ -1,6 +1,6 @@
 import { excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
-import { analyzeFamily } from "./analysis.js";
+import { analyzeFamily } from "./analysis/ruleset.js";
 import { assessLinux } from "./assess.js";
 import { DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
 import { computeDrift, driftReport } from "./drift.js";

@@ -3,7 +3,7 @@
 // order of the rules matters: an exception's MASQUERADE behind the RETURN that contains it is
 // dead, and that is named (`exception-shadowed`), never reported as in sync.
 
-import type { FamilyAnalysis } from "./analysis.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import { type Cidr, type Family, toRanges } from "./cidr.js";
 import type { Difference } from "./drift.js";
 import {

@@ -5,7 +5,8 @@
 import { JUMP, MASQ, ret } from "@masq/testkit/iptables-text";
 import { natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, evaluate } from "./analysis.js";
+import { evaluate } from "./analysis/evaluate.js";
+import { analyzeRuleset } from "./analysis/ruleset.js";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
 import { computeDrift } from "./drift.js";
 import { parseIptables } from "./parser.js";

@@ -2,7 +2,7 @@
 // or ACCEPT that decides packets before they reach the agent's chain, or a NAT after the agent
 // returned them. Only where the effect differs from what the config wants (behaviour first):
 // a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
-import type { FamilyAnalysis } from "./analysis.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Cidr, Family } from "./cidr.js";
 import type { Difference, Severity } from "./drift.js";
 import { desiredReturned } from "./drift-destinations.js";
@@ -73,6 +73,33 @@ function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): st
 }
 
 /**
+ * What a deciding rule does to the config's intent: on another backend only NAT counts;
+ * before the agent's chain a NAT or ACCEPT shadows its jump; after it a NAT overrides it.
+ */
+function findingKind(
+  o: PathOutcome & { decidedBy: RuleRef },
+  nat: boolean,
+  other: boolean,
+): Finding["kind"] | undefined {
+  if (other) return nat ? "backend-conflict" : undefined;
+  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
+  if (o.agent === "before" && (nat || accept)) return "jump-shadowed";
+  return o.agent === "after" && nat ? "masqueraded-after" : undefined;
+}
+
+/**
+ * Which packets: everything but the destination, assumptions about unread chains, and the
+ * absence of a mark (unmarked is what pod traffic normally is; marks are set for exceptions).
+ */
+function whoOf(o: PathOutcome): string[] {
+  return describeConditions(
+    o.conditions.filter(
+      (c) => c.field !== "destination" && c.field !== "chain" && !(c.field === "mark" && !c.holds),
+    ),
+  );
+}
+
+/**
  * `other`: the outcome comes from another iptables backend's nat POSTROUTING. There only NAT
  * counts: a packet it lets go unchanged still meets this backend's chains (nf_nat_inet_fn).
  */
@@ -83,33 +110,17 @@ function findingOf(
 ): (Omit<Finding, "who"> & { who: string[] }) | undefined {
   if (!o.decidedBy || expected(o)) return undefined;
   const nat = o.result === "masquerade" || o.result === "snat";
-  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
-  const kind = other
-    ? nat
-      ? "backend-conflict"
-      : undefined
-    : o.agent === "before" && (nat || accept)
-      ? "jump-shadowed"
-      : o.agent === "after" && nat
-        ? "masqueraded-after"
-        : undefined;
+  const kind = findingKind({ ...o, decidedBy: o.decidedBy }, nat, other);
   if (!kind) return undefined;
   const affected = nat ? intersectSets(o.destination, wanted) : subtractSets(o.destination, wanted);
   if (affected.length === 0) return undefined;
-  // Which packets: everything but the destination, assumptions about unread chains, and the
-  // absence of a mark (unmarked is what pod traffic normally is; marks are set for exceptions).
-  const who = describeConditions(
-    o.conditions.filter(
-      (c) => c.field !== "destination" && c.field !== "chain" && !(c.field === "mark" && !c.holds),
-    ),
-  );
   return {
     kind,
     ref: o.decidedBy,
     rules: new Set([`${o.decidedBy.chain}#${o.decidedBy.index}`]),
     nat,
     affected,
-    who,
+    who: whoOf(o),
   };
 }
 

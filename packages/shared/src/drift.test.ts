@@ -9,7 +9,7 @@ import {
   natSave,
 } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
-import { analyzeFamily, analyzeRuleset } from "./analysis.js";
+import { analyzeFamily, analyzeRuleset } from "./analysis/ruleset.js";
 import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
 import { computeDrift, type Difference, type DriftKind, driftReport } from "./drift.js";
 import { parseIptables } from "./parser.js";

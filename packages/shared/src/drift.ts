@@ -1,6 +1,6 @@
 // Desired vs observed, as typed differences with a severity. Behaviour first: the same
 // effect written with other comments or in another order is only cosmetic.
-import type { FamilyAnalysis } from "./analysis.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Family } from "./cidr.js";
 import { desiredExceptionRules, destinationDifferences } from "./drift-destinations.js";
 import { pathDifferences } from "./drift-path.js";

@@ -16,19 +16,22 @@ const SHORT_ESCAPES: Record<number, string> = {
 /** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 
+/** One character as strconv.Quote writes it (a surrogate half is never printable). */
+function quoteRune(ch: string): string {
+  const c = ch.codePointAt(0)!;
+  if (ch === '"' || ch === "\\") return `\\${ch}`;
+  if (c >= 0x20 && c < 0x7f) return ch;
+  if (SHORT_ESCAPES[c]) return SHORT_ESCAPES[c];
+  if (c < 0x80) return `\\x${hex2(c)}`;
+  if (PRINTABLE.test(ch) && !(c >= 0xd800 && c <= 0xdfff)) return ch;
+  if (c < 0x10000) return `\\u${c.toString(16).padStart(4, "0")}`;
+  return `\\U${c.toString(16).padStart(8, "0")}`;
+}
+
 /** strconv.Quote(s): `"` + s with Go escapes + `"`. */
 export function goQuote(s: string): string {
   let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else if (SHORT_ESCAPES[c]) out += SHORT_ESCAPES[c];
-    else if (c < 0x80) out += `\\x${hex2(c)}`;
-    else if (PRINTABLE.test(ch) && !(c >= 0xd800 && c <= 0xdfff)) out += ch;
-    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, "0")}`;
-    else out += `\\U${c.toString(16).padStart(8, "0")}`;
-  }
+  for (const ch of s) out += quoteRune(ch);
   return `${out}"`;
 }
 

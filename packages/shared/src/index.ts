@@ -1,4 +1,4 @@
-export * from "./analysis.js";
+export * from "./analysis/index.js";
 export * from "./api.js";
 export * from "./assess.js";
 export * from "./backoff.js";

@@ -8,7 +8,7 @@
 // verdict is a Difference the assessment produced.
 import type { FamilyAssessment, LinuxAssessment, WindowsAssessment } from "./assess.js";
 import type { Family } from "./cidr.js";
-import { readExceptionEntry } from "./cni/index.js";
+import { readExceptionEntry } from "./cni/entries.js";
 import { type Difference, type DriftReport, healedByResync, type Severity } from "./drift.js";
 import type { ComponentRef } from "./path/components.js";
 import type { PathOutcome, RuleRef, Unknown } from "./path/types.js";

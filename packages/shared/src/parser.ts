@@ -111,6 +111,45 @@ const TEXT_ARG_FLAGS: ReadonlySet<string> = new Set([
 const WHITESPACE = /[ \t]+/;
 const SPECIAL = new Set([" ", "\t", '"', "'", "\\"]);
 
+/** A word read from a line: its text and the index just past it. */
+interface Word {
+  text: string;
+  end: number;
+}
+
+/** Where a run of characters without quotes, escapes or blanks that starts at `i` ends. */
+function plainRunEnd(line: string, i: number): number {
+  let j = i;
+  while (j < line.length && !SPECIAL.has(line[j]!)) j++;
+  return j;
+}
+
+/** Reads the word starting at `start` (not a blank), honouring quotes; a string says why not. */
+function readWord(line: string, start: number): Word | string {
+  const n = line.length;
+  let i = start;
+  let text = "";
+  let quoted = false;
+  while (i < n) {
+    const ch = line[i]!;
+    if (!quoted && (ch === " " || ch === "\t")) break;
+    if (ch === "'" && !quoted && text === "")
+      return "single-quoted words are not iptables-save syntax";
+    if (ch === '"') {
+      quoted = !quoted;
+      i++;
+    } else if (ch === "\\" && quoted && i + 1 < n) {
+      text += line[i + 1];
+      i += 2;
+    } else {
+      const j = plainRunEnd(line, i + 1);
+      text += line.slice(i, j);
+      i = j;
+    }
+  }
+  return quoted ? "unterminated quote" : { text, end: i };
+}
+
 /** Splits a line into words honouring iptables-save quoting ("a b", \" and \\ escapes). */
 export function tokenize(line: string): string[] | string {
   // Most rules have no quotes: split fast; only quoted comments take the slow path.
@@ -118,42 +157,44 @@ export function tokenize(line: string): string[] | string {
     return line.split(WHITESPACE).filter((w) => w !== "");
   const out: string[] = [];
   let i = 0;
-  const n = line.length;
-  while (i < n) {
+  while (i < line.length) {
     const c = line.charCodeAt(i);
     if (c === 32 || c === 9) {
       i++;
       continue;
     }
-    let word = "";
-    let quoted = false;
-    while (i < n) {
-      const ch = line[i]!;
-      if (!quoted && (ch === " " || ch === "\t")) break;
-      if (ch === '"' || (ch === "'" && !quoted && word === "")) {
-        if (ch === "'") return "single-quoted words are not iptables-save syntax";
-        quoted = !quoted;
-        i++;
-        continue;
-      }
-      if (ch === "\\" && quoted && i + 1 < n) {
-        word += line[i + 1];
-        i += 2;
-        continue;
-      }
-      let j = i + 1;
-      while (j < n && !SPECIAL.has(line[j]!)) j++;
-      word += line.slice(i, j);
-      i = j;
-    }
-    if (quoted) return "unterminated quote";
-    out.push(word);
+    const word = readWord(line, i);
+    if (typeof word === "string") return word;
+    out.push(word.text);
+    i = word.end;
   }
   return out;
 }
 
 function isFlag(w: string): boolean {
   return w.length > 1 && w[0] === "-" && !/^-[0-9]/.test(w);
+}
+
+/**
+ * Applies a '!' at `i` to the clause before it when it is old iptables' `-d ! 10.0.0.0/8` (the
+ * clause has no argument yet and an argument follows); false when it negates the next clause.
+ */
+function negatePrevious(clauses: readonly Clause[], words: readonly string[], i: number): boolean {
+  const last = clauses[clauses.length - 1];
+  const next = words[i + 1];
+  if (!last || last.args.length > 0 || next === undefined || isFlag(next) || next === "!")
+    return false;
+  last.negated = true;
+  return true;
+}
+
+/**
+ * Whether the word after flag `w` is its argument whatever it is: free-text options take the
+ * next word, even `-j` or `!` (never a '!' for comments, which cannot be negated; others may
+ * use the old `--name ! X` form).
+ */
+function takesNextWord(w: string, next: string | undefined): next is string {
+  return TEXT_ARG_FLAGS.has(w) && next !== undefined && (next !== "!" || w === "--comment");
 }
 
 /** Groups words after the chain name into clauses. */
@@ -164,12 +205,7 @@ function clausesOf(words: string[], start: number): Clause[] | string {
     const w = words[i]!;
     if (w === "!") {
       if (negateNext) return "double negation";
-      const last = clauses[clauses.length - 1];
-      const next = words[i + 1];
-      // Old iptables printed `-d ! 10.0.0.0/8`: the '!' negates the clause before it.
-      if (last && last.args.length === 0 && next !== undefined && !isFlag(next) && next !== "!")
-        last.negated = true;
-      else negateNext = true;
+      negateNext = !negatePrevious(clauses, words, i);
       continue;
     }
     if (!isFlag(w)) {
@@ -181,16 +217,62 @@ function clausesOf(words: string[], start: number): Clause[] | string {
     const clause: Clause = { flag: LONG_FLAG_ALIASES[w] ?? w, args: [], negated: negateNext };
     clauses.push(clause);
     negateNext = false;
-    // The word after a free-text option is its argument, even `-j` or `!` (never for comments,
-    // which cannot be negated; others may use the old `--name ! X` form).
     const next = words[i + 1];
-    if (TEXT_ARG_FLAGS.has(w) && next !== undefined && (next !== "!" || w === "--comment")) {
+    if (takesNextWord(w, next)) {
       clause.args.push(next);
       i++;
     }
   }
   if (negateNext) return "dangling '!'";
   return clauses;
+}
+
+/** A rule being built from its clauses, in order. */
+interface RuleBuild {
+  rule: ParsedRule;
+  builtin: MatchBlock;
+  /** The last `-m` block, which takes the match options after it. */
+  current?: MatchBlock;
+  /** Whether a `-m` came after the target. */
+  moduleAfterTarget: boolean;
+}
+
+/** `-m module`: a new match block. */
+function addModule(b: RuleBuild, c: Clause): string | undefined {
+  if (c.args.length !== 1) return "-m needs one module name";
+  b.current = { module: c.args[0]!, clauses: [] };
+  b.rule.matches.push(b.current);
+  b.moduleAfterTarget = b.rule.target !== undefined;
+  return undefined;
+}
+
+/** `-j TARGET` or `-g CHAIN`. */
+function setTarget(b: RuleBuild, c: Clause): string | undefined {
+  if (b.rule.target !== undefined) return "more than one target";
+  if (c.args.length !== 1) return `${c.flag} needs one target`;
+  b.rule.target = c.args[0]!;
+  b.rule.goto = c.flag === "-g";
+  return undefined;
+}
+
+/**
+ * iptables accepts matches after the target (upstream writes `-j MASQUERADE --random-fully
+ * -p tcp -m statistic …`); a long option after the target is the target's when the target is
+ * known to take it, or when no match module follows the target.
+ */
+function isTargetOption(b: RuleBuild, c: Clause): boolean {
+  const target = b.rule.target;
+  return target !== undefined && (!b.moduleAfterTarget || !!TARGET_OPTIONS[target]?.has(c.flag));
+}
+
+/** Any other option: the target's, the current module's, or a built-in match's. */
+function addOption(b: RuleBuild, c: Clause): void {
+  if (BUILTIN_FLAGS.has(c.flag)) b.builtin.clauses.push(c);
+  else if (isTargetOption(b, c)) b.rule.targetArgs.push(c);
+  else if (b.current) {
+    b.current.clauses.push(c);
+    if (b.current.module === "comment" && c.flag === "--comment") b.rule.comment = c.args.join(" ");
+  } else b.builtin.clauses.push(c);
 }
 
 function buildRule(
@@ -201,47 +283,26 @@ function buildRule(
   clauses: Clause[],
 ): ParsedRule | string {
   const builtin: MatchBlock = { module: "", clauses: [] };
-  const matches: MatchBlock[] = [builtin];
   const rule: ParsedRule = {
     line: lineNo,
     text,
     table,
     chain,
-    matches,
+    matches: [builtin],
     goto: false,
     targetArgs: [],
   };
-  let current: MatchBlock | undefined;
-  // iptables accepts matches after the target (upstream writes `-j MASQUERADE --random-fully
-  // -p tcp -m statistic …`); a long option after the target is the target's when the target is
-  // known to take it, or when no match module follows the target.
-  let moduleAfterTarget = false;
+  const b: RuleBuild = { rule, builtin, moduleAfterTarget: false };
   for (const c of clauses) {
-    if (c.flag === "-m") {
-      if (c.args.length !== 1) return "-m needs one module name";
-      current = { module: c.args[0]!, clauses: [] };
-      matches.push(current);
-      moduleAfterTarget = rule.target !== undefined;
-    } else if (c.flag === "-j" || c.flag === "-g") {
-      if (rule.target !== undefined) return "more than one target";
-      if (c.args.length !== 1) return `${c.flag} needs one target`;
-      rule.target = c.args[0]!;
-      rule.goto = c.flag === "-g";
-    } else if (BUILTIN_FLAGS.has(c.flag)) {
-      builtin.clauses.push(c);
-    } else if (
-      rule.target !== undefined &&
-      (!moduleAfterTarget || TARGET_OPTIONS[rule.target]?.has(c.flag))
-    ) {
-      rule.targetArgs.push(c);
-    } else if (current) {
-      current.clauses.push(c);
-      if (current.module === "comment" && c.flag === "--comment") rule.comment = c.args.join(" ");
-    } else {
-      builtin.clauses.push(c);
-    }
+    const error =
+      c.flag === "-m"
+        ? addModule(b, c)
+        : c.flag === "-j" || c.flag === "-g"
+          ? setTarget(b, c)
+          : addOption(b, c);
+    if (error) return error;
   }
-  if (builtin.clauses.length === 0) matches.shift();
+  if (builtin.clauses.length === 0) rule.matches.shift();
   return rule;
 }
 
@@ -261,6 +322,7 @@ function chainOf(ruleset: Ruleset, table: string, name: string): ParsedChain {
 
 const COUNTERS = /^\[\d+:\d+\]$/;
 const APPEND_CHAIN = /^(?:\[\d+:\d+\]\s+)?-A\s+([^\s!-]\S*)/;
+const CHAIN_DECLARATION = /^:(\S+)\s+(\S+)(?:\s+\[\d+:\d+\])?$/;
 /** Commands that edit a table: lines of a script, not of a dump (iptables-save/-S print -A). */
 const EDIT_COMMANDS: Record<string, string> = {
   "-I": "inserts a rule",
@@ -300,92 +362,127 @@ function keepUnreadable(
   return chain;
 }
 
+/** The parse so far: the current table (`*table` switches it) and the headers seen. */
+interface ParseState {
+  ruleset: Ruleset;
+  errors: ParseError[];
+  table: string;
+  headers: Set<string>;
+}
+
+/** One non-blank, non-comment line: its number, the text without CR, and trimmed. */
+interface Line {
+  no: number;
+  raw: string;
+  trimmed: string;
+}
+
+/** Records a line that cannot be read (and keeps it in its chain as an unknown rule). */
+function failLine(s: ParseState, l: Line, reason: string): void {
+  const inChain = keepUnreadable(s.ruleset, s.table, l.no, l.trimmed, reason);
+  s.errors.push({ line: l.no, text: l.raw, reason, ...(inChain ? { inChain } : {}) });
+}
+
+/** `*table`: switches the table; a second header for the same table is two dumps in one. */
+function tableHeader(s: ParseState, l: Line): void {
+  s.table = l.trimmed.slice(1);
+  if (!/^[a-z]+$/.test(s.table)) failLine(s, l, "bad table name");
+  else if (s.headers.has(s.table))
+    s.errors.push({
+      line: l.no,
+      text: l.raw,
+      reason: `table ${s.table} appears twice: two dumps (e.g. iptables-legacy-save and iptables-nft-save output) are two backends, read each on its own`,
+      fatal: true,
+    });
+  s.headers.add(s.table);
+}
+
+/** `:CHAIN POLICY [packets:bytes]`. */
+function chainDeclaration(s: ParseState, l: Line): void {
+  const m = CHAIN_DECLARATION.exec(l.trimmed);
+  if (!m) {
+    failLine(s, l, "bad chain declaration");
+    return;
+  }
+  const c = chainOf(s.ruleset, s.table, m[1]!);
+  if (m[2] !== "-") c.policy = m[2];
+}
+
+/** Why a command line's words are not a `-A`/`-N`/`-P` line with a chain; undefined if they are. */
+function commandProblem(op: string | undefined, chain: string | undefined): string | undefined {
+  const edit = op === undefined ? undefined : EDIT_COMMANDS[op];
+  if (edit)
+    return `${op} ${edit}: a command, not a line of iptables-save or iptables -S output (which list rules with -A, in order)`;
+  if (op !== "-A" && op !== "-N" && op !== "-P")
+    return "not an iptables rule (expected -A, -N, -P, :CHAIN, *table or COMMIT)";
+  if (!chain || chain[0] === "-" || chain[0] === "!") return "missing chain name";
+  return undefined;
+}
+
+/** `-A CHAIN clauses…`: a rule appended to its chain. */
+function appendRule(s: ParseState, l: Line, words: string[], counted: boolean): void {
+  const chain = words[1]!;
+  const clauses = clausesOf(words, 2);
+  if (typeof clauses === "string") {
+    failLine(s, l, clauses);
+    return;
+  }
+  const ruleText = counted ? l.trimmed.slice(l.trimmed.indexOf("-A")) : l.trimmed;
+  const rule = buildRule(l.no, ruleText, s.table, chain, clauses);
+  if (typeof rule === "string") failLine(s, l, rule);
+  else chainOf(s.ruleset, s.table, chain).rules.push(rule);
+}
+
+/** A `-A`, `-N` or `-P` line (optionally after `[packets:bytes]`). */
+function commandLine(s: ParseState, l: Line): void {
+  const words = tokenize(l.trimmed);
+  if (typeof words === "string") {
+    failLine(s, l, words);
+    return;
+  }
+  const counted = words[0]?.[0] === "[" && COUNTERS.test(words[0]);
+  const w = counted ? words.slice(1) : words;
+  const [op, chain] = w;
+  const problem = commandProblem(op, chain);
+  if (problem) {
+    failLine(s, l, problem);
+    return;
+  }
+  if (op === "-A") appendRule(s, l, w, counted);
+  else if (op === "-N") {
+    if (w.length !== 2) failLine(s, l, "-N takes only a chain name");
+    else chainOf(s.ruleset, s.table, chain!);
+  } else if (w.length !== 3) failLine(s, l, "-P takes a chain and a policy");
+  else chainOf(s.ruleset, s.table, chain!).policy = w[2];
+}
+
+/** One line of input, by its first character. */
+function parseLine(s: ParseState, l: Line): void {
+  const first = l.trimmed[0];
+  if (first === "*") tableHeader(s, l);
+  else if (first === ":") chainDeclaration(s, l);
+  else if (l.trimmed !== "COMMIT") commandLine(s, l);
+}
+
 /**
  * Parses iptables-save output (`*table` … `COMMIT`), `iptables -S` output (no table header:
  * `defaultTable` is used), or a mix. Unknown matches and targets are kept verbatim.
  */
 export function parseIptables(text: string, defaultTable = "nat"): ParseResult {
-  const ruleset: Ruleset = { tables: new Map() };
-  const errors: ParseError[] = [];
-  let table = defaultTable;
-  const headers = new Set<string>();
+  const s: ParseState = {
+    ruleset: { tables: new Map() },
+    errors: [],
+    table: defaultTable,
+    headers: new Set(),
+  };
   const lines = text.split("\n");
   for (let idx = 0; idx < lines.length; idx++) {
     const line = lines[idx]!;
     const raw = line.endsWith("\r") ? line.slice(0, -1) : line;
     const trimmed = raw.trim();
-    if (trimmed === "" || trimmed[0] === "#") continue;
-    const fail = (reason: string) => {
-      const inChain = keepUnreadable(ruleset, table, idx + 1, trimmed, reason);
-      errors.push({ line: idx + 1, text: raw, reason, ...(inChain ? { inChain } : {}) });
-    };
-    const first = trimmed[0];
-    if (first === "*") {
-      table = trimmed.slice(1);
-      if (!/^[a-z]+$/.test(table)) fail("bad table name");
-      else if (headers.has(table))
-        errors.push({
-          line: idx + 1,
-          text: raw,
-          reason: `table ${table} appears twice: two dumps (e.g. iptables-legacy-save and iptables-nft-save output) are two backends, read each on its own`,
-          fatal: true,
-        });
-      headers.add(table);
-      continue;
-    }
-    if (trimmed === "COMMIT") continue;
-    if (first === ":") {
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[\d+:\d+\])?$/.exec(trimmed);
-      if (!m) fail("bad chain declaration");
-      else {
-        const c = chainOf(ruleset, table, m[1]!);
-        if (m[2] !== "-") c.policy = m[2];
-      }
-      continue;
-    }
-    const words = tokenize(trimmed);
-    if (typeof words === "string") {
-      fail(words);
-      continue;
-    }
-    let w = words;
-    if (w[0]?.[0] === "[" && COUNTERS.test(w[0])) w = w.slice(1);
-    const op = w[0];
-    const chain = w[1];
-    const edit = op === undefined ? undefined : EDIT_COMMANDS[op];
-    if (edit) {
-      fail(
-        `${op} ${edit}: a command, not a line of iptables-save or iptables -S output (which list rules with -A, in order)`,
-      );
-      continue;
-    }
-    if (op !== "-A" && op !== "-N" && op !== "-P") {
-      fail("not an iptables rule (expected -A, -N, -P, :CHAIN, *table or COMMIT)");
-      continue;
-    }
-    if (!chain || chain[0] === "-" || chain[0] === "!") {
-      fail("missing chain name");
-      continue;
-    }
-    if (op === "-N") {
-      if (w.length !== 2) fail("-N takes only a chain name");
-      else chainOf(ruleset, table, chain);
-    } else if (op === "-P") {
-      if (w.length !== 3) fail("-P takes a chain and a policy");
-      else chainOf(ruleset, table, chain).policy = w[2];
-    } else if (op === "-A") {
-      const clauses = clausesOf(w, 2);
-      if (typeof clauses === "string") {
-        fail(clauses);
-        continue;
-      }
-      const ruleText = w === words ? trimmed : trimmed.slice(trimmed.indexOf("-A"));
-      const rule = buildRule(idx + 1, ruleText, table, chain, clauses);
-      if (typeof rule === "string") fail(rule);
-      else chainOf(ruleset, table, chain).rules.push(rule);
-    }
+    if (trimmed !== "" && trimmed[0] !== "#") parseLine(s, { no: idx + 1, raw, trimmed });
   }
-  return { ruleset, errors };
+  return { ruleset: s.ruleset, errors: s.errors };
 }
 
 export function getChain(ruleset: Ruleset, table: string, chain: string): ParsedChain | undefined {

@@ -2,10 +2,13 @@
 // words, the two sides aligned (same behaviour on one line), every difference explained with
 // the drift engine's own Difference. The node's side is the assessment's analysis; nothing
 // about the node is analysed again here.
-import { analyzeFamily, type ChainEntry, type FamilyAnalysis } from "./analysis.js";
+
+import type { ChainEntry } from "./analysis/chain.js";
+import { analyzeFamily } from "./analysis/ruleset.js";
+import type { FamilyAnalysis } from "./analysis/types.js";
 import type { FamilyAssessment } from "./assess.js";
-import { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 } from "./config.js";
 import type { Difference, DriftKind } from "./drift.js";
+import { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 } from "./masquerade-decision.js";
 import { behaviourKey } from "./parser.js";
 import { type DesiredChain, jumpRuleLine } from "./rules.js";
 
@@ -56,26 +59,37 @@ function masqueradeTitle(e: ChainEntry, cidr: string | undefined): string {
   return `everything else is masqueraded${how}`;
 }
 
-/** One rule in a few words: "10.0.0.0/8 keeps pod IP", "everything else is masqueraded". */
-export function describeEntry(e: ChainEntry): { title: string; detail?: string } {
+/** What limits a rule besides its destination: protocol, share of flows, conditions, age. */
+function entryDetail(e: ChainEntry): string | undefined {
   const extra: string[] = [];
   if (e.protocol) extra.push(`${e.protocol} only`);
   if (e.probability !== undefined) extra.push(`${(e.probability * 100).toFixed(1)}% of flows`);
   if (e.conditions.length > 0) extra.push(`only when ${e.conditions.join(", ")}`);
   if (e.legacy) extra.push("written by an older agent");
-  const detail = extra.length > 0 ? extra.join(" · ") : undefined;
-  const cidr = e.cidr?.canonical;
-  if (e.role === "return") {
-    if (!cidr) return { title: "all traffic keeps pod IP", detail };
-    if (e.negated) return { title: `everything except ${cidr} keeps pod IP`, detail };
-    return { title: `${cidr}${isLinkLocal(cidr) ? " (link-local)" : ""} keeps pod IP`, detail };
-  }
-  if (e.role === "masquerade") return { title: masqueradeTitle(e, cidr), detail };
+  return extra.length > 0 ? extra.join(" · ") : undefined;
+}
+
+function returnTitle(e: ChainEntry, cidr: string | undefined): string {
+  if (!cidr) return "all traffic keeps pod IP";
+  if (e.negated) return `everything except ${cidr} keeps pod IP`;
+  return `${cidr}${isLinkLocal(cidr) ? " (link-local)" : ""} keeps pod IP`;
+}
+
+function foreignTitle(e: ChainEntry, cidr: string | undefined): string {
   const target = e.rule.target
     ? `${e.rule.goto ? "goes to" : "jumps to"} ${e.rule.target}`
     : "has no target";
   const dst = cidr ? `traffic ${e.negated ? "not " : ""}to ${cidr} ` : "";
-  return { title: `foreign rule: ${dst}${target}`, detail };
+  return `foreign rule: ${dst}${target}`;
+}
+
+/** One rule in a few words: "10.0.0.0/8 keeps pod IP", "everything else is masqueraded". */
+export function describeEntry(e: ChainEntry): { title: string; detail?: string } {
+  const detail = entryDetail(e);
+  const cidr = e.cidr?.canonical;
+  if (e.role === "return") return { title: returnTitle(e, cidr), detail };
+  if (e.role === "masquerade") return { title: masqueradeTitle(e, cidr), detail };
+  return { title: foreignTitle(e, cidr), detail };
 }
 
 /** Longest common subsequence alignment of two key lists. */

@@ -2,13 +2,14 @@
 // `iptables-restore --noflush`, and the reporter's atomic apply payload built on it.
 // Every rule text lives in a named constant; rules are built by small pure functions.
 import { type Cidr, type Family, mustParseCidr } from "./cidr.js";
+import type { AgentFlags, MasqConfig } from "./config.js";
 import {
-  type AgentFlags,
+  bySpecificity,
+  decisionEntries,
   LINK_LOCAL_CIDR,
   LINK_LOCAL_CIDR_IPV6,
-  type MasqConfig,
-} from "./config.js";
-import { bySpecificity, decisionEntries, usesExceptions } from "./masquerade-decision.js";
+  usesExceptions,
+} from "./masquerade-decision.js";
 import { formatInterval, intervalSize, type PortInterval, parseToPorts } from "./ports.js";
 
 export const NAT_TABLE = "nat";

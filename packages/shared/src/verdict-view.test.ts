@@ -1,6 +1,6 @@
 import { ISSUE_ITEM1_NODE, natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
-import type { PacketFields } from "./analysis.js";
+import type { PacketFields } from "./analysis/evaluate.js";
 import { evaluateSnapshots } from "./assess.js";
 import { saveSnapshot } from "./test-fixtures/save-snapshot.js";
 import { type BranchGroup, foldAnswer, verdictView } from "./verdict-view.js";

@@ -3,7 +3,8 @@
 // kube-proxy nodes most answers depend on its 0x4000 mark (set on service traffic it SNATs):
 // the unmarked branches are one group, the marked ones another, each with its own answer.
 // Nothing is decided here that the verdict does not say: a null verdict stays "depends".
-import { type AgentEntry, outcomeSummary, type Verdict, type VerdictOutcome } from "./analysis.js";
+import type { AgentEntry } from "./analysis/entry.js";
+import { outcomeSummary, type Verdict, type VerdictOutcome } from "./analysis/evaluate.js";
 import { describeConditions } from "./path/describe.js";
 import type { RuleRef } from "./path/types.js";
 import type { IptablesBackend } from "./protocol.js";

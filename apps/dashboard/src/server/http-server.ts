@@ -43,6 +43,7 @@ import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { summaryOf } from "./replicas/fleet-view.js";
+import { registerReplicaMetrics } from "./replicas/replica-metrics.js";
 import type { ReplicaSync } from "./replicas/replica-sync.js";
 import type { SourceSet } from "./store/sources.js";
 import type { ConfigStore } from "./store/types.js";
@@ -178,6 +179,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t, o.events);
   const staged = createStaging(o, fleet, log, metrics);
+  if (o.replicas) registerReplicaMetrics(metrics.registry, o.replicas);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas });
   await config.start();
@@ -238,6 +240,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     fleet.sweep();
     staged.tick();
     expiry.sweep();
+    o.replicas?.sweep(o.election?.isLeader() ?? true);
     sessions.sweep();
   }, 1000);
   sweeper.unref();

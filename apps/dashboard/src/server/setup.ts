@@ -165,6 +165,8 @@ function kubernetesSetup(
         namespace: cm.namespace,
         leasePrefix: `${env.IPMASQ_LEASE}-replica-`,
         statusWritesPerSecond: env.IPMASQ_STATUS_WRITES_PER_SECOND,
+        offlineTtlMs: env.IPMASQ_OFFLINE_NODE_TTL,
+        nodeExists: base.expiry?.nodeExists,
         log,
       })
     : undefined;

@@ -3,6 +3,7 @@
 // (@masq/node-util replaceFile with the file's own mode and owner, a temp name no container
 // runtime loads, and Windows' transient rename refusals retried). Plain Node fs, so the same
 // code runs on Linux (tests) and in a Windows HostProcess pod.
+import { type FSWatcher, watch as fsWatch } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { dirname } from "node:path";
 import { fsyncDir, NotDurableError, replaceFile, sleep } from "@masq/node-util";
@@ -41,7 +42,12 @@ export interface CniFs {
   rm(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
   fsyncDir(dir: string): Promise<void>;
+  /** Watches a directory (fs.watch, not keeping the process alive); tests emit events by hand. */
+  watchDir(dir: string, listener: (filename: string | null) => void): DirWatcher;
 }
+
+/** What the change detection needs of an fs.FSWatcher. */
+export type DirWatcher = Pick<FSWatcher, "close" | "on">;
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -50,6 +56,8 @@ export const nodeCniFs: CniFs = {
   realpath: (p) => fsp.realpath(p),
   stat: (p) => fsp.stat(p),
   readFile: (p) => fsp.readFile(p),
+  watchDir: (dir, listener) =>
+    fsWatch(dir, { persistent: false }, (_event, filename) => listener(filename)),
   async writeNew(path, data, like) {
     const mode = like.mode & 0o7777;
     const fh = await fsp.open(path, "wx", mode);

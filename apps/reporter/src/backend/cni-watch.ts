@@ -2,17 +2,16 @@
 // installers replace the file by renaming another onto it, which a watch on the file would
 // lose), its symlink target's directory too, bursts coalesced, a watch that fails retried with
 // backoff, and a periodic poll as the fallback.
-import { type FSWatcher, watch as fsWatch } from "node:fs";
 import { basename, dirname } from "node:path";
 import { retryDelay, setLongInterval } from "@masq/shared";
 import type { Logger } from "../log.js";
 import { coalescer, MONITOR_RESTART } from "../watcher.js";
-import { type CniFs, errText } from "./cni-file.js";
+import { type CniFs, type DirWatcher, errText } from "./cni-file.js";
 import type { ChangeSource, Watch } from "./types.js";
 
 export interface CniWatchOptions {
   path: string;
-  fs: Pick<CniFs, "realpath">;
+  fs: Pick<CniFs, "realpath" | "watchDir">;
   log: Logger;
   /** Fallback poll of the file (default 10 s; 0: none). */
   pollIntervalMs?: number;
@@ -31,7 +30,7 @@ export function watchCniFile(
   // --poll-interval is a Go duration: any length (timers.ts).
   const poll =
     pollIntervalMs > 0 ? setLongInterval(() => onChange("poll"), pollIntervalMs) : undefined;
-  const watchers = new Map<string, FSWatcher>();
+  const watchers = new Map<string, DirWatcher>();
   const timers = new Set<NodeJS.Timeout>();
   const names = new Set([basename(path)]);
   let closed = false;
@@ -41,8 +40,8 @@ export function watchCniFile(
   const follow = (dir: string, failures: number) => {
     if (closed) return;
     try {
-      const w = fsWatch(dir, { persistent: false }, (_event, filename) => {
-        if (!filename || names.has(filename.toString())) burst.poke();
+      const w = fs.watchDir(dir, (filename) => {
+        if (!filename || names.has(filename)) burst.poke();
       });
       w.on("error", (e) => {
         w.close();

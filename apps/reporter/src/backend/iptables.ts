@@ -24,9 +24,6 @@ import type { ApplyOutcome, BackendInfo, ChangeSource, LinuxBackend, Watch } fro
 import { SNAPSHOT_TEXT_BYTES, type WalkBounds } from "./walk.js";
 import { writeConfig } from "./write.js";
 
-export { DETECT_INTERVAL_MS } from "./detector.js";
-export { parseIptablesVersion, versionAtLeast } from "./iptables-version.js";
-
 /** Programs that can be replaced: the writing restores (tests inject failing ones), helpers. */
 export interface IptablesBinaries {
   iptablesRestore: string;

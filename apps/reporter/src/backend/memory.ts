@@ -64,11 +64,9 @@ export function applyPayloadTo(s: SimulatedFamily, chain: string, payload: strin
   s.postrouting.push(...(nat?.get(POSTROUTING)?.rules ?? []).map((r) => r.text));
 }
 
-export function createMemoryBackend(opts: MemoryBackendOptions): MemoryBackend {
-  const flags = opts.flags;
-  const chain = flags.masqChain;
-  const families = familiesFor(flags);
-  const nodes = new Map<Family, SimulatedFamily>(
+/** The simulated node's families as `initial` has them (else no chain, an empty POSTROUTING). */
+function initialNodes(opts: MemoryBackendOptions, families: readonly Family[]) {
+  return new Map<Family, SimulatedFamily>(
     families.map((f) => [
       f,
       {
@@ -77,8 +75,11 @@ export function createMemoryBackend(opts: MemoryBackendOptions): MemoryBackend {
       },
     ]),
   );
-  const listeners = new Set<(source: ChangeSource) => void>();
-  const info: BackendInfo = {
+}
+
+/** What the simulated node says of itself: an nf_tables-era iptables unless `info` says else. */
+function memoryInfo(opts: MemoryBackendOptions): BackendInfo {
+  return {
     backend: "memory",
     iptablesVersion: "v1.8.9",
     randomFullySupported: true,
@@ -87,6 +88,15 @@ export function createMemoryBackend(opts: MemoryBackendOptions): MemoryBackend {
     warnings: [],
     ...opts.info,
   };
+}
+
+export function createMemoryBackend(opts: MemoryBackendOptions): MemoryBackend {
+  const flags = opts.flags;
+  const chain = flags.masqChain;
+  const families = familiesFor(flags);
+  const nodes = initialNodes(opts, families);
+  const listeners = new Set<(source: ChangeSource) => void>();
+  const info = memoryInfo(opts);
   const effective: AgentFlags = {
     ...flags,
     randomFully: flags.randomFully && info.randomFullySupported,

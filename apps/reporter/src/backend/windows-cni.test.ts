@@ -1,10 +1,11 @@
+import { EventEmitter } from "node:events";
 import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, windowsSnapshotSchema } from "@masq/shared";
 import { CNI_CONFIGS_DIR as FIXTURES } from "@masq/testkit/cni-configs";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decodeCniBytes } from "./cni-file.js";
+import { type CniFs, type DirWatcher, decodeCniBytes } from "./cni-file.js";
 import type { ChangeSource, Watch } from "./types.js";
 import {
   createWindowsCniBackend,
@@ -12,7 +13,24 @@ import {
   type WindowsCniBackendOptions,
 } from "./windows-cni.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a real fs.watch event may take to arrive on a loaded machine. */
+const EVENT_WAIT = { timeout: 10_000, interval: 10 };
+
+/** A directory watch the test drives: `emit(name)` is what fs.watch reports for a change. */
+function fakeDirWatch() {
+  const listeners = new Set<(filename: string | null) => void>();
+  const fs: Pick<CniFs, "watchDir"> = {
+    watchDir(_dir, listener) {
+      listeners.add(listener);
+      const w = Object.assign(new EventEmitter(), { close: () => listeners.delete(listener) });
+      return w as unknown as DirWatcher;
+    },
+  };
+  const emit = (name: string | null) => {
+    for (const l of listeners) l(name);
+  };
+  return { fs, emit };
+}
 
 let dir: string | undefined;
 let watch: Watch | undefined;
@@ -110,33 +128,48 @@ describe("windows CNI backend", () => {
   });
 
   it("watch: an editor's rename and an in-place write are each one coalesced event", async () => {
-    const { backend, path } = setup("win-bridge-v1.conf", { debounceMs: 40 });
+    vi.useFakeTimers();
+    const dirs = fakeDirWatch();
+    const { backend } = setup("win-bridge-v1.conf", { debounceMs: 40, fs: dirs.fs });
     const r = recorder();
     watch = backend.watch(r.onChange);
-    await sleep(50);
-    writeFileSync(`${path}.tmp`, "{}");
-    renameSync(`${path}.tmp`, path);
-    await sleep(150);
+    // An editor's save: the temp file is written, then renamed onto the config.
+    dirs.emit("10-bridge.conf.tmp");
+    dirs.emit("10-bridge.conf.tmp");
+    dirs.emit("10-bridge.conf");
+    await vi.advanceTimersByTimeAsync(40);
     expect(r.events).toEqual(["event"]);
-    for (let i = 0; i < 5; i++) writeFileSync(path, `{"n":${i}}`);
-    await sleep(150);
+    for (let i = 0; i < 5; i++) dirs.emit("10-bridge.conf");
+    await vi.advanceTimersByTimeAsync(40);
     expect(r.events).toEqual(["event", "event"]);
   });
 
   it("watch: other files of the directory are ignored; the poll is the fallback", async () => {
-    const { backend, path } = setup("win-bridge-v1.conf", { pollIntervalMs: 100 });
+    vi.useFakeTimers();
+    const dirs = fakeDirWatch();
+    const { backend } = setup("win-bridge-v1.conf", { pollIntervalMs: 100, fs: dirs.fs });
     const r = recorder();
     watch = backend.watch(r.onChange);
-    await sleep(30);
-    writeFileSync(join(path, "..", "99-other.conf"), "{}");
-    await sleep(250);
-    expect(r.events.filter((e) => e === "event")).toEqual([]);
-    expect(r.events.filter((e) => e === "poll").length).toBeGreaterThanOrEqual(2);
+    dirs.emit("99-other.conf");
+    await vi.advanceTimersByTimeAsync(250);
+    expect(r.events).toEqual(["poll", "poll"]);
     watch.close();
-    const n = r.events.length;
+    dirs.emit("10-bridge.conf");
+    await vi.advanceTimersByTimeAsync(250);
+    expect(r.events).toEqual(["poll", "poll"]);
+  });
+
+  it("watch (real fs.watch): a rename onto the file and an in-place write are both seen", async () => {
+    const { backend, path } = setup("win-bridge-v1.conf", { pollIntervalMs: 0 });
+    const r = recorder();
+    watch = backend.watch(r.onChange);
+    writeFileSync(`${path}.tmp`, "{}");
+    renameSync(`${path}.tmp`, path);
+    await vi.waitFor(() => expect(r.events).toContain("event"), EVENT_WAIT);
+    const seen = r.events.length;
     writeFileSync(path, "{}");
-    await sleep(150);
-    expect(r.events.length).toBe(n);
+    await vi.waitFor(() => expect(r.events.length).toBeGreaterThan(seen), EVENT_WAIT);
+    expect(new Set(r.events)).toEqual(new Set(["event"]));
   });
 
   it("watch: a missing directory is retried, and polling goes on", async () => {

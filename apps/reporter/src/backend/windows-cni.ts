@@ -162,6 +162,53 @@ async function verifyOrRestore(
   return { ...base, ok: false, rolledBack: true, error, snapshots: await c.read() };
 }
 
+/** An apply decided before writing: its outcome, or the file as read and the text to write. */
+type Plan = { outcome: Result } | { before: LoadedFile; next: Uint8Array };
+
+/**
+ * What an apply writes: nothing when the config is refused, has no equivalent list, the file
+ * cannot be read or rewritten, or already has the list (verified); else the rewritten text.
+ */
+async function planApply(c: ApplyContext, config: MasqConfig, flags: AgentFlags): Promise<Plan> {
+  const fail = (error: string, snapshots: WindowsSnapshot | undefined): Plan => ({
+    outcome: { ok: false, changed: false, rolledBack: false, error, snapshots },
+  });
+  const refused = refusal(config, flags);
+  if (refused) return fail(refused, undefined);
+  const equivalent = windowsExceptionList(config);
+  if (!equivalent.ok) return fail(`${equivalent.reason}; the file was not touched`, undefined);
+  const before = await c.load();
+  const snapshots = cniSnapshot(c.path, before);
+  if (!before.ok) return fail(`${before.error}; the file was not touched`, snapshots);
+  const rewrite = rewriteExceptionLists(before.text, equivalent.list);
+  if (!rewrite.ok)
+    return fail(`cannot apply to ${c.path}: ${rewrite.error}; the file was not touched`, snapshots);
+  if (rewrite.changed) return { before, next: Buffer.from(rewrite.text, "utf8") };
+  const problem = verifyExceptionLists(config, before.lists);
+  if (problem)
+    return fail(`${c.path} has the desired list but does not verify: ${problem}`, snapshots);
+  return { outcome: { ok: true, changed: false, rolledBack: false, snapshots } };
+}
+
+/** Writes a planned rewrite (backups first) and verifies it, restoring the file if it fails. */
+async function writePlanned(
+  c: ApplyContext,
+  config: MasqConfig,
+  plan: { before: LoadedFile; next: Uint8Array },
+  backupPath: string,
+): Promise<Result> {
+  const refusedWrite = await writeWithBackups(c, plan.before, plan.next, backupPath);
+  if (refusedWrite)
+    return {
+      ok: false,
+      changed: false,
+      rolledBack: false,
+      error: refusedWrite,
+      snapshots: await c.read(),
+    };
+  return verifyOrRestore(c, config, plan.before, backupPath);
+}
+
 export function createWindowsCniBackend(opts: WindowsCniBackendOptions): WindowsCniBackend {
   const path = opts.path;
   const fs: CniFs = { ...nodeCniFs, ...opts.fs };
@@ -192,41 +239,17 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
 
   async function applyNow(config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome> {
     const t0 = performance.now();
-    const done = (o: Omit<WindowsApplyOutcome, "durationMs">): WindowsApplyOutcome => {
-      const outcome = { ...o, durationMs: performance.now() - t0 };
-      log[!outcome.ok ? "error" : outcome.changed ? "info" : "debug"](
-        { trigger, path, ok: outcome.ok, changed: outcome.changed, error: outcome.error },
-        "CNI config apply finished",
-      );
-      return outcome;
-    };
-    const fail = (error: string, snapshots: WindowsSnapshot | undefined, changed = false) =>
-      done({ ok: false, changed, rolledBack: false, error, snapshots });
-
-    const refused = refusal(config, flags);
-    if (refused) return fail(refused, undefined);
-    const equivalent = windowsExceptionList(config);
-    if (!equivalent.ok) return fail(`${equivalent.reason}; the file was not touched`, undefined);
-    const before = await load();
-    if (!before.ok) return fail(`${before.error}; the file was not touched`, snapshotOf(before));
-    const rewrite = rewriteExceptionLists(before.text, equivalent.list);
-    if (!rewrite.ok)
-      return fail(
-        `cannot apply to ${path}: ${rewrite.error}; the file was not touched`,
-        snapshotOf(before),
-      );
-    if (!rewrite.changed) {
-      const problem = verifyExceptionLists(config, before.lists);
-      return problem
-        ? fail(`${path} has the desired list but does not verify: ${problem}`, snapshotOf(before))
-        : done({ ok: true, changed: false, rolledBack: false, snapshots: snapshotOf(before) });
-    }
-
-    const backupPath = before.target + suffix;
-    const next = Buffer.from(rewrite.text, "utf8");
-    const refusedWrite = await writeWithBackups(ctx, before, next, backupPath);
-    if (refusedWrite) return fail(refusedWrite, await read());
-    return done(await verifyOrRestore(ctx, config, before, backupPath));
+    const plan = await planApply(ctx, config, flags);
+    const o =
+      "outcome" in plan
+        ? plan.outcome
+        : await writePlanned(ctx, config, plan, plan.before.target + suffix);
+    const outcome = { ...o, durationMs: performance.now() - t0 };
+    log[!outcome.ok ? "error" : outcome.changed ? "info" : "debug"](
+      { trigger, path, ok: outcome.ok, changed: outcome.changed, error: outcome.error },
+      "CNI config apply finished",
+    );
+    return outcome;
   }
 
   const apply = (config: MasqConfig, trigger: ApplyTrigger): Promise<WindowsApplyOutcome> =>

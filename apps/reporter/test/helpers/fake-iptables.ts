@@ -88,19 +88,16 @@ export function fakeNode(node: { nft: FakeTables; legacy: FakeTables; plain?: "n
   const nft = fakeIptables(node.nft);
   const legacy = fakeIptables(node.legacy);
   const calls: string[][] = [];
+  const plain = node.plain === "legacy" ? legacy : node.plain === "nft" ? nft : undefined;
+  /** The backend a program talks to (undefined: it is not installed). */
+  const backendOf = (prog: string) => {
+    if (prog === "cat" || prog.includes("-legacy")) return legacy;
+    return prog.includes("-nft") ? nft : plain;
+  };
   const run = (argv: string[], input?: string) => {
     calls.push(argv);
     const prog = argv[0]!;
-    const which =
-      prog === "cat" || prog.includes("-legacy")
-        ? legacy
-        : prog.includes("-nft")
-          ? nft
-          : node.plain === "legacy"
-            ? legacy
-            : node.plain === "nft"
-              ? nft
-              : undefined;
+    const which = backendOf(prog);
     return which ? which.run(argv, input) : Promise.resolve(fail(127, `spawn ${prog} ENOENT`));
   };
   return { run, calls };

@@ -22,35 +22,39 @@ function scanString(text: string, i: number): number {
   throw new Error("unterminated string");
 }
 
+/** An object member's key and the index after its ':'. */
+function scanKey(text: string, j: number): { key: string; next: number } {
+  const keyEnd = scanString(text, j);
+  const key = JSON.parse(text.slice(j, keyEnd)) as string;
+  const colon = skipWs(text, keyEnd);
+  if (text[colon] !== ":") throw new Error(`expected ':' at ${colon}`);
+  return { key, next: colon + 1 };
+}
+
+/** An object or array starting at `i`: its members (or items, keyed by index) and its end. */
+function scanContainer(text: string, i: number): Span {
+  const isObject = text[i] === "{";
+  const close = isObject ? "}" : "]";
+  const children = new Map<string, Span>();
+  let j = skipWs(text, i + 1);
+  if (text[j] === close) return { start: i, end: j + 1, children };
+  for (let index = 0; ; index++) {
+    let key = String(index);
+    if (isObject) ({ key, next: j } = scanKey(text, j));
+    const v = scanValue(text, j);
+    children.set(key, v);
+    j = skipWs(text, v.end);
+    if (text[j] !== ",") break;
+    j = skipWs(text, j + 1);
+  }
+  if (text[j] !== close) throw new Error(`expected '${close}' at ${j}`);
+  return { start: i, end: j + 1, children };
+}
+
 function scanValue(text: string, start: number): Span {
   const i = skipWs(text, start);
   const c = text[i];
-  if (c === "{" || c === "[") {
-    const children = new Map<string, Span>();
-    let j = skipWs(text, i + 1);
-    const close = c === "{" ? "}" : "]";
-    let index = 0;
-    if (text[j] === close) return { start: i, end: j + 1, children };
-    for (;;) {
-      let key = String(index++);
-      if (c === "{") {
-        const keyEnd = scanString(text, j);
-        key = JSON.parse(text.slice(j, keyEnd)) as string;
-        j = skipWs(text, keyEnd);
-        if (text[j] !== ":") throw new Error(`expected ':' at ${j}`);
-        j++;
-      }
-      const v = scanValue(text, j);
-      children.set(key, v);
-      j = skipWs(text, v.end);
-      if (text[j] === ",") {
-        j = skipWs(text, j + 1);
-        continue;
-      }
-      if (text[j] !== close) throw new Error(`expected '${close}' at ${j}`);
-      return { start: i, end: j + 1, children };
-    }
-  }
+  if (c === "{" || c === "[") return scanContainer(text, i);
   if (c === '"') return { start: i, end: scanString(text, i) };
   const m = /^(?:true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
   if (!m) throw new Error(`unexpected character at ${i}`);

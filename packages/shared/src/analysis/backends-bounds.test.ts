@@ -1,10 +1,11 @@
 // Two backends: the combiner never drops branches silently, and a mark one backend sets that
 // the other tests makes the answer depend on the order of their nat hooks.
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, type FamilyAnalysis } from "../analysis.js";
 import { parseIptables } from "../parser.js";
 import type { IptablesBackend } from "../protocol.js";
 import { evaluateAcrossBackends, MAX_COMBINED_OUTCOMES } from "./backends.js";
+import { analyzeRuleset } from "./ruleset.js";
+import type { FamilyAnalysis } from "./types.js";
 
 const backend = (rules: string[], b: IptablesBackend): FamilyAnalysis =>
   analyzeRuleset(

@@ -1,11 +1,12 @@
 import { JUMP, masq, ret } from "@masq/testkit/iptables-text";
 import { ISSUE_ITEM5_LEGACY_NODE, natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, type FamilyAnalysis } from "../analysis.js";
 import { parseIptables } from "../parser.js";
 import type { IptablesBackend } from "../protocol.js";
 import { evaluateAcrossBackends } from "./backends.js";
 import type { PacketFields } from "./evaluate.js";
+import { analyzeRuleset } from "./ruleset.js";
+import type { FamilyAnalysis } from "./types.js";
 
 const backend = (text: string, b: IptablesBackend): FamilyAnalysis =>
   analyzeRuleset(parseIptables(text).ruleset, "ipv4", "IP-MASQ-AGENT", { backend: b });

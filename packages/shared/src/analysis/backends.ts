@@ -6,7 +6,7 @@
 // the hooks (not visible in the rules) decides which translation is used.
 import { type ParsedRule, targetArg } from "../parser.js";
 import { describeRef } from "../path/describe.js";
-import type { Condition, Unknown } from "../path/types.js";
+import type { Condition, RuleRef, Unknown } from "../path/types.js";
 import {
   evaluate,
   outcomeSummary,
@@ -46,6 +46,30 @@ function translation(o: VerdictOutcome): string {
   return o.result === "snat" ? `SNAT to ${o.toSource ?? "?"}` : "MASQUERADE";
 }
 
+/** What a paired branch takes from both: its conditions, path and reasons. */
+type PairBase = Pick<VerdictOutcome, "when" | "conditions" | "via" | "because">;
+
+/** Both backends NAT the packet: the first nat hook to run wins. */
+function bothNat(
+  x: VerdictOutcome,
+  y: VerdictOutcome,
+  base: PairBase,
+): VerdictOutcome & { differs: boolean } {
+  const differs = translation(x) !== translation(y);
+  const reason = `both backends NAT it: ${x.backend} ${describeRef(x.decidedBy!)} (${translation(x)}) and ${y.backend} ${describeRef(y.decidedBy!)} (${translation(y)}); the first nat hook to run wins${differs ? ", and they translate differently" : ""}`;
+  return { ...x, ...base, reason, differs };
+}
+
+/** One backend NATs the packet, the other does not (or its answer is unknown). */
+function oneNat(
+  nat: VerdictOutcome,
+  other: VerdictOutcome,
+  base: PairBase,
+): VerdictOutcome & { differs: boolean } {
+  const reason = `${nat.backend}: ${nat.reason} (${other.backend}: ${other.result === "unknown" ? other.reason : "no NAT"})`;
+  return { ...nat, ...base, reason, differs: false };
+}
+
 /** The branch where backend `a` does `x` and backend `b` does `y` to the same packet. */
 function pair(
   x: VerdictOutcome,
@@ -59,17 +83,9 @@ function pair(
     via: [...x.via, ...y.via],
     because: [...x.because, ...y.because],
   };
-  if (isNat(x) && isNat(y)) {
-    const differs = translation(x) !== translation(y);
-    const reason = `both backends NAT it: ${x.backend} ${describeRef(x.decidedBy!)} (${translation(x)}) and ${y.backend} ${describeRef(y.decidedBy!)} (${translation(y)}); the first nat hook to run wins${differs ? ", and they translate differently" : ""}`;
-    return { ...x, ...base, reason, differs };
-  }
-  if (isNat(x) || isNat(y)) {
-    const nat = isNat(x) ? x : y;
-    const other = nat === x ? y : x;
-    const reason = `${nat.backend}: ${nat.reason} (${other.backend}: ${other.result === "unknown" ? other.reason : "no NAT"})`;
-    return { ...nat, ...base, reason, differs: false };
-  }
+  if (isNat(x) && isNat(y)) return bothNat(x, y, base);
+  if (isNat(x)) return oneNat(x, y, base);
+  if (isNat(y)) return oneNat(y, x, base);
   if (x.result === "unknown" || y.result === "unknown") {
     const u = x.result === "unknown" ? x : y;
     return { ...u, ...base, reason: `${u.backend}: ${u.reason}`, differs: false };
@@ -149,6 +165,50 @@ export function markInterplay(analyses: readonly FamilyAnalysis[]): Unknown | un
   return undefined;
 }
 
+/** Every backend's branches paired up, in turn; `own`: what makes the result uncertain. */
+function combineAll(verdicts: readonly Verdict[], extra: readonly Unknown[]) {
+  let outcomes = verdicts[0]!.outcomes;
+  let orderMatters = extra.some((u) => u.kind === "hook-order");
+  const own: Unknown[] = [...extra];
+  for (const v of verdicts.slice(1)) {
+    const c = combineTwo(outcomes, v.outcomes);
+    outcomes = c.outcomes;
+    orderMatters ||= c.orderMatters;
+    if (!c.cut) continue;
+    outcomes.push(cutOutcome);
+    if (own.every((u) => u.message !== CUT_MESSAGE))
+      own.push({ kind: "bound", message: CUT_MESSAGE });
+  }
+  return { outcomes, orderMatters, own };
+}
+
+/** The rule that decides every branch, when one rule of one backend does. */
+function commonDecider(outcomes: readonly VerdictOutcome[]): RuleRef | undefined {
+  const first = outcomes[0];
+  const decider = first?.decidedBy;
+  if (!decider) return undefined;
+  const same = (o: VerdictOutcome) =>
+    o.decidedBy?.chain === decider.chain &&
+    o.decidedBy.index === decider.index &&
+    o.backend === first.backend;
+  return outcomes.every(same) ? decider : undefined;
+}
+
+/** The head of a combined verdict's reason (the iptables backends', nftables' hooks'). */
+export function verdictHead(masqueraded: boolean | null): string {
+  if (masqueraded === null) return "it depends on the packet";
+  return masqueraded ? "masqueraded" : "not masqueraded";
+}
+
+/** What the reason adds: the hook order when it decides, and each uncertainty. */
+function reasonTail(orderMatters: boolean, own: readonly Unknown[]): string {
+  const order =
+    orderMatters && own.every((u) => u.kind !== "hook-order")
+      ? " Which translation applies depends on the order of the two backends' nat hooks, which the rules do not show."
+      : "";
+  return order + own.map((u) => ` But ${u.message}.`).join("");
+}
+
 /**
  * One verdict from the verdicts of the same packet in each backend (in any order). `extra`:
  * what makes the combination uncertain besides the branches (e.g. markInterplay's finding).
@@ -157,55 +217,19 @@ export function combineBackendVerdicts(
   verdicts: readonly Verdict[],
   extra: readonly Unknown[] = [],
 ): CombinedVerdict {
-  const [first, ...rest] = verdicts;
+  const [first] = verdicts;
   if (!first) throw new Error("combineBackendVerdicts needs at least one verdict");
-  let outcomes = first.outcomes;
-  let orderMatters = extra.some((u) => u.kind === "hook-order");
-  const own: Unknown[] = [...extra];
-  for (const v of rest) {
-    const c = combineTwo(outcomes, v.outcomes);
-    outcomes = c.outcomes;
-    orderMatters ||= c.orderMatters;
-    if (c.cut) {
-      outcomes.push(cutOutcome);
-      if (own.every((u) => u.message !== CUT_MESSAGE))
-        own.push({ kind: "bound", message: CUT_MESSAGE });
-    }
-  }
+  const { outcomes, orderMatters, own } = combineAll(verdicts, extra);
   const values = new Set(outcomes.map((o) => o.masqueraded));
   const masqueraded = own.length > 0 || values.size !== 1 ? null : [...values][0]!;
-  const decider = outcomes[0]?.decidedBy;
-  const decidedBy =
-    decider &&
-    outcomes.every(
-      (o) =>
-        o.decidedBy?.chain === decider.chain &&
-        o.decidedBy.index === decider.index &&
-        o.backend === outcomes[0]?.backend,
-    )
-      ? decider
-      : undefined;
+  const decidedBy = commonDecider(outcomes);
   const unknowns = [
     ...verdicts.flatMap((v) =>
       v.unknowns.map((u) => ({ ...u, message: `${v.backend ?? "?"}: ${u.message}` })),
     ),
     ...own,
   ];
-  const head =
-    masqueraded === null
-      ? "it depends on the packet"
-      : masqueraded
-        ? "masqueraded"
-        : "not masqueraded";
   const parts = outcomes.map((o) => `${o.when.join(" and ") || "every packet"}: ${o.reason}`);
-  const order = [
-    ...(orderMatters && own.every((u) => u.kind !== "hook-order")
-      ? [
-          " Which translation applies depends on the order of the two backends' nat hooks, which the rules do not show.",
-        ]
-      : []),
-    ...own.map((u) => ` But ${u.message}.`),
-  ].join("");
   return {
     ip: first.ip,
     packet: first.packet,
@@ -215,7 +239,7 @@ export function combineBackendVerdicts(
       verdicts.every((v) => v.unknowns.every((u) => u.kind !== "postrouting-missing")),
     decidedBy,
     backend: decidedBy ? outcomes[0]?.backend : undefined,
-    reason: `${head} (rules in ${verdicts.map((v) => v.backend ?? "?").join(" and ")}): ${parts.join("; ")}.${order}`,
+    reason: `${verdictHead(masqueraded)} (rules in ${verdicts.map((v) => v.backend ?? "?").join(" and ")}): ${parts.join("; ")}.${reasonTail(orderMatters, own)}`,
     outcomes,
     unknowns,
     caveats: unknowns.map((u) => u.message),

@@ -10,7 +10,7 @@ import {
   parseCidr,
   type Range,
 } from "../cidr.js";
-import { clauseOf, type ParsedRule, targetArg } from "../parser.js";
+import { type Clause, clauseOf, type ParsedRule, targetArg } from "../parser.js";
 import { compileRule } from "../path/matches.js";
 import {
   cidrRange,
@@ -79,43 +79,50 @@ function destinationOf(rule: ParsedRule, family: Family): Conditions["dst"] | st
   return { cidr, negated: d.negated };
 }
 
+/**
+ * Clauses that are no condition: the destination (a field of its own), comments, statistic's
+ * `--mode`, and matches on everything, which iptables itself would not print.
+ */
+function isNoCondition(module: string, c: Clause, family: Family): boolean {
+  if (module === "comment") return true;
+  if (module === "statistic") return c.flag === "--mode";
+  if (module !== "") return false;
+  if (c.flag === "-d") return true;
+  if (c.negated) return false;
+  if (c.flag === "-s") return everyAddress(c.args[0] ?? "", family);
+  return c.flag === "-p" && c.args[0] === "all";
+}
+
+/**
+ * Protocol, probability and a per-rule `addrtype ! --dst-type LOCAL` are tracked in their own
+ * fields, not as extra conditions: records `c` there and says whether it was one of them.
+ */
+function trackInField(out: Conditions, module: string, c: Clause): boolean {
+  if (module === "" && c.flag === "-p" && !c.negated) out.protocol = c.args[0];
+  else if (module === "statistic" && c.flag === "--probability")
+    out.probability = Number(c.args[0]);
+  else if (module === "addrtype" && c.flag === "--dst-type" && c.negated && c.args[0] === "LOCAL")
+    out.nonLocal = true;
+  else return false;
+  return true;
+}
+
+/** A clause as the condition text the reports show, e.g. `-m mark ! --mark 0x1`. */
+function conditionText(module: string, c: Clause): string {
+  const text = `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim();
+  return module ? `-m ${module} ${text}` : text;
+}
+
 /** Splits a rule's matches into what we can decide (destination) and what we cannot. */
 export function conditionsOf(rule: ParsedRule, family: Family): Conditions {
   const out: Conditions = { nonLocal: false, other: [] };
   const dst = destinationOf(rule, family);
   if (typeof dst === "string") out.invalid = dst;
   else out.dst = dst;
-  for (const m of rule.matches) {
-    for (const c of m.clauses) {
-      if (m.module === "" && c.flag === "-d") continue;
-      if (m.module === "comment") continue;
-      // Matches on everything, which iptables itself would not print.
-      if (m.module === "" && !c.negated && c.flag === "-s" && everyAddress(c.args[0] ?? "", family))
-        continue;
-      if (m.module === "" && !c.negated && c.flag === "-p" && c.args[0] === "all") continue;
-      // Protocol and probability are tracked in their own fields, not as extra conditions.
-      if (m.module === "" && c.flag === "-p" && !c.negated) {
-        out.protocol = c.args[0];
-        continue;
-      }
-      if (m.module === "statistic" && c.flag === "--probability") {
-        out.probability = Number(c.args[0]);
-        continue;
-      }
-      if (m.module === "statistic" && c.flag === "--mode") continue;
-      if (
-        m.module === "addrtype" &&
-        c.flag === "--dst-type" &&
-        c.negated &&
-        c.args[0] === "LOCAL"
-      ) {
-        out.nonLocal = true;
-        continue;
-      }
-      const text = `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim();
-      out.other.push(m.module ? `-m ${m.module} ${text}` : text);
-    }
-  }
+  for (const m of rule.matches)
+    for (const c of m.clauses)
+      if (!isNoCondition(m.module, c, family) && !trackInField(out, m.module, c))
+        out.other.push(conditionText(m.module, c));
   return out;
 }
 

@@ -1,7 +1,9 @@
 import { excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
-import { analyzeFamily, entryInConfig, evaluate, markEntriesNotInConfig } from "../analysis.js";
 import { defaultConfig } from "../config.js";
+import { entryInConfig, markEntriesNotInConfig } from "./entry.js";
+import { evaluate } from "./evaluate.js";
+import { analyzeFamily } from "./ruleset.js";
 
 const node = (...rules: string[]) =>
   analyzeFamily({

@@ -4,10 +4,11 @@ import { JUMP, masq, ret } from "@masq/testkit/iptables-text";
 import { natSave } from "@masq/testkit/node-dumps";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, evaluate, type Verdict } from "../analysis.js";
 import { iptablesAddress } from "../cidr.js";
 import { parseIptables } from "../parser.js";
 import { cidrRange } from "../path/range-set.js";
+import { evaluate, type Verdict } from "./evaluate.js";
+import { analyzeRuleset } from "./ruleset.js";
 
 const octet = fc.integer({ min: 0, max: 255 });
 const ip = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));

@@ -2,7 +2,7 @@
 // whole nat path: one answer when every branch agrees, otherwise each branch with the
 // conditions it needs, and what could not be seen.
 import { type Family, iptablesAddress } from "../cidr.js";
-import { clauseOf } from "../parser.js";
+import { clauseOf, type ParsedRule } from "../parser.js";
 import { describeConditions, describeRef } from "../path/describe.js";
 import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
@@ -198,6 +198,22 @@ function withEntries(a: FamilyAnalysis, v: Verdict): Verdict {
 /** Input lines left out of every chain named in an answer; more are counted. */
 const FEW_LOOSE_LINES = 8;
 
+/** Which family a rule's `-s`/`-d` addresses are in: "own", "other", or undefined (none). */
+function ruleAddressFamily(
+  rule: ParsedRule,
+  own: Family,
+  other: Family,
+): "own" | "other" | undefined {
+  let seen: "other" | undefined;
+  for (const flag of ["-s", "-d"]) {
+    const text = clauseOf(rule, "", flag)?.args[0];
+    if (text === undefined) continue;
+    if (iptablesAddress(text, own)) return "own";
+    if (iptablesAddress(text, other)) seen = "other";
+  }
+  return seen;
+}
+
 /**
  * The family the rules' addresses are in when it is not the analysis' (an ip6tables dump read
  * for an IPv4 question): every `-s`/`-d` on the path is of the other family.
@@ -206,13 +222,11 @@ function otherFamily(a: FamilyAnalysis): Family | undefined {
   const other: Family = a.family === "ipv4" ? "ipv6" : "ipv4";
   let seenOther = false;
   for (const c of a.path)
-    for (const rule of a.chains.get(c.name)?.rules ?? [])
-      for (const flag of ["-s", "-d"]) {
-        const text = clauseOf(rule, "", flag)?.args[0];
-        if (text === undefined) continue;
-        if (iptablesAddress(text, a.family)) return undefined;
-        if (iptablesAddress(text, other)) seenOther = true;
-      }
+    for (const rule of a.chains.get(c.name)?.rules ?? []) {
+      const family = ruleAddressFamily(rule, a.family, other);
+      if (family === "own") return undefined;
+      seenOther ||= family === "other";
+    }
   return seenOther ? other : undefined;
 }
 

@@ -73,6 +73,24 @@ function reachOf(o: PathOutcome): Shadow["reach"] {
 }
 
 /**
+ * Whether an outcome is decided by a POSTROUTING rule before the first jump to the agent's
+ * chain (POSTROUTING's policy is no rule).
+ */
+function decidedBeforeJump(
+  o: PathOutcome,
+  firstJump: number,
+): o is PathOutcome & { entry: number } {
+  if (o.agent !== "before" || o.entry === undefined || o.entry >= firstJump) return false;
+  return o.result !== "accept" || o.decidedBy !== undefined;
+}
+
+/** Two branches through one rule: it reaches all packets if either says so, else maybe. */
+function widerReach(a: Shadow["reach"], b: Shadow["reach"]): Shadow["reach"] {
+  if (a === b) return a;
+  return a === "all" || b === "all" ? "all" : "maybe";
+}
+
+/**
  * POSTROUTING rules before the first jump through which some packets are decided (NAT'd,
  * accepted, or sent to a chain that was not read) before they can reach the agent's chain.
  */
@@ -84,17 +102,14 @@ export function shadowsOf(
   const firstJump = jumps[0]?.index ?? postrouting.length;
   const seen = new Map<string, Shadow>();
   for (const o of outcomes) {
-    if (o.agent !== "before" || o.entry === undefined || o.entry >= firstJump) continue;
-    if (o.result === "accept" && !o.decidedBy) continue; // the policy, not a rule
-    const rule = postrouting[o.entry];
+    const rule = decidedBeforeJump(o, firstJump) ? postrouting[o.entry] : undefined;
     if (!rule) continue;
     const effect = effectOf(o);
     const reach = reachOf(o);
     const key = `${o.entry}|${effect}`;
     const prev = seen.get(key);
-    if (!prev) seen.set(key, { index: o.entry, rule, effect, reach });
-    else if (prev.reach !== reach)
-      prev.reach = prev.reach === "all" || reach === "all" ? "all" : "maybe";
+    if (prev) prev.reach = widerReach(prev.reach, reach);
+    else seen.set(key, { index: o.entry!, rule, effect, reach });
   }
   return [...seen.values()].sort((a, b) => a.index - b.index);
 }

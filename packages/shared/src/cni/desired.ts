@@ -1,8 +1,8 @@
 // The ExceptionList a config wants on a Windows node.
 import { parseCidr } from "../cidr.js";
-import { LINK_LOCAL_CIDR, type MasqConfig } from "../config.js";
+import type { MasqConfig } from "../config.js";
 import { MAX_WINDOWS_EQUIVALENT_CIDRS } from "../limits.js";
-import { keptRanges, usesExceptions } from "../masquerade-decision.js";
+import { keptRanges, LINK_LOCAL_CIDR, usesExceptions } from "../masquerade-decision.js";
 import { setToCidrs } from "../path/range-set.js";
 
 export type WindowsListResult = { ok: true; list: string[] } | { ok: false; reason: string };

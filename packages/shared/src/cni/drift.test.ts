@@ -1,9 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig, type MasqConfig } from "../config.js";
-import { driftReport } from "../drift.js";
+import { type Difference, driftReport } from "../drift.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 import { config, DEFAULT_WANT, fixture, mustParse } from "../test-fixtures/cni.js";
-import { windowsDrift } from "./index.js";
+import { windowsDrift } from "./drift.js";
+
+/** One expected difference: kind and severity always, the rest when given. */
+interface WantDifference {
+  kind: string;
+  severity: string;
+  cidr?: string;
+  message?: string | RegExp;
+  rule?: string;
+}
+
+function expectDifference(d: Difference, w: WantDifference) {
+  expect(d.kind).toBe(w.kind);
+  expect(d.severity).toBe(w.severity);
+  if (w.cidr) expect(d.cidr).toBe(w.cidr);
+  if (w.rule) expect(d.rule).toBe(w.rule);
+  if (typeof w.message === "string") expect(d.message).toBe(w.message);
+  else if (w.message) expect(d.message).toMatch(w.message);
+}
 
 describe("windowsDrift", () => {
   const one = (
@@ -14,13 +32,7 @@ describe("windowsDrift", () => {
     desc: string;
     config?: Partial<MasqConfig>;
     input: ExceptionListSnapshot[];
-    want: {
-      kind: string;
-      severity: string;
-      cidr?: string;
-      message?: string | RegExp;
-      rule?: string;
-    }[];
+    want: WantDifference[];
     status: "in-sync" | "drifted";
     summary?: string;
   }[] = [
@@ -264,13 +276,7 @@ describe("windowsDrift", () => {
       expect(diffs.every((d) => d.severity === "info" || (d.impact ?? "").length > 0)).toBe(true);
       expect(diffs).toHaveLength(want.length);
       want.forEach((w, i) => {
-        const d = diffs[i]!;
-        expect(d.kind).toBe(w.kind);
-        expect(d.severity).toBe(w.severity);
-        if (w.cidr) expect(d.cidr).toBe(w.cidr);
-        if (w.rule) expect(d.rule).toBe(w.rule);
-        if (typeof w.message === "string") expect(d.message).toBe(w.message);
-        else if (w.message) expect(d.message).toMatch(w.message);
+        expectDifference(diffs[i]!, w);
       });
       const report = driftReport(diffs);
       expect(report.status).toBe(status);

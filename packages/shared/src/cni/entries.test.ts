@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readExceptionEntry } from "./index.js";
+import { readExceptionEntry } from "./entries.js";
 
 describe("readExceptionEntry (lenient, as HNS reads entries)", () => {
   const cases: {

@@ -32,6 +32,27 @@ function lineIndent(body: string, offset: number): string {
   return /^[ \t]*/.exec(body.slice(start, offset))![0];
 }
 
+type JsonNode = FoundList["node"];
+
+/** Entries in the place of an array's old ones, keeping its leading, separating and trailing text. */
+function replaceEntries(
+  body: string,
+  node: JsonNode,
+  old: readonly JsonNode[],
+  items: readonly string[],
+  compact: boolean,
+): string {
+  const first = old[0]!;
+  const last = old[old.length - 1]!;
+  const leading = body.slice(node.offset + 1, first.offset);
+  const trailing = body.slice(last.offset + last.length, node.offset + node.length - 1);
+  let sep: string;
+  if (old.length >= 2) sep = body.slice(first.offset + first.length, old[1]!.offset);
+  else if (leading.includes("\n")) sep = `,${leading}`;
+  else sep = compact ? "," : ", ";
+  return `[${leading}${items.join(sep)}${trailing}]`;
+}
+
 /** The new array text, in the layout of the array it replaces (or of the file, for `[]`/null). */
 export function renderList(
   body: string,
@@ -44,17 +65,7 @@ export function renderList(
   const holderText = body.slice(l.holder.offset, l.holder.offset + l.holder.length);
   const compact = !/[,:][ \t\r\n]/.test(holderText);
   const old = l.node.type === "array" ? (l.node.children ?? []) : [];
-  if (old.length > 0) {
-    const first = old[0]!;
-    const last = old[old.length - 1]!;
-    const leading = body.slice(l.node.offset + 1, first.offset);
-    const trailing = body.slice(last.offset + last.length, l.node.offset + l.node.length - 1);
-    let sep: string;
-    if (old.length >= 2) sep = body.slice(first.offset + first.length, old[1]!.offset);
-    else if (leading.includes("\n")) sep = `,${leading}`;
-    else sep = compact ? "," : ", ";
-    return `[${leading}${items.join(sep)}${trailing}]`;
-  }
+  if (old.length > 0) return replaceEntries(body, l.node, old, items, compact);
   const inner =
     l.node.type === "array" ? body.slice(l.node.offset + 1, l.node.offset + l.node.length - 1) : "";
   if (inner.includes("\n") || holderText.includes("\n")) {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { windowsSnapshotSchema } from "../protocol.js";
 import { DEFAULT_WANT, FIXTURES, fixture, winBridge } from "../test-fixtures/cni.js";
-import { MAX_CNI_CONFIG_CHARS, parseCniConfig, rewriteExceptionLists } from "./index.js";
+import { MAX_CNI_CONFIG_CHARS, parseCniConfig } from "./parse.js";
+import { rewriteExceptionLists } from "./rewrite.js";
 
 describe("parseCniConfig on real-world configs", () => {
   for (const { desc, input, want } of FIXTURES) {

@@ -11,7 +11,9 @@ import {
   outside,
   ranges,
 } from "../test-fixtures/cni.js";
-import { parseCniConfig, rewriteExceptionLists, windowsDrift } from "./index.js";
+import { windowsDrift } from "./drift.js";
+import { parseCniConfig } from "./parse.js";
+import { rewriteExceptionLists } from "./rewrite.js";
 
 const FIXTURE_NAMES = FIXTURES.map((f) => f.input).concat("azure-vnet-missing-comma.conflist");
 

@@ -15,7 +15,8 @@ import {
   ranges,
   winBridge,
 } from "../test-fixtures/cni.js";
-import { rewriteExceptionLists, windowsDrift } from "./index.js";
+import { windowsDrift } from "./drift.js";
+import { rewriteExceptionLists } from "./rewrite.js";
 
 describe("rewriteExceptionLists round trips on real-world configs", () => {
   for (const { desc, input, want } of FIXTURES.filter((f) => f.want.lists.length > 0)) {

@@ -109,34 +109,37 @@ const OWN_COMMENTS: ReadonlySet<string | undefined> = new Set([
   NFT_MASQ_COMMENT,
 ]);
 
+/** What a rule of the agent's chain is: an unreadable one is foreign whatever its target. */
+function roleOf(rule: ParsedRule): ChainEntry["role"] {
+  if (rule.unreadable !== undefined) return "foreign";
+  if (rule.target === "RETURN") return "return";
+  return rule.target === "MASQUERADE" ? "masquerade" : "foreign";
+}
+
+function nftEntry(rule: ParsedRule, index: number): ChainEntry {
+  const tests = rule.compiled?.tests ?? [];
+  const role = roleOf(rule);
+  const toPorts = targetArg(rule, "--to-ports")?.args[0];
+  const matchesNothing = rule.compiled?.matchesNothing;
+  return {
+    index,
+    rule,
+    role,
+    negated: false,
+    conditions: tests.map((t) => `${t.negated ? "not " : ""}${t.test.text}`),
+    legacy: false,
+    ownComment: OWN_COMMENTS.has(rule.comment),
+    ...(toPorts ? { toPorts } : {}),
+    ...(role === "masquerade"
+      ? { randomFully: targetArg(rule, "--random-fully") !== undefined }
+      : {}),
+    ...(matchesNothing ? { matchesNothing } : {}),
+  };
+}
+
 /** The agent's chain rule by rule, its conditions in nft words (a set lookup is one). */
 function nftEntries(rules: readonly ParsedRule[]): ChainEntry[] {
-  return rules.map((rule, index) => {
-    const tests = rule.compiled?.tests ?? [];
-    const role =
-      rule.unreadable !== undefined
-        ? "foreign"
-        : rule.target === "RETURN"
-          ? "return"
-          : rule.target === "MASQUERADE"
-            ? "masquerade"
-            : "foreign";
-    const toPorts = targetArg(rule, "--to-ports")?.args[0];
-    return {
-      index,
-      rule,
-      role,
-      negated: false,
-      conditions: tests.map((t) => `${t.negated ? "not " : ""}${t.test.text}`),
-      legacy: false,
-      ownComment: OWN_COMMENTS.has(rule.comment),
-      ...(toPorts ? { toPorts } : {}),
-      ...(role === "masquerade"
-        ? { randomFully: targetArg(rule, "--random-fully") !== undefined }
-        : {}),
-      ...(rule.compiled?.matchesNothing ? { matchesNothing: rule.compiled.matchesNothing } : {}),
-    };
-  });
+  return rules.map(nftEntry);
 }
 
 /** The agent chain's summary (entries, returns, the final masquerade) for nft rules. */

@@ -6,8 +6,8 @@ import type { Family } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
 import { type Difference, type DriftReport, driftReport } from "../drift.js";
 import { describeConditions, describeRef } from "../path/describe.js";
-import { intersectSets, setToCidrs } from "../path/range-set.js";
-import type { PathOutcome } from "../path/types.js";
+import { intersectSets, type RangeSet, setToCidrs } from "../path/range-set.js";
+import type { PathOutcome, RuleRef } from "../path/types.js";
 import type { FamilySnapshot, NftChainRef, NftSnapshot } from "../protocol.js";
 import { familiesFor } from "../rules.js";
 import { analyzeNftFamily, type NftFamilyAnalysis } from "./analysis.js";
@@ -38,6 +38,37 @@ function expected(o: PathOutcome): boolean {
   return o.decidedBy?.component.id === "kube-proxy" && o.conditions.some((c) => c.field === "mark");
 }
 
+/**
+ * Whether an outcome of another chain NATs pod traffic it should not be judged for: not a
+ * NAT, kube-proxy's own marked packets, or the agent's own iptables chain left beside its
+ * table (a backend-conflict instead).
+ */
+function isOtherNat(o: PathOutcome): o is PathOutcome & { decidedBy: RuleRef } {
+  if (o.result !== "masquerade" && o.result !== "snat") return false;
+  if (!o.decidedBy || expected(o)) return false;
+  return o.decidedBy.component.id !== "ip-masq-agent";
+}
+
+/** A NAT by another chain of pod traffic to destinations in `kept` (which keep pod IP). */
+function masqueradedAfter(
+  o: PathOutcome & { decidedBy: RuleRef },
+  family: Family,
+  kept: RangeSet,
+): Difference | undefined {
+  const hit = intersectSets(o.destination, kept);
+  if (hit.length === 0) return undefined;
+  const when = describeConditions(o.conditions);
+  const cidrs = setToCidrs(family, hit, 4) ?? ["several ranges"];
+  return {
+    kind: "masqueraded-after",
+    severity: when.length === 0 ? "critical" : "warning",
+    scope: family,
+    message: `${describeRef(o.decidedBy)} ${o.result === "snat" ? "translates" : "masquerades"} pod traffic to ${cidrs.join(", ")}${when.length ? ` when ${when.join(" and ")}` : ""}, which the config leaves alone`,
+    impact: "nat chains run one after another: the agent's return does not stop them",
+    rule: o.decidedBy.text,
+  };
+}
+
 /** Other nat chains that NAT pod traffic to destinations the config leaves alone. */
 export function nftPathDifferences(
   fa: NftFamilyAnalysis,
@@ -46,29 +77,10 @@ export function nftPathDifferences(
 ): Difference[] {
   const set = desiredNftTable(config, flags).sets.find((s) => s.family === fa.family);
   if (!set) return [];
-  const out: Difference[] = [];
-  for (const h of fa.hooks) {
-    if (h.agent) continue;
-    for (const o of h.analysis.outcomes) {
-      // The agent's own iptables chain left beside its table is a backend-conflict instead.
-      const own = o.decidedBy?.component.id === "ip-masq-agent";
-      if ((o.result !== "masquerade" && o.result !== "snat") || expected(o) || !o.decidedBy || own)
-        continue;
-      const hit = intersectSets(o.destination, set.ranges);
-      if (hit.length === 0) continue;
-      const when = describeConditions(o.conditions);
-      const cidrs = setToCidrs(fa.family, hit, 4) ?? ["several ranges"];
-      out.push({
-        kind: "masqueraded-after",
-        severity: when.length === 0 ? "critical" : "warning",
-        scope: fa.family,
-        message: `${describeRef(o.decidedBy)} ${o.result === "snat" ? "translates" : "masquerades"} pod traffic to ${cidrs.join(", ")}${when.length ? ` when ${when.join(" and ")}` : ""}, which the config leaves alone`,
-        impact: "nat chains run one after another: the agent's return does not stop them",
-        rule: o.decidedBy.text,
-      });
-    }
-  }
-  return out;
+  return fa.hooks
+    .filter((h) => !h.agent)
+    .flatMap((h) => h.analysis.outcomes.filter(isOtherNat))
+    .flatMap((o) => masqueradedAfter(o, fa.family, set.ranges) ?? []);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Family, Range } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
 import type { Difference } from "../drift.js";
 import { setToCidrs, subtractSets } from "../path/range-set.js";
+import { elementsRanges } from "./elements.js";
 import {
   NFT_CHAIN,
   NFT_CHAIN_PRIORITY,
@@ -22,7 +23,7 @@ import {
   type NftApplyPlan,
 } from "./render.js";
 import { ruleText } from "./text.js";
-import { elementsRanges, translateRule } from "./translate.js";
+import { translateRule } from "./translate.js";
 
 /** The agent's table in a parsed ruleset, if present. */
 export function agentTable(rs: NftRuleset): NftTable | undefined {
@@ -193,56 +194,79 @@ function missingRule(
   return diff("chain-missing", "critical", `"${r.statement}" is missing from ${NFT_CHAIN}`);
 }
 
-function ruleDifferences(d: DesiredNftTable, have: readonly Seen[]): Difference[] {
-  const out: Difference[] = [];
-  for (const h of have)
-    if (h.unreadable)
-      out.push(
-        diff(
-          "unreadable",
-          "critical",
-          `"${h.text}" is not understood (${h.unreadable}): what the table does is unknown`,
-          { rule: h.text },
-        ),
-      );
-  const wanted = new Set(d.rules.map((r) => r.statement));
-  const present = new Set(have.map((h) => h.text));
-  const paired = new Set<Seen>();
-  for (const r of d.rules)
-    if (!present.has(r.statement)) out.push(missingRule(r, have, wanted, paired));
-  for (const h of have)
-    if (!wanted.has(h.text) && !h.unreadable && !paired.has(h))
-      out.push(
-        diff(
-          "foreign-rule",
-          h.effect ? "critical" : "warning",
-          `"${h.text}" is not one of the agent's rules (added by hand?)`,
-          { rule: h.text },
-        ),
-      );
+/** Rules nft printed that the parser could not read: what the table does is unknown. */
+function unreadableRules(have: readonly Seen[]): Difference[] {
+  return have
+    .filter((h) => h.unreadable)
+    .map((h) =>
+      diff(
+        "unreadable",
+        "critical",
+        `"${h.text}" is not understood (${h.unreadable}): what the table does is unknown`,
+        { rule: h.text },
+      ),
+    );
+}
+
+/** Rules that are none of the agent's (and no changed form of a missing one). */
+function foreignRules(
+  have: readonly Seen[],
+  wanted: ReadonlySet<string>,
+  paired: ReadonlySet<Seen>,
+): Difference[] {
+  return have
+    .filter((h) => !wanted.has(h.text) && !h.unreadable && !paired.has(h))
+    .map((h) =>
+      diff(
+        "foreign-rule",
+        h.effect ? "critical" : "warning",
+        `"${h.text}" is not one of the agent's rules (added by hand?)`,
+        { rule: h.text },
+      ),
+    );
+}
+
+/** The agent's masquerade before one of its returns. */
+function masqueradeNotLast(have: readonly Seen[], wanted: ReadonlySet<string>): Difference[] {
   const order = have.filter((h) => wanted.has(h.text)).map((h) => h.text);
   const lastReturn = order.findLastIndex((t) => !isMasq(t));
   const firstMasq = order.findIndex(isMasq);
-  if (firstMasq >= 0 && lastReturn > firstMasq)
-    out.push(
-      diff(
-        "masquerade-not-last",
-        "critical",
-        `"${order[firstMasq]}" comes before "${order[lastReturn]}": traffic that should return is masqueraded`,
-      ),
-    );
-  for (const r of d.rules) {
+  if (firstMasq < 0 || lastReturn <= firstMasq) return [];
+  return [
+    diff(
+      "masquerade-not-last",
+      "critical",
+      `"${order[firstMasq]}" comes before "${order[lastReturn]}": traffic that should return is masqueraded`,
+    ),
+  ];
+}
+
+/** The agent's rules with another comment than it writes. */
+function commentDifferences(d: DesiredNftTable, have: readonly Seen[]): Difference[] {
+  return d.rules.flatMap((r) => {
     const h = have.find((x) => x.text === r.statement);
-    if (h && h.comment !== r.comment)
-      out.push(
-        diff(
-          "cosmetic",
-          "info",
-          `"${r.statement}" has comment ${h.comment === undefined ? "none" : `"${h.comment}"`}, not "${r.comment}"`,
-        ),
-      );
-  }
-  return out;
+    if (!h || h.comment === r.comment) return [];
+    const comment = h.comment === undefined ? "none" : `"${h.comment}"`;
+    return [
+      diff("cosmetic", "info", `"${r.statement}" has comment ${comment}, not "${r.comment}"`),
+    ];
+  });
+}
+
+function ruleDifferences(d: DesiredNftTable, have: readonly Seen[]): Difference[] {
+  const wanted = new Set(d.rules.map((r) => r.statement));
+  const present = new Set(have.map((h) => h.text));
+  const paired = new Set<Seen>();
+  const missing = d.rules
+    .filter((r) => !present.has(r.statement))
+    .map((r) => missingRule(r, have, wanted, paired));
+  return [
+    ...unreadableRules(have),
+    ...missing,
+    ...foreignRules(have, wanted, paired),
+    ...masqueradeNotLast(have, wanted),
+    ...commentDifferences(d, have),
+  ];
 }
 
 function extraObjects(table: NftTable, d: DesiredNftTable): Difference[] {

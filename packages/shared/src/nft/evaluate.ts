@@ -3,7 +3,7 @@
 // (nf_nat_inet_fn): the first chain that NATs decides; one that accepts, returns or ends
 // passes the packet on; an unknown branch stays unknown. When two chains of the same priority
 // would translate a packet differently, which wins is not in the rules (orderMatters).
-import { mergeConditions } from "../analysis/backends.js";
+import { mergeConditions, verdictHead } from "../analysis/backends.js";
 import {
   evaluate,
   outcomeSummary,
@@ -88,11 +88,6 @@ function finalOutcome(b: Branch): VerdictOutcome {
   };
 }
 
-function headOf(masqueraded: boolean | null): string {
-  if (masqueraded === null) return "it depends on the packet";
-  return masqueraded ? "masqueraded" : "not masqueraded";
-}
-
 /** Folds the hooks' verdicts (priority order) into one answer. */
 export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[]): NftVerdict {
   let branches: Branch[] = [{ conditions: [], open: true, via: [] }];
@@ -137,7 +132,7 @@ export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[])
     masqueraded,
     certain: masqueraded !== null,
     ...(decidedBy ? { decidedBy } : { decidedBy: undefined }),
-    reason: `${headOf(masqueraded)} (nat postrouting chains: ${hooks.map((h) => `${h.ref} priority ${h.priority}`).join(", ") || "none"}): ${parts.join("; ")}.${unknowns.map((u) => ` But ${u.message}.`).join("")}`,
+    reason: `${verdictHead(masqueraded)} (nat postrouting chains: ${hooks.map((h) => `${h.ref} priority ${h.priority}`).join(", ") || "none"}): ${parts.join("; ")}.${unknowns.map((u) => ` But ${u.message}.`).join("")}`,
     outcomes,
     unknowns,
     caveats: unknowns.map((u) => u.message),

@@ -4,6 +4,7 @@
 export * from "./analysis.js";
 export * from "./assess.js";
 export * from "./drift.js";
+export { elementRange, elementsRanges } from "./elements.js";
 export * from "./evaluate.js";
 export * from "./iptables-hooks.js";
 export * from "./names.js";
@@ -12,4 +13,4 @@ export * from "./parse.js";
 export * from "./render.js";
 export * from "./schema.js";
 export { exprText, ruleText, statementText } from "./text.js";
-export { chainRef, elementRange, elementsRanges, translateRule } from "./translate.js";
+export { chainRef, translateRule } from "./translate.js";

@@ -45,6 +45,24 @@ export function setOf(b: Build, ref: string): NftSet | undefined {
   return ref.startsWith("@") ? b.table.sets.get(ref.slice(1)) : undefined;
 }
 
+/**
+ * The elements `ip daddr X` compares with: a named set's, an anonymous set's, or X alone;
+ * undefined for a reference to a set the table does not hold (or a map).
+ */
+function addressElements(b: Build, right: unknown): readonly unknown[] | undefined {
+  const k = kindOf(right);
+  if (k?.[0] === "set" && Array.isArray(k[1])) return k[1];
+  if (typeof right !== "string" || !right.startsWith("@")) return [right];
+  const named = setOf(b, right);
+  return named?.kind === "set" ? named.elem : undefined;
+}
+
+/** Whether `ranges` is the family's whole address space. */
+function coversAll(ranges: readonly { first: bigint; last: bigint }[], family: Family): boolean {
+  const whole = fullRange(family);
+  return ranges.length === 1 && ranges[0]!.first === whole.first && ranges[0]!.last === whole.last;
+}
+
 /** `ip daddr X`: X an address, prefix, range, anonymous set or named set. */
 function addressMatch(
   b: Build,
@@ -53,25 +71,14 @@ function addressMatch(
   neg: boolean,
 ): undefined {
   const text = exprText(right);
-  const k = kindOf(right);
-  const named = typeof right === "string" ? setOf(b, right) : undefined;
-  const elems =
-    named?.kind === "set"
-      ? named.elem
-      : k?.[0] === "set" && Array.isArray(k[1])
-        ? k[1]
-        : typeof right === "string" && right.startsWith("@")
-          ? undefined
-          : [right];
+  const elems = addressElements(b, right);
   const ranges = elems && elementsRanges(elems, b.family);
   if (!ranges) {
     opaque(b, `${field === "source" ? "saddr" : "daddr"} ${text}`, neg);
     return;
   }
   const test: Test = { kind: "address-set", field, ranges, text };
-  const whole = fullRange(b.family);
-  const all =
-    ranges.length === 1 && ranges[0]!.first === whole.first && ranges[0]!.last === whole.last;
+  const all = coversAll(ranges, b.family);
   if (all && neg) b.matchesNothing ??= `${text} holds every address: != matches none`;
   else if (ranges.length === 0 && !neg)
     b.matchesNothing ??= `${text} is empty: no address is in it`;
@@ -154,44 +161,67 @@ function portMatch(b: Build, proto: string, right: unknown, neg: boolean, text: 
   b.tests.push({ test: { kind: "port", ranges, text: `dport ${exprText(right)}` }, negated: neg });
 }
 
-/** A `match` expression as tests on the packet. */
-export function match(b: Build, m: Obj): undefined {
-  const op = String(m.op);
-  const neg = op === "!=";
+/** What a `match` compares: its left side's kind and body, right side, `!=`, and its text. */
+interface Comparison {
+  kind: string | undefined;
+  body: Obj;
+  right: unknown;
+  neg: boolean;
+  text: string;
+}
+
+/** `ip|ip6 <field> X`: nothing for the other family; addresses and protocols as tests. */
+function ipPayloadMatch(b: Build, c: Comparison): undefined {
+  const fam = IP_FIELDS[String(c.body.protocol)]!;
+  const field = c.body.field;
+  if (fam !== b.family) {
+    b.matchesNothing ??= `${c.body.protocol} ${field} matches ${fam === "ipv4" ? "IPv4" : "IPv6"} packets only`;
+    return;
+  }
+  if (field === "daddr" || field === "saddr")
+    return addressMatch(b, field === "saddr" ? "source" : "destination", c.right, c.neg);
+  if (field === "protocol" || field === "nexthdr") return protocolMatch(b, c.right, c.neg, c.text);
+  return opaque(b, c.text, c.neg);
+}
+
+/** `meta nfproto ipv4|ipv6`: decided by the family being walked. */
+function nfprotoMatch(b: Build, c: Comparison): undefined {
+  const want = c.right === "ipv4" ? "ipv4" : c.right === "ipv6" ? "ipv6" : undefined;
+  if (!want) return opaque(b, c.text, c.neg);
+  if ((want === b.family) === c.neg) b.matchesNothing ??= `${c.text} never holds for ${b.family}`;
+}
+
+/** `fib daddr type local`, the one fib lookup the path evaluator models. */
+function isFibDaddrLocal(c: Comparison): boolean {
+  if (c.kind !== "fib" || c.body.result !== "type" || c.right !== "local") return false;
+  const flags = Array.isArray(c.body.flags) ? c.body.flags : [c.body.flags];
+  return flags.length === 1 && flags[0] === "daddr";
+}
+
+function comparisonOf(m: Obj, op: string): Comparison {
   // The condition's text is the positive match; `negated` carries `!=`.
   const bare = op === "==" || op === "!=" || op === "in";
   const text = `${exprText(m.left)}${bare ? "" : ` ${op}`} ${exprText(m.right)}`;
   const k = kindOf(m.left);
   const body = k && isObj(k[1]) ? (k[1] as Obj) : {};
-  if (op !== "==" && op !== "!=") return opaque(b, text, false, k?.[0] === "numgen");
-  if (k?.[0] === "payload" && IP_FIELDS[String(body.protocol)]) {
-    const fam = IP_FIELDS[String(body.protocol)]!;
-    if (fam !== b.family) {
-      b.matchesNothing ??= `${body.protocol} ${body.field} matches ${fam === "ipv4" ? "IPv4" : "IPv6"} packets only`;
-      return;
-    }
-    if (body.field === "daddr" || body.field === "saddr")
-      return addressMatch(b, body.field === "saddr" ? "source" : "destination", m.right, neg);
-    if (body.field === "protocol" || body.field === "nexthdr")
-      return protocolMatch(b, m.right, neg, text);
-    return opaque(b, text, neg);
-  }
-  if (k?.[0] === "payload" && body.field === "dport" && typeof body.protocol === "string")
-    return portMatch(b, body.protocol, m.right, neg, text);
-  if (k?.[0] === "meta" && body.key === "nfproto") {
-    const want = m.right === "ipv4" ? "ipv4" : m.right === "ipv6" ? "ipv6" : undefined;
-    if (!want) return opaque(b, text, neg);
-    if ((want === b.family) === neg) b.matchesNothing ??= `${text} never holds for ${b.family}`;
+  return { kind: k?.[0], body, right: m.right, neg: op === "!=", text };
+}
+
+/** A `match` expression as tests on the packet. */
+export function match(b: Build, m: Obj): undefined {
+  const op = String(m.op);
+  const c = comparisonOf(m, op);
+  const { body, text } = c;
+  if (op !== "==" && op !== "!=") return opaque(b, text, false, c.kind === "numgen");
+  if (c.kind === "payload" && IP_FIELDS[String(body.protocol)]) return ipPayloadMatch(b, c);
+  if (c.kind === "payload" && body.field === "dport" && typeof body.protocol === "string")
+    return portMatch(b, body.protocol, m.right, c.neg, text);
+  if (c.kind === "meta" && body.key === "nfproto") return nfprotoMatch(b, c);
+  if (c.kind === "meta" && body.key === "l4proto") return protocolMatch(b, m.right, c.neg, text);
+  if (isMark(m.left)) return markMatch(b, m.left, m.right, op, text);
+  if (isFibDaddrLocal(c)) {
+    b.tests.push({ test: { kind: "non-local", text: "fib daddr type local" }, negated: c.neg });
     return;
   }
-  if (k?.[0] === "meta" && body.key === "l4proto") return protocolMatch(b, m.right, neg, text);
-  if (isMark(m.left)) return markMatch(b, m.left, m.right, op, text);
-  if (k?.[0] === "fib" && body.result === "type" && m.right === "local") {
-    const flags = Array.isArray(body.flags) ? body.flags : [body.flags];
-    if (flags.length === 1 && flags[0] === "daddr") {
-      b.tests.push({ test: { kind: "non-local", text: "fib daddr type local" }, negated: neg });
-      return;
-    }
-  }
-  opaque(b, text, neg, k?.[0] === "numgen" || k?.[0] === "jhash");
+  opaque(b, text, c.neg, c.kind === "numgen" || c.kind === "jhash");
 }

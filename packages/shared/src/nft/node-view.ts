@@ -21,11 +21,11 @@ import { align, type CompareRow, type RuleView } from "../rule-rows.js";
 import { NFT_AGENT_CHAIN_REF, type NftFamilyAnalysis } from "./analysis.js";
 import type { NftAssessment } from "./assess.js";
 import { agentTable } from "./drift.js";
+import { elementsRanges } from "./elements.js";
 import { NFT_CHAIN, NFT_CHAIN_PRIORITY_NAME } from "./names.js";
 import { type NftTable, parseNftJson } from "./parse.js";
 import { type DesiredNftRule, type DesiredNftSet, desiredNftTable } from "./render.js";
 import { ruleText } from "./text.js";
-import { elementsRanges } from "./translate.js";
 
 /** Most element rows per set and side; the rest are counted in one row. */
 export const MAX_ELEMENT_ROWS = 4096;
@@ -51,6 +51,69 @@ function desiredTitle(r: DesiredNftRule, sets: readonly DesiredNftSet[]): string
   }
 }
 
+/** A row's drift difference and its explanation, when it has one. */
+function differenceFields(difference: Difference | undefined) {
+  if (!difference) return {};
+  return { difference, ...(difference.impact ? { explanation: difference.impact } : {}) };
+}
+
+/** A rule of the agent's chain as read: its text without and with its comment. */
+interface ActualRule {
+  text: string;
+  full: string;
+}
+
+/** The difference that names a row: an extra rule by its text, a missing one by its statement. */
+function ruleDifference(
+  r: DesiredNftRule | undefined,
+  h: ActualRule | undefined,
+  diffs: readonly Difference[],
+): Difference | undefined {
+  if (h && !r) return diffs.find((x) => x.rule === h.text);
+  if (r && !h) return diffs.find((x) => x.message.includes(`"${r.statement}"`));
+  return undefined;
+}
+
+function desiredView(r: DesiredNftRule, index: number, sets: readonly DesiredNftSet[]): RuleView {
+  return {
+    index,
+    text: `${r.statement} comment "${r.comment}"`,
+    title: desiredTitle(r, sets),
+    role: r.kind === "masquerade" ? "masquerade" : "return",
+  };
+}
+
+/** One aligned pair: the desired rule `i` and the actual rule `j` (either may be absent). */
+function ruleRow(
+  d: ReturnType<typeof desiredNftTable>,
+  have: readonly ActualRule[],
+  diffs: readonly Difference[],
+  [i, j]: [number | null, number | null],
+): CompareRow {
+  const r = i === null ? undefined : d.rules[i];
+  const h = j === null ? undefined : have[j];
+  const desired = r && desiredView(r, i!, d.sets);
+  const actual: RuleView | undefined = h && {
+    index: j!,
+    text: h.full,
+    title: desired?.title ?? "not one of the agent's rules",
+    role: desired?.role ?? "foreign",
+  };
+  const state = !desired
+    ? "unexpected"
+    : !h
+      ? "missing"
+      : desired.text === h.full
+        ? "same"
+        : "cosmetic";
+  return {
+    state,
+    ...(desired ? { desired } : {}),
+    ...(actual ? { actual } : {}),
+    ...differenceFields(ruleDifference(r, h, diffs)),
+  };
+}
+
 function ruleRows(
   d: ReturnType<typeof desiredNftTable>,
   table: NftTable | undefined,
@@ -64,38 +127,7 @@ function ruleRows(
   return align(
     want,
     have.map((h) => h.text),
-  ).map(([i, j]): CompareRow => {
-    const r = i === null ? undefined : d.rules[i];
-    const h = j === null ? undefined : have[j];
-    const desired: RuleView | undefined = r && {
-      index: i!,
-      text: `${r.statement} comment "${r.comment}"`,
-      title: desiredTitle(r, d.sets),
-      role: r.kind === "masquerade" ? "masquerade" : "return",
-    };
-    const actual: RuleView | undefined = h && {
-      index: j!,
-      text: h.full,
-      title: desired?.title ?? "not one of the agent's rules",
-      role: desired?.role ?? "foreign",
-    };
-    const difference =
-      h && !r
-        ? diffs.find((x) => x.rule === h.text)
-        : r && !h
-          ? diffs.find((x) => x.message.includes(`"${r.statement}"`))
-          : undefined;
-    const state =
-      r && h ? (desired!.text === h.full ? "same" : "cosmetic") : r ? "missing" : "unexpected";
-    return {
-      state,
-      ...(desired ? { desired } : {}),
-      ...(actual ? { actual } : {}),
-      ...(difference
-        ? { difference, ...(difference.impact ? { explanation: difference.impact } : {}) }
-        : {}),
-    };
-  });
+  ).map((pair) => ruleRow(d, have, diffs, pair));
 }
 
 function elementRow(
@@ -117,9 +149,7 @@ function elementRow(
     state,
     ...(state !== "unexpected" ? { desired: view } : {}),
     ...(state !== "missing" ? { actual: view } : {}),
-    ...(difference
-      ? { difference, ...(difference.impact ? { explanation: difference.impact } : {}) }
-      : {}),
+    ...differenceFields(difference),
   };
 }
 

@@ -120,24 +120,33 @@ function addRule(rs: NftRuleset, r: NftRuleJson): void {
   });
 }
 
+type NftChainJson = Extract<NftObject, { chain: unknown }>["chain"];
+
+/** A chain, with its hook when it is a base chain. */
+function addChain(rs: NftRuleset, chain: NftChainJson): void {
+  const c = chainOf(tableOf(rs, chain.family, chain.table), chain.name);
+  c.handle = chain.handle;
+  const { type, hook, prio, policy } = chain;
+  if (type !== undefined && hook !== undefined && prio !== undefined)
+    c.base = { type, hook, priority: prio, policy: policy ?? "accept" };
+}
+
+/** Any other object of a table (flowtable, counter, quota…): named, not modelled. */
+function addOther(rs: NftRuleset, o: NftObject): void {
+  const [kind, body] = Object.entries(o)[0] ?? [];
+  const b = body as { family?: NftFamily; table?: string; name?: string } | undefined;
+  if (kind && b?.family && b.table)
+    tableOf(rs, b.family, b.table).other.push(`${kind} ${b.name ?? ""}`.trim());
+}
+
 function addObject(rs: NftRuleset, o: NftObject): void {
   if ("metainfo" in o && o.metainfo) rs.version = o.metainfo.version;
   else if ("table" in o && o.table) tableOf(rs, o.table.family, o.table.name);
-  else if ("chain" in o && o.chain) {
-    const c = chainOf(tableOf(rs, o.chain.family, o.chain.table), o.chain.name);
-    c.handle = o.chain.handle;
-    const { type, hook, prio, policy } = o.chain;
-    if (type !== undefined && hook !== undefined && prio !== undefined)
-      c.base = { type, hook, priority: prio, policy: policy ?? "accept" };
-  } else if ("rule" in o && o.rule) addRule(rs, o.rule);
+  else if ("chain" in o && o.chain) addChain(rs, o.chain);
+  else if ("rule" in o && o.rule) addRule(rs, o.rule);
   else if ("set" in o && o.set) addSet(rs, o.set, "set");
   else if ("map" in o && o.map) addSet(rs, o.map, "map");
-  else {
-    const [kind, body] = Object.entries(o)[0] ?? [];
-    const b = body as { family?: NftFamily; table?: string; name?: string } | undefined;
-    if (kind && b?.family && b.table)
-      tableOf(rs, b.family, b.table).other.push(`${kind} ${b.name ?? ""}`.trim());
-  }
+  else addOther(rs, o);
 }
 
 /**

@@ -21,50 +21,63 @@ function hex(n: unknown): string {
   return typeof n === "number" && n > 9 ? `0x${n.toString(16).padStart(8, "0")}` : String(n);
 }
 
+type Sub = (x: unknown) => string;
+
+/** A verdict map's elements are [key, verdict] pairs; a set's are expressions. */
+function setText(body: unknown, sub: Sub): string {
+  if (!Array.isArray(body)) return `{ ${sub(body)} }`;
+  const element = (x: unknown) =>
+    Array.isArray(x) && x.length === 2 ? `${sub(x[0])} : ${statementText(x[1])}` : sub(x);
+  return `{ ${body.map(element).join(", ")} }`;
+}
+
+/** How each expression kind is written: `b` is its body when that is an object, else {}. */
+const KIND_TEXT = new Map<string, (b: Obj, body: unknown, sub: Sub) => string>([
+  [
+    "payload",
+    (b) =>
+      b.protocol !== undefined ? `${b.protocol} ${b.field}` : `@${b.base},${b.offset},${b.len}`,
+  ],
+  ["meta", (b) => `meta ${b.key}`],
+  ["ct", (b) => `ct ${b.dir ? `${b.dir} ` : ""}${b.key}`],
+  ["fib", (b) => `fib ${(Array.isArray(b.flags) ? b.flags : [b.flags]).join(" . ")} ${b.result}`],
+  ["numgen", (b) => `numgen ${b.mode} mod ${b.mod}${b.offset ? ` offset ${b.offset}` : ""}`],
+  ["prefix", (b) => `${b.addr}/${b.len}`],
+  [
+    "range",
+    (_b, body, sub) =>
+      Array.isArray(body) ? `${sub(body[0])}-${sub(body[1])}` : JSON.stringify(body),
+  ],
+  ["set", (_b, body, sub) => setText(body, sub)],
+  [
+    "concat",
+    (_b, body, sub) => (Array.isArray(body) ? body.map(sub).join(" . ") : JSON.stringify(body)),
+  ],
+  ["elem", (b, _body, sub) => sub(b.val)],
+  ["map", (b, _body, sub) => `${sub(b.key)} map ${sub(b.data)}`],
+]);
+
+/** `{kind: body}` in nft syntax; a kind it does not know as `<kind …>`. */
+function kindText(kind: string, body: unknown, sub: Sub): string {
+  const write = KIND_TEXT.get(kind);
+  if (write) return write(isObj(body) ? body : {}, body, sub);
+  if (Object.hasOwn(BINOPS, kind) && Array.isArray(body)) {
+    // Bitwise operands are masks: written in hex.
+    const right = kind === "&" || kind === "|" || kind === "^" ? hex(body[1]) : sub(body[1]);
+    return `${sub(body[0])} ${BINOPS[kind]} ${right}`;
+  }
+  return `<${kind} ${JSON.stringify(body)}>`;
+}
+
 function exprAt(e: unknown, depth: number): string {
   if (depth > MAX_DEPTH) return "…";
   if (typeof e === "string") return e;
   if (typeof e === "number" || typeof e === "boolean") return String(e);
   if (e === null) return "";
-  if (Array.isArray(e)) return e.map((x) => exprAt(x, depth + 1)).join(", ");
-  const k = kindOf(e);
-  if (!k) return JSON.stringify(e);
-  const [kind, body] = k;
-  const b = isObj(body) ? body : {};
   const sub = (x: unknown) => exprAt(x, depth + 1);
-  switch (kind) {
-    case "payload":
-      return b.protocol !== undefined
-        ? `${b.protocol} ${b.field}`
-        : `@${b.base},${b.offset},${b.len}`;
-    case "meta":
-      return `meta ${b.key}`;
-    case "ct":
-      return `ct ${b.dir ? `${b.dir} ` : ""}${b.key}`;
-    case "fib":
-      return `fib ${(Array.isArray(b.flags) ? b.flags : [b.flags]).join(" . ")} ${b.result}`;
-    case "numgen":
-      return `numgen ${b.mode} mod ${b.mod}${b.offset ? ` offset ${b.offset}` : ""}`;
-    case "prefix":
-      return `${b.addr}/${b.len}`;
-    case "range":
-      return Array.isArray(body) ? `${sub(body[0])}-${sub(body[1])}` : JSON.stringify(body);
-    case "set":
-      // A verdict map's elements are [key, verdict] pairs.
-      return Array.isArray(body)
-        ? `{ ${body.map((x) => (Array.isArray(x) && x.length === 2 ? `${sub(x[0])} : ${statementText(x[1])}` : sub(x))).join(", ")} }`
-        : `{ ${sub(body)} }`;
-    case "concat":
-      return Array.isArray(body) ? body.map(sub).join(" . ") : JSON.stringify(body);
-    case "elem":
-      return sub(b.val);
-    case "map":
-      return `${sub(b.key)} map ${sub(b.data)}`;
-    default:
-      if (BINOPS[kind] && Array.isArray(body))
-        return `${sub(body[0])} ${BINOPS[kind]} ${kind === "&" || kind === "|" || kind === "^" ? hex(body[1]) : sub(body[1])}`;
-      return `<${kind} ${JSON.stringify(body)}>`;
-  }
+  if (Array.isArray(e)) return e.map(sub).join(", ");
+  const k = kindOf(e);
+  return k ? kindText(k[0], k[1], sub) : JSON.stringify(e);
 }
 
 /** One expression in nft syntax: `ip daddr`, `10.0.0.0/8`, `{ tcp, udp }`, `@nonmasq_v4`. */

@@ -23,8 +23,6 @@ import {
 import type { NftTable } from "./parse.js";
 import { exprText, kindOf, ruleText, statementText } from "./text.js";
 
-export { elementRange, elementsRanges } from "./elements.js";
-
 /** How the nft analysis names a chain: "inet ip_masq_agent postrouting". */
 export function chainRef(table: Pick<NftTable, "family" | "name">, chain: string): string {
   return `${table.family} ${table.name} ${chain}`;

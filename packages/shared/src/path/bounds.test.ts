@@ -1,8 +1,8 @@
 // A long chain of rules the packet cannot decide: the work, the branches listed and the
 // conditions per branch are bounded, and the answer says what it did not follow.
 import { describe, expect, it } from "vitest";
-import { MAX_LISTED_OUTCOMES } from "../analysis/evaluate.js";
-import { analyzeRuleset, evaluate } from "../analysis.js";
+import { evaluate, MAX_LISTED_OUTCOMES } from "../analysis/evaluate.js";
+import { analyzeRuleset } from "../analysis/ruleset.js";
 import { parseIptables } from "../parser.js";
 import { opaqueReturnsNode } from "../test-fixtures/opaque.js";
 import { MAX_LISTED_CONDITIONS } from "./walk.js";

@@ -1,7 +1,7 @@
 // Which component wrote a nat chain or rule, from the names, comments and shapes those
 // components use on real nodes. Table-driven; `by` says how sure the guess is (a chain name or
 // comment the component always writes, or only the shape of a rule it writes).
-import type { ParsedRule } from "../parser.js";
+import type { Clause, ParsedRule } from "../parser.js";
 import { clauseOf } from "../parser.js";
 import { LEGACY_NON_MASQ_RULE_COMMENT, POSTROUTING } from "../rules.js";
 
@@ -123,42 +123,68 @@ export function chainComponent(chain: string, agentChain: string): ComponentRef 
 
 const BRIDGE_INTERFACE = /^(docker0|br-[0-9a-f]{12})$/;
 
+/** Docker's `-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE` (or a user bridge `br-…`). */
+function isDockerShape(rule: ParsedRule, s: Clause | undefined, o: Clause | undefined): boolean {
+  return (
+    rule.target === "MASQUERADE" &&
+    !!s &&
+    !s.negated &&
+    !!o?.negated &&
+    BRIDGE_INTERFACE.test(o.args[0] ?? "")
+  );
+}
+
+/**
+ * flannel before FLANNEL-POSTRTG: -s NET -d NET -j RETURN, -s NET ! -d 224.0.0.0/4 -j
+ * MASQUERADE, ! -s NET -d SUBNET -j RETURN, ! -s NET -d NET -j MASQUERADE.
+ */
+function isFlannelShape(rule: ParsedRule, s: Clause, d: Clause): boolean {
+  if (rule.target === "MASQUERADE" && !s.negated && d.negated && d.args[0] === "224.0.0.0/4")
+    return true;
+  if (rule.target !== "RETURN" && rule.target !== "MASQUERADE") return false;
+  return !d.negated && (s.args[0] === d.args[0] || s.negated);
+}
+
+/** kubelet's --non-masquerade-cidr rule: ! -d CIDR -m addrtype ! --dst-type LOCAL -j MASQUERADE. */
+function isKubeletShape(rule: ParsedRule, s: Clause | undefined, d: Clause | undefined): boolean {
+  return (
+    rule.target === "MASQUERADE" &&
+    !!d?.negated &&
+    !s &&
+    !!clauseOf(rule, "addrtype", "--dst-type")?.negated
+  );
+}
+
 /** Shapes of rules written straight into POSTROUTING without a comment. */
 function shapeComponent(rule: ParsedRule): ComponentId | undefined {
   const s = clauseOf(rule, "", "-s");
   const d = clauseOf(rule, "", "-d");
-  const o = clauseOf(rule, "", "-o");
-  if (
-    rule.target === "MASQUERADE" &&
-    s &&
-    !s.negated &&
-    o?.negated &&
-    BRIDGE_INTERFACE.test(o.args[0] ?? "")
-  )
-    return "docker"; // -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-  if (s && d) {
-    // flannel before FLANNEL-POSTRTG: -s NET -d NET -j RETURN, -s NET ! -d 224.0.0.0/4 -j MASQUERADE,
-    // ! -s NET -d SUBNET -j RETURN, ! -s NET -d NET -j MASQUERADE.
-    if (rule.target === "MASQUERADE" && !s.negated && d.negated && d.args[0] === "224.0.0.0/4")
-      return "flannel";
-    if (
-      (rule.target === "RETURN" || rule.target === "MASQUERADE") &&
-      s.args[0] === d.args[0] &&
-      !d.negated
-    )
-      return "flannel";
-    if ((rule.target === "RETURN" || rule.target === "MASQUERADE") && s.negated && !d.negated)
-      return "flannel";
-  }
-  // kubelet's --non-masquerade-cidr rule: ! -d CIDR -m addrtype ! --dst-type LOCAL -j MASQUERADE.
-  if (
-    rule.target === "MASQUERADE" &&
-    d?.negated &&
-    !s &&
-    clauseOf(rule, "addrtype", "--dst-type")?.negated
-  )
-    return "kubelet";
+  if (isDockerShape(rule, s, clauseOf(rule, "", "-o"))) return "docker";
+  if (s && d && isFlannelShape(rule, s, d)) return "flannel";
+  if (isKubeletShape(rule, s, d)) return "kubelet";
   return undefined;
+}
+
+/** A rule of the agent's own chain: by an older agent when it has the older comment or addrtype. */
+function agentRuleComponent(rule: ParsedRule, chain: ComponentRef): ComponentRef {
+  const old =
+    rule.comment === LEGACY_NON_MASQ_RULE_COMMENT ||
+    clauseOf(rule, "addrtype", "--dst-type") !== undefined;
+  return old ? ref("ip-masq-agent-old", "comment") : chain;
+}
+
+/** The component a rule's comment names, if any. */
+function commentComponent(rule: ParsedRule): ComponentRef | undefined {
+  const comment = rule.comment ?? "";
+  for (const [re, id] of COMMENT_PATTERNS) if (re.test(comment)) return ref(id, "comment");
+  return undefined;
+}
+
+/** The component of the chain a rule jumps to, if recognised. */
+function targetComponent(rule: ParsedRule, agentChain: string): ComponentRef | undefined {
+  if (rule.target === undefined) return undefined;
+  const target = chainComponent(rule.target, agentChain);
+  return target.id === "unknown" ? undefined : { ...target, by: "target" };
 }
 
 /**
@@ -168,22 +194,11 @@ function shapeComponent(rule: ParsedRule): ComponentId | undefined {
  */
 export function ruleComponent(rule: ParsedRule, agentChain: string): ComponentRef {
   const chain = chainComponent(rule.chain, agentChain);
-  if (chain.id === "ip-masq-agent" && rule.chain === agentChain) {
-    const old =
-      rule.comment === LEGACY_NON_MASQ_RULE_COMMENT ||
-      clauseOf(rule, "addrtype", "--dst-type") !== undefined;
-    return old ? ref("ip-masq-agent-old", "comment") : chain;
-  }
+  if (chain.id === "ip-masq-agent" && rule.chain === agentChain)
+    return agentRuleComponent(rule, chain);
   if (chain.id !== "unknown") return chain;
-  const comment = rule.comment ?? "";
-  for (const [re, id] of COMMENT_PATTERNS) if (re.test(comment)) return ref(id, "comment");
-  if (rule.target !== undefined) {
-    const target = chainComponent(rule.target, agentChain);
-    if (target.id !== "unknown") return { ...target, by: "target" };
-  }
-  if (rule.chain === POSTROUTING) {
-    const shape = shapeComponent(rule);
-    if (shape) return ref(shape, "shape");
-  }
-  return UNKNOWN_COMPONENT;
+  const found = commentComponent(rule) ?? targetComponent(rule, agentChain);
+  if (found) return found;
+  const shape = rule.chain === POSTROUTING ? shapeComponent(rule) : undefined;
+  return shape ? ref(shape, "shape") : UNKNOWN_COMPONENT;
 }

@@ -127,30 +127,43 @@ function setFact(ip: ParsedIp, t: Extract<Test, { kind: "address-set" }>, inside
   return `${ip.text} is ${inside ? `in ${t.text}${element}` : `not in ${t.text}`}`;
 }
 
+type AddressTest = Extract<Test, { kind: "address" | "address-set" }>;
+
+/** An address test's fact, when the packet has that address. */
+function addressTestFact(t: AddressTest, negated: boolean, p: Packet): string | undefined {
+  const ip = t.field === "source" ? p.source : p.destination;
+  if (!ip) return undefined;
+  return t.kind === "address" ? addressFact(ip, t, !negated) : setFact(ip, t, !negated);
+}
+
+/** Why one decided test came out as it did for `p`, in words; undefined when `p` cannot say. */
+function testFact(t: Test, negated: boolean, p: Packet): string | undefined {
+  const not = negated ? "not " : "";
+  switch (t.kind) {
+    case "address":
+    case "address-set":
+      return addressTestFact(t, negated, p);
+    case "protocol":
+    case "protocols":
+      return p.protocol === undefined ? undefined : `the protocol is ${not}${t.text}`;
+    case "port":
+      return p.dport === undefined
+        ? undefined
+        : `port ${p.dport} is ${not}in ${t.text.replace(/^dport /, "")}`;
+    case "mark":
+      return p.mark === undefined
+        ? undefined
+        : `mark 0x${p.mark.toString(16)} ${negated ? "does not match" : "matches"} ${t.text}`;
+    case "non-local":
+      return `the destination is ${not}a local address of the node (assumed for pod traffic to a remote address)`;
+    default:
+      return undefined;
+  }
+}
+
 /** What made a rule's decided matches true for this packet, in words. */
 export function explainMatch(tests: readonly RuleTest[], p: Packet): string[] {
-  const out: string[] = [];
-  for (const { test: t, negated } of tests) {
-    const inside = !negated;
-    if (t.kind === "address") {
-      const ip = t.field === "source" ? p.source : p.destination;
-      if (ip) out.push(addressFact(ip, t, inside));
-    } else if (t.kind === "address-set") {
-      const ip = t.field === "source" ? p.source : p.destination;
-      if (ip) out.push(setFact(ip, t, inside));
-    } else if ((t.kind === "protocol" || t.kind === "protocols") && p.protocol !== undefined) {
-      out.push(`the protocol is ${negated ? "not " : ""}${t.text}`);
-    } else if (t.kind === "port" && p.dport !== undefined) {
-      out.push(`port ${p.dport} is ${negated ? "not " : ""}in ${t.text.replace(/^dport /, "")}`);
-    } else if (t.kind === "mark" && p.mark !== undefined) {
-      out.push(`mark 0x${p.mark.toString(16)} ${negated ? "does not match" : "matches"} ${t.text}`);
-    } else if (t.kind === "non-local") {
-      out.push(
-        `the destination is ${negated ? "not " : ""}a local address of the node (assumed for pod traffic to a remote address)`,
-      );
-    }
-  }
-  return out;
+  return tests.flatMap(({ test, negated }) => testFact(test, negated, p) ?? []);
 }
 
 /** Conditions for people: addresses merged per field, the rest as they are. */

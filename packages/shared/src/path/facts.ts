@@ -64,25 +64,39 @@ function inRanges(ranges: [number, number][], n: number): boolean {
   return ranges.some(([a, b]) => a <= n && n <= b);
 }
 
+type AddressTest = Extract<Test, { kind: "address" | "address-set" }>;
+
+/** The addresses the branch may still have in the test's field. */
+const addressesOf = (f: Facts, t: AddressTest): RangeSet =>
+  t.field === "source" ? f.source : f.destination;
+
+function decideAddress(f: Facts, t: AddressTest): boolean | undefined {
+  if (t.kind === "address") {
+    const r = relation(addressesOf(f, t), t.range);
+    return r === "both" ? undefined : r === "inside";
+  }
+  const set = addressesOf(f, t);
+  if (intersectSets(set, t.ranges).length === 0) return false;
+  return subtractSets(set, t.ranges).length === 0 ? true : undefined;
+}
+
+function decideProtocols(f: Facts, t: Extract<Test, { kind: "protocols" }>): boolean | undefined {
+  if (f.protocol !== undefined) return t.protocols.includes(f.protocol);
+  if (t.protocols.every((p) => f.notProtocols.includes(p))) return false;
+  return f.opaque.get(t.text);
+}
+
 /** Whether the (un-negated) test holds, or undefined when the facts do not decide it. */
 export function decide(f: Facts, t: Test): boolean | undefined {
   switch (t.kind) {
-    case "address": {
-      const r = relation(t.field === "source" ? f.source : f.destination, t.range);
-      return r === "both" ? undefined : r === "inside";
-    }
-    case "address-set": {
-      const set = t.field === "source" ? f.source : f.destination;
-      if (intersectSets(set, t.ranges).length === 0) return false;
-      return subtractSets(set, t.ranges).length === 0 ? true : undefined;
-    }
+    case "address":
+    case "address-set":
+      return decideAddress(f, t);
     case "protocol":
       if (f.protocol !== undefined) return f.protocol === t.protocol;
       return f.notProtocols.includes(t.protocol) ? false : undefined;
     case "protocols":
-      if (f.protocol !== undefined) return t.protocols.includes(f.protocol);
-      if (t.protocols.every((p) => f.notProtocols.includes(p))) return false;
-      return f.opaque.get(t.text);
+      return decideProtocols(f, t);
     case "port":
       return f.dport !== undefined ? inRanges(t.ranges, f.dport) : f.opaque.get(t.text);
     case "mark":
@@ -94,23 +108,32 @@ export function decide(f: Facts, t: Test): boolean | undefined {
   }
 }
 
+/** The branch's addresses in the test's field narrowed to where it holds (or not). */
+function assumeAddress(f: Facts, t: AddressTest, holds: boolean): Facts | null {
+  const set = addressesOf(f, t);
+  const next =
+    t.kind === "address"
+      ? (holds ? intersectRange : subtractRange)(set, t.range)
+      : (holds ? intersectSets : subtractSets)(set, t.ranges);
+  if (next.length === 0) return null;
+  return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
+}
+
+/** The facts with one more opaque answer (a port or condition the packet does not give). */
+function withOpaque(f: Facts, key: string, holds: boolean): Facts {
+  const opaque = new Map(f.opaque);
+  opaque.set(key, holds);
+  return { ...f, opaque };
+}
+
 /** The facts on the branch where the test holds (or not); null when that branch cannot be. */
 export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
   const d = decide(f, t);
   if (d !== undefined) return d === holds ? f : null;
   switch (t.kind) {
-    case "address": {
-      const set = t.field === "source" ? f.source : f.destination;
-      const next = holds ? intersectRange(set, t.range) : subtractRange(set, t.range);
-      if (next.length === 0) return null;
-      return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
-    }
-    case "address-set": {
-      const set = t.field === "source" ? f.source : f.destination;
-      const next = holds ? intersectSets(set, t.ranges) : subtractSets(set, t.ranges);
-      if (next.length === 0) return null;
-      return t.field === "source" ? { ...f, source: next } : { ...f, destination: next };
-    }
+    case "address":
+    case "address-set":
+      return assumeAddress(f, t, holds);
     case "protocol":
       return holds
         ? { ...f, protocol: t.protocol }
@@ -119,18 +142,14 @@ export function assume(f: Facts, t: Test, holds: boolean): Facts | null {
       const mark = assumeMark(f.mark, t.mark, holds);
       return mark ? { ...f, mark } : null;
     }
-    case "protocols": {
-      if (!holds) return { ...f, notProtocols: [...f.notProtocols, ...t.protocols] };
-      const opaque = new Map(f.opaque);
-      opaque.set(t.text, true);
-      return { ...f, opaque };
-    }
+    case "protocols":
+      return holds
+        ? withOpaque(f, t.text, true)
+        : { ...f, notProtocols: [...f.notProtocols, ...t.protocols] };
     case "port":
-    case "opaque": {
-      const opaque = new Map(f.opaque);
-      opaque.set(t.kind === "port" ? t.text : t.key, holds);
-      return { ...f, opaque };
-    }
+      return withOpaque(f, t.text, holds);
+    case "opaque":
+      return withOpaque(f, t.key, holds);
     case "non-local":
       return null; // decided above; never reached
   }

@@ -1,7 +1,8 @@
 // Mark tests as the kernel runs them: `--mark V/M` matches when (mark & M) == V (xt_mark.c,
 // xt_connmark.c), so a V with bits outside M matches no packet (and its negation every packet).
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, evaluate } from "../analysis.js";
+import { evaluate } from "../analysis/evaluate.js";
+import { analyzeRuleset } from "../analysis/ruleset.js";
 import { parseIptables } from "../parser.js";
 
 const JUMP = "-A POSTROUTING -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT";

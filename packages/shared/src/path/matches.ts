@@ -2,7 +2,7 @@
 // knows (addresses, protocol, destination port, mark) and the rest as opaque conditions keyed
 // by their text (interfaces, conntrack, sets, statistic, …). Compiled once per rule.
 import { type Family, iptablesAddress, type Range } from "../cidr.js";
-import type { Clause, ParsedRule } from "../parser.js";
+import type { Clause, MatchBlock, ParsedRule } from "../parser.js";
 import { type MarkTest, markNeverMatches, parseMarkTest } from "./marks.js";
 import { protocolNumber } from "./packet.js";
 import { cidrRange, fullRange, type RangeSet } from "./range-set.js";
@@ -80,65 +80,66 @@ function portTest(module: string, c: Clause): Test {
   return { kind: "port", ranges, text: `dport ${c.args[0]}` };
 }
 
+/** `-s`/`-d`: an address range; every address (not negated) holds for every packet. */
+function addressTest(c: Clause, family: Family): Test | "any" {
+  const range = addressRange(c.args[0] ?? "", family);
+  if (!range || c.args.length !== 1) return opaque("", c);
+  const whole = fullRange(family);
+  if (range.first === whole.first && range.last === whole.last && !c.negated) return "any";
+  const field = c.flag === "-s" ? "source" : "destination";
+  return { kind: "address", field, range, text: c.args[0]! };
+}
+
+/** `-p`: a protocol; `all` (not negated) holds for every packet. */
+function protocolTest(c: Clause): Test | "any" {
+  const p = protocolNumber(c.args[0] ?? "");
+  if (p === undefined || c.args.length !== 1) return opaque("", c);
+  if (p === 0 && !c.negated) return "any";
+  return { kind: "protocol", protocol: p, text: c.args[0]! };
+}
+
 function builtinTest(c: Clause, family: Family): Test | "any" {
-  if (c.flag === "-s" || c.flag === "-d") {
-    const range = addressRange(c.args[0] ?? "", family);
-    if (!range || c.args.length !== 1) return opaque("", c);
-    const whole = fullRange(family);
-    if (range.first === whole.first && range.last === whole.last && !c.negated) return "any";
-    return {
-      kind: "address",
-      field: c.flag === "-s" ? "source" : "destination",
-      range,
-      text: c.args[0]!,
-    };
-  }
-  if (c.flag === "-p") {
-    const p = protocolNumber(c.args[0] ?? "");
-    if (p === undefined || c.args.length !== 1) return opaque("", c);
-    if (p === 0 && !c.negated) return "any";
-    return { kind: "protocol", protocol: p, text: c.args[0]! };
-  }
+  if (c.flag === "-s" || c.flag === "-d") return addressTest(c, family);
+  if (c.flag === "-p") return protocolTest(c);
   if ((c.flag === "-o" || c.flag === "-i") && c.args[0] === "+" && !c.negated) return "any";
   return opaque("", c);
 }
 
+/** Match modules whose `--dport` is the destination port. */
+const PORT_MODULES: ReadonlySet<string> = new Set(["tcp", "udp", "sctp", "udplite", "dccp"]);
+
+function markTest(c: Clause): Test {
+  const mark = parseMarkTest(c.args[0] ?? "");
+  return mark && c.args.length === 1 ? { kind: "mark", mark, text: c.args[0]! } : opaque("mark", c);
+}
+
+/** `-m iprange --src-range|--dst-range A-B`. */
+function ipRangeTest(c: Clause, family: Family): Test {
+  const [a, b] = (c.args[0] ?? "").split("-");
+  const first = addressRange(a ?? "", family);
+  const last = addressRange(b ?? "", family);
+  if (!first || !last || first.first > last.first) return opaque("iprange", c);
+  return {
+    kind: "address",
+    field: c.flag === "--src-range" ? "source" : "destination",
+    range: { first: first.first, last: last.first },
+    text: c.args[0]!,
+  };
+}
+
+/** `-m addrtype --dst-type LOCAL`. */
+function isLocalDestination(c: Clause): boolean {
+  return c.flag === "--dst-type" && c.args.length === 1 && c.args[0] === "LOCAL";
+}
+
 function moduleTest(module: string, c: Clause, family: Family): Test | "any" {
-  if (
-    module === "addrtype" &&
-    c.flag === "--dst-type" &&
-    c.args.length === 1 &&
-    c.args[0] === "LOCAL"
-  )
+  if (module === "addrtype" && isLocalDestination(c))
     return { kind: "non-local", text: "-m addrtype --dst-type LOCAL" };
-  if (
-    (module === "tcp" ||
-      module === "udp" ||
-      module === "sctp" ||
-      module === "udplite" ||
-      module === "dccp") &&
-    c.flag === "--dport"
-  )
-    return portTest(module, c);
+  if (PORT_MODULES.has(module) && c.flag === "--dport") return portTest(module, c);
   if (module === "multiport" && c.flag === "--dports") return portTest(module, c);
-  if (module === "mark" && c.flag === "--mark") {
-    const mark = parseMarkTest(c.args[0] ?? "");
-    return mark && c.args.length === 1
-      ? { kind: "mark", mark, text: c.args[0]! }
-      : opaque(module, c);
-  }
-  if (module === "iprange" && (c.flag === "--dst-range" || c.flag === "--src-range")) {
-    const [a, b] = (c.args[0] ?? "").split("-");
-    const first = addressRange(a ?? "", family);
-    const last = addressRange(b ?? "", family);
-    if (!first || !last || first.first > last.first) return opaque(module, c);
-    return {
-      kind: "address",
-      field: c.flag === "--src-range" ? "source" : "destination",
-      range: { first: first.first, last: last.first },
-      text: c.args[0]!,
-    };
-  }
+  if (module === "mark" && c.flag === "--mark") return markTest(c);
+  if (module === "iprange" && (c.flag === "--dst-range" || c.flag === "--src-range"))
+    return ipRangeTest(c, family);
   return opaque(module, c);
 }
 
@@ -172,6 +173,31 @@ function perRule(tests: RuleTest[]): RuleTest[] {
   );
 }
 
+/** One match block's tests, and why no packet matches it (if so). */
+function blockTests(m: MatchBlock, family: Family): CompiledRule {
+  const tests: RuleTest[] = [];
+  let matchesNothing: string | undefined;
+  const opaqueClauses: Clause[] = [];
+  for (const c of m.clauses) {
+    const never = impossibleMark(m.module, c);
+    if (never !== undefined) {
+      // `! --mark V/M` with V outside M holds for every packet; `--mark V/M` for none.
+      if (!c.negated) matchesNothing ??= never;
+      continue;
+    }
+    const t = m.module === "" ? builtinTest(c, family) : moduleTest(m.module, c, family);
+    if (t === "any") continue;
+    if (t.kind === "opaque" && m.module !== "") opaqueClauses.push(c);
+    else {
+      matchesNothing ??= nothingMatches(t, c.negated, family);
+      tests.push({ test: t, negated: c.negated });
+    }
+  }
+  const condition = moduleCondition(m.module, opaqueClauses);
+  tests.push(...(STATEFUL_MODULES.has(m.module) ? perRule(condition) : condition));
+  return { tests, matchesNothing };
+}
+
 /** The rule's tests (comments dropped, matches that hold for every packet dropped). */
 export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
   if (rule.compiled) return rule.compiled;
@@ -181,25 +207,9 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
   let matchesNothing: string | undefined;
   for (const m of rule.matches) {
     if (m.module === "comment") continue;
-    const opaqueClauses: Clause[] = [];
-    for (const c of m.clauses) {
-      const never = impossibleMark(m.module, c);
-      if (never !== undefined) {
-        // `! --mark V/M` with V outside M holds for every packet; `--mark V/M` for none.
-        if (!c.negated) matchesNothing ??= never;
-        continue;
-      }
-      const t = m.module === "" ? builtinTest(c, family) : moduleTest(m.module, c, family);
-      if (t === "any") continue;
-      if (t.kind === "opaque" && m.module !== "") {
-        opaqueClauses.push(c);
-        continue;
-      }
-      matchesNothing ??= nothingMatches(t, c.negated, family);
-      tests.push({ test: t, negated: c.negated });
-    }
-    const condition = moduleCondition(m.module, opaqueClauses);
-    tests.push(...(STATEFUL_MODULES.has(m.module) ? perRule(condition) : condition));
+    const block = blockTests(m, family);
+    tests.push(...block.tests);
+    matchesNothing ??= block.matchesNothing;
   }
   const compiled = { tests, matchesNothing };
   cache.set(rule, compiled);

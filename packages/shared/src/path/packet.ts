@@ -73,6 +73,39 @@ function parseAddress(what: string, text: string, family?: Family): ParsedIp | s
   return ip;
 }
 
+/** One optional field of a query put into the packet: undefined, or what is wrong with it. */
+type FieldStep = (packet: Packet, q: PacketQuery) => string | undefined;
+
+const addSource: FieldStep = (packet, q) => {
+  if (q.source === undefined) return undefined;
+  const src = parseAddress("source", q.source, packet.family);
+  if (typeof src === "string") return src;
+  packet.source = src;
+};
+
+const addProtocol: FieldStep = (packet, q) => {
+  if (q.protocol === undefined) return undefined;
+  const p = protocolNumber(String(q.protocol));
+  if (p === undefined)
+    return `protocol "${q.protocol}" is not known (use e.g. tcp, udp, icmp, sctp or a number 0-255)`;
+  if (p !== 0) packet.protocol = p;
+};
+
+/** After the protocol: a port needs a protocol that has ports. */
+const addPort: FieldStep = (packet, q) => {
+  if (q.dport === undefined) return undefined;
+  if (q.dport < 0 || q.dport > 65535) return `destination port ${q.dport} is not in 0-65535`;
+  if (packet.protocol !== undefined && !PORT_PROTOCOLS.has(packet.protocol))
+    return `${protocolName(packet.protocol)} has no ports; --dport needs tcp, udp, sctp, udplite or dccp`;
+  packet.dport = q.dport;
+};
+
+const addMark: FieldStep = (packet, q) => {
+  if (q.mark === undefined) return undefined;
+  if (q.mark < 0 || q.mark > 0xffffffff) return `mark ${q.mark} is not a 32-bit value`;
+  packet.mark = q.mark;
+};
+
 /**
  * Checks a query and turns it into a Packet. Errors name the field: an unknown protocol, a port
  * outside 0-65535 or with a protocol that has no ports, a mark outside 32 bits, mixed families.
@@ -89,34 +122,9 @@ export function parsePacket(
   const dst = parseAddress("destination", q.data.destination);
   if (typeof dst === "string") return { ok: false, error: dst };
   const packet: Packet = { family: dst.family, destination: dst };
-  if (q.data.source !== undefined) {
-    const src = parseAddress("source", q.data.source, dst.family);
-    if (typeof src === "string") return { ok: false, error: src };
-    packet.source = src;
-  }
-  if (q.data.protocol !== undefined) {
-    const p = protocolNumber(String(q.data.protocol));
-    if (p === undefined)
-      return {
-        ok: false,
-        error: `protocol "${q.data.protocol}" is not known (use e.g. tcp, udp, icmp, sctp or a number 0-255)`,
-      };
-    if (p !== 0) packet.protocol = p;
-  }
-  if (q.data.dport !== undefined) {
-    if (q.data.dport < 0 || q.data.dport > 65535)
-      return { ok: false, error: `destination port ${q.data.dport} is not in 0-65535` };
-    if (packet.protocol !== undefined && !PORT_PROTOCOLS.has(packet.protocol))
-      return {
-        ok: false,
-        error: `${protocolName(packet.protocol)} has no ports; --dport needs tcp, udp, sctp, udplite or dccp`,
-      };
-    packet.dport = q.data.dport;
-  }
-  if (q.data.mark !== undefined) {
-    if (q.data.mark < 0 || q.data.mark > 0xffffffff)
-      return { ok: false, error: `mark ${q.data.mark} is not a 32-bit value` };
-    packet.mark = q.data.mark;
+  for (const step of [addSource, addProtocol, addPort, addMark]) {
+    const error = step(packet, q.data);
+    if (error !== undefined) return { ok: false, error };
   }
   return { ok: true, packet };
 }

@@ -1,7 +1,8 @@
 // Matches with state or randomness are not one fact across rules, and CONNMARK / SET targets
 // change what later connmark / set tests see.
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, evaluate } from "../analysis.js";
+import { evaluate } from "../analysis/evaluate.js";
+import { analyzeRuleset } from "../analysis/ruleset.js";
 import { parseIptables } from "../parser.js";
 
 const save = (rules: string[]) =>

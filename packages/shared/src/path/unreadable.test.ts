@@ -1,7 +1,8 @@
 // Lines the parser cannot read are rules in the kernel all the same: a branch that reaches one
 // is unknown, never a confident answer that skipped it; free-text options take the next word.
 import { describe, expect, it } from "vitest";
-import { analyzeRuleset, evaluate } from "../analysis.js";
+import { evaluate } from "../analysis/evaluate.js";
+import { analyzeRuleset } from "../analysis/ruleset.js";
 import { parseIptables } from "../parser.js";
 
 const JUMP =

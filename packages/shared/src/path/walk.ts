@@ -219,38 +219,61 @@ function leave(b: Branch, exit: Exit | "end"): void {
 
 type MatchResult = { kind: "no" } | { kind: "yes"; facts: Facts };
 
+/** The facts where every pending test comes out as the rule requires; null when none can. */
+function assumeAll(facts: Facts, pending: readonly RuleTest[]): Facts | null {
+  let yes: Facts | null = facts;
+  for (const p of pending) yes = yes && assume(yes, p.test, !p.negated);
+  return yes;
+}
+
+/**
+ * Queues the branch on which the rule does not match, past the rule (or, past the bound on
+ * branches, ends it as not followed).
+ */
+function pushOtherBranch(w: Walk, b: Branch, facts: Facts, condition: Condition | undefined) {
+  // The fork copies what the branch assumed: that is work too.
+  w.steps += b.facts.opaque.size + b.facts.failed.size;
+  const other = fork(b, facts, condition);
+  other.stack[other.stack.length - 1]!.index++;
+  if (++w.branches <= w.limits.maxBranches) {
+    w.work.push(other);
+    return;
+  }
+  note(w, {
+    kind: "bound",
+    message: `more than ${w.limits.maxBranches} paths: some were not followed`,
+  });
+  finish(w, other, "unknown", `not followed: more than ${w.limits.maxBranches} paths`);
+}
+
+/** The tests the branch's facts do not decide; "no" when one decides against the rule. */
+function undecidedTests(facts: Facts, tests: readonly RuleTest[]): RuleTest[] | "no" {
+  const pending: RuleTest[] = [];
+  for (const rt of tests) {
+    const d = decide(facts, rt.test);
+    if (d === undefined) pending.push(rt);
+    else if (d === rt.negated) return "no";
+  }
+  return pending;
+}
+
 /** Decides the rule for this branch, pushing the other branch when the packet could go both ways. */
 function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
   const compiled = compileRule(rule, w.input.family);
   if (compiled.matchesNothing) return { kind: "no" };
-  const pending: RuleTest[] = [];
-  for (const rt of compiled.tests) {
-    const d = decide(b.facts, rt.test);
-    if (d === undefined) pending.push(rt);
-    else if (d === rt.negated) return { kind: "no" };
-  }
+  const pending = undecidedTests(b.facts, compiled.tests);
+  if (pending === "no") return { kind: "no" };
   if (pending.length === 0) return { kind: "yes", facts: b.facts };
   const only = pending.length === 1 ? pending[0]! : undefined;
   const all = only ? undefined : notAllCondition(pending);
   if (all && b.facts.failed.has(all.key)) return { kind: "no" };
-  let yes: Facts | null = b.facts;
-  for (const p of pending) yes = yes && assume(yes, p.test, !p.negated);
+  const yes = assumeAll(b.facts, pending);
   const no = only
     ? assume(b.facts, only.test, only.negated)
     : assumeNotAll(b.facts, all!.key, depsOf(pending.map((p) => p.test)));
   if (!yes) return { kind: "no" };
   if (!no) return { kind: "yes", facts: yes };
-  // The fork copies what the branch assumed: that is work too.
-  w.steps += b.facts.opaque.size + b.facts.failed.size;
-  const other = fork(b, no, only ? conditionOf(only.test, only.negated) : all);
-  other.stack[other.stack.length - 1]!.index++;
-  if (++w.branches > w.limits.maxBranches) {
-    note(w, {
-      kind: "bound",
-      message: `more than ${w.limits.maxBranches} paths: some were not followed`,
-    });
-    finish(w, other, "unknown", `not followed: more than ${w.limits.maxBranches} paths`);
-  } else w.work.push(other);
+  pushOtherBranch(w, b, no, only ? conditionOf(only.test, only.negated) : all);
   for (const p of pending) assumeOn(b, conditionOf(p.test, !p.negated));
   return { kind: "yes", facts: yes };
 }

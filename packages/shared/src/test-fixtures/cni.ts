@@ -2,7 +2,7 @@
 // they hold, and helpers to compare a rewritten file with the original byte by byte.
 import { cniConfigText } from "@masq/testkit/cni-configs";
 import { findNodeAtLocation, parseTree } from "jsonc-parser";
-import { parseCniConfig } from "../cni/index.js";
+import { parseCniConfig } from "../cni/parse.js";
 import { defaultConfig, type MasqConfig } from "../config.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 

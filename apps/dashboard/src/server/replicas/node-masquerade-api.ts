@@ -20,6 +20,7 @@ export interface NodeMasqueradeApi {
   create(name: string): Promise<void>;
   patchResyncRequest(name: string, request: ResyncRequest): Promise<void>;
   list(): Promise<{ items: unknown[]; metadata?: { resourceVersion?: string } }>;
+  remove(name: string): Promise<void>;
 }
 
 const coords = {
@@ -53,6 +54,9 @@ export function nodeMasqueradeApi(kc: KubeConfig): NodeMasqueradeApi {
         { ...coords, name, body: { spec: { resyncRequest: request } } },
         merge,
       );
+    },
+    async remove(name) {
+      await api.deleteClusterCustomObject({ ...coords, name });
     },
     async list() {
       return (await api.listClusterCustomObject({ ...coords })) as {

@@ -7,12 +7,14 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { ChangeFeed, FleetChanges } from "../fleet/change-feed.js";
 import type { FleetState } from "../fleet/fleet-state.js";
+import type { NodeExists } from "../fleet/node-expiry.js";
 import type { KubeClients } from "../kube/client.js";
 import { apiMessage, statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
 import { rfc3339, statusBody } from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
+import { ObjectExpiry } from "./object-expiry.js";
 import { ReplicaLeases } from "./replica-leases.js";
 import { StatusWriter } from "./status-writer.js";
 
@@ -26,6 +28,10 @@ export interface ReplicaSyncOptions {
   leasePrefix: string;
   statusWritesPerSecond: number;
   log: Logger;
+  /** NodeMasquerades no live replica holds are deleted after this long unchanged (0: never). */
+  offlineTtlMs?: number;
+  /** Whether the cluster still has a Node (their objects are deleted once it is gone). */
+  nodeExists?: NodeExists;
   api?: NodeMasqueradeApi;
   leaseRenewMs?: number;
   leaseDurationSeconds?: number;
@@ -36,6 +42,7 @@ export class ReplicaSync {
   readonly writer: StatusWriter;
   readonly leases: ReplicaLeases;
   private readonly api: NodeMasqueradeApi;
+  private readonly expiry: ObjectExpiry;
   /** Per node, the resync request id this replica performed (echoed as resyncObserved). */
   private readonly performed = new Map<string, string>();
   private fleet: FleetState | undefined;
@@ -49,6 +56,14 @@ export class ReplicaSync {
       replica: o.replica,
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
+      log: o.log,
+    });
+    this.expiry = new ObjectExpiry({
+      objects: this.objects,
+      live: (r) => this.leases.liveness(r).live,
+      remove: (name) => this.api.remove(name),
+      offlineTtlMs: o.offlineTtlMs ?? 24 * 3600_000,
+      nodeExists: o.nodeExists,
       log: o.log,
     });
     this.leases = new ReplicaLeases(
@@ -97,6 +112,11 @@ export class ReplicaSync {
       this.problem = `NodeMasquerades cannot be listed: ${apiMessage(e)}`;
       this.o.log.warn({ err: this.problem }, "nodes held by other replicas are not shown");
     });
+  }
+
+  /** Every second: the singleton duties, on the holder of the singleton Lease only. */
+  sweep(singleton: boolean): void {
+    if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
   }
 
   problems(): string[] {

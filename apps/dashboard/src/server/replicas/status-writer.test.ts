@@ -16,6 +16,7 @@ function recordingApi(existing = new Set<string>()) {
       existing.add(name);
     },
     async patchResyncRequest() {},
+    async remove() {},
     async list() {
       return { items: [] };
     },

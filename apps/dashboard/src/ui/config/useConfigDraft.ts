@@ -20,16 +20,13 @@ type Source = "form" | "yaml";
 /** Changes the form's draft (and makes the form the source). */
 export type EditConfig = (f: (c: MasqConfig) => MasqConfig) => void;
 
-/** `reviewing`: a save is under review, so a newer revision must not replace the draft. */
-export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
-  const [base, setBase] = useState<EditableConfig>(latest);
-  const [config, setConfig] = useState<MasqConfig>(latest.config);
-  const [yaml, setYaml] = useState(latest.yaml);
-  const [source, setSource] = useState<Source>(latest.valid ? "form" : "yaml");
-  const [tab, setTab] = useState<Tab>(latest.valid ? "list" : "yaml");
-  const [tabError, setTabError] = useState<string | null>(null);
-  const flags = base.flags;
+type Flags = EditableConfig["flags"];
 
+/**
+ * The draft checked with the shared validation as you type: the parsed YAML when the YAML is
+ * the source, else the form's config (`draftConfig` null while the YAML does not parse).
+ */
+function useDraftValidation(source: Source, yaml: string, config: MasqConfig, flags: Flags) {
   const yamlParse = useMemo(
     () => (source === "yaml" ? parseConfigText(yaml, flags) : null),
     [source, yaml, flags],
@@ -44,7 +41,6 @@ export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
     const tooLarge = requestSizeIssue(source === "yaml" ? { yaml } : { config });
     return tooLarge ? { ...v, errors: [...v.errors, tooLarge] } : v;
   }, [source, yamlParse, yaml, config, flags]);
-  const dirty = source === "yaml" ? yaml !== base.yaml : !configsEqual(config, base.config);
   const byValue = useMemo(
     () => ({
       errors: issuesByValue(validation.errors),
@@ -52,6 +48,33 @@ export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
     }),
     [validation],
   );
+  return { draftConfig, validation, byValue };
+}
+
+/** What a save sends: the YAML as typed, or the form's config; null while the draft is invalid. */
+function reviewPayload(
+  draftConfig: MasqConfig | null,
+  source: Source,
+  yaml: string,
+): ReviewPayload | null {
+  if (!draftConfig) return null;
+  return source === "yaml"
+    ? { kind: "yaml", yaml, config: draftConfig }
+    : { kind: "config", config: draftConfig };
+}
+
+/** `reviewing`: a save is under review, so a newer revision must not replace the draft. */
+export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
+  const [base, setBase] = useState<EditableConfig>(latest);
+  const [config, setConfig] = useState<MasqConfig>(latest.config);
+  const [yaml, setYaml] = useState(latest.yaml);
+  const [source, setSource] = useState<Source>(latest.valid ? "form" : "yaml");
+  const [tab, setTab] = useState<Tab>(latest.valid ? "list" : "yaml");
+  const [tabError, setTabError] = useState<string | null>(null);
+  const flags = base.flags;
+
+  const { draftConfig, validation, byValue } = useDraftValidation(source, yaml, config, flags);
+  const dirty = source === "yaml" ? yaml !== base.yaml : !configsEqual(config, base.config);
 
   const reset = (next: EditableConfig) => {
     setBase(next);
@@ -78,16 +101,15 @@ export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
     setSource("yaml");
   };
 
-  /** To YAML: the form's draft as text. To the list: only when the YAML parses. */
-  const switchTab = (t: Tab) => {
-    setTabError(null);
-    if (t === tab) return;
-    if (t === "yaml") {
-      if (source === "form" && !configsEqual(config, base.config)) setYaml(serializeConfig(config));
-      else if (source === "form") setYaml(base.yaml);
-      setTab("yaml");
-      return;
-    }
+  /** To YAML: the form's draft as text (the base's own text while the form is unchanged). */
+  const toYaml = () => {
+    if (source === "form")
+      setYaml(configsEqual(config, base.config) ? base.yaml : serializeConfig(config));
+    setTab("yaml");
+  };
+
+  /** To the list: only when the YAML parses. */
+  const toList = () => {
     if (source === "yaml") {
       const r = parseConfigText(yaml, flags);
       if (!r.ok) {
@@ -98,6 +120,13 @@ export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
       setSource("form");
     }
     setTab("list");
+  };
+
+  const switchTab = (t: Tab) => {
+    setTabError(null);
+    if (t === tab) return;
+    if (t === "yaml") toYaml();
+    else toList();
   };
 
   /** Re-applies this draft on top of their revision (a save conflict); false when theirs does not parse. */
@@ -112,11 +141,7 @@ export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
     return true;
   };
 
-  const payload: ReviewPayload | null = draftConfig
-    ? source === "yaml"
-      ? { kind: "yaml", yaml, config: draftConfig }
-      : { kind: "config", config: draftConfig }
-    : null;
+  const payload = reviewPayload(draftConfig, source, yaml);
 
   return {
     base,

@@ -1,43 +1,15 @@
-// What a node's nat rules do: the agent's chain rule by rule (analysis/chain), POSTROUTING's
-// jumps to it (analysis/jumps), and the whole path every pod packet takes through POSTROUTING
-// and the chains it reaches (path/), with evaluate(ip) → masqueraded or not, and why.
+// analyzeRuleset/analyzeFamily: a family's nat path from iptables text (chain, jumps, walk).
 
-import { summarizeChain } from "./analysis/chain.js";
-import { findJumps, shadowsOf } from "./analysis/jumps.js";
-import { natChains, pathChains, runPath } from "./analysis/path.js";
-import type { AnalysisContext, FamilyAnalysis } from "./analysis/types.js";
-import type { Family } from "./cidr.js";
-import { getChain, type ParsedChain, parseIptables, type Ruleset } from "./parser.js";
-import { ruleComponent } from "./path/components.js";
-import { compileRule } from "./path/matches.js";
-import type { Unknown } from "./path/types.js";
-import { NAT_TABLE, POSTROUTING } from "./rules.js";
-
-export {
-  type CombinedVerdict,
-  combineBackendVerdicts,
-  evaluateAcrossBackends,
-  MAX_COMBINED_OUTCOMES,
-} from "./analysis/backends.js";
-export type { ChainEntry } from "./analysis/chain.js";
-export { familyCidr, firstMatchDecisions, firstMatchReturns } from "./analysis/chain.js";
-export {
-  type AgentEntry,
-  agentEntryOf,
-  entryInConfig,
-  markEntriesNotInConfig,
-} from "./analysis/entry.js";
-export {
-  evaluate,
-  outcomeSummary,
-  type PacketFields,
-  type Verdict,
-  type VerdictOutcome,
-  verdictOf,
-} from "./analysis/evaluate.js";
-export type { JumpInfo, Shadow } from "./analysis/jumps.js";
-export { runPath } from "./analysis/path.js";
-export type { AnalysisContext, FamilyAnalysis } from "./analysis/types.js";
+import type { Family } from "../cidr.js";
+import { getChain, type ParsedChain, parseIptables, type Ruleset } from "../parser.js";
+import { ruleComponent } from "../path/components.js";
+import { compileRule } from "../path/matches.js";
+import type { Unknown } from "../path/types.js";
+import { NAT_TABLE, POSTROUTING } from "../rules.js";
+import { summarizeChain } from "./chain.js";
+import { findJumps, shadowsOf } from "./jumps.js";
+import { natChains, pathChains, runPath } from "./path.js";
+import type { AnalysisContext, FamilyAnalysis } from "./types.js";
 
 export type Tri = "yes" | "no" | "maybe";
 

@@ -17,16 +17,11 @@ import {
   PORTMAP_NODE,
 } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
-import {
-  analyzeFamily,
-  analyzeRuleset,
-  evaluate,
-  type FamilyAnalysis,
-  type PacketFields,
-  type Verdict,
-} from "./analysis.js";
-import type { Family } from "./cidr.js";
-import { parseIptables } from "./parser.js";
+import type { Family } from "../cidr.js";
+import { parseIptables } from "../parser.js";
+import { evaluate, type PacketFields, type Verdict } from "./evaluate.js";
+import { analyzeFamily, analyzeRuleset } from "./ruleset.js";
+import type { FamilyAnalysis } from "./types.js";
 
 const fromText = (text: string, family: Family = "ipv4"): FamilyAnalysis => {
   const { ruleset, errors } = parseIptables(text);
@@ -431,18 +426,28 @@ const cases: { desc: string; input: string; ip: string; fields?: PacketFields; w
   },
 ];
 
+/** The answer: masqueraded or not, how certain, and the deciding rule and its component. */
+function expectDecision(v: Verdict, want: Want) {
+  expect(v.masqueraded).toBe(want.masqueraded);
+  if (want.certain !== undefined) expect(v.certain).toBe(want.certain);
+  if ("by" in want) expect(ref(v.decidedBy)).toBe(want.by);
+  if (want.component) expect(v.decidedBy?.component.id).toBe(want.component);
+}
+
+/** The explanation: the branches, why the first one, the reason, the SNAT source. */
+function expectExplanation(v: Verdict, want: Want) {
+  if (want.outcomes) expect(v.outcomes.map(outcomeLine)).toEqual(want.outcomes);
+  if (want.because) expect(v.outcomes[0]?.because).toEqual(want.because);
+  if (want.reason) expect(v.reason).toMatch(want.reason);
+  if (want.toSource) expect(v.outcomes.map((o) => o.toSource)).toContain(want.toSource);
+}
+
 describe("evaluate (the nat path)", () => {
   for (const c of cases) {
     it(c.desc, () => {
       const v = verdict(fromText(c.input), c.ip, c.fields);
-      expect(v.masqueraded).toBe(c.want.masqueraded);
-      if (c.want.certain !== undefined) expect(v.certain).toBe(c.want.certain);
-      if ("by" in c.want) expect(ref(v.decidedBy)).toBe(c.want.by);
-      if (c.want.component) expect(v.decidedBy?.component.id).toBe(c.want.component);
-      if (c.want.outcomes) expect(v.outcomes.map(outcomeLine)).toEqual(c.want.outcomes);
-      if (c.want.because) expect(v.outcomes[0]?.because).toEqual(c.want.because);
-      if (c.want.reason) expect(v.reason).toMatch(c.want.reason);
-      if (c.want.toSource) expect(v.outcomes.map((o) => o.toSource)).toContain(c.want.toSource);
+      expectDecision(v, c.want);
+      expectExplanation(v, c.want);
     });
   }
 
