@@ -79,7 +79,7 @@ async function until(
 }
 
 /** One process of simulated reporters (fleet-reporters.ts). */
-class Reporters {
+export class Reporters {
   private constructor(readonly proc: ChildProcess) {}
 
   static start(): Reporters {

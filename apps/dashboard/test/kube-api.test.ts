@@ -13,7 +13,7 @@ import {
 } from "@kubernetes/client-node";
 import { FakeKubeApi, MAX_CONFIGMAP_BYTES } from "@masq/testkit/kube-api";
 import { afterEach, describe, expect, it } from "vitest";
-import { apiMessage, statusCode } from "../src/server/kube/client.js";
+import { refusal } from "./helpers/kube-refusal.js";
 import { eventually } from "./helpers/server.js";
 
 const NS = "kube-system";
@@ -23,15 +23,6 @@ let fake: FakeKubeApi;
 afterEach(async () => {
   await fake.stop();
 });
-
-async function refusal(p: Promise<unknown>): Promise<{ code?: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: statusCode(e), message: apiMessage(e) };
-  }
-  throw new Error("the call was allowed");
-}
 
 interface Seen {
   type: string;
@@ -154,7 +145,7 @@ describe("the test API server", () => {
     const restarted = fake.restart(500);
     await w.done;
     expect(
-      statusCode(await refusal(core.readNamespacedConfigMap({ namespace: NS, name: CM }))),
+      (await refusal(core.readNamespacedConfigMap({ namespace: NS, name: CM }))).code,
     ).toBeUndefined();
     await restarted;
     const after = await watchConfigMap(kc, { resourceVersion: list.metadata!.resourceVersion });

@@ -21,7 +21,9 @@ beforeEach(async () => {
   LEASE = fake.dashboardEnv().IPMASQ_LEASE!;
 });
 
-const start = (pod: string) => k.start({ POD_NAME: pod });
+// The singleton Lease deciding readiness: the mode without replica sync (the chart's
+// dashboard.replicaSync.enabled=false); with it every replica is ready (kube-replicas.test.ts).
+const start = (pod: string) => k.start({ POD_NAME: pod, IPMASQ_REPLICA_SYNC: "false" });
 
 /** A replica's elector with short timings (2 s leases) and its own clock. */
 async function elector(identity: string, opts: Partial<LeaseOptions> = {}): Promise<LeaseElector> {

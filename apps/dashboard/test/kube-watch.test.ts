@@ -12,10 +12,11 @@ const CM = "ip-masq-agent";
 const k = kubeTestCluster();
 let fake: FakeKubeApi;
 
-/** The config ConfigMap's watch alone (no config sources: their watch is kube-sources.test.ts's). */
+/** The config ConfigMap's watch alone (no config sources: their watch is kube-sources.test.ts's;
+ * no replica sync: its NodeMasquerade and Lease watches are kube-replicas.test.ts's). */
 async function start(opts: FakeKubeApiOptions = {}) {
   fake = await k.cluster(opts);
-  return k.start({ IPMASQ_SOURCE_PREFIX: "" });
+  return k.start({ IPMASQ_SOURCE_PREFIX: "", IPMASQ_REPLICA_SYNC: "false" });
 }
 
 const watches = () => fake.count("GET", "watch=true");

@@ -84,6 +84,13 @@ true
 {{- default (printf "%s-history" .Values.ipMasqAgent.name) .Values.dashboard.historyConfigMap.name -}}
 {{- end -}}
 
+{{/* "true" when the dashboard writes Leases: the singleton one, or its replica Lease. */}}
+{{- define "ipmasq.leases" -}}
+{{- if or .Values.dashboard.leaderElection.enabled .Values.dashboard.replicaSync.enabled -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{- define "ipmasq.leaseName" -}}
 {{- default (include "ipmasq.fullname" .) .Values.dashboard.leaderElection.leaseName -}}
 {{- end -}}
@@ -176,4 +183,28 @@ true
 {{/* Editable config sources besides ipMasqAgent.name and the history ConfigMap, comma-separated. */}}
 {{- define "ipmasq.editableSources" -}}
 {{- without (uniq .Values.configSources.editable) .Values.ipMasqAgent.name (include "ipmasq.historyConfigMapName" .) | join "," -}}
+{{- end -}}
+
+{{/*
+The dashboard's topologySpreadConstraints: dashboard.topologySpreadConstraints as given (a
+constraint without labelSelector gets the dashboard pods' labels), else one per
+dashboard.topologySpread.topologyKeys. matchLabelKeys pod-template-hash counts only the pods of
+the same ReplicaSet, so a rolling update's surge pod does not skew the spread of the new ones.
+*/}}
+{{- define "ipmasq.dashboard.topologySpread" -}}
+{{- $d := .Values.dashboard -}}
+{{- $selector := dict "matchLabels" (include "ipmasq.selectorLabels" (list . "dashboard") | fromYaml) -}}
+{{- $out := list -}}
+{{- if $d.topologySpreadConstraints -}}
+{{- range $d.topologySpreadConstraints -}}
+{{- $out = append $out (merge (deepCopy .) (dict "labelSelector" $selector)) -}}
+{{- end -}}
+{{- else -}}
+{{- range $d.topologySpread.topologyKeys -}}
+{{- $out = append $out (dict "topologyKey" . "maxSkew" $d.topologySpread.maxSkew "whenUnsatisfiable" $d.topologySpread.whenUnsatisfiable "labelSelector" $selector "matchLabelKeys" (list "pod-template-hash")) -}}
+{{- end -}}
+{{- end -}}
+{{- with $out -}}
+{{- toYaml . -}}
+{{- end -}}
 {{- end -}}

@@ -3,7 +3,12 @@
 //
 // Run: npx vitest run --project integration charts
 import { describe, expect, it } from "vitest";
-import { rbacExpectation, rbacViolations, resyncPolicyViolations } from "./helpers/invariants.js";
+import {
+  leasePolicyViolations,
+  rbacExpectation,
+  rbacViolations,
+  resyncPolicyViolations,
+} from "./helpers/invariants.js";
 import {
   container,
   envValue,
@@ -32,14 +37,33 @@ describe("ipmasq-dashboard chart", () => {
       );
     });
 
+    /** The chart's admission policy (and binding) whose name ends with `suffix`. */
+    const policyOf = (suffix: string) =>
+      (["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"] as const).map((kind) =>
+        m().find<K8sObject & { spec: Json }>(kind, (p) => p.metadata.name.endsWith(suffix)),
+      );
+
     it("narrows observe-resync pod deletes to the upstream agent's pods with an admission policy", () => {
-      const policy = m().find<K8sObject & { spec: Json }>("ValidatingAdmissionPolicy");
-      const binding = m().find<K8sObject & { spec: Json }>("ValidatingAdmissionPolicyBinding");
+      const [policy, binding] = policyOf("-resync-pods");
       if (!v.expect.observe) {
         expect([policy, binding]).toEqual([undefined, undefined]);
         return;
       }
       expect(resyncPolicyViolations(m(), policy, binding)).toEqual([]);
+    });
+
+    it("narrows the namespace-wide Lease writes to the dashboard's own Leases with an admission policy", () => {
+      const [policy, binding] = policyOf("-leases");
+      expect(leasePolicyViolations(m(), policy, binding)).toEqual([]);
+      // The check can fail: a policy that allows any Lease, or none at all.
+      const loose = structuredClone(policy!);
+      (loose.spec as { validations: { expression: string }[] }).validations = [
+        { expression: "true" },
+      ];
+      expect(leasePolicyViolations(m(), loose, binding)).toEqual(["lease policy allows true"]);
+      expect(leasePolicyViolations(m(), undefined, binding)).toEqual([
+        "namespace-wide Lease writes without the lease policy",
+      ]);
     });
   });
 

@@ -47,12 +47,10 @@ describe("ipmasq-dashboard chart", () => {
         [
           "apps/v1 DaemonSet",
           "apps/v1 Deployment",
-          ...(v.expect.observe
-            ? [
-                "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy",
-                "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding",
-              ]
-            : []),
+          // The lease policy always; the observe-resync one too in observe mode.
+          "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy",
+          "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding",
+          ...(v.expect.replicas > 1 ? ["policy/v1 PodDisruptionBudget"] : []),
           "coordination.k8s.io/v1 Lease",
           "v1 ConfigMap", // the history ConfigMap is always there
           "rbac.authorization.k8s.io/v1 ClusterRole",

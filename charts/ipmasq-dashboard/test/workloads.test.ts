@@ -78,8 +78,11 @@ describe("ipmasq-dashboard chart", () => {
       expect(envValue(d, "IPMASQ_LEASE")).toBe(lease.metadata.name);
       expect(lease.metadata.namespace).toBe(v.expect.cmNamespace);
       expect(lease.spec).toBeUndefined();
-      // Only the Lease holder is ready: a rolling update could never finish.
-      expect(m().dashboard.spec.strategy?.type).toBe("Recreate");
+      // Every replica is ready (issue 17): a rolling update completes, none taken down first.
+      expect(m().dashboard.spec.strategy).toEqual({
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+      });
       expect(env(d, "POD_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.name");
       expect(envValue(d, "IPMASQ_REPORTER_AUDIENCE")).toBe(AUDIENCE);
       expect(envValue(d, "IPMASQ_REPORTER_SERVICEACCOUNT")).toBe(
@@ -218,7 +221,9 @@ describe("ipmasq-dashboard chart", () => {
       ).join("\n");
       const observe = rendered.get("windows + observe mode + resync")!;
       const loose = structuredClone(observe.docs);
-      const policy = loose.find((x) => x.kind === "ValidatingAdmissionPolicy") as K8sObject & {
+      const resyncPolicy = (kind: string) =>
+        loose.find((x) => x.kind === kind && x.metadata.name.endsWith("-resync-pods"));
+      const policy = resyncPolicy("ValidatingAdmissionPolicy") as K8sObject & {
         spec: { validations: { expression: string }[] };
       };
       policy.spec.validations = [{ expression: "true" }];
@@ -226,9 +231,7 @@ describe("ipmasq-dashboard chart", () => {
         resyncPolicyViolations(
           new Manifest(observe.namespace, loose),
           policy,
-          loose.find((x) => x.kind === "ValidatingAdmissionPolicyBinding") as K8sObject & {
-            spec: Json;
-          },
+          resyncPolicy("ValidatingAdmissionPolicyBinding") as K8sObject & { spec: Json },
         ),
       ).toEqual(["policy does not require label k8s-app=ip-masq-agent"]);
       for (const want of [

@@ -76,6 +76,8 @@ export interface NodeSummary extends Freshness {
   /** Differences by severity in the (last known) assessment. */
   critical: number;
   warnings: number;
+  /** Set when another dashboard replica holds the node (its rules are there, not here). */
+  heldBy?: HeldBy;
 }
 
 export interface NodeEvent {
@@ -185,6 +187,14 @@ export interface NodeDetail {
   rollout?: NodeRolloutPlace | null;
 }
 
+/**
+ * GET /api/nodes/:name of a node another replica holds: the node as its NodeMasquerade says,
+ * no view (the rules are on the holding replica), no timeline.
+ */
+export type RemoteNodeDetail = Omit<NodeDetail, "node"> & {
+  node: NodeSummary & { heldBy: HeldBy };
+};
+
 /** A node's wave in a staged rollout, and the revision it is judged against because of it. */
 export interface NodeRolloutPlace {
   /** The revision rolling out. */
@@ -255,12 +265,35 @@ export interface EvaluateResponse {
 /** POST /api/nodes/:name/resync */
 export interface ResyncResponse {
   requestId: string;
+  /**
+   * `sent`: this replica sent it to the node's reporter (or restarted the upstream agent);
+   * `requested`: another replica holds the node, asked through its NodeMasquerade
+   * (spec.resyncRequest) — it performs it and echoes status.resyncObserved. Absent: sent.
+   */
+  outcome?: "sent" | "requested";
+  /** With `requested`: the replica holding the node. */
+  replica?: string;
 }
 
 /** POST /api/resync */
 export interface BulkResyncResponse {
+  /** Resynced here (sent) or requested of the replica holding them (see `requested`). */
   nodes: string[];
   skipped: { name: string; reason: string }[];
+  /** Of `nodes`: those held by another replica, asked through their NodeMasquerade, by replica. */
+  requested?: { name: string; replica: string }[];
+}
+
+/**
+ * A node another dashboard replica holds (Kubernetes mode with every replica active): this
+ * replica shows what its NodeMasquerade carries, never rules it does not have.
+ */
+export interface HeldBy {
+  /** The pod name of the replica holding the node's reporter connection. */
+  replica: string;
+  /** Differences the holder counted. */
+  differences: number;
+  desiredRevision: number | null;
 }
 
 /** DELETE /api/nodes/:name */

@@ -90,3 +90,18 @@ export function startReporter(o: ReporterOptions): ChildHandle {
   });
   return { child, stop: (graceMs) => stopChild(child, graceMs) };
 }
+
+/** Starts the built dashboard bin (apps/dashboard/bin) with this environment (no UI unless asked). */
+export function startDashboardProcess(o: {
+  env: Record<string, string>;
+  logFile?: string;
+}): ChildHandle {
+  requireBuilt("dashboard-server");
+  const out = o.logFile ? openSync(o.logFile, "a") : "ignore";
+  const child = spawn(process.execPath, [DASHBOARD_BIN], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, IPMASQ_UI: "false", ...o.env },
+  });
+  return { child, stop: (graceMs) => stopChild(child, graceMs) };
+}

@@ -102,6 +102,10 @@ const envSchema = z.object({
   IPMASQ_UPSTREAM_AGENT_NAMESPACE: z.string().min(1).default("kube-system"),
   IPMASQ_LEADER_ELECTION: bool.default(false),
   IPMASQ_LEASE: z.string().min(1).default("ipmasq-dashboard"),
+  // Every replica active (issue 17, docs/scale-out.md): NodeMasquerade status, the nodes other
+  // replicas hold, cross-replica resync, replica Leases `<IPMASQ_LEASE>-replica-<pod>`.
+  IPMASQ_REPLICA_SYNC: bool.default(false),
+  IPMASQ_STATUS_WRITES_PER_SECOND: z.coerce.number().gt(0).max(10_000).default(50),
   IPMASQ_OFFLINE_NODE_TTL: duration.default(24 * 3600_000),
   IPMASQ_ROLLOUT_STRATEGY: strategy,
   IPMASQ_UI: bool.default(true),

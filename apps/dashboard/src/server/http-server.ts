@@ -24,7 +24,7 @@ import { rolloutRoutes } from "./api/rollout-routes.js";
 import { Router } from "./api/router.js";
 import { sourceRoutes } from "./api/source-routes.js";
 import { SseHub } from "./api/sse.js";
-import { configEvent, fleetSummary } from "./api/views.js";
+import { configEvent, fleetSummary, rolloutView } from "./api/views.js";
 import { LoginThrottle, type ThrottleOptions } from "./auth/login-throttle.js";
 import type { AuthGuard } from "./auth/request-auth.js";
 import { type SessionLimits, SessionStore } from "./auth/sessions.js";
@@ -42,6 +42,9 @@ import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { summaryOf } from "./replicas/fleet-view.js";
+import { registerReplicaMetrics } from "./replicas/replica-metrics.js";
+import type { ReplicaSync } from "./replicas/replica-sync.js";
 import type { SourceSet } from "./store/sources.js";
 import type { ConfigStore } from "./store/types.js";
 
@@ -91,8 +94,13 @@ export interface DashboardOptions {
   observeResync?: ObserveResync | null;
   /** Serve the UI with Next.js from this app dir; false (default) serves only the API. */
   next?: false | { dir: string; dev?: boolean };
-  /** Leader election: only the holder of the Lease is ready. */
+  /**
+   * Leader election: the holder of the Lease does the singleton duties (staged rollout state);
+   * without `replicas`, only the holder is ready.
+   */
   election?: Election;
+  /** Every replica active: NodeMasquerade status, the fleet held elsewhere, replica Leases. */
+  replicas?: ReplicaSync;
   log?: Logger;
   timings?: Partial<Timings>;
   secureCookies?: boolean;
@@ -171,8 +179,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t, o.events);
   const staged = createStaging(o, fleet, log, metrics);
+  if (o.replicas) registerReplicaMetrics(metrics.registry, o.replicas);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
-  feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
+  followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas });
   await config.start();
   await staged.restore(
     () => config.current().desired,
@@ -203,6 +212,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     staged,
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
+    replicas: o.replicas,
   };
   const routes = [
     ...ROUTES.flatMap((r) => r(ctx)),
@@ -230,6 +240,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     fleet.sweep();
     staged.tick();
     expiry.sweep();
+    o.replicas?.sweep(o.election?.isLeader() ?? true);
     sessions.sweep();
   }, 1000);
   sweeper.unref();
@@ -251,6 +262,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
         http.closeAllConnections();
       });
       await o.sources?.close();
+      await o.replicas?.close();
       await o.events?.close();
       await o.store.close();
     })();
@@ -260,7 +272,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
 }
 
 /**
- * Ready = the store is reachable, Next is loaded and this replica is the active one. Problems
+ * Ready = the store is reachable, Next is loaded and, without `replicas`, this replica is the
+ * active one (with `replicas` every replica serves: the Lease is only for singleton duties). Problems
  * (a deleted ConfigMap, a watch that cannot be kept, history not recorded, a Lease that cannot
  * be created) are reported without making the replica unready: it still serves the last known
  * config, which is better than no dashboard.
@@ -271,10 +284,11 @@ function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
   const checks = {
     store: o.store.healthy(),
     next: o.next ? nextLoaded : true,
-    active: o.election ? o.election.isLeader() : true,
+    active: o.election && !o.replicas ? o.election.isLeader() : true,
   };
   const problems = [
     ...(store?.problems ?? []),
+    ...(o.replicas?.problems() ?? []),
     ...(o.sources?.status().problems ?? []),
     ...(lease?.problem ? [lease.problem] : []),
   ];
@@ -477,12 +491,25 @@ async function listen(
   return { url: `http://${local}:${addr.port}`, port: addr.port };
 }
 
+/** Browsers (and, with replicas, the NodeMasquerade status writer) follow the change feed. */
+function followFeed(
+  feed: ChangeFeed,
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas">,
+): void {
+  ctx.replicas?.attach(ctx.fleet, feed);
+  feed.onFlush((c) => {
+    publish(ctx, c);
+    ctx.replicas?.fleetChanged(c);
+  });
+  ctx.replicas?.start();
+}
+
 /** The last config event sent on each stream (an abort changes it without a config change). */
 const lastConfigEvent = new WeakMap<object, string>();
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
 function publish(
-  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged">,
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas">,
   c: FleetChanges,
 ): void {
   const config = JSON.stringify(configEvent(ctx.config.current(), ctx.staged));
@@ -491,14 +518,19 @@ function publish(
     ctx.sse.send("config", JSON.parse(config));
   }
   if (c.changed.length > 0 || c.removed.length > 0) {
+    const view = ctx.replicas?.sources();
     const nodes = c.changed.flatMap((name) => {
+      if (view) {
+        const s = summaryOf(view, name);
+        return s ? [s] : [];
+      }
       const n = ctx.fleet.nodes.get(name);
       return n ? [toSummary(n)] : [];
     });
     ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
   }
   if (c.rollout) {
-    ctx.sse.send("rollout", ctx.fleet.rolloutView());
+    ctx.sse.send("rollout", rolloutView(ctx));
     ctx.sse.send("staged-rollout", ctx.staged.view());
   }
 }

@@ -16,6 +16,7 @@ import { FleetEvents } from "./kube/fleet-events.js";
 import { LeaseElector } from "./kube/lease.js";
 import { kubeNodeExists, kubeNodeLabels } from "./kube/node-lookup.js";
 import { UpstreamAgentRestarter } from "./kube/upstream-agent.js";
+import { ReplicaSync } from "./replicas/replica-sync.js";
 import { ensureSecret } from "./secrets.js";
 import { FileSources } from "./store/file-sources.js";
 import { FileStore } from "./store/file-store.js";
@@ -157,8 +158,30 @@ function kubernetesSetup(
       : null;
   const events = env.IPMASQ_KUBE_EVENTS ? kubeEvents(clients, cm, identity, log) : undefined;
   if (!events) log.info("IPMASQ_KUBE_EVENTS=false: no Kubernetes Events");
+  const replicas = env.IPMASQ_REPLICA_SYNC
+    ? new ReplicaSync({
+        clients,
+        replica: identity,
+        namespace: cm.namespace,
+        leasePrefix: `${env.IPMASQ_LEASE}-replica-`,
+        statusWritesPerSecond: env.IPMASQ_STATUS_WRITES_PER_SECOND,
+        offlineTtlMs: env.IPMASQ_OFFLINE_NODE_TTL,
+        nodeExists: base.expiry?.nodeExists,
+        log,
+      })
+    : undefined;
   return {
-    options: { ...base, store, sources, people, reporters, election: lease, events, reporterPods },
+    options: {
+      ...base,
+      store,
+      sources,
+      people,
+      reporters,
+      election: lease,
+      events,
+      reporterPods,
+      replicas,
+    },
     generated: [],
     lease,
   };

@@ -318,6 +318,10 @@ export interface RbacExpectation {
   sourcePrefix: string;
   /** IPMASQ_EDITABLE_SOURCES: get/update on exactly these ConfigMaps. */
   editableSources: string[];
+  /** IPMASQ_REPLICA_SYNC: NodeMasquerades and the replica Lease. */
+  replicaSync: boolean;
+  /** IPMASQ_LEADER_ELECTION: the singleton Lease. */
+  leaderElection: boolean;
 }
 
 /** What the dashboard's environment says it will touch. */
@@ -343,6 +347,8 @@ export function rbacExpectation(
     releaseNamespace: m.namespace,
     sourcePrefix: envValue(d, "IPMASQ_SOURCE_PREFIX") ?? "",
     editableSources: (envValue(d, "IPMASQ_EDITABLE_SOURCES") ?? "").split(",").filter(Boolean),
+    replicaSync: envValue(d, "IPMASQ_REPLICA_SYNC") === "true",
+    leaderElection: envValue(d, "IPMASQ_LEADER_ELECTION") === "true",
   };
 }
 
@@ -356,6 +362,12 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
       ["tokenreviews", "subjectaccessreviews"].includes(g.resource)) ||
     // Offline nodes are forgotten when their Node object is gone (issue 12.8).
     (g.scope === "cluster" && g.apiGroup === "" && g.resource === "nodes" && g.verb === "get") ||
+    // NodeMasquerade (issue 17): every node's status, written by the replica holding it.
+    (g.scope === "cluster" &&
+      g.apiGroup === "ipmasq.dev" &&
+      (NODE_MASQUERADE_VERBS[g.resource as keyof typeof NODE_MASQUERADE_VERBS] ?? []).includes(
+        g.verb,
+      )) ||
     (g.resource === "configmaps" &&
       g.scope === e.configMapNamespace &&
       named(e.configMapName, e.historyName) &&
@@ -377,11 +389,14 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
       inCmNamespace &&
       named() &&
       g.verb === "create") ||
+    // The singleton Lease and one per replica (named after its pod, so not nameable in RBAC;
+    // the lease ValidatingAdmissionPolicy narrows the writes), next to the ConfigMap.
     (g.resource === "leases" &&
       g.apiGroup === "coordination.k8s.io" &&
       g.scope === e.configMapNamespace &&
-      ((named(e.leaseName) && ["get", "update"].includes(g.verb)) ||
-        (named() && g.verb === "create"))) ||
+      g.via.startsWith("Role/") &&
+      named() &&
+      LEASE_VERBS.includes(g.verb)) ||
     (e.observeResync &&
       g.resource === "pods" &&
       g.apiGroup === "" &&
@@ -406,6 +421,39 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
   );
 }
 
+/** Lease verbs: hold and renew the singleton and its own (create: a deleted singleton Lease
+ * must be recreatable, or no replica can lead, issue 18.3); watch the other replicas'. */
+export const LEASE_VERBS = ["get", "list", "watch", "create", "update"];
+/** NodeMasquerade verbs, the calls the dashboard makes (kube-calls.test.ts): the fleet from
+ * every node's object, created when missing, resync requests, expiry by the singleton holder;
+ * the holder patches the status. */
+export const NODE_MASQUERADE_VERBS = {
+  nodemasquerades: ["list", "watch", "create", "patch", "delete"],
+  "nodemasquerades/status": ["patch"],
+};
+
+/** What several active replicas need (issue 17): their Leases and every NodeMasquerade, each
+ * exactly when the dashboard's env says it uses them. */
+function scaleOutGrantViolations(
+  has: (g: Partial<Grant>) => boolean,
+  e: RbacExpectation,
+): string[] {
+  const v: string[] = [];
+  const leases = e.leaderElection || e.replicaSync;
+  for (const verb of LEASE_VERBS) {
+    const lease = { apiGroup: "coordination.k8s.io", resource: "leases", verb, resourceNames: [] };
+    if (has({ ...lease, scope: e.configMapNamespace }) !== leases)
+      v.push(`${verb} Leases granted=${!leases} but the dashboard writes Leases=${leases}`);
+  }
+  for (const [resource, verbs] of Object.entries(NODE_MASQUERADE_VERBS))
+    for (const verb of verbs)
+      if (has({ scope: "cluster", apiGroup: "ipmasq.dev", resource, verb }) !== e.replicaSync)
+        v.push(
+          `${verb} ${resource} granted=${!e.replicaSync} but IPMASQ_REPLICA_SYNC=${e.replicaSync}`,
+        );
+  return v;
+}
+
 /** Least privilege: no wildcards or built-in roles; exactly the grants the dashboard needs. */
 export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
   const v: string[] = [];
@@ -421,7 +469,8 @@ export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
       if (words.some((w) => w.includes("*")))
         v.push(`${r.kind}/${r.metadata.name}: wildcard in ${JSON.stringify(rule)}`);
       if (rule.nonResourceURLs) v.push(`${r.kind}/${r.metadata.name}: nonResourceURLs`);
-      if (rule.resources?.some((res) => res.includes("/")))
+      // The one subresource granted: NodeMasquerade status (issue 17).
+      if (rule.resources?.some((res) => res.includes("/") && res !== "nodemasquerades/status"))
         v.push(`${r.kind}/${r.metadata.name}: subresources not expected`);
     }
   }
@@ -472,21 +521,7 @@ export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
   for (const verb of e.editableSources.length > 0 ? ["get", "update"] : [])
     if (!has({ ...cm, verb, resourceNames: e.editableSources }))
       v.push(`dashboard cannot ${verb} the editable config sources ${e.editableSources}`);
-  for (const verb of ["get", "update"]) {
-    const lease = { apiGroup: "coordination.k8s.io", resource: "leases", verb };
-    if (!has({ ...lease, scope: e.configMapNamespace, resourceNames: [e.leaseName] }))
-      v.push(`dashboard cannot ${verb} Lease ${e.configMapNamespace}/${e.leaseName}`);
-  }
-  // A deleted Lease must be recreatable, or no replica can lead (issue 18.3).
-  if (
-    !has({
-      apiGroup: "coordination.k8s.io",
-      resource: "leases",
-      verb: "create",
-      scope: e.configMapNamespace,
-    })
-  )
-    v.push(`dashboard cannot create its Lease in ${e.configMapNamespace}`);
+  v.push(...scaleOutGrantViolations(has, e));
   for (const g of grants)
     if (!grantAllowed(g, e)) v.push(`unexpected grant ${show(g)} via ${g.via}`);
   const configMapCreate = grants.some((g) => g.resource === "configmaps" && g.verb === "create");
@@ -513,47 +548,86 @@ export function rbacViolations(m: Manifest, e: RbacExpectation): string[] {
   return v;
 }
 
+type Policy = K8sObject & { spec: Json };
+interface PolicySpec {
+  failurePolicy: string;
+  matchConstraints: { resourceRules: Json[]; namespaceSelector: { matchLabels: Json } };
+  matchConditions: { expression: string }[];
+  validations: { expression: string }[];
+}
+
+/** What every chart admission policy must hold: it matches `rules` in `namespace` for the
+ * dashboard's ServiceAccount alone, fails closed and is bound with Deny. */
+function policyViolations(
+  m: Manifest,
+  what: string,
+  policy: Policy,
+  binding: Policy,
+  want: { rules: Json[]; namespace: string | undefined },
+): string[] {
+  const v: string[] = [];
+  const sa = `system:serviceaccount:${m.namespace}:${m.dashboard.spec.template.spec.serviceAccountName}`;
+  const spec = policy.spec as unknown as PolicySpec;
+  const rules = JSON.stringify(spec.matchConstraints.resourceRules);
+  if (rules !== JSON.stringify(want.rules)) v.push(`${what} matches ${rules}`);
+  const ns = spec.matchConstraints.namespaceSelector.matchLabels["kubernetes.io/metadata.name"];
+  if (ns !== want.namespace) v.push(`${what} is not limited to ${want.namespace}`);
+  if (
+    spec.matchConditions.map((c) => c.expression).join() !== `request.userInfo.username == '${sa}'`
+  )
+    v.push(`${what} does not match exactly the dashboard's ServiceAccount`);
+  if (spec.failurePolicy !== "Fail") v.push(`${what} must fail closed`);
+  const b = binding.spec as { policyName: string; validationActions: string[] };
+  if (b.policyName !== policy.metadata.name || JSON.stringify(b.validationActions) !== '["Deny"]')
+    v.push(`${what} is not bound with Deny`);
+  return v;
+}
+
+const validationsOf = (p: Policy) =>
+  (p.spec as unknown as PolicySpec).validations.map((x) => x.expression).join(" && ");
+
 /** The policy must match only the dashboard's pod deletes in the upstream namespace, require
  * every label of the selector, and be bound with Deny. */
 export function resyncPolicyViolations(
   m: Manifest,
-  policy: (K8sObject & { spec: Json }) | undefined,
-  binding: (K8sObject & { spec: Json }) | undefined,
+  policy: Policy | undefined,
+  binding: Policy | undefined,
 ): string[] {
   if (!policy || !binding) return ["observe resync without its ValidatingAdmissionPolicy"];
-  const v: string[] = [];
   const d = container(m.dashboard);
-  const sa = `system:serviceaccount:${m.namespace}:${m.dashboard.spec.template.spec.serviceAccountName}`;
-  const spec = policy.spec as {
-    failurePolicy: string;
-    matchConstraints: { resourceRules: Json[]; namespaceSelector: { matchLabels: Json } };
-    matchConditions: { expression: string }[];
-    validations: { expression: string }[];
-  };
-  const rules = JSON.stringify(spec.matchConstraints.resourceRules);
-  if (
-    rules !==
-    JSON.stringify([
-      { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["pods"] },
-    ])
-  )
-    v.push(`policy matches ${rules}`);
-  const ns = envValue(d, "IPMASQ_UPSTREAM_AGENT_NAMESPACE");
-  if (spec.matchConstraints.namespaceSelector.matchLabels["kubernetes.io/metadata.name"] !== ns)
-    v.push("policy is not limited to the upstream agent's namespace");
-  if (
-    spec.matchConditions.map((c) => c.expression).join() !== `request.userInfo.username == '${sa}'`
-  )
-    v.push("policy does not match exactly the dashboard's ServiceAccount");
-  const expr = spec.validations.map((x) => x.expression).join(" && ");
+  const v = policyViolations(m, "policy", policy, binding, {
+    rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["pods"] }],
+    namespace: envValue(d, "IPMASQ_UPSTREAM_AGENT_NAMESPACE"),
+  });
+  const expr = validationsOf(policy);
   for (const term of envValue(d, "IPMASQ_UPSTREAM_AGENT_SELECTOR")!.split(",")) {
     const [k, val] = term.split("=");
     if (!expr.includes(`oldObject.metadata.labels['${k}'] == '${val}'`))
       v.push(`policy does not require label ${term}`);
   }
-  if (spec.failurePolicy !== "Fail") v.push("policy must fail closed");
-  const b = binding.spec as { policyName: string; validationActions: string[] };
-  if (b.policyName !== policy.metadata.name || JSON.stringify(b.validationActions) !== '["Deny"]')
-    v.push("policy is not bound with Deny");
+  return v;
+}
+
+/** The lease policy must match only the dashboard's Lease writes in the ConfigMap's namespace,
+ * allow exactly its singleton Lease and `<lease>-replica-*`, and be bound with Deny. */
+export function leasePolicyViolations(
+  m: Manifest,
+  policy: Policy | undefined,
+  binding: Policy | undefined,
+): string[] {
+  if (!policy || !binding) return ["namespace-wide Lease writes without the lease policy"];
+  const d = container(m.dashboard);
+  const lease = envValue(d, "IPMASQ_LEASE")!;
+  const rule = {
+    apiGroups: ["coordination.k8s.io"],
+    apiVersions: ["*"],
+    operations: ["CREATE", "UPDATE"],
+  };
+  const v = policyViolations(m, "lease policy", policy, binding, {
+    rules: [{ ...rule, resources: ["leases"] }],
+    namespace: envValue(d, "IPMASQ_CONFIGMAP")!.split("/")[0],
+  });
+  const allowed = `object.metadata.name == '${lease}' || object.metadata.name.startsWith('${lease}-replica-')`;
+  if (validationsOf(policy) !== allowed) v.push(`lease policy allows ${validationsOf(policy)}`);
   return v;
 }

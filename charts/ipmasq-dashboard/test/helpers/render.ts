@@ -92,7 +92,7 @@ export interface PodSpec {
 export interface Workload extends K8sObject {
   spec: {
     replicas?: number;
-    strategy?: { type: string };
+    strategy?: { type: string; rollingUpdate?: Json };
     selector: { matchLabels: Record<string, string> };
     template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
   };

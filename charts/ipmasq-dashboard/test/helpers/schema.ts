@@ -3,8 +3,10 @@
 // API does not know (kubectl's strict field validation), from @kubernetes/client-node's models.
 import * as k8s from "@kubernetes/client-node";
 import * as admission from "kubernetes-models/admissionregistration.k8s.io/v1";
+import * as apiextensions from "kubernetes-models/apiextensions.k8s.io/v1";
 import * as apps from "kubernetes-models/apps/v1";
 import * as coordination from "kubernetes-models/coordination.k8s.io/v1";
+import * as policy from "kubernetes-models/policy/v1";
 import * as rbac from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as core from "kubernetes-models/v1";
 import type { K8sObject } from "./render.js";
@@ -14,7 +16,9 @@ export const SCHEMAS: Record<string, Record<string, unknown>> = {
   v1: core,
   "apps/v1": apps,
   "admissionregistration.k8s.io/v1": admission,
+  "apiextensions.k8s.io/v1": apiextensions,
   "coordination.k8s.io/v1": coordination,
+  "policy/v1": policy,
   "rbac.authorization.k8s.io/v1": rbac,
 };
 

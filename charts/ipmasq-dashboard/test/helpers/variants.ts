@@ -11,6 +11,8 @@ export const VARIANTS: (Variant & {
     createsConfigMap: boolean;
     /** auth.reporterNodeFromPod (and dashboard.recreateConfigMaps) set. */
     extraGrants: boolean;
+    /** dashboard.replicas (a PodDisruptionBudget above 1). */
+    replicas: number;
   };
 })[] = [
   {
@@ -24,6 +26,7 @@ export const VARIANTS: (Variant & {
       mountsConfig: false, // config sources (the default prefix): the ConfigMap alone is not the merge
       createsConfigMap: true,
       extraGrants: false,
+      replicas: 1,
     },
   },
   {
@@ -37,6 +40,7 @@ export const VARIANTS: (Variant & {
       mountsConfig: true,
       createsConfigMap: true,
       extraGrants: false,
+      replicas: 1,
     },
   },
   {
@@ -50,6 +54,7 @@ export const VARIANTS: (Variant & {
       mountsConfig: false,
       createsConfigMap: false,
       extraGrants: true,
+      replicas: 2,
     },
   },
 ];

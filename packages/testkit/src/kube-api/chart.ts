@@ -2,6 +2,7 @@
 // scripts/helm.mjs, as charts/ipmasq-dashboard/chart.test.ts uses it) gives the RBAC the
 // dashboard really gets, the objects an install creates and the dashboard's environment.
 import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
@@ -99,4 +100,16 @@ export function containerEnv(
 /** The objects `helm install` creates that the dashboard reads (ConfigMaps, Leases). */
 export function installedObjects(chart: RenderedChart): Obj[] {
   return chart.docs.filter((d) => d.kind === "ConfigMap" || d.kind === "Lease");
+}
+
+/** The CustomResourceDefinitions of the chart's crds/ directory (what `helm install` creates first). */
+export function chartCrds(): Obj[] {
+  const dir = join(CHART_DIR, "crds");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as Obj),
+    )
+    .filter((d) => d !== null);
 }

@@ -2,6 +2,8 @@
 // update (optimistic concurrency on resourceVersion), delete (pods gracefully: a
 // deletionTimestamp first, gone once terminated; DeleteOptions preconditions honoured).
 import type { ServerResponse } from "node:http";
+import { admitCustomObject, type CustomResource, crdCauses } from "./custom-resources.js";
+import { applyJsonPatch } from "./json-patch.js";
 import type { ObjectStore, ResourceInfo } from "./objects.js";
 import { type FieldTerm, matcher, parseLabelSelector } from "./selectors.js";
 import {
@@ -9,6 +11,7 @@ import {
   alreadyExists,
   badRequest,
   conflict,
+  invalid,
   notFound,
   type Obj,
   successStatus,
@@ -26,8 +29,12 @@ export interface HandlerContext {
 
 export interface ObjectRequest {
   info: ResourceInfo;
+  /** The CRD's view of `info` when it is a custom resource. */
+  custom?: CustomResource;
   namespace: string;
   name: string;
+  /** "status" for the status subresource. */
+  subresource?: string;
   fields: FieldTerm[];
   url: URL;
   body: Obj;
@@ -48,6 +55,7 @@ export function list(ctx: HandlerContext, r: ObjectRequest): Obj {
   };
 }
 
+/** GET of an object or of its /status subresource (the whole object, as the real server answers). */
 export function get(ctx: HandlerContext, r: ObjectRequest): Obj {
   const cur = ctx.store.get(r.info.resource, r.namespace, r.name);
   if (!cur) throw notFound(r.info.resource, r.info.group, r.name);
@@ -62,7 +70,9 @@ export function create(ctx: HandlerContext, r: ObjectRequest): Obj {
     throw alreadyExists(r.info.resource, r.info.group, name);
   validate(r.info.kind, r.body);
   const { resourceVersion: _rv, uid: _uid, ...meta } = r.body.metadata;
-  return ctx.store.put(r.info, r.namespace, name, { ...r.body, metadata: meta }, r.manager);
+  const obj = { ...structuredClone(r.body), metadata: meta };
+  admit(r, undefined, obj);
+  return ctx.store.put(r.info, r.namespace, name, obj, r.manager);
 }
 
 export function update(ctx: HandlerContext, r: ObjectRequest): Obj {
@@ -84,33 +94,74 @@ export function update(ctx: HandlerContext, r: ObjectRequest): Obj {
     if (cur.metadata[k] !== undefined) meta[k] = cur.metadata[k];
     else delete meta[k];
   }
-  return ctx.store.put(r.info, r.namespace, r.name, { ...r.body, metadata: meta }, r.manager);
+  const obj = { ...structuredClone(r.body), metadata: meta };
+  return ctx.store.put(r.info, r.namespace, r.name, admit(r, cur, obj), r.manager);
+}
+
+/** A /status write changes only status; a main-resource write never does. */
+function statusOwnership(r: ObjectRequest, cur: Obj | undefined, next: Obj): Obj {
+  const out = r.subresource === "status" ? { ...structuredClone(cur), status: next.status } : next;
+  const keep = r.subresource === "status" ? next.status : cur?.status;
+  if (keep === undefined) delete out.status;
+  else out.status = structuredClone(keep);
+  return out;
 }
 
 /**
- * PATCH with a JSON merge patch or a strategic merge patch (the same for objects whose patched
- * fields are scalars or maps, as an Event's count/lastTimestamp/message are). JSON patch and
- * apply patches are not implemented: 415.
+ * What the registry strategies do before storing: a CRD is validated; for a custom resource
+ * with a status subresource a create drops status, a main-resource write keeps the stored status
+ * and a /status write keeps everything but status (apiextensions-apiserver's strategy and
+ * statusStrategy); metadata.generation starts at 1 and grows when anything but metadata and
+ * status changes; then the schema is applied (prune, validate: 422).
+ */
+function admit(r: ObjectRequest, cur: Obj | undefined, next: Obj): Obj {
+  if (r.info.kind === "CustomResourceDefinition") {
+    const causes = crdCauses(next);
+    if (causes.length > 0) throw invalid(r.info.kind, next.metadata?.name ?? "", causes);
+  }
+  const c = r.custom;
+  if (!c) return next;
+  const out = c.statusSubresource ? statusOwnership(r, cur, next) : next;
+  const { metadata: _m, status: _s, ...body } = out;
+  const { metadata: _cm, status: _cs, ...was } = cur ?? {};
+  const changed = !cur || JSON.stringify(body) !== JSON.stringify(was);
+  const generation = Number(cur?.metadata?.generation ?? 0);
+  out.metadata = { ...out.metadata, generation: changed ? generation + 1 : generation };
+  admitCustomObject(c, out);
+  return out;
+}
+
+/**
+ * PATCH with a JSON merge patch, a strategic merge patch (the same for objects whose patched
+ * fields are scalars or maps, as an Event's count/lastTimestamp/message are; custom resources
+ * refuse it with 415, as the real server does) or a JSON patch (RFC 6902). Apply patches are not
+ * implemented: 415.
  */
 export function patch(ctx: HandlerContext, r: ObjectRequest, contentType: string): Obj {
   const type = contentType.split(";")[0]!.trim();
-  if (type !== "application/merge-patch+json" && type !== "application/strategic-merge-patch+json")
+  const types = ["application/merge-patch+json", "application/json-patch+json"];
+  if (!r.custom) types.push("application/strategic-merge-patch+json");
+  if (!types.includes(type))
     throw new ApiError(
       415,
       "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (the test API server implements these)`,
+      `the body of the request was in an unknown format - accepted media types include: ${types.join(", ")}`,
     );
   const cur = ctx.store.get(r.info.resource, r.namespace, r.name);
   if (!cur) throw notFound(r.info.resource, r.info.group, r.name);
-  if (typeof r.body !== "object" || r.body === null || Array.isArray(r.body))
-    throw badRequest("the patch is not a JSON object");
-  const want = r.body.metadata?.resourceVersion;
+  let next: Obj;
+  if (type === "application/json-patch+json") next = applyJsonPatch(cur, r.body);
+  else {
+    if (typeof r.body !== "object" || r.body === null || Array.isArray(r.body))
+      throw badRequest("the patch is not a JSON object");
+    next = mergePatch(structuredClone(cur), r.body);
+  }
+  const want = next.metadata?.resourceVersion;
   if (want && want !== cur.metadata.resourceVersion)
     throw conflict(r.info.resource, r.info.group, r.name);
-  const next = mergePatch(structuredClone(cur), r.body);
   next.metadata = { ...next.metadata, name: r.name, resourceVersion: cur.metadata.resourceVersion };
   validate(r.info.kind, next);
-  return ctx.store.put(r.info, r.namespace, r.name, next, r.manager);
+  return ctx.store.put(r.info, r.namespace, r.name, admit(r, cur, next), r.manager);
 }
 
 /** RFC 7386: null removes a key, objects merge, anything else replaces. */

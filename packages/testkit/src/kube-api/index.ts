@@ -2,6 +2,7 @@
 export {
   CHART_DIR,
   type ChartValues,
+  chartCrds,
   containerEnv,
   type RenderedChart,
   renderChart,

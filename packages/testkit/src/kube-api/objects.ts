@@ -12,6 +12,8 @@ export interface ResourceInfo {
   apiVersion: string;
   /** False for cluster-scoped resources (Nodes): stored under namespace "", no metadata.namespace. */
   namespaced: boolean;
+  /** A `/status` subresource (custom resources whose CRD declares one). */
+  statusSubresource?: boolean;
 }
 
 /** What the server stores (the review resources are handled apart, never stored). */
@@ -50,6 +52,15 @@ export const STORED: ResourceInfo[] = [
     apiVersion: "coordination.k8s.io/v1",
     namespaced: true,
   },
+  // Served resources of stored CRDs are added beside these (custom-resources.ts).
+  {
+    group: "apiextensions.k8s.io",
+    version: "v1",
+    resource: "customresourcedefinitions",
+    kind: "CustomResourceDefinition",
+    apiVersion: "apiextensions.k8s.io/v1",
+    namespaced: false,
+  },
 ];
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -81,6 +92,8 @@ const nowSeconds = () =>
 
 export class ObjectStore {
   rv = 100;
+  /** Where the watch cache of a resource first written after a restart starts. */
+  private floor = 0;
   private readonly objects = new Map<string, Obj>(); // resource/namespace/name
   private readonly caches = new Map<string, Cache>();
   private readonly watchers = new Set<Watcher>();
@@ -184,13 +197,13 @@ export class ObjectStore {
       c.events = [];
       c.oldest = this.rv;
     }
-    for (const info of STORED) this.cache(info.resource).oldest = this.rv;
+    this.floor = this.rv;
   }
 
   private cache(resource: string): Cache {
     let c = this.caches.get(resource);
     if (!c) {
-      c = { events: [], oldest: 0 };
+      c = { events: [], oldest: this.floor };
       this.caches.set(resource, c);
     }
     return c;

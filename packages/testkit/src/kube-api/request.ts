@@ -2,7 +2,7 @@
 // group, resource, namespace and name (for list and watch, the name a `metadata.name` field
 // selector asks for, which is how RBAC rules with resourceNames can allow them).
 import type { IncomingMessage } from "node:http";
-import { type ResourceInfo, STORED } from "./objects.js";
+import type { ResourceInfo } from "./objects.js";
 import { type FieldTerm, parseFieldSelector, selectedName } from "./selectors.js";
 import { ApiError, badRequest, methodNotAllowed, type Obj } from "./status.js";
 
@@ -18,15 +18,18 @@ export type Route =
       info: ResourceInfo;
       namespace: string;
       name: string;
+      /** "status" for /…/NAME/status, else "". */
+      subresource: string;
       verb: string;
       fields: FieldTerm[];
     };
 
 /**
- * Parses /api/v1/namespaces/NS/RES[/NAME], /apis/G/V/namespaces/NS/RES[/NAME], the cluster-scoped
- * /api/v1/RES[/NAME] (nodes) and the reviews.
+ * Parses /api/v1/namespaces/NS/RES[/NAME[/status]], /apis/G/V/namespaces/NS/RES[/NAME[/status]],
+ * the cluster-scoped /api/v1/RES[/NAME] (nodes) and /apis/G/V/RES[/NAME[/status]], and the
+ * reviews, against the resources served (`resources`: built-in ones and those of stored CRDs).
  */
-export function route(method: string, url: URL): Route {
+export function route(method: string, url: URL, resources: ResourceInfo[]): Route {
   const p = url.pathname.split("/").filter(Boolean);
   const group = p[0] === "api" ? "" : (p[1] ?? "");
   const rest = p[0] === "api" ? p.slice(2) : p.slice(3);
@@ -38,10 +41,9 @@ export function route(method: string, url: URL): Route {
   }
   const at = objectPath(rest);
   if (!at) throw notFoundPath(url);
-  const { namespace, resource, name } = at;
-  const info = STORED.find(
-    (r) => r.group === group && r.resource === resource && r.namespaced === (namespace !== ""),
-  );
+  const { namespace, resource, name, subresource } = at;
+  const version = p[0] === "api" ? "v1" : (p[2] ?? "");
+  const info = served(resources, { group, version, resource, namespace, subresource });
   if (!info) throw notFoundPath(url);
   const watch = ["true", "1"].includes(url.searchParams.get("watch") ?? "");
   const fields =
@@ -49,19 +51,40 @@ export function route(method: string, url: URL): Route {
       ? parseFieldSelector(resource, url.searchParams.get("fieldSelector"))
       : [];
   const verb = verbOf(method, name, watch);
-  return { kind: "object", info, namespace, name: name || selectedName(fields), verb, fields };
+  if (subresource && !["get", "update", "patch"].includes(verb)) throw methodNotAllowed();
+  const named = name || selectedName(fields);
+  return { kind: "object", info, namespace, name: named, subresource, verb, fields };
 }
 
-/** namespaces/NS/RES[/NAME] (namespaced) or RES[/NAME] (cluster-scoped, namespace ""). */
-function objectPath(
-  rest: string[],
-): { namespace: string; resource: string; name: string } | undefined {
-  if (rest[0] === "namespaces") {
-    if (rest.length < 3 || rest.length > 4) return undefined;
-    return { namespace: rest[1]!, resource: rest[2]!, name: rest[3] ?? "" };
-  }
-  if (rest.length < 1 || rest.length > 2) return undefined;
-  return { namespace: "", resource: rest[0]!, name: rest[1] ?? "" };
+/** The served resource a path names (its /status only when the resource has one). */
+function served(
+  resources: ResourceInfo[],
+  at: { group: string; version: string; resource: string; namespace: string; subresource: string },
+): ResourceInfo | undefined {
+  const info = resources.find(
+    (r) =>
+      r.group === at.group &&
+      r.version === at.version &&
+      r.resource === at.resource &&
+      r.namespaced === (at.namespace !== ""),
+  );
+  if (at.subresource && !(at.subresource === "status" && info?.statusSubresource)) return undefined;
+  return info;
+}
+
+interface ObjectPath {
+  namespace: string;
+  resource: string;
+  name: string;
+  subresource: string;
+}
+
+/** namespaces/NS/RES[/NAME[/SUB]] (namespaced) or RES[/NAME[/SUB]] (cluster-scoped, namespace ""). */
+function objectPath(rest: string[]): ObjectPath | undefined {
+  const namespaced = rest[0] === "namespaces" && rest.length >= 3;
+  const [namespace, tail] = namespaced ? [rest[1]!, rest.slice(2)] : ["", rest];
+  if (tail.length < 1 || tail.length > 3) return undefined;
+  return { namespace, resource: tail[0]!, name: tail[1] ?? "", subresource: tail[2] ?? "" };
 }
 
 function verbOf(method: string, name: string, watch: boolean): string {

@@ -3,8 +3,10 @@
 // - RBAC from the rendered Helm chart for the dashboard's ServiceAccount (a call the chart does
 //   not grant is a 403, as in a cluster); "allow-all" only when a test opts in;
 // - ConfigMaps, Pods, Leases, Events and (cluster-scoped) Nodes: get, list, watch, create,
-//   update (409 on a stale resourceVersion), merge/strategic-merge patch, delete (pods
+//   update (409 on a stale resourceVersion), merge/strategic-merge/JSON patch, delete (pods
 //   gracefully), 1 MiB / 256 KiB limits in bytes (422), Events' namespace rule (422);
+// - CustomResourceDefinitions (the chart's crds/ installed at start) and the resources they
+//   serve, with the /status subresource and openAPIV3Schema pruning and validation (422);
 // - a watch cache that forgets (410 Expired), BOOKMARKs, and a restart that drops every
 //   connection, refuses new ones for a while and starts the watch cache over;
 // - TokenReview with audiences and bound pods, SubjectAccessReview by user and groups.
@@ -13,16 +15,18 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import {
   type ChartValues,
+  chartCrds,
   containerEnv,
   installedObjects,
   type RenderedChart,
   renderChart,
 } from "./chart.js";
+import { CRD_INFO, CustomResources } from "./custom-resources.js";
 import * as handlers from "./handlers.js";
 import { create, update } from "./handlers.js";
 import { ObjectStore, STORED } from "./objects.js";
 import { type PolicyRule, Rbac, type Subject } from "./rbac.js";
-import { bearer, fieldManager, readBody, route } from "./request.js";
+import { bearer, fieldManager, type Route, readBody, route } from "./request.js";
 import {
   API_AUDIENCE,
   accessReview,
@@ -57,6 +61,14 @@ export interface RequestRecord {
   user: string;
 }
 
+/** What the authorizer is asked for a route (a subresource as "resource/sub"). */
+function attributesOf(r: Route) {
+  if (r.kind === "review")
+    return { verb: "create", group: r.group, resource: r.resource, namespace: "", name: "" };
+  const resource = r.subresource ? `${r.info.resource}/${r.subresource}` : r.info.resource;
+  return { verb: r.verb, group: r.info.group, resource, namespace: r.namespace, name: r.name };
+}
+
 export class FakeKubeApi {
   readonly requests: RequestRecord[] = [];
   /** The token the dashboard presents (its ServiceAccount's). */
@@ -68,6 +80,7 @@ export class FakeKubeApi {
   private down = false;
   private readonly store: ObjectStore;
   private readonly rbac = new Rbac();
+  private readonly crds = new CustomResources();
   private readonly tokens = new Map<string, TokenInfo>();
   private readonly ctx: handlers.HandlerContext;
 
@@ -95,8 +108,9 @@ export class FakeKubeApi {
   }
 
   async start(): Promise<this> {
+    // `helm install` creates the chart's crds/ first, then its templates.
     if (this.chart && this.opts.install !== false)
-      for (const o of installedObjects(this.chart)) this.apply(o, "helm");
+      for (const o of [...chartCrds(), ...installedObjects(this.chart)]) this.apply(o, "helm");
     await this.listen(0);
     this.url = `http://127.0.0.1:${this.port}`;
     return this;
@@ -188,24 +202,53 @@ export class FakeKubeApi {
     return this.apply({ ...(cur ?? { metadata: { name, namespace: ns } }), data }, manager);
   }
 
-  /** Creates or replaces any stored object as `manager`, validated as the API server would. */
+  /**
+   * Creates or replaces any stored object (a custom resource's status included, as a status
+   * write) as `manager`, validated as the API server would.
+   */
   apply(obj: Obj, manager = "kubectl-client-side-apply"): Obj {
-    const info = STORED.find(
-      (r) => r.kind === obj.kind || (obj.kind === undefined && r.kind === "ConfigMap"),
+    const custom = this.crds.all.find(
+      (r) => r.apiVersion === obj.apiVersion && r.kind === obj.kind,
     );
+    const info =
+      custom ??
+      STORED.find((r) => r.kind === obj.kind || (obj.kind === undefined && r.kind === "ConfigMap"));
     if (!info) throw new Error(`cannot store kind ${obj.kind}`);
     const name = obj.metadata.name;
     const namespace = info.namespaced ? obj.metadata.namespace : "";
-    const write = this.store.get(info.resource, namespace, name) ? update : create;
-    return write(this.ctx, {
+    const exists = this.store.get(info.resource, namespace, name);
+    const req = (body: Obj, subresource = "") => ({
       info,
+      custom,
       namespace,
       name,
+      subresource,
       fields: [],
       url: new URL("http://local/"),
-      body: { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } },
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: undefined } },
       manager,
     });
+    let out = (exists ? update : create)(this.ctx, req(obj));
+    if (custom?.statusSubresource && obj.status !== undefined)
+      out = update(this.ctx, req({ ...out, status: obj.status }, "status"));
+    if (info === CRD_INFO) this.crds.sync(this.store);
+    return out;
+  }
+
+  /** A stored custom resource (cluster-scoped when `ns` is ""), e.g. a NodeMasquerade. */
+  customObject(resource: string, ns: string, name: string): Obj | undefined {
+    return structuredClone(this.store.get(resource, ns, name));
+  }
+
+  /** Names of the stored objects of a custom resource in a namespace ("" cluster-scoped). */
+  customObjects(resource: string, ns = ""): Obj[] {
+    return structuredClone(this.store.list(resource, ns, () => true));
+  }
+
+  /** What `kubectl delete RESOURCE NAME` does for any stored object. */
+  deleteObject(resource: string, ns: string, name: string): void {
+    this.store.remove(resource, ns, name);
+    if (resource === CRD_INFO.resource) this.crds.sync(this.store);
   }
 
   deleteConfigMap(ns: string, name: string): void {
@@ -307,6 +350,14 @@ export class FakeKubeApi {
     return this.requests.filter((r) => r.method === method && r.path.includes(pathPart)).length;
   }
 
+  private write(verb: string, o: handlers.ObjectRequest, contentType: string): Obj | undefined {
+    if (verb === "create") return handlers.create(this.ctx, o);
+    if (verb === "update") return handlers.update(this.ctx, o);
+    if (verb === "delete") return handlers.remove(this.ctx, o);
+    if (verb === "patch") return handlers.patch(this.ctx, o, contentType);
+    return undefined;
+  }
+
   // ---- HTTP --------------------------------------------------------------------------------
 
   private async listen(port: number): Promise<void> {
@@ -344,17 +395,8 @@ export class FakeKubeApi {
       const user = authenticated(info);
       rec.user = user.username;
       const body = await readBody(req);
-      const r = route(req.method ?? "GET", url);
-      const attrs =
-        r.kind === "review"
-          ? { verb: "create", group: r.group, resource: r.resource, namespace: "", name: "" }
-          : {
-              verb: r.verb,
-              group: r.info.group,
-              resource: r.info.resource,
-              namespace: r.namespace,
-              name: r.name,
-            };
+      const r = route(req.method ?? "GET", url, [...STORED, ...this.crds.all]);
+      const attrs = attributesOf(r);
       if (
         this.opts.authorization !== "allow-all" &&
         !this.rbac.allowedBy({ ...attrs, user: user.username, groups: user.groups })
@@ -369,8 +411,10 @@ export class FakeKubeApi {
       }
       const o: handlers.ObjectRequest = {
         info: r.info,
+        custom: this.crds.find(r.info),
         namespace: r.namespace,
         name: r.name,
+        subresource: r.subresource,
         fields: r.fields,
         url,
         body,
@@ -382,11 +426,11 @@ export class FakeKubeApi {
       }
       if (r.verb === "get") return send(200, handlers.get(this.ctx, o));
       if (r.verb === "list") return send(200, handlers.list(this.ctx, o));
-      if (r.verb === "create") return send(201, handlers.create(this.ctx, o));
-      if (r.verb === "update") return send(200, handlers.update(this.ctx, o));
-      if (r.verb === "delete") return send(200, handlers.remove(this.ctx, o));
-      if (r.verb === "patch")
-        return send(200, handlers.patch(this.ctx, o, req.headers["content-type"] ?? ""));
+      const out = this.write(r.verb, o, req.headers["content-type"] ?? "");
+      if (out) {
+        if (r.info === CRD_INFO) this.crds.sync(this.store);
+        return send(r.verb === "create" ? 201 : 200, out);
+      }
       throw new ApiError(
         405,
         "MethodNotAllowed",

@@ -84,7 +84,7 @@ export function forbidden(a: ForbiddenAttributes): ApiError {
   return new ApiError(
     403,
     "Forbidden",
-    `${qualified(a.resource, a.group, a.name || undefined)} is forbidden: ${reason}`,
+    `${qualified(a.resource.split("/")[0]!, a.group, a.name || undefined)} is forbidden: ${reason}`,
     {
       ...(a.name ? { name: a.name } : {}),
       ...(a.group ? { group: a.group } : {}),

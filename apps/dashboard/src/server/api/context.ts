@@ -7,6 +7,7 @@ import type { ConfigService } from "../config/config-service.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import type { Metrics } from "../metrics.js";
+import type { ReplicaSync } from "../replicas/replica-sync.js";
 import type { SseHub } from "./sse.js";
 
 /** Restarts the upstream ip-masq-agent pod on a node (observe-mode resync). */
@@ -43,6 +44,8 @@ export interface ApiContext {
   staged: StagedRollouts;
   /** How a change rolls out when the save does not say. */
   rolloutStrategy: RolloutStrategy;
+  /** Every replica active (Kubernetes mode): nodes held by other replicas, cross-replica resync. */
+  replicas?: ReplicaSync;
   /** Node labels for canary selectors; undefined where the dashboard cannot read Nodes. */
   nodeLabels?: (names: readonly string[]) => Promise<Map<string, Record<string, string>>>;
 }

@@ -20,8 +20,10 @@ import {
 import { z } from "zod";
 import { HttpError } from "../errors.js";
 import { freshnessOf, type NodeRecord } from "../fleet/node.js";
+import { fleetNodes, type RemoteSummary, remoteOf, summarize } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
+import { remoteNodeDetail, resyncAllElsewhere, resyncElsewhere } from "./node-remote.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { fleetSummary, nodeDetail } from "./views.js";
@@ -34,8 +36,20 @@ const bulkResyncBody = z.strictObject({
 
 function nodeOf(ctx: ApiContext, name: string | undefined): NodeRecord {
   const n = name === undefined ? undefined : ctx.fleet.nodes.get(name);
-  if (!n) throw new HttpError(404, `no node named ${name}`);
-  return n;
+  if (n) return n;
+  const held = name === undefined ? undefined : heldElsewhere(ctx, name);
+  if (held)
+    throw new HttpError(
+      409,
+      `node ${name} is held by replica ${held.heldBy.replica}: this replica has its NodeMasquerade status, not its rules`,
+    );
+  throw new HttpError(404, `no node named ${name}`);
+}
+
+/** The node as another replica's NodeMasquerade shows it, when that replica holds it. */
+function heldElsewhere(ctx: ApiContext, name: string): RemoteSummary | undefined {
+  const view = ctx.replicas?.sources();
+  return view ? remoteOf(view, name) : undefined;
 }
 
 /**
@@ -121,6 +135,74 @@ function evaluateOn(
   };
 }
 
+interface Selection {
+  wanted: Set<string> | undefined;
+  status: string | undefined;
+  by: string;
+}
+
+/** POST /api/resync: the nodes held here resynced, those held elsewhere asked of their holder. */
+async function bulkResync(
+  ctx: ApiContext,
+  body: z.output<typeof bulkResyncBody>,
+  user: string,
+): Promise<BulkResyncResponse> {
+  const how = body.nodes
+    ? `resync of ${body.nodes.length} selected node(s)`
+    : body.status === "drifted"
+      ? "resync of all drifted nodes"
+      : "resync of every node";
+  const sel: Selection = {
+    wanted: body.nodes ? new Set(body.nodes) : undefined,
+    status: body.status,
+    by: `${user}, ${how}`,
+  };
+  const view = ctx.replicas?.sources();
+  const elsewhere = view ? [...fleetNodes(view)].filter((n) => !("hello" in n)) : [];
+  const remote = new Set(elsewhere.map((n) => n.name));
+  const skipped: BulkResyncResponse["skipped"] = [];
+  for (const name of sel.wanted ?? [])
+    if (!ctx.fleet.nodes.has(name) && !remote.has(name))
+      skipped.push({ name, reason: "unknown node" });
+  const here = await resyncHere(ctx, sel, remote, skipped);
+  const asked = await resyncAllElsewhere(ctx, elsewhere as RemoteSummary[], sel);
+  skipped.push(...asked.skipped);
+  const out: BulkResyncResponse = {
+    nodes: [...here, ...asked.requested.map((r) => r.name)].sort(),
+    skipped,
+  };
+  if (asked.requested.length > 0) out.requested = asked.requested;
+  return out;
+}
+
+/** The selected nodes this replica holds (not those held elsewhere now), resynced one by one. */
+async function resyncHere(
+  ctx: ApiContext,
+  sel: Selection,
+  elsewhere: Set<string>,
+  skipped: BulkResyncResponse["skipped"],
+): Promise<string[]> {
+  const done: string[] = [];
+  const chosen = (n: NodeRecord) =>
+    (!sel.wanted || sel.wanted.has(n.name)) &&
+    !elsewhere.has(n.name) &&
+    (!sel.status || n.status === sel.status);
+  for (const n of ctx.fleet.nodes.values()) {
+    if (!chosen(n)) continue;
+    if (!n.connected) {
+      if (sel.wanted) skipped.push({ name: n.name, reason: "offline" });
+      continue;
+    }
+    const failed = await resyncOne(ctx, n, sel.by).then(
+      () => undefined,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    if (failed === undefined) done.push(n.name);
+    else skipped.push({ name: n.name, reason: failed });
+  }
+  return done;
+}
+
 export function nodeRoutes(ctx: ApiContext): Route[] {
   return [
     route({
@@ -128,7 +210,11 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes",
       access: "viewer",
       handler({ res, url }) {
-        const page = listNodes(ctx.fleet.nodes.values(), parseNodeListQuery(url.searchParams));
+        const view = ctx.replicas?.sources();
+        const query = parseNodeListQuery(url.searchParams);
+        const page = view
+          ? listNodes(fleetNodes(view), query, summarize)
+          : listNodes(ctx.fleet.nodes.values(), query);
         const body: NodesResponse = { ...page, summary: fleetSummary(ctx), serverTime: Date.now() };
         sendJson(res, 200, body);
       },
@@ -137,11 +223,14 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       method: "GET",
       path: "/api/nodes/:name",
       access: "viewer",
-      handler: ({ res, params }) =>
+      handler({ res, params }) {
+        const held = heldElsewhere(ctx, params.name ?? "");
+        if (held) return sendJson(res, 200, remoteNodeDetail(held, Date.now()));
         sendJson(res, 200, {
           ...nodeDetail(nodeOf(ctx, params.name), Date.now()),
           rollout: ctx.staged.placeOf(params.name ?? ""),
-        }),
+        });
+      },
     }),
     route({
       method: "DELETE",
@@ -166,6 +255,8 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       access: "editor",
       body: emptyBody,
       async handler({ res, params, principal }) {
+        const held = heldElsewhere(ctx, params.name ?? "");
+        if (held) return sendJson(res, 202, await resyncElsewhere(ctx, held, principal!.user));
         const n = nodeOf(ctx, params.name);
         const body: ResyncResponse = { requestId: await resyncOne(ctx, n, principal!.user) };
         sendJson(res, 202, body);
@@ -177,32 +268,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       access: "editor",
       body: bulkResyncBody,
       async handler({ res, body, principal }) {
-        const wanted = body.nodes ? new Set(body.nodes) : undefined;
-        const how = body.nodes
-          ? `resync of ${body.nodes.length} selected node(s)`
-          : body.status === "drifted"
-            ? "resync of all drifted nodes"
-            : "resync of every node";
-        const by = `${principal!.user}, ${how}`;
-        const done: string[] = [];
-        const skipped: { name: string; reason: string }[] = [];
-        for (const name of wanted ?? [])
-          if (!ctx.fleet.nodes.has(name)) skipped.push({ name, reason: "unknown node" });
-        for (const n of ctx.fleet.nodes.values()) {
-          if (wanted && !wanted.has(n.name)) continue;
-          if (body.status && n.status !== body.status) continue;
-          if (!n.connected) {
-            if (wanted) skipped.push({ name: n.name, reason: "offline" });
-            continue;
-          }
-          try {
-            await resyncOne(ctx, n, by);
-            done.push(n.name);
-          } catch (e) {
-            skipped.push({ name: n.name, reason: e instanceof Error ? e.message : String(e) });
-          }
-        }
-        sendJson(res, 202, { nodes: done.sort(), skipped } satisfies BulkResyncResponse);
+        sendJson(res, 202, await bulkResync(ctx, body, principal!.user));
       },
     }),
   ];

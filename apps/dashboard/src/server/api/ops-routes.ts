@@ -5,7 +5,7 @@ import { stillAllowed } from "../auth/request-auth.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
-import { allSummaries, configEvent, fleetSummary } from "./views.js";
+import { allSummaries, configEvent, fleetSummary, rolloutView } from "./views.js";
 
 export function opsRoutes(ctx: ApiContext): Route[] {
   return [
@@ -51,10 +51,10 @@ export function opsRoutes(ctx: ApiContext): Route[] {
         if (!auth?.ok) return; // the router authenticated this viewer route
         const state = ctx.config.current();
         const hello: HelloEvent = {
-          nodes: allSummaries(ctx.fleet),
+          nodes: allSummaries(ctx),
           summary: fleetSummary(ctx),
           config: configEvent(state, ctx.staged),
-          rollout: ctx.fleet.rolloutView(),
+          rollout: rolloutView(ctx),
           staged: ctx.staged.view(),
           serverTime: Date.now(),
         };

@@ -7,22 +7,41 @@ import {
   type NodeDetail,
   type NodeSummary,
   type NodeView,
+  type Rollout,
   windowsNodeView,
 } from "@masq/shared";
 import type { ConfigState } from "../config/config-service.js";
-import type { FleetState } from "../fleet/fleet-state.js";
 import { healSchedule, type NodeAssessment, type NodeRecord, toSummary } from "../fleet/node.js";
 import type { StagedRollouts } from "../fleet/staged-rollout.js";
+import {
+  countByStatus,
+  fleetNodes,
+  type RemoteSummary,
+  rolloutOf,
+  summarize,
+} from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 
-export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config" | "staged">): FleetSummary {
+export function fleetSummary(
+  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "replicas">,
+): FleetSummary {
   const state = ctx.config.current();
+  const view = ctx.replicas?.sources();
+  const counts = view
+    ? countByStatus(view)
+    : { total: ctx.fleet.nodes.size, byStatus: ctx.fleet.countByStatus() };
   return {
-    total: ctx.fleet.nodes.size,
-    byStatus: ctx.fleet.countByStatus(),
+    ...counts,
     ...configEvent(state, ctx.staged),
-    rollout: ctx.fleet.rolloutView(),
+    rollout: rolloutView(ctx),
   };
+}
+
+/** The rollout's progress over every node (those held by other replicas too). */
+export function rolloutView(ctx: Pick<ApiContext, "fleet" | "replicas">): Rollout | null {
+  const view = ctx.replicas?.sources();
+  const local = ctx.fleet.rolloutView();
+  return view ? rolloutOf(view, local) : local;
 }
 
 /**
@@ -108,8 +127,11 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
   };
 }
 
-export function allSummaries(fleet: FleetState): NodeSummary[] {
-  return [...fleet.nodes.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(toSummary);
+/** Every node ordered by name; with replicas, those other replicas hold too. */
+export function allSummaries(ctx: Pick<ApiContext, "fleet" | "replicas">): NodeSummary[] {
+  const view = ctx.replicas?.sources();
+  const nodes: (NodeRecord | RemoteSummary)[] = view
+    ? [...fleetNodes(view)]
+    : [...ctx.fleet.nodes.values()];
+  return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(summarize);
 }

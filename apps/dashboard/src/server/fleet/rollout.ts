@@ -98,6 +98,11 @@ export class RolloutTracker {
     return true;
   }
 
+  /** A target's outcome in the unfinished rollout (undefined: not a target, or finished). */
+  outcomeOf(node: string): Outcome | undefined {
+    return this.state?.finishedAt === null ? this.state.nodes.get(node) : undefined;
+  }
+
   /** `held`: is this connected, pending target held back by a staged rollout (not sent yet)? */
   view(held?: (node: string) => boolean): Rollout | null {
     const s = this.state;

@@ -1,5 +1,5 @@
 "use client";
-import type { NodeStatus, NodeSummary } from "@masq/shared";
+import type { BulkResyncResponse, NodeStatus, NodeSummary } from "@masq/shared";
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
@@ -123,20 +123,7 @@ export function FleetView() {
     setBulkBusy(true);
     try {
       const r = await endpoints.resync({ status: "drifted" });
-      const skipped = r.skipped ?? [];
-      const plural = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
-      if (r.nodes.length > 0) toast("success", `Resync requested for ${plural(r.nodes.length)}`);
-      if (skipped.length > 0) {
-        toast(
-          "error",
-          `${plural(skipped.length)} not resynced: ${skipped
-            .slice(0, 2)
-            .map((s) => `${s.name} (${s.reason})`)
-            .join("; ")}${skipped.length > 2 ? "…" : ""}`,
-        );
-      }
-      if (r.nodes.length === 0 && skipped.length === 0)
-        toast("success", "No drifted nodes to resync");
+      for (const [kind, text] of bulkResyncToasts(r)) toast(kind, text);
     } catch (e) {
       toast("error", `Resync failed: ${errorMessage(e)}`);
     } finally {
@@ -284,4 +271,28 @@ export function FleetView() {
       {body}
     </>
   );
+}
+
+/** The toasts a bulk resync's answer gives: resynced (some via the replicas holding them), skipped. */
+function bulkResyncToasts(r: BulkResyncResponse): ["success" | "error", string][] {
+  const skipped = r.skipped ?? [];
+  const plural = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
+  const via = r.requested?.length ?? 0;
+  const out: ["success" | "error", string][] = [];
+  if (r.nodes.length > 0)
+    out.push([
+      "success",
+      `Resync requested for ${plural(r.nodes.length)}${via > 0 ? ` (${via} via the replicas holding them)` : ""}`,
+    ]);
+  if (skipped.length > 0)
+    out.push([
+      "error",
+      `${plural(skipped.length)} not resynced: ${skipped
+        .slice(0, 2)
+        .map((s) => `${s.name} (${s.reason})`)
+        .join("; ")}${skipped.length > 2 ? "…" : ""}`,
+    ]);
+  if (r.nodes.length === 0 && skipped.length === 0)
+    out.push(["success", "No drifted nodes to resync"]);
+  return out;
 }

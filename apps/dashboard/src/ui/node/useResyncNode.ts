@@ -10,8 +10,14 @@ export function useResyncNode(): (name: string) => Promise<void> {
   return useCallback(
     async (name: string) => {
       try {
-        await endpoints.resyncNode(name);
-        toast("success", `Resync requested for ${name}`);
+        const r = await endpoints.resyncNode(name);
+        // A node another dashboard replica holds: that replica sends it (scale-out.md).
+        toast(
+          "success",
+          r.outcome === "requested"
+            ? `Resync of ${name} requested via replica ${r.replica}`
+            : `Resync requested for ${name}`,
+        );
       } catch (e) {
         toast("error", `Resync of ${name} failed: ${errorMessage(e)}`);
       }

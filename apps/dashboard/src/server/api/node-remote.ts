@@ -1,0 +1,73 @@
+// The node routes for nodes another dashboard replica holds (every replica active, issue 17):
+// their page shows what their NodeMasquerade carries, and a resync is asked of the holder
+// through spec.resyncRequest (an observe-mode node's upstream agent pod is restarted from here:
+// that is a Kubernetes call any replica can make).
+import type { BulkResyncResponse, RemoteNodeDetail, ResyncResponse } from "@masq/shared";
+import { HttpError } from "../errors.js";
+import type { RemoteSummary } from "../replicas/fleet-view.js";
+import type { ApiContext } from "./context.js";
+
+export function remoteNodeDetail(n: RemoteSummary, now: number): RemoteNodeDetail {
+  const where = `held by replica ${n.heldBy.replica}`;
+  return {
+    node: n,
+    view: null,
+    viewUnavailable: `${where}: this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules; the replica holding it shows them`,
+    heal: { kind: "unknown", reason: `the reporter is connected to replica ${n.heldBy.replica}` },
+    snapshotAt: null,
+    lastApply: null,
+    pending: null,
+    events: [],
+    serverTime: now,
+    rollout: null,
+  };
+}
+
+/** One node held elsewhere: 409 when it cannot be resynced now, else asked of its holder. */
+export async function resyncElsewhere(
+  ctx: ApiContext,
+  n: RemoteSummary,
+  by: string,
+): Promise<ResyncResponse> {
+  if (!n.connected) throw new HttpError(409, `node ${n.name} is ${n.status}: ${n.summary}`);
+  if (n.mode === "observe") {
+    if (!ctx.observeResync)
+      throw new HttpError(
+        409,
+        `node ${n.name} is in observe mode: the upstream ip-masq-agent owns its rules; set IPMASQ_OBSERVE_RESYNC=true to let resync recreate that agent's pod`,
+      );
+    const pods = await ctx.observeResync.restart(n.name);
+    return { requestId: `restart:${pods.join(",")}`, outcome: "sent" };
+  }
+  const requestId = await ctx.replicas!.requestResync(n.name, by);
+  return { requestId, outcome: "requested", replica: n.heldBy.replica };
+}
+
+/** The bulk resync's share held by other replicas (those matching the selection). */
+export async function resyncAllElsewhere(
+  ctx: ApiContext,
+  nodes: readonly RemoteSummary[],
+  o: { wanted: Set<string> | undefined; status: string | undefined; by: string },
+): Promise<{ requested: Requested[]; skipped: BulkResyncResponse["skipped"] }> {
+  const requested: Requested[] = [];
+  const skipped: BulkResyncResponse["skipped"] = [];
+  const chosen = nodes.filter(
+    (n) => (!o.wanted || o.wanted.has(n.name)) && (!o.status || n.status === o.status),
+  );
+  for (const n of chosen) {
+    if (!n.connected) {
+      if (o.wanted) skipped.push({ name: n.name, reason: n.status });
+      continue;
+    }
+    try {
+      const r = await resyncElsewhere(ctx, n, o.by);
+      const replica = r.outcome === "requested" ? n.heldBy.replica : ctx.replicas!.replica;
+      requested.push({ name: n.name, replica });
+    } catch (e) {
+      skipped.push({ name: n.name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return { requested, skipped };
+}
+
+type Requested = NonNullable<BulkResyncResponse["requested"]>[number];

@@ -1,0 +1,159 @@
+// The fleet as every replica shows it: the nodes this replica holds (their records win) plus the
+// nodes other replicas hold, as their NodeMasquerade says — status, revision, backend, mode and
+// drift count, never rules this replica does not have. A node whose holder stopped renewing its
+// Lease is `unknown` with the reason and its last known state, until its reporter reconnects.
+import type { HeldBy, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
+import type { FleetState } from "../fleet/fleet-state.js";
+import { NODE_STATUSES, type NodeRecord, toSummary } from "../fleet/node.js";
+import type { NodeMasquerade } from "./node-masquerade.js";
+import type { ReplicaLiveness } from "./replica-leases.js";
+
+export type RemoteSummary = NodeSummary & { heldBy: HeldBy };
+
+export interface FleetViewSources {
+  fleet: FleetState;
+  objects: { get(name: string): NodeMasquerade | undefined; values(): Iterable<NodeMasquerade> };
+  replica: string;
+  liveness: (replica: string) => ReplicaLiveness;
+}
+
+/** The CR's view of `name` when this replica's own record is not the one to show. */
+export function remoteOf(s: FleetViewSources, name: string): RemoteSummary | undefined {
+  const local = s.fleet.nodes.get(name);
+  if (local?.connected) return undefined;
+  const cr = s.objects.get(name);
+  if (!cr) return undefined;
+  const held = cr.status?.replica;
+  if (local && (held === undefined || held === s.replica)) return undefined;
+  return summaryOfObject(s, cr);
+}
+
+function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary {
+  const st = cr.status;
+  const name = cr.metadata.name;
+  const seenAt = st ? Date.parse(st.observedAt) : Number.NaN;
+  const base = {
+    name,
+    os: st?.backend === "windows" ? ("windows" as const) : ("linux" as const),
+    mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
+    appliedRevision: st?.appliedRevision ?? null,
+    backend: st?.backend ?? "",
+    kernel: "",
+    iptablesVersion: "",
+    critical: 0,
+    warnings: 0,
+    lastSeenAt: Number.isNaN(seenAt) ? null : seenAt,
+    lastReportAt: Number.isNaN(seenAt) ? null : seenAt,
+    heldBy: {
+      replica: st?.replica ?? "",
+      differences: st?.drift?.count ?? 0,
+      desiredRevision: st?.desiredRevision ?? null,
+    },
+  };
+  const judged = judgeRemote(s, cr);
+  return { ...base, ...judged, liveness: judged.connected ? "live" : "offline" };
+}
+
+function judgeRemote(
+  s: FleetViewSources,
+  cr: NodeMasquerade,
+): { status: NodeStatus; summary: string; connected: boolean } {
+  const st = cr.status;
+  if (!st)
+    return {
+      status: "unknown",
+      summary: "no replica has reported this node yet",
+      connected: false,
+    };
+  const last = `${st.health}${st.message ? `: ${st.message}` : ""}`;
+  if (st.replica === s.replica)
+    return {
+      status: "offline",
+      summary: `reporter disconnected (last known: ${last})`,
+      connected: false,
+    };
+  if (!st.connected)
+    return {
+      status: "offline",
+      summary: `reporter disconnected from ${st.replica} (last known: ${last})`,
+      connected: false,
+    };
+  const l = s.liveness(st.replica);
+  if (!l.live)
+    return { status: "unknown", summary: `${l.reason}; last known: ${last}`, connected: false };
+  return { status: st.health, summary: st.message ?? "", connected: true };
+}
+
+/** Every node to show, local records and remote summaries, unordered. */
+export function* fleetNodes(s: FleetViewSources): Generator<NodeRecord | RemoteSummary> {
+  for (const n of s.fleet.nodes.values()) {
+    const r = remoteOf(s, n.name);
+    yield r ?? n;
+  }
+  for (const cr of s.objects.values())
+    if (!s.fleet.nodes.has(cr.metadata.name)) yield summaryOfObject(s, cr);
+}
+
+export const summarize = (n: NodeRecord | RemoteSummary): NodeSummary =>
+  "hello" in n ? toSummary(n) : n;
+
+/** The summary to send browsers for a changed node (undefined: it is gone everywhere). */
+export function summaryOf(s: FleetViewSources, name: string): NodeSummary | undefined {
+  const r = remoteOf(s, name);
+  if (r) return r;
+  const local = s.fleet.nodes.get(name);
+  if (local) return toSummary(local);
+  const cr = s.objects.get(name);
+  return cr ? summaryOfObject(s, cr) : undefined;
+}
+
+export function countByStatus(s: FleetViewSources): {
+  total: number;
+  byStatus: Record<NodeStatus, number>;
+} {
+  const byStatus = Object.fromEntries(NODE_STATUSES.map((k) => [k, 0])) as Record<
+    NodeStatus,
+    number
+  >;
+  let total = 0;
+  for (const n of fleetNodes(s)) {
+    byStatus[n.status]++;
+    total++;
+  }
+  return { total, byStatus };
+}
+
+/**
+ * The rollout counted over every node: this replica's targets, with each node held elsewhere
+ * counted by its NodeMasquerade (applied the revision: done; error: failed; else pending, or
+ * offline when not connected) instead of as this replica's offline target.
+ */
+export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout | null {
+  if (!local) return null;
+  const out = { ...local, late: { ...local.late } };
+  for (const n of fleetNodes(s)) {
+    if ("hello" in n || n.mode !== "enforce") continue;
+    const was = s.fleet.rollout.outcomeOf(n.name);
+    if (was) count(out, was, -1);
+    count(out, remoteOutcome(n, local.revision), 1);
+  }
+  if (out.pending > 0) out.finishedAt = null;
+  return out;
+}
+
+type Outcome = "pending" | "offline" | "done" | "failed";
+
+function remoteOutcome(n: RemoteSummary, revision: number): Outcome {
+  if (n.appliedRevision === revision) return "done";
+  if (n.status === "error") return "failed";
+  return n.connected ? "pending" : "offline";
+}
+
+/** Adds (1) or takes away (-1) one target with this outcome; offline ones are also pending. */
+function count(r: Rollout, o: Outcome, by: 1 | -1): void {
+  r.total += by;
+  if (o === "done") r.done += by;
+  else if (o === "failed") r.failed += by;
+  else r.pending += by;
+  if (o === "offline") r.offline += by;
+}

@@ -1,0 +1,156 @@
+// The NodeMasquerade custom resource (charts/ipmasq-dashboard/crds/nodemasquerades.yaml,
+// docs/scale-out.md): its coordinates, its shape as read from the API server (zod: anything
+// else is ignored with a reason, never trusted), and the status this replica writes for a node
+// it holds, built from the node's record.
+import { NODE_STATUSES } from "@masq/shared";
+import { z } from "zod";
+import type { NodeRecord } from "../fleet/node.js";
+
+export const NODE_MASQUERADE = {
+  group: "ipmasq.dev",
+  version: "v1alpha1",
+  plural: "nodemasquerades",
+  kind: "NodeMasquerade",
+  apiVersion: "ipmasq.dev/v1alpha1",
+} as const;
+
+/** At most this many drift reasons, each at most this long (the CRD's limits). */
+export const MAX_REASONS = 10;
+export const MAX_REASON_CHARS = 200;
+
+const condition = z.object({
+  type: z.string(),
+  status: z.enum(["True", "False", "Unknown"]),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+});
+export type Condition = z.infer<typeof condition>;
+
+export const nodeMasqueradeStatusSchema = z.object({
+  replica: z.string().min(1),
+  connected: z.boolean(),
+  health: z.enum(NODE_STATUSES),
+  desiredRevision: z.number().int().nullable().optional(),
+  appliedRevision: z.number().int().nullable().optional(),
+  backend: z.string().optional(),
+  mode: z.string().optional(),
+  drift: z.object({ count: z.number().int(), reasons: z.array(z.string()) }).optional(),
+  message: z.string().optional(),
+  observedAt: z.string(),
+  resyncObserved: z.string().optional(),
+  conditions: z.array(condition).optional(),
+});
+export type NodeMasqueradeStatus = z.infer<typeof nodeMasqueradeStatusSchema>;
+
+export const resyncRequestSchema = z.object({
+  id: z.string().min(1).max(64),
+  requestedBy: z.string().max(256),
+  requestedAt: z.string(),
+});
+export type ResyncRequest = z.infer<typeof resyncRequestSchema>;
+
+export const nodeMasqueradeSchema = z.object({
+  metadata: z.object({ name: z.string().min(1), resourceVersion: z.string().optional() }),
+  spec: z.object({ resyncRequest: resyncRequestSchema.optional() }).optional(),
+  status: nodeMasqueradeStatusSchema.optional(),
+});
+export type NodeMasquerade = z.infer<typeof nodeMasqueradeSchema>;
+
+/** What this replica knows of a node it holds, in the CRD's status shape (without times). */
+export interface StatusInput {
+  record: NodeRecord;
+  replica: string;
+  desiredRevision: number | null;
+  resyncObserved?: string;
+}
+
+/** The status fields compared to decide whether a write is needed (no times). */
+export type StatusBody = Omit<NodeMasqueradeStatus, "observedAt" | "conditions">;
+
+export function statusBody(i: StatusInput): StatusBody {
+  const n = i.record;
+  const diffs = n.assessment?.report.differences ?? [];
+  return {
+    replica: i.replica,
+    connected: n.connected,
+    health: n.status,
+    desiredRevision: i.desiredRevision,
+    appliedRevision: n.appliedRevision,
+    backend: n.hello.backend,
+    mode: n.hello.mode,
+    drift: {
+      count: diffs.length,
+      reasons: diffs.slice(0, MAX_REASONS).map((d) => clip(d.message, MAX_REASON_CHARS)),
+    },
+    message: clip(n.summary.replace(/\s+/g, " "), 1024),
+    ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
+  };
+}
+
+/**
+ * The full status to write: `body`, when it was observed, and the Connected and InSync
+ * conditions (metav1.Condition: lastTransitionTime moves only when a condition's status does).
+ */
+export function fullStatus(
+  body: StatusBody,
+  previous: NodeMasqueradeStatus | undefined,
+  now: Date,
+): NodeMasqueradeStatus {
+  const at = rfc3339(now);
+  const keep = (type: string, status: Condition["status"]) => {
+    const old = previous?.conditions?.find((c) => c.type === type);
+    return old && old.status === status ? old.lastTransitionTime : at;
+  };
+  const connected = body.connected ? "True" : "False";
+  const inSync: Condition["status"] =
+    body.health === "in-sync"
+      ? "True"
+      : body.health === "drifted" || body.health === "error"
+        ? "False"
+        : "Unknown";
+  return {
+    ...body,
+    observedAt: at,
+    conditions: [
+      {
+        type: "Connected",
+        status: connected,
+        reason: body.connected ? "ReporterConnected" : "ReporterDisconnected",
+        message: body.connected
+          ? `reporter connected to ${body.replica}`
+          : `reporter disconnected from ${body.replica}`,
+        lastTransitionTime: keep("Connected", connected),
+      },
+      {
+        type: "InSync",
+        status: inSync,
+        reason: conditionReason(body.health),
+        message: body.message ?? "",
+        lastTransitionTime: keep("InSync", inSync),
+      },
+    ],
+  };
+}
+
+const REASONS: Record<string, string> = {
+  "in-sync": "InSync",
+  drifted: "Drifted",
+  applying: "Applying",
+  error: "Error",
+  unknown: "NotResponding",
+  offline: "Offline",
+};
+
+function conditionReason(health: string): string {
+  return REASONS[health] ?? "Unknown";
+}
+
+/** RFC 3339 with second precision, as Kubernetes writes times. */
+export function rfc3339(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../log.js";
+import type { NodeMasquerade } from "./node-masquerade.js";
+import { ObjectExpiry } from "./object-expiry.js";
+
+const NOW = Date.parse("2026-01-02T00:00:00Z");
+const object = (replica: string, connected: boolean, observedAt: string): NodeMasquerade => ({
+  metadata: { name: "n1" },
+  status: { replica, connected, health: connected ? "in-sync" : "offline", observedAt },
+});
+
+describe("ObjectExpiry", () => {
+  const cases = [
+    {
+      desc: "held by a live replica: kept however old",
+      cr: object("live", true, "2025-01-01T00:00:00Z"),
+      exists: false,
+      want: [],
+    },
+    {
+      desc: "offline longer than the TTL: deleted",
+      cr: object("live", false, "2026-01-01T00:00:00Z"),
+      exists: true,
+      want: ["n1"],
+    },
+    {
+      desc: "holder dead, older than the TTL: deleted",
+      cr: object("dead", true, "2026-01-01T00:00:00Z"),
+      exists: true,
+      want: ["n1"],
+    },
+    {
+      desc: "offline, recent, Node still there: kept",
+      cr: object("live", false, "2026-01-01T23:59:00Z"),
+      exists: true,
+      want: [],
+    },
+    {
+      desc: "offline, recent, Node gone: deleted",
+      cr: object("live", false, "2026-01-01T23:59:00Z"),
+      exists: false,
+      want: ["n1"],
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, async () => {
+      const removed: string[] = [];
+      const e = new ObjectExpiry({
+        objects: { values: () => [c.cr] },
+        live: (r) => r === "live",
+        remove: async (name) => void removed.push(name),
+        offlineTtlMs: 3600_000,
+        nodeExists: async () => c.exists,
+        log: silentLogger(),
+        now: () => NOW,
+      });
+      e.sweep();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(removed).toEqual(c.want);
+    });
+});

@@ -1,0 +1,146 @@
+// Replica liveness: every dashboard replica renews its own Lease `<prefix><pod name>` (every
+// 5 s, leaseDurationSeconds 15) and follows the others' with one list-watch of the namespace's
+// Leases. As in kube/lease.ts, a Lease is judged by this replica's own clock only: it is live
+// while its record changed less than leaseDurationSeconds ago *as observed here* (client-go's
+// observedTime), never by comparing the holder's renewTime with the local clock.
+import { type KubernetesObject, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
+import { ListWatcher } from "../kube/list-watch.js";
+
+export interface ReplicaLeaseOptions {
+  namespace: string;
+  /** Lease names are `${prefix}${replica}`. */
+  prefix: string;
+  /** This replica's pod name. */
+  replica: string;
+  renewMs?: number;
+  durationSeconds?: number;
+  clock?: () => number;
+}
+
+export interface ReplicaLiveness {
+  live: boolean;
+  /** Why not, in a sentence ("replica X stopped renewing its Lease at …"). */
+  reason?: string;
+}
+
+export class ReplicaLeases {
+  /** Per replica: the record last seen and the local time it was first seen. */
+  private readonly observed = new Map<string, { raw: string; at: number; renewTime?: string }>();
+  private readonly watcher: ListWatcher<KubernetesObject>;
+  private readonly startedAt: number;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  problem: string | undefined;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly o: ReplicaLeaseOptions,
+    private readonly log: Logger,
+  ) {
+    this.now = o.clock ?? Date.now;
+    this.startedAt = this.now();
+    this.watcher = new ListWatcher<KubernetesObject>({
+      watch: clients.watch,
+      path: `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`,
+      fieldSelector: "",
+      list: () => clients.coordination.listNamespacedLease({ namespace: o.namespace }),
+      onList: (items) => {
+        for (const l of items) this.see(l as V1Lease);
+      },
+      onEvent: (type, l) => {
+        if (type !== "DELETED") this.see(l as V1Lease);
+        else this.observed.delete(this.replicaOf(l as V1Lease) ?? "");
+      },
+      log,
+    });
+  }
+
+  private get durationMs(): number {
+    return (this.o.durationSeconds ?? 15) * 1000;
+  }
+
+  /** Is `replica` renewing its Lease? This replica always is. */
+  liveness(replica: string): ReplicaLiveness {
+    if (replica === this.o.replica) return { live: true };
+    const seen = this.observed.get(replica);
+    const now = this.now();
+    if (!seen) {
+      // Just started: the others' Leases may not be listed yet.
+      if (now - this.startedAt < this.durationMs) return { live: true };
+      return { live: false, reason: `replica ${replica} has no Lease` };
+    }
+    if (now - seen.at < this.durationMs) return { live: true };
+    const at = seen.renewTime ? ` at ${seen.renewTime}` : "";
+    return { live: false, reason: `replica ${replica} stopped renewing its Lease${at}` };
+  }
+
+  async start(): Promise<void> {
+    await this.renew();
+    await this.watcher.start().catch((e) => {
+      this.problem = `replica Leases cannot be listed: ${apiMessage(e)}`;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.watcher.stop();
+  }
+
+  private replicaOf(l: V1Lease): string | undefined {
+    const name = l.metadata?.name ?? "";
+    return name.startsWith(this.o.prefix) ? name.slice(this.o.prefix.length) : undefined;
+  }
+
+  private see(l: V1Lease): void {
+    const replica = this.replicaOf(l);
+    if (!replica) return;
+    const raw = JSON.stringify(l.spec ?? {});
+    const prev = this.observed.get(replica);
+    if (prev?.raw === raw) return;
+    const renew = l.spec?.renewTime as unknown;
+    const renewTime =
+      renew instanceof Date ? renew.toISOString() : renew ? String(renew) : undefined;
+    this.observed.set(replica, { raw, at: this.now(), renewTime });
+  }
+
+  /** Creates or renews this replica's Lease, then again after renewMs. */
+  private async renew(): Promise<void> {
+    const name = `${this.o.prefix}${this.o.replica}`;
+    const ns = this.o.namespace;
+    const spec = {
+      holderIdentity: this.o.replica,
+      leaseDurationSeconds: this.o.durationSeconds ?? 15,
+      renewTime: new V1MicroTime(this.now()),
+    };
+    try {
+      try {
+        const cur = await this.clients.coordination.readNamespacedLease({ name, namespace: ns });
+        await this.clients.coordination.replaceNamespacedLease({
+          name,
+          namespace: ns,
+          body: { ...cur, spec: { ...cur.spec, ...spec } },
+        });
+      } catch (e) {
+        if (statusCode(e) !== 404) throw e;
+        await this.clients.coordination.createNamespacedLease({
+          namespace: ns,
+          body: {
+            metadata: { name, namespace: ns },
+            spec: { ...spec, acquireTime: spec.renewTime },
+          },
+        });
+      }
+      this.problem = undefined;
+    } catch (e) {
+      this.problem = `this replica's Lease ${ns}/${name} cannot be renewed: ${apiMessage(e)}`;
+      this.log.warn({ err: this.problem }, "replica Lease not renewed");
+    }
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.renew(), this.o.renewMs ?? 5000);
+    this.timer.unref();
+  }
+}

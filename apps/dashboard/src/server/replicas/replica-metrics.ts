@@ -1,0 +1,32 @@
+// Every replica active: what this replica writes to the API server for NodeMasquerades (so the
+// write rate docs/scale-out.md computes can be checked on a cluster) and its backlog, read at
+// scrape time.
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { ReplicaSync } from "./replica-sync.js";
+
+export function registerReplicaMetrics(registry: Registry, sync: ReplicaSync): void {
+  const stats = sync.writer.stats;
+  new Counter({
+    name: "ipmasq_node_status_writes_total",
+    help: "NodeMasquerade status writes by this replica, by result (written, created, unchanged: not written, yielded: another replica holds the node, conflict, failed)",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: "written" }, stats.writes);
+      this.inc({ result: "created" }, stats.creates);
+      this.inc({ result: "unchanged" }, stats.unchanged);
+      this.inc({ result: "yielded" }, stats.yielded);
+      this.inc({ result: "conflict" }, stats.conflicts);
+      this.inc({ result: "failed" }, stats.failures);
+    },
+  });
+  new Gauge({
+    name: "ipmasq_node_status_queue",
+    help: "Nodes whose changed NodeMasquerade status waits for this replica's write budget (at most one entry per node)",
+    registers: [registry],
+    collect() {
+      this.set(sync.writer.queued);
+    },
+  });
+}

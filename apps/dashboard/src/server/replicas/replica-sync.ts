@@ -1,0 +1,196 @@
+// Every replica active (issue 17, docs/scale-out.md): this replica writes the NodeMasquerade
+// status of the nodes it holds (status-writer.ts), follows every NodeMasquerade to show the
+// nodes others hold (fleet-view.ts), performs the resyncs asked of its nodes on any replica
+// (spec.resyncRequest → status.resyncObserved) and renews its own Lease so others can tell it
+// is alive (replica-leases.ts). Shared state goes only through these Kubernetes objects.
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { ChangeFeed, FleetChanges } from "../fleet/change-feed.js";
+import type { FleetState } from "../fleet/fleet-state.js";
+import type { NodeExists } from "../fleet/node-expiry.js";
+import type { KubeClients } from "../kube/client.js";
+import { apiMessage, statusCode } from "../kube/client.js";
+import type { FleetViewSources } from "./fleet-view.js";
+import { rfc3339, statusBody } from "./node-masquerade.js";
+import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
+import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
+import { ObjectExpiry } from "./object-expiry.js";
+import { ReplicaLeases } from "./replica-leases.js";
+import { StatusWriter } from "./status-writer.js";
+
+export interface ReplicaSyncOptions {
+  clients: KubeClients;
+  /** This replica's pod name. */
+  replica: string;
+  /** Namespace of the replica Leases (the ConfigMap's). */
+  namespace: string;
+  /** Replica Lease names are `${leasePrefix}${pod name}`. */
+  leasePrefix: string;
+  statusWritesPerSecond: number;
+  log: Logger;
+  /** NodeMasquerades no live replica holds are deleted after this long unchanged (0: never). */
+  offlineTtlMs?: number;
+  /** Whether the cluster still has a Node (their objects are deleted once it is gone). */
+  nodeExists?: NodeExists;
+  api?: NodeMasqueradeApi;
+  leaseRenewMs?: number;
+  leaseDurationSeconds?: number;
+}
+
+export class ReplicaSync {
+  readonly objects: NodeMasqueradeWatch;
+  readonly writer: StatusWriter;
+  readonly leases: ReplicaLeases;
+  private readonly api: NodeMasqueradeApi;
+  private readonly expiry: ObjectExpiry;
+  /** Per node, the resync request id this replica performed (echoed as resyncObserved). */
+  private readonly performed = new Map<string, string>();
+  private fleet: FleetState | undefined;
+  private problem: string | undefined;
+
+  constructor(private readonly o: ReplicaSyncOptions) {
+    this.api = o.api ?? nodeMasqueradeApi(o.clients.kc);
+    this.objects = new NodeMasqueradeWatch({ api: this.api, watch: o.clients.watch, log: o.log });
+    this.writer = new StatusWriter({
+      api: this.api,
+      replica: o.replica,
+      ratePerSecond: o.statusWritesPerSecond,
+      observed: (name) => this.objects.get(name),
+      log: o.log,
+    });
+    this.expiry = new ObjectExpiry({
+      objects: this.objects,
+      live: (r) => this.leases.liveness(r).live,
+      remove: (name) => this.api.remove(name),
+      offlineTtlMs: o.offlineTtlMs ?? 24 * 3600_000,
+      nodeExists: o.nodeExists,
+      log: o.log,
+    });
+    this.leases = new ReplicaLeases(
+      o.clients,
+      {
+        namespace: o.namespace,
+        prefix: o.leasePrefix,
+        replica: o.replica,
+        renewMs: o.leaseRenewMs,
+        durationSeconds: o.leaseDurationSeconds,
+      },
+      o.log,
+    );
+  }
+
+  get replica(): string {
+    return this.o.replica;
+  }
+
+  /** The fleet view's sources (for the API and the live stream). */
+  sources(): FleetViewSources | undefined {
+    if (!this.fleet) return undefined;
+    return {
+      fleet: this.fleet,
+      objects: this.objects,
+      replica: this.o.replica,
+      liveness: (r) => this.leases.liveness(r),
+    };
+  }
+
+  /** Follows the fleet; NodeMasquerade changes are told to browsers through `feed`. */
+  attach(fleet: FleetState, feed: ChangeFeed): void {
+    this.fleet = fleet;
+    this.objects.onChange((names) => {
+      for (const name of names) {
+        this.takeResyncRequest(name);
+        feed.node(name);
+      }
+    });
+  }
+
+  /** Starts in the background: a missing CRD or RBAC is a problem shown by /readyz, not a crash. */
+  start(): void {
+    void this.leases.start();
+    this.objects.start().catch((e) => {
+      this.problem = `NodeMasquerades cannot be listed: ${apiMessage(e)}`;
+      this.o.log.warn({ err: this.problem }, "nodes held by other replicas are not shown");
+    });
+  }
+
+  /** Every second: the singleton duties, on the holder of the singleton Lease only. */
+  sweep(singleton: boolean): void {
+    if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
+  }
+
+  problems(): string[] {
+    const p = [this.problem, this.leases.problem];
+    if (!this.objects.health.open && this.objects.health.lastError)
+      p.push(`NodeMasquerade watch: ${this.objects.health.lastError}`);
+    return p.filter((x): x is string => x !== undefined);
+  }
+
+  /** A batch of fleet changes: offer each changed local node's status to the writer. */
+  fleetChanged(c: FleetChanges): void {
+    const fleet = this.fleet;
+    if (!fleet) return;
+    for (const name of c.removed) {
+      this.writer.forget(name);
+      this.performed.delete(name);
+    }
+    for (const name of c.changed) this.offer(fleet, name);
+  }
+
+  private offer(fleet: FleetState, name: string): void {
+    const record = fleet.nodes.get(name);
+    if (!record) return;
+    this.writer.offer(
+      name,
+      statusBody({
+        record,
+        replica: this.o.replica,
+        desiredRevision: fleet.desiredOf(name)?.revision ?? null,
+        resyncObserved: this.performed.get(name),
+      }),
+    );
+  }
+
+  /**
+   * A resync for a node another replica holds: writes spec.resyncRequest (creating the object
+   * when missing); the holder performs it. Returns the request id.
+   */
+  async requestResync(name: string, by: string): Promise<string> {
+    const request = {
+      id: randomUUID(),
+      requestedBy: `${by} (via replica ${this.o.replica})`.slice(0, 256),
+      requestedAt: rfc3339(new Date()),
+    };
+    try {
+      await this.api.patchResyncRequest(name, request);
+    } catch (e) {
+      if (statusCode(e) !== 404) throw e;
+      await this.api.create(name);
+      await this.api.patchResyncRequest(name, request);
+    }
+    return request.id;
+  }
+
+  /** Performs a resync asked on any replica for a node held here, once per request id. */
+  private takeResyncRequest(name: string): void {
+    const fleet = this.fleet;
+    const cr = this.objects.get(name);
+    const req = cr?.spec?.resyncRequest;
+    if (!fleet || !req || !fleet.nodes.get(name)?.connected) return;
+    if (cr.status?.resyncObserved === req.id || this.performed.get(name) === req.id) return;
+    this.performed.set(name, req.id);
+    const r = fleet.resync(name, req.requestedBy);
+    if (!r.ok)
+      fleet.noteEvent(
+        name,
+        "resync-failed",
+        `resync ${req.id} asked by ${req.requestedBy}: ${r.error}`,
+      );
+    this.offer(fleet, name);
+  }
+
+  async close(): Promise<void> {
+    this.writer.close();
+    await Promise.all([this.objects.stop(), this.leases.close()]);
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../log.js";
+import type { NodeMasquerade, NodeMasqueradeStatus, StatusBody } from "./node-masquerade.js";
+import type { NodeMasqueradeApi } from "./node-masquerade-api.js";
+import { StatusWriter } from "./status-writer.js";
+
+/** Records the writes; objects in `existing` are there, others answer 404 until created. */
+function recordingApi(existing = new Set<string>()) {
+  const writes: { name: string; health: string; rv?: string }[] = [];
+  const api: NodeMasqueradeApi = {
+    async patchStatus(name: string, status: NodeMasqueradeStatus, rv?: string) {
+      if (!existing.has(name)) throw Object.assign(new Error("not found"), { code: 404 });
+      writes.push({ name, health: status.health, ...(rv ? { rv } : {}) });
+    },
+    async create(name: string) {
+      existing.add(name);
+    },
+    async patchResyncRequest() {},
+    async remove() {},
+    async list() {
+      return { items: [] };
+    },
+  };
+  return { api, writes, existing };
+}
+
+const body = (health: StatusBody["health"], connected = true): StatusBody => ({
+  replica: "dash-a",
+  connected,
+  health,
+  desiredRevision: 3,
+  appliedRevision: 3,
+  backend: "iptables-nft",
+  mode: "enforce",
+  drift: { count: 0, reasons: [] },
+  message: "",
+});
+
+/** A writer for replica dash-a. */
+const writer = (
+  api: NodeMasqueradeApi,
+  ratePerSecond: number,
+  observed: () => NodeMasquerade | undefined = () => undefined,
+) => new StatusWriter({ api, replica: "dash-a", ratePerSecond, observed, log: silentLogger() });
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe("StatusWriter", () => {
+  it("writes only on change, creates a missing object, and coalesces to the newest state", async () => {
+    const { api, writes, existing } = recordingApi();
+    const w = writer(api, 1);
+    w.offer("n1", body("applying"));
+    // The bucket's one token is spent on n1; these wait and fold into n1's newest state.
+    w.offer("n1", body("drifted"));
+    w.offer("n1", body("in-sync"));
+    await settle();
+    expect(existing.has("n1")).toBe(true);
+    expect(writes).toEqual([{ name: "n1", health: "applying" }]);
+    expect(w.queued).toBe(1);
+    await new Promise((r) => setTimeout(r, 1050));
+    expect(writes.map((x) => x.health)).toEqual(["applying", "in-sync"]);
+    w.offer("n1", body("in-sync"));
+    expect(w.queued).toBe(0);
+    expect(w.stats.unchanged).toBe(1);
+    w.close();
+  });
+
+  it("bounds the queue by the nodes offered, whatever the number of offers", async () => {
+    const { api } = recordingApi(new Set(["a", "b"]));
+    const w = writer(api, 1);
+    w.offer("a", body("applying"));
+    for (let i = 0; i < 1000; i++) w.offer("b", body(i % 2 ? "drifted" : "in-sync"));
+    expect(w.queued).toBe(1);
+    w.close();
+  });
+
+  const held = (replica: string, connected: boolean): NodeMasquerade => ({
+    metadata: { name: "n1", resourceVersion: "42" },
+    status: { replica, connected, health: "in-sync", observedAt: "2026-01-01T00:00:00Z" },
+  });
+  const cases = [
+    {
+      desc: "another replica holds it: the offline write is left out",
+      seen: held("dash-b", true),
+      want: [],
+    },
+    {
+      desc: "still ours: written, conditional on the version seen",
+      seen: held("dash-a", true),
+      want: [{ name: "n1", health: "offline", rv: "42" }],
+    },
+  ];
+  for (const c of cases)
+    it(`offline: ${c.desc}`, async () => {
+      const { api, writes } = recordingApi(new Set(["n1"]));
+      const w = writer(api, 10, () => c.seen);
+      w.offer("n1", body("offline", false));
+      await settle();
+      expect(writes).toEqual(c.want);
+      w.close();
+    });
+});

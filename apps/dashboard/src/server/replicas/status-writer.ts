@@ -1,0 +1,171 @@
+// Writes the NodeMasquerade status of the nodes this replica holds: only on change (compared
+// with what it last wrote), at most `ratePerSecond` writes a second (a token bucket) with a few
+// in flight, coalesced so a node's newest state wins and the queue never holds more than one
+// entry per node. A missing object is created first. An offline write is conditional on the
+// version this replica last saw, and skipped when another replica holds the node now: the
+// replica that lost a reporter must not overwrite the one that has it.
+import type { Logger } from "pino";
+import { apiMessage, statusCode } from "../kube/client.js";
+import { fullStatus, type NodeMasquerade, type StatusBody } from "./node-masquerade.js";
+import type { NodeMasqueradeApi } from "./node-masquerade-api.js";
+import { TokenBucket } from "./token-bucket.js";
+
+export interface StatusWriterOptions {
+  api: NodeMasqueradeApi;
+  replica: string;
+  /** Writes a second (default 50); the burst is the same number. */
+  ratePerSecond: number;
+  /** The object as the watch last delivered it, if any. */
+  observed: (name: string) => NodeMasquerade | undefined;
+  log: Logger;
+  /** Writes in flight at once (default 4). */
+  inFlight?: number;
+  /** After a failed write the node is tried again this much later (default 1000 ms). */
+  retryMs?: number;
+  now?: () => number;
+}
+
+export interface StatusWriterStats {
+  writes: number;
+  creates: number;
+  /** Offers equal to what was last written (no write). */
+  unchanged: number;
+  /** Offline writes left out because another replica holds the node. */
+  yielded: number;
+  conflicts: number;
+  failures: number;
+}
+
+export class StatusWriter {
+  /** Newest body per node not yet written (insertion order: oldest first). */
+  private readonly queue = new Map<string, StatusBody>();
+  private readonly written = new Map<string, string>();
+  private readonly bucket: TokenBucket;
+  private running = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly stats: StatusWriterStats = {
+    writes: 0,
+    creates: 0,
+    unchanged: 0,
+    yielded: 0,
+    conflicts: 0,
+    failures: 0,
+  };
+
+  constructor(private readonly o: StatusWriterOptions) {
+    this.bucket = new TokenBucket(o.ratePerSecond, o.ratePerSecond, o.now);
+  }
+
+  /** Nodes waiting for a write. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** The node's newest state; written when it differs from the last write. */
+  offer(name: string, body: StatusBody): void {
+    if (this.closed) return;
+    const key = JSON.stringify(body);
+    this.queue.delete(name);
+    // Another replica wrote since (the node was held there for a while): write again.
+    const holder = this.o.observed(name)?.status?.replica;
+    if (this.written.get(name) === key && (holder === undefined || holder === this.o.replica)) {
+      this.stats.unchanged++;
+      return;
+    }
+    this.queue.set(name, body);
+    this.pump();
+  }
+
+  /** Forgets a node (removed from the fleet): nothing more is written for it. */
+  forget(name: string): void {
+    this.queue.delete(name);
+    this.written.delete(name);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.queue.clear();
+  }
+
+  private pump(): void {
+    if (this.closed || this.timer) return;
+    while (this.queue.size > 0 && this.running < (this.o.inFlight ?? 4)) {
+      if (!this.bucket.take()) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, this.bucket.waitMs());
+        this.timer.unref();
+        return;
+      }
+      const [name, body] = this.queue.entries().next().value as [string, StatusBody];
+      this.queue.delete(name);
+      this.running++;
+      void this.write(name, body).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(name: string, body: StatusBody): Promise<void> {
+    const seen = this.o.observed(name);
+    const other = seen?.status;
+    if (!body.connected && other && other.replica !== this.o.replica && other.connected) {
+      this.stats.yielded++;
+      this.written.set(name, JSON.stringify(body));
+      return;
+    }
+    const status = fullStatus(body, other, new Date(this.o.now?.() ?? Date.now()));
+    const rv = body.connected ? undefined : seen?.metadata.resourceVersion;
+    try {
+      await this.patchOrCreate(name, status, rv, seen === undefined);
+      this.stats.writes++;
+      this.written.set(name, JSON.stringify(body));
+    } catch (e) {
+      const code = statusCode(e);
+      if (code === 409) this.stats.conflicts++;
+      else this.stats.failures++;
+      this.o.log.warn(
+        { node: name, code, err: apiMessage(e) },
+        "NodeMasquerade status not written; retrying",
+      );
+      this.retry(name, body);
+    }
+  }
+
+  private async patchOrCreate(
+    name: string,
+    status: ReturnType<typeof fullStatus>,
+    rv: string | undefined,
+    missing: boolean,
+  ): Promise<void> {
+    if (!missing) {
+      try {
+        return await this.o.api.patchStatus(name, status, rv);
+      } catch (e) {
+        if (statusCode(e) !== 404) throw e;
+      }
+    }
+    try {
+      await this.o.api.create(name);
+      this.stats.creates++;
+    } catch (e) {
+      if (statusCode(e) !== 409) throw e;
+    }
+    await this.o.api.patchStatus(name, status);
+  }
+
+  /** Tries again later unless a newer state was offered meanwhile. */
+  private retry(name: string, body: StatusBody): void {
+    const t = setTimeout(() => {
+      if (!this.closed && !this.queue.has(name)) {
+        this.queue.set(name, body);
+        this.pump();
+      }
+    }, this.o.retryMs ?? 1000);
+    t.unref();
+  }
+}

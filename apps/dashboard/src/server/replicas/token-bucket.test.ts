@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { TokenBucket } from "./token-bucket.js";
+
+describe("TokenBucket", () => {
+  const cases = [
+    {
+      desc: "a full bucket gives its burst at once",
+      rate: 50,
+      burst: 5,
+      advanceMs: 0,
+      takes: 7,
+      want: 5,
+    },
+    { desc: "refills at the rate", rate: 50, burst: 5, advanceMs: 100, takes: 12, want: 10 },
+    {
+      desc: "never holds more than the burst",
+      rate: 50,
+      burst: 5,
+      advanceMs: 60_000,
+      takes: 9,
+      want: 10,
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      let t = 0;
+      const b = new TokenBucket(c.rate, c.burst, () => t);
+      let got = 0;
+      for (let i = 0; i < c.burst; i++) if (b.take()) got++;
+      t += c.advanceMs;
+      for (let i = 0; i < c.takes - c.burst; i++) if (b.take()) got++;
+      expect(got).toBe(Math.min(c.want, c.takes));
+    });
+
+  it("says how long until the next token", () => {
+    let t = 0;
+    const b = new TokenBucket(50, 1, () => t);
+    expect(b.waitMs()).toBe(0);
+    expect(b.take()).toBe(true);
+    expect(b.waitMs()).toBe(20);
+    t += 20;
+    expect(b.take()).toBe(true);
+  });
+
+  it("refuses a rate that can never give a token", () => {
+    expect(() => new TokenBucket(0, 1)).toThrow(/rate above 0/);
+  });
+});

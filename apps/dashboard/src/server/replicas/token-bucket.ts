@@ -1,0 +1,37 @@
+// A token bucket (golang.org/x/time/rate, as client-go's flowcontrol rate limiter): `ratePerSecond`
+// tokens a second up to `burst`; take() spends one when there is one, waitMs() says how long
+// until there is.
+export class TokenBucket {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!(ratePerSecond > 0) || !(burst >= 1))
+      throw new Error("a token bucket needs a rate above 0 and a burst of at least 1");
+    this.tokens = burst;
+    this.at = now();
+  }
+
+  take(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until take() can succeed (0 when it can now). */
+  waitMs(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000);
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) / 1000) * this.ratePerSecond);
+    this.at = t;
+  }
+}

@@ -1,0 +1,200 @@
+// Issue 17 §2: every replica active, in process, against the test API server through the real
+// client-node: each replica writes the NodeMasquerade status of the nodes it holds (only on
+// change), shows the nodes others hold, asks a holder to resync through spec.resyncRequest,
+// and every replica is ready while only one holds the singleton Lease; a replica that stops
+// renewing its Lease leaves its nodes `unknown`, with the reason, until they reconnect.
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
+import { describe, expect, it } from "vitest";
+import { kubeClients } from "../src/server/kube/client.js";
+import { kubeNodeExists } from "../src/server/kube/node-lookup.js";
+import { silentLogger } from "../src/server/log.js";
+import { ReplicaSync } from "../src/server/replicas/replica-sync.js";
+import { kubeTestCluster } from "./helpers/kube-server.js";
+import { eventually } from "./helpers/server.js";
+
+const t = kubeTestCluster();
+
+/** A replica's sync with short Leases (renew 200 ms, 1 s), as setup.ts builds it otherwise. */
+function replicaSync(fake: FakeKubeApi, pod: string): ReplicaSync {
+  const clients = kubeClients(fake.kubeConfig());
+  return new ReplicaSync({
+    clients,
+    nodeExists: kubeNodeExists(clients, silentLogger()),
+    replica: pod,
+    namespace: "kube-system",
+    leasePrefix: "ipmasq-ipmasq-dashboard-replica-",
+    statusWritesPerSecond: 50,
+    log: silentLogger(),
+    leaseRenewMs: 200,
+    leaseDurationSeconds: 1,
+  });
+}
+
+async function replica(fake: FakeKubeApi, pod: string) {
+  const replicas = replicaSync(fake, pod);
+  return Object.assign(await t.start({ POD_NAME: pod }, { replicas }), { replicas });
+}
+
+const nm = (fake: FakeKubeApi, node: string) => fake.customObject("nodemasquerades", "", node);
+
+describe("every replica active", () => {
+  it("writes each held node's status, shows every node on every replica, all ready", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    await t.reporter(a, "node-1");
+    await t.reporter(b, "node-2");
+    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
+    await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
+    const cr = nm(fake, "node-1");
+    expect(cr.status).toMatchObject({
+      replica: "dash-a",
+      connected: true,
+      health: "in-sync",
+      appliedRevision: cr.status.desiredRevision,
+      drift: { count: 0, reasons: [] },
+    });
+    expect(
+      cr.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
+    ).toEqual(["Connected=True", "InSync=True"]);
+    for (const s of [a, b]) {
+      const list = await eventually(async () => {
+        const r = (await s.api("/api/nodes")).body;
+        return r.summary.total === 2 && r.summary.byStatus["in-sync"] === 2 ? r : undefined;
+      });
+      expect(
+        list.nodes.map((n: { name: string; heldBy?: { replica: string } }) => [
+          n.name,
+          n.heldBy?.replica,
+        ]),
+      ).toEqual(
+        s === a
+          ? [
+              ["node-1", undefined],
+              ["node-2", "dash-b"],
+            ]
+          : [
+              ["node-1", "dash-a"],
+              ["node-2", undefined],
+            ],
+      );
+      // Ready although only one of them holds the singleton Lease.
+      expect((await s.api("/readyz", { token: null })).status).toBe(200);
+    }
+    const page = (await b.api("/api/nodes/node-1")).body;
+    expect(page.view).toBeNull();
+    expect(page.viewUnavailable).toMatch(/^held by replica dash-a: /);
+    expect((await b.api("/api/nodes/node-1/evaluate", { body: { ip: "192.0.2.1" } })).status).toBe(
+      409,
+    );
+  });
+
+  it("writes only on change: heartbeats and unchanged snapshots write nothing", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const r = await t.reporter(a, "node-1");
+    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
+    await new Promise((res) => setTimeout(res, 600));
+    const before = fake.count("PATCH", "/nodemasquerades/node-1/status");
+    for (let i = 0; i < 5; i++) r.snapshot();
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(fake.count("PATCH", "/nodemasquerades/node-1/status")).toBe(before);
+    r.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
+    await eventually(
+      () => nm(fake, "node-1")?.status?.health === "drifted",
+      10_000,
+      "drift written",
+    );
+    expect(nm(fake, "node-1").status.drift.count).toBeGreaterThan(0);
+    // The metric counts exactly the status writes the API server answered.
+    const metrics = String((await a.api("/metrics")).body);
+    const written = Number(
+      /ipmasq_node_status_writes_total\{result="written"\} (\d+)/.exec(metrics)?.[1],
+    );
+    const patched = fake.requests.filter(
+      (q) =>
+        q.method === "PATCH" &&
+        q.path.includes("/nodemasquerades/node-1/status") &&
+        q.status === 200,
+    ).length;
+    expect(written).toBe(patched);
+  });
+
+  it("a resync clicked on one replica reaches a node held by another", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    const r = await t.reporter(a, "node-1");
+    await eventually(() => nm(fake, "node-1")?.status?.connected === true, 10_000, "node-1 CR");
+    await eventually(
+      async () => (await b.api("/api/nodes/node-1")).body.node?.heldBy?.replica === "dash-a",
+    );
+    const res = await b.api("/api/nodes/node-1/resync", { method: "POST", body: {} });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ outcome: "requested", replica: "dash-a" });
+    await r.waitFor((m) => m.type === "resync", 10_000);
+    await eventually(
+      () => nm(fake, "node-1")?.status?.resyncObserved === res.body.requestId,
+      10_000,
+      "resyncObserved",
+    );
+    const bulk = await b.api("/api/resync", { body: {} });
+    expect(bulk.body).toEqual({
+      nodes: ["node-1"],
+      skipped: [],
+      requested: [{ name: "node-1", replica: "dash-a" }],
+    });
+  });
+
+  it("a replica that stops renewing its Lease leaves its nodes unknown until they reconnect", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    await t.reporter(a, "node-1");
+    await eventually(() => nm(fake, "node-1")?.status?.connected === true, 10_000, "node-1 CR");
+    // A stops without a word: its Lease is no longer renewed, its CR still says connected.
+    await a.replicas.leases.close();
+    const gone = await eventually(
+      async () => {
+        const n = (await b.api("/api/nodes/node-1")).body.node;
+        return n?.status === "unknown" ? n : undefined;
+      },
+      10_000,
+      "node-1 unknown on dash-b",
+    );
+    expect(gone.summary).toMatch(
+      /^replica dash-a stopped renewing its Lease at .*; last known: in-sync/,
+    );
+    await t.reporter(b, "node-1");
+    await eventually(
+      async () => (await b.api("/api/nodes/node-1")).body.node?.status === "in-sync",
+    );
+    await eventually(
+      () => nm(fake, "node-1")?.status?.replica === "dash-b",
+      10_000,
+      "node-1 moved",
+    );
+  });
+
+  it("deletes the NodeMasquerade of a node gone from the cluster, on the singleton Lease holder", async () => {
+    const fake = await t.cluster();
+    await replica(fake, "dash-a");
+    const object = (name: string) => ({
+      apiVersion: "ipmasq.dev/v1alpha1",
+      kind: "NodeMasquerade",
+      metadata: { name },
+      spec: {},
+      status: {
+        replica: "dash-gone",
+        connected: false,
+        health: "offline",
+        observedAt: new Date().toISOString().slice(0, 19) + "Z",
+      },
+    });
+    fake.addNode("node-kept");
+    fake.apply(object("node-kept"));
+    fake.apply(object("node-deleted"));
+    await eventually(() => !nm(fake, "node-deleted"), 10_000, "the deleted node's object gone");
+    expect(nm(fake, "node-kept")).toBeDefined();
+  });
+});
