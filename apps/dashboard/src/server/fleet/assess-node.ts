@@ -73,8 +73,11 @@ export function assessmentBytes(snapshotKeyLength: number): number {
 export class Assessor {
   /** desired+flags key, then a hash of the snapshot key → assessment. */
   private readonly cache: ByteLru<NodeAssessment>;
-  /** Each reporter's flags object, serialized once. */
-  private readonly flagKeys = new WeakMap<AgentFlags, string>();
+  /** Each reporter's flags object → a short id of its serialization (same flags, same id). */
+  private readonly flagKeys = new WeakMap<AgentFlags, number>();
+  private readonly flagIds = new Map<string, number>();
+  /** Snapshot key text → its hash, for the newest few: a fleet's nodes mostly send the same. */
+  private readonly hashes = new Map<string, string>();
   /** Each snapshot's key, built once (re-judging every node on a new config reuses it). */
   private readonly snapshotKeys = new WeakMap<Snapshot, { hash: string; length: number }>();
 
@@ -90,18 +93,41 @@ export class Assessor {
     return this.cache.bytes;
   }
 
+  /** A short key for a flags object: equal flags (by serialization) get the same id. */
+  private flagsId(flags: AgentFlags): string {
+    const known = this.flagKeys.get(flags);
+    if (known !== undefined) return `f${known}`;
+    const text = JSON.stringify(flags);
+    let id = this.flagIds.get(text);
+    if (id === undefined) {
+      if (this.flagIds.size >= MAX_FLAG_IDS) return text; // unbounded variety: the text itself
+      id = this.flagIds.size;
+      this.flagIds.set(text, id);
+    }
+    this.flagKeys.set(flags, id);
+    return `f${id}`;
+  }
+
+  /** sha256 of a snapshot key, remembered for the newest few texts of ordinary size. */
+  private hashOf(text: string): string {
+    const known = this.hashes.get(text);
+    if (known !== undefined) return known;
+    const hash = sha256(text, "base64url");
+    if (text.length <= MAX_HASHED_CHARS) {
+      if (this.hashes.size >= MAX_HASHES) this.hashes.delete(this.hashes.keys().next().value!);
+      this.hashes.set(text, hash);
+    }
+    return hash;
+  }
+
   assess(desired: Desired, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
     if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
-    let flagsKey = this.flagKeys.get(flags);
-    if (flagsKey === undefined) {
-      flagsKey = JSON.stringify(flags);
-      this.flagKeys.set(flags, flagsKey);
-    }
+    const flagsKey = this.flagsId(flags);
     let snap = this.snapshotKeys.get(snapshot);
     if (snap === undefined) {
       // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
       const text = snapshotKey(snapshot);
-      snap = { hash: sha256(text, "base64url"), length: text.length };
+      snap = { hash: this.hashOf(text), length: text.length };
       this.snapshotKeys.set(snapshot, snap);
     }
     const key = `${desired.generation}|${desired.revision}|${flagsKey}|${snap.hash}`;
@@ -112,6 +138,12 @@ export class Assessor {
     return result;
   }
 }
+
+/** Distinct flag sets remembered by id (a fleet has a handful; more are not interned). */
+const MAX_FLAG_IDS = 1024;
+/** Snapshot key texts whose hash is remembered, and the longest one remembered. */
+const MAX_HASHES = 64;
+const MAX_HASHED_CHARS = 64 * 1024;
 
 /**
  * A native nftables node: the shared assessNft and its node page. `families` keep the desired

@@ -479,13 +479,7 @@ export class FleetState {
   ): void {
     link.send(frame);
     n.pending = { kind: "desired", generation: d.generation, sentAt: now };
-    const by = d.author ? `, saved by ${d.author}` : "";
-    addEvent(
-      n,
-      "desired-sent",
-      `generation ${d.generation} sent (revision ${d.revision}${by})`,
-      now,
-    );
+    addEvent(n, "desired-sent", sentMessage(d), now);
   }
 
   private reassessOne(name: string): void {
@@ -575,6 +569,19 @@ function settles(n: NodeRecord, res: ApplyResult): boolean {
   if (!p) return false;
   if (p.kind === "resync") return res.trigger === "resync";
   return res.generation !== null && p.generation !== null && res.generation >= p.generation;
+}
+
+/** A push's event text, one string for all its nodes. */
+const sentMessages = new WeakMap<Desired, string>();
+
+function sentMessage(d: Desired): string {
+  let text = sentMessages.get(d);
+  if (text === undefined) {
+    const by = d.author ? `, saved by ${d.author}` : "";
+    text = `generation ${d.generation} sent (revision ${d.revision}${by})`;
+    sentMessages.set(d, text);
+  }
+  return text;
 }
 
 function encodeDesired(d: Desired): Buffer {
