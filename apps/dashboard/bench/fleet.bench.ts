@@ -247,6 +247,10 @@ async function runFleet(n: number): Promise<BenchResult[]> {
       busy.push(await saveOnce(dash, groups, n, k, waitRollout));
     await pause(2000);
     const stats = await dash.ask<Stats>("stats");
+    clearInterval(editTimer);
+    await pause(2000);
+    // Timelines fill up with every push: memory per node after the saves, too.
+    const memAfter = await dash.ask<MemoryUsage>("mem");
     const how = `${n} reporters (${AGENT ? "whole reporter agent" : "real reporter link + memory backend"}) in ${groups.length} processes (nice 10), dashboard in its own process, one machine`;
     const systemPercent = quiet.map((r) => r.systemPercent);
     const cost = perNode(
@@ -254,6 +258,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
       quiet.map((r) => r.pushCpuMicros),
       mem0,
       memN,
+      memAfter,
       idle.micros / idle.ms,
     );
     return [

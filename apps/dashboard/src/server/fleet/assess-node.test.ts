@@ -205,3 +205,46 @@ describe("Assessor on native nftables nodes", () => {
     expect(a.assess(desired, DEFAULT_FLAGS, nftNode("agent-hand-edit"))).not.toBe(first);
   });
 });
+
+describe("Assessor.intern", () => {
+  const other = (f: (s: Snapshot) => void): Snapshot => {
+    const s = structuredClone(good);
+    f(s);
+    return s;
+  };
+  const cases: { desc: string; input: Snapshot; want: "shared" | "own" }[] = [
+    {
+      desc: "same rules, another node's seq, time and applied generation",
+      input: other((s) => Object.assign(s, { seq: 7, takenAt: 99, appliedGeneration: 2 })),
+      want: "shared",
+    },
+    {
+      desc: "one line differs",
+      input: other((s) => s.linux![0]!.chains[1]!.lines!.pop()),
+      want: "own",
+    },
+    {
+      desc: "unread [] where absent",
+      input: other((s) => (s.linux![0]!.unread = [])),
+      want: "own",
+    },
+    { desc: "readError ''", input: other((s) => (s.linux![0]!.readError = "")), want: "own" },
+    { desc: "no linux at all", input: other((s) => delete s.linux), want: "own" },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const a = new Assessor();
+      const first = a.intern(structuredClone(good));
+      const got = a.intern(input);
+      // Never changes what the node said; only which copy of equal rules it holds.
+      expect(got).toEqual(input);
+      expect(got.linux === first.linux).toBe(want === "shared");
+      expect(a.assess(desired, DEFAULT_FLAGS, got)).toBe(a.assess(desired, DEFAULT_FLAGS, input));
+    });
+
+  it("leaves Windows snapshots as they are", () => {
+    const a = new Assessor();
+    const win = { ...good, linux: undefined, windows: { lists: [] } } as unknown as Snapshot;
+    expect(a.intern(win)).toBe(win);
+  });
+});

@@ -35,8 +35,8 @@ export const assessWindowsNode: WindowsAssessor = (config, snapshot) => {
 /**
  * Cache key of what a node reported: exactly what assessLinux reads (per family snapshot its
  * backend, each chain's name and lines, what was not read and why, its read error), every
- * text length-prefixed so no content can forge another node's key. Cheaper than JSON: this
- * runs for every snapshot of every node.
+ * text length-prefixed so no content can forge another node's key, and every optional part
+ * marked present or absent. Cheaper than JSON: this runs for every snapshot of every node.
  */
 function snapshotKey(snapshot: Snapshot): string {
   let key = "";
@@ -49,10 +49,12 @@ function snapshotKey(snapshot: Snapshot): string {
       part(c.name);
       part(c.lines === null ? "-" : `+${c.lines.join("\n")}`);
     }
-    part((f.unread ?? []).join(" "));
-    part(f.unreadNote ?? "");
-    part(f.readError ?? "");
+    // Absent and empty differ ("-" / "+…"): equal keys mean equal content (see intern).
+    part(f.unread === undefined ? "-" : `+${f.unread.join(" ")}`);
+    part(f.unreadNote === undefined ? "-" : `+${f.unreadNote}`);
+    part(f.readError === undefined ? "-" : `+${f.readError}`);
   }
+  part(snapshot.linux === undefined ? "-" : "+");
   // A native nftables node: its whole read (ruleset, unread chains, read error).
   part(snapshot.nftables ? JSON.stringify(snapshot.nftables) : "");
   return key;
@@ -70,6 +72,9 @@ export function assessmentBytes(snapshotKeyLength: number): number {
   return 24 * snapshotKeyLength + 8 * 1024;
 }
 
+/** Budget of rule texts kept for sharing (estimated bytes). */
+const SHARED_RULES_BYTES = 8 * 1024 * 1024;
+
 export class Assessor {
   /** desired+flags key, then a hash of the snapshot key → assessment. */
   private readonly cache: ByteLru<NodeAssessment>;
@@ -78,6 +83,8 @@ export class Assessor {
   private readonly flagIds = new Map<string, number>();
   /** Snapshot key text → its hash, for the newest few: a fleet's nodes mostly send the same. */
   private readonly hashes = new Map<string, string>();
+  /** Content hash → the first snapshot seen with it, whose rules later ones share. */
+  private readonly rules = new ByteLru<Snapshot>(SHARED_RULES_BYTES);
   /** Each snapshot's key, built once (re-judging every node on a new config reuses it). */
   private readonly snapshotKeys = new WeakMap<Snapshot, { hash: string; length: number }>();
 
@@ -120,9 +127,8 @@ export class Assessor {
     return hash;
   }
 
-  assess(desired: Desired, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
-    if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
-    const flagsKey = this.flagsId(flags);
+  /** The snapshot's content key: hashed once per snapshot object. */
+  private keyOf(snapshot: Snapshot): { hash: string; length: number } {
     let snap = this.snapshotKeys.get(snapshot);
     if (snap === undefined) {
       // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
@@ -130,6 +136,35 @@ export class Assessor {
       snap = { hash: this.hashOf(text), length: text.length };
       this.snapshotKeys.set(snapshot, snap);
     }
+    return snap;
+  }
+
+  /**
+   * The snapshot with its rules (`linux`, `nftables`) shared with an earlier snapshot of the
+   * same content, from any node: a fleet's nodes mostly hold the same chains, so each node
+   * keeps its own small fields and one copy of the rules is kept for all. Rules are never
+   * mutated once received. Windows snapshots are returned as they are.
+   */
+  intern(snapshot: Snapshot): Snapshot {
+    if (snapshot.windows) return snapshot;
+    const snap = this.keyOf(snapshot);
+    const canon = this.rules.get(snap.hash);
+    if (!canon) {
+      this.rules.set(snap.hash, snapshot, 2 * snap.length + 256);
+      return snapshot;
+    }
+    if (canon === snapshot) return snapshot;
+    const shared: Snapshot = { ...snapshot };
+    if (canon.linux !== undefined) shared.linux = canon.linux;
+    if (canon.nftables !== undefined) shared.nftables = canon.nftables;
+    this.snapshotKeys.set(shared, snap);
+    return shared;
+  }
+
+  assess(desired: Desired, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
+    if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
+    const flagsKey = this.flagsId(flags);
+    const snap = this.keyOf(snapshot);
     const key = `${desired.generation}|${desired.revision}|${flagsKey}|${snap.hash}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
