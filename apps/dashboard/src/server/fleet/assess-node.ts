@@ -22,6 +22,7 @@ import {
 import type { Desired } from "../config/config-service.js";
 import { ByteLru } from "../util/byte-lru.js";
 import type { NodeAssessment } from "./node.js";
+import { sameRules } from "./same-rules.js";
 
 /** Judges a Windows node's CNI OutBoundNAT exception lists. */
 export type WindowsAssessor = (config: MasqConfig, snapshot: WindowsSnapshot) => NodeAssessment;
@@ -85,6 +86,8 @@ export class Assessor {
   private readonly hashes = new Map<string, string>();
   /** Content hash → the first snapshot seen with it, whose rules later ones share. */
   private readonly rules = new ByteLru<Snapshot>(SHARED_RULES_BYTES);
+  /** The canonical snapshot the last intern returned the rules of. */
+  private lastCanon: Snapshot | undefined;
   /** Each snapshot's key, built once (re-judging every node on a new config reuses it). */
   private readonly snapshotKeys = new WeakMap<Snapshot, { hash: string; length: number }>();
 
@@ -147,17 +150,22 @@ export class Assessor {
    */
   intern(snapshot: Snapshot): Snapshot {
     if (snapshot.windows) return snapshot;
-    const snap = this.keyOf(snapshot);
-    const canon = this.rules.get(snap.hash);
+    // The common case first: the same rules as the last snapshot interned (any node's).
+    const last = this.lastCanon;
+    const canon =
+      last && sameRules(last, snapshot) ? last : this.rules.get(this.keyOf(snapshot).hash);
     if (!canon) {
+      const snap = this.keyOf(snapshot);
       this.rules.set(snap.hash, snapshot, 2 * snap.length + 256);
+      this.lastCanon = snapshot;
       return snapshot;
     }
+    this.lastCanon = canon;
     if (canon === snapshot) return snapshot;
     const shared: Snapshot = { ...snapshot };
     if (canon.linux !== undefined) shared.linux = canon.linux;
     if (canon.nftables !== undefined) shared.nftables = canon.nftables;
-    this.snapshotKeys.set(shared, snap);
+    this.snapshotKeys.set(shared, this.keyOf(canon));
     return shared;
   }
 
