@@ -2,12 +2,11 @@ import {
   DEFAULT_FLAGS,
   defaultConfig,
   desiredChain,
-  jumpRuleLine,
   type NftSnapshot,
   PROTOCOL_VERSION,
   type Snapshot,
-  snapshotOf,
 } from "@masq/shared";
+import { inSyncSnapshot } from "@masq/testkit/fixtures";
 import { nftDump } from "@masq/testkit/nft-dumps";
 import { describe, expect, it } from "vitest";
 import { Assessor } from "./assess-node.js";
@@ -15,20 +14,7 @@ import { Assessor } from "./assess-node.js";
 const config = defaultConfig();
 const desired = { generation: 1, revision: "1", config };
 const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
-const good: Snapshot = {
-  type: "snapshot",
-  v: PROTOCOL_VERSION,
-  seq: 0,
-  takenAt: 0,
-  appliedGeneration: 1,
-  linux: [
-    snapshotOf({
-      family: "ipv4",
-      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
-      postrouting: [jumpRuleLine(d.chain)],
-    }),
-  ],
-};
+const good = inSyncSnapshot();
 
 describe("Assessor", () => {
   it("judges with the shared core and reuses results for identical nodes", () => {

@@ -1,31 +1,10 @@
-import {
-  DEFAULT_FLAGS,
-  defaultConfig,
-  desiredChain,
-  jumpRuleLine,
-  PROTOCOL_VERSION,
-  type Snapshot,
-  snapshotOf,
-} from "@masq/shared";
+import type { Snapshot } from "@masq/shared";
+import { inSyncSnapshot } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { Assessor } from "./assess-node.js";
 import { sameRules } from "./same-rules.js";
 
-const d = desiredChain(defaultConfig(), DEFAULT_FLAGS, "ipv4");
-const base: Snapshot = {
-  type: "snapshot",
-  v: PROTOCOL_VERSION,
-  seq: 0,
-  takenAt: 0,
-  appliedGeneration: 1,
-  linux: [
-    snapshotOf({
-      family: "ipv4",
-      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
-      postrouting: [jumpRuleLine(d.chain)],
-    }),
-  ],
-};
+const base = inSyncSnapshot();
 
 const edited = (f: (s: Snapshot) => void): Snapshot => {
   const s = structuredClone(base);
