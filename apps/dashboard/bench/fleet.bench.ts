@@ -36,41 +36,58 @@ interface Stats {
   lagMaxMs: number;
 }
 
-/** Resolves when the SSE stream reports rollout `generation` finished. */
+type Finished = { done: number; failed: number; at: number };
+
+interface RolloutEvent {
+  generation: number;
+  finishedAt: number | null;
+  done: number;
+  failed: number;
+}
+
+/**
+ * Resolves when the SSE stream reports rollout `generation` finished (`at`: when the event
+ * arrived). The server drops a stream that falls 4 MB behind, which this loaded process may
+ * do while thousands of nodes change; then the fleet summary (polled every second) tells,
+ * with the server's finishedAt (same machine, same clock).
+ */
 function rolloutFinished(
-  url: string,
+  dash: Dashboard,
   signal: AbortSignal,
-): (generation: number) => Promise<{ done: number; failed: number; at: number }> {
-  const waiters = new Map<number, (r: { done: number; failed: number; at: number }) => void>();
-  const finished = new Map<number, { done: number; failed: number; at: number }>();
+): (generation: number) => Promise<Finished> {
+  const waiters = new Map<number, (r: Finished) => void>();
+  const finished = new Map<number, Finished>();
+  const note = (r: RolloutEvent, at: number) => {
+    if (r.finishedAt === null || finished.has(r.generation)) return;
+    const v = { done: r.done, failed: r.failed, at };
+    finished.set(r.generation, v);
+    waiters.get(r.generation)?.(v);
+  };
   followEvents(
-    url,
+    dash.url,
     ADMIN,
     ({ event, data, at }) => {
-      if (event !== "rollout") return;
-      const r = data as {
-        generation: number;
-        finishedAt: number | null;
-        done: number;
-        failed: number;
-      };
-      if (r.finishedAt === null || finished.has(r.generation)) return;
-      const v = { done: r.done, failed: r.failed, at };
-      finished.set(r.generation, v);
-      waiters.get(r.generation)?.(v);
+      if (event === "rollout") note(data as RolloutEvent, at);
     },
     signal,
   );
+  const poll = async () => {
+    const r = (await dash.api<{ summary: { rollout: RolloutEvent | null } }>("/api/nodes?q=~"))
+      .summary.rollout;
+    if (r?.finishedAt) note(r, r.finishedAt);
+  };
   return (generation) => {
     const hit = finished.get(generation);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`rollout ${generation} did not finish in 120 s`)),
-        120_000,
-      );
+      const timer = setInterval(() => void poll().catch(() => undefined), 1000);
+      const t = setTimeout(() => {
+        clearInterval(timer);
+        reject(new Error(`rollout ${generation} did not finish in 120 s`));
+      }, 120_000);
       waiters.set(generation, (r) => {
         clearTimeout(t);
+        clearInterval(timer);
         resolve(r);
       });
     });
@@ -224,7 +241,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
       `${n} nodes in sync`,
     );
     const connectMs = Date.now() - t0;
-    const waitRollout = rolloutFinished(dash.url, ac.signal);
+    const waitRollout = rolloutFinished(dash, ac.signal);
     await pause(2000); // SSE hello, the connect burst's last flushes
     const memN = await dash.ask<MemoryUsage>("mem");
     const idle = await idleCpu(dash, 3000);
