@@ -63,8 +63,8 @@ async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
   return backend.read();
 }
 
-/** What each reporter sends after applying `generation`: its rules, then the result. */
-function replies(linux: FamilySnapshot[], generation: number): Buffer[][] {
+/** What each reporter sends after applying `revision`: its rules, then the result. */
+function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
   return pushed.map((_, i) => [
     frame({
       type: "snapshot",
@@ -72,12 +72,12 @@ function replies(linux: FamilySnapshot[], generation: number): Buffer[][] {
       seq: i,
       takenAt: i,
       linux,
-      appliedGeneration: generation,
+      appliedRevision: revision,
     }),
     frame({
       type: "apply-result",
       v: PROTOCOL_VERSION,
-      generation,
+      revision,
       ok: true,
       durationMs: 3 + (i % 7),
       trigger: "desired",
@@ -87,13 +87,13 @@ function replies(linux: FamilySnapshot[], generation: number): Buffer[][] {
 }
 
 async function connectAll(config: MasqConfig): Promise<void> {
-  desired = { generation: 1, revision: "1", config };
+  desired = { revision: 1, resourceVersion: "1", config };
   const linux = await rulesFor(config);
   for (let i = 0; i < N; i++) {
     const name = `node-${String(i).padStart(5, "0")}`;
     const decoder = createReporterDecoder();
     decoders.set(name, decoder);
-    const hello = helloFor(name, { appliedGeneration: 1 });
+    const hello = helloFor(name, { appliedRevision: 1 });
     decoder.decode(frame(hello));
     fleet.connect(hello, { send: () => pushed.push(name), close: () => {} });
     deliver(
@@ -104,7 +104,7 @@ async function connectAll(config: MasqConfig): Promise<void> {
         seq: 0,
         takenAt: 0,
         linux,
-        appliedGeneration: 1,
+        appliedRevision: 1,
       }),
     );
   }
@@ -113,17 +113,17 @@ async function connectAll(config: MasqConfig): Promise<void> {
 
 /** One push and every node's acknowledgement: the dashboard's CPU, µs per node. */
 async function pushOnce(
-  generation: number,
+  revision: number,
   config: MasqConfig,
   linux: FamilySnapshot[],
 ): Promise<number> {
   pushed.length = 0;
   const c0 = process.cpuUsage();
-  desired = { generation, revision: String(generation), config, author: "bench" };
+  desired = { revision, resourceVersion: String(revision), config, author: "bench" };
   fleet.desiredChanged(desired);
   while (pushed.length < N) await tick();
   const c1 = process.cpuUsage(c0);
-  const frames = replies(linux, generation); // the reporters' work: not measured
+  const frames = replies(linux, revision); // the reporters' work: not measured
   const c2 = process.cpuUsage();
   for (const [i, name] of pushed.entries()) {
     for (const f of frames[i]!) deliver(name, f);
@@ -132,7 +132,7 @@ async function pushOnce(
   await new Promise((r) => setTimeout(r, 600)); // re-judging slices and the last SSE flush
   const c3 = process.cpuUsage(c2);
   const view = fleet.rolloutView();
-  if (view?.done !== N) throw new Error(`rollout ${generation}: ${view?.done}/${N} done`);
+  if (view?.done !== N) throw new Error(`rollout ${revision}: ${view?.done}/${N} done`);
   return (c1.user + c1.system + c3.user + c3.system) / N;
 }
 

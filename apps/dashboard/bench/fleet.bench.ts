@@ -39,14 +39,14 @@ interface Stats {
 type Finished = { done: number; failed: number; at: number };
 
 interface RolloutEvent {
-  generation: number;
+  revision: number;
   finishedAt: number | null;
   done: number;
   failed: number;
 }
 
 /**
- * Resolves when the SSE stream reports rollout `generation` finished (`at`: when the event
+ * Resolves when the SSE stream reports rollout `revision` finished (`at`: when the event
  * arrived). The server drops a stream that falls 4 MB behind, which this loaded process may
  * do while thousands of nodes change; then the fleet summary (polled every second) tells,
  * with the server's finishedAt (same machine, same clock).
@@ -54,14 +54,14 @@ interface RolloutEvent {
 function rolloutFinished(
   dash: Dashboard,
   signal: AbortSignal,
-): (generation: number) => Promise<Finished> {
+): (revision: number) => Promise<Finished> {
   const waiters = new Map<number, (r: Finished) => void>();
   const finished = new Map<number, Finished>();
   const note = (r: RolloutEvent, at: number) => {
-    if (r.finishedAt === null || finished.has(r.generation)) return;
+    if (r.finishedAt === null || finished.has(r.revision)) return;
     const v = { done: r.done, failed: r.failed, at };
-    finished.set(r.generation, v);
-    waiters.get(r.generation)?.(v);
+    finished.set(r.revision, v);
+    waiters.get(r.revision)?.(v);
   };
   followEvents(
     dash.url,
@@ -76,16 +76,16 @@ function rolloutFinished(
       .summary.rollout;
     if (r?.finishedAt) note(r, r.finishedAt);
   };
-  return (generation) => {
-    const hit = finished.get(generation);
+  return (revision) => {
+    const hit = finished.get(revision);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       const timer = setInterval(() => void poll().catch(() => undefined), 1000);
       const t = setTimeout(() => {
         clearInterval(timer);
-        reject(new Error(`rollout ${generation} did not finish in 120 s`));
+        reject(new Error(`rollout ${revision} did not finish in 120 s`));
       }, 120_000);
-      waiters.set(generation, (r) => {
+      waiters.set(revision, (r) => {
         clearTimeout(t);
         clearInterval(timer);
         resolve(r);
@@ -164,7 +164,7 @@ async function saveOnce(
   k: number,
   waitRollout: ReturnType<typeof rolloutFinished>,
 ): Promise<SaveRun> {
-  const cfg = await dash.api<{ revision: string; config: { nonMasqueradeCIDRs: string[] } }>(
+  const cfg = await dash.api<{ resourceVersion: string; config: { nonMasqueradeCIDRs: string[] } }>(
     "/api/config",
   );
   const cidrs = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", `100.${64 + k}.0.0/16`];
@@ -172,20 +172,23 @@ async function saveOnce(
   const c0 = await dash.ask<CpuUsage>("cpu");
   const t0 = performance.now();
   const start = Date.now();
-  const put = await dash.api<{ generation: number }>("/api/config", {
+  const put = await dash.api<{ revision: number }>("/api/config", {
     method: "PUT",
-    body: { config: { ...cfg.config, nonMasqueradeCIDRs: cidrs }, revision: cfg.revision },
+    body: {
+      config: { ...cfg.config, nonMasqueradeCIDRs: cidrs },
+      resourceVersion: cfg.resourceVersion,
+    },
   });
-  const r = await waitRollout(put.generation);
+  const r = await waitRollout(put.revision);
   await new Promise((res) => setTimeout(res, SETTLE_MS));
   const c1 = await dash.ask<CpuUsage>("cpu");
   const window = { micros: cpuMicros(c1) - cpuMicros(c0), ms: performance.now() - t0 };
   const counts = await Promise.all(
-    groups.map((g) => g.ask<{ count: number }>({ applied: put.generation })),
+    groups.map((g) => g.ask<{ count: number }>({ applied: put.revision })),
   );
   const applied = counts.reduce((a, c) => a + c.count, 0);
   if (applied !== n)
-    throw new Error(`generation ${put.generation}: only ${applied}/${n} reporters applied it`);
+    throw new Error(`revision ${put.revision}: only ${applied}/${n} reporters applied it`);
   return {
     ms: r.at - start,
     failed: r.failed,

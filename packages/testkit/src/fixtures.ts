@@ -24,7 +24,7 @@ export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
     mode: "enforce",
     flags: DEFAULT_FLAGS,
     reporterVersion: "test",
-    appliedGeneration: null,
+    appliedRevision: null,
     ...over,
   };
 }
@@ -37,7 +37,7 @@ export function inSyncSnapshot(): Snapshot {
     v: PROTOCOL_VERSION,
     seq: 0,
     takenAt: 0,
-    appliedGeneration: 1,
+    appliedRevision: 1,
     linux: [
       snapshotOf({
         family: "ipv4",
@@ -63,7 +63,7 @@ export function largeChainSnapshot(seq: number, rules = 3000): Snapshot {
     v: PROTOCOL_VERSION,
     seq,
     takenAt: Date.now(),
-    appliedGeneration: null,
+    appliedRevision: null,
     linux: [snapshotOf({ family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT"] })],
   };
 }

@@ -1,5 +1,5 @@
 // Judges a node's snapshot against the desired config with the shared core. Nodes of one
-// fleet mostly report identical rules, so assessments are cached by (desired generation,
+// fleet mostly report identical rules, so assessments are cached by (desired revision,
 // flags, snapshot content): 5,000 identical nodes cost one assessment. The cache is bounded by
 // bytes, not entries: one assessment of a 3,000-rule chain holds ~3 MB, so a reporter sending
 // distinct large snapshots must not be able to fill memory with them.
@@ -173,7 +173,7 @@ export class Assessor {
     if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
     const flagsKey = this.flagsId(flags);
     const snap = this.keyOf(snapshot);
-    const key = `${desired.generation}|${desired.revision}|${flagsKey}|${snap.hash}`;
+    const key = `${desired.revision}|${desired.resourceVersion}|${flagsKey}|${snap.hash}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const result = assessOnce(desired.config, flags, snapshot);

@@ -15,12 +15,12 @@ const edited = (f: (s: Snapshot) => void): Snapshot => {
 describe("sameRules", () => {
   const cases: { desc: string; input: Snapshot; want: boolean }[] = [
     {
-      desc: "another node's seq, time, applied generation and schedule",
+      desc: "another node's seq, time, applied revision and schedule",
       input: edited((s) =>
         Object.assign(s, {
           seq: 9,
           takenAt: 5,
-          appliedGeneration: 3,
+          appliedRevision: 3,
           schedule: { heal: "periodic", resyncMs: 60_000, nextResyncAt: 7 },
         }),
       ),
