@@ -118,6 +118,11 @@ class Reporters {
     // In a cluster reporters run on their own nodes; here they share two cores with the
     // dashboard, so they yield to it rather than starve it.
     if (proc.pid !== undefined) setPriority(proc.pid, 10);
+    // A reporter process that dies says how; the run then fails with "not connected".
+    proc.once("exit", (code, signal) => {
+      if (code !== 0) console.error(`reporter process ${proc.pid} exited: ${code ?? signal}`);
+    });
+    proc.on("error", (e) => console.error(`reporter process ${proc.pid}: ${e.message}`));
     return new Reporters(proc);
   }
 
@@ -260,7 +265,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     await dash.ask("reset");
     editTimer = setInterval(() => {
       const k = Math.max(1, Math.round(n / 100 / groups.length));
-      for (const g of groups) g.proc.send({ edit: k } as unknown as string);
+      for (const g of groups) if (g.proc.connected) g.proc.send({ edit: k } as unknown as string);
     }, 100);
     const busy: SaveRun[] = [];
     for (let k = SAVES; k < 2 * SAVES; k++)
