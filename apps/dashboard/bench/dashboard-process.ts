@@ -1,20 +1,41 @@
 // The dashboard under benchmark in its own process (fleet-server.ts), so its CPU, RSS and
 // event-loop lag are its own: started over IPC, asked for stats, called over HTTP as admin.
 import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ADMIN = "bench-admin-token";
 export const REPORTER = "bench-reporter-token";
 
-/** Children run TypeScript sources; FLEET_BENCH_PROF=DIR writes CPU profiles. */
-export function childArgs(name: string): string[] {
+/**
+ * Children run TypeScript sources, with global.gc for memory after a full collection;
+ * FLEET_BENCH_PROF=DIR writes CPU profiles, FLEET_BENCH_HEAP_PROF=DIR heap profiles.
+ */
+export function childArgs(name: string, extra: readonly string[] = []): string[] {
   const prof = process.env.FLEET_BENCH_PROF;
+  const heap = process.env.FLEET_BENCH_HEAP_PROF;
   return [
     "--conditions=source",
     "--import",
     "tsx",
+    "--expose-gc",
+    ...extra,
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}/${name}`] : []),
+    ...(heap ? ["--heap-prof", `--heap-prof-dir=${heap}/${name}`] : []),
   ];
+}
+
+/**
+ * Open files this process (and the children it forks) may hold: the soft RLIMIT_NOFILE, from
+ * /proc/self/limits. The dashboard holds one socket per connected node, so it bounds the
+ * fleet one dashboard process can be measured with (raising it takes CAP_SYS_RESOURCE).
+ */
+export function openFileLimit(): number {
+  const line = readFileSync("/proc/self/limits", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("Max open files"));
+  const soft = line?.split(/\s+/)[3];
+  return soft === undefined || soft === "unlimited" ? Number.POSITIVE_INFINITY : Number(soft);
 }
 
 export class Dashboard {

@@ -3,8 +3,9 @@
 // the real in-memory backend (createMemoryBackend): desired → backend.apply → apply-result
 // (+ snapshot when the rules changed), resync likewise, hand edits → snapshot. With
 // FLEET_BENCH_AGENT=1 each node is instead the whole reporter agent (enforcer included).
-// IPC: {start: {url, token, from, count}} → {ready}; {applied: G} → {count}; {edit: k};
-// "stop".
+// IPC: {start: {url, secret, from, count, localAddress}} → {ready}; {applied: G} → {count};
+// {edit: k}; "stop". Each process connects from its own loopback address, so 30,000
+// connections to one port do not run out of ephemeral ports (~28,000 per source address).
 import { createAgent } from "@masq/reporter/agent";
 import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
 import { createLink, type Link } from "@masq/reporter/link";
@@ -24,6 +25,9 @@ interface SimNode {
   report: () => Promise<void>;
   stop: () => Promise<void>;
 }
+
+/** The loopback address this process's connections come from. */
+let localAddress: string | undefined;
 
 function linkNode(url: string, token: string, name: string): Promise<SimNode> {
   const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
@@ -69,6 +73,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       token,
       // A load generator: the dashboard validates every frame itself.
       validateOutgoing: false,
+      ...(localAddress ? { ws: { localAddress } } : {}),
       hello: () => helloFor(name, { appliedRevision: applied }),
       onOpen: () => void report(),
       onMessage: (m: DashboardMessage) => {
@@ -105,7 +110,13 @@ process.on(
     m:
       | {
           /** `secret`: the dashboard's reporter secret; each node gets its own token from it. */
-          start?: { url: string; secret: string; from: number; count: number };
+          start?: {
+            url: string;
+            secret: string;
+            from: number;
+            count: number;
+            localAddress?: string;
+          };
           applied?: number;
           edit?: number;
         }
@@ -117,6 +128,7 @@ process.on(
     }
     if (m.start) {
       const { url, secret, from, count } = m.start;
+      localAddress = m.start.localAddress;
       const make = process.env.FLEET_BENCH_AGENT === "1" ? agentNode : linkNode;
       for (let i = 0; i < count; i += 250) {
         const batch = Array.from({ length: Math.min(250, count - i) }, (_, j) => {

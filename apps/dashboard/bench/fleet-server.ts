@@ -1,8 +1,10 @@
 // The dashboard under benchmark, in its own process so its RSS and event-loop lag are its
 // own. Started by fleet.bench.ts over IPC: prints nothing, answers {url} once listening and
 // {rss, lagP99Ms, lagMaxMs} on request ("stats"; "reset" starts a new lag window), its event
-// loop utilization ("elu") and its CPU time ("cpu").
-import { mkdtemp, rm } from "node:fs/promises";
+// loop utilization ("elu"), its CPU time ("cpu": process.cpuUsage) and its memory after a
+// full GC ("mem": process.memoryUsage); "prof-start"/"prof-stop" profile a window.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
@@ -26,11 +28,50 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 100);
 
+/**
+ * FLEET_BENCH_WINDOW_PROF=DIR: a CPU profile of what lies between "prof-start" and "prof-stop";
+ * with FLEET_BENCH_WINDOW_HEAP=1, a sampling profile of every allocation in it instead.
+ */
+const profDir = process.env.FLEET_BENCH_WINDOW_PROF;
+const heapWindow = process.env.FLEET_BENCH_WINDOW_HEAP === "1";
+const inspector = profDir ? new Session() : undefined;
+
+async function profile(m: "prof-start" | "prof-stop"): Promise<void> {
+  if (!inspector || !profDir) return;
+  if (m === "prof-start") {
+    inspector.connect();
+    if (heapWindow)
+      await inspector.post("HeapProfiler.startSampling", {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never);
+    else {
+      await inspector.post("Profiler.enable");
+      await inspector.post("Profiler.start");
+    }
+    return;
+  }
+  const { profile } = heapWindow
+    ? await inspector.post("HeapProfiler.stopSampling")
+    : await inspector.post("Profiler.stop");
+  const ext = heapWindow ? "heapprofile" : "cpuprofile";
+  await writeFile(join(profDir, `dashboard-${Date.now()}.${ext}`), JSON.stringify(profile));
+  inspector.disconnect();
+}
+
 process.on("message", async (m: string) => {
-  if (m === "elu") {
+  if (m === "prof-start" || m === "prof-stop") {
+    await profile(m);
+    process.send?.({ [m]: true });
+  } else if (m === "elu") {
     process.send?.(performance.eventLoopUtilization());
   } else if (m === "cpu") {
     process.send?.(process.cpuUsage());
+  } else if (m === "mem") {
+    // After full collections (--expose-gc): what the process holds, not what it could free.
+    for (let i = 0; i < 3; i++) globalThis.gc?.();
+    process.send?.(process.memoryUsage());
   } else if (m === "reset") {
     lag.reset();
     process.send?.({ reset: true });

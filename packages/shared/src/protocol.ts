@@ -296,14 +296,16 @@ function byteLength(raw: string | Uint8Array): number {
 }
 
 /** The JSON value of one frame, or why it is not one (too large, not UTF-8, not JSON). */
+/** One strict decoder for every frame: a non-streaming decode keeps no state between calls. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 export function parseFrame(
   raw: string | Uint8Array,
 ): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (byteLength(raw) > MAX_FRAME_BYTES)
     return { ok: false, reason: `frame larger than ${MAX_FRAME_BYTES} bytes` };
   try {
-    const text =
-      typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    const text = typeof raw === "string" ? raw : utf8.decode(raw);
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
     return { ok: false, reason: `not JSON: ${(e as Error).message}` };

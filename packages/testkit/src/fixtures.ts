@@ -1,7 +1,10 @@
 // Protocol messages for tests and benchmarks that play a reporter.
 import {
   DEFAULT_FLAGS,
+  defaultConfig,
+  desiredChain,
   type Hello,
+  jumpRuleLine,
   PROTOCOL_VERSION,
   type Snapshot,
   snapshotOf,
@@ -23,6 +26,25 @@ export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
     reporterVersion: "test",
     appliedRevision: null,
     ...over,
+  };
+}
+
+/** An IPv4 node in sync with the default config: its agent chain and the POSTROUTING jump. */
+export function inSyncSnapshot(): Snapshot {
+  const d = desiredChain(defaultConfig(), DEFAULT_FLAGS, "ipv4");
+  return {
+    type: "snapshot",
+    v: PROTOCOL_VERSION,
+    seq: 0,
+    takenAt: 0,
+    appliedRevision: 1,
+    linux: [
+      snapshotOf({
+        family: "ipv4",
+        chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
+        postrouting: [jumpRuleLine(d.chain)],
+      }),
+    ],
   };
 }
 

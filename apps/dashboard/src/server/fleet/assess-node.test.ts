@@ -2,12 +2,11 @@ import {
   DEFAULT_FLAGS,
   defaultConfig,
   desiredChain,
-  jumpRuleLine,
   type NftSnapshot,
   PROTOCOL_VERSION,
   type Snapshot,
-  snapshotOf,
 } from "@masq/shared";
+import { inSyncSnapshot } from "@masq/testkit/fixtures";
 import { nftDump } from "@masq/testkit/nft-dumps";
 import { describe, expect, it } from "vitest";
 import { Assessor } from "./assess-node.js";
@@ -15,20 +14,7 @@ import { Assessor } from "./assess-node.js";
 const config = defaultConfig();
 const desired = { revision: 1, resourceVersion: "1", config };
 const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
-const good: Snapshot = {
-  type: "snapshot",
-  v: PROTOCOL_VERSION,
-  seq: 0,
-  takenAt: 0,
-  appliedRevision: 1,
-  linux: [
-    snapshotOf({
-      family: "ipv4",
-      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
-      postrouting: [jumpRuleLine(d.chain)],
-    }),
-  ],
-};
+const good = inSyncSnapshot();
 
 describe("Assessor", () => {
   it("judges with the shared core and reuses results for identical nodes", () => {
@@ -203,5 +189,48 @@ describe("Assessor on native nftables nodes", () => {
     const first = a.assess(desired, DEFAULT_FLAGS, nftNode("agent-default"));
     expect(a.assess(desired, DEFAULT_FLAGS, nftNode("agent-default"))).toBe(first);
     expect(a.assess(desired, DEFAULT_FLAGS, nftNode("agent-hand-edit"))).not.toBe(first);
+  });
+});
+
+describe("Assessor.intern", () => {
+  const other = (f: (s: Snapshot) => void): Snapshot => {
+    const s = structuredClone(good);
+    f(s);
+    return s;
+  };
+  const cases: { desc: string; input: Snapshot; want: "shared" | "own" }[] = [
+    {
+      desc: "same rules, another node's seq, time and applied revision",
+      input: other((s) => Object.assign(s, { seq: 7, takenAt: 99, appliedRevision: 2 })),
+      want: "shared",
+    },
+    {
+      desc: "one line differs",
+      input: other((s) => s.linux![0]!.chains[1]!.lines!.pop()),
+      want: "own",
+    },
+    {
+      desc: "unread [] where absent",
+      input: other((s) => (s.linux![0]!.unread = [])),
+      want: "own",
+    },
+    { desc: "readError ''", input: other((s) => (s.linux![0]!.readError = "")), want: "own" },
+    { desc: "no linux at all", input: other((s) => delete s.linux), want: "own" },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const a = new Assessor();
+      const first = a.intern(structuredClone(good));
+      const got = a.intern(input);
+      // Never changes what the node said; only which copy of equal rules it holds.
+      expect(got).toEqual(input);
+      expect(got.linux === first.linux).toBe(want === "shared");
+      expect(a.assess(desired, DEFAULT_FLAGS, got)).toBe(a.assess(desired, DEFAULT_FLAGS, input));
+    });
+
+  it("leaves Windows snapshots as they are", () => {
+    const a = new Assessor();
+    const win = { ...good, linux: undefined, windows: { lists: [] } } as unknown as Snapshot;
+    expect(a.intern(win)).toBe(win);
   });
 });

@@ -22,6 +22,7 @@ import {
 import type { Desired } from "../config/config-service.js";
 import { ByteLru } from "../util/byte-lru.js";
 import type { NodeAssessment } from "./node.js";
+import { sameRules } from "./same-rules.js";
 
 /** Judges a Windows node's CNI OutBoundNAT exception lists. */
 export type WindowsAssessor = (config: MasqConfig, snapshot: WindowsSnapshot) => NodeAssessment;
@@ -35,8 +36,8 @@ export const assessWindowsNode: WindowsAssessor = (config, snapshot) => {
 /**
  * Cache key of what a node reported: exactly what assessLinux reads (per family snapshot its
  * backend, each chain's name and lines, what was not read and why, its read error), every
- * text length-prefixed so no content can forge another node's key. Cheaper than JSON: this
- * runs for every snapshot of every node.
+ * text length-prefixed so no content can forge another node's key, and every optional part
+ * marked present or absent. Cheaper than JSON: this runs for every snapshot of every node.
  */
 function snapshotKey(snapshot: Snapshot): string {
   let key = "";
@@ -49,10 +50,12 @@ function snapshotKey(snapshot: Snapshot): string {
       part(c.name);
       part(c.lines === null ? "-" : `+${c.lines.join("\n")}`);
     }
-    part((f.unread ?? []).join(" "));
-    part(f.unreadNote ?? "");
-    part(f.readError ?? "");
+    // Absent and empty differ ("-" / "+…"): equal keys mean equal content (see intern).
+    part(f.unread === undefined ? "-" : `+${f.unread.join(" ")}`);
+    part(f.unreadNote === undefined ? "-" : `+${f.unreadNote}`);
+    part(f.readError === undefined ? "-" : `+${f.readError}`);
   }
+  part(snapshot.linux === undefined ? "-" : "+");
   // A native nftables node: its whole read (ruleset, unread chains, read error).
   part(snapshot.nftables ? JSON.stringify(snapshot.nftables) : "");
   return key;
@@ -70,11 +73,21 @@ export function assessmentBytes(snapshotKeyLength: number): number {
   return 24 * snapshotKeyLength + 8 * 1024;
 }
 
+/** Budget of rule texts kept for sharing (estimated bytes). */
+const SHARED_RULES_BYTES = 8 * 1024 * 1024;
+
 export class Assessor {
   /** desired+flags key, then a hash of the snapshot key → assessment. */
   private readonly cache: ByteLru<NodeAssessment>;
-  /** Each reporter's flags object, serialized once. */
-  private readonly flagKeys = new WeakMap<AgentFlags, string>();
+  /** Each reporter's flags object → a short id of its serialization (same flags, same id). */
+  private readonly flagKeys = new WeakMap<AgentFlags, number>();
+  private readonly flagIds = new Map<string, number>();
+  /** Snapshot key text → its hash, for the newest few: a fleet's nodes mostly send the same. */
+  private readonly hashes = new Map<string, string>();
+  /** Content hash → the first snapshot seen with it, whose rules later ones share. */
+  private readonly rules = new ByteLru<Snapshot>(SHARED_RULES_BYTES);
+  /** The canonical snapshot the last intern returned the rules of. */
+  private lastCanon: Snapshot | undefined;
   /** Each snapshot's key, built once (re-judging every node on a new config reuses it). */
   private readonly snapshotKeys = new WeakMap<Snapshot, { hash: string; length: number }>();
 
@@ -90,20 +103,76 @@ export class Assessor {
     return this.cache.bytes;
   }
 
-  assess(desired: Desired, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
-    if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
-    let flagsKey = this.flagKeys.get(flags);
-    if (flagsKey === undefined) {
-      flagsKey = JSON.stringify(flags);
-      this.flagKeys.set(flags, flagsKey);
+  /** A short key for a flags object: equal flags (by serialization) get the same id. */
+  private flagsId(flags: AgentFlags): string {
+    const known = this.flagKeys.get(flags);
+    if (known !== undefined) return `f${known}`;
+    const text = JSON.stringify(flags);
+    let id = this.flagIds.get(text);
+    if (id === undefined) {
+      if (this.flagIds.size >= MAX_FLAG_IDS) return text; // unbounded variety: the text itself
+      id = this.flagIds.size;
+      this.flagIds.set(text, id);
     }
+    this.flagKeys.set(flags, id);
+    return `f${id}`;
+  }
+
+  /** sha256 of a snapshot key, remembered for the newest few texts of ordinary size. */
+  private hashOf(text: string): string {
+    const known = this.hashes.get(text);
+    if (known !== undefined) return known;
+    const hash = sha256(text, "base64url");
+    if (text.length <= MAX_HASHED_CHARS) {
+      if (this.hashes.size >= MAX_HASHES) this.hashes.delete(this.hashes.keys().next().value!);
+      this.hashes.set(text, hash);
+    }
+    return hash;
+  }
+
+  /** The snapshot's content key: hashed once per snapshot object. */
+  private keyOf(snapshot: Snapshot): { hash: string; length: number } {
     let snap = this.snapshotKeys.get(snapshot);
     if (snap === undefined) {
       // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
       const text = snapshotKey(snapshot);
-      snap = { hash: sha256(text, "base64url"), length: text.length };
+      snap = { hash: this.hashOf(text), length: text.length };
       this.snapshotKeys.set(snapshot, snap);
     }
+    return snap;
+  }
+
+  /**
+   * The snapshot with its rules (`linux`, `nftables`) shared with an earlier snapshot of the
+   * same content, from any node: a fleet's nodes mostly hold the same chains, so each node
+   * keeps its own small fields and one copy of the rules is kept for all. Rules are never
+   * mutated once received. Windows snapshots are returned as they are.
+   */
+  intern(snapshot: Snapshot): Snapshot {
+    if (snapshot.windows) return snapshot;
+    // The common case first: the same rules as the last snapshot interned (any node's).
+    const last = this.lastCanon;
+    const canon =
+      last && sameRules(last, snapshot) ? last : this.rules.get(this.keyOf(snapshot).hash);
+    if (!canon) {
+      const snap = this.keyOf(snapshot);
+      this.rules.set(snap.hash, snapshot, 2 * snap.length + 256);
+      this.lastCanon = snapshot;
+      return snapshot;
+    }
+    this.lastCanon = canon;
+    if (canon === snapshot) return snapshot;
+    const shared: Snapshot = { ...snapshot };
+    if (canon.linux !== undefined) shared.linux = canon.linux;
+    if (canon.nftables !== undefined) shared.nftables = canon.nftables;
+    this.snapshotKeys.set(shared, this.keyOf(canon));
+    return shared;
+  }
+
+  assess(desired: Desired, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
+    if (snapshot.windows && !snapshot.linux) return this.windows(desired.config, snapshot.windows);
+    const flagsKey = this.flagsId(flags);
+    const snap = this.keyOf(snapshot);
     const key = `${desired.revision}|${desired.resourceVersion}|${flagsKey}|${snap.hash}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
@@ -112,6 +181,12 @@ export class Assessor {
     return result;
   }
 }
+
+/** Distinct flag sets remembered by id (a fleet has a handful; more are not interned). */
+const MAX_FLAG_IDS = 1024;
+/** Snapshot key texts whose hash is remembered, and the longest one remembered. */
+const MAX_HASHES = 64;
+const MAX_HASHED_CHARS = 64 * 1024;
 
 /**
  * A native nftables node: the shared assessNft and its node page. `families` keep the desired

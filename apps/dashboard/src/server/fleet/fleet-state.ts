@@ -76,7 +76,7 @@ export class FleetState {
   private reassessRun = 0;
   private pushRun = 0;
   /** What browsers last saw of each node, to send only real changes. */
-  private readonly shown = new Map<string, string>();
+  private readonly shown = new Map<string, Shown>();
   /** A rollout in waves: each node's desired revision follows its wave (staged-rollout.ts). */
   private staging: StagedRollouts | undefined;
 
@@ -202,7 +202,8 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
-    n.snapshot = snap;
+    // One copy of identical rules for all nodes holding them (see Assessor.intern).
+    n.snapshot = this.assessor.intern(snap);
     n.snapshotReceivedAt = now;
     // The reporter's clock may differ from ours: move its time by how old the snapshot is.
     if (snap.schedule)
@@ -475,13 +476,7 @@ export class FleetState {
   ): void {
     link.send(frame);
     n.pending = { kind: "desired", revision: d.revision, sentAt: now };
-    const by = d.author ? `, saved by ${d.author}` : "";
-    addEvent(
-      n,
-      "desired-sent",
-      `revision ${d.revision} sent (resourceVersion ${d.resourceVersion}${by})`,
-      now,
-    );
+    addEvent(n, "desired-sent", sentMessage(d), now);
   }
 
   private reassessOne(name: string): void {
@@ -531,14 +526,51 @@ export class FleetState {
     n.status = status;
     n.summary = summary;
     if (changed) this.staging?.judged(n);
-    const diffs = n.assessment?.report.differences.length ?? -1;
-    // lastSeenAt is left out on purpose: heartbeats must not flood browsers (see Freshness).
-    const sig = `${status}|${summary}|${n.appliedRevision}|${n.hello.mode}|${diffs}|${livenessOf(n)}|${n.snapshotReceivedAt}`;
-    if (force || this.shown.get(n.name) !== sig) {
-      this.shown.set(n.name, sig);
+    const seen = this.shown.get(n.name);
+    if (force || !seen || !sameAsShown(seen, n)) {
+      this.shown.set(n.name, shownOf(n));
       this.opts.feed.node(n.name);
     }
   }
+}
+
+/**
+ * What a browser's row shows of a node, to tell a real change. lastSeenAt is left out on
+ * purpose: heartbeats must not flood browsers (see Freshness).
+ */
+interface Shown {
+  status: NodeStatus;
+  summary: string;
+  appliedRevision: number | null;
+  mode: string;
+  diffs: number;
+  liveness: string;
+  snapshotReceivedAt: number | null;
+}
+
+function shownOf(n: NodeRecord): Shown {
+  return {
+    status: n.status,
+    summary: n.summary,
+    appliedRevision: n.appliedRevision,
+    mode: n.hello.mode,
+    diffs: n.assessment?.report.differences.length ?? -1,
+    liveness: livenessOf(n),
+    snapshotReceivedAt: n.snapshotReceivedAt,
+  };
+}
+
+/** Compared field by field: no string is built for the thousands of refreshes of a push. */
+function sameAsShown(s: Shown, n: NodeRecord): boolean {
+  return (
+    s.status === n.status &&
+    s.summary === n.summary &&
+    s.appliedRevision === n.appliedRevision &&
+    s.mode === n.hello.mode &&
+    s.diffs === (n.assessment?.report.differences.length ?? -1) &&
+    s.liveness === livenessOf(n) &&
+    s.snapshotReceivedAt === n.snapshotReceivedAt
+  );
 }
 
 /**
@@ -571,6 +603,19 @@ function settles(n: NodeRecord, res: ApplyResult): boolean {
   if (!p) return false;
   if (p.kind === "resync") return res.trigger === "resync";
   return res.revision !== null && p.revision !== null && res.revision >= p.revision;
+}
+
+/** A push's event text, one string for all its nodes. */
+const sentMessages = new WeakMap<Desired, string>();
+
+function sentMessage(d: Desired): string {
+  let text = sentMessages.get(d);
+  if (text === undefined) {
+    const by = d.author ? `, saved by ${d.author}` : "";
+    text = `revision ${d.revision} sent (resourceVersion ${d.resourceVersion}${by})`;
+    sentMessages.set(d, text);
+  }
+  return text;
 }
 
 function encodeDesired(d: Desired): Buffer {

@@ -182,8 +182,24 @@ export function toSummary(n: NodeRecord): NodeSummary {
   };
 }
 
+/** Distinct event texts shared between nodes; past this many the pool starts over. */
+const MAX_SHARED_TEXTS = 4096;
+const sharedTexts = new Map<string, string>();
+
+/**
+ * The one copy of an event text: thousands of nodes keep the same few texts in their
+ * timelines ("in-sync → applying: …"), each up to MAX_EVENTS deep.
+ */
+function sharedText(text: string): string {
+  const known = sharedTexts.get(text);
+  if (known !== undefined) return known;
+  if (sharedTexts.size >= MAX_SHARED_TEXTS) sharedTexts.clear();
+  sharedTexts.set(text, text);
+  return text;
+}
+
 export function addEvent(n: NodeRecord, kind: string, message: string, time: number): void {
-  n.events.push({ time, kind, message });
+  n.events.push({ time, kind, message: sharedText(message) });
   if (n.events.length > MAX_EVENTS) n.events.splice(0, n.events.length - MAX_EVENTS);
 }
 

@@ -26,4 +26,30 @@ describe("ByteLru", () => {
     c.delete("a");
     expect([c.size, c.bytes]).toEqual([0, 0]);
   });
+
+  it("keeps the order right when the same entry is read many times in a row", () => {
+    const cases: {
+      desc: string;
+      reads: string[];
+      deleted?: string;
+      want: (string | undefined)[];
+    }[] = [
+      { desc: "newest read again", reads: ["b", "b", "a", "a"], want: ["A", undefined, "C"] },
+      { desc: "oldest read twice", reads: ["a", "a"], want: ["A", undefined, "C"] },
+      { desc: "newest deleted, then re-added", reads: ["b"], deleted: "b", want: ["A", "B", "C"] },
+    ];
+    for (const { desc, reads, deleted, want } of cases) {
+      const c = new ByteLru<string>(100);
+      c.set("a", "A", 40);
+      c.set("b", "B", 40);
+      for (const k of reads) c.get(k);
+      if (deleted) {
+        c.delete(deleted);
+        c.set(deleted, deleted.toUpperCase(), 20);
+        c.get("a");
+      }
+      c.set("c", "C", 40);
+      expect([c.get("a"), c.get("b"), c.get("c")], desc).toEqual(want);
+    }
+  });
 });

@@ -6,14 +6,20 @@
 export class ByteLru<V> {
   private readonly map = new Map<string, { value: V; bytes: number }>();
   private total = 0;
+  /** The most recently used key (the map's last), or undefined when not known. */
+  private newest: string | undefined;
 
   constructor(readonly maxBytes: number) {}
 
   get(key: string): V | undefined {
     const e = this.map.get(key);
     if (!e) return undefined;
-    this.map.delete(key);
-    this.map.set(key, e);
+    // Already the most recent (thousands of identical nodes in a row): nothing to move.
+    if (key !== this.newest) {
+      this.map.delete(key);
+      this.map.set(key, e);
+      this.newest = key;
+    }
     return e.value;
   }
 
@@ -21,6 +27,7 @@ export class ByteLru<V> {
     this.delete(key);
     if (bytes > this.maxBytes) return;
     this.map.set(key, { value, bytes });
+    this.newest = key;
     this.total += bytes;
     for (const [k, e] of this.map) {
       if (this.total <= this.maxBytes) break;
@@ -33,6 +40,7 @@ export class ByteLru<V> {
     const e = this.map.get(key);
     if (!e) return;
     this.map.delete(key);
+    if (key === this.newest) this.newest = undefined;
     this.total -= e.bytes;
   }
 

@@ -1,0 +1,155 @@
+// The dashboard's own work per node for one push and its acknowledgements, without sockets
+// (run by fleet-logic.bench.ts in its own process): the real fleet state, the real reporter
+// frame decoder and the browsers' coalesced updates serialized as the server publishes them,
+// fed the frames N reporters send (the real memory backend's snapshots, encoded before the
+// measured window). What the fleet benchmark measures beside it is this plus the WebSocket
+// and TCP work and the garbage of a process holding N sockets.
+// IPC: answers {rounds: [µs per node, …], heapBytesPerNode} (printed when run by hand).
+import { createMemoryBackend } from "@masq/reporter/backend/memory";
+import {
+  createReporterDecoder,
+  DEFAULT_FLAGS,
+  defaultConfig,
+  encodeMessage,
+  type FamilySnapshot,
+  type MasqConfig,
+  PROTOCOL_VERSION,
+  type ReporterMessage,
+} from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import type { Desired } from "../src/server/config/config-service.js";
+import { ChangeFeed } from "../src/server/fleet/change-feed.js";
+import { FleetState } from "../src/server/fleet/fleet-state.js";
+import { toSummary } from "../src/server/fleet/node.js";
+import { silentLogger } from "../src/server/log.js";
+
+const N = Number(process.env.FLEET_LOGIC_NODES ?? 5000);
+const ROUNDS = 8;
+const tick = () => new Promise((r) => setImmediate(r));
+const frame = (m: ReporterMessage) => Buffer.from(encodeMessage(m));
+
+let desired: Desired | null = null;
+const feed = new ChangeFeed(250);
+const fleet = new FleetState({
+  desired: () => desired,
+  feed,
+  log: silentLogger(),
+  heartbeatMs: 10_000,
+  applyTimeoutMs: 30_000,
+});
+// As http-server.ts publishes: changed nodes' summaries, the counts, the rollout.
+feed.onFlush((c) => {
+  const nodes = c.changed.flatMap((name) => {
+    const n = fleet.nodes.get(name);
+    return n ? [toSummary(n)] : [];
+  });
+  JSON.stringify({ nodes, removed: c.removed, summary: fleet.countByStatus() });
+  if (c.rollout) JSON.stringify(fleet.rolloutView());
+});
+const decoders = new Map<string, ReturnType<typeof createReporterDecoder>>();
+const pushed: string[] = [];
+
+function deliver(name: string, bytes: Buffer): void {
+  const d = decoders.get(name)!.decode(bytes);
+  if (!d.ok) throw new Error(d.reason);
+  fleet.seen(name);
+  if (d.msg.type === "snapshot") fleet.snapshot(name, d.msg);
+  else if (d.msg.type === "apply-result") fleet.applyResult(name, d.msg);
+}
+
+async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
+  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  await backend.apply(config, "desired");
+  return backend.read();
+}
+
+/** What each reporter sends after applying `revision`: its rules, then the result. */
+function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
+  return pushed.map((_, i) => [
+    frame({
+      type: "snapshot",
+      v: PROTOCOL_VERSION,
+      seq: i,
+      takenAt: i,
+      linux,
+      appliedRevision: revision,
+    }),
+    frame({
+      type: "apply-result",
+      v: PROTOCOL_VERSION,
+      revision,
+      ok: true,
+      durationMs: 3 + (i % 7),
+      trigger: "desired",
+      changed: true,
+    }),
+  ]);
+}
+
+async function connectAll(config: MasqConfig): Promise<void> {
+  desired = { revision: 1, resourceVersion: "1", config };
+  const linux = await rulesFor(config);
+  for (let i = 0; i < N; i++) {
+    const name = `node-${String(i).padStart(5, "0")}`;
+    const decoder = createReporterDecoder();
+    decoders.set(name, decoder);
+    const hello = helloFor(name, { appliedRevision: 1 });
+    decoder.decode(frame(hello));
+    fleet.connect(hello, { send: () => pushed.push(name), close: () => {} });
+    deliver(
+      name,
+      frame({
+        type: "snapshot",
+        v: PROTOCOL_VERSION,
+        seq: 0,
+        takenAt: 0,
+        linux,
+        appliedRevision: 1,
+      }),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+/** One push and every node's acknowledgement: the dashboard's CPU, µs per node. */
+async function pushOnce(
+  revision: number,
+  config: MasqConfig,
+  linux: FamilySnapshot[],
+): Promise<number> {
+  pushed.length = 0;
+  const c0 = process.cpuUsage();
+  desired = { revision, resourceVersion: String(revision), config, author: "bench" };
+  fleet.desiredChanged(desired);
+  while (pushed.length < N) await tick();
+  const c1 = process.cpuUsage(c0);
+  const frames = replies(linux, revision); // the reporters' work: not measured
+  const c2 = process.cpuUsage();
+  for (const [i, name] of pushed.entries()) {
+    for (const f of frames[i]!) deliver(name, f);
+    if (i % 500 === 499) await tick();
+  }
+  await new Promise((r) => setTimeout(r, 600)); // re-judging slices and the last SSE flush
+  const c3 = process.cpuUsage(c2);
+  const view = fleet.rolloutView();
+  if (view?.done !== N) throw new Error(`rollout ${revision}: ${view?.done}/${N} done`);
+  return (c1.user + c1.system + c3.user + c3.system) / N;
+}
+
+const before = defaultConfig();
+const after = { ...before, nonMasqueradeCIDRs: [...before.nonMasqueradeCIDRs, "100.64.0.0/16"] };
+globalThis.gc?.();
+const heap0 = process.memoryUsage().heapUsed;
+await connectAll(before);
+const rules = [await rulesFor(before), await rulesFor(after)];
+const rounds: number[] = [];
+for (let k = 0; k < ROUNDS; k++)
+  rounds.push(
+    Math.round(10 * (await pushOnce(2 + k, k % 2 ? before : after, rules[(k + 1) % 2]!))) / 10,
+  );
+globalThis.gc?.();
+const result = { rounds, heapBytesPerNode: (process.memoryUsage().heapUsed - heap0) / N };
+if (process.send) process.send(result);
+else console.log(result); // run by hand
+
+process.exit(0);
