@@ -21,6 +21,7 @@ import { BACKEND_SUFFIX, familyTools } from "./detect.js";
 import { createIptablesBackend, type IptablesVariant } from "./iptables.js";
 import { createNft, type NftRun } from "./nft-exec.js";
 import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
+import { type OwnTableCache, ownTableCache, readOwnTable } from "./nft-own-cache.js";
 import { type ChainInfo, type NftRead, readNftNode, type TableWalk } from "./nft-read.js";
 import { writeNft } from "./nft-write.js";
 import type {
@@ -51,6 +52,7 @@ export interface NftablesBackendOptions {
 
 /** iptables-nft's tables: read as iptables snapshots when iptables runs here. */
 const IPTABLES_NFT_TABLES = ["ip nat", "ip6 nat"];
+const AGENT = { family: NFT_TABLE_FAMILY, table: NFT_TABLE };
 const AGENT_TABLES = new Set([`${NFT_TABLE_FAMILY} ${NFT_TABLE}`]);
 /** The `touched` mark of an event on iptables-nft's tables. */
 const IPTABLES_SIDE = "iptables";
@@ -65,23 +67,33 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
   const iptables = side.backend;
   const readIptables = side.read;
   let watched: NftWatched = { tables: new Set(), objects: new Set() };
-  const walks = walkCache();
+  const own = ownTableCache();
+  const walks = walkCache(own);
 
   async function read(): Promise<NftObserved> {
     const ipt = await iptables();
     const touched = walks.begin();
+    const ownToken = own.begin();
     const known = walks.usableIptables();
+    let ownListing: unknown[] | undefined;
+    const readAgent = async () => {
+      const r = await readOwnTable(nft, AGENT, ownToken);
+      if (r.kind === "ok") ownListing = r.objects;
+      return r;
+    };
     const [r, linux] = await Promise.all([
       readNftNode({
         nft,
-        agent: { family: NFT_TABLE_FAMILY, table: NFT_TABLE },
+        agent: AGENT,
         skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
+        readAgent,
         ...walks.usable(),
       }),
       known ?? readIptables(),
     ]);
     watched = r.watched;
     walks.store(touched, r, linux);
+    own.store(ownToken, r.snapshot.readError === undefined ? ownListing : undefined);
     return { nftables: r.snapshot, linux };
   }
 
@@ -191,10 +203,14 @@ function watchNft(
     parseLine: parseNftMonitorLine,
     isRelevant: (ev) => walks.note(ev, relevant(ev)),
     onChange: (source) => {
-      // A poll or a (re)started monitor may follow missed events: read everything again.
-      if (source !== "event") walks.clear(source === "monitor-restart" && monitored);
+      // A poll or a (re)started monitor may follow missed events: read everything again, and
+      // keep what that read finds while the monitor follows.
+      if (source === "monitor-restart") walks.clear(monitored);
+      else if (source === "poll") walks.clear(walks.following());
       onChange(source);
     },
+    // Until the restarted monitor settles, events may be missed: nothing is reused.
+    onMonitorExit: () => walks.clear(false),
     pollIntervalMs: opts.pollIntervalMs ?? 10_000,
     logger: log,
   });
@@ -225,7 +241,7 @@ function iptablesWriter(ipt: LinuxBackend, run: NftRun) {
  * nothing is reused. Between a monitor's exit and its restart events can be missed: the
  * restart's read is a full one, and so is every poll.
  */
-function walkCache() {
+function walkCache(own: OwnTableCache) {
   let walks = new Map<string, TableWalk>();
   let hooks: Map<string, ChainInfo[]> | undefined;
   /** The iptables side, kept only when all of it is iptables-nft (nft monitor sees its changes). */
@@ -252,6 +268,7 @@ function walkCache() {
     /** What a read may reuse: other tables' hooks and unchanged walks (none unless following). */
     usable: () => (following ? { reuse: walks, ...(hooks ? { hooks } : {}) } : {}),
     usableIptables: () => (following ? iptables : undefined),
+    following: () => following,
     store(touched: Set<string>, r: NftRead, linux: FamilySnapshot[]) {
       pending.delete(touched);
       if (!following || touched.has("*")) return;
@@ -271,14 +288,20 @@ function walkCache() {
         iptables = undefined;
         touch(IPTABLES_SIDE);
       }
-      // The agent's own table (every apply re-declares its base chain) is read every time anyway.
-      if (AGENT_TABLES.has(table)) return relevant;
-      const hook = ev.kind === "chain" && hooks?.get(table)?.some((c) => c.name === ev.chain);
-      if (ev.kind === "table" || ev.natPostrouting || hook) this.clear(following);
+      // The agent's own table (every apply re-declares its base chain): its own cache.
+      if (AGENT_TABLES.has(table)) own.note(ev);
+      else if (ev.kind === "lost" || this.reshapes(ev)) this.clear(following);
       else if (ev.kind === "rule" || ev.kind === "chain") dropWalk(table, ev.chain);
       return relevant;
     },
+    /** A table, a nat postrouting chain or one of the hooks read comes or goes: read all again. */
+    reshapes(ev: MonitorEvent): boolean {
+      const hook =
+        ev.kind === "chain" && hooks?.get(ev.table ?? "")?.some((c) => c.name === ev.chain);
+      return ev.kind === "table" || ev.natPostrouting === true || hook === true;
+    },
     clear(follow: boolean) {
+      own.clear(follow);
       walks.clear();
       hooks = undefined;
       iptables = undefined;
