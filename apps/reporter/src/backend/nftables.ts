@@ -19,7 +19,7 @@ import { type Logger, silentLogger } from "../log.js";
 import { type MonitorEvent, startWatcher } from "../watcher.js";
 import { BACKEND_SUFFIX, familyTools } from "./detect.js";
 import { createIptablesBackend, type IptablesVariant } from "./iptables.js";
-import { createNft, type NftRun } from "./nft-exec.js";
+import { createNft, type Nft, type NftRun } from "./nft-exec.js";
 import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
 import { type OwnTableCache, ownTableCache, readOwnTable } from "./nft-own-cache.js";
 import { type ChainInfo, type NftRead, readNftNode, type TableWalk } from "./nft-read.js";
@@ -142,8 +142,9 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
     return next;
   };
 
+  const recheck = pathRecheck(nft, iptables, walks);
   const watch = (onChange: Parameters<NftablesBackend["watch"]>[0]): Watch =>
-    watchNft(opts, bins.nft, walks, () => watched, onChange, log);
+    watchNft(opts, bins.nft, { walks, recheck }, () => watched, onChange, log);
 
   return {
     kind: "nftables",
@@ -186,17 +187,69 @@ function iptablesSide(opts: NftablesBackendOptions, run: NftRun, log: Logger, pr
   return { backend, read };
 }
 
+/**
+ * The poll while nft monitor follows: other tables' nat postrouting paths walked again (no
+ * reuse) beside the reads, so that no event's read waits behind a walk of a big table
+ * (~1.5 CPU-s for kube-proxy's with 5,000 services). The returned call resolves true when it
+ * ran (one at a time).
+ */
+function pathRecheck(
+  nft: Nft,
+  iptables: () => Promise<LinuxBackend | undefined>,
+  walks: ReturnType<typeof walkCache>,
+): () => Promise<boolean> {
+  let rechecking = false;
+  return async () => {
+    if (rechecking) return false;
+    rechecking = true;
+    try {
+      const ipt = await iptables();
+      const touched = walks.begin();
+      const r = await readNftNode({
+        nft,
+        agent: AGENT,
+        skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
+        readAgent: async () => ({ kind: "ok", objects: [] }),
+      });
+      walks.storeWalks(touched, r);
+      // Reads that ran beside it reused the older walks: they must not put them back.
+      walks.supersede();
+      return true;
+    } finally {
+      rechecking = false;
+    }
+  };
+}
+
 /** `nft monitor` (+ the poll) for the backend; events drop the cached walks they touch. */
 function watchNft(
   opts: NftablesBackendOptions,
   nft: string,
-  walks: ReturnType<typeof walkCache>,
+  cache: { walks: ReturnType<typeof walkCache>; recheck: () => Promise<boolean> },
   watched: () => NftWatched,
   onChange: (source: ChangeSource) => void,
   log: Logger,
 ): Watch {
   const relevant = nftEventFilter(watched, new Set([...AGENT_TABLES, ...IPTABLES_NFT_TABLES]));
   const monitored = opts.monitor !== false;
+  const { walks } = cache;
+  const poll = () => {
+    if (!walks.following()) {
+      walks.clear(false);
+      return onChange("poll");
+    }
+    // While following, the agent's table and the iptables side are read whole by the read
+    // after the recheck, which walks the other tables again without holding up event reads.
+    walks.revalidate();
+    void cache.recheck().then(
+      (ran) => ran && onChange("poll"),
+      (e: Error) => {
+        log.warn({ err: e.message }, "poll recheck failed; reading everything");
+        walks.clear(walks.following());
+        onChange("poll");
+      },
+    );
+  };
   const w = startWatcher({
     monitorArgv: monitored ? ["stdbuf", "-oL", nft, "monitor"] : null,
     netns: opts.netns,
@@ -205,8 +258,8 @@ function watchNft(
     onChange: (source) => {
       // A poll or a (re)started monitor may follow missed events: read everything again, and
       // keep what that read finds while the monitor follows.
+      if (source === "poll") return poll();
       if (source === "monitor-restart") walks.clear(monitored);
-      else if (source === "poll") walks.clear(walks.following());
       onChange(source);
     },
     // Until the restarted monitor settles, events may be missed: nothing is reused.
@@ -270,16 +323,29 @@ function walkCache(own: OwnTableCache) {
     usableIptables: () => (following ? iptables : undefined),
     following: () => following,
     store(touched: Set<string>, r: NftRead, linux: FamilySnapshot[]) {
+      if (following && !touched.has("*")) {
+        const visible = linux.every((l) => l.backend === "nf_tables" && !l.readError);
+        iptables = visible && !touched.has(IPTABLES_SIDE) ? linux : undefined;
+      }
+      this.storeWalks(touched, r);
+    },
+    /** Keeps a read's walks that no event touched while it ran. */
+    storeWalks(touched: Set<string>, r: NftRead) {
       pending.delete(touched);
-      if (!following || touched.has("*")) return;
-      const visible = linux.every((l) => l.backend === "nf_tables" && !l.readError);
-      iptables = visible && !touched.has(IPTABLES_SIDE) ? linux : undefined;
-      if (r.snapshot.readError) return;
+      if (!following || touched.has("*") || r.snapshot.readError) return;
       const keep = [...r.walks].filter(
         ([k, w]) => !touched.has(k) && !w.error && w.unread.length === 0,
       );
       walks = new Map(keep);
       hooks = r.hooks;
+    },
+    /** Reads in progress keep none of their walks. */
+    supersede: () => touch("*"),
+    /** The next read lists the agent's table and the iptables side whole (a poll). */
+    revalidate() {
+      own.clear(following);
+      iptables = undefined;
+      touch(IPTABLES_SIDE);
     },
     /** Drops what the event touches; returns `relevant` for the watcher. */
     note(ev: MonitorEvent, relevant: boolean): boolean {
