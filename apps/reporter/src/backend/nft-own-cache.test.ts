@@ -3,6 +3,7 @@ import type { MonitorEvent } from "../watcher.js";
 import type { Nft, NftList } from "./nft-exec.js";
 import { parseNftMonitorLine } from "./nft-monitor.js";
 import {
+  hasEventlessSet,
   type OwnKey,
   ownEventEffect,
   ownKeys,
@@ -94,6 +95,24 @@ describe("ownKeys", () => {
   ])("$desc", ({ input, want }) => {
     const keys = ownKeys(input);
     expect(keys ? [...keys] : undefined).toEqual(want);
+  });
+});
+
+describe("hasEventlessSet", () => {
+  it.each<{ desc: string; input: unknown[]; want: boolean }>([
+    { desc: "interval sets and maps", input: LISTING, want: false },
+    {
+      desc: "a set with a default timeout",
+      input: [table, { set: { ...T, name: "t", timeout: 30 } }],
+      want: true,
+    },
+    {
+      desc: "a map the packet path updates",
+      input: [table, { map: { ...T, name: "m", flags: ["dynamic"] } }],
+      want: true,
+    },
+  ])("$desc", ({ input, want }) => {
+    expect(hasEventlessSet(input)).toBe(want);
   });
 });
 

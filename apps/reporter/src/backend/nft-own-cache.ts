@@ -36,6 +36,14 @@ function eventless(set: Record<string, unknown>): boolean {
   return flags.includes("timeout") || flags.includes("dynamic") || "timeout" in set;
 }
 
+/** Whether a listing holds a set or map whose elements change without monitor events. */
+export function hasEventlessSet(listing: readonly unknown[]): boolean {
+  return listing.some((o) => {
+    const e = entryOf(o);
+    return (e?.[0] === "set" || e?.[0] === "map") && eventless(e[1]);
+  });
+}
+
 /** The keys of a listing whose objects can be listed on their own; undefined if one cannot. */
 export function ownKeys(listing: readonly unknown[]): Set<OwnKey> | undefined {
   const keys = new Set<OwnKey>();

@@ -21,7 +21,12 @@ import { BACKEND_SUFFIX, familyTools } from "./detect.js";
 import { createIptablesBackend, type IptablesVariant } from "./iptables.js";
 import { createNft, type Nft, type NftRun } from "./nft-exec.js";
 import { type NftWatched, nftEventFilter, parseNftMonitorLine } from "./nft-monitor.js";
-import { type OwnTableCache, ownTableCache, readOwnTable } from "./nft-own-cache.js";
+import {
+  hasEventlessSet,
+  type OwnTableCache,
+  ownTableCache,
+  readOwnTable,
+} from "./nft-own-cache.js";
 import { type ChainInfo, type NftRead, readNftNode, type TableWalk } from "./nft-read.js";
 import { writeNft } from "./nft-write.js";
 import type {
@@ -333,8 +338,11 @@ function walkCache(own: OwnTableCache) {
     storeWalks(touched: Set<string>, r: NftRead) {
       pending.delete(touched);
       if (!following || touched.has("*") || r.snapshot.readError) return;
+      // A walk holding a set whose elements time out or come from the packet path changes
+      // with no event: walked again every read.
       const keep = [...r.walks].filter(
-        ([k, w]) => !touched.has(k) && !w.error && w.unread.length === 0,
+        ([k, w]) =>
+          !touched.has(k) && !w.error && w.unread.length === 0 && !hasEventlessSet(w.objects),
       );
       walks = new Map(keep);
       hooks = r.hooks;
