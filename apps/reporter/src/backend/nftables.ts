@@ -68,6 +68,7 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
   const run: NftRun = (argv, input, maxOutputBytes) =>
     exec(argv, { netns: opts.netns, timeoutMs: opts.timeoutMs, input, maxOutputBytes });
   const nft = createNft(run, bins.nft);
+
   const side = iptablesSide(opts, run, log, bins.iptables);
   const iptables = side.backend;
   const readIptables = side.read;
@@ -147,7 +148,7 @@ export function createNftablesBackend(opts: NftablesBackendOptions): NftablesBac
     return next;
   };
 
-  const recheck = pathRecheck(nft, iptables, walks);
+  const recheck = pathRecheck(backgroundNft(opts, bins.nft), iptables, walks);
   const watch = (onChange: Parameters<NftablesBackend["watch"]>[0]): Watch =>
     watchNft(opts, bins.nft, { walks, recheck }, () => watched, onChange, log);
 
@@ -192,6 +193,16 @@ function iptablesSide(opts: NftablesBackendOptions, run: NftRun, log: Logger, pr
   return { backend, read };
 }
 
+/** nft for the poll's recheck: background work, below the event reads' priority. */
+function backgroundNft(opts: NftablesBackendOptions, program: string): Nft {
+  const { netns, timeoutMs } = opts;
+  return createNft(
+    (argv, input, maxOutputBytes) =>
+      exec(argv, { netns, timeoutMs, input, maxOutputBytes, nice: 10 }),
+    program,
+  );
+}
+
 /**
  * The poll while nft monitor follows: other tables' nat postrouting paths walked again (no
  * reuse) beside the reads, so that no event's read waits behind a walk of a big table
@@ -216,7 +227,7 @@ function pathRecheck(
         skipTables: new Set(ipt ? IPTABLES_NFT_TABLES : []),
         readAgent: async () => ({ kind: "ok", objects: [] }),
       });
-      walks.storeWalks(touched, r);
+      walks.storeWalks(touched, r, true);
       // Reads that ran beside it reused the older walks: they must not put them back.
       walks.supersede();
       return true;
@@ -334,17 +345,21 @@ function walkCache(own: OwnTableCache) {
       }
       this.storeWalks(touched, r);
     },
-    /** Keeps a read's walks that no event touched while it ran. */
-    storeWalks(touched: Set<string>, r: NftRead) {
+    /**
+     * Keeps a read's walks that no event touched while it ran; `merge`: in place of the cached
+     * ones, which stay where it could not walk a table (the monitor still vouches for them).
+     */
+    storeWalks(touched: Set<string>, r: NftRead, merge = false) {
       pending.delete(touched);
       if (!following || touched.has("*") || r.snapshot.readError) return;
       // A walk holding a set whose elements time out or come from the packet path changes
       // with no event: walked again every read.
-      const keep = [...r.walks].filter(
-        ([k, w]) =>
-          !touched.has(k) && !w.error && w.unread.length === 0 && !hasEventlessSet(w.objects),
-      );
-      walks = new Map(keep);
+      const fresh = [...r.walks].filter(([k]) => !touched.has(k));
+      const failed = (w: TableWalk) => w.error !== undefined || w.unread.length > 0;
+      const keep = fresh.filter(([, w]) => !failed(w) && !hasEventlessSet(w.objects));
+      const notWalked = new Set(fresh.filter(([, w]) => failed(w)).map(([k]) => k));
+      const cached = merge ? [...walks].filter(([k]) => notWalked.has(k)) : [];
+      walks = new Map([...cached, ...keep]);
       hooks = r.hooks;
     },
     /** Reads in progress keep none of their walks. */
