@@ -110,12 +110,12 @@ async function main(): Promise<void> {
 
   // A long resync interval keeps the hand-made drift visible until you click Resync.
   const current = (await (await api("GET", "/api/config")).json()) as {
-    revision: string;
+    resourceVersion: string;
     config: Record<string, unknown>;
   };
   await api("PUT", "/api/config", {
     config: { ...current.config, resyncInterval: "10m" },
-    revision: current.revision,
+    resourceVersion: current.resourceVersion,
     message: "demo: resync every 10 minutes",
   });
 
@@ -166,13 +166,13 @@ async function main(): Promise<void> {
             own nftables table (backend nftables).
 
   tokens    each node has its own reporter token, e.g.
-            node apps/reporter/bin/ipmasq.js token --node ${nodes[0]!.name} --secret-file ${secretFile}
+            npx ipmasq token --node ${nodes[0]!.name} --secret-file ${secretFile}
 
   try       ip netns exec ${nodes[0]!.netns} iptables -t nat -S IP-MASQ-AGENT
             ip netns exec ${nodes[1]!.netns} iptables -t nat -D IP-MASQ-AGENT 2   # break a node
             ip netns exec ${nftNode.netns} nft list table inet ip_masq_agent
             ip netns exec ${nftNode.netns} nft delete element inet ip_masq_agent nonmasq_v4 '{ 10.0.0.0/8 }'
-            node apps/reporter/bin/ipmasq.js why 10.1.2.3 --netns ${nodes[0]!.netns}
+            npx ipmasq why 10.1.2.3 --netns ${nodes[0]!.netns}
 
   logs      ${join(demoDir, "logs")}
   Ctrl-C stops everything and deletes the namespaces.

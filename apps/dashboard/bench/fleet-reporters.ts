@@ -38,24 +38,24 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       seq: seq++,
       takenAt: Date.now(),
       linux,
-      appliedGeneration: applied,
+      appliedRevision: applied,
     });
   const report = async () => {
     send(await backend.read());
   };
   const apply = async (
     config: MasqConfig,
-    generation: number | null,
+    revision: number | null,
     trigger: "desired" | "resync",
   ) => {
     const out = await backend.apply(config, trigger);
-    if (out.ok && generation !== null) applied = generation;
+    if (out.ok && revision !== null) applied = revision;
     // As the reporter agent does: the rules it wrote (read back by the apply), then the result.
     if (out.changed && Array.isArray(out.snapshots)) send(out.snapshots);
     link?.send({
       type: "apply-result",
       v: PROTOCOL_VERSION,
-      generation,
+      revision,
       ok: out.ok,
       ...(out.error ? { error: out.error } : {}),
       durationMs: out.durationMs,
@@ -69,14 +69,14 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       token,
       // A load generator: the dashboard validates every frame itself.
       validateOutgoing: false,
-      hello: () => helloFor(name, { appliedGeneration: applied }),
+      hello: () => helloFor(name, { appliedRevision: applied }),
       onOpen: () => void report(),
       onMessage: (m: DashboardMessage) => {
         if (m.type === "welcome")
           resolve({ backend, applied: () => applied, report, stop: () => link!.close() });
         if (m.type === "desired") {
           last = m.config;
-          void apply(m.config, m.generation, "desired");
+          void apply(m.config, m.revision, "desired");
         }
         if (m.type === "resync" && last) void apply(last, applied, "resync");
       },
@@ -90,7 +90,7 @@ async function agentNode(url: string, token: string, name: string): Promise<SimN
   await agent.start();
   return {
     backend,
-    applied: () => agent.status().appliedGeneration,
+    applied: () => agent.status().appliedRevision,
     report: async () => {},
     stop: () => agent.stop(),
   };

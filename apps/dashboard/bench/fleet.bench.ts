@@ -25,11 +25,11 @@ interface Stats {
   lagMaxMs: number;
 }
 
-/** Resolves when the SSE stream reports rollout `generation` finished. */
+/** Resolves when the SSE stream reports rollout `revision` finished. */
 function rolloutFinished(
   url: string,
   signal: AbortSignal,
-): (generation: number) => Promise<{ done: number; failed: number; at: number }> {
+): (revision: number) => Promise<{ done: number; failed: number; at: number }> {
   const waiters = new Map<number, (r: { done: number; failed: number; at: number }) => void>();
   const finished = new Map<number, { done: number; failed: number; at: number }>();
   followEvents(
@@ -38,27 +38,27 @@ function rolloutFinished(
     ({ event, data, at }) => {
       if (event !== "rollout") return;
       const r = data as {
-        generation: number;
+        revision: number;
         finishedAt: number | null;
         done: number;
         failed: number;
       };
-      if (r.finishedAt === null || finished.has(r.generation)) return;
+      if (r.finishedAt === null || finished.has(r.revision)) return;
       const v = { done: r.done, failed: r.failed, at };
-      finished.set(r.generation, v);
-      waiters.get(r.generation)?.(v);
+      finished.set(r.revision, v);
+      waiters.get(r.revision)?.(v);
     },
     signal,
   );
-  return (generation) => {
-    const hit = finished.get(generation);
+  return (revision) => {
+    const hit = finished.get(revision);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       const t = setTimeout(
-        () => reject(new Error(`rollout ${generation} did not finish in 30 s`)),
+        () => reject(new Error(`rollout ${revision} did not finish in 30 s`)),
         30_000,
       );
-      waiters.set(generation, (r) => {
+      waiters.set(revision, (r) => {
         clearTimeout(t);
         resolve(r);
       });
@@ -121,24 +121,27 @@ async function saveOnce(
   k: number,
   waitRollout: ReturnType<typeof rolloutFinished>,
 ): Promise<SaveRun> {
-  const cfg = await dash.api<{ revision: string; config: { nonMasqueradeCIDRs: string[] } }>(
+  const cfg = await dash.api<{ resourceVersion: string; config: { nonMasqueradeCIDRs: string[] } }>(
     "/api/config",
   );
   const cidrs = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", `100.${64 + k}.0.0/16`];
   const d0 = await dash.ask<Elu>("elu");
   const start = Date.now();
-  const put = await dash.api<{ generation: number }>("/api/config", {
+  const put = await dash.api<{ revision: number }>("/api/config", {
     method: "PUT",
-    body: { config: { ...cfg.config, nonMasqueradeCIDRs: cidrs }, revision: cfg.revision },
+    body: {
+      config: { ...cfg.config, nonMasqueradeCIDRs: cidrs },
+      resourceVersion: cfg.resourceVersion,
+    },
   });
-  const r = await waitRollout(put.generation);
+  const r = await waitRollout(put.revision);
   const d1 = await dash.ask<Elu>("elu");
   const counts = await Promise.all(
-    groups.map((g) => g.ask<{ count: number }>({ applied: put.generation })),
+    groups.map((g) => g.ask<{ count: number }>({ applied: put.revision })),
   );
   const applied = counts.reduce((a, c) => a + c.count, 0);
   if (applied !== n)
-    throw new Error(`generation ${put.generation}: only ${applied}/${n} reporters applied it`);
+    throw new Error(`revision ${put.revision}: only ${applied}/${n} reporters applied it`);
   return { ms: r.at - start, failed: r.failed, dashboardCpuMs: Math.round(d1.active - d0.active) };
 }
 

@@ -9,18 +9,17 @@ import { type NetnsFleet, startNetnsFleet } from "../test/helpers/netns-fleet.js
 
 const ROUNDS = 8;
 
-async function allInSync(f: NetnsFleet, generation?: number): Promise<boolean> {
+async function allInSync(f: NetnsFleet, revision?: number): Promise<boolean> {
   const r = await f.server.api("/api/nodes");
   const nodes = r.body.nodes as {
     name: string;
     status: string;
-    appliedGeneration: number | null;
+    appliedRevision: number | null;
   }[];
   return (
     nodes.length === f.nodes.length &&
     nodes.every(
-      (n) =>
-        n.status === "in-sync" && (generation === undefined || n.appliedGeneration === generation),
+      (n) => n.status === "in-sync" && (revision === undefined || n.appliedRevision === revision),
     )
   );
 }
@@ -49,18 +48,21 @@ export default async function targetsBench(): Promise<BenchResult[]> {
     for (let i = 0; i < ROUNDS; i++) {
       const cidr = `100.${64 + i}.0.0/16`;
       const cfg = (await f.server.api("/api/config")).body;
-      let generation = -1;
+      let revision = -1;
       save.push(
         await timed(
           async () => {
             const put = await f.server.api("/api/config", {
               method: "PUT",
-              body: { yaml: `nonMasqueradeCIDRs: [10.0.0.0/8, ${cidr}]\n`, revision: cfg.revision },
+              body: {
+                yaml: `nonMasqueradeCIDRs: [10.0.0.0/8, ${cidr}]\n`,
+                resourceVersion: cfg.resourceVersion,
+              },
             });
-            generation = put.body.generation;
+            revision = put.body.revision;
           },
           async () =>
-            (await allInSync(f, generation)) &&
+            (await allInSync(f, revision)) &&
             f.nodes.every((n) => f.rules(n).some((l) => l.includes(`-d ${cidr} `))),
         ),
       );

@@ -24,7 +24,7 @@ test("the fleet shows every node in sync, live", async ({ page }, info) => {
 });
 
 test("an invalid CIDR is explained inline and nothing is saved", async ({ page }, info) => {
-  const before = await apiGet<{ revision: string }>("/api/config");
+  const before = await apiGet<{ resourceVersion: string; revision: number }>("/api/config");
   await signIn(page, TOKENS.admin, "/config");
   await page.getByLabel("Add CIDR").fill("10.0.0.1/8");
   await page.getByRole("button", { name: "Add", exact: true }).click();
@@ -37,7 +37,7 @@ test("an invalid CIDR is explained inline and nothing is saved", async ({ page }
   await expect(page.getByRole("button", { name: "Remove 10.0.0.1/8" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Save", exact: true })).toBeDisabled();
   await shot(page, info, "config-invalid-cidr");
-  const after = await apiGet<{ revision: string }>("/api/config");
+  const after = await apiGet<{ resourceVersion: string; revision: number }>("/api/config");
   expect(after.revision).toBe(before.revision);
 });
 
@@ -140,9 +140,11 @@ test("a viewer sees everything read-only and cannot change anything", async ({ p
   await shot(page, info, "config-viewer");
   // The server refuses a viewer's write even when the UI is bypassed.
   const csrf = (await page.context().cookies()).find((c) => c.name === "ipmasq_csrf")?.value ?? "";
-  const config = await apiGet<{ revision: string; yaml: string }>("/api/config");
+  const config = await apiGet<{ resourceVersion: string; revision: number; yaml: string }>(
+    "/api/config",
+  );
   const put = await page.request.put("/api/config", {
-    data: { yaml: config.yaml, revision: config.revision },
+    data: { yaml: config.yaml, resourceVersion: config.resourceVersion },
     headers: { "x-csrf-token": csrf },
   });
   expect(put.status()).toBe(403);

@@ -7,8 +7,10 @@ import { expect, shot, signIn, test } from "./fixtures.js";
 const MINE = "198.18.0.0/15";
 const THEIRS = "203.0.113.0/24";
 
-async function saveBehindTheirBack(cidr: string): Promise<string> {
-  const current = await apiGet<{ revision: string; config: MasqConfig }>("/api/config");
+async function saveBehindTheirBack(cidr: string): Promise<number> {
+  const current = await apiGet<{ resourceVersion: string; revision: number; config: MasqConfig }>(
+    "/api/config",
+  );
   const res = await fetch(`${baseUrl()}/api/config`, {
     method: "PUT",
     headers: { authorization: `Bearer ${TOKENS.admin}`, "content-type": "application/json" },
@@ -17,12 +19,12 @@ async function saveBehindTheirBack(cidr: string): Promise<string> {
         ...current.config,
         nonMasqueradeCIDRs: [...current.config.nonMasqueradeCIDRs, cidr],
       },
-      revision: current.revision,
+      resourceVersion: current.resourceVersion,
       message: "someone else's change",
     }),
   });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { revision: string }).revision;
+  return ((await res.json()) as { revision: number }).revision;
 }
 
 test("a stale save is explained with their change, never overwritten, and can be re-applied", async ({
@@ -47,7 +49,9 @@ test("a stale save is explained with their change, never overwritten, and can be
   await expect(conflict.getByText(MINE)).toBeVisible();
   await shot(page, info, "config-conflict");
   // Nothing of mine was written over theirs.
-  const stored = await apiGet<{ revision: string; config: MasqConfig }>("/api/config");
+  const stored = await apiGet<{ resourceVersion: string; revision: number; config: MasqConfig }>(
+    "/api/config",
+  );
   expect(stored.revision).toBe(theirRevision);
   expect(stored.config.nonMasqueradeCIDRs).not.toContain(MINE);
 

@@ -12,13 +12,13 @@ let restore: { config: MasqConfig } | undefined;
 
 test.afterAll(async () => {
   if (!restore) return;
-  const current = await apiGet<{ revision: string }>("/api/config");
+  const current = await apiGet<{ resourceVersion: string; revision: number }>("/api/config");
   const res = await fetch(`${baseUrl()}/api/config`, {
     method: "PUT",
     headers: { authorization: `Bearer ${TOKENS.admin}`, "content-type": "application/json" },
     body: JSON.stringify({
       config: restore.config,
-      revision: current.revision,
+      resourceVersion: current.resourceVersion,
       message: "exceptions.spec: put the config back",
     }),
   });

@@ -55,6 +55,8 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
   await page.getByLabel("Destination IP").fill("10.20.30.40");
   await page.getByRole("button", { name: "Check" }).click();
   await expect(actual).toHaveAttribute("data-answer", "depends");
+  // Not the configured answer: the node's card reads as a problem.
+  await expect(actual).toHaveAttribute("data-differs", "true");
   await expect(actual).toContainText("Depends on the packet");
   await expect(actual).toContainText("Unmarked packets (pod traffic as it usually is): depends");
   await expect(actual).toContainText(
@@ -75,6 +77,7 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
   await page.getByLabel("Mark").fill("0");
   await page.getByRole("button", { name: "Check" }).click();
   await expect(actual).toHaveAttribute("data-answer", "not-masqueraded");
+  await expect(actual).not.toHaveAttribute("data-differs");
   await expect(actual).toContainText("Not masqueraded: keeps the pod IP");
   await expect(actual).toContainText("Deciding rule: IP-MASQ-AGENT rule 2 (ip-masq-agent)");
   await expect(

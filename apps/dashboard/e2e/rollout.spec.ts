@@ -56,11 +56,13 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   fault?.fail(false);
   // Back to the file's starting config, every node at once, for the other files.
-  const cur = await apiGet<{ revision: string; yaml: string }>("/api/config");
+  const cur = await apiGet<{ resourceVersion: string; revision: number; yaml: string }>(
+    "/api/config",
+  );
   if (cur.yaml !== startYaml)
     await api("PUT", "/api/config", {
       yaml: startYaml,
-      revision: cur.revision,
+      resourceVersion: cur.resourceVersion,
       strategy: { kind: "all-at-once" },
     });
   await extra?.remove();
@@ -147,15 +149,15 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
 test("History compares two revisions: every key old → new and the impact", async ({
   page,
 }, info) => {
-  const { revisions } = await apiGet<{ revisions: { revision: string; yaml: string }[] }>(
-    "/api/history",
-  );
+  const { revisions } = await apiGet<{
+    revisions: { resourceVersion: string; revision: number; yaml: string }[];
+  }>("/api/history");
   const newest = revisions[0]!;
   const before = revisions[1]!;
   await signIn(page, TOKENS.admin, "/history");
   const compare = page.getByRole("region", { name: "Compare revisions" });
-  await compare.getByLabel("from").selectOption(before.revision);
-  await compare.getByLabel("to").selectOption(newest.revision);
+  await compare.getByLabel("from").selectOption(before.resourceVersion);
+  await compare.getByLabel("to").selectOption(newest.resourceVersion);
   await compare.getByRole("button", { name: "Compare" }).click();
   const table = compare.getByRole("table");
   await expect(table.getByRole("row", { name: /nonMasqueradeCIDRs \(changed\)/ })).toContainText(

@@ -117,7 +117,7 @@ test.describe("unsaved config edits", () => {
   test("leaving by a link or Sign out asks first; Stay keeps the draft, Leave goes", async ({
     page,
   }, info) => {
-    const before = await apiGet<{ revision: string }>("/api/config");
+    const before = await apiGet<{ resourceVersion: string; revision: number }>("/api/config");
     await signIn(page, TOKENS.admin, "/config");
     // Nothing edited: links just work.
     await nav(page, "History").click();
@@ -151,7 +151,9 @@ test.describe("unsaved config edits", () => {
     await dialog.getByRole("button", { name: "Discard edits and leave" }).click();
     await expect(page).toHaveURL(/\/history$/);
     // Nothing was saved.
-    expect((await apiGet<{ revision: string }>("/api/config")).revision).toBe(before.revision);
+    expect(
+      (await apiGet<{ resourceVersion: string; revision: number }>("/api/config")).revision,
+    ).toBe(before.revision);
   });
 
   test("Back asks, and Leave goes back; after Discard, Back just goes back", async ({ page }) => {

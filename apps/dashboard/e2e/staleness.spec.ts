@@ -118,7 +118,8 @@ test("a save while the node is offline: pending in the rollout, applied when it 
 }, info) => {
   test.setTimeout(120_000);
   const before = await apiGet<{
-    revision: string;
+    resourceVersion: string;
+    revision: number;
     yaml: string;
     config: { nonMasqueradeCIDRs: string[] };
   }>("/api/config");
@@ -126,7 +127,7 @@ test("a save while the node is offline: pending in the rollout, applied when it 
   await expect(row(page, NODE).getByText("Offline", { exact: true }).first()).toBeVisible();
   await api("PUT", "/api/config", {
     config: { ...before.config, nonMasqueradeCIDRs: [...before.config.nonMasqueradeCIDRs, ADDED] },
-    revision: before.revision,
+    resourceVersion: before.resourceVersion,
     message: "while one node is away",
   });
   const live = NODES.length;
@@ -145,6 +146,10 @@ test("a save while the node is offline: pending in the rollout, applied when it 
   await shot(page, info, "fleet-rollout-caught-up");
 
   // Leave the config as it was for the other files.
-  const now = await apiGet<{ revision: string }>("/api/config");
-  await api("PUT", "/api/config", { yaml: before.yaml, revision: now.revision, message: "undo" });
+  const now = await apiGet<{ resourceVersion: string; revision: number }>("/api/config");
+  await api("PUT", "/api/config", {
+    yaml: before.yaml,
+    resourceVersion: now.resourceVersion,
+    message: "undo",
+  });
 });

@@ -21,7 +21,7 @@ interface RouteCase {
 
 let server: TestServer;
 let reporter: SimReporter;
-let revision: string;
+let resourceVersion: string;
 
 const routes = (): RouteCase[] => [
   { method: "GET", path: "/api/config", access: "viewer" },
@@ -29,7 +29,7 @@ const routes = (): RouteCase[] => [
     method: "PUT",
     path: "/api/config",
     access: "editor",
-    body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision },
+    body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion },
   },
   {
     method: "POST",
@@ -51,9 +51,9 @@ const routes = (): RouteCase[] => [
   { method: "GET", path: "/api/history", access: "viewer" },
   {
     method: "POST",
-    path: `/api/history/${revision}/rollback`,
+    path: `/api/history/${resourceVersion}/rollback`,
     access: "editor",
-    body: { revision },
+    body: { resourceVersion },
   },
   { method: "GET", path: "/api/events", access: "viewer" },
   { method: "GET", path: "/api/me", access: "viewer" },
@@ -84,7 +84,7 @@ beforeAll(async () => {
     async () => (await server.api("/api/nodes/node-gone")).body.node?.status === "offline",
     3000,
   );
-  revision = (await server.api("/api/config")).body.revision;
+  resourceVersion = (await server.api("/api/config")).body.resourceVersion;
 });
 
 afterAll(async () => {
@@ -100,7 +100,7 @@ async function state(): Promise<string> {
   );
   const hist = (await server.api("/api/history")).body.revisions.length;
   return JSON.stringify({
-    rev: cfg.revision,
+    rev: cfg.resourceVersion,
     nodes,
     hist,
     resyncs: reporter.received.filter((m) => m.type === "resync").length,

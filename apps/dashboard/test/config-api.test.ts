@@ -18,8 +18,8 @@ describe("config API", () => {
     const r = await t.server.api("/api/config");
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
-      revision: "1",
-      generation: 1,
+      resourceVersion: "1",
+      revision: 1,
       valid: true,
       errors: [],
       author: "system",
@@ -39,10 +39,10 @@ describe("config API", () => {
     const yaml = "# keep the docs range\nnonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 10.0.0.0/8\n";
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml, revision: "1", message: "docs" },
+      body: { yaml, resourceVersion: "1", message: "docs" },
     });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ revision: "2", generation: 2 });
+    expect(put.body).toMatchObject({ resourceVersion: "2", revision: 2 });
     expect(put.body.warnings).toContainEqual(
       expect.objectContaining({ code: "duplicate", value: "10.0.0.0/8" }),
     );
@@ -57,7 +57,7 @@ describe("config API", () => {
     const obj = { ...got.config, nonMasqueradeCIDRs: ["192.168.0.0/16"], masqLinkLocal: true };
     const put2 = await t.server.api("/api/config", {
       method: "PUT",
-      body: { config: obj, revision: "2" },
+      body: { config: obj, resourceVersion: "2" },
     });
     expect(put2.status).toBe(200);
     const got2 = (await t.server.api("/api/config")).body;
@@ -69,7 +69,7 @@ describe("config API", () => {
     t.server = await startServer();
     const bad = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.1/8, fd00::/8, nope]\n", revision: "1" },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.1/8, fd00::/8, nope]\n", resourceVersion: "1" },
     });
     expect(bad.status).toBe(400);
     const values = bad.body.errors.map((e: { value: string }) => e.value);
@@ -88,7 +88,7 @@ describe("config API", () => {
           cidrLimit: 64,
           resyncInterval: "60s",
         },
-        revision: "1",
+        resourceVersion: "1",
       },
     });
     expect(both.status).toBe(400);
@@ -103,7 +103,7 @@ describe("config API", () => {
           cidrLimit: 64,
           resyncInterval: "2562048h",
         },
-        revision: "1",
+        resourceVersion: "1",
       },
     });
     expect(overflow.status).toBe(400);
@@ -111,7 +111,7 @@ describe("config API", () => {
       code: "duration",
       upstream: 'time: invalid duration "2562048h"',
     });
-    expect((await t.server.api("/api/config")).body.revision).toBe("1");
+    expect((await t.server.api("/api/config")).body.resourceVersion).toBe("1");
   });
 
   it("refuses at save a config nodes cannot be sent, naming the limit", async () => {
@@ -119,15 +119,18 @@ describe("config API", () => {
     // 4,097 CIDRs fit a request as a flow list (about 51 KiB).
     const cidrs = Array.from({ length: 4097 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
     const yaml = `cidrLimit: 5000\nnonMasqueradeCIDRs: [${cidrs.join(",")}]\n`;
-    const put = await t.server.api("/api/config", { method: "PUT", body: { yaml, revision: "1" } });
+    const put = await t.server.api("/api/config", {
+      method: "PUT",
+      body: { yaml, resourceVersion: "1" },
+    });
     expect(put.status).toBe(400);
     expect(put.body.error).toBe(
       "the config is invalid: 4097 CIDRs are more than the 4096 a config can carry to nodes; nodes would refuse it",
     );
-    expect((await t.server.api("/api/config")).body.revision).toBe("1");
+    expect((await t.server.api("/api/config")).body.resourceVersion).toBe("1");
     const big = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: `${yaml}# ${"x".repeat(64 * 1024)}\n`, revision: "1" },
+      body: { yaml: `${yaml}# ${"x".repeat(64 * 1024)}\n`, resourceVersion: "1" },
     });
     expect(big.status).toBe(413);
     expect(big.body.error).toBe("request body larger than 65536 bytes");
@@ -138,11 +141,11 @@ describe("config API", () => {
     const sim = await connect("node-a");
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs:\n  -\n  - 100.64.0.0/10\n", revision: "1" },
+      body: { yaml: "nonMasqueradeCIDRs:\n  -\n  - 100.64.0.0/10\n", resourceVersion: "1" },
     });
     expect(put.status).toBe(200);
     expect(put.body.warnings.map((w: { code: string }) => w.code)).toContain("null-item");
-    const desired = await sim.waitFor((m) => m.type === "desired" && m.generation === 2, 10_000);
+    const desired = await sim.waitFor((m) => m.type === "desired" && m.revision === 2, 10_000);
     expect(desired.type === "desired" && desired.config.nonMasqueradeCIDRs).toEqual([
       "10.0.0.0/8",
       "100.64.0.0/10",
@@ -151,13 +154,13 @@ describe("config API", () => {
 
   it("accepts resyncInterval 0s and 600h as upstream does, saying what nodes will do", async () => {
     t.server = await startServer();
-    for (const [revision, interval, said] of [
+    for (const [resourceVersion, interval, said] of [
       ["1", "0s", /re-applies every 1s/],
       ["2", "600h", /only every 600h0m0s/],
     ] as const) {
       const put = await t.server.api("/api/config", {
         method: "PUT",
-        body: { yaml: `resyncInterval: ${interval}\n`, revision },
+        body: { yaml: `resyncInterval: ${interval}\n`, resourceVersion },
       });
       expect(put.status).toBe(200);
       expect(
@@ -170,17 +173,21 @@ describe("config API", () => {
     t.server = await startServer();
     const first = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: "1" },
     });
     expect(first.status).toBe(200);
     const second = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", revision: "1" },
+      body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", resourceVersion: "1" },
     });
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({
-      error: "stale revision",
-      current: { revision: "2", author: "admin", config: { nonMasqueradeCIDRs: ["10.0.0.0/8"] } },
+      error: "stale resourceVersion",
+      current: {
+        resourceVersion: "2",
+        author: "admin",
+        config: { nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+      },
     });
     expect(second.body.current.yaml).toBe("nonMasqueradeCIDRs: [10.0.0.0/8]\n");
   });
@@ -191,7 +198,7 @@ describe("config API", () => {
       Array.from({ length: 8 }, (_, i) =>
         t.server!.api("/api/config", {
           method: "PUT",
-          body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, revision: "1" },
+          body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, resourceVersion: "1" },
         }),
       ),
     );
@@ -257,7 +264,7 @@ describe("config API", () => {
     expect(bad.status).toBe(200);
     expect(bad.body.ok).toBe(false);
     expect(bad.body.errors[0].code).toBe("cidr-limit");
-    expect((await t.server.api("/api/config")).body.revision).toBe("1");
+    expect((await t.server.api("/api/config")).body.resourceVersion).toBe("1");
   });
 
   it("lists history newest first with diffs and rolls back (a new revision, pushed to nodes)", async () => {
@@ -265,10 +272,10 @@ describe("config API", () => {
     const sim = await connect("node-a");
     await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1", message: "narrow" },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: "1", message: "narrow" },
     });
     const h = (await t.server.api("/api/history")).body.revisions;
-    expect(h.map((r: { revision: string }) => r.revision)).toEqual(["2", "1"]);
+    expect(h.map((r: { resourceVersion: string }) => r.resourceVersion)).toEqual(["2", "1"]);
     expect(h[0]).toMatchObject({
       author: "admin",
       message: "narrow",
@@ -279,14 +286,14 @@ describe("config API", () => {
     expect(h[1].author).toBe("system");
 
     expect(
-      (await t.server.api("/api/history/1/rollback", { body: { revision: "1" } })).status,
+      (await t.server.api("/api/history/1/rollback", { body: { resourceVersion: "1" } })).status,
     ).toBe(409);
     expect(
-      (await t.server.api("/api/history/77/rollback", { body: { revision: "2" } })).status,
+      (await t.server.api("/api/history/77/rollback", { body: { resourceVersion: "2" } })).status,
     ).toBe(404);
-    const rb = await t.server.api("/api/history/1/rollback", { body: { revision: "2" } });
+    const rb = await t.server.api("/api/history/1/rollback", { body: { resourceVersion: "2" } });
     expect(rb.status).toBe(200);
-    expect(rb.body).toMatchObject({ revision: "3", generation: 3 });
+    expect(rb.body).toMatchObject({ resourceVersion: "3", revision: 3 });
     const cur = (await t.server.api("/api/config")).body;
     expect(cur.config.nonMasqueradeCIDRs).toEqual([
       "10.0.0.0/8",
@@ -294,6 +301,6 @@ describe("config API", () => {
       "192.168.0.0/16",
     ]);
     expect(cur.message).toBe("rollback to revision 1");
-    await sim.waitFor((m) => m.type === "desired" && m.generation === 3, 10_000);
+    await sim.waitFor((m) => m.type === "desired" && m.revision === 3, 10_000);
   });
 });

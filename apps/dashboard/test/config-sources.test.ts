@@ -50,8 +50,9 @@ describe("config sources (file store)", () => {
       "192.168.0.0/16",
       "100.64.0.0/10",
     ]);
-    expect(cfg.desiredRevision).toMatch(/^1\+1@g2$/);
-    expect(cfg.generation).toBe(2);
+    // The stored config is revision 1; nodes get the merge, numbered 2.
+    expect(cfg.revision).toBe(1);
+    expect(cfg.desiredRevision).toBe(2);
   });
 
   it("a conflict is listed and never pushed: nodes keep the last good merge until it is resolved", async () => {
@@ -71,7 +72,7 @@ describe("config sources (file store)", () => {
     expect(conflicted.merge.conflicts.map((c: { message: string }) => c.message)).toEqual([
       "resyncInterval differs between sources: 60s (file config.yaml) vs 30s (file ip-masq-platform); set it the same everywhere, or in one source only",
     ]);
-    expect(conflicted.generation).toBe(good.generation);
+    expect(conflicted.revision).toBe(good.revision);
     expect(conflicted.desiredRevision).toBe(good.desiredRevision);
     expect(node.lastDesired?.nonMasqueradeCIDRs).not.toContain("198.51.100.0/24");
     await writeFile(join(dataDir, "ip-masq-platform"), "nonMasqueradeCIDRs: [198.51.100.0/24]\n");
@@ -82,17 +83,17 @@ describe("config sources (file store)", () => {
     );
     const resolved = (await server.api("/api/config")).body;
     expect(resolved.merge.conflicts).toEqual([]);
-    expect(resolved.generation).toBeGreaterThan(good.generation);
+    expect(resolved.desiredRevision).toBeGreaterThan(good.desiredRevision);
     // History says which source changed, and what nodes got from it (null: not pushed).
     const changes = (await server.api("/api/history/sources")).body.changes;
     expect(
-      changes.map((c: { label: string; change: string; generation: number | null }) => [
+      changes.map((c: { label: string; change: string; revision: number | null }) => [
         c.label,
         c.change,
-        c.generation,
+        c.revision,
       ]),
     ).toEqual([
-      ["file ip-masq-platform", "changed", resolved.generation],
+      ["file ip-masq-platform", "changed", resolved.desiredRevision],
       ["file ip-masq-platform", "changed", null],
     ]);
     expect(changes[0].diff).toMatchObject({ added: [], removed: [] });
@@ -120,13 +121,13 @@ describe("config sources (file store)", () => {
     ]);
     const stale = await server.api(`/api/config/sources/${PLATFORM}`, {
       method: "PUT",
-      body: { yaml, revision: "not-the-revision" },
+      body: { yaml, resourceVersion: "not-the-resourceVersion" },
     });
     expect(stale.status).toBe(409);
     expect(stale.body.current.yaml).toBe("nonMasqueradeCIDRs: [100.64.0.0/10]\n");
     const saved = await server.api(`/api/config/sources/${PLATFORM}`, {
       method: "PUT",
-      body: { yaml, revision: src.revision, message: "docs range" },
+      body: { yaml, resourceVersion: src.resourceVersion, message: "docs range" },
     });
     expect(saved.status).toBe(200);
     await eventually(async () => {
@@ -146,13 +147,13 @@ describe("config sources (file store)", () => {
     expect(preview.body.newConflicts).toMatchObject([{ kind: "scalar", key: "cidrLimit" }]);
     const put = await server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "cidrLimit: 10\n", revision: cfg.revision },
+      body: { yaml: "cidrLimit: 10\n", resourceVersion: cfg.resourceVersion },
     });
     expect(put.status).toBe(422);
     expect(put.body.error).toBe(
       "saving would make the config sources conflict: cidrLimit differs between sources: 10 (file config.yaml) vs 64 (file ip-masq-platform); set it the same everywhere, or in one source only",
     );
-    expect((await server.api("/api/config")).body.revision).toBe(cfg.revision);
+    expect((await server.api("/api/config")).body.resourceVersion).toBe(cfg.resourceVersion);
   });
 
   /** A reporter in observe mode, as beside an upstream agent. */
@@ -192,18 +193,25 @@ describe("config sources (file store)", () => {
       method: "PUT",
       body: {
         yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\nmasqueradeCIDRs: [10.100.10.0/24]\n",
-        revision: src.revision,
+        resourceVersion: src.resourceVersion,
       },
     });
     expect(put.status).toBe(422);
     expect(put.body.errors).toMatchObject([{ code: "observe-mode" }]);
     expect(put.body.error).toMatch(/node-o/);
-    expect((await server.api(`/api/config/sources/${PLATFORM}`)).body.revision).toBe(src.revision);
+    expect((await server.api(`/api/config/sources/${PLATFORM}`)).body.resourceVersion).toBe(
+      src.resourceVersion,
+    );
   });
 
-  it("with only its own config, answers exactly as before (no merge, the store's generation)", async () => {
+  it("with only its own config, answers exactly as before (no merge, the store's revision)", async () => {
     const { server } = await serverWith({});
     const cfg = (await server.api("/api/config")).body;
-    expect(cfg).toMatchObject({ merge: null, revision: "1", desiredRevision: "1", generation: 1 });
+    expect(cfg).toMatchObject({
+      merge: null,
+      resourceVersion: "1",
+      revision: 1,
+      desiredRevision: 1,
+    });
   });
 });

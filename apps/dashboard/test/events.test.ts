@@ -41,23 +41,28 @@ describe("live events", () => {
     expect(hello.data.nodes).toEqual([
       expect.objectContaining({ name: "node-a", status: "in-sync" }),
     ]);
-    expect(hello.data.summary).toMatchObject({ total: 1, revision: "1", generation: 1 });
+    expect(hello.data.summary).toMatchObject({ total: 1, resourceVersion: "1", revision: 1 });
 
     await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "1" },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: "1" },
     });
     const config = await eventually(() => l.events.find((e) => e.event === "config"), 10_000);
-    expect(config.data).toEqual({ revision: "2", generation: 2, valid: true });
+    expect(config.data).toEqual({
+      resourceVersion: "2",
+      revision: 2,
+      desiredRevision: 2,
+      valid: true,
+    });
     const done = await eventually(
       () => l.events.find((e) => e.event === "rollout" && e.data.finishedAt !== null),
       10_000,
     );
-    expect(done.data).toMatchObject({ generation: 2, total: 1, done: 1 });
+    expect(done.data).toMatchObject({ revision: 2, total: 1, done: 1 });
     const fleet = l.events.filter((e) => e.event === "fleet");
     expect(fleet.length).toBeGreaterThan(0);
     expect(fleet.at(-1)!.data.nodes).toEqual([
-      expect.objectContaining({ name: "node-a", appliedGeneration: 2 }),
+      expect.objectContaining({ name: "node-a", appliedRevision: 2 }),
     ]);
     l.stop();
   });

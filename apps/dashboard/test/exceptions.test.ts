@@ -40,11 +40,11 @@ describe("masqueradeCIDRs", () => {
 
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { config, revision: cfg.body.revision },
+      body: { config, resourceVersion: cfg.body.resourceVersion },
     });
     expect(put.status).toBe(422);
     expect(put.body.error).toContain("observe mode (node-obs)");
-    expect((await t.server.api("/api/config")).body.revision).toBe(cfg.body.revision);
+    expect((await t.server.api("/api/config")).body.resourceVersion).toBe(cfg.body.resourceVersion);
   });
 
   it("is saved and applied when every node enforces; the impact names the ranges", async () => {
@@ -55,7 +55,7 @@ describe("masqueradeCIDRs", () => {
     const base = { ...cfg.body.config, nonMasqueradeCIDRs: ["10.0.0.0/8"] };
     const put0 = await t.server.api("/api/config", {
       method: "PUT",
-      body: { config: base, revision: cfg.body.revision },
+      body: { config: base, resourceVersion: cfg.body.resourceVersion },
     });
     expect(put0.status).toBe(200);
 
@@ -74,7 +74,7 @@ describe("masqueradeCIDRs", () => {
 
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { config, revision: put0.body.revision },
+      body: { config, resourceVersion: put0.body.resourceVersion },
     });
     expect(put.status).toBe(200);
     await eventually(

@@ -26,16 +26,16 @@ function disk() {
   return d;
 }
 
-async function put(yaml: string, revision: string) {
-  return t.server!.api("/api/config", { method: "PUT", body: { yaml, revision } });
+async function put(yaml: string, resourceVersion: string) {
+  return t.server!.api("/api/config", { method: "PUT", body: { yaml, resourceVersion } });
 }
 
 async function state() {
   const config = (await t.server!.api("/api/config")).body;
   const history = (await t.server!.api("/api/history")).body.revisions;
   return {
-    revision: config.revision,
-    history: history.map((r: { revision: string }) => r.revision),
+    resourceVersion: config.resourceVersion,
+    history: history.map((r: { resourceVersion: string }) => r.resourceVersion),
   };
 }
 
@@ -46,13 +46,13 @@ describe("file store faults through the API", () => {
     await mkdir(join(t.server.dataDir, "config.yaml", "in-the-way"), { recursive: true });
     const saved = await put("nonMasqueradeCIDRs: [10.0.0.0/8]\n", "1");
     expect(saved.status).toBe(200);
-    expect(saved.body).toMatchObject({ revision: "2", generation: 2 });
-    expect(await state()).toEqual({ revision: "2", history: ["2", "1"] });
+    expect(saved.body).toMatchObject({ resourceVersion: "2", revision: 2 });
+    expect(await state()).toEqual({ resourceVersion: "2", history: ["2", "1"] });
     expect((await put("nonMasqueradeCIDRs: [10.0.0.0/16]\n", "2")).status).toBe(200);
     await rm(join(t.server.dataDir, "config.yaml"), { recursive: true });
     await t.server.stop();
     t.server = await startServer({ dataDir: t.server.dataDir });
-    expect(await state()).toEqual({ revision: "3", history: ["3", "2", "1"] });
+    expect(await state()).toEqual({ resourceVersion: "3", history: ["3", "2", "1"] });
   });
 
   it("refuses saves on a full disk with 507 disk full, changing nothing, until space returns", async () => {
@@ -64,7 +64,7 @@ describe("file store faults through the API", () => {
     const refused = await put("nonMasqueradeCIDRs: [10.0.0.0/8]\n", "1");
     expect(refused.status).toBe(507);
     expect(refused.body.error).toMatch(/^disk full: .*\(ENOSPC\); the config was not saved/);
-    expect(await state()).toEqual({ revision: "1", history: ["1"] });
+    expect(await state()).toEqual({ resourceVersion: "1", history: ["1"] });
     d.full = false;
     expect((await put("nonMasqueradeCIDRs: [10.0.0.0/8]\n", "1")).status).toBe(200);
   });
@@ -78,7 +78,7 @@ describe("file store faults through the API", () => {
     d.full = true;
     t.server = await startServer({ store: new FileStore({ dir, initialText, writer: d.writer }) });
     expect((await t.server.api("/readyz", { token: null })).status).toBe(200);
-    expect(await state()).toEqual({ revision: "2", history: ["2", "1"] });
+    expect(await state()).toEqual({ resourceVersion: "2", history: ["2", "1"] });
     expect((await put("nonMasqueradeCIDRs: [10.0.0.0/16]\n", "2")).status).toBe(507);
   });
 });

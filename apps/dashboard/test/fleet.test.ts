@@ -45,24 +45,24 @@ describe("fleet", () => {
       method: "PUT",
       body: {
         config: { ...cfg.body.config, nonMasqueradeCIDRs: ["10.0.0.0/8", "100.64.0.0/10"] },
-        revision: cfg.body.revision,
+        resourceVersion: cfg.body.resourceVersion,
       },
     });
     expect(put.status).toBe(200);
-    const generation = put.body.generation;
-    expect(generation).toBe(cfg.body.generation + 1);
+    const revision = put.body.revision;
+    expect(revision).toBe(cfg.body.revision + 1);
 
     const rollout = await eventually(
       async () => {
         const r = (await t.server!.api("/api/nodes")).body.summary.rollout;
-        return r && r.generation === generation && r.finishedAt !== null ? r : undefined;
+        return r && r.revision === revision && r.finishedAt !== null ? r : undefined;
       },
       10_000,
       "rollout",
     );
     expect(rollout).toMatchObject({ total: 3, done: 3, pending: 0, failed: 0 });
     for (const n of nodes) {
-      expect(n.appliedGeneration).toBe(generation);
+      expect(n.appliedRevision).toBe(revision);
       expect(n.families[0]!.chain!.join("\n")).toContain("100.64.0.0/10");
     }
     // Observe-mode nodes are never asked to apply, but are judged against the new config.
@@ -139,12 +139,12 @@ describe("fleet", () => {
     const cfg = (await t.server.api("/api/config")).body;
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     expect(put.status).toBe(200);
     const rollout = await eventually(async () => {
       const r = (await t.server!.api("/api/nodes")).body.summary.rollout;
-      return r?.generation === put.body.generation && r.finishedAt !== null ? r : undefined;
+      return r?.revision === put.body.revision && r.finishedAt !== null ? r : undefined;
     }, 10_000);
     expect(rollout).toMatchObject({ total: 2, done: 1, failed: 1, pending: 0 });
     const bad = (await t.server.api("/api/nodes/node-bad")).body;
@@ -159,7 +159,7 @@ describe("fleet", () => {
       method: "PUT",
       body: {
         yaml: "nonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 203.0.113.0/24\n",
-        revision: cfg.revision,
+        resourceVersion: cfg.resourceVersion,
         message: "add docs range",
       },
     });
@@ -169,19 +169,19 @@ describe("fleet", () => {
 
     t.server = await startServer({ dataDir });
     const now = (await t.server.api("/api/config")).body;
+    expect(now.resourceVersion).toBe(put.body.resourceVersion);
     expect(now.revision).toBe(put.body.revision);
-    expect(now.generation).toBe(put.body.generation);
     expect(now.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "203.0.113.0/24"]);
     expect(now.message).toBe("add docs range");
     const hist = (await t.server.api("/api/history")).body.revisions;
-    expect(hist.map((h: { revision: string }) => h.revision)).toEqual([
-      put.body.revision,
-      cfg.revision,
+    expect(hist.map((h: { resourceVersion: string }) => h.resourceVersion)).toEqual([
+      put.body.resourceVersion,
+      cfg.resourceVersion,
     ]);
 
     const node = await connect("node-a");
     await eventually(async () => (await nodeStatus("node-a")) === "in-sync", 10_000);
-    expect(node.appliedGeneration).toBe(put.body.generation);
+    expect(node.appliedRevision).toBe(put.body.revision);
   });
 
   it("judges Windows nodes by their OutBoundNAT exception list", async () => {

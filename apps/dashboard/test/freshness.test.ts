@@ -115,7 +115,7 @@ describe("what the API says of a node that stopped reporting", () => {
       seq: 50,
       takenAt,
       linux: node.families.map((f) => snapshotOf(f)),
-      appliedGeneration: node.appliedGeneration,
+      appliedRevision: node.appliedRevision,
       schedule: { heal: "immediate", resyncMs: 60_000, nextResyncAt: takenAt + 30_000 },
     });
     const d = await eventually(async () => {
@@ -142,12 +142,12 @@ describe("rollouts and offline nodes", () => {
     const cfg = (await t.server.api("/api/config")).body;
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     const rollout = async () => (await t.server!.api("/api/nodes")).body.summary.rollout;
     const waiting = await eventually(async () => {
       const r = await rollout();
-      return r?.generation === put.body.generation && r.done === 2 ? r : undefined;
+      return r?.revision === put.body.revision && r.done === 2 ? r : undefined;
     }, 5000);
     expect(waiting).toMatchObject({ total: 3, done: 2, pending: 1, offline: 1, failed: 0 });
     expect(waiting.finishedAt).toBeNull();

@@ -118,7 +118,7 @@ describe("reporter gateway", () => {
         seq: 99,
         takenAt: Date.now(),
         linux: [{ family: "ipv4", backend: "nf_tables", chains: "-A X" }],
-        appliedGeneration: null,
+        appliedRevision: null,
       }),
     );
     expect((await s.closed).code).toBe(1008);
@@ -152,15 +152,39 @@ describe("reporter gateway", () => {
     const cfg = (await t.server.api("/api/config")).body;
     const saved = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     expect(saved.status).toBe(200);
-    await old.waitFor((m) => m.type === "desired" && m.generation === saved.body.generation);
+    await old.waitFor((m) => m.type === "desired" && m.revision === saved.body.revision);
     await eventually(async () => {
       const b = (await t.server!.api("/api/nodes/node-old")).body;
-      return b.node.appliedGeneration === saved.body.generation && b.node.status === "in-sync";
+      return b.node.appliedRevision === saved.body.revision && b.node.status === "in-sync";
     }, 10_000);
     expect(old.protocol).toBe(1);
+  });
+
+  it("serves a v2 reporter of the previous release in its field names (generation)", async () => {
+    t.server = await startServer();
+    // The sim sends appliedGeneration/generation and refuses a desired in any other names.
+    const old = await connected("node-gen", { legacyNames: true });
+    await eventually(async () => {
+      const b = (await t.server!.api("/api/nodes/node-gen")).body;
+      return b.node?.status === "in-sync" ? b : undefined;
+    }, 10_000);
+    const cfg = (await t.server.api("/api/config")).body;
+    const saved = await t.server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
+    });
+    await old.waitFor((m) => m.type === "desired" && m.revision === saved.body.revision);
+    // Its applied revision, reported as appliedGeneration, is read as the current field.
+    await eventually(async () => {
+      const b = (await t.server!.api("/api/nodes/node-gen")).body;
+      return b.node.appliedRevision === saved.body.revision && b.node.status === "in-sync";
+    }, 10_000);
+    // A reporter of this release beside it gets the current names (the sim refuses others).
+    const current = await connected("node-new");
+    await current.waitFor((m) => m.type === "desired" && m.revision === saved.body.revision);
   });
 
   it("refuses a change of protocol version within one connection", async () => {
@@ -189,7 +213,7 @@ describe("reporter gateway", () => {
       v: PROTOCOL_VERSION,
       seq: 50,
       takenAt: Date.now(),
-      appliedGeneration: s.appliedGeneration,
+      appliedRevision: s.appliedRevision,
       linux: [nft!, { ...nft!, backend: "legacy" }],
     });
     const b = await eventually(async () => {

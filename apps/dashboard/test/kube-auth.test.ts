@@ -69,7 +69,10 @@ describe("people in Kubernetes mode", () => {
     const s = await start();
     const cfg = await s.api("/api/config", { token: "alice-token" });
     expect(cfg.status).toBe(200);
-    const body = { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.body.revision };
+    const body = {
+      yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
+      resourceVersion: cfg.body.resourceVersion,
+    };
     expect((await s.api("/api/me", { token: "alice-token" })).body).toEqual({
       role: "editor",
       user: "alice",
@@ -110,7 +113,7 @@ describe("people in Kubernetes mode", () => {
     for (let i = 0; i < 5; i++)
       expect((await s.api("/api/config", { token: "carol-token" })).status).toBe(200);
     expect(fake.count("POST", "tokenreviews")).toBe(2);
-    expect(fake.configMap("net", "masq")?.metadata.annotations["ipmasq.dev/generation"]).toBe("1");
+    expect(fake.configMap("net", "masq")?.metadata.annotations["ipmasq.dev/revision"]).toBe("1");
   });
 
   it("logs browsers in with a Kubernetes token", async () => {

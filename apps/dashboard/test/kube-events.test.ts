@@ -91,7 +91,7 @@ describe("Kubernetes Events", () => {
       const yaml = `nonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - ${cidr}\n`;
       const put = await s.api("/api/config", {
         method: "PUT",
-        body: { yaml, revision: cfg.revision },
+        body: { yaml, resourceVersion: cfg.resourceVersion },
       });
       expect(put.status).toBe(200);
       await eventually(
@@ -100,17 +100,16 @@ describe("Kubernetes Events", () => {
             .events({ kind: "Node", name: "node-b" })
             .some(
               (e) =>
-                e.reason === "ApplyFailed" &&
-                e.message.includes(`generation ${put.body.generation}`),
+                e.reason === "ApplyFailed" && e.message.includes(`revision ${put.body.revision}`),
             ),
         10_000,
-        `ApplyFailed of generation ${put.body.generation}`,
+        `ApplyFailed of revision ${put.body.revision}`,
       );
     }
     const failed = fake
       .events({ kind: "Node", name: "node-b" })
       .filter((e) => e.type === "Warning");
-    // Two generations: two messages, two Events.
+    // Two revisions: two messages, two Events.
     expect(failed.map((e) => e.message)).toEqual([
       expect.stringContaining("line 3 failed"),
       expect.stringContaining("line 3 failed"),
@@ -138,6 +137,28 @@ describe("Kubernetes Events", () => {
     ]);
   });
 
+  it("a flapping node's last word is not lost to the spam filter: it is recorded once the filter allows", async () => {
+    const results: string[] = [];
+    // 2 events of burst per object and type, one more each second.
+    const recorder = newRecorder({
+      correlator: { spamBurst: 2, spamQps: 1 },
+      onResult: (r) => results.push(r),
+    });
+    for (let i = 0; i < 3; i++) {
+      recorder.record(nodeRef("node-f"), "Warning", "Drifted", "10.0.0.0/8 missing");
+      recorder.record(nodeRef("node-f"), "Normal", "Healed", "in sync again");
+    }
+    await recorder.idle();
+    expect(results.filter((r) => r === "throttled")).toHaveLength(2);
+    const latest = () =>
+      fake
+        .events({ kind: "Node", name: "node-f" })
+        .sort((a, b) => Date.parse(a.lastTimestamp) - Date.parse(b.lastTimestamp))
+        .at(-1);
+    await eventually(() => latest()?.count === 3, 5_000, "the last Healed recorded");
+    expect(latest()).toMatchObject({ reason: "Healed", count: 3 });
+  });
+
   it("rollout paused (the signal the rollout code sends): a Warning on the ConfigMap and on the nodes that caused it", async () => {
     const recorder = newRecorder();
     const events = new FleetEvents(
@@ -149,14 +170,14 @@ describe("Kubernetes Events", () => {
     // The rollout code's pause hook sends this signal through FleetState's onSignal.
     events.signal({
       kind: "rollout-paused",
-      rollout: { generation: 4, revision: "812" },
+      rollout: { revision: 4, resourceVersion: "812" },
       reason: "canary failed",
       message: "node-d could not apply",
       nodes: ["node-d"],
     });
     await recorder.idle();
     const want =
-      "rollout of generation 4 (revision 812) paused (canary failed): node-d could not apply";
+      "rollout of revision 4 (resourceVersion 812) paused (canary failed): node-d could not apply";
     expect(fake.events({ kind: "ConfigMap", name: CM })).toEqual([
       expect.objectContaining({ type: "Warning", reason: "RolloutPaused", message: want }),
     ]);

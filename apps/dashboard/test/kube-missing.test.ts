@@ -22,7 +22,10 @@ const start = () => k.start();
 
 async function save(s: KubeTestServer, yaml: string) {
   const cfg = (await s.api("/api/config")).body;
-  return s.api("/api/config", { method: "PUT", body: { yaml, revision: cfg.revision } });
+  return s.api("/api/config", {
+    method: "PUT",
+    body: { yaml, resourceVersion: cfg.resourceVersion },
+  });
 }
 
 async function problems(s: KubeTestServer): Promise<string[]> {
@@ -38,14 +41,14 @@ describe("a deleted ConfigMap", () => {
     const node = await k.reporter(s, "node-a");
     const yaml = "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n";
     expect((await save(s, yaml)).status).toBe(200);
-    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 3000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === 2, 3000);
     fake.deleteConfigMap(NS, CM);
     const said = await eventually(
       async () => (await problems(s)).find((p) => p.includes("was deleted")),
       3000,
       "deletion reported",
     );
-    expect(said).toMatch(/nodes keep enforcing revision \d+ \(generation 2\)/);
+    expect(said).toMatch(/nodes keep enforcing revision 2 \(resourceVersion \d+\)/);
     expect(said).toMatch(/helm upgrade/);
     // /healthz (what the UI shows on every page) says it too, and stays 200.
     const health = await s.api("/healthz", { token: null });
@@ -59,7 +62,7 @@ describe("a deleted ConfigMap", () => {
     const ready = await s.api("/readyz", { token: null });
     expect(ready.status).toBe(200); // still serving the last known config
     expect(ready.body.detail.store.source).toEqual({ name: `${NS}/${CM}`, state: "deleted" });
-    expect((await s.api("/api/config")).body).toMatchObject({ yaml, generation: 2 });
+    expect((await s.api("/api/config")).body).toMatchObject({ yaml, revision: 2 });
     expect(node.received.filter((m) => m.type === "desired")).toHaveLength(2);
     const text = (await s.api("/metrics", { token: null })).body as string;
     expect(text).toMatch(/^ipmasq_config_source\{state="deleted"\} 1$/m);
@@ -71,7 +74,7 @@ describe("a deleted ConfigMap", () => {
     // Someone recreates it: followed at once, as a new generation.
     const recreated = "nonMasqueradeCIDRs: [192.168.0.0/16]\n";
     fake.kubectlEdit(NS, CM, { config: recreated }, "kubectl-client-side-apply");
-    await node.waitFor((m) => m.type === "desired" && m.generation === 3, 3000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === 3, 3000);
     expect(await problems(s)).toEqual([]);
   }, 20_000);
 
@@ -81,19 +84,19 @@ describe("a deleted ConfigMap", () => {
     const node = await k.reporter(s, "node-a");
     const yaml = "nonMasqueradeCIDRs: [10.0.0.0/8]\n";
     expect((await save(s, yaml)).status).toBe(200);
-    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 3000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === 2, 3000);
     fake.deleteConfigMap(NS, CM);
     const cm = await eventually(() => fake.configMap(NS, CM), 3000, "recreated");
     expect(cm.data.config).toBe(yaml);
     expect(cm.metadata.annotations).toMatchObject({
-      "ipmasq.dev/generation": "2",
+      "ipmasq.dev/revision": "2",
       "ipmasq.dev/message": "recreated after deletion",
     });
     await eventually(
-      async () => (await s.api("/api/config")).body.revision === cm.metadata.resourceVersion,
+      async () => (await s.api("/api/config")).body.resourceVersion === cm.metadata.resourceVersion,
       3000,
     );
-    // Same text, same generation: nothing to push again.
+    // Same text, same revision: nothing to push again.
     await sleep(300);
     expect(node.received.filter((m) => m.type === "desired")).toHaveLength(2);
     expect(await problems(s)).toEqual([]);
@@ -106,7 +109,7 @@ describe("starting without the chart's objects", () => {
     const first = await start();
     expect((await save(first, "nonMasqueradeCIDRs: [10.0.0.0/8]\n")).status).toBe(200);
     await eventually(
-      () => fake.configMap(NS, HISTORY)?.data?.["history.json"]?.includes('"generation":2'),
+      () => fake.configMap(NS, HISTORY)?.data?.["history.json"]?.includes('"revision":2'),
       3000,
     );
     await k.stop(first);
@@ -114,7 +117,7 @@ describe("starting without the chart's objects", () => {
     const s = await start();
     expect((await s.api("/api/config")).body).toMatchObject({
       yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
-      generation: 2,
+      revision: 2,
     });
     const ready = await s.api("/readyz", { token: null });
     expect(ready.status).toBe(200);
@@ -130,7 +133,7 @@ describe("starting without the chart's objects", () => {
     fake.deleteConfigMap(NS, HISTORY);
     const s = await start();
     const cfg = (await s.api("/api/config")).body;
-    expect(cfg).toMatchObject({ revision: "absent", generation: 0, valid: true });
+    expect(cfg).toMatchObject({ resourceVersion: "absent", revision: 0, valid: true });
     expect(cfg.config.nonMasqueradeCIDRs).toEqual([
       "10.0.0.0/8",
       "172.16.0.0/12",
@@ -148,7 +151,7 @@ describe("starting without the chart's objects", () => {
     fake.deleteConfigMap(NS, HISTORY);
     const put = await save(s, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
     expect(put.status).toBe(200);
-    expect(put.body.generation).toBe(2);
+    expect(put.body.revision).toBe(2);
     const said = await eventually(
       async () => (await problems(s)).find((p) => p.includes("history is not being recorded")),
       3000,

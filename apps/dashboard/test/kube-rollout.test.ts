@@ -21,7 +21,7 @@ beforeEach(async () => {
 
 const rollout = async (s: KubeTestServer): Promise<StagedRolloutView | null> =>
   (await s.api("/api/rollout")).body.rollout;
-const desiredGeneration = (m: DashboardMessage) => (m.type === "desired" ? m.generation : null);
+const desiredRevision = (m: DashboardMessage) => (m.type === "desired" ? m.revision : null);
 
 async function connectAll(s: KubeTestServer) {
   const sims = new Map<string, Awaited<ReturnType<typeof k.reporter>>>();
@@ -46,7 +46,7 @@ describe("staged rollout, Kubernetes store", () => {
       method: "PUT",
       body: {
         yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n",
-        revision: before.revision,
+        resourceVersion: before.resourceVersion,
         strategy: {
           kind: "waves",
           canary: { selector: { "kubernetes.io/hostname": "node-b" } },
@@ -69,28 +69,35 @@ describe("staged rollout, Kubernetes store", () => {
         "the rollout state on the history ConfigMap",
       ),
     );
-    expect(stored.current).toMatchObject({ revision: put.body.revision, core: { step: 0 } });
+    expect(stored.current).toMatchObject({
+      resourceVersion: put.body.resourceVersion,
+      core: { step: 0 },
+    });
     expect(fake.configMap(NS, CM)?.data?.["rollout.json"]).toBeUndefined();
 
     await k.stop(s);
     const again = await k.start();
     const resumed = (await rollout(again))!;
-    expect(resumed).toMatchObject({ revision: put.body.revision, phase: "paused", step: 0 });
+    expect(resumed).toMatchObject({
+      resourceVersion: put.body.resourceVersion,
+      phase: "paused",
+      step: 0,
+    });
     // Reporters reconnecting to the new dashboard get their wave's revision.
     const sims = await connectAll(again);
     const got = (n: string) =>
       sims
         .get(n)!
-        .received.map(desiredGeneration)
+        .received.map(desiredRevision)
         .filter((g) => g);
-    expect(got("node-b")).toEqual([put.body.generation]);
-    expect(got("node-a")).toEqual([before.generation]);
-    expect(got("node-c")).toEqual([before.generation]);
+    expect(got("node-b")).toEqual([put.body.revision]);
+    expect(got("node-a")).toEqual([before.revision]);
+    expect(got("node-c")).toEqual([before.revision]);
 
     const promote = await again.api("/api/rollout/promote", { method: "POST", body: {} });
     expect(promote.status).toBe(200);
     await eventually(async () => (await rollout(again))?.phase === "healthy", 5000, "healthy");
-    expect(got("node-a")).toEqual([before.generation, put.body.generation]);
+    expect(got("node-a")).toEqual([before.revision, put.body.revision]);
     await eventually(
       () =>
         JSON.parse(fake.configMap(NS, `${CM}-history`)?.data?.["rollout.json"] ?? "null")?.current
@@ -114,7 +121,7 @@ describe("staged rollout, file store", () => {
       method: "PUT",
       body: {
         yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
-        revision: before.revision,
+        resourceVersion: before.resourceVersion,
         strategy: {
           kind: "waves",
           canary: { selector: { pool: "canary" } },
@@ -125,12 +132,12 @@ describe("staged rollout, file store", () => {
     });
     expect(put.status).toBe(400);
     expect(put.body.error).toMatch(/label selector needs the nodes' labels/);
-    expect((await t.server.api("/api/config")).body.revision).toBe(before.revision);
+    expect((await t.server.api("/api/config")).body.resourceVersion).toBe(before.resourceVersion);
     const bad = await t.server.api("/api/config", {
       method: "PUT",
       body: {
         yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
-        revision: before.revision,
+        resourceVersion: before.resourceVersion,
         strategy: { kind: "waves", canary: { count: 1 }, waves: [50], pause: { kind: "manual" } },
       },
     });

@@ -82,7 +82,7 @@ describe("config sources (Kubernetes)", () => {
     }, 5000);
     expect(bad.merge.conflicts).toMatchObject([{ kind: "scalar", key: "resyncInterval" }]);
     expect(bad.merge.pushable).toBe(false);
-    expect([bad.generation, bad.desiredRevision]).toEqual([good.generation, good.desiredRevision]);
+    expect([bad.revision, bad.desiredRevision]).toEqual([good.revision, good.desiredRevision]);
     expect(cidrs(node.lastDesired)).not.toContain("172.16.0.0/12");
     expect((await s.api("/readyz", { token: null })).status).toBe(200);
 
@@ -90,10 +90,10 @@ describe("config sources (Kubernetes)", () => {
       config: "nonMasqueradeCIDRs: [100.64.0.0/10, 172.16.0.0/12]\n",
     });
     await eventually(() => cidrs(node.lastDesired).includes("172.16.0.0/12"), 5000, "resolved");
-    expect((await s.api("/api/config")).body.generation).toBeGreaterThan(good.generation);
+    expect((await s.api("/api/config")).body.desiredRevision).toBeGreaterThan(good.desiredRevision);
   });
 
-  it("saves only the sources the chart lets it edit, with the resourceVersion (409 when stale)", async () => {
+  it("saves only the sources the chart lets it edit, with the revision (409 when stale)", async () => {
     await cluster(["configSources.editable={ip-masq-agent,ip-masq-platform}"]);
     const s = await k.start();
     const src = (await s.api(`/api/config/sources/${id("ip-masq-platform")}`)).body;
@@ -101,12 +101,12 @@ describe("config sources (Kubernetes)", () => {
     const yaml = "nonMasqueradeCIDRs: [100.64.0.0/10, 192.0.2.0/24]\n";
     const stale = await s.api(`/api/config/sources/${id("ip-masq-platform")}`, {
       method: "PUT",
-      body: { yaml, revision: "1" },
+      body: { yaml, resourceVersion: "1" },
     });
     expect(stale.status).toBe(409);
     const saved = await s.api(`/api/config/sources/${id("ip-masq-platform")}`, {
       method: "PUT",
-      body: { yaml, revision: src.revision, message: "docs" },
+      body: { yaml, resourceVersion: src.resourceVersion, message: "docs" },
     });
     expect(saved.status).toBe(200);
     expect(k.fake.configMap(NS, "ip-masq-platform")?.data).toMatchObject({
@@ -134,7 +134,7 @@ describe("config sources (Kubernetes)", () => {
         token,
         body: {
           yaml: "nonMasqueradeCIDRs: [100.64.0.0/10, 192.0.2.0/24]\n",
-          revision: src.revision,
+          resourceVersion: src.resourceVersion,
         },
       });
     const refused = await put("carol-token");
@@ -142,7 +142,9 @@ describe("config sources (Kubernetes)", () => {
     expect(refused.body.error).toBe(
       "carol may not update ConfigMap ip-masq-platform (Kubernetes RBAC), so not through the dashboard either",
     );
-    expect(fake.configMap(NS, "ip-masq-platform")?.metadata.resourceVersion).toBe(src.revision);
+    expect(fake.configMap(NS, "ip-masq-platform")?.metadata.resourceVersion).toBe(
+      src.resourceVersion,
+    );
     expect((await put("dan-token")).status).toBe(200);
   });
 
@@ -160,7 +162,7 @@ describe("config sources (Kubernetes)", () => {
       method: "PUT",
       body: {
         yaml: "nonMasqueradeCIDRs: [198.51.100.0/24]\n",
-        revision: src.revision,
+        resourceVersion: src.resourceVersion,
         message: "n",
       },
     });
@@ -185,7 +187,7 @@ describe("config sources (Kubernetes)", () => {
     expect(src.editable).toBe(false);
     const put = await s.api(`/api/config/sources/${id("ip-masq-platform")}`, {
       method: "PUT",
-      body: { yaml: "{}", revision: src.revision },
+      body: { yaml: "{}", resourceVersion: src.resourceVersion },
     });
     expect(put.status).toBe(403);
     expect(put.body.error).toMatch(

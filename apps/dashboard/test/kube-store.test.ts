@@ -2,7 +2,7 @@
 // server with the chart's RBAC: upstream format, optimistic concurrency (409), live kubectl
 // edits via the watch, invalid ConfigMaps never pushed, bounded history, two replicas.
 // Watches: kube-watch.test.ts; missing objects: kube-missing.test.ts; history and
-// generations: kube-history.test.ts.
+// revisions: kube-history.test.ts.
 
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -21,16 +21,16 @@ beforeEach(async () => {
 const start = (env: Record<string, string> = {}) => k.start(env);
 const reporter = (server: KubeTestServer, node: string) => k.reporter(server, node);
 
-function history(): { revision: string; generation: number; author: string }[] {
+function history(): { resourceVersion: string; revision: number; author: string }[] {
   return JSON.parse(fake.configMap(NS, `${CM}-history`)?.data?.["history.json"] ?? "[]");
 }
 
 describe("Kubernetes store", () => {
-  it("adopts the ConfigMap the chart created as generation 1 and stamps that generation on it", async () => {
+  it("adopts the ConfigMap the chart created as revision 1 and stamps that revision on it", async () => {
     const s = await start();
     const cfg = (await s.api("/api/config")).body;
     expect(cfg).toMatchObject({
-      generation: 1,
+      revision: 1,
       valid: true,
       author: "helm (outside the dashboard)",
     });
@@ -39,17 +39,17 @@ describe("Kubernetes store", () => {
       "172.16.0.0/12",
       "192.168.0.0/16",
     ]);
-    // The stamp is a new resourceVersion with the same text: the same generation, one entry.
+    // The stamp is a new resourceVersion with the same text: the same revision, one entry.
     const cm = await eventually(() => {
       const c = fake.configMap(NS, CM);
-      return c.metadata.annotations?.["ipmasq.dev/generation"] === "1" ? c : undefined;
+      return c.metadata.annotations?.["ipmasq.dev/revision"] === "1" ? c : undefined;
     }, 3000);
     expect(cm.metadata.managedFields.map((f: { manager: string }) => f.manager)).toContain(
       "ipmasq-dashboard",
     );
-    await eventually(() => history().at(-1)?.revision === cm.metadata.resourceVersion, 3000);
-    expect(history().map((h) => h.generation)).toEqual([1]);
-    expect((await s.api("/api/config")).body.generation).toBe(1);
+    await eventually(() => history().at(-1)?.resourceVersion === cm.metadata.resourceVersion, 3000);
+    expect(history().map((h) => h.revision)).toEqual([1]);
+    expect((await s.api("/api/config")).body.revision).toBe(1);
     expect((await s.api("/readyz", { token: null })).status).toBe(200);
   });
 
@@ -70,35 +70,35 @@ describe("Kubernetes store", () => {
     expect(cfg.author).toBe("kubectl-client-side-apply (outside the dashboard)");
   });
 
-  it("saves with a replace carrying the resourceVersion, in the upstream format, and pushes to reporters", async () => {
+  it("saves with a replace carrying the revision, in the upstream format, and pushes to reporters", async () => {
     const s = await start();
     const node = await reporter(s, "node-a");
     const cfg = (await s.api("/api/config")).body;
     const yaml = "nonMasqueradeCIDRs:\n  - 10.0.0.0/8\n  - 100.64.0.0/10\nmasqLinkLocal: true\n";
     const put = await s.api("/api/config", {
       method: "PUT",
-      body: { yaml, revision: cfg.revision, message: "cgnat" },
+      body: { yaml, resourceVersion: cfg.resourceVersion, message: "cgnat" },
     });
     expect(put.status).toBe(200);
     const cm = fake.configMap(NS, CM);
     expect(cm.data.config).toBe(yaml);
-    expect(put.body.revision).toBe(cm.metadata.resourceVersion);
-    expect(put.body.generation).toBe(2);
+    expect(put.body.resourceVersion).toBe(cm.metadata.resourceVersion);
+    expect(put.body.revision).toBe(2);
     expect(cm.metadata.annotations).toMatchObject({
       "ipmasq.dev/author": "admin",
       "ipmasq.dev/message": "cgnat",
-      "ipmasq.dev/generation": "2",
+      "ipmasq.dev/revision": "2",
     });
     const replace = fake.requests.filter(
       (r) => r.method === "PUT" && r.path.startsWith(`/api/v1/namespaces/${NS}/configmaps/${CM}?`),
     );
-    // The stamp of the chart's ConfigMap (generation 1), then the save.
+    // The stamp of the chart's ConfigMap (revision 1), then the save.
     expect(replace.map((r) => r.status)).toEqual([200, 200]);
     expect(replace.every((r) => r.path.includes("fieldManager=ipmasq-dashboard"))).toBe(true);
-    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 10_000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === 2, 10_000);
     const got = (await s.api("/api/config")).body;
     expect(got).toMatchObject({
-      revision: cm.metadata.resourceVersion,
+      resourceVersion: cm.metadata.resourceVersion,
       author: "admin",
       message: "cgnat",
     });
@@ -110,7 +110,7 @@ describe("Kubernetes store", () => {
     fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [172.16.0.0/12]\n" });
     const put = await s.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     expect(put.status).toBe(409);
     expect(put.body.current).toMatchObject({
@@ -120,7 +120,7 @@ describe("Kubernetes store", () => {
     expect(fake.configMap(NS, CM).data.config).toBe("nonMasqueradeCIDRs: [172.16.0.0/12]\n");
     const garbage = await s.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: "not-a-version" },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: "not-a-version" },
     });
     expect(garbage.status).toBe(409);
     // The conflict came from the API server's resourceVersion check, not only a local one.
@@ -149,17 +149,17 @@ describe("Kubernetes store", () => {
       "kubectl edit",
     );
     expect(cfg).toMatchObject({
-      generation: 2,
+      revision: 2,
       valid: true,
       author: "kubectl-edit (outside the dashboard)",
     });
-    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 10_000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === 2, 10_000);
     await eventually(
-      async () => (await s.api("/api/nodes/node-a")).body.node.appliedGeneration === 2,
+      async () => (await s.api("/api/nodes/node-a")).body.node.appliedRevision === 2,
       10_000,
     );
     await eventually(() => history().length === 2, 3000, "history");
-    expect(history().map((h) => h.generation)).toEqual([1, 2]);
+    expect(history().map((h) => h.revision)).toEqual([1, 2]);
   });
 
   it("shows an invalid ConfigMap as invalid and never pushes it", async () => {
@@ -171,13 +171,13 @@ describe("Kubernetes store", () => {
     );
     const yaml = "nonMasqueradeCIDRs: [10.0.0.1/8]\n";
     fake.kubectlEdit(NS, CM, { config: yaml });
-    // The current revision once the dashboard stamped the edit's generation.
+    // The current revision once the dashboard stamped the edit's revision.
     const cfg = await eventually(async () => {
       const c = (await s.api("/api/config")).body;
       const now = fake.configMap(NS, CM);
       return c.yaml === yaml &&
         now.metadata.annotations["ipmasq.dev/config-sha256"] &&
-        c.revision === now.metadata.resourceVersion
+        c.resourceVersion === now.metadata.resourceVersion
         ? c
         : undefined;
     }, 10_000);
@@ -185,7 +185,7 @@ describe("Kubernetes store", () => {
     expect(cfg.errors[0]).toMatchObject({ code: "cidr-misaligned", value: "10.0.0.1/8" });
     expect(cfg.yaml).toBe("nonMasqueradeCIDRs: [10.0.0.1/8]\n");
     // Nodes keep (and are judged against) the last valid config.
-    expect(cfg.generation).toBe(1);
+    expect([cfg.revision, cfg.desiredRevision]).toEqual([2, 1]);
     expect(cfg.config.nonMasqueradeCIDRs).toEqual([
       "10.0.0.0/8",
       "172.16.0.0/12",
@@ -195,71 +195,71 @@ describe("Kubernetes store", () => {
     expect(
       node.received
         .filter((m) => m.type === "desired")
-        .map((m) => m.type === "desired" && m.generation),
+        .map((m) => m.type === "desired" && m.revision),
     ).toEqual([1]);
     expect((await s.api("/api/nodes/node-a")).body.node.status).toBe("in-sync");
     const hist = (await s.api("/api/history")).body.revisions;
     expect(hist[0]).toMatchObject({ valid: false, config: null });
     // Rolling back to the last valid revision repairs it.
-    const rb = await s.api(`/api/history/${hist[1].revision}/rollback`, {
-      body: { revision: cfg.revision },
+    const rb = await s.api(`/api/history/${hist[1].resourceVersion}/rollback`, {
+      body: { resourceVersion: cfg.resourceVersion },
     });
     expect(rb.status).toBe(200);
-    await node.waitFor((m) => m.type === "desired" && m.generation === rb.body.generation, 10_000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === rb.body.revision, 10_000);
     expect((await s.api("/api/config")).body.valid).toBe(true);
   });
 
   it("keeps the history bounded in the companion ConfigMap", async () => {
     const s = await start({});
-    let rev = (await s.api("/api/config")).body.revision;
+    let rev = (await s.api("/api/config")).body.resourceVersion;
     for (let i = 0; i < 55; i++) {
       const put = await s.api("/api/config", {
         method: "PUT",
-        body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, revision: rev },
+        body: { yaml: `nonMasqueradeCIDRs: [10.${i}.0.0/16]\n`, resourceVersion: rev },
       });
       expect(put.status).toBe(200);
-      rev = put.body.revision;
+      rev = put.body.resourceVersion;
     }
-    const h = await eventually(() => history().at(-1)?.revision === rev && history(), 3000);
+    const h = await eventually(() => history().at(-1)?.resourceVersion === rev && history(), 3000);
     expect(h).toHaveLength(50);
-    expect(h.at(-1)).toMatchObject({ revision: rev, generation: 56 });
+    expect(h.at(-1)).toMatchObject({ resourceVersion: rev, revision: 56 });
     expect((await s.api("/api/history")).body.revisions).toHaveLength(50);
   });
 
-  it("lets two replicas agree on revisions and generations", async () => {
+  it("lets two replicas agree on revisions and revisions", async () => {
     const a = await start();
     const b = await start();
     const cfg = (await a.api("/api/config")).body;
     const put = await a.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     expect(put.status).toBe(200);
     const seen = await eventually(async () => {
       const c = (await b.api("/api/config")).body;
-      return c.revision === put.body.revision ? c : undefined;
+      return c.resourceVersion === put.body.resourceVersion ? c : undefined;
     }, 10_000);
-    expect(seen.generation).toBe(put.body.generation);
+    expect(seen.revision).toBe(put.body.revision);
     const stale = await b.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [172.16.0.0/12]\n", resourceVersion: cfg.resourceVersion },
     });
     expect(stale.status).toBe(409);
-    expect(history().map((h) => h.generation)).toEqual([1, 2]);
+    expect(history().map((h) => h.revision)).toEqual([1, 2]);
   });
 
-  it("keeps revisions and generations across a dashboard restart", async () => {
+  it("keeps revisions and revisions across a dashboard restart", async () => {
     const s = await start();
     const cfg = (await s.api("/api/config")).body;
     const put = await s.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     await k.stop(s);
     fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12]\n" });
     const again = await start();
     const now = (await again.api("/api/config")).body;
-    expect(now.generation).toBe(put.body.generation + 1);
+    expect(now.revision).toBe(put.body.revision + 1);
     expect(now.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "172.16.0.0/12"]);
   });
 });

@@ -53,7 +53,7 @@ describe("the config watch", () => {
     const yaml = "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n";
     fake.kubectlEdit(NS, CM, { config: yaml });
     await yamlSeen(s, yaml, 3000, "kubectl edit after the restart");
-    await node.waitFor((m) => m.type === "desired" && m.generation === 2, 3000);
+    await node.waitFor((m) => m.type === "desired" && m.revision === 2, 3000);
     const ready = await s.api("/readyz", { token: null });
     expect(ready.body.detail.store.watch).toMatchObject({ open: true, failures: 0 });
   }, 20_000);

@@ -38,7 +38,10 @@ describe("dashboard + real reporters on real iptables", () => {
     const cfg = (await f.server.api("/api/config")).body;
     const put = await f.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
+        resourceVersion: cfg.resourceVersion,
+      },
     });
     expect(put.status).toBe(200);
     await until(
@@ -54,7 +57,7 @@ describe("dashboard + real reporters on real iptables", () => {
       "rollout acknowledged",
     );
     expect((await f.server.api("/api/nodes")).body.summary.rollout).toMatchObject({
-      generation: put.body.generation,
+      revision: put.body.revision,
       done: 2,
       failed: 0,
     });
@@ -80,7 +83,7 @@ describe("dashboard + real reporters on real iptables", () => {
     );
     expect(jumpCount(a.netns)).toBe(1);
 
-    const revision = (await f.server.api("/api/config")).body.revision;
+    const resourceVersion = (await f.server.api("/api/config")).body.resourceVersion;
     await f.stopDashboard();
     // Dashboard away: nodes keep enforcing their last applied config.
     inNetns(b.netns, ["iptables", "-w", "-t", "nat", "-F", "IP-MASQ-AGENT"]);
@@ -88,7 +91,7 @@ describe("dashboard + real reporters on real iptables", () => {
     await until(() => allInSync(f), 20_000, 50, "back in sync after restart");
     expect(hasRule(f, b, "100.64.0.0/10")).toBe(true);
     const after = (await f.server.api("/api/config")).body;
-    expect(after.revision).toBe(revision);
+    expect(after.resourceVersion).toBe(resourceVersion);
     expect(after.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "100.64.0.0/10"]);
   });
 
@@ -117,13 +120,16 @@ describe("dashboard + real reporters on real iptables", () => {
     const cfg = (await f.server.api("/api/config")).body;
     const bad = await f.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.1/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.1/8]\n", resourceVersion: cfg.resourceVersion },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].message).toContain("did you mean 10.0.0.0/8");
     const ok = await f.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 192.168.0.0/16]\n", revision: cfg.revision },
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 192.168.0.0/16]\n",
+        resourceVersion: cfg.resourceVersion,
+      },
     });
     expect(ok.status).toBe(200);
     await until(
@@ -163,7 +169,10 @@ describe("a Windows node next to Linux nodes", () => {
     const cfg = (await f.server.api("/api/config")).body;
     const put = await f.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
+        resourceVersion: cfg.resourceVersion,
+      },
     });
     expect(put.status).toBe(200);
     await until(

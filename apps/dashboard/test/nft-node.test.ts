@@ -22,7 +22,7 @@ async function nftNode(name: string, dump: string): Promise<void> {
     v: PROTOCOL_VERSION,
     seq: 1,
     takenAt: Date.now(),
-    appliedGeneration: null,
+    appliedRevision: null,
     nftables: { backend: "nftables", ruleset },
   });
 }

@@ -123,6 +123,11 @@ describe("node path and evaluate on a real node", () => {
       want: /icmp has no ports/,
     },
     {
+      desc: "an IPv6 address on a node without --enable-ipv6: not known, and why",
+      input: { ip: "fe80::1" },
+      want: /^fe80::1 is ipv6, which node .* does not manage \(agent flag --enable-ipv6 is off\): its reporter reads no ipv6 rules, so what the node does with this address is not known here$/,
+    },
+    {
       desc: "an unknown field",
       input: { ip: "1.1.1.1", iface: "eth0" },
       want: /unknown field "iface"/,

@@ -44,17 +44,20 @@ describe("with the real reporter agent", () => {
     const cfg = (await t.server.api("/api/config")).body;
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n", revision: cfg.revision },
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
+        resourceVersion: cfg.resourceVersion,
+      },
     });
     expect(put.status).toBe(200);
     await eventually(
       async () =>
-        (await t.server!.api("/api/nodes/node-a")).body.node.appliedGeneration ===
-          put.body.generation && (await status("node-a")) === "in-sync",
+        (await t.server!.api("/api/nodes/node-a")).body.node.appliedRevision ===
+          put.body.revision && (await status("node-a")) === "in-sync",
       10_000,
       "rollout",
     );
-    expect(agent.status().appliedGeneration).toBe(put.body.generation);
+    expect(agent.status().appliedRevision).toBe(put.body.revision);
     expect(backend.state().chain?.join("\n")).toContain("100.64.0.0/10");
 
     backend.edit("ipv4", (s) => {
@@ -98,23 +101,21 @@ describe("with the real reporter agent", () => {
     const cfg = (await t.server.api("/api/config")).body;
     const put = await t.server.api("/api/config", {
       method: "PUT",
-      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", revision: cfg.revision },
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
     });
     await t.server.stop();
 
     t.server = await startServer({ dataDir, port });
     expect((await t.server.api("/api/config")).body).toMatchObject({
+      resourceVersion: put.body.resourceVersion,
       revision: put.body.revision,
-      generation: put.body.generation,
     });
     await eventually(
       async () => {
         const nodes = (await t.server!.api("/api/nodes?status=in-sync")).body.nodes as {
-          appliedGeneration: number;
+          appliedRevision: number;
         }[];
-        return (
-          nodes.length === 2 && nodes.every((n) => n.appliedGeneration === put.body.generation)
-        );
+        return nodes.length === 2 && nodes.every((n) => n.appliedRevision === put.body.revision);
       },
       10_000,
       "reconnect",

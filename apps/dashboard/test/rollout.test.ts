@@ -38,10 +38,10 @@ async function save(f: NetnsFleet, yaml: string) {
   const cfg = (await f.server.api("/api/config")).body;
   const put = await f.server.api("/api/config", {
     method: "PUT",
-    body: { yaml, revision: cfg.revision, strategy: CANARY_STRATEGY },
+    body: { yaml, resourceVersion: cfg.resourceVersion, strategy: CANARY_STRATEGY },
   });
   expect(put.status).toBe(200);
-  return put.body as { revision: string; generation: number };
+  return put.body as { resourceVersion: string; revision: number };
 }
 
 describe("staged rollouts on real reporters", () => {
@@ -121,7 +121,11 @@ describe("staged rollouts on real reporters", () => {
       "back after the restart",
     );
     const resumed = (await rollout(f))!;
-    expect(resumed).toMatchObject({ revision: v2.revision, phase: "paused", step: 0 });
+    expect(resumed).toMatchObject({
+      resourceVersion: v2.resourceVersion,
+      phase: "paused",
+      step: 0,
+    });
     expect(resumed.actions.map((a) => a.action)).toEqual(["start", "pause", "retry"]);
     for (const n of rest) expect(hasRule(f, n, "198.51.100.0/24")).toBe(false);
 
@@ -169,6 +173,15 @@ describe("staged rollouts on real reporters", () => {
       "reverted canary in sync with the previous revision",
     );
     for (const n of rest) expect(await f.status(n.name)).toBe("in-sync");
+    // The config and the save review say what nodes run: the stable revision, not the aborted.
+    const cfg = (await f.server.api("/api/config")).body;
+    expect(cfg.desiredRevision).toBe(abort.body.rollout.previousRevision);
+    expect(cfg.revision).toBe(abort.body.rollout.revision);
+    const review = await f.server.api("/api/config/validate", {
+      method: "POST",
+      body: { yaml: cfg.yaml },
+    });
+    expect(review.body.diff.added).toEqual(["203.0.113.0/24"]);
     // History keeps both rollouts' records: the aborted one and the earlier one.
     const records = (await f.server.api("/api/history")).body.revisions.map(
       (r: { rollout?: { aborted: boolean; actions: { action: string; user: string }[] } }) =>

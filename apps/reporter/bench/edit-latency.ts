@@ -73,7 +73,7 @@ export async function editLatency(
   try {
     await agent.start();
     await dash.waitFor("hello");
-    dash.send({ type: "desired", v: PROTOCOL_VERSION, generation: 1, revision: "r1", config });
+    dash.send({ type: "desired", v: PROTOCOL_VERSION, revision: 1, resourceVersion: "r1", config });
     await dash.waitFor("apply-result", (r) => r.ok, 30_000);
     await quiet(dash);
     const out: EditLatency = { latencies: [], editTimes: [], afterEdit: [], cpuMs: 0 };

@@ -69,14 +69,14 @@ export default async function idleBench(): Promise<BenchResult[]> {
   const dash = await startFakeDashboard();
   const reporters: Reporter[] = [];
   try {
-    // Side by side: Node's defaults, and the young-generation cap the DaemonSet should set
+    // Side by side: Node's defaults, and the young-revision cap the DaemonSet should set
     // (NODE_OPTIONS=--max-semi-space-size=1); same node, same config, no writes once in sync.
     // One at a time: two reporters writing one node at once would race each other's jump.
     const desired = {
       type: "desired",
       v: PROTOCOL_VERSION,
-      generation: 1,
-      revision: "r1",
+      revision: 1,
+      resourceVersion: "r1",
       config: defaultConfig(),
     } as const;
     reporters.push(await startReporter(dash, node.ns, "idle-default", []));
@@ -108,7 +108,7 @@ export default async function idleBench(): Promise<BenchResult[]> {
         unit: "MB",
         target: "≤ 80 MB",
         pass: tuned.rss <= 80 && tuned.hwm <= 80,
-        notes: `built \`ipmasq run\` (Node ${process.version}, ${TUNED}) on the ${node.rules}-rule node, dashboard link open, after one apply; peak ${tuned.hwm.toFixed(1)} MB. With Node's default flags: ${base.rss.toFixed(1)} MB, peak ${base.hwm.toFixed(1)} MB (bigger young generation).`,
+        notes: `built \`ipmasq run\` (Node ${process.version}, ${TUNED}) on the ${node.rules}-rule node, dashboard link open, after one apply; peak ${tuned.hwm.toFixed(1)} MB. With Node's default flags: ${base.rss.toFixed(1)} MB, peak ${base.hwm.toFixed(1)} MB (bigger young revision).`,
       },
       {
         id: "reporter-idle-cpu",

@@ -43,7 +43,7 @@ async function snapshot() {
     seq: seq++,
     takenAt: Date.now(),
     linux: snaps,
-    appliedGeneration: 1,
+    appliedRevision: 1,
   });
 }
 

@@ -38,7 +38,7 @@ describe("agent (memory backend, local dashboard)", () => {
       backend: "memory",
       mode: "enforce",
       flags: DEFAULT_FLAGS,
-      appliedGeneration: null,
+      appliedRevision: null,
     });
     const snap = await dash.waitFor("snapshot");
     expect(snap.linux).toEqual([
@@ -60,10 +60,16 @@ describe("agent (memory backend, local dashboard)", () => {
   it("applies a desired config: snapshot of the new rules, then the result", async () => {
     const { dash, backend } = await setup();
     await dash.waitFor("snapshot");
-    dash.send({ type: "desired", v: 2, generation: 3, revision: "r3", config: defaultConfig() });
+    dash.send({
+      type: "desired",
+      v: 2,
+      revision: 3,
+      resourceVersion: "r3",
+      config: defaultConfig(),
+    });
     const result = await dash.waitFor("apply-result");
-    expect(result).toMatchObject({ generation: 3, ok: true, trigger: "desired", changed: true });
-    const snap = await dash.waitFor("snapshot", (s) => s.appliedGeneration === 3);
+    expect(result).toMatchObject({ revision: 3, ok: true, trigger: "desired", changed: true });
+    const snap = await dash.waitFor("snapshot", (s) => s.appliedRevision === 3);
     expect(chainLines(snap.linux![0]!, "IP-MASQ-AGENT")?.length).toBeGreaterThan(3);
     // The default resyncInterval (60 s), timed from the config's arrival.
     expect(snap.schedule).toMatchObject({ resyncMs: 60_000, nextResyncAt: expect.any(Number) });
@@ -73,7 +79,13 @@ describe("agent (memory backend, local dashboard)", () => {
 
   it("reports a hand edit at once with a new snapshot", async () => {
     const { dash, backend } = await setup();
-    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({
+      type: "desired",
+      v: 2,
+      revision: 1,
+      resourceVersion: "r1",
+      config: defaultConfig(),
+    });
     await dash.waitFor("apply-result");
     backend.edit("ipv4", (s) => s.chain!.push("-A IP-MASQ-AGENT -d 1.2.3.0/24 -j RETURN"));
     const snap = await dash.waitFor(
@@ -93,8 +105,8 @@ describe("agent (memory backend, local dashboard)", () => {
       JSON.stringify({
         type: "desired",
         v: 2,
-        generation: 1,
-        revision: "r",
+        revision: 1,
+        resourceVersion: "r",
         config: { nonMasqueradeCIDRs: "10.0.0.0/8" },
       }),
     );
@@ -103,23 +115,35 @@ describe("agent (memory backend, local dashboard)", () => {
       JSON.stringify({
         type: "desired",
         v: 1,
-        generation: 1,
-        revision: "r",
+        revision: 1,
+        resourceVersion: "r",
         config: defaultConfig(),
       }),
     );
     dash.send(JSON.stringify({ type: "resync", v: 2 }));
     await new Promise((r) => setTimeout(r, 100));
     expect(backend.writes()).toBe(0);
-    dash.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
-    expect(await dash.waitFor("apply-result")).toMatchObject({ generation: 2, ok: true });
+    dash.send({
+      type: "desired",
+      v: 2,
+      revision: 2,
+      resourceVersion: "r2",
+      config: defaultConfig(),
+    });
+    expect(await dash.waitFor("apply-result")).toMatchObject({ revision: 2, ok: true });
   });
 
   it("answers resync in observe mode with a snapshot and no write", async () => {
     const { dash, backend } = await setup("observe");
     await dash.waitFor("snapshot");
     const before = dash.messages.filter((m) => m.type === "snapshot").length;
-    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({
+      type: "desired",
+      v: 2,
+      revision: 1,
+      resourceVersion: "r1",
+      config: defaultConfig(),
+    });
     dash.send({ type: "resync", v: 2, requestId: "q1" });
     await dash.waitFor(
       "snapshot",
@@ -131,7 +155,13 @@ describe("agent (memory backend, local dashboard)", () => {
 
   it("serves /healthz and /metrics", async () => {
     const { agent, dash } = await setup();
-    dash.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    dash.send({
+      type: "desired",
+      v: 2,
+      revision: 1,
+      resourceVersion: "r1",
+      config: defaultConfig(),
+    });
     await dash.waitFor("apply-result");
     const port = agent.status().opsPort;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);

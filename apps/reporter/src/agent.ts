@@ -130,7 +130,7 @@ function statusOf(s: {
     nftables: last && isNftObserved(last) ? last.nftables : undefined,
     windows: last && isWindowsObserved(last) ? last : undefined,
     lastReadAt: s.lastReadAt,
-    appliedGeneration: s.enforcer.appliedGeneration(),
+    appliedRevision: s.enforcer.appliedRevision(),
     desired: s.enforcer.desired(),
     info: s.info,
     opsPort: s.ops?.port,
@@ -148,7 +148,7 @@ export interface AgentStatus {
   /** Windows: the last snapshot of the CNI config. */
   windows: WindowsSnapshot | undefined;
   lastReadAt: number | null;
-  appliedGeneration: number | null;
+  appliedRevision: number | null;
   desired: DesiredConfig | undefined;
   info: BackendInfo | undefined;
   opsPort: number | undefined;
@@ -194,9 +194,9 @@ export function createAgent(opts: AgentOptions): Agent {
   function take(observed: Observed) {
     lastReadAt = Date.now();
     metrics.lastRead.set(lastReadAt / 1000);
-    // The generation is part of what is reported: the same rules read again after an apply
-    // is news when they now belong to a newer generation.
-    const key = `${enforcer.appliedGeneration()}#${JSON.stringify(observed)}`;
+    // The revision is part of what is reported: the same rules read again after an apply
+    // is news when they now belong to a newer revision.
+    const key = `${enforcer.appliedRevision()}#${JSON.stringify(observed)}`;
     if (key !== last?.key) {
       last = { observed, key, at: lastReadAt };
       link?.send(snapshot(observed));
@@ -211,7 +211,7 @@ export function createAgent(opts: AgentOptions): Agent {
       mode,
       info,
       flags: flags!,
-      appliedGeneration: enforcer.appliedGeneration(),
+      appliedRevision: enforcer.appliedRevision(),
     });
 
   const onMessage = (msg: DashboardMessage) =>
@@ -229,7 +229,8 @@ export function createAgent(opts: AgentOptions): Agent {
   async function startAll() {
     info = await backend.info();
     flags = await backend.effectiveFlags();
-    log.info({ node: opts.nodeName, mode, ...info, flags }, "reporter starting");
+    // The node name is bound into every line by the logger (cli/run.ts).
+    log.info({ mode, ...info, flags }, "reporter starting");
     if (opts.metricsPort !== undefined) {
       ops = await serveOps({ port: opts.metricsPort, host: opts.metricsHost, metrics, healthy });
     }

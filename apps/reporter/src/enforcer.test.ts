@@ -63,45 +63,45 @@ describe("enforce mode", () => {
   it("applies a desired config, reports the result and persists it", async () => {
     const { backend, results, enforcer } = setup();
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 7, revision: "r7" });
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 7, resourceVersion: "r7" });
     expect(hasCidr(backend, "10.0.0.0/8")).toBe(true);
     expect(results).toEqual([
       expect.objectContaining({
         type: "apply-result",
-        generation: 7,
+        revision: 7,
         ok: true,
         trigger: "desired",
         changed: true,
       }),
     ]);
-    expect(enforcer.appliedGeneration()).toBe(7);
+    expect(enforcer.appliedRevision()).toBe(7);
     expect(
       (await createStateStore(dir).load()).ok && (await createStateStore(dir).load()),
-    ).toMatchObject({ state: { generation: 7, source: "dashboard" } });
+    ).toMatchObject({ state: { revision: 7, source: "dashboard" } });
   });
 
   it("refuses an invalid config: result says why, rules and desired config stay", async () => {
     const { backend, results, enforcer } = setup();
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 1, resourceVersion: "r1" });
     const before = backend.state();
-    await enforcer.receive({ config: cfg(["10.0.0.0/33"]), generation: 2, revision: "r2" });
-    await enforcer.receive({ config: cfg(["fd00::/8"]), generation: 3, revision: "r3" });
+    await enforcer.receive({ config: cfg(["10.0.0.0/33"]), revision: 2, resourceVersion: "r2" });
+    await enforcer.receive({ config: cfg(["fd00::/8"]), revision: 3, resourceVersion: "r3" });
     expect(backend.state()).toEqual(before);
-    expect(results.slice(1).map((r) => [r.generation, r.ok])).toEqual([
+    expect(results.slice(1).map((r) => [r.revision, r.ok])).toEqual([
       [2, false],
       [3, false],
     ]);
     expect(results[2]?.error).toMatch(/IPv6/);
-    expect(enforcer.desired()?.generation).toBe(1);
+    expect(enforcer.desired()?.revision).toBe(1);
   });
 
   it("enforces the persisted config after a restart (no dashboard needed)", async () => {
     await createStateStore(dir).save({
       v: 1,
       config: cfg(["192.168.0.0/16"]),
-      generation: 9,
-      revision: "r9",
+      revision: 9,
+      resourceVersion: "r9",
       source: "dashboard",
       appliedAt: 1,
       fileHash: null,
@@ -109,16 +109,16 @@ describe("enforce mode", () => {
     const { backend, results, enforcer } = setup();
     await enforcer.start();
     expect(hasCidr(backend, "192.168.0.0/16")).toBe(true);
-    expect(results[0]).toMatchObject({ trigger: "startup", generation: 9, ok: true });
-    expect(enforcer.appliedGeneration()).toBe(9);
+    expect(results[0]).toMatchObject({ trigger: "startup", revision: 9, ok: true });
+    expect(enforcer.appliedRevision()).toBe(9);
   });
 
   it("does not apply a persisted config that is invalid for this node's flags", async () => {
     await createStateStore(dir).save({
       v: 1,
       config: cfg(["fd00::/8"]),
-      generation: 9,
-      revision: "r9",
+      revision: 9,
+      resourceVersion: "r9",
       source: "dashboard",
       appliedAt: 1,
       fileHash: null,
@@ -136,8 +136,8 @@ describe("enforce mode", () => {
     const before = Date.now();
     await enforcer.receive({
       config: cfg(["10.0.0.0/8"], { resyncInterval: "30s" }),
-      generation: 1,
-      revision: "r1",
+      revision: 1,
+      resourceVersion: "r1",
     });
     const s = enforcer.schedule();
     expect(s).toMatchObject({ heal: "immediate", resyncMs: 30_000 });
@@ -154,8 +154,8 @@ describe("enforce mode", () => {
     await enforcer.start();
     await enforcer.receive({
       config: cfg(["10.0.0.0/8"], { resyncInterval: "1ns" }),
-      generation: 1,
-      revision: "r1",
+      revision: 1,
+      resourceVersion: "r1",
     });
     const periodic = () => results.filter((r) => r.trigger === "periodic").length;
     await vi.advanceTimersByTimeAsync(999);
@@ -173,8 +173,8 @@ describe("enforce mode", () => {
       await enforcer.start();
       await enforcer.receive({
         config: cfg(["10.0.0.0/8"], { resyncInterval: "600h" }),
-        generation: 1,
-        revision: "r1",
+        revision: 1,
+        resourceVersion: "r1",
       });
       const periodic = () => results.filter((r) => r.trigger === "periodic").length;
       await vi.advanceTimersByTimeAsync(20_000);
@@ -201,7 +201,7 @@ describe("enforce mode", () => {
       onResult: (r) => results.push(r),
     });
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 1, resourceVersion: "r1" });
     expect(results[0]?.error).toHaveLength(MAX_APPLY_ERROR_CHARS);
     expect(applyResultSchema.safeParse(results[0]).success).toBe(true);
   });
@@ -212,8 +212,8 @@ describe("enforce mode", () => {
     await enforcer.start();
     await enforcer.receive({
       config: cfg(["10.0.0.0/8"], { resyncInterval: "300ms" }),
-      generation: 1,
-      revision: "r1",
+      revision: 1,
+      resourceVersion: "r1",
     });
     backend.edit("ipv4", (s) => {
       s.chain = s.chain!.filter((l) => !l.includes("10.0.0.0/8"));
@@ -230,7 +230,7 @@ describe("enforce mode", () => {
     vi.useFakeTimers();
     const { backend, results, enforcer } = setup({ heal: "immediate" });
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 1, resourceVersion: "r1" });
     backend.edit("ipv4", (s) => {
       s.postrouting = s.postrouting.filter((l) => !l.endsWith("-j IP-MASQ-AGENT"));
     });
@@ -247,7 +247,11 @@ describe("enforce mode", () => {
     await enforcer.start();
     await Promise.all(
       [1, 2, 3, 4].map((g) =>
-        enforcer.receive({ config: cfg([`10.${g}.0.0/16`]), generation: g, revision: `r${g}` }),
+        enforcer.receive({
+          config: cfg([`10.${g}.0.0/16`]),
+          revision: g,
+          resourceVersion: `r${g}`,
+        }),
       ),
     );
     expect(hasCidr(backend, "10.4.0.0/16")).toBe(true);
@@ -260,8 +264,8 @@ describe("observe mode", () => {
     await createStateStore(dir).save({
       v: 1,
       config: cfg(["10.0.0.0/8"]),
-      generation: 1,
-      revision: "r1",
+      revision: 1,
+      resourceVersion: "r1",
       source: "dashboard",
       appliedAt: 1,
       fileHash: null,
@@ -269,7 +273,7 @@ describe("observe mode", () => {
     vi.useFakeTimers();
     const { backend, results, enforcer } = setup({ mode: "observe", heal: "immediate" });
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["172.16.0.0/12"]), generation: 2, revision: "r2" });
+    await enforcer.receive({ config: cfg(["172.16.0.0/12"]), revision: 2, resourceVersion: "r2" });
     await enforcer.resync();
     expect(enforcer.observe(await backend.read())?.status).toBe("drifted");
     // Past any heal and resync a config could ask for (the 60 s default included).
@@ -304,7 +308,11 @@ describe("mounted config file", () => {
     await writeFile(file, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
     const first = setup({ configFile: file, fileCheckMs: 40 });
     await first.enforcer.start();
-    await first.enforcer.receive({ config: cfg(["172.16.0.0/12"]), generation: 5, revision: "r5" });
+    await first.enforcer.receive({
+      config: cfg(["172.16.0.0/12"]),
+      revision: 5,
+      resourceVersion: "r5",
+    });
     await sleep(120);
     expect(hasCidr(first.backend, "172.16.0.0/12")).toBe(true);
     await first.enforcer.stop();
@@ -370,8 +378,8 @@ describe("Windows CNI backend", () => {
   it("applies, and hands the file's snapshot (not Linux families) to the agent", async () => {
     const { path, results, seen, enforcer } = await windowsSetup("win-bridge-v1.conf");
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
-    expect(results).toEqual([expect.objectContaining({ ok: true, changed: true, generation: 1 })]);
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 1, resourceVersion: "r1" });
+    expect(results).toEqual([expect.objectContaining({ ok: true, changed: true, revision: 1 })]);
     expect(seen).toEqual([
       {
         path,
@@ -390,7 +398,7 @@ describe("Windows CNI backend", () => {
     const { path, results, seen, enforcer } = await windowsSetup("win-bridge-v1.conf");
     const before = await readFile(path, "utf8");
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.1/8"]), generation: 1, revision: "r1" });
+    await enforcer.receive({ config: cfg(["10.0.0.1/8"]), revision: 1, resourceVersion: "r1" });
     expect(results).toEqual([expect.objectContaining({ ok: false })]);
     expect(seen).toEqual([]);
     expect(await readFile(path, "utf8")).toBe(before);
@@ -400,7 +408,7 @@ describe("Windows CNI backend", () => {
     vi.useFakeTimers();
     const { backend, results, enforcer } = await windowsSetup("win-overlay-no-policy.conf");
     await enforcer.start();
-    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 1, revision: "r1" });
+    await enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 1, resourceVersion: "r1" });
     expect(results).toEqual([
       expect.objectContaining({ ok: false, error: expect.stringMatching(/no OutBoundNAT/) }),
     ]);

@@ -53,9 +53,9 @@ export interface Enforcer {
   start(): Promise<void>;
   stop(): Promise<void>;
   desired(): DesiredConfig | undefined;
-  appliedGeneration(): number | null;
+  appliedRevision(): number | null;
   /** A desired config from the dashboard. Resolves when applied (or refused). */
-  receive(msg: Pick<Desired, "config" | "generation" | "revision">): Promise<void>;
+  receive(msg: Pick<Desired, "config" | "revision" | "resourceVersion">): Promise<void>;
   /** Apply now (enforce); nothing in observe mode. */
   resync(trigger?: ApplyTrigger): Promise<void>;
   /** Judges a fresh read (Linux snapshots or the Windows file); heals at once when the policy says so. */
@@ -82,7 +82,7 @@ function record(
   const { ok, changed, error, rolledBack } = o;
   const durationMs = Math.round(o.durationMs);
   log[level](
-    { trigger, generation: d.generation, ok, changed, durationMs, error, rolledBack },
+    { trigger, revision: d.revision, ok, changed, durationMs, error, rolledBack },
     "apply",
   );
 }
@@ -110,7 +110,7 @@ async function applyOnce(c: ApplyContext, d: DesiredConfig, trigger: ApplyTrigge
     const after: Observed | undefined = o.snapshots;
     if (after !== undefined && (!Array.isArray(after) || after.length > 0)) c.onSnapshots?.(after);
     c.result({
-      generation: d.generation,
+      revision: d.revision,
       ok: o.ok,
       durationMs: o.durationMs,
       trigger,
@@ -121,7 +121,7 @@ async function applyOnce(c: ApplyContext, d: DesiredConfig, trigger: ApplyTrigge
     c.log.error({ err: (e as Error).message, trigger }, "apply crashed");
     const error = (e as Error).message.slice(0, MAX_APPLY_ERROR_CHARS);
     c.result({
-      generation: d.generation,
+      revision: d.revision,
       ok: false,
       error,
       durationMs: 0,
@@ -133,12 +133,12 @@ async function applyOnce(c: ApplyContext, d: DesiredConfig, trigger: ApplyTrigge
 
 /** Reports a refused config: metrics, an error log line and a failed apply result. */
 function refuser(log: Logger, m: Metrics | undefined, result: ApplyContext["result"]) {
-  return (reason: string, source: ConfigSource, generation: number | null) => {
+  return (reason: string, source: ConfigSource, revision: number | null) => {
     m?.refused.inc({ source });
     m?.applies.inc({ result: "refused", trigger: "desired" });
-    log.error({ source, generation, reason }, "config refused; the node keeps its current rules");
+    log.error({ source, revision, reason }, "config refused; the node keeps its current rules");
     const trigger = "desired";
-    result({ generation, ok: false, error: reason, durationMs: 0, trigger, changed: false });
+    result({ revision, ok: false, error: reason, durationMs: 0, trigger, changed: false });
   };
 }
 
@@ -149,11 +149,11 @@ const resyncDelay = (c: DesiredConfig, minMs = MIN_RESYNC_MS) =>
 const OBSERVE_ONLY = "observe mode: desired config recorded, not applied";
 
 function warnIfOlder(log: Logger, current: DesiredConfig | undefined, d: DesiredConfig) {
-  const gen = current?.generation;
-  if (d.generation !== null && gen != null && d.generation < gen)
+  const gen = current?.revision;
+  if (d.revision !== null && gen != null && d.revision < gen)
     log.warn(
-      { generation: d.generation, current: gen },
-      "dashboard sent an older generation; applying it",
+      { revision: d.revision, current: gen },
+      "dashboard sent an older revision; applying it",
     );
 }
 
@@ -164,7 +164,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   const healer = new HealTimer(() => void queue.request("heal"));
   let flags: AgentFlags | undefined;
   let current: DesiredConfig | undefined;
-  let appliedGeneration: number | null = null;
+  let appliedRevision: number | null = null;
   let stopped = false;
   let fileTimer: LongTimer | undefined; // any interval (timers.ts)
   const resyncTimer = new ResyncTimer(() => queue.request("periodic").finally(scheduleResync));
@@ -175,7 +175,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   const refuse = refuser(log, opts.metrics, result);
 
   function setApplied(a: DesiredConfig) {
-    appliedGeneration = a.generation;
+    appliedRevision = a.revision;
   }
   async function applyCurrent(trigger: ApplyTrigger): Promise<void> {
     const d = current;
@@ -198,7 +198,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
 
   /** The config of a read of the state file or the config file; a refused one is reported. */
   function accept(r: SourceRead): DesiredConfig | undefined {
-    if (r.kind === "refused") refuse(r.reason, r.source, r.generation);
+    if (r.kind === "refused") refuse(r.reason, r.source, r.revision);
     return r.kind === "config" ? r.desired : undefined;
   }
 
@@ -213,7 +213,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     const d = flags && accept(await sources.loadState(flags));
     if (!d) return;
     current = d;
-    appliedGeneration = d.generation;
+    appliedRevision = d.revision;
   }
 
   return {
@@ -234,7 +234,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       await queue.idle();
     },
     desired: () => current,
-    appliedGeneration: () => appliedGeneration,
+    appliedRevision: () => appliedRevision,
     schedule: () => ({
       heal: opts.heal,
       resyncMs: current && opts.mode === "enforce" ? resyncMs(current) : null,
@@ -243,10 +243,10 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     async receive(msg) {
       if (!flags) flags = await opts.backend.effectiveFlags();
       const reason = refusal(msg.config, flags);
-      if (reason) return refuse(reason, "dashboard", msg.generation);
-      const { config, generation, revision } = msg;
-      if (opts.mode === "observe") log.info({ generation }, OBSERVE_ONLY);
-      await adopt({ config, generation, revision, source: "dashboard" }, "desired");
+      if (reason) return refuse(reason, "dashboard", msg.revision);
+      const { config, revision, resourceVersion } = msg;
+      if (opts.mode === "observe") log.info({ revision }, OBSERVE_ONLY);
+      await adopt({ config, revision, resourceVersion, source: "dashboard" }, "desired");
     },
     resync(trigger = "resync") {
       return opts.mode === "enforce" ? queue.request(trigger) : Promise.resolve();

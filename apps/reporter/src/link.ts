@@ -13,6 +13,7 @@ import {
   type ReporterMessage,
   reporterMessageSchema,
   retryDelay,
+  toLegacyRevisionNames,
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
@@ -29,7 +30,7 @@ export interface LinkOptions {
   /** ws(s)://HOST/api/reporter */
   url: string;
   token?: TokenSource;
-  /** Built at every connect, so it carries the current applied generation. */
+  /** Built at every connect, so it carries the current applied revision. */
   hello: () => Hello;
   onMessage: (msg: DashboardMessage) => void;
   /** After hello was sent on a new connection (send the first snapshot here). */
@@ -72,8 +73,16 @@ async function resolveToken(token: TokenSource | undefined): Promise<string | un
   return t.trim() || undefined;
 }
 
-/** The frame of `msg`, or undefined (logged) when it is invalid or over MAX_FRAME_BYTES. */
-function frameOf(msg: ReporterMessage, validate: boolean, log: Logger): string | undefined {
+/**
+ * The frame of `msg`, or undefined (logged) when it is invalid or over MAX_FRAME_BYTES; in the
+ * previous release's field names for a dashboard of that release (`legacyNames`).
+ */
+function frameOf(
+  msg: ReporterMessage,
+  opts: { validate: boolean; legacyNames: boolean },
+  log: Logger,
+): string | undefined {
+  const validate = opts.validate;
   if (validate) {
     const r = reporterMessageSchema.safeParse(msg);
     if (!r.success) {
@@ -81,7 +90,7 @@ function frameOf(msg: ReporterMessage, validate: boolean, log: Logger): string |
       return undefined;
     }
   }
-  const text = encodeMessage(msg);
+  const text = opts.legacyNames ? JSON.stringify(toLegacyRevisionNames(msg)) : encodeMessage(msg);
   const bytes = Buffer.byteLength(text);
   if (bytes <= MAX_FRAME_BYTES) return text;
   log.error({ type: msg.type, bytes }, "message too large for the protocol; dropped");
@@ -112,19 +121,30 @@ function closeSocket(socket: WebSocket | undefined): Promise<void> {
   });
 }
 
-/** The dashboard's message in a frame, or undefined (counted, logged) when it is malformed. */
+/**
+ * The dashboard's message in a frame, or undefined (counted, logged) when it is malformed;
+ * `legacy`: it used the previous release's field names (a dashboard of that release).
+ */
 function decodeFrame(
   data: WebSocket.RawData,
   stats: LinkStats,
   log: Logger,
-): DashboardMessage | undefined {
+): { msg: DashboardMessage; legacy: boolean } | undefined {
   stats.received++;
   const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
   const decoded = decodeDashboardMessage(raw);
-  if (decoded.ok) return decoded.msg;
+  if (decoded.ok) return { msg: decoded.msg, legacy: decoded.legacy === true };
   stats.ignored++;
   log.warn({ reason: decoded.reason }, "ignored a malformed message from the dashboard");
   return undefined;
+}
+
+/**
+ * Does a dashboard's refusal say it is of the previous release, which names the applied
+ * revision `appliedGeneration` and refuses the unknown `appliedRevision` of our hello?
+ */
+export function refusedForRevisionNames(msg: DashboardMessage): boolean {
+  return msg.type === "error" && /\bappliedRevision\b/.test(msg.reason);
 }
 
 /** A handler that throws is logged; the link goes on. */
@@ -170,22 +190,51 @@ class Heartbeat {
   }
 }
 
+/**
+ * Frames both ways, in the field names the dashboard speaks: the previous release's
+ * (`generation`) from the moment it shows it (a `desired` in those names, or a refusal of our
+ * hello's `appliedRevision`), for the rest of the link's life.
+ */
+class FrameCodec {
+  legacyNames = false;
+
+  readonly stats: LinkStats = { connects: 0, disconnects: 0, sent: 0, received: 0, ignored: 0 };
+
+  constructor(
+    private readonly log: Logger,
+    private readonly validate: boolean,
+  ) {}
+
+  encode(msg: ReporterMessage): string | undefined {
+    return frameOf(msg, { validate: this.validate, legacyNames: this.legacyNames }, this.log);
+  }
+
+  decode(data: WebSocket.RawData): DashboardMessage | undefined {
+    const d = decodeFrame(data, this.stats, this.log);
+    if (d && !this.legacyNames && (d.legacy || refusedForRevisionNames(d.msg))) {
+      this.legacyNames = true;
+      this.log.info("the dashboard is of the previous release: speaking its field names");
+    }
+    return d?.msg;
+  }
+}
+
 export function createLink(opts: LinkOptions): Link {
   const log = opts.logger ?? silentLogger();
   const backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
-  const stats: LinkStats = { connects: 0, disconnects: 0, sent: 0, received: 0, ignored: 0 };
   let ws: WebSocket | undefined;
   let open = false;
   let closed = false;
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
+  const codec = new FrameCodec(log, opts.validateOutgoing !== false);
 
   const send = (msg: ReporterMessage): boolean => {
     if (!open || !ws) return false;
-    const text = frameOf(msg, opts.validateOutgoing !== false, log);
+    const text = codec.encode(msg);
     if (text === undefined) return false;
     ws.send(text);
-    stats.sent++;
+    codec.stats.sent++;
     return true;
   };
 
@@ -204,7 +253,7 @@ export function createLink(opts: LinkOptions): Link {
 
   const onFrame = (data: WebSocket.RawData) => {
     beat.seen();
-    const msg = decodeFrame(data, stats, log);
+    const msg = codec.decode(data);
     if (msg?.type === "welcome") {
       attempt = 0;
       beat.start(clampHeartbeat(msg.heartbeatMs));
@@ -235,7 +284,7 @@ export function createLink(opts: LinkOptions): Link {
       open = true;
       openedAt = Date.now();
       beat.seen();
-      stats.connects++;
+      codec.stats.connects++;
       log.info({ url: opts.url }, "connected to the dashboard");
       send(opts.hello());
       beat.start();
@@ -248,7 +297,7 @@ export function createLink(opts: LinkOptions): Link {
       if (ws === socket) ws = undefined;
       beat.stop();
       if (open) {
-        stats.disconnects++;
+        codec.stats.disconnects++;
         if (Date.now() - openedAt > 60_000) attempt = 0;
       }
       open = false;
@@ -264,7 +313,7 @@ export function createLink(opts: LinkOptions): Link {
       return open;
     },
     send,
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...codec.stats }),
     close() {
       closed = true;
       clearTimeout(retryTimer);

@@ -14,8 +14,8 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 const state: PersistedState = {
   v: 1,
   config: defaultConfig(),
-  generation: 4,
-  revision: "r4",
+  revision: 4,
+  resourceVersion: "r4",
   source: "dashboard",
   appliedAt: 1,
   fileHash: null,
@@ -39,9 +39,18 @@ describe("state store", () => {
     await writeFile(s.path, JSON.stringify({ ...state, extra: 1 }));
     expect((await s.load()).ok).toBe(false);
   });
+  it("reads a file of the previous release (generation and a string revision)", async () => {
+    const s = createStateStore(dir);
+    const { revision, resourceVersion, ...rest } = state;
+    await writeFile(
+      s.path,
+      JSON.stringify({ ...rest, generation: revision, revision: resourceVersion }),
+    );
+    expect(await s.load()).toEqual({ ok: true, state });
+  });
   it("never writes a state that does not match the schema", async () => {
     const s = createStateStore(dir);
-    await expect(s.save({ ...state, generation: -1 })).rejects.toThrow();
+    await expect(s.save({ ...state, revision: -1 })).rejects.toThrow();
     await expect(readFile(s.path)).rejects.toThrow();
   });
 });

@@ -4,7 +4,11 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { readFileIfExists, replaceFile } from "@masq/node-util";
-import { MAX_REVISION_CHARS, masqConfigSchema } from "@masq/shared";
+import {
+  fromLegacyRevisionNames,
+  MAX_RESOURCE_VERSION_CHARS,
+  masqConfigSchema,
+} from "@masq/shared";
 import { z } from "zod";
 
 /** C:\ProgramData\ipmasq on Windows (the Helm chart sets it explicitly either way). */
@@ -21,8 +25,8 @@ export type ConfigSource = z.infer<typeof configSourceSchema>;
 export const persistedStateSchema = z.strictObject({
   v: z.literal(STATE_VERSION),
   config: masqConfigSchema,
-  generation: z.number().int().nonnegative().nullable(),
-  revision: z.string().max(MAX_REVISION_CHARS).nullable(),
+  revision: z.number().int().nonnegative().nullable(),
+  resourceVersion: z.string().max(MAX_RESOURCE_VERSION_CHARS).nullable(),
   source: configSourceSchema,
   /** Epoch ms of the successful apply. */
   appliedAt: z.number().int().nonnegative(),
@@ -54,7 +58,8 @@ export function createStateStore(dir: string): StateStore {
       }
       if (text === undefined) return { ok: true, state: undefined };
       try {
-        const r = persistedStateSchema.safeParse(JSON.parse(text));
+        // A file of the previous release says `generation` and a string `revision`.
+        const r = persistedStateSchema.safeParse(fromLegacyRevisionNames(JSON.parse(text)));
         return r.success
           ? { ok: true, state: r.data }
           : { ok: false, reason: r.error.issues[0]?.message ?? "invalid" };

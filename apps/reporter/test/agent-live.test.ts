@@ -62,7 +62,13 @@ describe("reporter on a live namespace", () => {
     const d = await dashboard();
     await agentIn(ns, { dashboard: { url: d.url }, backend: { pollIntervalMs: 60_000 } });
     await d.waitFor("hello");
-    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
+    d.send({
+      type: "desired",
+      v: 2,
+      revision: 1,
+      resourceVersion: "r1",
+      config: cfg(["10.0.0.0/8"]),
+    });
     await d.waitFor("apply-result");
     await sleep(300); // let the monitor subscribe
     for (let i = 1; i <= 5; i++) {
@@ -90,7 +96,7 @@ describe("reporter on a live namespace", () => {
   it("heals at once with heal=immediate, keeping exactly one jump", async () => {
     const ns = pool.add("heal");
     const a = await agentIn(ns, { heal: "immediate" });
-    await a.enforcer.receive({ config: cfg(["10.0.0.0/8"]), generation: 2, revision: "r2" });
+    await a.enforcer.receive({ config: cfg(["10.0.0.0/8"]), revision: 2, resourceVersion: "r2" });
     await sleep(300); // let the monitor subscribe
     const jump = natRules(ns, "POSTROUTING").find((l) => l.endsWith(`-j ${CHAIN}`))!;
     inNetns(ns, ["iptables", "-w", "-t", "nat", "-D", "POSTROUTING", "1"]);
@@ -128,8 +134,8 @@ describe("reporter on a live namespace", () => {
     d.send({
       type: "desired",
       v: 2,
-      generation: 1,
-      revision: "r1",
+      revision: 1,
+      resourceVersion: "r1",
       config: cfg(["172.16.0.0/12"]),
     });
     d.send({ type: "resync", v: 2, requestId: "x" });
@@ -168,8 +174,8 @@ describe("reporter on a live namespace", () => {
     d.send({
       type: "desired",
       v: 2,
-      generation: 4,
-      revision: "r4",
+      revision: 4,
+      resourceVersion: "r4",
       config: cfg(["10.0.0.0/8", "100.64.0.0/10"]),
     });
     await d.waitFor("apply-result", (r) => r.ok);
@@ -183,6 +189,6 @@ describe("reporter on a live namespace", () => {
     });
     expect(natRules(ns, CHAIN).some((l) => l.includes("100.64.0.0/10"))).toBe(true);
     expect(jumpCount(ns)).toBe(1);
-    expect(second.status()).toMatchObject({ appliedGeneration: 4, connected: false });
+    expect(second.status()).toMatchObject({ appliedRevision: 4, connected: false });
   });
 });

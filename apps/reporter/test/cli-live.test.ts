@@ -66,8 +66,8 @@ it("ipmasq run: settings from the environment, dashboard link, metrics, clean SI
   const hello = await d.waitFor("hello", undefined, 15_000);
   expect(hello).toMatchObject({ node: "node-cli", mode: "enforce", backend: "nf_tables" });
   expect(d.authHeaders[0]).toBe("Bearer projected-token");
-  d.send({ type: "desired", v: 2, generation: 6, revision: "r6", config: defaultConfig() });
-  expect(await d.waitFor("apply-result")).toMatchObject({ ok: true, generation: 6 });
+  d.send({ type: "desired", v: 2, revision: 6, resourceVersion: "r6", config: defaultConfig() });
+  expect(await d.waitFor("apply-result")).toMatchObject({ ok: true, revision: 6 });
   expect(jumpCount(ns)).toBe(1);
   // Structured logs on stdout; the ops port is in the "reporter running" line.
   const logLines = () =>

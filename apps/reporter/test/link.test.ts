@@ -78,8 +78,8 @@ it("ignores malformed frames and still delivers valid messages", async () => {
     JSON.stringify({
       type: "desired",
       v: 2,
-      generation: -1,
-      revision: "r",
+      revision: -1,
+      resourceVersion: "r",
       config: defaultConfig(),
     }),
   );
@@ -88,8 +88,8 @@ it("ignores malformed frames and still delivers valid messages", async () => {
     JSON.stringify({
       type: "desired",
       v: 2,
-      generation: 1,
-      revision: "r",
+      revision: 1,
+      resourceVersion: "r",
       config: { ...defaultConfig(), extra: true },
     }),
   );
@@ -97,7 +97,7 @@ it("ignores malformed frames and still delivers valid messages", async () => {
   // Wait for the second hello, not `connected`, which is still true until the close lands.
   await until(() => d.messages.filter((m) => m.type === "hello").length === 2, 5_000);
   expect(received.filter((m) => m.type !== "welcome")).toEqual([]);
-  d.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
+  d.send({ type: "desired", v: 2, revision: 2, resourceVersion: "r2", config: defaultConfig() });
   await until(() => received.some((m) => m.type === "desired"));
   expect(l.stats().ignored).toBe(4);
 });
@@ -130,4 +130,46 @@ it("drops a silent connection and reconnects", async () => {
     backoff: { initialMs: 100 },
   });
   await until(() => connections >= 2, 6_000);
+});
+
+it("speaks the previous release's field names to a dashboard of that release", async () => {
+  // That dashboard refuses `appliedRevision` (an unknown field to it) and says `generation`.
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/api/reporter" });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
+  const frames: Record<string, unknown>[] = [];
+  wss.on("connection", (socket) => {
+    socket.on("message", (raw) => {
+      const msg = JSON.parse(String(raw)) as Record<string, unknown>;
+      frames.push(msg);
+      if ("appliedRevision" in msg) {
+        socket.send(
+          JSON.stringify({ type: "error", v: 2, reason: 'unknown field "appliedRevision"' }),
+        );
+        return socket.close(1008, "protocol");
+      }
+      if (msg.type !== "hello") return;
+      socket.send(JSON.stringify({ type: "welcome", v: 2, serverTime: 1, heartbeatMs: 15_000 }));
+      const config = defaultConfig();
+      socket.send(
+        JSON.stringify({ type: "desired", v: 2, generation: 3, revision: "812", config }),
+      );
+    });
+  });
+  const { port } = wss.address() as { port: number };
+  const url = `ws://127.0.0.1:${port}/api/reporter`;
+  const { link: l, received } = link({ url, backoff: { initialMs: 50, maxMs: 100 } });
+  await until(() => received.some((m) => m.type === "desired"), 5_000);
+  expect(received.find((m) => m.type === "desired")).toMatchObject({
+    revision: 3,
+    resourceVersion: "812",
+  });
+  const hellos = frames.filter((f) => f.type === "hello");
+  expect(hellos[0]).toHaveProperty("appliedRevision");
+  expect(hellos.at(-1)).toMatchObject({ appliedGeneration: null });
+  expect(hellos.at(-1)).not.toHaveProperty("appliedRevision");
+  const result = { type: "apply-result", v: 2, revision: 3, ok: true, durationMs: 1 } as const;
+  expect(l.send({ ...result, trigger: "desired", changed: true })).toBe(true);
+  await until(() => frames.some((f) => f.type === "apply-result"), 2_000);
+  expect(frames.find((f) => f.type === "apply-result")).toMatchObject({ generation: 3 });
 });

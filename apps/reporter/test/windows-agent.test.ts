@@ -127,7 +127,7 @@ describe("reporter in Windows mode", () => {
       randomFullySupported: false,
       mode: "enforce",
       flags: DEFAULT_FLAGS,
-      appliedGeneration: null,
+      appliedRevision: null,
     });
     expect(hello.kernel).not.toBe("");
     const snap = await d.waitFor("snapshot");
@@ -145,10 +145,10 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     const agent = await agentFor(path, { dashboard: { url: d.url }, stateDir });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 2, generation: 3, revision: "r3", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, revision: 3, resourceVersion: "r3", config: defaultConfig() });
     const result = await d.waitFor("apply-result");
-    expect(result).toMatchObject({ generation: 3, ok: true, trigger: "desired", changed: true });
-    const snap = await d.waitFor("snapshot", (s) => s.appliedGeneration === 3);
+    expect(result).toMatchObject({ revision: 3, ok: true, trigger: "desired", changed: true });
+    const snap = await d.waitFor("snapshot", (s) => s.appliedRevision === 3);
     expect(snap.windows?.lists[0]?.exceptions).toEqual(desiredExceptions(defaultConfig()));
     expect(d.messages.indexOf(snap)).toBeLessThan(d.messages.indexOf(result));
     expect(listOf(path)).toEqual(desiredExceptions(defaultConfig()));
@@ -156,10 +156,10 @@ describe("reporter in Windows mode", () => {
       [FILE, `${FILE}.ipmasq-backup`, `${FILE}.ipmasq-original`].sort(),
     );
     expect(JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8"))).toMatchObject({
-      generation: 3,
+      revision: 3,
       source: "dashboard",
     });
-    expect(agent.status()).toMatchObject({ appliedGeneration: 3, snapshots: undefined });
+    expect(agent.status()).toMatchObject({ appliedRevision: 3, snapshots: undefined });
     expect(agent.status().windows?.lists[0]?.exceptions).toEqual(
       desiredExceptions(defaultConfig()),
     );
@@ -171,7 +171,13 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     const agent = await agentFor(path, { dashboard: { url: d.url } });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
+    d.send({
+      type: "desired",
+      v: 2,
+      revision: 1,
+      resourceVersion: "r1",
+      config: cfg(["10.0.0.0/8"]),
+    });
     await d.waitFor("apply-result");
     const want = ["10.0.0.0/8", "169.254.0.0/16"];
     expect(listOf(path)).toEqual(want);
@@ -208,7 +214,13 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     await agentFor(path, { dashboard: { url: d.url }, heal: "immediate" });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: cfg(["10.0.0.0/8"]) });
+    d.send({
+      type: "desired",
+      v: 2,
+      revision: 1,
+      resourceVersion: "r1",
+      config: cfg(["10.0.0.0/8"]),
+    });
     await d.waitFor("apply-result");
     editorSave(path, readFileSync(path, "utf8").replace('"10.0.0.0/8"', '"10.1.0.0/16"'));
     await d.waitFor("apply-result", (r) => r.trigger === "heal" && r.ok && r.changed, 5_000);
@@ -226,7 +238,7 @@ describe("reporter in Windows mode", () => {
       stateDir: tempDir("state"),
     });
     expect((await d.waitFor("hello")).mode).toBe("observe");
-    d.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, revision: 2, resourceVersion: "r2", config: defaultConfig() });
     d.send({ type: "resync", v: 2, requestId: "q1" });
     // resync in observe mode answers with what the node has.
     await d.waitFor("snapshot", (s) => s.seq >= 1);
@@ -248,7 +260,13 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     const first = await agentFor(path, { dashboard: { url: d.url }, stateDir });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 2, generation: 5, revision: "r5", config: cfg(["10.0.0.0/8"]) });
+    d.send({
+      type: "desired",
+      v: 2,
+      revision: 5,
+      resourceVersion: "r5",
+      config: cfg(["10.0.0.0/8"]),
+    });
     await d.waitFor("apply-result");
     await first.stop();
 
@@ -258,8 +276,8 @@ describe("reporter in Windows mode", () => {
 
     const second = await agentFor(path, { stateDir });
     expect(listOf(path)).toEqual(["10.0.0.0/8", "169.254.0.0/16"]);
-    expect(second.status()).toMatchObject({ appliedGeneration: 5 });
-    expect(second.status().desired).toMatchObject({ generation: 5, source: "dashboard" });
+    expect(second.status()).toMatchObject({ appliedRevision: 5 });
+    expect(second.status().desired).toMatchObject({ revision: 5, source: "dashboard" });
   });
 
   it("adopts the mounted ip-masq-agent ConfigMap file when the dashboard is away", async () => {
@@ -281,7 +299,7 @@ describe("reporter in Windows mode", () => {
     const snap = await d.waitFor("snapshot");
     expect(snap.windows).toMatchObject({ path, lists: [] });
     expect(snap.windows?.readError).toMatch(/not valid JSON at line 57, column 17/);
-    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, revision: 1, resourceVersion: "r1", config: defaultConfig() });
     const result = await d.waitFor("apply-result");
     expect(result).toMatchObject({ ok: false, changed: false });
     expect(result.error).toMatch(/the file was not touched/);
@@ -296,7 +314,7 @@ describe("reporter in Windows mode", () => {
     const d = await dashboard();
     await agentFor(path, { dashboard: { url: d.url } });
     await d.waitFor("snapshot");
-    d.send({ type: "desired", v: 2, generation: 1, revision: "r1", config: defaultConfig() });
+    d.send({ type: "desired", v: 2, revision: 1, resourceVersion: "r1", config: defaultConfig() });
     await d.waitFor("apply-result");
     const types = new Set(d.messages.map((m: ReporterMessage) => m.type));
     expect([...types].sort()).toEqual(["apply-result", "hello", "snapshot"]);

@@ -60,8 +60,8 @@ it("ipmasq run --windows-cni: Windows hello, apply, healthz, clean SIGTERM", asy
   expect(hello).toMatchObject({ node: "win-cli", os: "windows", backend: "cni", mode: "enforce" });
   expect(d.authHeaders[0]).toBe("Bearer projected-token");
   expect((await d.waitFor("snapshot")).windows?.lists[0]?.exceptions).toEqual(["10.96.0.0/12"]);
-  d.send({ type: "desired", v: 2, generation: 2, revision: "r2", config: defaultConfig() });
-  expect(await d.waitFor("apply-result")).toMatchObject({ ok: true, changed: true, generation: 2 });
+  d.send({ type: "desired", v: 2, revision: 2, resourceVersion: "r2", config: defaultConfig() });
+  expect(await d.waitFor("apply-result")).toMatchObject({ ok: true, changed: true, revision: 2 });
 
   const after = readFileSync(cni, "utf8");
   expect(valueAt(after, LIST)).toEqual(desiredExceptions(defaultConfig()));

@@ -15,10 +15,16 @@ export interface ConfigResponse {
   config: MasqConfig | null;
   /** The stored text, always. */
   yaml: string;
-  revision: string;
-  generation: number | null;
-  /** The revision nodes enforce (differs from `revision` while the stored text is invalid). */
-  desiredRevision: string | null;
+  /** The store's opaque version of the stored text (optimistic concurrency: send it back). */
+  resourceVersion: string;
+  /** The stored text's revision number. */
+  revision: number;
+  /**
+   * The revision nodes enforce (null: none ever valid). Differs from `revision` while the
+   * stored text is invalid, when other config sources are merged in, and after an aborted
+   * rollout (nodes run the stable revision).
+   */
+  desiredRevision: number | null;
   valid: boolean;
   errors: Issue[];
   warnings: Issue[];
@@ -35,21 +41,25 @@ export interface ConfigResponse {
   rolloutStrategy?: RolloutStrategy;
 }
 
-/** PUT /api/config and POST /api/history/:revision/rollback bodies (one of yaml or config). */
+/**
+ * PUT /api/config and POST /api/history/:resourceVersion/rollback bodies (one of yaml or config);
+ * `resourceVersion`: the stored one the edit is based on (any other is a 409 conflict).
+ */
 export type ConfigWrite =
-  | { yaml: string; revision: string; message?: string; strategy?: RolloutStrategy }
-  | { config: MasqConfig; revision: string; message?: string; strategy?: RolloutStrategy };
+  | { yaml: string; resourceVersion: string; message?: string; strategy?: RolloutStrategy }
+  | { config: MasqConfig; resourceVersion: string; message?: string; strategy?: RolloutStrategy };
 
-/** PUT /api/config, POST /api/history/:revision/rollback */
+/** PUT /api/config, POST /api/history/:resourceVersion/rollback */
 export interface SaveResponse {
-  revision: string;
-  generation: number;
+  resourceVersion: string;
+  revision: number;
   warnings: Issue[];
 }
 
-/** The current revision in a 409 "stale revision" answer. */
+/** The current revision in a 409 "stale resourceVersion" answer. */
 export interface ConflictCurrent {
-  revision: string;
+  resourceVersion: string;
+  revision: number;
   yaml: string;
   /** null when their text does not parse. */
   config: MasqConfig | null;
@@ -89,8 +99,8 @@ export interface ValidateResponse {
 
 /** One entry of GET /api/history. */
 export interface Revision {
-  revision: string;
-  generation: number;
+  resourceVersion: string;
+  revision: number;
   author: string;
   /** ISO 8601. */
   time: string;

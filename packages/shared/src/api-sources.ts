@@ -17,7 +17,7 @@ export interface SourceSummary {
   primary: boolean;
   /** Whether the dashboard may save it. */
   editable: boolean;
-  revision: string;
+  resourceVersion: string;
   author: string;
   /** ISO 8601. */
   updatedAt: string;
@@ -68,7 +68,7 @@ export interface SourceValidateResponse {
 
 /** PUT /api/config/sources/:id */
 export interface SourceSaveResponse {
-  revision: string;
+  resourceVersion: string;
   warnings: Issue[];
 }
 
@@ -78,7 +78,7 @@ export interface SourceChange {
   label: string;
   change: "added" | "changed" | "removed";
   /** The source's revision after the change ("" when removed). */
-  revision: string;
+  resourceVersion: string;
   author: string;
   /** ISO 8601: when the dashboard saw it. */
   time: string;
@@ -86,8 +86,8 @@ export interface SourceChange {
   yaml: string;
   /** Its text's own diff, from before the change to after it. */
   diff: ConfigDiff;
-  /** The merged generation nodes got with it; null when the merge then had a conflict. */
-  generation: number | null;
+  /** The merged revision nodes got with it; null when the merge then had a conflict. */
+  revision: number | null;
 }
 
 /** GET /api/history/sources: newest first, bounded (kept by this dashboard process). */

@@ -68,7 +68,7 @@ export interface NodeSummary extends Freshness {
   status: NodeStatus;
   /** What differs, in a few words (for offline nodes: as last known). */
   summary: string;
-  appliedGeneration: number | null;
+  appliedRevision: number | null;
   backend: string;
   kernel: string;
   iptablesVersion: string;
@@ -85,7 +85,7 @@ export interface NodeEvent {
 
 /** Outcomes of nodes that acted on a rollout after it finished. */
 export interface RolloutLate {
-  /** Applied the generation later ("caught up later"). */
+  /** Applied the revision later ("caught up later"). */
   done: number;
   /** Sent it (or offline) and not applied yet. */
   pending: number;
@@ -93,8 +93,8 @@ export interface RolloutLate {
 }
 
 export interface Rollout {
-  generation: number;
-  revision: string;
+  revision: number;
+  resourceVersion: string;
   startedAt: number;
   /** Set once, when every target has applied or failed; never changed afterwards. */
   finishedAt: number | null;
@@ -117,8 +117,10 @@ export interface Rollout {
 export interface FleetSummary {
   total: number;
   byStatus: Partial<Record<NodeStatus, number>>;
-  revision: string;
-  generation: number | null;
+  resourceVersion: string;
+  /** The stored config's revision; `desiredRevision`: the one nodes enforce (as GET /api/config). */
+  revision: number;
+  desiredRevision: number | null;
   rollout: Rollout | null;
 }
 
@@ -159,7 +161,7 @@ export interface NodeInfo extends NodeSummary {
 
 export interface PendingApply {
   kind: "desired" | "resync";
-  generation: number | null;
+  revision: number | null;
   sentAt: number;
 }
 
@@ -185,14 +187,14 @@ export interface NodeDetail {
 /** A node's wave in a staged rollout, and the revision it is judged against because of it. */
 export interface NodeRolloutPlace {
   /** The revision rolling out. */
-  revision: string;
+  revision: number;
   wave: number;
   /** "canary", "wave 1", … */
   waveName: string;
   released: boolean;
   aborted: boolean;
   /** The revision this node enforces now (and is compared with). */
-  desiredRevision: string;
+  desiredRevision: number;
 }
 
 export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
@@ -314,8 +316,10 @@ export interface ErrorBody {
 
 /** Live event `config` (and part of `hello`). */
 export interface ConfigEvent {
-  revision: string;
-  generation: number | null;
+  resourceVersion: string;
+  /** The stored config's revision; `desiredRevision`: the one nodes enforce (as GET /api/config). */
+  revision: number;
+  desiredRevision: number | null;
   valid: boolean;
 }
 
@@ -375,11 +379,11 @@ export interface RolloutAction {
 
 /** GET /api/rollout and the live event `staged-rollout`: the current staged rollout. */
 export interface StagedRolloutView {
-  revision: string;
-  generation: number;
+  resourceVersion: string;
+  revision: number;
   /** The revision nodes not yet reached (and, after an abort, every node) keep. */
-  previousRevision: string | null;
-  previousGeneration: number | null;
+  previousResourceVersion: string | null;
+  previousRevision: number | null;
   strategy: WavesStrategy;
   phase: RolloutPhase;
   /** The highest released wave (0 = the canary). */
@@ -397,8 +401,8 @@ export interface StagedRolloutView {
 
 /** One side of GET /api/history/compare. */
 export interface RevisionRef {
-  revision: string;
-  generation: number;
+  resourceVersion: string;
+  revision: number;
   author: string;
   /** ISO 8601. */
   time: string;

@@ -306,3 +306,22 @@ describe("decodeConfigValue (API config objects)", () => {
     expect(r.ok && r.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "100.64.0.0/10"]);
   });
 });
+
+describe("a mis-cased key says who matches it", () => {
+  const cases: { desc: string; input: string; want: string }[] = [
+    {
+      desc: "an upstream key: upstream matches it too",
+      input: "nonmasqueradecidrs: [10.0.0.0/8]\n",
+      want: 'key "nonmasqueradecidrs" is read as "nonMasqueradeCIDRs" (ip-masq-agent matches keys case-insensitively); write "nonMasqueradeCIDRs"',
+    },
+    {
+      desc: "masqueradeCIDRs: upstream does not read the key at all",
+      input: "nonMasqueradeCIDRs: [10.0.0.0/8]\nmasqueradecidrs: [10.1.0.0/16]\n",
+      want: 'key "masqueradecidrs" is read as "masqueradeCIDRs" (keys match case-insensitively here as upstream\'s do; upstream ip-masq-agent ignores masqueradeCIDRs in any case); write "masqueradeCIDRs"',
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const r = parseConfigText(input);
+    expect(r.warnings.find((w) => w.code === "key-case")?.message).toBe(want);
+  });
+});

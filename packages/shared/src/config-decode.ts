@@ -47,6 +47,18 @@ const WANTED: Record<Field, string> = {
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
+/**
+ * Why a mis-cased key still counts. `masqueradeCIDRs` is this product's key: upstream
+ * ip-masq-agent does not read it at all, so only our own matching can be claimed for it.
+ */
+function keyCaseMessage(key: string, field: string): string {
+  const who =
+    field === "masqueradeCIDRs"
+      ? "keys match case-insensitively here as upstream's do; upstream ip-masq-agent ignores masqueradeCIDRs in any case"
+      : "ip-masq-agent matches keys case-insensitively";
+  return `key "${key}" is read as "${field}" (${who}); write "${field}"`;
+}
+
 /** Go's bytes.EqualFold as encoding/json uses it for keys (ſ folds to s, K to k). */
 const fold = (s: string) => s.toLowerCase().replace(/ſ/g, "s");
 
@@ -204,7 +216,7 @@ function applyMembers(d: Decoding, entries: [string, GoJson][], opts: DecodeOpti
     if (field !== key)
       d.warnings.push({
         code: "key-case",
-        message: `key "${key}" is read as "${field}" (ip-masq-agent matches keys case-insensitively); write "${field}"`,
+        message: keyCaseMessage(key, field),
         value: key,
         suggestion: field,
       });

@@ -10,7 +10,7 @@ import {
   validateConfig,
 } from "./config.js";
 import { decodeConfigValue, parseConfigText } from "./config-decode.js";
-import { MAX_REVISION_CHARS } from "./limits.js";
+import { MAX_RESOURCE_VERSION_CHARS } from "./limits.js";
 import { decodeDashboardMessage, encodeMessage, PROTOCOL_VERSION } from "./protocol.js";
 
 const V6: AgentFlags = { ...DEFAULT_FLAGS, enableIPv6: true };
@@ -469,8 +469,8 @@ describe("what nodes can be sent (limits.ts)", () => {
       encodeMessage({
         type: "desired",
         v: PROTOCOL_VERSION,
-        generation: Number.MAX_SAFE_INTEGER,
-        revision: "r".repeat(MAX_REVISION_CHARS),
+        revision: Number.MAX_SAFE_INTEGER,
+        resourceVersion: "r".repeat(MAX_RESOURCE_VERSION_CHARS),
         config: cfg({ nonMasqueradeCIDRs: long.slice(0, k), cidrLimit: 10_000 }),
       });
     expect(n).toBeLessThan(4096);

@@ -13,6 +13,7 @@ export * from "./drift.js";
 export * from "./duration.js";
 export * from "./go-quote.js";
 export * from "./kubectl.js";
+export * from "./legacy-revision-names.js";
 export * from "./limits.js";
 export * from "./masquerade-decision.js";
 export * from "./nft/index.js";

@@ -12,12 +12,12 @@ export const MAX_CIDR_CHARS = 64;
 /** Characters of resyncInterval. */
 export const MAX_DURATION_CHARS = 64;
 /**
- * Bytes a `desired` message needs besides the config itself (type, version, generation, a
+ * Bytes a `desired` message needs besides the config itself (type, version, revision, a
  * revision of up to MAX_REVISION_CHARS), rounded up; a config must fit the frame with it.
  */
 export const DESIRED_ENVELOPE_BYTES = 512;
 /** Characters of a config revision id. */
-export const MAX_REVISION_CHARS = 128;
+export const MAX_RESOURCE_VERSION_CHARS = 128;
 
 /** Characters of one `iptables -S` line in a snapshot (longer lines are clipped). */
 export const MAX_RULE_LINE_CHARS = 4096;

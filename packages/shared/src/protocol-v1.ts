@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { familySchema } from "./cidr.js";
+import { fromLegacyRevisionNames, toLegacyRevisionNames } from "./legacy-revision-names.js";
 import { MAX_READ_ERROR_CHARS, MAX_RULE_LINE_CHARS, MAX_SNAPSHOT_CHAINS } from "./limits.js";
 import {
   applyResultSchema,
@@ -111,9 +112,20 @@ function upgrade(msg: ReporterMessageV1, hello: HelloV1 | undefined): ReporterMe
   };
 }
 
+/**
+ * How one reporter speaks: its protocol version, and whether it uses the previous release's
+ * field names (`appliedGeneration`, legacy-revision-names.ts; every v1 reporter does).
+ */
+export interface ReporterDialect {
+  version: ProtocolVersion;
+  legacyNames: boolean;
+}
+
 export interface ReporterDecoder {
   /** The version the reporter's hello spoke; undefined before it. */
   readonly version: ProtocolVersion | undefined;
+  /** The dialect of the reporter's hello; undefined before it. */
+  readonly dialect: ReporterDialect | undefined;
   /** One frame as a current message (v1 frames upgraded); the reason names the first problem. */
   decode(raw: string | Uint8Array): Decoded<ReporterMessage>;
 }
@@ -128,6 +140,7 @@ function versionOf(value: unknown): unknown {
  */
 export function createReporterDecoder(): ReporterDecoder {
   let version: ProtocolVersion | undefined;
+  let legacyNames = false;
   let helloV1: HelloV1 | undefined;
   const decodeV1 = (value: unknown): Decoded<ReporterMessage> => {
     const d = validateMessage(reporterMessageV1Schema, value);
@@ -142,6 +155,9 @@ export function createReporterDecoder(): ReporterDecoder {
     get version() {
       return version;
     },
+    get dialect() {
+      return version === undefined ? undefined : { version, legacyNames };
+    },
     decode(raw) {
       const frame = parseFrame(raw);
       if (!frame.ok) return frame;
@@ -153,19 +169,30 @@ export function createReporterDecoder(): ReporterDecoder {
         };
       if (version !== undefined && v !== version)
         return { ok: false, reason: `v: protocol version ${v} after a version ${version} hello` };
-      const d =
-        v === 1 ? decodeV1(frame.value) : validateMessage(reporterMessageSchema, frame.value);
-      if (d.ok && d.msg.type === "hello" && version === undefined) version = v as ProtocolVersion;
+      // A reporter of the previous release says `generation`: read in this release's names.
+      const value = fromLegacyRevisionNames(frame.value);
+      const d = v === 1 ? decodeV1(value) : validateMessage(reporterMessageSchema, value);
+      if (d.ok && d.msg.type === "hello" && version === undefined) {
+        version = v as ProtocolVersion;
+        legacyNames = v === 1 || value !== frame.value;
+      }
       return d;
     },
   };
 }
 
-/** A dashboard frame for a reporter speaking `version` (the same message, labelled for it). */
-export function frameForVersion(frame: string, version: ProtocolVersion): string {
-  if (version === PROTOCOL_VERSION) return frame;
+/**
+ * A dashboard frame for a reporter speaking `version` (the same message, labelled for it), in
+ * the previous release's field names when `legacyNames` (always for v1).
+ */
+export function frameForVersion(
+  frame: string,
+  version: ProtocolVersion,
+  legacyNames = version === 1,
+): string {
+  if (version === PROTOCOL_VERSION && !legacyNames) return frame;
   const d = validateMessage(dashboardMessageSchema, JSON.parse(frame));
   if (!d.ok) throw new Error(`not a dashboard message: ${d.reason}`);
   const msg: Omit<DashboardMessage, "v"> & { v: ProtocolVersion } = { ...d.msg, v: version };
-  return JSON.stringify(msg);
+  return JSON.stringify(legacyNames ? toLegacyRevisionNames(msg) : msg);
 }

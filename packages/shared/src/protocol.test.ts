@@ -26,7 +26,7 @@ const hello: ReporterMessage = {
   mode: "enforce",
   flags: DEFAULT_FLAGS,
   reporterVersion: "0.2.0",
-  appliedGeneration: null,
+  appliedRevision: null,
 };
 
 const family: FamilySnapshot = {
@@ -43,7 +43,7 @@ const family: FamilySnapshot = {
 };
 
 const snapshot = (linux: unknown[]) =>
-  JSON.stringify({ type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedGeneration: null, linux });
+  JSON.stringify({ type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedRevision: null, linux });
 
 describe("reporter messages (v2)", () => {
   it("round-trips a hello and a snapshot of two backends", () => {
@@ -129,7 +129,7 @@ describe("reporter messages (v2)", () => {
         v: 2,
         seq: 1,
         takenAt: 1,
-        appliedGeneration: null,
+        appliedRevision: null,
         schedule: { heal: "next-resync", resyncMs: 0, nextResyncAt: null },
       }),
       reason: /^schedule\.resyncMs/,
@@ -143,7 +143,7 @@ describe("reporter messages (v2)", () => {
     });
   }
   it("round-trips a snapshot with and without the reporter's resync schedule", () => {
-    const base = { type: "snapshot", v: 2, seq: 4, takenAt: 1_000, appliedGeneration: 2 } as const;
+    const base = { type: "snapshot", v: 2, seq: 4, takenAt: 1_000, appliedRevision: 2 } as const;
     const schedule = { heal: "immediate", resyncMs: 60_000, nextResyncAt: 61_000 } as const;
     for (const msg of [base, { ...base, schedule }])
       expect(decodeReporterMessage(encodeMessage(msg))).toEqual({ ok: true, msg });
@@ -157,7 +157,7 @@ describe("a reporter connection's decoder (v1 and v2)", () => {
   const { ruleBackends: _r, ...helloV1Fields } = hello;
   const helloV1 = { ...helloV1Fields, v: 1, backend: "legacy" };
   const snapV1 = (linux: unknown[]) =>
-    JSON.stringify({ type: "snapshot", v: 1, seq: 4, takenAt: 9, appliedGeneration: 2, linux });
+    JSON.stringify({ type: "snapshot", v: 1, seq: 4, takenAt: 9, appliedRevision: 2, linux });
 
   it("speaks v2 with a v2 reporter", () => {
     const d = createReporterDecoder();
@@ -178,7 +178,7 @@ describe("a reporter connection's decoder (v1 and v2)", () => {
         v: PROTOCOL_VERSION,
         seq: 4,
         takenAt: 9,
-        appliedGeneration: 2,
+        appliedRevision: 2,
         linux: [
           {
             family: "ipv4",
@@ -264,12 +264,35 @@ describe("a reporter connection's decoder (v1 and v2)", () => {
   }
 });
 
+describe("a reporter of the previous release (generation, appliedGeneration)", () => {
+  const { appliedRevision: _, ...rest } = hello;
+  const oldHello = JSON.stringify({ ...rest, appliedGeneration: 5 });
+  it("is read in the current names, and its dialect is remembered for the answers", () => {
+    const d = createReporterDecoder();
+    expect(d.decode(oldHello)).toEqual({ ok: true, msg: { ...hello, appliedRevision: 5 } });
+    expect(d.dialect).toEqual({ version: 2, legacyNames: true });
+    const result = { type: "apply-result", v: 2, generation: 6, ok: true, durationMs: 1 };
+    const r = d.decode(JSON.stringify({ ...result, trigger: "desired", changed: true }));
+    expect(r.ok && r.msg.type === "apply-result" && r.msg.revision).toBe(6);
+  });
+  it("a reporter of this release speaks the current names", () => {
+    const d = createReporterDecoder();
+    expect(d.decode(encodeMessage(hello)).ok).toBe(true);
+    expect(d.dialect).toEqual({ version: 2, legacyNames: false });
+  });
+  it("a hello with both names is refused, as any unknown field", () => {
+    const d = createReporterDecoder();
+    const both = d.decode(JSON.stringify({ ...hello, appliedGeneration: 5 }));
+    expect(both.ok).toBe(false);
+  });
+});
+
 describe("dashboard messages", () => {
   const desired = {
     type: "desired" as const,
     v: PROTOCOL_VERSION,
-    generation: 3,
-    revision: "7",
+    revision: 3,
+    resourceVersion: "7",
     config: defaultConfig(),
   };
   it("round-trips a desired config", () => {
@@ -278,8 +301,19 @@ describe("dashboard messages", () => {
   it("labels a frame for the version a reporter speaks", () => {
     const frame = encodeMessage(desired);
     expect(frameForVersion(frame, 2)).toBe(frame);
-    expect(JSON.parse(frameForVersion(frame, 1))).toEqual({ ...desired, v: 1 });
+    // v1 reporters are of a release that said `generation` and a string `revision`.
+    const old = { type: "desired", v: 1, generation: 3, revision: "7", config: defaultConfig() };
+    expect(JSON.parse(frameForVersion(frame, 1))).toEqual(old);
+    expect(JSON.parse(frameForVersion(frame, 2, true))).toEqual({ ...old, v: 2 });
     expect(() => frameForVersion('{"type":"gossip"}', 1)).toThrow(/not a dashboard message/);
+  });
+  it("reads a desired of the previous release's dashboard in the current names, and says so", () => {
+    const old = { type: "desired", v: 2, generation: 3, revision: "7", config: defaultConfig() };
+    expect(decodeDashboardMessage(JSON.stringify(old))).toEqual({
+      ok: true,
+      msg: desired,
+      legacy: true,
+    });
   });
   it("refuses a desired config with unknown keys", () => {
     const r = decodeDashboardMessage(

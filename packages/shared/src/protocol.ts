@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { familySchema } from "./cidr.js";
 import { agentFlagsSchema, masqConfigSchema } from "./config.js";
+import { fromLegacyRevisionNames } from "./legacy-revision-names.js";
 import {
   MAX_APPLY_ERROR_CHARS,
   MAX_CHAIN_LINES,
@@ -22,7 +23,7 @@ import {
   MAX_READ_ERROR_CHARS,
   MAX_REPORTER_VERSION_CHARS,
   MAX_REQUEST_ID_CHARS,
-  MAX_REVISION_CHARS,
+  MAX_RESOURCE_VERSION_CHARS,
   MAX_RULE_LINE_CHARS,
   MAX_SERVER_ERROR_CHARS,
   MAX_SNAPSHOT_CHAINS,
@@ -173,7 +174,7 @@ export const windowsSnapshotSchema = z.strictObject({
 });
 export type WindowsSnapshot = z.infer<typeof windowsSnapshotSchema>;
 
-const generation = z.number().int().nonnegative();
+const revision = z.number().int().nonnegative();
 
 export const helloSchema = z.strictObject({
   type: z.literal("hello"),
@@ -190,7 +191,7 @@ export const helloSchema = z.strictObject({
   mode: modeSchema,
   flags: agentFlagsSchema,
   reporterVersion: z.string().max(MAX_REPORTER_VERSION_CHARS),
-  appliedGeneration: generation.nullable(),
+  appliedRevision: revision.nullable(),
 });
 
 /** When the reporter re-applies on its own (enforce mode); times on the reporter's clock. */
@@ -212,7 +213,7 @@ export const snapshotSchema = z.strictObject({
   windows: windowsSnapshotSchema.optional(),
   /** A native nftables node (backend `nftables`); absent from older reporters. */
   nftables: nftSnapshotSchema.optional(),
-  appliedGeneration: generation.nullable(),
+  appliedRevision: revision.nullable(),
   /** Absent from older reporters. */
   schedule: resyncScheduleSchema.optional(),
 });
@@ -230,7 +231,7 @@ export type ApplyTrigger = z.infer<typeof applyTriggerSchema>;
 export const applyResultSchema = z.strictObject({
   type: z.literal("apply-result"),
   v,
-  generation: generation.nullable(),
+  revision: revision.nullable(),
   ok: z.boolean(),
   error: z.string().max(MAX_APPLY_ERROR_CHARS).optional(),
   durationMs: z.number().nonnegative(),
@@ -264,8 +265,8 @@ export const welcomeSchema = z.strictObject({
 export const desiredSchema = z.strictObject({
   type: z.literal("desired"),
   v,
-  generation,
-  revision: z.string().max(MAX_REVISION_CHARS),
+  revision,
+  resourceVersion: z.string().max(MAX_RESOURCE_VERSION_CHARS),
   config: masqConfigSchema,
 });
 export const resyncSchema = z.strictObject({
@@ -326,8 +327,18 @@ export function decodeReporterMessage(raw: string | Uint8Array): Decoded<Reporte
   return decodeMessage(reporterMessageSchema, raw);
 }
 
-export function decodeDashboardMessage(raw: string | Uint8Array): Decoded<DashboardMessage> {
-  return decodeMessage(dashboardMessageSchema, raw);
+/**
+ * A dashboard's frame; a `desired` in the previous release's names (`generation`, a string
+ * `revision`) is read in this release's (legacy-revision-names.ts): `legacy` says it was.
+ */
+export function decodeDashboardMessage(
+  raw: string | Uint8Array,
+): Decoded<DashboardMessage> & { legacy?: boolean } {
+  const frame = parseFrame(raw);
+  if (!frame.ok) return frame;
+  const value = fromLegacyRevisionNames(frame.value);
+  const d = validateMessage(dashboardMessageSchema, value);
+  return d.ok && value !== frame.value ? { ...d, legacy: true } : d;
 }
 
 export function encodeMessage(msg: ReporterMessage | DashboardMessage): string {

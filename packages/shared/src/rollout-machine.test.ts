@@ -146,7 +146,10 @@ const cases: {
   {
     desc: "abort of an aborted rollout is refused",
     input: { core: at({ phase: "degraded", aborted: true }), event: { type: "abort" } },
-    want: { ok: false, error: "the rollout is degraded: roll back to an earlier revision instead" },
+    want: {
+      ok: false,
+      error: "the rollout is degraded: roll back to an earlier revision instead",
+    },
   },
   {
     desc: "retry of a healthy rollout is refused",

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { masqConfigSchema } from "./config.js";
 import { type ZodReasonOptions, zodReason } from "./zod-error.js";
 
-const body = z.strictObject({ revision: z.string(), config: masqConfigSchema.optional() });
+const body = z.strictObject({ resourceVersion: z.string(), config: masqConfigSchema.optional() });
 const validConfig = {
   nonMasqueradeCIDRs: [],
   masqLinkLocal: false,
@@ -16,16 +16,16 @@ describe("zodReason", () => {
   const cases: { desc: string; input: { value: unknown; o?: ZodReasonOptions }; want: string }[] = [
     {
       desc: "the first issue only by default, at its path",
-      input: { value: { revision: 1, extra: true } },
-      want: "revision: expected string, received number",
+      input: { value: { resourceVersion: 1, extra: true } },
+      want: "resourceVersion: expected string, received number",
     },
     {
       desc: "unknown fields with their path, other problems with theirs",
       input: {
-        value: { revision: 1, extra: true, config: { ...validConfig, bogus: 1 } },
+        value: { resourceVersion: 1, extra: true, config: { ...validConfig, bogus: 1 } },
         o: { issues: 5, root: "body" },
       },
-      want: 'revision: expected string, received number; unknown field "config.bogus"; unknown field "extra"',
+      want: 'resourceVersion: expected string, received number; unknown field "config.bogus"; unknown field "extra"',
     },
     {
       desc: "a top-level problem is named by the root",
@@ -40,7 +40,7 @@ describe("zodReason", () => {
     {
       desc: "missing fields are named as required, with their type",
       input: {
-        value: { revision: "1", config: { nonMasqueradeCIDRs: [], cidrLimit: 1 } },
+        value: { resourceVersion: "1", config: { nonMasqueradeCIDRs: [], cidrLimit: 1 } },
         o: { issues: 5 },
       },
       want: "config.masqLinkLocal: required (boolean); config.masqLinkLocalIPv6: required (boolean); config.resyncInterval: required (string)",

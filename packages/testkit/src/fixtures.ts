@@ -21,7 +21,7 @@ export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
     mode: "enforce",
     flags: DEFAULT_FLAGS,
     reporterVersion: "test",
-    appliedGeneration: null,
+    appliedRevision: null,
     ...over,
   };
 }
@@ -41,7 +41,7 @@ export function largeChainSnapshot(seq: number, rules = 3000): Snapshot {
     v: PROTOCOL_VERSION,
     seq,
     takenAt: Date.now(),
-    appliedGeneration: null,
+    appliedRevision: null,
     linux: [snapshotOf({ family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT"] })],
   };
 }

@@ -331,16 +331,16 @@ function followConfig(
   d.metrics.configChanges.inc({ valid: String(result.ok) });
   if (!result.ok)
     d.log.warn(
-      { revision: rev.revision, errors: result.errors },
+      { resourceVersion: rev.resourceVersion, errors: result.errors },
       "stored config is invalid; nodes keep the last valid one",
     );
   else
     d.log.info(
-      { revision: rev.revision, generation: rev.generation, author: rev.author },
+      { resourceVersion: rev.resourceVersion, revision: rev.revision, author: rev.author },
       "new config",
     );
   d.feed.configChanged();
-  if (state.desired && state.desired.generation !== prev?.desired?.generation) {
+  if (state.desired && state.desired.revision !== prev?.desired?.revision) {
     // The waves are decided before anything is pushed: nodes not reached keep the previous one.
     d.staged.begin(state.desired, prev?.desired ?? null, rev.text, rev.author, d.strategy);
     d.fleet.desiredChanged(state.desired);
@@ -378,7 +378,7 @@ function signalPauses(staged: StagedRollouts, sink: FleetSignalSink | undefined)
   staged.onPause((view, reason) =>
     sink({
       kind: "rollout-paused",
-      rollout: { generation: view.generation, revision: view.revision },
+      rollout: { revision: view.revision, resourceVersion: view.resourceVersion },
       reason,
       message: view.message,
       nodes: view.waves.flatMap((w) => w.failedNodes.map((f) => f.name)).slice(0, 16),
@@ -477,12 +477,19 @@ async function listen(
   return { url: `http://${local}:${addr.port}`, port: addr.port };
 }
 
+/** The last config event sent on each stream (an abort changes it without a config change). */
+const lastConfigEvent = new WeakMap<object, string>();
+
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
 function publish(
   ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged">,
   c: FleetChanges,
 ): void {
-  if (c.config) ctx.sse.send("config", configEvent(ctx.config.current()));
+  const config = JSON.stringify(configEvent(ctx.config.current(), ctx.staged));
+  if (c.config || (c.rollout && lastConfigEvent.get(ctx.sse) !== config)) {
+    lastConfigEvent.set(ctx.sse, config);
+    ctx.sse.send("config", JSON.parse(config));
+  }
   if (c.changed.length > 0 || c.removed.length > 0) {
     const nodes = c.changed.flatMap((name) => {
       const n = ctx.fleet.nodes.get(name);

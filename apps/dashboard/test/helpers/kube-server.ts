@@ -41,16 +41,17 @@ export async function startKubeServer(
     expiry: { ...setup.options.expiry!, ...options.expiry },
     timings: { heartbeatMs: 5000, ...options.timings },
   });
-  // The dashboard stamps a generation on a ConfigMap it did not write (the chart's): wait for
+  // The dashboard stamps a revision on a ConfigMap it did not write (the chart's): wait for
   // that, so a test starts from the revision it will see.
   const [ns, name] = parsed.IPMASQ_CONFIGMAP.split("/") as [string, string];
   await until(
     () =>
       !fake.configMap(ns, name) ||
-      server.config.current().rev.revision === fake.configMap(ns, name)?.metadata.resourceVersion,
+      server.config.current().rev.resourceVersion ===
+        fake.configMap(ns, name)?.metadata.resourceVersion,
     5000,
     10,
-    "the dashboard's first revision",
+    "the dashboard's first resourceVersion",
   );
   const stop = async () => {
     await setup.lease?.close();

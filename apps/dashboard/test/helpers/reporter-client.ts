@@ -13,6 +13,8 @@ import {
   encodeMessage,
   type FamilySnapshotV1,
   familiesFor,
+  fromLegacyRevisionNames,
+  hasLegacyRevisionNames,
   jumpRuleLine,
   type MasqConfig,
   type Mode,
@@ -23,6 +25,7 @@ import {
   REPORTER_PATH,
   type ReporterMessage,
   snapshotOf,
+  toLegacyRevisionNames,
   validateMessage,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
@@ -45,6 +48,8 @@ export interface SimOptions {
   waitWelcome?: boolean;
   /** The protocol version spoken (default the current one; 1 plays a reporter of the previous release). */
   protocol?: ProtocolVersion;
+  /** Speak the previous release's field names (`generation`); default: with protocol 1. */
+  legacyNames?: boolean;
 }
 
 export interface Closed {
@@ -61,7 +66,7 @@ export class SimReporter {
   families: FamilySnapshotV1[];
   /** Windows nodes: the OutBoundNAT ExceptionList. */
   exceptions: string[] = [];
-  appliedGeneration: number | null = null;
+  appliedRevision: number | null = null;
   lastDesired: MasqConfig | undefined;
   failApplies: string | undefined;
   private seq = 0;
@@ -129,17 +134,23 @@ export class SimReporter {
       backend: this.opts.os === "windows" ? "cni" : "memory",
       mode: this.opts.mode ?? "enforce",
       flags: this.flags,
-      appliedGeneration: this.appliedGeneration,
+      appliedRevision: this.appliedRevision,
     });
   }
 
   /** Sends a message in the version this reporter speaks (v1: its two-chain snapshot shape). */
   send(msg: ReporterMessage): void {
-    if (this.protocol === PROTOCOL_VERSION) {
+    if (this.protocol === PROTOCOL_VERSION && !this.legacyNames) {
       this.ws.send(encodeMessage(msg));
       return;
     }
-    this.ws.send(JSON.stringify(asV1(msg, this.families)));
+    const labelled = this.protocol === 1 ? asV1(msg, this.families) : msg;
+    this.ws.send(JSON.stringify(this.legacyNames ? toLegacyRevisionNames(labelled) : labelled));
+  }
+
+  /** Whether this reporter speaks the previous release's field names. */
+  get legacyNames(): boolean {
+    return this.opts.legacyNames ?? this.protocol === 1;
   }
 
   sendRaw(data: string | Buffer): void {
@@ -152,7 +163,7 @@ export class SimReporter {
       v: PROTOCOL_VERSION,
       seq: this.seq++,
       takenAt: Date.now(),
-      appliedGeneration: this.appliedGeneration,
+      appliedRevision: this.appliedRevision,
     } as const;
     if (this.opts.os === "windows") {
       const lists = [
@@ -201,10 +212,16 @@ export class SimReporter {
   /** A dashboard frame, which must be labelled with the version this reporter speaks. */
   private onMessage(data: Buffer): void {
     const frame = parseFrame(data);
-    const value = frame.ok ? (frame.value as { v?: unknown }) : undefined;
+    const value = frame.ok ? (frame.value as { v?: unknown; type?: unknown }) : undefined;
     if (value?.v !== this.protocol)
       throw new Error(`dashboard sent a frame not in protocol v${this.protocol}: ${data}`);
-    const d = validateMessage(dashboardMessageSchema, { ...value, v: PROTOCOL_VERSION });
+    // Names of the other release are refused, as a reporter of either release would.
+    if (hasLegacyRevisionNames(value) !== (this.legacyNames && value.type === "desired"))
+      throw new Error(
+        `dashboard sent a frame not in the field names this reporter speaks: ${data}`,
+      );
+    const current = fromLegacyRevisionNames({ ...value, v: PROTOCOL_VERSION });
+    const d = validateMessage(dashboardMessageSchema, current);
     if (!d.ok) throw new Error(`dashboard sent an invalid frame: ${d.reason}`);
     const m = d.msg;
     this.received.push(m);
@@ -215,22 +232,18 @@ export class SimReporter {
     });
     if (m.type === "welcome" && this.opts.autoApply !== false) this.snapshot();
     if (this.opts.autoApply === false || (this.opts.mode ?? "enforce") !== "enforce") return;
-    if (m.type === "desired") this.apply(m.config, m.generation, "desired");
+    if (m.type === "desired") this.apply(m.config, m.revision, "desired");
     if (m.type === "resync" && this.lastDesired)
-      this.apply(this.lastDesired, this.appliedGeneration, "resync");
+      this.apply(this.lastDesired, this.appliedRevision, "resync");
   }
 
-  private apply(
-    config: MasqConfig,
-    generation: number | null,
-    trigger: "desired" | "resync",
-  ): void {
+  private apply(config: MasqConfig, revision: number | null, trigger: "desired" | "resync"): void {
     this.lastDesired = config;
     if (this.failApplies) {
       this.send({
         type: "apply-result",
         v: PROTOCOL_VERSION,
-        generation,
+        revision,
         ok: false,
         error: this.failApplies,
         durationMs: 1,
@@ -241,11 +254,11 @@ export class SimReporter {
     }
     const before = JSON.stringify(this.families);
     this.render(config);
-    this.appliedGeneration = generation;
+    this.appliedRevision = revision;
     this.send({
       type: "apply-result",
       v: PROTOCOL_VERSION,
-      generation,
+      revision,
       ok: true,
       durationMs: 1,
       trigger,
@@ -268,7 +281,10 @@ export class SimReporter {
 }
 
 /** A message as a reporter of protocol v1 sent it (a snapshot held the two chains per family). */
-function asV1(msg: ReporterMessage, families: FamilySnapshotV1[]): object {
+function asV1(
+  msg: ReporterMessage,
+  families: FamilySnapshotV1[],
+): { type: string; [k: string]: unknown } {
   if (msg.type === "hello") {
     const { ruleBackends: _r, ...rest } = msg;
     return { ...rest, v: 1 };

@@ -24,7 +24,7 @@ export interface HelloInput {
   /** Undefined before the backend answered (the fields then say nothing). */
   info: BackendInfo | undefined;
   flags: AgentFlags;
-  appliedGeneration: number | null;
+  appliedRevision: number | null;
 }
 
 export function helloMessage(h: HelloInput): Hello {
@@ -43,14 +43,14 @@ export function helloMessage(h: HelloInput): Hello {
     mode: h.mode,
     flags: h.flags,
     reporterVersion: REPORTER_VERSION,
-    appliedGeneration: h.appliedGeneration,
+    appliedRevision: h.appliedRevision,
   };
 }
 
 export function snapshotMessage(
   seq: number,
   observed: Observed,
-  enforcer: { appliedGeneration(): number | null; schedule(): ResyncSchedule },
+  enforcer: { appliedRevision(): number | null; schedule(): ResyncSchedule },
 ): Snapshot {
   return {
     type: "snapshot",
@@ -58,7 +58,7 @@ export function snapshotMessage(
     seq,
     takenAt: Date.now(),
     ...observedFields(observed),
-    appliedGeneration: enforcer.appliedGeneration(),
+    appliedRevision: enforcer.appliedRevision(),
     schedule: enforcer.schedule(),
   };
 }

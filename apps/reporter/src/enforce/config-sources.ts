@@ -18,8 +18,8 @@ import { readConfigDir } from "./config-dir.js";
 
 export interface DesiredConfig {
   config: MasqConfig;
-  generation: number | null;
-  revision: string | null;
+  revision: number | null;
+  resourceVersion: string | null;
   source: ConfigSource;
 }
 
@@ -27,7 +27,7 @@ const sameConfig = (a: MasqConfig, b: MasqConfig) => JSON.stringify(a) === JSON.
 
 export type SourceRead =
   | { kind: "none" }
-  | { kind: "refused"; reason: string; source: ConfigSource; generation: number | null }
+  | { kind: "refused"; reason: string; source: ConfigSource; revision: number | null }
   | { kind: "config"; desired: DesiredConfig };
 
 type MountedRead =
@@ -74,13 +74,13 @@ export class ConfigSources {
         kind: "refused",
         reason: `persisted ${reason}`,
         source: s.source,
-        generation: s.generation,
+        revision: s.revision,
       };
     this.fileHash = s.fileHash;
     this.persistedKey = JSON.stringify({ ...s, appliedAt: 0 });
-    log.info({ generation: s.generation, source: s.source }, "loaded the last applied config");
-    const { config, generation, revision, source } = s;
-    return { kind: "config", desired: { config, generation, revision, source } };
+    log.info({ revision: s.revision, source: s.source }, "loaded the last applied config");
+    const { config, revision, resourceVersion, source } = s;
+    return { kind: "config", desired: { config, revision, resourceVersion, source } };
   }
 
   /**
@@ -97,7 +97,7 @@ export class ConfigSources {
     });
     if (!read || read.hash === this.fileHash) return { kind: "none" };
     this.fileHash = read.hash;
-    if (!read.ok) return { kind: "refused", reason: read.reason, source: "file", generation: null };
+    if (!read.ok) return { kind: "refused", reason: read.reason, source: "file", revision: null };
     if (current && sameConfig(current.config, read.config)) {
       if (current.source !== "file") await this.persist(current);
       return { kind: "none" };
@@ -105,8 +105,8 @@ export class ConfigSources {
     log.info({ path }, "config file changed; adopting it");
     const desired: DesiredConfig = {
       config: read.config,
-      generation: null,
       revision: null,
+      resourceVersion: null,
       source: "file",
     };
     return { kind: "config", desired };

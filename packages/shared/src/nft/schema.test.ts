@@ -102,7 +102,7 @@ describe("nftSnapshotSchema", () => {
 });
 
 describe("snapshot messages with nftables", () => {
-  const base = { type: "snapshot", seq: 1, takenAt: 1, appliedGeneration: null };
+  const base = { type: "snapshot", seq: 1, takenAt: 1, appliedRevision: null };
   const nftables = { backend: "nftables", ruleset: [table] };
   it("v2 carries it", () =>
     expect(validateMessage(snapshotSchema, { ...base, v: 2, nftables }).ok).toBe(true));

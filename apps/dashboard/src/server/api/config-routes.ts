@@ -1,10 +1,10 @@
 // GET/PUT /api/config, POST /api/config/validate, GET /api/history,
-// POST /api/history/:revision/rollback.
+// POST /api/history/:resourceVersion/rollback.
 import {
   diffConfigs,
   type Issue,
   MAX_HTTP_BODY_BYTES,
-  MAX_REVISION_CHARS,
+  MAX_RESOURCE_VERSION_CHARS,
   type MasqConfig,
   type MergedConfigView,
   masqConfigSchema,
@@ -26,7 +26,7 @@ import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { configView } from "./views.js";
 
-const revision = z.string().min(1).max(MAX_REVISION_CHARS);
+const resourceVersion = z.string().min(1).max(MAX_RESOURCE_VERSION_CHARS);
 const message = z.string().max(1000);
 export const candidateFields = {
   yaml: z.string().max(MAX_HTTP_BODY_BYTES).optional(),
@@ -38,10 +38,10 @@ export const oneOfMessage = { message: 'send exactly one of "yaml" or "config"' 
 
 const strategy = rolloutStrategySchema.optional();
 const putBody = z
-  .strictObject({ ...candidateFields, revision, message: message.optional(), strategy })
+  .strictObject({ ...candidateFields, resourceVersion, message: message.optional(), strategy })
   .refine(exactlyOne, oneOfMessage);
 const validateBody = z.strictObject(candidateFields).refine(exactlyOne, oneOfMessage);
-const rollbackBody = z.strictObject({ revision, message: message.optional(), strategy });
+const rollbackBody = z.strictObject({ resourceVersion, message: message.optional(), strategy });
 
 export function inputOf(b: { yaml?: string; config?: MasqConfig }): ConfigInput {
   return b.yaml !== undefined ? { yaml: b.yaml } : { config: b.config! };
@@ -100,14 +100,20 @@ async function save(
 ) {
   await announce(ctx, text, strategy);
   try {
-    const rev = await ctx.config.store.save({ text, author, message: msg, expectedRevision: base });
-    return { revision: rev.revision, generation: rev.generation, warnings };
+    const rev = await ctx.config.store.save({
+      text,
+      author,
+      message: msg,
+      expectedResourceVersion: base,
+    });
+    return { resourceVersion: rev.resourceVersion, revision: rev.revision, warnings };
   } catch (e) {
     if (!(e instanceof StaleRevisionError)) throw e;
     const cur = e.current;
     const parsed = ctx.config.revisions.get(cur);
-    throw new HttpError(409, "stale revision", {
+    throw new HttpError(409, "stale resourceVersion", {
       current: {
+        resourceVersion: cur.resourceVersion,
         revision: cur.revision,
         yaml: cur.text,
         config: parsed.ok ? parsed.config : null,
@@ -145,7 +151,8 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     };
   await yieldToEventLoop();
   const refused = fleetIssue(c.config, modeNodes(ctx));
-  const current = ctx.config.current().desired?.config ?? null;
+  // What nodes run: after an aborted rollout the stable revision, not the stored one.
+  const current = ctx.staged.fleetDesired(ctx.config.current().desired)?.config ?? null;
   // With several sources nodes get the merge: compare it, with this text as the primary source.
   const merged = primaryMerge(ctx, c.text);
   const after = merged?.merge.ok ? merged.merge.config : c.config;
@@ -166,6 +173,15 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
   };
 }
 
+/** The history entry with this resourceVersion; 404 when the history has none. */
+async function historyEntry(ctx: ApiContext, resourceVersion: string) {
+  const target = (await ctx.config.store.history()).find(
+    (r) => r.resourceVersion === resourceVersion,
+  );
+  if (target) return target;
+  throw new HttpError(404, `no revision with resourceVersion ${resourceVersion} in the history`);
+}
+
 export function configRoutes(ctx: ApiContext): Route[] {
   return [
     route({
@@ -174,7 +190,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
       access: "viewer",
       handler: ({ res }) =>
         sendJson(res, 200, {
-          ...configView(ctx.config.current()),
+          ...configView(ctx.config.current(), ctx.staged),
           flags: ctx.config.flags,
           merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
 
@@ -198,7 +214,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
             ctx,
             c.text,
             c.warnings,
-            body.revision,
+            body.resourceVersion,
             principal!.user,
             body.message ?? "",
             body.strategy,
@@ -228,7 +244,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         const revisions = await historyEntries(ctx.config.revisions, all, limit);
         // Who promoted, paused or aborted each staged rollout, on its revision.
         const withRollout = revisions.map((r) => {
-          const rollout = ctx.staged.recordOf(r.revision);
+          const rollout = ctx.staged.recordOf(r.resourceVersion);
           return rollout ? { ...r, rollout } : r;
         });
         sendJson(res, 200, { revisions: withRollout });
@@ -236,24 +252,19 @@ export function configRoutes(ctx: ApiContext): Route[] {
     }),
     route({
       method: "POST",
-      path: "/api/history/:revision/rollback",
+      path: "/api/history/:resourceVersion/rollback",
       access: "editor",
       body: rollbackBody,
       async handler({ res, body, params, principal }) {
-        const target = (await ctx.config.store.history()).find(
-          (r) => r.revision === params.revision,
-        );
-        if (!target) throw new HttpError(404, `no revision ${params.revision} in the history`);
+        const target = await historyEntry(ctx, params.resourceVersion ?? "");
         const c = await ctx.config.work.run(() => ctx.config.check({ yaml: target.text }));
         if (!c.ok) throw invalid(c);
         refuseForFleet(ctx, c.config);
         assertNoNewConflicts(primaryMerge(ctx, c.text));
         const msg = body.message ?? `rollback to revision ${target.revision}`;
-        sendJson(
-          res,
-          200,
-          await save(ctx, c.text, c.warnings, body.revision, principal!.user, msg, body.strategy),
-        );
+        const base = body.resourceVersion;
+        const user = principal!.user;
+        sendJson(res, 200, await save(ctx, c.text, c.warnings, base, user, msg, body.strategy));
       },
     }),
   ];

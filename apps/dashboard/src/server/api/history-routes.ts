@@ -3,7 +3,7 @@
 // save review computes it (config/impact.ts). The rollback dialog asks for current → target.
 import {
   compareConfigs,
-  MAX_REVISION_CHARS,
+  MAX_RESOURCE_VERSION_CHARS,
   type MasqConfig,
   type RevisionCompareResponse,
   type RevisionRef,
@@ -17,12 +17,12 @@ import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 
-const revisionParam = z.string().min(1).max(MAX_REVISION_CHARS);
+const revisionParam = z.string().min(1).max(MAX_RESOURCE_VERSION_CHARS);
 
 function refOf(r: ConfigRevision): RevisionRef {
   return {
+    resourceVersion: r.resourceVersion,
     revision: r.revision,
-    generation: r.generation,
     author: r.author,
     time: r.updatedAt,
     message: r.message,
@@ -30,18 +30,22 @@ function refOf(r: ConfigRevision): RevisionRef {
 }
 
 /** A stored revision's config; 404 when not in the history, 409 when it does not parse. */
-function configOf(ctx: ApiContext, all: readonly ConfigRevision[], revision: string) {
-  const rev = all.find((r) => r.revision === revision);
-  if (!rev) throw new HttpError(404, `no revision ${revision} in the history`);
+function configOf(ctx: ApiContext, all: readonly ConfigRevision[], resourceVersion: string) {
+  const rev = all.find((r) => r.resourceVersion === resourceVersion);
+  if (!rev)
+    throw new HttpError(404, `no revision with resourceVersion ${resourceVersion} in the history`);
   const parsed = ctx.config.revisions.get(rev);
   if (!parsed.ok)
-    throw new HttpError(409, `revision ${revision} is not a valid config: nothing to compare`);
+    throw new HttpError(
+      409,
+      `the revision with resourceVersion ${resourceVersion} is not a valid config: nothing to compare`,
+    );
   return { rev, config: parsed.config as MasqConfig };
 }
 
 function param(url: URL, name: string): string {
   const r = revisionParam.safeParse(url.searchParams.get(name) ?? "");
-  if (!r.success) throw new HttpError(400, `query parameter "${name}" must name a revision`);
+  if (!r.success) throw new HttpError(400, `query parameter "${name}" must name a resourceVersion`);
   return r.data;
 }
 

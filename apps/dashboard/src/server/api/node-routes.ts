@@ -96,7 +96,7 @@ function evaluateOn(
   if (!fam)
     throw new HttpError(
       400,
-      `node ${n.name} does not manage ${ip.family} (agent flag --enable-ipv6)`,
+      `${ipText} is ${ip.family}, which node ${n.name} does not manage (agent flag --enable-ipv6 is off): its reporter reads no ${ip.family} rules, so what the node does with this address is not known here`,
     );
   const desired = evaluate(desiredAnalysis(fam.desired), ip.text, fields);
   if ("error" in desired) throw new HttpError(400, desired.error);

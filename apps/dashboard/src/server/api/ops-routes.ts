@@ -53,7 +53,7 @@ export function opsRoutes(ctx: ApiContext): Route[] {
         const hello: HelloEvent = {
           nodes: allSummaries(ctx.fleet),
           summary: fleetSummary(ctx),
-          config: configEvent(state),
+          config: configEvent(state, ctx.staged),
           rollout: ctx.fleet.rolloutView(),
           staged: ctx.staged.view(),
           serverTime: Date.now(),

@@ -7,7 +7,7 @@ import {
   type ConfigSource,
   diffConfigs,
   type Issue,
-  MAX_REVISION_CHARS,
+  MAX_RESOURCE_VERSION_CHARS,
   parseSourceId,
   type SourceResponse,
   sourceId,
@@ -36,7 +36,7 @@ const validateBody = z.strictObject(candidateFields).refine(exactlyOne, oneOfMes
 const putBody = z
   .strictObject({
     ...candidateFields,
-    revision: z.string().min(1).max(MAX_REVISION_CHARS),
+    resourceVersion: z.string().min(1).max(MAX_RESOURCE_VERSION_CHARS),
     message: z.string().max(1000).optional(),
   })
   .refine(exactlyOne, oneOfMessage);
@@ -68,7 +68,7 @@ function view(ctx: ApiContext, f: Found): SourceResponse {
     label: sourceLabel(f.source),
     primary: f.primary,
     editable: f.primary || (ctx.config.sources?.editable(f.source) ?? false),
-    revision: meta.revision,
+    resourceVersion: meta.resourceVersion,
     author: meta.author,
     updatedAt: meta.updatedAt,
     valid: parsed.ok,
@@ -134,22 +134,22 @@ async function save(
         text: c.text,
         author,
         message,
-        expectedRevision: body.revision,
+        expectedResourceVersion: body.resourceVersion,
       });
-      return { revision: rev.revision, warnings: c.warnings };
+      return { resourceVersion: rev.resourceVersion, warnings: c.warnings };
     }
     const req = {
       source: f.source,
       text: c.text,
       author,
       message,
-      expectedRevision: body.revision,
+      expectedResourceVersion: body.resourceVersion,
     };
     const saved = await ctx.config.sources!.save(req);
-    return { revision: saved.revision, warnings: c.warnings };
+    return { resourceVersion: saved.resourceVersion, warnings: c.warnings };
   } catch (e) {
     if (e instanceof StaleSourceError || e instanceof StaleRevisionError)
-      throw new HttpError(409, "stale revision", {
+      throw new HttpError(409, "stale resourceVersion", {
         current: view(ctx, find(ctx, sourceId(f.source))),
       });
     throw e;

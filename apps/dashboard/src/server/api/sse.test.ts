@@ -23,7 +23,14 @@ function stream() {
 
 const HELLO: HelloEvent = {
   nodes: [],
-  summary: { total: 0, byStatus: {}, revision: "r1", generation: 1, rollout: null },
+  summary: {
+    total: 0,
+    byStatus: {},
+    resourceVersion: "r1",
+    revision: 1,
+    desiredRevision: 1,
+    rollout: null,
+  },
   config: {} as HelloEvent["config"],
   rollout: null,
   serverTime: 0,

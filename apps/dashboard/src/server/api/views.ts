@@ -12,35 +12,47 @@ import {
 import type { ConfigState } from "../config/config-service.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { healSchedule, type NodeAssessment, type NodeRecord, toSummary } from "../fleet/node.js";
+import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import type { ApiContext } from "./context.js";
 
-export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config">): FleetSummary {
+export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config" | "staged">): FleetSummary {
   const state = ctx.config.current();
   return {
     total: ctx.fleet.nodes.size,
     byStatus: ctx.fleet.countByStatus(),
-    revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
+    ...configEvent(state, ctx.staged),
     rollout: ctx.fleet.rolloutView(),
   };
 }
 
-export function configEvent(state: ConfigState): ConfigEvent {
+/**
+ * The stored config's revision and the one nodes enforce: after an aborted staged rollout the
+ * stable revision every node returned to, not the stored (aborted) one.
+ */
+function revisions(state: ConfigState, staged: Pick<StagedRollouts, "fleetDesired">) {
   return {
+    resourceVersion: state.rev.resourceVersion,
     revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
-    valid: state.result.ok,
+    desiredRevision: staged.fleetDesired(state.desired)?.revision ?? null,
   };
 }
 
-export function configView(state: ConfigState): Omit<ConfigResponse, "flags"> {
+export function configEvent(
+  state: ConfigState,
+  staged: Pick<StagedRollouts, "fleetDesired">,
+): ConfigEvent {
+  return { ...revisions(state, staged), valid: state.result.ok };
+}
+
+export function configView(
+  state: ConfigState,
+  staged: Pick<StagedRollouts, "fleetDesired">,
+): Omit<ConfigResponse, "flags"> {
   const r = state.result;
   return {
     config: r.ok ? r.config : (state.desired?.config ?? null),
     yaml: state.rev.text,
-    revision: state.rev.revision,
-    generation: state.desired?.generation ?? null,
-    desiredRevision: state.desired?.revision ?? null,
+    ...revisions(state, staged),
     valid: r.ok,
     errors: r.ok ? [] : r.errors,
     warnings: r.warnings,
@@ -90,7 +102,7 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
     heal: healSchedule(n),
     snapshotAt: n.snapshot?.takenAt ?? null,
     lastApply: n.lastApply,
-    pending: p ? { kind: p.kind, generation: p.generation, sentAt: p.sentAt } : null,
+    pending: p ? { kind: p.kind, revision: p.revision, sentAt: p.sentAt } : null,
     events: [...n.events].reverse(),
     serverTime: now,
   };

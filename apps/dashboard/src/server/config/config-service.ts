@@ -73,10 +73,10 @@ export class ConfigService {
       await this.sources.start();
     }
     // Before reading the current revision: nothing may await between that read and the state.
-    const recorded = (await this.store.history()).map((r) => r.generation);
+    const recorded = (await this.store.history()).map((r) => r.revision);
     const rev = this.store.current();
     const result = this.revisions.get(rev);
-    this.numbering = new MergedNumbering(Math.max(rev.generation, ...recorded));
+    this.numbering = new MergedNumbering(Math.max(rev.revision, ...recorded));
     // Started on an invalid config (edited while we were down): enforce the last valid one.
     // Started on a merge with a conflict: nothing (nodes keep what they enforce).
     const alone = (this.sources?.list().length ?? 0) === 0;
@@ -108,7 +108,7 @@ export class ConfigService {
     this.sourceHistory.note(
       previous.merge?.extras ?? [],
       this.state.merge?.extras ?? [],
-      pushed?.generation ?? null,
+      pushed?.revision ?? null,
     );
     for (const fn of this.listeners) fn(this.state, previous);
   }
@@ -136,15 +136,15 @@ export class ConfigService {
 
   private update(rev: ConfigRevision): void {
     const previous = this.state;
-    if (previous && previous.rev.revision === rev.revision) return;
+    if (previous && previous.rev.resourceVersion === rev.resourceVersion) return;
     const result = this.revisions.get(rev);
     this.state = this.compose(rev, result, previous?.desired ?? null);
     for (const fn of this.listeners) fn(this.state, previous);
   }
 
   /** A stored revision as nodes would enforce it; null when gone from the history or invalid. */
-  async desiredOfRevision(revision: string): Promise<Desired | null> {
-    const rev = (await this.store.history()).find((r) => r.revision === revision);
+  async desiredOfRevision(resourceVersion: string): Promise<Desired | null> {
+    const rev = (await this.store.history()).find((r) => r.resourceVersion === resourceVersion);
     const r = rev && this.revisions.get(rev);
     return rev && r?.ok ? toDesired(rev, r.config) : null;
   }
@@ -159,5 +159,10 @@ export class ConfigService {
 }
 
 function toDesired(rev: ConfigRevision, config: MasqConfig): Desired {
-  return { generation: rev.generation, revision: rev.revision, config, author: rev.author };
+  return {
+    revision: rev.revision,
+    resourceVersion: rev.resourceVersion,
+    config,
+    author: rev.author,
+  };
 }

@@ -15,11 +15,11 @@ function build(
   older: ConfigRevision | undefined,
 ): HistoryEntry {
   const before = older ? cache.get(older) : undefined;
-  return cache.derived(rev, older?.revision ?? "", (r) => {
+  return cache.derived(rev, older?.resourceVersion ?? "", (r) => {
     const config = r.ok ? r.config : null;
     return {
+      resourceVersion: rev.resourceVersion,
       revision: rev.revision,
-      generation: rev.generation,
       author: rev.author,
       time: rev.updatedAt,
       message: rev.message,

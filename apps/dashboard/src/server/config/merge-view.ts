@@ -15,7 +15,7 @@ const same = (a: ConfigSource, b: ConfigSource) => sourceId(a) === sourceId(b);
 
 function summary(
   source: ConfigSource,
-  meta: Pick<ExtraSource, "revision" | "author" | "updatedAt">,
+  meta: Pick<ExtraSource, "resourceVersion" | "author" | "updatedAt">,
   sources: SourceSet,
   merge: MergeResult,
 ): SourceSummary {
@@ -29,7 +29,7 @@ function summary(
     label: sourceLabel(source),
     primary,
     editable: primary || sources.editable(source),
-    revision: meta.revision,
+    resourceVersion: meta.resourceVersion,
     author: meta.author,
     updatedAt: meta.updatedAt,
     valid: !invalid,

@@ -4,9 +4,9 @@ import type { ExtraSource } from "../store/sources.js";
 import type { ConfigRevision } from "../store/types.js";
 import { MergedNumbering } from "./merged-desired.js";
 
-const rev = (revision: string, generation: number): ConfigRevision => ({
+const rev = (resourceVersion: string, revision: number): ConfigRevision => ({
+  resourceVersion,
   revision,
-  generation,
   text: "",
   author: "a",
   updatedAt: "2026-01-01T00:00:00Z",
@@ -24,7 +24,7 @@ describe("MergedNumbering", () => {
     {
       desc: "the first merge is numbered above everything the store handed out",
       input: { floor: 7, steps: [[rev("5", 5), cfg("10.0.0.0/8"), 1]] },
-      want: [[8, "5+1@g8"]],
+      want: [[8, "5+1@r8"]],
     },
     {
       desc: "the same merge of the same revision keeps its number; any change takes the next",
@@ -38,10 +38,10 @@ describe("MergedNumbering", () => {
         ],
       },
       want: [
-        [2, "1+1@g2"],
-        [2, "1+1@g2"],
-        [3, "1+2@g3"],
-        [4, "2+2@g4"],
+        [2, "1+1@r2"],
+        [2, "1+1@r2"],
+        [3, "1+2@r3"],
+        [4, "2+2@r4"],
       ],
     },
     {
@@ -56,9 +56,9 @@ describe("MergedNumbering", () => {
         ],
       },
       want: [
-        [2, "1+1@g2"],
-        [3, "1+1@g3"],
-        [4, "2+1@g4"],
+        [2, "1+1@r2"],
+        [3, "1+1@r3"],
+        [4, "2+1@r4"],
         [5, "2"],
       ],
     },
@@ -71,7 +71,7 @@ describe("MergedNumbering", () => {
         c,
         Array.from({ length: extras }, () => extra),
       );
-      return [d.generation, d.revision];
+      return [d.revision, d.resourceVersion];
     });
     expect(got).toEqual(want);
     expect(n.used).toBe(true);

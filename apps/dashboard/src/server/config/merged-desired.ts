@@ -1,9 +1,9 @@
 // The config nodes get when there are several sources: the primary store's revision merged with
-// the other sources (shared config-merge.ts), and its generation. Only a merge without conflicts
+// the other sources (shared config-merge.ts), and the revision number nodes get. Only a merge without conflicts
 // becomes desired; otherwise the last good one stays in force and the conflicts are shown.
 //
-// Generations: the primary store numbers its own revisions (persisted). A merged config is
-// numbered here, above every generation this process has seen, whenever the merged config (or
+// Revisions: the primary store numbers its own revisions (persisted). A merged config is
+// numbered here, above every revision this process has seen, whenever the merged config (or
 // the primary revision) changes, so rollouts track each merge. These numbers live in this
 // process: after a restart the first merge gets the next number above the store's history.
 import {
@@ -18,8 +18,8 @@ import type { ExtraSource } from "../store/sources.js";
 import type { ConfigRevision } from "../store/types.js";
 
 export interface Desired {
-  generation: number;
-  revision: string;
+  revision: number;
+  resourceVersion: string;
   config: MasqConfig;
   /** Who saved the revision (for node timelines). */
   author?: string;
@@ -35,7 +35,7 @@ export interface MergeView {
 export class MergedNumbering {
   private last: { key: string; desired: Desired } | undefined;
 
-  /** `floor`: the highest generation the store has handed out (history, current). */
+  /** `floor`: the highest revision the store has handed out (history, current). */
   constructor(private floor: number) {}
 
   /** Whether a merge was ever numbered (from then on every desired is numbered here). */
@@ -44,13 +44,15 @@ export class MergedNumbering {
   }
 
   desired(rev: ConfigRevision, config: MasqConfig, extras: readonly ExtraSource[]): Desired {
-    const key = JSON.stringify([rev.revision, config]);
+    const key = JSON.stringify([rev.resourceVersion, config]);
     if (this.last?.key === key) return this.last.desired;
-    const generation = Math.max(rev.generation, this.floor, this.last?.desired.generation ?? 0) + 1;
-    this.floor = generation;
-    const revision =
-      extras.length === 0 ? rev.revision : `${rev.revision}+${extras.length}@g${generation}`;
-    this.last = { key, desired: { generation, revision, config, author: rev.author } };
+    const revision = Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
+    this.floor = revision;
+    const resourceVersion =
+      extras.length === 0
+        ? rev.resourceVersion
+        : `${rev.resourceVersion}+${extras.length}@r${revision}`;
+    this.last = { key, desired: { revision, resourceVersion, config, author: rev.author } };
     return this.last.desired;
   }
 }

@@ -4,9 +4,9 @@ import type { ConfigRevision } from "../store/types.js";
 import { historyEntries } from "./history.js";
 import { RevisionCache } from "./revision-cache.js";
 
-const rev = (revision: string, text: string): ConfigRevision => ({
-  revision,
-  generation: Number(revision),
+const rev = (resourceVersion: string, text: string): ConfigRevision => ({
+  resourceVersion,
+  revision: Number(resourceVersion),
   text,
   author: "a",
   message: "",
@@ -78,7 +78,7 @@ describe("historyEntries", () => {
     const second = await historyEntries(cache, all, 100);
     expect(second).toEqual(first);
     expect(c.parsed).toHaveLength(3);
-    expect(first.map((e) => [e.revision, e.valid, e.diff.added])).toEqual([
+    expect(first.map((e) => [e.resourceVersion, e.valid, e.diff.added])).toEqual([
       ["3", true, ["100.64.0.0/10"]],
       ["2", true, ["10.0.0.0/8"]],
       ["1", false, []],

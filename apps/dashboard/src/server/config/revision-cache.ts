@@ -38,15 +38,15 @@ export class RevisionCache {
   }
 
   private entry(rev: ConfigRevision): Entry {
-    const hit = this.entries.get(rev.revision);
+    const hit = this.entries.get(rev.resourceVersion);
     if (hit && hit.text === rev.text) {
-      this.entries.delete(rev.revision); // re-insert: most recently used last
-      this.entries.set(rev.revision, hit);
+      this.entries.delete(rev.resourceVersion); // re-insert: most recently used last
+      this.entries.set(rev.resourceVersion, hit);
       return hit;
     }
-    if (hit) this.drop(rev.revision, hit);
+    if (hit) this.drop(rev.resourceVersion, hit);
     const e: Entry = { text: rev.text, result: this.parse(rev.text) };
-    this.entries.set(rev.revision, e);
+    this.entries.set(rev.resourceVersion, e);
     this.bytes += rev.text.length;
     this.evict();
     return e;

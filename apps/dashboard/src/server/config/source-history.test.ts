@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { ExtraSource } from "../store/sources.js";
 import { SOURCE_HISTORY_LIMIT, SourceHistory } from "./source-history.js";
 
-const src = (name: string, text: string, revision = text, key = "config"): ExtraSource => ({
+const src = (name: string, text: string, resourceVersion = text, key = "config"): ExtraSource => ({
   source: { kind: "configmap", name, key },
   text,
-  revision,
+  resourceVersion,
   author: "kubectl-edit (outside the dashboard)",
   updatedAt: "2026-01-01T00:00:00Z",
 });
@@ -17,17 +17,17 @@ const B = src("ip-masq-b", "masqLinkLocal: true\n", "1");
 describe("SourceHistory", () => {
   const cases: {
     desc: string;
-    input: { before: ExtraSource[]; after: ExtraSource[]; generation: number | null };
+    input: { before: ExtraSource[]; after: ExtraSource[]; revision: number | null };
     want: [string, string, number | null][];
   }[] = [
     {
       desc: "a new source is added",
-      input: { before: [], after: [A1], generation: 4 },
+      input: { before: [], after: [A1], revision: 4 },
       want: [["ConfigMap ip-masq-a key config", "added", 4]],
     },
     {
       desc: "a changed source, and one that went away",
-      input: { before: [A1, B], after: [A2], generation: null },
+      input: { before: [A1, B], after: [A2], revision: null },
       want: [
         ["ConfigMap ip-masq-a key config", "changed", null],
         ["ConfigMap ip-masq-b key config", "removed", null],
@@ -35,14 +35,14 @@ describe("SourceHistory", () => {
     },
     {
       desc: "another key of the same ConfigMap changed: this one did not (same text, new revision)",
-      input: { before: [A1], after: [{ ...A1, revision: "9" }], generation: 5 },
+      input: { before: [A1], after: [{ ...A1, resourceVersion: "9" }], revision: 5 },
       want: [],
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     const h = new SourceHistory((t) => parseConfigText(t));
-    h.note(input.before, input.after, input.generation);
-    expect(h.list().map((c) => [c.label, c.change, c.generation])).toEqual([...want].reverse());
+    h.note(input.before, input.after, input.revision);
+    expect(h.list().map((c) => [c.label, c.change, c.revision])).toEqual([...want].reverse());
   });
 
   it("records the source's own diff, and keeps a bounded list, newest first", () => {
@@ -52,6 +52,6 @@ describe("SourceHistory", () => {
     for (let i = 0; i < SOURCE_HISTORY_LIMIT + 5; i++)
       h.note([], [src("ip-masq-c", `# ${i}\n`)], i);
     expect(h.list()).toHaveLength(SOURCE_HISTORY_LIMIT);
-    expect(h.list()[0]?.generation).toBe(SOURCE_HISTORY_LIMIT + 4);
+    expect(h.list()[0]?.revision).toBe(SOURCE_HISTORY_LIMIT + 4);
   });
 });

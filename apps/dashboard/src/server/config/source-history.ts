@@ -1,6 +1,6 @@
 // Which source changed, and how (GET /api/history/sources): every change of a config source
 // besides the primary one (whose revisions are the store's history), as this dashboard process
-// saw it, with the merged generation it led to. Bounded; kept in memory, so it starts empty
+// saw it, with the merged revision it led to. Bounded; kept in memory, so it starts empty
 // after a restart (the primary source's history is the persisted one).
 import {
   type ConfigResult,
@@ -20,17 +20,17 @@ export class SourceHistory {
   constructor(private readonly parse: (text: string) => ConfigResult) {}
 
   /** Records what differs between two reads of the sources. */
-  note(before: readonly ExtraSource[], after: readonly ExtraSource[], generation: number | null) {
+  note(before: readonly ExtraSource[], after: readonly ExtraSource[], revision: number | null) {
     const old = new Map(before.map((s) => [sourceId(s.source), s]));
     const time = new Date().toISOString();
     for (const s of after) {
       const prev = old.get(sourceId(s.source));
       old.delete(sourceId(s.source));
-      if (prev?.revision === s.revision && prev.text === s.text) continue;
+      if (prev?.resourceVersion === s.resourceVersion && prev.text === s.text) continue;
       if (prev?.text === s.text) continue; // another key of the same ConfigMap changed
-      this.push(prev, s, prev ? "changed" : "added", time, generation);
+      this.push(prev, s, prev ? "changed" : "added", time, revision);
     }
-    for (const gone of old.values()) this.push(gone, undefined, "removed", time, generation);
+    for (const gone of old.values()) this.push(gone, undefined, "removed", time, revision);
   }
 
   /** Newest first. */
@@ -43,7 +43,7 @@ export class SourceHistory {
     next: ExtraSource | undefined,
     change: SourceChange["change"],
     time: string,
-    generation: number | null,
+    revision: number | null,
   ): void {
     const s = (next ?? prev)!;
     const config = (x: ExtraSource | undefined) => {
@@ -54,12 +54,12 @@ export class SourceHistory {
       source: s.source,
       label: sourceLabel(s.source),
       change,
-      revision: next?.revision ?? "",
+      resourceVersion: next?.resourceVersion ?? "",
       author: next?.author ?? "",
       time,
       yaml: next?.text ?? "",
       diff: diffConfigs(config(prev), config(next)),
-      generation,
+      revision,
     });
     if (this.changes.length > SOURCE_HISTORY_LIMIT) this.changes.shift();
   }

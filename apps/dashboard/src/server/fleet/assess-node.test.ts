@@ -13,14 +13,14 @@ import { describe, expect, it } from "vitest";
 import { Assessor } from "./assess-node.js";
 
 const config = defaultConfig();
-const desired = { generation: 1, revision: "1", config };
+const desired = { revision: 1, resourceVersion: "1", config };
 const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
 const good: Snapshot = {
   type: "snapshot",
   v: PROTOCOL_VERSION,
   seq: 0,
   takenAt: 0,
-  appliedGeneration: 1,
+  appliedRevision: 1,
   linux: [
     snapshotOf({
       family: "ipv4",
@@ -43,7 +43,7 @@ describe("Assessor", () => {
     expect(a.assess(desired, DEFAULT_FLAGS, missing).report.summary).toBe("missing 10.0.0.0/8");
     expect(
       a.assess(
-        { ...desired, generation: 2, config: { ...config, nonMasqueradeCIDRs: ["10.0.0.0/8"] } },
+        { ...desired, revision: 2, config: { ...config, nonMasqueradeCIDRs: ["10.0.0.0/8"] } },
         DEFAULT_FLAGS,
         good,
       ).report.status,
@@ -104,7 +104,7 @@ describe("Assessor", () => {
       v: PROTOCOL_VERSION,
       seq: 0,
       takenAt: 0,
-      appliedGeneration: null,
+      appliedRevision: null,
       windows: {
         path: "C:/k/cni/config/10-bridge.conf",
         lists: [
@@ -170,7 +170,7 @@ describe("Assessor on native nftables nodes", () => {
     v: PROTOCOL_VERSION,
     seq: 0,
     takenAt: 0,
-    appliedGeneration: 1,
+    appliedRevision: 1,
     nftables: { backend: "nftables", ruleset: ruleset(name) },
   });
   const cases: { desc: string; input: string; want: { summary: string; hooks: string[] } }[] = [

@@ -1,5 +1,5 @@
 // Judges a node's snapshot against the desired config with the shared core. Nodes of one
-// fleet mostly report identical rules, so assessments are cached by (desired generation,
+// fleet mostly report identical rules, so assessments are cached by (desired revision,
 // flags, snapshot content): 5,000 identical nodes cost one assessment. The cache is bounded by
 // bytes, not entries: one assessment of a 3,000-rule chain holds ~3 MB, so a reporter sending
 // distinct large snapshots must not be able to fill memory with them.
@@ -104,7 +104,7 @@ export class Assessor {
       snap = { hash: sha256(text, "base64url"), length: text.length };
       this.snapshotKeys.set(snapshot, snap);
     }
-    const key = `${desired.generation}|${desired.revision}|${flagsKey}|${snap.hash}`;
+    const key = `${desired.revision}|${desired.resourceVersion}|${flagsKey}|${snap.hash}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const result = assessOnce(desired.config, flags, snapshot);

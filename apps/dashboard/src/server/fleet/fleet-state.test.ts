@@ -31,7 +31,7 @@ function link(): ReporterLink & { frames: string[]; closed?: string } {
 
 function setup() {
   let now = 1000;
-  const desired = { generation: 1, revision: "1", config: defaultConfig() };
+  const desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
   const changed: string[] = [];
   const feed = new ChangeFeed(250, () => {});
   feed.node = (name: string) => void changed.push(name);
@@ -46,10 +46,10 @@ function setup() {
   return { fleet, desired, changed, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-const ok = (generation: number, trigger: "desired" | "periodic" = "desired") => ({
+const ok = (revision: number, trigger: "desired" | "periodic" = "desired") => ({
   type: "apply-result" as const,
   v: 2 as const,
-  generation,
+  revision,
   ok: true,
   durationMs: 3,
   trigger,
@@ -68,21 +68,21 @@ describe("FleetState", () => {
     fleet.connect(hello("o", "observe"), o);
     expect(types(a)).toEqual(["welcome", "desired"]);
     expect(types(o)).toEqual(["welcome"]);
-    fleet.desiredChanged({ ...desired, generation: 2 });
+    fleet.desiredChanged({ ...desired, revision: 2 });
     expect(types(a)).toEqual(["welcome", "desired", "desired"]);
-    expect(fleet.rollout.view()).toMatchObject({ generation: 2, total: 1, pending: 1 });
+    expect(fleet.rollout.view()).toMatchObject({ revision: 2, total: 1, pending: 1 });
     expect(fleet.nodes.get("a")!.status).toBe("applying");
     fleet.applyResult("a", {
       type: "apply-result",
       v: 2,
-      generation: 2,
+      revision: 2,
       ok: true,
       durationMs: 3,
       trigger: "desired",
       changed: false,
     });
     expect(fleet.rollout.view()).toMatchObject({ done: 1, pending: 0 });
-    expect(fleet.nodes.get("a")!.appliedGeneration).toBe(2);
+    expect(fleet.nodes.get("a")!.appliedRevision).toBe(2);
   });
 
   it("times out unacknowledged applies; a disconnected target waits offline, pending", () => {
@@ -91,7 +91,7 @@ describe("FleetState", () => {
     const b = link();
     fleet.connect(hello("a"), a);
     fleet.connect(hello("b"), b);
-    fleet.desiredChanged({ ...desired, generation: 2 });
+    fleet.desiredChanged({ ...desired, revision: 2 });
     fleet.disconnect("b", b, "gone");
     expect(fleet.nodes.get("b")!.status).toBe("offline");
     advance(6000);
@@ -131,12 +131,12 @@ describe("FleetState", () => {
       seq: 0,
       takenAt: 0,
       linux,
-      appliedGeneration: applied,
+      appliedRevision: applied,
     });
     const ok = {
       type: "apply-result" as const,
       v: 2 as const,
-      generation: 1,
+      revision: 1,
       ok: true,
       durationMs: 1,
       trigger: "desired" as const,
@@ -207,7 +207,7 @@ describe("FleetState: what is known and how old it is", () => {
       v: 2,
       seq: 0,
       takenAt: 501_000,
-      appliedGeneration: 1,
+      appliedRevision: 1,
       schedule: { heal: "next-resync", resyncMs: 60_000, nextResyncAt: 541_000 },
     });
     const a = fleet.nodes.get("a")!;
@@ -217,14 +217,14 @@ describe("FleetState: what is known and how old it is", () => {
     expect(a.schedule?.nextResyncAt).toBe(101_000);
   });
 
-  /** Nodes a and b known, b offline when generation 2 is saved; a applies it. */
+  /** Nodes a and b known, b offline when revision 2 is saved; a applies it. */
   function saveWhileBIsOffline() {
     const s = setup();
     const b = link();
     s.fleet.connect(hello("a"), link());
     s.fleet.connect(hello("b"), b);
     s.fleet.disconnect("b", b, "paused");
-    s.desired.generation = 2;
+    s.desired.revision = 2;
     s.fleet.desiredChanged(s.desired);
     s.fleet.applyResult("a", ok(2));
     return s;
@@ -250,7 +250,7 @@ describe("FleetState: what is known and how old it is", () => {
     const { fleet, desired, advance } = setup();
     const a = link();
     fleet.connect(hello("a"), a);
-    desired.generation = 2;
+    desired.revision = 2;
     fleet.desiredChanged(desired);
     fleet.applyResult("a", ok(2));
     const finished = fleet.rollout.view()!;

@@ -1,5 +1,5 @@
 // Every node's truth in one place: hello info, last snapshot, drift against the desired
-// config, status, applied generation, events; plus the rollout of the current generation.
+// config, status, applied revision, events; plus the rollout of the current revision.
 // The gateway feeds it reporter messages; the API reads it; the change feed tells browsers.
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -111,9 +111,9 @@ export class FleetState {
 
   /** The rollout's counts; with a staged rollout, the targets its waves hold back. */
   rolloutView(): Rollout | null {
-    const gen = this.rollout.generation;
+    const gen = this.rollout.revision;
     if (!this.staging?.active || gen === null) return this.rollout.view();
-    return this.rollout.view((name) => this.desiredOf(name)?.generation !== gen);
+    return this.rollout.view((name) => this.desiredOf(name)?.revision !== gen);
   }
 
   connectedCount(): number {
@@ -132,7 +132,7 @@ export class FleetState {
       connected: true,
       lastSeenAt: now,
       silent: false,
-      appliedGeneration: hello.appliedGeneration,
+      appliedRevision: hello.appliedRevision,
       pending: null,
       verifyUntil: null,
       lastApply: null,
@@ -156,10 +156,7 @@ export class FleetState {
     const desired = this.desiredOf(n.name);
     if (desired && hello.mode === "enforce") {
       this.sendDesired(n, link, encodeDesired(desired), desired, now);
-      if (
-        this.rollout.generation === desired.generation &&
-        this.rollout.mark(n.name, "pending", now)
-      )
+      if (this.rollout.revision === desired.revision && this.rollout.mark(n.name, "pending", now))
         this.opts.feed.rolloutChanged();
     } else if (hello.mode === "observe" && this.rollout.remove(n.name, now)) {
       // Now in observe mode: it will never be sent this rollout's config.
@@ -217,7 +214,7 @@ export class FleetState {
             : now + (snap.schedule.nextResyncAt - snap.takenAt),
       };
     n.verifyUntil = null;
-    n.appliedGeneration = snap.appliedGeneration;
+    n.appliedRevision = snap.appliedRevision;
     this.reassess(n);
     this.refresh(n);
   }
@@ -228,13 +225,13 @@ export class FleetState {
     const now = this.now();
     n.lastApply = res;
     noteResync(n, res, now);
-    if (res.ok && res.generation !== null) n.appliedGeneration = res.generation;
+    if (res.ok && res.revision !== null) n.appliedRevision = res.revision;
     const p = n.pending;
     if (p && settles(n, res)) {
       n.pending = null;
       if (res.ok && res.changed && !showsApply(n, p, res)) n.verifyUntil = now + VERIFY_GRACE_MS;
     }
-    const what = `${res.trigger} apply${res.generation === null ? "" : ` of generation ${res.generation}`}`;
+    const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
     if (res.ok) {
       if (res.changed || res.trigger === "desired" || res.trigger === "resync")
         addEvent(
@@ -250,35 +247,35 @@ export class FleetState {
         : {
             kind: "apply-failed",
             node: name,
-            generation: res.generation,
+            revision: res.revision,
             trigger: res.trigger,
             error: res.error ?? "no reason given",
           },
     );
-    if (res.generation !== null && res.generation === this.rollout.generation) {
+    if (res.revision !== null && res.revision === this.rollout.revision) {
       if (this.rollout.mark(name, res.ok ? "done" : "failed", now)) this.opts.feed.rolloutChanged();
     }
     this.refresh(n);
     if (res.trigger === "desired" || res.trigger === "resync" || !res.ok)
-      this.staging?.applied(name, res.generation, res.ok, res.error);
+      this.staging?.applied(name, res.revision, res.ok, res.error);
   }
 
   /**
-   * A new desired generation: track it, and push each connected enforce-mode node whose
+   * A new desired revision: track it, and push each connected enforce-mode node whose
    * revision changes its own desired revision (all of them, unless a staged rollout holds
-   * some back). A target that already runs the generation counts as done.
+   * some back). A target that already runs the revision counts as done.
    */
   desiredChanged(desired: Desired): void {
     const now = this.now();
     const enforce = [...this.nodes.values()].filter((n) => n.hello.mode === "enforce");
     // Offline enforce-mode nodes are targets too: pending until they return.
     this.rollout.start(
-      desired.generation,
       desired.revision,
+      desired.resourceVersion,
       enforce.map((n) => ({
         name: n.name,
         connected: this.links.has(n.name),
-        applied: n.appliedGeneration === desired.generation,
+        applied: n.appliedRevision === desired.revision,
       })),
       now,
     );
@@ -287,7 +284,7 @@ export class FleetState {
       enforce
         .filter((n) => {
           const d = this.desiredOf(n.name, desired);
-          return d !== null && (d.generation !== n.appliedGeneration || !n.lastApply?.ok);
+          return d !== null && (d.revision !== n.appliedRevision || !n.lastApply?.ok);
         })
         .map((n) => n.name),
       desired,
@@ -319,7 +316,7 @@ export class FleetState {
     step(0);
   }
 
-  /** One node's turn in a push; `frames` holds each generation's frame, encoded once. */
+  /** One node's turn in a push; `frames` holds each revision's frame, encoded once. */
   private pushOne(
     name: string,
     link: ReporterLink,
@@ -331,8 +328,8 @@ export class FleetState {
     const d = base ? this.desiredOf(name, base) : this.desiredOf(name);
     const current = this.links.get(name);
     if (n && d && current === link) {
-      const frame = frames.get(d.generation) ?? encodeDesired(d);
-      frames.set(d.generation, frame);
+      const frame = frames.get(d.revision) ?? encodeDesired(d);
+      frames.set(d.revision, frame);
       this.sendDesired(n, link, frame, d, now);
       this.refresh(n);
     } else if (!current && this.rollout.mark(name, "offline", this.now())) {
@@ -358,7 +355,7 @@ export class FleetState {
     const requestId = randomUUID();
     const now = this.now();
     link.send(encodeMessage({ type: "resync", v: PROTOCOL_VERSION, requestId }));
-    n.pending = { kind: "resync", generation: null, requestId, sentAt: now };
+    n.pending = { kind: "resync", revision: null, requestId, sentAt: now };
     addEvent(n, "resync-requested", `resync ${requestId} sent${by ? ` (by ${by})` : ""}`, now);
     this.refresh(n);
     return { ok: true, requestId };
@@ -422,7 +419,7 @@ export class FleetState {
     n.lastApply = {
       type: "apply-result",
       v: PROTOCOL_VERSION,
-      generation: p.generation,
+      revision: p.revision,
       ok: false,
       error: `no apply-result within ${Math.round(this.opts.applyTimeoutMs / 1000)} s`,
       durationMs: now - p.sentAt,
@@ -433,19 +430,18 @@ export class FleetState {
     this.opts.onSignal?.({
       kind: "apply-failed",
       node: n.name,
-      generation: p.generation,
+      revision: p.revision,
       trigger: p.kind,
       error: n.lastApply.error ?? "",
     });
     if (
-      p.generation !== null &&
-      p.generation === this.rollout.generation &&
+      p.revision !== null &&
+      p.revision === this.rollout.revision &&
       this.rollout.mark(n.name, "failed", now)
     )
       this.opts.feed.rolloutChanged();
     this.refresh(n);
-    if (p.generation !== null)
-      this.staging?.applied(n.name, p.generation, false, n.lastApply.error);
+    if (p.revision !== null) this.staging?.applied(n.name, p.revision, false, n.lastApply.error);
   }
 
   /** Memory and backlog figures for /metrics. */
@@ -478,12 +474,12 @@ export class FleetState {
     now: number,
   ): void {
     link.send(frame);
-    n.pending = { kind: "desired", generation: d.generation, sentAt: now };
+    n.pending = { kind: "desired", revision: d.revision, sentAt: now };
     const by = d.author ? `, saved by ${d.author}` : "";
     addEvent(
       n,
       "desired-sent",
-      `generation ${d.generation} sent (revision ${d.revision}${by})`,
+      `revision ${d.revision} sent (resourceVersion ${d.resourceVersion}${by})`,
       now,
     );
   }
@@ -537,7 +533,7 @@ export class FleetState {
     if (changed) this.staging?.judged(n);
     const diffs = n.assessment?.report.differences.length ?? -1;
     // lastSeenAt is left out on purpose: heartbeats must not flood browsers (see Freshness).
-    const sig = `${status}|${summary}|${n.appliedGeneration}|${n.hello.mode}|${diffs}|${livenessOf(n)}|${n.snapshotReceivedAt}`;
+    const sig = `${status}|${summary}|${n.appliedRevision}|${n.hello.mode}|${diffs}|${livenessOf(n)}|${n.snapshotReceivedAt}`;
     if (force || this.shown.get(n.name) !== sig) {
       this.shown.set(n.name, sig);
       this.opts.feed.node(n.name);
@@ -553,8 +549,8 @@ export class FleetState {
 function showsApply(n: NodeRecord, p: Pending, res: ApplyResult): boolean {
   if (n.snapshotReceivedAt === null || n.snapshotReceivedAt < p.sentAt) return false;
   if (p.kind === "resync") return true;
-  const g = n.snapshot?.appliedGeneration ?? null;
-  return g !== null && res.generation !== null && g >= res.generation;
+  const g = n.snapshot?.appliedRevision ?? null;
+  return g !== null && res.revision !== null && g >= res.revision;
 }
 
 /**
@@ -574,7 +570,7 @@ function settles(n: NodeRecord, res: ApplyResult): boolean {
   const p = n.pending;
   if (!p) return false;
   if (p.kind === "resync") return res.trigger === "resync";
-  return res.generation !== null && p.generation !== null && res.generation >= p.generation;
+  return res.revision !== null && p.revision !== null && res.revision >= p.revision;
 }
 
 function encodeDesired(d: Desired): Buffer {
@@ -582,8 +578,8 @@ function encodeDesired(d: Desired): Buffer {
     encodeMessage({
       type: "desired",
       v: PROTOCOL_VERSION,
-      generation: d.generation,
       revision: d.revision,
+      resourceVersion: d.resourceVersion,
       config: d.config,
     }),
   );

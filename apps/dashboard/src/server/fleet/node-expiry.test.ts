@@ -11,7 +11,7 @@ const link = (): ReporterLink => ({ send: () => {}, close: () => {} });
 
 function setup(o: Omit<ExpiryOptions, "log" | "now">) {
   const clock = { now: 1_000_000 };
-  const desired = { generation: 1, revision: "1", config: defaultConfig() };
+  const desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
   const removed: string[] = [];
   const feed = new ChangeFeed(250, () => {});
   const origRemoved = feed.nodeRemoved.bind(feed);

@@ -21,7 +21,7 @@ function record(over: Partial<NodeRecord> = {}): NodeRecord {
     mode: "enforce",
     flags: DEFAULT_FLAGS,
     reporterVersion: "",
-    appliedGeneration: null,
+    appliedRevision: null,
   };
   return {
     ...newRecord(hello),
@@ -48,7 +48,7 @@ const drifted = {
 const failed = {
   type: "apply-result" as const,
   v: PROTOCOL_VERSION,
-  generation: 2,
+  revision: 2,
   ok: false,
   error: "boom",
   durationMs: 1,
@@ -62,7 +62,7 @@ describe("deriveStatus", () => {
     v: PROTOCOL_VERSION,
     seq: 0,
     takenAt: 0,
-    appliedGeneration: 1,
+    appliedRevision: 1,
   };
 
   it("an offline node keeps its last known summary (the UI says how old it is)", () => {
@@ -87,7 +87,7 @@ describe("deriveStatus", () => {
         input: record({
           silent: true,
           snapshot,
-          pending: { kind: "desired", generation: 1, sentAt: 0 },
+          pending: { kind: "desired", revision: 1, sentAt: 0 },
         }),
         want: { status: "unknown", summary: "not responding (last known: in sync)" },
       },
@@ -103,18 +103,18 @@ describe("deriveStatus", () => {
   it("orders offline > applying > error > drift", () => {
     expect(
       deriveStatus(
-        record({ connected: false, pending: { kind: "desired", generation: 1, sentAt: 0 } }),
+        record({ connected: false, pending: { kind: "desired", revision: 1, sentAt: 0 } }),
         true,
         0,
       ).status,
     ).toBe("offline");
     expect(
       deriveStatus(
-        record({ pending: { kind: "desired", generation: 1, sentAt: 0 }, lastApply: failed }),
+        record({ pending: { kind: "desired", revision: 1, sentAt: 0 }, lastApply: failed }),
         true,
         0,
       ),
-    ).toEqual({ status: "applying", summary: "applying generation 1" });
+    ).toEqual({ status: "applying", summary: "applying revision 1" });
     expect(deriveStatus(record({ lastApply: failed, assessment: drifted }), true, 0)).toEqual({
       status: "error",
       summary: "apply failed: boom",

@@ -23,7 +23,7 @@ export { NODE_STATUSES, type NodeEvent, type NodeStatus, type NodeSummary };
 /** A desired/resync sent to the node and not yet acknowledged. */
 export interface Pending {
   kind: "desired" | "resync";
-  generation: number | null;
+  revision: number | null;
   requestId?: string;
   sentAt: number;
 }
@@ -56,7 +56,7 @@ export interface NodeRecord {
   /** Connected, but no frame for SILENT_AFTER_HEARTBEATS heartbeats: maybe hung. */
   silent: boolean;
   snapshot: Snapshot | null;
-  appliedGeneration: number | null;
+  appliedRevision: number | null;
   pending: Pending | null;
   /**
    * After an apply that changed the rules, the snapshot we hold predates it: until the next
@@ -115,7 +115,7 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
       summary:
         n.pending.kind === "resync"
           ? "resync requested"
-          : `applying generation ${n.pending.generation}`,
+          : `applying revision ${n.pending.revision}`,
     };
   }
   if (n.verifyUntil !== null && now < n.verifyUntil)
@@ -173,7 +173,7 @@ export function toSummary(n: NodeRecord): NodeSummary {
     status: n.status,
     summary: n.summary,
     ...freshnessOf(n),
-    appliedGeneration: n.appliedGeneration,
+    appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     kernel: n.hello.kernel,
     iptablesVersion: n.hello.iptablesVersion,
@@ -196,7 +196,7 @@ export function newRecord(hello: Hello): NodeRecord {
     lastSeenAt: null,
     silent: false,
     snapshot: null,
-    appliedGeneration: null,
+    appliedRevision: null,
     pending: null,
     verifyUntil: null,
     snapshotReceivedAt: null,

@@ -3,7 +3,7 @@ import { type Outcome, type Rollout, RolloutTracker } from "./rollout.js";
 
 type Step = { at: number; mark: string; outcome: Outcome } | { at: number; remove: string };
 
-/** Starts generation 5 at t=1000 with these targets, then plays the steps. */
+/** Starts revision 5 at t=1000 with these targets, then plays the steps. */
 function play(targets: [string, boolean][], steps: Step[]) {
   const finished: Rollout[] = [];
   const t = new RolloutTracker((r) => finished.push(r));

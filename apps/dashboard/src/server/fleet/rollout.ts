@@ -1,4 +1,4 @@
-// A config change rolling out: which enforce-mode nodes have applied the generation. Every
+// A config change rolling out: which enforce-mode nodes have applied the revision. Every
 // enforce-mode node known when it starts is a target, offline ones too (pending until they
 // return); nodes that join before it finishes become targets. It finishes once, when every
 // target has applied or failed, and its counts and finishedAt are frozen from then on: nodes
@@ -12,8 +12,8 @@ export type { Rollout };
 export type Outcome = "pending" | "offline" | "done" | "failed";
 
 interface State {
-  generation: number;
-  revision: string;
+  revision: number;
+  resourceVersion: string;
   startedAt: number;
   finishedAt: number | null;
   nodes: Map<string, Outcome>;
@@ -26,7 +26,7 @@ interface State {
 export interface RolloutTarget {
   name: string;
   connected: boolean;
-  /** Already runs the generation (a staged rollout returning to an earlier one). */
+  /** Already runs the revision (a staged rollout returning to an earlier one). */
   applied?: boolean;
 }
 
@@ -38,8 +38,8 @@ export class RolloutTracker {
   constructor(private readonly onFinish: (r: Rollout) => void = () => {}) {}
 
   start(
-    generation: number,
-    revision: string,
+    revision: number,
+    resourceVersion: string,
     targets: readonly RolloutTarget[],
     now: number,
   ): void {
@@ -51,8 +51,8 @@ export class RolloutTracker {
       count[o]++;
     }
     this.state = {
-      generation,
       revision,
+      resourceVersion,
       startedAt: now,
       finishedAt: null,
       nodes,
@@ -62,8 +62,8 @@ export class RolloutTracker {
     this.checkFinished(now);
   }
 
-  get generation(): number | null {
-    return this.state?.generation ?? null;
+  get revision(): number | null {
+    return this.state?.revision ?? null;
   }
 
   /**
@@ -109,8 +109,8 @@ export class RolloutTracker {
     const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
     for (const o of s.late.values()) late[o === "offline" ? "pending" : o]++;
     return {
-      generation: s.generation,
       revision: s.revision,
+      resourceVersion: s.resourceVersion,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       total: s.nodes.size,

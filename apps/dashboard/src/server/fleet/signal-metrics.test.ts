@@ -3,7 +3,7 @@ import { createMetrics } from "../metrics.js";
 import { signalSink } from "./signal-metrics.js";
 import type { FleetSignal } from "./signals.js";
 
-const rollout = { generation: 4, revision: "812" };
+const rollout = { revision: 4, resourceVersion: "812" };
 
 async function sample(metrics: ReturnType<typeof createMetrics>, name: string) {
   const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -32,9 +32,9 @@ describe("signalSink", () => {
     {
       desc: "apply failures are counted by trigger",
       input: [
-        { kind: "apply-failed", node: "a", generation: 3, trigger: "desired", error: "x" },
-        { kind: "apply-failed", node: "b", generation: 3, trigger: "desired", error: "x" },
-        { kind: "apply-failed", node: "a", generation: null, trigger: "resync", error: "timeout" },
+        { kind: "apply-failed", node: "a", revision: 3, trigger: "desired", error: "x" },
+        { kind: "apply-failed", node: "b", revision: 3, trigger: "desired", error: "x" },
+        { kind: "apply-failed", node: "a", revision: null, trigger: "resync", error: "timeout" },
       ],
       want: {
         paused: 0,

@@ -10,7 +10,7 @@ export type FleetSignal =
   | {
       kind: "apply-failed";
       node: string;
-      generation: number | null;
+      revision: number | null;
       trigger: string;
       error: string;
     }
@@ -34,8 +34,8 @@ export type FleetSignal =
 
 /** The rollout as far as its signals need it (the shared Rollout type fits). */
 export interface RolloutRef {
-  generation: number;
-  revision?: string;
+  revision: number;
+  resourceVersion?: string;
   total?: number;
   done?: number;
   failed?: number;

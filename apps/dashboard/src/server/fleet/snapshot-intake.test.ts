@@ -8,7 +8,7 @@ const snap = (seq: number, chars = 100): Snapshot => ({
   v: PROTOCOL_VERSION,
   seq,
   takenAt: 0,
-  appliedGeneration: null,
+  appliedRevision: null,
   linux: [
     {
       family: "ipv4",

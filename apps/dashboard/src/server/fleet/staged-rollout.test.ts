@@ -19,11 +19,11 @@ function link(): Link {
   return l;
 }
 
-/** Generations of the desired frames a link got, in order. */
+/** Revisions of the desired frames a link got, in order. */
 const sent = (l: Link) =>
   l.frames.flatMap((f) => {
     const d = decodeDashboardMessage(f);
-    return d.ok && d.msg.type === "desired" ? [d.msg.generation] : [];
+    return d.ok && d.msg.type === "desired" ? [d.msg.revision] : [];
   });
 
 const WAVES: WavesStrategy = {
@@ -32,10 +32,10 @@ const WAVES: WavesStrategy = {
   waves: [100],
   pause: { kind: "manual" },
 };
-const v1: Desired = { generation: 1, revision: "1", config: defaultConfig() };
+const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
 const v2: Desired = {
-  generation: 2,
-  revision: "2",
+  revision: 2,
+  resourceVersion: "2",
   config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
 };
 
@@ -87,10 +87,10 @@ function setup(names = ["a", "b", "c"], observe: string[] = []) {
   };
 }
 
-const apply = (generation: number, ok = true, error?: string) => ({
+const apply = (revision: number, ok = true, error?: string) => ({
   type: "apply-result" as const,
   v: 2 as const,
-  generation,
+  revision,
   ok,
   error,
   durationMs: 3,
@@ -99,8 +99,8 @@ const apply = (generation: number, ok = true, error?: string) => ({
 });
 
 const v3: Desired = {
-  generation: 3,
-  revision: "3",
+  revision: 3,
+  resourceVersion: "3",
   config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8", "192.0.2.0/24"] },
 };
 
@@ -111,9 +111,9 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     t.fleet.applyResult(t.canary, apply(2));
     expect(t.staged.abort("bob").ok).toBe(true);
     t.save(v3);
-    expect(t.staged.view()).toMatchObject({ generation: 3, previousGeneration: 1 });
+    expect(t.staged.view()).toMatchObject({ revision: 3, previousRevision: 1 });
     for (const n of t.rest) {
-      expect(t.fleet.desiredOf(n)?.generation).toBe(1);
+      expect(t.fleet.desiredOf(n)?.revision).toBe(1);
       expect(sent(t.links.get(n)!)).not.toContain(2);
     }
   });
@@ -125,15 +125,15 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     // An explicit all-at-once (the operator's choice in the save review) releases everything.
     t.staged.intend("text", { kind: "all-at-once" });
     t.save(v3, { kind: "all-at-once" });
-    for (const n of t.rest) expect(t.fleet.desiredOf(n)?.generation).toBe(3);
+    for (const n of t.rest) expect(t.fleet.desiredOf(n)?.revision).toBe(3);
     // Another source changed, or kubectl: no strategy of its own; the default (all at once)
     // would release v2's unpromoted change too.
     const u = setup();
     u.save(v2);
     u.fleet.applyResult(u.canary, apply(2));
     u.save(v3, { kind: "all-at-once" }); // the default, no intent announced
-    expect(u.staged.view()).toMatchObject({ generation: 3, previousGeneration: 1 });
-    for (const n of u.rest) expect(u.fleet.desiredOf(n)?.generation).toBe(1);
+    expect(u.staged.view()).toMatchObject({ revision: 3, previousRevision: 1 });
+    for (const n of u.rest) expect(u.fleet.desiredOf(n)?.revision).toBe(1);
     expect(t.staged.view()).toBeNull();
   });
 });
@@ -145,7 +145,7 @@ describe("StagedRollouts", () => {
     expect(sent(t.links.get(t.canary)!)).toEqual([1, 2]);
     for (const n of t.rest) {
       expect(sent(t.links.get(n)!)).toEqual([1]);
-      expect(t.fleet.desiredOf(n)?.generation).toBe(1);
+      expect(t.fleet.desiredOf(n)?.revision).toBe(1);
     }
     expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, startedBy: "alice" });
     // The fleet's rollout counts say which pending nodes the waves hold back.
@@ -205,14 +205,17 @@ describe("StagedRollouts", () => {
     expect(t.staged.abort("dave")).toMatchObject({ ok: true });
     expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 1]);
     for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
-    expect(t.fleet.desiredOf(t.canary)?.generation).toBe(1);
+    expect(t.fleet.desiredOf(t.canary)?.revision).toBe(1);
     expect(t.staged.view()).toMatchObject({ phase: "degraded", aborted: true });
+    // What the fleet runs (GET /api/config's desiredRevision, the save review's base): v1.
+    expect(t.staged.fleetDesired(v2)).toBe(v1);
+    expect(t.staged.fleetDesired(v3)).toBe(v3);
     expect(t.staged.promote("dave", true)).toEqual({
       ok: false,
       error: "the rollout is degraded: nothing to promote",
     });
     t.fleet.applyResult(t.canary, apply(1));
-    expect(t.fleet.rollout.view()).toMatchObject({ generation: 1, done: 3, pending: 0 });
+    expect(t.fleet.rollout.view()).toMatchObject({ revision: 1, done: 3, pending: 0 });
   });
 
   it("a canary that goes offline right after applying pauses the rollout", () => {
@@ -269,7 +272,7 @@ describe("StagedRollouts", () => {
     t.fleet.applyResult(t.canary, apply(2));
     t.staged.promote("bob", true);
     for (const n of t.rest) t.fleet.applyResult(n, apply(2));
-    t.save({ ...v2, generation: 3, revision: "3" });
+    t.save({ ...v2, revision: 3, resourceVersion: "3" });
     expect(t.staged.recordOf("2")).toMatchObject({ phase: "healthy", aborted: false });
     expect(t.staged.recordOf("2")?.actions.at(-1)?.action).toBe("finish");
     expect(t.staged.recordOf("3")?.actions.map((a) => a.action)).toEqual(["start"]);
@@ -293,7 +296,7 @@ describe("StagedRollouts", () => {
       ],
     ]);
     // Their desired revision is the store's: the upstream agent reads the ConfigMap itself.
-    expect(t.fleet.desiredOf("o1")?.generation).toBe(2);
+    expect(t.fleet.desiredOf("o1")?.revision).toBe(2);
   });
 
   it("a standby replica writes nothing, and reads the active one's rollout when it takes over", async () => {
@@ -333,7 +336,7 @@ describe("StagedRollouts", () => {
     active = true;
     standby.tick();
     await until(() => standby.view()?.waves[0]?.total === 1, 2000, 10, "reloaded");
-    expect(standby.view()).toMatchObject({ revision: "2", startedBy: "alice", step: 0 });
+    expect(standby.view()).toMatchObject({ resourceVersion: "2", startedBy: "alice", step: 0 });
   });
 
   it("all at once: no staged rollout, every node gets the revision", () => {
@@ -353,9 +356,37 @@ describe("StagedRollouts", () => {
       () => v2,
       async (r) => (r === "1" ? v1 : null),
     );
-    expect(again.view()).toMatchObject({ phase: "paused", step: 0, revision: "2" });
-    expect(again.desiredFor(t.rest[0]!, v2)?.generation).toBe(1);
-    expect(again.desiredFor(t.canary, v2)?.generation).toBe(2);
+    expect(again.view()).toMatchObject({ phase: "paused", step: 0, resourceVersion: "2" });
+    expect(again.desiredFor(t.rest[0]!, v2)?.revision).toBe(1);
+    expect(again.desiredFor(t.canary, v2)?.revision).toBe(2);
+  });
+
+  it("resumes a rollout the previous release persisted (generation, a string revision)", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    type Ref = { resourceVersion: string; revision: number };
+    const old = ({ resourceVersion, revision, ...rest }: Ref) => ({
+      ...rest,
+      revision: resourceVersion,
+      generation: revision,
+    });
+    const p = t.saved.at(-1) as {
+      current: Ref & { previous: Ref };
+      past: { resourceVersion: string }[];
+    };
+    const current = { ...old(p.current), previous: old(p.current.previous) };
+    const past = p.past.map(({ resourceVersion, ...r }) => ({ ...r, revision: resourceVersion }));
+    t.saved.push({ ...p, current, past });
+    const again = await restartedFrom(
+      t,
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.view()).toMatchObject({ phase: "paused", resourceVersion: "2", revision: 2 });
+    expect(again.view()).toMatchObject({ previousResourceVersion: "1", previousRevision: 1 });
+    expect(again.desiredFor(t.rest[0]!, v2)?.revision).toBe(1);
   });
 
   it("resumes a merged config's rollout after a restart renumbered it (found by its config)", async () => {
@@ -364,21 +395,21 @@ describe("StagedRollouts", () => {
     t.fleet.applyResult(t.canary, apply(2));
     await t.staged.flush();
     // A restarted dashboard numbers the same merge anew; the previous one is in no history.
-    const renumbered: Desired = { ...v2, generation: 7, revision: "2+1@g7" };
+    const renumbered: Desired = { ...v2, revision: 7, resourceVersion: "2+1@g7" };
     const again = await restartedFrom(
       t,
       () => renumbered,
       async () => null,
     );
-    expect(again.view()).toMatchObject({ phase: "paused", generation: 7, previousGeneration: 1 });
+    expect(again.view()).toMatchObject({ phase: "paused", revision: 7, previousRevision: 1 });
     expect(again.desiredFor(t.rest[0]!, renumbered)).toMatchObject({
-      generation: 1,
+      revision: 1,
       config: v1.config,
     });
     // Another config with that old number is another rollout: not resumed.
     const other = await restartedFrom(
       t,
-      () => ({ ...v1, generation: 7, revision: "x" }),
+      () => ({ ...v1, revision: 7, resourceVersion: "x" }),
       async () => null,
     );
     expect(other.view()).toBeNull();
@@ -389,7 +420,7 @@ describe("StagedRollouts", () => {
 async function restartedFrom(
   t: ReturnType<typeof setup>,
   current: () => Desired | null,
-  find: (revision: string) => Promise<Desired | null>,
+  find: (resourceVersion: string) => Promise<Desired | null>,
 ): Promise<StagedRollouts> {
   const again = new StagedRollouts({
     log: silentLogger(),

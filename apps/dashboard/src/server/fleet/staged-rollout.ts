@@ -68,7 +68,7 @@ export interface StagedOptions {
 }
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
-export type ResumeListener = (rollout: { generation: number; revision: string }) => void;
+export type ResumeListener = (rollout: { revision: number; resourceVersion: string }) => void;
 export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
@@ -91,7 +91,7 @@ export class StagedRollouts {
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
-  private pausedRef: { generation: number; revision: string } | null = null;
+  private pausedRef: { revision: number; resourceVersion: string } | null = null;
   private readonly intents = new Map<string, Intent>();
   private readonly writer: StateWriter;
   private readonly now: () => number;
@@ -167,7 +167,7 @@ export class StagedRollouts {
     // A rollout superseded before it finished, or aborted: the stable revision is still its
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
-    if (strategy.kind !== "waves" || !stable || stable.generation === next.generation) {
+    if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
       this.clear();
       return;
     }
@@ -183,9 +183,9 @@ export class StagedRollouts {
     this.appliedAt.clear();
     this.s = {
       version: 1,
+      resourceVersion: next.resourceVersion,
       revision: next.revision,
-      generation: next.generation,
-      previous: { revision: stable.revision, generation: stable.generation },
+      previous: { resourceVersion: stable.resourceVersion, revision: stable.revision },
       config: next.config,
       previousConfig: stable.config,
       strategy,
@@ -204,10 +204,20 @@ export class StagedRollouts {
     this.settle();
   }
 
+  /**
+   * What the fleet runs when no wave is pending: the previous (stable) revision after the
+   * rollout of `current` was aborted, else `current` (the store's desired revision).
+   */
+  fleetDesired(current: Desired | null): Desired | null {
+    const s = this.s;
+    if (!s || !current || current.revision !== s.revision || !this.previous) return current;
+    return s.core.aborted ? this.previous : current;
+  }
+
   /** The revision a node should enforce now; `current` is the store's desired revision. */
   desiredFor(name: string, current: Desired | null): Desired | null {
     const s = this.s;
-    if (!s || !current || current.generation !== s.generation || !this.previous) return current;
+    if (!s || !current || current.revision !== s.revision || !this.previous) return current;
     if (s.core.aborted) return this.previous;
     const n = this.fleet?.nodes.get(name);
     if (n && n.hello.mode !== "enforce") return current;
@@ -226,9 +236,9 @@ export class StagedRollouts {
   }
 
   /** An apply-result (or its timeout) of a node. */
-  applied(name: string, generation: number | null, ok: boolean, error?: string): void {
+  applied(name: string, revision: number | null, ok: boolean, error?: string): void {
     const s = this.s;
-    if (!s || this.finished() || generation !== s.generation || !this.released(name)) return;
+    if (!s || this.finished() || revision !== s.revision || !this.released(name)) return;
     if (ok) {
       this.appliedAt.set(name, this.now());
       this.settle();
@@ -254,7 +264,7 @@ export class StagedRollouts {
   judged(n: NodeRecord): void {
     const s = this.s;
     if (!s || this.finished() || n.status !== "drifted" || !this.released(n.name)) return;
-    if (n.appliedGeneration !== s.generation) return;
+    if (n.appliedRevision !== s.revision) return;
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
       { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
@@ -303,7 +313,7 @@ export class StagedRollouts {
    */
   async restore(
     current: () => Desired | null,
-    find: (revision: string) => Promise<Desired | null>,
+    find: (resourceVersion: string) => Promise<Desired | null>,
   ): Promise<void> {
     this.reload = () => this.load(current(), find);
     this.wasActive = this.isActive();
@@ -316,7 +326,7 @@ export class StagedRollouts {
 
   private async load(
     current: Desired | null,
-    find: (revision: string) => Promise<Desired | null>,
+    find: (resourceVersion: string) => Promise<Desired | null>,
   ): Promise<void> {
     const raw = await this.opts.persistence?.loadRollout().catch((e: unknown) => {
       this.opts.log.warn({ err: e }, "could not read the persisted rollout state");
@@ -337,17 +347,20 @@ export class StagedRollouts {
     }
     const kept = s.previousConfig;
     const previous =
-      (await find(s.previous.revision)) ?? (kept ? { ...s.previous, config: kept } : null);
+      (await find(s.previous.resourceVersion)) ?? (kept ? { ...s.previous, config: kept } : null);
     if (!previous) {
       this.opts.log.warn(
-        { revision: s.previous.revision },
+        { resourceVersion: s.previous.resourceVersion },
         "the rollout's previous revision is no longer in the history: not resumed",
       );
       return;
     }
     this.s = s;
     this.previous = previous;
-    this.opts.log.info({ revision: s.revision, phase: s.core.phase }, "rollout resumed");
+    this.opts.log.info(
+      { resourceVersion: s.resourceVersion, phase: s.core.phase },
+      "rollout resumed",
+    );
   }
 
   private operate(input: RolloutInput, user: string): ActionResult {
@@ -512,7 +525,10 @@ export class StagedRollouts {
   /** The current rollout leaves: its record stays for History. */
   private retire(): void {
     if (!this.s) return;
-    this.past = [...this.past.filter((p) => p.revision !== this.s!.revision), pastOf(this.s)];
+    this.past = [
+      ...this.past.filter((p) => p.resourceVersion !== this.s!.resourceVersion),
+      pastOf(this.s),
+    ];
     this.past = this.past.slice(-MAX_PAST_ROLLOUTS);
   }
 
@@ -534,9 +550,9 @@ export class StagedRollouts {
   }
 
   /** Who did what in the rollout of a revision (current or earlier), for History. */
-  recordOf(revision: string): PastRollout | undefined {
-    if (this.s?.revision === revision) return pastOf(this.s);
-    return this.past.find((p) => p.revision === revision);
+  recordOf(resourceVersion: string): PastRollout | undefined {
+    if (this.s?.resourceVersion === resourceVersion) return pastOf(this.s);
+    return this.past.find((p) => p.resourceVersion === resourceVersion);
   }
 
   private changed(): void {
@@ -544,10 +560,10 @@ export class StagedRollouts {
     this.fleet?.rolloutChanged();
     const v = this.view();
     const paused =
-      v?.phase === "paused" ? { generation: v.generation, revision: v.revision } : null;
+      v?.phase === "paused" ? { revision: v.revision, resourceVersion: v.resourceVersion } : null;
     const was = this.pausedRef;
     this.pausedRef = paused;
-    if (was && (!paused || paused.generation !== was.generation))
+    if (was && (!paused || paused.revision !== was.revision))
       for (const fn of this.resumeListeners) fn(was);
   }
 }
@@ -563,11 +579,11 @@ function describeStart(s: StagedState): string {
 }
 
 /**
- * The persisted rollout if it is the one of `current`: the same generation, or (a merged
+ * The persisted rollout if it is the one of `current`: the same revision, or (a merged
  * config, numbered anew after a restart) the same config, then renumbered as `current`.
  */
 function sameRollout(s: StagedState, current: Desired): StagedState | null {
-  if (s.generation === current.generation) return s;
+  if (s.revision === current.revision) return s;
   if (!s.config || !configsEqual(s.config, current.config)) return null;
-  return { ...s, generation: current.generation, revision: current.revision };
+  return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
 }

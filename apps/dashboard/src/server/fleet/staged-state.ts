@@ -2,6 +2,7 @@
 // anyone may have edited), its per-wave view for the API, and the writer that persists it one
 // write at a time, newest state winning.
 import {
+  fromLegacyRevisionNames,
   MAX_ROLLOUT_WAVES,
   masqConfigSchema,
   nodeNameSchema,
@@ -21,7 +22,7 @@ export const MAX_ROLLOUT_ACTIONS = 100;
 /** Nodes a persisted rollout may name (a fleet is at most a few thousand reporters). */
 const MAX_ROLLOUT_NODES = 20_000;
 
-const generation = z.number().int().nonnegative();
+const revision = z.number().int().nonnegative();
 const pauseSchema = z.union([
   z.strictObject({ kind: z.literal("manual") }),
   z.strictObject({ kind: z.literal("duration"), until: z.number().int().nonnegative() }),
@@ -36,9 +37,14 @@ const actionSchema = z.strictObject({
 
 export const stagedStateSchema = z.strictObject({
   version: z.literal(1),
-  revision: z.string().max(256),
-  generation,
-  previous: z.strictObject({ revision: z.string().max(256), generation }).nullable(),
+  resourceVersion: z.string().max(256),
+  revision,
+  previous: z
+    .preprocess(
+      fromLegacyRevisionNames,
+      z.strictObject({ resourceVersion: z.string().max(256), revision }),
+    )
+    .nullable(),
   /**
    * The configs of the revision rolling out and of the previous one: a merged config (several
    * sources) is numbered anew by a restarted dashboard and is in no history, so a rollout is
@@ -76,24 +82,32 @@ export type StagedState = z.infer<typeof stagedStateSchema>;
 /** Earlier rollouts kept for History (newest last). */
 export const MAX_PAST_ROLLOUTS = 20;
 const pastSchema = z.strictObject({
-  revision: z.string().max(256),
+  resourceVersion: z.string().max(256),
   phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
   aborted: z.boolean(),
   actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
 });
 export type PastRollout = z.infer<typeof pastSchema>;
 
-/** What is persisted: the current rollout (null: none) and the record of earlier ones. */
+/**
+ * What is persisted: the current rollout (null: none) and the record of earlier ones. A state
+ * of the previous release (`generation`, a string `revision`) is read in the current names.
+ */
 export const persistedSchema = z.strictObject({
   version: z.literal(2),
-  current: stagedStateSchema.nullable(),
-  past: z.array(pastSchema).max(MAX_PAST_ROLLOUTS),
+  current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
+  past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });
 export type Persisted = z.infer<typeof persistedSchema>;
 
 /** A finished or superseded rollout, as History shows it. */
 export function pastOf(s: StagedState): PastRollout {
-  return { revision: s.revision, phase: s.core.phase, aborted: s.core.aborted, actions: s.actions };
+  return {
+    resourceVersion: s.resourceVersion,
+    phase: s.core.phase,
+    aborted: s.core.aborted,
+    actions: s.actions,
+  };
 }
 
 /** Where a store keeps the rollout state beside its revisions (store/types.ts). */
@@ -142,7 +156,7 @@ export type NodeOutcome = "applied" | "pending" | "failed";
 /** Where one node of a released wave stands (a node not yet released is pending). */
 export function outcomeOf(s: StagedState, n: NodeRecord | undefined, name: string): NodeOutcome {
   if (s.failed[name] !== undefined) return "failed";
-  return n?.appliedGeneration === s.generation ? "applied" : "pending";
+  return n?.appliedRevision === s.revision ? "applied" : "pending";
 }
 
 export function waveView(
@@ -199,10 +213,10 @@ export function stagedView(
 ): StagedRolloutView {
   if (s.strategy.kind !== "waves") throw new Error("a staged rollout has waves");
   return {
+    resourceVersion: s.resourceVersion,
     revision: s.revision,
-    generation: s.generation,
+    previousResourceVersion: s.previous?.resourceVersion ?? null,
     previousRevision: s.previous?.revision ?? null,
-    previousGeneration: s.previous?.generation ?? null,
     strategy: s.strategy,
     phase: s.core.phase,
     step: s.core.step,

@@ -13,7 +13,7 @@ import {
   type Hello,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
-  type ProtocolVersion,
+  type ReporterDialect,
   type ReporterMessage,
   setLongTimeout,
 } from "@masq/shared";
@@ -125,7 +125,7 @@ export class ReporterGateway {
       if (msg.type === "snapshot") fleet.snapshot(name, msg);
       else if (msg.type === "apply-result") fleet.applyResult(name, msg);
     };
-    const link = linkOf(ws, () => decoder.version ?? PROTOCOL_VERSION);
+    const link = linkOf(ws, () => decoder.dialect ?? CURRENT_DIALECT);
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");
@@ -247,30 +247,34 @@ function hold(held: ReporterMessage[], msg: ReporterMessage): boolean {
 
 /**
  * The fleet's handle on a connection: sends text frames while it is open, labelled for the
- * protocol version the reporter's hello spoke.
+ * protocol version and field names the reporter's hello spoke (an older reporter's own).
  */
-function linkOf(ws: WebSocket, version: () => ProtocolVersion): ReporterLink {
+function linkOf(ws: WebSocket, dialect: () => ReporterDialect): ReporterLink {
   return {
     send: (frame) => {
       if (ws.readyState !== ws.OPEN) return;
-      const v = version();
-      ws.send(v === PROTOCOL_VERSION ? frame : labelled(frame, v), { binary: false });
+      const d = dialect();
+      const current = d.version === PROTOCOL_VERSION && !d.legacyNames;
+      ws.send(current ? frame : labelled(frame, d), { binary: false });
     },
     close: (code, reason) => ws.close(code, reason),
   };
 }
 
-/** One frame pushed to thousands of links (a desired config) is labelled once per version. */
-const labelledFrames = new WeakMap<Buffer, Map<ProtocolVersion, string>>();
+const CURRENT_DIALECT: ReporterDialect = { version: PROTOCOL_VERSION, legacyNames: false };
 
-function labelled(frame: string | Buffer, version: ProtocolVersion): string {
-  if (typeof frame === "string") return frameForVersion(frame, version);
-  const byVersion = labelledFrames.get(frame) ?? new Map<ProtocolVersion, string>();
-  labelledFrames.set(frame, byVersion);
-  let text = byVersion.get(version);
+/** One frame pushed to thousands of links (a desired config) is labelled once per dialect. */
+const labelledFrames = new WeakMap<Buffer, Map<string, string>>();
+
+function labelled(frame: string | Buffer, d: ReporterDialect): string {
+  if (typeof frame === "string") return frameForVersion(frame, d.version, d.legacyNames);
+  const byDialect = labelledFrames.get(frame) ?? new Map<string, string>();
+  labelledFrames.set(frame, byDialect);
+  const key = `${d.version}:${d.legacyNames}`;
+  let text = byDialect.get(key);
   if (text === undefined) {
-    text = frameForVersion(frame.toString("utf8"), version);
-    byVersion.set(version, text);
+    text = frameForVersion(frame.toString("utf8"), d.version, d.legacyNames);
+    byDialect.set(key, text);
   }
   return text;
 }

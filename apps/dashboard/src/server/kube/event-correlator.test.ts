@@ -88,6 +88,19 @@ describe("EventCorrelator (client-go EventCorrelator defaults)", () => {
     expect(send("node-a", 0).skip).toBe(true);
   });
 
+  it("replay: a throttled event tried again keeps the count it got, and waits for a token", () => {
+    const c = clock();
+    const cor = new EventCorrelator({ spamBurst: 1, spamQps: 1 }, c.now);
+    const first = cor.correlate(event());
+    if (first.skip) throw new Error("the first event passes");
+    cor.updateState({ ...first.event, name: "node-a.1", resourceVersion: "7" });
+    expect(cor.correlate(event()).skip).toBe(true);
+    expect(cor.replay(event()).skip).toBe(true);
+    c.t += 1_000;
+    const r = cor.replay(event());
+    expect(!r.skip && [r.event.name, r.event.count, r.patch?.count]).toEqual(["node-a.1", 2, 2]);
+  });
+
   it("Normal and Warning events of one object have their own buckets", () => {
     const cor = new EventCorrelator({}, clock().now);
     for (let i = 0; i < 25; i++) cor.correlate(event({ type: "Normal", reason: "Applied" }));

@@ -159,6 +159,25 @@ export class EventCorrelator {
     return { skip: false, ...observed };
   }
 
+  /**
+   * A throttled event tried again (the recorder's kept last word). It was counted when first
+   * correlated, so it is not counted twice: only the spam filter decides.
+   */
+  replay(e: RecordedEvent): Correlated {
+    if (!this.allow(e)) return { skip: true };
+    const last = this.seen.get(eventKey(e));
+    if (!last || last.count === 0) return { skip: false, event: e };
+    const event: RecordedEvent = {
+      ...e,
+      name: last.name,
+      resourceVersion: last.resourceVersion,
+      firstTimestamp: last.firstTimestamp,
+      count: last.count,
+    };
+    const lastTimestamp = e.lastTimestamp.toISOString();
+    return { skip: false, event, patch: { count: last.count, lastTimestamp, message: e.message } };
+  }
+
   /** What the API server answered (its name and resourceVersion), for the next patch. */
   updateState(e: RecordedEvent): void {
     this.seen.set(eventKey(e), {

@@ -4,6 +4,10 @@
 // one (strategic merge; created anew when the earlier one is gone). Transport errors are
 // retried up to 12 tries, 10 s apart (the first wait jittered); an API error is final.
 // The queue holds 1,000 events; past that new ones are dropped, as the broadcaster does.
+// One departure from client-go: the spam filter drops events, and a dropped last word (a node
+// flapping, then Healed) would leave `kubectl describe` showing a state that is over. So the
+// latest throttled event of each object is kept (bounded) and recorded again once the filter
+// has a token for it, unless something newer about that object was written meanwhile.
 import {
   type CoreV1Event,
   PatchStrategy,
@@ -14,6 +18,7 @@ import { retryDelay } from "@masq/shared";
 import type { Logger } from "pino";
 import { type KubeClients, statusCode } from "./client.js";
 import {
+  CORRELATOR_DEFAULTS,
   type CorrelatorOptions,
   EventCorrelator,
   eventName,
@@ -42,6 +47,9 @@ export interface EventRecorderOptions {
   now?: () => number;
 }
 
+/** Objects whose last throttled event is kept for a later try (beyond: the oldest is dropped). */
+const MAX_TRAILING = 4096;
+
 export type EventType = "Normal" | "Warning";
 
 /** Longest message written; longer ones are cut (events.k8s.io caps a note at 1 kB). */
@@ -53,6 +61,8 @@ interface Queued {
   reason: string;
   message: string;
   at: number;
+  /** A kept last word written again: not counted twice (EventCorrelator.replay). */
+  replay?: boolean;
 }
 
 export class KubeEventRecorder {
@@ -62,6 +72,9 @@ export class KubeEventRecorder {
   private running: Promise<void> | undefined;
   private closed = false;
   private wake: (() => void) | undefined;
+  /** The latest throttled event per object (objectKey), to record once the filter allows. */
+  private readonly trailing = new Map<string, Queued>();
+  private trailingTimer: NodeJS.Timeout | undefined;
   /** Told what became of each event (metrics); settable after construction. */
   onResult: ((r: EventResult) => void) | undefined;
 
@@ -96,6 +109,8 @@ export class KubeEventRecorder {
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    this.trailing.clear();
+    clearTimeout(this.trailingTimer);
     this.wake?.();
     await this.idle();
   }
@@ -123,7 +138,7 @@ export class KubeEventRecorder {
   private async write(q: Queued): Promise<void> {
     const ref = typeof q.ref === "function" ? await q.ref() : q.ref;
     const at = new Date(q.at);
-    const c = this.correlator.correlate({
+    const event: RecordedEvent = {
       // Events about cluster-scoped objects (Nodes) live in "default", as client-go puts them.
       namespace: ref.namespace || "default",
       name: eventName(ref.name ?? "", q.at),
@@ -137,8 +152,14 @@ export class KubeEventRecorder {
       count: 1,
       firstTimestamp: at,
       lastTimestamp: at,
-    });
-    if (c.skip) return this.onResult?.("throttled");
+    };
+    const c = q.replay ? this.correlator.replay(event) : this.correlator.correlate(event);
+    const object = objectKey(ref);
+    if (c.skip) {
+      this.keepTrailing(object, q);
+      return this.onResult?.("throttled");
+    }
+    this.trailing.delete(object);
     const max = this.o.maxTries ?? 12;
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.send(c.event, c.patch);
@@ -201,6 +222,30 @@ export class KubeEventRecorder {
     });
   }
 
+  /** Keeps `q` as the object's last word and arms one timer for a token's refill time. */
+  private keepTrailing(object: string, q: Queued): void {
+    this.trailing.delete(object);
+    this.trailing.set(object, q);
+    if (this.trailing.size > MAX_TRAILING)
+      this.trailing.delete(this.trailing.keys().next().value as string);
+    if (this.trailingTimer) return;
+    const qps = this.o.correlator?.spamQps ?? CORRELATOR_DEFAULTS.spamQps;
+    this.trailingTimer = setTimeout(() => this.flushTrailing(), Math.ceil(1000 / qps));
+    this.trailingTimer.unref();
+  }
+
+  /** Records each kept last word again (throttled again: kept again, for the next refill). */
+  private flushTrailing(): void {
+    this.trailingTimer = undefined;
+    const due = [...this.trailing.values()];
+    this.trailing.clear();
+    for (const q of due) {
+      if (this.closed || this.queue.length >= (this.o.maxQueued ?? 1000)) return;
+      this.queue.push({ ...q, at: this.now(), replay: true });
+    }
+    this.running ??= this.drain();
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
@@ -212,4 +257,9 @@ export class KubeEventRecorder {
       this.wake = done;
     });
   }
+}
+
+/** One key per involved object (kind, namespace, name). */
+function objectKey(ref: V1ObjectReference): string {
+  return `${ref.kind ?? ""}/${ref.namespace ?? ""}/${ref.name ?? ""}`;
 }

@@ -35,7 +35,7 @@ const applied = (changed: boolean): FleetSignal => ({
   result: {
     type: "apply-result",
     v: 2,
-    generation: 3,
+    revision: 3,
     ok: true,
     durationMs: 12,
     trigger: "resync",
@@ -86,7 +86,7 @@ describe("FleetEvents", () => {
     {
       desc: "a failed apply is a Warning on both",
       input: [
-        { kind: "apply-failed", node: "node-a", generation: 3, trigger: "desired", error: "x" },
+        { kind: "apply-failed", node: "node-a", revision: 3, trigger: "desired", error: "x" },
       ],
       want: ["Node/Warning/ApplyFailed", "ConfigMap/Warning/ApplyFailed"],
     },
@@ -95,12 +95,12 @@ describe("FleetEvents", () => {
       input: [
         {
           kind: "rollout-paused",
-          rollout: { generation: 4 },
+          rollout: { revision: 4 },
           reason: "apply failed",
           message: "m",
           nodes: ["node-a", "node-b"],
         },
-        { kind: "rollout-resumed", rollout: { generation: 4 } },
+        { kind: "rollout-resumed", rollout: { revision: 4 } },
       ],
       want: [
         "ConfigMap/Warning/RolloutPaused",

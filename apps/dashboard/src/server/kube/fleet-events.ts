@@ -42,7 +42,7 @@ export class FleetEvents implements SignalRecorder {
         this.applied(s);
         break;
       case "apply-failed": {
-        const g = s.generation === null ? "" : ` of generation ${s.generation}`;
+        const g = s.revision === null ? "" : ` of revision ${s.revision}`;
         this.both(s.node, "Warning", "ApplyFailed", `${s.trigger} apply${g} failed: ${s.error}`);
         break;
       }
@@ -60,7 +60,7 @@ export class FleetEvents implements SignalRecorder {
   /** Applied on the Node when an apply rewrote its rules (a no-op apply is not news). */
   private applied(s: Extract<FleetSignal, { kind: "applied" }>): void {
     if (!s.result.changed) return;
-    const g = s.result.generation === null ? "" : ` of generation ${s.result.generation}`;
+    const g = s.result.revision === null ? "" : ` of revision ${s.result.revision}`;
     // No duration in the text: identical messages are what lets repeats be counted.
     this.node(
       s.node,
@@ -93,7 +93,7 @@ export class FleetEvents implements SignalRecorder {
       () => this.configMapRef(),
       r.failed ? "Warning" : "Normal",
       "Applied",
-      `generation ${r.generation}${rev(r)} applied${counts}`,
+      `revision ${r.revision}${rev(r)} applied${counts}`,
     );
   }
 
@@ -104,7 +104,7 @@ export class FleetEvents implements SignalRecorder {
    * `message` what the operator should know.
    */
   rolloutPaused(rollout: RolloutRef, reason: string, message: string, nodes: string[] = []): void {
-    const text = `rollout of generation ${rollout.generation}${rev(rollout)} paused (${reason}): ${message}`;
+    const text = `rollout of revision ${rollout.revision}${rev(rollout)} paused (${reason}): ${message}`;
     this.record(() => this.configMapRef(), "Warning", "RolloutPaused", text);
     for (const n of nodes.slice(0, 100)) this.record(nodeRef(n), "Warning", "RolloutPaused", text);
   }
@@ -153,4 +153,4 @@ export function nodeRef(name: string): V1ObjectReference {
   return { kind: "Node", name, uid: name };
 }
 
-const rev = (r: RolloutRef) => (r.revision ? ` (revision ${r.revision})` : "");
+const rev = (r: RolloutRef) => (r.resourceVersion ? ` (resourceVersion ${r.resourceVersion})` : "");

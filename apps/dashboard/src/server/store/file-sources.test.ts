@@ -65,17 +65,17 @@ describe("FileSources", () => {
     const s = await started({ "ip-masq-a": "{}" });
     const cur = s.list()[0]!;
     const req = { source: cur.source, text: "cidrLimit: 10\n", author: "ana", message: "" };
-    await expect(s.save({ ...req, expectedRevision: "stale" })).rejects.toBeInstanceOf(
+    await expect(s.save({ ...req, expectedResourceVersion: "stale" })).rejects.toBeInstanceOf(
       StaleSourceError,
     );
-    const saved = await s.save({ ...req, expectedRevision: cur.revision });
+    const saved = await s.save({ ...req, expectedResourceVersion: cur.resourceVersion });
     expect(saved).toMatchObject({ text: "cidrLimit: 10\n", author: "ana" });
-    expect(s.list()[0]?.revision).toBe(saved.revision);
+    expect(s.list()[0]?.resourceVersion).toBe(saved.resourceVersion);
     await expect(
       s.save({
         ...req,
         source: { kind: "file", name: "other", key: "other" },
-        expectedRevision: "x",
+        expectedResourceVersion: "x",
       }),
     ).rejects.toThrow(/not a config source/);
   });

@@ -118,12 +118,12 @@ export class FileSources extends PublishedSources implements SourceSet {
     const big = st.size > MAX_CONFIG_SOURCE_BYTES;
     const raw = big ? "" : await readFile(path, "utf8");
     const text = big ? { text: "", bytes: st.size } : boundedText(raw);
-    const revision = big ? `oversized:${key}` : sha256(raw);
+    const resourceVersion = big ? `oversized:${key}` : sha256(raw);
     return {
       source: { kind: "file", name, key: name },
       ...text,
-      revision,
-      author: this.savedBy.get(revision) ?? "file (outside the dashboard)",
+      resourceVersion,
+      author: this.savedBy.get(resourceVersion) ?? "file (outside the dashboard)",
       updatedAt: st.mtime.toISOString(),
     };
   }
@@ -139,7 +139,7 @@ export class FileSources extends PublishedSources implements SourceSet {
       await this.scanNow();
       const cur = this.find(source);
       if (!cur) throw new HttpError(404, `${sourceLabel(source)} does not exist`);
-      if (cur.revision !== req.expectedRevision) throw new StaleSourceError(cur);
+      if (cur.resourceVersion !== req.expectedResourceVersion) throw new StaleSourceError(cur);
       this.savedBy.set(sha256(req.text), req.author);
       if (this.savedBy.size > 64) this.savedBy.delete(this.savedBy.keys().next().value!);
       await (this.o.writer ?? atomicWrite)(join(this.o.dir, source.name), req.text);

@@ -22,8 +22,8 @@ describe("FileStore", () => {
     const s = new FileStore({ dir, initialText });
     await s.start();
     expect(s.current()).toMatchObject({
-      revision: "1",
-      generation: 1,
+      resourceVersion: "1",
+      revision: 1,
       author: "system",
       text: initialText,
     });
@@ -34,27 +34,58 @@ describe("FileStore", () => {
   it("saves new revisions, rejects stale ones and survives a restart", async () => {
     const s = new FileStore({ dir, initialText });
     const seen: string[] = [];
-    s.onChange((r) => seen.push(r.revision));
+    s.onChange((r) => seen.push(r.resourceVersion));
     await s.start();
-    const r2 = await s.save({ text: "a: 1\n", author: "ann", message: "m", expectedRevision: "1" });
-    expect(r2).toMatchObject({ revision: "2", generation: 2, author: "ann", message: "m" });
+    const r2 = await s.save({
+      text: "a: 1\n",
+      author: "ann",
+      message: "m",
+      expectedResourceVersion: "1",
+    });
+    expect(r2).toMatchObject({ resourceVersion: "2", revision: 2, author: "ann", message: "m" });
     await expect(
-      s.save({ text: "b\n", author: "bob", message: "", expectedRevision: "1" }),
+      s.save({ text: "b\n", author: "bob", message: "", expectedResourceVersion: "1" }),
     ).rejects.toBeInstanceOf(StaleRevisionError);
     expect(seen).toEqual(["2"]);
     await s.close();
     const again = new FileStore({ dir, initialText: "ignored\n" });
     await again.start();
-    expect(again.current()).toMatchObject({ revision: "2", text: "a: 1\n", author: "ann" });
-    expect((await again.history()).map((r) => r.revision)).toEqual(["2", "1"]);
+    expect(again.current()).toMatchObject({ resourceVersion: "2", text: "a: 1\n", author: "ann" });
+    expect((await again.history()).map((r) => r.resourceVersion)).toEqual(["2", "1"]);
+  });
+
+  it("reads an index of the previous release (generation, a string revision)", async () => {
+    const s = new FileStore({ dir, initialText });
+    await s.start();
+    await s.save({ text: "a: 1\n", author: "ann", message: "m", expectedResourceVersion: "1" });
+    await s.close();
+    const path = join(dir, "index.json");
+    const index = JSON.parse(await readFile(path, "utf8")) as {
+      entries: { resourceVersion: string; revision: number }[];
+    };
+    const old = index.entries.map(({ resourceVersion, revision, ...rest }) => ({
+      ...rest,
+      revision: resourceVersion,
+      generation: revision,
+    }));
+    await writeFile(path, JSON.stringify({ ...index, entries: old }));
+    const again = new FileStore({ dir, initialText: "ignored\n" });
+    await again.start();
+    expect(again.current()).toMatchObject({ resourceVersion: "2", revision: 2, author: "ann" });
+    expect((await again.history()).map((r) => r.revision)).toEqual([2, 1]);
   });
 
   it("keeps only `retention` revisions on disk", async () => {
     const s = new FileStore({ dir, initialText, retention: 3 });
     await s.start();
     for (let i = 1; i <= 5; i++)
-      await s.save({ text: `n: ${i}\n`, author: "a", message: "", expectedRevision: String(i) });
-    expect((await s.history()).map((r) => r.revision)).toEqual(["6", "5", "4"]);
+      await s.save({
+        text: `n: ${i}\n`,
+        author: "a",
+        message: "",
+        expectedResourceVersion: String(i),
+      });
+    expect((await s.history()).map((r) => r.resourceVersion)).toEqual(["6", "5", "4"]);
     await expect(stat(join(dir, "history", "000001.yaml"))).rejects.toThrow();
   });
 
@@ -68,7 +99,7 @@ describe("FileStore", () => {
     await s.start();
     const results = await Promise.allSettled(
       [1, 2, 3].map((i) =>
-        s.save({ text: `${i}\n`, author: "a", message: "", expectedRevision: "1" }),
+        s.save({ text: `${i}\n`, author: "a", message: "", expectedResourceVersion: "1" }),
       ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
@@ -88,8 +119,8 @@ function faultyDisk(code: string, when: (path: string) => boolean = () => true) 
   return disk;
 }
 
-const save = (s: FileStore, text: string, expectedRevision: string) =>
-  s.save({ text, author: "ann", message: "", expectedRevision });
+const save = (s: FileStore, text: string, expectedResourceVersion: string) =>
+  s.save({ text, author: "ann", message: "", expectedResourceVersion });
 
 describe("FileStore on a failing disk", () => {
   it("answers what it committed when config.yaml cannot be written after the commit", async () => {
@@ -97,20 +128,20 @@ describe("FileStore on a failing disk", () => {
     // directory, which no rename can replace: a real failure, on the real file system).
     const s = new FileStore({ dir, initialText });
     const seen: string[] = [];
-    s.onChange((r) => seen.push(r.revision));
+    s.onChange((r) => seen.push(r.resourceVersion));
     await s.start();
     await rm(join(dir, "config.yaml"));
     await mkdir(join(dir, "config.yaml", "in-the-way"), { recursive: true });
     const r2 = await save(s, "a: 2\n", "1");
-    expect(r2).toMatchObject({ revision: "2", text: "a: 2\n" });
-    expect(s.current().revision).toBe("2");
+    expect(r2).toMatchObject({ resourceVersion: "2", text: "a: 2\n" });
+    expect(s.current().resourceVersion).toBe("2");
     expect(seen).toEqual(["2"]);
-    expect((await s.history()).map((r) => r.revision)).toEqual(["2", "1"]);
-    expect(await save(s, "a: 3\n", "2")).toMatchObject({ revision: "3" });
+    expect((await s.history()).map((r) => r.resourceVersion)).toEqual(["2", "1"]);
+    expect(await save(s, "a: 3\n", "2")).toMatchObject({ resourceVersion: "3" });
     await rm(join(dir, "config.yaml"), { recursive: true });
     const again = new FileStore({ dir, initialText });
     await again.start();
-    expect(again.current()).toMatchObject({ revision: "3", text: "a: 3\n" });
+    expect(again.current()).toMatchObject({ resourceVersion: "3", text: "a: 3\n" });
     expect(await readFile(join(dir, "config.yaml"), "utf8")).toBe("a: 3\n");
   });
 
@@ -119,7 +150,7 @@ describe("FileStore on a failing disk", () => {
     disk.failing = false;
     const s = new FileStore({ dir, initialText, writer: disk.writer });
     const seen: string[] = [];
-    s.onChange((r) => seen.push(r.revision));
+    s.onChange((r) => seen.push(r.resourceVersion));
     await s.start();
     disk.failing = true;
     const err = await save(s, "a: 2\n", "1").catch((e) => e);
@@ -129,12 +160,12 @@ describe("FileStore on a failing disk", () => {
       /^disk full: cannot write to .* \(ENOSPC\); the config was not saved/,
     );
     expect(s.readOnly()).toBe("disk full (ENOSPC)");
-    expect(s.current().revision).toBe("1");
+    expect(s.current().resourceVersion).toBe("1");
     expect(seen).toEqual([]);
-    expect((await s.history()).map((r) => r.revision)).toEqual(["1"]);
+    expect((await s.history()).map((r) => r.resourceVersion)).toEqual(["1"]);
     // Space returns: the same save goes through.
     disk.failing = false;
-    expect(await save(s, "a: 2\n", "1")).toMatchObject({ revision: "2" });
+    expect(await save(s, "a: 2\n", "1")).toMatchObject({ resourceVersion: "2" });
     expect(s.readOnly()).toBeUndefined();
   });
 
@@ -145,10 +176,10 @@ describe("FileStore on a failing disk", () => {
     await s.start();
     disk.failing = true;
     await expect(save(s, "a: 2\n", "1")).rejects.toMatchObject({ status: 507 });
-    expect(s.current().revision).toBe("1");
+    expect(s.current().resourceVersion).toBe("1");
     const again = new FileStore({ dir, initialText });
     await again.start();
-    expect(again.current()).toMatchObject({ revision: "1", text: initialText });
+    expect(again.current()).toMatchObject({ resourceVersion: "1", text: initialText });
   });
 
   it("treats a renamed index whose directory sync failed as committed", async () => {
@@ -161,10 +192,10 @@ describe("FileStore on a failing disk", () => {
       },
     });
     await s.start();
-    expect(await save(s, "a: 2\n", "1")).toMatchObject({ revision: "2" });
+    expect(await save(s, "a: 2\n", "1")).toMatchObject({ resourceVersion: "2" });
     const again = new FileStore({ dir, initialText });
     await again.start();
-    expect(again.current().revision).toBe("2");
+    expect(again.current().resourceVersion).toBe("2");
   });
 
   it("starts read-only on a full disk and saves again once space returns", async () => {
@@ -174,24 +205,28 @@ describe("FileStore on a failing disk", () => {
     const disk = faultyDisk("ENOSPC");
     const s = new FileStore({ dir, initialText, writer: disk.writer });
     await s.start();
-    expect(s.current()).toMatchObject({ revision: "2", text: "a: 2\n" });
+    expect(s.current()).toMatchObject({ resourceVersion: "2", text: "a: 2\n" });
     expect(s.readOnly()).toBe("disk full (ENOSPC)");
     await expect(save(s, "a: 3\n", "2")).rejects.toMatchObject({ status: 507 });
     disk.failing = false;
-    expect(await save(s, "a: 3\n", "2")).toMatchObject({ revision: "3" });
+    expect(await save(s, "a: 3\n", "2")).toMatchObject({ resourceVersion: "3" });
   });
 
   it("starts an empty data dir on a full disk with the defaults in memory, written by the first save", async () => {
     const disk = faultyDisk("ENOSPC");
     const s = new FileStore({ dir, initialText, writer: disk.writer });
     await s.start();
-    expect(s.current()).toMatchObject({ revision: "1", author: "system", text: initialText });
+    expect(s.current()).toMatchObject({
+      resourceVersion: "1",
+      author: "system",
+      text: initialText,
+    });
     await expect(save(s, "a: 2\n", "1")).rejects.toMatchObject({ status: 507 });
     disk.failing = false;
     await save(s, "a: 2\n", "1");
     const again = new FileStore({ dir, initialText: "ignored\n" });
     await again.start();
-    expect((await again.history()).map((r) => [r.revision, r.text])).toEqual([
+    expect((await again.history()).map((r) => [r.resourceVersion, r.text])).toEqual([
       ["2", "a: 2\n"],
       ["1", initialText],
     ]);

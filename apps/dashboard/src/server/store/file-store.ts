@@ -11,6 +11,7 @@
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex, NotDurableError, readFileIfExists, removeStaleTemps } from "@masq/node-util";
+import { fromLegacyRevisionNames } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
@@ -29,7 +30,11 @@ const entrySchema = z.strictObject({
   ...revisionMetaSchema.shape,
   file: z.string().regex(/^\d{6,}\.yaml$/),
 });
-const indexSchema = z.strictObject({ version: z.literal(1), entries: z.array(entrySchema) });
+/** An index of the previous release (`generation`, a string `revision`) is read in the current names. */
+const indexSchema = z.strictObject({
+  version: z.literal(1),
+  entries: z.array(z.preprocess(fromLegacyRevisionNames, entrySchema)),
+});
 type Entry = z.infer<typeof entrySchema>;
 
 /** A staged rollout's state, written whole on every step (staged-state.ts checks it). */
@@ -112,8 +117,8 @@ export class FileStore implements ConfigStore {
   save(req: SaveRequest): Promise<ConfigRevision> {
     return this.mutex.run(async () => {
       const cur = this.current();
-      if (req.expectedRevision !== cur.revision) throw new StaleRevisionError(cur);
-      const rev = this.stage(req, cur.generation + 1);
+      if (req.expectedResourceVersion !== cur.resourceVersion) throw new StaleRevisionError(cur);
+      const rev = this.stage(req, cur.revision + 1);
       await this.commit(rev.entry, rev.kept, req.text);
       this.listeners.emit(this.current());
       await this.writeCopy(req.text);
@@ -169,7 +174,7 @@ export class FileStore implements ConfigStore {
       if (!(e instanceof StoreWriteError)) throw e;
       // Serve the defaults read-only; the first save that gets through writes revision 1 too.
       this.entries = kept;
-      this.texts.set(entry.revision, this.opts.initialText);
+      this.texts.set(entry.resourceVersion, this.opts.initialText);
       this.latest = toRevision(entry, this.opts.initialText);
       this.opts.log?.warn({ err: e.message }, "data dir not writable: starting read-only");
       return;
@@ -178,14 +183,14 @@ export class FileStore implements ConfigStore {
   }
 
   /** The entry of a new revision and the index that would list it (retention applied). */
-  private stage(req: Omit<SaveRequest, "expectedRevision">, generation: number) {
+  private stage(req: Omit<SaveRequest, "expectedResourceVersion">, revision: number) {
     const entry: Entry = {
-      revision: String(generation),
-      generation,
+      resourceVersion: String(revision),
+      revision,
       author: req.author,
       updatedAt: new Date().toISOString(),
       message: req.message,
-      file: `${String(generation).padStart(6, "0")}.yaml`,
+      file: `${String(revision).padStart(6, "0")}.yaml`,
     };
     const kept = [...this.entries, entry];
     kept.splice(0, Math.max(0, kept.length - this.retention));
@@ -202,7 +207,7 @@ export class FileStore implements ConfigStore {
       for (const e of kept)
         if (e === entry) await this.write(join(this.historyDir, e.file), text);
         else if (!this.onDisk.has(e.file))
-          await this.write(join(this.historyDir, e.file), this.texts.get(e.revision)!);
+          await this.write(join(this.historyDir, e.file), this.texts.get(e.resourceVersion)!);
       await this.write(
         join(this.opts.dir, "index.json"),
         `${JSON.stringify({ version: 1, entries: kept }, null, 1)}\n`,
@@ -214,11 +219,11 @@ export class FileStore implements ConfigStore {
     const dropped = this.entries.filter((e) => !kept.includes(e));
     this.entries = kept;
     for (const e of kept) this.onDisk.add(e.file);
-    this.texts.set(entry.revision, text);
+    this.texts.set(entry.resourceVersion, text);
     this.latest = toRevision(entry, text);
     this.readOnlyReason = undefined;
     for (const d of dropped) {
-      this.texts.delete(d.revision);
+      this.texts.delete(d.resourceVersion);
       this.onDisk.delete(d.file);
       await rm(join(this.historyDir, d.file), { force: true }).catch(() => undefined);
     }
@@ -250,10 +255,10 @@ export class FileStore implements ConfigStore {
   }
 
   private async load(e: Entry): Promise<ConfigRevision> {
-    let text = this.texts.get(e.revision);
+    let text = this.texts.get(e.resourceVersion);
     if (text === undefined) {
       text = await readFile(join(this.historyDir, e.file), "utf8");
-      this.texts.set(e.revision, text);
+      this.texts.set(e.resourceVersion, text);
     }
     return toRevision(e, text);
   }
@@ -270,8 +275,8 @@ const STORAGE_ERRORS: Record<string, { status: 503 | 507; reason: string; fix: s
 
 function toRevision(e: Entry, text: string): ConfigRevision {
   return {
+    resourceVersion: e.resourceVersion,
     revision: e.revision,
-    generation: e.generation,
     text,
     author: e.author,
     updatedAt: e.updatedAt,

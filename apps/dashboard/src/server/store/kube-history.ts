@@ -1,18 +1,21 @@
 // History of the ip-masq-agent ConfigMap, kept in a companion ConfigMap (key history.json),
 // bounded by count and by bytes as the API server counts them: the sum of the data values in
 // UTF-8 may not exceed 1 MiB (core.MaxSecretSize), so big configs keep fewer revisions, and
-// how many are kept is reported. The history is a record, never the source of generations.
+// how many are kept is reported. The history is a record, never the source of revisions.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { sleep } from "@masq/node-util";
-import { retryDelay } from "@masq/shared";
+import { fromLegacyRevisionNames, retryDelay } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { statusCode } from "../kube/client.js";
-import { FIELD_MANAGER } from "./kube-generation.js";
+import { FIELD_MANAGER } from "./kube-revision.js";
 import { type ConfigRevision, revisionMetaSchema } from "./types.js";
 
 const KEY = "history.json";
-const entriesSchema = z.array(revisionMetaSchema.extend({ text: z.string() }));
+/** Entries of the previous release (`generation`, a string `revision`) read in the current names. */
+const entriesSchema = z.array(
+  z.preprocess(fromLegacyRevisionNames, revisionMetaSchema.extend({ text: z.string() })),
+);
 
 /** The API server's limit on a ConfigMap's data, in bytes. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
@@ -84,8 +87,8 @@ export class KubeHistory {
   }
 
   /**
-   * Records a revision (idempotent). A revision with the text and generation of the newest
-   * entry (a generation stamp, a metadata-only edit) replaces it instead of taking a slot.
+   * Records a revision (idempotent). A revision with the text and revision of the newest
+   * entry (a revision stamp, a metadata-only edit) replaces it instead of taking a slot.
    * Failures are reported in status() and logged, never thrown: history is a record.
    */
   async record(rev: ConfigRevision): Promise<void> {
@@ -95,7 +98,7 @@ export class KubeHistory {
         const cm = await this.read();
         let entries = cm ? this.parse(cm) : this.entries;
         const missing = [...this.pending, rev].filter(
-          (p) => !entries.some((e) => e.revision === p.revision),
+          (p) => !entries.some((e) => e.resourceVersion === p.resourceVersion),
         );
         if (missing.length === 0) {
           this.entries = entries;
@@ -125,10 +128,14 @@ export class KubeHistory {
   private fail(e: unknown, rev: ConfigRevision): void {
     this.error = e instanceof Error ? e.message : String(e);
     this.entries = append(this.entries, rev).slice(-this.retention);
-    if (!this.pending.some((p) => p.revision === rev.revision))
+    if (!this.pending.some((p) => p.resourceVersion === rev.resourceVersion))
       this.pending = [...this.pending, rev].slice(-this.retention);
     this.opts.log.warn(
-      { err: e, revision: rev.revision, history: `${this.opts.namespace}/${this.opts.name}` },
+      {
+        err: e,
+        resourceVersion: rev.resourceVersion,
+        history: `${this.opts.namespace}/${this.opts.name}`,
+      },
       "could not record config history",
     );
   }
@@ -219,8 +226,8 @@ function permanent(message: string): Error {
 /** Appends, or replaces the newest entry when only the resourceVersion differs. */
 function append(entries: ConfigRevision[], rev: ConfigRevision): ConfigRevision[] {
   const last = entries.at(-1);
-  if (last && last.generation === rev.generation && last.text === rev.text)
-    return [...entries.slice(0, -1), { ...last, revision: rev.revision }];
+  if (last && last.revision === rev.revision && last.text === rev.text)
+    return [...entries.slice(0, -1), { ...last, resourceVersion: rev.resourceVersion }];
   return [...entries, rev];
 }
 

@@ -6,7 +6,7 @@
 // its writer keeps keys it does not own.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { statusCode } from "../kube/client.js";
-import { FIELD_MANAGER } from "./kube-generation.js";
+import { FIELD_MANAGER } from "./kube-revision.js";
 
 const KEY = "rollout.json";
 

@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
-import { ANNOTATIONS, describe, FIELD_MANAGER } from "./kube-generation.js";
+import { ANNOTATIONS, describe, FIELD_MANAGER } from "./kube-revision.js";
 import {
   boundedText,
   type ExtraSource,
@@ -96,7 +96,7 @@ export class KubeSources extends PublishedSources implements SourceSet {
         out.push({
           source,
           ...boundedText(raw),
-          revision: cm.metadata?.resourceVersion ?? "",
+          resourceVersion: cm.metadata?.resourceVersion ?? "",
           author: meta.author,
           updatedAt: meta.updatedAt,
         });
@@ -147,7 +147,7 @@ export class KubeSources extends PublishedSources implements SourceSet {
     const cm = this.maps.get(source.name);
     if (!cm || cm.data?.[source.key] === undefined)
       throw new HttpError(404, `${sourceLabel(source)} does not exist`);
-    // The primary ConfigMap's annotations describe its `config` key (kube-generation.ts): an
+    // The primary ConfigMap's annotations describe its `config` key (kube-revision.ts): an
     // edit of another of its keys leaves them alone.
     const annotations =
       source.name === this.o.primaryName
@@ -160,7 +160,7 @@ export class KubeSources extends PublishedSources implements SourceSet {
           };
     const body: V1ConfigMap = {
       ...cm,
-      metadata: { ...cm.metadata, resourceVersion: req.expectedRevision, annotations },
+      metadata: { ...cm.metadata, resourceVersion: req.expectedResourceVersion, annotations },
       data: { ...cm.data, [source.key]: req.text },
     };
     try {
@@ -184,7 +184,7 @@ export class KubeSources extends PublishedSources implements SourceSet {
     const current = this.find(source);
     // 400/422 for a revision that is not a resourceVersion at all is stale too (as kube-store).
     const unknownRevision =
-      (code === 400 || code === 422) && req.expectedRevision !== current?.revision;
+      (code === 400 || code === 422) && req.expectedResourceVersion !== current?.resourceVersion;
     if (code === 409 || unknownRevision) return new StaleSourceError(current);
     if (code === 422)
       return new HttpError(

@@ -3,7 +3,7 @@
 // save is a 409 from the API server, never a lost update. The ConfigMap is followed with the
 // informer pattern (list, then watch from the list's resourceVersion: kube/list-watch.ts);
 // every change, ours or kubectl's, enters through one ordered path (ingest) that gives it its
-// generation from the ConfigMap's own annotations (kube-generation.ts).
+// revision from the ConfigMap's own annotations (kube-revision.ts).
 //
 // When the ConfigMap is missing or deleted the store keeps running on the last known revision
 // and says so (status()); it recreates the ConfigMap only when allowed to (`recreate`, which
@@ -15,16 +15,17 @@ import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
+import { KubeHistory } from "./kube-history.js";
 import {
-  annotatedGeneration,
+  annotatedRevision,
   annotationsFor,
   CONFIG_KEY,
-  decideGeneration,
+  decideRevision,
   describe,
   FIELD_MANAGER,
   type RevisionMeta,
-} from "./kube-generation.js";
-import { KubeHistory } from "./kube-history.js";
+  withAnnotations,
+} from "./kube-revision.js";
 import { type KubeRolloutOptions, loadKubeRollout, saveKubeRollout } from "./kube-rollout.js";
 import {
   type ConfigRevision,
@@ -65,8 +66,8 @@ export class KubeStore implements ConfigStore {
   private state: "present" | "deleted" | "missing" = "missing";
   private deletedAt: string | undefined;
   private latest: ConfigRevision | undefined;
-  /** The highest generation handed out, and the hash of the text it was given to. */
-  private highest = { generation: 0, sha: "" };
+  /** The highest revision handed out, and the hash of the text it was given to. */
+  private highest = { revision: 0, sha: "" };
   private readonly problems = new Map<"recreate" | "stamp", string>();
   /** resourceVersion of an outside edit → that of our stamp of it (same text), newest last. */
   private readonly stamped = new Map<string, string>();
@@ -115,7 +116,7 @@ export class KubeStore implements ConfigStore {
   }
 
   async start(): Promise<void> {
-    for (const e of await this.revisions.list()) this.note(e.generation, e.text);
+    for (const e of await this.revisions.list()) this.note(e.revision, e.text);
     try {
       await this.watcher.start();
     } catch (e) {
@@ -164,11 +165,13 @@ export class KubeStore implements ConfigStore {
   async save(req: SaveRequest): Promise<ConfigRevision> {
     const cur = this.current();
     // Edited from an outside edit we since stamped: the text is the same, so not stale.
-    const expectedRevision =
-      this.stamped.get(req.expectedRevision) === cur.revision ? cur.revision : req.expectedRevision;
-    const annotations = annotationsFor({ ...req, generation: this.highest.generation + 1 });
+    const expectedResourceVersion =
+      this.stamped.get(req.expectedResourceVersion) === cur.resourceVersion
+        ? cur.resourceVersion
+        : req.expectedResourceVersion;
+    const annotations = annotationsFor({ ...req, revision: this.highest.revision + 1 });
     if (!this.cm) {
-      if (expectedRevision !== cur.revision) throw new StaleRevisionError(cur);
+      if (expectedResourceVersion !== cur.resourceVersion) throw new StaleRevisionError(cur);
       return this.createWith(req.text, annotations);
     }
     const base = this.cm;
@@ -176,8 +179,8 @@ export class KubeStore implements ConfigStore {
       ...base,
       metadata: {
         ...base.metadata,
-        resourceVersion: expectedRevision,
-        annotations: { ...base.metadata?.annotations, ...annotations },
+        resourceVersion: expectedResourceVersion,
+        annotations: withAnnotations(base.metadata?.annotations, annotations),
       },
       data: { ...base.data, [CONFIG_KEY]: req.text },
     };
@@ -190,7 +193,7 @@ export class KubeStore implements ConfigStore {
       });
       return await this.awaitIngested(saved);
     } catch (e) {
-      throw await this.saveError(e, { ...req, expectedRevision });
+      throw await this.saveError(e, { ...req, expectedResourceVersion });
     }
   }
 
@@ -222,9 +225,9 @@ export class KubeStore implements ConfigStore {
     const rev = this.latest;
     if (this.state === "present" || !rev) return [];
     const keeping =
-      rev.revision === ABSENT_REVISION
+      rev.resourceVersion === ABSENT_REVISION
         ? "nodes are given the upstream defaults, as ip-masq-agent applies without a config"
-        : `nodes keep enforcing revision ${rev.revision} (generation ${rev.generation})`;
+        : `nodes keep enforcing revision ${rev.revision} (resourceVersion ${rev.resourceVersion})`;
     const fix = this.opts.recreate
       ? "the dashboard recreates it"
       : "recreate it (helm upgrade, or kubectl apply), or let the dashboard do it (chart value dashboard.recreateConfigMaps)";
@@ -242,7 +245,8 @@ export class KubeStore implements ConfigStore {
     // 409: resourceVersion mismatch. 400/422 for a revision that is not a resourceVersion at
     // all (nothing a client read from us) is stale too.
     const unknownRevision =
-      (code === 400 || code === 422) && req.expectedRevision !== this.latest?.revision;
+      (code === 400 || code === 422) &&
+      req.expectedResourceVersion !== this.latest?.resourceVersion;
     if (code === 409 || unknownRevision || code === 404) {
       await this.refresh().catch(() => undefined);
       if (!this.cm) return new HttpError(409, this.sourceProblems()[0] ?? "the ConfigMap is gone");
@@ -291,26 +295,26 @@ export class KubeStore implements ConfigStore {
     const newest = this.revisions.known().at(-1);
     if (this.opts.recreate) {
       const text = newest?.text ?? this.opts.initialText;
-      const generation = newest?.generation ?? this.highest.generation + 1;
+      const revision = newest?.revision ?? this.highest.revision + 1;
       const message = newest ? "recreated: the ConfigMap was missing" : "initial defaults";
       await this.createWith(
         text,
-        annotationsFor({ author: "system", message, text, generation }),
+        annotationsFor({ author: "system", message, text, revision }),
       ).catch((e) =>
         this.problems.set("recreate", `could not create ConfigMap ${this.ref}: ${apiMessage(e)}`),
       );
     }
     if (this.latest) return;
     this.latest = newest ?? {
-      revision: ABSENT_REVISION,
-      generation: this.highest.generation,
+      resourceVersion: ABSENT_REVISION,
+      revision: this.highest.revision,
       text: this.opts.initialText,
       author: "system",
       message: `the ConfigMap ${this.ref} does not exist: the upstream defaults apply`,
       updatedAt: new Date().toISOString(),
     };
     this.opts.log.warn(
-      { configMap: this.ref, revision: this.latest.revision },
+      { configMap: this.ref, resourceVersion: this.latest.resourceVersion },
       this.sourceProblems()[0],
     );
   }
@@ -342,7 +346,7 @@ export class KubeStore implements ConfigStore {
     const rev = this.current();
     const a = annotationsFor({
       text: rev.text,
-      generation: rev.generation,
+      revision: rev.revision,
       author: "system",
       message: "recreated after deletion",
     });
@@ -358,45 +362,49 @@ export class KubeStore implements ConfigStore {
     );
   }
 
-  /** The single ordered entry point for new revisions: generation, listeners, stamp, history. */
+  /** The single ordered entry point for new revisions: revision, listeners, stamp, history. */
   private ingest(cm: V1ConfigMap): Promise<void> {
     return this.ingestMutex.run(async () => {
-      const revision = cm.metadata?.resourceVersion;
-      if (!revision) return;
+      const resourceVersion = cm.metadata?.resourceVersion;
+      if (!resourceVersion) return;
       if (this.state !== "present" && this.latest)
-        this.opts.log.info({ configMap: this.ref, revision }, "config ConfigMap is back");
+        this.opts.log.info({ configMap: this.ref, resourceVersion }, "config ConfigMap is back");
       this.cm = cm;
       this.state = "present";
       this.deletedAt = undefined;
-      if (revision === this.latest?.revision) return;
+      if (resourceVersion === this.latest?.resourceVersion) return;
       const meta = describe(cm);
-      const { generation, stamp } = decideGeneration({
-        recorded: this.revisions.known().find((e) => e.revision === revision)?.generation,
-        annotated: annotatedGeneration(cm),
-        highest: this.highest.generation,
+      const { revision, stamp } = decideRevision({
+        recorded: this.revisions.known().find((e) => e.resourceVersion === resourceVersion)
+          ?.revision,
+        annotated: annotatedRevision(cm),
+        highest: this.highest.revision,
         sameTextAsHighest: this.highest.sha === sha256(meta.text),
       });
-      this.note(generation, meta.text);
-      this.latest = { ...meta, generation };
+      this.note(revision, meta.text);
+      this.latest = { ...meta, revision };
       this.listeners.emit(this.latest);
-      for (const w of this.waiters.get(revision) ?? []) w();
-      this.waiters.delete(revision);
-      if (stamp) await this.stamp(cm, meta, generation);
+      for (const w of this.waiters.get(resourceVersion) ?? []) w();
+      this.waiters.delete(resourceVersion);
+      if (stamp) await this.stamp(cm, meta, revision);
       await this.revisions.record(this.latest);
     });
   }
 
-  private note(generation: number, text: string): void {
-    if (generation >= this.highest.generation) this.highest = { generation, sha: sha256(text) };
+  private note(revision: number, text: string): void {
+    if (revision >= this.highest.revision) this.highest = { revision, sha: sha256(text) };
   }
 
   /**
-   * Writes the generation of an edit made outside the dashboard into the ConfigMap, so every
+   * Writes the revision of an edit made outside the dashboard into the ConfigMap, so every
    * replica and every later start numbers it the same. A conflict means a newer change, which
    * comes through ingest on its own.
    */
-  private async stamp(cm: V1ConfigMap, meta: RevisionMeta, generation: number): Promise<void> {
-    const annotations = { ...cm.metadata?.annotations, ...annotationsFor({ ...meta, generation }) };
+  private async stamp(cm: V1ConfigMap, meta: RevisionMeta, revision: number): Promise<void> {
+    const annotations = withAnnotations(
+      cm.metadata?.annotations,
+      annotationsFor({ ...meta, revision }),
+    );
     try {
       const saved = await this.opts.clients.core.replaceNamespacedConfigMap({
         namespace: this.opts.namespace,
@@ -412,41 +420,38 @@ export class KubeStore implements ConfigStore {
       if (code === 409 || code === 404) return;
       this.problems.set(
         "stamp",
-        `could not record generation ${generation} in ConfigMap ${this.ref} (${apiMessage(e)}): after a restart this revision may be numbered again`,
+        `could not record revision ${revision} in ConfigMap ${this.ref} (${apiMessage(e)}): after a restart this resourceVersion may be numbered again`,
       );
-      this.opts.log.warn(
-        { err: e, configMap: this.ref, generation },
-        "could not stamp the generation",
-      );
+      this.opts.log.warn({ err: e, configMap: this.ref, revision }, "could not stamp the revision");
     }
   }
 
   /** Resolves a write once its revision went through ingest (normally via the watch). */
   private async awaitIngested(saved: V1ConfigMap): Promise<ConfigRevision> {
-    const revision = saved.metadata?.resourceVersion ?? "";
-    const known = () => this.revisions.known().find((r) => r.revision === revision);
-    if (this.latest?.revision !== revision && !known()) {
+    const resourceVersion = saved.metadata?.resourceVersion ?? "";
+    const known = () => this.revisions.known().find((r) => r.resourceVersion === resourceVersion);
+    if (this.latest?.resourceVersion !== resourceVersion && !known()) {
       const echoed = new Promise<boolean>((resolve) => {
         const t = setLongTimeout(() => resolve(false), this.opts.saveEchoTimeoutMs ?? 2000);
-        const list = this.waiters.get(revision) ?? [];
+        const list = this.waiters.get(resourceVersion) ?? [];
         list.push(() => {
           t.clear();
           resolve(true);
         });
-        this.waiters.set(revision, list);
+        this.waiters.set(resourceVersion, list);
       });
       if (!(await echoed)) {
-        this.waiters.delete(revision);
+        this.waiters.delete(resourceVersion);
         await this.refresh().catch(() => undefined);
       }
     }
-    if (this.latest?.revision === revision) return this.latest;
+    if (this.latest?.resourceVersion === resourceVersion) return this.latest;
     // Superseded before we saw it (another edit landed right after ours).
-    const seen = (await this.revisions.list()).find((r) => r.revision === revision);
+    const seen = (await this.revisions.list()).find((r) => r.resourceVersion === resourceVersion);
     return (
       seen ?? {
         ...describe(saved),
-        generation: annotatedGeneration(saved) ?? this.current().generation,
+        revision: annotatedRevision(saved) ?? this.current().revision,
       }
     );
   }

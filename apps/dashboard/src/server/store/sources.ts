@@ -1,7 +1,7 @@
 // Config sources besides the primary one (the ip-masq-agent ConfigMap's `config` key, or the
 // file store's config): every other key of that ConfigMap and every ConfigMap whose name starts
 // with the prefix (Kubernetes), or every `ip-masq-*` file of the data dir (file store). The
-// primary source stays in its ConfigStore (history, generations, rollback); these are merged
+// primary source stays in its ConfigStore (history, revisions, rollback); these are merged
 // with it (config/merged-desired.ts). Bounded: MAX_CONFIG_SOURCES sources are kept (one more
 // makes the merge refuse), each text cut after MAX_CONFIG_SOURCE_BYTES (its size kept).
 import {
@@ -16,7 +16,7 @@ import {
 /** One source as read, with what optimistic concurrency needs to save it. */
 export interface ExtraSource extends SourceText {
   /** Opaque, changes with every edit (resourceVersion, or the file's sha256). */
-  revision: string;
+  resourceVersion: string;
   /** Who changed it last, as far as the store can tell. */
   author: string;
   /** ISO 8601. */
@@ -29,7 +29,7 @@ export interface SourceSaveRequest {
   author: string;
   message: string;
   /** The revision the author edited; any other current one is a conflict (409). */
-  expectedRevision: string;
+  expectedResourceVersion: string;
 }
 
 export interface SourceSetStatus {
@@ -57,7 +57,7 @@ export interface SourceSet {
 /** A source save based on a revision that is no longer current. Carries the current one. */
 export class StaleSourceError extends Error {
   constructor(readonly current: ExtraSource | undefined) {
-    super("stale source revision");
+    super("stale source resourceVersion");
     this.name = "StaleSourceError";
   }
 }
@@ -95,7 +95,7 @@ export abstract class PublishedSources {
     const sorted = [...next]
       .sort((a, b) => compareSources(a.source, b.source))
       .slice(0, MAX_KEPT_SOURCES);
-    const key = (xs: ExtraSource[]) => JSON.stringify(xs.map((x) => [x.source, x.revision]));
+    const key = (xs: ExtraSource[]) => JSON.stringify(xs.map((x) => [x.source, x.resourceVersion]));
     if (key(sorted) === key(this.current)) return;
     this.current = sorted;
     for (const fn of this.listeners) fn();

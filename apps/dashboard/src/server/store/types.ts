@@ -9,9 +9,9 @@ import { z } from "zod";
  * the Kubernetes store's history entries). */
 export const revisionMetaSchema = z.object({
   /** Opaque, unique per change (file store: a counter; Kubernetes: the resourceVersion). */
-  revision: z.string(),
+  resourceVersion: z.string(),
   /** Monotonic across every change the store has seen; pushed to reporters. */
-  generation: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
   author: z.string(),
   /** ISO 8601. */
   updatedAt: z.string(),
@@ -29,13 +29,13 @@ export interface SaveRequest {
   author: string;
   message: string;
   /** The revision the author edited; any other current revision is a conflict. */
-  expectedRevision: string;
+  expectedResourceVersion: string;
 }
 
 /** A save based on a revision that is no longer current. Carries the current one. */
 export class StaleRevisionError extends Error {
   constructor(readonly current: ConfigRevision) {
-    super("stale revision");
+    super("stale resourceVersion");
     this.name = "StaleRevisionError";
   }
 }

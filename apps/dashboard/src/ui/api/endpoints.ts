@@ -63,12 +63,13 @@ export const endpoints = {
       method: "POST",
       body,
     }),
-  saveSource: (id: string, body: { yaml: string; revision: string; message?: string }) =>
+  saveSource: (id: string, body: { yaml: string; resourceVersion: string; message?: string }) =>
     api<SourceSaveResponse>(`/api/config/sources/${enc(id)}`, { method: "PUT", body }),
-  rollback: (revision: string, current: string, strategy?: RolloutStrategy) =>
-    api<SaveResponse>(`/api/history/${enc(revision)}/rollback`, {
+  /** Rolls back to the history entry `resourceVersion`; `current`: the stored resourceVersion. */
+  rollback: (resourceVersion: string, current: string, strategy?: RolloutStrategy) =>
+    api<SaveResponse>(`/api/history/${enc(resourceVersion)}/rollback`, {
       method: "POST",
-      body: { revision: current, ...(strategy ? { strategy } : {}) },
+      body: { resourceVersion: current, ...(strategy ? { strategy } : {}) },
     }),
   compare: (from: string, to: string, signal?: AbortSignal) =>
     api<RevisionCompareResponse>(`/api/history/compare?from=${enc(from)}&to=${enc(to)}`, {

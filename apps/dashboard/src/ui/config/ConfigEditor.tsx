@@ -57,7 +57,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const readOnly = !useCanEdit();
   const fleet = useFleetState();
   const [reviewing, setReviewing] = useState(false);
-  const [savedRevision, setSavedRevision] = useState<string | null>(null);
+  const [savedRevision, setSavedRevision] = useState<number | null>(null);
   const candidate = useCandidate();
   const exceptionCandidate = useCandidate();
   const d = useConfigDraft(latest, reviewing);
@@ -116,8 +116,10 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
       <div className="space-y-4">
         <ConfigNotices
           viewer={me.data?.role === "viewer"}
-          invalidStored={!latest.valid && latest.revision === base.revision ? latest : null}
-          newer={latest.revision !== base.revision ? latest : null}
+          invalidStored={
+            !latest.valid && latest.resourceVersion === base.resourceVersion ? latest : null
+          }
+          newer={latest.resourceVersion !== base.resourceVersion ? latest : null}
           onLoadNewer={d.reset}
           rollout={showRollout ? rollout : null}
         />

@@ -33,16 +33,16 @@ function validateBody(p: ReviewPayload): { yaml: string } | { config: MasqConfig
   return p.kind === "yaml" ? { yaml: p.yaml } : { config: p.config };
 }
 
-/** The save request: the base revision, the note when there is one, the rollout strategy. */
+/** The save request: the base resourceVersion, the note when there is one, the rollout strategy. */
 function writeOf(
   body: { yaml: string } | { config: MasqConfig },
-  revision: string,
+  resourceVersion: string,
   message: string,
   strategy: RolloutStrategy | null,
 ): ConfigWrite {
   return {
     ...body,
-    revision,
+    resourceVersion,
     ...(message.trim() ? { message: message.trim() } : {}),
     ...(strategy ? { strategy } : {}),
   };
@@ -71,8 +71,9 @@ export function ReviewDialog({
   const [message, setMessage] = useState("");
   const strategy = useStrategyDraft(base.rolloutStrategy);
   const [conflict, setConflict] = useState<ConflictCurrent | null>(() =>
-    latest.revision !== base.revision && latest.valid
+    latest.resourceVersion !== base.resourceVersion && latest.valid
       ? {
+          resourceVersion: latest.resourceVersion,
           revision: latest.revision,
           yaml: latest.yaml,
           config: latest.config,
@@ -84,7 +85,7 @@ export function ReviewDialog({
   const messageId = useId();
   const body = validateBody(payload);
   const validation = useQuery({
-    queryKey: ["validate", base.revision, body],
+    queryKey: ["validate", base.resourceVersion, body],
     queryFn: () => endpoints.validate(body),
     enabled: open && !conflict,
     staleTime: 0,
@@ -93,7 +94,7 @@ export function ReviewDialog({
   });
   const save = useMutation({
     mutationFn: () => {
-      return endpoints.saveConfig(writeOf(body, base.revision, message, strategy.value));
+      return endpoints.saveConfig(writeOf(body, base.resourceVersion, message, strategy.value));
     },
     onSuccess: (r) => onSaved(r),
     onError: (e) => {

@@ -153,7 +153,8 @@ describe("adoptCurrent", () => {
   const mine: EditableConfig = {
     config: base,
     yaml: "",
-    revision: "7",
+    resourceVersion: "r7",
+    revision: 7,
     valid: true,
     errors: [],
     warnings: [{ code: "duplicate", message: "10.0.0.0/8 is listed twice" }],
@@ -161,10 +162,15 @@ describe("adoptCurrent", () => {
     author: "me",
     updatedAt: "2024-01-01T00:00:00Z",
     message: "",
-    generation: 7,
-    desiredRevision: "7",
+    desiredRevision: 7,
   };
-  const theirs = { revision: "8", yaml: "x", author: "them", updatedAt: "2024-01-02T00:00:00Z" };
+  const theirs = {
+    resourceVersion: "r8",
+    revision: 8,
+    yaml: "x",
+    author: "them",
+    updatedAt: "2024-01-02T00:00:00Z",
+  };
 
   it("takes their revision, keeping our flags", () => {
     const cfg = { ...base, cidrLimit: 5 };

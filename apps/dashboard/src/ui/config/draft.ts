@@ -54,6 +54,7 @@ function reapply(list: readonly string[], added: readonly string[], removed: rea
 export function adoptCurrent(base: EditableConfig, current: ConflictCurrent): EditableConfig {
   return {
     ...base,
+    resourceVersion: current.resourceVersion,
     revision: current.revision,
     yaml: current.yaml,
     config: current.config ?? defaultConfig(base.flags),
@@ -177,7 +178,7 @@ export function rolloutSentence(nodes: number): string {
     : `The change will be applied to ${nodesText(nodes)}.`;
 }
 
-/** What a save request adds to the draft: the base revision and a message (up to 200 characters). */
+/** What a save request adds to the draft: the base resourceVersion and a message (up to 200 characters). */
 const SAVE_ENVELOPE_BYTES = 2048;
 
 /**

@@ -65,8 +65,8 @@ export function useConfigDraft(latest: EditableConfig, reviewing: boolean) {
   // A newer revision arrived (live event): adopt it when nothing is being edited.
   // biome-ignore lint/correctness/useExhaustiveDependencies: only react to a new revision
   useEffect(() => {
-    if (latest.revision !== base.revision && !dirty && !reviewing) reset(latest);
-  }, [latest.revision]);
+    if (latest.resourceVersion !== base.resourceVersion && !dirty && !reviewing) reset(latest);
+  }, [latest.resourceVersion]);
 
   const edit: EditConfig = (f) => {
     setConfig((c) => f(c));

@@ -161,7 +161,7 @@ export function SummaryBar({
   counts: StatusCounts;
   attention: AttentionCounts;
   total: number;
-  revision: string | null;
+  revision: number | null;
   rollout: Rollout | null;
   selected: NodeStatus | "all";
   onSelect: (s: NodeStatus | "all") => void;

@@ -24,7 +24,7 @@ function n(
     liveness: status === "offline" ? "offline" : "live",
     lastSeenAt: 1,
     lastReportAt: 1,
-    appliedGeneration: 1,
+    appliedRevision: 1,
     backend: "nf_tables",
     kernel: "",
     iptablesVersion: "",

@@ -24,6 +24,7 @@ export function CompareResult({
   to,
   rollback = false,
 }: {
+  /** History entries by resourceVersion. */
   from: string;
   to: string;
   /** In the rollback dialog: the nodes sentence says the rollback applies it. */
@@ -83,8 +84,8 @@ export function CompareResult({
 export function ComparePanel({ revisions }: { revisions: Revision[] }) {
   const id = useId();
   const valid = revisions.filter((r) => r.valid !== false);
-  const [from, setFrom] = useState(valid[1]?.revision ?? "");
-  const [to, setTo] = useState(valid[0]?.revision ?? "");
+  const [from, setFrom] = useState(valid[1]?.resourceVersion ?? "");
+  const [to, setTo] = useState(valid[0]?.resourceVersion ?? "");
   const [shown, setShown] = useState<{ from: string; to: string } | null>(null);
   if (valid.length < 2) return null;
   const pick = (value: string, set: (v: string) => void, label: string, key: string) => (
@@ -97,7 +98,7 @@ export function ComparePanel({ revisions }: { revisions: Revision[] }) {
         className="h-8 rounded-md border-0 bg-white px-2 text-sm ring-1 ring-zinc-300 ring-inset dark:bg-zinc-950 dark:ring-zinc-700"
       >
         {valid.map((r) => (
-          <option key={r.revision} value={r.revision}>
+          <option key={r.resourceVersion} value={r.resourceVersion}>
             revision {r.revision} ({r.author || "unknown"})
           </option>
         ))}

@@ -67,7 +67,7 @@ function RollbackDialog({
   });
   const m = useMutation({
     mutationFn: (strategy?: RolloutStrategy) =>
-      endpoints.rollback(target.revision, current.revision, strategy),
+      endpoints.rollback(target.resourceVersion, current.resourceVersion, strategy),
     onSuccess: (r) => {
       toast(
         "success",
@@ -109,12 +109,7 @@ function RollbackDialog({
         </>
       }
     >
-      <h3 className="mb-2 text-sm font-semibold">What changes compared with now</h3>
-      {current.valid === false ? (
-        <p className="text-sm text-zinc-500">Not known: the current revision is not valid.</p>
-      ) : (
-        <CompareResult from={current.revision} to={target.revision} rollback />
-      )}
+      <RollbackImpact target={target} current={current} />
       {config.data ? (
         <div className="mt-4">
           <RollbackStrategy initial={config.data.rolloutStrategy} onChange={setStrategy} />
@@ -136,6 +131,39 @@ function RollbackDialog({
         </Callout>
       ) : null}
     </Dialog>
+  );
+}
+
+/**
+ * What a rollback changes on the nodes: compared with what they run, which after an aborted
+ * rollout of the current revision is the stable revision they returned to, not the current one.
+ */
+function RollbackImpact({ target, current }: { target: Revision; current: Revision }) {
+  const rollout = useQuery({
+    queryKey: ["rollout"],
+    queryFn: ({ signal }) => endpoints.rollout(signal),
+  });
+  const r = rollout.data?.rollout;
+  const stable =
+    r?.aborted && r.resourceVersion === current.resourceVersion ? r.previousResourceVersion : null;
+  if (rollout.isPending) return <p className="text-sm text-zinc-500">Comparing…</p>;
+  return (
+    <>
+      <h3 className="mb-2 text-sm font-semibold">What changes compared with what nodes run</h3>
+      {stable && r ? (
+        <p className="mb-2 text-sm" role="note">
+          The rollout of revision {r.revision} was aborted: nodes run revision {r.previousRevision},
+          so the change is from revision {r.previousRevision}.
+        </p>
+      ) : null}
+      {stable ? (
+        <CompareResult from={stable} to={target.resourceVersion} rollback />
+      ) : current.valid === false ? (
+        <p className="text-sm text-zinc-500">Not known: the current revision is not valid.</p>
+      ) : (
+        <CompareResult from={current.resourceVersion} to={target.resourceVersion} rollback />
+      )}
+    </>
   );
 }
 
@@ -272,7 +300,7 @@ export function HistoryView() {
           <ol className="relative space-y-4 before:absolute before:top-2 before:bottom-2 before:left-[9px] before:w-px before:bg-zinc-200 dark:before:bg-zinc-800">
             {revisions.map((r, i) => (
               <RevisionItem
-                key={r.revision}
+                key={r.resourceVersion}
                 rev={r}
                 current={current}
                 isCurrent={i === 0}

@@ -19,7 +19,7 @@ function node(name: string, over: Partial<NodeSummary> = {}): NodeSummary {
     liveness: "live",
     lastSeenAt: 1,
     lastReportAt: 1,
-    appliedGeneration: 1,
+    appliedRevision: 1,
     backend: "nf_tables",
     kernel: "6.1",
     iptablesVersion: "1.8.9",
@@ -81,14 +81,15 @@ describe("fleet store", () => {
       summary: {
         total: 1,
         byStatus: { "in-sync": 1 },
-        revision: "3",
-        generation: 3,
+        resourceVersion: "r3",
+        revision: 3,
+        desiredRevision: 3,
         rollout: null,
       },
     });
     const s1 = applyRollout(s0, {
-      generation: 4,
-      revision: "4",
+      revision: 4,
+      resourceVersion: "r4",
       startedAt: 1,
       finishedAt: null,
       total: 1,
@@ -100,9 +101,10 @@ describe("fleet store", () => {
     });
     expect(s1.summary?.rollout?.pending).toBe(1);
     // The config revision is the config event's: a rollout may be of an earlier revision.
-    expect(s1.summary?.revision).toBe("3");
-    const s2 = applyConfigEvent(s1, { revision: "5", generation: 5, valid: true });
-    expect(s2.summary?.revision).toBe("5");
-    expect(applyConfigEvent(s2, { revision: "5", generation: 5, valid: true })).toBe(s2);
+    expect(s1.summary?.revision).toBe(3);
+    const ev = { resourceVersion: "r5", revision: 5, desiredRevision: 4, valid: true };
+    const s2 = applyConfigEvent(s1, ev);
+    expect(s2.summary).toMatchObject({ resourceVersion: "r5", revision: 5, desiredRevision: 4 });
+    expect(applyConfigEvent(s2, { ...ev })).toBe(s2);
   });
 });

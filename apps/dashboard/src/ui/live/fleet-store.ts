@@ -59,7 +59,7 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
     a.liveness === b.liveness &&
     a.lastSeenAt === b.lastSeenAt &&
     a.lastReportAt === b.lastReportAt &&
-    a.appliedGeneration === b.appliedGeneration &&
+    a.appliedRevision === b.appliedRevision &&
     a.mode === b.mode &&
     a.os === b.os &&
     a.critical === b.critical &&
@@ -158,8 +158,9 @@ export function applyRollout(state: FleetState, rollout: Rollout | null): FleetS
   const base: FleetSummary = state.summary ?? {
     total: state.nodes.size,
     byStatus: { ...state.counts },
+    resourceVersion: rollout.resourceVersion,
     revision: rollout.revision,
-    generation: rollout.generation,
+    desiredRevision: rollout.revision,
     rollout: null,
   };
   return {
@@ -173,11 +174,21 @@ export function applyRollout(state: FleetState, rollout: Rollout | null): FleetS
 
 export function applyConfigEvent(state: FleetState, ev: ConfigEvent): FleetState {
   if (!state.summary) return state;
-  if (state.summary.revision === ev.revision && state.summary.generation === ev.generation)
+  const s = state.summary;
+  if (
+    s.resourceVersion === ev.resourceVersion &&
+    s.revision === ev.revision &&
+    s.desiredRevision === ev.desiredRevision
+  )
     return state;
   return {
     ...state,
-    summary: { ...state.summary, revision: ev.revision, generation: ev.generation },
+    summary: {
+      ...s,
+      resourceVersion: ev.resourceVersion,
+      revision: ev.revision,
+      desiredRevision: ev.desiredRevision,
+    },
     version: state.version + 1,
   };
 }

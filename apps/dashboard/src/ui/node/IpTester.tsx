@@ -113,6 +113,9 @@ function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
   );
 }
 
+/** A node answer that is not the configured one reads as a problem, not by its answer's colour. */
+const DIFFERS_CARD = "bg-red-50 ring-red-600/30 dark:bg-red-500/10 dark:ring-red-400/30";
+
 function backendsText(backends: readonly IptablesBackend[]): string | undefined {
   if (backends.length === 0) return undefined;
   const names = backends.map((b) => BACKEND_LABELS[b]);
@@ -129,9 +132,11 @@ function VerdictCard(p: {
   v: Verdict;
   view: VerdictView;
   backends?: readonly IptablesBackend[];
+  /** The node's answer differs from the desired one: the card is red, whatever the answer. */
+  differs?: boolean;
 }) {
   const { v, view } = p;
-  const tone = TONE[view.answer];
+  const tone = p.differs ? { ...TONE[view.answer], card: DIFFERS_CARD } : TONE[view.answer];
   const decided = view.answer !== "depends" && view.answer !== "unknown";
   const from = p.backends ? backendsText(p.backends) : undefined;
   const orderMatters = "orderMatters" in v && v.orderMatters === true;
@@ -139,6 +144,7 @@ function VerdictCard(p: {
     <div
       className={`rounded-lg p-3 ring-1 ring-inset ${tone.card}`}
       data-answer={view.answer}
+      data-differs={p.differs ? "true" : undefined}
       data-testid={p.testId}
     >
       <p className="text-xs font-medium tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
@@ -242,6 +248,7 @@ function Answers({ r }: { r: EvaluateResponse }) {
         v={r.actual}
         view={r.view.actual}
         backends={r.backends}
+        differs={r.view.actual.answer !== r.view.desired.answer}
       />
     </div>
   );

@@ -2,7 +2,7 @@
 import type { NodeSummary } from "@masq/shared";
 import { LinuxIcon, WindowsIcon } from "../components/icons";
 
-/** One line under the node's name: OS and mode, backend, versions, generation. */
+/** One line under the node's name: OS and mode, backend, versions, applied revision. */
 export function NodeFacts({ node }: { node: NodeSummary }) {
   const windows = node.os === "windows";
   return (
@@ -21,7 +21,7 @@ export function NodeFacts({ node }: { node: NodeSummary }) {
         </span>
       ) : null}
       {node.kernel ? <span>kernel {node.kernel}</span> : null}
-      <span>applied generation {node.appliedGeneration ?? "none"}</span>
+      <span>applied revision {node.appliedRevision ?? "none"}</span>
     </span>
   );
 }

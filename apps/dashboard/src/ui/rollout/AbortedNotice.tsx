@@ -6,7 +6,7 @@ import { endpoints } from "../api/endpoints";
 import { Callout } from "../components/Callout";
 import { useLiveEvent } from "../live/live";
 
-export function AbortedNotice({ revision }: { revision: string }) {
+export function AbortedNotice({ revision }: { revision: number }) {
   const qc = useQueryClient();
   const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
   useLiveEvent(["rollout", "config", "hello"], () => {

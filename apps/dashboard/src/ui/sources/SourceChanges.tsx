@@ -33,15 +33,15 @@ export function SourceChanges() {
       <ul className="mt-3 space-y-2">
         {changes.map((c) => (
           <li
-            key={`${c.label}@${c.time}@${c.revision}`}
+            key={`${c.label}@${c.time}@${c.resourceVersion}`}
             className="rounded-xl border border-zinc-200 bg-white p-3 text-sm dark:border-zinc-800 dark:bg-zinc-900"
           >
             <p>
               <strong>{c.label}</strong> {WHAT[c.change]}
               {c.author ? ` by ${c.author}` : ""} · <RelativeTime value={c.time} /> ·{" "}
-              {c.generation === null
+              {c.revision === null
                 ? "not pushed: the sources conflicted"
-                : `nodes got generation ${c.generation}`}
+                : `nodes got revision ${c.revision}`}
             </p>
             <div className="mt-2">
               <DiffChips diff={c.diff} scalars={c.diff.scalars} />

@@ -119,7 +119,7 @@ function Editor({ src }: { src: SourceResponse }) {
     mutationFn: () =>
       endpoints.saveSource(src.id, {
         yaml,
-        revision: src.revision,
+        resourceVersion: src.resourceVersion,
         ...(message.trim() ? { message: message.trim() } : {}),
       }),
     onSuccess: () => {
@@ -190,7 +190,7 @@ export function SourceEditor({ id }: { id: string }) {
     return <ErrorState error={q.error} what="the source" onRetry={() => void q.refetch()} />;
   return (
     <div className="rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
-      <Editor key={q.data.revision} src={q.data} />
+      <Editor key={q.data.resourceVersion} src={q.data} />
     </div>
   );
 }

@@ -1,11 +1,13 @@
-// Generations and authorship of the ip-masq-agent ConfigMap, read from (and written to) its own
+// Revisions and authorship of the ip-masq-agent ConfigMap, read from (and written to) its own
 // annotations so they survive every restart of every replica: a replica's memory or a history
 // write that failed can never make a reporter step back.
 //
-// `ipmasq.dev/generation` is written with every save (in the same update as the config, so it
+// `ipmasq.dev/revision` is written with every save (in the same update as the config, so it
 // is atomic with it), and stamped after an edit made outside the dashboard (kubectl edit keeps
 // the old annotation; `config-sha256` no longer matching the text is how such an edit is
-// recognised). Pure functions: the store does the I/O.
+// recognised). The previous release wrote the same number as `ipmasq.dev/generation`: it is
+// read when `ipmasq.dev/revision` is absent, and dropped by the next write. Pure functions: the
+// store does the I/O.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { sha256 } from "@masq/node-util";
 import type { ConfigRevision } from "./types.js";
@@ -17,24 +19,35 @@ export const ANNOTATIONS = {
   message: `${A}message`,
   updatedAt: `${A}updated-at`,
   sha: `${A}config-sha256`,
-  generation: `${A}generation`,
+  revision: `${A}revision`,
 } as const;
+/** The annotation the previous release wrote the revision to. */
+export const LEGACY_REVISION_ANNOTATION = `${A}generation`;
 /** The field manager of the dashboard's own writes (managedFields). */
 export const FIELD_MANAGER = "ipmasq-dashboard";
 
-export type RevisionMeta = Omit<ConfigRevision, "generation">;
+export type RevisionMeta = Omit<ConfigRevision, "revision">;
 
 /** The annotations a write by the dashboard carries. */
 export function annotationsFor(
-  m: Pick<RevisionMeta, "author" | "message" | "text"> & { generation: number; updatedAt?: string },
+  m: Pick<RevisionMeta, "author" | "message" | "text"> & { revision: number; updatedAt?: string },
 ): Record<string, string> {
   return {
     [ANNOTATIONS.author]: m.author,
     [ANNOTATIONS.message]: m.message,
     [ANNOTATIONS.updatedAt]: m.updatedAt ?? new Date().toISOString(),
     [ANNOTATIONS.sha]: sha256(m.text),
-    [ANNOTATIONS.generation]: String(m.generation),
+    [ANNOTATIONS.revision]: String(m.revision),
   };
+}
+
+/** A ConfigMap's annotations with ours written over them (and the legacy revision one gone). */
+export function withAnnotations(
+  existing: Record<string, string> | undefined,
+  ours: Record<string, string>,
+): Record<string, string> {
+  const { [LEGACY_REVISION_ANNOTATION]: _legacy, ...rest } = existing ?? {};
+  return { ...rest, ...ours };
 }
 
 /** Does the text still match what the dashboard (or its stamp) last wrote? */
@@ -45,12 +58,12 @@ export function ownedBy(cm: V1ConfigMap): boolean {
 
 /** Who changed it: our annotations when they match the text, else the last other field manager. */
 export function describe(cm: V1ConfigMap): RevisionMeta {
-  const revision = cm.metadata?.resourceVersion ?? "";
+  const resourceVersion = cm.metadata?.resourceVersion ?? "";
   const text = cm.data?.[CONFIG_KEY] ?? "";
   const a = cm.metadata?.annotations ?? {};
   if (ownedBy(cm)) {
     return {
-      revision,
+      resourceVersion,
       text,
       author: a[ANNOTATIONS.author] ?? "unknown",
       message: a[ANNOTATIONS.message] ?? "",
@@ -61,7 +74,7 @@ export function describe(cm: V1ConfigMap): RevisionMeta {
   const others = (cm.metadata?.managedFields ?? []).filter((f) => f.manager !== FIELD_MANAGER);
   const last = others.sort((x, y) => timeOf(x.time) - timeOf(y.time)).at(-1);
   return {
-    revision,
+    resourceVersion,
     text,
     author: `${last?.manager ?? "unknown"} (outside the dashboard)`,
     message: "edited outside the dashboard",
@@ -69,35 +82,39 @@ export function describe(cm: V1ConfigMap): RevisionMeta {
   };
 }
 
-export interface GenerationInput {
-  /** The generation the history recorded for this very resourceVersion, if any. */
+export interface RevisionInput {
+  /** The revision the history recorded for this very resourceVersion, if any. */
   recorded: number | undefined;
-  /** The ConfigMap's generation annotation, when its sha annotation matches the text. */
+  /** The ConfigMap's revision annotation, when its sha annotation matches the text. */
   annotated: number | undefined;
-  /** The highest generation known (history, this process, annotations seen). */
+  /** The highest revision known (history, this process, annotations seen). */
   highest: number;
-  /** Whether the text is the one the highest generation was given to. */
+  /** Whether the text is the one the highest revision was given to. */
   sameTextAsHighest: boolean;
 }
 
 /**
- * The generation of a newly seen revision, never below one already handed out for other text:
+ * The revision of a newly seen revision, never below one already handed out for other text:
  * what the history recorded for it; else its annotation when that is new, or is the highest
  * for the same text (a metadata-only change, a stamp); else the next one, to be stamped.
  */
-export function decideGeneration(i: GenerationInput): { generation: number; stamp: boolean } {
+export function decideRevision(i: RevisionInput): { revision: number; stamp: boolean } {
   if (i.recorded !== undefined && i.recorded >= i.highest)
-    return { generation: i.recorded, stamp: false };
+    return { revision: i.recorded, stamp: false };
   const a = i.annotated;
   if (a !== undefined && (a > i.highest || (a === i.highest && i.sameTextAsHighest)))
-    return { generation: a, stamp: false };
-  return { generation: i.highest + 1, stamp: true };
+    return { revision: a, stamp: false };
+  return { revision: i.highest + 1, stamp: true };
 }
 
-/** The generation annotation, when it is a non-negative integer and the text is ours. */
-export function annotatedGeneration(cm: V1ConfigMap): number | undefined {
+/**
+ * The revision annotation (or the previous release's `ipmasq.dev/generation`), when it is a
+ * non-negative integer and the text is ours.
+ */
+export function annotatedRevision(cm: V1ConfigMap): number | undefined {
   if (!ownedBy(cm)) return undefined;
-  const raw = cm.metadata?.annotations?.[ANNOTATIONS.generation];
+  const a = cm.metadata?.annotations;
+  const raw = a?.[ANNOTATIONS.revision] ?? a?.[LEGACY_REVISION_ANNOTATION];
   if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
   return Number(raw);
 }

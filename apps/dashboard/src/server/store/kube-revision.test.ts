@@ -2,12 +2,13 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import { sha256 } from "@masq/node-util";
 import { describe, expect, it } from "vitest";
 import {
-  annotatedGeneration,
+  annotatedRevision,
   annotationsFor,
-  decideGeneration,
+  decideRevision,
   describe as describeRevision,
-  type GenerationInput,
-} from "./kube-generation.js";
+  type RevisionInput,
+  withAnnotations,
+} from "./kube-revision.js";
 
 const cm = (
   text: string,
@@ -19,67 +20,84 @@ const cm = (
     data: { config: text },
   }) as V1ConfigMap;
 
-describe("decideGeneration", () => {
+describe("decideRevision", () => {
   const cases: {
     desc: string;
-    input: GenerationInput;
-    want: { generation: number; stamp: boolean };
+    input: RevisionInput;
+    want: { revision: number; stamp: boolean };
   }[] = [
     {
       desc: "our own save: its annotation is new",
       input: { recorded: undefined, annotated: 22, highest: 21, sameTextAsHighest: false },
-      want: { generation: 22, stamp: false },
+      want: { revision: 22, stamp: false },
     },
     {
       desc: "a fresh replica that knows nothing takes the ConfigMap's word",
       input: { recorded: undefined, annotated: 21, highest: 0, sameTextAsHighest: false },
-      want: { generation: 21, stamp: false },
+      want: { revision: 21, stamp: false },
     },
     {
-      desc: "our stamp of an outside edit (same text as the highest): the same generation",
+      desc: "our stamp of an outside edit (same text as the highest): the same revision",
       input: { recorded: undefined, annotated: 22, highest: 22, sameTextAsHighest: true },
-      want: { generation: 22, stamp: false },
+      want: { revision: 22, stamp: false },
     },
     {
       desc: "an outside edit (annotation no longer matches the text): the next one, stamped",
       input: { recorded: undefined, annotated: undefined, highest: 22, sameTextAsHighest: false },
-      want: { generation: 23, stamp: true },
+      want: { revision: 23, stamp: true },
     },
     {
       desc: "an old manifest applied again with its old annotations: never backwards",
       input: { recorded: undefined, annotated: 20, highest: 22, sameTextAsHighest: false },
-      want: { generation: 23, stamp: true },
+      want: { revision: 23, stamp: true },
     },
     {
-      desc: "a copy of the highest generation's annotation on other text: a new one",
+      desc: "a copy of the highest revision's annotation on other text: a new one",
       input: { recorded: undefined, annotated: 22, highest: 22, sameTextAsHighest: false },
-      want: { generation: 23, stamp: true },
+      want: { revision: 23, stamp: true },
     },
     {
-      desc: "a revision the history recorded keeps its generation",
+      desc: "a revision the history recorded keeps its revision",
       input: { recorded: 22, annotated: undefined, highest: 22, sameTextAsHighest: true },
-      want: { generation: 22, stamp: false },
+      want: { revision: 22, stamp: false },
     },
     {
-      desc: "a ConfigMap nobody numbered yet (the chart's): generation 1",
+      desc: "a ConfigMap nobody numbered yet (the chart's): revision 1",
       input: { recorded: undefined, annotated: undefined, highest: 0, sameTextAsHighest: false },
-      want: { generation: 1, stamp: true },
+      want: { revision: 1, stamp: true },
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
-    expect(decideGeneration(input)).toEqual(want);
+    expect(decideRevision(input)).toEqual(want);
   });
 });
 
 describe("annotations", () => {
-  it("reads the generation only while the text is the one it was written with", () => {
+  it("reads the revision only while the text is the one it was written with", () => {
     const text = "nonMasqueradeCIDRs: [10.0.0.0/8]\n";
-    const a = annotationsFor({ author: "alice", message: "m", text, generation: 5 });
+    const a = annotationsFor({ author: "alice", message: "m", text, revision: 5 });
     expect(a["ipmasq.dev/config-sha256"]).toBe(sha256(text));
-    expect(annotatedGeneration(cm(text, a))).toBe(5);
-    expect(annotatedGeneration(cm(`${text}# edited\n`, a))).toBeUndefined();
-    expect(annotatedGeneration(cm(text, { ...a, "ipmasq.dev/generation": "-1" }))).toBeUndefined();
-    expect(annotatedGeneration(cm(text, { ...a, "ipmasq.dev/generation": "1e3" }))).toBeUndefined();
+    expect(annotatedRevision(cm(text, a))).toBe(5);
+    expect(annotatedRevision(cm(`${text}# edited\n`, a))).toBeUndefined();
+    expect(annotatedRevision(cm(text, { ...a, "ipmasq.dev/revision": "-1" }))).toBeUndefined();
+    expect(annotatedRevision(cm(text, { ...a, "ipmasq.dev/revision": "1e3" }))).toBeUndefined();
+  });
+
+  it("reads the previous release's ipmasq.dev/generation; the next write drops it", () => {
+    const text = "nonMasqueradeCIDRs: [10.0.0.0/8]\n";
+    const { "ipmasq.dev/revision": _, ...old } = annotationsFor({
+      author: "a",
+      message: "m",
+      text,
+      revision: 4,
+    });
+    const legacy = { ...old, "ipmasq.dev/generation": "4", other: "kept" };
+    expect(annotatedRevision(cm(text, legacy))).toBe(4);
+    expect(annotatedRevision(cm(text, { ...legacy, "ipmasq.dev/revision": "6" }))).toBe(6);
+    const next = annotationsFor({ author: "b", message: "m2", text, revision: 5 });
+    const written = withAnnotations(legacy, next);
+    expect(written).toMatchObject({ "ipmasq.dev/revision": "5", other: "kept" });
+    expect(written).not.toHaveProperty(["ipmasq.dev/generation"]);
   });
 
   it("attributes an outside edit to the last other field manager, even on a same-second tie", () => {
@@ -88,9 +106,9 @@ describe("annotations", () => {
       { manager: "kubectl-edit", time: t },
       { manager: "ipmasq-dashboard", time: t },
     ];
-    const a = annotationsFor({ author: "alice", message: "m", text: "old", generation: 5 });
+    const a = annotationsFor({ author: "alice", message: "m", text: "old", revision: 5 });
     expect(describeRevision(cm("new", a, fields))).toMatchObject({
-      revision: "7",
+      resourceVersion: "7",
       author: "kubectl-edit (outside the dashboard)",
       message: "edited outside the dashboard",
     });
