@@ -39,6 +39,17 @@ describe("assessNft", () => {
       },
     },
     {
+      desc: "Calico (nftables mode, natOutgoing) masquerades what the config leaves alone",
+      input: snap("calico-agent"),
+      want: {
+        summary: "masqueraded after the chain",
+        kinds: ["masqueraded-after"],
+        says: [
+          "ip calico nat-cali-nat-outgoing rule 1 (Calico) masquerades pod traffic to several ranges when source in 10.244.0.0/16 and destination not in 10.244.0.0/16",
+        ],
+      },
+    },
+    {
       desc: "nothing reported: the table is missing",
       input: undefined,
       want: { summary: "chain missing", kinds: ["chain-missing"] },
