@@ -7,6 +7,7 @@ import type { Cidr, Family } from "./cidr.js";
 import type { Difference, Severity } from "./drift.js";
 import { desiredReturned } from "./drift-destinations.js";
 import { describeConditions, describeRef } from "./path/describe.js";
+import { loopbackSourcesOnly } from "./path/loopback.js";
 import {
   cidrRange,
   intersectSets,
@@ -78,10 +79,11 @@ function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): st
  */
 function findingOf(
   o: PathOutcome,
+  family: Family,
   wanted: RangeSet,
   other = false,
 ): (Omit<Finding, "who"> & { who: string[] }) | undefined {
-  if (!o.decidedBy || expected(o)) return undefined;
+  if (!o.decidedBy || expected(o) || loopbackSourcesOnly(o.source, family)) return undefined;
   const nat = o.result === "masquerade" || o.result === "snat";
   const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
   const kind = other
@@ -130,7 +132,7 @@ function groupKey(f: Omit<Finding, "who">): string {
 function findings(o: FamilyAnalysis, wanted: RangeSet, other = false): Finding[] {
   const byRule = new Map<string, Finding>();
   for (const outcome of o.outcomes) {
-    const f = findingOf(outcome, wanted, other);
+    const f = findingOf(outcome, o.family, wanted, other);
     if (!f) continue;
     const key = groupKey(f);
     const prev = byRule.get(key);

@@ -50,6 +50,11 @@ describe("assessNft", () => {
       },
     },
     {
+      desc: "Cilium (kube-proxy replacement): its 127.0.0.1 SNAT is the host's, not pod traffic",
+      input: snap("cilium-kpr-agent"),
+      want: { summary: "in sync", kinds: [] },
+    },
+    {
       desc: "nothing reported: the table is missing",
       input: undefined,
       want: { summary: "chain missing", kinds: ["chain-missing"] },

@@ -6,6 +6,7 @@ import type { Family } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
 import { type Difference, type DriftReport, driftReport } from "../drift.js";
 import { describeConditions, describeRef } from "../path/describe.js";
+import { loopbackSourcesOnly } from "../path/loopback.js";
 import { intersectSets, setToCidrs } from "../path/range-set.js";
 import type { PathOutcome } from "../path/types.js";
 import type { FamilySnapshot, NftChainRef, NftSnapshot } from "../protocol.js";
@@ -52,7 +53,8 @@ export function nftPathDifferences(
     for (const o of h.analysis.outcomes) {
       // The agent's own iptables chain left beside its table is a backend-conflict instead.
       const own = o.decidedBy?.component.id === "ip-masq-agent";
-      if ((o.result !== "masquerade" && o.result !== "snat") || expected(o) || !o.decidedBy || own)
+      const nat = o.result === "masquerade" || o.result === "snat";
+      if (!nat || expected(o) || !o.decidedBy || own || loopbackSourcesOnly(o.source, fa.family))
         continue;
       const hit = intersectSets(o.destination, set.ranges);
       if (hit.length === 0) continue;

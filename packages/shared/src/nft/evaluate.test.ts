@@ -127,6 +127,20 @@ describe("evaluateNft on real nft -j output", () => {
       want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
     },
     {
+      desc: "Cilium (kube-proxy replacement): its few nat rules leave pod traffic to the agent",
+      input: { dump: "cilium-kpr-agent", ip: "203.0.113.9", fields: { source: "10.12.4.5" } },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 4` },
+    },
+    {
+      desc: "Cilium: the host's traffic from 127.0.0.1 depends on the interface (SNAT out of cilium_host)",
+      input: {
+        dump: "cilium-kpr-agent",
+        ip: "10.12.7.7",
+        fields: { source: "127.0.0.1", mark: 0 },
+      },
+      want: { masqueraded: null, certain: false },
+    },
+    {
       desc: "hand edit: the deleted element 10.0.0.0/8 is masqueraded now",
       input: { dump: "agent-hand-edit", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
       want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 5` },

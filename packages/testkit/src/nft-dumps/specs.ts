@@ -5,7 +5,7 @@
 // flannel's nftables mode (a table per family with a nat postrouting chain holding the rules of
 // its iptables mode), iptables-nft's `ip nat` table, and the agent's own table.
 import { DEFAULT_FLAGS, defaultConfig, renderNftApply } from "@masq/shared";
-import { AWS_VPC_CNI_NODE } from "../node-dumps.js";
+import { AWS_VPC_CNI_NODE, CILIUM_KPR_NODE } from "../node-dumps.js";
 
 export type NftDumpStep = { kind: "nft" | "iptables-nft"; text: string };
 export interface NftDumpSpec {
@@ -201,6 +201,12 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     name: "calico-agent",
     about: "Calico in nftables mode (natOutgoing on its pool) and the agent",
     steps: [nft(CALICO_TABLE), nft(AGENT)],
+  },
+  {
+    name: "cilium-kpr-agent",
+    about:
+      "Cilium with kube-proxy replacement and BPF masquerading (its few nat rules, in iptables-nft's ip nat) and the agent",
+    steps: [{ kind: "iptables-nft", text: CILIUM_KPR_NODE }, nft(AGENT)],
   },
   {
     name: "iptables-nft-aws-agent",
