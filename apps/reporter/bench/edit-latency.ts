@@ -2,11 +2,12 @@
 // monitor, reads, link) against a local dashboard, the edits run one `ip netns exec` command
 // each. Shared by the iptables and the nftables latency benchmarks.
 import { performance } from "node:perf_hooks";
-import { defaultConfig, PROTOCOL_VERSION, type Snapshot } from "@masq/shared";
+import { defaultConfig, type MasqConfig, PROTOCOL_VERSION, type Snapshot } from "@masq/shared";
 import { createAgent } from "../src/agent.js";
 import type { Backend } from "../src/backend/types.js";
 import { exec } from "../src/exec.js";
 import { startFakeDashboard } from "../test/helpers/dashboard.js";
+import { readProcStat } from "./kube-nat.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,25 +37,47 @@ export interface EditLatency {
   editTimes: number[];
   /** The edit command's exit → snapshot received, ms. */
   afterEdit: number[];
+  /** CPU ms over all edits: this process (reporter, dashboard) and its reaped children (the
+   * reporter's nft and iptables, and the edit commands). */
+  cpuMs: number;
 }
 
-/** Applies the default config through the agent, then runs `edits` and times each one. */
+const cpuNow = () => {
+  const s = readProcStat("self");
+  return s.self + s.children;
+};
+
+/** CPU ms per edit of the edit commands alone (run here with no reporter following). */
+export async function editCost(ns: string, edits: number, edit: (i: number) => Edit) {
+  const c0 = cpuNow();
+  for (let i = 0; i < edits; i++) {
+    const r = await exec(edit(i).argv, { netns: ns });
+    if (r.code !== 0) throw new Error(`edit failed: ${r.stderr}`);
+  }
+  return (cpuNow() - c0) / edits;
+}
+
+/**
+ * Applies `config` (default: the default config) through the agent, then runs `edits` and
+ * times each one. A resync inside the run heals the edits away: give a long resyncInterval.
+ */
 export async function editLatency(
   backend: Backend,
   ns: string,
   edits: number,
   edit: (i: number) => Edit,
+  config: MasqConfig = defaultConfig(),
 ): Promise<EditLatency> {
   const dash = await startFakeDashboard();
   const agent = createAgent({ nodeName: "bench-node", backend, dashboard: { url: dash.url } });
   try {
     await agent.start();
     await dash.waitFor("hello");
-    const config = defaultConfig();
     dash.send({ type: "desired", v: PROTOCOL_VERSION, revision: 1, resourceVersion: "r1", config });
     await dash.waitFor("apply-result", (r) => r.ok, 30_000);
     await quiet(dash);
-    const out: EditLatency = { latencies: [], editTimes: [], afterEdit: [] };
+    const out: EditLatency = { latencies: [], editTimes: [], afterEdit: [], cpuMs: 0 };
+    const c0 = cpuNow();
     for (let i = 0; i < edits; i++) {
       const e = edit(i);
       const seq = dash.messages.reduce(
@@ -70,6 +93,7 @@ export async function editLatency(
       out.afterEdit.push(Math.max(0, out.latencies.at(-1)! - out.editTimes.at(-1)!));
       await sleep(30 + Math.random() * 70);
     }
+    out.cpuMs = cpuNow() - c0;
     return out;
   } finally {
     await agent.stop();

@@ -1,3 +1,4 @@
+import { getPriority } from "node:os";
 import { describe, expect, it } from "vitest";
 import { assertNetnsExists, exec, netnsArgv, outputLines } from "./exec.js";
 
@@ -34,6 +35,13 @@ describe("exec", () => {
     const r = await exec(["cat"], { input: "payload\nline 2\n" });
     expect(r.stdout).toBe("payload\nline 2\n");
   });
+  it("runs background work at the nice value asked (set before stdin is written)", async () => {
+    // The shell reads stdin first, so it looks at its nice value (field 19) after setpriority.
+    const argv = ["sh", "-c", "read x; cut -d' ' -f19 /proc/$$/stat"];
+    expect((await exec(argv, { input: "go\n", nice: 7 })).stdout.trim()).toBe("7");
+    expect((await exec(argv, { input: "go\n" })).stdout.trim()).toBe(String(getPriority()));
+  });
+
   it("reports the exit code", async () => {
     expect((await exec(["node", "-e", "process.exit(3)"])).code).toBe(3);
   });

@@ -3,6 +3,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { setPriority } from "node:os";
 
 export interface ExecOptions {
   /** Run inside this network namespace (`ip netns exec NS ...`). */
@@ -13,6 +14,8 @@ export interface ExecOptions {
   input?: string;
   /** Kill the process (SIGKILL) once stdout passes this many bytes; `truncated` says so. */
   maxOutputBytes?: number;
+  /** Nice value for background work (setpriority(2); kept through `ip netns exec`'s exec). */
+  nice?: number;
 }
 
 export interface ExecResult {
@@ -59,10 +62,20 @@ export function spawnArgv(argv: readonly string[], opts: { netns?: string } = {}
   return spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], env: CHILD_ENV });
 }
 
+/** Best effort: a process that already exited, or no permission, leaves it as it was. */
+function lowerPriority(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // The work runs at the normal priority.
+  }
+}
+
 export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const [cmd, ...args] = netnsArgv(opts.netns, argv);
   return new Promise((resolve) => {
     const child = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"], env: CHILD_ENV });
+    if (opts.nice !== undefined && child.pid !== undefined) lowerPriority(child.pid, opts.nice);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

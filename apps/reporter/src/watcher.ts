@@ -8,12 +8,15 @@ import { spawnArgv } from "./exec.js";
 import { type Logger, silentLogger } from "./log.js";
 
 export interface MonitorEvent {
-  kind: "rule" | "chain" | "table" | "newgen" | "other";
+  /** `lost`: the monitor says it missed events (nft's netlink buffer overflowed). */
+  kind: "rule" | "chain" | "table" | "newgen" | "lost" | "other";
   family?: Family;
   table?: string;
   chain?: string;
   /** nft monitor: the chain line declares a nat postrouting base chain. */
   natPostrouting?: boolean;
+  /** nft monitor: the object the line names (`rule`, `element`, `set`, `map`, `chain`, …). */
+  object?: string;
 }
 
 /** Restarts of a monitor that exited: 1 s (after its first failure), doubling to 30 s. */
@@ -92,6 +95,8 @@ export interface WatcherOptions {
   maxWaitMs?: number;
   /** A monitor that just started may have missed changes: re-read this long after a spawn. */
   settleMs?: number;
+  /** The monitor exited or failed to start: events may be missed until its restart settles. */
+  onMonitorExit?: () => void;
   logger?: Logger;
 }
 
@@ -187,12 +192,14 @@ export function startWatcher(opts: WatcherOptions): Watcher {
     proc.stderr?.on("data", (b: Buffer) =>
       log.debug({ stderr: b.toString().trim() }, "monitor stderr"),
     );
-    proc.on("error", (e) =>
-      log.warn({ err: e.message }, "change monitor failed to start; polling only"),
-    );
+    proc.on("error", (e) => {
+      opts.onMonitorExit?.();
+      log.warn({ err: e.message }, "change monitor failed to start; polling only");
+    });
     proc.on("close", (code, signal) => {
       if (child === proc) child = undefined;
       if (closed) return;
+      opts.onMonitorExit?.();
       failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
       const delay = retryDelay(failures, MONITOR_RESTART);
       log.warn({ code, signal, retryInMs: delay }, "change monitor exited; restarting");

@@ -225,6 +225,175 @@ describe("nftables backend", () => {
   });
 });
 
+/**
+ * nft, noting every JSON list command it is given (one line each) in `log`; `lists` are those
+ * of reads, `background` those of the poll's recheck (run at nice 10, beside the reads).
+ */
+function loggedNft(name: string, monitorPrefix = "") {
+  const log = `${wrappers.dir}/${name}-lists`;
+  const nft = wrappers.script(
+    name,
+    `if [ "$1" = "-j" ] && [ "$2" = "-f" ]; then l=$(cat "$3"); [ "$(nice)" -ge 10 ] && l="bg $l"; echo "$l" >> ${log}; fi\n${monitorPrefix}exec nft "$@"`,
+  );
+  const all = () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []);
+  const lists = () => all().filter((l) => !l.startsWith("bg "));
+  const background = () => all().filter((l) => l.startsWith("bg "));
+  return { nft, lists, background };
+}
+
+/** The agent's table as `nft -j list table` prints it (what a whole read holds). */
+function listedTable(ns: string): unknown[] {
+  const out = inNetns(ns, ["nft", "-j", "list", "table", "inet", NFT_TABLE]);
+  return (JSON.parse(out).nftables as object[]).filter((o) => !("metainfo" in o));
+}
+
+const ownPart = (ruleset: readonly object[]) =>
+  ruleset.filter((o) => {
+    const v = Object.values(o)[0] as { family?: string; table?: string; name?: string };
+    return v.family === "inet" && (v.table ?? v.name) === NFT_TABLE;
+  });
+
+describe("nftables backend, reads while nft monitor follows", () => {
+  /** A node with kube-proxy's table and the agent's, followed; the first (whole) read done. */
+  async function followed(name: string, pollIntervalMs = 3_600_000, monitorPrefix = "") {
+    const ns = pool.add(name);
+    inNetns(ns, ["nft", "-f", "-"], kubeProxyNftScript(5));
+    const { nft, lists, background } = loggedNft(`nft-${name}`, monitorPrefix);
+    const b = createNftablesBackend({
+      netns: ns,
+      flags: DEFAULT_FLAGS,
+      pollIntervalMs,
+      binaries: { nft },
+    });
+    expect((await b.apply(defaultConfig(), "cli")).ok).toBe(true);
+    const seen: ChangeSource[] = [];
+    watches.push(b.watch((s) => seen.push(s)));
+    await until(() => seen.includes("monitor-restart"), 3_000);
+    await b.read();
+    return { ns, b, seen, lists, background };
+  }
+  /** Runs `edit`, waits for its event, reads: the list commands that read ran. */
+  async function afterEdit(
+    f: Awaited<ReturnType<typeof followed>>,
+    edit: string[],
+  ): Promise<{ listed: string[]; read: Awaited<ReturnType<typeof f.b.read>> }> {
+    f.seen.length = 0;
+    inNetns(f.ns, edit);
+    await until(() => f.seen.includes("event"), 3_000, 10, edit.join(" "));
+    const before = f.lists().length;
+    const read = await f.b.read();
+    return { listed: f.lists().slice(before), read };
+  }
+  const listOf = (kind: string, name: string) =>
+    expect.stringContaining(
+      `"${kind}":{"family":"inet","${kind === "table" ? "name" : "table"}":"${NFT_TABLE}"${kind === "table" ? "" : `,"name":"${name}"`}`,
+    );
+
+  it("lists only the set or chain a hand edit touched, and holds what nft list table prints", async () => {
+    const f = await followed("nft-own");
+    const edits: { edit: string[]; lists: unknown }[] = [
+      {
+        edit: ["nft", "delete", "element", "inet", NFT_TABLE, "nonmasq_v4", "{ 10.0.0.0/8 }"],
+        lists: [listOf("set", "nonmasq_v4")],
+      },
+      {
+        edit: ["nft", "add", "element", "inet", NFT_TABLE, "nonmasq_v4", "{ 198.51.100.0/24 }"],
+        lists: [listOf("set", "nonmasq_v4")],
+      },
+      {
+        edit: [
+          "nft",
+          "insert",
+          "rule",
+          "inet",
+          NFT_TABLE,
+          "postrouting",
+          "ip",
+          "daddr",
+          "203.0.113.0/24",
+          "masquerade",
+        ],
+        lists: [listOf("chain", "postrouting")],
+      },
+      {
+        edit: ["nft", "add", "chain", "inet", NFT_TABLE, "extra"],
+        lists: [listOf("table", "")],
+      },
+    ];
+    for (const e of edits) {
+      const { listed, read } = await afterEdit(f, e.edit);
+      expect(listed, e.edit.join(" ")).toEqual(e.lists);
+      expect(ownPart(read.nftables.ruleset as object[])).toEqual(listedTable(f.ns));
+    }
+    const report = assessObserved(defaultConfig(), DEFAULT_FLAGS, await f.b.read()).report;
+    expect(report.differences).toContainEqual(
+      expect.objectContaining({ kind: "missing-cidr", cidr: "10.0.0.0/8" }),
+    );
+  });
+
+  it("sees a hand edit of kube-proxy's masquerading chain that changes what is masqueraded", async () => {
+    const f = await followed("nft-kube-edit");
+    const status = (o: Awaited<ReturnType<typeof f.b.read>>) =>
+      assessObserved(defaultConfig(), DEFAULT_FLAGS, o).report;
+    expect(status(await f.b.read()).status).toBe("in-sync");
+    // kube-proxy's `mark and 0x4000 == 0 return` gone: it masquerades every packet.
+    const handle = /mark & 0x00004000 == 0x00000000 return # handle (\d+)/.exec(
+      inNetns(f.ns, ["nft", "-a", "list", "chain", "ip", "kube-proxy", "masquerading"]),
+    )?.[1];
+    expect(handle).toBeDefined();
+    const edit = ["nft", "delete", "rule", "ip", "kube-proxy", "masquerading", "handle", handle!];
+    const { listed, read } = await afterEdit(f, edit);
+    expect(listed).toContainEqual(expect.stringContaining('"name":"masquerading"'));
+    const report = status(read);
+    expect(report.status).not.toBe("in-sync");
+    expect(JSON.stringify(report.differences)).toMatch(/kube-proxy/);
+  });
+
+  it("keeps following after a poll: kube-proxy's path walked again beside the reads, then one read", async () => {
+    // A poll long enough that the next one does not come before the edit's read.
+    const f = await followed("nft-poll", 2_500);
+    await until(() => f.seen.includes("poll"), 6_000);
+    expect(f.background()).toContainEqual(expect.stringContaining('"name":"masquerading"'));
+    const before = f.lists().length;
+    await f.b.read();
+    expect(f.lists().slice(before)).toEqual([listOf("table", "")]);
+    const edit = ["nft", "add", "element", "inet", NFT_TABLE, "nonmasq_v4", "{ 198.51.100.0/24 }"];
+    const { listed } = await afterEdit(f, edit);
+    expect(listed).toEqual([listOf("set", "nonmasq_v4")]);
+  });
+
+  it("finds at the poll what the monitor did not say", async () => {
+    // A monitor that runs but reports nothing (as one that missed an event).
+    const f = await followed(
+      "nft-mute",
+      800,
+      `if [ "$1" = "monitor" ]; then exec sleep 3600; fi\n`,
+    );
+    const rules = (o: Awaited<ReturnType<typeof f.b.read>>) =>
+      o.nftables.ruleset.filter((x) => "rule" in x && x.rule?.chain === "masquerading").length;
+    expect(rules(await f.b.read())).toBe(3);
+    inNetns(f.ns, ["nft", "add", "rule", "ip", "kube-proxy", "masquerading", "counter"]);
+    f.seen.length = 0;
+    await until(() => f.seen.includes("poll"), 3_000);
+    expect(rules(await f.b.read())).toBe(4);
+  });
+
+  it("reads everything again when nft monitor says it lost events", async () => {
+    const f = await followed(
+      "nft-lost",
+      3_600_000,
+      `if [ "$1" = "monitor" ]; then { sleep 1.5; echo "# ERROR: We lost some netlink events!"; } & fi\n`,
+    );
+    f.seen.length = 0;
+    await until(() => f.seen.includes("event"), 5_000);
+    const before = f.lists().length;
+    await f.b.read();
+    const listed = f.lists().slice(before);
+    expect(listed).toContainEqual(listOf("table", ""));
+    expect(listed.some((l) => l.includes('"kube-proxy"'))).toBe(true);
+  });
+});
+
 describe("migration", () => {
   it("iptables chain → nftables table, then back, never both disagreeing", async () => {
     const ns = pool.add("migrate");

@@ -7,6 +7,7 @@ import type { Cidr, Family } from "./cidr.js";
 import type { Difference, Severity } from "./drift.js";
 import { desiredReturned } from "./drift-destinations.js";
 import { describeConditions, describeRef } from "./path/describe.js";
+import { loopbackSourcesOnly } from "./path/loopback.js";
 import {
   cidrRange,
   intersectSets,
@@ -105,10 +106,11 @@ function whoOf(o: PathOutcome): string[] {
  */
 function findingOf(
   o: PathOutcome,
+  family: Family,
   wanted: RangeSet,
   other = false,
 ): (Omit<Finding, "who"> & { who: string[] }) | undefined {
-  if (!o.decidedBy || expected(o)) return undefined;
+  if (!o.decidedBy || expected(o) || loopbackSourcesOnly(o.source, family)) return undefined;
   const nat = o.result === "masquerade" || o.result === "snat";
   const kind = findingKind({ ...o, decidedBy: o.decidedBy }, nat, other);
   if (!kind) return undefined;
@@ -141,7 +143,7 @@ function groupKey(f: Omit<Finding, "who">): string {
 function findings(o: FamilyAnalysis, wanted: RangeSet, other = false): Finding[] {
   const byRule = new Map<string, Finding>();
   for (const outcome of o.outcomes) {
-    const f = findingOf(outcome, wanted, other);
+    const f = findingOf(outcome, o.family, wanted, other);
     if (!f) continue;
     const key = groupKey(f);
     const prev = byRule.get(key);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { NFT_DUMP_SPECS } from "./nft-dumps/specs.js";
 
 export {
+  CALICO_TABLE,
   DOCKER_TABLE,
   FLANNEL_TABLE,
   KUBE_PROXY_TABLE,

@@ -144,6 +144,20 @@ export const CILIUM_NODE = natSave(
   ],
 );
 
+/**
+ * Cilium with kube-proxy replacement and BPF masquerading: no kube-proxy chains, and
+ * CILIUM_POST_nat keeps only the rules eBPF does not do (proxy return traffic, the host's
+ * 127.0.0.1 SNAT); pod traffic is masqueraded in eBPF, where netfilter does not see it.
+ */
+export const CILIUM_KPR_NODE = natSave(
+  ["CILIUM_POST_nat"],
+  [
+    '-A POSTROUTING -m comment --comment "cilium-feeder: CILIUM_POST_nat" -j CILIUM_POST_nat',
+    '-A CILIUM_POST_nat -m mark --mark 0xa00/0xe00 -m comment --comment "cilium: exclude proxy return traffic" -j ACCEPT',
+    '-A CILIUM_POST_nat -s 127.0.0.1/32 -o cilium_host -m comment --comment "cilium host->cluster from 127.0.0.1" -j SNAT --to-source 10.12.4.9',
+  ],
+);
+
 /** Docker's bridge rule next to kube-proxy and the agent. */
 export const DOCKER_NODE = natSave(
   ["DOCKER", "IP-MASQ-AGENT", "KUBE-POSTROUTING"],

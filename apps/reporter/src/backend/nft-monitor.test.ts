@@ -23,22 +23,43 @@ describe("parseNftMonitorLine", () => {
     {
       desc: "a base chain",
       input: LINES.chain,
-      want: { kind: "chain", table: "inet ipmasq", chain: "postrouting", natPostrouting: true },
+      want: {
+        kind: "chain",
+        table: "inet ipmasq",
+        chain: "postrouting",
+        object: "chain",
+        natPostrouting: true,
+      },
     },
     {
       desc: "a rule (handle after the chain)",
       input: LINES.rule,
-      want: { kind: "rule", table: "inet ipmasq", chain: "postrouting" },
+      want: { kind: "rule", table: "inet ipmasq", chain: "postrouting", object: "rule" },
+    },
+    {
+      desc: "an inserted rule (nft insert rule)",
+      input: "insert rule inet ipmasq postrouting ip daddr 203.0.113.0/24 masquerade",
+      want: { kind: "rule", table: "inet ipmasq", chain: "postrouting", object: "rule" },
     },
     {
       desc: "a deleted rule",
       input: LINES.delRule,
-      want: { kind: "rule", table: "ip kube-proxy", chain: "masquerading" },
+      want: { kind: "rule", table: "ip kube-proxy", chain: "masquerading", object: "rule" },
     },
     {
       desc: "a set element (the set is the object)",
       input: LINES.element,
-      want: { kind: "rule", table: "inet ipmasq", chain: "nomasq4" },
+      want: { kind: "rule", table: "inet ipmasq", chain: "nomasq4", object: "element" },
+    },
+    {
+      desc: "another kind of object (named, with its table)",
+      input: "add counter inet ipmasq hits { packets 0 bytes 0 }",
+      want: { kind: "other", table: "inet ipmasq", object: "counter" },
+    },
+    {
+      desc: "nft's netlink buffer overflowed (src/mnl.c)",
+      input: "# ERROR: We lost some netlink events!",
+      want: { kind: "lost" },
     },
     { desc: "a family without nat postrouting", input: LINES.bridge, want: { kind: "other" } },
     { desc: "the end of a transaction", input: LINES.newgen, want: { kind: "newgen" } },
@@ -79,6 +100,17 @@ describe("nftEventFilter", () => {
     },
     { desc: "a new table", input: "add table ip other", want: true },
     { desc: "the end of a transaction", input: LINES.newgen, want: false },
+    { desc: "lost events", input: "# ERROR: We lost some netlink events!", want: true },
+    {
+      desc: "a counter added to the agent's table",
+      input: "add counter inet ipmasq hits { packets 0 bytes 0 }",
+      want: true,
+    },
+    {
+      desc: "a counter of another table",
+      input: "add counter ip kube-proxy hits { packets 0 bytes 0 }",
+      want: false,
+    },
   ])("$desc", ({ input, want }) => {
     expect(relevant(parseNftMonitorLine(input))).toBe(want);
   });

@@ -5,7 +5,7 @@
 // (no rules), then one `nft list` per object on the path; nft 1.0.6 loads a table's rules for
 // each chain listed, so a chain of a big table costs what that table costs (bench/). While nft
 // monitor follows the node, what no event touched is reused (nftables.ts): then a read lists
-// the agent's table alone.
+// the agent's table alone, or only its objects an event touched (nft-own-cache.ts).
 import { MAX_SNAPSHOT_CHAINS, type NftSnapshot, nftSnapshotSchema, zodReason } from "@masq/shared";
 import type { Nft, NftList, NftRef } from "./nft-exec.js";
 import type { NftWatched } from "./nft-monitor.js";
@@ -33,6 +33,8 @@ export interface NftReadOptions {
    * lists every chain of the node, is skipped.
    */
   hooks?: ReadonlyMap<string, ChainInfo[]>;
+  /** The agent's table (default: `nft list table` of it; nft-own-cache.ts lists less). */
+  readAgent?: () => Promise<NftList>;
 }
 
 export interface NftRead {
@@ -185,7 +187,7 @@ export async function readNftNode(o: NftReadOptions): Promise<NftRead> {
   }
   const max = o.maxChains ?? NFT_PATH_CHAINS;
   const [agent, ...walks] = await Promise.all([
-    o.nft.list("table", { family: o.agent.family, table: o.agent.table }),
+    o.readAgent?.() ?? o.nft.list("table", { family: o.agent.family, table: o.agent.table }),
     ...[...foreign].map(([k, base]) => o.reuse?.get(k) ?? walkTable(o.nft, base, max)),
   ]);
   const own = agentObjects(agent!);

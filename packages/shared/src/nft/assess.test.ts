@@ -39,6 +39,22 @@ describe("assessNft", () => {
       },
     },
     {
+      desc: "Calico (nftables mode, natOutgoing) masquerades what the config leaves alone",
+      input: snap("calico-agent"),
+      want: {
+        summary: "masqueraded after the chain",
+        kinds: ["masqueraded-after"],
+        says: [
+          "ip calico nat-cali-nat-outgoing rule 1 (Calico) masquerades pod traffic to several ranges when source in 10.244.0.0/16 and destination not in 10.244.0.0/16",
+        ],
+      },
+    },
+    {
+      desc: "Cilium (kube-proxy replacement): its 127.0.0.1 SNAT is the host's, not pod traffic",
+      input: snap("cilium-kpr-agent"),
+      want: { summary: "in sync", kinds: [] },
+    },
+    {
       desc: "nothing reported: the table is missing",
       input: undefined,
       want: { summary: "chain missing", kinds: ["chain-missing"] },

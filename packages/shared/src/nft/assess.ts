@@ -6,6 +6,7 @@ import type { Family } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
 import { type Difference, type DriftReport, driftReport } from "../drift.js";
 import { describeConditions, describeRef } from "../path/describe.js";
+import { loopbackSourcesOnly } from "../path/loopback.js";
 import { intersectSets, type RangeSet, setToCidrs } from "../path/range-set.js";
 import type { PathOutcome, RuleRef } from "../path/types.js";
 import type { FamilySnapshot, NftChainRef, NftSnapshot } from "../protocol.js";
@@ -80,6 +81,8 @@ export function nftPathDifferences(
   return fa.hooks
     .filter((h) => !h.agent)
     .flatMap((h) => h.analysis.outcomes.filter(isOtherNat))
+    // A rule only loopback sources reach (Cilium's -s 127.0.0.1 -o cilium_host) is not pod traffic.
+    .filter((o) => !loopbackSourcesOnly(o.source, fa.family))
     .flatMap((o) => masqueradedAfter(o, fa.family, set.ranges) ?? []);
 }
 

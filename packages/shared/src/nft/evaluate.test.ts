@@ -108,6 +108,39 @@ describe("evaluateNft on real nft -j output", () => {
       want: { masqueraded: true, certain: true, decidedBy: "ip flannel-ipv4 postrtg rule 3" },
     },
     {
+      desc: "Calico natOutgoing masquerades a pool address's traffic out of every pool",
+      input: { dump: "calico-agent", ip: "172.16.4.4", fields: { source: "10.244.1.5" } },
+      want: {
+        masqueraded: true,
+        certain: true,
+        decidedBy: "ip calico nat-cali-nat-outgoing rule 1",
+      },
+    },
+    {
+      desc: "Calico: traffic inside the pool is left to the agent (which returns)",
+      input: { dump: "calico-agent", ip: "10.244.2.9", fields: { source: "10.244.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "Calico: a source outside its pools is left to the agent",
+      input: { dump: "calico-agent", ip: "172.16.4.4", fields: { source: "10.100.1.5" } },
+      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+    },
+    {
+      desc: "Cilium (kube-proxy replacement): its few nat rules leave pod traffic to the agent",
+      input: { dump: "cilium-kpr-agent", ip: "203.0.113.9", fields: { source: "10.12.4.5" } },
+      want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 4` },
+    },
+    {
+      desc: "Cilium: the host's traffic from 127.0.0.1 depends on the interface (SNAT out of cilium_host)",
+      input: {
+        dump: "cilium-kpr-agent",
+        ip: "10.12.7.7",
+        fields: { source: "127.0.0.1", mark: 0 },
+      },
+      want: { masqueraded: null, certain: false },
+    },
+    {
       desc: "hand edit: the deleted element 10.0.0.0/8 is masqueraded now",
       input: { dump: "agent-hand-edit", ip: "10.1.2.3", fields: { source: "10.100.1.5" } },
       want: { masqueraded: true, certain: true, decidedBy: `${AGENT} rule 5` },

@@ -5,7 +5,7 @@
 // flannel's nftables mode (a table per family with a nat postrouting chain holding the rules of
 // its iptables mode), iptables-nft's `ip nat` table, and the agent's own table.
 import { DEFAULT_FLAGS, defaultConfig, renderNftApply } from "@masq/shared";
-import { AWS_VPC_CNI_NODE } from "../node-dumps.js";
+import { AWS_VPC_CNI_NODE, CILIUM_KPR_NODE } from "../node-dumps.js";
 
 export type NftDumpStep = { kind: "nft" | "iptables-nft"; text: string };
 export interface NftDumpSpec {
@@ -121,6 +121,31 @@ add rule ip flannel-ipv4 postrtg ip saddr != 10.100.0.0/16 ip daddr 10.100.1.0/2
 add rule ip flannel-ipv4 postrtg ip saddr != 10.100.0.0/16 ip daddr 10.100.0.0/16 masquerade fully-random
 `;
 
+/**
+ * Calico (Felix) in nftables mode: its own `ip calico` table, chains named after its iptables
+ * chains with the table as prefix (`nat-cali-nat-outgoing`), the IPAM pools as interval sets;
+ * natOutgoing on the pool masquerades pod traffic to anything outside every pool (Felix's
+ * `cali-nat-outgoing`: source in a masquerading pool, destination in no pool). Pool
+ * 10.244.0.0/16, node 192.0.2.21.
+ */
+export const CALICO_TABLE = `
+add table ip calico
+add set ip calico cali40all-ipam-pools { type ipv4_addr ; flags interval ; }
+add set ip calico cali40masq-ipam-pools { type ipv4_addr ; flags interval ; }
+add set ip calico cali40this-host { type ipv4_addr ; }
+add chain ip calico nat-POSTROUTING { type nat hook postrouting priority srcnat ; policy accept ; }
+add chain ip calico nat-cali-POSTROUTING
+add chain ip calico nat-cali-fip-snat
+add chain ip calico nat-cali-nat-outgoing
+add rule ip calico nat-POSTROUTING counter jump nat-cali-POSTROUTING
+add rule ip calico nat-cali-POSTROUTING counter jump nat-cali-fip-snat
+add rule ip calico nat-cali-POSTROUTING counter jump nat-cali-nat-outgoing
+add rule ip calico nat-cali-nat-outgoing ip saddr @cali40masq-ipam-pools ip daddr != @cali40all-ipam-pools counter masquerade fully-random
+add element ip calico cali40all-ipam-pools { 10.244.0.0/16 }
+add element ip calico cali40masq-ipam-pools { 10.244.0.0/16 }
+add element ip calico cali40this-host { 127.0.0.1, 192.0.2.21 }
+`;
+
 export const NFT_DUMP_SPECS: NftDumpSpec[] = [
   { name: "agent-default", about: "the agent's table for the default config", steps: [nft(AGENT)] },
   {
@@ -171,6 +196,17 @@ export const NFT_DUMP_SPECS: NftDumpSpec[] = [
     name: "docker-agent",
     about: "Docker's nftables backend (default bridge) and the agent",
     steps: [nft(DOCKER_TABLE), nft(AGENT)],
+  },
+  {
+    name: "calico-agent",
+    about: "Calico in nftables mode (natOutgoing on its pool) and the agent",
+    steps: [nft(CALICO_TABLE), nft(AGENT)],
+  },
+  {
+    name: "cilium-kpr-agent",
+    about:
+      "Cilium with kube-proxy replacement and BPF masquerading (its few nat rules, in iptables-nft's ip nat) and the agent",
+    steps: [{ kind: "iptables-nft", text: CILIUM_KPR_NODE }, nft(AGENT)],
   },
   {
     name: "iptables-nft-aws-agent",
