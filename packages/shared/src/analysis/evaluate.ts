@@ -4,6 +4,7 @@
 import { type Family, iptablesAddress } from "../cidr.js";
 import { clauseOf, type ParsedRule } from "../parser.js";
 import { describeConditions, describeRef } from "../path/describe.js";
+import { uncertainBy } from "../path/outside-netfilter.js";
 import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
@@ -278,5 +279,9 @@ export function evaluate(
       backend: a.backend,
     }),
   );
-  return loose.length > 0 ? { ...v, certain: false } : v;
+  const sure = loose.length > 0 ? { ...v, certain: false } : v;
+  return uncertainBy(
+    sure,
+    a.unknowns.find((u) => u.kind === "outside-netfilter"),
+  );
 }

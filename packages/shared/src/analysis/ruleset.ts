@@ -4,6 +4,7 @@ import type { Family } from "../cidr.js";
 import { getChain, type ParsedChain, parseIptables, type Ruleset } from "../parser.js";
 import { ruleComponent } from "../path/components.js";
 import { compileRule } from "../path/matches.js";
+import { outsideNetfilter } from "../path/outside-netfilter.js";
 import type { Unknown } from "../path/types.js";
 import { NAT_TABLE, POSTROUTING } from "../rules.js";
 import { summarizeChain } from "./chain.js";
@@ -59,6 +60,13 @@ export function analyzeRuleset(
       kind: "other-backend",
       message: `iptables-${context.unreadBackend === "nf_tables" ? "nft" : "legacy"} also holds rules, which were not read: they act on packets too`,
     });
+  const outside = outsideNetfilter(
+    [...chains.values()].map((c) => ({
+      name: c.name,
+      masquerades: c.rules.some((r) => r.target === "MASQUERADE"),
+    })),
+  );
+  if (outside) unknowns.push(outside);
   if (!own && source.postroutingRead && !walk.reached.includes(chain))
     unknowns.push({
       kind: "chain-missing",

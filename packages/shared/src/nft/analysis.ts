@@ -11,6 +11,7 @@ import type { FamilyAnalysis } from "../analysis/types.js";
 import { type Family, mustParseCidr } from "../cidr.js";
 import { type ParsedChain, type ParsedRule, targetArg } from "../parser.js";
 import { ruleComponent } from "../path/components.js";
+import { outsideNetfilter } from "../path/outside-netfilter.js";
 import { setToCidrs } from "../path/range-set.js";
 import type { Unknown } from "../path/types.js";
 import type { NftChainRef } from "../protocol.js";
@@ -237,6 +238,16 @@ export function analyzeNftFamily(
     kind: "unreadable-rule",
     message: `${e.at}: ${e.reason}`,
   }));
+  const tables = [...rs.tables.values()].filter((t) => families.includes(t.family));
+  const outside = outsideNetfilter(
+    tables.flatMap((t) =>
+      [...t.chains.values()].map((c) => ({
+        name: c.name,
+        masquerades: c.rules.some((r) => r.expr.some(isMasquerade)),
+      })),
+    ),
+  );
+  if (outside) errors.push(outside);
   return {
     family,
     hooks,
@@ -246,6 +257,7 @@ export function analyzeNftFamily(
   };
 }
 
+const isMasquerade = (e: unknown) => typeof e === "object" && e !== null && "masquerade" in e;
 const setsMark = (r: ParsedRule) => r.target === "MARK" || r.target === "CONNMARK";
 const testsMark = (r: ParsedRule) => (r.compiled?.tests ?? []).some((t) => t.test.kind === "mark");
 

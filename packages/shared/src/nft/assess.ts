@@ -78,12 +78,14 @@ export function nftPathDifferences(
 ): Difference[] {
   const set = desiredNftTable(config, flags).sets.find((s) => s.family === fa.family);
   if (!set) return [];
-  return fa.hooks
-    .filter((h) => !h.agent)
-    .flatMap((h) => h.analysis.outcomes.filter(isOtherNat))
-    // A rule only loopback sources reach (Cilium's -s 127.0.0.1 -o cilium_host) is not pod traffic.
-    .filter((o) => !loopbackSourcesOnly(o.source, fa.family))
-    .flatMap((o) => masqueradedAfter(o, fa.family, set.ranges) ?? []);
+  return (
+    fa.hooks
+      .filter((h) => !h.agent)
+      .flatMap((h) => h.analysis.outcomes.filter(isOtherNat))
+      // A rule only loopback sources reach (Cilium's -s 127.0.0.1 -o cilium_host) is not pod traffic.
+      .filter((o) => !loopbackSourcesOnly(o.source, fa.family))
+      .flatMap((o) => masqueradedAfter(o, fa.family, set.ranges) ?? [])
+  );
 }
 
 /**

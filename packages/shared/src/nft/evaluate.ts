@@ -12,6 +12,7 @@ import {
   type VerdictOutcome,
 } from "../analysis/evaluate.js";
 import { describeConditions, describeRef } from "../path/describe.js";
+import { uncertainBy } from "../path/outside-netfilter.js";
 import { parsePacket } from "../path/packet.js";
 import type { Condition } from "../path/types.js";
 import { markHandOver, type NftFamilyAnalysis } from "./analysis.js";
@@ -173,14 +174,20 @@ export function evaluateNft(
   const v = combineNftHooks(hooks[0]?.verdict ?? base, hooks);
   const mark = markHandOver(fa.hooks);
   // Objects that were not read (parse errors), or a mark handed between chains: unknown.
-  const extra = [...fa.unknowns, ...(mark ? [mark] : [])];
-  if (extra.length === 0) return v;
-  return {
-    ...v,
-    masqueraded: null,
-    certain: false,
-    reason: `${v.reason}${extra.map((u) => ` But ${u.message}.`).join("")}`,
-    unknowns: [...extra, ...v.unknowns],
-    caveats: [...extra.map((u) => u.message), ...v.caveats],
-  };
+  // Translation outside netfilter leaves the rules' answer standing, not certain.
+  const outside = fa.unknowns.find((u) => u.kind === "outside-netfilter");
+  const unread = fa.unknowns.filter((u) => u !== outside);
+  const extra = [...unread, ...(mark ? [mark] : [])];
+  if (extra.length === 0) return uncertainBy(v, outside);
+  return uncertainBy(
+    {
+      ...v,
+      masqueraded: null,
+      certain: false,
+      reason: `${v.reason}${extra.map((u) => ` But ${u.message}.`).join("")}`,
+      unknowns: [...extra, ...v.unknowns],
+      caveats: [...extra.map((u) => u.message), ...v.caveats],
+    },
+    outside,
+  );
 }

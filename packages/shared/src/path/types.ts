@@ -68,7 +68,9 @@ export type UnknownKind =
   /** Two iptables backends act on the packet and the order of their hooks decides the answer. */
   | "hook-order"
   /** Rules in the other iptables backend, which act on packets too, were not read. */
-  | "other-backend";
+  | "other-backend"
+  /** Something on the node translates packets outside netfilter (Cilium's eBPF masquerading). */
+  | "outside-netfilter";
 
 /** Something the analysis could not see, in words. */
 export interface Unknown {
