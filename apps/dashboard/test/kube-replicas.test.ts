@@ -188,7 +188,7 @@ describe("every replica active", () => {
         replica: "dash-gone",
         connected: false,
         health: "offline",
-        observedAt: new Date().toISOString().slice(0, 19) + "Z",
+        observedAt: `${new Date().toISOString().slice(0, 19)}Z`,
       },
     });
     fake.addNode("node-kept");
