@@ -62,7 +62,9 @@ async function startReplica(fake: FakeKubeApi, pod: string, dir: string): Promis
   const port = await freePort();
   const kubeconfig = join(dir, "kubeconfig");
   writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
+  const logs = process.env.REPLICAS_BENCH_LOGS;
   const proc = startDashboardProcess({
+    ...(logs ? { logFile: join(logs, `${pod}.log`) } : {}),
     env: {
       ...fake.dashboardEnv(pod),
       KUBECONFIG: kubeconfig,
@@ -156,6 +158,8 @@ export default async function bench(): Promise<BenchResult[]> {
         extra: { "authentication.kubernetes.io/node-name": [node] },
       };
       fake.addToken(nodeToken(SECRET, node), user, ["ipmasq-dashboard"]);
+      // The cluster has the Node (else its NodeMasquerade is expired as a node gone).
+      fake.addNode(node);
     }
     replicas.push(await startReplica(fake, "dash-a", dir), await startReplica(fake, "dash-b", dir));
     const half = Math.floor(N / 2);

@@ -41,10 +41,15 @@ export function route(method: string, url: URL, resources: ResourceInfo[]): Rout
   }
   const at = objectPath(rest);
   if (!at) throw notFoundPath(url);
-  const { namespace, resource, name, subresource } = at;
   const version = p[0] === "api" ? "v1" : (p[2] ?? "");
-  const info = served(resources, { group, version, resource, namespace, subresource });
+  const info = served(resources, { group, version, ...at });
   if (!info) throw notFoundPath(url);
+  return objectRoute(method, url, info, at);
+}
+
+/** The verb, field selector and (selected) name of a request for a served resource. */
+function objectRoute(method: string, url: URL, info: ResourceInfo, at: ObjectPath): Route {
+  const { namespace, resource, name, subresource } = at;
   const watch = ["true", "1"].includes(url.searchParams.get("watch") ?? "");
   const fields =
     method === "GET" && !name

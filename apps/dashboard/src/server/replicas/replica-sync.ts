@@ -100,9 +100,17 @@ export class ReplicaSync {
     this.objects.onChange((names) => {
       for (const name of names) {
         this.takeResyncRequest(name);
+        this.rewriteIfDeleted(fleet, name);
         feed.node(name);
       }
     });
+  }
+
+  /** A node held here whose object was deleted (expiry, a person): written again, as it is now. */
+  private rewriteIfDeleted(fleet: FleetState, name: string): void {
+    if (this.objects.get(name) || !fleet.nodes.get(name)?.connected) return;
+    this.writer.forget(name);
+    this.offer(fleet, name);
   }
 
   /** Starts in the background: a missing CRD or RBAC is a problem shown by /readyz, not a crash. */

@@ -1,0 +1,125 @@
+import type { Rollout } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { describe, expect, it } from "vitest";
+import type { FleetState } from "../fleet/fleet-state.js";
+import { type NodeRecord, newRecord } from "../fleet/node.js";
+import { type FleetViewSources, remoteOf, rolloutOf } from "./fleet-view.js";
+import type { NodeMasquerade } from "./node-masquerade.js";
+
+const cr = (name: string, replica: string, connected: boolean, applied = 7): NodeMasquerade => ({
+  metadata: { name },
+  status: {
+    replica,
+    connected,
+    health: "in-sync",
+    appliedRevision: applied,
+    mode: "enforce",
+    message: "",
+    observedAt: "2026-01-01T00:00:00Z",
+  },
+});
+
+function sources(o: {
+  local?: { name: string; connected: boolean }[];
+  objects?: NodeMasquerade[];
+  outcome?: Record<string, "pending" | "offline" | "done" | "failed">;
+}): FleetViewSources {
+  const nodes = new Map<string, NodeRecord>();
+  for (const l of o.local ?? []) {
+    const r = newRecord(helloFor(l.name));
+    r.connected = l.connected;
+    nodes.set(l.name, r);
+  }
+  const objects = new Map((o.objects ?? []).map((c) => [c.metadata.name, c]));
+  const fleet = {
+    nodes,
+    rollout: { outcomeOf: (n: string) => o.outcome?.[n] },
+  } as unknown as FleetState;
+  return {
+    fleet,
+    objects: { get: (n) => objects.get(n), values: () => objects.values() },
+    replica: "me",
+    liveness: (r) =>
+      r === "dead"
+        ? { live: false, reason: `replica ${r} stopped renewing its Lease at T` }
+        : { live: true },
+  };
+}
+
+describe("remoteOf: which view of a node is shown", () => {
+  const cases = [
+    {
+      desc: "connected here: this replica's record",
+      s: sources({ local: [{ name: "n", connected: true }], objects: [cr("n", "other", true)] }),
+      want: undefined,
+    },
+    {
+      desc: "offline here, held by another: its object",
+      s: sources({ local: [{ name: "n", connected: false }], objects: [cr("n", "other", true)] }),
+      want: "in-sync other",
+    },
+    {
+      desc: "offline here, object says held here: this replica's record",
+      s: sources({ local: [{ name: "n", connected: false }], objects: [cr("n", "me", true)] }),
+      want: undefined,
+    },
+    {
+      desc: "only an object, holder alive: its status",
+      s: sources({ objects: [cr("n", "other", true)] }),
+      want: "in-sync other",
+    },
+    {
+      desc: "only an object, holder dead: unknown",
+      s: sources({ objects: [cr("n", "dead", true)] }),
+      want: "unknown dead",
+    },
+    {
+      desc: "only an object, disconnected: offline",
+      s: sources({ objects: [cr("n", "other", false)] }),
+      want: "offline other",
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const r = remoteOf(c.s, "n");
+      expect(r && `${r.status} ${r.heldBy.replica}`).toBe(c.want);
+    });
+
+  it("says why a node of a dead replica is unknown, with its last known state", () => {
+    expect(remoteOf(sources({ objects: [cr("n", "dead", true)] }), "n")?.summary).toBe(
+      "replica dead stopped renewing its Lease at T; last known: in-sync",
+    );
+  });
+});
+
+describe("rolloutOf: the rollout over every node", () => {
+  const local: Rollout = {
+    revision: 7,
+    resourceVersion: "1",
+    startedAt: 0,
+    finishedAt: 5,
+    total: 2,
+    done: 1,
+    pending: 1,
+    offline: 1,
+    failed: 0,
+    late: { done: 0, pending: 0, failed: 0 },
+  };
+  it("counts nodes held elsewhere by their objects, instead of as this replica's offline targets", () => {
+    const s = sources({
+      local: [
+        { name: "a", connected: true },
+        { name: "b", connected: false },
+      ],
+      objects: [cr("b", "other", true, 7), cr("c", "other", true, 6)],
+      outcome: { a: "done", b: "offline" },
+    });
+    expect(rolloutOf(s, local)).toMatchObject({
+      total: 3,
+      done: 2,
+      pending: 1,
+      offline: 0,
+      finishedAt: null,
+    });
+  });
+});
