@@ -179,6 +179,29 @@ describe("every replica active", () => {
     );
   });
 
+  it("ipmasq_nodes is the whole fleet on every replica: a node that moved is not offline on the one it left", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    const first = await t.reporter(a, "node-1");
+    await t.reporter(b, "node-2");
+    await eventually(() => nm(fake, "node-1")?.status?.connected === true, 10_000, "node-1 CR");
+    await first.close();
+    await t.reporter(b, "node-1");
+    await eventually(() => nm(fake, "node-1")?.status?.replica === "dash-b", 10_000, "moved");
+    const gauge = (text: string, status: string) =>
+      Number(new RegExp(`ipmasq_nodes\\{status="${status}"\\} (\\d+)`).exec(text)?.[1]);
+    for (const s of [a, b])
+      await eventually(
+        async () => {
+          const m = String((await s.api("/metrics")).body);
+          return gauge(m, "in-sync") === 2 && gauge(m, "offline") === 0;
+        },
+        10_000,
+        `${s === a ? "dash-a" : "dash-b"}: 2 in sync, none offline`,
+      );
+  });
+
   it("deletes the NodeMasquerade of a node gone from the cluster, on the singleton Lease holder", async () => {
     const fake = await t.cluster();
     await replica(fake, "dash-a");

@@ -42,7 +42,7 @@ import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { summaryOf } from "./replicas/fleet-view.js";
+import { countByStatus, summaryOf } from "./replicas/fleet-view.js";
 import { registerReplicaMetrics } from "./replicas/replica-metrics.js";
 import type { ReplicaSync } from "./replicas/replica-sync.js";
 import type { SourceSet } from "./store/sources.js";
@@ -180,6 +180,15 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const fleet = createFleet(config, feed, metrics, log, t, o.events);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) registerReplicaMetrics(metrics.registry, o.replicas);
+  // With every replica active, each one's ipmasq_nodes is the whole fleet as it sees it (nodes
+  // held elsewhere by their NodeMasquerade), so the alerts' max() across replicas never counts
+  // a node offline that only moved to another replica.
+  const view = o.replicas;
+  if (view)
+    metrics.setNodeCounter(() => {
+      const sources = view.sources();
+      return sources ? countByStatus(sources).byStatus : fleet.countByStatus();
+    });
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas });
   await config.start();
