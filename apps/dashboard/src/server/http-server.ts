@@ -18,6 +18,7 @@ import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
 import { historyRoutes } from "./api/history-routes.js";
 import { kubectlRoutes } from "./api/kubectl-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
+import { nodeSummary } from "./api/node-summary.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
 import { rolloutRoutes } from "./api/rollout-routes.js";
@@ -32,7 +33,6 @@ import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js
 import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
-import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
 import { signalSink } from "./fleet/signal-metrics.js";
@@ -493,7 +493,7 @@ function publish(
   if (c.changed.length > 0 || c.removed.length > 0) {
     const nodes = c.changed.flatMap((name) => {
       const n = ctx.fleet.nodes.get(name);
-      return n ? [toSummary(n)] : [];
+      return n ? [nodeSummary(n, ctx)] : [];
     });
     ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
   }

@@ -3,7 +3,7 @@
 // one. Without `limit` the whole (filtered) list comes back, as before. The cursor is the last
 // name served: nodes are ordered by name, so pages never repeat a node; one added or removed
 // meanwhile shows up or not depending on where it sorts, as with Kubernetes lists.
-import type { NodesResponse } from "@masq/shared";
+import type { NodeSummary, NodesResponse } from "@masq/shared";
 import { HttpError } from "../errors.js";
 import { NODE_STATUSES, type NodeRecord, toSummary } from "../fleet/node.js";
 
@@ -46,8 +46,12 @@ export function parseNodeListQuery(params: URLSearchParams): NodeListQuery {
   return { status, q: (params.get("q") ?? "").toLowerCase(), limit, after };
 }
 
-/** One page of the nodes matching the query, ordered by name. */
-export function listNodes(nodes: Iterable<NodeRecord>, query: NodeListQuery): NodePage {
+/** One page of the nodes matching the query, ordered by name; `summarize` makes each row. */
+export function listNodes(
+  nodes: Iterable<NodeRecord>,
+  query: NodeListQuery,
+  summarize: (n: NodeRecord) => NodeSummary = toSummary,
+): NodePage {
   const matching: NodeRecord[] = [];
   for (const n of nodes) {
     if (query.status !== null && n.status !== query.status) continue;
@@ -57,7 +61,7 @@ export function listNodes(nodes: Iterable<NodeRecord>, query: NodeListQuery): No
   }
   matching.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const page = query.limit === undefined ? matching : matching.slice(0, query.limit);
-  const out: NodePage = { nodes: page.map(toSummary) };
+  const out: NodePage = { nodes: page.map(summarize) };
   if (page.length < matching.length) {
     out.continue = Buffer.from(`${CURSOR_PREFIX}${page.at(-1)!.name}`).toString("base64url");
     out.remainingItemCount = matching.length - page.length;

@@ -22,6 +22,7 @@ import { HttpError } from "../errors.js";
 import { freshnessOf, type NodeRecord } from "../fleet/node.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
+import { nodeSummary } from "./node-summary.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { fleetSummary, nodeDetail } from "./views.js";
@@ -128,7 +129,8 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       path: "/api/nodes",
       access: "viewer",
       handler({ res, url }) {
-        const page = listNodes(ctx.fleet.nodes.values(), parseNodeListQuery(url.searchParams));
+        const query = parseNodeListQuery(url.searchParams);
+        const page = listNodes(ctx.fleet.nodes.values(), query, (n) => nodeSummary(n, ctx));
         const body: NodesResponse = { ...page, summary: fleetSummary(ctx), serverTime: Date.now() };
         sendJson(res, 200, body);
       },
@@ -137,11 +139,12 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       method: "GET",
       path: "/api/nodes/:name",
       access: "viewer",
-      handler: ({ res, params }) =>
-        sendJson(res, 200, {
-          ...nodeDetail(nodeOf(ctx, params.name), Date.now()),
-          rollout: ctx.staged.placeOf(params.name ?? ""),
-        }),
+      handler({ res, params }) {
+        const n = nodeOf(ctx, params.name);
+        const detail = nodeDetail(n, Date.now());
+        const node = { ...detail.node, ...nodeSummary(n, ctx) };
+        sendJson(res, 200, { ...detail, node, rollout: ctx.staged.placeOf(n.name) });
+      },
     }),
     route({
       method: "DELETE",

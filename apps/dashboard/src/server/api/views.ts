@@ -14,14 +14,22 @@ import type { FleetState } from "../fleet/fleet-state.js";
 import { healSchedule, type NodeAssessment, type NodeRecord, toSummary } from "../fleet/node.js";
 import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import type { ApiContext } from "./context.js";
+import { driftedResync } from "./node-summary.js";
 
-export function fleetSummary(ctx: Pick<ApiContext, "fleet" | "config" | "staged">): FleetSummary {
+export function fleetSummary(
+  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "observeResync">,
+): FleetSummary {
   const state = ctx.config.current();
+  const byStatus = ctx.fleet.countByStatus();
   return {
     total: ctx.fleet.nodes.size,
-    byStatus: ctx.fleet.countByStatus(),
+    byStatus,
     ...configEvent(state, ctx.staged),
     rollout: ctx.fleet.rolloutView(),
+    // A scan of the fleet only while some node is drifted.
+    driftedResync: byStatus.drifted
+      ? driftedResync(ctx.fleet.nodes.values(), ctx.observeResync !== null)
+      : { resyncable: 0, skipped: [] },
   };
 }
 
@@ -108,8 +116,11 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
   };
 }
 
-export function allSummaries(fleet: FleetState): NodeSummary[] {
+export function allSummaries(
+  fleet: FleetState,
+  summarize: (n: NodeRecord) => NodeSummary = toSummary,
+): NodeSummary[] {
   return [...fleet.nodes.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(toSummary);
+    .map(summarize);
 }
