@@ -172,7 +172,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const fleet = createFleet(config, feed, metrics, log, t, o.events);
   const staged = createStaging(o, fleet, log, metrics);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
-  feed.onFlush((c) => publish({ sse, config, fleet, staged }, c));
+  const observeResync = o.observeResync ?? null;
+  feed.onFlush((c) => publish({ sse, config, fleet, staged, observeResync }, c));
   await config.start();
   await staged.restore(
     () => config.current().desired,
@@ -196,7 +197,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     guard,
     sse,
     metrics,
-    observeResync: o.observeResync ?? null,
+    observeResync,
     readiness,
     secureCookies: o.secureCookies,
     log,
@@ -482,7 +483,7 @@ const lastConfigEvent = new WeakMap<object, string>();
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
 function publish(
-  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged">,
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "observeResync">,
   c: FleetChanges,
 ): void {
   const config = JSON.stringify(configEvent(ctx.config.current(), ctx.staged));
