@@ -20,9 +20,10 @@ export function RolloutFilterSelect({
   if (options.length === 0 && value === "all") return null;
   const known = value === "all" || options.some((o) => o.value === value);
   return (
-    <label className="flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
-      Rollout
+    <span className="flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
+      <label htmlFor="rollout-filter">Rollout</label>
       <select
+        id="rollout-filter"
         value={value}
         onChange={(e) => onChange(e.target.value)}
         className="h-9 rounded-md border-0 bg-white py-0 pr-8 pl-2 text-sm text-zinc-900 ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700"
@@ -35,6 +36,6 @@ export function RolloutFilterSelect({
           </option>
         ))}
       </select>
-    </label>
+    </span>
   );
 }
