@@ -262,6 +262,11 @@ test("an observe-mode node: Resync disabled with the reason; Resync all drifted 
       "title",
       /^Cannot resync: observe mode.*IPMASQ_OBSERVE_RESYNC is off/,
     );
+    // The missing chain's callout does not promise a resync that cannot happen.
+    await expect(
+      page.getByText(/The dashboard cannot resync this node: observe mode/),
+    ).toBeVisible();
+    await expect(page.getByText("Resync recreates it.")).toHaveCount(0);
     await shot(page, info, "observe-node-resync");
     // Leave its page before it is forgotten (the page would ask for it: a 404).
     await page.goto("/");

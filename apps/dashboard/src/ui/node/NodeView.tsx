@@ -110,6 +110,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
               view={view?.os === "linux" ? view : null}
               unavailable={detail.viewUnavailable}
               lastKnown={lastKnown}
+              resyncUnavailable={resyncUnavailable}
             />
           )}
           <KubectlCard name={name} className={CARD} />
