@@ -124,9 +124,9 @@ describe("the rollout filter", () => {
   });
   it("describes itself", () => {
     expect(["canary", "wave 2", "waiting"].map(rolloutFilterText)).toEqual([
-      "in the canary",
-      "in wave 2",
-      "rollout waiting for their wave",
+      "a place in the canary",
+      "a place in wave 2",
+      "rollout progress waiting for their wave",
     ]);
   });
 });

@@ -92,10 +92,10 @@ export function inRollout(node: Pick<NodeSummary, "rollout">, filter: string): b
   return isProgress(filter) ? progressOf(p) === filter : p.waveName === filter;
 }
 
-/** "in the canary", "in wave 2", "rollout failed". */
+/** Reads after "No node has": "a place in the canary", "rollout progress failed". */
 export function rolloutFilterText(filter: string): string {
-  if (isProgress(filter)) return `rollout ${PROGRESS_TEXT[filter]}`;
-  return filter === "canary" ? "in the canary" : `in ${filter}`;
+  if (isProgress(filter)) return `rollout progress ${PROGRESS_TEXT[filter]}`;
+  return filter === "canary" ? "a place in the canary" : `a place in ${filter}`;
 }
 
 /** The rollout filter's choices for the nodes shown: their waves in order, then progresses. */
