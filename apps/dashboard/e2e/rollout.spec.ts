@@ -11,6 +11,9 @@ import { apiGet, baseUrl, chainOf, NODES, nodeStatuses, TOKENS } from "./env.js"
 import { type ExtraNode, startExtraNode } from "./extra-node.js";
 import { expect, shot, signIn, test } from "./fixtures.js";
 
+type Page = import("@playwright/test").Page;
+type TestInfo = import("@playwright/test").TestInfo;
+
 // Blocks no other spec file uses: the files share one fleet and one config.
 const FIRST = "100.115.1.0/24";
 const SECOND = "100.115.2.0/24";
@@ -83,6 +86,41 @@ async function saveInWaves(page: import("@playwright/test").Page, cidr: string) 
   return dialog;
 }
 
+const row = (page: Page, name: string) => page.locator(`tbody tr[data-node="${name}"]`);
+
+/**
+ * The paused rollout in the fleet table: each row's applied revision and place (the server's),
+ * sorted canary first, filtered by wave, and under the name on a phone.
+ */
+async function fleetShowsPlaces(page: Page, info: TestInfo) {
+  const failed = row(page, canary).locator('[data-rollout="failed"]');
+  await expect(failed).toHaveText(/^canary · failed/);
+  await expect(failed).toHaveAttribute("title", /fault injected by the test/);
+  for (const n of NODES)
+    await expect(row(page, n).locator("[data-rollout]")).toHaveText(/^wave \d · waits/);
+  await page.getByRole("columnheader", { name: "Revision" }).getByRole("button").click();
+  await expect(page.locator("tbody tr[data-node]").first()).toHaveAttribute("data-node", canary);
+  await shot(page, info, "rollout-fleet-places");
+  const filter = page.getByLabel("Rollout", { exact: true });
+  await filter.selectOption("canary");
+  await expect(page.locator("tbody tr[data-node]")).toHaveCount(1);
+  await expect(row(page, canary)).toBeVisible();
+  await filter.selectOption("all");
+  await expect(page.locator("tbody tr[data-node]")).toHaveCount(NODES.length + 1);
+  // A phone: the Revision column goes, the place shows under the node's name.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(
+    row(page, canary).locator("td").first().locator('[data-rollout="failed"]'),
+  ).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: "Revision" })).toBeHidden();
+  const scrolls = await page.evaluate(
+    () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  );
+  expect(scrolls).toBe(false);
+  await shot(page, info, "rollout-fleet-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 test("a failing canary pauses the rollout; retry, then promote to the end", async ({
   page,
 }, info) => {
@@ -102,6 +140,7 @@ test("a failing canary pauses the rollout; retry, then promote to the end", asyn
   for (const n of NODES) expect(chainOf(n)).not.toContain(FIRST);
   expect(Object.values(await nodeStatuses()).filter((s) => s === "drifted")).toEqual([]);
   await shot(page, info, "rollout-paused-failure");
+  await fleetShowsPlaces(page, info);
   // A node the rollout has not reached says which revision it is compared with.
   await page.goto(`/nodes/${NODES[0]}`);
   await expect(page.getByText(/Waiting in a staged rollout/)).toBeVisible();
@@ -113,6 +152,7 @@ test("a failing canary pauses the rollout; retry, then promote to the end", asyn
   await panel.getByRole("button", { name: "Retry failed nodes" }).click();
   await expect(panel.getByRole("status")).toHaveText("the canary applied; paused until promoted");
   expect(chainOf(canary)).toContain(FIRST);
+  await expect(row(page, canary).locator('[data-rollout="done"]')).toHaveText(/^canary · applied/);
   await shot(page, info, "rollout-canary-applied");
 
   await panel.getByRole("button", { name: "Promote to the end" }).click();
@@ -189,4 +229,48 @@ test("History compares two revisions: every key old → new and the impact", asy
   await expect(compare).toContainText(`Traffic to ${SECOND} will no longer be masqueraded`);
   await expect(page.getByRole("article").first()).toContainText(/Rollout: aborted/);
   await shot(page, info, "history-compare");
+});
+
+test("an observe-mode node: Resync disabled with the reason; Resync all drifted counts it apart", async ({
+  page,
+}, info) => {
+  // The upstream agent owns an observe-mode node's rules; this one has none (no agent runs), so
+  // it is drifted, and the dashboard may not recreate a pod (IPMASQ_OBSERVE_RESYNC is off).
+  const name = "ime-observe";
+  const observer = startExtraNode(name, undefined, { env: { IPMASQ_MODE: "observe" } });
+  try {
+    await expect
+      .poll(async () => (await nodeStatuses())[name], { timeout: 30_000 })
+      .toBe("drifted");
+    const drifted = Object.values(await nodeStatuses()).filter((s) => s === "drifted").length;
+    await signIn(page);
+    const bulk = page.getByRole("button", { name: /^Resync all drifted/ });
+    await expect(bulk).toHaveText(`Resync all drifted (${drifted - 1} of ${drifted})`);
+    await expect(bulk).toHaveAttribute(
+      "title",
+      /skipped \(observe mode: .*IPMASQ_OBSERVE_RESYNC is off/,
+    );
+    if (drifted === 1) await expect(bulk).toBeDisabled();
+    const resync = row(page, name).getByRole("button", { name: "Resync" });
+    await expect(resync).toBeDisabled();
+    await expect(resync).toHaveAttribute("title", /^Cannot resync: observe mode/);
+    await shot(page, info, "observe-fleet-resync");
+    await page.goto(`/nodes/${name}`);
+    const one = page.getByRole("main").getByRole("button", { name: "Resync", exact: true });
+    await expect(one).toBeDisabled();
+    await expect(one).toHaveAttribute(
+      "title",
+      /^Cannot resync: observe mode.*IPMASQ_OBSERVE_RESYNC is off/,
+    );
+    // The missing chain's callout does not promise a resync that cannot happen.
+    await expect(
+      page.getByText(/The dashboard cannot resync this node: observe mode/),
+    ).toBeVisible();
+    await expect(page.getByText("Resync recreates it.")).toHaveCount(0);
+    await shot(page, info, "observe-node-resync");
+    // Leave its page before it is forgotten (the page would ask for it: a 404).
+    await page.goto("/");
+  } finally {
+    await observer.remove();
+  }
 });

@@ -102,6 +102,28 @@ describe("fleet", () => {
     await eventually(async () => (await nodeStatus("node-b")) === "in-sync", 3000);
     a.handEdit((chain) => chain.filter((l) => !l.includes("192.168.0.0/16")));
     await eventually(async () => (await nodeStatus("node-a")) === "drifted", 10_000);
+    // Before the click, the server says what it will do: resync node-a, skip node-obs, and why.
+    const list = (await t.server.api("/api/nodes")).body;
+    expect(list.summary.driftedResync).toEqual({
+      resyncable: 1,
+      skipped: [
+        { reason: expect.stringMatching(/observe mode.*IPMASQ_OBSERVE_RESYNC is off/), count: 1 },
+      ],
+    });
+    const rows = Object.fromEntries(
+      list.nodes.map((n: { name: string; resyncUnavailable?: string }) => [
+        n.name,
+        n.resyncUnavailable,
+      ]),
+    );
+    expect(rows).toEqual({
+      "node-a": undefined,
+      "node-b": undefined,
+      "node-obs": expect.stringMatching(/^observe mode/),
+    });
+    expect((await t.server.api("/api/nodes/node-obs")).body.node.resyncUnavailable).toBe(
+      rows["node-obs"],
+    );
     const bulk = await t.server.api("/api/resync", { body: { status: "drifted" } });
     expect(bulk.status).toBe(202);
     // node-obs is drifted too (no rules) but observe mode cannot be resynced without IPMASQ_OBSERVE_RESYNC.
@@ -115,6 +137,9 @@ describe("fleet", () => {
 
     await obs.close();
     await eventually(async () => (await nodeStatus("node-obs")) === "offline", 10_000);
+    expect((await t.server.api("/api/nodes/node-obs")).body.node.resyncUnavailable).toBe(
+      "the node is offline",
+    );
     expect((await t.server.api("/api/nodes/node-obs/resync", { method: "POST" })).status).toBe(409);
     expect((await t.server.api("/api/nodes/ghost/resync", { method: "POST" })).status).toBe(404);
     // An offline node stays listed (with last seen) until removed.

@@ -34,6 +34,9 @@ const CANARY_STRATEGY = {
   pause: { kind: "manual" },
 };
 
+const rowOf = (r: { body: { nodes: { name: string }[] } }, name: string) =>
+  r.body.nodes.find((n) => n.name === name) as { rollout?: Record<string, unknown> };
+
 async function save(f: NetnsFleet, yaml: string) {
   const cfg = (await f.server.api("/api/config")).body;
   const put = await f.server.api("/api/config", {
@@ -88,7 +91,25 @@ describe("staged rollouts on real reporters", () => {
       released: false,
       aborted: false,
       desiredRevision: paused.previousRevision,
+      progress: "waiting",
     });
+    // The fleet table's rows carry each node's place, computed by the server.
+    const places = async () =>
+      Object.fromEntries(
+        (await f.server.api("/api/nodes")).body.nodes.map(
+          (n: { name: string; rollout?: { waveName: string; progress: string } }) => [
+            n.name,
+            n.rollout && `${n.rollout.waveName}:${n.rollout.progress}`,
+          ],
+        ),
+      );
+    expect(await places()).toEqual({
+      [canary.name]: "canary:failed",
+      ...Object.fromEntries(rest.map((n) => [n.name, "wave 1:waiting"])),
+    });
+    expect(rowOf(await f.server.api("/api/nodes"), canary.name).rollout?.failure).toMatch(
+      /fault injected by the test/,
+    );
     const metrics = String((await f.server.api("/metrics")).body);
     expect(metrics).toContain("ipmasq_rollout_paused_by_failure 1");
     expect(metrics).toContain('ipmasq_rollout_phase{phase="paused"} 1');
@@ -109,6 +130,7 @@ describe("staged rollouts on real reporters", () => {
       "canary applied after the retry",
     );
     expect(hasRule(f, canary, "198.51.100.0/24")).toBe(true);
+    expect((await places())[canary.name]).toBe("canary:applied");
 
     // Restart in the middle: the rollout resumes, and reconnecting reporters of the next
     // wave are sent the previous revision, not the new one.
@@ -128,11 +150,18 @@ describe("staged rollouts on real reporters", () => {
     });
     expect(resumed.actions.map((a) => a.action)).toEqual(["start", "pause", "retry"]);
     for (const n of rest) expect(hasRule(f, n, "198.51.100.0/24")).toBe(false);
+    // The resumed rollout's places, as before the restart.
+    expect(await places()).toEqual({
+      [canary.name]: "canary:applied",
+      ...Object.fromEntries(rest.map((n) => [n.name, "wave 1:waiting"])),
+    });
 
     const promote = await f.server.api("/api/rollout/promote", { method: "POST", body: {} });
     expect(promote.status).toBe(200);
     await until(async () => (await rollout(f))?.phase === "healthy", 15_000, 50, "healthy");
     for (const n of f.nodes) expect(hasRule(f, n, "198.51.100.0/24")).toBe(true);
+    // A finished rollout places no node.
+    expect(Object.values(await places()).every((p) => p === undefined)).toBe(true);
     const history = (await f.server.api("/api/history")).body.revisions;
     expect(history[0].rollout.actions.map((a: { action: string }) => a.action)).toEqual([
       "start",
@@ -173,6 +202,11 @@ describe("staged rollouts on real reporters", () => {
       "reverted canary in sync with the previous revision",
     );
     for (const n of rest) expect(await f.status(n.name)).toBe("in-sync");
+    expect((await places())[canary.name]).toBe("canary:applied");
+    expect(rowOf(await f.server.api("/api/nodes"), canary.name).rollout).toMatchObject({
+      aborted: true,
+      desiredRevision: abort.body.rollout.previousRevision,
+    });
     // The config and the save review say what nodes run: the stable revision, not the aborted.
     const cfg = (await f.server.api("/api/config")).body;
     expect(cfg.desiredRevision).toBe(abort.body.rollout.previousRevision);

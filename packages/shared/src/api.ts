@@ -78,6 +78,11 @@ export interface NodeSummary extends Freshness {
   warnings: number;
   /** Set when another dashboard replica holds the node (its rules are there, not here). */
   heldBy?: HeldBy;
+  /** Its place in the staged rollout under way (or aborted); absent when there is none. */
+  rollout?: NodeRolloutPlace;
+  /** Why the dashboard cannot resync this node now (offline; observe mode without pod
+   * restarts); absent when it can. */
+  resyncUnavailable?: string;
 }
 
 export interface NodeEvent {
@@ -125,6 +130,15 @@ export interface FleetSummary {
   revision: number;
   desiredRevision: number | null;
   rollout: Rollout | null;
+  /** What "resync all drifted" (POST /api/resync {status: "drifted"}) would do now. */
+  driftedResync?: DriftedResync;
+}
+
+/** Drifted nodes a bulk resync reaches, and those it must skip, by reason. */
+export interface DriftedResync {
+  resyncable: number;
+  /** Most first; the counts add up to the drifted nodes not resyncable. */
+  skipped: { reason: string; count: number }[];
 }
 
 /** GET /api/nodes */
@@ -206,7 +220,16 @@ export interface NodeRolloutPlace {
   aborted: boolean;
   /** The revision this node enforces now (and is compared with). */
   desiredRevision: number;
+  /**
+   * `waiting`: its wave is not released (it keeps `desiredRevision`, the previous one);
+   * `applying`: it has not applied `desiredRevision` yet; `applied`: it runs it; `failed`: the
+   * rollout counts it as failed (`failure` says why) until a retry.
+   */
+  progress?: RolloutNodeProgress;
+  failure?: string;
 }
+
+export type RolloutNodeProgress = "waiting" | "applying" | "applied" | "failed";
 
 export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
 

@@ -18,6 +18,7 @@ import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
 import { historyRoutes } from "./api/history-routes.js";
 import { kubectlRoutes } from "./api/kubectl-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
+import { nodeSummary } from "./api/node-summary.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
 import { rolloutRoutes } from "./api/rollout-routes.js";
@@ -32,7 +33,6 @@ import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js
 import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
-import { toSummary } from "./fleet/node.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
 import { signalSink } from "./fleet/signal-metrics.js";
@@ -42,7 +42,7 @@ import type { RolloutPersistence } from "./fleet/staged-state.js";
 import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { countByStatus, summaryOf } from "./replicas/fleet-view.js";
+import { countByStatus, remoteOf, summaryOf } from "./replicas/fleet-view.js";
 import { registerReplicaMetrics } from "./replicas/replica-metrics.js";
 import type { ReplicaSync } from "./replicas/replica-sync.js";
 import type { SourceSet } from "./store/sources.js";
@@ -190,7 +190,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       return sources ? countByStatus(sources).byStatus : fleet.countByStatus();
     });
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
-  followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas });
+  const observeResync = o.observeResync ?? null;
+  followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas, observeResync });
   await config.start();
   await staged.restore(
     () => config.current().desired,
@@ -214,7 +215,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     guard,
     sse,
     metrics,
-    observeResync: o.observeResync ?? null,
+    observeResync,
     readiness,
     secureCookies: o.secureCookies,
     log,
@@ -503,7 +504,7 @@ async function listen(
 /** Browsers (and, with replicas, the NodeMasquerade status writer) follow the change feed. */
 function followFeed(
   feed: ChangeFeed,
-  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas">,
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas" | "observeResync">,
 ): void {
   ctx.replicas?.attach(ctx.fleet, feed);
   feed.onFlush((c) => {
@@ -518,7 +519,7 @@ const lastConfigEvent = new WeakMap<object, string>();
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
 function publish(
-  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas">,
+  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas" | "observeResync">,
   c: FleetChanges,
 ): void {
   const config = JSON.stringify(configEvent(ctx.config.current(), ctx.staged));
@@ -529,12 +530,13 @@ function publish(
   if (c.changed.length > 0 || c.removed.length > 0) {
     const view = ctx.replicas?.sources();
     const nodes = c.changed.flatMap((name) => {
-      if (view) {
-        const s = summaryOf(view, name);
-        return s ? [s] : [];
-      }
+      // Another replica's node as its NodeMasquerade says; one held here, with its place.
+      const remote = view ? remoteOf(view, name) : undefined;
+      if (remote) return [remote];
       const n = ctx.fleet.nodes.get(name);
-      return n ? [toSummary(n)] : [];
+      if (n) return [nodeSummary(n, ctx)];
+      const gone = view ? summaryOf(view, name) : undefined;
+      return gone ? [gone] : [];
     });
     ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
   }

@@ -24,6 +24,7 @@ import { fleetNodes, type RemoteSummary, remoteOf, summarize } from "../replicas
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
 import { remoteNodeDetail, resyncAllElsewhere, resyncElsewhere } from "./node-remote.js";
+import { nodeSummary } from "./node-summary.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { fleetSummary, nodeDetail } from "./views.js";
@@ -212,9 +213,10 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       handler({ res, url }) {
         const view = ctx.replicas?.sources();
         const query = parseNodeListQuery(url.searchParams);
+        const row = (n: NodeRecord | RemoteSummary) => ("hello" in n ? nodeSummary(n, ctx) : n);
         const page = view
-          ? listNodes(fleetNodes(view), query, summarize)
-          : listNodes(ctx.fleet.nodes.values(), query);
+          ? listNodes(fleetNodes(view), query, row)
+          : listNodes(ctx.fleet.nodes.values(), query, row);
         const body: NodesResponse = { ...page, summary: fleetSummary(ctx), serverTime: Date.now() };
         sendJson(res, 200, body);
       },
@@ -226,10 +228,10 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       handler({ res, params }) {
         const held = heldElsewhere(ctx, params.name ?? "");
         if (held) return sendJson(res, 200, remoteNodeDetail(held, Date.now()));
-        sendJson(res, 200, {
-          ...nodeDetail(nodeOf(ctx, params.name), Date.now()),
-          rollout: ctx.staged.placeOf(params.name ?? ""),
-        });
+        const n = nodeOf(ctx, params.name);
+        const detail = nodeDetail(n, Date.now());
+        const node = { ...detail.node, ...nodeSummary(n, ctx) };
+        sendJson(res, 200, { ...detail, node, rollout: ctx.staged.placeOf(n.name) });
       },
     }),
     route({

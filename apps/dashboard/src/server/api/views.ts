@@ -21,9 +21,10 @@ import {
   summarize,
 } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
+import { driftedResync } from "./node-summary.js";
 
 export function fleetSummary(
-  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "replicas">,
+  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "replicas" | "observeResync">,
 ): FleetSummary {
   const state = ctx.config.current();
   const view = ctx.replicas?.sources();
@@ -34,6 +35,13 @@ export function fleetSummary(
     ...counts,
     ...configEvent(state, ctx.staged),
     rollout: rolloutView(ctx),
+    // A scan of the fleet only while some node is drifted.
+    driftedResync: counts.byStatus.drifted
+      ? driftedResync(
+          view ? fleetNodes(view) : ctx.fleet.nodes.values(),
+          ctx.observeResync !== null,
+        )
+      : { resyncable: 0, skipped: [] },
   };
 }
 
@@ -127,11 +135,17 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
   };
 }
 
-/** Every node ordered by name; with replicas, those other replicas hold too. */
-export function allSummaries(ctx: Pick<ApiContext, "fleet" | "replicas">): NodeSummary[] {
+/** Every node ordered by name (with replicas, those other replicas hold too); `summarize`
+ * makes the row of a node held here. */
+export function allSummaries(
+  ctx: Pick<ApiContext, "fleet" | "replicas">,
+  summarizeRecord: (n: NodeRecord) => NodeSummary = toSummary,
+): NodeSummary[] {
   const view = ctx.replicas?.sources();
   const nodes: (NodeRecord | RemoteSummary)[] = view
     ? [...fleetNodes(view)]
     : [...ctx.fleet.nodes.values()];
-  return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(summarize);
+  return nodes
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((n) => ("hello" in n ? summarizeRecord(n) : n));
 }

@@ -101,6 +101,7 @@ export class FleetState {
       revert: (previous) => this.desiredChanged(previous),
       noteEvent: (name, kind, message) => this.noteEvent(name, kind, message),
       rolloutChanged: () => this.opts.feed.rolloutChanged(),
+      nodeChanged: (name) => this.opts.feed.node(name),
     });
   }
 

@@ -44,9 +44,13 @@ function setup(names = ["a", "b", "c"], observe: string[] = []) {
   let now = 1000;
   let desired = v1;
   const saved: unknown[] = [];
+  // Nodes whose row the browsers are to be sent again.
+  const told = new Set<string>();
+  const feed = new ChangeFeed(250, () => {});
+  feed.node = (name: string) => void told.add(name);
   const fleet = new FleetState({
     desired: () => desired,
-    feed: new ChangeFeed(250, () => {}),
+    feed,
     log: silentLogger(),
     heartbeatMs: 1000,
     applyTimeoutMs: 5000,
@@ -78,6 +82,12 @@ function setup(names = ["a", "b", "c"], observe: string[] = []) {
     canary: order[0]!,
     rest: order.slice(1),
     advance: (ms: number) => (now += ms),
+    /** Names told since the last call, sorted. */
+    told: () => {
+      const out = [...told].sort();
+      told.clear();
+      return out;
+    },
     save(d: Desired, strategy: WavesStrategy | { kind: "all-at-once" } = WAVES) {
       const prev = desired;
       desired = d;
@@ -492,3 +502,71 @@ async function restartedFrom(
   });
   return again;
 }
+
+const progress = (t: ReturnType<typeof setup>, name: string) => {
+  const p = t.staged.placeOf(name);
+  return p && `${p.waveName}:${p.progress}:${p.desiredRevision}`;
+};
+
+describe("StagedRollouts.placeOf through a rollout", () => {
+  it("canary applying then applied, the rest waiting on the previous revision; none when healthy", () => {
+    const t = setup();
+    expect(t.staged.placeOf(t.canary)).toBeNull();
+    t.save(v2);
+    expect(progress(t, t.canary)).toBe("canary:applying:2");
+    for (const n of t.rest) expect(progress(t, n)).toBe("wave 1:waiting:1");
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(progress(t, t.canary)).toBe("canary:applied:2");
+    expect(t.staged.promote("bob", false).ok).toBe(true);
+    for (const n of t.rest) expect(progress(t, n)).toBe("wave 1:applying:2");
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "healthy" });
+    for (const n of [t.canary, ...t.rest]) expect(t.staged.placeOf(n)).toBeNull();
+  });
+
+  it("a failed canary says why; an abort returns every node to the previous revision", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: exit status 1"));
+    expect(t.staged.placeOf(t.canary)).toMatchObject({
+      progress: "failed",
+      failure: "iptables-restore: exit status 1",
+    });
+    // It never left revision 1: after the abort it runs what it is to run.
+    expect(t.staged.abort("bob").ok).toBe(true);
+    expect(progress(t, t.canary)).toBe("canary:applied:1");
+    for (const n of t.rest) expect(progress(t, n)).toBe("wave 1:applied:1");
+  });
+
+  it("after an abort a canary that applied the new revision is applying the previous one", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    expect(t.staged.abort("bob").ok).toBe(true);
+    expect(t.staged.placeOf(t.canary)).toMatchObject({ aborted: true, released: false });
+    expect(progress(t, t.canary)).toBe("canary:applying:1");
+    t.fleet.applyResult(t.canary, apply(1));
+    expect(progress(t, t.canary)).toBe("canary:applied:1");
+  });
+});
+
+describe("StagedRollouts tells the fleet whose place changed", () => {
+  it("every node of the rollout on start, release and finish; only the failed one on a failure", () => {
+    const t = setup(["a", "b", "c", "d"]);
+    t.told();
+    t.save(v2);
+    expect(t.told()).toEqual(["a", "b", "c", "d"]);
+    t.fleet.applyResult(t.canary, apply(2, false, "exit status 1"));
+    // The canary's record changed too; no other node's place did.
+    expect(t.told()).toEqual([t.canary]);
+    expect(t.staged.retry("bob").ok).toBe(true);
+    expect(t.told()).toEqual([t.canary]);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.told();
+    expect(t.staged.promote("bob", true).ok).toBe(true);
+    expect(t.told()).toEqual(["a", "b", "c", "d"]);
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    expect(t.staged.view()).toMatchObject({ phase: "healthy" });
+    expect(t.told()).toEqual(["a", "b", "c", "d"]);
+  });
+});

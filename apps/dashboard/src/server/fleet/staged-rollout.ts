@@ -21,6 +21,7 @@ import {
 import type { Logger } from "pino";
 import type { Desired } from "../config/config-service.js";
 import type { NodeRecord } from "./node.js";
+import { placeIn } from "./rollout-place.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
@@ -43,6 +44,8 @@ export interface StagingFleet {
   revert(previous: Desired): void;
   noteEvent(name: string, kind: string, message: string): void;
   rolloutChanged(): void;
+  /** A node's place in the rollout changed (its summary is sent again). */
+  nodeChanged?(name: string): void;
 }
 
 /**
@@ -99,6 +102,10 @@ export class StagedRollouts {
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
   private reload: (() => Promise<void>) | undefined;
   private wasActive = true;
+  /** Node → wave of the current rollout, built when first asked (placeOf runs per node). */
+  private index: { of: StagedState; waves: Map<string, number> } | null = null;
+  /** The places browsers were last told of: the rollout's shape, its nodes, its failed ones. */
+  private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
     this.writer = new StateWriter(opts.persistence, opts.log);
@@ -227,10 +234,11 @@ export class StagedRollouts {
   /** A node's wave; a node new to this rollout is placed (and keeps that wave). */
   private waveOf(name: string): number {
     const s = this.s!;
-    const i = s.waves.findIndex((w) => w.includes(name));
-    if (i >= 0) return i;
+    const i = this.waveIndex(s).get(name);
+    if (i !== undefined) return i;
     const w = waveOfNewNode({ name }, s.strategy as WavesStrategy, s.waves);
     s.waves[w]!.push(name);
+    this.index?.waves.set(name, w);
     this.persist();
     return w;
   }
@@ -280,6 +288,7 @@ export class StagedRollouts {
       const i = w.indexOf(name);
       if (i >= 0) w.splice(i, 1);
     }
+    this.index = null;
     delete s.failed[name];
     this.changed();
     this.settle();
@@ -357,6 +366,7 @@ export class StagedRollouts {
     }
     this.s = s;
     this.previous = previous;
+    this.notePlaces();
     this.opts.log.info(
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
       "rollout resumed",
@@ -561,17 +571,46 @@ export class StagedRollouts {
   placeOf(name: string): NodeRolloutPlace | null {
     const s = this.s;
     if (!s || !this.previous || s.core.phase === "healthy") return null;
-    const wave = s.waves.findIndex((w) => w.includes(name));
-    if (wave < 0) return null;
-    const released = !s.core.aborted && wave <= s.core.step;
-    return {
-      revision: s.revision,
-      wave,
-      waveName: wave === 0 ? "canary" : `wave ${wave}`,
-      released,
-      aborted: s.core.aborted,
-      desiredRevision: released ? s.revision : this.previous.revision,
-    };
+    const wave = this.waveIndex(s).get(name);
+    if (wave === undefined) return null;
+    const applied = this.fleet?.nodes.get(name)?.appliedRevision ?? null;
+    return placeIn(s, this.previous.revision, wave, name, applied);
+  }
+
+  private waveIndex(s: StagedState): Map<string, number> {
+    if (this.index?.of !== s) {
+      const waves = new Map<string, number>();
+      s.waves.forEach((w, i) => {
+        for (const name of w) waves.set(name, i);
+      });
+      this.index = { of: s, waves };
+    }
+    return this.index.waves;
+  }
+
+  /**
+   * Tells the fleet which nodes' places changed since last told: every node of the rollout when
+   * a wave is released, it is aborted, finishes or is replaced; else the ones failed or retried.
+   * A node's own apply changes its record, which is sent anyway.
+   */
+  private notePlaces(): void {
+    const fleet = this.fleet;
+    if (!fleet?.nodeChanged) return;
+    const tell = (name: string) => fleet.nodeChanged?.(name);
+    const s = this.s;
+    const on = s !== null && this.previous !== null && s.core.phase !== "healthy";
+    const key = on ? `${s.resourceVersion}:${s.core.step}:${s.core.aborted}` : "";
+    const failed = new Set(on ? Object.keys(s.failed) : []);
+    const was = this.shown;
+    if (key === was.key) {
+      tellDifference(failed, was.failed, tell);
+      was.failed = failed;
+      return;
+    }
+    const names = new Set(on ? s.waves.flat() : []);
+    for (const name of was.names) if (!names.has(name)) tell(name);
+    for (const name of names) tell(name);
+    this.shown = { key, names, failed };
   }
 
   /** Who did what in the rollout of a revision (current or earlier), for History. */
@@ -583,6 +622,7 @@ export class StagedRollouts {
   private changed(): void {
     this.persist();
     this.fleet?.rolloutChanged();
+    this.notePlaces();
     const v = this.view();
     const paused =
       v?.phase === "paused" ? { revision: v.revision, resourceVersion: v.resourceVersion } : null;
@@ -591,6 +631,16 @@ export class StagedRollouts {
     if (was && (!paused || paused.revision !== was.revision))
       for (const fn of this.resumeListeners) fn(was);
   }
+}
+
+/** Tells each name in exactly one of `a` and `b`. */
+function tellDifference(
+  a: ReadonlySet<string>,
+  b: ReadonlySet<string>,
+  tell: (name: string) => void,
+): void {
+  for (const name of a) if (!b.has(name)) tell(name);
+  for (const name of b) if (!a.has(name)) tell(name);
 }
 
 function waveNames(from: number, to: number): string {

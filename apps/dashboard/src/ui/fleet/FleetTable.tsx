@@ -4,7 +4,8 @@
 // assistive technology (and tests) where each row sits among all of them. Rows are memoized
 // by node object: a live batch re-renders only the rows whose node changed.
 // Narrow screens keep what matters without a sideways scroll: below md (phones) the table is
-// Node (with what differs under the name), Status and Resync; below xl, OS and Mode go.
+// Node (with what differs under the name), Status and Resync; below lg the Revision column
+// goes (a node's staged-rollout place moves under its name); below xl, OS and Mode go.
 import type { NodeSummary } from "@masq/shared";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
@@ -16,6 +17,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { RelativeTime } from "../components/Time";
 import { useMediaQuery } from "../components/useMediaQuery";
 import { type SortKey, worstSeverity } from "./filter";
+import { RevisionCell, RolloutPlace } from "./RolloutPlace";
 import { shortSummary } from "./status";
 
 export const ROW_HEIGHT = 52;
@@ -32,6 +34,8 @@ interface RowProps {
   onResync: (name: string) => void;
   /** Phone width: the summary goes under the name (its column is hidden). */
   narrow: boolean;
+  /** Below lg: the rollout place goes under the name (the Revision column is hidden). */
+  compact: boolean;
 }
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
@@ -90,14 +94,11 @@ const FleetRow = memo(function FleetRow({
   pending,
   onResync,
   narrow,
+  compact,
 }: RowProps) {
   const nameId = `node-name-${index}`;
   const offline = node.status === "offline" || !node.connected;
-  const title = !canEdit
-    ? "Only editors can resync"
-    : offline
-      ? "The node is offline"
-      : `Re-apply the desired rules on ${node.name}`;
+  const title = resyncTitle(node, canEdit, offline);
   return (
     <tr
       aria-rowindex={index + 2}
@@ -116,11 +117,7 @@ const FleetRow = memo(function FleetRow({
         >
           {node.name}
         </Link>
-        {narrow ? (
-          <span className="block truncate text-xs text-zinc-600 dark:text-zinc-400">
-            <MobileSummary node={node} />
-          </span>
-        ) : null}
+        <UnderName node={node} narrow={narrow} compact={compact} />
       </td>
       <td className={`truncate px-3 text-zinc-600 dark:text-zinc-400 ${HIDE.xl}`}>
         <span className="inline-flex items-center gap-1.5">
@@ -138,6 +135,9 @@ const FleetRow = memo(function FleetRow({
       <td className="px-1 sm:px-3">
         <StatusBadge status={node.status} />
       </td>
+      <td className={`truncate px-3 text-sm ${HIDE.lg}`}>
+        <RevisionCell node={node} />
+      </td>
       <td
         className={`px-3 ${HIDE.md} ${node.status === "in-sync" ? "text-zinc-500 dark:text-zinc-400" : "text-zinc-800 dark:text-zinc-200"}`}
         title={node.summary}
@@ -151,7 +151,7 @@ const FleetRow = memo(function FleetRow({
         <Button
           size="sm"
           busy={pending}
-          disabled={!canEdit || offline}
+          disabled={!canEdit || offline || node.resyncUnavailable !== undefined}
           title={title}
           aria-describedby={nameId}
           onClick={() => onResync(node.name)}
@@ -164,9 +164,17 @@ const FleetRow = memo(function FleetRow({
   );
 });
 
-/** Cells and columns shown from a breakpoint up (Tailwind md = 48rem, xl = 80rem). */
-const HIDE = { md: "hidden md:table-cell", xl: "hidden xl:table-cell" } as const;
-const HIDE_COL = { md: "hidden md:table-column", xl: "hidden xl:table-column" } as const;
+/** Cells and columns shown from a breakpoint up (Tailwind md = 48rem, lg = 64rem, xl = 80rem). */
+const HIDE = {
+  md: "hidden md:table-cell",
+  lg: "hidden lg:table-cell",
+  xl: "hidden xl:table-cell",
+} as const;
+const HIDE_COL = {
+  md: "hidden md:table-column",
+  lg: "hidden lg:table-column",
+  xl: "hidden xl:table-column",
+} as const;
 
 const HEADERS: {
   label: string;
@@ -174,12 +182,14 @@ const HEADERS: {
   /** Column width classes (phones first). */
   width: string;
   align?: "right";
-  from?: "md" | "xl";
+  from?: "md" | "lg" | "xl";
 }[] = [
-  { label: "Node", sort: "name", width: "md:w-[24%]" },
+  { label: "Node", sort: "name", width: "md:w-[24%] lg:w-[20%]" },
   { label: "OS", width: "w-[7.5rem]", from: "xl" },
   { label: "Mode", width: "w-[6.5rem]", from: "xl" },
   { label: "Status", sort: "status", width: "w-[6.5rem] sm:w-[8.5rem]" },
+  // The applied revision and, during a staged rollout, the wave: sorted canary first.
+  { label: "Revision", sort: "rollout", width: "w-[8.5rem]", from: "lg" },
   { label: "What differs", sort: "severity", width: "", from: "md" },
   { label: "Reporter", sort: "reporter", width: "w-[9rem] xl:w-[12rem]", from: "md" },
   { label: "Actions", width: "w-[6rem] sm:w-[7.5rem]", align: "right" },
@@ -193,6 +203,47 @@ function headerClass(h: (typeof HEADERS)[number], i: number): string {
         ? "pr-3 pl-1 sm:pr-4 sm:pl-3"
         : "px-1 sm:px-3";
   return `font-medium ${pad} ${h.align === "right" ? "text-right" : "text-left"} ${h.from ? HIDE[h.from] : ""}`;
+}
+
+/** Why the row's Resync is what it is (the server says when the dashboard cannot resync). */
+function resyncTitle(node: NodeSummary, canEdit: boolean, offline: boolean): string {
+  if (!canEdit) return "Only editors can resync";
+  if (offline) return "The node is offline";
+  if (node.resyncUnavailable) return `Cannot resync: ${node.resyncUnavailable}`;
+  return `Re-apply the desired rules on ${node.name}`;
+}
+
+/**
+ * Under the name, what its hidden columns would say: on phones the rollout place and what
+ * differs; below lg the rollout place.
+ */
+function UnderName({
+  node,
+  narrow,
+  compact,
+}: {
+  node: NodeSummary;
+  narrow: boolean;
+  compact: boolean;
+}) {
+  if (narrow)
+    return (
+      <span className="block truncate text-xs text-zinc-600 dark:text-zinc-400">
+        {node.rollout ? (
+          <>
+            <RolloutPlace node={node} />
+            {" · "}
+          </>
+        ) : null}
+        <MobileSummary node={node} />
+      </span>
+    );
+  if (!compact || !node.rollout) return null;
+  return (
+    <span className="block truncate text-xs">
+      <RolloutPlace node={node} />
+    </span>
+  );
 }
 
 /** Phones: what differs (or how old the news is) under the node's name. */
@@ -234,6 +285,7 @@ export function FleetTable({
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const narrow = !useMediaQuery("(min-width: 48rem)");
+  const compact = !useMediaQuery("(min-width: 64rem)");
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -311,6 +363,7 @@ export function FleetTable({
                 pending={pending.has(node.name)}
                 onResync={onResync}
                 narrow={narrow}
+                compact={compact}
               />
             );
           })}

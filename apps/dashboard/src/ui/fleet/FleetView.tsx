@@ -12,6 +12,7 @@ import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
 import { RolloutPanel } from "../rollout/RolloutPanel";
 import { useCanEdit, useMe } from "../shell/me";
+import { bulkResyncButton } from "./bulk-resync";
 import { FleetTable } from "./FleetTable";
 import {
   describeFilter,
@@ -21,6 +22,7 @@ import {
   selectRows,
   worstSeverity,
 } from "./filter";
+import { RolloutFilterSelect } from "./RolloutFilterSelect";
 import { type AttentionCounts, SummaryBar } from "./SummaryBar";
 import { isNodeStatus, statusLabel } from "./status";
 
@@ -29,13 +31,15 @@ function readUrlFilter(): FleetFilter {
   const s = p.get("status") ?? "";
   const v = p.get("severity");
   const severity: SeverityFilter = v === "critical" || v === "warning" ? v : "all";
-  return { status: isNodeStatus(s) ? s : "all", severity, q: p.get("q") ?? "" };
+  const rollout = p.get("rollout") ?? "all";
+  return { status: isNodeStatus(s) ? s : "all", severity, q: p.get("q") ?? "", rollout };
 }
 
-function writeUrlFilter({ status, severity, q }: FleetFilter) {
+function writeUrlFilter({ status, severity, q, rollout }: FleetFilter) {
   const p = new URLSearchParams();
   if (status !== "all") p.set("status", status);
   if (severity !== "all") p.set("severity", severity);
+  if (rollout && rollout !== "all") p.set("rollout", rollout);
   if (q) p.set("q", q);
   const qs = p.toString();
   const url = `${window.location.pathname}${qs ? `?${qs}` : ""}`;
@@ -86,6 +90,7 @@ export function FleetView() {
   const [status, setStatus] = useState<NodeStatus | "all">("all");
   const [severity, setSeverity] = useState<SeverityFilter>("all");
   const [q, setQ] = useState("");
+  const [rollout, setRollout] = useState("all");
   const [sort, setSort] = useState<SortKey>("name");
   const [pending, setPending] = useState<ReadonlySet<string>>(() => new Set());
   const [bulkBusy, setBulkBusy] = useState(false);
@@ -96,9 +101,13 @@ export function FleetView() {
     setStatus(f.status);
     setSeverity(f.severity);
     setQ(f.q);
+    setRollout(f.rollout ?? "all");
   }, []);
 
-  const filter = useMemo(() => ({ status, severity, q: deferredQ }), [status, severity, deferredQ]);
+  const filter = useMemo(
+    () => ({ status, severity, q: deferredQ, rollout }),
+    [status, severity, deferredQ, rollout],
+  );
   useEffect(() => writeUrlFilter(filter), [filter]);
   const attention = useMemo(() => attentionOf(state.nodes), [state.nodes]);
   const rows = useMemo(
@@ -132,7 +141,7 @@ export function FleetView() {
   };
 
   const total = state.nodes.size;
-  const drifted = state.counts.drifted;
+  const bulk = bulkResyncButton(state.counts.drifted, state.summary?.driftedResync, canEdit);
   const filterText = describeFilter(filter, (s) => statusLabel(s));
 
   let body: React.ReactNode;
@@ -175,6 +184,7 @@ export function FleetView() {
               setStatus("all");
               setSeverity("all");
               setQ("");
+              setRollout("all");
             }}
           >
             Clear filters
@@ -196,19 +206,13 @@ export function FleetView() {
           ) : (
             <Button
               variant="primary"
-              disabled={!canEdit || drifted === 0}
+              disabled={bulk.disabled}
               busy={bulkBusy}
               onClick={() => void resyncDrifted()}
               icon={<RefreshIcon className="size-4" />}
-              title={
-                !canEdit
-                  ? "Only editors can resync"
-                  : drifted === 0
-                    ? "No node is drifted"
-                    : `Re-apply the desired rules on ${drifted} drifted nodes`
-              }
+              title={bulk.title}
             >
-              Resync all drifted{drifted > 0 ? ` (${drifted})` : ""}
+              {bulk.label}
             </Button>
           )
         }
@@ -258,6 +262,7 @@ export function FleetView() {
               </button>
             ) : null}
           </div>
+          <RolloutFilterSelect nodes={state.nodes} value={rollout} onChange={setRollout} />
           {state.ready && total > 0 ? (
             <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
               {rows.length === total

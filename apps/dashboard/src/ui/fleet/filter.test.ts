@@ -1,4 +1,4 @@
-import type { NodeStatus, NodeSummary } from "@masq/shared";
+import type { NodeRolloutPlace, NodeStatus, NodeSummary, RolloutNodeProgress } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import {
   describeFilter,
@@ -34,12 +34,29 @@ function n(
   };
 }
 
+function place(wave: number, progress: RolloutNodeProgress): NodeRolloutPlace {
+  const released = progress !== "waiting";
+  return {
+    revision: 2,
+    wave,
+    waveName: wave === 0 ? "canary" : `wave ${wave}`,
+    released,
+    aborted: false,
+    desiredRevision: released ? 2 : 1,
+    progress,
+  };
+}
+
 const nodes = new Map(
   [
     // "jump missing": nothing is masqueraded by the agent.
     n("alpha", "drifted", { critical: 1, summary: "jump missing" }),
-    n("beta"),
-    n("delta", "drifted", { warnings: 1, summary: "duplicate jump" }),
+    n("beta", "in-sync", { rollout: place(1, "waiting") }),
+    n("delta", "drifted", {
+      warnings: 1,
+      summary: "duplicate jump",
+      rollout: place(0, "applying"),
+    }),
     n("gamma", "error"),
     n("hung", "in-sync", { liveness: "silent", lastSeenAt: 50 }),
     n("worker-alpha", "offline", { lastSeenAt: 20, critical: 2 }),
@@ -89,6 +106,21 @@ describe("selectRows", () => {
       desc: "sorts by severity: most critical first, then warnings",
       input: { sort: "severity" },
       want: ["worker-alpha", "alpha", "delta", "beta", "gamma", "hung", "worker-old"],
+    },
+    {
+      desc: "sorts by revision: rollout waves first (canary first), then oldest applied",
+      input: { sort: "rollout" },
+      want: ["delta", "beta", "alpha", "gamma", "hung", "worker-alpha", "worker-old"],
+    },
+    {
+      desc: "filters by rollout wave",
+      input: { filter: { rollout: "wave 1" } },
+      want: ["beta"],
+    },
+    {
+      desc: "filters by rollout progress",
+      input: { filter: { rollout: "applying" } },
+      want: ["delta"],
     },
     {
       desc: "sorts by reporter: hung first, then offline longest gone, then live",

@@ -1,9 +1,10 @@
 // Derive the visible rows from the normalized store: status and severity filters, name
 // search, sort. Linear in the fleet size and allocation-light; called once per live batch.
 import type { Liveness, NodeStatus, NodeSummary } from "@masq/shared";
+import { byWave, inRollout, rolloutFilterText } from "./rollout-place";
 import { STATUS_ORDER } from "./status";
 
-export type SortKey = "name" | "status" | "severity" | "reporter";
+export type SortKey = "name" | "status" | "severity" | "reporter" | "rollout";
 /** A node's worst difference (last known for nodes that are not live). */
 export type Severity = "critical" | "warning" | "none";
 export type SeverityFilter = "all" | "critical" | "warning";
@@ -12,6 +13,8 @@ export interface FleetFilter {
   status: NodeStatus | "all";
   severity: SeverityFilter;
   q: string;
+  /** Staged rollout: "all", a wave ("canary", "wave 2") or a progress ("waiting", "failed"). */
+  rollout?: string;
 }
 
 export function normalizeQuery(q: string): string {
@@ -25,6 +28,7 @@ export function worstSeverity(n: Pick<NodeSummary, "critical" | "warnings">): Se
 export function matches(node: NodeSummary, f: FleetFilter, q: string): boolean {
   if (f.status !== "all" && node.status !== f.status) return false;
   if (f.severity !== "all" && worstSeverity(node) !== f.severity) return false;
+  if (f.rollout && f.rollout !== "all" && !inRollout(node, f.rollout)) return false;
   return q === "" || node.name.includes(q);
 }
 
@@ -59,6 +63,7 @@ export function selectRows(
   if (sort === "status") out.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status]);
   else if (sort === "severity") out.sort(bySeverity);
   else if (sort === "reporter") out.sort(byReporter);
+  else if (sort === "rollout") out.sort(byWave);
   return out;
 }
 
@@ -75,6 +80,7 @@ export function describeFilter(
   const parts: string[] = [];
   if (filter.status !== "all") parts.push(`status ${statusLabel(filter.status)}`);
   if (filter.severity !== "all") parts.push(SEVERITY_TEXT[filter.severity]);
+  if (filter.rollout && filter.rollout !== "all") parts.push(rolloutFilterText(filter.rollout));
   if (filter.q.trim() !== "") parts.push(`name containing "${filter.q.trim()}"`);
   return parts.join(" and ");
 }

@@ -51,6 +51,34 @@ describe("fleet store", () => {
     expect(s1.counts).toMatchObject({ "in-sync": 1, drifted: 1 });
   });
 
+  it("a node whose rollout place or resync possibility alone changed is replaced", () => {
+    const waiting = {
+      revision: 2,
+      wave: 1,
+      waveName: "wave 1",
+      released: false,
+      aborted: false,
+      desiredRevision: 1,
+      progress: "waiting" as const,
+    };
+    const s0 = applyHello(initialFleetState(), { nodes: [node("a", { rollout: waiting })] });
+    const released = {
+      ...waiting,
+      released: true,
+      desiredRevision: 2,
+      progress: "applying" as const,
+    };
+    const s1 = applyFleet(s0, { nodes: [node("a", { rollout: released })] });
+    expect(s1.nodes.get("a")?.rollout).toEqual(released);
+    const s2 = applyFleet(s1, { nodes: [node("a")] });
+    expect(s2.nodes.get("a")?.rollout).toBeUndefined();
+    const s3 = applyFleet(s2, { nodes: [node("a", { resyncUnavailable: "the node is offline" })] });
+    expect(s3.nodes.get("a")?.resyncUnavailable).toBe("the node is offline");
+    expect(
+      applyFleet(s3, { nodes: [node("a", { resyncUnavailable: "the node is offline" })] }),
+    ).toBe(s3);
+  });
+
   it("unchanged payloads return the same state object", () => {
     const s0 = applyHello(initialFleetState(), { nodes: [node("a")] });
     expect(applyFleet(s0, { nodes: [node("a")] })).toBe(s0);

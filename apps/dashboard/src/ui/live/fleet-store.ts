@@ -7,6 +7,7 @@ import type {
   FleetEvent,
   FleetSummary,
   HelloEvent,
+  NodeRolloutPlace,
   NodeStatus,
   NodeSummary,
   Rollout,
@@ -66,7 +67,22 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
     a.warnings === b.warnings &&
     a.backend === b.backend &&
     a.kernel === b.kernel &&
-    a.iptablesVersion === b.iptablesVersion
+    a.iptablesVersion === b.iptablesVersion &&
+    a.resyncUnavailable === b.resyncUnavailable &&
+    samePlace(a.rollout, b.rollout)
+  );
+}
+
+function samePlace(a: NodeRolloutPlace | undefined, b: NodeRolloutPlace | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.revision === b.revision &&
+    a.wave === b.wave &&
+    a.released === b.released &&
+    a.aborted === b.aborted &&
+    a.desiredRevision === b.desiredRevision &&
+    a.progress === b.progress &&
+    a.failure === b.failure
   );
 }
 

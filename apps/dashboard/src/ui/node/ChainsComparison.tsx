@@ -88,12 +88,23 @@ function CompareRowView({ r, showRaw }: { r: CompareRow; showRaw: boolean }) {
   );
 }
 
-function ChainCompare({ fc, showRaw }: { fc: FamilyView; showRaw: boolean }) {
+function ChainCompare({
+  fc,
+  showRaw,
+  resyncUnavailable,
+}: {
+  fc: FamilyView;
+  showRaw: boolean;
+  resyncUnavailable?: string;
+}) {
   return (
     <div className="space-y-2">
       {fc.chainMissing ? (
         <Callout tone="error" title={fc.chainMissing.message}>
-          {fc.chainMissing.impact} Resync recreates it.
+          {fc.chainMissing.impact}{" "}
+          {resyncUnavailable
+            ? `The dashboard cannot resync this node: ${resyncUnavailable}.`
+            : "Resync recreates it."}
         </Callout>
       ) : null}
       <div className="overflow-hidden rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800">
@@ -150,10 +161,12 @@ function FamilyComparison({
   fc,
   showRaw,
   titled,
+  resyncUnavailable,
 }: {
   fc: FamilyView;
   showRaw: boolean;
   titled: boolean;
+  resyncUnavailable?: string;
 }) {
   return (
     <div className="space-y-3">
@@ -169,7 +182,7 @@ function FamilyComparison({
       {fc.unreadable ? <Callout tone="error">{fc.unreadable.message}</Callout> : null}
       <PathPanel path={fc.path} showRaw={showRaw} nftables={fc.nftables} />
       <JumpPanel jump={fc.jump} showRaw={showRaw} />
-      <ChainCompare fc={fc} showRaw={showRaw} />
+      <ChainCompare fc={fc} showRaw={showRaw} resyncUnavailable={resyncUnavailable} />
     </div>
   );
 }
@@ -179,11 +192,14 @@ export function ChainsComparison({
   view,
   unavailable,
   lastKnown,
+  resyncUnavailable,
 }: {
   view: LinuxNodeView | null;
   unavailable: string | null;
   /** "last known, 3 min ago" when the node is not live. */
   lastKnown?: ReactNode;
+  /** Why the dashboard cannot resync the node (the server's), if it cannot. */
+  resyncUnavailable?: string;
 }) {
   const [showRaw, setShowRaw] = useState(false);
   const families = view?.families ?? [];
@@ -214,6 +230,7 @@ export function ChainsComparison({
             fc={fc}
             showRaw={showRaw}
             titled={families.length > 1}
+            resyncUnavailable={resyncUnavailable}
           />
         ))}
         {families.length === 0 ? (

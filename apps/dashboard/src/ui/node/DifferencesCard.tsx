@@ -91,7 +91,7 @@ export function DifferencesCard({
         <p className="mt-3 text-xs text-zinc-500 dark:text-zinc-400">
           This node is in observe mode: the upstream ip-masq-agent owns the chain. Resync recreates
           its agent pod where the dashboard is allowed to (chart value dashboard.observeResync);
-          otherwise it answers why not.
+          otherwise Resync is disabled and its tooltip says why.
         </p>
       ) : null}
     </section>

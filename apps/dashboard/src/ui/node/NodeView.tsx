@@ -60,6 +60,9 @@ async function fetchNode(name: string, signal: AbortSignal): Promise<NodeDetail>
 function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
   const live = useFleetState().nodes.get(name);
   const node = { ...detail.node, ...(live ?? {}) };
+  // Optional fields a live row leaves out when there is nothing to say: the live row decides.
+  const resyncUnavailable = live ? live.resyncUnavailable : detail.node.resyncUnavailable;
+  const place = live ? live.rollout : detail.rollout;
   const view = detail.view;
   const lastKnown = <LastKnown node={node} parens />;
   return (
@@ -82,10 +85,12 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
           </span>
         }
         description={<NodeFacts node={node} />}
-        actions={<ResyncButton name={name} offline={!node.connected} />}
+        actions={
+          <ResyncButton name={name} offline={!node.connected} unavailable={resyncUnavailable} />
+        }
       />
       <StaleNotice node={node} />
-      <NodeRolloutNotice place={detail.rollout} />
+      <NodeRolloutNotice place={place} />
       <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
         <div className="min-w-0 space-y-6">
           <DifferencesCard
@@ -105,6 +110,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
               view={view?.os === "linux" ? view : null}
               unavailable={detail.viewUnavailable}
               lastKnown={lastKnown}
+              resyncUnavailable={resyncUnavailable}
             />
           )}
           <KubectlCard name={name} className={CARD} />

@@ -5,8 +5,20 @@ import { RefreshIcon } from "../components/icons";
 import { useCanEdit } from "../shell/me";
 import { useResyncNode } from "./useResyncNode";
 
-/** Re-applies the desired rules on one node now (editors only, connected nodes only). */
-export function ResyncButton({ name, offline }: { name: string; offline: boolean }) {
+/**
+ * Re-applies the desired rules on one node now (editors only, connected nodes only).
+ * `unavailable`: why the dashboard cannot resync it (the server's NodeSummary.resyncUnavailable,
+ * e.g. observe mode while IPMASQ_OBSERVE_RESYNC is off): disabled, with the reason as its title.
+ */
+export function ResyncButton({
+  name,
+  offline,
+  unavailable,
+}: {
+  name: string;
+  offline: boolean;
+  unavailable?: string;
+}) {
   const canEdit = useCanEdit();
   const resyncNode = useResyncNode();
   const [resyncing, setResyncing] = useState(false);
@@ -19,14 +31,16 @@ export function ResyncButton({ name, offline }: { name: string; offline: boolean
     <Button
       variant="primary"
       busy={resyncing}
-      disabled={!canEdit || offline}
+      disabled={!canEdit || offline || unavailable !== undefined}
       onClick={() => void resync()}
       title={
         !canEdit
           ? "Only editors can resync"
           : offline
             ? "The node is offline"
-            : "Re-apply the desired rules on this node now"
+            : unavailable
+              ? `Cannot resync: ${unavailable}`
+              : "Re-apply the desired rules on this node now"
       }
       icon={<RefreshIcon className="size-4" />}
     >

@@ -1,0 +1,126 @@
+import type { DriftedResync, NodeRolloutPlace, NodeStatus } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { describe, expect, it } from "vitest";
+import { type NodeRecord, newRecord } from "../fleet/node.js";
+import {
+  driftedResync,
+  nodeSummary,
+  OBSERVE_RESYNC_OFF,
+  resyncUnavailable,
+} from "./node-summary.js";
+
+function node(
+  name: string,
+  mode: "enforce" | "observe",
+  status: NodeStatus,
+  connected = true,
+): NodeRecord {
+  const n = newRecord(helloFor(name, { mode }));
+  n.connected = connected;
+  n.status = status;
+  return n;
+}
+
+describe("resyncUnavailable", () => {
+  const cases: {
+    desc: string;
+    input: { n: NodeRecord; canRestart: boolean };
+    want: string | null;
+  }[] = [
+    {
+      desc: "an enforce-mode node the dashboard reaches",
+      input: { n: node("a", "enforce", "drifted"), canRestart: false },
+      want: null,
+    },
+    {
+      desc: "an observe-mode node without pod restarts",
+      input: { n: node("b", "observe", "drifted"), canRestart: false },
+      want: OBSERVE_RESYNC_OFF,
+    },
+    {
+      desc: "an observe-mode node with IPMASQ_OBSERVE_RESYNC on",
+      input: { n: node("c", "observe", "drifted"), canRestart: true },
+      want: null,
+    },
+    {
+      desc: "an offline node, whatever its mode",
+      input: { n: node("d", "observe", "offline", false), canRestart: true },
+      want: "the node is offline",
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(resyncUnavailable(input.n, input.canRestart)).toBe(want);
+  });
+});
+
+describe("driftedResync", () => {
+  const fleet = [
+    node("e1", "enforce", "drifted"),
+    node("e2", "enforce", "drifted"),
+    node("e3", "enforce", "in-sync"),
+    node("o1", "observe", "drifted"),
+    node("o2", "observe", "in-sync"),
+    node("x1", "enforce", "offline", false),
+  ];
+  const cases: { desc: string; input: { canRestart: boolean }; want: DriftedResync }[] = [
+    {
+      desc: "observe-mode drifted nodes are counted as skipped, with the reason",
+      input: { canRestart: false },
+      want: { resyncable: 2, skipped: [{ reason: OBSERVE_RESYNC_OFF, count: 1 }] },
+    },
+    {
+      desc: "with pod restarts every connected drifted node is resynced",
+      input: { canRestart: true },
+      want: { resyncable: 3, skipped: [] },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(driftedResync(fleet, input.canRestart)).toEqual(want);
+  });
+});
+
+describe("nodeSummary", () => {
+  const place: NodeRolloutPlace = {
+    revision: 3,
+    wave: 1,
+    waveName: "wave 1",
+    released: false,
+    aborted: false,
+    desiredRevision: 2,
+    progress: "waiting",
+  };
+  const staged = { placeOf: (name: string) => (name === "w" ? place : null) };
+  const cases: {
+    desc: string;
+    input: { n: NodeRecord; canRestart: boolean };
+    want: { rollout?: NodeRolloutPlace; resyncUnavailable?: string };
+  }[] = [
+    {
+      desc: "a node in a wave carries its place; nothing about resync when possible",
+      input: { n: node("w", "enforce", "in-sync"), canRestart: false },
+      want: { rollout: place },
+    },
+    {
+      desc: "a node outside any rollout that cannot be resynced says why",
+      input: { n: node("o", "observe", "drifted"), canRestart: false },
+      want: { resyncUnavailable: OBSERVE_RESYNC_OFF },
+    },
+    {
+      desc: "neither: both fields are absent (rows stay small)",
+      input: { n: node("o", "observe", "drifted"), canRestart: true },
+      want: {},
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const s = nodeSummary(input.n, {
+      staged,
+      observeResync: input.canRestart ? { restart: async () => [] } : null,
+    });
+    expect({ rollout: s.rollout, resyncUnavailable: s.resyncUnavailable }).toEqual({
+      rollout: undefined,
+      resyncUnavailable: undefined,
+      ...want,
+    });
+    expect(s.name).toBe(input.n.name);
+  });
+});

@@ -1,0 +1,66 @@
+// A node's fleet-table row as the API sends it: the record's summary plus what the server
+// decides about it from outside the record (its staged-rollout place, whether the dashboard can
+// resync it), and the counts behind "Resync all drifted". The UI renders these, never guesses.
+import type { DriftedResync, NodeSummary } from "@masq/shared";
+import { type NodeRecord, toSummary } from "../fleet/node.js";
+import type { StagedRollouts } from "../fleet/staged-rollout.js";
+import type { RemoteSummary } from "../replicas/fleet-view.js";
+import type { ApiContext } from "./context.js";
+
+export type SummaryContext = Pick<ApiContext, "observeResync"> & {
+  staged: Pick<StagedRollouts, "placeOf">;
+};
+
+/** Why an observe-mode node cannot be resynced here (node-routes' resyncOne refuses it too). */
+export const OBSERVE_RESYNC_OFF =
+  "observe mode: the upstream ip-masq-agent owns its rules, and the dashboard may not recreate its pod (IPMASQ_OBSERVE_RESYNC is off)";
+
+/** A node held here, or one another replica holds as its NodeMasquerade says (replicas). */
+type AnyNode = NodeRecord | RemoteSummary;
+
+const modeOf = (n: AnyNode) => ("hello" in n ? n.hello.mode : n.mode);
+
+/**
+ * Why the dashboard cannot resync `n` now; null when it can (a node held by another replica is
+ * resynced through that replica, which has the same settings).
+ */
+export function resyncUnavailable(n: AnyNode, canRestartUpstream: boolean): string | null {
+  if (!n.connected) return "the node is offline";
+  if (modeOf(n) === "observe" && !canRestartUpstream) return OBSERVE_RESYNC_OFF;
+  return null;
+}
+
+/** The row of `n`: fields absent when there is nothing to say (no rollout, resync possible). */
+export function nodeSummary(n: NodeRecord, ctx: SummaryContext): NodeSummary {
+  const out = toSummary(n);
+  const place = ctx.staged.placeOf(n.name);
+  if (place) out.rollout = place;
+  const why = resyncUnavailable(n, ctx.observeResync !== null);
+  if (why) out.resyncUnavailable = why;
+  return out;
+}
+
+/**
+ * What POST /api/resync {status: "drifted"} would do now: connected drifted nodes it resyncs,
+ * and the ones it must skip, by reason. Offline nodes are never drifted (their status is
+ * offline), as the route skips them without a word.
+ */
+export function driftedResync(
+  nodes: Iterable<AnyNode>,
+  canRestartUpstream: boolean,
+): DriftedResync {
+  let resyncable = 0;
+  const skipped = new Map<string, number>();
+  for (const n of nodes) {
+    if (n.status !== "drifted" || !n.connected) continue;
+    const why = resyncUnavailable(n, canRestartUpstream);
+    if (why === null) resyncable++;
+    else skipped.set(why, (skipped.get(why) ?? 0) + 1);
+  }
+  return {
+    resyncable,
+    skipped: [...skipped]
+      .map(([reason, count]) => ({ reason, count }))
+      .sort((a, b) => b.count - a.count),
+  };
+}

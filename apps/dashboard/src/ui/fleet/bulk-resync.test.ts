@@ -1,0 +1,81 @@
+import type { DriftedResync } from "@masq/shared";
+import { describe, expect, it } from "vitest";
+import { type BulkResyncButton, bulkResyncButton } from "./bulk-resync";
+
+const OBSERVE = "observe mode: IPMASQ_OBSERVE_RESYNC is off";
+
+describe("bulkResyncButton", () => {
+  const cases: {
+    desc: string;
+    input: { drifted: number; counts?: DriftedResync; canEdit?: boolean };
+    want: BulkResyncButton;
+  }[] = [
+    {
+      desc: "every drifted node can be resynced",
+      input: { drifted: 3, counts: { resyncable: 3, skipped: [] } },
+      want: {
+        label: "Resync all drifted (3)",
+        title: "Re-apply the desired rules on 3 drifted nodes",
+        disabled: false,
+      },
+    },
+    {
+      desc: "observe-mode drifted nodes are counted apart, with the reason",
+      input: { drifted: 3, counts: { resyncable: 2, skipped: [{ reason: OBSERVE, count: 1 }] } },
+      want: {
+        label: "Resync all drifted (2 of 3)",
+        title: `Re-apply the desired rules on 2 drifted nodes; 1 drifted node is skipped (${OBSERVE})`,
+        disabled: false,
+      },
+    },
+    {
+      desc: "only nodes it cannot resync: disabled, and says why",
+      input: { drifted: 2, counts: { resyncable: 0, skipped: [{ reason: OBSERVE, count: 2 }] } },
+      want: {
+        label: "Resync all drifted (0 of 2)",
+        title: `Nothing to resync: 2 drifted nodes are skipped (${OBSERVE})`,
+        disabled: true,
+      },
+    },
+    {
+      desc: "nothing drifted",
+      input: { drifted: 0, counts: { resyncable: 0, skipped: [] } },
+      want: { label: "Resync all drifted", title: "No node is drifted", disabled: true },
+    },
+    {
+      desc: "a server without the split: the drifted count, as before",
+      input: { drifted: 2 },
+      want: {
+        label: "Resync all drifted (2)",
+        title: "Re-apply the desired rules on 2 drifted nodes",
+        disabled: false,
+      },
+    },
+    {
+      desc: "a viewer",
+      input: { drifted: 2, counts: { resyncable: 2, skipped: [] }, canEdit: false },
+      want: { label: "Resync all drifted (2)", title: "Only editors can resync", disabled: true },
+    },
+    {
+      desc: "two reasons: each with its count",
+      input: {
+        drifted: 4,
+        counts: {
+          resyncable: 1,
+          skipped: [
+            { reason: OBSERVE, count: 2 },
+            { reason: "the node is offline", count: 1 },
+          ],
+        },
+      },
+      want: {
+        label: "Resync all drifted (1 of 4)",
+        title: `Re-apply the desired rules on 1 drifted node; 3 drifted nodes are skipped (2: ${OBSERVE}; 1: the node is offline)`,
+        disabled: false,
+      },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(bulkResyncButton(input.drifted, input.counts, input.canEdit ?? true)).toEqual(want);
+  });
+});

@@ -1,0 +1,48 @@
+// "Resync all drifted": its label, title and whether it can do anything, from the counts the
+// server computed (FleetSummary.driftedResync) of the nodes it will resync and will skip.
+import type { DriftedResync } from "@masq/shared";
+
+export interface BulkResyncButton {
+  label: string;
+  title: string;
+  disabled: boolean;
+}
+
+const drifted = (n: number) => `${n} drifted node${n === 1 ? "" : "s"}`;
+
+/**
+ * `drifted`: the drifted nodes counted by status; `counts`: the server's split (absent from a
+ * server that does not send it: then every drifted node is taken as resyncable, as before).
+ */
+export function bulkResyncButton(
+  driftedCount: number,
+  counts: DriftedResync | undefined,
+  canEdit: boolean,
+): BulkResyncButton {
+  const resyncable = counts ? counts.resyncable : driftedCount;
+  const skipped = counts?.skipped ?? [];
+  const notResyncable = skipped.reduce((sum, s) => sum + s.count, 0);
+  const label =
+    notResyncable > 0
+      ? `Resync all drifted (${resyncable} of ${resyncable + notResyncable})`
+      : `Resync all drifted${resyncable > 0 ? ` (${resyncable})` : ""}`;
+  const title = canEdit ? titleOf(resyncable, notResyncable, skipped) : "Only editors can resync";
+  return { label, title, disabled: !canEdit || resyncable === 0 };
+}
+
+function titleOf(
+  resyncable: number,
+  notResyncable: number,
+  skipped: DriftedResync["skipped"],
+): string {
+  if (resyncable === 0 && notResyncable === 0) return "No node is drifted";
+  const why = skipped
+    .map((s) => (skipped.length === 1 ? s.reason : `${s.count}: ${s.reason}`))
+    .join("; ");
+  const cannot =
+    notResyncable > 0
+      ? `${drifted(notResyncable)} ${notResyncable === 1 ? "is" : "are"} skipped (${why})`
+      : "";
+  if (resyncable === 0) return `Nothing to resync: ${cannot}`;
+  return `Re-apply the desired rules on ${drifted(resyncable)}${cannot ? `; ${cannot}` : ""}`;
+}
