@@ -508,7 +508,9 @@ function followFeed(
 ): void {
   ctx.replicas?.attach(ctx.fleet, feed);
   feed.onFlush((c) => {
-    publish(ctx, c);
+    // Other replicas' nodes can arrive before the config is read: no browser is served yet, and
+    // each one's hello carries the whole state.
+    if (ctx.config.started()) publish(ctx, c);
     ctx.replicas?.fleetChanged(c);
   });
   ctx.replicas?.start();

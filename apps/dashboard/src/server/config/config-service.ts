@@ -113,6 +113,11 @@ export class ConfigService {
     for (const fn of this.listeners) fn(this.state, previous);
   }
 
+  /** True once start() has composed the first state (current() may be called). */
+  started(): boolean {
+    return this.state !== undefined;
+  }
+
   current(): ConfigState {
     if (!this.state) throw new Error("config service not started");
     return this.state;
