@@ -179,16 +179,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const feed = new ChangeFeed(t.sseFlushMs);
   const fleet = createFleet(config, feed, metrics, log, t, o.events);
   const staged = createStaging(o, fleet, log, metrics);
-  if (o.replicas) registerReplicaMetrics(metrics.registry, o.replicas);
-  // With every replica active, each one's ipmasq_nodes is the whole fleet as it sees it (nodes
-  // held elsewhere by their NodeMasquerade), so the alerts' max() across replicas never counts
-  // a node offline that only moved to another replica.
-  const view = o.replicas;
-  if (view)
-    metrics.setNodeCounter(() => {
-      const sources = view.sources();
-      return sources ? countByStatus(sources).byStatus : fleet.countByStatus();
-    });
+  if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   const observeResync = o.observeResync ?? null;
   followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas, observeResync });
@@ -241,19 +232,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     heartbeatMs: t.heartbeatMs,
     claimProbeMs: t.claimProbeMs,
   });
-  const expiry = new NodeExpiry(fleet, {
-    offlineTtlMs: 24 * 3600_000,
-    ...o.expiry,
-    log,
-  });
-  const sweeper = setInterval(() => {
-    fleet.sweep();
-    staged.tick();
-    expiry.sweep();
-    o.replicas?.sweep(o.election?.isLeader() ?? true);
-    sessions.sweep();
-  }, 1000);
-  sweeper.unref();
+  const sweeper = startSweeper(o, { fleet, staged, sessions }, log);
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");
   log.info({ url, store: o.store.kind, next: Boolean(o.next) }, "dashboard listening");
@@ -499,6 +478,37 @@ async function listen(
   const shown = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const local = shown === "0.0.0.0" || shown === "[::]" ? "127.0.0.1" : shown;
   return { url: `http://${local}:${addr.port}`, port: addr.port };
+}
+
+/** Once a second: silent nodes, the rollout's clock, offline expiry, replicas, sessions. */
+function startSweeper(
+  o: DashboardOptions,
+  d: { fleet: FleetState; staged: StagedRollouts; sessions: SessionStore },
+  log: Logger,
+): NodeJS.Timeout {
+  const expiry = new NodeExpiry(d.fleet, { offlineTtlMs: 24 * 3600_000, ...o.expiry, log });
+  const sweeper = setInterval(() => {
+    d.fleet.sweep();
+    d.staged.tick();
+    expiry.sweep();
+    o.replicas?.sweep(o.election?.isLeader() ?? true);
+    d.sessions.sweep();
+  }, 1000);
+  sweeper.unref();
+  return sweeper;
+}
+
+/**
+ * With every replica active, each one's metrics (ipmasq_nodes) count the whole fleet as it
+ * shows it (nodes held elsewhere by their NodeMasquerade), and its own replica metrics, so the
+ * alerts' max() across replicas never counts a node offline that only moved to another replica.
+ */
+function countFleetWide(metrics: Metrics, fleet: FleetState, replicas: ReplicaSync): void {
+  registerReplicaMetrics(metrics.registry, replicas);
+  metrics.setNodeCounter(() => {
+    const sources = replicas.sources();
+    return sources ? countByStatus(sources).byStatus : fleet.countByStatus();
+  });
 }
 
 /** Browsers (and, with replicas, the NodeMasquerade status writer) follow the change feed. */

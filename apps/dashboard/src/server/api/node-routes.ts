@@ -20,7 +20,7 @@ import {
 import { z } from "zod";
 import { HttpError } from "../errors.js";
 import { freshnessOf, type NodeRecord } from "../fleet/node.js";
-import { fleetNodes, type RemoteSummary, remoteOf, summarize } from "../replicas/fleet-view.js";
+import { fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
 import { remoteNodeDetail, resyncAllElsewhere, resyncElsewhere } from "./node-remote.js";

@@ -18,7 +18,6 @@ import {
   fleetNodes,
   type RemoteSummary,
   rolloutOf,
-  summarize,
 } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { driftedResync } from "./node-summary.js";

@@ -24,7 +24,6 @@ import { ImpactList } from "../rollout/ImpactList";
 import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { MergeNotice } from "../sources/MergeNotice";
-import { impactSentence, rolloutSentence } from "./draft";
 
 export type ReviewPayload =
   | { kind: "config"; config: MasqConfig }
