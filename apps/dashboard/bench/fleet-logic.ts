@@ -17,7 +17,7 @@ import {
   type ReporterMessage,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
-import type { Desired } from "../src/server/config/config-service.js";
+import type { Desired } from "../src/server/config/merged-desired.js";
 import { ChangeFeed } from "../src/server/fleet/change-feed.js";
 import { FleetState } from "../src/server/fleet/fleet-state.js";
 import { toSummary } from "../src/server/fleet/node.js";

@@ -7,8 +7,6 @@ import type { ConfigDiff } from "./config-diff.js";
 import type { MergeConflict } from "./config-merge.js";
 import type { RolloutStrategy } from "./rollout-plan.js";
 
-export type { ConfigDiff };
-
 /** GET /api/config */
 export interface ConfigResponse {
   /** The config nodes enforce: the stored one when valid, else the last valid (null: none ever). */

@@ -4,18 +4,15 @@
 import { z } from "zod";
 import type { CombinedVerdict } from "./analysis/backends.js";
 import type { Verdict } from "./analysis/evaluate.js";
-import type { ConfigDiff, ConflictCurrent, Impact } from "./api-config.js";
+import type { ConflictCurrent, Impact } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
+import type { ConfigDiff } from "./config-diff.js";
 import type { NodeView } from "./node-view.js";
 import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./protocol.js";
 import type { KeyChange } from "./revision-compare.js";
 import type { RolloutPause, RolloutPhase } from "./rollout-machine.js";
 import type { WavesStrategy } from "./rollout-plan.js";
 import type { VerdictView } from "./verdict-view.js";
-
-export * from "./api-config.js";
-export * from "./api-sources.js";
-export * from "./verdict-view.js";
 
 /**
  * A node's status by urgency. `unknown`: the reporter is connected but silent (maybe hung), so

@@ -1,5 +1,7 @@
 export * from "./analysis/index.js";
 export * from "./api.js";
+export * from "./api-config.js";
+export * from "./api-sources.js";
 export * from "./assess.js";
 export * from "./backoff.js";
 export * from "./cidr.js";
@@ -31,4 +33,5 @@ export * from "./rules.js";
 export * from "./snapshot.js";
 export * from "./targets.js";
 export * from "./timers.js";
+export * from "./verdict-view.js";
 export * from "./zod-error.js";

@@ -1,13 +1,17 @@
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
-import { MAX_CHAIN_NAME_LENGTH, MAX_FAMILY_SNAPSHOTS, MAX_SNAPSHOT_CHAINS } from "./limits.js";
+import {
+  MAX_CHAIN_NAME_LENGTH,
+  MAX_FAMILY_SNAPSHOTS,
+  MAX_FRAME_BYTES,
+  MAX_SNAPSHOT_CHAINS,
+} from "./limits.js";
 import {
   decodeDashboardMessage,
   decodeReporterMessage,
   encodeMessage,
   type FamilySnapshot,
-  MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   type ReporterMessage,
 } from "./protocol.js";

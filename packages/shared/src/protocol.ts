@@ -38,7 +38,6 @@ export const PROTOCOL_VERSION = 2 as const;
 export const SUPPORTED_PROTOCOL_VERSIONS = [1, 2] as const;
 export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
 /** Frames above this size are refused by both ends (limits.ts). */
-export { MAX_FRAME_BYTES };
 export const REPORTER_PATH = "/api/reporter";
 
 const v = z.literal(PROTOCOL_VERSION);

@@ -1,6 +1,7 @@
 // Prometheus metrics on a registry per server (tests run several servers in one process).
+
+import { NODE_STATUSES, type NodeStatus } from "@masq/shared";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { NODE_STATUSES, type NodeStatus } from "./fleet/node.js";
 import type { StoreStatus } from "./store/types.js";
 
 export interface Metrics {

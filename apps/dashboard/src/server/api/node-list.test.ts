@@ -1,7 +1,8 @@
+import type { NodeStatus } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { HttpError } from "../errors.js";
-import { type NodeStatus, newRecord } from "../fleet/node.js";
+import { newRecord } from "../fleet/node.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
 
 function record(name: string, status: NodeStatus) {

@@ -4,8 +4,9 @@
 // name served: nodes are ordered by name, so pages never repeat a node; one added or removed
 // meanwhile shows up or not depending on where it sorts, as with Kubernetes lists.
 import type { NodeSummary, NodesResponse } from "@masq/shared";
+import { NODE_STATUSES } from "@masq/shared";
 import { HttpError } from "../errors.js";
-import { NODE_STATUSES, type NodeRecord, toSummary } from "../fleet/node.js";
+import { type NodeRecord, toSummary } from "../fleet/node.js";
 
 /** Largest page a client may ask for. */
 export const MAX_PAGE = 5000;

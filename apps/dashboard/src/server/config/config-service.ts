@@ -20,8 +20,6 @@ import { WorkQueue } from "./work-queue.js";
 /** Config checks that may wait behind the running one before requests are refused (503). */
 const MAX_WAITING_CHECKS = 16;
 
-export type { Desired, MergeView };
-
 export interface ConfigState {
   rev: ConfigRevision;
   result: ConfigResult;

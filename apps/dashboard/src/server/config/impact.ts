@@ -23,8 +23,6 @@ export interface ImpactNode {
 
 import type { DestinationImpact, Impact, NodeOs } from "@masq/shared";
 
-export type { DestinationImpact, Impact };
-
 function familiesOf(n: ImpactNode): Family[] {
   return n.os === "windows" ? ["ipv4"] : familiesFor(n.flags);
 }

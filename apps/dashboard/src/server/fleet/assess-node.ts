@@ -19,7 +19,7 @@ import {
   type Snapshot,
   type WindowsSnapshot,
 } from "@masq/shared";
-import type { Desired } from "../config/config-service.js";
+import type { Desired } from "../config/merged-desired.js";
 import { ByteLru } from "../util/byte-lru.js";
 import type { NodeAssessment } from "./node.js";
 import { sameRules } from "./same-rules.js";

@@ -7,25 +7,26 @@ import {
   type ApplyResult,
   encodeMessage,
   type Hello,
+  NODE_STATUSES,
+  type NodeStatus,
   PROTOCOL_VERSION,
+  type Rollout,
   SILENT_AFTER_HEARTBEATS,
   type Snapshot,
 } from "@masq/shared";
 import type { Logger } from "pino";
-import type { Desired } from "../config/config-service.js";
+import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
 import {
   addEvent,
   deriveStatus,
   livenessOf,
-  NODE_STATUSES,
   type NodeRecord,
-  type NodeStatus,
   newRecord,
   type Pending,
 } from "./node.js";
-import { type Rollout, RolloutTracker } from "./rollout.js";
+import { RolloutTracker } from "./rollout.js";
 import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
 import type { StagedRollouts } from "./staged-rollout.js";

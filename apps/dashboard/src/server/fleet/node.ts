@@ -12,13 +12,12 @@ import type {
   LinuxNodeView,
   Liveness,
   NftAssessment,
+  NodeEvent,
+  NodeStatus,
+  NodeSummary,
   ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
-
-import { NODE_STATUSES, type NodeEvent, type NodeStatus, type NodeSummary } from "@masq/shared";
-
-export { NODE_STATUSES, type NodeEvent, type NodeStatus, type NodeSummary };
 
 /** A desired/resync sent to the node and not yet acknowledged. */
 export interface Pending {

@@ -1,5 +1,6 @@
+import type { Rollout } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { type Outcome, type Rollout, RolloutTracker } from "./rollout.js";
+import { type Outcome, RolloutTracker } from "./rollout.js";
 
 type Step = { at: number; mark: string; outcome: Outcome } | { at: number; remove: string };
 

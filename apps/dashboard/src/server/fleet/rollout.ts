@@ -6,8 +6,6 @@
 
 import type { Rollout, RolloutLate } from "@masq/shared";
 
-export type { Rollout };
-
 /** `offline`: a pending target whose reporter is not connected. */
 export type Outcome = "pending" | "offline" | "done" | "failed";
 

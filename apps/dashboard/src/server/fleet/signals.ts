@@ -1,7 +1,6 @@
 // What happened to a node or a rollout, as the fleet state tells it to whoever turns it into
 // signals (Kubernetes Events, metrics): structured, so no one parses timeline text.
-import type { ApplyResult } from "@masq/shared";
-import type { NodeStatus } from "./node.js";
+import type { ApplyResult, NodeStatus } from "@masq/shared";
 
 export type FleetSignal =
   /** An apply that succeeded (`changed`: it rewrote the rules). */

@@ -7,7 +7,7 @@ import {
 import { helloFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
-import type { Desired } from "../config/config-service.js";
+import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";

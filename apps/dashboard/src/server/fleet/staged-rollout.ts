@@ -19,7 +19,7 @@ import {
   waveOfNewNode,
 } from "@masq/shared";
 import type { Logger } from "pino";
-import type { Desired } from "../config/config-service.js";
+import type { Desired } from "../config/merged-desired.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import {

@@ -3,8 +3,9 @@
 // drift count, never rules this replica does not have. A node whose holder stopped renewing its
 // Lease is `unknown` with the reason and its last known state, until its reporter reconnects.
 import type { HeldBy, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
+import { NODE_STATUSES } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
-import { NODE_STATUSES, type NodeRecord, toSummary } from "../fleet/node.js";
+import { type NodeRecord, toSummary } from "../fleet/node.js";
 import type { NodeMasquerade } from "./node-masquerade.js";
 import type { ReplicaLiveness } from "./replica-leases.js";
 

@@ -37,8 +37,6 @@ import {
   type StoreStatus,
 } from "./types.js";
 
-export { CONFIG_KEY };
-
 /** The revision id while there is no ConfigMap and nothing recorded (the upstream defaults). */
 export const ABSENT_REVISION = "absent";
 
