@@ -17,6 +17,7 @@ export * from "./go-quote.js";
 export * from "./kubectl.js";
 export * from "./legacy-revision-names.js";
 export * from "./limits.js";
+export * from "./listing-format.js";
 export * from "./masquerade-decision.js";
 export * from "./nft/index.js";
 export * from "./node-view.js";

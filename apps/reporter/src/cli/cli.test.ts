@@ -366,6 +366,21 @@ describe("ipmasq errors and exit codes", () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, config: null });
   });
+  it("why, drift and inspect refuse `iptables -L` output, saying what to give instead", async () => {
+    const listing =
+      "Chain IP-MASQ-AGENT (1 references)\ntarget     prot opt source               destination\nRETURN     all  --  0.0.0.0/0            10.0.0.0/8           /* ip-masq-agent */\nMASQUERADE  all  --  0.0.0.0/0            0.0.0.0/0\n";
+    for (const args of [
+      ["why", "10.1.2.3", "--from", "-"],
+      ["drift", "--config", data("default.yaml"), "--from", "-"],
+      ["inspect", "--from", "-"],
+    ]) {
+      const r = await run(args, listing);
+      expect(r).toMatchObject({ code: 1, stdout: "" });
+      expect(r.stderr).toContain(
+        "-: this is `iptables -L` output, which leaves out matches; give `iptables-save -t nat` or `iptables -t nat -S` output instead",
+      );
+    }
+  });
   it("validate refuses a bad --to-ports", async () => {
     const r = await run(["validate", "--config", data("default.yaml"), "--to-ports", "2000-1000"]);
     expect(r.code).toBe(1);

@@ -10,6 +10,7 @@ import {
   type FamilyAnalysis,
   type FamilySnapshot,
   type IptablesBackend,
+  listingFormatError,
   parseIptables,
 } from "@masq/shared";
 import { type Command, Option } from "commander";
@@ -91,6 +92,8 @@ export async function readAnalyses(
   if (opts.from === undefined)
     throw new CliExit(EXIT_ERROR, "give --from FILE (or - for stdin) or --netns NAME");
   const text = await readInput(io, opts.from);
+  const listing = listingFormatError(text);
+  if (listing) throw new CliExit(EXIT_ERROR, `${opts.from}: ${listing}`);
   const { ruleset, errors } = parseIptables(text, "nat");
   const analysis = analyzeRuleset(
     ruleset,
