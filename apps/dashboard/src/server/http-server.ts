@@ -197,7 +197,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
   metrics.setStoreStatus(() => o.store.status?.());
-  metrics.setActive(() => o.election?.isLeader() ?? true);
+  // With every replica active each one serves the fleet; otherwise only the Lease holder does.
+  metrics.setActive(() => (o.replicas ? true : (o.election?.isLeader() ?? true)));
   const ctx: ApiContext = {
     config,
     fleet,

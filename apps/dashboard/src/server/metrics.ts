@@ -51,7 +51,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   let active: () => boolean = () => true;
   new Gauge({
     name: "ipmasq_active_replica",
-    help: "1 when this replica is the active one (holds the Lease, or runs without election)",
+    help: "1 when this replica serves the fleet (every replica with replica sync; otherwise the Lease holder, or a replica without election)",
     registers: [registry],
     collect() {
       this.set(active() ? 1 : 0);

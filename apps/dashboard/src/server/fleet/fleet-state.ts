@@ -613,8 +613,9 @@ const sentMessages = new WeakMap<Desired, string>();
 function sentMessage(d: Desired): string {
   let text = sentMessages.get(d);
   if (text === undefined) {
-    const by = d.author ? `, saved by ${d.author}` : "";
-    text = `revision ${d.revision} sent (resourceVersion ${d.resourceVersion}${by})`;
+    // One term for people: the revision; the store's resourceVersion stays in the API.
+    const by = d.author ? ` (saved by ${d.author})` : "";
+    text = `revision ${d.revision} sent${by}`;
     sentMessages.set(d, text);
   }
   return text;
