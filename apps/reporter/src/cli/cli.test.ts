@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyNodeToken } from "@masq/shared/node-token";
 import { CNI_CONFIGS_DIR as CNI } from "@masq/testkit/cni-configs";
+import { nftDumpText } from "@masq/testkit/nft-dumps";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIO } from "./io.js";
 import { runCli } from "./program.js";
@@ -366,6 +367,21 @@ describe("ipmasq errors and exit codes", () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, config: null });
   });
+  it("inspect on an nftables ruleset: each base chain on its own, no jump or agent chain looked for in it", async () => {
+    const r = await run(
+      ["inspect", "--from", "-", "--backend", "nftables"],
+      nftDumpText("kube-proxy-agent"),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/jump from POSTROUTING|chain does not exist|decided before/);
+    expect(r.stdout).toContain(
+      "ip kube-proxy masquerading rule 1 (kube-proxy) ends this chain without NAT (the other nat postrouting chains still run): pod traffic when mark 0x0/0x4000",
+    );
+    expect(r.stdout).toContain(
+      "chain inet ip_masq_agent postrouting (priority 100):\ninet ip_masq_agent postrouting (ipv4)\n  path:",
+    );
+  });
+
   it("why, drift and inspect refuse `iptables -L` output, saying what to give instead", async () => {
     const listing =
       "Chain IP-MASQ-AGENT (1 references)\ntarget     prot opt source               destination\nRETURN     all  --  0.0.0.0/0            10.0.0.0/8           /* ip-masq-agent */\nMASQUERADE  all  --  0.0.0.0/0            0.0.0.0/0\n";

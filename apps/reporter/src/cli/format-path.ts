@@ -110,23 +110,34 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
 
 const isAccept = (o: PathOutcome) => / -j ACCEPT( |$)/.test(o.decidedBy?.text ?? "");
 
+/** What "no NAT here" means: after the agent's chain (iptables), or in one nftables base chain. */
+const NO_NAT = {
+  iptables: "returns (nothing NATs it after)",
+  hook: "ends this chain without NAT (the other nat postrouting chains still run)",
+};
+
 /** A branch decided outside the agent's chain, for `inspect`. */
-function decisionLine(o: PathOutcome): string {
+function decisionLine(o: PathOutcome, hook: boolean): string {
   const verb =
     o.result === "masquerade"
       ? "masquerades"
       : o.result === "snat"
         ? `SNATs to ${o.toSource ?? "?"}`
-        : isAccept(o)
-          ? "accepts (no NAT)"
-          : "returns (nothing NATs it after)";
+        : hook
+          ? NO_NAT.hook
+          : isAccept(o)
+            ? "accepts (no NAT)"
+            : NO_NAT.iptables;
   const when = describeConditions(o.conditions);
   const by = o.decidedBy ? describeRef(o.decidedBy) : "?";
   return `    ${by} ${verb}: ${when.length ? `pod traffic when ${when.join(" and ")}` : "all pod traffic"}`;
 }
 
-/** The path part of `inspect`: chains, decisions outside the agent's chain, what was not seen. */
-export function formatPath(a: FamilyAnalysis): string[] {
+/**
+ * The path part of `inspect`: chains, decisions outside the agent's chain, what was not seen.
+ * `decidedHere`: the analysis is one nftables base chain's, whose decisions are its own.
+ */
+export function formatPath(a: FamilyAnalysis, decidedHere?: string): string[] {
   const out: string[] = [];
   if (a.path.length > 0)
     out.push(
@@ -141,7 +152,11 @@ export function formatPath(a: FamilyAnalysis): string[] {
       (o) => o.agent === where && o.decidedBy !== undefined && o.result !== "unknown",
     );
   const before = decided("before");
-  if (before.length > 0) out.push(`  decided before ${a.chain}:`, ...summarized(before));
+  if (before.length > 0)
+    out.push(
+      `  decided ${decidedHere ?? `before ${a.chain}`}:`,
+      ...summarized(before, decidedHere !== undefined),
+    );
   const after = decided("after").filter((o) => o.result === "masquerade" || o.result === "snat");
   if (after.length > 0) out.push(`  NAT after ${a.chain} returns:`, ...summarized(after));
   if (a.inert.length > 0)
@@ -157,11 +172,11 @@ export function formatPath(a: FamilyAnalysis): string[] {
 const LINES_PER_KIND = 3;
 
 /** One line per branch, at most a few of the same kind (component and result). */
-function summarized(outcomes: readonly PathOutcome[]): string[] {
+function summarized(outcomes: readonly PathOutcome[], hook = false): string[] {
   const seen = new Map<string, number>();
   const out: string[] = [];
   for (const o of outcomes) {
-    const line = decisionLine(o);
+    const line = decisionLine(o, hook);
     if (out.includes(line)) continue;
     const kind = `${o.decidedBy?.component.id}|${o.result}`;
     const n = (seen.get(kind) ?? 0) + 1;

@@ -53,13 +53,20 @@ function decisionLines(a: FamilyAnalysis): string[] {
   return ["  first match decides (before the final MASQUERADE), in order:", ...rows];
 }
 
-export function formatAnalysis(a: FamilyAnalysis): string {
+/**
+ * `inspect`'s text for one analysis. `hook`: the analysis is of one nftables base chain of nat
+ * postrouting (the agent's own, or another's): hooked by the kernel, so no jump is looked for;
+ * another's chain is not the agent's, so no agent chain is looked for in it either.
+ */
+export function formatAnalysis(a: FamilyAnalysis, hook?: "agent" | "other"): string {
+  if (hook === "other") return `${formatPath(a, "in this chain").join("\n")}\n${errorLines(a)}`;
   const out: string[] = [
     `${a.chain} (${a.family}${a.backend ? `, ${a.backend}` : ""})${a.chainExists ? "" : ": chain does not exist"}`,
   ];
-  out.push(
-    `  jump from POSTROUTING: ${a.postroutingRead ? jumpState(a) : "unknown (POSTROUTING is not in the input)"}`,
-  );
+  if (!hook)
+    out.push(
+      `  jump from POSTROUTING: ${a.postroutingRead ? jumpState(a) : "unknown (POSTROUTING is not in the input)"}`,
+    );
   out.push(...formatPath(a));
   if (a.chainExists) {
     out.push(...decisionLines(a));
@@ -86,12 +93,13 @@ export function formatAnalysis(a: FamilyAnalysis): string {
         `  never reached (after MASQUERADE): rules ${a.unreachable.map((i) => i + 1).join(", ")}`,
       );
   }
-  if (a.errors.length)
-    out.push(
-      "  unreadable lines:",
-      ...a.errors.map((e) => `    line ${e.line}: ${e.reason}: ${e.text}`),
-    );
-  return `${out.join("\n")}\n`;
+  return `${out.join("\n")}\n${errorLines(a)}`;
+}
+
+function errorLines(a: FamilyAnalysis): string {
+  if (a.errors.length === 0) return "";
+  const lines = a.errors.map((e) => `    line ${e.line}: ${e.reason}: ${e.text}`);
+  return `${["  unreadable lines:", ...lines].join("\n")}\n`;
 }
 
 export function formatDifference(d: Difference): string {

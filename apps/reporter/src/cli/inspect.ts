@@ -162,7 +162,8 @@ function inspectNft(io: CliIO, o: NftObserved, families: Family[], json?: boolea
   const text = all.map((fa) => {
     const head = `${fa.family}: ${fa.hooks.length} nat postrouting chain(s)${fa.agentTable ? "" : ", the agent's table is missing"}\n`;
     const hooks = fa.hooks.map(
-      (h) => `chain ${h.ref} (priority ${h.priority}):\n${formatAnalysis(h.analysis)}`,
+      (h) =>
+        `chain ${h.ref} (priority ${h.priority}):\n${formatAnalysis(h.analysis, h.agent ? "agent" : "other")}`,
     );
     const unknown = fa.unknowns.map((u) => `  not understood: ${u.message}\n`).join("");
     return `${head}${unknown}${hooks.join("\n")}`;
