@@ -71,6 +71,8 @@ describe("reporter gateway", () => {
     expect(await nodeCount()).toBe(0);
     const m = (await t.server.api("/metrics", { token: null })).body as string;
     expect(m).toMatch(/ipmasq_reporter_rejected_total\{reason="auth"\} 4/);
+    // The file store has no watch or history ConfigMap: no series says 0 about them.
+    expect(m).not.toMatch(/^ipmasq_config_(history|watch|problems|source)/m);
   });
 
   it.each([

@@ -196,7 +196,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
-  metrics.setStoreStatus(() => o.store.status?.());
+  const storeStatus = o.store.status?.bind(o.store);
+  if (storeStatus) metrics.setStoreStatus(storeStatus);
   // With every replica active each one serves the fleet; otherwise only the Lease holder does.
   metrics.setActive(() => (o.replicas ? true : (o.election?.isLeader() ?? true)));
   const ctx: ApiContext = {

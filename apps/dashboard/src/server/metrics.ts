@@ -147,77 +147,87 @@ function signalMetrics(registry: Registry): Pick<Metrics, "applyFailures" | "kub
   };
 }
 
-/** Gauges read from the store's status at scrape time (the Kubernetes store has one). */
+/**
+ * Gauges read from the store's status at scrape time, registered only for a store that has one
+ * (the Kubernetes store): a file store has no watch or history ConfigMap, and a gauge that is
+ * never set would still be scraped as 0 (`ipmasq_config_history_revisions 0` beside a history
+ * of 4 revisions).
+ */
 function storeMetrics(registry: Registry): { set(fn: () => StoreStatus | undefined): void } {
   let status: () => StoreStatus | undefined = () => undefined;
-  const gauge = (
-    name: string,
-    help: string,
-    value: (s: StoreStatus) => number | undefined,
-    labelNames: string[] = [],
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
+  let registered = false;
+  const register = () => {
+    const gauge = (
+      name: string,
+      help: string,
+      value: (s: StoreStatus) => number | undefined,
+      labelNames: string[] = [],
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          const s = status();
+          const v = s && value(s);
+          if (v !== undefined) this.set(v);
+        },
+      });
+    gauge(
+      "ipmasq_config_watch_open",
+      "1 while the watch on the config ConfigMap is open",
+      (s) => s.watch && (s.watch.open ? 1 : 0),
+    );
+    gauge(
+      "ipmasq_config_watch_failures",
+      "Failed list/watch attempts of the config ConfigMap in a row",
+      (s) => s.watch?.failures,
+    );
+    new Counter({
+      name: "ipmasq_config_watch_lists_total",
+      help: "Lists of the config ConfigMap: the first, then one per expired or failed watch",
       registers: [registry],
       collect() {
-        const s = status();
-        const v = s && value(s);
-        if (v !== undefined) this.set(v);
+        const lists = status()?.watch?.lists;
+        if (lists === undefined) return;
+        this.reset();
+        this.inc(lists);
       },
     });
-  gauge(
-    "ipmasq_config_watch_open",
-    "1 while the watch on the config ConfigMap is open",
-    (s) => s.watch && (s.watch.open ? 1 : 0),
-  );
-  gauge(
-    "ipmasq_config_watch_failures",
-    "Failed list/watch attempts of the config ConfigMap in a row",
-    (s) => s.watch?.failures,
-  );
-  new Counter({
-    name: "ipmasq_config_watch_lists_total",
-    help: "Lists of the config ConfigMap: the first, then one per expired or failed watch",
-    registers: [registry],
-    collect() {
-      const lists = status()?.watch?.lists;
-      if (lists === undefined) return;
-      this.reset();
-      this.inc(lists);
-    },
-  });
-  gauge(
-    "ipmasq_config_problems",
-    "Problems the config store reports (see /readyz)",
-    (s) => s.problems.length,
-  );
-  gauge(
-    "ipmasq_config_history_revisions",
-    "Revisions kept in the history ConfigMap",
-    (s) => s.history?.kept,
-  );
-  gauge(
-    "ipmasq_config_history_bytes",
-    "Bytes of the history ConfigMap's data (the API allows 1 MiB)",
-    (s) => s.history?.bytes,
-  );
-  new Gauge({
-    name: "ipmasq_config_source",
-    help: "1 for the state of the config ConfigMap: present, deleted (while running) or missing (since the start)",
-    labelNames: ["state"],
-    registers: [registry],
-    collect() {
-      const state = status()?.source?.state;
-      if (!state) return;
-      for (const s of ["present", "deleted", "missing"])
-        this.set({ state: s }, s === state ? 1 : 0);
-    },
-  });
+    gauge(
+      "ipmasq_config_problems",
+      "Problems the config store reports (see /readyz)",
+      (s) => s.problems.length,
+    );
+    gauge(
+      "ipmasq_config_history_revisions",
+      "Revisions kept in the history ConfigMap",
+      (s) => s.history?.kept,
+    );
+    gauge(
+      "ipmasq_config_history_bytes",
+      "Bytes of the history ConfigMap's data (the API allows 1 MiB)",
+      (s) => s.history?.bytes,
+    );
+    new Gauge({
+      name: "ipmasq_config_source",
+      help: "1 for the state of the config ConfigMap: present, deleted (while running) or missing (since the start)",
+      labelNames: ["state"],
+      registers: [registry],
+      collect() {
+        const state = status()?.source?.state;
+        if (!state) return;
+        for (const s of ["present", "deleted", "missing"])
+          this.set({ state: s }, s === state ? 1 : 0);
+      },
+    });
+  };
   return {
     set(fn) {
       status = fn;
+      if (!registered) register();
+      registered = true;
     },
   };
 }
