@@ -20,7 +20,8 @@ export function RolloutPlace({ node }: { node: Pick<NodeSummary, "rollout"> }) {
       className={`whitespace-nowrap ${TONE_CLASS[d.tone]}`}
     >
       {d.label}
-      <span className="sr-only">. {d.title}</span>
+      {/* Read after the label as its own sentence; the visible label has no full stop. */}
+      <span className="sr-only">: {d.title}</span>
     </span>
   );
 }

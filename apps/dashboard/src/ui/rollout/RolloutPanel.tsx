@@ -31,11 +31,12 @@ function NodeList({ label, names, cls }: { label: string; names: string[]; cls: 
 
 /** A wave's one-line state; after an abort, the waves that had been released say so. */
 function waveState(w: RolloutWaveView, r: StagedRolloutView): string {
+  const nodes = `${w.total} node${w.total === 1 ? "" : "s"}`;
   if (r.aborted)
     return w.index <= r.step
-      ? `${w.total} node(s), returned to revision ${r.previousRevision}`
-      : `${w.total} node(s), never released`;
-  if (!w.released) return `${w.total} node(s), not released`;
+      ? `${nodes}, returned to revision ${r.previousRevision}`
+      : `${nodes}, never released`;
+  if (!w.released) return `${nodes}, not released`;
   return `${w.applied}/${w.total} applied${w.failed > 0 ? ` · ${w.failed} failed` : ""}`;
 }
 
