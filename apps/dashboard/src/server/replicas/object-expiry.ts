@@ -26,6 +26,12 @@ export class ObjectExpiry {
   private readonly checkedAt = new Map<string, number>();
   private inFlight = 0;
   private readonly deleting = new Set<string>();
+  /**
+   * Per object whose status says connected but whose holder is not live: when this replica
+   * first saw it so (local clock). observedAt is when the node last *changed*, not a heartbeat:
+   * a quiet node's is days old, and must not make its object expire the moment its holder dies.
+   */
+  private readonly unheldSince = new Map<string, number>();
 
   constructor(private readonly o: ObjectExpiryOptions) {}
 
@@ -37,8 +43,18 @@ export class ObjectExpiry {
       const name = cr.metadata.name;
       seen.add(name);
       const st = cr.status;
-      if (st?.connected && this.o.live(st.replica)) continue;
-      const observed = st ? Date.parse(st.observedAt) : Number.NaN;
+      if (st?.connected && this.o.live(st.replica)) {
+        this.unheldSince.delete(name);
+        continue;
+      }
+      let observed = st ? Date.parse(st.observedAt) : Number.NaN;
+      if (st?.connected) {
+        // Connected as far as the object says: its holder stopped renewing. The TTL runs from
+        // when that was first seen here (or from observedAt if later).
+        const since = this.unheldSince.get(name) ?? now;
+        this.unheldSince.set(name, since);
+        observed = Number.isNaN(observed) ? since : Math.max(observed, since);
+      } else this.unheldSince.delete(name);
       const ttl = this.o.offlineTtlMs;
       if (ttl > 0 && !Number.isNaN(observed) && now - observed >= ttl)
         this.delete(
@@ -48,6 +64,8 @@ export class ObjectExpiry {
       else this.lookUp(name, now);
     }
     for (const name of this.checkedAt.keys()) if (!seen.has(name)) this.checkedAt.delete(name);
+    for (const name of this.unheldSince.keys())
+      if (!seen.has(name)) this.unheldSince.delete(name);
   }
 
   private lookUp(name: string, now: number): void {
