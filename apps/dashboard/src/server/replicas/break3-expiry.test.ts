@@ -13,7 +13,12 @@ const T0 = Date.parse("2026-01-02T00:00:00Z");
 const quiet: NodeMasquerade = {
   metadata: { name: "n1" },
   // In sync and unchanged for two days, held by a replica that just died.
-  status: { replica: "dead", connected: true, health: "in-sync", observedAt: "2025-12-31T00:00:00Z" },
+  status: {
+    replica: "dead",
+    connected: true,
+    health: "in-sync",
+    observedAt: "2025-12-31T00:00:00Z",
+  },
 };
 
 describe("break3: ObjectExpiry and a holder that just stopped renewing", () => {

@@ -47,14 +47,7 @@ export class ObjectExpiry {
         this.unheldSince.delete(name);
         continue;
       }
-      let observed = st ? Date.parse(st.observedAt) : Number.NaN;
-      if (st?.connected) {
-        // Connected as far as the object says: its holder stopped renewing. The TTL runs from
-        // when that was first seen here (or from observedAt if later).
-        const since = this.unheldSince.get(name) ?? now;
-        this.unheldSince.set(name, since);
-        observed = Number.isNaN(observed) ? since : Math.max(observed, since);
-      } else this.unheldSince.delete(name);
+      const observed = this.lastHeldAt(cr, now);
       const ttl = this.o.offlineTtlMs;
       if (ttl > 0 && !Number.isNaN(observed) && now - observed >= ttl)
         this.delete(
@@ -64,8 +57,25 @@ export class ObjectExpiry {
       else this.lookUp(name, now);
     }
     for (const name of this.checkedAt.keys()) if (!seen.has(name)) this.checkedAt.delete(name);
-    for (const name of this.unheldSince.keys())
-      if (!seen.has(name)) this.unheldSince.delete(name);
+    for (const name of this.unheldSince.keys()) if (!seen.has(name)) this.unheldSince.delete(name);
+  }
+
+  /**
+   * When a live replica last vouched for the object: its observedAt, or for an object that
+   * still says connected (its holder stopped renewing) the later of that and when this replica
+   * first saw it so. observedAt is the node's last change, not a heartbeat: a quiet node's is
+   * days old and must not make its object expire the moment its holder dies.
+   */
+  private lastHeldAt(cr: NodeMasquerade, now: number): number {
+    const st = cr.status;
+    const observed = st ? Date.parse(st.observedAt) : Number.NaN;
+    if (!st?.connected) {
+      this.unheldSince.delete(cr.metadata.name);
+      return observed;
+    }
+    const since = this.unheldSince.get(cr.metadata.name) ?? now;
+    this.unheldSince.set(cr.metadata.name, since);
+    return Number.isNaN(observed) ? since : Math.max(observed, since);
   }
 
   private lookUp(name: string, now: number): void {
