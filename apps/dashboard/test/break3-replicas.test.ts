@@ -22,6 +22,7 @@ function replicaSync(fake: FakeKubeApi, pod: string): ReplicaSync {
     log: silentLogger(),
     leaseRenewMs: 200,
     leaseDurationSeconds: 1,
+    orphanGraceMs: 1000,
   });
 }
 
@@ -97,6 +98,32 @@ describe("break3: NodeMasquerade status overwritten while the holder keeps the n
       async () => (await b.api("/api/nodes/node-1")).body.node?.status !== "in-sync",
       500,
       "dash-b no longer vouches for node-1 (well before the 1 s lease duration)",
+    );
+  });
+
+  it("a replica restarted under the same pod name stops vouching for the nodes its previous process held", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    const r = await t.reporter(a, "node-1");
+    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
+    // The container restarts (OOM, liveness probe): same pod name, new process, and node-1's
+    // reporter does not come back (its node went down with it, or cannot reach the Service).
+    await t.stop(a);
+    await r.close();
+    expect(nm(fake, "node-1")?.status).toMatchObject({ replica: "dash-a", connected: true });
+    await replica(fake, "dash-a");
+    // dash-a renews its Lease again: on dash-b the object's "dash-a, connected, in-sync" must not
+    // be taken for the truth — the new dash-a holds no connection for node-1.
+    await eventually(
+      () => nm(fake, "node-1")?.status?.connected === false,
+      10_000,
+      "the restarted dash-a writes node-1 disconnected",
+    );
+    await eventually(
+      async () => (await b.api("/api/nodes/node-1")).body.node?.status === "offline",
+      5_000,
+      "dash-b shows node-1 offline",
     );
   });
 });
