@@ -126,4 +126,31 @@ describe("break3: NodeMasquerade status overwritten while the holder keeps the n
       "dash-b shows node-1 offline",
     );
   });
+
+  it("a status naming a replica that has no Lease is not vouched for, even just after start", async () => {
+    const fake = await t.cluster();
+    fake.apply({
+      apiVersion: "ipmasq.dev/v1alpha1",
+      kind: "NodeMasquerade",
+      metadata: { name: "node-9" },
+      spec: {},
+      status: {
+        replica: "dash-ghost",
+        connected: true,
+        health: "in-sync",
+        observedAt: `${new Date().toISOString().slice(0, 19)}Z`,
+      },
+    });
+    const b = await replica(fake, "dash-b");
+    // Once dash-b has listed the Leases it knows dash-ghost has none: node-9 is not in sync.
+    await eventually(() => b.replicas.objects.get("node-9") !== undefined, 5_000, "object seen");
+    await eventually(
+      async () => (await b.api("/api/nodes/node-9")).body.node?.status === "unknown",
+      400,
+      "node-9 unknown on dash-b well before the 1 s lease duration",
+    );
+    expect((await b.api("/api/nodes/node-9")).body.node.summary).toMatch(
+      /^replica dash-ghost has no Lease; last known: in-sync/,
+    );
+  });
 });

@@ -73,8 +73,10 @@ export class ReplicaLeases {
     const seen = this.observed.get(replica);
     const now = this.now();
     if (!seen) {
-      // Just started: the others' Leases may not be listed yet.
-      if (now - this.startedAt < this.durationMs) return { live: true };
+      // Just started and the others' Leases not listed yet: give them the benefit of the doubt.
+      // Once listed, a replica without a Lease is none (a status naming it vouches for nothing).
+      if (this.watcher.health.lists === 0 && now - this.startedAt < this.durationMs)
+        return { live: true };
       return { live: false, reason: `replica ${replica} has no Lease` };
     }
     if (seen.released)
