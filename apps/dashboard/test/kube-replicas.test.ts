@@ -156,7 +156,7 @@ describe("every replica active", () => {
     await t.reporter(a, "node-1");
     await eventually(() => nm(fake, "node-1")?.status?.connected === true, 10_000, "node-1 CR");
     // A stops without a word: its Lease is no longer renewed, its CR still says connected.
-    await a.replicas.leases.close();
+    await a.replicas.leases.halt();
     const gone = await eventually(
       async () => {
         const n = (await b.api("/api/nodes/node-1")).body.node;

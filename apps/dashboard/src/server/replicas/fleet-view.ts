@@ -133,7 +133,9 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
   if (!local) return null;
   const out = { ...local, late: { ...local.late } };
   for (const n of fleetNodes(s)) {
-    if ("hello" in n || n.mode !== "enforce") continue;
+    // A node no replica ever reported (an object without a status: `kubectl create`, or a
+    // holder whose status writes are refused) is no target: it would hold the rollout open.
+    if ("hello" in n || n.mode !== "enforce" || n.heldBy.replica === "") continue;
     const was = s.fleet.rollout.outcomeOf(n.name);
     if (was) count(out, was, -1);
     count(out, remoteOutcome(n, local.revision), 1);

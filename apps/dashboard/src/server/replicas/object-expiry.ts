@@ -26,6 +26,12 @@ export class ObjectExpiry {
   private readonly checkedAt = new Map<string, number>();
   private inFlight = 0;
   private readonly deleting = new Set<string>();
+  /**
+   * Per object whose status says connected but whose holder is not live: when this replica
+   * first saw it so (local clock). observedAt is when the node last *changed*, not a heartbeat:
+   * a quiet node's is days old, and must not make its object expire the moment its holder dies.
+   */
+  private readonly unheldSince = new Map<string, number>();
 
   constructor(private readonly o: ObjectExpiryOptions) {}
 
@@ -37,8 +43,11 @@ export class ObjectExpiry {
       const name = cr.metadata.name;
       seen.add(name);
       const st = cr.status;
-      if (st?.connected && this.o.live(st.replica)) continue;
-      const observed = st ? Date.parse(st.observedAt) : Number.NaN;
+      if (st?.connected && this.o.live(st.replica)) {
+        this.unheldSince.delete(name);
+        continue;
+      }
+      const observed = this.lastHeldAt(cr, now);
       const ttl = this.o.offlineTtlMs;
       if (ttl > 0 && !Number.isNaN(observed) && now - observed >= ttl)
         this.delete(
@@ -48,6 +57,25 @@ export class ObjectExpiry {
       else this.lookUp(name, now);
     }
     for (const name of this.checkedAt.keys()) if (!seen.has(name)) this.checkedAt.delete(name);
+    for (const name of this.unheldSince.keys()) if (!seen.has(name)) this.unheldSince.delete(name);
+  }
+
+  /**
+   * When a live replica last vouched for the object: its observedAt, or for an object that
+   * still says connected (its holder stopped renewing) the later of that and when this replica
+   * first saw it so. observedAt is the node's last change, not a heartbeat: a quiet node's is
+   * days old and must not make its object expire the moment its holder dies.
+   */
+  private lastHeldAt(cr: NodeMasquerade, now: number): number {
+    const st = cr.status;
+    const observed = st ? Date.parse(st.observedAt) : Number.NaN;
+    if (!st?.connected) {
+      this.unheldSince.delete(cr.metadata.name);
+      return observed;
+    }
+    const since = this.unheldSince.get(cr.metadata.name) ?? now;
+    this.unheldSince.set(cr.metadata.name, since);
+    return Number.isNaN(observed) ? since : Math.max(observed, since);
   }
 
   private lookUp(name: string, now: number): void {

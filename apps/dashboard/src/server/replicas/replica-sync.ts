@@ -35,6 +35,13 @@ export interface ReplicaSyncOptions {
   api?: NodeMasqueradeApi;
   leaseRenewMs?: number;
   leaseDurationSeconds?: number;
+  /**
+   * An object that says this replica holds a connection it does not have (written by a previous
+   * process of this pod: a container restart keeps the pod name) is written disconnected when
+   * its reporter has not connected here for this long (default 30 s: reporters reconnect
+   * within the link's 30 s backoff cap).
+   */
+  orphanGraceMs?: number;
 }
 
 export class ReplicaSync {
@@ -47,6 +54,8 @@ export class ReplicaSync {
   private readonly performed = new Map<string, string>();
   private fleet: FleetState | undefined;
   private problem: string | undefined;
+  /** Per object claiming a connection here that this process does not hold: first seen at. */
+  private readonly orphans = new Map<string, number>();
 
   constructor(private readonly o: ReplicaSyncOptions) {
     this.api = o.api ?? nodeMasqueradeApi(o.clients.kc);
@@ -125,6 +134,41 @@ export class ReplicaSync {
   /** Every second: the singleton duties, on the holder of the singleton Lease only. */
   sweep(singleton: boolean): void {
     if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
+    if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
+  }
+
+  /**
+   * Objects saying "held here, connected" for nodes this process holds no connection for
+   * (a previous process of this pod wrote them; its Lease is renewed again under the same name,
+   * so the other replicas would go on trusting them): written disconnected after a grace.
+   */
+  private releaseOrphans(now: number): void {
+    const fleet = this.fleet;
+    if (!fleet) return;
+    const seen = new Set<string>();
+    for (const cr of this.objects.values()) {
+      const name = cr.metadata.name;
+      const st = cr.status;
+      if (!st?.connected || st.replica !== this.o.replica || fleet.nodes.get(name)?.connected)
+        continue;
+      seen.add(name);
+      const since = this.orphans.get(name) ?? now;
+      this.orphans.set(name, since);
+      if (now - since < (this.o.orphanGraceMs ?? 30_000)) continue;
+      this.writer.forget(name);
+      if (fleet.nodes.has(name)) {
+        this.offer(fleet, name);
+        continue;
+      }
+      const { observedAt: _at, conditions: _c, ...last } = st;
+      this.writer.offer(name, {
+        ...last,
+        connected: false,
+        health: "offline",
+        message: `no reporter connected to replica ${this.o.replica} since it restarted (last known: ${st.health})`,
+      });
+    }
+    for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);
   }
 
   problems(): string[] {
