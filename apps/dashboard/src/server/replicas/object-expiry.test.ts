@@ -25,7 +25,7 @@ describe("ObjectExpiry", () => {
     },
     {
       // observedAt is the last change, not a heartbeat: the TTL runs from when the holder was
-      // first seen dead (break3-expiry.test.ts), so a quiet node is `unknown`, not deleted.
+      // first seen dead (object-expiry-dead-holder.test.ts), so a quiet node is `unknown`, not deleted.
       desc: "holder just seen dead, unchanged for longer than the TTL: kept",
       cr: object("dead", true, "2026-01-01T00:00:00Z"),
       exists: true,

@@ -1,4 +1,4 @@
-// break3: a NodeMasquerade no replica ever wrote a status to (`kubectl create`, or created by a
+// a NodeMasquerade no replica ever wrote a status to (`kubectl create`, or created by a
 // holder whose status patches are refused: 403 on nodemasquerades/status, 422) is no rollout
 // target: it must not hold every replica's finished rollout open forever.
 import type { Rollout } from "@masq/shared";
@@ -9,7 +9,7 @@ import { type NodeRecord, newRecord } from "../fleet/node.js";
 import { type FleetViewSources, rolloutOf } from "./fleet-view.js";
 import type { NodeMasquerade } from "./node-masquerade.js";
 
-describe("break3: rolloutOf and an object without a status", () => {
+describe("rolloutOf and an object without a status", () => {
   it("a finished rollout stays finished", () => {
     const r = newRecord(helloFor("a"));
     r.connected = true;

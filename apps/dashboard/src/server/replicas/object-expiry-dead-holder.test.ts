@@ -1,4 +1,4 @@
-// break3: a node whose status has not changed for longer than the TTL (a quiet, healthy node:
+// a node whose status has not changed for longer than the TTL (a quiet, healthy node:
 // observedAt is "when the holder last saw the node change, not a heartbeat") must not lose its
 // NodeMasquerade the moment its holder stops renewing its Lease (a replica crashing or cut off
 // from the API server mid-rollout). docs/scale-out.md: such a node is `unknown` with the reason
@@ -21,7 +21,7 @@ const quiet: NodeMasquerade = {
   },
 };
 
-describe("break3: ObjectExpiry and a holder that just stopped renewing", () => {
+describe("ObjectExpiry and a holder that just stopped renewing", () => {
   it("keeps a quiet node's object when its holder dies, deletes it a TTL later", async () => {
     let now = T0;
     const removed: string[] = [];

@@ -1,4 +1,4 @@
-// break3: hostile or racing NodeMasquerade writes against every-replica-active (issue 17).
+// hostile or racing NodeMasquerade writes against every-replica-active (issue 17).
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { kubeClients } from "../src/server/kube/client.js";
@@ -33,7 +33,7 @@ async function replica(fake: FakeKubeApi, pod: string) {
 
 const nm = (fake: FakeKubeApi, node: string) => fake.customObject("nodemasquerades", "", node);
 
-describe("break3: NodeMasquerade status overwritten while the holder keeps the node", () => {
+describe("NodeMasquerade status overwritten while the holder keeps the node", () => {
   it("a status naming another (or no such) replica is rewritten by the replica holding the node", async () => {
     const fake = await t.cluster();
     const a = await replica(fake, "dash-a");
