@@ -22,6 +22,7 @@ function replicaSync(fake: FakeKubeApi, pod: string): ReplicaSync {
     log: silentLogger(),
     leaseRenewMs: 200,
     leaseDurationSeconds: 1,
+    leaseKeep: { releasedMs: 500, unrenewedMs: 3000 },
     orphanGraceMs: 1000,
   });
 }
@@ -73,10 +74,25 @@ describe("NodeMasquerade status overwritten while the holder keeps the node", ()
     );
   });
 
-  // Not fixed: the chart grants no `delete` on Leases (and the admission policy covers CREATE
-  // and UPDATE only), so every rollout leaves one `<lease>-replica-<old pod>` Lease per replica
-  // in the namespace for good, listed and watched by every replica (ReplicaLeases.observed).
-  it.todo("a replica that shuts down deletes its own Lease (pod names change every rollout)");
+  it("the Leases of replicas that are gone are deleted (pod names change every rollout), a live one's kept", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    const c = await replica(fake, "dash-c");
+    const lease = (pod: string) =>
+      fake.lease("kube-system", `ipmasq-ipmasq-dashboard-replica-${pod}`);
+    for (const pod of ["dash-a", "dash-b", "dash-c"])
+      await eventually(() => lease(pod) !== undefined, 10_000, `${pod}'s Lease`);
+    // b shuts down (releases its Lease), c crashes (stops renewing); a stays.
+    await b.replicas.close();
+    await c.replicas.leases.halt();
+    await eventually(
+      () => lease("dash-b") === undefined && lease("dash-c") === undefined,
+      15_000,
+      "the gone replicas' Leases deleted by whichever replica holds the singleton Lease",
+    );
+    expect(lease("dash-a")).toBeDefined();
+  });
 
   it("a replica that shuts down releases its Lease: the others stop vouching for its nodes at once", async () => {
     const fake = await t.cluster();

@@ -45,7 +45,10 @@ beforeAll(async () => {
   ensureHelm();
   on = render(variant);
   off = render({ ...variant, set: [] });
-  const { registry } = createMetrics({ defaultMetrics: true });
+  const metrics = createMetrics({ defaultMetrics: true });
+  const { registry } = metrics;
+  // The config-store gauges exist once a store with a status (Kubernetes) is attached.
+  metrics.setStoreStatus(() => undefined);
   registerRolloutMetrics(registry, { view: () => null });
   known = await exposedNames(registry);
 });

@@ -423,7 +423,7 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
 
 /** Lease verbs: hold and renew the singleton and its own (create: a deleted singleton Lease
  * must be recreatable, or no replica can lead, issue 18.3); watch the other replicas'. */
-export const LEASE_VERBS = ["get", "list", "watch", "create", "update"];
+export const LEASE_VERBS = ["get", "list", "watch", "create", "update", "delete"];
 /** NodeMasquerade verbs, the calls the dashboard makes (kube-calls.test.ts): the fleet from
  * every node's object, created when missing, resync requests, expiry by the singleton holder;
  * the holder patches the status. */
@@ -609,7 +609,8 @@ export function resyncPolicyViolations(
 }
 
 /** The lease policy must match only the dashboard's Lease writes in the ConfigMap's namespace,
- * allow exactly its singleton Lease and `<lease>-replica-*`, and be bound with Deny. */
+ * allow exactly its singleton Lease and `<lease>-replica-*` (deletes: replica Leases only), and
+ * be bound with Deny. */
 export function leasePolicyViolations(
   m: Manifest,
   policy: Policy | undefined,
@@ -621,13 +622,14 @@ export function leasePolicyViolations(
   const rule = {
     apiGroups: ["coordination.k8s.io"],
     apiVersions: ["*"],
-    operations: ["CREATE", "UPDATE"],
+    operations: ["CREATE", "UPDATE", "DELETE"],
   };
   const v = policyViolations(m, "lease policy", policy, binding, {
     rules: [{ ...rule, resources: ["leases"] }],
     namespace: envValue(d, "IPMASQ_CONFIGMAP")!.split("/")[0],
   });
-  const allowed = `object.metadata.name == '${lease}' || object.metadata.name.startsWith('${lease}-replica-')`;
+  // Deletes: only replica Leases (the singleton holder removes those of replicas that are gone).
+  const allowed = `request.operation == 'DELETE' ? oldObject.metadata.name.startsWith('${lease}-replica-') : (object.metadata.name == '${lease}' || object.metadata.name.startsWith('${lease}-replica-'))`;
   if (validationsOf(policy) !== allowed) v.push(`lease policy allows ${validationsOf(policy)}`);
   return v;
 }

@@ -16,6 +16,8 @@ export interface ReplicaLeaseOptions {
   replica: string;
   renewMs?: number;
   durationSeconds?: number;
+  /** Gone replicas' Leases are deleted this long after release / after their last renewal. */
+  keep?: { releasedMs: number; unrenewedMs: number };
   clock?: () => number;
 }
 
@@ -25,12 +27,20 @@ export interface ReplicaLiveness {
   reason?: string;
 }
 
+/**
+ * How long a gone replica's Lease is kept: released, a minute (the others see the release);
+ * unrenewed, an hour (a replica partitioned away may come back).
+ */
+const KEEP = { releasedMs: 60_000, unrenewedMs: 3_600_000 };
+
 export class ReplicaLeases {
   /** Per replica: the record last seen and the local time it was first seen. */
   private readonly observed = new Map<
     string,
-    { raw: string; at: number; renewTime?: string; released?: boolean }
+    { raw: string; at: number; renewTime?: string; released?: boolean; rv?: string }
   >();
+  /** A stale Lease being deleted (one at a time). */
+  private collecting: Promise<void> | undefined;
   private readonly watcher: ListWatcher<KubernetesObject>;
   private readonly startedAt: number;
   private timer: NodeJS.Timeout | undefined;
@@ -148,7 +158,45 @@ export class ReplicaLeases {
       renew instanceof Date ? renew.toISOString() : renew ? String(renew) : undefined;
     // Released on shutdown (holderIdentity emptied): not live from now on.
     const released = !l.spec?.holderIdentity;
-    this.observed.set(replica, { raw, at: this.now(), renewTime, released });
+    const rv = l.metadata?.resourceVersion;
+    this.observed.set(replica, { raw, at: this.now(), renewTime, released, rv });
+  }
+
+  /**
+   * A singleton duty: deletes one Lease of a replica that is gone — released on shutdown a
+   * minute ago, or not renewed for an hour (as observed here) — so pod names of past rollouts do
+   * not pile up in the namespace and in every replica's watch. The delete is conditional on the
+   * version seen, so a replica that came back meanwhile keeps its Lease.
+   */
+  collect(): void {
+    if (this.collecting || this.watcher.health.lists === 0) return;
+    const now = this.now();
+    const keep = this.o.keep ?? KEEP;
+    const stale = [...this.observed].find(
+      ([replica, seen]) =>
+        replica !== this.o.replica &&
+        now - seen.at >= (seen.released ? keep.releasedMs : keep.unrenewedMs),
+    );
+    if (!stale) return;
+    const [replica, seen] = stale;
+    const name = `${this.o.prefix}${replica}`;
+    this.collecting = this.clients.coordination
+      .deleteNamespacedLease({
+        name,
+        namespace: this.o.namespace,
+        body: { preconditions: { resourceVersion: seen.rv } },
+      })
+      .then(
+        () => this.log.info({ lease: name }, "deleted the Lease of a replica that is gone"),
+        (e) => {
+          if (statusCode(e) === 404) this.observed.delete(replica);
+          else
+            this.log.warn({ lease: name, err: apiMessage(e) }, "stale replica Lease not deleted");
+        },
+      )
+      .finally(() => {
+        this.collecting = undefined;
+      });
   }
 
   /** Creates or renews this replica's Lease, then again after renewMs. */

@@ -35,6 +35,8 @@ export interface ReplicaSyncOptions {
   api?: NodeMasqueradeApi;
   leaseRenewMs?: number;
   leaseDurationSeconds?: number;
+  /** How long gone replicas' Leases are kept before the singleton holder deletes them. */
+  leaseKeep?: { releasedMs: number; unrenewedMs: number };
   /**
    * An object that says this replica holds a connection it does not have (written by a previous
    * process of this pod: a container restart keeps the pod name) is written disconnected when
@@ -83,6 +85,7 @@ export class ReplicaSync {
         replica: o.replica,
         renewMs: o.leaseRenewMs,
         durationSeconds: o.leaseDurationSeconds,
+        keep: o.leaseKeep,
       },
       o.log,
     );
@@ -134,6 +137,7 @@ export class ReplicaSync {
   /** Every second: the singleton duties, on the holder of the singleton Lease only. */
   sweep(singleton: boolean): void {
     if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
+    if (singleton) this.leases.collect();
     if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
   }
 
