@@ -67,6 +67,12 @@ function judgeRemote(
       connected: false,
     };
   const last = `${st.health}${st.message ? `: ${st.message}` : ""}`;
+  if (st.replica === "")
+    return {
+      status: "unknown",
+      summary: `its NodeMasquerade names no replica; last known: ${last}`,
+      connected: false,
+    };
   if (st.replica === s.replica)
     return {
       status: "offline",

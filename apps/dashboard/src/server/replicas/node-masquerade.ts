@@ -28,7 +28,8 @@ const condition = z.object({
 export type Condition = z.infer<typeof condition>;
 
 export const nodeMasqueradeStatusSchema = z.object({
-  replica: z.string().min(1),
+  // The CRD allows "" (someone's kubectl edit): read as held by no replica, not dropped.
+  replica: z.string(),
   connected: z.boolean(),
   health: z.enum(NODE_STATUSES),
   desiredRevision: z.number().int().nullable().optional(),

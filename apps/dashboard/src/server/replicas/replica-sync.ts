@@ -177,6 +177,10 @@ export class ReplicaSync {
 
   problems(): string[] {
     const p = [this.problem, this.leases.problem];
+    if (this.writer.lastFailure)
+      p.push(
+        `NodeMasquerade status writes fail (${this.writer.lastFailure}): the other replicas do not see the changes of the nodes this replica holds`,
+      );
     if (!this.objects.health.open && this.objects.health.lastError)
       p.push(`NodeMasquerade watch: ${this.objects.health.lastError}`);
     return p.filter((x): x is string => x !== undefined);

@@ -100,3 +100,34 @@ describe("StatusWriter", () => {
       w.close();
     });
 });
+
+describe("StatusWriter failures are said, not only logged", () => {
+  it("keeps the last refusal until a write succeeds again", async () => {
+    const { api, existing } = recordingApi(new Set(["n1"]));
+    let refuse = true;
+    const refusing: NodeMasqueradeApi = {
+      ...api,
+      async patchStatus(name, status, rv) {
+        if (refuse) throw Object.assign(new Error("forbidden"), { code: 403 });
+        return api.patchStatus(name, status, rv);
+      },
+    };
+    const w = new StatusWriter({
+      api: refusing,
+      replica: "dash-a",
+      ratePerSecond: 100,
+      observed: () => undefined,
+      log: silentLogger(),
+      retryMs: 20,
+    });
+    existing.add("n1");
+    w.offer("n1", body("in-sync"));
+    await settle();
+    expect(w.lastFailure).toMatch(/^403: /);
+    refuse = false;
+    await settle();
+    await settle();
+    expect(w.lastFailure).toBeUndefined();
+    w.close();
+  });
+});

@@ -37,6 +37,8 @@ export interface StatusWriterStats {
 }
 
 export class StatusWriter {
+  /** The last write's failure while no write has succeeded since (for /readyz problems). */
+  lastFailure: string | undefined;
   /** Newest body per node not yet written (insertion order: oldest first). */
   private readonly queue = new Map<string, StatusBody>();
   private readonly written = new Map<string, string>();
@@ -123,11 +125,15 @@ export class StatusWriter {
     try {
       await this.patchOrCreate(name, status, rv, seen === undefined);
       this.stats.writes++;
+      this.lastFailure = undefined;
       this.written.set(name, JSON.stringify(body));
     } catch (e) {
       const code = statusCode(e);
       if (code === 409) this.stats.conflicts++;
-      else this.stats.failures++;
+      else {
+        this.stats.failures++;
+        this.lastFailure = `${code ?? "no answer"}: ${apiMessage(e)}`;
+      }
       this.o.log.warn(
         { node: name, code, err: apiMessage(e) },
         "NodeMasquerade status not written; retrying",
