@@ -85,7 +85,7 @@ describe("revisions", () => {
     );
   }, 20_000);
 
-  it("gives an old manifest applied again a new generation, not its old one", async () => {
+  it("gives an old manifest applied again a new revision, not its old one", async () => {
     fake = await k.cluster();
     const s = await start();
     const node = await k.reporter(s, "node-a");

@@ -131,7 +131,7 @@ describe("Kubernetes store", () => {
     ).toBe(true);
   });
 
-  it("shows kubectl edits live (watch), as a new generation pushed to reporters", async () => {
+  it("shows kubectl edits live (watch), as a new revision pushed to reporters", async () => {
     const s = await start();
     const node = await reporter(s, "node-a");
     await eventually(

@@ -83,9 +83,13 @@ describe("annotations", () => {
     expect(annotatedRevision(cm(text, { ...a, "ipmasq.dev/revision": "1e3" }))).toBeUndefined();
   });
 
-  it("reads the previous release's ipmasq.dev/generation; the next write drops it", () => {
+  it("reads the previous release's ipmasq.dev/generation; every write carries both, the same number", () => {
     const text = "nonMasqueradeCIDRs: [10.0.0.0/8]\n";
-    const { "ipmasq.dev/revision": _, ...old } = annotationsFor({
+    const {
+      "ipmasq.dev/revision": _,
+      "ipmasq.dev/generation": _g,
+      ...old
+    } = annotationsFor({
       author: "a",
       message: "m",
       text,
@@ -96,8 +100,11 @@ describe("annotations", () => {
     expect(annotatedRevision(cm(text, { ...legacy, "ipmasq.dev/revision": "6" }))).toBe(6);
     const next = annotationsFor({ author: "b", message: "m2", text, revision: 5 });
     const written = withAnnotations(legacy, next);
-    expect(written).toMatchObject({ "ipmasq.dev/revision": "5", other: "kept" });
-    expect(written).not.toHaveProperty(["ipmasq.dev/generation"]);
+    expect(written).toMatchObject({
+      "ipmasq.dev/revision": "5",
+      "ipmasq.dev/generation": "5",
+      other: "kept",
+    });
   });
 
   it("attributes an outside edit to the last other field manager, even on a same-second tie", () => {

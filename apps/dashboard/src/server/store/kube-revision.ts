@@ -6,8 +6,9 @@
 // is atomic with it), and stamped after an edit made outside the dashboard (kubectl edit keeps
 // the old annotation; `config-sha256` no longer matching the text is how such an edit is
 // recognised). The previous release wrote the same number as `ipmasq.dev/generation`: it is
-// read when `ipmasq.dev/revision` is absent, and dropped by the next write. Pure functions: the
-// store does the I/O.
+// read when `ipmasq.dev/revision` is absent, and this release writes both, so a replica of the
+// previous release still running during a rolling upgrade (or after a rollback) reads the number
+// every write carries and never stamps a different one. Pure functions: the store does the I/O.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { sha256 } from "@masq/node-util";
 import type { ConfigRevision } from "./types.js";
@@ -38,16 +39,17 @@ export function annotationsFor(
     [ANNOTATIONS.updatedAt]: m.updatedAt ?? new Date().toISOString(),
     [ANNOTATIONS.sha]: sha256(m.text),
     [ANNOTATIONS.revision]: String(m.revision),
+    // For one release: what the previous release reads (see the header).
+    [LEGACY_REVISION_ANNOTATION]: String(m.revision),
   };
 }
 
-/** A ConfigMap's annotations with ours written over them (and the legacy revision one gone). */
+/** A ConfigMap's annotations with ours written over them. */
 export function withAnnotations(
   existing: Record<string, string> | undefined,
   ours: Record<string, string>,
 ): Record<string, string> {
-  const { [LEGACY_REVISION_ANNOTATION]: _legacy, ...rest } = existing ?? {};
-  return { ...rest, ...ours };
+  return { ...existing, ...ours };
 }
 
 /** Does the text still match what the dashboard (or its stamp) last wrote? */
