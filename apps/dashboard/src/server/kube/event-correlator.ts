@@ -10,6 +10,7 @@
 //    one per 300 s; over it the event is dropped (after it was counted in step 2, as upstream).
 // Every cache is an LRU of 4,096 entries.
 import type { CoreV1Event, V1ObjectReference } from "@kubernetes/client-node";
+import { TokenBucket } from "../util/token-bucket.js";
 
 export const CORRELATOR_DEFAULTS = {
   lruCacheEntries: 4096,
@@ -69,30 +70,6 @@ export class Lru<V> {
   }
   get size(): number {
     return this.map.size;
-  }
-}
-
-/** golang.org/x/time/rate as flowcontrol's passive limiter uses it: full at the start. */
-class TokenBucket {
-  private tokens: number;
-  private at: number;
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.at = now;
-  }
-  tryAccept(now: number): boolean {
-    this.tokens = Math.min(
-      this.burst,
-      this.tokens + (Math.max(0, now - this.at) / 1000) * this.qps,
-    );
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }
 
@@ -244,9 +221,10 @@ export class EventCorrelator {
 
   private allow(e: RecordedEvent): boolean {
     const key = spamKey(e);
+    // flowcontrol's passive rate limiter: full at the start.
     const bucket =
-      this.spam.get(key) ?? new TokenBucket(this.o.spamQps, this.o.spamBurst, this.now());
-    const ok = bucket.tryAccept(this.now());
+      this.spam.get(key) ?? new TokenBucket(this.o.spamQps, this.o.spamBurst, this.now);
+    const ok = bucket.take();
     this.spam.set(key, bucket);
     return ok;
   }

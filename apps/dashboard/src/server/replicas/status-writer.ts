@@ -6,9 +6,9 @@
 // replica that lost a reporter must not overwrite the one that has it.
 import type { Logger } from "pino";
 import { apiMessage, statusCode } from "../kube/client.js";
+import { TokenBucket } from "../util/token-bucket.js";
 import { fullStatus, type NodeMasquerade, type StatusBody } from "./node-masquerade.js";
 import type { NodeMasqueradeApi } from "./node-masquerade-api.js";
-import { TokenBucket } from "./token-bucket.js";
 
 export interface StatusWriterOptions {
   api: NodeMasqueradeApi;
