@@ -18,7 +18,7 @@ import type { ApiContext, ObserveResync, Readiness } from "./api/context.js";
 import { historyRoutes } from "./api/history-routes.js";
 import { kubectlRoutes } from "./api/kubectl-routes.js";
 import { nodeRoutes } from "./api/node-routes.js";
-import { nodeSummary } from "./api/node-summary.js";
+import { nodeSummary, rowOf } from "./api/node-summary.js";
 import { opsRoutes } from "./api/ops-routes.js";
 import { sendError } from "./api/respond.js";
 import { rolloutRoutes } from "./api/rollout-routes.js";
@@ -546,7 +546,7 @@ function publish(
     const nodes = c.changed.flatMap((name) => {
       // Another replica's node as its NodeMasquerade says; one held here, with its place.
       const remote = view ? remoteOf(view, name) : undefined;
-      if (remote) return [remote];
+      if (remote) return [rowOf(remote, ctx)];
       const n = ctx.fleet.nodes.get(name);
       if (n) return [nodeSummary(n, ctx)];
       const gone = view ? summaryOf(view, name) : undefined;

@@ -24,7 +24,7 @@ import { fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
 import { remoteNodeDetail, resyncAllElsewhere, resyncElsewhere } from "./node-remote.js";
-import { nodeSummary } from "./node-summary.js";
+import { nodeSummary, rowOf } from "./node-summary.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { fleetSummary, nodeDetail } from "./views.js";
@@ -213,7 +213,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       handler({ res, url }) {
         const view = ctx.replicas?.sources();
         const query = parseNodeListQuery(url.searchParams);
-        const row = (n: NodeRecord | RemoteSummary) => ("hello" in n ? nodeSummary(n, ctx) : n);
+        const row = (n: NodeRecord | RemoteSummary) => rowOf(n, ctx);
         const page = view
           ? listNodes(fleetNodes(view), query, row)
           : listNodes(ctx.fleet.nodes.values(), query, row);

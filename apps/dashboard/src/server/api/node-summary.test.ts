@@ -2,11 +2,13 @@ import type { DriftedResync, NodeRolloutPlace, NodeStatus } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { type NodeRecord, newRecord } from "../fleet/node.js";
+import type { RemoteSummary } from "../replicas/fleet-view.js";
 import {
   driftedResync,
   nodeSummary,
   OBSERVE_RESYNC_OFF,
   resyncUnavailable,
+  rowOf,
 } from "./node-summary.js";
 
 function node(
@@ -122,5 +124,45 @@ describe("nodeSummary", () => {
       ...want,
     });
     expect(s.name).toBe(input.n.name);
+  });
+});
+
+describe("rowOf: a node another replica holds", () => {
+  const remote = (mode: "enforce" | "observe", connected: boolean): RemoteSummary => ({
+    ...nodeSummary(node("r", mode, connected ? "drifted" : "offline", connected), {
+      observeResync: null,
+      staged: { placeOf: () => null },
+    }),
+    heldBy: { replica: "dash-b", differences: 1, desiredRevision: 3 },
+  });
+  const cases: {
+    desc: string;
+    input: { n: RemoteSummary; canRestart: boolean };
+    want: string | undefined;
+  }[] = [
+    {
+      desc: "enforce mode, connected there: resynced through its holder",
+      input: { n: remote("enforce", true), canRestart: false },
+      want: undefined,
+    },
+    {
+      desc: "observe mode without pod restarts: not here either",
+      input: { n: remote("observe", true), canRestart: false },
+      want: OBSERVE_RESYNC_OFF,
+    },
+    {
+      desc: "not connected anywhere",
+      input: { n: remote("enforce", false), canRestart: true },
+      want: "the node is offline",
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const ctx = {
+      observeResync: input.canRestart ? ({} as never) : null,
+      staged: { placeOf: () => null },
+    };
+    const row = rowOf(input.n, ctx);
+    expect(row.resyncUnavailable).toBe(want);
+    expect(row.heldBy?.replica).toBe("dash-b");
   });
 });

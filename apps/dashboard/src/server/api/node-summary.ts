@@ -41,6 +41,16 @@ export function nodeSummary(n: NodeRecord, ctx: SummaryContext): NodeSummary {
 }
 
 /**
+ * The row of any node: one held here (nodeSummary), or one another replica holds, as its
+ * NodeMasquerade says, with whether it can be resynced (through its holder).
+ */
+export function rowOf(n: AnyNode, ctx: SummaryContext): NodeSummary {
+  if ("hello" in n) return nodeSummary(n, ctx);
+  const why = resyncUnavailable(n, ctx.observeResync !== null);
+  return why ? { ...n, resyncUnavailable: why } : n;
+}
+
+/**
  * What POST /api/resync {status: "drifted"} would do now: connected drifted nodes it resyncs,
  * and the ones it must skip, by reason. Offline nodes are never drifted (their status is
  * offline), as the route skips them without a word.

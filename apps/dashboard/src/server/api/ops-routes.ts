@@ -3,7 +3,7 @@
 import type { HelloEvent } from "@masq/shared";
 import { stillAllowed } from "../auth/request-auth.js";
 import type { ApiContext } from "./context.js";
-import { nodeSummary } from "./node-summary.js";
+import { rowOf } from "./node-summary.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { allSummaries, configEvent, fleetSummary, rolloutView } from "./views.js";
@@ -52,7 +52,7 @@ export function opsRoutes(ctx: ApiContext): Route[] {
         if (!auth?.ok) return; // the router authenticated this viewer route
         const state = ctx.config.current();
         const hello: HelloEvent = {
-          nodes: allSummaries(ctx, (n) => nodeSummary(n, ctx)),
+          nodes: allSummaries(ctx, (n) => rowOf(n, ctx)),
           summary: fleetSummary(ctx),
           config: configEvent(state, ctx.staged),
           rollout: rolloutView(ctx),

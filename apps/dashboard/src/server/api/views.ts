@@ -138,13 +138,11 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
  * makes the row of a node held here. */
 export function allSummaries(
   ctx: Pick<ApiContext, "fleet" | "replicas">,
-  summarizeRecord: (n: NodeRecord) => NodeSummary = toSummary,
+  row: (n: NodeRecord | RemoteSummary) => NodeSummary = (n) => ("hello" in n ? toSummary(n) : n),
 ): NodeSummary[] {
   const view = ctx.replicas?.sources();
   const nodes: (NodeRecord | RemoteSummary)[] = view
     ? [...fleetNodes(view)]
     : [...ctx.fleet.nodes.values()];
-  return nodes
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((n) => ("hello" in n ? summarizeRecord(n) : n));
+  return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(row);
 }
