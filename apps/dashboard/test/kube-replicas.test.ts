@@ -3,39 +3,15 @@
 // change), shows the nodes others hold, asks a holder to resync through spec.resyncRequest,
 // and every replica is ready while only one holds the singleton Lease; a replica that stops
 // renewing its Lease leaves its nodes `unknown`, with the reason, until they reconnect.
-import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
-import { kubeClients } from "../src/server/kube/client.js";
-import { kubeNodeExists } from "../src/server/kube/node-lookup.js";
-import { silentLogger } from "../src/server/log.js";
-import { ReplicaSync } from "../src/server/replicas/replica-sync.js";
 import { kubeTestCluster } from "./helpers/kube-server.js";
+import { nodeMasquerade, replicaStarter } from "./helpers/replicas.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
 
-/** A replica's sync with short Leases (renew 200 ms, 1 s), as setup.ts builds it otherwise. */
-function replicaSync(fake: FakeKubeApi, pod: string): ReplicaSync {
-  const clients = kubeClients(fake.kubeConfig());
-  return new ReplicaSync({
-    clients,
-    nodeExists: kubeNodeExists(clients, silentLogger()),
-    replica: pod,
-    namespace: "kube-system",
-    leasePrefix: "ipmasq-ipmasq-dashboard-replica-",
-    statusWritesPerSecond: 50,
-    log: silentLogger(),
-    leaseRenewMs: 200,
-    leaseDurationSeconds: 1,
-  });
-}
-
-async function replica(fake: FakeKubeApi, pod: string) {
-  const replicas = replicaSync(fake, pod);
-  return Object.assign(await t.start({ POD_NAME: pod }, { replicas }), { replicas });
-}
-
-const nm = (fake: FakeKubeApi, node: string) => fake.customObject("nodemasquerades", "", node);
+const replica = replicaStarter(t);
+const nm = nodeMasquerade;
 
 describe("every replica active", () => {
   it("writes each held node's status, shows every node on every replica, all ready", async () => {

@@ -1,38 +1,17 @@
-// hostile or racing NodeMasquerade writes against every-replica-active (issue 17).
-import type { FakeKubeApi } from "@masq/testkit/kube-api";
+// Hostile or racing writes against every replica active (issue 17): NodeMasquerades and Leases
+// written by someone else, replicas restarted, shut down or gone.
 import { describe, expect, it } from "vitest";
-import { kubeClients } from "../src/server/kube/client.js";
-import { kubeNodeExists } from "../src/server/kube/node-lookup.js";
-import { silentLogger } from "../src/server/log.js";
-import { ReplicaSync } from "../src/server/replicas/replica-sync.js";
 import { kubeTestCluster } from "./helpers/kube-server.js";
+import { nodeMasquerade, replicaStarter } from "./helpers/replicas.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
 
-function replicaSync(fake: FakeKubeApi, pod: string): ReplicaSync {
-  const clients = kubeClients(fake.kubeConfig());
-  return new ReplicaSync({
-    clients,
-    nodeExists: kubeNodeExists(clients, silentLogger()),
-    replica: pod,
-    namespace: "kube-system",
-    leasePrefix: "ipmasq-ipmasq-dashboard-replica-",
-    statusWritesPerSecond: 50,
-    log: silentLogger(),
-    leaseRenewMs: 200,
-    leaseDurationSeconds: 1,
-    leaseKeep: { releasedMs: 500, unrenewedMs: 3000 },
-    orphanGraceMs: 1000,
-  });
-}
-
-async function replica(fake: FakeKubeApi, pod: string) {
-  const replicas = replicaSync(fake, pod);
-  return Object.assign(await t.start({ POD_NAME: pod }, { replicas }), { replicas });
-}
-
-const nm = (fake: FakeKubeApi, node: string) => fake.customObject("nodemasquerades", "", node);
+const replica = replicaStarter(t, {
+  leaseKeep: { releasedMs: 500, unrenewedMs: 3000 },
+  orphanGraceMs: 1000,
+});
+const nm = nodeMasquerade;
 
 describe("NodeMasquerade status overwritten while the holder keeps the node", () => {
   it("a status naming another (or no such) replica is rewritten by the replica holding the node", async () => {
@@ -76,7 +55,7 @@ describe("NodeMasquerade status overwritten while the holder keeps the node", ()
 
   it("the Leases of replicas that are gone are deleted (pod names change every rollout), a live one's kept", async () => {
     const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
+    const _a = await replica(fake, "dash-a");
     const b = await replica(fake, "dash-b");
     const c = await replica(fake, "dash-c");
     const lease = (pod: string) =>

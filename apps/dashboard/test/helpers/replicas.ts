@@ -1,0 +1,43 @@
+// Every replica active, in process: a replica's ReplicaSync with short Leases (renew 200 ms,
+// 1 s) against the test API server, as setup.ts builds it otherwise, and a dashboard on it.
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
+import { kubeClients } from "../../src/server/kube/client.js";
+import { kubeNodeExists } from "../../src/server/kube/node-lookup.js";
+import { silentLogger } from "../../src/server/log.js";
+import { ReplicaSync, type ReplicaSyncOptions } from "../../src/server/replicas/replica-sync.js";
+import type { kubeTestCluster } from "./kube-server.js";
+
+export function replicaSync(
+  fake: FakeKubeApi,
+  pod: string,
+  extra: Partial<ReplicaSyncOptions> = {},
+): ReplicaSync {
+  const clients = kubeClients(fake.kubeConfig());
+  return new ReplicaSync({
+    clients,
+    nodeExists: kubeNodeExists(clients, silentLogger()),
+    replica: pod,
+    namespace: "kube-system",
+    leasePrefix: "ipmasq-ipmasq-dashboard-replica-",
+    statusWritesPerSecond: 50,
+    log: silentLogger(),
+    leaseRenewMs: 200,
+    leaseDurationSeconds: 1,
+    ...extra,
+  });
+}
+
+/** Starts dashboard replicas of the cluster `t`, each with its ReplicaSync (`replicas`). */
+export function replicaStarter(
+  t: ReturnType<typeof kubeTestCluster>,
+  extra: Partial<ReplicaSyncOptions> = {},
+) {
+  return async (fake: FakeKubeApi, pod: string) => {
+    const replicas = replicaSync(fake, pod, extra);
+    return Object.assign(await t.start({ POD_NAME: pod }, { replicas }), { replicas });
+  };
+}
+
+/** The NodeMasquerade of `node` as the test API server holds it. */
+export const nodeMasquerade = (fake: FakeKubeApi, node: string) =>
+  fake.customObject("nodemasquerades", "", node);
