@@ -66,7 +66,7 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
     "If source not in 10.100.64.64/26: keeps its address (IP-MASQ-AGENT rule 2 (ip-masq-agent) returns it)",
   );
   await expect(actual).toContainText(
-    "Packets with mark 0x4000/0x4000 (kube-proxy marks service traffic it SNATs): masqueraded",
+    "Packets with mark bit 0x4000 set (kube-proxy marks service traffic it SNATs): masqueraded",
   );
   await shot(page, info, "tester-depends");
   // The first screen as it is (README's docs/images/node.png is taken from this one).

@@ -92,7 +92,7 @@ describe("node path and evaluate on a real node", () => {
     expect(v.groups.map((g: { title: string; answer: string }) => [g.title, g.answer])).toEqual([
       ["Unmarked packets (pod traffic as it usually is)", "depends"],
       [
-        "Packets with mark 0x4000/0x4000 (kube-proxy marks service traffic it SNATs)",
+        "Packets with mark bit 0x4000 set (kube-proxy marks service traffic it SNATs)",
         "masqueraded",
       ],
     ]);

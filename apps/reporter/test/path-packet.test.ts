@@ -127,9 +127,9 @@ describe("issue 11 item 1 on a real node", () => {
       o.decidedBy?.chain,
     ]);
     expect(decided).toEqual([
-      ["mark 0x4000/0x4000", true, "KUBE-POSTROUTING"],
-      ["source in 10.244.0.0/26 and ! mark 0x4000/0x4000", true, CNI_CHAIN],
-      ["source not in 10.244.0.0/26 and ! mark 0x4000/0x4000", false, "IP-MASQ-AGENT"],
+      ["mark bit 0x4000 set", true, "KUBE-POSTROUTING"],
+      ["source in 10.244.0.0/26 and mark bit 0x4000 clear", true, CNI_CHAIN],
+      ["source not in 10.244.0.0/26 and mark bit 0x4000 clear", false, "IP-MASQ-AGENT"],
     ]);
     expect(seenSource(t.pods[0]!.ns, "10.10.0.2")).toBe("10.10.0.1");
     expect(seenSource(t.pods[1]!.ns, "10.10.0.2")).toBe("10.244.0.66");

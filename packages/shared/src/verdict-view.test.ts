@@ -41,9 +41,9 @@ describe("verdictView", () => {
             ],
           },
           {
-            title: "Packets with mark 0x4000/0x4000 (kube-proxy marks service traffic it SNATs)",
+            title: "Packets with mark bit 0x4000 set (kube-proxy marks service traffic it SNATs)",
             answer: "masqueraded",
-            branches: ["mark 0x4000/0x4000 → masqueraded by KUBE-POSTROUTING rule 1 (kube-proxy)"],
+            branches: ["mark bit 0x4000 set → masqueraded by KUBE-POSTROUTING rule 1 (kube-proxy)"],
           },
         ],
       },

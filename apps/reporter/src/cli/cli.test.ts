@@ -375,7 +375,7 @@ describe("ipmasq errors and exit codes", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/jump from POSTROUTING|chain does not exist|decided before/);
     expect(r.stdout).toContain(
-      "ip kube-proxy masquerading rule 1 (kube-proxy) ends this chain without NAT (the other nat postrouting chains still run): pod traffic when mark 0x0/0x4000",
+      "ip kube-proxy masquerading rule 1 (kube-proxy) ends this chain without NAT (the other nat postrouting chains still run): pod traffic when mark bit 0x4000 clear",
     );
     expect(r.stdout).toContain(
       "chain inet ip_masq_agent postrouting (priority 100):\ninet ip_masq_agent postrouting (ipv4)\n  path:",

@@ -66,9 +66,9 @@ const cases: { desc: string; input: string; ip: string; fields?: PacketFields; w
       masqueraded: null,
       certain: false,
       outcomes: [
-        "mark 0x4000/0x4000 → masq KUBE-POSTROUTING#1",
-        "source in 10.100.64.64/26 & ! mark 0x4000/0x4000 → masq CNI-0a1b2c3d4e5f60718293a4b5#2",
-        "source not in 10.100.64.64/26 & ! mark 0x4000/0x4000 → keep IP-MASQ-AGENT#2",
+        "mark bit 0x4000 set → masq KUBE-POSTROUTING#1",
+        "source in 10.100.64.64/26 & mark bit 0x4000 clear → masq CNI-0a1b2c3d4e5f60718293a4b5#2",
+        "source not in 10.100.64.64/26 & mark bit 0x4000 clear → keep IP-MASQ-AGENT#2",
       ],
     },
   },
@@ -99,8 +99,8 @@ const cases: { desc: string; input: string; ip: string; fields?: PacketFields; w
     want: {
       masqueraded: null,
       outcomes: [
-        "mark 0x4000/0x4000 → masq KUBE-POSTROUTING#1",
-        "! mark 0x4000/0x4000 → keep IP-MASQ-AGENT#2",
+        "mark bit 0x4000 set → masq KUBE-POSTROUTING#1",
+        "mark bit 0x4000 clear → keep IP-MASQ-AGENT#2",
       ],
     },
   },

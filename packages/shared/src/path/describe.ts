@@ -2,6 +2,7 @@
 // references ("CNI-… rule 2 (CNI bridge plugin)"), and why a rule matched a packet, saying
 // what is true even for negated matches ("1.1.1.1 is not in 8.8.8.8/32").
 import type { Family, ParsedIp } from "../cidr.js";
+import { markWords } from "./marks.js";
 import type { RuleTest, Test } from "./matches.js";
 import type { Packet } from "./packet.js";
 import { fullRange, type RangeSet, setToCidrs, subtractSets } from "./range-set.js";
@@ -26,7 +27,7 @@ export function conditionOf(t: Test, holds: boolean): Condition {
     case "port":
       return { text: `${holds ? "" : "not "}${t.text}`, key: t.text, holds, field: "dport" };
     case "mark":
-      return { text: `${not}mark ${t.text}`, key: `mark ${t.text}`, holds, field: "mark" };
+      return { text: markWords(t.mark, holds), key: `mark ${t.text}`, holds, field: "mark" };
     case "non-local":
       return { text: `${not}${t.text}`, key: t.text, holds, field: "other" };
     case "opaque":

@@ -5,6 +5,7 @@ import {
   forgetBits,
   knownMark,
   type MarkState,
+  markWords,
   parseMarkTest,
   setXmark,
   UNKNOWN_MARK,
@@ -67,4 +68,24 @@ describe("decideMark / assumeMark", () => {
     expect(decideMark(setXmark(UNKNOWN_MARK, 0x10, 0x10), t("0x10/0x10"))).toBe(true);
     expect(decideMark(forgetBits(knownMark(0x10), 0xff), t("0x10/0x10"))).toBeUndefined();
   });
+});
+
+describe("markWords", () => {
+  const cases: { desc: string; input: [string, boolean]; want: string }[] = [
+    { desc: "kube-proxy's bit set", input: ["0x4000/0x4000", true], want: "mark bit 0x4000 set" },
+    { desc: "its test failing", input: ["0x4000/0x4000", false], want: "mark bit 0x4000 clear" },
+    {
+      desc: "nft's `mark and 0x4000 == 0`",
+      input: ["0x0/0x4000", true],
+      want: "mark bit 0x4000 clear",
+    },
+    { desc: "that failing", input: ["0/0x4000", false], want: "mark bit 0x4000 set" },
+    { desc: "a whole mark", input: ["0x3", true], want: "mark 0x3" },
+    { desc: "a whole mark, failing", input: ["0x3", false], want: "mark not 0x3" },
+    { desc: "a multi-bit mask", input: ["0x100/0xff00", true], want: "mark 0x100/0xff00" },
+    { desc: "that failing", input: ["0x100/0xff00", false], want: "! mark 0x100/0xff00" },
+    { desc: "a value outside its one-bit mask", input: ["0x3/0x1", true], want: "mark 0x3/0x1" },
+  ];
+  for (const c of cases)
+    it(c.desc, () => expect(markWords(t(c.input[0]), c.input[1])).toBe(c.want));
 });

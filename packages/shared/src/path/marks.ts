@@ -43,6 +43,21 @@ export function parseMarkTest(text: string): MarkTest | undefined {
   return { value: value >>> 0, mask: mask >>> 0 };
 }
 
+/**
+ * A mark test in words for answers: "mark bit 0x4000 set" / "mark bit 0x4000 clear" for a
+ * one-bit mask (kube-proxy's, Calico's marks), "mark 0x4000" / "mark not 0x4000" for a whole
+ * mark, else iptables' own "mark 0x100/0xff00" (prefixed "! " when the test fails).
+ */
+export function markWords(t: MarkTest, holds: boolean): string {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  if (!markNeverMatches(t) && t.mask !== 0 && (t.mask & (t.mask - 1)) === 0) {
+    const set = (t.value === t.mask) === holds;
+    return `mark bit ${hex(t.mask)} ${set ? "set" : "clear"}`;
+  }
+  if (t.mask === ALL) return `mark ${holds ? "" : "not "}${hex(t.value)}`;
+  return `${holds ? "" : "! "}mark ${hex(t.value)}/${hex(t.mask)}`;
+}
+
 /** True when no mark satisfies (mark & mask) == value: the value has bits outside the mask. */
 export function markNeverMatches(t: MarkTest): boolean {
   return (t.value & ~t.mask) >>> 0 !== 0;
