@@ -37,6 +37,11 @@ export interface ConfigResponse {
 
   /** How a save rolls out when it does not say (IPMASQ_ROLLOUT_STRATEGY). */
   rolloutStrategy?: RolloutStrategy;
+  /**
+   * Why a save may not roll out in waves now (other dashboard replicas push changes to the nodes
+   * they hold: a canary on one would not hold it back from theirs); null or absent: it may.
+   */
+  stagedRefusal?: string | null;
 }
 
 /**

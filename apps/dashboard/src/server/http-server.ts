@@ -364,6 +364,7 @@ function createStaging(
     persistence: persistenceOf(o.store),
     offlineWindowMs: o.rolloutOfflineWindowMs,
     active: o.election ? () => o.election!.isLeader() : undefined,
+    refusal: o.replicas ? () => o.replicas!.stagedRefusal() : undefined,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,

@@ -20,6 +20,7 @@ import { impactOf } from "../config/impact.js";
 import { currentMergedView, observeWarning } from "../config/merge-view.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
+import { saveRefused } from "../fleet/staged-scope.js";
 import { StaleRevisionError } from "../store/types.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
@@ -60,6 +61,7 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
  * reports the new revision). A canary selector needs the nodes' labels, read now.
  */
 async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | undefined) {
+  refuseStaged(ctx, s);
   if (!s) return;
   if (s.kind === "waves" && "selector" in s.canary) {
     if (!ctx.nodeLabels)
@@ -69,6 +71,20 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
       );
     ctx.staged.intend(text, s, await ctx.nodeLabels([...ctx.fleet.nodes.keys()]));
   } else ctx.staged.intend(text, s);
+}
+
+/**
+ * Waves asked for (or the default strategy's, when the save names none) while a staged rollout
+ * cannot run correctly (other replicas push to their own nodes): 422, before anything is saved.
+ */
+function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined): void {
+  if ((s ?? ctx.rolloutStrategy).kind !== "waves") return;
+  const reason = ctx.staged.refusal();
+  if (!reason) return;
+  const by = s
+    ? ""
+    : ' (this save names no strategy, and the default one has waves: send "strategy": {"kind": "all-at-once"})';
+  throw new HttpError(422, `${saveRefused(reason)}${by}`, { stagedRefusal: reason });
 }
 
 function modeNodes(ctx: ApiContext) {
@@ -195,6 +211,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
           merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
 
           rolloutStrategy: ctx.rolloutStrategy,
+          stagedRefusal: ctx.staged.refusal(),
         }),
     }),
     route({

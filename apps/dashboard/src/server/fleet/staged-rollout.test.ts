@@ -39,7 +39,11 @@ const v2: Desired = {
   config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
 };
 
-function setup(names = ["a", "b", "c"], observe: string[] = []) {
+function setup(
+  names = ["a", "b", "c"],
+  observe: string[] = [],
+  refusal: { reason: string | null } = { reason: null },
+) {
   const restarted: [string[], string][] = [];
   let now = 1000;
   let desired = v1;
@@ -64,6 +68,7 @@ function setup(names = ["a", "b", "c"], observe: string[] = []) {
       saveRollout: async (s) => void saved.push(s),
     },
     restartUpstream: (n, why) => void restarted.push([[...n], why]),
+    refusal: () => refusal.reason,
   });
   fleet.attachStaging(staged);
   const links = new Map(names.map((n) => [n, link()]));
@@ -568,5 +573,45 @@ describe("StagedRollouts tells the fleet whose place changed", () => {
     for (const n of t.rest) t.fleet.applyResult(n, apply(2));
     expect(t.staged.view()).toMatchObject({ phase: "healthy" });
     expect(t.told()).toEqual(["a", "b", "c", "d"]);
+  });
+});
+
+describe("StagedRollouts while other replicas are active (refusal)", () => {
+  const REASON = "dashboard replica dash-b is active too";
+
+  it("a change rolls out all at once: no staged rollout, every node gets it", () => {
+    const t = setup(["a", "b", "c"], [], { reason: REASON });
+    t.save(v2);
+    expect(t.staged.view()).toBeNull();
+    for (const [n, l] of t.links) expect(sent(l), n).toEqual([1, 2]);
+  });
+
+  it("a rollout started alone is held: moves refused with why, no wave released or finished; lifted, it goes on", () => {
+    const refusal = { reason: null as string | null };
+    const t = setup(["a", "b", "c"], [], refusal);
+    t.save(v2);
+    refusal.reason = REASON;
+    t.fleet.applyResult(t.canary, apply(2));
+    // The canary applied, but the wave is not settled here while held.
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0 });
+    expect(t.staged.view()!.message).toBe(
+      `the canary is applying the revision. Held: ${REASON}; this view counts only the nodes this replica holds, and no wave is released or finished until one replica is left`,
+    );
+    const cases = [
+      { desc: "promote", r: t.staged.promote("bob", false) },
+      { desc: "retry", r: t.staged.retry("bob") },
+      { desc: "abort", r: t.staged.abort("bob") },
+    ];
+    for (const { desc, r } of cases)
+      expect(r, desc).toEqual({
+        ok: false,
+        error: `${desc} is refused: ${REASON}, and a ${desc} here would reach only the nodes this replica holds. To return every node to the previous config, roll back to revision 1 all at once; to go on, ${desc} once one replica is left`,
+      });
+    for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1]);
+    refusal.reason = null;
+    t.staged.tick();
+    expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
+    expect(t.staged.promote("bob", false).ok).toBe(true);
+    for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1, 2]);
   });
 });
