@@ -195,7 +195,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sessions = new SessionStore(o.sessions);
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
-  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
+  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, staged.problems());
   const storeStatus = o.store.status?.bind(o.store);
   if (storeStatus) metrics.setStoreStatus(storeStatus);
   // With every replica active each one serves the fleet; otherwise only the Lease holder does.
@@ -269,7 +269,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
  * be created) are reported without making the replica unready: it still serves the last known
  * config, which is better than no dashboard.
  */
-function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
+function readinessOf(o: DashboardOptions, nextLoaded: boolean, more: string[] = []): Readiness {
   const store = o.store.status?.();
   const lease = o.election?.status();
   const checks = {
@@ -282,6 +282,7 @@ function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
     ...(o.replicas?.problems() ?? []),
     ...(o.sources?.status().problems ?? []),
     ...(lease?.problem ? [lease.problem] : []),
+    ...more,
   ];
   return {
     ready: Object.values(checks).every(Boolean),

@@ -42,7 +42,7 @@ const v2: Desired = {
 function setup(
   names = ["a", "b", "c"],
   observe: string[] = [],
-  refusal: { reason: string | null } = { reason: null },
+  refusal: { reason: string | null; saveError?: string } = { reason: null },
 ) {
   const restarted: [string[], string][] = [];
   let now = 1000;
@@ -65,7 +65,10 @@ function setup(
     now: () => now,
     persistence: {
       loadRollout: async () => saved.at(-1) ?? null,
-      saveRollout: async (s) => void saved.push(s),
+      saveRollout: async (s) => {
+        if (refusal.saveError) throw new Error(refusal.saveError);
+        saved.push(s);
+      },
     },
     restartUpstream: (n, why) => void restarted.push([[...n], why]),
     refusal: () => refusal.reason,
@@ -613,5 +616,22 @@ describe("StagedRollouts while other replicas are active (refusal)", () => {
     expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
     expect(t.staged.promote("bob", false).ok).toBe(true);
     for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1, 2]);
+  });
+});
+
+describe("StagedRollouts.problems", () => {
+  it("a state that could not be persisted is a problem while the rollout runs, gone once written", async () => {
+    const ctl = { reason: null, saveError: "configmaps is forbidden" as string | undefined };
+    const t = setup(["a", "b", "c"], [], ctl);
+    expect(t.staged.problems()).toEqual([]);
+    t.save(v2);
+    await t.staged.flush();
+    expect(t.staged.problems()).toEqual([
+      "the staged rollout of revision 2 could not be persisted (configmaps is forbidden): a restart of this dashboard would not resume it",
+    ]);
+    ctl.saveError = undefined;
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    expect(t.staged.problems()).toEqual([]);
   });
 });

@@ -26,6 +26,7 @@ import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
+  MAX_ROLLOUT_NODES,
   outcomeOf,
   type PastRollout,
   pastOf,
@@ -161,6 +162,27 @@ export class StagedRollouts {
     const v = stagedView(this.s, this.fleet.nodes);
     const refused = this.refusal();
     return refused && !this.finished() ? { ...v, message: heldMessage(v.message, refused) } : v;
+  }
+
+  /**
+   * What is wrong with the unfinished rollout's persistence (for /readyz): a state that could
+   * not be written, or one naming more nodes than a persisted rollout may (it would not be
+   * read back): either way a restart would not resume it.
+   */
+  problems(): string[] {
+    const s = this.s;
+    if (!s || this.finished() || !this.isActive()) return [];
+    const named = s.waves.reduce((n, w) => n + w.length, 0);
+    const out: string[] = [];
+    if (named > MAX_ROLLOUT_NODES)
+      out.push(
+        `the staged rollout of revision ${s.revision} names ${named} nodes, more than the ${MAX_ROLLOUT_NODES} a persisted rollout may: a restart of this dashboard would not resume it`,
+      );
+    if (this.writer.lastError)
+      out.push(
+        `the staged rollout of revision ${s.revision} could not be persisted (${this.writer.lastError}): a restart of this dashboard would not resume it`,
+      );
+    return out;
   }
 
   /** Why a staged rollout cannot be run correctly now; null when it can. */
