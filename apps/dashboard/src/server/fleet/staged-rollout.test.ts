@@ -413,6 +413,38 @@ describe("StagedRollouts", () => {
     expect(standby.view()).toMatchObject({ resourceVersion: "2", startedBy: "alice", step: 0 });
   });
 
+  it("a rollout started before this replica held the Lease is persisted when it takes it", async () => {
+    let active = false;
+    const writes: { current: { revision: number } | null }[] = [];
+    const staged = new StagedRollouts({
+      log: silentLogger(),
+      active: () => active,
+      persistence: {
+        loadRollout: async () => null,
+        saveRollout: async (s) => void writes.push(s as (typeof writes)[number]),
+      },
+    });
+    staged.attach({
+      nodes: new Map(),
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    await staged.restore(
+      () => v1,
+      async () => null,
+    );
+    staged.begin(v2, v1, "text", "alice", WAVES);
+    staged.tick();
+    await staged.flush();
+    expect(writes).toEqual([]);
+    active = true;
+    staged.tick();
+    await until(() => writes.length > 0, 2000, 10, "persisted on taking the Lease");
+    expect(writes.at(-1)?.current?.revision).toBe(2);
+  });
+
   it("all at once: no staged rollout, every node gets the revision", () => {
     const t = setup();
     t.save(v2, { kind: "all-at-once" });

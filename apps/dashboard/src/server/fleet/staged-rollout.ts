@@ -359,7 +359,13 @@ export class StagedRollouts {
   /** Timed pauses end here (the server's 1 s sweep). */
   tick(): void {
     const active = this.isActive();
-    if (active && !this.wasActive && this.reload) void this.reload();
+    // Taking over: the persisted rollout is read again, then the one now held is persisted (a
+    // rollout started before this replica held the Lease was never written, and a replica
+    // starting now would not find it: it would send its nodes the new revision at once).
+    if (active && !this.wasActive && this.reload)
+      void this.reload().then(() => {
+        if (this.s) this.persist();
+      });
     this.wasActive = active;
     if (!active) return;
     if (this.heldBack && this.refusal() === null) {
