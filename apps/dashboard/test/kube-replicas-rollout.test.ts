@@ -205,6 +205,7 @@ describe("a staged rollout started while one replica was alone", () => {
     await eventually(() => desired(late).at(-1) === want, 10_000, `node-4 on revision ${want}`);
     await eventually(async () => (await rollout(a))?.message.includes("Held: "), 10_000, "held");
     const held = (await rollout(a))!;
+    expect(held.held).toMatch(/^dashboard replica dash-b is active too /);
     expect(held.message).toBe(
       "the canary applied; paused until promoted. Held: dashboard replica dash-b is active too and each replica pushes a change to the nodes it holds, so waves run by one replica would not hold the change back from the others' nodes; this view counts only the nodes this replica holds, and no wave is released or finished until one replica is left",
     );

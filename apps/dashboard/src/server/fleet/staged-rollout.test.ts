@@ -628,7 +628,7 @@ describe("StagedRollouts while other replicas are active (refusal)", () => {
     refusal.reason = REASON;
     t.fleet.applyResult(t.canary, apply(2));
     // The canary applied, but the wave is not settled here while held.
-    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0 });
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, held: REASON });
     expect(t.staged.view()!.message).toBe(
       `the canary is applying the revision. Held: ${REASON}; this view counts only the nodes this replica holds, and no wave is released or finished until one replica is left`,
     );
@@ -646,6 +646,7 @@ describe("StagedRollouts while other replicas are active (refusal)", () => {
     refusal.reason = null;
     t.staged.tick();
     expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
+    expect(t.staged.view()!.held).toBeUndefined();
     expect(t.staged.promote("bob", false).ok).toBe(true);
     for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1, 2]);
   });

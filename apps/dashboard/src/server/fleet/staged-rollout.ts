@@ -112,6 +112,8 @@ export class StagedRollouts {
   private wasActive = true;
   /** A settled wave was held back by a refusal: settled again once it is lifted. */
   private heldBack = false;
+  /** The refusal browsers were last shown with the rollout (its view says it is held). */
+  private shownRefusal: string | null = null;
   /** Node → wave of the current rollout, built when first asked (placeOf runs per node). */
   private index: { of: StagedState; waves: Map<string, number> } | null = null;
   /** The places browsers were last told of: the rollout's shape, its nodes, its failed ones. */
@@ -161,7 +163,9 @@ export class StagedRollouts {
     if (!this.s || !this.fleet) return null;
     const v = stagedView(this.s, this.fleet.nodes);
     const refused = this.refusal();
-    return refused && !this.finished() ? { ...v, message: heldMessage(v.message, refused) } : v;
+    return refused && !this.finished()
+      ? { ...v, message: heldMessage(v.message, refused), held: refused }
+      : v;
   }
 
   /**
@@ -358,6 +362,11 @@ export class StagedRollouts {
 
   /** Timed pauses end here (the server's 1 s sweep). */
   tick(): void {
+    const refusal = this.s ? this.refusal() : null;
+    if (refusal !== this.shownRefusal) {
+      this.shownRefusal = refusal;
+      this.fleet?.rolloutChanged();
+    }
     const active = this.isActive();
     // Taking over: the persisted rollout is read again, then the one now held is persisted (a
     // rollout started before this replica held the Lease was never written, and a replica
