@@ -113,6 +113,20 @@ describe("staged rollouts while several replicas are active", () => {
         `${name} got revision ${put.body.revision}`,
       );
     for (const r of reps) expect(await rollout(r)).toBeNull();
+    // Each replica's "Applied" Event counts the nodes it holds, and says so.
+    const applied = () =>
+      fake
+        .events({ kind: "ConfigMap", name: "ip-masq-agent" })
+        .filter((e) => e.reason === "Applied")
+        .map((e) => String(e.message))
+        .sort();
+    await eventually(() => applied().length === 3, 10_000, "three Applied Events");
+    expect(applied()).toEqual(
+      ["dash-a", "dash-b", "dash-c"].map(
+        (r) =>
+          `revision ${put.body.revision} (resourceVersion ${put.body.resourceVersion}) applied on 2 of 2 nodes held by replica ${r}`,
+      ),
+    );
   });
 
   it("a default strategy with waves: a save naming none is refused, a kubectl edit goes to every node at once", async () => {

@@ -177,7 +177,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const config = new ConfigService(o.store, o.flags, o.sources);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
-  const fleet = createFleet(config, feed, metrics, log, t, o.events);
+  const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
@@ -299,6 +299,8 @@ function createFleet(
   log: Logger,
   t: Timings,
   events: SignalRecorder | undefined,
+  /** With every replica active: this replica, whose nodes its rollout counts. */
+  replica?: string,
 ): FleetState {
   events?.countResults((result) => metrics.kubeEvents.inc({ result }));
   const fleet = new FleetState({
@@ -311,7 +313,8 @@ function createFleet(
     onRolloutFinished: (r) => {
       if (r.finishedAt !== null)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
-      events?.rolloutFinished(r);
+      // Each replica counts the nodes it holds: the Event says so rather than "2 of 2 nodes".
+      events?.rolloutFinished(replica ? { ...r, heldBy: replica } : r);
     },
     onSignal: signalSink(metrics, events),
   });
