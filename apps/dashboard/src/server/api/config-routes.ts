@@ -14,13 +14,14 @@ import {
 import { z } from "zod";
 import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.js";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
-import { fleetIssue } from "../config/fleet-guard.js";
+import { fleetIssue, type ModeNode } from "../config/fleet-guard.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
 import { currentMergedView, observeWarning } from "../config/merge-view.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { saveRefused } from "../fleet/staged-scope.js";
+import { fleetNodes } from "../replicas/fleet-view.js";
 import { StaleRevisionError } from "../store/types.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
@@ -87,12 +88,23 @@ function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined): void {
   throw new HttpError(422, `${saveRefused(reason)}${by}`, { stagedRefusal: reason });
 }
 
-function modeNodes(ctx: ApiContext) {
-  return [...ctx.fleet.nodes.values()].map((n) => ({
-    name: n.name,
-    mode: n.hello.mode,
-    os: n.hello.os,
-  }));
+/**
+ * Every known node's mode and OS: with every replica active, the nodes other replicas hold too
+ * (their NodeMasquerade; a Windows reporter's backend is "cni"), or a save on one replica would
+ * pass a config that nodes held by another cannot take.
+ */
+function modeNodes(ctx: ApiContext): ModeNode[] {
+  const view = ctx.replicas?.sources();
+  const all = view ? [...fleetNodes(view)] : [...ctx.fleet.nodes.values()];
+  return all.map((n) =>
+    "hello" in n
+      ? { name: n.name, mode: n.hello.mode, os: n.hello.os }
+      : {
+          name: n.name,
+          mode: n.mode,
+          os: n.os === "windows" || n.backend === "cni" ? "windows" : "linux",
+        },
+  );
 }
 
 /**
@@ -143,8 +155,7 @@ async function save(
 /** The merge view with what nodes in observe mode make of it. */
 function withObserveWarning(ctx: ApiContext, view: MergedConfigView | null) {
   if (!view) return null;
-  let observe = 0;
-  for (const n of ctx.fleet.nodes.values()) if (n.hello.mode === "observe") observe++;
+  const observe = modeNodes(ctx).filter((n) => n.mode === "observe").length;
   return { ...view, observeWarning: observeWarning(view, observe) };
 }
 
