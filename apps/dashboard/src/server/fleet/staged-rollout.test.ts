@@ -42,7 +42,7 @@ const v2: Desired = {
 function setup(
   names = ["a", "b", "c"],
   observe: string[] = [],
-  refusal: { reason: string | null; saveError?: string } = { reason: null },
+  refusal: { reason: string | null; saveError?: string; active?: boolean } = { reason: null },
 ) {
   const restarted: [string[], string][] = [];
   let now = 1000;
@@ -72,6 +72,7 @@ function setup(
     },
     restartUpstream: (n, why) => void restarted.push([[...n], why]),
     refusal: () => refusal.reason,
+    active: () => refusal.active ?? true,
   });
   fleet.attachStaging(staged);
   const links = new Map(names.map((n) => [n, link()]));
@@ -443,6 +444,32 @@ describe("StagedRollouts", () => {
     staged.tick();
     await until(() => writes.length > 0, 2000, 10, "persisted on taking the Lease");
     expect(writes.at(-1)?.current?.revision).toBe(2);
+  });
+
+  it("a replica taking the Lease over settles the wave the previous holder left progressing", async () => {
+    const leader = setup();
+    leader.staged.begin(v2, v1, "text", "carol", WAVES);
+    await leader.staged.flush();
+    const ctl = { reason: null, active: false };
+    const t = setup(["a", "b", "c"], [], ctl);
+    t.saved.push(leader.saved.at(-1)); // the previous holder's last state: canary progressing
+    let current = v1;
+    await t.staged.restore(
+      () => current,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    current = v2;
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2)); // applied while this replica was not the holder
+    ctl.active = true;
+    t.staged.tick();
+    await until(
+      () => t.staged.view()?.startedBy === "carol",
+      2000,
+      10,
+      "the holder's rollout read",
+    );
+    expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
   });
 
   it("all at once: no staged rollout, every node gets the revision", () => {

@@ -373,7 +373,11 @@ export class StagedRollouts {
     // starting now would not find it: it would send its nodes the new revision at once).
     if (active && !this.wasActive && this.reload)
       void this.reload().then(() => {
-        if (this.s) this.persist();
+        if (!this.s) return;
+        this.persist();
+        // A wave the previous holder saw settle (or none saw: its nodes applied before) is
+        // settled here now, not at the next apply that may never come.
+        this.settle();
       });
     this.wasActive = active;
     if (!active) return;
