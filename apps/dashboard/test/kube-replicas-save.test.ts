@@ -1,6 +1,7 @@
 // Issue 17: a save on one replica is judged against every known node, those other replicas
 // hold included (their NodeMasquerade), not only the nodes it holds: masqueradeCIDRs while a
-// node held by another replica runs in observe mode is refused as it is for a node held here.
+// node held by another replica runs in observe mode is refused as it is for a node held here,
+// and the impact (save review, compare) counts the nodes held elsewhere apart, as not judged.
 import { describe, expect, it } from "vitest";
 import { kubeTestCluster } from "./helpers/kube-server.js";
 import { nodeMasquerade, replicaStarter } from "./helpers/replicas.js";
@@ -39,5 +40,35 @@ describe("a save judged against the whole fleet", () => {
       /^masqueradeCIDRs cannot be saved while a node is in observe mode \(node-2\): /,
     );
     expect((await a.api("/api/config")).body.resourceVersion).toBe(before.resourceVersion);
+  });
+
+  it("the impact counts the nodes other replicas hold apart: not judged here, never left out", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    await t.reporter(a, "node-1");
+    await t.reporter(b, "node-2");
+    await t.reporter(b, "node-3");
+    await eventually(
+      async () => (await a.api("/api/nodes")).body.summary.total === 3,
+      10_000,
+      "dash-a sees 3 nodes",
+    );
+    const yaml = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
+    const dry = (await a.api("/api/config/validate", { body: { yaml } })).body;
+    expect(dry.impact.nodes).toBe(1);
+    expect(dry.impact.notJudged).toEqual({
+      nodes: 2,
+      reason: "held by other dashboard replicas, which have their agent flags and rules",
+    });
+    const before = (await a.api("/api/config")).body;
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: { yaml, resourceVersion: before.resourceVersion, strategy: { kind: "all-at-once" } },
+    });
+    expect(put.status).toBe(200);
+    const q = `from=${before.resourceVersion}&to=${put.body.resourceVersion}`;
+    const cmp = (await b.api(`/api/history/compare?${q}`)).body;
+    expect(cmp.impact.notJudged?.nodes).toBe(1);
   });
 });

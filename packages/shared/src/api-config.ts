@@ -84,6 +84,11 @@ export interface DestinationImpact {
 export interface Impact {
   nodes: number;
   destinations: DestinationImpact[];
+  /**
+   * Known nodes the impact was not judged on (with every replica active: those other replicas
+   * hold, whose agent flags this replica does not have); absent when every node was judged.
+   */
+  notJudged?: { nodes: number; reason: string };
 }
 
 /** POST /api/config/validate */

@@ -24,6 +24,7 @@ import { saveRefused } from "../fleet/staged-scope.js";
 import { fleetNodes } from "../replicas/fleet-view.js";
 import { StaleRevisionError } from "../store/types.js";
 import type { ApiContext } from "./context.js";
+import { impactNodes } from "./impact-nodes.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { configView } from "./views.js";
@@ -185,17 +186,14 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
   const after = merged?.merge.ok ? merged.merge.config : c.config;
   const diff = diffConfigs(current, after);
   await yieldToEventLoop();
-  const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
-    os: n.hello.os,
-    flags: n.hello.flags,
-  }));
+  const { judged, notJudged } = impactNodes(ctx);
   return {
     ok: refused === undefined,
     errors: refused ? [refused] : [],
     warnings: c.warnings,
     config: c.config,
     diff,
-    impact: impactOf(current, after, nodes),
+    impact: { ...impactOf(current, after, judged), ...(notJudged ? { notJudged } : {}) },
     ...(merged ? { merge: merged.view, newConflicts: merged.newConflicts } : {}),
   };
 }
