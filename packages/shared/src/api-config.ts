@@ -37,6 +37,11 @@ export interface ConfigResponse {
 
   /** How a save rolls out when it does not say (IPMASQ_ROLLOUT_STRATEGY). */
   rolloutStrategy?: RolloutStrategy;
+  /**
+   * Why a save may not roll out in waves now (other dashboard replicas push changes to the nodes
+   * they hold: a canary on one would not hold it back from theirs); null or absent: it may.
+   */
+  stagedRefusal?: string | null;
 }
 
 /**
@@ -79,6 +84,11 @@ export interface DestinationImpact {
 export interface Impact {
   nodes: number;
   destinations: DestinationImpact[];
+  /**
+   * Known nodes the impact was not judged on (with every replica active: those other replicas
+   * hold, whose agent flags this replica does not have); absent when every node was judged.
+   */
+  notJudged?: { nodes: number; reason: string };
 }
 
 /** POST /api/config/validate */

@@ -446,6 +446,11 @@ export interface StagedRolloutView {
   aborted: boolean;
   /** What is happening, in one sentence (the reason when paused). */
   message: string;
+  /**
+   * Why the rollout is held (other dashboard replicas are active: no wave is released or
+   * finished, promote/retry/abort are refused); absent when it is not.
+   */
+  held?: string;
   waves: RolloutWaveView[];
   /** Newest last, at most 100. */
   actions: RolloutAction[];

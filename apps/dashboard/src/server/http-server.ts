@@ -177,7 +177,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const config = new ConfigService(o.store, o.flags, o.sources);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
-  const fleet = createFleet(config, feed, metrics, log, t, o.events);
+  const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
@@ -195,7 +195,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sessions = new SessionStore(o.sessions);
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
-  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined);
+  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, staged.problems());
   const storeStatus = o.store.status?.bind(o.store);
   if (storeStatus) metrics.setStoreStatus(storeStatus);
   // With every replica active each one serves the fleet; otherwise only the Lease holder does.
@@ -269,7 +269,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
  * be created) are reported without making the replica unready: it still serves the last known
  * config, which is better than no dashboard.
  */
-function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
+function readinessOf(o: DashboardOptions, nextLoaded: boolean, more: string[] = []): Readiness {
   const store = o.store.status?.();
   const lease = o.election?.status();
   const checks = {
@@ -282,6 +282,7 @@ function readinessOf(o: DashboardOptions, nextLoaded: boolean): Readiness {
     ...(o.replicas?.problems() ?? []),
     ...(o.sources?.status().problems ?? []),
     ...(lease?.problem ? [lease.problem] : []),
+    ...more,
   ];
   return {
     ready: Object.values(checks).every(Boolean),
@@ -298,6 +299,8 @@ function createFleet(
   log: Logger,
   t: Timings,
   events: SignalRecorder | undefined,
+  /** With every replica active: this replica, whose nodes its rollout counts. */
+  replica?: string,
 ): FleetState {
   events?.countResults((result) => metrics.kubeEvents.inc({ result }));
   const fleet = new FleetState({
@@ -310,7 +313,8 @@ function createFleet(
     onRolloutFinished: (r) => {
       if (r.finishedAt !== null)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
-      events?.rolloutFinished(r);
+      // Each replica counts the nodes it holds: the Event says so rather than "2 of 2 nodes".
+      events?.rolloutFinished(replica ? { ...r, heldBy: replica } : r);
     },
     onSignal: signalSink(metrics, events),
   });
@@ -364,6 +368,7 @@ function createStaging(
     persistence: persistenceOf(o.store),
     offlineWindowMs: o.rolloutOfflineWindowMs,
     active: o.election ? () => o.election!.isLeader() : undefined,
+    refusal: o.replicas ? () => o.replicas!.stagedRefusal() : undefined,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,

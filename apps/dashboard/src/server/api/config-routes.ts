@@ -14,14 +14,17 @@ import {
 import { z } from "zod";
 import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.js";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
-import { fleetIssue } from "../config/fleet-guard.js";
+import { fleetIssue, type ModeNode } from "../config/fleet-guard.js";
 import { historyEntries } from "../config/history.js";
 import { impactOf } from "../config/impact.js";
 import { currentMergedView, observeWarning } from "../config/merge-view.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
+import { saveRefused } from "../fleet/staged-scope.js";
+import { fleetNodes } from "../replicas/fleet-view.js";
 import { StaleRevisionError } from "../store/types.js";
 import type { ApiContext } from "./context.js";
+import { impactNodes } from "./impact-nodes.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 import { configView } from "./views.js";
@@ -60,6 +63,7 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
  * reports the new revision). A canary selector needs the nodes' labels, read now.
  */
 async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | undefined) {
+  refuseStaged(ctx, s);
   if (!s) return;
   if (s.kind === "waves" && "selector" in s.canary) {
     if (!ctx.nodeLabels)
@@ -71,12 +75,37 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
   } else ctx.staged.intend(text, s);
 }
 
-function modeNodes(ctx: ApiContext) {
-  return [...ctx.fleet.nodes.values()].map((n) => ({
-    name: n.name,
-    mode: n.hello.mode,
-    os: n.hello.os,
-  }));
+/**
+ * Waves asked for (or the default strategy's, when the save names none) while a staged rollout
+ * cannot run correctly (other replicas push to their own nodes): 422, before anything is saved.
+ */
+function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined): void {
+  if ((s ?? ctx.rolloutStrategy).kind !== "waves") return;
+  const reason = ctx.staged.refusal();
+  if (!reason) return;
+  const by = s
+    ? ""
+    : ' (this save names no strategy, and the default one has waves: send "strategy": {"kind": "all-at-once"})';
+  throw new HttpError(422, `${saveRefused(reason)}${by}`, { stagedRefusal: reason });
+}
+
+/**
+ * Every known node's mode and OS: with every replica active, the nodes other replicas hold too
+ * (their NodeMasquerade; a Windows reporter's backend is "cni"), or a save on one replica would
+ * pass a config that nodes held by another cannot take.
+ */
+function modeNodes(ctx: ApiContext): ModeNode[] {
+  const view = ctx.replicas?.sources();
+  const all = view ? [...fleetNodes(view)] : [...ctx.fleet.nodes.values()];
+  return all.map((n) =>
+    "hello" in n
+      ? { name: n.name, mode: n.hello.mode, os: n.hello.os }
+      : {
+          name: n.name,
+          mode: n.mode,
+          os: n.os === "windows" || n.backend === "cni" ? "windows" : "linux",
+        },
+  );
 }
 
 /**
@@ -127,8 +156,7 @@ async function save(
 /** The merge view with what nodes in observe mode make of it. */
 function withObserveWarning(ctx: ApiContext, view: MergedConfigView | null) {
   if (!view) return null;
-  let observe = 0;
-  for (const n of ctx.fleet.nodes.values()) if (n.hello.mode === "observe") observe++;
+  const observe = modeNodes(ctx).filter((n) => n.mode === "observe").length;
   return { ...view, observeWarning: observeWarning(view, observe) };
 }
 
@@ -158,17 +186,14 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
   const after = merged?.merge.ok ? merged.merge.config : c.config;
   const diff = diffConfigs(current, after);
   await yieldToEventLoop();
-  const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
-    os: n.hello.os,
-    flags: n.hello.flags,
-  }));
+  const { judged, notJudged } = impactNodes(ctx);
   return {
     ok: refused === undefined,
     errors: refused ? [refused] : [],
     warnings: c.warnings,
     config: c.config,
     diff,
-    impact: impactOf(current, after, nodes),
+    impact: { ...impactOf(current, after, judged), ...(notJudged ? { notJudged } : {}) },
     ...(merged ? { merge: merged.view, newConflicts: merged.newConflicts } : {}),
   };
 }
@@ -195,6 +220,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
           merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
 
           rolloutStrategy: ctx.rolloutStrategy,
+          stagedRefusal: ctx.staged.refusal(),
         }),
     }),
     route({

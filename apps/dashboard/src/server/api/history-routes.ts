@@ -14,6 +14,7 @@ import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import type { ConfigRevision } from "../store/types.js";
 import type { ApiContext } from "./context.js";
+import { impactNodes } from "./impact-nodes.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 
@@ -63,16 +64,14 @@ export function historyRoutes(ctx: ApiContext): Route[] {
           const to = configOf(ctx, all, toName);
           const { keys, diff } = compareConfigs(from.config, to.config);
           await yieldToEventLoop();
-          const nodes = [...ctx.fleet.nodes.values()].map((n) => ({
-            os: n.hello.os,
-            flags: n.hello.flags,
-          }));
+          const { judged, notJudged } = impactNodes(ctx);
+          const impact = impactOf(from.config, to.config, judged);
           return {
             from: refOf(from.rev),
             to: refOf(to.rev),
             keys,
             diff,
-            impact: impactOf(from.config, to.config, nodes),
+            impact: notJudged ? { ...impact, notJudged } : impact,
           } satisfies RevisionCompareResponse;
         });
         sendJson(res, 200, body);

@@ -38,6 +38,11 @@ export interface RolloutRef {
   total?: number;
   done?: number;
   failed?: number;
+  /**
+   * With every replica active: the replica whose nodes `total`/`done`/`failed` count (each
+   * replica counts the nodes it holds; the others' arrive later through their NodeMasquerades).
+   */
+  heldBy?: string;
 }
 
 export type FleetSignalSink = (s: FleetSignal) => void;

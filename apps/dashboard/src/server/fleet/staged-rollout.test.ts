@@ -39,7 +39,11 @@ const v2: Desired = {
   config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
 };
 
-function setup(names = ["a", "b", "c"], observe: string[] = []) {
+function setup(
+  names = ["a", "b", "c"],
+  observe: string[] = [],
+  refusal: { reason: string | null; saveError?: string; active?: boolean } = { reason: null },
+) {
   const restarted: [string[], string][] = [];
   let now = 1000;
   let desired = v1;
@@ -61,9 +65,14 @@ function setup(names = ["a", "b", "c"], observe: string[] = []) {
     now: () => now,
     persistence: {
       loadRollout: async () => saved.at(-1) ?? null,
-      saveRollout: async (s) => void saved.push(s),
+      saveRollout: async (s) => {
+        if (refusal.saveError) throw new Error(refusal.saveError);
+        saved.push(s);
+      },
     },
     restartUpstream: (n, why) => void restarted.push([[...n], why]),
+    refusal: () => refusal.reason,
+    active: () => refusal.active ?? true,
   });
   fleet.attachStaging(staged);
   const links = new Map(names.map((n) => [n, link()]));
@@ -405,6 +414,64 @@ describe("StagedRollouts", () => {
     expect(standby.view()).toMatchObject({ resourceVersion: "2", startedBy: "alice", step: 0 });
   });
 
+  it("a rollout started before this replica held the Lease is persisted when it takes it", async () => {
+    let active = false;
+    const writes: { current: { revision: number } | null }[] = [];
+    const staged = new StagedRollouts({
+      log: silentLogger(),
+      active: () => active,
+      persistence: {
+        loadRollout: async () => null,
+        saveRollout: async (s) => void writes.push(s as (typeof writes)[number]),
+      },
+    });
+    staged.attach({
+      nodes: new Map(),
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    await staged.restore(
+      () => v1,
+      async () => null,
+    );
+    staged.begin(v2, v1, "text", "alice", WAVES);
+    staged.tick();
+    await staged.flush();
+    expect(writes).toEqual([]);
+    active = true;
+    staged.tick();
+    await until(() => writes.length > 0, 2000, 10, "persisted on taking the Lease");
+    expect(writes.at(-1)?.current?.revision).toBe(2);
+  });
+
+  it("a replica taking the Lease over settles the wave the previous holder left progressing", async () => {
+    const leader = setup();
+    leader.staged.begin(v2, v1, "text", "carol", WAVES);
+    await leader.staged.flush();
+    const ctl = { reason: null, active: false };
+    const t = setup(["a", "b", "c"], [], ctl);
+    t.saved.push(leader.saved.at(-1)); // the previous holder's last state: canary progressing
+    let current = v1;
+    await t.staged.restore(
+      () => current,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    current = v2;
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2)); // applied while this replica was not the holder
+    ctl.active = true;
+    t.staged.tick();
+    await until(
+      () => t.staged.view()?.startedBy === "carol",
+      2000,
+      10,
+      "the holder's rollout read",
+    );
+    expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
+  });
+
   it("all at once: no staged rollout, every node gets the revision", () => {
     const t = setup();
     t.save(v2, { kind: "all-at-once" });
@@ -568,5 +635,63 @@ describe("StagedRollouts tells the fleet whose place changed", () => {
     for (const n of t.rest) t.fleet.applyResult(n, apply(2));
     expect(t.staged.view()).toMatchObject({ phase: "healthy" });
     expect(t.told()).toEqual(["a", "b", "c", "d"]);
+  });
+});
+
+describe("StagedRollouts while other replicas are active (refusal)", () => {
+  const REASON = "dashboard replica dash-b is active too";
+
+  it("a change rolls out all at once: no staged rollout, every node gets it", () => {
+    const t = setup(["a", "b", "c"], [], { reason: REASON });
+    t.save(v2);
+    expect(t.staged.view()).toBeNull();
+    for (const [n, l] of t.links) expect(sent(l), n).toEqual([1, 2]);
+  });
+
+  it("a rollout started alone is held: moves refused with why, no wave released or finished; lifted, it goes on", () => {
+    const refusal = { reason: null as string | null };
+    const t = setup(["a", "b", "c"], [], refusal);
+    t.save(v2);
+    refusal.reason = REASON;
+    t.fleet.applyResult(t.canary, apply(2));
+    // The canary applied, but the wave is not settled here while held.
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, held: REASON });
+    expect(t.staged.view()!.message).toBe(
+      `the canary is applying the revision. Held: ${REASON}; this view counts only the nodes this replica holds, and no wave is released or finished until one replica is left`,
+    );
+    const cases = [
+      { desc: "promote", r: t.staged.promote("bob", false) },
+      { desc: "retry", r: t.staged.retry("bob") },
+      { desc: "abort", r: t.staged.abort("bob") },
+    ];
+    for (const { desc, r } of cases)
+      expect(r, desc).toEqual({
+        ok: false,
+        error: `${desc} is refused: ${REASON}, and a ${desc} here would reach only the nodes this replica holds. To return every node to the previous config, roll back to revision 1 all at once; to go on, ${desc} once one replica is left`,
+      });
+    for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1]);
+    refusal.reason = null;
+    t.staged.tick();
+    expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
+    expect(t.staged.view()!.held).toBeUndefined();
+    expect(t.staged.promote("bob", false).ok).toBe(true);
+    for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1, 2]);
+  });
+});
+
+describe("StagedRollouts.problems", () => {
+  it("a state that could not be persisted is a problem while the rollout runs, gone once written", async () => {
+    const ctl = { reason: null, saveError: "configmaps is forbidden" as string | undefined };
+    const t = setup(["a", "b", "c"], [], ctl);
+    expect(t.staged.problems()).toEqual([]);
+    t.save(v2);
+    await t.staged.flush();
+    expect(t.staged.problems()).toEqual([
+      "the staged rollout of revision 2 could not be persisted (configmaps is forbidden): a restart of this dashboard would not resume it",
+    ]);
+    ctl.saveError = undefined;
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    expect(t.staged.problems()).toEqual([]);
   });
 });

@@ -22,9 +22,11 @@ import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
+import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
+  MAX_ROLLOUT_NODES,
   outcomeOf,
   type PastRollout,
   pastOf,
@@ -68,6 +70,12 @@ export interface StagedOptions {
    * the persisted rollout again when it takes over (the active replica's waves, not its own).
    */
   active?: () => boolean;
+  /**
+   * Why a staged rollout cannot be run correctly now (other dashboard replicas push to their
+   * own nodes: staged-scope.ts); null when it can. While refused no rollout starts (a change
+   * rolls out all at once), operators' moves are refused, and no wave is released or finished.
+   */
+  refusal?: () => string | null;
 }
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
@@ -102,6 +110,10 @@ export class StagedRollouts {
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
   private reload: (() => Promise<void>) | undefined;
   private wasActive = true;
+  /** A settled wave was held back by a refusal: settled again once it is lifted. */
+  private heldBack = false;
+  /** The refusal browsers were last shown with the rollout (its view says it is held). */
+  private shownRefusal: string | null = null;
   /** Node → wave of the current rollout, built when first asked (placeOf runs per node). */
   private index: { of: StagedState; waves: Map<string, number> } | null = null;
   /** The places browsers were last told of: the rollout's shape, its nodes, its failed ones. */
@@ -148,7 +160,38 @@ export class StagedRollouts {
   }
 
   view(): StagedRolloutView | null {
-    return this.s && this.fleet ? stagedView(this.s, this.fleet.nodes) : null;
+    if (!this.s || !this.fleet) return null;
+    const v = stagedView(this.s, this.fleet.nodes);
+    const refused = this.refusal();
+    return refused && !this.finished()
+      ? { ...v, message: heldMessage(v.message, refused), held: refused }
+      : v;
+  }
+
+  /**
+   * What is wrong with the unfinished rollout's persistence (for /readyz): a state that could
+   * not be written, or one naming more nodes than a persisted rollout may (it would not be
+   * read back): either way a restart would not resume it.
+   */
+  problems(): string[] {
+    const s = this.s;
+    if (!s || this.finished() || !this.isActive()) return [];
+    const named = s.waves.reduce((n, w) => n + w.length, 0);
+    const out: string[] = [];
+    if (named > MAX_ROLLOUT_NODES)
+      out.push(
+        `the staged rollout of revision ${s.revision} names ${named} nodes, more than the ${MAX_ROLLOUT_NODES} a persisted rollout may: a restart of this dashboard would not resume it`,
+      );
+    if (this.writer.lastError)
+      out.push(
+        `the staged rollout of revision ${s.revision} could not be persisted (${this.writer.lastError}): a restart of this dashboard would not resume it`,
+      );
+    return out;
+  }
+
+  /** Why a staged rollout cannot be run correctly now; null when it can. */
+  refusal(): string | null {
+    return this.opts.refusal?.() ?? null;
   }
 
   /** Resolves when the state written so far is persisted. */
@@ -170,7 +213,18 @@ export class StagedRollouts {
     // A revision that comes without a strategy of its own (an edit outside the dashboard, a
     // change to another config source) while a rollout runs is staged like it: it carries the
     // unpromoted change too, which must not reach the waves not yet released.
-    const { strategy, labels } = this.takeIntent(text, this.active ? this.s!.strategy : fallback);
+    const intent = this.takeIntent(text, this.active ? this.s!.strategy : fallback);
+    const { labels } = intent;
+    const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
+    // Every replica decides alike: waves here would not hold the change back from the nodes
+    // other replicas hold, so it goes to every node at once (saves asking for waves are refused
+    // before; this is a change made outside the dashboard, or a replica that just appeared).
+    if (refused)
+      this.opts.log.warn(
+        { revision: next.revision, reason: refused },
+        "a staged rollout cannot run now: the revision rolls out all at once",
+      );
+    const strategy = refused ? ({ kind: "all-at-once" } as const) : intent.strategy;
     // A rollout superseded before it finished, or aborted: the stable revision is still its
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
@@ -308,10 +362,29 @@ export class StagedRollouts {
 
   /** Timed pauses end here (the server's 1 s sweep). */
   tick(): void {
+    const refusal = this.s ? this.refusal() : null;
+    if (refusal !== this.shownRefusal) {
+      this.shownRefusal = refusal;
+      this.fleet?.rolloutChanged();
+    }
     const active = this.isActive();
-    if (active && !this.wasActive && this.reload) void this.reload();
+    // Taking over: the persisted rollout is read again, then the one now held is persisted (a
+    // rollout started before this replica held the Lease was never written, and a replica
+    // starting now would not find it: it would send its nodes the new revision at once).
+    if (active && !this.wasActive && this.reload)
+      void this.reload().then(() => {
+        if (!this.s) return;
+        this.persist();
+        // A wave the previous holder saw settle (or none saw: its nodes applied before) is
+        // settled here now, not at the next apply that may never come.
+        this.settle();
+      });
     this.wasActive = active;
     if (!active) return;
+    if (this.heldBack && this.refusal() === null) {
+      this.heldBack = false;
+      this.settle();
+    }
     if (this.s?.core.pause?.kind === "duration")
       this.input({ type: "tick", now: this.now() }, "system");
   }
@@ -373,8 +446,14 @@ export class StagedRollouts {
     );
   }
 
-  private operate(input: RolloutInput, user: string): ActionResult {
+  private operate(
+    input: Extract<RolloutInput, { type: "promote" | "retry" | "abort" }>,
+    user: string,
+  ): ActionResult {
     if (!this.s) return { ok: false, error: "no staged rollout" };
+    const refused = this.finished() ? null : this.refusal();
+    if (refused)
+      return { ok: false, error: actionRefused(input.type, refused, this.s.previous?.revision) };
     const r = this.input(input, user);
     return r ?? { ok: true, view: this.view()! };
   }
@@ -382,6 +461,7 @@ export class StagedRollouts {
   /** Runs the state machine; undefined when it took the input. */
   private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
     const s = this.s!;
+    if (this.holds(input)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -400,6 +480,17 @@ export class StagedRollouts {
     if (s.core.phase === "paused" && before.phase !== "paused") this.paused();
     if (r.effect) this.settle();
     return undefined;
+  }
+
+  /**
+   * While refused, a wave released or finished here would count and reach only this replica's
+   * nodes: time and settled waves are held back (settled again once the refusal is lifted).
+   */
+  private holds(input: RolloutInput): boolean {
+    if (input.type !== "tick" && input.type !== "wave-settled") return false;
+    if (this.refusal() === null) return false;
+    this.heldBack = true;
+    return true;
   }
 
   private record(input: RolloutInput, user: string, fromStep: number): void {

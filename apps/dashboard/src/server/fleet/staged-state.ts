@@ -19,8 +19,8 @@ import type { NodeRecord } from "./node.js";
 export const WAVE_LIST_LIMIT = 50;
 /** Actions kept per rollout. */
 export const MAX_ROLLOUT_ACTIONS = 100;
-/** Nodes a persisted rollout may name (a fleet is at most a few thousand reporters). */
-const MAX_ROLLOUT_NODES = 20_000;
+/** Nodes a persisted rollout may name (one dashboard process holds at most ~19,000 reporters). */
+export const MAX_ROLLOUT_NODES = 20_000;
 
 const revision = z.number().int().nonnegative();
 const pauseSchema = z.union([
@@ -122,6 +122,8 @@ export interface RolloutPersistence {
 export class StateWriter {
   private running: Promise<void> | null = null;
   private next: { state: Persisted } | null = null;
+  /** Why the newest write failed; undefined once one succeeds. */
+  lastError: string | undefined;
 
   constructor(
     private readonly target: RolloutPersistence | undefined,
@@ -145,7 +147,9 @@ export class StateWriter {
       this.next = null;
       try {
         await this.target!.saveRollout(state);
+        this.lastError = undefined;
       } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
         this.log.warn({ err: e }, "could not persist the rollout state; it is kept in memory");
       }
     }

@@ -88,7 +88,9 @@ export class FleetEvents implements SignalRecorder {
   /** A rollout whose every target applied or failed. */
   rolloutFinished(r: RolloutRef): void {
     const failed = r.failed ? `, ${r.failed} failed` : "";
-    const counts = r.total === undefined ? "" : ` on ${r.done ?? 0} of ${r.total} nodes${failed}`;
+    const held = r.heldBy ? ` held by replica ${r.heldBy}` : "";
+    const counts =
+      r.total === undefined ? "" : ` on ${r.done ?? 0} of ${r.total} nodes${held}${failed}`;
     this.record(
       () => this.configMapRef(),
       r.failed ? "Warning" : "Normal",

@@ -123,3 +123,14 @@ describe("rolloutOf: the rollout over every node", () => {
     });
   });
 });
+
+describe("remoteOf: a Windows node held elsewhere", () => {
+  it("is windows by its backend (cni), not linux", () => {
+    const win = cr("w", "other", true);
+    win.status!.backend = "cni";
+    expect(remoteOf(sources({ objects: [win] }), "w")?.os).toBe("windows");
+    const linux = cr("l", "other", true);
+    linux.status!.backend = "nf_tables";
+    expect(remoteOf(sources({ objects: [linux] }), "l")?.os).toBe("linux");
+  });
+});

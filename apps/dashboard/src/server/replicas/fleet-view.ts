@@ -35,7 +35,11 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
   const seenAt = st ? Date.parse(st.observedAt) : Number.NaN;
   const base = {
     name,
-    os: st?.backend === "windows" ? ("windows" as const) : ("linux" as const),
+    // A Windows reporter's backend is "cni" (its CNI config's OutBoundNAT list).
+    os:
+      st?.backend === "cni" || st?.backend === "windows"
+        ? ("windows" as const)
+        : ("linux" as const),
     mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
     appliedRevision: st?.appliedRevision ?? null,
     backend: st?.backend ?? "",

@@ -96,6 +96,17 @@ export class ReplicaLeases {
     return { live: false, reason: `replica ${replica} stopped renewing its Lease${at}` };
   }
 
+  /**
+   * The other replicas renewing their Lease now, sorted; null until the Leases were listed
+   * once (whether others are active is not known yet).
+   */
+  liveOthers(): string[] | null {
+    if (this.watcher.health.lists === 0) return null;
+    return [...this.observed.keys()]
+      .filter((r) => r !== this.o.replica && this.liveness(r).live)
+      .sort();
+  }
+
   async start(): Promise<void> {
     this.renewing = this.renew();
     await this.renewing;

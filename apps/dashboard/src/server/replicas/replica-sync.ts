@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { ChangeFeed, FleetChanges } from "../fleet/change-feed.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import type { NodeExists } from "../fleet/node-expiry.js";
+import { stagedRefusalOf } from "../fleet/staged-scope.js";
 import type { KubeClients } from "../kube/client.js";
 import { apiMessage, statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
@@ -173,6 +174,11 @@ export class ReplicaSync {
       });
     }
     for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);
+  }
+
+  /** Why a staged rollout cannot run correctly here: other replicas are active (or not known). */
+  stagedRefusal(): string | null {
+    return stagedRefusalOf(this.leases.liveOthers());
   }
 
   problems(): string[] {

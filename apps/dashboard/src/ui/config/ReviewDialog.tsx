@@ -69,7 +69,7 @@ export function ReviewDialog({
   onRebase: (current: ConflictCurrent) => void;
 }) {
   const [message, setMessage] = useState("");
-  const strategy = useStrategyDraft(base.rolloutStrategy);
+  const strategy = useStrategyDraft(base.rolloutStrategy, base.stagedRefusal ?? null);
   const [conflict, setConflict] = useState<ConflictCurrent | null>(() =>
     latest.resourceVersion !== base.resourceVersion && latest.valid
       ? {

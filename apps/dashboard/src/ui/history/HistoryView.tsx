@@ -22,12 +22,15 @@ import { ComparePanel, CompareResult } from "./ComparePanel";
 /** The strategy picker of the rollback dialog, reporting a valid strategy (or null). */
 function RollbackStrategy({
   initial,
+  refusal,
   onChange,
 }: {
   initial: RolloutStrategy | undefined;
+  /** Why waves cannot be picked now (other dashboard replicas are active), if so. */
+  refusal: string | null;
   onChange: (s: RolloutStrategy | null) => void;
 }) {
-  const draft = useStrategyDraft(initial);
+  const draft = useStrategyDraft(initial, refusal);
   useEffect(() => onChange(draft.value), [draft.value, onChange]);
   return <StrategyPicker draft={draft} />;
 }
@@ -119,7 +122,11 @@ function RollbackDialog({
       <RollbackImpact target={target} current={current} />
       {config.data ? (
         <div className="mt-4">
-          <RollbackStrategy initial={config.data.rolloutStrategy} onChange={setStrategy} />
+          <RollbackStrategy
+            initial={config.data.rolloutStrategy}
+            refusal={config.data.stagedRefusal ?? null}
+            onChange={setStrategy}
+          />
           <RolloutReviewNotes strategy={strategy} />
         </div>
       ) : null}

@@ -30,6 +30,12 @@ export function ImpactList({
         ))
       )}
       <li className="text-zinc-600 dark:text-zinc-400">{nodesText(impact.nodes)}</li>
+      {impact.notJudged ? (
+        <li className="text-zinc-600 dark:text-zinc-400">
+          {impact.notJudged.nodes} more node{impact.notJudged.nodes === 1 ? " is" : "s are"} not
+          counted here: {impact.notJudged.reason}.
+        </li>
+      ) : null}
     </ul>
   );
 }

@@ -101,8 +101,10 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
   });
   const open = r.phase === "progressing" || r.phase === "paused";
   if (!open) return null;
-  const last = r.step >= r.waves.length - 1;
-  const failed = r.waves.some((w) => w.failed > 0);
+  // Held (other dashboard replicas are active): the server refuses every move, so none is offered.
+  const held = r.held !== undefined;
+  const last = held || r.step >= r.waves.length - 1;
+  const failed = !held && r.waves.some((w) => w.failed > 0);
   return (
     <div className="flex flex-wrap items-center gap-2">
       <Button size="sm" variant="primary" disabled={last} onClick={() => m.mutate("promote")}>
@@ -114,9 +116,15 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
       <Button size="sm" disabled={!failed} onClick={() => m.mutate("retry")}>
         Retry failed nodes
       </Button>
-      <Button size="sm" variant="danger" onClick={onAbort}>
+      <Button size="sm" variant="danger" disabled={held} onClick={onAbort}>
         Abort
       </Button>
+      {held ? (
+        <span className="text-xs text-zinc-600 dark:text-zinc-400">
+          To return every node to revision {r.previousRevision}, roll it back all at once in
+          History.
+        </span>
+      ) : null}
       {m.isError ? (
         <span role="alert" className="text-sm text-red-700 dark:text-red-400">
           {errorMessage(m.error)}

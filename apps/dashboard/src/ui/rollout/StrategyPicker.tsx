@@ -2,6 +2,8 @@
 // How a save rolls out: every node at once, or in waves (a canary, then cumulative
 // percentages, paused between waves until promoted or for a time). Starts from the
 // dashboard's default (IPMASQ_ROLLOUT_STRATEGY); checked with the shared schema as typed.
+// While the server refuses waves (other dashboard replicas are active: `stagedRefusal` of
+// GET /api/config) it starts at "all at once" and says why waves cannot be picked.
 import { type RolloutStrategy, rolloutStrategySchema, zodReason } from "@masq/shared";
 import { useId, useMemo, useState } from "react";
 
@@ -77,11 +79,18 @@ export function strategyOf(f: Fields): { value: RolloutStrategy | null; error: s
     : { value: null, error: zodReason(r.error, { issues: 1 }) };
 }
 
-export function useStrategyDraft(initial: RolloutStrategy | undefined) {
-  const [fields, setFields] = useState(() => fieldsOf(initial));
-  const checked = useMemo(() => strategyOf(fields), [fields]);
+export function useStrategyDraft(
+  initial: RolloutStrategy | undefined,
+  refusal: string | null = null,
+) {
+  const [fields, setFields] = useState(() => fieldsOf(refusal ? undefined : initial));
+  const checked = useMemo(() => {
+    const c = strategyOf(fields);
+    return refusal && fields.mode === "waves" ? { value: null, error: refusal } : c;
+  }, [fields, refusal]);
   return {
     fields,
+    refusal,
     set: (p: Partial<Fields>) => setFields((f) => ({ ...f, ...p })),
     ...checked,
   };
@@ -111,12 +120,19 @@ export function StrategyPicker({ draft }: { draft: ReturnType<typeof useStrategy
             type="radio"
             name={`${id}-mode`}
             checked={f.mode === "waves"}
+            disabled={draft.refusal !== null && f.mode !== "waves"}
             onChange={() => draft.set({ mode: "waves" })}
           />
           In waves, canary first
         </label>
       </div>
-      {f.mode === "waves" ? <WaveFields draft={draft} id={id} /> : null}
+      {draft.refusal ? (
+        <p className="text-xs text-zinc-600 dark:text-zinc-400">
+          Waves are not available now: {draft.refusal}. Roll out all at once, or run one dashboard
+          replica to roll out in waves.
+        </p>
+      ) : null}
+      {f.mode === "waves" && !draft.refusal ? <WaveFields draft={draft} id={id} /> : null}
       {draft.error ? (
         <p role="alert" className="text-sm text-red-700 dark:text-red-400">
           {draft.error}
