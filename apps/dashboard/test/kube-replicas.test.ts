@@ -122,7 +122,10 @@ describe("every replica active", () => {
       nodes: ["node-1"],
       skipped: [],
       requested: [{ name: "node-1", replica: "dash-a" }],
+      // Within the burst: written at once.
+      requestBacklog: { waiting: 0, perSecond: 50, drainSeconds: 0 },
     });
+    await r.waitFor((m) => m.type === "resync" && m.requestId !== res.body.requestId, 10_000);
   });
 
   it("a replica that stops renewing its Lease leaves its nodes unknown until they reconnect", async () => {
@@ -198,5 +201,37 @@ describe("every replica active", () => {
     fake.apply(object("node-deleted"));
     await eventually(() => !nm(fake, "node-deleted"), 10_000, "the deleted node's object gone");
     expect(nm(fake, "node-kept")).toBeDefined();
+  });
+});
+
+describe("a bulk resync of nodes held by another replica", () => {
+  const slow = replicaStarter(t, { statusWritesPerSecond: 2 });
+
+  it("is written through the replica's rate limit, saying how many wait and for how long", async () => {
+    const fake = await t.cluster();
+    const a = await slow(fake, "dash-a");
+    const b = await slow(fake, "dash-b");
+    const names = ["n-1", "n-2", "n-3", "n-4", "n-5", "n-6"];
+    const sims = await Promise.all(names.map((n) => t.reporter(a, n)));
+    await eventually(
+      async () => (await b.api("/api/nodes")).body.summary?.total === names.length,
+      20_000,
+      "dash-b sees every node",
+    );
+    const asked = (q: { method: string; path: string }) =>
+      q.method === "PATCH" && /\/nodemasquerades\/n-\d$/.test(q.path);
+    const before = fake.requests.filter(asked).length;
+    const bulk = await b.api("/api/resync", { body: {} });
+    expect(bulk.status).toBe(202);
+    expect(bulk.body.requested).toHaveLength(names.length);
+    // 2 a second, burst 2: two written at once, four wait two seconds.
+    expect(bulk.body.requestBacklog).toEqual({ waiting: 4, perSecond: 2, drainSeconds: 2 });
+    for (const s of sims) await s.waitFor((m) => m.type === "resync", 10_000);
+    const writes = fake.requests.filter(asked).slice(before);
+    expect(writes).toHaveLength(names.length);
+    // Never more than the burst plus the rate over the time they took.
+    const spanS = (writes.at(-1)!.at - writes[0]!.at) / 1000;
+    expect(spanS).toBeGreaterThanOrEqual(1.5);
+    expect(writes.length).toBeLessThanOrEqual(2 + 2 * spanS + 1);
   });
 });

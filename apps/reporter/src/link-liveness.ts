@@ -61,6 +61,8 @@ export function livenessStep(
 /** The timer side of `livenessStep` for one connection. */
 export class Liveness {
   private timer: NodeJS.Timeout | undefined;
+  /** The longest silence a check saw (frames and pongs), ms: the margin below deadAfterMs. */
+  maxSilentMs = 0;
   private readonly clock: LivenessClock = { now: 0, lastSeen: 0, lastPing: 0, lastCheck: 0 };
 
   constructor(
@@ -90,6 +92,7 @@ export class Liveness {
     c.now = Date.now();
     const step = livenessStep(c, this.policy);
     c.lastCheck = c.now;
+    if (step !== "late") this.maxSilentMs = Math.max(this.maxSilentMs, c.now - c.lastSeen);
     if (step === "late") c.lastSeen = Math.max(c.lastSeen, c.now - this.policy.pingIdleMs);
     else if (step === "ping") {
       c.lastPing = c.now;

@@ -57,6 +57,8 @@ export interface LinkStats {
   sent: number;
   received: number;
   ignored: number;
+  /** The longest the dashboard was silent (no frame or pong) on a live connection, ms. */
+  maxSilentMs: number;
 }
 
 export interface Link {
@@ -148,7 +150,7 @@ function closeSocket(socket: WebSocket | undefined): Promise<void> {
  */
 function decodeFrame(
   data: WebSocket.RawData,
-  stats: LinkStats,
+  stats: Omit<LinkStats, "maxSilentMs">,
   log: Logger,
 ): { msg: DashboardMessage; legacy: boolean } | undefined {
   stats.received++;
@@ -206,7 +208,13 @@ class Heartbeat {
 class FrameCodec {
   legacyNames = false;
 
-  readonly stats: LinkStats = { connects: 0, disconnects: 0, sent: 0, received: 0, ignored: 0 };
+  readonly stats: Omit<LinkStats, "maxSilentMs"> = {
+    connects: 0,
+    disconnects: 0,
+    sent: 0,
+    received: 0,
+    ignored: 0,
+  };
 
   constructor(
     private readonly log: Logger,
@@ -330,7 +338,7 @@ export function createLink(opts: LinkOptions): Link {
       return open;
     },
     send,
-    stats: () => ({ ...codec.stats }),
+    stats: () => ({ ...codec.stats, maxSilentMs: alive.maxSilentMs }),
     close() {
       closed = true;
       clearTimeout(retryTimer);

@@ -302,6 +302,12 @@ export interface BulkResyncResponse {
   skipped: { name: string; reason: string }[];
   /** Of `nodes`: those held by another replica, asked through their NodeMasquerade, by replica. */
   requested?: { name: string; replica: string }[];
+  /**
+   * With `requested`: those requests are written through this replica's rate limit, not at
+   * once. `waiting`: requests not yet written (this call's and earlier ones'), `perSecond`: the
+   * rate, `drainSeconds`: when the last of them is written.
+   */
+  requestBacklog?: { waiting: number; perSecond: number; drainSeconds: number };
 }
 
 /**

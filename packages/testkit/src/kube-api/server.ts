@@ -59,6 +59,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   user: string;
+  /** When it arrived (Date.now()). */
+  at: number;
 }
 
 /** What the authorizer is asked for a route (a subresource as "resource/sub"). */
@@ -381,6 +383,7 @@ export class FakeKubeApi {
       path: url.pathname + url.search,
       status: 0,
       user: "",
+      at: Date.now(),
     };
     this.requests.push(rec);
     const send = (status: number, body: Obj) => {

@@ -16,6 +16,7 @@ import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
 import { ObjectExpiry } from "./object-expiry.js";
 import { ReplicaLeases } from "./replica-leases.js";
+import { ResyncRequests } from "./resync-requests.js";
 import { StatusWriter } from "./status-writer.js";
 
 export interface ReplicaSyncOptions {
@@ -50,6 +51,8 @@ export class ReplicaSync {
   readonly objects: NodeMasqueradeWatch;
   readonly writer: StatusWriter;
   readonly leases: ReplicaLeases;
+  /** Bulk resync requests for nodes held elsewhere, rate-limited (resync-requests.ts). */
+  readonly resyncRequests: ResyncRequests;
   private readonly api: NodeMasqueradeApi;
   private readonly expiry: ObjectExpiry;
   /** Per node, the resync request id this replica performed (echoed as resyncObserved). */
@@ -67,6 +70,11 @@ export class ReplicaSync {
       replica: o.replica,
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
+      log: o.log,
+    });
+    this.resyncRequests = new ResyncRequests({
+      ratePerSecond: o.statusWritesPerSecond,
+      send: (name, by) => this.requestResync(name, by),
       log: o.log,
     });
     this.expiry = new ObjectExpiry({
@@ -251,6 +259,7 @@ export class ReplicaSync {
 
   async close(): Promise<void> {
     this.writer.close();
+    this.resyncRequests.close();
     await Promise.all([this.objects.stop(), this.leases.close()]);
   }
 }

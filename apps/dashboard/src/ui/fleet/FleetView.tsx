@@ -283,11 +283,17 @@ function bulkResyncToasts(r: BulkResyncResponse): ["success" | "error", string][
   const skipped = r.skipped ?? [];
   const plural = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
   const via = r.requested?.length ?? 0;
+  const wait = r.requestBacklog;
+  // Requests for nodes held elsewhere are written at a bounded rate: say when the last goes.
+  const later =
+    wait && wait.waiting > 0
+      ? `; ${wait.waiting} wait, all sent within ${wait.drainSeconds} s`
+      : "";
   const out: ["success" | "error", string][] = [];
   if (r.nodes.length > 0)
     out.push([
       "success",
-      `Resync requested for ${plural(r.nodes.length)}${via > 0 ? ` (${via} via the replicas holding them)` : ""}`,
+      `Resync requested for ${plural(r.nodes.length)}${via > 0 ? ` (${via} via the replicas holding them${later})` : ""}`,
     ]);
   if (skipped.length > 0)
     out.push([
