@@ -56,7 +56,25 @@ describe("every replica active", () => {
       );
       // Ready although only one of them holds the singleton Lease.
       expect((await s.api("/readyz", { token: null })).status).toBe(200);
+      // Every row carries the same facts whichever replica holds the node (kept by the CRD's
+      // schema, which prunes fields it does not declare).
+      const facts = list.nodes.map((n: Record<string, unknown>) => {
+        const { name, os, kernel, iptablesVersion, critical, warnings, notKnownHere } = n;
+        return { name, os, kernel, iptablesVersion, critical, warnings, notKnownHere };
+      });
+      expect(facts).toEqual(
+        ["node-1", "node-2"].map((name) => ({
+          name,
+          os: "linux",
+          kernel: "6.1.0-test",
+          iptablesVersion: "v1.8.9 (nf_tables)",
+          critical: 0,
+          warnings: 0,
+          notKnownHere: undefined,
+        })),
+      );
     }
+    expect(cr.status.details).toMatchObject({ os: "linux", reporterVersion: "test" });
     const page = (await b.api("/api/nodes/node-1")).body;
     expect(page.view).toBeNull();
     expect(page.viewUnavailable).toMatch(/^held by replica dash-a: /);

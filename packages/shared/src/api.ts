@@ -80,7 +80,15 @@ export interface NodeSummary extends Freshness {
   /** Why the dashboard cannot resync this node now (offline; observe mode without pod
    * restarts); absent when it can. */
   resyncUnavailable?: string;
+  /**
+   * A node held by another replica whose NodeMasquerade does not carry everything a row shows:
+   * those fields (their values here are placeholders, not facts) and why.
+   */
+  notKnownHere?: { fields: NotKnownField[]; reason: string };
 }
+
+/** Row fields a replica may not know of a node another replica holds. */
+export type NotKnownField = "os" | "kernel" | "iptablesVersion" | "severity";
 
 export interface NodeEvent {
   time: number;

@@ -29,20 +29,37 @@ export function remoteOf(s: FleetViewSources, name: string): RemoteSummary | und
   return summaryOfObject(s, cr);
 }
 
+/** A status without details (or with older ones) was written by the previous release. */
+const NO_DETAILS: NonNullable<NodeSummary["notKnownHere"]> = {
+  fields: ["kernel", "iptablesVersion", "severity"],
+  reason:
+    "the replica holding this node has not recorded them in its NodeMasquerade (a dashboard of the previous release)",
+};
+
+/** The row's facts from the status's details; placeholders said to be such without them. */
+function factsOf(st: NodeMasquerade["status"]) {
+  const d = st?.details?.observedAt === st?.observedAt ? st?.details : undefined;
+  return {
+    // Without details, the backend tells the OS: only Windows reporters write the CNI config.
+    os: d?.os ?? (st?.backend === "cni" ? ("windows" as const) : ("linux" as const)),
+    mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
+    backend: st?.backend ?? "",
+    kernel: d?.kernel ?? "",
+    iptablesVersion: d?.iptablesVersion ?? "",
+    critical: d?.critical ?? 0,
+    warnings: d?.warnings ?? 0,
+    ...(st && !d ? { notKnownHere: NO_DETAILS } : {}),
+  };
+}
+
 function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary {
   const st = cr.status;
   const name = cr.metadata.name;
   const seenAt = st ? Date.parse(st.observedAt) : Number.NaN;
   const base = {
     name,
-    os: st?.backend === "windows" ? ("windows" as const) : ("linux" as const),
-    mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
+    ...factsOf(st),
     appliedRevision: st?.appliedRevision ?? null,
-    backend: st?.backend ?? "",
-    kernel: "",
-    iptablesVersion: "",
-    critical: 0,
-    warnings: 0,
     lastSeenAt: Number.isNaN(seenAt) ? null : seenAt,
     lastReportAt: Number.isNaN(seenAt) ? null : seenAt,
     heldBy: {

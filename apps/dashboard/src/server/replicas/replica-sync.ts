@@ -11,7 +11,7 @@ import type { NodeExists } from "../fleet/node-expiry.js";
 import type { KubeClients } from "../kube/client.js";
 import { apiMessage, statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
-import { rfc3339, statusBody } from "./node-masquerade.js";
+import { lastBody, rfc3339, statusBody } from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
 import { ObjectExpiry } from "./object-expiry.js";
@@ -172,9 +172,8 @@ export class ReplicaSync {
         this.offer(fleet, name);
         continue;
       }
-      const { observedAt: _at, conditions: _c, ...last } = st;
       this.writer.offer(name, {
-        ...last,
+        ...lastBody(st),
         connected: false,
         health: "offline",
         message: `no reporter connected to replica ${this.o.replica} since it restarted (last known: ${st.health})`,
