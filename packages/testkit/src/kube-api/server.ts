@@ -24,6 +24,7 @@ import {
 import { CRD_INFO, CustomResources } from "./custom-resources.js";
 import * as handlers from "./handlers.js";
 import { create, update } from "./handlers.js";
+import { ListPages } from "./list-pages.js";
 import { ObjectStore, STORED } from "./objects.js";
 import { type PolicyRule, Rbac, type Subject } from "./rbac.js";
 import { bearer, fieldManager, type Route, readBody, route } from "./request.js";
@@ -90,6 +91,7 @@ export class FakeKubeApi {
     this.store = new ObjectStore(opts.watchCacheSize ?? 100);
     this.ctx = {
       store: this.store,
+      pages: new ListPages(),
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       podTerminationMs: opts.podTerminationMs ?? 1000,
       timers: new Set(),
@@ -330,6 +332,11 @@ export class FakeKubeApi {
     this.store.expireHistory();
   }
 
+  /** A compaction: every list continue token handed out so far gets 410 Expired. */
+  expireContinueTokens(): void {
+    this.ctx.pages.expire();
+  }
+
   /**
    * An API server restart: every connection dropped, connections refused for `downMs`, and the
    * watch cache starts over at the current resourceVersion.
@@ -339,6 +346,7 @@ export class FakeKubeApi {
     this.store.dropWatchers();
     await this.closeServer();
     this.store.expireHistory();
+    this.ctx.pages.expire();
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.listen(this.port);
     this.down = false;
