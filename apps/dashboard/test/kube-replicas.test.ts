@@ -251,5 +251,8 @@ describe("a bulk resync of nodes held by another replica", () => {
     const spanS = (writes.at(-1)!.at - writes[0]!.at) / 1000;
     expect(spanS).toBeGreaterThanOrEqual(1.5);
     expect(writes.length).toBeLessThanOrEqual(2 + 2 * spanS + 1);
+    const metrics = String((await b.api("/metrics")).body);
+    expect(metrics).toMatch(/ipmasq_resync_requests_total\{result="written"\} 6\b/);
+    expect(metrics).toMatch(/ipmasq_resync_requests_queue 0\b/);
   });
 });
