@@ -19,6 +19,9 @@ const cr = (name: string, replica: string, connected: boolean, applied = 7): Nod
   },
 });
 
+/** When the "dead" replica's Lease was last seen renewed: three hours after the objects' time. */
+const RENEWED_AT = Date.parse("2026-01-01T03:00:00Z");
+
 function sources(o: {
   local?: { name: string; connected: boolean }[];
   objects?: NodeMasquerade[];
@@ -41,7 +44,11 @@ function sources(o: {
     replica: "me",
     liveness: (r) =>
       r === "dead"
-        ? { live: false, reason: `replica ${r} stopped renewing its Lease at T` }
+        ? {
+            live: false,
+            reason: `replica ${r} stopped renewing its Lease at T`,
+            lastRenewSeenAt: RENEWED_AT,
+          }
         : { live: true },
   };
 }
@@ -181,4 +188,26 @@ describe("a row held elsewhere: what its NodeMasquerade says, and what it cannot
       expect(row).toMatchObject(rest);
       expect(row.notKnownHere?.fields).toEqual(notKnownHere);
     });
+});
+
+describe("how old a remote node's last known state is", () => {
+  const cases = [
+    {
+      desc: "holder live: when its status last changed",
+      input: cr("n", "other", true),
+      want: Date.parse("2026-01-01T00:00:00Z"),
+    },
+    {
+      desc: "holder stopped renewing: it vouched for the node until its last renewal seen here",
+      input: cr("n", "dead", true),
+      want: RENEWED_AT,
+    },
+    {
+      desc: "reporter disconnected before: when the disconnect was written",
+      input: cr("n", "dead", false),
+      want: Date.parse("2026-01-01T00:00:00Z"),
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => expect(remoteOf(sources({ objects: [input] }), "n")!.lastSeenAt).toBe(want));
 });

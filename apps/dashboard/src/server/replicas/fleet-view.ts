@@ -68,14 +68,18 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
       desiredRevision: st?.desiredRevision ?? null,
     },
   };
-  const judged = judgeRemote(s, cr);
+  const { vouchedUntil, ...judged } = judgeRemote(s, cr);
+  // A holder that stopped renewing vouched for its connection until then, not only until the
+  // node's last change: "last known" is that old, not older.
+  if (vouchedUntil !== undefined && vouchedUntil > (base.lastSeenAt ?? 0))
+    base.lastSeenAt = vouchedUntil;
   return { ...base, ...judged, liveness: judged.connected ? "live" : "offline" };
 }
 
 function judgeRemote(
   s: FleetViewSources,
   cr: NodeMasquerade,
-): { status: NodeStatus; summary: string; connected: boolean } {
+): { status: NodeStatus; summary: string; connected: boolean; vouchedUntil?: number } {
   const st = cr.status;
   if (!st)
     return {
@@ -104,7 +108,12 @@ function judgeRemote(
     };
   const l = s.liveness(st.replica);
   if (!l.live)
-    return { status: "unknown", summary: `${l.reason}; last known: ${last}`, connected: false };
+    return {
+      status: "unknown",
+      summary: `${l.reason}; last known: ${last}`,
+      connected: false,
+      vouchedUntil: l.lastRenewSeenAt,
+    };
   return { status: st.health, summary: st.message ?? "", connected: true };
 }
 
