@@ -4,11 +4,12 @@
 // (+ snapshot when the rules changed), resync likewise, hand edits → snapshot. With
 // FLEET_BENCH_AGENT=1 each node is instead the whole reporter agent (enforcer included).
 // IPC: {start: {url, secret, from, count, localAddress}} → {ready}; {applied: G} → {count};
-// {edit: k}; "stop". Each process connects from its own loopback address, so 30,000
+// {edit: k}; {links: true} → the links' {connects, disconnects, maxSilentMs}; "stop".
+// FLEET_BENCH_PINGS=0: links that never ping (liveness.bench.ts compares). Each process connects from its own loopback address, so 30,000
 // connections to one port do not run out of ephemeral ports (~28,000 per source address).
 import { createAgent } from "@masq/reporter/agent";
 import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
-import { createLink, type Link } from "@masq/reporter/link";
+import { createLink, type Link, type LinkStats } from "@masq/reporter/link";
 import {
   type DashboardMessage,
   DEFAULT_FLAGS,
@@ -24,7 +25,11 @@ interface SimNode {
   applied: () => number | null;
   report: () => Promise<void>;
   stop: () => Promise<void>;
+  stats?: () => LinkStats;
 }
+
+/** Links that never ping and never judge silence (FLEET_BENCH_PINGS=0). */
+const NO_PINGS = { pingIdleMs: 1e9, deadAfterMs: 1e9 };
 
 /** The loopback address this process's connections come from. */
 let localAddress: string | undefined;
@@ -73,12 +78,19 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       token,
       // A load generator: the dashboard validates every frame itself.
       validateOutgoing: false,
+      ...(process.env.FLEET_BENCH_PINGS === "0" ? { liveness: NO_PINGS } : {}),
       ...(localAddress ? { ws: { localAddress } } : {}),
       hello: () => helloFor(name, { appliedRevision: applied }),
       onOpen: () => void report(),
       onMessage: (m: DashboardMessage) => {
         if (m.type === "welcome")
-          resolve({ backend, applied: () => applied, report, stop: () => link!.close() });
+          resolve({
+            backend,
+            applied: () => applied,
+            report,
+            stop: () => link!.close(),
+            stats: () => link!.stats(),
+          });
         if (m.type === "desired") {
           last = m.config;
           void apply(m.config, m.revision, "desired");
@@ -119,6 +131,7 @@ process.on(
           };
           applied?: number;
           edit?: number;
+          links?: true;
         }
       | "stop",
   ) => {
@@ -140,6 +153,13 @@ process.on(
       process.send?.({ ready: nodes.length });
     } else if (m.applied !== undefined) {
       process.send?.({ count: nodes.filter((n) => n.applied() === m.applied).length });
+    } else if (m.links) {
+      const stats = nodes.flatMap((n) => (n.stats ? [n.stats()] : []));
+      process.send?.({
+        connects: stats.reduce((a, x) => a + x.connects, 0),
+        disconnects: stats.reduce((a, x) => a + x.disconnects, 0),
+        maxSilentMs: Math.max(0, ...stats.map((x) => x.maxSilentMs)),
+      });
     } else if (m.edit !== undefined) {
       // Someone edits the chain by hand on k nodes: drop one RETURN rule, report it.
       for (let j = 0; j < m.edit; j++) {

@@ -2,17 +2,23 @@
 // dashboard depends on it, checked through the real @kubernetes/client-node: the chart's RBAC
 // for the dashboard's ServiceAccount, watch history that expires (410 Expired), bookmarks,
 // restarts, the 1 MiB ConfigMap limit in bytes (422), graceful pod deletion, cluster-scoped
-// Nodes and SubjectAccessReview by user and by group.
+// Nodes and SubjectAccessReview by user and by group, paged lists and their expiring tokens.
 import {
   AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   type KubeConfig,
   type V1ConfigMap,
   Watch,
 } from "@kubernetes/client-node";
 import { FakeKubeApi, MAX_CONFIGMAP_BYTES } from "@masq/testkit/kube-api";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  LIST_PAGE,
+  listPaged,
+  nodeMasqueradeApi,
+} from "../src/server/replicas/node-masquerade-api.js";
 import { refusal } from "./helpers/kube-refusal.js";
 import { eventually } from "./helpers/server.js";
 
@@ -219,5 +225,69 @@ describe("the test API server", () => {
     expect(await ask("alice", [], "update")).toBe(false);
     expect(await ask("bob", ["net-admins"], "update")).toBe(true);
     expect(await ask("bob", ["devs"], "get")).toBe(false);
+  });
+});
+
+describe("paged lists (limit/continue), as kube-apiserver serves them", () => {
+  const nm = (name: string) => ({
+    apiVersion: "ipmasq.dev/v1alpha1",
+    kind: "NodeMasquerade",
+    metadata: { name },
+    spec: {},
+  });
+  const names = Array.from({ length: 1_203 }, (_, i) => `node-${String(i).padStart(5, "0")}`);
+
+  it("pages in key order from one snapshot; an expired continue token gets the real 410 Expired", async () => {
+    fake = await new FakeKubeApi().start();
+    for (const n of [...names].reverse()) fake.apply(nm(n));
+    const api = fake.kubeConfig().makeApiClient(CustomObjectsApi);
+    const coords = { group: "ipmasq.dev", version: "v1alpha1", plural: "nodemasquerades" };
+    type L = { items: { metadata: { name: string } }[]; metadata: Record<string, unknown> };
+    const first = (await api.listClusterCustomObject({ ...coords, limit: 500 })) as L;
+    expect(first.items.map((i) => i.metadata.name)).toEqual(names.slice(0, 500));
+    expect(first.metadata.remainingItemCount).toBe(703);
+    // Written after the first page: not in this list (a consistent snapshot), in the next one.
+    fake.apply(nm("node-99999"));
+    const second = (await api.listClusterCustomObject({
+      ...coords,
+      limit: 500,
+      _continue: first.metadata.continue as string,
+    })) as L;
+    expect(second.items.map((i) => i.metadata.name)).toEqual(names.slice(500, 1000));
+    expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    fake.expireContinueTokens();
+    const stale = await refusal(
+      api.listClusterCustomObject({
+        ...coords,
+        limit: 500,
+        _continue: second.metadata.continue as string,
+      }),
+    );
+    expect(stale.code).toBe(410);
+    expect(stale.message).toMatch(/^The provided continue parameter is too old/);
+  });
+
+  it("the NodeMasquerade list comes in pages of 500 and starts over when its token expires", async () => {
+    fake = await new FakeKubeApi().start();
+    for (const n of names) fake.apply(nm(n));
+    const api = nodeMasqueradeApi(fake.kubeConfig());
+    let pages = 0;
+    const raw = fake.kubeConfig().makeApiClient(CustomObjectsApi);
+    const coords = { group: "ipmasq.dev", version: "v1alpha1", plural: "nodemasquerades" };
+    // The snapshot is compacted after the first page of the first attempt.
+    const got = await listPaged(async (cont) => {
+      const p = await raw.listClusterCustomObject({ ...coords, limit: LIST_PAGE, _continue: cont });
+      if (++pages === 1) fake.expireContinueTokens();
+      return p;
+    });
+    expect(pages).toBe(1 + 3);
+    expect((got.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(
+      names,
+    );
+    const before = fake.requests.length;
+    expect((await api.list()).items).toHaveLength(names.length);
+    const lists = fake.requests.slice(before).map((r) => new URL(r.path, "http://x").searchParams);
+    expect(lists.map((q) => q.get("limit"))).toEqual(["500", "500", "500"]);
+    expect(lists.map((q) => q.has("continue"))).toEqual([false, true, true]);
   });
 });

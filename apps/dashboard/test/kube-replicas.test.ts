@@ -56,7 +56,25 @@ describe("every replica active", () => {
       );
       // Ready although only one of them holds the singleton Lease.
       expect((await s.api("/readyz", { token: null })).status).toBe(200);
+      // Every row carries the same facts whichever replica holds the node (kept by the CRD's
+      // schema, which prunes fields it does not declare).
+      const facts = list.nodes.map((n: Record<string, unknown>) => {
+        const { name, os, kernel, iptablesVersion, critical, warnings, notKnownHere } = n;
+        return { name, os, kernel, iptablesVersion, critical, warnings, notKnownHere };
+      });
+      expect(facts).toEqual(
+        ["node-1", "node-2"].map((name) => ({
+          name,
+          os: "linux",
+          kernel: "6.1.0-test",
+          iptablesVersion: "v1.8.9 (nf_tables)",
+          critical: 0,
+          warnings: 0,
+          notKnownHere: undefined,
+        })),
+      );
     }
+    expect(cr.status.details).toMatchObject({ os: "linux", reporterVersion: "test" });
     const page = (await b.api("/api/nodes/node-1")).body;
     expect(page.view).toBeNull();
     expect(page.viewUnavailable).toMatch(/^held by replica dash-a: /);
@@ -122,7 +140,10 @@ describe("every replica active", () => {
       nodes: ["node-1"],
       skipped: [],
       requested: [{ name: "node-1", replica: "dash-a" }],
+      // Within the burst: written at once.
+      requestBacklog: { waiting: 0, perSecond: 50, drainSeconds: 0 },
     });
+    await r.waitFor((m) => m.type === "resync" && m.requestId !== res.body.requestId, 10_000);
   });
 
   it("a replica that stops renewing its Lease leaves its nodes unknown until they reconnect", async () => {
@@ -198,5 +219,40 @@ describe("every replica active", () => {
     fake.apply(object("node-deleted"));
     await eventually(() => !nm(fake, "node-deleted"), 10_000, "the deleted node's object gone");
     expect(nm(fake, "node-kept")).toBeDefined();
+  });
+});
+
+describe("a bulk resync of nodes held by another replica", () => {
+  const slow = replicaStarter(t, { statusWritesPerSecond: 2 });
+
+  it("is written through the replica's rate limit, saying how many wait and for how long", async () => {
+    const fake = await t.cluster();
+    const a = await slow(fake, "dash-a");
+    const b = await slow(fake, "dash-b");
+    const names = ["n-1", "n-2", "n-3", "n-4", "n-5", "n-6"];
+    const sims = await Promise.all(names.map((n) => t.reporter(a, n)));
+    await eventually(
+      async () => (await b.api("/api/nodes")).body.summary?.total === names.length,
+      20_000,
+      "dash-b sees every node",
+    );
+    const asked = (q: { method: string; path: string }) =>
+      q.method === "PATCH" && /\/nodemasquerades\/n-\d$/.test(q.path);
+    const before = fake.requests.filter(asked).length;
+    const bulk = await b.api("/api/resync", { body: {} });
+    expect(bulk.status).toBe(202);
+    expect(bulk.body.requested).toHaveLength(names.length);
+    // 2 a second, burst 2: two written at once, four wait two seconds.
+    expect(bulk.body.requestBacklog).toEqual({ waiting: 4, perSecond: 2, drainSeconds: 2 });
+    for (const s of sims) await s.waitFor((m) => m.type === "resync", 10_000);
+    const writes = fake.requests.filter(asked).slice(before);
+    expect(writes).toHaveLength(names.length);
+    // Never more than the burst plus the rate over the time they took.
+    const spanS = (writes.at(-1)!.at - writes[0]!.at) / 1000;
+    expect(spanS).toBeGreaterThanOrEqual(1.5);
+    expect(writes.length).toBeLessThanOrEqual(2 + 2 * spanS + 1);
+    const metrics = String((await b.api("/metrics")).body);
+    expect(metrics).toMatch(/ipmasq_resync_requests_total\{result="written"\} 6\b/);
+    expect(metrics).toMatch(/ipmasq_resync_requests_queue 0\b/);
   });
 });

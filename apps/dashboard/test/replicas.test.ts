@@ -5,6 +5,8 @@
 // back from the others' nodes); a resync clicked on a second reaches a node held by the third; when a
 // replica is killed its reporters reconnect to the others within 10 s, every replica's fleet
 // view shows every node, and no node's rules change meanwhile (iptables-save before/after).
+// A replica frozen with SIGSTOP (no FIN, no RST: its node lost power) is left by its reporters
+// within 10 s too, through the link's liveness (apps/reporter/src/link-liveness.ts).
 import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -88,53 +90,52 @@ async function fleetOf(r: Replica): Promise<{ total: number; inSync: number; nam
   };
 }
 
+/**
+ * Three replicas behind one Service and three reporters spread by it, one per replica, every
+ * node in sync on every replica. Replicas are thawed (SIGCONT) before they are stopped.
+ */
+async function threeReplicasThreeNodes(netnsTag: string) {
+  const dir = await mkdtemp(join(tmpdir(), `${netnsTag}-replicas-`));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const fake = await new FakeKubeApi().start();
+  cleanups.push(() => fake.stop());
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const replicas = ports.map((p, i) => startDashboard(fake, `ipmasq-dashboard-${i}`, p, dir));
+  for (const r of replicas) cleanups.push(() => r.proc.child.kill("SIGCONT"));
+  const service = await new ServiceProxy(ports).start();
+  cleanups.push(() => service.stop());
+  for (const r of replicas)
+    await until(
+      async () => (await r.api("/readyz", { token: null }).catch(() => undefined))?.status === 200,
+      20_000,
+      100,
+      `${r.pod} ready`,
+    );
+  const pool = netnsPool(netnsTag);
+  cleanups.push(() => pool.cleanup());
+  const nodes = ["a", "b", "c"].map((tag) => ({ tag, name: `node-${tag}`, netns: pool.add(tag) }));
+  for (const n of nodes) {
+    const proc = startReporter({
+      node: n.name,
+      netns: n.netns,
+      dashboard: `ws://127.0.0.1:${service.port}${REPORTER_PATH}`,
+      token: reporterToken(fake, n.name),
+      stateDir: join(dir, "state", n.name),
+      logFile: join(dir, `${n.name}.log`),
+    });
+    cleanups.push(() => proc.stop());
+  }
+  // Spread by the Service: one node per replica, each written by its holder.
+  await until(() => nodes.every((n) => holder(fake, n.name)), 20_000, 100, "every node held");
+  expect(new Set(nodes.map((n) => holder(fake, n.name))).size).toBe(3);
+  for (const r of replicas)
+    await until(async () => (await fleetOf(r)).inSync === 3, 20_000, 100, `${r.pod} in sync`);
+  return { fake, ports, replicas, service, nodes };
+}
+
 describe("three active dashboard replicas", () => {
   it("save on one, resync from another, kill a third: reporters move, no rule changes", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "imd-replicas-"));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const fake = await new FakeKubeApi().start();
-    cleanups.push(() => fake.stop());
-    const ports = [await freePort(), await freePort(), await freePort()];
-    const replicas = ports.map((p, i) => startDashboard(fake, `ipmasq-dashboard-${i}`, p, dir));
-    const service = await new ServiceProxy(ports).start();
-    cleanups.push(() => service.stop());
-    for (const r of replicas)
-      await until(
-        async () =>
-          (await r.api("/readyz", { token: null }).catch(() => undefined))?.status === 200,
-        20_000,
-        100,
-        `${r.pod} ready`,
-      );
-
-    const pool = netnsPool("imd");
-    cleanups.push(() => pool.cleanup());
-    const nodes = ["a", "b", "c"].map((tag) => ({
-      tag,
-      name: `node-${tag}`,
-      netns: pool.add(tag),
-    }));
-    for (const n of nodes) {
-      const proc = startReporter({
-        node: n.name,
-        netns: n.netns,
-        dashboard: `ws://127.0.0.1:${service.port}${REPORTER_PATH}`,
-        token: reporterToken(fake, n.name),
-        stateDir: join(dir, "state", n.name),
-        logFile: join(dir, `${n.name}.log`),
-      });
-      cleanups.push(() => proc.stop());
-    }
-    // Spread by the Service: one node per replica, each written by its holder.
-    await until(() => nodes.every((n) => holder(fake, n.name)), 20_000, 100, "every node held");
-    expect(new Set(nodes.map((n) => holder(fake, n.name))).size).toBe(3);
-    for (const r of replicas)
-      await until(
-        async () => (await fleetOf(r)).inSync === 3,
-        20_000,
-        100,
-        `${r.pod} sees 3 in sync`,
-      );
+    const { fake, replicas, service, nodes } = await threeReplicasThreeNodes("imd");
 
     // Save on replica 0: every node applies it.
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
@@ -222,6 +223,35 @@ describe("three active dashboard replicas", () => {
         100,
         `${r.pod} shows every node in sync`,
       );
+    expect(nodes.map((n) => natSave(n.netns))).toEqual(before);
+  }, 120_000);
+});
+
+describe("a replica frozen (SIGSTOP: no FIN, no RST, as when its node loses power)", () => {
+  it("its reporters reach the others within 10 s; the other reporters stay; no rule changes", async () => {
+    const { fake, ports, replicas, service, nodes } = await threeReplicasThreeNodes("imf");
+
+    // The worst case: the replica the Service's next connection goes to, so the first
+    // reconnect of its reporter lands on it again (it then races a second attempt).
+    const frozen = replicas.find((r) => r.port === ports[service.routed.length % 3])!;
+    const live = replicas.filter((r) => r !== frozen).map((r) => r.pod);
+    const far = nodes.find((n) => holder(fake, n.name) === frozen.pod)!;
+    const stay = nodes.filter((n) => n !== far).map((n) => [n.name, holder(fake, n.name)]);
+    const before = nodes.map((n) => natSave(n.netns));
+    // Its endpoint stays in the Service, as it does until Kubernetes marks the pod not ready.
+    frozen.proc.child.kill("SIGSTOP");
+    const frozenAt = Date.now();
+    const routedBefore = service.routed.length;
+    await until(() => live.includes(holder(fake, far.name) ?? ""), 15_000, 50, "moved");
+    const movedMs = Date.now() - frozenAt;
+    expect(movedMs).toBeLessThan(10_000);
+    expect(service.routed.slice(routedBefore)).toEqual([frozen.port, expect.any(Number)]);
+    // The healthy replicas' reporters never left them.
+    expect(nodes.filter((n) => n !== far).map((n) => [n.name, holder(fake, n.name)])).toEqual(stay);
+    for (const pod of live) {
+      const r = replicas.find((x) => x.pod === pod)!;
+      await until(async () => (await fleetOf(r)).inSync === 3, 10_000, 100, `${pod} in sync`);
+    }
     expect(nodes.map((n) => natSave(n.netns))).toEqual(before);
   }, 120_000);
 });

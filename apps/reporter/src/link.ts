@@ -17,6 +17,8 @@ import {
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
+import { hedgedOpen } from "./link-hedge.js";
+import { DEFAULT_LIVENESS, Liveness, type LivenessPolicy } from "./link-liveness.js";
 import { type Logger, silentLogger } from "./log.js";
 
 /** Reconnects: "equal jitter", between half and all of min(30 s, 800 ms·2^attempt). */
@@ -40,6 +42,8 @@ export interface LinkOptions {
   /** Until the dashboard's welcome says otherwise. */
   heartbeatMs?: number;
   backoff?: Partial<BackoffPolicy>;
+  /** How a dashboard that stops answering is noticed (DEFAULT_LIVENESS). */
+  liveness?: Partial<LivenessPolicy>;
   random?: () => number;
   /** Extra client options (TLS ca, agent...). */
   ws?: WebSocket.ClientOptions;
@@ -53,6 +57,8 @@ export interface LinkStats {
   sent: number;
   received: number;
   ignored: number;
+  /** The longest the dashboard was silent (no frame or pong) on a live connection, ms. */
+  maxSilentMs: number;
 }
 
 export interface Link {
@@ -71,6 +77,17 @@ async function resolveToken(token: TokenSource | undefined): Promise<string | un
   if (token === undefined) return undefined;
   const t = typeof token === "string" ? token : await token();
   return t.trim() || undefined;
+}
+
+/** The token of one connect: `{t}`, or undefined (logged) when it cannot be read. */
+function tokenForConnect(
+  token: TokenSource | undefined,
+  log: Logger,
+): Promise<{ t: string | undefined } | undefined> {
+  return resolveToken(token).then(
+    (t) => ({ t }),
+    (e: Error) => void log.error({ err: e.message }, "cannot read the dashboard token"),
+  );
 }
 
 /**
@@ -97,14 +114,20 @@ function frameOf(
   return undefined;
 }
 
-function openSocket(opts: Pick<LinkOptions, "url" | "ws">, token: string | undefined): WebSocket {
-  return new WebSocket(opts.url, {
+/** One connect attempt; its errors logged. */
+function openSocket(
+  opts: Pick<LinkOptions, "url" | "ws">,
+  token: string | undefined,
+  log: Logger,
+): WebSocket {
+  const socket = new WebSocket(opts.url, {
     headers: token ? { Authorization: `Bearer ${token}` } : {},
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     handshakeTimeout: 10_000,
     ...opts.ws,
   });
+  return socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
 }
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
@@ -127,7 +150,7 @@ function closeSocket(socket: WebSocket | undefined): Promise<void> {
  */
 function decodeFrame(
   data: WebSocket.RawData,
-  stats: LinkStats,
+  stats: Omit<LinkStats, "maxSilentMs">,
   log: Logger,
 ): { msg: DashboardMessage; legacy: boolean } | undefined {
   stats.received++;
@@ -156,33 +179,20 @@ function deliver(handler: (m: DashboardMessage) => void, msg: DashboardMessage, 
   }
 }
 
-/**
- * Liveness of the link: a heartbeat every `ms`, and the link declared dead when nothing
- * (frame or pong) was seen for three heartbeats.
- */
+/** A heartbeat frame every `ms` (the dashboard's welcome sets it): the dashboard's sign of life. */
 class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
-  private lastSeen = 0;
 
   constructor(
     private ms: number,
-    private readonly on: { beat: () => void; silent: (silentMs: number) => void },
+    private readonly beat: () => void,
   ) {}
 
-  /** Something arrived from the dashboard. */
-  seen(): void {
-    this.lastSeen = Date.now();
-  }
-
-  /** (Re)starts beating, at a new interval when given (the dashboard's welcome sets it). */
+  /** (Re)starts beating, at a new interval when given. */
   start(ms = this.ms): void {
     this.ms = ms;
     clearInterval(this.timer);
-    this.timer = setInterval(() => {
-      const silentMs = Date.now() - this.lastSeen;
-      if (silentMs > 3 * this.ms) this.on.silent(silentMs);
-      else this.on.beat();
-    }, this.ms);
+    this.timer = setInterval(this.beat, this.ms);
   }
 
   stop(): void {
@@ -198,7 +208,13 @@ class Heartbeat {
 class FrameCodec {
   legacyNames = false;
 
-  readonly stats: LinkStats = { connects: 0, disconnects: 0, sent: 0, received: 0, ignored: 0 };
+  readonly stats: Omit<LinkStats, "maxSilentMs"> = {
+    connects: 0,
+    disconnects: 0,
+    sent: 0,
+    received: 0,
+    ignored: 0,
+  };
 
   constructor(
     private readonly log: Logger,
@@ -207,6 +223,15 @@ class FrameCodec {
 
   encode(msg: ReporterMessage): string | undefined {
     return frameOf(msg, { validate: this.validate, legacyNames: this.legacyNames }, this.log);
+  }
+
+  /** Sends `msg` on `ws`; false when there is no socket or the message is dropped. */
+  sendOn(ws: WebSocket | undefined, msg: ReporterMessage): boolean {
+    const text = ws && this.encode(msg);
+    if (!ws || text === undefined) return false;
+    ws.send(text);
+    this.stats.sent++;
+    return true;
   }
 
   decode(data: WebSocket.RawData): DashboardMessage | undefined {
@@ -229,30 +254,24 @@ export function createLink(opts: LinkOptions): Link {
   let retryTimer: NodeJS.Timeout | undefined;
   const codec = new FrameCodec(log, opts.validateOutgoing !== false);
 
-  const send = (msg: ReporterMessage): boolean => {
-    if (!open || !ws) return false;
-    const text = codec.encode(msg);
-    if (text === undefined) return false;
-    ws.send(text);
-    codec.stats.sent++;
-    return true;
-  };
+  const send = (msg: ReporterMessage): boolean => open && codec.sendOn(ws, msg);
 
-  const beat = new Heartbeat(clampHeartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS), {
-    beat: () => {
-      if (!ws || !open) return;
-      send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
-      ws.ping();
-    },
-    silent: (silentMs) => {
-      if (!ws || !open) return;
-      log.warn({ silentMs }, "dashboard silent; reconnecting");
-      ws.terminate();
+  const beat = new Heartbeat(clampHeartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS), () => {
+    if (ws && open) send({ type: "heartbeat", v: PROTOCOL_VERSION, ts: Date.now() });
+  });
+  const policy = { ...DEFAULT_LIVENESS, ...opts.liveness };
+  // Set when the dashboard went silent: the next connect races attempts (link-hedge.ts).
+  let lostSilent = false;
+  let cancelOpen: (() => void) | undefined;
+  const alive = new Liveness(policy, log, {
+    ping: () => ws?.ping(),
+    dead: () => {
+      lostSilent = true;
+      ws?.terminate();
     },
   });
-
   const onFrame = (data: WebSocket.RawData) => {
-    beat.seen();
+    alive.seen();
     const msg = codec.decode(data);
     if (msg?.type === "welcome") {
       attempt = 0;
@@ -268,42 +287,48 @@ export function createLink(opts: LinkOptions): Link {
     retryTimer = setTimeout(connect, delay);
   };
 
-  async function connect(): Promise<void> {
-    retryTimer = undefined;
-    if (closed) return;
-    const token = await resolveToken(opts.token).then(
-      (t) => ({ t }),
-      (e: Error) => void log.error({ err: e.message }, "cannot read the dashboard token"),
-    );
-    if (!token) return scheduleReconnect();
-    if (closed) return;
-    const socket = openSocket(opts, token.t);
+  /** The socket that opened: hello, first snapshot, liveness, and a reconnect when it closes. */
+  function adopt(socket: WebSocket): void {
     ws = socket;
-    let openedAt = 0;
-    socket.on("open", () => {
-      open = true;
-      openedAt = Date.now();
-      beat.seen();
-      codec.stats.connects++;
-      log.info({ url: opts.url }, "connected to the dashboard");
-      send(opts.hello());
-      beat.start();
-      opts.onOpen?.();
-    });
+    open = true;
+    lostSilent = false;
+    const openedAt = Date.now();
+    codec.stats.connects++;
+    log.info({ url: opts.url }, "connected to the dashboard");
     socket.on("message", onFrame);
-    socket.on("pong", () => beat.seen());
-    socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
+    socket.on("pong", () => alive.seen());
     socket.on("close", (code, reason) => {
       if (ws === socket) ws = undefined;
       beat.stop();
-      if (open) {
-        codec.stats.disconnects++;
-        if (Date.now() - openedAt > 60_000) attempt = 0;
-      }
+      alive.stop();
+      codec.stats.disconnects++;
+      if (Date.now() - openedAt > 60_000) attempt = 0;
       open = false;
       opts.onClose?.({ code, reason: reason.toString() });
       scheduleReconnect();
     });
+    alive.start();
+    send(opts.hello());
+    beat.start();
+    opts.onOpen?.();
+  }
+
+  async function connect(): Promise<void> {
+    retryTimer = undefined;
+    if (closed) return;
+    const token = await tokenForConnect(opts.token, log);
+    if (!token) return scheduleReconnect();
+    if (closed) return;
+    cancelOpen = hedgedOpen(
+      () => openSocket(opts, token.t, log),
+      { hedgeMs: policy.hedgeMs, max: lostSilent ? 3 : 1 },
+      (socket) => {
+        cancelOpen = undefined;
+        if (socket) return adopt(socket);
+        opts.onClose?.({ code: 1006, reason: "connect failed" });
+        scheduleReconnect();
+      },
+    );
   }
 
   void connect();
@@ -313,11 +338,13 @@ export function createLink(opts: LinkOptions): Link {
       return open;
     },
     send,
-    stats: () => ({ ...codec.stats }),
+    stats: () => ({ ...codec.stats, maxSilentMs: alive.maxSilentMs }),
     close() {
       closed = true;
       clearTimeout(retryTimer);
+      cancelOpen?.();
       beat.stop();
+      alive.stop();
       return closeSocket(ws);
     },
   };

@@ -1,8 +1,12 @@
 // The WebSocket link against a local server: auth header, hello on every connect, reconnect
 // after the server dies, malformed frames ignored, silent servers detected.
+
+import type { AddressInfo, Socket } from "node:net";
+import { createServer } from "node:net";
 import type { DashboardMessage, Hello } from "@masq/shared";
 import { defaultConfig } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
+import { ServiceProxy } from "@masq/testkit/service-proxy";
 import { sleep, until } from "@masq/testkit/wait";
 import { afterEach, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
@@ -112,8 +116,8 @@ it("refuses to send a message that breaks the protocol", async () => {
   expect(d.invalid).toEqual([]);
 });
 
-it("drops a silent connection and reconnects", async () => {
-  // A server that completes the handshake and then never answers anything (pings included).
+/** A server that completes the handshake and then never answers anything (pings included). */
+async function silentServer(): Promise<{ port: number; connections: () => number }> {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise<void>((r) => wss.once("listening", () => r()));
   cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
@@ -123,13 +127,79 @@ it("drops a silent connection and reconnects", async () => {
     s.pause();
     cleanups.push(() => s.terminate());
   });
-  const port = (wss.address() as { port: number }).port;
+  return { port: (wss.address() as AddressInfo).port, connections: () => connections };
+}
+
+/** A frozen process's port: the kernel accepts connections, nothing ever answers. */
+async function frozenPort(): Promise<number> {
+  const sockets = new Set<Socket>();
+  const srv = createServer((s) => sockets.add(s.pause()));
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => srv.close(() => r()));
+  });
+  return (srv.address() as AddressInfo).port;
+}
+
+const FAST = { pingIdleMs: 200, deadAfterMs: 600, hedgeMs: 300 };
+
+it("drops a silent connection and reconnects", async () => {
+  const silent = await silentServer();
   link({
-    url: `ws://127.0.0.1:${port}/api/reporter`,
-    heartbeatMs: 1_000,
+    url: `ws://127.0.0.1:${silent.port}/api/reporter`,
+    liveness: FAST,
     backoff: { initialMs: 100 },
   });
-  await until(() => connections >= 2, 6_000);
+  await until(() => silent.connections() >= 2, 3_000);
+});
+
+it("keeps a link whose dashboard answers pings, however quiet it is", async () => {
+  const d = await server();
+  const { link: l } = link({ url: d.url, liveness: FAST });
+  await d.waitFor("hello");
+  await sleep(2_000);
+  expect(l.stats()).toMatchObject({ connects: 1, disconnects: 0 });
+});
+
+it("after a silent replica, races connects so one landing on a frozen endpoint does not wait out the handshake", async () => {
+  // A Service over three endpoints (round robin): the first connection goes to a replica that
+  // goes silent, the reconnect to a frozen one, the hedged attempt to a live one.
+  const silent = await silentServer();
+  const frozen = await frozenPort();
+  const live = await server();
+  const svc = await new ServiceProxy([silent.port, frozen, live.port]).start();
+  cleanups.push(() => svc.stop());
+  const { link: l } = link({
+    url: `ws://127.0.0.1:${svc.port}/api/reporter`,
+    liveness: FAST,
+    backoff: { initialMs: 100 },
+  });
+  await until(() => silent.connections() === 1, 2_000);
+  const t0 = Date.now();
+  await live.waitFor("hello", undefined, 3_000);
+  // Dead after 0.6 s, retry after 0.05-0.1 s, hedge after 0.3 s: far below the 10 s handshake
+  // timeout a single attempt to the frozen endpoint would wait.
+  expect(Date.now() - t0).toBeLessThan(2_500);
+  expect(svc.routed).toEqual([silent.port, frozen, live.port]);
+  expect(l.stats()).toMatchObject({ connects: 2, disconnects: 1 });
+});
+
+it("does not race connects after an ordinary close (no extra load on a replica taking over)", async () => {
+  const frozen = await frozenPort();
+  const d = await server();
+  const svc = await new ServiceProxy([d.port, frozen, d.port]).start();
+  cleanups.push(() => svc.stop());
+  link({
+    url: `ws://127.0.0.1:${svc.port}/api/reporter`,
+    liveness: FAST,
+    backoff: { initialMs: 100 },
+  });
+  await d.waitFor("hello");
+  for (const s of d.sockets) s.terminate();
+  await sleep(1_500);
+  // The reconnect went to the frozen endpoint and waits there; no second attempt yet.
+  expect(svc.routed).toEqual([d.port, frozen]);
 });
 
 it("speaks the previous release's field names to a dashboard of that release", async () => {

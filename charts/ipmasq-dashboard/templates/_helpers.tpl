@@ -100,11 +100,16 @@ true
 {{- include "ipmasq.fullname" . -}}
 {{- end -}}
 
+{{/* The reporters' Service: the dashboard pods without session affinity (reporter-service.yaml). */}}
+{{- define "ipmasq.reporterServiceName" -}}
+{{- include "ipmasq.suffixed" (list . "reporters") -}}
+{{- end -}}
+
 {{- define "ipmasq.dashboardURL" -}}
 {{- if .Values.reporter.dashboardURL -}}
 {{- .Values.reporter.dashboardURL -}}
 {{- else -}}
-{{- printf "ws://%s.%s.svc.%s:%v/api/reporter" (include "ipmasq.serviceName" .) .Release.Namespace .Values.clusterDomain .Values.dashboard.service.port -}}
+{{- printf "ws://%s.%s.svc.%s:%v/api/reporter" (include "ipmasq.reporterServiceName" .) .Release.Namespace .Values.clusterDomain .Values.dashboard.service.port -}}
 {{- end -}}
 {{- end -}}
 

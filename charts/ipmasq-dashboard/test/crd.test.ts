@@ -86,9 +86,26 @@ describe("NodeMasquerade CRD", () => {
         "message",
         "observedAt",
         "resyncObserved",
+        "details",
         "conditions",
       ].sort(),
     );
+  });
+
+  it("keeps every field of the row a replica shows for a node held elsewhere (status.details)", () => {
+    const details = status.properties!.details!;
+    expect(Object.keys(details.properties!).sort()).toEqual(
+      [
+        "observedAt",
+        "os",
+        "kernel",
+        "iptablesVersion",
+        "reporterVersion",
+        "critical",
+        "warnings",
+      ].sort(),
+    );
+    expect(details.properties!.os!.enum).toEqual(["linux", "windows"]);
   });
 
   it("takes the dashboard's node statuses as they are, and revisions that may be null", () => {

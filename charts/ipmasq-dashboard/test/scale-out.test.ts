@@ -185,6 +185,17 @@ describe("dashboard replicas > 1", () => {
     expect(spec.publishNotReadyAddresses).toBeUndefined();
   });
 
+  it("has the reporters reach any ready replica on each connection, so one lost without a close is left within seconds", () => {
+    const spec = three.reporterService.spec;
+    expect(spec.selector).toEqual(SELECTOR);
+    expect(spec.sessionAffinity).toBe("None");
+    // Its own component label: the ServiceMonitor (dashboard Service's labels) scrapes each
+    // pod once.
+    expect(three.reporterService.metadata.labels?.["app.kubernetes.io/component"]).toBe(
+      "reporter-gateway",
+    );
+  });
+
   it("grants exactly the RBAC the replicas share state with: Leases and NodeMasquerades", () => {
     expect(rbacViolations(three, rbacExpectation(three, "kube-system", false))).toEqual([]);
     const rules = [...three.all<Role>("Role"), ...three.all<Role>("ClusterRole")].flatMap((r) =>

@@ -47,8 +47,10 @@ describe("ipmasq-dashboard chart", () => {
       expect(c.args).toEqual(["run"]);
     });
 
-    it("points the reporters at the dashboard Service", () => {
-      const svc = m().service;
+    it("points the reporters at their Service (the dashboard pods, no session affinity)", () => {
+      const svc = m().reporterService;
+      expect(svc.spec.selector).toEqual(m().service.spec.selector);
+      expect(svc.spec.sessionAffinity).toBe("None");
       const url = new URL(envValue(container(m().reporter), "IPMASQ_DASHBOARD")!);
       expect(url.protocol).toBe("ws:");
       expect(url.hostname).toBe(`${svc.metadata.name}.${v.namespace}.svc.cluster.local`);

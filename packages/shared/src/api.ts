@@ -80,7 +80,15 @@ export interface NodeSummary extends Freshness {
   /** Why the dashboard cannot resync this node now (offline; observe mode without pod
    * restarts); absent when it can. */
   resyncUnavailable?: string;
+  /**
+   * A node held by another replica whose NodeMasquerade does not carry everything a row shows:
+   * those fields (their values here are placeholders, not facts) and why.
+   */
+  notKnownHere?: { fields: NotKnownField[]; reason: string };
 }
+
+/** Row fields a replica may not know of a node another replica holds. */
+export type NotKnownField = "os" | "kernel" | "iptablesVersion" | "severity";
 
 export interface NodeEvent {
   time: number;
@@ -302,6 +310,12 @@ export interface BulkResyncResponse {
   skipped: { name: string; reason: string }[];
   /** Of `nodes`: those held by another replica, asked through their NodeMasquerade, by replica. */
   requested?: { name: string; replica: string }[];
+  /**
+   * With `requested`: those requests are written through this replica's rate limit, not at
+   * once. `waiting`: requests not yet written (this call's and earlier ones'), `perSecond`: the
+   * rate, `drainSeconds`: when the last of them is written.
+   */
+  requestBacklog?: { waiting: number; perSecond: number; drainSeconds: number };
 }
 
 /**

@@ -75,11 +75,14 @@ export function wiringViolations(m: Manifest): string[] {
         v.push(`${name}/${c.name}: HTTP liveness and readiness probes required`);
     }
   }
-  const svc = m.service;
   const pods = m.dashboard.spec.template.metadata.labels;
-  for (const [k, val] of Object.entries(svc.spec.selector)) {
-    if (pods[k] !== val) v.push(`Service selector ${k}=${val} does not select the dashboard pods`);
-  }
+  for (const svc of [m.service, m.reporterService])
+    for (const [k, val] of Object.entries(svc.spec.selector)) {
+      if (pods[k] !== val)
+        v.push(
+          `Service ${svc.metadata.name} selector ${k}=${val} does not select the dashboard pods`,
+        );
+    }
   for (const b of [...m.all<Binding>("RoleBinding"), ...m.all<Binding>("ClusterRoleBinding")]) {
     const role = m.find(
       b.roleRef.kind,

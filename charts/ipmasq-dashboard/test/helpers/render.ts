@@ -142,15 +142,23 @@ export class Manifest {
   get windowsReporter(): Workload | undefined {
     return this.find<Workload>("DaemonSet", (d) => component(d) === "reporter-windows");
   }
-  get service(): K8sObject & {
-    spec: {
-      selector: Record<string, string>;
-      ports: { port: number; targetPort: string | number }[];
-    };
-  } {
-    return this.one("Service");
+  /** The dashboard's Service (browsers, API, metrics). */
+  get service(): ServiceObject {
+    return this.one<ServiceObject>("Service", (s) => component(s) === "dashboard");
+  }
+  /** The reporters' Service: the same pods, no session affinity. */
+  get reporterService(): ServiceObject {
+    return this.one<ServiceObject>("Service", (s) => component(s) === "reporter-gateway");
   }
 }
+
+export type ServiceObject = K8sObject & {
+  spec: {
+    selector: Record<string, string>;
+    sessionAffinity?: string;
+    ports: { port: number; targetPort: string | number }[];
+  };
+};
 
 export function env(c: Container, name: string): EnvVar | undefined {
   return c.env?.find((e) => e.name === name);

@@ -4,6 +4,7 @@
 import type { ServerResponse } from "node:http";
 import { admitCustomObject, type CustomResource, crdCauses } from "./custom-resources.js";
 import { applyJsonPatch } from "./json-patch.js";
+import { ListPages } from "./list-pages.js";
 import type { ObjectStore, ResourceInfo } from "./objects.js";
 import { type FieldTerm, matcher, parseLabelSelector } from "./selectors.js";
 import {
@@ -20,6 +21,8 @@ import { validate } from "./validation.js";
 
 export interface HandlerContext {
   store: ObjectStore;
+  /** Paged lists' snapshots (limit/continue). */
+  pages: ListPages;
   /** Every watch gets a BOOKMARK this often when it asked for them. */
   bookmarkIntervalMs: number;
   /** A pod deleted with a grace period is gone after this long. */
@@ -42,17 +45,19 @@ export interface ObjectRequest {
 }
 
 export function list(ctx: HandlerContext, r: ObjectRequest): Obj {
-  const matches = matcher(r.fields, parseLabelSelector(r.url.searchParams.get("labelSelector")));
+  const q = r.url.searchParams;
+  const matches = matcher(r.fields, parseLabelSelector(q.get("labelSelector")));
   // List items carry no apiVersion/kind, as the real server writes them.
-  const items = ctx.store
-    .list(r.info.resource, r.namespace, matches)
-    .map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
-  return {
-    apiVersion: r.info.apiVersion,
-    kind: `${r.info.kind}List`,
-    metadata: { resourceVersion: String(ctx.store.rv) },
-    items,
-  };
+  const all = () =>
+    ctx.store
+      .list(r.info.resource, r.namespace, matches)
+      .map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+  const head = { apiVersion: r.info.apiVersion, kind: `${r.info.kind}List` };
+  if (!ListPages.paged(q))
+    return { ...head, metadata: { resourceVersion: String(ctx.store.rv) }, items: all() };
+  const page = ctx.pages.page(q, all, String(ctx.store.rv));
+  const { items, resourceVersion, ...more } = page;
+  return { ...head, metadata: { resourceVersion, ...more }, items };
 }
 
 /** GET of an object or of its /status subresource (the whole object, as the real server answers). */

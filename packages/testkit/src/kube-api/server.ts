@@ -24,6 +24,7 @@ import {
 import { CRD_INFO, CustomResources } from "./custom-resources.js";
 import * as handlers from "./handlers.js";
 import { create, update } from "./handlers.js";
+import { ListPages } from "./list-pages.js";
 import { ObjectStore, STORED } from "./objects.js";
 import { type PolicyRule, Rbac, type Subject } from "./rbac.js";
 import { bearer, fieldManager, type Route, readBody, route } from "./request.js";
@@ -59,6 +60,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   user: string;
+  /** When it arrived (Date.now()). */
+  at: number;
 }
 
 /** What the authorizer is asked for a route (a subresource as "resource/sub"). */
@@ -88,6 +91,7 @@ export class FakeKubeApi {
     this.store = new ObjectStore(opts.watchCacheSize ?? 100);
     this.ctx = {
       store: this.store,
+      pages: new ListPages(),
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       podTerminationMs: opts.podTerminationMs ?? 1000,
       timers: new Set(),
@@ -328,6 +332,11 @@ export class FakeKubeApi {
     this.store.expireHistory();
   }
 
+  /** A compaction: every list continue token handed out so far gets 410 Expired. */
+  expireContinueTokens(): void {
+    this.ctx.pages.expire();
+  }
+
   /**
    * An API server restart: every connection dropped, connections refused for `downMs`, and the
    * watch cache starts over at the current resourceVersion.
@@ -337,6 +346,7 @@ export class FakeKubeApi {
     this.store.dropWatchers();
     await this.closeServer();
     this.store.expireHistory();
+    this.ctx.pages.expire();
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.listen(this.port);
     this.down = false;
@@ -381,6 +391,7 @@ export class FakeKubeApi {
       path: url.pathname + url.search,
       status: 0,
       user: "",
+      at: Date.now(),
     };
     this.requests.push(rec);
     const send = (status: number, body: Obj) => {

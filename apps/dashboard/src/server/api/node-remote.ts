@@ -43,7 +43,12 @@ export async function resyncElsewhere(
   return { requestId, outcome: "requested", replica: n.heldBy.replica };
 }
 
-/** The bulk resync's share held by other replicas (those matching the selection). */
+/**
+ * The bulk resync's share held by other replicas (those matching the selection): each asked
+ * of its holder through the replica's rate-limited request queue (replicas/resync-requests.ts);
+ * a node that does not fit in the queue is skipped, saying so. Observe-mode nodes have their
+ * upstream agent pod restarted from here.
+ */
 export async function resyncAllElsewhere(
   ctx: ApiContext,
   nodes: readonly RemoteSummary[],
@@ -59,12 +64,15 @@ export async function resyncAllElsewhere(
       if (o.wanted) skipped.push({ name: n.name, reason: n.status });
       continue;
     }
-    try {
-      const r = await resyncElsewhere(ctx, n, o.by);
-      const replica = r.outcome === "requested" ? n.heldBy.replica : ctx.replicas!.replica;
-      requested.push({ name: n.name, replica });
-    } catch (e) {
-      skipped.push({ name: n.name, reason: e instanceof Error ? e.message : String(e) });
+    if (n.mode === "observe") {
+      const r = await resyncElsewhere(ctx, n, o.by).catch((e: Error) => e);
+      if (r instanceof Error) skipped.push({ name: n.name, reason: r.message });
+      else requested.push({ name: n.name, replica: ctx.replicas!.replica });
+    } else if (ctx.replicas!.resyncRequests.ask(n.name, o.by))
+      requested.push({ name: n.name, replica: n.heldBy.replica });
+    else {
+      const waiting = ctx.replicas!.resyncRequests.backlog().waiting;
+      skipped.push({ name: n.name, reason: `too many resync requests waiting (${waiting})` });
     }
   }
   return { requested, skipped };

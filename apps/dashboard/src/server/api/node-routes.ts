@@ -172,7 +172,10 @@ async function bulkResync(
     nodes: [...here, ...asked.requested.map((r) => r.name)].sort(),
     skipped,
   };
-  if (asked.requested.length > 0) out.requested = asked.requested;
+  if (asked.requested.length > 0) {
+    out.requested = asked.requested;
+    out.requestBacklog = ctx.replicas!.resyncRequests.backlog();
+  }
   return out;
 }
 

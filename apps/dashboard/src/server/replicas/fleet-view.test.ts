@@ -19,6 +19,9 @@ const cr = (name: string, replica: string, connected: boolean, applied = 7): Nod
   },
 });
 
+/** When the "dead" replica's Lease was last seen renewed: three hours after the objects' time. */
+const RENEWED_AT = Date.parse("2026-01-01T03:00:00Z");
+
 function sources(o: {
   local?: { name: string; connected: boolean }[];
   objects?: NodeMasquerade[];
@@ -41,7 +44,11 @@ function sources(o: {
     replica: "me",
     liveness: (r) =>
       r === "dead"
-        ? { live: false, reason: `replica ${r} stopped renewing its Lease at T` }
+        ? {
+            live: false,
+            reason: `replica ${r} stopped renewing its Lease at T`,
+            lastRenewSeenAt: RENEWED_AT,
+          }
         : { live: true },
   };
 }
@@ -133,4 +140,85 @@ describe("remoteOf: a Windows node held elsewhere", () => {
     linux.status!.backend = "nf_tables";
     expect(remoteOf(sources({ objects: [linux] }), "l")?.os).toBe("linux");
   });
+});
+
+describe("a row held elsewhere: what its NodeMasquerade says, and what it cannot", () => {
+  const at = "2026-01-01T00:00:00Z";
+  const details = {
+    observedAt: at,
+    os: "linux" as const,
+    kernel: "6.1.0-28-amd64",
+    iptablesVersion: "1.8.9 (nf_tables)",
+    reporterVersion: "0.1.0",
+    critical: 2,
+    warnings: 1,
+  };
+  const withStatus = (extra: Partial<NonNullable<NodeMasquerade["status"]>>) => {
+    const c = cr("n", "other", true);
+    c.status = { ...c.status!, health: "drifted", backend: "nf_tables", ...extra };
+    return c;
+  };
+  const cases = [
+    {
+      desc: "details written with the status: the local row's facts",
+      input: withStatus({ details }),
+      want: {
+        os: "linux",
+        kernel: "6.1.0-28-amd64",
+        iptablesVersion: "1.8.9 (nf_tables)",
+        critical: 2,
+        warnings: 1,
+        notKnownHere: undefined,
+      },
+    },
+    {
+      desc: "no details (a previous-release holder): placeholders said to be unknown",
+      input: withStatus({}),
+      want: { kernel: "", critical: 0, notKnownHere: ["kernel", "iptablesVersion", "severity"] },
+    },
+    {
+      desc: "details older than the status (patched since by a previous-release holder): not believed",
+      input: withStatus({ details: { ...details, observedAt: "2025-12-31T00:00:00Z" } }),
+      want: { kernel: "", critical: 0, notKnownHere: ["kernel", "iptablesVersion", "severity"] },
+    },
+    {
+      desc: "a Windows node without details: its CNI backend says Windows",
+      input: withStatus({ backend: "cni" }),
+      want: { os: "windows", notKnownHere: ["kernel", "iptablesVersion", "severity"] },
+    },
+    {
+      desc: "a Windows node with details",
+      input: withStatus({ backend: "cni", details: { ...details, os: "windows" } }),
+      want: { os: "windows", notKnownHere: undefined },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const row = remoteOf(sources({ objects: [input] }), "n")!;
+      const { notKnownHere, ...rest } = want;
+      expect(row).toMatchObject(rest);
+      expect(row.notKnownHere?.fields).toEqual(notKnownHere);
+    });
+});
+
+describe("how old a remote node's last known state is", () => {
+  const cases = [
+    {
+      desc: "holder live: when its status last changed",
+      input: cr("n", "other", true),
+      want: Date.parse("2026-01-01T00:00:00Z"),
+    },
+    {
+      desc: "holder stopped renewing: it vouched for the node until its last renewal seen here",
+      input: cr("n", "dead", true),
+      want: RENEWED_AT,
+    },
+    {
+      desc: "reporter disconnected before: when the disconnect was written",
+      input: cr("n", "dead", false),
+      want: Date.parse("2026-01-01T00:00:00Z"),
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => expect(remoteOf(sources({ objects: [input] }), "n")!.lastSeenAt).toBe(want));
 });

@@ -29,24 +29,41 @@ export function remoteOf(s: FleetViewSources, name: string): RemoteSummary | und
   return summaryOfObject(s, cr);
 }
 
+/** A status without details (or with older ones) was written by the previous release. */
+const NO_DETAILS: NonNullable<NodeSummary["notKnownHere"]> = {
+  fields: ["kernel", "iptablesVersion", "severity"],
+  reason:
+    "the replica holding this node has not recorded them in its NodeMasquerade (a dashboard of the previous release)",
+};
+
+/** The row's facts from the status's details; placeholders said to be such without them. */
+function factsOf(st: NodeMasquerade["status"]) {
+  const d = st?.details?.observedAt === st?.observedAt ? st?.details : undefined;
+  return {
+    // Without details, the backend tells the OS: only Windows reporters write the CNI config.
+    os:
+      d?.os ??
+      (st?.backend === "cni" || st?.backend === "windows"
+        ? ("windows" as const)
+        : ("linux" as const)),
+    mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
+    backend: st?.backend ?? "",
+    kernel: d?.kernel ?? "",
+    iptablesVersion: d?.iptablesVersion ?? "",
+    critical: d?.critical ?? 0,
+    warnings: d?.warnings ?? 0,
+    ...(st && !d ? { notKnownHere: NO_DETAILS } : {}),
+  };
+}
+
 function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary {
   const st = cr.status;
   const name = cr.metadata.name;
   const seenAt = st ? Date.parse(st.observedAt) : Number.NaN;
   const base = {
     name,
-    // A Windows reporter's backend is "cni" (its CNI config's OutBoundNAT list).
-    os:
-      st?.backend === "cni" || st?.backend === "windows"
-        ? ("windows" as const)
-        : ("linux" as const),
-    mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
+    ...factsOf(st),
     appliedRevision: st?.appliedRevision ?? null,
-    backend: st?.backend ?? "",
-    kernel: "",
-    iptablesVersion: "",
-    critical: 0,
-    warnings: 0,
     lastSeenAt: Number.isNaN(seenAt) ? null : seenAt,
     lastReportAt: Number.isNaN(seenAt) ? null : seenAt,
     heldBy: {
@@ -55,14 +72,18 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
       desiredRevision: st?.desiredRevision ?? null,
     },
   };
-  const judged = judgeRemote(s, cr);
+  const { vouchedUntil, ...judged } = judgeRemote(s, cr);
+  // A holder that stopped renewing vouched for its connection until then, not only until the
+  // node's last change: "last known" is that old, not older.
+  if (vouchedUntil !== undefined && vouchedUntil > (base.lastSeenAt ?? 0))
+    base.lastSeenAt = vouchedUntil;
   return { ...base, ...judged, liveness: judged.connected ? "live" : "offline" };
 }
 
 function judgeRemote(
   s: FleetViewSources,
   cr: NodeMasquerade,
-): { status: NodeStatus; summary: string; connected: boolean } {
+): { status: NodeStatus; summary: string; connected: boolean; vouchedUntil?: number } {
   const st = cr.status;
   if (!st)
     return {
@@ -91,7 +112,12 @@ function judgeRemote(
     };
   const l = s.liveness(st.replica);
   if (!l.live)
-    return { status: "unknown", summary: `${l.reason}; last known: ${last}`, connected: false };
+    return {
+      status: "unknown",
+      summary: `${l.reason}; last known: ${last}`,
+      connected: false,
+      vouchedUntil: l.lastRenewSeenAt,
+    };
   return { status: st.health, summary: st.message ?? "", connected: true };
 }
 

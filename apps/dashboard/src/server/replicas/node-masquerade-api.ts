@@ -7,6 +7,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
+import { statusCode } from "../kube/client.js";
 import {
   NODE_MASQUERADE,
   type NodeMasqueradeStatus,
@@ -29,6 +30,43 @@ const coords = {
   plural: NODE_MASQUERADE.plural,
 };
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** Objects per list page: client-go's pager default, so 65,000 nodes are 130 small answers. */
+export const LIST_PAGE = 500;
+/** A list whose continue token expired (410) starts over at most this many times. */
+const LIST_RESTARTS = 3;
+
+type ListPage = {
+  items: unknown[];
+  metadata?: { resourceVersion?: string; continue?: string };
+};
+
+/**
+ * Every object, one page at a time (limit/continue, as client-go's ListPager): the answer's
+ * resourceVersion is the pages' snapshot, from which the watch resumes. A continue token that
+ * expired (410 Expired: the snapshot was compacted meanwhile) starts the list over, for a
+ * consistent list rather than client-go's unpaged fallback.
+ */
+export async function listPaged(
+  page: (cont: string | undefined) => Promise<unknown>,
+): Promise<{ items: unknown[]; metadata: { resourceVersion?: string } }> {
+  for (let attempt = 0; ; attempt++) {
+    const items: unknown[] = [];
+    let cont: string | undefined;
+    let rv: string | undefined;
+    try {
+      do {
+        const p = (await page(cont)) as ListPage;
+        items.push(...p.items);
+        rv = p.metadata?.resourceVersion;
+        cont = p.metadata?.continue || undefined;
+      } while (cont);
+      return { items, metadata: { resourceVersion: rv } };
+    } catch (e) {
+      if (cont === undefined || statusCode(e) !== 410 || attempt >= LIST_RESTARTS) throw e;
+    }
+  }
+}
 
 export function nodeMasqueradeApi(kc: KubeConfig): NodeMasqueradeApi {
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -58,11 +96,9 @@ export function nodeMasqueradeApi(kc: KubeConfig): NodeMasqueradeApi {
     async remove(name) {
       await api.deleteClusterCustomObject({ ...coords, name });
     },
-    async list() {
-      return (await api.listClusterCustomObject({ ...coords })) as {
-        items: unknown[];
-        metadata?: { resourceVersion?: string };
-      };
-    },
+    list: () =>
+      listPaged((_continue) =>
+        api.listClusterCustomObject({ ...coords, limit: LIST_PAGE, _continue }),
+      ),
   };
 }

@@ -4,7 +4,7 @@
 // it holds, built from the node's record.
 import { NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
-import type { NodeRecord } from "../fleet/node.js";
+import { countBySeverity, type NodeRecord } from "../fleet/node.js";
 
 export const NODE_MASQUERADE = {
   group: "ipmasq.dev",
@@ -27,6 +27,22 @@ const condition = z.object({
 });
 export type Condition = z.infer<typeof condition>;
 
+/**
+ * What the fleet table shows of a node beyond its health: versions and severity counts. Written
+ * with the status; trusted only when its `observedAt` is the status's (a replica of the previous
+ * release patches the status without it, leaving an older one behind).
+ */
+const details = z.object({
+  observedAt: z.string(),
+  os: z.enum(["linux", "windows"]),
+  kernel: z.string(),
+  iptablesVersion: z.string(),
+  reporterVersion: z.string(),
+  critical: z.number().int().nonnegative(),
+  warnings: z.number().int().nonnegative(),
+});
+export type NodeDetails = z.infer<typeof details>;
+
 export const nodeMasqueradeStatusSchema = z.object({
   // The CRD allows "" (someone's kubectl edit): read as held by no replica, not dropped.
   replica: z.string(),
@@ -40,6 +56,7 @@ export const nodeMasqueradeStatusSchema = z.object({
   message: z.string().optional(),
   observedAt: z.string(),
   resyncObserved: z.string().optional(),
+  details: details.optional(),
   conditions: z.array(condition).optional(),
 });
 export type NodeMasqueradeStatus = z.infer<typeof nodeMasqueradeStatusSchema>;
@@ -67,7 +84,17 @@ export interface StatusInput {
 }
 
 /** The status fields compared to decide whether a write is needed (no times). */
-export type StatusBody = Omit<NodeMasqueradeStatus, "observedAt" | "conditions">;
+export type StatusBody = Omit<NodeMasqueradeStatus, "observedAt" | "conditions" | "details"> & {
+  details?: Omit<NodeDetails, "observedAt">;
+};
+
+/** A written status as a body again (its details only when believed: see `details`). */
+export function lastBody(st: NodeMasqueradeStatus): StatusBody {
+  const { observedAt, conditions: _c, details, ...rest } = st;
+  if (details?.observedAt !== observedAt) return rest;
+  const { observedAt: _at, ...kept } = details;
+  return { ...rest, details: kept };
+}
 
 export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
@@ -85,6 +112,13 @@ export function statusBody(i: StatusInput): StatusBody {
       reasons: diffs.slice(0, MAX_REASONS).map((d) => clip(d.message, MAX_REASON_CHARS)),
     },
     message: clip(n.summary.replace(/\s+/g, " "), 1024),
+    details: {
+      os: n.hello.os,
+      kernel: n.hello.kernel,
+      iptablesVersion: n.hello.iptablesVersion,
+      reporterVersion: n.hello.reporterVersion,
+      ...countBySeverity(diffs),
+    },
     ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
   };
 }
@@ -110,9 +144,11 @@ export function fullStatus(
       : body.health === "drifted" || body.health === "error"
         ? "False"
         : "Unknown";
+  const { details, ...rest } = body;
   return {
-    ...body,
+    ...rest,
     observedAt: at,
+    ...(details ? { details: { ...details, observedAt: at } } : {}),
     conditions: [
       {
         type: "Connected",

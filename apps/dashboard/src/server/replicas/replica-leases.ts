@@ -25,6 +25,8 @@ export interface ReplicaLiveness {
   live: boolean;
   /** Why not, in a sentence ("replica X stopped renewing its Lease at …"). */
   reason?: string;
+  /** Not live: when this replica last saw its Lease renewed (its own clock), if ever. */
+  lastRenewSeenAt?: number;
 }
 
 /**
@@ -90,10 +92,18 @@ export class ReplicaLeases {
       return { live: false, reason: `replica ${replica} has no Lease` };
     }
     if (seen.released)
-      return { live: false, reason: `replica ${replica} released its Lease (shut down)` };
+      return {
+        live: false,
+        reason: `replica ${replica} released its Lease (shut down)`,
+        lastRenewSeenAt: seen.at,
+      };
     if (now - seen.at < this.durationMs) return { live: true };
     const at = seen.renewTime ? ` at ${seen.renewTime}` : "";
-    return { live: false, reason: `replica ${replica} stopped renewing its Lease${at}` };
+    return {
+      live: false,
+      reason: `replica ${replica} stopped renewing its Lease${at}`,
+      lastRenewSeenAt: seen.at,
+    };
   }
 
   /**

@@ -29,4 +29,29 @@ export function registerReplicaMetrics(registry: Registry, sync: ReplicaSync): v
       this.set(sync.writer.queued);
     },
   });
+  registerResyncRequestMetrics(registry, sync);
+}
+
+/** Bulk resync requests for nodes held elsewhere (resync-requests.ts): written and waiting. */
+function registerResyncRequestMetrics(registry: Registry, sync: ReplicaSync): void {
+  const requests = sync.resyncRequests;
+  new Counter({
+    name: "ipmasq_resync_requests_total",
+    help: "spec.resyncRequest writes of a bulk resync by this replica for nodes other replicas hold, by result (written, failed)",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: "written" }, requests.stats.written);
+      this.inc({ result: "failed" }, requests.stats.failed);
+    },
+  });
+  new Gauge({
+    name: "ipmasq_resync_requests_queue",
+    help: "Bulk resync requests waiting for this replica's write budget (at most one per node)",
+    registers: [registry],
+    collect() {
+      this.set(requests.backlog().waiting);
+    },
+  });
 }

@@ -12,11 +12,12 @@ import { stagedRefusalOf } from "../fleet/staged-scope.js";
 import type { KubeClients } from "../kube/client.js";
 import { apiMessage, statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
-import { rfc3339, statusBody } from "./node-masquerade.js";
+import { lastBody, rfc3339, statusBody } from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
 import { ObjectExpiry } from "./object-expiry.js";
 import { ReplicaLeases } from "./replica-leases.js";
+import { ResyncRequests } from "./resync-requests.js";
 import { StatusWriter } from "./status-writer.js";
 
 export interface ReplicaSyncOptions {
@@ -51,6 +52,8 @@ export class ReplicaSync {
   readonly objects: NodeMasqueradeWatch;
   readonly writer: StatusWriter;
   readonly leases: ReplicaLeases;
+  /** Bulk resync requests for nodes held elsewhere, rate-limited (resync-requests.ts). */
+  readonly resyncRequests: ResyncRequests;
   private readonly api: NodeMasqueradeApi;
   private readonly expiry: ObjectExpiry;
   /** Per node, the resync request id this replica performed (echoed as resyncObserved). */
@@ -68,6 +71,11 @@ export class ReplicaSync {
       replica: o.replica,
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
+      log: o.log,
+    });
+    this.resyncRequests = new ResyncRequests({
+      ratePerSecond: o.statusWritesPerSecond,
+      send: (name, by) => this.requestResync(name, by),
       log: o.log,
     });
     this.expiry = new ObjectExpiry({
@@ -165,9 +173,8 @@ export class ReplicaSync {
         this.offer(fleet, name);
         continue;
       }
-      const { observedAt: _at, conditions: _c, ...last } = st;
       this.writer.offer(name, {
-        ...last,
+        ...lastBody(st),
         connected: false,
         health: "offline",
         message: `no reporter connected to replica ${this.o.replica} since it restarted (last known: ${st.health})`,
@@ -257,6 +264,7 @@ export class ReplicaSync {
 
   async close(): Promise<void> {
     this.writer.close();
+    this.resyncRequests.close();
     await Promise.all([this.objects.stop(), this.leases.close()]);
   }
 }

@@ -6,7 +6,7 @@
 // replica that lost a reporter must not overwrite the one that has it.
 import type { Logger } from "pino";
 import { apiMessage, statusCode } from "../kube/client.js";
-import { TokenBucket } from "../util/token-bucket.js";
+import { RateLimitedQueue } from "../util/rate-limited-queue.js";
 import { fullStatus, type NodeMasquerade, type StatusBody } from "./node-masquerade.js";
 import type { NodeMasqueradeApi } from "./node-masquerade-api.js";
 
@@ -39,12 +39,9 @@ export interface StatusWriterStats {
 export class StatusWriter {
   /** The last write's failure while no write has succeeded since (for /readyz problems). */
   lastFailure: string | undefined;
-  /** Newest body per node not yet written (insertion order: oldest first). */
-  private readonly queue = new Map<string, StatusBody>();
+  /** Newest body per node not yet written (oldest first). */
+  private readonly queue: RateLimitedQueue<StatusBody>;
   private readonly written = new Map<string, string>();
-  private readonly bucket: TokenBucket;
-  private running = 0;
-  private timer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly stats: StatusWriterStats = {
     writes: 0,
@@ -56,7 +53,12 @@ export class StatusWriter {
   };
 
   constructor(private readonly o: StatusWriterOptions) {
-    this.bucket = new TokenBucket(o.ratePerSecond, o.ratePerSecond, o.now);
+    this.queue = new RateLimitedQueue({
+      ratePerSecond: o.ratePerSecond,
+      inFlight: o.inFlight ?? 4,
+      now: o.now,
+      work: (name, body) => this.write(name, body),
+    });
   }
 
   /** Nodes waiting for a write. */
@@ -75,8 +77,7 @@ export class StatusWriter {
       this.stats.unchanged++;
       return;
     }
-    this.queue.set(name, body);
-    this.pump();
+    this.queue.put(name, body);
   }
 
   /** Forgets a node (removed from the fleet): nothing more is written for it. */
@@ -87,29 +88,7 @@ export class StatusWriter {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
-    this.queue.clear();
-  }
-
-  private pump(): void {
-    if (this.closed || this.timer) return;
-    while (this.queue.size > 0 && this.running < (this.o.inFlight ?? 4)) {
-      if (!this.bucket.take()) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
-        }, this.bucket.waitMs());
-        this.timer.unref();
-        return;
-      }
-      const [name, body] = this.queue.entries().next().value as [string, StatusBody];
-      this.queue.delete(name);
-      this.running++;
-      void this.write(name, body).finally(() => {
-        this.running--;
-        this.pump();
-      });
-    }
+    this.queue.close();
   }
 
   private async write(name: string, body: StatusBody): Promise<void> {
@@ -167,10 +146,7 @@ export class StatusWriter {
   /** Tries again later unless a newer state was offered meanwhile. */
   private retry(name: string, body: StatusBody): void {
     const t = setTimeout(() => {
-      if (!this.closed && !this.queue.has(name)) {
-        this.queue.set(name, body);
-        this.pump();
-      }
+      if (!this.closed && !this.queue.has(name)) this.queue.put(name, body);
     }, this.o.retryMs ?? 1000);
     t.unref();
   }

@@ -41,7 +41,24 @@ interface RowProps {
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 /** Red "2 critical" or amber "1 warning": how bad the node's worst difference is. */
-export function SeverityChip({ node }: { node: Pick<NodeSummary, "critical" | "warnings"> }) {
+export function SeverityChip({
+  node,
+}: {
+  node: Pick<NodeSummary, "critical" | "warnings" | "notKnownHere" | "heldBy">;
+}) {
+  // A node held by a replica that does not record severity: zero would read as "no critical".
+  const unknown =
+    node.notKnownHere?.fields.includes("severity") && (node.heldBy?.differences ?? 0) > 0;
+  if (unknown)
+    return (
+      <span
+        data-severity="unknown"
+        title={`severity not known here: ${node.notKnownHere!.reason}`}
+        className="mr-2 inline-flex shrink-0 items-center rounded px-1.5 py-0.5 text-xs ring-1 ring-inset ring-slate-400/40 text-slate-600 dark:text-slate-300"
+      >
+        severity ?
+      </span>
+    );
   const worst = worstSeverity(node);
   if (worst === "none") return null;
   const critical = worst === "critical";

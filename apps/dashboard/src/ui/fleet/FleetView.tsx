@@ -1,5 +1,5 @@
 "use client";
-import type { BulkResyncResponse, NodeStatus, NodeSummary } from "@masq/shared";
+import type { NodeStatus, NodeSummary } from "@masq/shared";
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
@@ -12,7 +12,7 @@ import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
 import { RolloutPanel } from "../rollout/RolloutPanel";
 import { useCanEdit, useMe } from "../shell/me";
-import { bulkResyncButton } from "./bulk-resync";
+import { bulkResyncButton, bulkResyncToasts } from "./bulk-resync";
 import { FleetTable } from "./FleetTable";
 import {
   describeFilter,
@@ -276,28 +276,4 @@ export function FleetView() {
       {body}
     </>
   );
-}
-
-/** The toasts a bulk resync's answer gives: resynced (some via the replicas holding them), skipped. */
-function bulkResyncToasts(r: BulkResyncResponse): ["success" | "error", string][] {
-  const skipped = r.skipped ?? [];
-  const plural = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
-  const via = r.requested?.length ?? 0;
-  const out: ["success" | "error", string][] = [];
-  if (r.nodes.length > 0)
-    out.push([
-      "success",
-      `Resync requested for ${plural(r.nodes.length)}${via > 0 ? ` (${via} via the replicas holding them)` : ""}`,
-    ]);
-  if (skipped.length > 0)
-    out.push([
-      "error",
-      `${plural(skipped.length)} not resynced: ${skipped
-        .slice(0, 2)
-        .map((s) => `${s.name} (${s.reason})`)
-        .join("; ")}${skipped.length > 2 ? "…" : ""}`,
-    ]);
-  if (r.nodes.length === 0 && skipped.length === 0)
-    out.push(["success", "No drifted nodes to resync"]);
-  return out;
 }

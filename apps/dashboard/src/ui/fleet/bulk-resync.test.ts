@@ -1,6 +1,6 @@
-import type { DriftedResync } from "@masq/shared";
+import type { BulkResyncResponse, DriftedResync } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { type BulkResyncButton, bulkResyncButton } from "./bulk-resync";
+import { type BulkResyncButton, bulkResyncButton, bulkResyncToasts } from "./bulk-resync";
 
 const OBSERVE = "observe mode: IPMASQ_OBSERVE_RESYNC is off";
 
@@ -78,4 +78,45 @@ describe("bulkResyncButton", () => {
   it.each(cases)("$desc", ({ input, want }) => {
     expect(bulkResyncButton(input.drifted, input.counts, input.canEdit ?? true)).toEqual(want);
   });
+});
+
+describe("bulkResyncToasts", () => {
+  const cases: { desc: string; input: BulkResyncResponse; want: [string, string][] }[] = [
+    {
+      desc: "resynced here",
+      input: { nodes: ["a", "b"], skipped: [] },
+      want: [["success", "Resync requested for 2 nodes"]],
+    },
+    {
+      desc: "some asked of other replicas, written at once",
+      input: {
+        nodes: ["a", "b"],
+        skipped: [],
+        requested: [{ name: "b", replica: "r2" }],
+        requestBacklog: { waiting: 0, perSecond: 50, drainSeconds: 0 },
+      },
+      want: [["success", "Resync requested for 2 nodes (1 via the replicas holding them)"]],
+    },
+    {
+      desc: "requests waiting for the rate limit: how many and when the last goes",
+      input: {
+        nodes: ["a", "b", "c"],
+        skipped: [{ name: "d", reason: "too many resync requests waiting (100000)" }],
+        requested: [
+          { name: "b", replica: "r2" },
+          { name: "c", replica: "r3" },
+        ],
+        requestBacklog: { waiting: 1200, perSecond: 50, drainSeconds: 24 },
+      },
+      want: [
+        [
+          "success",
+          "Resync requested for 3 nodes (2 via the replicas holding them; 1200 wait, all sent within 24 s)",
+        ],
+        ["error", "1 node not resynced: d (too many resync requests waiting (100000))"],
+      ],
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => expect(bulkResyncToasts(input)).toEqual(want));
 });

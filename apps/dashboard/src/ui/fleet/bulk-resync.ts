@@ -1,6 +1,7 @@
 // "Resync all drifted": its label, title and whether it can do anything, from the counts the
-// server computed (FleetSummary.driftedResync) of the nodes it will resync and will skip.
-import type { DriftedResync } from "@masq/shared";
+// server computed (FleetSummary.driftedResync) of the nodes it will resync and will skip; and
+// the toasts its answer gives.
+import type { BulkResyncResponse, DriftedResync } from "@masq/shared";
 
 export interface BulkResyncButton {
   label: string;
@@ -45,4 +46,34 @@ function titleOf(
       : "";
   if (resyncable === 0) return `Nothing to resync: ${cannot}`;
   return `Re-apply the desired rules on ${drifted(resyncable)}${cannot ? `; ${cannot}` : ""}`;
+}
+
+/** The toasts a bulk resync's answer gives: resynced (some via the replicas holding them), skipped. */
+export function bulkResyncToasts(r: BulkResyncResponse): ["success" | "error", string][] {
+  const skipped = r.skipped ?? [];
+  const plural = (n: number) => `${n} node${n === 1 ? "" : "s"}`;
+  const via = r.requested?.length ?? 0;
+  const wait = r.requestBacklog;
+  // Requests for nodes held elsewhere are written at a bounded rate: say when the last goes.
+  const later =
+    wait && wait.waiting > 0
+      ? `; ${wait.waiting} wait, all sent within ${wait.drainSeconds} s`
+      : "";
+  const out: ["success" | "error", string][] = [];
+  if (r.nodes.length > 0)
+    out.push([
+      "success",
+      `Resync requested for ${plural(r.nodes.length)}${via > 0 ? ` (${via} via the replicas holding them${later})` : ""}`,
+    ]);
+  if (skipped.length > 0)
+    out.push([
+      "error",
+      `${plural(skipped.length)} not resynced: ${skipped
+        .slice(0, 2)
+        .map((s) => `${s.name} (${s.reason})`)
+        .join("; ")}${skipped.length > 2 ? "…" : ""}`,
+    ]);
+  if (r.nodes.length === 0 && skipped.length === 0)
+    out.push(["success", "No drifted nodes to resync"]);
+  return out;
 }

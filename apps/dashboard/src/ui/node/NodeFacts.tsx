@@ -21,6 +21,11 @@ export function NodeFacts({ node }: { node: NodeSummary }) {
         </span>
       ) : null}
       {node.kernel ? <span>kernel {node.kernel}</span> : null}
+      {node.notKnownHere ? (
+        <span title={node.notKnownHere.reason}>
+          {node.notKnownHere.fields.join(", ")} not known on this replica
+        </span>
+      ) : null}
       <span>applied revision {node.appliedRevision ?? "none"}</span>
     </span>
   );

@@ -1,0 +1,62 @@
+// A bulk resync ("Resync all drifted") of nodes held by other replicas: one spec.resyncRequest
+// write per node, which at 65,000 nodes must not reach the API server at once. Requests wait
+// here, one per node (asked twice while waiting: asked once, by the newest asker), and are
+// written at most `ratePerSecond` a second (the replica's status write rate), two at a time.
+import type { Logger } from "pino";
+import { RateLimitedQueue } from "../util/rate-limited-queue.js";
+
+/** Requests waiting at most: more than any fleet one dashboard serves (docs/scale-out.md). */
+export const MAX_WAITING_RESYNC_REQUESTS = 100_000;
+
+export interface ResyncRequestsOptions {
+  ratePerSecond: number;
+  /** Writes spec.resyncRequest of the node's NodeMasquerade (ReplicaSync.requestResync). */
+  send: (name: string, by: string) => Promise<unknown>;
+  log: Logger;
+  max?: number;
+  now?: () => number;
+}
+
+export class ResyncRequests {
+  readonly stats = { written: 0, failed: 0 };
+  private readonly queue: RateLimitedQueue<string>;
+
+  constructor(private readonly o: ResyncRequestsOptions) {
+    this.queue = new RateLimitedQueue<string>({
+      ratePerSecond: o.ratePerSecond,
+      inFlight: 2,
+      max: o.max ?? MAX_WAITING_RESYNC_REQUESTS,
+      now: o.now,
+      work: (name, by) => this.write(name, by),
+    });
+  }
+
+  /** Queues a request for `name` by `by`; false when the queue is full. */
+  ask(name: string, by: string): boolean {
+    return this.queue.put(name, by);
+  }
+
+  /** What a bulk resync answers about the requests still to be written. */
+  backlog(): { waiting: number; perSecond: number; drainSeconds: number } {
+    return {
+      waiting: this.queue.size,
+      perSecond: this.o.ratePerSecond,
+      drainSeconds: this.queue.drainSeconds(),
+    };
+  }
+
+  close(): void {
+    this.queue.close();
+  }
+
+  private async write(name: string, by: string): Promise<void> {
+    try {
+      await this.o.send(name, by);
+      this.stats.written++;
+    } catch (e) {
+      // Not retried: the person sees the node still drifted and can ask again.
+      this.stats.failed++;
+      this.o.log.warn({ node: name, err: (e as Error).message }, "resync request not written");
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// Work keyed by name, done oldest first through a token bucket: the NodeMasquerade status
+// writes and the resync requests for nodes held by other replicas, so the API server sees at
+// most `ratePerSecond` writes a second from each (burst the same) with a few in flight.
+import { TokenBucket } from "./token-bucket.js";
+
+export interface RateLimitedQueueOptions<T> {
+  ratePerSecond: number;
+  /** Items being worked on at once at most. */
+  inFlight: number;
+  /** Keys waiting at most (default unbounded: callers bound it by what they key on). */
+  max?: number;
+  now?: () => number;
+  /** Does one item; it must not throw (errors are the caller's to log and retry). */
+  work: (key: string, value: T) => Promise<void>;
+}
+
+/** One waiting value per key (the newest), keys in the order they were last put. */
+export class RateLimitedQueue<T> {
+  private readonly items = new Map<string, T>();
+  private readonly bucket: TokenBucket;
+  private running = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly o: RateLimitedQueueOptions<T>) {
+    this.bucket = new TokenBucket(o.ratePerSecond, o.ratePerSecond, o.now);
+  }
+
+  /** Keys waiting. */
+  get size(): number {
+    return this.items.size;
+  }
+
+  has(key: string): boolean {
+    return this.items.has(key);
+  }
+
+  /** Queues `value` for `key`, replacing one waiting; false when closed or full. */
+  put(key: string, value: T): boolean {
+    if (this.closed) return false;
+    if (!this.items.has(key) && this.items.size >= (this.o.max ?? Number.POSITIVE_INFINITY))
+      return false;
+    this.items.delete(key);
+    this.items.set(key, value);
+    this.pump();
+    return true;
+  }
+
+  delete(key: string): void {
+    this.items.delete(key);
+  }
+
+  /** Seconds until every key waiting now has had its turn at the rate. */
+  drainSeconds(): number {
+    return Math.ceil(this.items.size / this.o.ratePerSecond);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.items.clear();
+  }
+
+  private pump(): void {
+    if (this.closed || this.timer) return;
+    while (this.items.size > 0 && this.running < this.o.inFlight) {
+      if (!this.bucket.take()) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, this.bucket.waitMs());
+        this.timer.unref();
+        return;
+      }
+      const [key, value] = this.items.entries().next().value as [string, T];
+      this.items.delete(key);
+      this.running++;
+      void this.o.work(key, value).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+}
