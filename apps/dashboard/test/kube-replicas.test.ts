@@ -255,4 +255,32 @@ describe("a bulk resync of nodes held by another replica", () => {
     expect(metrics).toMatch(/ipmasq_resync_requests_total\{result="written"\} 6\b/);
     expect(metrics).toMatch(/ipmasq_resync_requests_queue 0\b/);
   });
+
+  it("restarts an observe-mode node's upstream agent pod from the replica clicked, through the same queue", async () => {
+    const fake = await t.cluster({ chart: { set: ["dashboard.observeResync=true"] } });
+    const a = await slow(fake, "dash-a");
+    const b = await slow(fake, "dash-b");
+    fake.addPod("kube-system", "ip-masq-agent-obs", "obs-1", { "k8s-app": "ip-masq-agent" });
+    const sim = await t.reporter(a, "obs-1", { mode: "observe" });
+    await eventually(
+      async () => (await b.api("/api/nodes/obs-1")).body.node?.heldBy?.replica === "dash-a",
+      20_000,
+      "dash-b sees obs-1 held by dash-a",
+    );
+    const bulk = await b.api("/api/resync", { body: {} });
+    expect(bulk.status).toBe(202);
+    expect(bulk.body).toMatchObject({
+      nodes: ["obs-1"],
+      skipped: [],
+      requested: [{ name: "obs-1", replica: "dash-b" }],
+    });
+    await eventually(
+      () => fake.pod("kube-system", "ip-masq-agent-obs")?.metadata.deletionTimestamp !== undefined,
+      5_000,
+      "the upstream agent pod deleted",
+    );
+    expect(fake.count("DELETE", "/pods/")).toBe(1);
+    // Observe mode: the reporter is never told to re-apply.
+    expect(sim.received.some((m: { type: string }) => m.type === "resync")).toBe(false);
+  });
 });

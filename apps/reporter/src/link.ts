@@ -179,7 +179,7 @@ function deliver(handler: (m: DashboardMessage) => void, msg: DashboardMessage, 
   }
 }
 
-/** A heartbeat frame every `ms` (the dashboard's welcome sets it): the dashboard's sign of life. */
+/** A heartbeat frame every `ms` (the dashboard's welcome sets it): this reporter's sign of life. */
 class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
 

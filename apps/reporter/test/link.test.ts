@@ -156,10 +156,14 @@ it("drops a silent connection and reconnects", async () => {
 
 it("keeps a link whose dashboard answers pings, however quiet it is", async () => {
   const d = await server();
-  const { link: l } = link({ url: d.url, liveness: FAST });
+  // Pinged after 0.2 s of silence; 1.3 s for the pong, so a loaded test machine cannot flake it.
+  const { link: l } = link({ url: d.url, liveness: { ...FAST, deadAfterMs: 1_500 } });
   await d.waitFor("hello");
   await sleep(2_000);
   expect(l.stats()).toMatchObject({ connects: 1, disconnects: 0 });
+  // It was pinged (silences passed 0.2 s) and answered each time.
+  expect(l.stats().maxSilentMs).toBeGreaterThanOrEqual(200);
+  expect(l.stats().maxSilentMs).toBeLessThan(1_500);
 });
 
 it("after a silent replica, races connects so one landing on a frozen endpoint does not wait out the handshake", async () => {

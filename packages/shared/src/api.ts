@@ -55,7 +55,10 @@ export interface Freshness {
    * changes: it is exact for silent and offline nodes, which is when it is shown.
    */
   lastSeenAt: number | null;
-  /** When the last snapshot (the node's rules) arrived; null before the first. */
+  /**
+   * When the last snapshot (the node's rules) arrived; null before the first, and for a node
+   * another replica holds (only its holder knows).
+   */
   lastReportAt: number | null;
 }
 

@@ -23,6 +23,9 @@ export function remoteNodeDetail(n: RemoteSummary, now: number): RemoteNodeDetai
   };
 }
 
+const OBSERVE_OFF =
+  "the upstream ip-masq-agent owns its rules; set IPMASQ_OBSERVE_RESYNC=true to let resync recreate that agent's pod";
+
 /** One node held elsewhere: 409 when it cannot be resynced now, else asked of its holder. */
 export async function resyncElsewhere(
   ctx: ApiContext,
@@ -32,10 +35,7 @@ export async function resyncElsewhere(
   if (!n.connected) throw new HttpError(409, `node ${n.name} is ${n.status}: ${n.summary}`);
   if (n.mode === "observe") {
     if (!ctx.observeResync)
-      throw new HttpError(
-        409,
-        `node ${n.name} is in observe mode: the upstream ip-masq-agent owns its rules; set IPMASQ_OBSERVE_RESYNC=true to let resync recreate that agent's pod`,
-      );
+      throw new HttpError(409, `node ${n.name} is in observe mode: ${OBSERVE_OFF}`);
     const pods = await ctx.observeResync.restart(n.name);
     return { requestId: `restart:${pods.join(",")}`, outcome: "sent" };
   }
@@ -47,7 +47,8 @@ export async function resyncElsewhere(
  * The bulk resync's share held by other replicas (those matching the selection): each asked
  * of its holder through the replica's rate-limited request queue (replicas/resync-requests.ts);
  * a node that does not fit in the queue is skipped, saying so. Observe-mode nodes have their
- * upstream agent pod restarted from here.
+ * upstream agent pod restarted from here, through the same queue (a failure is logged, not
+ * answered: the call has returned by then).
  */
 export async function resyncAllElsewhere(
   ctx: ApiContext,
@@ -64,18 +65,28 @@ export async function resyncAllElsewhere(
       if (o.wanted) skipped.push({ name: n.name, reason: n.status });
       continue;
     }
-    if (n.mode === "observe") {
-      const r = await resyncElsewhere(ctx, n, o.by).catch((e: Error) => e);
-      if (r instanceof Error) skipped.push({ name: n.name, reason: r.message });
-      else requested.push({ name: n.name, replica: ctx.replicas!.replica });
-    } else if (ctx.replicas!.resyncRequests.ask(n.name, o.by))
-      requested.push({ name: n.name, replica: n.heldBy.replica });
-    else {
-      const waiting = ctx.replicas!.resyncRequests.backlog().waiting;
-      skipped.push({ name: n.name, reason: `too many resync requests waiting (${waiting})` });
-    }
+    const r = askOne(ctx, n, o.by);
+    if ("reason" in r) skipped.push(r);
+    else requested.push(r);
   }
   return { requested, skipped };
 }
 
 type Requested = NonNullable<BulkResyncResponse["requested"]>[number];
+
+/** One connected node of a bulk resync held elsewhere: queued (by whom it is done), or why not. */
+function askOne(
+  ctx: ApiContext,
+  n: RemoteSummary,
+  by: string,
+): Requested | BulkResyncResponse["skipped"][number] {
+  const queue = ctx.replicas!.resyncRequests;
+  const restarter = ctx.observeResync;
+  const observe = n.mode === "observe";
+  if (observe && !restarter)
+    return { name: n.name, reason: `node ${n.name} is in observe mode: ${OBSERVE_OFF}` };
+  if (observe && queue.ask(n.name, by, () => restarter!.restart(n.name)))
+    return { name: n.name, replica: ctx.replicas!.replica };
+  if (!observe && queue.ask(n.name, by)) return { name: n.name, replica: n.heldBy.replica };
+  return { name: n.name, reason: `too many resync requests waiting (${queue.backlog().waiting})` };
+}

@@ -220,5 +220,10 @@ describe("how old a remote node's last known state is", () => {
     },
   ];
   for (const { desc, input, want } of cases)
-    it(desc, () => expect(remoteOf(sources({ objects: [input] }), "n")!.lastSeenAt).toBe(want));
+    it(desc, () => {
+      const row = remoteOf(sources({ objects: [input] }), "n")!;
+      expect(row.lastSeenAt).toBe(want);
+      // When it last sent its rules only its holder knows: never claimed here.
+      expect(row.lastReportAt).toBeNull();
+    });
 });

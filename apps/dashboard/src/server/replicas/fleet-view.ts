@@ -65,7 +65,9 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
     ...factsOf(st),
     appliedRevision: st?.appliedRevision ?? null,
     lastSeenAt: Number.isNaN(seenAt) ? null : seenAt,
-    lastReportAt: Number.isNaN(seenAt) ? null : seenAt,
+    // When the node last sent its rules is the holder's to know: observedAt is the last status
+    // change, which a rules change need not be. Not claimed here.
+    lastReportAt: null,
     heldBy: {
       replica: st?.replica ?? "",
       differences: st?.drift?.count ?? 0,

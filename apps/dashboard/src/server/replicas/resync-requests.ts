@@ -2,6 +2,8 @@
 // write per node, which at 65,000 nodes must not reach the API server at once. Requests wait
 // here, one per node (asked twice while waiting: asked once, by the newest asker), and are
 // written at most `ratePerSecond` a second (the replica's status write rate), two at a time.
+// An observe-mode node's resync (its upstream agent pod deleted, from this replica) waits in
+// the same queue: it is API server writes too.
 import type { Logger } from "pino";
 import { RateLimitedQueue } from "../util/rate-limited-queue.js";
 
@@ -17,23 +19,31 @@ export interface ResyncRequestsOptions {
   now?: () => number;
 }
 
+interface Ask {
+  by: string;
+  run?: () => Promise<unknown>;
+}
+
 export class ResyncRequests {
   readonly stats = { written: 0, failed: 0 };
-  private readonly queue: RateLimitedQueue<string>;
+  private readonly queue: RateLimitedQueue<Ask>;
 
   constructor(private readonly o: ResyncRequestsOptions) {
-    this.queue = new RateLimitedQueue<string>({
+    this.queue = new RateLimitedQueue<Ask>({
       ratePerSecond: o.ratePerSecond,
       inFlight: 2,
       max: o.max ?? MAX_WAITING_RESYNC_REQUESTS,
       now: o.now,
-      work: (name, by) => this.write(name, by),
+      work: (name, ask) => this.write(name, ask),
     });
   }
 
-  /** Queues a request for `name` by `by`; false when the queue is full. */
-  ask(name: string, by: string): boolean {
-    return this.queue.put(name, by);
+  /**
+   * Queues a request for `name` by `by` (or, with `run`, that call instead: an observe-mode
+   * node's pod restart); false when the queue is full.
+   */
+  ask(name: string, by: string, run?: () => Promise<unknown>): boolean {
+    return this.queue.put(name, { by, run });
   }
 
   /** What a bulk resync answers about the requests still to be written. */
@@ -49,9 +59,9 @@ export class ResyncRequests {
     this.queue.close();
   }
 
-  private async write(name: string, by: string): Promise<void> {
+  private async write(name: string, ask: Ask): Promise<void> {
     try {
-      await this.o.send(name, by);
+      await (ask.run ? ask.run() : this.o.send(name, ask.by));
       this.stats.written++;
     } catch (e) {
       // Not retried: the person sees the node still drifted and can ask again.
