@@ -204,6 +204,12 @@ describe("a staged rollout started while one replica was alone", () => {
       body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
     });
     expect(put.status).toBe(200);
+    // The strategy travels with the revision, in the same update as the text (every replica
+    // reads it with the revision; scale-out.md step 1).
+    const cm = fake.configMap("kube-system", "ip-masq-agent") as {
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(JSON.parse(cm.metadata.annotations["ipmasq.dev/rollout-strategy"]!)).toEqual(strategy);
     await eventually(async () => (await rollout(a))?.phase === "paused", 10_000, "canary applied");
     const planned = assignWaves(
       names.map((name) => ({ name })),

@@ -351,7 +351,15 @@ function followConfig(
   d.feed.configChanged();
   if (state.desired && state.desired.revision !== prev?.desired?.revision) {
     // The waves are decided before anything is pushed: nodes not reached keep the previous one.
-    d.staged.begin(state.desired, prev?.desired ?? null, rev.text, rev.author, d.strategy);
+    // The strategy saved with the revision (every replica reads it alike) before the default.
+    d.staged.begin(
+      state.desired,
+      prev?.desired ?? null,
+      rev.text,
+      rev.author,
+      d.strategy,
+      rev.strategy,
+    );
     d.fleet.desiredChanged(state.desired);
   }
 }

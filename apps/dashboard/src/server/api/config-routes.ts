@@ -134,6 +134,7 @@ async function save(
       author,
       message: msg,
       expectedResourceVersion: base,
+      ...(strategy ? { strategy } : {}),
     });
     return { resourceVersion: rev.resourceVersion, revision: rev.revision, warnings };
   } catch (e) {

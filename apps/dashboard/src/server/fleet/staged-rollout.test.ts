@@ -695,3 +695,39 @@ describe("StagedRollouts.problems", () => {
     expect(t.staged.problems()).toEqual([]);
   });
 });
+
+describe("the strategy saved with the revision (its annotation)", () => {
+  const all = { kind: "all-at-once" } as const;
+  const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+  const cases: {
+    desc: string;
+    input: { fallback: WavesStrategy | typeof all; announced?: WavesStrategy | typeof all };
+    want: { staged: boolean };
+  }[] = [
+    {
+      desc: "waves saved with the revision, read on a replica that did not save it",
+      input: { fallback: all, announced: WAVES },
+      want: { staged: true },
+    },
+    {
+      desc: "all at once saved with it wins over a default with waves",
+      input: { fallback: WAVES, announced: all },
+      want: { staged: false },
+    },
+    {
+      desc: "none saved (an edit outside the dashboard): the default",
+      input: { fallback: WAVES },
+      want: { staged: true },
+    },
+    {
+      desc: "a canary selector without the nodes' labels: the default (no empty canary)",
+      input: { fallback: all, announced: selector },
+      want: { staged: false },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const { staged } = setup();
+    staged.begin(v2, v1, "text", "alice", input.fallback, input.announced);
+    expect(staged.active).toBe(want.staged);
+  });
+});

@@ -209,11 +209,13 @@ export class StagedRollouts {
     text: string,
     user: string,
     fallback: RolloutStrategy,
+    announced?: RolloutStrategy,
   ): void {
     // A revision that comes without a strategy of its own (an edit outside the dashboard, a
     // change to another config source) while a rollout runs is staged like it: it carries the
     // unpromoted change too, which must not reach the waves not yet released.
-    const intent = this.takeIntent(text, this.active ? this.s!.strategy : fallback);
+    const own = this.active ? this.s!.strategy : fallback;
+    const intent = this.takeIntent(text, usable(announced) ?? own);
     const { labels } = intent;
     const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
@@ -722,6 +724,15 @@ export class StagedRollouts {
     if (was && (!paused || paused.revision !== was.revision))
       for (const fn of this.resumeListeners) fn(was);
   }
+}
+
+/**
+ * A strategy saved with the revision (its annotation, read by every replica), when this replica
+ * can cut its waves: a canary selector needs the nodes' labels, which only the saving replica's
+ * announcement (intend) carries; without them no node would match and the canary would be empty.
+ */
+function usable(s: RolloutStrategy | undefined): RolloutStrategy | undefined {
+  return s?.kind === "waves" && "selector" in s.canary ? undefined : s;
 }
 
 /** Tells each name in exactly one of `a` and `b`. */
