@@ -7,10 +7,11 @@
 // once, and a rollout started while one replica was alone is held until it is alone again.
 import {
   assignWaves,
+  boundsOf,
   type DashboardMessage,
+  placeByBounds,
   type StagedRolloutView,
   type WavesStrategy,
-  waveOfNewNode,
 } from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
@@ -217,10 +218,10 @@ describe("a staged rollout started while one replica was alone", () => {
     );
 
     // A second replica starts (a rolling update, a scale-up): it reads the persisted rollout,
-    // and its node gets the revision of the wave it falls in.
+    // and its node gets the revision of the wave the boundaries fixed at the start place it in.
     const b = await replica(fake, "dash-b");
     const late = await t.reporter(b, "node-4");
-    const lateWave = waveOfNewNode({ name: "node-4" }, strategy, planned);
+    const lateWave = placeByBounds(strategy, boundsOf(planned, strategy))({ name: "node-4" });
     const want = lateWave === 0 ? put.body.revision : before.revision;
     await eventually(() => desired(late).at(-1) === want, 10_000, `node-4 on revision ${want}`);
     await eventually(async () => (await rollout(a))?.message.includes("Held: "), 10_000, "held");

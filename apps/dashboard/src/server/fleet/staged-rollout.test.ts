@@ -570,6 +570,54 @@ async function restartedFrom(
   return again;
 }
 
+describe("StagedRollouts places a node new to the rollout by the boundaries fixed at the start", () => {
+  const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+  const halves: WavesStrategy = { ...WAVES, waves: [50, 100] };
+  const order = [...ten].sort(compareNodeOrder);
+  // A name between wave 1's last node (order[4]) and wave 2's first (order[5]).
+  const between = Array.from({ length: 2000 }, (_, i) => `late-${i}`).find(
+    (n) => compareNodeOrder(n, order[4]!) > 0 && compareNodeOrder(n, order[5]!) < 0,
+  )!;
+  const cases: {
+    desc: string;
+    input: { persisted: "bounds" | "older dashboard's lists" };
+    want: { wave: number; revision: number };
+  }[] = [
+    {
+      desc: "between two waves: the later one (late, never early), on a replica that read the state",
+      input: { persisted: "bounds" },
+      want: { wave: 2, revision: 1 },
+    },
+    {
+      desc: "an older dashboard's state (lists, no boundaries) is read: the same place",
+      input: { persisted: "older dashboard's lists" },
+      want: { wave: 2, revision: 1 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const t = setup(ten);
+    t.save(v2, halves);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false); // wave 1 released, wave 2 waits
+    await t.staged.flush();
+    const state = t.saved.at(-1) as { current: { bounds?: unknown } };
+    expect(state.current.bounds).toEqual({ last: [order[0], order[4], order[9]] });
+    if (input.persisted !== "bounds") {
+      const { bounds: _, ...old } = state.current;
+      t.saved.push({ ...state, current: old });
+    }
+    const again = await restartedFrom(
+      t,
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.desiredFor(between, v2)?.revision).toBe(want.revision);
+    expect(again.placeOf(between)?.wave).toBe(want.wave);
+    t.fleet.connect(helloFor(between, { mode: "enforce" }), link());
+    expect(t.staged.placeOf(between)?.wave).toBe(want.wave);
+  });
+});
+
 const progress = (t: ReturnType<typeof setup>, name: string) => {
   const p = t.staged.placeOf(name);
   return p && `${p.waveName}:${p.progress}:${p.desiredRevision}`;

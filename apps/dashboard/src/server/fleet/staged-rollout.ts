@@ -6,14 +6,17 @@
 // rollout with the reason. The state is persisted with the store and resumed after a restart.
 import {
   assignWaves,
+  boundsOf,
   configsEqual,
   type NodeRolloutPlace,
+  placeByBounds,
   type RolloutEffect,
   type RolloutInput,
   type RolloutStrategy,
   type StagedRolloutView,
   startRollout,
   stepRollout,
+  type WaveBounds,
   type WaveNode,
   type WavesStrategy,
   waveOfNewNode,
@@ -253,6 +256,7 @@ export class StagedRollouts {
       previousConfig: stable.config,
       strategy,
       waves,
+      ...boundsField(waves, strategy),
       observe,
       core: startRollout(waves.length - 1),
       failed: {},
@@ -287,12 +291,18 @@ export class StagedRollouts {
     return this.waveOf(name) <= s.core.step ? current : this.previous;
   }
 
-  /** A node's wave; a node new to this rollout is placed (and keeps that wave). */
+  /**
+   * A node's wave; a node new to this rollout is placed by the boundaries fixed at the start
+   * (as every replica places it) and keeps that wave.
+   */
   private waveOf(name: string): number {
     const s = this.s!;
     const i = this.waveIndex(s).get(name);
     if (i !== undefined) return i;
-    const w = waveOfNewNode({ name }, s.strategy as WavesStrategy, s.waves);
+    const strategy = s.strategy as WavesStrategy;
+    const w = s.bounds
+      ? placeByBounds(strategy, s.bounds)({ name })
+      : waveOfNewNode({ name }, strategy, s.waves);
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
     this.persist();
@@ -439,7 +449,8 @@ export class StagedRollouts {
       );
       return;
     }
-    this.s = s;
+    // An older dashboard's state names its waves only: their boundaries are its cut.
+    this.s = s.bounds ? s : { ...s, ...boundsField(s.waves, s.strategy as WavesStrategy) };
     this.previous = previous;
     this.notePlaces();
     this.opts.log.info(
@@ -733,6 +744,19 @@ export class StagedRollouts {
  */
 function usable(s: RolloutStrategy | undefined): RolloutStrategy | undefined {
   return s?.kind === "waves" && "selector" in s.canary ? undefined : s;
+}
+
+/**
+ * The boundaries of a cut, for the state; none when a selector canary is longer than a rollout
+ * may list (its state is not persisted then either: problems()), and late nodes are placed
+ * from the lists (waveOfNewNode) as before.
+ */
+function boundsField(waves: string[][], s: WavesStrategy): { bounds?: WaveBounds } {
+  try {
+    return { bounds: boundsOf(waves, s) };
+  } catch {
+    return {};
+  }
 }
 
 /** Tells each name in exactly one of `a` and `b`. */

@@ -10,6 +10,7 @@ import {
   type RolloutWaveView,
   rolloutStrategySchema,
   type StagedRolloutView,
+  waveBoundsSchema,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -65,6 +66,12 @@ export const stagedStateSchema = z.strictObject({
     pause: pauseSchema.nullable(),
     aborted: z.boolean(),
   }),
+  /**
+   * The waves' boundaries in the stable hash order, fixed at the start (rollout-membership.ts):
+   * every replica places a node not in the lists (joined late, held by another replica) the
+   * same way from these alone. Absent in an older dashboard's state: derived from the lists.
+   */
+  bounds: waveBoundsSchema.optional(),
   /** Observe-mode nodes split into waves among themselves (their upstream pods are recreated
    * as their wave is released; nothing is sent to them or waited for). */
   observe: z
