@@ -43,6 +43,7 @@ import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { countByStatus, remoteOf, summaryOf } from "./replicas/fleet-view.js";
+import { remoteNodesOf } from "./replicas/remote-nodes.js";
 import { registerReplicaMetrics } from "./replicas/replica-metrics.js";
 import type { ReplicaSync } from "./replicas/replica-sync.js";
 import type { SourceSet } from "./store/sources.js";
@@ -377,6 +378,8 @@ function createStaging(
     offlineWindowMs: o.rolloutOfflineWindowMs,
     active: o.election ? () => o.election!.isLeader() : undefined,
     refusal: o.replicas ? () => o.replicas!.stagedRefusal() : undefined,
+    remote: o.replicas ? remoteNodesOf(() => o.replicas!.sources()) : undefined,
+    labels: o.nodeLabels,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,

@@ -11,7 +11,7 @@ import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { StagedRollouts } from "./staged-rollout.js";
+import { type StagedOptions, StagedRollouts } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
 function link(): Link {
@@ -43,6 +43,7 @@ function setup(
   names = ["a", "b", "c"],
   observe: string[] = [],
   refusal: { reason: string | null; saveError?: string; active?: boolean } = { reason: null },
+  extra: Partial<StagedOptions> = {},
 ) {
   const restarted: [string[], string][] = [];
   let now = 1000;
@@ -73,6 +74,7 @@ function setup(
     restartUpstream: (n, why) => void restarted.push([[...n], why]),
     refusal: () => refusal.reason,
     active: () => refusal.active ?? true,
+    ...extra,
   });
   fleet.attachStaging(staged);
   const links = new Map(names.map((n) => [n, link()]));
@@ -97,10 +99,15 @@ function setup(
       told.clear();
       return out;
     },
-    save(d: Desired, strategy: WavesStrategy | { kind: "all-at-once" } = WAVES) {
+    /** A new revision: `strategy` the default, `announced` the one saved with it. */
+    save(
+      d: Desired,
+      strategy: WavesStrategy | { kind: "all-at-once" } = WAVES,
+      announced?: WavesStrategy,
+    ) {
       const prev = desired;
       desired = d;
-      staged.begin(d, prev, "text", "alice", strategy);
+      staged.begin(d, prev, "text", "alice", strategy, announced);
       fleet.desiredChanged(d);
     },
   };
@@ -777,5 +784,61 @@ describe("the strategy saved with the revision (its annotation)", () => {
     const { staged } = setup();
     staged.begin(v2, v1, "text", "alice", input.fallback, input.announced);
     expect(staged.active).toBe(want.staged);
+  });
+});
+
+describe("one owner: the rollout is cut over every node, those other replicas hold too", () => {
+  const remote = (names: string[]) => ({
+    list: () => names.map((name) => ({ name, mode: "enforce" as const })),
+  });
+  it("waves by count take nodes held here and elsewhere alike, in the stable order", () => {
+    const all = ["a", "b", "c", "r-1", "r-2", "r-3"];
+    const t = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null },
+      { remote: remote(["r-1", "r-2", "r-3"]) },
+    );
+    t.save(v2, { ...WAVES, canary: { count: 2 } });
+    const v = t.staged.view()!;
+    const order = [...all].sort(compareNodeOrder);
+    expect(v.waves.map((w) => w.total)).toEqual([2, 4]);
+    expect([...v.waves[0]!.pendingNodes].sort()).toEqual(order.slice(0, 2).sort());
+    // Only the canary's nodes held here are sent the revision.
+    for (const [name, l] of t.links)
+      expect(sent(l).at(-1), name).toBe(order.slice(0, 2).includes(name) ? 2 : 1);
+  });
+
+  it("a canary selector saved on another replica: every node held until the labels are read", async () => {
+    let read: (m: Map<string, Record<string, string>>) => void = () => {};
+    const asked: string[][] = [];
+    const labels = (names: readonly string[]) => {
+      asked.push([...names].sort());
+      return new Promise<Map<string, Record<string, string>>>((r) => (read = r));
+    };
+    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote(["r-1"]), labels });
+    const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+    t.save(v2, { kind: "all-at-once" }, selector);
+    expect(asked).toEqual([["a", "b", "c", "r-1"]]);
+    for (const [name, l] of t.links) {
+      expect(t.staged.desiredFor(name, v2)?.revision, name).toBe(1);
+      expect(sent(l), name).toEqual([1]); // only what they had at connect
+    }
+    expect(t.staged.active).toBe(true);
+    read(
+      new Map([
+        ["b", { pool: "canary" }],
+        ["r-1", { pool: "canary" }],
+        ["a", { pool: "main" }],
+      ]),
+    );
+    await until(() => t.staged.view() !== null, 2000, 10, "waves cut");
+    expect(t.staged.view()!.waves.map((w) => [...w.pendingNodes].sort())).toEqual([
+      ["b", "r-1"],
+      ["a", "c"],
+    ]);
+    expect(t.staged.desiredFor("b", v2)?.revision).toBe(2);
+    expect(t.staged.desiredFor("a", v2)?.revision).toBe(1);
+    await until(() => sent(t.links.get("b")!).at(-1) === 2, 2000, 10, "canary b sent revision 2");
   });
 });

@@ -79,7 +79,29 @@ export interface StagedOptions {
    * rolls out all at once), operators' moves are refused, and no wave is released or finished.
    */
   refusal?: () => string | null;
+  /**
+   * With every replica active: the nodes others hold. The rollout's waves are cut over them
+   * too, by the singleton Lease holder (`active`), the one owner (docs/scale-out.md step 2).
+   */
+  remote?: RemoteNodes;
+  /**
+   * Reads nodes' labels for a canary selector when the save's announcement did not bring them
+   * (the revision was saved on another replica): every node is held on the previous revision
+   * until they are read and the waves cut.
+   */
+  labels?: LabelReader;
 }
+
+/** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
+export interface RemoteNodes {
+  /** Nodes held by another replica, or by none (offline since): name and agent mode. */
+  list(): Iterable<{ name: string; mode: "enforce" | "observe" }>;
+}
+
+/** Labels of the named nodes (a node without a Node object is left out). */
+export type LabelReader = (
+  names: readonly string[],
+) => Promise<Map<string, Record<string, string>>>;
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
 export type ResumeListener = (rollout: { revision: number; resourceVersion: string }) => void;
@@ -98,6 +120,11 @@ interface Intent {
 
 export class StagedRollouts {
   private s: StagedState | null = null;
+  /**
+   * A staged revision whose waves are not cut yet (a canary selector's labels being read):
+   * every enforce-mode node keeps `previous` until they are (late, never early).
+   */
+  private awaiting: { revision: number; previous: Desired; strategy: WavesStrategy } | null = null;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
@@ -159,7 +186,13 @@ export class StagedRollouts {
   }
 
   get active(): boolean {
-    return this.s !== null && !this.finished();
+    return this.awaiting !== null || (this.s !== null && !this.finished());
+  }
+
+  /** The strategy of the unfinished rollout (or of the one waiting for its waves); null: none. */
+  private running(): RolloutStrategy | null {
+    if (this.awaiting) return this.awaiting.strategy;
+    return this.s && !this.finished() ? this.s.strategy : null;
   }
 
   view(): StagedRolloutView | null {
@@ -217,8 +250,9 @@ export class StagedRollouts {
     // A revision that comes without a strategy of its own (an edit outside the dashboard, a
     // change to another config source) while a rollout runs is staged like it: it carries the
     // unpromoted change too, which must not reach the waves not yet released.
-    const own = this.active ? this.s!.strategy : fallback;
-    const intent = this.takeIntent(text, usable(announced) ?? own);
+    const own = this.running() ?? fallback;
+    const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
+    const intent = this.takeIntent(text, saved ?? own);
     const { labels } = intent;
     const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
@@ -237,13 +271,52 @@ export class StagedRollouts {
       this.clear(next.revision);
       return;
     }
-    const inMode = (mode: string): WaveNode[] =>
-      [...this.fleetNodes()]
-        .filter((n) => n.hello.mode === mode)
-        .map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
+    if (hasSelector(strategy) && !labels && this.opts.labels) {
+      this.holdForLabels(next, stable, strategy, user);
+      return;
+    }
+    this.start(next, stable, strategy, labels, user);
+  }
+
+  /**
+   * Every enforce-mode node keeps `stable` while the nodes' labels are read for the canary
+   * selector; then the waves are cut and the canary's nodes held here are sent the revision.
+   * A label read that fails matches no node: the canary is empty, and the rollout says so.
+   */
+  private holdForLabels(next: Desired, stable: Desired, strategy: WavesStrategy, user: string) {
+    this.retire(next.revision);
+    this.s = null;
+    this.previous = stable;
+    this.awaiting = { revision: next.revision, previous: stable, strategy };
+    this.changed();
+    const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
+    void this.opts.labels!(names)
+      .catch((e: unknown) => {
+        this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
+        return new Map<string, Record<string, string>>();
+      })
+      .then((labels) => {
+        if (this.awaiting?.revision !== next.revision) return; // superseded meanwhile
+        this.awaiting = null;
+        this.start(next, stable, strategy, labels, user);
+        this.fleet?.pushTo(this.s?.waves[0] ?? []);
+      });
+  }
+
+  /** Cuts the waves over every node (those other replicas hold too) and starts the rollout. */
+  private start(
+    next: Desired,
+    stable: Desired,
+    strategy: WavesStrategy,
+    labels: Intent["labels"],
+    user: string,
+  ): void {
+    const inMode = (mode: "enforce" | "observe"): WaveNode[] =>
+      this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
     const now = this.now();
+    this.awaiting = null;
     this.retire(next.revision);
     this.previous = stable;
     this.appliedAt.clear();
@@ -283,6 +356,9 @@ export class StagedRollouts {
 
   /** The revision a node should enforce now; `current` is the store's desired revision. */
   desiredFor(name: string, current: Desired | null): Desired | null {
+    const held = this.awaiting;
+    if (held && current?.revision === held.revision)
+      return this.fleet?.nodes.get(name)?.hello.mode === "observe" ? current : held.previous;
     const s = this.s;
     if (!s || !current || current.revision !== s.revision || !this.previous) return current;
     if (s.core.aborted) return this.previous;
@@ -642,9 +718,26 @@ export class StagedRollouts {
     return this.fleet?.nodes.values() ?? [];
   }
 
+  /**
+   * The nodes a rollout is cut over, in one agent mode: those this replica holds, and those
+   * other replicas hold (their NodeMasquerade; this replica's record wins for a node in both).
+   */
+  private cutNodes(mode: "enforce" | "observe"): { name: string }[] {
+    const out = [...this.fleetNodes()].filter((n) => n.hello.mode === mode);
+    const here = new Set(this.fleet?.nodes.keys() ?? []);
+    for (const n of this.opts.remote?.list() ?? [])
+      if (n.mode === mode && !here.has(n.name)) out.push(n);
+    return out;
+  }
+
   /** Ends the current rollout; `by`: the revision that replaces it. */
   private clear(by?: number): void {
-    if (this.s === null) return;
+    const held = this.awaiting !== null;
+    this.awaiting = null;
+    if (this.s === null) {
+      if (held) this.changed();
+      return;
+    }
     this.retire(by);
     this.s = null;
     this.previous = null;
@@ -738,12 +831,12 @@ export class StagedRollouts {
 }
 
 /**
- * A strategy saved with the revision (its annotation, read by every replica), when this replica
- * can cut its waves: a canary selector needs the nodes' labels, which only the saving replica's
- * announcement (intend) carries; without them no node would match and the canary would be empty.
+ * Does the strategy pick its canary by label selector? Its waves need the nodes' labels: the
+ * saving replica's announcement (intend) carries them; another replica reads them (`labels`),
+ * and one that cannot takes the default strategy, never an empty canary by mistake.
  */
-function usable(s: RolloutStrategy | undefined): RolloutStrategy | undefined {
-  return s?.kind === "waves" && "selector" in s.canary ? undefined : s;
+function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selector: object } } {
+  return s.kind === "waves" && "selector" in s.canary;
 }
 
 /**
