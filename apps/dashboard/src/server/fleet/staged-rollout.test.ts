@@ -93,6 +93,8 @@ function setup(
     canary: order[0]!,
     rest: order.slice(1),
     advance: (ms: number) => (now += ms),
+    /** The store's desired revision. */
+    current: () => desired,
     /** Names told since the last call, sorted. */
     told: () => {
       const out = [...told].sort();
@@ -840,5 +842,90 @@ describe("one owner: the rollout is cut over every node, those other replicas ho
     expect(t.staged.desiredFor("b", v2)?.revision).toBe(2);
     expect(t.staged.desiredFor("a", v2)?.revision).toBe(1);
     await until(() => sent(t.links.get("b")!).at(-1) === 2, 2000, 10, "canary b sent revision 2");
+  });
+});
+
+describe("a replica not holding the singleton Lease follows the owner's rollout", () => {
+  const remote = (names: string[]) => ({
+    list: () => names.map((name) => ({ name, mode: "enforce" as const })),
+  });
+  const find = async (r: string) => (r === "1" ? v1 : null);
+
+  it("holds its nodes until it read the owner's state, then sends each its wave's revision", async () => {
+    const here = ["a", "b", "c"];
+    const there = ["d", "e"];
+    const order = [...here, ...there].sort(compareNodeOrder);
+    // A canary reaching the follower's first node in the stable order.
+    const count = order.findIndex((n) => there.includes(n)) + 1;
+    const strategy: WavesStrategy = { ...WAVES, canary: { count } };
+    const canary = order.slice(0, count);
+    const owner = setup(here, [], { reason: null, active: true }, { remote: remote(there) });
+    const follower = setup(there, [], { reason: null, active: false }, { remote: remote(here) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+
+    follower.save(v2, strategy);
+    for (const [name, l] of follower.links) expect(sent(l), name).toEqual([1]);
+    expect(follower.staged.view()).toBeNull();
+    owner.save(v2, strategy);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "the owner's rollout followed");
+    const members = (t: typeof owner) =>
+      t.staged.view()!.waves.map((w) => [...w.pendingNodes, ...w.appliedNodes].sort());
+    expect(members(follower)).toEqual(members(owner));
+    for (const [name, l] of follower.links)
+      expect(sent(l).at(-1), name).toBe(canary.includes(name) ? 2 : 1);
+    // Moves are the owner's: refused here (until moves from any replica are requested).
+    expect(follower.staged.abort("bob")).toMatchObject({ ok: false });
+    expect(follower.saved).toEqual([]);
+
+    // The owner aborts: the follower's canary nodes return to revision 1.
+    expect(owner.staged.abort("bob").ok).toBe(true);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(
+      () => [...follower.links.values()].every((l) => sent(l).at(-1) === 1),
+      2000,
+      10,
+      "back on revision 1",
+    );
+    expect(follower.staged.view()?.aborted).toBe(true);
+  });
+
+  it("a revision the owner rolls out at once (asked for waves) reaches the follower's nodes once it says so", async () => {
+    // The owner cannot stage it (refused there: the Leases it saw), the follower expected waves.
+    const refused = { reason: "other replicas", active: true };
+    const owner = setup(["a"], [], refused, { remote: remote(["d"]) });
+    const follower = setup(["d"], [], { reason: null, active: false }, { remote: remote(["a"]) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2, WAVES);
+    owner.save(v2, WAVES);
+    await owner.staged.flush();
+    expect(sent(follower.links.get("d")!)).toEqual([1]);
+    follower.staged.follow({ version: 2, begun: 1, current: null, past: [] }); // not yet
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => sent(follower.links.get("d")!).at(-1) === 2, 2000, 10, "d on revision 2");
+    expect(follower.staged.active).toBe(false);
+  });
+
+  it("taking the Lease over before the owner persisted the rollout: it cuts and starts it", async () => {
+    const ctl = { reason: null, active: false };
+    const follower = setup(["d", "e"], [], ctl, { remote: remote(["a"]) });
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2, WAVES);
+    expect(follower.staged.view()).toBeNull();
+    ctl.active = true;
+    follower.staged.tick();
+    await until(() => follower.staged.view() !== null, 2000, 10, "started as the owner");
+    expect(
+      follower.staged
+        .view()!
+        .waves.flatMap((w) => w.pendingNodes)
+        .sort(),
+    ).toEqual(["a", "d", "e"]);
+    await follower.staged.flush();
+    expect(follower.saved.at(-1)).toMatchObject({ begun: 2, current: { revision: 2 } });
   });
 });

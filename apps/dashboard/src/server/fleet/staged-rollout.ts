@@ -25,6 +25,7 @@ import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
+import { followedOf, sameRollout } from "./staged-follow.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
@@ -112,6 +113,20 @@ const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
 const MAX_INTENTS = 16;
 const INTENT_TTL_MS = 120_000;
 
+/** A staged revision whose waves are not known here yet, and what starting it takes. */
+interface Awaiting {
+  revision: number;
+  previous: Desired;
+  strategy: WavesStrategy;
+  next: Desired;
+  user: string;
+}
+
+interface RolloutSource {
+  current: () => Desired | null;
+  find: (resourceVersion: string) => Promise<Desired | null>;
+}
+
 interface Intent {
   strategy: RolloutStrategy;
   labels?: ReadonlyMap<string, Record<string, string>>;
@@ -124,7 +139,14 @@ export class StagedRollouts {
    * A staged revision whose waves are not cut yet (a canary selector's labels being read):
    * every enforce-mode node keeps `previous` until they are (late, never early).
    */
-  private awaiting: { revision: number; previous: Desired; strategy: WavesStrategy } | null = null;
+  private awaiting: Awaiting | null = null;
+  /** The newest revision begun here (persisted by the owner for the others: staged-follow.ts). */
+  private begun: number | undefined;
+  /** The newest state read through the watch of the persisted state (a follower's). */
+  private followed: unknown;
+  private following: Promise<void> = Promise.resolve();
+  /** The store's desired revision and its history (set by restore). */
+  private source: RolloutSource | undefined;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
@@ -267,15 +289,83 @@ export class StagedRollouts {
     // A rollout superseded before it finished, or aborted: the stable revision is still its
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
+    if (this.isActive()) this.begun = next.revision;
     if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
       this.clear(next.revision);
+      // Asked for waves, yet at once: replicas holding their nodes for it learn so (`begun`).
+      if (this.opts.remote && intent.strategy.kind === "waves") this.persist();
       return;
     }
-    if (hasSelector(strategy) && !labels && this.opts.labels) {
-      this.holdForLabels(next, stable, strategy, user);
-      return;
-    }
-    this.start(next, stable, strategy, labels, user);
+    const awaited = { revision: next.revision, previous: stable, strategy, next, user };
+    if (this.follows()) this.awaitOwner(awaited);
+    else if (hasSelector(strategy) && !labels && this.opts.labels) this.holdForLabels(awaited);
+    else this.start(next, stable, strategy, labels, user);
+  }
+
+  /**
+   * Not the owner: every enforce-mode node held here keeps `stable` until the owner's state of
+   * this revision is read (follow), never cut here: the owner cut it over every node.
+   */
+  private awaitOwner(a: Awaiting): void {
+    this.s = null;
+    this.previous = a.previous;
+    this.awaiting = a;
+    this.changed();
+    this.refollow();
+  }
+
+  /** The owner's persisted state changed (the Kubernetes store's watch): followed if not ours. */
+  follow(raw: unknown): void {
+    this.followed = raw;
+    this.refollow();
+  }
+
+  private refollow(): void {
+    if (!this.follows() || this.followed === undefined) return;
+    this.following = this.following
+      .then(() => this.adopt())
+      .catch((e: unknown) => this.opts.log.warn({ err: e }, "could not follow the rollout state"));
+  }
+
+  /**
+   * Takes the owner's state of the store's revision, then sends each node held here whose
+   * revision changed its own (a wave released, the rollout aborted, the revision not staged).
+   */
+  private async adopt(): Promise<void> {
+    const current = this.source?.current();
+    if (!current || !this.fleet || !this.follows()) return;
+    const f = followedOf(this.followed, current);
+    if (f.kind === "not-yet") return;
+    const previous =
+      f.kind === "rollout"
+        ? (f.previous ?? (await this.source!.find(f.state.previous!.resourceVersion)))
+        : null;
+    if (f.kind === "rollout" && !previous) return;
+    if (this.source?.current()?.revision !== current.revision || !this.follows()) return;
+    const before = this.localDesired(current);
+    this.past = f.past;
+    this.awaiting = null;
+    this.s = f.kind === "rollout" ? withBounds(f.state) : null;
+    this.previous = previous;
+    this.changed();
+    const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
+    this.fleet.pushTo(moved.map(([n]) => n));
+  }
+
+  /** What each enforce-mode node held here is to run now. */
+  private localDesired(current: Desired): Map<string, number | undefined> {
+    const out = new Map<string, number | undefined>();
+    for (const n of this.fleetNodes())
+      if (n.hello.mode === "enforce") out.set(n.name, this.desiredFor(n.name, current)?.revision);
+    return out;
+  }
+
+  /**
+   * With every replica active, a replica not holding the singleton Lease follows the owner's
+   * rollout: it never cuts, steps or writes one.
+   */
+  private follows(): boolean {
+    return this.opts.remote !== undefined && !this.isActive();
   }
 
   /**
@@ -283,11 +373,12 @@ export class StagedRollouts {
    * selector; then the waves are cut and the canary's nodes held here are sent the revision.
    * A label read that fails matches no node: the canary is empty, and the rollout says so.
    */
-  private holdForLabels(next: Desired, stable: Desired, strategy: WavesStrategy, user: string) {
+  private holdForLabels(a: Awaiting) {
+    const { next, previous: stable, strategy, user } = a;
     this.retire(next.revision);
     this.s = null;
     this.previous = stable;
-    this.awaiting = { revision: next.revision, previous: stable, strategy };
+    this.awaiting = a;
     this.changed();
     const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
     void this.opts.labels!(names)
@@ -379,6 +470,7 @@ export class StagedRollouts {
     const w = s.bounds
       ? placeByBounds(strategy, s.bounds)({ name })
       : waveOfNewNode({ name }, strategy, s.waves);
+    if (this.follows()) return w; // the owner lists it (it places it alike)
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
     this.persist();
@@ -388,7 +480,8 @@ export class StagedRollouts {
   /** An apply-result (or its timeout) of a node. */
   applied(name: string, revision: number | null, ok: boolean, error?: string): void {
     const s = this.s;
-    if (!s || this.finished() || revision !== s.revision || !this.released(name)) return;
+    if (!s || this.follows() || this.finished() || revision !== s.revision || !this.released(name))
+      return;
     if (ok) {
       this.appliedAt.set(name, this.now());
       this.settle();
@@ -402,7 +495,14 @@ export class StagedRollouts {
   offline(name: string): void {
     const at = this.appliedAt.get(name);
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
-    if (!this.s || this.finished() || at === undefined || this.now() - at > window) return;
+    if (
+      !this.s ||
+      this.follows() ||
+      this.finished() ||
+      at === undefined ||
+      this.now() - at > window
+    )
+      return;
     const secs = Math.round((this.now() - at) / 1000);
     this.input(
       { type: "failure", reason: `${name} went offline ${secs} s after applying` },
@@ -413,7 +513,8 @@ export class StagedRollouts {
   /** A node's status changed: a released node that drifts from the new revision pauses. */
   judged(n: NodeRecord): void {
     const s = this.s;
-    if (!s || this.finished() || n.status !== "drifted" || !this.released(n.name)) return;
+    if (!s || this.follows() || this.finished() || n.status !== "drifted") return;
+    if (!this.released(n.name)) return;
     if (n.appliedRevision !== s.revision) return;
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
@@ -425,7 +526,7 @@ export class StagedRollouts {
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
-    if (!s) return;
+    if (!s || this.follows()) return;
     for (const w of s.waves) {
       const i = w.indexOf(name);
       if (i >= 0) w.splice(i, 1);
@@ -461,6 +562,7 @@ export class StagedRollouts {
     // starting now would not find it: it would send its nodes the new revision at once).
     if (active && !this.wasActive && this.reload)
       void this.reload().then(() => {
+        if (this.takeAwaited()) return;
         if (!this.s) return;
         this.persist();
         // A wave the previous holder saw settle (or none saw: its nodes applied before) is
@@ -478,6 +580,26 @@ export class StagedRollouts {
   }
 
   /**
+   * Taking the Lease over while holding nodes for a staged revision the previous owner never
+   * persisted (it died first): this replica cuts and starts it now, as the owner. True if so.
+   */
+  private takeAwaited(): boolean {
+    const a = this.awaiting;
+    if (!a) return false;
+    if (this.s?.revision === a.revision) {
+      this.awaiting = null;
+      return false;
+    }
+    this.begun = a.revision;
+    if (hasSelector(a.strategy) && this.opts.labels) this.holdForLabels(a);
+    else {
+      this.start(a.next, a.previous, a.strategy, undefined, a.user);
+      this.fleet?.pushTo(this.s?.waves[0] ?? []);
+    }
+    return true;
+  }
+
+  /**
    * After a restart: resumes the persisted rollout of the current revision. `find` looks a
    * revision up in the store's history (the previous one's config).
    */
@@ -485,6 +607,7 @@ export class StagedRollouts {
     current: () => Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
   ): Promise<void> {
+    this.source = { current, find };
     this.reload = () => this.load(current(), find);
     this.wasActive = this.isActive();
     await this.load(current(), find);
@@ -526,7 +649,7 @@ export class StagedRollouts {
       return;
     }
     // An older dashboard's state names its waves only: their boundaries are its cut.
-    this.s = s.bounds ? s : { ...s, ...boundsField(s.waves, s.strategy as WavesStrategy) };
+    this.s = withBounds(s);
     this.previous = previous;
     this.notePlaces();
     this.opts.log.info(
@@ -543,6 +666,11 @@ export class StagedRollouts {
     const refused = this.finished() ? null : this.refusal();
     if (refused)
       return { ok: false, error: actionRefused(input.type, refused, this.s.previous?.revision) };
+    if (this.follows())
+      return {
+        ok: false,
+        error: `${input.type} is refused: this replica does not hold the singleton Lease, and only its holder moves the rollout`,
+      };
     const r = this.input(input, user);
     return r ?? { ok: true, view: this.view()! };
   }
@@ -550,7 +678,7 @@ export class StagedRollouts {
   /** Runs the state machine; undefined when it took the input. */
   private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
     const s = this.s!;
-    if (this.holds(input)) return;
+    if (this.follows() || this.holds(input)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -746,7 +874,8 @@ export class StagedRollouts {
 
   private persist(): void {
     if (!this.isActive()) return;
-    this.writer.write({ version: 2, current: this.s, past: this.past });
+    const begun = this.begun !== undefined ? { begun: this.begun } : {};
+    this.writer.write({ version: 2, ...begun, current: this.s, past: this.past });
   }
 
   /**
@@ -839,6 +968,11 @@ function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selec
   return s.kind === "waves" && "selector" in s.canary;
 }
 
+/** The state with its boundaries (an older dashboard's gets those of its lists). */
+function withBounds(s: StagedState): StagedState {
+  return s.bounds ? s : { ...s, ...boundsField(s.waves, s.strategy as WavesStrategy) };
+}
+
 /**
  * The boundaries of a cut, for the state; none when a selector canary is longer than a rollout
  * may list (its state is not persisted then either: problems()), and late nodes are placed
@@ -870,14 +1004,4 @@ function waveNames(from: number, to: number): string {
 function describeStart(s: StagedState): string {
   const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
   return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
-}
-
-/**
- * The persisted rollout if it is the one of `current`: the same revision, or (a merged
- * config, numbered anew after a restart) the same config, then renumbered as `current`.
- */
-function sameRollout(s: StagedState, current: Desired): StagedState | null {
-  if (s.revision === current.revision) return s;
-  if (!s.config || !configsEqual(s.config, current.config)) return null;
-  return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
 }

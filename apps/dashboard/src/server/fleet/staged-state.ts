@@ -104,6 +104,11 @@ export type PastRollout = z.infer<typeof pastSchema>;
  */
 export const persistedSchema = z.strictObject({
   version: z.literal(2),
+  /**
+   * The newest revision the owner (the singleton Lease holder) has begun, staged or not: a
+   * replica holding its nodes for a staged revision learns the owner rolled it out at once.
+   */
+  begun: revision.optional(),
   current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
   past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });

@@ -8,7 +8,9 @@ import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
 
-const KEY = "rollout.json";
+/** The history ConfigMap key that holds the rollout state. */
+export const ROLLOUT_KEY = "rollout.json";
+const KEY = ROLLOUT_KEY;
 
 export interface KubeRolloutOptions {
   core: CoreV1Api;

@@ -87,6 +87,8 @@ export interface ConfigStore {
   /** The staged rollout's state kept beside the revisions (checked by its reader); null: none. */
   loadRollout?(): Promise<unknown | null>;
   saveRollout?(state: unknown | null): Promise<void>;
+  /** Calls `listener` with the rollout state whenever it changes (the Kubernetes store). */
+  watchRollout?(listener: (state: unknown | null) => void): void;
   close(): Promise<void>;
 }
 
