@@ -189,8 +189,6 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     () => config.current().desired,
     (r) => config.desiredOfRevision(r),
   );
-  // Every replica active: those not holding the singleton Lease follow the owner's rollout.
-  if (o.replicas) o.store.watchRollout?.((state) => staged.follow(state));
   const follow = { fleet, feed, metrics, log, staged, strategy };
   config.onChange((state, prev) => followConfig(state, prev, follow));
 
@@ -387,6 +385,8 @@ function createStaging(
       : undefined,
   });
   fleet.attachStaging(staged);
+  // Every replica active: those not holding the singleton Lease follow the owner's rollout.
+  if (o.replicas) o.store.watchRollout?.((state) => staged.follow(state));
   registerRolloutMetrics(metrics.registry, staged, () => o.election?.isLeader() ?? true);
   signalPauses(staged, fleet.signalSink());
   return staged;

@@ -7,7 +7,6 @@
 import {
   assignWaves,
   boundsOf,
-  configsEqual,
   type NodeRolloutPlace,
   placeByBounds,
   type RolloutEffect,
@@ -269,23 +268,8 @@ export class StagedRollouts {
     fallback: RolloutStrategy,
     announced?: RolloutStrategy,
   ): void {
-    // A revision that comes without a strategy of its own (an edit outside the dashboard, a
-    // change to another config source) while a rollout runs is staged like it: it carries the
-    // unpromoted change too, which must not reach the waves not yet released.
-    const own = this.running() ?? fallback;
-    const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
-    const intent = this.takeIntent(text, saved ?? own);
+    const { intent, strategy } = this.decide(next, text, fallback, announced);
     const { labels } = intent;
-    const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
-    // Every replica decides alike: waves here would not hold the change back from the nodes
-    // other replicas hold, so it goes to every node at once (saves asking for waves are refused
-    // before; this is a change made outside the dashboard, or a replica that just appeared).
-    if (refused)
-      this.opts.log.warn(
-        { revision: next.revision, reason: refused },
-        "a staged rollout cannot run now: the revision rolls out all at once",
-      );
-    const strategy = refused ? ({ kind: "all-at-once" } as const) : intent.strategy;
     // A rollout superseded before it finished, or aborted: the stable revision is still its
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
@@ -300,6 +284,31 @@ export class StagedRollouts {
     if (this.follows()) this.awaitOwner(awaited);
     else if (hasSelector(strategy) && !labels && this.opts.labels) this.holdForLabels(awaited);
     else this.start(next, stable, strategy, labels, user);
+  }
+
+  /** How a new revision rolls out: what it was saved with, else the default (or the running). */
+  private decide(
+    next: Desired,
+    text: string,
+    fallback: RolloutStrategy,
+    announced: RolloutStrategy | undefined,
+  ): { intent: Intent; strategy: RolloutStrategy } {
+    // A revision that comes without a strategy of its own (an edit outside the dashboard, a
+    // change to another config source) while a rollout runs is staged like it: it carries the
+    // unpromoted change too, which must not reach the waves not yet released.
+    const own = this.running() ?? fallback;
+    const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
+    const intent = this.takeIntent(text, saved ?? own);
+    const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
+    // Every replica decides alike: waves here would not hold the change back from the nodes
+    // other replicas hold, so it goes to every node at once (saves asking for waves are refused
+    // before; this is a change made outside the dashboard, or a replica that just appeared).
+    if (refused)
+      this.opts.log.warn(
+        { revision: next.revision, reason: refused },
+        "a staged rollout cannot run now: the revision rolls out all at once",
+      );
+    return { intent, strategy: refused ? { kind: "all-at-once" } : intent.strategy };
   }
 
   /**
@@ -611,6 +620,7 @@ export class StagedRollouts {
     this.reload = () => this.load(current(), find);
     this.wasActive = this.isActive();
     await this.load(current(), find);
+    this.refollow(); // a state read through the watch before
   }
 
   private isActive(): boolean {
