@@ -387,6 +387,7 @@ function createStaging(
   fleet.attachStaging(staged);
   // Every replica active: those not holding the singleton Lease follow the owner's rollout.
   if (o.replicas) o.store.watchRollout?.((state) => staged.follow(state));
+  o.replicas?.onObjects((names) => staged.remoteChanged(names));
   registerRolloutMetrics(metrics.registry, staged, () => o.election?.isLeader() ?? true);
   signalPauses(staged, fleet.signalSink());
   return staged;

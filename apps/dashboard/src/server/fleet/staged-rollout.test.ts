@@ -4,11 +4,12 @@ import {
   defaultConfig,
   type WavesStrategy,
 } from "@masq/shared";
-import { helloFor } from "@masq/testkit/fixtures";
+import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
 import { type StagedOptions, StagedRollouts } from "./staged-rollout.js";
@@ -112,6 +113,14 @@ function setup(
       staged.begin(d, prev, "text", "alice", strategy, announced);
       fleet.desiredChanged(d);
     },
+  };
+}
+
+/** Nodes other replicas hold; `statuses`: their NodeMasquerade status (none: not written yet). */
+function remote(names: string[], statuses = new Map<string, NodeMasqueradeStatus>()) {
+  return {
+    list: () => names.map((name) => ({ name, mode: "enforce" as const })),
+    status: (name: string) => statuses.get(name),
   };
 }
 
@@ -790,9 +799,6 @@ describe("the strategy saved with the revision (its annotation)", () => {
 });
 
 describe("one owner: the rollout is cut over every node, those other replicas hold too", () => {
-  const remote = (names: string[]) => ({
-    list: () => names.map((name) => ({ name, mode: "enforce" as const })),
-  });
   it("waves by count take nodes held here and elsewhere alike, in the stable order", () => {
     const all = ["a", "b", "c", "r-1", "r-2", "r-3"];
     const t = setup(
@@ -846,9 +852,6 @@ describe("one owner: the rollout is cut over every node, those other replicas ho
 });
 
 describe("a replica not holding the singleton Lease follows the owner's rollout", () => {
-  const remote = (names: string[]) => ({
-    list: () => names.map((name) => ({ name, mode: "enforce" as const })),
-  });
   const find = async (r: string) => (r === "1" ? v1 : null);
 
   it("holds its nodes until it read the owner's state, then sends each its wave's revision", async () => {
@@ -927,5 +930,100 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
     ).toEqual(["a", "d", "e"]);
     await follower.staged.flush();
     expect(follower.saved.at(-1)).toMatchObject({ begun: 2, current: { revision: 2 } });
+  });
+});
+
+describe("the owner counts nodes other replicas hold by their NodeMasquerade", () => {
+  const here = ["a", "b"];
+  const there = ["r-1", "r-2"];
+  const order = [...here, ...there].sort(compareNodeOrder);
+  const remoteCanary = order.find((n) => there.includes(n))!;
+  // A canary of every node up to the first one held elsewhere.
+  const strategy: WavesStrategy = { ...WAVES, canary: { count: order.indexOf(remoteCanary) + 1 } };
+  const canary = order.slice(0, order.indexOf(remoteCanary) + 1);
+  const st = (o: Partial<NodeMasqueradeStatus>): NodeMasqueradeStatus => remoteStatusFor(o);
+  const start = () => {
+    const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
+    t.save(v2, strategy);
+    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    const report = (o: Partial<NodeMasqueradeStatus>) => {
+      statuses.set(remoteCanary, st(o));
+      t.staged.remoteChanged([remoteCanary]);
+    };
+    return { t, report };
+  };
+  const cases: {
+    desc: string;
+    input: Partial<NodeMasqueradeStatus>[];
+    want: { phase: string; message: RegExp; place: string };
+  }[] = [
+    {
+      desc: "the canary held elsewhere applied: the wave settles (paused until promoted)",
+      input: [{ appliedRevision: 2 }],
+      want: {
+        phase: "paused",
+        message: /^the canary applied; paused until promoted$/,
+        place: "applied",
+      },
+    },
+    {
+      desc: "it failed to apply: paused, saying which replica holds it",
+      input: [{ health: "error", message: "apply failed: iptables-restore: line 3 failed" }],
+      want: {
+        phase: "paused",
+        message: new RegExp(
+          `^paused: ${remoteCanary} failed to apply: apply failed: iptables-restore: line 3 failed \\(held by replica dash-b\\)$`,
+        ),
+        place: "failed",
+      },
+    },
+    {
+      desc: "it drifted after applying: paused",
+      input: [
+        { appliedRevision: 2 },
+        { appliedRevision: 2, health: "drifted", message: "1 rule differs" },
+      ],
+      want: {
+        phase: "paused",
+        message: new RegExp(`^paused: ${remoteCanary} drifted from revision 2: 1 rule differs`),
+        place: "failed",
+      },
+    },
+    {
+      desc: "not applied yet: the wave waits for it (never counted unseen)",
+      input: [{ health: "applying" }],
+      want: {
+        phase: "progressing",
+        message: /^the canary is applying the revision$/,
+        place: "applying",
+      },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const { t, report } = start();
+    expect(t.staged.view()?.phase).toBe("progressing");
+    for (const o of input) report(o);
+    const v = t.staged.view()!;
+    expect(v.phase).toBe(want.phase);
+    expect(v.message).toMatch(want.message);
+    expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
+  });
+
+  it("it went offline right after applying: paused", () => {
+    const { t, report } = start();
+    report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)
+    const off = new Date(1000 + 3000).toISOString();
+    report({
+      appliedRevision: 2,
+      connected: false,
+      health: "offline",
+      conditions: [
+        { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
+      ],
+    });
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b)`,
+    );
   });
 });

@@ -22,14 +22,17 @@ import {
 } from "@masq/shared";
 import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
+import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { followedOf, sameRollout } from "./staged-follow.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
   MAX_ROLLOUT_NODES,
+  type NodeOutcome,
   outcomeOf,
   type PastRollout,
   pastOf,
@@ -96,6 +99,8 @@ export interface StagedOptions {
 export interface RemoteNodes {
   /** Nodes held by another replica, or by none (offline since): name and agent mode. */
   list(): Iterable<{ name: string; mode: "enforce" | "observe" }>;
+  /** The NodeMasquerade status of a node held by another replica (undefined: held here). */
+  status(name: string): NodeMasqueradeStatus | undefined;
 }
 
 /** Labels of the named nodes (a node without a Node object is left out). */
@@ -218,7 +223,8 @@ export class StagedRollouts {
 
   view(): StagedRolloutView | null {
     if (!this.s || !this.fleet) return null;
-    const v = stagedView(this.s, this.fleet.nodes);
+    const s = this.s;
+    const v = stagedView(s, (name) => this.outcome(s, name));
     const refused = this.refusal();
     return refused && !this.finished()
       ? { ...v, message: heldMessage(v.message, refused), held: refused }
@@ -822,12 +828,67 @@ export class StagedRollouts {
     const released = s.waves.slice(0, s.core.step + 1).flat();
     let failed = 0;
     for (const name of released) {
-      const n = this.fleet?.nodes.get(name);
-      const o = n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+      const o = this.outcome(s, name);
       if (o === "pending") return null;
       if (o === "failed") failed++;
     }
     return failed;
+  }
+
+  /**
+   * Where a released node stands: a node another replica holds by its NodeMasquerade (its
+   * holder's word), one held here by its record; observe-mode nodes have nothing to apply.
+   */
+  private outcome(s: StagedState, name: string): NodeOutcome {
+    if (s.failed[name] !== undefined) return "failed";
+    const st = this.opts.remote?.status(name);
+    if (st) return remoteOutcome(name, st, s.revision).outcome;
+    const n = this.fleet?.nodes.get(name);
+    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+  }
+
+  /**
+   * NodeMasquerades changed (replica sync): the owner pauses on a released node another replica
+   * holds that failed to apply, drifted, or went offline soon after applying, as on its own,
+   * and settles the wave when they applied.
+   */
+  remoteChanged(names: readonly string[]): void {
+    const s = this.s;
+    if (!s || !this.opts.remote || this.follows() || this.finished()) return;
+    for (const name of names) this.remoteOne(s, name);
+    this.settle();
+  }
+
+  private remoteOne(s: StagedState, name: string): void {
+    const st = this.opts.remote?.status(name);
+    // Gone everywhere (its object deleted): no longer waited for.
+    if (!st && this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name)) this.removed(name);
+    // released() places a node new to the rollout (joined on another replica).
+    if (!st || st.mode === "observe" || !this.released(name)) return;
+    const o = remoteOutcome(name, st, s.revision);
+    if (o.outcome === "failed") {
+      if (s.failed[name] !== undefined) return;
+      s.failed[name] = o.failed;
+      this.input({ type: "failure", reason: o.pause }, "system");
+    } else if (o.outcome === "applied") {
+      if (st.connected) this.appliedAt.set(name, this.now());
+      else this.remoteOffline(name, st);
+    }
+  }
+
+  /** A node held elsewhere that applied went offline: too soon after applying pauses. */
+  private remoteOffline(name: string, st: NodeMasqueradeStatus): void {
+    const applied = this.appliedAt.get(name);
+    const off = offlineSince(st);
+    const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
+    if (applied === undefined || off === undefined || off - applied > window) return;
+    this.appliedAt.delete(name); // once
+    const secs = Math.max(0, Math.round((off - applied) / 1000));
+    const by = `held by replica ${st.replica || "(none)"}`;
+    this.input(
+      { type: "failure", reason: `${name} went offline ${secs} s after applying (${by})` },
+      "system",
+    );
   }
 
   private paused(): void {
@@ -861,7 +922,7 @@ export class StagedRollouts {
    * other replicas hold (their NodeMasquerade; this replica's record wins for a node in both).
    */
   private cutNodes(mode: "enforce" | "observe"): { name: string }[] {
-    const out = [...this.fleetNodes()].filter((n) => n.hello.mode === mode);
+    const out: { name: string }[] = [...this.fleetNodes()].filter((n) => n.hello.mode === mode);
     const here = new Set(this.fleet?.nodes.keys() ?? []);
     for (const n of this.opts.remote?.list() ?? [])
       if (n.mode === mode && !here.has(n.name)) out.push(n);
@@ -907,9 +968,14 @@ export class StagedRollouts {
   placeOf(name: string): NodeRolloutPlace | null {
     const s = this.s;
     if (!s || !this.previous || s.core.phase === "healthy") return null;
-    const wave = this.waveIndex(s).get(name);
+    const remote = this.opts.remote?.status(name);
+    // A node another replica holds, not placed yet (it joined there): placed as the owner does.
+    const other = remote && remote.mode !== "observe";
+    const wave = this.waveIndex(s).get(name) ?? (other ? this.waveOf(name) : undefined);
     if (wave === undefined) return null;
-    const applied = this.fleet?.nodes.get(name)?.appliedRevision ?? null;
+    const applied = remote
+      ? (remote.appliedRevision ?? null)
+      : (this.fleet?.nodes.get(name)?.appliedRevision ?? null);
     return placeIn(s, this.previous.revision, wave, name, applied);
   }
 

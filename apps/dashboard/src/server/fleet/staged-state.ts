@@ -177,11 +177,10 @@ export function outcomeOf(s: StagedState, n: NodeRecord | undefined, name: strin
   return n?.appliedRevision === s.revision ? "applied" : "pending";
 }
 
-export function waveView(
-  s: StagedState,
-  index: number,
-  nodes: ReadonlyMap<string, NodeRecord>,
-): RolloutWaveView {
+/** Where a released node stands (local records, or another replica's NodeMasquerade). */
+export type OutcomeOf = (name: string) => NodeOutcome;
+
+export function waveView(s: StagedState, index: number, outcome: OutcomeOf): RolloutWaveView {
   const names = [...s.waves[index]!].sort();
   const out: RolloutWaveView = {
     index,
@@ -196,7 +195,7 @@ export function waveView(
     failedNodes: [],
   };
   for (const name of names) {
-    const o = out.released ? outcomeOf(s, nodes.get(name), name) : "pending";
+    const o = out.released ? outcome(name) : "pending";
     out[o]++;
     if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name]! });
     else push(o === "applied" ? out.appliedNodes : out.pendingNodes, name);
@@ -225,10 +224,7 @@ export function messageOf(s: StagedState): string {
   return `${wave} is applying the revision`;
 }
 
-export function stagedView(
-  s: StagedState,
-  nodes: ReadonlyMap<string, NodeRecord>,
-): StagedRolloutView {
+export function stagedView(s: StagedState, outcome: OutcomeOf): StagedRolloutView {
   if (s.strategy.kind !== "waves") throw new Error("a staged rollout has waves");
   return {
     resourceVersion: s.resourceVersion,
@@ -241,7 +237,7 @@ export function stagedView(
     pause: s.core.pause,
     aborted: s.core.aborted,
     message: messageOf(s),
-    waves: s.waves.map((_, i) => waveView(s, i, nodes)),
+    waves: s.waves.map((_, i) => waveView(s, i, outcome)),
     actions: s.actions,
     startedAt: s.startedAt,
     startedBy: s.startedBy,

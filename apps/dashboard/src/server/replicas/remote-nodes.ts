@@ -3,6 +3,7 @@
 // hold. A node held by no live replica (offline since) is one too: it waits for its wave there.
 import type { RemoteNodes } from "../fleet/staged-rollout.js";
 import type { FleetViewSources } from "./fleet-view.js";
+import type { NodeMasqueradeStatus } from "./node-masquerade.js";
 
 /** Nodes known only by their NodeMasquerade (this replica has no record of them). */
 export function* heldElsewhere(
@@ -15,12 +16,31 @@ export function* heldElsewhere(
   }
 }
 
-/** `heldElsewhere` of a replica's sources, read when asked (none before it is attached). */
+/**
+ * The status of a node another replica holds (or none does, since it went offline there); none
+ * for a node connected here, or last held here (this replica's record is the truth of it).
+ */
+export function statusElsewhere(
+  s: FleetViewSources,
+  name: string,
+): NodeMasqueradeStatus | undefined {
+  const local = s.fleet.nodes.get(name);
+  if (local?.connected) return undefined;
+  const st = s.objects.get(name)?.status;
+  if (!st || (local && (st.replica === s.replica || st.replica === ""))) return undefined;
+  return st;
+}
+
+/** A replica's nodes held elsewhere, read when asked (none before it is attached). */
 export function remoteNodesOf(sources: () => FleetViewSources | undefined): RemoteNodes {
   return {
     *list() {
       const s = sources();
       if (s) yield* heldElsewhere(s);
+    },
+    status(name) {
+      const s = sources();
+      return s ? statusElsewhere(s, name) : undefined;
     },
   };
 }

@@ -59,6 +59,7 @@ export class ReplicaSync {
   private problem: string | undefined;
   /** Per object claiming a connection here that this process does not hold: first seen at. */
   private readonly orphans = new Map<string, number>();
+  private readonly objectListeners: ((names: string[]) => void)[] = [];
 
   constructor(private readonly o: ReplicaSyncOptions) {
     this.api = o.api ?? nodeMasqueradeApi(o.clients.kc);
@@ -116,7 +117,13 @@ export class ReplicaSync {
         this.rewriteIfDeleted(fleet, name);
         feed.node(name);
       }
+      for (const fn of this.objectListeners) fn(names);
     });
+  }
+
+  /** Also tells `fn` of every NodeMasquerade change (the staged rollout's owner counts them). */
+  onObjects(fn: (names: string[]) => void): void {
+    this.objectListeners.push(fn);
   }
 
   /** A node held here whose object was deleted (expiry, a person): written again, as it is now. */

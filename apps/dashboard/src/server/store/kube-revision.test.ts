@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { sha256 } from "@masq/node-util";
+import type { RolloutStrategy } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import {
   annotatedRevision,
@@ -125,12 +126,12 @@ describe("annotations", () => {
 
 describe("the strategy saved with a revision", () => {
   const text = "nonMasqueradeCIDRs: [10.0.0.0/8]\n";
-  const waves = {
+  const waves: RolloutStrategy = {
     kind: "waves",
     canary: { percent: 10 },
     waves: [50, 100],
     pause: { kind: "manual" },
-  } as const;
+  };
   const saved = annotationsFor({
     author: "alice",
     message: "m",
