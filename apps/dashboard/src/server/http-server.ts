@@ -380,13 +380,18 @@ function createStaging(
     refusal: o.replicas ? () => o.replicas!.stagedRefusal() : undefined,
     remote: o.replicas ? remoteNodesOf(() => o.replicas!.sources()) : undefined,
     labels: o.nodeLabels,
+    replica: o.replicas?.replica,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,
   });
   fleet.attachStaging(staged);
   // Every replica active: those not holding the singleton Lease follow the owner's rollout.
-  if (o.replicas) o.store.watchRollout?.((state) => staged.follow(state));
+  if (o.replicas)
+    o.store.watchRollout?.({
+      state: (raw) => staged.follow(raw),
+      request: (raw) => staged.requested(raw),
+    });
   o.replicas?.onObjects((names) => staged.remoteChanged(names));
   registerRolloutMetrics(metrics.registry, staged, () => o.election?.isLeader() ?? true);
   signalPauses(staged, fleet.signalSink());
@@ -442,6 +447,9 @@ function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   return {
     loadRollout: () => store.loadRollout!(),
     saveRollout: (state) => store.saveRollout!(state),
+    ...(store.saveRolloutRequest
+      ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }
+      : {}),
   };
 }
 

@@ -1027,3 +1027,51 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     );
   });
 });
+
+describe("moves asked on a replica that does not own the rollout", () => {
+  const find = async (r: string) => (r === "1" ? v1 : null);
+  it("are written as a request; the owner performs each once, saying via which replica", async () => {
+    const requests: unknown[] = [];
+    const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(
+      ["d"],
+      [],
+      { reason: null, active: false },
+      {
+        remote: remote(["a", "b"]),
+        replica: "dash-b",
+        persistence: {
+          loadRollout: async () => owner.saved.at(-1) ?? null,
+          saveRollout: async () => {},
+          saveRequest: async (r) => void requests.push(r),
+        },
+      },
+    );
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2);
+    follower.save(v2);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    expect(follower.staged.ownedElsewhere).toBe(true);
+    expect(await follower.staged.request("abort", "bob")).toMatchObject({ ok: true });
+    expect(requests).toEqual([
+      expect.objectContaining({
+        action: "abort",
+        user: "bob",
+        via: "dash-b",
+        resourceVersion: "2",
+      }),
+    ]);
+    owner.staged.requested(requests[0]);
+    owner.staged.requested(requests[0]); // seen again (another write to the ConfigMap): once
+    const v = owner.staged.view()!;
+    expect(v.aborted).toBe(true);
+    expect(v.actions.filter((a) => a.action === "abort")).toEqual([
+      expect.objectContaining({ user: "bob (via replica dash-b)" }),
+    ]);
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ performed: (requests[0] as { id: string }).id });
+  });
+});

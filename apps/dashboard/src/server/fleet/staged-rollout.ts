@@ -4,6 +4,8 @@
 // (drift, status, resync) asks `desiredFor`, so a node not yet reached is never called drifted.
 // A released node that fails to apply, goes offline right after applying, or drifts pauses the
 // rollout with the reason. The state is persisted with the store and resumed after a restart.
+
+import { randomUUID } from "node:crypto";
 import {
   assignWaves,
   boundsOf,
@@ -27,6 +29,7 @@ import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { followedOf, sameRollout } from "./staged-follow.js";
+import { type MoveRequest, requesterOf, requestToPerform } from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
@@ -93,6 +96,8 @@ export interface StagedOptions {
    * until they are read and the waves cut.
    */
   labels?: LabelReader;
+  /** This replica's name, for moves asked here and performed by the owner. */
+  replica?: string;
 }
 
 /** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
@@ -151,6 +156,10 @@ export class StagedRollouts {
   private following: Promise<void> = Promise.resolve();
   /** The store's desired revision and its history (set by restore). */
   private source: RolloutSource | undefined;
+  /** The id of the last move request performed (the owner persists it). */
+  private performed: string | undefined;
+  /** The newest move request read (performed once this replica owns the rollout). */
+  private lastRequest: unknown;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
@@ -564,6 +573,61 @@ export class StagedRollouts {
     return this.operate({ type: "abort" }, user);
   }
 
+  /** Does another replica own the rollout (moves asked here are requests: `request`)? */
+  get ownedElsewhere(): boolean {
+    return this.follows();
+  }
+
+  /**
+   * A move asked on a replica that does not own the rollout: written beside the state for the
+   * owner, which performs it once. Resolves once written; refused as the owner would refuse it
+   * when nothing can move (no rollout, or refused fleet-wide).
+   */
+  async request(action: MoveRequest["action"], user: string, full = false): Promise<ActionResult> {
+    const s = this.s;
+    const save = this.opts.persistence?.saveRequest;
+    if (!s) return { ok: false, error: "no staged rollout" };
+    const refused = this.finished() ? null : this.refusal();
+    if (refused) return { ok: false, error: actionRefused(action, refused, s.previous?.revision) };
+    if (!save) return { ok: false, error: `${action}: this store cannot pass requests on` };
+    const via = this.opts.replica ?? "unknown";
+    const id = randomUUID();
+    const at = this.now();
+    await save({
+      id,
+      action,
+      ...(full ? { full } : {}),
+      user,
+      via,
+      resourceVersion: s.resourceVersion,
+      at,
+    });
+    return { ok: true, view: this.view()! };
+  }
+
+  /** A move request read beside the state: the owner performs it once. */
+  requested(raw: unknown): void {
+    this.lastRequest = raw;
+    this.performRequest();
+  }
+
+  private performRequest(): void {
+    if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
+    const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    if (!r.ok) return;
+    const { request } = r;
+    this.performed = request.id;
+    const by = requesterOf(request);
+    const input =
+      request.action === "promote"
+        ? ({ type: "promote", full: request.full ?? false } as const)
+        : ({ type: request.action } as const);
+    const out = this.operate(input, by);
+    if (!out.ok)
+      this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
+    this.persist();
+  }
+
   /** Timed pauses end here (the server's 1 s sweep). */
   tick(): void {
     const refusal = this.s ? this.refusal() : null;
@@ -577,6 +641,7 @@ export class StagedRollouts {
     // starting now would not find it: it would send its nodes the new revision at once).
     if (active && !this.wasActive && this.reload)
       void this.reload().then(() => {
+        this.performRequest(); // one asked while no replica owned the rollout
         if (this.takeAwaited()) return;
         if (!this.s) return;
         this.persist();
@@ -648,6 +713,7 @@ export class StagedRollouts {
       return;
     }
     this.past = parsed.data.past;
+    this.performed = parsed.data.performed ?? this.performed;
     const s = parsed.data.current && current ? sameRollout(parsed.data.current, current) : null;
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
@@ -685,7 +751,7 @@ export class StagedRollouts {
     if (this.follows())
       return {
         ok: false,
-        error: `${input.type} is refused: this replica does not hold the singleton Lease, and only its holder moves the rollout`,
+        error: `${input.type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`,
       };
     const r = this.input(input, user);
     return r ?? { ok: true, view: this.view()! };
@@ -946,7 +1012,8 @@ export class StagedRollouts {
   private persist(): void {
     if (!this.isActive()) return;
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
-    this.writer.write({ version: 2, ...begun, current: this.s, past: this.past });
+    const performed = this.performed !== undefined ? { performed: this.performed } : {};
+    this.writer.write({ version: 2, ...begun, ...performed, current: this.s, past: this.past });
   }
 
   /**

@@ -109,6 +109,8 @@ export const persistedSchema = z.strictObject({
    * replica holding its nodes for a staged revision learns the owner rolled it out at once.
    */
   begun: revision.optional(),
+  /** The id of the last move request (staged-request.ts) the owner performed. */
+  performed: z.string().max(64).optional(),
   current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
   past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });
@@ -128,6 +130,8 @@ export function pastOf(s: StagedState): PastRollout {
 export interface RolloutPersistence {
   loadRollout(): Promise<unknown | null>;
   saveRollout(state: unknown | null): Promise<void>;
+  /** Writes a move request for the owner (where the store is shared by replicas). */
+  saveRequest?(request: unknown): Promise<void>;
 }
 
 /** One write at a time; a state changed while a write runs is written after it (newest wins). */

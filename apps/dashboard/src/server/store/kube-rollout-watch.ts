@@ -6,14 +6,18 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { KubeClients } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
-import { ROLLOUT_KEY } from "./kube-rollout.js";
+import { REQUEST_KEY, ROLLOUT_KEY } from "./kube-rollout.js";
 
-export type RolloutListener = (state: unknown | null) => void;
+/** Told the rollout state, and a move request, whenever either key's text changes. */
+export interface RolloutListener {
+  state(raw: unknown | null): void;
+  request(raw: unknown | null): void;
+}
 
 export class KubeRolloutWatch {
   private readonly watcher: ListWatcher<V1ConfigMap>;
-  /** The text last passed on (undefined: nothing yet). */
-  private last: string | null | undefined;
+  /** Per key, the text last passed on (absent: nothing yet). */
+  private readonly last = new Map<string, string | null>();
 
   constructor(
     o: { clients: KubeClients; namespace: string; name: string; log: Logger },
@@ -44,18 +48,28 @@ export class KubeRolloutWatch {
   }
 
   private take(cm: V1ConfigMap | undefined, log: Logger): void {
-    const text = cm?.data?.[ROLLOUT_KEY] ?? null;
-    if (text === this.last) return;
-    this.last = text;
+    this.pass(cm, ROLLOUT_KEY, (raw) => this.listener.state(raw), log);
+    this.pass(cm, REQUEST_KEY, (raw) => this.listener.request(raw), log);
+  }
+
+  private pass(
+    cm: V1ConfigMap | undefined,
+    key: string,
+    to: (raw: unknown | null) => void,
+    log: Logger,
+  ): void {
+    const text = cm?.data?.[key] ?? null;
+    if (this.last.has(key) && text === this.last.get(key)) return;
+    this.last.set(key, text);
     if (text === null) {
-      this.listener(null);
+      to(null);
       return;
     }
     try {
-      this.listener(JSON.parse(text) as unknown);
+      to(JSON.parse(text) as unknown);
     } catch (e) {
-      log.warn({ err: e }, "the persisted rollout state is not JSON");
-      this.listener(null);
+      log.warn({ err: e, key }, "not JSON on the history ConfigMap");
+      to(null);
     }
   }
 }

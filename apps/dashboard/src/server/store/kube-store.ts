@@ -26,7 +26,12 @@ import {
   type RevisionMeta,
   withAnnotations,
 } from "./kube-revision.js";
-import { type KubeRolloutOptions, loadKubeRollout, saveKubeRollout } from "./kube-rollout.js";
+import {
+  type KubeRolloutOptions,
+  loadKubeRollout,
+  saveKubeRequest,
+  saveKubeRollout,
+} from "./kube-rollout.js";
 import { KubeRolloutWatch, type RolloutListener } from "./kube-rollout-watch.js";
 import {
   type ConfigRevision,
@@ -152,7 +157,12 @@ export class KubeStore implements ConfigStore {
     return saveKubeRollout(this.rolloutTarget(), state);
   }
 
-  /** Follows the rollout state as the owner writes it (one listener; started on this call). */
+  /** A move asked on a replica that does not own the rollout, for the owner to perform. */
+  saveRolloutRequest(request: unknown): Promise<void> {
+    return saveKubeRequest(this.rolloutTarget(), request);
+  }
+
+  /** Follows the rollout state and move requests (one listener; started on this call). */
   watchRollout(listener: RolloutListener): void {
     const { clients, namespace, historyName: name, log } = this.opts;
     this.rolloutWatch ??= new KubeRolloutWatch({ clients, namespace, name, log }, listener);

@@ -87,8 +87,13 @@ export interface ConfigStore {
   /** The staged rollout's state kept beside the revisions (checked by its reader); null: none. */
   loadRollout?(): Promise<unknown | null>;
   saveRollout?(state: unknown | null): Promise<void>;
-  /** Calls `listener` with the rollout state whenever it changes (the Kubernetes store). */
-  watchRollout?(listener: (state: unknown | null) => void): void;
+  /** Calls `listener` with the rollout state and move requests as they change (Kubernetes). */
+  watchRollout?(listener: {
+    state(raw: unknown | null): void;
+    request(raw: unknown | null): void;
+  }): void;
+  /** Writes a move request beside the rollout state (checked by its reader). */
+  saveRolloutRequest?(request: unknown): Promise<void>;
   close(): Promise<void>;
 }
 
