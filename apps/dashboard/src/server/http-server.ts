@@ -377,7 +377,7 @@ function createStaging(
     persistence: persistenceOf(o.store),
     offlineWindowMs: o.rolloutOfflineWindowMs,
     active: o.election ? () => o.election!.isLeader() : undefined,
-    refusal: o.replicas ? () => o.replicas!.stagedRefusal() : undefined,
+    refusal: o.replicas ? () => o.replicas!.stagedRefusal(o.election !== undefined) : undefined,
     remote: o.replicas ? remoteNodesOf(() => o.replicas!.sources()) : undefined,
     labels: o.nodeLabels,
     replica: o.replicas?.replica,

@@ -828,6 +828,9 @@ describe("one owner: the rollout is cut over every node, those other replicas ho
     const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
     t.save(v2, { kind: "all-at-once" }, selector);
     expect(asked).toEqual([["a", "b", "c", "r-1"]]);
+    await t.staged.flush();
+    // What the others read meanwhile must not say the revision goes at once.
+    expect(t.saved.at(-1)).not.toMatchObject({ begun: 2 });
     for (const [name, l] of t.links) {
       expect(t.staged.desiredFor(name, v2)?.revision, name).toBe(1);
       expect(sent(l), name).toEqual([1]); // only what they had at connect

@@ -288,8 +288,8 @@ export class StagedRollouts {
     // A rollout superseded before it finished, or aborted: the stable revision is still its
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
-    if (this.isActive()) this.begun = next.revision;
     if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
+      if (this.isActive()) this.begun = next.revision;
       this.clear(next.revision);
       // Asked for waves, yet at once: replicas holding their nodes for it learn so (`begun`).
       if (this.opts.remote && intent.strategy.kind === "waves") this.persist();
@@ -432,6 +432,9 @@ export class StagedRollouts {
     const observe = assignWaves(inMode("observe"), strategy);
     const now = this.now();
     this.awaiting = null;
+    // Said begun only once cut: a state written while a canary's labels are read must not
+    // tell the other replicas the revision goes at once.
+    if (this.isActive()) this.begun = next.revision;
     this.retire(next.revision);
     this.previous = stable;
     this.appliedAt.clear();
@@ -670,7 +673,6 @@ export class StagedRollouts {
       this.awaiting = null;
       return false;
     }
-    this.begun = a.revision;
     if (hasSelector(a.strategy) && this.opts.labels) this.holdForLabels(a);
     else {
       this.start(a.next, a.previous, a.strategy, undefined, a.user);

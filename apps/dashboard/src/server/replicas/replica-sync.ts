@@ -183,9 +183,12 @@ export class ReplicaSync {
     for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);
   }
 
-  /** Why a staged rollout cannot run correctly here: other replicas are active (or not known). */
-  stagedRefusal(): string | null {
-    return stagedRefusalOf(this.leases.liveOthers());
+  /**
+   * Why a staged rollout cannot run correctly here (other replicas not known yet, or active
+   * without a singleton Lease to elect the rollout's owner: `elected` false); null when it can.
+   */
+  stagedRefusal(elected = true): string | null {
+    return stagedRefusalOf(this.leases.liveOthers(), elected);
   }
 
   problems(): string[] {
