@@ -1,21 +1,22 @@
-// Issue 17: staged rollouts while several dashboard replicas are active, in process against the
-// test API server. Each replica pushes a change to the reporters it holds, and a staged
-// rollout's waves, pauses and promotions live in one replica: before this guard a canary of one
-// node saved on replica A sent the new revision at once to every node held by B and C (5 of 6
-// nodes), and B and C answered promote/abort with "no staged rollout". So with other replicas
-// active, waves are refused with why and what to do instead, a change goes to every node at
-// once, and a rollout started while one replica was alone is held until it is alone again.
+// Issue 17: one staged rollout across every active dashboard replica, in process against the
+// test API server through the real client-node. The holder of the singleton Lease owns the
+// rollout: it cuts the waves over every node (those other replicas hold, by their
+// NodeMasquerade), steps it, counts remote outcomes, and writes rollout.json; every other
+// replica follows that state through its watch of the history ConfigMap, holding its nodes on
+// the previous revision until it has read it, and passes promote/retry/abort on as requests.
+// Before, a canary of one node saved on replica A reached the nodes B and C held at once.
 import {
   assignWaves,
+  boundsOf,
   type DashboardMessage,
+  placeByBounds,
   type StagedRolloutView,
   type WavesStrategy,
-  waveOfNewNode,
 } from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
-import { replicaStarter, replicaSync } from "./helpers/replicas.js";
+import { replicaStarter } from "./helpers/replicas.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
@@ -24,6 +25,7 @@ type Replica = Awaited<ReturnType<typeof replica>>;
 type Sim = Awaited<ReturnType<typeof t.reporter>>;
 
 const NEXT = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
+const NODES = ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"];
 const waves = (canary: WavesStrategy["canary"]): WavesStrategy => ({
   kind: "waves",
   canary,
@@ -35,209 +37,190 @@ const desired = (s: Sim) =>
   s.received.flatMap((m: DashboardMessage) => (m.type === "desired" ? [m.revision] : []));
 const rollout = async (s: KubeTestServer): Promise<StagedRolloutView | null> =>
   (await s.api("/api/rollout")).body.rollout;
+/** The replica holding the singleton Lease (the rollout's owner). */
+const ownerOf = (fake: FakeKubeApi) =>
+  fake.lease("kube-system", "ipmasq-ipmasq-dashboard")?.spec?.holderIdentity as string | undefined;
 
-/** Replicas dash-a, dash-b, dash-c with two nodes each, every node in sync on dash-a's view. */
+/** Replicas dash-a, dash-b, dash-c with two nodes each, every node in sync on every replica. */
 async function threeReplicas(fake: FakeKubeApi) {
   const reps: Replica[] = [];
   const sims = new Map<string, Sim>();
-  for (const [pod, nodes] of [
-    ["dash-a", ["node-1", "node-2"]],
-    ["dash-b", ["node-3", "node-4"]],
-    ["dash-c", ["node-5", "node-6"]],
-  ] as const) {
+  for (const [i, pod] of ["dash-a", "dash-b", "dash-c"].entries()) {
     const r = await replica(fake, pod);
     reps.push(r);
-    for (const n of nodes) sims.set(n, await t.reporter(r, n));
+    for (const n of NODES.slice(2 * i, 2 * i + 2)) sims.set(n, await t.reporter(r, n));
   }
   for (const r of reps)
     await eventually(
       async () => {
         const list = (await r.api("/api/nodes")).body;
         const cfg = (await r.api("/api/config")).body;
-        return list.summary.byStatus["in-sync"] === 6 && cfg.stagedRefusal ? true : undefined;
+        return list.summary.byStatus["in-sync"] === 6 && cfg.stagedRefusal === null
+          ? true
+          : undefined;
       },
       10_000,
       "every node in sync and the other replicas seen",
     );
-  return { reps, sims };
+  const owner = await eventually(() => ownerOf(fake), 10_000, "a singleton Lease holder");
+  const others = reps.filter((r) => r.replicas.replica !== owner);
+  return { reps, sims, owner: reps.find((r) => r.replicas.replica === owner)!, others };
 }
 
-describe("staged rollouts while several replicas are active", () => {
-  it("refuses waves on any replica (422: why, what to do; nothing saved); all at once reaches every node", async () => {
-    const fake = await t.cluster();
-    const { reps, sims } = await threeReplicas(fake);
-    const [a, b, c] = reps as [Replica, Replica, Replica];
-    const before = (await a.api("/api/config")).body;
-    expect(before.stagedRefusal).toBe(
-      "dashboard replicas dash-b, dash-c are active too and each replica pushes a change to the nodes it holds, so waves run by one replica would not hold the change back from the others' nodes",
-    );
-    const cases = [
-      { desc: "canary by percentage, on the singleton holder", on: a, canary: { percent: 34 } },
-      {
-        desc: "canary by label selector",
-        on: b,
-        canary: { selector: { "kubernetes.io/hostname": "node-3" } },
-      },
-      { desc: "canary by count, on a third replica", on: c, canary: { count: 1 } },
-    ];
-    for (const { desc, on, canary } of cases) {
-      const put = await on.api("/api/config", {
-        method: "PUT",
-        body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy: waves(canary) },
-      });
-      expect(put.status, desc).toBe(422);
-      expect(put.body.error, desc).toMatch(
-        /^a staged rollout is refused: dashboard replicas dash-[abc], dash-[abc] are active too .*\. Nothing was saved; roll out all at once, or run one dashboard replica \(dashboard\.replicas: 1\) to roll out in waves$/,
-      );
-    }
-    const back = await b.api(`/api/history/${before.resourceVersion}/rollback`, {
-      body: { resourceVersion: before.resourceVersion, strategy: waves({ count: 1 }) },
-    });
-    expect(back.status).toBe(422);
-    expect((await a.api("/api/config")).body.resourceVersion).toBe(before.resourceVersion);
-    for (const [name, sim] of sims) expect(desired(sim), name).toEqual([before.revision]);
-
-    const put = await b.api("/api/config", {
-      method: "PUT",
-      body: {
-        yaml: NEXT,
-        resourceVersion: before.resourceVersion,
-        strategy: { kind: "all-at-once" },
-      },
-    });
-    expect(put.status).toBe(200);
-    for (const [name, sim] of sims)
-      await eventually(
-        () => desired(sim).at(-1) === put.body.revision,
-        10_000,
-        `${name} got revision ${put.body.revision}`,
-      );
-    for (const r of reps) expect(await rollout(r)).toBeNull();
-    // Each replica's "Applied" Event counts the nodes it holds, and says so.
-    const applied = () =>
-      fake
-        .events({ kind: "ConfigMap", name: "ip-masq-agent" })
-        .filter((e) => e.reason === "Applied")
-        .map((e) => String(e.message))
-        .sort();
-    await eventually(() => applied().length === 3, 10_000, "three Applied Events");
-    expect(applied()).toEqual(
-      ["dash-a", "dash-b", "dash-c"].map(
-        (r) =>
-          `revision ${put.body.revision} (resourceVersion ${put.body.resourceVersion}) applied on 2 of 2 nodes held by replica ${r}`,
-      ),
-    );
-  });
-
-  it("a default strategy with waves: a save naming none is refused, a kubectl edit goes to every node at once", async () => {
-    const fake = await t.cluster();
-    const env = { IPMASQ_ROLLOUT_STRATEGY: JSON.stringify(waves({ count: 1 })) };
-    const reps: KubeTestServer[] = [];
-    const sims: Sim[] = [];
-    for (const pod of ["dash-a", "dash-b"]) {
-      const r = await t.start({ POD_NAME: pod, ...env }, { replicas: replicaSync(fake, pod) });
-      reps.push(r);
-      sims.push(await t.reporter(r, `${pod}-node-1`), await t.reporter(r, `${pod}-node-2`));
-    }
-    const a = reps[0]!;
+/** Every reporter's newest desired revision is `want(name)`; none got `never` before. */
+async function expectRevisions(
+  sims: Map<string, Sim>,
+  want: (name: string) => number,
+  never?: (name: string) => number | undefined,
+) {
+  for (const [name, sim] of sims) {
     await eventually(
-      async () => (await a.api("/api/config")).body.stagedRefusal,
+      () => desired(sim).at(-1) === want(name),
       10_000,
-      "dash-b seen",
+      `${name} on revision ${want(name)} (got ${desired(sim).join(",")})`,
     );
-    const before = (await a.api("/api/config")).body;
-    const put = await a.api("/api/config", {
-      method: "PUT",
-      body: { yaml: NEXT, resourceVersion: before.resourceVersion },
-    });
-    expect(put.status).toBe(422);
-    expect(put.body.error).toMatch(
-      /\(this save names no strategy, and the default one has waves: send "strategy": \{"kind": "all-at-once"\}\)$/,
-    );
-    fake.kubectlEdit("kube-system", "ip-masq-agent", { config: NEXT });
-    const rev = await eventually(async () => {
-      const cfg = (await a.api("/api/config")).body;
-      return cfg.revision !== before.revision ? (cfg.revision as number) : undefined;
-    });
-    for (const [i, sim] of sims.entries())
-      await eventually(() => desired(sim).at(-1) === rev, 10_000, `reporter ${i} got ${rev}`);
-    for (const r of reps) expect(await rollout(r)).toBeNull();
-  });
-});
-
-/** promote, retry and abort on either replica: 409, saying why and what to do instead. */
-async function expectMovesRefused(a: Replica, b: Replica, previous: number) {
-  const moves = [
-    { on: a, action: "promote" },
-    { on: b, action: "promote" },
-    { on: a, action: "abort" },
-    { on: b, action: "retry" },
-  ];
-  for (const { on, action } of moves) {
-    const r = await on.api(`/api/rollout/${action}`, { method: "POST", body: {} });
-    expect(r.status, `${action} on ${on.replicas.replica}`).toBe(409);
-    expect(r.body.error).toMatch(
-      new RegExp(
-        `^${action} is refused: dashboard replica dash-[ab] is active too .*, and a ${action} here would reach only the nodes this replica holds\\. To return every node to the previous config, roll back to revision ${previous} all at once; to go on, ${action} once one replica is left$`,
-      ),
-    );
+    const no = never?.(name);
+    if (no !== undefined) expect(desired(sim), name).not.toContain(no);
   }
 }
 
-describe("a staged rollout started while one replica was alone", () => {
-  it("is held while a second replica is active (moves refused with why, nodes keep their wave), goes on once alone", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    const names = ["node-1", "node-2", "node-3"];
-    const sims = new Map<string, Sim>();
-    for (const n of names) sims.set(n, await t.reporter(a, n));
+async function everyReplica(reps: Replica[], ok: (v: StagedRolloutView) => boolean, what: string) {
+  for (const r of reps)
     await eventually(
-      async () => (await a.api("/api/nodes")).body.summary.byStatus["in-sync"] === 3,
+      async () => {
+        const v = await rollout(r);
+        return v && ok(v) ? true : undefined;
+      },
       10_000,
-      "in sync",
+      `${r.replicas.replica}: ${what}`,
     );
-    const before = (await a.api("/api/config")).body;
-    expect(before.stagedRefusal).toBeNull();
-    const strategy = waves({ count: 1 });
-    const put = await a.api("/api/config", {
+}
+
+describe("one staged rollout across three active replicas", () => {
+  it("canary by percentage with nodes on every replica; a late node lands in its wave; promote from a non-owner", async () => {
+    const fake = await t.cluster();
+    const { reps, sims, others } = await threeReplicas(fake);
+    const before = (await reps[0]!.api("/api/config")).body;
+    const strategy = waves({ percent: 34 });
+    const put = await others[0]!.api("/api/config", {
       method: "PUT",
       body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
     });
     expect(put.status).toBe(200);
-    await eventually(async () => (await rollout(a))?.phase === "paused", 10_000, "canary applied");
+    const next = put.body.revision as number;
     const planned = assignWaves(
-      names.map((name) => ({ name })),
+      NODES.map((name) => ({ name })),
       strategy,
     );
-
-    // A second replica starts (a rolling update, a scale-up): it reads the persisted rollout,
-    // and its node gets the revision of the wave it falls in.
-    const b = await replica(fake, "dash-b");
-    const late = await t.reporter(b, "node-4");
-    const lateWave = waveOfNewNode({ name: "node-4" }, strategy, planned);
-    const want = lateWave === 0 ? put.body.revision : before.revision;
-    await eventually(() => desired(late).at(-1) === want, 10_000, `node-4 on revision ${want}`);
-    await eventually(async () => (await rollout(a))?.message.includes("Held: "), 10_000, "held");
-    const held = (await rollout(a))!;
-    expect(held.held).toMatch(/^dashboard replica dash-b is active too /);
-    expect(held.message).toBe(
-      "the canary applied; paused until promoted. Held: dashboard replica dash-b is active too and each replica pushes a change to the nodes it holds, so waves run by one replica would not hold the change back from the others' nodes; this view counts only the nodes this replica holds, and no wave is released or finished until one replica is left",
+    expect(planned[0]).toHaveLength(3); // 34% of 6, rounded up
+    const inCanary = (n: string) => planned[0]!.includes(n);
+    await expectRevisions(
+      sims,
+      (n) => (inCanary(n) ? next : before.revision),
+      (n) => (inCanary(n) ? undefined : next),
     );
-    await expectMovesRefused(a, b, before.revision);
-    for (const [i, wave] of planned.entries())
-      for (const n of wave)
-        expect(desired(sims.get(n)!).at(-1), n).toBe(i === 0 ? put.body.revision : before.revision);
-
-    // Alone again: the rollout goes on from where it was.
-    await t.stop(b);
-    await eventually(
-      async () => !(await rollout(a))?.message.includes("Held: "),
-      10_000,
-      "not held",
+    await everyReplica(
+      reps,
+      (v) => v.phase === "paused" && v.waves[0]!.applied === 3 && v.waves[1]!.total === 3,
+      "canary applied, counted over every node",
     );
-    const promote = await a.api("/api/rollout/promote", { method: "POST", body: {} });
+
+    // A node joining late on a non-owner replica: the wave the boundaries place it in.
+    const lateWave = placeByBounds(strategy, boundsOf(planned, strategy))({ name: "node-7" });
+    const late = await t.reporter(others[1]!, "node-7");
+    sims.set("node-7", late);
+    const lateWant = lateWave === 0 ? next : before.revision;
+    await eventually(() => desired(late).at(-1) === lateWant, 10_000, `node-7 on ${lateWant}`);
+
+    // Promote asked on a replica that does not own the rollout: requested, performed once.
+    const promote = await others[1]!.api("/api/rollout/promote", { method: "POST", body: {} });
+    expect(promote.status).toBe(202);
+    expect(promote.body.requested).toBe(
+      `promote requested via replica ${others[1]!.replicas.replica}: the replica holding the singleton Lease performs it, and the rollout shows it once done`,
+    );
+    await expectRevisions(sims, () => next);
+    await everyReplica(reps, (v) => v.phase === "healthy", "healthy");
+    const v = (await rollout(reps[0]!))!;
+    expect(v.actions.filter((a) => a.action === "promote")).toEqual([
+      expect.objectContaining({ user: `admin (via replica ${others[1]!.replicas.replica})` }),
+    ]);
+  });
+
+  it("canary by selector on another replica's node; it fails to apply: paused; abort from a non-owner returns every node", async () => {
+    const fake = await t.cluster();
+    const { reps, sims, others } = await threeReplicas(fake);
+    const before = (await reps[0]!.api("/api/config")).body;
+    sims.get("node-3")!.failApplies = "iptables-restore: line 3 failed";
+    const put = await others[1]!.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: NEXT,
+        resourceVersion: before.resourceVersion,
+        strategy: waves({ selector: { "kubernetes.io/hostname": "node-3" } }),
+      },
+    });
+    expect(put.status).toBe(200);
+    const next = put.body.revision as number;
+    await everyReplica(
+      reps,
+      (v) =>
+        v.phase === "paused" &&
+        /^paused: node-3 failed to apply: (apply failed: )?iptables-restore: line 3 failed/.test(
+          v.message,
+        ),
+      "paused on node-3's failure",
+    );
+    for (const [name, sim] of sims)
+      expect(desired(sim), name).toEqual(
+        name === "node-3" ? [before.revision, next] : [before.revision],
+      );
+    const abort = await others[0]!.api("/api/rollout/abort", { method: "POST", body: {} });
+    expect(abort.status).toBe(202);
+    await everyReplica(reps, (v) => v.aborted, "aborted");
+    await expectRevisions(sims, () => before.revision);
+  });
+
+  it("the owner stops mid-rollout: another replica takes the singleton Lease and goes on from rollout.json", async () => {
+    const fake = await t.cluster();
+    const { reps, sims, owner, others } = await threeReplicas(fake);
+    const before = (await reps[0]!.api("/api/config")).body;
+    const strategy = waves({ count: 2 });
+    const put = await owner.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    const next = put.body.revision as number;
+    const planned = assignWaves(
+      NODES.map((name) => ({ name })),
+      strategy,
+    );
+    await everyReplica(reps, (v) => v.phase === "paused", "canary applied");
+    const gone = owner.replicas.replica;
+    const moved = NODES.filter((n) => gone === holderOf(fake, n));
+    await t.stop(owner);
+    const successor = await eventually(
+      () => {
+        const h = ownerOf(fake);
+        return h && h !== gone ? h : undefined;
+      },
+      20_000,
+      "a new singleton Lease holder",
+    );
+    // The stopped owner's nodes reconnect to a replica left; each gets its wave's revision.
+    for (const n of moved) sims.set(n, await t.reporter(others[0]!, n));
+    const wave = (n: string) => planned.findIndex((w) => w.includes(n));
+    await expectRevisions(sims, (n) => (wave(n) === 0 ? next : before.revision));
+    await everyReplica(others, (v) => v.phase === "paused" && v.waves[0]!.applied === 2, "resumed");
+    const newOwner = others.find((r) => r.replicas.replica === successor)!;
+    const promote = await newOwner.api("/api/rollout/promote", { method: "POST", body: {} });
     expect(promote.status).toBe(200);
-    await eventually(async () => (await rollout(a))?.phase === "healthy", 10_000, "healthy");
-    for (const [n, sim] of sims) expect(desired(sim).at(-1), n).toBe(put.body.revision);
+    await expectRevisions(sims, () => next);
+    await everyReplica(others, (v) => v.phase === "healthy", "healthy");
   });
 });
+
+/** The replica a NodeMasquerade says holds the node. */
+function holderOf(fake: FakeKubeApi, node: string): string | undefined {
+  return (fake.customObject("nodemasquerades", "", node) as { status?: { replica?: string } })
+    ?.status?.replica;
+}

@@ -1,8 +1,7 @@
 // Issue 17 §3: three dashboard processes (the built bin, as the Deployment runs it) against the
 // test API server through the real client-node, behind one Service (kube-proxy's round robin);
 // real `ipmasq run` reporters in network namespaces, spread over them. A save on one replica
-// reaches every node (in waves it is refused: a canary on one replica would not hold the change
-// back from the others' nodes); a resync clicked on a second reaches a node held by the third; when a
+// reaches every node; a resync clicked on a second reaches a node held by the third; when a
 // replica is killed its reporters reconnect to the others within 10 s, every replica's fleet
 // view shows every node, and no node's rules change meanwhile (iptables-save before/after).
 // A replica frozen with SIGSTOP (no FIN, no RST: its node lost power) is left by its reporters
@@ -140,19 +139,7 @@ describe("three active dashboard replicas", () => {
     // Save on replica 0: every node applies it.
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
     const cfg = (await r0.api("/api/config")).body;
-    // In waves it is refused: each replica pushes to its own nodes, so a canary would not hold.
-    const staged = await r1.api("/api/config", {
-      method: "PUT",
-      body: {
-        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
-        resourceVersion: cfg.resourceVersion,
-        strategy: { kind: "waves", canary: { count: 1 }, waves: [100], pause: { kind: "manual" } },
-      },
-    });
-    expect(staged.status).toBe(422);
-    expect(staged.body.error).toMatch(
-      /^a staged rollout is refused: dashboard replicas .* Nothing was saved/,
-    );
+    // Waves run fleet-wide (one owner, the others follow): kube-replicas-rollout.test.ts.
     const put = await r0.api("/api/config", {
       method: "PUT",
       body: {

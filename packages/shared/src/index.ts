@@ -28,6 +28,7 @@ export * from "./protocol.js";
 export * from "./protocol-v1.js";
 export * from "./revision-compare.js";
 export * from "./rollout-machine.js";
+export * from "./rollout-membership.js";
 export * from "./rollout-plan.js";
 export * from "./rule-rows.js";
 export * from "./rules.js";

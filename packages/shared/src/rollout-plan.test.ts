@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   assignWaves,
-  compareNodeOrder,
   rolloutStrategySchema,
   type WaveNode,
   type WavesStrategy,
   waveOfNewNode,
 } from "./rollout-plan.js";
+import { names, ordered, waves } from "./test-fixtures/rollout.js";
 
-const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${i}`);
 const nodes = (xs: string[]): WaveNode[] => xs.map((name) => ({ name }));
-const ordered = (xs: string[]) => [...xs].sort(compareNodeOrder);
-const waves = (canary: WavesStrategy["canary"], w: number[]): WavesStrategy => ({
-  kind: "waves",
-  canary,
-  waves: w,
-  pause: { kind: "manual" },
-});
 
 describe("assignWaves", () => {
   const ten = names(10);

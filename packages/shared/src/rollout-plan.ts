@@ -88,7 +88,8 @@ export function compareNodeOrder(a: string, b: string): number {
   return hash(a) - hash(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-function matches(selector: Readonly<Record<string, string>>, n: WaveNode): boolean {
+/** Does the node carry every label of the selector (labels not known: no)? */
+export function matchesSelector(selector: Readonly<Record<string, string>>, n: WaveNode): boolean {
   return Object.entries(selector).every(([k, v]) => n.labels?.[k] === v);
 }
 
@@ -104,8 +105,8 @@ export function assignWaves(nodes: readonly WaveNode[], s: WavesStrategy): strin
   let canary: WaveNode[];
   let rest: WaveNode[];
   if ("selector" in c) {
-    canary = ordered.filter((n) => matches(c.selector, n));
-    rest = ordered.filter((n) => !matches(c.selector, n));
+    canary = ordered.filter((n) => matchesSelector(c.selector, n));
+    rest = ordered.filter((n) => !matchesSelector(c.selector, n));
   } else {
     const k = "count" in c ? c.count : Math.max(1, Math.ceil((c.percent * total) / 100));
     canary = ordered.slice(0, k);
@@ -128,7 +129,7 @@ export function assignWaves(nodes: readonly WaveNode[], s: WavesStrategy): strin
  * (none before it: the first wave it may be in), so the same node always lands in the same wave.
  */
 export function waveOfNewNode(n: WaveNode, s: WavesStrategy, waves: readonly string[][]): number {
-  if ("selector" in s.canary && matches(s.canary.selector, n)) return 0;
+  if ("selector" in s.canary && matchesSelector(s.canary.selector, n)) return 0;
   const from = "selector" in s.canary ? 1 : 0;
   let best: { wave: number; name: string } | undefined;
   waves.forEach((names, wave) => {

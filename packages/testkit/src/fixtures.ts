@@ -67,3 +67,20 @@ export function largeChainSnapshot(seq: number, rules = 3000): Snapshot {
     linux: [snapshotOf({ family: "ipv4", chain, postrouting: ["-P POSTROUTING ACCEPT"] })],
   };
 }
+
+/**
+ * A NodeMasquerade status as another dashboard replica writes it (dash-b; connected, in sync,
+ * sent revision 2 and still on revision 1); override what a test needs.
+ */
+export function remoteStatusFor<T extends object>(over: T) {
+  return {
+    replica: "dash-b",
+    connected: true,
+    health: "in-sync" as const,
+    mode: "enforce",
+    desiredRevision: 2 as number | null,
+    appliedRevision: 1 as number | null,
+    observedAt: "2026-01-01T00:00:00Z",
+    ...over,
+  };
+}

@@ -43,6 +43,7 @@ import { ReporterGateway } from "./gateway/reporter-gateway.js";
 import { silentLogger } from "./log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { countByStatus, remoteOf, summaryOf } from "./replicas/fleet-view.js";
+import { remoteNodesOf } from "./replicas/remote-nodes.js";
 import { registerReplicaMetrics } from "./replicas/replica-metrics.js";
 import type { ReplicaSync } from "./replicas/replica-sync.js";
 import type { SourceSet } from "./store/sources.js";
@@ -351,7 +352,15 @@ function followConfig(
   d.feed.configChanged();
   if (state.desired && state.desired.revision !== prev?.desired?.revision) {
     // The waves are decided before anything is pushed: nodes not reached keep the previous one.
-    d.staged.begin(state.desired, prev?.desired ?? null, rev.text, rev.author, d.strategy);
+    // The strategy saved with the revision (every replica reads it alike) before the default.
+    d.staged.begin(
+      state.desired,
+      prev?.desired ?? null,
+      rev.text,
+      rev.author,
+      d.strategy,
+      rev.strategy,
+    );
     d.fleet.desiredChanged(state.desired);
   }
 }
@@ -368,12 +377,22 @@ function createStaging(
     persistence: persistenceOf(o.store),
     offlineWindowMs: o.rolloutOfflineWindowMs,
     active: o.election ? () => o.election!.isLeader() : undefined,
-    refusal: o.replicas ? () => o.replicas!.stagedRefusal() : undefined,
+    refusal: o.replicas ? () => o.replicas!.stagedRefusal(o.election !== undefined) : undefined,
+    remote: o.replicas ? remoteNodesOf(() => o.replicas!.sources()) : undefined,
+    labels: o.nodeLabels,
+    replica: o.replicas?.replica,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,
   });
   fleet.attachStaging(staged);
+  // Every replica active: those not holding the singleton Lease follow the owner's rollout.
+  if (o.replicas)
+    o.store.watchRollout?.({
+      state: (raw) => staged.follow(raw),
+      request: (raw) => staged.requested(raw),
+    });
+  o.replicas?.onObjects((names) => staged.remoteChanged(names));
   registerRolloutMetrics(metrics.registry, staged, () => o.election?.isLeader() ?? true);
   signalPauses(staged, fleet.signalSink());
   return staged;
@@ -428,6 +447,9 @@ function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   return {
     loadRollout: () => store.loadRollout!(),
     saveRollout: (state) => store.saveRollout!(state),
+    ...(store.saveRolloutRequest
+      ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }
+      : {}),
   };
 }
 

@@ -71,7 +71,9 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
         400,
         "a canary label selector needs the nodes' labels, which only the Kubernetes store reads; pick the canary by count or percentage",
       );
-    ctx.staged.intend(text, s, await ctx.nodeLabels([...ctx.fleet.nodes.keys()]));
+    // Every known node's labels: those other replicas hold are cut into waves too.
+    const names = modeNodes(ctx).map((n) => n.name);
+    ctx.staged.intend(text, s, await ctx.nodeLabels(names));
   } else ctx.staged.intend(text, s);
 }
 
@@ -134,6 +136,7 @@ async function save(
       author,
       message: msg,
       expectedResourceVersion: base,
+      ...(strategy ? { strategy } : {}),
     });
     return { resourceVersion: rev.resourceVersion, revision: rev.revision, warnings };
   } catch (e) {

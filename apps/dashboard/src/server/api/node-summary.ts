@@ -47,7 +47,10 @@ export function nodeSummary(n: NodeRecord, ctx: SummaryContext): NodeSummary {
 export function rowOf(n: AnyNode, ctx: SummaryContext): NodeSummary {
   if ("hello" in n) return nodeSummary(n, ctx);
   const why = resyncUnavailable(n, ctx.observeResync !== null);
-  return why ? { ...n, resyncUnavailable: why } : n;
+  // Its place in a staged rollout: the rollout is fleet-wide, its holder's apply is read back.
+  const place = ctx.staged.placeOf(n.name);
+  const row = place ? { ...n, rollout: place } : n;
+  return why ? { ...row, resyncUnavailable: why } : row;
 }
 
 /**

@@ -14,11 +14,38 @@ const emptyBody = z.strictObject({});
 /** GET /api/rollout and the bodies of its actions. */
 export interface RolloutResponse {
   rollout: StagedRolloutView | null;
+  /** A move asked on a replica that does not own the rollout: what was done instead. */
+  requested?: string;
 }
 
 function answer(r: ActionResult): RolloutResponse {
   if (!r.ok) throw new HttpError(409, r.error);
   return { rollout: r.view };
+}
+
+type Move = "promote" | "retry" | "abort";
+
+/**
+ * A move: made here by the rollout's owner, or (another replica holds the singleton Lease)
+ * requested of it: 202, the rollout as it is now, and that it was requested.
+ */
+async function move(
+  ctx: ApiContext,
+  res: Parameters<typeof sendJson>[0],
+  m: Move,
+  user: string,
+  full = false,
+) {
+  if (!ctx.staged.ownedElsewhere) {
+    const r = m === "promote" ? ctx.staged.promote(user, full) : ctx.staged[m](user);
+    return sendJson(res, 200, answer(r));
+  }
+  const r = answer(await ctx.staged.request(m, user, full));
+  const via = ctx.replicas?.replica ?? "this replica";
+  sendJson(res, 202, {
+    ...r,
+    requested: `${m} requested via replica ${via}: the replica holding the singleton Lease performs it, and the rollout shows it once done`,
+  } satisfies RolloutResponse);
 }
 
 export function rolloutRoutes(ctx: ApiContext): Route[] {
@@ -36,7 +63,7 @@ export function rolloutRoutes(ctx: ApiContext): Route[] {
       access: "editor",
       body: promoteBody,
       handler: ({ res, body, principal }) =>
-        sendJson(res, 200, answer(ctx.staged.promote(principal!.user, body.full ?? false))),
+        move(ctx, res, "promote", principal!.user, body.full ?? false),
     }),
     ...(["retry", "abort"] as const).map((action) =>
       route({
@@ -44,8 +71,7 @@ export function rolloutRoutes(ctx: ApiContext): Route[] {
         path: `/api/rollout/${action}`,
         access: "editor",
         body: emptyBody,
-        handler: ({ res, principal }) =>
-          sendJson(res, 200, answer(ctx.staged[action](principal!.user))),
+        handler: ({ res, principal }) => move(ctx, res, action, principal!.user),
       }),
     ),
   ];

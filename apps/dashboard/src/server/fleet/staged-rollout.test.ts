@@ -4,14 +4,15 @@ import {
   defaultConfig,
   type WavesStrategy,
 } from "@masq/shared";
-import { helloFor } from "@masq/testkit/fixtures";
+import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { StagedRollouts } from "./staged-rollout.js";
+import { type StagedOptions, StagedRollouts } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
 function link(): Link {
@@ -43,6 +44,7 @@ function setup(
   names = ["a", "b", "c"],
   observe: string[] = [],
   refusal: { reason: string | null; saveError?: string; active?: boolean } = { reason: null },
+  extra: Partial<StagedOptions> = {},
 ) {
   const restarted: [string[], string][] = [];
   let now = 1000;
@@ -73,6 +75,7 @@ function setup(
     restartUpstream: (n, why) => void restarted.push([[...n], why]),
     refusal: () => refusal.reason,
     active: () => refusal.active ?? true,
+    ...extra,
   });
   fleet.attachStaging(staged);
   const links = new Map(names.map((n) => [n, link()]));
@@ -91,18 +94,33 @@ function setup(
     canary: order[0]!,
     rest: order.slice(1),
     advance: (ms: number) => (now += ms),
+    /** The store's desired revision. */
+    current: () => desired,
     /** Names told since the last call, sorted. */
     told: () => {
       const out = [...told].sort();
       told.clear();
       return out;
     },
-    save(d: Desired, strategy: WavesStrategy | { kind: "all-at-once" } = WAVES) {
+    /** A new revision: `strategy` the default, `announced` the one saved with it. */
+    save(
+      d: Desired,
+      strategy: WavesStrategy | { kind: "all-at-once" } = WAVES,
+      announced?: WavesStrategy,
+    ) {
       const prev = desired;
       desired = d;
-      staged.begin(d, prev, "text", "alice", strategy);
+      staged.begin(d, prev, "text", "alice", strategy, announced);
       fleet.desiredChanged(d);
     },
+  };
+}
+
+/** Nodes other replicas hold; `statuses`: their NodeMasquerade status (none: not written yet). */
+function remote(names: string[], statuses = new Map<string, NodeMasqueradeStatus>()) {
+  return {
+    list: () => names.map((name) => ({ name, mode: "enforce" as const })),
+    status: (name: string) => statuses.get(name),
   };
 }
 
@@ -570,6 +588,54 @@ async function restartedFrom(
   return again;
 }
 
+describe("StagedRollouts places a node new to the rollout by the boundaries fixed at the start", () => {
+  const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+  const halves: WavesStrategy = { ...WAVES, waves: [50, 100] };
+  const order = [...ten].sort(compareNodeOrder);
+  // A name between wave 1's last node (order[4]) and wave 2's first (order[5]).
+  const between = Array.from({ length: 2000 }, (_, i) => `late-${i}`).find(
+    (n) => compareNodeOrder(n, order[4]!) > 0 && compareNodeOrder(n, order[5]!) < 0,
+  )!;
+  const cases: {
+    desc: string;
+    input: { persisted: "bounds" | "older dashboard's lists" };
+    want: { wave: number; revision: number };
+  }[] = [
+    {
+      desc: "between two waves: the later one (late, never early), on a replica that read the state",
+      input: { persisted: "bounds" },
+      want: { wave: 2, revision: 1 },
+    },
+    {
+      desc: "an older dashboard's state (lists, no boundaries) is read: the same place",
+      input: { persisted: "older dashboard's lists" },
+      want: { wave: 2, revision: 1 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const t = setup(ten);
+    t.save(v2, halves);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false); // wave 1 released, wave 2 waits
+    await t.staged.flush();
+    const state = t.saved.at(-1) as { current: { bounds?: unknown } };
+    expect(state.current.bounds).toEqual({ last: [order[0], order[4], order[9]] });
+    if (input.persisted !== "bounds") {
+      const { bounds: _, ...old } = state.current;
+      t.saved.push({ ...state, current: old });
+    }
+    const again = await restartedFrom(
+      t,
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.desiredFor(between, v2)?.revision).toBe(want.revision);
+    expect(again.placeOf(between)?.wave).toBe(want.wave);
+    t.fleet.connect(helloFor(between, { mode: "enforce" }), link());
+    expect(t.staged.placeOf(between)?.wave).toBe(want.wave);
+  });
+});
+
 const progress = (t: ReturnType<typeof setup>, name: string) => {
   const p = t.staged.placeOf(name);
   return p && `${p.waveName}:${p.progress}:${p.desiredRevision}`;
@@ -693,5 +759,322 @@ describe("StagedRollouts.problems", () => {
     t.fleet.applyResult(t.canary, apply(2));
     await t.staged.flush();
     expect(t.staged.problems()).toEqual([]);
+  });
+});
+
+describe("the strategy saved with the revision (its annotation)", () => {
+  const all = { kind: "all-at-once" } as const;
+  const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+  const cases: {
+    desc: string;
+    input: { fallback: WavesStrategy | typeof all; announced?: WavesStrategy | typeof all };
+    want: { staged: boolean };
+  }[] = [
+    {
+      desc: "waves saved with the revision, read on a replica that did not save it",
+      input: { fallback: all, announced: WAVES },
+      want: { staged: true },
+    },
+    {
+      desc: "all at once saved with it wins over a default with waves",
+      input: { fallback: WAVES, announced: all },
+      want: { staged: false },
+    },
+    {
+      desc: "none saved (an edit outside the dashboard): the default",
+      input: { fallback: WAVES },
+      want: { staged: true },
+    },
+    {
+      desc: "a canary selector without the nodes' labels: the default (no empty canary)",
+      input: { fallback: all, announced: selector },
+      want: { staged: false },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const { staged } = setup();
+    staged.begin(v2, v1, "text", "alice", input.fallback, input.announced);
+    expect(staged.active).toBe(want.staged);
+  });
+});
+
+describe("one owner: the rollout is cut over every node, those other replicas hold too", () => {
+  it("waves by count take nodes held here and elsewhere alike, in the stable order", () => {
+    const all = ["a", "b", "c", "r-1", "r-2", "r-3"];
+    const t = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null },
+      { remote: remote(["r-1", "r-2", "r-3"]) },
+    );
+    t.save(v2, { ...WAVES, canary: { count: 2 } });
+    const v = t.staged.view()!;
+    const order = [...all].sort(compareNodeOrder);
+    expect(v.waves.map((w) => w.total)).toEqual([2, 4]);
+    expect([...v.waves[0]!.pendingNodes].sort()).toEqual(order.slice(0, 2).sort());
+    // Only the canary's nodes held here are sent the revision.
+    for (const [name, l] of t.links)
+      expect(sent(l).at(-1), name).toBe(order.slice(0, 2).includes(name) ? 2 : 1);
+  });
+
+  it("a canary selector saved on another replica: every node held until the labels are read", async () => {
+    let read: (m: Map<string, Record<string, string>>) => void = () => {};
+    const asked: string[][] = [];
+    const labels = (names: readonly string[]) => {
+      asked.push([...names].sort());
+      return new Promise<Map<string, Record<string, string>>>((r) => (read = r));
+    };
+    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote(["r-1"]), labels });
+    const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+    t.save(v2, { kind: "all-at-once" }, selector);
+    expect(asked).toEqual([["a", "b", "c", "r-1"]]);
+    await t.staged.flush();
+    // What the others read meanwhile must not say the revision goes at once.
+    expect(t.saved.at(-1)).not.toMatchObject({ begun: 2 });
+    for (const [name, l] of t.links) {
+      expect(t.staged.desiredFor(name, v2)?.revision, name).toBe(1);
+      expect(sent(l), name).toEqual([1]); // only what they had at connect
+    }
+    expect(t.staged.active).toBe(true);
+    read(
+      new Map([
+        ["b", { pool: "canary" }],
+        ["r-1", { pool: "canary" }],
+        ["a", { pool: "main" }],
+      ]),
+    );
+    await until(() => t.staged.view() !== null, 2000, 10, "waves cut");
+    expect(t.staged.view()!.waves.map((w) => [...w.pendingNodes].sort())).toEqual([
+      ["b", "r-1"],
+      ["a", "c"],
+    ]);
+    expect(t.staged.desiredFor("b", v2)?.revision).toBe(2);
+    expect(t.staged.desiredFor("a", v2)?.revision).toBe(1);
+    await until(() => sent(t.links.get("b")!).at(-1) === 2, 2000, 10, "canary b sent revision 2");
+  });
+});
+
+describe("a replica not holding the singleton Lease follows the owner's rollout", () => {
+  const find = async (r: string) => (r === "1" ? v1 : null);
+
+  it("holds its nodes until it read the owner's state, then sends each its wave's revision", async () => {
+    const here = ["a", "b", "c"];
+    const there = ["d", "e"];
+    const order = [...here, ...there].sort(compareNodeOrder);
+    // A canary reaching the follower's first node in the stable order.
+    const count = order.findIndex((n) => there.includes(n)) + 1;
+    const strategy: WavesStrategy = { ...WAVES, canary: { count } };
+    const canary = order.slice(0, count);
+    const owner = setup(here, [], { reason: null, active: true }, { remote: remote(there) });
+    const follower = setup(there, [], { reason: null, active: false }, { remote: remote(here) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+
+    follower.save(v2, strategy);
+    for (const [name, l] of follower.links) expect(sent(l), name).toEqual([1]);
+    expect(follower.staged.view()).toBeNull();
+    owner.save(v2, strategy);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "the owner's rollout followed");
+    const members = (t: typeof owner) =>
+      t.staged.view()!.waves.map((w) => [...w.pendingNodes, ...w.appliedNodes].sort());
+    expect(members(follower)).toEqual(members(owner));
+    for (const [name, l] of follower.links)
+      expect(sent(l).at(-1), name).toBe(canary.includes(name) ? 2 : 1);
+    // Moves are the owner's: refused here (until moves from any replica are requested).
+    expect(follower.staged.abort("bob")).toMatchObject({ ok: false });
+    expect(follower.saved).toEqual([]);
+
+    // The owner aborts: the follower's canary nodes return to revision 1.
+    expect(owner.staged.abort("bob").ok).toBe(true);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(
+      () => [...follower.links.values()].every((l) => sent(l).at(-1) === 1),
+      2000,
+      10,
+      "back on revision 1",
+    );
+    expect(follower.staged.view()?.aborted).toBe(true);
+  });
+
+  it("a revision the owner rolls out at once (asked for waves) reaches the follower's nodes once it says so", async () => {
+    // The owner cannot stage it (refused there: the Leases it saw), the follower expected waves.
+    const refused = { reason: "other replicas", active: true };
+    const owner = setup(["a"], [], refused, { remote: remote(["d"]) });
+    const follower = setup(["d"], [], { reason: null, active: false }, { remote: remote(["a"]) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2, WAVES);
+    owner.save(v2, WAVES);
+    await owner.staged.flush();
+    expect(sent(follower.links.get("d")!)).toEqual([1]);
+    follower.staged.follow({ version: 2, begun: 1, current: null, past: [] }); // not yet
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => sent(follower.links.get("d")!).at(-1) === 2, 2000, 10, "d on revision 2");
+    expect(follower.staged.active).toBe(false);
+  });
+
+  it("taking the Lease over before the owner persisted the rollout: it cuts and starts it", async () => {
+    const ctl = { reason: null, active: false };
+    const follower = setup(["d", "e"], [], ctl, { remote: remote(["a"]) });
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2, WAVES);
+    expect(follower.staged.view()).toBeNull();
+    ctl.active = true;
+    follower.staged.tick();
+    await until(() => follower.staged.view() !== null, 2000, 10, "started as the owner");
+    expect(
+      follower.staged
+        .view()!
+        .waves.flatMap((w) => w.pendingNodes)
+        .sort(),
+    ).toEqual(["a", "d", "e"]);
+    await follower.staged.flush();
+    expect(follower.saved.at(-1)).toMatchObject({ begun: 2, current: { revision: 2 } });
+  });
+});
+
+describe("the owner counts nodes other replicas hold by their NodeMasquerade", () => {
+  const here = ["a", "b"];
+  const there = ["r-1", "r-2"];
+  const order = [...here, ...there].sort(compareNodeOrder);
+  const remoteCanary = order.find((n) => there.includes(n))!;
+  // A canary of every node up to the first one held elsewhere.
+  const strategy: WavesStrategy = { ...WAVES, canary: { count: order.indexOf(remoteCanary) + 1 } };
+  const canary = order.slice(0, order.indexOf(remoteCanary) + 1);
+  const st = (o: Partial<NodeMasqueradeStatus>): NodeMasqueradeStatus => remoteStatusFor(o);
+  const start = () => {
+    const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
+    t.save(v2, strategy);
+    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    const report = (o: Partial<NodeMasqueradeStatus>) => {
+      statuses.set(remoteCanary, st(o));
+      t.staged.remoteChanged([remoteCanary]);
+    };
+    return { t, report };
+  };
+  const cases: {
+    desc: string;
+    input: Partial<NodeMasqueradeStatus>[];
+    want: { phase: string; message: RegExp; place: string };
+  }[] = [
+    {
+      desc: "the canary held elsewhere applied: the wave settles (paused until promoted)",
+      input: [{ appliedRevision: 2 }],
+      want: {
+        phase: "paused",
+        message: /^the canary applied; paused until promoted$/,
+        place: "applied",
+      },
+    },
+    {
+      desc: "it failed to apply: paused, saying which replica holds it",
+      input: [{ health: "error", message: "apply failed: iptables-restore: line 3 failed" }],
+      want: {
+        phase: "paused",
+        message: new RegExp(
+          `^paused: ${remoteCanary} failed to apply: apply failed: iptables-restore: line 3 failed \\(held by replica dash-b\\)$`,
+        ),
+        place: "failed",
+      },
+    },
+    {
+      desc: "it drifted after applying: paused",
+      input: [
+        { appliedRevision: 2 },
+        { appliedRevision: 2, health: "drifted", message: "1 rule differs" },
+      ],
+      want: {
+        phase: "paused",
+        message: new RegExp(`^paused: ${remoteCanary} drifted from revision 2: 1 rule differs`),
+        place: "failed",
+      },
+    },
+    {
+      desc: "not applied yet: the wave waits for it (never counted unseen)",
+      input: [{ health: "applying" }],
+      want: {
+        phase: "progressing",
+        message: /^the canary is applying the revision$/,
+        place: "applying",
+      },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const { t, report } = start();
+    expect(t.staged.view()?.phase).toBe("progressing");
+    for (const o of input) report(o);
+    const v = t.staged.view()!;
+    expect(v.phase).toBe(want.phase);
+    expect(v.message).toMatch(want.message);
+    expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
+  });
+
+  it("it went offline right after applying: paused", () => {
+    const { t, report } = start();
+    report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)
+    const off = new Date(1000 + 3000).toISOString();
+    report({
+      appliedRevision: 2,
+      connected: false,
+      health: "offline",
+      conditions: [
+        { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
+      ],
+    });
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b)`,
+    );
+  });
+});
+
+describe("moves asked on a replica that does not own the rollout", () => {
+  const find = async (r: string) => (r === "1" ? v1 : null);
+  it("are written as a request; the owner performs each once, saying via which replica", async () => {
+    const requests: unknown[] = [];
+    const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(
+      ["d"],
+      [],
+      { reason: null, active: false },
+      {
+        remote: remote(["a", "b"]),
+        replica: "dash-b",
+        persistence: {
+          loadRollout: async () => owner.saved.at(-1) ?? null,
+          saveRollout: async () => {},
+          saveRequest: async (r) => void requests.push(r),
+        },
+      },
+    );
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2);
+    follower.save(v2);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    expect(follower.staged.ownedElsewhere).toBe(true);
+    expect(await follower.staged.request("abort", "bob")).toMatchObject({ ok: true });
+    expect(requests).toEqual([
+      expect.objectContaining({
+        action: "abort",
+        user: "bob",
+        via: "dash-b",
+        resourceVersion: "2",
+      }),
+    ]);
+    owner.staged.requested(requests[0]);
+    owner.staged.requested(requests[0]); // seen again (another write to the ConfigMap): once
+    const v = owner.staged.view()!;
+    expect(v.aborted).toBe(true);
+    expect(v.actions.filter((a) => a.action === "abort")).toEqual([
+      expect.objectContaining({ user: "bob (via replica dash-b)" }),
+    ]);
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ performed: (requests[0] as { id: string }).id });
   });
 });

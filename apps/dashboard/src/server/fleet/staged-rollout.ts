@@ -4,29 +4,38 @@
 // (drift, status, resync) asks `desiredFor`, so a node not yet reached is never called drifted.
 // A released node that fails to apply, goes offline right after applying, or drifts pauses the
 // rollout with the reason. The state is persisted with the store and resumed after a restart.
+
+import { randomUUID } from "node:crypto";
 import {
   assignWaves,
-  configsEqual,
+  boundsOf,
   type NodeRolloutPlace,
+  placeByBounds,
   type RolloutEffect,
   type RolloutInput,
   type RolloutStrategy,
   type StagedRolloutView,
   startRollout,
   stepRollout,
+  type WaveBounds,
   type WaveNode,
   type WavesStrategy,
   waveOfNewNode,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
+import { offlineSince, remoteOutcome } from "./rollout-remote.js";
+import { followedOf, sameRollout } from "./staged-follow.js";
+import { type MoveRequest, requesterOf, requestToPerform } from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
   MAX_ROLLOUT_NODES,
+  type NodeOutcome,
   outcomeOf,
   type PastRollout,
   pastOf,
@@ -76,7 +85,33 @@ export interface StagedOptions {
    * rolls out all at once), operators' moves are refused, and no wave is released or finished.
    */
   refusal?: () => string | null;
+  /**
+   * With every replica active: the nodes others hold. The rollout's waves are cut over them
+   * too, by the singleton Lease holder (`active`), the one owner (docs/scale-out.md step 2).
+   */
+  remote?: RemoteNodes;
+  /**
+   * Reads nodes' labels for a canary selector when the save's announcement did not bring them
+   * (the revision was saved on another replica): every node is held on the previous revision
+   * until they are read and the waves cut.
+   */
+  labels?: LabelReader;
+  /** This replica's name, for moves asked here and performed by the owner. */
+  replica?: string;
 }
+
+/** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
+export interface RemoteNodes {
+  /** Nodes held by another replica, or by none (offline since): name and agent mode. */
+  list(): Iterable<{ name: string; mode: "enforce" | "observe" }>;
+  /** The NodeMasquerade status of a node held by another replica (undefined: held here). */
+  status(name: string): NodeMasqueradeStatus | undefined;
+}
+
+/** Labels of the named nodes (a node without a Node object is left out). */
+export type LabelReader = (
+  names: readonly string[],
+) => Promise<Map<string, Record<string, string>>>;
 
 export type PauseListener = (view: StagedRolloutView, reason: string) => void;
 export type ResumeListener = (rollout: { revision: number; resourceVersion: string }) => void;
@@ -87,6 +122,20 @@ const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
 const MAX_INTENTS = 16;
 const INTENT_TTL_MS = 120_000;
 
+/** A staged revision whose waves are not known here yet, and what starting it takes. */
+interface Awaiting {
+  revision: number;
+  previous: Desired;
+  strategy: WavesStrategy;
+  next: Desired;
+  user: string;
+}
+
+interface RolloutSource {
+  current: () => Desired | null;
+  find: (resourceVersion: string) => Promise<Desired | null>;
+}
+
 interface Intent {
   strategy: RolloutStrategy;
   labels?: ReadonlyMap<string, Record<string, string>>;
@@ -95,6 +144,22 @@ interface Intent {
 
 export class StagedRollouts {
   private s: StagedState | null = null;
+  /**
+   * A staged revision whose waves are not cut yet (a canary selector's labels being read):
+   * every enforce-mode node keeps `previous` until they are (late, never early).
+   */
+  private awaiting: Awaiting | null = null;
+  /** The newest revision begun here (persisted by the owner for the others: staged-follow.ts). */
+  private begun: number | undefined;
+  /** The newest state read through the watch of the persisted state (a follower's). */
+  private followed: unknown;
+  private following: Promise<void> = Promise.resolve();
+  /** The store's desired revision and its history (set by restore). */
+  private source: RolloutSource | undefined;
+  /** The id of the last move request performed (the owner persists it). */
+  private performed: string | undefined;
+  /** The newest move request read (performed once this replica owns the rollout). */
+  private lastRequest: unknown;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
@@ -156,12 +221,19 @@ export class StagedRollouts {
   }
 
   get active(): boolean {
-    return this.s !== null && !this.finished();
+    return this.awaiting !== null || (this.s !== null && !this.finished());
+  }
+
+  /** The strategy of the unfinished rollout (or of the one waiting for its waves); null: none. */
+  private running(): RolloutStrategy | null {
+    if (this.awaiting) return this.awaiting.strategy;
+    return this.s && !this.finished() ? this.s.strategy : null;
   }
 
   view(): StagedRolloutView | null {
     if (!this.s || !this.fleet) return null;
-    const v = stagedView(this.s, this.fleet.nodes);
+    const s = this.s;
+    const v = stagedView(s, (name) => this.outcome(s, name));
     const refused = this.refusal();
     return refused && !this.finished()
       ? { ...v, message: heldMessage(v.message, refused), held: refused }
@@ -209,12 +281,39 @@ export class StagedRollouts {
     text: string,
     user: string,
     fallback: RolloutStrategy,
+    announced?: RolloutStrategy,
   ): void {
+    const { intent, strategy } = this.decide(next, text, fallback, announced);
+    const { labels } = intent;
+    // A rollout superseded before it finished, or aborted: the stable revision is still its
+    // previous one (after an abort, what every node runs), never the superseded or aborted one.
+    const stable = this.active || this.s?.core.aborted ? this.previous : prev;
+    if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
+      if (this.isActive()) this.begun = next.revision;
+      this.clear(next.revision);
+      // Asked for waves, yet at once: replicas holding their nodes for it learn so (`begun`).
+      if (this.opts.remote && intent.strategy.kind === "waves") this.persist();
+      return;
+    }
+    const awaited = { revision: next.revision, previous: stable, strategy, next, user };
+    if (this.follows()) this.awaitOwner(awaited);
+    else if (hasSelector(strategy) && !labels && this.opts.labels) this.holdForLabels(awaited);
+    else this.start(next, stable, strategy, labels, user);
+  }
+
+  /** How a new revision rolls out: what it was saved with, else the default (or the running). */
+  private decide(
+    next: Desired,
+    text: string,
+    fallback: RolloutStrategy,
+    announced: RolloutStrategy | undefined,
+  ): { intent: Intent; strategy: RolloutStrategy } {
     // A revision that comes without a strategy of its own (an edit outside the dashboard, a
     // change to another config source) while a rollout runs is staged like it: it carries the
     // unpromoted change too, which must not reach the waves not yet released.
-    const intent = this.takeIntent(text, this.active ? this.s!.strategy : fallback);
-    const { labels } = intent;
+    const own = this.running() ?? fallback;
+    const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
+    const intent = this.takeIntent(text, saved ?? own);
     const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
     // other replicas hold, so it goes to every node at once (saves asking for waves are refused
@@ -224,21 +323,118 @@ export class StagedRollouts {
         { revision: next.revision, reason: refused },
         "a staged rollout cannot run now: the revision rolls out all at once",
       );
-    const strategy = refused ? ({ kind: "all-at-once" } as const) : intent.strategy;
-    // A rollout superseded before it finished, or aborted: the stable revision is still its
-    // previous one (after an abort, what every node runs), never the superseded or aborted one.
-    const stable = this.active || this.s?.core.aborted ? this.previous : prev;
-    if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
-      this.clear(next.revision);
-      return;
-    }
-    const inMode = (mode: string): WaveNode[] =>
-      [...this.fleetNodes()]
-        .filter((n) => n.hello.mode === mode)
-        .map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
+    return { intent, strategy: refused ? { kind: "all-at-once" } : intent.strategy };
+  }
+
+  /**
+   * Not the owner: every enforce-mode node held here keeps `stable` until the owner's state of
+   * this revision is read (follow), never cut here: the owner cut it over every node.
+   */
+  private awaitOwner(a: Awaiting): void {
+    this.s = null;
+    this.previous = a.previous;
+    this.awaiting = a;
+    this.changed();
+    this.refollow();
+  }
+
+  /** The owner's persisted state changed (the Kubernetes store's watch): followed if not ours. */
+  follow(raw: unknown): void {
+    this.followed = raw;
+    this.refollow();
+  }
+
+  private refollow(): void {
+    if (!this.follows() || this.followed === undefined) return;
+    this.following = this.following
+      .then(() => this.adopt())
+      .catch((e: unknown) => this.opts.log.warn({ err: e }, "could not follow the rollout state"));
+  }
+
+  /**
+   * Takes the owner's state of the store's revision, then sends each node held here whose
+   * revision changed its own (a wave released, the rollout aborted, the revision not staged).
+   */
+  private async adopt(): Promise<void> {
+    const current = this.source?.current();
+    if (!current || !this.fleet || !this.follows()) return;
+    const f = followedOf(this.followed, current);
+    if (f.kind === "not-yet") return;
+    const previous =
+      f.kind === "rollout"
+        ? (f.previous ?? (await this.source!.find(f.state.previous!.resourceVersion)))
+        : null;
+    if (f.kind === "rollout" && !previous) return;
+    if (this.source?.current()?.revision !== current.revision || !this.follows()) return;
+    const before = this.localDesired(current);
+    this.past = f.past;
+    this.awaiting = null;
+    this.s = f.kind === "rollout" ? withBounds(f.state) : null;
+    this.previous = previous;
+    this.changed();
+    const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
+    this.fleet.pushTo(moved.map(([n]) => n));
+  }
+
+  /** What each enforce-mode node held here is to run now. */
+  private localDesired(current: Desired): Map<string, number | undefined> {
+    const out = new Map<string, number | undefined>();
+    for (const n of this.fleetNodes())
+      if (n.hello.mode === "enforce") out.set(n.name, this.desiredFor(n.name, current)?.revision);
+    return out;
+  }
+
+  /**
+   * With every replica active, a replica not holding the singleton Lease follows the owner's
+   * rollout: it never cuts, steps or writes one.
+   */
+  private follows(): boolean {
+    return this.opts.remote !== undefined && !this.isActive();
+  }
+
+  /**
+   * Every enforce-mode node keeps `stable` while the nodes' labels are read for the canary
+   * selector; then the waves are cut and the canary's nodes held here are sent the revision.
+   * A label read that fails matches no node: the canary is empty, and the rollout says so.
+   */
+  private holdForLabels(a: Awaiting) {
+    const { next, previous: stable, strategy, user } = a;
+    this.retire(next.revision);
+    this.s = null;
+    this.previous = stable;
+    this.awaiting = a;
+    this.changed();
+    const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
+    void this.opts.labels!(names)
+      .catch((e: unknown) => {
+        this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
+        return new Map<string, Record<string, string>>();
+      })
+      .then((labels) => {
+        if (this.awaiting?.revision !== next.revision) return; // superseded meanwhile
+        this.awaiting = null;
+        this.start(next, stable, strategy, labels, user);
+        this.fleet?.pushTo(this.s?.waves[0] ?? []);
+      });
+  }
+
+  /** Cuts the waves over every node (those other replicas hold too) and starts the rollout. */
+  private start(
+    next: Desired,
+    stable: Desired,
+    strategy: WavesStrategy,
+    labels: Intent["labels"],
+    user: string,
+  ): void {
+    const inMode = (mode: "enforce" | "observe"): WaveNode[] =>
+      this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
     const now = this.now();
+    this.awaiting = null;
+    // Said begun only once cut: a state written while a canary's labels are read must not
+    // tell the other replicas the revision goes at once.
+    if (this.isActive()) this.begun = next.revision;
     this.retire(next.revision);
     this.previous = stable;
     this.appliedAt.clear();
@@ -251,6 +447,7 @@ export class StagedRollouts {
       previousConfig: stable.config,
       strategy,
       waves,
+      ...boundsField(waves, strategy),
       observe,
       core: startRollout(waves.length - 1),
       failed: {},
@@ -277,6 +474,9 @@ export class StagedRollouts {
 
   /** The revision a node should enforce now; `current` is the store's desired revision. */
   desiredFor(name: string, current: Desired | null): Desired | null {
+    const held = this.awaiting;
+    if (held && current?.revision === held.revision)
+      return this.fleet?.nodes.get(name)?.hello.mode === "observe" ? current : held.previous;
     const s = this.s;
     if (!s || !current || current.revision !== s.revision || !this.previous) return current;
     if (s.core.aborted) return this.previous;
@@ -285,12 +485,19 @@ export class StagedRollouts {
     return this.waveOf(name) <= s.core.step ? current : this.previous;
   }
 
-  /** A node's wave; a node new to this rollout is placed (and keeps that wave). */
+  /**
+   * A node's wave; a node new to this rollout is placed by the boundaries fixed at the start
+   * (as every replica places it) and keeps that wave.
+   */
   private waveOf(name: string): number {
     const s = this.s!;
     const i = this.waveIndex(s).get(name);
     if (i !== undefined) return i;
-    const w = waveOfNewNode({ name }, s.strategy as WavesStrategy, s.waves);
+    const strategy = s.strategy as WavesStrategy;
+    const w = s.bounds
+      ? placeByBounds(strategy, s.bounds)({ name })
+      : waveOfNewNode({ name }, strategy, s.waves);
+    if (this.follows()) return w; // the owner lists it (it places it alike)
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
     this.persist();
@@ -300,7 +507,8 @@ export class StagedRollouts {
   /** An apply-result (or its timeout) of a node. */
   applied(name: string, revision: number | null, ok: boolean, error?: string): void {
     const s = this.s;
-    if (!s || this.finished() || revision !== s.revision || !this.released(name)) return;
+    if (!s || this.follows() || this.finished() || revision !== s.revision || !this.released(name))
+      return;
     if (ok) {
       this.appliedAt.set(name, this.now());
       this.settle();
@@ -314,7 +522,14 @@ export class StagedRollouts {
   offline(name: string): void {
     const at = this.appliedAt.get(name);
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
-    if (!this.s || this.finished() || at === undefined || this.now() - at > window) return;
+    if (
+      !this.s ||
+      this.follows() ||
+      this.finished() ||
+      at === undefined ||
+      this.now() - at > window
+    )
+      return;
     const secs = Math.round((this.now() - at) / 1000);
     this.input(
       { type: "failure", reason: `${name} went offline ${secs} s after applying` },
@@ -325,7 +540,8 @@ export class StagedRollouts {
   /** A node's status changed: a released node that drifts from the new revision pauses. */
   judged(n: NodeRecord): void {
     const s = this.s;
-    if (!s || this.finished() || n.status !== "drifted" || !this.released(n.name)) return;
+    if (!s || this.follows() || this.finished() || n.status !== "drifted") return;
+    if (!this.released(n.name)) return;
     if (n.appliedRevision !== s.revision) return;
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
@@ -337,7 +553,7 @@ export class StagedRollouts {
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
-    if (!s) return;
+    if (!s || this.follows()) return;
     for (const w of s.waves) {
       const i = w.indexOf(name);
       if (i >= 0) w.splice(i, 1);
@@ -360,6 +576,61 @@ export class StagedRollouts {
     return this.operate({ type: "abort" }, user);
   }
 
+  /** Does another replica own the rollout (moves asked here are requests: `request`)? */
+  get ownedElsewhere(): boolean {
+    return this.follows();
+  }
+
+  /**
+   * A move asked on a replica that does not own the rollout: written beside the state for the
+   * owner, which performs it once. Resolves once written; refused as the owner would refuse it
+   * when nothing can move (no rollout, or refused fleet-wide).
+   */
+  async request(action: MoveRequest["action"], user: string, full = false): Promise<ActionResult> {
+    const s = this.s;
+    const save = this.opts.persistence?.saveRequest;
+    if (!s) return { ok: false, error: "no staged rollout" };
+    const refused = this.finished() ? null : this.refusal();
+    if (refused) return { ok: false, error: actionRefused(action, refused, s.previous?.revision) };
+    if (!save) return { ok: false, error: `${action}: this store cannot pass requests on` };
+    const via = this.opts.replica ?? "unknown";
+    const id = randomUUID();
+    const at = this.now();
+    await save({
+      id,
+      action,
+      ...(full ? { full } : {}),
+      user,
+      via,
+      resourceVersion: s.resourceVersion,
+      at,
+    });
+    return { ok: true, view: this.view()! };
+  }
+
+  /** A move request read beside the state: the owner performs it once. */
+  requested(raw: unknown): void {
+    this.lastRequest = raw;
+    this.performRequest();
+  }
+
+  private performRequest(): void {
+    if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
+    const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    if (!r.ok) return;
+    const { request } = r;
+    this.performed = request.id;
+    const by = requesterOf(request);
+    const input =
+      request.action === "promote"
+        ? ({ type: "promote", full: request.full ?? false } as const)
+        : ({ type: request.action } as const);
+    const out = this.operate(input, by);
+    if (!out.ok)
+      this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
+    this.persist();
+  }
+
   /** Timed pauses end here (the server's 1 s sweep). */
   tick(): void {
     const refusal = this.s ? this.refusal() : null;
@@ -373,6 +644,8 @@ export class StagedRollouts {
     // starting now would not find it: it would send its nodes the new revision at once).
     if (active && !this.wasActive && this.reload)
       void this.reload().then(() => {
+        this.performRequest(); // one asked while no replica owned the rollout
+        if (this.takeAwaited()) return;
         if (!this.s) return;
         this.persist();
         // A wave the previous holder saw settle (or none saw: its nodes applied before) is
@@ -390,6 +663,25 @@ export class StagedRollouts {
   }
 
   /**
+   * Taking the Lease over while holding nodes for a staged revision the previous owner never
+   * persisted (it died first): this replica cuts and starts it now, as the owner. True if so.
+   */
+  private takeAwaited(): boolean {
+    const a = this.awaiting;
+    if (!a) return false;
+    if (this.s?.revision === a.revision) {
+      this.awaiting = null;
+      return false;
+    }
+    if (hasSelector(a.strategy) && this.opts.labels) this.holdForLabels(a);
+    else {
+      this.start(a.next, a.previous, a.strategy, undefined, a.user);
+      this.fleet?.pushTo(this.s?.waves[0] ?? []);
+    }
+    return true;
+  }
+
+  /**
    * After a restart: resumes the persisted rollout of the current revision. `find` looks a
    * revision up in the store's history (the previous one's config).
    */
@@ -397,9 +689,11 @@ export class StagedRollouts {
     current: () => Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
   ): Promise<void> {
+    this.source = { current, find };
     this.reload = () => this.load(current(), find);
     this.wasActive = this.isActive();
     await this.load(current(), find);
+    this.refollow(); // a state read through the watch before
   }
 
   private isActive(): boolean {
@@ -421,6 +715,7 @@ export class StagedRollouts {
       return;
     }
     this.past = parsed.data.past;
+    this.performed = parsed.data.performed ?? this.performed;
     const s = parsed.data.current && current ? sameRollout(parsed.data.current, current) : null;
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
@@ -437,7 +732,8 @@ export class StagedRollouts {
       );
       return;
     }
-    this.s = s;
+    // An older dashboard's state names its waves only: their boundaries are its cut.
+    this.s = withBounds(s);
     this.previous = previous;
     this.notePlaces();
     this.opts.log.info(
@@ -454,6 +750,11 @@ export class StagedRollouts {
     const refused = this.finished() ? null : this.refusal();
     if (refused)
       return { ok: false, error: actionRefused(input.type, refused, this.s.previous?.revision) };
+    if (this.follows())
+      return {
+        ok: false,
+        error: `${input.type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`,
+      };
     const r = this.input(input, user);
     return r ?? { ok: true, view: this.view()! };
   }
@@ -461,7 +762,7 @@ export class StagedRollouts {
   /** Runs the state machine; undefined when it took the input. */
   private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
     const s = this.s!;
-    if (this.holds(input)) return;
+    if (this.follows() || this.holds(input)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -595,12 +896,67 @@ export class StagedRollouts {
     const released = s.waves.slice(0, s.core.step + 1).flat();
     let failed = 0;
     for (const name of released) {
-      const n = this.fleet?.nodes.get(name);
-      const o = n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+      const o = this.outcome(s, name);
       if (o === "pending") return null;
       if (o === "failed") failed++;
     }
     return failed;
+  }
+
+  /**
+   * Where a released node stands: a node another replica holds by its NodeMasquerade (its
+   * holder's word), one held here by its record; observe-mode nodes have nothing to apply.
+   */
+  private outcome(s: StagedState, name: string): NodeOutcome {
+    if (s.failed[name] !== undefined) return "failed";
+    const st = this.opts.remote?.status(name);
+    if (st) return remoteOutcome(name, st, s.revision).outcome;
+    const n = this.fleet?.nodes.get(name);
+    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+  }
+
+  /**
+   * NodeMasquerades changed (replica sync): the owner pauses on a released node another replica
+   * holds that failed to apply, drifted, or went offline soon after applying, as on its own,
+   * and settles the wave when they applied.
+   */
+  remoteChanged(names: readonly string[]): void {
+    const s = this.s;
+    if (!s || !this.opts.remote || this.follows() || this.finished()) return;
+    for (const name of names) this.remoteOne(s, name);
+    this.settle();
+  }
+
+  private remoteOne(s: StagedState, name: string): void {
+    const st = this.opts.remote?.status(name);
+    // Gone everywhere (its object deleted): no longer waited for.
+    if (!st && this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name)) this.removed(name);
+    // released() places a node new to the rollout (joined on another replica).
+    if (!st || st.mode === "observe" || !this.released(name)) return;
+    const o = remoteOutcome(name, st, s.revision);
+    if (o.outcome === "failed") {
+      if (s.failed[name] !== undefined) return;
+      s.failed[name] = o.failed;
+      this.input({ type: "failure", reason: o.pause }, "system");
+    } else if (o.outcome === "applied") {
+      if (st.connected) this.appliedAt.set(name, this.now());
+      else this.remoteOffline(name, st);
+    }
+  }
+
+  /** A node held elsewhere that applied went offline: too soon after applying pauses. */
+  private remoteOffline(name: string, st: NodeMasqueradeStatus): void {
+    const applied = this.appliedAt.get(name);
+    const off = offlineSince(st);
+    const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
+    if (applied === undefined || off === undefined || off - applied > window) return;
+    this.appliedAt.delete(name); // once
+    const secs = Math.max(0, Math.round((off - applied) / 1000));
+    const by = `held by replica ${st.replica || "(none)"}`;
+    this.input(
+      { type: "failure", reason: `${name} went offline ${secs} s after applying (${by})` },
+      "system",
+    );
   }
 
   private paused(): void {
@@ -629,9 +985,26 @@ export class StagedRollouts {
     return this.fleet?.nodes.values() ?? [];
   }
 
+  /**
+   * The nodes a rollout is cut over, in one agent mode: those this replica holds, and those
+   * other replicas hold (their NodeMasquerade; this replica's record wins for a node in both).
+   */
+  private cutNodes(mode: "enforce" | "observe"): { name: string }[] {
+    const out: { name: string }[] = [...this.fleetNodes()].filter((n) => n.hello.mode === mode);
+    const here = new Set(this.fleet?.nodes.keys() ?? []);
+    for (const n of this.opts.remote?.list() ?? [])
+      if (n.mode === mode && !here.has(n.name)) out.push(n);
+    return out;
+  }
+
   /** Ends the current rollout; `by`: the revision that replaces it. */
   private clear(by?: number): void {
-    if (this.s === null) return;
+    const held = this.awaiting !== null;
+    this.awaiting = null;
+    if (this.s === null) {
+      if (held) this.changed();
+      return;
+    }
     this.retire(by);
     this.s = null;
     this.previous = null;
@@ -640,7 +1013,9 @@ export class StagedRollouts {
 
   private persist(): void {
     if (!this.isActive()) return;
-    this.writer.write({ version: 2, current: this.s, past: this.past });
+    const begun = this.begun !== undefined ? { begun: this.begun } : {};
+    const performed = this.performed !== undefined ? { performed: this.performed } : {};
+    this.writer.write({ version: 2, ...begun, ...performed, current: this.s, past: this.past });
   }
 
   /**
@@ -662,9 +1037,14 @@ export class StagedRollouts {
   placeOf(name: string): NodeRolloutPlace | null {
     const s = this.s;
     if (!s || !this.previous || s.core.phase === "healthy") return null;
-    const wave = this.waveIndex(s).get(name);
+    const remote = this.opts.remote?.status(name);
+    // A node another replica holds, not placed yet (it joined there): placed as the owner does.
+    const other = remote && remote.mode !== "observe";
+    const wave = this.waveIndex(s).get(name) ?? (other ? this.waveOf(name) : undefined);
     if (wave === undefined) return null;
-    const applied = this.fleet?.nodes.get(name)?.appliedRevision ?? null;
+    const applied = remote
+      ? (remote.appliedRevision ?? null)
+      : (this.fleet?.nodes.get(name)?.appliedRevision ?? null);
     return placeIn(s, this.previous.revision, wave, name, applied);
   }
 
@@ -724,6 +1104,33 @@ export class StagedRollouts {
   }
 }
 
+/**
+ * Does the strategy pick its canary by label selector? Its waves need the nodes' labels: the
+ * saving replica's announcement (intend) carries them; another replica reads them (`labels`),
+ * and one that cannot takes the default strategy, never an empty canary by mistake.
+ */
+function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selector: object } } {
+  return s.kind === "waves" && "selector" in s.canary;
+}
+
+/** The state with its boundaries (an older dashboard's gets those of its lists). */
+function withBounds(s: StagedState): StagedState {
+  return s.bounds ? s : { ...s, ...boundsField(s.waves, s.strategy as WavesStrategy) };
+}
+
+/**
+ * The boundaries of a cut, for the state; none when a selector canary is longer than a rollout
+ * may list (its state is not persisted then either: problems()), and late nodes are placed
+ * from the lists (waveOfNewNode) as before.
+ */
+function boundsField(waves: string[][], s: WavesStrategy): { bounds?: WaveBounds } {
+  try {
+    return { bounds: boundsOf(waves, s) };
+  } catch {
+    return {};
+  }
+}
+
 /** Tells each name in exactly one of `a` and `b`. */
 function tellDifference(
   a: ReadonlySet<string>,
@@ -742,14 +1149,4 @@ function waveNames(from: number, to: number): string {
 function describeStart(s: StagedState): string {
   const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
   return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
-}
-
-/**
- * The persisted rollout if it is the one of `current`: the same revision, or (a merged
- * config, numbered anew after a restart) the same config, then renumbered as `current`.
- */
-function sameRollout(s: StagedState, current: Desired): StagedState | null {
-  if (s.revision === current.revision) return s;
-  if (!s.config || !configsEqual(s.config, current.config)) return null;
-  return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
 }

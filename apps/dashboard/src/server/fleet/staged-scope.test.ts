@@ -10,18 +10,30 @@ describe("stagedRefusalOf", () => {
       want: "this replica has not listed the dashboard replicas' Leases yet, so it cannot tell whether other replicas push changes to nodes too",
     },
     {
-      desc: "one other replica",
+      desc: "others, with the singleton Lease electing the rollout's owner: waves may run",
       input: ["dash-b"],
-      want: "dashboard replica dash-b is active too and each replica pushes a change to the nodes it holds, so waves run by one replica would not hold the change back from the others' nodes",
+      want: null,
     },
     {
-      desc: "many: five named, the rest counted",
+      desc: "one other replica, no leader election: no owner, refused",
+      input: ["dash-b"],
+      elected: false,
+      want: "dashboard replica dash-b is active too and no singleton Lease elects one replica to own the rollout (leader election is off), so waves run by one replica would not hold the change back from the others' nodes",
+    },
+    {
+      desc: "many without an owner: five named, the rest counted",
       input: ["r1", "r2", "r3", "r4", "r5", "r6", "r7"],
-      want: "dashboard replicas r1, r2, r3, r4, r5 and 2 more are active too and each replica pushes a change to the nodes it holds, so waves run by one replica would not hold the change back from the others' nodes",
+      elected: false,
+      want: "dashboard replicas r1, r2, r3, r4, r5 and 2 more are active too and no singleton Lease elects one replica to own the rollout (leader election is off), so waves run by one replica would not hold the change back from the others' nodes",
     },
   ];
-  for (const { desc, input, want } of cases)
-    it(desc, () => expect(stagedRefusalOf(input)).toBe(want));
+  for (const { desc, input, want, elected } of cases as {
+    desc: string;
+    input: string[] | null;
+    want: string | null;
+    elected?: boolean;
+  }[])
+    it(desc, () => expect(stagedRefusalOf(input, elected)).toBe(want));
 });
 
 describe("refusal answers", () => {

@@ -1,9 +1,8 @@
-// A staged rollout is kept by one dashboard replica (its waves, pauses and promotions live in
-// that replica's StagedRollouts), while with replica sync every replica pushes a change to the
-// reporters it holds. So while another replica is active, waves run here would not hold the
-// change back from its nodes, and this replica's view of them would count only its own nodes.
-// Until rollouts are coordinated fleet-wide, a staged rollout is refused then: these are the
-// sentences that say why and what to do instead (issue 17; README "Staged rollouts").
+// A staged rollout runs fleet-wide with every replica active only because one replica owns it:
+// the singleton Lease holder cuts and steps it over every node, the others follow its state
+// (docs/scale-out.md). Where that cannot hold (leader election off, or the replica Leases not
+// listed yet), a staged rollout is refused: these are the sentences that say why and what to
+// do instead (issue 17; README "Staged rollouts").
 
 /** What to do instead of starting a staged rollout while it is refused. */
 const INSTEAD =
@@ -16,14 +15,16 @@ function list(names: readonly string[]): string {
 
 /**
  * Why a staged rollout cannot run correctly on this replica, given the other replicas renewing
- * their Lease (null: not listed yet, so not known); null when it can (no other replica).
+ * their Lease (null: not listed yet, so not known); null when it can: alone, or with others
+ * while the singleton Lease (`elected`) makes one replica the rollout's owner, which cuts and
+ * steps it over every node while the others follow it (docs/scale-out.md).
  */
-export function stagedRefusalOf(others: readonly string[] | null): string | null {
+export function stagedRefusalOf(others: readonly string[] | null, elected = true): string | null {
   if (others === null)
     return "this replica has not listed the dashboard replicas' Leases yet, so it cannot tell whether other replicas push changes to nodes too";
-  if (others.length === 0) return null;
+  if (others.length === 0 || elected) return null;
   const who = others.length === 1 ? `replica ${others[0]} is` : `replicas ${list(others)} are`;
-  return `dashboard ${who} active too and each replica pushes a change to the nodes it holds, so waves run by one replica would not hold the change back from the others' nodes`;
+  return `dashboard ${who} active too and no singleton Lease elects one replica to own the rollout (leader election is off), so waves run by one replica would not hold the change back from the others' nodes`;
 }
 
 /** The 422 answer to a save (or rollback) that asks for waves while they are refused. */

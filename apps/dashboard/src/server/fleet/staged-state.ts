@@ -10,6 +10,7 @@ import {
   type RolloutWaveView,
   rolloutStrategySchema,
   type StagedRolloutView,
+  waveBoundsSchema,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -65,6 +66,12 @@ export const stagedStateSchema = z.strictObject({
     pause: pauseSchema.nullable(),
     aborted: z.boolean(),
   }),
+  /**
+   * The waves' boundaries in the stable hash order, fixed at the start (rollout-membership.ts):
+   * every replica places a node not in the lists (joined late, held by another replica) the
+   * same way from these alone. Absent in an older dashboard's state: derived from the lists.
+   */
+  bounds: waveBoundsSchema.optional(),
   /** Observe-mode nodes split into waves among themselves (their upstream pods are recreated
    * as their wave is released; nothing is sent to them or waited for). */
   observe: z
@@ -97,6 +104,13 @@ export type PastRollout = z.infer<typeof pastSchema>;
  */
 export const persistedSchema = z.strictObject({
   version: z.literal(2),
+  /**
+   * The newest revision the owner (the singleton Lease holder) has begun, staged or not: a
+   * replica holding its nodes for a staged revision learns the owner rolled it out at once.
+   */
+  begun: revision.optional(),
+  /** The id of the last move request (staged-request.ts) the owner performed. */
+  performed: z.string().max(64).optional(),
   current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
   past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });
@@ -116,6 +130,8 @@ export function pastOf(s: StagedState): PastRollout {
 export interface RolloutPersistence {
   loadRollout(): Promise<unknown | null>;
   saveRollout(state: unknown | null): Promise<void>;
+  /** Writes a move request for the owner (where the store is shared by replicas). */
+  saveRequest?(request: unknown): Promise<void>;
 }
 
 /** One write at a time; a state changed while a write runs is written after it (newest wins). */
@@ -165,11 +181,10 @@ export function outcomeOf(s: StagedState, n: NodeRecord | undefined, name: strin
   return n?.appliedRevision === s.revision ? "applied" : "pending";
 }
 
-export function waveView(
-  s: StagedState,
-  index: number,
-  nodes: ReadonlyMap<string, NodeRecord>,
-): RolloutWaveView {
+/** Where a released node stands (local records, or another replica's NodeMasquerade). */
+export type OutcomeOf = (name: string) => NodeOutcome;
+
+export function waveView(s: StagedState, index: number, outcome: OutcomeOf): RolloutWaveView {
   const names = [...s.waves[index]!].sort();
   const out: RolloutWaveView = {
     index,
@@ -184,7 +199,7 @@ export function waveView(
     failedNodes: [],
   };
   for (const name of names) {
-    const o = out.released ? outcomeOf(s, nodes.get(name), name) : "pending";
+    const o = out.released ? outcome(name) : "pending";
     out[o]++;
     if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name]! });
     else push(o === "applied" ? out.appliedNodes : out.pendingNodes, name);
@@ -213,10 +228,7 @@ export function messageOf(s: StagedState): string {
   return `${wave} is applying the revision`;
 }
 
-export function stagedView(
-  s: StagedState,
-  nodes: ReadonlyMap<string, NodeRecord>,
-): StagedRolloutView {
+export function stagedView(s: StagedState, outcome: OutcomeOf): StagedRolloutView {
   if (s.strategy.kind !== "waves") throw new Error("a staged rollout has waves");
   return {
     resourceVersion: s.resourceVersion,
@@ -229,7 +241,7 @@ export function stagedView(
     pause: s.core.pause,
     aborted: s.core.aborted,
     message: messageOf(s),
-    waves: s.waves.map((_, i) => waveView(s, i, nodes)),
+    waves: s.waves.map((_, i) => waveView(s, i, outcome)),
     actions: s.actions,
     startedAt: s.startedAt,
     startedBy: s.startedBy,

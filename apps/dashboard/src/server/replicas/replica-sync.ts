@@ -62,6 +62,7 @@ export class ReplicaSync {
   private problem: string | undefined;
   /** Per object claiming a connection here that this process does not hold: first seen at. */
   private readonly orphans = new Map<string, number>();
+  private readonly objectListeners: ((names: string[]) => void)[] = [];
 
   constructor(private readonly o: ReplicaSyncOptions) {
     this.api = o.api ?? nodeMasqueradeApi(o.clients.kc);
@@ -124,7 +125,13 @@ export class ReplicaSync {
         this.rewriteIfDeleted(fleet, name);
         feed.node(name);
       }
+      for (const fn of this.objectListeners) fn(names);
     });
+  }
+
+  /** Also tells `fn` of every NodeMasquerade change (the staged rollout's owner counts them). */
+  onObjects(fn: (names: string[]) => void): void {
+    this.objectListeners.push(fn);
   }
 
   /** A node held here whose object was deleted (expiry, a person): written again, as it is now. */
@@ -183,9 +190,12 @@ export class ReplicaSync {
     for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);
   }
 
-  /** Why a staged rollout cannot run correctly here: other replicas are active (or not known). */
-  stagedRefusal(): string | null {
-    return stagedRefusalOf(this.leases.liveOthers());
+  /**
+   * Why a staged rollout cannot run correctly here (other replicas not known yet, or active
+   * without a singleton Lease to elect the rollout's owner: `elected` false); null when it can.
+   */
+  stagedRefusal(elected = true): string | null {
+    return stagedRefusalOf(this.leases.liveOthers(), elected);
   }
 
   problems(): string[] {

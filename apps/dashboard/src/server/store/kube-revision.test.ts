@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { sha256 } from "@masq/node-util";
+import type { RolloutStrategy } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import {
   annotatedRevision,
@@ -120,5 +121,78 @@ describe("annotations", () => {
       message: "edited outside the dashboard",
     });
     expect(describeRevision(cm("old", a, fields))).toMatchObject({ author: "alice", message: "m" });
+  });
+});
+
+describe("the strategy saved with a revision", () => {
+  const text = "nonMasqueradeCIDRs: [10.0.0.0/8]\n";
+  const waves: RolloutStrategy = {
+    kind: "waves",
+    canary: { percent: 10 },
+    waves: [50, 100],
+    pause: { kind: "manual" },
+  };
+  const saved = annotationsFor({
+    author: "alice",
+    message: "m",
+    text,
+    revision: 5,
+    strategy: waves,
+  });
+  const key = "ipmasq.dev/rollout-strategy";
+  const cases: {
+    desc: string;
+    input: { text: string; annotations: Record<string, string> };
+    want: unknown;
+  }[] = [
+    {
+      desc: "a save's strategy, the text unchanged",
+      input: { text, annotations: saved },
+      want: waves,
+    },
+    {
+      desc: "an outside edit of the text: not trusted (the default strategy's)",
+      input: { text: `${text}# edited\n`, annotations: saved },
+      want: undefined,
+    },
+    {
+      desc: "a save without a strategy: none",
+      input: {
+        text,
+        annotations: annotationsFor({ author: "a", message: "m", text, revision: 5 }),
+      },
+      want: undefined,
+    },
+    {
+      desc: "not JSON: none",
+      input: { text, annotations: { ...saved, [key]: "waves please" } },
+      want: undefined,
+    },
+    {
+      desc: "JSON that is no strategy (waves not reaching 100%): none",
+      input: { text, annotations: { ...saved, [key]: JSON.stringify({ ...waves, waves: [50] }) } },
+      want: undefined,
+    },
+    {
+      desc: "all at once",
+      input: { text, annotations: { ...saved, [key]: '{"kind":"all-at-once"}' } },
+      want: { kind: "all-at-once" },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(describeRevision(cm(input.text, input.annotations)).strategy).toEqual(want);
+  });
+
+  it("a later write without a strategy (a save, a stamp of an outside edit) removes it", () => {
+    const later = annotationsFor({ author: "b", message: "m2", text: "x", revision: 6 });
+    expect(withAnnotations(saved, later)[key]).toBeUndefined();
+    const again = annotationsFor({
+      author: "b",
+      message: "m2",
+      text: "x",
+      revision: 6,
+      strategy: waves,
+    });
+    expect(JSON.parse(withAnnotations(saved, again)[key]!)).toEqual(waves);
   });
 });

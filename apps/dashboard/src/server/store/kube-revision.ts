@@ -11,6 +11,7 @@
 // every write carries and never stamps a different one. Pure functions: the store does the I/O.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { sha256 } from "@masq/node-util";
+import { type RolloutStrategy, rolloutStrategySchema } from "@masq/shared";
 import type { ConfigRevision } from "./types.js";
 
 export const CONFIG_KEY = "config";
@@ -21,6 +22,7 @@ export const ANNOTATIONS = {
   updatedAt: `${A}updated-at`,
   sha: `${A}config-sha256`,
   revision: `${A}revision`,
+  strategy: `${A}rollout-strategy`,
 } as const;
 /** The annotation the previous release wrote the revision to. */
 export const LEGACY_REVISION_ANNOTATION = `${A}generation`;
@@ -29,11 +31,20 @@ export const FIELD_MANAGER = "ipmasq-dashboard";
 
 export type RevisionMeta = Omit<ConfigRevision, "revision">;
 
-/** The annotations a write by the dashboard carries. */
+/**
+ * The annotations a write by the dashboard carries. `strategy`: how the save rolls out, written
+ * in the same update as the text so every replica reads it with the revision (absent: the
+ * default strategy; withAnnotations removes an earlier save's).
+ */
 export function annotationsFor(
-  m: Pick<RevisionMeta, "author" | "message" | "text"> & { revision: number; updatedAt?: string },
+  m: Pick<RevisionMeta, "author" | "message" | "text"> & {
+    revision: number;
+    updatedAt?: string;
+    strategy?: RolloutStrategy;
+  },
 ): Record<string, string> {
   return {
+    ...(m.strategy ? { [ANNOTATIONS.strategy]: JSON.stringify(m.strategy) } : {}),
     [ANNOTATIONS.author]: m.author,
     [ANNOTATIONS.message]: m.message,
     [ANNOTATIONS.updatedAt]: m.updatedAt ?? new Date().toISOString(),
@@ -44,12 +55,17 @@ export function annotationsFor(
   };
 }
 
-/** A ConfigMap's annotations with ours written over them. */
+/**
+ * A ConfigMap's annotations with ours written over them. An earlier save's strategy goes when
+ * ours names none: the sha is written anew, and would vouch for it.
+ */
 export function withAnnotations(
   existing: Record<string, string> | undefined,
   ours: Record<string, string>,
 ): Record<string, string> {
-  return { ...existing, ...ours };
+  const out = { ...existing, ...ours };
+  if (!(ANNOTATIONS.strategy in ours)) delete out[ANNOTATIONS.strategy];
+  return out;
 }
 
 /** Does the text still match what the dashboard (or its stamp) last wrote? */
@@ -64,12 +80,14 @@ export function describe(cm: V1ConfigMap): RevisionMeta {
   const text = cm.data?.[CONFIG_KEY] ?? "";
   const a = cm.metadata?.annotations ?? {};
   if (ownedBy(cm)) {
+    const strategy = annotatedStrategy(a[ANNOTATIONS.strategy]);
     return {
       resourceVersion,
       text,
       author: a[ANNOTATIONS.author] ?? "unknown",
       message: a[ANNOTATIONS.message] ?? "",
       updatedAt: a[ANNOTATIONS.updatedAt] ?? new Date().toISOString(),
+      ...(strategy ? { strategy } : {}),
     };
   }
   // managedFields times have second precision: on a tie, the other manager is the editor.
@@ -119,6 +137,21 @@ export function annotatedRevision(cm: V1ConfigMap): number | undefined {
   const raw = a?.[ANNOTATIONS.revision] ?? a?.[LEGACY_REVISION_ANNOTATION];
   if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
   return Number(raw);
+}
+
+/**
+ * The strategy annotation of a text that is ours (describe checks the sha), when it is a
+ * strategy (JSON, rolloutStrategySchema); anything else is the default strategy's, as for an
+ * edit made outside the dashboard.
+ */
+export function annotatedStrategy(raw: string | undefined): RolloutStrategy | undefined {
+  if (raw === undefined || raw.length > 4096) return undefined;
+  try {
+    const r = rolloutStrategySchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function timeOf(t: Date | string | undefined): number {

@@ -8,7 +8,9 @@ import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
 
-const KEY = "rollout.json";
+/** The history ConfigMap key that holds the rollout state. */
+export const ROLLOUT_KEY = "rollout.json";
+const KEY = ROLLOUT_KEY;
 
 export interface KubeRolloutOptions {
   core: CoreV1Api;
@@ -34,13 +36,25 @@ export async function loadKubeRollout(o: KubeRolloutOptions): Promise<unknown | 
   return raw === undefined ? null : (JSON.parse(raw) as unknown);
 }
 
+/** The key of a move (promote, retry, abort) asked on a replica that does not own the rollout. */
+export const REQUEST_KEY = "rollout-request.json";
+
 /** Writes (null: removes) the state; retried on conflicts with the history's own writes. */
-export async function saveKubeRollout(o: KubeRolloutOptions, state: unknown | null): Promise<void> {
+export function saveKubeRollout(o: KubeRolloutOptions, state: unknown | null): Promise<void> {
+  return saveKubeKey(o, KEY, state);
+}
+
+/** Writes a move request beside the state (the owner performs it once: staged-request.ts). */
+export function saveKubeRequest(o: KubeRolloutOptions, request: unknown): Promise<void> {
+  return saveKubeKey(o, REQUEST_KEY, request);
+}
+
+async function saveKubeKey(o: KubeRolloutOptions, key: string, state: unknown | null) {
   for (let attempt = 0; attempt < 8; attempt++) {
     const cm = await read(o);
     const data = { ...cm?.data };
-    if (state === null) delete data[KEY];
-    else data[KEY] = JSON.stringify(state);
+    if (state === null) delete data[key];
+    else data[key] = JSON.stringify(state);
     try {
       if (cm) {
         await o.core.replaceNamespacedConfigMap({

@@ -26,7 +26,13 @@ import {
   type RevisionMeta,
   withAnnotations,
 } from "./kube-revision.js";
-import { type KubeRolloutOptions, loadKubeRollout, saveKubeRollout } from "./kube-rollout.js";
+import {
+  type KubeRolloutOptions,
+  loadKubeRollout,
+  saveKubeRequest,
+  saveKubeRollout,
+} from "./kube-rollout.js";
+import { KubeRolloutWatch, type RolloutListener } from "./kube-rollout-watch.js";
 import {
   type ConfigRevision,
   type ConfigStore,
@@ -74,6 +80,7 @@ export class KubeStore implements ConfigStore {
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly revisions: KubeHistory;
   private readonly watcher: ListWatcher<V1ConfigMap>;
+  private rolloutWatch: KubeRolloutWatch | undefined;
 
   constructor(private readonly opts: KubeStoreOptions) {
     const { clients, namespace, name, log } = opts;
@@ -150,12 +157,27 @@ export class KubeStore implements ConfigStore {
     return saveKubeRollout(this.rolloutTarget(), state);
   }
 
+  /** A move asked on a replica that does not own the rollout, for the owner to perform. */
+  saveRolloutRequest(request: unknown): Promise<void> {
+    return saveKubeRequest(this.rolloutTarget(), request);
+  }
+
+  /** Follows the rollout state and move requests (one listener; started on this call). */
+  watchRollout(listener: RolloutListener): void {
+    const { clients, namespace, historyName: name, log } = this.opts;
+    this.rolloutWatch ??= new KubeRolloutWatch({ clients, namespace, name, log }, listener);
+    this.rolloutWatch.start().catch((e) => {
+      log.warn({ err: e }, "cannot follow the staged rollout state: this replica holds its nodes");
+    });
+  }
+
   private rolloutTarget(): KubeRolloutOptions {
     const { clients, namespace, historyName, recreate } = this.opts;
     return { core: clients.core, namespace, name: historyName, create: recreate };
   }
 
   async close(): Promise<void> {
+    await this.rolloutWatch?.stop();
     await this.watcher.stop();
     await this.ingestMutex.run(async () => undefined);
   }

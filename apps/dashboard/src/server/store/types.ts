@@ -3,6 +3,7 @@
 // validation happen above them, so a store can hold (and report) an invalid config that
 // someone wrote by hand.
 
+import type { RolloutStrategy } from "@masq/shared";
 import { z } from "zod";
 
 /** What both stores record of a revision besides its text (the file store's index entries,
@@ -22,6 +23,11 @@ export const revisionMetaSchema = z.object({
 export interface ConfigRevision extends z.infer<typeof revisionMetaSchema> {
   /** The ConfigMap `config` text, upstream format. */
   text: string;
+  /**
+   * How it rolls out, as saved with it (the Kubernetes store's `ipmasq.dev/rollout-strategy`,
+   * trusted only while `ipmasq.dev/config-sha256` matches the text); absent: the default.
+   */
+  strategy?: RolloutStrategy;
 }
 
 export interface SaveRequest {
@@ -30,6 +36,8 @@ export interface SaveRequest {
   message: string;
   /** The revision the author edited; any other current revision is a conflict. */
   expectedResourceVersion: string;
+  /** How it rolls out (kept with the revision where the store can: kube-revision.ts). */
+  strategy?: RolloutStrategy;
 }
 
 /** A save based on a revision that is no longer current. Carries the current one. */
@@ -79,6 +87,13 @@ export interface ConfigStore {
   /** The staged rollout's state kept beside the revisions (checked by its reader); null: none. */
   loadRollout?(): Promise<unknown | null>;
   saveRollout?(state: unknown | null): Promise<void>;
+  /** Calls `listener` with the rollout state and move requests as they change (Kubernetes). */
+  watchRollout?(listener: {
+    state(raw: unknown | null): void;
+    request(raw: unknown | null): void;
+  }): void;
+  /** Writes a move request beside the rollout state (checked by its reader). */
+  saveRolloutRequest?(request: unknown): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -78,7 +78,8 @@ export const endpoints = {
   rollout: (signal?: AbortSignal) =>
     api<{ rollout: StagedRolloutView | null }>("/api/rollout", { signal }),
   rolloutAction: (action: "promote" | "retry" | "abort", body: { full?: boolean } = {}) =>
-    api<{ rollout: StagedRolloutView | null }>(`/api/rollout/${action}`, {
+    // `requested`: asked on a replica that does not own the rollout, passed on to its owner (202).
+    api<{ rollout: StagedRolloutView | null; requested?: string }>(`/api/rollout/${action}`, {
       method: "POST",
       body,
     }),

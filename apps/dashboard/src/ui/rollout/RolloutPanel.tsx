@@ -97,11 +97,11 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
       a === "promote-full"
         ? endpoints.rolloutAction("promote", { full: true })
         : endpoints.rolloutAction(a),
-    onSuccess: (body) => qc.setQueryData(["rollout"], body),
+    onSuccess: (body) => qc.setQueryData(["rollout"], { rollout: body.rollout }),
   });
   const open = r.phase === "progressing" || r.phase === "paused";
   if (!open) return null;
-  // Held (other dashboard replicas are active): the server refuses every move, so none is offered.
+  // Held (staged rollouts refused: leader election off, or Leases not listed): no move is offered.
   const held = r.held !== undefined;
   const last = held || r.step >= r.waves.length - 1;
   const failed = !held && r.waves.some((w) => w.failed > 0);
@@ -128,6 +128,11 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
       {m.isError ? (
         <span role="alert" className="text-sm text-red-700 dark:text-red-400">
           {errorMessage(m.error)}
+        </span>
+      ) : null}
+      {m.data?.requested ? (
+        <span role="status" className="text-xs text-zinc-600 dark:text-zinc-400">
+          {m.data.requested}
         </span>
       ) : null}
     </div>

@@ -1,0 +1,49 @@
+// Where a node another dashboard replica holds stands in a staged rollout, read from its
+// NodeMasquerade status (docs/scale-out.md step 5): the owner counts and pauses on these as on
+// the nodes it holds (staged-rollout.ts: applied, failed to apply, drifted, offline soon after
+// applying), and every replica's rollout view and rows show them.
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+
+export type RemoteOutcome =
+  | { outcome: "applied" | "pending" }
+  /** `failed`: the node's reason for the rollout's list; `pause`: the sentence pausing it. */
+  | { outcome: "failed"; failed: string; pause: string };
+
+/**
+ * The outcome of a released node held by another replica for the rollout of `revision`:
+ * applied when its holder says it runs the revision (failed if it drifted from it since);
+ * failed when its holder sent it the revision and its apply failed (health `error`); pending
+ * otherwise, offline or not (it is waited for, never counted as applied unseen).
+ */
+export function remoteOutcome(
+  name: string,
+  st: NodeMasqueradeStatus,
+  revision: number,
+): RemoteOutcome {
+  const by = `held by replica ${st.replica || "(none)"}`;
+  const message = st.message || "no reason given";
+  if (st.mode === "observe") return { outcome: "applied" };
+  if (st.appliedRevision === revision) {
+    if (st.health !== "drifted") return { outcome: "applied" };
+    return {
+      outcome: "failed",
+      failed: `drifted: ${message} (${by})`,
+      pause: `${name} drifted from revision ${revision}: ${message} (${by})`,
+    };
+  }
+  if (st.health === "error" && st.desiredRevision === revision)
+    return {
+      outcome: "failed",
+      failed: `${message} (${by})`,
+      pause: `${name} failed to apply: ${message} (${by})`,
+    };
+  return { outcome: "pending" };
+}
+
+/** When its reporter disconnected (the Connected condition's transition), ms; undefined: not. */
+export function offlineSince(st: NodeMasqueradeStatus): number | undefined {
+  if (st.connected) return undefined;
+  const c = st.conditions?.find((x) => x.type === "Connected" && x.status === "False");
+  const at = c ? Date.parse(c.lastTransitionTime) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}

@@ -1,0 +1,81 @@
+import { defaultConfig } from "@masq/shared";
+import { describe, expect, it } from "vitest";
+import type { Desired } from "../config/merged-desired.js";
+import { type Followed, followedOf } from "./staged-follow.js";
+
+const cfg = (cidr: string) => ({ ...defaultConfig(), nonMasqueradeCIDRs: [cidr] });
+const v1: Desired = { revision: 1, resourceVersion: "1", config: cfg("10.0.0.0/8") };
+const v2: Desired = { revision: 2, resourceVersion: "2", config: cfg("192.168.0.0/16") };
+const rollout = (revision: number, previousConfig?: object) => ({
+  version: 1,
+  resourceVersion: String(revision),
+  revision,
+  previous: { resourceVersion: "1", revision: 1 },
+  config: cfg("192.168.0.0/16"),
+  ...(previousConfig ? { previousConfig } : {}),
+  strategy: { kind: "waves", canary: { count: 1 }, waves: [100], pause: { kind: "manual" } },
+  waves: [["a"], ["b"]],
+  bounds: { last: ["a", "b"] },
+  core: { step: 0, lastStep: 1, phase: "progressing", pause: null, aborted: false },
+  failed: {},
+  actions: [],
+  startedAt: 1,
+  startedBy: "alice",
+});
+
+describe("followedOf", () => {
+  const cases: {
+    desc: string;
+    input: { raw: unknown; current: Desired };
+    want: Followed["kind"];
+  }[] = [
+    {
+      desc: "the owner's rollout of the revision: followed",
+      input: {
+        raw: { version: 2, begun: 2, current: rollout(2, v1.config), past: [] },
+        current: v2,
+      },
+      want: "rollout",
+    },
+    {
+      desc: "the owner began it without waves: at once",
+      input: { raw: { version: 2, begun: 2, current: null, past: [] }, current: v2 },
+      want: "at-once",
+    },
+    {
+      desc: "the owner has not begun it yet (its state is of the one before): held",
+      input: { raw: { version: 2, begun: 1, current: null, past: [] }, current: v2 },
+      want: "not-yet",
+    },
+    {
+      desc: "the owner began a later one (this replica is behind): held, never at once",
+      input: { raw: { version: 2, begun: 3, current: null, past: [] }, current: v2 },
+      want: "not-yet",
+    },
+    {
+      desc: "an older dashboard's state (no begun) of another revision: held",
+      input: { raw: { version: 2, current: null, past: [] }, current: v2 },
+      want: "not-yet",
+    },
+    {
+      desc: "not a rollout state: held",
+      input: { raw: { version: 2, current: "x", past: [] }, current: v2 },
+      want: "not-yet",
+    },
+    {
+      desc: "none persisted yet: held",
+      input: { raw: null, current: v2 },
+      want: "not-yet",
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(followedOf(input.raw, input.current).kind).toBe(want);
+  });
+
+  it("the previous revision comes from the state's kept config when there is one", () => {
+    const kept = followedOf({ version: 2, current: rollout(2, v1.config), past: [] }, v2);
+    expect(kept.kind === "rollout" && kept.previous).toEqual(v1);
+    const none = followedOf({ version: 2, current: rollout(2), past: [] }, v2);
+    expect(none.kind === "rollout" && none.previous).toBeNull();
+  });
+});

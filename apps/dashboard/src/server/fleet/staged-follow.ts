@@ -1,0 +1,48 @@
+// What a replica that does not own the staged rollout (it does not hold the singleton Lease)
+// makes of the state the owner persisted (docs/scale-out.md step 4): the rollout of the
+// revision it is told to enforce, or the owner's word that the revision goes at once, or not
+// known yet, in which case its nodes stay on the previous revision (late, never early).
+import { configsEqual } from "@masq/shared";
+import type { Desired } from "../config/merged-desired.js";
+import { type PastRollout, persistedSchema, type StagedState } from "./staged-state.js";
+
+export type Followed =
+  /** The owner's rollout of `current`; `previous` is null when its config is not kept. */
+  | { kind: "rollout"; state: StagedState; previous: Desired | null; past: PastRollout[] }
+  /** The owner began `current` without staging it: every node gets it. */
+  | { kind: "at-once"; past: PastRollout[] }
+  /** The owner has not begun `current` yet (or the state is not readable): nodes are held. */
+  | { kind: "not-yet"; reason: string };
+
+/**
+ * The persisted rollout if it is the one of `current`: the same revision, or (a merged
+ * config, numbered anew after a restart) the same config, then renumbered as `current`.
+ */
+export function sameRollout(s: StagedState, current: Desired): StagedState | null {
+  if (s.revision === current.revision) return s;
+  if (!s.config || !configsEqual(s.config, current.config)) return null;
+  return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
+}
+
+/** What the owner's persisted state (`raw`, unchecked) says of the revision `current`. */
+export function followedOf(raw: unknown, current: Desired): Followed {
+  const parsed = persistedSchema.safeParse(raw);
+  if (!parsed.success) return { kind: "not-yet", reason: "the rollout state is not readable" };
+  const { past, begun } = parsed.data;
+  const s = parsed.data.current ? sameRollout(parsed.data.current, current) : null;
+  if (s?.previous) {
+    const kept = s.previousConfig;
+    return {
+      kind: "rollout",
+      state: s,
+      previous: kept ? { ...s.previous, config: kept } : null,
+      past,
+    };
+  }
+  // Only the very revision: a later one begun means this replica has not seen the newest yet.
+  if (begun === current.revision) return { kind: "at-once", past };
+  return {
+    kind: "not-yet",
+    reason: `the owner has not begun revision ${current.revision} yet (newest begun: ${begun ?? "none"})`,
+  };
+}
