@@ -120,9 +120,17 @@ export class ReplicaLeases {
   async start(): Promise<void> {
     this.renewing = this.renew();
     await this.renewing;
-    await this.watcher.start().catch((e) => {
-      this.problem = `replica Leases cannot be listed: ${apiMessage(e)}`;
-    });
+    // A first list that fails is retried: given up on, every other replica would be "without a
+    // Lease" (their nodes unknown) and staged rollouts refused for this process's whole life.
+    if (!this.stopped) this.watcher.startInBackground();
+  }
+
+  /** Why the replica Leases are not known yet, while their first list fails. */
+  listProblem(): string | undefined {
+    const h = this.watcher.health;
+    return h.lists === 0 && h.lastError
+      ? `replica Leases cannot be listed (${h.lastError}): whether other replicas are active is not known`
+      : undefined;
   }
 
   /**
