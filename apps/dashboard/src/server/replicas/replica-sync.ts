@@ -121,6 +121,7 @@ export class ReplicaSync {
       for (const name of names) {
         this.takeResyncRequest(name);
         this.rewriteIfDeleted(fleet, name);
+        if (fleet.nodes.get(name)?.connected) this.writer.observedChanged(name);
         feed.node(name);
       }
     });
