@@ -14,8 +14,16 @@ it("a replica started while the API server is down lists NodeMasquerades and Lea
   const fake = await t.cluster();
   const sync = replicaSync(fake, "dash-a");
   t.defer(() => sync.close());
-  const down = fake.restart(1_500);
+  const down = fake.restart(2_500);
   sync.start();
+  // Past the Lease duration (1 s here) and still not listed: another replica's nodes are not
+  // said to have "no Lease" (they may well have one), only that it is not known.
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(sync.leases.liveness("dash-b")).toMatchObject({
+    live: false,
+    reason: expect.stringMatching(/^the replica Leases cannot be listed here/),
+  });
+  expect(sync.problems().join("\n")).toMatch(/NodeMasquerades cannot be listed/);
   await down;
   await eventually(
     () => sync.objects.health.lists > 0,

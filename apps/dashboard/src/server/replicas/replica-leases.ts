@@ -89,6 +89,12 @@ export class ReplicaLeases {
       // Once listed, a replica without a Lease is none (a status naming it vouches for nothing).
       if (this.watcher.health.lists === 0 && now - this.startedAt < this.durationMs)
         return { live: true };
+      // Not listed (the list fails): whether it has one is not known here, not "none".
+      if (this.watcher.health.lists === 0)
+        return {
+          live: false,
+          reason: `the replica Leases cannot be listed here, so whether replica ${replica} is alive is not known`,
+        };
       return { live: false, reason: `replica ${replica} has no Lease` };
     }
     if (seen.released)
