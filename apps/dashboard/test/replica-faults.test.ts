@@ -149,3 +149,38 @@ describe("NodeMasquerade status overwritten while the holder keeps the node", ()
     );
   });
 });
+
+describe("break4: a status edited by hand while its holder keeps the node", () => {
+  it("a hand edit of health, drift and details (replica unchanged) is rewritten by the holder", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    const b = await replica(fake, "dash-b");
+    const r = await t.reporter(a, "node-1");
+    r.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
+    await eventually(() => nm(fake, "node-1")?.status?.health === "drifted", 10_000, "drifted");
+    const truth = nm(fake, "node-1").status;
+    // `kubectl edit --subresource status`: the drifted node made to look healthy, still
+    // naming its holder, the details' observedAt kept so they are believed.
+    fake.apply({
+      ...nm(fake, "node-1"),
+      status: {
+        ...truth,
+        health: "in-sync",
+        message: "",
+        drift: { count: 0, reasons: [] },
+        details: { ...truth.details, critical: 0, warnings: 0, kernel: "x".repeat(256) },
+      },
+    });
+    // The holder keeps sending its snapshots (unchanged): it must put the truth back.
+    for (let i = 0; i < 10; i++) {
+      r.snapshot();
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    await eventually(
+      async () => (await b.api("/api/nodes/node-1")).body.node?.status === "drifted",
+      3_000,
+      "dash-b shows the node drifted again",
+    );
+    expect(nm(fake, "node-1").status.details).toEqual(truth.details);
+  });
+});

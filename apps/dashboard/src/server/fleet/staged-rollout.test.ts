@@ -1078,3 +1078,38 @@ describe("moves asked on a replica that does not own the rollout", () => {
     expect(owner.saved.at(-1)).toMatchObject({ performed: (requests[0] as { id: string }).id });
   });
 });
+
+describe("break4: the persisted rollout cannot be read when a replica starts", () => {
+  it("a node of a wave not released does not get the new revision because the read failed once", async () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    // A replica starting now (a rolling update, a restart) reads the history ConfigMap; the API
+    // server answers 503 once (restarting, overloaded).
+    let reads = 0;
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: {
+        loadRollout: async () => {
+          if (reads++ === 0) throw new Error("503 ServiceUnavailable");
+          return t.saved.at(-1)!;
+        },
+        saveRollout: async () => {},
+      },
+    });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    // The rest's wave was never released: they must stay on revision 1 (late, never early).
+    expect(again.desiredFor(t.rest[0]!, v2)?.revision).toBe(1);
+  });
+});

@@ -46,6 +46,9 @@ import {
   stagedView,
 } from "./staged-state.js";
 
+/** A failed read of the persisted rollout is tried again after these delays (~7.5 s in all). */
+const READ_RETRIES_MS = [250, 500, 1_000, 2_000, 4_000];
+
 /** What the rollout needs of the fleet. */
 export interface StagingFleet {
   readonly nodes: ReadonlyMap<string, NodeRecord>;
@@ -166,6 +169,8 @@ export class StagedRollouts {
   private readonly appliedAt = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
+  /** The last read of the persisted rollout failed (after its retries), and why. */
+  private readError: string | undefined;
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
   private pausedRef: { revision: number; resourceVersion: string } | null = null;
   private readonly intents = new Map<string, Intent>();
@@ -246,6 +251,10 @@ export class StagedRollouts {
    * read back): either way a restart would not resume it.
    */
   problems(): string[] {
+    if (this.readError)
+      return [
+        `the persisted rollout state could not be read (${this.readError}): a staged rollout in progress is not resumed here, and its nodes get the current revision at once`,
+      ];
     const s = this.s;
     if (!s || this.finished() || !this.isActive()) return [];
     const named = s.waves.reduce((n, w) => n + w.length, 0);
@@ -700,14 +709,36 @@ export class StagedRollouts {
     return this.opts.active?.() ?? true;
   }
 
+  /**
+   * The persisted rollout, its read tried again for a while when it fails (the API server
+   * restarting): read as "none", a rollout in progress would not be resumed, and its waves not
+   * yet released would get the new revision from this replica at once.
+   */
+  private async readPersisted(): Promise<unknown | null> {
+    const load = this.opts.persistence?.loadRollout;
+    if (!load) return null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const raw = await load();
+        this.readError = undefined;
+        return raw;
+      } catch (e) {
+        this.readError = (e as Error).message;
+        if (attempt >= READ_RETRIES_MS.length) {
+          this.opts.log.error({ err: e }, "could not read the persisted rollout state");
+          return null;
+        }
+        this.opts.log.warn({ err: e }, "could not read the persisted rollout state; retrying");
+        await new Promise((r) => setTimeout(r, READ_RETRIES_MS[attempt]));
+      }
+    }
+  }
+
   private async load(
     current: Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
   ): Promise<void> {
-    const raw = await this.opts.persistence?.loadRollout().catch((e: unknown) => {
-      this.opts.log.warn({ err: e }, "could not read the persisted rollout state");
-      return null;
-    });
+    const raw = await this.readPersisted();
     if (raw == null) return;
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {

@@ -85,6 +85,15 @@ export class ListWatcher<T extends KubernetesObject> {
     this.loop = this.run();
   }
 
+  /**
+   * Lists and watches in the background for good: a first list that fails is retried with
+   * the backoff like any later one (`health.lists` stays 0 and `health.lastError` says why
+   * meanwhile), for a follower that must not give up on one failure at its start.
+   */
+  startInBackground(): void {
+    this.loop = this.run();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort?.abort();

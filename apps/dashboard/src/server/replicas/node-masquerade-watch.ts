@@ -46,6 +46,11 @@ export class NodeMasqueradeWatch {
     return this.watcher.start();
   }
 
+  /** Lists (again until it succeeds) and watches in the background. */
+  startInBackground(): void {
+    this.watcher.startInBackground();
+  }
+
   stop(): Promise<void> {
     return this.watcher.stop();
   }

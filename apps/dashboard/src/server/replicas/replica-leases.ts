@@ -89,6 +89,12 @@ export class ReplicaLeases {
       // Once listed, a replica without a Lease is none (a status naming it vouches for nothing).
       if (this.watcher.health.lists === 0 && now - this.startedAt < this.durationMs)
         return { live: true };
+      // Not listed (the list fails): whether it has one is not known here, not "none".
+      if (this.watcher.health.lists === 0)
+        return {
+          live: false,
+          reason: `the replica Leases cannot be listed here, so whether replica ${replica} is alive is not known`,
+        };
       return { live: false, reason: `replica ${replica} has no Lease` };
     }
     if (seen.released)
@@ -120,9 +126,17 @@ export class ReplicaLeases {
   async start(): Promise<void> {
     this.renewing = this.renew();
     await this.renewing;
-    await this.watcher.start().catch((e) => {
-      this.problem = `replica Leases cannot be listed: ${apiMessage(e)}`;
-    });
+    // A first list that fails is retried: given up on, every other replica would be "without a
+    // Lease" (their nodes unknown) and staged rollouts refused for this process's whole life.
+    if (!this.stopped) this.watcher.startInBackground();
+  }
+
+  /** Why the replica Leases are not known yet, while their first list fails. */
+  listProblem(): string | undefined {
+    const h = this.watcher.health;
+    return h.lists === 0 && h.lastError
+      ? `replica Leases cannot be listed (${h.lastError}): whether other replicas are active is not known`
+      : undefined;
   }
 
   /**

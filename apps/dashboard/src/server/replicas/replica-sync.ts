@@ -10,7 +10,7 @@ import type { FleetState } from "../fleet/fleet-state.js";
 import type { NodeExists } from "../fleet/node-expiry.js";
 import { stagedRefusalOf } from "../fleet/staged-scope.js";
 import type { KubeClients } from "../kube/client.js";
-import { apiMessage, statusCode } from "../kube/client.js";
+import { statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
 import { lastBody, rfc3339, statusBody } from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
@@ -59,7 +59,6 @@ export class ReplicaSync {
   /** Per node, the resync request id this replica performed (echoed as resyncObserved). */
   private readonly performed = new Map<string, string>();
   private fleet: FleetState | undefined;
-  private problem: string | undefined;
   /** Per object claiming a connection here that this process does not hold: first seen at. */
   private readonly orphans = new Map<string, number>();
   private readonly objectListeners: ((names: string[]) => void)[] = [];
@@ -123,6 +122,7 @@ export class ReplicaSync {
       for (const name of names) {
         this.takeResyncRequest(name);
         this.rewriteIfDeleted(fleet, name);
+        if (fleet.nodes.get(name)?.connected) this.writer.observedChanged(name);
         feed.node(name);
       }
       for (const fn of this.objectListeners) fn(names);
@@ -144,10 +144,9 @@ export class ReplicaSync {
   /** Starts in the background: a missing CRD or RBAC is a problem shown by /readyz, not a crash. */
   start(): void {
     void this.leases.start();
-    this.objects.start().catch((e) => {
-      this.problem = `NodeMasquerades cannot be listed: ${apiMessage(e)}`;
-      this.o.log.warn({ err: this.problem }, "nodes held by other replicas are not shown");
-    });
+    // A first list that fails (the API server restarting, a 503, continue tokens expiring) is
+    // retried: given up on, this replica would serve without the nodes others hold for good.
+    this.objects.startInBackground();
   }
 
   /** Every second: the singleton duties, on the holder of the singleton Lease only. */
@@ -199,12 +198,17 @@ export class ReplicaSync {
   }
 
   problems(): string[] {
-    const p = [this.problem, this.leases.problem];
+    const h = this.objects.health;
+    const unlisted =
+      h.lists === 0 && h.lastError
+        ? `NodeMasquerades cannot be listed (${h.lastError}): nodes held by other replicas are not shown`
+        : undefined;
+    const p = [unlisted, this.leases.problem, this.leases.listProblem()];
     if (this.writer.lastFailure)
       p.push(
         `NodeMasquerade status writes fail (${this.writer.lastFailure}): the other replicas do not see the changes of the nodes this replica holds`,
       );
-    if (!this.objects.health.open && this.objects.health.lastError)
+    if (h.lists > 0 && !h.open && h.lastError)
       p.push(`NodeMasquerade watch: ${this.objects.health.lastError}`);
     return p.filter((x): x is string => x !== undefined);
   }

@@ -131,3 +131,41 @@ describe("StatusWriter failures are said, not only logged", () => {
     w.close();
   });
 });
+
+describe("break4: one node's writes never overlap", () => {
+  it("a newer state offered while a slow write is in flight lands after it, not before", async () => {
+    // The API server stores a PATCH when it gets to it: the first one is slow (a busy
+    // apiserver, another connection), the second fast. Two writes in flight for one node can
+    // land in either order, and the older state would stay (the holder writes only on change).
+    const stored: string[] = [];
+    let first = true;
+    const api: NodeMasqueradeApi = {
+      async patchStatus(_name: string, status: NodeMasqueradeStatus) {
+        if (first) {
+          first = false;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        stored.push(status.health);
+      },
+      async create() {},
+      async patchResyncRequest() {},
+      async remove() {},
+      async list() {
+        return { items: [] };
+      },
+    };
+    const w = new StatusWriter({
+      api,
+      replica: "dash-a",
+      ratePerSecond: 50,
+      observed: () => ({ metadata: { name: "n1" } }),
+      log: silentLogger(),
+    });
+    w.offer("n1", body("drifted"));
+    await settle();
+    w.offer("n1", body("in-sync"));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(stored.at(-1)).toBe("in-sync");
+    w.close();
+  });
+});

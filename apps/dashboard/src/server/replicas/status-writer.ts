@@ -7,7 +7,7 @@
 import type { Logger } from "pino";
 import { apiMessage, statusCode } from "../kube/client.js";
 import { RateLimitedQueue } from "../util/rate-limited-queue.js";
-import { fullStatus, type NodeMasquerade, type StatusBody } from "./node-masquerade.js";
+import { fullStatus, lastBody, type NodeMasquerade, type StatusBody } from "./node-masquerade.js";
 import type { NodeMasqueradeApi } from "./node-masquerade-api.js";
 
 export interface StatusWriterOptions {
@@ -42,6 +42,10 @@ export class StatusWriter {
   /** Newest body per node not yet written (oldest first). */
   private readonly queue: RateLimitedQueue<StatusBody>;
   private readonly written = new Map<string, string>();
+  /** Per node, the body of the write in flight (its watch event may come before its answer). */
+  private readonly writing = new Map<string, string>();
+  /** Per node, when its status was last written again after someone else's edit. */
+  private readonly rewrittenAt = new Map<string, number>();
   private closed = false;
   readonly stats: StatusWriterStats = {
     writes: 0,
@@ -80,10 +84,33 @@ export class StatusWriter {
     this.queue.put(name, body);
   }
 
+  /**
+   * The node's object changed (watch): a status that names this replica but is not what it
+   * wrote (a `kubectl edit --subresource status` of health, drift or details) is written again,
+   * as this replica last wrote it. Fields it did not write are left alone.
+   */
+  observedChanged(name: string): void {
+    const st = this.o.observed(name)?.status;
+    const mine = this.written.get(name);
+    if (this.closed || !st || st.replica !== this.o.replica || mine === undefined) return;
+    if (this.queue.has(name) || this.writing.has(name)) return;
+    const body = JSON.parse(mine) as StatusBody;
+    if (!body.connected || covers(lastBody(st), body)) return;
+    // At most once a minute per node: a field the API server changes on every write (a schema
+    // that prunes or defaults it) must not turn into a write loop.
+    const now = this.o.now?.() ?? Date.now();
+    if (now - (this.rewrittenAt.get(name) ?? Number.NEGATIVE_INFINITY) < 60_000) return;
+    this.rewrittenAt.set(name, now);
+    this.o.log.warn({ node: name }, "NodeMasquerade status changed by someone else; rewriting");
+    this.written.delete(name);
+    this.queue.put(name, body);
+  }
+
   /** Forgets a node (removed from the fleet): nothing more is written for it. */
   forget(name: string): void {
     this.queue.delete(name);
     this.written.delete(name);
+    this.rewrittenAt.delete(name);
   }
 
   close(): void {
@@ -101,6 +128,7 @@ export class StatusWriter {
     }
     const status = fullStatus(body, other, new Date(this.o.now?.() ?? Date.now()));
     const rv = body.connected ? undefined : seen?.metadata.resourceVersion;
+    this.writing.set(name, JSON.stringify(body));
     try {
       await this.patchOrCreate(name, status, rv, seen === undefined);
       this.stats.writes++;
@@ -118,6 +146,8 @@ export class StatusWriter {
         "NodeMasquerade status not written; retrying",
       );
       this.retry(name, body);
+    } finally {
+      this.writing.delete(name);
     }
   }
 
@@ -150,4 +180,25 @@ export class StatusWriter {
     }, this.o.retryMs ?? 1000);
     t.unref();
   }
+}
+
+/**
+ * Does the observed status carry every field of `body` as written? (null is no field: a merge
+ * patch deletes it; keys compared in any order.)
+ */
+function covers(observed: StatusBody, body: StatusBody): boolean {
+  const o = observed as Record<string, unknown>;
+  return Object.entries(body).every(([k, v]) => v === null || v === undefined || same(o[k], v));
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] != null);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] != null);
+  if (ka.length !== kb.length) return false;
+  return kb.every((k) =>
+    same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }

@@ -14,9 +14,14 @@ export interface RateLimitedQueueOptions<T> {
   work: (key: string, value: T) => Promise<void>;
 }
 
-/** One waiting value per key (the newest), keys in the order they were last put. */
+/**
+ * One waiting value per key (the newest), keys in the order they were last put. A key is worked
+ * on once at a time: a value put while its key is in flight waits for that work to end (two
+ * writes of one object in flight could land in either order, the older last).
+ */
 export class RateLimitedQueue<T> {
   private readonly items = new Map<string, T>();
+  private readonly active = new Set<string>();
   private readonly bucket: TokenBucket;
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +69,8 @@ export class RateLimitedQueue<T> {
   private pump(): void {
     if (this.closed || this.timer) return;
     while (this.items.size > 0 && this.running < this.o.inFlight) {
+      const next = this.nextIdle();
+      if (!next) return;
       if (!this.bucket.take()) {
         this.timer = setTimeout(() => {
           this.timer = undefined;
@@ -72,13 +79,21 @@ export class RateLimitedQueue<T> {
         this.timer.unref();
         return;
       }
-      const [key, value] = this.items.entries().next().value as [string, T];
+      const [key, value] = next;
       this.items.delete(key);
+      this.active.add(key);
       this.running++;
       void this.o.work(key, value).finally(() => {
         this.running--;
+        this.active.delete(key);
         this.pump();
       });
     }
+  }
+
+  /** The oldest waiting key not in flight (at most `inFlight` keys are skipped). */
+  private nextIdle(): [string, T] | undefined {
+    for (const e of this.items) if (!this.active.has(e[0])) return e;
+    return undefined;
   }
 }
