@@ -61,3 +61,27 @@ describe("ObjectExpiry", () => {
       expect(removed).toEqual(c.want);
     });
 });
+
+describe("ObjectExpiry: an offline object whose observedAt is in the future", () => {
+  it("is kept at first, then deleted a TTL after this replica first saw it", async () => {
+    const removed: string[] = [];
+    let now = NOW;
+    const e = new ObjectExpiry({
+      objects: { values: () => [object("live", false, "2027-06-01T00:00:00Z")] },
+      live: (r) => r === "live",
+      remove: async (name) => void removed.push(name),
+      offlineTtlMs: 3600_000,
+      log: silentLogger(),
+      now: () => now,
+    });
+    e.sweep();
+    now += 3600_000 - 1;
+    e.sweep();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(removed).toEqual([]);
+    now += 2;
+    e.sweep();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(removed).toEqual(["n1"]);
+  });
+});

@@ -8,6 +8,9 @@ import type { NodeExists } from "../fleet/node-expiry.js";
 import { apiMessage, statusCode } from "../kube/client.js";
 import type { NodeMasquerade } from "./node-masquerade.js";
 
+/** How far ahead of this clock an observedAt is believed (clock skew between replicas). */
+const FUTURE_SKEW_MS = 5 * 60_000;
+
 export interface ObjectExpiryOptions {
   objects: { values(): Iterable<NodeMasquerade> };
   /** Is the replica named in a status renewing its Lease? */
@@ -68,8 +71,11 @@ export class ObjectExpiry {
    */
   private lastHeldAt(cr: NodeMasquerade, now: number): number {
     const st = cr.status;
-    const observed = st ? Date.parse(st.observedAt) : Number.NaN;
-    if (!st?.connected) {
+    const parsed = st ? Date.parse(st.observedAt) : Number.NaN;
+    // A time ahead of this clock (a hand edit, a skewed holder) would keep the object forever:
+    // it counts as unknown, the TTL running from when this replica first saw it.
+    const observed = parsed > now + FUTURE_SKEW_MS ? Number.NaN : parsed;
+    if (!st?.connected && !Number.isNaN(observed)) {
       this.unheldSince.delete(cr.metadata.name);
       return observed;
     }

@@ -56,6 +56,9 @@ export class ResyncRequests {
   }
 
   close(): void {
+    // Those who asked were told "requested": say which were not written before shutdown.
+    if (this.queue.size > 0)
+      this.o.log.warn({ dropped: this.queue.size }, "resync requests not written: shutting down");
     this.queue.close();
   }
 
