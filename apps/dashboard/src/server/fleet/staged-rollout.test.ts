@@ -1078,3 +1078,47 @@ describe("moves asked on a replica that does not own the rollout", () => {
     expect(owner.saved.at(-1)).toMatchObject({ performed: (requests[0] as { id: string }).id });
   });
 });
+
+describe("a follower recreates the upstream pods of its observe-mode nodes as their wave is released", () => {
+  it("the canary's at the start, the next wave's at the owner's promote", async () => {
+    const find = async (r: string) => (r === "1" ? v1 : null);
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(
+      ["d"],
+      ["o-1", "o-2"],
+      { reason: null, active: false },
+      {
+        remote: remote(["a"]),
+      },
+    );
+    // The owner cut them with its own (their NodeMasquerades say observe).
+    const observe = [...["o-1", "o-2"]].sort(compareNodeOrder);
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2);
+    owner.save(v2);
+    await owner.staged.flush();
+    const state = owner.saved.at(-1) as { current: { observe: string[][] } };
+    state.current.observe = [[observe[0]!], [observe[1]!]];
+    follower.staged.follow(state);
+    await until(() => follower.restarted.length === 1, 2000, 10, "the canary's pod recreated");
+    expect(follower.restarted[0]![0]).toEqual([observe[0]]);
+    owner.fleet.applyResult("a", apply(2));
+    // The owner's promote, as its persisted state says.
+    const promoted = structuredClone(state) as typeof state & {
+      current: { core: { step: number; phase: string; pause: null } };
+    };
+    promoted.current.core = {
+      ...promoted.current.core,
+      step: 1,
+      phase: "progressing",
+      pause: null,
+    };
+    follower.staged.follow(promoted);
+    await until(() => follower.restarted.length === 2, 2000, 10, "wave 1's pod recreated");
+    expect(follower.restarted[1]![0]).toEqual([observe[1]]);
+    follower.staged.follow(promoted); // read again: not recreated again
+    await new Promise((r) => setTimeout(r, 50));
+    expect(follower.restarted).toHaveLength(2);
+  });
+});

@@ -367,6 +367,7 @@ export class StagedRollouts {
     if (f.kind === "rollout" && !previous) return;
     if (this.source?.current()?.revision !== current.revision || !this.follows()) return;
     const before = this.localDesired(current);
+    const was = this.releasedStep(f.kind === "rollout" ? f.state.resourceVersion : "");
     this.past = f.past;
     this.awaiting = null;
     this.s = f.kind === "rollout" ? withBounds(f.state) : null;
@@ -374,6 +375,16 @@ export class StagedRollouts {
     this.changed();
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
     this.fleet.pushTo(moved.map(([n]) => n));
+    // Observe-mode nodes held here of the waves released since: their upstream pods, as the
+    // owner recreates its own.
+    const now = this.releasedStep(this.s?.resourceVersion ?? "");
+    if (now > was) this.restartObserved(was, now, this.s!.actions.at(-1)?.user ?? "the owner");
+  }
+
+  /** The last released wave of the rollout of `resourceVersion` as held here; -1: none. */
+  private releasedStep(resourceVersion: string): number {
+    const s = this.s;
+    return s && s.resourceVersion === resourceVersion && !s.core.aborted ? s.core.step : -1;
   }
 
   /** What each enforce-mode node held here is to run now. */
