@@ -897,6 +897,11 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
       "back on revision 1",
     );
     expect(follower.staged.view()?.aborted).toBe(true);
+    // A move the owner would refuse is answered here, not requested.
+    expect(await follower.staged.request("promote", "bob")).toEqual({
+      ok: false,
+      error: "the rollout is degraded: nothing to promote",
+    });
   });
 
   it("a revision the owner rolls out at once (asked for waves) reaches the follower's nodes once it says so", async () => {
@@ -1120,5 +1125,28 @@ describe("a follower recreates the upstream pods of its observe-mode nodes as th
     follower.staged.follow(promoted); // read again: not recreated again
     await new Promise((r) => setTimeout(r, 50));
     expect(follower.restarted).toHaveLength(2);
+  });
+});
+
+describe("a retry by the owner reaches a failed node another replica holds", () => {
+  it("the follower sends it the revision again when the state no longer lists it failed", async () => {
+    const find = async (r: string) => (r === "1" ? v1 : null);
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(["d"], [], { reason: null, active: false }, { remote: remote(["a"]) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2);
+    owner.save(v2, { ...WAVES, canary: { count: 2 } }); // both nodes in the canary
+    await owner.staged.flush();
+    const state = owner.saved.at(-1) as { current: { failed: Record<string, string> } };
+    const failed = structuredClone(state);
+    failed.current.failed = { d: "iptables-restore: line 3 failed" };
+    follower.staged.follow(failed);
+    const d = follower.links.get("d")!;
+    await until(() => sent(d).at(-1) === 2, 2000, 10, "d sent revision 2");
+    const times = sent(d).length;
+    follower.staged.follow(state); // the owner's retry cleared it
+    await until(() => sent(d).length === times + 1, 2000, 10, "d sent revision 2 again");
+    expect(sent(d).at(-1)).toBe(2);
   });
 });

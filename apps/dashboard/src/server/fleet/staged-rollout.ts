@@ -367,14 +367,18 @@ export class StagedRollouts {
     if (f.kind === "rollout" && !previous) return;
     if (this.source?.current()?.revision !== current.revision || !this.follows()) return;
     const before = this.localDesired(current);
-    const was = this.releasedStep(f.kind === "rollout" ? f.state.resourceVersion : "");
+    const rv = f.kind === "rollout" ? f.state.resourceVersion : "";
+    const was = this.releasedStep(rv);
+    const wasFailed = this.s?.resourceVersion === rv ? Object.keys(this.s.failed) : [];
     this.past = f.past;
     this.awaiting = null;
     this.s = f.kind === "rollout" ? withBounds(f.state) : null;
     this.previous = previous;
     this.changed();
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
-    this.fleet.pushTo(moved.map(([n]) => n));
+    // A retry cleared failed nodes: those held here are sent the revision again.
+    const retried = wasFailed.filter((n) => this.s?.failed[n] === undefined);
+    this.fleet.pushTo([...moved.map(([n]) => n), ...retried]);
     // Observe-mode nodes held here of the waves released since: their upstream pods, as the
     // owner recreates its own.
     const now = this.releasedStep(this.s?.resourceVersion ?? "");
@@ -603,6 +607,11 @@ export class StagedRollouts {
     if (!s) return { ok: false, error: "no staged rollout" };
     const refused = this.finished() ? null : this.refusal();
     if (refused) return { ok: false, error: actionRefused(action, refused, s.previous?.revision) };
+    // What the owner would answer (e.g. nothing to promote), said here rather than requested.
+    const input =
+      action === "promote" ? ({ type: action, full } as const) : ({ type: action } as const);
+    const check = stepRollout(s.core, input, (s.strategy as WavesStrategy).pause);
+    if (!check.ok) return check;
     if (!save) return { ok: false, error: `${action}: this store cannot pass requests on` };
     const via = this.opts.replica ?? "unknown";
     const id = randomUUID();
