@@ -882,6 +882,9 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
     expect(members(follower)).toEqual(members(owner));
     for (const [name, l] of follower.links)
       expect(sent(l).at(-1), name).toBe(canary.includes(name) ? 2 : 1);
+    // The canary's timeline says so, as the owner's nodes' do.
+    const first = there.find((n) => canary.includes(n))!;
+    expect(follower.fleet.nodes.get(first)!.events.map((e) => e.kind)).toContain("rollout-started");
     // Moves are the owner's: refused here (until moves from any replica are requested).
     expect(follower.staged.abort("bob")).toMatchObject({ ok: false });
     expect(follower.saved).toEqual([]);

@@ -378,11 +378,40 @@ export class StagedRollouts {
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
     // A retry cleared failed nodes: those held here are sent the revision again.
     const retried = wasFailed.filter((n) => this.s?.failed[n] === undefined);
+    this.noteFollowed(moved.map(([n]) => n));
     this.fleet.pushTo([...moved.map(([n]) => n), ...retried]);
     // Observe-mode nodes held here of the waves released since: their upstream pods, as the
     // owner recreates its own.
     const now = this.releasedStep(this.s?.resourceVersion ?? "");
     if (now > was) this.restartObserved(was, now, this.s!.actions.at(-1)?.user ?? "the owner");
+  }
+
+  /** The timelines of nodes held here that the owner's move sent a revision (as the owner's). */
+  private noteFollowed(names: readonly string[]): void {
+    const s = this.s;
+    if (!s || !this.previous) return;
+    const by = s.actions.at(-1)?.user ?? s.startedBy;
+    for (const name of names) {
+      const wave = this.waveOf(name);
+      if (s.core.aborted)
+        this.fleet?.noteEvent(
+          name,
+          "rollout-aborted",
+          `rollout aborted by ${by}: back to revision ${this.previous.revision}`,
+        );
+      else if (wave === 0 && s.core.step === 0)
+        this.fleet?.noteEvent(
+          name,
+          "rollout-started",
+          `canary of revision ${s.revision} (started by ${by})`,
+        );
+      else
+        this.fleet?.noteEvent(
+          name,
+          "rollout-promoted",
+          `${waveNames(wave, wave)} of revision ${s.revision} released by ${by}`,
+        );
+    }
   }
 
   /** The last released wave of the rollout of `resourceVersion` as held here; -1: none. */
