@@ -16,7 +16,7 @@ import {
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
-import { replicaStarter } from "./helpers/replicas.js";
+import { replicaStarter, replicaSync } from "./helpers/replicas.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
@@ -84,15 +84,19 @@ async function expectRevisions(
   }
 }
 
-async function everyReplica(reps: Replica[], ok: (v: StagedRolloutView) => boolean, what: string) {
-  for (const r of reps)
+async function everyReplica(
+  reps: (KubeTestServer & { replicas?: { replica: string } })[],
+  ok: (v: StagedRolloutView) => boolean,
+  what: string,
+) {
+  for (const [i, r] of reps.entries())
     await eventually(
       async () => {
         const v = await rollout(r);
         return v && ok(v) ? true : undefined;
       },
       10_000,
-      `${r.replicas.replica}: ${what}`,
+      `${r.replicas?.replica ?? `replica ${i}`}: ${what}`,
     );
 }
 
@@ -216,6 +220,44 @@ describe("one staged rollout across three active replicas", () => {
     expect(promote.status).toBe(200);
     await expectRevisions(sims, () => next);
     await everyReplica(others, (v) => v.phase === "healthy", "healthy");
+  });
+});
+
+describe("a change made outside the dashboard with a default strategy in waves", () => {
+  it("is staged fleet-wide too: one canary over every replica's nodes, the rest held", async () => {
+    const fake = await t.cluster();
+    const strategy = waves({ count: 1 });
+    const env = { IPMASQ_ROLLOUT_STRATEGY: JSON.stringify(strategy) };
+    const reps: KubeTestServer[] = [];
+    const sims = new Map<string, Sim>();
+    for (const [i, pod] of ["dash-a", "dash-b"].entries()) {
+      const r = await t.start({ POD_NAME: pod, ...env }, { replicas: replicaSync(fake, pod) });
+      reps.push(r);
+      for (const n of NODES.slice(2 * i, 2 * i + 2)) sims.set(n, await t.reporter(r, n));
+    }
+    for (const r of reps)
+      await eventually(
+        async () => (await r.api("/api/nodes")).body.summary.byStatus["in-sync"] === 4,
+        10_000,
+        "every node in sync",
+      );
+    await eventually(() => ownerOf(fake), 10_000, "a singleton Lease holder");
+    const before = (await reps[0]!.api("/api/config")).body;
+    fake.kubectlEdit("kube-system", "ip-masq-agent", { config: NEXT });
+    const next = await eventually(async () => {
+      const cfg = (await reps[0]!.api("/api/config")).body;
+      return cfg.revision !== before.revision ? (cfg.revision as number) : undefined;
+    });
+    const canary = assignWaves(
+      [...sims.keys()].map((name) => ({ name })),
+      strategy,
+    )[0]!;
+    await expectRevisions(
+      sims,
+      (n) => (canary.includes(n) ? next : before.revision),
+      (n) => (canary.includes(n) ? undefined : next),
+    );
+    await everyReplica(reps, (v) => v.phase === "paused", "canary applied");
   });
 });
 

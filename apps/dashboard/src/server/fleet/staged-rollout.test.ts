@@ -882,6 +882,9 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
     expect(members(follower)).toEqual(members(owner));
     for (const [name, l] of follower.links)
       expect(sent(l).at(-1), name).toBe(canary.includes(name) ? 2 : 1);
+    // The canary's timeline says so, as the owner's nodes' do.
+    const first = there.find((n) => canary.includes(n))!;
+    expect(follower.fleet.nodes.get(first)!.events.map((e) => e.kind)).toContain("rollout-started");
     // Moves are the owner's: refused here (until moves from any replica are requested).
     expect(follower.staged.abort("bob")).toMatchObject({ ok: false });
     expect(follower.saved).toEqual([]);
@@ -897,6 +900,11 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
       "back on revision 1",
     );
     expect(follower.staged.view()?.aborted).toBe(true);
+    // A move the owner would refuse is answered here, not requested.
+    expect(await follower.staged.request("promote", "bob")).toEqual({
+      ok: false,
+      error: "the rollout is degraded: nothing to promote",
+    });
   });
 
   it("a revision the owner rolls out at once (asked for waves) reaches the follower's nodes once it says so", async () => {
@@ -1111,5 +1119,72 @@ describe("break4: the persisted rollout cannot be read when a replica starts", (
     });
     // The rest's wave was never released: they must stay on revision 1 (late, never early).
     expect(again.desiredFor(t.rest[0]!, v2)?.revision).toBe(1);
+  });
+});
+
+describe("a follower recreates the upstream pods of its observe-mode nodes as their wave is released", () => {
+  it("the canary's at the start, the next wave's at the owner's promote", async () => {
+    const find = async (r: string) => (r === "1" ? v1 : null);
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(
+      ["d"],
+      ["o-1", "o-2"],
+      { reason: null, active: false },
+      {
+        remote: remote(["a"]),
+      },
+    );
+    // The owner cut them with its own (their NodeMasquerades say observe).
+    const observe = [...["o-1", "o-2"]].sort(compareNodeOrder);
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2);
+    owner.save(v2);
+    await owner.staged.flush();
+    const state = owner.saved.at(-1) as { current: { observe: string[][] } };
+    state.current.observe = [[observe[0]!], [observe[1]!]];
+    follower.staged.follow(state);
+    await until(() => follower.restarted.length === 1, 2000, 10, "the canary's pod recreated");
+    expect(follower.restarted[0]![0]).toEqual([observe[0]]);
+    owner.fleet.applyResult("a", apply(2));
+    // The owner's promote, as its persisted state says.
+    const promoted = structuredClone(state) as typeof state & {
+      current: { core: { step: number; phase: string; pause: null } };
+    };
+    promoted.current.core = {
+      ...promoted.current.core,
+      step: 1,
+      phase: "progressing",
+      pause: null,
+    };
+    follower.staged.follow(promoted);
+    await until(() => follower.restarted.length === 2, 2000, 10, "wave 1's pod recreated");
+    expect(follower.restarted[1]![0]).toEqual([observe[1]]);
+    follower.staged.follow(promoted); // read again: not recreated again
+    await new Promise((r) => setTimeout(r, 50));
+    expect(follower.restarted).toHaveLength(2);
+  });
+});
+
+describe("a retry by the owner reaches a failed node another replica holds", () => {
+  it("the follower sends it the revision again when the state no longer lists it failed", async () => {
+    const find = async (r: string) => (r === "1" ? v1 : null);
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(["d"], [], { reason: null, active: false }, { remote: remote(["a"]) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2);
+    owner.save(v2, { ...WAVES, canary: { count: 2 } }); // both nodes in the canary
+    await owner.staged.flush();
+    const state = owner.saved.at(-1) as { current: { failed: Record<string, string> } };
+    const failed = structuredClone(state);
+    failed.current.failed = { d: "iptables-restore: line 3 failed" };
+    follower.staged.follow(failed);
+    const d = follower.links.get("d")!;
+    await until(() => sent(d).at(-1) === 2, 2000, 10, "d sent revision 2");
+    const times = sent(d).length;
+    follower.staged.follow(state); // the owner's retry cleared it
+    await until(() => sent(d).length === times + 1, 2000, 10, "d sent revision 2 again");
+    expect(sent(d).at(-1)).toBe(2);
   });
 });

@@ -376,13 +376,57 @@ export class StagedRollouts {
     if (f.kind === "rollout" && !previous) return;
     if (this.source?.current()?.revision !== current.revision || !this.follows()) return;
     const before = this.localDesired(current);
+    const rv = f.kind === "rollout" ? f.state.resourceVersion : "";
+    const was = this.releasedStep(rv);
+    const wasFailed = this.s?.resourceVersion === rv ? Object.keys(this.s.failed) : [];
     this.past = f.past;
     this.awaiting = null;
     this.s = f.kind === "rollout" ? withBounds(f.state) : null;
     this.previous = previous;
     this.changed();
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
-    this.fleet.pushTo(moved.map(([n]) => n));
+    // A retry cleared failed nodes: those held here are sent the revision again.
+    const retried = wasFailed.filter((n) => this.s?.failed[n] === undefined);
+    this.noteFollowed(moved.map(([n]) => n));
+    this.fleet.pushTo([...moved.map(([n]) => n), ...retried]);
+    // Observe-mode nodes held here of the waves released since: their upstream pods, as the
+    // owner recreates its own.
+    const now = this.releasedStep(this.s?.resourceVersion ?? "");
+    if (now > was) this.restartObserved(was, now, this.s!.actions.at(-1)?.user ?? "the owner");
+  }
+
+  /** The timelines of nodes held here that the owner's move sent a revision (as the owner's). */
+  private noteFollowed(names: readonly string[]): void {
+    const s = this.s;
+    if (!s || !this.previous) return;
+    const by = s.actions.at(-1)?.user ?? s.startedBy;
+    for (const name of names) {
+      const wave = this.waveOf(name);
+      if (s.core.aborted)
+        this.fleet?.noteEvent(
+          name,
+          "rollout-aborted",
+          `rollout aborted by ${by}: back to revision ${this.previous.revision}`,
+        );
+      else if (wave === 0 && s.core.step === 0)
+        this.fleet?.noteEvent(
+          name,
+          "rollout-started",
+          `canary of revision ${s.revision} (started by ${by})`,
+        );
+      else
+        this.fleet?.noteEvent(
+          name,
+          "rollout-promoted",
+          `${waveNames(wave, wave)} of revision ${s.revision} released by ${by}`,
+        );
+    }
+  }
+
+  /** The last released wave of the rollout of `resourceVersion` as held here; -1: none. */
+  private releasedStep(resourceVersion: string): number {
+    const s = this.s;
+    return s && s.resourceVersion === resourceVersion && !s.core.aborted ? s.core.step : -1;
   }
 
   /** What each enforce-mode node held here is to run now. */
@@ -601,6 +645,11 @@ export class StagedRollouts {
     if (!s) return { ok: false, error: "no staged rollout" };
     const refused = this.finished() ? null : this.refusal();
     if (refused) return { ok: false, error: actionRefused(action, refused, s.previous?.revision) };
+    // What the owner would answer (e.g. nothing to promote), said here rather than requested.
+    const input =
+      action === "promote" ? ({ type: action, full } as const) : ({ type: action } as const);
+    const check = stepRollout(s.core, input, (s.strategy as WavesStrategy).pause);
+    if (!check.ok) return check;
     if (!save) return { ok: false, error: `${action}: this store cannot pass requests on` };
     const via = this.opts.replica ?? "unknown";
     const id = randomUUID();
