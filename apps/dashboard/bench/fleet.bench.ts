@@ -16,15 +16,19 @@ import type { BenchResult } from "../../../bench/types.js";
 import { followEvents } from "../test/helpers/sse.js";
 import { ADMIN, childArgs, Dashboard, openFileLimit, REPORTER } from "./dashboard-process.js";
 import {
+  type CpuSplit,
   type CpuUsage,
   cpuMicros,
+  cpuSplit,
   type MemoryUsage,
   perNode,
   perNodeRows,
   pushCpuMicros,
+  splitText,
 } from "./fleet-cost.js";
 
-const SAVES = 3;
+/** Saves per phase (FLEET_BENCH_SAVES: more for a steadier median on a loaded machine). */
+const SAVES = Number(process.env.FLEET_BENCH_SAVES ?? 3);
 const SIZES = (process.env.FLEET_BENCH_SIZES ?? "1000,5000,15000,19000").split(",").map(Number);
 /** Simulated nodes per reporter process at most. */
 const PER_PROCESS = 10_000;
@@ -147,6 +151,8 @@ interface SaveRun {
   pushCpuMicros: number;
   /** Share of the window's CPU spent in the kernel (socket reads and writes), %. */
   systemPercent: number;
+  /** The window's CPU by thread, µs per node. */
+  split: CpuSplit;
 }
 
 /** The dashboard's CPU over `ms` of waiting: µs and the wall time it covered. */
@@ -199,6 +205,7 @@ async function saveOnce(
     failed: r.failed,
     pushCpuMicros: pushCpuMicros(idle, window),
     systemPercent: Math.round((100 * (c1.system - c0.system)) / Math.max(1, window.micros)),
+    split: cpuSplit(c0, c1, n),
   };
 }
 
@@ -290,7 +297,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
       ...fleetRows(n, how, { quiet, busy, stats, connectMs }),
       ...perNodeRows(
         cost,
-        `${how}; kernel share of the push windows' CPU ${systemPercent.join(", ")} %`,
+        `${how}; kernel share of the push windows' CPU ${systemPercent.join(", ")} %; each window by thread, µs per node, background included: ${quiet.map((r) => splitText(r.split)).join("; ")}`,
       ),
     ];
   } finally {
