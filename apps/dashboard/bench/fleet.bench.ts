@@ -5,8 +5,10 @@
 // its event-loop lag p99 while nodes keep reporting (hand edits on 1 % of the nodes every
 // 100 ms, plus heartbeats), and per node (fleet-cost.ts): its CPU time for one push and its
 // acknowledgements, its memory per connected node, and the capacity of one replica that
-// follows. FLEET_BENCH_SIZES=5000 limits the sizes; FLEET_BENCH_AGENT=1 runs the whole reporter
-// agent per node instead of link + backend.
+// follows. FLEET_BENCH_SIZES=5000 limits the sizes; FLEET_BENCH_SAVES=5 sets the saves per
+// phase (3); FLEET_BENCH_AGENT=1 runs the whole reporter agent per node instead of link +
+// backend; FLEET_BENCH_DASHBOARD_FLAGS passes node flags to the dashboard; profiles of the
+// saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts).
 import { type ChildProcess, fork } from "node:child_process";
 import { setPriority } from "node:os";
 import { join } from "node:path";
