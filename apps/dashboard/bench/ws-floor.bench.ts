@@ -4,7 +4,8 @@
 // reply, minus the background rate of the second before; median of several pushes), with a
 // bare `ws` server that does nothing with the frames (ws-floor.ts). The dashboard cannot
 // cost less per node than this with one WebSocket connection per reporter.
-// WS_FLOOR_NODES=5000 sets the fleet size.
+// WS_FLOOR_NODES=5000 sets the fleet size; WS_FLOOR_DECODE=1 runs every frame through the
+// gateway's decoder (JSON, schema, known rules), to compare with the transport alone.
 import { type ChildProcess, fork } from "node:child_process";
 import { setPriority } from "node:os";
 import { join } from "node:path";

@@ -8,15 +8,20 @@
 // client arrived. WS_FLOOR_ROLE=clients: {start: {port, count, localAddress}} → {ready}.
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
 import {
+  createReporterDecoder,
   DEFAULT_FLAGS,
   defaultConfig,
   encodeMessage,
+  type FamilySnapshot,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  ValidatedRules,
 } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
 import WebSocket, { WebSocketServer } from "ws";
 
 const SLICE = 500;
+const DECODE = process.env.WS_FLOOR_DECODE === "1";
 
 async function frames(): Promise<{ desired: Buffer; snapshot: string; applyResult: string }> {
   const config = defaultConfig();
@@ -63,11 +68,15 @@ function server(): void {
   let received = 0;
   let target = Number.POSITIVE_INFINITY;
   let pushed: (() => void) | undefined;
-  wss.on("connection", (ws) =>
-    ws.on("message", () => {
+  // WS_FLOOR_DECODE=1: each frame through the gateway's decoder (JSON, schema, known rules).
+  const rules = new ValidatedRules<FamilySnapshot[]>();
+  wss.on("connection", (ws) => {
+    const decoder = createReporterDecoder({ validatedRules: rules });
+    ws.on("message", (data: Buffer) => {
+      if (DECODE && !decoder.decode(data).ok) throw new Error("a frame the decoder refuses");
       if (++received >= target) pushed?.();
-    }),
-  );
+    });
+  });
   wss.on("listening", () => {
     const address = wss.address();
     process.send?.({ port: typeof address === "string" || address === null ? 0 : address.port });
@@ -115,6 +124,8 @@ function clients(): void {
           ws.send(applyResult);
         });
         open.push(ws);
+        const name = `node-${open.length}`;
+        ws.once("open", () => ws.send(encodeMessage(helloFor(name))));
         return new Promise((r) => ws.once("open", r));
       });
       await Promise.all(batch);
