@@ -38,6 +38,18 @@ export function openFileLimit(): number {
   return soft === undefined || soft === "unlimited" ? Number.POSITIVE_INFINITY : Number(soft);
 }
 
+/**
+ * Node flags of the dashboard process: the image's (docker/dashboard.Dockerfile), or
+ * FLEET_BENCH_DASHBOARD_FLAGS (space-separated) to compare others.
+ */
+export function dashboardFlags(): string[] {
+  const env = process.env.FLEET_BENCH_DASHBOARD_FLAGS;
+  return env === undefined ? [...DASHBOARD_NODE_FLAGS] : env.split(" ").filter(Boolean);
+}
+
+/** The flags the dashboard image starts node with (keep equal to the Dockerfile's). */
+export const DASHBOARD_NODE_FLAGS: readonly string[] = [];
+
 export class Dashboard {
   private constructor(
     readonly proc: ChildProcess,
@@ -46,7 +58,7 @@ export class Dashboard {
 
   static async start(): Promise<Dashboard> {
     const proc = fork(join(import.meta.dirname, "fleet-server.ts"), [], {
-      execArgv: childArgs("dashboard"),
+      execArgv: childArgs("dashboard", dashboardFlags()),
       env: { ...process.env, BENCH_ADMIN_TOKEN: ADMIN, BENCH_REPORTER_TOKEN: REPORTER },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

@@ -4,12 +4,38 @@
 // reporters compete with the dashboard for the cores, so wall time says how busy the machine
 // was; the dashboard process's own user+system CPU (process.cpuUsage) says what it did.
 import type { BenchResult } from "../../../bench/types.js";
+import type { ThreadCpu } from "./thread-cpu.js";
 
-/** process.cpuUsage() of the dashboard: user and system CPU, µs. */
+/** process.cpuUsage() of the dashboard: user and system CPU, µs; by thread; GC pauses, ms. */
 export interface CpuUsage {
   user: number;
   system: number;
+  threads: ThreadCpu;
+  gcMs: number;
 }
+
+/** Where one push's CPU went, µs per node (window figures, background not subtracted). */
+export interface CpuSplit {
+  mainUser: number;
+  mainSystem: number;
+  /** V8's worker threads (parallel scavenge, concurrent marking) and libuv's pool. */
+  others: number;
+  /** Main-thread GC pauses (inside mainUser). */
+  gc: number;
+}
+
+export function cpuSplit(a: CpuUsage, b: CpuUsage, n: number): CpuSplit {
+  const per = (us: number) => round1(us / n);
+  return {
+    mainUser: per(b.threads.mainUser - a.threads.mainUser),
+    mainSystem: per(b.threads.mainSystem - a.threads.mainSystem),
+    others: per(b.threads.others - a.threads.others),
+    gc: per((b.gcMs - a.gcMs) * 1000),
+  };
+}
+
+export const splitText = (s: CpuSplit): string =>
+  `main thread ${s.mainUser} user (GC pauses ${s.gc}) + ${s.mainSystem} system, other threads ${s.others}`;
 
 /** process.memoryUsage() of the dashboard after full collections, bytes. */
 export interface MemoryUsage {

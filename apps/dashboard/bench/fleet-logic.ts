@@ -15,6 +15,7 @@ import {
   type MasqConfig,
   PROTOCOL_VERSION,
   type ReporterMessage,
+  ValidatedRules,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import type { Desired } from "../src/server/config/merged-desired.js";
@@ -47,6 +48,8 @@ feed.onFlush((c) => {
   if (c.rollout) JSON.stringify(fleet.rolloutView());
 });
 const decoders = new Map<string, ReturnType<typeof createReporterDecoder>>();
+/** As the gateway holds it: one for every connection. */
+const validatedRules = new ValidatedRules<FamilySnapshot[]>();
 const pushed: string[] = [];
 
 function deliver(name: string, bytes: Buffer): void {
@@ -91,7 +94,7 @@ async function connectAll(config: MasqConfig): Promise<void> {
   const linux = await rulesFor(config);
   for (let i = 0; i < N; i++) {
     const name = `node-${String(i).padStart(5, "0")}`;
-    const decoder = createReporterDecoder();
+    const decoder = createReporterDecoder({ validatedRules });
     decoders.set(name, decoder);
     const hello = helloFor(name, { appliedRevision: 1 });
     decoder.decode(frame(hello));

@@ -1,17 +1,20 @@
 // The dashboard under benchmark, in its own process so its RSS and event-loop lag are its
 // own. Started by fleet.bench.ts over IPC: prints nothing, answers {url} once listening and
 // {rss, lagP99Ms, lagMaxMs} on request ("stats"; "reset" starts a new lag window), its event
-// loop utilization ("elu"), its CPU time ("cpu": process.cpuUsage) and its memory after a
-// full GC ("mem": process.memoryUsage); "prof-start"/"prof-stop" profile a window.
+// loop utilization ("elu"), its CPU time ("cpu": process.cpuUsage, by thread, and the main
+// thread's GC pauses) and its memory after a full GC ("mem": process.memoryUsage);
+// "prof-start"/"prof-stop" profile a window.
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
 import { StaticPeopleAuth, StaticReporterAuth } from "../src/server/auth/static-auth.js";
 import { createDashboardServer } from "../src/server/http-server.js";
 import { FileStore } from "../src/server/store/file-store.js";
+import { threadCpu } from "./thread-cpu.js";
 
 const dir = await mkdtemp(join(tmpdir(), "ipmasq-bench-"));
 const server = await createDashboardServer({
@@ -27,6 +30,11 @@ let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 100);
+/** Main-thread GC pauses so far, ms (scavenges and the atomic parts of mark-compact). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ["gc"] });
 
 /**
  * FLEET_BENCH_WINDOW_PROF=DIR: a CPU profile of what lies between "prof-start" and "prof-stop";
@@ -36,7 +44,31 @@ const profDir = process.env.FLEET_BENCH_WINDOW_PROF;
 const heapWindow = process.env.FLEET_BENCH_WINDOW_HEAP === "1";
 const inspector = profDir ? new Session() : undefined;
 
+/**
+ * FLEET_BENCH_WINDOW_PERF=DIR: `perf record -g` of the whole process (every thread, kernel
+ * included) over the same window, for what a V8 profile cannot see (run the dashboard with
+ * --perf-basic-prof through FLEET_BENCH_DASHBOARD_FLAGS for JavaScript names).
+ */
+const perfDir = process.env.FLEET_BENCH_WINDOW_PERF;
+let perf: ChildProcess | undefined;
+
+async function perfWindow(m: "prof-start" | "prof-stop"): Promise<void> {
+  if (!perfDir) return;
+  if (m === "prof-start") {
+    const out = join(perfDir, `dashboard-${Date.now()}.perf.data`);
+    perf = spawn("perf", ["record", "-g", "-F", "999", "-p", String(process.pid), "-o", out], {
+      stdio: "ignore",
+    });
+    await new Promise((r) => setTimeout(r, 500)); // perf attaches
+    return;
+  }
+  const exited = new Promise((r) => perf?.once("exit", r));
+  perf?.kill("SIGINT");
+  await exited;
+}
+
 async function profile(m: "prof-start" | "prof-stop"): Promise<void> {
+  await perfWindow(m);
   if (!inspector || !profDir) return;
   if (m === "prof-start") {
     inspector.connect();
@@ -67,7 +99,7 @@ process.on("message", async (m: string) => {
   } else if (m === "elu") {
     process.send?.(performance.eventLoopUtilization());
   } else if (m === "cpu") {
-    process.send?.(process.cpuUsage());
+    process.send?.({ ...process.cpuUsage(), threads: threadCpu(), gcMs });
   } else if (m === "mem") {
     // After full collections (--expose-gc): what the process holds, not what it could free.
     for (let i = 0; i < 3; i++) globalThis.gc?.();

@@ -5,8 +5,10 @@
 // its event-loop lag p99 while nodes keep reporting (hand edits on 1 % of the nodes every
 // 100 ms, plus heartbeats), and per node (fleet-cost.ts): its CPU time for one push and its
 // acknowledgements, its memory per connected node, and the capacity of one replica that
-// follows. FLEET_BENCH_SIZES=5000 limits the sizes; FLEET_BENCH_AGENT=1 runs the whole reporter
-// agent per node instead of link + backend.
+// follows. FLEET_BENCH_SIZES=5000 limits the sizes; FLEET_BENCH_SAVES=5 sets the saves per
+// phase (3); FLEET_BENCH_AGENT=1 runs the whole reporter agent per node instead of link +
+// backend; FLEET_BENCH_DASHBOARD_FLAGS passes node flags to the dashboard; profiles of the
+// saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts).
 import { type ChildProcess, fork } from "node:child_process";
 import { setPriority } from "node:os";
 import { join } from "node:path";
@@ -16,15 +18,19 @@ import type { BenchResult } from "../../../bench/types.js";
 import { followEvents } from "../test/helpers/sse.js";
 import { ADMIN, childArgs, Dashboard, openFileLimit, REPORTER } from "./dashboard-process.js";
 import {
+  type CpuSplit,
   type CpuUsage,
   cpuMicros,
+  cpuSplit,
   type MemoryUsage,
   perNode,
   perNodeRows,
   pushCpuMicros,
+  splitText,
 } from "./fleet-cost.js";
 
-const SAVES = 3;
+/** Saves per phase (FLEET_BENCH_SAVES: more for a steadier median on a loaded machine). */
+const SAVES = Number(process.env.FLEET_BENCH_SAVES ?? 3);
 const SIZES = (process.env.FLEET_BENCH_SIZES ?? "1000,5000,15000,19000").split(",").map(Number);
 /** Simulated nodes per reporter process at most. */
 const PER_PROCESS = 10_000;
@@ -147,6 +153,8 @@ interface SaveRun {
   pushCpuMicros: number;
   /** Share of the window's CPU spent in the kernel (socket reads and writes), %. */
   systemPercent: number;
+  /** The window's CPU by thread, µs per node. */
+  split: CpuSplit;
 }
 
 /** The dashboard's CPU over `ms` of waiting: µs and the wall time it covered. */
@@ -199,6 +207,7 @@ async function saveOnce(
     failed: r.failed,
     pushCpuMicros: pushCpuMicros(idle, window),
     systemPercent: Math.round((100 * (c1.system - c0.system)) / Math.max(1, window.micros)),
+    split: cpuSplit(c0, c1, n),
   };
 }
 
@@ -290,7 +299,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
       ...fleetRows(n, how, { quiet, busy, stats, connectMs }),
       ...perNodeRows(
         cost,
-        `${how}; kernel share of the push windows' CPU ${systemPercent.join(", ")} %`,
+        `${how}; kernel share of the push windows' CPU ${systemPercent.join(", ")} %; each window by thread, µs per node, background included: ${quiet.map((r) => splitText(r.split)).join("; ")}`,
       ),
     ];
   } finally {

@@ -132,6 +132,32 @@ describe("reporter gateway", () => {
     expect(after.snapshotAt).toBe(before.snapshotAt);
   });
 
+  it("judges each node by its own rules while nodes sending equal rules share one check", async () => {
+    t.server = await startServer();
+    const [a, b] = [
+      await reporterInSync(t.server, "node-a"),
+      await reporterInSync(t.server, "node-b"),
+    ];
+    t.sims.push(a!, b!);
+    const status = async (n: string) => (await t.server!.api(`/api/nodes/${n}`)).body.node.status;
+    // node-b's rules now differ from node-a's (the rules both sent before are known).
+    const original = b!.families;
+    b!.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
+    await eventually(async () => ((await status("node-b")) === "drifted" ? true : undefined));
+    expect(await status("node-a")).toBe("in-sync");
+    a!.snapshot(); // the known rules again, from node-a: still judged as its own
+    b!.families = original; // put back by hand: the known rules again
+    b!.snapshot();
+    await eventually(async () => ((await status("node-b")) === "in-sync" ? true : undefined));
+    expect(await status("node-a")).toBe("in-sync");
+    // Known rules do not let the rest of a frame through unchecked.
+    const linux = a!.families.map((f) => snapshotOf({ ...f, masqChain: a!.flags.masqChain }));
+    a!.sendRaw(
+      JSON.stringify({ type: "snapshot", v: 2, seq: -1, takenAt: 1, linux, appliedRevision: null }),
+    );
+    expect((await a!.closed).code).toBe(1008);
+  });
+
   it("serves a reporter of protocol v1 (rolling upgrade): v1 frames in, v1 frames out", async () => {
     t.server = await startServer();
     const old = await SimReporter.connect({

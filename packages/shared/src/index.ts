@@ -35,5 +35,6 @@ export * from "./rules.js";
 export * from "./snapshot.js";
 export * from "./targets.js";
 export * from "./timers.js";
+export * from "./validated-rules.js";
 export * from "./verdict-view.js";
 export * from "./zod-error.js";

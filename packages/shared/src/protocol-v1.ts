@@ -29,6 +29,7 @@ import {
 import { POSTROUTING } from "./rules.js";
 import { snapshotOf } from "./snapshot.js";
 import { chainTargets } from "./targets.js";
+import type { ValidatedRules } from "./validated-rules.js";
 
 const v1 = z.literal(1);
 /** Lines of one chain in a v1 snapshot (v1 had no other bound on a snapshot's size). */
@@ -130,6 +131,43 @@ export interface ReporterDecoder {
   decode(raw: string | Uint8Array): Decoded<ReporterMessage>;
 }
 
+/** A snapshot without its `linux` part, checked when that part is known (ValidatedRules). */
+const snapshotEnvelopeSchema = snapshotSchema.omit({ linux: true });
+
+function snapshotRules(value: unknown): unknown[] | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const o = value as { type?: unknown; linux?: unknown };
+  return o.type === "snapshot" && Array.isArray(o.linux) ? o.linux : undefined;
+}
+
+/**
+ * A current-version frame's message; a snapshot whose `linux` part is in `rules` (equal to
+ * one already validated) has only the rest checked and gets the validated part.
+ */
+function decodeCurrent(
+  value: unknown,
+  frameBytes: number,
+  rules: ValidatedRules<FamilySnapshot[]> | undefined,
+): Decoded<ReporterMessage> {
+  const linux = rules && snapshotRules(value);
+  if (!rules || !linux) return validateMessage(reporterMessageSchema, value);
+  const known = rules.find(linux);
+  if (known === undefined) {
+    const d = validateMessage(reporterMessageSchema, value);
+    if (d.ok && d.msg.type === "snapshot" && d.msg.linux)
+      rules.remember(linux, d.msg.linux, frameBytes);
+    return d;
+  }
+  const { linux: _, ...rest } = value as Record<string, unknown>;
+  const d = validateMessage(snapshotEnvelopeSchema, rest);
+  return d.ok ? { ok: true, msg: { ...d.msg, linux: known } } : d;
+}
+
+export interface DecoderOptions {
+  /** Validated `linux` parts shared by every connection's decoder (one per dashboard). */
+  validatedRules?: ValidatedRules<FamilySnapshot[]>;
+}
+
 function versionOf(value: unknown): unknown {
   return typeof value === "object" && value !== null ? (value as { v?: unknown }).v : undefined;
 }
@@ -138,7 +176,7 @@ function versionOf(value: unknown): unknown {
  * Decodes the frames of one reporter connection: the version of its first frame (the hello)
  * holds for the whole connection, and v1 frames are upgraded with what its hello said.
  */
-export function createReporterDecoder(): ReporterDecoder {
+export function createReporterDecoder(opts: DecoderOptions = {}): ReporterDecoder {
   let version: ProtocolVersion | undefined;
   let legacyNames = false;
   let helloV1: HelloV1 | undefined;
@@ -171,7 +209,9 @@ export function createReporterDecoder(): ReporterDecoder {
         return { ok: false, reason: `v: protocol version ${v} after a version ${version} hello` };
       // A reporter of the previous release says `generation`: read in this release's names.
       const value = fromLegacyRevisionNames(frame.value);
-      const d = v === 1 ? decodeV1(value) : validateMessage(reporterMessageSchema, value);
+      // Bytes, or for text an upper bound (3 UTF-8 bytes per UTF-16 unit at most).
+      const bytes = typeof raw === "string" ? 3 * raw.length : raw.byteLength;
+      const d = v === 1 ? decodeV1(value) : decodeCurrent(value, bytes, opts.validatedRules);
       if (d.ok && d.msg.type === "hello" && version === undefined) {
         version = v as ProtocolVersion;
         legacyNames = v === 1 || value !== frame.value;

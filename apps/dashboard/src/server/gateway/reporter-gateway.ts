@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import {
   createReporterDecoder,
   encodeMessage,
+  type FamilySnapshot,
   frameForVersion,
   type Hello,
   MAX_FRAME_BYTES,
@@ -16,6 +17,7 @@ import {
   type ReporterDialect,
   type ReporterMessage,
   setLongTimeout,
+  ValidatedRules,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
@@ -59,6 +61,8 @@ export class ReporterGateway {
   private readonly timer: NodeJS.Timeout;
   private readonly claims: NodeClaims;
   private readonly conflictNoted = new Map<string, number>();
+  /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
+  private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
 
   constructor(private readonly opts: GatewayOptions) {
     this.claims = new NodeClaims(opts.claimProbeMs);
@@ -116,7 +120,7 @@ export class ReporterGateway {
   ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
-    const decoder = createReporterDecoder();
+    const decoder = createReporterDecoder({ validatedRules: this.validatedRules });
     /** Set once this connection holds its node (see NodeClaims); until then messages wait. */
     let accepted = false;
     const held: ReporterMessage[] = [];
