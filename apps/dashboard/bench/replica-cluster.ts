@@ -65,6 +65,16 @@ export function summary(r: Replica): Promise<{
   }>(r, "/api/nodes?q=~").then((x) => x.summary);
 }
 
+/**
+ * Nodes `r` counts in sync, its own and those held elsewhere, from its /metrics
+ * (ipmasq_nodes{status="in-sync"}): a count without a node list, unlike /api/nodes.
+ */
+export async function inSyncCount(r: Replica): Promise<number> {
+  const res = await fetch(`${r.url}/metrics`);
+  const m = /^ipmasq_nodes\{status="in-sync"\} (\d+)$/m.exec(await res.text());
+  return m ? Number(m[1]) : 0;
+}
+
 export class ReplicaCluster {
   readonly replicas: Replica[] = [];
   observer: Replica | undefined;

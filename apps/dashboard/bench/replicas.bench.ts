@@ -17,7 +17,7 @@ import { until } from "@masq/testkit/wait";
 import type { BenchResult } from "../../../bench/types.js";
 import { openFileLimit } from "./dashboard-process.js";
 import { procRssBytes } from "./proc-stats.js";
-import { ReplicaCluster, summary } from "./replica-cluster.js";
+import { inSyncCount, ReplicaCluster } from "./replica-cluster.js";
 import { type RunFigures, replicaRows } from "./replica-rows.js";
 import { type SaveRun, saveOnce, total, writes } from "./replica-save.js";
 
@@ -32,16 +32,28 @@ const QUIET_MS = 10_000;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Until every replica (observer included) counts all N nodes in sync. */
-async function allInSync(c: ReplicaCluster): Promise<void> {
+/** Until every replica (observer included) counts all N nodes in sync; progress on stderr. */
+async function allInSync(c: ReplicaCluster, t0: number): Promise<void> {
   const rs = [...c.replicas, ...(c.observer ? [c.observer] : [])];
+  let told = 0;
   await until(
-    async () => (await Promise.all(rs.map(summary))).every((s) => s.byStatus["in-sync"] === N),
+    async () => {
+      const counts = await Promise.all(rs.map(inSyncCount));
+      if (Date.now() - told > 15_000) {
+        told = Date.now();
+        console.error(
+          `replicas bench: ${s1(Date.now() - t0)}: in sync per replica ${counts.join(", ")}`,
+        );
+      }
+      return counts.every((x) => x === N);
+    },
     3_600_000,
     1000,
     `every replica counts ${N} nodes in sync`,
   );
 }
+
+const s1 = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 async function run(c: ReplicaCluster): Promise<Omit<RunFigures, "load0">> {
   const rss = () =>
@@ -49,9 +61,10 @@ async function run(c: ReplicaCluster): Promise<Omit<RunFigures, "load0">> {
   await pause(2000);
   const rssBase = rss();
   const t0 = Date.now();
+  const synced = allInSync(c, t0);
   await c.connect();
   const connectedMs = Date.now() - t0;
-  await allInSync(c);
+  await synced;
   const inSyncMs = Date.now() - t0;
   await pause(2000);
   const rssConnected = rss();
