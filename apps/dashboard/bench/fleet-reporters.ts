@@ -23,6 +23,8 @@ import { helloFor } from "@masq/testkit/fixtures";
 interface SimNode {
   backend: MemoryBackend;
   applied: () => number | null;
+  /** Epoch ms when the newest desired frame arrived and when it was applied (null: not yet). */
+  times?: () => { revision: number | null; desiredAt: number; appliedAt: number | null };
   report: () => Promise<void>;
   stop: () => Promise<void>;
   stats?: () => LinkStats;
@@ -40,6 +42,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
   let last: MasqConfig | undefined;
   let seq = 0;
   let link: Link | undefined;
+  const times = { revision: null as number | null, desiredAt: 0, appliedAt: null as number | null };
   const send = (linux: FamilySnapshot[]) =>
     link?.send({
       type: "snapshot",
@@ -59,6 +62,8 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
   ) => {
     const out = await backend.apply(config, trigger);
     if (out.ok && revision !== null) applied = revision;
+    if (out.ok && trigger === "desired" && revision === times.revision)
+      times.appliedAt = Date.now();
     // As the reporter agent does: the rules it wrote (read back by the apply), then the result.
     if (out.changed && Array.isArray(out.snapshots)) send(out.snapshots);
     link?.send({
@@ -87,12 +92,14 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
           resolve({
             backend,
             applied: () => applied,
+            times: () => times,
             report,
             stop: () => link!.close(),
             stats: () => link!.stats(),
           });
         if (m.type === "desired") {
           last = m.config;
+          Object.assign(times, { revision: m.revision, desiredAt: Date.now(), appliedAt: null });
           void apply(m.config, m.revision, "desired");
         }
         if (m.type === "resync" && last) void apply(last, applied, "resync");
@@ -116,6 +123,9 @@ async function agentNode(url: string, token: string, name: string): Promise<SimN
 const nodes: SimNode[] = [];
 let next = 0;
 
+// The benchmark that forked this process is gone (killed, crashed): so is this load.
+process.on("disconnect", () => process.exit(0));
+
 process.on(
   "message",
   async (
@@ -130,6 +140,8 @@ process.on(
             localAddress?: string;
           };
           applied?: number;
+          /** When revision `timing` reached and was applied by this process's nodes. */
+          timing?: number;
           edit?: number;
           links?: true;
         }
@@ -160,6 +172,8 @@ process.on(
         disconnects: stats.reduce((a, x) => a + x.disconnects, 0),
         maxSilentMs: Math.max(0, ...stats.map((x) => x.maxSilentMs)),
       });
+    } else if (m.timing !== undefined) {
+      process.send?.(timing(m.timing));
     } else if (m.edit !== undefined) {
       // Someone edits the chain by hand on k nodes: drop one RETURN rule, report it.
       for (let j = 0; j < m.edit; j++) {
@@ -172,3 +186,21 @@ process.on(
     }
   },
 );
+
+/**
+ * When revision `revision`'s desired frame reached this process's nodes (the first arrival)
+ * and when the last of them applied it, epoch ms; over the nodes that applied it.
+ */
+function timing(revision: number): { nodes: number; firstDesired: number; lastApplied: number } {
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  let n = 0;
+  for (const node of nodes) {
+    const t = node.times?.();
+    if (!t || t.revision !== revision || t.appliedAt === null) continue;
+    n++;
+    first = Math.min(first, t.desiredAt);
+    last = Math.max(last, t.appliedAt);
+  }
+  return { nodes: n, firstDesired: n ? first : Number.NaN, lastApplied: n ? last : Number.NaN };
+}

@@ -95,10 +95,12 @@ export function startReporter(o: ReporterOptions): ChildHandle {
 export function startDashboardProcess(o: {
   env: Record<string, string>;
   logFile?: string;
+  /** Options for node itself (e.g. --cpu-prof, which NODE_OPTIONS may not carry). */
+  nodeArgs?: string[];
 }): ChildHandle {
   requireBuilt("dashboard-server");
   const out = o.logFile ? openSync(o.logFile, "a") : "ignore";
-  const child = spawn(process.execPath, [DASHBOARD_BIN], {
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), DASHBOARD_BIN], {
     cwd: REPO_ROOT,
     stdio: ["ignore", out, out],
     env: { ...process.env, IPMASQ_UI: "false", ...o.env },

@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import {
   type AgentFlags,
   ALL_AT_ONCE,
+  type FleetSummary,
   REPORTER_PATH,
   type ReporterPods,
   type RolloutStrategy,
@@ -563,11 +564,15 @@ function publish(
   ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas" | "observeResync">,
   c: FleetChanges,
 ): void {
+  // The fleet-wide summary is a pass over every node (every replica's, with replicas): none
+  // for a feed flush no browser follows. A browser that connects gets the whole state.
+  if (ctx.sse.size === 0) return;
   const config = JSON.stringify(configEvent(ctx.config.current(), ctx.staged));
   if (c.config || (c.rollout && lastConfigEvent.get(ctx.sse) !== config)) {
     lastConfigEvent.set(ctx.sse, config);
     ctx.sse.send("config", JSON.parse(config));
   }
+  let summary: FleetSummary | undefined;
   if (c.changed.length > 0 || c.removed.length > 0) {
     const view = ctx.replicas?.sources();
     const nodes = c.changed.flatMap((name) => {
@@ -579,10 +584,11 @@ function publish(
       const gone = view ? summaryOf(view, name) : undefined;
       return gone ? [gone] : [];
     });
-    ctx.sse.send("fleet", { nodes, removed: c.removed, summary: fleetSummary(ctx) });
+    summary = fleetSummary(ctx);
+    ctx.sse.send("fleet", { nodes, removed: c.removed, summary });
   }
   if (c.rollout) {
-    ctx.sse.send("rollout", rolloutView(ctx));
+    ctx.sse.send("rollout", summary ? summary.rollout : rolloutView(ctx));
     ctx.sse.send("staged-rollout", ctx.staged.view());
   }
 }

@@ -74,6 +74,8 @@ function attributesOf(r: Route) {
 
 export class FakeKubeApi {
   readonly requests: RequestRecord[] = [];
+  /** TCP connections accepted so far (a client that reuses connections opens few). */
+  connectionsAccepted = 0;
   /** The token the dashboard presents (its ServiceAccount's). */
   readonly clientToken = "dashboard-sa-token";
   url = "";
@@ -372,6 +374,7 @@ export class FakeKubeApi {
 
   private async listen(port: number): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on("connection", () => this.connectionsAccepted++);
     await new Promise<void>((r) => this.server!.listen(port, "127.0.0.1", r));
     this.port = (this.server.address() as AddressInfo).port;
   }

@@ -8,6 +8,7 @@ import {
   type KubeConfig,
   Watch,
 } from "@kubernetes/client-node";
+import { reuseConnections } from "./connection-reuse.js";
 
 export interface KubeClients {
   kc: KubeConfig;
@@ -19,6 +20,7 @@ export interface KubeClients {
 }
 
 export function kubeClients(kc: KubeConfig): KubeClients {
+  reuseConnections(kc);
   const watch = new Watch(kc);
   // API servers send bookmarks about once a minute; the 30 s default inactivity timeout would
   // relist needlessly. The field is private in the typings but read on every watch.

@@ -20,13 +20,19 @@ export interface FleetViewSources {
 
 /** The CR's view of `name` when this replica's own record is not the one to show. */
 export function remoteOf(s: FleetViewSources, name: string): RemoteSummary | undefined {
+  const cr = shownObject(s, name);
+  return cr && summaryOfObject(s, cr);
+}
+
+/** The NodeMasquerade to show for `name`, when this replica's own record is not the one. */
+function shownObject(s: FleetViewSources, name: string): NodeMasquerade | undefined {
   const local = s.fleet.nodes.get(name);
   if (local?.connected) return undefined;
   const cr = s.objects.get(name);
   if (!cr) return undefined;
   const held = cr.status?.replica;
   if (local && (held === undefined || held === s.replica)) return undefined;
-  return summaryOfObject(s, cr);
+  return cr;
 }
 
 /** A status without details (or with older ones) was written by the previous release. */
@@ -82,45 +88,71 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
   return { ...base, ...judged, liveness: judged.connected ? "live" : "offline" };
 }
 
+/** Why a node held elsewhere shows as it does (judgeRemote's decision, without its words). */
+type Verdict = "no-status" | "no-replica" | "held-here" | "disconnected" | "holder-dead" | "live";
+
+function verdictOf(s: FleetViewSources, st: NodeMasquerade["status"]): Verdict {
+  if (!st) return "no-status";
+  if (st.replica === "") return "no-replica";
+  if (st.replica === s.replica) return "held-here";
+  if (!st.connected) return "disconnected";
+  return s.liveness(st.replica).live ? "live" : "holder-dead";
+}
+
+/**
+ * A node held elsewhere as the counts need it: its status and whether its reporter is live,
+ * decided as its summary decides them but without building it (the fleet-wide counts run over
+ * every node on each change-feed flush: no text, no object per node).
+ */
+function remoteStatus(s: FleetViewSources, cr: NodeMasquerade): NodeStatus {
+  return statusOf(verdictOf(s, cr.status), cr.status);
+}
+
+function statusOf(v: Verdict, st: NodeMasquerade["status"]): NodeStatus {
+  if (v === "live" && st) return st.health;
+  return v === "held-here" || v === "disconnected" ? "offline" : "unknown";
+}
+
 function judgeRemote(
   s: FleetViewSources,
   cr: NodeMasquerade,
 ): { status: NodeStatus; summary: string; connected: boolean; vouchedUntil?: number } {
   const st = cr.status;
-  if (!st)
-    return {
-      status: "unknown",
-      summary: "no replica has reported this node yet",
-      connected: false,
-    };
+  const v = verdictOf(s, st);
+  const status = statusOf(v, st);
+  if (!st) return { status, summary: "no replica has reported this node yet", connected: false };
   const last = `${st.health}${st.message ? `: ${st.message}` : ""}`;
-  if (st.replica === "")
-    return {
-      status: "unknown",
-      summary: `its NodeMasquerade names no replica; last known: ${last}`,
-      connected: false,
-    };
-  if (st.replica === s.replica)
-    return {
-      status: "offline",
-      summary: `reporter disconnected (last known: ${last})`,
-      connected: false,
-    };
-  if (!st.connected)
-    return {
-      status: "offline",
-      summary: `reporter disconnected from ${st.replica} (last known: ${last})`,
-      connected: false,
-    };
-  const l = s.liveness(st.replica);
-  if (!l.live)
-    return {
-      status: "unknown",
-      summary: `${l.reason}; last known: ${last}`,
-      connected: false,
-      vouchedUntil: l.lastRenewSeenAt,
-    };
-  return { status: st.health, summary: st.message ?? "", connected: true };
+  const summary = {
+    "no-replica": `its NodeMasquerade names no replica; last known: ${last}`,
+    "held-here": `reporter disconnected (last known: ${last})`,
+    disconnected: `reporter disconnected from ${st.replica} (last known: ${last})`,
+    "holder-dead": `${s.liveness(st.replica).reason}; last known: ${last}`,
+    live: st.message ?? "",
+  }[v as Exclude<Verdict, "no-status">];
+  const renewed = v === "holder-dead" ? s.liveness(st.replica).lastRenewSeenAt : undefined;
+  return {
+    status,
+    summary,
+    connected: v === "live",
+    ...(renewed !== undefined ? { vouchedUntil: renewed } : {}),
+  };
+}
+
+/**
+ * Visits every node to show as `fleetNodes` yields them: `local` for this replica's records,
+ * `remote` for the NodeMasquerades of nodes shown as another replica holds them.
+ */
+function eachNode(
+  s: FleetViewSources,
+  local: (n: NodeRecord) => void,
+  remote: (cr: NodeMasquerade) => void,
+): void {
+  for (const n of s.fleet.nodes.values()) {
+    const cr = shownObject(s, n.name);
+    if (cr) remote(cr);
+    else local(n);
+  }
+  for (const cr of s.objects.values()) if (!s.fleet.nodes.has(cr.metadata.name)) remote(cr);
 }
 
 /** Every node to show, local records and remote summaries, unordered. */
@@ -155,10 +187,17 @@ export function countByStatus(s: FleetViewSources): {
     number
   >;
   let total = 0;
-  for (const n of fleetNodes(s)) {
-    byStatus[n.status]++;
-    total++;
-  }
+  eachNode(
+    s,
+    (n) => {
+      byStatus[n.status]++;
+      total++;
+    },
+    (cr) => {
+      byStatus[remoteStatus(s, cr)]++;
+      total++;
+    },
+  );
   return { total, byStatus };
 }
 
@@ -170,28 +209,31 @@ export function countByStatus(s: FleetViewSources): {
 export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout | null {
   if (!local) return null;
   const out = { ...local, late: { ...local.late } };
-  for (const n of fleetNodes(s)) {
+  const remote = (cr: NodeMasquerade) => {
+    const st = cr.status;
     // A node no replica ever reported (an object without a status: `kubectl create`, or a
     // holder whose status writes are refused) is no target: it would hold the rollout open.
-    if ("hello" in n || n.mode !== "enforce" || n.heldBy.replica === "") continue;
-    const was = s.fleet.rollout.outcomeOf(n.name);
+    if (st?.mode === "observe" || (st?.replica ?? "") === "") return;
+    const was = s.fleet.rollout.outcomeOf(cr.metadata.name);
     if (was) count(out, was, -1);
-    count(out, remoteOutcome(n, local.revision), 1);
-  }
+    count(out, remoteOutcome(s, cr, local.revision), 1);
+  };
+  eachNode(s, () => undefined, remote);
   if (out.pending > 0) out.finishedAt = null;
   return out;
 }
 
-type Outcome = "pending" | "offline" | "done" | "failed";
+export type Outcome = "pending" | "offline" | "done" | "failed";
 
-function remoteOutcome(n: RemoteSummary, revision: number): Outcome {
-  if (n.appliedRevision === revision) return "done";
-  if (n.status === "error") return "failed";
-  return n.connected ? "pending" : "offline";
+function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number): Outcome {
+  const v = verdictOf(s, cr.status);
+  if ((cr.status?.appliedRevision ?? null) === revision) return "done";
+  if (statusOf(v, cr.status) === "error") return "failed";
+  return v === "live" ? "pending" : "offline";
 }
 
 /** Adds (1) or takes away (-1) one target with this outcome; offline ones are also pending. */
-function count(r: Rollout, o: Outcome, by: 1 | -1): void {
+export function count(r: Rollout, o: Outcome, by: 1 | -1): void {
   r.total += by;
   if (o === "done") r.done += by;
   else if (o === "failed") r.failed += by;

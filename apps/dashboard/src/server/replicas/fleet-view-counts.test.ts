@@ -1,0 +1,137 @@
+// The fleet-wide counts (countByStatus, rolloutOf) run over every node on each change-feed
+// flush, so they judge nodes held elsewhere without building their summaries. They must count
+// exactly what the summaries (fleetNodes, as the node list shows them) say.
+import type { NodeStatus, Rollout } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { describe, expect, it } from "vitest";
+import type { FleetState } from "../fleet/fleet-state.js";
+import { type NodeRecord, newRecord } from "../fleet/node.js";
+import {
+  count,
+  countByStatus,
+  type FleetViewSources,
+  fleetNodes,
+  type Outcome,
+  type RemoteSummary,
+  rolloutOf,
+} from "./fleet-view.js";
+import type { NodeMasquerade, NodeMasqueradeStatus } from "./node-masquerade.js";
+
+const object = (name: string, status?: Partial<NodeMasqueradeStatus>): NodeMasquerade => ({
+  metadata: { name },
+  ...(status
+    ? {
+        status: {
+          replica: "b",
+          connected: true,
+          health: "in-sync",
+          appliedRevision: 7,
+          mode: "enforce",
+          message: "",
+          observedAt: "2026-01-01T00:00:00Z",
+          ...status,
+        },
+      }
+    : {}),
+});
+
+function fleetOf(local: { name: string; connected: boolean; outcome?: Outcome }[]) {
+  const nodes = new Map<string, NodeRecord>();
+  const outcomes = new Map<string, Outcome>();
+  for (const l of local) {
+    const r = newRecord(helloFor(l.name));
+    r.connected = l.connected;
+    nodes.set(l.name, r);
+    if (l.outcome) outcomes.set(l.name, l.outcome);
+  }
+  return { nodes, rollout: { outcomeOf: (n: string) => outcomes.get(n) } } as unknown as FleetState;
+}
+
+function view(fleet: FleetState, objects: NodeMasquerade[]): FleetViewSources {
+  const byName = new Map(objects.map((o) => [o.metadata.name, o]));
+  return {
+    fleet,
+    objects: { get: (n) => byName.get(n), values: () => byName.values() },
+    replica: "a",
+    liveness: (r) =>
+      r === "dead" ? { live: false, reason: "replica dead is gone" } : { live: true },
+  };
+}
+
+const outcomeOf = (r: RemoteSummary, revision: number): Outcome => {
+  if (r.appliedRevision === revision) return "done";
+  if (r.status === "error") return "failed";
+  return r.connected ? "pending" : "offline";
+};
+
+/** The counts as the summaries say them (the definition the fast path must keep). */
+function fromSummaries(s: FleetViewSources, local: Rollout) {
+  const byStatus: Partial<Record<NodeStatus, number>> = {};
+  const out = { ...local, late: { ...local.late } };
+  const add = (o: Outcome, by: 1 | -1) => count(out, o, by);
+  for (const n of fleetNodes(s)) {
+    byStatus[n.status] = (byStatus[n.status] ?? 0) + 1;
+    if ("hello" in n) continue;
+    const r = n as RemoteSummary;
+    if (r.mode !== "enforce" || r.heldBy.replica === "") continue;
+    const was = s.fleet.rollout.outcomeOf(r.name);
+    if (was) add(was, -1);
+    add(outcomeOf(r, local.revision), 1);
+  }
+  if (out.pending > 0) out.finishedAt = null;
+  return { byStatus, rollout: out };
+}
+
+const local: Rollout = {
+  revision: 8,
+  resourceVersion: "1",
+  startedAt: 0,
+  finishedAt: 5,
+  total: 3,
+  done: 1,
+  pending: 2,
+  offline: 2,
+  failed: 0,
+  late: { done: 0, pending: 0, failed: 0 },
+};
+
+describe("countByStatus and rolloutOf count what the summaries show", () => {
+  const held = [
+    { name: "h1", connected: true, outcome: "done" as const },
+    { name: "h2", connected: false, outcome: "offline" as const },
+    { name: "h3", connected: false, outcome: "offline" as const },
+  ];
+  const cases = [
+    { desc: "held elsewhere, live, applied", input: [object("r1", { appliedRevision: 8 })] },
+    { desc: "held elsewhere, live, not yet applied", input: [object("r1")] },
+    { desc: "held elsewhere, apply failed", input: [object("r1", { health: "error" })] },
+    { desc: "held elsewhere, drifted", input: [object("r1", { health: "drifted" })] },
+    { desc: "disconnected from its holder", input: [object("r1", { connected: false })] },
+    { desc: "its holder stopped renewing", input: [object("r1", { replica: "dead" })] },
+    { desc: "names no replica", input: [object("r1", { replica: "" })] },
+    { desc: "no status at all", input: [object("r1")].map(({ metadata }) => ({ metadata })) },
+    { desc: "observe mode", input: [object("r1", { mode: "observe", health: "drifted" })] },
+    {
+      desc: "offline here, now held by another replica",
+      input: [object("h2", { appliedRevision: 8 }), object("h3", { replica: "dead" })],
+    },
+    {
+      desc: "offline here, its object still says here",
+      input: [object("h2", { replica: "a", connected: false })],
+    },
+    { desc: "connected here: its record wins", input: [object("h1", { health: "error" })] },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const s = view(fleetOf(held), c.input);
+      const want = fromSummaries(s, local);
+      const got = countByStatus(s);
+      expect(Object.fromEntries(Object.entries(got.byStatus).filter(([, v]) => v > 0))).toEqual(
+        want.byStatus,
+      );
+      expect(got.total).toBe(
+        held.length + c.input.filter((o) => !/^h/.test(o.metadata.name)).length,
+      );
+      expect(rolloutOf(s, local)).toEqual(want.rollout);
+    });
+});
