@@ -10,10 +10,12 @@ import {
   resyncPolicyViolations,
 } from "./helpers/invariants.js";
 import {
+  type Binding,
   container,
   envValue,
   type Json,
   type K8sObject,
+  type Role,
   render,
   type Variant,
 } from "./helpers/render.js";
@@ -64,6 +66,54 @@ describe("ipmasq-dashboard chart", () => {
       expect(leasePolicyViolations(m(), undefined, binding)).toEqual([
         "namespace-wide Lease writes without the lease policy",
       ]);
+    });
+  });
+
+  describe("reading NodeMasquerades without being a cluster admin", () => {
+    const base = { name: "view role", namespace: "kube-system", valuesFiles: [] };
+    const AGGREGATE = ["view", "edit", "admin"].map(
+      (r) => `rbac.authorization.k8s.io/aggregate-to-${r}`,
+    );
+    /** The ClusterRoles labelled to aggregate into a built-in role, and what they allow. */
+    const aggregated = (set: string[]) => {
+      const m = render({ ...base, set });
+      const roles = m
+        .all<Role>("ClusterRole")
+        .filter((r) =>
+          Object.keys(r.metadata.labels ?? {}).some((l) => l.includes("/aggregate-to-")),
+        );
+      const bound = [...m.all<Binding>("RoleBinding"), ...m.all<Binding>("ClusterRoleBinding")]
+        .filter((b) => roles.some((r) => r.metadata.name === b.roleRef.name))
+        .map((b) => b.metadata.name);
+      return roles.map((r) => ({
+        name: r.metadata.name,
+        aggregatesTo: AGGREGATE.filter((l) => r.metadata.labels?.[l] === "true"),
+        rules: r.rules,
+        bound,
+      }));
+    };
+    const viewRole = {
+      name: "ipmasq-ipmasq-dashboard-nodemasquerades-view",
+      aggregatesTo: AGGREGATE,
+      rules: [
+        {
+          apiGroups: ["ipmasq.dev"],
+          resources: ["nodemasquerades"],
+          verbs: ["get", "list", "watch"],
+        },
+      ],
+      bound: [],
+    };
+    it.each([
+      {
+        desc: "default: one read-only role, into view, edit and admin, bound to nobody",
+        input: [],
+        want: [viewRole],
+      },
+      { desc: "several replicas: the same", input: ["dashboard.replicas=3"], want: [viewRole] },
+      { desc: "rbac.aggregateToView=false: none", input: ["rbac.aggregateToView=false"], want: [] },
+    ])("$desc", ({ input, want }) => {
+      expect(aggregated(input)).toEqual(want);
     });
   });
 
