@@ -112,6 +112,11 @@ describe("ipmasq-dashboard chart", () => {
       },
       { desc: "several replicas: the same", input: ["dashboard.replicas=3"], want: [viewRole] },
       { desc: "rbac.aggregateToView=false: none", input: ["rbac.aggregateToView=false"], want: [] },
+      {
+        desc: "without replica sync no NodeMasquerade is written: none",
+        input: ["dashboard.replicaSync.enabled=false"],
+        want: [],
+      },
     ])("$desc", ({ input, want }) => {
       expect(aggregated(input)).toEqual(want);
     });

@@ -220,6 +220,15 @@ describe("dashboard replicas > 1", () => {
         resources: [resource],
         verbs,
       })),
+      // For people, not the dashboard: aggregated into view/edit/admin, bound to nobody
+      // (rbac.test.ts, "reading NodeMasquerades without being a cluster admin").
+      {
+        kind: "ClusterRole",
+        namespace: undefined,
+        apiGroups: ["ipmasq.dev"],
+        resources: ["nodemasquerades"],
+        verbs: ["get", "list", "watch"],
+      },
     ]);
   });
 
@@ -283,5 +292,31 @@ describe("install notes", () => {
     const single = notes([]);
     expect(single).toContain("kubectl get nodemasquerades");
     expect(single).not.toContain("rollout status");
+  });
+
+  it.each([
+    {
+      desc: "3 replicas at the default write rate",
+      input: ["dashboard.replicas=3"],
+      want: ["(3 expected", "at most 3 x 50 = 150 objects a second", "N / 150 seconds"],
+    },
+    {
+      desc: "5 replicas at 200 writes/s",
+      input: ["dashboard.replicas=5", "dashboard.replicaSync.statusWritesPerSecond=200"],
+      want: ["(5 expected", "at most 5 x 200 = 1000 objects a second", "N / 1000 seconds"],
+    },
+  ])("with several replicas say what to check: $desc", ({ input, want }) => {
+    const many = notes(input);
+    for (const w of want) expect(many).toContain(w);
+    expect(many).toContain(
+      "kubectl --namespace kube-system get leases | grep ipmasq-ipmasq-dashboard",
+    );
+    expect(many).toContain("kubectl get nmasq --no-headers | wc -l");
+    // The sizing doc by URL: a packaged chart has no docs/ directory.
+    expect(many).toContain(
+      "https://github.com/masq-dashboard/masq-dashboard/blob/main/docs/scale-out.md#capacity-and-sizing",
+    );
+    expect(many).not.toMatch(/sizing: docs\//);
+    expect(many).toContain("--include-crds");
   });
 });
