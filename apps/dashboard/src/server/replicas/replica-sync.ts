@@ -152,6 +152,7 @@ export class ReplicaSync {
   /** Every second: the singleton duties, on the holder of the singleton Lease only. */
   sweep(singleton: boolean): void {
     if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
+    if (singleton && this.objects.health.lists > 0) this.markDeadHolders();
     if (singleton) this.leases.collect();
     if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
   }
@@ -187,6 +188,32 @@ export class ReplicaSync {
       });
     }
     for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);
+  }
+
+  /**
+   * A singleton duty: objects that say "connected" to a replica whose Lease has gone unrenewed
+   * for its duration (it died; its reporters may never reconnect) are written disconnected,
+   * health unknown, naming that replica and when, so `kubectl get nodemasquerades` stops
+   * showing their last in-sync (the dashboards' views already say unknown). Never while this
+   * replica's own view of the Leases is in doubt, never for a node this replica holds, and
+   * conditional on the object's version: a node reconnecting anywhere wins.
+   */
+  private markDeadHolders(): void {
+    if (!this.leases.watching()) return;
+    for (const cr of this.objects.values()) {
+      const st = cr.status;
+      const name = cr.metadata.name;
+      if (!st?.connected || st.replica === this.o.replica) continue;
+      if (this.fleet?.nodes.get(name)?.connected) continue;
+      const l = this.leases.liveness(st.replica);
+      if (l.live) continue;
+      this.writer.markUnheld(name, {
+        ...lastBody(st),
+        connected: false,
+        health: "unknown",
+        message: `${l.reason ?? `replica ${st.replica} is not live`}; last known: ${st.health}`,
+      });
+    }
   }
 
   /**
