@@ -13,15 +13,21 @@ const t = kubeTestCluster();
 const replica = replicaStarter(t);
 const nm = nodeMasquerade;
 
+/** Replicas dash-a and dash-b holding node-1 and node-2, both objects written in sync. */
+async function twoInSync() {
+  const fake = await t.cluster();
+  const a = await replica(fake, "dash-a");
+  const b = await replica(fake, "dash-b");
+  await t.reporter(a, "node-1");
+  await t.reporter(b, "node-2");
+  await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
+  await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
+  return { fake, a, b };
+}
+
 describe("every replica active", () => {
   it("writes each held node's status, shows every node on every replica, all ready", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    const b = await replica(fake, "dash-b");
-    await t.reporter(a, "node-1");
-    await t.reporter(b, "node-2");
-    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
-    await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
+    const { fake, a, b } = await twoInSync();
     const cr = nm(fake, "node-1");
     expect(cr.status).toMatchObject({
       replica: "dash-a",
@@ -177,13 +183,7 @@ describe("every replica active", () => {
   });
 
   it("a dead replica's nodes: the singleton holder writes their objects unknown; reconnecting elsewhere wins", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    const b = await replica(fake, "dash-b");
-    await t.reporter(a, "node-1");
-    await t.reporter(b, "node-2");
-    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
-    await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
+    const { fake, a, b } = await twoInSync();
     // dash-a dies without a word: no Lease renewal, no status write; node-1 never reconnects.
     // It held the singleton Lease too (started first): dash-b takes it over (released here
     // rather than left to expire, to keep the test short).
