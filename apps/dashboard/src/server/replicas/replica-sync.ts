@@ -200,13 +200,18 @@ export class ReplicaSync {
    */
   private markDeadHolders(): void {
     if (!this.leases.watching()) return;
+    const now = Date.now();
+    const duration = (this.o.leaseDurationSeconds ?? 15) * 1000;
     for (const cr of this.objects.values()) {
       const st = cr.status;
       const name = cr.metadata.name;
-      if (!st?.connected || st.replica === this.o.replica) continue;
+      if (!st?.connected || st.replica === this.o.replica || st.replica === "") continue;
       if (this.fleet?.nodes.get(name)?.connected) continue;
       const l = this.leases.liveness(st.replica);
-      if (l.live) continue;
+      // A Lease released on shutdown too is given its duration: its reporters reconnect
+      // within a second or two and their new holders' writes replace these objects anyway.
+      if (l.live || l.lastRenewSeenAt === undefined || now - l.lastRenewSeenAt < duration)
+        continue;
       this.writer.markUnheld(name, {
         ...lastBody(st),
         connected: false,
