@@ -210,8 +210,7 @@ export class ReplicaSync {
       const l = this.leases.liveness(st.replica);
       // A Lease released on shutdown too is given its duration: its reporters reconnect
       // within a second or two and their new holders' writes replace these objects anyway.
-      if (l.live || l.lastRenewSeenAt === undefined || now - l.lastRenewSeenAt < duration)
-        continue;
+      if (l.live || l.lastRenewSeenAt === undefined || now - l.lastRenewSeenAt < duration) continue;
       this.writer.markUnheld(name, {
         ...lastBody(st),
         connected: false,
