@@ -13,15 +13,21 @@ const t = kubeTestCluster();
 const replica = replicaStarter(t);
 const nm = nodeMasquerade;
 
+/** Replicas dash-a and dash-b holding node-1 and node-2, both objects written in sync. */
+async function twoInSync() {
+  const fake = await t.cluster();
+  const a = await replica(fake, "dash-a");
+  const b = await replica(fake, "dash-b");
+  await t.reporter(a, "node-1");
+  await t.reporter(b, "node-2");
+  await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
+  await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
+  return { fake, a, b };
+}
+
 describe("every replica active", () => {
   it("writes each held node's status, shows every node on every replica, all ready", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    const b = await replica(fake, "dash-b");
-    await t.reporter(a, "node-1");
-    await t.reporter(b, "node-2");
-    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
-    await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
+    const { fake, a, b } = await twoInSync();
     const cr = nm(fake, "node-1");
     expect(cr.status).toMatchObject({
       replica: "dash-a",
@@ -174,6 +180,47 @@ describe("every replica active", () => {
       10_000,
       "node-1 moved",
     );
+  });
+
+  it("a dead replica's nodes: the singleton holder writes their objects unknown; reconnecting elsewhere wins", async () => {
+    const { fake, a, b } = await twoInSync();
+    // dash-a dies without a word: no Lease renewal, no status write; node-1 never reconnects.
+    // It held the singleton Lease too (started first): dash-b takes it over (released here
+    // rather than left to expire, to keep the test short).
+    expect(a.setup.lease?.isLeader()).toBe(true);
+    await a.replicas.leases.halt();
+    a.replicas.writer.close();
+    await a.setup.lease?.close();
+    const marked = await eventually(
+      () => (nm(fake, "node-1")?.status?.health === "unknown" ? nm(fake, "node-1") : undefined),
+      10_000,
+      "node-1's object written unknown by dash-b",
+    );
+    expect(marked.status).toMatchObject({ replica: "dash-a", connected: false, health: "unknown" });
+    expect(marked.status.message).toMatch(
+      /^replica dash-a stopped renewing its Lease at \d{4}-\d\d-\d\dT[\d:.]+Z; last known: in-sync$/,
+    );
+    expect(
+      marked.status.conditions.map(
+        (c: { type: string; status: string }) => `${c.type}=${c.status}`,
+      ),
+    ).toEqual(["Connected=False", "InSync=Unknown"]);
+    // The node held by the live replica is left alone; the views say unknown with the reason.
+    expect(nm(fake, "node-2").status).toMatchObject({ replica: "dash-b", connected: true });
+    const shown = (await b.api("/api/nodes/node-1")).body.node;
+    expect(shown.status).toBe("unknown");
+    expect(shown.summary).toBe(marked.status.message);
+    // node-1 reconnects to dash-b: its write wins, in sync again.
+    await t.reporter(b, "node-1");
+    await eventually(
+      () =>
+        nm(fake, "node-1")?.status?.replica === "dash-b" &&
+        nm(fake, "node-1")?.status?.health === "in-sync",
+      10_000,
+      "node-1 in sync on dash-b",
+    );
+    expect(nm(fake, "node-1").status.connected).toBe(true);
+    expect(b.replicas.writer.stats.unheld).toBe(1);
   });
 
   it("ipmasq_nodes is the whole fleet on every replica: a node that moved is not offline on the one it left", async () => {

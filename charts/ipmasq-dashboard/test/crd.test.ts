@@ -70,6 +70,7 @@ describe("NodeMasquerade CRD", () => {
       "Applied=.status.appliedRevision",
       "Desired=.status.desiredRevision",
       "Replica=.status.replica",
+      "Connected=.status.connected",
       "Age=.metadata.creationTimestamp",
     ]);
     expect(Object.keys(schema.properties!.spec!.properties!)).toEqual(["resyncRequest"]);

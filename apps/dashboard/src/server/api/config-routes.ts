@@ -83,12 +83,15 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
  */
 function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined): void {
   if ((s ?? ctx.rolloutStrategy).kind !== "waves") return;
-  const reason = ctx.staged.refusal();
+  const replicas = ctx.staged.refusal();
+  // A fleet too large for the state: one replica could not persist it either.
+  const reason = replicas ?? ctx.staged.sizeRefusal();
   if (!reason) return;
   const by = s
     ? ""
     : ' (this save names no strategy, and the default one has waves: send "strategy": {"kind": "all-at-once"})';
-  throw new HttpError(422, `${saveRefused(reason)}${by}`, { stagedRefusal: reason });
+  const instead = replicas ? undefined : "roll out all at once";
+  throw new HttpError(422, `${saveRefused(reason, instead)}${by}`, { stagedRefusal: reason });
 }
 
 /**
@@ -223,7 +226,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
           merge: withObserveWarning(ctx, currentMergedView(ctx.config)),
 
           rolloutStrategy: ctx.rolloutStrategy,
-          stagedRefusal: ctx.staged.refusal(),
+          stagedRefusal: ctx.staged.startRefusal(),
         }),
     }),
     route({

@@ -72,6 +72,33 @@ describe("followedOf", () => {
     expect(followedOf(input.raw, input.current).kind).toBe(want);
   });
 
+  it("a state it cannot read says why (the first problem the schema found)", () => {
+    const names = Array.from({ length: 20_001 }, (_, i) => `node-${i}`);
+    const big = { ...rollout(2, v1.config), waves: [names.slice(0, 1), names.slice(1)] };
+    const cases: { desc: string; input: unknown; want: RegExp }[] = [
+      {
+        desc: "more names than a state may carry",
+        input: { version: 2, begun: 2, current: big, past: [] },
+        want: /^the owner's rollout state is not readable \(current\.waves: too many nodes\)$/,
+      },
+      {
+        desc: "a newer dashboard's version",
+        input: { version: 3, current: null, past: [] },
+        want: /^the owner's rollout state is not readable \(version: .*\)$/,
+      },
+    ];
+    for (const c of cases)
+      expect(followedOf(c.input, v2), c.desc).toMatchObject({
+        kind: "not-yet",
+        unreadable: true,
+        reason: expect.stringMatching(c.want),
+      });
+    // Not begun yet is no read problem.
+    expect(followedOf({ version: 2, begun: 1, current: null, past: [] }, v2)).not.toHaveProperty(
+      "unreadable",
+    );
+  });
+
   it("the previous revision comes from the state's kept config when there is one", () => {
     const kept = followedOf({ version: 2, current: rollout(2, v1.config), past: [] }, v2);
     expect(kept.kind === "rollout" && kept.previous).toEqual(v1);

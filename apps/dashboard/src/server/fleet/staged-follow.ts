@@ -2,7 +2,7 @@
 // makes of the state the owner persisted (docs/scale-out.md step 4): the rollout of the
 // revision it is told to enforce, or the owner's word that the revision goes at once, or not
 // known yet, in which case its nodes stay on the previous revision (late, never early).
-import { configsEqual } from "@masq/shared";
+import { configsEqual, zodReason } from "@masq/shared";
 import type { Desired } from "../config/merged-desired.js";
 import { type PastRollout, persistedSchema, type StagedState } from "./staged-state.js";
 
@@ -11,8 +11,11 @@ export type Followed =
   | { kind: "rollout"; state: StagedState; previous: Desired | null; past: PastRollout[] }
   /** The owner began `current` without staging it: every node gets it. */
   | { kind: "at-once"; past: PastRollout[] }
-  /** The owner has not begun `current` yet (or the state is not readable): nodes are held. */
-  | { kind: "not-yet"; reason: string };
+  /**
+   * The owner has not begun `current` yet, or its state is not readable here (`unreadable`:
+   * said in /readyz and the rollout view): nodes are held.
+   */
+  | { kind: "not-yet"; reason: string; unreadable?: true };
 
 /**
  * The persisted rollout if it is the one of `current`: the same revision, or (a merged
@@ -27,7 +30,12 @@ export function sameRollout(s: StagedState, current: Desired): StagedState | nul
 /** What the owner's persisted state (`raw`, unchecked) says of the revision `current`. */
 export function followedOf(raw: unknown, current: Desired): Followed {
   const parsed = persistedSchema.safeParse(raw);
-  if (!parsed.success) return { kind: "not-yet", reason: "the rollout state is not readable" };
+  if (!parsed.success)
+    return {
+      kind: "not-yet",
+      reason: `the owner's rollout state is not readable (${zodReason(parsed.error, { root: "state" })})`,
+      unreadable: true,
+    };
   const { past, begun } = parsed.data;
   const s = parsed.data.current ? sameRollout(parsed.data.current, current) : null;
   if (s?.previous) {

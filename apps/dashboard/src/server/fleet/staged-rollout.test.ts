@@ -1188,3 +1188,68 @@ describe("a retry by the owner reaches a failed node another replica holds", () 
     expect(sent(d).at(-1)).toBe(2);
   });
 });
+
+describe("a staged rollout whose state could not be persisted or followed", () => {
+  const find = async (r: string) => (r === "1" ? v1 : null);
+  /** Another replica's nodes, AWS-style names (~40 bytes each). */
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => `ip-10-1-${i >> 8}-${i & 255}.eu-west-1.compute.internal`);
+
+  it("is refused up front, by count or by size; a revision asking for waves then goes at once", async () => {
+    const cases: { desc: string; input: number; want: RegExp | null }[] = [
+      { desc: "3 + 1,000 nodes: staged", input: 1_000, want: null },
+      { desc: "3 + 18,000 nodes: ~780 KiB of state", input: 18_000, want: /would take 78\d KiB/ },
+      { desc: "3 + 20,000 nodes: more than the schema reads", input: 20_000, want: /20003 nodes/ },
+    ];
+    for (const c of cases) {
+      const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote(many(c.input)) });
+      await t.staged.restore(t.current, find);
+      if (c.want) expect(t.staged.startRefusal(), c.desc).toMatch(c.want);
+      else expect(t.staged.startRefusal(), c.desc).toBeNull();
+      t.save(v2, WAVES);
+      await t.staged.flush();
+      // Staged: only the canary (if held here) has revision 2; else every node here has it.
+      const on2 = [...t.links].filter(([, l]) => sent(l).at(-1) === 2).map(([n]) => n);
+      if (c.want) expect(on2.length, c.desc).toBe(3);
+      else expect(on2.length, c.desc).toBeLessThan(2); // the one canary node, if held here
+      expect(t.staged.active, c.desc).toBe(c.want === null);
+      // The followers learn it went at once (begun, no state of waves).
+      if (c.want) expect(t.saved.at(-1), c.desc).toMatchObject({ begun: 2, current: null });
+    }
+  });
+
+  it("a follower that cannot read the owner's state says why in problems() and its view", async () => {
+    const follower = setup(
+      ["d", "e"],
+      [],
+      { reason: null, active: false },
+      { remote: remote(["a"]) },
+    );
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2, WAVES);
+    const names = Array.from({ length: 20_001 }, (_, i) => `node-${i}`);
+    const unreadable = {
+      version: 2,
+      begun: 2,
+      current: { waves: [names.slice(0, 1), names.slice(1)] },
+      past: [],
+    };
+    follower.staged.follow(unreadable);
+    await until(() => follower.staged.problems().length > 0, 2000, 10, "the problem said");
+    expect(follower.staged.problems()).toEqual([
+      expect.stringMatching(
+        /^the owner's rollout state is not readable \(current\..*\): the nodes this replica holds stay on the previous revision$/,
+      ),
+    ]);
+    const v = follower.staged.view();
+    expect(v).toMatchObject({ revision: 2, previousRevision: 1, waves: [] });
+    expect(v?.held).toMatch(/not readable/);
+    expect(v?.message).toMatch(/^the nodes this replica holds stay on revision 1: the owner's/);
+    for (const [name, l] of follower.links) expect(sent(l).at(-1), name).toBe(1);
+    // The owner's next state is readable (at once): the problem is gone, the nodes move on.
+    follower.staged.follow({ version: 2, begun: 2, current: null, past: [] });
+    await until(() => sent(follower.links.get("d")!).at(-1) === 2, 2000, 10, "d on 2");
+    expect(follower.staged.problems()).toEqual([]);
+    expect(follower.staged.view()).toBeNull();
+  });
+});

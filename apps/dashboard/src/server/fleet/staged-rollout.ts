@@ -28,9 +28,10 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
-import { followedOf, sameRollout } from "./staged-follow.js";
+import { type Followed, followedOf, sameRollout } from "./staged-follow.js";
 import { type MoveRequest, requesterOf, requestToPerform } from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
+import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
@@ -171,6 +172,8 @@ export class StagedRollouts {
   private readonly resumeListeners = new Set<ResumeListener>();
   /** The last read of the persisted rollout failed (after its retries), and why. */
   private readError: string | undefined;
+  /** Why the owner's newest state (followed) is not readable here; undefined: it is. */
+  private followError: string | undefined;
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
   private pausedRef: { revision: number; resourceVersion: string } | null = null;
   private readonly intents = new Map<string, Intent>();
@@ -236,9 +239,12 @@ export class StagedRollouts {
   }
 
   view(): StagedRolloutView | null {
+    const lost = this.follows() ? this.followError : undefined;
+    if (lost && this.awaiting) return unfollowedView(this.awaiting, lost);
     if (!this.s || !this.fleet) return null;
     const s = this.s;
     const v = stagedView(s, (name) => this.outcome(s, name));
+    if (lost) return { ...v, message: `${v.message}. Not followed here: ${lost}`, held: lost };
     const refused = this.refusal();
     return refused && !this.finished()
       ? { ...v, message: heldMessage(v.message, refused), held: refused }
@@ -255,6 +261,8 @@ export class StagedRollouts {
       return [
         `the persisted rollout state could not be read (${this.readError}): a staged rollout in progress is not resumed here, and its nodes get the current revision at once`,
       ];
+    if (this.followError && this.follows())
+      return [`${this.followError}: the nodes this replica holds stay on the previous revision`];
     const s = this.s;
     if (!s || this.finished() || !this.isActive()) return [];
     const named = s.waves.reduce((n, w) => n + w.length, 0);
@@ -273,6 +281,22 @@ export class StagedRollouts {
   /** Why a staged rollout cannot be run correctly now; null when it can. */
   refusal(): string | null {
     return this.opts.refusal?.() ?? null;
+  }
+
+  /**
+   * Why a new staged rollout would be refused (a save or rollback asking for waves): the
+   * replicas' refusal, or a state over every node that could not be persisted and followed
+   * (staged-size.ts; estimated with the current config as both revisions').
+   */
+  startRefusal(): string | null {
+    return this.refusal() ?? this.sizeRefusal();
+  }
+
+  /** Why the state of a rollout over every node now could not be persisted and followed. */
+  sizeRefusal(): string | null {
+    const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
+    const config = this.source?.current()?.config;
+    return sizeRefusalOf(names.length, rolloutStateBytes(names, [config, config]));
   }
 
   /** Resolves when the state written so far is persisted. */
@@ -298,10 +322,8 @@ export class StagedRollouts {
     // previous one (after an abort, what every node runs), never the superseded or aborted one.
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
     if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
-      if (this.isActive()) this.begun = next.revision;
-      this.clear(next.revision);
       // Asked for waves, yet at once: replicas holding their nodes for it learn so (`begun`).
-      if (this.opts.remote && intent.strategy.kind === "waves") this.persist();
+      this.atOnce(next, this.opts.remote !== undefined && intent.strategy.kind === "waves");
       return;
     }
     const awaited = { revision: next.revision, previous: stable, strategy, next, user };
@@ -368,6 +390,7 @@ export class StagedRollouts {
     const current = this.source?.current();
     if (!current || !this.fleet || !this.follows()) return;
     const f = followedOf(this.followed, current);
+    this.noteReadable(f);
     if (f.kind === "not-yet") return;
     const previous =
       f.kind === "rollout"
@@ -393,6 +416,15 @@ export class StagedRollouts {
     // owner recreates its own.
     const now = this.releasedStep(this.s?.resourceVersion ?? "");
     if (now > was) this.restartObserved(was, now, this.s!.actions.at(-1)?.user ?? "the owner");
+  }
+
+  /** Whether the owner's state could be read here (said in problems() and the view). */
+  private noteReadable(f: Followed): void {
+    const unreadable = f.kind === "not-yet" && f.unreadable ? f.reason : undefined;
+    if (unreadable === this.followError) return;
+    if (unreadable) this.opts.log.warn({ reason: unreadable }, "cannot follow the rollout");
+    this.followError = unreadable;
+    this.changed();
   }
 
   /** The timelines of nodes held here that the owner's move sent a revision (as the owner's). */
@@ -466,23 +498,55 @@ export class StagedRollouts {
       .then((labels) => {
         if (this.awaiting?.revision !== next.revision) return; // superseded meanwhile
         this.awaiting = null;
-        this.start(next, stable, strategy, labels, user);
-        this.fleet?.pushTo(this.s?.waves[0] ?? []);
+        this.startAndSend(next, stable, strategy, labels, user);
       });
   }
 
-  /** Cuts the waves over every node (those other replicas hold too) and starts the rollout. */
+  /** Starts a rollout held until now: the canary is sent it, or every node when not staged. */
+  private startAndSend(...a: Parameters<StagedRollouts["start"]>): void {
+    const staged = this.start(...a);
+    this.fleet?.pushTo(staged ? (this.s?.waves[0] ?? []) : [...(this.fleet?.nodes.keys() ?? [])]);
+  }
+
+  /**
+   * Not staged after all (the state would not be persisted or followed): every node gets `next`
+   * at once, and replicas holding their nodes for it learn so (`begun`).
+   */
+  private atOnce(next: Desired, persist: boolean): void {
+    if (this.isActive()) this.begun = next.revision;
+    this.clear(next.revision);
+    if (persist) this.persist();
+  }
+
+  /**
+   * Cuts the waves over every node (those other replicas hold too) and starts the rollout; true
+   * if so. A cut whose state could not be persisted or followed (staged-size.ts: a save asking
+   * for it is refused before, this is a change made outside the dashboard) goes at once.
+   */
   private start(
     next: Desired,
     stable: Desired,
     strategy: WavesStrategy,
     labels: Intent["labels"],
     user: string,
-  ): void {
+  ): boolean {
     const inMode = (mode: "enforce" | "observe"): WaveNode[] =>
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
+    const names = [...waves.flat(), ...observe.flat()];
+    const tooBig = sizeRefusalOf(
+      names.length,
+      rolloutStateBytes(names, [next.config, stable.config]),
+    );
+    if (tooBig) {
+      this.opts.log.warn(
+        { revision: next.revision, reason: tooBig },
+        "a staged rollout cannot run: the revision rolls out all at once",
+      );
+      this.atOnce(next, this.opts.remote !== undefined);
+      return false;
+    }
     const now = this.now();
     this.awaiting = null;
     // Said begun only once cut: a state written while a canary's labels are read must not
@@ -513,6 +577,7 @@ export class StagedRollouts {
     this.restartObserved(-1, 0, user);
     this.changed();
     this.settle();
+    return true;
   }
 
   /**
@@ -732,10 +797,7 @@ export class StagedRollouts {
       return false;
     }
     if (hasSelector(a.strategy) && this.opts.labels) this.holdForLabels(a);
-    else {
-      this.start(a.next, a.previous, a.strategy, undefined, a.user);
-      this.fleet?.pushTo(this.s?.waves[0] ?? []);
-    }
+    else this.startAndSend(a.next, a.previous, a.strategy, undefined, a.user);
     return true;
   }
 
@@ -1191,6 +1253,30 @@ export class StagedRollouts {
  */
 function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selector: object } } {
   return s.kind === "waves" && "selector" in s.canary;
+}
+
+/**
+ * A follower holding its nodes for a staged revision whose state it cannot read: what it knows
+ * (no waves: they are in the state it cannot read), held, with why.
+ */
+function unfollowedView(a: Awaiting, reason: string): StagedRolloutView {
+  return {
+    resourceVersion: a.next.resourceVersion,
+    revision: a.revision,
+    previousResourceVersion: a.previous.resourceVersion,
+    previousRevision: a.previous.revision,
+    strategy: a.strategy,
+    phase: "paused",
+    step: 0,
+    pause: null,
+    aborted: false,
+    message: `the nodes this replica holds stay on revision ${a.previous.revision}: ${reason}`,
+    held: reason,
+    waves: [],
+    actions: [],
+    startedAt: 0,
+    startedBy: a.user,
+  };
 }
 
 /** The state with its boundaries (an older dashboard's gets those of its lists). */

@@ -27,9 +27,12 @@ export function stagedRefusalOf(others: readonly string[] | null, elected = true
   return `dashboard ${who} active too and no singleton Lease elects one replica to own the rollout (leader election is off), so waves run by one replica would not hold the change back from the others' nodes`;
 }
 
-/** The 422 answer to a save (or rollback) that asks for waves while they are refused. */
-export function saveRefused(reason: string): string {
-  return `a staged rollout is refused: ${reason}. Nothing was saved; ${INSTEAD}`;
+/**
+ * The 422 answer to a save (or rollback) that asks for waves while they are refused; `instead`:
+ * what to do (default: all at once, or one replica).
+ */
+export function saveRefused(reason: string, instead = INSTEAD): string {
+  return `a staged rollout is refused: ${reason}. Nothing was saved; ${instead}`;
 }
 
 /** The 409 answer to promote, retry or abort of a rollout while it is refused. */

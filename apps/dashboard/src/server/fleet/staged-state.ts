@@ -15,13 +15,13 @@ import {
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { NodeRecord } from "./node.js";
+import { MAX_ROLLOUT_NODES } from "./staged-size.js";
 
 /** Names listed per wave and outcome in the view (the counts are always whole). */
 export const WAVE_LIST_LIMIT = 50;
 /** Actions kept per rollout. */
 export const MAX_ROLLOUT_ACTIONS = 100;
-/** Nodes a persisted rollout may name (one dashboard process holds at most ~19,000 reporters). */
-export const MAX_ROLLOUT_NODES = 20_000;
+export { MAX_ROLLOUT_NODES } from "./staged-size.js";
 
 const revision = z.number().int().nonnegative();
 const pauseSchema = z.union([

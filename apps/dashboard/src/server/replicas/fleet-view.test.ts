@@ -19,6 +19,16 @@ const cr = (name: string, replica: string, connected: boolean, applied = 7): Nod
   },
 });
 
+/** What the singleton Lease holder writes for a node of a replica that died (ReplicaSync). */
+const markedDead: NodeMasquerade = {
+  metadata: { name: "n" },
+  status: {
+    ...cr("n", "dead", false).status!,
+    health: "unknown",
+    message: "replica dead stopped renewing its Lease at T; last known: in-sync",
+  },
+};
+
 /** When the "dead" replica's Lease was last seen renewed: three hours after the objects' time. */
 const RENEWED_AT = Date.parse("2026-01-01T03:00:00Z");
 
@@ -85,12 +95,23 @@ describe("remoteOf: which view of a node is shown", () => {
       s: sources({ objects: [cr("n", "other", false)] }),
       want: "offline other",
     },
+    {
+      desc: "only an object the singleton holder wrote unknown (its holder died): unknown",
+      s: sources({ objects: [markedDead] }),
+      want: "unknown dead",
+    },
   ];
   for (const c of cases)
     it(c.desc, () => {
       const r = remoteOf(c.s, "n");
       expect(r && `${r.status} ${r.heldBy.replica}`).toBe(c.want);
     });
+
+  it("a node written unknown for its dead holder says what the object says", () => {
+    expect(remoteOf(sources({ objects: [markedDead] }), "n")?.summary).toBe(
+      markedDead.status!.message,
+    );
+  });
 
   it("says why a node of a dead replica is unknown, with its last known state", () => {
     expect(remoteOf(sources({ objects: [cr("n", "dead", true)] }), "n")?.summary).toBe(

@@ -89,13 +89,21 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
 }
 
 /** Why a node held elsewhere shows as it does (judgeRemote's decision, without its words). */
-type Verdict = "no-status" | "no-replica" | "held-here" | "disconnected" | "holder-dead" | "live";
+type Verdict =
+  | "no-status"
+  | "no-replica"
+  | "held-here"
+  | "disconnected"
+  | "holder-dead"
+  /** Its holder died; the singleton Lease holder wrote it unknown (ReplicaSync). */
+  | "marked-dead"
+  | "live";
 
 function verdictOf(s: FleetViewSources, st: NodeMasquerade["status"]): Verdict {
   if (!st) return "no-status";
   if (st.replica === "") return "no-replica";
   if (st.replica === s.replica) return "held-here";
-  if (!st.connected) return "disconnected";
+  if (!st.connected) return st.health === "unknown" ? "marked-dead" : "disconnected";
   return s.liveness(st.replica).live ? "live" : "holder-dead";
 }
 
@@ -127,6 +135,7 @@ function judgeRemote(
     "held-here": `reporter disconnected (last known: ${last})`,
     disconnected: `reporter disconnected from ${st.replica} (last known: ${last})`,
     "holder-dead": `${s.liveness(st.replica).reason}; last known: ${last}`,
+    "marked-dead": st.message ?? `reporter disconnected from ${st.replica} (last known: unknown)`,
     live: st.message ?? "",
   }[v as Exclude<Verdict, "no-status">];
   const renewed = v === "holder-dead" ? s.liveness(st.replica).lastRenewSeenAt : undefined;

@@ -123,6 +123,16 @@ export class ReplicaLeases {
       .sort();
   }
 
+  /**
+   * Are the others' Leases followed now (listed, the watch open, this replica renewing)? Only
+   * then is a Lease seen unrenewed here one its holder stopped renewing, not one whose renewals
+   * this replica stopped seeing.
+   */
+  watching(): boolean {
+    const h = this.watcher.health;
+    return !this.stopped && h.lists > 0 && h.open && this.problem === undefined;
+  }
+
   async start(): Promise<void> {
     this.renewing = this.renew();
     await this.renewing;

@@ -8,7 +8,7 @@ export function registerReplicaMetrics(registry: Registry, sync: ReplicaSync): v
   const stats = sync.writer.stats;
   new Counter({
     name: "ipmasq_node_status_writes_total",
-    help: "NodeMasquerade status writes by this replica, by result (written, created, unchanged: not written, yielded: another replica holds the node, conflict, failed)",
+    help: "NodeMasquerade status writes by this replica, by result (written, created, unchanged: not written, yielded: another replica holds the node, unheld: a dead replica's node marked unknown, conflict, failed)",
     labelNames: ["result"],
     registers: [registry],
     collect() {
@@ -17,6 +17,7 @@ export function registerReplicaMetrics(registry: Registry, sync: ReplicaSync): v
       this.inc({ result: "created" }, stats.creates);
       this.inc({ result: "unchanged" }, stats.unchanged);
       this.inc({ result: "yielded" }, stats.yielded);
+      this.inc({ result: "unheld" }, stats.unheld);
       this.inc({ result: "conflict" }, stats.conflicts);
       this.inc({ result: "failed" }, stats.failures);
     },

@@ -152,6 +152,7 @@ export class ReplicaSync {
   /** Every second: the singleton duties, on the holder of the singleton Lease only. */
   sweep(singleton: boolean): void {
     if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
+    if (singleton && this.objects.health.lists > 0) this.markDeadHolders();
     if (singleton) this.leases.collect();
     if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
   }
@@ -187,6 +188,36 @@ export class ReplicaSync {
       });
     }
     for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);
+  }
+
+  /**
+   * A singleton duty: objects that say "connected" to a replica whose Lease has gone unrenewed
+   * for its duration (it died; its reporters may never reconnect) are written disconnected,
+   * health unknown, naming that replica and when, so `kubectl get nodemasquerades` stops
+   * showing their last in-sync (the dashboards' views already say unknown). Never while this
+   * replica's own view of the Leases is in doubt, never for a node this replica holds, and
+   * conditional on the object's version: a node reconnecting anywhere wins.
+   */
+  private markDeadHolders(): void {
+    if (!this.leases.watching()) return;
+    const now = Date.now();
+    const duration = (this.o.leaseDurationSeconds ?? 15) * 1000;
+    for (const cr of this.objects.values()) {
+      const st = cr.status;
+      const name = cr.metadata.name;
+      if (!st?.connected || st.replica === this.o.replica || st.replica === "") continue;
+      if (this.fleet?.nodes.get(name)?.connected) continue;
+      const l = this.leases.liveness(st.replica);
+      // A Lease released on shutdown too is given its duration: its reporters reconnect
+      // within a second or two and their new holders' writes replace these objects anyway.
+      if (l.live || l.lastRenewSeenAt === undefined || now - l.lastRenewSeenAt < duration) continue;
+      this.writer.markUnheld(name, {
+        ...lastBody(st),
+        connected: false,
+        health: "unknown",
+        message: `${l.reason ?? `replica ${st.replica} is not live`}; last known: ${st.health}`,
+      });
+    }
   }
 
   /**

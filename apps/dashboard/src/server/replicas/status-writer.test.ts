@@ -169,3 +169,86 @@ describe("break4: one node's writes never overlap", () => {
     w.close();
   });
 });
+
+describe("StatusWriter.markUnheld (a dead holder's object, written by dash-b)", () => {
+  /** dash-a's object of n1 as last seen, then as the write finds it. */
+  const object = (rv: string, status: Partial<NodeMasqueradeStatus>): NodeMasquerade => ({
+    metadata: { name: "n1", resourceVersion: rv },
+    status: {
+      ...body("in-sync"),
+      observedAt: "2026-01-01T00:00:00Z",
+      ...status,
+    } as NodeMasqueradeStatus,
+  });
+  const mark: StatusBody = { ...body("unknown", false), message: "replica dash-a stopped …" };
+  const cases: {
+    desc: string;
+    input: { found: NodeMasquerade; atWrite: NodeMasquerade; queuedOwn?: boolean };
+    want: { name: string; health: string; rv?: string }[];
+  }[] = [
+    {
+      desc: "unchanged since: written unknown, conditional on its version",
+      input: { found: object("7", {}), atWrite: object("7", {}) },
+      want: [{ name: "n1", health: "unknown", rv: "7" }],
+    },
+    {
+      desc: "the node reconnected elsewhere meanwhile (new holder's write): left alone",
+      input: { found: object("7", {}), atWrite: object("8", { replica: "dash-c" }) },
+      want: [],
+    },
+    {
+      desc: "dash-a came back and wrote again meanwhile: left alone",
+      input: { found: object("7", {}), atWrite: object("8", {}) },
+      want: [],
+    },
+    {
+      desc: "a write of dash-b's own for the node is queued: never replaced by the mark",
+      input: { found: object("7", {}), atWrite: object("7", {}), queuedOwn: true },
+      want: [{ name: "n1", health: "in-sync" }],
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const { api, writes } = recordingApi(new Set(["n1"]));
+    let seen = input.found;
+    const w = new StatusWriter({
+      api,
+      replica: "dash-b",
+      ratePerSecond: 1,
+      observed: () => seen,
+      log: silentLogger(),
+    });
+    w.offer("other", body("in-sync")); // spends the one token: the next writes wait
+    if (input.queuedOwn) w.offer("n1", { ...body("in-sync"), replica: "dash-b" });
+    w.markUnheld("n1", mark);
+    expect(w.queued).toBe(1);
+    seen = input.atWrite;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(writes.filter((x) => x.name === "n1")).toEqual(want);
+    w.close();
+  });
+
+  it("a 409 (changed between read and write) is a conflict, not retried", async () => {
+    const { api } = recordingApi(new Set(["n1"]));
+    const conflict: NodeMasqueradeApi = {
+      ...api,
+      patchStatus: async () => {
+        throw Object.assign(new Error("conflict"), { code: 409 });
+      },
+    };
+    const found = object("7", {});
+    const w = new StatusWriter({
+      api: conflict,
+      replica: "dash-b",
+      ratePerSecond: 5,
+      observed: () => found,
+      log: silentLogger(),
+      retryMs: 10,
+    });
+    w.markUnheld("n1", mark);
+    await settle();
+    await settle();
+    expect(w.stats).toMatchObject({ conflicts: 1, unheld: 0 });
+    expect(w.queued).toBe(0);
+    w.close();
+  });
+});

@@ -34,13 +34,22 @@ export interface StatusWriterStats {
   yielded: number;
   conflicts: number;
   failures: number;
+  /** Objects of a dead holder written unknown (markUnheld). */
+  unheld: number;
+}
+
+/** A write waiting: the node's newest body, or (unheld) a dead holder's object to mark. */
+interface Pending {
+  body: StatusBody;
+  /** The object's version when it was found unheld: the write is conditional on it. */
+  unheldAt?: string;
 }
 
 export class StatusWriter {
   /** The last write's failure while no write has succeeded since (for /readyz problems). */
   lastFailure: string | undefined;
   /** Newest body per node not yet written (oldest first). */
-  private readonly queue: RateLimitedQueue<StatusBody>;
+  private readonly queue: RateLimitedQueue<Pending>;
   private readonly written = new Map<string, string>();
   /** Per node, the body of the write in flight (its watch event may come before its answer). */
   private readonly writing = new Map<string, string>();
@@ -54,6 +63,7 @@ export class StatusWriter {
     yielded: 0,
     conflicts: 0,
     failures: 0,
+    unheld: 0,
   };
 
   constructor(private readonly o: StatusWriterOptions) {
@@ -61,7 +71,8 @@ export class StatusWriter {
       ratePerSecond: o.ratePerSecond,
       inFlight: o.inFlight ?? 4,
       now: o.now,
-      work: (name, body) => this.write(name, body),
+      work: (name, p) =>
+        p.unheldAt === undefined ? this.write(name, p.body) : this.writeUnheld(name, p),
     });
   }
 
@@ -81,7 +92,19 @@ export class StatusWriter {
       this.stats.unchanged++;
       return;
     }
-    this.queue.put(name, body);
+    this.queue.put(name, { body });
+  }
+
+  /**
+   * A node whose object names a holder that stopped renewing its Lease (`body`: that holder,
+   * disconnected, health unknown): written through the same rate-limited queue, conditional on
+   * the object's version now, so a node that reconnected anywhere meanwhile (its new holder's
+   * write) wins. Never queued over a write of this replica's own for the node.
+   */
+  markUnheld(name: string, body: StatusBody): void {
+    const rv = this.o.observed(name)?.metadata.resourceVersion;
+    if (this.closed || rv === undefined || this.queue.has(name) || this.writing.has(name)) return;
+    this.queue.put(name, { body, unheldAt: rv });
   }
 
   /**
@@ -103,7 +126,7 @@ export class StatusWriter {
     this.rewrittenAt.set(name, now);
     this.o.log.warn({ node: name }, "NodeMasquerade status changed by someone else; rewriting");
     this.written.delete(name);
-    this.queue.put(name, body);
+    this.queue.put(name, { body });
   }
 
   /** Forgets a node (removed from the fleet): nothing more is written for it. */
@@ -151,6 +174,27 @@ export class StatusWriter {
     }
   }
 
+  /** Marks a dead holder's object unless it changed since it was found so (no retry: swept again). */
+  private async writeUnheld(name: string, p: Pending): Promise<void> {
+    const seen = this.o.observed(name);
+    const st = seen?.status;
+    const rv = seen?.metadata.resourceVersion;
+    if (!st?.connected || st.replica !== p.body.replica || rv !== p.unheldAt) return;
+    try {
+      const now = new Date(this.o.now?.() ?? Date.now());
+      await this.o.api.patchStatus(name, fullStatus(p.body, st, now), rv);
+      this.stats.unheld++;
+    } catch (e) {
+      const code = statusCode(e);
+      if (code === 409) this.stats.conflicts++;
+      else this.stats.failures++;
+      this.o.log.warn(
+        { node: name, code, err: apiMessage(e) },
+        "the NodeMasquerade of a dead replica's node not marked unknown",
+      );
+    }
+  }
+
   private async patchOrCreate(
     name: string,
     status: ReturnType<typeof fullStatus>,
@@ -176,7 +220,7 @@ export class StatusWriter {
   /** Tries again later unless a newer state was offered meanwhile. */
   private retry(name: string, body: StatusBody): void {
     const t = setTimeout(() => {
-      if (!this.closed && !this.queue.has(name)) this.queue.put(name, body);
+      if (!this.closed && !this.queue.has(name)) this.queue.put(name, { body });
     }, this.o.retryMs ?? 1000);
     t.unref();
   }

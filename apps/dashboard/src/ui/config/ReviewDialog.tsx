@@ -24,6 +24,7 @@ import { ImpactList } from "../rollout/ImpactList";
 import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { MergeNotice } from "../sources/MergeNotice";
+import { reviewBaseline } from "./review-baseline";
 
 export type ReviewPayload =
   | { kind: "config"; config: MasqConfig }
@@ -194,8 +195,12 @@ export function ReviewDialog({
     );
   }
 
-  const diff = diffConfigs(base.config, payload.config);
   const v = validation.data;
+  // After an aborted rollout nodes run the stable revision, not the stored one: what changes
+  // is the server's diff against what they run.
+  const baseline = reviewBaseline(base.revision, base.desiredRevision);
+  const diff =
+    baseline.aborted === null ? diffConfigs(base.config, payload.config) : (v?.diff ?? null);
   const saveError =
     save.error && !(save.error instanceof ApiError && save.error.status === 409)
       ? save.error
@@ -210,8 +215,8 @@ export function ReviewDialog({
       title="Review changes"
       description={
         <>
-          Revision {base.revision} → new revision. Nodes apply it as soon as it is saved, all at
-          once or in waves as chosen below.
+          {baseline.sentence} Nodes apply it as soon as it is saved, all at once or in waves as
+          chosen below.
         </>
       }
       footer={
@@ -234,7 +239,15 @@ export function ReviewDialog({
       <div className="space-y-5">
         <section>
           <h3 className="mb-2 text-sm font-semibold">What changes</h3>
-          <DiffChips diff={diff} scalars={diff.scalars} empty="Only formatting changes" />
+          {diff ? (
+            <DiffChips diff={diff} scalars={diff.scalars} empty="Only formatting changes" />
+          ) : (
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">
+              {validation.isError
+                ? `Not known: the comparison with revision ${baseline.revision} failed.`
+                : `Comparing with revision ${baseline.revision}, which nodes run…`}
+            </p>
+          )}
         </section>
         <section aria-live="polite">
           <h3 className="mb-2 text-sm font-semibold">What it means for traffic</h3>

@@ -230,6 +230,7 @@ export function FleetView() {
         onSeverity={setSeverity}
         total={total}
         revision={state.summary?.revision ?? null}
+        desiredRevision={state.summary?.desiredRevision ?? null}
         rollout={state.summary?.rollout ?? null}
         selected={status}
         onSelect={setStatus}

@@ -2,6 +2,7 @@
 import { NODE_STATUSES, type NodeStatus, type Rollout } from "@masq/shared";
 import { StatusIcon } from "../components/StatusBadge";
 import { formatDuration, toMillis } from "../components/time";
+import { reviewBaseline } from "../config/review-baseline";
 import type { StatusCounts } from "../live/fleet-store";
 import type { SeverityFilter } from "./filter";
 import { STATUS_BAR_CLASS, STATUS_LABEL, STATUS_TEXT_CLASS } from "./status";
@@ -152,6 +153,7 @@ export function SummaryBar({
   attention,
   total,
   revision,
+  desiredRevision,
   rollout,
   selected,
   onSelect,
@@ -162,12 +164,15 @@ export function SummaryBar({
   attention: AttentionCounts;
   total: number;
   revision: number | null;
+  /** The revision nodes enforce (after an aborted rollout the stable one, not `revision`). */
+  desiredRevision: number | null;
   rollout: Rollout | null;
   selected: NodeStatus | "all";
   onSelect: (s: NodeStatus | "all") => void;
   severity: SeverityFilter;
   onSeverity: (s: SeverityFilter) => void;
 }) {
+  const baseline = revision === null ? null : reviewBaseline(revision, desiredRevision);
   return (
     <section
       aria-label="Fleet summary"
@@ -217,8 +222,13 @@ export function SummaryBar({
         <div className="ml-auto text-right text-sm">
           <span className="block text-xs text-zinc-500 dark:text-zinc-400">Config revision</span>
           <span className="font-mono font-medium text-zinc-900 dark:text-zinc-100">
-            {revision ?? "—"}
+            {baseline?.revision ?? "—"}
           </span>
+          {baseline?.aborted != null ? (
+            <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+              nodes run it; revision {baseline.aborted} was aborted
+            </span>
+          ) : null}
         </div>
       </div>
       {total > 0 ? (

@@ -128,8 +128,7 @@ export function StrategyPicker({ draft }: { draft: ReturnType<typeof useStrategy
       </div>
       {draft.refusal ? (
         <p className="text-xs text-zinc-600 dark:text-zinc-400">
-          Waves are not available now: {draft.refusal}. Roll out all at once, or run one dashboard
-          replica to roll out in waves.
+          Waves are not available now: {draft.refusal}. Roll out all at once.
         </p>
       ) : null}
       {f.mode === "waves" && !draft.refusal ? <WaveFields draft={draft} id={id} /> : null}
