@@ -100,6 +100,16 @@ export interface StagedOptions {
   replica?: string;
 }
 
+/** What a follower starting on an unbegun staged revision needs to hold it (restore). */
+export interface HeldAtStart {
+  /** The strategy saved with the current revision (its annotation); undefined: none. */
+  strategy: () => RolloutStrategy | undefined;
+  /** The default strategy. */
+  fallback: RolloutStrategy;
+  /** The newest valid revision before `revision`. */
+  before: (revision: number) => Promise<Desired | null>;
+}
+
 /** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
 export interface RemoteNodes {
   /** Nodes held by another replica, or by none (offline since): name and agent mode. */
@@ -688,31 +698,62 @@ export class StagedRollouts {
   async restore(
     current: () => Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
+    held?: HeldAtStart,
   ): Promise<void> {
     this.source = { current, find };
-    this.reload = () => this.load(current(), find);
+    this.reload = async () => {
+      await this.load(current(), find);
+    };
     this.wasActive = this.isActive();
-    await this.load(current(), find);
+    const begun = await this.load(current(), find);
+    if (held && this.follows() && !this.s && !this.awaiting) await this.holdUnbegun(held, begun);
     this.refollow(); // a state read through the watch before
+  }
+
+  /**
+   * A follower starting (scaled up, restarted) on a revision saved with waves that the owner has
+   * neither persisted a rollout of nor said it began (its labels still read, or it died between
+   * the cut and the write): every enforce-mode node held here keeps the revision before it
+   * until the owner's state is read, as a replica that saw the save does (late, never early).
+   */
+  private async holdUnbegun(held: HeldAtStart, begun: number | undefined): Promise<void> {
+    const next = this.source?.current();
+    if (!next || begun === next.revision) return;
+    const announced = held.strategy();
+    const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
+    const strategy = saved ?? held.fallback;
+    if (strategy.kind !== "waves") return;
+    const previous = await held.before(next.revision);
+    if (!previous || this.s || this.source?.current()?.revision !== next.revision) return;
+    this.awaiting = {
+      revision: next.revision,
+      previous,
+      strategy,
+      next,
+      user: next.author ?? "unknown",
+    };
+    this.previous = previous;
+    this.changed();
   }
 
   private isActive(): boolean {
     return this.opts.active?.() ?? true;
   }
 
+  /** Reads the persisted rollout; returns the revision the owner said it began (if any). */
   private async load(
     current: Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const raw = await this.opts.persistence?.loadRollout().catch((e: unknown) => {
       this.opts.log.warn({ err: e }, "could not read the persisted rollout state");
       return null;
     });
-    if (raw == null) return;
+    if (raw == null) return undefined;
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {
       this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return;
+      return undefined;
     }
     this.past = parsed.data.past;
     this.performed = parsed.data.performed ?? this.performed;
@@ -720,7 +761,7 @@ export class StagedRollouts {
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
       if (old) this.past = [...this.past, pastOf(old)].slice(-MAX_PAST_ROLLOUTS);
-      return;
+      return parsed.data.begun;
     }
     const kept = s.previousConfig;
     const previous =
@@ -730,7 +771,7 @@ export class StagedRollouts {
         { resourceVersion: s.previous.resourceVersion },
         "the rollout's previous revision is no longer in the history: not resumed",
       );
-      return;
+      return parsed.data.begun;
     }
     // An older dashboard's state names its waves only: their boundaries are its cut.
     this.s = withBounds(s);
@@ -740,6 +781,7 @@ export class StagedRollouts {
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
       "rollout resumed",
     );
+    return parsed.data.begun;
   }
 
   private operate(

@@ -1,0 +1,107 @@
+// Adversarial cases of the fleet-wide staged rollout (break5): each a reproduction of a node
+// getting a wave's revision before its wave is released, or a view counting what it cannot see.
+import type { DashboardMessage, StagedRolloutView, WavesStrategy } from "@masq/shared";
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
+import { describe, expect, it } from "vitest";
+import type { DashboardOptions } from "../src/server/http-server.js";
+import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
+import { replicaSync } from "./helpers/replicas.js";
+import { eventually } from "./helpers/server.js";
+
+const t = kubeTestCluster();
+type Sim = Awaited<ReturnType<typeof t.reporter>>;
+
+async function replica(fake: FakeKubeApi, pod: string, options: Partial<DashboardOptions> = {}) {
+  const replicas = replicaSync(fake, pod);
+  return Object.assign(await t.start({ POD_NAME: pod }, { replicas, ...options }), { replicas });
+}
+type Replica = Awaited<ReturnType<typeof replica>>;
+
+const NEXT = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
+const waves = (canary: WavesStrategy["canary"]): WavesStrategy => ({
+  kind: "waves",
+  canary,
+  waves: [100],
+  pause: { kind: "manual" },
+});
+const desired = (s: Sim) =>
+  s.received.flatMap((m: DashboardMessage) => (m.type === "desired" ? [m.revision] : []));
+const rollout = async (s: KubeTestServer): Promise<StagedRolloutView | null> =>
+  (await s.api("/api/rollout")).body.rollout;
+const ownerOf = (fake: FakeKubeApi) =>
+  fake.lease("kube-system", "ipmasq-ipmasq-dashboard")?.spec?.holderIdentity as string | undefined;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function seen(reps: Replica[], nodes: number) {
+  for (const r of reps)
+    await eventually(
+      async () => {
+        const list = (await r.api("/api/nodes")).body;
+        const cfg = (await r.api("/api/config")).body;
+        return list.summary.byStatus["in-sync"] === nodes && cfg.stagedRefusal === null
+          ? true
+          : undefined;
+      },
+      10_000,
+      `${r.replicas.replica}: every node in sync and the other replicas seen`,
+    );
+}
+
+describe("break5: staged rollout across replicas", () => {
+  it("a replica starting while the owner has not persisted the staged revision holds its nodes", async () => {
+    const fake = await t.cluster();
+    // The owner reads labels slowly (a big cluster): the revision is staged, not yet cut.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const a = await replica(fake, "dash-a", {
+      nodeLabels: async (names) => {
+        await gate;
+        return new Map(names.map((n) => [n, { "kubernetes.io/hostname": n }]));
+      },
+    });
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const sims = new Map<string, Sim>();
+    sims.set("node-1", await t.reporter(a, "node-1"));
+    const b = await replica(fake, "dash-b");
+    sims.set("node-2", await t.reporter(b, "node-2"));
+    await seen([a, b], 2);
+    const before = (await b.api("/api/config")).body;
+    const put = await b.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: NEXT,
+        resourceVersion: before.resourceVersion,
+        strategy: waves({ selector: { "kubernetes.io/hostname": "node-1" } }),
+      },
+    });
+    expect(put.status).toBe(200);
+    const next = put.body.revision as number;
+    await eventually(
+      async () => ((await a.api("/api/config")).body.revision === next ? true : undefined),
+      10_000,
+      "the owner saw the save",
+    );
+    // A replica starting now (scaled up, restarted) and a node reconnecting to it.
+    const c = await replica(fake, "dash-c");
+    const late = await t.reporter(c, "node-3");
+    await sleep(1500);
+    release();
+    await everyRollout([a, b, c], (v) => v.phase === "paused");
+    await eventually(() => desired(late).at(-1) === before.revision || undefined, 10_000, "node-3");
+    expect(desired(late), "node-3 (not in the canary) on dash-c").not.toContain(next);
+  });
+});
+
+async function everyRollout(reps: Replica[], ok: (v: StagedRolloutView) => boolean) {
+  for (const r of reps)
+    await eventually(
+      async () => {
+        const v = await rollout(r);
+        return v && ok(v) ? true : undefined;
+      },
+      10_000,
+      `${r.replicas.replica}: rollout`,
+    );
+}
