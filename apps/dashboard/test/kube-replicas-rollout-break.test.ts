@@ -1,6 +1,11 @@
 // Adversarial cases of the fleet-wide staged rollout (break5): each a reproduction of a node
 // getting a wave's revision before its wave is released, or a view counting what it cannot see.
-import type { DashboardMessage, StagedRolloutView, WavesStrategy } from "@masq/shared";
+import {
+  assignWaves,
+  type DashboardMessage,
+  type StagedRolloutView,
+  type WavesStrategy,
+} from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import type { DashboardOptions } from "../src/server/http-server.js";
@@ -91,6 +96,42 @@ describe("break5: staged rollout across replicas", () => {
     await everyRollout([a, b, c], (v) => v.phase === "paused");
     await eventually(() => desired(late).at(-1) === before.revision || undefined, 10_000, "node-3");
     expect(desired(late), "node-3 (not in the canary) on dash-c").not.toContain(next);
+  });
+
+  it("a NodeMasquerade deleted by hand (its holder writes it again) does not drop a pending remote canary node from the rollout", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const b = await replica(fake, "dash-b");
+    const strategy: WavesStrategy = {
+      ...waves({ count: 1 }),
+      pause: { kind: "duration", seconds: 1 },
+    };
+    const planned = assignWaves([{ name: "node-1" }, { name: "node-2" }], strategy);
+    const canary = planned[0]![0]!;
+    const other = planned[1]![0]!;
+    // The canary node is held by the follower and is slow to apply (it never answers here).
+    const slow = await t.reporter(b, canary);
+    const fast = await t.reporter(a, other);
+    await seen([a, b], 2);
+    (slow.opts as { autoApply?: boolean }).autoApply = false;
+    const before = (await a.api("/api/config")).body;
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    expect(put.status).toBe(200);
+    const next = put.body.revision as number;
+    await eventually(() => desired(slow).at(-1) === next || undefined, 10_000, "canary sent");
+    await everyRollout([a, b], (v) => v.phase === "progressing" && v.waves[0]!.total === 1);
+    // kubectl delete nodemasquerade <canary>: its holder writes it again at once.
+    fake.deleteObject("nodemasquerades", "", canary);
+    await sleep(3000);
+    const v = (await rollout(a))!;
+    expect(v.phase, v.message).toBe("progressing");
+    expect(v.waves[0]!.total, "the canary still counts its node").toBe(1);
+    expect(v.phase).not.toBe("healthy");
+    expect(desired(fast), `${other} (wave 1) is not released`).not.toContain(next);
   });
 });
 

@@ -1013,6 +1013,24 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
   });
 
+  it("its NodeMasquerade deleted: still waited for until it stays gone 15 s, then dropped", () => {
+    const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
+    t.save(v2, strategy);
+    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    statuses.delete(remoteCanary);
+    t.staged.remoteChanged([remoteCanary]);
+    expect(t.staged.view()!.phase).toBe("progressing"); // not dropped at once (break5)
+    t.advance(14_000);
+    t.staged.tick();
+    expect(t.staged.view()!.waves[0]!.total).toBe(canary.length);
+    t.advance(2000);
+    t.staged.tick();
+    const v = t.staged.view()!;
+    expect(v.waves[0]!.total).toBe(canary.length - 1);
+    expect(v.phase).toBe("paused");
+  });
+
   it("it went offline right after applying: paused", () => {
     const { t, report } = start();
     report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)

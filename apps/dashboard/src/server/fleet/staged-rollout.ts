@@ -128,6 +128,8 @@ export type ResumeListener = (rollout: { revision: number; resourceVersion: stri
 export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
+/** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
+const REMOTE_GONE_MS = 15_000;
 /** Strategies announced for saves not yet seen by the store's listener, by config text. */
 const MAX_INTENTS = 16;
 const INTENT_TTL_MS = 120_000;
@@ -174,6 +176,8 @@ export class StagedRollouts {
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
+  /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
+  private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
@@ -664,6 +668,7 @@ export class StagedRollouts {
       });
     this.wasActive = active;
     if (!active) return;
+    this.dropMissing();
     if (this.heldBack && this.refusal() === null) {
       this.heldBack = false;
       this.settle();
@@ -971,8 +976,12 @@ export class StagedRollouts {
 
   private remoteOne(s: StagedState, name: string): void {
     const st = this.opts.remote?.status(name);
-    // Gone everywhere (its object deleted): no longer waited for.
-    if (!st && this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name)) this.removed(name);
+    // Its object deleted: no longer waited for once it stays gone (tick). A person's delete is
+    // written again by the node's holder at once; until then the node is pending, never dropped
+    // (a canary node dropped so would let its wave settle, and the next be released, unapplied).
+    if (st) this.missing.delete(name);
+    else if (this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name) && !this.missing.has(name))
+      this.missing.set(name, this.now());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
     const o = remoteOutcome(name, st, s.revision);
@@ -983,6 +992,21 @@ export class StagedRollouts {
     } else if (o.outcome === "applied") {
       if (st.connected) this.appliedAt.set(name, this.now());
       else this.remoteOffline(name, st);
+    }
+  }
+
+  /** Nodes whose NodeMasquerade stayed gone REMOTE_GONE_MS (not held here): no longer waited for. */
+  private dropMissing(): void {
+    const s = this.s;
+    if (this.missing.size === 0) return;
+    if (!s || this.follows() || this.finished()) {
+      this.missing.clear();
+      return;
+    }
+    for (const [name, since] of this.missing) {
+      if (this.now() - since < REMOTE_GONE_MS) continue;
+      this.missing.delete(name);
+      if (!this.opts.remote?.status(name) && !this.fleet?.nodes.has(name)) this.removed(name);
     }
   }
 
