@@ -133,6 +133,47 @@ describe("break5: staged rollout across replicas", () => {
     expect(v.phase).not.toBe("healthy");
     expect(desired(fast), `${other} (wave 1) is not released`).not.toContain(next);
   });
+  it("a move request replayed by hand (an id performed before the last) is not performed again", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const b = await replica(fake, "dash-b");
+    const strategy: WavesStrategy = { ...waves({ count: 1 }), waves: [50, 100] };
+    const names = ["node-1", "node-2", "node-3"];
+    const planned = assignWaves(
+      names.map((name) => ({ name })),
+      strategy,
+    );
+    const sims = new Map<string, Sim>();
+    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
+    await seen([a, b], 3);
+    const before = (await a.api("/api/config")).body;
+    const put = await b.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    const next = put.body.revision as number;
+    await everyRollout([a, b], (v) => v.phase === "paused" && v.step === 0);
+    const history = () => fake.configMap("kube-system", "ip-masq-agent-history")!;
+    expect((await b.api("/api/rollout/promote", { method: "POST", body: {} })).status).toBe(202);
+    await everyRollout([a, b], (v) => v.phase === "paused" && v.step === 1);
+    const first = history().data["rollout-request.json"] as string;
+    // Another move asked on the follower, performed (a retry with nothing failed does nothing).
+    expect((await b.api("/api/rollout/retry", { method: "POST", body: {} })).status).toBe(202);
+    await eventually(
+      () =>
+        JSON.parse(history().data["rollout.json"]).performed !== JSON.parse(first).id || undefined,
+      10_000,
+      "the retry performed",
+    );
+    // kubectl edit: the promote's request written back as it was.
+    const cm = history();
+    fake.apply({ ...cm, data: { ...cm.data, "rollout-request.json": first } });
+    await sleep(1500);
+    const v = (await rollout(a))!;
+    expect(v.step, "the replayed promote released no wave").toBe(1);
+    for (const n of planned[2]!) expect(desired(sims.get(n)!), n).not.toContain(next);
+  });
 });
 
 async function everyRollout(reps: Replica[], ok: (v: StagedRolloutView) => boolean) {

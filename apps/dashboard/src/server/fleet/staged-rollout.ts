@@ -29,7 +29,12 @@ import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { followedOf, sameRollout } from "./staged-follow.js";
-import { type MoveRequest, requesterOf, requestToPerform } from "./staged-request.js";
+import {
+  MAX_PERFORMED_IDS,
+  type MoveRequest,
+  requesterOf,
+  requestToPerform,
+} from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import {
   addAction,
@@ -168,8 +173,8 @@ export class StagedRollouts {
   private following: Promise<void> = Promise.resolve();
   /** The store's desired revision and its history (set by restore). */
   private source: RolloutSource | undefined;
-  /** The id of the last move request performed (the owner persists it). */
-  private performed: string | undefined;
+  /** The ids of the last move requests performed, newest last (the owner persists them). */
+  private performed: string[] = [];
   /** The newest move request read (performed once this replica owns the rollout). */
   private lastRequest: unknown;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
@@ -633,7 +638,7 @@ export class StagedRollouts {
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
     if (!r.ok) return;
     const { request } = r;
-    this.performed = request.id;
+    this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
     const by = requesterOf(request);
     const input =
       request.action === "promote"
@@ -761,7 +766,8 @@ export class StagedRollouts {
       return undefined;
     }
     this.past = parsed.data.past;
-    this.performed = parsed.data.performed ?? this.performed;
+    const { performed, performedBefore } = parsed.data;
+    if (performed !== undefined) this.performed = [...(performedBefore ?? []), performed];
     const s = parsed.data.current && current ? sameRollout(parsed.data.current, current) : null;
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
@@ -1080,7 +1086,9 @@ export class StagedRollouts {
   private persist(): void {
     if (!this.isActive()) return;
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
-    const performed = this.performed !== undefined ? { performed: this.performed } : {};
+    const last = this.performed.at(-1);
+    const performed =
+      last !== undefined ? { performed: last, performedBefore: this.performed.slice(0, -1) } : {};
     this.writer.write({ version: 2, ...begun, ...performed, current: this.s, past: this.past });
   }
 

@@ -111,6 +111,8 @@ export const persistedSchema = z.strictObject({
   begun: revision.optional(),
   /** The id of the last move request (staged-request.ts) the owner performed. */
   performed: z.string().max(64).optional(),
+  /** Ids of requests performed before `performed` (oldest first): one written back is not again. */
+  performedBefore: z.array(z.string().max(64)).max(64).optional(),
   current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
   past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });
