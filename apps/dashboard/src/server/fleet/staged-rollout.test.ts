@@ -916,6 +916,25 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
     expect(follower.staged.active).toBe(false);
   });
 
+  it("a rollout cut over more than 20,000 nodes fleet-wide (three replicas) is followed (break5)", async () => {
+    const many = Array.from({ length: 21_000 }, (_, i) => `n-${i}`);
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(many) });
+    const follower = setup(
+      ["d"],
+      [],
+      { reason: null, active: false },
+      { remote: remote(["a", ...many.filter((n) => n !== "d")]) },
+    );
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2, WAVES);
+    follower.save(v2, WAVES);
+    await owner.staged.flush();
+    follower.staged.follow(JSON.parse(JSON.stringify(owner.saved.at(-1))));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    expect(follower.staged.view()!.waves.reduce((n, w) => n + w.total, 0)).toBe(21_001);
+  });
+
   it("taking the Lease over before the owner persisted the rollout: it cuts and starts it", async () => {
     const ctl = { reason: null, active: false };
     const follower = setup(["d", "e"], [], ctl, { remote: remote(["a"]) });

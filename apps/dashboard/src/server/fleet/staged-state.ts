@@ -20,8 +20,14 @@ import type { NodeRecord } from "./node.js";
 export const WAVE_LIST_LIMIT = 50;
 /** Actions kept per rollout. */
 export const MAX_ROLLOUT_ACTIONS = 100;
-/** Nodes a persisted rollout may name (one dashboard process holds at most ~19,000 reporters). */
-export const MAX_ROLLOUT_NODES = 20_000;
+/**
+ * Nodes a persisted rollout may name: the waves are cut over every node of the fleet, those
+ * every active replica holds (one dashboard process holds at most ~19,000 reporters, a fleet
+ * of three or four replicas more than 20,000). What bounds it in practice is the history
+ * ConfigMap's 1 MiB: a state too big is not written (`/readyz` says so), and a follower never
+ * reads one it cannot parse (it would hold its nodes on the previous revision for good).
+ */
+export const MAX_ROLLOUT_NODES = 100_000;
 
 const revision = z.number().int().nonnegative();
 const pauseSchema = z.union([
