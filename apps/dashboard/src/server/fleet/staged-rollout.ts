@@ -1084,7 +1084,10 @@ export class StagedRollouts {
   }
 
   private persist(): void {
-    if (!this.isActive()) return;
+    // Nothing while a staged revision waits for its cut (a selector canary's labels read): the
+    // state would say no rollout runs and the previous revision was begun, and a follower not
+    // yet told of the new revision would take that as its rollout going at once (break5).
+    if (!this.isActive() || this.awaiting) return;
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
     const last = this.performed.at(-1);
     const performed =
