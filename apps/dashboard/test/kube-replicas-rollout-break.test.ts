@@ -174,6 +174,39 @@ describe("break5: staged rollout across replicas", () => {
     expect(v.step, "the replayed promote released no wave").toBe(1);
     for (const n of planned[2]!) expect(desired(sims.get(n)!), n).not.toContain(next);
   });
+  it("a save refused as stale on a follower leaves no strategy behind for the same text saved elsewhere", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const b = await replica(fake, "dash-b");
+    const strategy = waves({ count: 1 });
+    const names = ["node-1", "node-2", "node-3", "node-4"];
+    const planned = assignWaves(
+      names.map((name) => ({ name })),
+      strategy,
+    );
+    const sims = new Map<string, Sim>();
+    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
+    await seen([a, b], 4);
+    const before = (await a.api("/api/config")).body;
+    // On dash-b: the text, all at once, from a stale resourceVersion (someone saved meanwhile).
+    const stale = await b.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: "1", strategy: { kind: "all-at-once" } },
+    });
+    expect(stale.status).toBe(409);
+    // The same text saved on dash-a, in waves (the user reloaded, landed on another replica).
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    expect(put.status).toBe(200);
+    const next = put.body.revision as number;
+    await everyRollout([a, b], (v) => v.phase === "paused");
+    await sleep(500);
+    for (const n of names)
+      if (!planned[0]!.includes(n)) expect(desired(sims.get(n)!), n).not.toContain(next);
+  });
 });
 
 async function everyRollout(reps: Replica[], ok: (v: StagedRolloutView) => boolean) {

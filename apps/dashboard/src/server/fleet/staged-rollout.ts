@@ -332,7 +332,13 @@ export class StagedRollouts {
     // unpromoted change too, which must not reach the waves not yet released.
     const own = this.running() ?? fallback;
     const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
-    const intent = this.takeIntent(text, saved ?? own);
+    // The strategy saved with the revision is every replica's word: an intent here for the same
+    // text (a save of it that failed here, e.g. as stale) gives labels only when it agrees.
+    const taken = this.takeIntent(text, saved ?? own);
+    const intent =
+      announced && !sameStrategy(taken.strategy, announced)
+        ? { strategy: saved ?? own, at: taken.at }
+        : taken;
     const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
     // other replicas hold, so it goes to every node at once (saves asking for waves are refused
@@ -1188,6 +1194,21 @@ export class StagedRollouts {
  */
 function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selector: object } } {
   return s.kind === "waves" && "selector" in s.canary;
+}
+
+/** The same strategy, whatever the order of its keys. */
+function sameStrategy(a: RolloutStrategy, b: RolloutStrategy): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v);
 }
 
 /** The state with its boundaries (an older dashboard's gets those of its lists). */
