@@ -207,6 +207,46 @@ describe("break5: staged rollout across replicas", () => {
     for (const n of names)
       if (!planned[0]!.includes(n)) expect(desired(sims.get(n)!), n).not.toContain(next);
   });
+  it("a save refused on a follower leaves no strategy behind for the same text edited with kubectl during a rollout", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const b = await replica(fake, "dash-b");
+    const strategy = waves({ count: 1 });
+    const names = ["node-1", "node-2", "node-3", "node-4"];
+    const sims = new Map<string, Sim>();
+    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
+    await seen([a, b], 4);
+    const before = (await a.api("/api/config")).body;
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    expect(put.status).toBe(200);
+    await everyRollout([a, b], (v) => v.phase === "paused");
+    const THIRD = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24, 203.0.113.0/24]\n";
+    const stale = await b.api("/api/config", {
+      method: "PUT",
+      body: { yaml: THIRD, resourceVersion: "1", strategy: { kind: "all-at-once" } },
+    });
+    expect(stale.status).toBe(409);
+    // kubectl edit: the same text (no strategy of its own: staged like the running rollout).
+    const cm = fake.configMap("kube-system", "ip-masq-agent")!;
+    fake.apply({ ...cm, data: { ...cm.data, config: THIRD } }, "kubectl-edit");
+    await eventually(
+      async () =>
+        (await b.api("/api/config")).body.revision > put.body.revision ? true : undefined,
+      10_000,
+      "the edit seen",
+    );
+    const third = (await b.api("/api/config")).body.revision as number;
+    await everyRollout([a, b], (v) => v.revision === third);
+    await sleep(500);
+    const v = (await rollout(a))!;
+    const unreleased = v.waves.slice(1).flatMap((w) => [...w.pendingNodes, ...w.appliedNodes]);
+    expect(unreleased.length).toBeGreaterThan(0);
+    for (const n of unreleased) expect(desired(sims.get(n)!), n).not.toContain(third);
+  });
 });
 
 async function everyRollout(reps: Replica[], ok: (v: StagedRolloutView) => boolean) {

@@ -333,12 +333,13 @@ export class StagedRollouts {
     const own = this.running() ?? fallback;
     const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
     // The strategy saved with the revision is every replica's word: an intent here for the same
-    // text (a save of it that failed here, e.g. as stale) gives labels only when it agrees.
+    // text (a save of it that failed here, e.g. as stale) gives labels only when it agrees, and
+    // with other replicas none applies to a revision saved without one (an edit outside).
     const taken = this.takeIntent(text, saved ?? own);
-    const intent =
-      announced && !sameStrategy(taken.strategy, announced)
-        ? { strategy: saved ?? own, at: taken.at }
-        : taken;
+    const agrees = announced
+      ? sameStrategy(taken.strategy, announced)
+      : this.opts.remote === undefined;
+    const intent = agrees ? taken : { strategy: saved ?? own, at: taken.at };
     const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
     // other replicas hold, so it goes to every node at once (saves asking for waves are refused
