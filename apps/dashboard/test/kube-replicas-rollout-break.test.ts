@@ -247,6 +247,35 @@ describe("break5: staged rollout across replicas", () => {
     expect(unreleased.length).toBeGreaterThan(0);
     for (const n of unreleased) expect(desired(sims.get(n)!), n).not.toContain(third);
   });
+  it("an abort asked on a follower while the owner stops is performed by the next owner", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const b = await replica(fake, "dash-b");
+    const c = await replica(fake, "dash-c");
+    const strategy = waves({ count: 2 });
+    const names = ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"];
+    const sims = new Map<string, Sim>();
+    const reps = [a, b, c];
+    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(reps[i % 3]!, n));
+    await seen(reps, 6);
+    const before = (await a.api("/api/config")).body;
+    const put = await b.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    expect(put.status).toBe(200);
+    await everyRollout(reps, (v) => v.phase === "paused");
+    const stopping = t.stop(a);
+    const abort = await c.api("/api/rollout/abort", { method: "POST", body: {} });
+    expect(abort.status).toBe(202);
+    await stopping;
+    for (const [i, n] of names.entries())
+      if (i % 3 === 0) sims.set(n, await t.reporter(i % 2 ? b : c, n));
+    await everyRollout([b, c], (v) => v.aborted);
+    for (const [n, sim] of sims)
+      await eventually(() => desired(sim).at(-1) === before.revision || undefined, 10_000, n);
+  });
 });
 
 async function everyRollout(reps: Replica[], ok: (v: StagedRolloutView) => boolean) {
