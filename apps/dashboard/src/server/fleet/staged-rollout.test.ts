@@ -1107,6 +1107,55 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
 
 describe("moves asked on a replica that does not own the rollout", () => {
   const find = async (r: string) => (r === "1" ? v1 : null);
+
+  it("a follower taking over (its read of rollout.json failing) does not perform again a request the owner performed (break5)", async () => {
+    const requests: unknown[] = [];
+    const strategy: WavesStrategy = { ...WAVES, waves: [50, 100] };
+    const dApplied = new Map([["d", remoteStatusFor({ appliedRevision: 2 })]]);
+    const owner = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null, active: true },
+      { remote: remote(["d"], dApplied) },
+    );
+    const ctl = { reason: null, active: false };
+    let failing = false;
+    const follower = setup(["d"], [], ctl, {
+      remote: remote(["a", "b", "c"]),
+      replica: "dash-b",
+      persistence: {
+        loadRollout: async () => {
+          if (failing) throw new Error("the API server is not reachable");
+          return owner.saved.at(-1) ?? null;
+        },
+        saveRollout: async () => {},
+        saveRequest: async (r) => void requests.push(r),
+      },
+    });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2, strategy);
+    follower.save(v2, strategy);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    for (const [n, l] of owner.links)
+      if (sent(l).at(-1) === 2) owner.fleet.applyResult(n, apply(2));
+    expect(owner.staged.view()!.phase).toBe("paused");
+    expect((await follower.staged.request("promote", "bob")).ok).toBe(true);
+    owner.staged.requested(requests[0]);
+    follower.staged.requested(requests[0]);
+    expect(owner.staged.view()!.step).toBe(1);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view()?.step === 1, 2000, 10, "step 1 followed");
+    // The owner dies; the follower takes the Lease over while the API server does not answer.
+    failing = true;
+    ctl.active = true;
+    follower.staged.tick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(follower.staged.view()!.step, "the promote performed once").toBe(1);
+  });
   it("are written as a request; the owner performs each once, saying via which replica", async () => {
     const requests: unknown[] = [];
     const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });

@@ -28,7 +28,7 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
-import { followedOf, sameRollout } from "./staged-follow.js";
+import { followedOf, performedOf, sameRollout } from "./staged-follow.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -367,6 +367,7 @@ export class StagedRollouts {
   /** The owner's persisted state changed (the Kubernetes store's watch): followed if not ours. */
   follow(raw: unknown): void {
     this.followed = raw;
+    if (this.follows()) this.performed = performedOf(raw) ?? this.performed;
     this.refollow();
   }
 
