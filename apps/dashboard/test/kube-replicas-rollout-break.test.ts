@@ -9,6 +9,7 @@ import {
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import type { DashboardOptions } from "../src/server/http-server.js";
+import { kubeClients } from "../src/server/kube/client.js";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
 import { replicaSync } from "./helpers/replicas.js";
 import { eventually } from "./helpers/server.js";
@@ -275,6 +276,40 @@ describe("break5: staged rollout across replicas", () => {
     await everyRollout([b, c], (v) => v.aborted);
     for (const [n, sim] of sims)
       await eventually(() => desired(sim).at(-1) === before.revision || undefined, 10_000, n);
+  });
+  it("a follower that cannot list the replica Leases (yet) holds a staged revision, not at once", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+    const b = await replica(fake, "dash-b");
+    // dash-c's list of the replica Leases fails (a missing RBAC rule, an API server in trouble).
+    const clients = kubeClients(fake.kubeConfig());
+    clients.coordination.listNamespacedLease = () => Promise.reject(new Error("forbidden"));
+    const cSync = replicaSync(fake, "dash-c", { clients });
+    const c = Object.assign(await t.start({ POD_NAME: "dash-c" }, { replicas: cSync }), {
+      replicas: cSync,
+    });
+    const strategy = waves({ count: 1 });
+    const names = ["node-1", "node-2", "node-3", "node-4"];
+    const planned = assignWaves(
+      names.map((name) => ({ name })),
+      strategy,
+    );
+    const sims = new Map<string, Sim>();
+    const on = [a, b, c, c];
+    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(on[i]!, n));
+    await seen([a, b], 4);
+    const before = (await a.api("/api/config")).body;
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+    });
+    expect(put.status).toBe(200);
+    const next = put.body.revision as number;
+    await everyRollout([a, b], (v) => v.phase === "paused");
+    await sleep(1000);
+    for (const n of ["node-3", "node-4"])
+      if (!planned[0]!.includes(n)) expect(desired(sims.get(n)!), n).not.toContain(next);
   });
 });
 

@@ -340,7 +340,9 @@ export class StagedRollouts {
       ? sameStrategy(taken.strategy, announced)
       : this.opts.remote === undefined;
     const intent = agrees ? taken : { strategy: saved ?? own, at: taken.at };
-    const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
+    // A follower's refusal is its own (its list of the replica Leases not done or failing): the
+    // owner decides, and the follower holds its nodes until it has read what (break5).
+    const refused = intent.strategy.kind === "waves" && !this.follows() ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
     // other replicas hold, so it goes to every node at once (saves asking for waves are refused
     // before; this is a change made outside the dashboard, or a replica that just appeared).
