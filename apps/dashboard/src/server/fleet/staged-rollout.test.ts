@@ -1087,6 +1087,25 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(v.phase).toBe("paused");
   });
 
+  it("20,000 nodes held elsewhere applying one by one settle the wave in linear time (break5)", () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => `ip-10-0-${i}.ec2.internal`);
+    const statuses = new Map(many.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(["a"], [], { reason: null, active: true }, { remote: remote(many, statuses) });
+    t.save(v2, { ...WAVES, canary: { percent: 50 } });
+    t.fleet.applyResult("a", apply(2));
+    const canaryNodes = t.staged.view()!.waves[0]!.total;
+    const started = performance.now();
+    // In hash order, as they were sent: each NodeMasquerade change is one event.
+    for (const n of [...many].sort(compareNodeOrder)) {
+      statuses.set(n, st({ appliedRevision: 2 }));
+      t.staged.remoteChanged([n]);
+    }
+    const ms = performance.now() - started;
+    expect(t.staged.view()!.phase).toBe("paused");
+    expect(canaryNodes).toBeGreaterThan(9000);
+    expect(ms, `${Math.round(ms)} ms`).toBeLessThan(3000);
+  });
+
   it("it went offline right after applying: paused", () => {
     const { t, report } = start();
     report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)

@@ -181,6 +181,8 @@ export class StagedRollouts {
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
+  /** Where countFailed last found a pending released node (it resumes there). */
+  private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
   private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
@@ -954,16 +956,41 @@ export class StagedRollouts {
       );
   }
 
-  /** Failed nodes of the released waves; null while one is pending. */
+  /**
+   * Failed nodes of the released waves; null while one is pending. Called at every apply and
+   * NodeMasquerade change: the scan resumes at the node found pending last time (nodes settle in
+   * about the order they were sent), and a full pass counts only once every node before settled
+   * (a scan from the start each time was quadratic: 35 s for a canary of 10,000 nodes).
+   */
   private countFailed(s: StagedState): number | null {
-    const released = s.waves.slice(0, s.core.step + 1).flat();
-    let failed = 0;
-    for (const name of released) {
-      const o = this.outcome(s, name);
-      if (o === "pending") return null;
-      if (o === "failed") failed++;
+    const step = s.core.step;
+    const c = this.pendingAt;
+    const from = c && c.of === s && c.step === step ? c : { w: 0, i: 0 };
+    // From where it stopped, then (every node after settled) from the start, counting failures.
+    const found = this.scan(s, from, null) ?? this.scan(s, { w: 0, i: 0 }, { failed: 0 });
+    if (found === null || typeof found === "number") {
+      this.pendingAt = null;
+      return found ?? 0;
     }
-    return failed;
+    this.pendingAt = { of: s, step, w: found.w, i: found.i };
+    return null;
+  }
+
+  /** The first pending released node from `from`; else the failures counted (`count`), or null. */
+  private scan(
+    s: StagedState,
+    from: { w: number; i: number },
+    count: { failed: number } | null,
+  ): { w: number; i: number } | number | null {
+    for (let w = from.w; w <= s.core.step; w++) {
+      const names = s.waves[w] ?? [];
+      for (let i = w === from.w ? from.i : 0; i < names.length; i++) {
+        const o = this.outcome(s, names[i]!);
+        if (o === "pending") return { w, i };
+        if (o === "failed" && count) count.failed++;
+      }
+    }
+    return count ? count.failed : null;
   }
 
   /**
