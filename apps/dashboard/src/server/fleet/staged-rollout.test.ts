@@ -953,6 +953,39 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
       if (!canary.includes(name)) expect(sent(l), name).not.toContain(2);
   });
 
+  it("a follower starting on a staged revision no replica persisted holds it until an owner starting says it runs at once (break5)", async () => {
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(["d"], [], { reason: null, active: false }, { remote: remote(["a"]) });
+    // Both start on revision 2, saved in waves; the owner that saw it died before persisting.
+    owner.save(v2, { kind: "all-at-once" });
+    follower.save(v2, { kind: "all-at-once" });
+    const held = {
+      strategy: () => WAVES,
+      fallback: { kind: "all-at-once" } as const,
+      before: async () => v1,
+    };
+    const f = new StagedRollouts({
+      log: silentLogger(),
+      remote: remote(["a"]),
+      active: () => false,
+      persistence: { loadRollout: async () => null, saveRollout: async () => {} },
+    });
+    f.attach({
+      nodes: follower.fleet.nodes,
+      pushTo: () => {},
+      revert: () => {},
+      noteEvent: () => {},
+      rolloutChanged: () => {},
+    });
+    await f.restore(follower.current, find, held);
+    expect(f.desiredFor("d", v2)?.revision, "held").toBe(1);
+    await owner.staged.restore(owner.current, find, held);
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ begun: 2, current: null });
+    f.follow(owner.saved.at(-1));
+    await until(() => f.desiredFor("d", v2)?.revision === 2, 2000, 10, "at once");
+  });
+
   it("a rollout cut over more than 20,000 nodes fleet-wide (three replicas) is followed (break5)", async () => {
     const many = Array.from({ length: 21_000 }, (_, i) => `n-${i}`);
     const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(many) });

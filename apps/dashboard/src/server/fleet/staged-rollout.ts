@@ -724,12 +724,29 @@ export class StagedRollouts {
   ): Promise<void> {
     this.source = { current, find };
     this.reload = async () => {
-      await this.load(current(), find);
+      this.sayBegun(await this.load(current(), find));
     };
     this.wasActive = this.isActive();
-    const begun = await this.load(current(), find);
-    if (held && this.follows() && !this.s && !this.awaiting) await this.holdUnbegun(held, begun);
+    const loaded = await this.load(current(), find);
+    if (held && this.follows() && !this.s && !this.awaiting)
+      await this.holdUnbegun(held, loaded.begun);
+    this.sayBegun(loaded);
     this.refollow(); // a state read through the watch before
+  }
+
+  /**
+   * The owner (starting, or taking the Lease over) with no rollout of the current revision runs
+   * it at once: it says so (`begun`), or followers that started holding it (holdUnbegun) would
+   * hold it for good when no replica ever persisted it (its owner died before, the others
+   * restarted since). Not when the state could not be read: that would overwrite it.
+   */
+  private sayBegun(loaded: { read: boolean; begun?: number }): void {
+    const current = this.source?.current();
+    if (!this.opts.remote || !this.isActive() || !loaded.read || !current) return;
+    if (this.s?.revision === current.revision || this.awaiting) return;
+    if (loaded.begun === current.revision) return;
+    this.begun = current.revision;
+    this.persist();
   }
 
   /**
@@ -762,20 +779,24 @@ export class StagedRollouts {
     return this.opts.active?.() ?? true;
   }
 
-  /** Reads the persisted rollout; returns the revision the owner said it began (if any). */
+  /**
+   * Reads the persisted rollout. `read`: the read and its parse succeeded (none persisted is
+   * read too); `begun`: the revision the owner said it began (if any).
+   */
   private async load(
     current: Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
-  ): Promise<number | undefined> {
+  ): Promise<{ read: boolean; begun?: number }> {
     const raw = await this.opts.persistence?.loadRollout().catch((e: unknown) => {
       this.opts.log.warn({ err: e }, "could not read the persisted rollout state");
-      return null;
+      return undefined;
     });
-    if (raw == null) return undefined;
+    if (raw === undefined) return { read: false };
+    if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {
       this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return undefined;
+      return { read: false };
     }
     this.past = parsed.data.past;
     const { performed, performedBefore } = parsed.data;
@@ -784,7 +805,7 @@ export class StagedRollouts {
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
       if (old) this.past = [...this.past, pastOf(old)].slice(-MAX_PAST_ROLLOUTS);
-      return parsed.data.begun;
+      return { read: true, begun: parsed.data.begun };
     }
     const kept = s.previousConfig;
     const previous =
@@ -794,7 +815,7 @@ export class StagedRollouts {
         { resourceVersion: s.previous.resourceVersion },
         "the rollout's previous revision is no longer in the history: not resumed",
       );
-      return parsed.data.begun;
+      return { read: true, begun: parsed.data.begun };
     }
     // An older dashboard's state names its waves only: their boundaries are its cut.
     this.s = withBounds(s);
@@ -804,7 +825,7 @@ export class StagedRollouts {
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
       "rollout resumed",
     );
-    return parsed.data.begun;
+    return { read: true, begun: parsed.data.begun };
   }
 
   private operate(
