@@ -1160,6 +1160,42 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
 describe("moves asked on a replica that does not own the rollout", () => {
   const find = async (r: string) => (r === "1" ? v1 : null);
 
+  it("a follower taking over while its read of rollout.json fails writes nothing over it, and reads it again (break5)", async () => {
+    const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const ctl = { reason: null, active: false };
+    let failing = false;
+    const written: unknown[] = [];
+    const follower = setup(["d"], [], ctl, {
+      remote: remote(["a", "b"]),
+      persistence: {
+        loadRollout: async () => {
+          if (failing) throw new Error("the API server is not reachable");
+          return owner.saved.at(-1) ?? null;
+        },
+        saveRollout: async (x) => void written.push(x),
+      },
+    });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2);
+    follower.save(v2);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    // The owner aborts; the follower's watch has not brought it yet when the owner dies.
+    expect(owner.staged.abort("bob").ok).toBe(true);
+    await owner.staged.flush();
+    failing = true;
+    ctl.active = true;
+    follower.staged.tick();
+    await new Promise((r) => setTimeout(r, 50));
+    await follower.staged.flush();
+    expect(written, "nothing written over the aborted state").toEqual([]);
+    failing = false;
+    follower.staged.tick();
+    await until(() => follower.staged.view()?.aborted === true, 2000, 10, "the abort read");
+  });
+
   it("a follower taking over (its read of rollout.json failing) does not perform again a request the owner performed (break5)", async () => {
     const requests: unknown[] = [];
     const strategy: WavesStrategy = { ...WAVES, waves: [50, 100] };

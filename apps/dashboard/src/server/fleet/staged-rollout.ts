@@ -194,7 +194,9 @@ export class StagedRollouts {
   private readonly now: () => number;
   private fleet: StagingFleet | undefined;
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
-  private reload: (() => Promise<void>) | undefined;
+  private reload: (() => Promise<boolean>) | undefined;
+  /** Taking the Lease over, the persisted state not read yet: nothing is written or stepped. */
+  private takingOver = false;
   private wasActive = true;
   /** A settled wave was held back by a refusal: settled again once it is lifted. */
   private heldBack = false;
@@ -673,8 +675,17 @@ export class StagedRollouts {
     // Taking over: the persisted rollout is read again, then the one now held is persisted (a
     // rollout started before this replica held the Lease was never written, and a replica
     // starting now would not find it: it would send its nodes the new revision at once).
-    if (active && !this.wasActive && this.reload)
-      void this.reload().then(() => {
+    if (active && !this.wasActive && this.reload) {
+      this.takingOver = true;
+      void this.reload().then((read) => {
+        // Not read (the API server not answering): nothing is written or stepped from the state
+        // followed so far, which may be older than the one persisted (an abort not seen yet);
+        // read again at the next tick.
+        if (!read) {
+          this.wasActive = false;
+          return;
+        }
+        this.takingOver = false;
         this.performRequest(); // one asked while no replica owned the rollout
         if (this.takeAwaited()) return;
         if (!this.s) return;
@@ -683,6 +694,7 @@ export class StagedRollouts {
         // settled here now, not at the next apply that may never come.
         this.settle();
       });
+    }
     this.wasActive = active;
     if (!active) return;
     this.dropMissing();
@@ -724,7 +736,9 @@ export class StagedRollouts {
   ): Promise<void> {
     this.source = { current, find };
     this.reload = async () => {
-      this.sayBegun(await this.load(current(), find));
+      const loaded = await this.load(current(), find);
+      this.sayBegun(loaded);
+      return loaded.read;
     };
     this.wasActive = this.isActive();
     const loaded = await this.load(current(), find);
@@ -795,8 +809,9 @@ export class StagedRollouts {
     if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {
+      // Read, but not a state (a hand edit): the replica goes on with the state it followed.
       this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return { read: false };
+      return { read: true };
     }
     this.past = parsed.data.past;
     const { performed, performedBefore } = parsed.data;
@@ -841,6 +856,11 @@ export class StagedRollouts {
         ok: false,
         error: `${input.type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`,
       };
+    if (this.takingOver)
+      return {
+        ok: false,
+        error: `${input.type}: this replica is taking the rollout over and has not read its state yet; try again in a moment`,
+      };
     const r = this.input(input, user);
     return r ?? { ok: true, view: this.view()! };
   }
@@ -848,7 +868,7 @@ export class StagedRollouts {
   /** Runs the state machine; undefined when it took the input. */
   private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
     const s = this.s!;
-    if (this.follows() || this.holds(input)) return;
+    if (this.follows() || this.takingOver || this.holds(input)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -1145,7 +1165,7 @@ export class StagedRollouts {
     // Nothing while a staged revision waits for its cut (a selector canary's labels read): the
     // state would say no rollout runs and the previous revision was begun, and a follower not
     // yet told of the new revision would take that as its rollout going at once (break5).
-    if (!this.isActive() || this.awaiting) return;
+    if (!this.isActive() || this.awaiting || this.takingOver) return;
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
     const last = this.performed.at(-1);
     const performed =
