@@ -1160,6 +1160,31 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
 describe("moves asked on a replica that does not own the rollout", () => {
   const find = async (r: string) => (r === "1" ? v1 : null);
 
+  it("an owner losing the Lease while a write runs does not write the state queued behind it (break5)", async () => {
+    const ctl = { reason: null, active: true };
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const written: unknown[] = [];
+    const owner = setup(["a", "b"], [], ctl, {
+      remote: remote(["d"]),
+      persistence: {
+        loadRollout: async () => null,
+        saveRollout: async (x) => {
+          await gate;
+          written.push(x);
+        },
+      },
+    });
+    owner.save(v2); // the first write waits on the API server
+    expect(owner.staged.abort("bob").ok).toBe(true); // queued behind it
+    ctl.active = false; // the Lease lost: another replica owns the rollout now
+    open();
+    await owner.staged.flush();
+    expect(written).toHaveLength(1);
+  });
+
   it("a follower taking over while its read of rollout.json fails writes nothing over it, and reads it again (break5)", async () => {
     const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
     const ctl = { reason: null, active: false };

@@ -208,7 +208,7 @@ export class StagedRollouts {
   private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
-    this.writer = new StateWriter(opts.persistence, opts.log);
+    this.writer = new StateWriter(opts.persistence, opts.log, () => this.isActive());
     this.now = opts.now ?? Date.now;
   }
 

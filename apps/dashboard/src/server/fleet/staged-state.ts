@@ -152,6 +152,8 @@ export class StateWriter {
   constructor(
     private readonly target: RolloutPersistence | undefined,
     private readonly log: Logger,
+    /** Still the owner? A state queued before the Lease was lost is not written after. */
+    private readonly owner: () => boolean = () => true,
   ) {}
 
   write(state: Persisted): void {
@@ -169,6 +171,8 @@ export class StateWriter {
     while (this.next) {
       const { state } = this.next;
       this.next = null;
+      // The Lease lost meanwhile: the next owner writes its own (this one may be older).
+      if (!this.owner()) continue;
       try {
         await this.target!.saveRollout(state);
         this.lastError = undefined;
