@@ -64,7 +64,11 @@ describe("staged rollout, Kubernetes store", () => {
     ]);
     const stored = JSON.parse(
       await eventually(
-        () => fake.configMap(NS, `${CM}-history`)?.data?.["rollout.json"],
+        () => {
+          // An owner starting says it began the revision it starts on (current: null) first.
+          const raw = fake.configMap(NS, `${CM}-history`)?.data?.["rollout.json"];
+          return raw && JSON.parse(raw).current ? raw : undefined;
+        },
         5000,
         "the rollout state on the history ConfigMap",
       ),

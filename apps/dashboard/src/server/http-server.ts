@@ -182,14 +182,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
-  const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   const observeResync = o.observeResync ?? null;
   followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas, observeResync });
   await config.start();
-  await staged.restore(
-    () => config.current().desired,
-    (r) => config.desiredOfRevision(r),
-  );
+  const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
+  await restoreStaging(staged, config, strategy);
   const follow = { fleet, feed, metrics, log, staged, strategy };
   config.onChange((state, prev) => followConfig(state, prev, follow));
 
@@ -364,6 +361,23 @@ function followConfig(
     );
     d.fleet.desiredChanged(state.desired);
   }
+}
+
+/** The persisted rollout resumed; a follower starting on an unbegun staged revision holds it. */
+function restoreStaging(
+  staged: StagedRollouts,
+  config: ConfigService,
+  strategy: RolloutStrategy,
+): Promise<void> {
+  return staged.restore(
+    () => config.current().desired,
+    (r) => config.desiredOfRevision(r),
+    {
+      strategy: () => config.current().rev.strategy,
+      fallback: strategy,
+      before: (revision) => config.desiredBefore(revision),
+    },
+  );
 }
 
 function createStaging(

@@ -27,6 +27,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
+    // The rollout state written before the singleton Lease is released: once released, the next
+    // owner reads it at once, and the writer no longer writes what it still holds.
+    await server.staged.flush();
     await setup.lease?.close();
     await server.close();
     process.exit(0);

@@ -54,6 +54,7 @@ export async function startKubeServer(
     "the dashboard's first resourceVersion",
   );
   const stop = async () => {
+    await server.staged.flush(); // as main.ts: before the singleton Lease is released
     await setup.lease?.close();
     await server.close();
   };

@@ -152,6 +152,16 @@ export class ConfigService {
     return rev && r?.ok ? toDesired(rev, r.config) : null;
   }
 
+  /** The newest valid stored revision older than `revision` (null: none kept). */
+  async desiredBefore(revision: number): Promise<Desired | null> {
+    for (const rev of await this.store.history()) {
+      if (rev.revision >= revision) continue;
+      const r = this.revisions.get(rev);
+      if (r.ok) return toDesired(rev, r.config);
+    }
+    return null;
+  }
+
   private async lastValid(): Promise<Desired | null> {
     for (const rev of await this.store.history()) {
       const r = this.revisions.get(rev);

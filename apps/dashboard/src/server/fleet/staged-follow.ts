@@ -54,3 +54,13 @@ export function followedOf(raw: unknown, current: Desired): Followed {
     reason: `the owner has not begun revision ${current.revision} yet (newest begun: ${begun ?? "none"})`,
   };
 }
+
+/**
+ * The ids of the move requests the owner performed, newest last (a replica taking the Lease
+ * over performs none of them again, even when its read of the state fails then).
+ */
+export function performedOf(raw: unknown): string[] | undefined {
+  const parsed = persistedSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.performed === undefined) return undefined;
+  return [...(parsed.data.performedBefore ?? []), parsed.data.performed];
+}

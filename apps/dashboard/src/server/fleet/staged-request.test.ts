@@ -15,7 +15,7 @@ const req = {
 describe("requestToPerform", () => {
   const cases: {
     desc: string;
-    input: { raw: unknown; s: StagedState | null; performed?: string };
+    input: { raw: unknown; s: StagedState | null; performed?: string[] };
     want: string;
   }[] = [
     {
@@ -25,7 +25,7 @@ describe("requestToPerform", () => {
     },
     {
       desc: "already performed (its id is the state's last): not again",
-      input: { raw: req, s, performed: "r-1" },
+      input: { raw: req, s, performed: ["r-0", "r-1", "r-2"] },
       want: "already performed",
     },
     {
@@ -45,7 +45,7 @@ describe("requestToPerform", () => {
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
-    const r = requestToPerform(input.raw, input.s, input.performed);
+    const r = requestToPerform(input.raw, input.s, input.performed ?? []);
     expect(r.ok ? "perform" : r.why).toBe(want);
   });
 

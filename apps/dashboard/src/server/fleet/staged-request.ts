@@ -20,18 +20,22 @@ export const moveRequestSchema = z.strictObject({
 });
 export type MoveRequest = z.infer<typeof moveRequestSchema>;
 
+/** Ids of performed requests remembered (persisted), so one written back is not performed again. */
+export const MAX_PERFORMED_IDS = 32;
+
 /**
- * The request to perform now, or why not: already performed (its id is the state's last), or
+ * The request to perform now, or why not: already performed (its id is one of the last the
+ * owner performed: `performed`, newest last; a request written back by hand is not again), or
  * about another rollout than the current one, or not a request.
  */
 export function requestToPerform(
   raw: unknown,
   s: StagedState | null,
-  performed: string | undefined,
+  performed: readonly string[],
 ): { ok: true; request: MoveRequest } | { ok: false; why: string } {
   const r = moveRequestSchema.safeParse(raw);
   if (!r.success) return { ok: false, why: "not a move request" };
-  if (r.data.id === performed) return { ok: false, why: "already performed" };
+  if (performed.includes(r.data.id)) return { ok: false, why: "already performed" };
   if (!s || s.resourceVersion !== r.data.resourceVersion)
     return { ok: false, why: "about another rollout than the current one" };
   return { ok: true, request: r.data };

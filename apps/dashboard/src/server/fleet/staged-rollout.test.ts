@@ -924,6 +924,95 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
     expect(follower.staged.active).toBe(false);
   });
 
+  it("the owner reading a selector canary's labels for the next revision does not tell a follower still on this one that it went at once (break5)", async () => {
+    // A canary on the follower's first node in the stable order; its other node not in it.
+    const here = ["a"];
+    const there = ["d", "e", "f"];
+    const order = [...here, ...there].sort(compareNodeOrder);
+    const count = order.findIndex((n) => there.includes(n)) + 1;
+    const strategy: WavesStrategy = { ...WAVES, canary: { count } };
+    const canary = order.slice(0, count);
+    const never = new Promise<Map<string, Record<string, string>>>(() => {});
+    const owner = setup(
+      here,
+      [],
+      { reason: null, active: true },
+      {
+        remote: remote(there),
+        labels: () => never, // a big cluster: the labels take long to read
+      },
+    );
+    const follower = setup(there, [], { reason: null, active: false }, { remote: remote(here) });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    follower.save(v2, strategy);
+    owner.save(v2, strategy);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    // Revision 3 saved with a selector canary: the owner reads the nodes' labels. The follower
+    // reads the owner's state before its own watch brings revision 3 (watches are not ordered).
+    const v3: Desired = { ...v2, revision: 3, resourceVersion: "3" };
+    owner.save(v3, WAVES, { ...WAVES, canary: { selector: { pool: "canary" } } });
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await new Promise((r) => setTimeout(r, 50));
+    for (const [name, l] of follower.links)
+      if (!canary.includes(name)) expect(sent(l), name).not.toContain(2);
+  });
+
+  it("a follower starting on a staged revision no replica persisted holds it until an owner starting says it runs at once (break5)", async () => {
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(["d"], [], { reason: null, active: false }, { remote: remote(["a"]) });
+    // Both start on revision 2, saved in waves; the owner that saw it died before persisting.
+    owner.save(v2, { kind: "all-at-once" });
+    follower.save(v2, { kind: "all-at-once" });
+    const held = {
+      strategy: () => WAVES,
+      fallback: { kind: "all-at-once" } as const,
+      before: async () => v1,
+    };
+    const f = new StagedRollouts({
+      log: silentLogger(),
+      remote: remote(["a"]),
+      active: () => false,
+      persistence: { loadRollout: async () => null, saveRollout: async () => {} },
+    });
+    f.attach({
+      nodes: follower.fleet.nodes,
+      pushTo: () => {},
+      revert: () => {},
+      noteEvent: () => {},
+      rolloutChanged: () => {},
+    });
+    await f.restore(follower.current, find, held);
+    expect(f.desiredFor("d", v2)?.revision, "held").toBe(1);
+    await owner.staged.restore(owner.current, find, held);
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ begun: 2, current: null });
+    f.follow(owner.saved.at(-1));
+    await until(() => f.desiredFor("d", v2)?.revision === 2, 2000, 10, "at once");
+  });
+
+  it("a rollout cut over more than 20,000 nodes fleet-wide (three replicas) is followed (break5)", async () => {
+    const many = Array.from({ length: 21_000 }, (_, i) => `n-${i}`);
+    const owner = setup(["a"], [], { reason: null, active: true }, { remote: remote(many) });
+    const follower = setup(
+      ["d"],
+      [],
+      { reason: null, active: false },
+      { remote: remote(["a", ...many.filter((n) => n !== "d")]) },
+    );
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2, WAVES);
+    follower.save(v2, WAVES);
+    await owner.staged.flush();
+    follower.staged.follow(JSON.parse(JSON.stringify(owner.saved.at(-1))));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    expect(follower.staged.view()!.waves.reduce((n, w) => n + w.total, 0)).toBe(21_001);
+  });
+
   it("taking the Lease over before the owner persisted the rollout: it cuts and starts it", async () => {
     const ctl = { reason: null, active: false };
     const follower = setup(["d", "e"], [], ctl, { remote: remote(["a"]) });
@@ -1021,6 +1110,43 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
   });
 
+  it("its NodeMasquerade deleted: still waited for until it stays gone 15 s, then dropped", () => {
+    const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
+    t.save(v2, strategy);
+    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    statuses.delete(remoteCanary);
+    t.staged.remoteChanged([remoteCanary]);
+    expect(t.staged.view()!.phase).toBe("progressing"); // not dropped at once (break5)
+    t.advance(14_000);
+    t.staged.tick();
+    expect(t.staged.view()!.waves[0]!.total).toBe(canary.length);
+    t.advance(2000);
+    t.staged.tick();
+    const v = t.staged.view()!;
+    expect(v.waves[0]!.total).toBe(canary.length - 1);
+    expect(v.phase).toBe("paused");
+  });
+
+  it("20,000 nodes held elsewhere applying one by one settle the wave in linear time (break5)", () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => `ip-10-0-${i}.ec2.internal`);
+    const statuses = new Map(many.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(["a"], [], { reason: null, active: true }, { remote: remote(many, statuses) });
+    t.save(v2, { ...WAVES, canary: { percent: 50 } });
+    t.fleet.applyResult("a", apply(2));
+    const canaryNodes = t.staged.view()!.waves[0]!.total;
+    const started = performance.now();
+    // In hash order, as they were sent: each NodeMasquerade change is one event.
+    for (const n of [...many].sort(compareNodeOrder)) {
+      statuses.set(n, st({ appliedRevision: 2 }));
+      t.staged.remoteChanged([n]);
+    }
+    const ms = performance.now() - started;
+    expect(t.staged.view()!.phase).toBe("paused");
+    expect(canaryNodes).toBeGreaterThan(9000);
+    expect(ms, `${Math.round(ms)} ms`).toBeLessThan(3000);
+  });
+
   it("it went offline right after applying: paused", () => {
     const { t, report } = start();
     report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)
@@ -1041,6 +1167,116 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
 
 describe("moves asked on a replica that does not own the rollout", () => {
   const find = async (r: string) => (r === "1" ? v1 : null);
+
+  it("an owner losing the Lease while a write runs does not write the state queued behind it (break5)", async () => {
+    const ctl = { reason: null, active: true };
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const written: unknown[] = [];
+    const owner = setup(["a", "b"], [], ctl, {
+      remote: remote(["d"]),
+      persistence: {
+        loadRollout: async () => null,
+        saveRollout: async (x) => {
+          await gate;
+          written.push(x);
+        },
+      },
+    });
+    owner.save(v2); // the first write waits on the API server
+    expect(owner.staged.abort("bob").ok).toBe(true); // queued behind it
+    ctl.active = false; // the Lease lost: another replica owns the rollout now
+    open();
+    await owner.staged.flush();
+    expect(written).toHaveLength(1);
+  });
+
+  it("a follower taking over while its read of rollout.json fails writes nothing over it, and reads it again (break5)", async () => {
+    const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const ctl = { reason: null, active: false };
+    let failing = false;
+    const written: unknown[] = [];
+    const follower = setup(["d"], [], ctl, {
+      remote: remote(["a", "b"]),
+      persistence: {
+        loadRollout: async () => {
+          if (failing) throw new Error("the API server is not reachable");
+          return owner.saved.at(-1) ?? null;
+        },
+        saveRollout: async (x) => void written.push(x),
+      },
+    });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2);
+    follower.save(v2);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    // The owner aborts; the follower's watch has not brought it yet when the owner dies.
+    expect(owner.staged.abort("bob").ok).toBe(true);
+    await owner.staged.flush();
+    failing = true;
+    ctl.active = true;
+    follower.staged.tick();
+    await new Promise((r) => setTimeout(r, 50));
+    await follower.staged.flush();
+    expect(written, "nothing written over the aborted state").toEqual([]);
+    failing = false;
+    follower.staged.tick();
+    await until(() => follower.staged.view()?.aborted === true, 2000, 10, "the abort read");
+  });
+
+  it("a follower taking over (its read of rollout.json failing) does not perform again a request the owner performed (break5)", async () => {
+    const requests: unknown[] = [];
+    const strategy: WavesStrategy = { ...WAVES, waves: [50, 100] };
+    const dApplied = new Map([["d", remoteStatusFor({ appliedRevision: 2 })]]);
+    const owner = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null, active: true },
+      { remote: remote(["d"], dApplied) },
+    );
+    const ctl = { reason: null, active: false };
+    let failing = false;
+    const follower = setup(["d"], [], ctl, {
+      remote: remote(["a", "b", "c"]),
+      replica: "dash-b",
+      persistence: {
+        loadRollout: async () => {
+          if (failing) throw new Error("the API server is not reachable");
+          return owner.saved.at(-1) ?? null;
+        },
+        saveRollout: async () => {},
+        saveRequest: async (r) => void requests.push(r),
+      },
+    });
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    owner.save(v2, strategy);
+    follower.save(v2, strategy);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    for (const [n, l] of owner.links)
+      if (sent(l).at(-1) === 2) owner.fleet.applyResult(n, apply(2));
+    expect(owner.staged.view()!.phase).toBe("paused");
+    expect((await follower.staged.request("promote", "bob")).ok).toBe(true);
+    owner.staged.requested(requests[0]);
+    follower.staged.requested(requests[0]);
+    expect(owner.staged.view()!.step).toBe(1);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view()?.step === 1, 2000, 10, "step 1 followed");
+    // The owner dies; the follower takes the Lease over while the API server does not answer.
+    failing = true;
+    ctl.active = true;
+    follower.staged.tick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(follower.staged.view()!.step, "the promote performed once").toBe(1);
+  });
   it("are written as a request; the owner performs each once, saying via which replica", async () => {
     const requests: unknown[] = [];
     const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });

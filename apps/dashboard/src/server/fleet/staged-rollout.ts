@@ -28,8 +28,13 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
-import { type Followed, followedOf, sameRollout } from "./staged-follow.js";
-import { type MoveRequest, requesterOf, requestToPerform } from "./staged-request.js";
+import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import {
+  MAX_PERFORMED_IDS,
+  type MoveRequest,
+  requesterOf,
+  requestToPerform,
+} from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
@@ -104,6 +109,16 @@ export interface StagedOptions {
   replica?: string;
 }
 
+/** What a follower starting on an unbegun staged revision needs to hold it (restore). */
+export interface HeldAtStart {
+  /** The strategy saved with the current revision (its annotation); undefined: none. */
+  strategy: () => RolloutStrategy | undefined;
+  /** The default strategy. */
+  fallback: RolloutStrategy;
+  /** The newest valid revision before `revision`. */
+  before: (revision: number) => Promise<Desired | null>;
+}
+
 /** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
 export interface RemoteNodes {
   /** Nodes held by another replica, or by none (offline since): name and agent mode. */
@@ -122,6 +137,8 @@ export type ResumeListener = (rollout: { revision: number; resourceVersion: stri
 export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
+/** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
+const REMOTE_GONE_MS = 15_000;
 /** Strategies announced for saves not yet seen by the store's listener, by config text. */
 const MAX_INTENTS = 16;
 const INTENT_TTL_MS = 120_000;
@@ -160,14 +177,18 @@ export class StagedRollouts {
   private following: Promise<void> = Promise.resolve();
   /** The store's desired revision and its history (set by restore). */
   private source: RolloutSource | undefined;
-  /** The id of the last move request performed (the owner persists it). */
-  private performed: string | undefined;
+  /** The ids of the last move requests performed, newest last (the owner persists them). */
+  private performed: string[] = [];
   /** The newest move request read (performed once this replica owns the rollout). */
   private lastRequest: unknown;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
+  /** Where countFailed last found a pending released node (it resumes there). */
+  private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
+  /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
+  private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** The last read of the persisted rollout failed (after its retries), and why. */
@@ -181,7 +202,9 @@ export class StagedRollouts {
   private readonly now: () => number;
   private fleet: StagingFleet | undefined;
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
-  private reload: (() => Promise<void>) | undefined;
+  private reload: (() => Promise<boolean>) | undefined;
+  /** Taking the Lease over, the persisted state not read yet: nothing is written or stepped. */
+  private takingOver = false;
   private wasActive = true;
   /** A settled wave was held back by a refusal: settled again once it is lifted. */
   private heldBack = false;
@@ -193,7 +216,7 @@ export class StagedRollouts {
   private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
-    this.writer = new StateWriter(opts.persistence, opts.log);
+    this.writer = new StateWriter(opts.persistence, opts.log, () => this.isActive());
     this.now = opts.now ?? Date.now;
   }
 
@@ -344,8 +367,17 @@ export class StagedRollouts {
     // unpromoted change too, which must not reach the waves not yet released.
     const own = this.running() ?? fallback;
     const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
-    const intent = this.takeIntent(text, saved ?? own);
-    const refused = intent.strategy.kind === "waves" ? this.refusal() : null;
+    // The strategy saved with the revision is every replica's word: an intent here for the same
+    // text (a save of it that failed here, e.g. as stale) gives labels only when it agrees, and
+    // with other replicas none applies to a revision saved without one (an edit outside).
+    const taken = this.takeIntent(text, saved ?? own);
+    const agrees = announced
+      ? sameStrategy(taken.strategy, announced)
+      : this.opts.remote === undefined;
+    const intent = agrees ? taken : { strategy: saved ?? own, at: taken.at };
+    // A follower's refusal is its own (its list of the replica Leases not done or failing): the
+    // owner decides, and the follower holds its nodes until it has read what (break5).
+    const refused = intent.strategy.kind === "waves" && !this.follows() ? this.refusal() : null;
     // Every replica decides alike: waves here would not hold the change back from the nodes
     // other replicas hold, so it goes to every node at once (saves asking for waves are refused
     // before; this is a change made outside the dashboard, or a replica that just appeared).
@@ -372,6 +404,7 @@ export class StagedRollouts {
   /** The owner's persisted state changed (the Kubernetes store's watch): followed if not ours. */
   follow(raw: unknown): void {
     this.followed = raw;
+    if (this.follows()) this.performed = performedOf(raw) ?? this.performed;
     this.refollow();
   }
 
@@ -742,7 +775,7 @@ export class StagedRollouts {
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
     if (!r.ok) return;
     const { request } = r;
-    this.performed = request.id;
+    this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
     const by = requesterOf(request);
     const input =
       request.action === "promote"
@@ -765,8 +798,17 @@ export class StagedRollouts {
     // Taking over: the persisted rollout is read again, then the one now held is persisted (a
     // rollout started before this replica held the Lease was never written, and a replica
     // starting now would not find it: it would send its nodes the new revision at once).
-    if (active && !this.wasActive && this.reload)
-      void this.reload().then(() => {
+    if (active && !this.wasActive && this.reload) {
+      this.takingOver = true;
+      void this.reload().then((read) => {
+        // Not read (the API server not answering): nothing is written or stepped from the state
+        // followed so far, which may be older than the one persisted (an abort not seen yet);
+        // read again at the next tick.
+        if (!read) {
+          this.wasActive = false;
+          return;
+        }
+        this.takingOver = false;
         this.performRequest(); // one asked while no replica owned the rollout
         if (this.takeAwaited()) return;
         if (!this.s) return;
@@ -775,8 +817,10 @@ export class StagedRollouts {
         // settled here now, not at the next apply that may never come.
         this.settle();
       });
+    }
     this.wasActive = active;
     if (!active) return;
+    this.dropMissing();
     if (this.heldBack && this.refusal() === null) {
       this.heldBack = false;
       this.settle();
@@ -808,12 +852,61 @@ export class StagedRollouts {
   async restore(
     current: () => Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
+    held?: HeldAtStart,
   ): Promise<void> {
     this.source = { current, find };
-    this.reload = () => this.load(current(), find);
+    this.reload = async () => {
+      const loaded = await this.load(current(), find);
+      this.sayBegun(loaded);
+      return loaded.read;
+    };
     this.wasActive = this.isActive();
-    await this.load(current(), find);
+    const loaded = await this.load(current(), find);
+    if (held && this.follows() && !this.s && !this.awaiting)
+      await this.holdUnbegun(held, loaded.begun);
+    this.sayBegun(loaded);
     this.refollow(); // a state read through the watch before
+  }
+
+  /**
+   * The owner (starting, or taking the Lease over) with no rollout of the current revision runs
+   * it at once: it says so (`begun`), or followers that started holding it (holdUnbegun) would
+   * hold it for good when no replica ever persisted it (its owner died before, the others
+   * restarted since). Not when the state could not be read: that would overwrite it.
+   */
+  private sayBegun(loaded: { read: boolean; begun?: number }): void {
+    const current = this.source?.current();
+    if (!this.opts.remote || !this.isActive() || !loaded.read || !current) return;
+    if (this.s?.revision === current.revision || this.awaiting) return;
+    if (loaded.begun === current.revision) return;
+    this.begun = current.revision;
+    this.persist();
+  }
+
+  /**
+   * A follower starting (scaled up, restarted) on a revision saved with waves that the owner has
+   * neither persisted a rollout of nor said it began (its labels still read, or it died between
+   * the cut and the write): every enforce-mode node held here keeps the revision before it
+   * until the owner's state is read, as a replica that saw the save does (late, never early).
+   */
+  private async holdUnbegun(held: HeldAtStart, begun: number | undefined): Promise<void> {
+    const next = this.source?.current();
+    if (!next || begun === next.revision) return;
+    const announced = held.strategy();
+    const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
+    const strategy = saved ?? held.fallback;
+    if (strategy.kind !== "waves") return;
+    const previous = await held.before(next.revision);
+    if (!previous || this.s || this.source?.current()?.revision !== next.revision) return;
+    this.awaiting = {
+      revision: next.revision,
+      previous,
+      strategy,
+      next,
+      user: next.author ?? "unknown",
+    };
+    this.previous = previous;
+    this.changed();
   }
 
   private isActive(): boolean {
@@ -823,9 +916,9 @@ export class StagedRollouts {
   /**
    * The persisted rollout, its read tried again for a while when it fails (the API server
    * restarting): read as "none", a rollout in progress would not be resumed, and its waves not
-   * yet released would get the new revision from this replica at once.
+   * yet released would get the new revision from this replica at once. undefined: not read.
    */
-  private async readPersisted(): Promise<unknown | null> {
+  private async readPersisted(): Promise<unknown | null | undefined> {
     const load = this.opts.persistence?.loadRollout;
     if (!load) return null;
     for (let attempt = 0; ; attempt++) {
@@ -837,7 +930,7 @@ export class StagedRollouts {
         this.readError = (e as Error).message;
         if (attempt >= READ_RETRIES_MS.length) {
           this.opts.log.error({ err: e }, "could not read the persisted rollout state");
-          return null;
+          return undefined;
         }
         this.opts.log.warn({ err: e }, "could not read the persisted rollout state; retrying");
         await new Promise((r) => setTimeout(r, READ_RETRIES_MS[attempt]));
@@ -845,24 +938,31 @@ export class StagedRollouts {
     }
   }
 
+  /**
+   * Reads the persisted rollout. `read`: the read and its parse succeeded (none persisted is
+   * read too); `begun`: the revision the owner said it began (if any).
+   */
   private async load(
     current: Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
-  ): Promise<void> {
+  ): Promise<{ read: boolean; begun?: number }> {
     const raw = await this.readPersisted();
-    if (raw == null) return;
+    if (raw === undefined) return { read: false };
+    if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {
+      // Read, but not a state (a hand edit): the replica goes on with the state it followed.
       this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return;
+      return { read: true };
     }
     this.past = parsed.data.past;
-    this.performed = parsed.data.performed ?? this.performed;
+    const { performed, performedBefore } = parsed.data;
+    if (performed !== undefined) this.performed = [...(performedBefore ?? []), performed];
     const s = parsed.data.current && current ? sameRollout(parsed.data.current, current) : null;
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
       if (old) this.past = [...this.past, pastOf(old)].slice(-MAX_PAST_ROLLOUTS);
-      return;
+      return { read: true, begun: parsed.data.begun };
     }
     const kept = s.previousConfig;
     const previous =
@@ -872,7 +972,7 @@ export class StagedRollouts {
         { resourceVersion: s.previous.resourceVersion },
         "the rollout's previous revision is no longer in the history: not resumed",
       );
-      return;
+      return { read: true, begun: parsed.data.begun };
     }
     // An older dashboard's state names its waves only: their boundaries are its cut.
     this.s = withBounds(s);
@@ -882,6 +982,7 @@ export class StagedRollouts {
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
       "rollout resumed",
     );
+    return { read: true, begun: parsed.data.begun };
   }
 
   private operate(
@@ -897,6 +998,11 @@ export class StagedRollouts {
         ok: false,
         error: `${input.type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`,
       };
+    if (this.takingOver)
+      return {
+        ok: false,
+        error: `${input.type}: this replica is taking the rollout over and has not read its state yet; try again in a moment`,
+      };
     const r = this.input(input, user);
     return r ?? { ok: true, view: this.view()! };
   }
@@ -904,7 +1010,7 @@ export class StagedRollouts {
   /** Runs the state machine; undefined when it took the input. */
   private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
     const s = this.s!;
-    if (this.follows() || this.holds(input)) return;
+    if (this.follows() || this.takingOver || this.holds(input)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -1033,16 +1139,41 @@ export class StagedRollouts {
       );
   }
 
-  /** Failed nodes of the released waves; null while one is pending. */
+  /**
+   * Failed nodes of the released waves; null while one is pending. Called at every apply and
+   * NodeMasquerade change: the scan resumes at the node found pending last time (nodes settle in
+   * about the order they were sent), and a full pass counts only once every node before settled
+   * (a scan from the start each time was quadratic: 35 s for a canary of 10,000 nodes).
+   */
   private countFailed(s: StagedState): number | null {
-    const released = s.waves.slice(0, s.core.step + 1).flat();
-    let failed = 0;
-    for (const name of released) {
-      const o = this.outcome(s, name);
-      if (o === "pending") return null;
-      if (o === "failed") failed++;
+    const step = s.core.step;
+    const c = this.pendingAt;
+    const from = c && c.of === s && c.step === step ? c : { w: 0, i: 0 };
+    // From where it stopped, then (every node after settled) from the start, counting failures.
+    const found = this.scan(s, from, null) ?? this.scan(s, { w: 0, i: 0 }, { failed: 0 });
+    if (found === null || typeof found === "number") {
+      this.pendingAt = null;
+      return found ?? 0;
     }
-    return failed;
+    this.pendingAt = { of: s, step, w: found.w, i: found.i };
+    return null;
+  }
+
+  /** The first pending released node from `from`; else the failures counted (`count`), or null. */
+  private scan(
+    s: StagedState,
+    from: { w: number; i: number },
+    count: { failed: number } | null,
+  ): { w: number; i: number } | number | null {
+    for (let w = from.w; w <= s.core.step; w++) {
+      const names = s.waves[w] ?? [];
+      for (let i = w === from.w ? from.i : 0; i < names.length; i++) {
+        const o = this.outcome(s, names[i]!);
+        if (o === "pending") return { w, i };
+        if (o === "failed" && count) count.failed++;
+      }
+    }
+    return count ? count.failed : null;
   }
 
   /**
@@ -1071,8 +1202,12 @@ export class StagedRollouts {
 
   private remoteOne(s: StagedState, name: string): void {
     const st = this.opts.remote?.status(name);
-    // Gone everywhere (its object deleted): no longer waited for.
-    if (!st && this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name)) this.removed(name);
+    // Its object deleted: no longer waited for once it stays gone (tick). A person's delete is
+    // written again by the node's holder at once; until then the node is pending, never dropped
+    // (a canary node dropped so would let its wave settle, and the next be released, unapplied).
+    if (st) this.missing.delete(name);
+    else if (this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name) && !this.missing.has(name))
+      this.missing.set(name, this.now());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
     const o = remoteOutcome(name, st, s.revision);
@@ -1083,6 +1218,21 @@ export class StagedRollouts {
     } else if (o.outcome === "applied") {
       if (st.connected) this.appliedAt.set(name, this.now());
       else this.remoteOffline(name, st);
+    }
+  }
+
+  /** Nodes whose NodeMasquerade stayed gone REMOTE_GONE_MS (not held here): no longer waited for. */
+  private dropMissing(): void {
+    const s = this.s;
+    if (this.missing.size === 0) return;
+    if (!s || this.follows() || this.finished()) {
+      this.missing.clear();
+      return;
+    }
+    for (const [name, since] of this.missing) {
+      if (this.now() - since < REMOTE_GONE_MS) continue;
+      this.missing.delete(name);
+      if (!this.opts.remote?.status(name) && !this.fleet?.nodes.has(name)) this.removed(name);
     }
   }
 
@@ -1154,9 +1304,14 @@ export class StagedRollouts {
   }
 
   private persist(): void {
-    if (!this.isActive()) return;
+    // Nothing while a staged revision waits for its cut (a selector canary's labels read): the
+    // state would say no rollout runs and the previous revision was begun, and a follower not
+    // yet told of the new revision would take that as its rollout going at once (break5).
+    if (!this.isActive() || this.awaiting || this.takingOver) return;
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
-    const performed = this.performed !== undefined ? { performed: this.performed } : {};
+    const last = this.performed.at(-1);
+    const performed =
+      last !== undefined ? { performed: last, performedBefore: this.performed.slice(0, -1) } : {};
     this.writer.write({ version: 2, ...begun, ...performed, current: this.s, past: this.past });
   }
 
@@ -1277,6 +1432,21 @@ function unfollowedView(a: Awaiting, reason: string): StagedRolloutView {
     startedAt: 0,
     startedBy: a.user,
   };
+}
+
+/** The same strategy, whatever the order of its keys. */
+function sameStrategy(a: RolloutStrategy, b: RolloutStrategy): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v);
 }
 
 /** The state with its boundaries (an older dashboard's gets those of its lists). */

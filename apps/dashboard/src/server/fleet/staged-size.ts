@@ -5,8 +5,14 @@
 // written by no one or read by no one, and the followers' nodes would stay on the previous
 // revision while the owner's moved on. Such a rollout is refused before anything is saved.
 
-/** Nodes a persisted rollout may name (one dashboard process holds at most ~19,000 reporters). */
-export const MAX_ROLLOUT_NODES = 20_000;
+/**
+ * Nodes a persisted rollout may name: the waves are cut over every node of the fleet, those
+ * every active replica holds (one dashboard process holds at most ~19,000 reporters, a fleet
+ * of three or four replicas more than 20,000). What bounds it in practice is the history
+ * ConfigMap's 1 MiB (MAX_ROLLOUT_STATE_BYTES below), and a follower must be able to parse
+ * whatever the owner could write (else it holds its nodes on the previous revision for good).
+ */
+export const MAX_ROLLOUT_NODES = 100_000;
 /**
  * Bytes the persisted state may take: three quarters of the 1 MiB the API server allows a
  * ConfigMap's data (core.MaxSecretSize), the rest kept for the newest history entry and a move

@@ -111,6 +111,8 @@ export const persistedSchema = z.strictObject({
   begun: revision.optional(),
   /** The id of the last move request (staged-request.ts) the owner performed. */
   performed: z.string().max(64).optional(),
+  /** Ids of requests performed before `performed` (oldest first): one written back is not again. */
+  performedBefore: z.array(z.string().max(64)).max(64).optional(),
   current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
   past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });
@@ -144,6 +146,8 @@ export class StateWriter {
   constructor(
     private readonly target: RolloutPersistence | undefined,
     private readonly log: Logger,
+    /** Still the owner? A state queued before the Lease was lost is not written after. */
+    private readonly owner: () => boolean = () => true,
   ) {}
 
   write(state: Persisted): void {
@@ -161,6 +165,8 @@ export class StateWriter {
     while (this.next) {
       const { state } = this.next;
       this.next = null;
+      // The Lease lost meanwhile: the next owner writes its own (this one may be older).
+      if (!this.owner()) continue;
       try {
         await this.target!.saveRollout(state);
         this.lastError = undefined;

@@ -33,7 +33,14 @@ async function read(o: KubeRolloutOptions): Promise<V1ConfigMap | undefined> {
 /** The persisted state (parsed JSON, checked by its reader), or null. */
 export async function loadKubeRollout(o: KubeRolloutOptions): Promise<unknown | null> {
   const raw = (await read(o))?.data?.[KEY];
-  return raw === undefined ? null : (JSON.parse(raw) as unknown);
+  if (raw === undefined) return null;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    // Read, but not JSON (a hand edit): its reader finds no state in it, as in JSON of no state
+    // (a read that failed is thrown: a replica taking the rollout over then reads it again).
+    return { notJson: raw.slice(0, 64) };
+  }
 }
 
 /** The key of a move (promote, retry, abort) asked on a replica that does not own the rollout. */
