@@ -12,6 +12,7 @@ import type { DashboardOptions } from "../src/server/http-server.js";
 import { kubeClients } from "../src/server/kube/client.js";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
 import { replicaSync } from "./helpers/replicas.js";
+import { desired, ownerOf, rollout, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
@@ -24,18 +25,6 @@ async function replica(fake: FakeKubeApi, pod: string, options: Partial<Dashboar
 type Replica = Awaited<ReturnType<typeof replica>>;
 
 const NEXT = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
-const waves = (canary: WavesStrategy["canary"]): WavesStrategy => ({
-  kind: "waves",
-  canary,
-  waves: [100],
-  pause: { kind: "manual" },
-});
-const desired = (s: Sim) =>
-  s.received.flatMap((m: DashboardMessage) => (m.type === "desired" ? [m.revision] : []));
-const rollout = async (s: KubeTestServer): Promise<StagedRolloutView | null> =>
-  (await s.api("/api/rollout")).body.rollout;
-const ownerOf = (fake: FakeKubeApi) =>
-  fake.lease("kube-system", "ipmasq-ipmasq-dashboard")?.spec?.holderIdentity as string | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function seen(reps: Replica[], nodes: number) {

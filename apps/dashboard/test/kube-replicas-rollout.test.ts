@@ -17,6 +17,7 @@ import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
 import { replicaStarter, replicaSync } from "./helpers/replicas.js";
+import { desired, ownerOf, rollout, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
@@ -26,20 +27,6 @@ type Sim = Awaited<ReturnType<typeof t.reporter>>;
 
 const NEXT = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
 const NODES = ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"];
-const waves = (canary: WavesStrategy["canary"]): WavesStrategy => ({
-  kind: "waves",
-  canary,
-  waves: [100],
-  pause: { kind: "manual" },
-});
-/** The revisions of the `desired` frames a reporter got, in order. */
-const desired = (s: Sim) =>
-  s.received.flatMap((m: DashboardMessage) => (m.type === "desired" ? [m.revision] : []));
-const rollout = async (s: KubeTestServer): Promise<StagedRolloutView | null> =>
-  (await s.api("/api/rollout")).body.rollout;
-/** The replica holding the singleton Lease (the rollout's owner). */
-const ownerOf = (fake: FakeKubeApi) =>
-  fake.lease("kube-system", "ipmasq-ipmasq-dashboard")?.spec?.holderIdentity as string | undefined;
 
 /** Replicas dash-a, dash-b, dash-c with two nodes each, every node in sync on every replica. */
 async function threeReplicas(fake: FakeKubeApi) {
