@@ -79,6 +79,18 @@ test.beforeAll(async () => {
       env: { IPMASQ_POLL_INTERVAL: "2s" },
     }),
   );
+  // The node page of a node the dashboard does not know yet is a 404 (a console error here).
+  await until(
+    async () =>
+      (
+        await fetch(`${url}/api/nodes/${NODE}`, {
+          headers: { authorization: `Bearer ${TOKENS.admin}` },
+        })
+      ).ok,
+    30_000,
+    100,
+    "the dashboard knows the node",
+  );
 });
 
 test.afterAll(async () => {

@@ -50,6 +50,12 @@ test("a conflict from a second source is shown, never pushed, and resolved in th
   page,
 }, info) => {
   write(TEAM, `nonMasqueradeCIDRs: [${TEAM_CIDR}]\nresyncInterval: 5s\n`);
+  // The dashboard reads the sources every second: the page is opened once it has.
+  await expect
+    .poll(
+      async () => (await apiGet<{ merge: { pushable: boolean } }>("/api/config")).merge.pushable,
+    )
+    .toBe(false);
   await signIn(page, undefined, "/config");
   const alert = page
     .getByRole("alert")
