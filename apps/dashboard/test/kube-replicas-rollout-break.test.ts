@@ -1,16 +1,11 @@
 // Adversarial cases of the fleet-wide staged rollout (break5): each a reproduction of a node
 // getting a wave's revision before its wave is released, or a view counting what it cannot see.
-import {
-  assignWaves,
-  type DashboardMessage,
-  type StagedRolloutView,
-  type WavesStrategy,
-} from "@masq/shared";
+import { assignWaves, type StagedRolloutView, type WavesStrategy } from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import type { DashboardOptions } from "../src/server/http-server.js";
 import { kubeClients } from "../src/server/kube/client.js";
-import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
+import { kubeTestCluster } from "./helpers/kube-server.js";
 import { replicaSync } from "./helpers/replicas.js";
 import { desired, ownerOf, rollout, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
@@ -40,6 +35,23 @@ async function seen(reps: Replica[], nodes: number) {
       10_000,
       `${r.replicas.replica}: every node in sync and the other replicas seen`,
     );
+}
+
+/** dash-a owning the rollout (it holds the singleton Lease), then dash-b following it. */
+async function ownerAndFollower() {
+  const fake = await t.cluster();
+  const a = await replica(fake, "dash-a");
+  await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
+  const b = await replica(fake, "dash-b");
+  return { fake, a, b };
+}
+
+/** A reporter per name, the first two on `a` and the rest on `b`, every node seen by both. */
+async function reportersOn(a: Replica, b: Replica, names: readonly string[]) {
+  const sims = new Map<string, Sim>();
+  for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
+  await seen([a, b], names.length);
+  return sims;
 }
 
 describe("break5: staged rollout across replicas", () => {
@@ -89,10 +101,7 @@ describe("break5: staged rollout across replicas", () => {
   });
 
   it("a NodeMasquerade deleted by hand (its holder writes it again) does not drop a pending remote canary node from the rollout", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
-    const b = await replica(fake, "dash-b");
+    const { fake, a, b } = await ownerAndFollower();
     const strategy: WavesStrategy = {
       ...waves({ count: 1 }),
       pause: { kind: "duration", seconds: 1 },
@@ -124,19 +133,14 @@ describe("break5: staged rollout across replicas", () => {
     expect(desired(fast), `${other} (wave 1) is not released`).not.toContain(next);
   });
   it("a move request replayed by hand (an id performed before the last) is not performed again", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
-    const b = await replica(fake, "dash-b");
+    const { fake, a, b } = await ownerAndFollower();
     const strategy: WavesStrategy = { ...waves({ count: 1 }), waves: [50, 100] };
     const names = ["node-1", "node-2", "node-3"];
     const planned = assignWaves(
       names.map((name) => ({ name })),
       strategy,
     );
-    const sims = new Map<string, Sim>();
-    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
-    await seen([a, b], 3);
+    const sims = await reportersOn(a, b, names);
     const before = (await a.api("/api/config")).body;
     const put = await b.api("/api/config", {
       method: "PUT",
@@ -165,19 +169,14 @@ describe("break5: staged rollout across replicas", () => {
     for (const n of planned[2]!) expect(desired(sims.get(n)!), n).not.toContain(next);
   });
   it("a save refused as stale on a follower leaves no strategy behind for the same text saved elsewhere", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
-    const b = await replica(fake, "dash-b");
+    const { a, b } = await ownerAndFollower();
     const strategy = waves({ count: 1 });
     const names = ["node-1", "node-2", "node-3", "node-4"];
     const planned = assignWaves(
       names.map((name) => ({ name })),
       strategy,
     );
-    const sims = new Map<string, Sim>();
-    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
-    await seen([a, b], 4);
+    const sims = await reportersOn(a, b, names);
     const before = (await a.api("/api/config")).body;
     // On dash-b: the text, all at once, from a stale resourceVersion (someone saved meanwhile).
     const stale = await b.api("/api/config", {
@@ -198,15 +197,10 @@ describe("break5: staged rollout across replicas", () => {
       if (!planned[0]!.includes(n)) expect(desired(sims.get(n)!), n).not.toContain(next);
   });
   it("a save refused on a follower leaves no strategy behind for the same text edited with kubectl during a rollout", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
-    const b = await replica(fake, "dash-b");
+    const { fake, a, b } = await ownerAndFollower();
     const strategy = waves({ count: 1 });
     const names = ["node-1", "node-2", "node-3", "node-4"];
-    const sims = new Map<string, Sim>();
-    for (const [i, n] of names.entries()) sims.set(n, await t.reporter(i < 2 ? a : b, n));
-    await seen([a, b], 4);
+    const sims = await reportersOn(a, b, names);
     const before = (await a.api("/api/config")).body;
     const put = await a.api("/api/config", {
       method: "PUT",
@@ -238,10 +232,7 @@ describe("break5: staged rollout across replicas", () => {
     for (const n of unreleased) expect(desired(sims.get(n)!), n).not.toContain(third);
   });
   it("an abort asked on a follower while the owner stops is performed by the next owner", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
-    const b = await replica(fake, "dash-b");
+    const { fake, a, b } = await ownerAndFollower();
     const c = await replica(fake, "dash-c");
     const strategy = waves({ count: 2 });
     const names = ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"];
@@ -267,10 +258,7 @@ describe("break5: staged rollout across replicas", () => {
       await eventually(() => desired(sim).at(-1) === before.revision || undefined, 10_000, n);
   });
   it("a follower that cannot list the replica Leases (yet) holds a staged revision, not at once", async () => {
-    const fake = await t.cluster();
-    const a = await replica(fake, "dash-a");
-    await eventually(() => ownerOf(fake) === "dash-a" || undefined, 10_000, "dash-a owns");
-    const b = await replica(fake, "dash-b");
+    const { fake, a, b } = await ownerAndFollower();
     // dash-c's list of the replica Leases fails (a missing RBAC rule, an API server in trouble).
     const clients = kubeClients(fake.kubeConfig());
     clients.coordination.listNamespacedLease = () => Promise.reject(new Error("forbidden"));

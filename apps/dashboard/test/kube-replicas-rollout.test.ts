@@ -5,14 +5,7 @@
 // replica follows that state through its watch of the history ConfigMap, holding its nodes on
 // the previous revision until it has read it, and passes promote/retry/abort on as requests.
 // Before, a canary of one node saved on replica A reached the nodes B and C held at once.
-import {
-  assignWaves,
-  boundsOf,
-  type DashboardMessage,
-  placeByBounds,
-  type StagedRolloutView,
-  type WavesStrategy,
-} from "@masq/shared";
+import { assignWaves, boundsOf, placeByBounds, type StagedRolloutView } from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
