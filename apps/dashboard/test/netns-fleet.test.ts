@@ -7,6 +7,7 @@ import { deleteReturnRule, inNetns, jumpCount } from "@masq/testkit/netns";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
+import { saveYaml } from "./helpers/server.js";
 
 let fleet: NetnsFleet | undefined;
 afterEach(async () => {
@@ -35,14 +36,7 @@ describe("dashboard + real reporters on real iptables", () => {
       expect(jumpCount(n.netns)).toBe(1);
     }
 
-    const cfg = (await f.server.api("/api/config")).body;
-    const put = await f.server.api("/api/config", {
-      method: "PUT",
-      body: {
-        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
-        resourceVersion: cfg.resourceVersion,
-      },
-    });
+    const put = await saveYaml(f.server, "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n");
     expect(put.status).toBe(200);
     await until(
       () => f.nodes.every((n) => hasRule(f, n, "100.64.0.0/10")),
@@ -166,14 +160,7 @@ describe("a Windows node next to Linux nodes", () => {
       "169.254.0.0/16",
     ]);
 
-    const cfg = (await f.server.api("/api/config")).body;
-    const put = await f.server.api("/api/config", {
-      method: "PUT",
-      body: {
-        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
-        resourceVersion: cfg.resourceVersion,
-      },
-    });
+    const put = await saveYaml(f.server, "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n");
     expect(put.status).toBe(200);
     await until(
       () => exceptions(win.cni!)?.includes("100.64.0.0/10"),

@@ -22,7 +22,7 @@ import {
 import { ServiceProxy } from "@masq/testkit/service-proxy";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Api, apiClient, TOKENS } from "./helpers/server.js";
+import { type Api, apiClient, saveYaml, TOKENS } from "./helpers/server.js";
 
 interface Replica {
   pod: string;
@@ -138,15 +138,8 @@ describe("three active dashboard replicas", () => {
 
     // Save on replica 0: every node applies it.
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
-    const cfg = (await r0.api("/api/config")).body;
     // Waves run fleet-wide (one owner, the others follow): kube-replicas-rollout.test.ts.
-    const put = await r0.api("/api/config", {
-      method: "PUT",
-      body: {
-        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n",
-        resourceVersion: cfg.resourceVersion,
-      },
-    });
+    const put = await saveYaml(r0, "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n");
     expect(put.status).toBe(200);
     await until(
       () =>

@@ -79,6 +79,15 @@ export interface ApiRequest {
 
 export type Api = <T = Json>(path: string, req?: ApiRequest) => Promise<ApiResponse<T>>;
 
+/** Saves `yaml` over the current config through the API as an admin; the PUT's answer. */
+export async function saveYaml(s: { api: Api }, yaml: string): Promise<ApiResponse> {
+  const cfg = (await s.api("/api/config")).body;
+  return s.api("/api/config", {
+    method: "PUT",
+    body: { yaml, resourceVersion: cfg.resourceVersion },
+  });
+}
+
 export function apiClient(base: string): Api {
   return async (path, req = {}) => {
     const headers: Record<string, string> = { ...req.headers };
