@@ -20,7 +20,7 @@ import {
 import { z } from "zod";
 import { HttpError } from "../errors.js";
 import { freshnessOf, type NodeRecord } from "../fleet/node.js";
-import { fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view.js";
+import { fleetEntries, fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
 import { remoteNodeDetail, resyncAllElsewhere, resyncElsewhere } from "./node-remote.js";
@@ -218,7 +218,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
         const query = parseNodeListQuery(url.searchParams);
         const row = (n: NodeRecord | RemoteSummary) => rowOf(n, ctx);
         const page = view
-          ? listNodes(fleetNodes(view), query, row)
+          ? listNodes(fleetEntries(view), query, (e) => row(e.node()))
           : listNodes(ctx.fleet.nodes.values(), query, row);
         const body: NodesResponse = { ...page, summary: fleetSummary(ctx), serverTime: Date.now() };
         sendJson(res, 200, body);

@@ -1,6 +1,7 @@
 // The fleet-wide counts (countByStatus, rolloutOf) run over every node on each change-feed
 // flush, so they judge nodes held elsewhere without building their summaries. They must count
-// exactly what the summaries (fleetNodes, as the node list shows them) say.
+// exactly what the summaries (fleetNodes, as the node list shows them) say, and so must the
+// unbuilt rows a page of /api/nodes filters on (fleetEntries).
 import type { NodeStatus, Rollout } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import {
   count,
   countByStatus,
   type FleetViewSources,
+  fleetEntries,
   fleetNodes,
   type Outcome,
   type RemoteSummary,
@@ -133,5 +135,9 @@ describe("countByStatus and rolloutOf count what the summaries show", () => {
         held.length + c.input.filter((o) => !/^h/.test(o.metadata.name)).length,
       );
       expect(rolloutOf(s, local)).toEqual(want.rollout);
+      const built = [...fleetNodes(s)];
+      const entries = fleetEntries(s);
+      expect(entries.map((e) => [e.name, e.status])).toEqual(built.map((n) => [n.name, n.status]));
+      expect(entries.map((e) => e.node())).toEqual(built);
     });
 });

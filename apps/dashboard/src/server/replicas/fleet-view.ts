@@ -174,6 +174,33 @@ export function* fleetNodes(s: FleetViewSources): Generator<NodeRecord | RemoteS
     if (!s.fleet.nodes.has(cr.metadata.name)) yield summaryOfObject(s, cr);
 }
 
+/**
+ * A node to show, with what a list filters on (name, status) computed and its row built only
+ * when asked: a page of /api/nodes summarizes the nodes it returns, not the whole fleet (a
+ * summary of every NodeMasquerade per request cost ~0.1 ms each at 65,000 nodes).
+ */
+export interface FleetEntry {
+  name: string;
+  status: NodeStatus;
+  node(): NodeRecord | RemoteSummary;
+}
+
+/** Every node to show as `fleetNodes` yields them, each row unbuilt (see FleetEntry). */
+export function fleetEntries(s: FleetViewSources): FleetEntry[] {
+  const out: FleetEntry[] = [];
+  eachNode(
+    s,
+    (n) => out.push({ name: n.name, status: n.status, node: () => n }),
+    (cr) =>
+      out.push({
+        name: cr.metadata.name,
+        status: remoteStatus(s, cr),
+        node: () => summaryOfObject(s, cr),
+      }),
+  );
+  return out;
+}
+
 export const summarize = (n: NodeRecord | RemoteSummary): NodeSummary =>
   "hello" in n ? toSummary(n) : n;
 
