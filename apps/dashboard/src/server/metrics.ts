@@ -13,6 +13,7 @@ export interface Metrics {
   /** Failed sign-ins and bearer tokens: `rejected` was checked and wrong, `throttled` refused unchecked. */
   authFailures: Counter<"via" | "outcome">;
   /** Reporter connections paused for sending over their budget. */
+  silenceSweepsLate: Counter;
   reporterPaused: Counter;
   /** Snapshots replaced by a newer one of the same node before they were judged. */
   snapshotsCoalesced: Counter;
@@ -103,6 +104,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "ipmasq_auth_failures_total",
       help: "Failed sign-ins (via=login) and API bearer tokens (via=bearer): rejected, or throttled by the per-client backoff",
       labelNames: ["via", "outcome"],
+      registers: [registry],
+    }),
+    silenceSweepsLate: new Counter({
+      name: "ipmasq_reporter_silence_sweeps_late_total",
+      help: "Sweeps for silent reporter connections that ran late (this process was starved or blocked) and so dropped none",
       registers: [registry],
     }),
     reporterPaused: new Counter({

@@ -27,6 +27,7 @@ import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
+import { sweepSilent } from "./silence-sweep.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -59,6 +60,9 @@ export class ReporterGateway {
   });
   private readonly lastHeard = new Map<WebSocket, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly sweepMs: number;
+  /** When the silence sweep last ran (epoch ms): a late one judges nothing (silence-sweep.ts). */
+  private lastSweep: number;
   private readonly claims: NodeClaims;
   private readonly conflictNoted = new Map<string, number>();
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
@@ -66,7 +70,9 @@ export class ReporterGateway {
 
   constructor(private readonly opts: GatewayOptions) {
     this.claims = new NodeClaims(opts.claimProbeMs);
-    this.timer = setInterval(() => this.dropSilent(), Math.min(opts.heartbeatMs, 5000));
+    this.sweepMs = Math.min(opts.heartbeatMs, 5000);
+    this.lastSweep = Date.now();
+    this.timer = setInterval(() => this.dropSilent(), this.sweepMs);
     this.timer.unref();
   }
 
@@ -224,8 +230,23 @@ export class ReporterGateway {
   }
 
   private dropSilent(): void {
-    const limit = Date.now() - 3 * this.opts.heartbeatMs;
-    for (const [ws, at] of this.lastHeard) if (at < limit) ws.terminate();
+    const now = Date.now();
+    const { late, silent } = sweepSilent(
+      now,
+      this.lastSweep,
+      this.sweepMs,
+      3 * this.opts.heartbeatMs,
+      this.lastHeard,
+    );
+    this.lastSweep = now;
+    if (late) this.opts.metrics.silenceSweepsLate.inc();
+    if (silent.length === 0) return;
+    this.opts.metrics.reporterRejected.inc({ reason: "silent" }, silent.length);
+    this.opts.log.warn(
+      { connections: silent.length, silentForMs: 3 * this.opts.heartbeatMs },
+      "reporter connections dropped: nothing heard for three heartbeat intervals",
+    );
+    for (const ws of silent) ws.terminate();
   }
 }
 
