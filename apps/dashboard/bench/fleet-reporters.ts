@@ -33,6 +33,31 @@ interface SimNode {
 /** Links that never ping and never judge silence (FLEET_BENCH_PINGS=0). */
 const NO_PINGS = { pingIdleMs: 1e9, deadAfterMs: 1e9 };
 
+/**
+ * Applies waiting in this process, run at most APPLY_CHUNK per event-loop turn. Without it, a
+ * push reaching thousands of this process's nodes at once is one loop turn of seconds (or, on
+ * a starved shared machine, minutes) in which no heartbeat timer fires: the dashboards then
+ * drop the silent nodes, an artifact of simulating many reporters in one process (each real
+ * reporter applies its one node's rules).
+ */
+const applies: (() => Promise<void>)[] = [];
+const APPLY_CHUNK = 100;
+let draining = false;
+
+function enqueueApply(work: () => Promise<void>): void {
+  applies.push(work);
+  if (!draining) {
+    draining = true;
+    setImmediate(drainApplies);
+  }
+}
+
+function drainApplies(): void {
+  for (const work of applies.splice(0, APPLY_CHUNK)) void work();
+  if (applies.length > 0) setImmediate(drainApplies);
+  else draining = false;
+}
+
 /** The loopback address this process's connections come from. */
 let localAddress: string | undefined;
 
@@ -100,9 +125,13 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
         if (m.type === "desired") {
           last = m.config;
           Object.assign(times, { revision: m.revision, desiredAt: Date.now(), appliedAt: null });
-          void apply(m.config, m.revision, "desired");
+          const { config, revision } = m;
+          enqueueApply(() => apply(config, revision, "desired"));
         }
-        if (m.type === "resync" && last) void apply(last, applied, "resync");
+        if (m.type === "resync" && last) {
+          const config = last;
+          enqueueApply(() => apply(config, applied, "resync"));
+        }
       },
     });
   });
