@@ -1,6 +1,7 @@
 // Simulated reporters for the fleet benchmark, in their own process (the bench runs two, so
 // they use both cores). Each node is the real reporter link (apps/reporter createLink) over
-// the real in-memory backend (createMemoryBackend): desired → backend.apply → apply-result
+// the real in-memory backend (createMemoryBackend; identical applies computed once per process,
+// apply-memo.ts): desired → backend.apply → apply-result
 // (+ snapshot when the rules changed), resync likewise, hand edits → snapshot. With
 // FLEET_BENCH_AGENT=1 each node is instead the whole reporter agent (enforcer included).
 // IPC: {start: {url, secret, from, count, localAddress}} → {ready}; {applied: G} → {count};
@@ -19,6 +20,7 @@ import {
 } from "@masq/shared";
 import { nodeToken } from "@masq/shared/node-token";
 import { helloFor } from "@masq/testkit/fixtures";
+import { memoApply } from "./apply-memo.js";
 
 interface SimNode {
   backend: MemoryBackend;
@@ -85,7 +87,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
     revision: number | null,
     trigger: "desired" | "resync",
   ) => {
-    const out = await backend.apply(config, trigger);
+    const out = await memoApply(backend, config, trigger);
     if (out.ok && revision !== null) applied = revision;
     if (out.ok && trigger === "desired" && revision === times.revision)
       times.appliedAt = Date.now();
