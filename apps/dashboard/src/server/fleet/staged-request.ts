@@ -3,7 +3,7 @@
 // ConfigMap, as spec.resyncRequest is for a resync, and performed once by the owner, which
 // records the request's id in the state (docs/scale-out.md step 6). Newest request wins.
 import { z } from "zod";
-import type { StagedState } from "./staged-state.js";
+import type { StagedRecord } from "./staged-state.js";
 
 export const moveRequestSchema = z.strictObject({
   id: z.string().min(1).max(64),
@@ -30,7 +30,7 @@ export const MAX_PERFORMED_IDS = 32;
  */
 export function requestToPerform(
   raw: unknown,
-  s: StagedState | null,
+  s: Pick<StagedRecord, "resourceVersion"> | null,
   performed: readonly string[],
 ): { ok: true; request: MoveRequest } | { ok: false; why: string } {
   const r = moveRequestSchema.safeParse(raw);

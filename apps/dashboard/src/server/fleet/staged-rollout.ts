@@ -20,7 +20,6 @@ import {
   type WaveBounds,
   type WaveNode,
   type WavesStrategy,
-  waveOfNewNode,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
@@ -40,18 +39,21 @@ import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
-  MAX_ROLLOUT_NODES,
   type NodeOutcome,
   outcomeOf,
   type PastRollout,
   pastOf,
   persistedSchema,
   type RolloutPersistence,
+  recordOf,
+  type StagedRecord,
   type StagedState,
   StateWriter,
   stagedView,
 } from "./staged-state.js";
 
+/** A failed read of a canary selector's node labels is tried again after these, then every 30 s. */
+const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A failed read of the persisted rollout is tried again after these delays (~7.5 s in all). */
 const READ_RETRIES_MS = [250, 500, 1_000, 2_000, 4_000];
 
@@ -191,6 +193,8 @@ export class StagedRollouts {
   private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
+  /** Why the last read of the nodes' labels for a canary selector failed (read again). */
+  private labelError: string | undefined;
   /** The last read of the persisted rollout failed (after its retries), and why. */
   private readError: string | undefined;
   /** Why the owner's newest state (followed) is not readable here; undefined: it is. */
@@ -264,6 +268,11 @@ export class StagedRollouts {
   view(): StagedRolloutView | null {
     const lost = this.follows() ? this.followError : undefined;
     if (lost && this.awaiting) return unfollowedView(this.awaiting, lost);
+    if (this.labelError && this.awaiting)
+      return unfollowedView(
+        this.awaiting,
+        `the nodes' labels for the canary selector could not be read (${this.labelError}); read again every few seconds, no wave is released until they are`,
+      );
     if (!this.s || !this.fleet) return null;
     const s = this.s;
     const v = stagedView(s, (name) => this.outcome(s, name));
@@ -286,14 +295,13 @@ export class StagedRollouts {
       ];
     if (this.followError && this.follows())
       return [`${this.followError}: the nodes this replica holds stay on the previous revision`];
+    if (this.labelError && this.awaiting)
+      return [
+        `the nodes' labels for the canary selector of revision ${this.awaiting.revision} could not be read (${this.labelError}): every node stays on revision ${this.awaiting.previous.revision} while they are read again`,
+      ];
     const s = this.s;
     if (!s || this.finished() || !this.isActive()) return [];
-    const named = s.waves.reduce((n, w) => n + w.length, 0);
     const out: string[] = [];
-    if (named > MAX_ROLLOUT_NODES)
-      out.push(
-        `the staged rollout of revision ${s.revision} names ${named} nodes, more than the ${MAX_ROLLOUT_NODES} a persisted rollout may: a restart of this dashboard would not resume it`,
-      );
     if (this.writer.lastError)
       out.push(
         `the staged rollout of revision ${s.revision} could not be persisted (${this.writer.lastError}): a restart of this dashboard would not resume it`,
@@ -315,11 +323,14 @@ export class StagedRollouts {
     return this.refusal() ?? this.sizeRefusal();
   }
 
-  /** Why the state of a rollout over every node now could not be persisted and followed. */
-  sizeRefusal(): string | null {
-    const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
+  /**
+   * Why the state of a rollout now could not be persisted and followed: its size does not grow
+   * with the fleet, only with its configs (estimated with the current one as the previous, and
+   * the text of the candidate, else the current one, as the new; the cut checks it exactly).
+   */
+  sizeRefusal(candidate?: string): string | null {
     const config = this.source?.current()?.config;
-    return sizeRefusalOf(names.length, rolloutStateBytes(names, [config, config]));
+    return sizeRefusalOf(rolloutStateBytes([], [candidate ?? config, config]));
   }
 
   /** Resolves when the state written so far is persisted. */
@@ -437,7 +448,7 @@ export class StagedRollouts {
     const wasFailed = this.s?.resourceVersion === rv ? Object.keys(this.s.failed) : [];
     this.past = f.past;
     this.awaiting = null;
-    this.s = f.kind === "rollout" ? withBounds(f.state) : null;
+    this.s = f.kind === "rollout" ? this.placed(f.state) : null;
     this.previous = previous;
     this.changed();
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
@@ -513,26 +524,42 @@ export class StagedRollouts {
   /**
    * Every enforce-mode node keeps `stable` while the nodes' labels are read for the canary
    * selector; then the waves are cut and the canary's nodes held here are sent the revision.
-   * A label read that fails matches no node: the canary is empty, and the rollout says so.
+   * A label read that fails is tried again (LABEL_RETRIES_MS), the nodes held meanwhile and the
+   * reason said (view, problems): a canary cut from no labels would be empty, and its wave
+   * "settled" would release wave 1 with no canary.
    */
   private holdForLabels(a: Awaiting) {
-    const { next, previous: stable, strategy, user } = a;
+    const { next, previous: stable } = a;
     this.retire(next.revision);
     this.s = null;
     this.previous = stable;
     this.awaiting = a;
+    this.labelError = undefined;
     this.changed();
+    void this.readLabels(a, 0);
+  }
+
+  private async readLabels(a: Awaiting, attempt: number): Promise<void> {
     const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
-    void this.opts.labels!(names)
-      .catch((e: unknown) => {
-        this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
-        return new Map<string, Record<string, string>>();
-      })
-      .then((labels) => {
-        if (this.awaiting?.revision !== next.revision) return; // superseded meanwhile
-        this.awaiting = null;
-        this.startAndSend(next, stable, strategy, labels, user);
-      });
+    let labels: Map<string, Record<string, string>>;
+    try {
+      labels = await this.opts.labels!(names);
+    } catch (e) {
+      if (this.awaiting !== a) return; // superseded meanwhile
+      this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
+      this.labelError = e instanceof Error ? e.message : String(e);
+      this.changed();
+      const delay = LABEL_RETRIES_MS[Math.min(attempt, LABEL_RETRIES_MS.length - 1)];
+      await new Promise((r) => setTimeout(r, delay));
+      // Still the one to cut it (the Lease not lost, not superseded): read again.
+      if (this.awaiting === a && !this.follows() && this.isActive())
+        return this.readLabels(a, attempt + 1);
+      return;
+    }
+    if (this.awaiting !== a) return; // superseded meanwhile
+    this.labelError = undefined;
+    this.awaiting = null;
+    this.startAndSend(a.next, a.previous, a.strategy, labels, a.user);
   }
 
   /** Starts a rollout held until now: the canary is sent it, or every node when not staged. */
@@ -567,12 +594,17 @@ export class StagedRollouts {
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
-    const names = [...waves.flat(), ...observe.flat()];
-    const tooBig = sizeRefusalOf(
-      names.length,
-      rolloutStateBytes(names, [next.config, stable.config]),
-    );
-    if (tooBig) {
+    const cut = cutBounds(waves, observe, strategy);
+    const tooBig =
+      "error" in cut
+        ? cut.error
+        : sizeRefusalOf(
+            rolloutStateBytes(
+              [...(cut.bounds.canary ?? []), ...(cut.observeBounds.canary ?? [])],
+              [next.config, stable.config],
+            ),
+          );
+    if (tooBig || "error" in cut) {
       this.opts.log.warn(
         { revision: next.revision, reason: tooBig },
         "a staged rollout cannot run: the revision rolls out all at once",
@@ -597,7 +629,7 @@ export class StagedRollouts {
       previousConfig: stable.config,
       strategy,
       waves,
-      ...boundsField(waves, strategy),
+      ...cut,
       observe,
       core: startRollout(waves.length - 1),
       failed: {},
@@ -644,13 +676,11 @@ export class StagedRollouts {
     const s = this.s!;
     const i = this.waveIndex(s).get(name);
     if (i !== undefined) return i;
-    const strategy = s.strategy as WavesStrategy;
-    const w = s.bounds
-      ? placeByBounds(strategy, s.bounds)({ name })
-      : waveOfNewNode({ name }, strategy, s.waves);
-    if (this.follows()) return w; // the owner lists it (it places it alike)
+    const w = placeByBounds(s.strategy as WavesStrategy, s.bounds)({ name });
+    // Every replica places it alike; the owner's persisted sizes count it.
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
+    if (s.floor && (s.floor[w] ?? 0) > 0 && s.waves[w]!.length <= s.floor[w]!) return w;
     this.persist();
     return w;
   }
@@ -705,10 +735,13 @@ export class StagedRollouts {
   removed(name: string): void {
     const s = this.s;
     if (!s || this.follows()) return;
-    for (const w of s.waves) {
+    s.waves.forEach((w, k) => {
       const i = w.indexOf(name);
-      if (i >= 0) w.splice(i, 1);
-    }
+      if (i < 0) return;
+      w.splice(i, 1);
+      // Counted in the persisted sizes too: no longer waited for there either.
+      if (s.floor?.[k]) s.floor[k]--;
+    });
     this.index = null;
     delete s.failed[name];
     this.changed();
@@ -974,8 +1007,8 @@ export class StagedRollouts {
       );
       return { read: true, begun: parsed.data.begun };
     }
-    // An older dashboard's state names its waves only: their boundaries are its cut.
-    this.s = withBounds(s);
+    // An older dashboard's state named its waves: the schema read their boundaries (fromWaveLists).
+    this.s = this.placed(s);
     this.previous = previous;
     this.notePlaces();
     this.opts.log.info(
@@ -1115,6 +1148,9 @@ export class StagedRollouts {
   private settle(): void {
     const s = this.s;
     if (s?.core.phase !== "progressing") return;
+    // Nodes the persisted sizes count that are not known here yet (an owner taking over
+    // before it read every NodeMasquerade) are pending: the wave is not settled without them.
+    for (let w = 0; w <= s.core.step; w++) if ((s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
     const failed = this.countFailed(s);
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
@@ -1185,7 +1221,7 @@ export class StagedRollouts {
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
     const n = this.fleet?.nodes.get(name);
-    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name, this.follows());
   }
 
   /**
@@ -1312,7 +1348,8 @@ export class StagedRollouts {
     const last = this.performed.at(-1);
     const performed =
       last !== undefined ? { performed: last, performedBefore: this.performed.slice(0, -1) } : {};
-    this.writer.write({ version: 2, ...begun, ...performed, current: this.s, past: this.past });
+    const current = this.s ? recordOf(this.s) : null;
+    this.writer.write({ version: 2, ...begun, ...performed, current, past: this.past });
   }
 
   /**
@@ -1343,6 +1380,24 @@ export class StagedRollouts {
       ? (remote.appliedRevision ?? null)
       : (this.fleet?.nodes.get(name)?.appliedRevision ?? null);
     return placeIn(s, this.previous.revision, wave, name, applied);
+  }
+
+  /**
+   * A persisted rollout as run here: every node this replica knows (its own, and those others
+   * hold by their NodeMasquerade) placed by the boundaries, as every replica places them.
+   */
+  private placed(r: StagedRecord): StagedState {
+    const strategy = r.strategy as WavesStrategy;
+    const lists = (bounds: WaveBounds | undefined, mode: "enforce" | "observe") => {
+      const out: string[][] = r.bounds.last.map(() => []);
+      if (!bounds) return out;
+      const place = placeByBounds(strategy, bounds);
+      for (const n of this.cutNodes(mode)) out[place(n)]!.push(n.name);
+      return out;
+    };
+    const waves = lists(r.bounds, "enforce");
+    const observe = lists(r.observeBounds, "observe");
+    return { ...r, waves, observe, ...(r.sizes ? { floor: [...r.sizes] } : {}) };
   }
 
   private waveIndex(s: StagedState): Map<string, number> {
@@ -1449,21 +1504,19 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The state with its boundaries (an older dashboard's gets those of its lists). */
-function withBounds(s: StagedState): StagedState {
-  return s.bounds ? s : { ...s, ...boundsField(s.waves, s.strategy as WavesStrategy) };
-}
-
 /**
- * The boundaries of a cut, for the state; none when a selector canary is longer than a rollout
- * may list (its state is not persisted then either: problems()), and late nodes are placed
- * from the lists (waveOfNewNode) as before.
+ * The boundaries of a cut for the state, or why it cannot be kept (a selector canary matching
+ * more nodes than a rollout may list: the change then rolls out at once, as before the cut).
  */
-function boundsField(waves: string[][], s: WavesStrategy): { bounds?: WaveBounds } {
+function cutBounds(
+  waves: string[][],
+  observe: string[][],
+  s: WavesStrategy,
+): { bounds: WaveBounds; observeBounds: WaveBounds } | { error: string } {
   try {
-    return { bounds: boundsOf(waves, s) };
-  } catch {
-    return {};
+    return { bounds: boundsOf(waves, s), observeBounds: boundsOf(observe, s) };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
 }
 
