@@ -859,6 +859,44 @@ describe("one owner: the rollout is cut over every node, those other replicas ho
   });
 });
 
+describe("a selector canary whose nodes' labels cannot be read", () => {
+  it("holds every node and says why, reads again, and cuts the canary once read: never wave 1 without it", async () => {
+    let calls = 0;
+    const labels = async () => {
+      if (++calls === 1) throw new Error("nodes is forbidden: cannot list resource");
+      return new Map([["b", { pool: "canary" }]]);
+    };
+    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([]), labels });
+    const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+    t.save(v2, { kind: "all-at-once" }, selector);
+    await until(() => t.staged.problems().length > 0, 2000, 10, "the failed read said");
+    expect(t.staged.problems()).toEqual([
+      "the nodes' labels for the canary selector of revision 2 could not be read (nodes is forbidden: cannot list resource): every node stays on revision 1 while they are read again",
+    ]);
+    expect(t.staged.view()).toMatchObject({
+      revision: 2,
+      phase: "paused",
+      waves: [],
+      held: expect.stringMatching(
+        /^the nodes' labels for the canary selector could not be read \(nodes is forbidden/,
+      ),
+    });
+    for (const [name, l] of t.links) {
+      expect(t.staged.desiredFor(name, v2)?.revision, name).toBe(1);
+      expect(sent(l), name).toEqual([1]);
+    }
+    await until(() => t.staged.view()?.waves.length === 2, 3000, 20, "read again and cut");
+    expect(calls).toBe(2);
+    expect(t.staged.problems()).toEqual([]);
+    expect(t.staged.view()!.waves.map((w) => [...w.pendingNodes].sort())).toEqual([
+      ["b"],
+      ["a", "c"],
+    ]);
+    expect(t.staged.desiredFor("a", v2)?.revision).toBe(1);
+    expect(t.staged.desiredFor("b", v2)?.revision).toBe(2);
+  });
+});
+
 describe("a replica not holding the singleton Lease follows the owner's rollout", () => {
   const find = async (r: string) => (r === "1" ? v1 : null);
 
