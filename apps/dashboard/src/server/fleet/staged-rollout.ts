@@ -220,7 +220,16 @@ export class StagedRollouts {
   private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
-    this.writer = new StateWriter(opts.persistence, opts.log, () => this.isActive());
+    // Fenced (another replica wrote the state since this one read it): read it again at the
+    // next tick, as when taking the Lease over, if this replica still holds it.
+    this.writer = new StateWriter(
+      opts.persistence,
+      opts.log,
+      () => this.isActive(),
+      () => {
+        this.wasActive = false;
+      },
+    );
     this.now = opts.now ?? Date.now;
   }
 

@@ -220,6 +220,11 @@ export class StateWriter {
     private readonly log: Logger,
     /** Still the owner? A state queued before the Lease was lost is not written after. */
     private readonly owner: () => boolean = () => true,
+    /**
+     * A write refused because another replica wrote the state since this one read it (the
+     * store's fencing: kube-rollout.ts): the owner reads it again before writing more.
+     */
+    private readonly fenced: () => void = () => {},
   ) {}
 
   write(state: Persisted): void {
@@ -245,6 +250,10 @@ export class StateWriter {
       } catch (e) {
         this.lastError = e instanceof Error ? e.message : String(e);
         this.log.warn({ err: e }, "could not persist the rollout state; it is kept in memory");
+        if ((e as { fenced?: boolean }).fenced) {
+          this.next = null; // built on the state another replica replaced
+          this.fenced();
+        }
       }
     }
     this.running = null;
