@@ -13,7 +13,7 @@ import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { type StagedOptions, StagedRollouts } from "./staged-rollout.js";
+import { RECONNECT_GRACE_MS, type StagedOptions, StagedRollouts } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
 function link(): Link {
@@ -318,10 +318,49 @@ describe("StagedRollouts", () => {
     t.fleet.applyResult(t.canary, apply(2));
     t.advance(2000);
     t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    // Judged once it had the time to reconnect to any replica (a dashboard rolling restart).
+    t.advance(RECONNECT_GRACE_MS - 1000);
+    t.staged.tick();
+    expect(t.staged.view()!.pause).toEqual({ kind: "manual" });
+    t.advance(1000);
+    t.staged.tick();
     expect(t.staged.view()!.pause).toEqual({
       kind: "failure",
       reason: `${t.canary} went offline 2 s after applying`,
     });
+  });
+
+  it("a canary that reconnects within the grace (to this or another replica) is not offline", () => {
+    const cases: { desc: string; input: "here" | "elsewhere" }[] = [
+      { desc: "reconnected here", input: "here" },
+      { desc: "its NodeMasquerade connected by another replica", input: "elsewhere" },
+    ];
+    for (const c of cases) {
+      const statuses = new Map<string, NodeMasqueradeStatus>();
+      const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([], statuses) });
+      t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 1 } });
+      t.fleet.applyResult(t.canary, apply(2));
+      t.advance(2000);
+      t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "dashboard replica stopping");
+      t.advance(5000);
+      t.staged.tick(); // the timed pause is over, yet no wave goes while the canary is suspect
+      expect(t.staged.view(), c.desc).toMatchObject({ step: 0 });
+      if (c.input === "here") t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), link());
+      else
+        statuses.set(
+          t.canary,
+          remoteStatusFor({ replica: "dash-b", connected: true, appliedRevision: 2 }),
+        );
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      const v = t.staged.view()!;
+      expect(v.pause?.kind, c.desc).not.toBe("failure");
+      expect(
+        v.actions.map((a) => a.action),
+        c.desc,
+      ).not.toContain("pause");
+      expect(v.step, c.desc).toBe(1); // wave 1 released once the canary was seen again
+    }
   });
 
   it("a timed pause releases the next wave when it is over", async () => {
@@ -1214,9 +1253,29 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
         { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
       ],
     });
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
     expect(t.staged.view()!.message).toBe(
       `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b)`,
     );
+  });
+
+  it("it went offline, then its NodeMasquerade says another replica holds it connected: not paused", () => {
+    const { t, report } = start();
+    report({ appliedRevision: 2 });
+    const off = new Date(1000 + 3000).toISOString();
+    const condition = { type: "Connected", reason: "", message: "", lastTransitionTime: off };
+    report({
+      appliedRevision: 2,
+      connected: false,
+      health: "offline",
+      conditions: [{ ...condition, status: "False" }],
+    });
+    t.advance(4000);
+    report({ appliedRevision: 2, replica: "dash-c", connected: true });
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
   });
 });
 

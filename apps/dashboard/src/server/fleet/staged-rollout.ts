@@ -139,6 +139,12 @@ export type ResumeListener = (rollout: { revision: number; resourceVersion: stri
 export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
+/**
+ * A released node that went offline soon after applying is judged this long after: one that
+ * reconnected meanwhile, here or to another replica (a dashboard rolling restart moves every
+ * reporter within ~10 s: docs/scale-out.md), did not go offline. Waves wait meanwhile.
+ */
+export const RECONNECT_GRACE_MS = 15_000;
 /** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
 const REMOTE_GONE_MS = 15_000;
 /** Strategies announced for saves not yet seen by the store's listener, by config text. */
@@ -189,6 +195,8 @@ export class StagedRollouts {
   private readonly appliedAt = new Map<string, number>();
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
+  /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
+  private readonly suspects = new Map<string, { at: number; reason: string }>();
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
   private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
@@ -721,10 +729,7 @@ export class StagedRollouts {
     )
       return;
     const secs = Math.round((this.now() - at) / 1000);
-    this.input(
-      { type: "failure", reason: `${name} went offline ${secs} s after applying` },
-      "system",
-    );
+    this.suspect(name, `${name} went offline ${secs} s after applying`);
   }
 
   /** A node's status changed: a released node that drifts from the new revision pauses. */
@@ -863,7 +868,8 @@ export class StagedRollouts {
     this.wasActive = active;
     if (!active) return;
     this.dropMissing();
-    if (this.heldBack && this.refusal() === null) {
+    this.judgeSuspects();
+    if (this.heldBack && this.refusal() === null && this.suspects.size === 0) {
       this.heldBack = false;
       this.settle();
     }
@@ -1075,11 +1081,12 @@ export class StagedRollouts {
 
   /**
    * While refused, a wave released or finished here would count and reach only this replica's
-   * nodes: time and settled waves are held back (settled again once the refusal is lifted).
+   * nodes; while a node is suspected offline, it might yet pause the rollout: time and settled
+   * waves are held back (settled again once the refusal is lifted and no node is suspected).
    */
   private holds(input: RolloutInput): boolean {
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
-    if (this.refusal() === null) return false;
+    if (this.refusal() === null && this.suspects.size === 0) return false;
     this.heldBack = true;
     return true;
   }
@@ -1290,10 +1297,28 @@ export class StagedRollouts {
     this.appliedAt.delete(name); // once
     const secs = Math.max(0, Math.round((off - applied) / 1000));
     const by = `held by replica ${st.replica || "(none)"}`;
-    this.input(
-      { type: "failure", reason: `${name} went offline ${secs} s after applying (${by})` },
-      "system",
-    );
+    this.suspect(name, `${name} went offline ${secs} s after applying (${by})`);
+  }
+
+  /** A node gone offline soon after applying: judged after RECONNECT_GRACE_MS (tick). */
+  private suspect(name: string, reason: string): void {
+    if (!this.suspects.has(name)) this.suspects.set(name, { at: this.now(), reason });
+  }
+
+  /**
+   * Suspects connected again (here, or to another replica by their NodeMasquerade) are
+   * dropped; one still offline after the grace pauses the rollout.
+   */
+  private judgeSuspects(): void {
+    for (const [name, { at, reason }] of this.suspects) {
+      const connected =
+        this.fleet?.nodes.get(name)?.connected === true ||
+        this.opts.remote?.status(name)?.connected === true;
+      if (!connected && this.now() - at < RECONNECT_GRACE_MS) continue;
+      this.suspects.delete(name);
+      if (!connected && this.s && !this.finished() && !this.follows())
+        this.input({ type: "failure", reason }, "system");
+    }
   }
 
   private paused(): void {
