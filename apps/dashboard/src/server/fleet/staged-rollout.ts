@@ -31,6 +31,8 @@ import { type Followed, followedOf, performedOf, sameRollout } from "./staged-fo
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
+  pendingMessage,
+  REQUEST_PENDING_MS,
   requesterOf,
   requestToPerform,
 } from "./staged-request.js";
@@ -763,15 +765,22 @@ export class StagedRollouts {
   }
 
   promote(user: string, full: boolean): ActionResult {
-    return this.operate({ type: "promote", full }, user);
+    return this.waiting() ?? this.operate({ type: "promote", full }, user);
   }
 
   retry(user: string): ActionResult {
-    return this.operate({ type: "retry" }, user);
+    return this.waiting() ?? this.operate({ type: "retry" }, user);
   }
 
   abort(user: string): ActionResult {
-    return this.operate({ type: "abort" }, user);
+    return this.waiting() ?? this.operate({ type: "abort" }, user);
+  }
+
+  /** A move asked here while one asked on another replica waits to be performed: refused. */
+  private waiting(): ActionResult | null {
+    const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    if (!r.ok || this.now() - r.request.at > REQUEST_PENDING_MS) return null;
+    return { ok: false, error: pendingMessage(r.request) };
   }
 
   /** Does another replica own the rollout (moves asked here are requests: `request`)? */
@@ -799,15 +808,22 @@ export class StagedRollouts {
     const via = this.opts.replica ?? "unknown";
     const id = randomUUID();
     const at = this.now();
-    await save({
-      id,
-      action,
-      ...(full ? { full } : {}),
-      user,
-      via,
-      resourceVersion: s.resourceVersion,
-      at,
-    });
+    try {
+      await save({
+        id,
+        action,
+        ...(full ? { full } : {}),
+        user,
+        via,
+        resourceVersion: s.resourceVersion,
+        at,
+        step: s.core.step,
+      });
+    } catch (e) {
+      // Another move waits for the owner (kube-rollout.ts): said, not lost behind it.
+      if ((e as { pending?: boolean }).pending) return { ok: false, error: (e as Error).message };
+      throw e;
+    }
     return { ok: true, view: this.view()! };
   }
 
@@ -820,6 +836,16 @@ export class StagedRollouts {
   private performRequest(): void {
     if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    if (!r.ok && r.superseded) {
+      // Asked before another move was made: not performed, recorded as done so that it no
+      // longer waits (a later request may be written), and said in the log.
+      this.opts.log.warn(
+        { request: r.superseded },
+        "a move asked on another replica was superseded",
+      );
+      this.performed = [...this.performed, r.superseded.id].slice(-MAX_PERFORMED_IDS);
+      this.persist();
+    }
     if (!r.ok) return;
     const { request } = r;
     this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);

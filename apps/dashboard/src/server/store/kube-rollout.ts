@@ -5,6 +5,7 @@
 // the extra data. The history ConfigMap is the dashboard's own, its RBAC already granted, and
 // its writer keeps keys it does not own.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { pendingMessage, pendingRequest } from "../fleet/staged-request.js";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
 
@@ -90,9 +91,34 @@ export async function saveKubeRollout(
   return text;
 }
 
-/** Writes a move request beside the state (the owner performs it once: staged-request.ts). */
-export function saveKubeRequest(o: KubeRolloutOptions, request: unknown): Promise<void> {
-  return saveKubeKey(o, REQUEST_KEY, request);
+/**
+ * Writes a move request beside the state (the owner performs it once: staged-request.ts), only
+ * while no other request waits for the owner: the replace carries the resourceVersion of the
+ * read that found none, so of two asked at once the later is refused (MovePendingError).
+ */
+export function saveKubeRequest(
+  o: KubeRolloutOptions,
+  request: unknown,
+  now: () => number = Date.now,
+): Promise<void> {
+  return saveKubeKey(o, REQUEST_KEY, request, (cm) => {
+    const p = pendingRequest(parsed(cm?.data?.[REQUEST_KEY]), parsed(cm?.data?.[KEY]), now());
+    if (p) throw new MovePendingError(pendingMessage(p));
+  });
+}
+
+/** A move asked while another waits for the owner (the asker is told so: 409). */
+export class MovePendingError extends Error {
+  readonly pending = true;
+}
+
+function parsed(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 async function saveKubeKey(
