@@ -1307,6 +1307,46 @@ describe("moves asked on a replica that does not own the rollout", () => {
     expect(written).toHaveLength(1);
   });
 
+  it("an owner whose write is fenced (another replica wrote since it read) reads the state again and goes on from it", async () => {
+    const other = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    await other.staged.restore(other.current, find);
+    other.save(v2);
+    expect(other.staged.abort("carol").ok).toBe(true); // the state another owner wrote
+    await other.staged.flush();
+    let fence = false;
+    const written: unknown[] = [];
+    const owner = setup(
+      ["a", "b"],
+      [],
+      { reason: null, active: true },
+      {
+        remote: remote(["d"]),
+        persistence: {
+          loadRollout: async () => other.saved.at(-1) ?? null,
+          saveRollout: async (x) => {
+            if (fence) {
+              fence = false;
+              throw Object.assign(new Error("written by another replica since"), { fenced: true });
+            }
+            written.push(x);
+          },
+        },
+      },
+    );
+    await owner.staged.restore(owner.current, find);
+    await owner.staged.flush();
+    written.length = 0;
+    fence = true; // the other replica writes from here on
+    owner.save(v2); // its own rollout, not aborted: its write is refused
+    await owner.staged.flush();
+    expect(written).toEqual([]);
+    expect(owner.staged.view()).toMatchObject({ aborted: false });
+    owner.staged.tick(); // reads the state again, as taking the Lease over
+    await until(() => owner.staged.view()?.aborted === true, 2000, 10, "the other's state read");
+    await owner.staged.flush();
+    expect(written.at(-1)).toMatchObject({ current: { core: { aborted: true } } });
+  });
+
   it("a follower taking over while its read of rollout.json fails writes nothing over it, and reads it again (break5)", async () => {
     const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
     const ctl = { reason: null, active: false };
