@@ -204,7 +204,7 @@ export class StagedRollouts {
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** Why the last read of the nodes' labels for a canary selector failed (read again). */
-  private labelError: string | undefined;
+  private labelRead: { of: Awaiting; error: string } | undefined;
   /** The last read of the persisted rollout failed (after its retries), and why. */
   private readError: string | undefined;
   /** Why the owner's newest state (followed) is not readable here; undefined: it is. */
@@ -287,10 +287,11 @@ export class StagedRollouts {
   view(): StagedRolloutView | null {
     const lost = this.follows() ? this.followError : undefined;
     if (lost && this.awaiting) return unfollowedView(this.awaiting, lost);
-    if (this.labelError && this.awaiting)
+    const labels = this.labelError();
+    if (labels && this.awaiting)
       return unfollowedView(
         this.awaiting,
-        `the nodes' labels for the canary selector could not be read (${this.labelError}); read again every few seconds, no wave is released until they are`,
+        `the nodes' labels for the canary selector could not be read (${labels}); read again every few seconds, no wave is released until they are`,
       );
     if (!this.s || !this.fleet) return null;
     const s = this.s;
@@ -314,9 +315,10 @@ export class StagedRollouts {
       ];
     if (this.followError && this.follows())
       return [`${this.followError}: the nodes this replica holds stay on the previous revision`];
-    if (this.labelError && this.awaiting)
+    const labels = this.labelError();
+    if (labels && this.awaiting)
       return [
-        `the nodes' labels for the canary selector of revision ${this.awaiting.revision} could not be read (${this.labelError}): every node stays on revision ${this.awaiting.previous.revision} while they are read again`,
+        `the nodes' labels for the canary selector of revision ${this.awaiting.revision} could not be read (${labels}): every node stays on revision ${this.awaiting.previous.revision} while they are read again`,
       ];
     const s = this.s;
     if (!s || this.finished() || !this.isActive()) return [];
@@ -553,9 +555,14 @@ export class StagedRollouts {
     this.s = null;
     this.previous = stable;
     this.awaiting = a;
-    this.labelError = undefined;
     this.changed();
     void this.readLabels(a, 0);
+  }
+
+  /** Why the labels of the revision held now could not be read (its last read failed). */
+  private labelError(): string | undefined {
+    const r = this.labelRead;
+    return r && r.of === this.awaiting ? r.error : undefined;
   }
 
   private async readLabels(a: Awaiting, attempt: number): Promise<void> {
@@ -566,7 +573,7 @@ export class StagedRollouts {
     } catch (e) {
       if (this.awaiting !== a) return; // superseded meanwhile
       this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
-      this.labelError = e instanceof Error ? e.message : String(e);
+      this.labelRead = { of: a, error: e instanceof Error ? e.message : String(e) };
       this.changed();
       const delay = LABEL_RETRIES_MS[Math.min(attempt, LABEL_RETRIES_MS.length - 1)];
       await new Promise((r) => setTimeout(r, delay));
@@ -576,7 +583,7 @@ export class StagedRollouts {
       return;
     }
     if (this.awaiting !== a) return; // superseded meanwhile
-    this.labelError = undefined;
+    this.labelRead = undefined;
     this.awaiting = null;
     this.startAndSend(a.next, a.previous, a.strategy, labels, a.user);
   }
