@@ -107,3 +107,35 @@ describe("a staged rollout over a fleet whose node names alone would not fit a C
     for (const v of views) expect(v.waves.map((w: { total: number }) => w.total)).toEqual(sizes);
   }, 60_000);
 });
+
+describe("a canary selector matching more nodes than a rollout keeps by name", () => {
+  it("is refused with 422 before anything is saved", async () => {
+    const fake = await t.cluster();
+    const a = await replica(fake, "dash-a");
+    await t.reporter(a, "node-1");
+    addHeldElsewhere(fake, 1_000); // and node-1: 1,001 Linux Nodes
+    fake.addNode("node-1");
+    const cfg = await eventually(
+      async () => {
+        const c = (await a.api("/api/config")).body;
+        const known = (await a.api("/api/nodes")).body.nodes.length;
+        return known === 1_001 && c.stagedRefusal === null ? c : undefined;
+      },
+      30_000,
+      "every node known",
+    );
+    const put = await a.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: NEXT,
+        resourceVersion: cfg.resourceVersion,
+        strategy: { ...STRATEGY, canary: { selector: { "kubernetes.io/os": "linux" } } },
+      },
+    });
+    expect(put.status).toBe(422);
+    expect(put.body.error).toBe(
+      "a staged rollout is refused: the canary selector matches 1001 nodes, more than the 1000 a rollout keeps by name (so that every replica and a restart keep exactly the same canary). Nothing was saved; pick the canary by count or percentage",
+    );
+    expect((await a.api("/api/config")).body.resourceVersion).toBe(cfg.resourceVersion);
+  }, 60_000);
+});
