@@ -628,6 +628,43 @@ async function restartedFrom(
   return again;
 }
 
+describe("more failed nodes than the persisted state lists", () => {
+  it("are counted, and a retry after a restart sends every released node not applied again", async () => {
+    const names = Array.from({ length: 160 }, (_, i) => `n-${i}`);
+    const t = setup(names);
+    t.save(v2, { ...WAVES, canary: { count: 150 } });
+    const canary = [...names].sort(compareNodeOrder).slice(0, 150);
+    for (const n of canary) t.fleet.applyResult(n, apply(2, false, "iptables-restore: line 3"));
+    await t.staged.flush();
+    const state = t.saved.at(-1) as { current: { failed: object; failedMore?: number } };
+    expect(Object.keys(state.current.failed)).toHaveLength(100);
+    expect(state.current.failedMore).toBe(50);
+    const pushed: string[] = [];
+    const saved: unknown[] = [];
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => state, saveRollout: async (x) => void saved.push(x) },
+    });
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo: (n) => void pushed.push(...n),
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.retry("bob").ok).toBe(true);
+    expect([...pushed].sort()).toEqual([...canary].sort());
+    await again.flush();
+    const current = (saved.at(-1) as { current: object }).current;
+    expect(current).toMatchObject({ failed: {} });
+    expect(current).not.toHaveProperty("failedMore");
+  });
+});
+
 describe("StagedRollouts places a node new to the rollout by the boundaries fixed at the start", () => {
   const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
   const halves: WavesStrategy = { ...WAVES, waves: [50, 100] };

@@ -1155,8 +1155,9 @@ export class StagedRollouts {
       fleet.pushTo(names);
       this.restartObserved(fromStep, s.core.step, user);
     } else if (effect === "retry") {
-      const names = Object.keys(s.failed);
+      const names = [...Object.keys(s.failed), ...this.unlistedFailures(s)];
       s.failed = {};
+      delete s.failedMore;
       for (const name of names)
         fleet.noteEvent(name, "rollout-retry", `revision ${s.revision} sent again by ${user}`);
       fleet.pushTo(names);
@@ -1169,6 +1170,19 @@ export class StagedRollouts {
         );
       fleet.revert(this.previous);
     }
+  }
+
+  /**
+   * With failures the persisted state did not list (beyond the first MAX_PERSISTED_FAILED, read
+   * back after a restart): every released node not applied, to be sent again by a retry.
+   */
+  private unlistedFailures(s: StagedState): string[] {
+    if (!s.failedMore) return [];
+    const out: string[] = [];
+    for (let w = 0; w <= s.core.step; w++)
+      for (const n of s.waves[w] ?? [])
+        if (s.failed[n] === undefined && this.outcome(s, n) !== "applied") out.push(n);
+    return out;
   }
 
   /**
