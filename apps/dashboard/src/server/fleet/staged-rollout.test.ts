@@ -1514,6 +1514,40 @@ describe("moves asked on a replica that does not own the rollout", () => {
   });
 });
 
+describe("a move asked on a follower after another was made on the owner", () => {
+  const find = async (r: string) => (r === "1" ? v1 : null);
+  it("is not performed, and the rollout's actions say so", async () => {
+    const owner = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null, active: true },
+      { remote: remote([]) },
+    );
+    await owner.staged.restore(owner.current, find);
+    owner.save(v2, { ...WAVES, waves: [50, 100] });
+    owner.fleet.applyResult(owner.canary, apply(2));
+    // Asked on dash-b at the canary; the owner's own user promotes first.
+    const asked = {
+      id: "r-1",
+      action: "promote",
+      user: "bob",
+      via: "dash-b",
+      resourceVersion: "2",
+    };
+    expect(owner.staged.promote("alice", false).ok).toBe(true);
+    owner.staged.requested({ ...asked, at: 1000, step: 0 });
+    const v = owner.staged.view()!;
+    expect(v.step).toBe(1); // one wave released, not two
+    expect(v.actions.at(-1)).toMatchObject({
+      action: "promote",
+      user: "bob (via replica dash-b)",
+      detail: "not performed (asked at the canary): another move came first, it is at wave 1",
+    });
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ performed: "r-1" });
+  });
+});
+
 describe("break4: the persisted rollout cannot be read when a replica starts", () => {
   it("a node of a wave not released does not get the new revision because the read failed once", async () => {
     const t = setup();

@@ -843,16 +843,7 @@ export class StagedRollouts {
   private performRequest(): void {
     if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
-    if (!r.ok && r.superseded) {
-      // Asked before another move was made: not performed, recorded as done so that it no
-      // longer waits (a later request may be written), and said in the log.
-      this.opts.log.warn(
-        { request: r.superseded },
-        "a move asked on another replica was superseded",
-      );
-      this.performed = [...this.performed, r.superseded.id].slice(-MAX_PERFORMED_IDS);
-      this.persist();
-    }
+    if (!r.ok && r.superseded && this.s) this.supersede(this.s, r.superseded);
     if (!r.ok) return;
     const { request } = r;
     this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
@@ -865,6 +856,23 @@ export class StagedRollouts {
     if (!out.ok)
       this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
     this.persist();
+  }
+
+  /**
+   * A request asked before another move was made: not performed, recorded as done so that it
+   * no longer waits (a later request may be written), and said in the rollout's actions, where
+   * its asker (told "requested") looks for it.
+   */
+  private supersede(s: StagedState, q: MoveRequest): void {
+    this.opts.log.warn({ request: q }, "a move asked on another replica was superseded");
+    this.performed = [...this.performed, q.id].slice(-MAX_PERFORMED_IDS);
+    const asked = q.step === undefined ? "" : ` (asked at ${waveNames(q.step, q.step)})`;
+    const now = s.core.aborted
+      ? "it was aborted"
+      : `it is at ${waveNames(s.core.step, s.core.step)}`;
+    const detail = `not performed${asked}: another move came first, ${now}`;
+    addAction(s, q.action, requesterOf(q), detail, this.now());
+    this.changed();
   }
 
   /** Timed pauses end here (the server's 1 s sweep). */
