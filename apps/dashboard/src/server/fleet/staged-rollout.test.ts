@@ -345,6 +345,11 @@ describe("StagedRollouts", () => {
       t.advance(5000);
       t.staged.tick(); // the timed pause is over, yet no wave goes while the canary is suspect
       expect(t.staged.view(), c.desc).toMatchObject({ step: 0 });
+      expect(t.staged.view()!.message, c.desc).toMatch(
+        new RegExp(
+          `\\. No wave goes on for up to 15 s: ${t.canary} went offline right after applying, and may be reconnecting to another replica$`,
+        ),
+      );
       if (c.input === "here") t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), link());
       else
         statuses.set(

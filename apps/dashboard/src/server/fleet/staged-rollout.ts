@@ -298,15 +298,16 @@ export class StagedRollouts {
     const v = stagedView(s, (name) => this.outcome(s, name));
     if (lost) return { ...v, message: `${v.message}. Not followed here: ${lost}`, held: lost };
     const refused = this.refusal();
-    return refused && !this.finished()
-      ? { ...v, message: heldMessage(v.message, refused), held: refused }
+    if (refused && !this.finished())
+      return { ...v, message: heldMessage(v.message, refused), held: refused };
+    return this.suspects.size > 0 && !this.finished()
+      ? { ...v, message: `${v.message}. ${suspectsMessage([...this.suspects.keys()])}` }
       : v;
   }
 
   /**
-   * What is wrong with the unfinished rollout's persistence (for /readyz): a state that could
-   * not be written, or one naming more nodes than a persisted rollout may (it would not be
-   * read back): either way a restart would not resume it.
+   * What is wrong with the unfinished rollout (for /readyz): a state that could not be written
+   * (a restart would not resume it), a canary selector's labels not read, a state not followed.
    */
   problems(): string[] {
     if (this.readError)
@@ -1607,6 +1608,13 @@ function cutBounds(
   } catch (e) {
     return { error: (e as Error).message };
   }
+}
+
+/** Why no wave goes on while nodes are suspected offline (judgeSuspects). */
+function suspectsMessage(names: readonly string[]): string {
+  const shown =
+    names.slice(0, 3).join(", ") + (names.length > 3 ? ` and ${names.length - 3} more` : "");
+  return `No wave goes on for up to ${RECONNECT_GRACE_MS / 1000} s: ${shown} went offline right after applying, and may be reconnecting to another replica`;
 }
 
 /** Tells each name in exactly one of `a` and `b`. */
