@@ -49,7 +49,7 @@ const sizesSchema = z.array(count).max(MAX_ROLLOUT_WAVES + 1);
 
 /**
  * A staged rollout as persisted (rollout.json): no list of the fleet's nodes, so its size does
- * not grow with the fleet (~3 KB at 100,000 nodes beside its configs and actions; staged-size.ts).
+ * not grow with the fleet (a few KB at 100,000 nodes beside its configs and actions; staged-size.ts).
  * Every replica places a node from `bounds` (rollout-membership.ts); `sizes` says how many nodes
  * each wave held, so an owner taking over waits for those it has not seen yet.
  */
