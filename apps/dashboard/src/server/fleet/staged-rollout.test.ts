@@ -13,7 +13,8 @@ import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { RECONNECT_GRACE_MS, type StagedOptions, StagedRollouts } from "./staged-rollout.js";
+import { RECONNECT_GRACE_MS } from "./staged-offline.js";
+import { type StagedOptions, StagedRollouts } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
 function link(): Link {

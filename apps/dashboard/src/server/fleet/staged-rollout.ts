@@ -28,6 +28,7 @@ import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import { OfflineSuspects } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -141,12 +142,6 @@ export type ResumeListener = (rollout: { revision: number; resourceVersion: stri
 export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
-/**
- * A released node that went offline soon after applying is judged this long after: one that
- * reconnected meanwhile, here or to another replica (a dashboard rolling restart moves every
- * reporter within ~10 s: docs/scale-out.md), did not go offline. Waves wait meanwhile.
- */
-export const RECONNECT_GRACE_MS = 15_000;
 /** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
 const REMOTE_GONE_MS = 15_000;
 /** Strategies announced for saves not yet seen by the store's listener, by config text. */
@@ -198,7 +193,7 @@ export class StagedRollouts {
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
-  private readonly suspects = new Map<string, { at: number; reason: string }>();
+  private readonly suspects = new OfflineSuspects();
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
   private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
@@ -300,9 +295,8 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
-    return this.suspects.size > 0 && !this.finished()
-      ? { ...v, message: `${v.message}. ${suspectsMessage([...this.suspects.keys()])}` }
-      : v;
+    const suspects = this.finished() ? null : this.suspects.message();
+    return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
   /**
@@ -1358,23 +1352,18 @@ export class StagedRollouts {
 
   /** A node gone offline soon after applying: judged after RECONNECT_GRACE_MS (tick). */
   private suspect(name: string, reason: string): void {
-    if (!this.suspects.has(name)) this.suspects.set(name, { at: this.now(), reason });
+    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now());
   }
 
-  /**
-   * Suspects connected again (here, or to another replica by their NodeMasquerade) are
-   * dropped; one still offline after the grace pauses the rollout.
-   */
+  /** One still offline everywhere after the grace pauses the rollout (staged-offline.ts). */
   private judgeSuspects(): void {
-    for (const [name, { at, reason }] of this.suspects) {
-      const connected =
-        this.fleet?.nodes.get(name)?.connected === true ||
-        this.opts.remote?.status(name)?.connected === true;
-      if (!connected && this.now() - at < RECONNECT_GRACE_MS) continue;
-      this.suspects.delete(name);
-      if (!connected && this.s && !this.finished() && !this.follows())
-        this.input({ type: "failure", reason }, "system");
-    }
+    const s = this.s;
+    const of = s && !this.finished() && !this.follows() ? s.resourceVersion : null;
+    const connected = (name: string) =>
+      this.fleet?.nodes.get(name)?.connected === true ||
+      this.opts.remote?.status(name)?.connected === true;
+    for (const reason of this.suspects.judge(of, this.now(), connected))
+      this.input({ type: "failure", reason }, "system");
   }
 
   private paused(): void {
@@ -1608,13 +1597,6 @@ function cutBounds(
   } catch (e) {
     return { error: (e as Error).message };
   }
-}
-
-/** Why no wave goes on while nodes are suspected offline (judgeSuspects). */
-function suspectsMessage(names: readonly string[]): string {
-  const shown =
-    names.slice(0, 3).join(", ") + (names.length > 3 ? ` and ${names.length - 3} more` : "");
-  return `No wave goes on for up to ${RECONNECT_GRACE_MS / 1000} s: ${shown} went offline right after applying, and may be reconnecting to another replica`;
 }
 
 /** Tells each name in exactly one of `a` and `b`. */
