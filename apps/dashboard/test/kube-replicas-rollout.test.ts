@@ -5,11 +5,18 @@
 // replica follows that state through its watch of the history ConfigMap, holding its nodes on
 // the previous revision until it has read it, and passes promote/retry/abort on as requests.
 // Before, a canary of one node saved on replica A reached the nodes B and C held at once.
-import { assignWaves, boundsOf, placeByBounds, type StagedRolloutView } from "@masq/shared";
+import {
+  assignWaves,
+  boundsOf,
+  placeByBounds,
+  type StagedRolloutView,
+  type WavesStrategy,
+} from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
+import { RECONNECT_GRACE_MS } from "../src/server/fleet/staged-offline.js";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
-import { replicaStarter, replicaSync } from "./helpers/replicas.js";
+import { nodeMasquerade, replicaStarter, replicaSync } from "./helpers/replicas.js";
 import { desired, ownerOf, rollout, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
 
@@ -45,6 +52,21 @@ async function threeReplicas(fake: FakeKubeApi) {
   const owner = await eventually(() => ownerOf(fake), 10_000, "a singleton Lease holder");
   const others = reps.filter((r) => r.replicas.replica !== owner);
   return { reps, sims, owner: reps.find((r) => r.replicas.replica === owner)!, others };
+}
+
+/** Three replicas, `strategy` saved on the owner; `planned`: the waves it cuts. */
+async function savedInWaves(fake: FakeKubeApi, strategy: WavesStrategy) {
+  const three = await threeReplicas(fake);
+  const before = (await three.reps[0]!.api("/api/config")).body;
+  const put = await three.owner.api("/api/config", {
+    method: "PUT",
+    body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
+  });
+  const planned = assignWaves(
+    NODES.map((name) => ({ name })),
+    strategy,
+  );
+  return { ...three, before, put, planned };
 }
 
 /** Every reporter's newest desired revision is `want(name)`; none got `never` before. */
@@ -166,18 +188,11 @@ describe("one staged rollout across three active replicas", () => {
 
   it("the owner stops mid-rollout: another replica takes the singleton Lease and goes on from rollout.json", async () => {
     const fake = await t.cluster();
-    const { reps, sims, owner, others } = await threeReplicas(fake);
-    const before = (await reps[0]!.api("/api/config")).body;
-    const strategy = waves({ count: 2 });
-    const put = await owner.api("/api/config", {
-      method: "PUT",
-      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy },
-    });
-    const next = put.body.revision as number;
-    const planned = assignWaves(
-      NODES.map((name) => ({ name })),
-      strategy,
+    const { reps, sims, owner, others, before, put, planned } = await savedInWaves(
+      fake,
+      waves({ count: 2 }),
     );
+    const next = put.body.revision as number;
     await everyReplica(reps, (v) => v.phase === "paused", "canary applied");
     const gone = owner.replicas.replica;
     const moved = NODES.filter((n) => gone === holderOf(fake, n));
@@ -201,6 +216,45 @@ describe("one staged rollout across three active replicas", () => {
     await expectRevisions(sims, () => next);
     await everyReplica(others, (v) => v.phase === "healthy", "healthy");
   });
+});
+
+describe("a dashboard rolling restart mid-rollout", () => {
+  it("canary nodes that reconnect to another replica within the grace do not pause it as offline", async () => {
+    const fake = await t.cluster();
+    const { reps, sims, owner, others, put, planned } = await savedInWaves(
+      fake,
+      waves({ percent: 50 }),
+    );
+    expect(put.status).toBe(200);
+    const canary = planned[0]!;
+    await everyReplica(reps, (v) => v.phase === "paused", "canary applied");
+    // A follower holding a canary node restarts: its nodes reconnect to the owner.
+    const stopping = others.find((r) =>
+      canary.some((n) => holderOf(fake, n) === r.replicas.replica),
+    )!;
+    const moved = NODES.filter((n) => holderOf(fake, n) === stopping.replicas.replica);
+    await t.stop(stopping);
+    const offline = moved.find((n) => canary.includes(n))!;
+    await eventually(
+      () => nodeMasquerade(fake, offline)?.status?.connected === false || undefined,
+      10_000,
+      `${offline} offline by its NodeMasquerade`,
+    );
+    for (const n of moved) sims.set(n, await t.reporter(owner, n));
+    // Past the grace, the reporters beating as real ones do (the simulated ones do not).
+    const beat = setInterval(() => {
+      for (const sim of sims.values()) sim.send({ type: "heartbeat", v: 2, ts: Date.now() });
+    }, 1_000);
+    await new Promise((r) => setTimeout(r, RECONNECT_GRACE_MS + 3_000)).finally(() =>
+      clearInterval(beat),
+    );
+    const v = (await rollout(owner))!;
+    expect(v.pause).toEqual({ kind: "manual" });
+    expect(v.actions.map((a) => a.action)).not.toContain("pause");
+    const promote = await owner.api("/api/rollout/promote", { method: "POST", body: {} });
+    expect(promote.status).toBe(200);
+    await expectRevisions(sims, () => put.body.revision as number);
+  }, 60_000);
 });
 
 describe("a change made outside the dashboard with a default strategy in waves", () => {

@@ -28,12 +28,12 @@ describe("boundsOf", () => {
         waves: [o.slice(0, 1), o.slice(1, 5), o.slice(5)],
         s: waves({ count: 1 }, [50, 100]),
       },
-      want: { last: [o[0]!, o[4]!, o[9]!] },
+      want: { last: [o[0]!, o[4]!, o[9]!], canary: [o[0]!] },
     },
     {
       desc: "an empty wave has no boundary",
       input: { waves: [o.slice(0, 4), [], o.slice(4)], s: waves({ count: 4 }, [30, 100]) },
-      want: { last: [o[3]!, null, o[9]!] },
+      want: { last: [o[3]!, null, o[9]!], canary: o.slice(0, 4) },
     },
     {
       desc: "a selector canary is its list; the waves after it are boundaries",
@@ -49,12 +49,21 @@ describe("boundsOf", () => {
         waves: [[o[0]!], [o[1]!, o[2]!, o[7]!], [o[3]!, o[4]!]],
         s: waves({ count: 1 }, [50, 100]),
       },
-      want: { last: [o[0]!, o[7]!, o[4]!] },
+      want: { last: [o[0]!, o[7]!, o[4]!], canary: [o[0]!] },
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(boundsOf(input.waves, input.s)).toEqual(want);
     expect(waveBoundsSchema.parse(want)).toEqual(want);
+  });
+
+  it("a canary by count or percentage longer than the list limit is kept by its boundary", () => {
+    const cut = [o.slice(0, 3), o.slice(3)];
+    expect(boundsOf(cut, waves({ count: 3 }, [100]), 2)).toEqual({ last: [o[2]!, o[9]!] });
+    expect(boundsOf(cut, waves({ percent: 30 }, [100]), 3)).toEqual({
+      last: [o[2]!, o[9]!],
+      canary: o.slice(0, 3),
+    });
   });
 
   it("refuses a selector canary longer than a rollout may list", () => {
@@ -87,6 +96,7 @@ describe("placeByBounds", () => {
   const first = Array.from({ length: 5000 }, (_, i) => `late-${i}`).find(
     (n) => compareNodeOrder(n, o[0]!) < 0,
   )!;
+  const { canary: _, ...unlisted } = bounds; // a canary kept by its boundary only
   const cases: {
     desc: string;
     input: { n: WaveNode; s: WavesStrategy; b: WaveBounds };
@@ -109,8 +119,18 @@ describe("placeByBounds", () => {
       want: 2,
     },
     {
-      desc: "a late node before every node: the canary, as waveOfNewNode places it",
+      desc: "a late node before every node, the canary listed: wave 1 (the canary stays its nodes)",
       input: { n: { name: first }, s: count, b: bounds },
+      want: 1,
+    },
+    {
+      desc: "a late node before every node, the canary by its boundary: the canary",
+      input: { n: { name: first }, s: count, b: unlisted },
+      want: 0,
+    },
+    {
+      desc: "a canary kept by its boundary places its own node there",
+      input: { n: { name: o[0]! }, s: count, b: unlisted },
       want: 0,
     },
     {
@@ -190,10 +210,13 @@ describe("placeByBounds", () => {
           const s = waves(st.canary, st.waves);
           const nodes = ns.map(toWave).filter((n) => n.name !== late);
           const cut = assignWaves(nodes, s);
-          const place = placeByBounds(s, boundsOf(cut, s));
+          const b = boundsOf(cut, s);
+          const place = placeByBounds(s, b);
           const w = place({ name: late, labels: {} });
+          // A listed canary takes no late node (late, never early).
+          if (b.canary) expect(w).toBeGreaterThan(0);
           cut.forEach((wave, i) => {
-            if ("selector" in s.canary && i === 0) return;
+            if (b.canary && i === 0) return;
             for (const name of wave) {
               if (compareNodeOrder(name, late) < 0) expect(w).toBeGreaterThanOrEqual(i);
               else expect(w).toBeLessThanOrEqual(i);

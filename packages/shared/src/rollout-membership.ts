@@ -1,7 +1,9 @@
 // Which wave of a staged rollout a node is in, without a list of every node: each wave cut from
 // the stable hash order (compareNodeOrder) is one boundary, the last node it took, so any
-// dashboard replica places any node, there at the start or joined late, from a few names. A
-// canary picked by label selector stays a list (bounded), and nodes that match it later join it.
+// dashboard replica places any node, there at the start or joined late, from a few names. The
+// canary is also kept as its list of names when it is small (a selector's, and a count's or a
+// percentage's of at most MAX_CANARY_NAMES): then it is exactly the nodes it took at the start on
+// every replica and after every restart, and a late node never joins it (late, never early).
 // 65,000 names would not fit the 1 MiB history ConfigMap that keeps rollout.json; this does.
 import { z } from "zod";
 import { nodeNameSchema } from "./protocol.js";
@@ -13,8 +15,14 @@ import {
   type WavesStrategy,
 } from "./rollout-plan.js";
 
-/** Names a selector canary's list may hold (a persisted rollout names at most this many). */
-export const MAX_CANARY_NAMES = 20_000;
+/**
+ * Names a canary's list may hold in a new rollout: 1,000 names of 63 characters take ~66 KB of
+ * the state (a selector canary matching more is refused; a larger canary by count or
+ * percentage is kept as its boundary).
+ */
+export const MAX_CANARY_NAMES = 1_000;
+/** Names an older dashboard's selector canary could list (read, never written). */
+export const MAX_LEGACY_CANARY_NAMES = 20_000;
 
 export const waveBoundsSchema = z.strictObject({
   /**
@@ -25,8 +33,11 @@ export const waveBoundsSchema = z.strictObject({
     .array(nodeNameSchema.nullable())
     .min(2)
     .max(MAX_ROLLOUT_WAVES + 1),
-  /** A selector canary's nodes at the start (absent for a canary by count or percentage). */
-  canary: z.array(nodeNameSchema).max(MAX_CANARY_NAMES).optional(),
+  /**
+   * The canary's nodes at the start: always for a selector canary, for one by count or
+   * percentage when it took at most MAX_CANARY_NAMES (absent: placed by its boundary).
+   */
+  canary: z.array(nodeNameSchema).max(MAX_LEGACY_CANARY_NAMES).optional(),
 });
 /** Wave membership as boundaries in the stable hash order. */
 export type WaveBounds = z.infer<typeof waveBoundsSchema>;
@@ -34,18 +45,22 @@ export type WaveBounds = z.infer<typeof waveBoundsSchema>;
 /**
  * The boundaries of waves as assignWaves cut them (`waves`: [canary, wave 1, …]), or as an
  * older dashboard persisted them (name lists: the same cut, plus nodes placed later). Throws
- * when a selector canary names more than MAX_CANARY_NAMES nodes.
+ * when a selector canary names more than `limit` nodes (MAX_CANARY_NAMES for a new cut).
  */
-export function boundsOf(waves: readonly (readonly string[])[], s: WavesStrategy): WaveBounds {
+export function boundsOf(
+  waves: readonly (readonly string[])[],
+  s: WavesStrategy,
+  limit = MAX_CANARY_NAMES,
+): WaveBounds {
   const selector = "selector" in s.canary;
   const last = waves.map((names, i) =>
     selector && i === 0 ? null : names.reduce<string | null>(later, null),
   );
-  if (!selector) return { last };
   const canary = [...waves[0]!];
-  if (canary.length > MAX_CANARY_NAMES)
+  if (!selector && canary.length > limit) return { last };
+  if (canary.length > limit)
     throw new Error(
-      `the canary selector matches ${canary.length} nodes, more than the ${MAX_CANARY_NAMES} a rollout may list`,
+      `the canary selector matches ${canary.length} nodes, more than the ${limit} a rollout may list`,
     );
   return { last, canary };
 }
@@ -55,19 +70,20 @@ function later(a: string | null, b: string): string {
 }
 
 /**
- * The wave of a node: the selector canary when it was listed there or its labels match (labels
- * undefined: not known, so not the canary); else the first wave whose boundary it is not past.
- * A node past every boundary (joined after the start) is in the last wave, the one reaching
- * 100%, so a node never lands in a wave earlier than the cut would have put it. Returns a
- * placer (the canary list is indexed once) for placing many nodes.
+ * The wave of a node. With a canary list: the canary when listed there (or, for a selector,
+ * when its labels match; labels undefined: not known, so not the canary), else never the
+ * canary. Else, and for the other waves: the first wave whose boundary it is not past. A node
+ * past every boundary (joined after the start) is in the last wave, the one reaching 100%, so
+ * a node never lands in a wave earlier than the cut would have put it. Returns a placer (the
+ * canary list is indexed once) for placing many nodes.
  */
 export function placeByBounds(s: WavesStrategy, b: WaveBounds): (n: WaveNode) => number {
   const c = s.canary;
   const selector = "selector" in c ? c.selector : null;
-  const listed = new Set(b.canary ?? []);
+  const listed = b.canary ? new Set(b.canary) : null;
   return (n) => {
-    if (selector && (listed.has(n.name) || matchesSelector(selector, n))) return 0;
-    for (let i = selector ? 1 : 0; i < b.last.length; i++) {
+    if (listed?.has(n.name) || (selector && matchesSelector(selector, n))) return 0;
+    for (let i = listed || selector ? 1 : 0; i < b.last.length; i++) {
       const edge = b.last[i];
       if (edge != null && compareNodeOrder(n.name, edge) <= 0) return i;
     }

@@ -21,6 +21,7 @@ import { currentMergedView, observeWarning } from "../config/merge-view.js";
 import { yieldToEventLoop } from "../config/work-queue.js";
 import { HttpError } from "../errors.js";
 import { saveRefused } from "../fleet/staged-scope.js";
+import { canaryRefusal } from "../fleet/staged-size.js";
 import { fleetNodes } from "../replicas/fleet-view.js";
 import { StaleRevisionError } from "../store/types.js";
 import type { ApiContext } from "./context.js";
@@ -63,7 +64,7 @@ function invalid(c: Extract<Candidate, { ok: false }>): HttpError {
  * reports the new revision). A canary selector needs the nodes' labels, read now.
  */
 async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | undefined) {
-  refuseStaged(ctx, s);
+  refuseStaged(ctx, s, text);
   if (!s) return;
   if (s.kind === "waves" && "selector" in s.canary) {
     if (!ctx.nodeLabels)
@@ -73,7 +74,10 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
       );
     // Every known node's labels: those other replicas hold are cut into waves too.
     const names = modeNodes(ctx).map((n) => n.name);
-    ctx.staged.intend(text, s, await ctx.nodeLabels(names));
+    const labels = await ctx.nodeLabels(names);
+    const many = canaryRefusal(s.canary.selector, labels);
+    if (many) throw new HttpError(422, saveRefused(many, "pick the canary by count or percentage"));
+    ctx.staged.intend(text, s, labels);
   } else ctx.staged.intend(text, s);
 }
 
@@ -81,11 +85,11 @@ async function announce(ctx: ApiContext, text: string, s: RolloutStrategy | unde
  * Waves asked for (or the default strategy's, when the save names none) while a staged rollout
  * cannot run correctly (other replicas push to their own nodes): 422, before anything is saved.
  */
-function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined): void {
+function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined, text?: string): void {
   if ((s ?? ctx.rolloutStrategy).kind !== "waves") return;
   const replicas = ctx.staged.refusal();
-  // A fleet too large for the state: one replica could not persist it either.
-  const reason = replicas ?? ctx.staged.sizeRefusal();
+  // Configs too large for the state: one replica could not persist it either.
+  const reason = replicas ?? ctx.staged.sizeRefusal(text);
   if (!reason) return;
   const by = s
     ? ""

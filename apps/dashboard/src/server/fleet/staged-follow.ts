@@ -4,11 +4,11 @@
 // known yet, in which case its nodes stay on the previous revision (late, never early).
 import { configsEqual, zodReason } from "@masq/shared";
 import type { Desired } from "../config/merged-desired.js";
-import { type PastRollout, persistedSchema, type StagedState } from "./staged-state.js";
+import { type PastRollout, persistedSchema, type StagedRecord } from "./staged-state.js";
 
 export type Followed =
   /** The owner's rollout of `current`; `previous` is null when its config is not kept. */
-  | { kind: "rollout"; state: StagedState; previous: Desired | null; past: PastRollout[] }
+  | { kind: "rollout"; state: StagedRecord; previous: Desired | null; past: PastRollout[] }
   /** The owner began `current` without staging it: every node gets it. */
   | { kind: "at-once"; past: PastRollout[] }
   /**
@@ -21,7 +21,7 @@ export type Followed =
  * The persisted rollout if it is the one of `current`: the same revision, or (a merged
  * config, numbered anew after a restart) the same config, then renumbered as `current`.
  */
-export function sameRollout(s: StagedState, current: Desired): StagedState | null {
+export function sameRollout(s: StagedRecord, current: Desired): StagedRecord | null {
   if (s.revision === current.revision) return s;
   if (!s.config || !configsEqual(s.config, current.config)) return null;
   return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };

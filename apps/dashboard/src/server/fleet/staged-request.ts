@@ -3,7 +3,7 @@
 // ConfigMap, as spec.resyncRequest is for a resync, and performed once by the owner, which
 // records the request's id in the state (docs/scale-out.md step 6). Newest request wins.
 import { z } from "zod";
-import type { StagedState } from "./staged-state.js";
+import { persistedSchema, type StagedRecord } from "./staged-state.js";
 
 export const moveRequestSchema = z.strictObject({
   id: z.string().min(1).max(64),
@@ -17,28 +17,70 @@ export const moveRequestSchema = z.strictObject({
   resourceVersion: z.string().max(256),
   /** When it was asked (ms since the epoch). */
   at: z.number().int().nonnegative(),
+  /** The step the rollout was at when asked: moved since, the request is superseded. */
+  step: z.number().int().nonnegative().optional(),
 });
 export type MoveRequest = z.infer<typeof moveRequestSchema>;
 
 /** Ids of performed requests remembered (persisted), so one written back is not performed again. */
 export const MAX_PERFORMED_IDS = 32;
 
+/** A request not performed this long after it was asked is no longer waited for (no owner). */
+export const REQUEST_PENDING_MS = 30_000;
+
+type Performable = Pick<StagedRecord, "resourceVersion"> & {
+  core: Pick<StagedRecord["core"], "step" | "aborted">;
+};
+
 /**
  * The request to perform now, or why not: already performed (its id is one of the last the
  * owner performed: `performed`, newest last; a request written back by hand is not again), or
- * about another rollout than the current one, or not a request.
+ * about another rollout than the current one, or not a request; or `superseded` (the rollout
+ * moved since it was asked: another move was made first), which the owner records as done.
  */
 export function requestToPerform(
   raw: unknown,
-  s: StagedState | null,
+  s: Performable | null,
   performed: readonly string[],
-): { ok: true; request: MoveRequest } | { ok: false; why: string } {
+): { ok: true; request: MoveRequest } | { ok: false; why: string; superseded?: MoveRequest } {
   const r = moveRequestSchema.safeParse(raw);
   if (!r.success) return { ok: false, why: "not a move request" };
   if (performed.includes(r.data.id)) return { ok: false, why: "already performed" };
   if (!s || s.resourceVersion !== r.data.resourceVersion)
     return { ok: false, why: "about another rollout than the current one" };
+  const moved = r.data.step !== undefined && (s.core.step !== r.data.step || s.core.aborted);
+  if (moved)
+    return {
+      ok: false,
+      why: "superseded: the rollout moved since it was asked",
+      superseded: r.data,
+    };
   return { ok: true, request: r.data };
+}
+
+/**
+ * The move request still waiting for the owner (stored beside its state): one the owner has
+ * not performed, about the current rollout, asked less than REQUEST_PENDING_MS before `now`;
+ * null when none. A new request is written only when none waits (kube-rollout.ts), so two
+ * moves asked at once on two replicas are not both answered "requested" while one is lost.
+ */
+export function pendingRequest(
+  rawRequest: unknown,
+  rawState: unknown,
+  now: number,
+): MoveRequest | null {
+  const r = moveRequestSchema.safeParse(rawRequest);
+  if (!r.success || now - r.data.at > REQUEST_PENDING_MS) return null;
+  const state = persistedSchema.safeParse(rawState);
+  if (!state.success) return r.data; // not known to be performed
+  const { current, performed, performedBefore } = state.data;
+  if (performed === r.data.id || performedBefore?.includes(r.data.id)) return null;
+  return current?.resourceVersion === r.data.resourceVersion ? r.data : null;
+}
+
+/** Why a move cannot be requested now: another one waits for the owner. */
+export function pendingMessage(p: MoveRequest): string {
+  return `another move (${p.action} by ${requesterOf(p)}) is waiting for the rollout's owner to perform it; nothing was requested: look at the rollout again and ask once it is done`;
 }
 
 /** Who made a move asked on another replica, as the rollout's actions record it. */

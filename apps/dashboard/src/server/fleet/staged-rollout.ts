@@ -20,7 +20,6 @@ import {
   type WaveBounds,
   type WaveNode,
   type WavesStrategy,
-  waveOfNewNode,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
@@ -29,9 +28,12 @@ import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import { OfflineSuspects } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
+  pendingMessage,
+  REQUEST_PENDING_MS,
   requesterOf,
   requestToPerform,
 } from "./staged-request.js";
@@ -40,18 +42,21 @@ import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
   addAction,
   MAX_PAST_ROLLOUTS,
-  MAX_ROLLOUT_NODES,
   type NodeOutcome,
   outcomeOf,
   type PastRollout,
   pastOf,
   persistedSchema,
   type RolloutPersistence,
+  recordOf,
+  type StagedRecord,
   type StagedState,
   StateWriter,
   stagedView,
 } from "./staged-state.js";
 
+/** A failed read of a canary selector's node labels is tried again after these, then every 30 s. */
+const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A failed read of the persisted rollout is tried again after these delays (~7.5 s in all). */
 const READ_RETRIES_MS = [250, 500, 1_000, 2_000, 4_000];
 
@@ -187,10 +192,14 @@ export class StagedRollouts {
   private readonly appliedAt = new Map<string, number>();
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
+  /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
+  private readonly suspects = new OfflineSuspects();
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
   private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
+  /** Why the last read of the nodes' labels for a canary selector failed (read again). */
+  private labelRead: { of: Awaiting; error: string } | undefined;
   /** The last read of the persisted rollout failed (after its retries), and why. */
   private readError: string | undefined;
   /** Why the owner's newest state (followed) is not readable here; undefined: it is. */
@@ -216,7 +225,16 @@ export class StagedRollouts {
   private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
-    this.writer = new StateWriter(opts.persistence, opts.log, () => this.isActive());
+    // Fenced (another replica wrote the state since this one read it): read it again at the
+    // next tick, as when taking the Lease over, if this replica still holds it.
+    this.writer = new StateWriter(
+      opts.persistence,
+      opts.log,
+      () => this.isActive(),
+      () => {
+        this.wasActive = false;
+      },
+    );
     this.now = opts.now ?? Date.now;
   }
 
@@ -264,20 +282,26 @@ export class StagedRollouts {
   view(): StagedRolloutView | null {
     const lost = this.follows() ? this.followError : undefined;
     if (lost && this.awaiting) return unfollowedView(this.awaiting, lost);
+    const labels = this.labelError();
+    if (labels && this.awaiting)
+      return unfollowedView(
+        this.awaiting,
+        `the nodes' labels for the canary selector could not be read (${labels}); read again every few seconds, no wave is released until they are`,
+      );
     if (!this.s || !this.fleet) return null;
     const s = this.s;
     const v = stagedView(s, (name) => this.outcome(s, name));
     if (lost) return { ...v, message: `${v.message}. Not followed here: ${lost}`, held: lost };
     const refused = this.refusal();
-    return refused && !this.finished()
-      ? { ...v, message: heldMessage(v.message, refused), held: refused }
-      : v;
+    if (refused && !this.finished())
+      return { ...v, message: heldMessage(v.message, refused), held: refused };
+    const suspects = this.finished() ? null : this.suspects.message();
+    return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
   /**
-   * What is wrong with the unfinished rollout's persistence (for /readyz): a state that could
-   * not be written, or one naming more nodes than a persisted rollout may (it would not be
-   * read back): either way a restart would not resume it.
+   * What is wrong with the unfinished rollout (for /readyz): a state that could not be written
+   * (a restart would not resume it), a canary selector's labels not read, a state not followed.
    */
   problems(): string[] {
     if (this.readError)
@@ -286,14 +310,14 @@ export class StagedRollouts {
       ];
     if (this.followError && this.follows())
       return [`${this.followError}: the nodes this replica holds stay on the previous revision`];
+    const labels = this.labelError();
+    if (labels && this.awaiting)
+      return [
+        `the nodes' labels for the canary selector of revision ${this.awaiting.revision} could not be read (${labels}): every node stays on revision ${this.awaiting.previous.revision} while they are read again`,
+      ];
     const s = this.s;
     if (!s || this.finished() || !this.isActive()) return [];
-    const named = s.waves.reduce((n, w) => n + w.length, 0);
     const out: string[] = [];
-    if (named > MAX_ROLLOUT_NODES)
-      out.push(
-        `the staged rollout of revision ${s.revision} names ${named} nodes, more than the ${MAX_ROLLOUT_NODES} a persisted rollout may: a restart of this dashboard would not resume it`,
-      );
     if (this.writer.lastError)
       out.push(
         `the staged rollout of revision ${s.revision} could not be persisted (${this.writer.lastError}): a restart of this dashboard would not resume it`,
@@ -315,11 +339,14 @@ export class StagedRollouts {
     return this.refusal() ?? this.sizeRefusal();
   }
 
-  /** Why the state of a rollout over every node now could not be persisted and followed. */
-  sizeRefusal(): string | null {
-    const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
+  /**
+   * Why the state of a rollout now could not be persisted and followed: its size does not grow
+   * with the fleet, only with its configs (estimated with the current one as the previous, and
+   * the text of the candidate, else the current one, as the new; the cut checks it exactly).
+   */
+  sizeRefusal(candidate?: string): string | null {
     const config = this.source?.current()?.config;
-    return sizeRefusalOf(names.length, rolloutStateBytes(names, [config, config]));
+    return sizeRefusalOf(rolloutStateBytes([], [candidate ?? config, config]));
   }
 
   /** Resolves when the state written so far is persisted. */
@@ -437,7 +464,7 @@ export class StagedRollouts {
     const wasFailed = this.s?.resourceVersion === rv ? Object.keys(this.s.failed) : [];
     this.past = f.past;
     this.awaiting = null;
-    this.s = f.kind === "rollout" ? withBounds(f.state) : null;
+    this.s = f.kind === "rollout" ? this.placed(f.state) : null;
     this.previous = previous;
     this.changed();
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
@@ -513,26 +540,47 @@ export class StagedRollouts {
   /**
    * Every enforce-mode node keeps `stable` while the nodes' labels are read for the canary
    * selector; then the waves are cut and the canary's nodes held here are sent the revision.
-   * A label read that fails matches no node: the canary is empty, and the rollout says so.
+   * A label read that fails is tried again (LABEL_RETRIES_MS), the nodes held meanwhile and the
+   * reason said (view, problems): a canary cut from no labels would be empty, and its wave
+   * "settled" would release wave 1 with no canary.
    */
   private holdForLabels(a: Awaiting) {
-    const { next, previous: stable, strategy, user } = a;
+    const { next, previous: stable } = a;
     this.retire(next.revision);
     this.s = null;
     this.previous = stable;
     this.awaiting = a;
     this.changed();
+    void this.readLabels(a, 0);
+  }
+
+  /** Why the labels of the revision held now could not be read (its last read failed). */
+  private labelError(): string | undefined {
+    const r = this.labelRead;
+    return r && r.of === this.awaiting ? r.error : undefined;
+  }
+
+  private async readLabels(a: Awaiting, attempt: number): Promise<void> {
     const names = [...this.cutNodes("enforce"), ...this.cutNodes("observe")].map((n) => n.name);
-    void this.opts.labels!(names)
-      .catch((e: unknown) => {
-        this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
-        return new Map<string, Record<string, string>>();
-      })
-      .then((labels) => {
-        if (this.awaiting?.revision !== next.revision) return; // superseded meanwhile
-        this.awaiting = null;
-        this.startAndSend(next, stable, strategy, labels, user);
-      });
+    let labels: Map<string, Record<string, string>>;
+    try {
+      labels = await this.opts.labels!(names);
+    } catch (e) {
+      if (this.awaiting !== a) return; // superseded meanwhile
+      this.opts.log.warn({ err: e }, "cannot read the nodes' labels for the canary selector");
+      this.labelRead = { of: a, error: e instanceof Error ? e.message : String(e) };
+      this.changed();
+      const delay = LABEL_RETRIES_MS[Math.min(attempt, LABEL_RETRIES_MS.length - 1)];
+      await new Promise((r) => setTimeout(r, delay));
+      // Still the one to cut it (the Lease not lost, not superseded): read again.
+      if (this.awaiting === a && !this.follows() && this.isActive())
+        return this.readLabels(a, attempt + 1);
+      return;
+    }
+    if (this.awaiting !== a) return; // superseded meanwhile
+    this.labelRead = undefined;
+    this.awaiting = null;
+    this.startAndSend(a.next, a.previous, a.strategy, labels, a.user);
   }
 
   /** Starts a rollout held until now: the canary is sent it, or every node when not staged. */
@@ -567,12 +615,17 @@ export class StagedRollouts {
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
-    const names = [...waves.flat(), ...observe.flat()];
-    const tooBig = sizeRefusalOf(
-      names.length,
-      rolloutStateBytes(names, [next.config, stable.config]),
-    );
-    if (tooBig) {
+    const cut = cutBounds(waves, observe, strategy);
+    const tooBig =
+      "error" in cut
+        ? cut.error
+        : sizeRefusalOf(
+            rolloutStateBytes(
+              [...(cut.bounds.canary ?? []), ...(cut.observeBounds.canary ?? [])],
+              [next.config, stable.config],
+            ),
+          );
+    if (tooBig || "error" in cut) {
       this.opts.log.warn(
         { revision: next.revision, reason: tooBig },
         "a staged rollout cannot run: the revision rolls out all at once",
@@ -597,7 +650,7 @@ export class StagedRollouts {
       previousConfig: stable.config,
       strategy,
       waves,
-      ...boundsField(waves, strategy),
+      ...cut,
       observe,
       core: startRollout(waves.length - 1),
       failed: {},
@@ -644,13 +697,11 @@ export class StagedRollouts {
     const s = this.s!;
     const i = this.waveIndex(s).get(name);
     if (i !== undefined) return i;
-    const strategy = s.strategy as WavesStrategy;
-    const w = s.bounds
-      ? placeByBounds(strategy, s.bounds)({ name })
-      : waveOfNewNode({ name }, strategy, s.waves);
-    if (this.follows()) return w; // the owner lists it (it places it alike)
+    const w = placeByBounds(s.strategy as WavesStrategy, s.bounds)({ name });
+    // Every replica places it alike; the owner's persisted sizes count it.
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
+    if (s.floor && (s.floor[w] ?? 0) > 0 && s.waves[w]!.length <= s.floor[w]!) return w;
     this.persist();
     return w;
   }
@@ -682,10 +733,7 @@ export class StagedRollouts {
     )
       return;
     const secs = Math.round((this.now() - at) / 1000);
-    this.input(
-      { type: "failure", reason: `${name} went offline ${secs} s after applying` },
-      "system",
-    );
+    this.suspect(name, `${name} went offline ${secs} s after applying`);
   }
 
   /** A node's status changed: a released node that drifts from the new revision pauses. */
@@ -705,10 +753,13 @@ export class StagedRollouts {
   removed(name: string): void {
     const s = this.s;
     if (!s || this.follows()) return;
-    for (const w of s.waves) {
+    s.waves.forEach((w, k) => {
       const i = w.indexOf(name);
-      if (i >= 0) w.splice(i, 1);
-    }
+      if (i < 0) return;
+      w.splice(i, 1);
+      // Counted in the persisted sizes too: no longer waited for there either.
+      if (s.floor?.[k]) s.floor[k]--;
+    });
     this.index = null;
     delete s.failed[name];
     this.changed();
@@ -716,15 +767,22 @@ export class StagedRollouts {
   }
 
   promote(user: string, full: boolean): ActionResult {
-    return this.operate({ type: "promote", full }, user);
+    return this.waiting() ?? this.operate({ type: "promote", full }, user);
   }
 
   retry(user: string): ActionResult {
-    return this.operate({ type: "retry" }, user);
+    return this.waiting() ?? this.operate({ type: "retry" }, user);
   }
 
   abort(user: string): ActionResult {
-    return this.operate({ type: "abort" }, user);
+    return this.waiting() ?? this.operate({ type: "abort" }, user);
+  }
+
+  /** A move asked here while one asked on another replica waits to be performed: refused. */
+  private waiting(): ActionResult | null {
+    const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    if (!r.ok || this.now() - r.request.at > REQUEST_PENDING_MS) return null;
+    return { ok: false, error: pendingMessage(r.request) };
   }
 
   /** Does another replica own the rollout (moves asked here are requests: `request`)? */
@@ -752,15 +810,22 @@ export class StagedRollouts {
     const via = this.opts.replica ?? "unknown";
     const id = randomUUID();
     const at = this.now();
-    await save({
-      id,
-      action,
-      ...(full ? { full } : {}),
-      user,
-      via,
-      resourceVersion: s.resourceVersion,
-      at,
-    });
+    try {
+      await save({
+        id,
+        action,
+        ...(full ? { full } : {}),
+        user,
+        via,
+        resourceVersion: s.resourceVersion,
+        at,
+        step: s.core.step,
+      });
+    } catch (e) {
+      // Another move waits for the owner (kube-rollout.ts): said, not lost behind it.
+      if ((e as { pending?: boolean }).pending) return { ok: false, error: (e as Error).message };
+      throw e;
+    }
     return { ok: true, view: this.view()! };
   }
 
@@ -773,6 +838,7 @@ export class StagedRollouts {
   private performRequest(): void {
     if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    if (!r.ok && r.superseded && this.s) this.supersede(this.s, r.superseded);
     if (!r.ok) return;
     const { request } = r;
     this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
@@ -785,6 +851,23 @@ export class StagedRollouts {
     if (!out.ok)
       this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
     this.persist();
+  }
+
+  /**
+   * A request asked before another move was made: not performed, recorded as done so that it
+   * no longer waits (a later request may be written), and said in the rollout's actions, where
+   * its asker (told "requested") looks for it.
+   */
+  private supersede(s: StagedState, q: MoveRequest): void {
+    this.opts.log.warn({ request: q }, "a move asked on another replica was superseded");
+    this.performed = [...this.performed, q.id].slice(-MAX_PERFORMED_IDS);
+    const asked = q.step === undefined ? "" : ` (asked at ${waveNames(q.step, q.step)})`;
+    const now = s.core.aborted
+      ? "it was aborted"
+      : `it is at ${waveNames(s.core.step, s.core.step)}`;
+    const detail = `not performed${asked}: another move came first, ${now}`;
+    addAction(s, q.action, requesterOf(q), detail, this.now());
+    this.changed();
   }
 
   /** Timed pauses end here (the server's 1 s sweep). */
@@ -821,7 +904,8 @@ export class StagedRollouts {
     this.wasActive = active;
     if (!active) return;
     this.dropMissing();
-    if (this.heldBack && this.refusal() === null) {
+    this.judgeSuspects();
+    if (this.heldBack && this.refusal() === null && this.suspects.size === 0) {
       this.heldBack = false;
       this.settle();
     }
@@ -974,8 +1058,8 @@ export class StagedRollouts {
       );
       return { read: true, begun: parsed.data.begun };
     }
-    // An older dashboard's state names its waves only: their boundaries are its cut.
-    this.s = withBounds(s);
+    // An older dashboard's state named its waves: the schema read their boundaries (fromWaveLists).
+    this.s = this.placed(s);
     this.previous = previous;
     this.notePlaces();
     this.opts.log.info(
@@ -1033,11 +1117,12 @@ export class StagedRollouts {
 
   /**
    * While refused, a wave released or finished here would count and reach only this replica's
-   * nodes: time and settled waves are held back (settled again once the refusal is lifted).
+   * nodes; while a node is suspected offline, it might yet pause the rollout: time and settled
+   * waves are held back (settled again once the refusal is lifted and no node is suspected).
    */
   private holds(input: RolloutInput): boolean {
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
-    if (this.refusal() === null) return false;
+    if (this.refusal() === null && this.suspects.size === 0) return false;
     this.heldBack = true;
     return true;
   }
@@ -1073,8 +1158,9 @@ export class StagedRollouts {
       fleet.pushTo(names);
       this.restartObserved(fromStep, s.core.step, user);
     } else if (effect === "retry") {
-      const names = Object.keys(s.failed);
+      const names = [...Object.keys(s.failed), ...this.unlistedFailures(s)];
       s.failed = {};
+      delete s.failedMore;
       for (const name of names)
         fleet.noteEvent(name, "rollout-retry", `revision ${s.revision} sent again by ${user}`);
       fleet.pushTo(names);
@@ -1087,6 +1173,19 @@ export class StagedRollouts {
         );
       fleet.revert(this.previous);
     }
+  }
+
+  /**
+   * With failures the persisted state did not list (beyond the first MAX_PERSISTED_FAILED, read
+   * back after a restart): every released node not applied, to be sent again by a retry.
+   */
+  private unlistedFailures(s: StagedState): string[] {
+    if (!s.failedMore) return [];
+    const out: string[] = [];
+    for (let w = 0; w <= s.core.step; w++)
+      for (const n of s.waves[w] ?? [])
+        if (s.failed[n] === undefined && this.outcome(s, n) !== "applied") out.push(n);
+    return out;
   }
 
   /**
@@ -1115,6 +1214,9 @@ export class StagedRollouts {
   private settle(): void {
     const s = this.s;
     if (s?.core.phase !== "progressing") return;
+    // Nodes the persisted sizes count that are not known here yet (an owner taking over
+    // before it read every NodeMasquerade) are pending: the wave is not settled without them.
+    for (let w = 0; w <= s.core.step; w++) if ((s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
     const failed = this.countFailed(s);
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
@@ -1185,7 +1287,7 @@ export class StagedRollouts {
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
     const n = this.fleet?.nodes.get(name);
-    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name);
+    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name, this.follows());
   }
 
   /**
@@ -1245,10 +1347,23 @@ export class StagedRollouts {
     this.appliedAt.delete(name); // once
     const secs = Math.max(0, Math.round((off - applied) / 1000));
     const by = `held by replica ${st.replica || "(none)"}`;
-    this.input(
-      { type: "failure", reason: `${name} went offline ${secs} s after applying (${by})` },
-      "system",
-    );
+    this.suspect(name, `${name} went offline ${secs} s after applying (${by})`);
+  }
+
+  /** A node gone offline soon after applying: judged after RECONNECT_GRACE_MS (tick). */
+  private suspect(name: string, reason: string): void {
+    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now());
+  }
+
+  /** One still offline everywhere after the grace pauses the rollout (staged-offline.ts). */
+  private judgeSuspects(): void {
+    const s = this.s;
+    const of = s && !this.finished() && !this.follows() ? s.resourceVersion : null;
+    const connected = (name: string) =>
+      this.fleet?.nodes.get(name)?.connected === true ||
+      this.opts.remote?.status(name)?.connected === true;
+    for (const reason of this.suspects.judge(of, this.now(), connected))
+      this.input({ type: "failure", reason }, "system");
   }
 
   private paused(): void {
@@ -1312,7 +1427,8 @@ export class StagedRollouts {
     const last = this.performed.at(-1);
     const performed =
       last !== undefined ? { performed: last, performedBefore: this.performed.slice(0, -1) } : {};
-    this.writer.write({ version: 2, ...begun, ...performed, current: this.s, past: this.past });
+    const current = this.s ? recordOf(this.s) : null;
+    this.writer.write({ version: 2, ...begun, ...performed, current, past: this.past });
   }
 
   /**
@@ -1343,6 +1459,24 @@ export class StagedRollouts {
       ? (remote.appliedRevision ?? null)
       : (this.fleet?.nodes.get(name)?.appliedRevision ?? null);
     return placeIn(s, this.previous.revision, wave, name, applied);
+  }
+
+  /**
+   * A persisted rollout as run here: every node this replica knows (its own, and those others
+   * hold by their NodeMasquerade) placed by the boundaries, as every replica places them.
+   */
+  private placed(r: StagedRecord): StagedState {
+    const strategy = r.strategy as WavesStrategy;
+    const lists = (bounds: WaveBounds | undefined, mode: "enforce" | "observe") => {
+      const out: string[][] = r.bounds.last.map(() => []);
+      if (!bounds) return out;
+      const place = placeByBounds(strategy, bounds);
+      for (const n of this.cutNodes(mode)) out[place(n)]!.push(n.name);
+      return out;
+    };
+    const waves = lists(r.bounds, "enforce");
+    const observe = lists(r.observeBounds, "observe");
+    return { ...r, waves, observe, ...(r.sizes ? { floor: [...r.sizes] } : {}) };
   }
 
   private waveIndex(s: StagedState): Map<string, number> {
@@ -1449,21 +1583,19 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The state with its boundaries (an older dashboard's gets those of its lists). */
-function withBounds(s: StagedState): StagedState {
-  return s.bounds ? s : { ...s, ...boundsField(s.waves, s.strategy as WavesStrategy) };
-}
-
 /**
- * The boundaries of a cut, for the state; none when a selector canary is longer than a rollout
- * may list (its state is not persisted then either: problems()), and late nodes are placed
- * from the lists (waveOfNewNode) as before.
+ * The boundaries of a cut for the state, or why it cannot be kept (a selector canary matching
+ * more nodes than a rollout may list: the change then rolls out at once, as before the cut).
  */
-function boundsField(waves: string[][], s: WavesStrategy): { bounds?: WaveBounds } {
+function cutBounds(
+  waves: string[][],
+  observe: string[][],
+  s: WavesStrategy,
+): { bounds: WaveBounds; observeBounds: WaveBounds } | { error: string } {
   try {
-    return { bounds: boundsOf(waves, s) };
-  } catch {
-    return {};
+    return { bounds: boundsOf(waves, s), observeBounds: boundsOf(observe, s) };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
 }
 

@@ -2,7 +2,9 @@
 // anyone may have edited), its per-wave view for the API, and the writer that persists it one
 // write at a time, newest state winning.
 import {
+  boundsOf,
   fromLegacyRevisionNames,
+  MAX_LEGACY_CANARY_NAMES,
   MAX_ROLLOUT_WAVES,
   masqConfigSchema,
   nodeNameSchema,
@@ -10,6 +12,7 @@ import {
   type RolloutWaveView,
   rolloutStrategySchema,
   type StagedRolloutView,
+  type WavesStrategy,
   waveBoundsSchema,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -36,7 +39,21 @@ const actionSchema = z.strictObject({
   detail: z.string().max(2000),
 });
 
-export const stagedStateSchema = z.strictObject({
+/** Failed nodes the persisted state lists with their reason (the rest are counted). */
+export const MAX_PERSISTED_FAILED = 100;
+/** Characters of a failed node's reason kept in the persisted state. */
+export const MAX_PERSISTED_REASON = 500;
+const count = z.number().int().nonnegative();
+/** Nodes per wave [canary, wave 1, …] (boundaries and lists alike). */
+const sizesSchema = z.array(count).max(MAX_ROLLOUT_WAVES + 1);
+
+/**
+ * A staged rollout as persisted (rollout.json): no list of the fleet's nodes, so its size does
+ * not grow with the fleet (a few KB at 100,000 nodes beside its configs and actions; staged-size.ts).
+ * Every replica places a node from `bounds` (rollout-membership.ts); `sizes` says how many nodes
+ * each wave held, so an owner taking over waits for those it has not seen yet.
+ */
+export const stagedRecordSchema = z.strictObject({
   version: z.literal(1),
   resourceVersion: z.string().max(256),
   revision,
@@ -54,11 +71,6 @@ export const stagedStateSchema = z.strictObject({
   config: masqConfigSchema.optional(),
   previousConfig: masqConfigSchema.optional(),
   strategy: rolloutStrategySchema,
-  waves: z
-    .array(z.array(nodeNameSchema))
-    .min(2)
-    .max(MAX_ROLLOUT_WAVES + 1)
-    .refine((w) => w.flat().length <= MAX_ROLLOUT_NODES, "too many nodes"),
   core: z.strictObject({
     step: z.number().int().nonnegative(),
     lastStep: z.number().int().nonnegative(),
@@ -66,25 +78,83 @@ export const stagedStateSchema = z.strictObject({
     pause: pauseSchema.nullable(),
     aborted: z.boolean(),
   }),
+  /** The enforce-mode waves' boundaries in the stable hash order, fixed at the start. */
+  bounds: waveBoundsSchema,
+  sizes: sizesSchema.optional(),
+  /** Observe-mode nodes' waves, cut among themselves (their upstream pods are recreated as
+   * their wave is released; nothing is sent to them or waited for). */
+  observeBounds: waveBoundsSchema.optional(),
   /**
-   * The waves' boundaries in the stable hash order, fixed at the start (rollout-membership.ts):
-   * every replica places a node not in the lists (joined late, held by another replica) the
-   * same way from these alone. Absent in an older dashboard's state: derived from the lists.
+   * Node → why it failed (at most MAX_PERSISTED_FAILED written; an older state's more are
+   * read); cleared by a retry. `failedMore`: failed nodes not listed.
    */
-  bounds: waveBoundsSchema.optional(),
-  /** Observe-mode nodes split into waves among themselves (their upstream pods are recreated
-   * as their wave is released; nothing is sent to them or waited for). */
-  observe: z
-    .array(z.array(nodeNameSchema))
-    .max(MAX_ROLLOUT_WAVES + 1)
-    .optional(),
-  /** Node → why it failed; cleared by a retry. */
-  failed: z.record(nodeNameSchema, z.string().max(2000)),
+  failed: z
+    .record(nodeNameSchema, z.string().max(2000))
+    .refine((f) => Object.keys(f).length <= MAX_ROLLOUT_NODES, "too many failed nodes"),
+  failedMore: count.optional(),
   actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
   startedAt: z.number().int().nonnegative(),
   startedBy: z.string().max(512),
 });
-export type StagedState = z.infer<typeof stagedStateSchema>;
+export type StagedRecord = z.infer<typeof stagedRecordSchema>;
+
+/**
+ * A rollout as a replica runs it: the record plus the nodes it knows placed in their waves
+ * (its own and those others hold, by their NodeMasquerade), never persisted. `floor`: the
+ * persisted sizes at the last read, so nodes not seen yet are waited for.
+ */
+export type StagedState = StagedRecord & {
+  waves: string[][];
+  observe: string[][];
+  floor?: number[];
+};
+
+/**
+ * An older dashboard's state listing every node of its waves: the lists give the boundaries
+ * (rollout-membership.ts) and the sizes, then go (the rollout goes on from those).
+ */
+export function fromWaveLists(value: unknown): unknown {
+  const v = value as Record<string, unknown> | null;
+  if (!v || typeof v !== "object" || !Array.isArray(v.waves)) return value;
+  const strategy = rolloutStrategySchema.safeParse(v.strategy);
+  const lists = z.array(z.array(nodeNameSchema)).max(MAX_ROLLOUT_WAVES + 1);
+  const waves = lists.safeParse(v.waves);
+  const observe = lists.optional().safeParse(v.observe);
+  if (!strategy.success || strategy.data.kind !== "waves" || !waves.success || !observe.success)
+    return value;
+  const named = waves.data.flat().length + (observe.data?.flat().length ?? 0);
+  if (named > MAX_ROLLOUT_NODES) return value; // refused by the schema (waves is not a key)
+  const { waves: _, observe: __, ...rest } = v;
+  const of = (w: string[][]) =>
+    boundsOf(w, strategy.data as WavesStrategy, MAX_LEGACY_CANARY_NAMES);
+  try {
+    return {
+      ...rest,
+      bounds: rest.bounds ?? of(waves.data),
+      sizes: waves.data.map((w) => w.length),
+      ...(observe.data ? { observeBounds: of(observe.data) } : {}),
+    };
+  } catch {
+    return value;
+  }
+}
+
+/** What is persisted of a rollout: no node lists, failures bounded (their count kept). */
+export function recordOf(s: StagedState): StagedRecord {
+  const { waves, observe, floor, failed, ...rest } = s;
+  const names = Object.keys(failed);
+  const kept = Object.fromEntries(
+    names.slice(0, MAX_PERSISTED_FAILED).map((n) => [n, failed[n]!.slice(0, MAX_PERSISTED_REASON)]),
+  );
+  const more = names.length - Object.keys(kept).length + (rest.failedMore ?? 0);
+  const { failedMore: _, ...record } = rest;
+  return {
+    ...record,
+    sizes: waves.map((w, i) => Math.max(w.length, floor?.[i] ?? 0)),
+    failed: kept,
+    ...(more > 0 ? { failedMore: more } : {}),
+  };
+}
 
 /** Earlier rollouts kept for History (newest last). */
 export const MAX_PAST_ROLLOUTS = 20;
@@ -113,13 +183,15 @@ export const persistedSchema = z.strictObject({
   performed: z.string().max(64).optional(),
   /** Ids of requests performed before `performed` (oldest first): one written back is not again. */
   performedBefore: z.array(z.string().max(64)).max(64).optional(),
-  current: z.preprocess(fromLegacyRevisionNames, stagedStateSchema).nullable(),
+  current: z
+    .preprocess((v) => fromWaveLists(fromLegacyRevisionNames(v)), stagedRecordSchema)
+    .nullable(),
   past: z.array(z.preprocess(fromLegacyRevisionNames, pastSchema)).max(MAX_PAST_ROLLOUTS),
 });
 export type Persisted = z.infer<typeof persistedSchema>;
 
 /** A finished or superseded rollout, as History shows it. */
-export function pastOf(s: StagedState): PastRollout {
+export function pastOf(s: StagedRecord): PastRollout {
   return {
     resourceVersion: s.resourceVersion,
     phase: s.core.phase,
@@ -148,6 +220,11 @@ export class StateWriter {
     private readonly log: Logger,
     /** Still the owner? A state queued before the Lease was lost is not written after. */
     private readonly owner: () => boolean = () => true,
+    /**
+     * A write refused because another replica wrote the state since this one read it (the
+     * store's fencing: kube-rollout.ts): the owner reads it again before writing more.
+     */
+    private readonly fenced: () => void = () => {},
   ) {}
 
   write(state: Persisted): void {
@@ -173,6 +250,10 @@ export class StateWriter {
       } catch (e) {
         this.lastError = e instanceof Error ? e.message : String(e);
         this.log.warn({ err: e }, "could not persist the rollout state; it is kept in memory");
+        if ((e as { fenced?: boolean }).fenced) {
+          this.next = null; // built on the state another replica replaced
+          this.fenced();
+        }
       }
     }
     this.running = null;
@@ -181,9 +262,23 @@ export class StateWriter {
 
 export type NodeOutcome = "applied" | "pending" | "failed";
 
-/** Where one node of a released wave stands (a node not yet released is pending). */
-export function outcomeOf(s: StagedState, n: NodeRecord | undefined, name: string): NodeOutcome {
+/** A failed node whose reason the persisted state does not list (MAX_PERSISTED_FAILED). */
+const UNLISTED = "failed (its reason is on its node page: the rollout's state lists the first 100)";
+
+/**
+ * Where one node of a released wave stands (a node not yet released is pending). `follower`:
+ * its failed apply of the revision counts too (the owner persists only the first failures;
+ * the owner itself goes by its list, which a retry clears).
+ */
+export function outcomeOf(
+  s: StagedState,
+  n: NodeRecord | undefined,
+  name: string,
+  follower = false,
+): NodeOutcome {
   if (s.failed[name] !== undefined) return "failed";
+  const failedHere = n?.lastApply && !n.lastApply.ok && n.lastApply.revision === s.revision;
+  if (follower && failedHere) return "failed";
   return n?.appliedRevision === s.revision ? "applied" : "pending";
 }
 
@@ -196,7 +291,7 @@ export function waveView(s: StagedState, index: number, outcome: OutcomeOf): Rol
     index,
     name: index === 0 ? "canary" : `wave ${index}`,
     released: !s.core.aborted && index <= s.core.step,
-    total: names.length,
+    total: waveSize(s, index),
     applied: 0,
     pending: 0,
     failed: 0,
@@ -207,10 +302,17 @@ export function waveView(s: StagedState, index: number, outcome: OutcomeOf): Rol
   for (const name of names) {
     const o = out.released ? outcome(name) : "pending";
     out[o]++;
-    if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name]! });
+    if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name] ?? UNLISTED });
     else push(o === "applied" ? out.appliedNodes : out.pendingNodes, name);
   }
+  // Counted by the owner, not known here yet (their NodeMasquerade not read): pending.
+  out.pending += out.total - names.length;
   return out;
+}
+
+/** Nodes in a wave: those placed here, or as many as the persisted sizes counted if more. */
+export function waveSize(s: StagedState, index: number): number {
+  return Math.max(s.waves[index]?.length ?? 0, s.floor?.[index] ?? 0);
 }
 
 /** Lists in views are bounded; their counts are not. */
@@ -227,7 +329,7 @@ export function messageOf(s: StagedState): string {
   if (core.phase === "healthy") return "every wave applied the revision";
   if (core.pause?.kind === "failure") return `paused: ${core.pause.reason}`;
   // An empty wave (no node matched the selector, or fewer nodes than waves) applied nothing.
-  const done = s.waves[core.step]?.length === 0 ? `${wave} has no nodes` : `${wave} applied`;
+  const done = waveSize(s, core.step) === 0 ? `${wave} has no nodes` : `${wave} applied`;
   if (core.pause?.kind === "manual") return `${done}; paused until promoted`;
   if (core.pause?.kind === "duration")
     return `${done}; the next wave starts at ${new Date(core.pause.until).toISOString()}`;

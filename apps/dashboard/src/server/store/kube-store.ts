@@ -28,7 +28,7 @@ import {
 } from "./kube-revision.js";
 import {
   type KubeRolloutOptions,
-  loadKubeRollout,
+  readKubeRollout,
   saveKubeRequest,
   saveKubeRollout,
 } from "./kube-rollout.js";
@@ -81,6 +81,12 @@ export class KubeStore implements ConfigStore {
   private readonly revisions: KubeHistory;
   private readonly watcher: ListWatcher<V1ConfigMap>;
   private rolloutWatch: KubeRolloutWatch | undefined;
+  /**
+   * rollout.json as this replica last read or wrote it (null: none; undefined: never read):
+   * its next write goes only over this text. Not what the watch saw: a state another replica
+   * wrote that this one never read must fence this one's writes.
+   */
+  private rolloutText: string | null | undefined;
 
   constructor(private readonly opts: KubeStoreOptions) {
     const { clients, namespace, name, log } = opts;
@@ -149,12 +155,18 @@ export class KubeStore implements ConfigStore {
   }
 
   /** The staged rollout's state, on the history ConfigMap (kube-rollout.ts says why). */
-  loadRollout(): Promise<unknown | null> {
-    return loadKubeRollout(this.rolloutTarget());
+  async loadRollout(): Promise<unknown | null> {
+    const { state, text } = await readKubeRollout(this.rolloutTarget());
+    this.rolloutText = text;
+    return state;
   }
 
-  saveRollout(state: unknown | null): Promise<void> {
-    return saveKubeRollout(this.rolloutTarget(), state);
+  /**
+   * Writes the state over the one this replica last read or wrote only (fenced: a state queued
+   * by an owner that lost the Lease never overwrites its successor's; RolloutFencedError).
+   */
+  async saveRollout(state: unknown | null): Promise<void> {
+    this.rolloutText = await saveKubeRollout(this.rolloutTarget(), state, this.rolloutText);
   }
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */
