@@ -302,6 +302,9 @@ function createFleet(
   replica?: string,
 ): FleetState {
   events?.countResults((result) => metrics.kubeEvents.inc({ result }));
+  events?.countWaits?.((ms) => metrics.kubeEventWaitSeconds.inc(ms / 1000));
+  const queued = events?.queued?.bind(events);
+  if (queued) metrics.setKubeEventsQueued(queued);
   const fleet = new FleetState({
     desired: () => config.current().desired,
     feed,
