@@ -5,12 +5,8 @@ import { DEFAULT_FLAGS } from "@masq/shared";
 import { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
 import { addAgentFlagOptions } from "./flags.js";
-import {
-  addRunOptions,
-  parseInterval,
-  type RunCliOptions,
-  runSettingsFrom,
-} from "./run-options.js";
+import { parseInterval } from "./link-options.js";
+import { addRunOptions, type RunCliOptions, runSettingsFrom } from "./run-options.js";
 
 const ENV_KEYS = [
   "NODE_NAME",
@@ -30,6 +26,10 @@ const ENV_KEYS = [
   "IPMASQ_IPTABLES",
   "IPMASQ_BACKEND",
   "IPMASQ_WINDOWS_CNI",
+  "IPMASQ_LIVENESS_PING_IDLE",
+  "IPMASQ_LIVENESS_DEAD_AFTER",
+  "IPMASQ_LIVENESS_HEDGE",
+  "IPMASQ_DASHBOARD_CA",
 ];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 afterEach(() => {
@@ -69,10 +69,17 @@ describe("ipmasq run options", () => {
       IPMASQ_RANDOM_FULLY: "false",
       IPMASQ_IPTABLES: "legacy",
       IPMASQ_BACKEND: "nftables",
+      IPMASQ_LIVENESS_PING_IDLE: "3s",
+      IPMASQ_LIVENESS_DEAD_AFTER: "10s",
+      IPMASQ_LIVENESS_HEDGE: "2s",
     });
     expect(s).toEqual({
       nodeName: "node-1",
-      dashboard: { url: "wss://dash.example/api/reporter", token: "secret" },
+      dashboard: {
+        url: "wss://dash.example/api/reporter",
+        token: "secret",
+        liveness: { pingIdleMs: 3_000, deadAfterMs: 10_000, hedgeMs: 2_000 },
+      },
       netns: "imr-x",
       mode: "observe",
       heal: "immediate",
