@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
+import { privateCa } from "@masq/testkit/tls";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_LIVENESS } from "../link-liveness.js";
 import { dashboardCaFrom, type LinkCliOptions, livenessFrom } from "./link-options.js";
@@ -73,15 +73,8 @@ describe("dashboardCaFrom: a private CA for wss://", () => {
     writeFileSync(p, text);
     return p;
   };
-  // A real self-signed CA certificate (openssl, as a cluster admin would make one).
-  const pem = (() => {
-    const out = join(dir, "ca.pem");
-    execFileSync("openssl", [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"],
-      ...["-keyout", join(dir, "ca.key"), "-out", out, "-days", "1", "-subj", "/CN=test-ca"],
-    ]);
-    return execFileSync("cat", [out], { encoding: "utf8" });
-  })();
+  // A real CA certificate (openssl, as a cluster admin would make one).
+  const pem = privateCa().caPem;
 
   it("adds the file's certificates to Node's public roots (ca alone would replace them)", () => {
     const two = file("two.pem", `# bundle\n${pem}\n${pem}`);
