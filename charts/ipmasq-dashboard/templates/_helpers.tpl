@@ -205,6 +205,29 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* The CA bundle's volume (reporter.dashboardCA), for a reporter whose URL is wss://. */}}
+{{- define "ipmasq.dashboardCAVolume" -}}
+{{- $ca := .Values.reporter.dashboardCA -}}
+- name: dashboard-ca
+{{- if $ca.secretName }}
+  secret:
+    secretName: {{ $ca.secretName }}
+{{- else }}
+  configMap:
+    name: {{ $ca.configMapName }}
+{{- end }}
+    items:
+      - key: {{ $ca.key | quote }}
+        path: {{ $ca.key | quote }}
+{{- end -}}
+
+{{/* Its mount, at the directory ipmasq.dashboardCAFile names. */}}
+{{- define "ipmasq.dashboardCAMount" -}}
+- name: dashboard-ca
+  mountPath: /etc/ipmasq/dashboard-ca
+  readOnly: true
+{{- end -}}
+
 {{/* Editable config sources besides ipMasqAgent.name and the history ConfigMap, comma-separated. */}}
 {{- define "ipmasq.editableSources" -}}
 {{- without (uniq .Values.configSources.editable) .Values.ipMasqAgent.name (include "ipmasq.historyConfigMapName" .) | join "," -}}

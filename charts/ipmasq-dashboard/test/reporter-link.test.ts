@@ -133,6 +133,38 @@ describe("reporter link values", () => {
       expect(lint.status, lint.stdout + lint.stderr).toBe(0);
     });
 
+  const windows = [
+    "windows.enabled=true",
+    "windows.cniConfigPath=C:\\etc\\cni\\net.d\\10-flannel.conf",
+    "reporter.dashboardCA.secretName=corp-ca",
+    WSS,
+  ];
+  it("mounts it into the Windows reporters too when their URL is wss://", () => {
+    const m = render({ namespace: NS, valuesFiles: [], set: windows });
+    const w = m.windowsReporter!;
+    const file = "/etc/ipmasq/dashboard-ca/ca.crt";
+    expect(envValue(container(w), "IPMASQ_DASHBOARD_CA")).toBe(file);
+    expect(container(w).volumeMounts).toContainEqual({
+      name: "dashboard-ca",
+      mountPath: "/etc/ipmasq/dashboard-ca",
+      readOnly: true,
+    });
+    expect(w.spec.template.spec.volumes).toContainEqual(
+      expect.objectContaining({ name: "dashboard-ca", secret: expect.anything() }),
+    );
+    expect(() => reporterSettings(container(w))).toThrow(/IPMASQ_DASHBOARD_CA\) .*ca\.crt: ENOENT/);
+  });
+
+  it("not into Windows reporters pointed at a ws:// URL of their own (they would refuse it)", () => {
+    const set = [...windows, "windows.dashboardURL=ws://10.0.0.10:3000/api/reporter"];
+    const m = render({ namespace: NS, valuesFiles: [], set });
+    const w = m.windowsReporter!;
+    expect(envValue(container(w), "IPMASQ_DASHBOARD_CA")).toBeUndefined();
+    expect(container(w).volumeMounts?.some((v) => v.name === "dashboard-ca")).toBe(false);
+    expect(reporterSettings(container(w)).dashboard?.url).toBe("ws://10.0.0.10:3000/api/reporter");
+    expect(envValue(container(m.reporter), "IPMASQ_DASHBOARD_CA")).toBeDefined();
+  });
+
   const refused = [
     {
       desc: "a Secret and a ConfigMap at once",
