@@ -2,11 +2,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS } from "@masq/shared";
+import { privateCa } from "@masq/testkit/tls";
 import { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
 import { addAgentFlagOptions } from "./flags.js";
 import { parseInterval } from "./link-options.js";
-import { addRunOptions, type RunCliOptions, runSettingsFrom } from "./run-options.js";
+import {
+  addRunOptions,
+  agentDashboard,
+  type RunCliOptions,
+  runSettingsFrom,
+} from "./run-options.js";
 
 const ENV_KEYS = [
   "NODE_NAME",
@@ -217,5 +223,27 @@ describe("ipmasq run options", () => {
     expect(() => parseInterval("2562048h", "--poll-interval")).toThrow(
       '--poll-interval: time: invalid duration "2562048h"',
     );
+  });
+
+  it("hands the agent's link the liveness timings and, for wss://, the CA bundle", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ipmasq-ca-"));
+    try {
+      const ca = join(dir, "ca.crt");
+      const pem = privateCa().caPem;
+      await writeFile(ca, pem);
+      const env = { NODE_NAME: "n", IPMASQ_DASHBOARD_CA: ca, IPMASQ_LIVENESS_DEAD_AFTER: "8s" };
+      const d = agentDashboard(
+        parse([], { ...env, IPMASQ_DASHBOARD: "wss://proxy.example/api/reporter" }).dashboard,
+      );
+      expect(d?.url).toBe("wss://proxy.example/api/reporter");
+      expect(d?.link?.liveness).toEqual({ pingIdleMs: 1_500, deadAfterMs: 8_000, hedgeMs: 1_500 });
+      expect(d?.link?.ws?.ca).toContain(pem.trim());
+      expect(() => parse([], { ...env, IPMASQ_DASHBOARD: "ws://dash:3000/api/reporter" })).toThrow(
+        /--dashboard-ca \(IPMASQ_DASHBOARD_CA\) is for a wss:\/\/ --dashboard URL/,
+      );
+      expect(agentDashboard(parse(["--node", "n"]).dashboard)).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

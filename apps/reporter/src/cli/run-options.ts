@@ -10,6 +10,7 @@ import {
   parseToPorts,
 } from "@masq/shared";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { DashboardOptions } from "../agent.js";
 import type { BackendChoiceFlag } from "../backend/choose.js";
 import type { IptablesVariant } from "../backend/iptables.js";
 import { BACKEND_FLAG_HELP } from "../backend/linux.js";
@@ -192,28 +193,13 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
   const pollIntervalMs = parseInterval(o.pollInterval, "--poll-interval");
   if (pollIntervalMs < 100)
     throw new InvalidArgumentError("--poll-interval must be at least 100ms");
-  const token = tokenSource(o);
-  const liveness = livenessFrom(o);
-  const ca = o.dashboardCa ? dashboardCaFrom(o.dashboardCa) : undefined;
-  if (ca && !o.dashboard?.startsWith("wss://"))
-    throw new InvalidArgumentError(
-      "--dashboard-ca (IPMASQ_DASHBOARD_CA) is for a wss:// --dashboard URL; this one is not",
-    );
+  const dashboard = dashboardFrom(o);
   const flags = agentFlagsFrom(o);
   const ports = parseToPorts(flags.toPorts);
   if (!ports.ok) throw new InvalidArgumentError(`--to-ports: ${ports.message}`);
   return {
     nodeName: node.data,
-    ...(o.dashboard !== undefined
-      ? {
-          dashboard: {
-            url: o.dashboard,
-            liveness,
-            ...(token !== undefined ? { token } : {}),
-            ...(ca ? { ca } : {}),
-          },
-        }
-      : {}),
+    ...(dashboard ? { dashboard } : {}),
     ...(o.netns ? { netns: o.netns } : {}),
     ...(o.windowsCni ? { windowsCni: o.windowsCni } : {}),
     mode: modeSchema.parse(o.mode),
@@ -229,4 +215,29 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
     backend: (o.backend ?? "auto") as BackendChoiceFlag,
     flags,
   };
+}
+
+/** The dashboard settings: URL, token, liveness timings, and the CA bundle (wss:// only). */
+function dashboardFrom(o: RunCliOptions): RunSettings["dashboard"] {
+  const token = tokenSource(o);
+  const liveness = livenessFrom(o);
+  const ca = o.dashboardCa ? dashboardCaFrom(o.dashboardCa) : undefined;
+  if (ca && !o.dashboard?.startsWith("wss://"))
+    throw new InvalidArgumentError(
+      "--dashboard-ca (IPMASQ_DASHBOARD_CA) is for a wss:// --dashboard URL; this one is not",
+    );
+  if (o.dashboard === undefined) return undefined;
+  return {
+    url: o.dashboard,
+    liveness,
+    ...(token !== undefined ? { token } : {}),
+    ...(ca ? { ca } : {}),
+  };
+}
+
+/** The agent's dashboard link from the settings: the liveness policy, and the CA for wss://. */
+export function agentDashboard(d: RunSettings["dashboard"]): DashboardOptions | undefined {
+  if (!d) return undefined;
+  const link = { liveness: d.liveness, ...(d.ca ? { ws: { ca: d.ca } } : {}) };
+  return { url: d.url, ...(d.token !== undefined ? { token: d.token } : {}), link };
 }

@@ -11,6 +11,7 @@ import { addAgentFlagOptions } from "./flags.js";
 import { EXIT_ERROR, EXIT_OK, exitCodesHelp } from "./io.js";
 import {
   addRunOptions,
+  agentDashboard,
   type RunCliOptions,
   type RunSettings,
   runSettingsFrom,
@@ -84,14 +85,7 @@ export async function runUntilSignalled(s: RunSettings, log: Logger): Promise<vo
     stateDir: s.stateDir,
     configFile: s.configFile,
     fileCheckMs: s.pollIntervalMs,
-    dashboard: s.dashboard && {
-      url: s.dashboard.url,
-      token: s.dashboard.token,
-      link: {
-        liveness: s.dashboard.liveness,
-        ...(s.dashboard.ca ? { ws: { ca: s.dashboard.ca } } : {}),
-      },
-    },
+    dashboard: agentDashboard(s.dashboard),
     metricsPort: s.metricsPort,
     staleReadMs: Math.max(60_000, 3 * s.pollIntervalMs),
     logger: log,
