@@ -15,8 +15,9 @@
 // - watches (`?watch=true`) hold their connection for minutes: they would take the pool's
 //   connections for good. Their number is fixed by the code (one per list-watch).
 // - Lease reads and renewals (coordination.k8s.io): a renewal stuck behind thousands of
-//   queued TokenReviews would lose the Lease. kube-controller-manager likewise gives leader
-//   election its own client (cmd/kube-controller-manager/app: the "leader-election" client).
+//   queued TokenReviews would lose the Lease. kubelet likewise renews its node Lease through a
+//   client of its own, unthrottled (cmd/kubelet/app/server.go: "a separate client for
+//   heartbeat"), as kube-controller-manager does for leader election.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
 
