@@ -1,7 +1,8 @@
 // The local demo fleet: the dashboard on its file store and four reporters, each managing the
 // real rules of its own network namespace: three the iptables chain, one (with kube-proxy in
 // nftables mode, so `--backend auto` picks it) the agent's nftables table. One node is edited
-// by hand on purpose.
+// by hand on purpose. Several demos can run on one machine: each has its own namespaces,
+// directory and port (scripts/demo-runs.ts).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -17,18 +18,22 @@ import {
   stopChild,
 } from "@masq/testkit/processes";
 import { until } from "@masq/testkit/wait";
+import { claimRun, demoPort, processAlive, reapStaleRuns, releasePort } from "./demo-runs.js";
 
-const demoDir = join(REPO_ROOT, ".demo");
-const port = Number(process.env.DEMO_PORT ?? process.env.PORT ?? 3000);
+const root = join(REPO_ROOT, ".demo");
+const run = claimRun(root, process.pid, 4);
+const demoDir = run.dir;
 const host = process.env.HOST ?? "127.0.0.1";
+const wantedPort = process.env.DEMO_PORT ?? process.env.PORT;
+let port = 0;
 const adminToken = process.env.IPMASQ_ADMIN_TOKEN ?? randomBytes(32).toString("base64url");
 /** The dashboard's reporter secret: it never leaves the dashboard; nodes get tokens made from it. */
 const reporterSecret = randomBytes(32).toString("base64url");
 const secretFile = join(demoDir, "reporter-secret");
-const nodes = [1, 2, 3, 4].map((i) => ({ name: `demo-node-${i}`, netns: `masq-demo-${i}` }));
+const nodes = run.netns.map((netns, i) => ({ name: `demo-node-${i + 1}`, netns }));
 /** The node whose kube-proxy runs in nftables mode: its reporter manages the nftables table. */
 const nftNode = nodes[3]!;
-const base = `http://127.0.0.1:${port}`;
+let base = "";
 const reporters: ChildHandle[] = [];
 let dashboard: ChildProcess | undefined;
 let stopping = false;
@@ -51,6 +56,10 @@ async function stop(code: number): Promise<never> {
   await Promise.all(reporters.map((r) => r.stop()));
   if (dashboard) await stopChild(dashboard);
   for (const n of nodes) deleteNetns(n.netns);
+  if (port) releasePort(root, port, process.pid);
+  // A failed run keeps its logs until the next demo starts (it removes runs whose process is gone).
+  if (code === 0) rmSync(demoDir, { recursive: true, force: true });
+  else console.error(`logs: ${join(demoDir, "logs")}`);
   process.exit(code);
 }
 
@@ -72,7 +81,7 @@ function startDashboard(): ChildProcess {
   child.on("exit", (code) => {
     if (!stopping) {
       console.error(
-        `the dashboard exited (${code}); is port ${port} free? (DEMO_PORT=… picks another)`,
+        `the dashboard exited (${code}); is port ${port} free? (DEMO_PORT=… picks another; unset, the demo takes the first free one from 3000)`,
       );
       void stop(1);
     }
@@ -91,14 +100,33 @@ function issueToken(node: string): string {
   return r.stdout.trim();
 }
 
+/** Cleans up after interrupted runs (their process is gone; live ones stay), picks the port. */
+async function prepareRun(): Promise<void> {
+  const reaped = reapStaleRuns(root, {
+    alive: processAlive,
+    deleteNetns,
+    kill: (pid) => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {} // gone meanwhile
+    },
+    except: run.id,
+  });
+  if (reaped.length > 0) console.log(`cleaned up after interrupted demo runs ${reaped.join(", ")}`);
+  port = await demoPort(root, {
+    host,
+    pid: process.pid,
+    alive: processAlive,
+    ...(wantedPort === undefined ? {} : { wanted: Number(wantedPort) }),
+  });
+  base = `http://127.0.0.1:${port}`;
+}
+
 async function main(): Promise<void> {
-  rmSync(join(demoDir, "state"), { recursive: true, force: true });
+  await prepareRun();
   mkdirSync(join(demoDir, "logs"), { recursive: true });
   writeFileSync(secretFile, `${reporterSecret}\n`, { mode: 0o600 });
-  for (const n of nodes) {
-    deleteNetns(n.netns); // leftovers of an interrupted run
-    addNetns(n.netns);
-  }
+  for (const n of nodes) addNetns(n.netns);
   inNetns(nftNode.netns, ["nft", "-f", "-"], kubeProxyNftScript(20));
   dashboard = startDashboard();
   await until(
@@ -108,16 +136,11 @@ async function main(): Promise<void> {
     "the dashboard to be ready",
   );
 
-  // A long resync interval keeps the hand-made drift visible until you click Resync.
-  const current = (await (await api("GET", "/api/config")).json()) as {
-    resourceVersion: string;
-    config: Record<string, unknown>;
+  // The product's default config (resync every 60 s): the hand-made drift below heals on its
+  // own at the node's next resync, as on a real node, unless Resync is clicked first.
+  const { config } = (await (await api("GET", "/api/config")).json()) as {
+    config: { resyncInterval: string };
   };
-  await api("PUT", "/api/config", {
-    config: { ...current.config, resyncInterval: "10m" },
-    resourceVersion: current.resourceVersion,
-    message: "demo: resync every 10 minutes",
-  });
 
   for (const n of nodes) {
     const log = join(demoDir, "logs", `${n.name}.log`);
@@ -153,6 +176,11 @@ async function main(): Promise<void> {
     `${drifted.name} drifted`,
   );
 
+  printBanner(drifted, config.resyncInterval);
+}
+
+/** What runs where, and what to try. */
+function printBanner(drifted: (typeof nodes)[number], resyncInterval: string): void {
   console.log(`
   masq-dashboard demo is running
 
@@ -161,7 +189,9 @@ async function main(): Promise<void> {
 
   nodes     ${nodes.map((n) => `${n.name} (netns ${n.netns})`).join(", ")}
             ${drifted.name} was edited by hand: 10.0.0.0/8 removed, 100.64.0.0/10 added.
-            Open it, see what differs, click Resync.
+            Open it, see what differs, click Resync; or watch it heal on its own at its
+            next resync (resyncInterval ${resyncInterval}, the default). Break a node
+            again with the second command below.
             ${nftNode.name} runs kube-proxy in nftables mode: its reporter manages the agent's
             own nftables table (backend nftables).
 
@@ -175,7 +205,7 @@ async function main(): Promise<void> {
             npx ipmasq why 10.1.2.3 --netns ${nodes[0]!.netns}
 
   logs      ${join(demoDir, "logs")}
-  Ctrl-C stops everything and deletes the namespaces.
+  Ctrl-C stops everything and deletes the namespaces and ${demoDir}.
 `);
 }
 

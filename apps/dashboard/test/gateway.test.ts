@@ -45,16 +45,27 @@ async function raw(node = "node-x"): Promise<SimReporter> {
   return s;
 }
 
-function upgradeStatus(headers: Record<string, string>): Promise<number> {
+/** The HTTP status and body of a reporter upgrade the dashboard refuses (rejects if accepted). */
+function refusal(headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(t.server!.url.replace("http", "ws") + REPORTER_PATH, { headers });
-    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
     ws.on("open", () => {
       ws.terminate();
       reject(new Error("upgrade accepted"));
     });
     ws.on("error", () => undefined);
   });
+}
+
+async function upgradeStatus(headers: Record<string, string>): Promise<number> {
+  return (await refusal(headers)).status;
 }
 
 async function nodeCount(): Promise<number> {
@@ -351,19 +362,7 @@ describe("standalone node identity (per-node tokens)", () => {
 
   it("refuses the shared secret itself, saying how to issue per-node tokens", async () => {
     t.server = await startServer();
-    const res = await new Promise<{ status: number; body: string }>((resolve) => {
-      const ws = new WebSocket(t.server!.url.replace("http", "ws") + REPORTER_PATH, {
-        headers: { authorization: `Bearer ${TOKENS.reporter}` },
-      });
-      ws.on("unexpected-response", (_req, r) => {
-        let body = "";
-        r.on("data", (c: Buffer) => {
-          body += c.toString();
-        });
-        r.on("end", () => resolve({ status: r.statusCode ?? 0, body }));
-      });
-      ws.on("error", () => undefined);
-    });
+    const res = await refusal({ authorization: `Bearer ${TOKENS.reporter}` });
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).error).toMatch(/ipmasq token --node NAME --secret-file FILE/);
   });
@@ -375,5 +374,38 @@ describe("standalone node identity (per-node tokens)", () => {
     const s = await SimReporter.connect({ url: t.server.url, token: TOKENS.reporter, node: "any" });
     t.sims.push(s);
     expect(s.received.some((m) => m.type === "welcome")).toBe(true);
+  });
+});
+
+describe("a connect storm", () => {
+  it("checks at most maxPendingReporterAuth tokens at once: the next connect is refused 503 and counted, and a later one gets through", async () => {
+    // An authenticator whose checks wait until released (a slow API server's TokenReviews).
+    const waiting: (() => void)[] = [];
+    const auth = new StaticReporterAuth(TOKENS.reporter, { acceptSharedSecret: true });
+    t.server = await startServer({
+      maxPendingReporterAuth: 2,
+      reporters: {
+        authenticate: (token) =>
+          new Promise((resolve) => waiting.push(() => resolve(auth.authenticate(token)))),
+      },
+    });
+    const connect = (node: string) =>
+      SimReporter.connect({ url: t.server!.url, token: TOKENS.reporter, node });
+    const first = [connect("node-1"), connect("node-2")];
+    await eventually(() => waiting.length === 2, 5_000, "two checks pending");
+    const refused = await refusal({ authorization: `Bearer ${TOKENS.reporter}` });
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).error).toMatch(
+      /2 reporter connections are being authenticated/,
+    );
+    expect(waiting).toHaveLength(2); // the refused one never reached the authenticator
+    for (const release of waiting.splice(0)) release();
+    t.sims.push(...(await Promise.all(first)));
+    const third = connect("node-3");
+    await eventually(() => waiting.length === 1, 5_000, "the next check");
+    waiting.pop()!();
+    t.sims.push(await third);
+    const metrics = await fetch(`${t.server.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/ipmasq_reporter_rejected_total\{reason="busy"\} 1/);
   });
 });

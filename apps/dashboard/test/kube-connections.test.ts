@@ -1,7 +1,9 @@
 // Issue 17: the dashboard's API server traffic (status writes, Events, Lease renewals) reuses
 // its connections. client-node 2.0.1 alone opens a new one per request when the kubeconfig has
 // TLS options (here insecure-skip-tls-verify; in a cluster the CA): a TCP connect, and in a
-// cluster a TLS handshake, per write. Real client-node against the test API server.
+// cluster a TLS handshake, per write. And it opens no more than the cap per API server, however
+// many requests are in flight (a burst of TokenReviews when thousands of reporters connect).
+// Real client-node against the test API server.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { afterEach, describe, expect, it } from "vitest";
@@ -54,5 +56,42 @@ describe("connections to the API server", () => {
     expect(fake.connectionsAccepted - before).toBeLessThanOrEqual(4);
     expect(fake.openWatches).toBe(1);
     watch.abort();
+  });
+
+  it("a burst of requests far above the cap opens at most the cap and every request completes", async () => {
+    fake = await new FakeKubeApi().start();
+    const cap = 8;
+    const clients = kubeClients(fake.kubeConfig(), cap);
+    // A watch and Lease reads beside the burst have pools of their own: neither waits behind it.
+    const watch = await clients.watch.watch(
+      `/api/v1/namespaces/${NS}/configmaps`,
+      {},
+      () => undefined,
+      () => undefined,
+    );
+    const before = fake.connectionsAccepted;
+    const [maps, leases] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 400 }, () =>
+          clients.core.readNamespacedConfigMap({ namespace: NS, name: "ip-masq-agent" }),
+        ),
+      ),
+      Promise.all(
+        Array.from({ length: 3 }, () =>
+          clients.coordination.listNamespacedLease({ namespace: NS }),
+        ),
+      ),
+    ]);
+    expect(maps.filter((m) => m.metadata?.name === "ip-masq-agent")).toHaveLength(400);
+    expect(leases.filter((l) => l.items.length > 0)).toHaveLength(3);
+    // The cap for the 400, up to 3 for the Leases (their pool allows 4).
+    expect(fake.connectionsAccepted - before).toBeLessThanOrEqual(cap + 3);
+    expect(fake.connectionsAccepted - before).toBeGreaterThanOrEqual(2);
+    expect(fake.openWatches).toBe(1);
+    watch.abort();
+  });
+
+  it("refuses a cap below one connection", () => {
+    expect(() => kubeClients(new FakeKubeApi().kubeConfig(), 0)).toThrow(/integer ≥ 1/);
   });
 });

@@ -186,6 +186,51 @@ describe("Kubernetes Events", () => {
     ]);
   });
 
+  it("writes Events at most at the write rate after its burst (kubelet's eventRecordQPS/eventBurst), waiting rather than failing", async () => {
+    const results: string[] = [];
+    let waitedMs = 0;
+    // Burst 5, then 20 requests a second: 25 Events on 25 Nodes (no aggregation, no spam filter).
+    const recorder = newRecorder({
+      writesPerSecond: 20,
+      writeBurst: 5,
+      onResult: (r) => results.push(r),
+      onWait: (ms) => {
+        waitedMs += ms;
+      },
+    });
+    for (let i = 0; i < 25; i++)
+      recorder.record(nodeRef(`node-r${i}`), "Normal", "Applied", "rules rewritten");
+    expect(recorder.queued).toBe(24); // the first is being written
+    await recorder.idle();
+    expect(results).toEqual(Array(25).fill("created"));
+    const at = fake.requests
+      .filter((r) => r.method === "POST" && r.path.includes("/events"))
+      .map((r) => r.at);
+    expect(at).toHaveLength(25);
+    // The 20 after the burst waited for a token each, 50 ms apart: the last comes ~1 s after the
+    // first (unlimited, all 25 take a few ms). A lower bound with room for the requests' own
+    // latency varying; a slow machine only spaces them more.
+    expect(at[24]! - at[0]!).toBeGreaterThanOrEqual(900);
+    expect(waitedMs).toBeGreaterThanOrEqual(900);
+  });
+
+  it("keeps its queue bounded while the rate limit holds writes back: newer Events are dropped and counted", async () => {
+    const results: string[] = [];
+    const recorder = newRecorder({
+      writesPerSecond: 2,
+      writeBurst: 1,
+      maxQueued: 10,
+      onResult: (r) => results.push(r),
+    });
+    for (let i = 0; i < 30; i++)
+      recorder.record(nodeRef(`node-q${i}`), "Normal", "Applied", "rules rewritten");
+    // One being written, ten waiting, nineteen dropped at once.
+    expect(recorder.queued).toBe(10);
+    expect(results.filter((r) => r === "dropped")).toHaveLength(19);
+    await recorder.close();
+    expect(results.filter((r) => r === "created").length).toBeLessThanOrEqual(2);
+  });
+
   it("never blocks enforcement: with the API server down, events are retried, then given up and counted", async () => {
     const results: string[] = [];
     const recorder = newRecorder({

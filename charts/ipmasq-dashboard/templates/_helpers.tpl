@@ -183,6 +183,49 @@ true
   value: {{ $v.agent.nomasqAllReservedRanges | quote }}
 - name: IPMASQ_LOG_LEVEL
   value: {{ $v.reporter.logLevel | quote }}
+- name: IPMASQ_LIVENESS_PING_IDLE
+  value: {{ $v.reporter.liveness.pingIdle | quote }}
+- name: IPMASQ_LIVENESS_DEAD_AFTER
+  value: {{ $v.reporter.liveness.deadAfter | quote }}
+- name: IPMASQ_LIVENESS_HEDGE
+  value: {{ $v.reporter.liveness.hedge | quote }}
+{{- end -}}
+
+{{/* The reporters' CA bundle for wss:// (reporter.dashboardCA): "" when none, else the file path. Fails on a bad combination. */}}
+{{- define "ipmasq.dashboardCAFile" -}}
+{{- $ca := .Values.reporter.dashboardCA -}}
+{{- if and $ca.secretName $ca.configMapName -}}
+{{- fail "reporter.dashboardCA: set secretName or configMapName, not both" -}}
+{{- end -}}
+{{- if or $ca.secretName $ca.configMapName -}}
+{{- if not (hasPrefix "wss://" (include "ipmasq.dashboardURL" .)) -}}
+{{- fail "reporter.dashboardCA is for a wss:// reporter.dashboardURL (a TLS proxy in front of the dashboard); the URL is not wss://" -}}
+{{- end -}}
+{{- printf "/etc/ipmasq/dashboard-ca/%s" $ca.key -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The CA bundle's volume (reporter.dashboardCA), for a reporter whose URL is wss://. */}}
+{{- define "ipmasq.dashboardCAVolume" -}}
+{{- $ca := .Values.reporter.dashboardCA -}}
+- name: dashboard-ca
+{{- if $ca.secretName }}
+  secret:
+    secretName: {{ $ca.secretName }}
+{{- else }}
+  configMap:
+    name: {{ $ca.configMapName }}
+{{- end }}
+    items:
+      - key: {{ $ca.key | quote }}
+        path: {{ $ca.key | quote }}
+{{- end -}}
+
+{{/* Its mount, at the directory ipmasq.dashboardCAFile names. */}}
+{{- define "ipmasq.dashboardCAMount" -}}
+- name: dashboard-ca
+  mountPath: /etc/ipmasq/dashboard-ca
+  readOnly: true
 {{- end -}}
 
 {{/* Editable config sources besides ipMasqAgent.name and the history ConfigMap, comma-separated. */}}

@@ -41,6 +41,46 @@ describe("parseEnv", () => {
     expect(() => fleetFlags(parseEnv({ IPMASQ_MASQ_CHAIN: "bad chain" }))).toThrow();
   });
 
+  const bounds = [
+    { desc: "heartbeat: the default", input: {}, want: { IPMASQ_HEARTBEAT_INTERVAL: 10_000 } },
+    {
+      desc: "heartbeat: a Go duration",
+      input: { IPMASQ_HEARTBEAT_INTERVAL: "30s" },
+      want: { IPMASQ_HEARTBEAT_INTERVAL: 30_000 },
+    },
+    {
+      desc: "heartbeat: below what reporters accept",
+      input: { IPMASQ_HEARTBEAT_INTERVAL: "500ms" },
+      want: /IPMASQ_HEARTBEAT_INTERVAL.*at least 1s/,
+    },
+    {
+      desc: "heartbeat: above what reporters accept",
+      input: { IPMASQ_HEARTBEAT_INTERVAL: "10m" },
+      want: /IPMASQ_HEARTBEAT_INTERVAL.*at most 5m/,
+    },
+    {
+      desc: "Events and connections: kubelet's defaults, a cap of 32",
+      input: {},
+      want: { IPMASQ_EVENT_QPS: 50, IPMASQ_EVENT_BURST: 100, IPMASQ_KUBE_API_CONNECTIONS: 32 },
+    },
+    {
+      desc: "Events and connections: set",
+      input: { IPMASQ_EVENT_QPS: "5", IPMASQ_EVENT_BURST: "10", IPMASQ_KUBE_API_CONNECTIONS: "64" },
+      want: { IPMASQ_EVENT_QPS: 5, IPMASQ_EVENT_BURST: 10, IPMASQ_KUBE_API_CONNECTIONS: 64 },
+    },
+    { desc: "Event rate 0", input: { IPMASQ_EVENT_QPS: "0" }, want: /IPMASQ_EVENT_QPS/ },
+    { desc: "Event burst 2.5", input: { IPMASQ_EVENT_BURST: "2.5" }, want: /IPMASQ_EVENT_BURST/ },
+    {
+      desc: "no connection at all",
+      input: { IPMASQ_KUBE_API_CONNECTIONS: "0" },
+      want: /IPMASQ_KUBE_API_CONNECTIONS/,
+    },
+  ];
+  it.each(bounds)("$desc", ({ input, want }) => {
+    if (want instanceof RegExp) expect(() => parseEnv(input)).toThrow(want);
+    else expect(parseEnv(input)).toMatchObject(want);
+  });
+
   const strategies: { desc: string; input: string | undefined; want: unknown }[] = [
     { desc: "unset: all at once", input: undefined, want: { kind: "all-at-once" } },
     { desc: "the word", input: "all-at-once", want: { kind: "all-at-once" } },

@@ -83,6 +83,11 @@ const envSchema = z.object({
         .filter((x) => x !== ""),
     ),
   IPMASQ_KUBE_EVENTS: bool.default(true),
+  /** Event API requests a second per replica, burst (kubelet eventRecordQPS 50, eventBurst 100). */
+  /** Connections per API server origin for ordinary requests; more wait (kube/connection-reuse.ts). */
+  IPMASQ_KUBE_API_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(32),
+  IPMASQ_EVENT_QPS: z.coerce.number().gt(0).max(10_000).default(50),
+  IPMASQ_EVENT_BURST: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Where the reporter pods run, for the node page's kubectl commands (the chart sets both). */
   IPMASQ_REPORTER_NAMESPACE: optionalMatching(
     /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
@@ -107,6 +112,13 @@ const envSchema = z.object({
   IPMASQ_REPLICA_SYNC: bool.default(false),
   IPMASQ_STATUS_WRITES_PER_SECOND: z.coerce.number().gt(0).max(10_000).default(50),
   IPMASQ_OFFLINE_NODE_TTL: duration.default(24 * 3600_000),
+  /**
+   * Heartbeat interval announced to reporters (ms): each sends one per interval, and a node
+   * silent for 3 intervals is dropped. 1 s–5 min, the range reporters accept (link.ts).
+   */
+  IPMASQ_HEARTBEAT_INTERVAL: duration
+    .pipe(z.number().min(1_000, "must be at least 1s").max(300_000, "must be at most 5m"))
+    .default(10_000),
   IPMASQ_ROLLOUT_STRATEGY: strategy,
   IPMASQ_UI: bool.default(true),
   IPMASQ_SECURE_COOKIES: z.enum(["true", "false", "auto"]).default("auto"),

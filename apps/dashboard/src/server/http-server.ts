@@ -104,6 +104,8 @@ export interface DashboardOptions {
   /** Every replica active: NodeMasquerade status, the fleet held elsewhere, replica Leases. */
   replicas?: ReplicaSync;
   log?: Logger;
+  /** Reporter upgrades whose token is checked at once; more are refused 503 (MAX_PENDING_AUTH). */
+  maxPendingReporterAuth?: number;
   timings?: Partial<Timings>;
   secureCookies?: boolean;
   defaultMetrics?: boolean;
@@ -232,6 +234,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     helloTimeoutMs: t.helloTimeoutMs,
     heartbeatMs: t.heartbeatMs,
     claimProbeMs: t.claimProbeMs,
+    ...(o.maxPendingReporterAuth ? { maxPendingAuth: o.maxPendingReporterAuth } : {}),
   });
   const sweeper = startSweeper(o, { fleet, staged, sessions }, log);
   const http = createHttp(router, gateway, nextHandlers, log);
@@ -302,6 +305,9 @@ function createFleet(
   replica?: string,
 ): FleetState {
   events?.countResults((result) => metrics.kubeEvents.inc({ result }));
+  events?.countWaits?.((ms) => metrics.kubeEventWaitSeconds.inc(ms / 1000));
+  const queued = events?.queued?.bind(events);
+  if (queued) metrics.setKubeEventsQueued(queued);
   const fleet = new FleetState({
     desired: () => config.current().desired,
     feed,

@@ -22,6 +22,10 @@ export interface Metrics {
   /** 1 while the current rollout is paused (set by the rollout code), else 0. */
   /** Kubernetes Events recorded, by what became of them (kube/event-recorder.ts). */
   kubeEvents: Counter<"result">;
+  /** Seconds Event writes waited for the Event write rate limit (IPMASQ_EVENT_QPS). */
+  kubeEventWaitSeconds: Counter;
+  /** Supplies the Events waiting to be written at scrape time. */
+  setKubeEventsQueued(fn: () => number): void;
   /** Supplies the node counts at scrape time. */
   setNodeCounter(fn: () => Record<NodeStatus, number>): void;
   /** Supplies the store's state (watch, source object, history) at scrape time. */
@@ -136,8 +140,27 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
 }
 
 /** Metrics of node signals: apply failures, a paused rollout, Kubernetes Events written. */
-function signalMetrics(registry: Registry): Pick<Metrics, "applyFailures" | "kubeEvents"> {
+function signalMetrics(
+  registry: Registry,
+): Pick<Metrics, "applyFailures" | "kubeEvents" | "kubeEventWaitSeconds" | "setKubeEventsQueued"> {
+  let queued = () => 0;
+  new Gauge({
+    name: "ipmasq_kube_events_queued",
+    help: "Kubernetes Events waiting to be written (at most 1,000; past that new ones are dropped)",
+    registers: [registry],
+    collect() {
+      this.set(queued());
+    },
+  });
   return {
+    kubeEventWaitSeconds: new Counter({
+      name: "ipmasq_kube_event_wait_seconds_total",
+      help: "Seconds Kubernetes Event writes waited for the Event write rate limit (IPMASQ_EVENT_QPS, IPMASQ_EVENT_BURST)",
+      registers: [registry],
+    }),
+    setKubeEventsQueued(fn) {
+      queued = fn;
+    },
     applyFailures: new Counter({
       name: "ipmasq_apply_failures_total",
       help: "Applies on nodes that failed or got no apply-result in time, by trigger (desired, resync, periodic, …)",

@@ -34,7 +34,9 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
   const flags = fleetFlags(env);
   const initialText = serializeConfig(defaultConfig(flags));
   const needKube = env.IPMASQ_STORE === "kubernetes" || env.IPMASQ_OBSERVE_RESYNC;
-  const clients = needKube ? kubeClients(kubeConfig ?? loadKubeConfig()) : undefined;
+  const clients = needKube
+    ? kubeClients(kubeConfig ?? loadKubeConfig(), env.IPMASQ_KUBE_API_CONNECTIONS)
+    : undefined;
   const observeResync =
     env.IPMASQ_OBSERVE_RESYNC && clients
       ? new UpstreamAgentRestarter(
@@ -53,6 +55,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
     rolloutStrategy: env.IPMASQ_ROLLOUT_STRATEGY,
     nodeLabels:
       env.IPMASQ_STORE === "kubernetes" && clients ? kubeNodeLabels(clients, log) : undefined,
+    timings: { heartbeatMs: env.IPMASQ_HEARTBEAT_INTERVAL },
     secureCookies:
       env.IPMASQ_SECURE_COOKIES === "auto" ? undefined : env.IPMASQ_SECURE_COOKIES === "true",
     expiry: {
@@ -156,7 +159,7 @@ function kubernetesSetup(
     env.IPMASQ_REPORTER_NAMESPACE && env.IPMASQ_REPORTER_SELECTOR
       ? { namespace: env.IPMASQ_REPORTER_NAMESPACE, selector: env.IPMASQ_REPORTER_SELECTOR }
       : null;
-  const events = env.IPMASQ_KUBE_EVENTS ? kubeEvents(clients, cm, identity, log) : undefined;
+  const events = env.IPMASQ_KUBE_EVENTS ? kubeEvents(clients, cm, identity, env, log) : undefined;
   if (!events) log.info("IPMASQ_KUBE_EVENTS=false: no Kubernetes Events");
   const replicas = env.IPMASQ_REPLICA_SYNC
     ? new ReplicaSync({
@@ -188,9 +191,16 @@ function kubernetesSetup(
 }
 
 /** Events on Nodes and the ConfigMap, written as this replica (needs create/patch on events). */
-function kubeEvents(clients: KubeClients, cm: ObjectRef, instance: string, log: Logger) {
+function kubeEvents(clients: KubeClients, cm: ObjectRef, instance: string, env: Env, log: Logger) {
   const component = "ipmasq-dashboard";
-  const recorder = new KubeEventRecorder({ clients, log, component, instance });
+  const recorder = new KubeEventRecorder({
+    clients,
+    log,
+    component,
+    instance,
+    writesPerSecond: env.IPMASQ_EVENT_QPS,
+    writeBurst: env.IPMASQ_EVENT_BURST,
+  });
   return new FleetEvents(recorder, clients, cm, log);
 }
 

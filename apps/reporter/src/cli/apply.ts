@@ -10,7 +10,7 @@ import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { assertNetnsExists } from "../exec.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
-import { CliExit, type CliIO, EXIT_ERROR, processIO } from "./io.js";
+import { CliExit, type CliIO, EXIT_ERROR, EXIT_OK, exitCodesHelp, processIO } from "./io.js";
 import { backendOption } from "./run-options.js";
 import { addWindowsCniOption, checkWindowsExclusive, type WindowsCniOption } from "./windows.js";
 
@@ -51,7 +51,14 @@ export function registerApply(program: Command, io: CliIO = processIO()): void {
     )
     .addOption(backendOption())
     .option("--json", "print the outcome as JSON")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([
+        [EXIT_OK, "applied and verified: the node has the config's rules"],
+        [EXIT_ERROR, "not applied or not verified (the previous rules restored), or an error"],
+      ]),
+    );
   addWindowsCniOption(cmd, "rewrite");
   addAgentFlagOptions(cmd).action(async (opts: ApplyOptions, c: Command) => {
     checkWindowsExclusive(opts, c);

@@ -439,11 +439,41 @@ describe("ipmasq errors and exit codes", () => {
       expect(r.stderr).toMatch(reason);
     }
   });
-  it("why --help documents the exit codes", async () => {
-    const r = await run(["why", "--help"]);
-    expect(r.stdout).toMatch(/10 {2}not masqueraded/);
-    expect(r.stdout).toMatch(/11 {2}it depends on the packet/);
+  /** The codes a command's --help lists under "Exit codes:". */
+  const helpCodes = async (command: string) => {
+    const r = await run([command, "--help"]);
+    expect(r.code).toBe(0);
+    const section = r.stdout.split("\nExit codes:\n")[1] ?? "";
+    return [...section.matchAll(/^ {2}(\d+) /gm)].map((m) => Number(m[1]));
+  };
+
+  const helpCases = [
+    { desc: "render: rendered, or invalid/error", input: "render", want: [0, 1] },
+    { desc: "validate: valid, or invalid/error", input: "validate", want: [0, 1] },
+    { desc: "inspect: shown, or error", input: "inspect", want: [0, 1] },
+    { desc: "drift: in sync, drifted, error", input: "drift", want: [0, 3, 1] },
+    { desc: "why: masqueraded, not, depends, error", input: "why", want: [0, 10, 11, 1] },
+    { desc: "apply: verified, or not", input: "apply", want: [0, 1] },
+    { desc: "run: stopped by a signal, or could not start", input: "run", want: [0, 1] },
+    { desc: "token: written, or error", input: "token", want: [0, 1] },
+  ];
+  for (const c of helpCases)
+    it(`--help lists the exit codes of ${c.desc}`, async () => {
+      expect(await helpCodes(c.input)).toEqual(c.want);
+    });
+
+  it("every subcommand's help has its exit codes, and every code a golden case exits with is listed", async () => {
+    const program = await run(["--help"]);
+    const commands = [...program.stdout.matchAll(/^ {2}([a-z]+) /gm)]
+      .map((m) => m[1]!)
+      .filter((c) => c !== "help");
+    expect(commands.sort()).toEqual(helpCases.map((c) => c.input).sort());
+    for (const g of [...goldenCases, ...windowsGolden])
+      expect(await helpCodes(g.args[0]!), g.desc).toContain(g.code);
+    const help = (await run(["why", "--help"])).stdout;
+    expect(help).toMatch(/ {2}11 {2}it depends on the packet.*\n {6}POSTROUTING not in the input/);
   });
+
   it("needs a source", async () => {
     const r = await run(["inspect"]);
     expect(r.code).toBe(1);

@@ -15,7 +15,15 @@ import { assessObserved } from "../assess.js";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatReport, formatUnknowns } from "./format.js";
-import { CliExit, type CliIO, EXIT_DRIFTED, EXIT_ERROR } from "./io.js";
+import {
+  CliExit,
+  type CliIO,
+  ERROR_EXIT,
+  EXIT_DRIFTED,
+  EXIT_ERROR,
+  EXIT_OK,
+  exitCodesHelp,
+} from "./io.js";
 import { addBackendOption, type BackendOption, nftSource } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, readLive, type SourceOptions } from "./source.js";
 import {
@@ -51,7 +59,15 @@ export function registerDrift(program: Command, io: CliIO): void {
     .description("compare a node's rules with a config: exit 0 in sync, 3 drifted, 1 error")
     .requiredOption("--config <file>", "ip-masq-agent config (YAML or JSON)")
     .option("--json", "print the report as JSON")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([
+        [EXIT_OK, "in sync"],
+        [EXIT_DRIFTED, "drifted (what differs on stdout)"],
+        ERROR_EXIT,
+      ]),
+    );
   addWindowsCniOption(addBackendOption(addSourceOptions(cmd)), "compare");
   addAgentFlagOptions(cmd).action(async (opts: DriftOptions, c: Command) => {
     checkWindowsExclusive(opts, c);

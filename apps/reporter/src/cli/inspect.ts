@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import type { NftObserved } from "../backend/types.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatAnalysis } from "./format.js";
-import type { CliIO } from "./io.js";
+import { type CliIO, ERROR_EXIT, EXIT_OK, exitCodesHelp } from "./io.js";
 import { addBackendOption, type BackendOption, nftAnalysis, nftSource } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 import {
@@ -48,7 +48,11 @@ export function registerInspect(program: Command, io: CliIO): void {
     .command("inspect")
     .description("show what a node's masquerade rules do, along the whole nat path")
     .option("--json", "print the analysis as JSON")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([[EXIT_OK, "shown (whatever the rules do: see drift and why)"], ERROR_EXIT]),
+    );
   addWindowsCniOption(addBackendOption(addSourceOptions(cmd)), "show");
   addAgentFlagOptions(cmd).action(async (opts: InspectOptions, c: Command) => {
     checkWindowsExclusive(opts, c);

@@ -12,6 +12,24 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_DRIFTED = 3;
 
+/** A code and what it means, for a command's "Exit codes:" help section. */
+export type ExitCodeHelp = readonly [code: number, meaning: string];
+
+/** What every command exits with on bad usage or a failure (commander's errors included). */
+export const ERROR_EXIT: ExitCodeHelp = [
+  EXIT_ERROR,
+  "error: bad options or input, or the command failed (the reason on stderr)",
+];
+
+/**
+ * The "Exit codes:" section of a command's help, one code a line (a meaning's newlines are
+ * indented under it). cli.test.ts checks every subcommand has one.
+ */
+export function exitCodesHelp(codes: readonly ExitCodeHelp[]): string {
+  const lines = codes.map(([c, m]) => `  ${String(c).padEnd(3)} ${m.replaceAll("\n", "\n      ")}`);
+  return `\nExit codes:\n${lines.join("\n")}\n`;
+}
+
 /** Thrown by commands to stop with a message and an exit code. */
 export class CliExit extends Error {
   constructor(

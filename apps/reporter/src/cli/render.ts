@@ -11,7 +11,7 @@ import {
 import { type Command, Option } from "commander";
 import { loadConfig } from "./config-file.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
-import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
+import { CliExit, type CliIO, EXIT_ERROR, EXIT_OK, exitCodesHelp } from "./io.js";
 
 const HELP = `
 Without --config it renders upstream's defaults, as the agent does with no config file:
@@ -69,7 +69,14 @@ export function registerRender(program: Command, io: CliIO): void {
         .default("iptables"),
     )
     .option("--windows", "print the OutBoundNAT ExceptionList of a Windows node instead")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([
+        [EXIT_OK, "rendered"],
+        [EXIT_ERROR, "the config is invalid, or an error"],
+      ]),
+    );
   addAgentFlagOptions(cmd).action(async (opts: RenderOptions) => {
     const flags = agentFlagsFrom(opts);
     if (!familiesFor(flags).includes(opts.family))

@@ -2,12 +2,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS } from "@masq/shared";
+import { privateCa } from "@masq/testkit/tls";
 import { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
 import { addAgentFlagOptions } from "./flags.js";
+import { parseInterval } from "./link-options.js";
 import {
   addRunOptions,
-  parseInterval,
+  agentDashboard,
   type RunCliOptions,
   runSettingsFrom,
 } from "./run-options.js";
@@ -30,6 +32,10 @@ const ENV_KEYS = [
   "IPMASQ_IPTABLES",
   "IPMASQ_BACKEND",
   "IPMASQ_WINDOWS_CNI",
+  "IPMASQ_LIVENESS_PING_IDLE",
+  "IPMASQ_LIVENESS_DEAD_AFTER",
+  "IPMASQ_LIVENESS_HEDGE",
+  "IPMASQ_DASHBOARD_CA",
 ];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 afterEach(() => {
@@ -69,10 +75,17 @@ describe("ipmasq run options", () => {
       IPMASQ_RANDOM_FULLY: "false",
       IPMASQ_IPTABLES: "legacy",
       IPMASQ_BACKEND: "nftables",
+      IPMASQ_LIVENESS_PING_IDLE: "3s",
+      IPMASQ_LIVENESS_DEAD_AFTER: "10s",
+      IPMASQ_LIVENESS_HEDGE: "2s",
     });
     expect(s).toEqual({
       nodeName: "node-1",
-      dashboard: { url: "wss://dash.example/api/reporter", token: "secret" },
+      dashboard: {
+        url: "wss://dash.example/api/reporter",
+        token: "secret",
+        liveness: { pingIdleMs: 3_000, deadAfterMs: 10_000, hedgeMs: 2_000 },
+      },
       netns: "imr-x",
       mode: "observe",
       heal: "immediate",
@@ -210,5 +223,27 @@ describe("ipmasq run options", () => {
     expect(() => parseInterval("2562048h", "--poll-interval")).toThrow(
       '--poll-interval: time: invalid duration "2562048h"',
     );
+  });
+
+  it("hands the agent's link the liveness timings and, for wss://, the CA bundle", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ipmasq-ca-"));
+    try {
+      const ca = join(dir, "ca.crt");
+      const pem = privateCa().caPem;
+      await writeFile(ca, pem);
+      const env = { NODE_NAME: "n", IPMASQ_DASHBOARD_CA: ca, IPMASQ_LIVENESS_DEAD_AFTER: "8s" };
+      const d = agentDashboard(
+        parse([], { ...env, IPMASQ_DASHBOARD: "wss://proxy.example/api/reporter" }).dashboard,
+      );
+      expect(d?.url).toBe("wss://proxy.example/api/reporter");
+      expect(d?.link?.liveness).toEqual({ pingIdleMs: 1_500, deadAfterMs: 8_000, hedgeMs: 1_500 });
+      expect(d?.link?.ws?.ca).toContain(pem.trim());
+      expect(() => parse([], { ...env, IPMASQ_DASHBOARD: "ws://dash:3000/api/reporter" })).toThrow(
+        /--dashboard-ca \(IPMASQ_DASHBOARD_CA\) is for a wss:\/\/ --dashboard URL/,
+      );
+      expect(agentDashboard(parse(["--node", "n"]).dashboard)).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,19 +7,27 @@ import {
   type Mode,
   modeSchema,
   nodeNameSchema,
-  parseGoDuration,
   parseToPorts,
 } from "@masq/shared";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { DashboardOptions } from "../agent.js";
 import type { BackendChoiceFlag } from "../backend/choose.js";
 import type { IptablesVariant } from "../backend/iptables.js";
 import { BACKEND_FLAG_HELP } from "../backend/linux.js";
 import type { TokenSource } from "../link.js";
+import type { LivenessPolicy } from "../link-liveness.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { DEFAULT_STATE_DIR } from "../state.js";
 import { type AgentFlagOptions, agentFlagsFrom } from "./flags.js";
+import {
+  addLinkOptions,
+  dashboardCaFrom,
+  type LinkCliOptions,
+  livenessFrom,
+  parseInterval,
+} from "./link-options.js";
 
-export interface RunCliOptions extends AgentFlagOptions {
+export interface RunCliOptions extends AgentFlagOptions, LinkCliOptions {
   dashboard?: string;
   node?: string;
   token?: string;
@@ -39,7 +47,13 @@ export interface RunCliOptions extends AgentFlagOptions {
 
 export interface RunSettings {
   nodeName: string;
-  dashboard?: { url: string; token?: TokenSource };
+  dashboard?: {
+    url: string;
+    token?: TokenSource;
+    liveness: LivenessPolicy;
+    /** Trusted CAs for wss:// (public roots + --dashboard-ca), when a CA file is given. */
+    ca?: string[];
+  };
   netns?: string;
   /** Windows node: the CNI config whose OutBoundNAT ExceptionList is managed (no iptables). */
   windowsCni?: string;
@@ -58,7 +72,7 @@ export interface RunSettings {
 
 export function addRunOptions(cmd: Command): Command {
   const opt = (flags: string, help: string, env: string) => new Option(flags, help).env(env);
-  return cmd
+  return addLinkOptions(cmd)
     .addOption(opt("--dashboard <url>", "ws(s)://HOST/api/reporter", "IPMASQ_DASHBOARD"))
     .addOption(opt("--node <name>", "this node's name", "NODE_NAME"))
     .addOption(opt("--token <token>", "bearer token for the dashboard", "IPMASQ_TOKEN"))
@@ -142,14 +156,6 @@ export function backendOption(): Option {
     .env("IPMASQ_BACKEND");
 }
 
-/** "10s", "1m30s" or plain milliseconds ("500"). */
-export function parseInterval(text: string, what: string): number {
-  if (/^\d+$/.test(text.trim())) return Number(text);
-  const d = parseGoDuration(text.trim());
-  if (!d.ok) throw new InvalidArgumentError(`${what}: ${d.message}`);
-  return d.ms;
-}
-
 function parsePort(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -187,15 +193,13 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
   const pollIntervalMs = parseInterval(o.pollInterval, "--poll-interval");
   if (pollIntervalMs < 100)
     throw new InvalidArgumentError("--poll-interval must be at least 100ms");
-  const token = tokenSource(o);
+  const dashboard = dashboardFrom(o);
   const flags = agentFlagsFrom(o);
   const ports = parseToPorts(flags.toPorts);
   if (!ports.ok) throw new InvalidArgumentError(`--to-ports: ${ports.message}`);
   return {
     nodeName: node.data,
-    ...(o.dashboard !== undefined
-      ? { dashboard: { url: o.dashboard, ...(token !== undefined ? { token } : {}) } }
-      : {}),
+    ...(dashboard ? { dashboard } : {}),
     ...(o.netns ? { netns: o.netns } : {}),
     ...(o.windowsCni ? { windowsCni: o.windowsCni } : {}),
     mode: modeSchema.parse(o.mode),
@@ -211,4 +215,29 @@ export function runSettingsFrom(o: RunCliOptions): RunSettings {
     backend: (o.backend ?? "auto") as BackendChoiceFlag,
     flags,
   };
+}
+
+/** The dashboard settings: URL, token, liveness timings, and the CA bundle (wss:// only). */
+function dashboardFrom(o: RunCliOptions): RunSettings["dashboard"] {
+  const token = tokenSource(o);
+  const liveness = livenessFrom(o);
+  const ca = o.dashboardCa ? dashboardCaFrom(o.dashboardCa) : undefined;
+  if (ca && !o.dashboard?.startsWith("wss://"))
+    throw new InvalidArgumentError(
+      "--dashboard-ca (IPMASQ_DASHBOARD_CA) is for a wss:// --dashboard URL; this one is not",
+    );
+  if (o.dashboard === undefined) return undefined;
+  return {
+    url: o.dashboard,
+    liveness,
+    ...(token !== undefined ? { token } : {}),
+    ...(ca ? { ca } : {}),
+  };
+}
+
+/** The agent's dashboard link from the settings: the liveness policy, and the CA for wss://. */
+export function agentDashboard(d: RunSettings["dashboard"]): DashboardOptions | undefined {
+  if (!d) return undefined;
+  const link = { liveness: d.liveness, ...(d.ca ? { ws: { ca: d.ca } } : {}) };
+  return { url: d.url, ...(d.token !== undefined ? { token: d.token } : {}), link };
 }

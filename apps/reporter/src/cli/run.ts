@@ -8,8 +8,10 @@ import type { Backend } from "../backend/types.js";
 import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { createLogger, type Logger } from "../log.js";
 import { addAgentFlagOptions } from "./flags.js";
+import { EXIT_ERROR, EXIT_OK, exitCodesHelp } from "./io.js";
 import {
   addRunOptions,
+  agentDashboard,
   type RunCliOptions,
   type RunSettings,
   runSettingsFrom,
@@ -31,7 +33,14 @@ export function registerRun(program: Command): void {
     .description(
       "run the node reporter: report the rules to the dashboard and enforce the desired config",
     )
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([
+        [EXIT_OK, "stopped by SIGTERM or SIGINT (the node's rules stay as they are)"],
+        [EXIT_ERROR, "bad options (named on stderr), or the reporter could not start"],
+      ]),
+    );
   addAgentFlagOptions(addRunOptions(cmd)).action(async (opts: RunCliOptions) => {
     const settings = runSettingsFrom(opts);
     const log = createLogger({ level: settings.logLevel, base: { node: settings.nodeName } });
@@ -76,7 +85,7 @@ export async function runUntilSignalled(s: RunSettings, log: Logger): Promise<vo
     stateDir: s.stateDir,
     configFile: s.configFile,
     fileCheckMs: s.pollIntervalMs,
-    dashboard: s.dashboard,
+    dashboard: agentDashboard(s.dashboard),
     metricsPort: s.metricsPort,
     staleReadMs: Math.max(60_000, 3 * s.pollIntervalMs),
     logger: log,

@@ -4,7 +4,15 @@
 import { writeFile } from "node:fs/promises";
 import { nodeToken } from "@masq/shared/node-token";
 import type { Command } from "commander";
-import { CliExit, type CliIO, EXIT_ERROR, readInput } from "./io.js";
+import {
+  CliExit,
+  type CliIO,
+  ERROR_EXIT,
+  EXIT_ERROR,
+  EXIT_OK,
+  exitCodesHelp,
+  readInput,
+} from "./io.js";
 
 interface TokenOptions {
   node: string;
@@ -31,6 +39,7 @@ export function registerToken(program: Command, io: CliIO): void {
     )
     .option("--out <file>", "write the token to this file (mode 0600) instead of stdout")
     .addHelpText("after", HELP)
+    .addHelpText("after", exitCodesHelp([[EXIT_OK, "the token printed or written"], ERROR_EXIT]))
     .action(async (opts: TokenOptions) => {
       const secret = (await readInput(io, opts.secretFile)).trim();
       if (!secret) throw new CliExit(EXIT_ERROR, `${opts.secretFile} holds no secret`);

@@ -11,7 +11,7 @@ import type { Command } from "commander";
 import { readConfigDir } from "../enforce/config-dir.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatIssues } from "./format.js";
-import { CliExit, type CliIO, EXIT_ERROR, readInput } from "./io.js";
+import { CliExit, type CliIO, EXIT_ERROR, EXIT_OK, exitCodesHelp, readInput } from "./io.js";
 
 const HELP = `
 Examples:
@@ -35,7 +35,14 @@ export function registerValidate(program: Command, io: CliIO): void {
       "ip-masq-agent config (YAML or JSON); a directory: its ip-masq* files merged; - for stdin",
     )
     .option("--json", "print {valid, errors, warnings, config} as JSON")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([
+        [EXIT_OK, "valid (warnings on stderr)"],
+        [EXIT_ERROR, "invalid (every error named), or the config could not be read"],
+      ]),
+    );
   addAgentFlagOptions(cmd).action(async (opts: ValidateOptions) => {
     const flags = agentFlagsFrom(opts);
     const r = await parseConfigAt(io, opts.config, flags);

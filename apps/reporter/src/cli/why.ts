@@ -9,7 +9,7 @@ import {
 import { type Command, InvalidArgumentError } from "commander";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatVerdict } from "./format-path.js";
-import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
+import { CliExit, type CliIO, ERROR_EXIT, EXIT_ERROR, exitCodesHelp } from "./io.js";
 import { addBackendOption, type BackendOption, nftSource, nftWhy } from "./nft-source.js";
 import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
 
@@ -45,13 +45,6 @@ ports, source, interfaces, marks, ipsets, conntrack state, …) makes the answer
 each branch is shown with its conditions. The destination is taken to be non-local (the
 agent's own "! --dst-type LOCAL" is true for pod traffic to a remote address).
 
-Exit codes:
-  0   masqueraded (on every branch)
-  10  not masqueraded (on every branch)
-  11  it depends on the packet, or the rules read cannot say (a chain not in the input,
-      POSTROUTING not in the input, a bound hit)
-  1   error
-
 Examples:
   iptables-save -t nat | ipmasq why 8.8.8.8 --from -
   ipmasq why 10.20.30.40 --source 10.100.64.70 --mark 0 --from node.save
@@ -77,7 +70,19 @@ export function registerWhy(program: Command, io: CliIO): void {
       integer("--mark", 0xffffffff),
     )
     .option("--json", "print the verdict as JSON")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    .addHelpText(
+      "after",
+      exitCodesHelp([
+        [EXIT_MASQUERADED, "masqueraded (on every branch)"],
+        [EXIT_NOT_MASQUERADED, "not masqueraded (on every branch)"],
+        [
+          EXIT_DEPENDS,
+          "it depends on the packet, or the rules read cannot say (a chain not in the input,\nPOSTROUTING not in the input, a bound hit)",
+        ],
+        ERROR_EXIT,
+      ]),
+    );
   addAgentFlagOptions(addBackendOption(addSourceOptions(cmd))).action(
     async (ip: string, opts: WhyOptions) => {
       const parsed = parseIp(ip);

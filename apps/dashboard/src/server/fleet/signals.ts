@@ -53,5 +53,9 @@ export interface SignalRecorder {
   rolloutFinished(r: RolloutRef): void;
   /** Counts what became of each recorded signal (ipmasq_kube_events_total). */
   countResults(fn: (result: string) => void): void;
+  /** Told each wait (ms) of a write for the Event rate limit (ipmasq_kube_event_wait_seconds_total). */
+  countWaits?(fn: (ms: number) => void): void;
+  /** Events waiting to be written now (ipmasq_kube_events_queued). */
+  queued?(): number;
   close(): Promise<void>;
 }

@@ -41,7 +41,16 @@ export interface GatewayOptions {
   claimProbeMs: number;
   /** What one connection may send before it is paused (default DEFAULT_BUDGET). */
   budget?: BudgetOptions;
+  /** Upgrades whose token is being checked at once (default MAX_PENDING_AUTH). */
+  maxPendingAuth?: number;
 }
+
+/**
+ * Upgrades whose token is being checked at once. Past it a connect is refused with 503 and
+ * the reporter retries with its backoff: in a connect storm (a replica's death moves thousands
+ * of reporters) at most this many TokenReviews wait for the API server's capped connections.
+ */
+export const MAX_PENDING_AUTH = 4096;
 
 /** Messages a connection may send while its claim on the node is being decided. */
 const MAX_HELD = 16;
@@ -67,6 +76,8 @@ export class ReporterGateway {
   private readonly conflictNoted = new Map<string, number>();
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
+  /** Upgrades waiting for their token's check. */
+  private authenticating = 0;
 
   constructor(private readonly opts: GatewayOptions) {
     this.claims = new NodeClaims(opts.claimProbeMs);
@@ -84,7 +95,15 @@ export class ReporterGateway {
       this.refuse(socket, 401, "send the reporter token as Authorization: Bearer <token>");
       return;
     }
-    this.opts.auth.authenticate(token).then(
+    const max = this.opts.maxPendingAuth ?? MAX_PENDING_AUTH;
+    if (this.authenticating >= max) {
+      const why = `${max} reporter connections are being authenticated already; retry`;
+      this.refuse(socket, 503, why, "busy");
+      return;
+    }
+    this.authenticating++;
+    const checked = this.opts.auth.authenticate(token).finally(() => this.authenticating--);
+    checked.then(
       (auth) => {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
         if (socket.destroyed) return;
@@ -105,11 +124,13 @@ export class ReporterGateway {
     for (const ws of this.wss.clients) ws.terminate();
   }
 
-  private refuse(socket: Duplex, status: number, reason: string): void {
+  private refuse(socket: Duplex, status: number, reason: string, label?: "busy"): void {
     this.opts.metrics.reporterRejected.inc({
-      reason: status === 503 ? "auth-unavailable" : "auth",
+      reason: label ?? (status === 503 ? "auth-unavailable" : "auth"),
     });
-    this.opts.log.warn({ status, reason }, "reporter connection refused");
+    // A storm refuses thousands at once: one line each at debug, the counter says how many.
+    if (label === "busy") this.opts.log.debug({ status, reason }, "reporter connection refused");
+    else this.opts.log.warn({ status, reason }, "reporter connection refused");
     if (socket.destroyed) return;
     const body = JSON.stringify({ error: reason });
     const text =

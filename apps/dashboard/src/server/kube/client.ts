@@ -19,8 +19,9 @@ export interface KubeClients {
   watch: Watch;
 }
 
-export function kubeClients(kc: KubeConfig): KubeClients {
-  reuseConnections(kc);
+/** `connections`: per API server origin for ordinary requests (kube/connection-reuse.ts). */
+export function kubeClients(kc: KubeConfig, connections?: number): KubeClients {
+  reuseConnections(kc, connections);
   const watch = new Watch(kc);
   // API servers send bookmarks about once a minute; the 30 s default inactivity timeout would
   // relist needlessly. The field is private in the typings but read on every watch.

@@ -4,6 +4,12 @@
 // one (strategic merge; created anew when the earlier one is gone). Transport errors are
 // retried up to 12 tries, 10 s apart (the first wait jittered); an API error is final.
 // The queue holds 1,000 events; past that new ones are dropped, as the broadcaster does.
+// Every request (create or patch) first takes a token of one bucket per recorder, 50/s with a
+// burst of 100 by default: kubelet's event client, whose rest.Config QPS/Burst come from
+// eventRecordQPS/eventBurst (cmd/kubelet/app/server.go; defaults in
+// pkg/kubelet/apis/config/v1beta1/defaults.go) and whose client-go rate limiter waits for a
+// token (rest.Request tryThrottle, flowcontrol.NewTokenBucketRateLimiter). The worker waits,
+// so a burst of events fills the bounded queue and the excess is dropped, never written.
 // One departure from client-go: the spam filter drops events, and a dropped last word (a node
 // flapping, then Healed) would leave `kubectl describe` showing a state that is over. So the
 // latest throttled event of each object is kept (bounded) and recorded again once the filter
@@ -16,6 +22,7 @@ import {
 } from "@kubernetes/client-node";
 import { retryDelay } from "@masq/shared";
 import type { Logger } from "pino";
+import { TokenBucket } from "../util/token-bucket.js";
 import { type KubeClients, statusCode } from "./client.js";
 import {
   CORRELATOR_DEFAULTS,
@@ -44,8 +51,17 @@ export interface EventRecorderOptions {
   /** Wait between tries in ms (client-go defaultSleepDuration). */
   retryMs?: number;
   correlator?: Partial<CorrelatorOptions>;
+  /** Event API requests a second (kubelet eventRecordQPS, default 50). */
+  writesPerSecond?: number;
+  /** Requests allowed at once before the rate applies (kubelet eventBurst, default 100). */
+  writeBurst?: number;
+  /** Told the milliseconds a request waited for the write rate limit (metrics). */
+  onWait?: (ms: number) => void;
   now?: () => number;
 }
+
+/** kubelet's defaults for its event client: eventRecordQPS 50, eventBurst 100. */
+export const EVENT_WRITE_DEFAULTS = { writesPerSecond: 50, writeBurst: 100 } as const;
 
 /** Objects whose last throttled event is kept for a later try (beyond: the oldest is dropped). */
 const MAX_TRAILING = 4096;
@@ -68,6 +84,8 @@ interface Queued {
 export class KubeEventRecorder {
   private readonly queue: Queued[] = [];
   private readonly correlator: EventCorrelator;
+  /** Every create/patch request takes one token first (kubelet's event client QPS/burst). */
+  private readonly writes: TokenBucket;
   private readonly now: () => number;
   private running: Promise<void> | undefined;
   private closed = false;
@@ -77,11 +95,24 @@ export class KubeEventRecorder {
   private trailingTimer: NodeJS.Timeout | undefined;
   /** Told what became of each event (metrics); settable after construction. */
   onResult: ((r: EventResult) => void) | undefined;
+  /** Told how long a request waited for the write rate limit (metrics); settable. */
+  onWait: ((ms: number) => void) | undefined;
 
   constructor(private readonly o: EventRecorderOptions) {
     this.now = o.now ?? Date.now;
     this.onResult = o.onResult;
+    this.onWait = o.onWait;
     this.correlator = new EventCorrelator(o.correlator, this.now);
+    this.writes = new TokenBucket(
+      o.writesPerSecond ?? EVENT_WRITE_DEFAULTS.writesPerSecond,
+      o.writeBurst ?? EVENT_WRITE_DEFAULTS.writeBurst,
+      this.now,
+    );
+  }
+
+  /** Events waiting to be written (at most maxQueued). */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /**
@@ -183,6 +214,7 @@ export class KubeEventRecorder {
     let err: unknown;
     if (patch) {
       try {
+        await this.throttle();
         const out = await core.patchNamespacedEvent(
           { name: e.name, namespace: e.namespace, body: patch },
           setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
@@ -195,6 +227,7 @@ export class KubeEventRecorder {
     }
     if (!patch || statusCode(err) === 404) {
       try {
+        await this.throttle();
         const body = toCoreEvent({ ...e, resourceVersion: undefined });
         const out = await core.createNamespacedEvent({ namespace: e.namespace, body });
         this.remember(out, e);
@@ -244,6 +277,16 @@ export class KubeEventRecorder {
       this.queue.push({ ...q, at: this.now(), replay: true });
     }
     this.running ??= this.drain();
+  }
+
+  /** Waits for a token of the write rate limit (a close ends the wait). */
+  private async throttle(): Promise<void> {
+    const start = this.now();
+    for (let ms = this.writes.waitMs(); ms > 0 && !this.closed; ms = this.writes.waitMs())
+      await this.sleep(ms);
+    this.writes.take();
+    const waited = this.now() - start;
+    if (waited > 0) this.onWait?.(waited);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -11,6 +11,8 @@ function recorded(signals: FleetSignal[]): string[] {
   const out: string[] = [];
   const recorder = {
     onResult: undefined,
+    onWait: undefined,
+    queued: 0,
     close: async () => {},
     record(ref: V1ObjectReference | (() => unknown), type: EventType, reason: string) {
       out.push(`${typeof ref === "function" ? "ConfigMap" : ref.kind}/${type}/${reason}`);

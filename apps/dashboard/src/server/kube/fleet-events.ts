@@ -20,7 +20,10 @@ export class FleetEvents implements SignalRecorder {
   private uid: { value?: string; at: number } | undefined;
 
   constructor(
-    private readonly recorder: Pick<KubeEventRecorder, "record" | "close" | "onResult">,
+    private readonly recorder: Pick<
+      KubeEventRecorder,
+      "record" | "close" | "onResult" | "onWait" | "queued"
+    >,
     private readonly clients: KubeClients,
     private readonly configMap: ObjectRef,
     private readonly log: Logger,
@@ -29,6 +32,14 @@ export class FleetEvents implements SignalRecorder {
 
   countResults(fn: (result: string) => void): void {
     this.recorder.onResult = fn;
+  }
+
+  countWaits(fn: (ms: number) => void): void {
+    this.recorder.onWait = fn;
+  }
+
+  queued(): number {
+    return this.recorder.queued;
   }
 
   close(): Promise<void> {

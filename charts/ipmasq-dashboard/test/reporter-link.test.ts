@@ -1,0 +1,196 @@
+// The link settings the chart passes (issue 17): the reporters' liveness timings, a CA bundle for
+// a privately signed `wss://` proxy, the dashboard's heartbeat, its Event write rate and its
+// connections to the API server; each read back through the apps' own parsers.
+//
+// Run: npx vitest run --project integration charts/ipmasq-dashboard/test/reporter-link.test.ts
+import { parseEnv } from "@masq/dashboard/env";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  CHART,
+  container,
+  ensureHelm,
+  envOf,
+  envValue,
+  helm,
+  KUBE_VERSION,
+  type Manifest,
+  render,
+  reporterSettings,
+  template,
+  type Volume,
+  valueArgs,
+} from "./helpers/render.js";
+
+const NS = "kube-system";
+const WSS = "reporter.dashboardURL=wss://ipmasq-reporters.example.com/api/reporter";
+const caVolume = (m: Manifest) =>
+  (m.reporter.spec.template.spec.volumes as (Volume & { secret?: unknown })[]).find(
+    (v) => v.name === "dashboard-ca",
+  );
+const caMount = (m: Manifest) =>
+  container(m.reporter).volumeMounts?.find((v) => v.name === "dashboard-ca");
+
+beforeAll(() => ensureHelm());
+
+describe("reporter link values", () => {
+  it("defaults: no CA mounted, the reporter's liveness defaults, heartbeat 10 s, kubelet's Event rate, 32 connections", () => {
+    const m = render({ namespace: NS, valuesFiles: [] });
+    expect(caVolume(m)).toBeUndefined();
+    expect(caMount(m)).toBeUndefined();
+    expect(envValue(container(m.reporter), "IPMASQ_DASHBOARD_CA")).toBeUndefined();
+    const r = reporterSettings(container(m.reporter));
+    expect(r.dashboard?.liveness).toEqual({
+      pingIdleMs: 1_500,
+      deadAfterMs: 5_000,
+      hedgeMs: 1_500,
+    });
+    expect(r.dashboard?.ca).toBeUndefined();
+    const d = parseEnv(envOf(container(m.dashboard)));
+    expect(d).toMatchObject({
+      IPMASQ_HEARTBEAT_INTERVAL: 10_000,
+      IPMASQ_EVENT_QPS: 50,
+      IPMASQ_EVENT_BURST: 100,
+      IPMASQ_KUBE_API_CONNECTIONS: 32,
+    });
+  });
+
+  it("passes liveness, heartbeat, Event rate and connections through to both parsers", () => {
+    const set = [
+      "reporter.liveness.pingIdle=5s",
+      "reporter.liveness.deadAfter=15s",
+      "reporter.liveness.hedge=2s",
+      "dashboard.heartbeatInterval=30s",
+      "dashboard.eventQPS=10",
+      "dashboard.eventBurst=20",
+      "dashboard.kubeAPIConnections=64",
+    ];
+    const m = render({ namespace: NS, valuesFiles: [], set });
+    expect(reporterSettings(container(m.reporter)).dashboard?.liveness).toEqual({
+      pingIdleMs: 5_000,
+      deadAfterMs: 15_000,
+      hedgeMs: 2_000,
+    });
+    expect(parseEnv(envOf(container(m.dashboard)))).toMatchObject({
+      IPMASQ_HEARTBEAT_INTERVAL: 30_000,
+      IPMASQ_EVENT_QPS: 10,
+      IPMASQ_EVENT_BURST: 20,
+      IPMASQ_KUBE_API_CONNECTIONS: 64,
+    });
+  });
+
+  it("a dead-after not above the ping idle time renders, and the reporter refuses it naming both", () => {
+    const set = ["reporter.liveness.pingIdle=5s", "reporter.liveness.deadAfter=5s"];
+    const m = render({ namespace: NS, valuesFiles: [], set });
+    expect(() => reporterSettings(container(m.reporter))).toThrow(
+      /--liveness-dead-after \(IPMASQ_LIVENESS_DEAD_AFTER\) 5s must exceed --liveness-ping-idle 5s/,
+    );
+  });
+
+  const withCa = [
+    {
+      desc: "a Secret's ca.crt",
+      set: [WSS, "reporter.dashboardCA.secretName=corp-ca"],
+      source: { secret: { secretName: "corp-ca", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+      file: "/etc/ipmasq/dashboard-ca/ca.crt",
+    },
+    {
+      desc: "a ConfigMap's own key (e.g. a trust-manager bundle)",
+      set: [
+        WSS,
+        "reporter.dashboardCA.configMapName=corp-bundle",
+        "reporter.dashboardCA.key=trust.pem",
+      ],
+      source: {
+        configMap: { name: "corp-bundle", items: [{ key: "trust.pem", path: "trust.pem" }] },
+      },
+      file: "/etc/ipmasq/dashboard-ca/trust.pem",
+    },
+  ];
+  for (const c of withCa)
+    it(`mounts ${c.desc} read-only and points the reporter's --dashboard-ca at it`, () => {
+      const m = render({ namespace: NS, valuesFiles: [], set: c.set });
+      expect(caVolume(m)).toEqual({ name: "dashboard-ca", ...c.source });
+      expect(caMount(m)).toEqual({
+        name: "dashboard-ca",
+        mountPath: "/etc/ipmasq/dashboard-ca",
+        readOnly: true,
+      });
+      expect(envValue(container(m.reporter), "IPMASQ_DASHBOARD_CA")).toBe(c.file);
+      // The reporter's own parser reads exactly that file (absent here: no kubelet mounted it).
+      expect(() => reporterSettings(container(m.reporter))).toThrow(
+        new RegExp(`--dashboard-ca \\(IPMASQ_DASHBOARD_CA\\) ${c.file}: ENOENT`),
+      );
+      const lint = helm([
+        "lint",
+        CHART,
+        "--strict",
+        "--namespace",
+        NS,
+        "--kube-version",
+        KUBE_VERSION,
+        ...valueArgs({ valuesFiles: [], set: c.set }),
+      ]);
+      expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    });
+
+  const windows = [
+    "windows.enabled=true",
+    "windows.cniConfigPath=C:\\etc\\cni\\net.d\\10-flannel.conf",
+    "reporter.dashboardCA.secretName=corp-ca",
+    WSS,
+  ];
+  it("mounts it into the Windows reporters too when their URL is wss://", () => {
+    const m = render({ namespace: NS, valuesFiles: [], set: windows });
+    const w = m.windowsReporter!;
+    const file = "/etc/ipmasq/dashboard-ca/ca.crt";
+    expect(envValue(container(w), "IPMASQ_DASHBOARD_CA")).toBe(file);
+    expect(container(w).volumeMounts).toContainEqual({
+      name: "dashboard-ca",
+      mountPath: "/etc/ipmasq/dashboard-ca",
+      readOnly: true,
+    });
+    expect(w.spec.template.spec.volumes).toContainEqual(
+      expect.objectContaining({ name: "dashboard-ca", secret: expect.anything() }),
+    );
+    expect(() => reporterSettings(container(w))).toThrow(/IPMASQ_DASHBOARD_CA\) .*ca\.crt: ENOENT/);
+  });
+
+  it("not into Windows reporters pointed at a ws:// URL of their own (they would refuse it)", () => {
+    const set = [...windows, "windows.dashboardURL=ws://10.0.0.10:3000/api/reporter"];
+    const m = render({ namespace: NS, valuesFiles: [], set });
+    const w = m.windowsReporter!;
+    expect(envValue(container(w), "IPMASQ_DASHBOARD_CA")).toBeUndefined();
+    expect(container(w).volumeMounts?.some((v) => v.name === "dashboard-ca")).toBe(false);
+    expect(reporterSettings(container(w)).dashboard?.url).toBe("ws://10.0.0.10:3000/api/reporter");
+    expect(envValue(container(m.reporter), "IPMASQ_DASHBOARD_CA")).toBeDefined();
+  });
+
+  const refused = [
+    {
+      desc: "a Secret and a ConfigMap at once",
+      set: [WSS, "reporter.dashboardCA.secretName=a", "reporter.dashboardCA.configMapName=b"],
+      want: "reporter.dashboardCA: set secretName or configMapName, not both",
+    },
+    {
+      desc: "a CA for a ws:// URL (the default one)",
+      set: ["reporter.dashboardCA.secretName=a"],
+      want: "reporter.dashboardCA is for a wss:// reporter.dashboardURL",
+    },
+    {
+      desc: "a key that is not a ConfigMap/Secret key",
+      set: [WSS, "reporter.dashboardCA.secretName=a", "reporter.dashboardCA.key=../etc/passwd"],
+      want: "dashboardCA",
+    },
+    {
+      desc: "a liveness value that is not a duration",
+      set: ["reporter.liveness.pingIdle=soon"],
+      want: "pingIdle",
+    },
+  ];
+  for (const c of refused)
+    it(`refuses ${c.desc}`, () => {
+      const r = template({ namespace: NS, valuesFiles: [], set: c.set });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(c.want);
+    });
+});
