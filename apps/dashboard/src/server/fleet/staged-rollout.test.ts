@@ -1754,3 +1754,73 @@ describe("a staged rollout whose state could not be persisted or followed", () =
     expect(follower.staged.view()).toBeNull();
   });
 });
+
+describe("break6: a hand-edited rollout.json", () => {
+  const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+  const thirds: WavesStrategy = { ...WAVES, waves: [50, 100] };
+  const order = [...ten].sort(compareNodeOrder);
+  async function edited(edit: (current: Record<string, unknown>) => void) {
+    const t = setup(ten);
+    t.save(v2, thirds);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    const state = structuredClone(t.saved.at(-1)) as { current: Record<string, unknown> };
+    edit(state.current);
+    t.saved.push(state);
+    const pushed: string[] = [];
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: {
+        loadRollout: async () => t.saved.at(-1)!,
+        saveRollout: async (x) => void t.saved.push(x),
+      },
+      // With replicas (the nodes other replicas hold: none here), the owner says what it began.
+      remote: remote([]),
+    });
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo: (n) => void pushed.push(...n),
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    return { t, again, pushed };
+  }
+
+  it("boundaries for fewer waves than the rollout has: no crash, nothing released early", async () => {
+    const { again } = await edited((c) => {
+      (c.bounds as { last: unknown[] }).last = [order[0], order[9]];
+    });
+    expect(() => again.promote("bob", false)).not.toThrow();
+    expect(() => again.view()).not.toThrow();
+    expect(() => again.promote("bob", false)).not.toThrow();
+    expect(() => again.tick()).not.toThrow();
+  });
+
+  it("a step past the last wave: no crash", async () => {
+    const { again } = await edited((c) => {
+      (c.core as { step: number }).step = 7;
+    });
+    expect(() => again.view()).not.toThrow();
+    expect(() => again.tick()).not.toThrow();
+  });
+
+  it("a state the schema refuses (a key added by hand) read by an owner restarting: not overwritten with 'begun at once', said in problems()", async () => {
+    const { t, again } = await edited((c) => {
+      c.note = "paused by ops, see ticket 123";
+    });
+    const before = t.saved.length;
+    await again.flush();
+    // Taken as "no rollout", the owner wrote `begun: 2` over it: every follower then sent the
+    // nodes of waves never released the revision at once, and the rollout was gone for good.
+    expect(t.saved.length).toBe(before);
+    expect((t.saved.at(-1) as { current: { note?: string } }).current.note).toBeDefined();
+    expect(again.problems().join()).toMatch(
+      /rollout\.json is not a rollout state: current: .*note/,
+    );
+  });
+});

@@ -1035,9 +1035,13 @@ export class StagedRollouts {
     if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) {
-      // Read, but not a state (a hand edit): the replica goes on with the state it followed.
+      // Read, but not a state (a hand edit): as a read that failed (problems() says so), the
+      // replica goes on with the state it followed and writes nothing over it. Taken as "no
+      // rollout" (break6), an owner restarting said the revision begun at once, overwriting it:
+      // every replica then sent every wave's nodes the revision not released yet.
+      this.readError = notAStateReason(parsed.error.issues[0]);
       this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return { read: true };
+      return { read: false };
     }
     this.past = parsed.data.past;
     const { performed, performedBefore } = parsed.data;
@@ -1617,4 +1621,11 @@ function waveNames(from: number, to: number): string {
 function describeStart(s: StagedState): string {
   const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
   return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
+}
+
+/** Why rollout.json is no rollout state: its first schema issue, for problems(). */
+function notAStateReason(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return "rollout.json is not a rollout state";
+  const at = issue.path.map(String).join(".") || "(top)";
+  return `rollout.json is not a rollout state: ${at}: ${issue.message}`;
 }
