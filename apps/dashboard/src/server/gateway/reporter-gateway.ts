@@ -70,7 +70,7 @@ export class ReporterGateway {
   private readonly lastHeard = new Map<WebSocket, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly sweepMs: number;
-  /** When the silence sweep last ran (epoch ms): a late one judges nothing (silence-sweep.ts). */
+  /** When the silence sweep last ran (epoch ms): a late one judges by it (silence-sweep.ts). */
   private lastSweep: number;
   private readonly claims: NodeClaims;
   private readonly conflictNoted = new Map<string, number>();
