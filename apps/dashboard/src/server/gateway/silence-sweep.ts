@@ -19,7 +19,7 @@ export interface SweepResult<K> {
 }
 
 /**
- * The connections to drop at `now` (epoch ms): those last heard before `now - limitMs`; when
+ * The connections to drop at `now` (ms of a monotonic clock): those last heard before `now - limitMs`; when
  * this sweep runs late (more than 2 × `intervalMs` after `previousSweep`), those last heard
  * before `previousSweep - limitMs`, so heartbeats waiting unread since then spare theirs.
  */
