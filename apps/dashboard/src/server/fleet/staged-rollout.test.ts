@@ -1902,3 +1902,35 @@ describe("break6: an owner that waited for the NodeMasquerade list", () => {
     await until(() => again.view()?.phase === "paused");
   });
 });
+
+describe("break6: a canary selector matching 1,001 nodes when the owner cuts (1,000 when saved)", () => {
+  it("does not roll the revision out at once: the canary keeps 1,000 names, the rest wait for later waves", async () => {
+    const canary = Array.from({ length: 1001 }, (_, i) => `c-${i}`);
+    const others = ["main-a", "main-b", "main-c"];
+    const labels = async (names: readonly string[]) =>
+      new Map(names.map((n) => [n, { pool: n.startsWith("c-") ? "canary" : "main" }]));
+    const t = setup([...canary, ...others], [], { reason: null }, { remote: remote([]), labels });
+    const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+    // Saved on a replica that saw 1,000 matching nodes; the owner cuts over 1,001.
+    t.save(v2, { kind: "all-at-once" }, selector);
+    await until(
+      () => t.staged.view() !== null || t.staged.desiredFor("main-a", v2)?.revision === 2,
+    );
+    for (const n of others) expect(t.staged.desiredFor(n, v2)?.revision, n).toBe(1);
+    const v = t.staged.view()!;
+    expect(v.waves[0]!.total).toBe(1000);
+    expect(v.waves[0]!.total + v.waves[1]!.total).toBe(1004);
+    // Every replica and a restart place the one left out of the canary alike (late, never early).
+    await t.staged.flush();
+    const again = await restartedFrom(
+      t,
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    const left = canary.find((n) => t.staged.placeOf(n)?.wave !== 0)!;
+    expect(t.staged.desiredFor(left, v2)?.revision).toBe(1);
+    expect(again.desiredFor(left, v2)?.revision).toBe(1);
+    expect(again.placeOf(left)?.wave).toBe(t.staged.placeOf(left)?.wave);
+    expect(again.view()!.waves[0]!.total).toBe(1000);
+  });
+});

@@ -9,6 +9,8 @@ import { randomUUID } from "node:crypto";
 import {
   assignWaves,
   boundsOf,
+  compareNodeOrder,
+  MAX_CANARY_NAMES,
   type NodeRolloutPlace,
   placeByBounds,
   type RolloutEffect,
@@ -623,6 +625,8 @@ export class StagedRollouts {
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
+    trimCanary(waves, strategy);
+    trimCanary(observe, strategy);
     const cut = cutBounds(waves, observe, strategy);
     const tooBig =
       "error" in cut
@@ -1602,7 +1606,8 @@ function canonical(v: unknown): string {
 
 /**
  * The boundaries of a cut for the state, or why it cannot be kept (a selector canary matching
- * more nodes than a rollout may list: the change then rolls out at once, as before the cut).
+ * more nodes than a rollout may list; trimCanary keeps a cut from that: the change would then
+ * roll out at once).
  */
 function cutBounds(
   waves: string[][],
@@ -1614,6 +1619,21 @@ function cutBounds(
   } catch (e) {
     return { error: (e as Error).message };
   }
+}
+
+/**
+ * A selector canary matching more nodes than a rollout keeps by name (a save checked against
+ * at most that many, then nodes joined or were seen by the owner only): its first
+ * MAX_CANARY_NAMES in the stable hash order stay the canary, the others are placed by the
+ * boundaries as every replica and a restart will place them (a later wave: late, never early).
+ * It rolled the revision out at once before (break6): every wave's nodes got it unreleased.
+ */
+function trimCanary(waves: string[][], s: WavesStrategy): void {
+  if (!("selector" in s.canary) || (waves[0]?.length ?? 0) <= MAX_CANARY_NAMES) return;
+  const sorted = [...waves[0]!].sort(compareNodeOrder);
+  waves[0] = sorted.slice(0, MAX_CANARY_NAMES);
+  const place = placeByBounds(s, boundsOf(waves, s));
+  for (const name of sorted.slice(MAX_CANARY_NAMES)) waves[place({ name })]!.push(name);
 }
 
 /** Tells each name in exactly one of `a` and `b`. */
