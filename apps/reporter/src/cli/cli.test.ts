@@ -764,6 +764,11 @@ describe("break6: ipmasq run refuses a bad option with its reason on stderr", ()
     { args: ["--dashboard-ca", join(dir, "missing.pem")], want: /--dashboard-ca .*ENOENT/ },
     { args: ["--poll-interval", "1ms"], want: /--poll-interval must be at least 100ms/ },
   ];
+  it("an agent flag refused by its schema in another command (render) is said too", async () => {
+    const r = await run(["render", "--config", data("default.yaml"), "--masq-chain", "bad chain!"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid agent flags/);
+  });
   it.each(cases)("$args", async ({ args, want }) => {
     const r = await run([...base, ...args]);
     // It exited 1 with nothing on stderr: the reason was thrown as commander's

@@ -1,14 +1,14 @@
 // `ipmasq run`: the node daemon. Runs until SIGTERM/SIGINT, then stops cleanly (the monitor
 // child, the link and the metrics port are closed; the node's rules stay as they are). With
 // --windows-cni FILE it manages that CNI config's OutBoundNAT ExceptionList instead of iptables.
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { createAgent } from "../agent.js";
 import { createLinuxNodeBackend } from "../backend/linux.js";
 import type { Backend } from "../backend/types.js";
 import { createWindowsCniBackend } from "../backend/windows-cni.js";
 import { createLogger, type Logger } from "../log.js";
 import { addAgentFlagOptions } from "./flags.js";
-import { CliExit, EXIT_ERROR, EXIT_OK, exitCodesHelp } from "./io.js";
+import { EXIT_ERROR, EXIT_OK, exitCodesHelp } from "./io.js";
 import {
   addRunOptions,
   agentDashboard,
@@ -42,26 +42,10 @@ export function registerRun(program: Command): void {
       ]),
     );
   addAgentFlagOptions(addRunOptions(cmd)).action(async (opts: RunCliOptions) => {
-    const settings = settingsOrExit(opts);
+    const settings = runSettingsFrom(opts);
     const log = createLogger({ level: settings.logLevel, base: { node: settings.nodeName } });
     await runUntilSignalled(settings, log);
   });
-}
-
-/**
- * The settings, or exit 1 naming the bad option on stderr. The checks throw commander's
- * InvalidArgumentError, which runCli takes for one commander printed itself (its own parse
- * errors are): thrown from here it was printed nowhere, and `ipmasq run` exited 1 silently on
- * a bad --liveness-* or --dashboard-ca value (break6).
- */
-function settingsOrExit(opts: RunCliOptions): RunSettings {
-  try {
-    return runSettingsFrom(opts);
-  } catch (e) {
-    if (e instanceof InvalidArgumentError)
-      throw new CliExit(EXIT_ERROR, `ipmasq run: ${e.message}`);
-    throw e;
-  }
 }
 
 /** The Windows CNI backend with --windows-cni, else the iptables chain or the nftables table. */
