@@ -1047,15 +1047,7 @@ export class StagedRollouts {
     if (raw === undefined) return { read: false };
     if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
-    if (!parsed.success) {
-      // Read, but not a state (a hand edit): as a read that failed (problems() says so), the
-      // replica goes on with the state it followed and writes nothing over it. Taken as "no
-      // rollout" (break6), an owner restarting said the revision begun at once, overwriting it:
-      // every replica then sent every wave's nodes the revision not released yet.
-      this.readError = notAStateReason(parsed.error.issues[0]);
-      this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return { read: false };
-    }
+    if (!parsed.success) return this.notAState(parsed.error);
     this.past = parsed.data.past;
     const { performed, performedBefore } = parsed.data;
     if (performed !== undefined) this.performed = [...(performedBefore ?? []), performed];
@@ -1084,6 +1076,22 @@ export class StagedRollouts {
       "rollout resumed",
     );
     return { read: true, begun: parsed.data.begun };
+  }
+
+  /**
+   * Read, but not a state (a hand edit): the replica goes on with the state it followed (and,
+   * owning the rollout, writes it over the edit). Having followed none (it just started), it is
+   * a read that failed (problems() says so) and nothing is written over it: taken as "no
+   * rollout" (break6), an owner restarting said the revision begun at once, overwriting the
+   * state, and every replica sent every wave the revision unreleased.
+   */
+  private notAState(error: { issues: { path: PropertyKey[]; message: string }[] }): {
+    read: boolean;
+  } {
+    this.opts.log.warn({ err: error }, "the persisted rollout state is not readable");
+    if (this.s) return { read: true };
+    this.readError = notAStateReason(error.issues[0]);
+    return { read: false };
   }
 
   private operate(
