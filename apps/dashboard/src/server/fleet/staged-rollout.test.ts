@@ -1864,6 +1864,7 @@ describe("break6: an owner restarting before it has listed the NodeMasquerades",
     again.applied(late, 2, true);
     // 9 nodes seen in wave 1, as many as it counted: without the list it was called healthy.
     expect(again.view()?.phase).toBe("progressing");
+    expect(again.problems().join()).toMatch(/NodeMasquerades .* not listed yet/);
     listed = true;
     again.remoteChanged([unseen]);
     expect(again.view()?.phase).toBe("progressing");

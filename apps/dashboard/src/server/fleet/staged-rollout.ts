@@ -332,6 +332,10 @@ export class StagedRollouts {
       out.push(
         `the staged rollout of revision ${s.revision} could not be persisted (${this.writer.lastError}): a restart of this dashboard would not resume it`,
       );
+    if (this.unlisted && this.opts.remote?.listed?.() === false)
+      out.push(
+        `the NodeMasquerades (the nodes other replicas hold) are not listed yet: no wave of the staged rollout of revision ${s.revision} is settled until they are`,
+      );
     return out;
   }
 
