@@ -109,6 +109,19 @@ describe("demo runs side by side", () => {
     expect(await demoPort(root, { ...o, pid: 4505, wanted: 3000 })).toBe(3000);
   });
 
+  it("break6: a claim another demo created and has not written its pid into yet is not taken over", async () => {
+    mkdirSync(join(root, "ports"), { recursive: true });
+    writeFileSync(join(root, "ports", "3000"), ""); // created (wx), pid not written yet
+    const got = await demoPort(root, {
+      host: "127.0.0.1",
+      alive: (pid) => pid === 4601,
+      pid: 4601,
+      free: async () => true,
+    });
+    // Read as "holder 0, gone", the claim was removed and the port taken: both demos on 3000.
+    expect(got).toBe(3001);
+  });
+
   it("finds a port in use by another program taken", async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));

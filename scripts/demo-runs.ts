@@ -2,7 +2,16 @@
 // directory and port, and cleans up after itself. A run interrupted without cleaning up (killed
 // with SIGKILL, the machine restarted) is cleaned up by the next run, which knows it is over
 // because its process is gone; a run whose process lives is never touched.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -135,21 +144,45 @@ export async function demoPort(
   throw new Error(`ports ${from}–${from + 19} are all taken on ${o.host}: set DEMO_PORT`);
 }
 
-/** Creates `ports/<port>` for `pid` unless a live process holds it (a dead one's is taken). */
+/** A claim without a pid older than this was left by a demo killed while making it. */
+const UNWRITTEN_CLAIM_MS = 10_000;
+
+/**
+ * Creates `ports/<port>` for `pid` unless a live process holds it (a dead one's is taken). The
+ * claim appears with its pid in it (written aside, then linked: link fails when it exists), and
+ * a claim without a pid (an older demo's, between its create and its write) is another demo's
+ * until it is old: taken for a dead one's, it was removed and both demos took the port (break6).
+ */
 function claimPort(root: string, port: number, pid: number, alive: (pid: number) => boolean) {
   const file = join(root, "ports", String(port));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, `${pid}\n`, { flag: "wx" });
-      return true;
-    } catch {
-      const holder = Number(readText(file)?.trim());
-      if (holder === pid) return true;
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) return false;
-      rmSync(file, { force: true }); // its demo is gone
+  const mine = `${file}.${pid}`;
+  writeFileSync(mine, `${pid}\n`);
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(mine, file);
+        return true;
+      } catch {
+        const text = readText(file)?.trim();
+        const holder = Number(text);
+        if (holder === pid) return true;
+        if (Number.isInteger(holder) && holder > 0 && alive(holder)) return false;
+        if (!text && youngerThan(file, UNWRITTEN_CLAIM_MS)) return false;
+        rmSync(file, { force: true }); // its demo is gone
+      }
     }
+    return false;
+  } finally {
+    rmSync(mine, { force: true });
   }
-  return false;
+}
+
+function youngerThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < ms;
+  } catch {
+    return false;
+  }
 }
 
 /** Removes `pid`'s claim of `port` (another process's claim stays). */

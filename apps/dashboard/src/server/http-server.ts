@@ -399,7 +399,12 @@ function createStaging(
     offlineWindowMs: o.rolloutOfflineWindowMs,
     active: o.election ? () => o.election!.isLeader() : undefined,
     refusal: o.replicas ? () => o.replicas!.stagedRefusal(o.election !== undefined) : undefined,
-    remote: o.replicas ? remoteNodesOf(() => o.replicas!.sources()) : undefined,
+    remote: o.replicas
+      ? remoteNodesOf(
+          () => o.replicas!.sources(),
+          () => o.replicas!.listed(),
+        )
+      : undefined,
     labels: o.nodeLabels,
     replica: o.replicas?.replica,
     restartUpstream: restarter

@@ -112,7 +112,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     silenceSweepsLate: new Counter({
       name: "ipmasq_reporter_silence_sweeps_late_total",
-      help: "Sweeps for silent reporter connections that ran late (this process was starved or blocked) and so dropped none",
+      help: "Sweeps for silent reporter connections that ran late (this process was starved or blocked) and so dropped only those already silent at the previous sweep",
       registers: [registry],
     }),
     reporterPaused: new Counter({

@@ -746,3 +746,34 @@ describe("ipmasq token", () => {
     expect(r.stderr).toMatch(want);
   });
 });
+
+describe("break6: ipmasq run refuses a bad option with its reason on stderr", () => {
+  const base = ["run", "--node", "n1", "--dashboard", "wss://127.0.0.1:1"];
+  const dir = mkdtempSync(join(tmpdir(), "b6-ca-"));
+  const garbage = join(dir, "garbage.pem");
+  writeFileSync(garbage, "not a certificate\n");
+  const cases = [
+    { args: ["--liveness-ping-idle", "2"], want: /--liveness-ping-idle .*2 is outside 0\.5s–60s/ },
+    {
+      args: ["--liveness-ping-idle", "10s", "--liveness-dead-after", "10.5s"],
+      want: /--liveness-dead-after .*must exceed/,
+    },
+    { args: ["--liveness-hedge", "0"], want: /--liveness-hedge/ },
+    { args: ["--dashboard-ca", dir], want: /--dashboard-ca .*EISDIR/ },
+    { args: ["--dashboard-ca", garbage], want: /--dashboard-ca .*no PEM certificate/ },
+    { args: ["--dashboard-ca", join(dir, "missing.pem")], want: /--dashboard-ca .*ENOENT/ },
+    { args: ["--poll-interval", "1ms"], want: /--poll-interval must be at least 100ms/ },
+  ];
+  it("an agent flag refused by its schema in another command (render) is said too", async () => {
+    const r = await run(["render", "--config", data("default.yaml"), "--masq-chain", "bad chain!"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid agent flags/);
+  });
+  it.each(cases)("$args", async ({ args, want }) => {
+    const r = await run([...base, ...args]);
+    // It exited 1 with nothing on stderr: the reason was thrown as commander's
+    // InvalidArgumentError from the action, which runCli took for one commander had printed.
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(want);
+  });
+});

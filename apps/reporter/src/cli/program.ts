@@ -1,5 +1,5 @@
 // The `ipmasq` command line: one module per subcommand, run in-process by runCli.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerApply } from "./apply.js";
 import { registerDrift } from "./drift.js";
 import { registerInspect } from "./inspect.js";
@@ -43,6 +43,14 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (e instanceof CliExit) {
       if (e.message) io.stderr(`${e.message}\n`);
       return e.code;
+    }
+    // A check in an action throwing commander's InvalidArgumentError (a bad --liveness-*,
+    // --dashboard-ca or agent flag): commander printed nothing of it, unlike its own parse
+    // errors (thrown as plain CommanderError once printed). Unsaid, the command exited 1
+    // silently (break6).
+    if (e instanceof InvalidArgumentError) {
+      io.stderr(`ipmasq: ${e.message}\n`);
+      return EXIT_ERROR;
     }
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_ERROR;
     io.stderr(`ipmasq: ${(e as Error).message}\n`);

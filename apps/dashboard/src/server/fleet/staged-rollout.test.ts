@@ -1754,3 +1754,184 @@ describe("a staged rollout whose state could not be persisted or followed", () =
     expect(follower.staged.view()).toBeNull();
   });
 });
+
+describe("break6: a hand-edited rollout.json", () => {
+  const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+  const thirds: WavesStrategy = { ...WAVES, waves: [50, 100] };
+  const order = [...ten].sort(compareNodeOrder);
+  async function edited(edit: (current: Record<string, unknown>) => void) {
+    const t = setup(ten);
+    t.save(v2, thirds);
+    t.fleet.applyResult(t.canary, apply(2));
+    await t.staged.flush();
+    const state = structuredClone(t.saved.at(-1)) as { current: Record<string, unknown> };
+    edit(state.current);
+    t.saved.push(state);
+    const pushed: string[] = [];
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: {
+        loadRollout: async () => t.saved.at(-1)!,
+        saveRollout: async (x) => void t.saved.push(x),
+      },
+      // With replicas (the nodes other replicas hold: none here), the owner says what it began.
+      remote: remote([]),
+    });
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo: (n) => void pushed.push(...n),
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    return { t, again, pushed };
+  }
+
+  it("boundaries for fewer waves than the rollout has: no crash, nothing released early", async () => {
+    const { again } = await edited((c) => {
+      (c.bounds as { last: unknown[] }).last = [order[0], order[9]];
+    });
+    expect(() => again.promote("bob", false)).not.toThrow();
+    expect(() => again.view()).not.toThrow();
+    expect(() => again.promote("bob", false)).not.toThrow();
+    expect(() => again.tick()).not.toThrow();
+  });
+
+  it("a step past the last wave: no crash", async () => {
+    const { again } = await edited((c) => {
+      (c.core as { step: number }).step = 7;
+    });
+    expect(() => again.view()).not.toThrow();
+    expect(() => again.tick()).not.toThrow();
+  });
+
+  it("a state the schema refuses (a key added by hand) read by an owner restarting: not overwritten with 'begun at once', said in problems()", async () => {
+    const { t, again } = await edited((c) => {
+      c.note = "paused by ops, see ticket 123";
+    });
+    const before = t.saved.length;
+    await again.flush();
+    // Taken as "no rollout", the owner wrote `begun: 2` over it: every follower then sent the
+    // nodes of waves never released the revision at once, and the rollout was gone for good.
+    expect(t.saved.length).toBe(before);
+    expect((t.saved.at(-1) as { current: { note?: string } }).current.note).toBeDefined();
+    expect(again.problems().join()).toMatch(
+      /rollout\.json is not a rollout state: current: .*note/,
+    );
+  });
+});
+
+describe("break6: an owner restarting before it has listed the NodeMasquerades", () => {
+  it("does not call the last wave applied when a node joined meanwhile makes up the count of one not seen yet", async () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+    const t = setup(ten);
+    t.save(v2); // canary of 1, then wave 1 (the last)
+    t.fleet.applyResult(t.canary, apply(2));
+    t.staged.promote("bob", false);
+    await t.staged.flush();
+    const state = structuredClone(t.saved.at(-1)) as { current: { sizes: number[] } };
+    expect(state.current.sizes).toEqual([1, 9]);
+    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    // The restarted owner: `unseen` is held by another replica whose NodeMasquerade it has not
+    // listed yet (it has not applied revision 2 either); `late` joined while no owner ran, here.
+    const order = [...ten].sort(compareNodeOrder);
+    const unseen = order[9]!;
+    const late = "joined-late";
+    const nodes = new Map([...t.fleet.nodes].filter(([n]) => n !== unseen));
+    nodes.set(late, { ...t.fleet.nodes.get(order[1]!)!, name: late });
+    let listed = false;
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => state, saveRollout: async () => {} },
+      remote: {
+        list: () => (listed ? [{ name: unseen, mode: "enforce" as const }] : []),
+        status: (name) =>
+          listed && name === unseen
+            ? (remoteStatusFor({ appliedRevision: 1 }) as NodeMasqueradeStatus)
+            : undefined,
+        listed: () => listed,
+      },
+    });
+    again.attach({ nodes, pushTo() {}, revert() {}, noteEvent() {}, rolloutChanged() {} });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    again.applied(late, 2, true);
+    // 9 nodes seen in wave 1, as many as it counted: without the list it was called healthy.
+    expect(again.view()?.phase).toBe("progressing");
+    expect(again.problems().join()).toMatch(/NodeMasquerades .* not listed yet/);
+    listed = true;
+    again.remoteChanged([unseen]);
+    expect(again.view()?.phase).toBe("progressing");
+    expect(again.view()?.waves[1]).toMatchObject({ total: 10, applied: 9, pending: 1 });
+  });
+});
+
+describe("break6: an owner that waited for the NodeMasquerade list", () => {
+  it("settles the wave at the next tick once listed, when nothing else happens", async () => {
+    const t = setup();
+    t.save(v2);
+    await t.staged.flush();
+    const state = structuredClone(t.saved.at(-1));
+    t.fleet.applyResult(t.canary, apply(2));
+    let listed = false;
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => state, saveRollout: async () => {} },
+      remote: { list: () => [], status: () => undefined, listed: () => listed },
+    });
+    again.attach({
+      nodes: t.fleet.nodes,
+      pushTo() {},
+      revert() {},
+      noteEvent() {},
+      rolloutChanged() {},
+    });
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    again.applied(t.canary, 2, true);
+    expect(again.view()?.phase).toBe("progressing");
+    listed = true; // an empty list: no NodeMasquerade changed
+    again.tick();
+    await until(() => again.view()?.phase === "paused");
+  });
+});
+
+describe("break6: a canary selector matching 1,001 nodes when the owner cuts (1,000 when saved)", () => {
+  it("does not roll the revision out at once: the canary keeps 1,000 names, the rest wait for later waves", async () => {
+    const canary = Array.from({ length: 1001 }, (_, i) => `c-${i}`);
+    const others = ["main-a", "main-b", "main-c"];
+    const labels = async (names: readonly string[]) =>
+      new Map(names.map((n) => [n, { pool: n.startsWith("c-") ? "canary" : "main" }]));
+    const t = setup([...canary, ...others], [], { reason: null }, { remote: remote([]), labels });
+    const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
+    // Saved on a replica that saw 1,000 matching nodes; the owner cuts over 1,001.
+    t.save(v2, { kind: "all-at-once" }, selector);
+    await until(
+      () => t.staged.view() !== null || t.staged.desiredFor("main-a", v2)?.revision === 2,
+    );
+    for (const n of others) expect(t.staged.desiredFor(n, v2)?.revision, n).toBe(1);
+    const v = t.staged.view()!;
+    expect(v.waves[0]!.total).toBe(1000);
+    expect(v.waves[0]!.total + v.waves[1]!.total).toBe(1004);
+    // Every replica and a restart place the one left out of the canary alike (late, never early).
+    await t.staged.flush();
+    const again = await restartedFrom(
+      t,
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    const left = canary.find((n) => t.staged.placeOf(n)?.wave !== 0)!;
+    expect(t.staged.desiredFor(left, v2)?.revision).toBe(1);
+    expect(again.desiredFor(left, v2)?.revision).toBe(1);
+    expect(again.placeOf(left)?.wave).toBe(t.staged.placeOf(left)?.wave);
+    expect(again.view()!.waves[0]!.total).toBe(1000);
+  });
+});

@@ -9,6 +9,8 @@ import { randomUUID } from "node:crypto";
 import {
   assignWaves,
   boundsOf,
+  compareNodeOrder,
+  MAX_CANARY_NAMES,
   type NodeRolloutPlace,
   placeByBounds,
   type RolloutEffect,
@@ -130,6 +132,12 @@ export interface RemoteNodes {
   list(): Iterable<{ name: string; mode: "enforce" | "observe" }>;
   /** The NodeMasquerade status of a node held by another replica (undefined: held here). */
   status(name: string): NodeMasqueradeStatus | undefined;
+  /**
+   * Has the first list of NodeMasquerades been read? Until then the nodes others hold are not
+   * known, and no wave is settled: a node joined meanwhile would make up the count of one the
+   * persisted sizes hold and not seen yet (break6). Absent: always.
+   */
+  listed?(): boolean;
 }
 
 /** Labels of the named nodes (a node without a Node object is left out). */
@@ -194,6 +202,8 @@ export class StagedRollouts {
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
   private readonly suspects = new OfflineSuspects();
+  /** A settle skipped because the others' nodes were not listed yet (settled at a tick after). */
+  private unlisted = false;
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
   private readonly missing = new Map<string, number>();
   private readonly pauseListeners = new Set<PauseListener>();
@@ -321,6 +331,10 @@ export class StagedRollouts {
     if (this.writer.lastError)
       out.push(
         `the staged rollout of revision ${s.revision} could not be persisted (${this.writer.lastError}): a restart of this dashboard would not resume it`,
+      );
+    if (this.unlisted && this.opts.remote?.listed?.() === false)
+      out.push(
+        `the NodeMasquerades (the nodes other replicas hold) are not listed yet: no wave of the staged rollout of revision ${s.revision} is settled until they are`,
       );
     return out;
   }
@@ -615,6 +629,8 @@ export class StagedRollouts {
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
     const waves = assignWaves(inMode("enforce"), strategy);
     const observe = assignWaves(inMode("observe"), strategy);
+    trimCanary(waves, strategy);
+    trimCanary(observe, strategy);
     const cut = cutBounds(waves, observe, strategy);
     const tooBig =
       "error" in cut
@@ -905,6 +921,7 @@ export class StagedRollouts {
     if (!active) return;
     this.dropMissing();
     this.judgeSuspects();
+    if (this.unlisted && this.opts.remote?.listed?.() !== false) this.settle();
     if (this.heldBack && this.refusal() === null && this.suspects.size === 0) {
       this.heldBack = false;
       this.settle();
@@ -1034,11 +1051,7 @@ export class StagedRollouts {
     if (raw === undefined) return { read: false };
     if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
-    if (!parsed.success) {
-      // Read, but not a state (a hand edit): the replica goes on with the state it followed.
-      this.opts.log.warn({ err: parsed.error }, "the persisted rollout state is not readable");
-      return { read: true };
-    }
+    if (!parsed.success) return this.notAState(parsed.error);
     this.past = parsed.data.past;
     const { performed, performedBefore } = parsed.data;
     if (performed !== undefined) this.performed = [...(performedBefore ?? []), performed];
@@ -1067,6 +1080,22 @@ export class StagedRollouts {
       "rollout resumed",
     );
     return { read: true, begun: parsed.data.begun };
+  }
+
+  /**
+   * Read, but not a state (a hand edit): the replica goes on with the state it followed (and,
+   * owning the rollout, writes it over the edit). Having followed none (it just started), it is
+   * a read that failed (problems() says so) and nothing is written over it: taken as "no
+   * rollout" (break6), an owner restarting said the revision begun at once, overwriting the
+   * state, and every replica sent every wave the revision unreleased.
+   */
+  private notAState(error: { issues: { path: PropertyKey[]; message: string }[] }): {
+    read: boolean;
+  } {
+    this.opts.log.warn({ err: error }, "the persisted rollout state is not readable");
+    if (this.s) return { read: true };
+    this.readError = notAStateReason(error.issues[0]);
+    return { read: false };
   }
 
   private operate(
@@ -1217,6 +1246,10 @@ export class StagedRollouts {
     // Nodes the persisted sizes count that are not known here yet (an owner taking over
     // before it read every NodeMasquerade) are pending: the wave is not settled without them.
     for (let w = 0; w <= s.core.step; w++) if ((s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
+    // The sizes count nodes, not names: before the others' nodes are listed, one joined since
+    // (here) can stand in for one counted and not seen; settled again once listed (tick).
+    this.unlisted = this.opts.remote?.listed?.() === false;
+    if (this.unlisted) return;
     const failed = this.countFailed(s);
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
@@ -1585,7 +1618,8 @@ function canonical(v: unknown): string {
 
 /**
  * The boundaries of a cut for the state, or why it cannot be kept (a selector canary matching
- * more nodes than a rollout may list: the change then rolls out at once, as before the cut).
+ * more nodes than a rollout may list; trimCanary keeps a cut from that: the change would then
+ * roll out at once).
  */
 function cutBounds(
   waves: string[][],
@@ -1597,6 +1631,21 @@ function cutBounds(
   } catch (e) {
     return { error: (e as Error).message };
   }
+}
+
+/**
+ * A selector canary matching more nodes than a rollout keeps by name (a save checked against
+ * at most that many, then nodes joined or were seen by the owner only): its first
+ * MAX_CANARY_NAMES in the stable hash order stay the canary, the others are placed by the
+ * boundaries as every replica and a restart will place them (a later wave: late, never early).
+ * It rolled the revision out at once before (break6): every wave's nodes got it unreleased.
+ */
+function trimCanary(waves: string[][], s: WavesStrategy): void {
+  if (!("selector" in s.canary) || (waves[0]?.length ?? 0) <= MAX_CANARY_NAMES) return;
+  const sorted = [...waves[0]!].sort(compareNodeOrder);
+  waves[0] = sorted.slice(0, MAX_CANARY_NAMES);
+  const place = placeByBounds(s, boundsOf(waves, s));
+  for (const name of sorted.slice(MAX_CANARY_NAMES)) waves[place({ name })]!.push(name);
 }
 
 /** Tells each name in exactly one of `a` and `b`. */
@@ -1617,4 +1666,11 @@ function waveNames(from: number, to: number): string {
 function describeStart(s: StagedState): string {
   const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
   return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
+}
+
+/** Why rollout.json is no rollout state: its first schema issue, for problems(). */
+function notAStateReason(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return "rollout.json is not a rollout state";
+  const at = issue.path.map(String).join(".") || "(top)";
+  return `rollout.json is not a rollout state: ${at}: ${issue.message}`;
 }

@@ -53,50 +53,80 @@ const sizesSchema = z.array(count).max(MAX_ROLLOUT_WAVES + 1);
  * Every replica places a node from `bounds` (rollout-membership.ts); `sizes` says how many nodes
  * each wave held, so an owner taking over waits for those it has not seen yet.
  */
-export const stagedRecordSchema = z.strictObject({
-  version: z.literal(1),
-  resourceVersion: z.string().max(256),
-  revision,
-  previous: z
-    .preprocess(
-      fromLegacyRevisionNames,
-      z.strictObject({ resourceVersion: z.string().max(256), revision }),
-    )
-    .nullable(),
-  /**
-   * The configs of the revision rolling out and of the previous one: a merged config (several
-   * sources) is numbered anew by a restarted dashboard and is in no history, so a rollout is
-   * found again by what it rolls out, and its previous config is kept here.
-   */
-  config: masqConfigSchema.optional(),
-  previousConfig: masqConfigSchema.optional(),
-  strategy: rolloutStrategySchema,
-  core: z.strictObject({
-    step: z.number().int().nonnegative(),
-    lastStep: z.number().int().nonnegative(),
-    phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
-    pause: pauseSchema.nullable(),
-    aborted: z.boolean(),
-  }),
-  /** The enforce-mode waves' boundaries in the stable hash order, fixed at the start. */
-  bounds: waveBoundsSchema,
-  sizes: sizesSchema.optional(),
-  /** Observe-mode nodes' waves, cut among themselves (their upstream pods are recreated as
-   * their wave is released; nothing is sent to them or waited for). */
-  observeBounds: waveBoundsSchema.optional(),
-  /**
-   * Node → why it failed (at most MAX_PERSISTED_FAILED written; an older state's more are
-   * read); cleared by a retry. `failedMore`: failed nodes not listed.
-   */
-  failed: z
-    .record(nodeNameSchema, z.string().max(2000))
-    .refine((f) => Object.keys(f).length <= MAX_ROLLOUT_NODES, "too many failed nodes"),
-  failedMore: count.optional(),
-  actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
-  startedAt: z.number().int().nonnegative(),
-  startedBy: z.string().max(512),
-});
+export const stagedRecordSchema = z
+  .strictObject({
+    version: z.literal(1),
+    resourceVersion: z.string().max(256),
+    revision,
+    previous: z
+      .preprocess(
+        fromLegacyRevisionNames,
+        z.strictObject({ resourceVersion: z.string().max(256), revision }),
+      )
+      .nullable(),
+    /**
+     * The configs of the revision rolling out and of the previous one: a merged config (several
+     * sources) is numbered anew by a restarted dashboard and is in no history, so a rollout is
+     * found again by what it rolls out, and its previous config is kept here.
+     */
+    config: masqConfigSchema.optional(),
+    previousConfig: masqConfigSchema.optional(),
+    strategy: rolloutStrategySchema,
+    core: z.strictObject({
+      step: z.number().int().nonnegative(),
+      lastStep: z.number().int().nonnegative(),
+      phase: z.enum(["progressing", "paused", "healthy", "degraded"]),
+      pause: pauseSchema.nullable(),
+      aborted: z.boolean(),
+    }),
+    /** The enforce-mode waves' boundaries in the stable hash order, fixed at the start. */
+    bounds: waveBoundsSchema,
+    sizes: sizesSchema.optional(),
+    /** Observe-mode nodes' waves, cut among themselves (their upstream pods are recreated as
+     * their wave is released; nothing is sent to them or waited for). */
+    observeBounds: waveBoundsSchema.optional(),
+    /**
+     * Node → why it failed (at most MAX_PERSISTED_FAILED written; an older state's more are
+     * read); cleared by a retry. `failedMore`: failed nodes not listed.
+     */
+    failed: z
+      .record(nodeNameSchema, z.string().max(2000))
+      .refine((f) => Object.keys(f).length <= MAX_ROLLOUT_NODES, "too many failed nodes"),
+    failedMore: count.optional(),
+    actions: z.array(actionSchema).max(MAX_ROLLOUT_ACTIONS),
+    startedAt: z.number().int().nonnegative(),
+    startedBy: z.string().max(512),
+  })
+  .superRefine(consistentWaves);
 export type StagedRecord = z.infer<typeof stagedRecordSchema>;
+
+/**
+ * A state whose parts disagree on how many waves there are (a hand edit: boundaries for fewer
+ * waves than the core steps through, a step past the last wave) is no state: run, it would
+ * place nodes in waves that do not exist (break6: a TypeError at the next promote).
+ */
+function consistentWaves(
+  r: {
+    core: { step: number; lastStep: number };
+    bounds: { last: unknown[] };
+    sizes?: unknown[];
+    observeBounds?: { last: unknown[] };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const waves = r.bounds.last.length;
+  const problem =
+    r.core.lastStep !== waves - 1
+      ? `bounds.last has ${waves} waves, core.lastStep says ${r.core.lastStep + 1}`
+      : r.core.step > r.core.lastStep
+        ? `core.step ${r.core.step} is past core.lastStep ${r.core.lastStep}`
+        : r.sizes && r.sizes.length !== waves
+          ? `sizes has ${r.sizes.length} waves, bounds.last ${waves}`
+          : r.observeBounds && r.observeBounds.last.length !== waves
+            ? `observeBounds.last has ${r.observeBounds.last.length} waves, bounds.last ${waves}`
+            : null;
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+}
 
 /**
  * A rollout as a replica runs it: the record plus the nodes it knows placed in their waves

@@ -70,7 +70,7 @@ export class ReporterGateway {
   private readonly lastHeard = new Map<WebSocket, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly sweepMs: number;
-  /** When the silence sweep last ran (epoch ms): a late one judges nothing (silence-sweep.ts). */
+  /** When the silence sweep last ran (performance.now() ms): a late one judges by it (silence-sweep.ts). */
   private lastSweep: number;
   private readonly claims: NodeClaims;
   private readonly conflictNoted = new Map<string, number>();
@@ -82,7 +82,7 @@ export class ReporterGateway {
   constructor(private readonly opts: GatewayOptions) {
     this.claims = new NodeClaims(opts.claimProbeMs);
     this.sweepMs = Math.min(opts.heartbeatMs, 5000);
-    this.lastSweep = Date.now();
+    this.lastSweep = performance.now();
     this.timer = setInterval(() => this.dropSilent(), this.sweepMs);
     this.timer.unref();
   }
@@ -169,12 +169,12 @@ export class ReporterGateway {
       () => reject(`no hello within ${this.opts.helloTimeoutMs} ms`),
       this.opts.helloTimeoutMs,
     );
-    this.lastHeard.set(ws, Date.now());
+    this.lastHeard.set(ws, performance.now());
     metrics.reporterConnections.inc();
     const budget = new InboundBudget(this.opts.budget);
     ws.on("message", (data: RawData) => {
       if (ws.readyState !== ws.OPEN) return; // closing after a rejection: ignore whatever follows
-      this.lastHeard.set(ws, Date.now());
+      this.lastHeard.set(ws, performance.now());
       const bytes = toBytes(data);
       if (pauseFor(ws, budget.take(bytes.byteLength))) metrics.reporterPaused.inc();
       const d = decoder.decode(bytes);
@@ -251,7 +251,9 @@ export class ReporterGateway {
   }
 
   private dropSilent(): void {
-    const now = Date.now();
+    // A monotonic clock: a wall clock stepped back kept a dead reporter "connected" for the
+    // length of the step, one stepped forward dropped every live one (break6).
+    const now = performance.now();
     const { late, silent } = sweepSilent(
       now,
       this.lastSweep,

@@ -31,9 +31,16 @@ export function statusElsewhere(
   return st;
 }
 
-/** A replica's nodes held elsewhere, read when asked (none before it is attached). */
-export function remoteNodesOf(sources: () => FleetViewSources | undefined): RemoteNodes {
+/**
+ * A replica's nodes held elsewhere, read when asked (none before it is attached). `listed`:
+ * has the first list of NodeMasquerades been read (absent: taken as read)?
+ */
+export function remoteNodesOf(
+  sources: () => FleetViewSources | undefined,
+  listed?: () => boolean,
+): RemoteNodes {
   return {
+    listed: () => listed?.() ?? true,
     *list() {
       const s = sources();
       if (s) yield* heldElsewhere(s);

@@ -141,6 +141,11 @@ export class ReplicaSync {
     this.offer(fleet, name);
   }
 
+  /** Has the first list of NodeMasquerades been read (the nodes other replicas hold known)? */
+  listed(): boolean {
+    return this.objects.health.lists > 0;
+  }
+
   /** Starts in the background: a missing CRD or RBAC is a problem shown by /readyz, not a crash. */
   start(): void {
     void this.leases.start();

@@ -45,4 +45,15 @@ describe("TokenBucket", () => {
   it("refuses a rate that can never give a token", () => {
     expect(() => new TokenBucket(0, 1)).toThrow(/rate above 0/);
   });
+
+  it("break6: a wall clock stepped back (NTP) does not stall the bucket for the length of the step", () => {
+    let t = 10_000_000;
+    const b = new TokenBucket(50, 100, () => t);
+    for (let i = 0; i < 100; i++) b.take();
+    t -= 3_600_000; // the clock steps back an hour
+    expect(b.waitMs()).toBeLessThanOrEqual(20);
+    t += 20;
+    // Event writes and NodeMasquerade status writes waited an hour for their next token.
+    expect(b.take()).toBe(true);
+  });
 });

@@ -31,7 +31,11 @@ export class TokenBucket {
 
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) / 1000) * this.ratePerSecond);
+    // A wall clock stepped back (NTP) gives no tokens, and takes none: counted from the new
+    // time on, or the bucket would wait the length of the step (golang.org/x/time/rate does
+    // the same with its "last" time ahead of now).
+    const elapsed = Math.max(0, t - this.at);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.ratePerSecond);
     this.at = t;
   }
 }
