@@ -14,7 +14,7 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
 import { RECONNECT_GRACE_MS } from "./staged-offline.js";
-import { type StagedOptions, StagedRollouts } from "./staged-rollout.js";
+import { type StagedOptions, StagedRollouts, type StagingFleet } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
 function link(): Link {
@@ -453,13 +453,7 @@ describe("StagedRollouts", () => {
         saveRollout: async (s) => void writes.push(s),
       },
     });
-    standby.attach({
-      nodes: new Map(),
-      pushTo() {},
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
+    standby.attach(fleetHooks(new Map()));
     let current = v1; // the standby started before the save
     await standby.restore(
       () => current,
@@ -489,13 +483,7 @@ describe("StagedRollouts", () => {
         saveRollout: async (s) => void writes.push(s as (typeof writes)[number]),
       },
     });
-    staged.attach({
-      nodes: new Map(),
-      pushTo() {},
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
+    staged.attach(fleetHooks(new Map()));
     await staged.restore(
       () => v1,
       async () => null,
@@ -613,6 +601,17 @@ describe("StagedRollouts", () => {
   });
 });
 
+/** The fleet side a StagedRollouts is attached to: `nodes`, pushes recorded in `pushed`. */
+function fleetHooks(nodes: StagingFleet["nodes"], pushed?: string[]): StagingFleet {
+  return {
+    nodes,
+    pushTo: (names) => void pushed?.push(...names),
+    revert() {},
+    noteEvent() {},
+    rolloutChanged() {},
+  };
+}
+
 /** A StagedRollouts started anew on what `t` persisted, attached to the same fleet. */
 async function restartedFrom(
   t: ReturnType<typeof setup>,
@@ -624,13 +623,7 @@ async function restartedFrom(
     persistence: { loadRollout: async () => t.saved.at(-1)!, saveRollout: async () => {} },
   });
   await again.restore(current, find);
-  again.attach({
-    nodes: t.fleet.nodes,
-    pushTo() {},
-    revert() {},
-    noteEvent() {},
-    rolloutChanged() {},
-  });
+  again.attach(fleetHooks(t.fleet.nodes));
   return again;
 }
 
@@ -651,13 +644,7 @@ describe("more failed nodes than the persisted state lists", () => {
       log: silentLogger(),
       persistence: { loadRollout: async () => state, saveRollout: async (x) => void saved.push(x) },
     });
-    again.attach({
-      nodes: t.fleet.nodes,
-      pushTo: (n) => void pushed.push(...n),
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
+    again.attach(fleetHooks(t.fleet.nodes, pushed));
     await again.restore(
       () => v2,
       async (r) => (r === "1" ? v1 : null),
@@ -1577,13 +1564,7 @@ describe("break4: the persisted rollout cannot be read when a replica starts", (
       () => v2,
       async (r) => (r === "1" ? v1 : null),
     );
-    again.attach({
-      nodes: t.fleet.nodes,
-      pushTo() {},
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
+    again.attach(fleetHooks(t.fleet.nodes));
     // The rest's wave was never released: they must stay on revision 1 (late, never early).
     expect(again.desiredFor(t.rest[0]!, v2)?.revision).toBe(1);
   });
@@ -1777,13 +1758,7 @@ describe("break6: a hand-edited rollout.json", () => {
       // With replicas (the nodes other replicas hold: none here), the owner says what it began.
       remote: remote([]),
     });
-    again.attach({
-      nodes: t.fleet.nodes,
-      pushTo: (n) => void pushed.push(...n),
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
+    again.attach(fleetHooks(t.fleet.nodes, pushed));
     await again.restore(
       () => v2,
       async (r) => (r === "1" ? v1 : null),
@@ -1856,7 +1831,7 @@ describe("break6: an owner restarting before it has listed the NodeMasquerades",
         listed: () => listed,
       },
     });
-    again.attach({ nodes, pushTo() {}, revert() {}, noteEvent() {}, rolloutChanged() {} });
+    again.attach(fleetHooks(nodes));
     await again.restore(
       () => v2,
       async (r) => (r === "1" ? v1 : null),
@@ -1885,13 +1860,7 @@ describe("break6: an owner that waited for the NodeMasquerade list", () => {
       persistence: { loadRollout: async () => state, saveRollout: async () => {} },
       remote: { list: () => [], status: () => undefined, listed: () => listed },
     });
-    again.attach({
-      nodes: t.fleet.nodes,
-      pushTo() {},
-      revert() {},
-      noteEvent() {},
-      rolloutChanged() {},
-    });
+    again.attach(fleetHooks(t.fleet.nodes));
     await again.restore(
       () => v2,
       async (r) => (r === "1" ? v1 : null),
