@@ -601,6 +601,21 @@ describe("StagedRollouts", () => {
   });
 });
 
+/** Both replicas restored and saving v2; the follower has read the owner's persisted state. */
+async function savedAndFollowed(
+  owner: ReturnType<typeof setup>,
+  follower: ReturnType<typeof setup>,
+  find: (resourceVersion: string) => Promise<Desired | null>,
+): Promise<void> {
+  await owner.staged.restore(owner.current, find);
+  await follower.staged.restore(follower.current, find);
+  owner.save(v2);
+  follower.save(v2);
+  await owner.staged.flush();
+  follower.staged.follow(owner.saved.at(-1));
+  await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+}
+
 /** The fleet side a StagedRollouts is attached to: `nodes`, pushes recorded in `pushed`. */
 function fleetHooks(nodes: StagingFleet["nodes"], pushed?: string[]): StagingFleet {
   return {
@@ -1392,13 +1407,7 @@ describe("moves asked on a replica that does not own the rollout", () => {
         saveRollout: async (x) => void written.push(x),
       },
     });
-    await owner.staged.restore(owner.current, find);
-    await follower.staged.restore(follower.current, find);
-    owner.save(v2);
-    follower.save(v2);
-    await owner.staged.flush();
-    follower.staged.follow(owner.saved.at(-1));
-    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    await savedAndFollowed(owner, follower, find);
     // The owner aborts; the follower's watch has not brought it yet when the owner dies.
     expect(owner.staged.abort("bob").ok).toBe(true);
     await owner.staged.flush();
@@ -1478,13 +1487,7 @@ describe("moves asked on a replica that does not own the rollout", () => {
         },
       },
     );
-    await owner.staged.restore(owner.current, find);
-    await follower.staged.restore(follower.current, find);
-    owner.save(v2);
-    follower.save(v2);
-    await owner.staged.flush();
-    follower.staged.follow(owner.saved.at(-1));
-    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    await savedAndFollowed(owner, follower, find);
     expect(follower.staged.ownedElsewhere).toBe(true);
     expect(await follower.staged.request("abort", "bob")).toMatchObject({ ok: true });
     expect(requests).toEqual([
