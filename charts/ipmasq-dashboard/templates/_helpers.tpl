@@ -146,9 +146,50 @@ true
 {{- end -}}
 
 {{/* Environment shared by the Linux and Windows reporters: include "ipmasq.reporterEnv" (dict "root" . "url" URL "stateDir" DIR) */}}
+{{/*
+A duration of the values' form (one or more <number><ms|s|m>, as values.schema.json allows:
+"1.5s", "500ms", "1m30s") in milliseconds, as a decimal string. The same value the reporter's Go
+duration parser gives (apps/reporter/src/cli/link-options.ts parseInterval).
+*/}}
+{{- define "ipmasq.durationMs" -}}
+{{- $ms := 0.0 -}}
+{{- $unitMs := dict "ms" 1.0 "s" 1000.0 "m" 60000.0 -}}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m)" . -1 -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" . -}}
+{{- $ms = addf $ms (mulf (float64 $number) (get $unitMs (trimPrefix $number .))) -}}
+{{- end -}}
+{{- $ms -}}
+{{- end -}}
+
+{{/*
+Fails on reporter.liveness values the reporter would refuse at start (a crash-looping
+DaemonSet), with the reporter's bounds: pingIdle 0.5s–60s, deadAfter at most 300s and at least
+1s above pingIdle, hedge 0.1s–60s (LIVENESS_BOUNDS in apps/reporter/src/cli/link-options.ts; a
+chart test checks the two agree).
+*/}}
+{{- define "ipmasq.checkLiveness" -}}
+{{- $l := .Values.reporter.liveness -}}
+{{- $idle := include "ipmasq.durationMs" $l.pingIdle | float64 -}}
+{{- $dead := include "ipmasq.durationMs" $l.deadAfter | float64 -}}
+{{- $hedge := include "ipmasq.durationMs" $l.hedge | float64 -}}
+{{- if or (lt $idle 500.0) (gt $idle 60000.0) -}}
+{{- fail (printf "reporter.liveness.pingIdle: %s is outside 0.5s–60s" $l.pingIdle) -}}
+{{- end -}}
+{{- if gt $dead 300000.0 -}}
+{{- fail (printf "reporter.liveness.deadAfter: %s is above 300s" $l.deadAfter) -}}
+{{- end -}}
+{{- if lt $dead (addf $idle 1000.0) -}}
+{{- fail (printf "reporter.liveness.deadAfter %s must exceed reporter.liveness.pingIdle %s by at least 1s, the time a ping needs to be answered" $l.deadAfter $l.pingIdle) -}}
+{{- end -}}
+{{- if or (lt $hedge 100.0) (gt $hedge 60000.0) -}}
+{{- fail (printf "reporter.liveness.hedge: %s is outside 0.1s–60s" $l.hedge) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "ipmasq.reporterEnv" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
+{{- include "ipmasq.checkLiveness" $root -}}
 - name: NODE_NAME
   valueFrom:
     fieldRef:

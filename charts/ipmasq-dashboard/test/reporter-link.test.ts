@@ -22,6 +22,7 @@ import {
 } from "./helpers/render.js";
 
 const NS = "kube-system";
+type Liveness = { pingIdle: string; deadAfter: string; hedge: string };
 const WSS = "reporter.dashboardURL=wss://ipmasq-reporters.example.com/api/reporter";
 const caVolume = (m: Manifest) =>
   (m.reporter.spec.template.spec.volumes as (Volume & { secret?: unknown })[]).find(
@@ -78,13 +79,114 @@ describe("reporter link values", () => {
     });
   });
 
-  it("a dead-after not above the ping idle time renders, and the reporter refuses it naming both", () => {
+  it("a dead-after not above the ping idle time is refused at render, naming both", () => {
     const set = ["reporter.liveness.pingIdle=5s", "reporter.liveness.deadAfter=5s"];
-    const m = render({ namespace: NS, valuesFiles: [], set });
-    expect(() => reporterSettings(container(m.reporter))).toThrow(
-      /--liveness-dead-after \(IPMASQ_LIVENESS_DEAD_AFTER\) 5s must exceed --liveness-ping-idle 5s/,
+    const r = template({ namespace: NS, valuesFiles: [], set });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(
+      "reporter.liveness.deadAfter 5s must exceed reporter.liveness.pingIdle 5s by at least 1s",
     );
   });
+
+  // The chart refuses exactly what the reporter would refuse at start (a crash-looping
+  // DaemonSet otherwise): each triple is rendered, and the same strings are given to the
+  // reporter's own parser in the default render's container.
+  let defaults: ReturnType<typeof container> | undefined;
+  const reporterAccepts = (l: Liveness) => {
+    defaults ??= container(render({ namespace: NS, valuesFiles: [], set: [] }).reporter);
+    const names = { pingIdle: "PING_IDLE", deadAfter: "DEAD_AFTER", hedge: "HEDGE" } as const;
+    const env = (defaults.env ?? []).map((e) => {
+      const key = Object.entries(names).find(([, n]) => e.name === `IPMASQ_LIVENESS_${n}`);
+      return key ? { name: e.name, value: l[key[0] as keyof Liveness] } : e;
+    });
+    try {
+      reporterSettings({ ...defaults, env });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const agree: { desc: string; input: Liveness; want: boolean }[] = [
+    {
+      desc: "the defaults",
+      input: { pingIdle: "1.5s", deadAfter: "5s", hedge: "1.5s" },
+      want: true,
+    },
+    {
+      desc: "ping idle at its floor",
+      input: { pingIdle: "500ms", deadAfter: "1.5s", hedge: "1s" },
+      want: true,
+    },
+    {
+      desc: "ping idle below its floor",
+      input: { pingIdle: "499ms", deadAfter: "5s", hedge: "1s" },
+      want: false,
+    },
+    {
+      desc: "ping idle at its ceiling",
+      input: { pingIdle: "1m", deadAfter: "1m1s", hedge: "1s" },
+      want: true,
+    },
+    {
+      desc: "ping idle above its ceiling",
+      input: { pingIdle: "1m0.5s", deadAfter: "2m", hedge: "1s" },
+      want: false,
+    },
+    {
+      desc: "dead-after exactly 1 s above",
+      input: { pingIdle: "1.5s", deadAfter: "2.5s", hedge: "1s" },
+      want: true,
+    },
+    {
+      desc: "dead-after 1 ms short",
+      input: { pingIdle: "1.5s", deadAfter: "2499ms", hedge: "1s" },
+      want: false,
+    },
+    {
+      desc: "dead-after at its ceiling",
+      input: { pingIdle: "10s", deadAfter: "5m", hedge: "1s" },
+      want: true,
+    },
+    {
+      desc: "dead-after above its ceiling",
+      input: { pingIdle: "10s", deadAfter: "5m0.5s", hedge: "1s" },
+      want: false,
+    },
+    {
+      desc: "hedge at its floor",
+      input: { pingIdle: "1.5s", deadAfter: "5s", hedge: "0.1s" },
+      want: true,
+    },
+    {
+      desc: "hedge below its floor",
+      input: { pingIdle: "1.5s", deadAfter: "5s", hedge: "99ms" },
+      want: false,
+    },
+    {
+      desc: "hedge above its ceiling",
+      input: { pingIdle: "1.5s", deadAfter: "5s", hedge: "1m0.1s" },
+      want: false,
+    },
+    {
+      desc: "compound durations",
+      input: { pingIdle: "1m30s", deadAfter: "2m0.5s", hedge: "1m" },
+      want: false,
+    },
+    {
+      desc: "compound durations within bounds",
+      input: { pingIdle: "30s", deadAfter: "1m30s", hedge: "500ms" },
+      want: true,
+    },
+  ];
+  for (const c of agree)
+    it(`chart and reporter agree: ${c.desc} → ${c.want ? "accepted" : "refused"}`, () => {
+      const set = Object.entries(c.input).map(([k, v]) => `reporter.liveness.${k}=${v}`);
+      const r = template({ namespace: NS, valuesFiles: [], set });
+      expect({ chart: r.status === 0, reporter: reporterAccepts(c.input) }).toEqual({
+        chart: c.want,
+        reporter: c.want,
+      });
+    });
 
   const withCa = [
     {
