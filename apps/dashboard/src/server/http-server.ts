@@ -471,7 +471,7 @@ async function restartInTurn(
 function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   if (!store.loadRollout || !store.saveRollout) return undefined;
   return {
-    loadRollout: () => store.loadRollout!(),
+    loadRollout: (claim) => store.loadRollout!(claim),
     saveRollout: (state) => store.saveRollout!(state),
     ...(store.saveRolloutRequest
       ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }

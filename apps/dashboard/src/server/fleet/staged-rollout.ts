@@ -1020,11 +1020,13 @@ export class StagedRollouts {
    * yet released would get the new revision from this replica at once. undefined: not read.
    */
   private async readPersisted(): Promise<unknown | null | undefined> {
-    const load = this.opts.persistence?.loadRollout;
-    if (!load) return null;
+    const persistence = this.opts.persistence;
+    if (!persistence) return null;
     for (let attempt = 0; ; attempt++) {
       try {
-        const raw = await load();
+        // The owner claims it first (a new owner epoch): no earlier owner's write lands after.
+        const claim = this.isActive() ? { owner: this.opts.replica ?? "dashboard" } : undefined;
+        const raw = await persistence.loadRollout(claim);
         this.readError = undefined;
         return raw;
       } catch (e) {

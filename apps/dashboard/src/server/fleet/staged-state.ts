@@ -232,7 +232,8 @@ export function pastOf(s: StagedRecord): PastRollout {
 
 /** Where a store keeps the rollout state beside its revisions (store/types.ts). */
 export interface RolloutPersistence {
-  loadRollout(): Promise<unknown | null>;
+  /** `claim`: the reader takes the rollout over (store/types.ts ConfigStore.loadRollout). */
+  loadRollout(claim?: { owner: string }): Promise<unknown | null>;
   saveRollout(state: unknown | null): Promise<void>;
   /** Writes a move request for the owner (where the store is shared by replicas). */
   saveRequest?(request: unknown): Promise<void>;

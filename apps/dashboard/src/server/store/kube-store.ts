@@ -27,6 +27,7 @@ import {
   withAnnotations,
 } from "./kube-revision.js";
 import {
+  claimKubeRollout,
   type KubeRolloutOptions,
   readKubeRollout,
   saveKubeRequest,
@@ -37,6 +38,7 @@ import {
   type ConfigRevision,
   type ConfigStore,
   Listeners,
+  type RolloutClaim,
   type SaveRequest,
   StaleRevisionError,
   type StoreListener,
@@ -87,6 +89,8 @@ export class KubeStore implements ConfigStore {
    * wrote that this one never read must fence this one's writes.
    */
   private rolloutText: string | null | undefined;
+  /** This replica's owner epoch of the rollout (its claim); undefined: never claimed. */
+  private rolloutEpoch: number | undefined;
 
   constructor(private readonly opts: KubeStoreOptions) {
     const { clients, namespace, name, log } = opts;
@@ -154,19 +158,25 @@ export class KubeStore implements ConfigStore {
     return this.latest !== undefined && !this.watcher.health.unreachable;
   }
 
-  /** The staged rollout's state, on the history ConfigMap (kube-rollout.ts says why). */
-  async loadRollout(): Promise<unknown | null> {
+  /**
+   * The staged rollout's state, on the history ConfigMap (kube-rollout.ts says why); with
+   * `claim` (taking the rollout over) claimed first, under a new owner epoch.
+   */
+  async loadRollout(claim?: RolloutClaim): Promise<unknown | null> {
+    if (claim) this.rolloutEpoch = await claimKubeRollout(this.rolloutTarget(), claim.owner);
     const { state, text } = await readKubeRollout(this.rolloutTarget());
     this.rolloutText = text;
     return state;
   }
 
   /**
-   * Writes the state over the one this replica last read or wrote only (fenced: a state queued
-   * by an owner that lost the Lease never overwrites its successor's; RolloutFencedError).
+   * Writes the state only while this replica's claim stands (the owner epoch: a state queued by
+   * an owner that lost the Lease never lands once its successor claimed the rollout) and over
+   * the text it last read or wrote (RolloutFencedError).
    */
   async saveRollout(state: unknown | null): Promise<void> {
-    this.rolloutText = await saveKubeRollout(this.rolloutTarget(), state, this.rolloutText);
+    const target = this.rolloutTarget();
+    this.rolloutText = await saveKubeRollout(target, state, this.rolloutText, this.rolloutEpoch);
   }
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */
