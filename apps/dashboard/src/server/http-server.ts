@@ -403,6 +403,7 @@ function createStaging(
       ? remoteNodesOf(
           () => o.replicas!.sources(),
           () => o.replicas!.listed(),
+          (since) => o.replicas!.leases.unreportedSince(since),
         )
       : undefined,
     labels: o.nodeLabels,

@@ -13,7 +13,7 @@ import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { RECONNECT_GRACE_MS } from "./staged-offline.js";
+import { RECONNECT_GRACE_MS, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import { type StagedOptions, StagedRollouts, type StagingFleet } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
@@ -96,6 +96,7 @@ function setup(
     canary: order[0]!,
     rest: order.slice(1),
     advance: (ms: number) => (now += ms),
+    now: () => now,
     /** The store's desired revision. */
     current: () => desired,
     /** Names told since the last call, sorted. */
@@ -118,11 +119,19 @@ function setup(
   };
 }
 
-/** Nodes other replicas hold; `statuses`: their NodeMasquerade status (none: not written yet). */
-function remote(names: string[], statuses = new Map<string, NodeMasqueradeStatus>()) {
+/**
+ * Nodes other replicas hold; `statuses`: their NodeMasquerade status (none: not written yet);
+ * `behind`: the replicas whose reconnects are not known to be written (replica Leases).
+ */
+function remote(
+  names: string[],
+  statuses = new Map<string, NodeMasqueradeStatus>(),
+  behind: (since: number) => string[] = () => [],
+) {
   return {
     list: () => names.map((name) => ({ name, mode: "enforce" as const })),
     status: (name: string) => statuses.get(name),
+    unreportedSince: behind,
   };
 }
 
@@ -327,7 +336,7 @@ describe("StagedRollouts", () => {
     t.staged.tick();
     expect(t.staged.view()!.pause).toEqual({
       kind: "failure",
-      reason: `${t.canary} went offline 2 s after applying`,
+      reason: `${t.canary} went offline 2 s after applying, and has not reconnected`,
     });
   });
 
@@ -348,7 +357,7 @@ describe("StagedRollouts", () => {
       expect(t.staged.view(), c.desc).toMatchObject({ step: 0 });
       expect(t.staged.view()!.message, c.desc).toMatch(
         new RegExp(
-          `\\. No wave goes on for up to 15 s: ${t.canary} went offline right after applying, and may be reconnecting to another replica$`,
+          `\\. No wave goes on until it is known whether ${t.canary} reconnected: offline right after applying, not yet reported connected by any replica \\(reporters reconnect within 10 s; judged by 1970-01-01T00:05:\\d\\d.000Z at the latest\\)$`,
         ),
       );
       if (c.input === "here") t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), link());
@@ -1301,7 +1310,93 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b)`,
+      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+    );
+  });
+
+  // break7: a replica died holding the canary; its reporter reconnected to dash-c within 10 s,
+  // but dash-c's status writes were behind (a dead replica's 13,000 nodes at 50/s each over the
+  // survivors: ~60 s), so after a fixed 15 s the owner paused saying it "went offline".
+  const deadHolder = (behind: (since: number) => string[]) => {
+    const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(
+      here,
+      [],
+      { reason: null, active: true },
+      {
+        remote: remote(there, statuses, behind),
+      },
+    );
+    t.save(v2, strategy);
+    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    const report = (o: Partial<NodeMasqueradeStatus>) => {
+      statuses.set(remoteCanary, st(o));
+      t.staged.remoteChanged([remoteCanary]);
+    };
+    report({ appliedRevision: 2 });
+    t.advance(2000);
+    // The singleton holder marks it: dash-b stopped renewing its Lease.
+    const off = new Date(t.now()).toISOString();
+    report({
+      appliedRevision: 2,
+      connected: false,
+      health: "unknown",
+      message: "replica dash-b stopped renewing its Lease",
+      conditions: [
+        { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
+      ],
+    });
+    return { t, report };
+  };
+
+  it("went offline while the survivors' reconnect writes are behind: waits, says so, and goes on once reported", () => {
+    let late = true;
+    const { t, report } = deadHolder(() =>
+      late ? ["dash-c: 1200 reconnects not yet written"] : [],
+    );
+    for (let i = 0; i < 45; i++) {
+      t.advance(1000);
+      t.staged.tick();
+    }
+    const v = t.staged.view()!;
+    expect(v.pause?.kind).not.toBe("failure");
+    expect(v.message).toMatch(
+      new RegExp(
+        `No wave goes on until it is known whether ${remoteCanary} reconnected: offline right after applying, not yet reported connected by any replica \\(waiting for the replicas' reconnects to be written: dash-c: 1200 reconnects not yet written;`,
+      ),
+    );
+    // dash-c's write lands: it holds the canary, connected.
+    report({ appliedRevision: 2, replica: "dash-c", connected: true });
+    late = false;
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
+    expect(t.staged.view()!.actions.map((a) => a.action)).not.toContain("pause");
+  });
+
+  it("truly gone: pauses as soon as every replica has written its reconnects", () => {
+    let late = true;
+    const { t } = deadHolder(() => (late ? ["dash-c: 3 reconnects not yet written"] : []));
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    late = false;
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+    );
+  });
+
+  it("never reported either way: pauses after the bound, saying it is not known", () => {
+    const { t } = deadHolder(() => ["dash-c: no Lease renewal seen since"]);
+    t.advance(REPORT_WAIT_MAX_MS - 1000);
+    t.staged.tick();
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected is not known: no replica reported it connected within 300 s (dash-c: no Lease renewal seen since)`,
     );
   });
 

@@ -138,6 +138,13 @@ export interface RemoteNodes {
    * persisted sizes hold and not seen yet (break6). Absent: always.
    */
   listed?(): boolean;
+  /**
+   * The live replicas that have not shown, in a Lease renewal seen at `since` (this replica's
+   * clock) or later, that every reconnect to them is written to its NodeMasquerade, each with
+   * why (replica-leases.ts). A node that went offline is called gone only once this is empty
+   * (staged-offline.ts). Absent: none.
+   */
+  unreportedSince?(since: number): string[];
 }
 
 /** Labels of the named nodes (a node without a Node object is left out). */
@@ -1385,19 +1392,24 @@ export class StagedRollouts {
     this.suspect(name, `${name} went offline ${secs} s after applying (${by})`);
   }
 
-  /** A node gone offline soon after applying: judged after RECONNECT_GRACE_MS (tick). */
+  /** A node gone offline soon after applying: judged on evidence (tick, staged-offline.ts). */
   private suspect(name: string, reason: string): void {
     if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now());
   }
 
-  /** One still offline everywhere after the grace pauses the rollout (staged-offline.ts). */
+  /**
+   * One connected nowhere once every replica has written its reconnects, or not reported
+   * connected within the bound, pauses the rollout (staged-offline.ts).
+   */
   private judgeSuspects(): void {
     const s = this.s;
     const of = s && !this.finished() && !this.follows() ? s.resourceVersion : null;
     const connected = (name: string) =>
       this.fleet?.nodes.get(name)?.connected === true ||
       this.opts.remote?.status(name)?.connected === true;
-    for (const reason of this.suspects.judge(of, this.now(), connected))
+    const remote = this.opts.remote;
+    const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
+    for (const reason of this.suspects.judge(of, this.now(), connected, unreported))
       this.input({ type: "failure", reason }, "system");
   }
 

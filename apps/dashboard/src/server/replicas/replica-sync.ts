@@ -95,6 +95,7 @@ export class ReplicaSync {
         renewMs: o.leaseRenewMs,
         durationSeconds: o.leaseDurationSeconds,
         keep: o.leaseKeep,
+        reconnectsPending: () => this.writer.reconnectsPending,
       },
       o.log,
     );
