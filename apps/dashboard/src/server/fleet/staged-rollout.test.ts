@@ -1898,17 +1898,26 @@ describe("break6: a hand-edited rollout.json", () => {
   });
 });
 
+/**
+ * Ten nodes here: the canary (1) applied and promoted, then wave 1 (the last, 9) applied after
+ * the state persisted at the promote (`state`) was written.
+ */
+async function lastWaveApplied() {
+  const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+  const t = setup(ten);
+  t.save(v2);
+  t.fleet.applyResult(t.canary, apply(2));
+  t.staged.promote("bob", false);
+  await t.staged.flush();
+  const state = structuredClone(t.saved.at(-1)) as { current: { sizes: number[] } };
+  expect(state.current.sizes).toEqual([1, 9]);
+  for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+  return { ten, t, state };
+}
+
 describe("break6: an owner restarting before it has listed the NodeMasquerades", () => {
   it("does not call the last wave applied when a node joined meanwhile makes up the count of one not seen yet", async () => {
-    const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
-    const t = setup(ten);
-    t.save(v2); // canary of 1, then wave 1 (the last)
-    t.fleet.applyResult(t.canary, apply(2));
-    t.staged.promote("bob", false);
-    await t.staged.flush();
-    const state = structuredClone(t.saved.at(-1)) as { current: { sizes: number[] } };
-    expect(state.current.sizes).toEqual([1, 9]);
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    const { ten, t, state } = await lastWaveApplied();
     // The restarted owner: `unseen` is held by another replica whose NodeMasquerade it has not
     // listed yet (it has not applied revision 2 either); `late` joined while no owner ran, here.
     const order = [...ten].sort(compareNodeOrder);
@@ -1942,6 +1951,57 @@ describe("break6: an owner restarting before it has listed the NodeMasquerades",
     again.remoteChanged([unseen]);
     expect(again.view()?.phase).toBe("progressing");
     expect(again.view()?.waves[1]).toMatchObject({ total: 10, applied: 9, pending: 1 });
+  });
+});
+
+describe("break7: a restarted owner counts wave members by identity, not by number", () => {
+  /**
+   * Ten nodes, the canary promoted, wave 1 (the last) applied by the nine seen here; the owner
+   * restarts with `gone`'s record deleted meanwhile (it is counted in wave 1) and `late`, a node
+   * joined since, applied: before the restart (`when` "before") or after it ("after").
+   */
+  async function restarted(when: "before" | "after") {
+    const { ten, t, state } = await lastWaveApplied();
+    const gone = [...ten].sort(compareNodeOrder)[9]!;
+    const late = "joined-late";
+    const nodes = new Map([...t.fleet.nodes].filter(([n]) => n !== gone));
+    const joined = { ...t.fleet.nodes.get(t.rest[0]!)!, name: late };
+    if (when === "before") nodes.set(late, joined);
+    const statuses = new Map<string, NodeMasqueradeStatus>();
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => state, saveRollout: async () => {} },
+      remote: {
+        list: () => [...statuses.keys()].map((name) => ({ name, mode: "enforce" as const })),
+        status: (name) => statuses.get(name),
+        listed: () => true,
+      },
+    });
+    again.attach(fleetHooks(nodes));
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    if (when === "after") nodes.set(late, joined);
+    again.applied(late, 2, true);
+    return { again, gone, statuses };
+  }
+
+  it.each(["before", "after"] as const)(
+    "a node joined %s the restart does not stand in for a counted node whose record is gone",
+    async (when) => {
+      const { again } = await restarted(when);
+      // 9 nodes known in wave 1 applied, as many as it counted: by number it was called healthy.
+      expect(again.view()?.phase).toBe("progressing");
+      expect(again.view()?.waves[1]).toMatchObject({ applied: 9, pending: 1 });
+    },
+  );
+
+  it("the counted node's record comes back applied: the joiner told apart, the rollout finishes", async () => {
+    const { again, gone, statuses } = await restarted("after");
+    statuses.set(gone, remoteStatusFor({ appliedRevision: 2 }) as NodeMasqueradeStatus);
+    again.remoteChanged([gone]);
+    expect(again.view()?.phase).toBe("healthy");
   });
 });
 

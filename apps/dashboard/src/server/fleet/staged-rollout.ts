@@ -56,6 +56,7 @@ import {
   StateWriter,
   stagedView,
 } from "./staged-state.js";
+import { type Counted, setDigest, verifyMembers, withName } from "./wave-digest.js";
 
 /** A failed read of a canary selector's node labels is tried again after these, then every 30 s. */
 const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -675,6 +676,8 @@ export class StagedRollouts {
       waves,
       ...cut,
       observe,
+      digests: waves.map(setDigest),
+      verified: waves.map(() => true),
       core: startRollout(waves.length - 1),
       failed: {},
       actions: [],
@@ -724,9 +727,34 @@ export class StagedRollouts {
     // Every replica places it alike; the owner's persisted sizes count it.
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
-    if (s.floor && (s.floor[w] ?? 0) > 0 && s.waves[w]!.length <= s.floor[w]!) return w;
+    if (s.verified && s.digests) {
+      // A wave whose members are all known: it joins them. Else it may be one of the counted
+      // members not seen yet, or a joiner: told apart by the digest (wave-digest.ts).
+      if (s.verified[w]) s.digests[w] = withName(s.digests[w]!, name, 1);
+      else if (!this.verifyWave(s, w)) return w;
+    } else if (s.floor && (s.floor[w] ?? 0) > 0 && s.waves[w]!.length <= s.floor[w]!) return w;
     this.persist();
     return w;
+  }
+
+  /**
+   * Are the members the wave counted all among the nodes placed in it here (one more allowed:
+   * a joiner, found by its hash)? If so they are taken as its members from now on. The owner
+   * only: a follower settles nothing.
+   */
+  private verifyWave(s: StagedState, w: number, counted = this.counted(s, w)): boolean {
+    if (!s.verified || !s.digests || !counted) return false;
+    const v = verifyMembers(s.waves[w]!, counted);
+    if (!v.ok) return false;
+    s.verified[w] = true;
+    s.digests[w] = v.joiner ? withName(counted.digest, v.joiner, 1) : counted.digest;
+    return true;
+  }
+
+  /** What the persisted state counted in wave `w` (undefined: no digest, an older state). */
+  private counted(s: StagedState, w: number): Counted | undefined {
+    const digest = s.digests?.[w];
+    return digest === undefined ? undefined : { size: s.floor?.[w] ?? 0, digest };
   }
 
   /** An apply-result (or its timeout) of a node. */
@@ -780,6 +808,7 @@ export class StagedRollouts {
       const i = w.indexOf(name);
       if (i < 0) return;
       w.splice(i, 1);
+      if (s.verified && s.digests) return this.unmember(s, k, name);
       // Counted in the persisted sizes too: no longer waited for there either.
       if (s.floor?.[k]) s.floor[k]--;
     });
@@ -787,6 +816,22 @@ export class StagedRollouts {
     delete s.failed[name];
     this.changed();
     this.settle();
+  }
+
+  /**
+   * A node forgotten from wave `k`: no longer a member. Of a wave whose members are not all
+   * known, only when the nodes left are then exactly the members counted less it (otherwise
+   * it may have been a joiner: the count is kept, late never early).
+   */
+  private unmember(s: StagedState, k: number, name: string): void {
+    if (s.verified![k]) {
+      s.digests![k] = withName(s.digests![k]!, name, -1);
+      return;
+    }
+    const c = this.counted(s, k);
+    if (!c || c.size === 0) return;
+    const less = { size: c.size - 1, digest: withName(c.digest, name, -1) };
+    if (this.verifyWave(s, k, less)) s.floor![k] = less.size;
   }
 
   promote(user: string, full: boolean): ActionResult {
@@ -1252,13 +1297,17 @@ export class StagedRollouts {
   private settle(): void {
     const s = this.s;
     if (s?.core.phase !== "progressing") return;
-    // Nodes the persisted sizes count that are not known here yet (an owner taking over
-    // before it read every NodeMasquerade) are pending: the wave is not settled without them.
-    for (let w = 0; w <= s.core.step; w++) if ((s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
-    // The sizes count nodes, not names: before the others' nodes are listed, one joined since
-    // (here) can stand in for one counted and not seen; settled again once listed (tick).
+    // Before the others' nodes are listed, the ones counted are not known (an older state's
+    // sizes count nodes, not names: one joined since could stand in); settled again once
+    // listed (tick).
     this.unlisted = this.opts.remote?.listed?.() === false;
     if (this.unlisted) return;
+    // Nodes the persisted sizes count that are not known here yet (an owner taking over
+    // before it read every NodeMasquerade) are pending: the wave is not settled without them.
+    // With digests, nodes known as many as counted are not enough: they must be the ones
+    // counted (a node joined since does not stand in for one whose record is gone: break7).
+    for (let w = 0; w <= s.core.step; w++)
+      if (s.verified ? !s.verified[w] : (s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
     const failed = this.countFailed(s);
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
@@ -1512,7 +1561,7 @@ export class StagedRollouts {
    * A persisted rollout as run here: every node this replica knows (its own, and those others
    * hold by their NodeMasquerade) placed by the boundaries, as every replica places them.
    */
-  private placed(r: StagedRecord): StagedState {
+  private placed(r: StagedRecord, owner = !this.follows()): StagedState {
     const strategy = r.strategy as WavesStrategy;
     const lists = (bounds: WaveBounds | undefined, mode: "enforce" | "observe") => {
       const out: string[][] = r.bounds.last.map(() => []);
@@ -1523,7 +1572,14 @@ export class StagedRollouts {
     };
     const waves = lists(r.bounds, "enforce");
     const observe = lists(r.observeBounds, "observe");
-    return { ...r, waves, observe, ...(r.sizes ? { floor: [...r.sizes] } : {}) };
+    const s: StagedState = { ...r, waves, observe, ...(r.sizes ? { floor: [...r.sizes] } : {}) };
+    // The owner tells the members counted from as many others (wave-digest.ts).
+    if (owner && r.sizes && r.digests) {
+      s.digests = [...r.digests];
+      s.verified = waves.map(() => false);
+      waves.forEach((_, w) => this.verifyWave(s, w));
+    }
+    return s;
   }
 
   private waveIndex(s: StagedState): Map<string, number> {
