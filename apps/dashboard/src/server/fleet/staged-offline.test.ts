@@ -74,7 +74,12 @@ describe("OfflineSuspects.judge", () => {
     s.add("n-1", "a second disconnect does not restart the window", "2", 5000);
     const asked: number[] = [];
     const behind = input.behind;
-    const unreported = behind && ((since: number) => (asked.push(since), behind));
+    const unreported =
+      behind &&
+      ((since: number) => {
+        asked.push(since);
+        return behind;
+      });
     const reasons = s.judge(input.of, 1000 + input.after, () => input.connected, unreported);
     expect(reasons).toEqual(want.reasons);
     expect(s.size).toBe(want.left);

@@ -1258,19 +1258,54 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
   });
 
-  it("its NodeMasquerade deleted: still waited for until it stays gone 15 s, then dropped", () => {
+  // break7: the holder's rewrite of a deleted object waits in its write queue behind a mass
+  // delete; a fixed 15 s dropped the node (no longer waited for) while it was queued.
+  const deleted: {
+    desc: string;
+    input: { behindFor: number };
+    want: { keptAt: number; droppedAt: number };
+  }[] = [
+    {
+      desc: "every replica's rewrites written: dropped after 15 s",
+      input: { behindFor: 0 },
+      want: { keptAt: 14_000, droppedAt: 16_000 },
+    },
+    {
+      desc: "a replica's rewrites behind for 60 s: kept until they are written",
+      input: { behindFor: 60_000 },
+      want: { keptAt: 59_000, droppedAt: 61_000 },
+    },
+    {
+      desc: "a replica that never says: dropped after the bound",
+      input: { behindFor: Number.POSITIVE_INFINITY },
+      want: { keptAt: REPORT_WAIT_MAX_MS - 1000, droppedAt: REPORT_WAIT_MAX_MS + 1000 },
+    },
+  ];
+  it.each(deleted)("its NodeMasquerade deleted: $desc", ({ input, want }) => {
     const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
-    const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
+    let at = 0;
+    const behind = () => (at < input.behindFor ? ["dash-b: 1 reconnects not yet written"] : []);
+    const t = setup(
+      here,
+      [],
+      { reason: null, active: true },
+      {
+        remote: remote(there, statuses, behind),
+      },
+    );
     t.save(v2, strategy);
     for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
     statuses.delete(remoteCanary);
     t.staged.remoteChanged([remoteCanary]);
     expect(t.staged.view()!.phase).toBe("progressing"); // not dropped at once (break5)
-    t.advance(14_000);
-    t.staged.tick();
+    const to = (ms: number) => {
+      t.advance(ms - at);
+      at = ms;
+      t.staged.tick();
+    };
+    to(want.keptAt);
     expect(t.staged.view()!.waves[0]!.total).toBe(canary.length);
-    t.advance(2000);
-    t.staged.tick();
+    to(want.droppedAt);
     const v = t.staged.view()!;
     expect(v.waves[0]!.total).toBe(canary.length - 1);
     expect(v.phase).toBe("paused");

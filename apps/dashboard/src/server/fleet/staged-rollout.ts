@@ -30,7 +30,7 @@ import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
-import { OfflineSuspects } from "./staged-offline.js";
+import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -808,9 +808,9 @@ export class StagedRollouts {
       const i = w.indexOf(name);
       if (i < 0) return;
       w.splice(i, 1);
-      if (s.verified && s.digests) return this.unmember(s, k, name);
+      if (s.verified && s.digests) this.unmember(s, k, name);
       // Counted in the persisted sizes too: no longer waited for there either.
-      if (s.floor?.[k]) s.floor[k]--;
+      else if (s.floor?.[k]) s.floor[k]--;
     });
     this.index = null;
     delete s.failed[name];
@@ -1414,7 +1414,13 @@ export class StagedRollouts {
     }
   }
 
-  /** Nodes whose NodeMasquerade stayed gone REMOTE_GONE_MS (not held here): no longer waited for. */
+  /**
+   * Nodes whose NodeMasquerade stayed gone (not held here): no longer waited for. A holder
+   * writes a deleted object again first among its writes, counted with its reconnects
+   * (status-writer.ts), which may take a while behind a mass delete (65,000 objects at 50/s per
+   * replica): gone only once every replica has written those since REMOTE_GONE_MS after it
+   * went, or after REPORT_WAIT_MAX_MS (a fixed 15 s dropped nodes whose rewrite was queued).
+   */
   private dropMissing(): void {
     const s = this.s;
     if (this.missing.size === 0) return;
@@ -1422,8 +1428,11 @@ export class StagedRollouts {
       this.missing.clear();
       return;
     }
+    const behind = (since: number) =>
+      (this.opts.remote?.unreportedSince?.(since + REMOTE_GONE_MS).length ?? 0) > 0;
     for (const [name, since] of this.missing) {
-      if (this.now() - since < REMOTE_GONE_MS) continue;
+      const waited = this.now() - since;
+      if (waited < REMOTE_GONE_MS || (waited < REPORT_WAIT_MAX_MS && behind(since))) continue;
       this.missing.delete(name);
       if (!this.opts.remote?.status(name) && !this.fleet?.nodes.has(name)) this.removed(name);
     }
@@ -1577,7 +1586,7 @@ export class StagedRollouts {
     if (owner && r.sizes && r.digests) {
       s.digests = [...r.digests];
       s.verified = waves.map(() => false);
-      waves.forEach((_, w) => this.verifyWave(s, w));
+      for (let w = 0; w < waves.length; w++) this.verifyWave(s, w);
     }
     return s;
   }

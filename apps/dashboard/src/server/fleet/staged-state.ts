@@ -131,18 +131,30 @@ function consistentWaves(
   ctx: z.RefinementCtx,
 ): void {
   const waves = r.bounds.last.length;
-  const problem =
-    r.core.lastStep !== waves - 1
-      ? `bounds.last has ${waves} waves, core.lastStep says ${r.core.lastStep + 1}`
-      : r.core.step > r.core.lastStep
-        ? `core.step ${r.core.step} is past core.lastStep ${r.core.lastStep}`
-        : r.sizes && r.sizes.length !== waves
-          ? `sizes has ${r.sizes.length} waves, bounds.last ${waves}`
-          : r.digests && r.digests.length !== (r.sizes ? waves : -1)
-            ? `digests has ${r.digests.length} waves, sizes ${r.sizes?.length ?? "none"}`
-            : r.observeBounds && r.observeBounds.last.length !== waves
-              ? `observeBounds.last has ${r.observeBounds.last.length} waves, bounds.last ${waves}`
-              : null;
+  const { core, sizes, digests, observeBounds } = r;
+  const checks: [boolean, () => string][] = [
+    [
+      core.lastStep !== waves - 1,
+      () => `bounds.last has ${waves} waves, core.lastStep says ${core.lastStep + 1}`,
+    ],
+    [
+      core.step > core.lastStep,
+      () => `core.step ${core.step} is past core.lastStep ${core.lastStep}`,
+    ],
+    [
+      sizes !== undefined && sizes.length !== waves,
+      () => `sizes has ${sizes?.length} waves, bounds.last ${waves}`,
+    ],
+    [
+      digests !== undefined && digests.length !== (sizes ? waves : -1),
+      () => `digests has ${digests?.length} waves, sizes ${sizes?.length ?? "none"}`,
+    ],
+    [
+      observeBounds !== undefined && observeBounds.last.length !== waves,
+      () => `observeBounds.last has ${observeBounds?.last.length} waves, bounds.last ${waves}`,
+    ],
+  ];
+  const problem = checks.find(([bad]) => bad)?.[1]();
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 }
 
