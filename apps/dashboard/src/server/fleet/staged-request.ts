@@ -25,8 +25,41 @@ export type MoveRequest = z.infer<typeof moveRequestSchema>;
 /** Ids of performed requests remembered (persisted), so one written back is not performed again. */
 export const MAX_PERFORMED_IDS = 32;
 
-/** A request not performed this long after it was asked is no longer waited for (no owner). */
+/**
+ * A request not performed this long after this replica first saw it is no longer waited for
+ * (no owner).
+ */
 export const REQUEST_PENDING_MS = 30_000;
+/** Request ids whose first sight is remembered (a request waits at a time: a few suffice). */
+const SEEN_IDS = 64;
+
+/**
+ * When this replica first saw each move request, by its own clock: a request's `at` is the
+ * asking replica's wall clock, and judging its age by this replica's clock made a skew of
+ * 30 s drop a request still waiting (it was then written over, never performed) or hold one
+ * long gone (break7). Bounded: the oldest ids are forgotten.
+ */
+export class SeenRequests {
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** How long ago (ms) request `id` was first seen here: 0 the first time. */
+  age(id: string): number {
+    const now = this.now();
+    const at = this.seen.get(id);
+    if (at !== undefined) return now - at;
+    this.seen.set(id, now);
+    if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.keys().next().value!);
+    return 0;
+  }
+
+  /** Notes a request read (the watch of the history ConfigMap), if it is one. */
+  note(raw: unknown): void {
+    const r = moveRequestSchema.safeParse(raw);
+    if (r.success) this.age(r.data.id);
+  }
+}
 
 type Performable = Pick<StagedRecord, "resourceVersion"> & {
   core: Pick<StagedRecord["core"], "step" | "aborted">;
@@ -60,17 +93,18 @@ export function requestToPerform(
 
 /**
  * The move request still waiting for the owner (stored beside its state): one the owner has
- * not performed, about the current rollout, asked less than REQUEST_PENDING_MS before `now`;
- * null when none. A new request is written only when none waits (kube-rollout.ts), so two
- * moves asked at once on two replicas are not both answered "requested" while one is lost.
+ * not performed, about the current rollout, first seen here (`seen`) less than
+ * REQUEST_PENDING_MS ago; null when none. A new request is written only when none waits
+ * (kube-rollout.ts), so two moves asked at once on two replicas are not both answered
+ * "requested" while one is lost.
  */
 export function pendingRequest(
   rawRequest: unknown,
   rawState: unknown,
-  now: number,
+  seen: SeenRequests,
 ): MoveRequest | null {
   const r = moveRequestSchema.safeParse(rawRequest);
-  if (!r.success || now - r.data.at > REQUEST_PENDING_MS) return null;
+  if (!r.success || seen.age(r.data.id) > REQUEST_PENDING_MS) return null;
   const state = persistedSchema.safeParse(rawState);
   if (!state.success) return r.data; // not known to be performed
   const { current, performed, performedBefore } = state.data;

@@ -38,6 +38,7 @@ import {
   REQUEST_PENDING_MS,
   requesterOf,
   requestToPerform,
+  SeenRequests,
 } from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
@@ -202,6 +203,8 @@ export class StagedRollouts {
   private performed: string[] = [];
   /** The newest move request read (performed once this replica owns the rollout). */
   private lastRequest: unknown;
+  /** When each move request was first read here (its age is judged by this clock). */
+  private readonly seenRequests: SeenRequests;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
@@ -254,6 +257,7 @@ export class StagedRollouts {
       },
     );
     this.now = opts.now ?? Date.now;
+    this.seenRequests = new SeenRequests(this.now);
   }
 
   attach(fleet: StagingFleet): void {
@@ -849,7 +853,7 @@ export class StagedRollouts {
   /** A move asked here while one asked on another replica waits to be performed: refused. */
   private waiting(): ActionResult | null {
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
-    if (!r.ok || this.now() - r.request.at > REQUEST_PENDING_MS) return null;
+    if (!r.ok || this.seenRequests.age(r.request.id) > REQUEST_PENDING_MS) return null;
     return { ok: false, error: pendingMessage(r.request) };
   }
 
@@ -899,6 +903,7 @@ export class StagedRollouts {
 
   /** A move request read beside the state: the owner performs it once. */
   requested(raw: unknown): void {
+    this.seenRequests.note(raw);
     this.lastRequest = raw;
     this.performRequest();
   }

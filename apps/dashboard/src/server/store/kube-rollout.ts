@@ -5,7 +5,7 @@
 // the extra data. The history ConfigMap is the dashboard's own, its RBAC already granted, and
 // its writer keeps keys it does not own.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
-import { pendingMessage, pendingRequest } from "../fleet/staged-request.js";
+import { pendingMessage, pendingRequest, SeenRequests } from "../fleet/staged-request.js";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
 
@@ -148,10 +148,10 @@ export async function claimKubeRollout(
 export function saveKubeRequest(
   o: KubeRolloutOptions,
   request: unknown,
-  now: () => number = Date.now,
+  seen: SeenRequests = new SeenRequests(),
 ): Promise<void> {
   return saveKubeKey(o, REQUEST_KEY, request, (cm) => {
-    const p = pendingRequest(parsed(cm?.data?.[REQUEST_KEY]), parsed(cm?.data?.[KEY]), now());
+    const p = pendingRequest(parsed(cm?.data?.[REQUEST_KEY]), parsed(cm?.data?.[KEY]), seen);
     if (p) throw new MovePendingError(pendingMessage(p));
   });
 }

@@ -13,6 +13,7 @@ import { Mutex, sha256 } from "@masq/node-util";
 import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
+import { SeenRequests } from "../fleet/staged-request.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
 import { KubeHistory } from "./kube-history.js";
@@ -89,6 +90,8 @@ export class KubeStore implements ConfigStore {
    * wrote that this one never read must fence this one's writes.
    */
   private rolloutText: string | null | undefined;
+  /** When this replica first saw each move request (its own clock). */
+  private readonly seenRequests = new SeenRequests();
   /** This replica's owner epoch of the rollout (its claim); undefined: never claimed. */
   private rolloutEpoch: number | undefined;
 
@@ -181,13 +184,21 @@ export class KubeStore implements ConfigStore {
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */
   saveRolloutRequest(request: unknown): Promise<void> {
-    return saveKubeRequest(this.rolloutTarget(), request);
+    return saveKubeRequest(this.rolloutTarget(), request, this.seenRequests);
   }
 
   /** Follows the rollout state and move requests (one listener; started on this call). */
   watchRollout(listener: RolloutListener): void {
     const { clients, namespace, historyName: name, log } = this.opts;
-    this.rolloutWatch ??= new KubeRolloutWatch({ clients, namespace, name, log }, listener);
+    // Each request's age is judged from when this replica first saw it (staged-request.ts).
+    const request = (raw: unknown | null) => {
+      this.seenRequests.note(raw);
+      listener.request(raw);
+    };
+    this.rolloutWatch ??= new KubeRolloutWatch(
+      { clients, namespace, name, log },
+      { ...listener, request },
+    );
     this.rolloutWatch.start().catch((e) => {
       log.warn({ err: e }, "cannot follow the staged rollout state: this replica holds its nodes");
     });
