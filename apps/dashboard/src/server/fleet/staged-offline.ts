@@ -85,9 +85,14 @@ export class OfflineSuspects {
     const names = [...this.suspects.keys()];
     const shown =
       names.slice(0, 3).join(", ") + (names.length > 3 ? ` and ${names.length - 3} more` : "");
-    const all = [...this.suspects.values()];
-    const waiting = [...new Set(all.flatMap((s) => s.waiting))];
-    const until = new Date(Math.max(...all.map((s) => s.at)) + REPORT_WAIT_MAX_MS).toISOString();
+    const waitingFor = new Set<string>();
+    let last = 0;
+    for (const s of this.suspects.values()) {
+      for (const w of s.waiting) waitingFor.add(w);
+      last = Math.max(last, s.at);
+    }
+    const waiting = [...waitingFor];
+    const until = new Date(last + REPORT_WAIT_MAX_MS).toISOString();
     const why =
       waiting.length > 0
         ? `waiting for the replicas' reconnects to be written: ${shown3(waiting)}`
