@@ -8,9 +8,14 @@
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { afterEach, describe, expect, it } from "vitest";
+import { SeenRequests } from "../src/server/fleet/staged-request.js";
 import { type KubeClients, kubeClients } from "../src/server/kube/client.js";
 import { silentLogger } from "../src/server/log.js";
-import { MovePendingError, RolloutFencedError } from "../src/server/store/kube-rollout.js";
+import {
+  MovePendingError,
+  RolloutFencedError,
+  saveKubeRequest,
+} from "../src/server/store/kube-rollout.js";
 import { KubeStore } from "../src/server/store/kube-store.js";
 
 const NS = "kube-system";
@@ -146,6 +151,39 @@ describe("the rollout state's write is fenced", () => {
     expect(race.raced()).toBe(true);
     expect(epoch()).toBe("2");
     expect(fake.configMap(NS, HISTORY)?.data?.other).toBe("kept");
+  });
+});
+
+describe("a move request written over one no owner performed", () => {
+  it("names it, for the owner to record as not performed", async () => {
+    fake = await new FakeKubeApi().start();
+    const clients = kubeClients(fake.kubeConfig());
+    const o = { core: clients.core, namespace: NS, name: HISTORY, create: true };
+    let now = 0;
+    const seen = new SeenRequests(() => now);
+    await claim(storeOf(clients), "dash-a");
+    const state = { version: 2, current: { resourceVersion: "7" }, past: [] };
+    fake.kubectlEdit(NS, HISTORY, { "rollout.json": JSON.stringify(state) });
+    const ask = (id: string, user: string) => ({
+      id,
+      action: "promote",
+      user,
+      via: "dash-b",
+      resourceVersion: "7",
+      at: 0,
+      step: 0,
+    });
+    await saveKubeRequest(o, ask("r-1", "bob"), seen);
+    await expect(saveKubeRequest(o, ask("r-2", "carol"), seen)).rejects.toBeInstanceOf(
+      MovePendingError,
+    );
+    now = 31_000; // no owner performed it for 30 s, by this replica's clock
+    await saveKubeRequest(o, ask("r-2", "carol"), seen);
+    const written = JSON.parse(fake.configMap(NS, HISTORY)?.data?.["rollout-request.json"] ?? "");
+    expect(written).toMatchObject({
+      id: "r-2",
+      replaces: { id: "r-1", action: "promote", user: "bob", via: "dash-b", step: 0 },
+    });
   });
 });
 

@@ -5,6 +5,16 @@
 import { z } from "zod";
 import { persistedSchema, type StagedRecord } from "./staged-state.js";
 
+/** An earlier request a new one was written over (waited longer than REQUEST_PENDING_MS). */
+const replacedSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  action: z.enum(["promote", "retry", "abort"]),
+  user: z.string().max(512),
+  via: z.string().max(256),
+  step: z.number().int().nonnegative().optional(),
+});
+export type ReplacedRequest = z.infer<typeof replacedSchema>;
+
 export const moveRequestSchema = z.strictObject({
   id: z.string().min(1).max(64),
   action: z.enum(["promote", "retry", "abort"]),
@@ -19,8 +29,30 @@ export const moveRequestSchema = z.strictObject({
   at: z.number().int().nonnegative(),
   /** The step the rollout was at when asked: moved since, the request is superseded. */
   step: z.number().int().nonnegative().optional(),
+  /**
+   * The request this one was written over, not performed (no owner within REQUEST_PENDING_MS):
+   * the owner records it as not performed, where its asker (told "requested") looks for it.
+   */
+  replaces: replacedSchema.optional(),
 });
 export type MoveRequest = z.infer<typeof moveRequestSchema>;
+
+/**
+ * The request a new one is written over when it is not known to be performed (it waited past
+ * REQUEST_PENDING_MS: pendingRequest said none waits), for the owner to record; undefined: none.
+ */
+export function unperformedOf(rawRequest: unknown, rawState: unknown): ReplacedRequest | undefined {
+  const r = moveRequestSchema.safeParse(rawRequest);
+  if (!r.success) return undefined;
+  const state = persistedSchema.safeParse(rawState);
+  if (state.success) {
+    const { current, performed, performedBefore } = state.data;
+    if (performed === r.data.id || performedBefore?.includes(r.data.id)) return undefined;
+    if (current?.resourceVersion !== r.data.resourceVersion) return undefined;
+  }
+  const { id, action, user, via, step } = r.data;
+  return { id, action, user, via, ...(step !== undefined ? { step } : {}) };
+}
 
 /** Ids of performed requests remembered (persisted), so one written back is not performed again. */
 export const MAX_PERFORMED_IDS = 32;
@@ -118,6 +150,6 @@ export function pendingMessage(p: MoveRequest): string {
 }
 
 /** Who made a move asked on another replica, as the rollout's actions record it. */
-export function requesterOf(r: MoveRequest): string {
+export function requesterOf(r: Pick<MoveRequest, "user" | "via">): string {
   return `${r.user} (via replica ${r.via})`;
 }

@@ -1674,6 +1674,44 @@ describe("a move asked on a follower after another was made on the owner", () =>
   });
 });
 
+describe("break7: a move written over before any owner performed it", () => {
+  it("is recorded as not performed, and the later one is performed", async () => {
+    const owner = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null, active: true },
+      { remote: remote([]) },
+    );
+    await owner.staged.restore(owner.current, async (r) => (r === "1" ? v1 : null));
+    owner.save(v2, { ...WAVES, waves: [50, 100] });
+    owner.fleet.applyResult(owner.canary, apply(2));
+    // bob's promote waited 30 s with no owner; carol's, asked after it, was written over it.
+    owner.staged.requested({
+      id: "r-2",
+      action: "promote",
+      user: "carol",
+      via: "dash-c",
+      resourceVersion: "2",
+      at: 40_000,
+      step: 0,
+      replaces: { id: "r-1", action: "promote", user: "bob", via: "dash-b", step: 0 },
+    });
+    const v = owner.staged.view()!;
+    expect(v.step).toBe(1);
+    expect(v.actions.slice(-2)).toMatchObject([
+      {
+        action: "promote",
+        user: "bob (via replica dash-b)",
+        detail:
+          "not performed (asked at the canary): no owner performed it within 30 s, and promote by carol (via replica dash-c) was asked after it",
+      },
+      { action: "promote", user: "carol (via replica dash-c)" },
+    ]);
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ performed: "r-2", performedBefore: ["r-1"] });
+  });
+});
+
 describe("break4: the persisted rollout cannot be read when a replica starts", () => {
   it("a node of a wave not released does not get the new revision because the read failed once", async () => {
     const t = setup();

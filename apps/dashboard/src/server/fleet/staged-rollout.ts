@@ -36,6 +36,7 @@ import {
   type MoveRequest,
   pendingMessage,
   REQUEST_PENDING_MS,
+  type ReplacedRequest,
   requesterOf,
   requestToPerform,
   SeenRequests,
@@ -911,6 +912,8 @@ export class StagedRollouts {
   private performRequest(): void {
     if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    const q = r.ok ? r.request : r.superseded;
+    if (q?.replaces && this.s) this.notPerformed(this.s, q.replaces, q);
     if (!r.ok && r.superseded && this.s) this.supersede(this.s, r.superseded);
     if (!r.ok) return;
     const { request } = r;
@@ -940,6 +943,19 @@ export class StagedRollouts {
       : `it is at ${waveNames(s.core.step, s.core.step)}`;
     const detail = `not performed${asked}: another move came first, ${now}`;
     addAction(s, q.action, requesterOf(q), detail, this.now());
+    this.changed();
+  }
+
+  /**
+   * A request written over before any owner performed it (none for 30 s): recorded as not
+   * performed, once, where its asker (told "requested") looks for it.
+   */
+  private notPerformed(s: StagedState, old: ReplacedRequest, by: MoveRequest): void {
+    if (this.performed.includes(old.id)) return;
+    this.performed = [...this.performed, old.id].slice(-MAX_PERFORMED_IDS);
+    const asked = old.step === undefined ? "" : ` (asked at ${waveNames(old.step, old.step)})`;
+    const detail = `not performed${asked}: no owner performed it within ${REQUEST_PENDING_MS / 1000} s, and ${by.action} by ${requesterOf(by)} was asked after it`;
+    addAction(s, old.action, requesterOf(old), detail, this.now());
     this.changed();
   }
 

@@ -5,7 +5,12 @@
 // the extra data. The history ConfigMap is the dashboard's own, its RBAC already granted, and
 // its writer keeps keys it does not own.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
-import { pendingMessage, pendingRequest, SeenRequests } from "../fleet/staged-request.js";
+import {
+  pendingMessage,
+  pendingRequest,
+  SeenRequests,
+  unperformedOf,
+} from "../fleet/staged-request.js";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
 
@@ -147,12 +152,23 @@ export async function claimKubeRollout(
  */
 export function saveKubeRequest(
   o: KubeRolloutOptions,
-  request: unknown,
+  request: object,
   seen: SeenRequests = new SeenRequests(),
 ): Promise<void> {
-  return saveKubeKey(o, REQUEST_KEY, request, (cm) => {
-    const p = pendingRequest(parsed(cm?.data?.[REQUEST_KEY]), parsed(cm?.data?.[KEY]), seen);
+  return updateHistory(o, (cm) => {
+    const old = parsed(cm?.data?.[REQUEST_KEY]);
+    const state = parsed(cm?.data?.[KEY]);
+    const p = pendingRequest(old, state, seen);
     if (p) throw new MovePendingError(pendingMessage(p));
+    if (!cm && !o.create)
+      throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
+    // One written over unperformed (no owner for a while) is named, for the owner to record.
+    const replaces = unperformedOf(old, state);
+    const data = {
+      ...cm?.data,
+      [REQUEST_KEY]: JSON.stringify({ ...request, ...(replaces ? { replaces } : {}) }),
+    };
+    return { data, annotations: cm?.metadata?.annotations };
   });
 }
 

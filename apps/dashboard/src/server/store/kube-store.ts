@@ -184,7 +184,7 @@ export class KubeStore implements ConfigStore {
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */
   saveRolloutRequest(request: unknown): Promise<void> {
-    return saveKubeRequest(this.rolloutTarget(), request, this.seenRequests);
+    return saveKubeRequest(this.rolloutTarget(), request as object, this.seenRequests);
   }
 
   /** Follows the rollout state and move requests (one listener; started on this call). */
