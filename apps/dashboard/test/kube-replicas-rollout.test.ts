@@ -15,13 +15,33 @@ import {
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { RECONNECT_GRACE_MS } from "../src/server/fleet/staged-offline.js";
+import { kubeClients } from "../src/server/kube/client.js";
+import { nodeMasqueradeApi } from "../src/server/replicas/node-masquerade-api.js";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
 import { nodeMasquerade, replicaStarter, replicaSync } from "./helpers/replicas.js";
 import { desired, ownerOf, rollout, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
-const replica = replicaStarter(t);
+/**
+ * A replica whose reconnect writes are behind (a survivor of a replica that died holding
+ * thousands of nodes: at 50/s, ~60 s): its status writes of these nodes saying it holds them
+ * wait `ms` before they reach the API server. None by default.
+ */
+const behind = { replica: "", nodes: new Set<string>(), ms: 0 };
+const replica = replicaStarter(t, (pod) => {
+  const api = nodeMasqueradeApi(kubeClients(t.fake.kubeConfig()).kc);
+  return {
+    api: {
+      ...api,
+      async patchStatus(name, status, rv) {
+        const late = pod === behind.replica && behind.nodes.has(name) && status.connected;
+        if (late) await new Promise((r) => setTimeout(r, behind.ms));
+        return api.patchStatus(name, status, rv);
+      },
+    },
+  };
+});
 type Replica = Awaited<ReturnType<typeof replica>>;
 type Sim = Awaited<ReturnType<typeof t.reporter>>;
 
@@ -218,43 +238,102 @@ describe("one staged rollout across three active replicas", () => {
   });
 });
 
+/**
+ * Saved in waves (canary 50%), the canary applied; then the follower holding a canary node
+ * stops and its nodes reconnect to `to(owner, others, stopping)` (`before` runs first), their
+ * reporters beating as real ones do (the simulated ones do not) until `stop()`.
+ */
+async function canaryHolderStops(
+  fake: FakeKubeApi,
+  to: (owner: Replica, others: Replica[], stopping: Replica) => Replica,
+  before: (target: Replica, moved: string[]) => void = () => {},
+) {
+  const saved = await savedInWaves(fake, waves({ percent: 50 }));
+  const { reps, sims, others, put, planned } = saved;
+  expect(put.status).toBe(200);
+  const canary = planned[0]!;
+  await everyReplica(reps, (v) => v.phase === "paused", "canary applied");
+  const stopping = others.find((r) =>
+    canary.some((n) => holderOf(fake, n) === r.replicas.replica),
+  )!;
+  const target = to(saved.owner, others, stopping);
+  const moved = NODES.filter((n) => holderOf(fake, n) === stopping.replicas.replica);
+  before(target, moved);
+  await t.stop(stopping);
+  const offline = moved.find((n) => canary.includes(n))!;
+  await eventually(
+    () => nodeMasquerade(fake, offline)?.status?.connected === false || undefined,
+    10_000,
+    `${offline} offline by its NodeMasquerade`,
+  );
+  for (const n of moved) sims.set(n, await t.reporter(target, n));
+  const beat = setInterval(() => {
+    for (const sim of sims.values()) sim.send({ type: "heartbeat", v: 2, ts: Date.now() });
+  }, 1_000);
+  return { ...saved, offline, stop: () => clearInterval(beat) };
+}
+
+/** Not paused: promoted, every node gets the revision. */
+async function goesOn(s: Awaited<ReturnType<typeof canaryHolderStops>>) {
+  const v = (await rollout(s.owner))!;
+  expect(v.pause).toEqual({ kind: "manual" });
+  expect(v.actions.map((a) => a.action)).not.toContain("pause");
+  const promote = await s.owner.api("/api/rollout/promote", { method: "POST", body: {} });
+  expect(promote.status).toBe(200);
+  await expectRevisions(s.sims, () => s.put.body.revision as number);
+}
+
 describe("a dashboard rolling restart mid-rollout", () => {
   it("canary nodes that reconnect to another replica within the grace do not pause it as offline", async () => {
     const fake = await t.cluster();
-    const { reps, sims, owner, others, put, planned } = await savedInWaves(
-      fake,
-      waves({ percent: 50 }),
-    );
-    expect(put.status).toBe(200);
-    const canary = planned[0]!;
-    await everyReplica(reps, (v) => v.phase === "paused", "canary applied");
     // A follower holding a canary node restarts: its nodes reconnect to the owner.
-    const stopping = others.find((r) =>
-      canary.some((n) => holderOf(fake, n) === r.replicas.replica),
-    )!;
-    const moved = NODES.filter((n) => holderOf(fake, n) === stopping.replicas.replica);
-    await t.stop(stopping);
-    const offline = moved.find((n) => canary.includes(n))!;
-    await eventually(
-      () => nodeMasquerade(fake, offline)?.status?.connected === false || undefined,
-      10_000,
-      `${offline} offline by its NodeMasquerade`,
-    );
-    for (const n of moved) sims.set(n, await t.reporter(owner, n));
-    // Past the grace, the reporters beating as real ones do (the simulated ones do not).
-    const beat = setInterval(() => {
-      for (const sim of sims.values()) sim.send({ type: "heartbeat", v: 2, ts: Date.now() });
-    }, 1_000);
-    await new Promise((r) => setTimeout(r, RECONNECT_GRACE_MS + 3_000)).finally(() =>
-      clearInterval(beat),
-    );
-    const v = (await rollout(owner))!;
-    expect(v.pause).toEqual({ kind: "manual" });
-    expect(v.actions.map((a) => a.action)).not.toContain("pause");
-    const promote = await owner.api("/api/rollout/promote", { method: "POST", body: {} });
-    expect(promote.status).toBe(200);
-    await expectRevisions(sims, () => put.body.revision as number);
+    const s = await canaryHolderStops(fake, (owner) => owner);
+    try {
+      await new Promise((r) => setTimeout(r, RECONNECT_GRACE_MS + 3_000));
+    } finally {
+      s.stop();
+    }
+    await goesOn(s);
   }, 60_000);
+});
+
+describe("a replica dies mid-rollout and the survivor's reconnect writes are behind (break7)", () => {
+  it("the owner waits for the survivor to report, says what it waits for, and does not pause", async () => {
+    const fake = await t.cluster();
+    // The survivor's writes saying it holds the moved nodes land 25 s late.
+    const late = (target: Replica, moved: string[]) =>
+      Object.assign(behind, {
+        replica: target.replicas.replica,
+        nodes: new Set(moved),
+        ms: 25_000,
+      });
+    try {
+      const survivor = (_: Replica, others: Replica[], stopping: Replica) =>
+        others.find((r) => r !== stopping)!;
+      const s = await canaryHolderStops(fake, survivor, late);
+      try {
+        // Past the fixed 15 s the owner judged by before: waiting, and saying for what.
+        await new Promise((r) => setTimeout(r, RECONNECT_GRACE_MS + 3_000));
+        expect((await rollout(s.owner))!.message).toMatch(
+          new RegExp(
+            `not yet reported connected by any replica \\(waiting for the replicas' reconnects to be written: ${behind.replica}: [12] reconnects not yet written`,
+          ),
+        );
+        // The survivor's write lands: the suspect is dropped, no pause.
+        await eventually(
+          () => nodeMasquerade(fake, s.offline)?.status?.connected === true || undefined,
+          20_000,
+          `${s.offline} connected by its NodeMasquerade`,
+        );
+        await everyReplica([s.owner], (x) => !/No wave goes on/.test(x.message), "suspect dropped");
+      } finally {
+        s.stop();
+      }
+      await goesOn(s);
+    } finally {
+      Object.assign(behind, { replica: "", nodes: new Set(), ms: 0 });
+    }
+  }, 90_000);
 });
 
 describe("a change made outside the dashboard with a default strategy in waves", () => {

@@ -301,6 +301,7 @@ describe("a bulk resync of nodes held by another replica", () => {
     const metrics = String((await b.api("/metrics")).body);
     expect(metrics).toMatch(/ipmasq_resync_requests_total\{result="written"\} 6\b/);
     expect(metrics).toMatch(/ipmasq_resync_requests_queue 0\b/);
+    expect(metrics).toMatch(/ipmasq_node_status_reconnects_pending 0\b/);
   });
 
   it("restarts an observe-mode node's upstream agent pod from the replica clicked, through the same queue", async () => {

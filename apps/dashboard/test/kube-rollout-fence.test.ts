@@ -1,15 +1,21 @@
 // A staged rollout's state written by an owner that lost the singleton Lease must not overwrite
-// its successor's (issue 17, rollout safety): the write is conditional on the text the replica
-// last read or wrote, and the replace carries the resourceVersion of the read that found it, so
-// a write queued (or already on the wire) when the Lease was lost is refused once another
-// replica has written. Two KubeStores against the test API server through the real
-// @kubernetes/client-node.
+// its successor's (issue 17, rollout safety): an owner claims the rollout before reading it (the
+// owner epoch on the history ConfigMap goes one up), and every write is conditional on its own
+// epoch and on the text it last read or wrote, checked on a read whose resourceVersion the
+// replace carries, so a write queued (or already on the wire) when the Lease was lost is refused
+// once another replica has claimed it, even when the successor wrote the same bytes. Two
+// KubeStores against the test API server through the real @kubernetes/client-node.
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { afterEach, describe, expect, it } from "vitest";
+import { SeenRequests } from "../src/server/fleet/staged-request.js";
 import { type KubeClients, kubeClients } from "../src/server/kube/client.js";
 import { silentLogger } from "../src/server/log.js";
-import { MovePendingError, RolloutFencedError } from "../src/server/store/kube-rollout.js";
+import {
+  MovePendingError,
+  RolloutFencedError,
+  saveKubeRequest,
+} from "../src/server/store/kube-rollout.js";
 import { KubeStore } from "../src/server/store/kube-store.js";
 
 const NS = "kube-system";
@@ -57,16 +63,21 @@ function racing(f: FakeKubeApi, between: () => Promise<void>) {
 
 const stored = () => JSON.parse(fake!.configMap(NS, HISTORY)?.data?.["rollout.json"] ?? "null");
 const state = (by: string, step: number) => ({ version: 2, by, step });
+/** How an owner reads the state: claiming it first (StagedRollouts when it holds the Lease). */
+const claim = (s: KubeStore, owner: string) => s.loadRollout({ owner });
+const epoch = () =>
+  fake!.configMap(NS, HISTORY)?.metadata?.annotations?.["ipmasq.dev/rollout-owner-epoch"];
 
 describe("the rollout state's write is fenced", () => {
   it("an old owner's queued write after its successor wrote: refused, the successor's kept", async () => {
     fake = await new FakeKubeApi().start();
     const old = storeOf(kubeClients(fake.kubeConfig()));
     const next = storeOf(kubeClients(fake.kubeConfig()));
-    expect(await old.loadRollout()).toBeNull();
+    expect(await claim(old, "dash-a")).toBeNull();
     await old.saveRollout(state("old", 0));
-    // The Lease passes: the new owner reads the state and goes on from it.
-    expect(await next.loadRollout()).toEqual(state("old", 0));
+    // The Lease passes: the new owner claims and reads the state and goes on from it.
+    expect(await claim(next, "dash-b")).toEqual(state("old", 0));
+    expect(epoch()).toBe("2");
     await next.saveRollout(state("next", 1));
     await expect(old.saveRollout(state("old", 2))).rejects.toBeInstanceOf(RolloutFencedError);
     expect(stored()).toEqual(state("next", 1));
@@ -80,11 +91,11 @@ describe("the rollout state's write is fenced", () => {
     const next = storeOf(kubeClients(fake.kubeConfig()));
     // The successor's write lands between the old owner's read and its replace.
     const race = racing(fake, async () => {
-      expect(await next.loadRollout()).toEqual(state("old", 0));
+      expect(await claim(next, "dash-b")).toEqual(state("old", 0));
       await next.saveRollout(state("next", 1));
     });
     const old = storeOf(race.clients);
-    await old.loadRollout();
+    await claim(old, "dash-a");
     await old.saveRollout(state("old", 0));
     race.arm();
     await expect(old.saveRollout(state("old", 1))).rejects.toBeInstanceOf(RolloutFencedError);
@@ -94,6 +105,85 @@ describe("the rollout state's write is fenced", () => {
       (r) => r.path.includes(`/configmaps/${HISTORY}`) && r.status === 409,
     );
     expect(conflicts).toHaveLength(1);
+  });
+
+  // break7: the fence compared text, so a successor writing back the very bytes it read (its
+  // takeover write of an unchanged state) let the old owner's next write land over it.
+  /** dash-a owned the rollout and wrote; dash-b took it over (claimed and read it). */
+  async function handedOver(): Promise<{ old: KubeStore; next: KubeStore }> {
+    fake = await new FakeKubeApi().start();
+    const old = storeOf(kubeClients(fake.kubeConfig()));
+    const next = storeOf(kubeClients(fake.kubeConfig()));
+    await claim(old, "dash-a");
+    await old.saveRollout(state("old", 0));
+    expect(await claim(next, "dash-b")).toEqual(state("old", 0));
+    return { old, next };
+  }
+
+  it("a takeover write byte for byte the old owner's: the old owner's next write still refused", async () => {
+    const { old, next } = await handedOver();
+    await next.saveRollout(state("old", 0));
+    await expect(old.saveRollout(state("old", 1))).rejects.toBeInstanceOf(RolloutFencedError);
+    expect(stored()).toEqual(state("old", 0));
+  });
+
+  it("the successor claimed but has written nothing yet: the old owner's write refused", async () => {
+    // Read after the claim: nothing the old owner writes from now on can be missed by dash-b.
+    const { old } = await handedOver();
+    await expect(old.saveRollout(state("old", 1))).rejects.toBeInstanceOf(RolloutFencedError);
+    expect(stored()).toEqual(state("old", 0));
+    const cm = fake!.configMap(NS, HISTORY);
+    expect(cm?.metadata?.annotations?.["ipmasq.dev/rollout-owner"]).toBe("dash-b");
+  });
+
+  it("a claim in flight when a history write lands: retried, the revisions kept", async () => {
+    fake = await new FakeKubeApi().start();
+    const other = storeOf(kubeClients(fake.kubeConfig()));
+    await claim(other, "dash-a");
+    await other.saveRollout(state("a", 0));
+    const race = racing(fake, async () => {
+      const data = fake!.configMap(NS, HISTORY)?.data;
+      fake!.kubectlEdit(NS, HISTORY, { ...data, other: "kept" });
+    });
+    const next = storeOf(race.clients);
+    race.arm();
+    expect(await claim(next, "dash-b")).toEqual(state("a", 0));
+    expect(race.raced()).toBe(true);
+    expect(epoch()).toBe("2");
+    expect(fake.configMap(NS, HISTORY)?.data?.other).toBe("kept");
+  });
+});
+
+describe("a move request written over one no owner performed", () => {
+  it("names it, for the owner to record as not performed", async () => {
+    fake = await new FakeKubeApi().start();
+    const clients = kubeClients(fake.kubeConfig());
+    const o = { core: clients.core, namespace: NS, name: HISTORY, create: true };
+    let now = 0;
+    const seen = new SeenRequests(() => now);
+    await claim(storeOf(clients), "dash-a");
+    const state = { version: 2, current: { resourceVersion: "7" }, past: [] };
+    fake.kubectlEdit(NS, HISTORY, { "rollout.json": JSON.stringify(state) });
+    const ask = (id: string, user: string) => ({
+      id,
+      action: "promote",
+      user,
+      via: "dash-b",
+      resourceVersion: "7",
+      at: 0,
+      step: 0,
+    });
+    await saveKubeRequest(o, ask("r-1", "bob"), seen);
+    await expect(saveKubeRequest(o, ask("r-2", "carol"), seen)).rejects.toBeInstanceOf(
+      MovePendingError,
+    );
+    now = 31_000; // no owner performed it for 30 s, by this replica's clock
+    await saveKubeRequest(o, ask("r-2", "carol"), seen);
+    const written = JSON.parse(fake.configMap(NS, HISTORY)?.data?.["rollout-request.json"] ?? "");
+    expect(written).toMatchObject({
+      id: "r-2",
+      replaces: { id: "r-1", action: "promote", user: "bob", via: "dash-b", step: 0 },
+    });
   });
 });
 

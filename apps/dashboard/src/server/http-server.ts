@@ -403,6 +403,7 @@ function createStaging(
       ? remoteNodesOf(
           () => o.replicas!.sources(),
           () => o.replicas!.listed(),
+          (since) => o.replicas!.leases.unreportedSince(since),
         )
       : undefined,
     labels: o.nodeLabels,
@@ -471,7 +472,7 @@ async function restartInTurn(
 function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   if (!store.loadRollout || !store.saveRollout) return undefined;
   return {
-    loadRollout: () => store.loadRollout!(),
+    loadRollout: (claim) => store.loadRollout!(claim),
     saveRollout: (state) => store.saveRollout!(state),
     ...(store.saveRolloutRequest
       ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }

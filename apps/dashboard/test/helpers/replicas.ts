@@ -27,13 +27,16 @@ export function replicaSync(
   });
 }
 
-/** Starts dashboard replicas of the cluster `t`, each with its ReplicaSync (`replicas`). */
+/**
+ * Starts dashboard replicas of the cluster `t`, each with its ReplicaSync (`replicas`); `extra`
+ * its options, or a function of the pod name giving them.
+ */
 export function replicaStarter(
   t: ReturnType<typeof kubeTestCluster>,
-  extra: Partial<ReplicaSyncOptions> = {},
+  extra: Partial<ReplicaSyncOptions> | ((pod: string) => Partial<ReplicaSyncOptions>) = {},
 ) {
   return async (fake: FakeKubeApi, pod: string) => {
-    const replicas = replicaSync(fake, pod, extra);
+    const replicas = replicaSync(fake, pod, typeof extra === "function" ? extra(pod) : extra);
     return Object.assign(await t.start({ POD_NAME: pod }, { replicas }), { replicas });
   };
 }

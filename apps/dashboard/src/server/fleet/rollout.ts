@@ -96,9 +96,19 @@ export class RolloutTracker {
     return true;
   }
 
-  /** A target's outcome in the unfinished rollout (undefined: not a target, or finished). */
-  outcomeOf(node: string): Outcome | undefined {
-    return this.state?.finishedAt === null ? this.state.nodes.get(node) : undefined;
+  /**
+   * How the view counts `node`, by name: as a target with this outcome (frozen once the
+   * rollout finished), or among the late ones; {} when it counts it nowhere. A view over every
+   * replica takes this away before counting the node by its holder's word (fleet-view.ts): a
+   * target that finished here and moved to another replica was counted twice.
+   */
+  countedAs(node: string): { target?: Outcome; late?: Outcome } {
+    const s = this.state;
+    if (!s) return {};
+    const target = s.nodes.get(node);
+    if (target) return { target };
+    const late = s.finishedAt === null ? undefined : s.late.get(node);
+    return late ? { late } : {};
   }
 
   /** `held`: is this connected, pending target held back by a staged rollout (not sent yet)? */

@@ -1,53 +1,106 @@
 import { describe, expect, it } from "vitest";
-import { OfflineSuspects, RECONNECT_GRACE_MS } from "./staged-offline.js";
+import { OfflineSuspects, RECONNECT_GRACE_MS, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+
+const REASON = "n-1 went offline 2 s after applying";
+const BEHIND = "dash-c: 1200 reconnects not yet written";
 
 describe("OfflineSuspects.judge", () => {
   const cases: {
     desc: string;
-    input: { of: string | null; after: number; connected: boolean };
-    want: { reasons: string[]; left: number };
+    input: {
+      of: string | null;
+      after: number;
+      connected: boolean;
+      /** The replicas behind, as of a renewal seen since the window; undefined: no others. */
+      behind?: string[];
+    };
+    want: { reasons: string[]; left: number; since?: number };
   }[] = [
     {
-      desc: "within the grace, still offline: waited for",
-      input: { of: "2", after: RECONNECT_GRACE_MS - 1, connected: false },
+      desc: "within the reconnect window, still offline: waited for",
+      input: { of: "2", after: RECONNECT_GRACE_MS - 1, connected: false, behind: [] },
       want: { reasons: [], left: 1 },
     },
     {
-      desc: "after the grace, still offline everywhere: pauses the rollout",
+      desc: "alone (no other replica): judged after the window",
       input: { of: "2", after: RECONNECT_GRACE_MS, connected: false },
-      want: { reasons: ["n-1 went offline 2 s after applying"], left: 0 },
+      want: { reasons: [`${REASON}, and has not reconnected`], left: 0 },
     },
     {
-      desc: "connected again (here or to another replica) within the grace: dropped",
-      input: { of: "2", after: 1000, connected: true },
+      desc: "after the window, every replica's reconnects written since: gone",
+      input: { of: "2", after: RECONNECT_GRACE_MS, connected: false, behind: [] },
+      want: {
+        reasons: [
+          `${REASON}, and no replica holds it (every replica has written its reconnects since)`,
+        ],
+        left: 0,
+        since: 1000 + RECONNECT_GRACE_MS,
+      },
+    },
+    {
+      desc: "after the window, a replica's reconnects not written yet: waited for (break7)",
+      input: { of: "2", after: 60_000, connected: false, behind: [BEHIND] },
+      want: { reasons: [], left: 1, since: 1000 + RECONNECT_GRACE_MS },
+    },
+    {
+      desc: "not reported either way within the bound: pauses, saying it is not known",
+      input: { of: "2", after: REPORT_WAIT_MAX_MS, connected: false, behind: [BEHIND] },
+      want: {
+        reasons: [
+          `${REASON}; whether it reconnected is not known: no replica reported it connected within 300 s (${BEHIND})`,
+        ],
+        left: 0,
+      },
+    },
+    {
+      desc: "connected again (here or to another replica): dropped",
+      input: { of: "2", after: 1000, connected: true, behind: [BEHIND] },
       want: { reasons: [], left: 0 },
     },
     {
       desc: "the rollout it went offline in was replaced: dropped",
-      input: { of: "3", after: RECONNECT_GRACE_MS, connected: false },
+      input: { of: "3", after: RECONNECT_GRACE_MS, connected: false, behind: [] },
       want: { reasons: [], left: 0 },
     },
     {
       desc: "no rollout to pause (finished, or followed here): dropped",
-      input: { of: null, after: RECONNECT_GRACE_MS, connected: false },
+      input: { of: null, after: RECONNECT_GRACE_MS, connected: false, behind: [] },
       want: { reasons: [], left: 0 },
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     const s = new OfflineSuspects();
-    s.add("n-1", "n-1 went offline 2 s after applying", "2", 1000);
-    s.add("n-1", "a second disconnect does not restart the grace", "2", 5000);
-    const reasons = s.judge(input.of, 1000 + input.after, () => input.connected);
+    s.add("n-1", REASON, "2", 1000);
+    s.add("n-1", "a second disconnect does not restart the window", "2", 5000);
+    const asked: number[] = [];
+    const behind = input.behind;
+    const unreported =
+      behind &&
+      ((since: number) => {
+        asked.push(since);
+        return behind;
+      });
+    const reasons = s.judge(input.of, 1000 + input.after, () => input.connected, unreported);
     expect(reasons).toEqual(want.reasons);
     expect(s.size).toBe(want.left);
+    if (want.since !== undefined) expect(asked).toEqual([want.since]);
   });
 
-  it("says which nodes hold the waves back, the first three by name", () => {
+  it("says which nodes hold the waves back and what is not known yet", () => {
     const s = new OfflineSuspects();
     expect(s.message()).toBeNull();
     for (const n of ["a", "b", "c", "d", "e"]) s.add(n, `${n} went offline`, "2", 0);
     expect(s.message()).toBe(
-      "No wave goes on for up to 15 s: a, b, c and 2 more went offline right after applying, and may be reconnecting to another replica",
+      "No wave goes on until it is known whether a, b, c and 2 more reconnected: offline right after applying, not yet reported connected by any replica (reporters reconnect within 10 s; judged by 1970-01-01T00:05:00.000Z at the latest)",
+    );
+    s.judge(
+      "2",
+      RECONNECT_GRACE_MS,
+      () => false,
+      () => [BEHIND],
+    );
+    expect(s.message()).toBe(
+      `No wave goes on until it is known whether a, b, c and 2 more reconnected: offline right after applying, not yet reported connected by any replica (waiting for the replicas' reconnects to be written: ${BEHIND}; judged by 1970-01-01T00:05:00.000Z at the latest)`,
     );
   });
 });

@@ -1,20 +1,42 @@
-// Released nodes of a staged rollout that went offline soon after applying, judged after a
-// grace: in a dashboard rolling restart every reporter disconnects and reconnects to another
-// replica within ~10 s (docs/scale-out.md "When a replica dies"), and such a node did not go
-// offline. One still disconnected everywhere after the grace pauses the rollout; no wave goes
-// on meanwhile (staged-rollout.ts holds time and settled waves).
+// Released nodes of a staged rollout that went offline soon after applying, judged on evidence,
+// not on a fixed clock: in a dashboard rolling restart, or when a replica dies, every reporter
+// it held reconnects to another replica within ~10 s (docs/scale-out.md "When a replica dies"),
+// but the survivors' status writes saying so go through their write budgets (50/s each: ~65 s
+// for 13,000 nodes over four survivors), so "no replica says it is connected" is no proof it is
+// not. A suspect connected again (here, or by its NodeMasquerade) is dropped; one still connected
+// nowhere is called gone only once every live replica has shown, in a Lease renewal seen after
+// the reconnect window, that all reconnects to it are written (replica-leases.ts
+// unreportedSince); and at the latest after REPORT_WAIT_MAX_MS it pauses the rollout saying
+// what is not known. No wave goes on meanwhile (staged-rollout.ts holds time and settled waves).
 
-/** How long a node that went offline right after applying has to reconnect to any replica. */
+/**
+ * The reconnect window: reporters reconnect within 10 s of losing their replica, plus 5 s for
+ * the new holder to queue its status write and for its Lease renewal to be seen here.
+ */
 export const RECONNECT_GRACE_MS = 15_000;
+/**
+ * The longest a suspect waits for the replicas to report (then it pauses the rollout as not
+ * known): a dead replica's 15,000 nodes all reconnecting to one survivor take 300 s of its 50/s
+ * budget; reconnects are written first (status-writer.ts), so the usual wait is far shorter.
+ */
+export const REPORT_WAIT_MAX_MS = 300_000;
 
 interface Suspect {
-  /** When it was seen offline (ms). */
+  /** When it was seen offline here (ms, this replica's clock). */
   at: number;
-  /** The sentence that pauses the rollout if it stays offline. */
+  /** The sentence that pauses the rollout if it stays offline ("n-1 went offline 2 s after applying"). */
   reason: string;
   /** The rollout (its resourceVersion) the node went offline in. */
   of: string;
+  /** The replicas whose reconnects are not known to be written yet, at the last judgement. */
+  waiting: string[];
 }
+
+/**
+ * The live replicas that have not shown, in a Lease renewal seen at `since` or later, that
+ * every reconnect to them is written (each with why); empty: they all have.
+ */
+export type Unreported = (since: number) => string[];
 
 export class OfflineSuspects {
   private readonly suspects = new Map<string, Suspect>();
@@ -25,31 +47,68 @@ export class OfflineSuspects {
 
   /** `name` went offline at `now`, soon after applying the rollout `of` (the first time counts). */
   add(name: string, reason: string, of: string, now: number): void {
-    if (!this.suspects.has(name)) this.suspects.set(name, { at: now, reason, of });
+    if (!this.suspects.has(name)) this.suspects.set(name, { at: now, reason, of, waiting: [] });
   }
 
   /**
-   * The reasons of the suspects of rollout `of` still offline after the grace (dropped once
-   * judged); suspects connected again (`connected`: here, or to another replica by its
-   * NodeMasquerade), or of another rollout than `of` (null: none runs), are dropped.
+   * The pause reasons of the suspects of rollout `of` judged now (dropped once judged): gone
+   * (connected nowhere, every replica's reconnects written) or not known (REPORT_WAIT_MAX_MS
+   * passed with some replica's not written). Suspects connected again (`connected`: here, or
+   * to another replica by its NodeMasquerade), or of another rollout than `of` (null: none
+   * runs), are dropped. `unreported` undefined: no other replica (judged after the window).
    */
-  judge(of: string | null, now: number, connected: (name: string) => boolean): string[] {
+  judge(
+    of: string | null,
+    now: number,
+    connected: (name: string) => boolean,
+    unreported?: Unreported,
+  ): string[] {
     const out: string[] = [];
     for (const [name, s] of this.suspects) {
-      const back = s.of !== of || connected(name);
-      if (!back && now - s.at < RECONNECT_GRACE_MS) continue;
+      if (s.of !== of || connected(name)) {
+        this.suspects.delete(name);
+        continue;
+      }
+      if (now - s.at < RECONNECT_GRACE_MS) continue;
+      s.waiting = unreported?.(s.at + RECONNECT_GRACE_MS) ?? [];
+      const verdict = unreported ? verdictOf(s, now) : `${s.reason}, and has not reconnected`;
+      if (verdict === null) continue;
       this.suspects.delete(name);
-      if (!back) out.push(s.reason);
+      out.push(verdict);
     }
     return out;
   }
 
-  /** Why no wave goes on now; null: no suspect. */
+  /** Why no wave goes on now, naming what is not known yet; null: no suspect. */
   message(): string | null {
     if (this.suspects.size === 0) return null;
     const names = [...this.suspects.keys()];
     const shown =
       names.slice(0, 3).join(", ") + (names.length > 3 ? ` and ${names.length - 3} more` : "");
-    return `No wave goes on for up to ${RECONNECT_GRACE_MS / 1000} s: ${shown} went offline right after applying, and may be reconnecting to another replica`;
+    const waitingFor = new Set<string>();
+    let last = 0;
+    for (const s of this.suspects.values()) {
+      for (const w of s.waiting) waitingFor.add(w);
+      last = Math.max(last, s.at);
+    }
+    const waiting = [...waitingFor];
+    const until = new Date(last + REPORT_WAIT_MAX_MS).toISOString();
+    const why =
+      waiting.length > 0
+        ? `waiting for the replicas' reconnects to be written: ${shown3(waiting)}`
+        : `reporters reconnect within 10 s`;
+    return `No wave goes on until it is known whether ${shown} reconnected: offline right after applying, not yet reported connected by any replica (${why}; judged by ${until} at the latest)`;
   }
+}
+
+/** The pause sentence of a suspect past the reconnect window; null: still waiting for reports. */
+function verdictOf(s: Suspect, now: number): string | null {
+  if (s.waiting.length === 0)
+    return `${s.reason}, and no replica holds it (every replica has written its reconnects since)`;
+  if (now - s.at < REPORT_WAIT_MAX_MS) return null;
+  return `${s.reason}; whether it reconnected is not known: no replica reported it connected within ${REPORT_WAIT_MAX_MS / 1000} s (${shown3(s.waiting)})`;
+}
+
+function shown3(list: readonly string[]): string {
+  return list.slice(0, 3).join("; ") + (list.length > 3 ? `; and ${list.length - 3} more` : "");
 }

@@ -5,6 +5,7 @@ import {
   REQUEST_PENDING_MS,
   requesterOf,
   requestToPerform,
+  SeenRequests,
 } from "./staged-request.js";
 
 type Rollout = Parameters<typeof requestToPerform>[1];
@@ -86,23 +87,31 @@ describe("pendingRequest", () => {
   // unreadable one (this partial current) counts as not performed.
   const cases: {
     desc: string;
-    input: { raw: unknown; state: unknown; now: number };
+    /** `seenAgo`: first seen here that long ago (ms, this replica's clock). */
+    input: { raw: unknown; state: unknown; seenAgo?: number };
     want: boolean;
   }[] = [
-    { desc: "none written", input: { raw: null, state: null, now: 2 }, want: false },
+    { desc: "none written", input: { raw: null, state: null }, want: false },
     {
       desc: "written, the state not readable: waits (not known performed)",
-      input: { raw: req, state: state(), now: 2 },
+      input: { raw: req, state: state() },
       want: true,
     },
     {
-      desc: "asked longer ago than a request waits: not waited for",
-      input: { raw: req, state: state(), now: 1 + REQUEST_PENDING_MS + 1 },
+      desc: "first seen here longer ago than a request waits: not waited for",
+      input: { raw: req, state: state(), seenAgo: REQUEST_PENDING_MS + 1 },
       want: false,
     },
     {
+      // break7: its `at` is the asking replica's clock, an hour behind this one's: judged by
+      // it, the request was taken for gone at once and written over, never performed.
+      desc: "asked on a replica whose clock is an hour behind, just seen here: waits",
+      input: { raw: { ...req, at: 1 }, state: state(), seenAgo: 1000 },
+      want: true,
+    },
+    {
       desc: "performed (the owner's last): not waiting",
-      input: { raw: req, state: { version: 2, performed: "r-1", current: null, past: [] }, now: 2 },
+      input: { raw: req, state: { version: 2, performed: "r-1", current: null, past: [] } },
       want: false,
     },
     {
@@ -110,18 +119,23 @@ describe("pendingRequest", () => {
       input: {
         raw: req,
         state: { version: 2, performed: "r-2", performedBefore: ["r-1"], current: null, past: [] },
-        now: 2,
       },
       want: false,
     },
     {
       desc: "about a rollout no longer current: not waiting",
-      input: { raw: req, state: { version: 2, current: null, past: [] }, now: 2 },
+      input: { raw: req, state: { version: 2, current: null, past: [] } },
       want: false,
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
-    expect(pendingRequest(input.raw, input.state, input.now) !== null).toBe(want);
+    let now = 3_600_000;
+    const seen = new SeenRequests(() => now);
+    if (input.seenAgo !== undefined) {
+      seen.note(input.raw);
+      now += input.seenAgo;
+    }
+    expect(pendingRequest(input.raw, input.state, seen) !== null).toBe(want);
   });
 
   it("says which move waits, by whom", () => {

@@ -13,7 +13,7 @@ import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { RECONNECT_GRACE_MS } from "./staged-offline.js";
+import { RECONNECT_GRACE_MS, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import { type StagedOptions, StagedRollouts, type StagingFleet } from "./staged-rollout.js";
 
 type Link = ReporterLink & { frames: string[] };
@@ -96,6 +96,7 @@ function setup(
     canary: order[0]!,
     rest: order.slice(1),
     advance: (ms: number) => (now += ms),
+    now: () => now,
     /** The store's desired revision. */
     current: () => desired,
     /** Names told since the last call, sorted. */
@@ -118,11 +119,19 @@ function setup(
   };
 }
 
-/** Nodes other replicas hold; `statuses`: their NodeMasquerade status (none: not written yet). */
-function remote(names: string[], statuses = new Map<string, NodeMasqueradeStatus>()) {
+/**
+ * Nodes other replicas hold; `statuses`: their NodeMasquerade status (none: not written yet);
+ * `behind`: the replicas whose reconnects are not known to be written (replica Leases).
+ */
+function remote(
+  names: string[],
+  statuses = new Map<string, NodeMasqueradeStatus>(),
+  behind: (since: number) => string[] = () => [],
+) {
   return {
     list: () => names.map((name) => ({ name, mode: "enforce" as const })),
     status: (name: string) => statuses.get(name),
+    unreportedSince: behind,
   };
 }
 
@@ -327,7 +336,7 @@ describe("StagedRollouts", () => {
     t.staged.tick();
     expect(t.staged.view()!.pause).toEqual({
       kind: "failure",
-      reason: `${t.canary} went offline 2 s after applying`,
+      reason: `${t.canary} went offline 2 s after applying, and has not reconnected`,
     });
   });
 
@@ -348,7 +357,7 @@ describe("StagedRollouts", () => {
       expect(t.staged.view(), c.desc).toMatchObject({ step: 0 });
       expect(t.staged.view()!.message, c.desc).toMatch(
         new RegExp(
-          `\\. No wave goes on for up to 15 s: ${t.canary} went offline right after applying, and may be reconnecting to another replica$`,
+          `\\. No wave goes on until it is known whether ${t.canary} reconnected: offline right after applying, not yet reported connected by any replica \\(reporters reconnect within 10 s; judged by 1970-01-01T00:05:\\d\\d.000Z at the latest\\)$`,
         ),
       );
       if (c.input === "here") t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), link());
@@ -1249,19 +1258,54 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
   });
 
-  it("its NodeMasquerade deleted: still waited for until it stays gone 15 s, then dropped", () => {
+  // break7: the holder's rewrite of a deleted object waits in its write queue behind a mass
+  // delete; a fixed 15 s dropped the node (no longer waited for) while it was queued.
+  const deleted: {
+    desc: string;
+    input: { behindFor: number };
+    want: { keptAt: number; droppedAt: number };
+  }[] = [
+    {
+      desc: "every replica's rewrites written: dropped after 15 s",
+      input: { behindFor: 0 },
+      want: { keptAt: 14_000, droppedAt: 16_000 },
+    },
+    {
+      desc: "a replica's rewrites behind for 60 s: kept until they are written",
+      input: { behindFor: 60_000 },
+      want: { keptAt: 59_000, droppedAt: 61_000 },
+    },
+    {
+      desc: "a replica that never says: dropped after the bound",
+      input: { behindFor: Number.POSITIVE_INFINITY },
+      want: { keptAt: REPORT_WAIT_MAX_MS - 1000, droppedAt: REPORT_WAIT_MAX_MS + 1000 },
+    },
+  ];
+  it.each(deleted)("its NodeMasquerade deleted: $desc", ({ input, want }) => {
     const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
-    const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
+    let at = 0;
+    const behind = () => (at < input.behindFor ? ["dash-b: 1 reconnects not yet written"] : []);
+    const t = setup(
+      here,
+      [],
+      { reason: null, active: true },
+      {
+        remote: remote(there, statuses, behind),
+      },
+    );
     t.save(v2, strategy);
     for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
     statuses.delete(remoteCanary);
     t.staged.remoteChanged([remoteCanary]);
     expect(t.staged.view()!.phase).toBe("progressing"); // not dropped at once (break5)
-    t.advance(14_000);
-    t.staged.tick();
+    const to = (ms: number) => {
+      t.advance(ms - at);
+      at = ms;
+      t.staged.tick();
+    };
+    to(want.keptAt);
     expect(t.staged.view()!.waves[0]!.total).toBe(canary.length);
-    t.advance(2000);
-    t.staged.tick();
+    to(want.droppedAt);
     const v = t.staged.view()!;
     expect(v.waves[0]!.total).toBe(canary.length - 1);
     expect(v.phase).toBe("paused");
@@ -1301,7 +1345,93 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b)`,
+      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+    );
+  });
+
+  // break7: a replica died holding the canary; its reporter reconnected to dash-c within 10 s,
+  // but dash-c's status writes were behind (a dead replica's 13,000 nodes at 50/s each over the
+  // survivors: ~60 s), so after a fixed 15 s the owner paused saying it "went offline".
+  const deadHolder = (behind: (since: number) => string[]) => {
+    const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+    const t = setup(
+      here,
+      [],
+      { reason: null, active: true },
+      {
+        remote: remote(there, statuses, behind),
+      },
+    );
+    t.save(v2, strategy);
+    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    const report = (o: Partial<NodeMasqueradeStatus>) => {
+      statuses.set(remoteCanary, st(o));
+      t.staged.remoteChanged([remoteCanary]);
+    };
+    report({ appliedRevision: 2 });
+    t.advance(2000);
+    // The singleton holder marks it: dash-b stopped renewing its Lease.
+    const off = new Date(t.now()).toISOString();
+    report({
+      appliedRevision: 2,
+      connected: false,
+      health: "unknown",
+      message: "replica dash-b stopped renewing its Lease",
+      conditions: [
+        { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
+      ],
+    });
+    return { t, report };
+  };
+
+  it("went offline while the survivors' reconnect writes are behind: waits, says so, and goes on once reported", () => {
+    let late = true;
+    const { t, report } = deadHolder(() =>
+      late ? ["dash-c: 1200 reconnects not yet written"] : [],
+    );
+    for (let i = 0; i < 45; i++) {
+      t.advance(1000);
+      t.staged.tick();
+    }
+    const v = t.staged.view()!;
+    expect(v.pause?.kind).not.toBe("failure");
+    expect(v.message).toMatch(
+      new RegExp(
+        `No wave goes on until it is known whether ${remoteCanary} reconnected: offline right after applying, not yet reported connected by any replica \\(waiting for the replicas' reconnects to be written: dash-c: 1200 reconnects not yet written;`,
+      ),
+    );
+    // dash-c's write lands: it holds the canary, connected.
+    report({ appliedRevision: 2, replica: "dash-c", connected: true });
+    late = false;
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
+    expect(t.staged.view()!.actions.map((a) => a.action)).not.toContain("pause");
+  });
+
+  it("truly gone: pauses as soon as every replica has written its reconnects", () => {
+    let late = true;
+    const { t } = deadHolder(() => (late ? ["dash-c: 3 reconnects not yet written"] : []));
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    late = false;
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+    );
+  });
+
+  it("never reported either way: pauses after the bound, saying it is not known", () => {
+    const { t } = deadHolder(() => ["dash-c: no Lease renewal seen since"]);
+    t.advance(REPORT_WAIT_MAX_MS - 1000);
+    t.staged.tick();
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected is not known: no replica reported it connected within 300 s (dash-c: no Lease renewal seen since)`,
     );
   });
 
@@ -1541,6 +1671,44 @@ describe("a move asked on a follower after another was made on the owner", () =>
     });
     await owner.staged.flush();
     expect(owner.saved.at(-1)).toMatchObject({ performed: "r-1" });
+  });
+});
+
+describe("break7: a move written over before any owner performed it", () => {
+  it("is recorded as not performed, and the later one is performed", async () => {
+    const owner = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null, active: true },
+      { remote: remote([]) },
+    );
+    await owner.staged.restore(owner.current, async (r) => (r === "1" ? v1 : null));
+    owner.save(v2, { ...WAVES, waves: [50, 100] });
+    owner.fleet.applyResult(owner.canary, apply(2));
+    // bob's promote waited 30 s with no owner; carol's, asked after it, was written over it.
+    owner.staged.requested({
+      id: "r-2",
+      action: "promote",
+      user: "carol",
+      via: "dash-c",
+      resourceVersion: "2",
+      at: 40_000,
+      step: 0,
+      replaces: { id: "r-1", action: "promote", user: "bob", via: "dash-b", step: 0 },
+    });
+    const v = owner.staged.view()!;
+    expect(v.step).toBe(1);
+    expect(v.actions.slice(-2)).toMatchObject([
+      {
+        action: "promote",
+        user: "bob (via replica dash-b)",
+        detail:
+          "not performed (asked at the canary): no owner performed it within 30 s, and promote by carol (via replica dash-c) was asked after it",
+      },
+      { action: "promote", user: "carol (via replica dash-c)" },
+    ]);
+    await owner.staged.flush();
+    expect(owner.saved.at(-1)).toMatchObject({ performed: "r-2", performedBefore: ["r-1"] });
   });
 });
 
@@ -1803,17 +1971,26 @@ describe("break6: a hand-edited rollout.json", () => {
   });
 });
 
+/**
+ * Ten nodes here: the canary (1) applied and promoted, then wave 1 (the last, 9) applied after
+ * the state persisted at the promote (`state`) was written.
+ */
+async function lastWaveApplied() {
+  const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
+  const t = setup(ten);
+  t.save(v2);
+  t.fleet.applyResult(t.canary, apply(2));
+  t.staged.promote("bob", false);
+  await t.staged.flush();
+  const state = structuredClone(t.saved.at(-1)) as { current: { sizes: number[] } };
+  expect(state.current.sizes).toEqual([1, 9]);
+  for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+  return { ten, t, state };
+}
+
 describe("break6: an owner restarting before it has listed the NodeMasquerades", () => {
   it("does not call the last wave applied when a node joined meanwhile makes up the count of one not seen yet", async () => {
-    const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
-    const t = setup(ten);
-    t.save(v2); // canary of 1, then wave 1 (the last)
-    t.fleet.applyResult(t.canary, apply(2));
-    t.staged.promote("bob", false);
-    await t.staged.flush();
-    const state = structuredClone(t.saved.at(-1)) as { current: { sizes: number[] } };
-    expect(state.current.sizes).toEqual([1, 9]);
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    const { ten, t, state } = await lastWaveApplied();
     // The restarted owner: `unseen` is held by another replica whose NodeMasquerade it has not
     // listed yet (it has not applied revision 2 either); `late` joined while no owner ran, here.
     const order = [...ten].sort(compareNodeOrder);
@@ -1847,6 +2024,57 @@ describe("break6: an owner restarting before it has listed the NodeMasquerades",
     again.remoteChanged([unseen]);
     expect(again.view()?.phase).toBe("progressing");
     expect(again.view()?.waves[1]).toMatchObject({ total: 10, applied: 9, pending: 1 });
+  });
+});
+
+describe("break7: a restarted owner counts wave members by identity, not by number", () => {
+  /**
+   * Ten nodes, the canary promoted, wave 1 (the last) applied by the nine seen here; the owner
+   * restarts with `gone`'s record deleted meanwhile (it is counted in wave 1) and `late`, a node
+   * joined since, applied: before the restart (`when` "before") or after it ("after").
+   */
+  async function restarted(when: "before" | "after") {
+    const { ten, t, state } = await lastWaveApplied();
+    const gone = [...ten].sort(compareNodeOrder)[9]!;
+    const late = "joined-late";
+    const nodes = new Map([...t.fleet.nodes].filter(([n]) => n !== gone));
+    const joined = { ...t.fleet.nodes.get(t.rest[0]!)!, name: late };
+    if (when === "before") nodes.set(late, joined);
+    const statuses = new Map<string, NodeMasqueradeStatus>();
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => state, saveRollout: async () => {} },
+      remote: {
+        list: () => [...statuses.keys()].map((name) => ({ name, mode: "enforce" as const })),
+        status: (name) => statuses.get(name),
+        listed: () => true,
+      },
+    });
+    again.attach(fleetHooks(nodes));
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    if (when === "after") nodes.set(late, joined);
+    again.applied(late, 2, true);
+    return { again, gone, statuses };
+  }
+
+  it.each(["before", "after"] as const)(
+    "a node joined %s the restart does not stand in for a counted node whose record is gone",
+    async (when) => {
+      const { again } = await restarted(when);
+      // 9 nodes known in wave 1 applied, as many as it counted: by number it was called healthy.
+      expect(again.view()?.phase).toBe("progressing");
+      expect(again.view()?.waves[1]).toMatchObject({ applied: 9, pending: 1 });
+    },
+  );
+
+  it("the counted node's record comes back applied: the joiner told apart, the rollout finishes", async () => {
+    const { again, gone, statuses } = await restarted("after");
+    statuses.set(gone, remoteStatusFor({ appliedRevision: 2 }) as NodeMasqueradeStatus);
+    again.remoteChanged([gone]);
+    expect(again.view()?.phase).toBe("healthy");
   });
 });
 

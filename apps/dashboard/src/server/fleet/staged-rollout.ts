@@ -30,14 +30,16 @@ import type { NodeRecord } from "./node.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
-import { OfflineSuspects } from "./staged-offline.js";
+import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
   pendingMessage,
   REQUEST_PENDING_MS,
+  type ReplacedRequest,
   requesterOf,
   requestToPerform,
+  SeenRequests,
 } from "./staged-request.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
@@ -56,6 +58,7 @@ import {
   StateWriter,
   stagedView,
 } from "./staged-state.js";
+import { type Counted, setDigest, verifyMembers, withName } from "./wave-digest.js";
 
 /** A failed read of a canary selector's node labels is tried again after these, then every 30 s. */
 const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -138,6 +141,13 @@ export interface RemoteNodes {
    * persisted sizes hold and not seen yet (break6). Absent: always.
    */
   listed?(): boolean;
+  /**
+   * The live replicas that have not shown, in a Lease renewal seen at `since` (this replica's
+   * clock) or later, that every reconnect to them is written to its NodeMasquerade, each with
+   * why (replica-leases.ts). A node that went offline is called gone only once this is empty
+   * (staged-offline.ts). Absent: none.
+   */
+  unreportedSince?(since: number): string[];
 }
 
 /** Labels of the named nodes (a node without a Node object is left out). */
@@ -194,6 +204,8 @@ export class StagedRollouts {
   private performed: string[] = [];
   /** The newest move request read (performed once this replica owns the rollout). */
   private lastRequest: unknown;
+  /** When each move request was first read here (its age is judged by this clock). */
+  private readonly seenRequests: SeenRequests;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
@@ -246,6 +258,7 @@ export class StagedRollouts {
       },
     );
     this.now = opts.now ?? Date.now;
+    this.seenRequests = new SeenRequests(this.now);
   }
 
   attach(fleet: StagingFleet): void {
@@ -668,6 +681,8 @@ export class StagedRollouts {
       waves,
       ...cut,
       observe,
+      digests: waves.map(setDigest),
+      verified: waves.map(() => true),
       core: startRollout(waves.length - 1),
       failed: {},
       actions: [],
@@ -717,9 +732,34 @@ export class StagedRollouts {
     // Every replica places it alike; the owner's persisted sizes count it.
     s.waves[w]!.push(name);
     this.index?.waves.set(name, w);
-    if (s.floor && (s.floor[w] ?? 0) > 0 && s.waves[w]!.length <= s.floor[w]!) return w;
+    if (s.verified && s.digests) {
+      // A wave whose members are all known: it joins them. Else it may be one of the counted
+      // members not seen yet, or a joiner: told apart by the digest (wave-digest.ts).
+      if (s.verified[w]) s.digests[w] = withName(s.digests[w]!, name, 1);
+      else if (!this.verifyWave(s, w)) return w;
+    } else if (s.floor && (s.floor[w] ?? 0) > 0 && s.waves[w]!.length <= s.floor[w]!) return w;
     this.persist();
     return w;
+  }
+
+  /**
+   * Are the members the wave counted all among the nodes placed in it here (one more allowed:
+   * a joiner, found by its hash)? If so they are taken as its members from now on. The owner
+   * only: a follower settles nothing.
+   */
+  private verifyWave(s: StagedState, w: number, counted = this.counted(s, w)): boolean {
+    if (!s.verified || !s.digests || !counted) return false;
+    const v = verifyMembers(s.waves[w]!, counted);
+    if (!v.ok) return false;
+    s.verified[w] = true;
+    s.digests[w] = v.joiner ? withName(counted.digest, v.joiner, 1) : counted.digest;
+    return true;
+  }
+
+  /** What the persisted state counted in wave `w` (undefined: no digest, an older state). */
+  private counted(s: StagedState, w: number): Counted | undefined {
+    const digest = s.digests?.[w];
+    return digest === undefined ? undefined : { size: s.floor?.[w] ?? 0, digest };
   }
 
   /** An apply-result (or its timeout) of a node. */
@@ -773,13 +813,30 @@ export class StagedRollouts {
       const i = w.indexOf(name);
       if (i < 0) return;
       w.splice(i, 1);
+      if (s.verified && s.digests) this.unmember(s, k, name);
       // Counted in the persisted sizes too: no longer waited for there either.
-      if (s.floor?.[k]) s.floor[k]--;
+      else if (s.floor?.[k]) s.floor[k]--;
     });
     this.index = null;
     delete s.failed[name];
     this.changed();
     this.settle();
+  }
+
+  /**
+   * A node forgotten from wave `k`: no longer a member. Of a wave whose members are not all
+   * known, only when the nodes left are then exactly the members counted less it (otherwise
+   * it may have been a joiner: the count is kept, late never early).
+   */
+  private unmember(s: StagedState, k: number, name: string): void {
+    if (s.verified![k]) {
+      s.digests![k] = withName(s.digests![k]!, name, -1);
+      return;
+    }
+    const c = this.counted(s, k);
+    if (!c || c.size === 0) return;
+    const less = { size: c.size - 1, digest: withName(c.digest, name, -1) };
+    if (this.verifyWave(s, k, less)) s.floor![k] = less.size;
   }
 
   promote(user: string, full: boolean): ActionResult {
@@ -797,7 +854,7 @@ export class StagedRollouts {
   /** A move asked here while one asked on another replica waits to be performed: refused. */
   private waiting(): ActionResult | null {
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
-    if (!r.ok || this.now() - r.request.at > REQUEST_PENDING_MS) return null;
+    if (!r.ok || this.seenRequests.age(r.request.id) > REQUEST_PENDING_MS) return null;
     return { ok: false, error: pendingMessage(r.request) };
   }
 
@@ -847,6 +904,7 @@ export class StagedRollouts {
 
   /** A move request read beside the state: the owner performs it once. */
   requested(raw: unknown): void {
+    this.seenRequests.note(raw);
     this.lastRequest = raw;
     this.performRequest();
   }
@@ -854,6 +912,8 @@ export class StagedRollouts {
   private performRequest(): void {
     if (this.lastRequest === undefined || this.follows() || !this.isActive()) return;
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
+    const q = r.ok ? r.request : r.superseded;
+    if (q?.replaces && this.s) this.notPerformed(this.s, q.replaces, q);
     if (!r.ok && r.superseded && this.s) this.supersede(this.s, r.superseded);
     if (!r.ok) return;
     const { request } = r;
@@ -883,6 +943,19 @@ export class StagedRollouts {
       : `it is at ${waveNames(s.core.step, s.core.step)}`;
     const detail = `not performed${asked}: another move came first, ${now}`;
     addAction(s, q.action, requesterOf(q), detail, this.now());
+    this.changed();
+  }
+
+  /**
+   * A request written over before any owner performed it (none for 30 s): recorded as not
+   * performed, once, where its asker (told "requested") looks for it.
+   */
+  private notPerformed(s: StagedState, old: ReplacedRequest, by: MoveRequest): void {
+    if (this.performed.includes(old.id)) return;
+    this.performed = [...this.performed, old.id].slice(-MAX_PERFORMED_IDS);
+    const asked = old.step === undefined ? "" : ` (asked at ${waveNames(old.step, old.step)})`;
+    const detail = `not performed${asked}: no owner performed it within ${REQUEST_PENDING_MS / 1000} s, and ${by.action} by ${requesterOf(by)} was asked after it`;
+    addAction(s, old.action, requesterOf(old), detail, this.now());
     this.changed();
   }
 
@@ -1020,11 +1093,13 @@ export class StagedRollouts {
    * yet released would get the new revision from this replica at once. undefined: not read.
    */
   private async readPersisted(): Promise<unknown | null | undefined> {
-    const load = this.opts.persistence?.loadRollout;
-    if (!load) return null;
+    const persistence = this.opts.persistence;
+    if (!persistence) return null;
     for (let attempt = 0; ; attempt++) {
       try {
-        const raw = await load();
+        // The owner claims it first (a new owner epoch): no earlier owner's write lands after.
+        const claim = this.isActive() ? { owner: this.opts.replica ?? "dashboard" } : undefined;
+        const raw = await persistence.loadRollout(claim);
         this.readError = undefined;
         return raw;
       } catch (e) {
@@ -1243,13 +1318,17 @@ export class StagedRollouts {
   private settle(): void {
     const s = this.s;
     if (s?.core.phase !== "progressing") return;
-    // Nodes the persisted sizes count that are not known here yet (an owner taking over
-    // before it read every NodeMasquerade) are pending: the wave is not settled without them.
-    for (let w = 0; w <= s.core.step; w++) if ((s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
-    // The sizes count nodes, not names: before the others' nodes are listed, one joined since
-    // (here) can stand in for one counted and not seen; settled again once listed (tick).
+    // Before the others' nodes are listed, the ones counted are not known (an older state's
+    // sizes count nodes, not names: one joined since could stand in); settled again once
+    // listed (tick).
     this.unlisted = this.opts.remote?.listed?.() === false;
     if (this.unlisted) return;
+    // Nodes the persisted sizes count that are not known here yet (an owner taking over
+    // before it read every NodeMasquerade) are pending: the wave is not settled without them.
+    // With digests, nodes known as many as counted are not enough: they must be the ones
+    // counted (a node joined since does not stand in for one whose record is gone: break7).
+    for (let w = 0; w <= s.core.step; w++)
+      if (s.verified ? !s.verified[w] : (s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
     const failed = this.countFailed(s);
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
@@ -1356,7 +1435,13 @@ export class StagedRollouts {
     }
   }
 
-  /** Nodes whose NodeMasquerade stayed gone REMOTE_GONE_MS (not held here): no longer waited for. */
+  /**
+   * Nodes whose NodeMasquerade stayed gone (not held here): no longer waited for. A holder
+   * writes a deleted object again first among its writes, counted with its reconnects
+   * (status-writer.ts), which may take a while behind a mass delete (65,000 objects at 50/s per
+   * replica): gone only once every replica has written those since REMOTE_GONE_MS after it
+   * went, or after REPORT_WAIT_MAX_MS (a fixed 15 s dropped nodes whose rewrite was queued).
+   */
   private dropMissing(): void {
     const s = this.s;
     if (this.missing.size === 0) return;
@@ -1364,8 +1449,11 @@ export class StagedRollouts {
       this.missing.clear();
       return;
     }
+    const behind = (since: number) =>
+      (this.opts.remote?.unreportedSince?.(since + REMOTE_GONE_MS).length ?? 0) > 0;
     for (const [name, since] of this.missing) {
-      if (this.now() - since < REMOTE_GONE_MS) continue;
+      const waited = this.now() - since;
+      if (waited < REMOTE_GONE_MS || (waited < REPORT_WAIT_MAX_MS && behind(since))) continue;
       this.missing.delete(name);
       if (!this.opts.remote?.status(name) && !this.fleet?.nodes.has(name)) this.removed(name);
     }
@@ -1383,19 +1471,24 @@ export class StagedRollouts {
     this.suspect(name, `${name} went offline ${secs} s after applying (${by})`);
   }
 
-  /** A node gone offline soon after applying: judged after RECONNECT_GRACE_MS (tick). */
+  /** A node gone offline soon after applying: judged on evidence (tick, staged-offline.ts). */
   private suspect(name: string, reason: string): void {
     if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now());
   }
 
-  /** One still offline everywhere after the grace pauses the rollout (staged-offline.ts). */
+  /**
+   * One connected nowhere once every replica has written its reconnects, or not reported
+   * connected within the bound, pauses the rollout (staged-offline.ts).
+   */
   private judgeSuspects(): void {
     const s = this.s;
     const of = s && !this.finished() && !this.follows() ? s.resourceVersion : null;
     const connected = (name: string) =>
       this.fleet?.nodes.get(name)?.connected === true ||
       this.opts.remote?.status(name)?.connected === true;
-    for (const reason of this.suspects.judge(of, this.now(), connected))
+    const remote = this.opts.remote;
+    const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
+    for (const reason of this.suspects.judge(of, this.now(), connected, unreported))
       this.input({ type: "failure", reason }, "system");
   }
 
@@ -1498,7 +1591,7 @@ export class StagedRollouts {
    * A persisted rollout as run here: every node this replica knows (its own, and those others
    * hold by their NodeMasquerade) placed by the boundaries, as every replica places them.
    */
-  private placed(r: StagedRecord): StagedState {
+  private placed(r: StagedRecord, owner = !this.follows()): StagedState {
     const strategy = r.strategy as WavesStrategy;
     const lists = (bounds: WaveBounds | undefined, mode: "enforce" | "observe") => {
       const out: string[][] = r.bounds.last.map(() => []);
@@ -1509,7 +1602,14 @@ export class StagedRollouts {
     };
     const waves = lists(r.bounds, "enforce");
     const observe = lists(r.observeBounds, "observe");
-    return { ...r, waves, observe, ...(r.sizes ? { floor: [...r.sizes] } : {}) };
+    const s: StagedState = { ...r, waves, observe, ...(r.sizes ? { floor: [...r.sizes] } : {}) };
+    // The owner tells the members counted from as many others (wave-digest.ts).
+    if (owner && r.sizes && r.digests) {
+      s.digests = [...r.digests];
+      s.verified = waves.map(() => false);
+      for (let w = 0; w < waves.length; w++) this.verifyWave(s, w);
+    }
+    return s;
   }
 
   private waveIndex(s: StagedState): Map<string, number> {

@@ -16,8 +16,9 @@ export const MAX_ROLLOUT_NODES = 100_000;
  */
 export const MAX_ROLLOUT_STATE_BYTES = 768 * 1024;
 /**
- * The state beside its configs and canary names, at its largest: 11 boundaries and sizes, 100
- * failed nodes with 500-character reasons, 100 actions of ≤ 2.6 KB (staged-state.ts bounds).
+ * The state beside its configs and canary names, at its largest: 11 boundaries, sizes and
+ * digests, 100 failed nodes with 500-character reasons, 100 actions of ≤ 2.6 KB (staged-state.ts
+ * bounds).
  */
 export const STATE_OVERHEAD_BYTES = 340 * 1024;
 

@@ -19,6 +19,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { NodeRecord } from "./node.js";
 import { MAX_ROLLOUT_NODES } from "./staged-size.js";
+import { setDigest } from "./wave-digest.js";
 
 /** Names listed per wave and outcome in the view (the counts are always whole). */
 export const WAVE_LIST_LIMIT = 50;
@@ -82,6 +83,20 @@ export const stagedRecordSchema = z
     /** The enforce-mode waves' boundaries in the stable hash order, fixed at the start. */
     bounds: waveBoundsSchema,
     sizes: sizesSchema.optional(),
+    /**
+     * Per wave, a digest of the names `sizes` counts (wave-digest.ts): an owner reading the
+     * state tells the nodes counted from as many others (absent in older states: by number).
+     */
+    digests: z
+      .array(
+        z
+          .number()
+          .int()
+          .nonnegative()
+          .max(2 ** 48 - 1),
+      )
+      .max(MAX_ROLLOUT_WAVES + 1)
+      .optional(),
     /** Observe-mode nodes' waves, cut among themselves (their upstream pods are recreated as
      * their wave is released; nothing is sent to them or waited for). */
     observeBounds: waveBoundsSchema.optional(),
@@ -110,33 +125,52 @@ function consistentWaves(
     core: { step: number; lastStep: number };
     bounds: { last: unknown[] };
     sizes?: unknown[];
+    digests?: unknown[];
     observeBounds?: { last: unknown[] };
   },
   ctx: z.RefinementCtx,
 ): void {
   const waves = r.bounds.last.length;
-  const problem =
-    r.core.lastStep !== waves - 1
-      ? `bounds.last has ${waves} waves, core.lastStep says ${r.core.lastStep + 1}`
-      : r.core.step > r.core.lastStep
-        ? `core.step ${r.core.step} is past core.lastStep ${r.core.lastStep}`
-        : r.sizes && r.sizes.length !== waves
-          ? `sizes has ${r.sizes.length} waves, bounds.last ${waves}`
-          : r.observeBounds && r.observeBounds.last.length !== waves
-            ? `observeBounds.last has ${r.observeBounds.last.length} waves, bounds.last ${waves}`
-            : null;
+  const { core, sizes, digests, observeBounds } = r;
+  const checks: [boolean, () => string][] = [
+    [
+      core.lastStep !== waves - 1,
+      () => `bounds.last has ${waves} waves, core.lastStep says ${core.lastStep + 1}`,
+    ],
+    [
+      core.step > core.lastStep,
+      () => `core.step ${core.step} is past core.lastStep ${core.lastStep}`,
+    ],
+    [
+      sizes !== undefined && sizes.length !== waves,
+      () => `sizes has ${sizes?.length} waves, bounds.last ${waves}`,
+    ],
+    [
+      digests !== undefined && digests.length !== (sizes ? waves : -1),
+      () => `digests has ${digests?.length} waves, sizes ${sizes?.length ?? "none"}`,
+    ],
+    [
+      observeBounds !== undefined && observeBounds.last.length !== waves,
+      () => `observeBounds.last has ${observeBounds?.last.length} waves, bounds.last ${waves}`,
+    ],
+  ];
+  const problem = checks.find(([bad]) => bad)?.[1]();
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 }
 
 /**
  * A rollout as a replica runs it: the record plus the nodes it knows placed in their waves
  * (its own and those others hold, by their NodeMasquerade), never persisted. `floor`: the
- * persisted sizes at the last read, so nodes not seen yet are waited for.
+ * persisted sizes at the last read, so nodes not seen yet are waited for. `verified` (the
+ * owner, with `digests`): per wave, are the members counted all known here (then `waves` is
+ * the members, and `digests` kept their digest); false: some is not, the wave is not settled
+ * and `floor`/`digests` stay the counted ones (wave-digest.ts). Absent: by number (`floor`).
  */
 export type StagedState = StagedRecord & {
   waves: string[][];
   observe: string[][];
   floor?: number[];
+  verified?: boolean[];
 };
 
 /**
@@ -162,6 +196,7 @@ export function fromWaveLists(value: unknown): unknown {
       ...rest,
       bounds: rest.bounds ?? of(waves.data),
       sizes: waves.data.map((w) => w.length),
+      digests: waves.data.map(setDigest),
       ...(observe.data ? { observeBounds: of(observe.data) } : {}),
     };
   } catch {
@@ -171,7 +206,7 @@ export function fromWaveLists(value: unknown): unknown {
 
 /** What is persisted of a rollout: no node lists, failures bounded (their count kept). */
 export function recordOf(s: StagedState): StagedRecord {
-  const { waves, observe, floor, failed, ...rest } = s;
+  const { waves, observe, floor, verified, failed, ...rest } = s;
   const names = Object.keys(failed);
   const kept = Object.fromEntries(
     names.slice(0, MAX_PERSISTED_FAILED).map((n) => [n, failed[n]!.slice(0, MAX_PERSISTED_REASON)]),
@@ -180,7 +215,14 @@ export function recordOf(s: StagedState): StagedRecord {
   const { failedMore: _, ...record } = rest;
   return {
     ...record,
-    sizes: waves.map((w, i) => Math.max(w.length, floor?.[i] ?? 0)),
+    // Verified (or just cut: every node known): the members are the names here.
+    sizes: waves.map((w, i) =>
+      verified?.[i] === false
+        ? (floor?.[i] ?? 0)
+        : verified || !floor
+          ? w.length
+          : Math.max(w.length, floor[i] ?? 0),
+    ),
     failed: kept,
     ...(more > 0 ? { failedMore: more } : {}),
   };
@@ -232,7 +274,8 @@ export function pastOf(s: StagedRecord): PastRollout {
 
 /** Where a store keeps the rollout state beside its revisions (store/types.ts). */
 export interface RolloutPersistence {
-  loadRollout(): Promise<unknown | null>;
+  /** `claim`: the reader takes the rollout over (store/types.ts ConfigStore.loadRollout). */
+  loadRollout(claim?: { owner: string }): Promise<unknown | null>;
   saveRollout(state: unknown | null): Promise<void>;
   /** Writes a move request for the owner (where the store is shared by replicas). */
   saveRequest?(request: unknown): Promise<void>;
@@ -340,9 +383,15 @@ export function waveView(s: StagedState, index: number, outcome: OutcomeOf): Rol
   return out;
 }
 
-/** Nodes in a wave: those placed here, or as many as the persisted sizes counted if more. */
+/**
+ * Nodes in a wave: those placed here, or as many as the persisted sizes counted if more; a wave
+ * whose counted members are not all known here (`verified` false) counts one at least unseen.
+ */
 export function waveSize(s: StagedState, index: number): number {
-  return Math.max(s.waves[index]?.length ?? 0, s.floor?.[index] ?? 0);
+  const here = s.waves[index]?.length ?? 0;
+  if (s.verified?.[index] === true) return here;
+  const unseen = s.verified?.[index] === false ? 1 : 0;
+  return Math.max(here + unseen, s.floor?.[index] ?? 0);
 }
 
 /** Lists in views are bounded; their counts are not. */

@@ -7,6 +7,7 @@ import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, newRecord } from "../fleet/node.js";
+import { RolloutTracker } from "../fleet/rollout.js";
 import {
   count,
   countByStatus,
@@ -16,6 +17,7 @@ import {
   type Outcome,
   type RemoteSummary,
   rolloutOf,
+  uncount,
 } from "./fleet-view.js";
 import type { NodeMasquerade, NodeMasqueradeStatus } from "./node-masquerade.js";
 
@@ -46,7 +48,8 @@ function fleetOf(local: { name: string; connected: boolean; outcome?: Outcome }[
     nodes.set(l.name, r);
     if (l.outcome) outcomes.set(l.name, l.outcome);
   }
-  return { nodes, rollout: { outcomeOf: (n: string) => outcomes.get(n) } } as unknown as FleetState;
+  const countedAs = (n: string) => (outcomes.has(n) ? { target: outcomes.get(n) } : {});
+  return { nodes, rollout: { countedAs } } as unknown as FleetState;
 }
 
 function view(fleet: FleetState, objects: NodeMasquerade[]): FleetViewSources {
@@ -76,8 +79,7 @@ function fromSummaries(s: FleetViewSources, local: Rollout) {
     if ("hello" in n) continue;
     const r = n as RemoteSummary;
     if (r.mode !== "enforce" || r.heldBy.replica === "") continue;
-    const was = s.fleet.rollout.outcomeOf(r.name);
-    if (was) add(was, -1);
+    uncount(out, s.fleet.rollout.countedAs(r.name));
     add(outcomeOf(r, local.revision), 1);
   }
   if (out.pending > 0) out.finishedAt = null;
@@ -140,4 +142,55 @@ describe("countByStatus and rolloutOf count what the summaries show", () => {
       expect(entries.map((e) => [e.name, e.status])).toEqual(built.map((n) => [n.name, n.status]));
       expect(entries.map((e) => e.node())).toEqual(built);
     });
+});
+
+describe("break7: a node counted here and now held elsewhere is counted once, by name", () => {
+  /** This replica's own tracker: h1 and h2 its targets, the rollout finished (`late`: h3 joined after). */
+  function finishedHere() {
+    const tracker = new RolloutTracker();
+    tracker.start(
+      8,
+      "1",
+      [
+        { name: "h1", connected: true },
+        { name: "h2", connected: true },
+      ],
+      0,
+    );
+    tracker.mark("h1", "done", 1);
+    tracker.mark("h2", "done", 2);
+    tracker.mark("h3", "pending", 3);
+    const fleet = fleetOf([
+      { name: "h1", connected: false },
+      { name: "h2", connected: true },
+      { name: "h3", connected: false },
+    ]);
+    return { fleet: { ...fleet, rollout: tracker } as unknown as FleetState, tracker };
+  }
+  const cases: {
+    desc: string;
+    input: NodeMasquerade[];
+    want: Pick<Rollout, "total" | "done" | "pending" | "late">;
+  }[] = [
+    {
+      desc: "nothing held elsewhere",
+      input: [],
+      want: { total: 2, done: 2, pending: 0, late: { done: 0, pending: 1, failed: 0 } },
+    },
+    {
+      desc: "a target that finished here moved to another replica (a rolling restart after the rollout)",
+      input: [object("h1", { appliedRevision: 8 })],
+      want: { total: 2, done: 2, pending: 0, late: { done: 0, pending: 1, failed: 0 } },
+    },
+    {
+      desc: "a late node here moved to another replica and applied there",
+      input: [object("h3", { appliedRevision: 8 })],
+      want: { total: 3, done: 3, pending: 0, late: { done: 0, pending: 0, failed: 0 } },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const { fleet, tracker } = finishedHere();
+    const got = rolloutOf(view(fleet, input), tracker.view()!);
+    expect(got).toMatchObject(want);
+  });
 });

@@ -46,7 +46,7 @@ function sources(o: {
   const objects = new Map((o.objects ?? []).map((c) => [c.metadata.name, c]));
   const fleet = {
     nodes,
-    rollout: { outcomeOf: (n: string) => o.outcome?.[n] },
+    rollout: { countedAs: (n: string) => ({ target: o.outcome?.[n] }) },
   } as unknown as FleetState;
   return {
     fleet,

@@ -250,8 +250,7 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
     // A node no replica ever reported (an object without a status: `kubectl create`, or a
     // holder whose status writes are refused) is no target: it would hold the rollout open.
     if (st?.mode === "observe" || (st?.replica ?? "") === "") return;
-    const was = s.fleet.rollout.outcomeOf(cr.metadata.name);
-    if (was) count(out, was, -1);
+    uncount(out, s.fleet.rollout.countedAs(cr.metadata.name));
     count(out, remoteOutcome(s, cr, local.revision), 1);
   };
   eachNode(s, () => undefined, remote);
@@ -266,6 +265,12 @@ function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number
   if ((cr.status?.appliedRevision ?? null) === revision) return "done";
   if (statusOf(v, cr.status) === "error") return "failed";
   return v === "live" ? "pending" : "offline";
+}
+
+/** Takes away a node as this replica's view counted it (RolloutTracker.countedAs). */
+export function uncount(r: Rollout, was: { target?: Outcome; late?: Outcome }): void {
+  if (was.target) count(r, was.target, -1);
+  if (was.late) r.late[was.late === "offline" ? "pending" : was.late]--;
 }
 
 /** Adds (1) or takes away (-1) one target with this outcome; offline ones are also pending. */

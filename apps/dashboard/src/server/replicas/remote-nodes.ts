@@ -33,14 +33,17 @@ export function statusElsewhere(
 
 /**
  * A replica's nodes held elsewhere, read when asked (none before it is attached). `listed`:
- * has the first list of NodeMasquerades been read (absent: taken as read)?
+ * has the first list of NodeMasquerades been read (absent: taken as read)? `unreportedSince`:
+ * the replicas whose reconnects are not known to be written (replica-leases.ts).
  */
 export function remoteNodesOf(
   sources: () => FleetViewSources | undefined,
   listed?: () => boolean,
+  unreportedSince?: (since: number) => string[],
 ): RemoteNodes {
   return {
     listed: () => listed?.() ?? true,
+    unreportedSince: (since) => unreportedSince?.(since) ?? [],
     *list() {
       const s = sources();
       if (s) yield* heldElsewhere(s);

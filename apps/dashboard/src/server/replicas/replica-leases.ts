@@ -19,7 +19,15 @@ export interface ReplicaLeaseOptions {
   /** Gone replicas' Leases are deleted this long after release / after their last renewal. */
   keep?: { releasedMs: number; unrenewedMs: number };
   clock?: () => number;
+  /**
+   * Reconnects to this replica whose status write is not done yet (status-writer.ts), written
+   * on the Lease at each renewal (PENDING_ANNOTATION) for the staged rollout's owner.
+   */
+  reconnectsPending?: () => number;
 }
+
+/** A replica's reconnects not yet written to their NodeMasquerade, as of its last renewal. */
+export const PENDING_ANNOTATION = "ipmasq.dev/reconnects-pending";
 
 export interface ReplicaLiveness {
   live: boolean;
@@ -39,7 +47,15 @@ export class ReplicaLeases {
   /** Per replica: the record last seen and the local time it was first seen. */
   private readonly observed = new Map<
     string,
-    { raw: string; at: number; renewTime?: string; released?: boolean; rv?: string }
+    {
+      raw: string;
+      at: number;
+      renewTime?: string;
+      released?: boolean;
+      rv?: string;
+      /** Its PENDING_ANNOTATION at that renewal (undefined: not written, an older release). */
+      pending?: number;
+    }
   >();
   /** A stale Lease being deleted (one at a time). */
   private collecting: Promise<void> | undefined;
@@ -124,6 +140,27 @@ export class ReplicaLeases {
   }
 
   /**
+   * The live replicas (this one aside) that have not shown, in a renewal seen here at `since`
+   * (this replica's clock) or later, that every reconnect to them is written to its
+   * NodeMasquerade, each with why ("dash-b: 12 reconnects not yet written"); empty: every
+   * node connected anywhere by about `since` says so in its object now. A node connected
+   * nowhere by its object is then connected nowhere (staged-offline.ts). Renewals come every
+   * renewMs (5 s); a replica of an older release writes no count and is listed until `since` is
+   * long past (the caller's bound).
+   */
+  unreportedSince(since: number): string[] {
+    const out: string[] = [];
+    for (const [replica, seen] of this.observed) {
+      if (replica === this.o.replica || !this.liveness(replica).live) continue;
+      if (seen.at < since) out.push(`${replica}: no Lease renewal seen since`);
+      else if (seen.pending === undefined)
+        out.push(`${replica}: does not say (a replica of an older release)`);
+      else if (seen.pending > 0) out.push(`${replica}: ${seen.pending} reconnects not yet written`);
+    }
+    return out.sort();
+  }
+
+  /**
    * Are the others' Leases followed now (listed, the watch open, this replica renewing)? Only
    * then is a Lease seen unrenewed here one its holder stopped renewing, not one whose renewals
    * this replica stopped seeing.
@@ -195,16 +232,19 @@ export class ReplicaLeases {
   private see(l: V1Lease): void {
     const replica = this.replicaOf(l);
     if (!replica) return;
-    const raw = JSON.stringify(l.spec ?? {});
+    const annotation = l.metadata?.annotations?.[PENDING_ANNOTATION];
+    const raw = JSON.stringify([l.spec ?? {}, annotation]);
     const prev = this.observed.get(replica);
     if (prev?.raw === raw) return;
+    const count = annotation !== undefined && /^[0-9]{1,9}$/.test(annotation);
+    const pending = count ? Number(annotation) : undefined;
     const renew = l.spec?.renewTime as unknown;
     const renewTime =
       renew instanceof Date ? renew.toISOString() : renew ? String(renew) : undefined;
     // Released on shutdown (holderIdentity emptied): not live from now on.
     const released = !l.spec?.holderIdentity;
     const rv = l.metadata?.resourceVersion;
-    this.observed.set(replica, { raw, at: this.now(), renewTime, released, rv });
+    this.observed.set(replica, { raw, at: this.now(), renewTime, released, rv, pending });
   }
 
   /**
@@ -253,20 +293,28 @@ export class ReplicaLeases {
       leaseDurationSeconds: this.o.durationSeconds ?? 15,
       renewTime: new V1MicroTime(this.now()),
     };
+    const pending = this.o.reconnectsPending;
+    const annotations: Record<string, string> = pending
+      ? { [PENDING_ANNOTATION]: String(pending()) }
+      : {};
     try {
       try {
         const cur = await this.clients.coordination.readNamespacedLease({ name, namespace: ns });
+        const metadata = {
+          ...cur.metadata,
+          annotations: { ...cur.metadata?.annotations, ...annotations },
+        };
         await this.clients.coordination.replaceNamespacedLease({
           name,
           namespace: ns,
-          body: { ...cur, spec: { ...cur.spec, ...spec } },
+          body: { ...cur, metadata, spec: { ...cur.spec, ...spec } },
         });
       } catch (e) {
         if (statusCode(e) !== 404) throw e;
         await this.clients.coordination.createNamespacedLease({
           namespace: ns,
           body: {
-            metadata: { name, namespace: ns },
+            metadata: { name, namespace: ns, annotations },
             spec: { ...spec, acquireTime: spec.renewTime },
           },
         });

@@ -30,6 +30,14 @@ export function registerReplicaMetrics(registry: Registry, sync: ReplicaSync): v
       this.set(sync.writer.queued);
     },
   });
+  new Gauge({
+    name: "ipmasq_node_status_reconnects_pending",
+    help: "Nodes connected to this replica whose NodeMasquerade does not say so yet (written first; also on this replica's Lease, where a staged rollout's owner waits for 0 before it calls a node that went offline gone)",
+    registers: [registry],
+    collect() {
+      this.set(sync.writer.reconnectsPending);
+    },
+  });
   registerResyncRequestMetrics(registry, sync);
 }
 

@@ -95,6 +95,7 @@ export class ReplicaSync {
         renewMs: o.leaseRenewMs,
         durationSeconds: o.leaseDurationSeconds,
         keep: o.leaseKeep,
+        reconnectsPending: () => this.writer.reconnectsPending,
       },
       o.log,
     );
@@ -185,11 +186,14 @@ export class ReplicaSync {
         this.offer(fleet, name);
         continue;
       }
+      // Not known to be offline: its reporter most likely reconnected to another replica
+      // through the Service, whose status write may wait behind thousands (break7). That
+      // replica's write replaces this one; until then the node is unknown, as a dead holder's.
       this.writer.offer(name, {
         ...lastBody(st),
         connected: false,
-        health: "offline",
-        message: `no reporter connected to replica ${this.o.replica} since it restarted (last known: ${st.health})`,
+        health: "unknown",
+        message: `no reporter connected to replica ${this.o.replica} since it restarted, and no other replica has reported it yet; last known: ${st.health}`,
       });
     }
     for (const name of this.orphans.keys()) if (!seen.has(name)) this.orphans.delete(name);

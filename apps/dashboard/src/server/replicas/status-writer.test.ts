@@ -40,7 +40,7 @@ const body = (health: StatusBody["health"], connected = true): StatusBody => ({
 const writer = (
   api: NodeMasqueradeApi,
   ratePerSecond: number,
-  observed: () => NodeMasquerade | undefined = () => undefined,
+  observed: (name?: string) => NodeMasquerade | undefined = () => undefined,
 ) => new StatusWriter({ api, replica: "dash-a", ratePerSecond, observed, log: silentLogger() });
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -99,6 +99,46 @@ describe("StatusWriter", () => {
       expect(writes).toEqual(c.want);
       w.close();
     });
+});
+
+describe("reconnects are written first and counted until written (break7)", () => {
+  const heldBy = (name: string, replica: string): NodeMasquerade => ({
+    metadata: { name, resourceVersion: "1" },
+    status: { replica, connected: true, health: "in-sync", observedAt: "2026-01-01T00:00:00Z" },
+  });
+
+  it("a node whose object names another holder goes before ordinary changes", async () => {
+    const { api, writes } = recordingApi(new Set(["x", "mine", "moved"]));
+    const seen = new Map([
+      ["mine", heldBy("mine", "dash-a")],
+      ["moved", heldBy("moved", "dash-b")],
+    ]);
+    const w2 = writer(api, 1, (name?: string) => seen.get(name ?? ""));
+    w2.offer("x", body("applying")); // takes the one token now
+    w2.offer("mine", body("drifted"));
+    w2.offer("moved", body("in-sync")); // reconnected here from dash-b
+    expect(w2.reconnectsPending).toBe(2); // x: no object seen; moved: another holder
+    await settle();
+    expect(writes.map((x) => x.name)).toEqual(["x"]);
+    expect(w2.reconnectsPending).toBe(1);
+    await new Promise((r) => setTimeout(r, 1050));
+    expect(writes.map((x) => x.name)).toEqual(["x", "moved"]);
+    expect(w2.reconnectsPending).toBe(0);
+    w2.close();
+  });
+
+  it("a reconnect offered disconnected again is no longer pending", () => {
+    const { api } = recordingApi(new Set(["n1"]));
+    const w = writer(api, 1, () => heldBy("n1", "dash-b"));
+    w.offer("n0", body("applying")); // takes the one token
+    w.offer("n1", body("in-sync"));
+    expect(w.reconnectsPending).toBe(2);
+    w.offer("n1", body("offline", false));
+    expect(w.reconnectsPending).toBe(1);
+    w.forget("n0");
+    expect(w.reconnectsPending).toBe(0);
+    w.close();
+  });
 });
 
 describe("StatusWriter failures are said, not only logged", () => {

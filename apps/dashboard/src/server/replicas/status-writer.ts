@@ -3,7 +3,11 @@
 // in flight, coalesced so a node's newest state wins and the queue never holds more than one
 // entry per node. A missing object is created first. An offline write is conditional on the
 // version this replica last saw, and skipped when another replica holds the node now: the
-// replica that lost a reporter must not overwrite the one that has it.
+// replica that lost a reporter must not overwrite the one that has it. A write saying this
+// replica holds a node its object does not say so of (a reporter reconnected here, or a new
+// node) goes before every other: a staged rollout's owner waits for these before it calls a
+// node that went offline gone (staged-offline.ts), and this replica tells how many wait
+// (`reconnectsPending`, on its Lease).
 import type { Logger } from "pino";
 import { apiMessage, statusCode } from "../kube/client.js";
 import { RateLimitedQueue } from "../util/rate-limited-queue.js";
@@ -55,6 +59,8 @@ export class StatusWriter {
   private readonly writing = new Map<string, string>();
   /** Per node, when its status was last written again after someone else's edit. */
   private readonly rewrittenAt = new Map<string, number>();
+  /** Nodes held here whose object does not say so yet (queued first, or in flight). */
+  private readonly reconnecting = new Set<string>();
   private closed = false;
   readonly stats: StatusWriterStats = {
     writes: 0,
@@ -81,18 +87,32 @@ export class StatusWriter {
     return this.queue.size;
   }
 
+  /**
+   * Nodes connected here whose NodeMasquerade does not say so yet (no object, another holder,
+   * or disconnected), their write queued or in flight: 0 means every reconnect to this replica
+   * offered so far is written.
+   */
+  get reconnectsPending(): number {
+    return this.reconnecting.size;
+  }
+
   /** The node's newest state; written when it differs from the last write. */
   offer(name: string, body: StatusBody): void {
     if (this.closed) return;
     const key = JSON.stringify(body);
     this.queue.delete(name);
+    const st = this.o.observed(name)?.status;
     // Another replica wrote since (the node was held there for a while): write again.
-    const holder = this.o.observed(name)?.status?.replica;
+    const holder = st?.replica;
     if (this.written.get(name) === key && (holder === undefined || holder === this.o.replica)) {
       this.stats.unchanged++;
+      this.reconnecting.delete(name);
       return;
     }
-    this.queue.put(name, { body });
+    const takeover = body.connected && (st?.replica !== this.o.replica || !st.connected);
+    if (takeover) this.reconnecting.add(name);
+    else if (!body.connected) this.reconnecting.delete(name);
+    this.queue.put(name, { body }, takeover);
   }
 
   /**
@@ -134,11 +154,13 @@ export class StatusWriter {
     this.queue.delete(name);
     this.written.delete(name);
     this.rewrittenAt.delete(name);
+    this.reconnecting.delete(name);
   }
 
   close(): void {
     this.closed = true;
     this.queue.close();
+    this.reconnecting.clear();
   }
 
   private async write(name: string, body: StatusBody): Promise<void> {
@@ -157,6 +179,8 @@ export class StatusWriter {
       this.stats.writes++;
       this.lastFailure = undefined;
       this.written.set(name, JSON.stringify(body));
+      // Written (unless a newer takeover of it waits: it stays pending until that one lands).
+      if (!this.queue.has(name)) this.reconnecting.delete(name);
     } catch (e) {
       const code = statusCode(e);
       if (code === 409) this.stats.conflicts++;
@@ -217,10 +241,11 @@ export class StatusWriter {
     await this.o.api.patchStatus(name, status);
   }
 
-  /** Tries again later unless a newer state was offered meanwhile. */
+  /** Tries again later unless a newer state was offered meanwhile (a takeover still first). */
   private retry(name: string, body: StatusBody): void {
     const t = setTimeout(() => {
-      if (!this.closed && !this.queue.has(name)) this.queue.put(name, { body });
+      if (!this.closed && !this.queue.has(name))
+        this.queue.put(name, { body }, this.reconnecting.has(name));
     }, this.o.retryMs ?? 1000);
     t.unref();
   }

@@ -5,12 +5,23 @@
 // the extra data. The history ConfigMap is the dashboard's own, its RBAC already granted, and
 // its writer keeps keys it does not own.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
-import { pendingMessage, pendingRequest } from "../fleet/staged-request.js";
+import {
+  pendingMessage,
+  pendingRequest,
+  SeenRequests,
+  unperformedOf,
+} from "../fleet/staged-request.js";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
 
 /** The history ConfigMap key that holds the rollout state. */
 export const ROLLOUT_KEY = "rollout.json";
+/**
+ * The owner epoch, on the history ConfigMap: one more at each takeover of the rollout (its
+ * fence: claimKubeRollout), and the replica that claimed it last (for people reading it).
+ */
+export const EPOCH_ANNOTATION = "ipmasq.dev/rollout-owner-epoch";
+export const OWNER_ANNOTATION = "ipmasq.dev/rollout-owner";
 const KEY = ROLLOUT_KEY;
 
 export interface KubeRolloutOptions {
@@ -52,15 +63,16 @@ export async function readKubeRollout(
 }
 
 /**
- * A state write refused because the stored state is not the one this replica last read or
- * wrote: another replica (a new owner of the singleton Lease) wrote since, and this one's
- * state, however it was queued, must not overwrite it. The writer reads the state again.
+ * A state write refused because another replica claimed the rollout since this one did (a new
+ * owner of the singleton Lease), or the stored state is not the one this replica last read or
+ * wrote: this one's state, however it was queued, must not overwrite it. The writer reads the
+ * state again (claiming it anew only while it still holds the singleton Lease).
  */
 export class RolloutFencedError extends Error {
   readonly fenced = true;
   constructor() {
     super(
-      "the rollout state was written by another replica since this one last read or wrote it (a new owner): not overwritten",
+      "the rollout state was claimed or written by another replica since this one last read or wrote it (a new owner): not overwritten",
     );
   }
 }
@@ -70,25 +82,67 @@ export const REQUEST_KEY = "rollout-request.json";
 
 /**
  * Writes (null: removes) the state; retried on conflicts with the history's own writes. With
+ * `epoch` (this owner's claim: claimKubeRollout), only while the ConfigMap carries that epoch:
+ * once another replica has claimed the rollout, this one's writes never land, even one whose
+ * text is byte for byte what the new owner wrote (a fence on the text alone let it land). With
  * `expected` (the text this replica last read or wrote; null: none stored), only over that
- * text: the replace carries the resourceVersion of the read that found it, so a write by
- * another replica in between is a 409, read again and refused (RolloutFencedError). Resolves
- * to the text written (null: removed).
+ * text (a hand edit is read before it is written over). Either check is made on a fresh read
+ * whose resourceVersion the replace carries, so a write by another replica in between is a
+ * 409, read again and refused (RolloutFencedError). Resolves to the text written (null: removed).
  */
 export async function saveKubeRollout(
   o: KubeRolloutOptions,
   state: unknown | null,
   expected?: string | null,
+  epoch?: number,
 ): Promise<string | null> {
   const text = state === null ? null : JSON.stringify(state);
   const check =
-    expected === undefined
+    expected === undefined && epoch === undefined
       ? undefined
       : (cm: V1ConfigMap | undefined) => {
-          if ((cm?.data?.[KEY] ?? null) !== expected) throw new RolloutFencedError();
+          if (epoch !== undefined && epochOf(cm) !== epoch) throw new RolloutFencedError();
+          if (expected !== undefined && (cm?.data?.[KEY] ?? null) !== expected)
+            throw new RolloutFencedError();
         };
   await saveKubeKey(o, KEY, state, check);
   return text;
+}
+
+/**
+ * The owner epoch on the history ConfigMap (EPOCH_ANNOTATION): how many times an owner took the
+ * rollout over. 0 when absent or not a count (a hand edit): the next claim makes it 1.
+ */
+export function epochOf(cm: V1ConfigMap | undefined): number {
+  const raw = cm?.metadata?.annotations?.[EPOCH_ANNOTATION];
+  const n = raw !== undefined && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : 0;
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+/**
+ * A replica taking the rollout over (the singleton Lease won, or an owner starting) claims it
+ * before reading it: the epoch goes one up in a replace conditional on the read's
+ * resourceVersion (retried on conflicts with the history's own writes), so from then on every
+ * write of an earlier owner, queued or on the wire, is refused (saveKubeRollout), whatever text
+ * it carries. Resolves to this owner's epoch; undefined when there is no history ConfigMap and
+ * this replica may not create it (nothing can be written then either).
+ */
+export async function claimKubeRollout(
+  o: KubeRolloutOptions,
+  owner: string,
+): Promise<number | undefined> {
+  let epoch: number | undefined;
+  await updateHistory(o, (cm) => {
+    if (!cm && !o.create) return null;
+    epoch = epochOf(cm) + 1;
+    const annotations = {
+      ...cm?.metadata?.annotations,
+      [EPOCH_ANNOTATION]: String(epoch),
+      [OWNER_ANNOTATION]: owner.slice(0, 253),
+    };
+    return { data: cm?.data, annotations };
+  });
+  return epoch;
 }
 
 /**
@@ -98,12 +152,23 @@ export async function saveKubeRollout(
  */
 export function saveKubeRequest(
   o: KubeRolloutOptions,
-  request: unknown,
-  now: () => number = Date.now,
+  request: object,
+  seen: SeenRequests = new SeenRequests(),
 ): Promise<void> {
-  return saveKubeKey(o, REQUEST_KEY, request, (cm) => {
-    const p = pendingRequest(parsed(cm?.data?.[REQUEST_KEY]), parsed(cm?.data?.[KEY]), now());
+  return updateHistory(o, (cm) => {
+    const old = parsed(cm?.data?.[REQUEST_KEY]);
+    const state = parsed(cm?.data?.[KEY]);
+    const p = pendingRequest(old, state, seen);
     if (p) throw new MovePendingError(pendingMessage(p));
+    if (!cm && !o.create)
+      throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
+    // One written over unperformed (no owner for a while) is named, for the owner to record.
+    const replaces = unperformedOf(old, state);
+    const data = {
+      ...cm?.data,
+      [REQUEST_KEY]: JSON.stringify({ ...request, ...(replaces ? { replaces } : {}) }),
+    };
+    return { data, annotations: cm?.metadata?.annotations };
   });
 }
 
@@ -121,29 +186,48 @@ function parsed(text: string | undefined): unknown {
   }
 }
 
-async function saveKubeKey(
+function saveKubeKey(
   o: KubeRolloutOptions,
   key: string,
   state: unknown | null,
   check?: (cm: V1ConfigMap | undefined) => void,
-) {
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const cm = await read(o);
+): Promise<void> {
+  return updateHistory(o, (cm) => {
     check?.(cm);
     const data = { ...cm?.data };
     if (state === null) delete data[key];
     else data[key] = JSON.stringify(state);
+    if (!cm && state === null) return null;
+    if (!cm && !o.create)
+      throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
+    return { data, annotations: cm?.metadata?.annotations };
+  });
+}
+
+/**
+ * Read-modify-write of the history ConfigMap: `change` gives its new data and annotations (null:
+ * nothing to write; it may throw to refuse), written by a replace carrying the read's
+ * resourceVersion (or a create when it is missing), read and changed again on a conflict.
+ */
+async function updateHistory(
+  o: KubeRolloutOptions,
+  change: (
+    cm: V1ConfigMap | undefined,
+  ) => { data?: Record<string, string>; annotations?: Record<string, string> } | null,
+): Promise<void> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const cm = await read(o);
+    const next = change(cm);
+    if (!next) return;
+    const { data, annotations } = next;
     try {
-      if (cm) {
+      if (cm)
         await o.core.replaceNamespacedConfigMap({
           namespace: o.namespace,
           name: o.name,
-          body: { ...cm, data },
+          body: { ...cm, metadata: { ...cm.metadata, annotations }, data },
           fieldManager: FIELD_MANAGER,
         });
-      } else if (state === null) return;
-      else if (!o.create)
-        throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
       else
         await o.core.createNamespacedConfigMap({
           namespace: o.namespace,
@@ -152,6 +236,7 @@ async function saveKubeKey(
               name: o.name,
               namespace: o.namespace,
               labels: { "app.kubernetes.io/managed-by": FIELD_MANAGER },
+              ...(annotations ? { annotations } : {}),
             },
             data,
           },

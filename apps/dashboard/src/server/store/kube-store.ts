@@ -13,6 +13,7 @@ import { Mutex, sha256 } from "@masq/node-util";
 import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
+import { SeenRequests } from "../fleet/staged-request.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
 import { KubeHistory } from "./kube-history.js";
@@ -27,6 +28,7 @@ import {
   withAnnotations,
 } from "./kube-revision.js";
 import {
+  claimKubeRollout,
   type KubeRolloutOptions,
   readKubeRollout,
   saveKubeRequest,
@@ -37,6 +39,7 @@ import {
   type ConfigRevision,
   type ConfigStore,
   Listeners,
+  type RolloutClaim,
   type SaveRequest,
   StaleRevisionError,
   type StoreListener,
@@ -87,6 +90,10 @@ export class KubeStore implements ConfigStore {
    * wrote that this one never read must fence this one's writes.
    */
   private rolloutText: string | null | undefined;
+  /** When this replica first saw each move request (its own clock). */
+  private readonly seenRequests = new SeenRequests();
+  /** This replica's owner epoch of the rollout (its claim); undefined: never claimed. */
+  private rolloutEpoch: number | undefined;
 
   constructor(private readonly opts: KubeStoreOptions) {
     const { clients, namespace, name, log } = opts;
@@ -154,30 +161,44 @@ export class KubeStore implements ConfigStore {
     return this.latest !== undefined && !this.watcher.health.unreachable;
   }
 
-  /** The staged rollout's state, on the history ConfigMap (kube-rollout.ts says why). */
-  async loadRollout(): Promise<unknown | null> {
+  /**
+   * The staged rollout's state, on the history ConfigMap (kube-rollout.ts says why); with
+   * `claim` (taking the rollout over) claimed first, under a new owner epoch.
+   */
+  async loadRollout(claim?: RolloutClaim): Promise<unknown | null> {
+    if (claim) this.rolloutEpoch = await claimKubeRollout(this.rolloutTarget(), claim.owner);
     const { state, text } = await readKubeRollout(this.rolloutTarget());
     this.rolloutText = text;
     return state;
   }
 
   /**
-   * Writes the state over the one this replica last read or wrote only (fenced: a state queued
-   * by an owner that lost the Lease never overwrites its successor's; RolloutFencedError).
+   * Writes the state only while this replica's claim stands (the owner epoch: a state queued by
+   * an owner that lost the Lease never lands once its successor claimed the rollout) and over
+   * the text it last read or wrote (RolloutFencedError).
    */
   async saveRollout(state: unknown | null): Promise<void> {
-    this.rolloutText = await saveKubeRollout(this.rolloutTarget(), state, this.rolloutText);
+    const target = this.rolloutTarget();
+    this.rolloutText = await saveKubeRollout(target, state, this.rolloutText, this.rolloutEpoch);
   }
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */
   saveRolloutRequest(request: unknown): Promise<void> {
-    return saveKubeRequest(this.rolloutTarget(), request);
+    return saveKubeRequest(this.rolloutTarget(), request as object, this.seenRequests);
   }
 
   /** Follows the rollout state and move requests (one listener; started on this call). */
   watchRollout(listener: RolloutListener): void {
     const { clients, namespace, historyName: name, log } = this.opts;
-    this.rolloutWatch ??= new KubeRolloutWatch({ clients, namespace, name, log }, listener);
+    // Each request's age is judged from when this replica first saw it (staged-request.ts).
+    const request = (raw: unknown | null) => {
+      this.seenRequests.note(raw);
+      listener.request(raw);
+    };
+    this.rolloutWatch ??= new KubeRolloutWatch(
+      { clients, namespace, name, log },
+      { ...listener, request },
+    );
     this.rolloutWatch.start().catch((e) => {
       log.warn({ err: e }, "cannot follow the staged rollout state: this replica holds its nodes");
     });

@@ -84,8 +84,12 @@ export interface ConfigStore {
   healthy(): boolean;
   /** Details for /readyz, the UI and metrics (the file store has none). */
   status?(): StoreStatus;
-  /** The staged rollout's state kept beside the revisions (checked by its reader); null: none. */
-  loadRollout?(): Promise<unknown | null>;
+  /**
+   * The staged rollout's state kept beside the revisions (checked by its reader); null: none.
+   * `claim`: read by a replica taking the rollout over (its owner), which claims it first, so
+   * no earlier owner's write lands after (Kubernetes: kube-rollout.ts claimKubeRollout).
+   */
+  loadRollout?(claim?: RolloutClaim): Promise<unknown | null>;
   saveRollout?(state: unknown | null): Promise<void>;
   /** Calls `listener` with the rollout state and move requests as they change (Kubernetes). */
   watchRollout?(listener: {
@@ -95,6 +99,11 @@ export interface ConfigStore {
   /** Writes a move request beside the rollout state (checked by its reader). */
   saveRolloutRequest?(request: unknown): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Who takes a staged rollout over (the replica's name, recorded beside the owner epoch). */
+export interface RolloutClaim {
+  owner: string;
 }
 
 /** Listener fan-out shared by the stores. */

@@ -15,12 +15,15 @@ export interface RateLimitedQueueOptions<T> {
 }
 
 /**
- * One waiting value per key (the newest), keys in the order they were last put. A key is worked
- * on once at a time: a value put while its key is in flight waits for that work to end (two
- * writes of one object in flight could land in either order, the older last).
+ * One waiting value per key (the newest), keys in the order they were last put; keys put
+ * `first` are worked on before every other (in their own order). A key is worked on once at a
+ * time: a value put while its key is in flight waits for that work to end (two writes of one
+ * object in flight could land in either order, the older last).
  */
 export class RateLimitedQueue<T> {
   private readonly items = new Map<string, T>();
+  /** Keys put `first`: worked on before `items`. */
+  private readonly firstItems = new Map<string, T>();
   private readonly active = new Set<string>();
   private readonly bucket: TokenBucket;
   private running = 0;
@@ -33,42 +36,47 @@ export class RateLimitedQueue<T> {
 
   /** Keys waiting. */
   get size(): number {
-    return this.items.size;
+    return this.items.size + this.firstItems.size;
   }
 
   has(key: string): boolean {
-    return this.items.has(key);
+    return this.items.has(key) || this.firstItems.has(key);
   }
 
-  /** Queues `value` for `key`, replacing one waiting; false when closed or full. */
-  put(key: string, value: T): boolean {
+  /**
+   * Queues `value` for `key`, replacing one waiting; `first`: before every key not put first (a
+   * key waiting first stays first). False when closed or full.
+   */
+  put(key: string, value: T, first = false): boolean {
     if (this.closed) return false;
-    if (!this.items.has(key) && this.items.size >= (this.o.max ?? Number.POSITIVE_INFINITY))
-      return false;
-    this.items.delete(key);
-    this.items.set(key, value);
+    if (!this.has(key) && this.size >= (this.o.max ?? Number.POSITIVE_INFINITY)) return false;
+    const lane = first || this.firstItems.has(key) ? this.firstItems : this.items;
+    this.delete(key);
+    lane.set(key, value);
     this.pump();
     return true;
   }
 
   delete(key: string): void {
     this.items.delete(key);
+    this.firstItems.delete(key);
   }
 
   /** Seconds until every key waiting now has had its turn at the rate. */
   drainSeconds(): number {
-    return Math.ceil(this.items.size / this.o.ratePerSecond);
+    return Math.ceil(this.size / this.o.ratePerSecond);
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     this.items.clear();
+    this.firstItems.clear();
   }
 
   private pump(): void {
     if (this.closed || this.timer) return;
-    while (this.items.size > 0 && this.running < this.o.inFlight) {
+    while (this.size > 0 && this.running < this.o.inFlight) {
       const next = this.nextIdle();
       if (!next) return;
       if (!this.bucket.take()) {
@@ -80,7 +88,7 @@ export class RateLimitedQueue<T> {
         return;
       }
       const [key, value] = next;
-      this.items.delete(key);
+      this.delete(key);
       this.active.add(key);
       this.running++;
       void this.o.work(key, value).finally(() => {
@@ -91,8 +99,9 @@ export class RateLimitedQueue<T> {
     }
   }
 
-  /** The oldest waiting key not in flight (at most `inFlight` keys are skipped). */
+  /** The oldest waiting key not in flight, first ones first (at most `inFlight` skipped). */
   private nextIdle(): [string, T] | undefined {
+    for (const e of this.firstItems) if (!this.active.has(e[0])) return e;
     for (const e of this.items) if (!this.active.has(e[0])) return e;
     return undefined;
   }
