@@ -2,17 +2,24 @@
 // schema-checked messages both ways (anything malformed from the dashboard is logged and
 // ignored), heartbeats with a liveness check, and reconnects with capped exponential backoff
 // and jitter. Standalone: a benchmark can open thousands of these in one process.
+import { sha256 } from "@masq/node-util";
 import {
   type BackoffPolicy,
+  CAPABILITIES_HEADER,
   type DashboardMessage,
   decodeDashboardMessage,
   encodeMessage,
+  type FamilySnapshot,
   type Hello,
+  linuxRulesDigest,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  parseCapabilities,
   type ReporterMessage,
   reporterMessageSchema,
   retryDelay,
+  SNAPSHOT_DIGESTS,
+  type Snapshot,
   toLegacyRevisionNames,
   zodReason,
 } from "@masq/shared";
@@ -49,6 +56,11 @@ export interface LinkOptions {
   ws?: WebSocket.ClientOptions;
   /** Check outgoing messages against the protocol schema (default true). */
   validateOutgoing?: boolean;
+  /**
+   * Offer `snapshot-digests` in the handshake (default true; false behaves as a reporter of
+   * the previous release): where granted, snapshots name their rules by digest.
+   */
+  snapshotDigests?: boolean;
 }
 
 export interface LinkStats {
@@ -116,18 +128,43 @@ function frameOf(
 
 /** One connect attempt; its errors logged. */
 function openSocket(
-  opts: Pick<LinkOptions, "url" | "ws">,
+  opts: Pick<LinkOptions, "url" | "ws" | "snapshotDigests">,
   token: string | undefined,
   log: Logger,
 ): WebSocket {
+  const offer = opts.snapshotDigests !== false;
   const socket = new WebSocket(opts.url, {
-    headers: token ? { Authorization: `Bearer ${token}` } : {},
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(offer ? { [CAPABILITIES_HEADER]: SNAPSHOT_DIGESTS } : {}),
+    },
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     handshakeTimeout: 10_000,
     ...opts.ws,
   });
+  // An old dashboard ignores the offer and its 101 grants nothing (protocol-capabilities.ts).
+  if (offer)
+    socket.once("upgrade", (res) => {
+      if (parseCapabilities(res.headers[CAPABILITIES_HEADER]).has(SNAPSHOT_DIGESTS))
+        digestsGranted.add(socket);
+    });
   return socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
+}
+
+/** Sockets whose dashboard granted `snapshot-digests` in the handshake. */
+const digestsGranted = new WeakSet<WebSocket>();
+
+/** Digests of `linux` parts already hashed (a reader that reuses its objects hashes once). */
+const digestOf = new WeakMap<FamilySnapshot[], string>();
+
+function linuxDigest(linux: FamilySnapshot[]): string {
+  let d = digestOf.get(linux);
+  if (d === undefined) {
+    d = linuxRulesDigest(linux, (t) => sha256(t));
+    digestOf.set(linux, d);
+  }
+  return d;
 }
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
@@ -221,21 +258,55 @@ class FrameCodec {
     private readonly validate: boolean,
   ) {}
 
+  /** This connection's dashboard granted `snapshot-digests`. */
+  private digests = false;
+  /** The latest snapshot sent by digest, whole: what a `snapshot-request` gets. */
+  private lastWhole: Snapshot | undefined;
+
+  /** A new connection: digests as its handshake granted, nothing sent on it yet. */
+  reset(digests: boolean): void {
+    this.digests = digests;
+    this.lastWhole = undefined;
+  }
+
   encode(msg: ReporterMessage): string | undefined {
     return frameOf(msg, { validate: this.validate, legacyNames: this.legacyNames }, this.log);
   }
 
+  /**
+   * Where digests were granted, a snapshot's rules go by digest (the whole snapshot kept for
+   * a `snapshot-request`); anything else as it is.
+   */
+  private byDigest(msg: ReporterMessage): ReporterMessage {
+    if (!this.digests || msg.type !== "snapshot" || !msg.linux) return msg;
+    const { linux, ...rest } = msg;
+    const digest = linuxDigest(linux);
+    this.lastWhole = { ...msg, linuxDigest: digest };
+    return { ...rest, linuxDigest: digest };
+  }
+
   /** Sends `msg` on `ws`; false when there is no socket or the message is dropped. */
   sendOn(ws: WebSocket | undefined, msg: ReporterMessage): boolean {
-    const text = ws && this.encode(msg);
+    const text = ws && this.encode(this.byDigest(msg));
     if (!ws || text === undefined) return false;
     ws.send(text);
     this.stats.sent++;
     return true;
   }
 
-  decode(data: WebSocket.RawData): DashboardMessage | undefined {
+  /** The dashboard does not hold our rules: the latest snapshot goes whole (once per ask). */
+  private answerRequest(ws: WebSocket | undefined): void {
+    const whole = this.digests ? this.lastWhole : undefined;
+    const text = ws && whole && this.encode(whole);
+    if (!ws || text === undefined) return;
+    ws.send(text);
+    this.stats.sent++;
+  }
+
+  /** The dashboard's message for the agent; a `snapshot-request` is answered here on `ws`. */
+  decode(data: WebSocket.RawData, ws: WebSocket | undefined): DashboardMessage | undefined {
     const d = decodeFrame(data, this.stats, this.log);
+    if (d?.msg.type === "snapshot-request") return void this.answerRequest(ws);
     if (d && !this.legacyNames && (d.legacy || refusedForRevisionNames(d.msg))) {
       this.legacyNames = true;
       this.log.info("the dashboard is of the previous release: speaking its field names");
@@ -272,7 +343,7 @@ export function createLink(opts: LinkOptions): Link {
   });
   const onFrame = (data: WebSocket.RawData) => {
     alive.seen();
-    const msg = codec.decode(data);
+    const msg = codec.decode(data, ws);
     if (msg?.type === "welcome") {
       attempt = 0;
       beat.start(clampHeartbeat(msg.heartbeatMs));
@@ -294,6 +365,7 @@ export function createLink(opts: LinkOptions): Link {
     lostSilent = false;
     const openedAt = Date.now();
     codec.stats.connects++;
+    codec.reset(digestsGranted.has(socket));
     log.info({ url: opts.url }, "connected to the dashboard");
     socket.on("message", onFrame);
     socket.on("pong", () => alive.seen());

@@ -2,7 +2,14 @@
 // header, validates what reporters send with the shared schema, and can send anything back.
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DashboardMessage, decodeReporterMessage, type ReporterMessage } from "@masq/shared";
+import {
+  CAPABILITIES_HEADER,
+  type DashboardMessage,
+  decodeReporterMessage,
+  parseCapabilities,
+  type ReporterMessage,
+  SNAPSHOT_DIGESTS,
+} from "@masq/shared";
 import { type WebSocket, WebSocketServer } from "ws";
 
 export interface FakeDashboard {
@@ -11,6 +18,8 @@ export interface FakeDashboard {
   messages: ReporterMessage[];
   invalid: string[];
   authHeaders: (string | undefined)[];
+  /** The capabilities header of each upgrade request (undefined: none offered). */
+  offered: (string | string[] | undefined)[];
   sockets: Set<WebSocket>;
   /** Sends to every connected reporter (a string is sent verbatim). */
   send(msg: DashboardMessage | string): void;
@@ -23,7 +32,13 @@ export interface FakeDashboard {
 }
 
 export async function startFakeDashboard(
-  opts: { port?: number; welcome?: boolean; requireToken?: string } = {},
+  opts: {
+    port?: number;
+    welcome?: boolean;
+    requireToken?: string;
+    /** Grant `snapshot-digests` to reporters that offer it (default: as a previous release, no). */
+    grantDigests?: boolean;
+  } = {},
 ): Promise<FakeDashboard> {
   const wss = new WebSocketServer({
     host: "127.0.0.1",
@@ -33,6 +48,11 @@ export async function startFakeDashboard(
       !opts.requireToken || info.req.headers.authorization === `Bearer ${opts.requireToken}`,
   });
   await new Promise<void>((r) => wss.once("listening", () => r()));
+  if (opts.grantDigests)
+    wss.on("headers", (headers, req) => {
+      if (parseCapabilities(req.headers[CAPABILITIES_HEADER]).has(SNAPSHOT_DIGESTS))
+        headers.push(`${CAPABILITIES_HEADER}: ${SNAPSHOT_DIGESTS}`);
+    });
   const port = (wss.address() as AddressInfo).port;
   const waiters = new Set<() => void>();
   const d: FakeDashboard = {
@@ -41,6 +61,7 @@ export async function startFakeDashboard(
     messages: [],
     invalid: [],
     authHeaders: [],
+    offered: [],
     sockets: new Set(),
     send(msg) {
       const text = typeof msg === "string" ? msg : JSON.stringify(msg);
@@ -79,6 +100,7 @@ export async function startFakeDashboard(
   };
   wss.on("connection", (socket, req) => {
     d.authHeaders.push(req.headers.authorization);
+    d.offered.push(req.headers[CAPABILITIES_HEADER]);
     d.sockets.add(socket);
     socket.on("close", () => d.sockets.delete(socket));
     socket.on("message", (raw) => {

@@ -7,15 +7,22 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
+  CAPABILITIES_HEADER,
+  type Capability,
   createReporterDecoder,
   encodeMessage,
   type FamilySnapshot,
   frameForVersion,
+  grantCapabilities,
   type Hello,
+  KNOWN_CAPABILITIES,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  parseCapabilities,
   type ReporterDialect,
   type ReporterMessage,
+  SNAPSHOT_DIGESTS,
+  type Snapshot,
   setLongTimeout,
   ValidatedRules,
 } from "@masq/shared";
@@ -28,6 +35,7 @@ import type { Metrics } from "../metrics.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
 import { sweepSilent } from "./silence-sweep.js";
+import { type DigestSession, SnapshotDigests } from "./snapshot-digests.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -43,6 +51,8 @@ export interface GatewayOptions {
   budget?: BudgetOptions;
   /** Upgrades whose token is being checked at once (default MAX_PENDING_AUTH). */
   maxPendingAuth?: number;
+  /** What this dashboard grants reporters that offer it (default every known capability). */
+  capabilities?: readonly Capability[];
 }
 
 /**
@@ -56,6 +66,10 @@ export const MAX_PENDING_AUTH = 4096;
 const MAX_HELD = 16;
 /** A node's conflicts are noted in its events at most this often. */
 const CONFLICT_NOTE_MS = 60_000;
+
+/** What a node shows while its rules are asked for. */
+const UNKNOWN_DIGEST =
+  "rules not known yet: the reporter named rules by a digest this dashboard does not hold; asked for them";
 
 /** Close codes (RFC 6455). */
 const POLICY_VIOLATION = 1008;
@@ -76,10 +90,17 @@ export class ReporterGateway {
   private readonly conflictNoted = new Map<string, number>();
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
+  /** Rules by digest, for every connection granted snapshot-digests (snapshot-digests.ts). */
+  readonly digests = new SnapshotDigests();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
 
   constructor(private readonly opts: GatewayOptions) {
+    // The 101 response grants what the reporter offered and this dashboard can do.
+    this.wss.on("headers", (headers, req) => {
+      const granted = this.granted(req);
+      if (granted) headers.push(`${CAPABILITIES_HEADER}: ${granted}`);
+    });
     this.claims = new NodeClaims(opts.claimProbeMs);
     this.sweepMs = Math.min(opts.heartbeatMs, 5000);
     this.lastSweep = performance.now();
@@ -108,7 +129,10 @@ export class ReporterGateway {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
         if (socket.destroyed) return;
         const peer = req.socket.remoteAddress ?? "unknown";
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer));
+        const digests = this.digests.session(
+          this.granted(req)?.includes(SNAPSHOT_DIGESTS) === true,
+        );
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, digests));
       },
       (e) => {
         this.opts.log.error({ err: e }, "reporter authentication failed");
@@ -122,6 +146,12 @@ export class ReporterGateway {
     for (const ws of this.wss.clients) ws.close(GOING_AWAY, "dashboard shutting down");
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const ws of this.wss.clients) ws.terminate();
+  }
+
+  /** The capabilities header value granted to this upgrade request, if any. */
+  private granted(req: IncomingMessage): string | undefined {
+    const offered = parseCapabilities(req.headers[CAPABILITIES_HEADER]);
+    return grantCapabilities(offered, this.opts.capabilities ?? KNOWN_CAPABILITIES);
   }
 
   private refuse(socket: Duplex, status: number, reason: string, label?: "busy"): void {
@@ -144,6 +174,7 @@ export class ReporterGateway {
     ws: WebSocket,
     auth: Extract<ReporterAuthResult, { ok: true }>,
     peer: string,
+    digests: DigestSession,
   ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
@@ -153,10 +184,21 @@ export class ReporterGateway {
     const held: ReporterMessage[] = [];
     const deliver = (name: string, msg: ReporterMessage) => {
       fleet.seen(name);
-      if (msg.type === "snapshot") fleet.snapshot(name, msg);
+      if (msg.type === "snapshot") snapshot(name, msg);
       else if (msg.type === "apply-result") fleet.applyResult(name, msg);
     };
     const link = linkOf(ws, () => decoder.dialect ?? CURRENT_DIALECT);
+    /** Rules named by digest are judged only when held here; otherwise asked for (see above). */
+    const snapshot = (name: string, msg: Snapshot) => {
+      const r = digests.resolve(msg, performance.now());
+      if (r.kind === "whole") return fleet.snapshot(name, r.msg);
+      if (r.kind === "refused") return reject(r.reason);
+      fleet.rulesUnknown(name, r.envelope, UNKNOWN_DIGEST);
+      if (r.request)
+        link.send(
+          encodeMessage({ type: "snapshot-request", v: PROTOCOL_VERSION, digest: r.digest }),
+        );
+    };
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");
