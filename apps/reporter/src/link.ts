@@ -263,8 +263,9 @@ class FrameCodec {
   /** The latest snapshot sent by digest, whole: what a `snapshot-request` gets. */
   private lastWhole: Snapshot | undefined;
 
-  /** A new connection: digests as its handshake granted, nothing sent on it yet. */
-  reset(digests: boolean): void {
+  /** A new connection (counted): digests as its handshake granted, nothing sent on it yet. */
+  opened(digests: boolean): void {
+    this.stats.connects++;
     this.digests = digests;
     this.lastWhole = undefined;
   }
@@ -364,8 +365,7 @@ export function createLink(opts: LinkOptions): Link {
     open = true;
     lostSilent = false;
     const openedAt = Date.now();
-    codec.stats.connects++;
-    codec.reset(digestsGranted.has(socket));
+    codec.opened(digestsGranted.has(socket));
     log.info({ url: opts.url }, "connected to the dashboard");
     socket.on("message", onFrame);
     socket.on("pong", () => alive.seen());

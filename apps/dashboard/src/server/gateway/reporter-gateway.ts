@@ -35,7 +35,7 @@ import type { Metrics } from "../metrics.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
 import { sweepSilent } from "./silence-sweep.js";
-import { type DigestSession, SnapshotDigests } from "./snapshot-digests.js";
+import { type DigestSession, type Resolved, SnapshotDigests } from "./snapshot-digests.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -191,6 +191,8 @@ export class ReporterGateway {
     /** Rules named by digest are judged only when held here; otherwise asked for (see above). */
     const snapshot = (name: string, msg: Snapshot) => {
       const r = digests.resolve(msg, performance.now());
+      if (msg.linuxDigest !== undefined)
+        metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
       if (r.kind === "whole") return fleet.snapshot(name, r.msg);
       if (r.kind === "refused") return reject(r.reason);
       fleet.rulesUnknown(name, r.envelope, UNKNOWN_DIGEST);
@@ -313,6 +315,12 @@ export class ReporterGateway {
     );
     for (const ws of silent) ws.terminate();
   }
+}
+
+/** What a snapshot's digest was here, for the metric. */
+function digestResult(msg: Snapshot, r: Resolved): string {
+  if (r.kind !== "whole") return r.kind;
+  return msg.linux ? "whole" : "known";
 }
 
 function helloProblem(
