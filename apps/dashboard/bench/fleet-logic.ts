@@ -4,7 +4,11 @@
 // fed the frames N reporters send (the real memory backend's snapshots, encoded before the
 // measured window). What the fleet benchmark measures beside it is this plus the WebSocket
 // and TCP work and the garbage of a process holding N sockets.
+// Post-apply snapshots name their rules by digest as a granted reporter sends them; the first
+// node's digest is unknown, so its rules come whole as its answer to the request
+// (FLEET_LOGIC_DIGESTS=0: whole snapshots from every node, as before digests).
 // IPC: answers {rounds: [µs per node, …], heapBytesPerNode} (printed when run by hand).
+import { sha256 } from "@masq/node-util";
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
 import {
   createReporterDecoder,
@@ -12,6 +16,7 @@ import {
   defaultConfig,
   encodeMessage,
   type FamilySnapshot,
+  linuxRulesDigest,
   type MasqConfig,
   PROTOCOL_VERSION,
   type ReporterMessage,
@@ -22,6 +27,7 @@ import type { Desired } from "../src/server/config/merged-desired.js";
 import { ChangeFeed } from "../src/server/fleet/change-feed.js";
 import { FleetState } from "../src/server/fleet/fleet-state.js";
 import { toSummary } from "../src/server/fleet/node.js";
+import { type DigestSession, SnapshotDigests } from "../src/server/gateway/snapshot-digests.js";
 import { silentLogger } from "../src/server/log.js";
 
 const N = Number(process.env.FLEET_LOGIC_NODES ?? 5000);
@@ -52,12 +58,23 @@ const decoders = new Map<string, ReturnType<typeof createReporterDecoder>>();
 const validatedRules = new ValidatedRules<FamilySnapshot[]>();
 const pushed: string[] = [];
 
-function deliver(name: string, bytes: Buffer): void {
+const DIGESTS = process.env.FLEET_LOGIC_DIGESTS !== "0";
+/** As the gateway holds them: rules by digest for all, a session per connection. */
+const digests = new SnapshotDigests();
+const sessions = new Map<string, DigestSession>();
+
+/** One frame as the gateway handles it; `whole`: the reporter's answer to a request. */
+function deliver(name: string, bytes: Buffer, whole?: Buffer): void {
   const d = decoders.get(name)!.decode(bytes);
   if (!d.ok) throw new Error(d.reason);
   fleet.seen(name);
-  if (d.msg.type === "snapshot") fleet.snapshot(name, d.msg);
-  else if (d.msg.type === "apply-result") fleet.applyResult(name, d.msg);
+  if (d.msg.type === "apply-result") return fleet.applyResult(name, d.msg);
+  if (d.msg.type !== "snapshot") return;
+  const r = sessions.get(name)!.resolve(d.msg, performance.now());
+  if (r.kind === "refused") throw new Error(r.reason);
+  if (r.kind === "whole") return fleet.snapshot(name, r.msg);
+  fleet.rulesUnknown(name, r.envelope, "asked for the rules");
+  if (r.request && whole) deliver(name, whole);
 }
 
 async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
@@ -66,27 +83,32 @@ async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
   return backend.read();
 }
 
-/** What each reporter sends after applying `revision`: its rules, then the result. */
+/**
+ * What each reporter sends after applying `revision`: its rules (by digest, the whole
+ * snapshot kept for a request), then the result.
+ */
 function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
-  return pushed.map((_, i) => [
-    frame({
-      type: "snapshot",
-      v: PROTOCOL_VERSION,
-      seq: i,
-      takenAt: i,
-      linux,
-      appliedRevision: revision,
-    }),
-    frame({
-      type: "apply-result",
-      v: PROTOCOL_VERSION,
-      revision,
-      ok: true,
-      durationMs: 3 + (i % 7),
-      trigger: "desired",
-      changed: true,
-    }),
-  ]);
+  const digest = linuxRulesDigest(linux, (t) => sha256(t));
+  return pushed.map((_, i) => {
+    const snap = { type: "snapshot", v: PROTOCOL_VERSION, seq: i, takenAt: i } as const;
+    const whole = frame({ ...snap, linux, appliedRevision: revision, linuxDigest: digest });
+    const sent = DIGESTS
+      ? frame({ ...snap, linuxDigest: digest, appliedRevision: revision })
+      : frame({ ...snap, linux, appliedRevision: revision });
+    return [sent, whole, applyResult(i, revision)];
+  });
+}
+
+function applyResult(i: number, revision: number): Buffer {
+  return frame({
+    type: "apply-result",
+    v: PROTOCOL_VERSION,
+    revision,
+    ok: true,
+    durationMs: 3 + (i % 7),
+    trigger: "desired",
+    changed: true,
+  });
 }
 
 async function connectAll(config: MasqConfig): Promise<void> {
@@ -96,6 +118,7 @@ async function connectAll(config: MasqConfig): Promise<void> {
     const name = `node-${String(i).padStart(5, "0")}`;
     const decoder = createReporterDecoder({ validatedRules });
     decoders.set(name, decoder);
+    sessions.set(name, digests.session(DIGESTS));
     const hello = helloFor(name, { appliedRevision: 1 });
     decoder.decode(frame(hello));
     fleet.connect(hello, { send: () => pushed.push(name), close: () => {} });
@@ -129,7 +152,9 @@ async function pushOnce(
   const frames = replies(linux, revision); // the reporters' work: not measured
   const c2 = process.cpuUsage();
   for (const [i, name] of pushed.entries()) {
-    for (const f of frames[i]!) deliver(name, f);
+    const [sent, whole, res] = frames[i]!;
+    deliver(name, sent!, whole);
+    deliver(name, res!);
     if (i % 500 === 499) await tick();
   }
   await new Promise((r) => setTimeout(r, 600)); // re-judging slices and the last SSE flush

@@ -26,14 +26,16 @@ import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually, perTest, reporterToken, saveYaml, startServer } from "./helpers/server.js";
 
+type DigestCounts = Record<"known" | "unknown" | "whole" | "refused", number>;
+
 /** `ipmasq_snapshot_digests_total` by result, as the dashboard's /metrics says. */
 async function digestCounts(s: {
   api: NetnsFleet["server"]["api"];
-}): Promise<Record<string, number>> {
+}): Promise<DigestCounts> {
   const text = (await s.api("/metrics", { token: null })).body as string;
-  const counts: Record<string, number> = { known: 0, unknown: 0, whole: 0, refused: 0 };
+  const counts: DigestCounts = { known: 0, unknown: 0, whole: 0, refused: 0 };
   for (const m of text.matchAll(/^ipmasq_snapshot_digests_total\{result="(\w+)"\} (\d+)/gm))
-    counts[m[1]!] = Number(m[2]);
+    counts[m[1] as keyof DigestCounts] = Number(m[2]);
   return counts;
 }
 
