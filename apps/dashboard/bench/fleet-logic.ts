@@ -68,13 +68,15 @@ function deliver(name: string, bytes: Buffer, whole?: Buffer): void {
   const d = decoders.get(name)!.decode(bytes);
   if (!d.ok) throw new Error(d.reason);
   fleet.seen(name);
-  if (d.msg.type === "apply-result") return fleet.applyResult(name, d.msg);
+  if (d.msg.type === "apply-result") fleet.applyResult(name, d.msg);
   if (d.msg.type !== "snapshot") return;
   const r = sessions.get(name)!.resolve(d.msg, performance.now());
   if (r.kind === "refused") throw new Error(r.reason);
-  if (r.kind === "whole") return fleet.snapshot(name, r.msg);
-  fleet.rulesUnknown(name, r.envelope, "asked for the rules");
-  if (r.request && whole) deliver(name, whole);
+  if (r.kind === "whole") fleet.snapshot(name, r.msg);
+  else {
+    fleet.rulesUnknown(name, r.envelope, "asked for the rules");
+    if (r.request && whole) deliver(name, whole);
+  }
 }
 
 async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
