@@ -3,10 +3,16 @@
 // One per dashboard, shared by every connection. Least recently used first out, bounded in
 // entries and in canonical text; never mutate what `get` returns (nodes share it).
 
-/** Distinct `linux` parts kept: a fleet whose nodes each hold their own rules up to this many. */
-export const DIGEST_CACHE_ENTRIES = 8192;
+/**
+ * Distinct `linux` parts kept. The cache pays off for rules several nodes share (a fleet holds
+ * a few such sets: one per node pool and revision); a node's own rules stay reachable through
+ * its connection (snapshot-digests.ts) however small this is. Rules only one node holds (a
+ * hand edit, a per-node subnet) are kept too, for nothing, and pushed out first while the
+ * shared ones are used at every push.
+ */
+export const DIGEST_CACHE_ENTRIES = 256;
 /** Characters of canonical text kept in all (the held objects take ~2–3× that in the heap). */
-export const DIGEST_CACHE_CHARS = 16 * 1024 * 1024;
+export const DIGEST_CACHE_CHARS = 4 * 1024 * 1024;
 
 export interface DigestCacheOptions {
   maxEntries?: number;
