@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { sha256 } from "@masq/node-util";
 import { createLink, type Link } from "@masq/reporter/link";
 import {
+  APPLY_RESULT_SNAPSHOT,
   CAPABILITIES_HEADER,
   type DashboardMessage,
   encodeMessage,
@@ -29,9 +30,7 @@ import { eventually, perTest, reporterToken, saveYaml, startServer } from "./hel
 type DigestCounts = Record<"known" | "unknown" | "whole" | "refused", number>;
 
 /** `ipmasq_snapshot_digests_total` by result, as the dashboard's /metrics says. */
-async function digestCounts(s: {
-  api: NetnsFleet["server"]["api"];
-}): Promise<DigestCounts> {
+async function digestCounts(s: { api: NetnsFleet["server"]["api"] }): Promise<DigestCounts> {
   const text = (await s.api("/metrics", { token: null })).body as string;
   const counts: DigestCounts = { known: 0, unknown: 0, whole: 0, refused: 0 };
   for (const m of text.matchAll(/^ipmasq_snapshot_digests_total\{result="(\w+)"\} (\d+)/gm))
@@ -210,6 +209,28 @@ describe("the gateway and the reporter link", () => {
       unknown: 1,
       whole: 1,
     });
+  });
+
+  it("refuses an apply-result carrying a snapshot where that was not granted", async () => {
+    t.server = await startServer({ reporterCapabilities: [SNAPSHOT_DIGESTS] });
+    const ws = new WebSocket(t.server.url.replace(/^http/, "ws") + REPORTER_PATH, {
+      headers: {
+        authorization: `Bearer ${reporterToken("node-f")}`,
+        [CAPABILITIES_HEADER]: `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`,
+      },
+    });
+    t.defer(() => ws.terminate());
+    const granted = new Promise<unknown>((r) =>
+      ws.once("upgrade", (res) => r(res.headers[CAPABILITIES_HEADER])),
+    );
+    const closed = new Promise<number>((r) => ws.once("close", (code) => r(code)));
+    await new Promise((r) => ws.once("open", r));
+    expect(await granted).toBe(SNAPSHOT_DIGESTS);
+    ws.send(encodeMessage(helloFor("node-f", { mode: "observe" })));
+    const result = { type: "apply-result", v: 2, revision: null, ok: true, durationMs: 1 } as const;
+    ws.send(encodeMessage({ ...result, trigger: "cli", changed: true, snapshot: snapshot(1) }));
+    expect(await closed).toBe(1008);
+    await eventually(async () => (await node("node-f"))?.status === "offline" || undefined);
   });
 
   it("serves a reporter of the previous release (no capability offered) as before", async () => {

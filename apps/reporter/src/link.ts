@@ -2,16 +2,14 @@
 // schema-checked messages both ways (anything malformed from the dashboard is logged and
 // ignored), heartbeats with a liveness check, and reconnects with capped exponential backoff
 // and jitter. Standalone: a benchmark can open thousands of these in one process.
-import { sha256 } from "@masq/node-util";
 import {
+  APPLY_RESULT_SNAPSHOT,
   type BackoffPolicy,
   CAPABILITIES_HEADER,
   type DashboardMessage,
   decodeDashboardMessage,
   encodeMessage,
-  type FamilySnapshot,
   type Hello,
-  linuxRulesDigest,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   parseCapabilities,
@@ -19,13 +17,13 @@ import {
   reporterMessageSchema,
   retryDelay,
   SNAPSHOT_DIGESTS,
-  type Snapshot,
   toLegacyRevisionNames,
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
 import { hedgedOpen } from "./link-hedge.js";
 import { DEFAULT_LIVENESS, Liveness, type LivenessPolicy } from "./link-liveness.js";
+import { type Grants, Outbox } from "./link-outbox.js";
 import { type Logger, silentLogger } from "./log.js";
 
 /** Reconnects: "equal jitter", between half and all of min(30 s, 800 ms·2^attempt). */
@@ -57,8 +55,9 @@ export interface LinkOptions {
   /** Check outgoing messages against the protocol schema (default true). */
   validateOutgoing?: boolean;
   /**
-   * Offer `snapshot-digests` in the handshake (default true; false behaves as a reporter of
-   * the previous release): where granted, snapshots name their rules by digest.
+   * Offer `snapshot-digests` and `apply-result-snapshot` in the handshake (default true; false
+   * behaves as a reporter of the previous release): where granted, snapshots name their rules
+   * by digest, and a post-apply snapshot rides in its apply-result (link-outbox.ts).
    */
   snapshotDigests?: boolean;
 }
@@ -136,7 +135,7 @@ function openSocket(
   const socket = new WebSocket(opts.url, {
     headers: {
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(offer ? { [CAPABILITIES_HEADER]: SNAPSHOT_DIGESTS } : {}),
+      ...(offer ? { [CAPABILITIES_HEADER]: OFFERED } : {}),
     },
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
@@ -146,26 +145,20 @@ function openSocket(
   // An old dashboard ignores the offer and its 101 grants nothing (protocol-capabilities.ts).
   if (offer)
     socket.once("upgrade", (res) => {
-      if (parseCapabilities(res.headers[CAPABILITIES_HEADER]).has(SNAPSHOT_DIGESTS))
-        digestsGranted.add(socket);
+      const granted = parseCapabilities(res.headers[CAPABILITIES_HEADER]);
+      grantsOf.set(socket, {
+        digests: granted.has(SNAPSHOT_DIGESTS),
+        fold: granted.has(APPLY_RESULT_SNAPSHOT),
+      });
     });
   return socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
 }
 
-/** Sockets whose dashboard granted `snapshot-digests` in the handshake. */
-const digestsGranted = new WeakSet<WebSocket>();
-
-/** Digests of `linux` parts already hashed (a reader that reuses its objects hashes once). */
-const digestOf = new WeakMap<FamilySnapshot[], string>();
-
-function linuxDigest(linux: FamilySnapshot[]): string {
-  let d = digestOf.get(linux);
-  if (d === undefined) {
-    d = linuxRulesDigest(linux, (t) => sha256(t));
-    digestOf.set(linux, d);
-  }
-  return d;
-}
+/** What each socket's dashboard granted in the handshake (absent: nothing). */
+const grantsOf = new WeakMap<WebSocket, Grants>();
+const NOTHING: Grants = { digests: false, fold: false };
+/** Offered on every upgrade request (`snapshotDigests: false` offers nothing). */
+const OFFERED = `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`;
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
 function closeSocket(socket: WebSocket | undefined): Promise<void> {
@@ -258,56 +251,31 @@ class FrameCodec {
     private readonly validate: boolean,
   ) {}
 
-  /** This connection's dashboard granted `snapshot-digests`. */
-  private digests = false;
-  /** The latest snapshot sent by digest, whole: what a `snapshot-request` gets. */
-  private lastWhole: Snapshot | undefined;
+  /** What this connection's handshake granted decides how messages go (link-outbox.ts). */
+  readonly outbox = new Outbox(
+    (msg) => this.encode(msg),
+    () => this.stats.sent++,
+  );
 
-  /** A new connection (counted): digests as its handshake granted, nothing sent on it yet. */
-  opened(digests: boolean): void {
+  /** A new connection (counted), with what its handshake granted. */
+  opened(grants: Grants): void {
     this.stats.connects++;
-    this.digests = digests;
-    this.lastWhole = undefined;
+    this.outbox.opened(grants);
   }
 
   encode(msg: ReporterMessage): string | undefined {
     return frameOf(msg, { validate: this.validate, legacyNames: this.legacyNames }, this.log);
   }
 
-  /**
-   * Where digests were granted, a snapshot's rules go by digest (the whole snapshot kept for
-   * a `snapshot-request`); anything else as it is.
-   */
-  private byDigest(msg: ReporterMessage): ReporterMessage {
-    if (!this.digests || msg.type !== "snapshot" || !msg.linux) return msg;
-    const { linux, ...rest } = msg;
-    const digest = linuxDigest(linux);
-    this.lastWhole = { ...msg, linuxDigest: digest };
-    return { ...rest, linuxDigest: digest };
-  }
-
   /** Sends `msg` on `ws`; false when there is no socket or the message is dropped. */
   sendOn(ws: WebSocket | undefined, msg: ReporterMessage): boolean {
-    const text = ws && this.encode(this.byDigest(msg));
-    if (!ws || text === undefined) return false;
-    ws.send(text);
-    this.stats.sent++;
-    return true;
-  }
-
-  /** The dashboard does not hold our rules: the latest snapshot goes whole (once per ask). */
-  private answerRequest(ws: WebSocket | undefined): void {
-    const whole = this.digests ? this.lastWhole : undefined;
-    const text = ws && whole && this.encode(whole);
-    if (!ws || text === undefined) return;
-    ws.send(text);
-    this.stats.sent++;
+    return ws !== undefined && this.outbox.send(ws, msg);
   }
 
   /** The dashboard's message for the agent; a `snapshot-request` is answered here on `ws`. */
   decode(data: WebSocket.RawData, ws: WebSocket | undefined): DashboardMessage | undefined {
     const d = decodeFrame(data, this.stats, this.log);
-    if (d?.msg.type === "snapshot-request") return void this.answerRequest(ws);
+    if (d?.msg.type === "snapshot-request") return void this.outbox.answerRequest(ws);
     if (d && !this.legacyNames && (d.legacy || refusedForRevisionNames(d.msg))) {
       this.legacyNames = true;
       this.log.info("the dashboard is of the previous release: speaking its field names");
@@ -365,7 +333,7 @@ export function createLink(opts: LinkOptions): Link {
     open = true;
     lostSilent = false;
     const openedAt = Date.now();
-    codec.opened(digestsGranted.has(socket));
+    codec.opened(grantsOf.get(socket) ?? NOTHING);
     log.info({ url: opts.url }, "connected to the dashboard");
     socket.on("message", onFrame);
     socket.on("pong", () => alive.seen());

@@ -15,8 +15,15 @@ export const CAPABILITIES_HEADER = "x-ipmasq-capabilities";
  */
 export const SNAPSHOT_DIGESTS = "snapshot-digests";
 
+/**
+ * `apply-result-snapshot`: the reporter may send the snapshot read right after an apply inside
+ * that apply's `apply-result` (`snapshot`), one frame in place of two; the dashboard takes the
+ * snapshot first, then the result, as it would take the two frames.
+ */
+export const APPLY_RESULT_SNAPSHOT = "apply-result-snapshot";
+
 /** Every capability this release knows. */
-export const KNOWN_CAPABILITIES = [SNAPSHOT_DIGESTS] as const;
+export const KNOWN_CAPABILITIES = [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 
 /** A header longer than this is read as offering nothing (a peer's text, bounded). */

@@ -58,7 +58,7 @@ export const snapshotV1Schema = snapshotSchema.omit({ nftables: true, linuxDiges
 export const reporterMessageV1Schema = z.discriminatedUnion("type", [
   helloV1Schema,
   snapshotV1Schema,
-  applyResultSchema.extend({ v: v1 }),
+  applyResultSchema.omit({ snapshot: true }).extend({ v: v1 }),
   heartbeatSchema.extend({ v: v1 }),
 ]);
 export type ReporterMessageV1 = z.infer<typeof reporterMessageV1Schema>;

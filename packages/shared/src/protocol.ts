@@ -244,6 +244,11 @@ export const applyResultSchema = z.strictObject({
   durationMs: z.number().nonnegative(),
   trigger: applyTriggerSchema,
   changed: z.boolean(),
+  /**
+   * The snapshot read right after this apply, sent in the same frame; only where the
+   * connection was granted `apply-result-snapshot` (protocol-capabilities.ts).
+   */
+  snapshot: snapshotSchema.optional(),
 });
 
 export const heartbeatSchema = z.strictObject({

@@ -69,6 +69,15 @@ describe("linuxRulesDigest", () => {
 });
 
 const D = `sha256:${"a".repeat(64)}`;
+const result = {
+  type: "apply-result",
+  v: 2,
+  revision: 3,
+  ok: true,
+  durationMs: 1,
+  trigger: "desired",
+  changed: true,
+};
 const snap = (extra: Record<string, unknown>) =>
   JSON.stringify({ type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedRevision: 3, ...extra });
 
@@ -90,6 +99,16 @@ describe("digests in frames", () => {
       input: snap({ linuxDigest: "md5:00" }),
       want: "linuxDigest",
     },
+    {
+      desc: "an apply-result carrying its snapshot (by digest)",
+      input: JSON.stringify({ ...result, snapshot: JSON.parse(snap({ linuxDigest: D })) }),
+      want: true,
+    },
+    {
+      desc: "an apply-result carrying a malformed snapshot",
+      input: JSON.stringify({ ...result, snapshot: { type: "snapshot", v: 2 } }),
+      want: "snapshot.seq",
+    },
   ];
   it.each(cases)("reporter frame: $desc", ({ input, want }) => {
     const d = decodeReporterMessage(input);
@@ -97,7 +116,7 @@ describe("digests in frames", () => {
     else expect(!d.ok && d.reason).toContain(want);
   });
 
-  it("a protocol v1 snapshot never carries a digest", () => {
+  it("protocol v1 frames never carry a digest or a snapshot in a result", () => {
     const dec = createReporterDecoder();
     const { ruleBackends: _, ...hello } = { ...helloFor("node-a"), v: 1 };
     expect(dec.decode(JSON.stringify(hello)).ok).toBe(true);
@@ -112,6 +131,9 @@ describe("digests in frames", () => {
       }),
     );
     expect(!d.ok && d.reason).toContain("linuxDigest");
+    const folded = { ...result, v: 1, snapshot: JSON.parse(snap({})) };
+    const r = dec.decode(JSON.stringify(folded));
+    expect(!r.ok && r.reason).toContain("snapshot");
   });
 
   const requests: { desc: string; input: unknown; want: boolean }[] = [

@@ -4,11 +4,12 @@ import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   CAPABILITIES_HEADER,
+  type Capability,
   type DashboardMessage,
   decodeReporterMessage,
+  grantCapabilities,
   parseCapabilities,
   type ReporterMessage,
-  SNAPSHOT_DIGESTS,
 } from "@masq/shared";
 import { type WebSocket, WebSocketServer } from "ws";
 
@@ -16,6 +17,10 @@ export interface FakeDashboard {
   url: string;
   port: number;
   messages: ReporterMessage[];
+  /** Frames received (a frame may hold two messages: an apply-result with its snapshot). */
+  frames: number;
+  /** Apply-results that carried their snapshot. */
+  folded: number;
   invalid: string[];
   authHeaders: (string | undefined)[];
   /** The capabilities header of each upgrade request (undefined: none offered). */
@@ -36,8 +41,8 @@ export async function startFakeDashboard(
     port?: number;
     welcome?: boolean;
     requireToken?: string;
-    /** Grant `snapshot-digests` to reporters that offer it (default: as a previous release, no). */
-    grantDigests?: boolean;
+    /** Capabilities granted to reporters that offer them (default: none, as a previous release). */
+    grant?: readonly Capability[];
   } = {},
 ): Promise<FakeDashboard> {
   const wss = new WebSocketServer({
@@ -48,17 +53,19 @@ export async function startFakeDashboard(
       !opts.requireToken || info.req.headers.authorization === `Bearer ${opts.requireToken}`,
   });
   await new Promise<void>((r) => wss.once("listening", () => r()));
-  if (opts.grantDigests)
-    wss.on("headers", (headers, req) => {
-      if (parseCapabilities(req.headers[CAPABILITIES_HEADER]).has(SNAPSHOT_DIGESTS))
-        headers.push(`${CAPABILITIES_HEADER}: ${SNAPSHOT_DIGESTS}`);
-    });
+  wss.on("headers", (headers, req) => {
+    const offered = parseCapabilities(req.headers[CAPABILITIES_HEADER]);
+    const granted = grantCapabilities(offered, opts.grant ?? []);
+    if (granted) headers.push(`${CAPABILITIES_HEADER}: ${granted}`);
+  });
   const port = (wss.address() as AddressInfo).port;
   const waiters = new Set<() => void>();
   const d: FakeDashboard = {
     url: `ws://127.0.0.1:${port}/api/reporter`,
     port,
     messages: [],
+    frames: 0,
+    folded: 0,
     invalid: [],
     authHeaders: [],
     offered: [],
@@ -105,8 +112,14 @@ export async function startFakeDashboard(
     socket.on("close", () => d.sockets.delete(socket));
     socket.on("message", (raw) => {
       const r = decodeReporterMessage(raw as Buffer);
+      d.frames++;
       if (!r.ok) d.invalid.push(r.reason);
-      else d.messages.push(r.msg);
+      else if (r.msg.type === "apply-result" && r.msg.snapshot) {
+        // As the dashboard takes it: the snapshot first, then the result.
+        const { snapshot, ...result } = r.msg;
+        d.folded++;
+        d.messages.push(snapshot, result);
+      } else d.messages.push(r.msg);
       for (const w of [...waiters]) w();
     });
     if (opts.welcome !== false)

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
+  APPLY_RESULT_SNAPSHOT,
   CAPABILITIES_HEADER,
   type Capability,
   createReporterDecoder,
@@ -22,7 +23,6 @@ import {
   type ReporterDialect,
   type ReporterMessage,
   SNAPSHOT_DIGESTS,
-  type Snapshot,
   setLongTimeout,
   ValidatedRules,
 } from "@masq/shared";
@@ -32,10 +32,11 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
 import { sweepSilent } from "./silence-sweep.js";
-import { type DigestSession, type Resolved, SnapshotDigests } from "./snapshot-digests.js";
+import { SnapshotDigests } from "./snapshot-digests.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -66,10 +67,6 @@ export const MAX_PENDING_AUTH = 4096;
 const MAX_HELD = 16;
 /** A node's conflicts are noted in its events at most this often. */
 const CONFLICT_NOTE_MS = 60_000;
-
-/** What a node shows while its rules are asked for. */
-const UNKNOWN_DIGEST =
-  "rules not known yet: the reporter named rules by a digest this dashboard does not hold; asked for them";
 
 /** Close codes (RFC 6455). */
 const POLICY_VIOLATION = 1008;
@@ -129,10 +126,12 @@ export class ReporterGateway {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
         if (socket.destroyed) return;
         const peer = req.socket.remoteAddress ?? "unknown";
-        const digests = this.digests.session(
-          this.granted(req)?.includes(SNAPSHOT_DIGESTS) === true,
-        );
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, digests));
+        const granted = parseCapabilities(this.granted(req));
+        const conn: Granted = {
+          digests: this.digests.session(granted.has(SNAPSHOT_DIGESTS)),
+          fold: granted.has(APPLY_RESULT_SNAPSHOT),
+        };
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, conn));
       },
       (e) => {
         this.opts.log.error({ err: e }, "reporter authentication failed");
@@ -174,7 +173,7 @@ export class ReporterGateway {
     ws: WebSocket,
     auth: Extract<ReporterAuthResult, { ok: true }>,
     peer: string,
-    digests: DigestSession,
+    granted: Granted,
   ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
@@ -182,25 +181,15 @@ export class ReporterGateway {
     /** Set once this connection holds its node (see NodeClaims); until then messages wait. */
     let accepted = false;
     const held: ReporterMessage[] = [];
-    const deliver = (name: string, msg: ReporterMessage) => {
-      fleet.seen(name);
-      if (msg.type === "snapshot") snapshot(name, msg);
-      else if (msg.type === "apply-result") fleet.applyResult(name, msg);
-    };
     const link = linkOf(ws, () => decoder.dialect ?? CURRENT_DIALECT);
-    /** Rules named by digest are judged only when held here; otherwise asked for (see above). */
-    const snapshot = (name: string, msg: Snapshot) => {
-      const r = digests.resolve(msg, performance.now());
-      if (msg.linuxDigest !== undefined)
-        metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
-      if (r.kind === "whole") return fleet.snapshot(name, r.msg);
-      if (r.kind === "refused") return reject(r.reason);
-      fleet.rulesUnknown(name, r.envelope, UNKNOWN_DIGEST);
-      if (r.request)
-        link.send(
-          encodeMessage({ type: "snapshot-request", v: PROTOCOL_VERSION, digest: r.digest }),
-        );
-    };
+    const deliver = inboundDelivery({
+      fleet,
+      metrics,
+      link,
+      granted,
+      reject: (reason) => reject(reason),
+      isOpen: () => ws.readyState === ws.OPEN,
+    });
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");
@@ -315,12 +304,6 @@ export class ReporterGateway {
     );
     for (const ws of silent) ws.terminate();
   }
-}
-
-/** What a snapshot's digest was here, for the metric. */
-function digestResult(msg: Snapshot, r: Resolved): string {
-  if (r.kind !== "whole") return r.kind;
-  return msg.linux ? "whole" : "known";
 }
 
 function helloProblem(
