@@ -233,12 +233,20 @@ describe("the gateway and the reporter link", () => {
     await eventually(async () => (await node("node-f"))?.status === "offline" || undefined);
   });
 
-  it("serves a reporter of the previous release (no capability offered) as before", async () => {
+  it.each([
+    { desc: "this protocol, this release's names", input: { protocol: 2 as const } },
+    {
+      desc: "this protocol, the previous release's names",
+      input: { protocol: 2 as const, legacyNames: true },
+    },
+    { desc: "protocol v1", input: { protocol: 1 as const } },
+  ])("serves a reporter offering no capability as before: $desc", async ({ input }) => {
     t.server = await startServer();
     const old = await SimReporter.connect({
       url: t.server.url,
       token: reporterToken("node-old"),
       node: "node-old",
+      ...input,
     });
     t.sims.push(old);
     await eventually(
