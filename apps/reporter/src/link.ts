@@ -59,7 +59,7 @@ export interface LinkOptions {
    * behaves as a reporter of the previous release): where granted, snapshots name their rules
    * by digest, and a post-apply snapshot rides in its apply-result (link-outbox.ts).
    */
-  snapshotDigests?: boolean;
+  offerCapabilities?: boolean;
 }
 
 export interface LinkStats {
@@ -127,11 +127,11 @@ function frameOf(
 
 /** One connect attempt; its errors logged. */
 function openSocket(
-  opts: Pick<LinkOptions, "url" | "ws" | "snapshotDigests">,
+  opts: Pick<LinkOptions, "url" | "ws" | "offerCapabilities">,
   token: string | undefined,
   log: Logger,
 ): WebSocket {
-  const offer = opts.snapshotDigests !== false;
+  const offer = opts.offerCapabilities !== false;
   const socket = new WebSocket(opts.url, {
     headers: {
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
@@ -157,7 +157,7 @@ function openSocket(
 /** What each socket's dashboard granted in the handshake (absent: nothing). */
 const grantsOf = new WeakMap<WebSocket, Grants>();
 const NOTHING: Grants = { digests: false, fold: false };
-/** Offered on every upgrade request (`snapshotDigests: false` offers nothing). */
+/** Offered on every upgrade request (`offerCapabilities: false` offers nothing). */
 const OFFERED = `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`;
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */

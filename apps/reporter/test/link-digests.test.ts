@@ -49,7 +49,7 @@ const snapshot = (seq: number, cidr = "10.0.0.0/8"): Snapshot => ({
 /** A snapshot as the previous release's dashboard checks it: `linuxDigest` is unknown there. */
 const previousSnapshotSchema = snapshotSchema.omit({ linuxDigest: true });
 
-async function connect(dash: { grant: Capability[] }, link: { snapshotDigests?: boolean } = {}) {
+async function connect(dash: { grant: Capability[] }, link: { offerCapabilities?: boolean } = {}) {
   const d = await startFakeDashboard(dash);
   cleanups.push(() => d.close());
   const received: DashboardMessage[] = [];
@@ -70,7 +70,7 @@ const snapshots = (d: FakeDashboard) =>
 describe("snapshot digests on the link", () => {
   const cases: {
     desc: string;
-    input: { grant: Capability[]; snapshotDigests?: boolean };
+    input: { grant: Capability[]; offerCapabilities?: boolean };
     want: { offered: string | undefined; byDigest: boolean };
   }[] = [
     {
@@ -85,14 +85,14 @@ describe("snapshot digests on the link", () => {
     },
     {
       desc: "a reporter that does not offer them (as the previous release): whole snapshots",
-      input: { grant: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT], snapshotDigests: false },
+      input: { grant: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT], offerCapabilities: false },
       want: { offered: undefined, byDigest: false },
     },
   ];
   it.each(cases)("$desc", async ({ input, want }) => {
     const { d, l } = await connect(
       { grant: input.grant },
-      { snapshotDigests: input.snapshotDigests },
+      { offerCapabilities: input.offerCapabilities },
     );
     expect(d.offered).toEqual([want.offered]);
     expect(l.send(snapshot(1))).toBe(true);
