@@ -4,14 +4,21 @@
 // fed the frames N reporters send (the real memory backend's snapshots, encoded before the
 // measured window). What the fleet benchmark measures beside it is this plus the WebSocket
 // and TCP work and the garbage of a process holding N sockets.
+// Each reply is one frame, as a reporter granted both capabilities sends it: the apply-result
+// carrying its snapshot by digest, taken by the gateway's own delivery (inbound.ts); the first
+// node's digest is unknown, so its rules come whole as its answer to the request
+// (FLEET_LOGIC_DIGESTS=0: the snapshot whole and the result, two frames, as before).
 // IPC: answers {rounds: [µs per node, …], heapBytesPerNode} (printed when run by hand).
+import { sha256 } from "@masq/node-util";
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
 import {
+  type ApplyResult,
   createReporterDecoder,
   DEFAULT_FLAGS,
   defaultConfig,
   encodeMessage,
   type FamilySnapshot,
+  linuxRulesDigest,
   type MasqConfig,
   PROTOCOL_VERSION,
   type ReporterMessage,
@@ -22,7 +29,10 @@ import type { Desired } from "../src/server/config/merged-desired.js";
 import { ChangeFeed } from "../src/server/fleet/change-feed.js";
 import { FleetState } from "../src/server/fleet/fleet-state.js";
 import { toSummary } from "../src/server/fleet/node.js";
+import { inboundDelivery } from "../src/server/gateway/inbound.js";
+import { SnapshotDigests } from "../src/server/gateway/snapshot-digests.js";
 import { silentLogger } from "../src/server/log.js";
+import { createMetrics } from "../src/server/metrics.js";
 
 const N = Number(process.env.FLEET_LOGIC_NODES ?? 5000);
 const ROUNDS = 8;
@@ -52,12 +62,35 @@ const decoders = new Map<string, ReturnType<typeof createReporterDecoder>>();
 const validatedRules = new ValidatedRules<FamilySnapshot[]>();
 const pushed: string[] = [];
 
-function deliver(name: string, bytes: Buffer): void {
+const DIGESTS = process.env.FLEET_LOGIC_DIGESTS !== "0";
+/** As the gateway holds them: rules by digest for all, each connection's delivery. */
+const digests = new SnapshotDigests();
+const metrics = createMetrics({ defaultMetrics: false });
+const inbound = new Map<string, (name: string, msg: ReporterMessage) => void>();
+/** Nodes the dashboard asked for their rules whole (a `snapshot-request`). */
+const asked = new Set<string>();
+
+function connectInbound(name: string): void {
+  const deliver = inboundDelivery({
+    fleet,
+    metrics,
+    link: { send: () => asked.add(name), close: () => {} },
+    granted: { digests: digests.session(DIGESTS), fold: DIGESTS },
+    reject: (reason) => {
+      throw new Error(reason);
+    },
+    isOpen: () => true,
+  });
+  inbound.set(name, deliver);
+}
+
+/** One frame as the gateway takes it; `whole`: the reporter's answer when asked for its rules. */
+function deliver(name: string, bytes: Buffer, whole?: Buffer): void {
   const d = decoders.get(name)!.decode(bytes);
   if (!d.ok) throw new Error(d.reason);
-  fleet.seen(name);
-  if (d.msg.type === "snapshot") fleet.snapshot(name, d.msg);
-  else if (d.msg.type === "apply-result") fleet.applyResult(name, d.msg);
+  inbound.get(name)!(name, d.msg);
+  if (!asked.delete(name) || !whole) return;
+  deliver(name, whole);
 }
 
 async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
@@ -66,27 +99,33 @@ async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
   return backend.read();
 }
 
-/** What each reporter sends after applying `revision`: its rules, then the result. */
+/**
+ * What each reporter sends after applying `revision`: with digests, the result carrying its
+ * snapshot by digest (and the whole snapshot, its answer if asked); without, the snapshot
+ * whole, then the result.
+ */
 function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
-  return pushed.map((_, i) => [
-    frame({
-      type: "snapshot",
-      v: PROTOCOL_VERSION,
-      seq: i,
-      takenAt: i,
-      linux,
-      appliedRevision: revision,
-    }),
-    frame({
-      type: "apply-result",
-      v: PROTOCOL_VERSION,
-      revision,
-      ok: true,
-      durationMs: 3 + (i % 7),
-      trigger: "desired",
-      changed: true,
-    }),
-  ]);
+  const digest = linuxRulesDigest(linux, (t) => sha256(t));
+  return pushed.map((_, i) => {
+    const snap = { type: "snapshot", v: PROTOCOL_VERSION, seq: i, takenAt: i } as const;
+    const result = applyResult(i, revision);
+    const whole = { ...snap, linux, appliedRevision: revision };
+    if (!DIGESTS) return [frame(whole), frame(result)];
+    const byDigest = { ...snap, linuxDigest: digest, appliedRevision: revision };
+    return [frame({ ...result, snapshot: byDigest }), frame({ ...whole, linuxDigest: digest })];
+  });
+}
+
+function applyResult(i: number, revision: number): ApplyResult {
+  return {
+    type: "apply-result",
+    v: PROTOCOL_VERSION,
+    revision,
+    ok: true,
+    durationMs: 3 + (i % 7),
+    trigger: "desired",
+    changed: true,
+  };
 }
 
 async function connectAll(config: MasqConfig): Promise<void> {
@@ -96,6 +135,7 @@ async function connectAll(config: MasqConfig): Promise<void> {
     const name = `node-${String(i).padStart(5, "0")}`;
     const decoder = createReporterDecoder({ validatedRules });
     decoders.set(name, decoder);
+    connectInbound(name);
     const hello = helloFor(name, { appliedRevision: 1 });
     decoder.decode(frame(hello));
     fleet.connect(hello, { send: () => pushed.push(name), close: () => {} });
@@ -129,7 +169,9 @@ async function pushOnce(
   const frames = replies(linux, revision); // the reporters' work: not measured
   const c2 = process.cpuUsage();
   for (const [i, name] of pushed.entries()) {
-    for (const f of frames[i]!) deliver(name, f);
+    const [first, second] = frames[i]!;
+    if (DIGESTS) deliver(name, first!, second);
+    else for (const f of [first!, second!]) deliver(name, f);
     if (i % 500 === 499) await tick();
   }
   await new Promise((r) => setTimeout(r, 600)); // re-judging slices and the last SSE flush

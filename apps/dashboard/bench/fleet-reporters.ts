@@ -110,6 +110,9 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       token,
       // A load generator: the dashboard validates every frame itself.
       validateOutgoing: false,
+      // FLEET_BENCH_DIGESTS=0: reporters that offer no capability (whole snapshots, results
+      // apart, as the previous release sends them), to compare.
+      offerCapabilities: process.env.FLEET_BENCH_DIGESTS !== "0",
       ...(process.env.FLEET_BENCH_PINGS === "0" ? { liveness: NO_PINGS } : {}),
       ...(localAddress ? { ws: { localAddress } } : {}),
       hello: () => helloFor(name, { appliedRevision: applied }),

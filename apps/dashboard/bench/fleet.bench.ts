@@ -8,7 +8,8 @@
 // follows. FLEET_BENCH_SIZES=5000 limits the sizes; FLEET_BENCH_SAVES=5 sets the saves per
 // phase (3); FLEET_BENCH_AGENT=1 runs the whole reporter agent per node instead of link +
 // backend; FLEET_BENCH_DASHBOARD_FLAGS passes node flags to the dashboard; profiles of the
-// saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts).
+// saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts). Reporters name
+// their snapshots' rules by digest; FLEET_BENCH_DIGESTS=0 sends them whole, to compare.
 import { type ChildProcess, fork } from "node:child_process";
 import { setPriority } from "node:os";
 import { join } from "node:path";
@@ -287,6 +288,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     const memAfter = await dash.ask<MemoryUsage>("mem");
     const how = `${n} reporters (${AGENT ? "whole reporter agent" : "real reporter link + memory backend"}) in ${groups.length} processes (nice 10), dashboard in its own process, one machine`;
     const systemPercent = quiet.map((r) => r.systemPercent);
+    const digests = await digestCounts(dash.url);
     const cost = perNode(
       n,
       quiet.map((r) => r.pushCpuMicros),
@@ -299,7 +301,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
       ...fleetRows(n, how, { quiet, busy, stats, connectMs }),
       ...perNodeRows(
         cost,
-        `${how}; kernel share of the push windows' CPU ${systemPercent.join(", ")} %; each window by thread, µs per node, background included: ${quiet.map((r) => splitText(r.split)).join("; ")}`,
+        `${how}; ${digests}; kernel share of the push windows' CPU ${systemPercent.join(", ")} %; each window by thread, µs per node, background included: ${quiet.map((r) => splitText(r.split)).join("; ")}`,
       ),
     ];
   } finally {
@@ -308,6 +310,16 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     await Promise.all(groups.map((g) => g.stop()));
     await dash.stop();
   }
+}
+
+/** What the snapshots' digests were at the dashboard over the run (its /metrics). */
+async function digestCounts(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const re = /^ipmasq_snapshot_digests_total\{result="(\w+)"\} (\d+)/gm;
+  const counts = [...text.matchAll(re)].map((m) => `${m[1]} ${m[2]}`);
+  return counts.length > 0
+    ? `snapshots naming their rules by digest over the run: ${counts.join(", ")}`
+    : "every snapshot whole (no digests)";
 }
 
 /** Issue 4's rows: save → all acknowledged, peak RSS, event-loop lag, connect time. */

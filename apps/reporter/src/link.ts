@@ -3,22 +3,27 @@
 // ignored), heartbeats with a liveness check, and reconnects with capped exponential backoff
 // and jitter. Standalone: a benchmark can open thousands of these in one process.
 import {
+  APPLY_RESULT_SNAPSHOT,
   type BackoffPolicy,
+  CAPABILITIES_HEADER,
   type DashboardMessage,
   decodeDashboardMessage,
   encodeMessage,
   type Hello,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  parseCapabilities,
   type ReporterMessage,
   reporterMessageSchema,
   retryDelay,
+  SNAPSHOT_DIGESTS,
   toLegacyRevisionNames,
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
 import { hedgedOpen } from "./link-hedge.js";
 import { DEFAULT_LIVENESS, Liveness, type LivenessPolicy } from "./link-liveness.js";
+import { type Grants, Outbox } from "./link-outbox.js";
 import { type Logger, silentLogger } from "./log.js";
 
 /** Reconnects: "equal jitter", between half and all of min(30 s, 800 ms·2^attempt). */
@@ -49,6 +54,12 @@ export interface LinkOptions {
   ws?: WebSocket.ClientOptions;
   /** Check outgoing messages against the protocol schema (default true). */
   validateOutgoing?: boolean;
+  /**
+   * Offer `snapshot-digests` and `apply-result-snapshot` in the handshake (default true; false
+   * behaves as a reporter of the previous release): where granted, snapshots name their rules
+   * by digest, and a post-apply snapshot rides in its apply-result (link-outbox.ts).
+   */
+  offerCapabilities?: boolean;
 }
 
 export interface LinkStats {
@@ -116,19 +127,38 @@ function frameOf(
 
 /** One connect attempt; its errors logged. */
 function openSocket(
-  opts: Pick<LinkOptions, "url" | "ws">,
+  opts: Pick<LinkOptions, "url" | "ws" | "offerCapabilities">,
   token: string | undefined,
   log: Logger,
 ): WebSocket {
+  const offer = opts.offerCapabilities !== false;
   const socket = new WebSocket(opts.url, {
-    headers: token ? { Authorization: `Bearer ${token}` } : {},
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(offer ? { [CAPABILITIES_HEADER]: OFFERED } : {}),
+    },
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     handshakeTimeout: 10_000,
     ...opts.ws,
   });
+  // An old dashboard ignores the offer and its 101 grants nothing (protocol-capabilities.ts).
+  if (offer)
+    socket.once("upgrade", (res) => {
+      const granted = parseCapabilities(res.headers[CAPABILITIES_HEADER]);
+      grantsOf.set(socket, {
+        digests: granted.has(SNAPSHOT_DIGESTS),
+        fold: granted.has(APPLY_RESULT_SNAPSHOT),
+      });
+    });
   return socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
 }
+
+/** What each socket's dashboard granted in the handshake (absent: nothing). */
+const grantsOf = new WeakMap<WebSocket, Grants>();
+const NOTHING: Grants = { digests: false, fold: false };
+/** Offered on every upgrade request (`offerCapabilities: false` offers nothing). */
+const OFFERED = `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`;
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
 function closeSocket(socket: WebSocket | undefined): Promise<void> {
@@ -221,21 +251,31 @@ class FrameCodec {
     private readonly validate: boolean,
   ) {}
 
+  /** What this connection's handshake granted decides how messages go (link-outbox.ts). */
+  readonly outbox = new Outbox(
+    (msg) => this.encode(msg),
+    () => this.stats.sent++,
+  );
+
+  /** A new connection (counted), with what its handshake granted. */
+  opened(grants: Grants): void {
+    this.stats.connects++;
+    this.outbox.opened(grants);
+  }
+
   encode(msg: ReporterMessage): string | undefined {
     return frameOf(msg, { validate: this.validate, legacyNames: this.legacyNames }, this.log);
   }
 
   /** Sends `msg` on `ws`; false when there is no socket or the message is dropped. */
   sendOn(ws: WebSocket | undefined, msg: ReporterMessage): boolean {
-    const text = ws && this.encode(msg);
-    if (!ws || text === undefined) return false;
-    ws.send(text);
-    this.stats.sent++;
-    return true;
+    return ws !== undefined && this.outbox.send(ws, msg);
   }
 
-  decode(data: WebSocket.RawData): DashboardMessage | undefined {
+  /** The dashboard's message for the agent; a `snapshot-request` is answered here on `ws`. */
+  decode(data: WebSocket.RawData, ws: WebSocket | undefined): DashboardMessage | undefined {
     const d = decodeFrame(data, this.stats, this.log);
+    if (d?.msg.type === "snapshot-request") return void this.outbox.answerRequest(ws);
     if (d && !this.legacyNames && (d.legacy || refusedForRevisionNames(d.msg))) {
       this.legacyNames = true;
       this.log.info("the dashboard is of the previous release: speaking its field names");
@@ -272,7 +312,7 @@ export function createLink(opts: LinkOptions): Link {
   });
   const onFrame = (data: WebSocket.RawData) => {
     alive.seen();
-    const msg = codec.decode(data);
+    const msg = codec.decode(data, ws);
     if (msg?.type === "welcome") {
       attempt = 0;
       beat.start(clampHeartbeat(msg.heartbeatMs));
@@ -293,7 +333,7 @@ export function createLink(opts: LinkOptions): Link {
     open = true;
     lostSilent = false;
     const openedAt = Date.now();
-    codec.stats.connects++;
+    codec.opened(grantsOf.get(socket) ?? NOTHING);
     log.info({ url: opts.url }, "connected to the dashboard");
     socket.on("message", onFrame);
     socket.on("pong", () => alive.seen());

@@ -50,7 +50,7 @@ export type FamilySnapshotV1 = z.infer<typeof familySnapshotV1Schema>;
 export const helloV1Schema = helloSchema
   .omit({ ruleBackends: true })
   .extend({ v: v1, backend: z.enum(["nf_tables", "legacy", "cni", "memory"]) });
-export const snapshotV1Schema = snapshotSchema.omit({ nftables: true }).extend({
+export const snapshotV1Schema = snapshotSchema.omit({ nftables: true, linuxDigest: true }).extend({
   v: v1,
   linux: z.array(familySnapshotV1Schema).max(2).optional(),
 });
@@ -58,7 +58,7 @@ export const snapshotV1Schema = snapshotSchema.omit({ nftables: true }).extend({
 export const reporterMessageV1Schema = z.discriminatedUnion("type", [
   helloV1Schema,
   snapshotV1Schema,
-  applyResultSchema.extend({ v: v1 }),
+  applyResultSchema.omit({ snapshot: true }).extend({ v: v1 }),
   heartbeatSchema.extend({ v: v1 }),
 ]);
 export type ReporterMessageV1 = z.infer<typeof reporterMessageV1Schema>;

@@ -31,6 +31,7 @@ import {
   MAX_UNREAD_NOTE_LENGTH,
 } from "./limits.js";
 import { nftFamilySchema, nftObjectsSchema } from "./nft/schema.js";
+import { rulesDigestSchema } from "./snapshot-digest.js";
 import { zodReason } from "./zod-error.js";
 
 export const PROTOCOL_VERSION = 2 as const;
@@ -209,6 +210,13 @@ export const snapshotSchema = z.strictObject({
   seq: z.number().int().nonnegative(),
   takenAt: z.number().int().nonnegative(),
   linux: z.array(familySnapshotSchema).max(MAX_FAMILY_SNAPSHOTS).optional(),
+  /**
+   * The digest of `linux` (snapshot-digest.ts), only where the connection was granted
+   * `snapshot-digests` (protocol-capabilities.ts): alone, in place of `linux`, when the
+   * reporter takes the dashboard to hold that content; beside it when sent whole (the
+   * dashboard checks it against the content). Absent from older reporters.
+   */
+  linuxDigest: rulesDigestSchema.optional(),
   windows: windowsSnapshotSchema.optional(),
   /** A native nftables node (backend `nftables`); absent from older reporters. */
   nftables: nftSnapshotSchema.optional(),
@@ -236,6 +244,11 @@ export const applyResultSchema = z.strictObject({
   durationMs: z.number().nonnegative(),
   trigger: applyTriggerSchema,
   changed: z.boolean(),
+  /**
+   * The snapshot read right after this apply, sent in the same frame; only where the
+   * connection was granted `apply-result-snapshot` (protocol-capabilities.ts).
+   */
+  snapshot: snapshotSchema.optional(),
 });
 
 export const heartbeatSchema = z.strictObject({
@@ -273,6 +286,17 @@ export const resyncSchema = z.strictObject({
   v,
   requestId: z.string().max(MAX_REQUEST_ID_CHARS),
 });
+/**
+ * The dashboard does not hold the content of a snapshot's `linuxDigest` (evicted, restarted,
+ * another replica): the reporter sends its latest snapshot whole. Sent only where
+ * `snapshot-digests` was granted.
+ */
+export const snapshotRequestSchema = z.strictObject({
+  type: z.literal("snapshot-request"),
+  v,
+  /** The digest the dashboard did not know (for the reporter's log). */
+  digest: rulesDigestSchema,
+});
 export const serverErrorSchema = z.strictObject({
   type: z.literal("error"),
   v,
@@ -283,10 +307,12 @@ export const dashboardMessageSchema = z.discriminatedUnion("type", [
   welcomeSchema,
   desiredSchema,
   resyncSchema,
+  snapshotRequestSchema,
   serverErrorSchema,
 ]);
 export type DashboardMessage = z.infer<typeof dashboardMessageSchema>;
 export type Desired = z.infer<typeof desiredSchema>;
+export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 

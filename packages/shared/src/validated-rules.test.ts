@@ -93,6 +93,10 @@ describe("a snapshot's rules validated once per distinct content", () => {
     { desc: "known rules, a bad envelope field", input: snapshot([family()], { seq: -1 }) },
     { desc: "known rules, an unknown envelope field", input: snapshot([family()], { x: 1 }) },
     {
+      desc: "known rules, a malformed digest beside them",
+      input: snapshot([family()], { linuxDigest: "sha256:xyz" }),
+    },
+    {
       desc: "a chain with an extra key",
       input: snapshot([{ ...family(), chains: [{ name: "POSTROUTING", lines: [], x: 1 }] }]),
     },

@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import {
   type AgentFlags,
   ALL_AT_ONCE,
+  type Capability,
   type FleetSummary,
   REPORTER_PATH,
   type ReporterPods,
@@ -106,6 +107,11 @@ export interface DashboardOptions {
   log?: Logger;
   /** Reporter upgrades whose token is checked at once; more are refused 503 (MAX_PENDING_AUTH). */
   maxPendingReporterAuth?: number;
+  /**
+   * Protocol capabilities granted to reporters that offer them (default every one this
+   * release knows; [] answers as the previous release did, for compatibility tests).
+   */
+  reporterCapabilities?: readonly Capability[];
   timings?: Partial<Timings>;
   secureCookies?: boolean;
   defaultMetrics?: boolean;
@@ -235,7 +241,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     heartbeatMs: t.heartbeatMs,
     claimProbeMs: t.claimProbeMs,
     ...(o.maxPendingReporterAuth ? { maxPendingAuth: o.maxPendingReporterAuth } : {}),
+    ...(o.reporterCapabilities ? { capabilities: o.reporterCapabilities } : {}),
   });
+  metrics.setDigestCache(() => gateway.digests.stats());
   const sweeper = startSweeper(o, { fleet, staged, sessions }, log);
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");

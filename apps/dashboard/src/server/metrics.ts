@@ -17,6 +17,10 @@ export interface Metrics {
   reporterPaused: Counter;
   /** Snapshots replaced by a newer one of the same node before they were judged. */
   snapshotsCoalesced: Counter;
+  /** Snapshots naming their rules by digest, by what the digest was here (snapshot-digests.ts). */
+  snapshotDigests: Counter<"result">;
+  /** Supplies the rules-by-digest cache's size at scrape time. */
+  setDigestCache(fn: () => { held: number; chars: number }): void;
   /** Applies that failed or were never acknowledged, by trigger. */
   applyFailures: Counter<"trigger">;
   /** 1 while the current rollout is paused (set by the rollout code), else 0. */
@@ -115,6 +119,38 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: "Sweeps for silent reporter connections that ran late (this process was starved or blocked) and so dropped only those already silent at the previous sweep",
       registers: [registry],
     }),
+    ...signalMetrics(registry),
+    ...inboundMetrics(registry),
+    setNodeCounter(fn) {
+      counts = fn;
+    },
+    setStoreStatus: store.set,
+    setFleetGauges(fn) {
+      fleetGauges = fn;
+    },
+    setActive(fn) {
+      active = fn;
+    },
+  };
+}
+
+/** Metrics of what reporters send: pauses, snapshots coalesced, snapshots named by digest. */
+function inboundMetrics(
+  registry: Registry,
+): Pick<Metrics, "reporterPaused" | "snapshotsCoalesced" | "snapshotDigests" | "setDigestCache"> {
+  let cache = () => ({ held: 0, chars: 0 });
+  new Gauge({
+    name: "ipmasq_snapshot_digest_cache",
+    help: "Rules kept by digest for every reporter connection: entries (what=entries) and canonical characters (what=chars)",
+    labelNames: ["what"],
+    registers: [registry],
+    collect() {
+      const c = cache();
+      this.set({ what: "entries" }, c.held);
+      this.set({ what: "chars" }, c.chars);
+    },
+  });
+  return {
     reporterPaused: new Counter({
       name: "ipmasq_reporter_paused_total",
       help: "Times a reporter connection was paused for sending more than its budget",
@@ -125,16 +161,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: "Snapshots dropped unjudged because a newer one from the same node arrived first",
       registers: [registry],
     }),
-    ...signalMetrics(registry),
-    setNodeCounter(fn) {
-      counts = fn;
-    },
-    setStoreStatus: store.set,
-    setFleetGauges(fn) {
-      fleetGauges = fn;
-    },
-    setActive(fn) {
-      active = fn;
+    snapshotDigests: new Counter({
+      name: "ipmasq_snapshot_digests_total",
+      help: "Snapshots with a rules digest: known (judged from rules held here), unknown (rules asked for), whole (rules sent with it, checked and kept), refused (digest not granted or not the rules' digest)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    setDigestCache(fn) {
+      cache = fn;
     },
   };
 }

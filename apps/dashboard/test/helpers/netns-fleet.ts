@@ -45,6 +45,8 @@ export interface NetnsFleet {
   status(name: string): Promise<string | undefined>;
   statuses(): Promise<Record<string, string>>;
   rules(node: FleetNode): string[];
+  /** The node's differences as the dashboard reports them, each `kind cidr`. */
+  differences(name: string): Promise<string[]>;
   /** Stops the dashboard (reporters keep running and enforcing). */
   stopDashboard(): Promise<void>;
   /** Starts it again on the same port and data dir. */
@@ -108,6 +110,12 @@ export async function startNetnsFleet(
       );
     },
     rules: (node) => natRules(node.netns, "IP-MASQ-AGENT"),
+    async differences(name) {
+      const view = (await server.api(`/api/nodes/${name}`)).body.view;
+      return (view?.report.differences ?? []).map(
+        (d: { kind: string; cidr?: string }) => `${d.kind} ${d.cidr}`,
+      );
+    },
     stopDashboard: () => server.stop(),
     async startDashboard() {
       server = await dashboard(port);

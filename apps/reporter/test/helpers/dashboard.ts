@@ -2,15 +2,29 @@
 // header, validates what reporters send with the shared schema, and can send anything back.
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DashboardMessage, decodeReporterMessage, type ReporterMessage } from "@masq/shared";
+import {
+  CAPABILITIES_HEADER,
+  type Capability,
+  type DashboardMessage,
+  decodeReporterMessage,
+  grantCapabilities,
+  parseCapabilities,
+  type ReporterMessage,
+} from "@masq/shared";
 import { type WebSocket, WebSocketServer } from "ws";
 
 export interface FakeDashboard {
   url: string;
   port: number;
   messages: ReporterMessage[];
+  /** Frames received (a frame may hold two messages: an apply-result with its snapshot). */
+  frames: number;
+  /** Apply-results that carried their snapshot. */
+  folded: number;
   invalid: string[];
   authHeaders: (string | undefined)[];
+  /** The capabilities header of each upgrade request (undefined: none offered). */
+  offered: (string | string[] | undefined)[];
   sockets: Set<WebSocket>;
   /** Sends to every connected reporter (a string is sent verbatim). */
   send(msg: DashboardMessage | string): void;
@@ -23,7 +37,13 @@ export interface FakeDashboard {
 }
 
 export async function startFakeDashboard(
-  opts: { port?: number; welcome?: boolean; requireToken?: string } = {},
+  opts: {
+    port?: number;
+    welcome?: boolean;
+    requireToken?: string;
+    /** Capabilities granted to reporters that offer them (default: none, as a previous release). */
+    grant?: readonly Capability[];
+  } = {},
 ): Promise<FakeDashboard> {
   const wss = new WebSocketServer({
     host: "127.0.0.1",
@@ -33,14 +53,22 @@ export async function startFakeDashboard(
       !opts.requireToken || info.req.headers.authorization === `Bearer ${opts.requireToken}`,
   });
   await new Promise<void>((r) => wss.once("listening", () => r()));
+  wss.on("headers", (headers, req) => {
+    const offered = parseCapabilities(req.headers[CAPABILITIES_HEADER]);
+    const granted = grantCapabilities(offered, opts.grant ?? []);
+    if (granted) headers.push(`${CAPABILITIES_HEADER}: ${granted}`);
+  });
   const port = (wss.address() as AddressInfo).port;
   const waiters = new Set<() => void>();
   const d: FakeDashboard = {
     url: `ws://127.0.0.1:${port}/api/reporter`,
     port,
     messages: [],
+    frames: 0,
+    folded: 0,
     invalid: [],
     authHeaders: [],
+    offered: [],
     sockets: new Set(),
     send(msg) {
       const text = typeof msg === "string" ? msg : JSON.stringify(msg);
@@ -79,12 +107,19 @@ export async function startFakeDashboard(
   };
   wss.on("connection", (socket, req) => {
     d.authHeaders.push(req.headers.authorization);
+    d.offered.push(req.headers[CAPABILITIES_HEADER]);
     d.sockets.add(socket);
     socket.on("close", () => d.sockets.delete(socket));
     socket.on("message", (raw) => {
       const r = decodeReporterMessage(raw as Buffer);
+      d.frames++;
       if (!r.ok) d.invalid.push(r.reason);
-      else d.messages.push(r.msg);
+      else if (r.msg.type === "apply-result" && r.msg.snapshot) {
+        // As the dashboard takes it: the snapshot first, then the result.
+        const { snapshot, ...result } = r.msg;
+        d.folded++;
+        d.messages.push(snapshot, result);
+      } else d.messages.push(r.msg);
       for (const w of [...waiters]) w();
     });
     if (opts.welcome !== false)

@@ -207,17 +207,24 @@ export class FleetState {
     // One copy of identical rules for all nodes holding them (see Assessor.intern).
     n.snapshot = this.assessor.intern(snap);
     n.snapshotReceivedAt = now;
-    // The reporter's clock may differ from ours: move its time by how old the snapshot is.
-    if (snap.schedule)
-      n.schedule = {
-        ...snap.schedule,
-        nextResyncAt:
-          snap.schedule.nextResyncAt === null
-            ? null
-            : now + (snap.schedule.nextResyncAt - snap.takenAt),
-      };
-    n.verifyUntil = null;
-    n.appliedRevision = snap.appliedRevision;
+    n.rulesUnknown = undefined;
+    takeNodeFields(n, snap, now);
+    this.reassess(n);
+    this.refresh(n);
+  }
+
+  /**
+   * A snapshot whose rules this dashboard does not hold (named by a digest it does not know):
+   * its per-node fields are taken, and the node's rules are unknown until the reporter sends
+   * them whole — never judged from the previous ones, which a waiting older snapshot would be.
+   */
+  rulesUnknown(name: string, envelope: Snapshot, why: string): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    this.intake.discard(name);
+    n.snapshot = null;
+    n.rulesUnknown = why;
+    takeNodeFields(n, envelope, this.now());
     this.reassess(n);
     this.refresh(n);
   }
@@ -573,6 +580,21 @@ function sameAsShown(s: Shown, n: NodeRecord): boolean {
     s.liveness === livenessOf(n) &&
     s.snapshotReceivedAt === n.snapshotReceivedAt
   );
+}
+
+/** A snapshot's per-node fields (its rules aside) onto the node's record. */
+function takeNodeFields(n: NodeRecord, snap: Snapshot, now: number): void {
+  // The reporter's clock may differ from ours: move its time by how old the snapshot is.
+  if (snap.schedule)
+    n.schedule = {
+      ...snap.schedule,
+      nextResyncAt:
+        snap.schedule.nextResyncAt === null
+          ? null
+          : now + (snap.schedule.nextResyncAt - snap.takenAt),
+    };
+  n.verifyUntil = null;
+  n.appliedRevision = snap.appliedRevision;
 }
 
 /**

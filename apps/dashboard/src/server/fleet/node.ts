@@ -64,6 +64,11 @@ export interface NodeRecord {
   verifyUntil: number | null;
   /** When the last snapshot arrived (dashboard clock). */
   snapshotReceivedAt: number | null;
+  /**
+   * Set (to what the node shows) while the node's latest snapshot named rules by a digest this
+   * dashboard does not hold; `snapshot` is then null, never the previous rules.
+   */
+  rulesUnknown?: string;
   lastApply: ApplyResult | null;
   /** The reporter's resync schedule, `nextResyncAt` moved to the dashboard's clock. */
   schedule: ResyncSchedule | null;
@@ -119,6 +124,7 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
   }
   if (n.verifyUntil !== null && now < n.verifyUntil)
     return { status: "applying", summary: "applied; waiting for the node's rules" };
+  if (n.rulesUnknown !== undefined) return { status: "unknown", summary: n.rulesUnknown };
   return judged(n, hasDesired);
 }
 

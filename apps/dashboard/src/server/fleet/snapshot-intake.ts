@@ -80,6 +80,11 @@ export class SnapshotIntake {
     this.readyAt.delete(node);
   }
 
+  /** The node's waiting snapshot is out of date (a newer one came another way): drop it. */
+  discard(node: string): void {
+    this.waiting.delete(node);
+  }
+
   get pending(): number {
     return this.waiting.size;
   }

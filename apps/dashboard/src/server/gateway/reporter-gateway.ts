@@ -7,15 +7,22 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
+  APPLY_RESULT_SNAPSHOT,
+  CAPABILITIES_HEADER,
+  type Capability,
   createReporterDecoder,
   encodeMessage,
   type FamilySnapshot,
   frameForVersion,
+  grantCapabilities,
   type Hello,
+  KNOWN_CAPABILITIES,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  parseCapabilities,
   type ReporterDialect,
   type ReporterMessage,
+  SNAPSHOT_DIGESTS,
   setLongTimeout,
   ValidatedRules,
 } from "@masq/shared";
@@ -25,9 +32,11 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
 import { sweepSilent } from "./silence-sweep.js";
+import { SnapshotDigests } from "./snapshot-digests.js";
 
 export interface GatewayOptions {
   fleet: FleetState;
@@ -43,6 +52,8 @@ export interface GatewayOptions {
   budget?: BudgetOptions;
   /** Upgrades whose token is being checked at once (default MAX_PENDING_AUTH). */
   maxPendingAuth?: number;
+  /** What this dashboard grants reporters that offer it (default every known capability). */
+  capabilities?: readonly Capability[];
 }
 
 /**
@@ -76,10 +87,17 @@ export class ReporterGateway {
   private readonly conflictNoted = new Map<string, number>();
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
+  /** Rules by digest, for every connection granted snapshot-digests (snapshot-digests.ts). */
+  readonly digests = new SnapshotDigests();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
 
   constructor(private readonly opts: GatewayOptions) {
+    // The 101 response grants what the reporter offered and this dashboard can do.
+    this.wss.on("headers", (headers, req) => {
+      const granted = this.granted(req);
+      if (granted) headers.push(`${CAPABILITIES_HEADER}: ${granted}`);
+    });
     this.claims = new NodeClaims(opts.claimProbeMs);
     this.sweepMs = Math.min(opts.heartbeatMs, 5000);
     this.lastSweep = performance.now();
@@ -108,7 +126,12 @@ export class ReporterGateway {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
         if (socket.destroyed) return;
         const peer = req.socket.remoteAddress ?? "unknown";
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer));
+        const granted = parseCapabilities(this.granted(req));
+        const conn: Granted = {
+          digests: this.digests.session(granted.has(SNAPSHOT_DIGESTS)),
+          fold: granted.has(APPLY_RESULT_SNAPSHOT),
+        };
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, conn));
       },
       (e) => {
         this.opts.log.error({ err: e }, "reporter authentication failed");
@@ -122,6 +145,12 @@ export class ReporterGateway {
     for (const ws of this.wss.clients) ws.close(GOING_AWAY, "dashboard shutting down");
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const ws of this.wss.clients) ws.terminate();
+  }
+
+  /** The capabilities header value granted to this upgrade request, if any. */
+  private granted(req: IncomingMessage): string | undefined {
+    const offered = parseCapabilities(req.headers[CAPABILITIES_HEADER]);
+    return grantCapabilities(offered, this.opts.capabilities ?? KNOWN_CAPABILITIES);
   }
 
   private refuse(socket: Duplex, status: number, reason: string, label?: "busy"): void {
@@ -144,6 +173,7 @@ export class ReporterGateway {
     ws: WebSocket,
     auth: Extract<ReporterAuthResult, { ok: true }>,
     peer: string,
+    granted: Granted,
   ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
@@ -151,12 +181,15 @@ export class ReporterGateway {
     /** Set once this connection holds its node (see NodeClaims); until then messages wait. */
     let accepted = false;
     const held: ReporterMessage[] = [];
-    const deliver = (name: string, msg: ReporterMessage) => {
-      fleet.seen(name);
-      if (msg.type === "snapshot") fleet.snapshot(name, msg);
-      else if (msg.type === "apply-result") fleet.applyResult(name, msg);
-    };
     const link = linkOf(ws, () => decoder.dialect ?? CURRENT_DIALECT);
+    const deliver = inboundDelivery({
+      fleet,
+      metrics,
+      link,
+      granted,
+      reject: (reason) => reject(reason),
+      isOpen: () => ws.readyState === ws.OPEN,
+    });
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });
       log.warn({ node, identity: auth.identity, reason }, "reporter frame rejected");

@@ -1,0 +1,72 @@
+// What an accepted reporter connection's messages do to the fleet state, as its handshake
+// granted (protocol-capabilities.ts): snapshots whose rules go by digest are judged only from
+// rules held here, else the node is unknown and its rules asked for (snapshot-digests.ts); an
+// apply-result carrying the snapshot read after it is taken as the two frames would be, the
+// snapshot first. Anything a connection was not granted is refused (`reject`).
+import {
+  type ApplyResult,
+  encodeMessage,
+  PROTOCOL_VERSION,
+  type ReporterMessage,
+  type Snapshot,
+} from "@masq/shared";
+import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
+import type { Metrics } from "../metrics.js";
+import type { DigestSession, Resolved } from "./snapshot-digests.js";
+
+/** What a connection's handshake granted: its digest session, and results with snapshots. */
+export interface Granted {
+  digests: DigestSession;
+  fold: boolean;
+}
+
+export interface InboundContext {
+  fleet: FleetState;
+  metrics: Metrics;
+  link: ReporterLink;
+  granted: Granted;
+  /** Refuses the connection (an `error` frame, close 1008). */
+  reject: (reason: string) => void;
+  /** The connection is still open (not closing after a refusal). */
+  isOpen: () => boolean;
+}
+
+/** What a node shows while its rules are asked for. */
+const UNKNOWN_DIGEST =
+  "rules not known yet: the reporter named rules by a digest this dashboard does not hold; asked for them";
+
+/** The function taking each message of an accepted connection for `name`. */
+export function inboundDelivery(c: InboundContext): (name: string, msg: ReporterMessage) => void {
+  const { fleet, metrics, link, granted, reject } = c;
+  const snapshot = (name: string, msg: Snapshot) => {
+    const r = granted.digests.resolve(msg, performance.now());
+    if (msg.linuxDigest !== undefined)
+      metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
+    if (r.kind === "whole") return fleet.snapshot(name, r.msg);
+    if (r.kind === "refused") return reject(r.reason);
+    fleet.rulesUnknown(name, r.envelope, UNKNOWN_DIGEST);
+    if (r.request)
+      link.send(encodeMessage({ type: "snapshot-request", v: PROTOCOL_VERSION, digest: r.digest }));
+  };
+  const applyResult = (name: string, msg: ApplyResult) => {
+    const { snapshot: after, ...result } = msg;
+    if (after !== undefined) {
+      if (!granted.fold)
+        return reject("snapshot: this connection was not granted apply-result-snapshot");
+      snapshot(name, after);
+      if (!c.isOpen()) return; // the snapshot was refused
+    }
+    fleet.applyResult(name, result);
+  };
+  return (name, msg) => {
+    fleet.seen(name);
+    if (msg.type === "snapshot") snapshot(name, msg);
+    else if (msg.type === "apply-result") applyResult(name, msg);
+  };
+}
+
+/** What a snapshot's digest was here, for the metric. */
+function digestResult(msg: Snapshot, r: Resolved): string {
+  if (r.kind !== "whole") return r.kind;
+  return msg.linux ? "whole" : "known";
+}

@@ -1,0 +1,128 @@
+import { sha256 } from "@masq/node-util";
+import {
+  type FamilySnapshot,
+  linuxRulesDigest,
+  RulesDigestCache,
+  type Snapshot,
+} from "@masq/shared";
+import { chainS, postroutingS } from "@masq/testkit/iptables-text";
+import { describe, expect, it } from "vitest";
+import { REQUEST_RETRY_MS, SnapshotDigests } from "./snapshot-digests.js";
+
+const linux = (cidr = "10.0.0.0/8"): FamilySnapshot[] => [
+  {
+    family: "ipv4",
+    backend: "nf_tables",
+    chains: [
+      { name: "POSTROUTING", lines: postroutingS() },
+      { name: "IP-MASQ-AGENT", lines: chainS([cidr]) },
+    ],
+  },
+];
+const digestOf = (l: FamilySnapshot[]) => linuxRulesDigest(l, (t) => sha256(t));
+const A = digestOf(linux());
+const B = digestOf(linux("10.1.0.0/16"));
+const envelope = (seq: number): Snapshot => ({
+  type: "snapshot",
+  v: 2,
+  seq,
+  takenAt: seq,
+  appliedRevision: 4,
+});
+/** Rules whole, with the digest the reporter claims for them. */
+const whole = (seq: number, claimed = A, rules = linux()): Snapshot => ({
+  ...envelope(seq),
+  linux: rules,
+  linuxDigest: claimed,
+});
+const byDigest = (seq: number, d = A): Snapshot => ({ ...envelope(seq), linuxDigest: d });
+
+type Step = { conn: "a" | "b"; msg: Snapshot; at?: number };
+type Out = "whole" | "unknown+request" | "unknown" | "refused";
+
+describe("snapshots resolved by digest", () => {
+  const cases: { desc: string; input: { granted?: boolean; steps: Step[] }; want: Out[] }[] = [
+    {
+      desc: "a digest nobody sent whole: unknown, asked for once",
+      input: { steps: [{ conn: "a", msg: byDigest(1) }] },
+      want: ["unknown+request"],
+    },
+    {
+      desc: "after one node sent it whole, another node's digest is known",
+      input: {
+        steps: [
+          { conn: "a", msg: whole(1) },
+          { conn: "b", msg: byDigest(1) },
+        ],
+      },
+      want: ["whole", "whole"],
+    },
+    {
+      desc: "rules that do not match their digest are refused, and not kept",
+      input: {
+        steps: [
+          { conn: "a", msg: whole(1, A, linux("10.9.0.0/16")) },
+          { conn: "b", msg: byDigest(1) },
+        ],
+      },
+      want: ["refused", "unknown+request"],
+    },
+    {
+      desc: "unknown digests again and again: one request per REQUEST_RETRY_MS",
+      input: {
+        steps: [
+          { conn: "a", msg: byDigest(1), at: 0 },
+          { conn: "a", msg: byDigest(2, B), at: 10 },
+          { conn: "a", msg: byDigest(3), at: REQUEST_RETRY_MS - 1 },
+          { conn: "a", msg: byDigest(4), at: REQUEST_RETRY_MS },
+        ],
+      },
+      want: ["unknown+request", "unknown", "unknown", "unknown+request"],
+    },
+    {
+      desc: "the rules sent whole end the wait: the next unknown digest is asked for at once",
+      input: {
+        steps: [
+          { conn: "a", msg: byDigest(1, B), at: 0 },
+          { conn: "a", msg: whole(2), at: 1 },
+          { conn: "a", msg: byDigest(3, B), at: 2 },
+        ],
+      },
+      want: ["unknown+request", "whole", "unknown+request"],
+    },
+    {
+      desc: "a digest on a connection not granted digests is refused",
+      input: { granted: false, steps: [{ conn: "a", msg: byDigest(1) }] },
+      want: ["refused"],
+    },
+    {
+      desc: "a snapshot without a digest passes as it is (an old reporter's)",
+      input: { granted: false, steps: [{ conn: "a", msg: { ...envelope(1), linux: linux() } }] },
+      want: ["whole"],
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const digests = new SnapshotDigests();
+    const sessions = { a: digests.session(input.granted ?? true), b: digests.session(true) };
+    const got = input.steps.map(({ conn, msg, at }) => {
+      const r = sessions[conn].resolve(msg, at ?? 0);
+      if (r.kind === "whole") {
+        expect(r.msg).not.toHaveProperty("linuxDigest");
+        expect(r.msg.linux).toEqual(msg.linux ?? linux());
+        expect(r.msg.seq).toBe(msg.seq);
+      }
+      if (r.kind === "unknown") expect(r.envelope).toEqual(envelope(msg.seq));
+      return r.kind === "unknown" && r.request ? "unknown+request" : r.kind;
+    });
+    expect(got).toEqual(want);
+  });
+
+  it("a connection's own last rules resolve even when the shared cache evicted them", () => {
+    const digests = new SnapshotDigests(new RulesDigestCache({ maxEntries: 1 }));
+    const [a, b] = [digests.session(true), digests.session(true)];
+    expect(a.resolve(whole(1), 0).kind).toBe("whole");
+    expect(b.resolve(whole(1, B, linux("10.1.0.0/16")), 0).kind).toBe("whole"); // evicts A
+    expect(a.resolve(byDigest(2), 0).kind).toBe("whole");
+    expect(digests.stats()).toMatchObject({ held: 1, hits: 0 });
+  });
+});

@@ -1,0 +1,109 @@
+// What the link writes on one connection, as its handshake granted (protocol-capabilities.ts):
+// `snapshot-digests` — a snapshot's `linux` rules go by digest, the whole snapshot kept for a
+// `snapshot-request`; `apply-result-snapshot` — a snapshot sent in the same event-loop turn as
+// an apply-result (the agent reports the read-back rules, then the result) rides inside it,
+// one frame instead of two. Without a grant every message goes as it is, as to the previous
+// release's dashboard.
+import { sha256 } from "@masq/node-util";
+import {
+  type FamilySnapshot,
+  linuxRulesDigest,
+  MAX_FRAME_BYTES,
+  type ReporterMessage,
+  type Snapshot,
+} from "@masq/shared";
+import type WebSocket from "ws";
+
+export interface Grants {
+  digests: boolean;
+  fold: boolean;
+}
+
+/** Digests of `linux` parts already hashed (a reader that reuses its objects hashes once). */
+const digestOf = new WeakMap<FamilySnapshot[], string>();
+
+function linuxDigest(linux: FamilySnapshot[]): string {
+  let d = digestOf.get(linux);
+  if (d === undefined) {
+    d = linuxRulesDigest(linux, (t) => sha256(t));
+    digestOf.set(linux, d);
+  }
+  return d;
+}
+
+export class Outbox {
+  private grants: Grants = { digests: false, fold: false };
+  /** The latest snapshot sent by digest, whole: what a `snapshot-request` gets. */
+  private lastWhole: Snapshot | undefined;
+  /** A snapshot waiting for the end of this turn, for an apply-result to carry. */
+  private held: { ws: WebSocket; text: string } | undefined;
+
+  /**
+   * @param encode a message's frame text (validated, in the dashboard's field names), or
+   *   undefined when it must not be sent (logged by it)
+   * @param sent counts a frame written
+   */
+  constructor(
+    private readonly encode: (msg: ReporterMessage) => string | undefined,
+    private readonly sent: () => void,
+  ) {}
+
+  /** A new connection: what its handshake granted; nothing sent or held on it yet. */
+  opened(grants: Grants): void {
+    this.grants = grants;
+    this.lastWhole = undefined;
+    this.held = undefined;
+  }
+
+  /** Writes `msg` on `ws` (a snapshot perhaps at the end of this turn); false when dropped. */
+  send(ws: WebSocket, msg: ReporterMessage): boolean {
+    const text = this.encode(this.byDigest(msg));
+    if (text === undefined) return false;
+    if (this.grants.fold && msg.type === "snapshot") {
+      this.flush();
+      this.held = { ws, text };
+      queueMicrotask(() => this.flush());
+      return true;
+    }
+    const held = this.held;
+    if (held && held.ws === ws && msg.type === "apply-result" && fits(held.text, text)) {
+      this.held = undefined;
+      return this.write(ws, `${text.slice(0, -1)},"snapshot":${held.text}}`);
+    }
+    this.flush();
+    return this.write(ws, text);
+  }
+
+  /** The dashboard does not hold our rules: the latest snapshot goes whole. */
+  answerRequest(ws: WebSocket | undefined): void {
+    const whole = this.grants.digests ? this.lastWhole : undefined;
+    const text = whole && this.encode(whole);
+    if (ws && text !== undefined) this.write(ws, text);
+  }
+
+  /** Where granted, a snapshot's rules by digest (the whole kept); anything else as it is. */
+  private byDigest(msg: ReporterMessage): ReporterMessage {
+    if (!this.grants.digests || msg.type !== "snapshot" || !msg.linux) return msg;
+    const { linux, ...rest } = msg;
+    const digest = linuxDigest(linux);
+    this.lastWhole = { ...msg, linuxDigest: digest };
+    return { ...rest, linuxDigest: digest };
+  }
+
+  private flush(): void {
+    const h = this.held;
+    this.held = undefined;
+    if (h) this.write(h.ws, h.text);
+  }
+
+  private write(ws: WebSocket, text: string): boolean {
+    ws.send(text);
+    this.sent();
+    return true;
+  }
+}
+
+/** Both frames' texts fit one frame together (the key and comma added). */
+function fits(snapshot: string, result: string): boolean {
+  return Buffer.byteLength(snapshot) + Buffer.byteLength(result) + 16 <= MAX_FRAME_BYTES;
+}

@@ -1,0 +1,187 @@
+// Snapshot digests and results carrying their snapshot over the real link (issue 17): offered
+// in the handshake, used only where granted; a dashboard of the previous release (grants
+// nothing, strict schemas without `linuxDigest` or `snapshot`) gets every message as before; a
+// `snapshot-request` gets the latest snapshot whole.
+import { sha256 } from "@masq/node-util";
+import {
+  APPLY_RESULT_SNAPSHOT,
+  type ApplyResult,
+  applyResultSchema,
+  type Capability,
+  type DashboardMessage,
+  type FamilySnapshot,
+  linuxRulesDigest,
+  SNAPSHOT_DIGESTS,
+  type Snapshot,
+  snapshotSchema,
+} from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { chainS, postroutingS } from "@masq/testkit/iptables-text";
+import { until } from "@masq/testkit/wait";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLink } from "../src/link.js";
+import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+const linux = (cidr: string): FamilySnapshot[] => [
+  {
+    family: "ipv4",
+    backend: "nf_tables",
+    chains: [
+      { name: "POSTROUTING", lines: postroutingS() },
+      { name: "IP-MASQ-AGENT", lines: chainS([cidr]) },
+    ],
+  },
+];
+const snapshot = (seq: number, cidr = "10.0.0.0/8"): Snapshot => ({
+  type: "snapshot",
+  v: 2,
+  seq,
+  takenAt: 1,
+  appliedRevision: 1,
+  linux: linux(cidr),
+});
+
+/** A snapshot as the previous release's dashboard checks it: `linuxDigest` is unknown there. */
+const previousSnapshotSchema = snapshotSchema.omit({ linuxDigest: true });
+
+async function connect(dash: { grant: Capability[] }, link: { offerCapabilities?: boolean } = {}) {
+  const d = await startFakeDashboard(dash);
+  cleanups.push(() => d.close());
+  const received: DashboardMessage[] = [];
+  const l = createLink({
+    url: d.url,
+    hello: () => helloFor("node-d"),
+    onMessage: (m) => received.push(m),
+    ...link,
+  });
+  cleanups.push(() => l.close());
+  await d.waitFor("hello");
+  return { d, l, received };
+}
+
+const snapshots = (d: FakeDashboard) =>
+  d.messages.filter((m): m is Snapshot => m.type === "snapshot");
+
+describe("snapshot digests on the link", () => {
+  const cases: {
+    desc: string;
+    input: { grant: Capability[]; offerCapabilities?: boolean };
+    want: { offered: string | undefined; byDigest: boolean };
+  }[] = [
+    {
+      desc: "a dashboard of the previous release (grants nothing): whole snapshots it accepts",
+      input: { grant: [] },
+      want: { offered: "snapshot-digests, apply-result-snapshot", byDigest: false },
+    },
+    {
+      desc: "a dashboard that grants digests: rules named by digest",
+      input: { grant: [SNAPSHOT_DIGESTS] },
+      want: { offered: "snapshot-digests, apply-result-snapshot", byDigest: true },
+    },
+    {
+      desc: "a reporter that does not offer them (as the previous release): whole snapshots",
+      input: { grant: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT], offerCapabilities: false },
+      want: { offered: undefined, byDigest: false },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const { d, l } = await connect(
+      { grant: input.grant },
+      { offerCapabilities: input.offerCapabilities },
+    );
+    expect(d.offered).toEqual([want.offered]);
+    expect(l.send(snapshot(1))).toBe(true);
+    await d.waitFor("snapshot");
+    const [got] = snapshots(d);
+    const digest = linuxRulesDigest(linux("10.0.0.0/8"), (t) => sha256(t));
+    if (want.byDigest)
+      expect(got).toEqual({ ...snapshot(1), linux: undefined, linuxDigest: digest });
+    else {
+      expect(got).toEqual(snapshot(1));
+      expect(previousSnapshotSchema.safeParse(got).success).toBe(true);
+    }
+  });
+
+  it("answers a snapshot-request with its latest snapshot whole, digest beside it", async () => {
+    const { d, l } = await connect({ grant: [SNAPSHOT_DIGESTS] });
+    l.send(snapshot(1));
+    l.send(snapshot(2, "10.1.0.0/16"));
+    await until(() => snapshots(d).length === 2);
+    const digest = linuxRulesDigest(linux("10.1.0.0/16"), (t) => sha256(t));
+    d.send({ type: "snapshot-request", v: 2, digest });
+    await until(() => snapshots(d).length === 3);
+    expect(snapshots(d)[2]).toEqual({ ...snapshot(2, "10.1.0.0/16"), linuxDigest: digest });
+    expect(d.invalid).toEqual([]);
+  });
+
+  it("does not hand a snapshot-request to the agent, nor answer one where not granted", async () => {
+    const { d, received } = await connect({ grant: [] });
+    d.send({ type: "snapshot-request", v: 2, digest: `sha256:${"0".repeat(64)}` });
+    d.send({ type: "resync", v: 2, requestId: "r" });
+    await until(() => received.some((m) => m.type === "resync"));
+    expect(received.map((m) => m.type)).toEqual(["welcome", "resync"]);
+    expect(snapshots(d)).toEqual([]);
+  });
+});
+
+const result = (revision: number): ApplyResult => ({
+  type: "apply-result",
+  v: 2,
+  revision,
+  ok: true,
+  durationMs: 2,
+  trigger: "desired",
+  changed: true,
+});
+/** An apply-result as the previous release's dashboard checks it: `snapshot` is unknown there. */
+const previousResultSchema = applyResultSchema.omit({ snapshot: true });
+
+describe("an apply-result carrying its snapshot", () => {
+  const cases: {
+    desc: string;
+    input: { grant: Capability[]; sameTurn: boolean };
+    want: { frames: number; folded: number };
+  }[] = [
+    {
+      desc: "granted, the snapshot then the result in one turn: one frame",
+      input: { grant: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT], sameTurn: true },
+      want: { frames: 2, folded: 1 },
+    },
+    {
+      desc: "granted, the result in a later turn: the snapshot went alone at the end of its turn",
+      input: { grant: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT], sameTurn: false },
+      want: { frames: 3, folded: 0 },
+    },
+    {
+      desc: "not granted (the previous release): two frames it accepts",
+      input: { grant: [], sameTurn: true },
+      want: { frames: 3, folded: 0 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const { d, l } = await connect({ grant: input.grant });
+    expect(l.send(snapshot(1))).toBe(true);
+    if (!input.sameTurn) await until(() => snapshots(d).length === 1);
+    expect(l.send(result(4))).toBe(true);
+    await d.waitFor("apply-result");
+    expect(d).toMatchObject(want); // the hello is the first frame
+    // The snapshot before the result, the result without it, as two frames would have come.
+    expect(d.messages.map((m) => m.type)).toEqual(["hello", "snapshot", "apply-result"]);
+    expect(d.messages[2]).toEqual(result(4));
+    if (input.grant.length === 0)
+      expect(previousResultSchema.safeParse(d.messages[2]).success).toBe(true);
+  });
+
+  it("a heartbeat sent after a held snapshot goes after it", async () => {
+    const { d, l } = await connect({ grant: [APPLY_RESULT_SNAPSHOT] });
+    l.send(snapshot(1));
+    l.send({ type: "heartbeat", v: 2, ts: 1 });
+    await d.waitFor("heartbeat");
+    expect(d.messages.map((m) => m.type)).toEqual(["hello", "snapshot", "heartbeat"]);
+  });
+});

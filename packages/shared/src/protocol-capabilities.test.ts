@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import {
+  type Capability,
+  grantCapabilities,
+  parseCapabilities,
+  SNAPSHOT_DIGESTS,
+} from "./protocol-capabilities.js";
+
+describe("parseCapabilities", () => {
+  const cases: { desc: string; input: string | string[] | undefined; want: Capability[] }[] = [
+    { desc: "no header (an old peer)", input: undefined, want: [] },
+    { desc: "the one capability", input: "snapshot-digests", want: [SNAPSHOT_DIGESTS] },
+    { desc: "case and spaces", input: " Snapshot-Digests ,x", want: [SNAPSHOT_DIGESTS] },
+    { desc: "unknown tokens only", input: "compression, v9", want: [] },
+    { desc: "the header repeated", input: ["x", "snapshot-digests"], want: [SNAPSHOT_DIGESTS] },
+    { desc: "a prefix is not the name", input: "snapshot-digest", want: [] },
+    { desc: "an oversized header", input: `snapshot-digests,${"x".repeat(300)}`, want: [] },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect([...parseCapabilities(input)]).toEqual(want);
+  });
+});
+
+describe("grantCapabilities", () => {
+  const cases: {
+    desc: string;
+    input: { offered: Capability[]; supported: Capability[] };
+    want: string | undefined;
+  }[] = [
+    {
+      desc: "offered and supported",
+      input: { offered: [SNAPSHOT_DIGESTS], supported: [SNAPSHOT_DIGESTS] },
+      want: SNAPSHOT_DIGESTS,
+    },
+    {
+      desc: "not offered (an old reporter)",
+      input: { offered: [], supported: [SNAPSHOT_DIGESTS] },
+      want: undefined,
+    },
+    {
+      desc: "not supported",
+      input: { offered: [SNAPSHOT_DIGESTS], supported: [] },
+      want: undefined,
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(grantCapabilities(new Set(input.offered), input.supported)).toBe(want);
+  });
+});

@@ -1,0 +1,55 @@
+// Protocol capabilities, negotiated in the WebSocket handshake (issue 17). Both ends check
+// frames against strict schemas, so a field or message an old peer does not know breaks it.
+// A reporter offers what it can do in a request header; a dashboard that can do it too grants
+// it in the 101 response's header. An old dashboard ignores the request header and grants
+// nothing; an old reporter offers nothing and is granted nothing. A capability is used only
+// once granted, so neither end ever sees a frame it cannot read.
+
+/** The header of the upgrade request (offered) and of its 101 response (granted). */
+export const CAPABILITIES_HEADER = "x-ipmasq-capabilities";
+
+/**
+ * `snapshot-digests`: the reporter may send a snapshot with `linuxDigest` in place of `linux`
+ * (snapshot-digest.ts); the dashboard answers a digest it does not hold with a
+ * `snapshot-request`, and the reporter then sends its latest snapshot whole.
+ */
+export const SNAPSHOT_DIGESTS = "snapshot-digests";
+
+/**
+ * `apply-result-snapshot`: the reporter may send the snapshot read right after an apply inside
+ * that apply's `apply-result` (`snapshot`), one frame in place of two; the dashboard takes the
+ * snapshot first, then the result, as it would take the two frames.
+ */
+export const APPLY_RESULT_SNAPSHOT = "apply-result-snapshot";
+
+/** Every capability this release knows. */
+export const KNOWN_CAPABILITIES = [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] as const;
+export type Capability = (typeof KNOWN_CAPABILITIES)[number];
+
+/** A header longer than this is read as offering nothing (a peer's text, bounded). */
+const MAX_HEADER_CHARS = 256;
+
+/**
+ * The known capabilities named in a header value (comma-separated tokens, case-insensitive,
+ * as HTTP list headers are); unknown tokens are ignored, an absent or oversized header names
+ * none.
+ */
+export function parseCapabilities(header: string | string[] | undefined): Set<Capability> {
+  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
+  const found = new Set<Capability>();
+  if (text.length > MAX_HEADER_CHARS) return found;
+  for (const token of text.split(",")) {
+    const t = token.trim().toLowerCase();
+    for (const c of KNOWN_CAPABILITIES) if (t === c) found.add(c);
+  }
+  return found;
+}
+
+/** The header value granting what is both offered and supported; undefined when nothing. */
+export function grantCapabilities(
+  offered: ReadonlySet<Capability>,
+  supported: readonly Capability[],
+): string | undefined {
+  const granted = supported.filter((c) => offered.has(c));
+  return granted.length > 0 ? granted.join(", ") : undefined;
+}
