@@ -24,14 +24,14 @@ describe("OfflineSuspects.judge", () => {
     {
       desc: "alone (no other replica): judged after the window",
       input: { of: "2", after: RECONNECT_GRACE_MS, connected: false },
-      want: { reasons: [`${REASON}, and has not reconnected`], left: 0 },
+      want: { reasons: [`${REASON}, and did not reconnect within 15 s`], left: 0 },
     },
     {
       desc: "after the window, every replica's reconnects written since: gone",
       input: { of: "2", after: RECONNECT_GRACE_MS, connected: false, behind: [] },
       want: {
         reasons: [
-          `${REASON}, and no replica holds it (every replica has written its reconnects since)`,
+          `${REASON}, and no replica held it once every replica had written its reconnects`,
         ],
         left: 0,
         since: 1000 + RECONNECT_GRACE_MS,
@@ -47,7 +47,7 @@ describe("OfflineSuspects.judge", () => {
       input: { of: "2", after: REPORT_WAIT_MAX_MS, connected: false, behind: [BEHIND] },
       want: {
         reasons: [
-          `${REASON}; whether it reconnected is not known: no replica reported it connected within 300 s (${BEHIND})`,
+          `${REASON}; whether it reconnected was not known: no replica reported it connected within 300 s (${BEHIND})`,
         ],
         left: 0,
       },

@@ -71,7 +71,9 @@ export class OfflineSuspects {
       }
       if (now - s.at < RECONNECT_GRACE_MS) continue;
       s.waiting = unreported?.(s.at + RECONNECT_GRACE_MS) ?? [];
-      const verdict = unreported ? verdictOf(s, now) : `${s.reason}, and has not reconnected`;
+      const verdict = unreported
+        ? verdictOf(s, now)
+        : `${s.reason}, and did not reconnect within ${RECONNECT_GRACE_MS / 1000} s`;
       if (verdict === null) continue;
       this.suspects.delete(name);
       out.push(verdict);
@@ -101,12 +103,15 @@ export class OfflineSuspects {
   }
 }
 
-/** The pause sentence of a suspect past the reconnect window; null: still waiting for reports. */
+/**
+ * The pause sentence of a suspect past the reconnect window; null: still waiting for reports.
+ * Past tense: the pause outlives the moment (the node may be back when someone reads it).
+ */
 function verdictOf(s: Suspect, now: number): string | null {
   if (s.waiting.length === 0)
-    return `${s.reason}, and no replica holds it (every replica has written its reconnects since)`;
+    return `${s.reason}, and no replica held it once every replica had written its reconnects`;
   if (now - s.at < REPORT_WAIT_MAX_MS) return null;
-  return `${s.reason}; whether it reconnected is not known: no replica reported it connected within ${REPORT_WAIT_MAX_MS / 1000} s (${shown3(s.waiting)})`;
+  return `${s.reason}; whether it reconnected was not known: no replica reported it connected within ${REPORT_WAIT_MAX_MS / 1000} s (${shown3(s.waiting)})`;
 }
 
 function shown3(list: readonly string[]): string {

@@ -336,8 +336,16 @@ describe("StagedRollouts", () => {
     t.staged.tick();
     expect(t.staged.view()!.pause).toEqual({
       kind: "failure",
-      reason: `${t.canary} went offline 2 s after applying, and has not reconnected`,
+      reason: `${t.canary} went offline 2 s after applying, and did not reconnect within 15 s`,
     });
+    // The pause stays until someone acts; its sentence stays true once the canary is back
+    // (newuser5: the fleet page read "…, and has not reconnected" beside the node live again).
+    t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), link());
+    t.staged.tick();
+    expect(t.fleet.nodes.get(t.canary)?.connected).toBe(true);
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${t.canary} went offline 2 s after applying, and did not reconnect within 15 s`,
+    );
   });
 
   it("a canary that reconnects within the grace (to this or another replica) is not offline", () => {
@@ -1345,7 +1353,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica held it once every replica had written its reconnects`,
     );
   });
 
@@ -1419,7 +1427,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(1000);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica held it once every replica had written its reconnects`,
     );
   });
 
@@ -1431,7 +1439,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(1000);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected is not known: no replica reported it connected within 300 s (dash-c: no Lease renewal seen since)`,
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected was not known: no replica reported it connected within 300 s (dash-c: no Lease renewal seen since)`,
     );
   });
 
