@@ -103,4 +103,14 @@ describe("OfflineSuspects.judge", () => {
       `No wave goes on until it is known whether a, b, c and 2 more reconnected: offline right after applying, not yet reported connected by any replica (waiting for the replicas' reconnects to be written: ${BEHIND}; judged by 1970-01-01T00:05:00.000Z at the latest)`,
     );
   });
+
+  it("alone (no other replica): names the end of the reconnect window, not the 300 s bound", () => {
+    // newuser5: a one-replica demo read "judged by <now + 5 min> at the latest" and paused 15 s
+    // after, as the window ends (judge without `unreported`).
+    const s = new OfflineSuspects();
+    s.add("a", "a went offline", "2", 1000);
+    expect(s.message(true)).toBe(
+      `No wave goes on until it is known whether a reconnected: offline right after applying, not reconnected yet (reporters reconnect within 10 s; judged at 1970-01-01T00:00:16.000Z)`,
+    );
+  });
 });

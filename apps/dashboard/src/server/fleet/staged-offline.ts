@@ -81,8 +81,11 @@ export class OfflineSuspects {
     return out;
   }
 
-  /** Why no wave goes on now, naming what is not known yet; null: no suspect. */
-  message(): string | null {
+  /**
+   * Why no wave goes on now, naming what is not known yet; null: no suspect. `alone`: no other
+   * replica (judge gets no `unreported`), so each is judged as its reconnect window ends.
+   */
+  message(alone = false): string | null {
     if (this.suspects.size === 0) return null;
     const names = [...this.suspects.keys()];
     const shown =
@@ -94,6 +97,10 @@ export class OfflineSuspects {
       last = Math.max(last, s.at);
     }
     const waiting = [...waitingFor];
+    if (alone) {
+      const at = new Date(last + RECONNECT_GRACE_MS).toISOString();
+      return `No wave goes on until it is known whether ${shown} reconnected: offline right after applying, not reconnected yet (reporters reconnect within 10 s; judged at ${at})`;
+    }
     const until = new Date(last + REPORT_WAIT_MAX_MS).toISOString();
     const why =
       waiting.length > 0

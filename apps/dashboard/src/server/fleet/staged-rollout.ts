@@ -318,7 +318,7 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
-    const suspects = this.finished() ? null : this.suspects.message();
+    const suspects = this.finished() ? null : this.suspects.message(!this.opts.remote);
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
