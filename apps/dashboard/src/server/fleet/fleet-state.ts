@@ -526,8 +526,9 @@ export class FleetState {
   private refresh(n: NodeRecord, force = false): void {
     const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
     const changed = status !== n.status;
-    // Going unknown is told by the "silent" event itself.
-    if (changed && status !== "unknown") {
+    // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
+    // digest not held here) have no event of their own, so that one is a status entry.
+    if (changed && (status !== "unknown" || summary === n.rulesUnknown)) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
       this.opts.onSignal?.({ kind: "status", node: n.name, from: n.status, to: status, summary });
