@@ -174,11 +174,13 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
+    // A hung reporter stopped at its last frame, not when its silence was given up on.
+    const silentSince = n.silent && n.lastSeenAt !== null ? n.lastSeenAt : undefined;
     n.connected = false;
     n.silent = false;
     n.pending = null;
     addEvent(n, "disconnected", reason, now);
-    this.staging?.offline(name);
+    this.staging?.offline(name, silentSince);
     // A target that has not applied yet waits for the reporter to return.
     if (this.rollout.mark(name, "offline", now)) this.opts.feed.rolloutChanged();
     this.refresh(n);

@@ -348,6 +348,31 @@ describe("StagedRollouts", () => {
     );
   });
 
+  it("a canary that hangs right after applying is judged from its last frame, not from when it was dropped", () => {
+    // newuser5: a demo canary's reporter stopped 0.5 s after applying; dropped as silent 30 s
+    // later, the pause read "went offline 31 s after applying". One that hangs 35 s after
+    // applying is dropped 65 s after, past the 60 s window, and never paused the rollout.
+    for (const hangAt of [500, 35_000]) {
+      const t = setup();
+      t.save(v2);
+      t.fleet.applyResult(t.canary, apply(2));
+      t.advance(hangAt);
+      t.fleet.seen(t.canary); // its last frame
+      for (let i = 0; i < 30; i++) {
+        t.advance(1000);
+        t.fleet.sweep(); // silent after 2 heartbeats
+      }
+      expect(t.fleet.nodes.get(t.canary)?.silent).toBe(true);
+      t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "silent for 3 heartbeats");
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      expect(t.staged.view()!.pause, `hung ${hangAt} ms after applying`).toEqual({
+        kind: "failure",
+        reason: `${t.canary} went silent ${Math.round(hangAt / 1000)} s after applying, and did not reconnect within 15 s`,
+      });
+    }
+  });
+
   it("a canary that reconnects within the grace (to this or another replica) is not offline", () => {
     const cases: { desc: string; input: "here" | "elsewhere" }[] = [
       { desc: "reconnected here", input: "here" },
