@@ -79,6 +79,14 @@ describe("reporter link values", () => {
     });
   });
 
+  it("liveness removed (null in a values file) is refused by the schema, naming it", () => {
+    // newuser5: it failed deep in the template ("executing \"ipmasq.durationMs\" at <.>:
+    // invalid value; expected string") after a dozen lines of include stack.
+    const r = template({ namespace: NS, valuesFiles: [], set: ["reporter.liveness=null"] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("at '/reporter': missing property 'liveness'");
+  });
+
   it("a dead-after not above the ping idle time is refused at render, naming both", () => {
     const set = ["reporter.liveness.pingIdle=5s", "reporter.liveness.deadAfter=5s"];
     const r = template({ namespace: NS, valuesFiles: [], set });

@@ -163,7 +163,7 @@ function inboundMetrics(
     }),
     snapshotDigests: new Counter({
       name: "ipmasq_snapshot_digests_total",
-      help: "Snapshots with a rules digest: known (judged from rules held here), unknown (rules asked for), whole (rules sent with it, checked and kept), refused (digest not granted or not the rules' digest)",
+      help: "Snapshots with a rules digest: known (judged from rules held here), unknown (rules not held here: the node shown unknown, its rules asked for at most once per 5 s per connection), whole (rules sent with it, checked and kept), refused (digest not granted or not the rules' digest)",
       labelNames: ["result"],
       registers: [registry],
     }),

@@ -174,11 +174,13 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
+    // A hung reporter stopped at its last frame, not when its silence was given up on.
+    const silentSince = n.silent && n.lastSeenAt !== null ? n.lastSeenAt : undefined;
     n.connected = false;
     n.silent = false;
     n.pending = null;
     addEvent(n, "disconnected", reason, now);
-    this.staging?.offline(name);
+    this.staging?.offline(name, silentSince);
     // A target that has not applied yet waits for the reporter to return.
     if (this.rollout.mark(name, "offline", now)) this.opts.feed.rolloutChanged();
     this.refresh(n);
@@ -526,8 +528,9 @@ export class FleetState {
   private refresh(n: NodeRecord, force = false): void {
     const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
     const changed = status !== n.status;
-    // Going unknown is told by the "silent" event itself.
-    if (changed && status !== "unknown") {
+    // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
+    // digest not held here) have no event of their own, so that one is a status entry.
+    if (changed && (status !== "unknown" || summary === n.rulesUnknown)) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
       this.opts.onSignal?.({ kind: "status", node: n.name, from: n.status, to: status, summary });

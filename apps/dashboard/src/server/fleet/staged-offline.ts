@@ -71,7 +71,9 @@ export class OfflineSuspects {
       }
       if (now - s.at < RECONNECT_GRACE_MS) continue;
       s.waiting = unreported?.(s.at + RECONNECT_GRACE_MS) ?? [];
-      const verdict = unreported ? verdictOf(s, now) : `${s.reason}, and has not reconnected`;
+      const verdict = unreported
+        ? verdictOf(s, now)
+        : `${s.reason}, and did not reconnect within ${RECONNECT_GRACE_MS / 1000} s`;
       if (verdict === null) continue;
       this.suspects.delete(name);
       out.push(verdict);
@@ -79,8 +81,11 @@ export class OfflineSuspects {
     return out;
   }
 
-  /** Why no wave goes on now, naming what is not known yet; null: no suspect. */
-  message(): string | null {
+  /**
+   * Why no wave goes on now, naming what is not known yet; null: no suspect. `alone`: no other
+   * replica (judge gets no `unreported`), so each is judged as its reconnect window ends.
+   */
+  message(alone = false): string | null {
     if (this.suspects.size === 0) return null;
     const names = [...this.suspects.keys()];
     const shown =
@@ -92,6 +97,10 @@ export class OfflineSuspects {
       last = Math.max(last, s.at);
     }
     const waiting = [...waitingFor];
+    if (alone) {
+      const at = new Date(last + RECONNECT_GRACE_MS).toISOString();
+      return `No wave goes on until it is known whether ${shown} reconnected: offline right after applying, not reconnected yet (reporters reconnect within 10 s; judged at ${at})`;
+    }
     const until = new Date(last + REPORT_WAIT_MAX_MS).toISOString();
     const why =
       waiting.length > 0
@@ -101,12 +110,15 @@ export class OfflineSuspects {
   }
 }
 
-/** The pause sentence of a suspect past the reconnect window; null: still waiting for reports. */
+/**
+ * The pause sentence of a suspect past the reconnect window; null: still waiting for reports.
+ * Past tense: the pause outlives the moment (the node may be back when someone reads it).
+ */
 function verdictOf(s: Suspect, now: number): string | null {
   if (s.waiting.length === 0)
-    return `${s.reason}, and no replica holds it (every replica has written its reconnects since)`;
+    return `${s.reason}, and no replica held it once every replica had written its reconnects`;
   if (now - s.at < REPORT_WAIT_MAX_MS) return null;
-  return `${s.reason}; whether it reconnected is not known: no replica reported it connected within ${REPORT_WAIT_MAX_MS / 1000} s (${shown3(s.waiting)})`;
+  return `${s.reason}; whether it reconnected was not known: no replica reported it connected within ${REPORT_WAIT_MAX_MS / 1000} s (${shown3(s.waiting)})`;
 }
 
 function shown3(list: readonly string[]): string {

@@ -336,8 +336,41 @@ describe("StagedRollouts", () => {
     t.staged.tick();
     expect(t.staged.view()!.pause).toEqual({
       kind: "failure",
-      reason: `${t.canary} went offline 2 s after applying, and has not reconnected`,
+      reason: `${t.canary} went offline 2 s after applying, and did not reconnect within 15 s`,
     });
+    // The pause stays until someone acts; its sentence stays true once the canary is back
+    // (newuser5: the fleet page read "…, and has not reconnected" beside the node live again).
+    t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), link());
+    t.staged.tick();
+    expect(t.fleet.nodes.get(t.canary)?.connected).toBe(true);
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${t.canary} went offline 2 s after applying, and did not reconnect within 15 s`,
+    );
+  });
+
+  it("a canary that hangs right after applying is judged from its last frame, not from when it was dropped", () => {
+    // newuser5: a demo canary's reporter stopped 0.5 s after applying; dropped as silent 30 s
+    // later, the pause read "went offline 31 s after applying". One that hangs 35 s after
+    // applying is dropped 65 s after, past the 60 s window, and never paused the rollout.
+    for (const hangAt of [500, 35_000]) {
+      const t = setup();
+      t.save(v2);
+      t.fleet.applyResult(t.canary, apply(2));
+      t.advance(hangAt);
+      t.fleet.seen(t.canary); // its last frame
+      for (let i = 0; i < 30; i++) {
+        t.advance(1000);
+        t.fleet.sweep(); // silent after 2 heartbeats
+      }
+      expect(t.fleet.nodes.get(t.canary)?.silent).toBe(true);
+      t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "silent for 3 heartbeats");
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      expect(t.staged.view()!.pause, `hung ${hangAt} ms after applying`).toEqual({
+        kind: "failure",
+        reason: `${t.canary} went silent ${Math.round(hangAt / 1000)} s after applying, and did not reconnect within 15 s`,
+      });
+    }
   });
 
   it("a canary that reconnects within the grace (to this or another replica) is not offline", () => {
@@ -1345,7 +1378,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+      `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica held it once every replica had written its reconnects`,
     );
   });
 
@@ -1419,7 +1452,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(1000);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica held it once every replica had written its reconnects`,
     );
   });
 
@@ -1431,7 +1464,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(1000);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
-      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected is not known: no replica reported it connected within 300 s (dash-c: no Lease renewal seen since)`,
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected was not known: no replica reported it connected within 300 s (dash-c: no Lease renewal seen since)`,
     );
   });
 

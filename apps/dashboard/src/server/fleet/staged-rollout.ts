@@ -318,7 +318,7 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
-    const suspects = this.finished() ? null : this.suspects.message();
+    const suspects = this.finished() ? null : this.suspects.message(!this.opts.remote);
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
@@ -776,20 +776,19 @@ export class StagedRollouts {
     this.input({ type: "failure", reason: `${name} failed to apply: ${s.failed[name]}` }, "system");
   }
 
-  /** A node's reporter disconnected. */
-  offline(name: string): void {
+  /**
+   * A node's reporter disconnected; `silentSince`: dropped for silence, its last frame (a hung
+   * reporter stopped then, up to 30 s before it was given up on).
+   */
+  offline(name: string, silentSince?: number): void {
     const at = this.appliedAt.get(name);
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
-    if (
-      !this.s ||
-      this.follows() ||
-      this.finished() ||
-      at === undefined ||
-      this.now() - at > window
-    )
+    const gone = silentSince ?? this.now();
+    if (!this.s || this.follows() || this.finished() || at === undefined || gone - at > window)
       return;
-    const secs = Math.round((this.now() - at) / 1000);
-    this.suspect(name, `${name} went offline ${secs} s after applying`);
+    const secs = Math.max(0, Math.round((gone - at) / 1000));
+    const went = silentSince === undefined ? "went offline" : "went silent";
+    this.suspect(name, `${name} ${went} ${secs} s after applying`);
   }
 
   /** A node's status changed: a released node that drifts from the new revision pauses. */

@@ -123,3 +123,37 @@ describe("an accepted connection's messages", () => {
     expect(n.lastApply ?? {}).not.toHaveProperty("snapshot");
   });
 });
+
+describe("a node's timeline across rules not known yet", () => {
+  it("tells each status it had: none starts from a status no entry went to (newuser5)", () => {
+    // The demo's hand-edited node read "unknown → drifted: missing 10.0.0.0/8" twice in a row
+    // on its page, with no entry saying it had gone unknown, nor why.
+    const c = connection(false);
+    c.deliver(unchanged);
+    c.deliver(whole); // in sync
+    const edited: FamilySnapshot[] = [
+      snapshotOf({
+        family: "ipv4",
+        chain: [`-N ${chain.chain}`, ...chain.rules.slice(1).map((r) => r.line)],
+        postrouting: [jumpRuleLine(chain.chain)],
+      }),
+    ];
+    const editedDigest = linuxRulesDigest(edited, (t) => sha256(t));
+    c.deliver({ ...envelope, seq: 2, linuxDigest: editedDigest }); // unknown: asked for
+    c.deliver({ ...envelope, seq: 3, linux: edited, linuxDigest: editedDigest }); // the answer
+    const n = c.fleet.nodes.get("node-a")!;
+    expect(n.status).toBe("drifted");
+    const moves = n.events
+      .filter((e) => e.kind === "status")
+      .map((e) => /^(\S+) → (\S+):/.exec(e.message)!.slice(1, 3));
+    expect(moves.map(([from, to]) => `${from} → ${to}`)).toEqual([
+      "offline → applying",
+      "applying → in-sync",
+      "in-sync → unknown",
+      "unknown → drifted",
+    ]);
+    expect(n.events.find((e) => e.message.startsWith("in-sync → unknown"))?.message).toMatch(
+      /rules not known yet/,
+    );
+  });
+});
