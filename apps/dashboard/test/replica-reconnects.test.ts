@@ -7,14 +7,19 @@
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
+import { kubeClients } from "../src/server/kube/client.js";
+import { silentLogger } from "../src/server/log.js";
 import type { StatusBody } from "../src/server/replicas/node-masquerade.js";
+import { ReplicaLeases } from "../src/server/replicas/replica-leases.js";
 import type { ReplicaSync } from "../src/server/replicas/replica-sync.js";
 import { replicaSync } from "./helpers/replicas.js";
 
 let fake: FakeKubeApi | undefined;
 const started: ReplicaSync[] = [];
+const leases: ReplicaLeases[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((r) => r.close()));
+  await Promise.all(leases.splice(0).map((l) => l.halt()));
   await fake?.stop();
   fake = undefined;
 });
@@ -66,5 +71,48 @@ describe("reconnects not yet written are told on the replica Lease", () => {
     expect(owner.leases.unreportedSince(Date.now() + 60_000)).toEqual([
       "dash-b: no Lease renewal seen since",
     ]);
+  });
+});
+
+describe("a replica that stops renewing with reconnects not yet written (break7)", () => {
+  it("is not dropped from the evidence: its reporters reconnect elsewhere, and those writes are waited for", async () => {
+    fake = await new FakeKubeApi().start();
+    const clients = () => kubeClients(fake!.kubeConfig());
+    const common = {
+      namespace: "kube-system",
+      prefix: "ipmasq-ipmasq-dashboard-replica-",
+      renewMs: 200,
+      durationSeconds: 1,
+      reconnectMs: 3_000,
+    };
+    const owner = new ReplicaLeases(
+      clients(),
+      { ...common, replica: "dash-a", reconnectsPending: () => 0 },
+      silentLogger(),
+    );
+    // dash-b holds 3 reporters whose reconnect it never writes: it crashes.
+    const dying = new ReplicaLeases(
+      clients(),
+      { ...common, replica: "dash-b", reconnectsPending: () => 3 },
+      silentLogger(),
+    );
+    leases.push(owner, dying);
+    await owner.start();
+    await dying.start();
+    await until(
+      () => owner.unreportedSince(0).includes("dash-b: 3 reconnects not yet written"),
+      5_000,
+    );
+    const since = Date.now();
+    await until(() => owner.unreportedSince(since).length > 0, 5_000);
+    await dying.halt();
+    await until(() => !owner.liveness("dash-b").live, 5_000);
+    // dash-b's 3 reporters are now reconnecting to another replica: until that can have been
+    // written (the reconnect window after its death), nothing says they are connected nowhere.
+    expect(owner.unreportedSince(since)).toEqual([
+      expect.stringMatching(/^dash-b: stopped renewing its Lease, 3 reconnects to it not written,/),
+    ]);
+    // The reconnect window after it went passed (no other replica to wait for): none left.
+    await until(() => owner.unreportedSince(since).length === 0, 10_000);
   });
 });
