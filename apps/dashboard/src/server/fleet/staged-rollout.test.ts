@@ -2070,6 +2070,16 @@ describe("break7: a restarted owner counts wave members by identity, not by numb
     },
   );
 
+  it("a counted node whose record stays gone: the view says why the wave waits, not only 'applying'", async () => {
+    const { again } = await restarted("after");
+    again.tick();
+    // No pending node is named (pendingNodes empty): the message is all the operator has.
+    expect(again.view()?.waves[1]).toMatchObject({ pending: 1, pendingNodes: [] });
+    expect(again.view()?.message).toMatch(
+      /^wave 1 is applying the revision; wave 1 counted 9 nodes when the rollout was last saved, and not all of them are known here .*abort/,
+    );
+  });
+
   it("the counted node's record comes back applied: the joiner told apart, the rollout finishes", async () => {
     const { again, gone, statuses } = await restarted("after");
     statuses.set(gone, remoteStatusFor({ appliedRevision: 2 }) as NodeMasqueradeStatus);

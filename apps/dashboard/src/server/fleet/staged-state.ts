@@ -412,7 +412,19 @@ export function messageOf(s: StagedState): string {
   if (core.pause?.kind === "manual") return `${done}; paused until promoted`;
   if (core.pause?.kind === "duration")
     return `${done}; the next wave starts at ${new Date(core.pause.until).toISOString()}`;
-  return `${wave} is applying the revision`;
+  return `${wave} is applying the revision${unverifiedNote(s)}`;
+}
+
+/**
+ * A released wave whose members counted at the last save are not all known here (verified
+ * false): no node of it is pending by name, so the sentence says what it waits for (break7: a
+ * counted node whose NodeMasquerade went with its node kept the rollout "applying" for ever).
+ */
+function unverifiedNote(s: StagedState): string {
+  const w = s.verified?.findIndex((ok, i) => !ok && i <= s.core.step) ?? -1;
+  if (w < 0) return "";
+  const name = w === 0 ? "the canary" : `wave ${w}`;
+  return `; ${name} counted ${s.floor?.[w] ?? 0} nodes when the rollout was last saved, and not all of them are known here (a NodeMasquerade deleted with its node, or not seen yet): it is not called applied until they are seen; abort if a counted node is gone for good`;
 }
 
 export function stagedView(s: StagedState, outcome: OutcomeOf): StagedRolloutView {
