@@ -116,3 +116,50 @@ describe("a replica that stops renewing with reconnects not yet written (break7)
     await until(() => owner.unreportedSince(since).length === 0, 10_000);
   });
 });
+
+describe("the Lease saying every reconnect is written, before the owner's NodeMasquerade watch shows the write (break7)", () => {
+  /** Clients whose NodeMasquerade watch events arrive `lagMs` late (a busy watch stream). */
+  function laggingObjects(f: FakeKubeApi, lagMs: number) {
+    const clients = kubeClients(f.kubeConfig());
+    const watch = new Proxy(clients.watch, {
+      get(target, key, receiver) {
+        if (key !== "watch") return Reflect.get(target, key, receiver);
+        return (
+          path: string,
+          query: Record<string, unknown>,
+          onEvent: (type: string, obj: unknown) => void,
+          onDone: (err: unknown) => void,
+        ) => {
+          const late = path.includes("nodemasquerades")
+            ? (type: string, obj: unknown) => setTimeout(() => onEvent(type, obj), lagMs)
+            : onEvent;
+          return target.watch(path, query, late, onDone);
+        };
+      },
+    });
+    return { ...clients, watch };
+  }
+
+  it("is not the evidence that a node is connected nowhere: the next renewal is waited for", async () => {
+    fake = await new FakeKubeApi().start();
+    const owner = replicaSync(fake, "dash-a", { clients: laggingObjects(fake, 400) });
+    const holder = replicaSync(fake, "dash-b", { leaseRenewMs: 1000, leaseDurationSeconds: 3 });
+    started.push(owner, holder);
+    owner.start();
+    holder.start();
+    await until(() => owner.leases.liveOthers()?.includes("dash-b"), 5_000);
+    await until(() => owner.objects.health.lists > 0, 5_000);
+    // Just before dash-b's next renewal, node-1 reconnects to it (the suspect's window ends then).
+    const renewed = Date.now();
+    await until(() => owner.leases.unreportedSince(renewed).length === 0, 5_000);
+    await new Promise((r) => setTimeout(r, 900));
+    holder.writer.offer("node-1", connected("dash-b"));
+    const since = Date.now();
+    // The first moment the Leases say every reconnect is written since: the owner must see it.
+    await until(() => owner.leases.unreportedSince(since).length === 0, 10_000, 2);
+    expect(owner.objects.get("node-1")?.status).toMatchObject({
+      replica: "dash-b",
+      connected: true,
+    });
+  });
+});

@@ -60,6 +60,8 @@ export class ReplicaLeases {
       rv?: string;
       /** Its PENDING_ANNOTATION at that renewal (undefined: not written, an older release). */
       pending?: number;
+      /** The renewal seen before this one: when, and its PENDING_ANNOTATION. */
+      prev?: { at: number; pending?: number };
     }
   >();
   /** A stale Lease being deleted (one at a time). */
@@ -151,7 +153,8 @@ export class ReplicaLeases {
    * node connected anywhere by about `since` says so in its object now. A node connected
    * nowhere by its object is then connected nowhere (staged-offline.ts). Renewals come every
    * renewMs (5 s); a replica of an older release writes no count and is listed until `since` is
-   * long past (the caller's bound). A replica that stopped renewing after `since` less the
+   * long past (the caller's bound). Two renewals since must say none wait: the second leaves
+   * the writes a renewal's time to show in this replica's watch of the NodeMasquerades. A replica that stopped renewing after `since` less the
    * reconnect window moves `since` on to a reconnect window after it went (its reporters
    * reconnect to the others then), and is listed until that.
    */
@@ -164,6 +167,11 @@ export class ReplicaLeases {
       else if (seen.pending === undefined)
         out.push(`${replica}: does not say (a replica of an older release)`);
       else if (seen.pending > 0) out.push(`${replica}: ${seen.pending} reconnects not yet written`);
+      // Its Lease and the NodeMasquerades come on two watches here, in no set order: the write a
+      // renewal says is done may not show here yet. Once two renewals since say none wait, every
+      // reconnect queued by then was written a renewal (renewMs) before the last (break7).
+      else if (!seen.prev || seen.prev.at < after || seen.prev.pending !== 0)
+        out.push(`${replica}: its reconnects written, its next renewal waited for`);
     }
     return out.sort();
   }
@@ -279,7 +287,16 @@ export class ReplicaLeases {
     // Released on shutdown (holderIdentity emptied): not live from now on.
     const released = !l.spec?.holderIdentity;
     const rv = l.metadata?.resourceVersion;
-    this.observed.set(replica, { raw, at: this.now(), renewTime, released, rv, pending });
+    const last = prev && { at: prev.at, pending: prev.pending };
+    this.observed.set(replica, {
+      raw,
+      at: this.now(),
+      renewTime,
+      released,
+      rv,
+      pending,
+      prev: last,
+    });
   }
 
   /**
