@@ -126,7 +126,7 @@ describe("the Lease saying every reconnect is written, before the owner's NodeMa
         if (key !== "watch") return Reflect.get(target, key, receiver);
         return (
           path: string,
-          query: Record<string, unknown>,
+          query: Record<string, string | number | boolean | undefined>,
           onEvent: (type: string, obj: unknown) => void,
           onDone: (err: unknown) => void,
         ) => {
