@@ -52,3 +52,27 @@ describe("RateLimitedQueue lanes", () => {
     q.close();
   });
 });
+
+describe("RateLimitedQueue first lane (break7)", () => {
+  it("does not starve the other keys when keys put first keep coming back (a flapping node)", async () => {
+    const done: string[] = [];
+    const q = new RateLimitedQueue<string>({
+      ratePerSecond: 1000,
+      inFlight: 1,
+      work: async (key, value) => {
+        done.push(key);
+        // A reporter flapping between replicas: each reconnect is a takeover, queued first.
+        if (key.startsWith("flap")) q.put(key, value, true);
+      },
+    });
+    q.put("flap-1", "1", true);
+    q.put("flap-2", "1", true);
+    q.put("other", "1");
+    await new Promise((r) => setTimeout(r, 50));
+    q.close();
+    expect(done.length).toBeGreaterThan(10);
+    expect(done).toContain("other");
+    // The first lane still goes first: at most a few of its turns before the other's.
+    expect(done.indexOf("other")).toBeLessThanOrEqual(8);
+  });
+});

@@ -15,8 +15,15 @@ export interface RateLimitedQueueOptions<T> {
 }
 
 /**
+ * Keys worked on from the first lane in a row at most while another key waits: the first lane
+ * goes first, not alone (break7: keys put first again and again — reporters flapping between
+ * replicas — starved every other write for as long as they came).
+ */
+export const FIRST_RUN = 4;
+
+/**
  * One waiting value per key (the newest), keys in the order they were last put; keys put
- * `first` are worked on before every other (in their own order). A key is worked on once at a
+ * `first` are worked on before every other (in their own order), FIRST_RUN in a row at most. A key is worked on once at a
  * time: a value put while its key is in flight waits for that work to end (two writes of one
  * object in flight could land in either order, the older last).
  */
@@ -27,6 +34,8 @@ export class RateLimitedQueue<T> {
   private readonly active = new Set<string>();
   private readonly bucket: TokenBucket;
   private running = 0;
+  /** First-lane keys taken in a row while another key waited. */
+  private firstRun = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -99,10 +108,23 @@ export class RateLimitedQueue<T> {
     }
   }
 
-  /** The oldest waiting key not in flight, first ones first (at most `inFlight` skipped). */
+  /**
+   * The oldest waiting key not in flight, first ones first but for one other after FIRST_RUN
+   * of them (at most `inFlight` skipped).
+   */
   private nextIdle(): [string, T] | undefined {
-    for (const e of this.firstItems) if (!this.active.has(e[0])) return e;
-    for (const e of this.items) if (!this.active.has(e[0])) return e;
-    return undefined;
+    const first = idleIn(this.firstItems, this.active);
+    const other = idleIn(this.items, this.active);
+    if (first && (!other || this.firstRun < FIRST_RUN)) {
+      this.firstRun = other ? this.firstRun + 1 : 0;
+      return first;
+    }
+    this.firstRun = 0;
+    return other;
   }
+}
+
+function idleIn<T>(items: Map<string, T>, active: Set<string>): [string, T] | undefined {
+  for (const e of items) if (!active.has(e[0])) return e;
+  return undefined;
 }
