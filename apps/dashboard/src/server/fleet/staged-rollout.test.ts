@@ -1330,10 +1330,17 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(ms, `${Math.round(ms)} ms`).toBeLessThan(3000);
   });
 
-  it("it went offline right after applying: paused", () => {
+  /** The canary held elsewhere reported offline `afterMs` (the owner's clock) after applying. */
+  const offlineAfter = (o: { afterMs: number; holderAheadMs: number; between?: number }) => {
     const { t, report } = start();
-    report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)
-    const off = new Date(1000 + 3000).toISOString();
+    report({ appliedRevision: 2 });
+    if (o.between !== undefined) {
+      // A status change while connected (a health or drift refresh): not an apply.
+      t.advance(o.between);
+      report({ appliedRevision: 2, message: "drift checked" });
+    }
+    t.advance(o.afterMs - (o.between ?? 0));
+    const off = new Date(t.now() + o.holderAheadMs).toISOString();
     report({
       appliedRevision: 2,
       connected: false,
@@ -1344,9 +1351,34 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     });
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
-    expect(t.staged.view()!.message).toBe(
+    return t.staged.view()!;
+  };
+
+  it("it went offline right after applying: paused", () => {
+    // Seen applied at 1000 ms (the test clock), offline 3 s later on this replica's clock.
+    expect(offlineAfter({ afterMs: 3000, holderAheadMs: 0 }).message).toBe(
       `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica holds it (every replica has written its reconnects since)`,
     );
+  });
+
+  // break7: the time it went offline is the holder's clock (lastTransitionTime), the time it
+  // applied the owner's: a skew between replicas moved the one against the other.
+  it("went offline 3 s after applying, the holder's clock 2 min ahead of the owner's: still paused", () => {
+    const v = offlineAfter({ afterMs: 3000, holderAheadMs: 120_000 });
+    expect(v.message).toMatch(
+      new RegExp(`^paused: ${remoteCanary} went offline 3 s after applying`),
+    );
+  });
+
+  it("went offline 10 min after applying, the holder's clock 15 min behind: not 'soon after applying'", () => {
+    const v = offlineAfter({ afterMs: 600_000, holderAheadMs: -900_000 });
+    expect(v.pause?.kind).not.toBe("failure");
+  });
+
+  // break7: every change of its status while applied and connected was taken as its apply.
+  it("went offline 10 min after applying, its status refreshed just before: not 'soon after applying'", () => {
+    const v = offlineAfter({ afterMs: 600_000, holderAheadMs: 0, between: 595_000 });
+    expect(v.pause?.kind).not.toBe("failure");
   });
 
   // break7: a replica died holding the canary; its reporter reconnected to dash-c within 10 s,
