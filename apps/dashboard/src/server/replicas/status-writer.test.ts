@@ -292,3 +292,39 @@ describe("StatusWriter.markUnheld (a dead holder's object, written by dash-b)", 
     w.close();
   });
 });
+
+describe("a failed write retried after a newer state was written (break7)", () => {
+  it("does not write the older state over it (a node that went offline is not written connected)", async () => {
+    const { api, existing } = recordingApi(new Set(["n1"]));
+    const written: { health: string; connected: boolean }[] = [];
+    let refuseOnce = true;
+    const flaky: NodeMasqueradeApi = {
+      ...api,
+      async patchStatus(name, status, rv) {
+        // The API server throttles the first write (429), then answers.
+        if (refuseOnce) {
+          refuseOnce = false;
+          throw Object.assign(new Error("too many requests"), { code: 429 });
+        }
+        written.push({ health: status.health, connected: status.connected });
+        return api.patchStatus(name, status, rv);
+      },
+    };
+    const w = new StatusWriter({
+      api: flaky,
+      replica: "dash-a",
+      ratePerSecond: 100,
+      observed: () => undefined,
+      log: silentLogger(),
+      retryMs: 50,
+    });
+    existing.add("n1");
+    w.offer("n1", body("in-sync")); // refused; retried in 50 ms
+    await settle();
+    w.offer("n1", body("offline", false)); // its reporter went away: written at once
+    await new Promise((r) => setTimeout(r, 120)); // the retry's time passed
+    expect(written.at(-1)).toEqual({ health: "offline", connected: false });
+    expect(w.reconnectsPending).toBe(0);
+    w.close();
+  });
+});
