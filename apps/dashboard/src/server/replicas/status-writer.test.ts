@@ -45,6 +45,17 @@ const writer = (
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
+/** A writer for replica dash-a at 100 writes a second, retrying a failed write after `retryMs`. */
+const retrying = (api: NodeMasqueradeApi, retryMs: number) =>
+  new StatusWriter({
+    api,
+    replica: "dash-a",
+    ratePerSecond: 100,
+    observed: () => undefined,
+    log: silentLogger(),
+    retryMs,
+  });
+
 describe("StatusWriter", () => {
   it("writes only on change, creates a missing object, and coalesces to the newest state", async () => {
     const { api, writes, existing } = recordingApi();
@@ -152,14 +163,7 @@ describe("StatusWriter failures are said, not only logged", () => {
         return api.patchStatus(name, status, rv);
       },
     };
-    const w = new StatusWriter({
-      api: refusing,
-      replica: "dash-a",
-      ratePerSecond: 100,
-      observed: () => undefined,
-      log: silentLogger(),
-      retryMs: 20,
-    });
+    const w = retrying(refusing, 20);
     existing.add("n1");
     w.offer("n1", body("in-sync"));
     await settle();
@@ -310,14 +314,7 @@ describe("a failed write retried after a newer state was written (break7)", () =
         return api.patchStatus(name, status, rv);
       },
     };
-    const w = new StatusWriter({
-      api: flaky,
-      replica: "dash-a",
-      ratePerSecond: 100,
-      observed: () => undefined,
-      log: silentLogger(),
-      retryMs: 50,
-    });
+    const w = retrying(flaky, 50);
     existing.add("n1");
     w.offer("n1", body("in-sync")); // refused; retried in 50 ms
     await settle();
