@@ -340,6 +340,24 @@ describe("StagedRollouts", () => {
     });
   });
 
+  // break7: the suspects are the owner's to judge; one that lost the Lease kept them, unjudged,
+  // and its view said "No wave goes on until ..." for as long as it followed the new owner.
+  it("an owner that lost the Lease with a node suspected: its view no longer says no wave goes on", () => {
+    const ctl = { reason: null, active: true };
+    const t = setup(["a", "b", "c"], [], ctl, { remote: remote([]) });
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.advance(2000);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    t.staged.tick();
+    expect(t.staged.view()!.message).toMatch(/No wave goes on until it is known whether/);
+    ctl.active = false; // another replica holds the singleton Lease: it judges from now on
+    t.staged.tick();
+    t.advance(REPORT_WAIT_MAX_MS * 2);
+    t.staged.tick();
+    expect(t.staged.view()!.message).not.toMatch(/No wave goes on/);
+  });
+
   it("a canary that reconnects within the grace (to this or another replica) is not offline", () => {
     const cases: { desc: string; input: "here" | "elsewhere" }[] = [
       { desc: "reconnected here", input: "here" },

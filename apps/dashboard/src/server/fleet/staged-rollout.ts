@@ -323,7 +323,8 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
-    const suspects = this.finished() ? null : this.suspects.message();
+    // The owner's to judge: kept by one that lost the Lease, unjudged, they say nothing here.
+    const suspects = this.finished() || this.follows() ? null : this.suspects.message();
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
