@@ -72,7 +72,7 @@ describe("requestToPerform", () => {
   });
 
   it("says who asked, and where", () => {
-    expect(requesterOf({ ...req, action: "promote" })).toBe("bob (via replica dash-b)");
+    expect(requesterOf(req)).toBe("bob (via replica dash-b)");
   });
 });
 
