@@ -2138,6 +2138,25 @@ describe("break7: a restarted owner counts wave members by identity, not by numb
   });
 });
 
+describe("break7: rollout.json hand-edited with digests of the wrong length", () => {
+  it("is resumed, its waves counted by number: not refused whole (every node would get the revision at once)", async () => {
+    const { t, state } = await lastWaveApplied();
+    const edited = structuredClone(state) as { current: { digests?: number[] } };
+    edited.current.digests = [...(edited.current.digests ?? []), 12345];
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => edited, saveRollout: async () => {} },
+    });
+    again.attach(fleetHooks(t.fleet.nodes));
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.problems()).toEqual([]);
+    expect(again.view()?.step).toBe(1);
+  });
+});
+
 describe("break6: an owner that waited for the NodeMasquerade list", () => {
   it("settles the wave at the next tick once listed, when nothing else happens", async () => {
     const t = setup();
