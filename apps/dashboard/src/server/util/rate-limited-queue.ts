@@ -10,20 +10,20 @@ export interface RateLimitedQueueOptions<T> {
   /** Keys waiting at most (default unbounded: callers bound it by what they key on). */
   max?: number;
   now?: () => number;
+  /**
+   * A key put `first` again this soon after it was last worked on from the first lane goes with
+   * the others (default 30 s): one flapping between replicas is not re-queued first for ever.
+   */
+  firstCooldownMs?: number;
   /** Does one item; it must not throw (errors are the caller's to log and retry). */
   work: (key: string, value: T) => Promise<void>;
 }
 
 /**
- * Keys worked on from the first lane in a row at most while another key waits: the first lane
- * goes first, not alone (break7: keys put first again and again — reporters flapping between
- * replicas — starved every other write for as long as they came).
- */
-export const FIRST_RUN = 4;
-
-/**
  * One waiting value per key (the newest), keys in the order they were last put; keys put
- * `first` are worked on before every other (in their own order), FIRST_RUN in a row at most. A key is worked on once at a
+ * `first` are worked on before every other (in their own order), unless the key was worked on
+ * from the first lane within `firstCooldownMs` (break7: a key put first again and again — a
+ * reporter flapping between replicas — starved every other write for as long as it came). A key is worked on once at a
  * time: a value put while its key is in flight waits for that work to end (two writes of one
  * object in flight could land in either order, the older last).
  */
@@ -32,10 +32,10 @@ export class RateLimitedQueue<T> {
   /** Keys put `first`: worked on before `items`. */
   private readonly firstItems = new Map<string, T>();
   private readonly active = new Set<string>();
+  /** When each key was last worked on from the first lane (oldest first), within the cooldown. */
+  private readonly firstAt = new Map<string, number>();
   private readonly bucket: TokenBucket;
   private running = 0;
-  /** First-lane keys taken in a row while another key waited. */
-  private firstRun = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -59,7 +59,9 @@ export class RateLimitedQueue<T> {
   put(key: string, value: T, first = false): boolean {
     if (this.closed) return false;
     if (!this.has(key) && this.size >= (this.o.max ?? Number.POSITIVE_INFINITY)) return false;
-    const lane = first || this.firstItems.has(key) ? this.firstItems : this.items;
+    const now = this.now();
+    const again = now - (this.firstAt.get(key) ?? Number.NEGATIVE_INFINITY) < this.cooldownMs;
+    const lane = (first && !again) || this.firstItems.has(key) ? this.firstItems : this.items;
     this.delete(key);
     lane.set(key, value);
     this.pump();
@@ -97,6 +99,7 @@ export class RateLimitedQueue<T> {
         return;
       }
       const [key, value] = next;
+      if (this.firstItems.has(key)) this.notedFirst(key);
       this.delete(key);
       this.active.add(key);
       this.running++;
@@ -108,23 +111,29 @@ export class RateLimitedQueue<T> {
     }
   }
 
-  /**
-   * The oldest waiting key not in flight, first ones first but for one other after FIRST_RUN
-   * of them (at most `inFlight` skipped).
-   */
-  private nextIdle(): [string, T] | undefined {
-    const first = idleIn(this.firstItems, this.active);
-    const other = idleIn(this.items, this.active);
-    if (first && (!other || this.firstRun < FIRST_RUN)) {
-      this.firstRun = other ? this.firstRun + 1 : 0;
-      return first;
-    }
-    this.firstRun = 0;
-    return other;
+  private get cooldownMs(): number {
+    return this.o.firstCooldownMs ?? 30_000;
   }
-}
 
-function idleIn<T>(items: Map<string, T>, active: Set<string>): [string, T] | undefined {
-  for (const e of items) if (!active.has(e[0])) return e;
-  return undefined;
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  /** `key` worked on from the first lane now; those past the cooldown forgotten. */
+  private notedFirst(key: string): void {
+    const now = this.now();
+    this.firstAt.delete(key);
+    this.firstAt.set(key, now);
+    for (const [k, at] of this.firstAt) {
+      if (now - at < this.cooldownMs) break;
+      this.firstAt.delete(k);
+    }
+  }
+
+  /** The oldest waiting key not in flight, first ones first (at most `inFlight` skipped). */
+  private nextIdle(): [string, T] | undefined {
+    for (const e of this.firstItems) if (!this.active.has(e[0])) return e;
+    for (const e of this.items) if (!this.active.has(e[0])) return e;
+    return undefined;
+  }
 }
