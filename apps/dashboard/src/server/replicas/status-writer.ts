@@ -198,6 +198,8 @@ export class StatusWriter {
         { node: name, code, err: apiMessage(e) },
         "NodeMasquerade status not written; retrying",
       );
+      // A reconnect's write that failed is still a reconnect: its retry goes first again.
+      this.queue.unnoteFirst(name);
       this.retry(name, body);
     } finally {
       this.writing.delete(name);

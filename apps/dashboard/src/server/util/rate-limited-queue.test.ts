@@ -92,4 +92,26 @@ describe("RateLimitedQueue first lane (break7)", () => {
     q.close();
     expect(done).toEqual(["busy", ...moved, "other"]);
   });
+
+  it("a key whose turn first failed (unnoteFirst) goes first again when put back", async () => {
+    const done: string[] = [];
+    let failOnce = true;
+    const q: RateLimitedQueue<string> = new RateLimitedQueue<string>({
+      ratePerSecond: 1000,
+      inFlight: 1,
+      work: async (key, value) => {
+        done.push(key);
+        if (key === "moved" && failOnce) {
+          failOnce = false;
+          q.put("other", "1");
+          q.unnoteFirst(key); // as StatusWriter does before its retry
+          q.put(key, value, true);
+        }
+      },
+    });
+    q.put("moved", "1", true);
+    await new Promise((r) => setTimeout(r, 20));
+    q.close();
+    expect(done).toEqual(["moved", "moved", "other"]);
+  });
 });

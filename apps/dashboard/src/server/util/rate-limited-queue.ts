@@ -68,6 +68,14 @@ export class RateLimitedQueue<T> {
     return true;
   }
 
+  /**
+   * The key's last turn from the first lane did not count (its work failed and is tried again):
+   * put first again, it goes first, cooldown or not.
+   */
+  unnoteFirst(key: string): void {
+    this.firstAt.delete(key);
+  }
+
   delete(key: string): void {
     this.items.delete(key);
     this.firstItems.delete(key);
