@@ -136,6 +136,28 @@ describe("the rollout state's write is fenced", () => {
     expect(cm?.metadata?.annotations?.["ipmasq.dev/rollout-owner"]).toBe("dash-b");
   });
 
+  // break7: the epoch annotation removed (a hand edit, a GitOps tool owning the ConfigMap's
+  // metadata): the next claim counts from 0 again, and the epoch of an earlier owner comes back.
+  it("the epoch annotation removed: a deposed owner whose epoch comes round again is still refused", async () => {
+    const { old, next } = await handedOver(); // dash-a claimed epoch 1, dash-b epoch 2
+    const core = kubeClients(fake!.kubeConfig()).core;
+    const cm = await core.readNamespacedConfigMap({ namespace: NS, name: HISTORY });
+    const { "ipmasq.dev/rollout-owner-epoch": _, ...kept } = cm.metadata?.annotations ?? {};
+    await core.replaceNamespacedConfigMap({
+      namespace: NS,
+      name: HISTORY,
+      body: { ...cm, metadata: { ...cm.metadata, annotations: kept } },
+    });
+    // dash-b's write is refused (not its epoch); it claims the rollout anew: epoch 1 again.
+    await expect(next.saveRollout(state("next", 1))).rejects.toBeInstanceOf(RolloutFencedError);
+    expect(await claim(next, "dash-b")).toEqual(state("old", 0));
+    expect(epoch()).toBe("1");
+    await expect(old.saveRollout(state("old", 1))).rejects.toBeInstanceOf(RolloutFencedError);
+    expect(stored()).toEqual(state("old", 0));
+    await next.saveRollout(state("next", 1));
+    expect(stored()).toEqual(state("next", 1));
+  });
+
   it("a claim in flight when a history write lands: retried, the revisions kept", async () => {
     fake = await new FakeKubeApi().start();
     const other = storeOf(kubeClients(fake.kubeConfig()));

@@ -7,14 +7,19 @@
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
+import { kubeClients } from "../src/server/kube/client.js";
+import { silentLogger } from "../src/server/log.js";
 import type { StatusBody } from "../src/server/replicas/node-masquerade.js";
+import { ReplicaLeases } from "../src/server/replicas/replica-leases.js";
 import type { ReplicaSync } from "../src/server/replicas/replica-sync.js";
 import { replicaSync } from "./helpers/replicas.js";
 
 let fake: FakeKubeApi | undefined;
 const started: ReplicaSync[] = [];
+const leases: ReplicaLeases[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((r) => r.close()));
+  await Promise.all(leases.splice(0).map((l) => l.halt()));
   await fake?.stop();
   fake = undefined;
 });
@@ -66,5 +71,95 @@ describe("reconnects not yet written are told on the replica Lease", () => {
     expect(owner.leases.unreportedSince(Date.now() + 60_000)).toEqual([
       "dash-b: no Lease renewal seen since",
     ]);
+  });
+});
+
+describe("a replica that stops renewing with reconnects not yet written (break7)", () => {
+  it("is not dropped from the evidence: its reporters reconnect elsewhere, and those writes are waited for", async () => {
+    fake = await new FakeKubeApi().start();
+    const clients = () => kubeClients(fake!.kubeConfig());
+    const common = {
+      namespace: "kube-system",
+      prefix: "ipmasq-ipmasq-dashboard-replica-",
+      renewMs: 200,
+      durationSeconds: 1,
+      reconnectMs: 3_000,
+    };
+    const owner = new ReplicaLeases(
+      clients(),
+      { ...common, replica: "dash-a", reconnectsPending: () => 0 },
+      silentLogger(),
+    );
+    // dash-b holds 3 reporters whose reconnect it never writes: it crashes.
+    const dying = new ReplicaLeases(
+      clients(),
+      { ...common, replica: "dash-b", reconnectsPending: () => 3 },
+      silentLogger(),
+    );
+    leases.push(owner, dying);
+    await owner.start();
+    await dying.start();
+    await until(
+      () => owner.unreportedSince(0).includes("dash-b: 3 reconnects not yet written"),
+      5_000,
+    );
+    const since = Date.now();
+    await until(() => owner.unreportedSince(since).length > 0, 5_000);
+    await dying.halt();
+    await until(() => !owner.liveness("dash-b").live, 5_000);
+    // dash-b's 3 reporters are now reconnecting to another replica: until that can have been
+    // written (the reconnect window after its death), nothing says they are connected nowhere.
+    expect(owner.unreportedSince(since)).toEqual([
+      expect.stringMatching(/^dash-b: stopped renewing its Lease, 3 reconnects to it not written,/),
+    ]);
+    // The reconnect window after it went passed (no other replica to wait for): none left.
+    await until(() => owner.unreportedSince(since).length === 0, 10_000);
+  });
+});
+
+describe("the Lease saying every reconnect is written, before the owner's NodeMasquerade watch shows the write (break7)", () => {
+  /** Clients whose NodeMasquerade watch events arrive `lagMs` late (a busy watch stream). */
+  function laggingObjects(f: FakeKubeApi, lagMs: number) {
+    const clients = kubeClients(f.kubeConfig());
+    const watch = new Proxy(clients.watch, {
+      get(target, key, receiver) {
+        if (key !== "watch") return Reflect.get(target, key, receiver);
+        return (
+          path: string,
+          query: Record<string, string | number | boolean | undefined>,
+          onEvent: (type: string, obj: unknown) => void,
+          onDone: (err: unknown) => void,
+        ) => {
+          const late = path.includes("nodemasquerades")
+            ? (type: string, obj: unknown) => setTimeout(() => onEvent(type, obj), lagMs)
+            : onEvent;
+          return target.watch(path, query, late, onDone);
+        };
+      },
+    });
+    return { ...clients, watch };
+  }
+
+  it("is not the evidence that a node is connected nowhere: the next renewal is waited for", async () => {
+    fake = await new FakeKubeApi().start();
+    const owner = replicaSync(fake, "dash-a", { clients: laggingObjects(fake, 400) });
+    const holder = replicaSync(fake, "dash-b", { leaseRenewMs: 1000, leaseDurationSeconds: 3 });
+    started.push(owner, holder);
+    owner.start();
+    holder.start();
+    await until(() => owner.leases.liveOthers()?.includes("dash-b"), 5_000);
+    await until(() => owner.objects.health.lists > 0, 5_000);
+    // Just before dash-b's next renewal, node-1 reconnects to it (the suspect's window ends then).
+    const renewed = Date.now();
+    await until(() => owner.leases.unreportedSince(renewed).length === 0, 5_000);
+    await new Promise((r) => setTimeout(r, 900));
+    holder.writer.offer("node-1", connected("dash-b"));
+    const since = Date.now();
+    // The first moment the Leases say every reconnect is written since: the owner must see it.
+    await until(() => owner.leases.unreportedSince(since).length === 0, 10_000, 2);
+    expect(owner.objects.get("node-1")?.status).toMatchObject({
+      replica: "dash-b",
+      connected: true,
+    });
   });
 });

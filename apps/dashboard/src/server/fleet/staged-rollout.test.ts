@@ -373,6 +373,24 @@ describe("StagedRollouts", () => {
     }
   });
 
+  // break7: the suspects are the owner's to judge; one that lost the Lease kept them, unjudged,
+  // and its view said "No wave goes on until ..." for as long as it followed the new owner.
+  it("an owner that lost the Lease with a node suspected: its view no longer says no wave goes on", () => {
+    const ctl = { reason: null, active: true };
+    const t = setup(["a", "b", "c"], [], ctl, { remote: remote([]) });
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2));
+    t.advance(2000);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    t.staged.tick();
+    expect(t.staged.view()!.message).toMatch(/No wave goes on until it is known whether/);
+    ctl.active = false; // another replica holds the singleton Lease: it judges from now on
+    t.staged.tick();
+    t.advance(REPORT_WAIT_MAX_MS * 2);
+    t.staged.tick();
+    expect(t.staged.view()!.message).not.toMatch(/No wave goes on/);
+  });
+
   it("a canary that reconnects within the grace (to this or another replica) is not offline", () => {
     const cases: { desc: string; input: "here" | "elsewhere" }[] = [
       { desc: "reconnected here", input: "here" },
@@ -1363,10 +1381,17 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(ms, `${Math.round(ms)} ms`).toBeLessThan(3000);
   });
 
-  it("it went offline right after applying: paused", () => {
+  /** The canary held elsewhere reported offline `afterMs` (the owner's clock) after applying. */
+  const offlineAfter = (o: { afterMs: number; holderAheadMs: number; between?: number }) => {
     const { t, report } = start();
-    report({ appliedRevision: 2 }); // seen applied at 1000 ms (the test clock)
-    const off = new Date(1000 + 3000).toISOString();
+    report({ appliedRevision: 2 });
+    if (o.between !== undefined) {
+      // A status change while connected (a health or drift refresh): not an apply.
+      t.advance(o.between);
+      report({ appliedRevision: 2, message: "drift checked" });
+    }
+    t.advance(o.afterMs - (o.between ?? 0));
+    const off = new Date(t.now() + o.holderAheadMs).toISOString();
     report({
       appliedRevision: 2,
       connected: false,
@@ -1377,9 +1402,34 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     });
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
-    expect(t.staged.view()!.message).toBe(
+    return t.staged.view()!;
+  };
+
+  it("it went offline right after applying: paused", () => {
+    // Seen applied at 1000 ms (the test clock), offline 3 s later on this replica's clock.
+    expect(offlineAfter({ afterMs: 3000, holderAheadMs: 0 }).message).toBe(
       `paused: ${remoteCanary} went offline 3 s after applying (held by replica dash-b), and no replica held it once every replica had written its reconnects`,
     );
+  });
+
+  // break7: the time it went offline is the holder's clock (lastTransitionTime), the time it
+  // applied the owner's: a skew between replicas moved the one against the other.
+  it("went offline 3 s after applying, the holder's clock 2 min ahead of the owner's: still paused", () => {
+    const v = offlineAfter({ afterMs: 3000, holderAheadMs: 120_000 });
+    expect(v.message).toMatch(
+      new RegExp(`^paused: ${remoteCanary} went offline 3 s after applying`),
+    );
+  });
+
+  it("went offline 10 min after applying, the holder's clock 15 min behind: not 'soon after applying'", () => {
+    const v = offlineAfter({ afterMs: 600_000, holderAheadMs: -900_000 });
+    expect(v.pause?.kind).not.toBe("failure");
+  });
+
+  // break7: every change of its status while applied and connected was taken as its apply.
+  it("went offline 10 min after applying, its status refreshed just before: not 'soon after applying'", () => {
+    const v = offlineAfter({ afterMs: 600_000, holderAheadMs: 0, between: 595_000 });
+    expect(v.pause?.kind).not.toBe("failure");
   });
 
   // break7: a replica died holding the canary; its reporter reconnected to dash-c within 10 s,
@@ -2103,11 +2153,40 @@ describe("break7: a restarted owner counts wave members by identity, not by numb
     },
   );
 
+  it("a counted node whose record stays gone: the view says why the wave waits, not only 'applying'", async () => {
+    const { again } = await restarted("after");
+    again.tick();
+    // No pending node is named (pendingNodes empty): the message is all the operator has.
+    expect(again.view()?.waves[1]).toMatchObject({ pending: 1, pendingNodes: [] });
+    expect(again.view()?.message).toMatch(
+      /^wave 1 is applying the revision; wave 1 counted 9 nodes when the rollout was last saved, and not all of them are known here .*abort/,
+    );
+  });
+
   it("the counted node's record comes back applied: the joiner told apart, the rollout finishes", async () => {
     const { again, gone, statuses } = await restarted("after");
     statuses.set(gone, remoteStatusFor({ appliedRevision: 2 }) as NodeMasqueradeStatus);
     again.remoteChanged([gone]);
     expect(again.view()?.phase).toBe("healthy");
+  });
+});
+
+describe("break7: rollout.json hand-edited with digests of the wrong length", () => {
+  it("is resumed, its waves counted by number: not refused whole (every node would get the revision at once)", async () => {
+    const { t, state } = await lastWaveApplied();
+    const edited = structuredClone(state) as { current: { digests?: number[] } };
+    edited.current.digests = [...(edited.current.digests ?? []), 12345];
+    const again = new StagedRollouts({
+      log: silentLogger(),
+      persistence: { loadRollout: async () => edited, saveRollout: async () => {} },
+    });
+    again.attach(fleetHooks(t.fleet.nodes));
+    await again.restore(
+      () => v2,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.problems()).toEqual([]);
+    expect(again.view()?.step).toBe(1);
   });
 });
 

@@ -210,6 +210,11 @@ export class StagedRollouts {
   private past: PastRollout[] = [];
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
+  /**
+   * Nodes held elsewhere seen applied and connected in this rollout: their apply is the first
+   * such sight, not every later change of their status (a health or drift refresh).
+   */
+  private readonly remoteApplied = new Set<string>();
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
@@ -318,7 +323,9 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
-    const suspects = this.finished() ? null : this.suspects.message(!this.opts.remote);
+    // The owner's to judge: kept by one that lost the Lease, unjudged, they say nothing here.
+    const suspects =
+      this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote);
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
@@ -670,6 +677,7 @@ export class StagedRollouts {
     this.retire(next.revision);
     this.previous = stable;
     this.appliedAt.clear();
+    this.remoteApplied.clear();
     this.s = {
       version: 1,
       resourceVersion: next.resourceVersion,
@@ -1429,8 +1437,11 @@ export class StagedRollouts {
       s.failed[name] = o.failed;
       this.input({ type: "failure", reason: o.pause }, "system");
     } else if (o.outcome === "applied") {
-      if (st.connected) this.appliedAt.set(name, this.now());
-      else this.remoteOffline(name, st);
+      if (!st.connected) this.remoteOffline(name, st);
+      else if (!this.remoteApplied.has(name)) {
+        this.remoteApplied.add(name);
+        this.appliedAt.set(name, this.now());
+      }
     }
   }
 
@@ -1461,7 +1472,9 @@ export class StagedRollouts {
   /** A node held elsewhere that applied went offline: too soon after applying pauses. */
   private remoteOffline(name: string, st: NodeMasqueradeStatus): void {
     const applied = this.appliedAt.get(name);
-    const off = offlineSince(st);
+    // Both on this replica's clock: the holder's lastTransitionTime is another clock (a skew
+    // between replicas moved it against the apply: break7); seen now, a watch's lag later.
+    const off = offlineSince(st) === undefined ? undefined : this.now();
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
     if (applied === undefined || off === undefined || off - applied > window) return;
     this.appliedAt.delete(name); // once

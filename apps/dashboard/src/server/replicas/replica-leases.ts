@@ -24,6 +24,11 @@ export interface ReplicaLeaseOptions {
    * on the Lease at each renewal (PENDING_ANNOTATION) for the staged rollout's owner.
    */
   reconnectsPending?: () => number;
+  /**
+   * How long the reporters of a replica that stopped renewing take to reconnect to another one
+   * and be queued there (staged-offline.ts RECONNECT_GRACE_MS; default 15 s): unreportedSince.
+   */
+  reconnectMs?: number;
 }
 
 /** A replica's reconnects not yet written to their NodeMasquerade, as of its last renewal. */
@@ -55,6 +60,8 @@ export class ReplicaLeases {
       rv?: string;
       /** Its PENDING_ANNOTATION at that renewal (undefined: not written, an older release). */
       pending?: number;
+      /** The renewal seen before this one: when, and its PENDING_ANNOTATION. */
+      prev?: { at: number; pending?: number };
     }
   >();
   /** A stale Lease being deleted (one at a time). */
@@ -146,18 +153,54 @@ export class ReplicaLeases {
    * node connected anywhere by about `since` says so in its object now. A node connected
    * nowhere by its object is then connected nowhere (staged-offline.ts). Renewals come every
    * renewMs (5 s); a replica of an older release writes no count and is listed until `since` is
-   * long past (the caller's bound).
+   * long past (the caller's bound). Two renewals since must say none wait: the second leaves
+   * the writes a renewal's time to show in this replica's watch of the NodeMasquerades. A replica that stopped renewing after `since` less the
+   * reconnect window moves `since` on to a reconnect window after it went (its reporters
+   * reconnect to the others then), and is listed until that.
    */
   unreportedSince(since: number): string[] {
-    const out: string[] = [];
+    const { after, gone } = this.goneSince(since);
+    const out = gone;
     for (const [replica, seen] of this.observed) {
       if (replica === this.o.replica || !this.liveness(replica).live) continue;
-      if (seen.at < since) out.push(`${replica}: no Lease renewal seen since`);
+      if (seen.at < after) out.push(`${replica}: no Lease renewal seen since`);
       else if (seen.pending === undefined)
         out.push(`${replica}: does not say (a replica of an older release)`);
       else if (seen.pending > 0) out.push(`${replica}: ${seen.pending} reconnects not yet written`);
+      // Its Lease and the NodeMasquerades come on two watches here, in no set order: the write a
+      // renewal says is done may not show here yet. Once two renewals since say none wait, every
+      // reconnect queued by then was written a renewal (renewMs) before the last (break7).
+      else if (!seen.prev || seen.prev.at < after || seen.prev.pending !== 0)
+        out.push(`${replica}: its reconnects written, its next renewal waited for`);
     }
     return out.sort();
+  }
+
+  /**
+   * The replicas that stopped renewing (or released their Lease) less than a reconnect window
+   * before `since` or after: the reporters they held — some perhaps reconnected to them and never
+   * written — reconnect to the others after they went, so the others' renewals count only from
+   * a reconnect window after that (`after`); each listed (`gone`) until then (break7: its count
+   * dropped out with its liveness, and a node reconnecting elsewhere was called gone).
+   */
+  private goneSince(since: number): { after: number; gone: string[] } {
+    const reconnectMs = this.o.reconnectMs ?? 15_000;
+    const now = this.now();
+    const gone: string[] = [];
+    let after = since;
+    for (const [replica, seen] of this.observed) {
+      if (replica === this.o.replica || this.liveness(replica).live) continue;
+      const settled = (seen.released ? seen.at : seen.at + this.durationMs) + reconnectMs;
+      if (settled <= since) continue;
+      after = Math.max(after, settled);
+      if (now >= settled) continue;
+      const n = seen.pending ? `, ${seen.pending} reconnects to it not written,` : "";
+      const until = new Date(settled).toISOString();
+      gone.push(
+        `${replica}: stopped renewing its Lease${n} and its reporters reconnect elsewhere until ${until}`,
+      );
+    }
+    return { after, gone };
   }
 
   /**
@@ -244,7 +287,16 @@ export class ReplicaLeases {
     // Released on shutdown (holderIdentity emptied): not live from now on.
     const released = !l.spec?.holderIdentity;
     const rv = l.metadata?.resourceVersion;
-    this.observed.set(replica, { raw, at: this.now(), renewTime, released, rv, pending });
+    const last = prev && { at: prev.at, pending: prev.pending };
+    this.observed.set(replica, {
+      raw,
+      at: this.now(),
+      renewTime,
+      released,
+      rv,
+      pending,
+      prev: last,
+    });
   }
 
   /**

@@ -45,6 +45,17 @@ const writer = (
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
+/** A writer for replica dash-a at 100 writes a second, retrying a failed write after `retryMs`. */
+const retrying = (api: NodeMasqueradeApi, retryMs: number) =>
+  new StatusWriter({
+    api,
+    replica: "dash-a",
+    ratePerSecond: 100,
+    observed: () => undefined,
+    log: silentLogger(),
+    retryMs,
+  });
+
 describe("StatusWriter", () => {
   it("writes only on change, creates a missing object, and coalesces to the newest state", async () => {
     const { api, writes, existing } = recordingApi();
@@ -152,14 +163,7 @@ describe("StatusWriter failures are said, not only logged", () => {
         return api.patchStatus(name, status, rv);
       },
     };
-    const w = new StatusWriter({
-      api: refusing,
-      replica: "dash-a",
-      ratePerSecond: 100,
-      observed: () => undefined,
-      log: silentLogger(),
-      retryMs: 20,
-    });
+    const w = retrying(refusing, 20);
     existing.add("n1");
     w.offer("n1", body("in-sync"));
     await settle();
@@ -289,6 +293,35 @@ describe("StatusWriter.markUnheld (a dead holder's object, written by dash-b)", 
     await settle();
     expect(w.stats).toMatchObject({ conflicts: 1, unheld: 0 });
     expect(w.queued).toBe(0);
+    w.close();
+  });
+});
+
+describe("a failed write retried after a newer state was written (break7)", () => {
+  it("does not write the older state over it (a node that went offline is not written connected)", async () => {
+    const { api, existing } = recordingApi(new Set(["n1"]));
+    const written: { health: string; connected: boolean }[] = [];
+    let refuseOnce = true;
+    const flaky: NodeMasqueradeApi = {
+      ...api,
+      async patchStatus(name, status, rv) {
+        // The API server throttles the first write (429), then answers.
+        if (refuseOnce) {
+          refuseOnce = false;
+          throw Object.assign(new Error("too many requests"), { code: 429 });
+        }
+        written.push({ health: status.health, connected: status.connected });
+        return api.patchStatus(name, status, rv);
+      },
+    };
+    const w = retrying(flaky, 50);
+    existing.add("n1");
+    w.offer("n1", body("in-sync")); // refused; retried in 50 ms
+    await settle();
+    w.offer("n1", body("offline", false)); // its reporter went away: written at once
+    await new Promise((r) => setTimeout(r, 120)); // the retry's time passed
+    expect(written.at(-1)).toEqual({ health: "offline", connected: false });
+    expect(w.reconnectsPending).toBe(0);
     w.close();
   });
 });

@@ -61,6 +61,8 @@ export class StatusWriter {
   private readonly rewrittenAt = new Map<string, number>();
   /** Nodes held here whose object does not say so yet (queued first, or in flight). */
   private readonly reconnecting = new Set<string>();
+  /** Per node, the retry of its failed write, waiting (cancelled by a newer offer). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private closed = false;
   readonly stats: StatusWriterStats = {
     writes: 0,
@@ -101,6 +103,8 @@ export class StatusWriter {
     if (this.closed) return;
     const key = JSON.stringify(body);
     this.queue.delete(name);
+    // A failed write's retry is of an older state: it must not land after this one (break7).
+    this.cancelRetry(name);
     const st = this.o.observed(name)?.status;
     // Another replica wrote since (the node was held there for a while): write again.
     const holder = st?.replica;
@@ -152,6 +156,7 @@ export class StatusWriter {
   /** Forgets a node (removed from the fleet): nothing more is written for it. */
   forget(name: string): void {
     this.queue.delete(name);
+    this.cancelRetry(name);
     this.written.delete(name);
     this.rewrittenAt.delete(name);
     this.reconnecting.delete(name);
@@ -160,6 +165,7 @@ export class StatusWriter {
   close(): void {
     this.closed = true;
     this.queue.close();
+    for (const name of [...this.retries.keys()]) this.cancelRetry(name);
     this.reconnecting.clear();
   }
 
@@ -192,6 +198,8 @@ export class StatusWriter {
         { node: name, code, err: apiMessage(e) },
         "NodeMasquerade status not written; retrying",
       );
+      // A reconnect's write that failed is still a reconnect: its retry goes first again.
+      this.queue.unnoteFirst(name);
       this.retry(name, body);
     } finally {
       this.writing.delete(name);
@@ -241,13 +249,24 @@ export class StatusWriter {
     await this.o.api.patchStatus(name, status);
   }
 
-  /** Tries again later unless a newer state was offered meanwhile (a takeover still first). */
+  /**
+   * Tries again later unless a newer state was offered meanwhile (offer cancels it, even when
+   * that state was written before the retry's time); a takeover still first.
+   */
   private retry(name: string, body: StatusBody): void {
+    this.cancelRetry(name);
     const t = setTimeout(() => {
+      this.retries.delete(name);
       if (!this.closed && !this.queue.has(name))
         this.queue.put(name, { body }, this.reconnecting.has(name));
     }, this.o.retryMs ?? 1000);
     t.unref();
+    this.retries.set(name, t);
+  }
+
+  private cancelRetry(name: string): void {
+    clearTimeout(this.retries.get(name));
+    this.retries.delete(name);
   }
 }
 

@@ -82,7 +82,9 @@ export const REQUEST_KEY = "rollout-request.json";
 
 /**
  * Writes (null: removes) the state; retried on conflicts with the history's own writes. With
- * `epoch` (this owner's claim: claimKubeRollout), only while the ConfigMap carries that epoch:
+ * `claim` (this owner's: claimKubeRollout), only while the ConfigMap carries that epoch and
+ * owner (the owner too: an epoch annotation removed by hand counts from 0 again, and an
+ * earlier owner's epoch would come round):
  * once another replica has claimed the rollout, this one's writes never land, even one whose
  * text is byte for byte what the new owner wrote (a fence on the text alone let it land). With
  * `expected` (the text this replica last read or wrote; null: none stored), only over that
@@ -94,14 +96,14 @@ export async function saveKubeRollout(
   o: KubeRolloutOptions,
   state: unknown | null,
   expected?: string | null,
-  epoch?: number,
+  claim?: OwnerClaim,
 ): Promise<string | null> {
   const text = state === null ? null : JSON.stringify(state);
   const check =
-    expected === undefined && epoch === undefined
+    expected === undefined && claim === undefined
       ? undefined
       : (cm: V1ConfigMap | undefined) => {
-          if (epoch !== undefined && epochOf(cm) !== epoch) throw new RolloutFencedError();
+          if (claim !== undefined && !claimed(cm, claim)) throw new RolloutFencedError();
           if (expected !== undefined && (cm?.data?.[KEY] ?? null) !== expected)
             throw new RolloutFencedError();
         };
@@ -119,30 +121,42 @@ export function epochOf(cm: V1ConfigMap | undefined): number {
   return Number.isSafeInteger(n) ? n : 0;
 }
 
+/** An owner's claim of the rollout: the epoch it took and its name, as the ConfigMap says them. */
+export interface OwnerClaim {
+  epoch: number;
+  owner: string;
+}
+
+/** Does the history ConfigMap carry `claim` (its epoch and owner)? */
+function claimed(cm: V1ConfigMap | undefined, claim: OwnerClaim): boolean {
+  const owner = cm?.metadata?.annotations?.[OWNER_ANNOTATION];
+  return epochOf(cm) === claim.epoch && owner === claim.owner;
+}
+
 /**
  * A replica taking the rollout over (the singleton Lease won, or an owner starting) claims it
  * before reading it: the epoch goes one up in a replace conditional on the read's
  * resourceVersion (retried on conflicts with the history's own writes), so from then on every
  * write of an earlier owner, queued or on the wire, is refused (saveKubeRollout), whatever text
- * it carries. Resolves to this owner's epoch; undefined when there is no history ConfigMap and
+ * it carries. Resolves to this owner's claim; undefined when there is no history ConfigMap and
  * this replica may not create it (nothing can be written then either).
  */
 export async function claimKubeRollout(
   o: KubeRolloutOptions,
   owner: string,
-): Promise<number | undefined> {
-  let epoch: number | undefined;
+): Promise<OwnerClaim | undefined> {
+  let claim: OwnerClaim | undefined;
   await updateHistory(o, (cm) => {
     if (!cm && !o.create) return null;
-    epoch = epochOf(cm) + 1;
+    claim = { epoch: epochOf(cm) + 1, owner: owner.slice(0, 253) };
     const annotations = {
       ...cm?.metadata?.annotations,
-      [EPOCH_ANNOTATION]: String(epoch),
-      [OWNER_ANNOTATION]: owner.slice(0, 253),
+      [EPOCH_ANNOTATION]: String(claim.epoch),
+      [OWNER_ANNOTATION]: claim.owner,
     };
     return { data: cm?.data, annotations };
   });
-  return epoch;
+  return claim;
 }
 
 /**

@@ -30,6 +30,7 @@ import {
 import {
   claimKubeRollout,
   type KubeRolloutOptions,
+  type OwnerClaim,
   readKubeRollout,
   saveKubeRequest,
   saveKubeRollout,
@@ -92,8 +93,8 @@ export class KubeStore implements ConfigStore {
   private rolloutText: string | null | undefined;
   /** When this replica first saw each move request (its own clock). */
   private readonly seenRequests = new SeenRequests();
-  /** This replica's owner epoch of the rollout (its claim); undefined: never claimed. */
-  private rolloutEpoch: number | undefined;
+  /** This replica's claim of the rollout (owner epoch and name); undefined: never claimed. */
+  private rolloutClaim: OwnerClaim | undefined;
 
   constructor(private readonly opts: KubeStoreOptions) {
     const { clients, namespace, name, log } = opts;
@@ -166,7 +167,7 @@ export class KubeStore implements ConfigStore {
    * `claim` (taking the rollout over) claimed first, under a new owner epoch.
    */
   async loadRollout(claim?: RolloutClaim): Promise<unknown | null> {
-    if (claim) this.rolloutEpoch = await claimKubeRollout(this.rolloutTarget(), claim.owner);
+    if (claim) this.rolloutClaim = await claimKubeRollout(this.rolloutTarget(), claim.owner);
     const { state, text } = await readKubeRollout(this.rolloutTarget());
     this.rolloutText = text;
     return state;
@@ -179,7 +180,7 @@ export class KubeStore implements ConfigStore {
    */
   async saveRollout(state: unknown | null): Promise<void> {
     const target = this.rolloutTarget();
-    this.rolloutText = await saveKubeRollout(target, state, this.rolloutText, this.rolloutEpoch);
+    this.rolloutText = await saveKubeRollout(target, state, this.rolloutText, this.rolloutClaim);
   }
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */

@@ -52,3 +52,66 @@ describe("RateLimitedQueue lanes", () => {
     q.close();
   });
 });
+
+describe("RateLimitedQueue first lane (break7)", () => {
+  it("does not starve the other keys when keys put first keep coming back (a flapping node)", async () => {
+    const done: string[] = [];
+    const q = new RateLimitedQueue<string>({
+      ratePerSecond: 1000,
+      inFlight: 1,
+      work: async (key, value) => {
+        done.push(key);
+        // A reporter flapping between replicas: each reconnect is a takeover, queued first.
+        if (key.startsWith("flap")) q.put(key, value, true);
+      },
+    });
+    q.put("flap-1", "1", true);
+    q.put("flap-2", "1", true);
+    q.put("other", "1");
+    await new Promise((r) => setTimeout(r, 50));
+    q.close();
+    expect(done.length).toBeGreaterThan(10);
+    expect(done).toContain("other");
+    // Each flapping key had one turn first, then waits its turn with the others (flap-1 was put
+    // again, with the others, before "other" was put at all).
+    expect(done.slice(0, 4)).toEqual(["flap-1", "flap-2", "flap-1", "other"]);
+  });
+
+  it("a mass reconnect (many keys, each put first once) all goes before the others", async () => {
+    const done: string[] = [];
+    const q = new RateLimitedQueue<string>({
+      ratePerSecond: 1000,
+      inFlight: 1,
+      work: async (key) => void done.push(key),
+    });
+    q.put("busy", "1"); // worked on at once: the others wait for it
+    q.put("other", "1");
+    const moved = Array.from({ length: 20 }, (_, i) => `moved-${i}`);
+    for (const k of moved) q.put(k, "1", true);
+    await new Promise((r) => setTimeout(r, 30));
+    q.close();
+    expect(done).toEqual(["busy", ...moved, "other"]);
+  });
+
+  it("a key whose turn first failed (unnoteFirst) goes first again when put back", async () => {
+    const done: string[] = [];
+    let failOnce = true;
+    const q: RateLimitedQueue<string> = new RateLimitedQueue<string>({
+      ratePerSecond: 1000,
+      inFlight: 1,
+      work: async (key, value) => {
+        done.push(key);
+        if (key === "moved" && failOnce) {
+          failOnce = false;
+          q.put("other", "1");
+          q.unnoteFirst(key); // as StatusWriter does before its retry
+          q.put(key, value, true);
+        }
+      },
+    });
+    q.put("moved", "1", true);
+    await new Promise((r) => setTimeout(r, 20));
+    q.close();
+    expect(done).toEqual(["moved", "moved", "other"]);
+  });
+});

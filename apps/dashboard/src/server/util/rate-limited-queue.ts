@@ -10,13 +10,20 @@ export interface RateLimitedQueueOptions<T> {
   /** Keys waiting at most (default unbounded: callers bound it by what they key on). */
   max?: number;
   now?: () => number;
+  /**
+   * A key put `first` again this soon after it was last worked on from the first lane goes with
+   * the others (default 30 s): one flapping between replicas is not re-queued first for ever.
+   */
+  firstCooldownMs?: number;
   /** Does one item; it must not throw (errors are the caller's to log and retry). */
   work: (key: string, value: T) => Promise<void>;
 }
 
 /**
  * One waiting value per key (the newest), keys in the order they were last put; keys put
- * `first` are worked on before every other (in their own order). A key is worked on once at a
+ * `first` are worked on before every other (in their own order), unless the key was worked on
+ * from the first lane within `firstCooldownMs` (break7: a key put first again and again — a
+ * reporter flapping between replicas — starved every other write for as long as it came). A key is worked on once at a
  * time: a value put while its key is in flight waits for that work to end (two writes of one
  * object in flight could land in either order, the older last).
  */
@@ -25,6 +32,8 @@ export class RateLimitedQueue<T> {
   /** Keys put `first`: worked on before `items`. */
   private readonly firstItems = new Map<string, T>();
   private readonly active = new Set<string>();
+  /** When each key was last worked on from the first lane (oldest first), within the cooldown. */
+  private readonly firstAt = new Map<string, number>();
   private readonly bucket: TokenBucket;
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -50,11 +59,21 @@ export class RateLimitedQueue<T> {
   put(key: string, value: T, first = false): boolean {
     if (this.closed) return false;
     if (!this.has(key) && this.size >= (this.o.max ?? Number.POSITIVE_INFINITY)) return false;
-    const lane = first || this.firstItems.has(key) ? this.firstItems : this.items;
+    const now = this.now();
+    const again = now - (this.firstAt.get(key) ?? Number.NEGATIVE_INFINITY) < this.cooldownMs;
+    const lane = (first && !again) || this.firstItems.has(key) ? this.firstItems : this.items;
     this.delete(key);
     lane.set(key, value);
     this.pump();
     return true;
+  }
+
+  /**
+   * The key's last turn from the first lane did not count (its work failed and is tried again):
+   * put first again, it goes first, cooldown or not.
+   */
+  unnoteFirst(key: string): void {
+    this.firstAt.delete(key);
   }
 
   delete(key: string): void {
@@ -88,6 +107,7 @@ export class RateLimitedQueue<T> {
         return;
       }
       const [key, value] = next;
+      if (this.firstItems.has(key)) this.notedFirst(key);
       this.delete(key);
       this.active.add(key);
       this.running++;
@@ -96,6 +116,25 @@ export class RateLimitedQueue<T> {
         this.active.delete(key);
         this.pump();
       });
+    }
+  }
+
+  private get cooldownMs(): number {
+    return this.o.firstCooldownMs ?? 30_000;
+  }
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  /** `key` worked on from the first lane now; those past the cooldown forgotten. */
+  private notedFirst(key: string): void {
+    const now = this.now();
+    this.firstAt.delete(key);
+    this.firstAt.set(key, now);
+    for (const [k, at] of this.firstAt) {
+      if (now - at < this.cooldownMs) break;
+      this.firstAt.delete(k);
     }
   }
 
