@@ -253,6 +253,33 @@ describe("config API", () => {
       { cidr: "169.254.0.0/16", change: "now-masqueraded", nodes: 2 },
     ]);
 
+    // A node whose rules are not the current config's (a hand edit already keeps 100.64/10
+    // from MASQUERADE, say) does not get the configs' difference claimed for it (newuser5).
+    const drifted = await connect("node-c");
+    await eventually(
+      async () => (await t.server!.api("/api/nodes")).body.summary.byStatus["in-sync"] === 3,
+      3000,
+    );
+    drifted.handEdit((chain) => chain.filter((l) => !l.includes("192.168.0.0/16")));
+    await eventually(
+      async () => (await t.server!.api("/api/nodes")).body.summary.byStatus.drifted === 1,
+      3000,
+    );
+    const d = await t.server.api("/api/config/validate", {
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10]\n",
+      },
+    });
+    expect(d.body.impact.destinations).toEqual([
+      { cidr: "100.64.0.0/10", change: "no-longer-masqueraded", nodes: 2 },
+    ]);
+    expect(d.body.impact.nodes).toBe(3);
+    expect(d.body.impact.notAsConfigured).toEqual({
+      nodes: 1,
+      reason: expect.stringContaining("(1 drifted)"),
+    });
+    await drifted.close();
+
     const same = await t.server.api("/api/config/validate", {
       body: { yaml: (await t.server.api("/api/config")).body.yaml },
     });

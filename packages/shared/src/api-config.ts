@@ -89,6 +89,12 @@ export interface Impact {
    * hold, whose agent flags this replica does not have); absent when every node was judged.
    */
   notJudged?: { nodes: number; reason: string };
+  /**
+   * Judged nodes whose rules are not the old config's now (drifted, unknown, applying, offline,
+   * or on another revision): the destination counts leave them out, since what changes on
+   * them is not the two configs' difference; they still count in `nodes`. Absent when none.
+   */
+  notAsConfigured?: { nodes: number; reason: string };
 }
 
 /** POST /api/config/validate */

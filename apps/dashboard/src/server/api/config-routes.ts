@@ -190,13 +190,14 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
   await yieldToEventLoop();
   const refused = fleetIssue(c.config, modeNodes(ctx));
   // What nodes run: after an aborted rollout the stable revision, not the stored one.
-  const current = ctx.staged.fleetDesired(ctx.config.current().desired)?.config ?? null;
+  const fleetDesired = ctx.staged.fleetDesired(ctx.config.current().desired);
+  const current = fleetDesired?.config ?? null;
   // With several sources nodes get the merge: compare it, with this text as the primary source.
   const merged = primaryMerge(ctx, c.text);
   const after = merged?.merge.ok ? merged.merge.config : c.config;
   const diff = diffConfigs(current, after);
   await yieldToEventLoop();
-  const { judged, notJudged } = impactNodes(ctx);
+  const { judged, notJudged } = impactNodes(ctx, fleetDesired?.revision);
   return {
     ok: refused === undefined,
     errors: refused ? [refused] : [],

@@ -32,6 +32,58 @@ describe("impactOf", () => {
   });
 });
 
+describe("impactOf: nodes whose rules are not the old config's now", () => {
+  const after: MasqConfig = {
+    ...base,
+    nonMasqueradeCIDRs: [...base.nonMasqueradeCIDRs, "100.64.0.0/10"],
+  };
+  const drifted = { ...linux, notAsConfigured: "drifted" };
+  const offline = { ...linux, notAsConfigured: "offline" };
+  const tests: {
+    desc: string;
+    input: { before: MasqConfig | null; nodes: (typeof linux & { notAsConfigured?: string })[] };
+    want: { counted: number; nodes: number; notAsConfigured?: { nodes: number; why: string } };
+  }[] = [
+    {
+      desc: "every node in sync: counted, nothing said apart",
+      input: { before: base, nodes: [linux, linux] },
+      want: { counted: 2, nodes: 2 },
+    },
+    {
+      desc: "a drifted node: out of the destination counts, still one whose rules change",
+      input: { before: base, nodes: [linux, linux, drifted] },
+      want: { counted: 2, nodes: 3, notAsConfigured: { nodes: 1, why: "(1 drifted)" } },
+    },
+    {
+      desc: "reasons counted, the most common first",
+      input: { before: base, nodes: [offline, drifted, offline, linux] },
+      want: { counted: 1, nodes: 4, notAsConfigured: { nodes: 3, why: "(2 offline, 1 drifted)" } },
+    },
+    {
+      desc: "no node as configured: the destination is named on 0 nodes",
+      input: { before: base, nodes: [drifted] },
+      want: { counted: 0, nodes: 1, notAsConfigured: { nodes: 1, why: "(1 drifted)" } },
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const i = impactOf(input.before, after, input.nodes);
+    expect(i.destinations).toEqual([
+      { cidr: "100.64.0.0/10", change: "no-longer-masqueraded", nodes: want.counted },
+    ]);
+    expect(i.nodes).toBe(want.nodes);
+    expect(i.notAsConfigured?.nodes).toBe(want.notAsConfigured?.nodes);
+    if (want.notAsConfigured) expect(i.notAsConfigured?.reason).toContain(want.notAsConfigured.why);
+  });
+
+  it("says nothing apart for a first config (nothing before) or when no destination moves", () => {
+    expect(impactOf(null, after, [drifted]).notAsConfigured).toBeUndefined();
+    expect(impactOf(base, { ...base, resyncInterval: "5m" }, [drifted])).toEqual({
+      nodes: 0,
+      destinations: [],
+    });
+  });
+});
+
 describe("impactOf with masqueradeCIDRs: ranges and the entry deciding them", () => {
   const before: MasqConfig = { ...base, nonMasqueradeCIDRs: ["10.0.0.0/8"] };
   const tests: {

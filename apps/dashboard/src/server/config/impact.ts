@@ -19,6 +19,11 @@ import {
 export interface ImpactNode {
   os: NodeOs;
   flags: AgentFlags;
+  /**
+   * Why the node's rules are not the old config's now ("drifted", "offline", "at revision 3",
+   * …); absent when they are. Such a node is left out of the destination counts.
+   */
+  notAsConfigured?: string;
 }
 
 import type { DestinationImpact, Impact, NodeOs } from "@masq/shared";
@@ -69,11 +74,31 @@ export function impactOf(
   nodes: readonly ImpactNode[],
 ): Impact {
   const destinations: DestinationImpact[] = [];
+  const asConfigured = nodes.filter((n) => n.notAsConfigured === undefined);
   for (const family of ["ipv4", "ipv6"] as const) {
-    const count = nodes.filter((n) => familiesOf(n).includes(family)).length;
+    const count = asConfigured.filter((n) => familiesOf(n).includes(family)).length;
     if (before) destinations.push(...familyImpact(before, after, family, count));
   }
-  return { nodes: affectedNodes(before, after, nodes), destinations };
+  const impact: Impact = { nodes: affectedNodes(before, after, nodes), destinations };
+  const others = notAsConfigured(nodes);
+  // Only the destination counts leave them out: nothing to say when no destination moves.
+  return before && others && destinations.length > 0
+    ? { ...impact, notAsConfigured: others }
+    : impact;
+}
+
+/** "their rules are not the current config's now (2 drifted, 1 offline)", or undefined. */
+function notAsConfigured(nodes: readonly ImpactNode[]): Impact["notAsConfigured"] {
+  const why = new Map<string, number>();
+  for (const n of nodes)
+    if (n.notAsConfigured !== undefined)
+      why.set(n.notAsConfigured, (why.get(n.notAsConfigured) ?? 0) + 1);
+  if (why.size === 0) return undefined;
+  const parts = [...why].sort((a, b) => b[1] - a[1]).map(([w, k]) => `${k} ${w}`);
+  return {
+    nodes: [...why.values()].reduce((a, b) => a + b, 0),
+    reason: `their rules are not the current config's now (${parts.join(", ")}), so what changes on them is not this difference: see each node's page`,
+  };
 }
 
 function familyImpact(

@@ -36,6 +36,12 @@ export function ImpactList({
           counted here: {impact.notJudged.reason}.
         </li>
       ) : null}
+      {impact.notAsConfigured ? (
+        <li className="text-zinc-600 dark:text-zinc-400">
+          {impact.notAsConfigured.nodes} node{impact.notAsConfigured.nodes === 1 ? " is" : "s are"}{" "}
+          left out of the destination counts: {impact.notAsConfigured.reason}.
+        </li>
+      ) : null}
     </ul>
   );
 }
