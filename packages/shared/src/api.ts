@@ -235,6 +235,11 @@ export interface NodeRolloutPlace {
    */
   progress?: RolloutNodeProgress;
   failure?: string;
+  /**
+   * With `failed`: the node runs `desiredRevision` in sync now (healed by a resync since), while
+   * the rollout still counts it as failed until a retry. Absent otherwise.
+   */
+  inSyncNow?: true;
 }
 
 export type RolloutNodeProgress = "waiting" | "applying" | "applied" | "failed";

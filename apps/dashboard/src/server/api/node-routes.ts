@@ -234,7 +234,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
         const n = nodeOf(ctx, params.name);
         const detail = nodeDetail(n, Date.now());
         const node = { ...detail.node, ...nodeSummary(n, ctx) };
-        sendJson(res, 200, { ...detail, node, rollout: ctx.staged.placeOf(n.name) });
+        sendJson(res, 200, { ...detail, node, rollout: node.rollout ?? null });
       },
     }),
     route({

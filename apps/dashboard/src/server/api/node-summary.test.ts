@@ -7,6 +7,7 @@ import {
   driftedResync,
   nodeSummary,
   OBSERVE_RESYNC_OFF,
+  placeNow,
   resyncUnavailable,
   rowOf,
 } from "./node-summary.js";
@@ -164,5 +165,45 @@ describe("rowOf: a node another replica holds", () => {
     const row = rowOf(input.n, ctx);
     expect(row.resyncUnavailable).toBe(want);
     expect(row.heldBy?.replica).toBe("dash-b");
+  });
+});
+
+describe("placeNow: a failed node that runs the revision in sync now says both", () => {
+  const failed: NodeRolloutPlace = {
+    revision: 5,
+    wave: 0,
+    waveName: "canary",
+    released: true,
+    aborted: false,
+    desiredRevision: 5,
+    progress: "failed",
+    failure: "drifted: missing 10.0.0.0/8",
+  };
+  const cases: {
+    desc: string;
+    input: { place: NodeRolloutPlace | null; status: NodeStatus; applied: number | null };
+    want: boolean | null;
+  }[] = [
+    {
+      desc: "healed at the revision",
+      input: { place: failed, status: "in-sync", applied: 5 },
+      want: true,
+    },
+    { desc: "still drifted", input: { place: failed, status: "drifted", applied: 5 }, want: false },
+    {
+      desc: "in sync on another revision",
+      input: { place: failed, status: "in-sync", applied: 4 },
+      want: false,
+    },
+    {
+      desc: "not failed",
+      input: { place: { ...failed, progress: "applied" }, status: "in-sync", applied: 5 },
+      want: false,
+    },
+    { desc: "in no rollout", input: { place: null, status: "in-sync", applied: 5 }, want: null },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const p = placeNow(input.place, { status: input.status, appliedRevision: input.applied });
+    expect(p === null ? null : p.inSyncNow === true).toBe(want);
   });
 });

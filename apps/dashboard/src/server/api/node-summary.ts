@@ -1,7 +1,7 @@
 // A node's fleet-table row as the API sends it: the record's summary plus what the server
 // decides about it from outside the record (its staged-rollout place, whether the dashboard can
 // resync it), and the counts behind "Resync all drifted". The UI renders these, never guesses.
-import type { DriftedResync, NodeSummary } from "@masq/shared";
+import type { DriftedResync, NodeRolloutPlace, NodeSummary } from "@masq/shared";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
 import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import type { RemoteSummary } from "../replicas/fleet-view.js";
@@ -30,10 +30,23 @@ export function resyncUnavailable(n: AnyNode, canRestartUpstream: boolean): stri
   return null;
 }
 
+/**
+ * `place` with `inSyncNow` when the rollout counts the node failed but it runs the revision in
+ * sync now (a resync healed its drift): the failure stays the rollout's until a retry, and the
+ * row says both rather than a failure the node no longer shows.
+ */
+export function placeNow(
+  place: NodeRolloutPlace | null,
+  n: Pick<NodeSummary, "status" | "appliedRevision">,
+): NodeRolloutPlace | null {
+  if (place?.progress !== "failed" || n.status !== "in-sync") return place;
+  return n.appliedRevision === place.desiredRevision ? { ...place, inSyncNow: true } : place;
+}
+
 /** The row of `n`: fields absent when there is nothing to say (no rollout, resync possible). */
 export function nodeSummary(n: NodeRecord, ctx: SummaryContext): NodeSummary {
   const out = toSummary(n);
-  const place = ctx.staged.placeOf(n.name);
+  const place = placeNow(ctx.staged.placeOf(n.name), n);
   if (place) out.rollout = place;
   const why = resyncUnavailable(n, ctx.observeResync !== null);
   if (why) out.resyncUnavailable = why;
@@ -48,7 +61,7 @@ export function rowOf(n: AnyNode, ctx: SummaryContext): NodeSummary {
   if ("hello" in n) return nodeSummary(n, ctx);
   const why = resyncUnavailable(n, ctx.observeResync !== null);
   // Its place in a staged rollout: the rollout is fleet-wide, its holder's apply is read back.
-  const place = ctx.staged.placeOf(n.name);
+  const place = placeNow(ctx.staged.placeOf(n.name), n);
   const row = place ? { ...n, rollout: place } : n;
   return why ? { ...row, resyncUnavailable: why } : row;
 }

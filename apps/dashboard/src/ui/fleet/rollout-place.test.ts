@@ -62,6 +62,16 @@ describe("describePlace", () => {
       },
     },
     {
+      desc: "a failure the node has since healed: both said",
+      input: at({ progress: "failed", failure: "drifted: missing 10.0.0.0/8", inSyncNow: true }),
+      want: {
+        label: "canary · failed, in sync now",
+        tone: "failed",
+        title:
+          "Canary of revision 5 failed on this node: drifted: missing 10.0.0.0/8. It runs revision 5 in sync now; the rollout counts it failed until Retry.",
+      },
+    },
+    {
       desc: "aborted, not back yet",
       input: at({ aborted: true, released: false, desiredRevision: 4, progress: "applying" }),
       want: {

@@ -37,11 +37,17 @@ export function describePlace(place: NodeRolloutPlace | undefined): PlaceText | 
         title: `Waits in ${wave}: revision ${r} has not reached this wave yet; the node keeps revision ${d}.`,
       };
     case "failed":
-      return {
-        label: `${wave} · failed`,
-        tone: "failed",
-        title: `${cap(wave)} of revision ${r} failed on this node: ${place.failure ?? "no reason given"}.`,
-      };
+      return place.inSyncNow
+        ? {
+            label: `${wave} · failed, in sync now`,
+            tone: "failed",
+            title: `${cap(wave)} of revision ${r} failed on this node: ${place.failure ?? "no reason given"}. It runs revision ${r} in sync now; the rollout counts it failed until Retry.`,
+          }
+        : {
+            label: `${wave} · failed`,
+            tone: "failed",
+            title: `${cap(wave)} of revision ${r} failed on this node: ${place.failure ?? "no reason given"}.`,
+          };
     case "applied":
       return {
         label: `${wave} · applied`,

@@ -82,7 +82,8 @@ function samePlace(a: NodeRolloutPlace | undefined, b: NodeRolloutPlace | undefi
     a.aborted === b.aborted &&
     a.desiredRevision === b.desiredRevision &&
     a.progress === b.progress &&
-    a.failure === b.failure
+    a.failure === b.failure &&
+    a.inSyncNow === b.inSyncNow
   );
 }
 
