@@ -82,16 +82,18 @@ describe("driftedResync", () => {
   });
 });
 
+/** A node of wave 1 of revision 3, not released yet. */
+const place: NodeRolloutPlace = {
+  revision: 3,
+  wave: 1,
+  waveName: "wave 1",
+  released: false,
+  aborted: false,
+  desiredRevision: 2,
+  progress: "waiting",
+};
+
 describe("nodeSummary", () => {
-  const place: NodeRolloutPlace = {
-    revision: 3,
-    wave: 1,
-    waveName: "wave 1",
-    released: false,
-    aborted: false,
-    desiredRevision: 2,
-    progress: "waiting",
-  };
   const staged = { placeOf: (name: string) => (name === "w" ? place : null) };
   const cases: {
     desc: string;
@@ -170,12 +172,9 @@ describe("rowOf: a node another replica holds", () => {
 
 describe("placeNow: a failed node that runs the revision in sync now says both", () => {
   const failed: NodeRolloutPlace = {
-    revision: 5,
-    wave: 0,
-    waveName: "canary",
+    ...place,
     released: true,
-    aborted: false,
-    desiredRevision: 5,
+    desiredRevision: 3,
     progress: "failed",
     failure: "drifted: missing 10.0.0.0/8",
   };
@@ -186,21 +185,21 @@ describe("placeNow: a failed node that runs the revision in sync now says both",
   }[] = [
     {
       desc: "healed at the revision",
-      input: { place: failed, status: "in-sync", applied: 5 },
+      input: { place: failed, status: "in-sync", applied: 3 },
       want: true,
     },
-    { desc: "still drifted", input: { place: failed, status: "drifted", applied: 5 }, want: false },
+    { desc: "still drifted", input: { place: failed, status: "drifted", applied: 3 }, want: false },
     {
       desc: "in sync on another revision",
-      input: { place: failed, status: "in-sync", applied: 4 },
+      input: { place: failed, status: "in-sync", applied: 2 },
       want: false,
     },
     {
       desc: "not failed",
-      input: { place: { ...failed, progress: "applied" }, status: "in-sync", applied: 5 },
+      input: { place: { ...failed, progress: "applied" }, status: "in-sync", applied: 3 },
       want: false,
     },
-    { desc: "in no rollout", input: { place: null, status: "in-sync", applied: 5 }, want: null },
+    { desc: "in no rollout", input: { place: null, status: "in-sync", applied: 3 }, want: null },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     const p = placeNow(input.place, { status: input.status, appliedRevision: input.applied });
