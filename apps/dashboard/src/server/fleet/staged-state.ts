@@ -352,7 +352,9 @@ export function outcomeOf(
   if (s.failed[name] !== undefined) return "failed";
   const failedHere = n?.lastApply && !n.lastApply.ok && n.lastApply.revision === s.revision;
   if (follower && failedHere) return "failed";
-  return n?.appliedRevision === s.revision ? "applied" : "pending";
+  // Rules named by a digest not held here (snapshot-digests) are not known yet: the node's
+  // post-apply rules may drift, so it has not applied until they are judged (break8).
+  return n?.appliedRevision === s.revision && n.rulesUnknown === undefined ? "applied" : "pending";
 }
 
 /** Where a released node stands (local records, or another replica's NodeMasquerade). */
