@@ -74,3 +74,24 @@ describe("a link that met the previous release, then a replica of this one (brea
     expect(decoded.filter((d) => !d.ok)).toEqual([]);
   });
 });
+
+describe("a snapshot-request after a snapshot without rules to name (break8)", () => {
+  it("is never answered with an older snapshot than the last one sent", async () => {
+    const d = await startFakeDashboard({ grant: [SNAPSHOT_DIGESTS] });
+    cleanups.push(() => d.close());
+    const l = createLink({ url: d.url, hello: () => helloFor("node-l"), onMessage: () => {} });
+    cleanups.push(() => l.close());
+    await d.waitFor("hello");
+    // Rules by digest, then a snapshot with no iptables part (a native nftables node whose
+    // iptables tables went away, say): nothing to name by digest, sent as it is.
+    l.send({ type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedRevision: 2, linux });
+    l.send({ type: "snapshot", v: 2, seq: 2, takenAt: 2, appliedRevision: 2 });
+    await d.waitFor("snapshot", (s) => s.seq === 2);
+    // The dashboard's request for the first digest crossed the second snapshot.
+    d.send({ type: "snapshot-request", v: 2, digest: `sha256:${"0".repeat(64)}` });
+    await new Promise((r) => setTimeout(r, 200));
+    const seqs = d.messages.flatMap((m) => (m.type === "snapshot" ? [m.seq] : []));
+    // Whatever answers it, nothing older than seq 2 comes after seq 2.
+    expect(seqs.slice(seqs.indexOf(2))).not.toContain(1);
+  });
+});
