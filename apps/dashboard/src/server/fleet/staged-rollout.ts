@@ -795,20 +795,24 @@ export class StagedRollouts {
   /** A node's status changed: a released node that drifts from the new revision pauses. */
   judged(n: NodeRecord): void {
     const s = this.s;
-    if (!s || this.follows() || this.finished()) return;
+    if (!s || this.follows() || this.finished() || n.status !== "drifted") return;
     if (!this.released(n.name)) return;
     if (n.appliedRevision !== s.revision) return;
-    // Its post-apply rules just became known (they went by a digest not held here): the
-    // wave its apply-result could not settle may settle now (break8).
-    if (n.status !== "drifted") {
-      if (n.rulesUnknown === undefined && n.status !== "unknown") this.settle();
-      return;
-    }
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
       { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
       "system",
     );
+  }
+
+  /**
+   * A node's rules its wave waited for were judged (they had gone by a digest not held here,
+   * or waited their turn): the wave its apply-result could not settle may settle now (break8).
+   */
+  rulesJudged(n: NodeRecord): void {
+    const s = this.s;
+    if (!s || this.follows() || this.finished() || !this.released(n.name)) return;
+    if (n.appliedRevision === s.revision) this.settle();
   }
 
   /** A node forgotten: it is no longer waited for. */

@@ -14,11 +14,13 @@ import {
   type WavesStrategy,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
+import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState } from "./fleet-state.js";
+import { type IntakeOptions, snapshotChars } from "./snapshot-intake.js";
 import { StagedRollouts } from "./staged-rollout.js";
 
 const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
@@ -58,9 +60,10 @@ const applied = (revision: number) => ({
 });
 const UNKNOWN = "rules not known yet: asked for them";
 
-function setup(strategy: WavesStrategy) {
+function setup(strategy: WavesStrategy, intake?: IntakeOptions) {
   let desired = v1;
   const fleet = new FleetState({
+    ...(intake ? { intake } : {}),
     desired: () => desired,
     feed: new ChangeFeed(250, () => {}),
     log: silentLogger(),
@@ -131,5 +134,31 @@ describe("a staged rollout and post-apply rules not known yet (break8)", () => {
     expect(t.staged.view()).toMatchObject({ phase: "progressing" });
     for (const n of t.order) t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
     expect(t.staged.view()).toMatchObject({ phase: "healthy" });
+  });
+});
+
+describe("a staged rollout and a post-apply snapshot waiting its node's turn (break8)", () => {
+  it("the result does not finish the rollout before that snapshot is judged; its drift pauses it", async () => {
+    // Every snapshot is large: a node's next one waits ~50 ms after its last (paced).
+    const size = snapshotChars(snap(1, rulesOf(v1.config)));
+    const intake = { smallChars: 0, charsPerSecond: size * 20 };
+    const t = setup(
+      { kind: "waves", canary: { count: 3 }, waves: [100], pause: { kind: "manual" } },
+      intake,
+    );
+    const [first, second, third] = t.order as [string, string, string];
+    for (const n of [first, second]) {
+      t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
+      t.fleet.applyResult(n, applied(2));
+    }
+    // The third's post-apply rules (the previous revision's: a hand edit undid the apply)
+    // wait their turn; its result does not.
+    t.fleet.snapshot(third, snap(2, rulesOf(v1.config)));
+    t.fleet.applyResult(third, { ...applied(2), changed: false });
+    expect(t.staged.view()).toMatchObject({ phase: "progressing" });
+    await until(() => t.staged.view()?.phase !== "progressing", 2000);
+    expect(t.staged.view()).toMatchObject({ phase: "paused" });
+    expect(t.staged.view()!.message).toMatch(`${third} drifted from revision 2`);
+    t.fleet.close();
   });
 });

@@ -352,9 +352,11 @@ export function outcomeOf(
   if (s.failed[name] !== undefined) return "failed";
   const failedHere = n?.lastApply && !n.lastApply.ok && n.lastApply.revision === s.revision;
   if (follower && failedHere) return "failed";
-  // Rules named by a digest not held here (snapshot-digests) are not known yet: the node's
-  // post-apply rules may drift, so it has not applied until they are judged (break8).
-  return n?.appliedRevision === s.revision && n.rulesUnknown === undefined ? "applied" : "pending";
+  // Rules named by a digest not held here (snapshot-digests), or a snapshot waiting its turn
+  // (snapshot-intake.ts), are not judged yet: the node's post-apply rules may drift, so it has
+  // not applied until they are (break8).
+  const judged = n?.rulesUnknown === undefined && n?.rulesWaiting !== true;
+  return n?.appliedRevision === s.revision && judged ? "applied" : "pending";
 }
 
 /** Where a released node stands (local records, or another replica's NodeMasquerade). */
