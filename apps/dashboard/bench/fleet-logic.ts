@@ -107,7 +107,8 @@ async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
 function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
   const digest = linuxRulesDigest(linux, (t) => sha256(t));
   return pushed.map((_, i) => {
-    const snap = { type: "snapshot", v: PROTOCOL_VERSION, seq: i, takenAt: i } as const;
+    // A reporter's seq only goes up (the dashboard does not judge an older one): one per push.
+    const snap = { type: "snapshot", v: PROTOCOL_VERSION, seq: revision, takenAt: i } as const;
     const result = applyResult(i, revision);
     const whole = { ...snap, linux, appliedRevision: revision };
     if (!DIGESTS) return [frame(whole), frame(result)];

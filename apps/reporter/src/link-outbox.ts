@@ -33,7 +33,7 @@ function linuxDigest(linux: FamilySnapshot[]): string {
 
 export class Outbox {
   private grants: Grants = { digests: false, fold: false };
-  /** The latest snapshot sent by digest, whole: what a `snapshot-request` gets. */
+  /** The latest snapshot sent (whole, its digest beside its rules): what a `snapshot-request` gets. */
   private lastWhole: Snapshot | undefined;
   /** A snapshot waiting for the end of this turn, for an apply-result to carry. */
   private held: { ws: WebSocket; text: string } | undefined;
@@ -83,7 +83,13 @@ export class Outbox {
 
   /** Where granted, a snapshot's rules by digest (the whole kept); anything else as it is. */
   private byDigest(msg: ReporterMessage): ReporterMessage {
-    if (!this.grants.digests || msg.type !== "snapshot" || !msg.linux) return msg;
+    if (!this.grants.digests || msg.type !== "snapshot") return msg;
+    // A request that crossed a snapshot without rules to name gets that one, never an older
+    // one the dashboard would take for the node's current state (break8).
+    if (!msg.linux) {
+      this.lastWhole = msg;
+      return msg;
+    }
     const { linux, ...rest } = msg;
     const digest = linuxDigest(linux);
     this.lastWhole = { ...msg, linuxDigest: digest };

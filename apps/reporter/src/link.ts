@@ -233,7 +233,7 @@ class Heartbeat {
 /**
  * Frames both ways, in the field names the dashboard speaks: the previous release's
  * (`generation`) from the moment it shows it (a `desired` in those names, or a refusal of our
- * hello's `appliedRevision`), for the rest of the link's life.
+ * hello's `appliedRevision`), until a dashboard grants a capability (one of this release).
  */
 class FrameCodec {
   legacyNames = false;
@@ -257,9 +257,15 @@ class FrameCodec {
     () => this.stats.sent++,
   );
 
-  /** A new connection (counted), with what its handshake granted. */
+  /**
+   * A new connection (counted), with what its handshake granted. A dashboard granting any
+   * capability is of this release: it is spoken to in this release's names, whatever an
+   * earlier one was (a result carrying its snapshot in the previous release's names is a frame
+   * no dashboard reads: break8).
+   */
   opened(grants: Grants): void {
     this.stats.connects++;
+    if (grants.digests || grants.fold) this.legacyNames = false;
     this.outbox.opened(grants);
   }
 

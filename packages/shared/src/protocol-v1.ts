@@ -163,6 +163,20 @@ function decodeCurrent(
   return d.ok ? { ok: true, msg: { ...d.msg, linux: known } } : d;
 }
 
+/**
+ * A frame in the previous release's names read in this release's: the message, and the
+ * snapshot an apply-result carries (a reporter that met a dashboard of that release speaks its
+ * names until a dashboard grants a capability; one of an older build did not stop: break8).
+ */
+function legacyNamesRead(raw: unknown): unknown {
+  const value = fromLegacyRevisionNames(raw);
+  if (typeof value !== "object" || value === null) return value;
+  const o = value as { type?: unknown; snapshot?: unknown };
+  if (o.type !== "apply-result" || o.snapshot === undefined) return value;
+  const snapshot = fromLegacyRevisionNames(o.snapshot);
+  return snapshot === o.snapshot ? value : { ...o, snapshot };
+}
+
 export interface DecoderOptions {
   /** Validated `linux` parts shared by every connection's decoder (one per dashboard). */
   validatedRules?: ValidatedRules<FamilySnapshot[]>;
@@ -208,7 +222,7 @@ export function createReporterDecoder(opts: DecoderOptions = {}): ReporterDecode
       if (version !== undefined && v !== version)
         return { ok: false, reason: `v: protocol version ${v} after a version ${version} hello` };
       // A reporter of the previous release says `generation`: read in this release's names.
-      const value = fromLegacyRevisionNames(frame.value);
+      const value = legacyNamesRead(frame.value);
       // Bytes, or for text an upper bound (3 UTF-8 bytes per UTF-16 unit at most).
       const bytes = typeof raw === "string" ? 3 * raw.length : raw.byteLength;
       const d = v === 1 ? decodeV1(value) : decodeCurrent(value, bytes, opts.validatedRules);

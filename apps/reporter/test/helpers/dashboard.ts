@@ -17,6 +17,8 @@ export interface FakeDashboard {
   url: string;
   port: number;
   messages: ReporterMessage[];
+  /** Every frame's text as received, in order. */
+  raw: string[];
   /** Frames received (a frame may hold two messages: an apply-result with its snapshot). */
   frames: number;
   /** Apply-results that carried their snapshot. */
@@ -64,6 +66,7 @@ export async function startFakeDashboard(
     url: `ws://127.0.0.1:${port}/api/reporter`,
     port,
     messages: [],
+    raw: [],
     frames: 0,
     folded: 0,
     invalid: [],
@@ -112,6 +115,7 @@ export async function startFakeDashboard(
     socket.on("close", () => d.sockets.delete(socket));
     socket.on("message", (raw) => {
       const r = decodeReporterMessage(raw as Buffer);
+      d.raw.push(String(raw));
       d.frames++;
       if (!r.ok) d.invalid.push(r.reason);
       else if (r.msg.type === "apply-result" && r.msg.snapshot) {

@@ -200,6 +200,8 @@ export class FleetState {
   /** A node's snapshot: judged now, or (an expensive node sending fast) its newest one later. */
   snapshot(name: string, snap: Snapshot): void {
     this.intake.offer(name, snap);
+    const n = this.nodes.get(name);
+    if (n && this.intake.waits(name)) n.rulesWaiting = true;
   }
 
   private takeSnapshot(name: string, snap: Snapshot): void {
@@ -209,10 +211,14 @@ export class FleetState {
     // One copy of identical rules for all nodes holding them (see Assessor.intern).
     n.snapshot = this.assessor.intern(snap);
     n.snapshotReceivedAt = now;
+    // Rules the node's wave waited for (unknown, or waiting their turn) are judged now.
+    const awaited = n.rulesUnknown !== undefined || n.rulesWaiting === true;
     n.rulesUnknown = undefined;
+    n.rulesWaiting = undefined;
     takeNodeFields(n, snap, now);
     this.reassess(n);
     this.refresh(n);
+    if (awaited) this.staging?.rulesJudged(n);
   }
 
   /**
@@ -224,6 +230,7 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     this.intake.discard(name);
+    n.rulesWaiting = undefined;
     n.snapshot = null;
     n.rulesUnknown = why;
     takeNodeFields(n, envelope, this.now());

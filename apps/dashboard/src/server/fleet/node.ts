@@ -69,6 +69,8 @@ export interface NodeRecord {
    * dashboard does not hold; `snapshot` is then null, never the previous rules.
    */
   rulesUnknown?: string;
+  /** A newer snapshot of the node waits its turn to be judged (snapshot-intake.ts). */
+  rulesWaiting?: boolean;
   lastApply: ApplyResult | null;
   /** The reporter's resync schedule, `nextResyncAt` moved to the dashboard's clock. */
   schedule: ResyncSchedule | null;

@@ -38,6 +38,17 @@ describe("remoteOutcome (revision 2)", () => {
     },
     { desc: "sent it, applying", input: { health: "applying" }, want: { outcome: "pending" } },
     {
+      // break8: the post-apply rules went by a digest its holder did not hold (asked for them)
+      desc: "applied, its rules not known yet to its holder: pending until judged",
+      input: { appliedRevision: 2, health: "unknown", message: "rules not known yet" },
+      want: { outcome: "pending" },
+    },
+    {
+      desc: "applied, its holder waiting for the rules it wrote: pending until judged",
+      input: { appliedRevision: 2, health: "applying", message: "applied; waiting" },
+      want: { outcome: "pending" },
+    },
+    {
       desc: "offline before applying: pending, never counted unseen",
       input: { connected: false, health: "offline", desiredRevision: 1 },
       want: { outcome: "pending" },

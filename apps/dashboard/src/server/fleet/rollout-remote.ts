@@ -24,6 +24,10 @@ export function remoteOutcome(
   const message = st.message || "no reason given";
   if (st.mode === "observe") return { outcome: "applied" };
   if (st.appliedRevision === revision) {
+    // Its holder has not judged the rules it wrote yet (they went by a digest it did not
+    // hold, or the post-apply read is late): a drift in them must still pause (break8).
+    if (st.connected && (st.health === "unknown" || st.health === "applying"))
+      return { outcome: "pending" };
     if (st.health !== "drifted") return { outcome: "applied" };
     return {
       outcome: "failed",

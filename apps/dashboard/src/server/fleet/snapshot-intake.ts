@@ -85,6 +85,11 @@ export class SnapshotIntake {
     this.waiting.delete(node);
   }
 
+  /** A snapshot of `node` waits its turn (not judged yet). */
+  waits(node: string): boolean {
+    return this.waiting.has(node);
+  }
+
   get pending(): number {
     return this.waiting.size;
   }

@@ -812,6 +812,16 @@ export class StagedRollouts {
     );
   }
 
+  /**
+   * A node's rules its wave waited for were judged (they had gone by a digest not held here,
+   * or waited their turn): the wave its apply-result could not settle may settle now (break8).
+   */
+  rulesJudged(n: NodeRecord): void {
+    const s = this.s;
+    if (!s || this.follows() || this.finished() || !this.released(n.name)) return;
+    if (n.appliedRevision === s.revision) this.settle();
+  }
+
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;

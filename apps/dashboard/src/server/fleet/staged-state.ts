@@ -356,7 +356,11 @@ export function outcomeOf(
   if (s.failed[name] !== undefined) return "failed";
   const failedHere = n?.lastApply && !n.lastApply.ok && n.lastApply.revision === s.revision;
   if (follower && failedHere) return "failed";
-  return n?.appliedRevision === s.revision ? "applied" : "pending";
+  // Rules named by a digest not held here (snapshot-digests), or a snapshot waiting its turn
+  // (snapshot-intake.ts), are not judged yet: the node's post-apply rules may drift, so it has
+  // not applied until they are (break8).
+  const judged = n?.rulesUnknown === undefined && n?.rulesWaiting !== true;
+  return n?.appliedRevision === s.revision && judged ? "applied" : "pending";
 }
 
 /** Where a released node stands (local records, or another replica's NodeMasquerade). */

@@ -44,6 +44,7 @@ export function inboundDelivery(c: InboundContext): (name: string, msg: Reporter
       metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
     if (r.kind === "whole") return fleet.snapshot(name, r.msg);
     if (r.kind === "refused") return reject(r.reason);
+    if (r.kind === "stale") return;
     fleet.rulesUnknown(name, r.envelope, UNKNOWN_DIGEST);
     if (r.request)
       link.send(encodeMessage({ type: "snapshot-request", v: PROTOCOL_VERSION, digest: r.digest }));

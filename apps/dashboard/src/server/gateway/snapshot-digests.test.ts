@@ -37,8 +37,14 @@ const whole = (seq: number, claimed = A, rules = linux()): Snapshot => ({
 });
 const byDigest = (seq: number, d = A): Snapshot => ({ ...envelope(seq), linuxDigest: d });
 
+/** The rules a snapshot stands for: its own, else those of its digest (all A's or B's here). */
+function rulesMeant(msg: Snapshot): FamilySnapshot[] | undefined {
+  if (msg.linux) return msg.linux;
+  return msg.linuxDigest === undefined ? undefined : linux();
+}
+
 type Step = { conn: "a" | "b"; msg: Snapshot; at?: number };
-type Out = "whole" | "unknown+request" | "unknown" | "refused";
+type Out = "whole" | "unknown+request" | "unknown" | "refused" | "stale";
 
 describe("snapshots resolved by digest", () => {
   const cases: { desc: string; input: { granted?: boolean; steps: Step[] }; want: Out[] }[] = [
@@ -91,6 +97,19 @@ describe("snapshots resolved by digest", () => {
       want: ["unknown+request", "whole", "unknown+request"],
     },
     {
+      // break8: a reporter of this merge answered a request that crossed a snapshot without
+      // rules (nothing to name) with its older snapshot: never judged over the newer one.
+      desc: "a snapshot older than one already taken on the connection: not judged",
+      input: {
+        steps: [
+          { conn: "a", msg: byDigest(1, B), at: 0 },
+          { conn: "a", msg: envelope(2), at: 1 },
+          { conn: "a", msg: whole(1), at: 2 },
+        ],
+      },
+      want: ["unknown+request", "whole", "stale"],
+    },
+    {
       desc: "a digest on a connection not granted digests is refused",
       input: { granted: false, steps: [{ conn: "a", msg: byDigest(1) }] },
       want: ["refused"],
@@ -108,7 +127,7 @@ describe("snapshots resolved by digest", () => {
       const r = sessions[conn].resolve(msg, at ?? 0);
       if (r.kind === "whole") {
         expect(r.msg).not.toHaveProperty("linuxDigest");
-        expect(r.msg.linux).toEqual(msg.linux ?? linux());
+        expect(r.msg.linux).toEqual(rulesMeant(msg));
         expect(r.msg.seq).toBe(msg.seq);
       }
       if (r.kind === "unknown") expect(r.envelope).toEqual(envelope(msg.seq));

@@ -24,7 +24,9 @@ export type Resolved =
   /** The rules are not known here: `envelope` is the rest; `request`: ask for them now. */
   | { kind: "unknown"; envelope: Snapshot; digest: string; request: boolean }
   /** A protocol violation: close the connection with `reason`. */
-  | { kind: "refused"; reason: string };
+  | { kind: "refused"; reason: string }
+  /** Older than a snapshot already taken on this connection (a late answer): not judged. */
+  | { kind: "stale" };
 
 export interface DigestStats {
   hits: number;
@@ -58,6 +60,8 @@ export class SnapshotDigests {
 export class DigestSession {
   private last: { digest: string; linux: FamilySnapshot[] } | undefined;
   private requestedAt: number | undefined;
+  /** The newest `seq` taken on this connection (a reporter counts its snapshots up). */
+  private newestSeq = -1;
 
   constructor(
     readonly granted: boolean,
@@ -67,6 +71,12 @@ export class DigestSession {
 
   /** A decoded snapshot as something to judge, to wait for, or to refuse. `now`: monotonic ms. */
   resolve(msg: Snapshot, now: number): Resolved {
+    // Where digests are granted, a whole snapshot answers a request, and one answered late
+    // must not stand for the node over a newer snapshot (break8).
+    if (this.granted) {
+      if (msg.seq < this.newestSeq) return { kind: "stale" };
+      this.newestSeq = msg.seq;
+    }
     const digest = msg.linuxDigest;
     if (digest === undefined) {
       if (msg.linux) this.requestedAt = undefined; // whole rules, whatever they are

@@ -1,0 +1,164 @@
+// break8: a staged rollout and a node whose post-apply rules went by a digest this dashboard
+// did not hold (snapshot-digests): its apply-result must not settle its wave (nor finish the
+// rollout) before its rules are known; a drift in them must still pause the rollout.
+import {
+  compareNodeOrder,
+  DEFAULT_FLAGS,
+  defaultConfig,
+  desiredChain,
+  type FamilySnapshot,
+  jumpRuleLine,
+  type MasqConfig,
+  type Snapshot,
+  snapshotOf,
+  type WavesStrategy,
+} from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { until } from "@masq/testkit/wait";
+import { describe, expect, it } from "vitest";
+import type { Desired } from "../config/merged-desired.js";
+import { silentLogger } from "../log.js";
+import { ChangeFeed } from "./change-feed.js";
+import { FleetState } from "./fleet-state.js";
+import { type IntakeOptions, snapshotChars } from "./snapshot-intake.js";
+import { StagedRollouts } from "./staged-rollout.js";
+
+const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+const v2: Desired = {
+  revision: 2,
+  resourceVersion: "2",
+  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+};
+
+function rulesOf(config: MasqConfig): FamilySnapshot[] {
+  const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
+  return [
+    snapshotOf({
+      family: "ipv4",
+      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
+      postrouting: [jumpRuleLine(d.chain)],
+    }),
+  ];
+}
+
+const snap = (applied: number, linux?: FamilySnapshot[]): Snapshot => ({
+  type: "snapshot",
+  v: 2,
+  seq: applied,
+  takenAt: 0,
+  appliedRevision: applied,
+  ...(linux ? { linux } : {}),
+});
+const applied = (revision: number) => ({
+  type: "apply-result" as const,
+  v: 2 as const,
+  revision,
+  ok: true,
+  durationMs: 3,
+  trigger: "desired" as const,
+  changed: true,
+});
+const UNKNOWN = "rules not known yet: asked for them";
+
+function setup(strategy: WavesStrategy, intake?: IntakeOptions) {
+  let desired = v1;
+  const fleet = new FleetState({
+    ...(intake ? { intake } : {}),
+    desired: () => desired,
+    feed: new ChangeFeed(250, () => {}),
+    log: silentLogger(),
+    heartbeatMs: 1000,
+    applyTimeoutMs: 5000,
+    now: () => 1000,
+  });
+  const staged = new StagedRollouts({
+    log: silentLogger(),
+    now: () => 1000,
+    persistence: { loadRollout: async () => null, saveRollout: async () => {} },
+    refusal: () => null,
+    active: () => true,
+  });
+  fleet.attachStaging(staged);
+  const names = ["a", "b", "c"];
+  for (const n of names) {
+    fleet.connect(helloFor(n, { mode: "enforce" }), { send() {}, close() {} });
+    fleet.snapshot(n, snap(1, rulesOf(v1.config)));
+    fleet.applyResult(n, applied(1));
+  }
+  desired = v2;
+  staged.begin(v2, v1, "text", "alice", strategy);
+  fleet.desiredChanged(v2);
+  return { fleet, staged, order: [...names].sort(compareNodeOrder) };
+}
+
+/** The post-apply snapshot by an unknown digest, then the result (as inbound.ts takes them). */
+function appliedUnknown(fleet: FleetState, name: string) {
+  fleet.rulesUnknown(name, snap(2), UNKNOWN);
+  fleet.applyResult(name, applied(2));
+}
+
+describe("a staged rollout and post-apply rules not known yet (break8)", () => {
+  it("the last wave's node with rules unknown does not finish the rollout; its drift, once known, pauses it", () => {
+    // The canary is the whole fleet: settling it finishes the rollout.
+    const t = setup({
+      kind: "waves",
+      canary: { count: 3 },
+      waves: [100],
+      pause: { kind: "manual" },
+    });
+    const [first, second, third] = t.order as [string, string, string];
+    for (const n of [first, second]) {
+      t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
+      t.fleet.applyResult(n, applied(2));
+    }
+    // The third applied, but a hand edit between the apply and the read made its rules unique:
+    // the dashboard does not hold their digest and asks for them.
+    appliedUnknown(t.fleet, third);
+    expect(t.fleet.nodes.get(third)!.snapshot).toBeNull();
+    expect(t.staged.view()).toMatchObject({ phase: "progressing" });
+    // The rules come whole: the previous revision's (the edit undid the apply): drifted.
+    t.fleet.snapshot(third, snap(2, rulesOf(v1.config)));
+    expect(t.fleet.nodes.get(third)!.status).toBe("drifted");
+    expect(t.staged.view()).toMatchObject({ phase: "paused" });
+    expect(t.staged.view()!.message).toMatch(`${third} drifted from revision 2`);
+  });
+
+  it("the wave settles once the rules are known and right", () => {
+    const t = setup({
+      kind: "waves",
+      canary: { count: 3 },
+      waves: [100],
+      pause: { kind: "manual" },
+    });
+    for (const n of t.order) appliedUnknown(t.fleet, n);
+    expect(t.staged.view()).toMatchObject({ phase: "progressing" });
+    for (const n of t.order) t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
+    expect(t.staged.view()).toMatchObject({ phase: "healthy" });
+  });
+});
+
+describe("a staged rollout and a post-apply snapshot waiting its node's turn (break8)", () => {
+  it("the result does not finish the rollout before that snapshot is judged; its drift pauses it", async () => {
+    // Every snapshot is large: a node's next one waits ~50 ms after its last (paced).
+    const size = snapshotChars(snap(1, rulesOf(v1.config)));
+    const intake = { smallChars: 0, charsPerSecond: size * 20 };
+    const t = setup(
+      { kind: "waves", canary: { count: 3 }, waves: [100], pause: { kind: "manual" } },
+      intake,
+    );
+    const [first, second, third] = t.order as [string, string, string];
+    for (const n of [first, second]) {
+      t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
+      t.fleet.applyResult(n, applied(2));
+    }
+    // The third's post-apply rules (the previous revision's: a hand edit undid the apply)
+    // wait their turn; its result does not.
+    t.fleet.snapshot(third, snap(2, rulesOf(v1.config)));
+    t.fleet.applyResult(third, { ...applied(2), changed: false });
+    expect(t.staged.view()).toMatchObject({ phase: "progressing" });
+    await until(() => t.staged.view()?.phase !== "progressing", 2000);
+    expect(t.staged.view()).toMatchObject({ phase: "paused" });
+    expect(t.staged.view()!.message).toMatch(`${third} drifted from revision 2`);
+    t.fleet.close();
+  });
+});
