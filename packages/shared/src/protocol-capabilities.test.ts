@@ -5,6 +5,7 @@ import {
   parseCapabilities,
   SNAPSHOT_DIGESTS,
 } from "./protocol-capabilities.js";
+import { canonicalLinuxRules } from "./snapshot-digest.js";
 
 describe("parseCapabilities", () => {
   const cases: { desc: string; input: string | string[] | undefined; want: Capability[] }[] = [
@@ -45,5 +46,12 @@ describe("grantCapabilities", () => {
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(grantCapabilities(new Set(input.offered), input.supported)).toBe(want);
+  });
+});
+
+describe("the snapshot-digests capability names its canonical format", () => {
+  it("format 1 is granted as snapshot-digests: change both or neither", () => {
+    expect(canonicalLinuxRules([]).split("\n")[0]).toBe("masq-linux-rules/1");
+    expect(SNAPSHOT_DIGESTS).toBe("snapshot-digests");
   });
 });

@@ -11,7 +11,10 @@ export const CAPABILITIES_HEADER = "x-ipmasq-capabilities";
 /**
  * `snapshot-digests`: the reporter may send a snapshot with `linuxDigest` in place of `linux`
  * (snapshot-digest.ts); the dashboard answers a digest it does not hold with a
- * `snapshot-request`, and the reporter then sends its latest snapshot whole.
+ * `snapshot-request`, and the reporter then sends its latest snapshot whole. The name stands
+ * for canonical format 1 (snapshot-digest.ts): a new format needs a new name
+ * (`snapshot-digests-2`), or a dashboard of format 1 would grant it to a reporter of format 2
+ * and refuse every whole snapshot of that reporter as a digest mismatch.
  */
 export const SNAPSHOT_DIGESTS = "snapshot-digests";
 

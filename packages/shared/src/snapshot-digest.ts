@@ -15,7 +15,11 @@ export type RulesDigest = z.infer<typeof rulesDigestSchema>;
 /** Hex SHA-256 of a UTF-8 text (`sha256` of @masq/node-util). */
 export type Sha256Hex = (text: string) => string;
 
-/** Bumped when the canonical text changes: digests of different formats never meet. */
+/**
+ * Bumped when the canonical text changes, together with the capability's name
+ * (SNAPSHOT_DIGESTS, protocol-capabilities.ts): peers of different formats then never agree to
+ * digests at all (a test pins the two together).
+ */
 const CANONICAL_FORMAT = "masq-linux-rules/1";
 
 /**
