@@ -119,13 +119,20 @@ export interface Rollout {
    * nodes that joined before it finished. From `finishedAt` on these counts are frozen.
    */
   total: number;
+  /** Targets that applied the revision and whose post-apply rules are judged. */
   done: number;
-  /** Targets that have not applied yet, offline ones included. */
+  /** Targets not done yet (not applied, or applied awaiting their rules), offline ones included. */
   pending: number;
   /** Of `pending`: targets whose reporter is offline; they get the config when they return. */
   offline: number;
   /** Of `pending` (connected ones): targets a staged rollout has not released yet. */
   heldBack?: number;
+  /**
+   * Of `pending`: targets that applied the revision whose post-apply rules are not judged yet
+   * (sent by a digest the dashboard does not hold, or waiting in its snapshot intake); absent
+   * when none. A target is `done` once it applied and its rules are judged.
+   */
+  awaitingRules?: number;
   failed: number;
   late: RolloutLate;
 }

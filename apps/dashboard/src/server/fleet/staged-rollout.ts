@@ -822,6 +822,15 @@ export class StagedRollouts {
     if (n.appliedRevision === s.revision) this.settle();
   }
 
+  /**
+   * The nodes the rollout of `revision` counts failed now (failed to apply, drifted, offline
+   * soon after applying; cleared by a retry); [] for another revision or none running.
+   */
+  failedNodes(revision: number): string[] {
+    const s = this.s;
+    return s && s.revision === revision && !s.core.aborted ? Object.keys(s.failed) : [];
+  }
+
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;

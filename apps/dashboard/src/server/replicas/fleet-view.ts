@@ -6,6 +6,8 @@ import type { HeldBy, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
 import { NODE_STATUSES } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
+import { lateKey, type Outcome } from "../fleet/rollout.js";
+import { remoteAppliedState } from "../fleet/rollout-done.js";
 import type { NodeMasquerade } from "./node-masquerade.js";
 import type { ReplicaLiveness } from "./replica-leases.js";
 
@@ -239,8 +241,9 @@ export function countByStatus(s: FleetViewSources): {
 
 /**
  * The rollout counted over every node: this replica's targets, with each node held elsewhere
- * counted by its NodeMasquerade (applied the revision: done; error: failed; else pending, or
- * offline when not connected) instead of as this replica's offline target.
+ * counted by its NodeMasquerade (applied the revision, its rules judged: done, else awaiting
+ * its rules; error: failed; else pending, or offline when not connected) instead of as this
+ * replica's offline target.
  */
 export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout | null {
   if (!local) return null;
@@ -258,11 +261,12 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
   return out;
 }
 
-export type Outcome = "pending" | "offline" | "done" | "failed";
+export type { Outcome } from "../fleet/rollout.js";
 
 function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number): Outcome {
   const v = verdictOf(s, cr.status);
-  if ((cr.status?.appliedRevision ?? null) === revision) return "done";
+  const applied = cr.status ? remoteAppliedState(cr.status, revision) : "not-applied";
+  if (applied !== "not-applied") return applied;
   if (statusOf(v, cr.status) === "error") return "failed";
   return v === "live" ? "pending" : "offline";
 }
@@ -270,7 +274,7 @@ function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number
 /** Takes away a node as this replica's view counted it (RolloutTracker.countedAs). */
 export function uncount(r: Rollout, was: { target?: Outcome; late?: Outcome }): void {
   if (was.target) count(r, was.target, -1);
-  if (was.late) r.late[was.late === "offline" ? "pending" : was.late]--;
+  if (was.late) r.late[lateKey(was.late)]--;
 }
 
 /** Adds (1) or takes away (-1) one target with this outcome; offline ones are also pending. */
@@ -280,4 +284,9 @@ export function count(r: Rollout, o: Outcome, by: 1 | -1): void {
   else if (o === "failed") r.failed += by;
   else r.pending += by;
   if (o === "offline") r.offline += by;
+  if (o === "awaiting-rules") {
+    const n = (r.awaitingRules ?? 0) + by;
+    if (n > 0) r.awaitingRules = n;
+    else delete r.awaitingRules;
+  }
 }
