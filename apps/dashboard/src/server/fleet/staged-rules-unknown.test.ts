@@ -167,7 +167,12 @@ describe("a staged rollout and a post-apply snapshot waiting its node's turn (br
 // issue 17: the fleet bar counted "done" on the apply-result alone while the waves waited for
 // the post-apply rules, and still counted "applied" a canary the waves counted failed.
 describe("the fleet bar's counts agree with the waves", () => {
-  const canary = { kind: "waves", canary: { count: 1 }, waves: [100] } as const;
+  const canary: WavesStrategy = {
+    kind: "waves",
+    canary: { count: 1 },
+    waves: [100],
+    pause: { kind: "manual" },
+  };
   const cases: {
     desc: string;
     input: { strategy: WavesStrategy | null; steps: (t: ReturnType<typeof setup>) => void };
@@ -199,7 +204,7 @@ describe("the fleet bar's counts agree with the waves", () => {
     {
       desc: "the canary applied and drifted: failed in the bar as in its wave",
       input: {
-        strategy: { ...canary, pause: { kind: "manual" } },
+        strategy: canary,
         steps: (t) => {
           appliedUnknown(t.fleet, t.order[0]!);
           t.fleet.snapshot(t.order[0]!, snap(2, rulesOf(v1.config)));
