@@ -237,8 +237,9 @@ export interface NodeRolloutPlace {
   desiredRevision: number;
   /**
    * `waiting`: its wave is not released (it keeps `desiredRevision`, the previous one);
-   * `applying`: it has not applied `desiredRevision` yet; `applied`: it runs it; `failed`: the
-   * rollout counts it as failed (`failure` says why) until a retry.
+   * `applying`: it has not applied `desiredRevision` yet; `awaiting-rules`: it applied it, its
+   * post-apply rules not judged yet (the waves count it pending); `applied`: it runs it, its
+   * rules judged; `failed`: the rollout counts it as failed (`failure` says why) until a retry.
    */
   progress?: RolloutNodeProgress;
   failure?: string;
@@ -249,7 +250,7 @@ export interface NodeRolloutPlace {
   inSyncNow?: true;
 }
 
-export type RolloutNodeProgress = "waiting" | "applying" | "applied" | "failed";
+export type RolloutNodeProgress = "waiting" | "applying" | "awaiting-rules" | "applied" | "failed";
 
 export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
 
