@@ -1,11 +1,13 @@
 // What the fleet bar counts as applied (issue 17), with a reporter speaking the real protocol
 // to a real dashboard: a node that applied a revision but whose post-apply rules went by a
 // digest the dashboard does not hold is "applied, waiting for its rules" — pending, never
-// "rolled out" — until the rules come whole and are judged.
+// "rolled out" — until the rules come whole and are judged. And with real reporters on real
+// iptables: a canary that drifts after applying is failed in the fleet bar as on its card.
 import { randomBytes } from "node:crypto";
 import { sha256 } from "@masq/node-util";
 import {
   CAPABILITIES_HEADER,
+  compareNodeOrder,
   DEFAULT_FLAGS,
   defaultConfig,
   desiredChain,
@@ -16,11 +18,15 @@ import {
   REPORTER_PATH,
   type Rollout,
   SNAPSHOT_DIGESTS,
+  type StagedRolloutView,
   snapshotOf,
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
-import { describe, expect, it } from "vitest";
+import { deleteReturnRule } from "@masq/testkit/netns";
+import { until } from "@masq/testkit/wait";
+import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 import { eventually, perTest, reporterToken, saveYaml, startServer } from "./helpers/server.js";
 
 const t = perTest();
@@ -84,5 +90,56 @@ describe("the fleet bar's count of applied nodes", () => {
     expect(done.awaitingRules).toBeUndefined();
     const node = (await t.server.api("/api/nodes/node-r")).body.node;
     expect(node.status).toBe("in-sync");
+  });
+});
+
+describe("the fleet bar and the canary's card after the canary drifts", () => {
+  let fleet: NetnsFleet | undefined;
+  afterEach(async () => {
+    await fleet?.close();
+    fleet = undefined;
+  });
+
+  it("both count it failed, not applied (real reporters, real iptables)", async () => {
+    fleet = await startNetnsFleet(["ca", "cb", "cc"].map((tag) => ({ tag })));
+    const f = fleet;
+    const inSync = async () =>
+      Object.values(await f.statuses()).filter((s) => s === "in-sync").length === 3;
+    await until(inSync, 20_000, 50, "first sync");
+    const cfg = (await f.server.api("/api/config")).body;
+    const strategy = {
+      kind: "waves",
+      canary: { count: 1 },
+      waves: [100],
+      pause: { kind: "manual" },
+    };
+    const put = await f.server.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n",
+        resourceVersion: cfg.resourceVersion,
+        strategy,
+      },
+    });
+    expect(put.status).toBe(200);
+    const staged = async (): Promise<StagedRolloutView> =>
+      (await f.server.api("/api/rollout")).body.rollout;
+    await until(async () => (await staged()).waves[0]!.applied === 1, 15_000, 50, "canary applied");
+    const bar = async (): Promise<Rollout> =>
+      (await f.server.api("/api/nodes")).body.summary.rollout;
+    expect(await bar()).toMatchObject({ total: 3, done: 1, failed: 0, heldBack: 2 });
+
+    // The canary is the first node in hash order; a hand edit takes its new rule away.
+    const canary = [...f.nodes].sort((a, b) => compareNodeOrder(a.name, b.name))[0]!;
+    deleteReturnRule(canary.netns, "198.51.100.0/24");
+    await until(
+      async () => (await staged()).pause?.kind === "failure",
+      15_000,
+      50,
+      "paused by drift",
+    );
+    const card = (await staged()).waves[0]!;
+    expect(card).toMatchObject({ applied: 0, failed: 1 });
+    expect(await bar()).toMatchObject({ total: 3, done: 0, failed: 1, pending: 2, heldBack: 2 });
   });
 });
