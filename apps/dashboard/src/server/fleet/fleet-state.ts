@@ -119,10 +119,15 @@ export class FleetState {
    */
   rolloutView(): Rollout | null {
     const gen = this.rollout.revision;
-    const staging = this.staging;
-    if (!staging?.active || gen === null) return this.rollout.view();
-    const failed = staging.failedNodes(gen).filter((name) => this.links.has(name));
+    if (!this.staging?.active || gen === null) return this.rollout.view();
+    const failed = this.stagedFailed().filter((name) => this.links.has(name));
     return this.rollout.view((name) => this.desiredOf(name)?.revision !== gen, failed);
+  }
+
+  /** Nodes the running staged rollout of the tracked revision counts failed ([]: none). */
+  stagedFailed(): string[] {
+    const gen = this.rollout.revision;
+    return this.staging?.active && gen !== null ? this.staging.failedNodes(gen) : [];
   }
 
   connectedCount(): number {

@@ -243,9 +243,14 @@ export function countByStatus(s: FleetViewSources): {
  * The rollout counted over every node: this replica's targets, with each node held elsewhere
  * counted by its NodeMasquerade (applied the revision, its rules judged: done, else awaiting
  * its rules; error: failed; else pending, or offline when not connected) instead of as this
- * replica's offline target.
+ * replica's offline target. `failedByStage`: nodes a staged rollout counts failed (a drift
+ * after applying), counted failed as its waves count them (FleetState.stagedFailed).
  */
-export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout | null {
+export function rolloutOf(
+  s: FleetViewSources,
+  local: Rollout | null,
+  failedByStage: ReadonlySet<string> = new Set(),
+): Rollout | null {
   if (!local) return null;
   const out = { ...local, late: { ...local.late } };
   const remote = (cr: NodeMasquerade) => {
@@ -254,7 +259,8 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
     // holder whose status writes are refused) is no target: it would hold the rollout open.
     if (st?.mode === "observe" || (st?.replica ?? "") === "") return;
     uncount(out, s.fleet.rollout.countedAs(cr.metadata.name));
-    count(out, remoteOutcome(s, cr, local.revision), 1);
+    const name = cr.metadata.name;
+    count(out, failedByStage.has(name) ? "failed" : remoteOutcome(s, cr, local.revision), 1);
   };
   eachNode(s, () => undefined, remote);
   if (out.pending > 0) out.finishedAt = null;
