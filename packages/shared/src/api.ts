@@ -119,13 +119,20 @@ export interface Rollout {
    * nodes that joined before it finished. From `finishedAt` on these counts are frozen.
    */
   total: number;
+  /** Targets that applied the revision and whose post-apply rules are judged. */
   done: number;
-  /** Targets that have not applied yet, offline ones included. */
+  /** Targets not done yet (not applied, or applied awaiting their rules), offline ones included. */
   pending: number;
   /** Of `pending`: targets whose reporter is offline; they get the config when they return. */
   offline: number;
   /** Of `pending` (connected ones): targets a staged rollout has not released yet. */
   heldBack?: number;
+  /**
+   * Of `pending`: targets that applied the revision whose post-apply rules are not judged yet
+   * (sent by a digest the dashboard does not hold, or waiting in its snapshot intake); absent
+   * when none. A target is `done` once it applied and its rules are judged.
+   */
+  awaitingRules?: number;
   failed: number;
   late: RolloutLate;
 }
@@ -230,8 +237,9 @@ export interface NodeRolloutPlace {
   desiredRevision: number;
   /**
    * `waiting`: its wave is not released (it keeps `desiredRevision`, the previous one);
-   * `applying`: it has not applied `desiredRevision` yet; `applied`: it runs it; `failed`: the
-   * rollout counts it as failed (`failure` says why) until a retry.
+   * `applying`: it has not applied `desiredRevision` yet; `awaiting-rules`: it applied it, its
+   * post-apply rules not judged yet (the waves count it pending); `applied`: it runs it, its
+   * rules judged; `failed`: the rollout counts it as failed (`failure` says why) until a retry.
    */
   progress?: RolloutNodeProgress;
   failure?: string;
@@ -242,7 +250,7 @@ export interface NodeRolloutPlace {
   inSyncNow?: true;
 }
 
-export type RolloutNodeProgress = "waiting" | "applying" | "applied" | "failed";
+export type RolloutNodeProgress = "waiting" | "applying" | "awaiting-rules" | "applied" | "failed";
 
 export const MARK_ERROR = "a mark is a number from 0 to 0xffffffff, e.g. 0 or 0x4000";
 

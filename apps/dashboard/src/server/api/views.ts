@@ -48,7 +48,7 @@ export function fleetSummary(
 export function rolloutView(ctx: Pick<ApiContext, "fleet" | "replicas">): Rollout | null {
   const view = ctx.replicas?.sources();
   const local = ctx.fleet.rolloutView();
-  return view ? rolloutOf(view, local) : local;
+  return view ? rolloutOf(view, local, new Set(ctx.fleet.stagedFailed())) : local;
 }
 
 /**

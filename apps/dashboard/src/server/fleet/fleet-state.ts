@@ -27,6 +27,7 @@ import {
   type Pending,
 } from "./node.js";
 import { RolloutTracker } from "./rollout.js";
+import { rulesJudged } from "./rollout-done.js";
 import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
 import type { StagedRollouts } from "./staged-rollout.js";
@@ -111,11 +112,22 @@ export class FleetState {
     return this.staging ? this.staging.desiredFor(name, current) : current;
   }
 
-  /** The rollout's counts; with a staged rollout, the targets its waves hold back. */
+  /**
+   * The rollout's counts; with a staged rollout, the targets its waves hold back, and those it
+   * counts failed (a drift after applying: the wave's card says failed, so does the bar).
+   * Only nodes connected here: one held elsewhere is counted by its holder's word (fleet-view).
+   */
   rolloutView(): Rollout | null {
     const gen = this.rollout.revision;
     if (!this.staging?.active || gen === null) return this.rollout.view();
-    return this.rollout.view((name) => this.desiredOf(name)?.revision !== gen);
+    const failed = this.stagedFailed().filter((name) => this.links.has(name));
+    return this.rollout.view((name) => this.desiredOf(name)?.revision !== gen, failed);
+  }
+
+  /** Nodes the running staged rollout of the tracked revision counts failed ([]: none). */
+  stagedFailed(): string[] {
+    const gen = this.rollout.revision;
+    return this.staging?.active && gen !== null ? this.staging.failedNodes(gen) : [];
   }
 
   connectedCount(): number {
@@ -219,6 +231,8 @@ export class FleetState {
     this.reassess(n);
     this.refresh(n);
     if (awaited) this.staging?.rulesJudged(n);
+    if (awaited && rulesJudged(n) && this.rollout.rulesJudged(name, now))
+      this.opts.feed.rolloutChanged();
   }
 
   /**
@@ -271,12 +285,18 @@ export class FleetState {
             error: res.error ?? "no reason given",
           },
     );
-    if (res.revision !== null && res.revision === this.rollout.revision) {
-      if (this.rollout.mark(name, res.ok ? "done" : "failed", now)) this.opts.feed.rolloutChanged();
-    }
+    this.markRollout(n, res, now);
     this.refresh(n);
     if (res.trigger === "desired" || res.trigger === "resync" || !res.ok)
       this.staging?.applied(name, res.revision, res.ok, res.error);
+  }
+
+  /** An apply-result of the rollout's revision: done once its post-apply rules are judged too
+   * (rollout-done.ts); until then it waits for them. */
+  private markRollout(n: NodeRecord, res: ApplyResult, now: number): void {
+    if (res.revision === null || res.revision !== this.rollout.revision) return;
+    const outcome = !res.ok ? "failed" : rulesJudged(n) ? "done" : "awaiting-rules";
+    if (this.rollout.mark(n.name, outcome, now)) this.opts.feed.rolloutChanged();
   }
 
   /**
@@ -295,6 +315,7 @@ export class FleetState {
         name: n.name,
         connected: this.links.has(n.name),
         applied: n.appliedRevision === desired.revision,
+        awaitingRules: !rulesJudged(n),
       })),
       now,
     );

@@ -22,7 +22,14 @@ const place = (over: Partial<NodeRolloutPlace>): NodeRolloutPlace => ({
 
 const cases: {
   desc: string;
-  input: { s: PlaceRollout; wave: number; name: string; applied: number | null };
+  input: {
+    s: PlaceRollout;
+    wave: number;
+    name: string;
+    applied: number | null;
+    /** Its rules since judged (default true). */
+    judged?: boolean;
+  };
   want: NodeRolloutPlace;
 }[] = [
   {
@@ -89,10 +96,21 @@ const cases: {
     input: { s: rollout({ step: 0 }), wave: 0, name: "n4", applied: null },
     want: place({ progress: "applying" }),
   },
+  {
+    // issue 17: the row said "applied" while its wave counted it pending
+    desc: "a canary that applied it, its post-apply rules not judged yet",
+    input: { s: rollout(), wave: 0, name: "n1", applied: 7, judged: false },
+    want: place({ progress: "awaiting-rules" }),
+  },
+  {
+    desc: "rules not judged of a node still on the previous revision: applying",
+    input: { s: rollout(), wave: 1, name: "n2", applied: 6, judged: false },
+    want: place({ wave: 1, waveName: "wave 1", progress: "applying" }),
+  },
 ];
 
 describe("placeIn", () => {
   it.each(cases)("$desc", ({ input, want }) => {
-    expect(placeIn(input.s, 6, input.wave, input.name, input.applied)).toEqual(want);
+    expect(placeIn(input.s, 6, input.wave, input.name, input.applied, input.judged)).toEqual(want);
   });
 });

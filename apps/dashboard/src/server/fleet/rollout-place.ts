@@ -11,7 +11,9 @@ export type PlaceRollout = Pick<StagedState, "revision" | "failed"> & {
 
 /**
  * The place of a node in wave `wave` (0 = the canary) of rollout `s`, whose previous (stable)
- * revision is `previousRevision`; `appliedRevision`: what the node last applied (null: none).
+ * revision is `previousRevision`; `appliedRevision`: what the node last applied (null: none);
+ * `rulesJudged`: its rules since are judged here (rollout-done.ts: applied but not judged yet is
+ * `awaiting-rules`, pending in its wave's counts).
  * A released node (or, after an abort, every node) enforces the revision it was sent; a node of
  * a wave not yet released keeps the previous one and is `waiting`.
  */
@@ -21,6 +23,7 @@ export function placeIn(
   wave: number,
   name: string,
   appliedRevision: number | null,
+  rulesJudged = true,
 ): NodeRolloutPlace {
   const released = !s.core.aborted && wave <= s.core.step;
   const desiredRevision = released ? s.revision : previousRevision;
@@ -30,9 +33,7 @@ export function placeIn(
       ? "failed"
       : !released && !s.core.aborted
         ? "waiting"
-        : appliedRevision === desiredRevision
-          ? "applied"
-          : "applying";
+        : appliedProgress(appliedRevision === desiredRevision, rulesJudged);
   return {
     revision: s.revision,
     wave,
@@ -43,4 +44,10 @@ export function placeIn(
     progress,
     ...(failure !== undefined ? { failure } : {}),
   };
+}
+
+/** A node sent its revision: applied once it runs it with its rules judged (rollout-done.ts). */
+function appliedProgress(runsIt: boolean, rulesJudged: boolean): RolloutNodeProgress {
+  if (!runsIt) return "applying";
+  return rulesJudged ? "applied" : "awaiting-rules";
 }

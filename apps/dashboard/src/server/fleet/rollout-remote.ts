@@ -3,6 +3,7 @@
 // the nodes it holds (staged-rollout.ts: applied, failed to apply, drifted, offline soon after
 // applying), and every replica's rollout view and rows show them.
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+import { remoteAppliedState } from "./rollout-done.js";
 
 export type RemoteOutcome =
   | { outcome: "applied" | "pending" }
@@ -23,11 +24,11 @@ export function remoteOutcome(
   const by = `held by replica ${st.replica || "(none)"}`;
   const message = st.message || "no reason given";
   if (st.mode === "observe") return { outcome: "applied" };
-  if (st.appliedRevision === revision) {
+  const applied = remoteAppliedState(st, revision);
+  if (applied !== "not-applied") {
     // Its holder has not judged the rules it wrote yet (they went by a digest it did not
     // hold, or the post-apply read is late): a drift in them must still pause (break8).
-    if (st.connected && (st.health === "unknown" || st.health === "applying"))
-      return { outcome: "pending" };
+    if (applied === "awaiting-rules") return { outcome: "pending" };
     if (st.health !== "drifted") return { outcome: "applied" };
     return {
       outcome: "failed",

@@ -2,10 +2,14 @@ import type { Rollout } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { type Outcome, RolloutTracker } from "./rollout.js";
 
-type Step = { at: number; mark: string; outcome: Outcome } | { at: number; remove: string };
+type Step =
+  | { at: number; mark: string; outcome: Outcome }
+  | { at: number; remove: string }
+  /** The node's post-apply rules were judged (RolloutTracker.rulesJudged). */
+  | { at: number; judged: string };
 
 /** Starts revision 5 at t=1000 with these targets, then plays the steps. */
-function play(targets: [string, boolean][], steps: Step[]) {
+function play(targets: [string, boolean][], steps: Step[], failedByStage: string[] = []) {
   const finished: Rollout[] = [];
   const t = new RolloutTracker((r) => finished.push(r));
   t.start(
@@ -16,9 +20,10 @@ function play(targets: [string, boolean][], steps: Step[]) {
   );
   for (const s of steps) {
     if ("mark" in s) t.mark(s.mark, s.outcome, s.at);
+    else if ("judged" in s) t.rulesJudged(s.judged, s.at);
     else t.remove(s.remove, s.at);
   }
-  return { view: t.view(), finished };
+  return { view: t.view(undefined, failedByStage), finished };
 }
 
 const none = { done: 0, pending: 0, failed: 0 };
@@ -30,7 +35,7 @@ const targets = (...t: (string | [string, boolean])[]): [string, boolean][] =>
 describe("RolloutTracker", () => {
   const cases: {
     desc: string;
-    input: { targets: [string, boolean][]; steps: Step[] };
+    input: { targets: [string, boolean][]; steps: Step[]; failedByStage?: string[] };
     want: Partial<Rollout> & { finishes?: number };
   }[] = [
     {
@@ -129,6 +134,79 @@ describe("RolloutTracker", () => {
       },
     },
     {
+      // issue 17: the bar said "rolled out to every node" before any post-apply rules were seen
+      desc: "applied, its rules not judged yet: pending (awaiting its rules), not finished",
+      input: {
+        targets: targets("a", "b"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1200, mark: "b", outcome: "awaiting-rules" },
+        ],
+      },
+      want: { done: 1, pending: 1, awaitingRules: 1, offline: 0, finishedAt: null, finishes: 0 },
+    },
+    {
+      desc: "its rules judged: done, and the rollout finishes then",
+      input: {
+        targets: targets("a", "b"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 1200, mark: "b", outcome: "awaiting-rules" },
+          { at: 1300, judged: "b" },
+        ],
+      },
+      want: { done: 2, pending: 0, finishedAt: 1300, finishes: 1 },
+    },
+    {
+      desc: "rules judged of a node that has not applied: nothing changes",
+      input: { targets: targets("a"), steps: [{ at: 1100, judged: "a" }] },
+      want: { done: 0, pending: 1, finishedAt: null },
+    },
+    {
+      desc: "awaiting its rules, then disconnected: offline, pending until it returns",
+      input: {
+        targets: targets("a"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "awaiting-rules" },
+          { at: 1200, mark: "a", outcome: "offline" },
+        ],
+      },
+      want: { done: 0, pending: 1, offline: 1, finishedAt: null },
+    },
+    {
+      desc: "after the finish, a late node awaiting its rules is late pending until judged",
+      input: {
+        targets: targets("a"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 5000, mark: "new", outcome: "awaiting-rules" },
+        ],
+      },
+      want: { done: 1, finishedAt: 1100, late: { done: 0, pending: 1, failed: 0 } },
+    },
+    {
+      desc: "late, its rules judged: caught up later",
+      input: {
+        targets: targets("a"),
+        steps: [
+          { at: 1100, mark: "a", outcome: "done" },
+          { at: 5000, mark: "new", outcome: "awaiting-rules" },
+          { at: 5100, judged: "new" },
+        ],
+      },
+      want: { done: 1, late: { done: 1, pending: 0, failed: 0 } },
+    },
+    {
+      // issue 17: "1 of 4 nodes applied" beside "canary 0/1 applied · 1 failed"
+      desc: "a target the staged rollout counts failed (drifted after applying) is failed here too",
+      input: {
+        targets: targets("canary", "w1", "w2", "w3"),
+        steps: [{ at: 1100, mark: "canary", outcome: "done" }],
+        failedByStage: ["canary", "not-a-target"],
+      },
+      want: { total: 4, done: 0, failed: 1, pending: 3, finishedAt: null },
+    },
+    {
       desc: "no targets: finished at once",
       input: { targets: [], steps: [] },
       want: { total: 0, finishedAt: 1000, finishes: 1 },
@@ -147,7 +225,7 @@ describe("RolloutTracker", () => {
   ];
   for (const c of cases)
     it(c.desc, () => {
-      const { view, finished } = play(c.input.targets, c.input.steps);
+      const { view, finished } = play(c.input.targets, c.input.steps, c.input.failedByStage);
       const { finishes, ...want } = c.want;
       expect(view).toMatchObject(want);
       if (finishes !== undefined) expect(finished).toHaveLength(finishes);

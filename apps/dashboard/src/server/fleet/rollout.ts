@@ -1,4 +1,5 @@
-// A config change rolling out: which enforce-mode nodes have applied the revision. Every
+// A config change rolling out: which enforce-mode nodes have applied the revision, their
+// post-apply rules judged (rollout-done.ts: the same meaning as a staged rollout's waves). Every
 // enforce-mode node known when it starts is a target, offline ones too (pending until they
 // return); nodes that join before it finishes become targets. It finishes once, when every
 // target has applied or failed, and its counts and finishedAt are frozen from then on: nodes
@@ -6,8 +7,11 @@
 
 import type { Rollout, RolloutLate } from "@masq/shared";
 
-/** `offline`: a pending target whose reporter is not connected. */
-export type Outcome = "pending" | "offline" | "done" | "failed";
+/**
+ * `offline`: a pending target whose reporter is not connected; `awaiting-rules`: applied the
+ * revision, its post-apply rules not judged yet (pending too: it is not done until they are).
+ */
+export type Outcome = "pending" | "offline" | "awaiting-rules" | "done" | "failed";
 
 interface State {
   revision: number;
@@ -26,9 +30,20 @@ export interface RolloutTarget {
   connected: boolean;
   /** Already runs the revision (a staged rollout returning to an earlier one). */
   applied?: boolean;
+  /** With `applied`: its rules are not judged yet (rollout-done.ts). */
+  awaitingRules?: boolean;
 }
 
-const zero = (): Record<Outcome, number> => ({ pending: 0, offline: 0, done: 0, failed: 0 });
+const zero = (): Record<Outcome, number> => ({
+  pending: 0,
+  offline: 0,
+  "awaiting-rules": 0,
+  done: 0,
+  failed: 0,
+});
+
+/** Not done yet: the rollout waits for these. */
+const waiting = (c: Record<Outcome, number>) => c.pending + c.offline + c["awaiting-rules"];
 
 export class RolloutTracker {
   private state: State | null = null;
@@ -44,7 +59,13 @@ export class RolloutTracker {
     const nodes = new Map<string, Outcome>();
     const count = zero();
     for (const t of targets) {
-      const o: Outcome = t.applied ? "done" : t.connected ? "pending" : "offline";
+      const o: Outcome = t.applied
+        ? t.awaitingRules
+          ? "awaiting-rules"
+          : "done"
+        : t.connected
+          ? "pending"
+          : "offline";
       nodes.set(t.name, o);
       count[o]++;
     }
@@ -74,13 +95,23 @@ export class RolloutTracker {
     if (s.finishedAt !== null) return markLate(s, node, outcome);
     const before = s.nodes.get(node);
     if (before === outcome || before === "done") return false;
-    // A disconnect only matters for a target still waiting.
-    if (outcome === "offline" && before !== "pending") return false;
+    // A disconnect only matters for a target still waiting (it is sent the revision again).
+    if (outcome === "offline" && before !== "pending" && before !== "awaiting-rules") return false;
     if (before) s.count[before]--;
     s.count[outcome]++;
     s.nodes.set(node, outcome);
     this.checkFinished(now);
     return true;
+  }
+
+  /**
+   * A target's rules were judged: one that applied and waited for them is done now (its apply
+   * verified; a drift in them is the staged rollout's failure, FleetState.rolloutView).
+   */
+  rulesJudged(node: string, now: number): boolean {
+    const s = this.state;
+    const o = s?.finishedAt === null ? s.nodes.get(node) : s?.late.get(node);
+    return o === "awaiting-rules" && this.mark(node, "done", now);
   }
 
   /** Drops a node that was forgotten (or will never be sent the config: observe mode). */
@@ -111,34 +142,40 @@ export class RolloutTracker {
     return late ? { late } : {};
   }
 
-  /** `held`: is this connected, pending target held back by a staged rollout (not sent yet)? */
-  view(held?: (node: string) => boolean): Rollout | null {
+  /**
+   * `held`: is this connected, pending target held back by a staged rollout (not sent yet)?
+   * `failedByStage`: targets a staged rollout counts failed (drifted, or offline soon after
+   * applying, until a retry), counted failed here too so the bar and the waves agree.
+   */
+  view(held?: (node: string) => boolean, failedByStage: Iterable<string> = []): Rollout | null {
     const s = this.state;
     if (!s) return null;
     let heldBack = 0;
     if (held && s.finishedAt === null)
       for (const [name, o] of s.nodes) if (o === "pending" && held(name)) heldBack++;
-    const { done, pending, offline, failed } = s.count;
+    const c = withFailed(s, failedByStage);
     const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
-    for (const o of s.late.values()) late[o === "offline" ? "pending" : o]++;
+    for (const o of s.late.values()) late[lateKey(o)]++;
+    const awaitingRules = c["awaiting-rules"];
     return {
       revision: s.revision,
       resourceVersion: s.resourceVersion,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       total: s.nodes.size,
-      done,
-      pending: pending + offline,
-      offline,
-      failed,
+      done: c.done,
+      pending: waiting(c),
+      offline: c.offline,
+      failed: c.failed,
       late,
+      ...(awaitingRules > 0 ? { awaitingRules } : {}),
       ...(heldBack > 0 ? { heldBack } : {}),
     };
   }
 
   private checkFinished(now: number): void {
     const s = this.state;
-    if (!s || s.finishedAt !== null || s.count.pending + s.count.offline > 0) return;
+    if (!s || s.finishedAt !== null || waiting(s.count) > 0) return;
     s.finishedAt = now;
     const v = this.view();
     if (v) this.onFinish(v);
@@ -150,7 +187,23 @@ function markLate(s: State, node: string, outcome: Outcome): boolean {
   if (s.nodes.get(node) === "done") return false;
   const before = s.late.get(node);
   if (before === outcome || before === "done") return false;
-  if (outcome === "offline" && before !== "pending") return false;
+  if (outcome === "offline" && before !== "pending" && before !== "awaiting-rules") return false;
   s.late.set(node, outcome);
   return true;
 }
+
+/** The counts with these targets counted failed (whatever else they were). */
+function withFailed(s: State, failed: Iterable<string>): Record<Outcome, number> {
+  const c = { ...s.count };
+  for (const name of failed) {
+    const o = s.nodes.get(name);
+    if (o === undefined || o === "failed") continue;
+    c[o]--;
+    c.failed++;
+  }
+  return c;
+}
+
+/** Where a late outcome is counted: not done yet is pending. */
+export const lateKey = (o: Outcome): keyof RolloutLate =>
+  o === "offline" || o === "awaiting-rules" ? "pending" : o;

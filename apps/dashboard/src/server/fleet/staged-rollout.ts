@@ -27,6 +27,7 @@ import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
+import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
@@ -822,6 +823,15 @@ export class StagedRollouts {
     if (n.appliedRevision === s.revision) this.settle();
   }
 
+  /**
+   * The nodes the rollout of `revision` counts failed now (failed to apply, drifted, offline
+   * soon after applying; cleared by a retry); [] for another revision or none running.
+   */
+  failedNodes(revision: number): string[] {
+    const s = this.s;
+    return s && s.revision === revision && !s.core.aborted ? Object.keys(s.failed) : [];
+  }
+
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
@@ -1603,10 +1613,13 @@ export class StagedRollouts {
     const other = remote && remote.mode !== "observe";
     const wave = this.waveIndex(s).get(name) ?? (other ? this.waveOf(name) : undefined);
     if (wave === undefined) return null;
-    const applied = remote
-      ? (remote.appliedRevision ?? null)
-      : (this.fleet?.nodes.get(name)?.appliedRevision ?? null);
-    return placeIn(s, this.previous.revision, wave, name, applied);
+    const local = this.fleet?.nodes.get(name);
+    const applied = remote ? (remote.appliedRevision ?? null) : (local?.appliedRevision ?? null);
+    // Its post-apply rules judged (rollout-done.ts): the row says so as its wave counts it.
+    const judged = remote
+      ? applied === null || remoteAppliedState(remote, applied) !== "awaiting-rules"
+      : local === undefined || rulesJudged(local);
+    return placeIn(s, this.previous.revision, wave, name, applied, judged);
   }
 
   /**

@@ -60,7 +60,8 @@ const applied = (revision: number) => ({
 });
 const UNKNOWN = "rules not known yet: asked for them";
 
-function setup(strategy: WavesStrategy, intake?: IntakeOptions) {
+/** `strategy` null: the change goes to every node at once. */
+function setup(strategy: WavesStrategy | null, intake?: IntakeOptions) {
   let desired = v1;
   const fleet = new FleetState({
     ...(intake ? { intake } : {}),
@@ -86,7 +87,7 @@ function setup(strategy: WavesStrategy, intake?: IntakeOptions) {
     fleet.applyResult(n, applied(1));
   }
   desired = v2;
-  staged.begin(v2, v1, "text", "alice", strategy);
+  if (strategy) staged.begin(v2, v1, "text", "alice", strategy);
   fleet.desiredChanged(v2);
   return { fleet, staged, order: [...names].sort(compareNodeOrder) };
 }
@@ -161,4 +162,65 @@ describe("a staged rollout and a post-apply snapshot waiting its node's turn (br
     expect(t.staged.view()!.message).toMatch(`${third} drifted from revision 2`);
     t.fleet.close();
   });
+});
+
+// issue 17: the fleet bar counted "done" on the apply-result alone while the waves waited for
+// the post-apply rules, and still counted "applied" a canary the waves counted failed.
+describe("the fleet bar's counts agree with the waves", () => {
+  const canary: WavesStrategy = {
+    kind: "waves",
+    canary: { count: 1 },
+    waves: [100],
+    pause: { kind: "manual" },
+  };
+  const cases: {
+    desc: string;
+    input: { strategy: WavesStrategy | null; steps: (t: ReturnType<typeof setup>) => void };
+    want: Record<string, unknown>;
+  }[] = [
+    {
+      desc: "all at once, rules unknown after the apply: applied, awaiting its rules, not done",
+      input: {
+        strategy: null,
+        steps: (t) => {
+          for (const n of t.order) appliedUnknown(t.fleet, n);
+        },
+      },
+      want: { total: 3, done: 0, pending: 3, awaitingRules: 3, finishedAt: null },
+    },
+    {
+      desc: "all at once, the rules come whole and right: done, finished",
+      input: {
+        strategy: null,
+        steps: (t) => {
+          for (const n of t.order) {
+            appliedUnknown(t.fleet, n);
+            t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
+          }
+        },
+      },
+      want: { total: 3, done: 3, pending: 0, finishedAt: 1000 },
+    },
+    {
+      desc: "the canary applied and drifted: failed in the bar as in its wave",
+      input: {
+        strategy: canary,
+        steps: (t) => {
+          appliedUnknown(t.fleet, t.order[0]!);
+          t.fleet.snapshot(t.order[0]!, snap(2, rulesOf(v1.config)));
+        },
+      },
+      want: { total: 3, done: 0, failed: 1, pending: 2, heldBack: 2 },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const t = setup(c.input.strategy);
+      c.input.steps(t);
+      const bar = t.fleet.rolloutView();
+      expect(bar).toMatchObject(c.want);
+      if (!("awaitingRules" in c.want)) expect(bar?.awaitingRules).toBeUndefined();
+      const canaryWave = t.staged.view()?.waves[0];
+      if (canaryWave) expect(canaryWave).toMatchObject({ applied: bar?.done, failed: bar?.failed });
+    });
 });

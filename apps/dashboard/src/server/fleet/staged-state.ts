@@ -18,6 +18,7 @@ import {
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { NodeRecord } from "./node.js";
+import { appliedState } from "./rollout-done.js";
 import { MAX_ROLLOUT_NODES } from "./staged-size.js";
 import { setDigest } from "./wave-digest.js";
 
@@ -356,11 +357,8 @@ export function outcomeOf(
   if (s.failed[name] !== undefined) return "failed";
   const failedHere = n?.lastApply && !n.lastApply.ok && n.lastApply.revision === s.revision;
   if (follower && failedHere) return "failed";
-  // Rules named by a digest not held here (snapshot-digests), or a snapshot waiting its turn
-  // (snapshot-intake.ts), are not judged yet: the node's post-apply rules may drift, so it has
-  // not applied until they are (break8).
-  const judged = n?.rulesUnknown === undefined && n?.rulesWaiting !== true;
-  return n?.appliedRevision === s.revision && judged ? "applied" : "pending";
+  // Post-apply rules not judged yet may drift: not applied until they are (rollout-done.ts).
+  return appliedState(n, s.revision) === "done" ? "applied" : "pending";
 }
 
 /** Where a released node stands (local records, or another replica's NodeMasquerade). */

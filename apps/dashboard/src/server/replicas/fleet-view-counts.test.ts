@@ -64,7 +64,9 @@ function view(fleet: FleetState, objects: NodeMasquerade[]): FleetViewSources {
 }
 
 const outcomeOf = (r: RemoteSummary, revision: number): Outcome => {
-  if (r.appliedRevision === revision) return "done";
+  // Applied, its rules not judged by its holder yet: not done (rollout-done.ts, issue 17).
+  const unjudged = r.connected && (r.status === "unknown" || r.status === "applying");
+  if (r.appliedRevision === revision) return unjudged ? "awaiting-rules" : "done";
   if (r.status === "error") return "failed";
   return r.connected ? "pending" : "offline";
 };
@@ -108,6 +110,14 @@ describe("countByStatus and rolloutOf count what the summaries show", () => {
   const cases = [
     { desc: "held elsewhere, live, applied", input: [object("r1", { appliedRevision: 8 })] },
     { desc: "held elsewhere, live, not yet applied", input: [object("r1")] },
+    {
+      desc: "held elsewhere, applied, its rules not known to its holder yet",
+      input: [object("r1", { appliedRevision: 8, health: "unknown" })],
+    },
+    {
+      desc: "held elsewhere, applied, its holder waiting for the post-apply read",
+      input: [object("r1", { appliedRevision: 8, health: "applying" })],
+    },
     { desc: "held elsewhere, apply failed", input: [object("r1", { health: "error" })] },
     { desc: "held elsewhere, drifted", input: [object("r1", { health: "drifted" })] },
     { desc: "disconnected from its holder", input: [object("r1", { connected: false })] },
@@ -192,5 +202,19 @@ describe("break7: a node counted here and now held elsewhere is counted once, by
     const { fleet, tracker } = finishedHere();
     const got = rolloutOf(view(fleet, input), tracker.view()!);
     expect(got).toMatchObject(want);
+  });
+});
+
+// issue 17: a canary held elsewhere that drifted after applying is failed on its card (the
+// staged rollout's list); the bar counted it done by its holder's applied revision.
+describe("rolloutOf and a staged rollout's failed node held elsewhere", () => {
+  const cases: { desc: string; input: { failed: string[] }; want: Partial<Rollout> }[] = [
+    { desc: "not counted failed: done", input: { failed: [] }, want: { done: 2, failed: 0 } },
+    { desc: "counted failed: failed", input: { failed: ["r1"] }, want: { done: 1, failed: 1 } },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const s = view(fleetOf([]), [object("r1", { appliedRevision: 8, health: "drifted" })]);
+    const mine = { ...local, total: 1, done: 1, pending: 0, offline: 0 };
+    expect(rolloutOf(s, mine, new Set(input.failed))).toMatchObject({ total: 2, ...want });
   });
 });

@@ -6,6 +6,8 @@ import type { HeldBy, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
 import { NODE_STATUSES } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
+import { lateKey, type Outcome } from "../fleet/rollout.js";
+import { remoteAppliedState } from "../fleet/rollout-done.js";
 import type { NodeMasquerade } from "./node-masquerade.js";
 import type { ReplicaLiveness } from "./replica-leases.js";
 
@@ -239,10 +241,16 @@ export function countByStatus(s: FleetViewSources): {
 
 /**
  * The rollout counted over every node: this replica's targets, with each node held elsewhere
- * counted by its NodeMasquerade (applied the revision: done; error: failed; else pending, or
- * offline when not connected) instead of as this replica's offline target.
+ * counted by its NodeMasquerade (applied the revision, its rules judged: done, else awaiting
+ * its rules; error: failed; else pending, or offline when not connected) instead of as this
+ * replica's offline target. `failedByStage`: nodes a staged rollout counts failed (a drift
+ * after applying), counted failed as its waves count them (FleetState.stagedFailed).
  */
-export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout | null {
+export function rolloutOf(
+  s: FleetViewSources,
+  local: Rollout | null,
+  failedByStage: ReadonlySet<string> = new Set(),
+): Rollout | null {
   if (!local) return null;
   const out = { ...local, late: { ...local.late } };
   const remote = (cr: NodeMasquerade) => {
@@ -251,18 +259,20 @@ export function rolloutOf(s: FleetViewSources, local: Rollout | null): Rollout |
     // holder whose status writes are refused) is no target: it would hold the rollout open.
     if (st?.mode === "observe" || (st?.replica ?? "") === "") return;
     uncount(out, s.fleet.rollout.countedAs(cr.metadata.name));
-    count(out, remoteOutcome(s, cr, local.revision), 1);
+    const name = cr.metadata.name;
+    count(out, failedByStage.has(name) ? "failed" : remoteOutcome(s, cr, local.revision), 1);
   };
   eachNode(s, () => undefined, remote);
   if (out.pending > 0) out.finishedAt = null;
   return out;
 }
 
-export type Outcome = "pending" | "offline" | "done" | "failed";
+export type { Outcome } from "../fleet/rollout.js";
 
 function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number): Outcome {
   const v = verdictOf(s, cr.status);
-  if ((cr.status?.appliedRevision ?? null) === revision) return "done";
+  const applied = cr.status ? remoteAppliedState(cr.status, revision) : "not-applied";
+  if (applied !== "not-applied") return applied;
   if (statusOf(v, cr.status) === "error") return "failed";
   return v === "live" ? "pending" : "offline";
 }
@@ -270,7 +280,7 @@ function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number
 /** Takes away a node as this replica's view counted it (RolloutTracker.countedAs). */
 export function uncount(r: Rollout, was: { target?: Outcome; late?: Outcome }): void {
   if (was.target) count(r, was.target, -1);
-  if (was.late) r.late[was.late === "offline" ? "pending" : was.late]--;
+  if (was.late) r.late[lateKey(was.late)]--;
 }
 
 /** Adds (1) or takes away (-1) one target with this outcome; offline ones are also pending. */
@@ -280,4 +290,9 @@ export function count(r: Rollout, o: Outcome, by: 1 | -1): void {
   else if (o === "failed") r.failed += by;
   else r.pending += by;
   if (o === "offline") r.offline += by;
+  if (o === "awaiting-rules") {
+    const n = (r.awaitingRules ?? 0) + by;
+    if (n > 0) r.awaitingRules = n;
+    else delete r.awaitingRules;
+  }
 }

@@ -66,10 +66,14 @@ function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolea
   const started = toMillis(rollout.startedAt);
   const finished = toMillis(rollout.finishedAt);
   const held = rollout.heldBack ?? 0;
-  const waiting = rollout.pending - rollout.offline - held;
+  const rules = rollout.awaitingRules ?? 0;
+  const waiting = rollout.pending - rollout.offline - held - rules;
   const late = rollout.late;
   const parts: [string, string][] = [];
   if (waiting > 0) parts.push([`${waiting} pending`, ""]);
+  // Applied, not done: their post-apply rules are not judged yet (they may have drifted).
+  if (rules > 0)
+    parts.push([`${rules} applied, waiting for ${rules === 1 ? "its" : "their"} rules`, ""]);
   if (held > 0) parts.push([`${held} held back by the staged rollout`, ""]);
   if (rollout.offline > 0)
     parts.push([
@@ -103,6 +107,8 @@ function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolea
 /**
  * A rollout: "2 of 3 nodes applied · 1 offline, pending until it reconnects" while running;
  * once finished its counts and duration stay as they were, later catch-ups counted apart.
+ * "Applied" is the server's `done`: applied, its post-apply rules judged, not failed (a staged
+ * rollout's drifted canary is failed here as on its wave's card).
  */
 export function RolloutProgress({ rollout }: { rollout: Rollout }) {
   const total = Math.max(rollout.total, 0);

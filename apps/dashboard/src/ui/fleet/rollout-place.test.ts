@@ -43,6 +43,17 @@ describe("describePlace", () => {
       },
     },
     {
+      // issue 17: "canary · applied" while its wave counted it pending (rules not known yet)
+      desc: "a canary that applied it, its rules not judged yet",
+      input: at({ progress: "awaiting-rules" }),
+      want: {
+        label: "canary · applied, waiting for its rules",
+        tone: "progress",
+        title:
+          "Canary of revision 5: the node applied it; its rules since are not judged yet, so its wave counts it pending.",
+      },
+    },
+    {
       desc: "a later wave waits on the previous revision",
       input: at({ ...wave2, progress: "waiting" }),
       want: {

@@ -48,6 +48,12 @@ export function describePlace(place: NodeRolloutPlace | undefined): PlaceText | 
             tone: "failed",
             title: `${cap(wave)} of revision ${r} failed on this node: ${place.failure ?? "no reason given"}.`,
           };
+    case "awaiting-rules":
+      return {
+        label: `${wave} · applied, waiting for its rules`,
+        tone: "progress",
+        title: `${cap(wave)} of revision ${r}: the node applied it; its rules since are not judged yet, so its wave counts it pending.`,
+      };
     case "applied":
       return {
         label: `${wave} · applied`,
@@ -85,6 +91,7 @@ export function byWave(a: Sortable, b: Sortable): number {
 const PROGRESS_TEXT: Record<RolloutNodeProgress, string> = {
   waiting: "waiting for their wave",
   applying: "applying",
+  "awaiting-rules": "applied, waiting for their rules",
   applied: "applied",
   failed: "failed",
 };

@@ -1,0 +1,46 @@
+// What "applied" means for a node in a rollout, computed once for the fleet bar's counts
+// (rollout.ts), a staged rollout's waves (staged-state.ts outcomeOf), and nodes other replicas
+// hold (rollout-remote.ts, replicas/fleet-view.ts): a node is done when it runs the revision AND
+// the rules it runs since are judged here. With snapshot digests the post-apply rules can be
+// unknown for a round trip, or wait in the snapshot intake (break8): until judged the node has
+// "applied, waiting for its rules" — a drift in them may still show.
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+import type { NodeRecord } from "./node.js";
+
+/**
+ * `done`: runs the revision, its rules judged; `awaiting-rules`: runs it, its rules not judged
+ * yet; `not-applied`: does not run it (yet).
+ */
+export type AppliedState = "done" | "awaiting-rules" | "not-applied";
+
+/**
+ * Are the rules this node runs judged here? Not while they went by a digest not held here
+ * (`rulesUnknown`) or a newer snapshot waits its turn (`rulesWaiting`, snapshot-intake.ts).
+ */
+export function rulesJudged(n: Pick<NodeRecord, "rulesUnknown" | "rulesWaiting">): boolean {
+  return n.rulesUnknown === undefined && n.rulesWaiting !== true;
+}
+
+/** Where a node held here stands with `revision` (undefined: not known here). */
+export function appliedState(
+  n: Pick<NodeRecord, "appliedRevision" | "rulesUnknown" | "rulesWaiting"> | undefined,
+  revision: number,
+): AppliedState {
+  if (n?.appliedRevision !== revision) return "not-applied";
+  return rulesJudged(n) ? "done" : "awaiting-rules";
+}
+
+/**
+ * Where a node another replica holds stands with `revision`, by its NodeMasquerade: runs it
+ * with its rules judged unless its holder, connected to it, still says `unknown` (rules by a
+ * digest it does not hold) or `applying` (the post-apply read not judged yet). An offline node
+ * keeps its holder's last judgement.
+ */
+export function remoteAppliedState(
+  st: Pick<NodeMasqueradeStatus, "appliedRevision" | "connected" | "health">,
+  revision: number,
+): AppliedState {
+  if ((st.appliedRevision ?? null) !== revision) return "not-applied";
+  const unjudged = st.connected && (st.health === "unknown" || st.health === "applying");
+  return unjudged ? "awaiting-rules" : "done";
+}
