@@ -412,6 +412,7 @@ function createStaging(
           () => o.replicas!.sources(),
           () => o.replicas!.listed(),
           (since) => o.replicas!.leases.unreportedSince(since),
+          (name) => o.replicas!.connectedElsewhere(name),
         )
       : undefined,
     labels: o.nodeLabels,

@@ -148,6 +148,12 @@ export interface RemoteNodes {
    * (staged-offline.ts). Absent: none.
    */
   unreportedSince?(since: number): string[];
+  /**
+   * Read fresh from the API server (a GET; the watch may lag): does the node's NodeMasquerade
+   * name a connected holder? Rejects when the read fails. Asked before a node that went offline
+   * is judged (staged-offline.ts FreshRead). Absent: not asked.
+   */
+  connectedFresh?(name: string): Promise<boolean>;
 }
 
 /** Labels of the named nodes (a node without a Node object is left out). */
@@ -218,7 +224,7 @@ export class StagedRollouts {
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
-  private readonly suspects = new OfflineSuspects();
+  private readonly suspects: OfflineSuspects;
   /** A settle skipped because the others' nodes were not listed yet (settled at a tick after). */
   private unlisted = false;
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
@@ -252,6 +258,10 @@ export class StagedRollouts {
   private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
+    const remote = opts.remote;
+    this.suspects = new OfflineSuspects(
+      remote?.connectedFresh && ((name) => remote.connectedFresh!(name)),
+    );
     // Fenced (another replica wrote the state since this one read it): read it again at the
     // next tick, as when taking the Lease over, if this replica still holds it.
     this.writer = new StateWriter(

@@ -12,7 +12,7 @@ import { stagedRefusalOf } from "../fleet/staged-scope.js";
 import type { KubeClients } from "../kube/client.js";
 import { statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
-import { lastBody, rfc3339, statusBody } from "./node-masquerade.js";
+import { lastBody, nodeMasqueradeSchema, rfc3339, statusBody } from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
 import { ObjectExpiry } from "./object-expiry.js";
@@ -140,6 +140,24 @@ export class ReplicaSync {
     if (this.objects.get(name) || !fleet.nodes.get(name)?.connected) return;
     this.writer.forget(name);
     this.offer(fleet, name);
+  }
+
+  /**
+   * Does the API server's NodeMasquerade of `name`, read now (a GET: the watch may lag), name a
+   * connected holder other than this replica (this replica's own record is the truth of the
+   * nodes it holds)? False for none; rejects when the read fails or the object is not one
+   * (zod), so the caller takes it as not known (staged-offline.ts).
+   */
+  async connectedElsewhere(name: string): Promise<boolean> {
+    if (!this.api.get) throw new Error("NodeMasquerades cannot be read one at a time here");
+    const raw = await this.api.get(name);
+    if (raw === null) return false;
+    const cr = nodeMasqueradeSchema.safeParse(raw);
+    if (!cr.success) throw new Error(`NodeMasquerade ${name} is not valid: ${cr.error.message}`);
+    const st = cr.data.status;
+    // A replica that stopped renewing its Lease vouches for nothing (fleet-view.ts).
+    const holder = st?.connected === true ? st.replica : "";
+    return holder !== "" && holder !== this.o.replica && this.leases.liveness(holder).live;
   }
 
   /** Has the first list of NodeMasquerades been read (the nodes other replicas hold known)? */
