@@ -209,7 +209,7 @@ describe("OfflineSuspects: a fresh read of the NodeMasquerade before the verdict
     expect(s.size).toBe(1);
   });
 
-  it("bounded: reads in flight at most FRESH_READS_IN_FLIGHT, one per suspect", () => {
+  it("bounded: reads in flight at most FRESH_READS_IN_FLIGHT, one per suspect", async () => {
     let reads = 0;
     const s = new OfflineSuspects(() => {
       reads++;
@@ -223,6 +223,7 @@ describe("OfflineSuspects: a fresh read of the NodeMasquerade before the verdict
         () => false,
         () => [],
       );
+    await new Promise((r) => setImmediate(r));
     expect(reads).toBe(FRESH_READS_IN_FLIGHT);
   });
 
@@ -258,5 +259,33 @@ describe("OfflineSuspects: a fresh read of the NodeMasquerade before the verdict
       `${REASON}, and did not reconnect within 15 s`,
     ]);
     expect(reads).toBe(0);
+  });
+});
+
+describe("OfflineSuspects: a failed fresh read in the pause reason", () => {
+  it("a reader that throws at once, with a long multi-line error: its first line, 200 characters at most", async () => {
+    const s = new OfflineSuspects(() => {
+      throw new Error(`HTTP-Code: 500 ${"x".repeat(500)}\nBody: {...}`);
+    });
+    s.add("n-1", REASON, "2", 0);
+    expect(
+      s.judge(
+        "2",
+        RECONNECT_GRACE_MS,
+        () => false,
+        () => [],
+      ),
+    ).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    const [reason] = s.judge(
+      "2",
+      REPORT_WAIT_MAX_MS,
+      () => false,
+      () => [],
+    );
+    expect(reason).toMatch(
+      /its NodeMasquerade could not be read \(HTTP-Code: 500 x+\) within 300 s$/,
+    );
+    expect(reason!.length).toBeLessThan(REASON.length + 300);
   });
 });

@@ -169,12 +169,14 @@ export class OfflineSuspects {
       );
       timer.unref?.();
     });
-    Promise.race([this.fresh!(name), timeout])
+    // A reader that throws at once fails as one that rejects (judge never throws for it).
+    Promise.race([Promise.resolve().then(() => this.fresh!(name)), timeout])
       .then(
         (connected): Read => ({ state: "done", connected }),
         (e): Read => ({
           state: "failed",
-          error: e instanceof Error ? e.message : String(e),
+          // Its first line, bounded: it goes into the pause reason (at most 2,000 characters).
+          error: (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 200),
           at: now,
         }),
       )
