@@ -30,5 +30,8 @@ describe("a node's NodeMasquerade read fresh by a replica", () => {
     expect(await b.replicas.connectedElsewhere("node-b")).toBe(false);
     // No object (404): connected nowhere.
     expect(await a.replicas.connectedElsewhere("node-x")).toBe(false);
+    // Whether the object is there (a deleted one rewritten by its holder): read, not watched.
+    expect(await a.replicas.existsFresh("node-b")).toBe(true);
+    expect(await a.replicas.existsFresh("node-x")).toBe(false);
   });
 });

@@ -1362,6 +1362,51 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(v.phase).toBe("paused");
   });
 
+  // Issue 17: the Leases say every rewrite is written, but this replica's watch has not
+  // delivered the holder's rewrite yet; the API server has it.
+  const deletedFresh: { desc: string; input: { exists: boolean }; want: { dropped: boolean } }[] = [
+    {
+      desc: "the API server holds it again (the watch lags): still waited for",
+      input: { exists: true },
+      want: { dropped: false },
+    },
+    {
+      desc: "the API server holds none either: no longer waited for",
+      input: { exists: false },
+      want: { dropped: true },
+    },
+  ];
+  it.each(deletedFresh)(
+    "its NodeMasquerade deleted, read fresh: $desc",
+    async ({ input, want }) => {
+      const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+      const asked: string[] = [];
+      const existsFresh = async (name: string) => {
+        asked.push(name);
+        return input.exists;
+      };
+      const t = setup(
+        here,
+        [],
+        { reason: null, active: true },
+        { remote: { ...remote(there, statuses), existsFresh } },
+      );
+      t.save(v2, strategy);
+      for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+      statuses.delete(remoteCanary);
+      t.staged.remoteChanged([remoteCanary]);
+      t.advance(16_000);
+      t.staged.tick();
+      // Not dropped before the API server answers.
+      expect(t.staged.view()!.waves[0]!.total).toBe(canary.length);
+      await new Promise((r) => setImmediate(r));
+      t.advance(1000);
+      t.staged.tick();
+      expect(asked[0]).toBe(remoteCanary);
+      expect(t.staged.view()!.waves[0]!.total).toBe(canary.length - (want.dropped ? 1 : 0));
+    },
+  );
+
   it("20,000 nodes held elsewhere applying one by one settle the wave in linear time (break5)", () => {
     const many = Array.from({ length: 20_000 }, (_, i) => `ip-10-0-${i}.ec2.internal`);
     const statuses = new Map(many.map((n) => [n, st({ desiredRevision: 1 })]));
