@@ -6,6 +6,8 @@
 import type { DashboardMessage, StagedRolloutView } from "@masq/shared";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { beforeEach, describe, expect, it } from "vitest";
+import { previousPersistedSchema } from "../src/server/fleet/staged-state-17918c2.fixture.js";
+import { setDigest } from "../src/server/fleet/wave-digest.js";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
 import { eventually, perTest, startServer } from "./helpers/server.js";
 
@@ -78,6 +80,13 @@ describe("staged rollout, Kubernetes store", () => {
       core: { step: 0 },
     });
     expect(fake.configMap(NS, CM)?.data?.["rollout.json"]).toBeUndefined();
+    // The previous release (17918c2) reads it, so `helm rollback` mid-rollout resumes it; the
+    // per-wave digests it would refuse are kept apart, in the same write (staged-compat.ts).
+    expect(previousPersistedSchema.safeParse(stored).success).toBe(true);
+    const extras = fake.configMap(NS, `${CM}-history`)?.data?.["rollout-extras.json"];
+    expect(JSON.parse(extras ?? "null")).toMatchObject({
+      digests: [setDigest(["node-b"]), setDigest(["node-a", "node-c"])],
+    });
 
     await k.stop(s);
     const again = await k.start();

@@ -412,6 +412,10 @@ function createStaging(
           () => o.replicas!.sources(),
           () => o.replicas!.listed(),
           (since) => o.replicas!.leases.unreportedSince(since),
+          {
+            connectedFresh: (name) => o.replicas!.connectedElsewhere(name),
+            existsFresh: (name) => o.replicas!.existsFresh(name),
+          },
         )
       : undefined,
     labels: o.nodeLabels,

@@ -428,10 +428,10 @@ export function grantAllowed(g: Grant, e: RbacExpectation): boolean {
  * must be recreatable, or no replica can lead, issue 18.3); watch the other replicas'. */
 export const LEASE_VERBS = ["get", "list", "watch", "create", "update", "delete"];
 /** NodeMasquerade verbs, the calls the dashboard makes (kube-calls.test.ts): the fleet from
- * every node's object, created when missing, resync requests, expiry by the singleton holder;
- * the holder patches the status. */
+ * every node's object, created when missing, resync requests, expiry by the singleton holder,
+ * one read fresh by a staged rollout's owner before a verdict; the holder patches the status. */
 export const NODE_MASQUERADE_VERBS = {
-  nodemasquerades: ["list", "watch", "create", "patch", "delete"],
+  nodemasquerades: ["get", "list", "watch", "create", "patch", "delete"],
   "nodemasquerades/status": ["patch"],
 };
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { OfflineSuspects, RECONNECT_GRACE_MS, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+import {
+  FRESH_READS_IN_FLIGHT,
+  FRESH_READS_PER_SECOND,
+  OfflineSuspects,
+  RECONNECT_GRACE_MS,
+  REPORT_WAIT_MAX_MS,
+} from "./staged-offline.js";
 
 const REASON = "n-1 went offline 2 s after applying";
 const BEHIND = "dash-c: 1200 reconnects not yet written";
@@ -112,5 +118,174 @@ describe("OfflineSuspects.judge", () => {
     expect(s.message(true)).toBe(
       `No wave goes on until it is known whether a reconnected: offline right after applying, not reconnected yet (reporters reconnect within 10 s; judged at 1970-01-01T00:00:16.000Z)`,
     );
+  });
+});
+
+describe("OfflineSuspects: a fresh read of the NodeMasquerade before the verdict", () => {
+  const GONE = `${REASON}, and no replica held it once every replica had written its reconnects`;
+  /** Lets the read's promise chain settle. */
+  const settled = () => new Promise((r) => setImmediate(r));
+
+  const cases: {
+    desc: string;
+    input: {
+      /** What the GET answers: connected elsewhere or not; an Error: the read failed. */
+      answer: boolean | Error;
+      /** Time of the second judgement, after the read answered (ms since the suspect). */
+      later: number;
+      behind?: string[];
+    };
+    want: { reasons: string[]; left: number; reads: number };
+  }[] = [
+    {
+      desc: "the watch lags: the API server says another replica holds it connected: not gone",
+      input: { answer: true, later: RECONNECT_GRACE_MS + 1000 },
+      want: { reasons: [], left: 0, reads: 1 },
+    },
+    {
+      desc: "the API server says connected nowhere either: gone",
+      input: { answer: false, later: RECONNECT_GRACE_MS + 1000 },
+      want: { reasons: [GONE], left: 0, reads: 1 },
+    },
+    {
+      desc: "the read failed: not known yet, never gone",
+      input: { answer: new Error("503 Service Unavailable"), later: RECONNECT_GRACE_MS + 1000 },
+      want: { reasons: [], left: 1, reads: 1 },
+    },
+    {
+      desc: "the read kept failing until the bound: paused as not known, naming the failure",
+      input: { answer: new Error("503 Service Unavailable"), later: REPORT_WAIT_MAX_MS },
+      want: {
+        reasons: [
+          `${REASON}; whether it reconnected was not known: its NodeMasquerade could not be read (503 Service Unavailable) within 300 s`,
+        ],
+        left: 0,
+        reads: 1,
+      },
+    },
+    {
+      desc: "a replica's reconnects not written at the bound, connected by the API server: not gone",
+      input: { answer: true, later: REPORT_WAIT_MAX_MS + 1000, behind: [BEHIND] },
+      want: { reasons: [], left: 0, reads: 1 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    let reads = 0;
+    const s = new OfflineSuspects(async () => {
+      reads++;
+      if (input.answer instanceof Error) throw input.answer;
+      return input.answer;
+    });
+    s.add("n-1", REASON, "2", 0);
+    const behind = () => input.behind ?? [];
+    const first = input.behind ? input.later - 1000 : RECONNECT_GRACE_MS;
+    // The verdict is due: the read is asked, and nothing is judged before it answers.
+    expect(s.judge("2", first, () => false, behind)).toEqual([]);
+    await settled();
+    expect(s.judge("2", input.later, () => false, behind)).toEqual(want.reasons);
+    expect(s.size).toBe(want.left);
+    expect(reads).toBe(want.reads);
+  });
+
+  it("a read not answered yet holds the verdict", () => {
+    const s = new OfflineSuspects(() => new Promise<boolean>(() => {}));
+    s.add("n-1", REASON, "2", 0);
+    expect(
+      s.judge(
+        "2",
+        RECONNECT_GRACE_MS,
+        () => false,
+        () => [],
+      ),
+    ).toEqual([]);
+    expect(
+      s.judge(
+        "2",
+        RECONNECT_GRACE_MS + 60_000,
+        () => false,
+        () => [],
+      ),
+    ).toEqual([]);
+    expect(s.size).toBe(1);
+  });
+
+  it("bounded: reads in flight at most FRESH_READS_IN_FLIGHT, one per suspect", async () => {
+    let reads = 0;
+    const s = new OfflineSuspects(() => {
+      reads++;
+      return new Promise<boolean>(() => {});
+    });
+    for (let i = 0; i < 50; i++) s.add(`n-${i}`, REASON, "2", 0);
+    for (let t = 0; t < 5; t++)
+      s.judge(
+        "2",
+        RECONNECT_GRACE_MS + t * 1000,
+        () => false,
+        () => [],
+      );
+    await new Promise((r) => setImmediate(r));
+    expect(reads).toBe(FRESH_READS_IN_FLIGHT);
+  });
+
+  it("rate-limited: at most FRESH_READS_PER_SECOND reads started a second", async () => {
+    let reads = 0;
+    const s = new OfflineSuspects(async () => {
+      reads++;
+      return false;
+    });
+    for (let i = 0; i < 100; i++) s.add(`n-${i}`, REASON, "2", 0);
+    for (let t = 0; t < 30; t++) {
+      s.judge(
+        "2",
+        RECONNECT_GRACE_MS + Math.floor(t / 10) * 1000,
+        () => false,
+        () => [],
+      );
+      await settled();
+    }
+    // Three seconds of judging (a burst, then a refill each second).
+    expect(reads).toBeLessThanOrEqual(3 * FRESH_READS_PER_SECOND);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it("one process (file mode): no read, judged as before", () => {
+    let reads = 0;
+    const s = new OfflineSuspects(async () => {
+      reads++;
+      return true;
+    });
+    s.add("n-1", REASON, "2", 0);
+    expect(s.judge("2", RECONNECT_GRACE_MS, () => false)).toEqual([
+      `${REASON}, and did not reconnect within 15 s`,
+    ]);
+    expect(reads).toBe(0);
+  });
+});
+
+describe("OfflineSuspects: a failed fresh read in the pause reason", () => {
+  it("a reader that throws at once, with a long multi-line error: its first line, 200 characters at most", async () => {
+    const s = new OfflineSuspects(() => {
+      throw new Error(`HTTP-Code: 500 ${"x".repeat(500)}\nBody: {...}`);
+    });
+    s.add("n-1", REASON, "2", 0);
+    expect(
+      s.judge(
+        "2",
+        RECONNECT_GRACE_MS,
+        () => false,
+        () => [],
+      ),
+    ).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    const [reason] = s.judge(
+      "2",
+      REPORT_WAIT_MAX_MS,
+      () => false,
+      () => [],
+    );
+    expect(reason).toMatch(
+      /its NodeMasquerade could not be read \(HTTP-Code: 500 x+\) within 300 s$/,
+    );
+    expect(reason!.length).toBeLessThan(REASON.length + 300);
   });
 });

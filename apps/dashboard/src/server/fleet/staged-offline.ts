@@ -8,6 +8,10 @@
 // the reconnect window, that all reconnects to it are written (replica-leases.ts
 // unreportedSince); and at the latest after REPORT_WAIT_MAX_MS it pauses the rollout saying
 // what is not known. No wave goes on meanwhile (staged-rollout.ts holds time and settled waves).
+// The Leases and the NodeMasquerades come on two watches, and the latter may lag: before a
+// verdict (several replicas only) the suspect's NodeMasquerade is read fresh from the API server
+// (FreshRead), and one naming a connected holder is not gone; a read that fails, or is not done
+// yet, means not known yet, never gone (bounded: FRESH_READS_PER_SECOND, FRESH_READS_IN_FLIGHT).
 
 /**
  * The reconnect window: reporters reconnect within 10 s of losing their replica, plus 5 s for
@@ -21,6 +25,25 @@ export const RECONNECT_GRACE_MS = 15_000;
  */
 export const REPORT_WAIT_MAX_MS = 300_000;
 
+/**
+ * A fresh read (a GET, not the watch) of a node's NodeMasquerade: does it name a connected
+ * holder (another replica)? Rejects when the read fails; a missing object resolves false.
+ */
+export type FreshRead = (name: string) => Promise<boolean>;
+
+/** Fresh reads started per second at most (a token bucket of this burst), and at once. */
+export const FRESH_READS_PER_SECOND = 10;
+export const FRESH_READS_IN_FLIGHT = 4;
+/** A fresh read not answered within this long failed; one that failed is tried again after. */
+export const FRESH_READ_TIMEOUT_MS = 10_000;
+export const FRESH_RETRY_MS = 5_000;
+
+/** A suspect's fresh read: in flight, answered (`connected`), or failed (why, and when). */
+type Read =
+  | { state: "pending" }
+  | { state: "done"; connected: boolean }
+  | { state: "failed"; error: string; at: number };
+
 interface Suspect {
   /** When it was seen offline here (ms, this replica's clock). */
   at: number;
@@ -30,6 +53,8 @@ interface Suspect {
   of: string;
   /** The replicas whose reconnects are not known to be written yet, at the last judgement. */
   waiting: string[];
+  /** Its fresh read for the verdict due (undefined: none asked since the last). */
+  read?: Read;
 }
 
 /**
@@ -40,6 +65,12 @@ export type Unreported = (since: number) => string[];
 
 export class OfflineSuspects {
   private readonly suspects = new Map<string, Suspect>();
+  private tokens = FRESH_READS_PER_SECOND;
+  private refilledAt = 0;
+  private inFlight = 0;
+
+  /** `fresh`: the fresh read before a verdict (absent: none, as in file mode). */
+  constructor(private readonly fresh?: FreshRead) {}
 
   get size(): number {
     return this.suspects.size;
@@ -70,15 +101,91 @@ export class OfflineSuspects {
         continue;
       }
       if (now - s.at < RECONNECT_GRACE_MS) continue;
-      s.waiting = unreported?.(s.at + RECONNECT_GRACE_MS) ?? [];
-      const verdict = unreported
-        ? verdictOf(s, now)
-        : `${s.reason}, and did not reconnect within ${RECONNECT_GRACE_MS / 1000} s`;
+      const verdict = this.verdict(name, s, now, unreported);
       if (verdict === null) continue;
       this.suspects.delete(name);
-      out.push(verdict);
+      if (verdict !== CONNECTED) out.push(verdict);
     }
     return out;
+  }
+
+  /** A suspect past its reconnect window: its verdict, CONNECTED, or null (not yet). */
+  private verdict(name: string, s: Suspect, now: number, unreported?: Unreported): string | null {
+    if (!unreported)
+      return `${s.reason}, and did not reconnect within ${RECONNECT_GRACE_MS / 1000} s`;
+    s.waiting = unreported(s.at + RECONNECT_GRACE_MS);
+    const due = verdictOf(s, now);
+    if (due !== null) return this.checked(name, s, due, now);
+    // A read answered while no verdict was due (a replica fell behind since) is stale by then.
+    if (s.read?.state !== "pending") s.read = undefined;
+    return null;
+  }
+
+  /**
+   * A verdict due (several replicas), checked by a fresh read of the node's NodeMasquerade:
+   * the verdict once a read since says connected nowhere, CONNECTED when it names a connected
+   * holder, null meanwhile (reading, or a read failed: not known yet). Past REPORT_WAIT_MAX_MS a
+   * node whose read never answered is not known, never gone.
+   */
+  private checked(name: string, s: Suspect, due: string, now: number): string | null {
+    if (!this.fresh) return due;
+    const r = s.read;
+    if (r?.state === "done") return r.connected ? CONNECTED : due;
+    if (r?.state === "pending") return null;
+    const past = now - s.at >= REPORT_WAIT_MAX_MS;
+    const retry = r === undefined || (!past && now - r.at >= FRESH_RETRY_MS);
+    if (retry && this.take(now)) {
+      this.read(name, s, now);
+      return null;
+    }
+    if (!past) return null;
+    // Past the bound with no answer: not known, never gone.
+    const why = r?.state === "failed" ? `could not be read (${r.error})` : "was not read yet";
+    const within = `its NodeMasquerade ${why} within ${REPORT_WAIT_MAX_MS / 1000} s`;
+    return s.waiting.length > 0
+      ? `${due}; ${within}`
+      : `${s.reason}; whether it reconnected was not known: ${within}`;
+  }
+
+  /** A token of the fresh-read bucket, and a place in flight; false: not now. */
+  private take(now: number): boolean {
+    const elapsed = Math.max(0, now - this.refilledAt) / 1000;
+    this.tokens = Math.min(FRESH_READS_PER_SECOND, this.tokens + elapsed * FRESH_READS_PER_SECOND);
+    this.refilledAt = now;
+    if (this.tokens < 1 || this.inFlight >= FRESH_READS_IN_FLIGHT) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private read(name: string, s: Suspect, now: number): void {
+    const read: Read = { state: "pending" };
+    s.read = read;
+    this.inFlight++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${FRESH_READ_TIMEOUT_MS / 1000} s`)),
+        FRESH_READ_TIMEOUT_MS,
+      );
+      timer.unref?.();
+    });
+    // A reader that throws at once fails as one that rejects (judge never throws for it).
+    Promise.race([Promise.resolve().then(() => this.fresh!(name)), timeout])
+      .then(
+        (connected): Read => ({ state: "done", connected }),
+        (e): Read => ({
+          state: "failed",
+          // Its first line, bounded: it goes into the pause reason (at most 2,000 characters).
+          error: (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 200),
+          at: now,
+        }),
+      )
+      .then((answer) => {
+        clearTimeout(timer);
+        this.inFlight--;
+        // Only the suspect that asked, if still suspected (a re-added one asks again).
+        if (this.suspects.get(name) === s && s.read === read) s.read = answer;
+      });
   }
 
   /**
@@ -109,6 +216,9 @@ export class OfflineSuspects {
     return `No wave goes on until it is known whether ${shown} reconnected: offline right after applying, not yet reported connected by any replica (${why}; judged by ${until} at the latest)`;
   }
 }
+
+/** judge: the fresh read named a connected holder (not gone; no pause). */
+const CONNECTED = "\u0000connected";
 
 /**
  * The pause sentence of a suspect past the reconnect window; null: still waiting for reports.

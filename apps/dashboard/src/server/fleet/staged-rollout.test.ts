@@ -1362,6 +1362,51 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(v.phase).toBe("paused");
   });
 
+  // Issue 17: the Leases say every rewrite is written, but this replica's watch has not
+  // delivered the holder's rewrite yet; the API server has it.
+  const deletedFresh: { desc: string; input: { exists: boolean }; want: { dropped: boolean } }[] = [
+    {
+      desc: "the API server holds it again (the watch lags): still waited for",
+      input: { exists: true },
+      want: { dropped: false },
+    },
+    {
+      desc: "the API server holds none either: no longer waited for",
+      input: { exists: false },
+      want: { dropped: true },
+    },
+  ];
+  it.each(deletedFresh)(
+    "its NodeMasquerade deleted, read fresh: $desc",
+    async ({ input, want }) => {
+      const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+      const asked: string[] = [];
+      const existsFresh = async (name: string) => {
+        asked.push(name);
+        return input.exists;
+      };
+      const t = setup(
+        here,
+        [],
+        { reason: null, active: true },
+        { remote: { ...remote(there, statuses), existsFresh } },
+      );
+      t.save(v2, strategy);
+      for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+      statuses.delete(remoteCanary);
+      t.staged.remoteChanged([remoteCanary]);
+      t.advance(16_000);
+      t.staged.tick();
+      // Not dropped before the API server answers.
+      expect(t.staged.view()!.waves[0]!.total).toBe(canary.length);
+      await new Promise((r) => setImmediate(r));
+      t.advance(1000);
+      t.staged.tick();
+      expect(asked[0]).toBe(remoteCanary);
+      expect(t.staged.view()!.waves[0]!.total).toBe(canary.length - (want.dropped ? 1 : 0));
+    },
+  );
+
   it("20,000 nodes held elsewhere applying one by one settle the wave in linear time (break5)", () => {
     const many = Array.from({ length: 20_000 }, (_, i) => `ip-10-0-${i}.ec2.internal`);
     const statuses = new Map(many.map((n) => [n, st({ desiredRevision: 1 })]));
@@ -1435,14 +1480,17 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
   // break7: a replica died holding the canary; its reporter reconnected to dash-c within 10 s,
   // but dash-c's status writes were behind (a dead replica's 13,000 nodes at 50/s each over the
   // survivors: ~60 s), so after a fixed 15 s the owner paused saying it "went offline".
-  const deadHolder = (behind: (since: number) => string[]) => {
+  const deadHolder = (
+    behind: (since: number) => string[],
+    connectedFresh?: (name: string) => Promise<boolean>,
+  ) => {
     const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
     const t = setup(
       here,
       [],
       { reason: null, active: true },
       {
-        remote: remote(there, statuses, behind),
+        remote: { ...remote(there, statuses, behind), connectedFresh },
       },
     );
     t.save(v2, strategy);
@@ -1490,6 +1538,46 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.staged.tick();
     expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
     expect(t.staged.view()!.actions.map((a) => a.action)).not.toContain("pause");
+  });
+
+  // Issue 17: the Leases say every reconnect is written, but this replica's NodeMasquerade watch
+  // has not delivered dash-c's write yet; the API server has it.
+  const freshCases: {
+    desc: string;
+    input: { connected: boolean };
+    want: { paused: boolean };
+  }[] = [
+    {
+      desc: "the watch lags, the API server names a connected holder: not gone, not paused",
+      input: { connected: true },
+      want: { paused: false },
+    },
+    {
+      desc: "the API server says connected nowhere too: paused as gone",
+      input: { connected: false },
+      want: { paused: true },
+    },
+  ];
+  it.each(freshCases)("$desc", async ({ input, want }) => {
+    const asked: string[] = [];
+    const { t } = deadHolder(
+      () => [],
+      async (name) => {
+        asked.push(name);
+        return input.connected;
+      },
+    );
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    // The verdict waits for the read.
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    await new Promise((r) => setImmediate(r));
+    t.advance(1000);
+    t.staged.tick();
+    expect(asked).toEqual([remoteCanary]);
+    expect(t.staged.view()!.pause?.kind === "failure").toBe(want.paused);
+    if (!want.paused)
+      expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
   });
 
   it("truly gone: pauses as soon as every replica has written its reconnects", () => {

@@ -31,7 +31,7 @@ import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
-import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -149,6 +149,17 @@ export interface RemoteNodes {
    * (staged-offline.ts). Absent: none.
    */
   unreportedSince?(since: number): string[];
+  /**
+   * Read fresh from the API server (a GET; the watch may lag): does the node's NodeMasquerade
+   * name a connected holder? Rejects when the read fails. Asked before a node that went offline
+   * is judged (staged-offline.ts FreshRead). Absent: not asked.
+   */
+  connectedFresh?(name: string): Promise<boolean>;
+  /**
+   * Read fresh from the API server: does the node's NodeMasquerade exist with a status? Rejects
+   * when the read fails. Asked before a node whose object went is no longer waited for.
+   */
+  existsFresh?(name: string): Promise<boolean>;
 }
 
 /** Labels of the named nodes (a node without a Node object is left out). */
@@ -219,11 +230,14 @@ export class StagedRollouts {
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
-  private readonly suspects = new OfflineSuspects();
+  private readonly suspects: OfflineSuspects;
   /** A settle skipped because the others' nodes were not listed yet (settled at a tick after). */
   private unlisted = false;
   /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
   private readonly missing = new Map<string, number>();
+  /** Fresh reads of missing nodes' objects (absentFresh), by name: at most one per node. */
+  private readonly missingReads = new Map<string, "pending" | "exists" | "absent" | "failed">();
+  private missingInFlight = 0;
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** Why the last read of the nodes' labels for a canary selector failed (read again). */
@@ -253,6 +267,10 @@ export class StagedRollouts {
   private shown = { key: "", names: new Set<string>(), failed: new Set<string>() };
 
   constructor(private readonly opts: StagedOptions) {
+    const remote = opts.remote;
+    this.suspects = new OfflineSuspects(
+      remote?.connectedFresh && ((name) => remote.connectedFresh!(name)),
+    );
     // Fenced (another replica wrote the state since this one read it): read it again at the
     // next tick, as when taking the Lease over, if this replica still holds it.
     this.writer = new StateWriter(
@@ -1446,8 +1464,14 @@ export class StagedRollouts {
     // Its object deleted: no longer waited for once it stays gone (tick). A person's delete is
     // written again by the node's holder at once; until then the node is pending, never dropped
     // (a canary node dropped so would let its wave settle, and the next be released, unapplied).
-    if (st) this.missing.delete(name);
-    else if (this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name) && !this.missing.has(name))
+    if (st) {
+      this.missing.delete(name);
+      this.missingReads.delete(name);
+    } else if (
+      this.waveIndex(s).has(name) &&
+      !this.fleet?.nodes.has(name) &&
+      !this.missing.has(name)
+    )
       this.missing.set(name, this.now());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
@@ -1477,6 +1501,7 @@ export class StagedRollouts {
     if (this.missing.size === 0) return;
     if (!s || this.follows() || this.finished()) {
       this.missing.clear();
+      this.missingReads.clear();
       return;
     }
     const behind = (since: number) =>
@@ -1484,9 +1509,41 @@ export class StagedRollouts {
     for (const [name, since] of this.missing) {
       const waited = this.now() - since;
       if (waited < REMOTE_GONE_MS || (waited < REPORT_WAIT_MAX_MS && behind(since))) continue;
+      const gone = !this.opts.remote?.status(name) && !this.fleet?.nodes.has(name);
+      // The watch may lag the holder's rewrite: the API server is asked first (issue 17).
+      if (gone && waited < REPORT_WAIT_MAX_MS && !this.absentFresh(name)) continue;
       this.missing.delete(name);
-      if (!this.opts.remote?.status(name) && !this.fleet?.nodes.has(name)) this.removed(name);
+      this.missingReads.delete(name);
+      if (gone) this.removed(name);
     }
+  }
+
+  /**
+   * Is the NodeMasquerade of `name` absent from the API server, read fresh (a GET)? False while
+   * the read is asked or in flight (at most FRESH_READS_IN_FLIGHT at once), failed (not known),
+   * or found the object (the watch lags; asked again at a later tick). True without a reader.
+   */
+  private absentFresh(name: string): boolean {
+    const read = this.opts.remote?.existsFresh;
+    if (!read) return true;
+    const r = this.missingReads.get(name);
+    if (r === "absent") return true;
+    if (r === "pending") return false;
+    this.missingReads.delete(name);
+    if (this.missingInFlight >= FRESH_READS_IN_FLIGHT) return false;
+    this.missingReads.set(name, "pending");
+    this.missingInFlight++;
+    Promise.resolve()
+      .then(() => read(name))
+      .then(
+        (exists) => (exists ? "exists" : "absent"),
+        () => "failed" as const,
+      )
+      .then((answer) => {
+        this.missingInFlight--;
+        if (this.missingReads.get(name) === "pending") this.missingReads.set(name, answer);
+      });
+    return false;
   }
 
   /** A node held elsewhere that applied went offline: too soon after applying pauses. */

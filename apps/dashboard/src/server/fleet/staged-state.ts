@@ -49,6 +49,17 @@ const count = z.number().int().nonnegative();
 /** Nodes per wave [canary, wave 1, …] (boundaries and lists alike). */
 const sizesSchema = z.array(count).max(MAX_ROLLOUT_WAVES + 1);
 
+/** Per wave [canary, wave 1, …], a 48-bit digest of its members' names (wave-digest.ts). */
+export const digestsSchema = z
+  .array(
+    z
+      .number()
+      .int()
+      .nonnegative()
+      .max(2 ** 48 - 1),
+  )
+  .max(MAX_ROLLOUT_WAVES + 1);
+
 /**
  * A staged rollout as persisted (rollout.json): no list of the fleet's nodes, so its size does
  * not grow with the fleet (a few KB at 100,000 nodes beside its configs and actions; staged-size.ts).
@@ -88,16 +99,7 @@ export const stagedRecordSchema = z
      * Per wave, a digest of the names `sizes` counts (wave-digest.ts): an owner reading the
      * state tells the nodes counted from as many others (absent in older states: by number).
      */
-    digests: z
-      .array(
-        z
-          .number()
-          .int()
-          .nonnegative()
-          .max(2 ** 48 - 1),
-      )
-      .max(MAX_ROLLOUT_WAVES + 1)
-      .optional(),
+    digests: digestsSchema.optional(),
     /** Observe-mode nodes' waves, cut among themselves (their upstream pods are recreated as
      * their wave is released; nothing is sent to them or waited for). */
     observeBounds: waveBoundsSchema.optional(),

@@ -22,6 +22,8 @@ export interface NodeMasqueradeApi {
   patchResyncRequest(name: string, request: ResyncRequest): Promise<void>;
   list(): Promise<{ items: unknown[]; metadata?: { resourceVersion?: string } }>;
   remove(name: string): Promise<void>;
+  /** Reads one object from the API server (a GET, fresher than the watch); null: none (404). */
+  get?(name: string): Promise<unknown | null>;
 }
 
 const coords = {
@@ -95,6 +97,14 @@ export function nodeMasqueradeApi(kc: KubeConfig): NodeMasqueradeApi {
     },
     async remove(name) {
       await api.deleteClusterCustomObject({ ...coords, name });
+    },
+    async get(name) {
+      try {
+        return (await api.getClusterCustomObject({ ...coords, name })) as unknown;
+      } catch (e) {
+        if (statusCode(e) === 404) return null;
+        throw e;
+      }
     },
     list: () =>
       listPaged((_continue) =>

@@ -35,13 +35,16 @@ export function statusElsewhere(
  * A replica's nodes held elsewhere, read when asked (none before it is attached). `listed`:
  * has the first list of NodeMasquerades been read (absent: taken as read)? `unreportedSince`:
  * the replicas whose reconnects are not known to be written (replica-leases.ts).
+ * `fresh`: a node's NodeMasquerade read fresh (replica-sync.ts connectedElsewhere, existsFresh).
  */
 export function remoteNodesOf(
   sources: () => FleetViewSources | undefined,
   listed?: () => boolean,
   unreportedSince?: (since: number) => string[],
+  fresh?: Pick<RemoteNodes, "connectedFresh" | "existsFresh">,
 ): RemoteNodes {
   return {
+    ...fresh,
     listed: () => listed?.() ?? true,
     unreportedSince: (since) => unreportedSince?.(since) ?? [],
     *list() {

@@ -12,7 +12,13 @@ import { stagedRefusalOf } from "../fleet/staged-scope.js";
 import type { KubeClients } from "../kube/client.js";
 import { statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
-import { lastBody, rfc3339, statusBody } from "./node-masquerade.js";
+import {
+  lastBody,
+  type NodeMasqueradeStatus,
+  nodeMasqueradeSchema,
+  rfc3339,
+  statusBody,
+} from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
 import { ObjectExpiry } from "./object-expiry.js";
@@ -140,6 +146,34 @@ export class ReplicaSync {
     if (this.objects.get(name) || !fleet.nodes.get(name)?.connected) return;
     this.writer.forget(name);
     this.offer(fleet, name);
+  }
+
+  /**
+   * Does the API server's NodeMasquerade of `name`, read now (a GET: the watch may lag), name a
+   * connected holder other than this replica (this replica's own record is the truth of the
+   * nodes it holds)? False for none; rejects when the read fails or the object is not one
+   * (zod), so the caller takes it as not known (staged-offline.ts).
+   */
+  async connectedElsewhere(name: string): Promise<boolean> {
+    const st = await this.statusFresh(name);
+    // A replica that stopped renewing its Lease vouches for nothing (fleet-view.ts).
+    const holder = st?.connected === true ? st.replica : "";
+    return holder !== "" && holder !== this.o.replica && this.leases.liveness(holder).live;
+  }
+
+  /** Does the API server hold a NodeMasquerade of `name` with a status, read now (a GET)? */
+  async existsFresh(name: string): Promise<boolean> {
+    return (await this.statusFresh(name)) !== undefined;
+  }
+
+  /** The status of `name`'s NodeMasquerade read now (undefined: none); rejects on failure. */
+  private async statusFresh(name: string): Promise<NodeMasqueradeStatus | undefined> {
+    if (!this.api.get) throw new Error("NodeMasquerades cannot be read one at a time here");
+    const raw = await this.api.get(name);
+    if (raw === null) return undefined;
+    const cr = nodeMasqueradeSchema.safeParse(raw);
+    if (!cr.success) throw new Error(`NodeMasquerade ${name} is not valid: ${cr.error.message}`);
+    return cr.data.status;
   }
 
   /** Has the first list of NodeMasquerades been read (the nodes other replicas hold known)? */

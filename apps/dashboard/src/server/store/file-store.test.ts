@@ -247,3 +247,33 @@ describe("FileStore on a failing disk", () => {
     for (const f of keep) expect((await stat(f)).isFile()).toBe(true);
   });
 });
+
+describe("FileStore rollout state (staged-compat.ts)", () => {
+  const state = {
+    version: 2,
+    current: { revision: 7, sizes: [1, 5], digests: [11, 22] },
+    past: [],
+  };
+
+  it("keeps rollout.json free of the fields the previous release refuses, and reads them back", async () => {
+    const s = new FileStore({ dir, initialText });
+    await s.start();
+    await s.saveRollout(state);
+    const onDisk = JSON.parse(await readFile(join(dir, "rollout.json"), "utf8"));
+    expect(onDisk.current.digests).toBeUndefined();
+    expect(await s.loadRollout()).toEqual(state);
+  });
+
+  it("rollout.json rewritten by the previous release: its digests are dropped (counted by number)", async () => {
+    const s = new FileStore({ dir, initialText });
+    await s.start();
+    await s.saveRollout(state);
+    // A node joined wave 1 meanwhile: the digests counted 5 nodes, not these 6.
+    const older = { version: 2, current: { revision: 7, sizes: [1, 6] }, past: [] };
+    await writeFile(join(dir, "rollout.json"), JSON.stringify(older));
+    expect(await s.loadRollout()).toEqual(older);
+    await s.saveRollout(null);
+    expect(await s.loadRollout()).toBeNull();
+    expect(await readFile(join(dir, "rollout-extras.json"), "utf8")).toBe("");
+  });
+});

@@ -8,6 +8,7 @@
 // starts from the defaults in memory), saves are refused with 507 "disk full" (or 503) and
 // nothing changes, and the first save after space returns writes everything. Temp files left
 // by writes that died mid-way are removed at start.
+
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex, NotDurableError, readFileIfExists, removeStaleTemps } from "@masq/node-util";
@@ -15,6 +16,7 @@ import { fromLegacyRevisionNames } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
+import { EXTRAS_KEY, joinRollout, splitRollout } from "../fleet/staged-compat.js";
 import { atomicWrite, type FileWriter } from "../util/atomic-write.js";
 import {
   type ConfigRevision,
@@ -149,17 +151,25 @@ export class FileStore implements ConfigStore {
     await this.mutex.run(async () => undefined);
   }
 
-  /** The staged rollout's state: rollout.json beside the index (null: none). */
+  /**
+   * The staged rollout's state: rollout.json beside the index (null: none), with the fields kept
+   * apart for the previous release put back when they belong to it (staged-compat.ts).
+   */
   async loadRollout(): Promise<unknown | null> {
     const raw = await readFileIfExists(join(this.opts.dir, ROLLOUT_FILE));
-    return raw === undefined || raw.trim() === "" ? null : (JSON.parse(raw) as unknown);
+    if (raw === undefined || raw.trim() === "") return null;
+    const extras = await readFileIfExists(join(this.opts.dir, EXTRAS_KEY));
+    return joinRollout(JSON.parse(raw) as unknown, raw, extras?.trim() ? extras : null).state;
   }
 
+  /**
+   * rollout.json as the previous release reads it, then its extras (an empty file: none). A crash
+   * between the two leaves extras bound to another text: dropped on reading, never misapplied.
+   */
   async saveRollout(state: unknown | null): Promise<void> {
-    await this.write(
-      join(this.opts.dir, ROLLOUT_FILE),
-      state === null ? "" : JSON.stringify(state),
-    );
+    const { text, extras } = splitRollout(state);
+    await this.write(join(this.opts.dir, ROLLOUT_FILE), text ?? "");
+    await this.write(join(this.opts.dir, EXTRAS_KEY), extras ?? "");
   }
 
   /** Revision 1 from the initial text; kept in memory only when the disk refuses it. */

@@ -5,6 +5,7 @@
 // the extra data. The history ConfigMap is the dashboard's own, its RBAC already granted, and
 // its writer keeps keys it does not own.
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { EXTRAS_KEY, joinRollout, splitRollout } from "../fleet/staged-compat.js";
 import {
   pendingMessage,
   pendingRequest,
@@ -47,14 +48,19 @@ export async function loadKubeRollout(o: KubeRolloutOptions): Promise<unknown | 
   return (await readKubeRollout(o)).state;
 }
 
-/** The persisted state and its text as stored (null: none), for a write conditional on it. */
+/**
+ * The persisted state and its text as stored (null: none), for a write conditional on it; the
+ * fields kept apart for the previous release (EXTRAS_KEY) put back when they belong to that text
+ * (staged-compat.ts; `dropped`: why not).
+ */
 export async function readKubeRollout(
   o: KubeRolloutOptions,
-): Promise<{ state: unknown | null; text: string | null }> {
-  const raw = (await read(o))?.data?.[KEY];
+): Promise<{ state: unknown | null; text: string | null; dropped?: string }> {
+  const data = (await read(o))?.data;
+  const raw = data?.[KEY];
   if (raw === undefined) return { state: null, text: null };
   try {
-    return { state: JSON.parse(raw) as unknown, text: raw };
+    return { ...joinRollout(JSON.parse(raw) as unknown, raw, data?.[EXTRAS_KEY]), text: raw };
   } catch {
     // Read, but not JSON (a hand edit): its reader finds no state in it, as in JSON of no state
     // (a read that failed is thrown: a replica taking the rollout over then reads it again).
@@ -98,7 +104,7 @@ export async function saveKubeRollout(
   expected?: string | null,
   claim?: OwnerClaim,
 ): Promise<string | null> {
-  const text = state === null ? null : JSON.stringify(state);
+  const { text, extras } = splitRollout(state);
   const check =
     expected === undefined && claim === undefined
       ? undefined
@@ -107,7 +113,21 @@ export async function saveKubeRollout(
           if (expected !== undefined && (cm?.data?.[KEY] ?? null) !== expected)
             throw new RolloutFencedError();
         };
-  await saveKubeKey(o, KEY, state, check);
+  await updateHistory(o, (cm) => {
+    check?.(cm);
+    // rollout.json and the fields kept apart for the previous release, in one replace.
+    const data = { ...cm?.data };
+    for (const [key, value] of [
+      [KEY, text],
+      [EXTRAS_KEY, extras],
+    ] as const)
+      if (value === null) delete data[key];
+      else data[key] = value;
+    if (!cm && text === null) return null;
+    if (!cm && !o.create)
+      throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
+    return { data, annotations: cm?.metadata?.annotations };
+  });
   return text;
 }
 
@@ -198,24 +218,6 @@ function parsed(text: string | undefined): unknown {
   } catch {
     return null;
   }
-}
-
-function saveKubeKey(
-  o: KubeRolloutOptions,
-  key: string,
-  state: unknown | null,
-  check?: (cm: V1ConfigMap | undefined) => void,
-): Promise<void> {
-  return updateHistory(o, (cm) => {
-    check?.(cm);
-    const data = { ...cm?.data };
-    if (state === null) delete data[key];
-    else data[key] = JSON.stringify(state);
-    if (!cm && state === null) return null;
-    if (!cm && !o.create)
-      throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
-    return { data, annotations: cm?.metadata?.annotations };
-  });
 }
 
 /**

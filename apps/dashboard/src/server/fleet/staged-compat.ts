@@ -1,0 +1,69 @@
+// rollout.json stays readable by the previous release (commit 17918c2), whose strict schema
+// refuses a state with a field it does not know: after `helm rollback` mid-rollout an older owner
+// could not resume the rollout. Fields added since (per-wave `digests`) are kept apart, as
+// `rollout-extras.json` beside it (the history ConfigMap key or the file store's file), written
+// in the same write and bound to the rollout.json text they belong to by its SHA-256: a state
+// rewritten under them (an older owner, a hand edit) drops them, and its waves are counted by
+// number (staged-state.ts, wave-digest.ts).
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { digestsSchema } from "./staged-state.js";
+
+/** The history ConfigMap key (and file store file) of the fields the previous release refuses. */
+export const EXTRAS_KEY = "rollout-extras.json";
+
+const extrasSchema = z.strictObject({
+  version: z.literal(1),
+  /** SHA-256 (hex) of the rollout.json text these fields belong to. */
+  of: z.string().regex(/^[0-9a-f]{64}$/),
+  /** `current.digests` (staged-state.ts): per wave, the digest of the names its size counts. */
+  digests: digestsSchema,
+});
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The texts to store for `state` (null: none): rollout.json as the previous release reads it, and
+ * the extras bound to it (null: none, the key removed).
+ */
+export function splitRollout(state: unknown | null): {
+  text: string | null;
+  extras: string | null;
+} {
+  if (state === null) return { text: null, extras: null };
+  const current = isObj(state) ? state.current : undefined;
+  if (!isObj(current) || current.digests === undefined)
+    return { text: JSON.stringify(state), extras: null };
+  const { digests, ...kept } = current;
+  const text = JSON.stringify({ ...(state as Obj), current: kept });
+  return { text, extras: JSON.stringify({ version: 1, of: sha256(text), digests }) };
+}
+
+/**
+ * The state stored as `text` (rollout.json, parsed) with its extras put back when they belong to
+ * that very text; `dropped` says why extras were not (absent: none stored, or put back).
+ */
+export function joinRollout(
+  state: unknown,
+  text: string,
+  extras: string | null | undefined,
+): { state: unknown; dropped?: string } {
+  if (extras === null || extras === undefined) return { state };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(extras);
+  } catch {
+    return { state, dropped: `${EXTRAS_KEY} is not JSON` };
+  }
+  const e = extrasSchema.safeParse(parsed);
+  if (!e.success) return { state, dropped: `${EXTRAS_KEY} is not valid: ${e.error.message}` };
+  if (e.data.of !== sha256(text))
+    return { state, dropped: `${EXTRAS_KEY} belongs to another rollout.json (rewritten since)` };
+  const current = isObj(state) ? state.current : undefined;
+  if (!isObj(current)) return { state, dropped: "rollout.json holds no current rollout" };
+  if (current.digests !== undefined) return { state };
+  return { state: { ...(state as Obj), current: { ...current, digests: e.data.digests } } };
+}
