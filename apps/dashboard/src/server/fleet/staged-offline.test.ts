@@ -10,6 +10,15 @@ import {
 const REASON = "n-1 went offline 2 s after applying";
 const BEHIND = "dash-c: 1200 reconnects not yet written";
 
+/** Judges rollout "2"'s suspects at `now` with no node reconnected and no replica behind. */
+const judgeAlone = (s: OfflineSuspects, now: number) =>
+  s.judge(
+    "2",
+    now,
+    () => false,
+    () => [],
+  );
+
 describe("OfflineSuspects.judge", () => {
   const cases: {
     desc: string;
@@ -190,22 +199,8 @@ describe("OfflineSuspects: a fresh read of the NodeMasquerade before the verdict
   it("a read not answered yet holds the verdict", () => {
     const s = new OfflineSuspects(() => new Promise<boolean>(() => {}));
     s.add("n-1", REASON, "2", 0);
-    expect(
-      s.judge(
-        "2",
-        RECONNECT_GRACE_MS,
-        () => false,
-        () => [],
-      ),
-    ).toEqual([]);
-    expect(
-      s.judge(
-        "2",
-        RECONNECT_GRACE_MS + 60_000,
-        () => false,
-        () => [],
-      ),
-    ).toEqual([]);
+    expect(judgeAlone(s, RECONNECT_GRACE_MS)).toEqual([]);
+    expect(judgeAlone(s, RECONNECT_GRACE_MS + 60_000)).toEqual([]);
     expect(s.size).toBe(1);
   });
 
@@ -268,21 +263,9 @@ describe("OfflineSuspects: a failed fresh read in the pause reason", () => {
       throw new Error(`HTTP-Code: 500 ${"x".repeat(500)}\nBody: {...}`);
     });
     s.add("n-1", REASON, "2", 0);
-    expect(
-      s.judge(
-        "2",
-        RECONNECT_GRACE_MS,
-        () => false,
-        () => [],
-      ),
-    ).toEqual([]);
+    expect(judgeAlone(s, RECONNECT_GRACE_MS)).toEqual([]);
     await new Promise((r) => setImmediate(r));
-    const [reason] = s.judge(
-      "2",
-      REPORT_WAIT_MAX_MS,
-      () => false,
-      () => [],
-    );
+    const [reason] = judgeAlone(s, REPORT_WAIT_MAX_MS);
     expect(reason).toMatch(
       /its NodeMasquerade could not be read \(HTTP-Code: 500 x+\) within 300 s$/,
     );
