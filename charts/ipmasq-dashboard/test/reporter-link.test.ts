@@ -79,6 +79,41 @@ describe("reporter link values", () => {
     });
   });
 
+  const capabilities = [
+    {
+      desc: "default: every known one",
+      set: [],
+      want: ["snapshot-digests", "apply-result-snapshot"],
+    },
+    {
+      desc: "none: the previous release's wire",
+      set: ["dashboard.reporterCapabilities=none"],
+      want: [],
+    },
+    {
+      desc: "one of them",
+      set: ["dashboard.reporterCapabilities=apply-result-snapshot"],
+      want: ["apply-result-snapshot"],
+    },
+  ];
+  it.each(capabilities)(
+    "reporter capabilities, $desc, reach the dashboard's parser",
+    ({ set, want }) => {
+      const m = render({ namespace: NS, valuesFiles: [], set });
+      expect(parseEnv(envOf(container(m.dashboard))).IPMASQ_REPORTER_CAPABILITIES).toEqual(want);
+    },
+  );
+
+  it("an unknown reporter capability is refused by the schema", () => {
+    const r = template({
+      namespace: NS,
+      valuesFiles: [],
+      set: ["dashboard.reporterCapabilities=snapshot-digests-2"],
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("reporterCapabilities");
+  });
+
   it("liveness removed (null in a values file) is refused by the schema, naming it", () => {
     // newuser5: it failed deep in the template ("executing \"ipmasq.durationMs\" at <.>:
     // invalid value; expected string") after a dozen lines of include stack.

@@ -71,6 +71,26 @@ describe("parseEnv", () => {
     { desc: "Event rate 0", input: { IPMASQ_EVENT_QPS: "0" }, want: /IPMASQ_EVENT_QPS/ },
     { desc: "Event burst 2.5", input: { IPMASQ_EVENT_BURST: "2.5" }, want: /IPMASQ_EVENT_BURST/ },
     {
+      desc: "capabilities: unset grants every known one",
+      input: {},
+      want: { IPMASQ_REPORTER_CAPABILITIES: ["snapshot-digests", "apply-result-snapshot"] },
+    },
+    {
+      desc: "capabilities: none (the previous release's wire)",
+      input: { IPMASQ_REPORTER_CAPABILITIES: "none" },
+      want: { IPMASQ_REPORTER_CAPABILITIES: [] },
+    },
+    {
+      desc: "capabilities: one of them, spaces and repeats tolerated",
+      input: { IPMASQ_REPORTER_CAPABILITIES: " snapshot-digests , snapshot-digests" },
+      want: { IPMASQ_REPORTER_CAPABILITIES: ["snapshot-digests"] },
+    },
+    {
+      desc: "capabilities: an unknown name is refused, naming it and the known ones",
+      input: { IPMASQ_REPORTER_CAPABILITIES: "snapshot-digests,digests-2" },
+      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: snapshot-digests, apply-result-snapshot, or "none"/,
+    },
+    {
       desc: "no connection at all",
       input: { IPMASQ_KUBE_API_CONNECTIONS: "0" },
       want: /IPMASQ_KUBE_API_CONNECTIONS/,

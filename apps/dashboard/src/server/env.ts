@@ -3,7 +3,9 @@ import {
   type AgentFlags,
   ALL_AT_ONCE,
   agentFlagsSchema,
+  type Capability,
   DEFAULT_FLAGS,
+  KNOWN_CAPABILITIES,
   parseGoDuration,
   rolloutStrategySchema,
   zodReason,
@@ -52,6 +54,28 @@ const strategy = z
     const r = rolloutStrategySchema.safeParse(json);
     if (r.success) return r.data;
     ctx.addIssue({ code: "custom", message: zodReason(r.error, { issues: 3 }) });
+    return z.NEVER;
+  });
+
+/**
+ * Protocol capabilities granted to reporters that offer them (protocol-capabilities.ts): unset
+ * or empty grants every known one, "none" grants none (every reporter then speaks the previous
+ * release's wire), else a comma-separated list of known names.
+ */
+const capabilities = z
+  .string()
+  .optional()
+  .transform((v, ctx): readonly Capability[] => {
+    const t = v?.trim() ?? "";
+    if (t === "") return KNOWN_CAPABILITIES;
+    if (t === "none") return [];
+    const names = t.split(",").map((n) => n.trim());
+    const unknown = names.filter((n) => !(KNOWN_CAPABILITIES as readonly string[]).includes(n));
+    if (unknown.length === 0) return [...new Set(names)] as Capability[];
+    ctx.addIssue({
+      code: "custom",
+      message: `unknown capability ${unknown.map((n) => JSON.stringify(n)).join(", ")}; known: ${KNOWN_CAPABILITIES.join(", ")}, or "none"`,
+    });
     return z.NEVER;
   });
 
@@ -120,6 +144,7 @@ const envSchema = z.object({
     .pipe(z.number().min(1_000, "must be at least 1s").max(300_000, "must be at most 5m"))
     .default(10_000),
   IPMASQ_ROLLOUT_STRATEGY: strategy,
+  IPMASQ_REPORTER_CAPABILITIES: capabilities,
   IPMASQ_UI: bool.default(true),
   IPMASQ_SECURE_COOKIES: z.enum(["true", "false", "auto"]).default("auto"),
   IPMASQ_LOG_LEVEL: z

@@ -56,6 +56,7 @@ export async function setupFromEnv(env: Env, log: Logger, kubeConfig?: KubeConfi
     nodeLabels:
       env.IPMASQ_STORE === "kubernetes" && clients ? kubeNodeLabels(clients, log) : undefined,
     timings: { heartbeatMs: env.IPMASQ_HEARTBEAT_INTERVAL },
+    reporterCapabilities: env.IPMASQ_REPORTER_CAPABILITIES,
     secureCookies:
       env.IPMASQ_SECURE_COOKIES === "auto" ? undefined : env.IPMASQ_SECURE_COOKIES === "true",
     expiry: {
