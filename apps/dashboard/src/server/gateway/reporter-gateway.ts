@@ -10,6 +10,7 @@ import {
   APPLY_RESULT_SNAPSHOT,
   CAPABILITIES_HEADER,
   type Capability,
+  CHAIN_DIGESTS,
   createReporterDecoder,
   encodeMessage,
   type FamilySnapshot,
@@ -87,7 +88,7 @@ export class ReporterGateway {
   private readonly conflictNoted = new Map<string, number>();
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
-  /** Rules by digest, for every connection granted snapshot-digests (snapshot-digests.ts). */
+  /** Rules by digest, for every connection granted snapshot-digests or chain-digests (snapshot-digests.ts). */
   readonly digests = new SnapshotDigests();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
@@ -128,7 +129,9 @@ export class ReporterGateway {
         const peer = req.socket.remoteAddress ?? "unknown";
         const granted = parseCapabilities(this.granted(req));
         const conn: Granted = {
-          digests: this.digests.session(granted.has(SNAPSHOT_DIGESTS)),
+          digests: this.digests.session(
+            granted.has(CHAIN_DIGESTS) ? "chains" : granted.has(SNAPSHOT_DIGESTS) ? "part" : "none",
+          ),
           fold: granted.has(APPLY_RESULT_SNAPSHOT),
         };
         this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, conn));

@@ -1,6 +1,7 @@
 // Snapshots that name their rules by digest (issue 17, protocol-capabilities.ts). A reporter
 // granted `snapshot-digests` sends `linuxDigest` in place of `linux` when it takes the
-// dashboard to hold that content. The dashboard judges a node only from content it holds:
+// dashboard to hold that content; one granted `chain-digests` sends `linuxChains`, each chain
+// by its own digest (chain-digests.ts). The dashboard judges a node only from content it holds:
 // rules received whole on some connection, checked, and kept under the digest the dashboard
 // computed itself (a reporter cannot place content under another content's digest). A digest
 // it does not hold leaves the node's rules unknown and asks that reporter for its snapshot
@@ -9,11 +10,13 @@
 
 import { sha256 } from "@masq/node-util";
 import {
+  type ChainSnapshot,
   canonicalLinuxRules,
   type FamilySnapshot,
   RulesDigestCache,
   type Snapshot,
 } from "@masq/shared";
+import { ChainDigestSession, type ChainResolution, chainCache } from "./chain-digests.js";
 
 /** A connection's next request for a whole snapshot waits this long after its last one. */
 export const REQUEST_RETRY_MS = 5000;
@@ -21,8 +24,11 @@ export const REQUEST_RETRY_MS = 5000;
 export type Resolved =
   /** `msg` holds its rules (`linuxDigest` removed): judge it. */
   | { kind: "whole"; msg: Snapshot }
-  /** The rules are not known here: `envelope` is the rest; `request`: ask for them now. */
-  | { kind: "unknown"; envelope: Snapshot; digest: string; request: boolean }
+  /**
+   * The rules are not known here: `envelope` is the rest; `request`: ask for them now;
+   * `chains`: per chain, the names of the chains not held.
+   */
+  | { kind: "unknown"; envelope: Snapshot; digest: string; request: boolean; chains?: string[] }
   /** A protocol violation: close the connection with `reason`. */
   | { kind: "refused"; reason: string }
   /** Older than a snapshot already taken on this connection (a late answer): not judged. */
@@ -33,23 +39,41 @@ export interface DigestStats {
   misses: number;
   held: number;
   chars: number;
+  /** The chains cache (chain-digests): entries and canonical characters. */
+  chainsHeld: number;
+  chainsChars: number;
 }
+
+/**
+ * What a connection's handshake granted: nothing, `snapshot-digests` (`part`: the whole
+ * `linux` part by one digest) or `chain-digests` (`chains`: each chain by its own).
+ */
+export type DigestMode = "none" | "part" | "chains";
 
 /** The rules by digest, one per dashboard, and each connection's session over it. */
 export class SnapshotDigests {
   constructor(
     private readonly cache = new RulesDigestCache<FamilySnapshot[]>(),
     private readonly hash: (text: string) => string = (t) => sha256(t),
+    private readonly chains: RulesDigestCache<ChainSnapshot> = chainCache(),
   ) {}
 
-  /** A connection's view; `granted`: its handshake granted `snapshot-digests`. */
-  session(granted: boolean): DigestSession {
-    return new DigestSession(granted, this.cache, this.hash);
+  /** A connection's view; `true` is `part` (`snapshot-digests`), `false` is `none`. */
+  session(granted: boolean | DigestMode): DigestSession {
+    const mode = granted === true ? "part" : granted === false ? "none" : granted;
+    return new DigestSession(mode, this.cache, this.hash, this.chains);
   }
 
   stats(): DigestStats {
-    const c = this.cache;
-    return { hits: c.hits, misses: c.misses, held: c.size, chars: c.chars };
+    const [c, k] = [this.cache, this.chains];
+    return {
+      hits: c.hits + k.hits,
+      misses: c.misses + k.misses,
+      held: c.size,
+      chars: c.chars,
+      chainsHeld: k.size,
+      chainsChars: k.chars,
+    };
   }
 }
 
@@ -62,27 +86,33 @@ export class DigestSession {
   private requestedAt: number | undefined;
   /** The newest `seq` taken on this connection (a reporter counts its snapshots up). */
   private newestSeq = -1;
+  /** Where `chain-digests` was granted: this connection's chains. */
+  private readonly chains: ChainDigestSession | undefined;
 
   constructor(
-    readonly granted: boolean,
+    readonly mode: DigestMode,
     private readonly cache: RulesDigestCache<FamilySnapshot[]>,
     private readonly hash: (text: string) => string,
-  ) {}
+    chains: RulesDigestCache<ChainSnapshot>,
+  ) {
+    if (mode === "chains") this.chains = new ChainDigestSession(chains, hash);
+  }
 
   /** A decoded snapshot as something to judge, to wait for, or to refuse. `now`: monotonic ms. */
   resolve(msg: Snapshot, now: number): Resolved {
     // Where digests are granted, a whole snapshot answers a request, and one answered late
     // must not stand for the node over a newer snapshot (break8).
-    if (this.granted) {
+    if (this.mode !== "none") {
       if (msg.seq < this.newestSeq) return { kind: "stale" };
       this.newestSeq = msg.seq;
     }
+    if (msg.linuxChains !== undefined) return this.byChain(msg, now);
     const digest = msg.linuxDigest;
     if (digest === undefined) {
       if (msg.linux) this.requestedAt = undefined; // whole rules, whatever they are
       return { kind: "whole", msg };
     }
-    if (!this.granted)
+    if (this.mode !== "part")
       return {
         kind: "refused",
         reason: "linuxDigest: this connection was not granted snapshot-digests",
@@ -94,9 +124,37 @@ export class DigestSession {
       this.last = { digest, linux };
       return { kind: "whole", msg: { ...rest, linux } };
     }
+    return { kind: "unknown", envelope: rest, digest, request: this.mayRequest(now) };
+  }
+
+  /** At most one request for a whole snapshot per REQUEST_RETRY_MS (true: send it now). */
+  private mayRequest(now: number): boolean {
     const request = this.requestedAt === undefined || now - this.requestedAt >= REQUEST_RETRY_MS;
     if (request) this.requestedAt = now;
-    return { kind: "unknown", envelope: rest, digest, request };
+    return request;
+  }
+
+  /** A snapshot naming each chain by digest: resolved, checked, or its chains asked for. */
+  private byChain(msg: Snapshot, now: number): Resolved {
+    const { linuxChains, linuxDigest, ...rest } = msg;
+    if (!this.chains || !linuxChains)
+      return {
+        kind: "refused",
+        reason: "linuxChains: this connection was not granted chain-digests",
+      };
+    if (linuxDigest !== undefined)
+      return { kind: "refused", reason: "linuxDigest: a snapshot names its rules in one way" };
+    const whole = rest.linux !== undefined;
+    const r: ChainResolution = whole
+      ? this.chains.whole(rest.linux!, linuxChains)
+      : this.chains.resolve(linuxChains);
+    if (r.kind === "refused") return r;
+    if (r.kind === "whole") {
+      if (whole) this.requestedAt = undefined;
+      return { kind: "whole", msg: { ...rest, linux: r.linux } };
+    }
+    const request = this.mayRequest(now);
+    return { kind: "unknown", envelope: rest, digest: r.digest, request, chains: r.chains };
   }
 
   /** Rules sent whole beside their digest: checked, then kept for every connection. */
