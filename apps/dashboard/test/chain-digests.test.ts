@@ -157,7 +157,7 @@ describe("a reporter link of the last release and of this one", () => {
   it.each([
     {
       desc: "a reporter of the last release (snapshot-digests) to this dashboard",
-      input: { offer: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT], grant: undefined },
+      input: { offer: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] as Capability[], grant: undefined },
       want: { granted: `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}` },
     },
     {
