@@ -93,11 +93,20 @@ export class Outbox {
     return this.write(ws, text);
   }
 
-  /** The dashboard does not hold our rules: the latest snapshot goes whole. */
+  /**
+   * The dashboard does not hold our rules: the latest snapshot goes whole. Per chain, when the
+   * digests beside the rules would not fit one frame, the rules go alone (the dashboard keeps
+   * them under digests it computes).
+   */
   answerRequest(ws: WebSocket | undefined): void {
     const whole = this.grants.digests || this.grants.chains ? this.lastWhole : undefined;
-    const text = whole && this.encode(whole);
-    if (ws && text !== undefined) this.write(ws, text);
+    if (!ws || !whole) return;
+    let text = this.encode(whole);
+    if (text === undefined && this.grants.chains) {
+      const { linuxChains: _, ...alone } = whole;
+      text = this.encode(alone);
+    }
+    if (text !== undefined) this.write(ws, text);
   }
 
   /** Where granted, a snapshot's rules by digest (the whole kept); anything else as it is. */

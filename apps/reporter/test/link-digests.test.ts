@@ -169,6 +169,30 @@ describe("snapshot digests on the link", () => {
     expect(d.invalid).toEqual([]);
   });
 
+  it("answers with the rules alone when the chain digests beside them would not fit a frame", async () => {
+    // 200 chains of ~1.25 KB: ~244 KiB whole, ~265 KiB with a digest per chain beside.
+    const big: FamilySnapshot[] = [
+      {
+        family: "ipv4",
+        backend: "nf_tables",
+        chains: Array.from({ length: 200 }, (_, c) => {
+          const name = `KUBE-X${c}`;
+          const rules = Array.from(
+            { length: 29 },
+            (_, i) => `-A ${name} -d 10.${c}.${i}.0/24 -j RETURN`,
+          );
+          return { name, lines: [`-N ${name}`, ...rules] };
+        }),
+      },
+    ];
+    const { d, l } = await connect({ grant: [CHAIN_DIGESTS] });
+    l.send({ ...snapshot(1), linux: big });
+    await until(() => snapshots(d).length === 1);
+    d.send({ type: "snapshot-request", v: 2, digest: `sha256:${"0".repeat(64)}` });
+    await until(() => snapshots(d).length === 2);
+    expect(snapshots(d)[1]).toEqual({ ...snapshot(1), linux: big });
+  });
+
   it("does not hand a snapshot-request to the agent, nor answer one where not granted", async () => {
     const { d, received } = await connect({ grant: [] });
     d.send({ type: "snapshot-request", v: 2, digest: `sha256:${"0".repeat(64)}` });

@@ -163,6 +163,18 @@ describe("snapshots naming each chain by digest", () => {
       want: ["unknown+request", "unknown", "unknown", "unknown+request"],
     },
     {
+      desc: "rules sent whole without digests (too large for both): kept under digests computed here",
+      input: {
+        steps: [
+          { conn: "a", msg: { ...envelope(1), linux: linux(1) } },
+          { conn: "a", msg: byChain(2, linux(1)) },
+          { conn: "b", msg: whole(1, linux(2)) },
+          { conn: "b", msg: byChain(2, linux(2, "10.0.0.0/8")) },
+        ],
+      },
+      want: ["whole", "whole", "whole", "whole"],
+    },
+    {
       desc: "a late answer never stands over a newer snapshot",
       input: {
         steps: [

@@ -84,8 +84,10 @@ export class ChainDigestSession {
   /**
    * Rules sent whole beside their chains' digests: every digest computed here and compared
    * (with the family fields) before any chain is kept, for this connection and every other.
+   * Without `claimed` (digests that did not fit the reporter's frame) the chains are kept
+   * under the digests computed here: nothing a reporter claims is believed either way.
    */
-  whole(linux: FamilySnapshot[], claimed: readonly FamilyChainDigests[]): ChainResolution {
+  whole(linux: FamilySnapshot[], claimed?: readonly FamilyChainDigests[]): ChainResolution {
     const texts = new Map<ChainSnapshot, string>();
     const digestOf = (c: ChainSnapshot) => {
       const text = canonicalChain(c);
@@ -93,7 +95,7 @@ export class ChainDigestSession {
       return `sha256:${this.hash(text)}`;
     };
     const mine = linuxChainDigests(linux, digestOf);
-    if (!sameChainDigests(mine, claimed))
+    if (claimed !== undefined && !sameChainDigests(mine, claimed))
       return {
         kind: "refused",
         reason: "linuxChains: not the digests of the rules sent with them",

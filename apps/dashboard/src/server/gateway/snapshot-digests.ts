@@ -106,7 +106,11 @@ export class DigestSession {
       if (msg.seq < this.newestSeq) return { kind: "stale" };
       this.newestSeq = msg.seq;
     }
-    if (msg.linuxChains !== undefined) return this.byChain(msg, now);
+    // Per chain, rules sent whole are kept even without digests beside them (a reporter sends
+    // them so when the digests would not fit its frame).
+    const kept = this.chains !== undefined && msg.linux !== undefined;
+    if (msg.linuxChains !== undefined || (kept && msg.linuxDigest === undefined))
+      return this.byChain(msg, now);
     const digest = msg.linuxDigest;
     if (digest === undefined) {
       if (msg.linux) this.requestedAt = undefined; // whole rules, whatever they are
@@ -137,7 +141,7 @@ export class DigestSession {
   /** A snapshot naming each chain by digest: resolved, checked, or its chains asked for. */
   private byChain(msg: Snapshot, now: number): Resolved {
     const { linuxChains, linuxDigest, ...rest } = msg;
-    if (!this.chains || !linuxChains)
+    if (!this.chains)
       return {
         kind: "refused",
         reason: "linuxChains: this connection was not granted chain-digests",
@@ -147,7 +151,7 @@ export class DigestSession {
     const whole = rest.linux !== undefined;
     const r: ChainResolution = whole
       ? this.chains.whole(rest.linux!, linuxChains)
-      : this.chains.resolve(linuxChains);
+      : this.chains.resolve(linuxChains!);
     if (r.kind === "refused") return r;
     if (r.kind === "whole") {
       if (whole) this.requestedAt = undefined;
