@@ -44,7 +44,10 @@ const byChain = (seq: number, rules: FamilySnapshot[]): Snapshot => ({
 });
 const NEW = "10.1.0.0/16"; // the config pushed
 
-type Step = { conn: "a" | "b"; msg: Snapshot; at?: number };
+/** Chains the dashboard renders itself (desired-chains.ts): node 1's agent chain for `cidr`. */
+const rendered = (cidr: string) =>
+  linux(1, cidr)[0]!.chains.filter((c) => c.name === "IP-MASQ-AGENT");
+type Step = { conn: "a" | "b"; msg: Snapshot; at?: number; rendered?: ChainSnapshot[] };
 type Out = "whole" | "unknown+request" | "unknown" | "refused" | "stale";
 
 describe("snapshots naming each chain by digest", () => {
@@ -175,6 +178,26 @@ describe("snapshots naming each chain by digest", () => {
       want: ["whole", "whole", "whole", "whole"],
     },
     {
+      desc: "a push's new agent chain, rendered here to the byte: known without a request",
+      input: {
+        steps: [
+          { conn: "a", msg: whole(1, linux(1)) },
+          { conn: "a", msg: byChain(2, linux(1, NEW)), rendered: rendered(NEW) },
+        ],
+      },
+      want: ["whole", "whole"],
+    },
+    {
+      desc: "a chain rendered here that is not the node's: still unknown, asked for",
+      input: {
+        steps: [
+          { conn: "a", msg: whole(1, linux(1)) },
+          { conn: "a", msg: byChain(2, linux(1, NEW)), rendered: rendered("192.0.2.0/24") },
+        ],
+      },
+      want: ["whole", "unknown+request"],
+    },
+    {
       desc: "a late answer never stands over a newer snapshot",
       input: {
         steps: [
@@ -189,8 +212,8 @@ describe("snapshots naming each chain by digest", () => {
   it.each(cases)("$desc", ({ input, want }) => {
     const digests = new SnapshotDigests();
     const sessions = { a: digests.session(input.mode ?? "chains"), b: digests.session("chains") };
-    const got = input.steps.map(({ conn, msg, at }) => {
-      const r = sessions[conn].resolve(msg, at ?? 0);
+    const got = input.steps.map(({ conn, msg, at, rendered }) => {
+      const r = sessions[conn].resolve(msg, at ?? 0, rendered && (() => rendered));
       if (r.kind === "whole") {
         expect(r.msg).not.toHaveProperty("linuxChains");
         if (msg.linuxChains) expect(refs(r.msg.linux!)).toEqual(msg.linuxChains);

@@ -31,8 +31,8 @@ export function chainCache(): RulesDigestCache<ChainSnapshot> {
 
 export type ChainResolution =
   | { kind: "whole"; linux: FamilySnapshot[] }
-  /** `digest`: the first one not held; `chains`: the names of those not held. */
-  | { kind: "unknown"; digest: string; chains: string[] }
+  /** `missing`: the digests not held; `chains`: their chains' names. */
+  | { kind: "unknown"; missing: string[]; chains: string[] }
   | { kind: "refused"; reason: string };
 
 /** One connection's chains: those of its last resolved snapshot, by digest. */
@@ -76,7 +76,11 @@ export class ChainDigestSession {
       linux.push(withChains(f, chains));
     }
     if (missing.length > 0)
-      return { kind: "unknown", digest: missing[0]!.digest, chains: missing.map((m) => m.name) };
+      return {
+        kind: "unknown",
+        missing: missing.map((m) => m.digest),
+        chains: missing.map((m) => m.name),
+      };
     this.last = next;
     return { kind: "whole", linux };
   }
@@ -110,6 +114,26 @@ export class ChainDigestSession {
     this.last = next;
     return { kind: "whole", linux };
   }
+}
+
+/**
+ * Chains rendered here (desired-chains.ts) kept under the digests computed here, for those of
+ * `missing` they are; true when any was. `digestOf`: a chain's digest and canonical length.
+ */
+export function keepRendered(
+  cache: RulesDigestCache<ChainSnapshot>,
+  rendered: readonly ChainSnapshot[],
+  missing: readonly string[],
+  digestOf: (c: ChainSnapshot) => { digest: string; chars: number },
+): boolean {
+  let kept = false;
+  for (const c of rendered) {
+    const d = digestOf(c);
+    if (!missing.includes(d.digest)) continue;
+    cache.put(d.digest, c, d.chars);
+    kept = true;
+  }
+  return kept;
 }
 
 /** The family snapshot `f` describes, with its resolved chains. */

@@ -12,6 +12,7 @@ import {
 } from "@masq/shared";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import type { DesiredChains } from "./desired-chains.js";
 import type { DigestSession, Resolved } from "./snapshot-digests.js";
 
 /** What a connection's handshake granted: its digest session, and results with snapshots. */
@@ -29,6 +30,8 @@ export interface InboundContext {
   reject: (reason: string) => void;
   /** The connection is still open (not closing after a refusal). */
   isOpen: () => boolean;
+  /** Agent chains rendered here, tried for chains not held (desired-chains.ts). */
+  desiredChains?: DesiredChains;
 }
 
 /** What a node shows while its rules are asked for. */
@@ -48,9 +51,17 @@ function unknownText(chains: readonly string[] | undefined): string {
 
 /** The function taking each message of an accepted connection for `name`. */
 export function inboundDelivery(c: InboundContext): (name: string, msg: ReporterMessage) => void {
-  const { fleet, metrics, link, granted, reject } = c;
+  const { fleet, metrics, link, granted, reject, desiredChains } = c;
+  /** The agent chains node `name` should hold: its desired revision, its effective flags. */
+  const rendered = (name: string) => () => {
+    const hello = fleet.nodes.get(name)?.hello;
+    const desired = fleet.desiredOf(name);
+    if (!hello || !desired || !desiredChains) return [];
+    const randomFully = hello.flags.randomFully && hello.randomFullySupported;
+    return desiredChains.of(desired, { ...hello.flags, randomFully });
+  };
   const snapshot = (name: string, msg: Snapshot) => {
-    const r = granted.digests.resolve(msg, performance.now());
+    const r = granted.digests.resolve(msg, performance.now(), rendered(name));
     if (msg.linuxDigest !== undefined || msg.linuxChains !== undefined)
       metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
     if (r.kind === "whole") return fleet.snapshot(name, r.msg);

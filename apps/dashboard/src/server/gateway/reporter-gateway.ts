@@ -33,6 +33,7 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { DesiredChains } from "./desired-chains.js";
 import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
@@ -90,6 +91,8 @@ export class ReporterGateway {
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
   /** Rules by digest, for every connection granted snapshot-digests or chain-digests (snapshot-digests.ts). */
   readonly digests = new SnapshotDigests();
+  /** Agent chains rendered here, so a push's new chain is known without a round trip. */
+  private readonly desiredChains = new DesiredChains();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
 
@@ -192,6 +195,7 @@ export class ReporterGateway {
       granted,
       reject: (reason) => reject(reason),
       isOpen: () => ws.readyState === ws.OPEN,
+      desiredChains: this.desiredChains,
     });
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });

@@ -11,12 +11,21 @@
 import { sha256 } from "@masq/node-util";
 import {
   type ChainSnapshot,
+  canonicalChain,
   canonicalLinuxRules,
   type FamilySnapshot,
   RulesDigestCache,
   type Snapshot,
 } from "@masq/shared";
-import { ChainDigestSession, type ChainResolution, chainCache } from "./chain-digests.js";
+import {
+  ChainDigestSession,
+  type ChainResolution,
+  chainCache,
+  keepRendered,
+} from "./chain-digests.js";
+
+/** Chains the dashboard renders itself that a snapshot's chains may be (desired-chains.ts). */
+export type Rendered = () => readonly ChainSnapshot[];
 
 /** A connection's next request for a whole snapshot waits this long after its last one. */
 export const REQUEST_RETRY_MS = 5000;
@@ -58,10 +67,28 @@ export class SnapshotDigests {
     private readonly chains: RulesDigestCache<ChainSnapshot> = chainCache(),
   ) {}
 
+  /** Rendered chains' digests, computed once per chain object. */
+  private readonly renderedDigests = new WeakMap<
+    ChainSnapshot,
+    { digest: string; chars: number }
+  >();
+
   /** A connection's view; `true` is `part` (`snapshot-digests`), `false` is `none`. */
   session(granted: boolean | DigestMode): DigestSession {
     const mode = granted === true ? "part" : granted === false ? "none" : granted;
-    return new DigestSession(mode, this.cache, this.hash, this.chains);
+    return new DigestSession(mode, this.cache, this.hash, this.chains, (rendered, missing) =>
+      keepRendered(this.chains, rendered, missing, (c) => this.renderedDigest(c)),
+    );
+  }
+
+  private renderedDigest(c: ChainSnapshot): { digest: string; chars: number } {
+    let d = this.renderedDigests.get(c);
+    if (d === undefined) {
+      const text = canonicalChain(c);
+      d = { digest: `sha256:${this.hash(text)}`, chars: text.length };
+      this.renderedDigests.set(c, d);
+    }
+    return d;
   }
 
   stats(): DigestStats {
@@ -94,12 +121,17 @@ export class DigestSession {
     private readonly cache: RulesDigestCache<FamilySnapshot[]>,
     private readonly hash: (text: string) => string,
     chains: RulesDigestCache<ChainSnapshot>,
+    /** Keeps those rendered chains that are of the missing digests; true when any was. */
+    private readonly keep: (rendered: readonly ChainSnapshot[], missing: string[]) => boolean,
   ) {
     if (mode === "chains") this.chains = new ChainDigestSession(chains, hash);
   }
 
-  /** A decoded snapshot as something to judge, to wait for, or to refuse. `now`: monotonic ms. */
-  resolve(msg: Snapshot, now: number): Resolved {
+  /**
+   * A decoded snapshot as something to judge, to wait for, or to refuse. `now`: monotonic ms;
+   * `rendered`: the chains this node should hold, tried when its chains are not held.
+   */
+  resolve(msg: Snapshot, now: number, rendered?: Rendered): Resolved {
     // Where digests are granted, a whole snapshot answers a request, and one answered late
     // must not stand for the node over a newer snapshot (break8).
     if (this.mode !== "none") {
@@ -110,7 +142,7 @@ export class DigestSession {
     // them so when the digests would not fit its frame).
     const kept = this.chains !== undefined && msg.linux !== undefined;
     if (msg.linuxChains !== undefined || (kept && msg.linuxDigest === undefined))
-      return this.byChain(msg, now);
+      return this.byChain(msg, now, rendered);
     const digest = msg.linuxDigest;
     if (digest === undefined) {
       if (msg.linux) this.requestedAt = undefined; // whole rules, whatever they are
@@ -139,7 +171,7 @@ export class DigestSession {
   }
 
   /** A snapshot naming each chain by digest: resolved, checked, or its chains asked for. */
-  private byChain(msg: Snapshot, now: number): Resolved {
+  private byChain(msg: Snapshot, now: number, rendered?: Rendered): Resolved {
     const { linuxChains, linuxDigest, ...rest } = msg;
     if (!this.chains)
       return {
@@ -149,16 +181,20 @@ export class DigestSession {
     if (linuxDigest !== undefined)
       return { kind: "refused", reason: "linuxDigest: a snapshot names its rules in one way" };
     const whole = rest.linux !== undefined;
-    const r: ChainResolution = whole
+    let r: ChainResolution = whole
       ? this.chains.whole(rest.linux!, linuxChains)
       : this.chains.resolve(linuxChains!);
+    // Not held: perhaps exactly the chains rendered here (a push's new agent chain).
+    if (r.kind === "unknown" && rendered && this.keep(rendered(), r.missing))
+      r = this.chains.resolve(linuxChains!);
     if (r.kind === "refused") return r;
     if (r.kind === "whole") {
       if (whole) this.requestedAt = undefined;
       return { kind: "whole", msg: { ...rest, linux: r.linux } };
     }
     const request = this.mayRequest(now);
-    return { kind: "unknown", envelope: rest, digest: r.digest, request, chains: r.chains };
+    const digest = r.missing[0]!;
+    return { kind: "unknown", envelope: rest, digest, request, chains: r.chains };
   }
 
   /** Rules sent whole beside their digest: checked, then kept for every connection. */
