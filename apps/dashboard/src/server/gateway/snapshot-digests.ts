@@ -106,7 +106,8 @@ export class SnapshotDigests {
 
 /**
  * One connection's digests: the last rules it resolved (its node's own, unchanged between
- * resyncs, never need the shared cache) and when it was last asked for a whole snapshot.
+ * resyncs, never need the shared cache), or per chain its ChainDigestSession, and when it was
+ * last asked for a whole snapshot.
  */
 export class DigestSession {
   private last: { digest: string; linux: FamilySnapshot[] } | undefined;
@@ -140,8 +141,8 @@ export class DigestSession {
     }
     // Per chain, rules sent whole are kept even without digests beside them (a reporter sends
     // them so when the digests would not fit its frame).
-    const kept = this.chains !== undefined && msg.linux !== undefined;
-    if (msg.linuxChains !== undefined || (kept && msg.linuxDigest === undefined))
+    const keptPerChain = this.chains !== undefined && msg.linux !== undefined;
+    if (msg.linuxChains !== undefined || (keptPerChain && msg.linuxDigest === undefined))
       return this.byChain(msg, now, rendered);
     const digest = msg.linuxDigest;
     if (digest === undefined) {
