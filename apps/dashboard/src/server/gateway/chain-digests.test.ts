@@ -10,7 +10,12 @@ import {
 import { snapshotEnvelope } from "@masq/testkit/fixtures";
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
-import { type DigestMode, REQUEST_RETRY_MS, SnapshotDigests } from "./snapshot-digests.js";
+import {
+  type DigestMode,
+  REQUEST_RETRY_MS,
+  type Resolved,
+  SnapshotDigests,
+} from "./snapshot-digests.js";
 
 /** Node `n`'s rules: kube-proxy's POSTROUTING with flannel's per-node RETURN, the agent chain. */
 const linux = (n: number, cidr = "10.0.0.0/8"): FamilySnapshot[] => [
@@ -49,6 +54,17 @@ const rendered = (cidr: string) =>
   linux(1, cidr)[0]!.chains.filter((c) => c.name === "IP-MASQ-AGENT");
 type Step = { conn: "a" | "b"; msg: Snapshot; at?: number; rendered?: ChainSnapshot[] };
 type Out = "whole" | "unknown+request" | "unknown" | "refused" | "stale";
+
+/** What a step came to, its resolved rules checked against the digests it named. */
+function outcome(msg: Snapshot, r: Resolved): Out {
+  if (r.kind === "whole") {
+    expect(r.msg).not.toHaveProperty("linuxChains");
+    if (msg.linuxChains) expect(refs(r.msg.linux!)).toEqual(msg.linuxChains);
+    expect(r.msg.seq).toBe(msg.seq);
+  }
+  if (r.kind === "unknown") expect(r.envelope).toEqual(envelope(msg.seq));
+  return r.kind === "unknown" && r.request ? "unknown+request" : r.kind;
+}
 
 describe("snapshots naming each chain by digest", () => {
   const cases: { desc: string; input: { mode?: DigestMode; steps: Step[] }; want: Out[] }[] = [
@@ -212,16 +228,9 @@ describe("snapshots naming each chain by digest", () => {
   it.each(cases)("$desc", ({ input, want }) => {
     const digests = new SnapshotDigests();
     const sessions = { a: digests.session(input.mode ?? "chains"), b: digests.session("chains") };
-    const got = input.steps.map(({ conn, msg, at, rendered }) => {
-      const r = sessions[conn].resolve(msg, at ?? 0, rendered && (() => rendered));
-      if (r.kind === "whole") {
-        expect(r.msg).not.toHaveProperty("linuxChains");
-        if (msg.linuxChains) expect(refs(r.msg.linux!)).toEqual(msg.linuxChains);
-        expect(r.msg.seq).toBe(msg.seq);
-      }
-      if (r.kind === "unknown") expect(r.envelope).toEqual(envelope(msg.seq));
-      return r.kind === "unknown" && r.request ? "unknown+request" : r.kind;
-    });
+    const got = input.steps.map(({ conn, msg, at, rendered }) =>
+      outcome(msg, sessions[conn].resolve(msg, at ?? 0, rendered && (() => rendered))),
+    );
     expect(got).toEqual(want);
   });
 
