@@ -24,25 +24,42 @@ const LIMIT = 64;
 const memo = new Map<string, Remembered>();
 const families = familiesFor(DEFAULT_FLAGS);
 
-const keyOf = (backend: MemoryBackend, config: MasqConfig, trigger: Trigger) =>
-  JSON.stringify([trigger, config, families.map((f) => backend.state(f))]);
+/** Stands for a node's own POSTROUTING line (per-node chains) in what is remembered. */
+const OWN = "<the node's own line>";
 
-/** `backend.apply(config, trigger)`, or what it returned for the same rules and config. */
+/** `s` with the node's own line `own` replaced by OWN (`back`: the other way). */
+function masked(s: SimulatedFamily, own: string | undefined, back = false): SimulatedFamily {
+  if (own === undefined) return s;
+  const [from, to] = back ? [OWN, own] : [own, OWN];
+  return { ...s, postrouting: s.postrouting.map((l) => (l === from ? to : l)) };
+}
+
+const keyOf = (backend: MemoryBackend, config: MasqConfig, trigger: Trigger, own?: string) =>
+  JSON.stringify([trigger, config, families.map((f) => masked(backend.state(f), own))]);
+
+/**
+ * `backend.apply(config, trigger)`, or what it returned for the same rules and config. `own`:
+ * the node's own POSTROUTING line (a per-node chain, as flannel writes), which the apply leaves
+ * alone: nodes differing only in it share one apply, and each reports its own rules after it.
+ */
 export async function memoApply(
   backend: MemoryBackend,
   config: MasqConfig,
   trigger: Trigger,
+  own?: string,
 ): Promise<ApplyOutcome> {
-  const key = keyOf(backend, config, trigger);
+  const key = keyOf(backend, config, trigger, own);
   const seen = memo.get(key);
   if (seen) {
     families.forEach((f, i) => {
-      backend.edit(f, (s) => Object.assign(s, structuredClone(seen.after[i]!)));
+      const after = masked(seen.after[i]!, own, true);
+      backend.edit(f, (s) => Object.assign(s, structuredClone(after)));
     });
-    return { ...seen.outcome, durationMs: 0 };
+    const snapshots = own === undefined ? seen.outcome.snapshots : await backend.read();
+    return { ...seen.outcome, snapshots, durationMs: 0 };
   }
   const outcome = await backend.apply(config, trigger);
   if (memo.size >= LIMIT) memo.delete(memo.keys().next().value as string);
-  memo.set(key, { outcome, after: families.map((f) => backend.state(f)) });
+  memo.set(key, { outcome, after: families.map((f) => masked(backend.state(f), own)) });
   return outcome;
 }

@@ -6,17 +6,22 @@
 // FLEET_BENCH_AGENT=1 each node is instead the whole reporter agent (enforcer included).
 // IPC: {start: {url, secret, from, count, localAddress}} → {ready}; {applied: G} → {count};
 // {edit: k}; {links: true} → the links' {connects, disconnects, maxSilentMs}; "stop".
-// FLEET_BENCH_PINGS=0: links that never ping (liveness.bench.ts compares). Each process connects from its own loopback address, so 30,000
+// FLEET_BENCH_PINGS=0: links that never ping (liveness.bench.ts compares).
+// FLEET_BENCH_PER_NODE=1: each node's POSTROUTING carries its own line, as flannel writes one
+// for the node's pod /24 (so no two nodes' rules are equal; the agent chain still is). Each process connects from its own loopback address, so 30,000
 // connections to one port do not run out of ephemeral ports (~28,000 per source address).
 import { createAgent } from "@masq/reporter/agent";
 import { createMemoryBackend, type MemoryBackend } from "@masq/reporter/backend/memory";
 import { createLink, type Link, type LinkStats } from "@masq/reporter/link";
 import {
+  APPLY_RESULT_SNAPSHOT,
+  type Capability,
   type DashboardMessage,
   DEFAULT_FLAGS,
   type FamilySnapshot,
   type MasqConfig,
   PROTOCOL_VERSION,
+  SNAPSHOT_DIGESTS,
 } from "@masq/shared";
 import { nodeToken } from "@masq/shared/node-token";
 import { helloFor } from "@masq/testkit/fixtures";
@@ -63,8 +68,34 @@ function drainApplies(): void {
 /** The loopback address this process's connections come from. */
 let localAddress: string | undefined;
 
+/**
+ * What the simulated reporters offer (FLEET_BENCH_DIGESTS): every capability (default; a
+ * dashboard grants chain-digests), `part` as the last release (snapshot-digests: the whole
+ * `linux` part by one digest), `0` nothing (whole snapshots, results apart, as the release
+ * before sends them), to compare.
+ */
+function offered(): boolean | Capability[] {
+  const d = process.env.FLEET_BENCH_DIGESTS;
+  if (d === "0") return false;
+  return d === "part" ? [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] : true;
+}
+
+/**
+ * Node `name`'s own POSTROUTING line with FLEET_BENCH_PER_NODE=1: flannel's RETURN for traffic
+ * from outside the cluster network (10.128.0.0/9) into the node's own pod /24.
+ */
+function ownLine(name: string): string | undefined {
+  if (process.env.FLEET_BENCH_PER_NODE !== "1") return undefined;
+  const i = Number(name.slice("node-".length));
+  return `-A POSTROUTING ! -s 10.128.0.0/9 -d 10.${128 + (i >> 8)}.${i & 255}.0/24 -j RETURN`;
+}
+
 function linkNode(url: string, token: string, name: string): Promise<SimNode> {
-  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  const own = ownLine(name);
+  const backend = createMemoryBackend({
+    flags: DEFAULT_FLAGS,
+    ...(own ? { initial: { ipv4: { postrouting: ["-P POSTROUTING ACCEPT", own] } } } : {}),
+  });
   let applied: number | null = null;
   let last: MasqConfig | undefined;
   let seq = 0;
@@ -87,7 +118,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
     revision: number | null,
     trigger: "desired" | "resync",
   ) => {
-    const out = await memoApply(backend, config, trigger);
+    const out = await memoApply(backend, config, trigger, own);
     if (out.ok && revision !== null) applied = revision;
     if (out.ok && trigger === "desired" && revision === times.revision)
       times.appliedAt = Date.now();
@@ -110,9 +141,7 @@ function linkNode(url: string, token: string, name: string): Promise<SimNode> {
       token,
       // A load generator: the dashboard validates every frame itself.
       validateOutgoing: false,
-      // FLEET_BENCH_DIGESTS=0: reporters that offer no capability (whole snapshots, results
-      // apart, as the previous release sends them), to compare.
-      offerCapabilities: process.env.FLEET_BENCH_DIGESTS !== "0",
+      offerCapabilities: offered(),
       ...(process.env.FLEET_BENCH_PINGS === "0" ? { liveness: NO_PINGS } : {}),
       ...(localAddress ? { ws: { localAddress } } : {}),
       hello: () => helloFor(name, { appliedRevision: applied }),

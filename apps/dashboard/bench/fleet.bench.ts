@@ -9,7 +9,9 @@
 // phase (3); FLEET_BENCH_AGENT=1 runs the whole reporter agent per node instead of link +
 // backend; FLEET_BENCH_DASHBOARD_FLAGS passes node flags to the dashboard; profiles of the
 // saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts). Reporters name
-// their snapshots' rules by digest; FLEET_BENCH_DIGESTS=0 sends them whole, to compare.
+// each chain of their snapshots by digest; FLEET_BENCH_DIGESTS=part names the whole part by
+// one digest (the last release), =0 sends them whole, to compare; FLEET_BENCH_PER_NODE=1 gives
+// each node its own POSTROUTING line, as flannel writes (fleet-reporters.ts).
 import { type ChildProcess, fork } from "node:child_process";
 import { setPriority } from "node:os";
 import { join } from "node:path";
@@ -286,7 +288,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     await pause(2000);
     // Timelines fill up with every push: memory per node after the saves, too.
     const memAfter = await dash.ask<MemoryUsage>("mem");
-    const how = `${n} reporters (${AGENT ? "whole reporter agent" : "real reporter link + memory backend"}) in ${groups.length} processes (nice 10), dashboard in its own process, one machine`;
+    const how = `${n} reporters (${AGENT ? "whole reporter agent" : "real reporter link + memory backend"}${shape()}) in ${groups.length} processes (nice 10), dashboard in its own process, one machine`;
     const systemPercent = quiet.map((r) => r.systemPercent);
     const digests = await digestCounts(dash.url);
     const cost = perNode(
@@ -310,6 +312,14 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     await Promise.all(groups.map((g) => g.stop()));
     await dash.stop();
   }
+}
+
+/** How the simulated reporters name their rules, and whether each node holds its own line. */
+function shape(): string {
+  const d = process.env.FLEET_BENCH_DIGESTS;
+  const naming =
+    d === "0" ? "whole snapshots" : d === "part" ? "digest per whole part" : "digest per chain";
+  return `, ${naming}${process.env.FLEET_BENCH_PER_NODE === "1" ? ", a per-node POSTROUTING line on every node" : ""}`;
 }
 
 /** What the snapshots' digests were at the dashboard over the run (its /metrics). */

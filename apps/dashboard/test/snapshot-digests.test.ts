@@ -1,7 +1,7 @@
-// Snapshot digests end to end (issue 17): real reporters on real iptables name their rules by
-// digest where the dashboard grants it; the dashboard judges a node only from rules it holds
-// (a restarted one asks for them; a hand edit changes one node's digest and shows as drift);
-// reporters and dashboards of the previous release keep working with new ones both ways.
+// Snapshot digests through the gateway (issue 17): the real reporter link and hand-made frames
+// against the dashboard; it judges a node only from rules it holds, asks once for the rest,
+// refuses rules that are not their digest's, and serves reporters offering nothing as before.
+// Real reporters on real iptables, per-node chains and compatibility: chain-digests.test.ts.
 import { randomBytes } from "node:crypto";
 import { sha256 } from "@masq/node-util";
 import { createLink, type Link } from "@masq/reporter/link";
@@ -19,86 +19,11 @@ import {
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
-import { deleteReturnRule } from "@masq/testkit/netns";
-import { until } from "@masq/testkit/wait";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
+import { digestCounts } from "./helpers/digest-counts.js";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, perTest, reporterToken, saveYaml, startServer } from "./helpers/server.js";
-
-type DigestCounts = Record<"known" | "unknown" | "whole" | "refused", number>;
-
-/** `ipmasq_snapshot_digests_total` by result, as the dashboard's /metrics says. */
-async function digestCounts(s: { api: NetnsFleet["server"]["api"] }): Promise<DigestCounts> {
-  const text = (await s.api("/metrics", { token: null })).body as string;
-  const counts: DigestCounts = { known: 0, unknown: 0, whole: 0, refused: 0 };
-  for (const m of text.matchAll(/^ipmasq_snapshot_digests_total\{result="(\w+)"\} (\d+)/gm))
-    counts[m[1] as keyof DigestCounts] = Number(m[2]);
-  return counts;
-}
-
-describe("real reporters on real iptables", () => {
-  let fleet: NetnsFleet | undefined;
-  afterEach(async () => {
-    await fleet?.close();
-    fleet = undefined;
-  });
-  const inSync = async (f: NetnsFleet) =>
-    Object.values(await f.statuses()).filter((s) => s === "in-sync").length === f.nodes.length;
-
-  it("name rules by digest; a restarted dashboard asks for them; a hand edit shows as drift", async () => {
-    fleet = await startNetnsFleet([{ tag: "da" }, { tag: "db" }]);
-    const f = fleet;
-    const [a, b] = f.nodes as [NetnsFleet["nodes"][number], NetnsFleet["nodes"][number]];
-    await until(() => inSync(f), 20_000, 50, "first sync");
-    const put = await saveYaml(f.server, "nonMasqueradeCIDRs: [10.0.0.0/8, 100.64.0.0/10]\n");
-    expect(put.status).toBe(200);
-    await until(
-      async () => (await f.server.api("/api/nodes")).body.summary.rollout?.finishedAt,
-      10_000,
-      50,
-      "rollout acknowledged",
-    );
-    await until(() => inSync(f), 10_000, 50, "in sync after the save");
-    const first = await digestCounts(f.server);
-    // Every snapshot named its rules by digest; rules went whole only when asked for.
-    expect(first.whole).toBeGreaterThan(0);
-    expect(first.whole).toBeLessThanOrEqual(first.unknown);
-    expect(first.refused).toBe(0);
-
-    deleteReturnRule(a.netns, "100.64.0.0/10");
-    await until(async () => (await f.status(a.name)) === "drifted", 10_000, 50, "drift shown");
-    expect(await f.differences(a.name)).toContain("missing-cidr 100.64.0.0/10");
-    expect(await f.status(b.name)).toBe("in-sync");
-    const edited = await digestCounts(f.server);
-    // The edited node's new digest was unknown here: asked for, then judged from its rules.
-    expect(edited.unknown).toBeGreaterThan(first.unknown);
-    expect(edited.whole).toBeGreaterThan(first.whole);
-
-    await f.stopDashboard();
-    await f.startDashboard();
-    // Connected again, each node is sent the config (healing a) and judged from rules it sent.
-    await until(() => inSync(f), 20_000, 50, "in sync after the restart");
-    const restarted = await digestCounts(f.server);
-    expect(restarted.unknown).toBeGreaterThan(0);
-    expect(restarted.whole).toBeGreaterThan(0);
-    expect(restarted.refused).toBe(0);
-  });
-
-  it("send whole snapshots to a dashboard that grants nothing (the previous release)", async () => {
-    fleet = await startNetnsFleet([{ tag: "oa" }], {
-      dashboard: (port) => startServer({ port, reporterCapabilities: [] }),
-    });
-    const f = fleet;
-    await until(() => inSync(f), 20_000, 50, "first sync");
-    deleteReturnRule(f.nodes[0]!.netns, "10.0.0.0/8");
-    await until(async () => (await f.status(f.nodes[0]!.name)) === "drifted", 10_000, 50, "drift");
-    const m = (await f.server.api("/metrics", { token: null })).body as string;
-    expect(m).not.toMatch(/ipmasq_snapshot_digests_total\{/);
-    expect(m).not.toMatch(/ipmasq_reporter_rejected_total\{reason="protocol"\}/);
-  });
-});
+import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
 
 const t = perTest();
 

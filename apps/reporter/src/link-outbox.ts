@@ -1,12 +1,16 @@
 // What the link writes on one connection, as its handshake granted (protocol-capabilities.ts):
-// `snapshot-digests` — a snapshot's `linux` rules go by digest, the whole snapshot kept for a
-// `snapshot-request`; `apply-result-snapshot` — a snapshot sent in the same event-loop turn as
+// `chain-digests` — each chain of a snapshot's `linux` rules goes by its own digest, and
+// `snapshot-digests` — the whole `linux` part by one digest; either way the whole snapshot is
+// kept for a `snapshot-request`; `apply-result-snapshot` — a snapshot sent in the same event-loop turn as
 // an apply-result (the agent reports the read-back rules, then the result) rides inside it,
 // one frame instead of two. Without a grant every message goes as it is, as to the previous
 // release's dashboard.
 import { sha256 } from "@masq/node-util";
 import {
+  type ChainSnapshot,
+  chainDigest,
   type FamilySnapshot,
+  linuxChainDigests,
   linuxRulesDigest,
   MAX_FRAME_BYTES,
   type ReporterMessage,
@@ -15,7 +19,10 @@ import {
 import type WebSocket from "ws";
 
 export interface Grants {
+  /** `snapshot-digests`: the whole `linux` part by one digest. */
   digests: boolean;
+  /** `chain-digests`: each chain by its own digest. */
+  chains: boolean;
   fold: boolean;
 }
 
@@ -31,8 +38,20 @@ function linuxDigest(linux: FamilySnapshot[]): string {
   return d;
 }
 
+/** Digests of chains already hashed (a reader reuses the objects of unchanged chains). */
+const chainDigestOf = new WeakMap<ChainSnapshot, string>();
+
+function digestOfChain(c: ChainSnapshot): string {
+  let d = chainDigestOf.get(c);
+  if (d === undefined) {
+    d = chainDigest(c, (t) => sha256(t));
+    chainDigestOf.set(c, d);
+  }
+  return d;
+}
+
 export class Outbox {
-  private grants: Grants = { digests: false, fold: false };
+  private grants: Grants = { digests: false, chains: false, fold: false };
   /** The latest snapshot sent (whole, its digest beside its rules): what a `snapshot-request` gets. */
   private lastWhole: Snapshot | undefined;
   /** A snapshot waiting for the end of this turn, for an apply-result to carry. */
@@ -74,16 +93,25 @@ export class Outbox {
     return this.write(ws, text);
   }
 
-  /** The dashboard does not hold our rules: the latest snapshot goes whole. */
+  /**
+   * The dashboard does not hold our rules: the latest snapshot goes whole. Per chain, when the
+   * digests beside the rules would not fit one frame, the rules go alone (the dashboard keeps
+   * them under digests it computes).
+   */
   answerRequest(ws: WebSocket | undefined): void {
-    const whole = this.grants.digests ? this.lastWhole : undefined;
-    const text = whole && this.encode(whole);
-    if (ws && text !== undefined) this.write(ws, text);
+    const whole = this.grants.digests || this.grants.chains ? this.lastWhole : undefined;
+    if (!ws || !whole) return;
+    let text = this.encode(whole);
+    if (text === undefined && this.grants.chains) {
+      const { linuxChains: _, ...alone } = whole;
+      text = this.encode(alone);
+    }
+    if (text !== undefined) this.write(ws, text);
   }
 
   /** Where granted, a snapshot's rules by digest (the whole kept); anything else as it is. */
   private byDigest(msg: ReporterMessage): ReporterMessage {
-    if (!this.grants.digests || msg.type !== "snapshot") return msg;
+    if (!(this.grants.digests || this.grants.chains) || msg.type !== "snapshot") return msg;
     // A request that crossed a snapshot without rules to name gets that one, never an older
     // one the dashboard would take for the node's current state (break8).
     if (!msg.linux) {
@@ -91,6 +119,11 @@ export class Outbox {
       return msg;
     }
     const { linux, ...rest } = msg;
+    if (this.grants.chains) {
+      const linuxChains = linuxChainDigests(linux, digestOfChain);
+      this.lastWhole = { ...msg, linuxChains };
+      return { ...rest, linuxChains };
+    }
     const digest = linuxDigest(linux);
     this.lastWhole = { ...msg, linuxDigest: digest };
     return { ...rest, linuxDigest: digest };

@@ -6,6 +6,8 @@ import {
   APPLY_RESULT_SNAPSHOT,
   type BackoffPolicy,
   CAPABILITIES_HEADER,
+  type Capability,
+  CHAIN_DIGESTS,
   type DashboardMessage,
   decodeDashboardMessage,
   encodeMessage,
@@ -55,11 +57,13 @@ export interface LinkOptions {
   /** Check outgoing messages against the protocol schema (default true). */
   validateOutgoing?: boolean;
   /**
-   * Offer `snapshot-digests` and `apply-result-snapshot` in the handshake (default true; false
-   * behaves as a reporter of the previous release): where granted, snapshots name their rules
-   * by digest, and a post-apply snapshot rides in its apply-result (link-outbox.ts).
+   * Offer `chain-digests`, `snapshot-digests` and `apply-result-snapshot` in the handshake
+   * (default true; false behaves as a reporter that knows none; a list offers those alone, as
+   * the reporter of a release that knew only them): where granted, snapshots name their rules
+   * by digest (each chain, or the whole part), and a post-apply snapshot rides in its
+   * apply-result (link-outbox.ts).
    */
-  offerCapabilities?: boolean;
+  offerCapabilities?: boolean | readonly Capability[];
 }
 
 export interface LinkStats {
@@ -131,11 +135,13 @@ function openSocket(
   token: string | undefined,
   log: Logger,
 ): WebSocket {
-  const offer = opts.offerCapabilities !== false;
+  const o = opts.offerCapabilities;
+  const offered = o === false ? "" : o === true || o === undefined ? OFFERED : o.join(", ");
+  const offer = offered !== "";
   const socket = new WebSocket(opts.url, {
     headers: {
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(offer ? { [CAPABILITIES_HEADER]: OFFERED } : {}),
+      ...(offer ? { [CAPABILITIES_HEADER]: offered } : {}),
     },
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
@@ -146,8 +152,10 @@ function openSocket(
   if (offer)
     socket.once("upgrade", (res) => {
       const granted = parseCapabilities(res.headers[CAPABILITIES_HEADER]);
+      // Per chain wins should a dashboard grant both (ours never does).
       grantsOf.set(socket, {
-        digests: granted.has(SNAPSHOT_DIGESTS),
+        digests: granted.has(SNAPSHOT_DIGESTS) && !granted.has(CHAIN_DIGESTS),
+        chains: granted.has(CHAIN_DIGESTS),
         fold: granted.has(APPLY_RESULT_SNAPSHOT),
       });
     });
@@ -156,9 +164,9 @@ function openSocket(
 
 /** What each socket's dashboard granted in the handshake (absent: nothing). */
 const grantsOf = new WeakMap<WebSocket, Grants>();
-const NOTHING: Grants = { digests: false, fold: false };
+const NOTHING: Grants = { digests: false, chains: false, fold: false };
 /** Offered on every upgrade request (`offerCapabilities: false` offers nothing). */
-const OFFERED = `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`;
+const OFFERED = `${CHAIN_DIGESTS}, ${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`;
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
 function closeSocket(socket: WebSocket | undefined): Promise<void> {
@@ -265,7 +273,7 @@ class FrameCodec {
    */
   opened(grants: Grants): void {
     this.stats.connects++;
-    if (grants.digests || grants.fold) this.legacyNames = false;
+    if (grants.digests || grants.chains || grants.fold) this.legacyNames = false;
     this.outbox.opened(grants);
   }
 

@@ -8,8 +8,11 @@ import {
   type ApplyResult,
   applyResultSchema,
   type Capability,
+  CHAIN_DIGESTS,
+  chainDigest,
   type DashboardMessage,
   type FamilySnapshot,
+  linuxChainDigests,
   linuxRulesDigest,
   SNAPSHOT_DIGESTS,
   type Snapshot,
@@ -47,9 +50,15 @@ const snapshot = (seq: number, cidr = "10.0.0.0/8"): Snapshot => ({
 });
 
 /** A snapshot as the previous release's dashboard checks it: `linuxDigest` is unknown there. */
-const previousSnapshotSchema = snapshotSchema.omit({ linuxDigest: true });
+const previousSnapshotSchema = snapshotSchema.omit({ linuxDigest: true, linuxChains: true });
+/** As the last release's dashboard checks it: it knew `linuxDigest`, not `linuxChains`. */
+const lastSnapshotSchema = snapshotSchema.omit({ linuxChains: true });
+const chainsOf = (cidr: string) =>
+  linuxChainDigests(linux(cidr), (c) => chainDigest(c, (t) => sha256(t)));
 
-async function connect(dash: { grant: Capability[] }, link: { offerCapabilities?: boolean } = {}) {
+type Offer = boolean | readonly Capability[];
+
+async function connect(dash: { grant: Capability[] }, link: { offerCapabilities?: Offer } = {}) {
   const d = await startFakeDashboard(dash);
   cleanups.push(() => d.close());
   const received: DashboardMessage[] = [];
@@ -64,24 +73,40 @@ async function connect(dash: { grant: Capability[] }, link: { offerCapabilities?
   return { d, l, received };
 }
 
+/** What this release offers. */
+const OFFER = "chain-digests, snapshot-digests, apply-result-snapshot";
+
 const snapshots = (d: FakeDashboard) =>
   d.messages.filter((m): m is Snapshot => m.type === "snapshot");
 
 describe("snapshot digests on the link", () => {
   const cases: {
     desc: string;
-    input: { grant: Capability[]; offerCapabilities?: boolean };
-    want: { offered: string | undefined; byDigest: boolean };
+    input: { grant: Capability[]; offerCapabilities?: Offer };
+    want: { offered: string | undefined; byDigest: false | "part" | "chains" };
   }[] = [
     {
       desc: "a dashboard of the previous release (grants nothing): whole snapshots it accepts",
       input: { grant: [] },
-      want: { offered: "snapshot-digests, apply-result-snapshot", byDigest: false },
+      want: { offered: OFFER, byDigest: false },
     },
     {
-      desc: "a dashboard that grants digests: rules named by digest",
-      input: { grant: [SNAPSHOT_DIGESTS] },
-      want: { offered: "snapshot-digests, apply-result-snapshot", byDigest: true },
+      desc: "a dashboard of the last release (snapshot-digests only): the whole part by digest",
+      input: { grant: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] },
+      want: { offered: OFFER, byDigest: "part" },
+    },
+    {
+      desc: "a dashboard granting chain-digests: each chain by digest",
+      input: { grant: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] },
+      want: { offered: OFFER, byDigest: "chains" },
+    },
+    {
+      desc: "a reporter of the last release (offers snapshot-digests only) to this dashboard",
+      input: {
+        grant: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+        offerCapabilities: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+      },
+      want: { offered: "snapshot-digests, apply-result-snapshot", byDigest: "part" },
     },
     {
       desc: "a reporter that does not offer them (as the previous release): whole snapshots",
@@ -99,12 +124,37 @@ describe("snapshot digests on the link", () => {
     await d.waitFor("snapshot");
     const [got] = snapshots(d);
     const digest = linuxRulesDigest(linux("10.0.0.0/8"), (t) => sha256(t));
-    if (want.byDigest)
+    if (want.byDigest === "part") {
       expect(got).toEqual({ ...snapshot(1), linux: undefined, linuxDigest: digest });
+      expect(lastSnapshotSchema.safeParse(got).success).toBe(true);
+    } else if (want.byDigest === "chains")
+      expect(got).toEqual({
+        ...snapshot(1),
+        linux: undefined,
+        linuxChains: chainsOf("10.0.0.0/8"),
+      });
     else {
       expect(got).toEqual(snapshot(1));
       expect(previousSnapshotSchema.safeParse(got).success).toBe(true);
     }
+  });
+
+  it("answers a snapshot-request with its latest snapshot whole, chain digests beside it", async () => {
+    const { d, l } = await connect({ grant: [CHAIN_DIGESTS] });
+    l.send(snapshot(1));
+    l.send(snapshot(2, "10.1.0.0/16"));
+    await until(() => snapshots(d).length === 2);
+    d.send({
+      type: "snapshot-request",
+      v: 2,
+      digest: chainsOf("10.1.0.0/16")[0]!.chains[1]!.digest,
+    });
+    await until(() => snapshots(d).length === 3);
+    expect(snapshots(d)[2]).toEqual({
+      ...snapshot(2, "10.1.0.0/16"),
+      linuxChains: chainsOf("10.1.0.0/16"),
+    });
+    expect(d.invalid).toEqual([]);
   });
 
   it("answers a snapshot-request with its latest snapshot whole, digest beside it", async () => {
@@ -117,6 +167,30 @@ describe("snapshot digests on the link", () => {
     await until(() => snapshots(d).length === 3);
     expect(snapshots(d)[2]).toEqual({ ...snapshot(2, "10.1.0.0/16"), linuxDigest: digest });
     expect(d.invalid).toEqual([]);
+  });
+
+  it("answers with the rules alone when the chain digests beside them would not fit a frame", async () => {
+    // 200 chains of ~1.25 KB: ~244 KiB whole, ~265 KiB with a digest per chain beside.
+    const big: FamilySnapshot[] = [
+      {
+        family: "ipv4",
+        backend: "nf_tables",
+        chains: Array.from({ length: 200 }, (_, c) => {
+          const name = `KUBE-X${c}`;
+          const rules = Array.from(
+            { length: 29 },
+            (_, i) => `-A ${name} -d 10.${c}.${i}.0/24 -j RETURN`,
+          );
+          return { name, lines: [`-N ${name}`, ...rules] };
+        }),
+      },
+    ];
+    const { d, l } = await connect({ grant: [CHAIN_DIGESTS] });
+    l.send({ ...snapshot(1), linux: big });
+    await until(() => snapshots(d).length === 1);
+    d.send({ type: "snapshot-request", v: 2, digest: `sha256:${"0".repeat(64)}` });
+    await until(() => snapshots(d).length === 2);
+    expect(snapshots(d)[1]).toEqual({ ...snapshot(1), linux: big });
   });
 
   it("does not hand a snapshot-request to the agent, nor answer one where not granted", async () => {

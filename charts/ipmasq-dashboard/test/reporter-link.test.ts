@@ -83,6 +83,11 @@ describe("reporter link values", () => {
     {
       desc: "default: every known one",
       set: [],
+      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot"],
+    },
+    {
+      desc: "whole-part digests only (chain-digests left out)",
+      set: ["dashboard.reporterCapabilities=snapshot-digests\\, apply-result-snapshot"],
       want: ["snapshot-digests", "apply-result-snapshot"],
     },
     {

@@ -4,6 +4,7 @@ export * from "./api-config.js";
 export * from "./api-sources.js";
 export * from "./assess.js";
 export * from "./backoff.js";
+export * from "./chain-digest.js";
 export * from "./cidr.js";
 export * from "./cni/index.js";
 export * from "./config.js";

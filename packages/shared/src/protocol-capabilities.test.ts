@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { canonicalChain } from "./chain-digest.js";
 import {
+  APPLY_RESULT_SNAPSHOT,
   type Capability,
+  CHAIN_DIGESTS,
   grantCapabilities,
   parseCapabilities,
   SNAPSHOT_DIGESTS,
@@ -16,6 +19,11 @@ describe("parseCapabilities", () => {
     { desc: "the header repeated", input: ["x", "snapshot-digests"], want: [SNAPSHOT_DIGESTS] },
     { desc: "a prefix is not the name", input: "snapshot-digest", want: [] },
     { desc: "an oversized header", input: `snapshot-digests,${"x".repeat(300)}`, want: [] },
+    {
+      desc: "this release's offer",
+      input: "chain-digests, snapshot-digests, apply-result-snapshot",
+      want: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+    },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect([...parseCapabilities(input)]).toEqual(want);
@@ -43,6 +51,35 @@ describe("grantCapabilities", () => {
       input: { offered: [SNAPSHOT_DIGESTS], supported: [] },
       want: undefined,
     },
+    {
+      desc: "both digest formats offered: per chain alone",
+      input: {
+        offered: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+        supported: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+      },
+      want: `${CHAIN_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`,
+    },
+    {
+      desc: "a reporter of the last release (whole-part digests only)",
+      input: {
+        offered: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+        supported: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+      },
+      want: `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`,
+    },
+    {
+      desc: "a dashboard allowing only whole-part digests (or of the last release)",
+      input: {
+        offered: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+        supported: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+      },
+      want: `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`,
+    },
+    {
+      desc: "per chain offered alone",
+      input: { offered: [CHAIN_DIGESTS], supported: [SNAPSHOT_DIGESTS, CHAIN_DIGESTS] },
+      want: CHAIN_DIGESTS,
+    },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(grantCapabilities(new Set(input.offered), input.supported)).toBe(want);
@@ -53,5 +90,12 @@ describe("the snapshot-digests capability names its canonical format", () => {
   it("format 1 is granted as snapshot-digests: change both or neither", () => {
     expect(canonicalLinuxRules([]).split("\n")[0]).toBe("masq-linux-rules/1");
     expect(SNAPSHOT_DIGESTS).toBe("snapshot-digests");
+  });
+});
+
+describe("the chain-digests capability names its canonical chain format", () => {
+  it("format 1 is granted as chain-digests: change both or neither", () => {
+    expect(canonicalChain({ name: "X", lines: null }).split("\n")[0]).toBe("masq-chain-rules/1");
+    expect(CHAIN_DIGESTS).toBe("chain-digests");
   });
 });

@@ -19,6 +19,15 @@ export const CAPABILITIES_HEADER = "x-ipmasq-capabilities";
 export const SNAPSHOT_DIGESTS = "snapshot-digests";
 
 /**
+ * `chain-digests`: the reporter may send a snapshot with `linuxChains` (each chain of `linux`
+ * by its own digest, chain-digest.ts) in place of `linux`; the dashboard resolves every chain
+ * from chains it holds, else answers with a `snapshot-request` and the reporter sends its
+ * latest snapshot whole. Stands for canonical chain format 1 (chain-digest.ts). Supersedes
+ * `snapshot-digests`: a dashboard offered both grants this one alone (grantCapabilities).
+ */
+export const CHAIN_DIGESTS = "chain-digests";
+
+/**
  * `apply-result-snapshot`: the reporter may send the snapshot read right after an apply inside
  * that apply's `apply-result` (`snapshot`), one frame in place of two; the dashboard takes the
  * snapshot first, then the result, as it would take the two frames.
@@ -26,7 +35,7 @@ export const SNAPSHOT_DIGESTS = "snapshot-digests";
 export const APPLY_RESULT_SNAPSHOT = "apply-result-snapshot";
 
 /** Every capability this release knows. */
-export const KNOWN_CAPABILITIES = [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] as const;
+export const KNOWN_CAPABILITIES = [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 
 /** A header longer than this is read as offering nothing (a peer's text, bounded). */
@@ -48,11 +57,23 @@ export function parseCapabilities(header: string | string[] | undefined): Set<Ca
   return found;
 }
 
-/** The header value granting what is both offered and supported; undefined when nothing. */
+/**
+ * Capabilities never granted together, the first winning: both name a snapshot's rules by
+ * digest, and one snapshot speaks one format. Per chain wins: it resolves on fleets whose
+ * nodes hold per-node chains, and costs a few digests more where they do not.
+ */
+const EXCLUSIVE: readonly Capability[] = [CHAIN_DIGESTS, SNAPSHOT_DIGESTS];
+
+/**
+ * The header value granting what is both offered and supported (of EXCLUSIVE, only the
+ * first such); undefined when nothing.
+ */
 export function grantCapabilities(
   offered: ReadonlySet<Capability>,
   supported: readonly Capability[],
 ): string | undefined {
-  const granted = supported.filter((c) => offered.has(c));
+  const both = supported.filter((c) => offered.has(c));
+  const first = EXCLUSIVE.find((c) => both.includes(c));
+  const granted = both.filter((c) => !EXCLUSIVE.includes(c) || c === first);
   return granted.length > 0 ? granted.join(", ") : undefined;
 }

@@ -50,10 +50,12 @@ export type FamilySnapshotV1 = z.infer<typeof familySnapshotV1Schema>;
 export const helloV1Schema = helloSchema
   .omit({ ruleBackends: true })
   .extend({ v: v1, backend: z.enum(["nf_tables", "legacy", "cni", "memory"]) });
-export const snapshotV1Schema = snapshotSchema.omit({ nftables: true, linuxDigest: true }).extend({
-  v: v1,
-  linux: z.array(familySnapshotV1Schema).max(2).optional(),
-});
+export const snapshotV1Schema = snapshotSchema
+  .omit({ nftables: true, linuxDigest: true, linuxChains: true })
+  .extend({
+    v: v1,
+    linux: z.array(familySnapshotV1Schema).max(2).optional(),
+  });
 
 export const reporterMessageV1Schema = z.discriminatedUnion("type", [
   helloV1Schema,

@@ -132,6 +132,29 @@ export const familySnapshotSchema = z
   });
 export type FamilySnapshot = z.infer<typeof familySnapshotSchema>;
 
+/**
+ * One family of a `linux` part with its chains named by digest (chain-digest.ts), in the
+ * family's order; every other field as in familySnapshotSchema. Only where `chain-digests` was
+ * granted (protocol-capabilities.ts).
+ */
+export const familyChainDigestsSchema = z
+  .strictObject({
+    family: familySchema,
+    backend: iptablesBackendSchema,
+    chains: z
+      .array(z.strictObject({ name: chainNameSchema, digest: rulesDigestSchema }))
+      .max(MAX_SNAPSHOT_CHAINS),
+    unread: z.array(chainNameSchema).max(MAX_SNAPSHOT_CHAINS).optional(),
+    unreadNote: z.string().max(MAX_UNREAD_NOTE_LENGTH).optional(),
+    readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
+  })
+  .refine((f) => new Set(f.chains.map((c) => c.name)).size === f.chains.length, {
+    message: "duplicate chain",
+    path: ["chains"],
+  });
+export type FamilyChainDigests = z.infer<typeof familyChainDigestsSchema>;
+export type ChainRef = FamilyChainDigests["chains"][number];
+
 /** A chain of an nftables table: `inet ip_masq_agent postrouting`. */
 export const nftChainRefSchema = z.strictObject({
   family: nftFamilySchema,
@@ -217,6 +240,12 @@ export const snapshotSchema = z.strictObject({
    * dashboard checks it against the content). Absent from older reporters.
    */
   linuxDigest: rulesDigestSchema.optional(),
+  /**
+   * Each chain of `linux` by its digest (chain-digest.ts), only where the connection was
+   * granted `chain-digests`: alone, in place of `linux`, when the reporter takes the dashboard
+   * to hold those chains; beside it when sent whole (the dashboard checks every digest).
+   */
+  linuxChains: z.array(familyChainDigestsSchema).max(MAX_FAMILY_SNAPSHOTS).optional(),
   windows: windowsSnapshotSchema.optional(),
   /** A native nftables node (backend `nftables`); absent from older reporters. */
   nftables: nftSnapshotSchema.optional(),

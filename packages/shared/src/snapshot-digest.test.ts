@@ -116,25 +116,35 @@ describe("digests in frames", () => {
     else expect(!d.ok && d.reason).toContain(want);
   });
 
-  it("protocol v1 frames never carry a digest or a snapshot in a result", () => {
-    const dec = createReporterDecoder();
-    const { ruleBackends: _, ...hello } = { ...helloFor("node-a"), v: 1 };
-    expect(dec.decode(JSON.stringify(hello)).ok).toBe(true);
-    const d = dec.decode(
-      JSON.stringify({
-        type: "snapshot",
-        v: 1,
-        seq: 1,
-        takenAt: 1,
-        appliedGeneration: null,
-        linuxDigest: D,
-      }),
-    );
-    expect(!d.ok && d.reason).toContain("linuxDigest");
-    const folded = { ...result, v: 1, snapshot: JSON.parse(snap({})) };
-    const r = dec.decode(JSON.stringify(folded));
-    expect(!r.ok && r.reason).toContain("snapshot");
-  });
+  it.each([
+    { desc: "the whole part", input: { linuxDigest: D }, want: "linuxDigest" },
+    {
+      desc: "each chain",
+      input: { linuxChains: [{ family: "ipv4", backend: "nf_tables", chains: [] }] },
+      want: "linuxChains",
+    },
+  ])(
+    "protocol v1 frames never carry a digest ($desc) or a snapshot in a result",
+    ({ input, want }) => {
+      const dec = createReporterDecoder();
+      const { ruleBackends: _, ...hello } = { ...helloFor("node-a"), v: 1 };
+      expect(dec.decode(JSON.stringify(hello)).ok).toBe(true);
+      const d = dec.decode(
+        JSON.stringify({
+          type: "snapshot",
+          v: 1,
+          seq: 1,
+          takenAt: 1,
+          appliedGeneration: null,
+          ...input,
+        }),
+      );
+      expect(!d.ok && d.reason).toContain(want);
+      const folded = { ...result, v: 1, snapshot: JSON.parse(snap({})) };
+      const r = dec.decode(JSON.stringify(folded));
+      expect(!r.ok && r.reason).toContain("snapshot");
+    },
+  );
 
   const requests: { desc: string; input: unknown; want: boolean }[] = [
     {

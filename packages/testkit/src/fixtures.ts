@@ -29,6 +29,11 @@ export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
   };
 }
 
+/** A snapshot without rules (seq `seq`, taken at `seq`, revision 4): what rules by digest ride on. */
+export function snapshotEnvelope(seq: number): Snapshot {
+  return { type: "snapshot", v: PROTOCOL_VERSION, seq, takenAt: seq, appliedRevision: 4 };
+}
+
 /** An IPv4 node in sync with the default config: its agent chain and the POSTROUTING jump. */
 export function inSyncSnapshot(): Snapshot {
   const d = desiredChain(defaultConfig(), DEFAULT_FLAGS, "ipv4");

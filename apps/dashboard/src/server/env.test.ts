@@ -73,7 +73,13 @@ describe("parseEnv", () => {
     {
       desc: "capabilities: unset grants every known one",
       input: {},
-      want: { IPMASQ_REPORTER_CAPABILITIES: ["snapshot-digests", "apply-result-snapshot"] },
+      want: {
+        IPMASQ_REPORTER_CAPABILITIES: [
+          "chain-digests",
+          "snapshot-digests",
+          "apply-result-snapshot",
+        ],
+      },
     },
     {
       desc: "capabilities: none (the previous release's wire)",
@@ -88,7 +94,7 @@ describe("parseEnv", () => {
     {
       desc: "capabilities: an unknown name is refused, naming it and the known ones",
       input: { IPMASQ_REPORTER_CAPABILITIES: "snapshot-digests,digests-2" },
-      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: snapshot-digests, apply-result-snapshot, or "none"/,
+      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: chain-digests, snapshot-digests, apply-result-snapshot, or "none"/,
     },
     {
       desc: "no connection at all",

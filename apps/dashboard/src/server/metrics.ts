@@ -20,7 +20,7 @@ export interface Metrics {
   /** Snapshots naming their rules by digest, by what the digest was here (snapshot-digests.ts). */
   snapshotDigests: Counter<"result">;
   /** Supplies the rules-by-digest cache's size at scrape time. */
-  setDigestCache(fn: () => { held: number; chars: number }): void;
+  setDigestCache(fn: () => DigestCacheStats): void;
   /** Applies that failed or were never acknowledged, by trigger. */
   applyFailures: Counter<"trigger">;
   /** 1 while the current rollout is paused (set by the rollout code), else 0. */
@@ -134,20 +134,30 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   };
 }
 
+/** What the rules-by-digest caches hold (gateway/snapshot-digests.ts). */
+export interface DigestCacheStats {
+  held: number;
+  chars: number;
+  chainsHeld?: number;
+  chainsChars?: number;
+}
+
 /** Metrics of what reporters send: pauses, snapshots coalesced, snapshots named by digest. */
 function inboundMetrics(
   registry: Registry,
 ): Pick<Metrics, "reporterPaused" | "snapshotsCoalesced" | "snapshotDigests" | "setDigestCache"> {
-  let cache = () => ({ held: 0, chars: 0 });
+  let cache: () => DigestCacheStats = () => ({ held: 0, chars: 0 });
   new Gauge({
     name: "ipmasq_snapshot_digest_cache",
-    help: "Rules kept by digest for every reporter connection: entries (what=entries) and canonical characters (what=chars)",
+    help: "Rules kept by digest for every reporter connection: whole linux parts (what=entries, what=chars: canonical characters) and single chains (what=chain-entries, what=chain-chars)",
     labelNames: ["what"],
     registers: [registry],
     collect() {
       const c = cache();
       this.set({ what: "entries" }, c.held);
       this.set({ what: "chars" }, c.chars);
+      this.set({ what: "chain-entries" }, c.chainsHeld ?? 0);
+      this.set({ what: "chain-chars" }, c.chainsChars ?? 0);
     },
   });
   return {

@@ -12,6 +12,7 @@ import {
 } from "@masq/shared";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import type { DesiredChains } from "./desired-chains.js";
 import type { DigestSession, Resolved } from "./snapshot-digests.js";
 
 /** What a connection's handshake granted: its digest session, and results with snapshots. */
@@ -29,23 +30,44 @@ export interface InboundContext {
   reject: (reason: string) => void;
   /** The connection is still open (not closing after a refusal). */
   isOpen: () => boolean;
+  /** Agent chains rendered here, tried for chains not held (desired-chains.ts). */
+  desiredChains?: DesiredChains;
 }
 
 /** What a node shows while its rules are asked for. */
 const UNKNOWN_DIGEST =
   "rules not known yet: the reporter named rules by a digest this dashboard does not hold; asked for them";
 
+/** Chains named in the text at most (a node may name 256 per family). */
+const MAX_NAMED = 5;
+
+/** The node's summary while its rules are asked for; `chains`: those not held, per chain. */
+function unknownText(chains: readonly string[] | undefined): string {
+  if (!chains) return UNKNOWN_DIGEST;
+  const named = chains.slice(0, MAX_NAMED).join(", ");
+  const more = chains.length > MAX_NAMED ? ` and ${chains.length - MAX_NAMED} more` : "";
+  return `rules not known yet: the reporter named chains by digests this dashboard does not hold (${named}${more}); asked for them`;
+}
+
 /** The function taking each message of an accepted connection for `name`. */
 export function inboundDelivery(c: InboundContext): (name: string, msg: ReporterMessage) => void {
-  const { fleet, metrics, link, granted, reject } = c;
+  const { fleet, metrics, link, granted, reject, desiredChains } = c;
+  /** The agent chains node `name` should hold: its desired revision, its effective flags. */
+  const rendered = (name: string) => () => {
+    const hello = fleet.nodes.get(name)?.hello;
+    const desired = fleet.desiredOf(name);
+    if (!hello || !desired || !desiredChains) return [];
+    const randomFully = hello.flags.randomFully && hello.randomFullySupported;
+    return desiredChains.of(desired, { ...hello.flags, randomFully });
+  };
   const snapshot = (name: string, msg: Snapshot) => {
-    const r = granted.digests.resolve(msg, performance.now());
-    if (msg.linuxDigest !== undefined)
+    const r = granted.digests.resolve(msg, performance.now(), rendered(name));
+    if (msg.linuxDigest !== undefined || msg.linuxChains !== undefined)
       metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
     if (r.kind === "whole") return fleet.snapshot(name, r.msg);
     if (r.kind === "refused") return reject(r.reason);
     if (r.kind === "stale") return;
-    fleet.rulesUnknown(name, r.envelope, UNKNOWN_DIGEST);
+    fleet.rulesUnknown(name, r.envelope, unknownText(r.chains));
     if (r.request)
       link.send(encodeMessage({ type: "snapshot-request", v: PROTOCOL_VERSION, digest: r.digest }));
   };

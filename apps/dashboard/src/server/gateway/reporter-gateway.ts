@@ -10,6 +10,7 @@ import {
   APPLY_RESULT_SNAPSHOT,
   CAPABILITIES_HEADER,
   type Capability,
+  CHAIN_DIGESTS,
   createReporterDecoder,
   encodeMessage,
   type FamilySnapshot,
@@ -32,6 +33,7 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { DesiredChains } from "./desired-chains.js";
 import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";
@@ -87,8 +89,10 @@ export class ReporterGateway {
   private readonly conflictNoted = new Map<string, number>();
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
-  /** Rules by digest, for every connection granted snapshot-digests (snapshot-digests.ts). */
+  /** Rules by digest, for every connection granted snapshot-digests or chain-digests (snapshot-digests.ts). */
   readonly digests = new SnapshotDigests();
+  /** Agent chains rendered here, so a push's new chain is known without a round trip. */
+  private readonly desiredChains = new DesiredChains();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
 
@@ -128,7 +132,9 @@ export class ReporterGateway {
         const peer = req.socket.remoteAddress ?? "unknown";
         const granted = parseCapabilities(this.granted(req));
         const conn: Granted = {
-          digests: this.digests.session(granted.has(SNAPSHOT_DIGESTS)),
+          digests: this.digests.session(
+            granted.has(CHAIN_DIGESTS) ? "chains" : granted.has(SNAPSHOT_DIGESTS) ? "part" : "none",
+          ),
           fold: granted.has(APPLY_RESULT_SNAPSHOT),
         };
         this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, conn));
@@ -189,6 +195,7 @@ export class ReporterGateway {
       granted,
       reject: (reason) => reject(reason),
       isOpen: () => ws.readyState === ws.OPEN,
+      desiredChains: this.desiredChains,
     });
     const reject = (reason: string, label: "protocol" | "conflict" = "protocol") => {
       metrics.reporterRejected.inc({ reason: label });

@@ -5,6 +5,7 @@ import {
   RulesDigestCache,
   type Snapshot,
 } from "@masq/shared";
+import { snapshotEnvelope } from "@masq/testkit/fixtures";
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
 import { REQUEST_RETRY_MS, SnapshotDigests } from "./snapshot-digests.js";
@@ -22,13 +23,7 @@ const linux = (cidr = "10.0.0.0/8"): FamilySnapshot[] => [
 const digestOf = (l: FamilySnapshot[]) => linuxRulesDigest(l, (t) => sha256(t));
 const A = digestOf(linux());
 const B = digestOf(linux("10.1.0.0/16"));
-const envelope = (seq: number): Snapshot => ({
-  type: "snapshot",
-  v: 2,
-  seq,
-  takenAt: seq,
-  appliedRevision: 4,
-});
+const envelope = snapshotEnvelope;
 /** Rules whole, with the digest the reporter claims for them. */
 const whole = (seq: number, claimed = A, rules = linux()): Snapshot => ({
   ...envelope(seq),

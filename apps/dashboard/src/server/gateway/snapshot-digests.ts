@@ -1,6 +1,7 @@
 // Snapshots that name their rules by digest (issue 17, protocol-capabilities.ts). A reporter
 // granted `snapshot-digests` sends `linuxDigest` in place of `linux` when it takes the
-// dashboard to hold that content. The dashboard judges a node only from content it holds:
+// dashboard to hold that content; one granted `chain-digests` sends `linuxChains`, each chain
+// by its own digest (chain-digests.ts). The dashboard judges a node only from content it holds:
 // rules received whole on some connection, checked, and kept under the digest the dashboard
 // computed itself (a reporter cannot place content under another content's digest). A digest
 // it does not hold leaves the node's rules unknown and asks that reporter for its snapshot
@@ -9,11 +10,22 @@
 
 import { sha256 } from "@masq/node-util";
 import {
+  type ChainSnapshot,
+  canonicalChain,
   canonicalLinuxRules,
   type FamilySnapshot,
   RulesDigestCache,
   type Snapshot,
 } from "@masq/shared";
+import {
+  ChainDigestSession,
+  type ChainResolution,
+  chainCache,
+  keepRendered,
+} from "./chain-digests.js";
+
+/** Chains the dashboard renders itself that a snapshot's chains may be (desired-chains.ts). */
+export type Rendered = () => readonly ChainSnapshot[];
 
 /** A connection's next request for a whole snapshot waits this long after its last one. */
 export const REQUEST_RETRY_MS = 5000;
@@ -21,8 +33,11 @@ export const REQUEST_RETRY_MS = 5000;
 export type Resolved =
   /** `msg` holds its rules (`linuxDigest` removed): judge it. */
   | { kind: "whole"; msg: Snapshot }
-  /** The rules are not known here: `envelope` is the rest; `request`: ask for them now. */
-  | { kind: "unknown"; envelope: Snapshot; digest: string; request: boolean }
+  /**
+   * The rules are not known here: `envelope` is the rest; `request`: ask for them now;
+   * `chains`: per chain, the names of the chains not held.
+   */
+  | { kind: "unknown"; envelope: Snapshot; digest: string; request: boolean; chains?: string[] }
   /** A protocol violation: close the connection with `reason`. */
   | { kind: "refused"; reason: string }
   /** Older than a snapshot already taken on this connection (a late answer): not judged. */
@@ -33,56 +48,108 @@ export interface DigestStats {
   misses: number;
   held: number;
   chars: number;
+  /** The chains cache (chain-digests): entries and canonical characters. */
+  chainsHeld: number;
+  chainsChars: number;
 }
+
+/**
+ * What a connection's handshake granted: nothing, `snapshot-digests` (`part`: the whole
+ * `linux` part by one digest) or `chain-digests` (`chains`: each chain by its own).
+ */
+export type DigestMode = "none" | "part" | "chains";
 
 /** The rules by digest, one per dashboard, and each connection's session over it. */
 export class SnapshotDigests {
   constructor(
     private readonly cache = new RulesDigestCache<FamilySnapshot[]>(),
     private readonly hash: (text: string) => string = (t) => sha256(t),
+    private readonly chains: RulesDigestCache<ChainSnapshot> = chainCache(),
   ) {}
 
-  /** A connection's view; `granted`: its handshake granted `snapshot-digests`. */
-  session(granted: boolean): DigestSession {
-    return new DigestSession(granted, this.cache, this.hash);
+  /** Rendered chains' digests, computed once per chain object. */
+  private readonly renderedDigests = new WeakMap<
+    ChainSnapshot,
+    { digest: string; chars: number }
+  >();
+
+  /** A connection's view; `true` is `part` (`snapshot-digests`), `false` is `none`. */
+  session(granted: boolean | DigestMode): DigestSession {
+    const mode = granted === true ? "part" : granted === false ? "none" : granted;
+    return new DigestSession(mode, this.cache, this.hash, this.chains, (rendered, missing) =>
+      keepRendered(this.chains, rendered, missing, (c) => this.renderedDigest(c)),
+    );
+  }
+
+  private renderedDigest(c: ChainSnapshot): { digest: string; chars: number } {
+    let d = this.renderedDigests.get(c);
+    if (d === undefined) {
+      const text = canonicalChain(c);
+      d = { digest: `sha256:${this.hash(text)}`, chars: text.length };
+      this.renderedDigests.set(c, d);
+    }
+    return d;
   }
 
   stats(): DigestStats {
-    const c = this.cache;
-    return { hits: c.hits, misses: c.misses, held: c.size, chars: c.chars };
+    const [c, k] = [this.cache, this.chains];
+    return {
+      hits: c.hits + k.hits,
+      misses: c.misses + k.misses,
+      held: c.size,
+      chars: c.chars,
+      chainsHeld: k.size,
+      chainsChars: k.chars,
+    };
   }
 }
 
 /**
  * One connection's digests: the last rules it resolved (its node's own, unchanged between
- * resyncs, never need the shared cache) and when it was last asked for a whole snapshot.
+ * resyncs, never need the shared cache), or per chain its ChainDigestSession, and when it was
+ * last asked for a whole snapshot.
  */
 export class DigestSession {
   private last: { digest: string; linux: FamilySnapshot[] } | undefined;
   private requestedAt: number | undefined;
   /** The newest `seq` taken on this connection (a reporter counts its snapshots up). */
   private newestSeq = -1;
+  /** Where `chain-digests` was granted: this connection's chains. */
+  private readonly chains: ChainDigestSession | undefined;
 
   constructor(
-    readonly granted: boolean,
+    readonly mode: DigestMode,
     private readonly cache: RulesDigestCache<FamilySnapshot[]>,
     private readonly hash: (text: string) => string,
-  ) {}
+    chains: RulesDigestCache<ChainSnapshot>,
+    /** Keeps those rendered chains that are of the missing digests; true when any was. */
+    private readonly keep: (rendered: readonly ChainSnapshot[], missing: string[]) => boolean,
+  ) {
+    if (mode === "chains") this.chains = new ChainDigestSession(chains, hash);
+  }
 
-  /** A decoded snapshot as something to judge, to wait for, or to refuse. `now`: monotonic ms. */
-  resolve(msg: Snapshot, now: number): Resolved {
+  /**
+   * A decoded snapshot as something to judge, to wait for, or to refuse. `now`: monotonic ms;
+   * `rendered`: the chains this node should hold, tried when its chains are not held.
+   */
+  resolve(msg: Snapshot, now: number, rendered?: Rendered): Resolved {
     // Where digests are granted, a whole snapshot answers a request, and one answered late
     // must not stand for the node over a newer snapshot (break8).
-    if (this.granted) {
+    if (this.mode !== "none") {
       if (msg.seq < this.newestSeq) return { kind: "stale" };
       this.newestSeq = msg.seq;
     }
+    // Per chain, rules sent whole are kept even without digests beside them (a reporter sends
+    // them so when the digests would not fit its frame).
+    const keptPerChain = this.chains !== undefined && msg.linux !== undefined;
+    if (msg.linuxChains !== undefined || (keptPerChain && msg.linuxDigest === undefined))
+      return this.byChain(msg, now, rendered);
     const digest = msg.linuxDigest;
     if (digest === undefined) {
       if (msg.linux) this.requestedAt = undefined; // whole rules, whatever they are
       return { kind: "whole", msg };
     }
-    if (!this.granted)
+    if (this.mode !== "part")
       return {
         kind: "refused",
         reason: "linuxDigest: this connection was not granted snapshot-digests",
@@ -94,9 +161,41 @@ export class DigestSession {
       this.last = { digest, linux };
       return { kind: "whole", msg: { ...rest, linux } };
     }
+    return { kind: "unknown", envelope: rest, digest, request: this.mayRequest(now) };
+  }
+
+  /** At most one request for a whole snapshot per REQUEST_RETRY_MS (true: send it now). */
+  private mayRequest(now: number): boolean {
     const request = this.requestedAt === undefined || now - this.requestedAt >= REQUEST_RETRY_MS;
     if (request) this.requestedAt = now;
-    return { kind: "unknown", envelope: rest, digest, request };
+    return request;
+  }
+
+  /** A snapshot naming each chain by digest: resolved, checked, or its chains asked for. */
+  private byChain(msg: Snapshot, now: number, rendered?: Rendered): Resolved {
+    const { linuxChains, linuxDigest, ...rest } = msg;
+    if (!this.chains)
+      return {
+        kind: "refused",
+        reason: "linuxChains: this connection was not granted chain-digests",
+      };
+    if (linuxDigest !== undefined)
+      return { kind: "refused", reason: "linuxDigest: a snapshot names its rules in one way" };
+    const whole = rest.linux !== undefined;
+    let r: ChainResolution = whole
+      ? this.chains.whole(rest.linux!, linuxChains)
+      : this.chains.resolve(linuxChains!);
+    // Not held: perhaps exactly the chains rendered here (a push's new agent chain).
+    if (r.kind === "unknown" && rendered && this.keep(rendered(), r.missing))
+      r = this.chains.resolve(linuxChains!);
+    if (r.kind === "refused") return r;
+    if (r.kind === "whole") {
+      if (whole) this.requestedAt = undefined;
+      return { kind: "whole", msg: { ...rest, linux: r.linux } };
+    }
+    const request = this.mayRequest(now);
+    const digest = r.missing[0]!;
+    return { kind: "unknown", envelope: rest, digest, request, chains: r.chains };
   }
 
   /** Rules sent whole beside their digest: checked, then kept for every connection. */
