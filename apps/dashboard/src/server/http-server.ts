@@ -415,6 +415,7 @@ function createStaging(
           {
             connectedFresh: (name) => o.replicas!.connectedElsewhere(name),
             existsFresh: (name) => o.replicas!.existsFresh(name),
+            holderUnknown: (replica) => o.replicas!.leases.unknownState(replica),
           },
         )
       : undefined,

@@ -1483,6 +1483,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
   const deadHolder = (
     behind: (since: number) => string[],
     connectedFresh?: (name: string) => Promise<boolean>,
+    holderUnknown?: (replica: string) => string | undefined,
   ) => {
     const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
     const t = setup(
@@ -1490,7 +1491,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
       [],
       { reason: null, active: true },
       {
-        remote: { ...remote(there, statuses, behind), connectedFresh },
+        remote: { ...remote(there, statuses, behind), connectedFresh, holderUnknown },
       },
     );
     t.save(v2, strategy);
@@ -1591,6 +1592,34 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.staged.tick();
     expect(t.staged.view()!.message).toBe(
       `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b), and no replica held it once every replica had written its reconnects`,
+    );
+  });
+
+  // Issue 17: dash-b is alive but cannot renew its Lease (API server errors for it): the
+  // singleton marked the canary disconnected by the Lease alone, and the canary may still be
+  // connected to dash-b. Before, it was paused 30 s later as gone ("no replica held it…").
+  it("its holder stopped renewing its Lease, maybe alive: never gone; at the bound paused as not known", async () => {
+    const unknown =
+      "replica dash-b stopped renewing its Lease: whether it is alive and still holds the node is not known";
+    const { t } = deadHolder(
+      () => [],
+      async () => false,
+      (r) => (r === "dash-b" ? unknown : undefined),
+    );
+    for (let i = 0; i < 60; i++) {
+      t.advance(1000);
+      t.staged.tick();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    expect(t.staged.view()!.message).toContain(unknown);
+    t.advance(REPORT_WAIT_MAX_MS - 60_000);
+    t.staged.tick();
+    await new Promise((r) => setImmediate(r));
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected was not known: no replica reported it connected within 300 s (${unknown})`,
     );
   });
 

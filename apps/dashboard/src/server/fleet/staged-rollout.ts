@@ -150,6 +150,12 @@ export interface RemoteNodes {
    */
   unreportedSince?(since: number): string[];
   /**
+   * Why whether `replica` still holds its nodes is not known (it stopped renewing its Lease
+   * without releasing it); undefined: known. A node it held is then never called gone
+   * (staged-offline.ts HolderUnknown). Absent: always known.
+   */
+  holderUnknown?(replica: string): string | undefined;
+  /**
    * Read fresh from the API server (a GET; the watch may lag): does the node's NodeMasquerade
    * name a connected holder? Rejects when the read fails. Asked before a node that went offline
    * is judged (staged-offline.ts FreshRead). Absent: not asked.
@@ -1557,12 +1563,16 @@ export class StagedRollouts {
     this.appliedAt.delete(name); // once
     const secs = Math.max(0, Math.round((off - applied) / 1000));
     const by = `held by replica ${st.replica || "(none)"}`;
-    this.suspect(name, `${name} went offline ${secs} s after applying (${by})`);
+    const reason = `${name} went offline ${secs} s after applying (${by})`;
+    this.suspect(name, reason, st.replica || undefined);
   }
 
-  /** A node gone offline soon after applying: judged on evidence (tick, staged-offline.ts). */
-  private suspect(name: string, reason: string): void {
-    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now());
+  /**
+   * A node gone offline soon after applying: judged on evidence (tick, staged-offline.ts);
+   * `holder`: the other replica whose word that is.
+   */
+  private suspect(name: string, reason: string, holder?: string): void {
+    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now(), holder);
   }
 
   /**
@@ -1577,7 +1587,8 @@ export class StagedRollouts {
       this.opts.remote?.status(name)?.connected === true;
     const remote = this.opts.remote;
     const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
-    for (const reason of this.suspects.judge(of, this.now(), connected, unreported))
+    const holder = (replica: string) => remote?.holderUnknown?.(replica);
+    for (const reason of this.suspects.judge(of, this.now(), connected, unreported, holder))
       this.input({ type: "failure", reason }, "system");
   }
 
