@@ -1664,6 +1664,60 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.staged.tick();
     expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
   });
+
+  // Issue 17: the previous owner suspected the canary (offline 2 s after applying) and died
+  // before judging it; its suspects were in its memory. The new owner counted the canary
+  // applied, and the timed pause released wave 1 on missing evidence.
+  describe("a new owner after a takeover", () => {
+    const timed: WavesStrategy = { ...strategy, pause: { kind: "duration", seconds: 30 } };
+    const takeover = async (canaryNow: Partial<NodeMasqueradeStatus>) => {
+      const old = setup(here, [], { reason: null, active: true }, { remote: remote(there) });
+      old.save(v2, timed);
+      await old.staged.flush();
+      const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+      statuses.set(remoteCanary, st(canaryNow));
+      const t = setup(
+        here,
+        [],
+        { reason: null, active: true },
+        { remote: remote(there, statuses), replica: "dash-c" },
+      );
+      for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
+      t.saved.push(old.saved.at(-1));
+      await t.staged.restore(
+        () => v2,
+        async (r) => (r === "1" ? v1 : null),
+      );
+      t.staged.remoteChanged(there); // the NodeMasquerade watch's first list
+      for (let i = 0; i < 40; i++) {
+        t.advance(1000);
+        t.staged.tick();
+      }
+      return t;
+    };
+    const offline = {
+      appliedRevision: 2,
+      connected: false,
+      health: "offline" as const,
+      desiredRevision: 2,
+    };
+
+    it("the canary offline after applying: no wave released; paused, saying what is known", async () => {
+      const t = await takeover(offline);
+      const v = t.staged.view()!;
+      expect(v.step).toBe(0);
+      expect(v.message).toBe(
+        `paused: ${remoteCanary} was offline after applying (held by replica dash-b) when replica dash-c took the rollout over (how soon after applying is not known: the previous owner's view of it was not kept), and no replica held it once every replica had written its reconnects`,
+      );
+      for (const n of t.rest.filter((x) => here.includes(x)))
+        expect(t.fleet.desiredOf(n)?.revision).toBe(1);
+    });
+
+    it("the canary connected (applied, held by another replica): the timed pause goes on as before", async () => {
+      const t = await takeover({ appliedRevision: 2, desiredRevision: 2 });
+      expect(t.staged.view()!.step).toBe(1);
+    });
+  });
 });
 
 describe("moves asked on a replica that does not own the rollout", () => {
