@@ -1593,7 +1593,12 @@ export class StagedRollouts {
    */
   private suspectInherited(): void {
     const s = this.s;
-    if (!this.inherited || !s || this.follows() || this.finished()) return;
+    if (!this.inherited) return;
+    // None read (or it is over): a rollout started here later has no one else's suspects.
+    if (!s || this.follows() || this.finished()) {
+      this.inherited = false;
+      return;
+    }
     if (this.opts.remote?.listed?.() === false) return;
     this.inherited = false;
     const by = this.opts.replica ? `replica ${this.opts.replica}` : "this dashboard";
