@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { kubeReporter } from "./helpers/kube-server.js";
 import { type Replica, ready, replicaProcess } from "./helpers/replica-process.js";
 import type { SimReporter } from "./helpers/reporter-client.js";
-import { ownerOf, waves } from "./helpers/rollout.js";
+import { ownerOf, saveInWaves, waves } from "./helpers/rollout.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -69,12 +69,7 @@ describe("the owner's NodeMasquerade watch lags while the canary reconnects to a
     await until(async () => (await rowOf(a, canary))?.status === "in-sync", 20_000, 100, "seen");
     await until(async () => (await rowOf(a, other))?.status === "in-sync", 20_000, 100, "seen");
 
-    const before = (await a.api("/api/config")).body;
-    const saved = await a.api("/api/config", {
-      method: "PUT",
-      body: { yaml: NEXT, resourceVersion: before.resourceVersion, strategy: waves({ count: 1 }) },
-    });
-    expect(saved.status).toBe(200);
+    await saveInWaves(a, NEXT, waves({ count: 1 }));
     await until(async () => (await rolloutOf(a)).message === APPLIED, 30_000, 200, "canary");
 
     // The canary's reporter leaves dash-b: dash-b writes it offline, and the owner suspects it.
