@@ -163,3 +163,41 @@ describe("the Lease saying every reconnect is written, before the owner's NodeMa
     });
   });
 });
+
+describe("a replica that stops renewing without releasing its Lease (issue 17)", () => {
+  const common = {
+    namespace: "kube-system",
+    prefix: "ipmasq-ipmasq-dashboard-replica-",
+    renewMs: 200,
+    durationSeconds: 1,
+  };
+  const pair = async () => {
+    fake = await new FakeKubeApi().start();
+    const clients = () => kubeClients(fake!.kubeConfig());
+    const owner = new ReplicaLeases(clients(), { ...common, replica: "dash-a" }, silentLogger());
+    const other = new ReplicaLeases(clients(), { ...common, replica: "dash-b" }, silentLogger());
+    leases.push(owner, other);
+    await owner.start();
+    await other.start();
+    await until(() => owner.liveOthers()?.includes("dash-b"), 5_000);
+    return { owner, other };
+  };
+
+  it("is of unknown state: cut off from the API server or dead, not told apart", async () => {
+    const { owner, other } = await pair();
+    expect(owner.unknownState("dash-b")).toBeUndefined();
+    await other.halt();
+    await until(() => !owner.liveness("dash-b").live, 5_000);
+    expect(owner.unknownState("dash-b")).toMatch(
+      /^replica dash-b stopped renewing its Lease at .+: whether it is alive and still holds the node is not known$/,
+    );
+    expect(owner.unknownState("dash-never")).toBeUndefined(); // no Lease: none
+  });
+
+  it("released on shutdown: known to be gone", async () => {
+    const { owner, other } = await pair();
+    await other.close();
+    await until(() => !owner.liveness("dash-b").live, 5_000);
+    expect(owner.unknownState("dash-b")).toBeUndefined();
+  });
+});

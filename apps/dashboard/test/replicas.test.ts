@@ -6,30 +6,18 @@
 // view shows every node, and no node's rules change meanwhile (iptables-save before/after).
 // A replica frozen with SIGSTOP (no FIN, no RST: its node lost power) is left by its reporters
 // within 10 s too, through the link's liveness (apps/reporter/src/link-liveness.ts).
-import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPORTER_PATH } from "@masq/shared";
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { inNetns, natRules, netnsPool } from "@masq/testkit/netns";
-import {
-  type ChildHandle,
-  freePort,
-  startDashboardProcess,
-  startReporter,
-} from "@masq/testkit/processes";
+import { freePort, startReporter } from "@masq/testkit/processes";
 import { ServiceProxy } from "@masq/testkit/service-proxy";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Api, apiClient, saveYaml, TOKENS } from "./helpers/server.js";
-
-interface Replica {
-  pod: string;
-  port: number;
-  api: Api;
-  proc: ChildHandle;
-}
+import { type Replica, ready, replicaProcess } from "./helpers/replica-process.js";
+import { saveYaml } from "./helpers/server.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -37,22 +25,7 @@ afterEach(async () => {
 });
 
 function startDashboard(fake: FakeKubeApi, pod: string, port: number, dir: string): Replica {
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
-  const proc = startDashboardProcess({
-    logFile: join(dir, `${pod}.log`),
-    env: {
-      ...fake.dashboardEnv(pod),
-      KUBECONFIG: kubeconfig,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      IPMASQ_ADMIN_TOKEN: TOKENS.admin,
-      IPMASQ_REPLICA_SYNC: "true",
-      IPMASQ_LOG_LEVEL: "info",
-    },
-  });
-  cleanups.push(() => proc.stop());
-  return { pod, port, api: apiClient(`http://127.0.0.1:${port}`), proc };
+  return replicaProcess(fake, { pod, port, dir }, (stop) => cleanups.push(stop));
 }
 
 /** A reporter's identity as the chart gives it: a projected token bound to its node. */
@@ -103,13 +76,7 @@ async function threeReplicasThreeNodes(netnsTag: string) {
   for (const r of replicas) cleanups.push(() => r.proc.child.kill("SIGCONT"));
   const service = await new ServiceProxy(ports).start();
   cleanups.push(() => service.stop());
-  for (const r of replicas)
-    await until(
-      async () => (await r.api("/readyz", { token: null }).catch(() => undefined))?.status === 200,
-      20_000,
-      100,
-      `${r.pod} ready`,
-    );
+  for (const r of replicas) await ready(r);
   const pool = netnsPool(netnsTag);
   cleanups.push(() => pool.cleanup());
   const nodes = ["a", "b", "c"].map((tag) => ({ tag, name: `node-${tag}`, netns: pool.add(tag) }));

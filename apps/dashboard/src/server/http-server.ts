@@ -243,7 +243,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     ...(o.maxPendingReporterAuth ? { maxPendingAuth: o.maxPendingReporterAuth } : {}),
     ...(o.reporterCapabilities ? { capabilities: o.reporterCapabilities } : {}),
   });
-  metrics.setDigestCache(() => gateway.digests.stats());
+  followGateway(gateway, metrics, o.replicas);
   const sweeper = startSweeper(o, { fleet, staged, sessions }, log);
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");
@@ -415,6 +415,7 @@ function createStaging(
           {
             connectedFresh: (name) => o.replicas!.connectedElsewhere(name),
             existsFresh: (name) => o.replicas!.existsFresh(name),
+            holderUnknown: (replica) => o.replicas!.leases.unknownState(replica),
           },
         )
       : undefined,
@@ -490,6 +491,15 @@ function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
       ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }
       : {}),
   };
+}
+
+/**
+ * The gateway's digest cache in the metrics; with replicas, the reporters still connecting
+ * count with the reconnects on this replica's Lease (replicas/reconnects-pending.ts).
+ */
+function followGateway(gateway: ReporterGateway, metrics: Metrics, replicas?: ReplicaSync): void {
+  metrics.setDigestCache(() => gateway.digests.stats());
+  replicas?.countConnecting(() => gateway.connectingCount());
 }
 
 /** API and probes first, the reporter gateway on upgrade, everything else to Next. */

@@ -23,3 +23,19 @@ export const rollout = async (s: KubeTestServer): Promise<StagedRolloutView | nu
 /** The replica holding the singleton Lease (the rollout's owner). */
 export const ownerOf = (fake: FakeKubeApi) =>
   fake.lease("kube-system", "ipmasq-ipmasq-dashboard")?.spec?.holderIdentity as string | undefined;
+
+/** Saves `yaml` on `s` to roll out in `strategy`'s waves; the new revision (the save is 200). */
+export async function saveInWaves(
+  s: { api: KubeTestServer["api"] },
+  yaml: string,
+  strategy: WavesStrategy,
+): Promise<number> {
+  const before = (await s.api("/api/config")).body;
+  const put = await s.api("/api/config", {
+    method: "PUT",
+    body: { yaml, resourceVersion: before.resourceVersion, strategy },
+  });
+  if (put.status !== 200)
+    throw new Error(`save refused: ${put.status} ${JSON.stringify(put.body)}`);
+  return put.body.revision as number;
+}

@@ -87,6 +87,8 @@ export class FakeKubeApi {
   private readonly rbac = new Rbac();
   private readonly crds = new CustomResources();
   private readonly tokens = new Map<string, TokenInfo>();
+  /** Watches held by token and resource (holdWatches): each held stream's flush. */
+  private readonly held = new Map<string, Set<() => void>>();
   private readonly ctx: handlers.HandlerContext;
 
   constructor(private readonly opts: FakeKubeApiOptions = {}) {
@@ -122,6 +124,23 @@ export class FakeKubeApi {
     return this;
   }
 
+  /** A watch stream whose writes wait while its token and resource are held (holdWatches). */
+  private gate(key: string, res: ServerResponse): void {
+    const write = res.write.bind(res) as (chunk: string) => boolean;
+    const waiting: string[] = [];
+    const flush = () => {
+      for (const chunk of waiting.splice(0)) write(chunk);
+    };
+    res.on("close", () => this.held.get(key)?.delete(flush));
+    res.write = ((chunk: string) => {
+      const held = this.held.get(key);
+      if (!held) return write(chunk);
+      held.add(flush);
+      waiting.push(chunk);
+      return true;
+    }) as typeof res.write;
+  }
+
   async stop(): Promise<void> {
     for (const t of this.ctx.timers) clearTimeout(t);
     this.ctx.timers.clear();
@@ -129,12 +148,15 @@ export class FakeKubeApi {
     await this.closeServer();
   }
 
-  /** A KubeConfig for the dashboard's ServiceAccount, as loadFromCluster() would give in a pod. */
-  kubeConfig(): KubeConfig {
+  /**
+   * A KubeConfig for the dashboard's ServiceAccount, as loadFromCluster() would give in a pod;
+   * `token`: another of its tokens (addDashboardToken), to tell one replica's requests apart.
+   */
+  kubeConfig(token = this.clientToken): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: "test", server: this.url, skipTLSVerify: true }],
-      users: [{ name: "dashboard", token: this.clientToken }],
+      users: [{ name: "dashboard", token }],
       contexts: [{ name: "test", cluster: "test", user: "dashboard" }],
       currentContext: "test",
     });
@@ -159,6 +181,26 @@ export class FakeKubeApi {
 
   addToken(token: string, user: FakeUser, audiences: string[] = [API_AUDIENCE]): void {
     this.tokens.set(token, { user, audiences });
+  }
+
+  /** Another token of the dashboard's ServiceAccount (one replica's, for holdWatches). */
+  addDashboardToken(token: string): void {
+    this.tokens.set(token, this.tokens.get(this.clientToken)!);
+  }
+
+  /**
+   * Holds the watch events of `resource` sent to watches opened with `token` (a watch stream
+   * that lags, for one replica only) until the function returned is called: they are then
+   * sent, in order. Watches opened meanwhile are held too; requests other than watches are not.
+   */
+  holdWatches(token: string, resource: string): () => void {
+    const key = `${token} ${resource}`;
+    this.held.set(key, this.held.get(key) ?? new Set());
+    return () => {
+      const flushes = this.held.get(key);
+      this.held.delete(key);
+      for (const flush of flushes ?? []) flush();
+    };
   }
 
   /** Grants a User (or Group) verbs on one ConfigMap: a Role with resourceNames and its binding. */
@@ -436,6 +478,7 @@ export class FakeKubeApi {
       };
       if (r.verb === "watch") {
         rec.status = 200;
+        this.gate(`${bearer(req)} ${r.info.resource}`, res);
         return handlers.watch(this.ctx, o, res);
       }
       if (r.verb === "get") return send(200, handlers.get(this.ctx, o));

@@ -86,7 +86,10 @@ export class FleetState {
     this.assessor = opts.assessor ?? new Assessor();
     this.intake = new SnapshotIntake((name, snap) => this.takeSnapshot(name, snap), opts.intake);
     this.now = opts.now ?? Date.now;
-    this.rollout = new RolloutTracker((r) => opts.onRolloutFinished?.(r));
+    this.rollout = new RolloutTracker(
+      (r) => opts.onRolloutFinished?.(r),
+      () => this.stagedFailedHere(),
+    );
   }
 
   /** Lets a staged rollout decide each node's desired revision and hear what nodes do. */
@@ -120,8 +123,15 @@ export class FleetState {
   rolloutView(): Rollout | null {
     const gen = this.rollout.revision;
     if (!this.staging?.active || gen === null) return this.rollout.view();
-    const failed = this.stagedFailed().filter((name) => this.links.has(name));
-    return this.rollout.view((name) => this.desiredOf(name)?.revision !== gen, failed);
+    return this.rollout.view(
+      (name) => this.desiredOf(name)?.revision !== gen,
+      this.stagedFailedHere(),
+    );
+  }
+
+  /** The staged failures among the nodes connected here (others count by their holder). */
+  private stagedFailedHere(): string[] {
+    return this.stagedFailed().filter((name) => this.links.has(name));
   }
 
   /** Nodes the running staged rollout of the tracked revision counts failed ([]: none). */
@@ -224,9 +234,10 @@ export class FleetState {
     n.snapshot = this.assessor.intern(snap);
     n.snapshotReceivedAt = now;
     // Rules the node's wave waited for (unknown, or waiting their turn) are judged now.
-    const awaited = n.rulesUnknown !== undefined || n.rulesWaiting === true;
+    const awaited = !rulesJudged(n);
     n.rulesUnknown = undefined;
     n.rulesWaiting = undefined;
+    n.rulesAfterApply = undefined;
     takeNodeFields(n, snap, now);
     this.reassess(n);
     this.refresh(n);
@@ -259,6 +270,15 @@ export class FleetState {
     n.lastApply = res;
     noteResync(n, res, now);
     if (res.ok && res.revision !== null) n.appliedRevision = res.revision;
+    // The rules changed after the snapshot held was read: not judged until the one read after
+    // comes (folded into the apply-result it came first, rollout-done.ts).
+    if (
+      res.ok &&
+      res.changed &&
+      res.revision !== null &&
+      n.snapshot?.appliedRevision !== res.revision
+    )
+      n.rulesAfterApply = true;
     const p = n.pending;
     if (p && settles(n, res)) {
       n.pending = null;

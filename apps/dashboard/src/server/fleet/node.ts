@@ -71,6 +71,11 @@ export interface NodeRecord {
   rulesUnknown?: string;
   /** A newer snapshot of the node waits its turn to be judged (snapshot-intake.ts). */
   rulesWaiting?: boolean;
+  /**
+   * Its last apply changed the rules after the snapshot held was read, and the one read after
+   * it has not come yet (a reporter without apply-result-snapshot sends it apart, ~2 s later).
+   */
+  rulesAfterApply?: boolean;
   lastApply: ApplyResult | null;
   /** The reporter's resync schedule, `nextResyncAt` moved to the dashboard's clock. */
   schedule: ResyncSchedule | null;
@@ -124,7 +129,9 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
           : `applying revision ${n.pending.revision}`,
     };
   }
-  if (n.verifyUntil !== null && now < n.verifyUntil)
+  // Past the grace too while the snapshot read after the apply has not come: the one held
+  // predates the apply, and judged against its revision it would read as drifted.
+  if ((n.verifyUntil !== null && now < n.verifyUntil) || n.rulesAfterApply === true)
     return { status: "applying", summary: "applied; waiting for the node's rules" };
   if (n.rulesUnknown !== undefined) return { status: "unknown", summary: n.rulesUnknown };
   return judged(n, hasDesired);

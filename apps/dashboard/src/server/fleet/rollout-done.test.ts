@@ -3,7 +3,10 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { type AppliedState, appliedState, remoteAppliedState } from "./rollout-done.js";
 
-type Local = Pick<NodeRecord, "appliedRevision" | "rulesUnknown" | "rulesWaiting">;
+type Local = Pick<
+  NodeRecord,
+  "appliedRevision" | "rulesUnknown" | "rulesWaiting" | "rulesAfterApply"
+>;
 
 describe("appliedState (revision 4)", () => {
   const cases: { desc: string; input: Local | undefined; want: AppliedState }[] = [
@@ -16,6 +19,11 @@ describe("appliedState (revision 4)", () => {
     {
       desc: "runs it, its post-apply snapshot waiting in the intake",
       input: { appliedRevision: 4, rulesWaiting: true },
+      want: "awaiting-rules",
+    },
+    {
+      desc: "runs it, the snapshot read after its apply not come yet (no one-frame acknowledgement)",
+      input: { appliedRevision: 4, rulesAfterApply: true },
       want: "awaiting-rules",
     },
     { desc: "runs the previous revision", input: { appliedRevision: 3 }, want: "not-applied" },

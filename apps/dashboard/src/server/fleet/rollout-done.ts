@@ -2,8 +2,10 @@
 // (rollout.ts), a staged rollout's waves (staged-state.ts outcomeOf), and nodes other replicas
 // hold (rollout-remote.ts, replicas/fleet-view.ts): a node is done when it runs the revision AND
 // the rules it runs since are judged here. With snapshot digests the post-apply rules can be
-// unknown for a round trip, or wait in the snapshot intake (break8): until judged the node has
-// "applied, waiting for its rules" — a drift in them may still show.
+// unknown for a round trip, or wait in the snapshot intake (break8); without the one-frame
+// acknowledgement (apply-result-snapshot: reporters of the previous release) they come in a
+// snapshot ~2 s after the apply-result. Until judged the node has "applied, waiting for its
+// rules" — a drift in them may still show.
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 
@@ -13,17 +15,21 @@ import type { NodeRecord } from "./node.js";
  */
 export type AppliedState = "done" | "awaiting-rules" | "not-applied";
 
+/** The fields of a node record that say whether its rules are judged. */
+type Judged = Pick<NodeRecord, "rulesUnknown" | "rulesWaiting" | "rulesAfterApply">;
+
 /**
  * Are the rules this node runs judged here? Not while they went by a digest not held here
- * (`rulesUnknown`) or a newer snapshot waits its turn (`rulesWaiting`, snapshot-intake.ts).
+ * (`rulesUnknown`), a newer snapshot waits its turn (`rulesWaiting`, snapshot-intake.ts), or
+ * the snapshot read after its last apply has not come (`rulesAfterApply`).
  */
-export function rulesJudged(n: Pick<NodeRecord, "rulesUnknown" | "rulesWaiting">): boolean {
-  return n.rulesUnknown === undefined && n.rulesWaiting !== true;
+export function rulesJudged(n: Judged): boolean {
+  return n.rulesUnknown === undefined && n.rulesWaiting !== true && n.rulesAfterApply !== true;
 }
 
 /** Where a node held here stands with `revision` (undefined: not known here). */
 export function appliedState(
-  n: Pick<NodeRecord, "appliedRevision" | "rulesUnknown" | "rulesWaiting"> | undefined,
+  n: (Judged & Pick<NodeRecord, "appliedRevision">) | undefined,
   revision: number,
 ): AppliedState {
   if (n?.appliedRevision !== revision) return "not-applied";

@@ -6,12 +6,21 @@ type Step =
   | { at: number; mark: string; outcome: Outcome }
   | { at: number; remove: string }
   /** The node's post-apply rules were judged (RolloutTracker.rulesJudged). */
-  | { at: number; judged: string };
+  | { at: number; judged: string }
+  /** The staged rollout counts these failed from now (a drift; [] after a retry). */
+  | { stage: string[] };
 
-/** Starts revision 5 at t=1000 with these targets, then plays the steps. */
+/**
+ * Starts revision 5 at t=1000 with these targets, then plays the steps; `failedByStage`: what
+ * the staged rollout counts failed until a `stage` step says otherwise.
+ */
 function play(targets: [string, boolean][], steps: Step[], failedByStage: string[] = []) {
   const finished: Rollout[] = [];
-  const t = new RolloutTracker((r) => finished.push(r));
+  let stage = failedByStage;
+  const t = new RolloutTracker(
+    (r) => finished.push(r),
+    () => stage,
+  );
   t.start(
     5,
     "r5",
@@ -19,14 +28,22 @@ function play(targets: [string, boolean][], steps: Step[], failedByStage: string
     1000,
   );
   for (const s of steps) {
-    if ("mark" in s) t.mark(s.mark, s.outcome, s.at);
+    if ("stage" in s) stage = s.stage;
+    else if ("mark" in s) t.mark(s.mark, s.outcome, s.at);
     else if ("judged" in s) t.rulesJudged(s.judged, s.at);
     else t.remove(s.remove, s.at);
   }
-  return { view: t.view(undefined, failedByStage), finished };
+  return { view: t.view(undefined, stage), finished };
 }
 
 const none = { done: 0, pending: 0, failed: 0 };
+/** b drifted after applying (the stage counts it failed), the rollout finished, b retried. */
+const RETRIED_AFTER_FINISH: Step[] = [
+  { stage: ["b"] },
+  { at: 1100, mark: "a", outcome: "done" },
+  { at: 1200, mark: "b", outcome: "done" },
+  { stage: [] },
+];
 /** A target whose reporter is offline when the rollout starts. */
 const off = (name: string): [string, boolean] => [name, false];
 const targets = (...t: (string | [string, boolean])[]): [string, boolean][] =>
@@ -205,6 +222,27 @@ describe("RolloutTracker", () => {
         failedByStage: ["canary", "not-a-target"],
       },
       want: { total: 4, done: 0, failed: 1, pending: 3, finishedAt: null },
+    },
+    {
+      // issue 17: a retry cleared the stage's failure and the finished bar said "2 of 2 done"
+      desc: "finished with a target the stage counts failed, then retried: the finished counts keep it failed",
+      input: {
+        targets: targets("a", "b"),
+        steps: RETRIED_AFTER_FINISH,
+      },
+      want: { total: 2, done: 1, failed: 1, finishedAt: 1200, late: none, finishes: 1 },
+    },
+    {
+      desc: "finished with a stage failure, retried, applied again: the retry is counted late",
+      input: {
+        targets: targets("a", "b"),
+        steps: [
+          ...RETRIED_AFTER_FINISH,
+          { at: 1300, mark: "b", outcome: "pending" },
+          { at: 1400, mark: "b", outcome: "done" },
+        ],
+      },
+      want: { done: 1, failed: 1, finishedAt: 1200, late: { done: 1, pending: 0, failed: 0 } },
     },
     {
       desc: "no targets: finished at once",

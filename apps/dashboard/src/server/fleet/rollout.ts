@@ -3,7 +3,9 @@
 // enforce-mode node known when it starts is a target, offline ones too (pending until they
 // return); nodes that join before it finishes become targets. It finishes once, when every
 // target has applied or failed, and its counts and finishedAt are frozen from then on: nodes
-// that act later (came back, retried, joined) are counted apart as `late`.
+// that act later (came back, retried, joined) are counted apart as `late`. That includes the
+// targets a staged rollout counted failed at the finish (a drift after applying): a retry
+// clears them there, but the finished counts keep them failed and count the retry late.
 
 import type { Rollout, RolloutLate } from "@masq/shared";
 
@@ -23,6 +25,8 @@ interface State {
   count: Record<Outcome, number>;
   /** After finishedAt: what nodes did since (never a target's frozen outcome). */
   late: Map<string, Outcome>;
+  /** At finishedAt: the targets a staged rollout counted failed then (frozen with the counts). */
+  failedAtFinish?: ReadonlySet<string>;
 }
 
 export interface RolloutTarget {
@@ -48,7 +52,14 @@ const waiting = (c: Record<Outcome, number>) => c.pending + c.offline + c["await
 export class RolloutTracker {
   private state: State | null = null;
 
-  constructor(private readonly onFinish: (r: Rollout) => void = () => {}) {}
+  /**
+   * `failedByStage`: the targets a staged rollout counts failed now (FleetState.rolloutView),
+   * read at the finish to freeze them with the counts.
+   */
+  constructor(
+    private readonly onFinish: (r: Rollout) => void = () => {},
+    private readonly failedByStage: () => Iterable<string> = () => [],
+  ) {}
 
   start(
     revision: number,
@@ -153,7 +164,7 @@ export class RolloutTracker {
     let heldBack = 0;
     if (held && s.finishedAt === null)
       for (const [name, o] of s.nodes) if (o === "pending" && held(name)) heldBack++;
-    const c = withFailed(s, failedByStage);
+    const c = withFailed(s, s.failedAtFinish ?? failedByStage);
     const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
     for (const o of s.late.values()) late[lateKey(o)]++;
     const awaitingRules = c["awaiting-rules"];
@@ -177,6 +188,7 @@ export class RolloutTracker {
     const s = this.state;
     if (!s || s.finishedAt !== null || waiting(s.count) > 0) return;
     s.finishedAt = now;
+    s.failedAtFinish = new Set(this.failedByStage());
     const v = this.view();
     if (v) this.onFinish(v);
   }
@@ -184,7 +196,8 @@ export class RolloutTracker {
 
 /** After the finish: a node's later outcome, unless it is a target that applied in time. */
 function markLate(s: State, node: string, outcome: Outcome): boolean {
-  if (s.nodes.get(node) === "done") return false;
+  // A target counted failed by the stage at the finish (retried since) is counted late.
+  if (s.nodes.get(node) === "done" && !s.failedAtFinish?.has(node)) return false;
   const before = s.late.get(node);
   if (before === outcome || before === "done") return false;
   if (outcome === "offline" && before !== "pending" && before !== "awaiting-rules") return false;

@@ -272,3 +272,78 @@ describe("OfflineSuspects: a failed fresh read in the pause reason", () => {
     expect(reason!.length).toBeLessThan(REASON.length + 300);
   });
 });
+
+describe("OfflineSuspects: a holder that stopped renewing its Lease, maybe alive", () => {
+  // Issue 17: a replica cut off from the API server (its Lease unrenewed) keeps its reporters;
+  // the singleton marks its nodes disconnected by the Lease alone. Before, 30 s later a node it
+  // still held was paused as gone: "no replica held it once every replica had written…".
+  const UNKNOWN =
+    "replica dash-b stopped renewing its Lease at 2026-12-01T08:00:00.000Z: whether it is alive and still holds the node is not known";
+  const cases: {
+    desc: string;
+    input: { holder?: string; after: number; unknown: string | undefined; answer: boolean };
+    want: { reasons: string[]; left: number };
+  }[] = [
+    {
+      desc: "its holder's state not known, every other replica's reconnects written: not gone, waited for",
+      input: { holder: "dash-b", after: 60_000, unknown: UNKNOWN, answer: false },
+      want: { reasons: [], left: 1 },
+    },
+    {
+      desc: "still not known at the bound: paused as not known, naming the holder, never gone",
+      input: { holder: "dash-b", after: REPORT_WAIT_MAX_MS, unknown: UNKNOWN, answer: false },
+      want: {
+        reasons: [
+          `${REASON}; whether it reconnected was not known: no replica reported it connected within 300 s (${UNKNOWN})`,
+        ],
+        left: 0,
+      },
+    },
+    {
+      desc: "its holder released its Lease (shut down) or is live: judged on the evidence as before",
+      input: { holder: "dash-b", after: 60_000, unknown: undefined, answer: false },
+      want: {
+        reasons: [
+          `${REASON}, and no replica held it once every replica had written its reconnects`,
+        ],
+        left: 0,
+      },
+    },
+    {
+      desc: "reconnected to another replica meanwhile (the API server says so): not gone",
+      input: { holder: "dash-b", after: REPORT_WAIT_MAX_MS, unknown: UNKNOWN, answer: true },
+      want: { reasons: [], left: 0 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const s = new OfflineSuspects(async () => input.answer);
+    s.add("n-1", REASON, "2", 0, input.holder);
+    const holderUnknown = (r: string) => (r === "dash-b" ? input.unknown : undefined);
+    const judge = (now: number) =>
+      s.judge(
+        "2",
+        now,
+        () => false,
+        () => [],
+        holderUnknown,
+      );
+    // The verdict due asks the fresh read first, and is given once it answered.
+    expect(judge(input.after)).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(judge(input.after + 1000)).toEqual(want.reasons);
+    expect(s.size).toBe(want.left);
+  });
+
+  it("says the holder's state is what is not known while it waits", () => {
+    const s = new OfflineSuspects();
+    s.add("n-1", REASON, "2", 0, "dash-b");
+    s.judge(
+      "2",
+      60_000,
+      () => false,
+      () => [],
+      () => UNKNOWN,
+    );
+    expect(s.message()).toContain(UNKNOWN);
+  });
+});

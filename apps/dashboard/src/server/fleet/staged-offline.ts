@@ -55,6 +55,8 @@ interface Suspect {
   waiting: string[];
   /** Its fresh read for the verdict due (undefined: none asked since the last). */
   read?: Read;
+  /** The replica that held it when it went offline (another replica's node), if named. */
+  holder?: string;
 }
 
 /**
@@ -62,6 +64,13 @@ interface Suspect {
  * every reconnect to them is written (each with why); empty: they all have.
  */
 export type Unreported = (since: number) => string[];
+
+/**
+ * Why whether `replica` still holds its nodes is not known here (it stopped renewing its Lease
+ * without releasing it: cut off from the API server, or dead, not told apart by a Lease);
+ * undefined when known (live, released on shutdown, or without a Lease).
+ */
+export type HolderUnknown = (replica: string) => string | undefined;
 
 export class OfflineSuspects {
   private readonly suspects = new Map<string, Suspect>();
@@ -76,9 +85,13 @@ export class OfflineSuspects {
     return this.suspects.size;
   }
 
-  /** `name` went offline at `now`, soon after applying the rollout `of` (the first time counts). */
-  add(name: string, reason: string, of: string, now: number): void {
-    if (!this.suspects.has(name)) this.suspects.set(name, { at: now, reason, of, waiting: [] });
+  /**
+   * `name` went offline at `now`, soon after applying the rollout `of` (the first time counts);
+   * `holder`: the other replica that held it, whose word the offline is.
+   */
+  add(name: string, reason: string, of: string, now: number, holder?: string): void {
+    if (!this.suspects.has(name))
+      this.suspects.set(name, { at: now, reason, of, waiting: [], holder });
   }
 
   /**
@@ -87,12 +100,15 @@ export class OfflineSuspects {
    * passed with some replica's not written). Suspects connected again (`connected`: here, or
    * to another replica by its NodeMasquerade), or of another rollout than `of` (null: none
    * runs), are dropped. `unreported` undefined: no other replica (judged after the window).
+   * `holderUnknown`: a suspect whose holder's state is not known (it stopped renewing its
+   * Lease, maybe alive and still holding the node) is never gone: it waits for the bound.
    */
   judge(
     of: string | null,
     now: number,
     connected: (name: string) => boolean,
     unreported?: Unreported,
+    holderUnknown?: HolderUnknown,
   ): string[] {
     const out: string[] = [];
     for (const [name, s] of this.suspects) {
@@ -101,7 +117,7 @@ export class OfflineSuspects {
         continue;
       }
       if (now - s.at < RECONNECT_GRACE_MS) continue;
-      const verdict = this.verdict(name, s, now, unreported);
+      const verdict = this.verdict(name, s, now, unreported, holderUnknown);
       if (verdict === null) continue;
       this.suspects.delete(name);
       if (verdict !== CONNECTED) out.push(verdict);
@@ -110,10 +126,20 @@ export class OfflineSuspects {
   }
 
   /** A suspect past its reconnect window: its verdict, CONNECTED, or null (not yet). */
-  private verdict(name: string, s: Suspect, now: number, unreported?: Unreported): string | null {
+  private verdict(
+    name: string,
+    s: Suspect,
+    now: number,
+    unreported?: Unreported,
+    holderUnknown?: HolderUnknown,
+  ): string | null {
     if (!unreported)
       return `${s.reason}, and did not reconnect within ${RECONNECT_GRACE_MS / 1000} s`;
     s.waiting = unreported(s.at + RECONNECT_GRACE_MS);
+    // Its offline is the word of a Lease alone (the singleton marks a silent holder's nodes so):
+    // the holder may be alive and hold it still, so it is not known, never gone (issue 17).
+    const unknown = s.holder === undefined ? undefined : holderUnknown?.(s.holder);
+    if (unknown !== undefined) s.waiting = [...s.waiting, unknown];
     const due = verdictOf(s, now);
     if (due !== null) return this.checked(name, s, due, now);
     // A read answered while no verdict was due (a replica fell behind since) is stale by then.

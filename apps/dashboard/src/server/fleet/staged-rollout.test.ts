@@ -13,6 +13,7 @@ import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
+import { rulesOf, snap } from "./post-apply.fixture.js";
 import { RECONNECT_GRACE_MS, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import { type StagedOptions, StagedRollouts, type StagingFleet } from "./staged-rollout.js";
 
@@ -83,7 +84,7 @@ function setup(
   const links = new Map(names.map((n) => [n, link()]));
   for (const [n, l] of links) {
     fleet.connect(helloFor(n, { mode: "enforce" }), l);
-    fleet.applyResult(n, apply(1));
+    applied(fleet, n, 1);
   }
   for (const n of observe) fleet.connect(helloFor(n, { mode: "observe" }), link());
   const order = [...names].sort(compareNodeOrder);
@@ -135,6 +136,17 @@ function remote(
   };
 }
 
+/**
+ * An apply as a reporter of this release sends it: the snapshot read after it folded into the
+ * apply-result (taken first, gateway/inbound.ts), then the result. Without that snapshot the
+ * node is applied, waiting for its rules (rollout-done.ts), not done.
+ */
+function applied(fleet: FleetState, name: string, revision: 1 | 2 | 3): void {
+  const config = { 1: v1, 2: v2, 3: v3 }[revision].config;
+  fleet.snapshot(name, snap(revision, rulesOf(config)));
+  fleet.applyResult(name, apply(revision));
+}
+
 const apply = (revision: number, ok = true, error?: string) => ({
   type: "apply-result" as const,
   v: 2 as const,
@@ -156,7 +168,7 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
   it("stages the next change from the revision the nodes returned to, never the aborted one", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.abort("bob").ok).toBe(true);
     t.save(v3);
     expect(t.staged.view()).toMatchObject({ revision: 3, previousRevision: 1 });
@@ -169,7 +181,7 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
   it("a paused rollout superseded by a new save: History says by which revision; nodes go back to stable", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.view()).toMatchObject({ phase: "paused" });
     t.save(v3);
     expect(t.staged.recordOf("2")).toMatchObject({ phase: "paused", supersededBy: 3 });
@@ -181,9 +193,9 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     // A rollout that finished was not superseded.
     const u = setup();
     u.save(v2);
-    u.fleet.applyResult(u.canary, apply(2));
+    applied(u.fleet, u.canary, 2);
     expect(u.staged.promote("eve", true).ok).toBe(true);
-    for (const n of u.rest) u.fleet.applyResult(n, apply(2));
+    for (const n of u.rest) applied(u.fleet, n, 2);
     u.save(v3);
     expect(u.staged.recordOf("2")).toMatchObject({ phase: "healthy" });
     expect(u.staged.recordOf("2")).not.toHaveProperty("supersededBy");
@@ -193,7 +205,7 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     const t = setup();
     t.save(v2, { ...WAVES, canary: { count: 3 }, waves: [50, 100] });
     expect(t.staged.view()!.waves.map((w) => w.total)).toEqual([3, 0, 0]);
-    for (const n of [t.canary, ...t.rest]) t.fleet.applyResult(n, apply(2));
+    for (const n of [t.canary, ...t.rest]) applied(t.fleet, n, 2);
     expect(t.staged.view()).toMatchObject({ phase: "healthy", step: 2 });
     expect(t.staged.view()!.actions.at(-1)).toMatchObject({
       action: "finish",
@@ -207,7 +219,7 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     const t = setup(["a", "b", "c", "d"]);
     t.save(v2, { ...WAVES, canary: { count: 1 }, waves: [25, 100] });
     expect(t.staged.view()!.waves.map((w) => w.total)).toEqual([1, 0, 3]);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.view()).toMatchObject({ phase: "paused", step: 0 });
     expect(t.staged.promote("erin", false).ok).toBe(true);
     // Wave 1 has nobody to watch: wave 2 goes at once.
@@ -218,14 +230,14 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
       user: "system",
       detail: "wave 1 has no nodes: released wave 2 without a pause",
     });
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    for (const n of t.rest) applied(t.fleet, n, 2);
     expect(t.staged.view()).toMatchObject({ phase: "healthy" });
   });
 
   it("a revision without a strategy of its own during a rollout is staged like it", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     // An explicit all-at-once (the operator's choice in the save review) releases everything.
     t.staged.intend("text", { kind: "all-at-once" });
     t.save(v3, { kind: "all-at-once" });
@@ -234,7 +246,7 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     // would release v2's unpromoted change too.
     const u = setup();
     u.save(v2);
-    u.fleet.applyResult(u.canary, apply(2));
+    applied(u.fleet, u.canary, 2);
     u.save(v3, { kind: "all-at-once" }); // the default, no intent announced
     expect(u.staged.view()).toMatchObject({ revision: 3, previousRevision: 1 });
     for (const n of u.rest) expect(u.fleet.desiredOf(n)?.revision).toBe(1);
@@ -254,7 +266,7 @@ describe("StagedRollouts", () => {
     expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, startedBy: "alice" });
     // The fleet's rollout counts say which pending nodes the waves hold back.
     expect(t.fleet.rolloutView()).toMatchObject({ total: 3, pending: 3, heldBack: 2 });
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.staged.promote("bob", false);
     expect(t.fleet.rolloutView()).toMatchObject({ pending: 2 });
     expect(t.fleet.rolloutView()?.heldBack).toBeUndefined();
@@ -263,7 +275,7 @@ describe("StagedRollouts", () => {
   it("pauses when the canary applied, and promote releases the next wave", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.view()).toMatchObject({
       phase: "paused",
       pause: { kind: "manual" },
@@ -271,7 +283,7 @@ describe("StagedRollouts", () => {
     });
     expect(t.staged.promote("bob", false)).toMatchObject({ ok: true });
     for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1, 2]);
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    for (const n of t.rest) applied(t.fleet, n, 2);
     const v = t.staged.view()!;
     expect(v.phase).toBe("healthy");
     expect(v.actions.map((a) => [a.action, a.user])).toEqual([
@@ -298,14 +310,14 @@ describe("StagedRollouts", () => {
     ]);
     expect(t.staged.retry("carol")).toMatchObject({ ok: true });
     expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 2]);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.view()).toMatchObject({ phase: "paused", pause: { kind: "manual" } });
   });
 
   it("abort returns the changed nodes to the previous revision", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.abort("dave")).toMatchObject({ ok: true });
     expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 1]);
     for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
@@ -318,14 +330,14 @@ describe("StagedRollouts", () => {
       ok: false,
       error: "the rollout is degraded: nothing to promote",
     });
-    t.fleet.applyResult(t.canary, apply(1));
+    applied(t.fleet, t.canary, 1);
     expect(t.fleet.rollout.view()).toMatchObject({ revision: 1, done: 3, pending: 0 });
   });
 
   it("a canary that goes offline right after applying pauses the rollout", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.advance(2000);
     t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
     // Judged once it had the time to reconnect to any replica (a dashboard rolling restart).
@@ -355,7 +367,7 @@ describe("StagedRollouts", () => {
     for (const hangAt of [500, 35_000]) {
       const t = setup();
       t.save(v2);
-      t.fleet.applyResult(t.canary, apply(2));
+      applied(t.fleet, t.canary, 2);
       t.advance(hangAt);
       t.fleet.seen(t.canary); // its last frame
       for (let i = 0; i < 30; i++) {
@@ -379,7 +391,7 @@ describe("StagedRollouts", () => {
     const ctl = { reason: null, active: true };
     const t = setup(["a", "b", "c"], [], ctl, { remote: remote([]) });
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.advance(2000);
     t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
     t.staged.tick();
@@ -400,7 +412,7 @@ describe("StagedRollouts", () => {
       const statuses = new Map<string, NodeMasqueradeStatus>();
       const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([], statuses) });
       t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 1 } });
-      t.fleet.applyResult(t.canary, apply(2));
+      applied(t.fleet, t.canary, 2);
       t.advance(2000);
       t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "dashboard replica stopping");
       t.advance(5000);
@@ -432,7 +444,7 @@ describe("StagedRollouts", () => {
   it("a timed pause releases the next wave when it is over", async () => {
     const t = setup();
     t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 30 } });
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.advance(29_000);
     t.staged.tick();
     expect(t.staged.view()!.step).toBe(0);
@@ -468,9 +480,9 @@ describe("StagedRollouts", () => {
   it("keeps the record of a finished rollout when the next one starts", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.staged.promote("bob", true);
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    for (const n of t.rest) applied(t.fleet, n, 2);
     t.save({ ...v2, revision: 3, resourceVersion: "3" });
     expect(t.staged.recordOf("2")).toMatchObject({ phase: "healthy", aborted: false });
     expect(t.staged.recordOf("2")?.actions.at(-1)?.action).toBe("finish");
@@ -483,7 +495,7 @@ describe("StagedRollouts", () => {
     t.save(v2);
     const waves = t.staged.view()!.waves.map((w) => w.total);
     expect(waves).toEqual([1, 2]); // observe nodes are not waited for
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.staged.promote("bob", false);
     // Split among themselves as the strategy says: a canary of one, then the rest.
     const canary = [...observe].sort(compareNodeOrder)[0]!;
@@ -501,7 +513,7 @@ describe("StagedRollouts", () => {
   it("a standby replica writes nothing, and reads the active one's rollout when it takes over", async () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     let active = false;
     const writes: unknown[] = [];
@@ -572,7 +584,7 @@ describe("StagedRollouts", () => {
     );
     current = v2;
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2)); // applied while this replica was not the holder
+    applied(t.fleet, t.canary, 2); // applied while this replica was not the holder
     ctl.active = true;
     t.staged.tick();
     await until(
@@ -594,7 +606,7 @@ describe("StagedRollouts", () => {
   it("persists each step and resumes after a restart", async () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     const again = await restartedFrom(
       t,
@@ -609,7 +621,7 @@ describe("StagedRollouts", () => {
   it("resumes a rollout the previous release persisted (generation, a string revision)", async () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     type Ref = { resourceVersion: string; revision: number };
     const old = ({ resourceVersion, revision, ...rest }: Ref) => ({
@@ -637,7 +649,7 @@ describe("StagedRollouts", () => {
   it("resumes a merged config's rollout after a restart renumbered it (found by its config)", async () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     // A restarted dashboard numbers the same merge anew; the previous one is in no history.
     const renumbered: Desired = { ...v2, revision: 7, resourceVersion: "2+1@g7" };
@@ -760,7 +772,7 @@ describe("StagedRollouts places a node new to the rollout by the boundaries fixe
   it.each(cases)("$desc", async ({ input, want }) => {
     const t = setup(ten);
     t.save(v2, halves);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.staged.promote("bob", false); // wave 1 released, wave 2 waits
     await t.staged.flush();
     const state = t.saved.at(-1) as { current: { bounds?: unknown; sizes?: unknown } };
@@ -797,11 +809,11 @@ describe("StagedRollouts.placeOf through a rollout", () => {
     t.save(v2);
     expect(progress(t, t.canary)).toBe("canary:applying:2");
     for (const n of t.rest) expect(progress(t, n)).toBe("wave 1:waiting:1");
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(progress(t, t.canary)).toBe("canary:applied:2");
     expect(t.staged.promote("bob", false).ok).toBe(true);
     for (const n of t.rest) expect(progress(t, n)).toBe("wave 1:applying:2");
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    for (const n of t.rest) applied(t.fleet, n, 2);
     expect(t.staged.view()).toMatchObject({ phase: "healthy" });
     for (const n of [t.canary, ...t.rest]) expect(t.staged.placeOf(n)).toBeNull();
   });
@@ -823,11 +835,11 @@ describe("StagedRollouts.placeOf through a rollout", () => {
   it("after an abort a canary that applied the new revision is applying the previous one", () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     expect(t.staged.abort("bob").ok).toBe(true);
     expect(t.staged.placeOf(t.canary)).toMatchObject({ aborted: true, released: false });
     expect(progress(t, t.canary)).toBe("canary:applying:1");
-    t.fleet.applyResult(t.canary, apply(1));
+    applied(t.fleet, t.canary, 1);
     expect(progress(t, t.canary)).toBe("canary:applied:1");
   });
 });
@@ -843,11 +855,11 @@ describe("StagedRollouts tells the fleet whose place changed", () => {
     expect(t.told()).toEqual([t.canary]);
     expect(t.staged.retry("bob").ok).toBe(true);
     expect(t.told()).toEqual([t.canary]);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     t.told();
     expect(t.staged.promote("bob", true).ok).toBe(true);
     expect(t.told()).toEqual(["a", "b", "c", "d"]);
-    for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+    for (const n of t.rest) applied(t.fleet, n, 2);
     expect(t.staged.view()).toMatchObject({ phase: "healthy" });
     expect(t.told()).toEqual(["a", "b", "c", "d"]);
   });
@@ -868,7 +880,7 @@ describe("StagedRollouts while other replicas are active (refusal)", () => {
     const t = setup(["a", "b", "c"], [], refusal);
     t.save(v2);
     refusal.reason = REASON;
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     // The canary applied, but the wave is not settled here while held.
     expect(t.staged.view()).toMatchObject({ phase: "progressing", step: 0, held: REASON });
     expect(t.staged.view()!.message).toBe(
@@ -905,7 +917,7 @@ describe("StagedRollouts.problems", () => {
       "the staged rollout of revision 2 could not be persisted (configmaps is forbidden): a restart of this dashboard would not resume it",
     ]);
     ctl.saveError = undefined;
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     expect(t.staged.problems()).toEqual([]);
   });
@@ -1245,7 +1257,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
     const t = setup(here, [], { reason: null, active: true }, { remote: remote(there, statuses) });
     t.save(v2, strategy);
-    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
     const report = (o: Partial<NodeMasqueradeStatus>) => {
       statuses.set(remoteCanary, st(o));
       t.staged.remoteChanged([remoteCanary]);
@@ -1345,7 +1357,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
       },
     );
     t.save(v2, strategy);
-    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
     statuses.delete(remoteCanary);
     t.staged.remoteChanged([remoteCanary]);
     expect(t.staged.view()!.phase).toBe("progressing"); // not dropped at once (break5)
@@ -1392,7 +1404,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
         { remote: { ...remote(there, statuses), existsFresh } },
       );
       t.save(v2, strategy);
-      for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+      for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
       statuses.delete(remoteCanary);
       t.staged.remoteChanged([remoteCanary]);
       t.advance(16_000);
@@ -1412,7 +1424,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     const statuses = new Map(many.map((n) => [n, st({ desiredRevision: 1 })]));
     const t = setup(["a"], [], { reason: null, active: true }, { remote: remote(many, statuses) });
     t.save(v2, { ...WAVES, canary: { percent: 50 } });
-    t.fleet.applyResult("a", apply(2));
+    applied(t.fleet, "a", 2);
     const canaryNodes = t.staged.view()!.waves[0]!.total;
     const started = performance.now();
     // In hash order, as they were sent: each NodeMasquerade change is one event.
@@ -1483,6 +1495,7 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
   const deadHolder = (
     behind: (since: number) => string[],
     connectedFresh?: (name: string) => Promise<boolean>,
+    holderUnknown?: (replica: string) => string | undefined,
   ) => {
     const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
     const t = setup(
@@ -1490,11 +1503,11 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
       [],
       { reason: null, active: true },
       {
-        remote: { ...remote(there, statuses, behind), connectedFresh },
+        remote: { ...remote(there, statuses, behind), connectedFresh, holderUnknown },
       },
     );
     t.save(v2, strategy);
-    for (const n of canary) if (here.includes(n)) t.fleet.applyResult(n, apply(2));
+    for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
     const report = (o: Partial<NodeMasqueradeStatus>) => {
       statuses.set(remoteCanary, st(o));
       t.staged.remoteChanged([remoteCanary]);
@@ -1594,6 +1607,34 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     );
   });
 
+  // Issue 17: dash-b is alive but cannot renew its Lease (API server errors for it): the
+  // singleton marked the canary disconnected by the Lease alone, and the canary may still be
+  // connected to dash-b. Before, it was paused 30 s later as gone ("no replica held it…").
+  it("its holder stopped renewing its Lease, maybe alive: never gone; at the bound paused as not known", async () => {
+    const unknown =
+      "replica dash-b stopped renewing its Lease: whether it is alive and still holds the node is not known";
+    const { t } = deadHolder(
+      () => [],
+      async () => false,
+      (r) => (r === "dash-b" ? unknown : undefined),
+    );
+    for (let i = 0; i < 60; i++) {
+      t.advance(1000);
+      t.staged.tick();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(t.staged.view()!.pause?.kind).not.toBe("failure");
+    expect(t.staged.view()!.message).toContain(unknown);
+    t.advance(REPORT_WAIT_MAX_MS - 60_000);
+    t.staged.tick();
+    await new Promise((r) => setImmediate(r));
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()!.message).toBe(
+      `paused: ${remoteCanary} went offline 2 s after applying (held by replica dash-b); whether it reconnected was not known: no replica reported it connected within 300 s (${unknown})`,
+    );
+  });
+
   it("never reported either way: pauses after the bound, saying it is not known", () => {
     const { t } = deadHolder(() => ["dash-c: no Lease renewal seen since"]);
     t.advance(REPORT_WAIT_MAX_MS - 1000);
@@ -1622,6 +1663,60 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     t.advance(RECONNECT_GRACE_MS);
     t.staged.tick();
     expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
+  });
+
+  // Issue 17: the previous owner suspected the canary (offline 2 s after applying) and died
+  // before judging it; its suspects were in its memory. The new owner counted the canary
+  // applied, and the timed pause released wave 1 on missing evidence.
+  describe("a new owner after a takeover", () => {
+    const timed: WavesStrategy = { ...strategy, pause: { kind: "duration", seconds: 30 } };
+    const takeover = async (canaryNow: Partial<NodeMasqueradeStatus>) => {
+      const old = setup(here, [], { reason: null, active: true }, { remote: remote(there) });
+      old.save(v2, timed);
+      await old.staged.flush();
+      const statuses = new Map(there.map((n) => [n, st({ desiredRevision: 1 })]));
+      statuses.set(remoteCanary, st(canaryNow));
+      const t = setup(
+        here,
+        [],
+        { reason: null, active: true },
+        { remote: remote(there, statuses), replica: "dash-c" },
+      );
+      for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
+      t.saved.push(old.saved.at(-1));
+      await t.staged.restore(
+        () => v2,
+        async (r) => (r === "1" ? v1 : null),
+      );
+      t.staged.remoteChanged(there); // the NodeMasquerade watch's first list
+      for (let i = 0; i < 40; i++) {
+        t.advance(1000);
+        t.staged.tick();
+      }
+      return t;
+    };
+    const offline = {
+      appliedRevision: 2,
+      connected: false,
+      health: "offline" as const,
+      desiredRevision: 2,
+    };
+
+    it("the canary offline after applying: no wave released; paused, saying what is known", async () => {
+      const t = await takeover(offline);
+      const v = t.staged.view()!;
+      expect(v.step).toBe(0);
+      expect(v.message).toBe(
+        `paused: ${remoteCanary} was offline after applying (held by replica dash-b) when replica dash-c took the rollout over (how soon after applying is not known: the previous owner's view of it was not kept), and no replica held it once every replica had written its reconnects`,
+      );
+      for (const n of t.rest.filter((x) => here.includes(x)))
+        expect(t.fleet.desiredOf(n)?.revision).toBe(1);
+    });
+
+    it("the canary connected (applied, held by another replica): the timed pause goes on as before", async () => {
+      const t = await takeover({ appliedRevision: 2, desiredRevision: 2 });
+      expect(t.staged.view()!.step).toBe(1);
+    });
   });
 });
 
@@ -1754,8 +1849,7 @@ describe("moves asked on a replica that does not own the rollout", () => {
     await owner.staged.flush();
     follower.staged.follow(owner.saved.at(-1));
     await until(() => follower.staged.view() !== null, 2000, 10, "followed");
-    for (const [n, l] of owner.links)
-      if (sent(l).at(-1) === 2) owner.fleet.applyResult(n, apply(2));
+    for (const [n, l] of owner.links) if (sent(l).at(-1) === 2) applied(owner.fleet, n, 2);
     expect(owner.staged.view()!.phase).toBe("paused");
     expect((await follower.staged.request("promote", "bob")).ok).toBe(true);
     owner.staged.requested(requests[0]);
@@ -1822,7 +1916,7 @@ describe("a move asked on a follower after another was made on the owner", () =>
     );
     await owner.staged.restore(owner.current, find);
     owner.save(v2, { ...WAVES, waves: [50, 100] });
-    owner.fleet.applyResult(owner.canary, apply(2));
+    applied(owner.fleet, owner.canary, 2);
     // Asked on dash-b at the canary; the owner's own user promotes first.
     const asked = {
       id: "r-1",
@@ -1855,7 +1949,7 @@ describe("break7: a move written over before any owner performed it", () => {
     );
     await owner.staged.restore(owner.current, async (r) => (r === "1" ? v1 : null));
     owner.save(v2, { ...WAVES, waves: [50, 100] });
-    owner.fleet.applyResult(owner.canary, apply(2));
+    applied(owner.fleet, owner.canary, 2);
     // bob's promote waited 30 s with no owner; carol's, asked after it, was written over it.
     owner.staged.requested({
       id: "r-2",
@@ -1887,7 +1981,7 @@ describe("break4: the persisted rollout cannot be read when a replica starts", (
   it("a node of a wave not released does not get the new revision because the read failed once", async () => {
     const t = setup();
     t.save(v2);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     // A replica starting now (a rolling update, a restart) reads the history ConfigMap; the API
     // server answers 503 once (restarting, overloaded).
@@ -1936,7 +2030,7 @@ describe("a follower recreates the upstream pods of its observe-mode nodes as th
     follower.staged.follow(state);
     await until(() => follower.restarted.length === 1, 2000, 10, "the canary's pod recreated");
     expect(follower.restarted[0]![0]).toEqual([observe[0]]);
-    owner.fleet.applyResult("a", apply(2));
+    applied(owner.fleet, "a", 2);
     // The owner's promote, as its persisted state says.
     const promoted = structuredClone(state) as typeof state & {
       current: { core: { step: number; phase: string; pause: null } };
@@ -2085,7 +2179,7 @@ describe("break6: a hand-edited rollout.json", () => {
   async function edited(edit: (current: Record<string, unknown>) => void) {
     const t = setup(ten);
     t.save(v2, thirds);
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     await t.staged.flush();
     const state = structuredClone(t.saved.at(-1)) as { current: Record<string, unknown> };
     edit(state.current);
@@ -2150,12 +2244,12 @@ async function lastWaveApplied() {
   const ten = Array.from({ length: 10 }, (_, i) => `n-${i}`);
   const t = setup(ten);
   t.save(v2);
-  t.fleet.applyResult(t.canary, apply(2));
+  applied(t.fleet, t.canary, 2);
   t.staged.promote("bob", false);
   await t.staged.flush();
   const state = structuredClone(t.saved.at(-1)) as { current: { sizes: number[] } };
   expect(state.current.sizes).toEqual([1, 9]);
-  for (const n of t.rest) t.fleet.applyResult(n, apply(2));
+  for (const n of t.rest) applied(t.fleet, n, 2);
   return { ten, t, state };
 }
 
@@ -2284,7 +2378,7 @@ describe("break6: an owner that waited for the NodeMasquerade list", () => {
     t.save(v2);
     await t.staged.flush();
     const state = structuredClone(t.saved.at(-1));
-    t.fleet.applyResult(t.canary, apply(2));
+    applied(t.fleet, t.canary, 2);
     let listed = false;
     const again = new StagedRollouts({
       log: silentLogger(),

@@ -150,6 +150,12 @@ export interface RemoteNodes {
    */
   unreportedSince?(since: number): string[];
   /**
+   * Why whether `replica` still holds its nodes is not known (it stopped renewing its Lease
+   * without releasing it); undefined: known. A node it held is then never called gone
+   * (staged-offline.ts HolderUnknown). Absent: always known.
+   */
+  holderUnknown?(replica: string): string | undefined;
+  /**
    * Read fresh from the API server (a GET; the watch may lag): does the node's NodeMasquerade
    * name a connected holder? Rejects when the read fails. Asked before a node that went offline
    * is judged (staged-offline.ts FreshRead). Absent: not asked.
@@ -256,6 +262,11 @@ export class StagedRollouts {
   private reload: (() => Promise<boolean>) | undefined;
   /** Taking the Lease over, the persisted state not read yet: nothing is written or stepped. */
   private takingOver = false;
+  /**
+   * Owning a rollout read from the store (starting, or taking the Lease over): its released
+   * nodes offline after applying are to be suspected anew (suspectInherited).
+   */
+  private inherited = false;
   private wasActive = true;
   /** A settled wave was held back by a refusal: settled again once it is lifted. */
   private heldBack = false;
@@ -1026,6 +1037,7 @@ export class StagedRollouts {
           return;
         }
         this.takingOver = false;
+        this.inherited = true;
         this.performRequest(); // one asked while no replica owned the rollout
         if (this.takeAwaited()) return;
         if (!this.s) return;
@@ -1038,6 +1050,7 @@ export class StagedRollouts {
     this.wasActive = active;
     if (!active) return;
     this.dropMissing();
+    this.suspectInherited();
     this.judgeSuspects();
     if (this.unlisted && this.opts.remote?.listed?.() !== false) this.settle();
     if (this.heldBack && this.refusal() === null && this.suspects.size === 0) {
@@ -1084,6 +1097,7 @@ export class StagedRollouts {
     if (held && this.follows() && !this.s && !this.awaiting)
       await this.holdUnbegun(held, loaded.begun);
     this.sayBegun(loaded);
+    this.inherited = this.isActive();
     this.refollow(); // a state read through the watch before
   }
 
@@ -1557,12 +1571,56 @@ export class StagedRollouts {
     this.appliedAt.delete(name); // once
     const secs = Math.max(0, Math.round((off - applied) / 1000));
     const by = `held by replica ${st.replica || "(none)"}`;
-    this.suspect(name, `${name} went offline ${secs} s after applying (${by})`);
+    const reason = `${name} went offline ${secs} s after applying (${by})`;
+    this.suspect(name, reason, st.replica || undefined);
   }
 
-  /** A node gone offline soon after applying: judged on evidence (tick, staged-offline.ts). */
-  private suspect(name: string, reason: string): void {
-    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now());
+  /**
+   * A node gone offline soon after applying: judged on evidence (tick, staged-offline.ts);
+   * `holder`: the other replica whose word that is.
+   */
+  private suspect(name: string, reason: string, holder?: string): void {
+    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now(), holder);
+  }
+
+  /**
+   * An owner that read the rollout from the store (starting, or taking the Lease over) has none
+   * of the previous owner's suspects: they were in its memory. Each released node that applied
+   * the revision and is connected nowhere is suspected anew — when it went offline is not known
+   * on this clock, so it is judged on the same evidence, never counted applied: that let its
+   * wave settle and the next go on for a canary that may have lost its network to the new rules
+   * (issue 17). Once the other replicas' nodes are listed (before, they are not known).
+   */
+  private suspectInherited(): void {
+    const s = this.s;
+    if (!this.inherited) return;
+    // None read (or it is over): a rollout started here later has no one else's suspects.
+    if (!s || this.follows() || this.finished()) {
+      this.inherited = false;
+      return;
+    }
+    if (this.opts.remote?.listed?.() === false) return;
+    this.inherited = false;
+    const by = this.opts.replica ? `replica ${this.opts.replica}` : "this dashboard";
+    for (const [name, holder] of this.offlineApplied(s))
+      if (s.failed[name] === undefined && this.released(name))
+        this.suspect(name, inheritedReason(name, by, holder), holder || undefined);
+  }
+
+  /**
+   * Enforce-mode nodes that applied `s`'s revision and are connected nowhere, each with the
+   * replica that held it (undefined: held here).
+   */
+  private *offlineApplied(s: StagedState): Generator<[string, string | undefined]> {
+    for (const n of this.fleetNodes())
+      if (!n.connected && n.hello.mode === "enforce" && n.appliedRevision === s.revision)
+        yield [n.name, undefined];
+    const remote = this.opts.remote;
+    for (const { name, mode } of remote?.list() ?? []) {
+      const st = remote?.status(name);
+      if (st && !st.connected && mode === "enforce" && st.appliedRevision === s.revision)
+        yield [name, st.replica];
+    }
   }
 
   /**
@@ -1577,7 +1635,8 @@ export class StagedRollouts {
       this.opts.remote?.status(name)?.connected === true;
     const remote = this.opts.remote;
     const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
-    for (const reason of this.suspects.judge(of, this.now(), connected, unreported))
+    const holder = (replica: string) => remote?.holderUnknown?.(replica);
+    for (const reason of this.suspects.judge(of, this.now(), connected, unreported, holder))
       this.input({ type: "failure", reason }, "system");
   }
 
@@ -1865,4 +1924,10 @@ function notAStateReason(issue: { path: PropertyKey[]; message: string } | undef
   if (!issue) return "rollout.json is not a rollout state";
   const at = issue.path.map(String).join(".") || "(top)";
   return `rollout.json is not a rollout state: ${at}: ${issue.message}`;
+}
+
+/** Why a node an owner found offline after applying when it took the rollout over is suspected. */
+function inheritedReason(name: string, by: string, holder: string | undefined): string {
+  const held = holder === undefined ? "" : ` (held by replica ${holder || "(none)"})`;
+  return `${name} was offline after applying${held} when ${by} took the rollout over (how soon after applying is not known: the previous owner's view of it was not kept)`;
 }

@@ -1,18 +1,7 @@
 // break8: a staged rollout and a node whose post-apply rules went by a digest this dashboard
 // did not hold (snapshot-digests): its apply-result must not settle its wave (nor finish the
 // rollout) before its rules are known; a drift in them must still pause the rollout.
-import {
-  compareNodeOrder,
-  DEFAULT_FLAGS,
-  defaultConfig,
-  desiredChain,
-  type FamilySnapshot,
-  jumpRuleLine,
-  type MasqConfig,
-  type Snapshot,
-  snapshotOf,
-  type WavesStrategy,
-} from "@masq/shared";
+import { compareNodeOrder, defaultConfig, type WavesStrategy } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
@@ -20,6 +9,7 @@ import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState } from "./fleet-state.js";
+import { rulesOf, snap } from "./post-apply.fixture.js";
 import { type IntakeOptions, snapshotChars } from "./snapshot-intake.js";
 import { StagedRollouts } from "./staged-rollout.js";
 
@@ -30,25 +20,6 @@ const v2: Desired = {
   config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
 };
 
-function rulesOf(config: MasqConfig): FamilySnapshot[] {
-  const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
-  return [
-    snapshotOf({
-      family: "ipv4",
-      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
-      postrouting: [jumpRuleLine(d.chain)],
-    }),
-  ];
-}
-
-const snap = (applied: number, linux?: FamilySnapshot[]): Snapshot => ({
-  type: "snapshot",
-  v: 2,
-  seq: applied,
-  takenAt: 0,
-  appliedRevision: applied,
-  ...(linux ? { linux } : {}),
-});
 const applied = (revision: number) => ({
   type: "apply-result" as const,
   v: 2 as const,
@@ -61,7 +32,7 @@ const applied = (revision: number) => ({
 const UNKNOWN = "rules not known yet: asked for them";
 
 /** `strategy` null: the change goes to every node at once. */
-function setup(strategy: WavesStrategy | null, intake?: IntakeOptions) {
+function setup(strategy: WavesStrategy | null, intake?: IntakeOptions, now = () => 1000) {
   let desired = v1;
   const fleet = new FleetState({
     ...(intake ? { intake } : {}),
@@ -70,11 +41,11 @@ function setup(strategy: WavesStrategy | null, intake?: IntakeOptions) {
     log: silentLogger(),
     heartbeatMs: 1000,
     applyTimeoutMs: 5000,
-    now: () => 1000,
+    now,
   });
   const staged = new StagedRollouts({
     log: silentLogger(),
-    now: () => 1000,
+    now,
     persistence: { loadRollout: async () => null, saveRollout: async () => {} },
     refusal: () => null,
     active: () => true,
@@ -202,6 +173,52 @@ describe("the fleet bar's counts agree with the waves", () => {
       want: { total: 3, done: 3, pending: 0, finishedAt: 1000 },
     },
     {
+      // issue 17: a reporter without apply-result-snapshot (the previous release) sends its
+      // post-apply snapshot ~2 s after the result; meanwhile the bar and the waves said done.
+      desc: "all at once, the result before its post-apply snapshot (no one-frame capability): awaiting its rules, not done",
+      input: {
+        strategy: null,
+        steps: (t) => {
+          for (const n of t.order) t.fleet.applyResult(n, applied(2));
+        },
+      },
+      want: { total: 3, done: 0, pending: 3, awaitingRules: 3, finishedAt: null },
+    },
+    {
+      desc: "all at once, the post-apply snapshot comes after the result, right: done, finished",
+      input: {
+        strategy: null,
+        steps: (t) => {
+          for (const n of t.order) {
+            t.fleet.applyResult(n, applied(2));
+            t.fleet.snapshot(n, snap(2, rulesOf(v2.config)));
+          }
+        },
+      },
+      want: { total: 3, done: 3, pending: 0, finishedAt: 1000 },
+    },
+    {
+      desc: "the canary's result before its snapshot: its wave waits, the next is not released",
+      input: {
+        strategy: { ...canary, pause: { kind: "duration", seconds: 0 } },
+        steps: (t) => {
+          t.fleet.applyResult(t.order[0]!, applied(2));
+        },
+      },
+      want: { total: 3, done: 0, failed: 0, pending: 3, awaitingRules: 1, heldBack: 2 },
+    },
+    {
+      desc: "the canary's result, then a snapshot showing the previous rules (the apply undone): failed",
+      input: {
+        strategy: canary,
+        steps: (t) => {
+          t.fleet.applyResult(t.order[0]!, applied(2));
+          t.fleet.snapshot(t.order[0]!, snap(2, rulesOf(v1.config)));
+        },
+      },
+      want: { total: 3, done: 0, failed: 1, pending: 2, heldBack: 2 },
+    },
+    {
       desc: "the canary applied and drifted: failed in the bar as in its wave",
       input: {
         strategy: canary,
@@ -223,4 +240,29 @@ describe("the fleet bar's counts agree with the waves", () => {
       const canaryWave = t.staged.view()?.waves[0];
       if (canaryWave) expect(canaryWave).toMatchObject({ applied: bar?.done, failed: bar?.failed });
     });
+});
+
+describe("a reporter without the one-frame acknowledgement, its snapshot later than the grace (issue 17)", () => {
+  it("stays applying, never drifted by the snapshot held from before the apply; judged when it comes", () => {
+    let now = 1000;
+    const canary: WavesStrategy = {
+      kind: "waves",
+      canary: { count: 1 },
+      waves: [100],
+      pause: { kind: "manual" },
+    };
+    const t = setup(canary, undefined, () => now);
+    const first = t.order[0]!;
+    t.fleet.applyResult(first, applied(2));
+    // Past the 2 s grace: the previous revision's rules are all it holds (drifted from v2).
+    now += 2_500;
+    t.fleet.seen(first); // its heartbeat
+    t.fleet.sweep();
+    expect(t.fleet.nodes.get(first)!.status).toBe("applying");
+    expect(t.staged.view()).toMatchObject({ phase: "progressing" });
+    t.fleet.snapshot(first, snap(2, rulesOf(v2.config)));
+    expect(t.fleet.nodes.get(first)!.status).toBe("in-sync");
+    expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
+    t.fleet.close();
+  });
 });

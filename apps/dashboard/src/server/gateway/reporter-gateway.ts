@@ -33,6 +33,7 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { ConnectingReporters } from "./connecting.js";
 import { DesiredChains } from "./desired-chains.js";
 import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
@@ -95,6 +96,8 @@ export class ReporterGateway {
   private readonly desiredChains = new DesiredChains();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
+  /** Reporters connecting here, not holding their node yet (counted with reconnects). */
+  private readonly connecting = new ConnectingReporters();
 
   constructor(private readonly opts: GatewayOptions) {
     // The 101 response grants what the reporter offered and this dashboard can do.
@@ -124,11 +127,14 @@ export class ReporterGateway {
       return;
     }
     this.authenticating++;
+    // Ended once its connection holds its node (attach) or its socket closes, however.
+    const connected = this.connecting.begin();
+    socket.once("close", connected);
     const checked = this.opts.auth.authenticate(token).finally(() => this.authenticating--);
     checked.then(
       (auth) => {
         if (!auth.ok) return this.refuse(socket, auth.status, auth.error);
-        if (socket.destroyed) return;
+        if (socket.destroyed) return connected();
         const peer = req.socket.remoteAddress ?? "unknown";
         const granted = parseCapabilities(this.granted(req));
         const conn: Granted = {
@@ -137,13 +143,23 @@ export class ReporterGateway {
           ),
           fold: granted.has(APPLY_RESULT_SNAPSHOT),
         };
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, auth, peer, conn));
+        this.wss.handleUpgrade(req, socket, head, (ws) =>
+          this.attach(ws, auth, peer, conn, connected),
+        );
       },
       (e) => {
         this.opts.log.error({ err: e }, "reporter authentication failed");
         this.refuse(socket, 503, "cannot check the reporter token");
       },
     );
+  }
+
+  /**
+   * Reporters connecting here now: upgrades not holding their node yet, and those refused for
+   * now (busy, token not checkable) within their retry (connecting.ts).
+   */
+  connectingCount(): number {
+    return this.connecting.count();
   }
 
   async close(): Promise<void> {
@@ -160,6 +176,8 @@ export class ReporterGateway {
   }
 
   private refuse(socket: Duplex, status: number, reason: string, label?: "busy"): void {
+    // Refused for now (busy, or the token not checkable): the reporter is back within its backoff.
+    if (status === 503) this.connecting.refused();
     this.opts.metrics.reporterRejected.inc({
       reason: label ?? (status === 503 ? "auth-unavailable" : "auth"),
     });
@@ -180,6 +198,7 @@ export class ReporterGateway {
     auth: Extract<ReporterAuthResult, { ok: true }>,
     peer: string,
     granted: Granted,
+    connected: () => void,
   ): void {
     const { fleet, metrics, log } = this.opts;
     let node: string | undefined;
@@ -233,6 +252,7 @@ export class ReporterGateway {
             return reject(`node ${name} already has a live reporter connection`, "conflict");
           accepted = true;
           fleet.connect(msg, link);
+          connected(); // in the fleet state now: counted there until its status is written
           for (const m of held.splice(0)) deliver(name, m);
         });
         return;

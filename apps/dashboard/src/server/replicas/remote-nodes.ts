@@ -35,13 +35,14 @@ export function statusElsewhere(
  * A replica's nodes held elsewhere, read when asked (none before it is attached). `listed`:
  * has the first list of NodeMasquerades been read (absent: taken as read)? `unreportedSince`:
  * the replicas whose reconnects are not known to be written (replica-leases.ts).
- * `fresh`: a node's NodeMasquerade read fresh (replica-sync.ts connectedElsewhere, existsFresh).
+ * `fresh`: a node's NodeMasquerade read fresh (replica-sync.ts connectedElsewhere, existsFresh),
+ * and whether a replica that stopped renewing still holds its nodes is not known (holderUnknown).
  */
 export function remoteNodesOf(
   sources: () => FleetViewSources | undefined,
   listed?: () => boolean,
   unreportedSince?: (since: number) => string[],
-  fresh?: Pick<RemoteNodes, "connectedFresh" | "existsFresh">,
+  fresh?: Pick<RemoteNodes, "connectedFresh" | "existsFresh" | "holderUnknown">,
 ): RemoteNodes {
   return {
     ...fresh,

@@ -136,6 +136,19 @@ export class ReplicaLeases {
   }
 
   /**
+   * Why whether `replica` is alive and still holds its nodes is not known here: it stopped
+   * renewing its Lease without releasing it (a replica cut off from the API server keeps its
+   * reporters; a dead one loses them — a Lease does not tell the two apart), or the Leases
+   * cannot be listed. Undefined when known: live, released on shutdown, or without a Lease.
+   */
+  unknownState(replica: string): string | undefined {
+    const l = this.liveness(replica);
+    const seen = this.observed.get(replica);
+    if (l.live || seen?.released || (!seen && this.watcher.health.lists > 0)) return undefined;
+    return `${l.reason ?? `replica ${replica} is not live`}: whether it is alive and still holds the node is not known`;
+  }
+
+  /**
    * The other replicas renewing their Lease now, sorted; null until the Leases were listed
    * once (whether others are active is not known yet).
    */

@@ -32,10 +32,10 @@ export function registerReplicaMetrics(registry: Registry, sync: ReplicaSync): v
   });
   new Gauge({
     name: "ipmasq_node_status_reconnects_pending",
-    help: "Nodes connected to this replica whose NodeMasquerade does not say so yet (written first; also on this replica's Lease, where a staged rollout's owner waits for 0 before it calls a node that went offline gone)",
+    help: "Nodes connected to this replica whose NodeMasquerade does not say so yet (written first), plus reporters still connecting here (token checked, hello and claim, refused busy within their retry); also on this replica's Lease, where a staged rollout's owner waits for 0 before it calls a node that went offline gone",
     registers: [registry],
     collect() {
-      this.set(sync.writer.reconnectsPending);
+      this.set(sync.reconnectsPending());
     },
   });
   registerResyncRequestMetrics(registry, sync);

@@ -22,6 +22,7 @@ import {
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
 import { ObjectExpiry } from "./object-expiry.js";
+import { reconnectsPending } from "./reconnects-pending.js";
 import { ReplicaLeases } from "./replica-leases.js";
 import { ResyncRequests } from "./resync-requests.js";
 import { StatusWriter } from "./status-writer.js";
@@ -68,6 +69,8 @@ export class ReplicaSync {
   /** Per object claiming a connection here that this process does not hold: first seen at. */
   private readonly orphans = new Map<string, number>();
   private readonly objectListeners: ((names: string[]) => void)[] = [];
+  /** Reporters connecting here, not in the fleet state yet (the gateway's count). */
+  private connecting: () => number = () => 0;
 
   constructor(private readonly o: ReplicaSyncOptions) {
     this.api = o.api ?? nodeMasqueradeApi(o.clients.kc);
@@ -101,7 +104,7 @@ export class ReplicaSync {
         renewMs: o.leaseRenewMs,
         durationSeconds: o.leaseDurationSeconds,
         keep: o.leaseKeep,
-        reconnectsPending: () => this.writer.reconnectsPending,
+        reconnectsPending: () => this.reconnectsPending(),
       },
       o.log,
     );
@@ -109,6 +112,27 @@ export class ReplicaSync {
 
   get replica(): string {
     return this.o.replica;
+  }
+
+  /** Counts the reporters connecting here (the gateway's) with the reconnects on the Lease. */
+  countConnecting(fn: () => number): void {
+    this.connecting = fn;
+  }
+
+  /**
+   * Reconnects to this replica the others cannot see yet, and reporters still connecting
+   * (reconnects-pending.ts): on its Lease at each renewal, and in the metric.
+   */
+  reconnectsPending(): number {
+    const nodes = this.fleet?.nodes.values() ?? [];
+    return reconnectsPending({
+      nodes,
+      replica: this.o.replica,
+      observed: (name) => this.objects.get(name),
+      writing: (name) => this.writer.reconnectWaits(name),
+      written: this.writer.reconnectsPending,
+      connecting: this.connecting(),
+    });
   }
 
   /** The fleet view's sources (for the API and the live stream). */

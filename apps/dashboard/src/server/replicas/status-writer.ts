@@ -98,6 +98,11 @@ export class StatusWriter {
     return this.reconnecting.size;
   }
 
+  /** Is `name`'s reconnect write queued or in flight? */
+  reconnectWaits(name: string): boolean {
+    return this.reconnecting.has(name);
+  }
+
   /** The node's newest state; written when it differs from the last write. */
   offer(name: string, body: StatusBody): void {
     if (this.closed) return;

@@ -1,0 +1,33 @@
+// Tests' snapshots of a node running a config's rules exactly (the agent's chain and its
+// POSTROUTING jump, IPv4), as a reporter reads them after applying it.
+import {
+  DEFAULT_FLAGS,
+  desiredChain,
+  type FamilySnapshot,
+  jumpRuleLine,
+  type MasqConfig,
+  type Snapshot,
+  snapshotOf,
+} from "@masq/shared";
+
+/** The IPv4 rules `config` renders to, read back. */
+export function rulesOf(config: MasqConfig): FamilySnapshot[] {
+  const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
+  return [
+    snapshotOf({
+      family: "ipv4",
+      chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
+      postrouting: [jumpRuleLine(d.chain)],
+    }),
+  ];
+}
+
+/** A snapshot of a node that applied `applied`, with `linux` rules (none: envelope only). */
+export const snap = (applied: number, linux?: FamilySnapshot[]): Snapshot => ({
+  type: "snapshot",
+  v: 2,
+  seq: applied,
+  takenAt: 0,
+  appliedRevision: applied,
+  ...(linux ? { linux } : {}),
+});
