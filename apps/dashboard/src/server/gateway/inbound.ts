@@ -40,8 +40,7 @@ export function inboundDelivery(c: InboundContext): (name: string, msg: Reporter
   const { fleet, metrics, link, granted, reject } = c;
   const snapshot = (name: string, msg: Snapshot) => {
     const r = granted.digests.resolve(msg, performance.now());
-    if (msg.linuxDigest !== undefined)
-      metrics.snapshotDigests.inc({ result: digestResult(msg, r) });
+    if (msg.linuxDigest !== undefined) metrics.snapshotDigests.inc(digestResult(msg, r));
     if (r.kind === "whole") return fleet.snapshot(name, r.msg);
     if (r.kind === "refused") return reject(r.reason);
     if (r.kind === "stale") return;
