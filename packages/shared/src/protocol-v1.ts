@@ -26,6 +26,7 @@ import {
   snapshotSchema,
   validateMessage,
 } from "./protocol.js";
+import { guardReporterMessage, guardSnapshot } from "./protocol-guards.js";
 import { POSTROUTING } from "./rules.js";
 import { snapshotOf } from "./snapshot.js";
 import { chainTargets } from "./targets.js";
@@ -152,7 +153,10 @@ function decodeCurrent(
   rules: ValidatedRules<FamilySnapshot[]> | undefined,
 ): Decoded<ReporterMessage> {
   const linux = rules && snapshotRules(value);
-  if (!rules || !linux) return validateMessage(reporterMessageSchema, value);
+  if (!rules || !linux) {
+    const msg = guardReporterMessage(value);
+    return msg ? { ok: true, msg } : validateMessage(reporterMessageSchema, value);
+  }
   const known = rules.find(linux);
   if (known === undefined) {
     const d = validateMessage(reporterMessageSchema, value);
@@ -160,6 +164,8 @@ function decodeCurrent(
       rules.remember(linux, d.msg.linux, frameBytes);
     return d;
   }
+  const msg = guardSnapshot(value, known);
+  if (msg) return { ok: true, msg };
   const { linux: _, ...rest } = value as Record<string, unknown>;
   const d = validateMessage(snapshotEnvelopeSchema, rest);
   return d.ok ? { ok: true, msg: { ...d.msg, linux: known } } : d;

@@ -4,12 +4,13 @@ import { describe, expect, it } from "vitest";
 import { SseHub } from "./sse.js";
 
 function stream() {
-  const s = { ended: false, text: "" };
+  const s = { ended: false, text: "", last: undefined as string | Buffer | undefined };
   const res = {
     writableLength: 0,
     writeHead: () => res,
-    write: (t: string) => {
-      s.text += t;
+    write: (t: string | Buffer) => {
+      s.last = t;
+      s.text += typeof t === "string" ? t : t.toString("utf8");
       return true;
     },
     end: () => {
@@ -59,4 +60,33 @@ describe("SseHub", () => {
     expect(hub.size).toBe(1);
     hub.close();
   });
+});
+
+describe("an event to every stream", () => {
+  const cases: { desc: string; input: number; want: string }[] = [
+    {
+      desc: "one stream",
+      input: 1,
+      want: 'event: rollout\ndata: {"note":"in-sync → applying"}\n\n',
+    },
+    {
+      desc: "three streams: the same bytes, encoded once",
+      input: 3,
+      want: 'event: rollout\ndata: {"note":"in-sync → applying"}\n\n',
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const hub = new SseHub(60_000, 60_000);
+      const streams = Array.from({ length: c.input }, () => stream());
+      for (const x of streams) hub.attach(x.req, x.res, HELLO, { stillAllowed: async () => true });
+      const before = streams.map((x) => x.s.text.length);
+      hub.send("rollout", { note: "in-sync → applying" } as never);
+      expect(streams.map((x, i) => x.s.text.slice(before[i]))).toEqual(streams.map(() => c.want));
+      // Several streams share one encoded chunk.
+      if (c.input === 1) return;
+      expect(streams.every((x) => Buffer.isBuffer(x.s.last))).toBe(true);
+      expect(new Set(streams.map((x) => x.s.last)).size).toBe(1);
+      hub.close();
+    });
 });

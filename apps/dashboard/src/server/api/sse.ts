@@ -1,6 +1,6 @@
-// Server-Sent Events to browsers. Each event is serialized once for all clients; a client
-// that cannot keep up (its buffer grows past a few MB) is dropped and reconnects, getting a
-// fresh `hello` snapshot instead of an ever-growing backlog.
+// Server-Sent Events to browsers. Each event is serialized and encoded once for all clients;
+// a client that cannot keep up (its buffer grows past a few MB) is dropped and reconnects,
+// getting a fresh `hello` snapshot instead of an ever-growing backlog.
 //
 // A stream lives no longer than the right to read it: it ends at once when its session ends
 // (logout, expiry, eviction) and, for every stream, when a periodic re-check of its
@@ -78,13 +78,15 @@ export class SseHub {
   }
 
   private write(text: string): void {
+    // Encoded once for every stream: a string would be measured and encoded again per stream.
+    const bytes = this.clients.size > 1 ? Buffer.from(text) : text;
     for (const res of this.clients.keys()) {
       if (res.writableLength > MAX_BUFFERED) {
         this.clients.delete(res);
         res.destroy();
         continue;
       }
-      res.write(text);
+      res.write(bytes);
     }
   }
 }

@@ -228,6 +228,14 @@ describe("Assessor.intern", () => {
       expect(a.assess(desired, DEFAULT_FLAGS, got)).toBe(a.assess(desired, DEFAULT_FLAGS, input));
     });
 
+  it("keeps a snapshot already holding the shared rules as it is (resolved by digest)", () => {
+    const a = new Assessor();
+    const first = a.intern(structuredClone(good));
+    const same = { ...structuredClone(good), seq: 9, linux: first.linux };
+    expect(a.intern(same)).toBe(same);
+    expect(a.assess(desired, DEFAULT_FLAGS, same)).toBe(a.assess(desired, DEFAULT_FLAGS, first));
+  });
+
   it("leaves Windows snapshots as they are", () => {
     const a = new Assessor();
     const win = { ...good, linux: undefined, windows: { lists: [] } } as unknown as Snapshot;

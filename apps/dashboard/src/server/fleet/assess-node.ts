@@ -88,8 +88,12 @@ export class Assessor {
   private readonly rules = new ByteLru<Snapshot>(SHARED_RULES_BYTES);
   /** The canonical snapshot the last intern returned the rules of. */
   private lastCanon: Snapshot | undefined;
-  /** Each snapshot's key, built once (re-judging every node on a new config reuses it). */
-  private readonly snapshotKeys = new WeakMap<Snapshot, { hash: string; length: number }>();
+  /**
+   * Keys built once (re-judging every node on a new config reuses them), by the rules array
+   * when the key depends on it alone (no nftables part: every snapshot sharing one `linux`
+   * array, as interned or resolved by digest, shares one entry), else by the snapshot.
+   */
+  private readonly snapshotKeys = new WeakMap<object, { hash: string; length: number }>();
 
   constructor(
     private readonly windows: WindowsAssessor = assessWindowsNode,
@@ -132,12 +136,13 @@ export class Assessor {
 
   /** The snapshot's content key: hashed once per snapshot object. */
   private keyOf(snapshot: Snapshot): { hash: string; length: number } {
-    let snap = this.snapshotKeys.get(snapshot);
+    const owner = keyOwner(snapshot);
+    let snap = this.snapshotKeys.get(owner);
     if (snap === undefined) {
       // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
       const text = snapshotKey(snapshot);
       snap = { hash: this.hashOf(text), length: text.length };
-      this.snapshotKeys.set(snapshot, snap);
+      this.snapshotKeys.set(owner, snap);
     }
     return snap;
   }
@@ -161,11 +166,12 @@ export class Assessor {
       return snapshot;
     }
     this.lastCanon = canon;
-    if (canon === snapshot) return snapshot;
+    // Already holding the shared rules (resolved by digest, or validated once): nothing to copy.
+    if (canon.linux === snapshot.linux && canon.nftables === snapshot.nftables) return snapshot;
     const shared: Snapshot = { ...snapshot };
     if (canon.linux !== undefined) shared.linux = canon.linux;
     if (canon.nftables !== undefined) shared.nftables = canon.nftables;
-    this.snapshotKeys.set(shared, this.keyOf(canon));
+    this.snapshotKeys.set(keyOwner(shared), this.keyOf(canon));
     return shared;
   }
 
@@ -180,6 +186,16 @@ export class Assessor {
     this.cache.set(key, result, assessmentBytes(snap.length));
     return result;
   }
+}
+
+/**
+ * What a snapshot's key is remembered by: its rules array when the key (snapshotKey) depends
+ * on nothing else, the snapshot otherwise. Rules are never mutated once received.
+ */
+function keyOwner(snapshot: Snapshot): object {
+  return snapshot.nftables === undefined && snapshot.linux !== undefined
+    ? snapshot.linux
+    : snapshot;
 }
 
 /** Distinct flag sets remembered by id (a fleet has a handful; more are not interned). */

@@ -82,6 +82,21 @@ describe("SnapshotIntake", () => {
     expect(snapshotChars(win)).toBe(11);
   });
 
+  it("counts rules shared by many snapshots once, and each snapshot's own rules", () => {
+    const shared = snap(0, 500);
+    const cases: { desc: string; input: Snapshot; want: number }[] = [
+      { desc: "the first snapshot of the rules", input: shared, want: 500 },
+      {
+        desc: "another node's, sharing them",
+        input: { ...snap(1), linux: shared.linux },
+        want: 500,
+      },
+      { desc: "rules of its own", input: snap(2, 300), want: 300 },
+      { desc: "no rules", input: { ...snap(3), linux: undefined }, want: 0 },
+    ];
+    for (const c of cases) expect(snapshotChars(c.input), c.desc).toBe(c.want);
+  });
+
   it("judges small snapshots at once, every one", () => {
     const t = setup();
     for (let i = 0; i < 100; i++) t.intake.offer("a", snap(i));

@@ -10,7 +10,7 @@
 // Waiting snapshots are judged in slices of at most `sliceMs`, so the event loop keeps serving
 // probes, the API and other reporters.
 import { performance } from "node:perf_hooks";
-import type { Snapshot } from "@masq/shared";
+import type { FamilySnapshot, Snapshot } from "@masq/shared";
 
 export interface IntakeOptions {
   /** Rule text (characters) per second one node's large snapshots may bring. */
@@ -142,12 +142,24 @@ export class SnapshotIntake {
   }
 }
 
+/**
+ * Characters of rules arrays already counted: a push brings thousands of snapshots sharing one
+ * array (resolved by digest or validated once), and rules are never mutated once received.
+ */
+const linuxChars = new WeakMap<FamilySnapshot[], number>();
+
 /** Characters of rule text a snapshot brings to judge (every chain read, exception lists). */
 export function snapshotChars(s: Snapshot): number {
-  let n = 0;
-  for (const f of s.linux ?? []) {
-    for (const c of f.chains) for (const l of c.lines ?? []) n += l.length + 1;
-  }
+  let n = s.linux === undefined ? 0 : linuxCharsOf(s.linux);
   for (const list of s.windows?.lists ?? []) for (const e of list.exceptions) n += e.length + 1;
+  return n;
+}
+
+function linuxCharsOf(linux: FamilySnapshot[]): number {
+  const known = linuxChars.get(linux);
+  if (known !== undefined) return known;
+  let n = 0;
+  for (const f of linux) for (const c of f.chains) for (const l of c.lines ?? []) n += l.length + 1;
+  linuxChars.set(linux, n);
   return n;
 }

@@ -1,6 +1,7 @@
 import { sha256 } from "@masq/node-util";
 import {
   type ApplyResult,
+  applyResultSchema,
   DEFAULT_FLAGS,
   defaultConfig,
   desiredChain,
@@ -17,7 +18,7 @@ import { ChangeFeed } from "../fleet/change-feed.js";
 import { FleetState } from "../fleet/fleet-state.js";
 import { silentLogger } from "../log.js";
 import { createMetrics } from "../metrics.js";
-import { inboundDelivery } from "./inbound.js";
+import { inboundDelivery, resultOnly } from "./inbound.js";
 import { SnapshotDigests } from "./snapshot-digests.js";
 
 /** The rules the default config gives (an in-sync node). */
@@ -155,5 +156,29 @@ describe("a node's timeline across rules not known yet", () => {
     expect(n.events.find((e) => e.message.startsWith("in-sync → unknown"))?.message).toMatch(
       /rules not known yet/,
     );
+  });
+});
+
+describe("resultOnly: an apply-result without its snapshot, every other field kept", () => {
+  const snapshot = { type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedRevision: 1 } as const;
+  const cases: { desc: string; input: ApplyResult; want: ApplyResult }[] = [
+    { desc: "a result carrying its snapshot", input: { ...result, snapshot }, want: result },
+    {
+      desc: "a failed one, its error kept",
+      input: { ...result, ok: false, error: "iptables-restore: exit 1", snapshot },
+      want: { ...result, ok: false, error: "iptables-restore: exit 1" },
+    },
+    { desc: "one without a snapshot", input: unchanged, want: unchanged },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      expect(resultOnly(c.input)).toEqual(c.want);
+    });
+  it("keeps every field of the schema but the snapshot (a new field fails here until kept)", () => {
+    const every = Object.fromEntries(
+      Object.keys(applyResultSchema.shape).map((k) => [k, `value of ${k}`]),
+    ) as unknown as ApplyResult;
+    const { snapshot: _, ...want } = every;
+    expect(resultOnly(every)).toEqual(want);
   });
 });

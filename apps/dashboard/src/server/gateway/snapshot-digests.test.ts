@@ -4,11 +4,12 @@ import {
   linuxRulesDigest,
   RulesDigestCache,
   type Snapshot,
+  snapshotSchema,
 } from "@masq/shared";
 import { snapshotEnvelope } from "@masq/testkit/fixtures";
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
-import { REQUEST_RETRY_MS, SnapshotDigests } from "./snapshot-digests.js";
+import { REQUEST_RETRY_MS, SnapshotDigests, withRules } from "./snapshot-digests.js";
 
 const linux = (cidr = "10.0.0.0/8"): FamilySnapshot[] => [
   {
@@ -138,5 +139,41 @@ describe("snapshots resolved by digest", () => {
     expect(b.resolve(whole(1, B, linux("10.1.0.0/16")), 0).kind).toBe("whole"); // evicts A
     expect(a.resolve(byDigest(2), 0).kind).toBe("whole");
     expect(digests.stats()).toMatchObject({ held: 1, hits: 0 });
+  });
+});
+
+describe("withRules: a snapshot without its digest, holding the rules given", () => {
+  const schedule = { heal: "immediate", resyncMs: 60_000, nextResyncAt: 61_000 } as const;
+  const cases: {
+    desc: string;
+    input: { msg: Snapshot; linux: FamilySnapshot[] | undefined };
+    want: Snapshot;
+  }[] = [
+    {
+      desc: "a snapshot by digest, given the rules held",
+      input: { msg: byDigest(3), linux: linux() },
+      want: { ...envelope(3), linux: linux() },
+    },
+    {
+      desc: "its envelope (rules not known)",
+      input: { msg: { ...byDigest(3), schedule }, linux: undefined },
+      want: { ...envelope(3), schedule },
+    },
+    {
+      desc: "rules sent whole replaced by the ones checked",
+      input: { msg: whole(5, A, linux("10.9.0.0/16")), linux: linux() },
+      want: { ...envelope(5), linux: linux() },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      expect(withRules(c.input.msg, c.input.linux)).toEqual(c.want);
+    });
+  it("keeps every field of the schema but the digests (a new field fails here until kept)", () => {
+    const every = Object.fromEntries(
+      Object.keys(snapshotSchema.shape).map((k) => [k, `value of ${k}`]),
+    ) as unknown as Snapshot;
+    const { linuxDigest: _, linuxChains: __, ...want } = every;
+    expect(withRules(every, every.linux)).toEqual(want);
   });
 });

@@ -1,0 +1,158 @@
+// Hand-written checks of the reporter frames a push brings by the thousand (issue 17): an
+// apply-result (with its post-apply snapshot naming its rules by digest), a snapshot whose
+// rules go by digest or are already validated (validated-rules.ts), a heartbeat. Each guard
+// accepts only what the frame's zod schema (protocol.ts) certainly accepts, and builds the
+// same message zod would (fresh objects, the schema's key order); anything else — a rule
+// list, a Windows or nftables read, an unknown key, a value out of range — gives undefined,
+// and the caller lets zod decide, so every refusal and its reason stay zod's.
+import { MAX_APPLY_ERROR_CHARS } from "./limits.js";
+import {
+  type ApplyResult,
+  applyTriggerSchema,
+  type FamilySnapshot,
+  healPolicySchema,
+  PROTOCOL_VERSION,
+  type ReporterMessage,
+  type ResyncSchedule,
+  type Snapshot,
+} from "./protocol.js";
+
+type Obj = Record<string, unknown>;
+
+/** The keys each schema allows (a test holds them equal to the schemas' shapes). */
+export const GUARDED_KEYS = {
+  snapshot: new Set([
+    "type",
+    "v",
+    "seq",
+    "takenAt",
+    "linux",
+    "linuxDigest",
+    "linuxChains",
+    "windows",
+    "nftables",
+    "appliedRevision",
+    "schedule",
+  ]),
+  applyResult: new Set([
+    "type",
+    "v",
+    "revision",
+    "ok",
+    "error",
+    "durationMs",
+    "trigger",
+    "changed",
+    "snapshot",
+  ]),
+  heartbeat: new Set(["type", "v", "ts"]),
+  schedule: new Set(["heal", "resyncMs", "nextResyncAt"]),
+} as const;
+
+/** The enums' values, from their schemas (membership is all they check). */
+const TRIGGERS: ReadonlySet<unknown> = new Set(applyTriggerSchema.options);
+const HEALS: ReadonlySet<unknown> = new Set(healPolicySchema.options);
+
+/** rulesDigestSchema's pattern. */
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The message `value` (a parsed current-version frame in current names) certainly is, or
+ * undefined when zod must decide. Hello frames always go to zod (one per connection).
+ */
+export function guardReporterMessage(value: unknown): ReporterMessage | undefined {
+  if (!isObj(value) || value.v !== PROTOCOL_VERSION) return undefined;
+  if (value.type === "apply-result") return guardApplyResult(value);
+  if (value.type === "snapshot") return guardSnapshot(value, undefined);
+  if (value.type === "heartbeat") return guardHeartbeat(value);
+  return undefined;
+}
+
+/**
+ * A snapshot without Windows or nftables parts; `linux`: its rules, already validated (the
+ * frame's own `linux` is then not looked at), else the frame must have none.
+ */
+export function guardSnapshot(
+  value: unknown,
+  linux: FamilySnapshot[] | undefined,
+): Snapshot | undefined {
+  if (!isObj(value) || value.type !== "snapshot" || value.v !== PROTOCOL_VERSION) return undefined;
+  if (!onlyKeys(value, GUARDED_KEYS.snapshot) || !snapshotParts(value, linux)) return undefined;
+  const { seq, takenAt, linuxDigest, appliedRevision, schedule } = value;
+  if (!isIndex(seq) || !isIndex(takenAt) || !isRevision(appliedRevision)) return undefined;
+  const s = schedule === undefined ? undefined : guardSchedule(schedule);
+  if (schedule !== undefined && s === undefined) return undefined;
+  // Built in the schema's key order, as zod builds it.
+  const msg = { type: "snapshot", v: PROTOCOL_VERSION, seq, takenAt } as Snapshot;
+  if (linux !== undefined) msg.linux = linux;
+  if (linuxDigest !== undefined) msg.linuxDigest = linuxDigest as string;
+  msg.appliedRevision = appliedRevision;
+  if (s !== undefined) msg.schedule = s;
+  return msg;
+}
+
+/**
+ * Rules as the caller says (validated, or none), a well-formed digest, no Windows or nft part,
+ * no chains by digest (`linuxChains`: zod checks those).
+ */
+function snapshotParts(o: Obj, linux: FamilySnapshot[] | undefined): boolean {
+  if ((o.linux !== undefined) !== (linux !== undefined)) return false;
+  if (o.windows !== undefined || o.nftables !== undefined) return false;
+  if (o.linuxChains !== undefined) return false;
+  const d = o.linuxDigest;
+  return d === undefined || (typeof d === "string" && DIGEST.test(d));
+}
+
+function guardApplyResult(o: Obj): ApplyResult | undefined {
+  if (!onlyKeys(o, GUARDED_KEYS.applyResult)) return undefined;
+  const { revision, ok, error, durationMs, trigger, changed, snapshot } = o;
+  if (!isRevision(revision) || typeof ok !== "boolean" || typeof changed !== "boolean")
+    return undefined;
+  if (error !== undefined && !(typeof error === "string" && error.length <= MAX_APPLY_ERROR_CHARS))
+    return undefined;
+  if (!(typeof durationMs === "number" && Number.isFinite(durationMs) && durationMs >= 0))
+    return undefined;
+  if (!TRIGGERS.has(trigger)) return undefined;
+  const after = snapshot === undefined ? undefined : guardSnapshot(snapshot, undefined);
+  if (snapshot !== undefined && after === undefined) return undefined;
+  const msg = { type: "apply-result", v: PROTOCOL_VERSION, revision, ok } as ApplyResult;
+  if (error !== undefined) msg.error = error;
+  msg.durationMs = durationMs;
+  msg.trigger = trigger as ApplyResult["trigger"];
+  msg.changed = changed;
+  if (after !== undefined) msg.snapshot = after;
+  return msg;
+}
+
+function guardHeartbeat(o: Obj): ReporterMessage | undefined {
+  if (!onlyKeys(o, GUARDED_KEYS.heartbeat) || !isIndex(o.ts)) return undefined;
+  return { type: "heartbeat", v: PROTOCOL_VERSION, ts: o.ts };
+}
+
+function guardSchedule(value: unknown): ResyncSchedule | undefined {
+  if (!isObj(value) || !onlyKeys(value, GUARDED_KEYS.schedule)) return undefined;
+  const { heal, resyncMs, nextResyncAt } = value;
+  if (!HEALS.has(heal)) return undefined;
+  if (resyncMs !== null && !(isIndex(resyncMs) && resyncMs > 0)) return undefined;
+  if (nextResyncAt !== null && !isIndex(nextResyncAt)) return undefined;
+  return { heal: heal as ResyncSchedule["heal"], resyncMs, nextResyncAt };
+}
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Every own key is one the schema knows, and none holds undefined (zod would keep it). */
+function onlyKeys(o: Obj, allowed: ReadonlySet<string>): boolean {
+  for (const k in o) if (!allowed.has(k) || o[k] === undefined) return false;
+  return true;
+}
+
+/** z.number().int().nonnegative(): a safe integer ≥ 0. */
+function isIndex(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+}
+
+function isRevision(x: unknown): x is number | null {
+  return x === null || isIndex(x);
+}
