@@ -1,4 +1,5 @@
 import { helloFor } from "@masq/testkit/fixtures";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromLegacyRevisionNames } from "./legacy-revision-names.js";
 import { MAX_APPLY_ERROR_CHARS } from "./limits.js";
@@ -34,6 +35,13 @@ const result = {
   changed: true,
 };
 const hello = helloFor("node-a");
+const ref = (name: string) => ({ name, digest: DIGEST });
+const chainsFamily = {
+  family: "ipv4",
+  backend: "legacy",
+  chains: [ref("POSTROUTING"), ref("KUBE-POSTROUTING"), ref("IP-MASQ-AGENT")],
+};
+const byChains = (linuxChains: unknown[]) => ({ ...byDigest, linuxDigest: undefined, linuxChains });
 const family: FamilySnapshot = {
   family: "ipv4",
   backend: "nf_tables",
@@ -74,6 +82,33 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
       input: { ...result, durationMs: 0, snapshot: { ...byDigest, seq: -0 } },
     },
     { desc: "a heartbeat", input: { type: "heartbeat", v: 2, ts: 12 } },
+    { desc: "a snapshot naming its chains by digest", input: byChains([chainsFamily]) },
+    // Both ways of naming rules: the schema takes it, the digest session refuses it.
+    {
+      desc: "chains and a whole digest both",
+      input: { ...byChains([chainsFamily]), linuxDigest: DIGEST },
+    },
+    {
+      desc: "… with every optional field of a family, two families, in an apply-result",
+      input: {
+        ...result,
+        snapshot: byChains([
+          { ...chainsFamily, unread: ["CILIUM_POST_nat"], unreadNote: "n", readError: "e" },
+          { ...chainsFamily, family: "ipv6", chains: [] },
+        ]),
+      },
+    },
+    {
+      desc: "… at its bounds (4 families, 256 chains of 28 characters, notes at their lengths)",
+      input: byChains(
+        Array(4).fill({
+          ...chainsFamily,
+          chains: Array.from({ length: 256 }, (_, i) => ref(`${i}`.padEnd(28, "X"))),
+          unreadNote: "x".repeat(1024),
+          readError: "é".repeat(4096),
+        }),
+      ),
+    },
   ];
   for (const c of accepted) {
     it(`takes ${c.desc}`, () => {
@@ -123,14 +158,57 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
     },
     { desc: "a snapshot that is a list", input: { ...result, snapshot: [byDigest] } },
     {
-      desc: "chains by digest (zod checks those)",
-      input: {
-        ...byDigest,
-        linuxDigest: undefined,
-        linuxChains: [
-          { family: "ipv4", backend: "legacy", chains: [{ name: "POSTROUTING", digest: DIGEST }] },
-        ],
-      },
+      desc: "chains by digest: an unknown key in a family",
+      input: byChains([{ ...chainsFamily, x: 1 }]),
+    },
+    {
+      desc: "chains by digest: a repeated chain",
+      input: byChains([
+        { ...chainsFamily, chains: [...chainsFamily.chains, ref("KUBE-POSTROUTING")] },
+      ]),
+    },
+    {
+      desc: "chains by digest: a bad chain name",
+      input: byChains([{ ...chainsFamily, chains: [ref("-A")] }]),
+    },
+    {
+      desc: "chains by digest: a chain name past 28 characters",
+      input: byChains([{ ...chainsFamily, chains: [ref("X".repeat(29))] }]),
+    },
+    {
+      desc: "chains by digest: a digest in capitals",
+      input: byChains([{ ...chainsFamily, chains: [{ name: "A", digest: DIGEST.toUpperCase() }] }]),
+    },
+    {
+      desc: "chains by digest: an unknown family",
+      input: byChains([{ ...chainsFamily, family: "ipx" }]),
+    },
+    {
+      desc: "chains by digest: an unknown backend",
+      input: byChains([{ ...chainsFamily, backend: "nft" }]),
+    },
+    { desc: "chains by digest: five families", input: byChains(Array(5).fill(chainsFamily)) },
+    {
+      desc: "chains by digest: 257 chains",
+      input: byChains([
+        { ...chainsFamily, chains: Array.from({ length: 257 }, (_, i) => ref(`C${i}`)) },
+      ]),
+    },
+    {
+      desc: "chains by digest: an unread name that is not a chain name",
+      input: byChains([{ ...chainsFamily, unread: ["a b"] }]),
+    },
+    {
+      desc: "chains by digest: a note past its bound",
+      input: byChains([{ ...chainsFamily, unreadNote: "x".repeat(1025) }]),
+    },
+    {
+      desc: "chains by digest: a read error past its bound",
+      input: byChains([{ ...chainsFamily, readError: "x".repeat(4097) }]),
+    },
+    {
+      desc: "chains by digest beside rules whole (an answer: zod checks it)",
+      input: { ...byChains([chainsFamily]), linux: [family] },
     },
     { desc: "a digest in capitals", input: { ...byDigest, linuxDigest: DIGEST.toUpperCase() } },
     { desc: "a digest too short", input: { ...byDigest, linuxDigest: "sha256:ab" } },
@@ -173,7 +251,7 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
     // Frames of another version or none are refused before any schema, as before; a string
     // `revision` is the previous release's name (legacy-revision-names.ts), read first as before.
     const v2 = [...accepted, ...left].filter((c) => (c.input as { v?: unknown } | null)?.v === 2);
-    expect(v2.length).toBeGreaterThan(40);
+    expect(v2.length).toBeGreaterThan(55);
     for (const c of v2) {
       const d = createReporterDecoder();
       expect(d.decode(JSON.stringify(hello)).ok).toBe(true);
@@ -229,4 +307,35 @@ describe("the guards follow the schemas", () => {
     it(`${c.desc}: a field added to the schema fails here until the guard checks it`, () => {
       expect(c.input).toEqual(c.want);
     });
+});
+
+describe("chains by digest: the guard agrees with zod on generated frames", () => {
+  const name = fc.oneof(
+    fc.constantFrom("POSTROUTING", "IP-MASQ-AGENT", "KUBE-POSTROUTING", "FLANNEL-POSTRTG"),
+    fc.string({ maxLength: 30 }),
+  );
+  const digest = fc.oneof(fc.constant(DIGEST), fc.string({ maxLength: 72 }));
+  const familyArb = fc.record(
+    {
+      family: fc.constantFrom("ipv4", "ipv6", "ipx"),
+      backend: fc.constantFrom("legacy", "nf_tables", "nft"),
+      chains: fc.array(fc.record({ name, digest }), { maxLength: 6 }),
+      unread: fc.array(name, { maxLength: 3 }),
+      unreadNote: fc.string({ maxLength: 8 }),
+      readError: fc.string({ maxLength: 8 }),
+    },
+    { requiredKeys: ["family", "backend", "chains"] },
+  );
+  it("takes a frame only as zod takes it, and takes every well-formed one", () => {
+    fc.assert(
+      fc.property(fc.array(familyArb, { maxLength: 5 }), (families) => {
+        const input = JSON.parse(JSON.stringify(byChains(families)));
+        const want = zod(input);
+        const got = guardReporterMessage(input);
+        if (want === undefined) expect(got).toBeUndefined();
+        else expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

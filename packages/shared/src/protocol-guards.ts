@@ -5,12 +5,22 @@
 // same message zod would (fresh objects, the schema's key order); anything else — a rule
 // list, a Windows or nftables read, an unknown key, a value out of range — gives undefined,
 // and the caller lets zod decide, so every refusal and its reason stay zod's.
-import { MAX_APPLY_ERROR_CHARS } from "./limits.js";
+import { familySchema } from "./cidr.js";
+import {
+  MAX_APPLY_ERROR_CHARS,
+  MAX_CHAIN_NAME_LENGTH,
+  MAX_FAMILY_SNAPSHOTS,
+  MAX_READ_ERROR_CHARS,
+  MAX_SNAPSHOT_CHAINS,
+  MAX_UNREAD_NOTE_LENGTH,
+} from "./limits.js";
 import {
   type ApplyResult,
   applyTriggerSchema,
+  type FamilyChainDigests,
   type FamilySnapshot,
   healPolicySchema,
+  iptablesBackendSchema,
   PROTOCOL_VERSION,
   type ReporterMessage,
   type ResyncSchedule,
@@ -45,6 +55,8 @@ export const GUARDED_KEYS = {
     "changed",
     "snapshot",
   ]),
+  familyChains: new Set(["family", "backend", "chains", "unread", "unreadNote", "readError"]),
+  chainRef: new Set(["name", "digest"]),
   heartbeat: new Set(["type", "v", "ts"]),
   schedule: new Set(["heal", "resyncMs", "nextResyncAt"]),
 } as const;
@@ -52,6 +64,11 @@ export const GUARDED_KEYS = {
 /** The enums' values, from their schemas (membership is all they check). */
 const TRIGGERS: ReadonlySet<unknown> = new Set(applyTriggerSchema.options);
 const HEALS: ReadonlySet<unknown> = new Set(healPolicySchema.options);
+const FAMILIES: ReadonlySet<unknown> = new Set(familySchema.options);
+const BACKENDS: ReadonlySet<unknown> = new Set(iptablesBackendSchema.options);
+
+/** chainNameSchema's pattern (its length is checked apart). */
+const CHAIN_NAME = /^[^\s!-]\S*$/;
 
 /** rulesDigestSchema's pattern. */
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -78,29 +95,98 @@ export function guardSnapshot(
 ): Snapshot | undefined {
   if (!isObj(value) || value.type !== "snapshot" || value.v !== PROTOCOL_VERSION) return undefined;
   if (!onlyKeys(value, GUARDED_KEYS.snapshot) || !snapshotParts(value, linux)) return undefined;
-  const { seq, takenAt, linuxDigest, appliedRevision, schedule } = value;
+  const { seq, takenAt, linuxDigest, linuxChains, appliedRevision, schedule } = value;
   if (!isIndex(seq) || !isIndex(takenAt) || !isRevision(appliedRevision)) return undefined;
-  const s = schedule === undefined ? undefined : guardSchedule(schedule);
-  if (schedule !== undefined && s === undefined) return undefined;
+  const chains = optional(linuxChains, guardLinuxChains);
+  const s = optional(schedule, guardSchedule);
+  if (chains === null || s === null) return undefined;
   // Built in the schema's key order, as zod builds it.
   const msg = { type: "snapshot", v: PROTOCOL_VERSION, seq, takenAt } as Snapshot;
   if (linux !== undefined) msg.linux = linux;
   if (linuxDigest !== undefined) msg.linuxDigest = linuxDigest as string;
+  if (chains !== undefined) msg.linuxChains = chains;
   msg.appliedRevision = appliedRevision;
   if (s !== undefined) msg.schedule = s;
   return msg;
 }
 
 /**
- * Rules as the caller says (validated, or none), a well-formed digest, no Windows or nft part,
- * no chains by digest (`linuxChains`: zod checks those).
+ * Rules as the caller says (validated, or none), a well-formed digest, no Windows or nft part;
+ * chains by digest only in place of rules (a whole answer beside its digests goes to zod).
  */
 function snapshotParts(o: Obj, linux: FamilySnapshot[] | undefined): boolean {
   if ((o.linux !== undefined) !== (linux !== undefined)) return false;
   if (o.windows !== undefined || o.nftables !== undefined) return false;
-  if (o.linuxChains !== undefined) return false;
+  if (o.linuxChains !== undefined && o.linux !== undefined) return false;
   const d = o.linuxDigest;
   return d === undefined || (typeof d === "string" && DIGEST.test(d));
+}
+
+/** `linuxChains` as familyChainDigestsSchema reads each family (fresh objects), or undefined. */
+function guardLinuxChains(value: unknown): FamilyChainDigests[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_FAMILY_SNAPSHOTS) return undefined;
+  const out: FamilyChainDigests[] = [];
+  for (const f of value) {
+    const g = guardFamilyChains(f);
+    if (g === undefined) return undefined;
+    out.push(g);
+  }
+  return out;
+}
+
+/** Absent stays absent (undefined); else what `guard` makes of it, or null when it refuses. */
+function optional<T>(x: unknown, guard: (x: unknown) => T | undefined): T | undefined | null {
+  return x === undefined ? undefined : (guard(x) ?? null);
+}
+
+function guardFamilyChains(f: unknown): FamilyChainDigests | undefined {
+  if (!isObj(f) || !onlyKeys(f, GUARDED_KEYS.familyChains)) return undefined;
+  const { family, backend, chains, unread, unreadNote, readError } = f;
+  if (!FAMILIES.has(family) || !BACKENDS.has(backend)) return undefined;
+  const refs = guardChainRefs(chains);
+  if (refs === undefined || (unread !== undefined && !isChainNames(unread))) return undefined;
+  if (!isTextUpTo(unreadNote, MAX_UNREAD_NOTE_LENGTH)) return undefined;
+  if (!isTextUpTo(readError, MAX_READ_ERROR_CHARS)) return undefined;
+  const out = { family, backend, chains: refs } as FamilyChainDigests;
+  if (unread !== undefined) out.unread = [...(unread as string[])];
+  if (unreadNote !== undefined) out.unreadNote = unreadNote as string;
+  if (readError !== undefined) out.readError = readError as string;
+  return out;
+}
+
+/** A family's chains, each `{name, digest}`, no name twice (zod: "duplicate chain"). */
+function guardChainRefs(chains: unknown): FamilyChainDigests["chains"] | undefined {
+  if (!Array.isArray(chains) || chains.length > MAX_SNAPSHOT_CHAINS) return undefined;
+  const refs: FamilyChainDigests["chains"] = [];
+  const names = new Set<string>();
+  for (const c of chains) {
+    if (!isObj(c) || !onlyKeys(c, GUARDED_KEYS.chainRef) || !isChainName(c.name)) return undefined;
+    if (typeof c.digest !== "string" || !DIGEST.test(c.digest)) return undefined;
+    names.add(c.name);
+    refs.push({ name: c.name, digest: c.digest });
+  }
+  return names.size === refs.length ? refs : undefined;
+}
+
+function isChainName(x: unknown): x is string {
+  return (
+    typeof x === "string" &&
+    x.length >= 1 &&
+    x.length <= MAX_CHAIN_NAME_LENGTH &&
+    CHAIN_NAME.test(x)
+  );
+}
+
+/** A list of chain names (for-of: a hole is undefined here as in zod, where every() skips it). */
+function isChainNames(x: unknown): boolean {
+  if (!Array.isArray(x) || x.length > MAX_SNAPSHOT_CHAINS) return false;
+  for (const n of x) if (!isChainName(n)) return false;
+  return true;
+}
+
+/** Absent, or text of at most `max` UTF-16 units (zod's string max). */
+function isTextUpTo(x: unknown, max: number): boolean {
+  return x === undefined || (typeof x === "string" && x.length <= max);
 }
 
 function guardApplyResult(o: Obj): ApplyResult | undefined {
