@@ -2,7 +2,7 @@
 // own. Started by fleet.bench.ts over IPC: prints nothing, answers {url} once listening and
 // {rss, lagP99Ms, lagMaxMs} on request ("stats"; "reset" starts a new lag window), its event
 // loop utilization ("elu"), its CPU time ("cpu": process.cpuUsage, by thread, and the main
-// thread's GC pauses) and its memory after a full GC ("mem": process.memoryUsage);
+// thread's GC pauses) and its memory after a full GC ("mem": process.memoryUsage and the young generation's pages);
 // "prof-start"/"prof-stop" profile a window; "heap-snapshot:FILE" writes a heap snapshot.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -10,7 +10,7 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
 import { DASHBOARD_SOURCES } from "./dashboard-process.js";
 import { threadCpu } from "./thread-cpu.js";
@@ -114,7 +114,8 @@ process.on("message", async (m: string) => {
   } else if (m === "mem") {
     // After full collections (--expose-gc): what the process holds, not what it could free.
     for (let i = 0; i < 3; i++) globalThis.gc?.();
-    process.send?.(process.memoryUsage());
+    const young = getHeapSpaceStatistics().find((x) => x.space_name === "new_space");
+    process.send?.({ ...process.memoryUsage(), youngTotal: young?.space_size ?? 0 });
   } else if (m.startsWith("heap-snapshot:")) {
     // A V8 heap snapshot after full collections, for where the bytes per node are.
     for (let i = 0; i < 3; i++) globalThis.gc?.();

@@ -394,7 +394,7 @@ ownersTable(empty, after, idom, n, 16);
 const ret = retained(after, idom);
 retainedTable(after, ret, n);
 holdersTable(after, idom, ret, n);
-for (const kind of ["Socket", "WebSocket", "IncomingMessage", "{name,hello,connected,lastSeenAt}"])
+for (const kind of ["system / Context", "Socket", "WebSocket", "IncomingMessage", "{name,hello,connected,lastSeenAt}"])
   treeTable(after, idom, ret, kind, n);
 for (const shape of (shapeText ?? "hello,events").split(";"))
   shapeTable(after, idom, ret, shape.split(","), n);
