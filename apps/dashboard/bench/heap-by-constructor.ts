@@ -136,14 +136,13 @@ function byKey(h: Heap): Map<string, { count: number; self: number }> {
 
 const strong = (h: Heap, e: number) => h.edgeType[e] !== "weak" && h.edgeType[e] !== "shortcut";
 
-/** Immediate dominators from node 0 (Cooper, Harvey and Kennedy's iteration). */
-function dominators(h: Heap): Int32Array {
-  const n = h.key.length;
-  const order = new Int32Array(n).fill(-1); // postorder number
+/** Depth-first postorder from node 0 over strong edges: `order` numbers, -1 unreachable. */
+function postorder(h: Heap): { order: Int32Array; post: number[] } {
+  const order = new Int32Array(h.key.length).fill(-1);
   const post: number[] = [];
   const stack: number[] = [0];
-  const next = new Uint32Array(n);
-  order[0] = -2;
+  const next = new Uint32Array(h.key.length);
+  order[0] = -2; // on the stack
   while (stack.length > 0) {
     const v = stack[stack.length - 1]!;
     const end = h.firstEdge[v]! + h.edgeCount[v]!;
@@ -159,8 +158,14 @@ function dominators(h: Heap): Int32Array {
       stack.pop();
     }
   }
+  return { order, post };
+}
+
+/** Immediate dominators from node 0 (Cooper, Harvey and Kennedy's iteration). */
+function dominators(h: Heap): Int32Array {
+  const { order, post } = postorder(h);
   const preds = predecessors(h, order);
-  const idom = new Int32Array(n).fill(-1);
+  const idom = new Int32Array(h.key.length).fill(-1);
   idom[0] = 0;
   const intersect = (a: number, b: number) => {
     while (a !== b) {
@@ -169,12 +174,16 @@ function dominators(h: Heap): Int32Array {
     }
     return a;
   };
+  const meet = (v: number) => {
+    let d = -1;
+    for (const p of preds[v] ?? []) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+    return d;
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (let k = post.length - 2; k >= 0; k--) {
       const v = post[k]!;
-      let d = -1;
-      for (const p of preds[v] ?? []) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+      const d = meet(v);
       if (d !== -1 && idom[v] !== d) {
         idom[v] = d;
         changed = true;
@@ -263,17 +272,23 @@ function retainedTable(h: Heap, ret: Float64Array, n: number): void {
     console.log(`| ${k} | ${(s.count / n).toFixed(2)} | ${kb(s.retained, n)} |`);
 }
 
+/** Node i's properties (and internal fields) by name → target node. */
+function propertiesOf(h: Heap, i: number): Map<string, number> {
+  const end = h.firstEdge[i]! + h.edgeCount[i]!;
+  const props = new Map<string, number>();
+  for (let e = h.firstEdge[i]!; e < end; e++)
+    if (h.edgeType[e] === "property" || h.edgeType[e] === "internal")
+      props.set(h.edgeName[e]!, h.edgeTo[e]!);
+  return props;
+}
+
 /** Objects with every property of `shape`: their retained size split by property. */
 function shapeTable(h: Heap, idom: Int32Array, ret: Float64Array, shape: string[], n: number) {
   const byProp = new Map<string, number>();
   let objects = 0;
   let selfSum = 0;
   for (let i = 0; i < h.key.length; i++) {
-    const end = h.firstEdge[i]! + h.edgeCount[i]!;
-    const props = new Map<string, number>();
-    for (let e = h.firstEdge[i]!; e < end; e++)
-      if (h.edgeType[e] === "property" || h.edgeType[e] === "internal")
-        props.set(h.edgeName[e]!, h.edgeTo[e]!);
+    const props = propertiesOf(h, i);
     if (!shape.every((p) => props.has(p))) continue;
     objects++;
     selfSum += h.self[i]!;
@@ -321,29 +336,30 @@ function holdersTable(h: Heap, idom: Int32Array, ret: Float64Array, n: number): 
  * down to `depth` levels: what one connection's socket or one node record holds, per node.
  */
 function treeTable(h: Heap, idom: Int32Array, ret: Float64Array, kind: string, n: number) {
-  const depth = 3;
   const paths = new Map<string, number>();
   for (let i = 1; i < h.key.length; i++) {
-    const path: string[] = [];
-    let v = i;
-    let hit = false;
-    for (let up = 0; up <= depth && v > 0; up++) {
-      if (h.key[v] === kind) {
-        hit = up > 0;
-        break;
-      }
-      path.unshift(`${edgeNameTo(h, idom[v]!, v).replace(/\.\d+$/, ".[i]")} ${h.key[v]}`);
-      v = idom[v]!;
-    }
-    if (!hit || h.key[v] !== kind) continue;
-    const k = path.join(" →");
-    paths.set(k, (paths.get(k) ?? 0) + ret[i]!);
+    const path = pathBelow(h, idom, i, kind);
+    if (path !== undefined) paths.set(path, (paths.get(path) ?? 0) + ret[i]!);
   }
   console.log(
-    `\n## Held by ${kind} (dominator subtree, ${depth} levels; a row includes its children)\n`,
+    `\n## Held by ${kind} (dominator subtree, ${TREE_DEPTH} levels; a row includes its children)\n`,
   );
   for (const [k, r] of [...paths].sort((x, y) => y[1] - x[1]).filter(([, r]) => r / n >= 40))
     console.log(`- ${k}: ${kb(r, n)} KB/node`);
+}
+
+const TREE_DEPTH = 3;
+
+/** Node i's path of edges and kinds up to an object named `kind` within TREE_DEPTH levels. */
+function pathBelow(h: Heap, idom: Int32Array, i: number, kind: string): string | undefined {
+  const path: string[] = [];
+  let v = i;
+  for (let up = 0; up <= TREE_DEPTH && v > 0; up++) {
+    if (h.key[v] === kind) return up > 0 ? path.join(" →") : undefined;
+    path.unshift(`${edgeNameTo(h, idom[v]!, v).replace(/\.\d+$/, ".[i]")} ${h.key[v]}`);
+    v = idom[v]!;
+  }
+  return undefined;
 }
 
 /** Who holds the objects of each of the `top` kinds that grew most: their dominators' kinds. */
@@ -394,7 +410,13 @@ ownersTable(empty, after, idom, n, 16);
 const ret = retained(after, idom);
 retainedTable(after, ret, n);
 holdersTable(after, idom, ret, n);
-for (const kind of ["system / Context", "Socket", "WebSocket", "IncomingMessage", "{name,hello,connected,lastSeenAt}"])
+for (const kind of [
+  "system / Context",
+  "Socket",
+  "WebSocket",
+  "IncomingMessage",
+  "{name,hello,connected,lastSeenAt}",
+])
   treeTable(after, idom, ret, kind, n);
 for (const shape of (shapeText ?? "hello,events").split(";"))
   shapeTable(after, idom, ret, shape.split(","), n);
