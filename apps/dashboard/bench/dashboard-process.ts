@@ -1,7 +1,7 @@
 // The dashboard under benchmark in its own process (fleet-server.ts), so its CPU, RSS and
 // event-loop lag are its own: started over IPC, asked for stats, called over HTTP as admin.
 import { type ChildProcess, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export const ADMIN = "bench-admin-token";
@@ -50,6 +50,46 @@ export function dashboardFlags(): string[] {
 /** The flags the dashboard image starts node with (keep equal to the Dockerfile's). */
 export const DASHBOARD_NODE_FLAGS: readonly string[] = [];
 
+/**
+ * The dashboard runs as the image runs it, compiled (dist/ of the dashboard's server and of the
+ * packages), unless FLEET_BENCH_SOURCES=1: its TypeScript sources through tsx. tsx compiles
+ * with esbuild's keepNames, which gives every named function it creates an own `name`
+ * property (a property array, ~250 bytes per closure): per connection that is kilobytes the
+ * product does not hold, and CPU it does not spend.
+ */
+export const DASHBOARD_SOURCES = process.env.FLEET_BENCH_SOURCES === "1";
+
+const APP = join(import.meta.dirname, "..");
+const REPO = join(APP, "..", "..");
+
+/** Newest modification time of the .ts files under `dir` (tests left out), ms. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const f of readdirSync(dir, { recursive: true, encoding: "utf8" }))
+    if (f.endsWith(".ts") && !f.endsWith(".test.ts"))
+      newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
+  return newest;
+}
+
+/** Throws when a compiled output the dashboard runs is older than its sources. */
+export function assertBuilt(): void {
+  const builds = [
+    [join(APP, "src/server"), join(APP, "dist/server/http-server.js")],
+    [join(REPO, "packages/shared/src"), join(REPO, "packages/shared/dist/index.js")],
+    [join(REPO, "packages/node-util/src"), join(REPO, "packages/node-util/dist/index.js")],
+  ] as const;
+  for (const [src, out] of builds) {
+    let built = 0;
+    try {
+      built = statSync(out).mtimeMs;
+    } catch {}
+    if (built < newestSource(src))
+      throw new Error(
+        `${out} is missing or older than ${src}: build first (npm run build -w packages/shared -w packages/node-util; cd apps/dashboard && npx tsc -p tsconfig.server.json), or measure the sources with FLEET_BENCH_SOURCES=1`,
+      );
+  }
+}
+
 export class Dashboard {
   private constructor(
     readonly proc: ChildProcess,
@@ -57,8 +97,13 @@ export class Dashboard {
   ) {}
 
   static async start(): Promise<Dashboard> {
+    if (!DASHBOARD_SOURCES) assertBuilt();
+    // Compiled: without the "source" condition the packages resolve to their dist/.
+    const args = childArgs("dashboard", dashboardFlags()).filter(
+      (a) => DASHBOARD_SOURCES || a !== "--conditions=source",
+    );
     const proc = fork(join(import.meta.dirname, "fleet-server.ts"), [], {
-      execArgv: childArgs("dashboard", dashboardFlags()),
+      execArgv: args,
       env: { ...process.env, BENCH_ADMIN_TOKEN: ADMIN, BENCH_REPORTER_TOKEN: REPORTER },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

@@ -41,6 +41,10 @@ export const splitText = (s: CpuSplit): string =>
 export interface MemoryUsage {
   rss: number;
   heapUsed: number;
+  /** V8 heap pages committed (used or not): the part of RSS the heap takes. */
+  heapTotal: number;
+  /** Of heapTotal, the young generation's pages (semi-spaces: sized by allocation rate, not by what is held). */
+  youngTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -71,8 +75,11 @@ export interface PerNode {
    * after connecting and after the saves (timelines filled by the pushes).
    */
   rssBytes: number;
-  /** V8 heap growth likewise, bytes per node. */
+  /** V8 heap growth likewise, bytes per node: used, and committed (pages held). */
   heapBytes: number;
+  heapCommittedBytes: number;
+  /** Of those pages, the young generation's, bytes per node (they grow with allocation rate). */
+  youngCommittedBytes: number;
   /** The figures right after connecting and after the saves, bytes per node. */
   rssConnected: number;
   rssAfterSaves: number;
@@ -119,6 +126,8 @@ export function perNode(
     pushRuns: runs,
     rssBytes: Math.max(rssConnected, rssAfterSaves),
     heapBytes: (Math.max(memN.heapUsed, memAfter.heapUsed) - mem0.heapUsed) / n,
+    heapCommittedBytes: (Math.max(memN.heapTotal, memAfter.heapTotal) - mem0.heapTotal) / n,
+    youngCommittedBytes: (Math.max(memN.youngTotal, memAfter.youngTotal) - mem0.youngTotal) / n,
     rssConnected,
     rssAfterSaves,
     baseRss: mem0.rss,
@@ -151,7 +160,7 @@ export function perNodeRows(p: PerNode, how: string): BenchResult[] {
       unit: "KB",
       target: "≤ 20 KB",
       pass: kb(p.rssBytes) <= 20,
-      notes: `RSS growth from 0 to ${p.n} connected nodes after full GC (global.gc ×3), per node, the larger of: right after all are in sync ${kb(p.rssConnected)} KB, after the benchmark's saves and hand edits (event timelines filled) ${kb(p.rssAfterSaves)} KB; V8 heap ${kb(p.heapBytes)} KB/node; RSS with no node ${Math.round(p.baseRss / 2 ** 20)} MB`,
+      notes: `RSS growth from 0 to ${p.n} connected nodes after full GC (global.gc ×3), per node, the larger of: right after all are in sync ${kb(p.rssConnected)} KB, after the benchmark's saves and hand edits (event timelines filled) ${kb(p.rssAfterSaves)} KB; V8 heap ${kb(p.heapBytes)} KB/node (its pages ${kb(p.heapCommittedBytes)} KB/node, of which the young generation ${kb(p.youngCommittedBytes)}); RSS with no node ${Math.round(p.baseRss / 2 ** 20)} MB`,
     },
     {
       id: `fleet-capacity-${p.n}`,

@@ -2,19 +2,30 @@
 // own. Started by fleet.bench.ts over IPC: prints nothing, answers {url} once listening and
 // {rss, lagP99Ms, lagMaxMs} on request ("stats"; "reset" starts a new lag window), its event
 // loop utilization ("elu"), its CPU time ("cpu": process.cpuUsage, by thread, and the main
-// thread's GC pauses) and its memory after a full GC ("mem": process.memoryUsage);
-// "prof-start"/"prof-stop" profile a window.
+// thread's GC pauses) and its memory after a full GC ("mem": process.memoryUsage and the young generation's pages);
+// "prof-start"/"prof-stop" profile a window; "heap-snapshot:FILE" writes a heap snapshot.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
-import { StaticPeopleAuth, StaticReporterAuth } from "../src/server/auth/static-auth.js";
-import { createDashboardServer } from "../src/server/http-server.js";
-import { FileStore } from "../src/server/store/file-store.js";
+import { DASHBOARD_SOURCES } from "./dashboard-process.js";
 import { threadCpu } from "./thread-cpu.js";
+
+// The compiled server, as the image runs it, or its sources (dashboard-process.ts says why).
+const code = DASHBOARD_SOURCES ? "../src/server" : "../dist/server";
+const { StaticPeopleAuth, StaticReporterAuth } = (await import(
+  `${code}/auth/static-auth.js`
+)) as typeof import("../src/server/auth/static-auth.js");
+const { createDashboardServer } = (await import(
+  `${code}/http-server.js`
+)) as typeof import("../src/server/http-server.js");
+const { FileStore } = (await import(
+  `${code}/store/file-store.js`
+)) as typeof import("../src/server/store/file-store.js");
 
 const dir = await mkdtemp(join(tmpdir(), "ipmasq-bench-"));
 const server = await createDashboardServer({
@@ -103,7 +114,12 @@ process.on("message", async (m: string) => {
   } else if (m === "mem") {
     // After full collections (--expose-gc): what the process holds, not what it could free.
     for (let i = 0; i < 3; i++) globalThis.gc?.();
-    process.send?.(process.memoryUsage());
+    const young = getHeapSpaceStatistics().find((x) => x.space_name === "new_space");
+    process.send?.({ ...process.memoryUsage(), youngTotal: young?.space_size ?? 0 });
+  } else if (m.startsWith("heap-snapshot:")) {
+    // A V8 heap snapshot after full collections, for where the bytes per node are.
+    for (let i = 0; i < 3; i++) globalThis.gc?.();
+    process.send?.({ file: writeHeapSnapshot(m.slice("heap-snapshot:".length)) });
   } else if (m === "reset") {
     lag.reset();
     process.send?.({ reset: true });

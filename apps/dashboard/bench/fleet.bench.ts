@@ -7,8 +7,10 @@
 // acknowledgements, its memory per connected node, and the capacity of one replica that
 // follows. FLEET_BENCH_SIZES=5000 limits the sizes; FLEET_BENCH_SAVES=5 sets the saves per
 // phase (3); FLEET_BENCH_AGENT=1 runs the whole reporter agent per node instead of link +
-// backend; FLEET_BENCH_DASHBOARD_FLAGS passes node flags to the dashboard; profiles of the
-// saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts). Reporters name
+// backend; FLEET_BENCH_DASHBOARD_FLAGS passes node flags to the dashboard, which runs compiled
+// (dist/, built first) or with FLEET_BENCH_SOURCES=1 from its sources; profiles of the
+// saves: FLEET_BENCH_WINDOW_PROF / FLEET_BENCH_WINDOW_PERF (fleet-server.ts); heap snapshots
+// with no node and after the saves: FLEET_BENCH_HEAP_SNAPSHOT=DIR. Reporters name
 // each chain of their snapshots by digest; FLEET_BENCH_DIGESTS=part names the whole part by
 // one digest (the last release), =0 sends them whole, to compare; FLEET_BENCH_PER_NODE=1 gives
 // each node its own POSTROUTING line, as flannel writes (fleet-reporters.ts).
@@ -19,7 +21,14 @@ import { performance } from "node:perf_hooks";
 import { REPORTER_PATH } from "@masq/shared";
 import type { BenchResult } from "../../../bench/types.js";
 import { followEvents } from "../test/helpers/sse.js";
-import { ADMIN, childArgs, Dashboard, openFileLimit, REPORTER } from "./dashboard-process.js";
+import {
+  ADMIN,
+  childArgs,
+  DASHBOARD_SOURCES,
+  Dashboard,
+  openFileLimit,
+  REPORTER,
+} from "./dashboard-process.js";
 import {
   type CpuSplit,
   type CpuUsage,
@@ -253,6 +262,7 @@ async function runFleet(n: number): Promise<BenchResult[]> {
   try {
     await pause(1000);
     const mem0 = await dash.ask<MemoryUsage>("mem");
+    await heapSnapshot(dash, n, "empty");
     const t0 = Date.now();
     groups = await startReporters(n, wsUrl);
     await until(
@@ -288,7 +298,8 @@ async function runFleet(n: number): Promise<BenchResult[]> {
     await pause(2000);
     // Timelines fill up with every push: memory per node after the saves, too.
     const memAfter = await dash.ask<MemoryUsage>("mem");
-    const how = `${n} reporters (${AGENT ? "whole reporter agent" : "real reporter link + memory backend"}${shape()}) in ${groups.length} processes (nice 10), dashboard in its own process, one machine`;
+    await heapSnapshot(dash, n, "after-saves");
+    const how = `${n} reporters (${AGENT ? "whole reporter agent" : "real reporter link + memory backend"}${shape()}) in ${groups.length} processes (nice 10), dashboard ${DASHBOARD_SOURCES ? "sources through tsx" : "compiled, as the image runs it,"} in its own process, one machine`;
     const systemPercent = quiet.map((r) => r.systemPercent);
     const digests = await digestCounts(dash.url);
     const cost = perNode(
@@ -320,6 +331,15 @@ function shape(): string {
   const naming =
     d === "0" ? "whole snapshots" : d === "part" ? "digest per whole part" : "digest per chain";
   return `, ${naming}${process.env.FLEET_BENCH_PER_NODE === "1" ? ", a per-node POSTROUTING line on every node" : ""}`;
+}
+
+/**
+ * FLEET_BENCH_HEAP_SNAPSHOT=DIR: the dashboard's V8 heap snapshot with no node and after the
+ * saves (bench/heap-by-constructor.ts tells the bytes per node between them).
+ */
+async function heapSnapshot(dash: Dashboard, n: number, when: string): Promise<void> {
+  const dir = process.env.FLEET_BENCH_HEAP_SNAPSHOT;
+  if (dir) await dash.ask(`heap-snapshot:${join(dir, `dashboard-${n}-${when}.heapsnapshot`)}`);
 }
 
 /** What the snapshots' digests were at the dashboard over the run (its /metrics). */

@@ -129,7 +129,7 @@ export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
     snapshotAt: n.snapshot?.takenAt ?? null,
     lastApply: n.lastApply,
     pending: p ? { kind: p.kind, revision: p.revision, sentAt: p.sentAt } : null,
-    events: [...n.events].reverse(),
+    events: n.events.newestFirst(),
     serverTime: now,
   };
 }

@@ -175,13 +175,18 @@ describe("FleetState: what is known and how old it is", () => {
     expect(a.silent).toBe(true);
     expect(a.status).toBe("unknown");
     expect(changed).toEqual(["a"]); // browsers are told
-    expect(a.events.at(-1)).toMatchObject({ kind: "silent" });
-    expect(a.events.at(-1)!.message).toMatch(/no frame for 2 s .*may be hung/);
+    expect(a.events.list().at(-1)).toMatchObject({ kind: "silent" });
+    expect(a.events.list().at(-1)!.message).toMatch(/no frame for 2 s .*may be hung/);
     fleet.seen("a");
     expect(a.silent).toBe(false);
     expect(a.status).not.toBe("unknown");
     // "responding", then the status it returned to.
-    expect(a.events.slice(-2).map((e) => e.kind)).toEqual(["responding", "status"]);
+    expect(
+      a.events
+        .list()
+        .slice(-2)
+        .map((e) => e.kind),
+    ).toEqual(["responding", "status"]);
   });
 
   it("does not tell browsers about heartbeats of a live node", () => {

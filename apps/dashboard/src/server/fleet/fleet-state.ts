@@ -28,6 +28,7 @@ import {
 } from "./node.js";
 import { RolloutTracker } from "./rollout.js";
 import { rulesJudged } from "./rollout-done.js";
+import { sharedHello } from "./shared-hello.js";
 import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
 import type { StagedRollouts } from "./staged-rollout.js";
@@ -145,8 +146,9 @@ export class FleetState {
   }
 
   /** A reporter said hello: (re)register it, welcome it, send it the desired config. */
-  connect(hello: Hello, link: ReporterLink): void {
+  connect(said: Hello, link: ReporterLink): void {
     const now = this.now();
+    const hello = sharedHello(said);
     const old = this.links.get(hello.node);
     this.links.set(hello.node, link);
     old?.close(1000, "replaced by a newer connection from the same node");

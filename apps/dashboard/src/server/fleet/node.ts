@@ -12,12 +12,12 @@ import type {
   LinuxNodeView,
   Liveness,
   NftAssessment,
-  NodeEvent,
   NodeStatus,
   NodeSummary,
   ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
+import { EventLog } from "./event-log.js";
 
 /** A desired/resync sent to the node and not yet acknowledged. */
 export interface Pending {
@@ -82,10 +82,9 @@ export interface NodeRecord {
   assessment: NodeAssessment | null;
   status: NodeStatus;
   summary: string;
-  events: NodeEvent[];
+  /** The last 50 events (event-log.ts). */
+  events: EventLog;
 }
-
-const MAX_EVENTS = 50;
 
 type Derived = { status: NodeStatus; summary: string };
 
@@ -196,25 +195,8 @@ export function toSummary(n: NodeRecord): NodeSummary {
   };
 }
 
-/** Distinct event texts shared between nodes; past this many the pool starts over. */
-const MAX_SHARED_TEXTS = 4096;
-const sharedTexts = new Map<string, string>();
-
-/**
- * The one copy of an event text: thousands of nodes keep the same few texts in their
- * timelines ("in-sync → applying: …"), each up to MAX_EVENTS deep.
- */
-function sharedText(text: string): string {
-  const known = sharedTexts.get(text);
-  if (known !== undefined) return known;
-  if (sharedTexts.size >= MAX_SHARED_TEXTS) sharedTexts.clear();
-  sharedTexts.set(text, text);
-  return text;
-}
-
 export function addEvent(n: NodeRecord, kind: string, message: string, time: number): void {
-  n.events.push({ time, kind, message: sharedText(message) });
-  if (n.events.length > MAX_EVENTS) n.events.splice(0, n.events.length - MAX_EVENTS);
+  n.events.add(time, kind, message);
 }
 
 /** A node seen for the first time: not connected until its link is registered. */
@@ -235,6 +217,6 @@ export function newRecord(hello: Hello): NodeRecord {
     assessment: null,
     status: "offline",
     summary: "",
-    events: [],
+    events: new EventLog(),
   };
 }

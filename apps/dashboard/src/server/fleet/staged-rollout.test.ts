@@ -291,7 +291,12 @@ describe("StagedRollouts", () => {
       ["promote", "bob"],
       ["finish", "system"],
     ]);
-    expect(t.fleet.nodes.get(t.rest[0]!)!.events.map((e) => e.kind)).toContain("rollout-promoted");
+    expect(
+      t.fleet.nodes
+        .get(t.rest[0]!)!
+        .events.list()
+        .map((e) => e.kind),
+    ).toContain("rollout-promoted");
   });
 
   it("a failing canary pauses the rollout with the reason; retry re-sends it", () => {
@@ -1083,7 +1088,12 @@ describe("a replica not holding the singleton Lease follows the owner's rollout"
       expect(sent(l).at(-1), name).toBe(canary.includes(name) ? 2 : 1);
     // The canary's timeline says so, as the owner's nodes' do.
     const first = there.find((n) => canary.includes(n))!;
-    expect(follower.fleet.nodes.get(first)!.events.map((e) => e.kind)).toContain("rollout-started");
+    expect(
+      follower.fleet.nodes
+        .get(first)!
+        .events.list()
+        .map((e) => e.kind),
+    ).toContain("rollout-started");
     // Moves are the owner's: refused here (until moves from any replica are requested).
     expect(follower.staged.abort("bob")).toMatchObject({ ok: false });
     expect(follower.saved).toEqual([]);

@@ -145,6 +145,7 @@ describe("a node's timeline across rules not known yet", () => {
     const n = c.fleet.nodes.get("node-a")!;
     expect(n.status).toBe("drifted");
     const moves = n.events
+      .list()
       .filter((e) => e.kind === "status")
       .map((e) => /^(\S+) → (\S+):/.exec(e.message)!.slice(1, 3));
     expect(moves.map(([from, to]) => `${from} → ${to}`)).toEqual([
@@ -153,7 +154,7 @@ describe("a node's timeline across rules not known yet", () => {
       "in-sync → unknown",
       "unknown → drifted",
     ]);
-    expect(n.events.find((e) => e.message.startsWith("in-sync → unknown"))?.message).toMatch(
+    expect(n.events.list().find((e) => e.message.startsWith("in-sync → unknown"))?.message).toMatch(
       /rules not known yet/,
     );
   });

@@ -1,0 +1,111 @@
+import type { NodeEvent } from "@masq/shared";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { EventLog, MAX_EVENTS } from "./event-log.js";
+
+/** `count` events with times 1, 2, … and kinds/texts naming them. */
+const events = (count: number, from = 1): NodeEvent[] =>
+  Array.from({ length: count }, (_, i) => ({
+    time: 1_764_000_000_000 + from + i,
+    kind: (from + i) % 2 ? "desired-sent" : "status",
+    message: `event ${from + i}`,
+  }));
+
+function logOf(input: readonly NodeEvent[]): EventLog {
+  const log = new EventLog();
+  for (const e of input) log.add(e.time, e.kind, e.message);
+  return log;
+}
+
+/** What the node record's plain array kept before (push, then drop the oldest past 50). */
+function previousTimeline(input: readonly NodeEvent[]): NodeEvent[] {
+  const out: NodeEvent[] = [];
+  for (const e of input) {
+    out.push({ ...e });
+    if (out.length > 50) out.splice(0, out.length - 50);
+  }
+  return out;
+}
+
+describe("EventLog", () => {
+  const cases: { desc: string; input: NodeEvent[]; want: NodeEvent[] }[] = [
+    { desc: "no event", input: [], want: [] },
+    { desc: "one event", input: events(1), want: events(1) },
+    { desc: "fewer than the limit, in order", input: events(7), want: events(7) },
+    { desc: "exactly the limit", input: events(MAX_EVENTS), want: events(MAX_EVENTS) },
+    {
+      desc: "one past the limit drops the oldest",
+      input: events(MAX_EVENTS + 1),
+      want: events(MAX_EVENTS, 2),
+    },
+    {
+      desc: "around the ring more than twice",
+      input: events(2 * MAX_EVENTS + 7),
+      want: events(MAX_EVENTS, MAX_EVENTS + 8),
+    },
+    {
+      desc: "the same kind and text at other times stay separate events",
+      input: [
+        { time: 5, kind: "status", message: "in-sync → applying" },
+        { time: 9, kind: "status", message: "in-sync → applying" },
+      ],
+      want: [
+        { time: 5, kind: "status", message: "in-sync → applying" },
+        { time: 9, kind: "status", message: "in-sync → applying" },
+      ],
+    },
+    {
+      desc: "the same text under another kind keeps its kind",
+      input: [
+        { time: 1, kind: "applied", message: "x" },
+        { time: 2, kind: "apply-failed", message: "x" },
+      ],
+      want: [
+        { time: 1, kind: "applied", message: "x" },
+        { time: 2, kind: "apply-failed", message: "x" },
+      ],
+    },
+    {
+      desc: "times keep their fraction and sign",
+      input: [{ time: -0.5, kind: "k", message: "m" }],
+      want: [{ time: -0.5, kind: "k", message: "m" }],
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const log = logOf(input);
+      expect(log.list()).toEqual(want);
+      expect(log.newestFirst()).toEqual([...want].reverse());
+      expect(log.size).toBe(want.length);
+    });
+
+  it("answers as the previous timeline did, for any sequence of events", () => {
+    const event = fc.record({
+      time: fc.double({ noNaN: true }),
+      kind: fc.constantFrom("connected", "desired-sent", "applied", "status"),
+      message: fc.string({ maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 3 * MAX_EVENTS }), (input) => {
+        const log = logOf(input);
+        expect(log.list()).toEqual(previousTimeline(input));
+        expect(log.newestFirst()).toEqual(previousTimeline(input).reverse());
+      }),
+    );
+  });
+
+  it("hands out copies: changing an answer changes nothing held", () => {
+    const log = logOf(events(3));
+    const first = log.list();
+    first[0]!.message = "changed";
+    first.pop();
+    expect(log.list()).toEqual(events(3));
+  });
+
+  it("keeps each node's timeline apart", () => {
+    const a = logOf(events(3));
+    const b = logOf(events(2, 100));
+    expect(a.list()).toEqual(events(3));
+    expect(b.list()).toEqual(events(2, 100));
+  });
+});
