@@ -29,9 +29,14 @@ export interface ChainParseCacheLimits {
   maxChars: number;
 }
 
+/**
+ * Small on purpose: the chains every node shares are used by every node, so they stay however
+ * small the cache; a node's own chains are met once per push, and keeping a large fleet's would
+ * cost kilobytes per node (~10–20 bytes of parsed rules per character) for one parse each.
+ */
 export const CHAIN_PARSE_CACHE_LIMITS: ChainParseCacheLimits = {
-  maxEntries: 4096,
-  maxChars: 1_000_000,
+  maxEntries: 1024,
+  maxChars: 262_144,
 };
 
 /** A part's text longer than this is parsed but never kept (one chain must not flush the rest). */
