@@ -125,6 +125,10 @@ describe("assessLinux with an AssessCache", () => {
               : [snap];
             const { cached, reference } = both(cache, CONFIGS[desired]!, flags, snaps);
             expect(cached).toStrictEqual(reference);
+            // The same lines arrays again, and as the other family's (found by array, checked).
+            const twin = { ...snap, family: "ipv6" as const };
+            const again = both(cache, CONFIGS[desired]!, FLAGS[2]!, [twin, ...snaps]);
+            expect(again.cached).toStrictEqual(again.reference);
           }
         },
       ),

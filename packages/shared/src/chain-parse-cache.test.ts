@@ -55,6 +55,8 @@ describe("ChainParseCache.parse", () => {
     });
 });
 
+/** One chain's lines array, met again in later snapshots (rules by digest keep it). */
+const SHARED_A = chainA("10.2.0.0/16");
 /** 70 characters of key: over an eighth of 400. */
 const LONG_B = { name: "B", lines: ["-N B", `-A B -m comment --comment ${"x".repeat(30)}`] };
 
@@ -90,6 +92,19 @@ describe("ChainParseCache keys and bounds", () => {
       want: { entries: 4, shared: false },
     },
     {
+      desc: "the same lines array again: the same parse, even once its text left the cache",
+      input: {
+        limits: { maxEntries: 1 },
+        snaps: [snap(SHARED_A), snap({ name: "B", lines: ["-N B"] }), snap(SHARED_A)],
+      },
+      want: { entries: 1, shared: true },
+    },
+    {
+      desc: "the same lines array at another line: parsed for that line",
+      input: { snaps: [snap(SHARED_A), snap({ name: "E", lines: [] }, SHARED_A)] },
+      want: { entries: 3, shared: false },
+    },
+    {
       desc: "entries bounded: the least recently used dropped",
       input: {
         limits: { maxEntries: 2 },
@@ -106,7 +121,7 @@ describe("ChainParseCache keys and bounds", () => {
       input: {
         limits: { maxChars: 400 },
         chain: "B",
-        snaps: [snap(POST, LONG_B), snap(POST, LONG_B)],
+        snaps: [snap(POST, LONG_B), snap(POST, { ...LONG_B, lines: [...LONG_B.lines] })],
       },
       want: { entries: 1, shared: false },
     },

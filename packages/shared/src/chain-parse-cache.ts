@@ -83,6 +83,16 @@ function addChains(into: Map<string, ParsedChain>, part: ParsedPart): void {
  */
 export class ChainParseCache {
   private readonly parts = new Map<string, ParsedPart>();
+  /**
+   * A lines array parsed before, at which family and offset: found without joining its text.
+   * Received lines are never mutated (the dashboard shares them between snapshots of the same
+   * content), and an entry lives only as long as its array, which its snapshot holds: a node
+   * whose chain is kept between pushes (rules by digest) parses its own chains once.
+   */
+  private readonly byLines = new WeakMap<
+    readonly string[],
+    { family: Family; offset: number; part: ParsedPart }
+  >();
   private chars = 0;
   private readonly limits: ChainParseCacheLimits;
 
@@ -102,7 +112,7 @@ export class ChainParseCache {
     let offset = 0;
     for (const c of snap.chains) {
       if (c.lines === null) continue;
-      const part = this.part(snap.family, c.lines.join("\n"), offset);
+      const part = this.partOf(snap.family, c.lines, offset);
       if (part.tableHeader) return parseIptables(snapshotText(snap), NAT_TABLE);
       addChains(nat, part);
       errors.push(...part.errors);
@@ -111,6 +121,14 @@ export class ChainParseCache {
     const tables = new Map<string, Map<string, ParsedChain>>();
     if (nat.size > 0) tables.set(NAT_TABLE, nat);
     return { ruleset: { tables }, errors };
+  }
+
+  private partOf(family: Family, lines: readonly string[], offset: number): ParsedPart {
+    const known = this.byLines.get(lines);
+    if (known && known.family === family && known.offset === offset) return known.part;
+    const part = this.part(family, lines.join("\n"), offset);
+    this.byLines.set(lines, { family, offset, part });
+    return part;
   }
 
   /**
