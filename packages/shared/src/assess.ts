@@ -7,6 +7,7 @@ import { type CombinedVerdict, evaluateAcrossBackends } from "./analysis/backend
 import { evaluate, type PacketFields, type Verdict } from "./analysis/evaluate.js";
 import { analyzeRuleset } from "./analysis/ruleset.js";
 import type { FamilyAnalysis } from "./analysis/types.js";
+import type { AssessCache } from "./assess-cache.js";
 import type { Family } from "./cidr.js";
 import { desiredExceptions } from "./cni/desired.js";
 import { windowsDrift } from "./cni/drift.js";
@@ -41,28 +42,53 @@ export const BACKEND_LABELS: Record<IptablesBackend, string> = {
   legacy: "iptables-legacy",
 };
 
-/** The analysis of one family as a reporter read it: every chain of the snapshot, parsed once. */
-export function analyzeSnapshot(snap: FamilySnapshot, chain: string): FamilyAnalysis {
-  const { ruleset, errors } = parseIptables(snapshotText(snap), NAT_TABLE);
+/**
+ * The analysis of one family as a reporter read it: every chain of the snapshot, parsed once
+ * (with `cache`, each distinct chain text once for every node judged with it: the same answer).
+ */
+export function analyzeSnapshot(
+  snap: FamilySnapshot,
+  chain: string,
+  cache?: AssessCache,
+): FamilyAnalysis {
+  const { ruleset, errors } = cache
+    ? cache.chains.parse(snap)
+    : parseIptables(snapshotText(snap), NAT_TABLE);
   const a = analyzeRuleset(ruleset, snap.family, chain, {
     backend: snap.backend,
     ...(snap.unread ? { unread: snap.unread } : {}),
+    ...(cache ? { summaries: cache.summaries } : {}),
   });
   a.errors = errors;
   return a;
 }
 
-/** One family judged; a missing snapshot is an empty node, a read error one more difference. */
+/** desiredChain, from `cache` when one is given. */
+function desiredOf(
+  config: MasqConfig,
+  flags: AgentFlags,
+  family: Family,
+  cache: AssessCache | undefined,
+): DesiredChain {
+  return cache ? cache.desired(config, flags, family) : desiredChain(config, flags, family);
+}
+
+/**
+ * One family judged; a missing snapshot is an empty node, a read error one more difference.
+ * `cache` (shared by every node judged) changes the cost, never the answer.
+ */
 export function assessFamily(
   config: MasqConfig,
   flags: AgentFlags,
   family: Family,
   snap: FamilySnapshot | undefined,
+  cache?: AssessCache,
 ): FamilyAssessment {
-  const desired = desiredChain(config, flags, family);
+  const desired = desiredOf(config, flags, family, cache);
   const observed = analyzeSnapshot(
     snap ?? { family, backend: "nf_tables", chains: [] },
     flags.masqChain,
+    cache,
   );
   const differences = computeDrift(desired, observed);
   if (snap?.readError)
@@ -88,6 +114,7 @@ function otherBackendDifferences(
   flags: AgentFlags,
   judged: FamilySnapshot,
   other: FamilySnapshot,
+  cache: AssessCache | undefined,
 ): Difference[] {
   const chain = flags.masqChain;
   const scope = other.family;
@@ -104,11 +131,11 @@ function otherBackendDifferences(
     ];
   if (chainLines(other, chain) == null)
     return otherBackendPathDifferences(
-      desiredChain(config, flags, other.family),
-      analyzeSnapshot(other, chain),
+      desiredOf(config, flags, other.family, cache),
+      analyzeSnapshot(other, chain, cache),
       where,
     );
-  const jumped = analyzeSnapshot(other, chain).jumps.length > 0;
+  const jumped = analyzeSnapshot(other, chain, cache).jumps.length > 0;
   const both = `${chain} exists in both ${BACKEND_LABELS[judged.backend]} and ${where}`;
   return [
     jumped
@@ -139,22 +166,28 @@ export function assessFamilySnapshots(
   flags: AgentFlags,
   family: Family,
   snaps: readonly FamilySnapshot[],
+  cache?: AssessCache,
 ): FamilyAssessment {
   const chain = flags.masqChain;
   const judged = snaps.find((s) => chainLines(s, chain) != null) ?? snaps[0];
-  const a = assessFamily(config, flags, family, judged);
+  const a = assessFamily(config, flags, family, judged, cache);
   for (const other of snaps) {
     if (other === judged || !judged) continue;
-    a.differences.push(...otherBackendDifferences(config, flags, judged, other));
+    a.differences.push(...otherBackendDifferences(config, flags, judged, other, cache));
   }
   return a;
 }
 
-/** Judges the snapshots a reporter read (per family, one per backend holding rules). */
+/**
+ * Judges the snapshots a reporter read (per family, one per backend holding rules). With
+ * `cache`, what many nodes share is computed once for all (assess-cache.ts); the answer is the
+ * same as without, and its parts may be shared with other nodes' answers: read only.
+ */
 export function assessLinux(
   config: MasqConfig,
   flags: AgentFlags,
   snapshots: readonly FamilySnapshot[],
+  cache?: AssessCache,
 ): LinuxAssessment {
   const families = familiesFor(flags).map((family) =>
     assessFamilySnapshots(
@@ -162,6 +195,7 @@ export function assessLinux(
       flags,
       family,
       snapshots.filter((s) => s.family === family),
+      cache,
     ),
   );
   return { families, report: driftReport(families.flatMap((f) => f.differences)) };

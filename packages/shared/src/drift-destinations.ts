@@ -37,8 +37,24 @@ interface DesiredEntry {
   rules: DesiredRule[];
 }
 
+/**
+ * Entries per desired chain, computed once: drift asks three times per node, and with an
+ * AssessCache every node of a revision shares one desired chain. Desired chains are never
+ * mutated once built (rules.ts makes a new one per call); the entries are read only.
+ */
+const ENTRIES = new WeakMap<DesiredChain, readonly DesiredEntry[]>();
+
 /** The desired chain's entries in order, each with the destinations it decides. */
-export function desiredEntries(d: DesiredChain): DesiredEntry[] {
+export function desiredEntries(d: DesiredChain): readonly DesiredEntry[] {
+  let entries = ENTRIES.get(d);
+  if (!entries) {
+    entries = entriesOf(d);
+    ENTRIES.set(d, entries);
+  }
+  return entries;
+}
+
+function entriesOf(d: DesiredChain): DesiredEntry[] {
   const out: DesiredEntry[] = [];
   let decided: RangeSet = [];
   for (const r of d.rules) {
@@ -64,7 +80,11 @@ export function desiredReturned(d: DesiredChain): RangeSet {
 const returnedBy = (entries: readonly DesiredEntry[], kind: DesiredEntry["kind"]): RangeSet =>
   entries.filter((e) => e.kind === kind).reduce<RangeSet>((a, e) => unionSets(a, e.set), []);
 
-function missingReturns(d: DesiredChain, want: DesiredEntry[], have: RangeSet): Difference[] {
+function missingReturns(
+  d: DesiredChain,
+  want: readonly DesiredEntry[],
+  have: RangeSet,
+): Difference[] {
   const out: Difference[] = [];
   for (const e of want) {
     if (e.kind !== "return") continue;
@@ -89,7 +109,7 @@ function missingReturns(d: DesiredChain, want: DesiredEntry[], have: RangeSet): 
  * what it returns that no desired RETURN does (destinations of a desired exception are
  * reported by exceptionDifferences instead).
  */
-function unexpectedReturns(d: DesiredChain, o: FamilyAnalysis, want: DesiredEntry[]) {
+function unexpectedReturns(d: DesiredChain, o: FamilyAnalysis, want: readonly DesiredEntry[]) {
   const allowed = unionSets(returnedBy(want, "return"), returnedBy(want, "exception"));
   const out: Difference[] = [];
   const seen = new Set<string>();
@@ -152,7 +172,7 @@ function shadowingReturn(o: FamilyAnalysis, index: number, set: RangeSet) {
 function exceptionDifferences(
   d: DesiredChain,
   o: FamilyAnalysis,
-  want: DesiredEntry[],
+  want: readonly DesiredEntry[],
   have: RangeSet,
 ): Difference[] {
   const out: Difference[] = [];

@@ -1,13 +1,19 @@
 // analyzeRuleset/analyzeFamily: a family's nat path from iptables text (chain, jumps, walk).
 
 import type { Family } from "../cidr.js";
-import { getChain, type ParsedChain, parseIptables, type Ruleset } from "../parser.js";
+import {
+  getChain,
+  type ParsedChain,
+  type ParsedRule,
+  parseIptables,
+  type Ruleset,
+} from "../parser.js";
 import { ruleComponent } from "../path/components.js";
 import { compileRule } from "../path/matches.js";
 import { outsideNetfilter } from "../path/outside-netfilter.js";
 import type { Unknown } from "../path/types.js";
 import { NAT_TABLE, POSTROUTING } from "../rules.js";
-import { summarizeChain } from "./chain.js";
+import { type ChainSummary, summarizeChain } from "./chain.js";
 import { findJumps, shadowsOf } from "./jumps.js";
 import { natChains, pathChains, runPath } from "./path.js";
 import type { AnalysisContext, FamilyAnalysis } from "./types.js";
@@ -29,6 +35,26 @@ function inertRules(
   );
 }
 
+/** The agent chain's summary, from `memo` when these parsed rules were summarized before. */
+function summaryOf(
+  rules: readonly ParsedRule[],
+  family: Family,
+  memo: AnalysisContext["summaries"],
+): ChainSummary {
+  if (!memo) return summarizeChain(rules, family);
+  let byFamily = memo.get(rules);
+  if (!byFamily) {
+    byFamily = new Map();
+    memo.set(rules, byFamily);
+  }
+  let summary = byFamily.get(family);
+  if (!summary) {
+    summary = summarizeChain(rules, family);
+    byFamily.set(family, summary);
+  }
+  return summary;
+}
+
 /**
  * Analyses the nat table of a parsed iptables-save dump or `-S` output. A chain in the ruleset
  * was read; one that is referenced but absent (and not a target extension), or listed in
@@ -44,7 +70,7 @@ export function analyzeRuleset(
   const chains = natChains(ruleset);
   const own = getChain(ruleset, NAT_TABLE, chain);
   const postrouting = getChain(ruleset, NAT_TABLE, POSTROUTING);
-  const summary = summarizeChain(own?.rules ?? [], family);
+  const summary = summaryOf(own?.rules ?? [], family, context.summaries);
   const jumps = findJumps(postrouting?.rules ?? [], chain, family);
   const source = {
     family,

@@ -1,9 +1,9 @@
 // The analysis of one family's nat rules as a node (or a pasted dump) shows them.
 import type { Cidr, Family } from "../cidr.js";
-import type { ParsedChain, ParseError } from "../parser.js";
+import type { ParsedChain, ParsedRule, ParseError } from "../parser.js";
 import type { PathChain, PathOutcome, RuleRef, Unknown } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
-import type { ChainEntry, FirstMatch } from "./chain.js";
+import type { ChainEntry, ChainSummary, FirstMatch } from "./chain.js";
 import type { JumpInfo, Shadow } from "./jumps.js";
 
 export interface FamilyAnalysis {
@@ -54,4 +54,9 @@ export interface AnalysisContext {
    * masqueraded" cannot be certain.
    */
   unreadBackend?: IptablesBackend;
+  /**
+   * The agent chain's summary per parsed rules array and family, shared by analyses whose
+   * rulesets share parsed chains (assess-cache.ts); read only, never mutated.
+   */
+  summaries?: WeakMap<readonly ParsedRule[], Map<Family, ChainSummary>>;
 }

@@ -143,7 +143,8 @@ function moduleTest(module: string, c: Clause, family: Family): Test | "any" {
   return opaque(module, c);
 }
 
-const cache = new WeakMap<ParsedRule, CompiledRule>();
+/** Per rule and family: one parsed rule may be analysed in both (its addresses test differently). */
+const cache = new WeakMap<ParsedRule, Partial<Record<Family, CompiledRule>>>();
 
 /**
  * Matches whose answer changes from packet to packet or rule to rule (random draws, rate and
@@ -201,7 +202,8 @@ function blockTests(m: MatchBlock, family: Family): CompiledRule {
 /** The rule's tests (comments dropped, matches that hold for every packet dropped). */
 export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
   if (rule.compiled) return rule.compiled;
-  const hit = cache.get(rule);
+  const byFamily = cache.get(rule);
+  const hit = byFamily?.[family];
   if (hit) return hit;
   const tests: RuleTest[] = [];
   let matchesNothing: string | undefined;
@@ -212,7 +214,8 @@ export function compileRule(rule: ParsedRule, family: Family): CompiledRule {
     matchesNothing ??= block.matchesNothing;
   }
   const compiled = { tests, matchesNothing };
-  cache.set(rule, compiled);
+  if (byFamily) byFamily[family] = compiled;
+  else cache.set(rule, { [family]: compiled });
   return compiled;
 }
 

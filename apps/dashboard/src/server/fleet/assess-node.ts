@@ -6,6 +6,7 @@
 import { sha256 } from "@masq/node-util";
 import {
   type AgentFlags,
+  AssessCache,
   analyzeSnapshot,
   assessLinux,
   assessNft,
@@ -88,6 +89,11 @@ export class Assessor {
   private readonly rules = new ByteLru<Snapshot>(SHARED_RULES_BYTES);
   /** The canonical snapshot the last intern returned the rules of. */
   private lastCanon: Snapshot | undefined;
+  /**
+   * What judging many nodes shares (chains parsed once per distinct text, the desired chain
+   * once per revision): nodes whose rules are each their own still miss `cache` on every push.
+   */
+  private readonly shared = new AssessCache();
   /**
    * Keys built once (re-judging every node on a new config reuses them), by the rules array
    * when the key depends on it alone (no nftables part: every snapshot sharing one `linux`
@@ -182,7 +188,7 @@ export class Assessor {
     const key = `${desired.revision}|${desired.resourceVersion}|${flagsKey}|${snap.hash}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const result = assessOnce(desired.config, flags, snapshot);
+    const result = assessOnce(desired.config, flags, snapshot, this.shared);
     this.cache.set(key, result, assessmentBytes(snap.length));
     return result;
   }
@@ -226,10 +232,15 @@ function assessNftNode(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot
   };
 }
 
-function assessOnce(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot): NodeAssessment {
+function assessOnce(
+  config: MasqConfig,
+  flags: AgentFlags,
+  snapshot: Snapshot,
+  shared: AssessCache,
+): NodeAssessment {
   try {
     if (snapshot.nftables) return assessNftNode(config, flags, snapshot);
-    const a = assessLinux(config, flags, snapshot.linux ?? []);
+    const a = assessLinux(config, flags, snapshot.linux ?? [], shared);
     return {
       report: a.report,
       desired: a.families.map((f) => ({
