@@ -119,11 +119,13 @@ function evaluateOn(
   // node, every nat postrouting chain in priority order.
   const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
   const nft = n.assessment.nft?.assessment.families.find((f) => f.family === ip.family);
+  const observed = () => n.assessment?.analyzed?.().find((f) => f.desired.family === ip.family);
+  const single = nft || snaps.length > 1 ? undefined : observed();
   const actual = nft
     ? evaluateNft(nft, ip.text, fields)
-    : snaps.length > 1
+    : snaps.length > 1 || !single
       ? evaluateSnapshots(snaps, fam.desired.chain, ip.text, fields)
-      : evaluate(fam.observed, ip.text, fields);
+      : evaluate(single.observed, ip.text, fields);
   if ("error" in actual) throw new HttpError(400, actual.error);
   // The node's rule may stand for an entry this node's desired config does not list.
   const checked = config ? markEntriesNotInConfig(actual, config) : actual;

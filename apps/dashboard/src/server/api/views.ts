@@ -109,7 +109,7 @@ function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string
   if (a.nft) return { view: a.nft.view, viewUnavailable: null };
   let v = linuxViews.get(a);
   if (!v) {
-    v = linuxNodeView(a, n.snapshot.linux);
+    v = linuxNodeView({ report: a.report, families: a.analyzed?.() ?? [] }, n.snapshot.linux);
     linuxViews.set(a, v);
   }
   return { view: v, viewUnavailable: null };

@@ -1,4 +1,5 @@
 import {
+  assessLinux,
   DEFAULT_FLAGS,
   defaultConfig,
   desiredChain,
@@ -34,6 +35,18 @@ describe("Assessor", () => {
         good,
       ).report.status,
     ).toBe("drifted");
+  });
+
+  it("keeps no path analysis; rebuilds it from the snapshot judged, as assessLinux gives it", () => {
+    const drifted = structuredClone(good);
+    drifted.linux![0]!.chains[1]!.lines!.pop();
+    for (const snap of [good, drifted]) {
+      const got = new Assessor().assess(desired, DEFAULT_FLAGS, snap);
+      for (const f of got.families) expect(f).not.toHaveProperty("observed");
+      const want = assessLinux(config, DEFAULT_FLAGS, snap.linux!).families;
+      expect(got.analyzed?.()).toEqual(want);
+      expect(got.families).toEqual(want.map(({ observed: _, ...rest }) => rest));
+    }
   });
 
   it("tells apart what differs only in backend, chain names or what was not read", () => {

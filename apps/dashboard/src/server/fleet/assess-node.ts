@@ -222,9 +222,6 @@ function assessNftNode(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot
     desired: familiesFor(flags).map((family) => ({ family, lines: statements })),
     families: a.families.map((fa) => ({
       desired: desiredChain(config, flags, fa.family),
-      observed:
-        fa.agent?.analysis ??
-        analyzeSnapshot({ family: fa.family, backend: "nf_tables", chains: [] }, flags.masqChain),
       differences: a.differences.filter((d) => d.scope === fa.family),
       unread: a.unread.map((u) => `${u.family} ${u.table} ${u.chain}`),
     })),
@@ -240,14 +237,17 @@ function assessOnce(
 ): NodeAssessment {
   try {
     if (snapshot.nftables) return assessNftNode(config, flags, snapshot);
-    const a = assessLinux(config, flags, snapshot.linux ?? [], shared);
+    const linux = snapshot.linux ?? [];
+    const a = assessLinux(config, flags, linux, shared);
     return {
       report: a.report,
       desired: a.families.map((f) => ({
         family: f.desired.family,
         lines: f.desired.rules.map((r) => r.line),
       })),
-      families: a.families,
+      // The path analysis is left out (JudgedFamily): evaluate rebuilds it from the snapshot.
+      families: a.families.map(({ observed: _, ...judged }) => judged),
+      analyzed: () => assessLinux(config, flags, linux, shared).families,
     };
   } catch (e) {
     // e.g. a reporter's --to-ports flag that does not parse: the node cannot be judged.

@@ -33,11 +33,24 @@ export interface DesiredFamily {
 }
 
 /** The node judged against the desired config (shared with identical nodes via a cache). */
+/** A family's assessment without its path analysis (`observed`). */
+export type JudgedFamily = Omit<FamilyAssessment, "observed">;
+
 export interface NodeAssessment {
   report: DriftReport;
   desired: DesiredFamily[];
-  /** Per-family analysis (Linux), for evaluate(ip). */
-  families: FamilyAssessment[];
+  /**
+   * Each family as judged, without the node's path analysis: it is the largest part of an
+   * assessment (tens of KB on a node whose rules are its own) and only evaluate(ip) and the
+   * node page read it,
+   * so it is rebuilt from the snapshot judged when asked (`analyzed`).
+   */
+  families: JudgedFamily[];
+  /**
+   * Linux: the families with their path analysis, computed again from the same config, flags
+   * and snapshot (assessLinux is a pure function of them): evaluate(ip) and the node page.
+   */
+  analyzed?: () => FamilyAssessment[];
   /** Windows: the ExceptionList the config wants. */
   windowsDesired?: string[];
   /** A native nftables node: its assessment (for evaluate) and its node page, made once. */
