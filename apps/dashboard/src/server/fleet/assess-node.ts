@@ -7,7 +7,6 @@ import { sha256 } from "@masq/node-util";
 import {
   type AgentFlags,
   AssessCache,
-  analyzeSnapshot,
   assessLinux,
   assessNft,
   assessWindows,
