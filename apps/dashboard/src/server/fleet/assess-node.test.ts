@@ -6,6 +6,7 @@ import {
   type NftSnapshot,
   PROTOCOL_VERSION,
   type Snapshot,
+  snapshotSchema,
 } from "@masq/shared";
 import { inSyncSnapshot } from "@masq/testkit/fixtures";
 import { nftDump } from "@masq/testkit/nft-dumps";
@@ -253,5 +254,27 @@ describe("Assessor.intern", () => {
     const a = new Assessor();
     const win = { ...good, linux: undefined, windows: { lists: [] } } as unknown as Snapshot;
     expect(a.intern(win)).toBe(win);
+  });
+});
+
+describe("Assessor: a line holding a newline is not two lines", () => {
+  it("never gives an honest node the rules (or verdict) of a reporter that joined two lines", () => {
+    const honest = inSyncSnapshot();
+    const agent = honest.linux![0]!.chains[1]!;
+    const lines = agent.lines!;
+    expect(lines.length).toBeGreaterThan(2);
+    // The same text, with two of its lines sent as one (the schema takes it: it starts "-A NAME ").
+    const lying = structuredClone(honest);
+    const joined = [...lines.slice(0, -2), `${lines.at(-2)}\n${lines.at(-1)}`];
+    lying.linux![0]!.chains[1]!.lines = joined;
+    expect(snapshotSchema.safeParse(lying).success).toBe(true);
+    const a = new Assessor();
+    a.intern(lying); // another node's snapshot, interned first
+    a.intern(inSyncSnapshot()); // any other rules in between: `lying` is not the last interned
+    const mine = a.intern(structuredClone(honest));
+    expect(mine.linux![0]!.chains[1]!.lines).toEqual(lines);
+    const lyingVerdict = a.assess(desired, DEFAULT_FLAGS, lying);
+    const honestVerdict = a.assess(desired, DEFAULT_FLAGS, structuredClone(honest));
+    expect(honestVerdict).not.toBe(lyingVerdict);
   });
 });

@@ -48,7 +48,7 @@ function snapshotKey(snapshot: Snapshot): string {
     part(`${f.family}/${f.backend}/${f.chains.length}`);
     for (const c of f.chains) {
       part(c.name);
-      part(c.lines === null ? "-" : `+${c.lines.join("\n")}`);
+      part(linesKey(c.lines));
     }
     // Absent and empty differ ("-" / "+…"): equal keys mean equal content (see intern).
     part(f.unread === undefined ? "-" : `+${f.unread.join(" ")}`);
@@ -59,6 +59,17 @@ function snapshotKey(snapshot: Snapshot): string {
   // A native nftables node: its whole read (ruleset, unread chains, read error).
   part(snapshot.nftables ? JSON.stringify(snapshot.nftables) : "");
   return key;
+}
+
+/**
+ * A chain's lines in a snapshot key, each length-prefixed: joined by "\n", a line holding a
+ * newline (the schema allows one) would read as two, and another node's rules share the key.
+ */
+function linesKey(lines: readonly string[] | null): string {
+  if (lines === null) return "-";
+  let k = `+${lines.length}`;
+  for (const l of lines) k += `|${l.length}|${l}`;
+  return k;
 }
 
 /** Default budget of the assessment cache. */
