@@ -92,6 +92,13 @@ describe("reporter messages (v2)", () => {
       reason: /linux\.0\.chains\.0\.lines\.1/,
     },
     {
+      desc: "a line holding a newline (two lines as one)",
+      input: snapshot([
+        { ...family, chains: [chain("X", ["-N X", "-A X -j RETURN\n-A X -j MASQUERADE"])] },
+      ]),
+      reason: /linux\.0\.chains\.0\.lines\.1: a rule line holds no newline/,
+    },
+    {
       desc: "lines of another chain",
       input: snapshot([{ ...family, chains: [chain("X", ["-N X", "-A POSTROUTING -j ACCEPT"])] }]),
       reason: /linux\.0\.chains\.0\.lines: every line/,

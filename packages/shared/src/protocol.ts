@@ -42,7 +42,15 @@ export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
 export const REPORTER_PATH = "/api/reporter";
 
 const v = z.literal(PROTOCOL_VERSION);
-const line = z.string().max(MAX_RULE_LINE_CHARS);
+/**
+ * One `-S` line. `iptables -S` prints one rule per line, and the reporter splits its output on
+ * newlines, so a line holding one is never real: refused, or it could read as two lines
+ * wherever lines are joined (break10).
+ */
+const line = z
+  .string()
+  .max(MAX_RULE_LINE_CHARS)
+  .refine((l) => !l.includes("\n"), "a rule line holds no newline (-S prints one rule per line)");
 
 export const nodeNameSchema = z
   .string()
