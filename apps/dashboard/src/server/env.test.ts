@@ -87,6 +87,11 @@ describe("parseEnv", () => {
       want: { IPMASQ_REPORTER_CAPABILITIES: [] },
     },
     {
+      desc: "capabilities: any case, as the handshake header is read",
+      input: { IPMASQ_REPORTER_CAPABILITIES: "Snapshot-Digests" },
+      want: { IPMASQ_REPORTER_CAPABILITIES: ["snapshot-digests"] },
+    },
+    {
       desc: "capabilities: one of them, spaces and repeats tolerated",
       input: { IPMASQ_REPORTER_CAPABILITIES: " snapshot-digests , snapshot-digests" },
       want: { IPMASQ_REPORTER_CAPABILITIES: ["snapshot-digests"] },

@@ -66,7 +66,8 @@ const capabilities = z
   .string()
   .optional()
   .transform((v, ctx): readonly Capability[] => {
-    const t = v?.trim() ?? "";
+    // Case-insensitive, as the handshake header is read (parseCapabilities).
+    const t = v?.trim().toLowerCase() ?? "";
     if (t === "") return KNOWN_CAPABILITIES;
     if (t === "none") return [];
     const names = t.split(",").map((n) => n.trim());
