@@ -105,6 +105,7 @@ export class ReplicaSync {
         durationSeconds: o.leaseDurationSeconds,
         keep: o.leaseKeep,
         reconnectsPending: () => this.reconnectsPending(),
+        connectingHere: () => this.connecting(),
       },
       o.log,
     );
