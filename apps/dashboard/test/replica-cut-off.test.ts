@@ -11,7 +11,7 @@ import { kubeClients } from "../src/server/kube/client.js";
 import { nodeMasqueradeApi } from "../src/server/replicas/node-masquerade-api.js";
 import { kubeTestCluster } from "./helpers/kube-server.js";
 import { replicaSync } from "./helpers/replicas.js";
-import { desired, ownerOf, rollout, saveInWaves, waves } from "./helpers/rollout.js";
+import { canaryApplied, desired, ownerOf, rollout, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
@@ -59,23 +59,7 @@ describe("the holder of the canary is alive but cut off from the API server", ()
     const other = planned[1]![0]!;
     await t.reporter(b, canary);
     const rest = await t.reporter(a, other);
-    await eventually(
-      async () => (await a.api("/api/nodes")).body.summary.byStatus["in-sync"] === 2 || undefined,
-      10_000,
-      "both nodes in sync on the owner",
-    );
-    await eventually(
-      async () => (await a.api("/api/config")).body.stagedRefusal === null || undefined,
-      10_000,
-      "dash-b seen",
-    );
-    const next = await saveInWaves(a, NEXT, strategy);
-    await eventually(
-      async () =>
-        (await rollout(a))?.message === "the canary applied; paused until promoted" || undefined,
-      20_000,
-      "the canary applied",
-    );
+    const next = await canaryApplied(a, 2, NEXT, strategy);
 
     // dash-b is cut off: its Lease expires on the owner (1 s here), which marks the canary
     // disconnected by the Lease alone; the canary's reporter stays connected to dash-b.

@@ -1,12 +1,5 @@
-// What the fleet bar counts as applied (issue 17), with a reporter speaking the real protocol
-// to a real dashboard: a node that applied a revision but whose post-apply rules went by a
-// digest the dashboard does not hold is "applied, waiting for its rules" — pending, never
-// "rolled out" — until the rules come whole and are judged. And with real reporters on real
-// iptables: a canary that drifts after applying is failed in the fleet bar as on its card.
-import { randomBytes } from "node:crypto";
 import { sha256 } from "@masq/node-util";
 import {
-  CAPABILITIES_HEADER,
   compareNodeOrder,
   DEFAULT_FLAGS,
   defaultConfig,
@@ -15,17 +8,14 @@ import {
   type FamilySnapshot,
   jumpRuleLine,
   linuxRulesDigest,
-  REPORTER_PATH,
   type Rollout,
-  SNAPSHOT_DIGESTS,
   type StagedRolloutView,
   snapshotOf,
 } from "@masq/shared";
-import { helloFor } from "@masq/testkit/fixtures";
 import { deleteReturnRule } from "@masq/testkit/netns";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import WebSocket from "ws";
+import { handReporter } from "./helpers/hand-reporter.js";
 import { type NetnsFleet, startNetnsFleet } from "./helpers/netns-fleet.js";
 import { eventually, perTest, reporterToken, saveYaml, startServer } from "./helpers/server.js";
 
@@ -45,33 +35,17 @@ const barOf = async (): Promise<Rollout | null> =>
 describe("the fleet bar's count of applied nodes", () => {
   it("waits for a node's post-apply rules: applied, waiting for its rules, then done", async () => {
     t.server = await startServer();
-    const ws = new WebSocket(t.server.url.replace(/^http/, "ws") + REPORTER_PATH, {
-      headers: {
-        authorization: `Bearer ${reporterToken("node-r")}`,
-        [CAPABILITIES_HEADER]: SNAPSHOT_DIGESTS,
-      },
-    });
-    t.defer(() => ws.terminate());
-    const desired: number[] = [];
-    ws.on("message", (d) => {
-      const m = JSON.parse(String(d));
-      if (m.type === "desired") desired.push(m.revision);
-    });
-    await new Promise((r) => ws.once("open", r));
-    ws.send(encodeMessage(helloFor("node-r", { mode: "enforce" })));
-    await eventually(() => desired.length > 0);
+    const r = await handReporter(t.server.url, reporterToken("node-r"), "node-r");
+    t.defer(() => r.ws.terminate());
+    await eventually(() => r.desired.length > 0);
     const put = await saveYaml(t.server, `nonMasqueradeCIDRs: [${CIDRS.join(", ")}]\n`);
     expect(put.status).toBe(200);
     const revision = put.body.revision as number;
-    await eventually(() => desired.includes(revision));
+    await eventually(() => r.desired.includes(revision));
 
     // The post-apply snapshot names its rules by a digest the dashboard does not hold (it asks
     // for them; this reporter does not answer yet), then the ok result.
-    const envelope = { type: "snapshot", v: 2, takenAt: Date.now(), appliedRevision: revision };
-    const unknown = `sha256:${randomBytes(32).toString("hex")}`;
-    ws.send(encodeMessage({ ...envelope, seq: 1, linuxDigest: unknown } as never));
-    const result = { type: "apply-result", v: 2, revision, ok: true, durationMs: 2 } as const;
-    ws.send(encodeMessage({ ...result, trigger: "desired", changed: true }));
+    r.applyByUnknownDigest(revision);
     const waiting = await eventually(async () => {
       const r = await barOf();
       return r?.revision === revision && r.awaitingRules === 1 ? r : undefined;
@@ -79,9 +53,9 @@ describe("the fleet bar's count of applied nodes", () => {
     expect(waiting).toMatchObject({ total: 1, done: 0, pending: 1, failed: 0, finishedAt: null });
 
     // The rules come whole, the saved revision's: judged in sync, the node is done.
-    const whole = { ...envelope, seq: 2, linux: linux() };
+    const whole = { ...r.envelope(revision), seq: 2, linux: linux() };
     const digest = linuxRulesDigest(linux(), (x) => sha256(x));
-    ws.send(encodeMessage({ ...whole, linuxDigest: digest } as never));
+    r.ws.send(encodeMessage({ ...whole, linuxDigest: digest } as never));
     const done = await eventually(async () => {
       const r = await barOf();
       return r?.finishedAt ? r : undefined;

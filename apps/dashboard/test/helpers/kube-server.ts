@@ -72,6 +72,12 @@ export async function kubeReporter(
   node: string,
   opts: { mode?: Mode } = {},
 ): Promise<SimReporter> {
+  const token = kubeReporterToken(fake, node);
+  return SimReporter.connect({ url: server.url, token, node, ...opts });
+}
+
+/** The projected token of `node`'s reporter, its Node registered when missing (as the kubelet). */
+export function kubeReporterToken(fake: FakeKubeApi, node: string): string {
   if (!fake.node(node)) fake.addNode(node);
   const token = `sa-token-${node}`;
   fake.addToken(
@@ -82,7 +88,7 @@ export async function kubeReporter(
     },
     ["ipmasq-dashboard"],
   );
-  return SimReporter.connect({ url: server.url, token, node, ...opts });
+  return token;
 }
 
 /**

@@ -63,6 +63,11 @@ describe("remoteAppliedState (revision 4)", () => {
       want: "done",
     },
     {
+      desc: "disconnected before its post-apply rules were judged (break9)",
+      input: { appliedRevision: 4, connected: false, health: "applying" },
+      want: "awaiting-rules",
+    },
+    {
       desc: "runs the previous revision",
       input: { appliedRevision: 3, connected: true, health: "in-sync" },
       want: "not-applied",

@@ -38,15 +38,16 @@ export function appliedState(
 
 /**
  * Where a node another replica holds stands with `revision`, by its NodeMasquerade: runs it
- * with its rules judged unless its holder, connected to it, still says `unknown` (rules by a
- * digest it does not hold) or `applying` (the post-apply read not judged yet). An offline node
- * keeps its holder's last judgement.
+ * with its rules judged unless its holder still says `applying` (the post-apply read not judged
+ * yet: connected, or disconnected before it was, node-masquerade.ts healthOf) or, connected to
+ * it, `unknown` (rules by a digest it does not hold). An offline node keeps its holder's last
+ * judgement (`offline`: judged before it went).
  */
 export function remoteAppliedState(
   st: Pick<NodeMasqueradeStatus, "appliedRevision" | "connected" | "health">,
   revision: number,
 ): AppliedState {
   if ((st.appliedRevision ?? null) !== revision) return "not-applied";
-  const unjudged = st.connected && (st.health === "unknown" || st.health === "applying");
+  const unjudged = st.health === "applying" || (st.connected && st.health === "unknown");
   return unjudged ? "awaiting-rules" : "done";
 }

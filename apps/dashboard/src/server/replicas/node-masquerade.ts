@@ -5,6 +5,7 @@
 import { NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
 import { countBySeverity, type NodeRecord } from "../fleet/node.js";
+import { rulesJudged } from "../fleet/rollout-done.js";
 
 export const NODE_MASQUERADE = {
   group: "ipmasq.dev",
@@ -96,13 +97,24 @@ export function lastBody(st: NodeMasqueradeStatus): StatusBody {
   return { ...rest, details: kept };
 }
 
+/**
+ * The health written for `n`: a node that disconnected after applying, before the rules it runs
+ * since were judged, is written `applying` (disconnected), not `offline`: the other replicas
+ * count an offline node by its holder's last judgement (rollout-done.ts remoteAppliedState), and
+ * `offline` read as judged made the staged rollout's owner count such a canary done and release
+ * the next wave while its holder counted it pending (break9).
+ */
+function healthOf(n: NodeRecord): NodeMasqueradeStatus["health"] {
+  return !n.connected && n.appliedRevision !== null && !rulesJudged(n) ? "applying" : n.status;
+}
+
 export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
   const diffs = n.assessment?.report.differences ?? [];
   return {
     replica: i.replica,
     connected: n.connected,
-    health: n.status,
+    health: healthOf(n),
     desiredRevision: i.desiredRevision,
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,

@@ -25,6 +25,12 @@ export interface ReplicaLeaseOptions {
    */
   reconnectsPending?: () => number;
   /**
+   * Reporters connecting to this replica now (token being checked, hello and claim, refused for
+   * now within their retry: gateway/connecting.ts): unreportedSince counts them for this replica
+   * itself, whose own Lease it does not read (break9).
+   */
+  connectingHere?: () => number;
+  /**
    * How long the reporters of a replica that stopped renewing take to reconnect to another one
    * and be queued there (staged-offline.ts RECONNECT_GRACE_MS; default 15 s): unreportedSince.
    */
@@ -160,8 +166,8 @@ export class ReplicaLeases {
   }
 
   /**
-   * The live replicas (this one aside) that have not shown, in a renewal seen here at `since`
-   * (this replica's clock) or later, that every reconnect to them is written to its
+   * The live replicas (this one: while reporters are connecting to it now) that have not shown,
+   * in a renewal seen here at `since` (this replica's clock) or later, that every reconnect to them is written to its
    * NodeMasquerade, each with why ("dash-b: 12 reconnects not yet written"); empty: every
    * node connected anywhere by about `since` says so in its object now. A node connected
    * nowhere by its object is then connected nowhere (staged-offline.ts). Renewals come every
@@ -174,6 +180,11 @@ export class ReplicaLeases {
   unreportedSince(since: number): string[] {
     const { after, gone } = this.goneSince(since);
     const out = gone;
+    // Reporters connecting to this replica itself are reconnects too: a node connected here is
+    // known here at once, but one whose connect is still in progress (a slow TokenReview, refused
+    // busy and retrying) is in no fleet state nor object yet (break9: the owner called it gone).
+    const here = this.o.connectingHere?.() ?? 0;
+    if (here > 0) out.push(`${this.o.replica}: ${here} reporters still connecting to it`);
     for (const [replica, seen] of this.observed) {
       if (replica === this.o.replica || !this.liveness(replica).live) continue;
       if (seen.at < after) out.push(`${replica}: no Lease renewal seen since`);

@@ -105,6 +105,7 @@ export class ReplicaSync {
         durationSeconds: o.leaseDurationSeconds,
         keep: o.leaseKeep,
         reconnectsPending: () => this.reconnectsPending(),
+        connectingHere: () => this.connecting(),
       },
       o.log,
     );
@@ -250,7 +251,7 @@ export class ReplicaSync {
       this.writer.offer(name, {
         ...lastBody(st),
         connected: false,
-        health: "unknown",
+        health: unheldHealth(st),
         message: `no reporter connected to replica ${this.o.replica} since it restarted, and no other replica has reported it yet; last known: ${st.health}`,
       });
     }
@@ -281,7 +282,7 @@ export class ReplicaSync {
       this.writer.markUnheld(name, {
         ...lastBody(st),
         connected: false,
-        health: "unknown",
+        health: unheldHealth(st),
         message: `${l.reason ?? `replica ${st.replica} is not live`}; last known: ${st.health}`,
       });
     }
@@ -379,4 +380,13 @@ export class ReplicaSync {
     this.resyncRequests.close();
     await Promise.all([this.objects.stop(), this.leases.close()]);
   }
+}
+
+/**
+ * The health of a node written unheld (its holder gone, or not held by this restarted process):
+ * `unknown`, but `applying` kept for one whose post-apply rules were not judged, so no replica
+ * counts it done by the rollout's definition (rollout-done.ts remoteAppliedState; break9).
+ */
+function unheldHealth(st: NodeMasqueradeStatus): NodeMasqueradeStatus["health"] {
+  return st.health === "applying" ? "applying" : "unknown";
 }
