@@ -1,9 +1,10 @@
 // Per-chain digests end to end (issue 17, capability `chain-digests`): real reporters on real
 // iptables whose POSTROUTING carries a per-node line (flannel's RETURN for the node's own /24)
 // name each chain by its digest. A config push changes only the agent chain, which the
-// dashboard renders itself: no node is unknown after it; a hand edit shows as drift; a
-// restarted dashboard asks for whole snapshots. Reporters and dashboards of the last release (whole-part digests) and of
-// the one before (no capability) keep working with this one both ways.
+// dashboard renders itself: no node is unknown after it; a hand edit comes whole, unasked, and
+// shows as drift with no "unknown" on the way; a restarted dashboard asks for whole snapshots.
+// Reporters and dashboards of the last release (whole-part digests) and of the one before (no
+// capability) keep working with this one both ways.
 
 import { createLink } from "@masq/reporter/link";
 import {
@@ -53,6 +54,15 @@ async function unknownSince(f: NetnsFleet, name: string, since: number): Promise
     .map((e) => e.message);
 }
 
+/** The node's status changes since `since` (ms), oldest first. */
+async function statusChangesSince(f: NetnsFleet, name: string, since: number): Promise<string[]> {
+  const events = (await f.server.api(`/api/nodes/${name}`)).body.events as NodeEvent[];
+  return events
+    .filter((e) => e.time >= since && e.kind === "status")
+    .sort((a, b) => a.time - b.time)
+    .map((e) => e.message);
+}
+
 describe("real reporters with per-node chains", () => {
   let fleet: NetnsFleet | undefined;
   afterEach(async () => {
@@ -62,7 +72,7 @@ describe("real reporters with per-node chains", () => {
   const inSync = async (f: NetnsFleet) =>
     Object.values(await f.statuses()).filter((s) => s === "in-sync").length === f.nodes.length;
 
-  it("a push leaves no node unknown; a hand edit is asked for and drifts; a restart asks", async () => {
+  it("a push leaves no node unknown; a hand edit comes whole and drifts; a restart asks", async () => {
     fleet = await startNetnsFleet([
       { tag: "ca", before: perNode(1) },
       { tag: "cb", before: perNode(2) },
@@ -101,8 +111,11 @@ describe("real reporters with per-node chains", () => {
     await until(async () => (await f.status(a.name)) === "drifted", 10_000, 50, "drift shown");
     expect(await f.differences(a.name)).toContain("missing-cidr 100.64.0.0/10");
     expect(await f.status(b.name)).toBe("in-sync");
-    // The edited chain was nobody's digest: asked for, never taken for the rendered one.
-    expect((await digestCounts(f.server)).unknown).toBeGreaterThan(pushed.unknown);
+    // The edited chain was nobody's digest: the reporter sent it whole, unasked, and it was
+    // never taken for the rendered one.
+    const edited = await digestCounts(f.server);
+    expect(edited).toMatchObject({ unknown: pushed.unknown, refused: 0 });
+    expect(edited.whole).toBeGreaterThan(pushed.whole);
 
     await f.stopDashboard();
     await f.startDashboard();
@@ -111,6 +124,37 @@ describe("real reporters with per-node chains", () => {
     expect(restarted.unknown).toBeGreaterThan(0);
     expect(restarted.whole).toBeGreaterThan(0);
     expect(restarted.refused).toBe(0);
+  });
+
+  it("a hand edit goes straight to its true state, never unknown while the rules are asked for", async () => {
+    fleet = await startNetnsFleet([{ tag: "ha", before: perNode(1) }]);
+    const f = fleet;
+    const n = f.nodes[0]!;
+    await until(() => inSync(f), 20_000, 50, "first sync");
+    const before = await digestCounts(f.server);
+    const editedAt = Date.now();
+    deleteReturnRule(n.netns, "10.0.0.0/8");
+    await until(async () => (await f.status(n.name)) === "drifted", 10_000, 50, "drift shown");
+    // A second edit, of another chain, while drifted: seen once its RETURN decides a packet.
+    natEdit(n.netns, ["-I", "POSTROUTING", "1", "-d", "198.51.100.0/24", "-j", "RETURN"]);
+    const body = { ip: "198.51.100.7", source: "192.0.2.10" };
+    await until(
+      async () =>
+        JSON.stringify(
+          (await f.server.api(`/api/nodes/${n.name}/evaluate`, { body })).body.actual,
+        ).includes("198.51.100.0/24"),
+      10_000,
+      50,
+      "second edit judged",
+    );
+    // One status change for two edits: in sync → drifted, none through unknown on the way.
+    expect(await statusChangesSince(f, n.name, editedAt)).toEqual([
+      expect.stringMatching(/^in-sync → drifted/),
+    ]);
+    const after = await digestCounts(f.server);
+    expect(after.unknown).toBe(before.unknown);
+    expect(after.whole).toBeGreaterThanOrEqual(before.whole + 2);
+    expect(after.refused).toBe(0);
   });
 
   it.each([

@@ -1,7 +1,11 @@
 // What the link writes on one connection, as its handshake granted (protocol-capabilities.ts):
 // `chain-digests` — each chain of a snapshot's `linux` rules goes by its own digest, and
 // `snapshot-digests` — the whole `linux` part by one digest; either way the whole snapshot is
-// kept for a `snapshot-request`; `apply-result-snapshot` — a snapshot sent in the same event-loop turn as
+// kept for a `snapshot-request`. Per chain, a snapshot naming a chain the dashboard was not
+// shown on this connection (a hand edit: nobody's digest) goes whole at once, so the node goes
+// straight to its true state, never "unknown" while the dashboard asks for the rules. Not so
+// from a `desired` until its apply-result (the agent writing its chain: reads a watch makes of
+// it, and the post-apply snapshot, name the chain the dashboard renders for that revision); `apply-result-snapshot` — a snapshot sent in the same event-loop turn as
 // an apply-result (the agent reports the read-back rules, then the result) rides inside it,
 // one frame instead of two. Without a grant every message goes as it is, as to the previous
 // release's dashboard.
@@ -9,6 +13,7 @@ import { sha256 } from "@masq/node-util";
 import {
   type ChainSnapshot,
   chainDigest,
+  type FamilyChainDigests,
   type FamilySnapshot,
   linuxChainDigests,
   linuxRulesDigest,
@@ -54,8 +59,24 @@ export class Outbox {
   private grants: Grants = { digests: false, chains: false, fold: false };
   /** The latest snapshot sent (whole, its digest beside its rules): what a `snapshot-request` gets. */
   private lastWhole: Snapshot | undefined;
-  /** A snapshot waiting for the end of this turn, for an apply-result to carry. */
-  private held: { ws: WebSocket; text: string } | undefined;
+  /**
+   * A snapshot waiting for the end of this turn, for an apply-result to carry; `whole`: it
+   * with its rules, written instead should it go alone (it names a chain not shown).
+   */
+  private held: { ws: WebSocket; text: string; whole: Snapshot | undefined } | undefined;
+  /**
+   * Per chain: the digests of the chains of the last snapshot written on this connection,
+   * which the dashboard holds as that connection's last chains once it resolved them
+   * (undefined: none written yet; the first goes by digest, which a dashboard restarted or
+   * reconnected to finds in its shared cache for most nodes).
+   */
+  private shown: Set<string> | undefined;
+  /** Set by byDigest: the snapshot just named a chain outside `shown`. */
+  private unshown = false;
+  /** A `desired` came and its apply-result has not gone: new chains are the agent's writing. */
+  private applying = false;
+  /** This connection's hello said enforce: a `desired` is applied (observe mode records it). */
+  private enforcing = false;
 
   /**
    * @param encode a message's frame text (validated, in the dashboard's field names), or
@@ -72,15 +93,26 @@ export class Outbox {
     this.grants = grants;
     this.lastWhole = undefined;
     this.held = undefined;
+    this.shown = undefined;
+    this.applying = false;
+  }
+
+  /** The dashboard sent a desired config: the agent applies it, then sends its result. */
+  desired(): void {
+    this.applying = this.enforcing;
   }
 
   /** Writes `msg` on `ws` (a snapshot perhaps at the end of this turn); false when dropped. */
   send(ws: WebSocket, msg: ReporterMessage): boolean {
     const text = this.encode(this.byDigest(msg));
     if (text === undefined) return false;
+    const whole = this.unshown && !this.applying ? this.lastWhole : undefined;
+    this.unshown = false;
+    if (msg.type === "apply-result") this.applying = false;
+    else if (msg.type === "hello") this.enforcing = msg.mode === "enforce";
     if (this.grants.fold && msg.type === "snapshot") {
       this.flush();
-      this.held = { ws, text };
+      this.held = { ws, text, whole };
       queueMicrotask(() => this.flush());
       return true;
     }
@@ -90,7 +122,7 @@ export class Outbox {
       return this.write(ws, `${text.slice(0, -1)},"snapshot":${held.text}}`);
     }
     this.flush();
-    return this.write(ws, text);
+    return this.write(ws, (whole && this.wholeText(whole)) ?? text);
   }
 
   /**
@@ -100,13 +132,16 @@ export class Outbox {
    */
   answerRequest(ws: WebSocket | undefined): void {
     const whole = this.grants.digests || this.grants.chains ? this.lastWhole : undefined;
-    if (!ws || !whole) return;
-    let text = this.encode(whole);
-    if (text === undefined && this.grants.chains) {
-      const { linuxChains: _, ...alone } = whole;
-      text = this.encode(alone);
-    }
-    if (text !== undefined) this.write(ws, text);
+    const text = whole && this.wholeText(whole);
+    if (ws && text !== undefined) this.write(ws, text);
+  }
+
+  /** A snapshot's text with its rules (per chain, alone when the digests do not fit). */
+  private wholeText(whole: Snapshot): string | undefined {
+    const text = this.encode(whole);
+    if (text !== undefined || !this.grants.chains) return text;
+    const { linuxChains: _, ...alone } = whole;
+    return this.encode(alone);
   }
 
   /** Where granted, a snapshot's rules by digest (the whole kept); anything else as it is. */
@@ -122,6 +157,7 @@ export class Outbox {
     if (this.grants.chains) {
       const linuxChains = linuxChainDigests(linux, digestOfChain);
       this.lastWhole = { ...msg, linuxChains };
+      this.unshown = this.show(linuxChains);
       return { ...rest, linuxChains };
     }
     const digest = linuxDigest(linux);
@@ -129,10 +165,25 @@ export class Outbox {
     return { ...rest, linuxDigest: digest };
   }
 
+  /** Records a snapshot's chains as shown; true when any was not before. */
+  private show(parts: readonly FamilyChainDigests[]): boolean {
+    const before = this.shown;
+    const now = new Set<string>();
+    let unshown = false;
+    for (const f of parts)
+      for (const c of f.chains) {
+        now.add(c.digest);
+        if (before !== undefined && !before.has(c.digest)) unshown = true;
+      }
+    this.shown = now;
+    return unshown;
+  }
+
+  /** A held snapshot no apply-result took goes alone: whole when it names a chain not shown. */
   private flush(): void {
     const h = this.held;
     this.held = undefined;
-    if (h) this.write(h.ws, h.text);
+    if (h) this.write(h.ws, (h.whole && this.wholeText(h.whole)) ?? h.text);
   }
 
   private write(ws: WebSocket, text: string): boolean {

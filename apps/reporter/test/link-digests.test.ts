@@ -11,6 +11,7 @@ import {
   CHAIN_DIGESTS,
   chainDigest,
   type DashboardMessage,
+  defaultConfig,
   type FamilySnapshot,
   linuxChainDigests,
   linuxRulesDigest,
@@ -202,6 +203,92 @@ describe("snapshot digests on the link", () => {
     expect(snapshots(d)).toEqual([]);
   });
 });
+
+describe("per chain, a snapshot naming a chain the dashboard was not shown", () => {
+  type Step = "snapshot" | "desired" | "result";
+  const cases: {
+    desc: string;
+    input: { mode: "enforce" | "observe"; fold: boolean; steps: Step[] };
+    /** How each snapshot went: by digest, or whole with the digests beside. */
+    want: ("digest" | "whole")[];
+  }[] = [
+    {
+      desc: "the first on a connection goes by digest (a restarted dashboard's cache has most)",
+      input: { mode: "enforce", fold: true, steps: ["snapshot"] },
+      want: ["digest"],
+    },
+    {
+      desc: "a hand edit (new chain, no desired pending) goes whole at once",
+      input: { mode: "enforce", fold: true, steps: ["snapshot", "snapshot"] },
+      want: ["digest", "whole"],
+    },
+    {
+      desc: "also where results do not carry their snapshot",
+      input: { mode: "enforce", fold: false, steps: ["snapshot", "snapshot"] },
+      want: ["digest", "whole"],
+    },
+    {
+      desc: "the agent writing a desired config: by digest until its result, whole after",
+      input: {
+        mode: "enforce",
+        fold: true,
+        steps: ["snapshot", "desired", "snapshot", "snapshot", "result", "snapshot"],
+      },
+      want: ["digest", "digest", "digest", "whole"],
+    },
+    {
+      desc: "in observe mode a desired config is not applied: an edit goes whole",
+      input: { mode: "observe", fold: true, steps: ["snapshot", "desired", "snapshot"] },
+      want: ["digest", "whole"],
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const grant = input.fold ? [CHAIN_DIGESTS, APPLY_RESULT_SNAPSHOT] : [CHAIN_DIGESTS];
+    const d = await startFakeDashboard({ grant });
+    cleanups.push(() => d.close());
+    const received: DashboardMessage[] = [];
+    const l = createLink({
+      url: d.url,
+      hello: () => helloFor("node-e", { mode: input.mode }),
+      onMessage: (m) => received.push(m),
+    });
+    cleanups.push(() => l.close());
+    await d.waitFor("hello");
+    let seq = 0;
+    let desired = 0;
+    for (const step of input.steps) {
+      // Every snapshot holds an agent chain of its own: each is new to the dashboard.
+      if (step === "snapshot") l.send(snapshot(seq, `10.${seq++}.0.0/16`));
+      else if (step === "result") l.send(result(desired));
+      else {
+        desired++;
+        d.send({
+          type: "desired",
+          v: 2,
+          revision: desired,
+          resourceVersion: "r",
+          config: defaultConfig(),
+        });
+        await until(() => received.filter((m) => m.type === "desired").length === desired);
+      }
+      await new Promise((r) => setImmediate(r)); // a held snapshot goes alone
+    }
+    await until(() => snapshotsIn(d).length === want.length);
+    expect(snapshotsIn(d).map((m) => (m.linux ? "whole" : "digest"))).toEqual(want);
+    // A whole one carries its chains' digests beside, as an answer to a request does.
+    for (const m of snapshotsIn(d).filter((x) => x.linux))
+      expect(m.linuxChains).toEqual(
+        linuxChainDigests(m.linux!, (c) => chainDigest(c, (t) => sha256(t))),
+      );
+    expect(d.invalid).toEqual([]);
+  });
+});
+
+/** Snapshots as the dashboard got them, alone or inside an apply-result. */
+const snapshotsIn = (d: FakeDashboard): Snapshot[] =>
+  d.messages.flatMap((m) =>
+    m.type === "snapshot" ? [m] : m.type === "apply-result" && m.snapshot ? [m.snapshot] : [],
+  );
 
 const result = (revision: number): ApplyResult => ({
   type: "apply-result",
