@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
+import { appliedText, statusChangeText } from "./event-texts.js";
 import {
   addEvent,
   deriveStatus,
@@ -286,16 +287,7 @@ export class FleetState {
       n.pending = null;
       if (res.ok && res.changed && !showsApply(n, p, res)) n.verifyUntil = now + VERIFY_GRACE_MS;
     }
-    const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
-    if (res.ok) {
-      if (res.changed || res.trigger === "desired" || res.trigger === "resync")
-        addEvent(
-          n,
-          "applied",
-          `${what} ${res.changed ? "changed the rules" : "found the rules already right"} (${Math.round(res.durationMs)} ms)`,
-          now,
-        );
-    } else addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
+    noteApply(n, res, now);
     this.opts.onSignal?.(
       res.ok
         ? { kind: "applied", node: name, result: res }
@@ -582,7 +574,7 @@ export class FleetState {
     // digest not held here) have no event of their own, so that one is a status entry.
     if (changed && (status !== "unknown" || summary === n.rulesUnknown)) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
-      addEvent(n, "status", `${n.status} → ${status}: ${why}`, this.now());
+      addEvent(n, "status", statusChangeText(n.status, status, why), this.now());
       this.opts.onSignal?.({ kind: "status", node: n.name, from: n.status, to: status, summary });
     }
     n.status = status;
@@ -590,7 +582,9 @@ export class FleetState {
     if (changed) this.staging?.judged(n);
     const seen = this.shown.get(n.name);
     if (force || !seen || !sameAsShown(seen, n)) {
-      this.shown.set(n.name, shownOf(n));
+      // Rewritten in place: a new one per change was garbage three times per node and push.
+      if (seen) rewriteShown(seen, n);
+      else this.shown.set(n.name, shownOf(n));
       this.opts.feed.node(n.name);
     }
   }
@@ -620,6 +614,17 @@ function shownOf(n: NodeRecord): Shown {
     liveness: livenessOf(n),
     snapshotReceivedAt: n.snapshotReceivedAt,
   };
+}
+
+/** `s` made what shownOf(n) would give, field by field. */
+function rewriteShown(s: Shown, n: NodeRecord): void {
+  s.status = n.status;
+  s.summary = n.summary;
+  s.appliedRevision = n.appliedRevision;
+  s.mode = n.hello.mode;
+  s.diffs = n.assessment?.report.differences.length ?? -1;
+  s.liveness = livenessOf(n);
+  s.snapshotReceivedAt = n.snapshotReceivedAt;
 }
 
 /** Compared field by field: no string is built for the thousands of refreshes of a push. */
@@ -684,6 +689,17 @@ function settles(n: NodeRecord, res: ApplyResult): boolean {
 
 /** A push's event text, one string for all its nodes. */
 const sentMessages = new WeakMap<Desired, string>();
+
+/** An apply's result in the node's timeline (an unchanged periodic one is not news). */
+function noteApply(n: NodeRecord, res: ApplyResult, now: number): void {
+  if (res.ok) {
+    if (res.changed || res.trigger === "desired" || res.trigger === "resync")
+      addEvent(n, "applied", appliedText(res), now);
+    return;
+  }
+  const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
+  addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
+}
 
 function sentMessage(d: Desired): string {
   let text = sentMessages.get(d);

@@ -18,6 +18,7 @@ import type {
   Snapshot,
 } from "@masq/shared";
 import { EventLog } from "./event-log.js";
+import { applyingSummary } from "./event-texts.js";
 
 /** A desired/resync sent to the node and not yet acknowledged. */
 export interface Pending {
@@ -136,9 +137,7 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
     return {
       status: "applying",
       summary:
-        n.pending.kind === "resync"
-          ? "resync requested"
-          : `applying revision ${n.pending.revision}`,
+        n.pending.kind === "resync" ? "resync requested" : applyingSummary(n.pending.revision),
     };
   }
   // Past the grace too while the snapshot read after the apply has not come: the one held

@@ -1,0 +1,67 @@
+// Texts every node of a push gets (issue 17: CPU per node): its status summary while applying,
+// its timeline's status change and its apply's result. Built per node from template literals,
+// each was a new string, flattened and hashed again by the timeline's shared-text lookup
+// (event-log.ts) and garbage a moment later, three to four times per node and push; here the
+// nodes in the same step of a push get one string, looked up by primitive keys.
+import type { ApplyResult, NodeStatus } from "@masq/shared";
+
+/** Texts one memo keeps before it starts over: a fleet has a few at a time. */
+const MAX_TEXTS = 1024;
+
+/**
+ * Values by key while kept, past MAX_TEXTS starting over. Looked up and built apart: a closure
+ * passed per call would be an allocation per node, what this module saves.
+ */
+class Memo<K, V = string> {
+  private readonly kept = new Map<K, V>();
+
+  get(key: K): V | undefined {
+    return this.kept.get(key);
+  }
+
+  set(key: K, v: V): V {
+    if (this.kept.size >= MAX_TEXTS) this.kept.clear();
+    this.kept.set(key, v);
+    return v;
+  }
+
+  /** The memo kept under `key`, a new one if none. */
+  inner<L, W>(this: Memo<K, Memo<L, W>>, key: K): Memo<L, W> {
+    return this.get(key) ?? this.set(key, new Memo<L, W>());
+  }
+}
+
+const applying = new Memo<number | null>();
+
+/** A node's summary while its apply of `revision` is under way. */
+export function applyingSummary(revision: number | null): string {
+  return applying.get(revision) ?? applying.set(revision, `applying revision ${revision}`);
+}
+
+const changes = new Memo<NodeStatus, Memo<NodeStatus, Memo<string>>>();
+
+/** The timeline's entry for a status change: `from → to: why`. */
+export function statusChangeText(from: NodeStatus, to: NodeStatus, why: string): string {
+  const texts = changes.inner(from).inner(to);
+  return texts.get(why) ?? texts.set(why, `${from} → ${to}: ${why}`);
+}
+
+/** Whole milliseconds past which an apply's text is built each time (not kept). */
+const MAX_KEPT_MS = 2 ** 20;
+
+const applied = new Memo<ApplyResult["trigger"], Memo<number | null, Memo<number>>>();
+
+/** The timeline's entry for a successful apply, as `res` reports it. */
+export function appliedText(res: ApplyResult): string {
+  const ms = Math.round(res.durationMs);
+  if (ms >= MAX_KEPT_MS) return buildApplied(res, ms);
+  const texts = applied.inner(res.trigger).inner(res.revision);
+  const key = ms * 2 + (res.changed ? 1 : 0);
+  return texts.get(key) ?? texts.set(key, buildApplied(res, ms));
+}
+
+function buildApplied(res: ApplyResult, ms: number): string {
+  const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
+  const how = res.changed ? "changed the rules" : "found the rules already right";
+  return `${what} ${how} (${ms} ms)`;
+}
