@@ -169,8 +169,13 @@ describe("real reporters with per-node chains", () => {
     });
     const f = fleet;
     await until(() => inSync(f), 20_000, 50, "first sync");
+    const editedAt = Date.now();
     deleteReturnRule(f.nodes[0]!.netns, "10.0.0.0/8");
     await until(async () => (await f.status(f.nodes[0]!.name)) === "drifted", 10_000, 50, "drift");
+    // Straight to drifted here too: the whole part (or all of it) came unasked.
+    expect(await statusChangesSince(f, f.nodes[0]!.name, editedAt)).toEqual([
+      expect.stringMatching(/^in-sync → drifted/),
+    ]);
     const m = (await f.server.api("/metrics", { token: null })).body as string;
     expect(m).not.toMatch(/ipmasq_reporter_rejected_total\{reason="protocol"\}/);
     const counts = await digestCounts(f.server);

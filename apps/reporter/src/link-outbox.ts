@@ -1,19 +1,18 @@
 // What the link writes on one connection, as its handshake granted (protocol-capabilities.ts):
 // `chain-digests` — each chain of a snapshot's `linux` rules goes by its own digest, and
 // `snapshot-digests` — the whole `linux` part by one digest; either way the whole snapshot is
-// kept for a `snapshot-request`. Per chain, a snapshot naming a chain the dashboard was not
-// shown on this connection (a hand edit: nobody's digest) goes whole at once, so the node goes
-// straight to its true state, never "unknown" while the dashboard asks for the rules. Not so
-// from a `desired` until its apply-result (the agent writing its chain: reads a watch makes of
-// it, and the post-apply snapshot, name the chain the dashboard renders for that revision); `apply-result-snapshot` — a snapshot sent in the same event-loop turn as
-// an apply-result (the agent reports the read-back rules, then the result) rides inside it,
-// one frame instead of two. Without a grant every message goes as it is, as to the previous
-// release's dashboard.
+// kept for a `snapshot-request`. A snapshot naming a digest the dashboard was not shown on this
+// connection (a hand edit: nobody's digest) goes whole at once, the digests beside, so the node
+// goes straight to its true state, never "unknown" while the dashboard asks for the rules. Not
+// so from a `desired` until its apply-result: the agent writing its chain, reads a watch makes
+// of it and the post-apply snapshot name the chain the dashboard renders for that revision.
+// `apply-result-snapshot` — a snapshot sent in the same event-loop turn as an apply-result (the
+// agent reports the read-back rules, then the result) rides inside it, one frame instead of
+// two. Without a grant every message goes as it is, as to the previous release's dashboard.
 import { sha256 } from "@masq/node-util";
 import {
   type ChainSnapshot,
   chainDigest,
-  type FamilyChainDigests,
   type FamilySnapshot,
   linuxChainDigests,
   linuxRulesDigest,
@@ -61,17 +60,17 @@ export class Outbox {
   private lastWhole: Snapshot | undefined;
   /**
    * A snapshot waiting for the end of this turn, for an apply-result to carry; `whole`: it
-   * with its rules, written instead should it go alone (it names a chain not shown).
+   * with its rules, written instead should it go alone (it names a digest not shown).
    */
   private held: { ws: WebSocket; text: string; whole: Snapshot | undefined } | undefined;
   /**
-   * Per chain: the digests of the chains of the last snapshot written on this connection,
-   * which the dashboard holds as that connection's last chains once it resolved them
+   * The digests (of each chain, or of the whole part) of the last snapshot written on this
+   * connection, which the dashboard holds as that connection's last once it resolved them
    * (undefined: none written yet; the first goes by digest, which a dashboard restarted or
    * reconnected to finds in its shared cache for most nodes).
    */
   private shown: Set<string> | undefined;
-  /** Set by byDigest: the snapshot just named a chain outside `shown`. */
+  /** Set by byDigest: the snapshot just named a digest outside `shown`. */
   private unshown = false;
   /** A `desired` came and its apply-result has not gone: new chains are the agent's writing. */
   private applying = false;
@@ -157,29 +156,23 @@ export class Outbox {
     if (this.grants.chains) {
       const linuxChains = linuxChainDigests(linux, digestOfChain);
       this.lastWhole = { ...msg, linuxChains };
-      this.unshown = this.show(linuxChains);
+      this.unshown = this.show(linuxChains.flatMap((f) => f.chains.map((c) => c.digest)));
       return { ...rest, linuxChains };
     }
     const digest = linuxDigest(linux);
     this.lastWhole = { ...msg, linuxDigest: digest };
+    this.unshown = this.show([digest]);
     return { ...rest, linuxDigest: digest };
   }
 
-  /** Records a snapshot's chains as shown; true when any was not before. */
-  private show(parts: readonly FamilyChainDigests[]): boolean {
+  /** Records a snapshot's digests as shown; true when any was not before. */
+  private show(digests: readonly string[]): boolean {
     const before = this.shown;
-    const now = new Set<string>();
-    let unshown = false;
-    for (const f of parts)
-      for (const c of f.chains) {
-        now.add(c.digest);
-        if (before !== undefined && !before.has(c.digest)) unshown = true;
-      }
-    this.shown = now;
-    return unshown;
+    this.shown = new Set(digests);
+    return before !== undefined && digests.some((d) => !before.has(d));
   }
 
-  /** A held snapshot no apply-result took goes alone: whole when it names a chain not shown. */
+  /** A held snapshot no apply-result took goes alone: whole when it names a digest not shown. */
   private flush(): void {
     const h = this.held;
     this.held = undefined;

@@ -208,7 +208,7 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
   type Step = "snapshot" | "desired" | "result";
   const cases: {
     desc: string;
-    input: { mode: "enforce" | "observe"; fold: boolean; steps: Step[] };
+    input: { mode: "enforce" | "observe"; fold: boolean; steps: Step[]; part?: boolean };
     /** How each snapshot went: by digest, or whole with the digests beside. */
     want: ("digest" | "whole")[];
   }[] = [
@@ -237,13 +237,24 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
       want: ["digest", "digest", "digest", "whole"],
     },
     {
+      desc: "the whole part by one digest (a dashboard of the last release): the same",
+      input: {
+        mode: "enforce",
+        fold: true,
+        part: true,
+        steps: ["snapshot", "snapshot", "desired", "snapshot", "result", "snapshot"],
+      },
+      want: ["digest", "whole", "digest", "whole"],
+    },
+    {
       desc: "in observe mode a desired config is not applied: an edit goes whole",
       input: { mode: "observe", fold: true, steps: ["snapshot", "desired", "snapshot"] },
       want: ["digest", "whole"],
     },
   ];
   it.each(cases)("$desc", async ({ input, want }) => {
-    const grant = input.fold ? [CHAIN_DIGESTS, APPLY_RESULT_SNAPSHOT] : [CHAIN_DIGESTS];
+    const format: Capability = input.part ? SNAPSHOT_DIGESTS : CHAIN_DIGESTS;
+    const grant: Capability[] = input.fold ? [format, APPLY_RESULT_SNAPSHOT] : [format];
     const d = await startFakeDashboard({ grant });
     cleanups.push(() => d.close());
     const received: DashboardMessage[] = [];
@@ -254,35 +265,42 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
     });
     cleanups.push(() => l.close());
     await d.waitFor("hello");
-    let seq = 0;
-    let desired = 0;
-    for (const step of input.steps) {
-      // Every snapshot holds an agent chain of its own: each is new to the dashboard.
-      if (step === "snapshot") l.send(snapshot(seq, `10.${seq++}.0.0/16`));
-      else if (step === "result") l.send(result(desired));
-      else {
-        desired++;
-        d.send({
-          type: "desired",
-          v: 2,
-          revision: desired,
-          resourceVersion: "r",
-          config: defaultConfig(),
-        });
-        await until(() => received.filter((m) => m.type === "desired").length === desired);
-      }
-      await new Promise((r) => setImmediate(r)); // a held snapshot goes alone
-    }
+    await play(input.steps, l, d, received);
     await until(() => snapshotsIn(d).length === want.length);
     expect(snapshotsIn(d).map((m) => (m.linux ? "whole" : "digest"))).toEqual(want);
-    // A whole one carries its chains' digests beside, as an answer to a request does.
+    // A whole one carries its digests beside, as an answer to a request does.
     for (const m of snapshotsIn(d).filter((x) => x.linux))
-      expect(m.linuxChains).toEqual(
-        linuxChainDigests(m.linux!, (c) => chainDigest(c, (t) => sha256(t))),
-      );
+      if (input.part) expect(m.linuxDigest).toBe(linuxRulesDigest(m.linux!, (t) => sha256(t)));
+      else
+        expect(m.linuxChains).toEqual(
+          linuxChainDigests(m.linux!, (c) => chainDigest(c, (t) => sha256(t))),
+        );
     expect(d.invalid).toEqual([]);
   });
 });
+
+/** Sends each step's message, or a desired config from the dashboard, one turn apart. */
+async function play(
+  steps: readonly ("snapshot" | "desired" | "result")[],
+  l: { send(m: Snapshot | ApplyResult): boolean },
+  d: FakeDashboard,
+  received: DashboardMessage[],
+): Promise<void> {
+  let seq = 0;
+  let desired = 0;
+  for (const step of steps) {
+    // Every snapshot holds an agent chain of its own: each is new to the dashboard.
+    if (step === "snapshot") l.send(snapshot(seq, `10.${seq++}.0.0/16`));
+    else if (step === "result") l.send(result(desired));
+    else {
+      desired++;
+      const config = defaultConfig();
+      d.send({ type: "desired", v: 2, revision: desired, resourceVersion: "r", config });
+      await until(() => received.filter((m) => m.type === "desired").length === desired);
+    }
+    await new Promise((r) => setImmediate(r)); // a held snapshot goes alone
+  }
+}
 
 /** Snapshots as the dashboard got them, alone or inside an apply-result. */
 const snapshotsIn = (d: FakeDashboard): Snapshot[] =>
