@@ -197,7 +197,7 @@ export function FleetView() {
     <>
       <PageHeader
         title="Fleet"
-        description="Every node's IP-MASQ-AGENT chain compared with the desired config, live."
+        description="Every node's masquerade rules (the agent's iptables chain, its nftables table, or a Windows node's ExceptionList) compared with the desired config, live."
         actions={
           me.data?.role === "viewer" ? (
             <span className="rounded-full bg-zinc-100 px-2.5 py-1 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
