@@ -216,15 +216,18 @@ export function ChainsComparison({
           Desired vs actual, rule by rule
           {lastKnown ? <span className="ml-2 text-sm">{lastKnown}</span> : null}
         </h2>
-        <label className="inline-flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
-          <input
-            type="checkbox"
-            checked={showRaw}
-            onChange={(e) => setShowRaw(e.target.checked)}
-            className="size-4 rounded border-zinc-300 accent-indigo-600"
-          />
-          {rawRulesLabel(families)}
-        </label>
+        {/* Nothing to show raw when no family was reported (or the node is held elsewhere). */}
+        {families.length > 0 ? (
+          <label className="inline-flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
+            <input
+              type="checkbox"
+              checked={showRaw}
+              onChange={(e) => setShowRaw(e.target.checked)}
+              className="size-4 rounded border-zinc-300 accent-indigo-600"
+            />
+            {rawRulesLabel(families)}
+          </label>
+        ) : null}
       </div>
       <div className="space-y-6">
         {families.map((fc) => (
