@@ -29,21 +29,16 @@ const children: ChildHandle[] = [];
 
 test.describe.configure({ mode: "serial" });
 
-test.beforeAll(async () => {
-  test.setTimeout(120_000);
-  fake = await new FakeKubeApi().start();
-  dir = mkdtempSync(join(tmpdir(), "ime-kube-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  // client-node reads YAML or JSON; this is the dashboard ServiceAccount's view of the cluster.
-  writeFileSync(kubeconfig, JSON.stringify(JSON.parse(fake.kubeConfig().exportConfig())));
+/** One dashboard replica (pod `pod`) as the chart runs it; resolves to its URL once ready. */
+async function startReplica(kubeconfig: string, pod: string): Promise<string> {
   const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const out = openSync(join(dir, "dashboard.log"), "a");
+  const at = `http://127.0.0.1:${port}`;
+  const out = openSync(join(dir, `${pod}.log`), "a");
   const dash = spawn(process.execPath, [DASHBOARD_BIN], {
     cwd: join(REPO_ROOT, "apps/dashboard"),
     env: {
       ...process.env,
-      ...fake.dashboardEnv(),
+      ...fake.dashboardEnv(pod),
       KUBECONFIG: kubeconfig,
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -54,7 +49,18 @@ test.beforeAll(async () => {
     stdio: ["ignore", out, out],
   });
   children.push({ child: dash, stop: (ms) => stopChild(dash, ms) });
-  await until(async () => (await fetch(`${url}/readyz`)).ok, 60_000, 250, "the dashboard");
+  await until(async () => (await fetch(`${at}/readyz`)).ok, 60_000, 250, `replica ${pod}`);
+  return at;
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  fake = await new FakeKubeApi().start();
+  dir = mkdtempSync(join(tmpdir(), "ime-kube-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  // client-node reads YAML or JSON; this is the dashboard ServiceAccount's view of the cluster.
+  writeFileSync(kubeconfig, JSON.stringify(JSON.parse(fake.kubeConfig().exportConfig())));
+  url = await startReplica(kubeconfig, "ipmasq-dashboard-0");
 
   // A node of the cluster, and its reporter with a projected token bound to it.
   fake.addNode(NODE);
@@ -146,4 +152,41 @@ test("applying and drift become Kubernetes Events on the Node, as kubectl descri
     source: { component: "ipmasq-dashboard" },
   });
   expect(drifted.message).toContain("10.0.0.0/8");
+});
+
+test("on another replica, a node's page says where its rules, tester and history are, and how to get there", async ({
+  page,
+}, info) => {
+  test.setTimeout(120_000);
+  const other = await startReplica(join(dir, "kubeconfig"), "ipmasq-dashboard-1");
+  const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
+  await until(
+    async () => {
+      const r = await fetch(`${other}/api/nodes/${NODE}`, auth);
+      return r.ok && (await r.json()).node?.heldBy?.replica === "ipmasq-dashboard-0";
+    },
+    30_000,
+    200,
+    "the other replica shows the node as held by the first",
+  );
+  await page.goto(`${other}/login?next=${encodeURIComponent(`/nodes/${NODE}`)}`);
+  await page.getByLabel("Token").fill(TOKENS.admin);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((u) => u.pathname === `/nodes/${NODE}`);
+  const forward = "kubectl port-forward -n kube-system pod/ipmasq-dashboard-0 8080:http";
+  const tester = page.getByRole("region", { name: "Would traffic be masqueraded?" });
+  await expect(tester).toContainText(
+    "the node's reporter is connected to replica ipmasq-dashboard-0",
+  );
+  await expect(tester).toContainText(forward);
+  // No Check button that could only fail (evaluate is a 409 on this replica).
+  await expect(tester.getByRole("button", { name: "Check" })).toHaveCount(0);
+  await expect(page.getByTestId("history-elsewhere")).toContainText(
+    "This replica keeps no history of this node",
+  );
+  await expect(page.getByText("No events yet.")).toHaveCount(0);
+  // No rules here to show raw.
+  await expect(page.getByRole("checkbox")).toHaveCount(0);
+  await expect(page.getByText(forward).first()).toBeVisible();
+  await shot(page, info, "node-held-elsewhere");
 });

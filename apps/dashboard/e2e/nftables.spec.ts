@@ -43,11 +43,29 @@ test("an nftables node: backend named, in sync, every nat postrouting chain; a h
   await expect(path.getByTestId("backends")).toContainText("Native nftables:");
   await expect(path.getByTestId("backends")).toContainText("ip kube-proxy nat-postrouting");
   await expect(path.getByTestId("backends")).toContainText(`inet ${NFT_TABLE} postrouting`);
+  // kube-proxy's chain runs at srcnat, as the agent's: not "before the agent's chain".
+  await expect(path).toContainText(
+    "masquerades at the agent's chain's priority (which of the two runs first is not in the rules)",
+  );
+  await expect(path).not.toContainText("before the agent's chain");
+  // nft words, not iptables': no POSTROUTING jump, nft rules to show.
+  await expect(page.locator("[data-jump]").first()).toHaveText(
+    /^nat postrouting: the agent's base chain is hooked/,
+  );
+  await expect(page.getByLabel("Show nft rules")).toBeVisible();
+  await expect(page.getByText("Show iptables rules")).toHaveCount(0);
+  // The set's elements are not numbered as rules are (each was "1.").
+  const kept = `${firstElement()} keeps pod IP`;
+  const element = page.locator("tr", { hasText: kept }).first();
+  await expect(element.locator("td").first()).toHaveText(kept);
   await shot(page, info, "nft-node-in-sync");
 
   const cidr = firstElement();
   inNetns(NODE, ["nft", "delete", "element", "inet", NFT_TABLE, NFT_SET_V4, `{ ${cidr} }`]);
   await nav(page, "Fleet").click();
+  await expect(
+    page.getByText("Every node's masquerade rules (the agent's iptables chain, its nftables table"),
+  ).toBeVisible();
   // Live: nft monitor → the reporter → the fleet view, no reload.
   await expect(row(page, NODE).getByText("Drifted", { exact: true })).toBeVisible();
   await row(page, NODE).getByRole("link", { name: NODE }).click();

@@ -84,6 +84,21 @@ describe("every replica active", () => {
     const page = (await b.api("/api/nodes/node-1")).body;
     expect(page.view).toBeNull();
     expect(page.viewUnavailable).toMatch(/^held by replica dash-a: /);
+    // How to reach the holder, by the chart's port name, and no timeline claimed as its history.
+    expect(page.heldElsewhere).toEqual({
+      replica: "dash-a",
+      portForward: "kubectl port-forward -n kube-system pod/dash-a 8080:http",
+    });
+    expect(page.viewUnavailable).toContain(
+      "kubectl port-forward -n kube-system pod/dash-a 8080:http",
+    );
+    expect(page.events).toEqual([]);
+    // Its kubectl card is there too (it was a 404), ending with the way to its holder.
+    const kubectl = await b.api("/api/nodes/node-1/kubectl");
+    expect(kubectl.status).toBe(200);
+    expect(kubectl.body.commands.at(-1).command).toBe(
+      "kubectl port-forward -n kube-system pod/dash-a 8080:http",
+    );
     expect((await b.api("/api/nodes/node-1/evaluate", { body: { ip: "192.0.2.1" } })).status).toBe(
       409,
     );

@@ -317,6 +317,10 @@ describe("install notes", () => {
       "https://github.com/masq-dashboard/masq-dashboard/blob/main/docs/scale-out.md#capacity-and-sizing",
     );
     expect(many).not.toMatch(/sizing: docs\//);
+    // Per-replica capacity as scale-out.md sizes it (it said 6,000, a figure two rounds old).
+    expect(many).toContain("a replica holds 7,500-10,400 nodes up to 30,000");
+    expect(many).toContain("~4,400 where each node's nat rules are its own");
+    expect(many).toContain("kubectl port-forward pod/<replica> 8080:http");
     expect(many).toContain("--include-crds");
   });
 });

@@ -214,11 +214,16 @@ export interface NodeDetail {
   serverTime: number;
   /** Where the node stands in a staged rollout that is not finished (or was aborted). */
   rollout?: NodeRolloutPlace | null;
+  /**
+   * Set when another replica holds the node's reporter connection: its rules, the packet tester
+   * and its timeline are there; `portForward` opens that replica (shared kubectl.ts).
+   */
+  heldElsewhere?: { replica: string; portForward: string };
 }
 
 /**
  * GET /api/nodes/:name of a node another replica holds: the node as its NodeMasquerade says,
- * no view (the rules are on the holding replica), no timeline.
+ * no view (the rules are on the holding replica), no timeline, and how to open that replica.
  */
 export type RemoteNodeDetail = Omit<NodeDetail, "node"> & {
   node: NodeSummary & { heldBy: HeldBy };

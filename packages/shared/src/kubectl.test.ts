@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kubectlCommands, shellWord } from "./kubectl.js";
+import { kubectlCommands, replicaPortForward, shellWord } from "./kubectl.js";
 
 const PODS = {
   namespace: "kube-system",
@@ -40,4 +40,26 @@ describe("shellWord", () => {
     { desc: "the empty word is two quotes", input: "", want: "''" },
   ];
   it.each(cases)("$desc", ({ input, want }) => expect(shellWord(input)).toBe(want));
+});
+
+describe("replicaPortForward", () => {
+  const cases: { desc: string; input: [string, string | null]; want: string }[] = [
+    {
+      desc: "the replica's pod, by the chart's port name",
+      input: ["ipmasq-dashboard-7d9f-abcde", "kube-system"],
+      want: "kubectl port-forward -n kube-system pod/ipmasq-dashboard-7d9f-abcde 8080:http",
+    },
+    {
+      desc: "namespace not known: kubectl's current one",
+      input: ["dash-a", null],
+      want: "kubectl port-forward pod/dash-a 8080:http",
+    },
+    {
+      desc: "a name from the cluster is one shell word",
+      input: ["a;b", "x y"],
+      want: "kubectl port-forward -n 'x y' pod/'a;b' 8080:http",
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => expect(replicaPortForward(...input)).toBe(want));
 });

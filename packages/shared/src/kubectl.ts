@@ -65,3 +65,16 @@ export function kubectlCommands(
   );
   return out;
 }
+
+/** The chart's name of the dashboard container's port (charts/ipmasq-dashboard). */
+export const DASHBOARD_PORT_NAME = "http";
+
+/**
+ * The command that opens one dashboard replica (its pod) on http://localhost:8080: what a node
+ * another replica holds needs for its rules, the packet tester and its history, which only the
+ * holder has. Without the namespace (POD_NAMESPACE unset) kubectl's current one is used.
+ */
+export function replicaPortForward(replica: string, namespace: string | null): string {
+  const ns = namespace === null ? "" : ` -n ${shellWord(namespace)}`;
+  return `kubectl port-forward${ns} pod/${shellWord(replica)} 8080:${DASHBOARD_PORT_NAME}`;
+}

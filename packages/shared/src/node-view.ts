@@ -43,8 +43,13 @@ export interface PathDecision {
   /** What it does: "masquerades", "SNATs to 192.0.2.10", "accepts (no NAT)", "returns (no NAT)". */
   does: string;
   nat: boolean;
-  /** Where it decides relative to the agent's chain. */
-  agent: PathOutcome["agent"];
+  /**
+   * Where it decides relative to the agent's chain. On a native nftables node another base
+   * chain's rules are placed by hook priority: "same-priority" when its priority equals the
+   * agent's (which runs first is registration order, not in the rules), "no-agent" when the
+   * agent's chain is not there to be placed against.
+   */
+  agent: PathOutcome["agent"] | "same-priority" | "no-agent";
 }
 
 /** A chain POSTROUTING reaches, in the order first reached. */

@@ -22,8 +22,8 @@ export type RowState =
   | "unreachable";
 
 export interface RuleView {
-  /** 0-based position in its chain. */
-  index: number;
+  /** 0-based position in its chain; absent for an element of an nft set, which has no order. */
+  index?: number;
   /** The rule as iptables prints it. */
   text: string;
   /** What it does, in a few words: "10.0.0.0/8 keeps pod IP". */

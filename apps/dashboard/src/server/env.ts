@@ -152,6 +152,7 @@ const envSchema = z.object({
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
   POD_NAME: optionalText,
+  POD_NAMESPACE: optionalText,
   HOSTNAME: optionalText,
 });
 

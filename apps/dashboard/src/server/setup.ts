@@ -167,6 +167,7 @@ function kubernetesSetup(
         clients,
         replica: identity,
         namespace: cm.namespace,
+        ...(env.POD_NAMESPACE ? { podNamespace: env.POD_NAMESPACE } : {}),
         leasePrefix: `${env.IPMASQ_LEASE}-replica-`,
         statusWritesPerSecond: env.IPMASQ_STATUS_WRITES_PER_SECOND,
         offlineTtlMs: env.IPMASQ_OFFLINE_NODE_TTL,

@@ -18,6 +18,7 @@ export function replicaSync(
     nodeExists: kubeNodeExists(clients, silentLogger()),
     replica: pod,
     namespace: "kube-system",
+    podNamespace: "kube-system",
     leasePrefix: "ipmasq-ipmasq-dashboard-replica-",
     statusWritesPerSecond: 50,
     log: silentLogger(),

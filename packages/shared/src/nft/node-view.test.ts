@@ -3,15 +3,22 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "../config.js";
 import type { NftSnapshot } from "../protocol.js";
 import { assessNft } from "./assess.js";
-import { nftNodeView } from "./node-view.js";
+import { hookPlacement, nftNodeView } from "./node-view.js";
 
-const snap = (dump: string): NftSnapshot => ({
-  backend: "nftables",
-  ruleset: (nftDump(dump) as { nftables: NftSnapshot["ruleset"] }).nftables,
-});
+type Entry = { chain?: { table: string; name: string; prio?: number } };
 
-function view(dump: string) {
-  const s = snap(dump);
+/** The dump, with the priority of each base chain named in `prio` ("table chain") changed. */
+function snap(dump: string, prio: Record<string, number> = {}): NftSnapshot {
+  const ruleset = (nftDump(dump) as { nftables: NftSnapshot["ruleset"] }).nftables;
+  for (const e of ruleset as Entry[]) {
+    const p = e.chain && prio[`${e.chain.table} ${e.chain.name}`];
+    if (p !== undefined && e.chain) e.chain.prio = p;
+  }
+  return { backend: "nftables", ruleset };
+}
+
+function view(dump: string, prio: Record<string, number> = {}) {
+  const s = snap(dump, prio);
   const v = nftNodeView(
     assessNft(defaultConfig(), DEFAULT_FLAGS, s),
     defaultConfig(),
@@ -30,12 +37,21 @@ function view(dump: string) {
     path: f.path.chains.map(
       (c) => `${c.name}: ${c.decisions.map((d) => `${d.index + 1} ${d.does}`).join(", ")}`,
     ),
+    numbers: f.rows.map((r) => (r.actual ?? r.desired)?.index ?? "-").join(" "),
+    placed: f.path.chains.flatMap((c) =>
+      c.decisions.map((d) => `${c.name} ${d.index + 1} ${d.agent}`),
+    ),
     effects: f.path.effects.length,
   };
 }
 
 describe("nftNodeView", () => {
-  const cases: { desc: string; input: string; want: Partial<ReturnType<typeof view>> }[] = [
+  const cases: {
+    desc: string;
+    input: string;
+    prio?: Record<string, number>;
+    want: Partial<ReturnType<typeof view>>;
+  }[] = [
     {
       desc: "kube-proxy and the agent: both chains, in priority order, rules in nft syntax",
       input: "kube-proxy-agent",
@@ -60,6 +76,41 @@ describe("nftNodeView", () => {
           "ip kube-proxy nat-postrouting: ",
           "ip kube-proxy masquerading: 1 returns (no NAT), 3 masquerades",
           "inet ip_masq_agent postrouting: 3 returns (no NAT), 4 masquerades",
+        ],
+        // A set's elements have no order: they are not numbered as rules are.
+        numbers: "0 1 2 3 - - - -",
+        // kube-proxy's chain runs at srcnat too: neither before nor after by its priority.
+        placed: [
+          "ip kube-proxy masquerading 1 same-priority",
+          "ip kube-proxy masquerading 3 same-priority",
+          "inet ip_masq_agent postrouting 3 inside",
+          "inet ip_masq_agent postrouting 4 inside",
+        ],
+      },
+    },
+    {
+      desc: "a base chain of lower priority runs before the agent's",
+      input: "kube-proxy-agent",
+      prio: { "kube-proxy nat-postrouting": 50 },
+      want: {
+        placed: [
+          "ip kube-proxy masquerading 1 before",
+          "ip kube-proxy masquerading 3 before",
+          "inet ip_masq_agent postrouting 3 inside",
+          "inet ip_masq_agent postrouting 4 inside",
+        ],
+      },
+    },
+    {
+      desc: "a base chain of higher priority runs after the agent's",
+      input: "kube-proxy-agent",
+      prio: { "kube-proxy nat-postrouting": 150 },
+      want: {
+        placed: [
+          "inet ip_masq_agent postrouting 3 inside",
+          "inet ip_masq_agent postrouting 4 inside",
+          "ip kube-proxy masquerading 1 after",
+          "ip kube-proxy masquerading 3 after",
         ],
       },
     },
@@ -87,8 +138,19 @@ describe("nftNodeView", () => {
       want: { summary: "masqueraded after the chain", effects: 2 },
     },
   ];
-  for (const { desc, input, want } of cases)
-    it(desc, () => expect(view(input)).toMatchObject(want));
+  for (const { desc, input, prio, want } of cases)
+    it(desc, () => expect(view(input, prio)).toMatchObject(want));
+
+  it("hookPlacement: by priority, unplaced without the agent's chain", () => {
+    expect(
+      [
+        [50, 100],
+        [100, 100],
+        [150, 100],
+        [100, undefined],
+      ].map(([p, a]) => hookPlacement(p!, a)),
+    ).toEqual(["before", "same-priority", "after", "no-agent"]);
+  });
 
   it("no agent table: the chain is missing", () => {
     const s: NftSnapshot = { backend: "nftables", ruleset: [] };

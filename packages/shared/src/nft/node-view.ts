@@ -12,6 +12,7 @@ import {
   type LinuxNodeView,
   MAX_PATH_CHAINS,
   type PathChainView,
+  type PathDecision,
   type PathView,
 } from "../node-view.js";
 import { chainComponent } from "../path/components.js";
@@ -138,7 +139,6 @@ function elementRow(
   diffs: readonly Difference[],
 ): CompareRow {
   const view: RuleView = {
-    index: 0,
     text: `element ${cidr} of @${set}`,
     title: `${cidr} keeps pod IP`,
     role: "return",
@@ -174,11 +174,26 @@ function elementRows(
   ];
 }
 
+/**
+ * Where another base chain's rules run relative to the agent's: by hook priority, as the
+ * kernel orders them (each hook's own walk never reaches the agent's chain, so its outcomes
+ * alone would all read "before").
+ */
+export function hookPlacement(
+  priority: number,
+  agentPriority: number | undefined,
+): PathDecision["agent"] {
+  if (agentPriority === undefined) return "no-agent";
+  if (priority === agentPriority) return "same-priority";
+  return priority < agentPriority ? "before" : "after";
+}
+
 function pathOf(fa: NftFamilyAnalysis, diffs: readonly Difference[]): PathView {
   const chains: PathChainView[] = [];
   const inert: PathView["inert"] = [];
   const unknowns = [...fa.unknowns];
   for (const h of fa.hooks) {
+    const place = h.agent ? undefined : hookPlacement(h.priority, fa.agent?.priority);
     const decisions = decisionsByChain(h.analysis.outcomes, NFT_AGENT_CHAIN_REF);
     for (const c of h.analysis.path)
       chains.push({
@@ -187,7 +202,7 @@ function pathOf(fa: NftFamilyAnalysis, diffs: readonly Difference[]): PathView {
         agent: c.name === NFT_AGENT_CHAIN_REF,
         read: c.read,
         rules: c.rules,
-        decisions: decisions.get(c.name) ?? [],
+        decisions: (decisions.get(c.name) ?? []).map((d) => (place ? { ...d, agent: place } : d)),
       });
     inert.push(...h.analysis.inert);
     unknowns.push(...h.analysis.unknowns);

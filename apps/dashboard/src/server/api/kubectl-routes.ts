@@ -1,8 +1,14 @@
 // GET /api/nodes/:name/kubectl: the kubectl commands for the node page (shared kubectl.ts),
 // built from where the chart runs the reporters. The file store is a standalone dashboard:
 // there is no cluster to run kubectl against, and the answer says so.
-import { type KubectlResponse, kubectlCommands, type ReporterPods } from "@masq/shared";
+import {
+  type KubectlResponse,
+  kubectlCommands,
+  type ReporterPods,
+  replicaPortForward,
+} from "@masq/shared";
 import { HttpError } from "../errors.js";
+import { remoteOf } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -42,7 +48,22 @@ export function kubectlRoutes(ctx: ApiContext, k: KubectlSetting): Route[] {
       path: "/api/nodes/:name/kubectl",
       access: "viewer",
       handler({ res, params }) {
-        const n = ctx.fleet.nodes.get(params.name ?? "");
+        const name = params.name ?? "";
+        // A node another replica holds has a Node and a reporter Pod all the same, and one
+        // more command: opening that replica, which has its rules and timeline.
+        const view = ctx.replicas?.sources();
+        const held = view ? remoteOf(view, name) : undefined;
+        if (held) {
+          const r = kubectlResponse(held.name, held.os, k);
+          const replica = held.heldBy.replica;
+          const forward = replicaPortForward(replica, ctx.replicas?.podNamespace ?? null);
+          r.commands.push({
+            title: `Replica ${replica}, which holds it, on http://localhost:8080`,
+            command: forward,
+          });
+          return sendJson(res, 200, r);
+        }
+        const n = ctx.fleet.nodes.get(name);
         if (!n) throw new HttpError(404, `no node named ${params.name}`);
         sendJson(res, 200, kubectlResponse(n.name, n.hello.os, k));
       },

@@ -2,17 +2,28 @@
 // their page shows what their NodeMasquerade carries, and a resync is asked of the holder
 // through spec.resyncRequest (an observe-mode node's upstream agent pod is restarted from here:
 // that is a Kubernetes call any replica can make).
-import type { BulkResyncResponse, RemoteNodeDetail, ResyncResponse } from "@masq/shared";
+import {
+  type BulkResyncResponse,
+  type RemoteNodeDetail,
+  type ResyncResponse,
+  replicaPortForward,
+} from "@masq/shared";
 import { HttpError } from "../errors.js";
 import type { RemoteSummary } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 
-export function remoteNodeDetail(n: RemoteSummary, now: number): RemoteNodeDetail {
+/** `namespace`: the replicas' (POD_NAMESPACE), for the port-forward to the holder; null: unknown. */
+export function remoteNodeDetail(
+  n: RemoteSummary,
+  now: number,
+  namespace: string | null = null,
+): RemoteNodeDetail {
   const where = `held by replica ${n.heldBy.replica}`;
+  const portForward = replicaPortForward(n.heldBy.replica, namespace);
   return {
     node: n,
     view: null,
-    viewUnavailable: `${where}: this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules; the replica holding it shows them`,
+    viewUnavailable: `${where}: this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules; the replica holding it shows them (${portForward}, then http://localhost:8080)`,
     heal: { kind: "unknown", reason: `the reporter is connected to replica ${n.heldBy.replica}` },
     snapshotAt: null,
     lastApply: null,
@@ -20,6 +31,7 @@ export function remoteNodeDetail(n: RemoteSummary, now: number): RemoteNodeDetai
     events: [],
     serverTime: now,
     rollout: null,
+    heldElsewhere: { replica: n.heldBy.replica, portForward },
   };
 }
 

@@ -232,7 +232,12 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       access: "viewer",
       handler({ res, params }) {
         const held = heldElsewhere(ctx, params.name ?? "");
-        if (held) return sendJson(res, 200, remoteNodeDetail(held, Date.now()));
+        if (held)
+          return sendJson(
+            res,
+            200,
+            remoteNodeDetail(held, Date.now(), ctx.replicas?.podNamespace ?? null),
+          );
         const n = nodeOf(ctx, params.name);
         const detail = nodeDetail(n, Date.now());
         const node = { ...detail.node, ...nodeSummary(n, ctx) };

@@ -33,6 +33,8 @@ export interface ReplicaSyncOptions {
   replica: string;
   /** Namespace of the replica Leases (the ConfigMap's). */
   namespace: string;
+  /** Namespace of the replicas' pods (POD_NAMESPACE), for reaching the one holding a node. */
+  podNamespace?: string;
   /** Replica Lease names are `${leasePrefix}${pod name}`. */
   leasePrefix: string;
   statusWritesPerSecond: number;
@@ -71,6 +73,11 @@ export class ReplicaSync {
   private readonly objectListeners: ((names: string[]) => void)[] = [];
   /** Reporters connecting here, not in the fleet state yet (the gateway's count). */
   private connecting: () => number = () => 0;
+
+  /** The replicas' pods' namespace, when known. */
+  get podNamespace(): string | null {
+    return this.o.podNamespace ?? null;
+  }
 
   constructor(private readonly o: ReplicaSyncOptions) {
     this.api = o.api ?? nodeMasqueradeApi(o.clients.kc);

@@ -22,6 +22,7 @@ import {
   selectRows,
   worstSeverity,
 } from "./filter";
+import { firstNodeCommands } from "./no-reporters";
 import { RolloutFilterSelect } from "./RolloutFilterSelect";
 import { type AttentionCounts, SummaryBar } from "./SummaryBar";
 import { isNodeStatus, statusLabel } from "./status";
@@ -49,21 +50,22 @@ function writeUrlFilter({ status, severity, q, rollout }: FleetFilter) {
 
 function NoReporters() {
   const [host, setHost] = useState("DASHBOARD_HOST:3000");
-  const [scheme, setScheme] = useState("ws");
+  const [scheme, setScheme] = useState<"ws" | "wss">("ws");
   useEffect(() => {
     setHost(window.location.host);
     setScheme(window.location.protocol === "https:" ? "wss" : "ws");
   }, []);
-  const cmd = `ipmasq run --dashboard ${scheme}://${host}/api/reporter --node NODE_NAME --token-file /path/to/reporter-token`;
   return (
     <EmptyState icon={<ServerIcon className="size-10" />} title="No reporters have connected yet">
       <p>
-        Every node runs a reporter that reads its <code className="font-mono">IP-MASQ-AGENT</code>{" "}
-        chain and keeps it as configured. In a cluster, install the Helm chart (it runs the reporter
-        DaemonSet). On a single machine, start one with:
+        Every node runs a reporter that reads its masquerade rules (the{" "}
+        <code className="font-mono">IP-MASQ-AGENT</code> iptables chain, or the agent&apos;s
+        nftables table) and keeps them as configured. In a cluster, install the Helm chart (it runs
+        the reporter DaemonSet). On a single machine, give the node its own token (from this
+        dashboard&apos;s data directory) and start its reporter:
       </p>
       <pre className="mt-3 rounded-lg bg-zinc-900 px-4 py-3 text-left font-mono text-xs break-all whitespace-pre-wrap text-zinc-100 dark:bg-black">
-        <code>{cmd}</code>
+        <code>{firstNodeCommands(scheme, host).join("\n")}</code>
       </pre>
       <p className="mt-3">Nodes appear here within a second of connecting.</p>
     </EmptyState>
@@ -197,7 +199,7 @@ export function FleetView() {
     <>
       <PageHeader
         title="Fleet"
-        description="Every node's IP-MASQ-AGENT chain compared with the desired config, live."
+        description="Every node's masquerade rules (the agent's iptables chain, its nftables table, or a Windows node's ExceptionList) compared with the desired config, live."
         actions={
           me.data?.role === "viewer" ? (
             <span className="rounded-full bg-zinc-100 px-2.5 py-1 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">

@@ -6,6 +6,7 @@ import { type ReactNode, useState } from "react";
 import { Callout } from "../components/Callout";
 import { JumpPanel } from "./JumpPanel";
 import { PathPanel } from "./PathPanel";
+import { rawRulesLabel } from "./rule-labels";
 
 const NEUTRAL = {
   row: "bg-zinc-50 dark:bg-zinc-800/40",
@@ -48,7 +49,9 @@ function RuleCell({
       {rule ? (
         <>
           <p className="text-sm font-medium text-zinc-900 dark:text-zinc-100" title={rule.text}>
-            <span className="mr-1.5 text-xs text-zinc-400 tabular-nums">{rule.index + 1}.</span>
+            {rule.index === undefined ? null : (
+              <span className="mr-1.5 text-xs text-zinc-400 tabular-nums">{rule.index + 1}.</span>
+            )}
             {rule.title}
           </p>
           {rule.detail ? (
@@ -181,7 +184,7 @@ function FamilyComparison({
       ) : null}
       {fc.unreadable ? <Callout tone="error">{fc.unreadable.message}</Callout> : null}
       <PathPanel path={fc.path} showRaw={showRaw} nftables={fc.nftables} />
-      <JumpPanel jump={fc.jump} showRaw={showRaw} />
+      <JumpPanel jump={fc.jump} showRaw={showRaw} nftables={fc.nftables !== undefined} />
       <ChainCompare fc={fc} showRaw={showRaw} resyncUnavailable={resyncUnavailable} />
     </div>
   );
@@ -213,15 +216,18 @@ export function ChainsComparison({
           Desired vs actual, rule by rule
           {lastKnown ? <span className="ml-2 text-sm">{lastKnown}</span> : null}
         </h2>
-        <label className="inline-flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
-          <input
-            type="checkbox"
-            checked={showRaw}
-            onChange={(e) => setShowRaw(e.target.checked)}
-            className="size-4 rounded border-zinc-300 accent-indigo-600"
-          />
-          Show iptables rules
-        </label>
+        {/* Nothing to show raw when no family was reported (or the node is held elsewhere). */}
+        {families.length > 0 ? (
+          <label className="inline-flex items-center gap-2 text-sm text-zinc-700 dark:text-zinc-300">
+            <input
+              type="checkbox"
+              checked={showRaw}
+              onChange={(e) => setShowRaw(e.target.checked)}
+              className="size-4 rounded border-zinc-300 accent-indigo-600"
+            />
+            {rawRulesLabel(families)}
+          </label>
+        ) : null}
       </div>
       <div className="space-y-6">
         {families.map((fc) => (

@@ -1,15 +1,9 @@
 "use client";
-// The POSTROUTING jump to the chain as drift judged it (shared node-view JumpView).
+// The POSTROUTING jump to the chain as drift judged it (shared node-view JumpView); on a native
+// nftables node, the agent's base chain on the hook.
 import type { JumpView } from "@masq/shared";
 import { AlertTriangleIcon, CheckCircleIcon, XCircleIcon } from "../components/icons";
-
-const LABEL: Record<JumpView["state"], string> = {
-  present: "Jump present",
-  missing: "Jump missing",
-  duplicate: "Duplicate jump",
-  shadowed: "Jump shadowed",
-  modified: "Jump modified",
-};
+import { jumpHeading } from "./rule-labels";
 
 const TONE: Record<JumpView["severity"], { cls: string; icon: typeof XCircleIcon }> = {
   ok: { cls: "text-emerald-700 dark:text-emerald-400", icon: CheckCircleIcon },
@@ -24,14 +18,23 @@ function ruleClass(mark: JumpView["rules"][number]["mark"]): string {
 }
 
 /** The jump's state, drift's sentences for it, and (on demand) the POSTROUTING rules read. */
-export function JumpPanel({ jump, showRaw }: { jump: JumpView; showRaw: boolean }) {
+export function JumpPanel({
+  jump,
+  showRaw,
+  nftables = false,
+}: {
+  jump: JumpView;
+  showRaw: boolean;
+  /** A native nftables node: the agent's chain is a base chain, there is no jump. */
+  nftables?: boolean;
+}) {
   const t = TONE[jump.severity];
   const Icon = t.icon;
   return (
     <div className="rounded-lg p-3 ring-1 ring-zinc-200 dark:ring-zinc-800" data-jump={jump.state}>
       <p className={`flex items-center gap-1.5 text-sm font-medium ${t.cls}`}>
         <Icon className="size-4" />
-        POSTROUTING: {LABEL[jump.state]}
+        {jumpHeading(jump.state, nftables)}
       </p>
       <p className="mt-0.5 text-sm text-zinc-700 dark:text-zinc-300">{jump.message}</p>
       {jump.differences.map((d) => (

@@ -30,7 +30,8 @@ async function copyText(text: string): Promise<boolean> {
   return ok;
 }
 
-function CommandRow({ c }: { c: KubectlCommand }) {
+/** One command with its copy button. */
+export function CommandRow({ c }: { c: KubectlCommand }) {
   const [copied, setCopied] = useState<boolean | null>(null);
   const copy = async () => {
     setCopied(await copyText(c.command));

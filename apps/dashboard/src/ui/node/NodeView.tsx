@@ -18,11 +18,14 @@ import { ChainsComparison } from "./ChainsComparison";
 import { DifferencesCard } from "./DifferencesCard";
 import { EventTimeline } from "./EventTimeline";
 import { HealCard } from "./HealCard";
+import { heldElsewhereNotes } from "./held-elsewhere";
 import { IpTester, RulesSource } from "./IpTester";
-import { KubectlCard } from "./KubectlCard";
+import { CommandRow, KubectlCard } from "./KubectlCard";
 import { NodeFacts } from "./NodeFacts";
 import { ResyncButton } from "./ResyncButton";
 import { WindowsPanel } from "./WindowsPanel";
+
+type Held = NonNullable<NodeDetail["heldElsewhere"]>;
 
 const CARD = "rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900";
 
@@ -37,16 +40,41 @@ function BackLink() {
   );
 }
 
-function TesterCard({ name, node }: { name: string; node: Freshness }) {
+/** The command that opens the replica holding the node, with what it is for. */
+function OpenHolder({ held }: { held: Held }) {
+  return (
+    <div className="mt-3" data-testid="open-holder">
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">{heldElsewhereNotes(held).open}</p>
+      <ul className="mt-1">
+        <CommandRow
+          c={{ title: `Replica ${held.replica} on localhost:8080`, command: held.portForward }}
+        />
+      </ul>
+    </div>
+  );
+}
+
+function TesterCard({ name, node, held }: { name: string; node: Freshness; held?: Held }) {
   return (
     <section aria-labelledby="tester-heading" className={CARD}>
       <h2 id="tester-heading" className="flex items-center gap-1.5 text-base font-semibold">
         <ZapIcon className="size-4 text-indigo-500" /> Would traffic be masqueraded?
       </h2>
-      <p className="mt-0.5 mb-3 text-sm text-zinc-600 dark:text-zinc-400">
-        Type a destination; the answer comes <RulesSource rules={node} />.
-      </p>
-      <IpTester name={name} />
+      {held ? (
+        <>
+          <p className="mt-0.5 text-sm text-zinc-600 dark:text-zinc-400">
+            {heldElsewhereNotes(held).tester}
+          </p>
+          <OpenHolder held={held} />
+        </>
+      ) : (
+        <>
+          <p className="mt-0.5 mb-3 text-sm text-zinc-600 dark:text-zinc-400">
+            Type a destination; the answer comes <RulesSource rules={node} />.
+          </p>
+          <IpTester name={name} />
+        </>
+      )}
     </section>
   );
 }
@@ -116,7 +144,9 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
           <KubectlCard name={name} className={CARD} />
         </div>
         <div className="min-w-0 space-y-6">
-          {node.os === "windows" ? null : <TesterCard name={name} node={node} />}
+          {node.os === "windows" ? null : (
+            <TesterCard name={name} node={node} held={detail.heldElsewhere} />
+          )}
           <HealCard
             heal={detail.heal}
             notHealed={view?.os === "linux" ? view.notHealedByResync : []}
@@ -125,7 +155,16 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
             <h2 id="events-heading" className="mb-3 text-base font-semibold">
               History of this node
             </h2>
-            <EventTimeline events={detail.events} />
+            {detail.heldElsewhere ? (
+              <p
+                className="text-sm text-zinc-600 dark:text-zinc-400"
+                data-testid="history-elsewhere"
+              >
+                {heldElsewhereNotes(detail.heldElsewhere).history}
+              </p>
+            ) : (
+              <EventTimeline events={detail.events} />
+            )}
           </section>
         </div>
       </div>

@@ -17,6 +17,9 @@ const WHERE: Record<PathChainView["decisions"][number]["agent"], string> = {
   before: "before the agent's chain",
   inside: "",
   after: "after the agent's chain returned it",
+  "same-priority":
+    "at the agent's chain's priority (which of the two runs first is not in the rules)",
+  "no-agent": "",
 };
 
 function ChainItem({ c, showRaw }: { c: PathChainView; showRaw: boolean }) {

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { heldElsewhereNotes } from "./held-elsewhere";
+
+describe("heldElsewhereNotes", () => {
+  const notes = heldElsewhereNotes({
+    replica: "dash-a",
+    portForward: "kubectl port-forward -n kube-system pod/dash-a 8080:http",
+  });
+  const cases: { desc: string; input: keyof typeof notes; want: RegExp }[] = [
+    {
+      desc: "the tester says why it is not here",
+      input: "tester",
+      want: /replica dash-a, which has its rules/,
+    },
+    {
+      desc: "the history does not pass for empty",
+      input: "history",
+      want: /^This replica keeps no history of this node: .* replica dash-a/,
+    },
+    { desc: "where to go instead", input: "open", want: /^Open replica dash-a .*localhost:8080/ },
+  ];
+  for (const { desc, input, want } of cases) it(desc, () => expect(notes[input]).toMatch(want));
+});

@@ -1,0 +1,21 @@
+// What the node page says in place of the parts only the replica holding a node has (every
+// replica active): the packet tester needs its rules (this replica's evaluate answers 409), and
+// its timeline is kept by the replica its reporter is connected to.
+import type { NodeDetail } from "@masq/shared";
+
+type Held = NonNullable<NodeDetail["heldElsewhere"]>;
+
+export interface HeldElsewhereNotes {
+  tester: string;
+  history: string;
+  /** The command opening the holder, and what to open then. */
+  open: string;
+}
+
+export function heldElsewhereNotes(h: Held): HeldElsewhereNotes {
+  return {
+    tester: `Not on this replica: the node's reporter is connected to replica ${h.replica}, which has its rules; this replica has only its NodeMasquerade status, so it cannot answer for a packet.`,
+    history: `This replica keeps no history of this node: its timeline is kept by replica ${h.replica}, which holds its reporter connection. Its Kubernetes Events are on the Node (kubectl describe node).`,
+    open: `Open replica ${h.replica} for its rules, the tester and its history, then http://localhost:8080:`,
+  };
+}
