@@ -47,8 +47,13 @@ export function remoteOutcome(
 
 /** When its reporter disconnected (the Connected condition's transition), ms; undefined: not. */
 export function offlineSince(st: NodeMasqueradeStatus): number | undefined {
-  if (st.connected) return undefined;
-  const c = st.conditions?.find((x) => x.type === "Connected" && x.status === "False");
-  const at = c ? Date.parse(c.lastTransitionTime) : Number.NaN;
+  const at = Date.parse(offlineTransition(st) ?? "");
   return Number.isNaN(at) ? undefined : at;
+}
+
+/** Its Connected=False condition's transition as written (names one offline); undefined: none. */
+export function offlineTransition(st: NodeMasqueradeStatus): string | undefined {
+  if (st.connected) return undefined;
+  return st.conditions?.find((x) => x.type === "Connected" && x.status === "False")
+    ?.lastTransitionTime;
 }

@@ -1675,6 +1675,68 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
   });
 
+  // Issue 17: the first offline was suspected, then a fresh read found the canary connected to
+  // dash-c (cleared); it went offline again 20 s later, still soon after applying. Before, the
+  // first offline used up its apply time, and the second was never suspected: its wave settled.
+  const again: {
+    desc: string;
+    input: { seenConnected: boolean };
+    want: { message: string };
+  }[] = [
+    {
+      desc: "seen back on the watch, then offline again: suspected again and paused",
+      input: { seenConnected: true },
+      want: {
+        message: `paused: ${remoteCanary} went offline 21 s after applying (held by replica dash-c), and no replica held it once every replica had written its reconnects`,
+      },
+    },
+    {
+      desc: "its return coalesced away by the holder's write queue (a new offline only): suspected again",
+      input: { seenConnected: false },
+      want: {
+        message: `paused: ${remoteCanary} went offline 21 s after applying (held by replica dash-c), and no replica held it once every replica had written its reconnects`,
+      },
+    },
+  ];
+  it.each(again)(
+    "offline, cleared by a fresh read, offline again: $desc",
+    async ({ input, want }) => {
+      let connectedThere = true;
+      const { t, report } = deadHolder(
+        () => [],
+        async () => connectedThere,
+      );
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      await new Promise((r) => setImmediate(r));
+      t.advance(1000);
+      t.staged.tick();
+      // Cleared: the API server names a connected holder.
+      expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
+      if (input.seenConnected) report({ appliedRevision: 2, replica: "dash-c", connected: true });
+      t.advance(3000);
+      const off = new Date(t.now()).toISOString();
+      report({
+        appliedRevision: 2,
+        replica: "dash-c",
+        connected: false,
+        health: "offline",
+        conditions: [
+          { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
+        ],
+      });
+      connectedThere = false;
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      expect(t.staged.view()!.pause?.kind).not.toBe("failure"); // the verdict reads first
+      await new Promise((r) => setImmediate(r));
+      t.advance(1000);
+      t.staged.tick();
+      // This time the API server says connected nowhere.
+      expect(t.staged.view()!.message).toBe(want.message);
+    },
+  );
+
   // Issue 17: the previous owner suspected the canary (offline 2 s after applying) and died
   // before judging it; its suspects were in its memory. The new owner counted the canary
   // applied, and the timed pause released wave 1 on missing evidence.

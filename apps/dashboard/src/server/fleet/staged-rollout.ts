@@ -29,7 +29,7 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
-import { offlineSince, remoteOutcome } from "./rollout-remote.js";
+import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
 import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
@@ -233,6 +233,12 @@ export class StagedRollouts {
    * such sight, not every later change of their status (a health or drift refresh).
    */
   private readonly remoteApplied = new Set<string>();
+  /**
+   * Nodes held elsewhere whose offline was suspected → that offline (its Connected condition's
+   * transition): each offline is suspected once, however often its status changes meanwhile,
+   * and a later one again (seen back, or a new transition), even after a fresh read cleared it.
+   */
+  private readonly remoteOff = new Map<string, string>();
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
@@ -708,6 +714,7 @@ export class StagedRollouts {
     this.previous = stable;
     this.appliedAt.clear();
     this.remoteApplied.clear();
+    this.remoteOff.clear();
     this.s = {
       version: 1,
       resourceVersion: next.resourceVersion,
@@ -1496,9 +1503,12 @@ export class StagedRollouts {
       this.input({ type: "failure", reason: o.pause }, "system");
     } else if (o.outcome === "applied") {
       if (!st.connected) this.remoteOffline(name, st);
-      else if (!this.remoteApplied.has(name)) {
-        this.remoteApplied.add(name);
-        this.appliedAt.set(name, this.now());
+      else {
+        this.remoteOff.delete(name); // back: its next offline is a new one
+        if (!this.remoteApplied.has(name)) {
+          this.remoteApplied.add(name);
+          this.appliedAt.set(name, this.now());
+        }
       }
     }
   }
@@ -1568,7 +1578,10 @@ export class StagedRollouts {
     const off = offlineSince(st) === undefined ? undefined : this.now();
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
     if (applied === undefined || off === undefined || off - applied > window) return;
-    this.appliedAt.delete(name); // once
+    // Once per offline: the same transition is the same offline (status refreshes meanwhile).
+    const episode = offlineTransition(st) ?? "";
+    if (this.remoteOff.get(name) === episode) return;
+    this.remoteOff.set(name, episode);
     const secs = Math.max(0, Math.round((off - applied) / 1000));
     const by = `held by replica ${st.replica || "(none)"}`;
     const reason = `${name} went offline ${secs} s after applying (${by})`;
