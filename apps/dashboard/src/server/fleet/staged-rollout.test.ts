@@ -214,6 +214,26 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     });
   });
 
+  // Issue 17: the bar's counts freeze when the rollout finishes (rollout.ts); the waves kept
+  // counting, so a node forgotten (or whose record went) after the finish left the bar saying
+  // 3 of 3 and the canary card 2 of 2 (or 2 applied, 1 pending) for the same rollout.
+  const after: { desc: string; input: "forget"; want: number[] }[] = [
+    { desc: "a node forgotten", input: "forget", want: [3, 3, 0, 0] },
+  ];
+  it.each(after)("a finished rollout's waves are frozen with the bar: $desc", ({ want }) => {
+    const t = setup();
+    t.save(v2, { ...WAVES, canary: { count: 3 }, waves: [50, 100] });
+    for (const n of [t.canary, ...t.rest]) applied(t.fleet, n, 2);
+    expect(t.staged.view()!.phase).toBe("healthy");
+    const gone = t.rest[0]!;
+    t.fleet.disconnect(gone, t.links.get(gone)!, "gone");
+    expect(t.fleet.forget(gone)).toEqual({ ok: true });
+    const w = t.staged.view()!.waves[0]!;
+    const bar = t.fleet.rolloutView()!;
+    expect([w.total, w.applied, w.pending, w.failed]).toEqual(want);
+    expect([bar.total, bar.done, bar.pending, bar.failed]).toEqual(want);
+  });
+
   it("an empty wave is released without a pause after it, and said", () => {
     // Four nodes: canary 1, wave 1 up to 25% (already reached: empty), wave 2 the rest.
     const t = setup(["a", "b", "c", "d"]);

@@ -239,6 +239,8 @@ export class StagedRollouts {
    * and a later one again (seen back, or a new transition), even after a fresh read cleared it.
    */
   private readonly remoteOff = new Map<string, string>();
+  /** A finished rollout's outcomes (of its resourceVersion), fixed at the finish (outcome). */
+  private frozen: { of: string; outcomes: Map<string, NodeOutcome> } | null = null;
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
@@ -871,7 +873,8 @@ export class StagedRollouts {
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
-    if (!s || this.follows()) return;
+    // A finished rollout's waves keep their counts, as the fleet bar's do (rollout.ts).
+    if (!s || this.follows() || this.finished()) return;
     s.waves.forEach((w, k) => {
       const i = w.indexOf(name);
       if (i < 0) return;
@@ -1461,6 +1464,20 @@ export class StagedRollouts {
    * holder's word), one held here by its record; observe-mode nodes have nothing to apply.
    */
   private outcome(s: StagedState, name: string): NodeOutcome {
+    if (!this.finished()) {
+      this.frozen = null; // a retry reopened it: counted live until it finishes again
+      return this.liveOutcome(s, name);
+    }
+    // Finished: counted as at the finish, as the fleet bar's counts are (rollout.ts).
+    if (this.frozen?.of !== s.resourceVersion) {
+      const outcomes = new Map<string, NodeOutcome>();
+      for (const w of s.waves) for (const n of w) outcomes.set(n, this.liveOutcome(s, n));
+      this.frozen = { of: s.resourceVersion, outcomes };
+    }
+    return this.frozen.outcomes.get(name) ?? this.liveOutcome(s, name);
+  }
+
+  private liveOutcome(s: StagedState, name: string): NodeOutcome {
     if (s.failed[name] !== undefined) return "failed";
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
