@@ -2521,3 +2521,41 @@ describe("break6: a canary selector matching 1,001 nodes when the owner cuts (1,
     expect(again.view()!.waves[0]!.total).toBe(1000);
   });
 });
+
+// Attack (issue 17): revision 2 aborted, then the same config saved again as revision 4 (a roll
+// forward), and the owner restarted (or took the Lease over) before it wrote revision 4's
+// rollout. The persisted state was found "by its config" (meant for a merge renumbered after a
+// restart) and revision 2's aborted waves came back as revision 4's: every node held on
+// revision 1, the roll forward never rolled out.
+describe("a rollback followed by a roll forward of the same config", () => {
+  const cases: {
+    desc: string;
+    input: Desired;
+    want: { resumed: boolean; rest: number };
+  }[] = [
+    {
+      desc: "saved again (another resourceVersion): not the aborted rollout; it goes on",
+      input: { revision: 4, resourceVersion: "4", config: v2.config },
+      want: { resumed: false, rest: 4 },
+    },
+    {
+      desc: "the same save renumbered by a restart (merged config): the aborted rollout holds",
+      input: { revision: 7, resourceVersion: "2+1@r7", config: v2.config },
+      want: { resumed: true, rest: 1 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: line 3"));
+    expect(t.staged.abort("carol")).toMatchObject({ ok: true });
+    await t.staged.flush();
+    const again = await restartedFrom(
+      t,
+      () => input,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.view()?.aborted === true).toBe(want.resumed);
+    expect(again.desiredFor(t.rest[0]!, input)?.revision).toBe(want.rest);
+  });
+});
