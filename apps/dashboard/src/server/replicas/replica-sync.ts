@@ -81,6 +81,7 @@ export class ReplicaSync {
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
       log: o.log,
+      vouched: () => this.leases.renewedRecently(),
     });
     this.resyncRequests = new ResyncRequests({
       ratePerSecond: o.statusWritesPerSecond,
@@ -220,6 +221,7 @@ export class ReplicaSync {
     if (singleton && this.objects.health.lists > 0) this.markDeadHolders();
     if (singleton) this.leases.collect();
     if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
+    this.writer.redoDeferred();
   }
 
   /**
