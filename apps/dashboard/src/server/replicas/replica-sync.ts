@@ -156,10 +156,18 @@ export class ReplicaSync {
         this.takeResyncRequest(name);
         this.rewriteIfDeleted(fleet, name);
         if (fleet.nodes.get(name)?.connected) this.writer.observedChanged(name);
+        else if (this.connectedToOther(name)) fleet.heldElsewhere(name);
         feed.node(name);
       }
       for (const fn of this.objectListeners) fn(names);
     });
+  }
+
+  /** Does `name`'s NodeMasquerade (as watched) name another live replica holding it connected? */
+  private connectedToOther(name: string): boolean {
+    const st = this.objects.get(name)?.status;
+    if (!st?.connected || st.replica === "" || st.replica === this.o.replica) return false;
+    return this.leases.liveness(st.replica).live;
   }
 
   /** Also tells `fn` of every NodeMasquerade change (the staged rollout's owner counts them). */
