@@ -238,6 +238,28 @@ describe("every replica active", () => {
     expect(b.replicas.writer.stats.unheld).toBe(1);
   });
 
+  // Issue 17: dash-a is alive and holds node-1, but its Lease writes stop (its status writes
+  // still go through). The singleton holder, dash-b, writes node-1 unknown as a dead holder's;
+  // dash-a wrote its own status back over it at once, dash-b marked it again at its next sweep:
+  // the two alternated writes of one object for as long as it lasted.
+  it("a replica whose Lease writes fail, its other writes not: it does not write back over the singleton's mark", async () => {
+    const { fake, a, b } = await twoInSync();
+    await a.replicas.leases.halt(); // its Lease no longer written; its writer goes on
+    await a.setup.lease?.close(); // dash-b holds the singleton Lease: its sweep marks
+    await eventually(() => b.replicas.writer.stats.unheld >= 1, 10_000, "node-1 marked by dash-b");
+    // dash-a sees the mark on its watch, and its writer settles.
+    await eventually(
+      () =>
+        a.replicas.objects.get("node-1")?.status?.health === "unknown" &&
+        a.replicas.writer.queued === 0,
+      10_000,
+      "dash-a saw the mark",
+    );
+    await eventually(() => b.replicas.objects.get("node-1")?.status?.health === "unknown");
+    expect(nm(fake, "node-1").status).toMatchObject({ replica: "dash-a", health: "unknown" });
+    expect(b.replicas.writer.stats.unheld).toBe(1);
+  });
+
   it("ipmasq_nodes is the whole fleet on every replica: a node that moved is not offline on the one it left", async () => {
     const fake = await t.cluster();
     const a = await replica(fake, "dash-a");

@@ -31,6 +31,7 @@ export * from "./protocol.js";
 export * from "./protocol-capabilities.js";
 export * from "./protocol-v1.js";
 export * from "./revision-compare.js";
+export * from "./rollout-count.js";
 export * from "./rollout-machine.js";
 export * from "./rollout-membership.js";
 export * from "./rollout-plan.js";

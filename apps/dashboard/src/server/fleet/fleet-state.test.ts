@@ -29,7 +29,7 @@ function link(): ReporterLink & { frames: string[]; closed?: string } {
   return l;
 }
 
-function setup() {
+function setup(onRolloutFinished?: (r: { total: number }) => void) {
   let now = 1000;
   const desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
   const changed: string[] = [];
@@ -42,6 +42,7 @@ function setup() {
     heartbeatMs: 1000,
     applyTimeoutMs: 5000,
     now: () => now,
+    onRolloutFinished,
   });
   return { fleet, desired, changed, advance: (ms: number) => (now += ms), now: () => now };
 }
@@ -55,6 +56,16 @@ const ok = (revision: number, trigger: "desired" | "periodic" = "desired") => ({
   trigger,
   changed: false,
 });
+
+/** Targets a and b of revision 2, b disconnected before applying it. */
+function aOnlineBOffline<T extends ReturnType<typeof setup>>(t: T): T {
+  const b = link();
+  t.fleet.connect(hello("a"), link());
+  t.fleet.connect(hello("b"), b);
+  t.fleet.desiredChanged({ ...t.desired, revision: 2 });
+  t.fleet.disconnect("b", b, "gone");
+  return t;
+}
 
 const types = (l: { frames: string[] }) =>
   l.frames.map((f) => (decodeDashboardMessage(f) as { ok: true; msg: { type: string } }).msg.type);
@@ -85,14 +96,22 @@ describe("FleetState", () => {
     expect(fleet.nodes.get("a")!.appliedRevision).toBe(2);
   });
 
+  // Issue 17: a target that went offline here and reconnected to another replica held this
+  // replica's rollout open: no finish, no Applied Event, while the bar counted it done there.
+  it("a target now held by another replica is no longer waited for here: the rollout finishes", () => {
+    const finished: number[] = [];
+    const { fleet, advance } = aOnlineBOffline(setup((r) => void finished.push(r.total)));
+    fleet.applyResult("a", ok(2));
+    advance(1000);
+    expect(finished).toEqual([]);
+    fleet.heldElsewhere("a"); // connected here: its record is the truth, nothing changes
+    fleet.heldElsewhere("b");
+    expect(finished).toEqual([1]);
+    expect(fleet.rollout.view()).toMatchObject({ total: 1, done: 1, pending: 0 });
+  });
+
   it("times out unacknowledged applies; a disconnected target waits offline, pending", () => {
-    const { fleet, desired, advance } = setup();
-    const a = link();
-    const b = link();
-    fleet.connect(hello("a"), a);
-    fleet.connect(hello("b"), b);
-    fleet.desiredChanged({ ...desired, revision: 2 });
-    fleet.disconnect("b", b, "gone");
+    const { fleet, advance } = aOnlineBOffline(setup());
     expect(fleet.nodes.get("b")!.status).toBe("offline");
     advance(6000);
     fleet.seen("a"); // alive (heartbeats), but it never answered the apply

@@ -211,6 +211,17 @@ export class FleetState {
     this.refresh(n);
   }
 
+  /**
+   * A node not connected here is connected to another live replica now (its NodeMasquerade):
+   * no longer this replica's rollout target. That replica counts it (and the fleet-wide view
+   * by its NodeMasquerade, fleet-view.ts rolloutOf); kept here, it held this replica's rollout
+   * open, so its finish (the Applied Event, the duration metric) never came (issue 17).
+   */
+  heldElsewhere(name: string): void {
+    if (this.nodes.get(name)?.connected !== false) return;
+    if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
+  }
+
   /** Any frame from a node counts as a sign of life. */
   seen(name: string): void {
     const n = this.nodes.get(name);

@@ -6,6 +6,7 @@
 // acknowledgement (apply-result-snapshot: reporters of the previous release) they come in a
 // snapshot ~2 s after the apply-result. Until judged the node has "applied, waiting for its
 // rules" — a drift in them may still show.
+import { remoteRulesJudged } from "@masq/shared";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 
@@ -48,6 +49,5 @@ export function remoteAppliedState(
   revision: number,
 ): AppliedState {
   if ((st.appliedRevision ?? null) !== revision) return "not-applied";
-  const unjudged = st.health === "applying" || (st.connected && st.health === "unknown");
-  return unjudged ? "awaiting-rules" : "done";
+  return remoteRulesJudged(st) ? "done" : "awaiting-rules";
 }

@@ -2,8 +2,9 @@
 // NodeMasquerade status (docs/scale-out.md step 5): the owner counts and pauses on these as on
 // the nodes it holds (staged-rollout.ts: applied, failed to apply, drifted, offline soon after
 // applying), and every replica's rollout view and rows show them.
+
+import { recordedOutcome } from "@masq/shared";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
-import { remoteAppliedState } from "./rollout-done.js";
 
 export type RemoteOutcome =
   | { outcome: "applied" | "pending" }
@@ -24,19 +25,18 @@ export function remoteOutcome(
   const by = `held by replica ${st.replica || "(none)"}`;
   const message = st.message || "no reason given";
   if (st.mode === "observe") return { outcome: "applied" };
-  const applied = remoteAppliedState(st, revision);
-  if (applied !== "not-applied") {
-    // Its holder has not judged the rules it wrote yet (they went by a digest it did not
-    // hold, or the post-apply read is late): a drift in them must still pause (break8).
-    if (applied === "awaiting-rules") return { outcome: "pending" };
-    if (st.health !== "drifted") return { outcome: "applied" };
+  // The one definition the fleet bar counts by too (@masq/shared). Applied with its rules not
+  // judged yet (a digest its holder did not hold, a late post-apply read) is pending: a drift
+  // in them must still pause (break8). A drift once judged fails the rollout here.
+  const o = recordedOutcome(st, revision);
+  if (o === "done" && st.health === "drifted")
     return {
       outcome: "failed",
       failed: `drifted: ${message} (${by})`,
       pause: `${name} drifted from revision ${revision}: ${message} (${by})`,
     };
-  }
-  if (st.health === "error" && st.desiredRevision === revision)
+  if (o === "done") return { outcome: "applied" };
+  if (o === "failed")
     return {
       outcome: "failed",
       failed: `${message} (${by})`,
@@ -47,8 +47,13 @@ export function remoteOutcome(
 
 /** When its reporter disconnected (the Connected condition's transition), ms; undefined: not. */
 export function offlineSince(st: NodeMasqueradeStatus): number | undefined {
-  if (st.connected) return undefined;
-  const c = st.conditions?.find((x) => x.type === "Connected" && x.status === "False");
-  const at = c ? Date.parse(c.lastTransitionTime) : Number.NaN;
+  const at = Date.parse(offlineTransition(st) ?? "");
   return Number.isNaN(at) ? undefined : at;
+}
+
+/** Its Connected=False condition's transition as written (names one offline); undefined: none. */
+export function offlineTransition(st: NodeMasqueradeStatus): string | undefined {
+  if (st.connected) return undefined;
+  return st.conditions?.find((x) => x.type === "Connected" && x.status === "False")
+    ?.lastTransitionTime;
 }

@@ -38,6 +38,23 @@ describe("followedOf", () => {
       want: "rollout",
     },
     {
+      // Issue 17: the same config saved again after revision 2 was rolled back or aborted.
+      desc: "revision 2's rollout, the same config saved again as revision 4: not followed as its",
+      input: {
+        raw: { version: 2, begun: 2, current: rollout(2, v1.config), past: [] },
+        current: { ...v2, revision: 4, resourceVersion: "4" },
+      },
+      want: "not-yet",
+    },
+    {
+      desc: "revision 2's rollout, its merge renumbered after a restart: followed",
+      input: {
+        raw: { version: 2, begun: 2, current: rollout(2, v1.config), past: [] },
+        current: { ...v2, revision: 4, resourceVersion: "2+1@r4" },
+      },
+      want: "rollout",
+    },
+    {
       desc: "the owner began it without waves: at once",
       input: { raw: { version: 2, begun: 2, current: null, past: [] }, current: v2 },
       want: "at-once",

@@ -19,13 +19,19 @@ export type Followed =
 
 /**
  * The persisted rollout if it is the one of `current`: the same revision, or (a merged
- * config, numbered anew after a restart) the same config, then renumbered as `current`.
+ * config, numbered anew after a restart) the same config of the same primary save, then
+ * renumbered as `current`. The same config saved again (a roll forward after a rollback or an
+ * abort) is another save, another rollout: never the old one's waves (issue 17).
  */
 export function sameRollout(s: StagedRecord, current: Desired): StagedRecord | null {
   if (s.revision === current.revision) return s;
+  if (primaryOf(s.resourceVersion) !== primaryOf(current.resourceVersion)) return null;
   if (!s.config || !configsEqual(s.config, current.config)) return null;
   return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
 }
+
+/** The primary store's resourceVersion a (merged) revision was made from (merged-desired.ts). */
+const primaryOf = (resourceVersion: string) => resourceVersion.split(/[+@]/, 1)[0];
 
 /** What the owner's persisted state (`raw`, unchecked) says of the revision `current`. */
 export function followedOf(raw: unknown, current: Desired): Followed {

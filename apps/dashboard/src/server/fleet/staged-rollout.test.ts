@@ -214,6 +214,26 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     });
   });
 
+  // Issue 17: the bar's counts freeze when the rollout finishes (rollout.ts); the waves kept
+  // counting, so a node forgotten (or whose record went) after the finish left the bar saying
+  // 3 of 3 and the canary card 2 of 2 (or 2 applied, 1 pending) for the same rollout.
+  const after: { desc: string; input: "forget"; want: number[] }[] = [
+    { desc: "a node forgotten", input: "forget", want: [3, 3, 0, 0] },
+  ];
+  it.each(after)("a finished rollout's waves are frozen with the bar: $desc", ({ want }) => {
+    const t = setup();
+    t.save(v2, { ...WAVES, canary: { count: 3 }, waves: [50, 100] });
+    for (const n of [t.canary, ...t.rest]) applied(t.fleet, n, 2);
+    expect(t.staged.view()!.phase).toBe("healthy");
+    const gone = t.rest[0]!;
+    t.fleet.disconnect(gone, t.links.get(gone)!, "gone");
+    expect(t.fleet.forget(gone)).toEqual({ ok: true });
+    const w = t.staged.view()!.waves[0]!;
+    const bar = t.fleet.rolloutView()!;
+    expect([w.total, w.applied, w.pending, w.failed]).toEqual(want);
+    expect([bar.total, bar.done, bar.pending, bar.failed]).toEqual(want);
+  });
+
   it("an empty wave is released without a pause after it, and said", () => {
     // Four nodes: canary 1, wave 1 up to 25% (already reached: empty), wave 2 the rest.
     const t = setup(["a", "b", "c", "d"]);
@@ -1675,6 +1695,68 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
   });
 
+  // Issue 17: the first offline was suspected, then a fresh read found the canary connected to
+  // dash-c (cleared); it went offline again 20 s later, still soon after applying. Before, the
+  // first offline used up its apply time, and the second was never suspected: its wave settled.
+  const again: {
+    desc: string;
+    input: { seenConnected: boolean };
+    want: { message: string };
+  }[] = [
+    {
+      desc: "seen back on the watch, then offline again: suspected again and paused",
+      input: { seenConnected: true },
+      want: {
+        message: `paused: ${remoteCanary} went offline 21 s after applying (held by replica dash-c), and no replica held it once every replica had written its reconnects`,
+      },
+    },
+    {
+      desc: "its return coalesced away by the holder's write queue (a new offline only): suspected again",
+      input: { seenConnected: false },
+      want: {
+        message: `paused: ${remoteCanary} went offline 21 s after applying (held by replica dash-c), and no replica held it once every replica had written its reconnects`,
+      },
+    },
+  ];
+  it.each(again)(
+    "offline, cleared by a fresh read, offline again: $desc",
+    async ({ input, want }) => {
+      let connectedThere = true;
+      const { t, report } = deadHolder(
+        () => [],
+        async () => connectedThere,
+      );
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      await new Promise((r) => setImmediate(r));
+      t.advance(1000);
+      t.staged.tick();
+      // Cleared: the API server names a connected holder.
+      expect(t.staged.view()!.message).toBe("the canary applied; paused until promoted");
+      if (input.seenConnected) report({ appliedRevision: 2, replica: "dash-c", connected: true });
+      t.advance(3000);
+      const off = new Date(t.now()).toISOString();
+      report({
+        appliedRevision: 2,
+        replica: "dash-c",
+        connected: false,
+        health: "offline",
+        conditions: [
+          { type: "Connected", status: "False", reason: "", message: "", lastTransitionTime: off },
+        ],
+      });
+      connectedThere = false;
+      t.advance(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      expect(t.staged.view()!.pause?.kind).not.toBe("failure"); // the verdict reads first
+      await new Promise((r) => setImmediate(r));
+      t.advance(1000);
+      t.staged.tick();
+      // This time the API server says connected nowhere.
+      expect(t.staged.view()!.message).toBe(want.message);
+    },
+  );
+
   // Issue 17: the previous owner suspected the canary (offline 2 s after applying) and died
   // before judging it; its suspects were in its memory. The new owner counted the canary
   // applied, and the timed pause released wave 1 on missing evidence.
@@ -2437,5 +2519,43 @@ describe("break6: a canary selector matching 1,001 nodes when the owner cuts (1,
     expect(again.desiredFor(left, v2)?.revision).toBe(1);
     expect(again.placeOf(left)?.wave).toBe(t.staged.placeOf(left)?.wave);
     expect(again.view()!.waves[0]!.total).toBe(1000);
+  });
+});
+
+// Attack (issue 17): revision 2 aborted, then the same config saved again as revision 4 (a roll
+// forward), and the owner restarted (or took the Lease over) before it wrote revision 4's
+// rollout. The persisted state was found "by its config" (meant for a merge renumbered after a
+// restart) and revision 2's aborted waves came back as revision 4's: every node held on
+// revision 1, the roll forward never rolled out.
+describe("a rollback followed by a roll forward of the same config", () => {
+  const cases: {
+    desc: string;
+    input: Desired;
+    want: { resumed: boolean; rest: number };
+  }[] = [
+    {
+      desc: "saved again (another resourceVersion): not the aborted rollout; it goes on",
+      input: { revision: 4, resourceVersion: "4", config: v2.config },
+      want: { resumed: false, rest: 4 },
+    },
+    {
+      desc: "the same save renumbered by a restart (merged config): the aborted rollout holds",
+      input: { revision: 7, resourceVersion: "2+1@r7", config: v2.config },
+      want: { resumed: true, rest: 1 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: line 3"));
+    expect(t.staged.abort("carol")).toMatchObject({ ok: true });
+    await t.staged.flush();
+    const again = await restartedFrom(
+      t,
+      () => input,
+      async (r) => (r === "1" ? v1 : null),
+    );
+    expect(again.view()?.aborted === true).toBe(want.resumed);
+    expect(again.desiredFor(t.rest[0]!, input)?.revision).toBe(want.rest);
   });
 });

@@ -29,7 +29,7 @@ import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
-import { offlineSince, remoteOutcome } from "./rollout-remote.js";
+import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
 import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
@@ -233,6 +233,14 @@ export class StagedRollouts {
    * such sight, not every later change of their status (a health or drift refresh).
    */
   private readonly remoteApplied = new Set<string>();
+  /**
+   * Nodes held elsewhere whose offline was suspected → that offline (its Connected condition's
+   * transition): each offline is suspected once, however often its status changes meanwhile,
+   * and a later one again (seen back, or a new transition), even after a fresh read cleared it.
+   */
+  private readonly remoteOff = new Map<string, string>();
+  /** A finished rollout's outcomes (of its resourceVersion), fixed at the finish (outcome). */
+  private frozen: { of: string; outcomes: Map<string, NodeOutcome> } | null = null;
   /** Where countFailed last found a pending released node (it resumes there). */
   private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
@@ -708,6 +716,7 @@ export class StagedRollouts {
     this.previous = stable;
     this.appliedAt.clear();
     this.remoteApplied.clear();
+    this.remoteOff.clear();
     this.s = {
       version: 1,
       resourceVersion: next.resourceVersion,
@@ -864,7 +873,8 @@ export class StagedRollouts {
   /** A node forgotten: it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
-    if (!s || this.follows()) return;
+    // A finished rollout's waves keep their counts, as the fleet bar's do (rollout.ts).
+    if (!s || this.follows() || this.finished()) return;
     s.waves.forEach((w, k) => {
       const i = w.indexOf(name);
       if (i < 0) return;
@@ -1454,6 +1464,20 @@ export class StagedRollouts {
    * holder's word), one held here by its record; observe-mode nodes have nothing to apply.
    */
   private outcome(s: StagedState, name: string): NodeOutcome {
+    if (!this.finished()) {
+      this.frozen = null; // a retry reopened it: counted live until it finishes again
+      return this.liveOutcome(s, name);
+    }
+    // Finished: counted as at the finish, as the fleet bar's counts are (rollout.ts).
+    if (this.frozen?.of !== s.resourceVersion) {
+      const outcomes = new Map<string, NodeOutcome>();
+      for (const w of s.waves) for (const n of w) outcomes.set(n, this.liveOutcome(s, n));
+      this.frozen = { of: s.resourceVersion, outcomes };
+    }
+    return this.frozen.outcomes.get(name) ?? this.liveOutcome(s, name);
+  }
+
+  private liveOutcome(s: StagedState, name: string): NodeOutcome {
     if (s.failed[name] !== undefined) return "failed";
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
@@ -1496,9 +1520,12 @@ export class StagedRollouts {
       this.input({ type: "failure", reason: o.pause }, "system");
     } else if (o.outcome === "applied") {
       if (!st.connected) this.remoteOffline(name, st);
-      else if (!this.remoteApplied.has(name)) {
-        this.remoteApplied.add(name);
-        this.appliedAt.set(name, this.now());
+      else {
+        this.remoteOff.delete(name); // back: its next offline is a new one
+        if (!this.remoteApplied.has(name)) {
+          this.remoteApplied.add(name);
+          this.appliedAt.set(name, this.now());
+        }
       }
     }
   }
@@ -1568,7 +1595,10 @@ export class StagedRollouts {
     const off = offlineSince(st) === undefined ? undefined : this.now();
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
     if (applied === undefined || off === undefined || off - applied > window) return;
-    this.appliedAt.delete(name); // once
+    // Once per offline: the same transition is the same offline (status refreshes meanwhile).
+    const episode = offlineTransition(st) ?? "";
+    if (this.remoteOff.get(name) === episode) return;
+    this.remoteOff.set(name, episode);
     const secs = Math.max(0, Math.round((off - applied) / 1000));
     const by = `held by replica ${st.replica || "(none)"}`;
     const reason = `${name} went offline ${secs} s after applying (${by})`;

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, newRecord } from "../fleet/node.js";
 import { RolloutTracker } from "../fleet/rollout.js";
+import { remoteOutcome } from "../fleet/rollout-remote.js";
 import {
   count,
   countByStatus,
@@ -67,7 +68,8 @@ const outcomeOf = (r: RemoteSummary, revision: number): Outcome => {
   // Applied, its rules not judged by its holder yet: not done (rollout-done.ts, issue 17).
   const unjudged = r.connected && (r.status === "unknown" || r.status === "applying");
   if (r.appliedRevision === revision) return unjudged ? "awaiting-rules" : "done";
-  if (r.status === "error") return "failed";
+  // Failed only when its holder sent it this revision: an error on the stable one is pending.
+  if (r.status === "error" && r.heldBy.desiredRevision === revision) return "failed";
   return r.connected ? "pending" : "offline";
 };
 
@@ -118,7 +120,14 @@ describe("countByStatus and rolloutOf count what the summaries show", () => {
       desc: "held elsewhere, applied, its holder waiting for the post-apply read",
       input: [object("r1", { appliedRevision: 8, health: "applying" })],
     },
-    { desc: "held elsewhere, apply failed", input: [object("r1", { health: "error" })] },
+    {
+      desc: "held elsewhere, its apply of the revision failed",
+      input: [object("r1", { health: "error", desiredRevision: 8 })],
+    },
+    {
+      desc: "held elsewhere, errs on the stable revision (held back)",
+      input: [object("r1", { health: "error", desiredRevision: 7 })],
+    },
     { desc: "held elsewhere, drifted", input: [object("r1", { health: "drifted" })] },
     { desc: "disconnected from its holder", input: [object("r1", { connected: false })] },
     { desc: "its holder stopped renewing", input: [object("r1", { replica: "dead" })] },
@@ -216,5 +225,61 @@ describe("rolloutOf and a staged rollout's failed node held elsewhere", () => {
     const s = view(fleetOf([]), [object("r1", { appliedRevision: 8, health: "drifted" })]);
     const mine = { ...local, total: 1, done: 1, pending: 0, offline: 0 };
     expect(rolloutOf(s, mine, new Set(input.failed))).toMatchObject({ total: 2, ...want });
+  });
+});
+
+// Issue 17: the bar counted a node held elsewhere that erred while on the stable revision (its
+// wave not released: never sent the new one) failed, the staged rollout's wave pending; both now
+// count by @masq/shared's recordedOutcome. A drift after applying is failed by the staged
+// rollout, and the bar counts what it lists failed (failedByStage), so they agree there too.
+describe("the fleet bar and the staged rollout count a node held elsewhere alike", () => {
+  const cases: {
+    desc: string;
+    input: Partial<NodeMasqueradeStatus>;
+    want: "applied" | "pending" | "failed";
+  }[] = [
+    { desc: "applied, judged", input: { appliedRevision: 8 }, want: "applied" },
+    {
+      desc: "applied, its rules not judged yet",
+      input: { appliedRevision: 8, health: "applying" },
+      want: "pending",
+    },
+    {
+      desc: "applied, drifted since",
+      input: { appliedRevision: 8, health: "drifted" },
+      want: "failed",
+    },
+    {
+      desc: "its apply of the revision failed",
+      input: { health: "error", desiredRevision: 8 },
+      want: "failed",
+    },
+    {
+      desc: "errs on the stable revision",
+      input: { health: "error", desiredRevision: 7 },
+      want: "pending",
+    },
+    {
+      desc: "errs on the stable revision, offline",
+      input: { health: "error", desiredRevision: 7, connected: false },
+      want: "pending",
+    },
+    {
+      desc: "errs, its holder dead",
+      input: { health: "error", desiredRevision: 8, replica: "dead" },
+      want: "failed",
+    },
+    { desc: "not applied yet", input: {}, want: "pending" },
+    { desc: "not applied, offline", input: { connected: false }, want: "pending" },
+  ];
+  const none: Rollout = { ...local, total: 0, done: 0, pending: 0, offline: 0, finishedAt: null };
+  it.each(cases)("$desc: $want", ({ input, want }) => {
+    const cr = object("r1", input);
+    const staged = remoteOutcome("r1", cr.status!, 8);
+    expect(staged.outcome).toBe(want);
+    const failed = new Set(staged.outcome === "failed" ? ["r1"] : []);
+    const bar = rolloutOf(view(fleetOf([]), [cr]), none, failed)!;
+    const counted = { applied: bar.done, pending: bar.pending, failed: bar.failed };
+    expect(counted).toEqual({ applied: 0, pending: 0, failed: 0, [want]: 1 });
   });
 });

@@ -3,12 +3,11 @@
 // drift count, never rules this replica does not have. A node whose holder stopped renewing its
 // Lease is `unknown` with the reason and its last known state, until its reporter reconnects.
 import type { HeldBy, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
-import { NODE_STATUSES } from "@masq/shared";
+import { NODE_STATUSES, recordedOutcome } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
 import { lateKey, type Outcome } from "../fleet/rollout.js";
-import { remoteAppliedState } from "../fleet/rollout-done.js";
-import type { NodeMasquerade } from "./node-masquerade.js";
+import type { NodeMasquerade, NodeMasqueradeStatus } from "./node-masquerade.js";
 import type { ReplicaLiveness } from "./replica-leases.js";
 
 export type RemoteSummary = NodeSummary & { heldBy: HeldBy };
@@ -241,8 +240,8 @@ export function countByStatus(s: FleetViewSources): {
 
 /**
  * The rollout counted over every node: this replica's targets, with each node held elsewhere
- * counted by its NodeMasquerade (applied the revision, its rules judged: done, else awaiting
- * its rules; error: failed; else pending, or offline when not connected) instead of as this
+ * counted by its NodeMasquerade (recordedOutcome: applied the revision, its rules judged: done,
+ * else awaiting its rules; its apply of the revision failed: failed; else pending, or offline) instead of as this
  * replica's offline target. `failedByStage`: nodes a staged rollout counts failed (a drift
  * after applying), counted failed as its waves count them (FleetState.stagedFailed).
  */
@@ -257,10 +256,10 @@ export function rolloutOf(
     const st = cr.status;
     // A node no replica ever reported (an object without a status: `kubectl create`, or a
     // holder whose status writes are refused) is no target: it would hold the rollout open.
-    if (st?.mode === "observe" || (st?.replica ?? "") === "") return;
+    if (!st || st.mode === "observe" || st.replica === "") return;
     uncount(out, s.fleet.rollout.countedAs(cr.metadata.name));
     const name = cr.metadata.name;
-    count(out, failedByStage.has(name) ? "failed" : remoteOutcome(s, cr, local.revision), 1);
+    count(out, failedByStage.has(name) ? "failed" : remoteOutcome(s, st, local.revision), 1);
   };
   eachNode(s, () => undefined, remote);
   if (out.pending > 0) out.finishedAt = null;
@@ -269,12 +268,9 @@ export function rolloutOf(
 
 export type { Outcome } from "../fleet/rollout.js";
 
-function remoteOutcome(s: FleetViewSources, cr: NodeMasquerade, revision: number): Outcome {
-  const v = verdictOf(s, cr.status);
-  const applied = cr.status ? remoteAppliedState(cr.status, revision) : "not-applied";
-  if (applied !== "not-applied") return applied;
-  if (statusOf(v, cr.status) === "error") return "failed";
-  return v === "live" ? "pending" : "offline";
+/** By the one definition the staged rollout counts by too (recordedOutcome, @masq/shared). */
+function remoteOutcome(s: FleetViewSources, st: NodeMasqueradeStatus, revision: number): Outcome {
+  return recordedOutcome(st, revision, verdictOf(s, st) === "live");
 }
 
 /** Takes away a node as this replica's view counted it (RolloutTracker.countedAs). */

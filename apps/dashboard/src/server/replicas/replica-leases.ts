@@ -74,6 +74,8 @@ export class ReplicaLeases {
   private collecting: Promise<void> | undefined;
   private readonly watcher: ListWatcher<KubernetesObject>;
   private readonly startedAt: number;
+  /** When this replica's own Lease was last written (this clock); undefined: not yet. */
+  private renewedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** The renewal in flight, awaited by close() so it cannot re-create a deleted Lease. */
@@ -106,6 +108,15 @@ export class ReplicaLeases {
 
   private get durationMs(): number {
     return (this.o.durationSeconds ?? 15) * 1000;
+  }
+
+  /**
+   * Do the other replicas take this one's word: was its own Lease written within its duration
+   * (since it started, while the first write is tried)? Not while its Lease writes fail: they
+   * judge it as they would a dead replica, whatever its other writes say (status-writer.ts).
+   */
+  renewedRecently(): boolean {
+    return this.now() - (this.renewedAt ?? this.startedAt) < this.durationMs;
   }
 
   /** Is `replica` renewing its Lease? This replica always is. */
@@ -396,6 +407,7 @@ export class ReplicaLeases {
         });
       }
       this.problem = undefined;
+      this.renewedAt = this.now();
     } catch (e) {
       this.problem = `this replica's Lease ${ns}/${name} cannot be renewed: ${apiMessage(e)}`;
       this.log.warn({ err: this.problem }, "replica Lease not renewed");

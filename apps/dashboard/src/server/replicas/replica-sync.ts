@@ -88,6 +88,7 @@ export class ReplicaSync {
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
       log: o.log,
+      vouched: () => this.leases.renewedRecently(),
     });
     this.resyncRequests = new ResyncRequests({
       ratePerSecond: o.statusWritesPerSecond,
@@ -162,10 +163,18 @@ export class ReplicaSync {
         this.takeResyncRequest(name);
         this.rewriteIfDeleted(fleet, name);
         if (fleet.nodes.get(name)?.connected) this.writer.observedChanged(name);
+        else if (this.connectedToOther(name)) fleet.heldElsewhere(name);
         feed.node(name);
       }
       for (const fn of this.objectListeners) fn(names);
     });
+  }
+
+  /** Does `name`'s NodeMasquerade (as watched) name another live replica holding it connected? */
+  private connectedToOther(name: string): boolean {
+    const st = this.objects.get(name)?.status;
+    if (!st?.connected || st.replica === "" || st.replica === this.o.replica) return false;
+    return this.leases.liveness(st.replica).live;
   }
 
   /** Also tells `fn` of every NodeMasquerade change (the staged rollout's owner counts them). */
@@ -227,6 +236,7 @@ export class ReplicaSync {
     if (singleton && this.objects.health.lists > 0) this.markDeadHolders();
     if (singleton) this.leases.collect();
     if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
+    this.writer.redoDeferred();
   }
 
   /**

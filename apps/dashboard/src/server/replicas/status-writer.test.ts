@@ -325,3 +325,66 @@ describe("a failed write retried after a newer state was written (break7)", () =
     w.close();
   });
 });
+
+// Issue 17: dash-a is alive and holds n1, but its Lease writes fail (its other writes succeed).
+// The singleton holder (dash-b) marks n1 unknown as a dead holder's every sweep; dash-a wrote
+// its own status back over each mark once a minute: the two replicas alternated writes of the
+// same object for as long as it lasted (2 a minute per node: 333/s for 10,000 nodes).
+describe("a replica whose own Lease is not renewed does not write over the singleton's mark", () => {
+  const cases: { desc: string; input: { renewed: boolean }; want: { rewrites: number } }[] = [
+    {
+      desc: "its Lease renewed: a mark by hand is written back once",
+      input: { renewed: true },
+      want: { rewrites: 1 },
+    },
+    {
+      desc: "its Lease not renewed: left as marked",
+      input: { renewed: false },
+      want: { rewrites: 0 },
+    },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    let now = 0;
+    let object: NodeMasquerade | undefined;
+    const writes: string[] = [];
+    const api: NodeMasqueradeApi = {
+      ...recordingApi(new Set(["n1"])).api,
+      async patchStatus(name, status) {
+        writes.push(`${status.replica}:${status.connected}`);
+        object = { metadata: { name, resourceVersion: String(writes.length) }, status };
+      },
+    };
+    const w = new StatusWriter({
+      api,
+      replica: "dash-a",
+      ratePerSecond: 100,
+      observed: () => object,
+      log: silentLogger(),
+      now: () => now,
+      vouched: () => input.renewed,
+    });
+    w.offer("n1", body("in-sync"));
+    await settle();
+    expect(writes).toEqual(["dash-a:true"]);
+    // dash-b marks it every sweep; dash-a sees each mark on its watch, over 5 minutes.
+    for (let minute = 0; minute < 5; minute++) {
+      now += 61_000;
+      object = {
+        metadata: { name: "n1", resourceVersion: `b${minute}` },
+        status: { ...object!.status!, connected: false, health: "unknown" },
+      };
+      w.observedChanged("n1");
+      await settle();
+      if (input.renewed) break; // a live dash-a's rewrite stands (dash-b marks it no more)
+    }
+    expect(writes.length - 1).toBe(want.rewrites);
+    if (!input.renewed) {
+      // Renewed again: its word counts once more, and it writes what it holds.
+      input.renewed = true;
+      w.redoDeferred();
+      await settle();
+      expect(writes.at(-1)).toBe("dash-a:true");
+    }
+    w.close();
+  });
+});

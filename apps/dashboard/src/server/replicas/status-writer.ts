@@ -27,6 +27,13 @@ export interface StatusWriterOptions {
   /** After a failed write the node is tried again this much later (default 1000 ms). */
   retryMs?: number;
   now?: () => number;
+  /**
+   * Is this replica's own Lease renewed (do the others take its word)? While not, the
+   * singleton holder marks its nodes unknown every sweep; a status written back over that mark
+   * is marked again at once (two replicas alternating writes of one object), so it waits for
+   * redoDeferred. Absent: always.
+   */
+  vouched?: () => boolean;
 }
 
 export interface StatusWriterStats {
@@ -63,6 +70,8 @@ export class StatusWriter {
   private readonly reconnecting = new Set<string>();
   /** Per node, the retry of its failed write, waiting (cancelled by a newer offer). */
   private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** Nodes whose rewrite waits for this replica's Lease to be renewed again (vouched). */
+  private readonly deferred = new Set<string>();
   private closed = false;
   readonly stats: StatusWriterStats = {
     writes: 0,
@@ -148,6 +157,10 @@ export class StatusWriter {
     if (this.queue.has(name) || this.writing.has(name)) return;
     const body = JSON.parse(mine) as StatusBody;
     if (!body.connected || covers(lastBody(st), body)) return;
+    if (this.o.vouched?.() === false) {
+      this.deferred.add(name);
+      return;
+    }
     // At most once a minute per node: a field the API server changes on every write (a schema
     // that prunes or defaults it) must not turn into a write loop.
     const now = this.o.now?.() ?? Date.now();
@@ -158,8 +171,17 @@ export class StatusWriter {
     this.queue.put(name, { body });
   }
 
+  /** This replica's Lease is renewed again: the rewrites that waited for it (observedChanged). */
+  redoDeferred(): void {
+    if (this.deferred.size === 0 || this.o.vouched?.() === false) return;
+    const names = [...this.deferred];
+    this.deferred.clear();
+    for (const name of names) this.observedChanged(name);
+  }
+
   /** Forgets a node (removed from the fleet): nothing more is written for it. */
   forget(name: string): void {
+    this.deferred.delete(name);
     this.queue.delete(name);
     this.cancelRetry(name);
     this.written.delete(name);
