@@ -4,6 +4,7 @@
 // a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
 import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Cidr, Family } from "./cidr.js";
+import { perDesiredChain } from "./desired-memo.js";
 import type { Difference, Severity } from "./drift.js";
 import { desiredReturned } from "./drift-destinations.js";
 import { describeConditions, describeRef } from "./path/describe.js";
@@ -200,9 +201,9 @@ function differenceOf(d: DesiredChain, f: Finding, where = ""): Difference {
 }
 
 /** The config's non-masquerade blocks, to name affected destinations in its own terms. */
-function returnCidrs(d: DesiredChain): Cidr[] {
-  return d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : []));
-}
+const returnCidrs = perDesiredChain((d): readonly Cidr[] =>
+  d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : [])),
+);
 
 /** Differences made by other rules on the path (NAT or ACCEPT before the jump, NAT after it). */
 export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
