@@ -2,7 +2,7 @@
 // fresh chain of the same content gets.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
-import { perDesiredChain } from "./desired-memo.js";
+import { desiredLines, perDesiredChain } from "./desired-memo.js";
 import { desiredExceptionRules, desiredReturned } from "./drift-destinations.js";
 import { desiredChain } from "./rules.js";
 
@@ -24,6 +24,7 @@ describe("perDesiredChain", () => {
   const derived = [
     { desc: "desiredReturned", derive: desiredReturned },
     { desc: "desiredExceptionRules", derive: desiredExceptionRules },
+    { desc: "desiredLines", derive: desiredLines },
   ];
   for (const { desc, derive } of derived)
     it(`${desc} is shared per chain and equals a fresh chain's`, () => {

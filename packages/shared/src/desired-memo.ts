@@ -15,3 +15,11 @@ export function perDesiredChain<T>(derive: (d: DesiredChain) => T): (d: DesiredC
     return value;
   };
 }
+
+/**
+ * The desired chain's rule lines, once per chain: the dashboard keeps them in every node's
+ * assessment, and every node of a revision can hold the same array. Read only.
+ */
+export const desiredLines: (d: DesiredChain) => readonly string[] = perDesiredChain((d) =>
+  d.rules.map((r) => r.line),
+);

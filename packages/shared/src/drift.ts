@@ -2,7 +2,7 @@
 // effect written with other comments or in another order is only cosmetic.
 import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Family } from "./cidr.js";
-import { perDesiredChain } from "./desired-memo.js";
+import { desiredLines, perDesiredChain } from "./desired-memo.js";
 import { desiredExceptionRules, destinationDifferences } from "./drift-destinations.js";
 import { pathDifferences } from "./drift-path.js";
 import { behaviourKey, parseIptables } from "./parser.js";
@@ -279,7 +279,7 @@ function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
 
 /** The desired rules' behaviour keys with comments, one per line (parsed once per chain). */
 const cosmeticKey = perDesiredChain((d) => {
-  const text = d.rules.map((r) => r.line).join("\n");
+  const text = desiredLines(d).join("\n");
   const parsed = parseIptables(text).ruleset.tables.get("nat")?.get(d.chain)?.rules ?? [];
   return parsed.map((r) => `${behaviourKey(r)}#${r.comment ?? ""}`).join("\n");
 });
