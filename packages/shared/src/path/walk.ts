@@ -22,6 +22,7 @@ import {
   type Facts,
   forgetChanged,
   initialFacts,
+  withFact,
 } from "./facts.js";
 import { forgetBits, setXmark } from "./marks.js";
 import { compileRule, type RuleTest } from "./matches.js";
@@ -187,13 +188,35 @@ function finish(
 
 /** Records an assumption: addresses as a flag (the facts hold them), the rest in the list. */
 function assumeOn(b: Branch, c: Condition): void {
-  if (c.field === "source" || c.field === "destination")
-    b.assumed = { ...b.assumed, [c.field]: true };
-  else b.conditions = withCondition(b.conditions, c);
+  if (c.field === "source") {
+    if (!b.assumed.source) b.assumed = { source: true, destination: b.assumed.destination };
+  } else if (c.field === "destination") {
+    if (!b.assumed.destination) b.assumed = { source: b.assumed.source, destination: true };
+  } else b.conditions = withCondition(b.conditions, c);
 }
 
+/**
+ * A copy of the branch to go on separately: its own stack frames and chains entered, the rest
+ * (immutable) shared. Field by field, not spread: forks are the walk's most frequent copy.
+ */
 function fork(b: Branch, facts: Facts, condition?: Condition): Branch {
-  const f: Branch = { ...b, facts, stack: b.stack.map((x) => ({ ...x })), via: [...b.via] };
+  const stack: Frame[] = new Array(b.stack.length);
+  for (let i = 0; i < stack.length; i++) {
+    const x = b.stack[i]!;
+    stack[i] = { chain: x.chain, rules: x.rules, index: x.index };
+  }
+  const f: Branch = {
+    facts,
+    conditions: b.conditions,
+    assumed: b.assumed,
+    stack,
+    via: b.via.slice(),
+    agent: b.agent,
+    agentDepth: b.agentDepth,
+    agentExit: b.agentExit,
+    lastReturn: b.lastReturn,
+    entry: b.entry,
+  };
   if (condition) assumeOn(f, condition);
   return f;
 }
@@ -362,13 +385,13 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
       // Bits in the mask are set, known bits outside it flip where the value has ones.
       const markMask = (act.mask | act.value) >>> 0;
       const facts = forgetChanged(b.facts, { markMask });
-      b.facts = { ...facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
+      b.facts = withFact(facts, "mark", setXmark(b.facts.mark, act.value, act.mask));
       frame.index++;
       return true;
     }
     case "forget-mark": {
       const facts = forgetChanged(b.facts, { markMask: act.mask });
-      b.facts = { ...facts, mark: forgetBits(b.facts.mark, act.mask) };
+      b.facts = withFact(facts, "mark", forgetBits(b.facts.mark, act.mask));
       frame.index++;
       return true;
     }
