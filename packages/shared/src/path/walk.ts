@@ -25,7 +25,7 @@ import {
   withFact,
 } from "./facts.js";
 import { forgetBits, setXmark } from "./marks.js";
-import { compileRule, type RuleTest } from "./matches.js";
+import { type CompiledRule, compileChain, compileRule, type RuleTest } from "./matches.js";
 import type { Packet } from "./packet.js";
 import { type TargetAction, targetAction } from "./targets.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "./types.js";
@@ -69,6 +69,8 @@ export interface WalkResult {
 interface Frame {
   chain: string;
   rules: readonly ParsedRule[];
+  /** compileRule of each of `rules`, in order. */
+  compiled: readonly CompiledRule[];
   index: number;
 }
 
@@ -203,7 +205,7 @@ function fork(b: Branch, facts: Facts, condition?: Condition): Branch {
   const stack: Frame[] = new Array(b.stack.length);
   for (let i = 0; i < stack.length; i++) {
     const x = b.stack[i]!;
-    stack[i] = { chain: x.chain, rules: x.rules, index: x.index };
+    stack[i] = { chain: x.chain, rules: x.rules, compiled: x.compiled, index: x.index };
   }
   const f: Branch = {
     facts,
@@ -223,7 +225,8 @@ function fork(b: Branch, facts: Facts, condition?: Condition): Branch {
 
 function enter(w: Walk, b: Branch, chain: string): void {
   w.reached.add(chain);
-  b.stack.push({ chain, rules: w.input.chains.get(chain)?.rules ?? [], index: 0 });
+  const rules = w.input.chains.get(chain)?.rules ?? [];
+  b.stack.push({ chain, rules, compiled: compileChain(rules, w.input.family), index: 0 });
   b.via.push(chain);
   if (chain === w.input.agentChain) {
     b.agent = "inside";
@@ -281,8 +284,7 @@ function undecidedTests(facts: Facts, tests: readonly RuleTest[]): RuleTest[] | 
 }
 
 /** Decides the rule for this branch, pushing the other branch when the packet could go both ways. */
-function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
-  const compiled = compileRule(rule, w.input.family);
+function match(w: Walk, b: Branch, compiled: CompiledRule): MatchResult {
   if (compiled.matchesNothing) return { kind: "no" };
   const pending = undecidedTests(b.facts, compiled.tests);
   if (pending === "no") return { kind: "no" };
@@ -496,7 +498,7 @@ function run(w: Walk, b: Branch): void {
       unreadableRule(w, b, rule, frame.index);
       return;
     }
-    const m = match(w, b, rule);
+    const m = match(w, b, frame.compiled[frame.index]!);
     if (m.kind === "no") {
       frame.index++;
       continue;
