@@ -79,12 +79,13 @@ function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): st
  * before the agent's chain a NAT or ACCEPT shadows its jump; after it a NAT overrides it.
  */
 function findingKind(
-  o: PathOutcome & { decidedBy: RuleRef },
+  o: PathOutcome,
+  by: RuleRef,
   nat: boolean,
   other: boolean,
 ): Finding["kind"] | undefined {
   if (other) return nat ? "backend-conflict" : undefined;
-  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
+  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(by.text);
   if (o.agent === "before" && (nat || accept)) return "jump-shadowed";
   return o.agent === "after" && nat ? "masqueraded-after" : undefined;
 }
@@ -113,7 +114,7 @@ function findingOf(
 ): (Omit<Finding, "who"> & { who: string[] }) | undefined {
   if (!o.decidedBy || expected(o) || loopbackSourcesOnly(o.source, family)) return undefined;
   const nat = o.result === "masquerade" || o.result === "snat";
-  const kind = findingKind({ ...o, decidedBy: o.decidedBy }, nat, other);
+  const kind = findingKind(o, o.decidedBy, nat, other);
   if (!kind) return undefined;
   const affected = nat ? intersectSets(o.destination, wanted) : subtractSets(o.destination, wanted);
   if (affected.length === 0) return undefined;

@@ -8,8 +8,25 @@ import type { Packet } from "./packet.js";
 import { fullRange, type RangeSet, setToCidrs, subtractSets } from "./range-set.js";
 import type { Condition, RuleRef } from "./types.js";
 
-/** The condition a branch assumes when `t` holds (or not). */
+/** Conditions made per test and sense: [when it does not hold, when it holds]. */
+const conditions = new WeakMap<Test, [Condition | undefined, Condition | undefined]>();
+
+/**
+ * The condition a branch assumes when `t` holds (or not): one object per test and sense,
+ * shared by every branch and node that assumes it (conditions are read only; tests of the
+ * chains every node shares are shared too).
+ */
 export function conditionOf(t: Test, holds: boolean): Condition {
+  let pair = conditions.get(t);
+  if (!pair) {
+    pair = [undefined, undefined];
+    conditions.set(t, pair);
+  }
+  const i = holds ? 1 : 0;
+  return (pair[i] ??= newCondition(t, holds));
+}
+
+function newCondition(t: Test, holds: boolean): Condition {
   const not = holds ? "" : "! ";
   switch (t.kind) {
     case "address":
