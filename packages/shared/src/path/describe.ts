@@ -23,7 +23,11 @@ export function conditionOf(t: Test, holds: boolean): Condition {
     conditions.set(t, pair);
   }
   const i = holds ? 1 : 0;
-  return (pair[i] ??= newCondition(t, holds));
+  const known = pair[i];
+  if (known) return known;
+  const made = newCondition(t, holds);
+  pair[i] = made;
+  return made;
 }
 
 function newCondition(t: Test, holds: boolean): Condition {
