@@ -14,9 +14,12 @@ const conditions = new WeakMap<Test, [Condition | undefined, Condition | undefin
 /**
  * The condition a branch assumes when `t` holds (or not): one object per test and sense,
  * shared by every branch and node that assumes it (conditions are read only; tests of the
- * chains every node shares are shared too).
+ * chains every node shares are shared too). Not kept for addresses: the walk records only
+ * that one was assumed, and a node's own addresses would keep their words for as long as
+ * its chains are kept.
  */
 export function conditionOf(t: Test, holds: boolean): Condition {
+  if (t.kind === "address" || t.kind === "address-set") return newCondition(t, holds);
   let pair = conditions.get(t);
   if (!pair) {
     pair = [undefined, undefined];
