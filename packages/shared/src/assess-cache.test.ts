@@ -152,6 +152,21 @@ describe("assessLinux with an AssessCache", () => {
         }
   });
 
+  it("shares nothing a later node changes: nodes differing only in their own rules", () => {
+    // Parts of answers (desired side, conditions, compiled rules) are shared between nodes:
+    // each answer is copied when made and must read the same after every other node's.
+    for (const kind of OWN_RULE_KINDS) {
+      const cache = new AssessCache();
+      const made = CONFIGS.flatMap((config, c) =>
+        [0, 1, 2, 300].map((i) => {
+          const a = assessLinux(config, FLAGS[c % 2]!, [ownRulesSnapshot(kind, i, config)], cache);
+          return { a, copy: structuredClone(a) };
+        }),
+      );
+      for (const { a, copy } of made) expect(a, kind).toStrictEqual(copy);
+    }
+  });
+
   it("leaves the tester's answers as they were (evaluateSnapshots never uses the cache)", () => {
     const cache = new AssessCache();
     const snap = ownRulesSnapshot("flannel", 7, BASE);

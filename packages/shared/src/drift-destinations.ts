@@ -5,6 +5,7 @@
 
 import type { FamilyAnalysis } from "./analysis/types.js";
 import { type Cidr, type Family, toRanges } from "./cidr.js";
+import { perDesiredChain } from "./desired-memo.js";
 import type { Difference } from "./drift.js";
 import {
   cidrRange,
@@ -38,21 +39,11 @@ interface DesiredEntry {
 }
 
 /**
- * Entries per desired chain, computed once: drift asks three times per node, and with an
- * AssessCache every node of a revision shares one desired chain. Desired chains are never
- * mutated once built (rules.ts makes a new one per call); the entries are read only.
+ * The desired chain's entries in order, each with the destinations it decides: once per
+ * desired chain (drift asks three times per node, every node of a revision the same chain).
  */
-const ENTRIES = new WeakMap<DesiredChain, readonly DesiredEntry[]>();
-
-/** The desired chain's entries in order, each with the destinations it decides. */
-export function desiredEntries(d: DesiredChain): readonly DesiredEntry[] {
-  let entries = ENTRIES.get(d);
-  if (!entries) {
-    entries = entriesOf(d);
-    ENTRIES.set(d, entries);
-  }
-  return entries;
-}
+export const desiredEntries: (d: DesiredChain) => readonly DesiredEntry[] =
+  perDesiredChain(entriesOf);
 
 function entriesOf(d: DesiredChain): DesiredEntry[] {
   const out: DesiredEntry[] = [];
@@ -72,10 +63,16 @@ function entriesOf(d: DesiredChain): DesiredEntry[] {
   return out;
 }
 
-/** What the config keeps unmasqueraded (first match decides), as merged ranges. */
-export function desiredReturned(d: DesiredChain): RangeSet {
-  return returnedBy(desiredEntries(d), "return");
-}
+/** What the config keeps unmasqueraded (first match decides), as merged ranges; read only. */
+export const desiredReturned: (d: DesiredChain) => RangeSet = perDesiredChain((d) =>
+  returnedBy(desiredEntries(d), "return"),
+);
+
+/** What a node's RETURN may keep unmasqueraded: the config's RETURNs and its exceptions. */
+const allowedReturns = perDesiredChain((d) => {
+  const want = desiredEntries(d);
+  return unionSets(returnedBy(want, "return"), returnedBy(want, "exception"));
+});
 
 const returnedBy = (entries: readonly DesiredEntry[], kind: DesiredEntry["kind"]): RangeSet =>
   entries.filter((e) => e.kind === kind).reduce<RangeSet>((a, e) => unionSets(a, e.set), []);
@@ -109,8 +106,8 @@ function missingReturns(
  * what it returns that no desired RETURN does (destinations of a desired exception are
  * reported by exceptionDifferences instead).
  */
-function unexpectedReturns(d: DesiredChain, o: FamilyAnalysis, want: readonly DesiredEntry[]) {
-  const allowed = unionSets(returnedBy(want, "return"), returnedBy(want, "exception"));
+function unexpectedReturns(d: DesiredChain, o: FamilyAnalysis) {
+  const allowed = allowedReturns(d);
   const out: Difference[] = [];
   const seen = new Set<string>();
   for (const r of o.decisions) {
@@ -142,7 +139,7 @@ export function destinationDifferences(d: DesiredChain, o: FamilyAnalysis): Diff
   const have = toRanges(o.returns);
   return [
     ...missingReturns(d, want, have),
-    ...unexpectedReturns(d, o, want),
+    ...unexpectedReturns(d, o),
     ...exceptionDifferences(d, o, want, have),
   ];
 }
@@ -208,8 +205,10 @@ function exceptionDifferences(
   return out;
 }
 
-/** Desired exception rules, for option checks: by canonical block. */
-export function desiredExceptionRules(d: DesiredChain): Map<string, MasqueradeRule[]> {
+/** Desired exception rules, for option checks: by canonical block (once per chain; read only). */
+export const desiredExceptionRules: (
+  d: DesiredChain,
+) => ReadonlyMap<string, readonly MasqueradeRule[]> = perDesiredChain((d) => {
   const out = new Map<string, MasqueradeRule[]>();
   for (const e of desiredEntries(d))
     if (e.kind === "exception")
@@ -218,4 +217,4 @@ export function desiredExceptionRules(d: DesiredChain): Map<string, MasqueradeRu
         e.rules.flatMap((r) => (r.kind === "masquerade" ? [r] : [])),
       );
   return out;
-}
+});

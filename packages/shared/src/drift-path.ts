@@ -4,6 +4,7 @@
 // a CNI chain masquerading traffic the agent would masquerade anyway is no difference.
 import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Cidr, Family } from "./cidr.js";
+import { perDesiredChain } from "./desired-memo.js";
 import type { Difference, Severity } from "./drift.js";
 import { desiredReturned } from "./drift-destinations.js";
 import { describeConditions, describeRef } from "./path/describe.js";
@@ -78,12 +79,13 @@ function describeSet(family: Family, set: RangeSet, config: readonly Cidr[]): st
  * before the agent's chain a NAT or ACCEPT shadows its jump; after it a NAT overrides it.
  */
 function findingKind(
-  o: PathOutcome & { decidedBy: RuleRef },
+  o: PathOutcome,
+  by: RuleRef,
   nat: boolean,
   other: boolean,
 ): Finding["kind"] | undefined {
   if (other) return nat ? "backend-conflict" : undefined;
-  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(o.decidedBy.text);
+  const accept = o.result === "accept" && / -j ACCEPT( |$)/.test(by.text);
   if (o.agent === "before" && (nat || accept)) return "jump-shadowed";
   return o.agent === "after" && nat ? "masqueraded-after" : undefined;
 }
@@ -112,7 +114,7 @@ function findingOf(
 ): (Omit<Finding, "who"> & { who: string[] }) | undefined {
   if (!o.decidedBy || expected(o) || loopbackSourcesOnly(o.source, family)) return undefined;
   const nat = o.result === "masquerade" || o.result === "snat";
-  const kind = findingKind({ ...o, decidedBy: o.decidedBy }, nat, other);
+  const kind = findingKind(o, o.decidedBy, nat, other);
   if (!kind) return undefined;
   const affected = nat ? intersectSets(o.destination, wanted) : subtractSets(o.destination, wanted);
   if (affected.length === 0) return undefined;
@@ -200,9 +202,9 @@ function differenceOf(d: DesiredChain, f: Finding, where = ""): Difference {
 }
 
 /** The config's non-masquerade blocks, to name affected destinations in its own terms. */
-function returnCidrs(d: DesiredChain): Cidr[] {
-  return d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : []));
-}
+const returnCidrs = perDesiredChain((d): readonly Cidr[] =>
+  d.rules.flatMap((r) => (r.kind === "return" ? [r.cidr] : [])),
+);
 
 /** Differences made by other rules on the path (NAT or ACCEPT before the jump, NAT after it). */
 export function pathDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {

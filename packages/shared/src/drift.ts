@@ -2,6 +2,7 @@
 // effect written with other comments or in another order is only cosmetic.
 import type { FamilyAnalysis } from "./analysis/types.js";
 import type { Family } from "./cidr.js";
+import { desiredLines, perDesiredChain } from "./desired-memo.js";
 import { desiredExceptionRules, destinationDifferences } from "./drift-destinations.js";
 import { pathDifferences } from "./drift-path.js";
 import { behaviourKey, parseIptables } from "./parser.js";
@@ -142,7 +143,12 @@ function jumpDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
 }
 
 function masqueradeOptionsKey(
-  entries: { protocol?: string; toPorts?: string; probability?: number; randomFully?: boolean }[],
+  entries: readonly {
+    protocol?: string;
+    toPorts?: string;
+    probability?: number;
+    randomFully?: boolean;
+  }[],
 ): string {
   // iptables stores probabilities in 1/2^31 steps; compare at 6 decimals.
   return entries
@@ -271,15 +277,18 @@ function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
     }));
 }
 
+/** The desired rules' behaviour keys with comments, one per line (parsed once per chain). */
+const cosmeticKey = perDesiredChain((d) => {
+  const text = desiredLines(d).join("\n");
+  const parsed = parseIptables(text).ruleset.tables.get("nat")?.get(d.chain)?.rules ?? [];
+  return parsed.map((r) => `${behaviourKey(r)}#${r.comment ?? ""}`).join("\n");
+});
+
 function cosmeticDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
-  const desiredText = d.rules.map((r) => r.line);
-  const parsed =
-    parseIptables(desiredText.join("\n")).ruleset.tables.get("nat")?.get(d.chain)?.rules ?? [];
-  const want = parsed.map((r) => `${behaviourKey(r)}#${r.comment ?? ""}`);
   const have = o.entries.map((e) => `${behaviourKey(e.rule)}#${e.rule.comment ?? ""}`);
   const jumpExact = o.jumps.length === 1 && o.jumps[0]!.exact;
   if (
-    want.join("\n") === have.join("\n") &&
+    cosmeticKey(d) === have.join("\n") &&
     (jumpExact || o.jumps.length !== 1 || !o.jumps[0]!.canonical)
   )
     return [];

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Family } from "../cidr.js";
 import { parseIptables } from "../parser.js";
-import { compileRule } from "./matches.js";
+import { compileChain, compileRule } from "./matches.js";
 
 const ruleOf = (line: string) => parseIptables(line).ruleset.tables.get("nat")!.get("X")!.rules[0]!;
 
@@ -27,4 +27,17 @@ describe("compileRule per family", () => {
       const got = input.order.map((family) => compileRule(shared, family));
       expect(got).toStrictEqual(want.map((family) => compileRule(ruleOf(input.line), family)));
     });
+});
+
+describe("compileChain", () => {
+  it("is compileRule of each rule in order, per family, looked up once per chain", () => {
+    const text = "-A X -d 10.0.0.0/8 -j RETURN\n-A X -s fd00::/8 -j RETURN\n-A X -j MASQUERADE";
+    const rules = parseIptables(text).ruleset.tables.get("nat")!.get("X")!.rules;
+    for (const family of ["ipv6", "ipv4"] as const) {
+      const chain = compileChain(rules, family);
+      expect(chain).toStrictEqual(rules.map((r) => compileRule(r, family)));
+      expect(compileChain(rules, family)).toBe(chain);
+    }
+    expect(compileChain(rules, "ipv4")).not.toBe(compileChain(rules, "ipv6"));
+  });
 });

@@ -8,8 +8,32 @@ import type { Packet } from "./packet.js";
 import { fullRange, type RangeSet, setToCidrs, subtractSets } from "./range-set.js";
 import type { Condition, RuleRef } from "./types.js";
 
-/** The condition a branch assumes when `t` holds (or not). */
+/** Conditions made per test and sense: [when it does not hold, when it holds]. */
+const conditions = new WeakMap<Test, [Condition | undefined, Condition | undefined]>();
+
+/**
+ * The condition a branch assumes when `t` holds (or not): one object per test and sense,
+ * shared by every branch and node that assumes it (conditions are read only; tests of the
+ * chains every node shares are shared too). Not kept for addresses: the walk records only
+ * that one was assumed, and a node's own addresses would keep their words for as long as
+ * its chains are kept.
+ */
 export function conditionOf(t: Test, holds: boolean): Condition {
+  if (t.kind === "address" || t.kind === "address-set") return newCondition(t, holds);
+  let pair = conditions.get(t);
+  if (!pair) {
+    pair = [undefined, undefined];
+    conditions.set(t, pair);
+  }
+  const i = holds ? 1 : 0;
+  const known = pair[i];
+  if (known) return known;
+  const made = newCondition(t, holds);
+  pair[i] = made;
+  return made;
+}
+
+function newCondition(t: Test, holds: boolean): Condition {
   const not = holds ? "" : "! ";
   switch (t.kind) {
     case "address":

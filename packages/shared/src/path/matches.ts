@@ -252,3 +252,27 @@ function moduleCondition(module: string, clauses: readonly Clause[]): RuleTest[]
   const text = `-m ${module} ${clauses.map((c) => `${c.negated ? "! " : ""}${c.flag} ${c.args.join(" ")}`.trim()).join(" ")}`;
   return [{ test: { kind: "opaque", key: text, text, module }, negated: false }];
 }
+
+/** Per chain's rules array and family: compileRule of each rule, in order. */
+const chainCache = new WeakMap<readonly ParsedRule[], Partial<Record<Family, CompiledRule[]>>>();
+
+/**
+ * compileRule of every rule of a chain, found with one lookup per chain instead of one per
+ * rule visit (the walk visits each rule once per branch). Rule arrays are never mutated once
+ * parsed (the parse cache shares them); the result is read only.
+ */
+export function compileChain(
+  rules: readonly ParsedRule[],
+  family: Family,
+): readonly CompiledRule[] {
+  let byFamily = chainCache.get(rules);
+  const hit = byFamily?.[family];
+  if (hit) return hit;
+  const compiled = rules.map((r) => compileRule(r, family));
+  if (!byFamily) {
+    byFamily = {};
+    chainCache.set(rules, byFamily);
+  }
+  byFamily[family] = compiled;
+  return compiled;
+}

@@ -22,9 +22,10 @@ import {
   type Facts,
   forgetChanged,
   initialFacts,
+  withFact,
 } from "./facts.js";
 import { forgetBits, setXmark } from "./marks.js";
-import { compileRule, type RuleTest } from "./matches.js";
+import { type CompiledRule, compileChain, compileRule, type RuleTest } from "./matches.js";
 import type { Packet } from "./packet.js";
 import { type TargetAction, targetAction } from "./targets.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "./types.js";
@@ -68,6 +69,8 @@ export interface WalkResult {
 interface Frame {
   chain: string;
   rules: readonly ParsedRule[];
+  /** compileRule of each of `rules`, in order. */
+  compiled: readonly CompiledRule[];
   index: number;
 }
 
@@ -187,20 +190,43 @@ function finish(
 
 /** Records an assumption: addresses as a flag (the facts hold them), the rest in the list. */
 function assumeOn(b: Branch, c: Condition): void {
-  if (c.field === "source" || c.field === "destination")
-    b.assumed = { ...b.assumed, [c.field]: true };
-  else b.conditions = withCondition(b.conditions, c);
+  if (c.field === "source") {
+    if (!b.assumed.source) b.assumed = { source: true, destination: b.assumed.destination };
+  } else if (c.field === "destination") {
+    if (!b.assumed.destination) b.assumed = { source: b.assumed.source, destination: true };
+  } else b.conditions = withCondition(b.conditions, c);
 }
 
+/**
+ * A copy of the branch to go on separately: its own stack frames and chains entered, the rest
+ * (immutable) shared. Field by field, not spread: forks are the walk's most frequent copy.
+ */
 function fork(b: Branch, facts: Facts, condition?: Condition): Branch {
-  const f: Branch = { ...b, facts, stack: b.stack.map((x) => ({ ...x })), via: [...b.via] };
+  const stack: Frame[] = new Array(b.stack.length);
+  for (let i = 0; i < stack.length; i++) {
+    const x = b.stack[i]!;
+    stack[i] = { chain: x.chain, rules: x.rules, compiled: x.compiled, index: x.index };
+  }
+  const f: Branch = {
+    facts,
+    conditions: b.conditions,
+    assumed: b.assumed,
+    stack,
+    via: b.via.slice(),
+    agent: b.agent,
+    agentDepth: b.agentDepth,
+    agentExit: b.agentExit,
+    lastReturn: b.lastReturn,
+    entry: b.entry,
+  };
   if (condition) assumeOn(f, condition);
   return f;
 }
 
 function enter(w: Walk, b: Branch, chain: string): void {
   w.reached.add(chain);
-  b.stack.push({ chain, rules: w.input.chains.get(chain)?.rules ?? [], index: 0 });
+  const rules = w.input.chains.get(chain)?.rules ?? [];
+  b.stack.push({ chain, rules, compiled: compileChain(rules, w.input.family), index: 0 });
   b.via.push(chain);
   if (chain === w.input.agentChain) {
     b.agent = "inside";
@@ -258,8 +284,7 @@ function undecidedTests(facts: Facts, tests: readonly RuleTest[]): RuleTest[] | 
 }
 
 /** Decides the rule for this branch, pushing the other branch when the packet could go both ways. */
-function match(w: Walk, b: Branch, rule: ParsedRule): MatchResult {
-  const compiled = compileRule(rule, w.input.family);
+function match(w: Walk, b: Branch, compiled: CompiledRule): MatchResult {
   if (compiled.matchesNothing) return { kind: "no" };
   const pending = undecidedTests(b.facts, compiled.tests);
   if (pending === "no") return { kind: "no" };
@@ -362,13 +387,13 @@ function apply(w: Walk, b: Branch, rule: ParsedRule, index: number, act: TargetA
       // Bits in the mask are set, known bits outside it flip where the value has ones.
       const markMask = (act.mask | act.value) >>> 0;
       const facts = forgetChanged(b.facts, { markMask });
-      b.facts = { ...facts, mark: setXmark(b.facts.mark, act.value, act.mask) };
+      b.facts = withFact(facts, "mark", setXmark(b.facts.mark, act.value, act.mask));
       frame.index++;
       return true;
     }
     case "forget-mark": {
       const facts = forgetChanged(b.facts, { markMask: act.mask });
-      b.facts = { ...facts, mark: forgetBits(b.facts.mark, act.mask) };
+      b.facts = withFact(facts, "mark", forgetBits(b.facts.mark, act.mask));
       frame.index++;
       return true;
     }
@@ -473,7 +498,7 @@ function run(w: Walk, b: Branch): void {
       unreadableRule(w, b, rule, frame.index);
       return;
     }
-    const m = match(w, b, rule);
+    const m = match(w, b, frame.compiled[frame.index]!);
     if (m.kind === "no") {
       frame.index++;
       continue;

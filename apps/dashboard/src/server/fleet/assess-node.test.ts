@@ -28,7 +28,10 @@ describe("Assessor", () => {
     const missing = structuredClone(good);
     const agent = missing.linux![0]!.chains[1]!;
     agent.lines = agent.lines!.filter((l) => !l.includes("10.0.0.0/8"));
-    expect(a.assess(desired, DEFAULT_FLAGS, missing).report.summary).toBe("missing 10.0.0.0/8");
+    const drifted = a.assess(desired, DEFAULT_FLAGS, missing);
+    expect(drifted.report.summary).toBe("missing 10.0.0.0/8");
+    // Distinct nodes of one revision hold one array of desired lines, not a copy each.
+    expect(drifted.desired[0]!.lines).toBe(first.desired[0]!.lines);
     expect(
       a.assess(
         { ...desired, revision: 2, config: { ...config, nonMasqueradeCIDRs: ["10.0.0.0/8"] } },

@@ -11,6 +11,7 @@ import {
   assessNft,
   assessWindows,
   desiredChain,
+  desiredLines,
   desiredNftTable,
   driftReport,
   familiesFor,
@@ -253,7 +254,7 @@ function assessOnce(
       report: a.report,
       desired: a.families.map((f) => ({
         family: f.desired.family,
-        lines: f.desired.rules.map((r) => r.line),
+        lines: desiredLines(f.desired),
       })),
       // The path analysis is left out (JudgedFamily): evaluate rebuilds it from the snapshot.
       families: a.families.map(({ observed: _, ...judged }) => judged),

@@ -30,7 +30,7 @@ export interface Pending {
 
 export interface DesiredFamily {
   family: Family;
-  lines: string[];
+  lines: readonly string[];
 }
 
 /** The node judged against the desired config (shared with identical nodes via a cache). */
