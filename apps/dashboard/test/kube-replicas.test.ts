@@ -186,6 +186,16 @@ describe("every replica active", () => {
     expect(gone.summary).toMatch(
       /^replica dash-a stopped renewing its Lease at .*; last known: in-sync/,
     );
+    // Its page neither says it is connected to dash-a nor sends anyone to dash-a's pod.
+    const page = (await b.api("/api/nodes/node-1")).body;
+    expect(page.heldElsewhere).toEqual({ replica: "dash-a", portForward: null });
+    expect(`${page.viewUnavailable} ${page.heal.reason}`).not.toMatch(
+      /connected to replica|port-forward/,
+    );
+    const kubectl = (await b.api("/api/nodes/node-1/kubectl")).body;
+    expect(kubectl.commands.map((c: { command: string }) => c.command).join("\n")).not.toMatch(
+      /port-forward/,
+    );
     await t.reporter(b, "node-1");
     await eventually(
       async () => (await b.api("/api/nodes/node-1")).body.node?.status === "in-sync",

@@ -216,9 +216,11 @@ export interface NodeDetail {
   rollout?: NodeRolloutPlace | null;
   /**
    * Set when another replica holds the node's reporter connection: its rules, the packet tester
-   * and its timeline are there; `portForward` opens that replica (shared kubectl.ts).
+   * and its timeline are there; `portForward` opens that replica (shared kubectl.ts). Null when
+   * its reporter is connected to no live replica (disconnected, its holder dead, or its object
+   * naming no replica): `replica` is then the last one named, there is none to open.
    */
-  heldElsewhere?: { replica: string; portForward: string };
+  heldElsewhere?: { replica: string; portForward: string | null };
 }
 
 /**

@@ -166,3 +166,25 @@ describe("nftNodeView", () => {
     ]);
   });
 });
+
+describe("nftNodeView: the hooked agent chain's priority as the node has it", () => {
+  const cases: { desc: string; input: Record<string, number>; want: RegExp }[] = [
+    { desc: "at srcnat", input: {}, want: /\(priority srcnat\)$/ },
+    {
+      desc: "moved to 50 by hand: not claimed to be srcnat",
+      input: { "ip_masq_agent postrouting": 50 },
+      want: /\(priority 50, not srcnat\)$/,
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const s = snap("kube-proxy-agent", input);
+      const v = nftNodeView(
+        assessNft(defaultConfig(), DEFAULT_FLAGS, s),
+        defaultConfig(),
+        DEFAULT_FLAGS,
+        s,
+      );
+      expect(v.families[0]!.jump.message).toMatch(want);
+    });
+});

@@ -23,7 +23,7 @@ import { NFT_AGENT_CHAIN_REF, type NftFamilyAnalysis } from "./analysis.js";
 import type { NftAssessment } from "./assess.js";
 import { agentTable } from "./drift.js";
 import { elementsRanges } from "./elements.js";
-import { NFT_CHAIN, NFT_CHAIN_PRIORITY_NAME } from "./names.js";
+import { NFT_CHAIN, NFT_CHAIN_PRIORITY, NFT_CHAIN_PRIORITY_NAME } from "./names.js";
 import { type NftTable, parseNftJson } from "./parse.js";
 import { type DesiredNftRule, type DesiredNftSet, desiredNftTable } from "./render.js";
 import { ruleText } from "./text.js";
@@ -174,6 +174,13 @@ function elementRows(
   ];
 }
 
+/** The agent chain's priority as the node has it: one moved off srcnat is not called srcnat. */
+function priorityText(p: number): string {
+  return p === NFT_CHAIN_PRIORITY
+    ? NFT_CHAIN_PRIORITY_NAME
+    : `${p}, not ${NFT_CHAIN_PRIORITY_NAME}`;
+}
+
 /**
  * Where another base chain's rules run relative to the agent's: by hook priority, as the
  * kernel orders them (each hook's own walk never reaches the agent's chain, so its outcomes
@@ -252,7 +259,7 @@ function familyView(
       state: fa.agent ? "present" : "missing",
       severity: chainMissing?.severity ?? "ok",
       message: fa.agent
-        ? `no jump needed: ${NFT_AGENT_CHAIN_REF} is itself a base chain on nat postrouting (priority ${NFT_CHAIN_PRIORITY_NAME})`
+        ? `no jump needed: ${NFT_AGENT_CHAIN_REF} is itself a base chain on nat postrouting (priority ${priorityText(fa.agent.priority)})`
         : (chainMissing?.message ?? `${NFT_AGENT_CHAIN_REF} is missing`),
       differences: [],
       rules: [],

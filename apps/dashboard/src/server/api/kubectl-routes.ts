@@ -50,11 +50,13 @@ export function kubectlRoutes(ctx: ApiContext, k: KubectlSetting): Route[] {
       handler({ res, params }) {
         const name = params.name ?? "";
         // A node another replica holds has a Node and a reporter Pod all the same, and one
-        // more command: opening that replica, which has its rules and timeline.
+        // more command when its reporter is connected there: opening that replica, which has
+        // its rules and timeline (disconnected, or its holder dead, there is none to open).
         const view = ctx.replicas?.sources();
         const held = view ? remoteOf(view, name) : undefined;
         if (held) {
           const r = kubectlResponse(held.name, held.os, k);
+          if (!held.connected) return sendJson(res, 200, r);
           const replica = held.heldBy.replica;
           const forward = replicaPortForward(replica, ctx.replicas?.podNamespace ?? null);
           r.commands.push({

@@ -12,26 +12,38 @@ import { HttpError } from "../errors.js";
 import type { RemoteSummary } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 
-/** `namespace`: the replicas' (POD_NAMESPACE), for the port-forward to the holder; null: unknown. */
+/**
+ * `namespace`: the replicas' (POD_NAMESPACE), for the port-forward to the holder; null: unknown.
+ * Only a node whose reporter is connected to a live replica is "held" there: one disconnected,
+ * whose holder died or whose object names no replica (or this one) has no replica to open.
+ */
 export function remoteNodeDetail(
   n: RemoteSummary,
   now: number,
   namespace: string | null = null,
 ): RemoteNodeDetail {
-  const where = `held by replica ${n.heldBy.replica}`;
-  const portForward = replicaPortForward(n.heldBy.replica, namespace);
+  const replica = n.heldBy.replica;
+  const portForward = n.connected ? replicaPortForward(replica, namespace) : null;
+  const status = `this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules`;
   return {
     node: n,
     view: null,
-    viewUnavailable: `${where}: this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules; the replica holding it shows them (${portForward}, then http://localhost:8080)`,
-    heal: { kind: "unknown", reason: `the reporter is connected to replica ${n.heldBy.replica}` },
+    viewUnavailable: portForward
+      ? `held by replica ${replica}: ${status}; the replica holding it shows them (${portForward}, then http://localhost:8080)`
+      : `${status}, and its reporter is connected to no replica now (${n.summary})`,
+    heal: {
+      kind: "unknown",
+      reason: portForward
+        ? `the reporter is connected to replica ${replica}`
+        : `the reporter is connected to no replica now (${n.summary})`,
+    },
     snapshotAt: null,
     lastApply: null,
     pending: null,
     events: [],
     serverTime: now,
     rollout: null,
-    heldElsewhere: { replica: n.heldBy.replica, portForward },
+    heldElsewhere: { replica, portForward },
   };
 }
 

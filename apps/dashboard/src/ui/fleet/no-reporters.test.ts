@@ -9,3 +9,16 @@ describe("firstNodeCommands", () => {
     ]);
   });
 });
+
+describe("firstNodeCommands: the address as one shell word", () => {
+  const cases: { desc: string; input: string; want: string }[] = [
+    {
+      desc: "an IPv6 host's brackets are a glob (zsh: no matches found): quoted",
+      input: "[::1]:3000",
+      want: "--dashboard 'ws://[::1]:3000/api/reporter' --node",
+    },
+    { desc: "a plain host as it is", input: "dash:3000", want: "--dashboard ws://dash:3000/api/" },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => expect(firstNodeCommands("ws", input)[1]).toContain(want));
+});

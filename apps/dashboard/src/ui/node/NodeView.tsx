@@ -42,9 +42,11 @@ function BackLink() {
 
 /** The command that opens the replica holding the node, with what it is for. */
 function OpenHolder({ held }: { held: Held }) {
+  const open = heldElsewhereNotes(held).open;
+  if (open === null || held.portForward === null) return null;
   return (
     <div className="mt-3" data-testid="open-holder">
-      <p className="text-sm text-zinc-600 dark:text-zinc-400">{heldElsewhereNotes(held).open}</p>
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">{open}</p>
       <ul className="mt-1">
         <CommandRow
           c={{ title: `Replica ${held.replica} on localhost:8080`, command: held.portForward }}

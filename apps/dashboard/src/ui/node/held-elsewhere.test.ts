@@ -21,3 +21,11 @@ describe("heldElsewhereNotes", () => {
   ];
   for (const { desc, input, want } of cases) it(desc, () => expect(notes[input]).toMatch(want));
 });
+
+describe("heldElsewhereNotes: reporter connected to no replica", () => {
+  const notes = heldElsewhereNotes({ replica: "dash-a", portForward: null });
+  it("claims no connection and offers nothing to open", () => {
+    expect([notes.tester, notes.history].join(" ")).not.toMatch(/dash-a/);
+    expect(notes.open).toBeNull();
+  });
+});

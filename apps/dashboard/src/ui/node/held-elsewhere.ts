@@ -8,11 +8,19 @@ type Held = NonNullable<NodeDetail["heldElsewhere"]>;
 export interface HeldElsewhereNotes {
   tester: string;
   history: string;
-  /** The command opening the holder, and what to open then. */
-  open: string;
+  /** The command opening the holder, and what to open then; null when there is none to open. */
+  open: string | null;
 }
 
 export function heldElsewhereNotes(h: Held): HeldElsewhereNotes {
+  if (h.portForward === null)
+    return {
+      tester:
+        "Not on this replica: it has only the node's NodeMasquerade status, and the node's reporter is connected to no replica now (see its status), so none has its rules to answer for a packet.",
+      history:
+        "This replica keeps no history of this node: its timeline is kept by the replica its reporter connects to, and it is connected to none now. Its Kubernetes Events are on the Node (kubectl describe node).",
+      open: null,
+    };
   return {
     tester: `Not on this replica: the node's reporter is connected to replica ${h.replica}, which has its rules; this replica has only its NodeMasquerade status, so it cannot answer for a packet.`,
     history: `This replica keeps no history of this node: its timeline is kept by replica ${h.replica}, which holds its reporter connection. Its Kubernetes Events are on the Node (kubectl describe node).`,

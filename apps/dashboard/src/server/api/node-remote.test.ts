@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { RemoteSummary } from "../replicas/fleet-view.js";
+import { remoteNodeDetail } from "./node-remote.js";
+
+/** A node as another replica's NodeMasquerade shows it (fleet-view.ts summaryOfObject). */
+function held(replica: string, connected: boolean, summary: string): RemoteSummary {
+  return {
+    name: "n",
+    os: "linux",
+    mode: "enforce",
+    status: connected ? "in-sync" : "offline",
+    summary,
+    appliedRevision: 7,
+    backend: "iptables",
+    kernel: "",
+    iptablesVersion: "",
+    critical: 0,
+    warnings: 0,
+    connected,
+    liveness: connected ? "live" : "offline",
+    lastSeenAt: 0,
+    lastReportAt: null,
+    heldBy: { replica, differences: 0, desiredRevision: 7 },
+  } as RemoteSummary;
+}
+
+describe("remoteNodeDetail: the way to the holder only when it has the node live", () => {
+  const cases: { desc: string; input: RemoteSummary; want: string | null }[] = [
+    {
+      desc: "connected to a live replica: its port-forward",
+      input: held("dash-a", true, ""),
+      want: "kubectl port-forward -n ns pod/dash-a 8080:http",
+    },
+    {
+      desc: "disconnected from its holder: no replica has it live",
+      input: held("dash-a", false, "reporter disconnected from dash-a (last known: in-sync)"),
+      want: null,
+    },
+    {
+      desc: "its holder died: no pod to forward to",
+      input: held("dead", false, "replica dead stopped renewing its Lease at T"),
+      want: null,
+    },
+    {
+      desc: "names no replica: not a pod named ''",
+      input: held("", false, "its NodeMasquerade names no replica; last known: in-sync"),
+      want: null,
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const d = remoteNodeDetail(input, 0, "ns");
+      expect(d.heldElsewhere?.portForward).toBe(want);
+      if (want === null) {
+        // Nothing here says its reporter is connected somewhere it is not.
+        expect(d.heal).toEqual({
+          kind: "unknown",
+          reason: expect.not.stringMatching(/connected to replica/),
+        });
+        expect(d.viewUnavailable).not.toMatch(/port-forward|holding it shows them/);
+        expect(d.viewUnavailable).toContain(input.summary);
+      }
+    });
+});
