@@ -487,6 +487,7 @@ function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   return {
     loadRollout: (claim) => store.loadRollout!(claim),
     saveRollout: (state) => store.saveRollout!(state),
+    ...(store.checkRollout ? { checkRollout: () => store.checkRollout!() } : {}),
     ...(store.saveRolloutRequest
       ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }
       : {}),
