@@ -119,6 +119,8 @@ export interface StagedOptions {
   labels?: LabelReader;
   /** This replica's name, for moves asked here and performed by the owner. */
   replica?: string;
+  /** The name its claim of the rollout records (a move refused elsewhere names it); `replica`. */
+  claimAs?: string;
 }
 
 /** What a follower starting on an unbegun staged revision needs to hold it (restore). */
@@ -1209,7 +1211,9 @@ export class StagedRollouts {
     for (let attempt = 0; ; attempt++) {
       try {
         // The owner claims it first (a new owner epoch): no earlier owner's write lands after.
-        const claim = this.isActive() ? { owner: this.opts.replica ?? "dashboard" } : undefined;
+        const claim = this.isActive()
+          ? { owner: this.opts.claimAs ?? this.opts.replica ?? "dashboard" }
+          : undefined;
         const raw = await persistence.loadRollout(claim);
         this.readError = undefined;
         return raw;

@@ -305,6 +305,8 @@ export class NotOwnerError extends Error {
 export class StateWriter {
   private running: Promise<void> | null = null;
   private next: { state: Persisted; waiters: Waiter[] } | null = null;
+  /** Told how the write on the wire ends (null: none on the wire). */
+  private sending: Waiter[] | null = null;
   /** Why the newest write failed; undefined once one succeeds. */
   lastError: string | undefined;
 
@@ -333,9 +335,10 @@ export class StateWriter {
    * queued: resolves at once (nothing to persist, or no store).
    */
   landed(): Promise<void> {
-    if (!this.next) return Promise.resolve();
-    const next = this.next;
-    return new Promise((resolve, reject) => next.waiters.push({ resolve, reject }));
+    // The newest is queued, else on the wire (write() sends it at once when none is).
+    const waiters = this.next?.waiters ?? this.sending;
+    if (!waiters) return Promise.resolve();
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
   /** Resolves when every write asked for so far is done (tests, shutdown). */
@@ -353,7 +356,9 @@ export class StateWriter {
         for (const w of waiters) w.reject(lost);
         continue;
       }
+      this.sending = waiters;
       await this.save(state, waiters);
+      this.sending = null;
     }
     this.running = null;
   }
