@@ -43,3 +43,8 @@ export function notWritten(action: MoveAction, e: unknown): MoveAnswer {
     error: `${action} not made: its state could not be written to Kubernetes (${messageOf(e)}); ${back}`,
   };
 }
+
+/** Asked of a dashboard that does not hold the singleton Lease (and passes no move on). */
+export function notHolder(action: MoveAction): string {
+  return `${action} not made: this dashboard does not hold the singleton Lease, and the rollout is the holder's to move; ask the dashboard the Service routes to (the holder)`;
+}

@@ -7,7 +7,7 @@ import {
 } from "@masq/shared";
 import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
@@ -436,7 +436,7 @@ describe("StagedRollouts", () => {
     ];
     for (const c of cases) {
       const statuses = new Map<string, NodeMasqueradeStatus>();
-      const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([], statuses) });
+      const t = setup(["a", "b", "c"], [], refusal, { remote: remote([], statuses) });
       t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 1 } });
       applied(t.fleet, t.canary, 2);
       t.advance(2000);
@@ -1011,7 +1011,7 @@ describe("one owner: the rollout is cut over every node, those other replicas ho
       asked.push([...names].sort());
       return new Promise<Map<string, Record<string, string>>>((r) => (read = r));
     };
-    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote(["r-1"]), labels });
+    const t = setup(["a", "b", "c"], [], refusal, { remote: remote(["r-1"]), labels });
     const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
     t.save(v2, { kind: "all-at-once" }, selector);
     expect(asked).toEqual([["a", "b", "c", "r-1"]]);
@@ -1048,7 +1048,7 @@ describe("a selector canary whose nodes' labels cannot be read", () => {
       if (++calls === 1) throw new Error("nodes is forbidden: cannot list resource");
       return new Map([["b", { pool: "canary" }]]);
     };
-    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([]), labels });
+    const t = setup(["a", "b", "c"], [], refusal, { remote: remote([]), labels });
     const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
     t.save(v2, { kind: "all-at-once" }, selector);
     await until(() => t.staged.problems().length > 0, 2000, 10, "the failed read said");
@@ -2564,27 +2564,32 @@ describe("a rollback followed by a roll forward of the same config", () => {
 // Issue 17: a move confirmed to the user must have happened. The store's own fence error (the
 // Kubernetes store's: another replica claimed the rollout) refuses it before or at the write.
 describe("StagedRollouts.move answers once the move is stored", () => {
+  const active = { now: true };
+  const refusal = {
+    reason: null,
+    get active() {
+      return active.now;
+    },
+  };
+  beforeEach(() => {
+    active.now = true;
+  });
   /** The canary of v2 applied and stored; `store` says how the next check and write go. */
   async function paused() {
     const store = { check: null as Error | null, save: null as Error | null };
     const saved: unknown[] = [];
-    const t = setup(
-      ["a", "b", "c"],
-      [],
-      { reason: null },
-      {
-        persistence: {
-          loadRollout: async () => saved.at(-1) ?? null,
-          saveRollout: async (s) => {
-            if (store.save) throw store.save;
-            saved.push(s);
-          },
-          checkRollout: async () => {
-            if (store.check) throw store.check;
-          },
+    const t = setup(["a", "b", "c"], [], refusal, {
+      persistence: {
+        loadRollout: async () => saved.at(-1) ?? null,
+        saveRollout: async (s) => {
+          if (store.save) throw store.save;
+          saved.push(s);
+        },
+        checkRollout: async () => {
+          if (store.check) throw store.check;
         },
       },
-    );
+    });
     await t.staged.restore(t.current, async (rv) => ({ v1, v2 })[`v${rv}` as "v1"] ?? null);
     t.save(v2);
     applied(t.fleet, t.canary, 2);
@@ -2611,6 +2616,20 @@ describe("StagedRollouts.move answers once the move is stored", () => {
     });
     expect(t.staged.view()?.step).toBe(0);
     expect(saved).toHaveLength(count);
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
+  });
+
+  it("a dashboard not holding the Lease (no replica sync): 409, nothing changed", async () => {
+    const { t } = await paused();
+    t.staged.tick();
+    active.now = false;
+    const r = await t.staged.move("promote", "bob");
+    expect(r).toEqual({
+      ok: false,
+      status: 409,
+      error: expect.stringContaining("does not hold the singleton Lease"),
+    });
+    expect(t.staged.view()?.step).toBe(0);
     for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
   });
 

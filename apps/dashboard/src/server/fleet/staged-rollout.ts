@@ -31,7 +31,13 @@ import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
-import { type MoveAction, type MoveAnswer, notChecked, notWritten } from "./staged-move.js";
+import {
+  type MoveAction,
+  type MoveAnswer,
+  notChecked,
+  notHolder,
+  notWritten,
+} from "./staged-move.js";
 import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
@@ -934,6 +940,10 @@ export class StagedRollouts {
   async move(action: MoveAction, user: string, full = false): Promise<MoveAnswer> {
     const early = this.waiting();
     if (early && !early.ok) return { ...early, status: 409 };
+    // Not the Lease holder, and not following one (no replica sync): nothing here is persisted,
+    // so a move made here would be answered and never stored.
+    if (this.opts.persistence && !this.isActive() && !this.follows())
+      return { ok: false, status: 409, error: notHolder(action) };
     const check = this.opts.persistence?.checkRollout;
     if (check && this.s && !this.follows()) {
       await this.writer.flush(); // the state this replica wrote last is the one checked
