@@ -436,7 +436,7 @@ describe("StagedRollouts", () => {
     ];
     for (const c of cases) {
       const statuses = new Map<string, NodeMasqueradeStatus>();
-      const t = setup(["a", "b", "c"], [], refusal, { remote: remote([], statuses) });
+      const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([], statuses) });
       t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 1 } });
       applied(t.fleet, t.canary, 2);
       t.advance(2000);
@@ -1011,7 +1011,7 @@ describe("one owner: the rollout is cut over every node, those other replicas ho
       asked.push([...names].sort());
       return new Promise<Map<string, Record<string, string>>>((r) => (read = r));
     };
-    const t = setup(["a", "b", "c"], [], refusal, { remote: remote(["r-1"]), labels });
+    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote(["r-1"]), labels });
     const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
     t.save(v2, { kind: "all-at-once" }, selector);
     expect(asked).toEqual([["a", "b", "c", "r-1"]]);
@@ -1048,7 +1048,7 @@ describe("a selector canary whose nodes' labels cannot be read", () => {
       if (++calls === 1) throw new Error("nodes is forbidden: cannot list resource");
       return new Map([["b", { pool: "canary" }]]);
     };
-    const t = setup(["a", "b", "c"], [], refusal, { remote: remote([]), labels });
+    const t = setup(["a", "b", "c"], [], { reason: null }, { remote: remote([]), labels });
     const selector: WavesStrategy = { ...WAVES, canary: { selector: { pool: "canary" } } };
     t.save(v2, { kind: "all-at-once" }, selector);
     await until(() => t.staged.problems().length > 0, 2000, 10, "the failed read said");
