@@ -104,6 +104,8 @@ export interface DashboardOptions {
   election?: Election;
   /** Every replica active: NodeMasquerade status, the fleet held elsewhere, replica Leases. */
   replicas?: ReplicaSync;
+  /** This dashboard's name (its pod): who claimed the rollout, told to a move refused elsewhere. */
+  replicaName?: string;
   log?: Logger;
   /** Reporter upgrades whose token is checked at once; more are refused 503 (MAX_PENDING_AUTH). */
   maxPendingReporterAuth?: number;
@@ -421,6 +423,7 @@ function createStaging(
       : undefined,
     labels: o.nodeLabels,
     replica: o.replicas?.replica,
+    claimAs: o.replicas?.replica ?? o.replicaName,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
       : undefined,
@@ -487,6 +490,7 @@ function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   return {
     loadRollout: (claim) => store.loadRollout!(claim),
     saveRollout: (state) => store.saveRollout!(state),
+    ...(store.checkRollout ? { checkRollout: () => store.checkRollout!() } : {}),
     ...(store.saveRolloutRequest
       ? { saveRequest: (r: unknown) => store.saveRolloutRequest!(r) }
       : {}),

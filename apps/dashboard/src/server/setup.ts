@@ -186,6 +186,7 @@ function kubernetesSetup(
       events,
       reporterPods,
       replicas,
+      replicaName: identity,
     },
     generated: [],
     lease,

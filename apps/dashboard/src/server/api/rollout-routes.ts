@@ -37,8 +37,10 @@ async function move(
   full = false,
 ) {
   if (!ctx.staged.ownedElsewhere) {
-    const r = m === "promote" ? ctx.staged.promote(user, full) : ctx.staged[m](user);
-    return sendJson(res, 200, answer(r));
+    // Answered once its state is written: 409/503 with why not, never a move not made.
+    const r = await ctx.staged.move(m, user, full);
+    if (!r.ok) throw new HttpError(r.status, r.error);
+    return sendJson(res, 200, { rollout: r.view } satisfies RolloutResponse);
   }
   const r = answer(await ctx.staged.request(m, user, full));
   const via = ctx.replicas?.replica ?? "this replica";

@@ -7,10 +7,11 @@ import {
 } from "@masq/shared";
 import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+import { RolloutFencedError } from "../store/kube-rollout.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
 import { rulesOf, snap } from "./post-apply.fixture.js";
@@ -2557,5 +2558,93 @@ describe("a rollback followed by a roll forward of the same config", () => {
     );
     expect(again.view()?.aborted === true).toBe(want.resumed);
     expect(again.desiredFor(t.rest[0]!, input)?.revision).toBe(want.rest);
+  });
+});
+
+// Issue 17: a move confirmed to the user must have happened. The store's own fence error (the
+// Kubernetes store's: another replica claimed the rollout) refuses it before or at the write.
+describe("StagedRollouts.move answers once the move is stored", () => {
+  const active = { now: true };
+  const refusal = {
+    reason: null,
+    get active() {
+      return active.now;
+    },
+  };
+  beforeEach(() => {
+    active.now = true;
+  });
+  /** The canary of v2 applied and stored; `store` says how the next check and write go. */
+  async function paused() {
+    const store = { check: null as Error | null, save: null as Error | null };
+    const saved: unknown[] = [];
+    const t = setup(["a", "b", "c"], [], refusal, {
+      persistence: {
+        loadRollout: async () => saved.at(-1) ?? null,
+        saveRollout: async (s) => {
+          if (store.save) throw store.save;
+          saved.push(s);
+        },
+        checkRollout: async () => {
+          if (store.check) throw store.check;
+        },
+      },
+    });
+    await t.staged.restore(t.current, async (rv) => ({ v1, v2 })[`v${rv}` as "v1"] ?? null);
+    t.save(v2);
+    applied(t.fleet, t.canary, 2);
+    await t.staged.flush();
+    return { t, store, saved };
+  }
+
+  it("stored: 200 with the move, the stored state saying it already", async () => {
+    const { t, saved } = await paused();
+    const r = await t.staged.move("promote", "bob");
+    expect(r).toMatchObject({ ok: true, view: { step: 1 } });
+    expect((saved.at(-1) as { current: { core: { step: number } } }).current.core.step).toBe(1);
+  });
+
+  it("another replica claimed the rollout: 409 naming it, nothing changed or sent", async () => {
+    const { t, store, saved } = await paused();
+    store.check = new RolloutFencedError("dash-b");
+    const count = saved.length;
+    const r = await t.staged.move("promote", "bob");
+    expect(r).toEqual({
+      ok: false,
+      status: 409,
+      error: expect.stringContaining("another replica owns this rollout: dash-b"),
+    });
+    expect(t.staged.view()?.step).toBe(0);
+    expect(saved).toHaveLength(count);
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
+  });
+
+  it("a dashboard not holding the Lease (no replica sync): 409, nothing changed", async () => {
+    const { t } = await paused();
+    t.staged.tick();
+    active.now = false;
+    const r = await t.staged.move("promote", "bob");
+    expect(r).toEqual({
+      ok: false,
+      status: 409,
+      error: expect.stringContaining("does not hold the singleton Lease"),
+    });
+    expect(t.staged.view()?.step).toBe(0);
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
+  });
+
+  it("the write fails: 503, taken back (read again, its nodes sent the stored state)", async () => {
+    const { t, store } = await paused();
+    store.save = new Error("etcdserver: request timed out");
+    const r = await t.staged.move("promote", "bob");
+    expect(r).toEqual({
+      ok: false,
+      status: 503,
+      error: expect.stringContaining("promote not made: its state could not be written"),
+    });
+    store.save = null;
+    t.staged.tick(); // reads the stored state again
+    await until(() => t.staged.view()?.step === 0, 5000, 1, "the stored step read again");
+    for (const n of t.rest) expect(sent(t.links.get(n)!).at(-1)).toBe(1);
   });
 });

@@ -31,6 +31,13 @@ import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import {
+  type MoveAction,
+  type MoveAnswer,
+  notChecked,
+  notHolder,
+  notWritten,
+} from "./staged-move.js";
 import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import {
   MAX_PERFORMED_IDS,
@@ -118,6 +125,8 @@ export interface StagedOptions {
   labels?: LabelReader;
   /** This replica's name, for moves asked here and performed by the owner. */
   replica?: string;
+  /** The name its claim of the rollout records (a move refused elsewhere names it); `replica`. */
+  claimAs?: string;
 }
 
 /** What a follower starting on an unbegun staged revision needs to hold it (restore). */
@@ -594,6 +603,12 @@ export class StagedRollouts {
   }
 
   /** What each enforce-mode node held here is to run now. */
+  /** Sends the nodes held here whose revision is no longer the one in `before` their own. */
+  private pushMoved(before: Map<string, number | undefined>, current: Desired): void {
+    const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
+    if (moved.length > 0) this.fleet?.pushTo(moved.map(([n]) => n));
+  }
+
   private localDesired(current: Desired): Map<string, number | undefined> {
     const out = new Map<string, number | undefined>();
     for (const n of this.fleetNodes())
@@ -917,6 +932,40 @@ export class StagedRollouts {
     return this.waiting() ?? this.operate({ type: "abort" }, user);
   }
 
+  /**
+   * A move made here by the rollout's owner, answered once its state is written (issue 17): the
+   * store is checked first (another replica's claim: refused, nothing changed), and a write that
+   * does not land after all takes the move back (notWritten). No store: made in memory.
+   */
+  async move(action: MoveAction, user: string, full = false): Promise<MoveAnswer> {
+    const early = this.waiting();
+    if (early && !early.ok) return { ...early, status: 409 };
+    // Not the Lease holder, and not following one (no replica sync): nothing here is persisted,
+    // so a move made here would be answered and never stored.
+    if (this.opts.persistence && !this.isActive() && !this.follows())
+      return { ok: false, status: 409, error: notHolder(action) };
+    const check = this.opts.persistence?.checkRollout;
+    if (check && this.s && !this.follows()) {
+      await this.writer.flush(); // the state this replica wrote last is the one checked
+      try {
+        await check();
+      } catch (e) {
+        return notChecked(action, e);
+      }
+    }
+    const input =
+      action === "promote" ? ({ type: action, full } as const) : ({ type: action } as const);
+    const r = this.operate(input, user);
+    if (!r.ok) return { ...r, status: 409 };
+    try {
+      await this.writer.landed();
+    } catch (e) {
+      this.wasActive = false; // read again at the next tick, as after a fenced write
+      return notWritten(action, e);
+    }
+    return { ok: true, view: this.view() ?? r.view };
+  }
+
   /** A move asked here while one asked on another replica waits to be performed: refused. */
   private waiting(): ActionResult | null {
     const r = requestToPerform(this.lastRequest, this.s, this.performed);
@@ -1038,6 +1087,8 @@ export class StagedRollouts {
     // starting now would not find it: it would send its nodes the new revision at once).
     if (active && !this.wasActive && this.reload) {
       this.takingOver = true;
+      const current = this.source?.current();
+      const before = current ? this.localDesired(current) : new Map<string, number | undefined>();
       void this.reload().then((read) => {
         // Not read (the API server not answering): nothing is written or stepped from the state
         // followed so far, which may be older than the one persisted (an abort not seen yet);
@@ -1048,6 +1099,9 @@ export class StagedRollouts {
         }
         this.takingOver = false;
         this.inherited = true;
+        // A move not stored (fenced, or its write failed) was sent to nodes here: they get
+        // what the stored state says.
+        if (current) this.pushMoved(before, current);
         this.performRequest(); // one asked while no replica owned the rollout
         if (this.takeAwaited()) return;
         if (!this.s) return;
@@ -1167,7 +1221,9 @@ export class StagedRollouts {
     for (let attempt = 0; ; attempt++) {
       try {
         // The owner claims it first (a new owner epoch): no earlier owner's write lands after.
-        const claim = this.isActive() ? { owner: this.opts.replica ?? "dashboard" } : undefined;
+        const claim = this.isActive()
+          ? { owner: this.opts.claimAs ?? this.opts.replica ?? "dashboard" }
+          : undefined;
         const raw = await persistence.loadRollout(claim);
         this.readError = undefined;
         return raw;

@@ -284,14 +284,29 @@ export interface RolloutPersistence {
   /** `claim`: the reader takes the rollout over (store/types.ts ConfigStore.loadRollout). */
   loadRollout(claim?: { owner: string }): Promise<unknown | null>;
   saveRollout(state: unknown | null): Promise<void>;
+  /** Throws unless a saveRollout now would land (the store's fencing: kube-rollout.ts). */
+  checkRollout?(): Promise<void>;
   /** Writes a move request for the owner (where the store is shared by replicas). */
   saveRequest?(request: unknown): Promise<void>;
+}
+
+/** Told how the write carrying a state (or a newer one, which includes it) ended. */
+interface Waiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/** A state not written because this replica no longer owns the rollout. */
+export class NotOwnerError extends Error {
+  readonly fenced = true;
 }
 
 /** One write at a time; a state changed while a write runs is written after it (newest wins). */
 export class StateWriter {
   private running: Promise<void> | null = null;
-  private next: { state: Persisted } | null = null;
+  private next: { state: Persisted; waiters: Waiter[] } | null = null;
+  /** Told how the write on the wire ends (null: none on the wire). */
+  private sending: Waiter[] | null = null;
   /** Why the newest write failed; undefined once one succeeds. */
   lastError: string | undefined;
 
@@ -309,8 +324,21 @@ export class StateWriter {
 
   write(state: Persisted): void {
     if (!this.target) return;
-    this.next = { state: structuredClone(state) };
+    // The newer state includes what the older one said: its waiters wait for it.
+    this.next = { state: structuredClone(state), waiters: this.next?.waiters ?? [] };
     this.running ??= this.drain();
+  }
+
+  /**
+   * Resolves once the newest state asked for so far (or a newer one) is written; rejects with
+   * why it was not (the store's error; `fenced`: another replica owns the rollout). Nothing
+   * queued: resolves at once (nothing to persist, or no store).
+   */
+  landed(): Promise<void> {
+    // The newest is queued, else on the wire (write() sends it at once when none is).
+    const waiters = this.next?.waiters ?? this.sending;
+    if (!waiters) return Promise.resolve();
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
   /** Resolves when every write asked for so far is done (tests, shutdown). */
@@ -320,23 +348,37 @@ export class StateWriter {
 
   private async drain(): Promise<void> {
     while (this.next) {
-      const { state } = this.next;
+      const { state, waiters } = this.next;
       this.next = null;
       // The Lease lost meanwhile: the next owner writes its own (this one may be older).
-      if (!this.owner()) continue;
-      try {
-        await this.target!.saveRollout(state);
-        this.lastError = undefined;
-      } catch (e) {
-        this.lastError = e instanceof Error ? e.message : String(e);
-        this.log.warn({ err: e }, "could not persist the rollout state; it is kept in memory");
-        if ((e as { fenced?: boolean }).fenced) {
-          this.next = null; // built on the state another replica replaced
-          this.fenced();
-        }
+      if (!this.owner()) {
+        const lost = new NotOwnerError("this replica no longer holds the singleton Lease");
+        for (const w of waiters) w.reject(lost);
+        continue;
       }
+      this.sending = waiters;
+      await this.save(state, waiters);
+      this.sending = null;
     }
     this.running = null;
+  }
+
+  private async save(state: Persisted, waiters: Waiter[]): Promise<void> {
+    try {
+      await this.target!.saveRollout(state);
+      this.lastError = undefined;
+      for (const w of waiters) w.resolve();
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.lastError = err.message;
+      this.log.warn({ err: e }, "could not persist the rollout state; it is kept in memory");
+      for (const w of waiters) w.reject(err);
+      if (!(e as { fenced?: boolean }).fenced) return;
+      // Built on the state another replica replaced: nor is a newer one queued meanwhile.
+      for (const w of this.next?.waiters ?? []) w.reject(err);
+      this.next = null;
+      this.fenced();
+    }
   }
 }
 

@@ -76,9 +76,12 @@ export async function readKubeRollout(
  */
 export class RolloutFencedError extends Error {
   readonly fenced = true;
-  constructor() {
+  /** `owner`: the replica that claimed the rollout last, as the ConfigMap names it. */
+  constructor(readonly owner?: string) {
     super(
-      "the rollout state was claimed or written by another replica since this one last read or wrote it (a new owner): not overwritten",
+      owner
+        ? `another replica owns this rollout: ${owner} (it claimed the rollout since this replica did)`
+        : "the rollout state was claimed or written by another replica since this one last read or wrote it (a new owner): not overwritten",
     );
   }
 }
@@ -105,16 +108,8 @@ export async function saveKubeRollout(
   claim?: OwnerClaim,
 ): Promise<string | null> {
   const { text, extras } = splitRollout(state);
-  const check =
-    expected === undefined && claim === undefined
-      ? undefined
-      : (cm: V1ConfigMap | undefined) => {
-          if (claim !== undefined && !claimed(cm, claim)) throw new RolloutFencedError();
-          if (expected !== undefined && (cm?.data?.[KEY] ?? null) !== expected)
-            throw new RolloutFencedError();
-        };
   await updateHistory(o, (cm) => {
-    check?.(cm);
+    fence(cm, expected, claim);
     // rollout.json and the fields kept apart for the previous release, in one replace.
     const data = { ...cm?.data };
     for (const [key, value] of [
@@ -129,6 +124,26 @@ export async function saveKubeRollout(
     return { data, annotations: cm?.metadata?.annotations };
   });
   return text;
+}
+
+/** Refuses (RolloutFencedError) unless `cm` carries `claim` and holds `expected` (if given). */
+function fence(cm: V1ConfigMap | undefined, expected?: string | null, claim?: OwnerClaim): void {
+  if (claim !== undefined && !claimed(cm, claim))
+    throw new RolloutFencedError(cm?.metadata?.annotations?.[OWNER_ANNOTATION]);
+  if (expected !== undefined && (cm?.data?.[KEY] ?? null) !== expected)
+    throw new RolloutFencedError();
+}
+
+/**
+ * Would a write of the state land now (saveKubeRollout's checks on a fresh read)? A move checks
+ * before it changes anything, so one refused changes nothing (RolloutFencedError: who owns it).
+ */
+export async function checkKubeRollout(
+  o: KubeRolloutOptions,
+  expected?: string | null,
+  claim?: OwnerClaim,
+): Promise<void> {
+  fence(await read(o), expected, claim);
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   withAnnotations,
 } from "./kube-revision.js";
 import {
+  checkKubeRollout,
   claimKubeRollout,
   type KubeRolloutOptions,
   type OwnerClaim,
@@ -181,6 +182,11 @@ export class KubeStore implements ConfigStore {
   async saveRollout(state: unknown | null): Promise<void> {
     const target = this.rolloutTarget();
     this.rolloutText = await saveKubeRollout(target, state, this.rolloutText, this.rolloutClaim);
+  }
+
+  /** Would a state write land now (this replica's claim and text still stored)? Throws if not. */
+  checkRollout(): Promise<void> {
+    return checkKubeRollout(this.rolloutTarget(), this.rolloutText, this.rolloutClaim);
   }
 
   /** A move asked on a replica that does not own the rollout, for the owner to perform. */

@@ -91,6 +91,8 @@ export interface ConfigStore {
    */
   loadRollout?(claim?: RolloutClaim): Promise<unknown | null>;
   saveRollout?(state: unknown | null): Promise<void>;
+  /** Throws unless a saveRollout now would land (another replica claimed the rollout: fenced). */
+  checkRollout?(): Promise<void>;
   /** Calls `listener` with the rollout state and move requests as they change (Kubernetes). */
   watchRollout?(listener: {
     state(raw: unknown | null): void;

@@ -103,8 +103,9 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
   if (!open) return null;
   // Held (staged rollouts refused: leader election off, or Leases not listed): no move is offered.
   const held = r.held !== undefined;
-  const last = held || r.step >= r.waves.length - 1;
-  const failed = !held && r.waves.some((w) => w.failed > 0);
+  // A move answers once its state is stored (a moment): not asked twice meanwhile.
+  const last = held || m.isPending || r.step >= r.waves.length - 1;
+  const failed = !held && !m.isPending && r.waves.some((w) => w.failed > 0);
   return (
     <div className="flex flex-wrap items-center gap-2">
       <Button size="sm" variant="primary" disabled={last} onClick={() => m.mutate("promote")}>
@@ -125,6 +126,7 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
           History.
         </span>
       ) : null}
+      {/* The server's sentence: why the move was not made (e.g. another replica owns it). */}
       {m.isError ? (
         <span role="alert" className="text-sm text-red-700 dark:text-red-400">
           {errorMessage(m.error)}
