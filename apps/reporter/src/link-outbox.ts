@@ -121,7 +121,9 @@ export class Outbox {
       return true;
     }
     const held = this.held;
-    if (held && held.ws === ws && msg.type === "apply-result" && fits(held.text, text)) {
+    // One that must go whole goes alone, before the result (folded, it would go by digest).
+    const foldable = held && held.ws === ws && !held.whole;
+    if (foldable && msg.type === "apply-result" && fits(held.text, text)) {
       this.held = undefined;
       return this.write(ws, `${text.slice(0, -1)},"snapshot":${held.text}}`);
     }

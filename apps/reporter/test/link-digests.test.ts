@@ -210,8 +210,11 @@ describe("snapshot digests on the link", () => {
 });
 
 describe("per chain, a snapshot naming a chain the dashboard was not shown", () => {
-  /** `edit`: a snapshot whose agent chain and another chain are both new. */
-  type Step = "snapshot" | "edit" | "desired" | "result";
+  /**
+   * `edit`: a snapshot whose agent chain and another chain are both new; `edit+result`: such
+   * a snapshot read back after applying, then the result, in one turn (the result may carry it).
+   */
+  type Step = "snapshot" | "edit" | "edit+result" | "desired" | "result";
   const cases: {
     desc: string;
     input: { mode: "enforce" | "observe"; fold: boolean; steps: Step[]; part?: boolean };
@@ -272,6 +275,11 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
       want: ["digest", "digest", "whole"],
     },
     {
+      desc: "a hand edit read back after applying, its result in the same turn: whole",
+      input: { mode: "enforce", fold: true, steps: ["snapshot", "desired", "edit+result"] },
+      want: ["digest", "whole"],
+    },
+    {
       desc: "the whole part by one digest: a hand edit while applying goes whole too",
       input: {
         mode: "enforce",
@@ -316,7 +324,7 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
 
 /** Sends each step's message, or a desired config from the dashboard, one turn apart. */
 async function play(
-  steps: readonly ("snapshot" | "edit" | "desired" | "result")[],
+  steps: readonly ("snapshot" | "edit" | "edit+result" | "desired" | "result")[],
   l: { send(m: Snapshot | ApplyResult): boolean },
   d: FakeDashboard,
   received: DashboardMessage[],
@@ -327,7 +335,10 @@ async function play(
     // Every snapshot holds an agent chain of its own: each is new to the dashboard.
     if (step === "snapshot") l.send(snapshot(seq, `10.${seq++}.0.0/16`));
     else if (step === "edit") l.send(edited(seq, `10.${seq++}.0.0/16`));
-    else if (step === "result") l.send(result(desired));
+    else if (step === "edit+result") {
+      l.send(edited(seq, `10.${seq++}.0.0/16`));
+      l.send(result(desired));
+    } else if (step === "result") l.send(result(desired));
     else {
       desired++;
       const config = defaultConfig();
