@@ -4,20 +4,24 @@
 // fed the frames N reporters send (the real memory backend's snapshots, encoded before the
 // measured window). What the fleet benchmark measures beside it is this plus the WebSocket
 // and TCP work and the garbage of a process holding N sockets.
-// Each reply is one frame, as a reporter granted both capabilities sends it: the apply-result
-// carrying its snapshot by digest, taken by the gateway's own delivery (inbound.ts); the first
-// node's digest is unknown, so its rules come whole as its answer to the request
-// (FLEET_LOGIC_DIGESTS=0: the snapshot whole and the result, two frames, as before).
+// Each reply is one frame, as a reporter of this release sends it to this dashboard (granted
+// chain-digests and apply-result-snapshot): the apply-result carrying its snapshot with each
+// chain by digest, taken by the gateway's own delivery (inbound.ts) with the agent chains it
+// renders; a digest not held brings the rules whole as the answer to the request.
+// FLEET_LOGIC_DIGESTS=part: the whole part by one digest (the last release's dashboard);
+// =0: the snapshot whole and the result, two frames (the previous release).
 // IPC: answers {rounds: [µs per node, …], heapBytesPerNode} (printed when run by hand).
 import { sha256 } from "@masq/node-util";
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
 import {
   type ApplyResult,
+  chainDigest,
   createReporterDecoder,
   DEFAULT_FLAGS,
   defaultConfig,
   encodeMessage,
   type FamilySnapshot,
+  linuxChainDigests,
   linuxRulesDigest,
   type MasqConfig,
   PROTOCOL_VERSION,
@@ -29,8 +33,9 @@ import type { Desired } from "../src/server/config/merged-desired.js";
 import { ChangeFeed } from "../src/server/fleet/change-feed.js";
 import { FleetState } from "../src/server/fleet/fleet-state.js";
 import { toSummary } from "../src/server/fleet/node.js";
+import { DesiredChains } from "../src/server/gateway/desired-chains.js";
 import { inboundDelivery } from "../src/server/gateway/inbound.js";
-import { SnapshotDigests } from "../src/server/gateway/snapshot-digests.js";
+import { type DigestMode, SnapshotDigests } from "../src/server/gateway/snapshot-digests.js";
 import { silentLogger } from "../src/server/log.js";
 import { createMetrics } from "../src/server/metrics.js";
 
@@ -62,9 +67,14 @@ const decoders = new Map<string, ReturnType<typeof createReporterDecoder>>();
 const validatedRules = new ValidatedRules<FamilySnapshot[]>();
 const pushed: string[] = [];
 
-const DIGESTS = process.env.FLEET_LOGIC_DIGESTS !== "0";
+/** What the handshake granted: per chain (this release), the whole part, or none. */
+const MODE: DigestMode = ((m) => (m === "0" ? "none" : m === "part" ? "part" : "chains"))(
+  process.env.FLEET_LOGIC_DIGESTS,
+);
+const DIGESTS = MODE !== "none";
 /** As the gateway holds them: rules by digest for all, each connection's delivery. */
 const digests = new SnapshotDigests();
+const desiredChains = new DesiredChains();
 const metrics = createMetrics({ defaultMetrics: false });
 const inbound = new Map<string, (name: string, msg: ReporterMessage) => void>();
 /** Nodes the dashboard asked for their rules whole (a `snapshot-request`). */
@@ -75,7 +85,8 @@ function connectInbound(name: string): void {
     fleet,
     metrics,
     link: { send: () => asked.add(name), close: () => {} },
-    granted: { digests: digests.session(DIGESTS), fold: DIGESTS },
+    granted: { digests: digests.session(MODE), fold: DIGESTS },
+    desiredChains,
     reject: (reason) => {
       throw new Error(reason);
     },
@@ -105,15 +116,18 @@ async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
  * whole, then the result.
  */
 function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
-  const digest = linuxRulesDigest(linux, (t) => sha256(t));
+  const byDigests =
+    MODE === "chains"
+      ? { linuxChains: linuxChainDigests(linux, (c) => chainDigest(c, (t) => sha256(t))) }
+      : { linuxDigest: linuxRulesDigest(linux, (t) => sha256(t)) };
   return pushed.map((_, i) => {
     // A reporter's seq only goes up (the dashboard does not judge an older one): one per push.
     const snap = { type: "snapshot", v: PROTOCOL_VERSION, seq: revision, takenAt: i } as const;
     const result = applyResult(i, revision);
     const whole = { ...snap, linux, appliedRevision: revision };
     if (!DIGESTS) return [frame(whole), frame(result)];
-    const byDigest = { ...snap, linuxDigest: digest, appliedRevision: revision };
-    return [frame({ ...result, snapshot: byDigest }), frame({ ...whole, linuxDigest: digest })];
+    const byDigest = { ...snap, ...byDigests, appliedRevision: revision };
+    return [frame({ ...result, snapshot: byDigest }), frame({ ...whole, ...byDigests })];
   });
 }
 

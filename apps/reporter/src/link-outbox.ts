@@ -3,9 +3,10 @@
 // `snapshot-digests` — the whole `linux` part by one digest; either way the whole snapshot is
 // kept for a `snapshot-request`. A snapshot naming a digest the dashboard was not shown on this
 // connection (a hand edit: nobody's digest) goes whole at once, the digests beside, so the node
-// goes straight to its true state, never "unknown" while the dashboard asks for the rules. Not
-// so from a `desired` until its apply-result: the agent writing its chain, reads a watch makes
-// of it and the post-apply snapshot name the chain the dashboard renders for that revision.
+// goes straight to its true state, never "unknown" while the dashboard asks for the rules. From
+// a `desired` until its apply-result the agent writes its chain (the hello's masqChain), which
+// the dashboard renders for that revision: a new agent chain then goes by digest, but any other
+// new chain (a hand edit or another writer meanwhile) still sends the snapshot whole.
 // `apply-result-snapshot` — a snapshot sent in the same event-loop turn as an apply-result (the
 // agent reports the read-back rules, then the result) rides inside it, one frame instead of
 // two. Without a grant every message goes as it is, as to the previous release's dashboard.
@@ -70,12 +71,14 @@ export class Outbox {
    * reconnected to finds in its shared cache for most nodes).
    */
   private shown: Set<string> | undefined;
-  /** Set by byDigest: the snapshot just named a digest outside `shown`. */
+  /** The rules of the last snapshot written on this connection (what `shown` digests). */
+  private shownLinux: FamilySnapshot[] | undefined;
+  /** Set by byDigest: the snapshot named a digest outside `shown` the dashboard cannot hold. */
   private unshown = false;
-  /** A `desired` came and its apply-result has not gone: new chains are the agent's writing. */
-  private applying = false;
-  /** This connection's hello said enforce: a `desired` is applied (observe mode records it). */
-  private enforcing = false;
+  /** From a `desired` until its apply-result: the chain the agent writes (a new one is its). */
+  private writing: string | undefined;
+  /** The hello's masqChain when it said enforce (observe mode applies no `desired`). */
+  private agentChain: string | undefined;
 
   /**
    * @param encode a message's frame text (validated, in the dashboard's field names), or
@@ -93,22 +96,24 @@ export class Outbox {
     this.lastWhole = undefined;
     this.held = undefined;
     this.shown = undefined;
-    this.applying = false;
+    this.shownLinux = undefined;
+    this.writing = undefined;
   }
 
-  /** The dashboard sent a desired config: the agent applies it, then sends its result. */
+  /** The dashboard sent a desired config: the agent writes its chain, then sends its result. */
   desired(): void {
-    this.applying = this.enforcing;
+    this.writing = this.agentChain;
   }
 
   /** Writes `msg` on `ws` (a snapshot perhaps at the end of this turn); false when dropped. */
   send(ws: WebSocket, msg: ReporterMessage): boolean {
     const text = this.encode(this.byDigest(msg));
     if (text === undefined) return false;
-    const whole = this.unshown && !this.applying ? this.lastWhole : undefined;
+    const whole = this.unshown ? this.lastWhole : undefined;
     this.unshown = false;
-    if (msg.type === "apply-result") this.applying = false;
-    else if (msg.type === "hello") this.enforcing = msg.mode === "enforce";
+    if (msg.type === "apply-result") this.writing = undefined;
+    else if (msg.type === "hello")
+      this.agentChain = msg.mode === "enforce" ? msg.flags.masqChain : undefined;
     if (this.grants.fold && msg.type === "snapshot") {
       this.flush();
       this.held = { ws, text, whole };
@@ -116,7 +121,9 @@ export class Outbox {
       return true;
     }
     const held = this.held;
-    if (held && held.ws === ws && msg.type === "apply-result" && fits(held.text, text)) {
+    // One that must go whole goes alone, before the result (folded, it would go by digest).
+    const foldable = held && held.ws === ws && !held.whole;
+    if (foldable && msg.type === "apply-result" && fits(held.text, text)) {
       this.held = undefined;
       return this.write(ws, `${text.slice(0, -1)},"snapshot":${held.text}}`);
     }
@@ -156,20 +163,31 @@ export class Outbox {
     if (this.grants.chains) {
       const linuxChains = linuxChainDigests(linux, digestOfChain);
       this.lastWhole = { ...msg, linuxChains };
-      this.unshown = this.show(linuxChains.flatMap((f) => f.chains.map((c) => c.digest)));
+      this.show(
+        linux,
+        linuxChains.flatMap((f) => f.chains.map((c) => c.digest)),
+      );
       return { ...rest, linuxChains };
     }
     const digest = linuxDigest(linux);
     this.lastWhole = { ...msg, linuxDigest: digest };
-    this.unshown = this.show([digest]);
+    this.show(linux, [digest]);
     return { ...rest, linuxDigest: digest };
   }
 
-  /** Records a snapshot's digests as shown; true when any was not before. */
-  private show(digests: readonly string[]): boolean {
+  /**
+   * Records a snapshot's digests as shown; `unshown` when any was not before, unless the only
+   * chains new since the last are the one the agent is writing (the dashboard renders it).
+   */
+  private show(linux: FamilySnapshot[], digests: readonly string[]): void {
     const before = this.shown;
+    const beforeLinux = this.shownLinux;
     this.shown = new Set(digests);
-    return before !== undefined && digests.some((d) => !before.has(d));
+    this.shownLinux = linux;
+    if (before === undefined || beforeLinux === undefined) return;
+    this.unshown =
+      digests.some((d) => !before.has(d)) &&
+      (this.writing === undefined || newChainBesides(beforeLinux, linux, this.writing));
   }
 
   /** A held snapshot no apply-result took goes alone: whole when it names a digest not shown. */
@@ -184,6 +202,31 @@ export class Outbox {
     this.sent();
     return true;
   }
+}
+
+/**
+ * Whether `next` holds a chain not named `writing` that `before` did not (by name and lines,
+ * what a chain's digest covers, in any family as the dashboard resolves digests).
+ */
+export function newChainBesides(
+  before: readonly FamilySnapshot[],
+  next: readonly FamilySnapshot[],
+  writing: string,
+): boolean {
+  const held = new Map<string, (string[] | null)[]>();
+  for (const f of before)
+    for (const c of f.chains) held.set(c.name, [...(held.get(c.name) ?? []), c.lines]);
+  return next.some((f) =>
+    f.chains.some(
+      (c) => c.name !== writing && !held.get(c.name)?.some((l) => sameLines(l, c.lines)),
+    ),
+  );
+}
+
+/** The same lines, or both null (the chain does not exist). */
+function sameLines(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === b) return true;
+  return a !== null && b !== null && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Both frames' texts fit one frame together (the key and comma added). */

@@ -41,6 +41,11 @@ const linux = (cidr: string): FamilySnapshot[] => [
     ],
   },
 ];
+/** Someone else's chain (a hand edit, kube-proxy, a CNI), its rules `n`. */
+const other = (n: number) => ({
+  name: "KUBE-EDIT",
+  lines: ["-N KUBE-EDIT", `-A KUBE-EDIT -d 10.${n}.0.0/16 -j RETURN`],
+});
 const snapshot = (seq: number, cidr = "10.0.0.0/8"): Snapshot => ({
   type: "snapshot",
   v: 2,
@@ -205,7 +210,11 @@ describe("snapshot digests on the link", () => {
 });
 
 describe("per chain, a snapshot naming a chain the dashboard was not shown", () => {
-  type Step = "snapshot" | "desired" | "result";
+  /**
+   * `edit`: a snapshot whose agent chain and another chain are both new; `edit+result`: such
+   * a snapshot read back after applying, then the result, in one turn (the result may carry it).
+   */
+  type Step = "snapshot" | "edit" | "edit+result" | "desired" | "result";
   const cases: {
     desc: string;
     input: { mode: "enforce" | "observe"; fold: boolean; steps: Step[]; part?: boolean };
@@ -247,6 +256,40 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
       want: ["digest", "whole", "digest", "whole"],
     },
     {
+      desc: "a hand edit while the agent writes a desired config: whole, not by digest",
+      input: { mode: "enforce", fold: true, steps: ["snapshot", "desired", "edit", "result"] },
+      want: ["digest", "whole"],
+    },
+    {
+      desc: "the same where results do not carry their snapshot",
+      input: { mode: "enforce", fold: false, steps: ["snapshot", "desired", "edit", "result"] },
+      want: ["digest", "whole"],
+    },
+    {
+      desc: "the agent's own writing, then an edit before its result: by digest, then whole",
+      input: {
+        mode: "enforce",
+        fold: true,
+        steps: ["snapshot", "desired", "snapshot", "edit", "result"],
+      },
+      want: ["digest", "digest", "whole"],
+    },
+    {
+      desc: "a hand edit read back after applying, its result in the same turn: whole",
+      input: { mode: "enforce", fold: true, steps: ["snapshot", "desired", "edit+result"] },
+      want: ["digest", "whole"],
+    },
+    {
+      desc: "the whole part by one digest: a hand edit while applying goes whole too",
+      input: {
+        mode: "enforce",
+        fold: true,
+        part: true,
+        steps: ["snapshot", "desired", "edit", "result"],
+      },
+      want: ["digest", "whole"],
+    },
+    {
       desc: "in observe mode a desired config is not applied: an edit goes whole",
       input: { mode: "observe", fold: true, steps: ["snapshot", "desired", "snapshot"] },
       want: ["digest", "whole"],
@@ -281,7 +324,7 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
 
 /** Sends each step's message, or a desired config from the dashboard, one turn apart. */
 async function play(
-  steps: readonly ("snapshot" | "desired" | "result")[],
+  steps: readonly ("snapshot" | "edit" | "edit+result" | "desired" | "result")[],
   l: { send(m: Snapshot | ApplyResult): boolean },
   d: FakeDashboard,
   received: DashboardMessage[],
@@ -291,7 +334,11 @@ async function play(
   for (const step of steps) {
     // Every snapshot holds an agent chain of its own: each is new to the dashboard.
     if (step === "snapshot") l.send(snapshot(seq, `10.${seq++}.0.0/16`));
-    else if (step === "result") l.send(result(desired));
+    else if (step === "edit") l.send(edited(seq, `10.${seq++}.0.0/16`));
+    else if (step === "edit+result") {
+      l.send(edited(seq, `10.${seq++}.0.0/16`));
+      l.send(result(desired));
+    } else if (step === "result") l.send(result(desired));
     else {
       desired++;
       const config = defaultConfig();
@@ -300,6 +347,12 @@ async function play(
     }
     await new Promise((r) => setImmediate(r)); // a held snapshot goes alone
   }
+}
+
+/** A snapshot whose family also holds another writer's chain, new with each `seq`. */
+function edited(seq: number, cidr: string): Snapshot {
+  const [f] = linux(cidr);
+  return { ...snapshot(seq, cidr), linux: [{ ...f!, chains: [...f!.chains, other(seq)] }] };
 }
 
 /** Snapshots as the dashboard got them, alone or inside an apply-result. */

@@ -5,7 +5,9 @@ import { fromLegacyRevisionNames } from "./legacy-revision-names.js";
 import { MAX_APPLY_ERROR_CHARS } from "./limits.js";
 import {
   applyResultSchema,
+  chainSnapshotSchema,
   type FamilySnapshot,
+  familySnapshotSchema,
   heartbeatSchema,
   reporterMessageSchema,
   resyncScheduleSchema,
@@ -62,6 +64,26 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
     {
       desc: "an error at its bound",
       input: { ...result, error: "e".repeat(MAX_APPLY_ERROR_CHARS) },
+    },
+    {
+      desc: "rules whole beside chains by digest (an answer, or a snapshot sent whole unasked)",
+      input: { ...byChains([chainsFamily]), linux: [family] },
+    },
+    { desc: "rules whole beside their digest", input: { ...byDigest, linux: [family] } },
+    {
+      desc: "rules whole beside chains by digest, a chain absent (null) and notes",
+      input: {
+        ...byChains([chainsFamily]),
+        linux: [
+          {
+            ...family,
+            chains: [...family.chains, { name: "KUBE-X", lines: null }],
+            unread: ["Y"],
+            unreadNote: "n",
+            readError: "e",
+          },
+        ],
+      },
     },
     {
       desc: "an apply-result carrying its snapshot by digest",
@@ -206,10 +228,6 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
       desc: "chains by digest: a read error past its bound",
       input: byChains([{ ...chainsFamily, readError: "x".repeat(4097) }]),
     },
-    {
-      desc: "chains by digest beside rules whole (an answer: zod checks it)",
-      input: { ...byChains([chainsFamily]), linux: [family] },
-    },
     { desc: "a digest in capitals", input: { ...byDigest, linuxDigest: DIGEST.toUpperCase() } },
     { desc: "a digest too short", input: { ...byDigest, linuxDigest: "sha256:ab" } },
     { desc: "a digest that is not text", input: { ...byDigest, linuxDigest: 7 } },
@@ -232,7 +250,31 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
       desc: "a negative next resync",
       input: { ...byDigest, schedule: { ...schedule, nextResyncAt: -5 } },
     },
-    { desc: "rules whole", input: { ...byDigest, linux: [family] } },
+    {
+      desc: "rules whole without digests",
+      input: { ...byDigest, linuxDigest: undefined, linux: [family] },
+    },
+    {
+      desc: "rules whole beside chains by digest, a line of another chain",
+      input: {
+        ...byChains([chainsFamily]),
+        linux: [{ ...family, chains: [{ name: "A", lines: ["-A B x"] }] }],
+      },
+    },
+    {
+      desc: "rules whole beside chains by digest, a line holding a newline",
+      input: {
+        ...byChains([chainsFamily]),
+        linux: [{ ...family, chains: [{ name: "A", lines: ["-A A x\n-A A y"] }] }],
+      },
+    },
+    {
+      desc: "rules whole beside chains by digest, a chain twice",
+      input: {
+        ...byChains([chainsFamily]),
+        linux: [{ ...family, chains: [...family.chains, ...family.chains] }],
+      },
+    },
     { desc: "a Windows read", input: { ...byDigest, windows: { path: "/etc/cni", lists: [] } } },
     {
       desc: "an nftables read",
@@ -302,6 +344,8 @@ describe("the guards follow the schemas", () => {
     },
     { desc: "heartbeat keys", input: GUARDED_KEYS.heartbeat, want: keys(heartbeatSchema.shape) },
     { desc: "schedule keys", input: GUARDED_KEYS.schedule, want: keys(resyncScheduleSchema.shape) },
+    { desc: "family keys", input: GUARDED_KEYS.family, want: keys(familySnapshotSchema.shape) },
+    { desc: "chain keys", input: GUARDED_KEYS.chain, want: keys(chainSnapshotSchema.shape) },
   ];
   for (const c of table)
     it(`${c.desc}: a field added to the schema fails here until the guard checks it`, () => {
@@ -337,5 +381,56 @@ describe("chains by digest: the guard agrees with zod on generated frames", () =
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("rules whole beside their digests: the guard agrees with zod on generated frames", () => {
+  const name = fc.constantFrom("POSTROUTING", "IP-MASQ-AGENT", "KUBE-X", "-N", "a b", "");
+  /** Lines of the chain, of another, malformed, with a newline. */
+  const line = (n: string) =>
+    fc.oneof(
+      fc.constant(`-N ${n}`),
+      fc.constant(`-A ${n} -d 10.0.0.0/8 -j RETURN`),
+      fc.constant(`-P ${n} ACCEPT`),
+      fc.constant(`-A ${n} x\n-A ${n} y`),
+      fc.constant("-A OTHER -j RETURN"),
+      fc.string({ maxLength: 12 }),
+    );
+  const chain = name.chain((n) =>
+    fc.record({
+      name: fc.constant(n),
+      lines: fc.oneof(fc.constant(null), fc.array(line(n), { maxLength: 4 })),
+    }),
+  );
+  const familyArb = fc.record(
+    {
+      family: fc.constantFrom("ipv4", "ipv6", "ipx"),
+      backend: fc.constantFrom("legacy", "nf_tables", "nft"),
+      chains: fc.array(chain, { maxLength: 5 }),
+      unread: fc.array(name, { maxLength: 2 }),
+      unreadNote: fc.string({ maxLength: 8 }),
+      readError: fc.string({ maxLength: 8 }),
+    },
+    { requiredKeys: ["family", "backend", "chains"] },
+  );
+  it("takes a frame only as zod takes it, and takes every well-formed one", () => {
+    fc.assert(
+      fc.property(fc.array(familyArb, { maxLength: 3 }), fc.boolean(), (linux, perChain) => {
+        const frame = perChain ? { ...byChains([chainsFamily]), linux } : { ...byDigest, linux };
+        const input = JSON.parse(JSON.stringify(frame));
+        const want = zod(input);
+        const got = guardReporterMessage(input);
+        if (want === undefined) expect(got).toBeUndefined();
+        else expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("takes well-formed frames (the generator reaches them)", () => {
+    const taken = fc
+      .sample(fc.array(familyArb, { maxLength: 2 }), { numRuns: 2000, seed: 1 })
+      .filter((linux) => guardReporterMessage({ ...byDigest, linux }) !== undefined);
+    expect(taken.length).toBeGreaterThan(20);
   });
 });

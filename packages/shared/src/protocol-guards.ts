@@ -1,6 +1,8 @@
 // Hand-written checks of the reporter frames a push brings by the thousand (issue 17): an
 // apply-result (with its post-apply snapshot naming its rules by digest), a snapshot whose
-// rules go by digest or are already validated (validated-rules.ts), a heartbeat. Each guard
+// rules go by digest or are already validated (validated-rules.ts), a snapshot whole with its
+// digests beside (every node's at once when a kube-proxy or CNI upgrade rewrites a shared
+// chain; guardLinux checks its rules), a heartbeat. Each guard
 // accepts only what the frame's zod schema (protocol.ts) certainly accepts, and builds the
 // same message zod would (fresh objects, the schema's key order); anything else — a rule
 // list, a Windows or nftables read, an unknown key, a value out of range — gives undefined,
@@ -8,10 +10,13 @@
 import { familySchema } from "./cidr.js";
 import {
   MAX_APPLY_ERROR_CHARS,
+  MAX_CHAIN_LINES,
   MAX_CHAIN_NAME_LENGTH,
   MAX_FAMILY_SNAPSHOTS,
   MAX_READ_ERROR_CHARS,
+  MAX_RULE_LINE_CHARS,
   MAX_SNAPSHOT_CHAINS,
+  MAX_SNAPSHOT_LINES,
   MAX_UNREAD_NOTE_LENGTH,
 } from "./limits.js";
 import {
@@ -21,6 +26,7 @@ import {
   type FamilySnapshot,
   healPolicySchema,
   iptablesBackendSchema,
+  linesBelongTo,
   PROTOCOL_VERSION,
   type ReporterMessage,
   type ResyncSchedule,
@@ -57,6 +63,8 @@ export const GUARDED_KEYS = {
   ]),
   familyChains: new Set(["family", "backend", "chains", "unread", "unreadNote", "readError"]),
   chainRef: new Set(["name", "digest"]),
+  family: new Set(["family", "backend", "chains", "unread", "unreadNote", "readError"]),
+  chain: new Set(["name", "lines"]),
   heartbeat: new Set(["type", "v", "ts"]),
   schedule: new Set(["heal", "resyncMs", "nextResyncAt"]),
 } as const;
@@ -80,7 +88,7 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export function guardReporterMessage(value: unknown): ReporterMessage | undefined {
   if (!isObj(value) || value.v !== PROTOCOL_VERSION) return undefined;
   if (value.type === "apply-result") return guardApplyResult(value);
-  if (value.type === "snapshot") return guardSnapshot(value, undefined);
+  if (value.type === "snapshot") return guardWholeSnapshot(value);
   if (value.type === "heartbeat") return guardHeartbeat(value);
   return undefined;
 }
@@ -111,13 +119,20 @@ export function guardSnapshot(
 }
 
 /**
- * Rules as the caller says (validated, or none), a well-formed digest, no Windows or nft part;
- * chains by digest only in place of rules (a whole answer beside its digests goes to zod).
+ * A snapshot by digest, or whole with its digests beside (its rules checked here); a whole
+ * one without digests (the previous release's, or the first on a connection) goes to zod.
  */
+function guardWholeSnapshot(o: Obj): Snapshot | undefined {
+  if (o.linux === undefined) return guardSnapshot(o, undefined);
+  if (o.linuxChains === undefined && o.linuxDigest === undefined) return undefined;
+  const linux = guardLinux(o.linux);
+  return linux && guardSnapshot(o, linux);
+}
+
+/** Rules as the caller says (validated, or none), a well-formed digest, no Windows or nft part. */
 function snapshotParts(o: Obj, linux: FamilySnapshot[] | undefined): boolean {
   if ((o.linux !== undefined) !== (linux !== undefined)) return false;
   if (o.windows !== undefined || o.nftables !== undefined) return false;
-  if (o.linuxChains !== undefined && o.linux !== undefined) return false;
   const d = o.linuxDigest;
   return d === undefined || (typeof d === "string" && DIGEST.test(d));
 }
@@ -134,24 +149,77 @@ function guardLinuxChains(value: unknown): FamilyChainDigests[] | undefined {
   return out;
 }
 
+/** A `linux` part as z.array(familySnapshotSchema) reads it (fresh objects), or undefined. */
+export function guardLinux(value: unknown): FamilySnapshot[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_FAMILY_SNAPSHOTS) return undefined;
+  const out: FamilySnapshot[] = [];
+  for (const f of value) {
+    const g = guardFamily(f);
+    if (g === undefined) return undefined;
+    out.push(g);
+  }
+  return out;
+}
+
+function guardFamily(f: unknown): FamilySnapshot | undefined {
+  return guardFamilyOf(f, guardChains);
+}
+
+/** A family's chains: no name twice, at most MAX_SNAPSHOT_LINES lines in all. */
+function guardChains(chains: unknown): FamilySnapshot["chains"] | undefined {
+  if (!Array.isArray(chains) || chains.length > MAX_SNAPSHOT_CHAINS) return undefined;
+  const out: FamilySnapshot["chains"] = [];
+  const names = new Set<string>();
+  let total = 0;
+  for (const c of chains) {
+    if (!isObj(c) || !onlyKeys(c, GUARDED_KEYS.chain) || !isChainName(c.name)) return undefined;
+    const lines = c.lines === null ? null : guardLines(c.name, c.lines);
+    if (lines === undefined) return undefined;
+    total += lines?.length ?? 0;
+    names.add(c.name);
+    out.push({ name: c.name, lines });
+  }
+  return names.size === out.length && total <= MAX_SNAPSHOT_LINES ? out : undefined;
+}
+
+/** chainSnapshotSchema's lines: bounded, no newline, each `-N`/`-P`/`-A` of chain `name`. */
+function guardLines(name: string, lines: unknown): string[] | undefined {
+  if (!Array.isArray(lines) || lines.length > MAX_CHAIN_LINES) return undefined;
+  const out: string[] = [];
+  for (const l of lines) {
+    if (typeof l !== "string" || l.length > MAX_RULE_LINE_CHARS || l.includes("\n"))
+      return undefined;
+    out.push(l);
+  }
+  return linesBelongTo(name, out) ? out : undefined;
+}
+
 /** Absent stays absent (undefined); else what `guard` makes of it, or null when it refuses. */
 function optional<T>(x: unknown, guard: (x: unknown) => T | undefined): T | undefined | null {
   return x === undefined ? undefined : (guard(x) ?? null);
 }
 
 function guardFamilyChains(f: unknown): FamilyChainDigests | undefined {
-  if (!isObj(f) || !onlyKeys(f, GUARDED_KEYS.familyChains)) return undefined;
+  return guardFamilyOf(f, guardChainRefs);
+}
+
+/** A family's fields as both family schemas read them, its chains as `guardChains` does. */
+function guardFamilyOf<C, F extends { chains: C[] }>(
+  f: unknown,
+  guardChains: (chains: unknown) => C[] | undefined,
+): F | undefined {
+  if (!isObj(f) || !onlyKeys(f, GUARDED_KEYS.family)) return undefined;
   const { family, backend, chains, unread, unreadNote, readError } = f;
   if (!FAMILIES.has(family) || !BACKENDS.has(backend)) return undefined;
-  const refs = guardChainRefs(chains);
-  if (refs === undefined || (unread !== undefined && !isChainNames(unread))) return undefined;
+  const cs = guardChains(chains);
+  if (cs === undefined || (unread !== undefined && !isChainNames(unread))) return undefined;
   if (!isTextUpTo(unreadNote, MAX_UNREAD_NOTE_LENGTH)) return undefined;
   if (!isTextUpTo(readError, MAX_READ_ERROR_CHARS)) return undefined;
-  const out = { family, backend, chains: refs } as FamilyChainDigests;
+  const out = { family, backend, chains: cs } as Record<string, unknown>;
   if (unread !== undefined) out.unread = [...(unread as string[])];
-  if (unreadNote !== undefined) out.unreadNote = unreadNote as string;
-  if (readError !== undefined) out.readError = readError as string;
-  return out;
+  if (unreadNote !== undefined) out.unreadNote = unreadNote;
+  if (readError !== undefined) out.readError = readError;
+  return out as F;
 }
 
 /** A family's chains, each `{name, digest}`, no name twice (zod: "duplicate chain"). */

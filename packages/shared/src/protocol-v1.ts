@@ -159,7 +159,9 @@ function decodeCurrent(
   }
   const known = rules.find(linux);
   if (known === undefined) {
-    const d = validateMessage(reporterMessageSchema, value);
+    // Whole with its digests beside: the guard checks the rules (else zod decides).
+    const g = guardReporterMessage(value);
+    const d = g ? ({ ok: true, msg: g } as const) : validateMessage(reporterMessageSchema, value);
     if (d.ok && d.msg.type === "snapshot" && d.msg.linux)
       rules.remember(linux, d.msg.linux, frameBytes);
     return d;

@@ -85,7 +85,7 @@ export const chainNameSchema = z
   .regex(/^[^\s!-]\S*$/, "not an iptables chain name");
 
 /** Every line of chain NAME is `-N NAME`, `-P NAME POLICY` or `-A NAME …`, as `-S NAME` prints. */
-function linesBelongTo(name: string, lines: readonly string[]): boolean {
+export function linesBelongTo(name: string, lines: readonly string[]): boolean {
   const n = `-N ${name}`;
   const p = `-P ${name} `;
   const a = `-A ${name} `;
