@@ -137,28 +137,26 @@ function snapshotParts(o: Obj, linux: FamilySnapshot[] | undefined): boolean {
   return d === undefined || (typeof d === "string" && DIGEST.test(d));
 }
 
-/** `linuxChains` as familyChainDigestsSchema reads each family (fresh objects), or undefined. */
-function guardLinuxChains(value: unknown): FamilyChainDigests[] | undefined {
+/** A list of at most MAX_FAMILY_SNAPSHOTS families, each read by `guard` (fresh objects), or undefined. */
+function guardFamilies<T>(value: unknown, guard: (f: unknown) => T | undefined): T[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_FAMILY_SNAPSHOTS) return undefined;
-  const out: FamilyChainDigests[] = [];
+  const out: T[] = [];
   for (const f of value) {
-    const g = guardFamilyChains(f);
+    const g = guard(f);
     if (g === undefined) return undefined;
     out.push(g);
   }
   return out;
 }
 
+/** `linuxChains` as familyChainDigestsSchema reads each family (fresh objects), or undefined. */
+function guardLinuxChains(value: unknown): FamilyChainDigests[] | undefined {
+  return guardFamilies(value, guardFamilyChains);
+}
+
 /** A `linux` part as z.array(familySnapshotSchema) reads it (fresh objects), or undefined. */
 export function guardLinux(value: unknown): FamilySnapshot[] | undefined {
-  if (!Array.isArray(value) || value.length > MAX_FAMILY_SNAPSHOTS) return undefined;
-  const out: FamilySnapshot[] = [];
-  for (const f of value) {
-    const g = guardFamily(f);
-    if (g === undefined) return undefined;
-    out.push(g);
-  }
-  return out;
+  return guardFamilies(value, guardFamily);
 }
 
 function guardFamily(f: unknown): FamilySnapshot | undefined {
