@@ -65,7 +65,7 @@ type Situation =
   | "gone-while-applying";
 
 /** Node "n" running v1's rules, then v2 saved (staged: "a" is the canary, "n" waits). */
-function scene(situation: Situation) {
+function scene(situation: Situation, assessor?: Assessor) {
   let now = 1000;
   let desired = v1;
   const signals: FleetSignal[] = [];
@@ -77,6 +77,7 @@ function scene(situation: Situation) {
     applyTimeoutMs: APPLY_TIMEOUT_MS,
     now: () => now,
     onSignal: (s) => void signals.push(s),
+    ...(assessor ? { assessor } : {}),
   });
   const staged =
     situation === "wave-held-back"
@@ -264,5 +265,34 @@ describe("what every reader says of a node after a push", () => {
     expect(t.n.status).toBe("in-sync");
     expect(severity(toSummary(t.n))).toEqual({ critical: 0, warnings: 0 });
     expect(t.fleet.rolloutView()).toMatchObject({ done: 1 });
+  });
+
+  // Issue 17: the re-judge after a push cost a full assessment per node (its pre-apply rules
+  // against the new revision), for a node shown `applying` whatever they said.
+  it("a pushed node's pre-apply rules are judged only when read: one assessment per push", () => {
+    const judgedRules: string[] = [];
+    class Counting extends Assessor {
+      override assess(...args: Parameters<Assessor["assess"]>) {
+        judgedRules.push(`v${args[0].revision}: rules of v${args[2].appliedRevision}`);
+        return super.assess(...args);
+      }
+    }
+    const t = scene("pushed", new Counting());
+    judgedRules.length = 0;
+    expect(t.n.status).toBe("applying");
+    expect(severity(toSummary(t.n))).toBe("unknown");
+    expect(toSummary(t.n).notKnownHere?.reason).toMatch(/applying its desired revision/);
+    expect(judgedRules).toEqual([]);
+    t.fleet.snapshot("n", post);
+    t.fleet.applyResult("n", result(2, true));
+    expect(judgedRules).toEqual(["v2: rules of v2"]);
+    expect(severity(toSummary(t.n))).toEqual({ critical: 0, warnings: 0 });
+  });
+
+  it("put off, then read by the node page: judged there, and the row says the counts again", () => {
+    const t = scene("pushed");
+    expect(severity(toSummary(t.n))).toBe("unknown");
+    expect(nodeDetail(t.n, t.now()).node).toMatchObject(judged(preVsV2));
+    expect(severity(toSummary(t.n))).toEqual(judged(preVsV2));
   });
 });
