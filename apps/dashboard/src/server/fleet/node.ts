@@ -216,8 +216,7 @@ const SEVERITY_PUT_OFF: NonNullable<NodeSummary["notKnownHere"]> = {
 
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
-  return {
-    ...(n.deferred ? { notKnownHere: SEVERITY_PUT_OFF } : {}),
+  const row: NodeSummary = {
     name: n.name,
     os: n.hello.os,
     mode: n.hello.mode,
@@ -231,6 +230,9 @@ export function toSummary(n: NodeRecord): NodeSummary {
     critical,
     warnings,
   };
+  // Assigned, not spread into the literal: this runs for every changed row of every push.
+  if (n.deferred) row.notKnownHere = SEVERITY_PUT_OFF;
+  return row;
 }
 
 export function addEvent(n: NodeRecord, kind: string, message: string, time: number): void {
