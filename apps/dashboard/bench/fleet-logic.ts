@@ -12,6 +12,8 @@
 // =0: the snapshot whole and the result, two frames (the previous release).
 // FLEET_BENCH_PER_NODE=1: each node's POSTROUTING carries its own line (own-line.ts), so no
 // two nodes' rules are equal and each is judged on its own.
+// FLEET_LOGIC_REPLY_MS=T: the replies come T ms after the last desired frame (real reporters
+// apply for ~0.1 s or more; the dashboard's post-push work runs meanwhile, measured too).
 // IPC: answers {rounds: [µs per node, …], heapBytesPerNode} (printed when run by hand).
 import { sha256 } from "@masq/node-util";
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
@@ -44,6 +46,7 @@ import { ownLine, PER_NODE } from "./own-line.js";
 
 const N = Number(process.env.FLEET_LOGIC_NODES ?? 5000);
 const ROUNDS = 8;
+const REPLY_MS = Number(process.env.FLEET_LOGIC_REPLY_MS ?? 0);
 const tick = () => new Promise((r) => setImmediate(r));
 const frame = (m: ReporterMessage) => Buffer.from(encodeMessage(m));
 
@@ -202,6 +205,7 @@ async function pushOnce(
   desired = { revision, resourceVersion: String(revision), config, author: "bench" };
   fleet.desiredChanged(desired);
   while (pushed.length < N) await tick();
+  if (REPLY_MS > 0) await new Promise((r) => setTimeout(r, REPLY_MS));
   const c1 = process.cpuUsage(c0);
   const frames = replies(linuxOf, revision); // the reporters' work: not measured
   const c2 = process.cpuUsage();
