@@ -216,13 +216,18 @@ const SEVERITY_PUT_OFF: NonNullable<NodeSummary["notKnownHere"]> = {
 
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
+  // Fields copied, not spread: the rows of every push are built here (a spread copies slowly).
+  const fresh = freshnessOf(n);
   const row: NodeSummary = {
     name: n.name,
     os: n.hello.os,
     mode: n.hello.mode,
     status: n.status,
     summary: n.summary,
-    ...freshnessOf(n),
+    connected: fresh.connected,
+    liveness: fresh.liveness,
+    lastSeenAt: fresh.lastSeenAt,
+    lastReportAt: fresh.lastReportAt,
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     kernel: n.hello.kernel,
