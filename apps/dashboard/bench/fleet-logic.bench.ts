@@ -5,6 +5,7 @@ import { fork } from "node:child_process";
 import { join } from "node:path";
 import type { BenchResult } from "../../../bench/types.js";
 import { childArgs } from "./dashboard-process.js";
+import { PER_NODE } from "./own-line.js";
 
 const NODES = 5000;
 
@@ -31,9 +32,9 @@ export default async function (): Promise<BenchResult[]> {
   const median = [...warm].sort((a, b) => a - b)[Math.floor((warm.length - 1) / 2)]!;
   return [
     {
-      id: "fleet-logic-per-node",
+      id: PER_NODE ? "fleet-logic-per-node-own-rules" : "fleet-logic-per-node",
       issue: 17,
-      name: `dashboard logic per node for one push + acks, no sockets (${NODES} nodes)`,
+      name: `dashboard logic per node for one push + acks, no sockets (${NODES} nodes${PER_NODE ? ", each with its own POSTROUTING line: FLEET_BENCH_PER_NODE=1" : ""})`,
       value: median,
       unit: "µs",
       notes: `process.cpuUsage of the real fleet state, frame decoder (JSON + schema) and browser updates fed ${NODES} nodes' frames (encoded outside the window); median of rounds 3–${r.rounds.length} (${r.rounds.join(", ")} µs/node, the first ones before the JIT warms up); heap ${(r.heapBytesPerNode / 1024).toFixed(1)} KB/node. Sources run through tsx, as in the fleet benchmark (the compiled server is ~10 % faster)`,

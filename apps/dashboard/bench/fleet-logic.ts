@@ -10,6 +10,10 @@
 // renders; a digest not held brings the rules whole as the answer to the request.
 // FLEET_LOGIC_DIGESTS=part: the whole part by one digest (the last release's dashboard);
 // =0: the snapshot whole and the result, two frames (the previous release).
+// FLEET_BENCH_PER_NODE=1: each node's POSTROUTING carries its own line (own-line.ts), so no
+// two nodes' rules are equal and each is judged on its own.
+// FLEET_LOGIC_REPLY_MS=T: the replies come T ms after the last desired frame (real reporters
+// apply for ~0.1 s or more; the dashboard's post-push work runs meanwhile, measured too).
 // IPC: answers {rounds: [µs per node, …], heapBytesPerNode} (printed when run by hand).
 import { sha256 } from "@masq/node-util";
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
@@ -38,9 +42,11 @@ import { inboundDelivery } from "../src/server/gateway/inbound.js";
 import { type DigestMode, SnapshotDigests } from "../src/server/gateway/snapshot-digests.js";
 import { silentLogger } from "../src/server/log.js";
 import { createMetrics } from "../src/server/metrics.js";
+import { ownLine, PER_NODE } from "./own-line.js";
 
 const N = Number(process.env.FLEET_LOGIC_NODES ?? 5000);
 const ROUNDS = 8;
+const REPLY_MS = Number(process.env.FLEET_LOGIC_REPLY_MS ?? 0);
 const tick = () => new Promise((r) => setImmediate(r));
 const frame = (m: ReporterMessage) => Buffer.from(encodeMessage(m));
 
@@ -104,23 +110,42 @@ function deliver(name: string, bytes: Buffer, whole?: Buffer): void {
   deliver(name, whole);
 }
 
-async function rulesFor(config: MasqConfig): Promise<FamilySnapshot[]> {
-  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+/** Node `name`'s rules after applying `config`. */
+async function rulesOf(config: MasqConfig, name: string): Promise<FamilySnapshot[]> {
+  const own = ownLine(name);
+  const backend = createMemoryBackend({
+    flags: DEFAULT_FLAGS,
+    ...(own ? { initial: { ipv4: { postrouting: ["-P POSTROUTING ACCEPT", own] } } } : {}),
+  });
   await backend.apply(config, "desired");
   return backend.read();
 }
+
+/** Every node's rules after applying `config` (one array for all unless per node). */
+async function rulesFor(config: MasqConfig): Promise<(name: string) => FamilySnapshot[]> {
+  if (!PER_NODE) {
+    const linux = await rulesOf(config, "node-00000");
+    return () => linux;
+  }
+  const byNode = new Map<string, FamilySnapshot[]>();
+  for (let i = 0; i < N; i++) byNode.set(nameOf(i), await rulesOf(config, nameOf(i)));
+  return (name) => byNode.get(name)!;
+}
+
+const nameOf = (i: number) => `node-${String(i).padStart(5, "0")}`;
 
 /**
  * What each reporter sends after applying `revision`: with digests, the result carrying its
  * snapshot by digest (and the whole snapshot, its answer if asked); without, the snapshot
  * whole, then the result.
  */
-function replies(linux: FamilySnapshot[], revision: number): Buffer[][] {
-  const byDigests =
-    MODE === "chains"
-      ? { linuxChains: linuxChainDigests(linux, (c) => chainDigest(c, (t) => sha256(t))) }
-      : { linuxDigest: linuxRulesDigest(linux, (t) => sha256(t)) };
-  return pushed.map((_, i) => {
+function replies(linuxOf: (name: string) => FamilySnapshot[], revision: number): Buffer[][] {
+  return pushed.map((name, i) => {
+    const linux = linuxOf(name);
+    const byDigests =
+      MODE === "chains"
+        ? { linuxChains: linuxChainDigests(linux, (c) => chainDigest(c, (t) => sha256(t))) }
+        : { linuxDigest: linuxRulesDigest(linux, (t) => sha256(t)) };
     // A reporter's seq only goes up (the dashboard does not judge an older one): one per push.
     const snap = { type: "snapshot", v: PROTOCOL_VERSION, seq: revision, takenAt: i } as const;
     const result = applyResult(i, revision);
@@ -145,9 +170,9 @@ function applyResult(i: number, revision: number): ApplyResult {
 
 async function connectAll(config: MasqConfig): Promise<void> {
   desired = { revision: 1, resourceVersion: "1", config };
-  const linux = await rulesFor(config);
+  const linuxOf = await rulesFor(config);
   for (let i = 0; i < N; i++) {
-    const name = `node-${String(i).padStart(5, "0")}`;
+    const name = nameOf(i);
     const decoder = createReporterDecoder({ validatedRules });
     decoders.set(name, decoder);
     connectInbound(name);
@@ -161,7 +186,7 @@ async function connectAll(config: MasqConfig): Promise<void> {
         v: PROTOCOL_VERSION,
         seq: 0,
         takenAt: 0,
-        linux,
+        linux: linuxOf(name),
         appliedRevision: 1,
       }),
     );
@@ -173,15 +198,16 @@ async function connectAll(config: MasqConfig): Promise<void> {
 async function pushOnce(
   revision: number,
   config: MasqConfig,
-  linux: FamilySnapshot[],
+  linuxOf: (name: string) => FamilySnapshot[],
 ): Promise<number> {
   pushed.length = 0;
   const c0 = process.cpuUsage();
   desired = { revision, resourceVersion: String(revision), config, author: "bench" };
   fleet.desiredChanged(desired);
   while (pushed.length < N) await tick();
+  if (REPLY_MS > 0) await new Promise((r) => setTimeout(r, REPLY_MS));
   const c1 = process.cpuUsage(c0);
-  const frames = replies(linux, revision); // the reporters' work: not measured
+  const frames = replies(linuxOf, revision); // the reporters' work: not measured
   const c2 = process.cpuUsage();
   for (const [i, name] of pushed.entries()) {
     const [first, second] = frames[i]!;

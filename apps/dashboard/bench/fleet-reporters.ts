@@ -26,6 +26,7 @@ import {
 import { nodeToken } from "@masq/shared/node-token";
 import { helloFor } from "@masq/testkit/fixtures";
 import { memoApply } from "./apply-memo.js";
+import { ownLine } from "./own-line.js";
 
 interface SimNode {
   backend: MemoryBackend;
@@ -78,16 +79,6 @@ function offered(): boolean | Capability[] {
   const d = process.env.FLEET_BENCH_DIGESTS;
   if (d === "0") return false;
   return d === "part" ? [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] : true;
-}
-
-/**
- * Node `name`'s own POSTROUTING line with FLEET_BENCH_PER_NODE=1: flannel's RETURN for traffic
- * from outside the cluster network (10.128.0.0/9) into the node's own pod /24.
- */
-function ownLine(name: string): string | undefined {
-  if (process.env.FLEET_BENCH_PER_NODE !== "1") return undefined;
-  const i = Number(name.slice("node-".length));
-  return `-A POSTROUTING ! -s 10.128.0.0/9 -d 10.${128 + (i >> 8)}.${i & 255}.0/24 -j RETURN`;
 }
 
 function linkNode(url: string, token: string, name: string): Promise<SimNode> {

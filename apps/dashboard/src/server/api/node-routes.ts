@@ -19,7 +19,7 @@ import {
 } from "@masq/shared";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
-import { freshnessOf, type NodeRecord } from "../fleet/node.js";
+import { assessmentOf, freshnessOf, type NodeRecord } from "../fleet/node.js";
 import { fleetEntries, fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
@@ -105,9 +105,9 @@ function evaluateOn(
   if (!ip) throw new HttpError(400, `"${ipText}" is not an IP address`);
   if (n.hello.os === "windows")
     throw new HttpError(400, "evaluate is not available for Windows nodes yet");
-  if (!n.assessment || !n.snapshot)
-    throw new HttpError(409, `node ${n.name} has not reported its rules yet`);
-  const fam = n.assessment.families.find((f) => f.desired.family === ip.family);
+  const a = assessmentOf(n);
+  if (!a || !n.snapshot) throw new HttpError(409, `node ${n.name} has not reported its rules yet`);
+  const fam = a.families.find((f) => f.desired.family === ip.family);
   if (!fam)
     throw new HttpError(
       400,
@@ -118,8 +118,8 @@ function evaluateOn(
   // Every backend that reported this family acts on the same packets; on a native nftables
   // node, every nat postrouting chain in priority order.
   const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
-  const nft = n.assessment.nft?.assessment.families.find((f) => f.family === ip.family);
-  const observed = () => n.assessment?.analyzed?.().find((f) => f.desired.family === ip.family);
+  const nft = a.nft?.assessment.families.find((f) => f.family === ip.family);
+  const observed = () => a.analyzed?.().find((f) => f.desired.family === ip.family);
   const single = nft || snaps.length > 1 ? undefined : observed();
   const actual = nft
     ? evaluateNft(nft, ip.text, fields)

@@ -11,7 +11,13 @@ import {
   windowsNodeView,
 } from "@masq/shared";
 import type { ConfigState } from "../config/config-service.js";
-import { healSchedule, type NodeAssessment, type NodeRecord, toSummary } from "../fleet/node.js";
+import {
+  assessmentOf,
+  healSchedule,
+  type NodeAssessment,
+  type NodeRecord,
+  toSummary,
+} from "../fleet/node.js";
 import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import {
   countByStatus,
@@ -93,7 +99,7 @@ const linuxViews = new WeakMap<NodeAssessment, NodeView>();
 
 /** The node page's desired-vs-actual, or why there is none. */
 function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string | null } {
-  const a = n.assessment;
+  const a = assessmentOf(n);
   if (!n.snapshot)
     return { view: null, viewUnavailable: "the node has not reported its rules yet" };
   if (!a)
@@ -116,6 +122,8 @@ function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string
 }
 
 export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
+  // Judged on this read if put off at a push: the page's counts and view say the same.
+  assessmentOf(n);
   const p = n.pending;
   return {
     node: {

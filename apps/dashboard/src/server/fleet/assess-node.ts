@@ -38,10 +38,17 @@ export const assessWindowsNode: WindowsAssessor = (config, snapshot) => {
  * Cache key of what a node reported: exactly what assessLinux reads (per family snapshot its
  * backend, each chain's name and lines, what was not read and why, its read error), every
  * text length-prefixed so no content can forge another node's key, and every optional part
- * marked present or absent. Cheaper than JSON: this runs for every snapshot of every node.
+ * marked present or absent. Each chain's lines stand in it by their hash (`lines`), made once
+ * per lines array: a fleet whose nodes each have their own rules resolves most chains by digest
+ * to arrays it already holds, so a push hashes a short key per node, not all its rules.
+ * `length`: the characters of the content the key stands for (the cache's size estimates).
  */
-function snapshotKey(snapshot: Snapshot): string {
+function snapshotKey(
+  snapshot: Snapshot,
+  lines: (l: readonly string[]) => { hash: string; chars: number },
+): { text: string; length: number } {
   let key = "";
+  let length = 0;
   const part = (text: string) => {
     key += `${text.length}|${text}|`;
   };
@@ -49,7 +56,12 @@ function snapshotKey(snapshot: Snapshot): string {
     part(`${f.family}/${f.backend}/${f.chains.length}`);
     for (const c of f.chains) {
       part(c.name);
-      part(linesKey(c.lines));
+      if (c.lines === null) part("-");
+      else {
+        const l = lines(c.lines);
+        part(`+${l.hash}`);
+        length += l.chars;
+      }
     }
     // Absent and empty differ ("-" / "+…"): equal keys mean equal content (see intern).
     part(f.unread === undefined ? "-" : `+${f.unread.join(" ")}`);
@@ -59,16 +71,15 @@ function snapshotKey(snapshot: Snapshot): string {
   part(snapshot.linux === undefined ? "-" : "+");
   // A native nftables node: its whole read (ruleset, unread chains, read error).
   part(snapshot.nftables ? JSON.stringify(snapshot.nftables) : "");
-  return key;
+  return { text: key, length: length + key.length };
 }
 
 /**
- * A chain's lines in a snapshot key, each length-prefixed: joined by "\n", a line holding a
- * newline (the schema allows one) would read as two, and another node's rules share the key.
+ * A chain's lines as keyed, each length-prefixed: joined by "\n", a line holding a newline
+ * (the schema allows one) would read as two, and another node's rules share the key.
  */
-function linesKey(lines: readonly string[] | null): string {
-  if (lines === null) return "-";
-  let k = `+${lines.length}`;
+function linesKey(lines: readonly string[]): string {
+  let k = `${lines.length}`;
   for (const l of lines) k += `|${l.length}|${l}`;
   return k;
 }
@@ -111,6 +122,17 @@ export class Assessor {
    * array, as interned or resolved by digest, shares one entry), else by the snapshot.
    */
   private readonly snapshotKeys = new WeakMap<object, { hash: string; length: number }>();
+  /** Each chain's lines array → the hash of its key (rules are never mutated once received). */
+  private readonly linesHashes = new WeakMap<readonly string[], { hash: string; chars: number }>();
+  private readonly linesHash = (lines: readonly string[]) => {
+    let h = this.linesHashes.get(lines);
+    if (h === undefined) {
+      const text = linesKey(lines);
+      h = { hash: sha256(text, "base64url"), chars: text.length };
+      this.linesHashes.set(lines, h);
+    }
+    return h;
+  };
 
   constructor(
     private readonly windows: WindowsAssessor = assessWindowsNode,
@@ -157,8 +179,8 @@ export class Assessor {
     let snap = this.snapshotKeys.get(owner);
     if (snap === undefined) {
       // Keyed by a hash: the key text is as long as the snapshot, and kept per cache entry.
-      const text = snapshotKey(snapshot);
-      snap = { hash: this.hashOf(text), length: text.length };
+      const key = snapshotKey(snapshot, this.linesHash);
+      snap = { hash: this.hashOf(key.text), length: key.length };
       this.snapshotKeys.set(owner, snap);
     }
     return snap;

@@ -376,7 +376,7 @@ export class FleetState {
         this.pushOne(name, link, base, frames, now);
       if (from + PUSH_SLICE < targets.length) setImmediate(step, from + PUSH_SLICE);
       else if (base) this.reassessAll();
-      else for (const [name] of targets) this.reassessOne(name);
+      else for (const [name] of targets) this.rejudgeOne(name);
     };
     step(0);
   }
@@ -543,17 +543,39 @@ export class FleetState {
     addEvent(n, "desired-sent", sentMessage(d), now);
   }
 
-  private reassessOne(name: string): void {
+  private rejudgeOne(name: string): void {
     const n = this.nodes.get(name);
     if (!n) return;
-    this.reassess(n);
+    this.rejudge(n);
     this.refresh(n);
   }
 
+  /** Judges the node's rules against its desired revision now (its rules or flags changed). */
   private reassess(n: NodeRecord): void {
     const desired = this.desiredOf(n.name);
+    n.deferred = undefined;
+    n.judgedAgainst = desired;
     n.assessment =
       desired && n.snapshot ? this.assessor.assess(desired, n.hello.flags, n.snapshot) : null;
+  }
+
+  /**
+   * After a push: the node's judgement against its (maybe new) desired revision, put off until
+   * read (node.ts assessmentOf). refresh reads it at once unless the node is shown `applying`
+   * whatever its rules say (a push pending): nodes not pushed to are judged now, a pushed one
+   * when its post-apply rules come, or when anyone asks. Nothing to do when already judged
+   * against that revision (its post-apply rules came first).
+   */
+  private rejudge(n: NodeRecord): void {
+    const desired = this.desiredOf(n.name);
+    const was = n.judgedAgainst;
+    if (n.deferred === undefined && sameRevision(was, desired)) return;
+    const { snapshot } = n;
+    const flags = n.hello.flags;
+    n.judgedAgainst = desired;
+    n.assessment = null;
+    n.deferred =
+      desired && snapshot ? () => this.assessor.assess(desired, flags, snapshot) : () => null;
   }
 
   /**
@@ -570,7 +592,7 @@ export class FleetState {
       while (i < names.length && performance.now() - start < REASSESS_SLICE_MS) {
         const n = this.nodes.get(names[i++]!);
         if (!n) continue;
-        this.reassess(n);
+        this.rejudge(n);
         this.refresh(n);
       }
       if (i < names.length) setImmediate(step, i);
@@ -621,7 +643,7 @@ function shownOf(n: NodeRecord): Shown {
     summary: n.summary,
     appliedRevision: n.appliedRevision,
     mode: n.hello.mode,
-    diffs: n.assessment?.report.differences.length ?? -1,
+    diffs: diffsOf(n),
     liveness: livenessOf(n),
     snapshotReceivedAt: n.snapshotReceivedAt,
   };
@@ -633,7 +655,7 @@ function rewriteShown(s: Shown, n: NodeRecord): void {
   s.summary = n.summary;
   s.appliedRevision = n.appliedRevision;
   s.mode = n.hello.mode;
-  s.diffs = n.assessment?.report.differences.length ?? -1;
+  s.diffs = diffsOf(n);
   s.liveness = livenessOf(n);
   s.snapshotReceivedAt = n.snapshotReceivedAt;
 }
@@ -645,10 +667,21 @@ function sameAsShown(s: Shown, n: NodeRecord): boolean {
     s.summary === n.summary &&
     s.appliedRevision === n.appliedRevision &&
     s.mode === n.hello.mode &&
-    s.diffs === (n.assessment?.report.differences.length ?? -1) &&
+    s.diffs === diffsOf(n) &&
     s.liveness === livenessOf(n) &&
     s.snapshotReceivedAt === n.snapshotReceivedAt
   );
+}
+
+/** A row's difference count: -1 none judged, -2 judgement put off (rows say unknown). */
+function diffsOf(n: NodeRecord): number {
+  return n.deferred ? -2 : (n.assessment?.report.differences.length ?? -1);
+}
+
+/** Judged against the same revision (the assessment cache's key: revision, resourceVersion). */
+function sameRevision(a: Desired | null | undefined, b: Desired | null): boolean {
+  if (a === undefined || a === null || b === null) return a === b;
+  return a === b || (a.revision === b.revision && a.resourceVersion === b.resourceVersion);
 }
 
 /** A snapshot's per-node fields (its rules aside) onto the node's record. */

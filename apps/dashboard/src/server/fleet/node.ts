@@ -17,6 +17,7 @@ import type {
   ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
+import type { Desired } from "../config/merged-desired.js";
 import { EventLog } from "./event-log.js";
 import { applyingSummary } from "./event-texts.js";
 
@@ -94,6 +95,15 @@ export interface NodeRecord {
   /** The reporter's resync schedule, `nextResyncAt` moved to the dashboard's clock. */
   schedule: ResyncSchedule | null;
   assessment: NodeAssessment | null;
+  /**
+   * The judgement against a new desired revision, put off at a push (fleet-state.ts): a node
+   * applying it is shown `applying` whatever its pre-apply rules say, and its post-apply rules
+   * are judged when they come. `assessment` is then null, never the previous revision's;
+   * `assessmentOf` judges on first read (status, node page, NodeMasquerade); rows say unknown.
+   */
+  deferred?: () => NodeAssessment | null;
+  /** The desired revision `assessment` (or `deferred`) judges against (null: none valid). */
+  judgedAgainst?: Desired | null;
   status: NodeStatus;
   summary: string;
   /** The last 50 events (event-log.ts). */
@@ -102,18 +112,27 @@ export interface NodeRecord {
 
 type Derived = { status: NodeStatus; summary: string };
 
+/** The node's assessment against its desired revision, judged now if it was put off. */
+export function assessmentOf(n: NodeRecord): NodeAssessment | null {
+  const judge = n.deferred;
+  if (judge) {
+    n.deferred = undefined;
+    n.assessment = judge();
+  }
+  return n.assessment;
+}
+
 /** What the last assessment says (also the last known state of an offline node). */
 function judged(n: NodeRecord, hasDesired: boolean): Derived {
+  // Judged whatever the status says: a failed node's row counts its rules' differences too.
+  const a = assessmentOf(n);
   if (n.lastApply && !n.lastApply.ok)
     return { status: "error", summary: `apply failed: ${n.lastApply.error ?? "no reason given"}` };
   if (!hasDesired) return { status: "error", summary: "no valid desired config to compare with" };
-  if (!n.assessment) return { status: "applying", summary: "waiting for the first snapshot" };
-  if (n.assessment.unknown)
-    return {
-      status: n.assessment.unknown.error ? "error" : "in-sync",
-      summary: n.assessment.unknown.reason,
-    };
-  return { status: n.assessment.report.status, summary: n.assessment.report.summary };
+  if (!a) return { status: "applying", summary: "waiting for the first snapshot" };
+  if (a.unknown)
+    return { status: a.unknown.error ? "error" : "in-sync", summary: a.unknown.reason };
+  return { status: a.report.status, summary: a.report.summary };
 }
 
 /** Status by urgency; an offline node's summary is its last known one (the UI says how old). */
@@ -189,15 +208,26 @@ export function freshnessOf(n: NodeRecord): Freshness {
   };
 }
 
+/** A row's severity while the node's judgement is put off: placeholders, said to be such. */
+const SEVERITY_PUT_OFF: NonNullable<NodeSummary["notKnownHere"]> = {
+  fields: ["severity"],
+  reason: "the node is applying its desired revision: its rules are judged when it reports them",
+};
+
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
-  return {
+  // Fields copied, not spread: the rows of every push are built here (a spread copies slowly).
+  const fresh = freshnessOf(n);
+  const row: NodeSummary = {
     name: n.name,
     os: n.hello.os,
     mode: n.hello.mode,
     status: n.status,
     summary: n.summary,
-    ...freshnessOf(n),
+    connected: fresh.connected,
+    liveness: fresh.liveness,
+    lastSeenAt: fresh.lastSeenAt,
+    lastReportAt: fresh.lastReportAt,
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     kernel: n.hello.kernel,
@@ -205,6 +235,9 @@ export function toSummary(n: NodeRecord): NodeSummary {
     critical,
     warnings,
   };
+  // Assigned, not spread into the literal: this runs for every changed row of every push.
+  if (n.deferred) row.notKnownHere = SEVERITY_PUT_OFF;
+  return row;
 }
 
 export function addEvent(n: NodeRecord, kind: string, message: string, time: number): void {

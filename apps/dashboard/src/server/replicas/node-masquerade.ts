@@ -4,7 +4,7 @@
 // it holds, built from the node's record.
 import { NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
-import { countBySeverity, type NodeRecord } from "../fleet/node.js";
+import { assessmentOf, countBySeverity, type NodeRecord } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
 
 export const NODE_MASQUERADE = {
@@ -110,7 +110,8 @@ function healthOf(n: NodeRecord): NodeMasqueradeStatus["health"] {
 
 export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
-  const diffs = n.assessment?.report.differences ?? [];
+  // Judged here if put off at a push: the status has no way to say its counts are unknown.
+  const diffs = assessmentOf(n)?.report.differences ?? [];
   return {
     replica: i.replica,
     connected: n.connected,

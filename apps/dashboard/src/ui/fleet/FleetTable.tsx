@@ -18,6 +18,7 @@ import { RelativeTime } from "../components/Time";
 import { useMediaQuery } from "../components/useMediaQuery";
 import { type SortKey, worstSeverity } from "./filter";
 import { RevisionCell, RolloutPlace } from "./RolloutPlace";
+import { severityNotKnown } from "./severity";
 import { shortSummary } from "./status";
 
 export const ROW_HEIGHT = 52;
@@ -46,14 +47,13 @@ export function SeverityChip({
 }: {
   node: Pick<NodeSummary, "critical" | "warnings" | "notKnownHere" | "heldBy">;
 }) {
-  // A node held by a replica that does not record severity: zero would read as "no critical".
-  const unknown =
-    node.notKnownHere?.fields.includes("severity") && (node.heldBy?.differences ?? 0) > 0;
-  if (unknown)
+  // Zero would read as "no critical": a holder that records no severity, a judgement put off.
+  const unknown = severityNotKnown(node);
+  if (unknown !== null)
     return (
       <span
         data-severity="unknown"
-        title={`severity not known here: ${node.notKnownHere!.reason}`}
+        title={`severity not known here: ${unknown}`}
         className="mr-2 inline-flex shrink-0 items-center rounded px-1.5 py-0.5 text-xs ring-1 ring-inset ring-slate-400/40 text-slate-600 dark:text-slate-300"
       >
         severity ?

@@ -77,6 +77,11 @@ describe("fleet store", () => {
     expect(
       applyFleet(s3, { nodes: [node("a", { resyncUnavailable: "the node is offline" })] }),
     ).toBe(s3);
+    // Its severity said unknown while it applies, then counted (0 is a fact now).
+    const putOff = { fields: ["severity" as const], reason: "applying" };
+    const s4 = applyFleet(s3, { nodes: [node("a", { notKnownHere: putOff })] });
+    expect(s4.nodes.get("a")?.notKnownHere).toEqual(putOff);
+    expect(applyFleet(s4, { nodes: [node("a")] }).nodes.get("a")?.notKnownHere).toBeUndefined();
   });
 
   it("unchanged payloads return the same state object", () => {

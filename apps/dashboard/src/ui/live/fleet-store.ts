@@ -69,6 +69,8 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
     a.kernel === b.kernel &&
     a.iptablesVersion === b.iptablesVersion &&
     a.resyncUnavailable === b.resyncUnavailable &&
+    a.notKnownHere?.reason === b.notKnownHere?.reason &&
+    a.notKnownHere?.fields.join() === b.notKnownHere?.fields.join() &&
     samePlace(a.rollout, b.rollout)
   );
 }
