@@ -24,8 +24,10 @@ import { helloFor } from "@masq/testkit/fixtures";
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { createMemoryBackend } from "../src/backend/memory.js";
 import { createLink } from "../src/link.js";
+import { Outbox } from "../src/link-outbox.js";
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -514,5 +516,32 @@ describe("an apply-result carrying its snapshot", () => {
     l.send({ type: "heartbeat", v: 2, ts: 1 });
     await d.waitFor("heartbeat");
     expect(d.messages.map((m) => m.type)).toEqual(["hello", "snapshot", "heartbeat"]);
+  });
+});
+
+describe("a frame that could not be sent shows nothing", () => {
+  it("a socket already closing: the snapshot is reported dropped, its digests not shown", async () => {
+    const d = await startFakeDashboard({ grant: [CHAIN_DIGESTS] });
+    cleanups.push(() => d.close());
+    const ws = new WebSocket(d.url);
+    await new Promise((r) => ws.once("open", r));
+    let written = 0;
+    const box = new Outbox(
+      (m) => JSON.stringify(m),
+      () => written++,
+    );
+    box.opened({ digests: false, chains: true, fold: false });
+    expect(box.send(ws, snapshot(1))).toBe(true);
+    ws.close();
+    expect(box.send(ws, snapshot(2, "10.1.0.0/16"))).toBe(false);
+    expect(written).toBe(1);
+    // A request still gets the last snapshot written, not the one that never went.
+    await until(() => ws.readyState === WebSocket.CLOSED);
+    const again = new WebSocket(d.url);
+    cleanups.push(() => again.close());
+    await new Promise((r) => again.once("open", r));
+    box.answerRequest(again);
+    await until(() => snapshots(d).length === 2);
+    expect(snapshots(d)[1]).toEqual({ ...snapshot(1), linuxChains: chainsOf("10.0.0.0/8") });
   });
 });
