@@ -29,9 +29,9 @@ export interface StatusWriterOptions {
   now?: () => number;
   /**
    * Is this replica's own Lease renewed (do the others take its word)? While not, the
-   * singleton holder marks its nodes unknown every sweep; a status written back over that mark
-   * is marked again at once (two replicas alternating writes of one object), so it waits for
-   * redoDeferred. Absent: always.
+   * singleton holder marks its nodes unknown every sweep; a status written back over that mark,
+   * or a connected node's status change, is marked again at once (two replicas alternating
+   * writes of one object), so it waits for redoDeferred. Absent: always.
    */
   vouched?: () => boolean;
 }
