@@ -22,6 +22,7 @@ import {
   chainDigest,
   createReporterDecoder,
   DEFAULT_FLAGS,
+  DesiredChains,
   defaultConfig,
   encodeMessage,
   type FamilySnapshot,
@@ -37,7 +38,6 @@ import type { Desired } from "../src/server/config/merged-desired.js";
 import { ChangeFeed } from "../src/server/fleet/change-feed.js";
 import { FleetState } from "../src/server/fleet/fleet-state.js";
 import { toSummary } from "../src/server/fleet/node.js";
-import { DesiredChains } from "../src/server/gateway/desired-chains.js";
 import { inboundDelivery } from "../src/server/gateway/inbound.js";
 import { type DigestMode, SnapshotDigests } from "../src/server/gateway/snapshot-digests.js";
 import { silentLogger } from "../src/server/log.js";

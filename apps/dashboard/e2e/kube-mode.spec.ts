@@ -26,6 +26,7 @@ let fake: FakeKubeApi;
 let url = "";
 let dir = "";
 const children: ChildHandle[] = [];
+let reporter: ChildHandle;
 
 test.describe.configure({ mode: "serial" });
 
@@ -74,17 +75,16 @@ test.beforeAll(async () => {
   );
   deleteNetns(NODE);
   addNetns(NODE);
-  children.push(
-    startReporter({
-      node: NODE,
-      netns: NODE,
-      dashboard: `${url.replace(/^http/, "ws")}/api/reporter`,
-      token: "e2e-kube-reporter",
-      stateDir: join(dir, "state"),
-      logFile: join(dir, "reporter.log"),
-      env: { IPMASQ_POLL_INTERVAL: "2s" },
-    }),
-  );
+  reporter = startReporter({
+    node: NODE,
+    netns: NODE,
+    dashboard: `${url.replace(/^http/, "ws")}/api/reporter`,
+    token: "e2e-kube-reporter",
+    stateDir: join(dir, "state"),
+    logFile: join(dir, "reporter.log"),
+    env: { IPMASQ_POLL_INTERVAL: "2s" },
+  });
+  children.push(reporter);
   // The node page of a node the dashboard does not know yet is a 404 (a console error here).
   await until(
     async () =>
@@ -189,4 +189,24 @@ test("on another replica, a node's page says where its rules, tester and history
   await expect(page.getByRole("checkbox")).toHaveCount(0);
   await expect(page.getByText(forward).first()).toBeVisible();
   await shot(page, info, "node-held-elsewhere");
+
+  // Its reporter stops; the replica it left is alive and has its last known rules and history:
+  // still offered, as the replica that held it last, never as a live connection.
+  await reporter.stop();
+  await until(
+    async () => {
+      const r = await fetch(`${other}/api/nodes/${NODE}`, auth);
+      const d = r.ok ? await r.json() : undefined;
+      return d?.node?.connected === false && d?.heldElsewhere?.lastHolder === true;
+    },
+    30_000,
+    200,
+    "the other replica shows the node disconnected from a live replica",
+  );
+  await page.reload();
+  await expect(tester).toContainText("the node's reporter is connected to no replica now");
+  await expect(tester).toContainText("Replica ipmasq-dashboard-0, which held it last");
+  await expect(tester).not.toContainText("is connected to replica ipmasq-dashboard-0");
+  await expect(page.getByTestId("open-holder")).toContainText(forward);
+  await expect(page.getByTestId("open-holder")).toContainText("which held it last");
 });

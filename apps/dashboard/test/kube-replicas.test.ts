@@ -3,15 +3,33 @@
 // change), shows the nodes others hold, asks a holder to resync through spec.resyncRequest,
 // and every replica is ready while only one holds the singleton Lease; a replica that stops
 // renewing its Lease leaves its nodes `unknown`, with the reason, until they reconnect.
+import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
+import { kubeClients } from "../src/server/kube/client.js";
 import { kubeTestCluster } from "./helpers/kube-server.js";
-import { nodeMasquerade, replicaStarter } from "./helpers/replicas.js";
+import { nodeMasquerade, replicaStarter, replicaSync } from "./helpers/replicas.js";
 import { eventually } from "./helpers/server.js";
 
 const t = kubeTestCluster();
 
 const replica = replicaStarter(t);
 const nm = nodeMasquerade;
+
+/** Clients whose Lease requests fail while `cut.off` (the others go through). */
+function leaseCutOff(fake: FakeKubeApi, cut: { off: boolean }) {
+  const clients = kubeClients(fake.kubeConfig());
+  const coordination = new Proxy(clients.coordination, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) =>
+        cut.off
+          ? Promise.reject(new Error("Lease write refused (test)"))
+          : (v as (...a: unknown[]) => unknown).apply(target, args);
+    },
+  });
+  return { ...clients, coordination };
+}
 
 /** Replicas dash-a and dash-b holding node-1 and node-2, both objects written in sync. */
 async function twoInSync() {
@@ -23,6 +41,24 @@ async function twoInSync() {
   await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
   await eventually(() => nm(fake, "node-2")?.status?.health === "in-sync", 10_000, "node-2 CR");
   return { fake, a, b };
+}
+
+type Replica = Awaited<ReturnType<typeof replica>>;
+
+/**
+ * dash-a's Lease stale, dash-b takes the singleton Lease and marks node-1 unknown; dash-a sees
+ * the mark on its watch and its writer settles.
+ */
+async function markedByB(a: Pick<Replica, "setup" | "replicas">, b: Replica): Promise<void> {
+  await a.setup.lease?.close();
+  await eventually(() => b.replicas.writer.stats.unheld >= 1, 10_000, "node-1 marked by dash-b");
+  await eventually(
+    () =>
+      a.replicas.objects.get("node-1")?.status?.health === "unknown" &&
+      a.replicas.writer.queued === 0,
+    10_000,
+    "dash-a saw the mark",
+  );
 }
 
 describe("every replica active", () => {
@@ -255,19 +291,51 @@ describe("every replica active", () => {
   it("a replica whose Lease writes fail, its other writes not: it does not write back over the singleton's mark", async () => {
     const { fake, a, b } = await twoInSync();
     await a.replicas.leases.halt(); // its Lease no longer written; its writer goes on
-    await a.setup.lease?.close(); // dash-b holds the singleton Lease: its sweep marks
-    await eventually(() => b.replicas.writer.stats.unheld >= 1, 10_000, "node-1 marked by dash-b");
-    // dash-a sees the mark on its watch, and its writer settles.
-    await eventually(
-      () =>
-        a.replicas.objects.get("node-1")?.status?.health === "unknown" &&
-        a.replicas.writer.queued === 0,
-      10_000,
-      "dash-a saw the mark",
-    );
+    await markedByB(a, b);
     await eventually(() => b.replicas.objects.get("node-1")?.status?.health === "unknown");
     expect(nm(fake, "node-1").status).toMatchObject({ replica: "dash-a", health: "unknown" });
     expect(b.replicas.writer.stats.unheld).toBe(1);
+  });
+
+  // Issue 17: dash-a holds node-1 but its Lease writes fail (its status writes do not). A status
+  // change of node-1 meanwhile was written at once (the others take no word of a replica whose
+  // Lease is stale, and the singleton marked it unknown again at its next sweep), then again once
+  // the Lease was renewed: two writes of one change, and a third by the singleton between them.
+  it("a replica whose Lease is stale writes a node's ordinary status change once, when renewed", async () => {
+    const fake = await t.cluster();
+    const cut = { off: false };
+    const replicas = replicaSync(fake, "dash-a", { clients: leaseCutOff(fake, cut) });
+    const a = Object.assign(await t.start({ POD_NAME: "dash-a" }, { replicas }), { replicas });
+    const b = await replica(fake, "dash-b");
+    const sim = await t.reporter(a, "node-1");
+    await eventually(() => nm(fake, "node-1")?.status?.health === "in-sync", 10_000, "node-1 CR");
+    cut.off = true;
+    await markedByB(a, b);
+    /** dash-a's status writes of node-1 at the API server: all of them but dash-b's marks. */
+    const writesByA = () =>
+      fake.count("PATCH", "/nodemasquerades/node-1/status") - b.replicas.writer.stats.unheld;
+    const before = writesByA();
+    sim.handEdit((chain) => chain.filter((l) => !l.includes("10.0.0.0/8")));
+    await eventually(
+      async () => (await a.api("/api/nodes/node-1")).body.node.status === "drifted",
+      10_000,
+      "dash-a judged the drift",
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // several sweeps of both, the Lease stale
+    expect(nm(fake, "node-1").status).toMatchObject({ replica: "dash-a", health: "unknown" });
+    cut.off = false;
+    await eventually(
+      () => nm(fake, "node-1")?.status?.health === "drifted",
+      10_000,
+      "the drift written once renewed",
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // several sweeps more
+    expect(writesByA() - before).toBe(1);
+    expect(nm(fake, "node-1").status).toMatchObject({
+      replica: "dash-a",
+      connected: true,
+      health: "drifted",
+    });
   });
 
   it("ipmasq_nodes is the whole fleet on every replica: a node that moved is not offline on the one it left", async () => {

@@ -4,9 +4,12 @@
 // kept for a `snapshot-request`. A snapshot naming a digest the dashboard was not shown on this
 // connection (a hand edit: nobody's digest) goes whole at once, the digests beside, so the node
 // goes straight to its true state, never "unknown" while the dashboard asks for the rules. From
-// a `desired` until its apply-result the agent writes its chain (the hello's masqChain), which
-// the dashboard renders for that revision: a new agent chain then goes by digest, but any other
-// new chain (a hand edit or another writer meanwhile) still sends the snapshot whole.
+// a `desired` until the apply-result of its revision the agent writes its chain, which the
+// dashboard renders for that revision (shared desired-chains.ts): a new chain then goes by
+// digest only when it is exactly one rendered so; anything else (a hand edit of any chain, the
+// agent's own included, another writer, an apply of another revision) sends the snapshot whole.
+// Digests count as shown only once their frame was written: one that could not be encoded or
+// sent was never shown.
 // `apply-result-snapshot` — a snapshot sent in the same event-loop turn as an apply-result (the
 // agent reports the read-back rules, then the result) rides inside it, one frame instead of
 // two. Without a grant every message goes as it is, as to the previous release's dashboard.
@@ -14,7 +17,10 @@ import { sha256 } from "@masq/node-util";
 import {
   type ChainSnapshot,
   chainDigest,
+  type Desired,
+  DesiredChains,
   type FamilySnapshot,
+  type Hello,
   linuxChainDigests,
   linuxRulesDigest,
   MAX_FRAME_BYTES,
@@ -55,30 +61,50 @@ function digestOfChain(c: ChainSnapshot): string {
   return d;
 }
 
+/** Agent chains rendered per desired revision and flags (one rendering for every connection). */
+const rendered = new DesiredChains();
+
+/** Digests the dashboard holds for this connection, and the rules they name. */
+interface Shown {
+  digests: Set<string>;
+  linux: FamilySnapshot[];
+}
+
+/** What writing a snapshot's frame makes true: the latest whole, the digests shown. */
+interface Commit {
+  whole: Snapshot;
+  shown?: Shown;
+}
+
+/** A message as it goes; `unshown`: it names a digest the dashboard cannot hold. */
+interface Prepared {
+  msg: ReporterMessage;
+  commit?: Commit;
+  unshown: boolean;
+}
+
 export class Outbox {
   private grants: Grants = { digests: false, chains: false, fold: false };
-  /** The latest snapshot sent (whole, its digest beside its rules): what a `snapshot-request` gets. */
+  /** The latest snapshot written (whole, its digests beside its rules): what a `snapshot-request` gets. */
   private lastWhole: Snapshot | undefined;
   /**
    * A snapshot waiting for the end of this turn, for an apply-result to carry; `whole`: it
    * with its rules, written instead should it go alone (it names a digest not shown).
    */
-  private held: { ws: WebSocket; text: string; whole: Snapshot | undefined } | undefined;
+  private held:
+    | { ws: WebSocket; text: string; whole: Snapshot | undefined; commit: Commit | undefined }
+    | undefined;
   /**
    * The digests (of each chain, or of the whole part) of the last snapshot written on this
    * connection, which the dashboard holds as that connection's last once it resolved them
    * (undefined: none written yet; the first goes by digest, which a dashboard restarted or
    * reconnected to finds in its shared cache for most nodes).
    */
-  private shown: Set<string> | undefined;
-  /** The rules of the last snapshot written on this connection (what `shown` digests). */
-  private shownLinux: FamilySnapshot[] | undefined;
-  /** Set by byDigest: the snapshot named a digest outside `shown` the dashboard cannot hold. */
-  private unshown = false;
-  /** From a `desired` until its apply-result: the chain the agent writes (a new one is its). */
-  private writing: string | undefined;
-  /** The hello's masqChain when it said enforce (observe mode applies no `desired`). */
-  private agentChain: string | undefined;
+  private shown: Shown | undefined;
+  /** From a `desired` until the apply-result of its revision: the agent chains it renders. */
+  private writing: { revision: number; chains: readonly ChainSnapshot[] } | undefined;
+  /** The hello when it said enforce (observe mode applies no `desired`). */
+  private agent: Hello | undefined;
 
   /**
    * @param encode a message's frame text (validated, in the dashboard's field names), or
@@ -96,27 +122,26 @@ export class Outbox {
     this.lastWhole = undefined;
     this.held = undefined;
     this.shown = undefined;
-    this.shownLinux = undefined;
     this.writing = undefined;
   }
 
-  /** The dashboard sent a desired config: the agent writes its chain, then sends its result. */
-  desired(): void {
-    this.writing = this.agentChain;
+  /** The dashboard sent a desired config: the agent writes its chains, then sends its result. */
+  desired(msg: Desired): void {
+    const agent = this.agent;
+    this.writing = agent && { revision: msg.revision, chains: rendered.ofNode(msg, agent) };
   }
 
   /** Writes `msg` on `ws` (a snapshot perhaps at the end of this turn); false when dropped. */
   send(ws: WebSocket, msg: ReporterMessage): boolean {
-    const text = this.encode(this.byDigest(msg));
+    this.note(msg);
+    // A snapshot is judged against what the dashboard was shown, a held one included.
+    if (msg.type === "snapshot") this.flush();
+    const p = this.byDigest(msg);
+    const text = this.encode(p.msg);
     if (text === undefined) return false;
-    const whole = this.unshown ? this.lastWhole : undefined;
-    this.unshown = false;
-    if (msg.type === "apply-result") this.writing = undefined;
-    else if (msg.type === "hello")
-      this.agentChain = msg.mode === "enforce" ? msg.flags.masqChain : undefined;
+    const whole = p.unshown ? p.commit?.whole : undefined;
     if (this.grants.fold && msg.type === "snapshot") {
-      this.flush();
-      this.held = { ws, text, whole };
+      this.held = { ws, text, whole, commit: p.commit };
       queueMicrotask(() => this.flush());
       return true;
     }
@@ -125,10 +150,20 @@ export class Outbox {
     const foldable = held && held.ws === ws && !held.whole;
     if (foldable && msg.type === "apply-result" && fits(held.text, text)) {
       this.held = undefined;
-      return this.write(ws, `${text.slice(0, -1)},"snapshot":${held.text}}`);
+      return this.write(ws, `${text.slice(0, -1)},"snapshot":${held.text}}`, held.commit);
     }
     this.flush();
-    return this.write(ws, (whole && this.wholeText(whole)) ?? text);
+    return this.write(ws, (whole && this.wholeText(whole)) ?? text, p.commit);
+  }
+
+  /**
+   * What a message says of the agent, whether or not its frame goes: the hello its mode and
+   * flags, the apply-result of the desired revision the end of its writing.
+   */
+  private note(msg: ReporterMessage): void {
+    if (msg.type === "hello") this.agent = msg.mode === "enforce" ? msg : undefined;
+    else if (msg.type === "apply-result" && msg.revision === this.writing?.revision)
+      this.writing = undefined;
   }
 
   /**
@@ -150,76 +185,77 @@ export class Outbox {
     return this.encode(alone);
   }
 
-  /** Where granted, a snapshot's rules by digest (the whole kept); anything else as it is. */
-  private byDigest(msg: ReporterMessage): ReporterMessage {
-    if (!(this.grants.digests || this.grants.chains) || msg.type !== "snapshot") return msg;
+  /**
+   * Where granted, a snapshot's rules by digest, with what writing it commits (the whole kept
+   * for a request); anything else as it is. Changes nothing itself.
+   */
+  private byDigest(msg: ReporterMessage): Prepared {
+    if (!(this.grants.digests || this.grants.chains) || msg.type !== "snapshot")
+      return { msg, unshown: false };
     // A request that crossed a snapshot without rules to name gets that one, never an older
     // one the dashboard would take for the node's current state (break8).
-    if (!msg.linux) {
-      this.lastWhole = msg;
-      return msg;
-    }
+    if (!msg.linux) return { msg, commit: { whole: msg }, unshown: false };
     const { linux, ...rest } = msg;
     if (this.grants.chains) {
       const linuxChains = linuxChainDigests(linux, digestOfChain);
-      this.lastWhole = { ...msg, linuxChains };
-      this.show(
-        linux,
-        linuxChains.flatMap((f) => f.chains.map((c) => c.digest)),
-      );
-      return { ...rest, linuxChains };
+      const digests = linuxChains.flatMap((f) => f.chains.map((c) => c.digest));
+      const shown = { digests: new Set(digests), linux };
+      const commit = { whole: { ...msg, linuxChains }, shown };
+      return { msg: { ...rest, linuxChains }, commit, unshown: this.unshown(shown) };
     }
     const digest = linuxDigest(linux);
-    this.lastWhole = { ...msg, linuxDigest: digest };
-    this.show(linux, [digest]);
-    return { ...rest, linuxDigest: digest };
+    const shown = { digests: new Set([digest]), linux };
+    const commit = { whole: { ...msg, linuxDigest: digest }, shown };
+    return { msg: { ...rest, linuxDigest: digest }, commit, unshown: this.unshown(shown) };
   }
 
   /**
-   * Records a snapshot's digests as shown; `unshown` when any was not before, unless the only
-   * chains new since the last are the one the agent is writing (the dashboard renders it).
+   * Whether `next` names a digest not shown that the dashboard cannot hold: not when the only
+   * chains new since the last written are exactly those the agent's writing renders.
    */
-  private show(linux: FamilySnapshot[], digests: readonly string[]): void {
+  private unshown(next: Shown): boolean {
     const before = this.shown;
-    const beforeLinux = this.shownLinux;
-    this.shown = new Set(digests);
-    this.shownLinux = linux;
-    if (before === undefined || beforeLinux === undefined) return;
-    this.unshown =
-      digests.some((d) => !before.has(d)) &&
-      (this.writing === undefined || newChainBesides(beforeLinux, linux, this.writing));
+    if (before === undefined) return false;
+    for (const d of next.digests)
+      if (!before.digests.has(d))
+        return newChainBesides(before.linux, next.linux, this.writing?.chains ?? []);
+    return false;
   }
 
   /** A held snapshot no apply-result took goes alone: whole when it names a digest not shown. */
   private flush(): void {
     const h = this.held;
     this.held = undefined;
-    if (h) this.write(h.ws, (h.whole && this.wholeText(h.whole)) ?? h.text);
+    if (h) this.write(h.ws, (h.whole && this.wholeText(h.whole)) ?? h.text, h.commit);
   }
 
-  private write(ws: WebSocket, text: string): boolean {
+  /** Writes a frame on an open socket; what it commits holds only once it was written. */
+  private write(ws: WebSocket, text: string, commit?: Commit): boolean {
+    if (ws.readyState !== ws.OPEN) return false;
     ws.send(text);
     this.sent();
+    if (commit) {
+      this.lastWhole = commit.whole;
+      if (commit.shown) this.shown = commit.shown;
+    }
     return true;
   }
 }
 
 /**
- * Whether `next` holds a chain not named `writing` that `before` did not (by name and lines,
- * what a chain's digest covers, in any family as the dashboard resolves digests).
+ * Whether `next` holds a chain that `before` did not and that is none of `rendered` (by name
+ * and lines, what a chain's digest covers, in any family as the dashboard resolves digests).
  */
 export function newChainBesides(
   before: readonly FamilySnapshot[],
   next: readonly FamilySnapshot[],
-  writing: string,
+  rendered: readonly ChainSnapshot[],
 ): boolean {
   const held = new Map<string, (string[] | null)[]>();
-  for (const f of before)
-    for (const c of f.chains) held.set(c.name, [...(held.get(c.name) ?? []), c.lines]);
+  for (const c of [...before.flatMap((f) => f.chains), ...rendered])
+    held.set(c.name, [...(held.get(c.name) ?? []), c.lines]);
   return next.some((f) =>
-    f.chains.some(
-      (c) => c.name !== writing && !held.get(c.name)?.some((l) => sameLines(l, c.lines)),
-    ),
+    f.chains.some((c) => !held.get(c.name)?.some((l) => sameLines(l, c.lines))),
   );
 }
 

@@ -290,7 +290,7 @@ class FrameCodec {
   decode(data: WebSocket.RawData, ws: WebSocket | undefined): DashboardMessage | undefined {
     const d = decodeFrame(data, this.stats, this.log);
     if (d?.msg.type === "snapshot-request") return void this.outbox.answerRequest(ws);
-    if (d?.msg.type === "desired") this.outbox.desired();
+    if (d?.msg.type === "desired") this.outbox.desired(d.msg);
     if (d && !this.legacyNames && (d.legacy || refusedForRevisionNames(d.msg))) {
       this.legacyNames = true;
       this.log.info("the dashboard is of the previous release: speaking its field names");

@@ -11,6 +11,7 @@ import {
   CHAIN_DIGESTS,
   chainDigest,
   type DashboardMessage,
+  DEFAULT_FLAGS,
   defaultConfig,
   type FamilySnapshot,
   linuxChainDigests,
@@ -23,7 +24,10 @@ import { helloFor } from "@masq/testkit/fixtures";
 import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createMemoryBackend } from "../src/backend/memory.js";
 import { createLink } from "../src/link.js";
+import { Outbox } from "../src/link-outbox.js";
 import { type FakeDashboard, startFakeDashboard } from "./helpers/dashboard.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -209,12 +213,33 @@ describe("snapshot digests on the link", () => {
   });
 });
 
+/** Enforce-mode cases alike where results carry their snapshot and where they do not. */
+function foldOrNot<S extends string, W extends string>(desc: string, steps: S[], want: W[]) {
+  return [true, false].map((fold) => ({
+    desc: fold ? desc : `${desc} (results without their snapshot)`,
+    input: { mode: "enforce" as const, fold, steps },
+    want,
+  }));
+}
+
 describe("per chain, a snapshot naming a chain the dashboard was not shown", () => {
   /**
-   * `edit`: a snapshot whose agent chain and another chain are both new; `edit+result`: such
-   * a snapshot read back after applying, then the result, in one turn (the result may carry it).
+   * `snapshot`: the agent's own chain edited by hand (a rule added, new each time); `write`:
+   * the agent chain as the agent writes the last desired config (what the dashboard renders
+   * for it); `edit`: the agent's writing and another writer's new chain; `+result`: the
+   * result in the same turn (it may carry the snapshot); `other+result`: an apply of another
+   * revision (a periodic one already running when the desired came) read back, its result in
+   * the same turn; `invalid`: a snapshot whose frame cannot be encoded, then the same rules.
    */
-  type Step = "snapshot" | "edit" | "edit+result" | "desired" | "result";
+  type Step =
+    | "snapshot"
+    | "write"
+    | "edit"
+    | "edit+result"
+    | "other+result"
+    | "invalid"
+    | "desired"
+    | "result";
   const cases: {
     desc: string;
     input: { mode: "enforce" | "observe"; fold: boolean; steps: Step[]; part?: boolean };
@@ -241,9 +266,9 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
       input: {
         mode: "enforce",
         fold: true,
-        steps: ["snapshot", "desired", "snapshot", "snapshot", "result", "snapshot"],
+        steps: ["snapshot", "desired", "write", "result", "snapshot", "write"],
       },
-      want: ["digest", "digest", "digest", "whole"],
+      want: ["digest", "digest", "whole", "whole"],
     },
     {
       desc: "the whole part by one digest (a dashboard of the last release): the same",
@@ -251,7 +276,7 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
         mode: "enforce",
         fold: true,
         part: true,
-        steps: ["snapshot", "snapshot", "desired", "snapshot", "result", "snapshot"],
+        steps: ["snapshot", "snapshot", "desired", "write", "result", "snapshot"],
       },
       want: ["digest", "whole", "digest", "whole"],
     },
@@ -270,7 +295,7 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
       input: {
         mode: "enforce",
         fold: true,
-        steps: ["snapshot", "desired", "snapshot", "edit", "result"],
+        steps: ["snapshot", "desired", "write", "edit", "result"],
       },
       want: ["digest", "digest", "whole"],
     },
@@ -291,9 +316,33 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
     },
     {
       desc: "in observe mode a desired config is not applied: an edit goes whole",
-      input: { mode: "observe", fold: true, steps: ["snapshot", "desired", "snapshot"] },
+      input: { mode: "observe", fold: true, steps: ["snapshot", "desired", "write"] },
       want: ["digest", "whole"],
     },
+    ...foldOrNot(
+      "a hand edit of the agent's own chain while it applies: whole (not what it writes)",
+      ["snapshot", "desired", "write", "snapshot", "result"],
+      ["digest", "digest", "whole"],
+    ),
+    {
+      desc: "a desired that never got its result: a later hand edit of the agent chain goes whole",
+      input: {
+        mode: "enforce",
+        fold: true,
+        steps: ["snapshot", "desired", "snapshot", "snapshot"],
+      },
+      want: ["digest", "whole", "whole"],
+    },
+    {
+      desc: "an apply of another revision read back while a desired is pending: whole, alone",
+      input: { mode: "enforce", fold: true, steps: ["snapshot", "desired", "other+result"] },
+      want: ["digest", "whole"],
+    },
+    ...foldOrNot(
+      "rules whose frame could not be encoded were never shown: the same rules go whole",
+      ["snapshot", "invalid"],
+      ["digest", "whole"],
+    ),
   ];
   it.each(cases)("$desc", async ({ input, want }) => {
     const format: Capability = input.part ? SNAPSHOT_DIGESTS : CHAIN_DIGESTS;
@@ -310,6 +359,7 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
     await d.waitFor("hello");
     await play(input.steps, l, d, received);
     await until(() => snapshotsIn(d).length === want.length);
+    await new Promise((r) => setTimeout(r, 50)); // none more
     expect(snapshotsIn(d).map((m) => (m.linux ? "whole" : "digest"))).toEqual(want);
     // A whole one carries its digests beside, as an answer to a request does.
     for (const m of snapshotsIn(d).filter((x) => x.linux))
@@ -322,37 +372,88 @@ describe("per chain, a snapshot naming a chain the dashboard was not shown", () 
   });
 });
 
-/** Sends each step's message, or a desired config from the dashboard, one turn apart. */
+/** The config of the `n`th desired: each its own CIDR, so each renders its own agent chain. */
+const desiredConfig = (n: number) => ({
+  ...defaultConfig(),
+  nonMasqueradeCIDRs: [`10.${200 + n}.0.0/16`],
+});
+
+/** The rules the agent leaves on a node after applying `config` (the memory backend's read). */
+async function written(config: ReturnType<typeof desiredConfig>): Promise<FamilySnapshot[]> {
+  const backend = createMemoryBackend({ flags: DEFAULT_FLAGS });
+  const o = await backend.apply(config, "desired");
+  if (!o.ok) throw new Error(`the memory backend refused ${JSON.stringify(config)}`);
+  return backend.read();
+}
+
+/** Sends each step's messages, or a desired config from the dashboard, one turn apart. */
 async function play(
-  steps: readonly ("snapshot" | "edit" | "edit+result" | "desired" | "result")[],
+  steps: readonly string[],
   l: { send(m: Snapshot | ApplyResult): boolean },
   d: FakeDashboard,
   received: DashboardMessage[],
 ): Promise<void> {
-  let seq = 0;
-  let desired = 0;
+  const at = { seq: 0, desired: 0 };
   for (const step of steps) {
-    // Every snapshot holds an agent chain of its own: each is new to the dashboard.
-    if (step === "snapshot") l.send(snapshot(seq, `10.${seq++}.0.0/16`));
-    else if (step === "edit") l.send(edited(seq, `10.${seq++}.0.0/16`));
-    else if (step === "edit+result") {
-      l.send(edited(seq, `10.${seq++}.0.0/16`));
-      l.send(result(desired));
-    } else if (step === "result") l.send(result(desired));
-    else {
-      desired++;
-      const config = defaultConfig();
-      d.send({ type: "desired", v: 2, revision: desired, resourceVersion: "r", config });
-      await until(() => received.filter((m) => m.type === "desired").length === desired);
-    }
+    if (step === "desired") {
+      const revision = ++at.desired;
+      const config = desiredConfig(revision);
+      d.send({ type: "desired", v: 2, revision, resourceVersion: "r", config });
+      await until(() => received.filter((m) => m.type === "desired").length === revision);
+    } else if (step === "invalid") {
+      const rules = await written(desiredConfig(50));
+      expect(l.send({ ...snapshot(at.seq++), takenAt: -1, linux: rules })).toBe(false);
+      await new Promise((r) => setImmediate(r));
+      l.send({ ...snapshot(at.seq++), linux: rules });
+    } else for (const m of await messagesOf(step, at)) l.send(m);
     await new Promise((r) => setImmediate(r)); // a held snapshot goes alone
   }
 }
 
-/** A snapshot whose family also holds another writer's chain, new with each `seq`. */
-function edited(seq: number, cidr: string): Snapshot {
-  const [f] = linux(cidr);
-  return { ...snapshot(seq, cidr), linux: [{ ...f!, chains: [...f!.chains, other(seq)] }] };
+/** What the agent sends, in one turn, for `step` (`at`: the next seq, the last desired). */
+async function messagesOf(
+  step: string,
+  at: { seq: number; desired: number },
+): Promise<(Snapshot | ApplyResult)[]> {
+  const mine = await written(desiredConfig(at.desired));
+  const seq = at.seq++;
+  switch (step) {
+    case "snapshot": // each by hand holds an agent chain of its own: new to the dashboard
+      return [{ ...snapshot(seq), linux: byHand(mine, seq) }];
+    case "write":
+      return [{ ...snapshot(seq), linux: mine }];
+    case "edit":
+      return [edited(seq, mine)];
+    case "edit+result":
+      return [edited(seq, mine), result(at.desired)];
+    case "other+result": // the revision applied before (0): its agent chain, not the desired's
+      return [
+        { ...snapshot(seq), linux: await written(desiredConfig(0)) },
+        { ...result(0), trigger: "periodic" },
+      ];
+    case "result":
+      return [result(at.desired)];
+    default:
+      throw new Error(`no step ${step}`);
+  }
+}
+
+/** The agent's own chain in `rules` edited by hand: a rule added, its own for each `n`. */
+function byHand(rules: FamilySnapshot[], n: number): FamilySnapshot[] {
+  return rules.map((f) => ({
+    ...f,
+    chains: f.chains.map((c) =>
+      c.name === DEFAULT_FLAGS.masqChain && c.lines
+        ? { ...c, lines: [...c.lines, `-A ${c.name} -d 192.0.2.${n}/32 -j RETURN`] }
+        : c,
+    ),
+  }));
+}
+
+/** A snapshot of `rules` whose family also holds another writer's chain, new with each `seq`. */
+function edited(seq: number, rules: FamilySnapshot[]): Snapshot {
+  const [f] = rules;
+  return { ...snapshot(seq), linux: [{ ...f!, chains: [...f!.chains, other(seq)] }] };
 }
 
 /** Snapshots as the dashboard got them, alone or inside an apply-result. */
@@ -415,5 +516,32 @@ describe("an apply-result carrying its snapshot", () => {
     l.send({ type: "heartbeat", v: 2, ts: 1 });
     await d.waitFor("heartbeat");
     expect(d.messages.map((m) => m.type)).toEqual(["hello", "snapshot", "heartbeat"]);
+  });
+});
+
+describe("a frame that could not be sent shows nothing", () => {
+  it("a socket already closing: the snapshot is reported dropped, its digests not shown", async () => {
+    const d = await startFakeDashboard({ grant: [CHAIN_DIGESTS] });
+    cleanups.push(() => d.close());
+    const ws = new WebSocket(d.url);
+    await new Promise((r) => ws.once("open", r));
+    let written = 0;
+    const box = new Outbox(
+      (m) => JSON.stringify(m),
+      () => written++,
+    );
+    box.opened({ digests: false, chains: true, fold: false });
+    expect(box.send(ws, snapshot(1))).toBe(true);
+    ws.close();
+    expect(box.send(ws, snapshot(2, "10.1.0.0/16"))).toBe(false);
+    expect(written).toBe(1);
+    // A request still gets the last snapshot written, not the one that never went.
+    await until(() => ws.readyState === WebSocket.CLOSED);
+    const again = new WebSocket(d.url);
+    cleanups.push(() => again.close());
+    await new Promise((r) => again.once("open", r));
+    box.answerRequest(again);
+    await until(() => snapshots(d).length === 2);
+    expect(snapshots(d)[1]).toEqual({ ...snapshot(1), linuxChains: chainsOf("10.0.0.0/8") });
   });
 });

@@ -220,7 +220,15 @@ export interface NodeDetail {
    * its reporter is connected to no live replica (disconnected, its holder dead, or its object
    * naming no replica): `replica` is then the last one named, there is none to open.
    */
-  heldElsewhere?: { replica: string; portForward: string | null };
+  heldElsewhere?: {
+    replica: string;
+    portForward: string | null;
+    /**
+     * True when the reporter is connected to no replica but `replica`, which held it last, is
+     * alive: `portForward` opens its last known rules and history, not a live connection.
+     */
+    lastHolder?: boolean;
+  };
 }
 
 /**

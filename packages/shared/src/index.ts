@@ -14,6 +14,7 @@ export * from "./config-decode.js";
 export * from "./config-diff.js";
 export * from "./config-merge.js";
 export * from "./config-source.js";
+export * from "./desired-chains.js";
 export { desiredLines } from "./desired-memo.js";
 export * from "./drift.js";
 export * from "./duration.js";

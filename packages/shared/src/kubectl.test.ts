@@ -23,6 +23,13 @@ describe("kubectlCommands", () => {
     expect(pod?.command).toContain("app.kubernetes.io/component=reporter-windows ");
   });
 
+  it("the OS not known here: the reporter Pod of either DaemonSet (one runs per node)", () => {
+    const [, , pod, logs] = kubectlCommands("n-1", null, PODS);
+    const either = "app.kubernetes.io/component in (reporter,reporter-windows)";
+    expect(pod?.command).toContain(either);
+    expect(logs?.command).toContain(either);
+  });
+
   it("without knowing where reporters run, offers only the Node's commands", () => {
     expect(kubectlCommands("node-a", "linux", null).map((c) => c.title)).toEqual([
       "The Node, with its Events",

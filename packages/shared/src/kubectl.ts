@@ -36,12 +36,22 @@ export function shellWord(s: string): string {
 }
 
 /**
- * The commands for node `node` (its OS picks the reporter DaemonSet); without `pods` only the
- * Node's (the dashboard does not know where its reporters run).
+ * The component label term of the reporter pods of a node of `os`; null (the OS not known
+ * here): either reporter DaemonSet's, one runs per node.
+ */
+function componentTerm(os: NodeOs | null): string {
+  if (os !== null) return `app.kubernetes.io/component=${REPORTER_COMPONENT[os]}`;
+  return `app.kubernetes.io/component in (${REPORTER_COMPONENT.linux},${REPORTER_COMPONENT.windows})`;
+}
+
+/**
+ * The commands for node `node` (its OS picks the reporter DaemonSet; null: not known, either
+ * is selected); without `pods` only the Node's (the dashboard does not know where its
+ * reporters run).
  */
 export function kubectlCommands(
   node: string,
-  os: NodeOs,
+  os: NodeOs | null,
   pods: ReporterPods | null,
 ): KubectlCommand[] {
   const n = shellWord(node);
@@ -54,7 +64,7 @@ export function kubectlCommands(
   ];
   if (!pods) return out;
   const ns = shellWord(pods.namespace);
-  const sel = shellWord(`${pods.selector},app.kubernetes.io/component=${REPORTER_COMPONENT[os]}`);
+  const sel = shellWord(`${pods.selector},${componentTerm(os)}`);
   const find = `kubectl get pods -n ${ns} -l ${sel} --field-selector spec.nodeName=${n}`;
   out.push(
     { title: "The reporter Pod on it", command: `${find} -o wide` },

@@ -8,7 +8,7 @@ import {
   replicaPortForward,
 } from "@masq/shared";
 import { HttpError } from "../errors.js";
-import { remoteOf } from "../replicas/fleet-view.js";
+import { remoteOf, remoteOs } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -20,9 +20,10 @@ export interface KubectlSetting {
   pods: ReporterPods | null;
 }
 
+/** `os`: null when not known here (the reporter pod is found by either DaemonSet's label). */
 export function kubectlResponse(
   name: string,
-  os: "linux" | "windows",
+  os: "linux" | "windows" | null,
   k: KubectlSetting,
 ): KubectlResponse {
   if (!k.inCluster)
@@ -50,17 +51,21 @@ export function kubectlRoutes(ctx: ApiContext, k: KubectlSetting): Route[] {
       handler({ res, params }) {
         const name = params.name ?? "";
         // A node another replica holds has a Node and a reporter Pod all the same, and one
-        // more command when its reporter is connected there: opening that replica, which has
-        // its rules and timeline (disconnected, or its holder dead, there is none to open).
+        // more command when its reporter is connected there, or was until it left and that
+        // replica is alive: opening that replica, which has its rules and timeline (its holder
+        // dead, or naming none, there is none to open).
         const view = ctx.replicas?.sources();
         const held = view ? remoteOf(view, name) : undefined;
         if (held) {
-          const r = kubectlResponse(held.name, held.os, k);
-          if (!held.connected) return sendJson(res, 200, r);
+          const r = kubectlResponse(held.name, remoteOs(held), k);
+          const last = held.disconnected?.holderLive === true;
+          if (!held.connected && !last) return sendJson(res, 200, r);
           const replica = held.heldBy.replica;
           const forward = replicaPortForward(replica, ctx.replicas?.podNamespace ?? null);
           r.commands.push({
-            title: `Replica ${replica}, which holds it, on http://localhost:8080`,
+            title: last
+              ? `Replica ${replica}, which held it last (its last known rules and history), on http://localhost:8080`
+              : `Replica ${replica}, which holds it, on http://localhost:8080`,
             command: forward,
           });
           return sendJson(res, 200, r);

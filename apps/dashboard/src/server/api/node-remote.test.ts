@@ -3,8 +3,14 @@ import type { RemoteSummary } from "../replicas/fleet-view.js";
 import { remoteNodeDetail } from "./node-remote.js";
 
 /** A node as another replica's NodeMasquerade shows it (fleet-view.ts summaryOfObject). */
-function held(replica: string, connected: boolean, summary: string): RemoteSummary {
+function held(
+  replica: string,
+  connected: boolean,
+  summary: string,
+  disconnected?: RemoteSummary["disconnected"],
+): RemoteSummary {
   return {
+    ...(disconnected ? { disconnected } : {}),
     name: "n",
     os: "linux",
     mode: "enforce",
@@ -24,6 +30,32 @@ function held(replica: string, connected: boolean, summary: string): RemoteSumma
   } as RemoteSummary;
 }
 
+describe("remoteNodeDetail: disconnected from a replica that is alive", () => {
+  const d = remoteNodeDetail(
+    held("dash-a", false, "reporter disconnected from dash-a (last known: in-sync)", {
+      reason: "disconnected",
+      holderLive: true,
+    }),
+    0,
+    "ns",
+  );
+  it("offers that replica, for its last known rules and history", () => {
+    expect(d.heldElsewhere).toEqual({
+      replica: "dash-a",
+      portForward: "kubectl port-forward -n ns pod/dash-a 8080:http",
+      lastHolder: true,
+    });
+    expect(d.viewUnavailable).toMatch(/connected to no replica now .*held it last/);
+  });
+  it("claims no live connection", () => {
+    expect(d.heal).toEqual({
+      kind: "unknown",
+      reason: expect.not.stringMatching(/connected to replica/),
+    });
+    expect(d.viewUnavailable).not.toMatch(/held by replica|holding it/);
+  });
+});
+
 describe("remoteNodeDetail: the way to the holder only when it has the node live", () => {
   const cases: { desc: string; input: RemoteSummary; want: string | null }[] = [
     {
@@ -32,18 +64,27 @@ describe("remoteNodeDetail: the way to the holder only when it has the node live
       want: "kubectl port-forward -n ns pod/dash-a 8080:http",
     },
     {
-      desc: "disconnected from its holder: no replica has it live",
-      input: held("dash-a", false, "reporter disconnected from dash-a (last known: in-sync)"),
+      desc: "disconnected from a holder since dead: no replica has it",
+      input: held("dash-a", false, "reporter disconnected from dash-a (last known: in-sync)", {
+        reason: "disconnected",
+        holderLive: false,
+      }),
       want: null,
     },
     {
       desc: "its holder died: no pod to forward to",
-      input: held("dead", false, "replica dead stopped renewing its Lease at T"),
+      input: held("dead", false, "replica dead stopped renewing its Lease at T", {
+        reason: "holder-dead",
+        holderLive: false,
+      }),
       want: null,
     },
     {
       desc: "names no replica: not a pod named ''",
-      input: held("", false, "its NodeMasquerade names no replica; last known: in-sync"),
+      input: held("", false, "its NodeMasquerade names no replica; last known: in-sync", {
+        reason: "no-replica",
+        holderLive: false,
+      }),
       want: null,
     },
   ];

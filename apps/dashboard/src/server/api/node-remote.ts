@@ -14,8 +14,9 @@ import type { ApiContext } from "./context.js";
 
 /**
  * `namespace`: the replicas' (POD_NAMESPACE), for the port-forward to the holder; null: unknown.
- * Only a node whose reporter is connected to a live replica is "held" there: one disconnected,
- * whose holder died or whose object names no replica (or this one) has no replica to open.
+ * A node whose reporter is connected to a live replica is "held" there; one whose reporter left
+ * a replica that is alive is offered that replica too, for its last known rules and history.
+ * One whose holder died or whose object names no replica (or this one) has no replica to open.
  */
 export function remoteNodeDetail(
   n: RemoteSummary,
@@ -23,19 +24,17 @@ export function remoteNodeDetail(
   namespace: string | null = null,
 ): RemoteNodeDetail {
   const replica = n.heldBy.replica;
-  const portForward = n.connected ? replicaPortForward(replica, namespace) : null;
+  const lastHolder = !n.connected && n.disconnected?.holderLive === true;
+  const portForward = n.connected || lastHolder ? replicaPortForward(replica, namespace) : null;
   const status = `this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules`;
+  const none = `the reporter is connected to no replica now (${n.summary})`;
   return {
     node: n,
     view: null,
-    viewUnavailable: portForward
-      ? `held by replica ${replica}: ${status}; the replica holding it shows them (${portForward}, then http://localhost:8080)`
-      : `${status}, and its reporter is connected to no replica now (${n.summary})`,
+    viewUnavailable: viewUnavailable(replica, status, portForward, lastHolder, none),
     heal: {
       kind: "unknown",
-      reason: portForward
-        ? `the reporter is connected to replica ${replica}`
-        : `the reporter is connected to no replica now (${n.summary})`,
+      reason: n.connected ? `the reporter is connected to replica ${replica}` : none,
     },
     snapshotAt: null,
     lastApply: null,
@@ -43,8 +42,22 @@ export function remoteNodeDetail(
     events: [],
     serverTime: now,
     rollout: null,
-    heldElsewhere: { replica, portForward },
+    heldElsewhere: { replica, portForward, ...(lastHolder ? { lastHolder } : {}) },
   };
+}
+
+/** Why the rules are not shown here, and where they are. */
+function viewUnavailable(
+  replica: string,
+  status: string,
+  portForward: string | null,
+  lastHolder: boolean,
+  none: string,
+): string {
+  if (portForward === null) return `${status}, and ${none}`;
+  if (lastHolder)
+    return `${status}, and ${none}; replica ${replica}, which held it last, shows its last known rules and history (${portForward}, then http://localhost:8080)`;
+  return `held by replica ${replica}: ${status}; the replica holding it shows them (${portForward}, then http://localhost:8080)`;
 }
 
 const OBSERVE_OFF =

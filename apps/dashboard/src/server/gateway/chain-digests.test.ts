@@ -49,7 +49,7 @@ const byChain = (seq: number, rules: FamilySnapshot[]): Snapshot => ({
 });
 const NEW = "10.1.0.0/16"; // the config pushed
 
-/** Chains the dashboard renders itself (desired-chains.ts): node 1's agent chain for `cidr`. */
+/** Chains the dashboard renders itself (shared desired-chains.ts): node 1's agent chain for `cidr`. */
 const rendered = (cidr: string) =>
   linux(1, cidr)[0]!.chains.filter((c) => c.name === "IP-MASQ-AGENT");
 type Step = { conn: "a" | "b"; msg: Snapshot; at?: number; rendered?: ChainSnapshot[] };

@@ -117,7 +117,7 @@ export class ChainDigestSession {
 }
 
 /**
- * Chains rendered here (desired-chains.ts) kept under the digests computed here, for those of
+ * Chains rendered here (shared desired-chains.ts) kept under the digests computed here, for those of
  * `missing` they are; true when any was. `digestOf`: a chain's digest and canonical length.
  */
 export function keepRendered(

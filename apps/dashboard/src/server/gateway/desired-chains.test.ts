@@ -1,7 +1,13 @@
 import { createMemoryBackend } from "@masq/reporter/backend/memory";
-import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "@masq/shared";
+import {
+  type AgentFlags,
+  DEFAULT_FLAGS,
+  DesiredChains,
+  defaultConfig,
+  listedOrder,
+  type MasqConfig,
+} from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { DesiredChains, listedOrder } from "./desired-chains.js";
 
 // What real iptables 1.8 (nf_tables and legacy) -S prints for the agent's rules: addresses
 // first, then the match modules and the target as written.

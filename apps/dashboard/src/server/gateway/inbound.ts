@@ -5,6 +5,7 @@
 // snapshot first. Anything a connection was not granted is refused (`reject`).
 import {
   type ApplyResult,
+  type DesiredChains,
   encodeMessage,
   PROTOCOL_VERSION,
   type ReporterMessage,
@@ -12,7 +13,6 @@ import {
 } from "@masq/shared";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
-import type { DesiredChains } from "./desired-chains.js";
 import type { DigestSession, Resolved } from "./snapshot-digests.js";
 
 /** What a connection's handshake granted: its digest session, and results with snapshots. */
@@ -30,7 +30,7 @@ export interface InboundContext {
   reject: (reason: string) => void;
   /** The connection is still open (not closing after a refusal). */
   isOpen: () => boolean;
-  /** Agent chains rendered here, tried for chains not held (desired-chains.ts). */
+  /** Agent chains rendered here, tried for chains not held (shared desired-chains.ts). */
   desiredChains?: DesiredChains;
 }
 
@@ -57,8 +57,7 @@ export function inboundDelivery(c: InboundContext): (name: string, msg: Reporter
     const hello = fleet.nodes.get(name)?.hello;
     const desired = fleet.desiredOf(name);
     if (!hello || !desired || !desiredChains) return [];
-    const randomFully = hello.flags.randomFully && hello.randomFullySupported;
-    return desiredChains.of(desired, { ...hello.flags, randomFully });
+    return desiredChains.ofNode(desired, hello);
   };
   const snapshot = (name: string, msg: Snapshot) => {
     const r = granted.digests.resolve(msg, performance.now(), rendered(name));

@@ -12,6 +12,7 @@ import {
   type Capability,
   CHAIN_DIGESTS,
   createReporterDecoder,
+  DesiredChains,
   encodeMessage,
   type FamilySnapshot,
   frameForVersion,
@@ -34,7 +35,6 @@ import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
 import { ConnectingReporters } from "./connecting.js";
-import { DesiredChains } from "./desired-chains.js";
 import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
 import { type Claim, NodeClaims } from "./node-claims.js";

@@ -24,7 +24,7 @@ import {
   keepRendered,
 } from "./chain-digests.js";
 
-/** Chains the dashboard renders itself that a snapshot's chains may be (desired-chains.ts). */
+/** Chains the dashboard renders itself that a snapshot's chains may be (shared desired-chains.ts). */
 export type Rendered = () => readonly ChainSnapshot[];
 
 /** A connection's next request for a whole snapshot waits this long after its last one. */

@@ -212,6 +212,24 @@ describe("a row held elsewhere: what its NodeMasquerade says, and what it cannot
       input: withStatus({ backend: "cni", details: { ...details, os: "windows" } }),
       want: { os: "windows", notKnownHere: undefined },
     },
+    {
+      desc: "no backend, older details saying Windows: Windows (a node's OS does not change)",
+      input: withStatus({
+        backend: undefined,
+        details: { ...details, os: "windows", observedAt: "2025-12-31T00:00:00Z" },
+      }),
+      want: { os: "windows", notKnownHere: ["kernel", "iptablesVersion", "severity"] },
+    },
+    {
+      desc: "nothing tells the OS (no details, no backend): said not known, not taken for Linux",
+      input: withStatus({ backend: undefined }),
+      want: { notKnownHere: ["os", "kernel", "iptablesVersion", "severity"] },
+    },
+    {
+      desc: "a backend no release writes: the OS is not known",
+      input: withStatus({ backend: "hns" }),
+      want: { notKnownHere: ["os", "kernel", "iptablesVersion", "severity"] },
+    },
   ];
   for (const { desc, input, want } of cases)
     it(desc, () => {
@@ -220,6 +238,45 @@ describe("a row held elsewhere: what its NodeMasquerade says, and what it cannot
       expect(row).toMatchObject(rest);
       expect(row.notKnownHere?.fields).toEqual(notKnownHere);
     });
+});
+
+describe("a remote node not connected: why, and whether the replica named in its object is alive", () => {
+  const cases = [
+    {
+      desc: "connected to a live replica: not disconnected",
+      input: cr("n", "other", true),
+      want: undefined,
+    },
+    {
+      desc: "reporter left a live replica: that replica has its last record to open",
+      input: cr("n", "other", false),
+      want: { reason: "disconnected", holderLive: true },
+    },
+    {
+      desc: "reporter left a replica since dead: none to open",
+      input: cr("n", "dead", false),
+      want: { reason: "disconnected", holderLive: false },
+    },
+    {
+      desc: "holder stopped renewing while connected: none to open",
+      input: cr("n", "dead", true),
+      want: { reason: "holder-dead", holderLive: false },
+    },
+    {
+      desc: "marked by the singleton for a dead holder: none to open",
+      input: markedDead,
+      want: { reason: "marked-dead", holderLive: false },
+    },
+    {
+      desc: "names no replica: none to open",
+      input: cr("n", "", false),
+      want: { reason: "no-replica", holderLive: false },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () =>
+      expect(remoteOf(sources({ objects: [input] }), "n")?.disconnected).toEqual(want),
+    );
 });
 
 describe("how old a remote node's last known state is", () => {

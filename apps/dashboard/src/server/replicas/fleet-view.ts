@@ -2,7 +2,7 @@
 // nodes other replicas hold, as their NodeMasquerade says — status, revision, backend, mode and
 // drift count, never rules this replica does not have. A node whose holder stopped renewing its
 // Lease is `unknown` with the reason and its last known state, until its reporter reconnects.
-import type { HeldBy, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
+import type { HeldBy, NodeOs, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
 import { NODE_STATUSES, recordedOutcome } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
@@ -10,7 +10,17 @@ import { lateKey, type Outcome } from "../fleet/rollout.js";
 import type { NodeMasquerade, NodeMasqueradeStatus } from "./node-masquerade.js";
 import type { ReplicaLiveness } from "./replica-leases.js";
 
-export type RemoteSummary = NodeSummary & { heldBy: HeldBy };
+/**
+ * Why a node held elsewhere is not connected there (judgeRemote's verdict), and whether the
+ * replica its object names renews its Lease: alive, that replica has the node's last record
+ * (its last known rules, history) to open even with no reporter connected.
+ */
+export interface RemoteDisconnect {
+  reason: Exclude<Verdict, "live">;
+  holderLive: boolean;
+}
+
+export type RemoteSummary = NodeSummary & { heldBy: HeldBy; disconnected?: RemoteDisconnect };
 
 export interface FleetViewSources {
   fleet: FleetState;
@@ -43,24 +53,66 @@ const NO_DETAILS: NonNullable<NodeSummary["notKnownHere"]> = {
     "the replica holding this node has not recorded them in its NodeMasquerade (a dashboard of the previous release)",
 };
 
+/** The OS a reporter's backend implies: only Windows reporters write the CNI config. */
+const OS_OF_BACKEND: Record<string, NodeOs> = {
+  cni: "windows",
+  windows: "windows",
+  nf_tables: "linux",
+  legacy: "linux",
+  nftables: "linux",
+  memory: "linux",
+};
+
+/**
+ * The node's OS as its status says it (its details, else its backend, else details an older
+ * write left: a node's OS does not change); null when nothing there tells it.
+ */
+function osOf(st: NodeMasqueradeStatus | undefined, d: NodeDetailsOf): NodeOs | null {
+  return d?.os ?? OS_OF_BACKEND[st?.backend ?? ""] ?? st?.details?.os ?? null;
+}
+
+type NodeDetailsOf = NonNullable<NodeMasqueradeStatus["details"]> | undefined;
+
+/** What a row cannot know of the node, and why; undefined when it knows all. */
+function notKnownOf(
+  st: NodeMasqueradeStatus | undefined,
+  d: NodeDetailsOf,
+  os: NodeOs | null,
+): NodeSummary["notKnownHere"] {
+  if (!st)
+    return {
+      fields: ["os", ...NO_DETAILS.fields],
+      reason: "no replica has reported this node yet",
+    };
+  if (d) return undefined;
+  if (os !== null) return NO_DETAILS;
+  return {
+    fields: ["os", ...NO_DETAILS.fields],
+    reason: `${NO_DETAILS.reason}; its backend ("${st.backend ?? ""}") does not tell the OS`,
+  };
+}
+
 /** The row's facts from the status's details; placeholders said to be such without them. */
 function factsOf(st: NodeMasquerade["status"]) {
   const d = st?.details?.observedAt === st?.observedAt ? st?.details : undefined;
+  const os = osOf(st, d);
+  const notKnownHere = notKnownOf(st, d, os);
   return {
-    // Without details, the backend tells the OS: only Windows reporters write the CNI config.
-    os:
-      d?.os ??
-      (st?.backend === "cni" || st?.backend === "windows"
-        ? ("windows" as const)
-        : ("linux" as const)),
+    // A placeholder when not known (notKnownHere names "os"): nothing may act on it.
+    os: os ?? ("linux" as const),
     mode: st?.mode === "observe" ? ("observe" as const) : ("enforce" as const),
     backend: st?.backend ?? "",
     kernel: d?.kernel ?? "",
     iptablesVersion: d?.iptablesVersion ?? "",
     critical: d?.critical ?? 0,
     warnings: d?.warnings ?? 0,
-    ...(st && !d ? { notKnownHere: NO_DETAILS } : {}),
+    ...(notKnownHere ? { notKnownHere } : {}),
   };
+}
+
+/** The OS of a node held elsewhere, or null when this replica does not know it. */
+export function remoteOs(n: RemoteSummary): NodeOs | null {
+  return n.notKnownHere?.fields.includes("os") ? null : n.os;
 }
 
 function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary {
@@ -81,16 +133,32 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
       desiredRevision: st?.desiredRevision ?? null,
     },
   };
-  const { vouchedUntil, ...judged } = judgeRemote(s, cr);
+  const { vouchedUntil, verdict, ...judged } = judgeRemote(s, cr);
   // A holder that stopped renewing vouched for its connection until then, not only until the
   // node's last change: "last known" is that old, not older.
   if (vouchedUntil !== undefined && vouchedUntil > (base.lastSeenAt ?? 0))
     base.lastSeenAt = vouchedUntil;
-  return { ...base, ...judged, liveness: judged.connected ? "live" : "offline" };
+  const out: RemoteSummary = {
+    ...base,
+    ...judged,
+    liveness: judged.connected ? "live" : "offline",
+  };
+  if (verdict !== "live") out.disconnected = disconnectOf(s, verdict, st);
+  return out;
+}
+
+/** A disconnected node's reason; its holder is live only for a reporter that left it alone. */
+function disconnectOf(
+  s: FleetViewSources,
+  reason: Exclude<Verdict, "live">,
+  st: NodeMasqueradeStatus | undefined,
+): RemoteDisconnect {
+  const holderLive = reason === "disconnected" && !!st && s.liveness(st.replica).live;
+  return { reason, holderLive };
 }
 
 /** Why a node held elsewhere shows as it does (judgeRemote's decision, without its words). */
-type Verdict =
+export type Verdict =
   | "no-status"
   | "no-replica"
   | "held-here"
@@ -125,11 +193,23 @@ function statusOf(v: Verdict, st: NodeMasquerade["status"]): NodeStatus {
 function judgeRemote(
   s: FleetViewSources,
   cr: NodeMasquerade,
-): { status: NodeStatus; summary: string; connected: boolean; vouchedUntil?: number } {
+): {
+  status: NodeStatus;
+  summary: string;
+  connected: boolean;
+  verdict: Verdict;
+  vouchedUntil?: number;
+} {
   const st = cr.status;
   const v = verdictOf(s, st);
   const status = statusOf(v, st);
-  if (!st) return { status, summary: "no replica has reported this node yet", connected: false };
+  if (!st)
+    return {
+      status,
+      summary: "no replica has reported this node yet",
+      connected: false,
+      verdict: v,
+    };
   const last = `${st.health}${st.message ? `: ${st.message}` : ""}`;
   const summary = {
     "no-replica": `its NodeMasquerade names no replica; last known: ${last}`,
@@ -144,6 +224,7 @@ function judgeRemote(
     status,
     summary,
     connected: v === "live",
+    verdict: v,
     ...(renewed !== undefined ? { vouchedUntil: renewed } : {}),
   };
 }

@@ -29,9 +29,9 @@ export interface StatusWriterOptions {
   now?: () => number;
   /**
    * Is this replica's own Lease renewed (do the others take its word)? While not, the
-   * singleton holder marks its nodes unknown every sweep; a status written back over that mark
-   * is marked again at once (two replicas alternating writes of one object), so it waits for
-   * redoDeferred. Absent: always.
+   * singleton holder marks its nodes unknown every sweep; a status written back over that mark,
+   * or a connected node's status change, is marked again at once (two replicas alternating
+   * writes of one object), so it waits for redoDeferred. Absent: always.
    */
   vouched?: () => boolean;
 }
@@ -70,8 +70,11 @@ export class StatusWriter {
   private readonly reconnecting = new Set<string>();
   /** Per node, the retry of its failed write, waiting (cancelled by a newer offer). */
   private readonly retries = new Map<string, NodeJS.Timeout>();
-  /** Nodes whose rewrite waits for this replica's Lease to be renewed again (vouched). */
-  private readonly deferred = new Set<string>();
+  /**
+   * Writes waiting for this replica's Lease to be renewed again (vouched): per node, its newest
+   * state offered meanwhile, or undefined for a rewrite over someone else's edit.
+   */
+  private readonly deferred = new Map<string, StatusBody | undefined>();
   private closed = false;
   readonly stats: StatusWriterStats = {
     writes: 0,
@@ -125,11 +128,21 @@ export class StatusWriter {
     if (this.written.get(name) === key && (holder === undefined || holder === this.o.replica)) {
       this.stats.unchanged++;
       this.reconnecting.delete(name);
+      // A change offered while unvouched is moot; whether the object still says this is not.
+      if (this.deferred.has(name)) this.deferred.set(name, undefined);
       return;
     }
     const takeover = body.connected && (st?.replica !== this.o.replica || !st.connected);
     if (takeover) this.reconnecting.add(name);
     else if (!body.connected) this.reconnecting.delete(name);
+    // While this replica's Lease is stale the others take no word of its about the nodes its
+    // object names it for, and the singleton marks each such write unknown again at its next
+    // sweep: the change is written once, when the Lease is renewed (redoDeferred).
+    if (body.connected && holder === this.o.replica && this.o.vouched?.() === false) {
+      this.deferred.set(name, body);
+      return;
+    }
+    this.deferred.delete(name);
     this.queue.put(name, { body }, takeover);
   }
 
@@ -158,7 +171,7 @@ export class StatusWriter {
     const body = JSON.parse(mine) as StatusBody;
     if (!body.connected || covers(lastBody(st), body)) return;
     if (this.o.vouched?.() === false) {
-      this.deferred.add(name);
+      if (!this.deferred.has(name)) this.deferred.set(name, undefined);
       return;
     }
     // At most once a minute per node: a field the API server changes on every write (a schema
@@ -171,12 +184,17 @@ export class StatusWriter {
     this.queue.put(name, { body });
   }
 
-  /** This replica's Lease is renewed again: the rewrites that waited for it (observedChanged). */
+  /**
+   * This replica's Lease is renewed again: the states offered and the rewrites (observedChanged)
+   * that waited for it.
+   */
   redoDeferred(): void {
     if (this.deferred.size === 0 || this.o.vouched?.() === false) return;
-    const names = [...this.deferred];
+    const waiting = [...this.deferred];
     this.deferred.clear();
-    for (const name of names) this.observedChanged(name);
+    for (const [name, body] of waiting)
+      if (body) this.offer(name, body);
+      else this.observedChanged(name);
   }
 
   /** Forgets a node (removed from the fleet): nothing more is written for it. */

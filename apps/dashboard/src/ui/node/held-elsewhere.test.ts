@@ -29,3 +29,16 @@ describe("heldElsewhereNotes: reporter connected to no replica", () => {
     expect(notes.open).toBeNull();
   });
 });
+
+describe("heldElsewhereNotes: reporter left a replica that is alive", () => {
+  const notes = heldElsewhereNotes({
+    replica: "dash-a",
+    portForward: "kubectl port-forward -n kube-system pod/dash-a 8080:http",
+    lastHolder: true,
+  });
+  it("offers it for the last known rules, claiming no live connection", () => {
+    expect(notes.open).toMatch(/^Open replica dash-a, which held it last, .*localhost:8080/);
+    expect([notes.tester, notes.history].join(" ")).not.toMatch(/connected to replica dash-a/);
+    expect(notes.tester).toMatch(/connected to no replica now/);
+  });
+});

@@ -13,6 +13,12 @@ export interface HeldElsewhereNotes {
 }
 
 export function heldElsewhereNotes(h: Held): HeldElsewhereNotes {
+  if (h.portForward !== null && h.lastHolder)
+    return {
+      tester: `Not on this replica, nor live anywhere: the node's reporter is connected to no replica now (see its status). Replica ${h.replica}, which held it last, has its last known rules; this replica has only its NodeMasquerade status.`,
+      history: `This replica keeps no history of this node: replica ${h.replica}, which held its reporter connection last, keeps its timeline. Its Kubernetes Events are on the Node (kubectl describe node).`,
+      open: `Open replica ${h.replica}, which held it last, for its last known rules and its history, then http://localhost:8080:`,
+    };
   if (h.portForward === null)
     return {
       tester:

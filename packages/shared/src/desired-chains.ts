@@ -5,15 +5,12 @@
 // A digest equal to that of a chain rendered here proves the node holds exactly those lines
 // (SHA-256), so the chain is known without a round trip. Nothing is assumed: a node whose chain
 // differs in any byte names another digest, and is asked for its rules as before.
-import {
-  type AgentFlags,
-  type ChainSnapshot,
-  desiredChain,
-  familiesFor,
-  type MasqConfig,
-  quoteArg,
-  tokenize,
-} from "@masq/shared";
+// The dashboard tries them for chains it does not hold; a reporter names its agent chain by
+// digest only when it is one of them (the dashboard then holds it without asking).
+import type { AgentFlags, MasqConfig } from "./config.js";
+import { tokenize } from "./parser.js";
+import type { ChainSnapshot, Hello } from "./protocol.js";
+import { desiredChain, familiesFor, quoteArg } from "./rules.js";
 
 /** (revision, flags) renderings kept: a fleet has a few flag sets, a rollout two revisions. */
 const MAX_RENDERED = 64;
@@ -87,5 +84,14 @@ export class DesiredChains {
       this.rendered.set(key, chains);
     }
     return chains;
+  }
+
+  /** The agent chains of `desired` for a node that said `hello` (random-fully where supported). */
+  ofNode(
+    desired: DesiredOf,
+    hello: Pick<Hello, "flags" | "randomFullySupported">,
+  ): ChainSnapshot[] {
+    const randomFully = hello.flags.randomFully && hello.randomFullySupported;
+    return this.of(desired, { ...hello.flags, randomFully });
   }
 }
