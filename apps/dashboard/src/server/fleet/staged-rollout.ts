@@ -7,10 +7,6 @@
 
 import { randomUUID } from "node:crypto";
 import {
-  assignWaves,
-  boundsOf,
-  compareNodeOrder,
-  MAX_CANARY_NAMES,
   type NodeRolloutPlace,
   placeByBounds,
   type RolloutEffect,
@@ -23,14 +19,16 @@ import {
   type WaveNode,
   type WavesStrategy,
 } from "@masq/shared";
-import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
+import { cutWaves, describeStart, hasSelector, sameStrategy } from "./staged-cut.js";
 import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import { type Intent, Intents } from "./staged-intents.js";
+import { MissingNodes } from "./staged-missing.js";
 import {
   type MoveAction,
   type MoveAnswer,
@@ -38,7 +36,16 @@ import {
   notHolder,
   notWritten,
 } from "./staged-move.js";
-import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+import type {
+  ActionResult,
+  Awaiting,
+  HeldAtStart,
+  PauseListener,
+  ResumeListener,
+  StagedOptions,
+  StagingFleet,
+} from "./staged-options.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -49,6 +56,7 @@ import {
   requestToPerform,
   SeenRequests,
 } from "./staged-request.js";
+import { PendingScan } from "./staged-scan.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
@@ -59,160 +67,46 @@ import {
   type PastRollout,
   pastOf,
   persistedSchema,
-  type RolloutPersistence,
   recordOf,
   type StagedRecord,
   type StagedState,
   StateWriter,
   stagedView,
 } from "./staged-state.js";
+import {
+  actionOf,
+  inheritedReason,
+  notAStateReason,
+  unfollowedView,
+  waveNames,
+} from "./staged-words.js";
 import { type Counted, setDigest, verifyMembers, withName } from "./wave-digest.js";
+
+export type {
+  ActionResult,
+  HeldAtStart,
+  LabelReader,
+  PauseListener,
+  RemoteNodes,
+  ResumeListener,
+  StagedOptions,
+  StagingFleet,
+  UpstreamRestart,
+} from "./staged-options.js";
 
 /** A failed read of a canary selector's node labels is tried again after these, then every 30 s. */
 const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A failed read of the persisted rollout is tried again after these delays (~7.5 s in all). */
 const READ_RETRIES_MS = [250, 500, 1_000, 2_000, 4_000];
 
-/** What the rollout needs of the fleet. */
-export interface StagingFleet {
-  readonly nodes: ReadonlyMap<string, NodeRecord>;
-  /** Sends each named connected enforce-mode node its desired revision (desiredFor). */
-  pushTo(names: readonly string[]): void;
-  /** Every node returns to `previous` (an abort). */
-  revert(previous: Desired): void;
-  noteEvent(name: string, kind: string, message: string): void;
-  rolloutChanged(): void;
-  /** A node's place in the rollout changed (its summary is sent again). */
-  nodeChanged?(name: string): void;
-}
-
-/**
- * Observe mode: the upstream agent reads the ConfigMap itself, so the one thing a rollout can
- * stage there is the resync that recreates its pod (IPMASQ_OBSERVE_RESYNC). `why` names the
- * rollout, wave and user for the node's timeline.
- */
-export type UpstreamRestart = (names: readonly string[], why: string) => void;
-
-export interface StagedOptions {
-  log: Logger;
-  persistence?: RolloutPersistence;
-  now?: () => number;
-  /** A released node that goes offline this soon after applying pauses the rollout. */
-  offlineWindowMs?: number;
-  /** Recreates observe-mode nodes' upstream agent pods as their wave is released. */
-  restartUpstream?: UpstreamRestart;
-  /**
-   * With leader election: is this replica the active one? A standby writes nothing, and reads
-   * the persisted rollout again when it takes over (the active replica's waves, not its own).
-   */
-  active?: () => boolean;
-  /**
-   * Why a staged rollout cannot be run correctly now (other dashboard replicas push to their
-   * own nodes: staged-scope.ts); null when it can. While refused no rollout starts (a change
-   * rolls out all at once), operators' moves are refused, and no wave is released or finished.
-   */
-  refusal?: () => string | null;
-  /**
-   * With every replica active: the nodes others hold. The rollout's waves are cut over them
-   * too, by the singleton Lease holder (`active`), the one owner (docs/scale-out.md step 2).
-   */
-  remote?: RemoteNodes;
-  /**
-   * Reads nodes' labels for a canary selector when the save's announcement did not bring them
-   * (the revision was saved on another replica): every node is held on the previous revision
-   * until they are read and the waves cut.
-   */
-  labels?: LabelReader;
-  /** This replica's name, for moves asked here and performed by the owner. */
-  replica?: string;
-  /** The name its claim of the rollout records (a move refused elsewhere names it); `replica`. */
-  claimAs?: string;
-}
-
-/** What a follower starting on an unbegun staged revision needs to hold it (restore). */
-export interface HeldAtStart {
-  /** The strategy saved with the current revision (its annotation); undefined: none. */
-  strategy: () => RolloutStrategy | undefined;
-  /** The default strategy. */
-  fallback: RolloutStrategy;
-  /** The newest valid revision before `revision`. */
-  before: (revision: number) => Promise<Desired | null>;
-}
-
-/** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
-export interface RemoteNodes {
-  /** Nodes held by another replica, or by none (offline since): name and agent mode. */
-  list(): Iterable<{ name: string; mode: "enforce" | "observe" }>;
-  /** The NodeMasquerade status of a node held by another replica (undefined: held here). */
-  status(name: string): NodeMasqueradeStatus | undefined;
-  /**
-   * Has the first list of NodeMasquerades been read? Until then the nodes others hold are not
-   * known, and no wave is settled: a node joined meanwhile would make up the count of one the
-   * persisted sizes hold and not seen yet (break6). Absent: always.
-   */
-  listed?(): boolean;
-  /**
-   * The live replicas that have not shown, in a Lease renewal seen at `since` (this replica's
-   * clock) or later, that every reconnect to them is written to its NodeMasquerade, each with
-   * why (replica-leases.ts). A node that went offline is called gone only once this is empty
-   * (staged-offline.ts). Absent: none.
-   */
-  unreportedSince?(since: number): string[];
-  /**
-   * Why whether `replica` still holds its nodes is not known (it stopped renewing its Lease
-   * without releasing it); undefined: known. A node it held is then never called gone
-   * (staged-offline.ts HolderUnknown). Absent: always known.
-   */
-  holderUnknown?(replica: string): string | undefined;
-  /**
-   * Read fresh from the API server (a GET; the watch may lag): does the node's NodeMasquerade
-   * name a connected holder? Rejects when the read fails. Asked before a node that went offline
-   * is judged (staged-offline.ts FreshRead). Absent: not asked.
-   */
-  connectedFresh?(name: string): Promise<boolean>;
-  /**
-   * Read fresh from the API server: does the node's NodeMasquerade exist with a status? Rejects
-   * when the read fails. Asked before a node whose object went is no longer waited for.
-   */
-  existsFresh?(name: string): Promise<boolean>;
-}
-
-/** Labels of the named nodes (a node without a Node object is left out). */
-export type LabelReader = (
-  names: readonly string[],
-) => Promise<Map<string, Record<string, string>>>;
-
-export type PauseListener = (view: StagedRolloutView, reason: string) => void;
-export type ResumeListener = (rollout: { revision: number; resourceVersion: string }) => void;
-export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
-
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
 /** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
 const REMOTE_GONE_MS = 15_000;
-/** Strategies announced for saves not yet seen by the store's listener, by config text. */
-const MAX_INTENTS = 16;
-const INTENT_TTL_MS = 120_000;
-
-/** A staged revision whose waves are not known here yet, and what starting it takes. */
-interface Awaiting {
-  revision: number;
-  previous: Desired;
-  strategy: WavesStrategy;
-  next: Desired;
-  user: string;
-}
 
 interface RolloutSource {
   current: () => Desired | null;
   find: (resourceVersion: string) => Promise<Desired | null>;
 }
-
-interface Intent {
-  strategy: RolloutStrategy;
-  labels?: ReadonlyMap<string, Record<string, string>>;
-  at: number;
-}
-
 export class StagedRollouts {
   private s: StagedState | null = null;
   /**
@@ -250,17 +144,14 @@ export class StagedRollouts {
   private readonly remoteOff = new Map<string, string>();
   /** A finished rollout's outcomes (of its resourceVersion), fixed at the finish (outcome). */
   private frozen: { of: string; outcomes: Map<string, NodeOutcome> } | null = null;
-  /** Where countFailed last found a pending released node (it resumes there). */
-  private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
+  /** Whether the released nodes are settled (it resumes where it found one pending). */
+  private readonly pending = new PendingScan();
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
   private readonly suspects: OfflineSuspects;
   /** A settle skipped because the others' nodes were not listed yet (settled at a tick after). */
   private unlisted = false;
-  /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
-  private readonly missing = new Map<string, number>();
-  /** Fresh reads of missing nodes' objects (absentFresh), by name: at most one per node. */
-  private readonly missingReads = new Map<string, "pending" | "exists" | "absent" | "failed">();
-  private missingInFlight = 0;
+  /** Nodes of the rollout whose NodeMasquerade went (remoteOne), and their fresh reads. */
+  private readonly missing = new MissingNodes();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** Why the last read of the nodes' labels for a canary selector failed (read again). */
@@ -271,7 +162,7 @@ export class StagedRollouts {
   private followError: string | undefined;
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
   private pausedRef: { revision: number; resourceVersion: string } | null = null;
-  private readonly intents = new Map<string, Intent>();
+  private readonly intents: Intents;
   private readonly writer: StateWriter;
   private readonly now: () => number;
   private fleet: StagingFleet | undefined;
@@ -311,6 +202,7 @@ export class StagedRollouts {
     );
     this.now = opts.now ?? Date.now;
     this.seenRequests = new SeenRequests(this.now);
+    this.intents = new Intents(this.now);
   }
 
   attach(fleet: StagingFleet): void {
@@ -331,17 +223,7 @@ export class StagedRollouts {
 
   /** The strategy of a save about to be made, found again by its text when the store reports it. */
   intend(text: string, strategy: RolloutStrategy, labels?: Intent["labels"]): void {
-    const now = this.now();
-    for (const [k, i] of this.intents) if (now - i.at > INTENT_TTL_MS) this.intents.delete(k);
-    this.intents.delete(text);
-    this.intents.set(text, { strategy, labels, at: now });
-    if (this.intents.size > MAX_INTENTS) this.intents.delete(this.intents.keys().next().value!);
-  }
-
-  private takeIntent(text: string, fallback: RolloutStrategy): Intent {
-    const i = this.intents.get(text);
-    this.intents.delete(text);
-    return i && this.now() - i.at <= INTENT_TTL_MS ? i : { strategy: fallback, at: this.now() };
+    this.intents.note(text, strategy, labels);
   }
 
   get active(): boolean {
@@ -478,7 +360,7 @@ export class StagedRollouts {
     // The strategy saved with the revision is every replica's word: an intent here for the same
     // text (a save of it that failed here, e.g. as stale) gives labels only when it agrees, and
     // with other replicas none applies to a revision saved without one (an edit outside).
-    const taken = this.takeIntent(text, saved ?? own);
+    const taken = this.intents.take(text, saved ?? own);
     const agrees = announced
       ? sameStrategy(taken.strategy, announced)
       : this.opts.remote === undefined;
@@ -700,28 +582,19 @@ export class StagedRollouts {
   ): boolean {
     const inMode = (mode: "enforce" | "observe"): WaveNode[] =>
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
-    const waves = assignWaves(inMode("enforce"), strategy);
-    const observe = assignWaves(inMode("observe"), strategy);
-    trimCanary(waves, strategy);
-    trimCanary(observe, strategy);
-    const cut = cutBounds(waves, observe, strategy);
-    const tooBig =
-      "error" in cut
-        ? cut.error
-        : sizeRefusalOf(
-            rolloutStateBytes(
-              [...(cut.bounds.canary ?? []), ...(cut.observeBounds.canary ?? [])],
-              [next.config, stable.config],
-            ),
-          );
-    if (tooBig || "error" in cut) {
+    const cut = cutWaves(inMode("enforce"), inMode("observe"), strategy, [
+      next.config,
+      stable.config,
+    ]);
+    if ("error" in cut) {
       this.opts.log.warn(
-        { revision: next.revision, reason: tooBig },
+        { revision: next.revision, reason: cut.error },
         "a staged rollout cannot run: the revision rolls out all at once",
       );
       this.atOnce(next, this.opts.remote !== undefined);
       return false;
     }
+    const { waves } = cut;
     const now = this.now();
     this.awaiting = null;
     // Said begun only once cut: a state written while a canary's labels are read must not
@@ -740,9 +613,7 @@ export class StagedRollouts {
       config: next.config,
       previousConfig: stable.config,
       strategy,
-      waves,
       ...cut,
-      observe,
       digests: waves.map(setDigest),
       verified: waves.map(() => true),
       core: startRollout(waves.length - 1),
@@ -1357,17 +1228,8 @@ export class StagedRollouts {
   }
 
   private record(input: RolloutInput, user: string, fromStep: number): void {
-    const s = this.s!;
-    const now = this.now();
-    if (input.type === "failure") addAction(s, "pause", user, input.reason, now);
-    else if (input.type === "tick")
-      addAction(s, "resume", user, `timed pause over: wave ${s.core.step} released`, now);
-    else if (input.type === "promote")
-      addAction(s, "promote", user, `released ${waveNames(fromStep + 1, s.core.step)}`, now);
-    else if (input.type === "retry")
-      addAction(s, "retry", user, `re-sent the revision to the failed nodes`, now);
-    else if (input.type === "abort")
-      addAction(s, "abort", user, `every node returns to revision ${s.previous?.revision}`, now);
+    const a = actionOf(input, this.s!, fromStep);
+    if (a) addAction(this.s!, a.action, user, a.detail, this.now());
   }
 
   private perform(effect: RolloutEffect, fromStep: number, user: string): void {
@@ -1454,7 +1316,7 @@ export class StagedRollouts {
     // counted (a node joined since does not stand in for one whose record is gone: break7).
     for (let w = 0; w <= s.core.step; w++)
       if (s.verified ? !s.verified[w] : (s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
-    const failed = this.countFailed(s);
+    const failed = this.pending.countFailed(s, (name) => this.outcome(s, name));
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
     this.input({ type: "wave-settled", now: this.now(), failed, sizes }, "system");
@@ -1476,43 +1338,6 @@ export class StagedRollouts {
         `${waveNames(from, from)} has no nodes: released ${waveNames(from + 1, to)} without a pause`,
         this.now(),
       );
-  }
-
-  /**
-   * Failed nodes of the released waves; null while one is pending. Called at every apply and
-   * NodeMasquerade change: the scan resumes at the node found pending last time (nodes settle in
-   * about the order they were sent), and a full pass counts only once every node before settled
-   * (a scan from the start each time was quadratic: 35 s for a canary of 10,000 nodes).
-   */
-  private countFailed(s: StagedState): number | null {
-    const step = s.core.step;
-    const c = this.pendingAt;
-    const from = c && c.of === s && c.step === step ? c : { w: 0, i: 0 };
-    // From where it stopped, then (every node after settled) from the start, counting failures.
-    const found = this.scan(s, from, null) ?? this.scan(s, { w: 0, i: 0 }, { failed: 0 });
-    if (found === null || typeof found === "number") {
-      this.pendingAt = null;
-      return found ?? 0;
-    }
-    this.pendingAt = { of: s, step, w: found.w, i: found.i };
-    return null;
-  }
-
-  /** The first pending released node from `from`; else the failures counted (`count`), or null. */
-  private scan(
-    s: StagedState,
-    from: { w: number; i: number },
-    count: { failed: number } | null,
-  ): { w: number; i: number } | number | null {
-    for (let w = from.w; w <= s.core.step; w++) {
-      const names = s.waves[w] ?? [];
-      for (let i = w === from.w ? from.i : 0; i < names.length; i++) {
-        const o = this.outcome(s, names[i]!);
-        if (o === "pending") return { w, i };
-        if (o === "failed" && count) count.failed++;
-      }
-    }
-    return count ? count.failed : null;
   }
 
   /**
@@ -1558,15 +1383,9 @@ export class StagedRollouts {
     // Its object deleted: no longer waited for once it stays gone (tick). A person's delete is
     // written again by the node's holder at once; until then the node is pending, never dropped
     // (a canary node dropped so would let its wave settle, and the next be released, unapplied).
-    if (st) {
-      this.missing.delete(name);
-      this.missingReads.delete(name);
-    } else if (
-      this.waveIndex(s).has(name) &&
-      !this.fleet?.nodes.has(name) &&
-      !this.missing.has(name)
-    )
-      this.missing.set(name, this.now());
+    if (st) this.missing.delete(name);
+    else if (this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name))
+      this.missing.add(name, this.now());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
     const o = remoteOutcome(name, st, s.revision);
@@ -1598,49 +1417,20 @@ export class StagedRollouts {
     if (this.missing.size === 0) return;
     if (!s || this.follows() || this.finished()) {
       this.missing.clear();
-      this.missingReads.clear();
       return;
     }
     const behind = (since: number) =>
       (this.opts.remote?.unreportedSince?.(since + REMOTE_GONE_MS).length ?? 0) > 0;
-    for (const [name, since] of this.missing) {
+    for (const [name, since] of this.missing.entries()) {
       const waited = this.now() - since;
       if (waited < REMOTE_GONE_MS || (waited < REPORT_WAIT_MAX_MS && behind(since))) continue;
       const gone = !this.opts.remote?.status(name) && !this.fleet?.nodes.has(name);
       // The watch may lag the holder's rewrite: the API server is asked first (issue 17).
-      if (gone && waited < REPORT_WAIT_MAX_MS && !this.absentFresh(name)) continue;
+      const fresh = this.opts.remote?.existsFresh;
+      if (gone && waited < REPORT_WAIT_MAX_MS && !this.missing.absentFresh(name, fresh)) continue;
       this.missing.delete(name);
-      this.missingReads.delete(name);
       if (gone) this.removed(name);
     }
-  }
-
-  /**
-   * Is the NodeMasquerade of `name` absent from the API server, read fresh (a GET)? False while
-   * the read is asked or in flight (at most FRESH_READS_IN_FLIGHT at once), failed (not known),
-   * or found the object (the watch lags; asked again at a later tick). True without a reader.
-   */
-  private absentFresh(name: string): boolean {
-    const read = this.opts.remote?.existsFresh;
-    if (!read) return true;
-    const r = this.missingReads.get(name);
-    if (r === "absent") return true;
-    if (r === "pending") return false;
-    this.missingReads.delete(name);
-    if (this.missingInFlight >= FRESH_READS_IN_FLIGHT) return false;
-    this.missingReads.set(name, "pending");
-    this.missingInFlight++;
-    Promise.resolve()
-      .then(() => read(name))
-      .then(
-        (exists) => (exists ? "exists" : "absent"),
-        () => "failed" as const,
-      )
-      .then((answer) => {
-        this.missingInFlight--;
-        if (this.missingReads.get(name) === "pending") this.missingReads.set(name, answer);
-      });
-    return false;
   }
 
   /** A node held elsewhere that applied went offline: too soon after applying pauses. */
@@ -1905,86 +1695,6 @@ export class StagedRollouts {
   }
 }
 
-/**
- * Does the strategy pick its canary by label selector? Its waves need the nodes' labels: the
- * saving replica's announcement (intend) carries them; another replica reads them (`labels`),
- * and one that cannot takes the default strategy, never an empty canary by mistake.
- */
-function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selector: object } } {
-  return s.kind === "waves" && "selector" in s.canary;
-}
-
-/**
- * A follower holding its nodes for a staged revision whose state it cannot read: what it knows
- * (no waves: they are in the state it cannot read), held, with why.
- */
-function unfollowedView(a: Awaiting, reason: string): StagedRolloutView {
-  return {
-    resourceVersion: a.next.resourceVersion,
-    revision: a.revision,
-    previousResourceVersion: a.previous.resourceVersion,
-    previousRevision: a.previous.revision,
-    strategy: a.strategy,
-    phase: "paused",
-    step: 0,
-    pause: null,
-    aborted: false,
-    message: `the nodes this replica holds stay on revision ${a.previous.revision}: ${reason}`,
-    held: reason,
-    waves: [],
-    actions: [],
-    startedAt: 0,
-    startedBy: a.user,
-  };
-}
-
-/** The same strategy, whatever the order of its keys. */
-function sameStrategy(a: RolloutStrategy, b: RolloutStrategy): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object")
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
-}
-
-/**
- * The boundaries of a cut for the state, or why it cannot be kept (a selector canary matching
- * more nodes than a rollout may list; trimCanary keeps a cut from that: the change would then
- * roll out at once).
- */
-function cutBounds(
-  waves: string[][],
-  observe: string[][],
-  s: WavesStrategy,
-): { bounds: WaveBounds; observeBounds: WaveBounds } | { error: string } {
-  try {
-    return { bounds: boundsOf(waves, s), observeBounds: boundsOf(observe, s) };
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
-
-/**
- * A selector canary matching more nodes than a rollout keeps by name (a save checked against
- * at most that many, then nodes joined or were seen by the owner only): its first
- * MAX_CANARY_NAMES in the stable hash order stay the canary, the others are placed by the
- * boundaries as every replica and a restart will place them (a later wave: late, never early).
- * It rolled the revision out at once before (break6): every wave's nodes got it unreleased.
- */
-function trimCanary(waves: string[][], s: WavesStrategy): void {
-  if (!("selector" in s.canary) || (waves[0]?.length ?? 0) <= MAX_CANARY_NAMES) return;
-  const sorted = [...waves[0]!].sort(compareNodeOrder);
-  waves[0] = sorted.slice(0, MAX_CANARY_NAMES);
-  const place = placeByBounds(s, boundsOf(waves, s));
-  for (const name of sorted.slice(MAX_CANARY_NAMES)) waves[place({ name })]!.push(name);
-}
-
 /** Tells each name in exactly one of `a` and `b`. */
 function tellDifference(
   a: ReadonlySet<string>,
@@ -1993,27 +1703,4 @@ function tellDifference(
 ): void {
   for (const name of a) if (!b.has(name)) tell(name);
   for (const name of b) if (!a.has(name)) tell(name);
-}
-
-function waveNames(from: number, to: number): string {
-  const name = (w: number) => (w === 0 ? "the canary" : `wave ${w}`);
-  return from === to ? name(from) : `${name(from)} to ${name(to)}`;
-}
-
-function describeStart(s: StagedState): string {
-  const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
-  return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
-}
-
-/** Why rollout.json is no rollout state: its first schema issue, for problems(). */
-function notAStateReason(issue: { path: PropertyKey[]; message: string } | undefined): string {
-  if (!issue) return "rollout.json is not a rollout state";
-  const at = issue.path.map(String).join(".") || "(top)";
-  return `rollout.json is not a rollout state: ${at}: ${issue.message}`;
-}
-
-/** Why a node an owner found offline after applying when it took the rollout over is suspected. */
-function inheritedReason(name: string, by: string, holder: string | undefined): string {
-  const held = holder === undefined ? "" : ` (held by replica ${holder || "(none)"})`;
-  return `${name} was offline after applying${held} when ${by} took the rollout over (how soon after applying is not known: the previous owner's view of it was not kept)`;
 }
