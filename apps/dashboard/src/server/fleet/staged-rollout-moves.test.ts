@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { RolloutFencedError } from "../store/kube-rollout.js";
 import {
   applied,
+  apply,
   remote,
   savedAndFollowed,
   sent,
@@ -149,8 +150,9 @@ describe("moves asked on a replica that does not own the rollout", () => {
     expect((await follower.staged.request("promote", "bob")).ok).toBe(true);
     owner.staged.requested(requests[0]);
     follower.staged.requested(requests[0]);
-    expect(owner.staged.view()!.step).toBe(1);
+    // Stored first, then performed (issue 17).
     await owner.staged.flush();
+    expect(owner.staged.view()!.step).toBe(1);
     follower.staged.follow(owner.saved.at(-1));
     await until(() => follower.staged.view()?.step === 1, 2000, 10, "step 1 followed");
     // The owner dies; the follower takes the Lease over while the API server does not answer.
@@ -190,6 +192,7 @@ describe("moves asked on a replica that does not own the rollout", () => {
     ]);
     owner.staged.requested(requests[0]);
     owner.staged.requested(requests[0]); // seen again (another write to the ConfigMap): once
+    await owner.staged.flush(); // stored first, then performed (issue 17)
     const v = owner.staged.view()!;
     expect(v.aborted).toBe(true);
     expect(v.actions.filter((a) => a.action === "abort")).toEqual([
@@ -256,6 +259,7 @@ describe("break7: a move written over before any owner performed it", () => {
       step: 0,
       replaces: { id: "r-1", action: "promote", user: "bob", via: "dash-b", step: 0 },
     });
+    await owner.staged.flush(); // stored first, then performed (issue 17)
     const v = owner.staged.view()!;
     expect(v.step).toBe(1);
     expect(v.actions.slice(-2)).toMatchObject([
@@ -344,7 +348,7 @@ describe("StagedRollouts.move answers once the move is stored", () => {
     for (const n of t.rest) expect(sent(t.links.get(n)!)).toEqual([1]);
   });
 
-  it("the write fails: 503, taken back (read again, its nodes sent the stored state)", async () => {
+  it("the write fails: 503, nothing made, no node of the next wave ever sent the revision", async () => {
     const { t, store } = await paused();
     store.save = new Error("etcdserver: request timed out");
     const r = await t.staged.move("promote", "bob");
@@ -353,9 +357,117 @@ describe("StagedRollouts.move answers once the move is stored", () => {
       status: 503,
       error: expect.stringContaining("promote not made: its state could not be written"),
     });
+    expect(t.staged.view()?.step).toBe(0);
     store.save = null;
-    t.staged.tick(); // reads the stored state again
-    await until(() => t.staged.view()?.step === 0, 5000, 1, "the stored step read again");
-    for (const n of t.rest) expect(sent(t.links.get(n)!).at(-1)).toBe(1);
+    t.staged.tick();
+    await t.staged.flush();
+    for (const n of t.rest) expect(sent(t.links.get(n)!), n).toEqual([1]);
+  });
+});
+
+// Issue 17: a move was made (its wave sent the revision) before its write landed, and taken
+// back when the write was refused: the nodes of that wave ran the new revision for a moment.
+// Now it is written first and made only once the write landed.
+describe("a move is made only once its state is stored", () => {
+  /** The canary of v2 applied and stored; the next writes wait for `release`. */
+  async function gated() {
+    const gate = { held: false, fail: null as Error | null, open: [] as (() => void)[] };
+    const saved: unknown[] = [];
+    const t = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null },
+      {
+        persistence: {
+          loadRollout: async () => saved.at(-1) ?? null,
+          saveRollout: async (s) => {
+            if (gate.held) await new Promise<void>((r) => gate.open.push(r));
+            if (gate.fail) throw gate.fail;
+            saved.push(s);
+          },
+        },
+      },
+    );
+    await t.staged.restore(t.current, async (rv) => ({ v1, v2 })[`v${rv}` as "v1"] ?? null);
+    t.save(v2);
+    applied(t.fleet, t.canary, 2);
+    await t.staged.flush();
+    gate.held = true;
+    const release = async () => {
+      await until(() => gate.open.length > 0, 2000, 1, "a write on the wire");
+      for (const open of gate.open.splice(0)) open();
+    };
+    return { t, gate, saved, release };
+  }
+
+  /** What the nodes of the wave not released run or were sent, and the view's step. */
+  const observed = (t: Awaited<ReturnType<typeof gated>>["t"]) => ({
+    step: t.staged.view()?.step,
+    sent: t.rest.map((n) => sent(t.links.get(n)!)),
+    desired: t.rest.map((n) => t.staged.desiredFor(n, t.current())?.revision),
+  });
+  const before = { step: 0, sent: [[1], [1]], desired: [1, 1] };
+
+  const refusals = [
+    {
+      desc: "fenced (another replica claimed it)",
+      fail: new RolloutFencedError("dash-b"),
+      status: 409,
+    },
+    {
+      desc: "the API server not answering",
+      fail: new Error("etcdserver: request timed out"),
+      status: 503,
+    },
+  ];
+  for (const { desc, fail, status } of refusals)
+    it(`a write refused (${desc}): no node is sent the next wave at any moment`, async () => {
+      const { t, gate, release } = await gated();
+      const answer = t.staged.move("promote", "bob");
+      // The write is on the wire: nothing is made yet.
+      await until(() => gate.open.length > 0, 2000, 1, "a write on the wire");
+      expect(observed(t)).toEqual(before);
+      gate.fail = fail;
+      await release();
+      expect(await answer).toMatchObject({ ok: false, status });
+      expect(observed(t)).toEqual(before);
+      // Nor later (read again at the next tick when fenced).
+      gate.held = false;
+      t.staged.tick();
+      await t.staged.flush();
+      expect(observed(t)).toEqual(before);
+    });
+
+  it("a write that lands: the wave is sent the revision after it, and the answer says so", async () => {
+    const { t, gate, saved, release } = await gated();
+    const answer = t.staged.move("promote", "bob");
+    await until(() => gate.open.length > 0, 2000, 1, "a write on the wire");
+    expect(observed(t)).toEqual(before);
+    await release();
+    expect(await answer).toMatchObject({ ok: true, view: { step: 1 } });
+    expect(observed(t)).toEqual({
+      step: 1,
+      sent: [
+        [1, 2],
+        [1, 2],
+      ],
+      desired: [2, 2],
+    });
+    expect((saved.at(-1) as { current: { core: { step: number } } }).current.core.step).toBe(1);
+  });
+
+  it("a canary failing while the move's write runs: taken after it, never lost", async () => {
+    const { t, gate, release } = await gated();
+    const answer = t.staged.move("retry", "bob");
+    await until(() => gate.open.length > 0, 2000, 1, "a write on the wire");
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: exit 1"));
+    expect(t.staged.view()?.phase, "not taken during the write").toBe("paused");
+    gate.held = false;
+    await release();
+    expect(await answer).toMatchObject({ ok: true });
+    await t.staged.flush();
+    const v = t.staged.view()!;
+    expect(v.phase).toBe("paused");
+    expect(v.message).toContain("failed to apply: iptables-restore: exit 1");
   });
 });

@@ -32,9 +32,14 @@ import { MissingNodes } from "./staged-missing.js";
 import {
   type MoveAction,
   type MoveAnswer,
+  type MoveInput,
+  moveInput,
   notChecked,
   notHolder,
   notWritten,
+  type PlannedMove,
+  planMove,
+  replacedMeanwhile,
 } from "./staged-move.js";
 import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import type {
@@ -61,10 +66,12 @@ import { actionRefused, heldMessage } from "./staged-scope.js";
 import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
   addAction,
+  addRecorded,
   MAX_PAST_ROLLOUTS,
   type NodeOutcome,
   outcomeOf,
   type PastRollout,
+  type Persisted,
   pastOf,
   persistedSchema,
   recordOf,
@@ -163,6 +170,17 @@ export class StagedRollouts {
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
   private pausedRef: { revision: number; resourceVersion: string } | null = null;
   private readonly intents: Intents;
+  /** Moves run one at a time, each computed from the state the one before left. */
+  private moves: Promise<unknown> = Promise.resolve();
+  /**
+   * A move's state is being written: nothing else is written, and no wave is settled or
+   * failure taken, until it landed or was refused (taken after: `deferred`).
+   */
+  private moving = false;
+  /** A state changed while a move's write ran: written after it. */
+  private persistDeferred = false;
+  /** Failures reported while a move's write ran: taken after it. */
+  private deferred: RolloutInput[] = [];
   private readonly writer: StateWriter;
   private readonly now: () => number;
   private fleet: StagingFleet | undefined;
@@ -312,9 +330,10 @@ export class StagedRollouts {
     return sizeRefusalOf(rolloutStateBytes([], [candidate ?? config, config]));
   }
 
-  /** Resolves when the state written so far is persisted. */
-  flush(): Promise<void> {
-    return this.writer.flush();
+  /** Resolves when the moves asked so far are made or refused, and the state is persisted. */
+  async flush(): Promise<void> {
+    await this.moves;
+    await this.writer.flush();
   }
 
   /**
@@ -805,10 +824,18 @@ export class StagedRollouts {
 
   /**
    * A move made here by the rollout's owner, answered once its state is written (issue 17): the
-   * store is checked first (another replica's claim: refused, nothing changed), and a write that
-   * does not land after all takes the move back (notWritten). No store: made in memory.
+   * store is checked first (another replica's claim: refused, nothing changed), then the state
+   * after the move is written, and only once that write landed is the move made (a wave
+   * released, nodes sent the revision). A write refused changes nothing here: no node was sent
+   * anything. No store: made at once.
    */
   async move(action: MoveAction, user: string, full = false): Promise<MoveAnswer> {
+    const run = this.moves.then(() => this.moveOnce(action, user, full));
+    this.moves = run.catch(() => {});
+    return run;
+  }
+
+  private async moveOnce(action: MoveAction, user: string, full: boolean): Promise<MoveAnswer> {
     const early = this.waiting();
     if (early && !early.ok) return { ...early, status: 409 };
     // Not the Lease holder, and not following one (no replica sync): nothing here is persisted,
@@ -824,17 +851,56 @@ export class StagedRollouts {
         return notChecked(action, e);
       }
     }
-    const input =
-      action === "promote" ? ({ type: action, full } as const) : ({ type: action } as const);
-    const r = this.operate(input, user);
-    if (!r.ok) return { ...r, status: 409 };
+    const r = await this.storeThenMake(moveInput(action, full), user);
+    if (!r.ok) return "status" in r ? r : { ...r, status: 409 };
+    return { ok: true, view: this.view()! };
+  }
+
+  /**
+   * Plans the move on the state now, writes the state after it, and makes it once the write
+   * landed (`performed`: a request's id, stored with it). Refused (409/503) with nothing made.
+   */
+  private async storeThenMake(
+    input: MoveInput,
+    user: string,
+    performed?: string,
+  ): Promise<ActionResult | MoveAnswer> {
+    const planned = this.plan(input, user);
+    if (!planned.ok) return planned;
+    const { plan } = planned;
+    const ids = performed ? [...this.performed, performed].slice(-MAX_PERFORMED_IDS) : undefined;
+    this.moving = true;
+    this.writer.write(this.persisted(plan.state, ids));
     try {
       await this.writer.landed();
     } catch (e) {
-      this.wasActive = false; // read again at the next tick, as after a fenced write
-      return notWritten(action, e);
+      this.moved(null);
+      return notWritten(input.type, e);
     }
-    return { ok: true, view: this.view() ?? r.view };
+    // Nothing stepped the rollout meanwhile (moving holds it); replaced, the move is moot.
+    if (this.s !== plan.of || this.s.core !== plan.before) {
+      this.moved(null);
+      return { ok: false, status: 409, error: replacedMeanwhile(input.type, this.s) };
+    }
+    if (ids) this.performed = ids;
+    this.moved(plan);
+    return { ok: true, view: this.view()! };
+  }
+
+  /**
+   * A move's write is over: the move (if it landed) is made, then what waited for it — the
+   * state changed meanwhile written, failures reported meanwhile taken, the wave settled.
+   */
+  private moved(plan: PlannedMove | null): void {
+    const dirty = this.persistDeferred;
+    if (plan) this.take(plan, true);
+    this.moving = false;
+    this.persistDeferred = false;
+    if (dirty) this.persist();
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const input of deferred) if (this.s) this.input(input, "system");
+    if (this.s) this.settle();
   }
 
   /** A move asked here while one asked on another replica waits to be performed: refused. */
@@ -903,15 +969,25 @@ export class StagedRollouts {
     if (!r.ok && r.superseded && this.s) this.supersede(this.s, r.superseded);
     if (!r.ok) return;
     const { request } = r;
+    // Performed as a move made here: stored (with its id) first, made once stored.
+    this.moves = this.moves.then(() => this.performRequested(request));
+  }
+
+  private async performRequested(request: MoveRequest): Promise<void> {
+    if (this.performed.includes(request.id) || this.follows() || !this.isActive()) return;
+    const refused = this.refusedHere(request.action);
+    const out = refused
+      ? { ok: false as const, error: refused }
+      : await this.storeThenMake(
+          moveInput(request.action, request.full ?? false),
+          requesterOf(request),
+          request.id,
+        );
+    if (out.ok) return;
+    this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
+    // Refused by the store: asked again at its next read. Refused as things stand: done.
+    if ("status" in out) return;
     this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
-    const by = requesterOf(request);
-    const input =
-      request.action === "promote"
-        ? ({ type: "promote", full: request.full ?? false } as const)
-        : ({ type: request.action } as const);
-    const out = this.operate(input, by);
-    if (!out.ok)
-      this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
     this.persist();
   }
 
@@ -1169,26 +1245,50 @@ export class StagedRollouts {
     return { read: false };
   }
 
-  private operate(
-    input: Extract<RolloutInput, { type: "promote" | "retry" | "abort" }>,
-    user: string,
-  ): ActionResult {
-    if (!this.s) return { ok: false, error: "no staged rollout" };
+  /** A move made at once (no store to wait for: tests, the in-memory path). */
+  private operate(input: MoveInput, user: string): ActionResult {
+    const planned = this.plan(input, user);
+    if (!planned.ok) return planned;
+    this.take(planned.plan, false);
+    return { ok: true, view: this.view()! };
+  }
+
+  /** Why a move cannot be made here now; null when it can be planned. */
+  private refusedHere(type: MoveInput["type"]): string | null {
+    if (!this.s) return "no staged rollout";
     const refused = this.finished() ? null : this.refusal();
-    if (refused)
-      return { ok: false, error: actionRefused(input.type, refused, this.s.previous?.revision) };
+    if (refused) return actionRefused(type, refused, this.s.previous?.revision);
     if (this.follows())
-      return {
-        ok: false,
-        error: `${input.type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`,
-      };
+      return `${type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`;
     if (this.takingOver)
-      return {
-        ok: false,
-        error: `${input.type}: this replica is taking the rollout over and has not read its state yet; try again in a moment`,
-      };
-    const r = this.input(input, user);
-    return r ?? { ok: true, view: this.view()! };
+      return `${type}: this replica is taking the rollout over and has not read its state yet; try again in a moment`;
+    return null;
+  }
+
+  /** The move on the state now, not made (planMove), or why not. */
+  private plan(
+    input: MoveInput,
+    user: string,
+  ): { ok: true; plan: PlannedMove } | { ok: false; error: string } {
+    const refused = this.refusedHere(input.type);
+    if (refused) return { ok: false, error: refused };
+    return planMove(this.s!, input, user, this.now());
+  }
+
+  /** Makes a planned move: its state taken, its effect performed (`stored`: already written). */
+  private take(plan: PlannedMove, stored: boolean): void {
+    const s = this.s!;
+    s.core = plan.core;
+    addRecorded(s, plan.recorded);
+    // A retry sends the revision again to the failed nodes it was asked for, and (failures the
+    // persisted state did not list) to every released node not applied.
+    const retried = plan.effect === "retry" ? [...plan.retried, ...this.unlistedFailures(s)] : [];
+    for (const name of plan.retried) delete s.failed[name];
+    if (plan.effect === "retry") delete s.failedMore;
+    if (plan.effect) this.perform(plan.effect, plan.before.step, plan.user, retried);
+    this.changed(!stored);
+    if (s.core.phase === "paused" && plan.before.phase !== "paused") this.paused();
+    if (plan.effect) this.settle();
   }
 
   /** Runs the state machine; undefined when it took the input. */
@@ -1208,7 +1308,7 @@ export class StagedRollouts {
     if (user !== "system" || input.type === "tick" || input.type === "failure")
       this.record(input, user, before.step);
     else if (input.type === "wave-settled") this.noteSettled(input.sizes ?? [], before);
-    if (r.effect) this.perform(r.effect, before.step, user);
+    if (r.effect) this.perform(r.effect, before.step, user, Object.keys(s.failed));
     this.changed();
     if (s.core.phase === "paused" && before.phase !== "paused") this.paused();
     if (r.effect) this.settle();
@@ -1219,10 +1319,15 @@ export class StagedRollouts {
    * While refused, a wave released or finished here would count and reach only this replica's
    * nodes; while a node is suspected offline, it might yet pause the rollout: time and settled
    * waves are held back (settled again once the refusal is lifted and no node is suspected).
+   * While a move's state is written, failures wait for it (taken after: moved).
    */
   private holds(input: RolloutInput): boolean {
+    if (this.moving && input.type === "failure") {
+      this.deferred.push(input);
+      return true;
+    }
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
-    if (this.refusal() === null && this.suspects.size === 0) return false;
+    if (!this.moving && this.refusal() === null && this.suspects.size === 0) return false;
     this.heldBack = true;
     return true;
   }
@@ -1232,7 +1337,7 @@ export class StagedRollouts {
     if (a) addAction(this.s!, a.action, user, a.detail, this.now());
   }
 
-  private perform(effect: RolloutEffect, fromStep: number, user: string): void {
+  private perform(effect: RolloutEffect, fromStep: number, user: string, retried: string[]): void {
     const s = this.s!;
     const fleet = this.fleet;
     if (!fleet) return;
@@ -1249,9 +1354,7 @@ export class StagedRollouts {
       fleet.pushTo(names);
       this.restartObserved(fromStep, s.core.step, user);
     } else if (effect === "retry") {
-      const names = [...Object.keys(s.failed), ...this.unlistedFailures(s)];
-      s.failed = {};
-      delete s.failedMore;
+      const names = retried;
       for (const name of names)
         fleet.noteEvent(name, "rollout-retry", `revision ${s.revision} sent again by ${user}`);
       fleet.pushTo(names);
@@ -1573,12 +1676,21 @@ export class StagedRollouts {
     // state would say no rollout runs and the previous revision was begun, and a follower not
     // yet told of the new revision would take that as its rollout going at once (break5).
     if (!this.isActive() || this.awaiting || this.takingOver) return;
+    if (this.moving) {
+      this.persistDeferred = true; // after the move's own write, not merged into it
+      return;
+    }
+    this.writer.write(this.persisted());
+  }
+
+  /** The persisted form of `current` (a move's state before it is made), `ids` performed. */
+  private persisted(current = this.s, ids = this.performed): Persisted {
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
-    const last = this.performed.at(-1);
+    const last = ids.at(-1);
     const performed =
-      last !== undefined ? { performed: last, performedBefore: this.performed.slice(0, -1) } : {};
-    const current = this.s ? recordOf(this.s) : null;
-    this.writer.write({ version: 2, ...begun, ...performed, current, past: this.past });
+      last !== undefined ? { performed: last, performedBefore: ids.slice(0, -1) } : {};
+    const record = current ? recordOf(current) : null;
+    return { version: 2, ...begun, ...performed, current: record, past: this.past };
   }
 
   /**
@@ -1681,8 +1793,9 @@ export class StagedRollouts {
     return this.past.find((p) => p.resourceVersion === resourceVersion);
   }
 
-  private changed(): void {
-    this.persist();
+  /** `persist`: false when the state is what was just written (a move stored first). */
+  private changed(persist = true): void {
+    if (persist) this.persist();
     this.fleet?.rolloutChanged();
     this.notePlaces();
     const v = this.view();

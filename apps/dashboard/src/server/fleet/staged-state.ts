@@ -504,6 +504,11 @@ export function addAction(
   detail: string,
   now: number,
 ): void {
-  s.actions.push({ action, user, time: new Date(now).toISOString(), detail });
+  addRecorded(s, { action, user, time: new Date(now).toISOString(), detail });
+}
+
+/** An action recorded before (a move planned and stored first), kept as it was stored. */
+export function addRecorded(s: StagedState, a: RolloutAction): void {
+  s.actions.push(a);
   if (s.actions.length > MAX_ROLLOUT_ACTIONS) s.actions.splice(0, 1);
 }
