@@ -895,3 +895,51 @@ describe("a selector canary whose nodes' labels cannot be read", () => {
     expect(t.staged.desiredFor("b", v2)?.revision).toBe(2);
   });
 });
+
+// Several config sources: the primary save "7" merged with an extra source E is revision 2
+// (M1). Its rollout was aborted; then E flapped (gone: revision 3, the primary alone; back:
+// revision 4, M1 again, numbered anew) with nobody saving anything. Before, revision 4 was
+// begun as a new rollout and M1 reached the canary again: the aborted change resumed. An
+// aborted rollout stays aborted until the merged config is saved anew (a new primary save).
+describe("an aborted merged config whose extra source flaps under the same primary save", () => {
+  const p: Desired = { ...v1, resourceVersion: "7" };
+  const m1 = (revision: number, rv: string): Desired => ({
+    revision,
+    resourceVersion: rv,
+    config: v2.config,
+  });
+
+  function abortedThenFlapped() {
+    const t = setup(["a", "b", "c"]);
+    t.save(p); // every node on the primary alone (revision 1 as "7")
+    t.save(m1(2, "7+1@r2"));
+    expect(sent(t.links.get(t.canary)!).at(-1)).toBe(2);
+    applied(t.fleet, t.canary, 2);
+    expect(t.staged.abort("alice").ok).toBe(true);
+    t.save({ ...p, revision: 3 }); // E gone
+    t.save(m1(4, "7+1@r4")); // E back: the same merged config
+    return t;
+  }
+
+  it("stays aborted: no node is sent the aborted config again", () => {
+    const t = abortedThenFlapped();
+    for (const [n, l] of t.links) {
+      const revisions = sent(l);
+      // Nothing sent after the abort carries M1 (revision 2 or 4).
+      const after = revisions.slice(revisions.lastIndexOf(2) + 1);
+      expect(after, n).not.toContain(4);
+      expect(t.staged.desiredFor(n, t.current())?.config, n).toEqual(p.config);
+    }
+    const v = t.staged.view()!;
+    expect(v).toMatchObject({ revision: 4, aborted: true });
+    expect(v.actions.at(-1)?.detail).toContain("kept aborted");
+  });
+
+  it("saved anew (a new primary save of the same merge): rolled out again, from the canary", () => {
+    const t = abortedThenFlapped();
+    t.save(m1(5, "8+1@r5"));
+    expect(t.staged.view()).toMatchObject({ revision: 5, aborted: false, step: 0 });
+    expect(sent(t.links.get(t.canary)!).at(-1)).toBe(5);
+    for (const n of t.rest) expect(sent(t.links.get(n)!)).not.toContain(5);
+  });
+});

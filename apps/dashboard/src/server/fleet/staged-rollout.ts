@@ -7,6 +7,7 @@
 
 import { randomUUID } from "node:crypto";
 import {
+  configsEqual,
   type NodeRolloutPlace,
   placeByBounds,
   type RolloutEffect,
@@ -26,7 +27,7 @@ import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { cutWaves, describeStart, hasSelector, sameStrategy } from "./staged-cut.js";
-import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import { type Followed, followedOf, performedOf, primaryOf, sameRollout } from "./staged-follow.js";
 import { type Intent, Intents } from "./staged-intents.js";
 import { MissingNodes } from "./staged-missing.js";
 import {
@@ -136,6 +137,12 @@ export class StagedRollouts {
   private readonly seenRequests: SeenRequests;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
+  /**
+   * The last rollout aborted, kept after it was replaced while the primary save it was merged
+   * from is current: the same merged config again under that save (an extra source that went
+   * and came back) is that rollout, still aborted (keepAborted).
+   */
+  private aborted: { s: StagedState; previous: Desired } | null = null;
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   /**
@@ -348,6 +355,7 @@ export class StagedRollouts {
     fallback: RolloutStrategy,
     announced?: RolloutStrategy,
   ): void {
+    if (this.keepAborted(next, prev)) return;
     const { intent, strategy } = this.decide(next, text, fallback, announced);
     const { labels } = intent;
     // A rollout superseded before it finished, or aborted: the stable revision is still its
@@ -362,6 +370,43 @@ export class StagedRollouts {
     if (this.follows()) this.awaitOwner(awaited);
     else if (hasSelector(strategy) && !labels && this.opts.labels) this.holdForLabels(awaited);
     else this.start(next, stable, strategy, labels, user);
+  }
+
+  /**
+   * A merge numbered anew with the config of the rollout aborted under the same primary save
+   * (an extra source flapped: nobody saved it): that rollout, aborted still, every node kept
+   * on what it runs. Saved anew (another primary save), it is another rollout. True if kept.
+   */
+  private keepAborted(next: Desired, prev: Desired | null): boolean {
+    const now =
+      this.s?.core.aborted && this.previous ? { s: this.s, previous: this.previous } : null;
+    const a = now ?? this.aborted;
+    if (!a || primaryOf(a.s.resourceVersion) !== primaryOf(next.resourceVersion)) {
+      this.aborted = null;
+      return false;
+    }
+    const same = sameRollout(a.s, next);
+    if (!same || this.follows()) return false;
+    // What the nodes run since the abort (a flap back to the previous config numbered anew).
+    const previous = prev && configsEqual(prev.config, a.previous.config) ? prev : a.previous;
+    this.retire(next.revision);
+    this.awaiting = null;
+    this.s = {
+      ...a.s,
+      ...same,
+      previous: { resourceVersion: previous.resourceVersion, revision: previous.revision },
+      previousConfig: previous.config,
+      actions: [...a.s.actions],
+    };
+    this.aborted = { s: this.s, previous };
+    this.previous = previous;
+    this.index = null;
+    const detail = `revision ${next.revision} is the config of this aborted rollout again under the same save (an extra config source changed back): kept aborted, every node stays on revision ${previous.revision}; save it anew to roll it out`;
+    addAction(this.s, "abort", "system", detail, this.now());
+    this.opts.log.warn({ revision: next.revision }, detail);
+    if (this.isActive()) this.begun = next.revision;
+    this.changed();
+    return true;
   }
 
   /** How a new revision rolls out: what it was saved with, else the default (or the running). */
@@ -1701,6 +1746,7 @@ export class StagedRollouts {
     const s = this.s;
     if (!s) return;
     const superseded = by !== undefined && by !== s.revision && !this.finished();
+    if (s.core.aborted && this.previous) this.aborted = { s, previous: this.previous };
     this.past = [
       ...this.past.filter((p) => p.resourceVersion !== s.resourceVersion),
       { ...pastOf(s), ...(superseded ? { supersededBy: by } : {}) },
