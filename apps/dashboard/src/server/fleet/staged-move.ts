@@ -112,3 +112,13 @@ export function replacedMeanwhile(action: MoveAction, now: { revision: number } 
   const by = now ? `the rollout of revision ${now.revision}` : "no staged rollout";
   return `${action} not made: the rollout was replaced while its state was written (now: ${by}); nothing was sent to any node`;
 }
+
+/** Why a dashboard without leader election does not own the rollout another one renews. */
+export function ownedElsewhereReason(owner: string): string {
+  return `owned by dashboard ${owner}, which renews it: this one (leader election off) neither writes nor moves it while it does; two dashboards acting as owner took the rollout from each other, so enable leader election`;
+}
+
+/** A move asked of a dashboard (leader election off) while another one owns the rollout. */
+export function heldElsewhere(action: MoveAction, owner: string): string {
+  return `${action} not made: another replica owns this rollout: ${owner} (${ownedElsewhereReason(owner)}); nothing was changed`;
+}

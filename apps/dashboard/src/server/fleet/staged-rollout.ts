@@ -31,6 +31,7 @@ import { type Followed, followedOf, performedOf, primaryOf, sameRollout } from "
 import { type Intent, Intents } from "./staged-intents.js";
 import { MissingNodes } from "./staged-missing.js";
 import {
+  heldElsewhere,
   type MoveAction,
   type MoveAnswer,
   type MoveInput,
@@ -38,6 +39,7 @@ import {
   notChecked,
   notHolder,
   notWritten,
+  ownedElsewhereReason,
   type PlannedMove,
   planMove,
   replacedMeanwhile,
@@ -75,6 +77,7 @@ import {
   type Persisted,
   pastOf,
   persistedSchema,
+  type RolloutPersistence,
   recordOf,
   type StagedRecord,
   type StagedState,
@@ -106,6 +109,13 @@ export type {
 const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A failed read of the persisted rollout is tried again after these delays (~7.5 s in all). */
 const READ_RETRIES_MS = [250, 500, 1_000, 2_000, 4_000];
+/**
+ * Without leader election: a rollout another dashboard owns is claimed again only once it has
+ * not renewed its record for this long (the singleton Lease's duration), and an owner renews
+ * its record this often while its rollout runs.
+ */
+const HELD_RETRY_MS = 15_000;
+const RENEW_MS = 5_000;
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
 /** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
@@ -143,6 +153,16 @@ export class StagedRollouts {
    * and came back) is that rollout, still aborted (keepAborted).
    */
   private aborted: { s: StagedState; previous: Desired } | null = null;
+  /**
+   * Leader election off: the dashboard recorded as the rollout's owner, which renewed it since
+   * this one last looked (`at`: then, this clock). This one writes nothing and moves nothing
+   * until that owner stops renewing for HELD_RETRY_MS (two owners took it from each other).
+   */
+  private heldBy: { owner: string; at: number } | null = null;
+  /** The owner's renewal mark this replica last saw (a change: it still renews). */
+  private seenRenewal: string | undefined;
+  /** When this replica last asked for its state to be written (renewals: RENEW_MS). */
+  private lastPersist = 0;
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   /**
@@ -277,6 +297,10 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
+    if (this.heldBy) {
+      const why = ownedElsewhereReason(this.heldBy.owner);
+      return { ...v, message: `${v.message}. ${why}`, held: why };
+    }
     // The owner's to judge: kept by one that lost the Lease, unjudged, they say nothing here.
     const suspects =
       this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote);
@@ -885,6 +909,8 @@ export class StagedRollouts {
     if (early && !early.ok) return { ...early, status: 409 };
     // Not the Lease holder, and not following one (no replica sync): nothing here is persisted,
     // so a move made here would be answered and never stored.
+    if (this.heldBy)
+      return { ok: false, status: 409, error: heldElsewhere(action, this.heldBy.owner) };
     if (this.opts.persistence && !this.isActive() && !this.follows())
       return { ok: false, status: 409, error: notHolder(action) };
     const check = this.opts.persistence?.checkRollout;
@@ -1073,36 +1099,12 @@ export class StagedRollouts {
       this.shownRefusal = refusal;
       this.fleet?.rolloutChanged();
     }
+    // Leader election off, another dashboard renewing the rollout: looked at again each Lease
+    // duration (claimed if it stopped renewing).
+    if (this.heldBy && this.now() - this.heldBy.at >= HELD_RETRY_MS) this.heldBy = null;
     const active = this.isActive();
-    // Taking over: the persisted rollout is read again, then the one now held is persisted (a
-    // rollout started before this replica held the Lease was never written, and a replica
-    // starting now would not find it: it would send its nodes the new revision at once).
-    if (active && !this.wasActive && this.reload) {
-      this.takingOver = true;
-      const current = this.source?.current();
-      const before = current ? this.localDesired(current) : new Map<string, number | undefined>();
-      void this.reload().then((read) => {
-        // Not read (the API server not answering): nothing is written or stepped from the state
-        // followed so far, which may be older than the one persisted (an abort not seen yet);
-        // read again at the next tick.
-        if (!read) {
-          this.wasActive = false;
-          return;
-        }
-        this.takingOver = false;
-        this.inherited = true;
-        // A move not stored (fenced, or its write failed) was sent to nodes here: they get
-        // what the stored state says.
-        if (current) this.pushMoved(before, current);
-        this.performRequest(); // one asked while no replica owned the rollout
-        if (this.takeAwaited()) return;
-        if (!this.s) return;
-        this.persist();
-        // A wave the previous holder saw settle (or none saw: its nodes applied before) is
-        // settled here now, not at the next apply that may never come.
-        this.settle();
-      });
-    }
+    if (active && this.wasActive) this.renew();
+    if (active && !this.wasActive && this.reload) this.takeOver(this.reload);
     this.wasActive = active;
     if (!active) return;
     this.dropMissing();
@@ -1115,6 +1117,38 @@ export class StagedRollouts {
     }
     if (this.s?.core.pause?.kind === "duration")
       this.input({ type: "tick", now: this.now() }, "system");
+  }
+
+  /**
+   * Taking over: the persisted rollout is read again, then the one now held is persisted (a
+   * rollout started before this replica held the Lease was never written, and a replica
+   * starting now would not find it: it would send its nodes the new revision at once).
+   */
+  private takeOver(reload: () => Promise<boolean>): void {
+    this.takingOver = true;
+    const current = this.source?.current();
+    const before = current ? this.localDesired(current) : new Map<string, number | undefined>();
+    void reload().then((read) => {
+      // Not read (the API server not answering): nothing is written or stepped from the state
+      // followed so far, which may be older than the one persisted (an abort not seen yet);
+      // read again at the next tick.
+      if (!read) {
+        this.wasActive = false;
+        return;
+      }
+      this.takingOver = false;
+      this.inherited = true;
+      // A move not stored (fenced, or its write failed) was sent to nodes here: they get
+      // what the stored state says.
+      if (current) this.pushMoved(before, current);
+      this.performRequest(); // one asked while no replica owned the rollout
+      if (this.takeAwaited()) return;
+      if (!this.s) return;
+      this.persist();
+      // A wave the previous holder saw settle (or none saw: its nodes applied before) is
+      // settled here now, not at the next apply that may never come.
+      this.settle();
+    });
   }
 
   /**
@@ -1199,7 +1233,12 @@ export class StagedRollouts {
   }
 
   private isActive(): boolean {
-    return this.opts.active?.() ?? true;
+    return (this.opts.active?.() ?? true) && this.heldBy === null;
+  }
+
+  /** No leader election and no replica sync: every dashboard acts as the rollout's owner. */
+  private unelected(): boolean {
+    return this.opts.active === undefined && this.opts.remote === undefined;
   }
 
   /**
@@ -1213,10 +1252,7 @@ export class StagedRollouts {
     for (let attempt = 0; ; attempt++) {
       try {
         // The owner claims it first (a new owner epoch): no earlier owner's write lands after.
-        const claim = this.isActive()
-          ? { owner: this.opts.claimAs ?? this.opts.replica ?? "dashboard" }
-          : undefined;
-        const raw = await persistence.loadRollout(claim);
+        const raw = await this.claimAndLoad(persistence);
         this.readError = undefined;
         return raw;
       } catch (e) {
@@ -1229,6 +1265,46 @@ export class StagedRollouts {
         await new Promise((r) => setTimeout(r, READ_RETRIES_MS[attempt]));
       }
     }
+  }
+
+  /**
+   * Reads the persisted rollout, claiming it first when this replica is to own it; leader
+   * election off, not while another dashboard recorded as owner renews that (heldBy): then
+   * read only, and said (log, view).
+   */
+  private async claimAndLoad(persistence: RolloutPersistence): Promise<unknown | null> {
+    if (!this.isActive()) return persistence.loadRollout();
+    const owner = this.opts.claimAs ?? this.opts.replica ?? "dashboard";
+    const yieldTo = this.persistsUnelected() ? { yieldTo: { seen: this.seenRenewal } } : {};
+    try {
+      const raw = await persistence.loadRollout({ owner, ...yieldTo });
+      if (this.heldBy) this.opts.log.info({ owner }, "this dashboard owns the rollout now");
+      return raw;
+    } catch (e) {
+      const held = e as { held?: boolean; holder?: string; renewed?: string };
+      if (!held.held || !held.holder) throw e;
+      this.seenRenewal = held.renewed;
+      this.heldBy = { owner: held.holder, at: this.now() };
+      this.opts.log.warn(
+        { owner: held.holder },
+        "another dashboard owns the staged rollout and renews it: this one (no leader election) does not take it over; enable leader election",
+      );
+      this.changed();
+      return persistence.loadRollout();
+    }
+  }
+
+  /**
+   * Leader election off, owning a running rollout: its record is written again every RENEW_MS
+   * (the renewal another dashboard waits out before it claims the rollout).
+   */
+  private renew(): void {
+    if (!this.persistsUnelected() || !this.s || this.finished()) return;
+    if (this.now() - this.lastPersist >= RENEW_MS) this.persist();
+  }
+
+  private persistsUnelected(): boolean {
+    return this.unelected() && this.opts.persistence !== undefined;
   }
 
   /**
@@ -1725,6 +1801,7 @@ export class StagedRollouts {
       this.persistDeferred = true; // after the move's own write, not merged into it
       return;
     }
+    this.lastPersist = this.now();
     this.writer.write(this.persisted());
   }
 
