@@ -122,3 +122,39 @@ export function ownedElsewhereReason(owner: string): string {
 export function heldElsewhere(action: MoveAction, owner: string): string {
   return `${action} not made: another replica owns this rollout: ${owner} (${ownedElsewhereReason(owner)}); nothing was changed`;
 }
+
+/** How long a move asked of the owner from another replica waits for its word (then 202). */
+export const REQUEST_CONFIRM_MS = 5_000;
+
+/**
+ * A move asked of the owner: made (`confirmed`: the owner stored it within the wait), refused
+ * by it (why), or not confirmed yet (the owner had not stored it: its write may yet be refused,
+ * and the rollout's actions say so when it is).
+ */
+export type RequestAnswer =
+  | { ok: true; view: StagedRolloutView; confirmed?: boolean }
+  | { ok: false; error: string };
+
+const NOT_PERFORMED = "not performed";
+
+/** The detail a request the owner refused records (where its asker looks for it). */
+export function notPerformed(error: string): string {
+  return `${NOT_PERFORMED}: ${error}`;
+}
+
+/**
+ * What the owner did with a request it stored as performed: its newest action of `action` by
+ * `requester` says "not performed" when it was refused (superseded, or refused as things stood).
+ */
+export function requestOutcome(
+  actions: readonly RolloutAction[],
+  action: MoveAction,
+  requester: string,
+  view: StagedRolloutView | null,
+): RequestAnswer {
+  const last = actions.findLast((a) => a.action === action && a.user === requester);
+  if (last?.detail.startsWith(NOT_PERFORMED))
+    return { ok: false, error: `${action} not made by the rollout's owner: ${last.detail}` };
+  if (!view) return { ok: false, error: `${action}: the rollout is no longer staged` };
+  return { ok: true, view, confirmed: true };
+}

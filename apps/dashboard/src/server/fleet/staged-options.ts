@@ -61,6 +61,8 @@ export interface StagedOptions {
   replica?: string;
   /** The name its claim of the rollout records (a move refused elsewhere names it); `replica`. */
   claimAs?: string;
+  /** How long a move asked of the owner waits for its word (REQUEST_CONFIRM_MS). */
+  confirmWaitMs?: number;
 }
 
 /** What a follower starting on an unbegun staged revision needs to hold it (restore). */

@@ -203,6 +203,83 @@ describe("moves asked on a replica that does not own the rollout", () => {
   });
 });
 
+// Issue 17: a follower passed a move on and answered 202; when the owner then refused it (or
+// its write was refused) the asker never learned it. The follower now waits for the owner's
+// word (bounded) and passes it on: made, refused with why, or not confirmed yet.
+describe("a move asked on a follower tells what the owner did with it", () => {
+  const find = async (r: string) => (r === "1" ? v1 : null);
+  async function pair(ownerSave: { fail: Error | null } = { fail: null }) {
+    const requests: unknown[] = [];
+    const ownerRefusal = { reason: null as string | null, active: true };
+    const dApplied = new Map([["d", remoteStatusFor({ appliedRevision: 2 })]]);
+    const owner = setup(["a", "b"], [], ownerRefusal, {
+      remote: remote(["d"], dApplied),
+      persistence: {
+        loadRollout: async () => owner.saved.at(-1) ?? null,
+        saveRollout: async (x) => {
+          if (ownerSave.fail) throw ownerSave.fail;
+          owner.saved.push(x);
+        },
+      },
+    });
+    const follower = setup(
+      ["d"],
+      [],
+      { reason: null, active: false },
+      {
+        remote: remote(["a", "b"]),
+        replica: "dash-b",
+        confirmWaitMs: 300,
+        persistence: {
+          loadRollout: async () => owner.saved.at(-1) ?? null,
+          saveRollout: async () => {},
+          // The owner reads it through its watch, performs it, and the follower its state.
+          saveRequest: async (r) => {
+            requests.push(r);
+            setTimeout(async () => {
+              owner.staged.requested(r);
+              await owner.staged.flush();
+              follower.staged.follow(owner.saved.at(-1));
+            }, 10);
+          },
+        },
+      },
+    );
+    await savedAndFollowed(owner, follower, find);
+    for (const [n, l] of owner.links) if (sent(l).at(-1) === 2) applied(owner.fleet, n, 2);
+    owner.staged.remoteChanged(["d"]);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view()?.phase === "paused", 2000, 5, "paused followed");
+    return { owner, follower, ownerRefusal, requests };
+  }
+
+  it("made by the owner: confirmed, the view showing it", async () => {
+    const { follower } = await pair();
+    const r = await follower.staged.request("promote", "bob");
+    expect(r).toMatchObject({ ok: true, confirmed: true, view: { step: 1 } });
+  });
+
+  it("refused by the owner as things stand: the refusal passed on, and in the rollout's actions", async () => {
+    const { follower, ownerRefusal } = await pair();
+    ownerRefusal.reason = "replica dash-c runs an older release";
+    const r = await follower.staged.request("promote", "bob");
+    expect(r).toEqual({
+      ok: false,
+      error: expect.stringContaining("promote not made by the rollout's owner: not performed"),
+    });
+    expect(follower.staged.view()?.step).toBe(0);
+  });
+
+  it("the owner's write refused: not confirmed (never 'done'), nothing moved", async () => {
+    const save = { fail: null as Error | null };
+    const { follower } = await pair(save);
+    save.fail = new Error("etcdserver: request timed out");
+    const r = await follower.staged.request("promote", "bob");
+    expect(r).toMatchObject({ ok: true, confirmed: false, view: { step: 0 } });
+  });
+});
+
 describe("a move asked on a follower after another was made on the owner", () => {
   const find = async (r: string) => (r === "1" ? v1 : null);
   it("is not performed, and the rollout's actions say so", async () => {

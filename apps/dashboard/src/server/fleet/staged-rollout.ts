@@ -38,11 +38,15 @@ import {
   moveInput,
   notChecked,
   notHolder,
+  notPerformed,
   notWritten,
   ownedElsewhereReason,
   type PlannedMove,
   planMove,
+  REQUEST_CONFIRM_MS,
+  type RequestAnswer,
   replacedMeanwhile,
+  requestOutcome,
 } from "./staged-move.js";
 import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import type {
@@ -163,6 +167,8 @@ export class StagedRollouts {
   private seenRenewal: string | undefined;
   /** When this replica last asked for its state to be written (renewals: RENEW_MS). */
   private lastPersist = 0;
+  /** Move requests asked here waiting for the owner's word (performed: `done`). */
+  private readonly confirming = new Map<string, () => void>();
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   /**
@@ -484,6 +490,7 @@ export class StagedRollouts {
     this.followed = raw;
     if (this.follows()) this.performed = performedOf(raw) ?? this.performed;
     this.refollow();
+    for (const [id, done] of this.confirming) if (this.performed.includes(id)) done();
   }
 
   private refollow(): void {
@@ -991,7 +998,7 @@ export class StagedRollouts {
    * owner, which performs it once. Resolves once written; refused as the owner would refuse it
    * when nothing can move (no rollout, or refused fleet-wide).
    */
-  async request(action: MoveRequest["action"], user: string, full = false): Promise<ActionResult> {
+  async request(action: MoveRequest["action"], user: string, full = false): Promise<RequestAnswer> {
     const s = this.s;
     const save = this.opts.persistence?.saveRequest;
     if (!s) return { ok: false, error: "no staged rollout" };
@@ -1006,6 +1013,7 @@ export class StagedRollouts {
     const via = this.opts.replica ?? "unknown";
     const id = randomUUID();
     const at = this.now();
+    const performed = this.performedWithin(id, this.opts.confirmWaitMs ?? REQUEST_CONFIRM_MS);
     try {
       await save({
         id,
@@ -1018,11 +1026,29 @@ export class StagedRollouts {
         step: s.core.step,
       });
     } catch (e) {
+      this.confirming.delete(id);
       // Another move waits for the owner (kube-rollout.ts): said, not lost behind it.
       if ((e as { pending?: boolean }).pending) return { ok: false, error: (e as Error).message };
       throw e;
     }
-    return { ok: true, view: this.view()! };
+    if (!(await performed)) return { ok: true, view: this.view()!, confirmed: false };
+    await this.following; // the owner's state taken here: the view says the move
+    return requestOutcome(this.s?.actions ?? [], action, requesterOf({ user, via }), this.view());
+  }
+
+  /** Resolves true once the owner stored request `id` as performed, false after `ms`. */
+  private performedWithin(id: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.confirming.delete(id);
+        resolve(false);
+      }, ms);
+      this.confirming.set(id, () => {
+        clearTimeout(timer);
+        this.confirming.delete(id);
+        resolve(true);
+      });
+    });
   }
 
   /** A move request read beside the state: the owner performs it once. */
@@ -1059,7 +1085,10 @@ export class StagedRollouts {
     // Refused by the store: asked again at its next read. Refused as things stand: done.
     if ("status" in out) return;
     this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
-    this.persist();
+    // Said where its asker looks for it (the rollout's actions: RequestAnswer).
+    const s = this.s;
+    if (s) addAction(s, request.action, requesterOf(request), notPerformed(out.error), this.now());
+    this.changed();
   }
 
   /**
