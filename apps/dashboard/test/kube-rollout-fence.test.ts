@@ -14,6 +14,7 @@ import { silentLogger } from "../src/server/log.js";
 import {
   MovePendingError,
   RolloutFencedError,
+  RolloutHeldError,
   saveKubeRequest,
 } from "../src/server/store/kube-rollout.js";
 import { KubeStore } from "../src/server/store/kube-store.js";
@@ -240,5 +241,42 @@ describe("move requests from two replicas at once", () => {
     });
     await c.saveRolloutRequest(ask("r-c2", "carol", "dash-c"));
     expect(request()).toMatchObject({ id: "r-c2" });
+  });
+});
+
+// Two dashboards without leader election both act as the rollout's owner: each claimed the
+// rollout again whenever its write was refused, and they took it from each other at every
+// write. One holding no Lease (yieldTo) now claims it only once the recorded owner has not
+// renewed its record (claimed or written) since it last looked.
+describe("a claim by a dashboard holding no Lease", () => {
+  it("is refused while the recorded owner renews the rollout, and made once it stopped", async () => {
+    fake = await new FakeKubeApi().start();
+    const a = storeOf(kubeClients(fake.kubeConfig()));
+    const b = storeOf(kubeClients(fake.kubeConfig()));
+    await claim(a, "dash-a");
+    await a.saveRollout(state("a", 0));
+    const first = await b.loadRollout({ owner: "dash-b", yieldTo: {} }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(RolloutHeldError);
+    const seen = (first as RolloutHeldError).renewed;
+    expect((first as RolloutHeldError).message).toContain(
+      "another replica owns this rollout: dash-a",
+    );
+    expect(epoch()).toBe("1");
+    // dash-a writes again (it renews): still refused, dash-a's writes land.
+    await a.saveRollout(state("a", 1));
+    await expect(b.loadRollout({ owner: "dash-b", yieldTo: { seen } })).rejects.toBeInstanceOf(
+      RolloutHeldError,
+    );
+    await a.saveRollout(state("a", 2));
+    expect(stored()).toEqual(state("a", 2));
+    // dash-a stopped renewing since dash-b last looked: claimed.
+    const renewed = fake.configMap(NS, HISTORY)?.metadata?.annotations?.[
+      "ipmasq.dev/rollout-owner-renewed"
+    ];
+    expect(await b.loadRollout({ owner: "dash-b", yieldTo: { seen: renewed } })).toEqual(
+      state("a", 2),
+    );
+    expect(epoch()).toBe("2");
+    await expect(a.saveRollout(state("a", 3))).rejects.toBeInstanceOf(RolloutFencedError);
   });
 });

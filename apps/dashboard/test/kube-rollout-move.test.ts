@@ -84,3 +84,42 @@ describe("a rollout move on a dashboard whose claim another took", () => {
     expect(storedStep()).toBe(1);
   });
 });
+
+describe("two dashboards without leader election", () => {
+  const epoch = () =>
+    fake.configMap(...HISTORY)?.metadata?.annotations?.["ipmasq.dev/rollout-owner-epoch"];
+
+  it("the one not recorded as owner does not take the rollout while the owner renews it, and says who owns it", async () => {
+    const { holder, other, owner, sims } = await twoOwners();
+    const claimed = epoch();
+    // Both see a new staged save and act on it: before, each write of the one not owning it
+    // was refused, it claimed the rollout again, and the owner's next write was refused.
+    const next = await holder.api("/api/config");
+    const put = await holder.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n",
+        resourceVersion: next.body.resourceVersion,
+        strategy: waves({ selector: { "kubernetes.io/hostname": "node-c" } }),
+      },
+    });
+    expect(put.status).toBe(200);
+    await eventually(
+      async () => (await rollout(other))?.revision === put.body.revision || undefined,
+      10_000,
+      "the other dashboard saw the new rollout",
+    );
+    await eventually(
+      () => desired(sims.get("node-c")!).includes(put.body.revision) || undefined,
+      10_000,
+      "the canary sent the revision",
+    );
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(epoch(), "the rollout was not claimed again").toBe(claimed);
+    const owners = fake.configMap(...HISTORY)?.metadata?.annotations?.["ipmasq.dev/rollout-owner"];
+    expect(owners).toBe(owner);
+    const v = await rollout(other);
+    expect(v?.held).toContain(`owned by dashboard ${owner}`);
+    expect(v?.message).toContain("enable leader election");
+  });
+});

@@ -3,7 +3,7 @@
 import type { StagedRolloutView } from "@masq/shared";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
-import type { ActionResult } from "../fleet/staged-rollout.js";
+import { REQUEST_CONFIRM_MS, type RequestAnswer } from "../fleet/staged-move.js";
 import type { ApiContext } from "./context.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
@@ -18,7 +18,7 @@ export interface RolloutResponse {
   requested?: string;
 }
 
-function answer(r: ActionResult): RolloutResponse {
+function answer(r: RequestAnswer): RolloutResponse {
   if (!r.ok) throw new HttpError(409, r.error);
   return { rollout: r.view };
 }
@@ -27,7 +27,8 @@ type Move = "promote" | "retry" | "abort";
 
 /**
  * A move: made here by the rollout's owner, or (another replica holds the singleton Lease)
- * requested of it: 202, the rollout as it is now, and that it was requested.
+ * requested of it: 200 once the owner stored it, 409 when it refused it, else (no word within
+ * the wait) 202, the rollout as it is now, and that the move is not confirmed yet.
  */
 async function move(
   ctx: ApiContext,
@@ -42,11 +43,14 @@ async function move(
     if (!r.ok) throw new HttpError(r.status, r.error);
     return sendJson(res, 200, { rollout: r.view } satisfies RolloutResponse);
   }
-  const r = answer(await ctx.staged.request(m, user, full));
+  const asked = await ctx.staged.request(m, user, full);
+  const r = answer(asked);
+  // The owner's word within the wait: made (200) or refused (409, by answer).
+  if (asked.ok && asked.confirmed) return sendJson(res, 200, r satisfies RolloutResponse);
   const via = ctx.replicas?.replica ?? "this replica";
   sendJson(res, 202, {
     ...r,
-    requested: `${m} requested via replica ${via}: the replica holding the singleton Lease performs it, and the rollout shows it once done`,
+    requested: `${m} requested via replica ${via}, not confirmed yet: the replica holding the singleton Lease has not stored it within ${REQUEST_CONFIRM_MS / 1000} s; the rollout shows it once done, or why it was not made`,
   } satisfies RolloutResponse);
 }
 

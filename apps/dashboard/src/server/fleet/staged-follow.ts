@@ -31,7 +31,7 @@ export function sameRollout(s: StagedRecord, current: Desired): StagedRecord | n
 }
 
 /** The primary store's resourceVersion a (merged) revision was made from (merged-desired.ts). */
-const primaryOf = (resourceVersion: string) => resourceVersion.split(/[+@]/, 1)[0];
+export const primaryOf = (resourceVersion: string) => resourceVersion.split(/[+@]/, 1)[0];
 
 /** What the owner's persisted state (`raw`, unchecked) says of the revision `current`. */
 export function followedOf(raw: unknown, current: Desired): Followed {

@@ -33,7 +33,7 @@ describe("a move's answer when its state is not stored", () => {
       input: { of: notWritten, action: "retry", e: new RolloutFencedError("dash-c") },
       want: {
         status: 409,
-        error: ["retry not made: another replica owns this rollout: dash-c", "goes back to"],
+        error: ["retry not made: another replica owns this rollout: dash-c", "no node was sent it"],
       },
     },
     {

@@ -7,10 +7,7 @@
 
 import { randomUUID } from "node:crypto";
 import {
-  assignWaves,
-  boundsOf,
-  compareNodeOrder,
-  MAX_CANARY_NAMES,
+  configsEqual,
   type NodeRolloutPlace,
   placeByBounds,
   type RolloutEffect,
@@ -23,22 +20,44 @@ import {
   type WaveNode,
   type WavesStrategy,
 } from "@masq/shared";
-import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
-import { type Followed, followedOf, performedOf, sameRollout } from "./staged-follow.js";
+import { cutWaves, describeStart, hasSelector, sameStrategy } from "./staged-cut.js";
+import { type Followed, followedOf, performedOf, primaryOf, sameRollout } from "./staged-follow.js";
+import { type Intent, Intents } from "./staged-intents.js";
+import { MissingNodes } from "./staged-missing.js";
 import {
+  heldElsewhere,
   type MoveAction,
   type MoveAnswer,
+  type MoveInput,
+  moveInput,
   notChecked,
   notHolder,
+  notPerformed,
   notWritten,
+  ownedElsewhereReason,
+  type PlannedMove,
+  planMove,
+  REQUEST_CONFIRM_MS,
+  type RequestAnswer,
+  replacedMeanwhile,
+  requestOutcome,
 } from "./staged-move.js";
-import { FRESH_READS_IN_FLIGHT, OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+import { OfflineSuspects, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
+import type {
+  ActionResult,
+  Awaiting,
+  HeldAtStart,
+  PauseListener,
+  ResumeListener,
+  StagedOptions,
+  StagingFleet,
+} from "./staged-options.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -49,14 +68,17 @@ import {
   requestToPerform,
   SeenRequests,
 } from "./staged-request.js";
+import { PendingScan } from "./staged-scan.js";
 import { actionRefused, heldMessage } from "./staged-scope.js";
 import { rolloutStateBytes, sizeRefusalOf } from "./staged-size.js";
 import {
   addAction,
+  addRecorded,
   MAX_PAST_ROLLOUTS,
   type NodeOutcome,
   outcomeOf,
   type PastRollout,
+  type Persisted,
   pastOf,
   persistedSchema,
   type RolloutPersistence,
@@ -66,153 +88,47 @@ import {
   StateWriter,
   stagedView,
 } from "./staged-state.js";
+import {
+  actionOf,
+  inheritedReason,
+  notAStateReason,
+  unfollowedView,
+  waveNames,
+} from "./staged-words.js";
 import { type Counted, setDigest, verifyMembers, withName } from "./wave-digest.js";
+
+export type {
+  ActionResult,
+  HeldAtStart,
+  LabelReader,
+  PauseListener,
+  RemoteNodes,
+  ResumeListener,
+  StagedOptions,
+  StagingFleet,
+  UpstreamRestart,
+} from "./staged-options.js";
 
 /** A failed read of a canary selector's node labels is tried again after these, then every 30 s. */
 const LABEL_RETRIES_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A failed read of the persisted rollout is tried again after these delays (~7.5 s in all). */
 const READ_RETRIES_MS = [250, 500, 1_000, 2_000, 4_000];
-
-/** What the rollout needs of the fleet. */
-export interface StagingFleet {
-  readonly nodes: ReadonlyMap<string, NodeRecord>;
-  /** Sends each named connected enforce-mode node its desired revision (desiredFor). */
-  pushTo(names: readonly string[]): void;
-  /** Every node returns to `previous` (an abort). */
-  revert(previous: Desired): void;
-  noteEvent(name: string, kind: string, message: string): void;
-  rolloutChanged(): void;
-  /** A node's place in the rollout changed (its summary is sent again). */
-  nodeChanged?(name: string): void;
-}
-
 /**
- * Observe mode: the upstream agent reads the ConfigMap itself, so the one thing a rollout can
- * stage there is the resync that recreates its pod (IPMASQ_OBSERVE_RESYNC). `why` names the
- * rollout, wave and user for the node's timeline.
+ * Without leader election: a rollout another dashboard owns is claimed again only once it has
+ * not renewed its record for this long (the singleton Lease's duration), and an owner renews
+ * its record this often while its rollout runs.
  */
-export type UpstreamRestart = (names: readonly string[], why: string) => void;
-
-export interface StagedOptions {
-  log: Logger;
-  persistence?: RolloutPersistence;
-  now?: () => number;
-  /** A released node that goes offline this soon after applying pauses the rollout. */
-  offlineWindowMs?: number;
-  /** Recreates observe-mode nodes' upstream agent pods as their wave is released. */
-  restartUpstream?: UpstreamRestart;
-  /**
-   * With leader election: is this replica the active one? A standby writes nothing, and reads
-   * the persisted rollout again when it takes over (the active replica's waves, not its own).
-   */
-  active?: () => boolean;
-  /**
-   * Why a staged rollout cannot be run correctly now (other dashboard replicas push to their
-   * own nodes: staged-scope.ts); null when it can. While refused no rollout starts (a change
-   * rolls out all at once), operators' moves are refused, and no wave is released or finished.
-   */
-  refusal?: () => string | null;
-  /**
-   * With every replica active: the nodes others hold. The rollout's waves are cut over them
-   * too, by the singleton Lease holder (`active`), the one owner (docs/scale-out.md step 2).
-   */
-  remote?: RemoteNodes;
-  /**
-   * Reads nodes' labels for a canary selector when the save's announcement did not bring them
-   * (the revision was saved on another replica): every node is held on the previous revision
-   * until they are read and the waves cut.
-   */
-  labels?: LabelReader;
-  /** This replica's name, for moves asked here and performed by the owner. */
-  replica?: string;
-  /** The name its claim of the rollout records (a move refused elsewhere names it); `replica`. */
-  claimAs?: string;
-}
-
-/** What a follower starting on an unbegun staged revision needs to hold it (restore). */
-export interface HeldAtStart {
-  /** The strategy saved with the current revision (its annotation); undefined: none. */
-  strategy: () => RolloutStrategy | undefined;
-  /** The default strategy. */
-  fallback: RolloutStrategy;
-  /** The newest valid revision before `revision`. */
-  before: (revision: number) => Promise<Desired | null>;
-}
-
-/** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */
-export interface RemoteNodes {
-  /** Nodes held by another replica, or by none (offline since): name and agent mode. */
-  list(): Iterable<{ name: string; mode: "enforce" | "observe" }>;
-  /** The NodeMasquerade status of a node held by another replica (undefined: held here). */
-  status(name: string): NodeMasqueradeStatus | undefined;
-  /**
-   * Has the first list of NodeMasquerades been read? Until then the nodes others hold are not
-   * known, and no wave is settled: a node joined meanwhile would make up the count of one the
-   * persisted sizes hold and not seen yet (break6). Absent: always.
-   */
-  listed?(): boolean;
-  /**
-   * The live replicas that have not shown, in a Lease renewal seen at `since` (this replica's
-   * clock) or later, that every reconnect to them is written to its NodeMasquerade, each with
-   * why (replica-leases.ts). A node that went offline is called gone only once this is empty
-   * (staged-offline.ts). Absent: none.
-   */
-  unreportedSince?(since: number): string[];
-  /**
-   * Why whether `replica` still holds its nodes is not known (it stopped renewing its Lease
-   * without releasing it); undefined: known. A node it held is then never called gone
-   * (staged-offline.ts HolderUnknown). Absent: always known.
-   */
-  holderUnknown?(replica: string): string | undefined;
-  /**
-   * Read fresh from the API server (a GET; the watch may lag): does the node's NodeMasquerade
-   * name a connected holder? Rejects when the read fails. Asked before a node that went offline
-   * is judged (staged-offline.ts FreshRead). Absent: not asked.
-   */
-  connectedFresh?(name: string): Promise<boolean>;
-  /**
-   * Read fresh from the API server: does the node's NodeMasquerade exist with a status? Rejects
-   * when the read fails. Asked before a node whose object went is no longer waited for.
-   */
-  existsFresh?(name: string): Promise<boolean>;
-}
-
-/** Labels of the named nodes (a node without a Node object is left out). */
-export type LabelReader = (
-  names: readonly string[],
-) => Promise<Map<string, Record<string, string>>>;
-
-export type PauseListener = (view: StagedRolloutView, reason: string) => void;
-export type ResumeListener = (rollout: { revision: number; resourceVersion: string }) => void;
-export type ActionResult = { ok: true; view: StagedRolloutView } | { ok: false; error: string };
+const HELD_RETRY_MS = 15_000;
+const RENEW_MS = 5_000;
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
 /** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
 const REMOTE_GONE_MS = 15_000;
-/** Strategies announced for saves not yet seen by the store's listener, by config text. */
-const MAX_INTENTS = 16;
-const INTENT_TTL_MS = 120_000;
-
-/** A staged revision whose waves are not known here yet, and what starting it takes. */
-interface Awaiting {
-  revision: number;
-  previous: Desired;
-  strategy: WavesStrategy;
-  next: Desired;
-  user: string;
-}
 
 interface RolloutSource {
   current: () => Desired | null;
   find: (resourceVersion: string) => Promise<Desired | null>;
 }
-
-interface Intent {
-  strategy: RolloutStrategy;
-  labels?: ReadonlyMap<string, Record<string, string>>;
-  at: number;
-}
-
 export class StagedRollouts {
   private s: StagedState | null = null;
   /**
@@ -235,6 +151,24 @@ export class StagedRollouts {
   private readonly seenRequests: SeenRequests;
   /** Earlier rollouts' records (who promoted or aborted what), for History. */
   private past: PastRollout[] = [];
+  /**
+   * The last rollout aborted, kept after it was replaced while the primary save it was merged
+   * from is current: the same merged config again under that save (an extra source that went
+   * and came back) is that rollout, still aborted (keepAborted).
+   */
+  private aborted: { s: StagedState; previous: Desired } | null = null;
+  /**
+   * Leader election off: the dashboard recorded as the rollout's owner, which renewed it since
+   * this one last looked (`at`: then, this clock). This one writes nothing and moves nothing
+   * until that owner stops renewing for HELD_RETRY_MS (two owners took it from each other).
+   */
+  private heldBy: { owner: string; at: number } | null = null;
+  /** The owner's renewal mark this replica last saw (a change: it still renews). */
+  private seenRenewal: string | undefined;
+  /** When this replica last asked for its state to be written (renewals: RENEW_MS). */
+  private lastPersist = 0;
+  /** Move requests asked here waiting for the owner's word (performed: `done`). */
+  private readonly confirming = new Map<string, () => void>();
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   /**
@@ -250,17 +184,14 @@ export class StagedRollouts {
   private readonly remoteOff = new Map<string, string>();
   /** A finished rollout's outcomes (of its resourceVersion), fixed at the finish (outcome). */
   private frozen: { of: string; outcomes: Map<string, NodeOutcome> } | null = null;
-  /** Where countFailed last found a pending released node (it resumes there). */
-  private pendingAt: { of: StagedState; step: number; w: number; i: number } | null = null;
+  /** Whether the released nodes are settled (it resumes where it found one pending). */
+  private readonly pending = new PendingScan();
   /** Released nodes that went offline soon after applying → since when, why (judgeSuspects). */
   private readonly suspects: OfflineSuspects;
   /** A settle skipped because the others' nodes were not listed yet (settled at a tick after). */
   private unlisted = false;
-  /** Nodes of the rollout whose NodeMasquerade went (remoteOne) → since when (ms). */
-  private readonly missing = new Map<string, number>();
-  /** Fresh reads of missing nodes' objects (absentFresh), by name: at most one per node. */
-  private readonly missingReads = new Map<string, "pending" | "exists" | "absent" | "failed">();
-  private missingInFlight = 0;
+  /** Nodes of the rollout whose NodeMasquerade went (remoteOne), and their fresh reads. */
+  private readonly missing = new MissingNodes();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   /** Why the last read of the nodes' labels for a canary selector failed (read again). */
@@ -271,7 +202,18 @@ export class StagedRollouts {
   private followError: string | undefined;
   /** The rollout that was paused at the last change, to tell when it goes on or ends. */
   private pausedRef: { revision: number; resourceVersion: string } | null = null;
-  private readonly intents = new Map<string, Intent>();
+  private readonly intents: Intents;
+  /** Moves run one at a time, each computed from the state the one before left. */
+  private moves: Promise<unknown> = Promise.resolve();
+  /**
+   * A move's state is being written: nothing else is written, and no wave is settled or
+   * failure taken, until it landed or was refused (taken after: `deferred`).
+   */
+  private moving = false;
+  /** A state changed while a move's write ran: written after it. */
+  private persistDeferred = false;
+  /** Failures reported while a move's write ran: taken after it. */
+  private deferred: RolloutInput[] = [];
   private readonly writer: StateWriter;
   private readonly now: () => number;
   private fleet: StagingFleet | undefined;
@@ -311,6 +253,7 @@ export class StagedRollouts {
     );
     this.now = opts.now ?? Date.now;
     this.seenRequests = new SeenRequests(this.now);
+    this.intents = new Intents(this.now);
   }
 
   attach(fleet: StagingFleet): void {
@@ -331,17 +274,7 @@ export class StagedRollouts {
 
   /** The strategy of a save about to be made, found again by its text when the store reports it. */
   intend(text: string, strategy: RolloutStrategy, labels?: Intent["labels"]): void {
-    const now = this.now();
-    for (const [k, i] of this.intents) if (now - i.at > INTENT_TTL_MS) this.intents.delete(k);
-    this.intents.delete(text);
-    this.intents.set(text, { strategy, labels, at: now });
-    if (this.intents.size > MAX_INTENTS) this.intents.delete(this.intents.keys().next().value!);
-  }
-
-  private takeIntent(text: string, fallback: RolloutStrategy): Intent {
-    const i = this.intents.get(text);
-    this.intents.delete(text);
-    return i && this.now() - i.at <= INTENT_TTL_MS ? i : { strategy: fallback, at: this.now() };
+    this.intents.note(text, strategy, labels);
   }
 
   get active(): boolean {
@@ -370,6 +303,10 @@ export class StagedRollouts {
     const refused = this.refusal();
     if (refused && !this.finished())
       return { ...v, message: heldMessage(v.message, refused), held: refused };
+    if (this.heldBy) {
+      const why = ownedElsewhereReason(this.heldBy.owner);
+      return { ...v, message: `${v.message}. ${why}`, held: why };
+    }
     // The owner's to judge: kept by one that lost the Lease, unjudged, they say nothing here.
     const suspects =
       this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote);
@@ -430,9 +367,10 @@ export class StagedRollouts {
     return sizeRefusalOf(rolloutStateBytes([], [candidate ?? config, config]));
   }
 
-  /** Resolves when the state written so far is persisted. */
-  flush(): Promise<void> {
-    return this.writer.flush();
+  /** Resolves when the moves asked so far are made or refused, and the state is persisted. */
+  async flush(): Promise<void> {
+    await this.moves;
+    await this.writer.flush();
   }
 
   /**
@@ -447,6 +385,7 @@ export class StagedRollouts {
     fallback: RolloutStrategy,
     announced?: RolloutStrategy,
   ): void {
+    if (this.keepAborted(next, prev)) return;
     const { intent, strategy } = this.decide(next, text, fallback, announced);
     const { labels } = intent;
     // A rollout superseded before it finished, or aborted: the stable revision is still its
@@ -461,6 +400,43 @@ export class StagedRollouts {
     if (this.follows()) this.awaitOwner(awaited);
     else if (hasSelector(strategy) && !labels && this.opts.labels) this.holdForLabels(awaited);
     else this.start(next, stable, strategy, labels, user);
+  }
+
+  /**
+   * A merge numbered anew with the config of the rollout aborted under the same primary save
+   * (an extra source flapped: nobody saved it): that rollout, aborted still, every node kept
+   * on what it runs. Saved anew (another primary save), it is another rollout. True if kept.
+   */
+  private keepAborted(next: Desired, prev: Desired | null): boolean {
+    const now =
+      this.s?.core.aborted && this.previous ? { s: this.s, previous: this.previous } : null;
+    const a = now ?? this.aborted;
+    if (!a || primaryOf(a.s.resourceVersion) !== primaryOf(next.resourceVersion)) {
+      this.aborted = null;
+      return false;
+    }
+    const same = sameRollout(a.s, next);
+    if (!same || this.follows()) return false;
+    // What the nodes run since the abort (a flap back to the previous config numbered anew).
+    const previous = prev && configsEqual(prev.config, a.previous.config) ? prev : a.previous;
+    this.retire(next.revision);
+    this.awaiting = null;
+    this.s = {
+      ...a.s,
+      ...same,
+      previous: { resourceVersion: previous.resourceVersion, revision: previous.revision },
+      previousConfig: previous.config,
+      actions: [...a.s.actions],
+    };
+    this.aborted = { s: this.s, previous };
+    this.previous = previous;
+    this.index = null;
+    const detail = `revision ${next.revision} is the config of this aborted rollout again under the same save (an extra config source changed back): kept aborted, every node stays on revision ${previous.revision}; save it anew to roll it out`;
+    addAction(this.s, "abort", "system", detail, this.now());
+    this.opts.log.warn({ revision: next.revision }, detail);
+    if (this.isActive()) this.begun = next.revision;
+    this.changed();
+    return true;
   }
 
   /** How a new revision rolls out: what it was saved with, else the default (or the running). */
@@ -478,7 +454,7 @@ export class StagedRollouts {
     // The strategy saved with the revision is every replica's word: an intent here for the same
     // text (a save of it that failed here, e.g. as stale) gives labels only when it agrees, and
     // with other replicas none applies to a revision saved without one (an edit outside).
-    const taken = this.takeIntent(text, saved ?? own);
+    const taken = this.intents.take(text, saved ?? own);
     const agrees = announced
       ? sameStrategy(taken.strategy, announced)
       : this.opts.remote === undefined;
@@ -514,6 +490,7 @@ export class StagedRollouts {
     this.followed = raw;
     if (this.follows()) this.performed = performedOf(raw) ?? this.performed;
     this.refollow();
+    for (const [id, done] of this.confirming) if (this.performed.includes(id)) done();
   }
 
   private refollow(): void {
@@ -700,28 +677,19 @@ export class StagedRollouts {
   ): boolean {
     const inMode = (mode: "enforce" | "observe"): WaveNode[] =>
       this.cutNodes(mode).map((n) => ({ name: n.name, labels: labels?.get(n.name) }));
-    const waves = assignWaves(inMode("enforce"), strategy);
-    const observe = assignWaves(inMode("observe"), strategy);
-    trimCanary(waves, strategy);
-    trimCanary(observe, strategy);
-    const cut = cutBounds(waves, observe, strategy);
-    const tooBig =
-      "error" in cut
-        ? cut.error
-        : sizeRefusalOf(
-            rolloutStateBytes(
-              [...(cut.bounds.canary ?? []), ...(cut.observeBounds.canary ?? [])],
-              [next.config, stable.config],
-            ),
-          );
-    if (tooBig || "error" in cut) {
+    const cut = cutWaves(inMode("enforce"), inMode("observe"), strategy, [
+      next.config,
+      stable.config,
+    ]);
+    if ("error" in cut) {
       this.opts.log.warn(
-        { revision: next.revision, reason: tooBig },
+        { revision: next.revision, reason: cut.error },
         "a staged rollout cannot run: the revision rolls out all at once",
       );
       this.atOnce(next, this.opts.remote !== undefined);
       return false;
     }
+    const { waves } = cut;
     const now = this.now();
     this.awaiting = null;
     // Said begun only once cut: a state written while a canary's labels are read must not
@@ -740,9 +708,7 @@ export class StagedRollouts {
       config: next.config,
       previousConfig: stable.config,
       strategy,
-      waves,
       ...cut,
-      observe,
       digests: waves.map(setDigest),
       verified: waves.map(() => true),
       core: startRollout(waves.length - 1),
@@ -934,14 +900,24 @@ export class StagedRollouts {
 
   /**
    * A move made here by the rollout's owner, answered once its state is written (issue 17): the
-   * store is checked first (another replica's claim: refused, nothing changed), and a write that
-   * does not land after all takes the move back (notWritten). No store: made in memory.
+   * store is checked first (another replica's claim: refused, nothing changed), then the state
+   * after the move is written, and only once that write landed is the move made (a wave
+   * released, nodes sent the revision). A write refused changes nothing here: no node was sent
+   * anything. No store: made at once.
    */
   async move(action: MoveAction, user: string, full = false): Promise<MoveAnswer> {
+    const run = this.moves.then(() => this.moveOnce(action, user, full));
+    this.moves = run.catch(() => {});
+    return run;
+  }
+
+  private async moveOnce(action: MoveAction, user: string, full: boolean): Promise<MoveAnswer> {
     const early = this.waiting();
     if (early && !early.ok) return { ...early, status: 409 };
     // Not the Lease holder, and not following one (no replica sync): nothing here is persisted,
     // so a move made here would be answered and never stored.
+    if (this.heldBy)
+      return { ok: false, status: 409, error: heldElsewhere(action, this.heldBy.owner) };
     if (this.opts.persistence && !this.isActive() && !this.follows())
       return { ok: false, status: 409, error: notHolder(action) };
     const check = this.opts.persistence?.checkRollout;
@@ -953,17 +929,56 @@ export class StagedRollouts {
         return notChecked(action, e);
       }
     }
-    const input =
-      action === "promote" ? ({ type: action, full } as const) : ({ type: action } as const);
-    const r = this.operate(input, user);
-    if (!r.ok) return { ...r, status: 409 };
+    const r = await this.storeThenMake(moveInput(action, full), user);
+    if (!r.ok) return "status" in r ? r : { ...r, status: 409 };
+    return { ok: true, view: this.view()! };
+  }
+
+  /**
+   * Plans the move on the state now, writes the state after it, and makes it once the write
+   * landed (`performed`: a request's id, stored with it). Refused (409/503) with nothing made.
+   */
+  private async storeThenMake(
+    input: MoveInput,
+    user: string,
+    performed?: string,
+  ): Promise<ActionResult | MoveAnswer> {
+    const planned = this.plan(input, user);
+    if (!planned.ok) return planned;
+    const { plan } = planned;
+    const ids = performed ? [...this.performed, performed].slice(-MAX_PERFORMED_IDS) : undefined;
+    this.moving = true;
+    this.writer.write(this.persisted(plan.state, ids));
     try {
       await this.writer.landed();
     } catch (e) {
-      this.wasActive = false; // read again at the next tick, as after a fenced write
-      return notWritten(action, e);
+      this.moved(null);
+      return notWritten(input.type, e);
     }
-    return { ok: true, view: this.view() ?? r.view };
+    // Nothing stepped the rollout meanwhile (moving holds it); replaced, the move is moot.
+    if (this.s !== plan.of || this.s.core !== plan.before) {
+      this.moved(null);
+      return { ok: false, status: 409, error: replacedMeanwhile(input.type, this.s) };
+    }
+    if (ids) this.performed = ids;
+    this.moved(plan);
+    return { ok: true, view: this.view()! };
+  }
+
+  /**
+   * A move's write is over: the move (if it landed) is made, then what waited for it — the
+   * state changed meanwhile written, failures reported meanwhile taken, the wave settled.
+   */
+  private moved(plan: PlannedMove | null): void {
+    const dirty = this.persistDeferred;
+    if (plan) this.take(plan, true);
+    this.moving = false;
+    this.persistDeferred = false;
+    if (dirty) this.persist();
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const input of deferred) if (this.s) this.input(input, "system");
+    if (this.s) this.settle();
   }
 
   /** A move asked here while one asked on another replica waits to be performed: refused. */
@@ -983,7 +998,7 @@ export class StagedRollouts {
    * owner, which performs it once. Resolves once written; refused as the owner would refuse it
    * when nothing can move (no rollout, or refused fleet-wide).
    */
-  async request(action: MoveRequest["action"], user: string, full = false): Promise<ActionResult> {
+  async request(action: MoveRequest["action"], user: string, full = false): Promise<RequestAnswer> {
     const s = this.s;
     const save = this.opts.persistence?.saveRequest;
     if (!s) return { ok: false, error: "no staged rollout" };
@@ -998,6 +1013,7 @@ export class StagedRollouts {
     const via = this.opts.replica ?? "unknown";
     const id = randomUUID();
     const at = this.now();
+    const performed = this.performedWithin(id, this.opts.confirmWaitMs ?? REQUEST_CONFIRM_MS);
     try {
       await save({
         id,
@@ -1010,11 +1026,29 @@ export class StagedRollouts {
         step: s.core.step,
       });
     } catch (e) {
+      this.confirming.delete(id);
       // Another move waits for the owner (kube-rollout.ts): said, not lost behind it.
       if ((e as { pending?: boolean }).pending) return { ok: false, error: (e as Error).message };
       throw e;
     }
-    return { ok: true, view: this.view()! };
+    if (!(await performed)) return { ok: true, view: this.view()!, confirmed: false };
+    await this.following; // the owner's state taken here: the view says the move
+    return requestOutcome(this.s?.actions ?? [], action, requesterOf({ user, via }), this.view());
+  }
+
+  /** Resolves true once the owner stored request `id` as performed, false after `ms`. */
+  private performedWithin(id: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.confirming.delete(id);
+        resolve(false);
+      }, ms);
+      this.confirming.set(id, () => {
+        clearTimeout(timer);
+        this.confirming.delete(id);
+        resolve(true);
+      });
+    });
   }
 
   /** A move request read beside the state: the owner performs it once. */
@@ -1032,16 +1066,29 @@ export class StagedRollouts {
     if (!r.ok && r.superseded && this.s) this.supersede(this.s, r.superseded);
     if (!r.ok) return;
     const { request } = r;
+    // Performed as a move made here: stored (with its id) first, made once stored.
+    this.moves = this.moves.then(() => this.performRequested(request));
+  }
+
+  private async performRequested(request: MoveRequest): Promise<void> {
+    if (this.performed.includes(request.id) || this.follows() || !this.isActive()) return;
+    const refused = this.refusedHere(request.action);
+    const out = refused
+      ? { ok: false as const, error: refused }
+      : await this.storeThenMake(
+          moveInput(request.action, request.full ?? false),
+          requesterOf(request),
+          request.id,
+        );
+    if (out.ok) return;
+    this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
+    // Refused by the store: asked again at its next read. Refused as things stand: done.
+    if ("status" in out) return;
     this.performed = [...this.performed, request.id].slice(-MAX_PERFORMED_IDS);
-    const by = requesterOf(request);
-    const input =
-      request.action === "promote"
-        ? ({ type: "promote", full: request.full ?? false } as const)
-        : ({ type: request.action } as const);
-    const out = this.operate(input, by);
-    if (!out.ok)
-      this.opts.log.warn({ request, error: out.error }, "a move asked on another replica failed");
-    this.persist();
+    // Said where its asker looks for it (the rollout's actions: RequestAnswer).
+    const s = this.s;
+    if (s) addAction(s, request.action, requesterOf(request), notPerformed(out.error), this.now());
+    this.changed();
   }
 
   /**
@@ -1081,36 +1128,12 @@ export class StagedRollouts {
       this.shownRefusal = refusal;
       this.fleet?.rolloutChanged();
     }
+    // Leader election off, another dashboard renewing the rollout: looked at again each Lease
+    // duration (claimed if it stopped renewing).
+    if (this.heldBy && this.now() - this.heldBy.at >= HELD_RETRY_MS) this.heldBy = null;
     const active = this.isActive();
-    // Taking over: the persisted rollout is read again, then the one now held is persisted (a
-    // rollout started before this replica held the Lease was never written, and a replica
-    // starting now would not find it: it would send its nodes the new revision at once).
-    if (active && !this.wasActive && this.reload) {
-      this.takingOver = true;
-      const current = this.source?.current();
-      const before = current ? this.localDesired(current) : new Map<string, number | undefined>();
-      void this.reload().then((read) => {
-        // Not read (the API server not answering): nothing is written or stepped from the state
-        // followed so far, which may be older than the one persisted (an abort not seen yet);
-        // read again at the next tick.
-        if (!read) {
-          this.wasActive = false;
-          return;
-        }
-        this.takingOver = false;
-        this.inherited = true;
-        // A move not stored (fenced, or its write failed) was sent to nodes here: they get
-        // what the stored state says.
-        if (current) this.pushMoved(before, current);
-        this.performRequest(); // one asked while no replica owned the rollout
-        if (this.takeAwaited()) return;
-        if (!this.s) return;
-        this.persist();
-        // A wave the previous holder saw settle (or none saw: its nodes applied before) is
-        // settled here now, not at the next apply that may never come.
-        this.settle();
-      });
-    }
+    if (active && this.wasActive) this.renew();
+    if (active && !this.wasActive && this.reload) this.takeOver(this.reload);
     this.wasActive = active;
     if (!active) return;
     this.dropMissing();
@@ -1123,6 +1146,38 @@ export class StagedRollouts {
     }
     if (this.s?.core.pause?.kind === "duration")
       this.input({ type: "tick", now: this.now() }, "system");
+  }
+
+  /**
+   * Taking over: the persisted rollout is read again, then the one now held is persisted (a
+   * rollout started before this replica held the Lease was never written, and a replica
+   * starting now would not find it: it would send its nodes the new revision at once).
+   */
+  private takeOver(reload: () => Promise<boolean>): void {
+    this.takingOver = true;
+    const current = this.source?.current();
+    const before = current ? this.localDesired(current) : new Map<string, number | undefined>();
+    void reload().then((read) => {
+      // Not read (the API server not answering): nothing is written or stepped from the state
+      // followed so far, which may be older than the one persisted (an abort not seen yet);
+      // read again at the next tick.
+      if (!read) {
+        this.wasActive = false;
+        return;
+      }
+      this.takingOver = false;
+      this.inherited = true;
+      // A move not stored (fenced, or its write failed) was sent to nodes here: they get
+      // what the stored state says.
+      if (current) this.pushMoved(before, current);
+      this.performRequest(); // one asked while no replica owned the rollout
+      if (this.takeAwaited()) return;
+      if (!this.s) return;
+      this.persist();
+      // A wave the previous holder saw settle (or none saw: its nodes applied before) is
+      // settled here now, not at the next apply that may never come.
+      this.settle();
+    });
   }
 
   /**
@@ -1207,7 +1262,12 @@ export class StagedRollouts {
   }
 
   private isActive(): boolean {
-    return this.opts.active?.() ?? true;
+    return (this.opts.active?.() ?? true) && this.heldBy === null;
+  }
+
+  /** No leader election and no replica sync: every dashboard acts as the rollout's owner. */
+  private unelected(): boolean {
+    return this.opts.active === undefined && this.opts.remote === undefined;
   }
 
   /**
@@ -1221,10 +1281,7 @@ export class StagedRollouts {
     for (let attempt = 0; ; attempt++) {
       try {
         // The owner claims it first (a new owner epoch): no earlier owner's write lands after.
-        const claim = this.isActive()
-          ? { owner: this.opts.claimAs ?? this.opts.replica ?? "dashboard" }
-          : undefined;
-        const raw = await persistence.loadRollout(claim);
+        const raw = await this.claimAndLoad(persistence);
         this.readError = undefined;
         return raw;
       } catch (e) {
@@ -1237,6 +1294,46 @@ export class StagedRollouts {
         await new Promise((r) => setTimeout(r, READ_RETRIES_MS[attempt]));
       }
     }
+  }
+
+  /**
+   * Reads the persisted rollout, claiming it first when this replica is to own it; leader
+   * election off, not while another dashboard recorded as owner renews that (heldBy): then
+   * read only, and said (log, view).
+   */
+  private async claimAndLoad(persistence: RolloutPersistence): Promise<unknown | null> {
+    if (!this.isActive()) return persistence.loadRollout();
+    const owner = this.opts.claimAs ?? this.opts.replica ?? "dashboard";
+    const yieldTo = this.persistsUnelected() ? { yieldTo: { seen: this.seenRenewal } } : {};
+    try {
+      const raw = await persistence.loadRollout({ owner, ...yieldTo });
+      if (this.heldBy) this.opts.log.info({ owner }, "this dashboard owns the rollout now");
+      return raw;
+    } catch (e) {
+      const held = e as { held?: boolean; holder?: string; renewed?: string };
+      if (!held.held || !held.holder) throw e;
+      this.seenRenewal = held.renewed;
+      this.heldBy = { owner: held.holder, at: this.now() };
+      this.opts.log.warn(
+        { owner: held.holder },
+        "another dashboard owns the staged rollout and renews it: this one (no leader election) does not take it over; enable leader election",
+      );
+      this.changed();
+      return persistence.loadRollout();
+    }
+  }
+
+  /**
+   * Leader election off, owning a running rollout: its record is written again every RENEW_MS
+   * (the renewal another dashboard waits out before it claims the rollout).
+   */
+  private renew(): void {
+    if (!this.persistsUnelected() || !this.s || this.finished()) return;
+    if (this.now() - this.lastPersist >= RENEW_MS) this.persist();
+  }
+
+  private persistsUnelected(): boolean {
+    return this.unelected() && this.opts.persistence !== undefined;
   }
 
   /**
@@ -1298,26 +1395,50 @@ export class StagedRollouts {
     return { read: false };
   }
 
-  private operate(
-    input: Extract<RolloutInput, { type: "promote" | "retry" | "abort" }>,
-    user: string,
-  ): ActionResult {
-    if (!this.s) return { ok: false, error: "no staged rollout" };
+  /** A move made at once (no store to wait for: tests, the in-memory path). */
+  private operate(input: MoveInput, user: string): ActionResult {
+    const planned = this.plan(input, user);
+    if (!planned.ok) return planned;
+    this.take(planned.plan, false);
+    return { ok: true, view: this.view()! };
+  }
+
+  /** Why a move cannot be made here now; null when it can be planned. */
+  private refusedHere(type: MoveInput["type"]): string | null {
+    if (!this.s) return "no staged rollout";
     const refused = this.finished() ? null : this.refusal();
-    if (refused)
-      return { ok: false, error: actionRefused(input.type, refused, this.s.previous?.revision) };
+    if (refused) return actionRefused(type, refused, this.s.previous?.revision);
     if (this.follows())
-      return {
-        ok: false,
-        error: `${input.type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`,
-      };
+      return `${type} is asked of the rollout's owner: this replica does not hold the singleton Lease (use request)`;
     if (this.takingOver)
-      return {
-        ok: false,
-        error: `${input.type}: this replica is taking the rollout over and has not read its state yet; try again in a moment`,
-      };
-    const r = this.input(input, user);
-    return r ?? { ok: true, view: this.view()! };
+      return `${type}: this replica is taking the rollout over and has not read its state yet; try again in a moment`;
+    return null;
+  }
+
+  /** The move on the state now, not made (planMove), or why not. */
+  private plan(
+    input: MoveInput,
+    user: string,
+  ): { ok: true; plan: PlannedMove } | { ok: false; error: string } {
+    const refused = this.refusedHere(input.type);
+    if (refused) return { ok: false, error: refused };
+    return planMove(this.s!, input, user, this.now());
+  }
+
+  /** Makes a planned move: its state taken, its effect performed (`stored`: already written). */
+  private take(plan: PlannedMove, stored: boolean): void {
+    const s = this.s!;
+    s.core = plan.core;
+    addRecorded(s, plan.recorded);
+    // A retry sends the revision again to the failed nodes it was asked for, and (failures the
+    // persisted state did not list) to every released node not applied.
+    const retried = plan.effect === "retry" ? [...plan.retried, ...this.unlistedFailures(s)] : [];
+    for (const name of plan.retried) delete s.failed[name];
+    if (plan.effect === "retry") delete s.failedMore;
+    if (plan.effect) this.perform(plan.effect, plan.before.step, plan.user, retried);
+    this.changed(!stored);
+    if (s.core.phase === "paused" && plan.before.phase !== "paused") this.paused();
+    if (plan.effect) this.settle();
   }
 
   /** Runs the state machine; undefined when it took the input. */
@@ -1337,7 +1458,7 @@ export class StagedRollouts {
     if (user !== "system" || input.type === "tick" || input.type === "failure")
       this.record(input, user, before.step);
     else if (input.type === "wave-settled") this.noteSettled(input.sizes ?? [], before);
-    if (r.effect) this.perform(r.effect, before.step, user);
+    if (r.effect) this.perform(r.effect, before.step, user, Object.keys(s.failed));
     this.changed();
     if (s.core.phase === "paused" && before.phase !== "paused") this.paused();
     if (r.effect) this.settle();
@@ -1348,29 +1469,25 @@ export class StagedRollouts {
    * While refused, a wave released or finished here would count and reach only this replica's
    * nodes; while a node is suspected offline, it might yet pause the rollout: time and settled
    * waves are held back (settled again once the refusal is lifted and no node is suspected).
+   * While a move's state is written, failures wait for it (taken after: moved).
    */
   private holds(input: RolloutInput): boolean {
+    if (this.moving && input.type === "failure") {
+      this.deferred.push(input);
+      return true;
+    }
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
-    if (this.refusal() === null && this.suspects.size === 0) return false;
+    if (!this.moving && this.refusal() === null && this.suspects.size === 0) return false;
     this.heldBack = true;
     return true;
   }
 
   private record(input: RolloutInput, user: string, fromStep: number): void {
-    const s = this.s!;
-    const now = this.now();
-    if (input.type === "failure") addAction(s, "pause", user, input.reason, now);
-    else if (input.type === "tick")
-      addAction(s, "resume", user, `timed pause over: wave ${s.core.step} released`, now);
-    else if (input.type === "promote")
-      addAction(s, "promote", user, `released ${waveNames(fromStep + 1, s.core.step)}`, now);
-    else if (input.type === "retry")
-      addAction(s, "retry", user, `re-sent the revision to the failed nodes`, now);
-    else if (input.type === "abort")
-      addAction(s, "abort", user, `every node returns to revision ${s.previous?.revision}`, now);
+    const a = actionOf(input, this.s!, fromStep);
+    if (a) addAction(this.s!, a.action, user, a.detail, this.now());
   }
 
-  private perform(effect: RolloutEffect, fromStep: number, user: string): void {
+  private perform(effect: RolloutEffect, fromStep: number, user: string, retried: string[]): void {
     const s = this.s!;
     const fleet = this.fleet;
     if (!fleet) return;
@@ -1387,9 +1504,7 @@ export class StagedRollouts {
       fleet.pushTo(names);
       this.restartObserved(fromStep, s.core.step, user);
     } else if (effect === "retry") {
-      const names = [...Object.keys(s.failed), ...this.unlistedFailures(s)];
-      s.failed = {};
-      delete s.failedMore;
+      const names = retried;
       for (const name of names)
         fleet.noteEvent(name, "rollout-retry", `revision ${s.revision} sent again by ${user}`);
       fleet.pushTo(names);
@@ -1454,7 +1569,7 @@ export class StagedRollouts {
     // counted (a node joined since does not stand in for one whose record is gone: break7).
     for (let w = 0; w <= s.core.step; w++)
       if (s.verified ? !s.verified[w] : (s.floor?.[w] ?? 0) > s.waves[w]!.length) return;
-    const failed = this.countFailed(s);
+    const failed = this.pending.countFailed(s, (name) => this.outcome(s, name));
     if (failed === null) return;
     const sizes = s.waves.map((w, i) => w.length + (s.observe?.[i]?.length ?? 0));
     this.input({ type: "wave-settled", now: this.now(), failed, sizes }, "system");
@@ -1476,43 +1591,6 @@ export class StagedRollouts {
         `${waveNames(from, from)} has no nodes: released ${waveNames(from + 1, to)} without a pause`,
         this.now(),
       );
-  }
-
-  /**
-   * Failed nodes of the released waves; null while one is pending. Called at every apply and
-   * NodeMasquerade change: the scan resumes at the node found pending last time (nodes settle in
-   * about the order they were sent), and a full pass counts only once every node before settled
-   * (a scan from the start each time was quadratic: 35 s for a canary of 10,000 nodes).
-   */
-  private countFailed(s: StagedState): number | null {
-    const step = s.core.step;
-    const c = this.pendingAt;
-    const from = c && c.of === s && c.step === step ? c : { w: 0, i: 0 };
-    // From where it stopped, then (every node after settled) from the start, counting failures.
-    const found = this.scan(s, from, null) ?? this.scan(s, { w: 0, i: 0 }, { failed: 0 });
-    if (found === null || typeof found === "number") {
-      this.pendingAt = null;
-      return found ?? 0;
-    }
-    this.pendingAt = { of: s, step, w: found.w, i: found.i };
-    return null;
-  }
-
-  /** The first pending released node from `from`; else the failures counted (`count`), or null. */
-  private scan(
-    s: StagedState,
-    from: { w: number; i: number },
-    count: { failed: number } | null,
-  ): { w: number; i: number } | number | null {
-    for (let w = from.w; w <= s.core.step; w++) {
-      const names = s.waves[w] ?? [];
-      for (let i = w === from.w ? from.i : 0; i < names.length; i++) {
-        const o = this.outcome(s, names[i]!);
-        if (o === "pending") return { w, i };
-        if (o === "failed" && count) count.failed++;
-      }
-    }
-    return count ? count.failed : null;
   }
 
   /**
@@ -1558,15 +1636,9 @@ export class StagedRollouts {
     // Its object deleted: no longer waited for once it stays gone (tick). A person's delete is
     // written again by the node's holder at once; until then the node is pending, never dropped
     // (a canary node dropped so would let its wave settle, and the next be released, unapplied).
-    if (st) {
-      this.missing.delete(name);
-      this.missingReads.delete(name);
-    } else if (
-      this.waveIndex(s).has(name) &&
-      !this.fleet?.nodes.has(name) &&
-      !this.missing.has(name)
-    )
-      this.missing.set(name, this.now());
+    if (st) this.missing.delete(name);
+    else if (this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name))
+      this.missing.add(name, this.now());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
     const o = remoteOutcome(name, st, s.revision);
@@ -1598,49 +1670,20 @@ export class StagedRollouts {
     if (this.missing.size === 0) return;
     if (!s || this.follows() || this.finished()) {
       this.missing.clear();
-      this.missingReads.clear();
       return;
     }
     const behind = (since: number) =>
       (this.opts.remote?.unreportedSince?.(since + REMOTE_GONE_MS).length ?? 0) > 0;
-    for (const [name, since] of this.missing) {
+    for (const [name, since] of this.missing.entries()) {
       const waited = this.now() - since;
       if (waited < REMOTE_GONE_MS || (waited < REPORT_WAIT_MAX_MS && behind(since))) continue;
       const gone = !this.opts.remote?.status(name) && !this.fleet?.nodes.has(name);
       // The watch may lag the holder's rewrite: the API server is asked first (issue 17).
-      if (gone && waited < REPORT_WAIT_MAX_MS && !this.absentFresh(name)) continue;
+      const fresh = this.opts.remote?.existsFresh;
+      if (gone && waited < REPORT_WAIT_MAX_MS && !this.missing.absentFresh(name, fresh)) continue;
       this.missing.delete(name);
-      this.missingReads.delete(name);
       if (gone) this.removed(name);
     }
-  }
-
-  /**
-   * Is the NodeMasquerade of `name` absent from the API server, read fresh (a GET)? False while
-   * the read is asked or in flight (at most FRESH_READS_IN_FLIGHT at once), failed (not known),
-   * or found the object (the watch lags; asked again at a later tick). True without a reader.
-   */
-  private absentFresh(name: string): boolean {
-    const read = this.opts.remote?.existsFresh;
-    if (!read) return true;
-    const r = this.missingReads.get(name);
-    if (r === "absent") return true;
-    if (r === "pending") return false;
-    this.missingReads.delete(name);
-    if (this.missingInFlight >= FRESH_READS_IN_FLIGHT) return false;
-    this.missingReads.set(name, "pending");
-    this.missingInFlight++;
-    Promise.resolve()
-      .then(() => read(name))
-      .then(
-        (exists) => (exists ? "exists" : "absent"),
-        () => "failed" as const,
-      )
-      .then((answer) => {
-        this.missingInFlight--;
-        if (this.missingReads.get(name) === "pending") this.missingReads.set(name, answer);
-      });
-    return false;
   }
 
   /** A node held elsewhere that applied went offline: too soon after applying pauses. */
@@ -1783,12 +1826,22 @@ export class StagedRollouts {
     // state would say no rollout runs and the previous revision was begun, and a follower not
     // yet told of the new revision would take that as its rollout going at once (break5).
     if (!this.isActive() || this.awaiting || this.takingOver) return;
+    if (this.moving) {
+      this.persistDeferred = true; // after the move's own write, not merged into it
+      return;
+    }
+    this.lastPersist = this.now();
+    this.writer.write(this.persisted());
+  }
+
+  /** The persisted form of `current` (a move's state before it is made), `ids` performed. */
+  private persisted(current = this.s, ids = this.performed): Persisted {
     const begun = this.begun !== undefined ? { begun: this.begun } : {};
-    const last = this.performed.at(-1);
+    const last = ids.at(-1);
     const performed =
-      last !== undefined ? { performed: last, performedBefore: this.performed.slice(0, -1) } : {};
-    const current = this.s ? recordOf(this.s) : null;
-    this.writer.write({ version: 2, ...begun, ...performed, current, past: this.past });
+      last !== undefined ? { performed: last, performedBefore: ids.slice(0, -1) } : {};
+    const record = current ? recordOf(current) : null;
+    return { version: 2, ...begun, ...performed, current: record, past: this.past };
   }
 
   /**
@@ -1799,6 +1852,7 @@ export class StagedRollouts {
     const s = this.s;
     if (!s) return;
     const superseded = by !== undefined && by !== s.revision && !this.finished();
+    if (s.core.aborted && this.previous) this.aborted = { s, previous: this.previous };
     this.past = [
       ...this.past.filter((p) => p.resourceVersion !== s.resourceVersion),
       { ...pastOf(s), ...(superseded ? { supersededBy: by } : {}) },
@@ -1891,8 +1945,9 @@ export class StagedRollouts {
     return this.past.find((p) => p.resourceVersion === resourceVersion);
   }
 
-  private changed(): void {
-    this.persist();
+  /** `persist`: false when the state is what was just written (a move stored first). */
+  private changed(persist = true): void {
+    if (persist) this.persist();
     this.fleet?.rolloutChanged();
     this.notePlaces();
     const v = this.view();
@@ -1905,86 +1960,6 @@ export class StagedRollouts {
   }
 }
 
-/**
- * Does the strategy pick its canary by label selector? Its waves need the nodes' labels: the
- * saving replica's announcement (intend) carries them; another replica reads them (`labels`),
- * and one that cannot takes the default strategy, never an empty canary by mistake.
- */
-function hasSelector(s: RolloutStrategy): s is WavesStrategy & { canary: { selector: object } } {
-  return s.kind === "waves" && "selector" in s.canary;
-}
-
-/**
- * A follower holding its nodes for a staged revision whose state it cannot read: what it knows
- * (no waves: they are in the state it cannot read), held, with why.
- */
-function unfollowedView(a: Awaiting, reason: string): StagedRolloutView {
-  return {
-    resourceVersion: a.next.resourceVersion,
-    revision: a.revision,
-    previousResourceVersion: a.previous.resourceVersion,
-    previousRevision: a.previous.revision,
-    strategy: a.strategy,
-    phase: "paused",
-    step: 0,
-    pause: null,
-    aborted: false,
-    message: `the nodes this replica holds stay on revision ${a.previous.revision}: ${reason}`,
-    held: reason,
-    waves: [],
-    actions: [],
-    startedAt: 0,
-    startedBy: a.user,
-  };
-}
-
-/** The same strategy, whatever the order of its keys. */
-function sameStrategy(a: RolloutStrategy, b: RolloutStrategy): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object")
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
-}
-
-/**
- * The boundaries of a cut for the state, or why it cannot be kept (a selector canary matching
- * more nodes than a rollout may list; trimCanary keeps a cut from that: the change would then
- * roll out at once).
- */
-function cutBounds(
-  waves: string[][],
-  observe: string[][],
-  s: WavesStrategy,
-): { bounds: WaveBounds; observeBounds: WaveBounds } | { error: string } {
-  try {
-    return { bounds: boundsOf(waves, s), observeBounds: boundsOf(observe, s) };
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
-
-/**
- * A selector canary matching more nodes than a rollout keeps by name (a save checked against
- * at most that many, then nodes joined or were seen by the owner only): its first
- * MAX_CANARY_NAMES in the stable hash order stay the canary, the others are placed by the
- * boundaries as every replica and a restart will place them (a later wave: late, never early).
- * It rolled the revision out at once before (break6): every wave's nodes got it unreleased.
- */
-function trimCanary(waves: string[][], s: WavesStrategy): void {
-  if (!("selector" in s.canary) || (waves[0]?.length ?? 0) <= MAX_CANARY_NAMES) return;
-  const sorted = [...waves[0]!].sort(compareNodeOrder);
-  waves[0] = sorted.slice(0, MAX_CANARY_NAMES);
-  const place = placeByBounds(s, boundsOf(waves, s));
-  for (const name of sorted.slice(MAX_CANARY_NAMES)) waves[place({ name })]!.push(name);
-}
-
 /** Tells each name in exactly one of `a` and `b`. */
 function tellDifference(
   a: ReadonlySet<string>,
@@ -1993,27 +1968,4 @@ function tellDifference(
 ): void {
   for (const name of a) if (!b.has(name)) tell(name);
   for (const name of b) if (!a.has(name)) tell(name);
-}
-
-function waveNames(from: number, to: number): string {
-  const name = (w: number) => (w === 0 ? "the canary" : `wave ${w}`);
-  return from === to ? name(from) : `${name(from)} to ${name(to)}`;
-}
-
-function describeStart(s: StagedState): string {
-  const sizes = s.waves.map((w, i) => `${i === 0 ? "canary" : `wave ${i}`}: ${w.length}`);
-  return `revision ${s.revision} in ${s.waves.length} waves (${sizes.join(", ")}), from revision ${s.previous?.revision}`;
-}
-
-/** Why rollout.json is no rollout state: its first schema issue, for problems(). */
-function notAStateReason(issue: { path: PropertyKey[]; message: string } | undefined): string {
-  if (!issue) return "rollout.json is not a rollout state";
-  const at = issue.path.map(String).join(".") || "(top)";
-  return `rollout.json is not a rollout state: ${at}: ${issue.message}`;
-}
-
-/** Why a node an owner found offline after applying when it took the rollout over is suspected. */
-function inheritedReason(name: string, by: string, holder: string | undefined): string {
-  const held = holder === undefined ? "" : ` (held by replica ${holder || "(none)"})`;
-  return `${name} was offline after applying${held} when ${by} took the rollout over (how soon after applying is not known: the previous owner's view of it was not kept)`;
 }

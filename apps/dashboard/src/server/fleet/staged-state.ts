@@ -282,7 +282,7 @@ export function pastOf(s: StagedRecord): PastRollout {
 /** Where a store keeps the rollout state beside its revisions (store/types.ts). */
 export interface RolloutPersistence {
   /** `claim`: the reader takes the rollout over (store/types.ts ConfigStore.loadRollout). */
-  loadRollout(claim?: { owner: string }): Promise<unknown | null>;
+  loadRollout(claim?: { owner: string; yieldTo?: { seen?: string } }): Promise<unknown | null>;
   saveRollout(state: unknown | null): Promise<void>;
   /** Throws unless a saveRollout now would land (the store's fencing: kube-rollout.ts). */
   checkRollout?(): Promise<void>;
@@ -504,6 +504,11 @@ export function addAction(
   detail: string,
   now: number,
 ): void {
-  s.actions.push({ action, user, time: new Date(now).toISOString(), detail });
+  addRecorded(s, { action, user, time: new Date(now).toISOString(), detail });
+}
+
+/** An action recorded before (a move planned and stored first), kept as it was stored. */
+export function addRecorded(s: StagedState, a: RolloutAction): void {
+  s.actions.push(a);
   if (s.actions.length > MAX_ROLLOUT_ACTIONS) s.actions.splice(0, 1);
 }

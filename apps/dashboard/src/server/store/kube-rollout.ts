@@ -23,6 +23,11 @@ export const ROLLOUT_KEY = "rollout.json";
  */
 export const EPOCH_ANNOTATION = "ipmasq.dev/rollout-owner-epoch";
 export const OWNER_ANNOTATION = "ipmasq.dev/rollout-owner";
+/**
+ * When the owner last claimed or wrote the rollout (its clock, for people); a replica holding
+ * no Lease tells by its change, not its value, whether the owner still renews it.
+ */
+export const RENEWED_ANNOTATION = "ipmasq.dev/rollout-owner-renewed";
 const KEY = ROLLOUT_KEY;
 
 export interface KubeRolloutOptions {
@@ -86,6 +91,22 @@ export class RolloutFencedError extends Error {
   }
 }
 
+/**
+ * A claim refused to a replica that holds no singleton Lease: another replica recorded itself as
+ * the rollout's owner and renewed that since this one last looked (`renewed`: its mark now).
+ * Two dashboards acting as owner (leader election off) took the rollout from each other at
+ * every write before.
+ */
+export class RolloutHeldError extends RolloutFencedError {
+  readonly held = true;
+  constructor(
+    readonly holder: string,
+    readonly renewed: string,
+  ) {
+    super(holder);
+  }
+}
+
 /** The key of a move (promote, retry, abort) asked on a replica that does not own the rollout. */
 export const REQUEST_KEY = "rollout-request.json";
 
@@ -121,7 +142,10 @@ export async function saveKubeRollout(
     if (!cm && text === null) return null;
     if (!cm && !o.create)
       throw new Error(`the history ConfigMap ${o.namespace}/${o.name} does not exist`);
-    return { data, annotations: cm?.metadata?.annotations };
+    const renewed: Record<string, string> = claim
+      ? { [RENEWED_ANNOTATION]: new Date().toISOString() }
+      : {};
+    return { data, annotations: { ...cm?.metadata?.annotations, ...renewed } };
   });
   return text;
 }
@@ -179,19 +203,33 @@ function claimed(cm: V1ConfigMap | undefined, claim: OwnerClaim): boolean {
 export async function claimKubeRollout(
   o: KubeRolloutOptions,
   owner: string,
+  yieldTo?: { seen?: string },
 ): Promise<OwnerClaim | undefined> {
   let claim: OwnerClaim | undefined;
   await updateHistory(o, (cm) => {
     if (!cm && !o.create) return null;
+    if (yieldTo) refuseHeld(cm, owner.slice(0, 253), yieldTo.seen);
     claim = { epoch: epochOf(cm) + 1, owner: owner.slice(0, 253) };
     const annotations = {
       ...cm?.metadata?.annotations,
       [EPOCH_ANNOTATION]: String(claim.epoch),
       [OWNER_ANNOTATION]: claim.owner,
+      [RENEWED_ANNOTATION]: new Date().toISOString(),
     };
     return { data: cm?.data, annotations };
   });
   return claim;
+}
+
+/**
+ * `yieldTo` (a replica holding no Lease): refused while another replica is recorded as owner
+ * and renewed it since `seen` (its mark at this replica's last look; none: not looked yet).
+ */
+function refuseHeld(cm: V1ConfigMap | undefined, owner: string, seen: string | undefined): void {
+  const holder = cm?.metadata?.annotations?.[OWNER_ANNOTATION];
+  const renewed = cm?.metadata?.annotations?.[RENEWED_ANNOTATION];
+  if (holder && holder !== owner && renewed !== undefined && renewed !== seen)
+    throw new RolloutHeldError(holder, renewed);
 }
 
 /**

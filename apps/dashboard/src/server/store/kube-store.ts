@@ -168,7 +168,8 @@ export class KubeStore implements ConfigStore {
    * `claim` (taking the rollout over) claimed first, under a new owner epoch.
    */
   async loadRollout(claim?: RolloutClaim): Promise<unknown | null> {
-    if (claim) this.rolloutClaim = await claimKubeRollout(this.rolloutTarget(), claim.owner);
+    if (claim)
+      this.rolloutClaim = await claimKubeRollout(this.rolloutTarget(), claim.owner, claim.yieldTo);
     const { state, text } = await readKubeRollout(this.rolloutTarget());
     this.rolloutText = text;
     return state;

@@ -106,6 +106,11 @@ export interface ConfigStore {
 /** Who takes a staged rollout over (the replica's name, recorded beside the owner epoch). */
 export interface RolloutClaim {
   owner: string;
+  /**
+   * A replica holding no singleton Lease (leader election off): no claim while another replica
+   * is recorded as owner and renewed that since `seen` (kube-rollout.ts RolloutHeldError).
+   */
+  yieldTo?: { seen?: string };
 }
 
 /** Listener fan-out shared by the stores. */
