@@ -15,6 +15,7 @@ import {
   placeByBounds,
   type RolloutEffect,
   type RolloutInput,
+  type RolloutOutcome,
   type RolloutStrategy,
   type StagedRolloutView,
   startRollout,
@@ -84,6 +85,8 @@ export interface StagingFleet {
   rolloutChanged(): void;
   /** A node's place in the rollout changed (its summary is sent again). */
   nodeChanged?(name: string): void;
+  /** How the fleet bar counts a target of `revision`'s rollout (undefined: not one). */
+  counted?(name: string, revision: number): RolloutOutcome | undefined;
 }
 
 /**
@@ -1538,7 +1541,8 @@ export class StagedRollouts {
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
     const n = this.fleet?.nodes.get(name);
-    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name, this.follows());
+    if (n?.hello.mode === "observe") return "applied";
+    return outcomeOf(s, n, name, this.follows(), this.fleet?.counted?.(name, s.revision));
   }
 
   /**

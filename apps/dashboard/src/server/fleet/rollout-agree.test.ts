@@ -1,0 +1,87 @@
+// The fleet bar (rollout.ts) and a staged rollout's waves count one node the same at every
+// instant, whatever order its frames come in. Found by an integration flake
+// (test/rollout-counts.test.ts): a reporter sets its applied revision, then persists its state
+// before sending the apply-result; a read of the node meanwhile (its watcher saw the apply's
+// rules) goes out first. The canary's card said applied from that snapshot while the bar,
+// counting on the apply-result, still said pending.
+import type { WavesStrategy } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { describe, expect, it } from "vitest";
+import { okResult as result, rulesOf, snap } from "./post-apply.fixture.js";
+import { stagedFleet, v2 } from "./staged-fleet.fixture.js";
+
+const WAVES: WavesStrategy = {
+  kind: "waves",
+  canary: { count: 1 },
+  waves: [100],
+  pause: { kind: "manual" },
+};
+
+const setup = () => {
+  const t = stagedFleet(WAVES);
+  return { ...t, canary: t.order[0]! };
+};
+
+type T = ReturnType<typeof setup>;
+
+/** What a reporter (or the dashboard's own clock) does to the canary, one step. */
+const steps: Record<string, (t: T) => void> = {
+  "snapshot of v2": (t) => t.fleet.snapshot(t.canary, snap(2, rulesOf(v2.config))),
+  "apply-result of v2": (t) => t.fleet.applyResult(t.canary, result(2)),
+  // One frame: the apply-result carrying the snapshot read after it (gateway/inbound.ts).
+  "folded apply of v2": (t) => {
+    t.fleet.snapshot(t.canary, snap(2, rulesOf(v2.config)));
+    t.fleet.applyResult(t.canary, result(2));
+  },
+  "rules by an unknown digest": (t) =>
+    t.fleet.rulesUnknown(t.canary, snap(2), "rules not known yet: asked for them"),
+  "resync asked": (t) => void t.fleet.resync(t.canary, "bob"),
+  "resync result": (t) => t.fleet.applyResult(t.canary, result(2, "resync")),
+  disconnect: (t) => t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone"),
+  "reconnect running v2": (t) => {
+    const l = { send() {}, close() {} };
+    t.links.set(t.canary, l);
+    t.fleet.connect(helloFor(t.canary, { mode: "enforce", appliedRevision: 2 }), l);
+  },
+};
+
+/** The canary card's and the bar's counts of applied and failed nodes, side by side. */
+function counts(t: T) {
+  const card = t.staged.view()!.waves[0]!;
+  const bar = t.fleet.rolloutView()!;
+  return { card: [card.applied, card.failed], bar: [bar.done, bar.failed] };
+}
+
+const orders: { desc: string; input: string[] }[] = [
+  {
+    desc: "the post-apply snapshot before the apply-result (a read while the reporter persists)",
+    input: ["snapshot of v2", "apply-result of v2"],
+  },
+  {
+    desc: "the applied canary's rules by a digest not held, then whole",
+    input: ["folded apply of v2", "rules by an unknown digest", "snapshot of v2"],
+  },
+  {
+    desc: "a resync of the applied canary",
+    input: ["folded apply of v2", "resync asked", "resync result"],
+  },
+  {
+    desc: "the applied canary reconnects, running v2",
+    input: ["folded apply of v2", "disconnect", "reconnect running v2"],
+  },
+  {
+    desc: "the canary reconnects between its apply and its result",
+    input: ["snapshot of v2", "disconnect", "reconnect running v2", "apply-result of v2"],
+  },
+];
+
+describe("the fleet bar and the canary's card agree after every frame", () => {
+  it.each(orders)("$desc", ({ input }) => {
+    const t = setup();
+    for (const step of input) {
+      steps[step]!(t);
+      const c = counts(t);
+      expect(c.card, `after "${step}"`).toEqual(c.bar);
+    }
+  });
+});
