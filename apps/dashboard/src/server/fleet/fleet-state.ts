@@ -156,6 +156,7 @@ export class FleetState {
     this.links.set(hello.node, link);
     old?.close(1000, "replaced by a newer connection from the same node");
     const n = this.nodes.get(hello.node) ?? newRecord(hello);
+    const wasEnforcing = n.hello.mode === "enforce";
     Object.assign(n, {
       hello,
       connected: true,
@@ -186,9 +187,11 @@ export class FleetState {
     if (desired && hello.mode === "enforce") {
       this.sendDesired(n, link, encodeDesired(desired), desired, now);
       this.markRollout(n, now, desired.revision);
-    } else if (hello.mode === "observe" && this.rollout.remove(n.name, now)) {
-      // Now in observe mode: it will never be sent this rollout's config.
-      this.opts.feed.rolloutChanged();
+    } else if (hello.mode === "observe") {
+      // Now in observe mode: it will never be sent this rollout's config. Out of its wave too,
+      // as the bar drops it (rollout-agree.test.ts): its card called it applied.
+      if (this.rollout.remove(n.name, now)) this.opts.feed.rolloutChanged();
+      if (wasEnforcing) this.staging?.removed(n.name);
     }
     this.reassess(n);
     this.refresh(n, true);

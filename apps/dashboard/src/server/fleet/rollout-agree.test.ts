@@ -43,6 +43,11 @@ const steps: Record<string, (t: T) => void> = {
     t.links.set(t.canary, l);
     t.fleet.connect(helloFor(t.canary, { mode: "enforce", appliedRevision: 2 }), l);
   },
+  "reconnect in observe mode": (t) => {
+    const l = { send() {}, close() {} };
+    t.links.set(t.canary, l);
+    t.fleet.connect(helloFor(t.canary, { mode: "observe", appliedRevision: 1 }), l);
+  },
 };
 
 /** The canary card's and the bar's counts of applied and failed nodes, side by side. */
@@ -72,6 +77,15 @@ const orders: { desc: string; input: string[] }[] = [
   {
     desc: "the canary reconnects between its apply and its result",
     input: ["snapshot of v2", "disconnect", "reconnect running v2", "apply-result of v2"],
+  },
+  {
+    // It will never apply the revision: the bar drops it; the card called it applied.
+    desc: "the canary switches to observe mode before applying",
+    input: ["disconnect", "reconnect in observe mode"],
+  },
+  {
+    desc: "the applied canary switches to observe mode",
+    input: ["folded apply of v2", "disconnect", "reconnect in observe mode"],
   },
 ];
 

@@ -888,7 +888,7 @@ export class StagedRollouts {
     return s && s.revision === revision && !s.core.aborted ? Object.keys(s.failed) : [];
   }
 
-  /** A node forgotten: it is no longer waited for. */
+  /** A node forgotten (or now in observe mode): it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
     // A finished rollout's waves keep their counts, as the fleet bar's do (rollout.ts).
@@ -1541,7 +1541,8 @@ export class StagedRollouts {
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
     const n = this.fleet?.nodes.get(name);
-    if (n?.hello.mode === "observe") return "applied";
+    // A member cut in enforce mode now observing applies nothing: the owner drops it (removed).
+    if (n?.hello.mode === "observe") return "pending";
     return outcomeOf(s, n, name, this.follows(), this.fleet?.counted?.(name, s.revision));
   }
 
@@ -1553,8 +1554,16 @@ export class StagedRollouts {
   remoteChanged(names: readonly string[]): void {
     const s = this.s;
     if (!s || !this.opts.remote || this.follows() || this.finished()) return;
-    for (const name of names) this.remoteOne(s, name);
+    for (const name of names) if (!this.leftForObserve(s, name)) this.remoteOne(s, name);
     this.settle();
+  }
+
+  /** A member held elsewhere switched to observe mode: out of its wave, as of the bar (fleet-view.ts). */
+  private leftForObserve(s: StagedState, name: string): boolean {
+    if (this.opts.remote?.status(name)?.mode !== "observe" || !this.waveIndex(s).has(name))
+      return false;
+    this.removed(name);
+    return true;
   }
 
   private remoteOne(s: StagedState, name: string): void {
