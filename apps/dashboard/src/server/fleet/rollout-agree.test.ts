@@ -50,11 +50,15 @@ const steps: Record<string, (t: T) => void> = {
   },
 };
 
-/** The canary card's and the bar's counts of applied and failed nodes, side by side. */
+/**
+ * The canary card's and the bar's counts of applied and failed nodes, and the canary's row
+ * (its place: applied or not), side by side.
+ */
 function counts(t: T) {
   const card = t.staged.view()!.waves[0]!;
   const bar = t.fleet.rolloutView()!;
-  return { card: [card.applied, card.failed], bar: [bar.done, bar.failed] };
+  const row = t.staged.placeOf(t.canary)?.progress === "applied" ? 1 : 0;
+  return { card: [card.applied, card.failed, card.applied], bar: [bar.done, bar.failed, row] };
 }
 
 const orders: { desc: string; input: string[] }[] = [

@@ -1833,8 +1833,15 @@ export class StagedRollouts {
     // Its post-apply rules judged (rollout-done.ts): the row says so as its wave counts it.
     const judged = remote
       ? applied === null || remoteAppliedState(remote, applied) !== "awaiting-rules"
-      : local === undefined || rulesJudged(local);
+      : local === undefined || this.judgedHere(local, s.revision);
     return placeIn(s, this.previous.revision, wave, name, applied, judged);
+  }
+
+  /** A node held here, running `revision`: judged as its wave counts it (rollout-agree.test.ts). */
+  private judgedHere(n: NodeRecord, revision: number): boolean {
+    const counted =
+      n.appliedRevision === revision ? this.fleet?.counted?.(n.name, revision) : undefined;
+    return counted === undefined ? rulesJudged(n) : counted === "done";
   }
 
   /**
