@@ -186,7 +186,9 @@ export class FleetState {
     const desired = this.desiredOf(n.name);
     if (desired && hello.mode === "enforce") {
       this.sendDesired(n, link, encodeDesired(desired), desired, now);
-      this.markRollout(n, now, desired.revision);
+      // A target even held back (not sent it yet), as every enforce-mode node at the start:
+      // the bar finished while a joiner's wave still waited for it (rollout-agree.test.ts).
+      this.markRollout(n, now, this.rollout.revision);
     } else if (hello.mode === "observe") {
       // Now in observe mode: it will never be sent this rollout's config. Out of its wave too,
       // as the bar drops it (rollout-agree.test.ts): its card called it applied.

@@ -8,7 +8,7 @@ import type { WavesStrategy } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { okResult as result, rulesOf, snap } from "./post-apply.fixture.js";
-import { stagedFleet, v2 } from "./staged-fleet.fixture.js";
+import { stagedFleet, v1, v2 } from "./staged-fleet.fixture.js";
 
 const WAVES: WavesStrategy = {
   kind: "waves",
@@ -101,5 +101,32 @@ describe("the fleet bar and the canary's card agree after every frame", () => {
       const c = counts(t);
       expect(c.card, `after "${step}"`).toEqual(c.bar);
     }
+  });
+});
+
+describe("a node that joins a wave not released yet", () => {
+  it("is a target of the bar too: the bar does not finish while its wave waits for it", () => {
+    const t = setup();
+    const apply = (n: string, r: 1 | 2) => {
+      t.fleet.snapshot(n, snap(r, rulesOf((r === 1 ? v1 : v2).config)));
+      t.fleet.applyResult(n, result(r));
+    };
+    const joiner = "d";
+    t.fleet.connect(helloFor(joiner, { mode: "enforce", appliedRevision: 1 }), {
+      send() {},
+      close() {},
+    });
+    apply(joiner, 1);
+    apply(t.canary, 2);
+    expect(t.staged.promote("bob", true).ok).toBe(true);
+    for (const n of t.order.slice(1)) apply(n, 2);
+    const waves = t.staged.view()!.waves;
+    const bar = t.fleet.rolloutView()!;
+    expect(bar.total).toBe(waves.reduce((sum, w) => sum + w.total, 0));
+    expect(bar.done).toBe(waves.reduce((sum, w) => sum + w.applied, 0));
+    expect(bar.finishedAt).toBeNull();
+    apply(joiner, 2);
+    expect(t.fleet.rolloutView()!.finishedAt).not.toBeNull();
+    expect(t.staged.view()!.phase).toBe("healthy");
   });
 });
