@@ -209,6 +209,11 @@ export class FleetState {
     const silentSince = n.silent && n.lastSeenAt !== null ? n.lastSeenAt : undefined;
     n.connected = false;
     n.silent = false;
+    // A read showed the revision sent, its apply-result never came (it may have cut its own
+    // network): not judged applied while it is away, here nor by its NodeMasquerade
+    // (node-masquerade.ts healthOf writes `applying`), until its next read.
+    if (n.pending?.kind === "desired" && n.pending.revision === n.appliedRevision)
+      n.rulesAfterApply = true;
     n.pending = null;
     addEvent(n, "disconnected", reason, now);
     this.staging?.offline(name, silentSince);

@@ -4,9 +4,10 @@
 // before sending the apply-result; a read of the node meanwhile (its watcher saw the apply's
 // rules) goes out first. The canary's card said applied from that snapshot while the bar,
 // counting on the apply-result, still said pending.
-import type { WavesStrategy } from "@masq/shared";
+import { recordedOutcome, type WavesStrategy } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
+import { statusBody } from "../replicas/node-masquerade.js";
 import { okResult as result, rulesOf, snap } from "./post-apply.fixture.js";
 import { stagedFleet, v1, v2 } from "./staged-fleet.fixture.js";
 
@@ -128,5 +129,21 @@ describe("a node that joins a wave not released yet", () => {
     apply(joiner, 2);
     expect(t.fleet.rolloutView()!.finishedAt).not.toBeNull();
     expect(t.staged.view()!.phase).toBe("healthy");
+  });
+});
+
+describe("the canary's NodeMasquerade, as the other replicas count it", () => {
+  // A read showed revision 2, then the reporter went before its apply-result (it may have cut
+  // its own network). This replica waits for it; its written status said offline with revision
+  // 2, which the owner elsewhere counts done (recordedOutcome), releasing the next wave on a
+  // canary whose apply was never answered (and never suspected: it never saw it applied).
+  it("a canary gone between a read showing the revision and its result is not read as done", () => {
+    const t = setup();
+    steps["snapshot of v2"]!(t);
+    steps.disconnect!(t);
+    const record = t.fleet.nodes.get(t.canary)!;
+    const st = statusBody({ record, replica: "dash-a", desiredRevision: 2 });
+    expect(t.fleet.rolloutView()!.done).toBe(0);
+    expect(recordedOutcome(st, 2)).not.toBe("done");
   });
 });
