@@ -147,3 +147,14 @@ describe("the canary's NodeMasquerade, as the other replicas count it", () => {
     expect(recordedOutcome(st, 2)).not.toBe("done");
   });
 });
+
+describe("a canary that switches to observe mode before applying", () => {
+  it("leaves its wave for good (its drift from the revision, now upstream's, places it nowhere)", () => {
+    const t = setup();
+    steps.disconnect!(t);
+    steps["reconnect in observe mode"]!(t);
+    const v = t.staged.view()!;
+    expect(v.waves[0]).toMatchObject({ total: 0, applied: 0, pending: 0 });
+    expect(v.message).toBe("the canary has no nodes; paused until promoted");
+  });
+});

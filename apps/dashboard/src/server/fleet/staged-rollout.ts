@@ -860,7 +860,8 @@ export class StagedRollouts {
   judged(n: NodeRecord): void {
     const s = this.s;
     if (!s || this.follows() || this.finished() || n.status !== "drifted") return;
-    if (!this.released(n.name)) return;
+    // Observe mode: its drift is upstream's; placing it (released) put it back in its wave.
+    if (n.hello.mode !== "enforce" || !this.released(n.name)) return;
     if (n.appliedRevision !== s.revision) return;
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
