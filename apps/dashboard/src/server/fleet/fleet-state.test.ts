@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
+import { okResult } from "./post-apply.fixture.js";
 
 function hello(node: string, mode: Mode = "enforce"): Hello {
   return helloFor(node, { mode });
@@ -47,15 +48,8 @@ function setup(onRolloutFinished?: (r: { total: number }) => void) {
   return { fleet, desired, changed, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-const ok = (revision: number, trigger: "desired" | "periodic" = "desired") => ({
-  type: "apply-result" as const,
-  v: 2 as const,
-  revision,
-  ok: true,
-  durationMs: 3,
-  trigger,
-  changed: false,
-});
+const ok = (revision: number, trigger: "desired" | "periodic" = "desired") =>
+  okResult(revision, trigger, false);
 
 /** Targets a and b of revision 2, b disconnected before applying it. */
 function aOnlineBOffline<T extends ReturnType<typeof setup>>(t: T): T {

@@ -28,7 +28,7 @@ import {
   type Pending,
 } from "./node.js";
 import { RolloutTracker } from "./rollout.js";
-import { rulesJudged } from "./rollout-done.js";
+import { localOutcome, rulesJudged } from "./rollout-done.js";
 import { sharedHello } from "./shared-hello.js";
 import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
@@ -109,6 +109,8 @@ export class FleetState {
       noteEvent: (name, kind, message) => this.noteEvent(name, kind, message),
       rolloutChanged: () => this.opts.feed.rolloutChanged(),
       nodeChanged: (name) => this.opts.feed.node(name),
+      counted: (name, revision) =>
+        this.rollout.revision === revision ? this.rollout.countedAs(name).target : undefined,
     });
   }
 
@@ -154,6 +156,7 @@ export class FleetState {
     this.links.set(hello.node, link);
     old?.close(1000, "replaced by a newer connection from the same node");
     const n = this.nodes.get(hello.node) ?? newRecord(hello);
+    const wasEnforcing = n.hello.mode === "enforce";
     Object.assign(n, {
       hello,
       connected: true,
@@ -183,11 +186,14 @@ export class FleetState {
     const desired = this.desiredOf(n.name);
     if (desired && hello.mode === "enforce") {
       this.sendDesired(n, link, encodeDesired(desired), desired, now);
-      if (this.rollout.revision === desired.revision && this.rollout.mark(n.name, "pending", now))
-        this.opts.feed.rolloutChanged();
-    } else if (hello.mode === "observe" && this.rollout.remove(n.name, now)) {
-      // Now in observe mode: it will never be sent this rollout's config.
-      this.opts.feed.rolloutChanged();
+      // A target even held back (not sent it yet), as every enforce-mode node at the start:
+      // the bar finished while a joiner's wave still waited for it (rollout-agree.test.ts).
+      this.markRollout(n, now, this.rollout.revision);
+    } else if (hello.mode === "observe") {
+      // Now in observe mode: it will never be sent this rollout's config. Out of its wave too,
+      // as the bar drops it (rollout-agree.test.ts): its card called it applied.
+      if (this.rollout.remove(n.name, now)) this.opts.feed.rolloutChanged();
+      if (wasEnforcing) this.staging?.removed(n.name);
     }
     this.reassess(n);
     this.refresh(n, true);
@@ -203,6 +209,11 @@ export class FleetState {
     const silentSince = n.silent && n.lastSeenAt !== null ? n.lastSeenAt : undefined;
     n.connected = false;
     n.silent = false;
+    // A read showed the revision sent, its apply-result never came (it may have cut its own
+    // network): not judged applied while it is away, here nor by its NodeMasquerade
+    // (node-masquerade.ts healthOf writes `applying`), until its next read.
+    if (n.pending?.kind === "desired" && n.pending.revision === n.appliedRevision)
+      n.rulesAfterApply = true;
     n.pending = null;
     addEvent(n, "disconnected", reason, now);
     this.staging?.offline(name, silentSince);
@@ -255,9 +266,12 @@ export class FleetState {
     takeNodeFields(n, snap, now);
     this.reassess(n);
     this.refresh(n);
-    if (awaited) this.staging?.rulesJudged(n);
-    if (awaited && rulesJudged(n) && this.rollout.rulesJudged(name, now))
+    if (!awaited) return;
+    // The bar first: the waves count a target as the bar does (rollout-agree.test.ts).
+    const gen = this.rollout.revision;
+    if (gen !== null && localOutcome(n, gen) === "done" && this.rollout.rulesJudged(name, now))
       this.opts.feed.rolloutChanged();
+    this.staging?.rulesJudged(n);
   }
 
   /**
@@ -310,18 +324,22 @@ export class FleetState {
             error: res.error ?? "no reason given",
           },
     );
-    this.markRollout(n, res, now);
+    this.markRollout(n, now, res.revision);
     this.refresh(n);
     if (res.trigger === "desired" || res.trigger === "resync" || !res.ok)
       this.staging?.applied(name, res.revision, res.ok, res.error);
   }
 
-  /** An apply-result of the rollout's revision: done once its post-apply rules are judged too
-   * (rollout-done.ts); until then it waits for them. */
-  private markRollout(n: NodeRecord, res: ApplyResult, now: number): void {
-    if (res.revision === null || res.revision !== this.rollout.revision) return;
-    const outcome = !res.ok ? "failed" : rulesJudged(n) ? "done" : "awaiting-rules";
-    if (this.rollout.mark(n.name, outcome, now)) this.opts.feed.rolloutChanged();
+  /**
+   * Counts a target where its record puts it in the rollout, by the one definition
+   * (rollout-done.ts localOutcome): done once it runs the revision, its apply answered and its
+   * post-apply rules judged; until then it waits for them. `about`: the revision of what
+   * happened (an apply-result, a push): only one of the rollout's moves it.
+   */
+  private markRollout(n: NodeRecord, now: number, about: number | null): void {
+    const gen = this.rollout.revision;
+    if (gen === null || about !== gen) return;
+    if (this.rollout.mark(n.name, localOutcome(n, gen), now)) this.opts.feed.rolloutChanged();
   }
 
   /**
@@ -336,12 +354,15 @@ export class FleetState {
     this.rollout.start(
       desired.revision,
       desired.resourceVersion,
-      enforce.map((n) => ({
-        name: n.name,
-        connected: this.links.has(n.name),
-        applied: n.appliedRevision === desired.revision,
-        awaitingRules: !rulesJudged(n),
-      })),
+      enforce.map((n) => {
+        const o = localOutcome(n, desired.revision);
+        return {
+          name: n.name,
+          connected: this.links.has(n.name),
+          applied: o === "done" || o === "awaiting-rules",
+          awaitingRules: o === "awaiting-rules",
+        };
+      }),
       now,
     );
     this.opts.feed.rolloutChanged();
@@ -499,12 +520,7 @@ export class FleetState {
       trigger: p.kind,
       error: n.lastApply.error ?? "",
     });
-    if (
-      p.revision !== null &&
-      p.revision === this.rollout.revision &&
-      this.rollout.mark(n.name, "failed", now)
-    )
-      this.opts.feed.rolloutChanged();
+    this.markRollout(n, now, p.revision);
     this.refresh(n);
     if (p.revision !== null) this.staging?.applied(n.name, p.revision, false, n.lastApply.error);
   }

@@ -31,3 +31,18 @@ export const snap = (applied: number, linux?: FamilySnapshot[]): Snapshot => ({
   appliedRevision: applied,
   ...(linux ? { linux } : {}),
 });
+
+/** A successful apply-result of `revision` (`changed`: it rewrote the rules). */
+export const okResult = (
+  revision: number,
+  trigger: "desired" | "resync" | "periodic" = "desired",
+  changed = trigger === "desired",
+) => ({
+  type: "apply-result" as const,
+  v: 2 as const,
+  revision,
+  ok: true,
+  durationMs: 3,
+  trigger,
+  changed,
+});

@@ -1,36 +1,73 @@
+import type { RolloutOutcome } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
-import type { NodeRecord } from "./node.js";
-import { type AppliedState, appliedState, remoteAppliedState } from "./rollout-done.js";
+import {
+  type AppliedState,
+  type LocalFacts,
+  localOutcome,
+  remoteAppliedState,
+} from "./rollout-done.js";
 
-type Local = Pick<
-  NodeRecord,
-  "appliedRevision" | "rulesUnknown" | "rulesWaiting" | "rulesAfterApply"
->;
+const local = (over: Partial<LocalFacts>): LocalFacts => ({
+  appliedRevision: 4,
+  connected: true,
+  pending: null,
+  lastApply: null,
+  ...over,
+});
+const failedApply = (revision: number) => ({
+  type: "apply-result" as const,
+  v: 2 as const,
+  revision,
+  ok: false,
+  error: "iptables-restore: exit 1",
+  durationMs: 3,
+  trigger: "desired" as const,
+  changed: false,
+});
 
-describe("appliedState (revision 4)", () => {
-  const cases: { desc: string; input: Local | undefined; want: AppliedState }[] = [
-    { desc: "runs it, its rules judged", input: { appliedRevision: 4 }, want: "done" },
+describe("localOutcome: a node held here, in the rollout of revision 4", () => {
+  const cases: { desc: string; input: LocalFacts; want: RolloutOutcome }[] = [
+    { desc: "runs it, its rules judged", input: local({}), want: "done" },
     {
       desc: "runs it, its post-apply rules by a digest not held here",
-      input: { appliedRevision: 4, rulesUnknown: "rules not known yet: asked for them" },
+      input: local({ rulesUnknown: "rules not known yet: asked for them" }),
       want: "awaiting-rules",
     },
     {
       desc: "runs it, its post-apply snapshot waiting in the intake",
-      input: { appliedRevision: 4, rulesWaiting: true },
+      input: local({ rulesWaiting: true }),
       want: "awaiting-rules",
     },
     {
       desc: "runs it, the snapshot read after its apply not come yet (no one-frame acknowledgement)",
-      input: { appliedRevision: 4, rulesAfterApply: true },
+      input: local({ rulesAfterApply: true }),
       want: "awaiting-rules",
     },
-    { desc: "runs the previous revision", input: { appliedRevision: 3 }, want: "not-applied" },
-    { desc: "never applied", input: { appliedRevision: null }, want: "not-applied" },
-    { desc: "not known here", input: undefined, want: "not-applied" },
+    {
+      desc: "a read shows it runs it, the apply sent not answered yet (its holder writes applying)",
+      input: local({ pending: { kind: "desired", revision: 4, sentAt: 0 } }),
+      want: "awaiting-rules",
+    },
+    { desc: "runs the previous revision", input: local({ appliedRevision: 3 }), want: "pending" },
+    {
+      desc: "runs the previous revision, offline",
+      input: local({ appliedRevision: 3, connected: false }),
+      want: "offline",
+    },
+    {
+      desc: "its apply of this revision failed",
+      input: local({ appliedRevision: 3, lastApply: failedApply(4) }),
+      want: "failed",
+    },
+    {
+      desc: "its apply of the stable revision failed (held back): pending here",
+      input: local({ appliedRevision: 2, lastApply: failedApply(3) }),
+      want: "pending",
+    },
+    { desc: "never applied", input: local({ appliedRevision: null }), want: "pending" },
   ];
-  for (const c of cases) it(c.desc, () => expect(appliedState(c.input, 4)).toBe(c.want));
+  for (const c of cases) it(c.desc, () => expect(localOutcome(c.input, 4)).toBe(c.want));
 });
 
 type Remote = Pick<NodeMasqueradeStatus, "appliedRevision" | "connected" | "health">;

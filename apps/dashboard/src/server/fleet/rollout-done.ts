@@ -6,7 +6,12 @@
 // acknowledgement (apply-result-snapshot: reporters of the previous release) they come in a
 // snapshot ~2 s after the apply-result. Until judged the node has "applied, waiting for its
 // rules" — a drift in them may still show.
-import { remoteRulesJudged } from "@masq/shared";
+import {
+  type RolloutFacts,
+  type RolloutOutcome,
+  remoteRulesJudged,
+  rolloutOutcome,
+} from "@masq/shared";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
 
@@ -28,13 +33,31 @@ export function rulesJudged(n: Judged): boolean {
   return n.rulesUnknown === undefined && n.rulesWaiting !== true && n.rulesAfterApply !== true;
 }
 
-/** Where a node held here stands with `revision` (undefined: not known here). */
-export function appliedState(
-  n: (Judged & Pick<NodeRecord, "appliedRevision">) | undefined,
-  revision: number,
-): AppliedState {
-  if (n?.appliedRevision !== revision) return "not-applied";
-  return rulesJudged(n) ? "done" : "awaiting-rules";
+/** The fields of a node record its rollout outcome is read from. */
+export type LocalFacts = Judged &
+  Pick<NodeRecord, "appliedRevision" | "connected" | "pending" | "lastApply">;
+
+/**
+ * What is known of a node held here, as its NodeMasquerade records it for the other replicas
+ * (node-masquerade.ts statusBody): its rules are not judged while an apply or resync sent to it
+ * is unanswered (its status is `applying` then: a read can show the revision before the
+ * reporter's result does, rollout-agree.test.ts); `error` is its last apply's failure, of the
+ * revision that apply was of.
+ */
+export function localFacts(n: LocalFacts): RolloutFacts {
+  const failed = n.lastApply !== null && !n.lastApply.ok;
+  return {
+    appliedRevision: n.appliedRevision,
+    desiredRevision: failed ? n.lastApply!.revision : null,
+    health: failed ? "error" : "ok",
+    connected: n.connected,
+    rulesJudged: rulesJudged(n) && n.pending === null,
+  };
+}
+
+/** Where a node held here stands in the rollout of `revision` (the one definition, @masq/shared). */
+export function localOutcome(n: LocalFacts, revision: number): RolloutOutcome {
+  return rolloutOutcome(localFacts(n), revision);
 }
 
 /**

@@ -54,9 +54,9 @@ describe("remoteOutcome (revision 2)", () => {
       want: { outcome: "pending" },
     },
     {
-      desc: "observe mode: nothing to apply",
-      input: { mode: "observe" },
-      want: { outcome: "applied" },
+      desc: "switched to observe mode: applies nothing, never counted applied",
+      input: { mode: "observe", appliedRevision: 2 },
+      want: { outcome: "pending" },
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {

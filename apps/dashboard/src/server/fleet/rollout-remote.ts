@@ -24,7 +24,9 @@ export function remoteOutcome(
 ): RemoteOutcome {
   const by = `held by replica ${st.replica || "(none)"}`;
   const message = st.message || "no reason given";
-  if (st.mode === "observe") return { outcome: "applied" };
+  // A member cut in enforce mode now observing applies nothing (the owner drops it, as every
+  // replica's bar does): never counted applied.
+  if (st.mode === "observe") return { outcome: "pending" };
   // The one definition the fleet bar counts by too (@masq/shared). Applied with its rules not
   // judged yet (a digest its holder did not hold, a late post-apply read) is pending: a drift
   // in them must still pause (break8). A drift once judged fails the rollout here.

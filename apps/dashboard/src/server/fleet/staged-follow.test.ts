@@ -55,6 +55,16 @@ describe("followedOf", () => {
       want: "rollout",
     },
     {
+      // Merged revisions are numbered by each process (merged-desired.ts): another replica's
+      // revision 2 may be another merge. Its waves are not this config's: held, never early.
+      desc: "revision 2's rollout, this replica's revision 2 another merged config: held",
+      input: {
+        raw: { version: 2, begun: 2, current: rollout(2, v1.config), past: [] },
+        current: { revision: 2, resourceVersion: "2+1@r2", config: cfg("172.16.0.0/12") },
+      },
+      want: "not-yet",
+    },
+    {
       desc: "the owner began it without waves: at once",
       input: { raw: { version: 2, begun: 2, current: null, past: [] }, current: v2 },
       want: "at-once",

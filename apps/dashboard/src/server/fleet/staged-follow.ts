@@ -18,15 +18,18 @@ export type Followed =
   | { kind: "not-yet"; reason: string; unreadable?: true };
 
 /**
- * The persisted rollout if it is the one of `current`: the same revision, or (a merged
- * config, numbered anew after a restart) the same config of the same primary save, then
- * renumbered as `current`. The same config saved again (a roll forward after a rollback or an
- * abort) is another save, another rollout: never the old one's waves (issue 17).
+ * The persisted rollout if it is the one of `current`: the same revision of the same config,
+ * or (a merged config, numbered anew after a restart) the same config of the same primary
+ * save, then renumbered as `current`. The same config saved again (a roll forward after a
+ * rollback or an abort) is another save, another rollout: never the old one's waves (issue 17).
+ * Nor is another config under the same number: each process numbers its merges
+ * (merged-desired.ts), so another replica's revision N may be another merge.
  */
 export function sameRollout(s: StagedRecord, current: Desired): StagedRecord | null {
+  if (s.config && !configsEqual(s.config, current.config)) return null;
   if (s.revision === current.revision) return s;
   if (primaryOf(s.resourceVersion) !== primaryOf(current.resourceVersion)) return null;
-  if (!s.config || !configsEqual(s.config, current.config)) return null;
+  if (!s.config) return null;
   return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
 }
 
@@ -43,7 +46,13 @@ export function followedOf(raw: unknown, current: Desired): Followed {
       unreadable: true,
     };
   const { past, begun } = parsed.data;
-  const s = parsed.data.current ? sameRollout(parsed.data.current, current) : null;
+  const staged = parsed.data.current;
+  const s = staged ? sameRollout(staged, current) : null;
+  if (staged && !s && staged.revision === current.revision)
+    return {
+      kind: "not-yet",
+      reason: `the owner's revision ${current.revision} is another config than this replica's (merges are numbered by each replica)`,
+    };
   if (s?.previous) {
     const kept = s.previousConfig;
     return {

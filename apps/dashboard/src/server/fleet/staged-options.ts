@@ -1,6 +1,11 @@
 // What a staged rollout (staged-rollout.ts) is given: the fleet it sends revisions to, the nodes
 // other replicas hold, and its options (persistence, Lease, refusal, labels).
-import type { RolloutStrategy, StagedRolloutView, WavesStrategy } from "@masq/shared";
+import type {
+  RolloutOutcome,
+  RolloutStrategy,
+  StagedRolloutView,
+  WavesStrategy,
+} from "@masq/shared";
 import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
@@ -18,6 +23,8 @@ export interface StagingFleet {
   rolloutChanged(): void;
   /** A node's place in the rollout changed (its summary is sent again). */
   nodeChanged?(name: string): void;
+  /** How the fleet bar counts a target of `revision`'s rollout (undefined: not one). */
+  counted?(name: string, revision: number): RolloutOutcome | undefined;
 }
 
 /**

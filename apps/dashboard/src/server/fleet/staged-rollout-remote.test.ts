@@ -83,6 +83,14 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
     expect(t.staged.placeOf(remoteCanary)?.progress).toBe(want.place);
   });
 
+  it("a canary held elsewhere switched to observe mode: out of its wave, never counted applied", () => {
+    const { t, report } = start();
+    report({ mode: "observe", appliedRevision: 1 });
+    const w0 = t.staged.view()!.waves[0]!;
+    expect([...w0.appliedNodes, ...w0.pendingNodes]).not.toContain(remoteCanary);
+    expect(w0.total).toBe(canary.length - 1);
+  });
+
   // break7: the holder's rewrite of a deleted object waits in its write queue behind a mass
   // delete; a fixed 15 s dropped the node (no longer waited for) while it was queued.
   const deleted: {

@@ -12,6 +12,7 @@ import {
   placeByBounds,
   type RolloutEffect,
   type RolloutInput,
+  type RolloutOutcome,
   type RolloutStrategy,
   type StagedRolloutView,
   startRollout,
@@ -823,7 +824,8 @@ export class StagedRollouts {
   judged(n: NodeRecord): void {
     const s = this.s;
     if (!s || this.follows() || this.finished() || n.status !== "drifted") return;
-    if (!this.released(n.name)) return;
+    // Observe mode: its drift is upstream's; placing it (released) put it back in its wave.
+    if (n.hello.mode !== "enforce" || !this.released(n.name)) return;
     if (n.appliedRevision !== s.revision) return;
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
@@ -851,7 +853,7 @@ export class StagedRollouts {
     return s && s.revision === revision && !s.core.aborted ? Object.keys(s.failed) : [];
   }
 
-  /** A node forgotten: it is no longer waited for. */
+  /** A node forgotten (or now in observe mode): it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
     // A finished rollout's waves keep their counts, as the fleet bar's do (rollout.ts).
@@ -1616,7 +1618,9 @@ export class StagedRollouts {
     const st = this.opts.remote?.status(name);
     if (st) return remoteOutcome(name, st, s.revision).outcome;
     const n = this.fleet?.nodes.get(name);
-    return n?.hello.mode === "observe" ? "applied" : outcomeOf(s, n, name, this.follows());
+    // A member cut in enforce mode now observing applies nothing: the owner drops it (removed).
+    if (n?.hello.mode === "observe") return "pending";
+    return outcomeOf(s, n, name, this.follows(), this.fleet?.counted?.(name, s.revision));
   }
 
   /**
@@ -1627,8 +1631,16 @@ export class StagedRollouts {
   remoteChanged(names: readonly string[]): void {
     const s = this.s;
     if (!s || !this.opts.remote || this.follows() || this.finished()) return;
-    for (const name of names) this.remoteOne(s, name);
+    for (const name of names) if (!this.leftForObserve(s, name)) this.remoteOne(s, name);
     this.settle();
+  }
+
+  /** A member held elsewhere switched to observe mode: out of its wave, as of the bar (fleet-view.ts). */
+  private leftForObserve(s: StagedState, name: string): boolean {
+    if (this.opts.remote?.status(name)?.mode !== "observe" || !this.waveIndex(s).has(name))
+      return false;
+    this.removed(name);
+    return true;
   }
 
   private remoteOne(s: StagedState, name: string): void {
@@ -1874,8 +1886,15 @@ export class StagedRollouts {
     // Its post-apply rules judged (rollout-done.ts): the row says so as its wave counts it.
     const judged = remote
       ? applied === null || remoteAppliedState(remote, applied) !== "awaiting-rules"
-      : local === undefined || rulesJudged(local);
+      : local === undefined || this.judgedHere(local, s.revision);
     return placeIn(s, this.previous.revision, wave, name, applied, judged);
+  }
+
+  /** A node held here, running `revision`: judged as its wave counts it (rollout-agree.test.ts). */
+  private judgedHere(n: NodeRecord, revision: number): boolean {
+    const counted =
+      n.appliedRevision === revision ? this.fleet?.counted?.(n.name, revision) : undefined;
+    return counted === undefined ? rulesJudged(n) : counted === "done";
   }
 
   /**

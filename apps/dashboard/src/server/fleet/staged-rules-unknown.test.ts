@@ -1,67 +1,18 @@
 // break8: a staged rollout and a node whose post-apply rules went by a digest this dashboard
 // did not hold (snapshot-digests): its apply-result must not settle its wave (nor finish the
 // rollout) before its rules are known; a drift in them must still pause the rollout.
-import { compareNodeOrder, defaultConfig, type WavesStrategy } from "@masq/shared";
-import { helloFor } from "@masq/testkit/fixtures";
+import type { WavesStrategy } from "@masq/shared";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
-import type { Desired } from "../config/merged-desired.js";
-import { silentLogger } from "../log.js";
-import { ChangeFeed } from "./change-feed.js";
-import { FleetState } from "./fleet-state.js";
-import { rulesOf, snap } from "./post-apply.fixture.js";
-import { type IntakeOptions, snapshotChars } from "./snapshot-intake.js";
-import { StagedRollouts } from "./staged-rollout.js";
+import type { FleetState } from "./fleet-state.js";
+import { okResult, rulesOf, snap } from "./post-apply.fixture.js";
+import { snapshotChars } from "./snapshot-intake.js";
+import { stagedFleet, v1, v2 } from "./staged-fleet.fixture.js";
 
-const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
-const v2: Desired = {
-  revision: 2,
-  resourceVersion: "2",
-  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
-};
-
-const applied = (revision: number) => ({
-  type: "apply-result" as const,
-  v: 2 as const,
-  revision,
-  ok: true,
-  durationMs: 3,
-  trigger: "desired" as const,
-  changed: true,
-});
+const applied = (revision: number) => okResult(revision);
 const UNKNOWN = "rules not known yet: asked for them";
 
-/** `strategy` null: the change goes to every node at once. */
-function setup(strategy: WavesStrategy | null, intake?: IntakeOptions, now = () => 1000) {
-  let desired = v1;
-  const fleet = new FleetState({
-    ...(intake ? { intake } : {}),
-    desired: () => desired,
-    feed: new ChangeFeed(250, () => {}),
-    log: silentLogger(),
-    heartbeatMs: 1000,
-    applyTimeoutMs: 5000,
-    now,
-  });
-  const staged = new StagedRollouts({
-    log: silentLogger(),
-    now,
-    persistence: { loadRollout: async () => null, saveRollout: async () => {} },
-    refusal: () => null,
-    active: () => true,
-  });
-  fleet.attachStaging(staged);
-  const names = ["a", "b", "c"];
-  for (const n of names) {
-    fleet.connect(helloFor(n, { mode: "enforce" }), { send() {}, close() {} });
-    fleet.snapshot(n, snap(1, rulesOf(v1.config)));
-    fleet.applyResult(n, applied(1));
-  }
-  desired = v2;
-  if (strategy) staged.begin(v2, v1, "text", "alice", strategy);
-  fleet.desiredChanged(v2);
-  return { fleet, staged, order: [...names].sort(compareNodeOrder) };
-}
+const setup = stagedFleet;
 
 /** The post-apply snapshot by an unknown digest, then the result (as inbound.ts takes them). */
 function appliedUnknown(fleet: FleetState, name: string) {

@@ -9,6 +9,7 @@ import {
   masqConfigSchema,
   nodeNameSchema,
   type RolloutAction,
+  type RolloutOutcome,
   type RolloutWaveView,
   rolloutStrategySchema,
   type StagedRolloutView,
@@ -18,7 +19,7 @@ import {
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { NodeRecord } from "./node.js";
-import { appliedState } from "./rollout-done.js";
+import { localOutcome } from "./rollout-done.js";
 import { MAX_ROLLOUT_NODES } from "./staged-size.js";
 import { setDigest } from "./wave-digest.js";
 
@@ -390,19 +391,23 @@ const UNLISTED = "failed (its reason is on its node page: the rollout's state li
 /**
  * Where one node of a released wave stands (a node not yet released is pending). `follower`:
  * its failed apply of the revision counts too (the owner persists only the first failures;
- * the owner itself goes by its list, which a retry clears).
+ * the owner itself goes by its list, which a retry clears). `counted`: how the fleet bar counts
+ * it, a target of this revision's rollout (rollout.ts): its one record, so the card and the bar
+ * never disagree (rollout-agree.test.ts); otherwise by its record now.
  */
 export function outcomeOf(
   s: StagedState,
   n: NodeRecord | undefined,
   name: string,
   follower = false,
+  counted?: RolloutOutcome,
 ): NodeOutcome {
   if (s.failed[name] !== undefined) return "failed";
   const failedHere = n?.lastApply && !n.lastApply.ok && n.lastApply.revision === s.revision;
   if (follower && failedHere) return "failed";
   // Post-apply rules not judged yet may drift: not applied until they are (rollout-done.ts).
-  return appliedState(n, s.revision) === "done" ? "applied" : "pending";
+  const o = counted ?? (n ? localOutcome(n, s.revision) : "pending");
+  return o === "done" ? "applied" : "pending";
 }
 
 /** Where a released node stands (local records, or another replica's NodeMasquerade). */
