@@ -397,7 +397,9 @@ export class FleetState {
         this.pushOne(name, link, base, frames, now);
       if (from + PUSH_SLICE < targets.length) setImmediate(step, from + PUSH_SLICE);
       else if (base) this.reassessAll();
-      else for (const [name] of targets) this.rejudgeOne(name);
+      // Every named node, not only those sent it: an offline one's desired revision moved too
+      // (a wave released, an abort), and its last known rules are judged against that now.
+      else for (const name of names) this.rejudgeOne(name);
     };
     step(0);
   }

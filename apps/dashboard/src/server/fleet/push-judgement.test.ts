@@ -117,6 +117,7 @@ function scene(situation: Situation, assessor?: Assessor) {
     n,
     signals,
     link: links.get("n")!,
+    staged,
     advance: (ms: number) => (now += ms),
     now: () => now,
   };
@@ -295,4 +296,52 @@ describe("what every reader says of a node after a push", () => {
     expect(nodeDetail(t.n, t.now()).node).toMatchObject(judged(preVsV2));
     expect(severity(toSummary(t.n))).toEqual(judged(preVsV2));
   });
+});
+
+// A wave released (or taken back by an abort) while one of its nodes is offline: the push
+// reaches only connected nodes, but the offline one's desired revision changed too. Its last
+// known rules were still judged against the revision it no longer has (v1: "in sync"), on the
+// row, the node page and its NodeMasquerade, where a full push judges them against v2 at once.
+describe("an offline node whose wave moves is judged against its new desired revision", () => {
+  const promote = (staged: StagedRollouts) =>
+    expect(staged.promote("bob", false)).toMatchObject({ ok: true });
+  const cases: {
+    desc: string;
+    /** Moves the rollout with n connected (its rules then), before n goes offline. */
+    before?: (t: ReturnType<typeof scene>, staged: StagedRollouts) => void;
+    move: (staged: StagedRollouts) => void;
+    want: { revision: number; summary: string; against: typeof preVsV2 };
+  }[] = [
+    {
+      desc: "its wave released while it is offline: its v1 rules judged against v2",
+      move: promote,
+      want: { revision: 2, summary: preVsV1.summary, against: preVsV2 },
+    },
+    {
+      desc: "aborted while it is offline, gone before applying v2: its v1 rules judged against v1",
+      before: (_t, staged) => promote(staged),
+      move: (staged) => expect(staged.abort("bob")).toEqual({ ok: true, view: expect.anything() }),
+      want: { revision: 1, summary: preVsV2.summary, against: preVsV1 },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      const t = scene("wave-held-back");
+      const staged = t.staged!;
+      t.fleet.snapshot("a", post);
+      t.fleet.applyResult("a", result(2, true));
+      c.before?.(t, staged);
+      t.fleet.disconnect("n", t.link, "gone");
+      expect(t.n.summary).toBe(c.want.summary);
+      c.move(staged);
+      expect(t.fleet.desiredOf("n")?.revision).toBe(c.want.revision);
+      expect({ status: t.n.status, summary: t.n.summary }).toEqual({
+        status: "offline",
+        summary: c.want.against.summary,
+      });
+      const { row, detail, crd } = readers(t);
+      expect(severity(row)).toEqual(judged(c.want.against));
+      expect(detail.view?.report.differences.length).toBe(c.want.against.differences);
+      expect(crd.details).toMatchObject(judged(c.want.against));
+    });
 });
