@@ -419,6 +419,9 @@ export class FleetState {
       const frame = frames.get(d.revision) ?? encodeDesired(d);
       frames.set(d.revision, frame);
       this.sendDesired(n, link, frame, d, now);
+      // Put off now, not after the push's last slice: until then its row and page gave its
+      // rules' judgement against the revision it is leaving as the answer for `d`.
+      this.rejudge(n, d);
       this.refresh(n);
     } else if (!current && this.rollout.mark(name, "offline", this.now())) {
       // Gone before its turn: it gets the config when it reconnects.
@@ -584,8 +587,7 @@ export class FleetState {
    * when its post-apply rules come, or when anyone asks. Nothing to do when already judged
    * against that revision (its post-apply rules came first).
    */
-  private rejudge(n: NodeRecord): void {
-    const desired = this.desiredOf(n.name);
+  private rejudge(n: NodeRecord, desired = this.desiredOf(n.name)): void {
     const was = n.judgedAgainst;
     if (n.deferred === undefined && sameRevision(was, desired)) return;
     const { snapshot } = n;

@@ -345,3 +345,36 @@ describe("an offline node whose wave moves is judged against its new desired rev
       expect(crd.details).toMatchObject(judged(c.want.against));
     });
 });
+
+// A push to more nodes than one slice (500) sends the rest in later turns and re-judges after
+// the last: meanwhile a node already sent v2 is `applying` while its row and node page gave
+// its rules' judgement against v1 (no differences) as the answer for v2.
+describe("a node sent the revision while the push goes on in slices", () => {
+  it("its row says its severity is not known, its page judges it against v2", () => {
+    let desired = v1;
+    const fleet = new FleetState({
+      desired: () => desired,
+      feed: new ChangeFeed(250, () => {}),
+      log: silentLogger(),
+      heartbeatMs: 1000,
+      applyTimeoutMs: APPLY_TIMEOUT_MS,
+      now: () => 1000,
+    });
+    const names = Array.from({ length: 501 }, (_, i) => `n${String(i).padStart(3, "0")}`);
+    for (const name of names) {
+      fleet.connect(helloFor(name, { appliedRevision: 1 }), link());
+      fleet.snapshot(name, pre);
+      fleet.applyResult(name, result(1, false));
+    }
+    desired = v2;
+    fleet.desiredChanged(v2);
+    const sent = [...fleet.nodes.values()].filter((n) => n.pending?.revision === 2);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThan(names.length); // the rest go in the next turn
+    const n = sent[0]!;
+    expect(n.status).toBe("applying");
+    expect(severity(toSummary(n))).toBe("unknown");
+    expect(nodeDetail(n, 1000).view?.report.differences.length).toBe(preVsV2.differences);
+    fleet.close();
+  });
+});
