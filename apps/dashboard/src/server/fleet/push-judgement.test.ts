@@ -11,7 +11,7 @@ import { silentLogger } from "../log.js";
 import { statusBody } from "../replicas/node-masquerade.js";
 import { Assessor } from "./assess-node.js";
 import { ChangeFeed } from "./change-feed.js";
-import { FleetState, type ReporterLink } from "./fleet-state.js";
+import { type FleetOptions, FleetState, type ReporterLink } from "./fleet-state.js";
 import { countBySeverity, toSummary } from "./node.js";
 import { rulesOf, snap } from "./post-apply.fixture.js";
 import type { FleetSignal } from "./signals.js";
@@ -64,17 +64,27 @@ type Situation =
   | "silent"
   | "gone-while-applying";
 
+/** A fleet judging against `desired()`, with the tests' heartbeat and apply timeout. */
+function fleetOf(
+  desired: () => Desired,
+  more: Pick<FleetOptions, "now" | "onSignal" | "assessor">,
+): FleetState {
+  return new FleetState({
+    desired,
+    feed: new ChangeFeed(250, () => {}),
+    log: silentLogger(),
+    heartbeatMs: 1000,
+    applyTimeoutMs: APPLY_TIMEOUT_MS,
+    ...more,
+  });
+}
+
 /** Node "n" running v1's rules, then v2 saved (staged: "a" is the canary, "n" waits). */
 function scene(situation: Situation, assessor?: Assessor) {
   let now = 1000;
   let desired = v1;
   const signals: FleetSignal[] = [];
-  const fleet = new FleetState({
-    desired: () => desired,
-    feed: new ChangeFeed(250, () => {}),
-    log: silentLogger(),
-    heartbeatMs: 1000,
-    applyTimeoutMs: APPLY_TIMEOUT_MS,
+  const fleet = fleetOf(() => desired, {
     now: () => now,
     onSignal: (s) => void signals.push(s),
     ...(assessor ? { assessor } : {}),
@@ -352,14 +362,7 @@ describe("an offline node whose wave moves is judged against its new desired rev
 describe("a node sent the revision while the push goes on in slices", () => {
   it("its row says its severity is not known, its page judges it against v2", () => {
     let desired = v1;
-    const fleet = new FleetState({
-      desired: () => desired,
-      feed: new ChangeFeed(250, () => {}),
-      log: silentLogger(),
-      heartbeatMs: 1000,
-      applyTimeoutMs: APPLY_TIMEOUT_MS,
-      now: () => 1000,
-    });
+    const fleet = fleetOf(() => desired, { now: () => 1000 });
     const names = Array.from({ length: 501 }, (_, i) => `n${String(i).padStart(3, "0")}`);
     for (const name of names) {
       fleet.connect(helloFor(name, { appliedRevision: 1 }), link());
