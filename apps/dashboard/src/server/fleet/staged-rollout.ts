@@ -12,7 +12,6 @@ import {
   placeByBounds,
   type RolloutEffect,
   type RolloutInput,
-  type RolloutOutcome,
   type RolloutStrategy,
   type StagedRolloutView,
   startRollout,
