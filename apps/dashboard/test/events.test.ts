@@ -1,11 +1,25 @@
 // GET /api/events: a hello with the full list first, then coalesced changes only.
+import { sha256 } from "@masq/node-util";
+import {
+  DEFAULT_FLAGS,
+  defaultConfig,
+  desiredChain,
+  encodeMessage,
+  jumpRuleLine,
+  linuxRulesDigest,
+  type NodeSummary,
+  snapshotOf,
+} from "@masq/shared";
 import { describe, expect, it } from "vitest";
+import { okResult } from "../src/server/fleet/post-apply.fixture.js";
+import { handReporter } from "./helpers/hand-reporter.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import {
   eventually,
   perTest,
   reporterInSync,
   reporterToken,
+  saveYaml,
   startServer,
   TOKENS,
 } from "./helpers/server.js";
@@ -98,5 +112,48 @@ describe("live events", () => {
     expect(fleet.length).toBeLessThanOrEqual(Math.ceil(span / 250) + 2);
     expect(fleet.length).toBeLessThan(40);
     l.stop();
+  });
+});
+
+// Issue 17: a pushed node's judgement is put off until read, its row saying "severity ?". The
+// node page's read judges it; the row must hear of it then, not at the node's next change.
+describe("a judgement put off at a push and forced by a read", () => {
+  it("refreshes the node's row for browsers when the node page judges it", async () => {
+    t.server = await startServer();
+    const r = await handReporter(t.server.url, reporterToken("node-r"), "node-r");
+    t.defer(() => r.ws.terminate());
+    await eventually(() => r.desired.includes(1));
+    // It runs revision 1's rules (the defaults), then is pushed revision 2 and never answers.
+    const d = desiredChain(defaultConfig(), DEFAULT_FLAGS, "ipv4");
+    const chain = [`-N ${d.chain}`, ...d.rules.map((x) => x.line)];
+    const linux = [snapshotOf({ family: "ipv4", chain, postrouting: [jumpRuleLine(d.chain)] })];
+    const linuxDigest = linuxRulesDigest(linux, (x) => sha256(x));
+    r.ws.send(encodeMessage({ ...r.envelope(1), seq: 1, linux, linuxDigest } as never));
+    r.ws.send(encodeMessage(okResult(1, "desired", false)));
+    await eventually(
+      async () => (await t.server!.api("/api/nodes/node-r")).body.node.status === "in-sync",
+    );
+    const l = listen(t.server.url, TOKENS.viewer);
+    t.defer(l.stop);
+    await eventually(() => l.events[0]);
+    expect((await saveYaml(t.server, "nonMasqueradeCIDRs: [10.0.0.0/8]\n")).status).toBe(200);
+    await eventually(() => r.desired.includes(2));
+    const rowOf = (e: SseEvent) =>
+      e.event === "fleet" ? e.data.nodes.find((n: NodeSummary) => n.name === "node-r") : undefined;
+    const putOff = await eventually(() =>
+      l.events.map(rowOf).find((n) => n?.notKnownHere?.fields.includes("severity")),
+    );
+    expect(putOff.status).toBe("applying");
+    const seen = l.events.length;
+
+    const page = (await t.server.api("/api/nodes/node-r")).body.node;
+    expect(page.notKnownHere).toBeUndefined();
+    expect(page.critical + page.warnings).toBeGreaterThan(0);
+    const row = await eventually(() => l.events.slice(seen).map(rowOf).find(Boolean), 5000);
+    expect(row.notKnownHere).toBeUndefined();
+    expect({ critical: row.critical, warnings: row.warnings }).toEqual({
+      critical: page.critical,
+      warnings: page.warnings,
+    });
   });
 });

@@ -14,6 +14,15 @@ import {
 } from "@kubernetes/client-node";
 import { FakeKubeApi } from "@masq/testkit/kube-api";
 import { afterEach, describe, expect, it } from "vitest";
+import type { FleetState } from "../src/server/fleet/fleet-state.js";
+import { remoteOf } from "../src/server/replicas/fleet-view.js";
+import {
+  fullStatus,
+  type NodeMasquerade,
+  nodeMasqueradeSchema,
+  type StatusBody,
+} from "../src/server/replicas/node-masquerade.js";
+import { nodeMasqueradeApi } from "../src/server/replicas/node-masquerade-api.js";
 import { refusal } from "./helpers/kube-refusal.js";
 import { eventually } from "./helpers/server.js";
 
@@ -145,6 +154,67 @@ describe("custom resources in the test API server", () => {
     });
     expect(nullable.status.appliedRevision).toBeNull();
     expect(nullable.status.extra).toBeUndefined();
+  });
+
+  // Issue 17: a node whose judgement was put off at a push is written with its counts null. The
+  // merge patch must delete the previous revision's counts, and the chart's CRD accept a status
+  // without them (it required them: 422); read back, the row says severity not known, never 0.
+  it("a put-off judgement's status drops the previous counts; readers say them unknown", async () => {
+    fake = await new FakeKubeApi().start();
+    const api = nodeMasqueradeApi(fake.kubeConfig());
+    await api.create("n");
+    const details = {
+      os: "linux" as const,
+      kernel: "6.1.0",
+      iptablesVersion: "1.8.9 (nf_tables)",
+      reporterVersion: "0.1.0",
+    };
+    const judged: StatusBody = {
+      replica: "other",
+      connected: true,
+      health: "drifted",
+      desiredRevision: 1,
+      appliedRevision: 1,
+      drift: { count: 3, reasons: ["a", "b", "c"] },
+      message: "drifted",
+      details: { ...details, critical: 2, warnings: 1 },
+    };
+    const putOff: StatusBody = {
+      ...judged,
+      health: "applying",
+      desiredRevision: 2,
+      drift: null,
+      message: "applying revision 2",
+      details: { ...details, critical: null, warnings: null },
+    };
+    const read = async () =>
+      nodeMasqueradeSchema.parse(
+        await fake
+          .kubeConfig()
+          .makeApiClient(CustomObjectsApi)
+          .getClusterCustomObject({ ...NM, name: "n" }),
+      );
+    const row = (cr: NodeMasquerade) =>
+      remoteOf(
+        {
+          fleet: { nodes: new Map() } as unknown as FleetState,
+          objects: { get: () => cr, values: () => [cr] },
+          replica: "me",
+          liveness: () => ({ live: true }),
+        },
+        "n",
+      )!;
+    await api.patchStatus("n", fullStatus(judged, undefined, new Date()));
+    const before = await read();
+    expect(row(before)).toMatchObject({ critical: 2, warnings: 1, heldBy: { differences: 3 } });
+    await api.patchStatus("n", fullStatus(putOff, before.status, new Date()));
+    const after = await read();
+    expect(after.status?.drift).toBeUndefined();
+    expect(after.status?.details).not.toHaveProperty("critical");
+    expect(after.status?.details).not.toHaveProperty("warnings");
+    const r = row(after);
+    expect(r.heldBy.differences).toBeNull();
+    expect(r.notKnownHere?.fields).toEqual(["severity"]);
   });
 
   it("authorises by resource and subresource, and watches custom resources", async () => {

@@ -356,8 +356,11 @@ export interface BulkResyncResponse {
 export interface HeldBy {
   /** The pod name of the replica holding the node's reporter connection. */
   replica: string;
-  /** Differences the holder counted. */
-  differences: number;
+  /**
+   * Differences the holder counted; null when it has not judged the node's rules against its
+   * desired revision yet (put off while the node applies it) or its status records no count.
+   */
+  differences: number | null;
   desiredRevision: number | null;
 }
 

@@ -26,7 +26,11 @@ export function remoteNodeDetail(
   const replica = n.heldBy.replica;
   const lastHolder = !n.connected && n.disconnected?.holderLive === true;
   const portForward = n.connected || lastHolder ? replicaPortForward(replica, namespace) : null;
-  const status = `this replica has the node's NodeMasquerade status (${n.heldBy.differences} difference(s) counted there), not its rules`;
+  const counted =
+    n.heldBy.differences === null
+      ? "its differences not counted there yet"
+      : `${n.heldBy.differences} difference(s) counted there`;
+  const status = `this replica has the node's NodeMasquerade status (${counted}), not its rules`;
   const none = `the reporter is connected to no replica now (${n.summary})`;
   return {
     node: n,

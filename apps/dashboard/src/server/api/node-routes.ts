@@ -92,6 +92,7 @@ function evaluateIn(
   body: z.output<typeof evaluateRequestSchema>,
 ): EvaluateResponse {
   const n = nodeOf(ctx, name);
+  ctx.fleet.assessmentNow(n);
   return evaluateOn(n, body, ctx.fleet.desiredOf(n.name)?.config);
 }
 
@@ -239,6 +240,8 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
             remoteNodeDetail(held, Date.now(), ctx.replicas?.podNamespace ?? null),
           );
         const n = nodeOf(ctx, params.name);
+        // Judged first through the fleet: a judgement put off at a push refreshes the row.
+        ctx.fleet.assessmentNow(n);
         const detail = nodeDetail(n, Date.now());
         const node = { ...detail.node, ...nodeSummary(n, ctx) };
         sendJson(res, 200, { ...detail, node, rollout: node.rollout ?? null });

@@ -122,7 +122,8 @@ function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string
 }
 
 export function nodeDetail(n: NodeRecord, now: number): NodeDetail {
-  // Judged on this read if put off at a push: the page's counts and view say the same.
+  // Judged on this read if put off at a push: the page's counts and view say the same. The
+  // route judges through FleetState.assessmentNow first, so that the node's row hears of it.
   assessmentOf(n);
   const p = n.pending;
   return {

@@ -21,8 +21,10 @@ import type { ChangeFeed } from "./change-feed.js";
 import { appliedText, statusChangeText } from "./event-texts.js";
 import {
   addEvent,
+  assessmentOf,
   deriveStatus,
   livenessOf,
+  type NodeAssessment,
   type NodeRecord,
   newRecord,
   type Pending,
@@ -231,6 +233,18 @@ export class FleetState {
   heldElsewhere(name: string): void {
     if (this.nodes.get(name)?.connected !== false) return;
     if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
+  }
+
+  /**
+   * The node's assessment for a reader (node page, evaluate), judged now if put off at a push.
+   * A judgement made here refreshes the node's row: browsers (and, in a cluster, its
+   * NodeMasquerade) learn the counts now, not at the node's next change.
+   */
+  assessmentNow(n: NodeRecord): NodeAssessment | null {
+    if (!n.deferred) return n.assessment;
+    const a = assessmentOf(n);
+    this.refresh(n);
+    return a;
   }
 
   /** Any frame from a node counts as a sign of life. */

@@ -9,6 +9,9 @@ import {
   type Snapshot,
   snapshotOf,
 } from "@masq/shared";
+import { silentLogger } from "../log.js";
+import { ChangeFeed } from "./change-feed.js";
+import { type FleetOptions, FleetState } from "./fleet-state.js";
 
 /** The IPv4 rules `config` renders to, read back. */
 export function rulesOf(config: MasqConfig): FamilySnapshot[] {
@@ -46,3 +49,18 @@ export const okResult = (
   trigger,
   changed,
 });
+
+/** A real fleet for tests: a quiet log and feed, 1 s heartbeats, 5 s apply timeout. */
+export function testFleet(
+  desired: FleetOptions["desired"],
+  more: Partial<FleetOptions> = {},
+): FleetState {
+  return new FleetState({
+    desired,
+    feed: new ChangeFeed(250, () => {}),
+    log: silentLogger(),
+    heartbeatMs: 1000,
+    applyTimeoutMs: 5000,
+    ...more,
+  });
+}

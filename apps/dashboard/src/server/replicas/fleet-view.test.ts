@@ -230,6 +230,28 @@ describe("a row held elsewhere: what its NodeMasquerade says, and what it cannot
       input: withStatus({ backend: "hns" }),
       want: { notKnownHere: ["os", "kernel", "iptablesVersion", "severity"] },
     },
+    {
+      desc: "counts and drift absent (judgement put off while applying): severity not known, not 0",
+      input: withStatus({
+        health: "applying",
+        details: { ...details, critical: undefined, warnings: undefined },
+      }),
+      want: { kernel: "6.1.0-28-amd64", heldBy: { differences: null }, notKnownHere: ["severity"] },
+    },
+    {
+      desc: "counts written null (the merge patch of a put-off judgement, as read back): not known",
+      input: withStatus({
+        health: "applying",
+        drift: null,
+        details: { ...details, critical: null, warnings: null },
+      }),
+      want: { heldBy: { differences: null }, notKnownHere: ["severity"] },
+    },
+    {
+      desc: "an older replica's status (counts and drift present): its counts",
+      input: withStatus({ details, drift: { count: 3, reasons: ["a", "b", "c"] } }),
+      want: { critical: 2, warnings: 1, heldBy: { differences: 3 }, notKnownHere: undefined },
+    },
   ];
   for (const { desc, input, want } of cases)
     it(desc, () => {

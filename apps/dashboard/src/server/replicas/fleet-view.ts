@@ -73,6 +73,13 @@ function osOf(st: NodeMasqueradeStatus | undefined, d: NodeDetailsOf): NodeOs | 
 
 type NodeDetailsOf = NonNullable<NodeMasqueradeStatus["details"]> | undefined;
 
+/** Details without counts: the holder has not judged the node's rules against its revision. */
+const NOT_COUNTED: NonNullable<NodeSummary["notKnownHere"]> = {
+  fields: ["severity"],
+  reason:
+    "the replica holding this node has not judged its rules against its desired revision yet (it judges them when the node reports the rules it applies)",
+};
+
 /** What a row cannot know of the node, and why; undefined when it knows all. */
 function notKnownOf(
   st: NodeMasqueradeStatus | undefined,
@@ -84,12 +91,17 @@ function notKnownOf(
       fields: ["os", ...NO_DETAILS.fields],
       reason: "no replica has reported this node yet",
     };
-  if (d) return undefined;
+  if (d) return counted(d) ? undefined : NOT_COUNTED;
   if (os !== null) return NO_DETAILS;
   return {
     fields: ["os", ...NO_DETAILS.fields],
     reason: `${NO_DETAILS.reason}; its backend ("${st.backend ?? ""}") does not tell the OS`,
   };
+}
+
+/** Whether the details carry the severity counts (a put-off judgement writes them null). */
+function counted(d: NonNullable<NodeDetailsOf>): boolean {
+  return typeof d.critical === "number" && typeof d.warnings === "number";
 }
 
 /** The row's facts from the status's details; placeholders said to be such without them. */
@@ -129,7 +141,8 @@ function summaryOfObject(s: FleetViewSources, cr: NodeMasquerade): RemoteSummary
     lastReportAt: null,
     heldBy: {
       replica: st?.replica ?? "",
-      differences: st?.drift?.count ?? 0,
+      // No drift: not judged (or not recorded), never "no differences".
+      differences: st?.drift?.count ?? null,
       desiredRevision: st?.desiredRevision ?? null,
     },
   };

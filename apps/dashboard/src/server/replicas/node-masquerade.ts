@@ -2,7 +2,7 @@
 // docs/scale-out.md): its coordinates, its shape as read from the API server (zod: anything
 // else is ignored with a reason, never trusted), and the status this replica writes for a node
 // it holds, built from the node's record.
-import { NODE_STATUSES } from "@masq/shared";
+import { type Difference, NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
 import { assessmentOf, countBySeverity, type NodeRecord } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
@@ -31,7 +31,10 @@ export type Condition = z.infer<typeof condition>;
 /**
  * What the fleet table shows of a node beyond its health: versions and severity counts. Written
  * with the status; trusted only when its `observedAt` is the status's (a replica of the previous
- * release patches the status without it, leaving an older one behind).
+ * release patches the status without it, leaving an older one behind). The counts are absent
+ * while the holder has not judged the node's rules against its desired revision (put off at a
+ * push: `drift` is absent too; written null, which a merge patch deletes); a replica of the
+ * previous release always wrote them.
  */
 const details = z.object({
   observedAt: z.string(),
@@ -39,8 +42,8 @@ const details = z.object({
   kernel: z.string(),
   iptablesVersion: z.string(),
   reporterVersion: z.string(),
-  critical: z.number().int().nonnegative(),
-  warnings: z.number().int().nonnegative(),
+  critical: z.number().int().nonnegative().nullable().optional(),
+  warnings: z.number().int().nonnegative().nullable().optional(),
 });
 export type NodeDetails = z.infer<typeof details>;
 
@@ -53,7 +56,11 @@ export const nodeMasqueradeStatusSchema = z.object({
   appliedRevision: z.number().int().nullable().optional(),
   backend: z.string().optional(),
   mode: z.string().optional(),
-  drift: z.object({ count: z.number().int(), reasons: z.array(z.string()) }).optional(),
+  // Absent (written null) while the holder has not judged the node's rules: see `details`.
+  drift: z
+    .object({ count: z.number().int(), reasons: z.array(z.string()) })
+    .nullable()
+    .optional(),
   message: z.string().optional(),
   observedAt: z.string(),
   resyncObserved: z.string().optional(),
@@ -108,10 +115,16 @@ function healthOf(n: NodeRecord): NodeMasqueradeStatus["health"] {
   return !n.connected && n.appliedRevision !== null && !rulesJudged(n) ? "applying" : n.status;
 }
 
+/**
+ * The status of a node held here. A node whose judgement against its desired revision was put
+ * off at a push (node.ts `deferred`: it is applying it) is not judged for this write: its drift
+ * and severity counts are written null — the merge patch deletes the previous revision's — which
+ * readers take as not known (fleet-view.ts), never as none. They are written once it is judged
+ * (its post-apply rules, or a read that forces it: the change feed brings the node back here).
+ */
 export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
-  // Judged here if put off at a push: the status has no way to say its counts are unknown.
-  const diffs = assessmentOf(n)?.report.differences ?? [];
+  const diffs = n.deferred ? null : (assessmentOf(n)?.report.differences ?? []);
   return {
     replica: i.replica,
     connected: n.connected,
@@ -120,19 +133,25 @@ export function statusBody(i: StatusInput): StatusBody {
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     mode: n.hello.mode,
-    drift: {
-      count: diffs.length,
-      reasons: diffs.slice(0, MAX_REASONS).map((d) => clip(d.message, MAX_REASON_CHARS)),
-    },
+    drift: diffs ? driftOf(diffs) : null,
     message: clip(n.summary.replace(/\s+/g, " "), 1024),
     details: {
       os: n.hello.os,
       kernel: n.hello.kernel,
       iptablesVersion: n.hello.iptablesVersion,
       reporterVersion: n.hello.reporterVersion,
-      ...countBySeverity(diffs),
+      ...(diffs ? countBySeverity(diffs) : NOT_COUNTED),
     },
     ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
+  };
+}
+
+const NOT_COUNTED = { critical: null, warnings: null };
+
+function driftOf(diffs: readonly Difference[]): NonNullable<StatusBody["drift"]> {
+  return {
+    count: diffs.length,
+    reasons: diffs.slice(0, MAX_REASONS).map((d) => clip(d.message, MAX_REASON_CHARS)),
   };
 }
 

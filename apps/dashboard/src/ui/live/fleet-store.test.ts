@@ -84,6 +84,31 @@ describe("fleet store", () => {
     expect(applyFleet(s4, { nodes: [node("a")] }).nodes.get("a")?.notKnownHere).toBeUndefined();
   });
 
+  // A node held by another replica: its row's severity chip reads heldBy.differences (0: none,
+  // null: not counted yet), which can change alone when only its difference count does.
+  it("a node held elsewhere whose holder's count alone changed is replaced", () => {
+    const noSeverity = { fields: ["severity" as const], reason: "previous release" };
+    const held = (differences: number | null, replica = "r2") =>
+      node("a", { notKnownHere: noSeverity, heldBy: { replica, differences, desiredRevision: 2 } });
+    const cases: { desc: string; input: NodeSummary; want: "replaced" | "kept" }[] = [
+      { desc: "same holder and count", input: held(0), want: "kept" },
+      { desc: "0 differences, then 2", input: held(2), want: "replaced" },
+      { desc: "0 differences, then not counted", input: held(null), want: "replaced" },
+      { desc: "another holder", input: held(0, "r3"), want: "replaced" },
+      {
+        desc: "no longer held elsewhere",
+        input: node("a", { notKnownHere: noSeverity }),
+        want: "replaced",
+      },
+    ];
+    const s0 = applyHello(initialFleetState(), { nodes: [held(0)] });
+    for (const c of cases) {
+      const s1 = applyFleet(s0, { nodes: [c.input] });
+      expect(s1 === s0 ? "kept" : "replaced", c.desc).toBe(c.want);
+      if (c.want === "replaced") expect(s1.nodes.get("a")?.heldBy, c.desc).toEqual(c.input.heldBy);
+    }
+  });
+
   it("unchanged payloads return the same state object", () => {
     const s0 = applyHello(initialFleetState(), { nodes: [node("a")] });
     expect(applyFleet(s0, { nodes: [node("a")] })).toBe(s0);

@@ -6,6 +6,7 @@ import type {
   ConfigEvent,
   FleetEvent,
   FleetSummary,
+  HeldBy,
   HelloEvent,
   NodeRolloutPlace,
   NodeStatus,
@@ -71,7 +72,18 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
     a.resyncUnavailable === b.resyncUnavailable &&
     a.notKnownHere?.reason === b.notKnownHere?.reason &&
     a.notKnownHere?.fields.join() === b.notKnownHere?.fields.join() &&
+    sameHolder(a.heldBy, b.heldBy) &&
     samePlace(a.rollout, b.rollout)
+  );
+}
+
+/** The severity chip of a node held elsewhere reads its holder's count (severity.ts). */
+function sameHolder(a: HeldBy | undefined, b: HeldBy | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.replica === b.replica &&
+    a.differences === b.differences &&
+    a.desiredRevision === b.desiredRevision
   );
 }
 

@@ -1,0 +1,117 @@
+// The NodeMasquerade status of a node held here (issue 17): writing it never forces a judgement
+// put off at a push, and never carries the previous revision's counts as the new revision's.
+import { defaultConfig } from "@masq/shared";
+import { helloFor } from "@masq/testkit/fixtures";
+import { describe, expect, it } from "vitest";
+import { nodeDetail } from "../api/views.js";
+import type { Desired } from "../config/merged-desired.js";
+import { Assessor } from "../fleet/assess-node.js";
+import { okResult, rulesOf, snap, testFleet } from "../fleet/post-apply.fixture.js";
+import { fullStatus, lastBody, statusBody } from "./node-masquerade.js";
+
+const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+/** Drops two of v1's CIDRs: rules of v1 differ from it. */
+const v2: Desired = {
+  revision: 2,
+  resourceVersion: "2",
+  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+};
+const pre = snap(1, rulesOf(v1.config));
+const post = snap(2, rulesOf(v2.config));
+
+type Situation = "pushed" | "judged" | "not-pushed" | "read";
+
+/** Node "n" running v1's rules, v2 saved, then `situation`; counts the assessments made. */
+function scene(situation: Situation) {
+  let assessments = 0;
+  class Counting extends Assessor {
+    override assess(...args: Parameters<Assessor["assess"]>) {
+      assessments++;
+      return super.assess(...args);
+    }
+  }
+  let desired = v1;
+  const fleet = testFleet(() => desired, { now: () => 1000, assessor: new Counting() });
+  const mode = situation === "not-pushed" ? "observe" : "enforce";
+  fleet.connect(helloFor("n", { mode, appliedRevision: 1 }), { send() {}, close() {} });
+  fleet.snapshot("n", pre);
+  if (mode === "enforce") fleet.applyResult("n", okResult(1, "desired", false));
+  desired = v2;
+  fleet.desiredChanged(v2);
+  if (situation === "judged") {
+    fleet.snapshot("n", post);
+    fleet.applyResult("n", okResult(2));
+  }
+  const record = fleet.nodes.get("n")!;
+  if (situation === "read") nodeDetail(record, 1000);
+  const before = assessments;
+  const body = statusBody({ record, replica: "r1", desiredRevision: 2 });
+  return { body, assessed: assessments - before };
+}
+
+/** What v2 says of v1's rules (the pre-apply ones), judged afresh. */
+const preVsV2 = new Assessor().assess(v2, helloFor("n").flags, pre).report.differences;
+
+describe("statusBody: the NodeMasquerade status of a node held here", () => {
+  it("v1's rules differ from v2 (else the table proves nothing)", () => {
+    expect(preVsV2.length).toBeGreaterThan(0);
+  });
+
+  const cases: {
+    desc: string;
+    input: Situation;
+    want: { health: string; drift: number | null; critical: number | null };
+  }[] = [
+    {
+      desc: "pushed, judgement put off: counts written null (not known), no judgement forced",
+      input: "pushed",
+      want: { health: "applying", drift: null, critical: null },
+    },
+    {
+      desc: "pushed and its post-apply rules judged: their counts",
+      input: "judged",
+      want: { health: "in-sync", drift: 0, critical: 0 },
+    },
+    {
+      desc: "not pushed (observe mode): judged against v2 at the push, its counts",
+      input: "not-pushed",
+      want: {
+        health: "drifted",
+        drift: preVsV2.length,
+        critical: preVsV2.filter((d) => d.severity === "critical").length,
+      },
+    },
+    {
+      desc: "pushed, then its node page read (judged there): the pre-apply rules' counts",
+      input: "read",
+      want: {
+        health: "applying",
+        drift: preVsV2.length,
+        critical: preVsV2.filter((d) => d.severity === "critical").length,
+      },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const { body, assessed } = scene(input);
+      expect(assessed).toBe(0);
+      expect({
+        health: body.health,
+        drift: body.drift === null ? null : (body.drift?.count ?? "absent"),
+        critical: body.details?.critical,
+      }).toEqual(want);
+      // Both counts or neither: never one revision's critical beside another's warnings.
+      expect(body.details?.warnings === null).toBe(want.critical === null);
+    });
+
+  it("a put-off status as read back after the merge patch (nulls deleted) stays unknown", () => {
+    const { body } = scene("pushed");
+    const written = JSON.parse(JSON.stringify(fullStatus(body, undefined, new Date(0))), (_k, v) =>
+      v === null ? undefined : v,
+    );
+    const again = lastBody(written);
+    expect(again.drift).toBeUndefined();
+    expect(again.details).toMatchObject({ os: "linux", reporterVersion: expect.any(String) });
+    expect(again.details?.critical).toBeUndefined();
+  });
+});
