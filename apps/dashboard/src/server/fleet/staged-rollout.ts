@@ -811,14 +811,12 @@ export class StagedRollouts {
 
   /**
    * A node's reporter disconnected; `silentSince`: dropped for silence, its last frame (a hung
-   * reporter stopped then, up to 30 s before it was given up on).
+   * reporter stopped then, up to 30 s before it was given up on), on the monotonic clock.
    */
   offline(name: string, silentSince?: number): void {
     const at = this.appliedAt.get(name);
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
-    // appliedAt is monotonic; a silent node's last frame (wall) is placed on it by its age.
-    const mono = this.mono();
-    const gone = silentSince === undefined ? mono : mono - Math.max(0, this.now() - silentSince);
+    const gone = silentSince ?? this.mono();
     if (!this.s || this.follows() || this.finished() || at === undefined || gone - at > window)
       return;
     const secs = Math.max(0, Math.round((gone - at) / 1000));
