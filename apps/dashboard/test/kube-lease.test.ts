@@ -113,6 +113,28 @@ describe("active replica (Lease)", () => {
     expect(fake.lease(NS, LEASE).spec.leaseTransitions).toBe(1);
   }, 15_000);
 
+  // A wall-clock step (NTP, a VM resumed) on the replicas' machine: durations are monotonic.
+  const steps = [
+    { desc: "forward 1 min", input: 60_000, want: { leaders: [true, false], transitions: 1 } },
+    { desc: "backward 1 min", input: -60_000, want: { leaders: [true, false], transitions: 1 } },
+    { desc: "none", input: 0, want: { leaders: [true, false], transitions: 1 } },
+  ];
+  for (const { desc, input, want } of steps)
+    it(`a wall clock stepped ${desc}: the holder stays leader, the standby a standby`, async () => {
+      const step = { ms: 0 };
+      const clock = () => Date.now() + step.ms;
+      const a = await elector("dash-a", { clock });
+      const b = await elector("dash-b", { clock });
+      const got = () => ({
+        leaders: [a.isLeader(), b.isLeader()],
+        transitions: fake.lease(NS, LEASE).spec.leaseTransitions,
+      });
+      step.ms = input;
+      expect(got(), "at the step").toEqual(want);
+      await sleep(3000); // longer than the 2 s lease
+      expect(got(), "a lease later").toEqual(want);
+    }, 15_000);
+
   // Issue 18.3: the chart created the Lease; someone deletes it.
   it("recreates a deleted Lease, so a replica stays active", async () => {
     const a = await start("dash-a");

@@ -31,7 +31,7 @@ describe("reporters still connecting count on the replica Lease", () => {
       },
     );
     await eventually(() => owner.leases.liveOthers()?.includes("dash-b"), 5_000, "dash-b live");
-    const quiet = Date.now();
+    const quiet = performance.now();
     await eventually(() => owner.leases.unreportedSince(quiet).length === 0, 5_000, "none wait");
 
     const url = b.url.replace("http", "ws") + REPORTER_PATH;
@@ -49,7 +49,7 @@ describe("reporters still connecting count on the replica Lease", () => {
     expect(survivor.reconnectsPending()).toBe(2);
 
     // The owner reads it on dash-b's Lease: a node that went offline is not called gone yet.
-    const since = Date.now();
+    const since = performance.now();
     await eventually(
       () => owner.leases.unreportedSince(since).includes("dash-b: 2 reconnects not yet written"),
       5_000,

@@ -12,7 +12,7 @@ import { silentLogger } from "../src/server/log.js";
 import type { StatusBody } from "../src/server/replicas/node-masquerade.js";
 import { ReplicaLeases } from "../src/server/replicas/replica-leases.js";
 import type { ReplicaSync } from "../src/server/replicas/replica-sync.js";
-import { replicaSync } from "./helpers/replicas.js";
+import { leasePair, replicaSync } from "./helpers/replicas.js";
 
 let fake: FakeKubeApi | undefined;
 const started: ReplicaSync[] = [];
@@ -46,7 +46,7 @@ describe("reconnects not yet written are told on the replica Lease", () => {
     owner.start();
     survivor.start();
     await until(() => owner.leases.liveOthers()?.includes("dash-b"), 5_000);
-    const since = Date.now();
+    const since = performance.now();
     for (let i = 0; i < 6; i++) survivor.writer.offer(`node-${i}`, connected("dash-b"));
     const behind = await until(
       () => owner.leases.unreportedSince(since).find((x) => / reconnects not yet written$/.test(x)),
@@ -55,7 +55,7 @@ describe("reconnects not yet written are told on the replica Lease", () => {
     expect(behind).toMatch(/^dash-b: [1-6] reconnects not yet written$/);
     // Drained: a renewal seen after that says none wait.
     await until(() => survivor.writer.reconnectsPending === 0, 10_000);
-    const drained = Date.now();
+    const drained = performance.now();
     await until(() => owner.leases.unreportedSince(drained).length === 0, 5_000);
     expect(fake.customObject("nodemasquerades", "", "node-5")?.status?.replica).toBe("dash-b");
   });
@@ -68,7 +68,7 @@ describe("reconnects not yet written are told on the replica Lease", () => {
     owner.start();
     other.start();
     await until(() => owner.leases.liveOthers()?.includes("dash-b"), 5_000);
-    expect(owner.leases.unreportedSince(Date.now() + 60_000)).toEqual([
+    expect(owner.leases.unreportedSince(performance.now() + 60_000)).toEqual([
       "dash-b: no Lease renewal seen since",
     ]);
   });
@@ -100,10 +100,13 @@ describe("a replica that stops renewing with reconnects not yet written (break7)
     await owner.start();
     await dying.start();
     await until(
-      () => owner.unreportedSince(0).includes("dash-b: 3 reconnects not yet written"),
+      () =>
+        owner
+          .unreportedSince(Number.NEGATIVE_INFINITY)
+          .includes("dash-b: 3 reconnects not yet written"),
       5_000,
     );
-    const since = Date.now();
+    const since = performance.now();
     await until(() => owner.unreportedSince(since).length > 0, 5_000);
     await dying.halt();
     await until(() => !owner.liveness("dash-b").live, 5_000);
@@ -150,11 +153,11 @@ describe("the Lease saying every reconnect is written, before the owner's NodeMa
     await until(() => owner.leases.liveOthers()?.includes("dash-b"), 5_000);
     await until(() => owner.objects.health.lists > 0, 5_000);
     // Just before dash-b's next renewal, node-1 reconnects to it (the suspect's window ends then).
-    const renewed = Date.now();
+    const renewed = performance.now();
     await until(() => owner.leases.unreportedSince(renewed).length === 0, 5_000);
     await new Promise((r) => setTimeout(r, 900));
     holder.writer.offer("node-1", connected("dash-b"));
-    const since = Date.now();
+    const since = performance.now();
     // The first moment the Leases say every reconnect is written since: the owner must see it.
     await until(() => owner.leases.unreportedSince(since).length === 0, 10_000, 2);
     expect(owner.objects.get("node-1")?.status).toMatchObject({
@@ -165,22 +168,11 @@ describe("the Lease saying every reconnect is written, before the owner's NodeMa
 });
 
 describe("a replica that stops renewing without releasing its Lease (issue 17)", () => {
-  const common = {
-    namespace: "kube-system",
-    prefix: "ipmasq-ipmasq-dashboard-replica-",
-    renewMs: 200,
-    durationSeconds: 1,
-  };
   const pair = async () => {
     fake = await new FakeKubeApi().start();
-    const clients = () => kubeClients(fake!.kubeConfig());
-    const owner = new ReplicaLeases(clients(), { ...common, replica: "dash-a" }, silentLogger());
-    const other = new ReplicaLeases(clients(), { ...common, replica: "dash-b" }, silentLogger());
-    leases.push(owner, other);
-    await owner.start();
-    await other.start();
-    await until(() => owner.liveOthers()?.includes("dash-b"), 5_000);
-    return { owner, other };
+    const p = await leasePair(fake);
+    leases.push(p.owner, p.other);
+    return p;
   };
 
   it("is of unknown state: cut off from the API server or dead, not told apart", async () => {

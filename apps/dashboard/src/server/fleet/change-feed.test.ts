@@ -26,4 +26,22 @@ describe("ChangeFeed", () => {
     expect(flushes[2]).toEqual({ changed: [], removed: ["x"], config: false, rollout: false });
     f.close();
   });
+
+  // A wall-clock step (NTP, a VM resumed) must not hold the browsers' updates.
+  for (const { desc, input, want } of [
+    { desc: "forward 1 min", input: 60_000, want: 2 },
+    { desc: "backward 1 min", input: -60_000, want: 2 },
+    { desc: "none", input: 0, want: 2 },
+  ])
+    it(`a wall clock stepped ${desc}: the next change still goes out within the interval`, () => {
+      vi.useFakeTimers();
+      const flushes: FleetChanges[] = [];
+      const f = new ChangeFeed(250, (c) => flushes.push(c));
+      f.node("a");
+      vi.advanceTimersByTime(0);
+      vi.setSystemTime(Date.now() + input);
+      f.node("b");
+      vi.advanceTimersByTime(250);
+      expect(flushes).toHaveLength(want);
+    });
 });

@@ -15,12 +15,14 @@ export class ChangeFeed {
   private config = false;
   private rollout = false;
   private timer: LongTimer | undefined;
-  private lastFlush = 0;
+  /** Monotonic ms: on Date.now(), a wall clock stepped back a minute held every update a minute. */
+  private lastFlush = Number.NEGATIVE_INFINITY;
 
   /** `flush` receives each coalesced batch; it may be given later with onFlush. */
   constructor(
     private readonly intervalMs: number,
     private flush?: (c: FleetChanges) => void,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -62,13 +64,13 @@ export class ChangeFeed {
   private schedule(): void {
     if (this.timer) return;
     // The first change after a quiet period goes out at once; bursts wait for the interval.
-    const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
+    const wait = Math.max(0, this.lastFlush + this.intervalMs - this.now());
     this.timer = setLongTimeout(() => this.emit(), wait).unref();
   }
 
   private emit(): void {
     this.timer = undefined;
-    this.lastFlush = Date.now();
+    this.lastFlush = this.now();
     const c: FleetChanges = {
       changed: [...this.changed],
       removed: [...this.removed],

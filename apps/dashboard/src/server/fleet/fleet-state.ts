@@ -56,7 +56,14 @@ export interface FleetOptions {
   onRolloutFinished?: (r: Rollout) => void;
   /** Applies, failures, status changes (and the rollout code's pause/resume), for Events and metrics. */
   onSignal?: FleetSignalSink;
+  /** The wall clock (ms since the epoch): times stored and shown (default Date.now). */
   now?: () => number;
+  /**
+   * The clock silence and apply timeouts are measured on (default performance.now; `now` when
+   * only that is given, as tests step one clock). A wall clock stepped forward made every
+   * connected reporter "silent" (status unknown) and timed out every apply in flight.
+   */
+  monotonic?: () => number;
 }
 
 /** Desired frames sent per event-loop turn when a config changes. */
@@ -79,6 +86,12 @@ export class FleetState {
   private readonly assessor: Assessor;
   private readonly intake: SnapshotIntake;
   private readonly now: () => number;
+  /** Monotonic ms: silence and apply timeouts. */
+  private readonly mono: () => number;
+  /** Per node, its last frame (monotonic ms; lastSeenAt is the same on the wall clock, shown). */
+  private readonly heardAt = new Map<string, number>();
+  /** Per pending desired/resync, when it was sent (monotonic ms; sentAt is the wall's). */
+  private readonly pendingSince = new WeakMap<object, number>();
   private reassessRun = 0;
   private pushRun = 0;
   /** What browsers last saw of each node, to send only real changes. */
@@ -90,6 +103,7 @@ export class FleetState {
     this.assessor = opts.assessor ?? new Assessor();
     this.intake = new SnapshotIntake((name, snap) => this.takeSnapshot(name, snap), opts.intake);
     this.now = opts.now ?? Date.now;
+    this.mono = opts.monotonic ?? opts.now ?? (() => performance.now());
     this.rollout = new RolloutTracker(
       (r) => opts.onRolloutFinished?.(r),
       () => this.stagedFailedHere(),
@@ -159,6 +173,7 @@ export class FleetState {
     old?.close(1000, "replaced by a newer connection from the same node");
     const n = this.nodes.get(hello.node) ?? newRecord(hello);
     const wasEnforcing = n.hello.mode === "enforce";
+    this.heardAt.set(hello.node, this.mono());
     Object.assign(n, {
       hello,
       connected: true,
@@ -208,7 +223,8 @@ export class FleetState {
     if (!n) return;
     const now = this.now();
     // A hung reporter stopped at its last frame, not when its silence was given up on.
-    const silentSince = n.silent && n.lastSeenAt !== null ? n.lastSeenAt : undefined;
+    // Its last frame on the monotonic clock, the one StagedRollouts measures on too.
+    const silentSince = n.silent ? this.heardAt.get(name) : undefined;
     n.connected = false;
     n.silent = false;
     // A read showed the revision sent, its apply-result never came (it may have cut its own
@@ -252,6 +268,7 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     n.lastSeenAt = this.now();
+    this.heardAt.set(name, this.mono());
     if (!n.silent) return;
     n.silent = false;
     addEvent(n, "responding", "the reporter is sending again", n.lastSeenAt);
@@ -461,6 +478,7 @@ export class FleetState {
     const now = this.now();
     link.send(encodeMessage({ type: "resync", v: PROTOCOL_VERSION, requestId }));
     n.pending = { kind: "resync", revision: null, requestId, sentAt: now };
+    this.pendingSince.set(n.pending, this.mono());
     addEvent(n, "resync-requested", `resync ${requestId} sent${by ? ` (by ${by})` : ""}`, now);
     this.refresh(n);
     return { ok: true, requestId };
@@ -485,6 +503,7 @@ export class FleetState {
         error: `node ${name} is connected; only offline nodes can be removed`,
       };
     this.nodes.delete(name);
+    this.heardAt.delete(name);
     this.shown.delete(name);
     this.intake.drop(name);
     if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
@@ -496,14 +515,16 @@ export class FleetState {
   /** Times out desired/resync messages that were never acknowledged; flags silent reporters. */
   sweep(): void {
     const now = this.now();
+    const mono = this.mono();
     const silentMs = SILENT_AFTER_HEARTBEATS * this.opts.heartbeatMs;
     for (const n of this.nodes.values()) {
-      if (n.connected && !n.silent && n.lastSeenAt !== null && now - n.lastSeenAt > silentMs) {
+      const quiet = mono - (this.heardAt.get(n.name) ?? mono);
+      if (n.connected && !n.silent && quiet > silentMs) {
         n.silent = true;
         addEvent(
           n,
           "silent",
-          `no frame for ${Math.round((now - n.lastSeenAt) / 1000)} s (heartbeats every ${Math.round(this.opts.heartbeatMs / 1000)} s): the reporter or its node may be hung`,
+          `no frame for ${Math.round(quiet / 1000)} s (heartbeats every ${Math.round(this.opts.heartbeatMs / 1000)} s): the reporter or its node may be hung`,
           now,
         );
         this.refresh(n);
@@ -512,7 +533,8 @@ export class FleetState {
         n.verifyUntil = null;
         this.refresh(n);
       }
-      if (n.pending && now - n.pending.sentAt >= this.opts.applyTimeoutMs) this.timeOut(n, now);
+      const sent = n.pending ? this.pendingSince.get(n.pending) : undefined;
+      if (sent !== undefined && mono - sent >= this.opts.applyTimeoutMs) this.timeOut(n, now);
     }
   }
 
@@ -575,6 +597,7 @@ export class FleetState {
   ): void {
     link.send(frame);
     n.pending = { kind: "desired", revision: d.revision, sentAt: now };
+    this.pendingSince.set(n.pending, this.mono());
     addEvent(n, "desired-sent", sentMessage(d), now);
   }
 

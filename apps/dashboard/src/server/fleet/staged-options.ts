@@ -37,7 +37,14 @@ export type UpstreamRestart = (names: readonly string[], why: string) => void;
 export interface StagedOptions {
   log: Logger;
   persistence?: RolloutPersistence;
+  /** The wall clock (ms since the epoch): times stored and shown (default Date.now). */
   now?: () => number;
+  /**
+   * The clock local durations are measured on: applied-to-offline, suspects, missing objects,
+   * retries (default performance.now; `now` when only that is given, as tests step one clock).
+   * Never the wall clock: a step of it (NTP, a VM resumed) missed an offline soon after applying.
+   */
+  monotonic?: () => number;
   /** A released node that goes offline this soon after applying pauses the rollout. */
   offlineWindowMs?: number;
   /** Recreates observe-mode nodes' upstream agent pods as their wave is released. */

@@ -166,7 +166,7 @@ export class StagedRollouts {
   /** The owner's renewal mark this replica last saw (a change: it still renews). */
   private seenRenewal: string | undefined;
   /** When this replica last asked for its state to be written (renewals: RENEW_MS). */
-  private lastPersist = 0;
+  private lastPersist = Number.NEGATIVE_INFINITY;
   /** Move requests asked here waiting for the owner's word (performed: `done`). */
   private readonly confirming = new Map<string, () => void>();
   private previous: Desired | null = null;
@@ -215,7 +215,10 @@ export class StagedRollouts {
   /** Failures reported while a move's write ran: taken after it. */
   private deferred: RolloutInput[] = [];
   private readonly writer: StateWriter;
+  /** Wall-clock ms: what is stored (actions, the state's times) and shown. */
   private readonly now: () => number;
+  /** Monotonic ms: every local duration (StagedOptions.monotonic). */
+  private readonly mono: () => number;
   private fleet: StagingFleet | undefined;
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
   private reload: (() => Promise<boolean>) | undefined;
@@ -252,7 +255,8 @@ export class StagedRollouts {
       },
     );
     this.now = opts.now ?? Date.now;
-    this.seenRequests = new SeenRequests(this.now);
+    this.mono = opts.monotonic ?? opts.now ?? (() => performance.now());
+    this.seenRequests = new SeenRequests(this.mono);
     this.intents = new Intents(this.now);
   }
 
@@ -796,7 +800,7 @@ export class StagedRollouts {
     if (!s || this.follows() || this.finished() || revision !== s.revision || !this.released(name))
       return;
     if (ok) {
-      this.appliedAt.set(name, this.now());
+      this.appliedAt.set(name, this.mono());
       this.settle();
       return;
     }
@@ -806,12 +810,12 @@ export class StagedRollouts {
 
   /**
    * A node's reporter disconnected; `silentSince`: dropped for silence, its last frame (a hung
-   * reporter stopped then, up to 30 s before it was given up on).
+   * reporter stopped then, up to 30 s before it was given up on), on the monotonic clock.
    */
   offline(name: string, silentSince?: number): void {
     const at = this.appliedAt.get(name);
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
-    const gone = silentSince ?? this.now();
+    const gone = silentSince ?? this.mono();
     if (!this.s || this.follows() || this.finished() || at === undefined || gone - at > window)
       return;
     const secs = Math.max(0, Math.round((gone - at) / 1000));
@@ -1131,7 +1135,7 @@ export class StagedRollouts {
     }
     // Leader election off, another dashboard renewing the rollout: looked at again each Lease
     // duration (claimed if it stopped renewing).
-    if (this.heldBy && this.now() - this.heldBy.at >= HELD_RETRY_MS) this.heldBy = null;
+    if (this.heldBy && this.mono() - this.heldBy.at >= HELD_RETRY_MS) this.heldBy = null;
     const active = this.isActive();
     if (active && this.wasActive) this.renew();
     if (active && !this.wasActive && this.reload) this.takeOver(this.reload);
@@ -1314,7 +1318,7 @@ export class StagedRollouts {
       const held = e as { held?: boolean; holder?: string; renewed?: string };
       if (!held.held || !held.holder) throw e;
       this.seenRenewal = held.renewed;
-      this.heldBy = { owner: held.holder, at: this.now() };
+      this.heldBy = { owner: held.holder, at: this.mono() };
       this.opts.log.warn(
         { owner: held.holder },
         "another dashboard owns the staged rollout and renews it: this one (no leader election) does not take it over; enable leader election",
@@ -1330,7 +1334,7 @@ export class StagedRollouts {
    */
   private renew(): void {
     if (!this.persistsUnelected() || !this.s || this.finished()) return;
-    if (this.now() - this.lastPersist >= RENEW_MS) this.persist();
+    if (this.mono() - this.lastPersist >= RENEW_MS) this.persist();
   }
 
   private persistsUnelected(): boolean {
@@ -1649,7 +1653,7 @@ export class StagedRollouts {
     // (a canary node dropped so would let its wave settle, and the next be released, unapplied).
     if (st) this.missing.delete(name);
     else if (this.waveIndex(s).has(name) && !this.fleet?.nodes.has(name))
-      this.missing.add(name, this.now());
+      this.missing.add(name, this.mono());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
     const o = remoteOutcome(name, st, s.revision);
@@ -1663,7 +1667,7 @@ export class StagedRollouts {
         this.remoteOff.delete(name); // back: its next offline is a new one
         if (!this.remoteApplied.has(name)) {
           this.remoteApplied.add(name);
-          this.appliedAt.set(name, this.now());
+          this.appliedAt.set(name, this.mono());
         }
       }
     }
@@ -1686,7 +1690,7 @@ export class StagedRollouts {
     const behind = (since: number) =>
       (this.opts.remote?.unreportedSince?.(since + REMOTE_GONE_MS).length ?? 0) > 0;
     for (const [name, since] of this.missing.entries()) {
-      const waited = this.now() - since;
+      const waited = this.mono() - since;
       if (waited < REMOTE_GONE_MS || (waited < REPORT_WAIT_MAX_MS && behind(since))) continue;
       const gone = !this.opts.remote?.status(name) && !this.fleet?.nodes.has(name);
       // The watch may lag the holder's rewrite: the API server is asked first (issue 17).
@@ -1702,7 +1706,7 @@ export class StagedRollouts {
     const applied = this.appliedAt.get(name);
     // Both on this replica's clock: the holder's lastTransitionTime is another clock (a skew
     // between replicas moved it against the apply: break7); seen now, a watch's lag later.
-    const off = offlineSince(st) === undefined ? undefined : this.now();
+    const off = offlineSince(st) === undefined ? undefined : this.mono();
     const window = this.opts.offlineWindowMs ?? DEFAULT_OFFLINE_WINDOW_MS;
     if (applied === undefined || off === undefined || off - applied > window) return;
     // Once per offline: the same transition is the same offline (status refreshes meanwhile).
@@ -1720,7 +1724,7 @@ export class StagedRollouts {
    * `holder`: the other replica whose word that is.
    */
   private suspect(name: string, reason: string, holder?: string): void {
-    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.now(), holder);
+    if (this.s) this.suspects.add(name, reason, this.s.resourceVersion, this.mono(), holder);
   }
 
   /**
@@ -1776,7 +1780,7 @@ export class StagedRollouts {
     const remote = this.opts.remote;
     const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
     const holder = (replica: string) => remote?.holderUnknown?.(replica);
-    for (const reason of this.suspects.judge(of, this.now(), connected, unreported, holder))
+    for (const reason of this.suspects.judge(of, this.mono(), connected, unreported, holder))
       this.input({ type: "failure", reason }, "system");
   }
 
@@ -1841,7 +1845,7 @@ export class StagedRollouts {
       this.persistDeferred = true; // after the move's own write, not merged into it
       return;
     }
-    this.lastPersist = this.now();
+    this.lastPersist = this.mono();
     this.writer.write(this.persisted());
   }
 

@@ -5,7 +5,10 @@
 // Expiry is judged by this replica's own clock only: a Lease is expired when its record has
 // not changed for leaseDurationSeconds since this replica last *observed* it change
 // (client-go's observedTime), never by comparing the holder's renewTime with the local clock —
-// clocks of different nodes disagree. The holder steps down when it could not renew for
+// clocks of different nodes disagree. Every such duration is on the monotonic clock, as Go's
+// time.Since is in client-go: a wall clock stepped forward (NTP, a VM resumed) took a live
+// holder's Lease (two leaders), one stepped back kept a holder leader while renewals failed.
+// The holder steps down when it could not renew for
 // renewDeadline (shorter than the lease duration), before anyone else may take over.
 import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { type LongTimer, setLongTimeout } from "@masq/shared";
@@ -22,8 +25,10 @@ export interface LeaseOptions {
   renewMs?: number;
   /** The holder is leader only while its last renewal is younger than this (default 10 s). */
   renewDeadlineMs?: number;
-  /** Local clock (tests skew it). */
+  /** The wall clock, only for the renewTime written (default Date.now; tests skew it). */
   clock?: () => number;
+  /** The clock every duration is measured on (ms; default performance.now; tests step the wall). */
+  monotonic?: () => number;
 }
 
 export interface LeaseStatus {
@@ -37,14 +42,16 @@ export interface LeaseStatus {
 type LeaseSpec = NonNullable<V1Lease["spec"]>;
 
 export class LeaseElector {
-  /** The last record read and the local time it was first seen (client-go observedTime). */
+  /** The last record read and the local time it was first seen (client-go observedTime; monotonic). */
   private observed: { raw: string; spec: LeaseSpec; at: number } | undefined;
   private renewedAt: number | undefined;
   private timer: LongTimer | undefined;
   private stopped = false;
   private problem: string | undefined;
   private readonly duration: number;
+  /** Monotonic ms: observedTime, renewedAt. */
   private readonly now: () => number;
+  private readonly wall: () => number;
 
   constructor(
     private readonly clients: KubeClients,
@@ -52,7 +59,8 @@ export class LeaseElector {
     private readonly log: Logger,
   ) {
     this.duration = opts.durationSeconds ?? 15;
-    this.now = opts.clock ?? Date.now;
+    this.now = opts.monotonic ?? (() => performance.now());
+    this.wall = opts.clock ?? Date.now;
   }
 
   isLeader(now = this.now()): boolean {
@@ -121,7 +129,7 @@ export class LeaseElector {
       this.observed &&
       now < this.observed.at + (last?.leaseDurationSeconds ?? this.duration) * 1000;
     if (held && fresh) return;
-    const spec = this.record(current?.spec ?? {}, now);
+    const spec = this.record(current?.spec ?? {}, this.wall());
     try {
       if (current)
         await coordination.replaceNamespacedLease({ namespace, name, body: { ...current, spec } });

@@ -1,8 +1,13 @@
 // Replica liveness: every dashboard replica renews its own Lease `<prefix><pod name>` (every
 // 5 s, leaseDurationSeconds 15) and follows the others' with one list-watch of the namespace's
-// Leases. As in kube/lease.ts, a Lease is judged by this replica's own clock only: it is live
-// while its record changed less than leaseDurationSeconds ago *as observed here* (client-go's
-// observedTime), never by comparing the holder's renewTime with the local clock.
+// Leases. A Lease is judged by this replica's own monotonic clock only: it is live while its
+// record changed less than leaseDurationSeconds ago *as observed here*, never by comparing the
+// holder's renewTime with the local clock. This is what client-go's leader election does
+// (k8s.io/client-go/tools/leaderelection: it keeps observedRecord and observedTime, the local
+// time it saw the record change, and tests observedTime + LeaseDuration against its own clock,
+// which Go reads monotonically). Every duration here is on `monotonic`: a wall clock stepped
+// (NTP, a VM resumed) by more than a Lease duration made every other replica look dead, or kept
+// a dead one live. The wall clock is only for what is written (renewTime) or shown.
 import { type KubernetesObject, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
@@ -18,7 +23,10 @@ export interface ReplicaLeaseOptions {
   durationSeconds?: number;
   /** Gone replicas' Leases are deleted this long after release / after their last renewal. */
   keep?: { releasedMs: number; unrenewedMs: number };
+  /** The wall clock (ms since the epoch): only for what is written or shown (default Date.now). */
   clock?: () => number;
+  /** The clock every duration is measured on (ms; default performance.now): never stepped. */
+  monotonic?: () => number;
   /**
    * Reconnects to this replica whose status write is not done yet (status-writer.ts), written
    * on the Lease at each renewal (PENDING_ANNOTATION) for the staged rollout's owner.
@@ -44,8 +52,10 @@ export interface ReplicaLiveness {
   live: boolean;
   /** Why not, in a sentence ("replica X stopped renewing its Lease at …"). */
   reason?: string;
-  /** Not live: when this replica last saw its Lease renewed (its own clock), if ever. */
+  /** Not live: when this replica last saw its Lease renewed (its wall clock, to show), if ever. */
   lastRenewSeenAt?: number;
+  /** Not live: how long ago (ms, monotonic) that was, if ever; durations are judged on this. */
+  unrenewedForMs?: number;
 }
 
 /**
@@ -60,7 +70,10 @@ export class ReplicaLeases {
     string,
     {
       raw: string;
+      /** When it was first seen here (monotonic ms). */
       at: number;
+      /** The same moment on the wall clock (shown, never subtracted). */
+      wallAt: number;
       renewTime?: string;
       released?: boolean;
       rv?: string;
@@ -73,22 +86,27 @@ export class ReplicaLeases {
   /** A stale Lease being deleted (one at a time). */
   private collecting: Promise<void> | undefined;
   private readonly watcher: ListWatcher<KubernetesObject>;
+  /** Monotonic ms, as every time kept here but wallAt. */
   private readonly startedAt: number;
-  /** When this replica's own Lease was last written (this clock); undefined: not yet. */
+  /** When this replica's own Lease was last written (monotonic); undefined: not yet. */
   private renewedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** The renewal in flight, awaited by close() so it cannot re-create a deleted Lease. */
   private renewing: Promise<void> | undefined;
   problem: string | undefined;
+  /** Monotonic ms: every duration. */
   private readonly now: () => number;
+  /** Wall-clock ms: renewTime written, times shown. */
+  private readonly wall: () => number;
 
   constructor(
     private readonly clients: KubeClients,
     private readonly o: ReplicaLeaseOptions,
     private readonly log: Logger,
   ) {
-    this.now = o.clock ?? Date.now;
+    this.now = o.monotonic ?? (() => performance.now());
+    this.wall = o.clock ?? Date.now;
     this.startedAt = this.now();
     this.watcher = new ListWatcher<KubernetesObject>({
       watch: clients.watch,
@@ -137,19 +155,12 @@ export class ReplicaLeases {
         };
       return { live: false, reason: `replica ${replica} has no Lease` };
     }
+    const last = { lastRenewSeenAt: seen.wallAt, unrenewedForMs: now - seen.at };
     if (seen.released)
-      return {
-        live: false,
-        reason: `replica ${replica} released its Lease (shut down)`,
-        lastRenewSeenAt: seen.at,
-      };
+      return { live: false, reason: `replica ${replica} released its Lease (shut down)`, ...last };
     if (now - seen.at < this.durationMs) return { live: true };
     const at = seen.renewTime ? ` at ${seen.renewTime}` : "";
-    return {
-      live: false,
-      reason: `replica ${replica} stopped renewing its Lease${at}`,
-      lastRenewSeenAt: seen.at,
-    };
+    return { live: false, reason: `replica ${replica} stopped renewing its Lease${at}`, ...last };
   }
 
   /**
@@ -178,7 +189,7 @@ export class ReplicaLeases {
 
   /**
    * The live replicas (this one: while reporters are connecting to it now) that have not shown,
-   * in a renewal seen here at `since` (this replica's clock) or later, that every reconnect to them is written to its
+   * in a renewal seen here at `since` (this replica's monotonic clock, ms) or later, that every reconnect to them is written to its
    * NodeMasquerade, each with why ("dash-b: 12 reconnects not yet written"); empty: every
    * node connected anywhere by about `since` says so in its object now. A node connected
    * nowhere by its object is then connected nowhere (staged-offline.ts). Renewals come every
@@ -230,7 +241,7 @@ export class ReplicaLeases {
       after = Math.max(after, settled);
       if (now >= settled) continue;
       const n = seen.pending ? `, ${seen.pending} reconnects to it not written,` : "";
-      const until = new Date(settled).toISOString();
+      const until = new Date(this.wall() + (settled - now)).toISOString();
       gone.push(
         `${replica}: stopped renewing its Lease${n} and its reporters reconnect elsewhere until ${until}`,
       );
@@ -326,6 +337,7 @@ export class ReplicaLeases {
     this.observed.set(replica, {
       raw,
       at: this.now(),
+      wallAt: this.wall(),
       renewTime,
       released,
       rv,
@@ -378,7 +390,7 @@ export class ReplicaLeases {
     const spec = {
       holderIdentity: this.o.replica,
       leaseDurationSeconds: this.o.durationSeconds ?? 15,
-      renewTime: new V1MicroTime(this.now()),
+      renewTime: new V1MicroTime(this.wall()),
     };
     const pending = this.o.reconnectsPending;
     const annotations: Record<string, string> = pending

@@ -55,6 +55,9 @@ export interface ReplicaSyncOptions {
    * within the link's 30 s backoff cap).
    */
   orphanGraceMs?: number;
+  /** The clocks (tests): durations on `monotonic` (default performance.now), never the wall's. */
+  clock?: () => number;
+  monotonic?: () => number;
 }
 
 export class ReplicaSync {
@@ -68,13 +71,17 @@ export class ReplicaSync {
   /** Per node, the resync request id this replica performed (echoed as resyncObserved). */
   private readonly performed = new Map<string, string>();
   private fleet: FleetState | undefined;
-  /** Per object claiming a connection here that this process does not hold: first seen at. */
+  /** Per object claiming a connection here that this process does not hold: first seen at (monotonic). */
   private readonly orphans = new Map<string, number>();
   private readonly objectListeners: ((names: string[]) => void)[] = [];
   /** Reporters connecting here, not in the fleet state yet (the gateway's count). */
   private connecting: () => number = () => 0;
 
   /** The replicas' pods' namespace, when known. */
+  private monotonic(): number {
+    return this.o.monotonic?.() ?? performance.now();
+  }
+
   get podNamespace(): string | null {
     return this.o.podNamespace ?? null;
   }
@@ -112,6 +119,8 @@ export class ReplicaSync {
         renewMs: o.leaseRenewMs,
         durationSeconds: o.leaseDurationSeconds,
         keep: o.leaseKeep,
+        clock: o.clock,
+        monotonic: o.monotonic,
         reconnectsPending: () => this.reconnectsPending(),
         connectingHere: () => this.connecting(),
       },
@@ -235,7 +244,7 @@ export class ReplicaSync {
     if (singleton && this.objects.health.lists > 0) this.expiry.sweep();
     if (singleton && this.objects.health.lists > 0) this.markDeadHolders();
     if (singleton) this.leases.collect();
-    if (this.objects.health.lists > 0) this.releaseOrphans(Date.now());
+    if (this.objects.health.lists > 0) this.releaseOrphans(this.monotonic());
     this.writer.redoDeferred();
   }
 
@@ -285,7 +294,6 @@ export class ReplicaSync {
    */
   private markDeadHolders(): void {
     if (!this.leases.watching()) return;
-    const now = Date.now();
     const duration = (this.o.leaseDurationSeconds ?? 15) * 1000;
     for (const cr of this.objects.values()) {
       const st = cr.status;
@@ -295,7 +303,9 @@ export class ReplicaSync {
       const l = this.leases.liveness(st.replica);
       // A Lease released on shutdown too is given its duration: its reporters reconnect
       // within a second or two and their new holders' writes replace these objects anyway.
-      if (l.live || l.lastRenewSeenAt === undefined || now - l.lastRenewSeenAt < duration) continue;
+      // Measured on the monotonic clock (replica-leases.ts): a wall clock stepped forward marked
+      // a live replica's nodes unheld.
+      if (l.live || l.unrenewedForMs === undefined || l.unrenewedForMs < duration) continue;
       this.writer.markUnheld(name, {
         ...lastBody(st),
         connected: false,

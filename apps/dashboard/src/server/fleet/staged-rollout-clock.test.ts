@@ -1,0 +1,44 @@
+// A step of the wall clock (NTP correcting it, a VM resumed) between a node's apply and its
+// going offline must not change the verdict: a forward step made "went offline 2 s after
+// applying" look like a minute after, and the suspicion was missed (the wave went on); a
+// backward one called it "0 s after". Local durations are on the monotonic clock; here the
+// wall clock (the fixture's `now`) is stepped while the monotonic one runs on.
+import { describe, expect, it } from "vitest";
+import { RECONNECT_GRACE_MS } from "./staged-offline.js";
+import { applied, setup, v2 } from "./staged-rollout.fixture.js";
+
+const MINUTE = 60_000;
+const cases = [
+  { desc: "forward 1 min", input: MINUTE },
+  { desc: "backward 1 min", input: -MINUTE },
+  { desc: "none", input: 0 },
+].map((c) => ({
+  ...c,
+  want: {
+    kind: "failure",
+    reason: (canary: string) =>
+      `${canary} went offline 2 s after applying, and did not reconnect within 15 s`,
+  },
+}));
+
+describe("an offline node soon after applying, across a wall-clock step", () => {
+  for (const { desc, input, want } of cases) {
+    it(`${desc}: still suspected, 2 s after applying`, () => {
+      let mono = 0;
+      const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => mono });
+      const run = (ms: number) => {
+        t.advance(ms);
+        mono += ms;
+      };
+      t.save(v2);
+      applied(t.fleet, t.canary, 2);
+      run(1000);
+      t.advance(input); // the step: the wall clock only
+      run(1000);
+      t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+      run(RECONNECT_GRACE_MS);
+      t.staged.tick();
+      expect(t.staged.view()!.pause).toEqual({ kind: want.kind, reason: want.reason(t.canary) });
+    });
+  }
+});
