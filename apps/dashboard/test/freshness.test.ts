@@ -70,6 +70,9 @@ describe("what the API says of a node that stopped reporting", () => {
     const ac = new AbortController();
     t.defer(() => ac.abort());
     followEvents(t.server.url, TOKENS.admin, (e) => l.push(e), ac.signal);
+    // Following before the node connects: a stream opened after it went silent would learn it
+    // from its hello, not from the change this test waits for (failed once in CI, not since).
+    await eventually(() => l.find((e) => e.event === "hello"), 5000, "events followed");
     // The protocol-level reporter sends no heartbeats of its own: it goes quiet after its sync.
     const node = await connect("node-a");
     await inSync("node-a");
