@@ -11,10 +11,9 @@ import {
 } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
-import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
-import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { okResult } from "./post-apply.fixture.js";
+import type { ReporterLink } from "./fleet-state.js";
+import { okResult, testFleet } from "./post-apply.fixture.js";
 
 function hello(node: string, mode: Mode = "enforce"): Hello {
   return helloFor(node, { mode });
@@ -36,15 +35,7 @@ function setup(onRolloutFinished?: (r: { total: number }) => void) {
   const changed: string[] = [];
   const feed = new ChangeFeed(250, () => {});
   feed.node = (name: string) => void changed.push(name);
-  const fleet = new FleetState({
-    desired: () => desired,
-    feed,
-    log: silentLogger(),
-    heartbeatMs: 1000,
-    applyTimeoutMs: 5000,
-    now: () => now,
-    onRolloutFinished,
-  });
+  const fleet = testFleet(() => desired, { feed, now: () => now, onRolloutFinished });
   return { fleet, desired, changed, advance: (ms: number) => (now += ms), now: () => now };
 }
 

@@ -10,10 +10,9 @@ import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import { statusBody } from "../replicas/node-masquerade.js";
 import { Assessor } from "./assess-node.js";
-import { ChangeFeed } from "./change-feed.js";
-import { type FleetOptions, FleetState, type ReporterLink } from "./fleet-state.js";
+import type { FleetOptions, FleetState, ReporterLink } from "./fleet-state.js";
 import { countBySeverity, toSummary } from "./node.js";
-import { rulesOf, snap } from "./post-apply.fixture.js";
+import { rulesOf, snap, testFleet } from "./post-apply.fixture.js";
 import type { FleetSignal } from "./signals.js";
 import { StagedRollouts } from "./staged-rollout.js";
 
@@ -69,14 +68,7 @@ function fleetOf(
   desired: () => Desired,
   more: Pick<FleetOptions, "now" | "onSignal" | "assessor">,
 ): FleetState {
-  return new FleetState({
-    desired,
-    feed: new ChangeFeed(250, () => {}),
-    log: silentLogger(),
-    heartbeatMs: 1000,
-    applyTimeoutMs: APPLY_TIMEOUT_MS,
-    ...more,
-  });
+  return testFleet(desired, { applyTimeoutMs: APPLY_TIMEOUT_MS, ...more });
 }
 
 /** Node "n" running v1's rules, then v2 saved (staged: "a" is the canary, "n" waits). */

@@ -11,8 +11,8 @@ import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { ChangeFeed } from "./change-feed.js";
-import { FleetState, type ReporterLink } from "./fleet-state.js";
-import { rulesOf, snap } from "./post-apply.fixture.js";
+import type { FleetState, ReporterLink } from "./fleet-state.js";
+import { rulesOf, snap, testFleet } from "./post-apply.fixture.js";
 import { type StagedOptions, StagedRollouts, type StagingFleet } from "./staged-rollout.js";
 
 export type Link = ReporterLink & { frames: string[] };
@@ -55,14 +55,7 @@ export function setup(
   const told = new Set<string>();
   const feed = new ChangeFeed(250, () => {});
   feed.node = (name: string) => void told.add(name);
-  const fleet = new FleetState({
-    desired: () => desired,
-    feed,
-    log: silentLogger(),
-    heartbeatMs: 1000,
-    applyTimeoutMs: 5000,
-    now: () => now,
-  });
+  const fleet = testFleet(() => desired, { feed, now: () => now });
   const staged = new StagedRollouts({
     log: silentLogger(),
     now: () => now,
