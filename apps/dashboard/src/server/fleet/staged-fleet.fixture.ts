@@ -1,17 +1,21 @@
 // Tests' fleet of three enforce-mode nodes (a, b, c) that applied revision 1, with a staged
 // rollout attached, then revision 2 saved: in waves (`strategy`), or to every node at once (null).
-import { compareNodeOrder, type WavesStrategy } from "@masq/shared";
+import { compareNodeOrder, defaultConfig, type WavesStrategy } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
+import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState, type ReporterLink } from "./fleet-state.js";
 import { okResult, rulesOf, snap } from "./post-apply.fixture.js";
 import type { IntakeOptions } from "./snapshot-intake.js";
-import { v1, v2 } from "./staged-rollout.fixture.js";
 import { StagedRollouts } from "./staged-rollout.js";
 
-// The revisions every staged-rollout test saves, one definition (staged-rollout.fixture.ts).
-export { v1, v2 };
+export const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+export const v2: Desired = {
+  revision: 2,
+  resourceVersion: "2",
+  config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+};
 
 export function stagedFleet(
   strategy: WavesStrategy | null,
