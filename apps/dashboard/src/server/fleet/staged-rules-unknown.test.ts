@@ -62,9 +62,11 @@ describe("a staged rollout and post-apply rules not known yet (break8)", () => {
 
 describe("a staged rollout and a post-apply snapshot waiting its node's turn (break8)", () => {
   it("the result does not finish the rollout before that snapshot is judged; its drift pauses it", async () => {
-    // Every snapshot is large: a node's next one waits ~50 ms after its last (paced).
+    // Every snapshot is large: a node's next one waits 50 ms after its last (paced), on a
+    // clock the test moves (real time under load could let the snapshot through at once).
     const size = snapshotChars(snap(1, rulesOf(v1.config)));
-    const intake = { smallChars: 0, charsPerSecond: size * 20 };
+    let clock = 0;
+    const intake = { smallChars: 0, charsPerSecond: size * 20, clock: () => clock };
     const t = setup(
       { kind: "waves", canary: { count: 3 }, waves: [100], pause: { kind: "manual" } },
       intake,
@@ -79,6 +81,7 @@ describe("a staged rollout and a post-apply snapshot waiting its node's turn (br
     t.fleet.snapshot(third, snap(2, rulesOf(v1.config)));
     t.fleet.applyResult(third, { ...applied(2), changed: false });
     expect(t.staged.view()).toMatchObject({ phase: "progressing" });
+    clock = 100; // its turn comes
     await until(() => t.staged.view()?.phase !== "progressing", 2000);
     expect(t.staged.view()).toMatchObject({ phase: "paused" });
     expect(t.staged.view()!.message).toMatch(`${third} drifted from revision 2`);
