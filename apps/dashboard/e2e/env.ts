@@ -33,6 +33,16 @@ export function dataDir(): string {
   return d;
 }
 
+/**
+ * Where the processes of this run log (kept under test-results/e2e-logs after the run): a spec's
+ * extra node logs there too, so a failure in CI keeps every reporter's log.
+ */
+export function logsDir(): string {
+  const d = process.env.IME_LOGS_DIR;
+  if (!d) throw new Error("IME_LOGS_DIR is not set: run through playwright.config.ts");
+  return d;
+}
+
 /** `iptables -t nat -S IP-MASQ-AGENT` inside the node's namespace ("" when the chain is gone). */
 export function chainOf(ns: string): string {
   return natRules(ns, CHAIN).join("\n");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { nodeToken } from "@masq/shared/node-token";
 import { addNetns, deleteNetns, inNetns } from "@masq/testkit/netns";
 import { type ChildHandle, startReporter } from "@masq/testkit/processes";
-import { baseUrl, TOKENS } from "./env.js";
+import { baseUrl, logsDir, TOKENS } from "./env.js";
 
 export interface ExtraNode {
   reporter: ChildHandle;
@@ -37,7 +37,8 @@ export function startExtraNode(
     dashboard: `${baseUrl().replace(/^http/, "ws")}/api/reporter`,
     token: nodeToken(TOKENS.reporter, node),
     stateDir: join(dir, "state"),
-    logFile: join(dir, "reporter.log"),
+    // Appended to across runs of the spec: kept with the artifacts after the run.
+    logFile: join(logsDir(), `${node}.log`),
     env: { IPMASQ_POLL_INTERVAL: "2s", ...env },
   });
   return {

@@ -71,6 +71,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     process.env.IME_BASE_URL = `http://127.0.0.1:${port}`;
     // The file store's data dir: sources.spec.ts adds config sources (ip-masq-* files) there.
     process.env.IME_DATA_DIR = join(tmp, "data");
+    process.env.IME_LOGS_DIR = logs; // extra nodes' reporters log here too (kept on exit)
     const out = openSync(join(logs, "dashboard.log"), "a");
     const dash = spawn(process.execPath, [DASHBOARD_BIN], {
       cwd: join(ROOT, "apps/dashboard"),

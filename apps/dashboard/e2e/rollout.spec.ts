@@ -24,7 +24,9 @@ let startYaml = "";
 /** This file's node, named so that it comes first in the rollout's hash order: the canary. */
 let canary = "";
 
-test.describe.configure({ mode: "serial" });
+// Each test walks a whole rollout (save, pause, retry, promote: ~20 s alone); on a loaded
+// machine that took 1.1–1.6 min, over the 90 s default.
+test.describe.configure({ mode: "serial", timeout: 180_000 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(baseUrl() + path, {
