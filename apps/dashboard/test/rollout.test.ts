@@ -62,7 +62,11 @@ describe("staged rollouts on real reporters", () => {
     const rest = f.nodes.filter((n) => n !== canary);
     const statuses = async () => await f.statuses();
     await until(
-      async () => Object.values(await statuses()).filter((s) => s === "in-sync").length === 3,
+      async () => {
+        const now = await statuses();
+        if (Object.values(now).filter((s) => s === "in-sync").length === 3) return true;
+        throw new Error(`statuses ${JSON.stringify(now)}`); // said if never all in sync
+      },
       20_000,
       50,
       "first sync",
