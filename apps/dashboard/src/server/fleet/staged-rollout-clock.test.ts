@@ -5,7 +5,7 @@
 // wall clock (the fixture's `now`) is stepped while the monotonic one runs on.
 import { describe, expect, it } from "vitest";
 import { RECONNECT_GRACE_MS } from "./staged-offline.js";
-import { applied, setup, v2 } from "./staged-rollout.fixture.js";
+import { applied, sent, setup, v2, WAVES } from "./staged-rollout.fixture.js";
 
 const MINUTE = 60_000;
 const cases = [
@@ -39,6 +39,24 @@ describe("an offline node soon after applying, across a wall-clock step", () => 
       run(RECONNECT_GRACE_MS);
       t.staged.tick();
       expect(t.staged.view()!.pause).toEqual({ kind: want.kind, reason: want.reason(t.canary) });
+    });
+  }
+});
+
+// A save's strategy is noted just before the store takes it and found again when the store
+// reports the revision; it is kept 2 min. Kept on the wall clock, a forward step between the two
+// dropped it, and a save asked in waves went to every node at once where the store keeps no
+// strategy beside the revision (the file store: the intent is all that carries it).
+describe("a save's strategy, across a wall-clock step between the save and its revision", () => {
+  for (const step of [10 * MINUTE, -10 * MINUTE]) {
+    it(`${step > 0 ? "forward" : "backward"} 10 min: still staged, the canary alone sent it`, () => {
+      const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => 0 });
+      t.staged.intend("text", WAVES);
+      t.advance(step); // the wall clock only
+      t.save(v2, { kind: "all-at-once" });
+      expect(t.staged.view()).toMatchObject({ phase: "progressing", revision: 2 });
+      expect(sent(t.links.get(t.canary)!)).toContain(2);
+      for (const n of t.rest) expect(sent(t.links.get(n)!)).not.toContain(2);
     });
   }
 });

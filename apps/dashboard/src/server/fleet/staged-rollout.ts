@@ -257,7 +257,7 @@ export class StagedRollouts {
     this.now = opts.now ?? Date.now;
     this.mono = opts.monotonic ?? opts.now ?? (() => performance.now());
     this.seenRequests = new SeenRequests(this.mono);
-    this.intents = new Intents(this.now);
+    this.intents = new Intents(this.mono); // a TTL: a wall-clock step must not drop a save's strategy
   }
 
   attach(fleet: StagingFleet): void {
