@@ -40,6 +40,7 @@ import {
   pushCpuMicros,
   splitText,
 } from "./fleet-cost.js";
+import { PER_NODE } from "./own-line.js";
 
 /** Saves per phase (FLEET_BENCH_SAVES: more for a steadier median on a loaded machine). */
 const SAVES = Number(process.env.FLEET_BENCH_SAVES ?? 3);
@@ -410,5 +411,12 @@ function fleetRows(
 export default async function (): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const n of SIZES) out.push(...(await runFleet(n)));
-  return out;
+  // A fleet whose nodes each have their own rules is another row, not the identical fleet's.
+  return PER_NODE
+    ? out.map((r) => ({
+        ...r,
+        id: `${r.id}-own-rules`,
+        name: `${r.name} (each node with its own POSTROUTING line: FLEET_BENCH_PER_NODE=1)`,
+      }))
+    : out;
 }
