@@ -3,6 +3,7 @@
 //
 // Run: npx vitest run --project integration charts
 import { describe, expect, it } from "vitest";
+import { readmeGrantCells, undocumentedGrants } from "./helpers/grants-doc.js";
 import {
   leasePolicyViolations,
   rbacExpectation,
@@ -37,6 +38,18 @@ describe("ipmasq-dashboard chart", () => {
       expect(envValue(container(m().dashboard), "IPMASQ_RECREATE_CONFIGMAPS")).toBe(
         String(v.expect.extraGrants),
       );
+    });
+
+    it("says why in the README for every verb on every resource the dashboard is granted", () => {
+      const cells = readmeGrantCells();
+      expect(undocumentedGrants(m(), cells)).toEqual([]);
+      // The check can fail: a table without the Node row.
+      expect(
+        undocumentedGrants(
+          m(),
+          cells.filter((c) => !/\bnodes\b/.test(c)),
+        ),
+      ).toEqual(["get nodes"]);
     });
 
     /** The chart's admission policy (and binding) whose name ends with `suffix`. */
