@@ -3,7 +3,7 @@
 //
 // Run: npx vitest run --project integration charts
 import { describe, expect, it } from "vitest";
-import { readmeGrantCells, undocumentedGrants } from "./helpers/grants-doc.js";
+import { GRANT_TABLES, grantCellsOf, undocumentedGrants } from "./helpers/grants-doc.js";
 import {
   leasePolicyViolations,
   rbacExpectation,
@@ -40,17 +40,20 @@ describe("ipmasq-dashboard chart", () => {
       );
     });
 
-    it("says why in the README for every verb on every resource the dashboard is granted", () => {
-      const cells = readmeGrantCells();
-      expect(undocumentedGrants(m(), cells)).toEqual([]);
-      // The check can fail: a table without the Node row.
-      expect(
-        undocumentedGrants(
-          m(),
-          cells.filter((c) => !/\bnodes\b/.test(c)),
-        ),
-      ).toEqual(["get nodes"]);
-    });
+    it.each(GRANT_TABLES)(
+      "says why in $name for every verb on every resource the dashboard is granted",
+      (table) => {
+        const cells = grantCellsOf(table);
+        expect(undocumentedGrants(m(), cells)).toEqual([]);
+        // The check can fail: a table without the Node row.
+        expect(
+          undocumentedGrants(
+            m(),
+            cells.filter((c) => !/\bnodes\b/.test(c)),
+          ),
+        ).toEqual(["get nodes"]);
+      },
+    );
 
     /** The chart's admission policy (and binding) whose name ends with `suffix`. */
     const policyOf = (suffix: string) =>

@@ -1,22 +1,37 @@
-// The chart README's "The dashboard's permissions, and why" table against the rendered RBAC:
-// every verb on every resource the dashboard is bound to must have a row saying why.
+// The tables that explain the dashboard's grants (the chart README's "The dashboard's
+// permissions, and why", docs/dashboard-server.md "RBAC") against the rendered RBAC: every verb
+// on every resource the dashboard is bound to must have a row saying why.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Binding, CHART, type Manifest, type Role } from "./render.js";
+import { type Binding, CHART, type Manifest, ROOT, type Role } from "./render.js";
 
-const HEADING = "### The dashboard's permissions, and why";
+/** Where the dashboard's grants are explained, each beside why. */
+export const GRANT_TABLES = [
+  {
+    name: "the chart README",
+    file: join(CHART, "README.md"),
+    heading: "### The dashboard's permissions, and why",
+  },
+  {
+    name: "docs/dashboard-server.md",
+    file: join(ROOT, "docs/dashboard-server.md"),
+    heading: "## RBAC",
+  },
+];
 
-/** The grant column of the README table, one cell per row (e.g. "`get` nodes"). */
-export function readmeGrantCells(readme = readFileSync(join(CHART, "README.md"), "utf8")) {
-  const start = readme.indexOf(HEADING);
-  if (start < 0) throw new Error(`README has no "${HEADING}"`);
-  const rows = readme
-    .slice(start)
-    .split("\n")
-    .slice(1)
-    .filter((l) => l.startsWith("|"));
-  // Header and separator rows first; the table ends at the first line that is not a row.
-  return rows.slice(2).map((l) => l.split("|")[1]!.trim());
+/** The grant column of the first table under `heading`, one cell per row (e.g. "`get` nodes"). */
+export function grantCells(text: string, heading: string): string[] {
+  const lines = text.split("\n");
+  const at = lines.indexOf(heading);
+  if (at < 0) throw new Error(`no heading "${heading}"`);
+  const first = lines.findIndex((l, i) => i > at && l.startsWith("|"));
+  const end = lines.findIndex((l, i) => i > first && !l.startsWith("|"));
+  // The header and separator rows first.
+  return lines.slice(first + 2, end < 0 ? undefined : end).map((l) => l.split("|")[1]!.trim());
+}
+
+export function grantCellsOf(t: { file: string; heading: string }): string[] {
+  return grantCells(readFileSync(t.file, "utf8"), t.heading);
 }
 
 /** "verb resource" of every rule bound to the dashboard's ServiceAccount that no cell names. */
