@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { HealSchedule } from "@masq/shared";
 import { kubeProxyNftScript } from "@masq/testkit/kube-proxy-nft";
 import { addNetns, deleteNetns, deleteReturnRule, inNetns } from "@masq/testkit/netns";
 import {
@@ -18,6 +19,7 @@ import {
   stopChild,
 } from "@masq/testkit/processes";
 import { until } from "@masq/testkit/wait";
+import { healNote } from "./demo-banner.js";
 import { claimRun, demoPort, processAlive, reapStaleRuns, releasePort } from "./demo-runs.js";
 
 const root = join(REPO_ROOT, ".demo");
@@ -176,11 +178,14 @@ async function main(): Promise<void> {
     `${drifted.name} drifted`,
   );
 
-  printBanner(drifted, config.resyncInterval);
+  const { heal } = (await (await api("GET", `/api/nodes/${drifted.name}`)).json()) as {
+    heal: HealSchedule;
+  };
+  printBanner(drifted, healNote(heal, config.resyncInterval));
 }
 
 /** What runs where, and what to try. */
-function printBanner(drifted: (typeof nodes)[number], resyncInterval: string): void {
+function printBanner(drifted: (typeof nodes)[number], heals: string): void {
   console.log(`
   masq-dashboard demo is running
 
@@ -189,9 +194,9 @@ function printBanner(drifted: (typeof nodes)[number], resyncInterval: string): v
 
   nodes     ${nodes.map((n) => `${n.name} (netns ${n.netns})`).join(", ")}
             ${drifted.name} was edited by hand: 10.0.0.0/8 removed, 100.64.0.0/10 added.
-            Open it, see what differs, click Resync; or watch it heal on its own at its
-            next resync (resyncInterval ${resyncInterval}, the default). Break a node
-            again with the second command below.
+            Open it, see what differs, click Resync; or watch it heal on its own
+            ${heals}.
+            Break a node again with the second command below.
             ${nftNode.name} runs kube-proxy in nftables mode: its reporter manages the agent's
             own nftables table (backend nftables).
 

@@ -169,6 +169,10 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
   const dialog = await saveInWaves(page, SECOND);
   await dialog.getByRole("button", { name: "Save changes" }).click();
   await expect(dialog).toBeHidden();
+  // Only the canary is sent it now: the toast must not say every node is applying it.
+  await expect(
+    page.getByText(/^Saved revision \d+; rolling out in waves: the canary/),
+  ).toBeVisible();
   await page.goto("/");
   const panel = page.getByRole("region", { name: "Staged rollout" });
   await expect(panel.getByRole("status")).toHaveText("the canary applied; paused until promoted");

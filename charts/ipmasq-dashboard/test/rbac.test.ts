@@ -3,6 +3,7 @@
 //
 // Run: npx vitest run --project integration charts
 import { describe, expect, it } from "vitest";
+import { GRANT_TABLES, grantCellsOf, undocumentedGrants } from "./helpers/grants-doc.js";
 import {
   leasePolicyViolations,
   rbacExpectation,
@@ -38,6 +39,21 @@ describe("ipmasq-dashboard chart", () => {
         String(v.expect.extraGrants),
       );
     });
+
+    it.each(GRANT_TABLES)(
+      "says why in $name for every verb on every resource the dashboard is granted",
+      (table) => {
+        const cells = grantCellsOf(table);
+        expect(undocumentedGrants(m(), cells)).toEqual([]);
+        // The check can fail: a table without the Node row.
+        expect(
+          undocumentedGrants(
+            m(),
+            cells.filter((c) => !/\bnodes\b/.test(c)),
+          ),
+        ).toEqual(["get nodes"]);
+      },
+    );
 
     /** The chart's admission policy (and binding) whose name ends with `suffix`. */
     const policyOf = (suffix: string) =>

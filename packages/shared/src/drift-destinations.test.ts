@@ -171,3 +171,39 @@ describe("node page rows with masqueradeCIDRs", () => {
     expect(rows(EXAMPLE, input)).toEqual(want);
   });
 });
+
+describe("a RETURN only partly outside the config names the part in its impact", () => {
+  const observed = (rules: string[]) =>
+    analyzeFamily({
+      family: "ipv4",
+      chain: "IP-MASQ-AGENT",
+      chainText: rules.join("\n"),
+      postroutingText: postroutingS().join("\n"),
+    });
+  const tests: { desc: string; input: string; want: { message: string; impact: string } }[] = [
+    {
+      desc: "10.0.0.0/7 where the config keeps 10.0.0.0/8: only 11.0.0.0/8 is wrong",
+      input: "10.0.0.0/7",
+      want: {
+        message: "10.0.0.0/7 is partly outside the config (11.0.0.0/8)",
+        impact: "traffic to 11.0.0.0/8 leaves with the pod address but should be masqueraded",
+      },
+    },
+    {
+      desc: "a block wholly outside the config is named whole",
+      input: "11.0.0.0/8",
+      want: {
+        message: "11.0.0.0/8 is not in the config",
+        impact: "traffic to 11.0.0.0/8 leaves with the pod address but should be masqueraded",
+      },
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const config = cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8"] });
+    const rules = chain(ret("169.254.0.0/16"), ret(input), masq());
+    const d = computeDrift(desiredChain(config, DEFAULT_FLAGS, "ipv4"), observed(rules)).filter(
+      (x) => x.kind === "unexpected-cidr",
+    );
+    expect(d.map((x) => ({ message: x.message, impact: x.impact }))).toEqual([want]);
+  });
+});

@@ -4,10 +4,11 @@
 // dead, and that is named (`exception-shadowed`), never reported as in sync.
 
 import type { FamilyAnalysis } from "./analysis/types.js";
-import { type Cidr, type Family, toRanges } from "./cidr.js";
+import { type Cidr, toRanges } from "./cidr.js";
 import { perDesiredChain } from "./desired-memo.js";
 import type { Difference } from "./drift.js";
 import {
+  blocksText as blocks,
   cidrRange,
   intersectSets,
   type RangeSet,
@@ -19,16 +20,6 @@ import {
 import type { DesiredChain, DesiredRule } from "./rules.js";
 
 type MasqueradeRule = Extract<DesiredRule, { kind: "masquerade" }>;
-
-/** Blocks named in one difference's text; more are counted. */
-const FEW_BLOCKS = 3;
-
-function blocks(family: Family, set: RangeSet): string {
-  const all = setToCidrs(family, set, 64);
-  if (!all) return "many blocks";
-  const more = all.length > FEW_BLOCKS ? ` and ${all.length - FEW_BLOCKS} more` : "";
-  return `${all.slice(0, FEW_BLOCKS).join(", ")}${more}`;
-}
 
 interface DesiredEntry {
   kind: "return" | "exception";
@@ -112,25 +103,39 @@ function unexpectedReturns(d: DesiredChain, o: FamilyAnalysis) {
   const seen = new Set<string>();
   for (const r of o.decisions) {
     if (r.masquerade) continue;
-    const e = o.entries[r.index]!;
     const extra = subtractSets(r.set, allowed);
     if (extra.length === 0) continue;
-    // A RETURN for one block is named by it; one for the rest of the family by its pieces.
-    const named = e.cidr && !e.negated ? [e.cidr.canonical] : setToCidrs(d.family, extra, 64);
-    for (const c of named ?? [blocks(d.family, extra)]) {
-      if (seen.has(c)) continue;
-      seen.add(c);
-      out.push({
-        kind: "unexpected-cidr",
-        severity: "critical",
-        scope: d.family,
-        cidr: c,
-        message: `${c} is not in the config`,
-        impact: `traffic to ${c} leaves with the pod address but should be masqueraded`,
-      });
+    for (const u of unexpectedOf(d, o.entries[r.index]!, extra)) {
+      if (seen.has(u.cidr)) continue;
+      seen.add(u.cidr);
+      out.push(u);
     }
   }
   return out;
+}
+
+/** The differences of one node RETURN that keeps `extra`, addresses the config masquerades. */
+function unexpectedOf(
+  d: DesiredChain,
+  e: FamilyAnalysis["entries"][number],
+  extra: RangeSet,
+): (Difference & { cidr: string })[] {
+  const difference = (c: string, part: string | null) => ({
+    kind: "unexpected-cidr" as const,
+    severity: "critical" as const,
+    scope: d.family,
+    cidr: c,
+    message: part ? `${c} is partly outside the config (${part})` : `${c} is not in the config`,
+    impact: `traffic to ${part ?? c} leaves with the pod address but should be masqueraded`,
+  });
+  // A RETURN for one block is named by it; one for the rest of the family by its pieces.
+  if (e.cidr && !e.negated) {
+    // A block the config keeps in part: the impact is only the rest's, never the whole block's.
+    const whole = sameSet(extra, [cidrRange(e.cidr)]);
+    return [difference(e.cidr.canonical, whole ? null : blocks(d.family, extra))];
+  }
+  const pieces = setToCidrs(d.family, extra, 64) ?? [blocks(d.family, extra)];
+  return pieces.map((c) => difference(c, null));
 }
 
 /** RETURNs missing or extra, judged by the destinations they decide (first match). */

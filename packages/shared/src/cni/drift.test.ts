@@ -290,3 +290,60 @@ describe("windowsDrift", () => {
     expect(d!.impact).toMatch(/SNAT'd to every destination/);
   });
 });
+
+describe("windowsDrift: a CIDR covered in part names the part, never the whole block", () => {
+  const list = (exceptions: string[]): ExceptionListSnapshot[] => [
+    { pointer: "/policies/0/value/ExceptionList", form: "EndpointPolicy", exceptions },
+  ];
+  const tests: {
+    desc: string;
+    input: string[];
+    want: { kind: string; message: string; impact: string }[];
+  }[] = [
+    {
+      desc: "10.42.0.0/16 where the config keeps 10.0.0.0/8: the rest of 10.0.0.0/8 is missing",
+      input: ["10.42.0.0/16", "169.254.0.0/16"],
+      want: [
+        {
+          kind: "missing-cidr",
+          message:
+            "10.0.0.0/8 is missing in part from the OutBoundNAT exceptions (10.0.0.0/11, 10.32.0.0/13, 10.40.0.0/15 and 5 more)",
+          impact:
+            "traffic to 10.0.0.0/11, 10.32.0.0/13, 10.40.0.0/15 and 5 more is SNAT'd to the node address but should keep the pod address",
+        },
+      ],
+    },
+    {
+      desc: "10.0.0.0/7 where the config keeps 10.0.0.0/8: only 11.0.0.0/8 is extra",
+      input: ["10.0.0.0/7", "169.254.0.0/16"],
+      want: [
+        {
+          kind: "unexpected-cidr",
+          message: "10.0.0.0/7 is an OutBoundNAT exception partly outside the config (11.0.0.0/8)",
+          impact:
+            "traffic to 11.0.0.0/8 leaves with the pod address but should be SNAT'd to the node address",
+        },
+      ],
+    },
+    {
+      desc: "a block missing whole is named whole",
+      input: ["169.254.0.0/16"],
+      want: [
+        {
+          kind: "missing-cidr",
+          message: "10.0.0.0/8 is missing from the OutBoundNAT exceptions",
+          impact:
+            "traffic to 10.0.0.0/8 is SNAT'd to the node address but should keep the pod address",
+        },
+      ],
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const d = windowsDrift({ ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] }, list(input));
+    expect(
+      d
+        .filter((x) => x.kind === "missing-cidr" || x.kind === "unexpected-cidr")
+        .map((x) => ({ kind: x.kind, message: x.message, impact: x.impact })),
+    ).toEqual(want);
+  });
+});

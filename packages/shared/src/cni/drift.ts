@@ -2,6 +2,13 @@
 import { type Cidr, mustParseCidr, parseCidr, type Range, rangesCover, toRanges } from "../cidr.js";
 import type { MasqConfig } from "../config.js";
 import { type Difference, sortDifferences } from "../drift.js";
+import {
+  blocksText,
+  cidrRange,
+  type RangeSet,
+  subtractSets,
+  unionSets,
+} from "../path/range-set.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 import { windowsExceptionList } from "./desired.js";
 import { isIPv6List, mixedListIPv6, readExceptionEntry } from "./entries.js";
@@ -14,6 +21,8 @@ type ByPointer = Map<string, string[]>;
 interface Findings {
   missing: ByPointer;
   unexpected: ByPointer;
+  /** CIDR → the addresses of it that are wrong, over every list (a block may be wrong in part). */
+  wrong: Map<string, { cidr: Cidr; set: RangeSet }>;
   unreadable: ByPointer;
   /** Why the text differs where the behaviour does not (for the cosmetic difference). */
   reasons: Set<string>;
@@ -114,6 +123,21 @@ function textReasons(v4: readonly Cidr[], desired: readonly Cidr[], reasons: Set
   if (!sameSet) reasons.add("other blocks covering the same addresses");
 }
 
+/** The part of `c` the other side does not cover, added to what is wrong of `c`. */
+function addWrong(f: Findings, c: Cidr, other: readonly Range[]): void {
+  const gap = subtractSets([cidrRange(c)], other);
+  const had = f.wrong.get(c.canonical);
+  f.wrong.set(c.canonical, { cidr: c, set: had ? unionSets(had.set, gap) : gap });
+}
+
+/** Where only part of `cidr` is wrong, that part as text (a difference names it, not the block). */
+function partOf(f: Findings, cidr: string): string | null {
+  const w = f.wrong.get(cidr);
+  if (!w) return null;
+  const whole = subtractSets([cidrRange(w.cidr)], w.set).length === 0;
+  return whole ? null : blocksText("ipv4", w.set);
+}
+
 /** One IPv4 list against the desired CIDRs, by coverage; findings are added to `f`. */
 function compareList(
   l: ExceptionListSnapshot,
@@ -134,9 +158,15 @@ function compareList(
   });
   const observedRanges = toRanges(v4);
   for (const d of desired)
-    if (!rangesCover(observedRanges, d)) addTo(f.missing, d.canonical, l.pointer);
+    if (!rangesCover(observedRanges, d)) {
+      addTo(f.missing, d.canonical, l.pointer);
+      addWrong(f, d, observedRanges);
+    }
   for (const o of v4)
-    if (!rangesCover(desiredRanges, o)) addTo(f.unexpected, o.canonical, l.pointer);
+    if (!rangesCover(desiredRanges, o)) {
+      addTo(f.unexpected, o.canonical, l.pointer);
+      addWrong(f, o, desiredRanges);
+    }
   if (v4Text.join("\n") !== desired.map((d) => d.canonical).join("\n"))
     textReasons(v4, desired, f.reasons);
 }
@@ -144,24 +174,30 @@ function compareList(
 function findingDifferences(f: Findings, total: number): Difference[] {
   const out: Difference[] = [];
   for (const [cidr, ptrs] of f.missing) {
+    const part = partOf(f, cidr);
     out.push({
       kind: "missing-cidr",
       severity: "critical",
       scope,
       cidr,
-      message: `${cidr} is missing from the OutBoundNAT exceptions${at(ptrs, total)}`,
-      impact: `traffic to ${cidr} is SNAT'd to the node address but should keep the pod address`,
+      message: part
+        ? `${cidr} is missing in part from the OutBoundNAT exceptions (${part})${at(ptrs, total)}`
+        : `${cidr} is missing from the OutBoundNAT exceptions${at(ptrs, total)}`,
+      impact: `traffic to ${part ?? cidr} is SNAT'd to the node address but should keep the pod address`,
       rule: ptrs.join(", "),
     });
   }
   for (const [cidr, ptrs] of f.unexpected) {
+    const part = partOf(f, cidr);
     out.push({
       kind: "unexpected-cidr",
       severity: "critical",
       scope,
       cidr,
-      message: `${cidr} is an OutBoundNAT exception but not in the config${at(ptrs, total)}`,
-      impact: `traffic to ${cidr} leaves with the pod address but should be SNAT'd to the node address`,
+      message: part
+        ? `${cidr} is an OutBoundNAT exception partly outside the config (${part})${at(ptrs, total)}`
+        : `${cidr} is an OutBoundNAT exception but not in the config${at(ptrs, total)}`,
+      impact: `traffic to ${part ?? cidr} leaves with the pod address but should be SNAT'd to the node address`,
       rule: ptrs.join(", "),
     });
   }
@@ -217,6 +253,7 @@ export function windowsDrift(
   const desired = equivalent.list.map(mustParseCidr);
   const desiredRanges = toRanges(desired);
   const f: Findings = {
+    wrong: new Map(),
     missing: new Map(),
     unexpected: new Map(),
     unreadable: new Map(),

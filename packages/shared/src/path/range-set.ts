@@ -162,3 +162,14 @@ export function setToCidrs(
   }
   return out;
 }
+
+/** Blocks named in one difference's text; more are counted. */
+const FEW_BLOCKS = 3;
+
+/** A set as a difference names it: its first few CIDRs and how many more, e.g. "10.0.0.0/11 and 2 more". */
+export function blocksText(family: Family, set: RangeSet): string {
+  const all = setToCidrs(family, set, 64);
+  if (!all) return "many blocks";
+  const more = all.length > FEW_BLOCKS ? ` and ${all.length - FEW_BLOCKS} more` : "";
+  return `${all.slice(0, FEW_BLOCKS).join(", ")}${more}`;
+}

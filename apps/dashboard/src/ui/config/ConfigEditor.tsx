@@ -1,5 +1,5 @@
 "use client";
-import type { ConflictCurrent, SaveResponse } from "@masq/shared";
+import type { ConflictCurrent, RolloutStrategy, SaveResponse } from "@masq/shared";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { EditableConfig } from "../api/endpoints";
@@ -14,7 +14,7 @@ import { useCandidate } from "./AddCidrForm";
 import { CidrList } from "./CidrList";
 import { ConfigHeader } from "./ConfigHeader";
 import { ConfigNotices } from "./ConfigNotices";
-import { adoptCurrent } from "./draft";
+import { adoptCurrent, savedSentence } from "./draft";
 import { EditorTabs } from "./EditorTabs";
 import { ProblemsCallout } from "./Issues";
 import { OptionsPanel } from "./OptionsPanel";
@@ -76,7 +76,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const showRollout =
     rollout && (rollout.finishedAt === null || rollout.revision === savedRevision);
 
-  const onSaved = async (r: SaveResponse) => {
+  const onSaved = async (r: SaveResponse, strategy: RolloutStrategy) => {
     setSavedRevision(r.revision);
     // The draft is clean before the dialog closes: in between, the unsaved-changes guard would
     // stop a navigation for edits that are saved.
@@ -85,7 +85,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
       .catch(() => null);
     if (fresh) d.reset(fresh);
     setReviewing(false);
-    toast("success", `Saved revision ${r.revision}; nodes are applying it now`);
+    toast("success", savedSentence(r.revision, strategy));
     void qc.invalidateQueries({ queryKey: ["history"] });
   };
 
@@ -165,7 +165,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
           latest={latest}
           payload={d.payload}
           onClose={() => setReviewing(false)}
-          onSaved={(r) => void onSaved(r)}
+          onSaved={(r, strategy) => void onSaved(r, strategy)}
           onReloadTheirs={onReloadTheirs}
           onRebase={onRebase}
         />

@@ -65,7 +65,8 @@ export function ReviewDialog({
   latest: EditableConfig;
   payload: ReviewPayload;
   onClose: () => void;
-  onSaved: (r: SaveResponse) => void;
+  /** `strategy`: how the save rolls out, as sent. */
+  onSaved: (r: SaveResponse, strategy: RolloutStrategy) => void;
   onReloadTheirs: (current: ConflictCurrent) => void;
   onRebase: (current: ConflictCurrent) => void;
 }) {
@@ -97,7 +98,8 @@ export function ReviewDialog({
     mutationFn: () => {
       return endpoints.saveConfig(writeOf(body, base.resourceVersion, message, strategy.value));
     },
-    onSuccess: (r) => onSaved(r),
+    // Without a strategy of its own the save rolls out as the dashboard's default.
+    onSuccess: (r) => onSaved(r, strategy.value ?? base.rolloutStrategy ?? { kind: "all-at-once" }),
     onError: (e) => {
       if (e instanceof ApiError && e.status === 409 && e.body?.current) setConflict(e.body.current);
     },

@@ -5,6 +5,7 @@ import {
   diffConfigs,
   isEmptyDiff,
   type MasqConfig,
+  type RolloutStrategy,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { EditableConfig } from "../api/endpoints";
@@ -17,6 +18,7 @@ import {
   rebase,
   requestSizeIssue,
   rolloutSentence,
+  savedSentence,
   withList,
 } from "./draft";
 
@@ -272,5 +274,29 @@ describe("rolloutSentence", () => {
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     expect(rolloutSentence(input)).toBe(want);
+  });
+});
+
+describe("savedSentence", () => {
+  const waves: RolloutStrategy = {
+    kind: "waves",
+    canary: { count: 1 },
+    waves: [50, 100],
+    pause: { kind: "manual" },
+  };
+  const tests: { desc: string; input: Parameters<typeof savedSentence>; want: string }[] = [
+    {
+      desc: "all at once: every node is sent the revision now",
+      input: [3, { kind: "all-at-once" }],
+      want: "Saved revision 3; nodes are applying it now",
+    },
+    {
+      desc: "in waves: only the canary is sent it now, never 'nodes are applying it now'",
+      input: [3, waves],
+      want: "Saved revision 3; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(savedSentence(...input)).toBe(want);
   });
 });

@@ -12,6 +12,7 @@ import {
   type Issue,
   MAX_HTTP_BODY_BYTES,
   type MasqConfig,
+  type RolloutStrategy,
   type ScalarChange,
   type ScalarKey,
   validateConfig,
@@ -180,6 +181,16 @@ export function rolloutSentence(nodes: number): string {
   return nodes === 0
     ? "No known node's rules change; nodes that connect later get the config then."
     : `The change will be applied to ${nodesText(nodes)}.`;
+}
+
+/**
+ * The toast after a save. In waves only the canary is sent the revision at once; the others
+ * keep theirs until their wave is released, so "nodes are applying it now" would be wrong.
+ */
+export function savedSentence(revision: number, strategy: RolloutStrategy): string {
+  return strategy.kind === "waves"
+    ? `Saved revision ${revision}; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released`
+    : `Saved revision ${revision}; nodes are applying it now`;
 }
 
 /** What a save request adds to the draft: the base resourceVersion and a message (up to 200 characters). */
