@@ -401,7 +401,9 @@ export class FleetState {
       enforce
         .filter((n) => {
           const d = this.desiredOf(n.name, desired);
-          return d !== null && (d.revision !== n.appliedRevision || !n.lastApply?.ok);
+          // Sent another revision not answered yet (an abort mid-apply): it runs that next.
+          const sentOther = n.pending?.kind === "desired" && n.pending.revision !== d?.revision;
+          return d !== null && (d.revision !== n.appliedRevision || !n.lastApply?.ok || sentOther);
         })
         .map((n) => n.name),
       desired,
