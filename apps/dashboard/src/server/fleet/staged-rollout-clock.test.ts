@@ -5,7 +5,7 @@
 // wall clock (the fixture's `now`) is stepped while the monotonic one runs on.
 import { describe, expect, it } from "vitest";
 import { RECONNECT_GRACE_MS } from "./staged-offline.js";
-import { applied, setup, v2 } from "./staged-rollout.fixture.js";
+import { applied, setup, v2, WAVES } from "./staged-rollout.fixture.js";
 
 const MINUTE = 60_000;
 const cases = [
@@ -39,6 +39,35 @@ describe("an offline node soon after applying, across a wall-clock step", () => 
       run(RECONNECT_GRACE_MS);
       t.staged.tick();
       expect(t.staged.view()!.pause).toEqual({ kind: want.kind, reason: want.reason(t.canary) });
+    });
+  }
+});
+
+// A timed pause between waves is a soak time: a wall clock stepped forward released the next
+// wave at once (no soak), one stepped back held it for the step's length more.
+describe("a timed pause across a wall-clock step", () => {
+  const steps = [
+    { desc: "forward 1 h", input: 60 * MINUTE },
+    { desc: "backward 1 h", input: -60 * MINUTE },
+    { desc: "none", input: 0 },
+  ];
+  for (const { desc, input } of steps) {
+    it(`${desc}: the next wave goes after 30 s of the pause, not before`, () => {
+      let mono = 0;
+      const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => mono });
+      const run = (ms: number) => {
+        t.advance(ms);
+        mono += ms;
+        t.staged.tick();
+      };
+      t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 30 } });
+      applied(t.fleet, t.canary, 2);
+      run(1000);
+      t.advance(input); // the step: the wall clock only
+      run(28_000);
+      expect(t.staged.view()).toMatchObject({ step: 0, phase: "paused" });
+      run(1000);
+      expect(t.staged.view()).toMatchObject({ step: 1, phase: "progressing" });
     });
   }
 });

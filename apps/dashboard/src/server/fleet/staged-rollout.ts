@@ -219,6 +219,8 @@ export class StagedRollouts {
   private readonly now: () => number;
   /** Monotonic ms: every local duration (StagedOptions.monotonic). */
   private readonly mono: () => number;
+  /** The timed pause ending at `until` (wall) ends at `at` here (monotonic): pauseEnds. */
+  private pauseEnd: { until: number; at: number } | null = null;
   private fleet: StagingFleet | undefined;
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
   private reload: (() => Promise<boolean>) | undefined;
@@ -1149,8 +1151,21 @@ export class StagedRollouts {
       this.heldBack = false;
       this.settle();
     }
-    if (this.s?.core.pause?.kind === "duration")
-      this.input({ type: "tick", now: this.now() }, "system");
+    const pause = this.s?.core.pause;
+    // Over when the pause's length has passed on the monotonic clock: `until` is the wall's.
+    if (pause?.kind === "duration" && this.mono() >= this.pauseEnds(pause.until))
+      this.input({ type: "tick", now: pause.until }, "system");
+  }
+
+  /**
+   * When a timed pause ending at `until` (wall ms, stored and shown) ends on the monotonic
+   * clock, fixed when first seen: a wall clock stepped forward had released the next wave at
+   * once, with no soak time; one stepped back held it as much longer.
+   */
+  private pauseEnds(until: number): number {
+    if (this.pauseEnd?.until !== until)
+      this.pauseEnd = { until, at: this.mono() + (until - this.now()) };
+    return this.pauseEnd.at;
   }
 
   /**
@@ -1787,6 +1802,8 @@ export class StagedRollouts {
   private paused(): void {
     const v = this.view();
     const p = this.s?.core.pause;
+    // A timed pause begun here: its end fixed now, while `until` is this moment's wall time.
+    if (p?.kind === "duration") this.pauseEnds(p.until);
     if (!v || !p) return;
     const reason = p.kind === "failure" ? p.reason : v.message;
     for (const fn of this.pauseListeners) fn(v, reason);
