@@ -212,8 +212,11 @@ export class StagedRollouts {
   private moving = false;
   /** A state changed while a move's write ran: written after it. */
   private persistDeferred = false;
-  /** Failures reported while a move's write ran: taken after it. */
-  private deferred: RolloutInput[] = [];
+  /**
+   * Failures reported while a move's write ran: taken after it, by the rollout (its
+   * resourceVersion) they were reported in only, never one begun meanwhile.
+   */
+  private deferred: { input: RolloutInput; of: string }[] = [];
   private readonly writer: StateWriter;
   /** Wall-clock ms: what is stored (actions, the state's times) and shown. */
   private readonly now: () => number;
@@ -984,7 +987,8 @@ export class StagedRollouts {
     if (dirty) this.persist();
     const deferred = this.deferred;
     this.deferred = [];
-    for (const input of deferred) if (this.s) this.input(input, "system");
+    for (const { input, of } of deferred)
+      if (this.s?.resourceVersion === of) this.input(input, "system");
     if (this.s) this.settle();
   }
 
@@ -1493,7 +1497,7 @@ export class StagedRollouts {
    */
   private holds(input: RolloutInput): boolean {
     if (this.moving && input.type === "failure") {
-      this.deferred.push(input);
+      this.deferred.push({ input, of: this.s!.resourceVersion });
       return true;
     }
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
