@@ -71,3 +71,18 @@ describe("a timed pause across a wall-clock step", () => {
     });
   }
 });
+
+// The suspect's time is on the monotonic clock (ms since the process started, in production):
+// the view showed it as a date, "judged at 1970-01-01T00:00:16.000Z".
+describe("an offline suspect's judgement time is shown on the wall clock", () => {
+  it("the end of its reconnect window as a date of now, not of the monotonic clock", () => {
+    const mono = 1000;
+    const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => mono });
+    t.advance(Date.UTC(2026, 0, 1)); // the wall: a date; the monotonic clock: since start
+    t.save(v2);
+    applied(t.fleet, t.canary, 2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    const at = new Date(t.now() + RECONNECT_GRACE_MS).toISOString();
+    expect(t.staged.view()!.message).toContain(`judged at ${at}`);
+  });
+});

@@ -317,8 +317,11 @@ export class StagedRollouts {
       return { ...v, message: `${v.message}. ${why}`, held: why };
     }
     // The owner's to judge: kept by one that lost the Lease, unjudged, they say nothing here.
+    // Their times are monotonic: shown as dates of the wall clock (to the second: the two
+    // clocks' offset wavers by a fraction of a millisecond from one view to the next).
+    const wallOf = (at: number) => Math.round((this.now() + at - this.mono()) / 1000) * 1000;
     const suspects =
-      this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote);
+      this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote, wallOf);
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
