@@ -214,9 +214,10 @@ export class StagedRollouts {
   private persistDeferred = false;
   /**
    * Failures reported while a move's write ran: taken after it, by the rollout (its
-   * resourceVersion) they were reported in only, never one begun meanwhile.
+   * resourceVersion) they were reported in only, never one begun meanwhile; `node`'s failure
+   * only while it is listed failed still (the move a retry of it: reported before, cleared).
    */
-  private deferred: { input: RolloutInput; of: string }[] = [];
+  private deferred: { input: RolloutInput; of: string; node?: string }[] = [];
   private readonly writer: StateWriter;
   /** Wall-clock ms: what is stored (actions, the state's times) and shown. */
   private readonly now: () => number;
@@ -813,7 +814,8 @@ export class StagedRollouts {
       return;
     }
     s.failed[name] = error ?? "no reason given";
-    this.input({ type: "failure", reason: `${name} failed to apply: ${s.failed[name]}` }, "system");
+    const reason = `${name} failed to apply: ${s.failed[name]}`;
+    this.input({ type: "failure", reason }, "system", name);
   }
 
   /**
@@ -842,6 +844,7 @@ export class StagedRollouts {
     this.input(
       { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
       "system",
+      n.name,
     );
   }
 
@@ -990,8 +993,9 @@ export class StagedRollouts {
     if (dirty) this.persist();
     const deferred = this.deferred;
     this.deferred = [];
-    for (const { input, of } of deferred)
-      if (this.s?.resourceVersion === of) this.input(input, "system");
+    for (const { input, of, node } of deferred)
+      if (this.s?.resourceVersion === of && (node === undefined || this.s.failed[node]))
+        this.input(input, "system", node);
     if (this.s) this.settle();
   }
 
@@ -1468,10 +1472,14 @@ export class StagedRollouts {
     if (plan.effect) this.settle();
   }
 
-  /** Runs the state machine; undefined when it took the input. */
-  private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
+  /** Runs the state machine; undefined when it took the input (`node`: a failure's node). */
+  private input(
+    input: RolloutInput,
+    user: string,
+    node?: string,
+  ): { ok: false; error: string } | undefined {
     const s = this.s!;
-    if (this.follows() || this.takingOver || this.holds(input)) return;
+    if (this.follows() || this.takingOver || this.holds(input, node)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -1498,9 +1506,9 @@ export class StagedRollouts {
    * waves are held back (settled again once the refusal is lifted and no node is suspected).
    * While a move's state is written, failures wait for it (taken after: moved).
    */
-  private holds(input: RolloutInput): boolean {
+  private holds(input: RolloutInput, node?: string): boolean {
     if (this.moving && input.type === "failure") {
-      this.deferred.push({ input, of: this.s!.resourceVersion });
+      this.deferred.push({ input, of: this.s!.resourceVersion, node });
       return true;
     }
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
