@@ -252,11 +252,15 @@ export class FleetState {
   }
 
   /**
-   * The node's assessment for a reader (node page, evaluate), judged now if put off at a push.
+   * The node's assessment for a reader (node page, evaluate), judged now if put off at a push
+   * or still against another revision than its desired one.
    * A judgement made here refreshes the node's row: browsers (and, in a cluster, its
    * NodeMasquerade) learn the counts now, not at the node's next change.
    */
   assessmentNow(n: NodeRecord): NodeAssessment | null {
+    // Not reached yet by a push or the re-judge after a save (both go in slices): judged
+    // against its desired revision now; its page had said "in sync" against the one before.
+    if (!sameRevision(n.judgedAgainst, this.desiredOf(n.name))) this.rejudge(n);
     if (!n.deferred) return n.assessment;
     const a = assessmentOf(n);
     this.refresh(n);
@@ -401,7 +405,9 @@ export class FleetState {
       enforce
         .filter((n) => {
           const d = this.desiredOf(n.name, desired);
-          return d !== null && (d.revision !== n.appliedRevision || !n.lastApply?.ok);
+          // Sent another revision not answered yet (an abort mid-apply): it runs that next.
+          const sentOther = n.pending?.kind === "desired" && n.pending.revision !== d?.revision;
+          return d !== null && (d.revision !== n.appliedRevision || !n.lastApply?.ok || sentOther);
         })
         .map((n) => n.name),
       desired,

@@ -370,6 +370,11 @@ describe("a node sent the revision while the push goes on in slices", () => {
     expect(n.status).toBe("applying");
     expect(severity(toSummary(n))).toBe("unknown");
     expect(nodeDetail(n, 1000).view?.report.differences.length).toBe(preVsV2.differences);
+    // One not sent it yet: its page said "in sync", its rules judged against v1, not v2.
+    const later = [...fleet.nodes.values()].find((m) => m.pending === null)!;
+    fleet.assessmentNow(later);
+    expect(nodeDetail(later, 1000).view?.report.differences.length).toBe(preVsV2.differences);
+    expect(later.status).toBe("drifted");
     fleet.close();
   });
 });

@@ -217,8 +217,9 @@ export class OfflineSuspects {
   /**
    * Why no wave goes on now, naming what is not known yet; null: no suspect. `alone`: no other
    * replica (judge gets no `unreported`), so each is judged as its reconnect window ends.
+   * `wallOf`: a time of the suspects' clock (monotonic) as a wall-clock time, to show.
    */
-  message(alone = false): string | null {
+  message(alone = false, wallOf: (at: number) => number = (at) => at): string | null {
     if (this.suspects.size === 0) return null;
     const names = [...this.suspects.keys()];
     const shown =
@@ -231,10 +232,10 @@ export class OfflineSuspects {
     }
     const waiting = [...waitingFor];
     if (alone) {
-      const at = new Date(last + RECONNECT_GRACE_MS).toISOString();
+      const at = new Date(wallOf(last + RECONNECT_GRACE_MS)).toISOString();
       return `No wave goes on until it is known whether ${shown} reconnected: offline right after applying, not reconnected yet (reporters reconnect within 10 s; judged at ${at})`;
     }
-    const until = new Date(last + REPORT_WAIT_MAX_MS).toISOString();
+    const until = new Date(wallOf(last + REPORT_WAIT_MAX_MS)).toISOString();
     const why =
       waiting.length > 0
         ? `waiting for the replicas' reconnects to be written: ${shown3(waiting)}`

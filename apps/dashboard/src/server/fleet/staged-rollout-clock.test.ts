@@ -60,3 +60,47 @@ describe("a save's strategy, across a wall-clock step between the save and its r
     });
   }
 });
+
+// A timed pause between waves is a soak time: a wall clock stepped forward released the next
+// wave at once (no soak), one stepped back held it for the step's length more.
+describe("a timed pause across a wall-clock step", () => {
+  const steps = [
+    { desc: "forward 1 h", input: 60 * MINUTE },
+    { desc: "backward 1 h", input: -60 * MINUTE },
+    { desc: "none", input: 0 },
+  ];
+  for (const { desc, input } of steps) {
+    it(`${desc}: the next wave goes after 30 s of the pause, not before`, () => {
+      let mono = 0;
+      const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => mono });
+      const run = (ms: number) => {
+        t.advance(ms);
+        mono += ms;
+        t.staged.tick();
+      };
+      t.save(v2, { ...WAVES, pause: { kind: "duration", seconds: 30 } });
+      applied(t.fleet, t.canary, 2);
+      run(1000);
+      t.advance(input); // the step: the wall clock only
+      run(28_000);
+      expect(t.staged.view()).toMatchObject({ step: 0, phase: "paused" });
+      run(1000);
+      expect(t.staged.view()).toMatchObject({ step: 1, phase: "progressing" });
+    });
+  }
+});
+
+// The suspect's time is on the monotonic clock (ms since the process started, in production):
+// the view showed it as a date, "judged at 1970-01-01T00:00:16.000Z".
+describe("an offline suspect's judgement time is shown on the wall clock", () => {
+  it("the end of its reconnect window as a date of now, not of the monotonic clock", () => {
+    const mono = 1000;
+    const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => mono });
+    t.advance(Date.UTC(2026, 0, 1)); // the wall: a date; the monotonic clock: since start
+    t.save(v2);
+    applied(t.fleet, t.canary, 2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    const at = new Date(t.now() + RECONNECT_GRACE_MS).toISOString();
+    expect(t.staged.view()!.message).toContain(`judged at ${at}`);
+  });
+});

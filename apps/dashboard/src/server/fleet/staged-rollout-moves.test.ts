@@ -13,6 +13,7 @@ import {
   setup,
   v1,
   v2,
+  v3,
   WAVES,
 } from "./staged-rollout.fixture.js";
 
@@ -546,5 +547,40 @@ describe("a move is made only once its state is stored", () => {
     const v = t.staged.view()!;
     expect(v.phase).toBe("paused");
     expect(v.message).toContain("failed to apply: iptables-restore: exit 1");
+  });
+
+  // Its failure came before the retry was made (the retry is made once written), yet was taken
+  // after it: the rollout paused again naming the canary while it applied the retry, listed
+  // failed nowhere, and stayed paused once it applied.
+  it("a retried node's failure reported during the retry's write is the retry's to clear", async () => {
+    const { t, gate, release } = await gated();
+    const fail = apply(2, false, "iptables-restore: exit 1");
+    t.fleet.applyResult(t.canary, fail);
+    expect(t.staged.view()?.pause).toMatchObject({ kind: "failure" });
+    const answer = t.staged.move("retry", "bob");
+    await until(() => gate.open.length > 0, 2000, 1, "a write on the wire");
+    t.fleet.applyResult(t.canary, { ...fail, trigger: "periodic" }); // its own re-apply
+    gate.held = false;
+    await release();
+    expect(await answer).toMatchObject({ ok: true });
+    await t.staged.flush();
+    // It runs v2 still (its record): the canary settled, paused to be promoted, none failed.
+    expect(t.staged.view()).toMatchObject({ phase: "paused", pause: { kind: "manual" } });
+    expect(t.staged.view()!.waves[0]!.failedNodes).toEqual([]);
+  });
+
+  // The failure waited for the write, then was taken by whatever rollout ran: v3's, begun
+  // meanwhile, paused at once "a failed to apply" (v2's apply) before its canary did anything.
+  it("a failure held during the write is not taken by a rollout begun meanwhile", async () => {
+    const { t, gate, release } = await gated();
+    const answer = t.staged.move("promote", "bob");
+    await until(() => gate.open.length > 0, 2000, 1, "a write on the wire");
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: exit 1"));
+    t.save(v3);
+    gate.held = false;
+    await release();
+    expect(await answer).toMatchObject({ ok: false, status: 409 });
+    await t.staged.flush();
+    expect(t.staged.view()).toMatchObject({ revision: 3, phase: "progressing", pause: null });
   });
 });

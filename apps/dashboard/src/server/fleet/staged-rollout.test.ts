@@ -218,6 +218,20 @@ describe("StagedRollouts", () => {
     expect(t.fleet.rollout.view()).toMatchObject({ revision: 1, done: 3, pending: 0 });
   });
 
+  // The canary sent v2 still runs v1 (its apply not answered): the revert skipped it as already
+  // running v1, so it went on to apply v2 and kept it, while the rollout said "every node
+  // returns to revision 1".
+  it("abort while the canary applies sends it the previous revision too", () => {
+    const t = setup();
+    t.save(v2);
+    expect(t.staged.abort("dave")).toMatchObject({ ok: true });
+    expect(sent(t.links.get(t.canary)!)).toEqual([1, 2, 1]);
+    applied(t.fleet, t.canary, 2); // the v2 it was applying
+    applied(t.fleet, t.canary, 1);
+    expect(t.fleet.nodes.get(t.canary)).toMatchObject({ appliedRevision: 1, status: "in-sync" });
+    expect(t.fleet.rollout.view()).toMatchObject({ revision: 1, done: 3, pending: 0 });
+  });
+
   it("a canary that goes offline right after applying pauses the rollout", () => {
     const t = setup();
     t.save(v2);

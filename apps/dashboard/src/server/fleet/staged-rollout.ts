@@ -212,13 +212,19 @@ export class StagedRollouts {
   private moving = false;
   /** A state changed while a move's write ran: written after it. */
   private persistDeferred = false;
-  /** Failures reported while a move's write ran: taken after it. */
-  private deferred: RolloutInput[] = [];
+  /**
+   * Failures reported while a move's write ran: taken after it, by the rollout (its
+   * resourceVersion) they were reported in only, never one begun meanwhile; `node`'s failure
+   * only while it is listed failed still (the move a retry of it: reported before, cleared).
+   */
+  private deferred: { input: RolloutInput; of: string; node?: string }[] = [];
   private readonly writer: StateWriter;
   /** Wall-clock ms: what is stored (actions, the state's times) and shown. */
   private readonly now: () => number;
   /** Monotonic ms: every local duration (StagedOptions.monotonic). */
   private readonly mono: () => number;
+  /** The timed pause ending at `until` (wall) ends at `at` here (monotonic): pauseEnds. */
+  private pauseEnd: { until: number; at: number } | null = null;
   private fleet: StagingFleet | undefined;
   /** Reads the persisted rollout again (set by restore; used when this replica takes over). */
   private reload: (() => Promise<boolean>) | undefined;
@@ -312,8 +318,11 @@ export class StagedRollouts {
       return { ...v, message: `${v.message}. ${why}`, held: why };
     }
     // The owner's to judge: kept by one that lost the Lease, unjudged, they say nothing here.
+    // Their times are monotonic: shown as dates of the wall clock (to the second: the two
+    // clocks' offset wavers by a fraction of a millisecond from one view to the next).
+    const wallOf = (at: number) => Math.round((this.now() + at - this.mono()) / 1000) * 1000;
     const suspects =
-      this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote);
+      this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote, wallOf);
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
   }
 
@@ -805,7 +814,8 @@ export class StagedRollouts {
       return;
     }
     s.failed[name] = error ?? "no reason given";
-    this.input({ type: "failure", reason: `${name} failed to apply: ${s.failed[name]}` }, "system");
+    const reason = `${name} failed to apply: ${s.failed[name]}`;
+    this.input({ type: "failure", reason }, "system", name);
   }
 
   /**
@@ -834,6 +844,7 @@ export class StagedRollouts {
     this.input(
       { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
       "system",
+      n.name,
     );
   }
 
@@ -982,7 +993,9 @@ export class StagedRollouts {
     if (dirty) this.persist();
     const deferred = this.deferred;
     this.deferred = [];
-    for (const input of deferred) if (this.s) this.input(input, "system");
+    for (const { input, of, node } of deferred)
+      if (this.s?.resourceVersion === of && (node === undefined || this.s.failed[node]))
+        this.input(input, "system", node);
     if (this.s) this.settle();
   }
 
@@ -1149,8 +1162,21 @@ export class StagedRollouts {
       this.heldBack = false;
       this.settle();
     }
-    if (this.s?.core.pause?.kind === "duration")
-      this.input({ type: "tick", now: this.now() }, "system");
+    const pause = this.s?.core.pause;
+    // Over when the pause's length has passed on the monotonic clock: `until` is the wall's.
+    if (pause?.kind === "duration" && this.mono() >= this.pauseEnds(pause.until))
+      this.input({ type: "tick", now: pause.until }, "system");
+  }
+
+  /**
+   * When a timed pause ending at `until` (wall ms, stored and shown) ends on the monotonic
+   * clock, fixed when first seen: a wall clock stepped forward had released the next wave at
+   * once, with no soak time; one stepped back held it as much longer.
+   */
+  private pauseEnds(until: number): number {
+    if (this.pauseEnd?.until !== until)
+      this.pauseEnd = { until, at: this.mono() + (until - this.now()) };
+    return this.pauseEnd.at;
   }
 
   /**
@@ -1446,10 +1472,14 @@ export class StagedRollouts {
     if (plan.effect) this.settle();
   }
 
-  /** Runs the state machine; undefined when it took the input. */
-  private input(input: RolloutInput, user: string): { ok: false; error: string } | undefined {
+  /** Runs the state machine; undefined when it took the input (`node`: a failure's node). */
+  private input(
+    input: RolloutInput,
+    user: string,
+    node?: string,
+  ): { ok: false; error: string } | undefined {
     const s = this.s!;
-    if (this.follows() || this.takingOver || this.holds(input)) return;
+    if (this.follows() || this.takingOver || this.holds(input, node)) return;
     const before = s.core;
     const r = stepRollout(before, input, (s.strategy as WavesStrategy).pause);
     if (!r.ok) return r;
@@ -1476,9 +1506,9 @@ export class StagedRollouts {
    * waves are held back (settled again once the refusal is lifted and no node is suspected).
    * While a move's state is written, failures wait for it (taken after: moved).
    */
-  private holds(input: RolloutInput): boolean {
+  private holds(input: RolloutInput, node?: string): boolean {
     if (this.moving && input.type === "failure") {
-      this.deferred.push(input);
+      this.deferred.push({ input, of: this.s!.resourceVersion, node });
       return true;
     }
     if (input.type !== "tick" && input.type !== "wave-settled") return false;
@@ -1787,6 +1817,8 @@ export class StagedRollouts {
   private paused(): void {
     const v = this.view();
     const p = this.s?.core.pause;
+    // A timed pause begun here: its end fixed now, while `until` is this moment's wall time.
+    if (p?.kind === "duration") this.pauseEnds(p.until);
     if (!v || !p) return;
     const reason = p.kind === "failure" ? p.reason : v.message;
     for (const fn of this.pauseListeners) fn(v, reason);
