@@ -91,6 +91,28 @@ async function saveInWaves(page: import("@playwright/test").Page, cidr: string) 
 const row = (page: Page, name: string) => page.locator(`tbody tr[data-node="${name}"]`);
 
 /**
+ * The panel says the canary's failure paused the rollout. It failed once in 4 full runs (the
+ * panel said "the canary is applying the revision" while the fleet bar counted it failed): the
+ * server's own view and the canary's record are attached, to tell a stale page from a server
+ * that did not take the failure.
+ */
+async function pausedOnFailure(panel: import("@playwright/test").Locator, info: TestInfo) {
+  try {
+    await expect(panel.getByRole("status")).toContainText(`paused: ${canary} failed to apply`);
+  } catch (e) {
+    const server = {
+      rollout: await apiGet("/api/rollout"),
+      canary: await apiGet(`/api/nodes/${canary}`),
+    };
+    const body = JSON.stringify(server, null, 2);
+    await info.attach("server-view.json", { body, contentType: "application/json" });
+    // Printed too: CI keeps the log, not always the artifacts.
+    console.error(`the server's view when the panel was not paused:\n${body.slice(0, 6000)}`);
+    throw e;
+  }
+}
+
+/**
  * The paused rollout in the fleet table: each row's applied revision and place (the server's),
  * sorted canary first, filtered by wave, and under the name on a phone.
  */
@@ -135,7 +157,7 @@ test("a failing canary pauses the rollout; retry, then promote to the end", asyn
 
   await page.goto("/");
   const panel = page.getByRole("region", { name: "Staged rollout" });
-  await expect(panel.getByRole("status")).toContainText(`paused: ${canary} failed to apply`);
+  await pausedOnFailure(panel, info);
   await expect(panel).toContainText("fault injected by the test");
   await expect(panel.getByLabel(/^canary: 0 of 1 applied/)).toContainText(canary);
   // Nodes the rollout has not reached keep the previous revision: in sync, rule not there.
