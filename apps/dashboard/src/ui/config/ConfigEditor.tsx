@@ -6,7 +6,8 @@ import type { EditableConfig } from "../api/endpoints";
 import { endpoints } from "../api/endpoints";
 import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
-import { useFleetState, useLiveEvent } from "../live/live";
+import { useFleetState } from "../live/live";
+import { useRefetchOnLive } from "../live/refetch-on-live";
 import { AbortedNotice } from "../rollout/AbortedNotice";
 import { useCanEdit, useMe } from "../shell/me";
 import { ConfigWithSources } from "../sources/ConfigSources";
@@ -24,10 +25,9 @@ import { useUnsavedChangesGuard } from "./useUnsavedChangesGuard";
 import { YamlTab } from "./YamlTab";
 
 export function ConfigView() {
-  const qc = useQueryClient();
   const q = useQuery({ queryKey: ["config"], queryFn: ({ signal }) => endpoints.config(signal) });
   // "hello" too: a change made while the stream (re)connected sends no "config" event of its own.
-  useLiveEvent(["config", "hello"], () => void qc.invalidateQueries({ queryKey: ["config"] }));
+  useRefetchOnLive(["config", "hello"], ["config"]);
   if (q.isPending) {
     return (
       <>

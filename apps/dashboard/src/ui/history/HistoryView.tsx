@@ -13,7 +13,7 @@ import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../c
 import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
-import { useLiveEvent } from "../live/live";
+import { useRefetchOnLive } from "../live/refetch-on-live";
 import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
@@ -278,11 +278,10 @@ function RevisionItem({
 }
 
 export function HistoryView() {
-  const qc = useQueryClient();
   const canEdit = useCanEdit();
   const q = useQuery({ queryKey: ["history"], queryFn: ({ signal }) => endpoints.history(signal) });
   const [target, setTarget] = useState<Revision | null>(null);
-  useLiveEvent(["config", "hello"], () => void qc.invalidateQueries({ queryKey: ["history"] }));
+  useRefetchOnLive(["config", "hello"], ["history"]);
   const header = (
     <PageHeader
       title="History"

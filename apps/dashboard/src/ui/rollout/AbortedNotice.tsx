@@ -1,17 +1,14 @@
 "use client";
 // On the config page: the stored config is a revision whose staged rollout was aborted, so the
 // nodes run the previous one. Editing from here builds on the aborted change: say so.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { endpoints } from "../api/endpoints";
 import { Callout } from "../components/Callout";
-import { useLiveEvent } from "../live/live";
+import { useRefetchOnLive } from "../live/refetch-on-live";
 
 export function AbortedNotice({ revision }: { revision: number }) {
-  const qc = useQueryClient();
   const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
-  useLiveEvent(["rollout", "config", "hello"], () => {
-    void qc.invalidateQueries({ queryKey: ["rollout"] });
-  });
+  useRefetchOnLive(["rollout", "config", "hello"], ["rollout"]);
   const r = q.data?.rollout;
   if (!r?.aborted || r.revision !== revision) return null;
   return (

@@ -9,7 +9,7 @@ import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { Dialog } from "../components/Dialog";
-import { useLiveEvent } from "../live/live";
+import { useRefetchOnLive } from "../live/refetch-on-live";
 import { useCanEdit } from "../shell/me";
 
 const PHASE_CLASS: Record<StagedRolloutView["phase"], string> = {
@@ -182,13 +182,10 @@ function AbortDialog({ r, onClose }: { r: StagedRolloutView; onClose: () => void
 }
 
 export function RolloutPanel() {
-  const qc = useQueryClient();
   const canEdit = useCanEdit();
   const [aborting, setAborting] = useState(false);
   const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
-  useLiveEvent(["rollout", "config", "hello"], () => {
-    void qc.invalidateQueries({ queryKey: ["rollout"] });
-  });
+  useRefetchOnLive(["rollout", "config", "hello"], ["rollout"]);
   const r = q.data?.rollout;
   if (!r) return null;
   const lastAction = r.actions.at(-1);

@@ -2,24 +2,20 @@
 // The History page's record of the other config sources: which source changed (a key of an
 // `ip-masq-*` ConfigMap, or a file), how, and what nodes got from it. Shown only when there is
 // one; the revisions above it are the ip-masq-agent ConfigMap's own.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { endpoints } from "../api/endpoints";
 import { DiffChips } from "../components/DiffChips";
 import { RelativeTime } from "../components/Time";
-import { useLiveEvent } from "../live/live";
+import { useRefetchOnLive } from "../live/refetch-on-live";
 
 const WHAT = { added: "added", changed: "changed", removed: "removed" } as const;
 
 export function SourceChanges() {
-  const qc = useQueryClient();
   const q = useQuery({
     queryKey: ["history-sources"],
     queryFn: ({ signal }) => endpoints.sourceHistory(signal),
   });
-  useLiveEvent(
-    ["config", "hello"],
-    () => void qc.invalidateQueries({ queryKey: ["history-sources"] }),
-  );
+  useRefetchOnLive(["config", "hello"], ["history-sources"]);
   const changes = q.data?.changes ?? [];
   if (changes.length === 0) return null;
   return (
