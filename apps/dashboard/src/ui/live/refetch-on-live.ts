@@ -19,6 +19,6 @@ export async function refetchForEvent(qc: QueryClient, queryKey: QueryKey): Prom
 /** Refetches `queryKey` on every live event of `kinds` (refetchForEvent). */
 export function useRefetchOnLive(kinds: readonly LiveEventKind[], queryKey: QueryKey): void {
   const qc = useQueryClient();
-  const key = JSON.stringify(queryKey);
-  useLiveEvent(kinds, () => void refetchForEvent(qc, JSON.parse(key) as QueryKey));
+  // useLiveEvent calls the latest function: the key of the latest render is the one refetched.
+  useLiveEvent(kinds, () => void refetchForEvent(qc, queryKey));
 }
