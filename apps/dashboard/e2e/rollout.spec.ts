@@ -91,7 +91,7 @@ async function saveInWaves(page: import("@playwright/test").Page, cidr: string) 
 const row = (page: Page, name: string) => page.locator(`tbody tr[data-node="${name}"]`);
 
 /**
- * The panel says the canary's failure paused the rollout. It failed once in 4 full runs (the
+ * The panel says the canary's failure paused the rollout. It failed once in 5 full runs here (the
  * panel said "the canary is applying the revision" while the fleet bar counted it failed): the
  * server's own view and the canary's record are attached, to tell a stale page from a server
  * that did not take the failure.
