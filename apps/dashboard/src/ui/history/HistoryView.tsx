@@ -13,6 +13,7 @@ import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../c
 import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
+import { useStagedRollout } from "../live/live";
 import { useRefetchOnLive } from "../live/refetch-on-live";
 import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
@@ -154,14 +155,10 @@ function RollbackDialog({
  * rollout of the current revision is the stable revision they returned to, not the current one.
  */
 function RollbackImpact({ target, current }: { target: Revision; current: Revision }) {
-  const rollout = useQuery({
-    queryKey: ["rollout"],
-    queryFn: ({ signal }) => endpoints.rollout(signal),
-  });
-  const r = rollout.data?.rollout;
+  const r = useStagedRollout();
   const stable =
     r?.aborted && r.resourceVersion === current.resourceVersion ? r.previousResourceVersion : null;
-  if (rollout.isPending) return <p className="text-sm text-zinc-500">Comparing…</p>;
+  if (r === undefined) return <p className="text-sm text-zinc-500">Comparing…</p>;
   return (
     <>
       <h3 className="mb-2 text-sm font-semibold">What changes compared with what nodes run</h3>

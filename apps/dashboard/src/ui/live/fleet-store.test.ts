@@ -1,10 +1,11 @@
-import type { NodeSummary } from "@masq/shared";
+import type { NodeSummary, StagedRolloutView } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import {
   applyConfigEvent,
   applyFleet,
   applyHello,
   applyRollout,
+  applyStaged,
   initialFleetState,
 } from "./fleet-store";
 
@@ -164,5 +165,19 @@ describe("fleet store", () => {
     const s2 = applyConfigEvent(s1, ev);
     expect(s2.summary).toMatchObject({ resourceVersion: "r5", revision: 5, desiredRevision: 4 });
     expect(applyConfigEvent(s2, { ...ev })).toBe(s2);
+  });
+
+  it("the staged rollout comes with the hello and each staged-rollout event; a polled list keeps it", () => {
+    const paused = { revision: 8, phase: "paused" } as StagedRolloutView;
+    const s0 = initialFleetState();
+    expect(s0.staged).toBeUndefined(); // not known before the first hello
+    const s1 = applyHello(s0, { nodes: [node("a")], staged: null });
+    expect(s1.staged).toBeNull();
+    const s2 = applyStaged(s1, paused);
+    expect(s2.staged).toBe(paused);
+    expect(s2.version).toBeGreaterThan(s1.version);
+    // GET /api/nodes (the polling fallback) carries no staged rollout: the one known stays.
+    expect(applyHello(s2, { nodes: [node("a")] }).staged).toBe(paused);
+    expect(applyHello(s2, { nodes: [node("a")], staged: null }).staged).toBeNull();
   });
 });

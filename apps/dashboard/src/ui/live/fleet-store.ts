@@ -12,6 +12,7 @@ import type {
   NodeStatus,
   NodeSummary,
   Rollout,
+  StagedRolloutView,
 } from "@masq/shared";
 
 export type StatusCounts = Record<NodeStatus, number>;
@@ -24,6 +25,12 @@ export interface FleetState {
   names: readonly string[];
   counts: StatusCounts;
   summary: FleetSummary | null;
+  /**
+   * The staged rollout as the server computed it (GET /api/rollout's `rollout`), from the
+   * hello and every `staged-rollout` event: it changes in the same batch as the fleet bar's
+   * counts, so the panel and the bar never disagree. `undefined`: not known yet.
+   */
+  staged: StagedRolloutView | null | undefined;
   /** Bumped on every applied change. */
   version: number;
 }
@@ -39,6 +46,7 @@ export function initialFleetState(): FleetState {
     names: [],
     counts: emptyCounts(),
     summary: null,
+    staged: undefined,
     version: 0,
   };
 }
@@ -120,8 +128,15 @@ export function applyHello(
     names: keepNames ? state.names : names,
     counts: countsOf(nodes.values()),
     summary: hello.summary ?? state.summary,
+    // A polled node list carries no staged rollout: the poll sends it beside (live.ts).
+    staged: hello.staged !== undefined ? hello.staged : state.staged,
     version: state.version + 1,
   };
+}
+
+/** Live event `staged-rollout` (and the polled GET /api/rollout): the whole view, replaced. */
+export function applyStaged(state: FleetState, staged: StagedRolloutView | null): FleetState {
+  return { ...state, staged, version: state.version + 1 };
 }
 
 /** Changed nodes only (coalesced by the server). */

@@ -4,13 +4,14 @@
 import { type BackoffPolicy, type LiveEvents, type NodesResponse, retryDelay } from "@masq/shared";
 import { useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, api } from "../api/client";
-import { allNodes } from "../api/endpoints";
+import { allNodes, endpoints } from "../api/endpoints";
 import { noteServerTime } from "../components/Time";
 import {
   applyConfigEvent,
   applyFleet,
   applyHello,
   applyRollout,
+  applyStaged,
   type FleetState,
   initialFleetState,
 } from "./fleet-store";
@@ -25,7 +26,8 @@ type Queued =
     }
   | { kind: "fleet"; data: LiveEvents["fleet"] }
   | { kind: "config"; data: LiveEvents["config"] }
-  | { kind: "rollout"; data: LiveEvents["rollout"] };
+  | { kind: "rollout"; data: LiveEvents["rollout"] }
+  | { kind: "staged-rollout"; data: LiveEvents["staged-rollout"] };
 
 export type LiveEventKind = Queued["kind"];
 type EventListener = (q: Queued) => void;
@@ -98,6 +100,7 @@ class LiveFleet {
     on("fleet");
     on("config");
     on("rollout");
+    on("staged-rollout");
     es.onopen = () => {
       this.retries = 0;
     };
@@ -140,18 +143,21 @@ class LiveFleet {
     );
   }
 
-  /** The stream did not deliver a hello in time (a proxy buffering SSE?): load the list once. */
+  /**
+   * The stream did not deliver a hello in time (a proxy buffering SSE?): load the node list and
+   * the staged rollout, then again every 5 s while the stream stays silent.
+   */
   private async pollOnce(): Promise<void> {
     try {
-      const r = await allNodes();
+      const [nodes, staged] = await Promise.all([allNodes(), endpoints.rollout()]);
       if (this.state.ready) return;
-      this.enqueue({ kind: "hello", data: r });
+      this.enqueuePolled(nodes, staged.rollout);
       this.setConnection("polling");
       if (!this.pollTimer) {
         this.pollTimer = setInterval(() => {
           if (this.connection !== "polling") return;
-          allNodes().then(
-            (n) => this.enqueue({ kind: "hello", data: n }),
+          Promise.all([allNodes(), endpoints.rollout()]).then(
+            ([n, r]) => this.enqueuePolled(n, r.rollout),
             () => {},
           );
         }, 5000);
@@ -159,6 +165,11 @@ class LiveFleet {
     } catch {
       // the error states of the pages explain it
     }
+  }
+
+  private enqueuePolled(nodes: NodesResponse, staged: LiveEvents["staged-rollout"]): void {
+    this.enqueue({ kind: "hello", data: nodes });
+    this.enqueue({ kind: "staged-rollout", data: staged });
   }
 
   private enqueue(q: Queued): void {
@@ -199,6 +210,9 @@ class LiveFleet {
         case "rollout":
           s = applyRollout(s, q.data);
           break;
+        case "staged-rollout":
+          s = applyStaged(s, q.data);
+          break;
       }
     }
     this.state = s;
@@ -213,6 +227,18 @@ const serverState = initialFleetState();
 
 export function useFleetState(): FleetState {
   return useSyncExternalStore(liveFleet.subscribe, liveFleet.getState, () => serverState);
+}
+
+/**
+ * The staged rollout as the server computed it, from the same stream and batch as the fleet
+ * bar (fleet-store `staged`); `undefined` until the first hello.
+ */
+export function useStagedRollout(): FleetState["staged"] {
+  return useSyncExternalStore(
+    liveFleet.subscribe,
+    () => liveFleet.getState().staged,
+    () => undefined,
+  );
 }
 
 export function useConnection(): Connection {

@@ -5,7 +5,7 @@
 import type { Freshness, NodeDetail } from "@masq/shared";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { endpoints } from "../api/endpoints";
 import { ArrowLeftIcon, ZapIcon } from "../components/icons";
 import { LastKnown, LivenessBadge, StaleNotice } from "../components/Liveness";
@@ -13,6 +13,7 @@ import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/St
 import { StatusBadge } from "../components/StatusBadge";
 import { noteServerTime, RelativeTime } from "../components/Time";
 import { useFleetState } from "../live/live";
+import { refetchForEvent } from "../live/refetch-on-live";
 import { NodeRolloutNotice } from "../rollout/NodeRolloutNotice";
 import { ChainsComparison } from "./ChainsComparison";
 import { DifferencesCard } from "./DifferencesCard";
@@ -182,9 +183,14 @@ export function NodeView({ name }: { name: string }) {
     queryFn: ({ signal }) => fetchNode(name, signal),
   });
 
-  // The fleet stream says this node changed: fetch its detail again.
+  // The fleet stream says this node changed: fetch its detail again, with an answer made after
+  // the change (a first fetch still out is not joined: refetch-on-live.ts).
+  // The row it mounted with is the one the first fetch answers after.
+  const fetchedFor = useRef(live);
   useEffect(() => {
-    if (live) void qc.invalidateQueries({ queryKey: ["node", name] });
+    if (!live || live === fetchedFor.current) return;
+    fetchedFor.current = live;
+    void refetchForEvent(qc, ["node", name]);
   }, [live, name, qc]);
 
   if (q.isPending) {

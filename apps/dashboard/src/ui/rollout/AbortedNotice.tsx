@@ -1,15 +1,11 @@
 "use client";
 // On the config page: the stored config is a revision whose staged rollout was aborted, so the
 // nodes run the previous one. Editing from here builds on the aborted change: say so.
-import { useQuery } from "@tanstack/react-query";
-import { endpoints } from "../api/endpoints";
 import { Callout } from "../components/Callout";
-import { useRefetchOnLive } from "../live/refetch-on-live";
+import { useStagedRollout } from "../live/live";
 
 export function AbortedNotice({ revision }: { revision: number }) {
-  const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
-  useRefetchOnLive(["rollout", "config", "hello"], ["rollout"]);
-  const r = q.data?.rollout;
+  const r = useStagedRollout();
   if (!r?.aborted || r.revision !== revision) return null;
   return (
     <Callout

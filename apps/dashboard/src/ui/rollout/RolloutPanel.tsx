@@ -2,14 +2,14 @@
 // The staged rollout of the newest change, live: its phase in Argo Rollouts' words, why it
 // waits, each wave's applied / pending / failed nodes, who did what, and the operator's moves.
 import type { RolloutWaveView, StagedRolloutView } from "@masq/shared";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { Dialog } from "../components/Dialog";
-import { useRefetchOnLive } from "../live/refetch-on-live";
+import { useStagedRollout } from "../live/live";
 import { useCanEdit } from "../shell/me";
 
 const PHASE_CLASS: Record<StagedRolloutView["phase"], string> = {
@@ -90,31 +90,53 @@ function previousText(r: StagedRolloutView): string {
 
 type Action = "promote" | "promote-full" | "retry" | "abort";
 
+/** How long a move's buttons wait for the stream to bring the view after it. */
+const AWAIT_VIEW_MS = 5000;
+
+/**
+ * A move answered: until the stream brings the view after it (a new `staged-rollout` object)
+ * its buttons stay off, so a second click cannot promote a wave the first already released.
+ * Bounded: a move asked of another replica's rollout may show later.
+ */
+function useAwaitingView(r: StagedRolloutView) {
+  const [answeredOn, setAnsweredOn] = useState<StagedRolloutView | null>(null);
+  useEffect(() => {
+    if (!answeredOn) return;
+    const t = setTimeout(() => setAnsweredOn(null), AWAIT_VIEW_MS);
+    return () => clearTimeout(t);
+  }, [answeredOn]);
+  return { awaiting: answeredOn === r, answered: (seen: StagedRolloutView) => setAnsweredOn(seen) };
+}
+
 function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) {
-  const qc = useQueryClient();
+  const view = useAwaitingView(r);
   const m = useMutation({
-    mutationFn: (a: Action) =>
-      a === "promote-full"
+    mutationFn: ({ action }: { action: Action; seen: StagedRolloutView }) =>
+      action === "promote-full"
         ? endpoints.rolloutAction("promote", { full: true })
-        : endpoints.rolloutAction(a),
-    onSuccess: (body) => qc.setQueryData(["rollout"], { rollout: body.rollout }),
+        : endpoints.rolloutAction(action),
+    // The panel renders the stream's view (the same batch as the fleet bar), not this answer:
+    // an answer can reach the page after an event made later.
+    onSuccess: (_body, { seen }) => view.answered(seen),
   });
+  const act = (action: Action) => m.mutate({ action, seen: r });
   const open = r.phase === "progressing" || r.phase === "paused";
   if (!open) return null;
   // Held (staged rollouts refused: leader election off, or Leases not listed): no move is offered.
   const held = r.held !== undefined;
   // A move answers once its state is stored (a moment): not asked twice meanwhile.
-  const last = held || m.isPending || r.step >= r.waves.length - 1;
-  const failed = !held && !m.isPending && r.waves.some((w) => w.failed > 0);
+  const busy = m.isPending || view.awaiting;
+  const last = held || busy || r.step >= r.waves.length - 1;
+  const failed = !held && !busy && r.waves.some((w) => w.failed > 0);
   return (
     <div className="flex flex-wrap items-center gap-2">
-      <Button size="sm" variant="primary" disabled={last} onClick={() => m.mutate("promote")}>
+      <Button size="sm" variant="primary" disabled={last} onClick={() => act("promote")}>
         Promote
       </Button>
-      <Button size="sm" disabled={last} onClick={() => m.mutate("promote-full")}>
+      <Button size="sm" disabled={last} onClick={() => act("promote-full")}>
         Promote to the end
       </Button>
-      <Button size="sm" disabled={!failed} onClick={() => m.mutate("retry")}>
+      <Button size="sm" disabled={!failed} onClick={() => act("retry")}>
         Retry failed nodes
       </Button>
       <Button size="sm" variant="danger" disabled={held} onClick={onAbort}>
@@ -142,14 +164,7 @@ function Actions({ r, onAbort }: { r: StagedRolloutView; onAbort: () => void }) 
 }
 
 function AbortDialog({ r, onClose }: { r: StagedRolloutView; onClose: () => void }) {
-  const qc = useQueryClient();
-  const m = useMutation({
-    mutationFn: () => endpoints.rolloutAction("abort"),
-    onSuccess: (body) => {
-      qc.setQueryData(["rollout"], body);
-      onClose();
-    },
-  });
+  const m = useMutation({ mutationFn: () => endpoints.rolloutAction("abort"), onSuccess: onClose });
   return (
     <Dialog
       open
@@ -184,9 +199,7 @@ function AbortDialog({ r, onClose }: { r: StagedRolloutView; onClose: () => void
 export function RolloutPanel() {
   const canEdit = useCanEdit();
   const [aborting, setAborting] = useState(false);
-  const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
-  useRefetchOnLive(["rollout", "config", "hello"], ["rollout"]);
-  const r = q.data?.rollout;
+  const r = useStagedRollout();
   if (!r) return null;
   const lastAction = r.actions.at(-1);
   return (

@@ -2,21 +2,16 @@
 // In the save review and the rollback dialog: how the new revision will roll out beyond the
 // strategy picked (review-notes.ts): an unfinished rollout it supersedes, a whole-fleet canary.
 import type { RolloutStrategy } from "@masq/shared";
-import { useQuery } from "@tanstack/react-query";
-import { endpoints } from "../api/endpoints";
 import { Callout } from "../components/Callout";
 import { useFleetState } from "../live/live";
-import { useRefetchOnLive } from "../live/refetch-on-live";
 import { supersedeNote, wholeFleetCanaryNote } from "./review-notes";
 
 export function RolloutReviewNotes({ strategy }: { strategy: RolloutStrategy | null }) {
-  const q = useQuery({ queryKey: ["rollout"], queryFn: ({ signal }) => endpoints.rollout(signal) });
-  useRefetchOnLive(["rollout", "config", "hello"], ["rollout"]);
   const fleet = useFleetState();
   let enforce = 0;
   for (const n of fleet.nodes.values()) if (n.mode === "enforce") enforce++;
   const notes = [
-    supersedeNote(q.data?.rollout, strategy),
+    supersedeNote(fleet.staged, strategy),
     wholeFleetCanaryNote(strategy, fleet.ready ? enforce : 0),
   ].filter((n): n is string => n !== null);
   if (notes.length === 0) return null;
