@@ -229,7 +229,16 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       if (current && opts.mode === "enforce") await queue.request("startup");
       scheduleResync();
       const every = opts.fileCheckMs ?? 10_000;
-      if (opts.configFile) fileTimer = setLongInterval(() => void checkFile(true), every);
+      // A check waits SETTLE_MS on a changed file: ticks meanwhile are skipped, not stacked.
+      let checking = false;
+      const tick = () => {
+        if (checking) return;
+        checking = true;
+        void checkFile(true).finally(() => {
+          checking = false;
+        });
+      };
+      if (opts.configFile) fileTimer = setLongInterval(tick, every);
     },
     async stop() {
       stopped = true;

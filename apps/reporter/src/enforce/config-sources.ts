@@ -35,6 +35,15 @@ type MountedRead =
   | { ok: false; hash: string; reason: string };
 
 /**
+ * A changed config is read again this long after (ms) and taken only if it reads the same: a
+ * file written in place (truncated, then written) read between the two reads as empty, which
+ * upstream takes as its defaults (every RFC 1918 block not masqueraded): a rule change on the
+ * node for a file nobody meant. A ConfigMap mount (an atomic symlink swap) never reads so.
+ */
+export const SETTLE_MS = 200;
+const settleDelay = () => new Promise<void>((r) => setTimeout(r, SETTLE_MS));
+
+/**
  * The mounted config: one ConfigMap file as upstream reads it, or a directory of `ip-masq*`
  * files merged as ip-masq-agent-v2 merges them (config-dir.ts). Undefined when there is none;
  * throws when it cannot be read.
@@ -55,7 +64,15 @@ export class ConfigSources {
   /** The state last written, without its time, so an unchanged config is not rewritten. */
   private persistedKey = "";
 
-  constructor(private readonly o: { store?: StateStore; configFile?: string; log: Logger }) {}
+  constructor(
+    private readonly o: {
+      store?: StateStore;
+      configFile?: string;
+      log: Logger;
+      /** Waits between a changed config's two reads (default SETTLE_MS; tests write meanwhile). */
+      settle?: () => Promise<void>;
+    },
+  ) {}
 
   /** The persisted last applied config, if any and still valid under `flags`. */
   async loadState(flags: AgentFlags): Promise<SourceRead> {
@@ -91,11 +108,19 @@ export class ConfigSources {
   async readFile(flags: AgentFlags, current?: DesiredConfig): Promise<SourceRead> {
     const { configFile: path, log } = this.o;
     if (!path) return { kind: "none" };
-    const read = await readMounted(path, flags).catch((e: Error) => {
-      log.debug({ err: e.message, path }, "config file not readable");
-      return undefined;
-    });
+    const readNow = () =>
+      readMounted(path, flags).catch((e: Error) => {
+        log.debug({ err: e.message, path }, "config file not readable");
+        return undefined;
+      });
+    const read = await readNow();
     if (!read || read.hash === this.fileHash) return { kind: "none" };
+    await (this.o.settle ?? settleDelay)();
+    if ((await readNow())?.hash !== read.hash) {
+      log.info({ path }, "config file changing while read; read again at the next check");
+      return { kind: "none" };
+    }
+    if (read.hash === this.fileHash) return { kind: "none" }; // a check beside this one took it
     this.fileHash = read.hash;
     if (!read.ok) return { kind: "refused", reason: read.reason, source: "file", revision: null };
     if (current && sameConfig(current.config, read.config)) {

@@ -2,14 +2,21 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_CONFIG_SOURCE_BYTES } from "@masq/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileSources } from "./file-sources.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FileSources, SETTLE_MS } from "./file-sources.js";
 import { StaleSourceError } from "./sources.js";
 
 let dir: string;
 let sources: FileSources | undefined;
+/** The sources' monotonic clock: real time plus what a test skips ahead. */
+let skipped = 0;
+const clock = () => performance.now() + skipped;
+const skip = (ms: number) => {
+  skipped += ms;
+};
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "imd-fsrc-"));
+  skipped = 0;
 });
 afterEach(async () => {
   await sources?.close();
@@ -20,7 +27,7 @@ afterEach(async () => {
 async function started(files: Record<string, string | null>, prefix = "ip-masq-") {
   for (const [name, text] of Object.entries(files))
     await (text === null ? mkdir(join(dir, name)) : writeFile(join(dir, name), text));
-  sources = new FileSources({ dir, prefix, pollMs: 3_600_000 });
+  sources = new FileSources({ dir, prefix, pollMs: 3_600_000, now: clock });
   await sources.start();
   return sources;
 }
@@ -80,17 +87,53 @@ describe("FileSources", () => {
     ).rejects.toThrow(/not a config source/);
   });
 
-  it("tells listeners when a file appears, changes or goes", async () => {
+  it("tells listeners when a file appears, changes or goes, each once settled", async () => {
     const s = await started({});
     let calls = 0;
     s.onChange(() => calls++);
     await writeFile(join(dir, "ip-masq-a"), "{}");
     await s.scan();
+    expect(calls).toBe(0); // just written: not taken until it holds still
+    skip(SETTLE_MS);
+    await s.scan();
+    expect(calls).toBe(1);
     await writeFile(join(dir, "ip-masq-a"), "masqLinkLocal: true\n");
     await s.scan();
-    await s.scan(); // nothing new
-    await rm(join(dir, "ip-masq-a"));
+    skip(SETTLE_MS);
     await s.scan();
+    await s.scan(); // nothing new
+    expect(calls).toBe(2);
+    await rm(join(dir, "ip-masq-a"));
+    await s.scan(); // a removal is whole at once
     expect(calls).toBe(3);
+  });
+
+  it("never takes a file written in place half-way: the last whole version stays meanwhile", async () => {
+    const s = await started({ "ip-masq-a": "nonMasqueradeCIDRs: [10.0.0.0/8]\n" });
+    const texts: string[] = [];
+    s.onChange(() => texts.push(s.list()[0]?.text ?? "(none)"));
+    const whole = "nonMasqueradeCIDRs: [198.51.100.0/24]\n";
+    // An editor's save: truncated, then written a moment later.
+    await writeFile(join(dir, "ip-masq-a"), "");
+    await s.scan();
+    expect(s.list()[0]?.text).toBe("nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    skip(SETTLE_MS / 2);
+    await writeFile(join(dir, "ip-masq-a"), whole);
+    await s.scan();
+    skip(SETTLE_MS - 1); // the change restarted the wait
+    await s.scan();
+    expect(texts).toEqual([]);
+    skip(1);
+    await s.scan();
+    expect(texts).toEqual([whole]);
+  });
+
+  it("a changed file is taken without a poll once it settles", async () => {
+    const s = await started({});
+    await writeFile(join(dir, "ip-masq-a"), "{}");
+    await s.scan();
+    await vi.waitFor(() => expect(s.list().map((x) => x.source.name)).toEqual(["ip-masq-a"]), {
+      timeout: 5000,
+    });
   });
 });

@@ -1,8 +1,11 @@
 // The further config sources of the file store: every regular file of the data dir whose name
 // starts with the prefix (default `ip-masq-`), each one source, as ip-masq-agent-v2 reads the
 // `ip-masq*` files of its config directory. Followed by a poll of the directory (stat first:
-// only a file whose size, mtime or inode changed is read again). Saves compare the file's
-// sha256 with the revision the author edited and replace it atomically.
+// only a file whose size, mtime or inode changed is read again). A changed file is taken once
+// it has held still for SETTLE_MS (chokidar's awaitWriteFinish): a file written in place
+// (truncated, then written) read between the two would push its empty half to every node.
+// Saves compare the file's sha256 with the revision the author edited and replace it
+// atomically (a rename: taken at once).
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex, sha256 } from "@masq/node-util";
@@ -35,7 +38,14 @@ export interface FileSourcesOptions {
   pollMs?: number;
   writer?: FileWriter;
   log?: Logger;
+  /** Monotonic milliseconds (tests); default performance.now. */
+  now?: () => number;
 }
+
+/** How long a changed file's size, mtime and inode must hold before it is taken (ms). */
+export const SETTLE_MS = 200;
+/** Start waits at most this many settle periods for files still being written (then takes them). */
+const START_SETTLE_TRIES = 25;
 
 interface Seen {
   key: string;
@@ -49,6 +59,10 @@ export class FileSources extends PublishedSources implements SourceSet {
   private readonly mutex = new Mutex();
   private timer: LongTimer | undefined;
   private problem: string | undefined;
+  /** Files seen changed, not settled yet: their new stat key and since when (monotonic ms). */
+  private changing = new Map<string, { key: string; since: number }>();
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
 
   /** The file store's own config (its upstream-format copy is config.yaml). */
   readonly primary: ConfigSource = { kind: "file", name: "config.yaml", key: "config.yaml" };
@@ -59,6 +73,18 @@ export class FileSources extends PublishedSources implements SourceSet {
 
   async start(): Promise<void> {
     await this.scan();
+    // Nothing is published without its files: a start amid a write waits for them to settle.
+    for (let i = 0; i < START_SETTLE_TRIES && this.changing.size > 0; i++) {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await this.scan();
+    }
+    if (this.changing.size > 0) {
+      this.o.log?.warn(
+        { files: [...this.changing.keys()] },
+        "config source files still changing after the start's wait: taken as they are",
+      );
+      await this.mutex.run(() => this.scanNow(new Set(this.changing.keys())));
+    }
     this.timer = setLongInterval(() => void this.scan(), this.o.pollMs ?? 1000);
   }
 
@@ -71,7 +97,9 @@ export class FileSources extends PublishedSources implements SourceSet {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.timer?.clear();
+    clearTimeout(this.settleTimer);
     await this.mutex.run(async () => undefined);
   }
 
@@ -88,10 +116,12 @@ export class FileSources extends PublishedSources implements SourceSet {
     });
   }
 
-  private async scanNow(): Promise<void> {
+  /** `complete`: files known whole now (renamed into place by a save): taken without settling. */
+  private async scanNow(complete: ReadonlySet<string> = new Set()): Promise<void> {
     const { prefix, dir } = this.o;
     const names = prefix === "" ? [] : (await readdir(dir)).filter((n) => n.startsWith(prefix));
     const next = new Map<string, Seen>();
+    const changing = new Map<string, { key: string; since: number }>();
     for (const name of names.sort().slice(0, MAX_KEPT_SOURCES)) {
       const path = join(dir, name);
       const st = await stat(path).catch(() => undefined);
@@ -102,10 +132,35 @@ export class FileSources extends PublishedSources implements SourceSet {
         next.set(name, old);
         continue;
       }
+      const since = this.settling(name, key);
+      if (since !== null && !complete.has(name)) {
+        changing.set(name, { key, since });
+        if (old) next.set(name, old); // the last whole version stays until this one settles
+        continue;
+      }
       next.set(name, { key, source: await this.read(name, path, st, key) });
     }
     this.seen = next;
+    this.changing = changing;
+    if (changing.size > 0) this.scanAfterSettling();
     this.publish([...next.values()].map((s) => s.source));
+  }
+
+  /** Since when `key` has held (monotonic ms), or null once it has held for SETTLE_MS. */
+  private settling(name: string, key: string): number | null {
+    const now = this.o.now ? this.o.now() : performance.now();
+    const c = this.changing.get(name);
+    if (c?.key !== key) return now;
+    return now - c.since >= SETTLE_MS ? null : c.since;
+  }
+
+  private scanAfterSettling(): void {
+    if (this.settleTimer || this.closed) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.scan();
+    }, SETTLE_MS);
+    this.settleTimer.unref?.();
   }
 
   /** One file as a source; one too large for the merge is not read (its size is refused). */
@@ -143,7 +198,7 @@ export class FileSources extends PublishedSources implements SourceSet {
       this.savedBy.set(sha256(req.text), req.author);
       if (this.savedBy.size > 64) this.savedBy.delete(this.savedBy.keys().next().value!);
       await (this.o.writer ?? atomicWrite)(join(this.o.dir, source.name), req.text);
-      await this.scanNow();
+      await this.scanNow(new Set([source.name]));
       const saved = this.find(source);
       if (!saved) throw new HttpError(500, `${sourceLabel(source)} vanished while it was saved`);
       return saved;
