@@ -46,6 +46,8 @@ export interface FileSourcesOptions {
 export const SETTLE_MS = 200;
 /** Start waits at most this many settle periods for files still being written (then takes them). */
 const START_SETTLE_TRIES = 25;
+/** A look after settling: a timer can fire a fraction of a millisecond before performance.now says. */
+const SETTLE_LOOK_MS = SETTLE_MS + 10;
 
 interface Seen {
   key: string;
@@ -75,7 +77,7 @@ export class FileSources extends PublishedSources implements SourceSet {
     await this.scan();
     // Nothing is published without its files: a start amid a write waits for them to settle.
     for (let i = 0; i < START_SETTLE_TRIES && this.changing.size > 0; i++) {
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await new Promise((r) => setTimeout(r, SETTLE_LOOK_MS));
       await this.scan();
     }
     if (this.changing.size > 0) {
@@ -159,7 +161,7 @@ export class FileSources extends PublishedSources implements SourceSet {
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
       void this.scan();
-    }, SETTLE_MS);
+    }, SETTLE_LOOK_MS);
     this.settleTimer.unref?.();
   }
 
