@@ -130,6 +130,7 @@ describe("moves asked on a replica that does not own the rollout", () => {
     const follower = setup(["d"], [], ctl, {
       remote: remote(["a", "b", "c"]),
       replica: "dash-b",
+      confirmWaitMs: 50, // nobody performs it meanwhile: not the 5 s a browser is given
       persistence: {
         loadRollout: async () => {
           if (failing) throw new Error("the API server is not reachable");
@@ -173,6 +174,7 @@ describe("moves asked on a replica that does not own the rollout", () => {
       {
         remote: remote(["a", "b"]),
         replica: "dash-b",
+        confirmWaitMs: 50, // nobody performs it meanwhile: not the 5 s a browser is given
         persistence: {
           loadRollout: async () => owner.saved.at(-1) ?? null,
           saveRollout: async () => {},
