@@ -235,6 +235,12 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
   ).toBeVisible();
   await shot(page, info, "rollback-after-abort");
   await rollback.getByRole("button", { name: "Cancel" }).click();
+  // A proxy that buffers the event stream: the page polls, and the panel still shows the rollout.
+  await page.route("**/api/events", () => {}); // never answered
+  await page.goto("/");
+  await expect(page.getByText("Polling (no live stream)")).toBeVisible();
+  await expect(panel.getByRole("status")).toContainText("aborted: every node returns to revision");
+  await page.unroute("**/api/events");
 });
 
 test("History compares two revisions: every key old → new and the impact", async ({

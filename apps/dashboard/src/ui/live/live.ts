@@ -23,6 +23,8 @@ type Queued =
   | {
       kind: "hello";
       data: LiveEvents["hello"] | Pick<NodesResponse, "nodes" | "summary" | "serverTime">;
+      /** Fetched by the polling fallback, not sent by the stream: the page is not live. */
+      polled?: true;
     }
   | { kind: "fleet"; data: LiveEvents["fleet"] }
   | { kind: "config"; data: LiveEvents["config"] }
@@ -168,7 +170,7 @@ class LiveFleet {
   }
 
   private enqueuePolled(nodes: NodesResponse, staged: LiveEvents["staged-rollout"]): void {
-    this.enqueue({ kind: "hello", data: nodes });
+    this.enqueue({ kind: "hello", data: nodes, polled: true });
     this.enqueue({ kind: "staged-rollout", data: staged });
   }
 
@@ -198,7 +200,9 @@ class LiveFleet {
         case "hello":
           noteServerTime(q.data.serverTime);
           s = applyHello(s, q.data);
-          if (this.connection !== "polling" || this.es) this.connection = "live";
+          // A stream that connects but never delivers (a proxy buffering it) still has an open
+          // EventSource: only the stream's own hello makes the page live.
+          if (!q.polled) this.connection = "live";
           break;
         case "fleet":
           s = applyFleet(s, q.data);
