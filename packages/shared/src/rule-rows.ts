@@ -248,6 +248,7 @@ function actualOnlyRow(c: Ctx, ae: ChainEntry): CompareRow {
   const difference =
     (cidr ? find(c, "unexpected-cidr", (x) => x.cidr === cidr) : undefined) ??
     find(c, "foreign-rule", (x) => x.rule === ae.rule.text) ??
+    find(c, "stale-rule", (x) => x.rule === ae.rule.text) ??
     find(c, "masquerade-options", (x) => x.rule === ae.rule.text);
   if (ae.role === "return" && !difference && !ae.negated && ae.conditions.length === 0)
     return {
