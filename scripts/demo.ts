@@ -62,6 +62,8 @@ async function stop(code: number): Promise<never> {
   // A failed run keeps its logs until the next demo starts (it removes runs whose process is gone).
   if (code === 0) rmSync(demoDir, { recursive: true, force: true });
   else console.error(`logs: ${join(demoDir, "logs")}`);
+  // Last, once everything above is done: Ctrl-C's "stopping…" alone left it unclear when it was.
+  console.log("demo stopped: reporters, dashboard and network namespaces are gone");
   process.exit(code);
 }
 

@@ -1,4 +1,4 @@
-import { excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
+import { EXC_MASQ, excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
 import { analyzeFamily } from "./analysis/ruleset.js";
 import { assessLinux } from "./assess.js";
@@ -98,7 +98,7 @@ const tests: { desc: string; input: { config: MasqConfig; rules: string[] }; wan
     },
     want: [
       "critical missing-cidr: 10.0.0.0/8 is missing in part (10.1.0.0/16)",
-      "warning foreign-rule: rule 1 of IP-MASQ-AGENT was not written by the agent (MASQUERADE)",
+      "warning stale-rule: rule 1 of IP-MASQ-AGENT is the agent's MASQUERADE for masqueradeCIDRs 10.1.0.0/16, which the desired config does not list (written for another config)",
     ],
   },
   {
@@ -166,6 +166,23 @@ describe("node page rows with masqueradeCIDRs", () => {
         "same everything else is masqueraded (random-fully)",
       ],
     },
+    {
+      desc: "an older config's exception: the row names it as the agent's, for another config",
+      input: chain(
+        excMasq("10.100.10.0/24"),
+        excMasq("192.0.2.0/24"),
+        ret("169.254.0.0/16"),
+        ret("10.0.0.0/8"),
+        masq(),
+      ),
+      want: [
+        "same 10.100.10.0/24 is masqueraded (masqueradeCIDRs) (random-fully)",
+        "unexpected 192.0.2.0/24 is masqueraded (masqueradeCIDRs) (random-fully) [stale-rule]",
+        "same 169.254.0.0/16 (link-local) keeps pod IP",
+        "same 10.0.0.0/8 keeps pod IP",
+        "same everything else is masqueraded (random-fully)",
+      ],
+    },
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     expect(rows(EXAMPLE, input)).toEqual(want);
@@ -205,5 +222,52 @@ describe("a RETURN only partly outside the config names the part in its impact",
       (x) => x.kind === "unexpected-cidr",
     );
     expect(d.map((x) => ({ message: x.message, impact: x.impact }))).toEqual([want]);
+  });
+});
+
+describe("whose rule it is: the agent's rule for another config's block, or a foreign one", () => {
+  const config = cfg({ nonMasqueradeCIDRs: ["10.0.0.0/8"] });
+  const tail = [ret("169.254.0.0/16"), ret("10.0.0.0/8"), masq()];
+  const tests: { desc: string; input: string; want: string[] }[] = [
+    {
+      desc: "the agent's exception for a block an older config listed",
+      input: excMasq("192.0.2.0/24"),
+      want: [
+        "warning stale-rule: rule 1 of IP-MASQ-AGENT is the agent's MASQUERADE for masqueradeCIDRs 192.0.2.0/24, which the desired config does not list (written for another config)",
+      ],
+    },
+    {
+      desc: "the agent's per-protocol exception written under another --to-ports",
+      input: `-A IP-MASQ-AGENT -d 192.0.2.0/24 ${EXC_MASQ} -p tcp -j MASQUERADE --to-ports 1024-2047`,
+      want: [
+        "warning stale-rule: rule 1 of IP-MASQ-AGENT is the agent's MASQUERADE for masqueradeCIDRs 192.0.2.0/24, which the desired config does not list (written for another config)",
+      ],
+    },
+    {
+      desc: "a MASQUERADE with a destination and no comment was added by someone else",
+      input: "-A IP-MASQ-AGENT -d 192.0.2.0/24 -j MASQUERADE",
+      want: [
+        "warning foreign-rule: rule 1 of IP-MASQ-AGENT was not written by the agent (MASQUERADE)",
+      ],
+    },
+    {
+      desc: "the agent's comment on a rule with a condition the agent never writes",
+      input: `-A IP-MASQ-AGENT -s 10.1.0.0/16 -d 192.0.2.0/24 ${EXC_MASQ} -j MASQUERADE`,
+      want: [
+        "warning foreign-rule: rule 1 of IP-MASQ-AGENT was not written by the agent (MASQUERADE)",
+      ],
+    },
+    {
+      desc: "the agent's comment on a negated destination, which the agent never writes",
+      input: `-A IP-MASQ-AGENT ! -d 192.0.2.0/24 ${EXC_MASQ} -j MASQUERADE`,
+      want: [
+        "warning foreign-rule: rule 1 of IP-MASQ-AGENT was not written by the agent (MASQUERADE)",
+      ],
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(drift(config, chain(input, ...tail)).filter((l) => !l.startsWith("critical"))).toEqual(
+      want,
+    );
   });
 });

@@ -30,6 +30,11 @@ export type DriftKind =
   | "masquerade-not-last"
   | "masquerade-options"
   | "foreign-rule"
+  /**
+   * The agent's own rule (its comment, nothing it never writes) for an entry the desired config
+   * does not list: written for another config, not by someone else.
+   */
+  | "stale-rule"
   | "unreadable"
   /** The agent's chain in both iptables backends (legacy and nf_tables). */
   | "backend-conflict"
@@ -251,6 +256,18 @@ export function translatedImpact(outcomes: readonly PathOutcome[]): string {
     : `pod traffic is translated, but not by the agent's MASQUERADE (${text})`;
 }
 
+/**
+ * The agent's MASQUERADE for a masqueradeCIDRs block as it writes one (its exception comment, a
+ * plain destination, no condition it never writes): whichever config it was written for.
+ */
+const agentException = (e: FamilyAnalysis["entries"][number]) =>
+  e.role === "masquerade" &&
+  e.ownComment &&
+  e.cidr !== undefined &&
+  !e.negated &&
+  e.conditions.length === 0;
+
+/** Rules of the agent's chain the desired chain does not have: someone else's, or another config's. */
 function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
   const exceptions = desiredExceptionRules(d);
   // A MASQUERADE for a desired exception is the agent's own; any other with a destination is not.
@@ -267,14 +284,32 @@ function foreignDifferences(d: DesiredChain, o: FamilyAnalysis): Difference[] {
         (e.role === "masquerade" &&
           (e.conditions.length > 0 || (e.cidr !== undefined && !ownException(e)))),
     )
-    .map((e) => ({
-      kind: "foreign-rule" as const,
-      severity: "warning" as const,
-      scope: d.family,
-      message: `rule ${e.index + 1} of ${d.chain} was not written by the agent (${e.rule.target ?? "no target"})`,
-      impact: "it changes what some traffic does; the next apply removes it",
-      rule: e.rule.text,
-    }));
+    .map((e) => (agentException(e) ? staleException(d, e) : foreignRule(d, e)));
+}
+
+function foreignRule(d: DesiredChain, e: FamilyAnalysis["entries"][number]): Difference {
+  return {
+    kind: "foreign-rule",
+    severity: "warning",
+    scope: d.family,
+    message: `rule ${e.index + 1} of ${d.chain} was not written by the agent (${e.rule.target ?? "no target"})`,
+    impact: "it changes what some traffic does; the next apply removes it",
+    rule: e.rule.text,
+  };
+}
+
+/** The agent's exception rule for a block the desired config does not list (an older config's). */
+function staleException(d: DesiredChain, e: FamilyAnalysis["entries"][number]): Difference {
+  const cidr = e.cidr!.canonical;
+  return {
+    kind: "stale-rule",
+    severity: "warning",
+    scope: d.family,
+    cidr,
+    message: `rule ${e.index + 1} of ${d.chain} is the agent's MASQUERADE for masqueradeCIDRs ${cidr}, which the desired config does not list (written for another config)`,
+    impact: `it applies masqueradeCIDRs ${cidr} of another config; the next apply removes it`,
+    rule: e.rule.text,
+  };
 }
 
 /** The desired rules' behaviour keys with comments, one per line (parsed once per chain). */
@@ -419,6 +454,7 @@ const LABELS: Record<DriftKind, string> = {
   "masquerade-not-last": "MASQUERADE not last",
   "masquerade-options": "MASQUERADE options differ",
   "foreign-rule": "foreign rule",
+  "stale-rule": "rule of another config",
   unreadable: "unreadable rules",
   "backend-conflict": "chain in both iptables backends",
   cosmetic: "cosmetic",

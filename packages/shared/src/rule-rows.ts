@@ -7,6 +7,7 @@ import type { ChainEntry } from "./analysis/chain.js";
 import { analyzeFamily } from "./analysis/ruleset.js";
 import type { FamilyAnalysis } from "./analysis/types.js";
 import type { FamilyAssessment } from "./assess.js";
+import { desiredListedLines } from "./desired-memo.js";
 import type { Difference, DriftKind } from "./drift.js";
 import { LINK_LOCAL_CIDR, LINK_LOCAL_CIDR_IPV6 } from "./masquerade-decision.js";
 import { behaviourKey } from "./parser.js";
@@ -120,13 +121,14 @@ export function align(
 
 /**
  * The chain the config wants, analysed as if a node had exactly it (with upstream's jump):
- * the desired side of the rows and of `evaluate`.
+ * the desired side of the rows and of `evaluate`. Read as a node lists it, so each rule's text
+ * is the one the node's side shows for the same rule, not upstream's payload order.
  */
 export function desiredAnalysis(d: DesiredChain): FamilyAnalysis {
   return analyzeFamily({
     family: d.family,
     chain: d.chain,
-    chainText: d.rules.map((r) => r.line).join("\n"),
+    chainText: desiredListedLines(d).join("\n"),
     postroutingText: jumpRuleLine(d.chain),
   });
 }
@@ -248,6 +250,7 @@ function actualOnlyRow(c: Ctx, ae: ChainEntry): CompareRow {
   const difference =
     (cidr ? find(c, "unexpected-cidr", (x) => x.cidr === cidr) : undefined) ??
     find(c, "foreign-rule", (x) => x.rule === ae.rule.text) ??
+    find(c, "stale-rule", (x) => x.rule === ae.rule.text) ??
     find(c, "masquerade-options", (x) => x.rule === ae.rule.text);
   if (ae.role === "return" && !difference && !ae.negated && ae.conditions.length === 0)
     return {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "../config.js";
 import { driftReport } from "../drift.js";
 import { nftTableDrift, planNftApply } from "./drift.js";
+import { NFT_LOCAL_COMMENT } from "./names.js";
 import { parseNftJson } from "./parse.js";
 
 const V6_PORTS: { config: MasqConfig; flags: AgentFlags } = {
@@ -61,6 +62,23 @@ describe("nftTableDrift on real nft -j output", () => {
       },
     },
     {
+      desc: "a hand-added rule with the agent's comment is still foreign: no form the agent writes",
+      input: {
+        json: edited("agent-hand-edit", (os) =>
+          os.map((o) =>
+            isRule(o) && JSON.stringify(o).includes("accept")
+              ? { rule: { ...(o.rule as object), comment: NFT_LOCAL_COMMENT } }
+              : o,
+          ),
+        ),
+      },
+      want: {
+        status: "drifted",
+        kinds: ["missing-cidr", "unexpected-cidr", "foreign-rule"],
+        says: ['"ip saddr 10.100.64.0/18 accept" is not one of the agent\'s rules'],
+      },
+    },
+    {
       desc: "a rule nothing understands: never in sync",
       input: { json: nftDump("agent-not-understood") },
       want: { status: "drifted", kinds: ["unreadable"], says: ["not understood"] },
@@ -77,13 +95,14 @@ describe("nftTableDrift on real nft -j output", () => {
           "masquerade-missing",
           "masquerade-missing",
           "masquerade-options",
-          "foreign-rule",
+          "stale-rule",
         ],
         says: [
           "172.16.0.0/12 is in @nonmasq_v4",
           "set @nonmasq_v6 is missing",
           '"masquerade fully-random" where the agent writes "masquerade"',
-          '"meta nfproto ipv6 return" is not one of',
+          // Written by the agent under the old flags (its comment): not "added by hand".
+          '"meta nfproto ipv6 return" is the agent\'s rule for other flags or another config',
         ],
       },
     },

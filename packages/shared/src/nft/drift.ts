@@ -10,6 +10,10 @@ import { elementsRanges } from "./elements.js";
 import {
   NFT_CHAIN,
   NFT_CHAIN_PRIORITY,
+  NFT_IPV6_OFF_COMMENT,
+  NFT_LOCAL_COMMENT,
+  NFT_MASQ_COMMENT,
+  NFT_NON_MASQ_COMMENT,
   NFT_TABLE,
   NFT_TABLE_FAMILY,
   NFT_TABLE_REF,
@@ -20,6 +24,7 @@ import {
   type DesiredNftSet,
   type DesiredNftTable,
   desiredNftTable,
+  isAgentStatement,
   type NftApplyPlan,
 } from "./render.js";
 import { ruleText } from "./text.js";
@@ -208,7 +213,20 @@ function unreadableRules(have: readonly Seen[]): Difference[] {
     );
 }
 
-/** Rules that are none of the agent's (and no changed form of a missing one). */
+const AGENT_COMMENTS: ReadonlySet<string | undefined> = new Set([
+  NFT_LOCAL_COMMENT,
+  NFT_IPV6_OFF_COMMENT,
+  NFT_NON_MASQ_COMMENT,
+  NFT_MASQ_COMMENT,
+]);
+
+/**
+ * A rule the agent wrote for other flags or another config (its comment on a statement it
+ * writes), e.g. `meta nfproto ipv6 return` after --enable-ipv6 was turned on: not a hand edit.
+ */
+const writtenByAgent = (h: Seen) => AGENT_COMMENTS.has(h.comment) && isAgentStatement(h.text);
+
+/** Rules the desired table lacks (and no changed form of a missing one): stale or foreign. */
 function foreignRules(
   have: readonly Seen[],
   wanted: ReadonlySet<string>,
@@ -217,12 +235,19 @@ function foreignRules(
   return have
     .filter((h) => !wanted.has(h.text) && !h.unreadable && !paired.has(h))
     .map((h) =>
-      diff(
-        "foreign-rule",
-        h.effect ? "critical" : "warning",
-        `"${h.text}" is not one of the agent's rules (added by hand?)`,
-        { rule: h.text },
-      ),
+      writtenByAgent(h)
+        ? diff(
+            "stale-rule",
+            h.effect ? "critical" : "warning",
+            `"${h.text}" is the agent's rule for other flags or another config, not the desired table's`,
+            { rule: h.text, impact: "the next apply removes it" },
+          )
+        : diff(
+            "foreign-rule",
+            h.effect ? "critical" : "warning",
+            `"${h.text}" is not one of the agent's rules (added by hand?)`,
+            { rule: h.text },
+          ),
     );
 }
 

@@ -133,6 +133,26 @@ describe("nftNodeView", () => {
       },
     },
     {
+      desc: "rules the agent wrote under other flags are its own, for other flags, not foreign",
+      input: "agent-ipv6-ports",
+      want: {
+        rows: [
+          "same: fib daddr type local return — the node's own addresses keep pod IP",
+          "missing: meta nfproto ipv6 return — IPv6 keeps pod IP (--enable-ipv6 is off)",
+          "same: ip daddr @nonmasq_v4 return — @nonmasq_v4 (4 ranges) keeps pod IP",
+          "missing: masquerade fully-random — everything else is masqueraded (fully-random)",
+          "unexpected: ip6 daddr @nonmasq_v6 return — the agent's rule for other flags or another config",
+          "unexpected: meta l4proto { tcp, udp, sctp } numgen random mod 61744 < 28976 masquerade to :1024-29999 — the agent's rule for other flags or another config",
+          "unexpected: meta l4proto { tcp, udp, sctp } masquerade to :32768-65535 — the agent's rule for other flags or another config",
+          "unexpected: masquerade — the agent's masquerade, with other options",
+          "same: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
+          "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
+          "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
+          "missing: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
+        ],
+      },
+    },
+    {
       desc: "flannel's masquerade of configured destinations is an effect on the path",
       input: "flannel-kube-proxy-agent",
       want: { summary: "masqueraded after the chain", effects: 2 },

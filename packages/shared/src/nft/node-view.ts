@@ -84,6 +84,15 @@ function desiredView(r: DesiredNftRule, index: number, sets: readonly DesiredNft
   };
 }
 
+/** A rule the desired table lacks, named by whose it is (the drift engine's difference). */
+function extraTitle(difference: Difference | undefined): string {
+  if (difference?.kind === "stale-rule")
+    return "the agent's rule for other flags or another config";
+  if (difference?.kind === "masquerade-options")
+    return "the agent's masquerade, with other options";
+  return "not one of the agent's rules";
+}
+
 /** One aligned pair: the desired rule `i` and the actual rule `j` (either may be absent). */
 function ruleRow(
   d: ReturnType<typeof desiredNftTable>,
@@ -94,10 +103,11 @@ function ruleRow(
   const r = i === null ? undefined : d.rules[i];
   const h = j === null ? undefined : have[j];
   const desired = r && desiredView(r, i!, d.sets);
+  const difference = ruleDifference(r, h, diffs);
   const actual: RuleView | undefined = h && {
     index: j!,
     text: h.full,
-    title: desired?.title ?? "not one of the agent's rules",
+    title: desired?.title ?? extraTitle(difference),
     role: desired?.role ?? "foreign",
   };
   const state = !desired
@@ -111,7 +121,7 @@ function ruleRow(
     state,
     ...(desired ? { desired } : {}),
     ...(actual ? { actual } : {}),
-    ...differenceFields(ruleDifference(r, h, diffs)),
+    ...differenceFields(difference),
   };
 }
 

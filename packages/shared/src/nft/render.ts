@@ -30,6 +30,19 @@ import {
 /** Protocols that get port-range rules with `--to-ports` (upstream's toPortsProtocols). */
 const TO_PORTS_L4 = "meta l4proto { tcp, udp, sctp }";
 
+/** Every statement buildDesired writes, under any config and flags (as `nft list` prints it). */
+const AGENT_STATEMENTS = [
+  /^fib daddr type local return$/,
+  /^meta nfproto ipv6 return$/,
+  /^ip6? daddr @\w+ return$/,
+  /^(meta l4proto \{ tcp, udp, sctp \}( numgen random mod \d+ < \d+)? )?masquerade( to :\d+(-\d+)?)?( fully-random)?$/,
+];
+
+/** Is this a statement the agent writes under some config and flags (not necessarily these)? */
+export function isAgentStatement(statement: string): boolean {
+  return AGENT_STATEMENTS.some((re) => re.test(statement));
+}
+
 export interface DesiredNftSet {
   name: string;
   family: Family;

@@ -85,7 +85,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
       .catch(() => null);
     if (fresh) d.reset(fresh);
     setReviewing(false);
-    toast("success", savedSentence(r.revision, strategy));
+    toast("success", savedSentence(`revision ${r.revision}`, strategy));
     void qc.invalidateQueries({ queryKey: ["history"] });
   };
 

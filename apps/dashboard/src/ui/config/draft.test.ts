@@ -1,4 +1,5 @@
 import {
+  ALL_AT_ONCE,
   configsEqual,
   DEFAULT_FLAGS,
   defaultConfig,
@@ -6,6 +7,7 @@ import {
   isEmptyDiff,
   type MasqConfig,
   type RolloutStrategy,
+  type WavesStrategy,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { EditableConfig } from "../api/endpoints";
@@ -19,6 +21,7 @@ import {
   requestSizeIssue,
   rolloutSentence,
   savedSentence,
+  unannouncedStrategy,
   withList,
 } from "./draft";
 
@@ -277,26 +280,71 @@ describe("rolloutSentence", () => {
   });
 });
 
-describe("savedSentence", () => {
-  const waves: RolloutStrategy = {
-    kind: "waves",
-    canary: { count: 1 },
-    waves: [50, 100],
-    pause: { kind: "manual" },
-  };
+const waves: WavesStrategy = {
+  kind: "waves",
+  canary: { count: 1 },
+  waves: [50, 100],
+  pause: { kind: "manual" },
+};
+
+describe("savedSentence: one wording for every save, by how it rolls out", () => {
   const tests: { desc: string; input: Parameters<typeof savedSentence>; want: string }[] = [
     {
       desc: "all at once: every node is sent the revision now",
-      input: [3, { kind: "all-at-once" }],
+      input: ["revision 3", { kind: "all-at-once" }],
       want: "Saved revision 3; nodes are applying it now",
     },
     {
       desc: "in waves: only the canary is sent it now, never 'nodes are applying it now'",
-      input: [3, waves],
+      input: ["revision 3", waves],
       want: "Saved revision 3; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
+    },
+    {
+      desc: "a config source in waves says so too, not that every node applies it",
+      input: ["ConfigMap ip-masq-app, key config", waves],
+      want: "Saved ConfigMap ip-masq-app, key config; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
     },
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     expect(savedSentence(...input)).toBe(want);
+  });
+});
+
+describe("unannouncedStrategy: how a save naming no strategy (a config source's) rolls out", () => {
+  const otherWaves: WavesStrategy = { ...waves, canary: { percent: 10 } };
+  const tests: {
+    desc: string;
+    input: Parameters<typeof unannouncedStrategy>;
+    want: RolloutStrategy;
+  }[] = [
+    {
+      desc: "no rollout under way, default all at once",
+      input: [null, { kind: "all-at-once" }, null],
+      want: { kind: "all-at-once" },
+    },
+    {
+      desc: "no default known: all at once",
+      input: [undefined, undefined, null],
+      want: ALL_AT_ONCE,
+    },
+    { desc: "the default has waves", input: [null, waves, null], want: waves },
+    {
+      desc: "a paused rollout: staged like it (it carries its unpromoted change)",
+      input: [{ phase: "paused", strategy: otherWaves }, { kind: "all-at-once" }, null],
+      want: otherWaves,
+    },
+    {
+      desc: "a finished rollout does not count: the default decides",
+      input: [{ phase: "healthy", strategy: otherWaves }, { kind: "all-at-once" }, null],
+      want: { kind: "all-at-once" },
+    },
+    {
+      desc: "waves that cannot run now (other replicas) go all at once",
+      input: [null, waves, "2 dashboard replicas are active"],
+      want: ALL_AT_ONCE,
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(unannouncedStrategy(...input)).toEqual(want);
   });
 });

@@ -4,6 +4,7 @@
 
 import {
   type AgentFlags,
+  ALL_AT_ONCE,
   type ConflictCurrent,
   cidrKey,
   type DestinationImpact,
@@ -15,6 +16,7 @@ import {
   type RolloutStrategy,
   type ScalarChange,
   type ScalarKey,
+  type StagedRolloutView,
   validateConfig,
 } from "@masq/shared";
 import type { EditableConfig } from "../api/endpoints";
@@ -184,13 +186,30 @@ export function rolloutSentence(nodes: number): string {
 }
 
 /**
- * The toast after a save. In waves only the canary is sent the revision at once; the others
- * keep theirs until their wave is released, so "nodes are applying it now" would be wrong.
+ * The toast after a save of `what` ("revision 3", a config source's label), for every editor.
+ * In waves only the canary is sent the revision at once; the others keep theirs until their
+ * wave is released, so "nodes are applying it now" would be wrong.
  */
-export function savedSentence(revision: number, strategy: RolloutStrategy): string {
+export function savedSentence(what: string, strategy: RolloutStrategy): string {
   return strategy.kind === "waves"
-    ? `Saved revision ${revision}; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released`
-    : `Saved revision ${revision}; nodes are applying it now`;
+    ? `Saved ${what}; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released`
+    : `Saved ${what}; nodes are applying it now`;
+}
+
+/**
+ * How the server rolls out a revision saved without a strategy of its own (a config source's
+ * save, StagedRollout.decide): staged like the unfinished rollout, whose unpromoted change it
+ * carries, else by the default strategy; waves a staged rollout cannot run now (`refusal`, as
+ * GET /api/config's stagedRefusal) go to every node at once.
+ */
+export function unannouncedStrategy(
+  staged: Pick<StagedRolloutView, "phase" | "strategy"> | null | undefined,
+  defaultStrategy: RolloutStrategy | undefined,
+  refusal: string | null | undefined,
+): RolloutStrategy {
+  const running = staged?.phase === "progressing" || staged?.phase === "paused";
+  const s = (running ? staged?.strategy : undefined) ?? defaultStrategy ?? ALL_AT_ONCE;
+  return s.kind === "waves" && refusal ? ALL_AT_ONCE : s;
 }
 
 /** What a save request adds to the draft: the base resourceVersion and a message (up to 200 characters). */

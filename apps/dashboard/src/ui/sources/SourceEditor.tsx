@@ -13,8 +13,9 @@ import { Callout } from "../components/Callout";
 import { DiffChips } from "../components/DiffChips";
 import { ErrorState, LoadingBlock, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
-import { impactSentence } from "../config/draft";
+import { impactSentence, savedSentence, unannouncedStrategy } from "../config/draft";
 import { IssueLine } from "../config/Issues";
+import { useStagedRollout } from "../live/live";
 import { useCanEdit } from "../shell/me";
 import { ConflictList } from "./MergedSources";
 
@@ -104,6 +105,11 @@ function Editor({ src }: { src: SourceResponse }) {
   const qc = useQueryClient();
   const toast = useToast();
   const canEdit = useCanEdit() && src.editable;
+  const staged = useStagedRollout();
+  const config = useQuery({
+    queryKey: ["config"],
+    queryFn: ({ signal }) => endpoints.config(signal),
+  });
   const [yaml, setYaml] = useState(src.yaml);
   const [message, setMessage] = useState("");
   const [reviewed, setReviewed] = useState<string | null>(null);
@@ -123,7 +129,14 @@ function Editor({ src }: { src: SourceResponse }) {
         ...(message.trim() ? { message: message.trim() } : {}),
       }),
     onSuccess: () => {
-      toast("success", `Saved ${src.label}; nodes get the new merge now`);
+      // A source's save names no strategy: the merged revision rolls out as the server decides
+      // for one (the unfinished rollout's waves, else the default), said as the config editor says it.
+      const strategy = unannouncedStrategy(
+        staged,
+        config.data?.rolloutStrategy,
+        config.data?.stagedRefusal,
+      );
+      toast("success", savedSentence(src.label, strategy));
       setReviewed(null);
       void qc.invalidateQueries({ queryKey: ["config"] });
       void qc.invalidateQueries({ queryKey: ["source", src.id] });
