@@ -130,6 +130,8 @@ describe("config sources (file store)", () => {
       body: { yaml, resourceVersion: src.resourceVersion, message: "docs range" },
     });
     expect(saved.status).toBe(200);
+    // No rollout under way, the default strategy: what its editor's toast says.
+    expect(saved.body.rollsOut).toEqual({ kind: "all-at-once" });
     await eventually(async () => {
       const c = (await server.api("/api/config")).body;
       return c.config && c.merge.config.nonMasqueradeCIDRs.includes("203.0.113.0/24");

@@ -162,6 +162,18 @@ function warnIfOlder(log: Logger, current: DesiredConfig | undefined, d: Desired
     );
 }
 
+/** `run`, skipped while its previous call has not settled. */
+function unstacked(run: () => Promise<void>): () => void {
+  let running = false;
+  return () => {
+    if (running) return;
+    running = true;
+    void run().finally(() => {
+      running = false;
+    });
+  };
+}
+
 export function createEnforcer(opts: EnforcerOptions): Enforcer {
   const log = opts.logger ?? silentLogger();
   const sources = new ConfigSources({ store: opts.store, configFile: opts.configFile, log });
@@ -230,15 +242,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       scheduleResync();
       const every = opts.fileCheckMs ?? 10_000;
       // A check waits SETTLE_MS on a changed file: ticks meanwhile are skipped, not stacked.
-      let checking = false;
-      const tick = () => {
-        if (checking) return;
-        checking = true;
-        void checkFile(true).finally(() => {
-          checking = false;
-        });
-      };
-      if (opts.configFile) fileTimer = setLongInterval(tick, every);
+      if (opts.configFile) fileTimer = setLongInterval(unstacked(() => checkFile(true)), every);
     },
     async stop() {
       stopped = true;

@@ -5,6 +5,7 @@ import type { Issue, MasqConfig } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
 import type { CidrOrigin, MergeConflict, ScalarOrigin, SourceWarning } from "./config-merge.js";
 import type { ConfigSource } from "./config-source.js";
+import type { RolloutStrategy } from "./rollout-plan.js";
 
 /** One source of the merge as the API shows it. */
 export interface SourceSummary {
@@ -70,6 +71,12 @@ export interface SourceValidateResponse {
 export interface SourceSaveResponse {
   resourceVersion: string;
   warnings: Issue[];
+  /**
+   * How the merged revision the save makes rolls out, as the server decides for a save that
+   * names no strategy: like the unfinished staged rollout, else the default strategy (all at
+   * once when waves cannot run now).
+   */
+  rollsOut: RolloutStrategy;
 }
 
 /** One change of a config source other than the primary one (GET /api/history/sources). */

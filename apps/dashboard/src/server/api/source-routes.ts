@@ -10,6 +10,7 @@ import {
   MAX_RESOURCE_VERSION_CHARS,
   parseSourceId,
   type SourceResponse,
+  type SourceSaveResponse,
   sourceId,
   sourceLabel,
 } from "@masq/shared";
@@ -126,8 +127,10 @@ async function save(
   c: { text: string; warnings: Issue[] },
   body: z.infer<typeof putBody>,
   author: string,
-) {
+): Promise<SourceSaveResponse> {
   const message = body.message ?? "";
+  // Decided as the store's report of the new revision will be (begin → decide), told now.
+  const rollsOut = ctx.staged.strategyUnannounced(ctx.rolloutStrategy);
   try {
     if (f.primary) {
       const rev = await ctx.config.store.save({
@@ -136,7 +139,7 @@ async function save(
         message,
         expectedResourceVersion: body.resourceVersion,
       });
-      return { resourceVersion: rev.resourceVersion, warnings: c.warnings };
+      return { resourceVersion: rev.resourceVersion, warnings: c.warnings, rollsOut };
     }
     const req = {
       source: f.source,
@@ -146,7 +149,7 @@ async function save(
       expectedResourceVersion: body.resourceVersion,
     };
     const saved = await ctx.config.sources!.save(req);
-    return { resourceVersion: saved.resourceVersion, warnings: c.warnings };
+    return { resourceVersion: saved.resourceVersion, warnings: c.warnings, rollsOut };
   } catch (e) {
     if (e instanceof StaleSourceError || e instanceof StaleRevisionError)
       throw new HttpError(409, "stale resourceVersion", {

@@ -1,5 +1,5 @@
 // StagedRollouts: waves released, paused, retried and aborted; places and problems told.
-import { compareNodeOrder, type WavesStrategy } from "@masq/shared";
+import { compareNodeOrder, type RolloutStrategy, type WavesStrategy } from "@masq/shared";
 import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
@@ -130,6 +130,42 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     expect(u.staged.view()).toMatchObject({ revision: 3, previousRevision: 1 });
     for (const n of u.rest) expect(u.fleet.desiredOf(n)?.revision).toBe(1);
     expect(t.staged.view()).toBeNull();
+  });
+
+  // What a config source's save answers (PUT /api/config/sources/:id `rollsOut`): its toast.
+  const atOnce = { kind: "all-at-once" } as const;
+  const otherWaves: WavesStrategy = { ...WAVES, canary: { percent: 10 } };
+  const cases: {
+    desc: string;
+    input: { running?: WavesStrategy; fallback: RolloutStrategy; refusal?: string };
+    want: RolloutStrategy;
+  }[] = [
+    { desc: "no rollout under way: the default", input: { fallback: atOnce }, want: atOnce },
+    { desc: "the default has waves", input: { fallback: WAVES }, want: WAVES },
+    {
+      desc: "a rollout under way: staged like it (it carries the unpromoted change)",
+      input: { running: otherWaves, fallback: atOnce },
+      want: otherWaves,
+    },
+    {
+      desc: "waves that cannot run now (other replicas active) go at once",
+      input: { fallback: WAVES, refusal: "2 dashboard replicas are active" },
+      want: atOnce,
+    },
+  ];
+  it.each(cases)("a save naming no strategy: $desc", ({ input, want }) => {
+    const refusal = { reason: null as string | null };
+    const t = setup(["a", "b", "c"], [], refusal);
+    if (input.running) t.save(v2, atOnce, input.running);
+    refusal.reason = input.refusal ?? null;
+    expect(t.staged.strategyUnannounced(input.fallback)).toEqual(want);
+  });
+  it("a finished rollout does not count: the default decides", () => {
+    const t = setup(["a"]);
+    t.save(v2, atOnce, { ...WAVES, canary: { count: 1 }, waves: [100] });
+    applied(t.fleet, t.canary, 2);
+    expect(t.staged.view()?.phase).toBe("healthy");
+    expect(t.staged.strategyUnannounced(atOnce)).toEqual(atOnce);
   });
 });
 

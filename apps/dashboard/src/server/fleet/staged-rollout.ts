@@ -291,6 +291,16 @@ export class StagedRollouts {
     return this.awaiting !== null || (this.s !== null && !this.finished());
   }
 
+  /**
+   * How a revision saved now without a strategy of its own (a config source's save) rolls out,
+   * by decide()'s rule: staged like the unfinished rollout, else `fallback`; waves this replica
+   * cannot run now go at once. What a save's answer tells its editor.
+   */
+  strategyUnannounced(fallback: RolloutStrategy): RolloutStrategy {
+    const s = this.running() ?? fallback;
+    return s.kind === "waves" && !this.follows() && this.refusal() ? { kind: "all-at-once" } : s;
+  }
+
   /** The strategy of the unfinished rollout (or of the one waiting for its waves); null: none. */
   private running(): RolloutStrategy | null {
     if (this.awaiting) return this.awaiting.strategy;

@@ -1,12 +1,10 @@
 import {
-  ALL_AT_ONCE,
   configsEqual,
   DEFAULT_FLAGS,
   defaultConfig,
   diffConfigs,
   isEmptyDiff,
   type MasqConfig,
-  type RolloutStrategy,
   type WavesStrategy,
 } from "@masq/shared";
 import { describe, expect, it } from "vitest";
@@ -21,7 +19,6 @@ import {
   requestSizeIssue,
   rolloutSentence,
   savedSentence,
-  unannouncedStrategy,
   withList,
 } from "./draft";
 
@@ -307,44 +304,5 @@ describe("savedSentence: one wording for every save, by how it rolls out", () =>
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     expect(savedSentence(...input)).toBe(want);
-  });
-});
-
-describe("unannouncedStrategy: how a save naming no strategy (a config source's) rolls out", () => {
-  const otherWaves: WavesStrategy = { ...waves, canary: { percent: 10 } };
-  const tests: {
-    desc: string;
-    input: Parameters<typeof unannouncedStrategy>;
-    want: RolloutStrategy;
-  }[] = [
-    {
-      desc: "no rollout under way, default all at once",
-      input: [null, { kind: "all-at-once" }, null],
-      want: { kind: "all-at-once" },
-    },
-    {
-      desc: "no default known: all at once",
-      input: [undefined, undefined, null],
-      want: ALL_AT_ONCE,
-    },
-    { desc: "the default has waves", input: [null, waves, null], want: waves },
-    {
-      desc: "a paused rollout: staged like it (it carries its unpromoted change)",
-      input: [{ phase: "paused", strategy: otherWaves }, { kind: "all-at-once" }, null],
-      want: otherWaves,
-    },
-    {
-      desc: "a finished rollout does not count: the default decides",
-      input: [{ phase: "healthy", strategy: otherWaves }, { kind: "all-at-once" }, null],
-      want: { kind: "all-at-once" },
-    },
-    {
-      desc: "waves that cannot run now (other replicas) go all at once",
-      input: [null, waves, "2 dashboard replicas are active"],
-      want: ALL_AT_ONCE,
-    },
-  ];
-  it.each(tests)("$desc", ({ input, want }) => {
-    expect(unannouncedStrategy(...input)).toEqual(want);
   });
 });

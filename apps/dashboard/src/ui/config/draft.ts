@@ -4,7 +4,6 @@
 
 import {
   type AgentFlags,
-  ALL_AT_ONCE,
   type ConflictCurrent,
   cidrKey,
   type DestinationImpact,
@@ -16,7 +15,6 @@ import {
   type RolloutStrategy,
   type ScalarChange,
   type ScalarKey,
-  type StagedRolloutView,
   validateConfig,
 } from "@masq/shared";
 import type { EditableConfig } from "../api/endpoints";
@@ -194,22 +192,6 @@ export function savedSentence(what: string, strategy: RolloutStrategy): string {
   return strategy.kind === "waves"
     ? `Saved ${what}; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released`
     : `Saved ${what}; nodes are applying it now`;
-}
-
-/**
- * How the server rolls out a revision saved without a strategy of its own (a config source's
- * save, StagedRollout.decide): staged like the unfinished rollout, whose unpromoted change it
- * carries, else by the default strategy; waves a staged rollout cannot run now (`refusal`, as
- * GET /api/config's stagedRefusal) go to every node at once.
- */
-export function unannouncedStrategy(
-  staged: Pick<StagedRolloutView, "phase" | "strategy"> | null | undefined,
-  defaultStrategy: RolloutStrategy | undefined,
-  refusal: string | null | undefined,
-): RolloutStrategy {
-  const running = staged?.phase === "progressing" || staged?.phase === "paused";
-  const s = (running ? staged?.strategy : undefined) ?? defaultStrategy ?? ALL_AT_ONCE;
-  return s.kind === "waves" && refusal ? ALL_AT_ONCE : s;
 }
 
 /** What a save request adds to the draft: the base resourceVersion and a message (up to 200 characters). */

@@ -13,9 +13,8 @@ import { Callout } from "../components/Callout";
 import { DiffChips } from "../components/DiffChips";
 import { ErrorState, LoadingBlock, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
-import { impactSentence, savedSentence, unannouncedStrategy } from "../config/draft";
+import { impactSentence, savedSentence } from "../config/draft";
 import { IssueLine } from "../config/Issues";
-import { useStagedRollout } from "../live/live";
 import { useCanEdit } from "../shell/me";
 import { ConflictList } from "./MergedSources";
 
@@ -105,11 +104,6 @@ function Editor({ src }: { src: SourceResponse }) {
   const qc = useQueryClient();
   const toast = useToast();
   const canEdit = useCanEdit() && src.editable;
-  const staged = useStagedRollout();
-  const config = useQuery({
-    queryKey: ["config"],
-    queryFn: ({ signal }) => endpoints.config(signal),
-  });
   const [yaml, setYaml] = useState(src.yaml);
   const [message, setMessage] = useState("");
   const [reviewed, setReviewed] = useState<string | null>(null);
@@ -128,15 +122,9 @@ function Editor({ src }: { src: SourceResponse }) {
         resourceVersion: src.resourceVersion,
         ...(message.trim() ? { message: message.trim() } : {}),
       }),
-    onSuccess: () => {
-      // A source's save names no strategy: the merged revision rolls out as the server decides
-      // for one (the unfinished rollout's waves, else the default), said as the config editor says it.
-      const strategy = unannouncedStrategy(
-        staged,
-        config.data?.rolloutStrategy,
-        config.data?.stagedRefusal,
-      );
-      toast("success", savedSentence(src.label, strategy));
+    onSuccess: (r) => {
+      // A source's save names no strategy: the server says how the merged revision rolls out.
+      toast("success", savedSentence(src.label, r.rollsOut));
       setReviewed(null);
       void qc.invalidateQueries({ queryKey: ["config"] });
       void qc.invalidateQueries({ queryKey: ["source", src.id] });
