@@ -258,13 +258,23 @@ export class FleetState {
    * NodeMasquerade) learn the counts now, not at the node's next change.
    */
   assessmentNow(n: NodeRecord): NodeAssessment | null {
-    // Not reached yet by a push or the re-judge after a save (both go in slices): judged
-    // against its desired revision now; its page had said "in sync" against the one before.
-    if (!sameRevision(n.judgedAgainst, this.desiredOf(n.name))) this.rejudge(n);
+    this.againstDesired(n);
     if (!n.deferred) return n.assessment;
     const a = assessmentOf(n);
     this.refresh(n);
     return a;
+  }
+
+  /**
+   * Makes the node's judgement (put off, as a push does) and its status be of its desired
+   * revision, when a push or the re-judge after a save (both go in slices) has not reached it
+   * yet: its page had said "in sync" against the revision before, and its NodeMasquerade
+   * paired that judgement with the new revision.
+   */
+  againstDesired(n: NodeRecord): void {
+    if (sameRevision(n.judgedAgainst, this.desiredOf(n.name))) return;
+    this.rejudge(n);
+    this.refresh(n);
   }
 
   /** Any frame from a node counts as a sign of life. */
