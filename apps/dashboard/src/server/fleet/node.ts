@@ -208,11 +208,57 @@ export function freshnessOf(n: NodeRecord): Freshness {
   };
 }
 
-/** A row's severity while the node's judgement is put off: placeholders, said to be such. */
-const SEVERITY_PUT_OFF: NonNullable<NodeSummary["notKnownHere"]> = {
-  fields: ["severity"],
-  reason: "the node is applying its desired revision: its rules are judged when it reports them",
-};
+type NotKnown = NonNullable<NodeSummary["notKnownHere"]>;
+const severityNotKnown = (reason: string): NotKnown => ({ fields: ["severity"], reason });
+
+/** Why a row's severity counts are placeholders: one per cause, said as it is. */
+const SEVERITY = {
+  applying: severityNotKnown(
+    "the node is applying its desired revision: its rules are judged when it reports them",
+  ),
+  resync: severityNotKnown(
+    "the node is re-applying on a resync request: its rules are judged when it reports them",
+  ),
+  applied: severityNotKnown(
+    "the node applied its desired revision: its rules are judged when it reports the ones it applied",
+  ),
+  offlineNoRules: severityNotKnown(
+    "the node went offline before reporting its rules: they are judged when it reconnects and reports them",
+  ),
+  silentNoRules: severityNotKnown(
+    "the reporter stopped responding before reporting the node's rules",
+  ),
+  digestNotHeld: severityNotKnown(
+    "its rules came named by a digest this dashboard does not hold: they are judged when the reporter sends them whole",
+  ),
+  notReported: severityNotKnown(
+    "the node has not reported its rules yet: they are judged when it does",
+  ),
+  noDesired: severityNotKnown("there is no valid desired config to judge its rules against"),
+  notJudged: severityNotKnown("its rules have not been judged against its desired revision yet"),
+} as const;
+
+/**
+ * Why the node's severity is not known (undefined: it is): its judgement put off, or none made
+ * (no rules, no desired config). The cause is checked in the order it holds the judgement
+ * back: a node held back by its wave, offline, that never reported rules is not "applying".
+ */
+function severityUnknown(n: NodeRecord): NotKnown | undefined {
+  if (!n.deferred && n.assessment) return undefined;
+  if (n.connected && n.pending)
+    return n.pending.kind === "resync" ? SEVERITY.resync : SEVERITY.applying;
+  if (n.snapshot === null) return noRules(n);
+  if (!n.judgedAgainst) return SEVERITY.noDesired;
+  if (n.rulesAfterApply === true || n.verifyUntil !== null) return SEVERITY.applied;
+  return SEVERITY.notJudged;
+}
+
+/** Why a node holds no rules to judge. */
+function noRules(n: NodeRecord): NotKnown {
+  if (!n.connected) return SEVERITY.offlineNoRules;
+  if (n.silent) return SEVERITY.silentNoRules;
+  return n.rulesUnknown !== undefined ? SEVERITY.digestNotHeld : SEVERITY.notReported;
+}
 
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
@@ -236,7 +282,8 @@ export function toSummary(n: NodeRecord): NodeSummary {
     warnings,
   };
   // Assigned, not spread into the literal: this runs for every changed row of every push.
-  if (n.deferred) row.notKnownHere = SEVERITY_PUT_OFF;
+  const notKnown = severityUnknown(n);
+  if (notKnown) row.notKnownHere = notKnown;
   return row;
 }
 

@@ -171,3 +171,24 @@ describe("heldStatus: a node whose row changes before a sliced push reaches it",
       fleet.close();
     });
 });
+
+// A node whose rules were never known here (offline before reporting them, or named by a digest
+// not held) has no judgement: its status wrote drift 0 and 0 critical, 0 warnings, which the
+// other replicas showed as facts.
+describe("statusBody: a node whose rules are not known", () => {
+  for (const offline of [false, true])
+    it(`${offline ? "offline" : "connected"}: drift and counts written null (not known)`, () => {
+      const fleet = testFleet(() => v1, { now: () => 1000 });
+      const link = { send() {}, close() {} };
+      fleet.connect(helloFor("n", { mode: "observe", appliedRevision: 1 }), link);
+      fleet.rulesUnknown("n", snap(1), "rules not known yet: asked for them");
+      if (offline) fleet.disconnect("n", link, "gone");
+      const body = statusBody({ record: fleet.nodes.get("n")!, replica: "r1" });
+      expect({
+        drift: body.drift,
+        critical: body.details?.critical,
+        warnings: body.details?.warnings,
+      }).toEqual({ drift: null, critical: null, warnings: null });
+      fleet.close();
+    });
+});

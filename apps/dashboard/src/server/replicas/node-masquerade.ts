@@ -121,10 +121,12 @@ function healthOf(n: NodeRecord): NodeMasqueradeStatus["health"] {
  * and severity counts are written null — the merge patch deletes the previous revision's — which
  * readers take as not known (fleet-view.ts), never as none. They are written once it is judged
  * (its post-apply rules, or a read that forces it: the change feed brings the node back here).
+ * A node with no judgement at all (its rules never known here) is written the same way.
  */
 export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
-  const diffs = n.deferred ? null : (assessmentOf(n)?.report.differences ?? []);
+  // No judgement (no rules known, no desired config): not known either, never "no drift".
+  const diffs = n.deferred ? null : (assessmentOf(n)?.report.differences ?? null);
   return {
     replica: i.replica,
     connected: n.connected,
