@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { FleetState } from "./fleet-state.js";
+import { okResult, rulesOf, snap } from "./post-apply.fixture.js";
 
 const MINUTE = 60_000;
 const steps = [
@@ -61,5 +62,42 @@ describe("reporter silence and apply timeouts across a wall-clock step", () => {
   for (const { desc, input, want } of cases)
     it(desc, () => {
       expect(run(input)).toEqual(want);
+    });
+});
+
+// A resync that rewrote the rules waits VERIFY_GRACE_MS (2 s) for the snapshot that shows them,
+// `applying` meanwhile. On the wall clock, a step forward ended the wait at once (the held
+// pre-resync rules judged as the answer) and a step back held the node `applying` for the step.
+describe("the wait for a changed apply's rules across a wall-clock step", () => {
+  const cases = steps.flatMap((s) => [
+    { desc: `${s.desc}: 1 s after, still waiting`, step: s.step, afterMs: 1_000, want: "applying" },
+    { desc: `${s.desc}: 3 s after, judged`, step: s.step, afterMs: 3_000, want: "in-sync" },
+  ]);
+  for (const c of cases)
+    it(c.desc, () => {
+      let wall = 1_000_000;
+      let mono = 0;
+      const fleet = new FleetState({
+        desired: () => ({ revision: 1, resourceVersion: "1", config: defaultConfig() }),
+        feed: new ChangeFeed(250, () => {}),
+        log: silentLogger(),
+        heartbeatMs: 10_000,
+        applyTimeoutMs: 30_000,
+        now: () => wall,
+        monotonic: () => mono,
+      });
+      fleet.connect(helloFor("a", { appliedRevision: 1 }), { send: () => {}, close: () => {} });
+      fleet.snapshot("a", snap(1, rulesOf(defaultConfig())));
+      fleet.applyResult("a", okResult(1, "desired", false));
+      wall += 100;
+      mono += 100;
+      expect(fleet.resync("a").ok).toBe(true);
+      fleet.applyResult("a", okResult(1, "resync", true));
+      expect(fleet.nodes.get("a")!.status).toBe("applying");
+      wall += c.step + c.afterMs;
+      mono += c.afterMs;
+      fleet.sweep();
+      expect(fleet.nodes.get("a")!.status).toBe(c.want);
+      fleet.close();
     });
 });

@@ -86,7 +86,7 @@ export class FleetState {
   private readonly assessor: Assessor;
   private readonly intake: SnapshotIntake;
   private readonly now: () => number;
-  /** Monotonic ms: silence and apply timeouts. */
+  /** Monotonic ms: silence, apply timeouts and the wait for a changed apply's rules. */
   private readonly mono: () => number;
   /** Per node, its last frame (monotonic ms; lastSeenAt is the same on the wall clock, shown). */
   private readonly heardAt = new Map<string, number>();
@@ -355,7 +355,9 @@ export class FleetState {
     const p = n.pending;
     if (p && settles(n, res)) {
       n.pending = null;
-      if (res.ok && res.changed && !showsApply(n, p, res)) n.verifyUntil = now + VERIFY_GRACE_MS;
+      // On the monotonic clock: a wall step ended the wait at once, or held it for the step.
+      if (res.ok && res.changed && !showsApply(n, p, res))
+        n.verifyUntil = this.mono() + VERIFY_GRACE_MS;
     }
     noteApply(n, res, now);
     this.opts.onSignal?.(
@@ -545,7 +547,7 @@ export class FleetState {
         );
         this.refresh(n);
       }
-      if (n.verifyUntil !== null && now >= n.verifyUntil) {
+      if (n.verifyUntil !== null && mono >= n.verifyUntil) {
         n.verifyUntil = null;
         this.refresh(n);
       }
@@ -674,7 +676,7 @@ export class FleetState {
   }
 
   private refresh(n: NodeRecord, force = false): void {
-    const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
+    const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.mono());
     const changed = status !== n.status;
     // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
     // digest not held here) have no event of their own, so that one is a status entry.

@@ -74,7 +74,8 @@ export interface NodeRecord {
   pending: Pending | null;
   /**
    * After an apply that changed the rules, the snapshot we hold predates it: until the next
-   * snapshot (or this time) the node shows `applying` instead of a stale drift.
+   * snapshot (or this time) the node shows `applying` instead of a stale drift. Monotonic ms
+   * (the fleet's clock of durations), never shown.
    */
   verifyUntil: number | null;
   /** When the last snapshot arrived (dashboard clock). */
@@ -135,8 +136,11 @@ function judged(n: NodeRecord, hasDesired: boolean): Derived {
   return { status: a.report.status, summary: a.report.summary };
 }
 
-/** Status by urgency; an offline node's summary is its last known one (the UI says how old). */
-export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): Derived {
+/**
+ * Status by urgency; an offline node's summary is its last known one (the UI says how old).
+ * `mono`: now on the monotonic clock `verifyUntil` is on.
+ */
+export function deriveStatus(n: NodeRecord, hasDesired: boolean, mono: number): Derived {
   if (!n.connected)
     return {
       status: "offline",
@@ -161,7 +165,7 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
   }
   // Past the grace too while the snapshot read after the apply has not come: the one held
   // predates the apply, and judged against its revision it would read as drifted.
-  if ((n.verifyUntil !== null && now < n.verifyUntil) || n.rulesAfterApply === true)
+  if ((n.verifyUntil !== null && mono < n.verifyUntil) || n.rulesAfterApply === true)
     return { status: "applying", summary: "applied; waiting for the node's rules" };
   if (n.rulesUnknown !== undefined) return { status: "unknown", summary: n.rulesUnknown };
   return judged(n, hasDesired);
