@@ -8,7 +8,7 @@ import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
-import { FleetState } from "./fleet-state.js";
+import { type FleetOptions, FleetState } from "./fleet-state.js";
 import { okResult, rulesOf, snap } from "./post-apply.fixture.js";
 
 const MINUTE = 60_000;
@@ -33,26 +33,35 @@ const cases = steps.flatMap((s) =>
   })),
 );
 
-/** One node connected, sent revision 2, then quiet `quietMs` across a wall-clock step. */
-function run(input: { step: number; quietMs: number }) {
-  let wall = 1_000_000;
-  let mono = 0;
-  let desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
-  const fleet = new FleetState({
-    desired: () => desired,
+/** The two clocks a test moves: the wall one stepped, the monotonic one running on. */
+interface Clocks {
+  wall: number;
+  mono: number;
+}
+
+/** A fleet on `clocks` (10 s heartbeats, 30 s apply timeout). */
+function clockedFleet(desired: FleetOptions["desired"], clocks: Clocks): FleetState {
+  return new FleetState({
+    desired,
     feed: new ChangeFeed(250, () => {}),
     log: silentLogger(),
     heartbeatMs: 10_000,
     applyTimeoutMs: 30_000,
-    now: () => wall,
-    monotonic: () => mono,
+    now: () => clocks.wall,
+    monotonic: () => clocks.mono,
   });
+}
+
+/** One node connected, sent revision 2, then quiet `quietMs` across a wall-clock step. */
+function run(input: { step: number; quietMs: number }) {
+  const clocks = { wall: 1_000_000, mono: 0 };
+  let desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+  const fleet = clockedFleet(() => desired, clocks);
   fleet.connect(helloFor("a", { mode: "enforce" }), { send: () => {}, close: () => {} });
   desired = { ...desired, revision: 2, resourceVersion: "2" };
   fleet.desiredChanged(desired);
-  wall += input.step;
-  wall += input.quietMs;
-  mono += input.quietMs;
+  clocks.wall += input.step + input.quietMs;
+  clocks.mono += input.quietMs;
   fleet.sweep();
   const n = fleet.nodes.get("a")!;
   return { silent: n.silent, applying: n.pending !== null };
@@ -75,27 +84,19 @@ describe("the wait for a changed apply's rules across a wall-clock step", () => 
   ]);
   for (const c of cases)
     it(c.desc, () => {
-      let wall = 1_000_000;
-      let mono = 0;
-      const fleet = new FleetState({
-        desired: () => ({ revision: 1, resourceVersion: "1", config: defaultConfig() }),
-        feed: new ChangeFeed(250, () => {}),
-        log: silentLogger(),
-        heartbeatMs: 10_000,
-        applyTimeoutMs: 30_000,
-        now: () => wall,
-        monotonic: () => mono,
-      });
+      const clocks = { wall: 1_000_000, mono: 0 };
+      const v1 = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+      const fleet = clockedFleet(() => v1, clocks);
       fleet.connect(helloFor("a", { appliedRevision: 1 }), { send: () => {}, close: () => {} });
       fleet.snapshot("a", snap(1, rulesOf(defaultConfig())));
       fleet.applyResult("a", okResult(1, "desired", false));
-      wall += 100;
-      mono += 100;
+      clocks.wall += 100;
+      clocks.mono += 100;
       expect(fleet.resync("a").ok).toBe(true);
       fleet.applyResult("a", okResult(1, "resync", true));
       expect(fleet.nodes.get("a")!.status).toBe("applying");
-      wall += c.step + c.afterMs;
-      mono += c.afterMs;
+      clocks.wall += c.step + c.afterMs;
+      clocks.mono += c.afterMs;
       fleet.sweep();
       expect(fleet.nodes.get("a")!.status).toBe(c.want);
       fleet.close();
