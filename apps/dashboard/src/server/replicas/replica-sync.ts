@@ -95,12 +95,14 @@ export class ReplicaSync {
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
       log: o.log,
+      monotonic: o.monotonic,
       vouched: () => this.leases.renewedRecently(),
     });
     this.resyncRequests = new ResyncRequests({
       ratePerSecond: o.statusWritesPerSecond,
       send: (name, by) => this.requestResync(name, by),
       log: o.log,
+      now: o.monotonic,
     });
     this.expiry = new ObjectExpiry({
       objects: this.objects,
