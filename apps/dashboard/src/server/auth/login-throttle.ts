@@ -14,6 +14,7 @@ export interface ThrottleOptions {
   /** A client with no failure for this long starts over. */
   forgetAfterMs?: number;
   maxClients?: number;
+  /** The clock waits are measured on: monotonic ms (default performance.now). */
   now?: () => number;
 }
 
@@ -41,7 +42,8 @@ export class LoginThrottle {
       maxDelayMs: 5 * 60_000,
       forgetAfterMs: 15 * 60_000,
       maxClients: 10_000,
-      now: Date.now,
+      // Monotonic: on the wall clock a step forward lifted every wait, a step back held it.
+      now: () => performance.now(),
       ...o,
     };
   }

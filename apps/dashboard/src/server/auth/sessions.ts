@@ -14,7 +14,10 @@ export interface Session {
   csrf: string;
   /** Who signed in (Principal.user): the unit of the per-principal cap. */
   principal: string;
-  /** Absolute expiry, ms since the epoch. */
+  /**
+   * When it expires, on the monotonic clock (performance.now ms; never shown): on the wall
+   * clock a step forward signed everyone out, a step back kept sessions alive for the step.
+   */
   expires: number;
 }
 
@@ -50,7 +53,7 @@ export class SessionStore {
     this.total = limits.total ?? 10_000;
   }
 
-  create(token: string, principal: string, now = Date.now()): Session {
+  create(token: string, principal: string, now = performance.now()): Session {
     const s: Session = {
       id: randomToken(),
       token,
@@ -69,7 +72,7 @@ export class SessionStore {
   }
 
   /** The live session with this id, marked as just used; undefined when unknown or expired. */
-  get(id: string | undefined, now = Date.now()): Session | undefined {
+  get(id: string | undefined, now = performance.now()): Session | undefined {
     if (!id) return undefined;
     const s = this.sessions.get(id);
     if (!s) return undefined;
@@ -91,7 +94,7 @@ export class SessionStore {
   }
 
   /** Ends every expired session now (sessions otherwise expire when next used). */
-  sweep(now = Date.now()): void {
+  sweep(now = performance.now()): void {
     for (const s of [...this.sessions.values()]) if (s.expires <= now) this.end(s.id, "expired");
   }
 

@@ -86,7 +86,7 @@ export class FleetState {
   private readonly assessor: Assessor;
   private readonly intake: SnapshotIntake;
   private readonly now: () => number;
-  /** Monotonic ms: silence and apply timeouts. */
+  /** Monotonic ms: silence, apply timeouts and the wait for a changed apply's rules. */
   private readonly mono: () => number;
   /** Per node, its last frame (monotonic ms; lastSeenAt is the same on the wall clock, shown). */
   private readonly heardAt = new Map<string, number>();
@@ -258,13 +258,23 @@ export class FleetState {
    * NodeMasquerade) learn the counts now, not at the node's next change.
    */
   assessmentNow(n: NodeRecord): NodeAssessment | null {
-    // Not reached yet by a push or the re-judge after a save (both go in slices): judged
-    // against its desired revision now; its page had said "in sync" against the one before.
-    if (!sameRevision(n.judgedAgainst, this.desiredOf(n.name))) this.rejudge(n);
+    this.againstDesired(n);
     if (!n.deferred) return n.assessment;
     const a = assessmentOf(n);
     this.refresh(n);
     return a;
+  }
+
+  /**
+   * Makes the node's judgement (put off, as a push does) and its status be of its desired
+   * revision, when a push or the re-judge after a save (both go in slices) has not reached it
+   * yet: its page had said "in sync" against the revision before, and its NodeMasquerade
+   * paired that judgement with the new revision.
+   */
+  againstDesired(n: NodeRecord): void {
+    if (sameRevision(n.judgedAgainst, this.desiredOf(n.name))) return;
+    this.rejudge(n);
+    this.refresh(n);
   }
 
   /** Any frame from a node counts as a sign of life. */
@@ -345,7 +355,9 @@ export class FleetState {
     const p = n.pending;
     if (p && settles(n, res)) {
       n.pending = null;
-      if (res.ok && res.changed && !showsApply(n, p, res)) n.verifyUntil = now + VERIFY_GRACE_MS;
+      // On the monotonic clock: a wall step ended the wait at once, or held it for the step.
+      if (res.ok && res.changed && !showsApply(n, p, res))
+        n.verifyUntil = this.mono() + VERIFY_GRACE_MS;
     }
     noteApply(n, res, now);
     this.opts.onSignal?.(
@@ -535,7 +547,7 @@ export class FleetState {
         );
         this.refresh(n);
       }
-      if (n.verifyUntil !== null && now >= n.verifyUntil) {
+      if (n.verifyUntil !== null && mono >= n.verifyUntil) {
         n.verifyUntil = null;
         this.refresh(n);
       }
@@ -664,7 +676,7 @@ export class FleetState {
   }
 
   private refresh(n: NodeRecord, force = false): void {
-    const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.now());
+    const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.mono());
     const changed = status !== n.status;
     // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
     // digest not held here) have no event of their own, so that one is a status entry.

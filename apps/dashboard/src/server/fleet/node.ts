@@ -74,7 +74,8 @@ export interface NodeRecord {
   pending: Pending | null;
   /**
    * After an apply that changed the rules, the snapshot we hold predates it: until the next
-   * snapshot (or this time) the node shows `applying` instead of a stale drift.
+   * snapshot (or this time) the node shows `applying` instead of a stale drift. Monotonic ms
+   * (the fleet's clock of durations), never shown.
    */
   verifyUntil: number | null;
   /** When the last snapshot arrived (dashboard clock). */
@@ -135,8 +136,11 @@ function judged(n: NodeRecord, hasDesired: boolean): Derived {
   return { status: a.report.status, summary: a.report.summary };
 }
 
-/** Status by urgency; an offline node's summary is its last known one (the UI says how old). */
-export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): Derived {
+/**
+ * Status by urgency; an offline node's summary is its last known one (the UI says how old).
+ * `mono`: now on the monotonic clock `verifyUntil` is on.
+ */
+export function deriveStatus(n: NodeRecord, hasDesired: boolean, mono: number): Derived {
   if (!n.connected)
     return {
       status: "offline",
@@ -161,7 +165,7 @@ export function deriveStatus(n: NodeRecord, hasDesired: boolean, now: number): D
   }
   // Past the grace too while the snapshot read after the apply has not come: the one held
   // predates the apply, and judged against its revision it would read as drifted.
-  if ((n.verifyUntil !== null && now < n.verifyUntil) || n.rulesAfterApply === true)
+  if ((n.verifyUntil !== null && mono < n.verifyUntil) || n.rulesAfterApply === true)
     return { status: "applying", summary: "applied; waiting for the node's rules" };
   if (n.rulesUnknown !== undefined) return { status: "unknown", summary: n.rulesUnknown };
   return judged(n, hasDesired);
@@ -208,11 +212,57 @@ export function freshnessOf(n: NodeRecord): Freshness {
   };
 }
 
-/** A row's severity while the node's judgement is put off: placeholders, said to be such. */
-const SEVERITY_PUT_OFF: NonNullable<NodeSummary["notKnownHere"]> = {
-  fields: ["severity"],
-  reason: "the node is applying its desired revision: its rules are judged when it reports them",
-};
+type NotKnown = NonNullable<NodeSummary["notKnownHere"]>;
+const severityNotKnown = (reason: string): NotKnown => ({ fields: ["severity"], reason });
+
+/** Why a row's severity counts are placeholders: one per cause, said as it is. */
+const SEVERITY = {
+  applying: severityNotKnown(
+    "the node is applying its desired revision: its rules are judged when it reports them",
+  ),
+  resync: severityNotKnown(
+    "the node is re-applying on a resync request: its rules are judged when it reports them",
+  ),
+  applied: severityNotKnown(
+    "the node applied its desired revision: its rules are judged when it reports the ones it applied",
+  ),
+  offlineNoRules: severityNotKnown(
+    "the node went offline before reporting its rules: they are judged when it reconnects and reports them",
+  ),
+  silentNoRules: severityNotKnown(
+    "the reporter stopped responding before reporting the node's rules",
+  ),
+  digestNotHeld: severityNotKnown(
+    "its rules came named by a digest this dashboard does not hold: they are judged when the reporter sends them whole",
+  ),
+  notReported: severityNotKnown(
+    "the node has not reported its rules yet: they are judged when it does",
+  ),
+  noDesired: severityNotKnown("there is no valid desired config to judge its rules against"),
+  notJudged: severityNotKnown("its rules have not been judged against its desired revision yet"),
+} as const;
+
+/**
+ * Why the node's severity is not known (undefined: it is): its judgement put off, or none made
+ * (no rules, no desired config). The cause is checked in the order it holds the judgement
+ * back: a node held back by its wave, offline, that never reported rules is not "applying".
+ */
+function severityUnknown(n: NodeRecord): NotKnown | undefined {
+  if (!n.deferred && n.assessment) return undefined;
+  if (n.connected && n.pending)
+    return n.pending.kind === "resync" ? SEVERITY.resync : SEVERITY.applying;
+  if (n.snapshot === null) return noRules(n);
+  if (!n.judgedAgainst) return SEVERITY.noDesired;
+  if (n.rulesAfterApply === true || n.verifyUntil !== null) return SEVERITY.applied;
+  return SEVERITY.notJudged;
+}
+
+/** Why a node holds no rules to judge. */
+function noRules(n: NodeRecord): NotKnown {
+  if (!n.connected) return SEVERITY.offlineNoRules;
+  if (n.silent) return SEVERITY.silentNoRules;
+  return n.rulesUnknown !== undefined ? SEVERITY.digestNotHeld : SEVERITY.notReported;
+}
 
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
@@ -236,7 +286,8 @@ export function toSummary(n: NodeRecord): NodeSummary {
     warnings,
   };
   // Assigned, not spread into the literal: this runs for every changed row of every push.
-  if (n.deferred) row.notKnownHere = SEVERITY_PUT_OFF;
+  const notKnown = severityUnknown(n);
+  if (notKnown) row.notKnownHere = notKnown;
   return row;
 }
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { nodeDetail } from "../api/views.js";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
-import { statusBody } from "../replicas/node-masquerade.js";
+import { heldStatus } from "../replicas/node-masquerade.js";
 import { Assessor } from "./assess-node.js";
 import type { FleetOptions, FleetState, ReporterLink } from "./fleet-state.js";
 import { countBySeverity, toSummary } from "./node.js";
@@ -129,7 +129,7 @@ function scene(situation: Situation, assessor?: Assessor) {
 function readers(t: ReturnType<typeof scene>) {
   const row = toSummary(t.n);
   const detail = nodeDetail(t.n, t.now());
-  const crd = statusBody({ record: t.n, replica: "r1", desiredRevision: 2 });
+  const crd = heldStatus(t.fleet, t.n.name, "r1")!;
   return { row, detail, crd };
 }
 

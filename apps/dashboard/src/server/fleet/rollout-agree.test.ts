@@ -7,7 +7,7 @@
 import { recordedOutcome, type WavesStrategy } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
-import { statusBody } from "../replicas/node-masquerade.js";
+import { heldStatus } from "../replicas/node-masquerade.js";
 import { okResult as result, rulesOf, snap } from "./post-apply.fixture.js";
 import { stagedFleet, v1, v2 } from "./staged-fleet.fixture.js";
 
@@ -142,7 +142,7 @@ describe("the canary's NodeMasquerade, as the other replicas count it", () => {
     steps["snapshot of v2"]!(t);
     steps.disconnect!(t);
     const record = t.fleet.nodes.get(t.canary)!;
-    const st = statusBody({ record, replica: "dash-a", desiredRevision: 2 });
+    const st = heldStatus(t.fleet, record.name, "dash-a")!;
     expect(t.fleet.rolloutView()!.done).toBe(0);
     expect(recordedOutcome(st, 2)).not.toBe("done");
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { InboundBudget } from "./inbound-budget.js";
 
 describe("InboundBudget", () => {
@@ -21,4 +21,29 @@ describe("InboundBudget", () => {
     clock.t += 1000; // refills 10 frames, up to the burst of 5
     expect(b.take(1)).toBe(0);
   });
+});
+
+// On its default clock the budget measures elapsed time on the monotonic clock: a wall clock
+// stepped back drained it by the step (a connection paused for minutes), one stepped forward
+// refilled it at once.
+describe("InboundBudget on its default clock across a wall-clock step", () => {
+  for (const step of [10 * 60_000, -10 * 60_000])
+    it(`stepped ${step > 0 ? "forward" : "back"} 10 min: the pause a second's budget gives`, () => {
+      vi.useFakeTimers({ toFake: ["Date"], now: 1_000_000_000 });
+      try {
+        const b = new InboundBudget({
+          bytesPerSecond: 1000,
+          burstBytes: 1000,
+          framesPerSecond: 1,
+          burstFrames: 1,
+        });
+        expect(b.take(1000)).toBe(0);
+        vi.setSystemTime(Date.now() + step);
+        const pause = b.take(1000);
+        expect(pause).toBeGreaterThan(900);
+        expect(pause).toBeLessThanOrEqual(1000);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
 });

@@ -26,7 +26,9 @@ export class InboundBudget {
 
   constructor(
     private readonly o: BudgetOptions = DEFAULT_BUDGET,
-    private readonly clock: () => number = Date.now,
+    // Monotonic: on the wall clock a step back drained the budget by the step (the connection
+    // paused for as long), one forward refilled it at once.
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.bytes = o.burstBytes;
     this.frames = o.burstFrames;

@@ -34,6 +34,7 @@ import { bearerToken } from "../auth/tokens.js";
 import type { ReporterAuthenticator, ReporterAuthResult } from "../auth/types.js";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
+import { ConflictNotes } from "./conflict-notes.js";
 import { ConnectingReporters } from "./connecting.js";
 import { type Granted, inboundDelivery } from "./inbound.js";
 import { type BudgetOptions, InboundBudget, pauseFor } from "./inbound-budget.js";
@@ -87,7 +88,8 @@ export class ReporterGateway {
   /** When the silence sweep last ran (performance.now() ms): a late one judges by it (silence-sweep.ts). */
   private lastSweep: number;
   private readonly claims: NodeClaims;
-  private readonly conflictNoted = new Map<string, number>();
+  /** When a refused second connection is noted in its node's events (conflict-notes.ts). */
+  private readonly conflictNotes = new ConflictNotes(CONFLICT_NOTE_MS);
   /** Snapshot rules already checked, for every connection (the fleet mostly sends the same). */
   private readonly validatedRules = new ValidatedRules<FamilySnapshot[]>();
   /** Rules by digest, for every connection granted snapshot-digests or chain-digests (snapshot-digests.ts). */
@@ -295,18 +297,12 @@ export class ReporterGateway {
       { node, identity: who.auth.identity, peer: who.peer },
       "second reporter connection for a node refused: its connection is live",
     );
-    const now = Date.now();
-    if (now - (this.conflictNoted.get(node) ?? 0) >= CONFLICT_NOTE_MS) {
-      this.conflictNoted.delete(node);
-      this.conflictNoted.set(node, now);
-      if (this.conflictNoted.size > 10_000)
-        this.conflictNoted.delete(this.conflictNoted.keys().next().value as string);
+    if (this.conflictNotes.take(node))
       this.opts.fleet.noteEvent(
         node,
         "conflict",
         `another reporter (${who.auth.identity} from ${who.peer}) claimed this node while its connection was live; refused`,
       );
-    }
     return claim;
   }
 

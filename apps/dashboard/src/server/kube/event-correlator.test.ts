@@ -119,3 +119,25 @@ describe("Lru", () => {
     expect([l.get("a"), l.get("b"), l.get("c"), l.size]).toEqual([1, undefined, 3, 2]);
   });
 });
+
+// The spam filter and the aggregation window measure elapsed time on the monotonic clock (the
+// wall one stays for the events' times and names): a wall step forward refilled every
+// object's bucket at once and restarted every aggregation window.
+describe("EventCorrelator across a wall-clock step", () => {
+  for (const step of [10 * 60_000, -10 * 60_000])
+    it(`stepped ${step > 0 ? "forward" : "back"} 10 min: the bucket waits, then refills`, () => {
+      const clocks = { wall: 1_000_000, mono: 0 };
+      const cor = new EventCorrelator(
+        { spamBurst: 1, spamQps: 1 },
+        () => clocks.wall,
+        () => clocks.mono,
+      );
+      expect(cor.correlate(event()).skip).toBe(false);
+      clocks.wall += step + 100;
+      clocks.mono += 100;
+      expect(cor.correlate(event()).skip).toBe(true);
+      clocks.wall += 1_000;
+      clocks.mono += 1_000;
+      expect(cor.correlate(event()).skip).toBe(false);
+    });
+});

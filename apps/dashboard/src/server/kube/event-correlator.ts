@@ -117,11 +117,17 @@ export class EventCorrelator {
   private readonly aggregates: Lru<{ messages: Set<string>; last: number }>;
   private readonly seen: Lru<Observation>;
   private readonly o: CorrelatorOptions;
+  private readonly now: () => number;
+  /**
+   * The spam filter's and the aggregation window's clock (default performance.now; `now` when
+   * only that is given, as tests step one clock): a wall step forward refilled every bucket.
+   */
+  private readonly mono: () => number;
 
-  constructor(
-    opts: Partial<CorrelatorOptions> = {},
-    private readonly now: () => number = Date.now,
-  ) {
+  /** `now`: the wall clock, for the events' times and names (default Date.now). */
+  constructor(opts: Partial<CorrelatorOptions> = {}, now?: () => number, monotonic?: () => number) {
+    this.now = now ?? Date.now;
+    this.mono = monotonic ?? now ?? (() => performance.now());
     this.o = { ...CORRELATOR_DEFAULTS, ...opts };
     this.spam = new Lru(this.o.lruCacheEntries);
     this.aggregates = new Lru(this.o.lruCacheEntries);
@@ -167,11 +173,13 @@ export class EventCorrelator {
 
   private aggregate(e: RecordedEvent): [RecordedEvent, string] {
     const now = this.now();
+    const mono = this.mono();
     const akey = aggregateKey(e);
     let rec = this.aggregates.get(akey);
-    if (!rec || now - rec.last > this.o.aggregateIntervalMs) rec = { messages: new Set(), last: 0 };
+    if (!rec || mono - rec.last > this.o.aggregateIntervalMs)
+      rec = { messages: new Set(), last: 0 };
     rec.messages.add(e.message);
-    rec.last = now;
+    rec.last = mono;
     this.aggregates.set(akey, rec);
     if (rec.messages.size < this.o.aggregateMaxEvents) return [e, eventKey(e)];
     // Keep the set at most max - 1 large (upstream pops any one).
@@ -223,7 +231,7 @@ export class EventCorrelator {
     const key = spamKey(e);
     // flowcontrol's passive rate limiter: full at the start.
     const bucket =
-      this.spam.get(key) ?? new TokenBucket(this.o.spamQps, this.o.spamBurst, this.now);
+      this.spam.get(key) ?? new TokenBucket(this.o.spamQps, this.o.spamBurst, this.mono);
     const ok = bucket.take();
     this.spam.set(key, bucket);
     return ok;

@@ -57,7 +57,13 @@ export interface EventRecorderOptions {
   writeBurst?: number;
   /** Told the milliseconds a request waited for the write rate limit (metrics). */
   onWait?: (ms: number) => void;
+  /** The wall clock: the events' times (default Date.now). */
   now?: () => number;
+  /**
+   * The clock the write rate, its waits and the correlator's spam filter are measured on
+   * (default performance.now; `now` when only that is given, as tests step one clock).
+   */
+  monotonic?: () => number;
 }
 
 /** kubelet's defaults for its event client: eventRecordQPS 50, eventBurst 100. */
@@ -87,6 +93,8 @@ export class KubeEventRecorder {
   /** Every create/patch request takes one token first (kubelet's event client QPS/burst). */
   private readonly writes: TokenBucket;
   private readonly now: () => number;
+  /** Monotonic ms: the write rate and its waits. */
+  private readonly mono: () => number;
   private running: Promise<void> | undefined;
   private closed = false;
   private wake: (() => void) | undefined;
@@ -100,13 +108,14 @@ export class KubeEventRecorder {
 
   constructor(private readonly o: EventRecorderOptions) {
     this.now = o.now ?? Date.now;
+    this.mono = o.monotonic ?? o.now ?? (() => performance.now());
     this.onResult = o.onResult;
     this.onWait = o.onWait;
-    this.correlator = new EventCorrelator(o.correlator, this.now);
+    this.correlator = new EventCorrelator(o.correlator, this.now, this.mono);
     this.writes = new TokenBucket(
       o.writesPerSecond ?? EVENT_WRITE_DEFAULTS.writesPerSecond,
       o.writeBurst ?? EVENT_WRITE_DEFAULTS.writeBurst,
-      this.now,
+      this.mono,
     );
   }
 
@@ -281,11 +290,11 @@ export class KubeEventRecorder {
 
   /** Waits for a token of the write rate limit (a close ends the wait). */
   private async throttle(): Promise<void> {
-    const start = this.now();
+    const start = this.mono();
     for (let ms = this.writes.waitMs(); ms > 0 && !this.closed; ms = this.writes.waitMs())
       await this.sleep(ms);
     this.writes.take();
-    const waited = this.now() - start;
+    const waited = this.mono() - start;
     if (waited > 0) this.onWait?.(waited);
   }
 

@@ -6,8 +6,9 @@ import { describe, expect, it } from "vitest";
 import { nodeDetail } from "../api/views.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "../fleet/assess-node.js";
+import type { FleetState } from "../fleet/fleet-state.js";
 import { okResult, rulesOf, snap, testFleet } from "../fleet/post-apply.fixture.js";
-import { fullStatus, lastBody, statusBody } from "./node-masquerade.js";
+import { fullStatus, heldStatus, lastBody, statusBody } from "./node-masquerade.js";
 
 const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
 /** Drops two of v1's CIDRs: rules of v1 differ from it. */
@@ -45,7 +46,7 @@ function scene(situation: Situation) {
   const record = fleet.nodes.get("n")!;
   if (situation === "read") nodeDetail(record, 1000);
   const before = assessments;
-  const body = statusBody({ record, replica: "r1", desiredRevision: 2 });
+  const body = statusBody({ record, replica: "r1" });
   return { body, assessed: assessments - before };
 }
 
@@ -114,4 +115,80 @@ describe("statusBody: the NodeMasquerade status of a node held here", () => {
     expect(again.details).toMatchObject({ os: "linux", reporterVersion: expect.any(String) });
     expect(again.details?.critical).toBeUndefined();
   });
+});
+
+// A push to more than one slice (500 nodes) reaches the rest in later turns: meanwhile a node
+// not reached yet still holds its rules' judgement against v1. A change of its row then (it
+// disconnects, a periodic apply) offered its status with desiredRevision 2 beside v1's
+// judgement ("in sync", no drift), which the other replicas read and show as v2's.
+describe("heldStatus: a node whose row changes before a sliced push reaches it", () => {
+  const preVsV1 = new Assessor().assess(v1, helloFor("n").flags, pre).report;
+  const preVsV2Report = new Assessor().assess(v2, helloFor("n").flags, pre).report;
+  const cases: { desc: string; change: (f: FleetState, name: string) => void; health: string }[] = [
+    {
+      desc: "it disconnects: written offline, judged against v2",
+      change: (f, name) => f.disconnect(name, links.get(name)!, "gone"),
+      health: "offline",
+    },
+    {
+      desc: "a periodic apply: written drifted, judged against v2",
+      change: (f, name) => f.applyResult(name, okResult(1, "periodic")),
+      health: "drifted",
+    },
+  ];
+  const links = new Map<string, { send(): void; close(): void }>();
+  for (const c of cases)
+    it(c.desc, () => {
+      expect(preVsV1.differences).toEqual([]);
+      let desired = v1;
+      const fleet = testFleet(() => desired, { now: () => 1000 });
+      for (let i = 0; i < 501; i++) {
+        const name = `n${String(i).padStart(3, "0")}`;
+        const link = { send() {}, close() {} };
+        links.set(name, link);
+        fleet.connect(helloFor(name, { appliedRevision: 1 }), link);
+        fleet.snapshot(name, pre);
+        fleet.applyResult(name, okResult(1, "desired", false));
+      }
+      desired = v2;
+      fleet.desiredChanged(v2);
+      const later = [...fleet.nodes.values()].find((m) => m.pending === null)!;
+      c.change(fleet, later.name);
+      const body = heldStatus(fleet, later.name, "r1");
+      expect({
+        desiredRevision: body?.desiredRevision,
+        health: body?.health,
+        drift: body?.drift?.count,
+        message: body?.message,
+        critical: body?.details?.critical,
+      }).toEqual({
+        desiredRevision: 2,
+        health: c.health,
+        drift: preVsV2Report.differences.length,
+        message: preVsV2Report.summary,
+        critical: preVsV2Report.differences.filter((d) => d.severity === "critical").length,
+      });
+      fleet.close();
+    });
+});
+
+// A node whose rules were never known here (offline before reporting them, or named by a digest
+// not held) has no judgement: its status wrote drift 0 and 0 critical, 0 warnings, which the
+// other replicas showed as facts.
+describe("statusBody: a node whose rules are not known", () => {
+  for (const offline of [false, true])
+    it(`${offline ? "offline" : "connected"}: drift and counts written null (not known)`, () => {
+      const fleet = testFleet(() => v1, { now: () => 1000 });
+      const link = { send() {}, close() {} };
+      fleet.connect(helloFor("n", { mode: "observe", appliedRevision: 1 }), link);
+      fleet.rulesUnknown("n", snap(1), "rules not known yet: asked for them");
+      if (offline) fleet.disconnect("n", link, "gone");
+      const body = statusBody({ record: fleet.nodes.get("n")!, replica: "r1" });
+      expect({
+        drift: body.drift,
+        critical: body.details?.critical,
+        warnings: body.details?.warnings,
+      }).toEqual({ drift: null, critical: null, warnings: null });
+      fleet.close();
+    });
 });

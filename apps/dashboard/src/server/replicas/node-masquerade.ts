@@ -4,6 +4,7 @@
 // it holds, built from the node's record.
 import { type Difference, NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
+import type { FleetState } from "../fleet/fleet-state.js";
 import { assessmentOf, countBySeverity, type NodeRecord } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
 
@@ -87,7 +88,6 @@ export type NodeMasquerade = z.infer<typeof nodeMasqueradeSchema>;
 export interface StatusInput {
   record: NodeRecord;
   replica: string;
-  desiredRevision: number | null;
   resyncObserved?: string;
 }
 
@@ -121,15 +121,19 @@ function healthOf(n: NodeRecord): NodeMasqueradeStatus["health"] {
  * and severity counts are written null — the merge patch deletes the previous revision's — which
  * readers take as not known (fleet-view.ts), never as none. They are written once it is judged
  * (its post-apply rules, or a read that forces it: the change feed brings the node back here).
+ * A node with no judgement at all (its rules never known here) is written the same way.
  */
 export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
-  const diffs = n.deferred ? null : (assessmentOf(n)?.report.differences ?? []);
+  // No judgement (no rules known, no desired config): not known either, never "no drift".
+  const diffs = n.deferred ? null : (assessmentOf(n)?.report.differences ?? null);
   return {
     replica: i.replica,
     connected: n.connected,
     health: healthOf(n),
-    desiredRevision: i.desiredRevision,
+    // The revision its judgement (health, drift, counts, message) was made against, never
+    // one read apart from it: see heldStatus.
+    desiredRevision: n.judgedAgainst?.revision ?? null,
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     mode: n.hello.mode,
@@ -144,6 +148,25 @@ export function statusBody(i: StatusInput): StatusBody {
     },
     ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
   };
+}
+
+/**
+ * The status to write of `name`, a node held here (undefined: not in the fleet); `resyncObserved`
+ * the resync request this replica performed for it. A node a sliced push (or the re-judge after
+ * a save) has not reached yet is judged against its desired revision first (put off if it is
+ * applying): its row changing in that window wrote the new revision beside the old one's
+ * judgement, which the other replicas showed as the new one's.
+ */
+export function heldStatus(
+  fleet: FleetState,
+  name: string,
+  replica: string,
+  resyncObserved?: string,
+): StatusBody | undefined {
+  const record = fleet.nodes.get(name);
+  if (!record) return undefined;
+  fleet.againstDesired(record);
+  return statusBody({ record, replica, resyncObserved });
 }
 
 const NOT_COUNTED = { critical: null, warnings: null };

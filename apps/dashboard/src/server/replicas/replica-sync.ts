@@ -13,11 +13,11 @@ import type { KubeClients } from "../kube/client.js";
 import { statusCode } from "../kube/client.js";
 import type { FleetViewSources } from "./fleet-view.js";
 import {
+  heldStatus,
   lastBody,
   type NodeMasqueradeStatus,
   nodeMasqueradeSchema,
   rfc3339,
-  statusBody,
 } from "./node-masquerade.js";
 import { type NodeMasqueradeApi, nodeMasqueradeApi } from "./node-masquerade-api.js";
 import { NodeMasqueradeWatch } from "./node-masquerade-watch.js";
@@ -95,12 +95,14 @@ export class ReplicaSync {
       ratePerSecond: o.statusWritesPerSecond,
       observed: (name) => this.objects.get(name),
       log: o.log,
+      monotonic: o.monotonic,
       vouched: () => this.leases.renewedRecently(),
     });
     this.resyncRequests = new ResyncRequests({
       ratePerSecond: o.statusWritesPerSecond,
       send: (name, by) => this.requestResync(name, by),
       log: o.log,
+      now: o.monotonic,
     });
     this.expiry = new ObjectExpiry({
       objects: this.objects,
@@ -351,17 +353,8 @@ export class ReplicaSync {
   }
 
   private offer(fleet: FleetState, name: string): void {
-    const record = fleet.nodes.get(name);
-    if (!record) return;
-    this.writer.offer(
-      name,
-      statusBody({
-        record,
-        replica: this.o.replica,
-        desiredRevision: fleet.desiredOf(name)?.revision ?? null,
-        resyncObserved: this.performed.get(name),
-      }),
-    );
+    const body = heldStatus(fleet, name, this.o.replica, this.performed.get(name));
+    if (body) this.writer.offer(name, body);
   }
 
   /**

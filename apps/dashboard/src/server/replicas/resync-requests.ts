@@ -16,6 +16,7 @@ export interface ResyncRequestsOptions {
   send: (name: string, by: string) => Promise<unknown>;
   log: Logger;
   max?: number;
+  /** The clock the rate is measured on: monotonic ms (default performance.now). */
   now?: () => number;
 }
 

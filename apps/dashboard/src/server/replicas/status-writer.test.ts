@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../log.js";
 import type { NodeMasquerade, NodeMasqueradeStatus, StatusBody } from "./node-masquerade.js";
 import type { NodeMasqueradeApi } from "./node-masquerade-api.js";
-import { StatusWriter } from "./status-writer.js";
+import { StatusWriter, type StatusWriterOptions } from "./status-writer.js";
 
 /** Records the writes; objects in `existing` are there, others answer 404 until created. */
 function recordingApi(existing = new Set<string>()) {
@@ -44,6 +44,32 @@ const writer = (
 ) => new StatusWriter({ api, replica: "dash-a", ratePerSecond, observed, log: silentLogger() });
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
+
+/**
+ * A writer for dash-a at 100 writes a second of the existing object n1, whose every write is
+ * what its watch sees next (`seen.object`: a test edits it as someone else would); `written`
+ * the statuses written, in order.
+ */
+function watchedWriter(extra: Partial<StatusWriterOptions>) {
+  const seen: { object: NodeMasquerade | undefined } = { object: undefined };
+  const written: NodeMasqueradeStatus[] = [];
+  const api: NodeMasqueradeApi = {
+    ...recordingApi(new Set(["n1"])).api,
+    async patchStatus(name, status) {
+      written.push(status);
+      seen.object = { metadata: { name, resourceVersion: String(written.length) }, status };
+    },
+  };
+  const w = new StatusWriter({
+    api,
+    replica: "dash-a",
+    ratePerSecond: 100,
+    observed: () => seen.object,
+    log: silentLogger(),
+    ...extra,
+  });
+  return { w, written, seen };
+}
 
 /** A writer for replica dash-a at 100 writes a second, retrying a failed write after `retryMs`. */
 const retrying = (api: NodeMasqueradeApi, retryMs: number) =>
@@ -345,46 +371,71 @@ describe("a replica whose own Lease is not renewed does not write over the singl
   ];
   it.each(cases)("$desc", async ({ input, want }) => {
     let now = 0;
-    let object: NodeMasquerade | undefined;
-    const writes: string[] = [];
-    const api: NodeMasqueradeApi = {
-      ...recordingApi(new Set(["n1"])).api,
-      async patchStatus(name, status) {
-        writes.push(`${status.replica}:${status.connected}`);
-        object = { metadata: { name, resourceVersion: String(writes.length) }, status };
-      },
-    };
-    const w = new StatusWriter({
-      api,
-      replica: "dash-a",
-      ratePerSecond: 100,
-      observed: () => object,
-      log: silentLogger(),
+    const { w, written, seen } = watchedWriter({
       now: () => now,
       vouched: () => input.renewed,
     });
+    const writes = () => written.map((st) => `${st.replica}:${st.connected}`);
     w.offer("n1", body("in-sync"));
     await settle();
-    expect(writes).toEqual(["dash-a:true"]);
+    expect(writes()).toEqual(["dash-a:true"]);
     // dash-b marks it every sweep; dash-a sees each mark on its watch, over 5 minutes.
     for (let minute = 0; minute < 5; minute++) {
       now += 61_000;
-      object = {
+      seen.object = {
         metadata: { name: "n1", resourceVersion: `b${minute}` },
-        status: { ...object!.status!, connected: false, health: "unknown" },
+        status: { ...seen.object!.status!, connected: false, health: "unknown" },
       };
       w.observedChanged("n1");
       await settle();
       if (input.renewed) break; // a live dash-a's rewrite stands (dash-b marks it no more)
     }
-    expect(writes.length - 1).toBe(want.rewrites);
+    expect(writes().length - 1).toBe(want.rewrites);
     if (!input.renewed) {
       // Renewed again: its word counts once more, and it writes what it holds.
       input.renewed = true;
       w.redoDeferred();
       await settle();
-      expect(writes.at(-1)).toBe("dash-a:true");
+      expect(writes().at(-1)).toBe("dash-a:true");
     }
     w.close();
   });
+});
+
+// A status edited by someone else is written back at most once a minute per node, measured on
+// the monotonic clock: on the wall clock a step forward let the next rewrite through at once,
+// a step back held every rewrite off for the step.
+describe("the once-a-minute rewrite across a wall-clock step", () => {
+  for (const step of [10 * 60_000, -10 * 60_000])
+    it(`stepped ${step > 0 ? "forward" : "back"} 10 min: 1 s later none, 61 s later one`, async () => {
+      const clocks = { wall: 1_000_000_000, mono: 0 };
+      const {
+        w,
+        written: writes,
+        seen,
+      } = watchedWriter({
+        now: () => clocks.wall,
+        monotonic: () => clocks.mono,
+      });
+      /** Someone edits the health by hand; the writer sees it on its watch. */
+      const edit = async () => {
+        const object = seen.object!;
+        seen.object = { ...object, status: { ...object.status!, health: "error" } };
+        w.observedChanged("n1");
+        await settle();
+      };
+      w.offer("n1", body("in-sync"));
+      await settle();
+      await edit(); // the first rewrite
+      expect(writes.map((st) => st.health)).toEqual(["in-sync", "in-sync"]);
+      clocks.wall += step + 1_000;
+      clocks.mono += 1_000;
+      await edit();
+      expect(writes.length).toBe(2);
+      clocks.wall += 60_000;
+      clocks.mono += 60_000;
+      await edit();
+      expect(writes.length).toBe(3);
+      w.close();
+    });
 });

@@ -26,7 +26,14 @@ export interface StatusWriterOptions {
   inFlight?: number;
   /** After a failed write the node is tried again this much later (default 1000 ms). */
   retryMs?: number;
+  /** The wall clock: the times written (default Date.now). */
   now?: () => number;
+  /**
+   * The clock the write rate and the once-a-minute rewrite are measured on (default
+   * performance.now; `now` when only that is given, as tests step one clock): on the wall
+   * clock a step forward let a rewrite through at once, a step back held them off for the step.
+   */
+  monotonic?: () => number;
   /**
    * Is this replica's own Lease renewed (do the others take its word)? While not, the
    * singleton holder marks its nodes unknown every sweep; a status written back over that mark,
@@ -64,7 +71,7 @@ export class StatusWriter {
   private readonly written = new Map<string, string>();
   /** Per node, the body of the write in flight (its watch event may come before its answer). */
   private readonly writing = new Map<string, string>();
-  /** Per node, when its status was last written again after someone else's edit. */
+  /** Per node, when its status was last written again after someone else's edit (monotonic). */
   private readonly rewrittenAt = new Map<string, number>();
   /** Nodes held here whose object does not say so yet (queued first, or in flight). */
   private readonly reconnecting = new Set<string>();
@@ -90,10 +97,14 @@ export class StatusWriter {
     this.queue = new RateLimitedQueue({
       ratePerSecond: o.ratePerSecond,
       inFlight: o.inFlight ?? 4,
-      now: o.now,
+      now: () => this.mono(),
       work: (name, p) =>
         p.unheldAt === undefined ? this.write(name, p.body) : this.writeUnheld(name, p),
     });
+  }
+
+  private mono(): number {
+    return this.o.monotonic?.() ?? this.o.now?.() ?? performance.now();
   }
 
   /** Nodes waiting for a write. */
@@ -176,7 +187,7 @@ export class StatusWriter {
     }
     // At most once a minute per node: a field the API server changes on every write (a schema
     // that prunes or defaults it) must not turn into a write loop.
-    const now = this.o.now?.() ?? Date.now();
+    const now = this.mono();
     if (now - (this.rewrittenAt.get(name) ?? Number.NEGATIVE_INFINITY) < 60_000) return;
     this.rewrittenAt.set(name, now);
     this.o.log.warn({ node: name }, "NodeMasquerade status changed by someone else; rewriting");

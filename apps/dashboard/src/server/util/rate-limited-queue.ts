@@ -9,6 +9,7 @@ export interface RateLimitedQueueOptions<T> {
   inFlight: number;
   /** Keys waiting at most (default unbounded: callers bound it by what they key on). */
   max?: number;
+  /** The clock rate and cooldown are measured on: monotonic ms (default performance.now). */
   now?: () => number;
   /**
    * A key put `first` again this soon after it was last worked on from the first lane goes with
@@ -124,7 +125,7 @@ export class RateLimitedQueue<T> {
   }
 
   private now(): number {
-    return this.o.now?.() ?? Date.now();
+    return this.o.now?.() ?? performance.now();
   }
 
   /** `key` worked on from the first lane now; those past the cooldown forgotten. */

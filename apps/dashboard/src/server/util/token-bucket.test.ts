@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TokenBucket } from "./token-bucket.js";
 
 describe("TokenBucket", () => {
@@ -56,4 +56,22 @@ describe("TokenBucket", () => {
     // Event writes and NodeMasquerade status writes waited an hour for their next token.
     expect(b.take()).toBe(true);
   });
+});
+
+// On its default clock a bucket measures elapsed time on the monotonic clock: a wall clock
+// stepped forward (NTP, a VM resumed) refilled it at once, letting a burst through early.
+describe("TokenBucket on its default clock across a wall-clock step", () => {
+  for (const step of [10 * 60_000, -10 * 60_000])
+    it(`stepped ${step > 0 ? "forward" : "back"} 10 min: still empty`, () => {
+      vi.useFakeTimers({ toFake: ["Date"], now: 1_000_000_000 });
+      try {
+        const b = new TokenBucket(1, 1);
+        expect(b.take()).toBe(true);
+        vi.setSystemTime(Date.now() + step);
+        expect(b.take()).toBe(false);
+        expect(b.waitMs()).toBeGreaterThan(900);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
 });

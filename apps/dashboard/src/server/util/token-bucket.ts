@@ -1,6 +1,7 @@
 // A token bucket (golang.org/x/time/rate, as client-go's flowcontrol rate limiter): `ratePerSecond`
 // tokens a second up to `burst`; take() spends one when there is one, waitMs() says how long
-// until there is.
+// until there is. Elapsed time is measured on `now`, a monotonic clock by default
+// (performance.now): on the wall clock a step forward refilled the bucket at once.
 export class TokenBucket {
   private tokens: number;
   private at: number;
@@ -8,7 +9,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {
     if (!(ratePerSecond > 0) || !(burst >= 1))
       throw new Error("a token bucket needs a rate above 0 and a burst of at least 1");
@@ -31,9 +32,9 @@ export class TokenBucket {
 
   private refill(): void {
     const t = this.now();
-    // A wall clock stepped back (NTP) gives no tokens, and takes none: counted from the new
-    // time on, or the bucket would wait the length of the step (golang.org/x/time/rate does
-    // the same with its "last" time ahead of now).
+    // A clock stepped back (a caller's wall clock) gives no tokens, and takes none: counted
+    // from the new time on, or the bucket would wait the length of the step
+    // (golang.org/x/time/rate does the same with its "last" time ahead of now).
     const elapsed = Math.max(0, t - this.at);
     this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.ratePerSecond);
     this.at = t;
