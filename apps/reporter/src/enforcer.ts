@@ -242,7 +242,8 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       scheduleResync();
       const every = opts.fileCheckMs ?? 10_000;
       // A check waits SETTLE_MS on a changed file: ticks meanwhile are skipped, not stacked.
-      if (opts.configFile) fileTimer = setLongInterval(unstacked(() => checkFile(true)), every);
+      const check = unstacked(() => checkFile(true));
+      if (opts.configFile) fileTimer = setLongInterval(check, every);
     },
     async stop() {
       stopped = true;
