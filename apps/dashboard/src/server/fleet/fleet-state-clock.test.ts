@@ -102,3 +102,32 @@ describe("the wait for a changed apply's rules across a wall-clock step", () => 
       fleet.close();
     });
 });
+
+// Whether the snapshot held came after the apply was sent decides if an apply that changed the
+// rules has its answer already. Compared on the wall clock, a step back between the send and
+// the post-apply snapshot took that snapshot for an older one: the node waited 2 s `applying`
+// for rules it had reported (and a step forward could take a pre-resync snapshot for the answer).
+describe("a post-apply snapshot received across a wall-clock step back", () => {
+  it("is the apply's answer: judged at once, not waited for", () => {
+    const clocks = { wall: 1_000_000, mono: 0 };
+    const v1 = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+    const v2 = {
+      revision: 2,
+      resourceVersion: "2",
+      config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+    };
+    let desired = v1;
+    const fleet = clockedFleet(() => desired, clocks);
+    fleet.connect(helloFor("a", { appliedRevision: 1 }), { send: () => {}, close: () => {} });
+    fleet.snapshot("a", snap(1, rulesOf(v1.config)));
+    fleet.applyResult("a", okResult(1, "desired", false));
+    desired = v2;
+    fleet.desiredChanged(v2);
+    clocks.wall -= MINUTE;
+    clocks.mono += 100;
+    fleet.snapshot("a", snap(2, rulesOf(v2.config)));
+    fleet.applyResult("a", okResult(2, "desired", true));
+    expect(fleet.nodes.get("a")!.status).toBe("in-sync");
+    fleet.close();
+  });
+});

@@ -92,6 +92,8 @@ export class FleetState {
   private readonly heardAt = new Map<string, number>();
   /** Per pending desired/resync, when it was sent (monotonic ms; sentAt is the wall's). */
   private readonly pendingSince = new WeakMap<object, number>();
+  /** Per node, when the snapshot it holds was received (monotonic ms; snapshotReceivedAt is the wall's). */
+  private readonly snapshotSince = new WeakMap<NodeRecord, number>();
   private reassessRun = 0;
   private pushRun = 0;
   /** What browsers last saw of each node, to send only real changes. */
@@ -303,6 +305,7 @@ export class FleetState {
     // One copy of identical rules for all nodes holding them (see Assessor.intern).
     n.snapshot = this.assessor.intern(snap);
     n.snapshotReceivedAt = now;
+    this.snapshotSince.set(n, this.mono());
     // Rules the node's wave waited for (unknown, or waiting their turn) are judged now.
     const awaited = !rulesJudged(n);
     n.rulesUnknown = undefined;
@@ -356,7 +359,8 @@ export class FleetState {
     if (p && settles(n, res)) {
       n.pending = null;
       // On the monotonic clock: a wall step ended the wait at once, or held it for the step.
-      if (res.ok && res.changed && !showsApply(n, p, res))
+      const order = { received: this.snapshotSince.get(n), sent: this.pendingSince.get(p) };
+      if (res.ok && res.changed && !showsApply(n, p, res, order))
         n.verifyUntil = this.mono() + VERIFY_GRACE_MS;
     }
     noteApply(n, res, now);
@@ -777,10 +781,17 @@ function takeNodeFields(n: NodeRecord, snap: Snapshot, now: number): void {
 /**
  * Did the node already report the rules this apply wrote? Reporters may send the post-apply
  * snapshot before or after the apply-result; only when it has not come yet is the held
- * snapshot stale.
+ * snapshot stale. `order`: when the held snapshot was received and the apply sent, both on the
+ * monotonic clock (on the wall clock a step between them put them in the wrong order).
  */
-function showsApply(n: NodeRecord, p: Pending, res: ApplyResult): boolean {
-  if (n.snapshotReceivedAt === null || n.snapshotReceivedAt < p.sentAt) return false;
+function showsApply(
+  n: NodeRecord,
+  p: Pending,
+  res: ApplyResult,
+  order: { received: number | undefined; sent: number | undefined },
+): boolean {
+  if (order.received === undefined || order.sent === undefined || order.received < order.sent)
+    return false;
   if (p.kind === "resync") return true;
   const g = n.snapshot?.appliedRevision ?? null;
   return g !== null && res.revision !== null && g >= res.revision;
