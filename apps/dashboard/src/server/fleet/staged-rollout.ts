@@ -1412,6 +1412,9 @@ export class StagedRollouts {
     // An older dashboard's state named its waves: the schema read their boundaries (fromWaveLists).
     this.s = this.placed(s);
     this.previous = previous;
+    // A Lease taken over reads the holder's rollout in place of the one followed: browsers are
+    // sent it (no other change need follow: the holder may have left nothing to settle).
+    this.fleet?.rolloutChanged();
     this.notePlaces();
     this.opts.log.info(
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
