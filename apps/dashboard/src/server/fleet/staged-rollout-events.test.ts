@@ -3,9 +3,12 @@
 // A change of StagedRollouts.view() with no rolloutChanged() after it leaves every open page on
 // the old view until some unrelated rollout change. Each test drives one kind of transition and
 // checks, after each step, that the view is the one the last marked flush would have sent.
+import { remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
-import { applied, apply, notHolding, setup, v2, WAVES } from "./staged-rollout.fixture.js";
+import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+import { RECONNECT_GRACE_MS } from "./staged-offline.js";
+import { applied, apply, notHolding, remote, setup, v2, WAVES } from "./staged-rollout.fixture.js";
 
 type Setup = ReturnType<typeof setup>;
 
@@ -99,6 +102,61 @@ describe("every change of the staged rollout's view is followed by a rollout flu
     ctl.active = true;
     t.staged.tick();
     await until(() => t.staged.view()?.startedBy === "carol", 2000, 10, "the holder's rollout");
+    expectSent(flush);
+  });
+});
+
+describe("a node offline right after applying: the view's word on it is sent as it changes", () => {
+  it("an owner taking the Lease over suspects the holder's applied canary, offline here", async () => {
+    let mono = 0;
+    const { t, ctl, toV2 } = await notHolding({ monotonic: () => mono });
+    const flush = sentViews(t);
+    toV2();
+    applied(t.fleet, t.canary, 2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    expectSent(flush);
+    ctl.active = true;
+    t.staged.tick();
+    await until(() => t.staged.view()?.startedBy === "carol", 2000, 10, "the holder's rollout");
+    expectSent(flush);
+    mono += 1000;
+    t.advance(1000);
+    t.staged.tick(); // the inherited suspects
+    expect(t.staged.view()?.message).toContain("No wave goes on until it is known whether");
+    expectSent(flush);
+  });
+
+  it("a suspect whose verdict waits for another replica's reconnects to be written", () => {
+    let mono = 0;
+    let behind: string[] = [];
+    const statuses = new Map<string, NodeMasqueradeStatus>();
+    const t = setup(
+      ["a", "b", "c"],
+      [],
+      { reason: null },
+      { monotonic: () => mono, remote: remote([], statuses, () => behind) },
+    );
+    const flush = sentViews(t);
+    t.save(v2);
+    applied(t.fleet, t.canary, 2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    t.staged.tick();
+    expectSent(flush);
+    behind = ["dashboard-2"];
+    mono += RECONNECT_GRACE_MS;
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()?.message).toContain("dashboard-2");
+    expectSent(flush);
+    // Its reporter connected to another replica: no longer suspected, no pause.
+    const status = remoteStatusFor({ replica: "dashboard-2", appliedRevision: 2 });
+    statuses.set(t.canary, status as NodeMasqueradeStatus);
+    t.staged.remoteChanged([t.canary]);
+    expectSent(flush);
+    mono += 1000;
+    t.advance(1000);
+    t.staged.tick();
+    expect(t.staged.view()?.message).not.toContain("No wave goes on");
     expectSent(flush);
   });
 });

@@ -202,12 +202,12 @@ export async function restartedFrom(
  * on v1 where the holder persisted carol's rollout of v2 (its canary progressing). `toV2` makes
  * v2 this replica's current revision too.
  */
-export async function notHolding() {
+export async function notHolding(extra: Partial<StagedOptions> = {}) {
   const leader = setup();
   leader.staged.begin(v2, v1, "text", "carol", WAVES);
   await leader.staged.flush();
   const ctl = { reason: null, active: false };
-  const t = setup(["a", "b", "c"], [], ctl);
+  const t = setup(["a", "b", "c"], [], ctl, extra);
   t.saved.push(leader.saved.at(-1)); // the holder's last state
   let current = v1;
   await t.staged.restore(

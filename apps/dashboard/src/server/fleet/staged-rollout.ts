@@ -1823,8 +1823,13 @@ export class StagedRollouts {
     const remote = this.opts.remote;
     const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
     const holder = (replica: string) => remote?.holderUnknown?.(replica);
-    for (const reason of this.suspects.judge(of, this.mono(), connected, unreported, holder))
-      this.input({ type: "failure", reason }, "system");
+    const said = this.suspects.message(!remote);
+    const verdicts = this.suspects.judge(of, this.mono(), connected, unreported, holder);
+    for (const reason of verdicts) this.input({ type: "failure", reason }, "system");
+    // A suspect cleared (connected after all) or now waiting for other replicas' writes changes
+    // the view's sentence with no input: browsers are sent it, or keep the old one.
+    if (verdicts.length === 0 && this.suspects.message(!remote) !== said)
+      this.fleet?.rolloutChanged();
   }
 
   private paused(): void {
