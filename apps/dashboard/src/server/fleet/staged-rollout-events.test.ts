@@ -8,7 +8,16 @@ import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { RECONNECT_GRACE_MS } from "./staged-offline.js";
-import { applied, apply, notHolding, remote, setup, v2, WAVES } from "./staged-rollout.fixture.js";
+import {
+  applied,
+  apply,
+  notHolding,
+  remote,
+  setup,
+  v1,
+  v2,
+  WAVES,
+} from "./staged-rollout.fixture.js";
 
 type Setup = ReturnType<typeof setup>;
 
@@ -157,6 +166,35 @@ describe("a node offline right after applying: the view's word on it is sent as 
     t.advance(1000);
     t.staged.tick();
     expect(t.staged.view()?.message).not.toContain("No wave goes on");
+    expectSent(flush);
+  });
+});
+
+describe("leader election off, another dashboard renewing the rollout", () => {
+  it("the rollout it held is looked at again once it stops renewing", async () => {
+    let mono = 0;
+    let holding = true;
+    const saved: unknown[] = [];
+    const persistence = {
+      loadRollout: async (claim?: { owner: string }) => {
+        if (claim && holding)
+          throw Object.assign(new Error("held"), { held: true, holder: "dash-x", renewed: "7" });
+        return saved.at(-1) ?? null;
+      },
+      saveRollout: async (s: unknown) => void saved.push(s),
+    };
+    const t = setup(["a", "b", "c"], [], { reason: null }, { monotonic: () => mono, persistence });
+    await t.staged.restore(t.current, async (r) => (r === "1" ? v1 : null));
+    const flush = sentViews(t);
+    t.save(v2);
+    expect(t.staged.view()?.held).toContain("dash-x");
+    expectSent(flush);
+    holding = false;
+    mono += 15_000;
+    t.advance(15_000);
+    t.staged.tick();
+    expectSent(flush);
+    await until(() => t.staged.view()?.held === undefined, 2000, 10, "taken over");
     expectSent(flush);
   });
 });

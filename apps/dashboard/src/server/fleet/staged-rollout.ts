@@ -1158,7 +1158,10 @@ export class StagedRollouts {
     }
     // Leader election off, another dashboard renewing the rollout: looked at again each Lease
     // duration (claimed if it stopped renewing).
-    if (this.heldBy && this.mono() - this.heldBy.at >= HELD_RETRY_MS) this.heldBy = null;
+    if (this.heldBy && this.mono() - this.heldBy.at >= HELD_RETRY_MS) {
+      this.heldBy = null;
+      this.fleet?.rolloutChanged(); // the view no longer names that owner (claimed again: it does)
+    }
     const active = this.isActive();
     if (active && this.wasActive) this.renew();
     if (active && !this.wasActive && this.reload) this.takeOver(this.reload);
