@@ -196,7 +196,10 @@ export class FileSources extends PublishedSources implements SourceSet {
       await this.scanNow();
       const cur = this.find(source);
       if (!cur) throw new HttpError(404, `${sourceLabel(source)} does not exist`);
-      if (cur.resourceVersion !== req.expectedResourceVersion) throw new StaleSourceError(cur);
+      // A hand edit not settled yet is newer than any revision an editor read: overwritten, it
+      // would be lost without a conflict (the published version still matches).
+      if (cur.resourceVersion !== req.expectedResourceVersion || this.changing.has(source.name))
+        throw new StaleSourceError(cur);
       this.savedBy.set(sha256(req.text), req.author);
       if (this.savedBy.size > 64) this.savedBy.delete(this.savedBy.keys().next().value!);
       await (this.o.writer ?? atomicWrite)(join(this.o.dir, source.name), req.text);
