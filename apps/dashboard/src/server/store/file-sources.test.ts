@@ -99,6 +99,19 @@ describe("FileSources", () => {
     expect(await readFile(join(dir, "ip-masq-a"), "utf8")).toBe(edit);
   });
 
+  it("closed while its start waits for a file to settle: nothing is looked at after", async () => {
+    await writeFile(join(dir, "ip-masq-a"), "{}");
+    const s = new FileSources({ dir, prefix: "ip-masq-", pollMs: 20, now: clock });
+    const starting = s.start();
+    await s.close();
+    await starting;
+    let calls = 0;
+    s.onChange(() => calls++);
+    await writeFile(join(dir, "ip-masq-b"), "{}");
+    await new Promise((r) => setTimeout(r, 5 * SETTLE_MS));
+    expect(calls).toBe(0);
+  });
+
   it("tells listeners when a file appears, changes or goes, each once settled", async () => {
     const s = await started({});
     let calls = 0;

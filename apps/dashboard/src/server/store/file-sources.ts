@@ -76,10 +76,12 @@ export class FileSources extends PublishedSources implements SourceSet {
   async start(): Promise<void> {
     await this.scan();
     // Nothing is published without its files: a start amid a write waits for them to settle.
-    for (let i = 0; i < START_SETTLE_TRIES && this.changing.size > 0; i++) {
+    for (let i = 0; i < START_SETTLE_TRIES && this.changing.size > 0 && !this.closed; i++) {
       await new Promise((r) => setTimeout(r, SETTLE_LOOK_MS));
       await this.scan();
     }
+    // Closed meanwhile (a shutdown during start): a poll started now would never be stopped.
+    if (this.closed) return;
     if (this.changing.size > 0) {
       this.o.log?.warn(
         { files: [...this.changing.keys()] },
