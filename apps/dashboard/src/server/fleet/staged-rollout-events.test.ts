@@ -3,7 +3,7 @@
 // A change of StagedRollouts.view() with no rolloutChanged() after it leaves every open page on
 // the old view until some unrelated rollout change. Each test drives one kind of transition and
 // checks, after each step, that the view is the one the last marked flush would have sent.
-import { remoteStatusFor } from "@masq/testkit/fixtures";
+import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { until } from "@masq/testkit/wait";
 import { describe, expect, it } from "vitest";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
@@ -11,6 +11,7 @@ import { RECONNECT_GRACE_MS } from "./staged-offline.js";
 import {
   applied,
   apply,
+  link,
   notHolding,
   remote,
   setup,
@@ -195,6 +196,53 @@ describe("leader election off, another dashboard renewing the rollout", () => {
     t.staged.tick();
     expectSent(flush);
     await until(() => t.staged.view()?.held === undefined, 2000, 10, "taken over");
+    expectSent(flush);
+  });
+});
+
+describe("nodes coming and going during a wave, and a follower", () => {
+  it("a wave's node goes offline, reconnects, applies; another is removed", () => {
+    const t = setup(["a", "b", "c", "d"]);
+    const flush = sentViews(t);
+    t.save(v2);
+    applied(t.fleet, t.canary, 2);
+    expect(t.staged.promote("alice", false)).toMatchObject({ ok: true });
+    expectSent(flush);
+    const [x, y] = t.rest;
+    t.fleet.disconnect(x!, t.links.get(x!)!, "gone");
+    expectSent(flush);
+    t.fleet.connect(helloFor(x!, { mode: "enforce" }), link());
+    expectSent(flush);
+    applied(t.fleet, x!, 2);
+    expectSent(flush);
+    t.fleet.disconnect(y!, t.links.get(y!)!, "gone");
+    t.fleet.forget(y!);
+    expectSent(flush);
+  });
+
+  it("a follower adopting the owner's state, then its abort", async () => {
+    const find = async (r: string) => (r === "1" ? v1 : null);
+    const owner = setup(["a", "b"], [], { reason: null, active: true }, { remote: remote(["d"]) });
+    const follower = setup(
+      ["d"],
+      [],
+      { reason: null, active: false },
+      { remote: remote(["a", "b"]) },
+    );
+    await owner.staged.restore(owner.current, find);
+    await follower.staged.restore(follower.current, find);
+    const flush = sentViews(follower);
+    follower.save(v2);
+    expectSent(flush);
+    owner.save(v2);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view() !== null, 2000, 10, "followed");
+    expectSent(flush);
+    expect(owner.staged.abort("bob").ok).toBe(true);
+    await owner.staged.flush();
+    follower.staged.follow(owner.saved.at(-1));
+    await until(() => follower.staged.view()?.aborted === true, 2000, 10, "aborted followed");
     expectSent(flush);
   });
 });
