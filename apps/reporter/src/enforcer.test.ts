@@ -326,6 +326,25 @@ describe("mounted config file", () => {
   });
 });
 
+describe("a file edit and a dashboard revision at once", () => {
+  it("a revision received while the edited file is read again (its settle wait) is not overridden by the file", async () => {
+    const file = join(dir, "config");
+    await writeFile(file, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    const { backend, enforcer } = setup({ configFile: file, fileCheckMs: HOUR });
+    await enforcer.start();
+    await writeFile(file, "nonMasqueradeCIDRs: [100.64.0.0/10]\n");
+    const check = enforcer.checkConfigFile(); // read, then read again SETTLE_MS later
+    await enforcer.receive({ config: cfg(["172.16.0.0/12"]), revision: 5, resourceVersion: "r5" });
+    await check;
+    expect(enforcer.desired()).toMatchObject({ revision: 5, source: "dashboard" });
+    expect(hasCidr(backend, "172.16.0.0/12")).toBe(true);
+    await enforcer.stop();
+    const again = setup({ configFile: file, fileCheckMs: HOUR }); // restarted: the edit was seen
+    await again.enforcer.start();
+    expect(again.enforcer.desired()).toMatchObject({ revision: 5, source: "dashboard" });
+  });
+});
+
 describe("mounted config directory (ip-masq-agent-v2's /etc/config)", () => {
   it("merges every ip-masq* file; a conflict is refused and the last good merge stays enforced", async () => {
     const conf = join(dir, "etc-config");

@@ -219,9 +219,11 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
     return r.kind === "config" ? r.desired : undefined;
   }
 
-  /** Adopts the mounted ConfigMap when its text changed since it was last seen. */
+  /** Adopts the mounted ConfigMap when its text changed since it was last seen (not over a newer push). */
   async function checkFile(apply: boolean): Promise<void> {
+    const before = current;
     const d = flags && accept(await sources.readFile(flags, current));
+    if (d && current !== before) return sources.superseded(current, appliedRevision);
     if (d && apply) await adopt(d, "desired");
     else if (d) current = d;
   }
@@ -240,10 +242,9 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
       await checkFile(false);
       if (current && opts.mode === "enforce") await queue.request("startup");
       scheduleResync();
-      const every = opts.fileCheckMs ?? 10_000;
       // A check waits SETTLE_MS on a changed file: ticks meanwhile are skipped, not stacked.
       const check = unstacked(() => checkFile(true));
-      if (opts.configFile) fileTimer = setLongInterval(check, every);
+      if (opts.configFile) fileTimer = setLongInterval(check, opts.fileCheckMs ?? 10_000);
     },
     async stop() {
       stopped = true;

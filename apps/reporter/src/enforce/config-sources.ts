@@ -137,6 +137,16 @@ export class ConfigSources {
     return { kind: "config", desired };
   }
 
+  /**
+   * The file's edit, just read, lost to `d`, a revision received while it was read (twice,
+   * SETTLE_MS apart; the push came after the edit): the edit counts as seen. `d`, when it is the
+   * applied revision, is persisted again with the file's new hash (an apply still running
+   * persists it so), or a restart would adopt the edit over it.
+   */
+  async superseded(d: DesiredConfig | undefined, appliedRevision: number | null): Promise<void> {
+    if (d && d.revision === appliedRevision) await this.persist(d);
+  }
+
   /** Keeps `d` as the last applied config (and the file's hash); logs a failure. */
   async persist(d: DesiredConfig): Promise<void> {
     const { store, log } = this.o;

@@ -81,6 +81,7 @@ export function setup(
   const order = [...names].sort(compareNodeOrder);
   return {
     restarted,
+    feed,
     fleet,
     staged,
     links,
@@ -194,4 +195,28 @@ export async function restartedFrom(
   await again.restore(current, find);
   again.attach(fleetHooks(t.fleet.nodes));
   return again;
+}
+
+/**
+ * A replica not holding the Lease (`ctl.active` false: set it to take the Lease over), restored
+ * on v1 where the holder persisted carol's rollout of v2 (its canary progressing). `toV2` makes
+ * v2 this replica's current revision too.
+ */
+export async function notHolding(extra: Partial<StagedOptions> = {}) {
+  const leader = setup();
+  leader.staged.begin(v2, v1, "text", "carol", WAVES);
+  await leader.staged.flush();
+  const ctl = { reason: null, active: false };
+  const t = setup(["a", "b", "c"], [], ctl, extra);
+  t.saved.push(leader.saved.at(-1)); // the holder's last state
+  let current = v1;
+  await t.staged.restore(
+    () => current,
+    async (r) => (r === "1" ? v1 : null),
+  );
+  const toV2 = () => {
+    current = v2;
+    t.save(v2);
+  };
+  return { t, ctl, toV2 };
 }

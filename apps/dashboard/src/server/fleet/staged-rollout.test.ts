@@ -12,6 +12,7 @@ import {
   apply,
   fleetHooks,
   link,
+  notHolding,
   remote,
   restartedFrom,
   sent,
@@ -505,19 +506,8 @@ describe("StagedRollouts", () => {
   });
 
   it("a replica taking the Lease over settles the wave the previous holder left progressing", async () => {
-    const leader = setup();
-    leader.staged.begin(v2, v1, "text", "carol", WAVES);
-    await leader.staged.flush();
-    const ctl = { reason: null, active: false };
-    const t = setup(["a", "b", "c"], [], ctl);
-    t.saved.push(leader.saved.at(-1)); // the previous holder's last state: canary progressing
-    let current = v1;
-    await t.staged.restore(
-      () => current,
-      async (r) => (r === "1" ? v1 : null),
-    );
-    current = v2;
-    t.save(v2);
+    const { t, ctl, toV2 } = await notHolding();
+    toV2();
     applied(t.fleet, t.canary, 2); // applied while this replica was not the holder
     ctl.active = true;
     t.staged.tick();

@@ -1158,7 +1158,10 @@ export class StagedRollouts {
     }
     // Leader election off, another dashboard renewing the rollout: looked at again each Lease
     // duration (claimed if it stopped renewing).
-    if (this.heldBy && this.mono() - this.heldBy.at >= HELD_RETRY_MS) this.heldBy = null;
+    if (this.heldBy && this.mono() - this.heldBy.at >= HELD_RETRY_MS) {
+      this.heldBy = null;
+      this.fleet?.rolloutChanged(); // the view no longer names that owner (claimed again: it does)
+    }
     const active = this.isActive();
     if (active && this.wasActive) this.renew();
     if (active && !this.wasActive && this.reload) this.takeOver(this.reload);
@@ -1412,6 +1415,9 @@ export class StagedRollouts {
     // An older dashboard's state named its waves: the schema read their boundaries (fromWaveLists).
     this.s = this.placed(s);
     this.previous = previous;
+    // A Lease taken over reads the holder's rollout in place of the one followed: browsers are
+    // sent it (no other change need follow: the holder may have left nothing to settle).
+    this.fleet?.rolloutChanged();
     this.notePlaces();
     this.opts.log.info(
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
@@ -1820,8 +1826,13 @@ export class StagedRollouts {
     const remote = this.opts.remote;
     const unreported = remote && ((since: number) => remote.unreportedSince?.(since) ?? []);
     const holder = (replica: string) => remote?.holderUnknown?.(replica);
-    for (const reason of this.suspects.judge(of, this.mono(), connected, unreported, holder))
-      this.input({ type: "failure", reason }, "system");
+    const said = this.suspects.message(!remote);
+    const verdicts = this.suspects.judge(of, this.mono(), connected, unreported, holder);
+    for (const reason of verdicts) this.input({ type: "failure", reason }, "system");
+    // A suspect cleared (connected after all) or now waiting for other replicas' writes changes
+    // the view's sentence with no input: browsers are sent it, or keep the old one.
+    if (verdicts.length === 0 && this.suspects.message(!remote) !== said)
+      this.fleet?.rolloutChanged();
   }
 
   private paused(): void {

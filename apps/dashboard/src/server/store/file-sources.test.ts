@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_CONFIG_SOURCE_BYTES } from "@masq/shared";
@@ -85,6 +85,31 @@ describe("FileSources", () => {
         expectedResourceVersion: "x",
       }),
     ).rejects.toThrow(/not a config source/);
+  });
+
+  it("a save right after a hand edit (not settled yet) is stale: the edit is never overwritten", async () => {
+    const s = await started({ "ip-masq-a": "{}" });
+    const cur = s.list()[0]!;
+    const edit = "masqLinkLocal: true\n";
+    await writeFile(join(dir, "ip-masq-a"), edit); // whole, but not held still for SETTLE_MS
+    const req = { source: cur.source, text: "cidrLimit: 10\n", author: "ana", message: "" };
+    await expect(
+      s.save({ ...req, expectedResourceVersion: cur.resourceVersion }),
+    ).rejects.toBeInstanceOf(StaleSourceError);
+    expect(await readFile(join(dir, "ip-masq-a"), "utf8")).toBe(edit);
+  });
+
+  it("closed while its start waits for a file to settle: nothing is looked at after", async () => {
+    await writeFile(join(dir, "ip-masq-a"), "{}");
+    const s = new FileSources({ dir, prefix: "ip-masq-", pollMs: 20, now: clock });
+    const starting = s.start();
+    await s.close();
+    await starting;
+    let calls = 0;
+    s.onChange(() => calls++);
+    await writeFile(join(dir, "ip-masq-b"), "{}");
+    await new Promise((r) => setTimeout(r, 5 * SETTLE_MS));
+    expect(calls).toBe(0);
   });
 
   it("tells listeners when a file appears, changes or goes, each once settled", async () => {

@@ -76,10 +76,12 @@ export class FileSources extends PublishedSources implements SourceSet {
   async start(): Promise<void> {
     await this.scan();
     // Nothing is published without its files: a start amid a write waits for them to settle.
-    for (let i = 0; i < START_SETTLE_TRIES && this.changing.size > 0; i++) {
+    for (let i = 0; i < START_SETTLE_TRIES && this.changing.size > 0 && !this.closed; i++) {
       await new Promise((r) => setTimeout(r, SETTLE_LOOK_MS));
       await this.scan();
     }
+    // Closed meanwhile (a shutdown during start): a poll started now would never be stopped.
+    if (this.closed) return;
     if (this.changing.size > 0) {
       this.o.log?.warn(
         { files: [...this.changing.keys()] },
@@ -196,7 +198,10 @@ export class FileSources extends PublishedSources implements SourceSet {
       await this.scanNow();
       const cur = this.find(source);
       if (!cur) throw new HttpError(404, `${sourceLabel(source)} does not exist`);
-      if (cur.resourceVersion !== req.expectedResourceVersion) throw new StaleSourceError(cur);
+      // A hand edit not settled yet is newer than any revision an editor read: overwritten, it
+      // would be lost without a conflict (the published version still matches).
+      if (cur.resourceVersion !== req.expectedResourceVersion || this.changing.has(source.name))
+        throw new StaleSourceError(cur);
       this.savedBy.set(sha256(req.text), req.author);
       if (this.savedBy.size > 64) this.savedBy.delete(this.savedBy.keys().next().value!);
       await (this.o.writer ?? atomicWrite)(join(this.o.dir, source.name), req.text);
