@@ -320,7 +320,12 @@ describe("config API", () => {
     ).toBe(404);
     const rb = await t.server.api("/api/history/1/rollback", { body: { resourceVersion: "2" } });
     expect(rb.status).toBe(200);
-    expect(rb.body).toMatchObject({ resourceVersion: "3", revision: 3 });
+    expect(rb.body).toMatchObject({
+      resourceVersion: "3",
+      revision: 3,
+      // Named no strategy, no rollout running: the default, all at once (its toast says so).
+      rollsOut: { kind: "all-at-once" },
+    });
     const cur = (await t.server.api("/api/config")).body;
     expect(cur.config.nonMasqueradeCIDRs).toEqual([
       "10.0.0.0/8",

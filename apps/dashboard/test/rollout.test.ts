@@ -44,6 +44,7 @@ async function save(f: NetnsFleet, yaml: string) {
     body: { yaml, resourceVersion: cfg.resourceVersion, strategy: CANARY_STRATEGY },
   });
   expect(put.status).toBe(200);
+  expect(put.body.rollsOut).toEqual(CANARY_STRATEGY);
   return put.body as { resourceVersion: string; revision: number };
 }
 

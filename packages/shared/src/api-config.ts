@@ -57,6 +57,12 @@ export interface SaveResponse {
   resourceVersion: string;
   revision: number;
   warnings: Issue[];
+  /**
+   * How the saved revision rolls out: the strategy the request named, else as the server
+   * decides for a save that names none (like the unfinished staged rollout, else the default
+   * strategy; all at once when waves cannot run now).
+   */
+  rollsOut: RolloutStrategy;
 }
 
 /** The current revision in a 409 "stale resourceVersion" answer. */

@@ -137,6 +137,8 @@ async function save(
   strategy?: RolloutStrategy,
 ) {
   await announce(ctx, text, strategy);
+  // Decided as the store's report of the new revision will be (begin → decide), told now.
+  const rollsOut = strategy ?? ctx.staged.strategyUnannounced(ctx.rolloutStrategy);
   try {
     const rev = await ctx.config.store.save({
       text,
@@ -145,7 +147,7 @@ async function save(
       expectedResourceVersion: base,
       ...(strategy ? { strategy } : {}),
     });
-    return { resourceVersion: rev.resourceVersion, revision: rev.revision, warnings };
+    return { resourceVersion: rev.resourceVersion, revision: rev.revision, warnings, rollsOut };
   } catch (e) {
     if (!(e instanceof StaleRevisionError)) throw e;
     const cur = e.current;

@@ -1,5 +1,5 @@
 "use client";
-import type { ConflictCurrent, RolloutStrategy, SaveResponse } from "@masq/shared";
+import type { ConflictCurrent, SaveResponse } from "@masq/shared";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { EditableConfig } from "../api/endpoints";
@@ -76,7 +76,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const showRollout =
     rollout && (rollout.finishedAt === null || rollout.revision === savedRevision);
 
-  const onSaved = async (r: SaveResponse, strategy: RolloutStrategy) => {
+  const onSaved = async (r: SaveResponse) => {
     setSavedRevision(r.revision);
     // The draft is clean before the dialog closes: in between, the unsaved-changes guard would
     // stop a navigation for edits that are saved.
@@ -85,7 +85,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
       .catch(() => null);
     if (fresh) d.reset(fresh);
     setReviewing(false);
-    toast("success", savedSentence(`revision ${r.revision}`, strategy));
+    toast("success", savedSentence(`revision ${r.revision}`, r.rollsOut));
     void qc.invalidateQueries({ queryKey: ["history"] });
   };
 
@@ -165,7 +165,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
           latest={latest}
           payload={d.payload}
           onClose={() => setReviewing(false)}
-          onSaved={(r, strategy) => void onSaved(r, strategy)}
+          onSaved={(r) => void onSaved(r)}
           onReloadTheirs={onReloadTheirs}
           onRebase={onRebase}
         />

@@ -66,7 +66,7 @@ export function ReviewDialog({
   payload: ReviewPayload;
   onClose: () => void;
   /** `strategy`: how the save rolls out, as sent. */
-  onSaved: (r: SaveResponse, strategy: RolloutStrategy) => void;
+  onSaved: (r: SaveResponse) => void;
   onReloadTheirs: (current: ConflictCurrent) => void;
   onRebase: (current: ConflictCurrent) => void;
 }) {
@@ -98,8 +98,9 @@ export function ReviewDialog({
     mutationFn: () => {
       return endpoints.saveConfig(writeOf(body, base.resourceVersion, message, strategy.value));
     },
-    // Without a strategy of its own the save rolls out as the dashboard's default.
-    onSuccess: (r) => onSaved(r, strategy.value ?? base.rolloutStrategy ?? { kind: "all-at-once" }),
+    // How it rolls out is the server's answer: a save naming no strategy follows an unfinished
+    // staged rollout, not only the default.
+    onSuccess: (r) => onSaved(r),
     onError: (e) => {
       if (e instanceof ApiError && e.status === 409 && e.body?.current) setConflict(e.body.current);
     },

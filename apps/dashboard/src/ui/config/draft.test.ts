@@ -17,6 +17,7 @@ import {
   looksComplete,
   rebase,
   requestSizeIssue,
+  rolledBackSentence,
   rolloutSentence,
   savedSentence,
   withList,
@@ -304,5 +305,23 @@ describe("savedSentence: one wording for every save, by how it rolls out", () =>
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     expect(savedSentence(...input)).toBe(want);
+  });
+});
+
+describe("rolledBackSentence: the rollback's toast says how it rolls out, as a save's does", () => {
+  const tests: { desc: string; input: Parameters<typeof rolledBackSentence>; want: string }[] = [
+    {
+      desc: "all at once",
+      input: [5, 2, { kind: "all-at-once" }],
+      want: "Rolled back: revision 5 has the config of revision 2; nodes are applying it now",
+    },
+    {
+      desc: "in waves: never 'nodes are applying it now'",
+      input: [5, 2, waves],
+      want: "Rolled back: revision 5 has the config of revision 2; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(rolledBackSentence(...input)).toBe(want);
   });
 });

@@ -189,9 +189,22 @@ export function rolloutSentence(nodes: number): string {
  * wave is released, so "nodes are applying it now" would be wrong.
  */
 export function savedSentence(what: string, strategy: RolloutStrategy): string {
+  return `Saved ${what}; ${rollsOutClause(strategy)}`;
+}
+
+/** The toast of a rollback: which revision it made, of which config, and how it rolls out. */
+export function rolledBackSentence(
+  revision: number,
+  targetRevision: number,
+  strategy: RolloutStrategy,
+): string {
+  return `Rolled back: revision ${revision} has the config of revision ${targetRevision}; ${rollsOutClause(strategy)}`;
+}
+
+function rollsOutClause(strategy: RolloutStrategy): string {
   return strategy.kind === "waves"
-    ? `Saved ${what}; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released`
-    : `Saved ${what}; nodes are applying it now`;
+    ? "rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released"
+    : "nodes are applying it now";
 }
 
 /** What a save request adds to the draft: the base resourceVersion and a message (up to 200 characters). */

@@ -13,6 +13,7 @@ import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../c
 import { RelativeTime } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { absoluteTime, toMillis } from "../components/time";
+import { rolledBackSentence } from "../config/draft";
 import { useStagedRollout } from "../live/live";
 import { useRefetchOnLive } from "../live/refetch-on-live";
 import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
@@ -80,10 +81,7 @@ function RollbackDialog({
     mutationFn: (strategy?: RolloutStrategy) =>
       endpoints.rollback(target.resourceVersion, current.resourceVersion, strategy),
     onSuccess: (r) => {
-      toast(
-        "success",
-        `Rolled back: revision ${r.revision} has the config of revision ${target.revision}`,
-      );
+      toast("success", rolledBackSentence(r.revision, target.revision, r.rollsOut));
       void qc.invalidateQueries({ queryKey: ["history"] });
       void qc.invalidateQueries({ queryKey: ["config"] });
       onClose();
