@@ -12,6 +12,9 @@ import { digestsSchema } from "./staged-state.js";
 /** The history ConfigMap key (and file store file) of the fields the previous release refuses. */
 export const EXTRAS_KEY = "rollout-extras.json";
 
+/** The log message when stored extras are not put back (the reason is logged beside it). */
+export const EXTRAS_DROPPED = `${EXTRAS_KEY} not used: the rollout's waves are counted by number, not by the nodes they named`;
+
 const extrasSchema = z.strictObject({
   version: z.literal(1),
   /** SHA-256 (hex) of the rollout.json text these fields belong to. */

@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NotDurableError } from "@masq/node-util";
+import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EXTRAS_DROPPED } from "../fleet/staged-compat.js";
 import { atomicWrite } from "../util/atomic-write.js";
 import { FileStore, StoreWriteError } from "./file-store.js";
 import { StaleRevisionError } from "./types.js";
@@ -264,14 +266,21 @@ describe("FileStore rollout state (staged-compat.ts)", () => {
     expect(await s.loadRollout()).toEqual(state);
   });
 
-  it("rollout.json rewritten by the previous release: its digests are dropped (counted by number)", async () => {
-    const s = new FileStore({ dir, initialText });
+  it("rollout.json rewritten by the previous release: its digests are dropped (counted by number), and the log says why", async () => {
+    const logged: { msg: string; reason?: string }[] = [];
+    const log = pino({}, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const s = new FileStore({ dir, initialText, log });
     await s.start();
     await s.saveRollout(state);
+    expect(await s.loadRollout()).toEqual(state);
+    expect(logged.filter((l) => l.msg === EXTRAS_DROPPED)).toEqual([]);
     // A node joined wave 1 meanwhile: the digests counted 5 nodes, not these 6.
     const older = { version: 2, current: { revision: 7, sizes: [1, 6] }, past: [] };
     await writeFile(join(dir, "rollout.json"), JSON.stringify(older));
     expect(await s.loadRollout()).toEqual(older);
+    expect(logged.filter((l) => l.msg === EXTRAS_DROPPED).map((l) => l.reason)).toEqual([
+      "rollout-extras.json belongs to another rollout.json (rewritten since)",
+    ]);
     await s.saveRollout(null);
     expect(await s.loadRollout()).toBeNull();
     expect(await readFile(join(dir, "rollout-extras.json"), "utf8")).toBe("");

@@ -16,7 +16,7 @@ import { fromLegacyRevisionNames } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
-import { EXTRAS_KEY, joinRollout, splitRollout } from "../fleet/staged-compat.js";
+import { EXTRAS_DROPPED, EXTRAS_KEY, joinRollout, splitRollout } from "../fleet/staged-compat.js";
 import { atomicWrite, type FileWriter } from "../util/atomic-write.js";
 import {
   type ConfigRevision,
@@ -159,7 +159,9 @@ export class FileStore implements ConfigStore {
     const raw = await readFileIfExists(join(this.opts.dir, ROLLOUT_FILE));
     if (raw === undefined || raw.trim() === "") return null;
     const extras = await readFileIfExists(join(this.opts.dir, EXTRAS_KEY));
-    return joinRollout(JSON.parse(raw) as unknown, raw, extras?.trim() ? extras : null).state;
+    const joined = joinRollout(JSON.parse(raw) as unknown, raw, extras?.trim() ? extras : null);
+    if (joined.dropped) this.opts.log?.warn({ reason: joined.dropped }, EXTRAS_DROPPED);
+    return joined.state;
   }
 
   /**

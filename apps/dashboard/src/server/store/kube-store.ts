@@ -13,6 +13,7 @@ import { Mutex, sha256 } from "@masq/node-util";
 import { setLongTimeout } from "@masq/shared";
 import type { Logger } from "pino";
 import { HttpError } from "../errors.js";
+import { EXTRAS_DROPPED } from "../fleet/staged-compat.js";
 import { SeenRequests } from "../fleet/staged-request.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
@@ -170,7 +171,8 @@ export class KubeStore implements ConfigStore {
   async loadRollout(claim?: RolloutClaim): Promise<unknown | null> {
     if (claim)
       this.rolloutClaim = await claimKubeRollout(this.rolloutTarget(), claim.owner, claim.yieldTo);
-    const { state, text } = await readKubeRollout(this.rolloutTarget());
+    const { state, text, dropped } = await readKubeRollout(this.rolloutTarget());
+    if (dropped) this.opts.log.warn({ reason: dropped, configMap: this.ref }, EXTRAS_DROPPED);
     this.rolloutText = text;
     return state;
   }
