@@ -5,6 +5,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { NodeEvent } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { FileSources } from "../src/server/store/file-sources.js";
 import { SimReporter } from "./helpers/reporter-client.js";
@@ -204,6 +205,30 @@ describe("config sources (file store)", () => {
     expect((await server.api(`/api/config/sources/${PLATFORM}`)).body.resourceVersion).toBe(
       src.resourceVersion,
     );
+  });
+
+  it("a revision a source change made is sent as that source's, not the last config saver's", async () => {
+    // A new user's find: a file added after an admin's save reached nodes "saved by admin".
+    const { server, dataDir } = await serverWith({});
+    const node = await t.connect("node-a");
+    const cfg = (await server.api("/api/config")).body;
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cfg.resourceVersion },
+    });
+    expect(put.status).toBe(200);
+    await writeFile(join(dataDir, "ip-masq-team"), "nonMasqueradeCIDRs: [100.100.0.0/16]\n");
+    await eventually(
+      () => node.lastDesired?.nonMasqueradeCIDRs.includes("100.100.0.0/16"),
+      3000,
+      "the merge pushed",
+    );
+    const events = (await server.api("/api/nodes/node-a")).body.events as NodeEvent[];
+    expect(events.filter((e) => e.kind === "desired-sent").map((e) => e.message)).toEqual([
+      "revision 3 sent (saved by file (outside the dashboard) in file ip-masq-team)",
+      "revision 2 sent (saved by admin)",
+      "revision 1 sent (saved by system)",
+    ]);
   });
 
   it("with only its own config, answers exactly as before (no merge, the store's revision)", async () => {

@@ -185,6 +185,41 @@ describe("legacy rules appearing on an nf_tables node", () => {
   });
 });
 
+describe("legacy rules removed again from an nf_tables node", () => {
+  // A new user's find (npm run demo): two MASQUERADE rules added by hand to legacy POSTROUTING
+  // made legacy "the node's rules"; once they were flushed, every apply and resync still failed
+  // ("…rules are in iptables-legacy (2 nat rules…): remove the iptables-nft chain") until the
+  // next detection, 5 minutes later.
+  it("an apply refused for the agent chain being in the other backend looks again, and writes", async () => {
+    const ns = pool.add("gone");
+    const b = createIptablesBackend({ netns: ns, flags: DEFAULT_FLAGS });
+    expect((await b.apply(cfgOf(["10.0.0.0/8"]), "cli")).ok).toBe(true);
+    for (const d of ["10.5.0.0/16", "10.6.0.0/16"])
+      inNetns(ns, [
+        "iptables-legacy",
+        "-w",
+        "-t",
+        "nat",
+        "-A",
+        "POSTROUTING",
+        "-d",
+        d,
+        "-j",
+        "MASQUERADE",
+      ]);
+    await b.read(); // sees iptables-nft's warning: detects again
+    expect(await b.info()).toMatchObject({ backend: "legacy" });
+    const refused = await b.apply(cfgOf(["10.0.0.0/8", "100.64.0.0/10"]), "desired");
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatch(/writing would create a second chain/);
+    inNetns(ns, ["iptables-legacy", "-w", "-t", "nat", "-F", "POSTROUTING"]);
+    const o = await b.apply(cfgOf(["10.0.0.0/8", "100.64.0.0/10"]), "resync");
+    expect(o).toMatchObject({ ok: true, changed: true });
+    expect(natRules(ns, C, "iptables-nft").some((l) => l.includes("100.64.0.0/10"))).toBe(true);
+    expect(await b.info()).toMatchObject({ backend: "nf_tables" });
+  });
+});
+
 const cfgOf = (cidrs: string[]): MasqConfig => ({ ...defaultConfig(), nonMasqueradeCIDRs: cidrs });
 
 /** The agent's chain and jump as an nf_tables copy returning the new ranges. */

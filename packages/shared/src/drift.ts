@@ -36,7 +36,10 @@ export type DriftKind =
    */
   | "stale-rule"
   | "unreadable"
-  /** The agent's chain in both iptables backends (legacy and nf_tables). */
+  /**
+   * The other iptables backend (legacy or nf_tables) acts against the config: the agent's chain
+   * is there too, or its POSTROUTING NATs traffic the config keeps.
+   */
   | "backend-conflict"
   | "cosmetic"
   /** Windows: the CNI config has no (IPv4) OutBoundNAT exception list. */
@@ -456,7 +459,7 @@ const LABELS: Record<DriftKind, string> = {
   "foreign-rule": "foreign rule",
   "stale-rule": "rule of another config",
   unreadable: "unreadable rules",
-  "backend-conflict": "chain in both iptables backends",
+  "backend-conflict": "conflict with the other iptables backend",
   cosmetic: "cosmetic",
   "policy-missing": "OutBoundNAT policy missing",
   "ipv6-ignored": "IPv6 not managed",

@@ -88,7 +88,7 @@ export interface PathView {
   unknowns: Unknown[];
   /** Every iptables backend that reported this family, the judged one first. */
   backends: IptablesBackend[];
-  /** drift's backend-conflict differences: the agent's chain in both backends. */
+  /** drift's backend-conflict differences: the agent chain or NAT in the other backend. */
   conflicts: Difference[];
 }
 

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const setup = await setupFromEnv(env, log);
   for (const s of setup.generated) {
     // Printed once, at the start that created it; afterwards read it from the file.
-    console.log(`Generated ${s.name} (stored in ${s.file}, mode 0600):\n  ${s.value}`);
+    console.log(`Generated ${s.name} (stored in ${s.file}, mode 0600):\n  ${s.value}\n  ${s.use}`);
   }
   await setup.lease?.start();
   const server = await createDashboardServer({

@@ -81,6 +81,12 @@ describe("setupFromEnv refuses weak tokens at start", () => {
       "IPMASQ_ADMIN_TOKEN",
       "IPMASQ_REPORTER_TOKEN",
     ]);
+    // A new user's find: the reporter secret was printed as a token, with nothing saying it
+    // must not go to nodes, which get their own (ipmasq token).
+    expect(generated.generated.map((g) => g.use)).toEqual([
+      "sign in with it (editor)",
+      `the reporter secret: keep it here, never on a node; each node gets its own token: ipmasq token --node NAME --secret-file ${join(dir, "reporter-token")}`,
+    ]);
     expect((await readFile(join(dir, "admin-token"), "utf8")).trim()).toHaveLength(43);
     await expect(
       start({

@@ -57,6 +57,15 @@ describe("createDetector", () => {
     expect(detections()).toBe(2);
   });
 
+  it("refresh() makes the next current() detect again, once", async () => {
+    const { detector, detections } = node();
+    await detector.current();
+    detector.refresh();
+    await detector.current();
+    await detector.current();
+    expect(detections()).toBe(2);
+  });
+
   it("a warning that stays (legacy tables it cannot read) costs one detection per interval", async () => {
     const { legacy, detector, detections } = node();
     await detector.current();

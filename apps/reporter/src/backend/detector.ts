@@ -72,6 +72,8 @@ export interface DetectorOptions {
 
 export interface Detector {
   current(): Promise<Detected>;
+  /** Makes the next current() detect again (what it found may be out of date). */
+  refresh(): void;
   /** Looks at a command's stderr for the "legacy tables present" warning. */
   note(r: ExecResult): void;
 }
@@ -110,6 +112,9 @@ export function createDetector(run: Run, o: DetectorOptions): Detector {
       );
       detected = next;
       return next;
+    },
+    refresh() {
+      redetect = true;
     },
     note(r) {
       // iptables-nft prints it whenever legacy tables exist: look again if there were none,

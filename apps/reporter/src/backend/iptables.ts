@@ -194,25 +194,36 @@ export function createIptablesBackend(opts: IptablesBackendOptions): LinuxBacken
     return { ...opts.flags, randomFully: opts.flags.randomFully && i.randomFullySupported };
   };
 
+  const write = async (d: Detected, config: MasqConfig, trigger: ApplyTrigger) =>
+    writeConfig(
+      {
+        primary: d.choice.primary,
+        reason: d.choice.reason,
+        chain,
+        restore: (family, payload) => restore(run, bin, d, family, payload),
+        read: () => paths.read(d),
+        log,
+      },
+      config,
+      await effectiveFlags(),
+      trigger,
+    );
+
   let lock: Promise<unknown> = Promise.resolve();
   const apply = (config: MasqConfig, trigger: ApplyTrigger): Promise<ApplyOutcome> => {
     const next = lock.then(async () => {
       const t0 = performance.now();
       const d = await detector.current();
-      const o = await writeConfig(
-        {
-          primary: d.choice.primary,
-          reason: d.choice.reason,
-          chain,
-          restore: (family, payload) => restore(run, bin, d, family, payload),
-          read: () => paths.read(d),
-          log,
-        },
-        config,
-        await effectiveFlags(),
-        trigger,
-      );
-      return { ...o, durationMs: performance.now() - t0 };
+      let o = await write(d, config, trigger);
+      // The rules that made the other backend "the node's" may be gone (detection runs every
+      // 5 min): look again, once per refused apply, and write if the node's backend changed.
+      if (o.wrongBackend) {
+        detector.refresh();
+        const again = await detector.current();
+        if (again.choice.primary !== d.choice.primary) o = await write(again, config, trigger);
+      }
+      const { wrongBackend: _, ...outcome } = o;
+      return { ...outcome, durationMs: performance.now() - t0 };
     });
     lock = next.catch(() => {});
     return next;

@@ -29,7 +29,10 @@ export interface WriteOps {
   log: Logger;
 }
 
-export type WriteOutcome = Omit<ApplyOutcome, "durationMs">;
+export type WriteOutcome = Omit<ApplyOutcome, "durationMs"> & {
+  /** Refused: the agent chain is in another backend than the one detected as the node's. */
+  wrongBackend?: boolean;
+};
 
 const other = (b: IptablesBackend) => (b === "legacy" ? "legacy" : "nft");
 
@@ -39,14 +42,20 @@ function elsewhere(snaps: readonly FamilySnapshot[], ops: WriteOps): FamilySnaps
 }
 
 /** Refusals before any write: unreadable rules, or a chain that would be a second copy. */
-function blocker(before: FamilySnapshot[], ops: WriteOps): string | undefined {
+function blocker(
+  before: FamilySnapshot[],
+  ops: WriteOps,
+): { error: string; wrongBackend?: boolean } | undefined {
   const own = before.filter((s) => s.backend === ops.primary);
   const unreadable = own.find((s) => s.readError);
-  if (unreadable) return `cannot read current rules: ${unreadable.readError}`;
+  if (unreadable) return { error: `cannot read current rules: ${unreadable.readError}` };
   for (const o of elsewhere(before, ops)) {
     const mine = own.find((s) => s.family === o.family);
     if (mine && chainLines(mine, ops.chain) == null)
-      return `${ops.chain} exists in ${BACKEND_LABELS[o.backend]} (${o.family}), but this node's rules are in ${BACKEND_LABELS[ops.primary]} (${ops.reason}): writing would create a second chain acting on the same packets; remove the ${BACKEND_LABELS[o.backend]} chain and its jump, or run with --iptables ${other(o.backend)}`;
+      return {
+        wrongBackend: true,
+        error: `${ops.chain} exists in ${BACKEND_LABELS[o.backend]} (${o.family}), but this node's rules are in ${BACKEND_LABELS[ops.primary]} (${ops.reason}): writing would create a second chain acting on the same packets; remove the ${BACKEND_LABELS[o.backend]} chain and its jump, or run with --iptables ${other(o.backend)}`,
+      };
   }
   return undefined;
 }
@@ -112,7 +121,7 @@ export async function writeConfig(
   const before = await ops.read();
   const blocked = blocker(before, ops);
   if (blocked)
-    return { ok: false, changed: false, rolledBack: false, error: blocked, snapshots: before };
+    return { ok: false, changed: false, rolledBack: false, snapshots: before, ...blocked };
   const { errors, written } = await writeFamilies(ops, config, flags, before);
   let after = written.length > 0 ? await ops.read() : before;
   let rolledBack = false;

@@ -90,8 +90,10 @@ export class ConfigService {
   ): ConfigState {
     const extras = this.sources?.list() ?? [];
     const numbering = this.numbering;
-    if (!this.sources || !numbering || (extras.length === 0 && !numbering.used))
+    if (!this.sources || !numbering || (extras.length === 0 && !numbering.used)) {
+      numbering?.track(rev, extras);
       return { rev, result, desired: result.ok ? toDesired(rev, result.config) : previous };
+    }
     const merged = mergeWith(this.sources.primary, rev.text, extras, this.flags);
     const desired = merged.ok ? numbering.desired(rev, merged.config, extras) : previous;
     return { rev, result, desired, merge: extras.length > 0 ? { result: merged, extras } : null };

@@ -77,3 +77,55 @@ describe("MergedNumbering", () => {
     expect(n.used).toBe(true);
   });
 });
+
+describe("MergedNumbering: who a merged revision is from", () => {
+  const team = (resourceVersion: string, author: string): ExtraSource => ({
+    source: { kind: "file", name: "ip-masq-team", key: "ip-masq-team" },
+    text: "",
+    resourceVersion,
+    author,
+    updatedAt: "2026-01-01T00:00:00Z",
+  });
+  const primary = (resourceVersion: string, author: string): ConfigRevision => ({
+    ...rev(resourceVersion, Number(resourceVersion)),
+    author,
+  });
+  type Step = ["track" | "merge", ConfigRevision, ExtraSource[]];
+  const cases: { desc: string; steps: Step[]; want: (string | undefined)[] }[] = [
+    {
+      // A new user's find: a file source added after an admin's save was "saved by admin".
+      desc: "a source added beside the primary: its author, not the primary's",
+      steps: [
+        ["track", primary("4", "admin"), []],
+        ["merge", primary("4", "admin"), [team("a", "file (outside the dashboard)")]],
+      ],
+      want: ["file (outside the dashboard) in file ip-masq-team"],
+    },
+    {
+      desc: "a changed source: its author; then a primary save: the primary's author",
+      steps: [
+        ["merge", primary("4", "admin"), [team("a", "ann")]],
+        ["merge", primary("4", "admin"), [team("b", "bob")]],
+        ["merge", primary("5", "carol"), [team("b", "bob")]],
+      ],
+      want: ["admin", "bob in file ip-masq-team", "carol"],
+    },
+    {
+      desc: "a source removed: nobody can be named",
+      steps: [
+        ["merge", primary("4", "admin"), [team("a", "ann")]],
+        ["merge", primary("4", "admin"), []],
+      ],
+      want: ["admin", undefined],
+    },
+  ];
+  it.each(cases)("$desc", ({ steps, want }) => {
+    const n = new MergedNumbering(1);
+    const got: (string | undefined)[] = [];
+    for (const [op, r, extras] of steps) {
+      if (op === "track") n.track(r, extras);
+      else got.push(n.desired(r, cfg(`10.${got.length}.0.0/16`), extras).author);
+    }
+    expect(got).toEqual(want);
+  });
+});

@@ -13,6 +13,8 @@ import {
   type MergeResult,
   mergeSources,
   type SourceText,
+  sourceId,
+  sourceLabel,
 } from "@masq/shared";
 import type { ExtraSource } from "../store/sources.js";
 import type { ConfigRevision } from "../store/types.js";
@@ -32,8 +34,15 @@ export interface MergeView {
   extras: ExtraSource[];
 }
 
+/** What the last merge (or the primary alone) was made of: the primary's and each source's version. */
+interface Basis {
+  primary: string;
+  extras: Map<string, string>;
+}
+
 export class MergedNumbering {
   private last: { key: string; desired: Desired } | undefined;
+  private basis: Basis | undefined;
 
   /** `floor`: the highest revision the store has handed out (history, current). */
   constructor(private floor: number) {}
@@ -52,8 +61,34 @@ export class MergedNumbering {
       extras.length === 0
         ? rev.resourceVersion
         : `${rev.resourceVersion}+${extras.length}@r${revision}`;
-    this.last = { key, desired: { revision, resourceVersion, config, author: rev.author } };
+    const author = this.authorOf(rev, extras);
+    this.last = { key, desired: { revision, resourceVersion, config, author } };
+    this.track(rev, extras);
     return this.last.desired;
+  }
+
+  /** Records what nodes got without a merge (the primary alone), so the next merge's author is right. */
+  track(rev: ConfigRevision, extras: readonly ExtraSource[]): void {
+    this.basis = {
+      primary: rev.resourceVersion,
+      extras: new Map(extras.map((e) => [sourceId(e.source), e.resourceVersion])),
+    };
+  }
+
+  /**
+   * Who made this merge differ from the last one: the primary's author when it changed, each
+   * added or changed source's author (with the source). Nobody for a removed source (the store
+   * cannot say); the primary's author when there is nothing to compare with.
+   */
+  private authorOf(rev: ConfigRevision, extras: readonly ExtraSource[]): string | undefined {
+    const basis = this.basis;
+    if (!basis) return rev.author;
+    const who = new Set<string>();
+    if (basis.primary !== rev.resourceVersion) who.add(rev.author);
+    for (const e of extras)
+      if (basis.extras.get(sourceId(e.source)) !== e.resourceVersion)
+        who.add(`${e.author} in ${sourceLabel(e.source)}`);
+    return who.size > 0 ? [...who].join(", ") : undefined;
   }
 }
 

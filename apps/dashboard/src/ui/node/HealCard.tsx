@@ -1,8 +1,9 @@
 "use client";
 // When the node heals drift on its own, as its reporter told the dashboard (HealSchedule).
-import type { Difference, HealSchedule } from "@masq/shared";
+import type { ApplyResult, Difference, HealSchedule } from "@masq/shared";
 import { UntilTime } from "../components/Time";
 import { formatDuration } from "../components/time";
+import { resyncNote } from "./heal-notes";
 
 /** "1 min", "90 s", "2 h": a resync interval as people write it. */
 function every(ms: number): string {
@@ -14,10 +15,12 @@ function every(ms: number): string {
 function Periodic({
   heal,
   ownOnly,
+  lastApply,
 }: {
   heal: Extract<HealSchedule, { kind: "periodic" }>;
   /** Some differences are not the agent's: a resync heals only its own rules. */
   ownOnly: boolean;
+  lastApply: Pick<ApplyResult, "ok"> | null;
 }) {
   const next =
     heal.nextResyncAt === null ? "now (re-applying)" : <UntilTime value={heal.nextResyncAt} />;
@@ -35,7 +38,7 @@ function Periodic({
       <p className="font-medium">At the next resync, {next}.</p>
       <p className="text-zinc-600 dark:text-zinc-400">
         The reporter re-applies every {every(heal.intervalMs)}; drift seen in between is reported at
-        once and healed then. Resync heals {ownOnly ? "the agent's own rules" : "it"} now.
+        once and healed then. {resyncNote(lastApply, ownOnly)}
       </p>
     </>
   );
@@ -59,10 +62,13 @@ function NotHealed({ diffs }: { diffs: Difference[] }) {
 export function HealCard({
   heal,
   notHealed = [],
+  lastApply = null,
 }: {
   heal: HealSchedule;
   /** The node view's differences a resync does not remove. */
   notHealed?: Difference[];
+  /** The node's last apply: when it failed, a resync only tries again. */
+  lastApply?: Pick<ApplyResult, "ok"> | null;
 }) {
   return (
     <section
@@ -74,7 +80,7 @@ export function HealCard({
         Next automatic heal
       </h2>
       {heal.kind === "periodic" ? (
-        <Periodic heal={heal} ownOnly={notHealed.length > 0} />
+        <Periodic heal={heal} ownOnly={notHealed.length > 0} lastApply={lastApply} />
       ) : heal.kind === "observe" ? (
         <p>
           <span className="font-medium">Never: observe mode.</span>{" "}

@@ -153,6 +153,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
           <HealCard
             heal={detail.heal}
             notHealed={view?.os === "linux" ? view.notHealedByResync : []}
+            lastApply={detail.lastApply}
           />
           <section aria-labelledby="events-heading" className={CARD}>
             <h2 id="events-heading" className="mb-3 text-base font-semibold">
