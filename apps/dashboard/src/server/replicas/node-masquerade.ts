@@ -152,10 +152,11 @@ export function statusBody(i: StatusInput): StatusBody {
 
 /**
  * The status to write of `name`, a node held here (undefined: not in the fleet); `resyncObserved`
- * the resync request this replica performed for it. A node a sliced push (or the re-judge after
- * a save) has not reached yet is judged against its desired revision first (put off if it is
- * applying): its row changing in that window wrote the new revision beside the old one's
- * judgement, which the other replicas showed as the new one's.
+ * the resync request this replica performed for it. Never the revision before's judgement beside
+ * the new revision: a node a sliced push has not reached yet (`behind`) is written not judged
+ * (health unknown, no counts) until its turn, as its row says — judging each here made the change
+ * feed's flush after a push's start judge the whole fleet at once; one judged against another
+ * revision than its desired one (not marked by a push) is judged now.
  */
 export function heldStatus(
   fleet: FleetState,
@@ -165,7 +166,7 @@ export function heldStatus(
 ): StatusBody | undefined {
   const record = fleet.nodes.get(name);
   if (!record) return undefined;
-  fleet.againstDesired(record);
+  if (record.behind === undefined) fleet.againstDesired(record);
   return statusBody({ record, replica, resyncObserved });
 }
 
