@@ -268,7 +268,7 @@ const SEVERITY = {
  * (no rules, no desired config). The cause is checked in the order it holds the judgement
  * back: a node held back by its wave, offline, that never reported rules is not "applying".
  */
-function severityUnknown(n: NodeRecord): NotKnown | undefined {
+export function severityUnknown(n: NodeRecord): NotKnown | undefined {
   if (!n.deferred && n.assessment) return undefined;
   if (n.connected && n.pending)
     return n.pending.kind === "resync" ? SEVERITY.resync : SEVERITY.applying;

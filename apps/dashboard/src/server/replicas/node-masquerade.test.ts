@@ -7,8 +7,32 @@ import { nodeDetail } from "../api/views.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "../fleet/assess-node.js";
 import type { FleetState } from "../fleet/fleet-state.js";
+import { toSummary } from "../fleet/node.js";
 import { okResult, rulesOf, snap, testFleet } from "../fleet/post-apply.fixture.js";
-import { fullStatus, heldStatus, lastBody, statusBody } from "./node-masquerade.js";
+import { type FleetViewSources, remoteOf } from "./fleet-view.js";
+import {
+  fullStatus,
+  heldStatus,
+  lastBody,
+  type NodeMasquerade,
+  nodeMasqueradeSchema,
+  statusBody,
+} from "./node-masquerade.js";
+
+type Link = { send(): void; close(): void };
+
+/** A replica other than the node's holder ("r1", alive), which holds no node itself. */
+function elsewhere(object: NodeMasquerade): FleetViewSources {
+  return {
+    fleet: {
+      nodes: new Map(),
+      rollout: { countedAs: () => ({}) },
+    } as unknown as FleetState,
+    objects: { get: (n) => (n === "n" ? object : undefined), values: () => [object].values() },
+    replica: "r2",
+    liveness: () => ({ live: true }),
+  };
+}
 
 const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
 /** Drops two of v1's CIDRs: rules of v1 differ from it. */
@@ -206,6 +230,55 @@ describe("statusBody: a node whose rules are not known", () => {
         critical: body.details?.critical,
         warnings: body.details?.warnings,
       }).toEqual({ drift: null, critical: null, warnings: null });
+      fleet.close();
+    });
+});
+
+// Why a node's severity is not known has one cause per case on its holder's rows (node.ts
+// severityUnknown); another replica showed every one as "not judged against its desired revision
+// yet". The status carries the holder's reason; a status without it (the previous release's, or a
+// CRD of the previous release, which prunes the field) keeps the generic one.
+describe("the reason a node's severity is not known, as the other replicas show it", () => {
+  const cases: {
+    desc: string;
+    situation: (f: FleetState, link: Link, toV2: () => void) => void;
+  }[] = [
+    {
+      desc: "offline before reporting its rules",
+      situation: (f, link) => f.disconnect("n", link, "gone"),
+    },
+    {
+      desc: "rules named by a digest not held",
+      situation: (f) => f.rulesUnknown("n", snap(1), "rules not known yet: asked for them"),
+    },
+    {
+      desc: "applying its desired revision",
+      situation: (f, _link, toV2) => {
+        f.snapshot("n", pre);
+        f.applyResult("n", okResult(1, "desired", false));
+        toV2();
+        f.desiredChanged(v2);
+      },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      let desired = v1;
+      const fleet = testFleet(() => desired, { now: () => 1000 });
+      const link = { send() {}, close() {} };
+      fleet.connect(helloFor("n", { appliedRevision: 1 }), link);
+      c.situation(fleet, link, () => {
+        desired = v2;
+      });
+      const record = fleet.nodes.get("n")!;
+      const here = toSummary(record).notKnownHere;
+      expect(here?.fields).toEqual(["severity"]);
+      const written = fullStatus(statusBody({ record, replica: "r1" }), undefined, new Date(0));
+      // As the API server hands it back: a merge patch's nulls deleted.
+      const read = JSON.parse(JSON.stringify(written), (_k, v) => (v === null ? undefined : v));
+      const object = nodeMasqueradeSchema.parse({ metadata: { name: "n" }, status: read });
+      const there = remoteOf(elsewhere(object), "n")!.notKnownHere;
+      expect(there).toEqual(here);
       fleet.close();
     });
 });

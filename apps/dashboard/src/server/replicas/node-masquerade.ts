@@ -5,7 +5,7 @@
 import { type Difference, NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
 import type { FleetState } from "../fleet/fleet-state.js";
-import { assessmentOf, countBySeverity, type NodeRecord } from "../fleet/node.js";
+import { assessmentOf, countBySeverity, type NodeRecord, severityUnknown } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
 
 export const NODE_MASQUERADE = {
@@ -45,6 +45,13 @@ const details = z.object({
   reporterVersion: z.string(),
   critical: z.number().int().nonnegative().nullable().optional(),
   warnings: z.number().int().nonnegative().nullable().optional(),
+  /**
+   * Why the counts are absent, in the holder's words (node.ts severityUnknown: one per cause);
+   * written null with the counts. Absent from a status of the previous release, and pruned by a
+   * CRD of it (helm leaves CRDs as installed): readers then give the generic reason. A replica
+   * of the previous release ignores it (its schema strips unknown keys).
+   */
+  countsUnknown: z.string().nullable().optional(),
 });
 export type NodeDetails = z.infer<typeof details>;
 
@@ -144,7 +151,7 @@ export function statusBody(i: StatusInput): StatusBody {
       kernel: n.hello.kernel,
       iptablesVersion: n.hello.iptablesVersion,
       reporterVersion: n.hello.reporterVersion,
-      ...(diffs ? countBySeverity(diffs) : NOT_COUNTED),
+      ...(diffs ? { ...countBySeverity(diffs), countsUnknown: null } : notCounted(n)),
     },
     ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
   };
@@ -170,7 +177,18 @@ export function heldStatus(
   return statusBody({ record, replica, resyncObserved });
 }
 
-const NOT_COUNTED = { critical: null, warnings: null };
+/** Counts not known: written null (a merge patch deletes them), with why, as the row says it. */
+function notCounted(n: NodeRecord) {
+  const why = severityUnknown(n)?.reason;
+  return {
+    critical: null,
+    warnings: null,
+    countsUnknown: why === undefined ? null : clip(why, MAX_COUNTS_UNKNOWN_CHARS),
+  };
+}
+
+/** The longest reason written (the CRD's maxLength). */
+export const MAX_COUNTS_UNKNOWN_CHARS = 512;
 
 function driftOf(diffs: readonly Difference[]): NonNullable<StatusBody["drift"]> {
   return {
