@@ -57,7 +57,8 @@ test("an nftables node: backend named, in sync, every nat postrouting chain; a h
   // The set's elements are not numbered as rules are (each was "1.").
   const kept = `${firstElement()} keeps pod IP`;
   const element = page.locator("tr", { hasText: kept }).first();
-  await expect(element.locator("td").first()).toHaveText(kept);
+  // Its title, then what it does (the role's tag).
+  await expect(element.locator("td").first()).toHaveText(`${kept} RETURN`);
   await shot(page, info, "nft-node-in-sync");
 
   const cidr = firstElement();

@@ -104,6 +104,7 @@ describe("NodeMasquerade CRD", () => {
         "reporterVersion",
         "critical",
         "warnings",
+        "countsUnknown",
       ].sort(),
     );
     expect(details.properties!.os!.enum).toEqual(["linux", "windows"]);

@@ -16,7 +16,8 @@ import type { VerdictView } from "./verdict-view.js";
 
 /**
  * A node's status by urgency. `unknown`: the reporter is connected but silent (maybe hung), so
- * nothing current can be said; its summary gives the last known state. `offline`: disconnected.
+ * nothing current can be said; its summary gives the last known state (also: rules not known
+ * yet, or not judged yet against a revision just saved). `offline`: disconnected.
  * Argo CD says "Unknown" for the same case.
  */
 export const NODE_STATUSES = [

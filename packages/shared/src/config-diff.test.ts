@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig, type MasqConfig } from "./config.js";
-import { diffConfigs, isEmptyDiff } from "./config-diff.js";
+import { configKey, configsEqual, diffConfigs, isEmptyDiff } from "./config-diff.js";
 
 const base = defaultConfig();
 const cfg = (over: Partial<MasqConfig>): MasqConfig => ({ ...base, ...over });
@@ -91,5 +91,27 @@ describe("diffConfigs: masqueradeCIDRs", () => {
     const d = diffConfigs(...input);
     expect([d.exceptionsAdded ?? [], d.exceptionsRemoved ?? []]).toEqual(want);
     expect(isEmptyDiff(d)).toBe(want[0].length + want[1].length === 0);
+  });
+});
+
+// configKey names a config where a revision number cannot (merges are numbered per process):
+// the same key exactly when configsEqual says the same config.
+describe("configKey", () => {
+  const base = defaultConfig();
+  const others: [string, MasqConfig][] = [
+    ["a CIDR dropped", { ...base, nonMasqueradeCIDRs: base.nonMasqueradeCIDRs.slice(1) }],
+    ["the list reordered", { ...base, nonMasqueradeCIDRs: [...base.nonMasqueradeCIDRs].reverse() }],
+    ["an exception added", { ...base, masqueradeCIDRs: ["10.1.0.0/16"] }],
+    ["a scalar changed", { ...base, masqLinkLocal: !base.masqLinkLocal }],
+  ];
+  for (const [desc, other] of others)
+    it(`${desc}: another key`, () => {
+      expect(configsEqual(base, other)).toBe(false);
+      expect(configKey(other)).not.toBe(configKey(base));
+    });
+  it("the same config (a copy, no exceptions written as none): the same key", () => {
+    const copy = { ...structuredClone(base), masqueradeCIDRs: [] };
+    expect(configsEqual(base, copy)).toBe(true);
+    expect(configKey(copy)).toBe(configKey(base));
   });
 });

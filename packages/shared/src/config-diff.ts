@@ -92,6 +92,19 @@ export function isEmptyDiff(d: ConfigDiff): boolean {
   );
 }
 
+/**
+ * A config's identity as text: equal for two configs exactly when configsEqual says they are the
+ * same (both lists in order, every scalar). Digested, it names a config where a revision number
+ * cannot (merged revisions are numbered by each process).
+ */
+export function configKey(c: MasqConfig): string {
+  return JSON.stringify([
+    c.nonMasqueradeCIDRs,
+    c.masqueradeCIDRs ?? [],
+    SCALAR_KEYS.map((k) => c[k] ?? null),
+  ]);
+}
+
 /** The same config: both lists in the same order (order is what iptables applies) and every scalar. */
 export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
   return (

@@ -26,10 +26,18 @@ import {
   NON_MASQ_RULE_COMMENT,
 } from "../rules.js";
 
+/**
+ * What a rule of the agent's chain does, as analysed: `return` keeps the pod IP (RETURN),
+ * `masquerade` rewrites it (MASQUERADE), `foreign` is neither (another target, or a rule not
+ * understood). Listed at runtime so every reader (the node page's words) covers each one.
+ */
+export const RULE_ROLES = ["return", "masquerade", "foreign"] as const;
+export type RuleRole = (typeof RULE_ROLES)[number];
+
 export interface ChainEntry {
   index: number;
   rule: ParsedRule;
-  role: "return" | "masquerade" | "foreign";
+  role: RuleRole;
   /** Destination of a RETURN/MASQUERADE (undefined = any destination). */
   cidr?: Cidr;
   negated: boolean;

@@ -8,8 +8,8 @@ export {
   evaluateAcrossBackends,
   MAX_COMBINED_OUTCOMES,
 } from "./backends.js";
-export type { ChainEntry } from "./chain.js";
-export { familyCidr, firstMatchDecisions, firstMatchReturns } from "./chain.js";
+export type { ChainEntry, RuleRole } from "./chain.js";
+export { familyCidr, firstMatchDecisions, firstMatchReturns, RULE_ROLES } from "./chain.js";
 export {
   type AgentEntry,
   agentEntryOf,

@@ -5,7 +5,7 @@
 // chains run by priority; one that accepts or ends without NAT passes the packet to the next;
 // the first that sets up a NAT binding ends the walk. Chains of equal priority run in an order
 // the rules do not show (names.ts).
-import type { ChainEntry, FirstMatch } from "../analysis/chain.js";
+import type { ChainEntry, FirstMatch, RuleRole } from "../analysis/chain.js";
 import { pathChains, runPath } from "../analysis/path.js";
 import type { FamilyAnalysis } from "../analysis/types.js";
 import { type Family, mustParseCidr } from "../cidr.js";
@@ -24,7 +24,13 @@ import {
   NFT_TABLE,
   NFT_TABLE_FAMILY,
 } from "./names.js";
-import { baseChainsOn, type NftChain, type NftRuleset, type NftTable } from "./parse.js";
+import {
+  baseChainsOn,
+  type NftChain,
+  type NftRule,
+  type NftRuleset,
+  type NftTable,
+} from "./parse.js";
 import { chainRef, translateRule } from "./translate.js";
 
 /** The agent's base chain as the analysis names it. */
@@ -115,6 +121,16 @@ function roleOf(rule: ParsedRule): ChainEntry["role"] {
   if (rule.unreadable !== undefined) return "foreign";
   if (rule.target === "RETURN") return "return";
   return rule.target === "MASQUERADE" ? "masquerade" : "foreign";
+}
+
+/**
+ * What one rule of the agent's chain does, as a whole (the node page's role of a rule its desired
+ * table lacks: the agent's own for other flags keeps or masquerades, it is not foreign). A verdict
+ * map whose parts differ is foreign.
+ */
+export function nftRuleRole(table: NftTable, rule: NftRule, family: Family): RuleRole {
+  const roles = new Set(translateRule(table, NFT_CHAIN, rule, family).map(roleOf));
+  return roles.size === 1 ? [...roles][0]! : "foreign";
 }
 
 function nftEntry(rule: ParsedRule, index: number): ChainEntry {

@@ -42,6 +42,10 @@ function view(dump: string, prio: Record<string, number> = {}) {
       c.decisions.map((d) => `${c.name} ${d.index + 1} ${d.agent}`),
     ),
     effects: f.path.effects.length,
+    /** The role of each rule (not set element) the agent's table does not want. */
+    extraRoles: f.rows
+      .filter((r) => r.state === "unexpected" && r.actual?.index !== undefined)
+      .map((r) => r.actual?.role),
   };
 }
 
@@ -151,6 +155,16 @@ describe("nftNodeView", () => {
           "missing: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
         ],
       },
+    },
+    {
+      desc: "the agent's own rules for other flags keep the pod IP or masquerade: never foreign",
+      input: "agent-ipv6-ports",
+      want: { extraRoles: ["return", "masquerade", "masquerade", "masquerade"] },
+    },
+    {
+      desc: "a hand-inserted accept neither keeps nor masquerades: foreign",
+      input: "agent-hand-edit",
+      want: { extraRoles: ["foreign"] },
     },
     {
       desc: "flannel's masquerade of configured destinations is an effect on the path",

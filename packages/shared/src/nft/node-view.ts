@@ -3,6 +3,7 @@
 // order, with the rules that decide), the agent's table desired vs actual in nft syntax (its
 // rules, then its set's elements by CIDR), and drift's differences. Nothing is judged again:
 // rows carry assessNft's differences.
+import type { RuleRole } from "../analysis/chain.js";
 import type { Family } from "../cidr.js";
 import type { AgentFlags, MasqConfig } from "../config.js";
 import { type Difference, healedByResync } from "../drift.js";
@@ -19,7 +20,7 @@ import { chainComponent } from "../path/components.js";
 import { setToCidrs, subtractSets } from "../path/range-set.js";
 import type { NftSnapshot } from "../protocol.js";
 import { align, type CompareRow, type RuleView } from "../rule-rows.js";
-import { NFT_AGENT_CHAIN_REF, type NftFamilyAnalysis } from "./analysis.js";
+import { NFT_AGENT_CHAIN_REF, type NftFamilyAnalysis, nftRuleRole } from "./analysis.js";
 import type { NftAssessment } from "./assess.js";
 import { agentTable } from "./drift.js";
 import { elementsRanges } from "./elements.js";
@@ -62,6 +63,8 @@ function differenceFields(difference: Difference | undefined) {
 interface ActualRule {
   text: string;
   full: string;
+  /** What it does (a rule the desired table lacks is shown by it). */
+  role: RuleRole;
 }
 
 /** The difference that names a row: an extra rule by its text, a missing one by its statement. */
@@ -108,7 +111,7 @@ function ruleRow(
     index: j!,
     text: h.full,
     title: desired?.title ?? extraTitle(difference),
-    role: desired?.role ?? "foreign",
+    role: desired?.role ?? h.role,
   };
   const state = !desired
     ? "unexpected"
@@ -129,11 +132,13 @@ function ruleRows(
   d: ReturnType<typeof desiredNftTable>,
   table: NftTable | undefined,
   diffs: readonly Difference[],
+  family: Family,
 ): CompareRow[] {
   const want = d.rules.map((r) => r.statement);
   const have = (table?.chains.get(NFT_CHAIN)?.rules ?? []).map((r) => ({
     text: ruleText(r.expr),
     full: ruleText(r.expr, r.comment),
+    role: nftRuleRole(table!, r, family),
   }));
   return align(
     want,
@@ -274,7 +279,7 @@ function familyView(
       differences: [],
       rules: [],
     },
-    rows: [...ruleRows(d, table, diffs), ...elementRows(set, table, diffs)],
+    rows: [...ruleRows(d, table, diffs, fa.family), ...elementRows(set, table, diffs)],
     path: pathOf(fa, diffs),
   };
 }

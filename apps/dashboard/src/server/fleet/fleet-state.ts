@@ -274,7 +274,7 @@ export class FleetState {
    * paired that judgement with the new revision.
    */
   againstDesired(n: NodeRecord): void {
-    if (sameRevision(n.judgedAgainst, this.desiredOf(n.name))) return;
+    if (n.behind === undefined && sameRevision(n.judgedAgainst, this.desiredOf(n.name))) return;
     this.rejudge(n);
     this.refresh(n);
   }
@@ -435,6 +435,7 @@ export class FleetState {
    * whole new generation (what the store's desired is becoming), re-judging every node after.
    */
   pushTo(names: readonly string[], base?: Desired): void {
+    this.markBehind(base ? this.nodes.keys() : names, base);
     const frames = new Map<number, Buffer>();
     const targets = names.flatMap((name): [string, ReporterLink][] => {
       const link = this.links.get(name);
@@ -455,6 +456,23 @@ export class FleetState {
       else for (const name of names) this.rejudgeOne(name);
     };
     step(0);
+  }
+
+  /**
+   * Before a push's first slice: each named node whose desired revision moves is judged against
+   * it later (put off) and shown not judged yet until its turn: its row, the fleet counts and
+   * the metrics gave the revision before's "in sync" for the whole push. No judgement here (a
+   * closure and a row per node): the slices judge, or a reader that needs the node's answer.
+   */
+  private markBehind(names: Iterable<string>, base: Desired | undefined): void {
+    for (const name of names) {
+      const n = this.nodes.get(name);
+      const d = n && this.desiredOf(name, base);
+      if (!n || !d || (n.behind === undefined && sameRevision(n.judgedAgainst, d))) continue;
+      this.rejudge(n, d);
+      n.behind = d.revision;
+      this.refresh(n);
+    }
   }
 
   /** One node's turn in a push; `frames` holds each revision's frame, encoded once. */
@@ -634,6 +652,7 @@ export class FleetState {
   private reassess(n: NodeRecord): void {
     const desired = this.desiredOf(n.name);
     n.deferred = undefined;
+    n.behind = undefined;
     n.judgedAgainst = desired;
     n.assessment =
       desired && n.snapshot ? this.assessor.assess(desired, n.hello.flags, n.snapshot) : null;
@@ -647,6 +666,7 @@ export class FleetState {
    * against that revision (its post-apply rules came first).
    */
   private rejudge(n: NodeRecord, desired = this.desiredOf(n.name)): void {
+    n.behind = undefined;
     const was = n.judgedAgainst;
     if (n.deferred === undefined && sameRevision(was, desired)) return;
     const { snapshot } = n;
@@ -680,14 +700,22 @@ export class FleetState {
   }
 
   private refresh(n: NodeRecord, force = false): void {
-    const { status, summary } = deriveStatus(n, this.opts.desired() !== null, this.mono());
-    const changed = status !== n.status;
+    const { status, summary, notJudged } = deriveStatus(
+      n,
+      this.opts.desired() !== null,
+      this.mono(),
+    );
+    // A node not reached yet shows a placeholder, no change of its own: reached, it changes
+    // from the status told before it (in sync with v1 to in sync with v2 is no news).
+    const from = n.toldStatus ?? n.status;
+    n.toldStatus = notJudged ? from : undefined;
+    const changed = !notJudged && status !== from;
     // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
     // digest not held here) have no event of their own, so that one is a status entry.
     if (changed && (status !== "unknown" || summary === n.rulesUnknown)) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
-      addEvent(n, "status", statusChangeText(n.status, status, why), this.now());
-      this.opts.onSignal?.({ kind: "status", node: n.name, from: n.status, to: status, summary });
+      addEvent(n, "status", statusChangeText(from, status, why), this.now());
+      this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
     }
     n.status = status;
     n.summary = summary;

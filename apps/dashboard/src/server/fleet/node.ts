@@ -105,13 +105,31 @@ export interface NodeRecord {
   deferred?: () => NodeAssessment | null;
   /** The desired revision `assessment` (or `deferred`) judges against (null: none valid). */
   judgedAgainst?: Desired | null;
+  /**
+   * Set (to that revision) while a push or the re-judge after it (both go in slices) has not
+   * reached the node with its new desired revision: its judgement is put off (`deferred`) and
+   * its status says it is not judged yet, never the revision before's "in sync" (fleet-state.ts
+   * markBehind). Cleared when reached, or by a reader that judges it then.
+   */
+  behind?: number;
+  /**
+   * The status last told (timeline, signals) while `status` shows the not-judged-yet placeholder
+   * of `behind`: reached, a node changes from this status, never from the placeholder.
+   */
+  toldStatus?: NodeStatus;
   status: NodeStatus;
   summary: string;
   /** The last 50 events (event-log.ts). */
   events: EventLog;
 }
 
-type Derived = { status: NodeStatus; summary: string };
+/** `notJudged`: the placeholder of a node not reached yet (`behind`), not a status of its own. */
+type Derived = { status: NodeStatus; summary: string; notJudged?: true };
+
+/** What a node not reached yet by its new desired revision shows (see `behind`). */
+export function notJudgedSummary(revision: number): string {
+  return `its rules are not judged against revision ${revision} yet`;
+}
 
 /** The node's assessment against its desired revision, judged now if it was put off. */
 export function assessmentOf(n: NodeRecord): NodeAssessment | null {
@@ -125,11 +143,14 @@ export function assessmentOf(n: NodeRecord): NodeAssessment | null {
 
 /** What the last assessment says (also the last known state of an offline node). */
 function judged(n: NodeRecord, hasDesired: boolean): Derived {
-  // Judged whatever the status says: a failed node's row counts its rules' differences too.
-  const a = assessmentOf(n);
+  // Judged whatever the status says (a failed node's row counts its rules' differences too),
+  // unless its turn has not come yet in a sliced push or re-judge.
+  const a = n.behind === undefined ? assessmentOf(n) : null;
   if (n.lastApply && !n.lastApply.ok)
     return { status: "error", summary: `apply failed: ${n.lastApply.error ?? "no reason given"}` };
   if (!hasDesired) return { status: "error", summary: "no valid desired config to compare with" };
+  if (n.behind !== undefined)
+    return { status: "unknown", summary: notJudgedSummary(n.behind), notJudged: true };
   if (!a) return { status: "applying", summary: "waiting for the first snapshot" };
   if (a.unknown)
     return { status: a.unknown.error ? "error" : "in-sync", summary: a.unknown.reason };
@@ -247,7 +268,7 @@ const SEVERITY = {
  * (no rules, no desired config). The cause is checked in the order it holds the judgement
  * back: a node held back by its wave, offline, that never reported rules is not "applying".
  */
-function severityUnknown(n: NodeRecord): NotKnown | undefined {
+export function severityUnknown(n: NodeRecord): NotKnown | undefined {
   if (!n.deferred && n.assessment) return undefined;
   if (n.connected && n.pending)
     return n.pending.kind === "resync" ? SEVERITY.resync : SEVERITY.applying;

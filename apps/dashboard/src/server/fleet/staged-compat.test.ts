@@ -129,3 +129,23 @@ describe("rollout.json stays readable by the previous release (17918c2)", () => 
     expect(splitRollout(none)).toEqual({ text: JSON.stringify(none), extras: null });
   });
 });
+
+// The content the owner began (begunConfig: a revision number alone may name two merged configs)
+// is kept apart as the digests are: the previous release refuses a field it does not know.
+describe("begunConfig", () => {
+  const begunConfig = "a".repeat(64);
+  for (const current of ["a rollout", "none"] as const)
+    it(`with ${current}: rollout.json as the previous release reads it, put back whole`, () => {
+      const state = {
+        ...(persistedSchema.parse(written()) as object),
+        begun: 7,
+        begunConfig,
+        ...(current === "none" ? { current: null } : {}),
+      };
+      const { text, extras } = splitRollout(state);
+      expect(previousPersistedSchema.safeParse(JSON.parse(text!)).success).toBe(true);
+      const back = joinRollout(JSON.parse(text!), text!, extras);
+      expect(back.dropped).toBeUndefined();
+      expect(persistedSchema.parse(back.state)).toEqual(persistedSchema.parse(state));
+    });
+});

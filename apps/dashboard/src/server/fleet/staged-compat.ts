@@ -1,6 +1,6 @@
 // rollout.json stays readable by the previous release (commit 17918c2), whose strict schema
 // refuses a state with a field it does not know: after `helm rollback` mid-rollout an older owner
-// could not resume the rollout. Fields added since (per-wave `digests`) are kept apart, as
+// could not resume the rollout. Fields added since (per-wave `digests`, `begunConfig`) are kept apart, as
 // `rollout-extras.json` beside it (the history ConfigMap key or the file store's file), written
 // in the same write and bound to the rollout.json text they belong to by its SHA-256: a state
 // rewritten under them (an older owner, a hand edit) drops them, and its waves are counted by
@@ -20,7 +20,12 @@ const extrasSchema = z.strictObject({
   /** SHA-256 (hex) of the rollout.json text these fields belong to. */
   of: z.string().regex(/^[0-9a-f]{64}$/),
   /** `current.digests` (staged-state.ts): per wave, the digest of the names its size counts. */
-  digests: digestsSchema,
+  digests: digestsSchema.optional(),
+  /** `begunConfig` (staged-state.ts): the config of the revision the owner said it began. */
+  begunConfig: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -37,12 +42,15 @@ export function splitRollout(state: unknown | null): {
   extras: string | null;
 } {
   if (state === null) return { text: null, extras: null };
-  const current = isObj(state) ? state.current : undefined;
-  if (!isObj(current) || current.digests === undefined)
+  if (!isObj(state)) return { text: JSON.stringify(state), extras: null };
+  const { begunConfig, ...top } = state;
+  const current = isObj(top.current) ? top.current : undefined;
+  const { digests, ...kept } = current ?? {};
+  if (digests === undefined && begunConfig === undefined)
     return { text: JSON.stringify(state), extras: null };
-  const { digests, ...kept } = current;
-  const text = JSON.stringify({ ...(state as Obj), current: kept });
-  return { text, extras: JSON.stringify({ version: 1, of: sha256(text), digests }) };
+  const text = JSON.stringify(current ? { ...top, current: kept } : top);
+  const extras = { version: 1, of: sha256(text), digests, begunConfig };
+  return { text, extras: JSON.stringify(extras) };
 }
 
 /**
@@ -65,8 +73,14 @@ export function joinRollout(
   if (!e.success) return { state, dropped: `${EXTRAS_KEY} is not valid: ${e.error.message}` };
   if (e.data.of !== sha256(text))
     return { state, dropped: `${EXTRAS_KEY} belongs to another rollout.json (rewritten since)` };
-  const current = isObj(state) ? state.current : undefined;
-  if (!isObj(current)) return { state, dropped: "rollout.json holds no current rollout" };
-  if (current.digests !== undefined) return { state };
-  return { state: { ...(state as Obj), current: { ...current, digests: e.data.digests } } };
+  if (!isObj(state)) return { state, dropped: "rollout.json is not an object" };
+  const { digests, begunConfig } = e.data;
+  const current = isObj(state.current) ? state.current : undefined;
+  if (digests !== undefined && !current)
+    return { state, dropped: "rollout.json holds no current rollout" };
+  const out: Obj = { ...state };
+  if (begunConfig !== undefined && out.begunConfig === undefined) out.begunConfig = begunConfig;
+  if (digests !== undefined && current && current.digests === undefined)
+    out.current = { ...current, digests };
+  return { state: out };
 }

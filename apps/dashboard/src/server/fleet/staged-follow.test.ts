@@ -1,7 +1,7 @@
 import { defaultConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { Desired } from "../config/merged-desired.js";
-import { type Followed, followedOf } from "./staged-follow.js";
+import { configDigest, type Followed, followedOf } from "./staged-follow.js";
 
 const cfg = (cidr: string) => ({ ...defaultConfig(), nonMasqueradeCIDRs: [cidr] });
 const v1: Desired = { revision: 1, resourceVersion: "1", config: cfg("10.0.0.0/8") };
@@ -21,6 +21,15 @@ const rollout = (revision: number, previousConfig?: object) => ({
   actions: [],
   startedAt: 1,
   startedBy: "alice",
+});
+
+/** The owner's state having begun `d` at once (no rollout), naming its config. */
+const begunAtOnce = (d: Desired) => ({
+  version: 2,
+  begun: d.revision,
+  begunConfig: configDigest(d.config),
+  current: null,
+  past: [],
 });
 
 describe("followedOf", () => {
@@ -68,6 +77,32 @@ describe("followedOf", () => {
       desc: "the owner began it without waves: at once",
       input: { raw: { version: 2, begun: 2, current: null, past: [] }, current: v2 },
       want: "at-once",
+    },
+    {
+      // Merged revisions are numbered by each process: the owner's revision 2 begun at once may
+      // be another merge than this replica's revision 2, whose nodes went to it early.
+      desc: "the owner began its revision 2 at once, another merged config than this one's: held",
+      input: {
+        raw: begunAtOnce(v2),
+        current: { revision: 2, resourceVersion: "2+1@r2", config: cfg("172.16.0.0/12") },
+      },
+      want: "not-yet",
+    },
+    {
+      desc: "the owner began this very merged config at once: at once",
+      input: {
+        raw: begunAtOnce(v2),
+        current: { ...v2, resourceVersion: "2+1@r2" },
+      },
+      want: "at-once",
+    },
+    {
+      desc: "a merged revision begun, its config not said (an older owner, extras dropped): held",
+      input: {
+        raw: { version: 2, begun: 2, current: null, past: [] },
+        current: { ...v2, resourceVersion: "2+1@r2" },
+      },
+      want: "not-yet",
     },
     {
       desc: "the owner has not begun it yet (its state is of the one before): held",

@@ -2,7 +2,8 @@
 // makes of the state the owner persisted (docs/scale-out.md step 4): the rollout of the
 // revision it is told to enforce, or the owner's word that the revision goes at once, or not
 // known yet, in which case its nodes stay on the previous revision (late, never early).
-import { configsEqual, zodReason } from "@masq/shared";
+import { createHash } from "node:crypto";
+import { configKey, configsEqual, type MasqConfig, zodReason } from "@masq/shared";
 import type { Desired } from "../config/merged-desired.js";
 import { type PastRollout, persistedSchema, type StagedRecord } from "./staged-state.js";
 
@@ -45,7 +46,7 @@ export function followedOf(raw: unknown, current: Desired): Followed {
       reason: `the owner's rollout state is not readable (${zodReason(parsed.error, { root: "state" })})`,
       unreadable: true,
     };
-  const { past, begun } = parsed.data;
+  const { past } = parsed.data;
   const staged = parsed.data.current;
   const s = staged ? sameRollout(staged, current) : null;
   if (staged && !s && staged.revision === current.revision)
@@ -63,11 +64,55 @@ export function followedOf(raw: unknown, current: Desired): Followed {
     };
   }
   // Only the very revision: a later one begun means this replica has not seen the newest yet.
-  if (begun === current.revision) return { kind: "at-once", past };
+  if (begunHere(parsed.data, current)) return { kind: "at-once", past };
   return {
     kind: "not-yet",
-    reason: `the owner has not begun revision ${current.revision} yet (newest begun: ${begun ?? "none"})`,
+    reason: `the owner has not begun revision ${current.revision} yet (newest begun: ${parsed.data.begun ?? "none"}${parsed.data.begun === current.revision ? ", another config or one it does not name" : ""})`,
   };
+}
+
+/** The owner's word that it began a revision, as persisted (staged-state.ts). */
+export interface Said {
+  begun: number;
+  begunConfig: string;
+}
+
+/** A read of the persisted state: whether it was read, and the owner's word if it said one. */
+export type Loaded = { read: boolean } & Partial<Said>;
+
+/** The word an owner persists when it begins `d`. */
+export const saidOf = (d: Desired): Said => ({
+  begun: d.revision,
+  begunConfig: configDigest(d.config),
+});
+
+/** The owner's word in a persisted state (absent fields: not said). */
+export function said(p: { begun?: number; begunConfig?: string }): Partial<Said> {
+  return {
+    ...(p.begun !== undefined ? { begun: p.begun } : {}),
+    ...(p.begunConfig !== undefined ? { begunConfig: p.begunConfig } : {}),
+  };
+}
+
+/** SHA-256 (hex) of a config's identity (configKey): what `begunConfig` holds. */
+export function configDigest(config: MasqConfig): string {
+  return createHash("sha256").update(configKey(config)).digest("hex");
+}
+
+/**
+ * Did the owner begin `current` itself (`begun`, `begunConfig`: its persisted word)? The same
+ * number and, for a merged revision (numbered by each process, merged-desired.ts), the same
+ * config: another replica's revision N may be another merge, whose nodes then went to this
+ * one's N early. A merged revision begun without its config named (an owner of the previous
+ * release, or its extras dropped) is not taken as this one: held, late rather than early.
+ */
+export function begunHere(
+  owner: { begun?: number; begunConfig?: string },
+  current: Desired,
+): boolean {
+  if (owner.begun !== current.revision) return false;
+  if (owner.begunConfig !== undefined) return owner.begunConfig === configDigest(current.config);
+  return primaryOf(current.resourceVersion) === current.resourceVersion;
 }
 
 /**

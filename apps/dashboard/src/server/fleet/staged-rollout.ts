@@ -27,7 +27,18 @@ import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { cutWaves, describeStart, hasSelector, sameStrategy } from "./staged-cut.js";
-import { type Followed, followedOf, performedOf, primaryOf, sameRollout } from "./staged-follow.js";
+import {
+  begunHere,
+  type Followed,
+  followedOf,
+  type Loaded,
+  performedOf,
+  primaryOf,
+  type Said,
+  said,
+  saidOf,
+  sameRollout,
+} from "./staged-follow.js";
 import { type Intent, Intents } from "./staged-intents.js";
 import { MissingNodes } from "./staged-missing.js";
 import {
@@ -136,8 +147,11 @@ export class StagedRollouts {
    * every enforce-mode node keeps `previous` until they are (late, never early).
    */
   private awaiting: Awaiting | null = null;
-  /** The newest revision begun here (persisted by the owner for the others: staged-follow.ts). */
-  private begun: number | undefined;
+  /**
+   * The newest revision begun here and its config's digest (persisted by the owner for the
+   * others: staged-follow.ts begunHere; a merged revision's number alone may name another config).
+   */
+  private begun: Said | undefined;
   /** The newest state read through the watch of the persisted state (a follower's). */
   private followed: unknown;
   private following: Promise<void> = Promise.resolve();
@@ -457,7 +471,7 @@ export class StagedRollouts {
     const detail = `revision ${next.revision} is the config of this aborted rollout again under the same save (an extra config source changed back): kept aborted, every node stays on revision ${previous.revision}; save it anew to roll it out`;
     addAction(this.s, "abort", "system", detail, this.now());
     this.opts.log.warn({ revision: next.revision }, detail);
-    if (this.isActive()) this.begun = next.revision;
+    if (this.isActive()) this.begun = saidOf(next);
     this.changed();
     return true;
   }
@@ -681,7 +695,7 @@ export class StagedRollouts {
    * at once, and replicas holding their nodes for it learn so (`begun`).
    */
   private atOnce(next: Desired, persist: boolean): void {
-    if (this.isActive()) this.begun = next.revision;
+    if (this.isActive()) this.begun = saidOf(next);
     this.clear(next.revision);
     if (persist) this.persist();
   }
@@ -717,7 +731,7 @@ export class StagedRollouts {
     this.awaiting = null;
     // Said begun only once cut: a state written while a canary's labels are read must not
     // tell the other replicas the revision goes at once.
-    if (this.isActive()) this.begun = next.revision;
+    if (this.isActive()) this.begun = saidOf(next);
     this.retire(next.revision);
     this.previous = stable;
     this.appliedAt.clear();
@@ -1257,8 +1271,7 @@ export class StagedRollouts {
     };
     this.wasActive = this.isActive();
     const loaded = await this.load(current(), find);
-    if (held && this.follows() && !this.s && !this.awaiting)
-      await this.holdUnbegun(held, loaded.begun);
+    if (held && this.follows() && !this.s && !this.awaiting) await this.holdUnbegun(held, loaded);
     this.sayBegun(loaded);
     this.inherited = this.isActive();
     this.refollow(); // a state read through the watch before
@@ -1270,12 +1283,12 @@ export class StagedRollouts {
    * hold it for good when no replica ever persisted it (its owner died before, the others
    * restarted since). Not when the state could not be read: that would overwrite it.
    */
-  private sayBegun(loaded: { read: boolean; begun?: number }): void {
+  private sayBegun(loaded: Loaded): void {
     const current = this.source?.current();
     if (!this.opts.remote || !this.isActive() || !loaded.read || !current) return;
     if (this.s?.revision === current.revision || this.awaiting) return;
-    if (loaded.begun === current.revision) return;
-    this.begun = current.revision;
+    if (begunHere(loaded, current)) return;
+    this.begun = saidOf(current);
     this.persist();
   }
 
@@ -1285,9 +1298,9 @@ export class StagedRollouts {
    * the cut and the write): every enforce-mode node held here keeps the revision before it
    * until the owner's state is read, as a replica that saw the save does (late, never early).
    */
-  private async holdUnbegun(held: HeldAtStart, begun: number | undefined): Promise<void> {
+  private async holdUnbegun(held: HeldAtStart, said: Partial<Said>): Promise<void> {
     const next = this.source?.current();
-    if (!next || begun === next.revision) return;
+    if (!next || begunHere(said, next)) return;
     const announced = held.strategy();
     const saved = announced && (this.opts.labels || !hasSelector(announced)) ? announced : null;
     const strategy = saved ?? held.fallback;
@@ -1382,12 +1395,12 @@ export class StagedRollouts {
 
   /**
    * Reads the persisted rollout. `read`: the read and its parse succeeded (none persisted is
-   * read too); `begun`: the revision the owner said it began (if any).
+   * read too); `begun`, `begunConfig`: the revision the owner said it began and its config.
    */
   private async load(
     current: Desired | null,
     find: (resourceVersion: string) => Promise<Desired | null>,
-  ): Promise<{ read: boolean; begun?: number }> {
+  ): Promise<Loaded> {
     const raw = await this.readPersisted();
     if (raw === undefined) return { read: false };
     if (raw === null) return { read: true };
@@ -1400,7 +1413,7 @@ export class StagedRollouts {
     if (!s || !current || !s.previous) {
       const old = parsed.data.current;
       if (old) this.past = [...this.past, pastOf(old)].slice(-MAX_PAST_ROLLOUTS);
-      return { read: true, begun: parsed.data.begun };
+      return { read: true, ...said(parsed.data) };
     }
     const kept = s.previousConfig;
     const previous =
@@ -1410,7 +1423,7 @@ export class StagedRollouts {
         { resourceVersion: s.previous.resourceVersion },
         "the rollout's previous revision is no longer in the history: not resumed",
       );
-      return { read: true, begun: parsed.data.begun };
+      return { read: true, ...said(parsed.data) };
     }
     // An older dashboard's state named its waves: the schema read their boundaries (fromWaveLists).
     this.s = this.placed(s);
@@ -1423,7 +1436,7 @@ export class StagedRollouts {
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
       "rollout resumed",
     );
-    return { read: true, begun: parsed.data.begun };
+    return { read: true, ...said(parsed.data) };
   }
 
   /**
@@ -1904,7 +1917,7 @@ export class StagedRollouts {
 
   /** The persisted form of `current` (a move's state before it is made), `ids` performed. */
   private persisted(current = this.s, ids = this.performed): Persisted {
-    const begun = this.begun !== undefined ? { begun: this.begun } : {};
+    const begun = this.begun ?? {};
     const last = ids.at(-1);
     const performed =
       last !== undefined ? { performed: last, performedBefore: ids.slice(0, -1) } : {};

@@ -259,6 +259,15 @@ export const persistedSchema = z.strictObject({
    * replica holding its nodes for a staged revision learns the owner rolled it out at once.
    */
   begun: revision.optional(),
+  /**
+   * SHA-256 (hex) of the config of `begun` (staged-follow.ts configDigest): a merged revision's
+   * number is this owner's, and may name another config on another replica. Kept apart in
+   * rollout-extras.json (staged-compat.ts): the previous release refuses a field it does not know.
+   */
+  begunConfig: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   /** The id of the last move request (staged-request.ts) the owner performed. */
   performed: z.string().max(64).optional(),
   /** Ids of requests performed before `performed` (oldest first): one written back is not again. */

@@ -7,7 +7,11 @@ import { NODE_STATUSES, recordedOutcome } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
 import { lateKey, type Outcome } from "../fleet/rollout.js";
-import type { NodeMasquerade, NodeMasqueradeStatus } from "./node-masquerade.js";
+import {
+  MAX_COUNTS_UNKNOWN_CHARS,
+  type NodeMasquerade,
+  type NodeMasqueradeStatus,
+} from "./node-masquerade.js";
 import type { ReplicaLiveness } from "./replica-leases.js";
 
 /**
@@ -80,6 +84,14 @@ const NOT_COUNTED: NonNullable<NodeSummary["notKnownHere"]> = {
     "the replica holding this node has not judged its rules against its desired revision yet (it judges them when the node reports the rules it applies)",
 };
 
+/** Why the counts are absent: the holder's words when it wrote them (clipped), else generic. */
+function notCountedOf(d: NonNullable<NodeDetailsOf>): NonNullable<NodeSummary["notKnownHere"]> {
+  const why = d.countsUnknown;
+  return why
+    ? { fields: ["severity"], reason: why.slice(0, MAX_COUNTS_UNKNOWN_CHARS) }
+    : NOT_COUNTED;
+}
+
 /** What a row cannot know of the node, and why; undefined when it knows all. */
 function notKnownOf(
   st: NodeMasqueradeStatus | undefined,
@@ -91,7 +103,7 @@ function notKnownOf(
       fields: ["os", ...NO_DETAILS.fields],
       reason: "no replica has reported this node yet",
     };
-  if (d) return counted(d) ? undefined : NOT_COUNTED;
+  if (d) return counted(d) ? undefined : notCountedOf(d);
   if (os !== null) return NO_DETAILS;
   return {
     fields: ["os", ...NO_DETAILS.fields],

@@ -7,8 +7,32 @@ import { nodeDetail } from "../api/views.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "../fleet/assess-node.js";
 import type { FleetState } from "../fleet/fleet-state.js";
+import { toSummary } from "../fleet/node.js";
 import { okResult, rulesOf, snap, testFleet } from "../fleet/post-apply.fixture.js";
-import { fullStatus, heldStatus, lastBody, statusBody } from "./node-masquerade.js";
+import { type FleetViewSources, remoteOf } from "./fleet-view.js";
+import {
+  fullStatus,
+  heldStatus,
+  lastBody,
+  type NodeMasquerade,
+  nodeMasqueradeSchema,
+  statusBody,
+} from "./node-masquerade.js";
+
+type Link = { send(): void; close(): void };
+
+/** A replica other than the node's holder ("r1", alive), which holds no node itself. */
+function elsewhere(object: NodeMasquerade): FleetViewSources {
+  return {
+    fleet: {
+      nodes: new Map(),
+      rollout: { countedAs: () => ({}) },
+    } as unknown as FleetState,
+    objects: { get: (n) => (n === "n" ? object : undefined), values: () => [object].values() },
+    replica: "r2",
+    liveness: () => ({ live: true }),
+  };
+}
 
 const v1: Desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
 /** Drops two of v1's CIDRs: rules of v1 differ from it. */
@@ -118,27 +142,40 @@ describe("statusBody: the NodeMasquerade status of a node held here", () => {
 });
 
 // A push to more than one slice (500 nodes) reaches the rest in later turns: meanwhile a node
-// not reached yet still holds its rules' judgement against v1. A change of its row then (it
+// not reached yet still held its rules' judgement against v1. A change of its row then (it
 // disconnects, a periodic apply) offered its status with desiredRevision 2 beside v1's
-// judgement ("in sync", no drift), which the other replicas read and show as v2's.
+// judgement ("in sync", no drift), which the other replicas read and show as v2's. Until its
+// turn it is written not judged (no counts); at its turn, judged against v2. Not judged for the
+// write: the change feed brings every node of a push here at once.
 describe("heldStatus: a node whose row changes before a sliced push reaches it", () => {
   const preVsV1 = new Assessor().assess(v1, helloFor("n").flags, pre).report;
   const preVsV2Report = new Assessor().assess(v2, helloFor("n").flags, pre).report;
-  const cases: { desc: string; change: (f: FleetState, name: string) => void; health: string }[] = [
+  const cases: {
+    desc: string;
+    change: (f: FleetState, name: string) => void;
+    health: [string, string];
+  }[] = [
     {
-      desc: "it disconnects: written offline, judged against v2",
+      desc: "it disconnects: written offline, not judged until its turn, then judged against v2",
       change: (f, name) => f.disconnect(name, links.get(name)!, "gone"),
-      health: "offline",
+      health: ["offline", "offline"],
     },
     {
-      desc: "a periodic apply: written drifted, judged against v2",
+      desc: "a periodic apply: written unknown until its turn, then applying v2 (sent it)",
       change: (f, name) => f.applyResult(name, okResult(1, "periodic")),
-      health: "drifted",
+      health: ["unknown", "applying"],
     },
   ];
   const links = new Map<string, { send(): void; close(): void }>();
+  const written = (body: ReturnType<typeof heldStatus>) => ({
+    desiredRevision: body?.desiredRevision,
+    health: body?.health,
+    drift: body?.drift === null ? null : body?.drift?.count,
+    message: body?.message,
+    critical: body?.details?.critical,
+  });
   for (const c of cases)
-    it(c.desc, () => {
+    it(c.desc, async () => {
       expect(preVsV1.differences).toEqual([]);
       let desired = v1;
       const fleet = testFleet(() => desired, { now: () => 1000 });
@@ -154,19 +191,23 @@ describe("heldStatus: a node whose row changes before a sliced push reaches it",
       fleet.desiredChanged(v2);
       const later = [...fleet.nodes.values()].find((m) => m.pending === null)!;
       c.change(fleet, later.name);
-      const body = heldStatus(fleet, later.name, "r1");
-      expect({
-        desiredRevision: body?.desiredRevision,
-        health: body?.health,
-        drift: body?.drift?.count,
-        message: body?.message,
-        critical: body?.details?.critical,
-      }).toEqual({
+      expect(written(heldStatus(fleet, later.name, "r1"))).toEqual({
         desiredRevision: 2,
-        health: c.health,
-        drift: preVsV2Report.differences.length,
-        message: preVsV2Report.summary,
-        critical: preVsV2Report.differences.filter((d) => d.severity === "critical").length,
+        health: c.health[0],
+        drift: null,
+        message: "its rules are not judged against revision 2 yet",
+        critical: null,
+      });
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      const judged = c.health[1] !== "applying";
+      expect(written(heldStatus(fleet, later.name, "r1"))).toEqual({
+        desiredRevision: 2,
+        health: c.health[1],
+        drift: judged ? preVsV2Report.differences.length : null,
+        message: judged ? preVsV2Report.summary : "applying revision 2",
+        critical: judged
+          ? preVsV2Report.differences.filter((d) => d.severity === "critical").length
+          : null,
       });
       fleet.close();
     });
@@ -189,6 +230,55 @@ describe("statusBody: a node whose rules are not known", () => {
         critical: body.details?.critical,
         warnings: body.details?.warnings,
       }).toEqual({ drift: null, critical: null, warnings: null });
+      fleet.close();
+    });
+});
+
+// Why a node's severity is not known has one cause per case on its holder's rows (node.ts
+// severityUnknown); another replica showed every one as "not judged against its desired revision
+// yet". The status carries the holder's reason; a status without it (the previous release's, or a
+// CRD of the previous release, which prunes the field) keeps the generic one.
+describe("the reason a node's severity is not known, as the other replicas show it", () => {
+  const cases: {
+    desc: string;
+    situation: (f: FleetState, link: Link, toV2: () => void) => void;
+  }[] = [
+    {
+      desc: "offline before reporting its rules",
+      situation: (f, link) => f.disconnect("n", link, "gone"),
+    },
+    {
+      desc: "rules named by a digest not held",
+      situation: (f) => f.rulesUnknown("n", snap(1), "rules not known yet: asked for them"),
+    },
+    {
+      desc: "applying its desired revision",
+      situation: (f, _link, toV2) => {
+        f.snapshot("n", pre);
+        f.applyResult("n", okResult(1, "desired", false));
+        toV2();
+        f.desiredChanged(v2);
+      },
+    },
+  ];
+  for (const c of cases)
+    it(c.desc, () => {
+      let desired = v1;
+      const fleet = testFleet(() => desired, { now: () => 1000 });
+      const link = { send() {}, close() {} };
+      fleet.connect(helloFor("n", { appliedRevision: 1 }), link);
+      c.situation(fleet, link, () => {
+        desired = v2;
+      });
+      const record = fleet.nodes.get("n")!;
+      const here = toSummary(record).notKnownHere;
+      expect(here?.fields).toEqual(["severity"]);
+      const written = fullStatus(statusBody({ record, replica: "r1" }), undefined, new Date(0));
+      // As the API server hands it back: a merge patch's nulls deleted.
+      const read = JSON.parse(JSON.stringify(written), (_k, v) => (v === null ? undefined : v));
+      const object = nodeMasqueradeSchema.parse({ metadata: { name: "n" }, status: read });
+      const there = remoteOf(elsewhere(object), "n")!.notKnownHere;
+      expect(there).toEqual(here);
       fleet.close();
     });
 });

@@ -5,7 +5,7 @@
 import { type Difference, NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
 import type { FleetState } from "../fleet/fleet-state.js";
-import { assessmentOf, countBySeverity, type NodeRecord } from "../fleet/node.js";
+import { assessmentOf, countBySeverity, type NodeRecord, severityUnknown } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
 
 export const NODE_MASQUERADE = {
@@ -45,6 +45,13 @@ const details = z.object({
   reporterVersion: z.string(),
   critical: z.number().int().nonnegative().nullable().optional(),
   warnings: z.number().int().nonnegative().nullable().optional(),
+  /**
+   * Why the counts are absent, in the holder's words (node.ts severityUnknown: one per cause);
+   * written null with the counts. Absent from a status of the previous release, and pruned by a
+   * CRD of it (helm leaves CRDs as installed): readers then give the generic reason. A replica
+   * of the previous release ignores it (its schema strips unknown keys).
+   */
+  countsUnknown: z.string().nullable().optional(),
 });
 export type NodeDetails = z.infer<typeof details>;
 
@@ -144,7 +151,7 @@ export function statusBody(i: StatusInput): StatusBody {
       kernel: n.hello.kernel,
       iptablesVersion: n.hello.iptablesVersion,
       reporterVersion: n.hello.reporterVersion,
-      ...(diffs ? countBySeverity(diffs) : NOT_COUNTED),
+      ...(diffs ? { ...countBySeverity(diffs), countsUnknown: null } : notCounted(n)),
     },
     ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
   };
@@ -152,10 +159,11 @@ export function statusBody(i: StatusInput): StatusBody {
 
 /**
  * The status to write of `name`, a node held here (undefined: not in the fleet); `resyncObserved`
- * the resync request this replica performed for it. A node a sliced push (or the re-judge after
- * a save) has not reached yet is judged against its desired revision first (put off if it is
- * applying): its row changing in that window wrote the new revision beside the old one's
- * judgement, which the other replicas showed as the new one's.
+ * the resync request this replica performed for it. Never the revision before's judgement beside
+ * the new revision: a node a sliced push has not reached yet (`behind`) is written not judged
+ * (health unknown, no counts) until its turn, as its row says — judging each here made the change
+ * feed's flush after a push's start judge the whole fleet at once; one judged against another
+ * revision than its desired one (not marked by a push) is judged now.
  */
 export function heldStatus(
   fleet: FleetState,
@@ -165,11 +173,22 @@ export function heldStatus(
 ): StatusBody | undefined {
   const record = fleet.nodes.get(name);
   if (!record) return undefined;
-  fleet.againstDesired(record);
+  if (record.behind === undefined) fleet.againstDesired(record);
   return statusBody({ record, replica, resyncObserved });
 }
 
-const NOT_COUNTED = { critical: null, warnings: null };
+/** Counts not known: written null (a merge patch deletes them), with why, as the row says it. */
+function notCounted(n: NodeRecord) {
+  const why = severityUnknown(n)?.reason;
+  return {
+    critical: null,
+    warnings: null,
+    countsUnknown: why === undefined ? null : clip(why, MAX_COUNTS_UNKNOWN_CHARS),
+  };
+}
+
+/** The longest reason written (the CRD's maxLength). */
+export const MAX_COUNTS_UNKNOWN_CHARS = 512;
 
 function driftOf(diffs: readonly Difference[]): NonNullable<StatusBody["drift"]> {
   return {

@@ -1,12 +1,12 @@
 "use client";
 // The nat path, and the desired and actual chain of a Linux node rule by rule, as the server
 // computed them (shared node-view): this file only lays them out.
-import type { CompareRow, FamilyView, LinuxNodeView } from "@masq/shared";
+import type { CompareRow, FamilyView, LinuxNodeView, RuleRole } from "@masq/shared";
 import { type ReactNode, useState } from "react";
 import { Callout } from "../components/Callout";
 import { JumpPanel } from "./JumpPanel";
 import { PathPanel } from "./PathPanel";
-import { rawRulesLabel } from "./rule-labels";
+import { RULE_ROLE_WORDS, rawRulesLabel } from "./rule-labels";
 
 const NEUTRAL = {
   row: "bg-zinc-50 dark:bg-zinc-800/40",
@@ -31,7 +31,22 @@ const ROW_STYLE: Record<CompareRow["state"], { row: string; badge?: string; labe
   unreachable: { ...AMBER, label: "never reached" },
 };
 
-function RuleCell({
+/** What the rule does (RETURN, MASQUERADE, another target), its meaning on hover. */
+function RoleTag({ role }: { role: RuleRole }) {
+  const words = RULE_ROLE_WORDS[role];
+  return (
+    <span
+      data-role={role}
+      title={words.meaning}
+      className="rounded bg-zinc-100 px-1 py-0.5 text-[11px] font-normal text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300"
+    >
+      {words.tag}
+    </span>
+  );
+}
+
+/** One side of a row: the rule in words (its raw text on demand), or why there is none. */
+export function RuleCell({
   rule,
   showRaw,
   side,
@@ -52,7 +67,7 @@ function RuleCell({
             {rule.index === undefined ? null : (
               <span className="mr-1.5 text-xs text-zinc-400 tabular-nums">{rule.index + 1}.</span>
             )}
-            {rule.title}
+            {rule.title} <RoleTag role={rule.role} />
           </p>
           {rule.detail ? (
             <p className="text-xs text-zinc-600 dark:text-zinc-400">{rule.detail}</p>

@@ -1,5 +1,9 @@
+import { RULE_ROLES, type RuleView } from "@masq/shared";
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { jumpHeading, rawRulesLabel } from "./rule-labels";
+import { RuleCell } from "./ChainsComparison";
+import { jumpHeading, RULE_ROLE_WORDS, rawRulesLabel } from "./rule-labels";
 
 const nft = { nftables: { backend: "nftables" as const, hooks: [] } };
 
@@ -31,4 +35,25 @@ describe("jumpHeading", () => {
   ];
   for (const { desc, input, want } of cases)
     it(desc, () => expect(jumpHeading(...input)).toBe(want));
+});
+
+// Every role the shared analysis can give a rule is rendered in words on the node page: the nft
+// view's "foreign" (a rule the agent's table does not want) was not rendered at all.
+describe("RuleCell: each rule role in words", () => {
+  for (const role of RULE_ROLES)
+    it(role, () => {
+      const words = RULE_ROLE_WORDS[role];
+      const rule: RuleView = { index: 0, text: "-A X -j Y", title: "a rule", role };
+      const html = renderToStaticMarkup(
+        createElement(RuleCell, { rule, showRaw: false, side: "actual" }),
+      );
+      expect(html).toContain(words.tag);
+      expect(html).toContain(`data-role="${role}"`);
+      expect(words.meaning.length).toBeGreaterThan(words.tag.length);
+    });
+
+  it("no two roles share words", () => {
+    const tags = RULE_ROLES.map((r) => RULE_ROLE_WORDS[r].tag);
+    expect(new Set(tags).size).toBe(RULE_ROLES.length);
+  });
 });
