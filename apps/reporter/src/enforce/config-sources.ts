@@ -42,6 +42,8 @@ type MountedRead =
  */
 export const SETTLE_MS = 200;
 const settleDelay = () => new Promise<void>((r) => setTimeout(r, SETTLE_MS));
+/** A config file read differently twice at every check for this long is said (a warning). */
+export const UNSETTLED_WARN_MS = 30_000;
 
 /**
  * The mounted config: one ConfigMap file as upstream reads it, or a directory of `ip-masq*`
@@ -73,8 +75,30 @@ export class ConfigSources {
       log: Logger;
       /** Waits between a changed config's two reads (default SETTLE_MS; tests write meanwhile). */
       settle?: () => Promise<void>;
+      /** Epoch ms (tests); default Date.now. */
+      now?: () => number;
     },
   ) {}
+
+  /** Since when (epoch ms) every check of the file read it differently twice; said once. */
+  private unsettled: { since: number; said: boolean } | undefined;
+
+  /** One more check whose two reads differed: a warning once it has gone on UNSETTLED_WARN_MS. */
+  private stillChanging(path: string): void {
+    const now = this.o.now?.() ?? Date.now();
+    this.unsettled ??= { since: now, said: false };
+    const u = this.unsettled;
+    if (u.said || now - u.since < UNSETTLED_WARN_MS) {
+      this.o.log.info({ path }, "config file changing while read; read again at the next check");
+      return;
+    }
+    u.said = true;
+    const since = new Date(u.since).toISOString();
+    this.o.log.warn(
+      { path, since },
+      `config file has kept changing since ${since} (never read the same ${SETTLE_MS} ms apart): not adopted, the node keeps enforcing its current config`,
+    );
+  }
 
   /** The persisted last applied config, if any and still valid under `flags`. */
   async loadState(flags: AgentFlags): Promise<SourceRead> {
@@ -122,12 +146,16 @@ export class ConfigSources {
         return undefined;
       });
     const read = await readNow();
-    if (!read || read.hash === this.fileHash) return { kind: "none" };
-    await (this.o.settle ?? settleDelay)();
-    if ((await readNow())?.hash !== read.hash) {
-      log.info({ path }, "config file changing while read; read again at the next check");
+    if (!read || read.hash === this.fileHash) {
+      this.unsettled = undefined;
       return { kind: "none" };
     }
+    await (this.o.settle ?? settleDelay)();
+    if ((await readNow())?.hash !== read.hash) {
+      this.stillChanging(path);
+      return { kind: "none" };
+    }
+    this.unsettled = undefined;
     if (read.hash === this.fileHash) return { kind: "none" }; // a check beside this one took it
     this.fileHash = read.hash;
     if (!read.ok) return { kind: "refused", reason: read.reason, source: "file", revision: null };
