@@ -178,6 +178,8 @@ describe("ipmasq run options", () => {
     [["--poll-interval", "soon"], /invalid duration/],
     [["--poll-interval", "5ms"], /at least 100ms/],
     [["--metrics-port", "99999"], /not a port/],
+    [["--metrics-port", "0x50"], /not a port/], // Number() reads it as 80
+    [["--metrics-port", "1e3"], /not a port/],
     [["--token", "a", "--token-file", "b"], /not both/],
     [["--log-level", "loud"], /unknown level/],
     [["--to-ports", "2000-1000"], /--to-ports/],
