@@ -219,6 +219,24 @@ describe("FileSources", () => {
     expect(s.list()[0]?.text).toBe("nonMasqueradeCIDRs: [10.9.0.0/16]\n");
   });
 
+  it("with more files than a scan verifies, the others' turn comes in the next scans", async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [`ip-masq-${String(i).padStart(2, "0")}`, "{}\n"]),
+    );
+    const s = await started(files);
+    const path = join(dir, "ip-masq-18");
+    const ref = join(dir, "mtime-ref");
+    execFileSync("touch", ["-r", path, ref]);
+    await writeFile(path, "[]\n"); // same size, then the same mtime
+    execFileSync("touch", ["-r", ref, path]);
+    await s.scan(); // 16 files verified: not this one (the first scan after start)
+    expect(s.list()[18]?.text).toBe("{}\n");
+    await s.scan(); // its turn: seen changed, settling
+    skip(SETTLE_MS);
+    await s.scan();
+    expect(s.list()[18]?.text).toBe("[]\n");
+  });
+
   it("start takes files older than the settle window at once", async () => {
     const path = join(dir, "ip-masq-a");
     await writeFile(path, "{}");

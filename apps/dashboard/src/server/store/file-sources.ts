@@ -2,7 +2,7 @@
 // starts with the prefix (default `ip-masq-`), each one source, as ip-masq-agent-v2 reads the
 // `ip-masq*` files of its config directory. Followed by a poll of the directory (stat first:
 // only a file whose size, mtime or inode changed is read again; unchanged ones are re-read and
-// hashed round-robin, VERIFY_BYTES_PER_SCAN a scan, for edits that keep all three). A changed
+// hashed round-robin, within VERIFY_* bounds a scan, for edits that keep all three). A changed
 // file is taken once it has held still for SETTLE_MS (chokidar's awaitWriteFinish), or at once
 // when its mtime is older than that (plus a coarse filesystem's granularity): a file written in
 // place (truncated, then written) read between the two would push its empty half to every node.
@@ -50,7 +50,11 @@ export interface FileSourcesOptions {
 export const SETTLE_MS = 200;
 /** A changed file not settled for this long is a problem (status), named with since when. */
 export const UNSETTLED_PROBLEM_MS = 5_000;
-/** Unchanged files' bytes re-read (and hashed) per scan: an edit keeping size, mtime and inode. */
+/**
+ * Unchanged files re-read (and hashed) per scan, at most so many and so many bytes: an edit
+ * keeping size, mtime and inode is noticed within MAX_KEPT_SOURCES / 16 scans (4 s at 65 files).
+ */
+const VERIFY_FILES_PER_SCAN = 16;
 const VERIFY_BYTES_PER_SCAN = 1024 * 1024;
 /** Coarsest mtime kept by a filesystem (FAT: 2 s): an mtime only this old says nothing of now. */
 const MTIME_GRANULARITY_MS = 2_000;
@@ -221,7 +225,7 @@ export class FileSources extends PublishedSources implements SourceSet {
     return hash === old.source.resourceVersion ? key : `${key}#${hash}`;
   }
 
-  /** Taken files whose content this scan checks: round-robin, VERIFY_BYTES_PER_SCAN at most. */
+  /** Taken files whose content this scan checks: round-robin, within the VERIFY_* bounds. */
   private dueForVerify(): Set<string> {
     const names = [...this.seen.keys()].sort();
     const at = names.findIndex((n) => n > this.verifiedUpTo);
@@ -232,6 +236,7 @@ export class FileSources extends PublishedSources implements SourceSet {
       const source = this.seen.get(name)?.source;
       const size = source?.bytes ?? source?.text.length ?? 0;
       if (size > MAX_CONFIG_SOURCE_BYTES) continue;
+      if (due.size >= VERIFY_FILES_PER_SCAN) break;
       if (due.size > 0 && bytes + size > VERIFY_BYTES_PER_SCAN) break;
       due.add(name);
       bytes += size;
