@@ -9,15 +9,21 @@ import { StaleSourceError } from "./sources.js";
 
 let dir: string;
 let sources: FileSources | undefined;
-/** The sources' monotonic clock: real time plus what a test skips ahead. */
+/** The sources' monotonic clock: real time (or the time it was frozen at) plus what a test skips ahead. */
 let skipped = 0;
-const clock = () => performance.now() + skipped;
+let frozenAt: number | undefined;
+const clock = () => (frozenAt ?? performance.now()) + skipped;
+/** From now on only skip() moves the clock: a margin of 1 ms is not eaten by a slow scan. */
+const freeze = () => {
+  frozenAt = performance.now();
+};
 const skip = (ms: number) => {
   skipped += ms;
 };
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "imd-fsrc-"));
   skipped = 0;
+  frozenAt = undefined;
 });
 afterEach(async () => {
   await sources?.close();
@@ -139,6 +145,7 @@ describe("FileSources", () => {
     const texts: string[] = [];
     s.onChange(() => texts.push(s.list()[0]?.text ?? "(none)"));
     const whole = "nonMasqueradeCIDRs: [198.51.100.0/24]\n";
+    freeze();
     // An editor's save: truncated, then written a moment later.
     await writeFile(join(dir, "ip-masq-a"), "");
     await s.scan();
@@ -165,6 +172,7 @@ describe("FileSources", () => {
 
   it("a file that never holds still gets a problem (what, since when) after a bound, cleared once it settles", async () => {
     const s = await started({ "ip-masq-a": "nonMasqueradeCIDRs: [10.0.0.0/8]\n" });
+    freeze();
     const before = new Date().toISOString();
     let i = 0;
     const rewrite = async () => {
@@ -194,6 +202,7 @@ describe("FileSources", () => {
 
   it("a new file that never holds still is named too (it is not a source yet)", async () => {
     const s = await started({});
+    freeze();
     for (let i = 0; skipped <= UNSETTLED_PROBLEM_MS; i++) {
       await writeFile(join(dir, "ip-masq-new"), "#".repeat(i));
       await s.scan();
