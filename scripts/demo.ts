@@ -20,15 +20,25 @@ import {
 } from "@masq/testkit/processes";
 import { until } from "@masq/testkit/wait";
 import { healNote } from "./demo-banner.js";
+import { type DemoEnv, parseDemoEnv } from "./demo-env.js";
 import { claimRun, demoPort, processAlive, reapStaleRuns, releasePort } from "./demo-runs.js";
 
+/** Checked before anything starts: a bad variable is said, and nothing is claimed or made. */
+const env = ((): DemoEnv => {
+  try {
+    return parseDemoEnv(process.env);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+})();
 const root = join(REPO_ROOT, ".demo");
 const run = claimRun(root, process.pid, 4);
 const demoDir = run.dir;
-const host = process.env.HOST ?? "127.0.0.1";
-const wantedPort = process.env.DEMO_PORT ?? process.env.PORT;
+const host = env.host;
+const wantedPort = env.port;
 let port = 0;
-const adminToken = process.env.IPMASQ_ADMIN_TOKEN ?? randomBytes(32).toString("base64url");
+const adminToken = env.adminToken ?? randomBytes(32).toString("base64url");
 /** The dashboard's reporter secret: it never leaves the dashboard; nodes get tokens made from it. */
 const reporterSecret = randomBytes(32).toString("base64url");
 const secretFile = join(demoDir, "reporter-secret");
@@ -121,7 +131,7 @@ async function prepareRun(): Promise<void> {
     host,
     pid: process.pid,
     alive: processAlive,
-    ...(wantedPort === undefined ? {} : { wanted: Number(wantedPort) }),
+    ...(wantedPort === undefined ? {} : { wanted: wantedPort }),
   });
   base = `http://127.0.0.1:${port}`;
 }

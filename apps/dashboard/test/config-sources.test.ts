@@ -7,19 +7,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeEvent } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { FileSources } from "../src/server/store/file-sources.js";
+import { FileSources, SETTLE_MS, UNSETTLED_PROBLEM_MS } from "../src/server/store/file-sources.js";
 import { SimReporter } from "./helpers/reporter-client.js";
 import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
 
 const t = perTest();
 const PLATFORM = encodeURIComponent("file/ip-masq-platform");
 
-async function serverWith(files: Record<string, string>) {
+async function serverWith(files: Record<string, string>, now?: () => number) {
   const dataDir = await mkdtemp(join(tmpdir(), "ipmasq-dash-"));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dataDir, name), text);
-  const sources = new FileSources({ dir: dataDir, prefix: "ip-masq-", pollMs: 30 });
+  const sources = new FileSources({ dir: dataDir, prefix: "ip-masq-", pollMs: 30, now });
   t.server = await startServer({ dataDir, sources });
-  return { server: t.server, dataDir };
+  return { server: t.server, dataDir, sources };
 }
 
 describe("config sources (file store)", () => {
@@ -240,5 +240,35 @@ describe("config sources (file store)", () => {
       revision: 1,
       desiredRevision: 1,
     });
+  });
+
+  it("a file that keeps changing is a problem of its source (API and /healthz) until it settles", async () => {
+    let skipped = 0; // the sources' clock runs ahead by this much: no test waits 5 s
+    const clock = () => performance.now() + skipped;
+    const { server, dataDir, sources } = await serverWith(
+      { "ip-masq-platform": "nonMasqueradeCIDRs: [100.64.0.0/10]\n" },
+      clock,
+    );
+    const platform = async () =>
+      (await server.api("/api/config")).body.merge.sources.find(
+        (s: { id: string }) => s.id === "file/ip-masq-platform",
+      );
+    expect(await platform()).not.toHaveProperty("problem");
+    for (let i = 0; skipped <= UNSETTLED_PROBLEM_MS; i++) {
+      // A writer looping: the size changes every time, the file never holds still.
+      await writeFile(join(dataDir, "ip-masq-platform"), `# ${"x".repeat(i)}\n`);
+      await sources.scan();
+      skipped += SETTLE_MS / 2;
+    }
+    const { problem } = await platform();
+    expect(problem).toMatch(
+      /^file ip-masq-platform has kept changing since \d{4}-\d\d-\d\dT[\d:.]+Z .*: nodes keep its last settled version$/,
+    );
+    expect((await server.api(`/api/config/sources/${PLATFORM}`)).body.problem).toBe(problem);
+    const health = await server.api("/healthz", { token: null });
+    expect(health.body.problems).toContain(problem);
+    skipped += SETTLE_MS; // the writer stopped
+    await eventually(async () => (await platform()).problem === undefined, 3000, "cleared");
+    expect((await server.api("/healthz", { token: null })).body.problems).toEqual([]);
   });
 });

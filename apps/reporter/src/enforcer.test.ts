@@ -345,6 +345,62 @@ describe("a file edit and a dashboard revision at once", () => {
   });
 });
 
+describe("a file edit and a failed apply of a dashboard revision", () => {
+  const R4 = cfg(["172.16.0.0/12"]);
+  const R5 = cfg(["192.168.0.0/16"]);
+  /** A node on which R5's config cannot be applied (a broken iptables-restore for it). */
+  function failingR5(file: string) {
+    const backend = createMemoryBackend({
+      flags: DEFAULT_FLAGS,
+      failApply: (c) =>
+        JSON.stringify(c) === JSON.stringify(R5) ? "iptables-restore: failed" : undefined,
+    });
+    return { ...setup({ backend, configFile: file, fileCheckMs: HOUR }), backend };
+  }
+  /** Started with the file, then revision 4 applied; the file's path. */
+  async function appliedR4() {
+    const file = join(dir, "config");
+    await writeFile(file, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    const node = failingR5(file);
+    await node.enforcer.start();
+    await node.enforcer.receive({ config: R4, revision: 4, resourceVersion: "r4" });
+    return { file, ...node };
+  }
+
+  it("a revision received while the edited file is read again fails to apply: after a restart the last applied one is enforced, not the edit it superseded", async () => {
+    const { file, ...first } = await appliedR4();
+    await writeFile(file, "nonMasqueradeCIDRs: [100.64.0.0/10]\n");
+    const check = first.enforcer.checkConfigFile();
+    await first.enforcer.receive({ config: R5, revision: 5, resourceVersion: "r5" });
+    await check;
+    expect(first.results.at(-1)).toMatchObject({ revision: 5, ok: false });
+    expect(first.enforcer.appliedRevision()).toBe(4);
+    expect(hasCidr(first.backend, "172.16.0.0/12")).toBe(true);
+    await first.enforcer.stop();
+    const again = failingR5(file);
+    await again.enforcer.start();
+    expect(again.enforcer.desired()).toMatchObject({ revision: 4, source: "dashboard" });
+    expect(again.enforcer.appliedRevision()).toBe(4);
+    expect(hasCidr(again.backend, "172.16.0.0/12")).toBe(true);
+    expect(hasCidr(again.backend, "100.64.0.0/10")).toBe(false);
+    expect(again.results).toEqual([expect.objectContaining({ revision: 4, ok: true })]);
+  });
+
+  it("a file edited to a revision that failed to apply: that revision is not kept as applied", async () => {
+    const { file, ...first } = await appliedR4();
+    await first.enforcer.receive({ config: R5, revision: 5, resourceVersion: "r5" });
+    await writeFile(file, "nonMasqueradeCIDRs: [192.168.0.0/16]\n"); // R5's config
+    await first.enforcer.checkConfigFile();
+    expect(first.enforcer.desired()).toMatchObject({ revision: 5, source: "dashboard" });
+    await first.enforcer.stop();
+    const again = failingR5(file);
+    await again.enforcer.start();
+    expect(again.enforcer.appliedRevision()).toBe(4);
+    expect(again.enforcer.desired()).toMatchObject({ revision: 4, source: "dashboard" });
+    expect(hasCidr(again.backend, "172.16.0.0/12")).toBe(true);
+  });
+});
+
 describe("mounted config directory (ip-masq-agent-v2's /etc/config)", () => {
   it("merges every ip-masq* file; a conflict is refused and the last good merge stays enforced", async () => {
     const conf = join(dir, "etc-config");

@@ -223,7 +223,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   async function checkFile(apply: boolean): Promise<void> {
     const before = current;
     const d = flags && accept(await sources.readFile(flags, current));
-    if (d && current !== before) return sources.superseded(current, appliedRevision);
+    if (d && current !== before) return sources.markSeen();
     if (d && apply) await adopt(d, "desired");
     else if (d) current = d;
   }

@@ -23,6 +23,11 @@ export interface SourceSummary {
   /** ISO 8601. */
   updatedAt: string;
   valid: boolean;
+  /**
+   * What is wrong with reading it, when something is (a file that has kept changing, never
+   * holding still long enough to be taken: since when, and what nodes get meanwhile).
+   */
+  problem?: string;
 }
 
 /** The merge of every source (GET /api/config `merge`; null while there is only the primary). */

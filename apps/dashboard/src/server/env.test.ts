@@ -107,7 +107,60 @@ describe("parseEnv", () => {
       want: /IPMASQ_KUBE_API_CONNECTIONS/,
     },
   ];
-  it.each(bounds)("$desc", ({ input, want }) => {
+  const blanks: { desc: string; input: Record<string, string>; want: object | RegExp }[] = [
+    {
+      desc: "empty means unset: the defaults, not 0, false or an empty name",
+      input: {
+        PORT: "",
+        HOST: "",
+        IPMASQ_STORE: " ",
+        IPMASQ_DATA_DIR: "",
+        IPMASQ_CONFIGMAP: "",
+        IPMASQ_MASQ_CHAIN: "",
+        IPMASQ_UI: "",
+        IPMASQ_KUBE_EVENTS: "",
+        IPMASQ_EVENT_QPS: "",
+        IPMASQ_OFFLINE_NODE_TTL: "",
+        IPMASQ_HEARTBEAT_INTERVAL: "",
+        IPMASQ_REPORTER_AUDIENCE: "",
+        IPMASQ_LOG_LEVEL: "",
+      },
+      want: {
+        PORT: 3000,
+        HOST: "0.0.0.0",
+        IPMASQ_STORE: "file",
+        IPMASQ_DATA_DIR: "./.data",
+        IPMASQ_CONFIGMAP: "kube-system/ip-masq-agent",
+        IPMASQ_MASQ_CHAIN: "IP-MASQ-AGENT",
+        IPMASQ_UI: true,
+        IPMASQ_KUBE_EVENTS: true,
+        IPMASQ_EVENT_QPS: 50,
+        IPMASQ_OFFLINE_NODE_TTL: 24 * 3600_000,
+        IPMASQ_HEARTBEAT_INTERVAL: 10_000,
+        IPMASQ_REPORTER_AUDIENCE: "ipmasq-dashboard",
+        IPMASQ_LOG_LEVEL: "info",
+      },
+    },
+    {
+      desc: "an empty source prefix keeps its meaning: no further sources",
+      input: { IPMASQ_SOURCE_PREFIX: "" },
+      want: { IPMASQ_SOURCE_PREFIX: "" },
+    },
+    { desc: "a port in hex", input: { PORT: "0x50" }, want: /PORT/ },
+    { desc: "a port out of range", input: { PORT: "70000" }, want: /PORT/ },
+    { desc: "a port with words", input: { PORT: "80 80" }, want: /PORT/ },
+    {
+      desc: "a burst in exponent form",
+      input: { IPMASQ_EVENT_BURST: "1e2" },
+      want: /IPMASQ_EVENT_BURST/,
+    },
+    {
+      desc: "a rate that is not a number",
+      input: { IPMASQ_EVENT_QPS: "fast" },
+      want: /IPMASQ_EVENT_QPS/,
+    },
+  ];
+  it.each([...bounds, ...blanks])("$desc", ({ input, want }) => {
     if (want instanceof RegExp) expect(() => parseEnv(input)).toThrow(want);
     else expect(parseEnv(input)).toMatchObject(want);
   });

@@ -27,6 +27,24 @@ const optionalMatching = (re: RegExp, what: string) =>
     z.string().regex(re, `must be ${what}`).optional(),
   );
 
+/** A whole number in [min, max], in decimal digits: not "0x50", "1e2" or "8 0" (Number's reading). */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+/** A number above 0, at most `max`, in decimal digits ("0.5", "50"). */
+const rate = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, "must be a number")
+    .transform(Number)
+    .pipe(z.number().gt(0).max(max));
+
 /** A Go duration ("24h", "90m", "0"), in milliseconds. */
 const duration = z.string().transform((v, ctx) => {
   const d = parseGoDuration(v.trim());
@@ -81,7 +99,7 @@ const capabilities = z
   });
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   IPMASQ_STORE: z.enum(["file", "kubernetes"]).default("file"),
   IPMASQ_DATA_DIR: z.string().min(1).default("./.data"),
@@ -110,9 +128,9 @@ const envSchema = z.object({
   IPMASQ_KUBE_EVENTS: bool.default(true),
   /** Event API requests a second per replica, burst (kubelet eventRecordQPS 50, eventBurst 100). */
   /** Connections per API server origin for ordinary requests; more wait (kube/connection-reuse.ts). */
-  IPMASQ_KUBE_API_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(32),
-  IPMASQ_EVENT_QPS: z.coerce.number().gt(0).max(10_000).default(50),
-  IPMASQ_EVENT_BURST: z.coerce.number().int().min(1).max(10_000).default(100),
+  IPMASQ_KUBE_API_CONNECTIONS: wholeNumber(1, 1024).default(32),
+  IPMASQ_EVENT_QPS: rate(10_000).default(50),
+  IPMASQ_EVENT_BURST: wholeNumber(1, 10_000).default(100),
   /** Where the reporter pods run, for the node page's kubectl commands (the chart sets both). */
   IPMASQ_REPORTER_NAMESPACE: optionalMatching(
     /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
@@ -135,7 +153,7 @@ const envSchema = z.object({
   // Every replica active (issue 17, docs/scale-out.md): NodeMasquerade status, the nodes other
   // replicas hold, cross-replica resync, replica Leases `<IPMASQ_LEASE>-replica-<pod>`.
   IPMASQ_REPLICA_SYNC: bool.default(false),
-  IPMASQ_STATUS_WRITES_PER_SECOND: z.coerce.number().gt(0).max(10_000).default(50),
+  IPMASQ_STATUS_WRITES_PER_SECOND: rate(10_000).default(50),
   IPMASQ_OFFLINE_NODE_TTL: duration.default(24 * 3600_000),
   /**
    * Heartbeat interval announced to reporters (ms): each sends one per interval, and a node
@@ -158,8 +176,23 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Variables whose empty value says something: IPMASQ_SOURCE_PREFIX "" is no further sources. */
+const EMPTY_IS_A_VALUE = new Set(["IPMASQ_SOURCE_PREFIX"]);
+
+/**
+ * The environment with empty (or blank) variables left out: empty means unset (a Helm value left
+ * empty renders ""), never port 0, false or an empty chain name.
+ */
+function withoutBlanks(env: Record<string, string | undefined>): Record<string, string> {
+  const set = Object.entries(env).filter(
+    (e): e is [string, string] =>
+      e[1] !== undefined && (e[1].trim() !== "" || EMPTY_IS_A_VALUE.has(e[0])),
+  );
+  return Object.fromEntries(set);
+}
+
 export function parseEnv(env: Record<string, string | undefined>): Env {
-  const r = envSchema.safeParse(env);
+  const r = envSchema.safeParse(withoutBlanks(env));
   if (!r.success)
     throw new Error(`bad environment: ${zodReason(r.error, { issues: 5, root: "environment" })}`);
   return r.data;

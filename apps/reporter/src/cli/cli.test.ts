@@ -764,6 +764,24 @@ describe("break6: ipmasq run refuses a bad option with its reason on stderr", ()
     { args: ["--dashboard-ca", join(dir, "missing.pem")], want: /--dashboard-ca .*ENOENT/ },
     { args: ["--poll-interval", "1ms"], want: /--poll-interval must be at least 100ms/ },
   ];
+  it("an empty environment variable is unset (its default), not a value", async () => {
+    const saved = { chain: process.env.IPMASQ_MASQ_CHAIN, fully: process.env.IPMASQ_RANDOM_FULLY };
+    try {
+      process.env.IPMASQ_MASQ_CHAIN = "";
+      process.env.IPMASQ_RANDOM_FULLY = " ";
+      const r = await run(["render", "--config", data("default.yaml")]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/IP-MASQ-AGENT .*--random-fully/);
+    } finally {
+      for (const [k, v] of [
+        ["IPMASQ_MASQ_CHAIN", saved.chain],
+        ["IPMASQ_RANDOM_FULLY", saved.fully],
+      ] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+  });
   it("an agent flag refused by its schema in another command (render) is said too", async () => {
     const r = await run(["render", "--config", data("default.yaml"), "--masq-chain", "bad chain!"]);
     expect(r.code).toBe(1);

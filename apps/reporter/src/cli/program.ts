@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerApply } from "./apply.js";
 import { registerDrift } from "./drift.js";
+import { blankEnvIsUnset } from "./env.js";
 import { registerInspect } from "./inspect.js";
 import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
 import { registerRender } from "./render.js";
@@ -31,7 +32,7 @@ export function buildProgram(io: CliIO): Command {
   registerToken(program, io);
   for (const c of program.commands)
     c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  return program;
+  return blankEnvIsUnset(program);
 }
 
 /** Runs one invocation and returns its exit code (never calls process.exit). */

@@ -1,10 +1,11 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DEFAULT_FLAGS } from "@masq/shared";
 import { privateCa } from "@masq/testkit/tls";
 import { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
+import { blankEnvIsUnset } from "./env.js";
 import { addAgentFlagOptions } from "./flags.js";
 import { parseInterval } from "./link-options.js";
 import {
@@ -53,6 +54,7 @@ function parse(args: string[], env: Record<string, string> = {}) {
   addAgentFlagOptions(addRunOptions(program.command("run"))).action((o: RunCliOptions) => {
     opts = o;
   });
+  blankEnvIsUnset(program); // as buildProgram does
   program.parse(["run", ...args], { from: "user" });
   return runSettingsFrom(opts!);
 }
@@ -106,20 +108,37 @@ describe("ipmasq run options", () => {
     );
   });
 
+  const DEFAULTS = {
+    mode: "enforce",
+    heal: "next-resync",
+    stateDir: "/var/lib/ipmasq",
+    pollIntervalMs: 10_000,
+    logLevel: "info",
+    variant: "auto",
+    backend: "auto",
+    flags: DEFAULT_FLAGS,
+  };
   it("has safe defaults: enforce, /var/lib/ipmasq, 10 s poll, no metrics port", () => {
     const s = parse(["--node", "n"]);
-    expect(s).toMatchObject({
-      mode: "enforce",
-      heal: "next-resync",
-      stateDir: "/var/lib/ipmasq",
-      pollIntervalMs: 10_000,
-      logLevel: "info",
-      variant: "auto",
-      backend: "auto",
-      flags: DEFAULT_FLAGS,
-    });
+    expect(s).toMatchObject(DEFAULTS);
     expect(s.metricsPort).toBeUndefined();
     expect(s.dashboard).toBeUndefined();
+  });
+
+  it("empty variables are unset (a Helm value left empty): the defaults, no clash", async () => {
+    const tokenFile = join(await mkdtemp(join(tmpdir(), "imr-tok-")), "token");
+    await writeFile(tokenFile, "t\n");
+    const blank = Object.fromEntries(ENV_KEYS.map((k) => [k, k === "NODE_NAME" ? "n" : ""]));
+    const s = parse([], {
+      ...blank,
+      IPMASQ_DASHBOARD: "ws://d/api/reporter",
+      IPMASQ_TOKEN_FILE: tokenFile,
+    });
+    expect(s).toMatchObject(DEFAULTS);
+    expect(s.netns).toBeUndefined();
+    const token = s.dashboard?.token;
+    expect(typeof token === "function" ? await token() : token).toBe("t");
+    await rm(dirname(tokenFile), { recursive: true });
   });
 
   it("flags win over the environment", () => {
@@ -159,6 +178,8 @@ describe("ipmasq run options", () => {
     [["--poll-interval", "soon"], /invalid duration/],
     [["--poll-interval", "5ms"], /at least 100ms/],
     [["--metrics-port", "99999"], /not a port/],
+    [["--metrics-port", "0x50"], /not a port/], // Number() reads it as 80
+    [["--metrics-port", "1e3"], /not a port/],
     [["--token", "a", "--token-file", "b"], /not both/],
     [["--log-level", "loud"], /unknown level/],
     [["--to-ports", "2000-1000"], /--to-ports/],

@@ -156,10 +156,13 @@ export function backendOption(): Option {
     .env("IPMASQ_BACKEND");
 }
 
+/** Decimal digits only: Number() reads "0x50" as 80 and "1e3" as 1000. */
 function parsePort(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError(`--metrics-port: "${text}" is not a port`);
+  const n = /^\d{1,5}$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(n >= 0 && n <= 65535))
+    throw new InvalidArgumentError(
+      `--metrics-port (IPMASQ_METRICS_PORT): "${text}" is not a port (0–65535)`,
+    );
   return n;
 }
 

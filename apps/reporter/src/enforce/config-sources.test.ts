@@ -3,50 +3,50 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_FLAGS } from "@masq/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../log.js";
-import { ConfigSources } from "./config-sources.js";
+import { createLogger } from "../log.js";
+import { ConfigSources, UNSETTLED_WARN_MS } from "./config-sources.js";
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "ipmasq-csrc-"));
+  dir = await mkdtemp(join(tmpdir(), "imr-csrc-"));
 });
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const WHOLE = "nonMasqueradeCIDRs: [198.51.100.0/24]\n";
-
-describe("ConfigSources.readFile", () => {
-  it("does not adopt a file read while it is written in place; the next check takes it whole", async () => {
+describe("a mounted config file that never reads the same twice", () => {
+  it("is said with since when (a warning) once it has kept changing for a bound; said again after it settled and started again", async () => {
     const file = join(dir, "config");
-    // An editor's save caught between truncating the file and writing it: empty, which upstream
-    // reads as its defaults.
-    await writeFile(file, "");
-    const sources = new ConfigSources({
-      configFile: file,
-      log: silentLogger(),
-      settle: () => writeFile(file, WHOLE), // the write lands while the read settles
-    });
-    expect(await sources.readFile(DEFAULT_FLAGS)).toEqual({ kind: "none" });
-    const next = await sources.readFile(DEFAULT_FLAGS);
-    expect(next.kind === "config" && next.desired.config.nonMasqueradeCIDRs).toEqual([
-      "198.51.100.0/24",
+    const lines: { level: string; msg: string; since?: string }[] = [];
+    const log = createLogger({ destination: { write: (s: string) => lines.push(JSON.parse(s)) } });
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    let n = 0;
+    let looping = true;
+    // A writer looping: between the two reads of every check the file changes again.
+    const settle = async () => {
+      if (looping) await writeFile(file, `nonMasqueradeCIDRs: [10.${++n}.0.0/16]\n`);
+    };
+    const sources = new ConfigSources({ configFile: file, log, settle, now: () => now });
+    const warnings = () => lines.filter((l) => l.level === "warn");
+    const check = async () => {
+      await writeFile(file, `nonMasqueradeCIDRs: [10.${++n}.0.0/16]\n`);
+      return sources.readFile(DEFAULT_FLAGS);
+    };
+    for (; now < Date.parse("2026-01-01T00:00:00Z") + UNSETTLED_WARN_MS; now += 10_000)
+      expect(await check()).toEqual({ kind: "none" });
+    expect(warnings()).toEqual([]);
+    expect(await check()).toEqual({ kind: "none" });
+    expect(warnings()).toEqual([
+      expect.objectContaining({
+        since: "2026-01-01T00:00:00.000Z",
+        msg: expect.stringMatching(/kept changing/),
+      }),
     ]);
-  });
-
-  it("adopts a file that reads the same after settling, once", async () => {
-    const file = join(dir, "config");
-    await writeFile(file, WHOLE);
-    let settles = 0;
-    const sources = new ConfigSources({
-      configFile: file,
-      log: silentLogger(),
-      settle: async () => {
-        settles++;
-      },
-    });
-    expect((await sources.readFile(DEFAULT_FLAGS)).kind).toBe("config");
-    expect(await sources.readFile(DEFAULT_FLAGS)).toEqual({ kind: "none" });
-    expect(settles).toBe(1); // an unchanged file is not waited on
+    now += 10_000;
+    await check();
+    expect(warnings()).toHaveLength(1); // once, not at every check
+    looping = false;
+    expect((await check()).kind).toBe("config"); // settled: adopted
+    looping = true;
+    for (let i = 0; i * 10_000 <= UNSETTLED_WARN_MS; i++, now += 10_000) await check();
+    expect(warnings()).toHaveLength(2);
   });
 });

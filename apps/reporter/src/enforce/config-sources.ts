@@ -42,6 +42,8 @@ type MountedRead =
  */
 export const SETTLE_MS = 200;
 const settleDelay = () => new Promise<void>((r) => setTimeout(r, SETTLE_MS));
+/** A config file read differently twice at every check for this long is said (a warning). */
+export const UNSETTLED_WARN_MS = 30_000;
 
 /**
  * The mounted config: one ConfigMap file as upstream reads it, or a directory of `ip-masq*`
@@ -63,6 +65,8 @@ export class ConfigSources {
   private fileHash: string | null = null;
   /** The state last written, without its time, so an unchanged config is not rewritten. */
   private persistedKey = "";
+  /** The last config applied (loaded or persisted): what a seen but unadopted edit is kept with. */
+  private applied: DesiredConfig | undefined;
 
   constructor(
     private readonly o: {
@@ -71,8 +75,30 @@ export class ConfigSources {
       log: Logger;
       /** Waits between a changed config's two reads (default SETTLE_MS; tests write meanwhile). */
       settle?: () => Promise<void>;
+      /** Epoch ms (tests); default Date.now. */
+      now?: () => number;
     },
   ) {}
+
+  /** Since when (epoch ms) every check of the file read it differently twice; said once. */
+  private unsettled: { since: number; said: boolean } | undefined;
+
+  /** One more check whose two reads differed: a warning once it has gone on UNSETTLED_WARN_MS. */
+  private stillChanging(path: string): void {
+    const now = this.o.now?.() ?? Date.now();
+    this.unsettled ??= { since: now, said: false };
+    const u = this.unsettled;
+    if (u.said || now - u.since < UNSETTLED_WARN_MS) {
+      this.o.log.info({ path }, "config file changing while read; read again at the next check");
+      return;
+    }
+    u.said = true;
+    const since = new Date(u.since).toISOString();
+    this.o.log.warn(
+      { path, since },
+      `config file has kept changing since ${since} (never read the same ${SETTLE_MS} ms apart): not adopted, the node keeps enforcing its current config`,
+    );
+  }
 
   /** The persisted last applied config, if any and still valid under `flags`. */
   async loadState(flags: AgentFlags): Promise<SourceRead> {
@@ -95,6 +121,12 @@ export class ConfigSources {
       };
     this.fileHash = s.fileHash;
     this.persistedKey = JSON.stringify({ ...s, appliedAt: 0 });
+    this.applied = {
+      config: s.config,
+      revision: s.revision,
+      resourceVersion: s.resourceVersion,
+      source: s.source,
+    };
     log.info({ revision: s.revision, source: s.source }, "loaded the last applied config");
     const { config, revision, resourceVersion, source } = s;
     return { kind: "config", desired: { config, revision, resourceVersion, source } };
@@ -102,8 +134,8 @@ export class ConfigSources {
 
   /**
    * The mounted ConfigMap when its text changed since it was last seen and says something else
-   * than `current`; "none" otherwise (the same config from elsewhere is persisted with the
-   * file's new hash, so a restart does not adopt the file over it).
+   * than `current`; "none" otherwise (the edit counts as seen: persisted with the last applied
+   * config, so a restart does not adopt the file over `current`).
    */
   async readFile(flags: AgentFlags, current?: DesiredConfig): Promise<SourceRead> {
     const { configFile: path, log } = this.o;
@@ -114,17 +146,21 @@ export class ConfigSources {
         return undefined;
       });
     const read = await readNow();
-    if (!read || read.hash === this.fileHash) return { kind: "none" };
-    await (this.o.settle ?? settleDelay)();
-    if ((await readNow())?.hash !== read.hash) {
-      log.info({ path }, "config file changing while read; read again at the next check");
+    if (!read || read.hash === this.fileHash) {
+      this.unsettled = undefined;
       return { kind: "none" };
     }
+    await (this.o.settle ?? settleDelay)();
+    if ((await readNow())?.hash !== read.hash) {
+      this.stillChanging(path);
+      return { kind: "none" };
+    }
+    this.unsettled = undefined;
     if (read.hash === this.fileHash) return { kind: "none" }; // a check beside this one took it
     this.fileHash = read.hash;
     if (!read.ok) return { kind: "refused", reason: read.reason, source: "file", revision: null };
     if (current && sameConfig(current.config, read.config)) {
-      if (current.source !== "file") await this.persist(current);
+      await this.markSeen();
       return { kind: "none" };
     }
     log.info({ path }, "config file changed; adopting it");
@@ -138,17 +174,24 @@ export class ConfigSources {
   }
 
   /**
-   * The file's edit, just read, lost to `d`, a revision received while it was read (twice,
-   * SETTLE_MS apart; the push came after the edit): the edit counts as seen. `d`, when it is the
-   * applied revision, is persisted again with the file's new hash (an apply still running
-   * persists it so), or a restart would adopt the edit over it.
+   * The file's edit, just read, was not adopted (it says what `current` says, or lost to a
+   * revision received while it was read): it counts as seen. The last applied config is
+   * persisted again with the file's new hash, never a config that is not applied (its apply
+   * may be running, or have failed: once applied it is persisted so), or a restart would adopt
+   * the edit over `current`, or take an unapplied revision as applied.
    */
-  async superseded(d: DesiredConfig | undefined, appliedRevision: number | null): Promise<void> {
-    if (d && d.revision === appliedRevision) await this.persist(d);
+  async markSeen(): Promise<void> {
+    if (this.applied) await this.write(this.applied);
   }
 
-  /** Keeps `d` as the last applied config (and the file's hash); logs a failure. */
-  async persist(d: DesiredConfig): Promise<void> {
+  /** Keeps `d`, just applied, as the last applied config (and the file's hash). */
+  persist(d: DesiredConfig): Promise<void> {
+    this.applied = d;
+    return this.write(d);
+  }
+
+  /** Writes the state file; logs a failure. */
+  private async write(d: DesiredConfig): Promise<void> {
     const { store, log } = this.o;
     if (!store) return;
     const state: PersistedState = {

@@ -77,7 +77,14 @@ function view(ctx: ApiContext, f: Found): SourceResponse {
     config: parsed.ok ? parsed.config : null,
     errors: parsed.ok ? [] : parsed.errors,
     warnings: parsed.warnings,
+    ...problemOf(ctx, f.source),
   };
+}
+
+/** The source's own problem, when its set says one (a file that keeps changing). */
+function problemOf(ctx: ApiContext, source: ConfigSource): { problem?: string } {
+  const problem = ctx.config.sources?.status().sourceProblems?.get(sourceId(source));
+  return problem ? { problem } : {};
 }
 
 function nodesOf(ctx: ApiContext) {

@@ -18,11 +18,13 @@ function summary(
   meta: Pick<ExtraSource, "resourceVersion" | "author" | "updatedAt">,
   sources: SourceSet,
   merge: MergeResult,
+  problems: ReadonlyMap<string, string> | undefined,
 ): SourceSummary {
   const primary = same(source, sources.primary);
   const invalid = merge.conflicts.some(
     (c) => c.kind === "invalid-source" && same(c.source, source),
   );
+  const problem = problems?.get(sourceId(source));
   return {
     source,
     id: sourceId(source),
@@ -33,6 +35,7 @@ function summary(
     author: meta.author,
     updatedAt: meta.updatedAt,
     valid: !invalid,
+    ...(problem ? { problem } : {}),
   };
 }
 
@@ -43,10 +46,11 @@ export function mergedView(
   extras: readonly ExtraSource[],
   sources: SourceSet,
 ): MergedConfigView {
+  const problems = sources.status().sourceProblems;
   return {
     sources: [
-      summary(sources.primary, rev, sources, merge),
-      ...extras.map((e) => summary(e.source, e, sources, merge)),
+      summary(sources.primary, rev, sources, merge, problems),
+      ...extras.map((e) => summary(e.source, e, sources, merge, problems)),
     ],
     config: merge.config,
     pushable: merge.ok,

@@ -1,9 +1,12 @@
 // The further config sources of the file store: every regular file of the data dir whose name
 // starts with the prefix (default `ip-masq-`), each one source, as ip-masq-agent-v2 reads the
 // `ip-masq*` files of its config directory. Followed by a poll of the directory (stat first:
-// only a file whose size, mtime or inode changed is read again). A changed file is taken once
-// it has held still for SETTLE_MS (chokidar's awaitWriteFinish): a file written in place
-// (truncated, then written) read between the two would push its empty half to every node.
+// only a file whose size, mtime or inode changed is read again; unchanged ones are re-read and
+// hashed round-robin, within VERIFY_* bounds a scan, for edits that keep all three). A changed
+// file is taken once it has held still for SETTLE_MS (chokidar's awaitWriteFinish), or at once
+// when its mtime is older than that (plus a coarse filesystem's granularity): a file written in
+// place (truncated, then written) read between the two would push its empty half to every node.
+// One that never holds still (a writer looping) is a problem after UNSETTLED_PROBLEM_MS.
 // Saves compare the file's sha256 with the revision the author edited and replace it
 // atomically (a rename: taken at once).
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -14,6 +17,7 @@ import {
   type LongTimer,
   MAX_CONFIG_SOURCE_BYTES,
   setLongInterval,
+  sourceId,
   sourceLabel,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -44,6 +48,16 @@ export interface FileSourcesOptions {
 
 /** How long a changed file's size, mtime and inode must hold before it is taken (ms). */
 export const SETTLE_MS = 200;
+/** A changed file not settled for this long is a problem (status), named with since when. */
+export const UNSETTLED_PROBLEM_MS = 5_000;
+/**
+ * Unchanged files re-read (and hashed) per scan, at most so many and so many bytes: an edit
+ * keeping size, mtime and inode is noticed within MAX_KEPT_SOURCES / 16 scans (4 s at 65 files).
+ */
+const VERIFY_FILES_PER_SCAN = 16;
+const VERIFY_BYTES_PER_SCAN = 1024 * 1024;
+/** Coarsest mtime kept by a filesystem (FAT: 2 s): an mtime only this old says nothing of now. */
+const MTIME_GRANULARITY_MS = 2_000;
 /** Start waits at most this many settle periods for files still being written (then takes them). */
 const START_SETTLE_TRIES = 25;
 /** A look after settling: a timer can fire a fraction of a millisecond before performance.now says. */
@@ -54,6 +68,20 @@ interface Seen {
   source: ExtraSource;
 }
 
+/** A file seen changed, not settled yet. */
+interface Changing {
+  /** Its latest stat key (with `#sha256` when only its content changed). */
+  key: string;
+  /** Since when that key has held (monotonic ms). */
+  since: number;
+  /** Since when it has not settled (monotonic ms, and wall clock for people). */
+  first: number;
+  firstAt: string;
+}
+
+const statKey = (st: { size: number; mtimeMs: number; ino: number }) =>
+  `${st.size}:${st.mtimeMs}:${st.ino}`;
+
 export class FileSources extends PublishedSources implements SourceSet {
   private seen = new Map<string, Seen>();
   /** Who saved which text here, so a file's author is known after our own save. */
@@ -61,8 +89,10 @@ export class FileSources extends PublishedSources implements SourceSet {
   private readonly mutex = new Mutex();
   private timer: LongTimer | undefined;
   private problem: string | undefined;
-  /** Files seen changed, not settled yet: their new stat key and since when (monotonic ms). */
-  private changing = new Map<string, { key: string; since: number }>();
+  /** Files seen changed, not settled yet. */
+  private changing = new Map<string, Changing>();
+  /** The last file whose content a scan verified (round-robin). */
+  private verifiedUpTo = "";
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
@@ -97,7 +127,31 @@ export class FileSources extends PublishedSources implements SourceSet {
   }
 
   status(): SourceSetStatus {
-    return { problems: this.problem ? [this.problem] : [] };
+    const sourceProblems = this.unsettledProblems();
+    return {
+      problems: [...(this.problem ? [this.problem] : []), ...sourceProblems.values()],
+      sourceProblems,
+    };
+  }
+
+  /** Files changing for UNSETTLED_PROBLEM_MS or more, by source id (published or not yet). */
+  private unsettledProblems(): Map<string, string> {
+    const now = this.now();
+    const out = new Map<string, string>();
+    for (const [name, c] of this.changing) {
+      if (now - c.first < UNSETTLED_PROBLEM_MS) continue;
+      const kept = this.seen.has(name) ? "nodes keep its last settled version" : "not taken yet";
+      const source = { kind: "file" as const, name, key: name };
+      out.set(
+        sourceId(source),
+        `${sourceLabel(source)} has kept changing since ${c.firstAt} (never unchanged for ${SETTLE_MS} ms): ${kept}`,
+      );
+    }
+    return out;
+  }
+
+  private now(): number {
+    return this.o.now ? this.o.now() : performance.now();
   }
 
   async close(): Promise<void> {
@@ -124,25 +178,26 @@ export class FileSources extends PublishedSources implements SourceSet {
   private async scanNow(complete: ReadonlySet<string> = new Set()): Promise<void> {
     const { prefix, dir } = this.o;
     const names = prefix === "" ? [] : (await readdir(dir)).filter((n) => n.startsWith(prefix));
+    const verify = this.dueForVerify();
     const next = new Map<string, Seen>();
-    const changing = new Map<string, { key: string; since: number }>();
+    const changing = new Map<string, Changing>();
     for (const name of names.sort().slice(0, MAX_KEPT_SOURCES)) {
       const path = join(dir, name);
       const st = await stat(path).catch(() => undefined);
       if (!st?.isFile()) continue;
-      const key = `${st.size}:${st.mtimeMs}:${st.ino}`;
       const old = this.seen.get(name);
+      const key = await this.keyOf(name, path, st, old, verify.has(name));
       if (old?.key === key) {
         next.set(name, old);
         continue;
       }
-      const since = this.settling(name, key);
-      if (since !== null && !complete.has(name)) {
-        changing.set(name, { key, since });
+      const c = this.settling(name, key, st.mtimeMs);
+      if (c && !complete.has(name)) {
+        changing.set(name, c);
         if (old) next.set(name, old); // the last whole version stays until this one settles
         continue;
       }
-      next.set(name, { key, source: await this.read(name, path, st, key) });
+      next.set(name, { key: statKey(st), source: await this.read(name, path, st, key) });
     }
     this.seen = next;
     this.changing = changing;
@@ -150,12 +205,61 @@ export class FileSources extends PublishedSources implements SourceSet {
     this.publish([...next.values()].map((s) => s.source));
   }
 
-  /** Since when `key` has held (monotonic ms), or null once it has held for SETTLE_MS. */
-  private settling(name: string, key: string): number | null {
-    const now = this.o.now ? this.o.now() : performance.now();
+  /**
+   * The file's stat key, with `#sha256` of its content when the stat matches the version taken
+   * but the content does not (checked when `verify`, and on every scan while that settles).
+   */
+  private async keyOf(
+    name: string,
+    path: string,
+    st: { size: number; mtimeMs: number; ino: number },
+    old: Seen | undefined,
+    verify: boolean,
+  ): Promise<string> {
+    const key = statKey(st);
+    if (old?.key !== key || st.size > MAX_CONFIG_SOURCE_BYTES) return key;
+    if (!verify && !this.changing.get(name)?.key.includes("#")) return key;
+    const text = await readFile(path, "utf8").catch(() => undefined);
+    if (text === undefined) return key; // gone meanwhile: the next scan sees it
+    const hash = sha256(text);
+    return hash === old.source.resourceVersion ? key : `${key}#${hash}`;
+  }
+
+  /** Taken files whose content this scan checks: round-robin, within the VERIFY_* bounds. */
+  private dueForVerify(): Set<string> {
+    const names = [...this.seen.keys()].sort();
+    const at = names.findIndex((n) => n > this.verifiedUpTo);
+    const order = at < 0 ? names : [...names.slice(at), ...names.slice(0, at)];
+    const due = new Set<string>();
+    let bytes = 0;
+    for (const name of order) {
+      const source = this.seen.get(name)?.source;
+      const size = source?.bytes ?? source?.text.length ?? 0;
+      if (size > MAX_CONFIG_SOURCE_BYTES) continue;
+      if (due.size >= VERIFY_FILES_PER_SCAN) break;
+      if (due.size > 0 && bytes + size > VERIFY_BYTES_PER_SCAN) break;
+      due.add(name);
+      bytes += size;
+      this.verifiedUpTo = name;
+    }
+    return due;
+  }
+
+  /**
+   * The file still settling (its new key and since when), or null once `key` has held for
+   * SETTLE_MS, or at first sight when its mtime is older than that: no write since.
+   */
+  private settling(name: string, key: string, mtimeMs: number): Changing | null {
+    const now = this.now();
     const c = this.changing.get(name);
-    if (c?.key !== key) return now;
-    return now - c.since >= SETTLE_MS ? null : c.since;
+    if (c?.key === key) return now - c.since >= SETTLE_MS ? null : c;
+    if (!c && Date.now() - mtimeMs >= SETTLE_MS + MTIME_GRANULARITY_MS) return null;
+    return {
+      key,
+      since: now,
+      first: c?.first ?? now,
+      firstAt: c?.firstAt ?? new Date().toISOString(),
+    };
   }
 
   private scanAfterSettling(): void {

@@ -35,6 +35,8 @@ export interface SourceSaveRequest {
 export interface SourceSetStatus {
   /** Sentences for a person; empty when fine. */
   problems: string[];
+  /** The problems of single sources (also in `problems`), by source id. */
+  sourceProblems?: ReadonlyMap<string, string>;
 }
 
 export interface SourceSet {

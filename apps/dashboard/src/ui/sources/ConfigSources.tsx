@@ -6,7 +6,7 @@ import type { MergedConfigView } from "@masq/shared";
 import { type ReactNode, useId, useState } from "react";
 import { Callout } from "../components/Callout";
 import { inputClass } from "../config/styles";
-import { ConflictsCallout, MergedSourcesPanel } from "./MergedSources";
+import { ConflictsCallout, MergedSourcesPanel, SourceProblems } from "./MergedSources";
 import { SourceEditor } from "./SourceEditor";
 
 function SourcePicker({
@@ -35,6 +35,7 @@ function SourcePicker({
             {s.label}
             {s.primary ? " (ip-masq-agent)" : ""}
             {s.valid ? "" : " — invalid"}
+            {s.problem ? " — keeps changing" : ""}
             {s.editable ? "" : " — read only"}
           </option>
         ))}
@@ -59,6 +60,7 @@ export function ConfigWithSources({
   return (
     <div className="space-y-4">
       <ConflictsCallout merge={merge} />
+      <SourceProblems merge={merge} />
       {merge.observeWarning ? (
         <Callout tone="warning" title="Nodes in observe mode read one source">
           {merge.observeWarning}

@@ -67,6 +67,21 @@ export function ConflictList({
   );
 }
 
+/** Sources not read as they are now (a file that keeps changing): what, and since when. */
+export function SourceProblems({ merge }: { merge: MergedConfigView }) {
+  const problems = merge.sources.flatMap((s) => (s.problem ? [s.problem] : []));
+  if (problems.length === 0) return null;
+  return (
+    <Callout tone="warning" title="Config sources not taken as they are now">
+      <ul className="list-disc space-y-1 pl-5" aria-label="Source problems">
+        {problems.map((p) => (
+          <li key={p}>{p}</li>
+        ))}
+      </ul>
+    </Callout>
+  );
+}
+
 export function ConflictsCallout({ merge }: { merge: MergedConfigView }) {
   const n = merge.conflicts.length;
   return (
