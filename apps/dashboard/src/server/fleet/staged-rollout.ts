@@ -758,6 +758,12 @@ export class StagedRollouts {
     return s.core.aborted ? this.previous : current;
   }
 
+  /** The revision every node returned to when the rollout of `current` was aborted; else null. */
+  abortedTo(current: Desired): Desired | null {
+    const s = this.s;
+    return s?.core.aborted && s.revision === current.revision ? this.previous : null;
+  }
+
   /** The revision a node should enforce now; `current` is the store's desired revision. */
   desiredFor(name: string, current: Desired | null): Desired | null {
     const held = this.awaiting;
