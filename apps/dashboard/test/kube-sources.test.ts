@@ -6,6 +6,7 @@
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { kubeTestCluster } from "./helpers/kube-server.js";
+import { canaryApplied, waves } from "./helpers/rollout.js";
 import { eventually } from "./helpers/server.js";
 
 const NS = "kube-system";
@@ -194,5 +195,47 @@ describe("config sources (Kubernetes)", () => {
       /ConfigMap ip-masq-platform key config is not one the dashboard may edit/,
     );
     expect(fake.configMap(NS, "ip-masq-platform")?.metadata.resourceVersion).toBe(before);
+  });
+
+  it("a ConfigMap source edited after an abort is held; a kubectl edit of ip-masq-agent is a save", async () => {
+    // The aborted change stays in ip-masq-agent's text: a merge for the source edit would bring
+    // it back to every node. An edit of ip-masq-agent itself is someone saving that text anew.
+    const fake = await cluster();
+    const s = await k.start();
+    const nodes = [
+      await k.reporter(s, "node-a"),
+      await k.reporter(s, "node-b"),
+      await k.reporter(s, "node-c"),
+    ];
+    const aborted = "203.0.113.0/24";
+    await canaryApplied(
+      s,
+      3,
+      `nonMasqueradeCIDRs: [10.0.0.0/8, ${aborted}]\nresyncInterval: 60s\n`,
+      waves({ count: 1 }),
+    );
+    expect((await s.api("/api/rollout/abort", { method: "POST", body: {} })).status).toBe(200);
+    await eventually(
+      () => nodes.every((n) => !cidrs(n.lastDesired).includes(aborted)) || undefined,
+      5000,
+      "every node back on the stable revision",
+    );
+    fake.kubectlEdit(NS, "ip-masq-platform", { config: "nonMasqueradeCIDRs: [198.51.100.0/24]\n" });
+    const held = await eventually(
+      async () => (await s.api("/api/config")).body.merge?.held || undefined,
+      5000,
+    );
+    expect(held).toMatch(/was aborted: every node runs revision \d+/);
+    await new Promise((r) => setTimeout(r, 300)); // a push would have gone by now
+    for (const n of nodes) expect(cidrs(n.lastDesired)).not.toContain(aborted);
+    fake.kubectlEdit(NS, "ip-masq-agent", {
+      config: "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 60s\n",
+    });
+    await eventually(
+      () => nodes.every((n) => cidrs(n.lastDesired).includes("198.51.100.0/24")) || undefined,
+      5000,
+      "the merge pushed after ip-masq-agent was saved",
+    );
+    expect((await s.api("/api/config")).body.merge.held).toBeNull();
   });
 });

@@ -35,8 +35,16 @@ export interface MergedConfigView {
   sources: SourceSummary[];
   /** The merged config as computed now (with conflicts too: then it is not what nodes get). */
   config: MasqConfig;
-  /** False when there is a conflict: nodes keep the last good merged config (`desiredRevision`). */
+  /**
+   * False when there is a conflict or the merge is `held`: nodes keep the last good merged config
+   * (`desiredRevision`).
+   */
   pushable: boolean;
+  /**
+   * Set while a source changed after the ip-masq-agent config's staged rollout was aborted: the
+   * merge would bring the aborted change back, so it is held until that config is saved again.
+   */
+  held?: string | null;
   cidrs: { nonMasqueradeCIDRs: CidrOrigin[]; masqueradeCIDRs: CidrOrigin[] };
   scalars: ScalarOrigin[];
   conflicts: MergeConflict[];

@@ -264,6 +264,11 @@ export interface NodeRolloutPlace {
    * the rollout still counts it as failed until a retry. Absent otherwise.
    */
   inSyncNow?: true;
+  /**
+   * The node is drifted, but showed the same drift against the previous revision before this
+   * one reached it: not counted against the rollout (the sentence says so). Absent otherwise.
+   */
+  driftedBefore?: string;
 }
 
 export type RolloutNodeProgress = "waiting" | "applying" | "awaiting-rules" | "applied" | "failed";

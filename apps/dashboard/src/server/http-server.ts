@@ -379,12 +379,16 @@ function followConfig(
   }
 }
 
-/** The persisted rollout resumed; a follower starting on an unbegun staged revision holds it. */
+/**
+ * The persisted rollout resumed; a follower starting on an unbegun staged revision holds it.
+ * From then on a source change after an abort is held (config-service heldMerge).
+ */
 function restoreStaging(
   staged: StagedRollouts,
   config: ConfigService,
   strategy: RolloutStrategy,
 ): Promise<void> {
+  config.holdAfterAbort((d) => staged.abortedTo(d));
   return staged.restore(
     () => config.current().desired,
     (r) => config.desiredOfRevision(r),

@@ -32,7 +32,8 @@ export function candidateMerge(
   const state = config.current();
   if (!sources || !state.merge) return undefined;
   const id = sourceId(source);
-  const rev = sourceId(sources.primary) === id ? { ...state.rev, text } : state.rev;
+  const primary = sourceId(sources.primary) === id;
+  const rev = primary ? { ...state.rev, text } : state.rev;
   const extras = state.merge.extras.map((e) => (sourceId(e.source) === id ? { ...e, text } : e));
   const merge = mergeSources(
     [{ source: sources.primary, text: rev.text }, ...extras],
@@ -41,7 +42,8 @@ export function candidateMerge(
   const before = new Set(state.merge.result.conflicts.map((c) => c.message));
   return {
     merge,
-    view: mergedView(merge, rev, extras, sources),
+    // Saving another source keeps the merge held (heldMerge); a save of the primary ends it.
+    view: mergedView(merge, rev, extras, sources, primary ? undefined : state.merge.held),
     newConflicts: merge.conflicts.filter((c) => !before.has(c.message)),
   };
 }

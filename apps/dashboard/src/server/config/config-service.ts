@@ -4,6 +4,7 @@
 import {
   type AgentFlags,
   type ConfigResult,
+  configsEqual,
   type Issue,
   type MasqConfig,
   parseConfigText,
@@ -32,6 +33,9 @@ export interface ConfigState {
   merge?: MergeView | null;
 }
 
+/** The revision every node returned to when `desired`'s staged rollout was aborted; else null. */
+export type AbortedTo = (desired: Desired) => Desired | null;
+
 /** A candidate config from an API body: YAML text or a config object. */
 export type ConfigInput = { yaml: string } | { config: MasqConfig };
 
@@ -52,6 +56,8 @@ export class ConfigService {
   private numbering: MergedNumbering | undefined;
   /** Which source besides the primary one changed, and how (GET /api/history/sources). */
   readonly sourceHistory: SourceHistory;
+  /** Set by the server once the staged rollouts exist (holdAfterAbort). */
+  private abortedTo: AbortedTo = () => null;
 
   constructor(
     readonly store: ConfigStore,
@@ -99,18 +105,43 @@ export class ConfigService {
     return { rev, result, desired, merge: extras.length > 0 ? { result: merged, extras } : null };
   }
 
+  /** Holds merges of source changes while the primary's save is aborted (heldMerge). */
+  holdAfterAbort(fn: AbortedTo): void {
+    this.abortedTo = fn;
+  }
+
   /** A source besides the primary one changed: merge again, tell listeners. */
   private sourcesChanged(): void {
     const previous = this.state;
     if (!previous) return; // start() composes once the sources are read
-    this.state = this.compose(previous.rev, previous.result, previous.desired);
-    const pushed = this.state.merge && !this.state.merge.result.ok ? null : this.state.desired;
+    this.state =
+      this.heldMerge(previous) ?? this.compose(previous.rev, previous.result, previous.desired);
+    const merge = this.state.merge;
+    const pushed = merge && (!merge.result.ok || merge.held) ? null : this.state.desired;
     this.sourceHistory.note(
       previous.merge?.extras ?? [],
       this.state.merge?.extras ?? [],
       pushed?.revision ?? null,
     );
     for (const fn of this.listeners) fn(this.state, previous);
+  }
+
+  /**
+   * After an abort every node runs the stable revision, yet the primary's text still holds the
+   * aborted change: merging that text with a changed (added, edited, removed) source would send
+   * the aborted change to every node, unreviewed. So the merge is held, shown with why, and
+   * nodes keep what they run, until an admin saves the primary again (or rolls back): that save
+   * rolls out with its own strategy, the source change with it. Null when nothing is held.
+   */
+  private heldMerge(previous: ConfigState): ConfigState | null {
+    const desired = previous.desired;
+    const stable = desired && this.abortedTo(desired);
+    if (!stable || !this.sources) return null;
+    const extras = this.sources.list();
+    const result = mergeWith(this.sources.primary, previous.rev.text, extras, this.flags);
+    if (result.ok && configsEqual(result.config, desired.config)) return null; // nothing new
+    const held = `revision ${desired.revision} was aborted: every node runs revision ${stable.revision}, and a merge of the changed config sources with the ip-masq-agent config would bring the aborted change back to every node at once. The merge is held until the ip-masq-agent config is saved again (review it, then save or roll back).`;
+    return { ...previous, merge: { result, extras, held } };
   }
 
   /** True once start() has composed the first state (current() may be called). */

@@ -10,6 +10,7 @@ import {
 } from "@masq/shared";
 import type { ExtraSource, SourceSet } from "../store/sources.js";
 import type { ConfigRevision } from "../store/types.js";
+import type { MergeView } from "./merged-desired.js";
 
 const same = (a: ConfigSource, b: ConfigSource) => sourceId(a) === sourceId(b);
 
@@ -45,6 +46,7 @@ export function mergedView(
   rev: ConfigRevision,
   extras: readonly ExtraSource[],
   sources: SourceSet,
+  held?: string,
 ): MergedConfigView {
   const problems = sources.status().sourceProblems;
   return {
@@ -53,7 +55,8 @@ export function mergedView(
       ...extras.map((e) => summary(e.source, e, sources, merge, problems)),
     ],
     config: merge.config,
-    pushable: merge.ok,
+    pushable: merge.ok && !held,
+    held: held ?? null,
     cidrs: merge.cidrs,
     scalars: merge.scalars,
     conflicts: merge.conflicts,
@@ -64,11 +67,12 @@ export function mergedView(
 /** The current merge's view, or null while the primary source is alone. */
 export function currentMergedView(config: {
   sources?: SourceSet;
-  current(): { rev: ConfigRevision; merge?: { result: MergeResult; extras: ExtraSource[] } | null };
+  current(): { rev: ConfigRevision; merge?: MergeView | null };
 }): MergedConfigView | null {
   const state = config.current();
   if (!config.sources || !state.merge) return null;
-  return mergedView(state.merge.result, state.rev, state.merge.extras, config.sources);
+  const { result, extras, held } = state.merge;
+  return mergedView(result, state.rev, extras, config.sources, held);
 }
 
 /**

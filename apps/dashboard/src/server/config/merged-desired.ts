@@ -32,6 +32,8 @@ export interface MergeView {
   result: MergeResult;
   /** The sources besides the primary one, as read. */
   extras: ExtraSource[];
+  /** Why this merge reaches no node although it has no conflict (config-service heldMerge). */
+  held?: string;
 }
 
 /** What the last merge (or the primary alone) was made of: the primary's and each source's version. */

@@ -13,17 +13,21 @@ import { silentLogger } from "../log.js";
 import { ChangeFeed } from "./change-feed.js";
 import { type FleetOptions, FleetState } from "./fleet-state.js";
 
-/** The IPv4 rules `config` renders to, read back. */
-export function rulesOf(config: MasqConfig): FamilySnapshot[] {
+/** The IPv4 rules `config` renders to, read back; `after`: other rules after the jump. */
+export function rulesOf(config: MasqConfig, after: string[] = []): FamilySnapshot[] {
   const d = desiredChain(config, DEFAULT_FLAGS, "ipv4");
   return [
     snapshotOf({
       family: "ipv4",
       chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line)],
-      postrouting: [jumpRuleLine(d.chain)],
+      postrouting: [jumpRuleLine(d.chain), ...after],
     }),
   ];
 }
+
+/** `config`'s rules with another component's MASQUERADE after the agent's jump (its drift). */
+export const rulesWithForeign = (config: MasqConfig): FamilySnapshot[] =>
+  rulesOf(config, ["-A POSTROUTING -d 10.0.0.0/8 -j MASQUERADE"]);
 
 /** A snapshot of a node that applied `applied`, with `linux` rules (none: envelope only). */
 export const snap = (applied: number, linux?: FamilySnapshot[]): Snapshot => ({

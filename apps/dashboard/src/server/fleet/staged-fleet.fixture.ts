@@ -1,6 +1,11 @@
 // Tests' fleet of three enforce-mode nodes (a, b, c) that applied revision 1, with a staged
 // rollout attached, then revision 2 saved: in waves (`strategy`), or to every node at once (null).
-import { compareNodeOrder, defaultConfig, type WavesStrategy } from "@masq/shared";
+import {
+  compareNodeOrder,
+  defaultConfig,
+  type FamilySnapshot,
+  type WavesStrategy,
+} from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import type { Desired } from "../config/merged-desired.js";
 import { silentLogger } from "../log.js";
@@ -21,6 +26,8 @@ export function stagedFleet(
   strategy: WavesStrategy | null,
   intake?: IntakeOptions,
   now = () => 1000,
+  /** Each node's rules before the save (default: revision 1's exactly). */
+  before: (name: string) => FamilySnapshot[] = () => rulesOf(v1.config),
 ) {
   let desired = v1;
   const log = silentLogger();
@@ -48,7 +55,7 @@ export function stagedFleet(
     const link: ReporterLink = { send() {}, close() {} };
     links.set(n, link);
     fleet.connect(helloFor(n, { mode: "enforce" }), link);
-    fleet.snapshot(n, snap(1, rulesOf(v1.config)));
+    fleet.snapshot(n, snap(1, before(n)));
     fleet.applyResult(n, okResult(1));
   }
   desired = v2;

@@ -69,6 +69,7 @@ import type {
   StagedOptions,
   StagingFleet,
 } from "./staged-options.js";
+import { PreexistingDrift } from "./staged-preexisting.js";
 import {
   MAX_PERFORMED_IDS,
   type MoveRequest,
@@ -171,6 +172,8 @@ export class StagedRollouts {
    * and came back) is that rollout, still aborted (keepAborted).
    */
   private aborted: { s: StagedState; previous: Desired } | null = null;
+  /** Drift nodes had against the stable revision before the rollout reached them. */
+  private readonly preexisting = new PreexistingDrift();
   /**
    * Leader election off: the dashboard recorded as the rollout's owner, which renewed it since
    * this one last looked (`at`: then, this clock). This one writes nothing and moves nothing
@@ -734,6 +737,8 @@ export class StagedRollouts {
     if (this.isActive()) this.begun = saidOf(next);
     this.retire(next.revision);
     this.previous = stable;
+    this.preexisting.reset();
+    for (const n of this.fleet?.nodes.values() ?? []) this.preexisting.note(n, stable.revision);
     this.appliedAt.clear();
     this.remoteApplied.clear();
     this.remoteOff.clear();
@@ -770,6 +775,12 @@ export class StagedRollouts {
     const s = this.s;
     if (!s || !current || current.revision !== s.revision || !this.previous) return current;
     return s.core.aborted ? this.previous : current;
+  }
+
+  /** The revision every node returned to when the rollout of `current` was aborted; else null. */
+  abortedTo(current: Desired): Desired | null {
+    const s = this.s;
+    return s?.core.aborted && s.revision === current.revision ? this.previous : null;
   }
 
   /** The revision a node should enforce now; `current` is the store's desired revision. */
@@ -862,8 +873,17 @@ export class StagedRollouts {
     const s = this.s;
     if (!s || this.follows() || this.finished() || n.status !== "drifted") return;
     // Observe mode: its drift is upstream's; placing it (released) put it back in its wave.
-    if (n.hello.mode !== "enforce" || !this.released(n.name)) return;
-    if (n.appliedRevision !== s.revision) return;
+    if (n.hello.mode !== "enforce") return;
+    if (!this.released(n.name) || n.appliedRevision !== s.revision) {
+      if (this.previous) this.preexisting.note(n, this.previous.revision);
+      return;
+    }
+    const excuse = this.preexisting.excuse(n, s.revision);
+    if (excuse) {
+      this.opts.log.info({ node: n.name, revision: s.revision }, excuse);
+      this.fleet?.nodeChanged?.(n.name);
+      return;
+    }
     s.failed[n.name] = `drifted: ${n.summary}`;
     this.input(
       { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
@@ -1956,7 +1976,10 @@ export class StagedRollouts {
     const judged = remote
       ? applied === null || remoteAppliedState(remote, applied) !== "awaiting-rules"
       : local === undefined || this.judgedHere(local, s.revision);
-    return placeIn(s, this.previous.revision, wave, name, applied, judged);
+    const place = placeIn(s, this.previous.revision, wave, name, applied, judged);
+    const drifted = place.released && !place.failure && local?.status === "drifted";
+    const before = drifted ? this.preexisting.of(name) : undefined;
+    return before ? { ...place, driftedBefore: before } : place;
   }
 
   /** A node held here, running `revision`: judged as its wave counts it (rollout-agree.test.ts). */

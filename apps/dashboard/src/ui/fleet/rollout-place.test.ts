@@ -83,6 +83,20 @@ describe("describePlace", () => {
       },
     },
     {
+      desc: "applied with drift it had before the revision reached it: said, not failed",
+      input: at({
+        progress: "applied",
+        driftedBefore:
+          "drifted before revision 5 reached it (the same drift against revision 4): masqueraded after the chain",
+      }),
+      want: {
+        label: "canary · applied, drifted before",
+        tone: "done",
+        title:
+          "Canary of revision 5: the node runs it, drifted before revision 5 reached it (the same drift against revision 4): masqueraded after the chain; not counted against the rollout.",
+      },
+    },
+    {
       desc: "aborted, not back yet",
       input: at({ aborted: true, released: false, desiredRevision: 4, progress: "applying" }),
       want: {

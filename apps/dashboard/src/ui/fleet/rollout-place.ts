@@ -55,11 +55,17 @@ export function describePlace(place: NodeRolloutPlace | undefined): PlaceText | 
         title: `${cap(wave)} of revision ${r}: the node applied it; its rules since are not judged yet, so its wave counts it pending.`,
       };
     case "applied":
-      return {
-        label: `${wave} · applied`,
-        tone: "done",
-        title: `${cap(wave)} of revision ${r}: the node runs it.`,
-      };
+      return place.driftedBefore
+        ? {
+            label: `${wave} · applied, drifted before`,
+            tone: "done",
+            title: `${cap(wave)} of revision ${r}: the node runs it, ${place.driftedBefore}; not counted against the rollout.`,
+          }
+        : {
+            label: `${wave} · applied`,
+            tone: "done",
+            title: `${cap(wave)} of revision ${r}: the node runs it.`,
+          };
     default:
       return {
         label: `${wave} · applying`,

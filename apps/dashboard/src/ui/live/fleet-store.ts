@@ -105,7 +105,8 @@ function samePlace(a: NodeRolloutPlace | undefined, b: NodeRolloutPlace | undefi
     a.desiredRevision === b.desiredRevision &&
     a.progress === b.progress &&
     a.failure === b.failure &&
-    a.inSyncNow === b.inSyncNow
+    a.inSyncNow === b.inSyncNow &&
+    a.driftedBefore === b.driftedBefore
   );
 }
 

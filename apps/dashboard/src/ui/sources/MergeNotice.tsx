@@ -10,6 +10,7 @@ export function MergeNotice({ v }: { v: ValidateResponse | undefined }) {
   const added = v.newConflicts ?? [];
   if (added.length > 0)
     return <ConflictList title="Saving would make the config sources conflict" conflicts={added} />;
+  if (v.merge.held) return <Callout tone="warning">{v.merge.held}</Callout>;
   if (!v.merge.pushable)
     return (
       <ConflictList

@@ -105,7 +105,11 @@ export function MergedSourcesPanel({ merge }: { merge: MergedConfigView }) {
       <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
         What nodes get: the CIDR lists of every source together, <code>masqLinkLocal</code> and{" "}
         <code>masqLinkLocalIPv6</code> true when any source sets them (as ip-masq-agent-v2 merges).
-        {merge.pushable ? "" : " Not pushed while there are conflicts."}
+        {merge.held
+          ? ` Not pushed: ${merge.held}`
+          : merge.pushable
+            ? ""
+            : " Not pushed while there are conflicts."}
       </p>
       <div className="mt-3 space-y-3">
         <div className="overflow-x-auto">

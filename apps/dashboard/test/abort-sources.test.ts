@@ -1,0 +1,114 @@
+// An aborted change must not come back behind the operator's back (a new user's find): after a
+// staged rollout is aborted, the primary config's text still holds the aborted change, so a
+// merge published because another config source changed would carry it to every node, at once
+// and unreviewed. Such a merge is held (nodes keep what they run since the abort, the config
+// page says why) until an admin saves the primary config again.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FileSources } from "../src/server/store/file-sources.js";
+import { waves } from "./helpers/rollout.js";
+import { eventually, perTest, startServer } from "./helpers/server.js";
+
+const t = perTest();
+const ABORTED = "198.51.100.0/24";
+
+async function abortedSave(files: Record<string, string>) {
+  const dataDir = await mkdtemp(join(tmpdir(), "ipmasq-dash-"));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dataDir, name), text);
+  const sources = new FileSources({ dir: dataDir, prefix: "ip-masq-", pollMs: 30 });
+  t.server = await startServer({ dataDir, sources });
+  const server = t.server;
+  const nodes = [await t.connect("node-a"), await t.connect("node-b"), await t.connect("node-c")];
+  await eventually(
+    async () =>
+      (await server.api("/api/nodes")).body.summary.byStatus["in-sync"] === 3 || undefined,
+    5000,
+    "3 nodes in sync",
+  );
+  const stable = (await server.api("/api/config")).body;
+  const put = await server.api("/api/config", {
+    method: "PUT",
+    body: {
+      yaml: `nonMasqueradeCIDRs: [10.0.0.0/8, ${ABORTED}]\n`,
+      resourceVersion: stable.resourceVersion,
+      strategy: waves({ count: 1 }),
+    },
+  });
+  expect(put.status).toBe(200);
+  await eventually(
+    async () =>
+      (await server.api("/api/rollout")).body.rollout?.message ===
+        "the canary applied; paused until promoted" || undefined,
+    5000,
+    "the canary applied",
+  );
+  expect((await server.api("/api/rollout/abort", { method: "POST", body: {} })).status).toBe(200);
+  await eventually(
+    () => nodes.every((n) => !n.lastDesired?.nonMasqueradeCIDRs.includes(ABORTED)) || undefined,
+    5000,
+    "every node back on the stable revision",
+  );
+  expect((await server.api("/api/config")).body.desiredRevision).toBe(stable.desiredRevision);
+  return { server, dataDir, nodes, stable };
+}
+
+describe("a config source changed after an abort", () => {
+  it("is held: the aborted change reaches no node until the primary is saved again", async () => {
+    const { server, dataDir, nodes, stable } = await abortedSave({});
+    await writeFile(join(dataDir, "ip-masq-team"), "nonMasqueradeCIDRs: [100.100.0.0/16]\n");
+    const held = await eventually(async () => {
+      const c = (await server.api("/api/config")).body;
+      return c.merge?.held ? c : undefined;
+    }, 3000);
+    expect(held.merge.pushable).toBe(false);
+    expect(held.merge.held).toMatch(
+      new RegExp(
+        `^revision ${held.revision} was aborted: every node runs revision ${stable.desiredRevision}`,
+      ),
+    );
+    expect(held.desiredRevision).toBe(stable.desiredRevision);
+    await new Promise((r) => setTimeout(r, 300)); // a push would have gone by now
+    for (const n of nodes) expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+    // History: the source change, not pushed (null), its own diff.
+    const change = (await server.api("/api/history/sources")).body.changes[0];
+    expect(change).toMatchObject({ change: "added", revision: null });
+    expect(change.diff.added).toEqual(["100.100.0.0/16"]);
+
+    // An admin saves the primary again (here without the aborted CIDR): the merge goes out.
+    const cur = (await server.api("/api/config")).body;
+    const put = await server.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: cur.resourceVersion },
+    });
+    expect(put.status).toBe(200);
+    await eventually(
+      () =>
+        nodes.every((n) => n.lastDesired?.nonMasqueradeCIDRs.includes("100.100.0.0/16")) ||
+        undefined,
+      3000,
+      "the merge pushed after the save",
+    );
+    const after = (await server.api("/api/config")).body;
+    expect(after.merge.held ?? null).toBeNull();
+    expect(after.merge.pushable).toBe(true);
+    for (const n of nodes) expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+  });
+
+  it("a source removed after an abort is held alike", async () => {
+    const { server, dataDir, nodes } = await abortedSave({
+      "ip-masq-team": "nonMasqueradeCIDRs: [100.100.0.0/16]\n",
+    });
+    await rm(join(dataDir, "ip-masq-team"));
+    await eventually(
+      async () => (await server.api("/api/config")).body.merge?.held || undefined,
+      3000,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    for (const n of nodes) {
+      expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+      expect(n.lastDesired?.nonMasqueradeCIDRs).toContain("100.100.0.0/16");
+    }
+  });
+});
