@@ -12,6 +12,7 @@ import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
 import { RolloutPanel } from "../rollout/RolloutPanel";
 import { useCanEdit, useMe } from "../shell/me";
+import { FleetConflictsNotice } from "../sources/FleetConflictsNotice";
 import { bulkResyncButton, bulkResyncToasts } from "./bulk-resync";
 import { FleetTable } from "./FleetTable";
 import {
@@ -224,6 +225,7 @@ export function FleetView() {
           Reconnecting to the dashboard… what you see may be out of date.
         </Callout>
       ) : null}
+      <FleetConflictsNotice />
       <RolloutPanel />
       <SummaryBar
         counts={state.counts}
