@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
-import { appliedText, statusChangeText } from "./event-texts.js";
+import { appliedText, applyWhat, statusChangeText } from "./event-texts.js";
 import {
   addEvent,
   assessmentOf,
@@ -830,7 +830,7 @@ function noteApply(n: NodeRecord, res: ApplyResult, now: number): void {
       addEvent(n, "applied", appliedText(res), now);
     return;
   }
-  const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
+  const what = applyWhat(res.trigger, res.revision);
   addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
 }
 
