@@ -227,18 +227,21 @@ export function FleetView() {
       ) : null}
       <FleetConflictsNotice />
       <RolloutPanel />
-      <SummaryBar
-        counts={state.counts}
-        attention={attention}
-        severity={severity}
-        onSeverity={setSeverity}
-        total={total}
-        revision={state.summary?.revision ?? null}
-        desiredRevision={state.summary?.desiredRevision ?? null}
-        rollout={state.summary?.rollout ?? null}
-        selected={status}
-        onSelect={setStatus}
-      />
+      {/* Zero counts before the first hello read as an empty fleet: the loading block says it. */}
+      {state.ready ? (
+        <SummaryBar
+          counts={state.counts}
+          attention={attention}
+          severity={severity}
+          onSeverity={setSeverity}
+          total={total}
+          revision={state.summary?.revision ?? null}
+          desiredRevision={state.summary?.desiredRevision ?? null}
+          rollout={state.summary?.rollout ?? null}
+          selected={status}
+          onSelect={setStatus}
+        />
+      ) : null}
       {state.ready && total === 0 ? null : (
         <div className="mb-3 flex flex-wrap items-center gap-3">
           <div className="relative w-full max-w-xs">
