@@ -4,11 +4,12 @@ import { type FakeTables, fakeNode } from "../../test/helpers/fake-iptables.js";
 import { type BackendProbe, chooseBackends, legacyTableNames, probeBackend } from "./detect.js";
 
 const AGENT = "IP-MASQ-AGENT";
-const counts = (rules: number, postrouting = rules, agentChain = false) => ({
-  rules,
-  postrouting,
-  agentChain,
-});
+const counts = (
+  rules: number,
+  postrouting = rules,
+  agentChain = false,
+  agentJump = agentChain && postrouting > 0,
+) => ({ rules, postrouting, agentChain, agentJump });
 const probe = (
   backend: BackendProbe["backend"],
   over: Partial<BackendProbe> = {},
@@ -48,7 +49,7 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
       want: {
         primary: "nf_tables",
         read: ["nf_tables", "legacy"],
-        reason: /0 nat rules in iptables-legacy, 30 in/,
+        reason: /the agent's own chain is in iptables-nft/,
       },
     },
     {
@@ -63,7 +64,7 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
       want: {
         primary: "legacy",
         read: ["legacy", "nf_tables"],
-        reason: /2 nat rules in iptables-legacy, 0 in/,
+        reason: /the agent's own chain is in iptables-legacy/,
       },
     },
     {
@@ -138,6 +139,56 @@ describe("chooseBackends (as iptables-wrappers decides)", () => {
       want: { primary: "legacy", read: ["legacy"], reason: /only iptables-legacy is installed/ },
     },
     {
+      // A new user's find: two hand-added legacy POSTROUTING rules outnumbered the one jump to
+      // the agent's chain in nf_tables, the reporter wrote to legacy and the node went to Error.
+      desc: "the agent's chain decides over rule counts: two hand-added legacy rules",
+      input: {
+        probes: [
+          probe("nf_tables", { nat: { ipv4: counts(1, 1, true) } }),
+          probe("legacy", { nat: { ipv4: counts(2) } }),
+        ],
+      },
+      want: {
+        primary: "nf_tables",
+        read: ["nf_tables", "legacy"],
+        reason: /the agent's own chain is in iptables-nft/,
+      },
+    },
+    {
+      desc: "the agent's chain in legacy only: legacy, though nf_tables holds more rules",
+      input: {
+        probes: [
+          probe("nf_tables", { nat: { ipv4: counts(5) } }),
+          probe("legacy", { nat: { ipv4: counts(1, 1, true) } }),
+        ],
+      },
+      want: {
+        primary: "legacy",
+        read: ["legacy", "nf_tables"],
+        reason: /the agent's own chain is in iptables-legacy/,
+      },
+    },
+    {
+      desc: "the agent's chain in both: rule counts decide",
+      input: {
+        probes: [
+          probe("nf_tables", { nat: { ipv4: counts(1, 1, true) } }),
+          probe("legacy", { nat: { ipv4: counts(3, 3, true) } }),
+        ],
+      },
+      want: { primary: "legacy", read: ["legacy", "nf_tables"], reason: /3 nat rules in/ },
+    },
+    {
+      desc: "the kubelet's hint still comes first",
+      input: {
+        probes: [
+          probe("nf_tables", { nat: { ipv4: counts(1, 1, true) } }),
+          probe("legacy", { hint: true, nat: { ipv4: counts(2) } }),
+        ],
+      },
+      want: { primary: "legacy", read: ["legacy", "nf_tables"], reason: /hint chain/ },
+    },
+    {
       desc: "--iptables nft forces the primary, the other is still read",
       input: {
         probes: [probe("nf_tables"), probe("legacy", { nat: { ipv4: counts(2) } })],
@@ -198,7 +249,7 @@ describe("probeBackend", () => {
       suffix: "-legacy",
       version: "v1.8.9",
       hint: false,
-      nat: { ipv4: { rules: 2, postrouting: 2, agentChain: true } },
+      nat: { ipv4: { rules: 2, postrouting: 2, agentChain: true, agentJump: true } },
       tables: ["nat"],
     });
   });

@@ -1,6 +1,7 @@
-// Which iptables backend holds the node's rules, decided as kubernetes-sigs/iptables-wrappers
+// Which iptables backend holds the node's rules, decided much as kubernetes-sigs/iptables-wrappers
 // decides (the kubelet's hint chain in the mangle table of nf_tables, then of legacy; without a
-// hint, the backend with more rules; nf_tables on a tie), but cheaply: the nat built-in chains
+// hint, the backend holding the agent's own chain when only one does; then the backend with more
+// rules; nf_tables on a tie), but cheaply: the nat built-in chains
 // are counted instead of saving every table, and legacy tables are only looked at when the
 // kernel lists them (/proc/net/ip_tables_names), because reading a legacy table creates it.
 // Run at start and on a slow cadence, never per snapshot.
@@ -36,6 +37,8 @@ export interface NatCounts {
   rules: number;
   postrouting: number;
   agentChain: boolean;
+  /** POSTROUTING jumps to the agent's chain: the rules that act are here. */
+  agentJump: boolean;
 }
 
 export interface BackendProbe {
@@ -75,6 +78,14 @@ function primaryOf(probes: readonly BackendProbe[]): { primary: IptablesBackend;
     if (installed.find((p) => p.backend === b)?.hint)
       return { primary: b, reason: `the kubelet's hint chain is in ${BACKEND_LABELS[b]}` };
   }
+  // The agent's own chain (jumped to) before counts: two hand-added rules in the other backend
+  // outnumbered the one jump to it and moved the node's writes away from its rules.
+  const holding = installed.filter((p) => Object.values(p.nat).some((n) => n?.agentJump));
+  if (holding.length === 1)
+    return {
+      primary: holding[0]!.backend,
+      reason: `the agent's own chain is in ${BACKEND_LABELS[holding[0]!.backend]}`,
+    };
   const [nft, legacy] = IPTABLES_BACKENDS.map((b) => installed.find((p) => p.backend === b));
   const counts = `${natRules(legacy!)} nat rules in ${BACKEND_LABELS.legacy}, ${natRules(nft!)} in ${BACKEND_LABELS.nf_tables}`;
   return natRules(legacy!) > natRules(nft!)
@@ -133,6 +144,14 @@ async function suffixFor(
   return undefined;
 }
 
+function jumpsTo(read: ReturnType<ListReads["get"]>, chain: string): boolean {
+  return (
+    read?.kind === "ok" && read.lines.some((l) => l.split(/\s+/).join(" ").endsWith(`-j ${chain}`))
+  );
+}
+
+type ListReads = Awaited<ReturnType<ReturnType<typeof createLister>>>;
+
 async function natCounts(run: Run, tools: FamilyTools, agentChain: string): Promise<NatCounts> {
   const reads = await createLister(run, tools, "nat")([...NAT_BUILTINS, agentChain]);
   const rules = (name: string) => {
@@ -143,6 +162,7 @@ async function natCounts(run: Run, tools: FamilyTools, agentChain: string): Prom
     rules: NAT_BUILTINS.reduce((sum, n) => sum + rules(n), 0),
     postrouting: rules("POSTROUTING"),
     agentChain: reads.get(agentChain)?.kind === "ok",
+    agentJump: jumpsTo(reads.get("POSTROUTING"), agentChain),
   };
 }
 

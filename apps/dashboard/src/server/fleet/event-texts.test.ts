@@ -1,6 +1,6 @@
 import type { ApplyResult } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { appliedText, applyingSummary, statusChangeText } from "./event-texts.js";
+import { appliedText, applyingSummary, applyWhat, statusChangeText } from "./event-texts.js";
 
 const result = (over: Partial<ApplyResult>): ApplyResult => ({
   type: "apply-result",
@@ -15,30 +15,51 @@ const result = (over: Partial<ApplyResult>): ApplyResult => ({
 
 describe("event texts", () => {
   it.each([
-    { desc: "changed", input: {}, want: "desired apply of revision 7 changed the rules (12 ms)" },
+    {
+      desc: "changed",
+      input: {},
+      want: "applying revision 7 sent by the dashboard changed the rules (12 ms)",
+    },
     {
       desc: "unchanged, no revision",
       input: { revision: null, changed: false, trigger: "periodic" as const },
-      want: "periodic apply found the rules already right (12 ms)",
+      want: "periodic resync found the rules already right (12 ms)",
     },
     {
       desc: "same ms, not changed: another text",
       input: { changed: false },
-      want: "desired apply of revision 7 found the rules already right (12 ms)",
+      want: "applying revision 7 sent by the dashboard found the rules already right (12 ms)",
     },
     {
       desc: "another revision",
       input: { revision: 8, durationMs: 0.4 },
-      want: "desired apply of revision 8 changed the rules (0 ms)",
+      want: "applying revision 8 sent by the dashboard changed the rules (0 ms)",
     },
     {
       desc: "too long to keep",
       input: { durationMs: 2 ** 21 },
-      want: `desired apply of revision 7 changed the rules (${2 ** 21} ms)`,
+      want: `applying revision 7 sent by the dashboard changed the rules (${2 ** 21} ms)`,
     },
   ])("applied: $desc", ({ input, want }) => {
     expect(appliedText(result(input))).toBe(want);
     expect(appliedText(result(input))).toBe(want); // kept: the same text again
+  });
+
+  it.each([
+    { desc: "desired", input: ["desired", 7], want: "applying revision 7 sent by the dashboard" },
+    {
+      desc: "desired, no revision",
+      input: ["desired", null],
+      want: "applying the config sent by the dashboard",
+    },
+    { desc: "resync", input: ["resync", 7], want: "resync of revision 7 asked in the dashboard" },
+    { desc: "periodic", input: ["periodic", 7], want: "periodic resync of revision 7" },
+    { desc: "periodic, no revision", input: ["periodic", null], want: "periodic resync" },
+    { desc: "startup", input: ["startup", 7], want: "apply of revision 7 at reporter start" },
+    { desc: "heal", input: ["heal", 7], want: "heal of drift with revision 7" },
+    { desc: "cli", input: ["cli", null], want: "apply from the ipmasq command line" },
+  ] as const)("what an apply was: $desc", ({ input, want }) => {
+    expect(applyWhat(input[0], input[1])).toBe(want);
   });
 
   it("a status change and the applying summary", () => {

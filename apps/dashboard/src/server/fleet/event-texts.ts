@@ -3,7 +3,7 @@
 // each was a new string, flattened and hashed again by the timeline's shared-text lookup
 // (event-log.ts) and garbage a moment later, three to four times per node and push; here the
 // nodes in the same step of a push get one string, looked up by primitive keys.
-import type { ApplyResult, NodeStatus } from "@masq/shared";
+import type { ApplyResult, ApplyTrigger, NodeStatus } from "@masq/shared";
 
 /** Texts one memo keeps before it starts over: a fleet has a few at a time. */
 const MAX_TEXTS = 1024;
@@ -60,8 +60,30 @@ export function appliedText(res: ApplyResult): string {
   return texts.get(key) ?? texts.set(key, buildApplied(res, ms));
 }
 
+/**
+ * What an apply was, for people (the timeline, Kubernetes Events): "desired apply of revision 7"
+ * read as jargon; this says where it came from.
+ */
+export function applyWhat(trigger: ApplyTrigger, revision: number | null): string {
+  const r = revision === null ? "" : ` of revision ${revision}`;
+  switch (trigger) {
+    case "desired":
+      return `applying ${revision === null ? "the config" : `revision ${revision}`} sent by the dashboard`;
+    case "resync":
+      return `resync${r} asked in the dashboard`;
+    case "periodic":
+      return `periodic resync${r}`;
+    case "startup":
+      return `apply${r} at reporter start`;
+    case "heal":
+      return `heal of drift${revision === null ? "" : ` with revision ${revision}`}`;
+    case "cli":
+      return `apply${r} from the ipmasq command line`;
+  }
+}
+
 function buildApplied(res: ApplyResult, ms: number): string {
-  const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
+  const what = applyWhat(res.trigger, res.revision);
   const how = res.changed ? "changed the rules" : "found the rules already right";
   return `${what} ${how} (${ms} ms)`;
 }

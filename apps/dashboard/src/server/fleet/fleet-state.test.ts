@@ -226,6 +226,31 @@ describe("FleetState: what is known and how old it is", () => {
     expect(a.schedule?.nextResyncAt).toBe(101_000);
   });
 
+  it("keeps the next resync the apply-result set when the snapshot taken during it comes later", () => {
+    const { fleet, advance } = setup();
+    fleet.connect(hello("a"), link());
+    const snap = (takenAt: number, nextResyncAt: number | null) =>
+      fleet.snapshot("a", {
+        type: "snapshot",
+        v: 2,
+        seq: 0,
+        takenAt,
+        appliedRevision: 1,
+        schedule: { heal: "next-resync", resyncMs: 60_000, nextResyncAt },
+      });
+    snap(1000, 41_000);
+    advance(40_000);
+    fleet.applyResult("a", ok(1, "periodic"));
+    // Taken while the periodic resync ran (its timer not re-armed yet), received after the result.
+    snap(41_000, null);
+    const a = fleet.nodes.get("a")!;
+    expect(a.schedule?.nextResyncAt).toBe(101_000);
+    // Once that time has passed a null is the reporter's word: a resync runs now.
+    advance(61_000);
+    snap(102_000, null);
+    expect(a.schedule?.nextResyncAt).toBeNull();
+  });
+
   /** Nodes a and b known, b offline when revision 2 is saved; a applies it. */
   function saveWhileBIsOffline() {
     const s = setup();

@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
-import { appliedText, statusChangeText } from "./event-texts.js";
+import { appliedText, applyWhat, statusChangeText } from "./event-texts.js";
 import {
   addEvent,
   assessmentOf,
@@ -791,17 +791,20 @@ function sameRevision(a: Desired | null | undefined, b: Desired | null): boolean
   return a === b || (a.revision === b.revision && a.resourceVersion === b.resourceVersion);
 }
 
+/** A snapshot's next resync on our clock (the reporter's may differ: moved by the snapshot's age). */
+function nextResyncOf(n: NodeRecord, snap: Snapshot, now: number): number | null {
+  const s = snap.schedule;
+  if (!s) return null;
+  if (s.nextResyncAt !== null) return now + (s.nextResyncAt - snap.takenAt);
+  // Null while a resync runs. One taken then but received after its apply-result (which set
+  // the next one: noteResync) would say "re-applying now" of a node done long ago.
+  const known = n.schedule?.nextResyncAt ?? null;
+  return s.resyncMs !== null && known !== null && known > now ? known : null;
+}
+
 /** A snapshot's per-node fields (its rules aside) onto the node's record. */
 function takeNodeFields(n: NodeRecord, snap: Snapshot, now: number): void {
-  // The reporter's clock may differ from ours: move its time by how old the snapshot is.
-  if (snap.schedule)
-    n.schedule = {
-      ...snap.schedule,
-      nextResyncAt:
-        snap.schedule.nextResyncAt === null
-          ? null
-          : now + (snap.schedule.nextResyncAt - snap.takenAt),
-    };
+  if (snap.schedule) n.schedule = { ...snap.schedule, nextResyncAt: nextResyncOf(n, snap, now) };
   n.verifyUntil = null;
   n.appliedRevision = snap.appliedRevision;
 }
@@ -855,7 +858,7 @@ function noteApply(n: NodeRecord, res: ApplyResult, now: number): void {
       addEvent(n, "applied", appliedText(res), now);
     return;
   }
-  const what = `${res.trigger} apply${res.revision === null ? "" : ` of revision ${res.revision}`}`;
+  const what = applyWhat(res.trigger, res.revision);
   addEvent(n, "apply-failed", `${what} failed: ${res.error ?? "no reason given"}`, now);
 }
 

@@ -10,7 +10,7 @@ export type FleetSignal =
       kind: "apply-failed";
       node: string;
       revision: number | null;
-      trigger: string;
+      trigger: ApplyResult["trigger"];
       error: string;
     }
   /** The node's status changed (`summary`: why, in a few words). */

@@ -6,6 +6,7 @@
 // are the recorder's (kubelet's rules), so a fleet-wide drift cannot flood the API server.
 import type { V1ObjectReference } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { applyWhat } from "../fleet/event-texts.js";
 import type { FleetSignal, RolloutRef, SignalRecorder } from "../fleet/signals.js";
 import type { KubeClients, ObjectRef } from "./client.js";
 import { Lru } from "./event-correlator.js";
@@ -53,8 +54,8 @@ export class FleetEvents implements SignalRecorder {
         this.applied(s);
         break;
       case "apply-failed": {
-        const g = s.revision === null ? "" : ` of revision ${s.revision}`;
-        this.both(s.node, "Warning", "ApplyFailed", `${s.trigger} apply${g} failed: ${s.error}`);
+        const what = applyWhat(s.trigger, s.revision);
+        this.both(s.node, "Warning", "ApplyFailed", `${what} failed: ${s.error}`);
         break;
       }
       case "status":
@@ -71,14 +72,9 @@ export class FleetEvents implements SignalRecorder {
   /** Applied on the Node when an apply rewrote its rules (a no-op apply is not news). */
   private applied(s: Extract<FleetSignal, { kind: "applied" }>): void {
     if (!s.result.changed) return;
-    const g = s.result.revision === null ? "" : ` of revision ${s.result.revision}`;
+    const what = applyWhat(s.result.trigger, s.result.revision);
     // No duration in the text: identical messages are what lets repeats be counted.
-    this.node(
-      s.node,
-      "Normal",
-      "Applied",
-      `${s.result.trigger} apply${g} rewrote the masquerade rules`,
-    );
+    this.node(s.node, "Normal", "Applied", `${what} rewrote the masquerade rules`);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { EditableConfig } from "../api/endpoints";
 import { endpoints } from "../api/endpoints";
 import { ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { useToast } from "../components/Toaster";
+import { abortedBehind } from "../fleet/rollout-label";
 import { useFleetState } from "../live/live";
 import { useRefetchOnLive } from "../live/refetch-on-live";
 import { AbortedNotice } from "../rollout/AbortedNotice";
@@ -122,6 +123,11 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
           newer={latest.resourceVersion !== base.resourceVersion ? latest : null}
           onLoadNewer={d.reset}
           rollout={showRollout ? rollout : null}
+          aborted={
+            rollout && fleet.summary
+              ? abortedBehind(rollout, fleet.summary.revision, fleet.summary.desiredRevision)
+              : null
+          }
         />
         <AbortedNotice revision={base.revision} />
         <div className="rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">

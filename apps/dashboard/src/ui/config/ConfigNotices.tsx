@@ -48,6 +48,7 @@ export function ConfigNotices({
   newer,
   onLoadNewer,
   rollout,
+  aborted,
 }: {
   viewer: boolean;
   /** The stored revision being edited does not validate. */
@@ -55,6 +56,8 @@ export function ConfigNotices({
   newer: EditableConfig | null;
   onLoadNewer: (newer: EditableConfig) => void;
   rollout: Rollout | null;
+  /** The revision whose abort `rollout` reverts (abortedBehind); null: none. */
+  aborted: number | null;
 }) {
   return (
     <>
@@ -67,7 +70,7 @@ export function ConfigNotices({
       {newer ? <ConflictNotice newer={newer} onLoad={() => onLoadNewer(newer)} /> : null}
       {rollout ? (
         <div className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
-          <RolloutProgress rollout={rollout} />
+          <RolloutProgress rollout={rollout} aborted={aborted} />
         </div>
       ) : null}
     </>

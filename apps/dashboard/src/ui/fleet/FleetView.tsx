@@ -12,6 +12,7 @@ import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
 import { RolloutPanel } from "../rollout/RolloutPanel";
 import { useCanEdit, useMe } from "../shell/me";
+import { FleetConflictsNotice } from "../sources/FleetConflictsNotice";
 import { bulkResyncButton, bulkResyncToasts } from "./bulk-resync";
 import { FleetTable } from "./FleetTable";
 import {
@@ -224,19 +225,23 @@ export function FleetView() {
           Reconnecting to the dashboard… what you see may be out of date.
         </Callout>
       ) : null}
+      <FleetConflictsNotice />
       <RolloutPanel />
-      <SummaryBar
-        counts={state.counts}
-        attention={attention}
-        severity={severity}
-        onSeverity={setSeverity}
-        total={total}
-        revision={state.summary?.revision ?? null}
-        desiredRevision={state.summary?.desiredRevision ?? null}
-        rollout={state.summary?.rollout ?? null}
-        selected={status}
-        onSelect={setStatus}
-      />
+      {/* Zero counts before the first hello read as an empty fleet: the loading block says it. */}
+      {state.ready ? (
+        <SummaryBar
+          counts={state.counts}
+          attention={attention}
+          severity={severity}
+          onSeverity={setSeverity}
+          total={total}
+          revision={state.summary?.revision ?? null}
+          desiredRevision={state.summary?.desiredRevision ?? null}
+          rollout={state.summary?.rollout ?? null}
+          selected={status}
+          onSelect={setStatus}
+        />
+      ) : null}
       {state.ready && total === 0 ? null : (
         <div className="mb-3 flex flex-wrap items-center gap-3">
           <div className="relative w-full max-w-xs">

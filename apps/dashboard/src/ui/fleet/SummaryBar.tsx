@@ -5,6 +5,7 @@ import { formatDuration, toMillis } from "../components/time";
 import { reviewBaseline } from "../config/review-baseline";
 import type { StatusCounts } from "../live/fleet-store";
 import type { SeverityFilter } from "./filter";
+import { abortedBehind, doneBarClass, rolloutLabel } from "./rollout-label";
 import { STATUS_BAR_CLASS, STATUS_LABEL, STATUS_TEXT_CLASS } from "./status";
 
 /** Nodes by their worst difference, and reporters that stopped answering. */
@@ -110,15 +111,18 @@ function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolea
  * "Applied" is the server's `done`: applied, its post-apply rules judged, not failed (a staged
  * rollout's drifted canary is failed here as on its wave's card).
  */
-export function RolloutProgress({ rollout }: { rollout: Rollout }) {
+export function RolloutProgress({
+  rollout,
+  aborted = null,
+}: {
+  rollout: Rollout;
+  /** The revision whose abort this rollout reverts (abortedBehind); null: none. */
+  aborted?: number | null;
+}) {
   const total = Math.max(rollout.total, 0);
   const share = (n: number) => (total === 0 ? 0 : (n / total) * 100);
   const running = rollout.finishedAt === null;
-  const label = running
-    ? `Rolling out revision ${rollout.revision}: ${rollout.done} of ${total} nodes applied`
-    : total === 0
-      ? `Revision ${rollout.revision}: no enforce-mode node was known when it was saved`
-      : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${total} nodes`;
+  const label = rolloutLabel(rollout, aborted);
   return (
     <div className="min-w-0 flex-1">
       <div className="mb-1.5 flex flex-wrap items-baseline justify-between gap-x-4 text-sm">
@@ -136,7 +140,7 @@ export function RolloutProgress({ rollout }: { rollout: Rollout }) {
         className="flex h-2 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800"
       >
         <div
-          className={`h-full transition-[width] duration-500 ${running ? "bg-indigo-500" : rollout.done < total ? "bg-amber-500" : "bg-emerald-500"}`}
+          className={`h-full transition-[width] duration-500 ${doneBarClass(rollout)}`}
           style={{ width: `${total === 0 ? 100 : Math.min(share(rollout.done), 100)}%` }}
         />
         {rollout.failed > 0 ? (
@@ -256,7 +260,10 @@ export function SummaryBar({
       ) : null}
       {rollout ? (
         <div className="mt-4 border-t border-zinc-100 pt-3 dark:border-zinc-800">
-          <RolloutProgress rollout={rollout} />
+          <RolloutProgress
+            rollout={rollout}
+            aborted={abortedBehind(rollout, revision, desiredRevision)}
+          />
         </div>
       ) : null}
     </section>

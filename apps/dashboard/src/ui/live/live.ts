@@ -6,6 +6,7 @@ import { useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, api } from "../api/client";
 import { allNodes, endpoints } from "../api/endpoints";
 import { noteServerTime } from "../components/Time";
+import { type Connection, connectionOnError } from "./connection";
 import {
   applyConfigEvent,
   applyFleet,
@@ -16,7 +17,7 @@ import {
   initialFleetState,
 } from "./fleet-store";
 
-export type Connection = "connecting" | "live" | "reconnecting" | "polling";
+export type { Connection };
 
 /** A polled node list stands in for a hello when the stream does not deliver. */
 type Queued =
@@ -109,10 +110,10 @@ class LiveFleet {
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         this.es = null;
-        this.setConnection("reconnecting");
+        this.setConnection(connectionOnError(this.connection));
         void this.checkAuthThenRetry();
       } else {
-        this.setConnection("reconnecting");
+        this.setConnection(connectionOnError(this.connection));
       }
     };
     if (this.helloTimer) clearTimeout(this.helloTimer);

@@ -5,6 +5,7 @@
 import type { CidrOrigin, ConfigSource, MergedConfigView, ScalarOrigin } from "@masq/shared";
 import { sourceLabel } from "@masq/shared";
 import { Callout } from "../components/Callout";
+import { conflictsTitle } from "./conflict-notice";
 
 function Sources({ sources, none }: { sources: readonly ConfigSource[]; none: string }) {
   if (sources.length === 0) return <span className="text-zinc-500 dark:text-zinc-400">{none}</span>;
@@ -83,12 +84,8 @@ export function SourceProblems({ merge }: { merge: MergedConfigView }) {
 }
 
 export function ConflictsCallout({ merge }: { merge: MergedConfigView }) {
-  const n = merge.conflicts.length;
   return (
-    <ConflictList
-      title={`${n} conflict${n === 1 ? "" : "s"} between config sources: nodes keep the last good merged config`}
-      conflicts={merge.conflicts}
-    />
+    <ConflictList title={conflictsTitle(merge.conflicts.length)} conflicts={merge.conflicts} />
   );
 }
 

@@ -1,0 +1,67 @@
+import type { Rollout } from "@masq/shared";
+import { describe, expect, it } from "vitest";
+import { abortedBehind, doneBarClass, rolloutLabel } from "./rollout-label";
+
+const rollout = (over: Partial<Rollout>): Rollout => ({
+  revision: 3,
+  resourceVersion: "1",
+  startedAt: 0,
+  finishedAt: 519,
+  total: 5,
+  done: 5,
+  pending: 0,
+  offline: 0,
+  failed: 0,
+  late: { done: 0, pending: 0, failed: 0 },
+  ...over,
+});
+
+describe("rolloutLabel", () => {
+  it.each([
+    {
+      desc: "running",
+      input: { r: { finishedAt: null, done: 2 }, aborted: null },
+      want: "Rolling out revision 3: 2 of 5 nodes applied",
+    },
+    {
+      desc: "finished",
+      input: { r: {}, aborted: null },
+      want: "Revision 3 rolled out to 5 of 5 nodes",
+    },
+    {
+      desc: "no target",
+      input: { r: { total: 0, done: 0 }, aborted: null },
+      want: "Revision 3: no enforce-mode node was known when it was saved",
+    },
+    {
+      desc: "an abort's revert, finished",
+      input: { r: {}, aborted: 4 },
+      want: "Reverted to revision 3 after revision 4 was aborted: 5 of 5 nodes",
+    },
+    {
+      desc: "an abort's revert, running",
+      input: { r: { finishedAt: null, done: 1 }, aborted: 4 },
+      want: "Reverting to revision 3 after revision 4 was aborted: 1 of 5 nodes applied",
+    },
+  ])("$desc", ({ input, want }) => {
+    expect(rolloutLabel(rollout(input.r), input.aborted)).toBe(want);
+  });
+});
+
+describe("doneBarClass", () => {
+  it("is indigo while running, green once finished: nodes that applied are fine", () => {
+    expect(doneBarClass(rollout({ finishedAt: null }))).toBe("bg-indigo-500");
+    expect(doneBarClass(rollout({}))).toBe("bg-emerald-500");
+    expect(doneBarClass(rollout({ done: 4, failed: 1 }))).toBe("bg-emerald-500");
+  });
+});
+
+describe("abortedBehind", () => {
+  it("names the stored revision only for the rollout back to the one nodes enforce", () => {
+    expect(abortedBehind({ revision: 3 }, 4, 3)).toBe(4);
+    expect(abortedBehind({ revision: 4 }, 4, 3)).toBeNull();
+    expect(abortedBehind({ revision: 3 }, 3, 3)).toBeNull();
+    expect(abortedBehind({ revision: 3 }, 3, null)).toBeNull();
+    expect(abortedBehind({ revision: 3 }, null, null)).toBeNull();
+  });
+});
