@@ -81,6 +81,7 @@ describe("NodeMasquerade CRD", () => {
         "health",
         "desiredRevision",
         "appliedRevision",
+        "desiredConfig",
         "backend",
         "mode",
         "drift",

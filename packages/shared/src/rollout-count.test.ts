@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  inReaderNumbering,
+  type NumberedConfig,
+  type RecordedStatus,
   type RolloutFacts,
   type RolloutOutcome,
+  recordedOutcome,
   remoteRulesJudged,
   rolloutOutcome,
 } from "./rollout-count.js";
@@ -74,5 +78,124 @@ describe("remoteRulesJudged: by the holder's word", () => {
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(remoteRulesJudged(input)).toBe(want);
+  });
+});
+
+// The reader numbers config C as revision 9 and config B (the one before) as 8; the holder
+// numbered its merges itself (it saw fewer source edits), so its 7 is C and its 9 is another.
+const C = "c".repeat(64);
+const B = "b".repeat(64);
+const OTHER = "0".repeat(64);
+const known: NumberedConfig[] = [
+  { revision: 9, config: C },
+  { revision: 8, config: B },
+];
+
+describe("inReaderNumbering: a holder's revisions in the reader's numbering", () => {
+  const st = (o: Partial<RecordedStatus>): RecordedStatus => ({
+    health: "in-sync",
+    connected: true,
+    ...o,
+  });
+  const cases: {
+    desc: string;
+    input: RecordedStatus;
+    want: { appliedRevision: number | null; desiredRevision: number | null };
+  }[] = [
+    {
+      desc: "holder's 7 is the reader's 9 (same config): runs it, read as 9",
+      input: st({ appliedRevision: 7, desiredRevision: 7, desiredConfig: C }),
+      want: { appliedRevision: 9, desiredRevision: 9 },
+    },
+    {
+      desc: "holder's 9 is another config: the number says nothing here",
+      input: st({ appliedRevision: 9, desiredRevision: 9, desiredConfig: OTHER }),
+      want: { appliedRevision: null, desiredRevision: null },
+    },
+    {
+      desc: "holder sent its 7 (= reader's 9), node still runs its 6: not known which config",
+      input: st({ appliedRevision: 6, desiredRevision: 7, desiredConfig: C }),
+      want: { appliedRevision: null, desiredRevision: 9 },
+    },
+    {
+      desc: "numberings agree (one source): numbers stand, an older applied one too",
+      input: st({ appliedRevision: 8, desiredRevision: 9, desiredConfig: C }),
+      want: { appliedRevision: 8, desiredRevision: 9 },
+    },
+    {
+      desc: "held back on the stable config, numbered 5 there: read as 8",
+      input: st({ appliedRevision: 5, desiredRevision: 5, desiredConfig: B }),
+      want: { appliedRevision: 8, desiredRevision: 8 },
+    },
+    {
+      desc: "holder of the previous release (no desiredConfig): by number",
+      input: st({ appliedRevision: 9, desiredRevision: 9 }),
+      want: { appliedRevision: 9, desiredRevision: 9 },
+    },
+    {
+      desc: "holder with no desired revision: nothing known",
+      input: st({ appliedRevision: 9, desiredRevision: null, desiredConfig: null }),
+      want: { appliedRevision: null, desiredRevision: null },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(inReaderNumbering(input, known)).toEqual(want);
+  });
+
+  it("without the reader's configs (no known): by number", () => {
+    const input = st({ appliedRevision: 9, desiredRevision: 9, desiredConfig: OTHER });
+    expect(inReaderNumbering(input, undefined)).toEqual({ appliedRevision: 9, desiredRevision: 9 });
+  });
+});
+
+describe("recordedOutcome of revision 9 with holders numbering merges their own way", () => {
+  const cases: { desc: string; input: RecordedStatus; want: RolloutOutcome }[] = [
+    {
+      desc: "runs the holder's 7, which is config C: done",
+      input: {
+        appliedRevision: 7,
+        desiredRevision: 7,
+        desiredConfig: C,
+        health: "in-sync",
+        connected: true,
+      },
+      want: "done",
+    },
+    {
+      desc: "runs the holder's 9, another config: pending, never done by the number",
+      input: {
+        appliedRevision: 9,
+        desiredRevision: 9,
+        desiredConfig: OTHER,
+        health: "in-sync",
+        connected: true,
+      },
+      want: "pending",
+    },
+    {
+      desc: "its apply of the holder's 7 (config C) failed: failed",
+      input: {
+        appliedRevision: 6,
+        desiredRevision: 7,
+        desiredConfig: C,
+        health: "error",
+        connected: true,
+      },
+      want: "failed",
+    },
+    {
+      desc: "its apply of the holder's 9 (another config) failed: pending, not this rollout's failure",
+      input: {
+        appliedRevision: 8,
+        desiredRevision: 9,
+        desiredConfig: OTHER,
+        health: "error",
+        connected: true,
+      },
+      want: "pending",
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(recordedOutcome(input, 9, input.connected, known)).toBe(want);
   });
 });

@@ -50,23 +50,63 @@ export function remoteRulesJudged(st: { health: string; connected: boolean }): b
 export interface RecordedStatus {
   appliedRevision?: number | null;
   desiredRevision?: number | null;
+  /**
+   * SHA-256 (hex) of the config of `desiredRevision` as its holder numbers it (absent: a holder
+   * of the previous release; null: no desired revision).
+   */
+  desiredConfig?: string | null;
   health: string;
   connected: boolean;
 }
 
+/** A revision as the reader numbers it, and the SHA-256 (hex) of its config. */
+export interface NumberedConfig {
+  revision: number;
+  config: string;
+}
+
+/**
+ * A holder's applied and desired revisions in the reader's numbering. With several config
+ * sources each replica numbers merged revisions itself, so the same number can name different
+ * configs on two replicas (README, "Config from several sources"). The holder's desired
+ * revision is matched by its config against `known` (the reader's revisions whose configs it
+ * knows): same number, the numberings agree there and the numbers stand; another number, only
+ * an applied revision equal to the desired one is translated; no match, neither is known (null:
+ * pending, never counted applied unseen). A status without `desiredConfig` (previous release)
+ * or no `known` reads by number, as before.
+ */
+export function inReaderNumbering(
+  st: RecordedStatus,
+  known: readonly NumberedConfig[] | undefined,
+): { appliedRevision: number | null; desiredRevision: number | null } {
+  const applied = st.appliedRevision ?? null;
+  const desired = st.desiredRevision ?? null;
+  if (known === undefined || st.desiredConfig === undefined)
+    return { appliedRevision: applied, desiredRevision: desired };
+  const same = known.find((k) => k.config === st.desiredConfig);
+  if (same === undefined || desired === null)
+    return { appliedRevision: null, desiredRevision: null };
+  if (same.revision === desired) return { appliedRevision: applied, desiredRevision: desired };
+  return {
+    appliedRevision: applied === desired ? same.revision : null,
+    desiredRevision: same.revision,
+  };
+}
+
 /**
  * The outcome of a node another replica holds, by its NodeMasquerade status. `live`: whether
- * its reporter is connected to a live replica (default: as its holder wrote it).
+ * its reporter is connected to a live replica (default: as its holder wrote it); `known`: the
+ * reader's revisions with their configs, to read the holder's numbers in (inReaderNumbering).
  */
 export function recordedOutcome(
   st: RecordedStatus,
   revision: number,
   live = st.connected,
+  known?: readonly NumberedConfig[],
 ): RolloutOutcome {
   return rolloutOutcome(
     {
-      appliedRevision: st.appliedRevision ?? null,
-      desiredRevision: st.desiredRevision ?? null,
+      ...inReaderNumbering(st, known),
       health: st.health,
       connected: live,
       rulesJudged: remoteRulesJudged(st),

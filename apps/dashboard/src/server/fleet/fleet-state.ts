@@ -9,12 +9,14 @@ import {
   type Hello,
   NODE_STATUSES,
   type NodeStatus,
+  type NumberedConfig,
   PROTOCOL_VERSION,
   type Rollout,
   SILENT_AFTER_HEARTBEATS,
   type Snapshot,
 } from "@masq/shared";
 import type { Logger } from "pino";
+import { revisionRefs } from "../config/desired-digest.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
@@ -130,6 +132,15 @@ export class FleetState {
       counted: (name, revision) =>
         this.rollout.revision === revision ? this.rollout.countedAs(name).target : undefined,
     });
+  }
+
+  /**
+   * This replica's current revision (and a staged rollout's previous one) with their configs:
+   * another replica's NodeMasquerade numbers are read by them (shared inReaderNumbering).
+   */
+  knownRevisions(): NumberedConfig[] {
+    const current = revisionRefs(this.opts.desired());
+    return this.staging ? [...current, ...this.staging.known()] : current;
   }
 
   /** The revision this node should enforce: the store's, or its wave's in a staged rollout. */

@@ -3,7 +3,7 @@
 // the nodes it holds (staged-rollout.ts: applied, failed to apply, drifted, offline soon after
 // applying), and every replica's rollout view and rows show them.
 
-import { recordedOutcome } from "@masq/shared";
+import { type NumberedConfig, recordedOutcome } from "@masq/shared";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 
 export type RemoteOutcome =
@@ -15,12 +15,15 @@ export type RemoteOutcome =
  * The outcome of a released node held by another replica for the rollout of `revision`:
  * applied when its holder says it runs the revision (failed if it drifted from it since);
  * failed when its holder sent it the revision and its apply failed (health `error`); pending
- * otherwise, offline or not (it is waited for, never counted as applied unseen).
+ * otherwise, offline or not (it is waited for, never counted as applied unseen). `known`: this
+ * replica's revisions with their configs, to read the holder's numbers in (merged revisions are
+ * numbered by each replica: shared inReaderNumbering).
  */
 export function remoteOutcome(
   name: string,
   st: NodeMasqueradeStatus,
   revision: number,
+  known?: readonly NumberedConfig[],
 ): RemoteOutcome {
   const by = `held by replica ${st.replica || "(none)"}`;
   const message = st.message || "no reason given";
@@ -30,7 +33,7 @@ export function remoteOutcome(
   // The one definition the fleet bar counts by too (@masq/shared). Applied with its rules not
   // judged yet (a digest its holder did not hold, a late post-apply read) is pending: a drift
   // in them must still pause (break8). A drift once judged fails the rollout here.
-  const o = recordedOutcome(st, revision);
+  const o = recordedOutcome(st, revision, st.connected, known);
   if (o === "done" && st.health === "drifted")
     return {
       outcome: "failed",

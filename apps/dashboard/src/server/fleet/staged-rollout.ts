@@ -8,11 +8,14 @@
 import { randomUUID } from "node:crypto";
 import {
   configsEqual,
+  inReaderNumbering,
   type NodeRolloutPlace,
+  type NumberedConfig,
   placeByBounds,
   type RolloutEffect,
   type RolloutInput,
   type RolloutStrategy,
+  remoteRulesJudged,
   type StagedRolloutView,
   startRollout,
   stepRollout,
@@ -20,10 +23,11 @@ import {
   type WaveNode,
   type WavesStrategy,
 } from "@masq/shared";
+import { revisionRefs } from "../config/desired-digest.js";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import type { NodeRecord } from "./node.js";
-import { remoteAppliedState, rulesJudged } from "./rollout-done.js";
+import { rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
 import { offlineSince, offlineTransition, remoteOutcome } from "./rollout-remote.js";
 import { cutWaves, describeStart, hasSelector, sameStrategy } from "./staged-cut.js";
@@ -1698,7 +1702,7 @@ export class StagedRollouts {
   private liveOutcome(s: StagedState, name: string): NodeOutcome {
     if (s.failed[name] !== undefined) return "failed";
     const st = this.opts.remote?.status(name);
-    if (st) return remoteOutcome(name, st, s.revision).outcome;
+    if (st) return remoteOutcome(name, st, s.revision, this.known()).outcome;
     const n = this.fleet?.nodes.get(name);
     // A member cut in enforce mode now observing applies nothing: the owner drops it (removed).
     if (n?.hello.mode === "observe") return "pending";
@@ -1735,7 +1739,7 @@ export class StagedRollouts {
       this.missing.add(name, this.mono());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
-    const o = remoteOutcome(name, st, s.revision);
+    const o = remoteOutcome(name, st, s.revision, this.known());
     if (o.outcome === "failed") {
       if (s.failed[name] !== undefined) return;
       s.failed[name] = o.failed;
@@ -1971,15 +1975,23 @@ export class StagedRollouts {
     const wave = this.waveIndex(s).get(name) ?? (other ? this.waveOf(name) : undefined);
     if (wave === undefined) return null;
     const local = this.fleet?.nodes.get(name);
-    const applied = remote ? (remote.appliedRevision ?? null) : (local?.appliedRevision ?? null);
+    // Another replica's revision numbers read in this one's (merged revisions: each its own).
+    const applied = remote
+      ? inReaderNumbering(remote, this.known()).appliedRevision
+      : (local?.appliedRevision ?? null);
     // Its post-apply rules judged (rollout-done.ts): the row says so as its wave counts it.
     const judged = remote
-      ? applied === null || remoteAppliedState(remote, applied) !== "awaiting-rules"
+      ? applied === null || remoteRulesJudged(remote)
       : local === undefined || this.judgedHere(local, s.revision);
     const place = placeIn(s, this.previous.revision, wave, name, applied, judged);
     const drifted = place.released && !place.failure && local?.status === "drifted";
     const before = drifted ? this.preexisting.of(name) : undefined;
     return before ? { ...place, driftedBefore: before } : place;
+  }
+
+  /** The rollout's revision and the one before, with their configs (remote statuses are read by them). */
+  known(): NumberedConfig[] {
+    return revisionRefs(this.source?.current(), this.previous);
   }
 
   /** A node held here, running `revision`: judged as its wave counts it (rollout-agree.test.ts). */

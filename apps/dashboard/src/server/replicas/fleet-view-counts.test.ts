@@ -50,7 +50,7 @@ function fleetOf(local: { name: string; connected: boolean; outcome?: Outcome }[
     if (l.outcome) outcomes.set(l.name, l.outcome);
   }
   const countedAs = (n: string) => (outcomes.has(n) ? { target: outcomes.get(n) } : {});
-  return { nodes, rollout: { countedAs } } as unknown as FleetState;
+  return { nodes, rollout: { countedAs }, knownRevisions: () => [] } as unknown as FleetState;
 }
 
 function view(fleet: FleetState, objects: NodeMasquerade[]): FleetViewSources {
@@ -281,5 +281,53 @@ describe("the fleet bar and the staged rollout count a node held elsewhere alike
     const bar = rolloutOf(view(fleetOf([]), [cr]), none, failed)!;
     const counted = { applied: bar.done, pending: bar.pending, failed: bar.failed };
     expect(counted).toEqual({ applied: 0, pending: 0, failed: 0, [want]: 1 });
+  });
+});
+
+// Issue 17: each replica numbers merged revisions its own way, so a holder's "applied 8" may be
+// another config than this replica's revision 8. The bar counts by the config the holder wrote
+// (desiredConfig), as the staged rollout does (remoteOutcome with `known`).
+describe("rolloutOf reads a holder's revision numbers by their config", () => {
+  const known = [{ revision: 8, config: "c8" }];
+  const cases: {
+    desc: string;
+    input: Partial<NodeMasqueradeStatus>;
+    want: "done" | "pending" | "failed";
+  }[] = [
+    {
+      desc: "holder's 3 is this config: done",
+      input: { desiredRevision: 3, desiredConfig: "c8", appliedRevision: 3 },
+      want: "done",
+    },
+    {
+      desc: "holder's 8 is another config: pending, not done",
+      input: { desiredRevision: 8, desiredConfig: "other", appliedRevision: 8 },
+      want: "pending",
+    },
+    {
+      desc: "holder failed its 5, which is this config: failed",
+      input: { health: "error", desiredRevision: 5, desiredConfig: "c8", appliedRevision: 4 },
+      want: "failed",
+    },
+    {
+      desc: "holder failed its 8, another config: pending",
+      input: { health: "error", desiredRevision: 8, desiredConfig: "other", appliedRevision: 7 },
+      want: "pending",
+    },
+    {
+      desc: "holder of a previous release (no desiredConfig): by number",
+      input: { desiredRevision: 8, appliedRevision: 8 },
+      want: "done",
+    },
+  ];
+  const none: Rollout = { ...local, total: 0, done: 0, pending: 0, offline: 0, finishedAt: null };
+  it.each(cases)("$desc", ({ input, want }) => {
+    const fleet = { ...fleetOf([]), knownRevisions: () => known } as unknown as FleetState;
+    const cr = object("r1", input);
+    const bar = rolloutOf(view(fleet, [cr]), none)!;
+    const counted = { done: bar.done, pending: bar.pending, failed: bar.failed };
+    expect(counted).toEqual({ done: 0, pending: 0, failed: 0, [want]: 1 });
+    const staged = remoteOutcome("r1", cr.status!, 8, known).outcome;
+    expect(staged).toBe(want === "done" ? "applied" : want);
   });
 });

@@ -18,7 +18,11 @@ describe("rolloutOf and an object without a status", () => {
       ["ghost", { metadata: { name: "ghost" }, spec: {} }],
     ]);
     const s: FleetViewSources = {
-      fleet: { nodes, rollout: { countedAs: () => ({ target: "done" }) } } as unknown as FleetState,
+      fleet: {
+        nodes,
+        rollout: { countedAs: () => ({ target: "done" }) },
+        knownRevisions: () => [],
+      } as unknown as FleetState,
       objects: { get: (n) => objects.get(n), values: () => objects.values() },
       replica: "me",
       liveness: () => ({ live: true }),

@@ -47,6 +47,7 @@ function sources(o: {
   const fleet = {
     nodes,
     rollout: { countedAs: (n: string) => ({ target: o.outcome?.[n] }) },
+    knownRevisions: () => [],
   } as unknown as FleetState;
   return {
     fleet,

@@ -2,7 +2,14 @@
 // nodes other replicas hold, as their NodeMasquerade says — status, revision, backend, mode and
 // drift count, never rules this replica does not have. A node whose holder stopped renewing its
 // Lease is `unknown` with the reason and its last known state, until its reporter reconnects.
-import type { HeldBy, NodeOs, NodeStatus, NodeSummary, Rollout } from "@masq/shared";
+import type {
+  HeldBy,
+  NodeOs,
+  NodeStatus,
+  NodeSummary,
+  NumberedConfig,
+  Rollout,
+} from "@masq/shared";
 import { NODE_STATUSES, recordedOutcome } from "@masq/shared";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { type NodeRecord, toSummary } from "../fleet/node.js";
@@ -358,6 +365,7 @@ export function rolloutOf(
 ): Rollout | null {
   if (!local) return null;
   const out = { ...local, late: { ...local.late } };
+  const known = s.fleet.knownRevisions();
   const remote = (cr: NodeMasquerade) => {
     const st = cr.status;
     // A node no replica ever reported (an object without a status: `kubectl create`, or a
@@ -365,7 +373,7 @@ export function rolloutOf(
     if (!st || st.mode === "observe" || st.replica === "") return;
     uncount(out, s.fleet.rollout.countedAs(cr.metadata.name));
     const name = cr.metadata.name;
-    count(out, failedByStage.has(name) ? "failed" : remoteOutcome(s, st, local.revision), 1);
+    count(out, failedByStage.has(name) ? "failed" : remoteOutcome(s, st, local.revision, known), 1);
   };
   eachNode(s, () => undefined, remote);
   if (out.pending > 0) out.finishedAt = null;
@@ -375,8 +383,13 @@ export function rolloutOf(
 export type { Outcome } from "../fleet/rollout.js";
 
 /** By the one definition the staged rollout counts by too (recordedOutcome, @masq/shared). */
-function remoteOutcome(s: FleetViewSources, st: NodeMasqueradeStatus, revision: number): Outcome {
-  return recordedOutcome(st, revision, verdictOf(s, st) === "live");
+function remoteOutcome(
+  s: FleetViewSources,
+  st: NodeMasqueradeStatus,
+  revision: number,
+  known: readonly NumberedConfig[],
+): Outcome {
+  return recordedOutcome(st, revision, verdictOf(s, st) === "live", known);
 }
 
 /** Takes away a node as this replica's view counted it (RolloutTracker.countedAs). */

@@ -9,6 +9,7 @@ import { Assessor } from "../fleet/assess-node.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { toSummary } from "../fleet/node.js";
 import { okResult, rulesOf, snap, testFleet } from "../fleet/post-apply.fixture.js";
+import { configDigest } from "../fleet/staged-follow.js";
 import { type FleetViewSources, remoteOf } from "./fleet-view.js";
 import {
   fullStatus,
@@ -128,6 +129,19 @@ describe("statusBody: the NodeMasquerade status of a node held here", () => {
       // Both counts or neither: never one revision's critical beside another's warnings.
       expect(body.details?.warnings === null).toBe(want.critical === null);
     });
+
+  // Issue 17: other replicas number merged revisions their own way and read these numbers by
+  // the config (shared inReaderNumbering): the digest is of the revision judged against.
+  it.each(["pushed", "judged", "not-pushed", "read"] as const)(
+    "%s: desiredConfig is the SHA-256 of desiredRevision's config",
+    (situation) => {
+      const { body } = scene(situation);
+      const config = { 1: v1.config, 2: v2.config }[body.desiredRevision as 1 | 2];
+      expect(config).toBeDefined();
+      expect(body.desiredConfig).toBe(configDigest(config));
+      expect(body.desiredConfig).toMatch(/^[0-9a-f]{64}$/);
+    },
+  );
 
   it("a put-off status as read back after the merge patch (nulls deleted) stays unknown", () => {
     const { body } = scene("pushed");

@@ -4,6 +4,7 @@
 // it holds, built from the node's record.
 import { type Difference, NODE_STATUSES } from "@masq/shared";
 import { z } from "zod";
+import { desiredDigest } from "../config/desired-digest.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { assessmentOf, countBySeverity, type NodeRecord, severityUnknown } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
@@ -62,6 +63,9 @@ export const nodeMasqueradeStatusSchema = z.object({
   health: z.enum(NODE_STATUSES),
   desiredRevision: z.number().int().nullable().optional(),
   appliedRevision: z.number().int().nullable().optional(),
+  // SHA-256 of desiredRevision's config: merged revisions are numbered by each replica, so the
+  // others read the numbers by it (shared inReaderNumbering). Absent: a previous release.
+  desiredConfig: z.string().max(64).nullable().optional(),
   backend: z.string().optional(),
   mode: z.string().optional(),
   // Absent (written null) while the holder has not judged the node's rules: see `details`.
@@ -141,6 +145,7 @@ export function statusBody(i: StatusInput): StatusBody {
     // The revision its judgement (health, drift, counts, message) was made against, never
     // one read apart from it: see heldStatus.
     desiredRevision: n.judgedAgainst?.revision ?? null,
+    desiredConfig: n.judgedAgainst ? desiredDigest(n.judgedAgainst) : null,
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     mode: n.hello.mode,
