@@ -160,6 +160,46 @@ describe("startWatcher", () => {
     expect(new Set(sources)).toEqual(new Set(["poll"]));
   });
 
+  // The re-read after a start covers changes made before the monitor subscribed: it must come
+  // after the subscription, however long that takes on a loaded node.
+  const settling = (subscribed: () => boolean | undefined, settleMs: number) => {
+    const sources: string[] = [];
+    const started = Date.now();
+    w = startWatcher({
+      monitorArgv: fakeMonitor([]),
+      isRelevant: () => true,
+      onChange: (s) => sources.push(s),
+      pollIntervalMs: 0,
+      settleMs,
+      subscribed,
+    });
+    return { sources, elapsed: () => Date.now() - started };
+  };
+
+  it("re-reads once the monitor has subscribed, not at the cap", async () => {
+    let checks = 0;
+    const { sources } = settling(() => ++checks >= 3, 60_000);
+    await w!.ready;
+    expect(sources).toEqual(["monitor-restart"]);
+    expect(checks).toBe(3);
+  });
+
+  it("not subscribed: waits, then re-reads at the cap anyway", async () => {
+    const { sources, elapsed } = settling(() => false, 300);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sources).toEqual([]);
+    await w!.ready;
+    expect(sources).toEqual(["monitor-restart"]);
+    expect(elapsed()).toBeGreaterThanOrEqual(300);
+  });
+
+  it("where /proc cannot tell: re-reads after the assumed 150 ms", async () => {
+    const { sources, elapsed } = settling(() => undefined, 60_000);
+    await w!.ready;
+    expect(sources).toEqual(["monitor-restart"]);
+    expect(elapsed()).toBeGreaterThanOrEqual(150);
+  });
+
   it("re-reads after the monitor (re)starts, and restarts it when it dies", async () => {
     const sources: string[] = [];
     w = startWatcher({

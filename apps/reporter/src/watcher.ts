@@ -6,6 +6,7 @@ import { type BackoffPolicy, type Family, retryDelay, setLongInterval } from "@m
 import type { ChangeSource, Watch } from "./backend/types.js";
 import { spawnArgv } from "./exec.js";
 import { type Logger, silentLogger } from "./log.js";
+import { monitorSubscribed } from "./monitor-subscribed.js";
 
 export interface MonitorEvent {
   /** `lost`: the monitor says it missed events (nft's netlink buffer overflowed). */
@@ -21,6 +22,13 @@ export interface MonitorEvent {
 
 /** Restarts of a monitor that exited: 1 s (after its first failure), doubling to 30 s. */
 export const MONITOR_RESTART: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
+
+/** The longest wait for a started monitor to subscribe before the re-read anyway (ms). */
+export const MONITOR_SUBSCRIBE_MAX_MS = 5_000;
+/** How often a started monitor's subscription is looked for (ms). */
+const SUBSCRIBE_CHECK_MS = 10;
+/** Where /proc cannot tell: the time a monitor is taken to need to subscribe (ms). */
+const ASSUMED_SUBSCRIBE_MS = 150;
 
 /** The longest partial monitor line kept while waiting for its end. */
 export const MAX_MONITOR_LINE_CHARS = 64 * 1024;
@@ -93,15 +101,20 @@ export interface WatcherOptions {
   debounceMs?: number;
   /** … but never wait longer than this after the first event (default 100 ms). */
   maxWaitMs?: number;
-  /** A monitor that just started may have missed changes: re-read this long after a spawn. */
+  /**
+   * A monitor that just started may have missed changes: re-read once it has subscribed
+   * (`subscribed`), or after this long at most (default MONITOR_SUBSCRIBE_MAX_MS).
+   */
   settleMs?: number;
+  /** Whether the monitor process has subscribed (default: from /proc, monitor-subscribed.ts). */
+  subscribed?: (pid: number) => boolean | undefined;
   /** The monitor exited or failed to start: events may be missed until its restart settles. */
   onMonitorExit?: () => void;
   logger?: Logger;
 }
 
 export interface Watcher extends Watch {
-  /** Resolves once the monitor has had time to subscribe (immediately when polling only). */
+  /** Resolves once the monitor has subscribed, or its wait ran out (immediately when polling only). */
   ready: Promise<void>;
 }
 
@@ -207,10 +220,27 @@ export function startWatcher(opts: WatcherOptions): Watcher {
       restartTimer = setTimeout(start, delay);
     });
     // Subscribing takes a moment; whatever changed before that is caught by one re-read.
-    settleTimer = setTimeout(() => {
-      markReady();
-      if (!closed && child === proc) opts.onChange("monitor-restart");
-    }, opts.settleMs ?? 150);
+    settleTimer = setTimeout(() => settle(proc, startedAt), 0);
+  };
+
+  // The re-read comes once the monitor has subscribed (every later change reaches it), not
+  // after a guessed time: on a loaded node that takes longer than any fixed guess.
+  const subscribed = opts.subscribed ?? monitorSubscribed;
+  const settle = (proc: ChildProcess, startedAt: number) => {
+    settleTimer = undefined;
+    if (closed || child !== proc) return;
+    const waited = Date.now() - startedAt;
+    const known = proc.pid === undefined ? undefined : subscribed(proc.pid);
+    const cap = opts.settleMs ?? MONITOR_SUBSCRIBE_MAX_MS;
+    const assumed = known === undefined && waited >= Math.min(ASSUMED_SUBSCRIBE_MS, cap);
+    if (known !== true && !assumed && waited < cap) {
+      settleTimer = setTimeout(() => settle(proc, startedAt), SUBSCRIBE_CHECK_MS);
+      return;
+    }
+    if (known === false)
+      log.warn({ waitedMs: waited }, "change monitor not subscribed yet; re-reading anyway");
+    markReady();
+    opts.onChange("monitor-restart");
   };
 
   if (opts.monitorArgv) start();

@@ -82,7 +82,9 @@ describe("nftables backend", () => {
     const seen: ChangeSource[] = [];
     const w = b.watch((s) => seen.push(s));
     watches.push(w);
-    await new Promise((r) => setTimeout(r, 400));
+    // The re-read after the start comes once nft monitor has subscribed (watcher.ts): from
+    // then on every edit reaches it.
+    await until(() => seen.includes("monitor-restart"), 10_000);
     seen.length = 0;
     inNetns(ns, ["nft", "delete", "element", "inet", NFT_TABLE, "nonmasq_v4", "{ 10.0.0.0/8 }"]);
     await until(() => seen.includes("event"), 3_000);
@@ -192,7 +194,7 @@ describe("nftables backend", () => {
     });
     const seen: ChangeSource[] = [];
     watches.push(b.watch((s) => seen.push(s)));
-    await until(() => seen.includes("monitor-restart"), 3_000);
+    await until(() => seen.includes("monitor-restart"), 10_000);
     const rules = async () =>
       (await b.read()).nftables.ruleset.filter(
         (o) => "rule" in o && o.rule?.chain === "masquerading",
@@ -268,7 +270,7 @@ describe("nftables backend, reads while nft monitor follows", () => {
     expect((await b.apply(defaultConfig(), "cli")).ok).toBe(true);
     const seen: ChangeSource[] = [];
     watches.push(b.watch((s) => seen.push(s)));
-    await until(() => seen.includes("monitor-restart"), 3_000);
+    await until(() => seen.includes("monitor-restart"), 10_000);
     await b.read();
     return { ns, b, seen, lists, background };
   }

@@ -75,7 +75,7 @@ describe("reading the POSTROUTING path (nf_tables)", () => {
     const sources: string[] = [];
     const w = b.watch((s) => sources.push(s));
     try {
-      await until(() => sources.includes("monitor-restart"), 5_000);
+      await until(() => sources.includes("monitor-restart"), 10_000);
       sources.length = 0;
       inNetns(ns, [
         "iptables",
