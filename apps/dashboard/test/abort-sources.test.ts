@@ -50,7 +50,13 @@ async function abortedSave(files: Record<string, string>) {
     5000,
     "every node back on the stable revision",
   );
-  expect((await server.api("/api/config")).body.desiredRevision).toBe(stable.desiredRevision);
+  const after = (await server.api("/api/config")).body;
+  expect(after.desiredRevision).toBe(stable.desiredRevision);
+  // The server says what was aborted, numbered as nodes see revisions (the UI never infers it).
+  const aborted = (await server.api("/api/rollout")).body.rollout.revision;
+  expect(aborted).toBeGreaterThan(stable.desiredRevision);
+  expect(after.abortedRevision).toBe(aborted);
+  expect((await server.api("/api/nodes")).body.summary.abortedRevision).toBe(aborted);
   return { server, dataDir, nodes, stable };
 }
 

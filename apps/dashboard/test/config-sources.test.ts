@@ -54,6 +54,10 @@ describe("config sources (file store)", () => {
     // The stored config is revision 1; nodes get the merge, numbered 2.
     expect(cfg.revision).toBe(1);
     expect(cfg.desiredRevision).toBe(2);
+    // The numbers differ, and nothing was aborted: the server says so (the UI read 1 ≠ 2 as
+    // "revision 1 was aborted" before it did).
+    expect(cfg.abortedRevision).toBeNull();
+    expect((await server.api("/api/nodes")).body.summary.abortedRevision).toBeNull();
   });
 
   it("a conflict is listed and never pushed: nodes keep the last good merge until it is resolved", async () => {

@@ -66,6 +66,7 @@ describe("live events", () => {
       resourceVersion: "2",
       revision: 2,
       desiredRevision: 2,
+      abortedRevision: null,
       valid: true,
     });
     const done = await eventually(

@@ -23,6 +23,12 @@ export interface ConfigResponse {
    * rollout (nodes run the stable revision).
    */
   desiredRevision: number | null;
+  /**
+   * The revision (numbered as `desiredRevision`) whose staged rollout was aborted: nodes run
+   * `desiredRevision`, the stable one. Null when none was: `revision` and `desiredRevision`
+   * also differ for an invalid stored text and with merged sources, which abort nothing.
+   */
+  abortedRevision: number | null;
   valid: boolean;
   errors: Issue[];
   warnings: Issue[];

@@ -145,6 +145,8 @@ export interface FleetSummary {
   /** The stored config's revision; `desiredRevision`: the one nodes enforce (as GET /api/config). */
   revision: number;
   desiredRevision: number | null;
+  /** As GET /api/config: the revision whose staged rollout was aborted; null: none. */
+  abortedRevision: number | null;
   rollout: Rollout | null;
   /** What "resync all drifted" (POST /api/resync {status: "drifted"}) would do now. */
   driftedResync?: DriftedResync;
@@ -428,6 +430,8 @@ export interface ConfigEvent {
   /** The stored config's revision; `desiredRevision`: the one nodes enforce (as GET /api/config). */
   revision: number;
   desiredRevision: number | null;
+  /** As GET /api/config: the revision whose staged rollout was aborted; null: none. */
+  abortedRevision: number | null;
   valid: boolean;
 }
 

@@ -30,6 +30,7 @@ const HELLO: HelloEvent = {
     resourceVersion: "r1",
     revision: 1,
     desiredRevision: 1,
+    abortedRevision: null,
     rollout: null,
   },
   config: {} as HelloEvent["config"],

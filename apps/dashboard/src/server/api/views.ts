@@ -61,24 +61,27 @@ export function rolloutView(ctx: Pick<ApiContext, "fleet" | "replicas">): Rollou
  * The stored config's revision and the one nodes enforce: after an aborted staged rollout the
  * stable revision every node returned to, not the stored (aborted) one.
  */
-function revisions(state: ConfigState, staged: Pick<StagedRollouts, "fleetDesired">) {
+function revisions(state: ConfigState, staged: Pick<StagedRollouts, "fleetDesired" | "abortedTo">) {
   return {
     resourceVersion: state.rev.resourceVersion,
     revision: state.rev.revision,
     desiredRevision: staged.fleetDesired(state.desired)?.revision ?? null,
+    // Said here, not inferred from the two numbers above, which differ for other reasons too.
+    abortedRevision:
+      state.desired && staged.abortedTo(state.desired) ? state.desired.revision : null,
   };
 }
 
 export function configEvent(
   state: ConfigState,
-  staged: Pick<StagedRollouts, "fleetDesired">,
+  staged: Pick<StagedRollouts, "fleetDesired" | "abortedTo">,
 ): ConfigEvent {
   return { ...revisions(state, staged), valid: state.result.ok };
 }
 
 export function configView(
   state: ConfigState,
-  staged: Pick<StagedRollouts, "fleetDesired">,
+  staged: Pick<StagedRollouts, "fleetDesired" | "abortedTo">,
 ): Omit<ConfigResponse, "flags"> {
   const r = state.result;
   return {

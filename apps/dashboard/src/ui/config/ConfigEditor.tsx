@@ -125,7 +125,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
           rollout={showRollout ? rollout : null}
           aborted={
             rollout && fleet.summary
-              ? abortedBehind(rollout, fleet.summary.revision, fleet.summary.desiredRevision)
+              ? abortedBehind(rollout, fleet.summary.abortedRevision, fleet.summary.desiredRevision)
               : null
           }
         />

@@ -201,7 +201,7 @@ export function ReviewDialog({
   const v = validation.data;
   // After an aborted rollout nodes run the stable revision, not the stored one: what changes
   // is the server's diff against what they run.
-  const baseline = reviewBaseline(base.revision, base.desiredRevision);
+  const baseline = reviewBaseline(base.revision, base.desiredRevision, base.abortedRevision);
   const diff =
     baseline.aborted === null ? diffConfigs(base.config, payload.config) : (v?.diff ?? null);
   const saveError =

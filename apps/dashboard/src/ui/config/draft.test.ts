@@ -167,6 +167,7 @@ describe("adoptCurrent", () => {
     updatedAt: "2024-01-01T00:00:00Z",
     message: "",
     desiredRevision: 7,
+    abortedRevision: null,
   };
   const theirs = {
     resourceVersion: "r8",

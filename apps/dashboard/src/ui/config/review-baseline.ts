@@ -1,6 +1,6 @@
 // What a save is reviewed against: the revision nodes run. After an aborted staged rollout
 // that is the stable revision every node returned to (GET /api/config's desiredRevision), not
-// the stored, aborted one: "What changes" must then come from the server's dry run, which
+// the aborted one: "What changes" must then come from the server's dry run, which
 // compares with what nodes run (config-routes.ts dryRun), not from the stored config.
 
 export interface ReviewBaseline {
@@ -12,13 +12,23 @@ export interface ReviewBaseline {
   sentence: string;
 }
 
-/** `stored`: the stored config's revision; `desired`: the one nodes enforce (null: none). */
-export function reviewBaseline(stored: number, desired: number | null): ReviewBaseline {
-  if (desired === null || desired === stored)
-    return { revision: stored, aborted: null, sentence: `Revision ${stored} → new revision.` };
+/**
+ * `stored`: the stored config's revision; `desired`: the one nodes enforce (null: none);
+ * `aborted`: the revision whose rollout was aborted, as the server says (GET /api/config's
+ * `abortedRevision`). Never inferred from stored ≠ desired: an invalid stored text and merged
+ * sources make them differ too, and nothing was aborted then.
+ */
+export function reviewBaseline(
+  stored: number,
+  desired: number | null,
+  aborted: number | null,
+): ReviewBaseline {
+  const runs = desired ?? stored;
+  if (aborted === null || desired === null)
+    return { revision: runs, aborted: null, sentence: `Revision ${runs} → new revision.` };
   return {
     revision: desired,
-    aborted: stored,
-    sentence: `Nodes run revision ${desired}: the rollout of revision ${stored} was aborted. Revision ${desired} → new revision; what changes is counted from revision ${desired}.`,
+    aborted,
+    sentence: `Nodes run revision ${desired}: the rollout of revision ${aborted} was aborted. Revision ${desired} → new revision; what changes is counted from revision ${desired}.`,
   };
 }

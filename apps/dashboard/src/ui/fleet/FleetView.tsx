@@ -237,6 +237,7 @@ export function FleetView() {
           total={total}
           revision={state.summary?.revision ?? null}
           desiredRevision={state.summary?.desiredRevision ?? null}
+          abortedRevision={state.summary?.abortedRevision ?? null}
           rollout={state.summary?.rollout ?? null}
           selected={status}
           onSelect={setStatus}

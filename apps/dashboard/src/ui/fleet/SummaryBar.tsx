@@ -164,6 +164,7 @@ export function SummaryBar({
   total,
   revision,
   desiredRevision,
+  abortedRevision,
   rollout,
   selected,
   onSelect,
@@ -176,13 +177,16 @@ export function SummaryBar({
   revision: number | null;
   /** The revision nodes enforce (after an aborted rollout the stable one, not `revision`). */
   desiredRevision: number | null;
+  /** The revision whose staged rollout was aborted, as the server says; null: none. */
+  abortedRevision: number | null;
   rollout: Rollout | null;
   selected: NodeStatus | "all";
   onSelect: (s: NodeStatus | "all") => void;
   severity: SeverityFilter;
   onSeverity: (s: SeverityFilter) => void;
 }) {
-  const baseline = revision === null ? null : reviewBaseline(revision, desiredRevision);
+  const baseline =
+    revision === null ? null : reviewBaseline(revision, desiredRevision, abortedRevision);
   return (
     <section
       aria-label="Fleet summary"
@@ -262,7 +266,7 @@ export function SummaryBar({
         <div className="mt-4 border-t border-zinc-100 pt-3 dark:border-zinc-800">
           <RolloutProgress
             rollout={rollout}
-            aborted={abortedBehind(rollout, revision, desiredRevision)}
+            aborted={abortedBehind(rollout, abortedRevision, desiredRevision)}
           />
         </div>
       ) : null}

@@ -57,11 +57,23 @@ describe("doneBarClass", () => {
 });
 
 describe("abortedBehind", () => {
-  it("names the stored revision only for the rollout back to the one nodes enforce", () => {
-    expect(abortedBehind({ revision: 3 }, 4, 3)).toBe(4);
-    expect(abortedBehind({ revision: 4 }, 4, 3)).toBeNull();
-    expect(abortedBehind({ revision: 3 }, 3, 3)).toBeNull();
-    expect(abortedBehind({ revision: 3 }, 3, null)).toBeNull();
-    expect(abortedBehind({ revision: 3 }, null, null)).toBeNull();
+  const cases: {
+    desc: string;
+    input: [number, number | null, number | null];
+    want: number | null;
+  }[] = [
+    { desc: "the rollout back to the stable revision after an abort", input: [3, 4, 3], want: 4 },
+    { desc: "the aborted revision's own rollout", input: [4, 4, 3], want: null },
+    { desc: "nothing aborted", input: [3, null, 3], want: null },
+    { desc: "no desired revision", input: [3, 4, null], want: null },
+    // The stored text's revision differs from the merged one nodes run: no abort to name.
+    {
+      desc: "merged sources (stored 11, nodes 14), nothing aborted",
+      input: [14, null, 14],
+      want: null,
+    },
+  ];
+  it.each(cases)("$desc", ({ input: [revision, aborted, desired], want }) => {
+    expect(abortedBehind({ revision }, aborted, desired)).toBe(want);
   });
 });

@@ -3,16 +3,17 @@
 import type { Rollout } from "@masq/shared";
 
 /**
- * The aborted revision when `rollout` is an abort's return to the stable one: nodes enforce
- * `desired`, not the stored `stored`, and this rollout is of `desired`. Null otherwise.
+ * The aborted revision when `rollout` is an abort's return to the stable one: the server says
+ * `aborted` (its `abortedRevision`), nodes enforce `desired`, and this rollout is of `desired`.
+ * Null otherwise.
  */
 export function abortedBehind(
   rollout: Pick<Rollout, "revision">,
-  stored: number | null,
+  aborted: number | null,
   desired: number | null,
 ): number | null {
-  if (stored === null || desired === null || stored === desired) return null;
-  return rollout.revision === desired ? stored : null;
+  if (aborted === null || desired === null) return null;
+  return rollout.revision === desired ? aborted : null;
 }
 
 /** The rollout's headline; `aborted`: the revision whose abort this rollout reverts (abortedBehind). */

@@ -143,6 +143,7 @@ describe("fleet store", () => {
         resourceVersion: "r3",
         revision: 3,
         desiredRevision: 3,
+        abortedRevision: null,
         rollout: null,
       },
     });
@@ -161,10 +162,25 @@ describe("fleet store", () => {
     expect(s1.summary?.rollout?.pending).toBe(1);
     // The config revision is the config event's: a rollout may be of an earlier revision.
     expect(s1.summary?.revision).toBe(3);
-    const ev = { resourceVersion: "r5", revision: 5, desiredRevision: 4, valid: true };
+    const ev = {
+      resourceVersion: "r5",
+      revision: 5,
+      desiredRevision: 4,
+      abortedRevision: 5,
+      valid: true,
+    };
     const s2 = applyConfigEvent(s1, ev);
-    expect(s2.summary).toMatchObject({ resourceVersion: "r5", revision: 5, desiredRevision: 4 });
+    expect(s2.summary).toMatchObject({
+      resourceVersion: "r5",
+      revision: 5,
+      desiredRevision: 4,
+      abortedRevision: 5,
+    });
     expect(applyConfigEvent(s2, { ...ev })).toBe(s2);
+    // Only the abort changes: the summary follows (the bar's words depend on it).
+    expect(applyConfigEvent(s2, { ...ev, abortedRevision: null }).summary?.abortedRevision).toBe(
+      null,
+    );
   });
 
   it("the staged rollout comes with the hello and each staged-rollout event; a polled list keeps it", () => {

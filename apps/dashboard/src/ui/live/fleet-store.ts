@@ -208,6 +208,7 @@ export function applyRollout(state: FleetState, rollout: Rollout | null): FleetS
     resourceVersion: rollout.resourceVersion,
     revision: rollout.revision,
     desiredRevision: rollout.revision,
+    abortedRevision: null,
     rollout: null,
   };
   return {
@@ -225,7 +226,8 @@ export function applyConfigEvent(state: FleetState, ev: ConfigEvent): FleetState
   if (
     s.resourceVersion === ev.resourceVersion &&
     s.revision === ev.revision &&
-    s.desiredRevision === ev.desiredRevision
+    s.desiredRevision === ev.desiredRevision &&
+    s.abortedRevision === ev.abortedRevision
   )
     return state;
   return {
@@ -235,6 +237,7 @@ export function applyConfigEvent(state: FleetState, ev: ConfigEvent): FleetState
       resourceVersion: ev.resourceVersion,
       revision: ev.revision,
       desiredRevision: ev.desiredRevision,
+      abortedRevision: ev.abortedRevision,
     },
     version: state.version + 1,
   };
