@@ -129,7 +129,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
               : null
           }
         />
-        <AbortedNotice revision={base.revision} />
+        <AbortedNotice stored={base.revision} aborted={base.abortedRevision} />
         <div className="rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
           <EditorTabs tab={tab} dirty={d.dirty} tabError={d.tabError} onSwitch={d.switchTab} />
           {tab === "list" ? (

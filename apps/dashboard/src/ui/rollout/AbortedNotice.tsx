@@ -3,19 +3,14 @@
 // nodes run the previous one. Editing from here builds on the aborted change: say so.
 import { Callout } from "../components/Callout";
 import { useStagedRollout } from "../live/live";
+import { abortedNotice } from "./aborted-notice";
 
-export function AbortedNotice({ revision }: { revision: number }) {
-  const r = useStagedRollout();
-  if (!r?.aborted || r.revision !== revision) return null;
+export function AbortedNotice({ stored, aborted }: { stored: number; aborted: number | null }) {
+  const text = abortedNotice(stored, aborted, useStagedRollout() ?? null);
+  if (!text) return null;
   return (
-    <Callout
-      tone="warning"
-      role="status"
-      title={`The rollout of revision ${r.revision} was aborted`}
-    >
-      Every node runs revision {r.previousRevision} again. The config below is still revision{" "}
-      {r.revision}, the aborted change: a save from here includes it. To drop it, roll back to
-      revision {r.previousRevision} in History.
+    <Callout tone="warning" role="status" title={text.title}>
+      {text.body}
     </Callout>
   );
 }
