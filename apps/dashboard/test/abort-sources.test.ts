@@ -117,4 +117,59 @@ describe("a config source changed after an abort", () => {
       expect(n.lastDesired?.nonMasqueradeCIDRs).toContain("100.100.0.0/16");
     }
   });
+  // The hold lived in memory only: sources changed while the dashboard was down made a new
+  // merge at its start, and the aborted change went to every node at once.
+  it.each([
+    ["edited", "nonMasqueradeCIDRs: [100.101.0.0/16]\n"],
+    ["removed", null],
+  ])("a source %s while the dashboard was down is held at its start", async (_, text) => {
+    const { server, dataDir, stable } = await abortedSave({
+      "ip-masq-team": "nonMasqueradeCIDRs: [100.100.0.0/16]\n",
+    });
+    const aborted = (await server.api("/api/config")).body.abortedRevision;
+    for (const s of t.sims.splice(0)) s.ws.terminate();
+    await server.stop();
+    if (text === null) await rm(join(dataDir, "ip-masq-team"));
+    else await writeFile(join(dataDir, "ip-masq-team"), text);
+    const sources = new FileSources({ dir: dataDir, prefix: "ip-masq-", pollMs: 30 });
+    t.server = await startServer({ dataDir, sources });
+    const restarted = t.server;
+    const nodes = [await t.connect("node-a"), await t.connect("node-b")];
+    await eventually(() => nodes.every((n) => n.lastDesired) || undefined, 5000, "desired sent");
+    for (const n of nodes) {
+      expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+      expect(n.lastDesired?.nonMasqueradeCIDRs).toContain("100.100.0.0/16");
+    }
+    const held = (await restarted.api("/api/config")).body;
+    expect(held).toMatchObject({
+      desiredRevision: stable.desiredRevision,
+      abortedRevision: aborted,
+    });
+    expect(held.merge.pushable).toBe(false);
+    expect(held.merge.held).toMatch(new RegExp(`^revision ${aborted} was aborted`));
+    // A save of the primary ends the hold, as it does while running.
+    const put = await restarted.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\n", resourceVersion: held.resourceVersion },
+    });
+    expect(put.status).toBe(200);
+    // The saved config goes out merged with the sources as they are now.
+    const now = text === null ? [] : ["100.101.0.0/16"];
+    const want = ["10.0.0.0/8", ...now];
+    await eventually(
+      () =>
+        nodes.every(
+          (n) =>
+            [...(n.lastDesired?.nonMasqueradeCIDRs ?? [])].sort().join() === want.sort().join(),
+        ) || undefined,
+      3000,
+      `the save pushed with the sources as they are: ${nodes.map((n) => n.lastDesired?.nonMasqueradeCIDRs.join(",")).join(" | ")}`,
+    );
+    const saved = (await restarted.api("/api/config")).body;
+    expect(saved.merge?.held ?? null).toBeNull();
+    // Numbered above every revision handed out before the restart: never the aborted one's.
+    expect(saved.desiredRevision).toBeGreaterThan(aborted);
+    expect(saved.abortedRevision).toBeNull();
+    for (const n of nodes) expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+  });
 });

@@ -396,6 +396,8 @@ function restoreStaging(
       strategy: () => config.current().rev.strategy,
       fallback: strategy,
       before: (revision) => config.desiredBefore(revision),
+      holdMerge: (aborted, stable) => config.holdAtStart(aborted, stable),
+      numberAbove: (revision) => config.numberAbove(revision),
     },
   );
 }

@@ -136,12 +136,43 @@ export class ConfigService {
   private heldMerge(previous: ConfigState): ConfigState | null {
     const desired = previous.desired;
     const stable = desired && this.abortedTo(desired);
-    if (!stable || !this.sources) return null;
+    return stable ? this.holdFor(previous, desired, stable) : null;
+  }
+
+  /**
+   * `state` with the sources' merge held: `aborted` stays desired (nodes run `stable`, the
+   * staged rollout's abort says so). Null when the merge is `aborted`'s config (nothing new).
+   */
+  private holdFor(state: ConfigState, aborted: Desired, stable: Desired): ConfigState | null {
+    if (!this.sources) return null;
     const extras = this.sources.list();
-    const result = mergeWith(this.sources.primary, previous.rev.text, extras, this.flags);
-    if (result.ok && configsEqual(result.config, desired.config)) return null; // nothing new
-    const held = `revision ${desired.revision} was aborted: every node runs revision ${stable.revision}, and a merge of the changed config sources with the ip-masq-agent config would bring the aborted change back to every node at once. The merge is held until the ip-masq-agent config is saved again (review it, then save or roll back).`;
-    return { ...previous, merge: { result, extras, held } };
+    const result = mergeWith(this.sources.primary, state.rev.text, extras, this.flags);
+    if (result.ok && configsEqual(result.config, aborted.config)) return null; // nothing new
+    const held = `revision ${aborted.revision} was aborted: every node runs revision ${stable.revision}, and a merge of the changed config sources with the ip-masq-agent config would bring the aborted change back to every node at once. The merge is held until the ip-masq-agent config is saved again (review it, then save or roll back).`;
+    return { ...state, desired: aborted, merge: { result, extras, held } };
+  }
+
+  /**
+   * Started on sources changed while this dashboard was down, the primary's text still the one
+   * whose staged rollout was aborted (StagedRollouts.restore finds it in the persisted state):
+   * the merge is held as a change made while running is (heldMerge), `aborted` desired and
+   * nodes on `stable`. Called before anything is pushed, so listeners are not told. False when
+   * there is nothing to hold.
+   */
+  /**
+   * Merged revisions are numbered in memory from the store's highest revision at the start, so
+   * numbers handed out before a restart came again for other configs: a staged rollout's
+   * persisted revision (an aborted one, too) then named a new save. Numbers from here on are
+   * above `revision` (the persisted rollout's, StagedRollouts.restore).
+   */
+  numberAbove(revision: number): void {
+    this.numbering?.above(revision);
+  }
+
+  holdAtStart(aborted: Desired, stable: Desired): boolean {
+    const held = this.state && this.holdFor(this.state, aborted, stable);
+    if (held) this.state = held;
+    return Boolean(held);
   }
 
   /** True once start() has composed the first state (current() may be called). */

@@ -78,6 +78,33 @@ describe("MergedNumbering", () => {
   });
 });
 
+// A restart numbered merges from the store's revisions again: revision 14 handed out before it
+// (a persisted, aborted staged rollout's) came again for another config.
+describe("MergedNumbering.above", () => {
+  const cases: {
+    desc: string;
+    input: { floor: number; above: number };
+    want: { used: boolean; next: number };
+  }[] = [
+    {
+      desc: "above the store's numbers: raised, used",
+      input: { floor: 11, above: 14 },
+      want: { used: true, next: 15 },
+    },
+    {
+      desc: "at or below them: nothing changes (one source keeps the store's numbers)",
+      input: { floor: 11, above: 11 },
+      want: { used: false, next: 13 },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const n = new MergedNumbering(input.floor);
+    n.above(input.above);
+    expect(n.used).toBe(want.used);
+    expect(n.desired(rev("12", 12), cfg("10.0.0.0/8"), []).revision).toBe(want.next);
+  });
+});
+
 describe("MergedNumbering: who a merged revision is from", () => {
   const team = (resourceVersion: string, author: string): ExtraSource => ({
     source: { kind: "file", name: "ip-masq-team", key: "ip-masq-team" },

@@ -49,9 +49,21 @@ export class MergedNumbering {
   /** `floor`: the highest revision the store has handed out (history, current). */
   constructor(private floor: number) {}
 
-  /** Whether a merge was ever numbered (from then on every desired is numbered here). */
+  private raised = false;
+
+  /** Whether a merge was ever numbered, or the floor raised (from then on every desired is numbered here). */
   get used(): boolean {
-    return this.last !== undefined;
+    return this.last !== undefined || this.raised;
+  }
+
+  /**
+   * Numbers from here on are above `revision` (handed out before a restart): raised only when
+   * it is above the store's own numbers, so a single source keeps the store's revision.
+   */
+  above(revision: number): void {
+    if (revision <= this.floor) return;
+    this.floor = revision;
+    this.raised = true;
   }
 
   desired(rev: ConfigRevision, config: MasqConfig, extras: readonly ExtraSource[]): Desired {

@@ -87,6 +87,13 @@ export interface HeldAtStart {
   fallback: RolloutStrategy;
   /** The newest valid revision before `revision`. */
   before: (revision: number) => Promise<Desired | null>;
+  /**
+   * Holds the sources' merge with `aborted` desired and nodes on `stable` (config-service
+   * holdAtStart); false when there is nothing to hold.
+   */
+  holdMerge?: (aborted: Desired, stable: Desired) => boolean;
+  /** The persisted rollout's revisions were numbered up to `revision`: never number one again. */
+  numberAbove?: (revision: number) => void;
 }
 
 /** Nodes other dashboard replicas hold, as their NodeMasquerade says (replica sync). */

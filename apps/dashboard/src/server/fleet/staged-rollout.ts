@@ -23,6 +23,7 @@ import {
   type WaveNode,
   type WavesStrategy,
 } from "@masq/shared";
+import type { Logger } from "pino";
 import { revisionRefs } from "../config/desired-digest.js";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
@@ -1288,6 +1289,7 @@ export class StagedRollouts {
     held?: HeldAtStart,
   ): Promise<void> {
     this.source = { current, find };
+    this.atStart = held;
     this.reload = async () => {
       const loaded = await this.load(current(), find);
       this.sayBegun(loaded);
@@ -1295,6 +1297,7 @@ export class StagedRollouts {
     };
     this.wasActive = this.isActive();
     const loaded = await this.load(current(), find);
+    this.atStart = undefined;
     if (held && this.follows() && !this.s && !this.awaiting) await this.holdUnbegun(held, loaded);
     this.sayBegun(loaded);
     this.inherited = this.isActive();
@@ -1350,6 +1353,9 @@ export class StagedRollouts {
   private unelected(): boolean {
     return this.opts.active === undefined && this.opts.remote === undefined;
   }
+
+  /** Set during restore's first read only (HeldAtStart's holdMerge and numberAbove). */
+  private atStart: HeldAtStart | undefined;
 
   /**
    * The persisted rollout, its read tried again for a while when it fails (the API server
@@ -1433,22 +1439,49 @@ export class StagedRollouts {
     this.past = parsed.data.past;
     const { performed, performedBefore } = parsed.data;
     if (performed !== undefined) this.performed = [...(performedBefore ?? []), performed];
-    const s = parsed.data.current && current ? sameRollout(parsed.data.current, current) : null;
+    const old = parsed.data.current;
+    if (old) this.atStart?.numberAbove?.(Math.max(old.revision, old.previous?.revision ?? 0));
+    const s = old && current ? sameRollout(old, current) : null;
+    if (old && current && !s && (await this.resumeHeld(old, current, find)))
+      return { read: true, ...said(parsed.data) };
     if (!s || !current || !s.previous) {
-      const old = parsed.data.current;
       if (old) this.past = [...this.past, pastOf(old)].slice(-MAX_PAST_ROLLOUTS);
       return { read: true, ...said(parsed.data) };
     }
-    const kept = s.previousConfig;
-    const previous =
-      (await find(s.previous.resourceVersion)) ?? (kept ? { ...s.previous, config: kept } : null);
-    if (!previous) {
-      this.opts.log.warn(
-        { resourceVersion: s.previous.resourceVersion },
-        "the rollout's previous revision is no longer in the history: not resumed",
-      );
-      return { read: true, ...said(parsed.data) };
-    }
+    const previous = await previousOf(s, find, this.opts.log);
+    if (!previous) return { read: true, ...said(parsed.data) };
+    this.resume(s, previous);
+    return { read: true, ...said(parsed.data) };
+  }
+
+  /**
+   * The persisted rollout was aborted and the primary's text is still its own (not saved since),
+   * but the merge differs from its config: config sources changed while this dashboard was
+   * down. Merged with that text they would bring the aborted change to every node at once, so
+   * the rollout is resumed as it was and the merge held (config-service holdAtStart), as a
+   * change made while running is. Only at the start (restore's `holdAtStart`).
+   */
+  private async resumeHeld(
+    old: StagedRecord,
+    current: Desired,
+    find: (resourceVersion: string) => Promise<Desired | null>,
+  ): Promise<boolean> {
+    const hold = this.atStart?.holdMerge;
+    if (!hold || !old.core.aborted || !old.config || !old.previous) return false;
+    if (primaryOf(old.resourceVersion) !== primaryOf(current.resourceVersion)) return false;
+    const previous = await previousOf(old, find, this.opts.log);
+    const aborted = { revision: old.revision, resourceVersion: old.resourceVersion };
+    if (!previous || !hold({ ...aborted, config: old.config }, previous)) return false;
+    this.opts.log.warn(
+      { revision: old.revision, stable: previous.revision },
+      "config sources changed while the dashboard was down, after an abort: the merge is held",
+    );
+    this.resume(old, previous);
+    return true;
+  }
+
+  /** `s` (read from the persisted state) becomes the rollout followed here. */
+  private resume(s: StagedRecord, previous: Desired): void {
     // An older dashboard's state named its waves: the schema read their boundaries (fromWaveLists).
     this.s = this.placed(s);
     this.previous = previous;
@@ -1460,7 +1493,6 @@ export class StagedRollouts {
       { resourceVersion: s.resourceVersion, phase: s.core.phase },
       "rollout resumed",
     );
-    return { read: true, ...said(parsed.data) };
   }
 
   /**
@@ -2091,4 +2123,22 @@ function tellDifference(
 ): void {
   for (const name of a) if (!b.has(name)) tell(name);
   for (const name of b) if (!a.has(name)) tell(name);
+}
+
+/** The revision `s` rolls back to: from the history, else the config the state kept. */
+async function previousOf(
+  s: StagedRecord,
+  find: (resourceVersion: string) => Promise<Desired | null>,
+  log: Logger,
+): Promise<Desired | null> {
+  if (!s.previous) return null;
+  const kept = s.previousConfig;
+  const previous =
+    (await find(s.previous.resourceVersion)) ?? (kept ? { ...s.previous, config: kept } : null);
+  if (!previous)
+    log.warn(
+      { resourceVersion: s.previous.resourceVersion },
+      "the rollout's previous revision is no longer in the history: not resumed",
+    );
+  return previous;
 }
