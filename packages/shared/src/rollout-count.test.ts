@@ -113,14 +113,23 @@ describe("inReaderNumbering: a holder's revisions in the reader's numbering", ()
       want: { appliedRevision: null, desiredRevision: null },
     },
     {
+      // Written "" (a null key is deleted by the merge patch and would read as a previous
+      // release's status, its applied number taken as the reader's).
+      desc: 'holder had no desired config (""): its applied number says nothing here',
+      input: st({ appliedRevision: 9, desiredConfig: "" }),
+      want: { appliedRevision: null, desiredRevision: null },
+    },
+    {
       desc: "holder sent its 7 (= reader's 9), node still runs its 6: not known which config",
       input: st({ appliedRevision: 6, desiredRevision: 7, desiredConfig: C }),
       want: { appliedRevision: null, desiredRevision: 9 },
     },
     {
-      desc: "numberings agree (one source): numbers stand, an older applied one too",
+      // The desired number matching says nothing of the applied one: the holder's 8 may be
+      // another config than the reader's 8 (it applied its own 8, then failed to apply 9).
+      desc: "desired numbered alike: an older applied number is not taken as the reader's",
       input: st({ appliedRevision: 8, desiredRevision: 9, desiredConfig: C }),
-      want: { appliedRevision: 8, desiredRevision: 9 },
+      want: { appliedRevision: null, desiredRevision: 9 },
     },
     {
       desc: "held back on the stable config, numbered 5 there: read as 8",

@@ -86,7 +86,8 @@ export function inReaderNumbering(
   const same = known.find((k) => k.config === st.desiredConfig);
   if (same === undefined || desired === null)
     return { appliedRevision: null, desiredRevision: null };
-  if (same.revision === desired) return { appliedRevision: applied, desiredRevision: desired };
+  // Only the revision judged against is known to be this config: an applied one apart from it
+  // is a number of the holder's that names a config the reader cannot tell, so not applied.
   return {
     appliedRevision: applied === desired ? same.revision : null,
     desiredRevision: same.revision,

@@ -1,6 +1,6 @@
 // The merge held after an abort (heldMerge): a source change must not publish a merge of the
 // aborted primary text while every node runs the stable revision; a primary save ends the hold.
-import { type ConfigSource, DEFAULT_FLAGS } from "@masq/shared";
+import { type ConfigSource, DEFAULT_FLAGS, defaultConfig } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { ExtraSource, SourceSet } from "../store/sources.js";
 import type { ConfigRevision, ConfigStore } from "../store/types.js";
@@ -104,5 +104,38 @@ describe("ConfigService after an abort", () => {
     f.setExtra("nonMasqueradeCIDRs: [100.100.0.0/16]\n");
     expect(config.current().merge?.held).toBeUndefined();
     expect(cidrs(config.current().desired)).toEqual(["10.0.0.0/8", "100.100.0.0/16"]);
+  });
+});
+
+// Restarted after a source changed while down (StagedRollouts.restore read the aborted rollout):
+// held as while running, but never over a primary saved since (a kubectl edit, another replica).
+describe("ConfigService.holdAtStart", () => {
+  const abortedText = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
+  const stable: Desired = {
+    revision: 1,
+    resourceVersion: "1",
+    config: { ...defaultConfig(), nonMasqueradeCIDRs: ["10.0.0.0/8"] },
+  };
+  const cases: { desc: string; input: { primary: string }; want: boolean }[] = [
+    { desc: "the primary is still the aborted text: held", input: { primary: "2" }, want: true },
+    { desc: "the primary was saved since: not held", input: { primary: "3" }, want: false },
+  ];
+  it.each(cases)("$desc", async ({ input, want }) => {
+    const f = fakes(rev(Number(input.primary), abortedText));
+    f.setExtra("nonMasqueradeCIDRs: [100.101.0.0/16]\n");
+    const config = new ConfigService(f.store, DEFAULT_FLAGS, f.sources);
+    await config.start();
+    const aborted: Desired = {
+      revision: 3,
+      resourceVersion: "2+1@r3",
+      config: {
+        ...defaultConfig(),
+        nonMasqueradeCIDRs: ["10.0.0.0/8", "198.51.100.0/24", "100.100.0.0/16"],
+      },
+    };
+    expect(config.holdAtStart(aborted, stable)).toBe(want);
+    const state = config.current();
+    expect(state.desired === aborted).toBe(want);
+    expect(Boolean(state.merge?.held)).toBe(want);
   });
 });

@@ -11,6 +11,7 @@ import {
   serializeConfig,
   validateConfig,
 } from "@masq/shared";
+import { primaryOf } from "../fleet/staged-follow.js";
 import type { SourceSet } from "../store/sources.js";
 import type { ConfigRevision, ConfigStore } from "../store/types.js";
 import { type Desired, MergedNumbering, type MergeView, mergeWith } from "./merged-desired.js";
@@ -170,6 +171,8 @@ export class ConfigService {
   }
 
   holdAtStart(aborted: Desired, stable: Desired): boolean {
+    // The primary saved since restore read it (a kubectl edit, another replica): not held.
+    if (this.state?.rev.resourceVersion !== primaryOf(aborted.resourceVersion)) return false;
     const held = this.state && this.holdFor(this.state, aborted, stable);
     if (held) this.state = held;
     return Boolean(held);

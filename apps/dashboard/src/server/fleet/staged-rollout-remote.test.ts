@@ -3,6 +3,7 @@ import { compareNodeOrder, type WavesStrategy } from "@masq/shared";
 import { remoteStatusFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+import { configDigest } from "./staged-follow.js";
 import { RECONNECT_GRACE_MS, REPORT_WAIT_MAX_MS } from "./staged-offline.js";
 import { applied, remote, setup, v1, v2, WAVES } from "./staged-rollout.fixture.js";
 
@@ -543,6 +544,23 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
       );
       for (const n of t.rest.filter((x) => here.includes(x)))
         expect(t.fleet.desiredOf(n)?.revision).toBe(1);
+    });
+
+    // Merged sources: the holder numbers revisions its own way; its 5 is v2's config here.
+    it("the canary offline after applying v2 numbered 5 by its holder: read as 2, paused alike", async () => {
+      const digest = configDigest(v2.config);
+      const t = await takeover({
+        ...offline,
+        appliedRevision: 5,
+        desiredRevision: 5,
+        desiredConfig: digest,
+      });
+      expect(t.staged.view()!.step).toBe(0);
+      expect(t.staged.view()!.message).toMatch(
+        new RegExp(
+          `^paused: ${remoteCanary} was offline after applying \\(held by replica dash-b\\)`,
+        ),
+      );
     });
 
     it("the canary connected (applied, held by another replica): the timed pause goes on as before", async () => {

@@ -1877,7 +1877,9 @@ export class StagedRollouts {
     const remote = this.opts.remote;
     for (const { name, mode } of remote?.list() ?? []) {
       const st = remote?.status(name);
-      if (st && !st.connected && mode === "enforce" && st.appliedRevision === s.revision)
+      if (!st || st.connected || mode !== "enforce") continue;
+      // The holder's number, read as this replica numbers revisions (merged sources).
+      if (inReaderNumbering(st, this.known()).appliedRevision === s.revision)
         yield [name, st.replica];
     }
   }

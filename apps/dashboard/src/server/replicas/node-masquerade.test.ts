@@ -246,6 +246,16 @@ describe("statusBody: a node whose rules are not known", () => {
       }).toEqual({ drift: null, critical: null, warnings: null });
       fleet.close();
     });
+
+  // Other replicas read a status without desiredConfig as the previous release's (its numbers
+  // taken as theirs): a null key is deleted by the merge patch, so none is written "".
+  it('judged against no revision (none valid): desiredConfig written "", never null', () => {
+    const fleet = testFleet(() => null, { now: () => 1000 });
+    fleet.connect(helloFor("n", { appliedRevision: 13 }), { send() {}, close() {} });
+    const body = statusBody({ record: fleet.nodes.get("n")!, replica: "r1" });
+    expect(body).toMatchObject({ desiredRevision: null, desiredConfig: "", appliedRevision: 13 });
+    fleet.close();
+  });
 });
 
 // Why a node's severity is not known has one cause per case on its holder's rows (node.ts

@@ -145,7 +145,9 @@ export function statusBody(i: StatusInput): StatusBody {
     // The revision its judgement (health, drift, counts, message) was made against, never
     // one read apart from it: see heldStatus.
     desiredRevision: n.judgedAgainst?.revision ?? null,
-    desiredConfig: n.judgedAgainst ? desiredDigest(n.judgedAgainst) : null,
+    // "" for none, not null: the merge patch deletes a null key, and an absent one reads as a
+    // status of the previous release (its numbers taken as they are).
+    desiredConfig: n.judgedAgainst ? desiredDigest(n.judgedAgainst) : "",
     appliedRevision: n.appliedRevision,
     backend: n.hello.backend,
     mode: n.hello.mode,
