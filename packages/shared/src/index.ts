@@ -24,6 +24,7 @@ export * from "./legacy-revision-names.js";
 export * from "./limits.js";
 export * from "./listing-format.js";
 export * from "./masquerade-decision.js";
+export * from "./merged-resource-version.js";
 export * from "./nft/index.js";
 export * from "./node-view.js";
 export * from "./parser.js";

@@ -11,6 +11,7 @@ import {
   type ConfigSource,
   type MasqConfig,
   type MergeResult,
+  mergedResourceVersion,
   mergeSources,
   type SourceText,
   sourceId,
@@ -71,10 +72,7 @@ export class MergedNumbering {
     if (this.last?.key === key) return this.last.desired;
     const revision = Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
     this.floor = revision;
-    const resourceVersion =
-      extras.length === 0
-        ? rev.resourceVersion
-        : `${rev.resourceVersion}+${extras.length}@r${revision}`;
+    const resourceVersion = mergedResourceVersion(rev.resourceVersion, extras.length, revision);
     const author = this.authorOf(rev, extras);
     this.last = { key, desired: { revision, resourceVersion, config, author } };
     this.track(rev, extras);

@@ -3,7 +3,7 @@
 // revision it is told to enforce, or the owner's word that the revision goes at once, or not
 // known yet, in which case its nodes stay on the previous revision (late, never early).
 import { createHash } from "node:crypto";
-import { configKey, configsEqual, type MasqConfig, zodReason } from "@masq/shared";
+import { configKey, configsEqual, type MasqConfig, primaryOf, zodReason } from "@masq/shared";
 import type { Desired } from "../config/merged-desired.js";
 import { type PastRollout, persistedSchema, type StagedRecord } from "./staged-state.js";
 
@@ -34,8 +34,8 @@ export function sameRollout(s: StagedRecord, current: Desired): StagedRecord | n
   return { ...s, revision: current.revision, resourceVersion: current.resourceVersion };
 }
 
-/** The primary store's resourceVersion a (merged) revision was made from (merged-desired.ts). */
-export const primaryOf = (resourceVersion: string) => resourceVersion.split(/[+@]/, 1)[0];
+/** The stored config's resourceVersion a (merged) revision was made from (@masq/shared). */
+export { primaryOf };
 
 /** What the owner's persisted state (`raw`, unchecked) says of the revision `current`. */
 export function followedOf(raw: unknown, current: Desired): Followed {

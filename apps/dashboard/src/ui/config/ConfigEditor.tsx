@@ -21,6 +21,7 @@ import { EditorTabs } from "./EditorTabs";
 import { ProblemsCallout } from "./Issues";
 import { OptionsPanel } from "./OptionsPanel";
 import { ReviewDialog } from "./ReviewDialog";
+import { showsRollout } from "./saved-rollout";
 import { useConfigDraft } from "./useConfigDraft";
 import { useUnsavedChangesGuard } from "./useUnsavedChangesGuard";
 import { YamlTab } from "./YamlTab";
@@ -58,7 +59,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   const readOnly = !useCanEdit();
   const fleet = useFleetState();
   const [reviewing, setReviewing] = useState(false);
-  const [savedRevision, setSavedRevision] = useState<number | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
   const candidate = useCandidate();
   const exceptionCandidate = useCandidate();
   const d = useConfigDraft(latest, reviewing);
@@ -74,11 +75,10 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
     edit: d.edit,
   };
   const rollout = fleet.summary?.rollout ?? null;
-  const showRollout =
-    rollout && (rollout.finishedAt === null || rollout.revision === savedRevision);
+  const showRollout = showsRollout(rollout, saved);
 
   const onSaved = async (r: SaveResponse) => {
-    setSavedRevision(r.revision);
+    setSaved(r.resourceVersion);
     // The draft is clean before the dialog closes: in between, the unsaved-changes guard would
     // stop a navigation for edits that are saved.
     const fresh = await qc
