@@ -315,7 +315,9 @@ export class FleetState {
     const now = this.now();
     // One copy of identical rules for all nodes holding them (see Assessor.intern).
     n.snapshot = this.assessor.intern(snap);
-    n.snapshotReceivedAt = now;
+    // Taken from the intake after its frame was seen: never later than the last frame heard
+    // (the API says last report <= last seen; a queued snapshot made it 1 ms later).
+    n.snapshotReceivedAt = Math.min(now, n.lastSeenAt ?? now);
     this.snapshotSince.set(n, this.mono());
     // Rules the node's wave waited for (unknown, or waiting their turn) are judged now.
     const awaited = !rulesJudged(n);
