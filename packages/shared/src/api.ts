@@ -535,3 +535,32 @@ export interface RevisionCompareResponse {
   /** Going from `from` to `to`, on today's nodes (as the save review shows it). */
   impact: Impact;
 }
+
+/**
+ * GET /api/history/:resourceVersion/rollback-impact : what rolling back to a stored revision
+ * changes on the nodes. Computed as the save review computes it: from the config nodes run
+ * (after an aborted rollout the stable revision, with several config sources the merge) to
+ * the config they would get (the target's text merged with today's other sources).
+ */
+export type RollbackImpactResponse =
+  | {
+      known: true;
+      to: RevisionRef;
+      /** The revision nodes run, compared from (merged revisions numbered as the fleet shows them). */
+      from: { revision: number; resourceVersion: string };
+      /** Why `from` is not simply the current revision, and what else to know, in sentences. */
+      notes: string[];
+      /** True when nodes would get the target's text merged with other config sources. */
+      merged: boolean;
+      keys: KeyChange[];
+      diff: ConfigDiff;
+      impact: Impact;
+      /** The rollback would be refused (a node cannot take it, a new source conflict): why. */
+      refusal?: string;
+    }
+  | {
+      known: false;
+      to: RevisionRef;
+      /** Why the change cannot be computed (no valid config nodes run, the merge conflicts). */
+      reason: string;
+    };

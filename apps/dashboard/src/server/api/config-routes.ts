@@ -103,7 +103,7 @@ function refuseStaged(ctx: ApiContext, s: RolloutStrategy | undefined, text?: st
  * (their NodeMasquerade; a Windows reporter's backend is "cni"), or a save on one replica would
  * pass a config that nodes held by another cannot take.
  */
-function modeNodes(ctx: ApiContext): ModeNode[] {
+export function modeNodes(ctx: ApiContext): ModeNode[] {
   const view = ctx.replicas?.sources();
   const all = view ? [...fleetNodes(view)] : [...ctx.fleet.nodes.values()];
   return all.map((n) =>
@@ -173,7 +173,7 @@ function withObserveWarning(ctx: ApiContext, view: MergedConfigView | null) {
 }
 
 /** The merge with `text` as the primary source (undefined while it is alone). */
-function primaryMerge(ctx: ApiContext, text: string) {
+export function primaryMerge(ctx: ApiContext, text: string) {
   const primary = ctx.config.sources?.primary;
   return primary ? candidateMerge(ctx.config, primary, text) : undefined;
 }

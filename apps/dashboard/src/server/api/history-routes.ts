@@ -1,12 +1,13 @@
 // GET /api/history/compare?from=&to= : any two stored revisions side by side — every key
 // old → new, CIDRs added and removed, and the traffic impact on today's nodes, computed as the
-// save review computes it (config/impact.ts). The rollback dialog asks for current → target.
+// save review computes it (config/impact.ts).
+// GET /api/history/:resourceVersion/rollback-impact : the rollback dialog's comparison, from what
+// nodes run to what the rollback would send them (rollback-impact.ts).
 import {
   compareConfigs,
   MAX_RESOURCE_VERSION_CHARS,
   type MasqConfig,
   type RevisionCompareResponse,
-  type RevisionRef,
 } from "@masq/shared";
 import { z } from "zod";
 import { impactOf } from "../config/impact.js";
@@ -16,19 +17,10 @@ import type { ConfigRevision } from "../store/types.js";
 import type { ApiContext } from "./context.js";
 import { impactNodes } from "./impact-nodes.js";
 import { sendJson } from "./respond.js";
+import { refOf, rollbackImpact } from "./rollback-impact.js";
 import { type Route, route } from "./router.js";
 
 const revisionParam = z.string().min(1).max(MAX_RESOURCE_VERSION_CHARS);
-
-function refOf(r: ConfigRevision): RevisionRef {
-  return {
-    resourceVersion: r.resourceVersion,
-    revision: r.revision,
-    author: r.author,
-    time: r.updatedAt,
-    message: r.message,
-  };
-}
 
 /** A stored revision's config; 404 when not in the history, 409 when it does not parse. */
 function configOf(ctx: ApiContext, all: readonly ConfigRevision[], resourceVersion: string) {
@@ -73,6 +65,26 @@ export function historyRoutes(ctx: ApiContext): Route[] {
             diff,
             impact: notJudged ? { ...impact, notJudged } : impact,
           } satisfies RevisionCompareResponse;
+        });
+        sendJson(res, 200, body);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/api/history/:resourceVersion/rollback-impact",
+      access: "viewer",
+      async handler({ res, params }) {
+        const name = revisionParam.safeParse(params.resourceVersion ?? "");
+        if (!name.success) throw new HttpError(400, "the path must name a resourceVersion");
+        const body = await ctx.config.work.run(async () => {
+          const all = await ctx.config.store.history();
+          const target = all.find((r) => r.resourceVersion === name.data);
+          if (!target)
+            throw new HttpError(
+              404,
+              `no revision with resourceVersion ${name.data} in the history`,
+            );
+          return rollbackImpact(ctx, target);
         });
         sendJson(res, 200, body);
       },

@@ -16,6 +16,7 @@ import {
   type NodesResponse,
   type ResyncResponse,
   type RevisionCompareResponse,
+  type RollbackImpactResponse,
   type RolloutStrategy,
   type SaveResponse,
   type SourceHistoryResponse,
@@ -73,6 +74,11 @@ export const endpoints = {
     }),
   compare: (from: string, to: string, signal?: AbortSignal) =>
     api<RevisionCompareResponse>(`/api/history/compare?from=${enc(from)}&to=${enc(to)}`, {
+      signal,
+    }),
+  /** What rolling back to `resourceVersion` changes on the nodes (computed by the server). */
+  rollbackImpact: (resourceVersion: string, signal?: AbortSignal) =>
+    api<RollbackImpactResponse>(`/api/history/${enc(resourceVersion)}/rollback-impact`, {
       signal,
     }),
   rollout: (signal?: AbortSignal) =>

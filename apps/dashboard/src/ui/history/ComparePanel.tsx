@@ -1,7 +1,7 @@
 "use client";
 // Any two revisions side by side: every key old → new, CIDRs added and removed, and what the
 // change means for traffic on today's nodes (computed by the server as the save review does).
-import type { Revision } from "@masq/shared";
+import type { ConfigDiff, Impact, KeyChange, Revision } from "@masq/shared";
 import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { endpoints } from "../api/endpoints";
@@ -19,16 +19,13 @@ const changedRules = (n: number) =>
     ? "No connected node's rules differ between the two."
     : `The rules of ${n} connected node${n === 1 ? "" : "s"} differ between the two.`;
 
-export function CompareResult({
+function CompareResult({
   from,
   to,
-  rollback = false,
 }: {
   /** History entries by resourceVersion. */
   from: string;
   to: string;
-  /** In the rollback dialog: the nodes sentence says the rollback applies it. */
-  rollback?: boolean;
 }) {
   const q = useQuery({
     queryKey: ["compare", from, to],
@@ -39,21 +36,50 @@ export function CompareResult({
     return <ErrorState error={q.error} what="the comparison" onRetry={() => void q.refetch()} />;
   const c = q.data;
   return (
+    <CompareBody
+      fromLabel={`Revision ${c.from.revision}`}
+      toLabel={`Revision ${c.to.revision}`}
+      keys={c.keys}
+      diff={c.diff}
+      impact={c.impact}
+      nodesText={changedRules}
+    />
+  );
+}
+
+/** A server-computed comparison: every key old → new, CIDRs added and removed, the impact. */
+export function CompareBody({
+  fromLabel,
+  toLabel,
+  keys,
+  diff,
+  impact,
+  nodesText,
+}: {
+  fromLabel: string;
+  toLabel: string;
+  keys: KeyChange[];
+  diff: ConfigDiff;
+  impact: Impact;
+  /** The closing sentence about nodes (default: the save's). */
+  nodesText?: (nodes: number) => string;
+}) {
+  return (
     <div className="space-y-4">
       <div className="overflow-x-auto">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">
-            Every setting, revision {c.from.revision} → revision {c.to.revision}
+            Every setting, {fromLabel} → {toLabel}
           </caption>
           <thead className="text-xs text-zinc-600 dark:text-zinc-400">
             <tr>
               <th className="py-1 pr-3 font-medium">Setting</th>
-              <th className="py-1 pr-3 font-medium">Revision {c.from.revision}</th>
-              <th className="py-1 font-medium">Revision {c.to.revision}</th>
+              <th className="py-1 pr-3 font-medium">{fromLabel}</th>
+              <th className="py-1 font-medium">{toLabel}</th>
             </tr>
           </thead>
           <tbody>
-            {c.keys.map((k) => (
+            {keys.map((k) => (
               <tr
                 key={k.key}
                 className={`border-t border-zinc-100 dark:border-zinc-800 ${k.changed ? "font-medium" : "text-zinc-500"}`}
@@ -72,10 +98,10 @@ export function CompareResult({
           </tbody>
         </table>
       </div>
-      <DiffChips diff={c.diff} scalars={c.diff.scalars} empty="Same config" />
+      <DiffChips diff={diff} scalars={diff.scalars} empty="Same config" />
       <section>
         <h3 className="mb-1 text-sm font-semibold">What it means for traffic</h3>
-        <ImpactList impact={c.impact} nodesText={rollback ? undefined : changedRules} />
+        <ImpactList impact={impact} nodesText={nodesText} />
       </section>
     </div>
   );

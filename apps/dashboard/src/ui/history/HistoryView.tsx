@@ -19,7 +19,7 @@ import { useRefetchOnLive } from "../live/refetch-on-live";
 import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
-import { ComparePanel, CompareResult } from "./ComparePanel";
+import { CompareBody, ComparePanel } from "./ComparePanel";
 
 /** The strategy picker of the rollback dialog, reporting a valid strategy (or null). */
 function RollbackStrategy({
@@ -149,29 +149,51 @@ function RollbackDialog({
 }
 
 /**
- * What a rollback changes on the nodes: compared with what they run, which after an aborted
- * rollout of the current revision is the stable revision they returned to, not the current one.
+ * What a rollback changes on the nodes, as the server computed it: from what they run (after an
+ * aborted rollout the stable revision; with several sources the merge) to what they would get.
  */
 function RollbackImpact({ target, current }: { target: Revision; current: Revision }) {
   const r = useStagedRollout();
-  const stable =
-    r?.aborted && r.resourceVersion === current.resourceVersion ? r.previousResourceVersion : null;
-  if (r === undefined) return <p className="text-sm text-zinc-500">Comparing…</p>;
+  const q = useQuery({
+    // Asked again when what nodes run may have changed: a new save, an abort, a finished rollout.
+    queryKey: [
+      "rollback-impact",
+      target.resourceVersion,
+      current.resourceVersion,
+      r?.phase,
+      r?.aborted,
+    ],
+    queryFn: ({ signal }) => endpoints.rollbackImpact(target.resourceVersion, signal),
+  });
+  if (q.isPending) return <p className="text-sm text-zinc-500">Comparing…</p>;
+  if (q.isError)
+    return <ErrorState error={q.error} what="the comparison" onRetry={() => void q.refetch()} />;
+  const c = q.data;
   return (
     <>
       <h3 className="mb-2 text-sm font-semibold">What changes compared with what nodes run</h3>
-      {stable && r ? (
-        <p className="mb-2 text-sm" role="note">
-          The rollout of revision {r.revision} was aborted: nodes run revision {r.previousRevision},
-          so the change is from revision {r.previousRevision}.
-        </p>
-      ) : null}
-      {stable ? (
-        <CompareResult from={stable} to={target.resourceVersion} rollback />
-      ) : current.valid === false ? (
-        <p className="text-sm text-zinc-500">Not known: the current revision is not valid.</p>
+      {c.known ? (
+        <>
+          {c.notes.map((n) => (
+            <p key={n} className="mb-2 text-sm" role="note">
+              {n}
+            </p>
+          ))}
+          {c.refusal ? (
+            <Callout tone="warning" className="mb-2" title="This rollback would be refused">
+              {c.refusal}
+            </Callout>
+          ) : null}
+          <CompareBody
+            fromLabel={`Nodes run (revision ${c.from.revision})`}
+            toLabel={c.merged ? `Revision ${c.to.revision}, merged` : `Revision ${c.to.revision}`}
+            keys={c.keys}
+            diff={c.diff}
+            impact={c.impact}
+          />
+        </>
       ) : (
-        <CompareResult from={current.resourceVersion} to={target.resourceVersion} rollback />
+        <p className="text-sm text-zinc-500">Not known: {c.reason}.</p>
       )}
     </>
   );
