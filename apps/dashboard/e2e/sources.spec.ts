@@ -92,4 +92,19 @@ test("a conflict from a second source is shown, never pushed, and resolved in th
   await expect(changes).toContainText(`file ${TEAM} added`);
   await expect(changes).toContainText("not pushed: the sources conflicted");
   await shot(page, info, "history-sources");
+
+  // A rollback's impact is the merge nodes would get, not the stored text: the sources' CIDRs stay.
+  await page
+    .getByRole("button", { name: /^Roll back to revision/ })
+    .first()
+    .click();
+  const rollback = page.getByRole("dialog", { name: /^Roll back to revision/ });
+  await expect(
+    rollback.getByText(/merged with the other config sources as they are now/),
+  ).toBeVisible();
+  const cidrs = rollback.getByRole("row", { name: /^nonMasqueradeCIDRs/ });
+  await expect(cidrs.getByRole("cell").nth(2)).toContainText(TEAM_CIDR);
+  await expect(cidrs.getByRole("cell").nth(2)).toContainText(CGNAT);
+  await shot(page, info, "rollback-merged");
+  await rollback.getByRole("button", { name: "Cancel" }).click();
 });
