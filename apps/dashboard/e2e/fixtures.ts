@@ -43,6 +43,15 @@ export async function shot(page: Page, info: TestInfo, name: string): Promise<vo
   await info.attach(name, { path, contentType: "image/png" });
 }
 
+/** Opens the rollback dialog of the newest revision that has one (History page open). */
+export async function openRollback(page: Page) {
+  await page
+    .getByRole("button", { name: /^Roll back to revision/ })
+    .first()
+    .click();
+  return page.getByRole("dialog", { name: /^Roll back to revision/ });
+}
+
 /** The fleet table row of one node (rows are named by their content, which starts with the name). */
 export function row(page: Page, node: string) {
   return page.getByRole("row", {

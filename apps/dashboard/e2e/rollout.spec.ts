@@ -9,7 +9,7 @@ import { compareNodeOrder } from "@masq/shared";
 import { type FaultyRestore, faultyRestore } from "@masq/testkit/faulty-restore";
 import { apiGet, baseUrl, chainOf, NODES, nodeStatuses, TOKENS } from "./env.js";
 import { type ExtraNode, startExtraNode } from "./extra-node.js";
-import { expect, shot, signIn, test } from "./fixtures.js";
+import { expect, openRollback, shot, signIn, test } from "./fixtures.js";
 
 type Page = import("@playwright/test").Page;
 type TestInfo = import("@playwright/test").TestInfo;
@@ -225,11 +225,7 @@ test("abort returns the canary to the previous revision", async ({ page }, info)
   await expect(page.getByText(/a save from here includes it/)).toBeVisible();
   // A rollback's impact is from what nodes run: the stable revision, not the aborted one.
   await page.goto("/history");
-  await page
-    .getByRole("button", { name: /^Roll back to revision/ })
-    .first()
-    .click();
-  const rollback = page.getByRole("dialog", { name: /^Roll back to revision/ });
+  const rollback = await openRollback(page);
   await expect(
     rollback.getByText(/was aborted: nodes run revision \d+, so the change is from revision \d+/),
   ).toBeVisible();

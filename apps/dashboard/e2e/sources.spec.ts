@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { apiGet, chainOf, dataDir, NODES } from "./env.js";
-import { expect, nav, shot, signIn, test } from "./fixtures.js";
+import { expect, nav, openRollback, shot, signIn, test } from "./fixtures.js";
 
 const PLATFORM = "ip-masq-platform";
 const TEAM = "ip-masq-team";
@@ -94,11 +94,7 @@ test("a conflict from a second source is shown, never pushed, and resolved in th
   await shot(page, info, "history-sources");
 
   // A rollback's impact is the merge nodes would get, not the stored text: the sources' CIDRs stay.
-  await page
-    .getByRole("button", { name: /^Roll back to revision/ })
-    .first()
-    .click();
-  const rollback = page.getByRole("dialog", { name: /^Roll back to revision/ });
+  const rollback = await openRollback(page);
   await expect(
     rollback.getByText(/merged with the other config sources as they are now/),
   ).toBeVisible();
