@@ -534,6 +534,14 @@ export interface RevisionCompareResponse {
   diff: ConfigDiff;
   /** Going from `from` to `to`, on today's nodes (as the save review shows it). */
   impact: Impact;
+  /**
+   * With several config sources: true when both sides are the revisions' texts merged with
+   * today's other sources (what nodes would run), false when a merge conflicts and the stored
+   * texts are compared. Absent with one source.
+   */
+  merged?: boolean;
+  /** What to know to read the comparison (merged sources), in sentences. */
+  notes?: string[];
 }
 
 /**

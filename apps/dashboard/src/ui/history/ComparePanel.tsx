@@ -37,8 +37,9 @@ function CompareResult({
   const c = q.data;
   return (
     <CompareBody
-      fromLabel={`Revision ${c.from.revision}`}
-      toLabel={`Revision ${c.to.revision}`}
+      fromLabel={`Revision ${c.from.revision}${c.merged ? ", merged" : ""}`}
+      toLabel={`Revision ${c.to.revision}${c.merged ? ", merged" : ""}`}
+      notes={c.notes}
       keys={c.keys}
       diff={c.diff}
       impact={c.impact}
@@ -55,9 +56,12 @@ export function CompareBody({
   diff,
   impact,
   nodesText,
+  notes = [],
 }: {
   fromLabel: string;
   toLabel: string;
+  /** What to know to read it (aborted rollout, merged sources), from the server. */
+  notes?: string[];
   keys: KeyChange[];
   diff: ConfigDiff;
   impact: Impact;
@@ -66,6 +70,11 @@ export function CompareBody({
 }) {
   return (
     <div className="space-y-4">
+      {notes.map((n) => (
+        <p key={n} className="text-sm" role="note">
+          {n}
+        </p>
+      ))}
       <div className="overflow-x-auto">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">

@@ -174,11 +174,6 @@ function RollbackImpact({ target, current }: { target: Revision; current: Revisi
       <h3 className="mb-2 text-sm font-semibold">What changes compared with what nodes run</h3>
       {c.known ? (
         <>
-          {c.notes.map((n) => (
-            <p key={n} className="mb-2 text-sm" role="note">
-              {n}
-            </p>
-          ))}
           {c.refusal ? (
             <Callout tone="warning" className="mb-2" title="This rollback would be refused">
               {c.refusal}
@@ -187,6 +182,7 @@ function RollbackImpact({ target, current }: { target: Revision; current: Revisi
           <CompareBody
             fromLabel={`Nodes run (revision ${c.from.revision})`}
             toLabel={c.merged ? `Revision ${c.to.revision}, merged` : `Revision ${c.to.revision}`}
+            notes={c.notes}
             keys={c.keys}
             diff={c.diff}
             impact={c.impact}

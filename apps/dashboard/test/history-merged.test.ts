@@ -1,7 +1,8 @@
-// The rollback dialog's comparison is the server's: from what nodes run to what the rollback
-// would send them. It compared two stored texts before, which with several config sources is
-// not what nodes run: a CIDR another source also lists was shown as removed ("traffic to it
-// will be masqueraded") while the rollback changed nothing on any node.
+// History's comparisons say what nodes run. The rollback dialog's is the server's, from what
+// nodes run to what the rollback would send them; it compared two stored texts before, which
+// with several config sources is not what nodes run: a CIDR another source also lists was shown
+// as removed ("traffic to it will be masqueraded") while the rollback changed nothing on any
+// node. Comparing two revisions compares their merges with today's sources alike.
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -157,5 +158,57 @@ describe("rollback impact", () => {
     expect(unknown.body.error).toMatch(/no revision with resourceVersion no-such/);
     const long = await server.api(`/api/history/${"x".repeat(5000)}/rollback-impact`);
     expect(long.status).toBe(400);
+  });
+});
+
+describe("comparing two revisions with several config sources", () => {
+  const compare = async (server: Server, from: string, to: string) => {
+    const r = await server.api(`/api/history/compare?from=${from}&to=${to}`);
+    expect(r.status).toBe(200);
+    return r.body;
+  };
+
+  it("compares the merges nodes would run, said in a note", async () => {
+    const { server } = await start({ "ip-masq-team": "nonMasqueradeCIDRs: [192.0.2.0/24]\n" });
+    const a = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    const b = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n");
+    const c = await compare(server, a.resourceVersion, b.resourceVersion);
+    expect(c.merged).toBe(true);
+    expect(c.diff.added).toEqual([]); // the team source lists it on both sides
+    expect(c.keys.every((k: { changed: boolean }) => !k.changed)).toBe(true);
+    expect(c.notes[0]).toMatch(/both sides are the revisions' texts merged with those sources/);
+  });
+
+  it("a side whose merge conflicts is compared as stored, and said so", async () => {
+    const { server, dataDir } = await start({
+      "ip-masq-team": "nonMasqueradeCIDRs: [192.0.2.0/24]\n",
+    });
+    const a = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 90s\n");
+    const b = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n");
+    await writeFile(join(dataDir, "ip-masq-team"), "resyncInterval: 30s\n");
+    await eventually(
+      async () =>
+        (await server.api("/api/config")).body.merge?.config?.resyncInterval === "30s" || undefined,
+      3000,
+      "the team source re-read",
+    );
+    const c = await compare(server, a.resourceVersion, b.resourceVersion);
+    expect(c.merged).toBe(false);
+    expect(c.diff.added).toEqual(["203.0.113.0/24"]);
+    expect(c.notes[0]).toMatch(
+      new RegExp(
+        `^Merged with the other config sources as they are now, revision ${a.revision} conflicts`,
+      ),
+    );
+  });
+
+  it("with one source compares the stored texts, with no note", async () => {
+    const { server } = await start({});
+    const a = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
+    const b = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n");
+    const c = await compare(server, a.resourceVersion, b.resourceVersion);
+    expect(c.merged).toBeUndefined();
+    expect(c.notes).toBeUndefined();
+    expect(c.diff.added).toEqual(["203.0.113.0/24"]);
   });
 });
