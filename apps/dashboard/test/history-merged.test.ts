@@ -29,6 +29,20 @@ async function start(files: Record<string, string>) {
 
 type Server = Awaited<ReturnType<typeof start>>["server"];
 
+const runs = (cidr: string) => (n: { lastDesired?: { nonMasqueradeCIDRs: string[] } }) =>
+  n.lastDesired?.nonMasqueradeCIDRs.includes(cidr) === true;
+
+/** The team source sets resyncInterval 30s, which a revision saying 90s conflicts with. */
+async function conflictingTeam(server: Server, dataDir: string) {
+  await writeFile(join(dataDir, "ip-masq-team"), "resyncInterval: 30s\n");
+  await eventually(
+    async () =>
+      (await server.api("/api/config")).body.merge?.config?.resyncInterval === "30s" || undefined,
+    3000,
+    "the team source re-read",
+  );
+}
+
 async function save(server: Server, yaml: string, extra: Record<string, unknown> = {}) {
   const cur = (await server.api("/api/config")).body;
   const put = await server.api("/api/config", {
@@ -57,13 +71,7 @@ describe("rollback impact", () => {
     });
     const a = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
     await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24, 198.51.100.0/24]\n");
-    await eventually(
-      () =>
-        nodes.every((n) => n.lastDesired?.nonMasqueradeCIDRs.includes("198.51.100.0/24")) ||
-        undefined,
-      5000,
-      "the second save applied",
-    );
+    await eventually(() => nodes.every(runs("198.51.100.0/24")) || undefined, 5000, "applied");
     const r = await impact(server, a.resourceVersion);
     if (!r.known) throw new Error(r.reason);
     expect(r.merged).toBe(true);
@@ -94,13 +102,7 @@ describe("rollback impact", () => {
     });
     const a = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 90s\n");
     await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\n");
-    await writeFile(join(dataDir, "ip-masq-team"), "resyncInterval: 30s\n");
-    await eventually(
-      async () =>
-        (await server.api("/api/config")).body.merge?.config?.resyncInterval === "30s" || undefined,
-      3000,
-      "the team source re-read",
-    );
+    await conflictingTeam(server, dataDir);
     const r = await impact(server, a.resourceVersion);
     expect(r.known).toBe(false);
     if (r.known) return;
@@ -185,13 +187,7 @@ describe("comparing two revisions with several config sources", () => {
     });
     const a = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 90s\n");
     const b = await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n");
-    await writeFile(join(dataDir, "ip-masq-team"), "resyncInterval: 30s\n");
-    await eventually(
-      async () =>
-        (await server.api("/api/config")).body.merge?.config?.resyncInterval === "30s" || undefined,
-      3000,
-      "the team source re-read",
-    );
+    await conflictingTeam(server, dataDir);
     const c = await compare(server, a.resourceVersion, b.resourceVersion);
     expect(c.merged).toBe(false);
     expect(c.diff.added).toEqual(["203.0.113.0/24"]);
