@@ -117,6 +117,26 @@ describe("a config source changed after an abort", () => {
       expect(n.lastDesired?.nonMasqueradeCIDRs).toContain("100.100.0.0/16");
     }
   });
+  // The source editor's preview compared with the aborted merge, not what nodes run, and said
+  // nothing of the hold: it read "what nodes get" for a merge no node would get.
+  it("a source's preview after an abort is from what nodes run and says the merge is held", async () => {
+    const { server, nodes } = await abortedSave({
+      "ip-masq-team": "nonMasqueradeCIDRs: [100.100.0.0/16]\n",
+    });
+    const preview = await server.api(
+      `/api/config/sources/${encodeURIComponent("file/ip-masq-team")}/validate`,
+      {
+        method: "POST",
+        body: { yaml: "nonMasqueradeCIDRs: [100.100.0.0/16, 100.102.0.0/16]\n" },
+      },
+    );
+    expect(preview.status).toBe(200);
+    expect(preview.body.merge.held).toMatch(/was aborted/);
+    // Nodes run the stable revision: the held merge would add the aborted CIDR too.
+    expect([...preview.body.diff.added].sort()).toEqual([ABORTED, "100.102.0.0/16"].sort());
+    for (const n of nodes) expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+  });
+
   // The hold lived in memory only: sources changed while the dashboard was down made a new
   // merge at its start, and the aborted change went to every node at once.
   it.each([

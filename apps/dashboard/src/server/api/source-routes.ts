@@ -30,6 +30,7 @@ import {
   refuseForFleet,
 } from "./config-routes.js";
 import type { ApiContext } from "./context.js";
+import { impactNodes } from "./impact-nodes.js";
 import { sendJson } from "./respond.js";
 import { type Route, route } from "./router.js";
 
@@ -87,10 +88,6 @@ function problemOf(ctx: ApiContext, source: ConfigSource): { problem?: string } 
   return problem ? { problem } : {};
 }
 
-function nodesOf(ctx: ApiContext) {
-  return [...ctx.fleet.nodes.values()].map((n) => ({ os: n.hello.os, flags: n.hello.flags }));
-}
-
 async function validate(ctx: ApiContext, f: Found, input: ConfigInput) {
   const c = ctx.config.check(input);
   const none = {
@@ -102,14 +99,19 @@ async function validate(ctx: ApiContext, f: Found, input: ConfigInput) {
   if (!c.ok) return { ...none, ok: false, errors: c.errors, warnings: c.warnings };
   const m = candidateMerge(ctx.config, f.source, c.text);
   if (!m) return { ...none, ok: true, errors: [], warnings: c.warnings };
-  const preview = mergedPreview(ctx.config, m, nodesOf(ctx));
+  // From what nodes run (after an aborted rollout the stable revision), judged on every node
+  // this replica knows, as the save review is (config-routes dryRun).
+  const runs = ctx.staged.fleetDesired(ctx.config.current().desired);
+  const { judged, notJudged } = impactNodes(ctx, runs?.revision);
+  const preview = mergedPreview(runs?.config ?? null, m, judged);
   return {
     ok: true,
     errors: [],
     warnings: c.warnings,
     merge: m.view,
     newConflicts: m.newConflicts,
-    ...preview,
+    diff: preview.diff,
+    impact: notJudged ? { ...preview.impact, notJudged } : preview.impact,
   };
 }
 

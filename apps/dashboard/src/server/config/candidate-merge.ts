@@ -4,6 +4,7 @@
 import {
   type ConfigSource,
   diffConfigs,
+  type MasqConfig,
   type MergeConflict,
   type MergedConfigView,
   type MergeResult,
@@ -42,10 +43,15 @@ export function candidateMerge(
   const before = new Set(state.merge.result.conflicts.map((c) => c.message));
   return {
     merge,
-    // Saving another source keeps the merge held (heldMerge); a save of the primary ends it.
-    view: mergedView(merge, rev, extras, sources, primary ? undefined : state.merge.held),
+    // Saving another source keeps the merge held, or holds it after an abort (heldMerge); a save
+    // of the primary ends it.
+    view: mergedView(merge, rev, extras, sources, primary ? undefined : heldAfter(config, merge)),
     newConflicts: merge.conflicts.filter((c) => !before.has(c.message)),
   };
+}
+
+function heldAfter(config: ConfigService, merge: MergeResult): string | undefined {
+  return config.current().merge?.held ?? (merge.ok ? config.wouldHold(merge.config) : undefined);
 }
 
 /**
@@ -60,13 +66,15 @@ export function assertNoNewConflicts(c: CandidateMerge | undefined): void {
   });
 }
 
-/** Diff and impact of a candidate merge against the config nodes get now. */
+/**
+ * Diff and impact of a candidate merge against `current`, the config nodes run (after an
+ * aborted rollout the stable revision's: StagedRollouts.fleetDesired).
+ */
 export function mergedPreview(
-  config: ConfigService,
+  current: MasqConfig | null,
   c: CandidateMerge,
   nodes: Parameters<typeof impactOf>[2],
 ) {
-  const current = config.current().desired?.config ?? null;
   if (!c.merge.ok) return { diff: diffConfigs(null, null), impact: { nodes: 0, destinations: [] } };
   return {
     diff: diffConfigs(current, c.merge.config),

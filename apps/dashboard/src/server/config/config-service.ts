@@ -149,8 +149,22 @@ export class ConfigService {
     const extras = this.sources.list();
     const result = mergeWith(this.sources.primary, state.rev.text, extras, this.flags);
     if (result.ok && configsEqual(result.config, aborted.config)) return null; // nothing new
-    const held = `revision ${aborted.revision} was aborted: every node runs revision ${stable.revision}, and a merge of the changed config sources with the ip-masq-agent config would bring the aborted change back to every node at once. The merge is held until the ip-masq-agent config is saved again (review it, then save or roll back).`;
-    return { ...state, desired: aborted, merge: { result, extras, held } };
+    return {
+      ...state,
+      desired: aborted,
+      merge: { result, extras, held: heldText(aborted, stable) },
+    };
+  }
+
+  /**
+   * Why a merge to `merged` made by saving a source other than the primary would be held now
+   * (heldMerge: the primary's rollout was aborted); undefined when it would go out.
+   */
+  wouldHold(merged: MasqConfig): string | undefined {
+    const desired = this.state?.desired;
+    const stable = desired && this.abortedTo(desired);
+    if (!desired || !stable || configsEqual(merged, desired.config)) return undefined;
+    return heldText(desired, stable);
   }
 
   /**
@@ -245,4 +259,9 @@ function toDesired(rev: ConfigRevision, config: MasqConfig): Desired {
     config,
     author: rev.author,
   };
+}
+
+/** Why a merge is held after the abort of `aborted`'s staged rollout (every node on `stable`). */
+function heldText(aborted: Desired, stable: Desired): string {
+  return `revision ${aborted.revision} was aborted: every node runs revision ${stable.revision}, and a merge of the changed config sources with the ip-masq-agent config would bring the aborted change back to every node at once. The merge is held until the ip-masq-agent config is saved again (review it, then save or roll back).`;
 }

@@ -1,11 +1,18 @@
 "use client";
-// In the review of the ip-masq-agent config while other sources exist: nodes get the merge, so
-// say so, and name any conflict the change would add (the save is then refused).
-import type { ValidateResponse } from "@masq/shared";
+// In the review of a config source while other sources exist (the ip-masq-agent config's or
+// another source's editor): nodes get the merge, so say so, and name any conflict the change
+// would add (the save is then refused), or why the merge reaches no node (held, conflicts).
+import type { MergeConflict, MergedConfigView } from "@masq/shared";
 import { Callout } from "../components/Callout";
 import { ConflictList } from "./MergedSources";
 
-export function MergeNotice({ v }: { v: ValidateResponse | undefined }) {
+/** The parts of a validate answer (ValidateResponse, SourceValidateResponse) said here. */
+interface MergeReview {
+  merge?: MergedConfigView | null;
+  newConflicts?: MergeConflict[];
+}
+
+export function MergeNotice({ v }: { v: MergeReview | undefined }) {
   if (!v?.merge) return null;
   const added = v.newConflicts ?? [];
   if (added.length > 0)

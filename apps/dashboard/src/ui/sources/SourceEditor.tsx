@@ -16,7 +16,7 @@ import { useToast } from "../components/Toaster";
 import { impactSentence, savedSentence } from "../config/draft";
 import { IssueLine } from "../config/Issues";
 import { useCanEdit } from "../shell/me";
-import { ConflictList } from "./MergedSources";
+import { MergeNotice } from "./MergeNotice";
 
 function Preview({ v }: { v: SourceValidateResponse }) {
   if (!v.ok)
@@ -29,9 +29,13 @@ function Preview({ v }: { v: SourceValidateResponse }) {
     );
   return (
     <section className="space-y-3" aria-label="Merged result">
-      <ConflictList title="Saving would make the sources conflict" conflicts={v.newConflicts} />
+      <MergeNotice v={v} />
       <div>
-        <h3 className="mb-1 text-sm font-semibold">What nodes get (merged), compared with now</h3>
+        <h3 className="mb-1 text-sm font-semibold">
+          {v.merge?.held || v.merge?.pushable === false
+            ? "The merge, compared with what nodes run (no node gets it yet)"
+            : "What nodes get (merged), compared with what they run"}
+        </h3>
         <DiffChips diff={v.diff} scalars={v.diff.scalars} />
       </div>
       {v.impact.destinations.length > 0 ? (
