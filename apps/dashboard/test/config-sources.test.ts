@@ -103,6 +103,8 @@ describe("config sources (file store)", () => {
     ]);
     expect(changes[0].diff).toMatchObject({ added: [], removed: [] });
     expect(changes[1].diff.added).toEqual(["198.51.100.0/24"]);
+    // Only what the file sets: not the default CIDRs its parse fills in before it listed any.
+    expect(changes[1].diff.removed).toEqual([]);
   });
 
   it("the editor saves one chosen source with optimistic concurrency, after a preview of the merge", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig, type MasqConfig } from "./config.js";
-import { configKey, configsEqual, diffConfigs, isEmptyDiff } from "./config-diff.js";
+import { parseConfigText } from "./config-decode.js";
+import { configKey, configsEqual, diffConfigs, diffSetKeys, isEmptyDiff } from "./config-diff.js";
 
 const base = defaultConfig();
 const cfg = (over: Partial<MasqConfig>): MasqConfig => ({ ...base, ...over });
@@ -113,5 +114,72 @@ describe("configKey", () => {
     const copy = { ...structuredClone(base), masqueradeCIDRs: [] };
     expect(configsEqual(base, copy)).toBe(true);
     expect(configKey(copy)).toBe(configKey(base));
+  });
+});
+
+// A config source's own change (History's "Changes of the other config sources"): a parse fills
+// in the default nonMasqueradeCIDRs for a text without the key, which that source never lists.
+describe("diffSetKeys: only what the texts set", () => {
+  const set = (text: string | null) => {
+    if (text === null) return null;
+    const r = parseConfigText(text);
+    if (!r.ok) throw new Error(text);
+    return r;
+  };
+  const CONFLICT = "resyncInterval: 30s\nmasqueradeCIDRs: [172.16.5.0/24]\n";
+  const tests: {
+    desc: string;
+    input: [string | null, string | null];
+    want: Partial<ReturnType<typeof diffConfigs>>;
+  }[] = [
+    {
+      desc: "added, without nonMasqueradeCIDRs: only its exception, none of the defaults",
+      input: [null, CONFLICT],
+      want: { added: [], removed: [], exceptionsAdded: ["172.16.5.0/24"], changed: [] },
+    },
+    {
+      desc: "removed, without nonMasqueradeCIDRs: only its exception",
+      input: [CONFLICT, null],
+      want: { added: [], removed: [], exceptionsRemoved: ["172.16.5.0/24"], changed: [] },
+    },
+    {
+      desc: "the list set for the first time: its CIDRs added, no default removed",
+      input: ["resyncInterval: 60s\n", "nonMasqueradeCIDRs: [198.51.100.0/24]\n"],
+      want: { added: ["198.51.100.0/24"], removed: [], changed: [] },
+    },
+    {
+      desc: "the list left out again: its CIDRs removed, no default added",
+      input: ["nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n", "masqLinkLocal: true\n"],
+      want: {
+        added: [],
+        removed: ["10.0.0.0/8", "198.51.100.0/24"],
+        changed: ["masqLinkLocal"],
+        scalars: [{ key: "masqLinkLocal", from: false, to: true }],
+      },
+    },
+    {
+      desc: "both set the list: as diffConfigs",
+      input: [
+        "nonMasqueradeCIDRs: [10.0.0.0/8]\n",
+        "nonMasqueradeCIDRs: [10.0.0.0/8, 192.0.2.0/24]\n",
+      ],
+      want: { added: ["192.0.2.0/24"], removed: [], changed: [] },
+    },
+    {
+      desc: "a scalar changed, neither sets a list: nothing else",
+      input: ["resyncInterval: 60s\n", "resyncInterval: 30s\n"],
+      want: {
+        added: [],
+        removed: [],
+        changed: ["resyncInterval"],
+        scalars: [{ key: "resyncInterval", from: "60s", to: "30s" }],
+      },
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    const d = diffSetKeys(set(input[0]), set(input[1]));
+    expect(d).toMatchObject(want);
+    if (!want.exceptionsAdded) expect(d.exceptionsAdded).toBeUndefined();
+    if (!want.exceptionsRemoved) expect(d.exceptionsRemoved).toBeUndefined();
   });
 });

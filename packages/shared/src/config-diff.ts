@@ -113,3 +113,29 @@ export function configsEqual(a: MasqConfig, b: MasqConfig): boolean {
     SCALAR_KEYS.every((k) => a[k] === b[k])
   );
 }
+
+/** A config as its text sets it: the parse, and the keys the text gives (ConfigResult `keys`). */
+export interface SetConfig {
+  config: MasqConfig;
+  keys: readonly string[];
+}
+
+/**
+ * The change of one config source as that source makes it: only the keys either side sets. A
+ * parse fills in upstream's defaults for keys the text leaves out; in a merge those are no
+ * source's, so a source that never lists 10.0.0.0/8 neither adds nor removes it.
+ */
+export function diffSetKeys(before: SetConfig | null, after: SetConfig | null): ConfigDiff {
+  // Scalars a text leaves out are the same default on both sides: only the lists need this.
+  const own = (s: SetConfig | null): MasqConfig | null => {
+    if (!s) return null;
+    const list = (k: "nonMasqueradeCIDRs" | "masqueradeCIDRs") =>
+      s.keys.includes(k) ? (s.config[k] ?? []) : [];
+    return {
+      ...s.config,
+      nonMasqueradeCIDRs: list("nonMasqueradeCIDRs"),
+      masqueradeCIDRs: list("masqueradeCIDRs"),
+    };
+  };
+  return diffConfigs(own(before), own(after));
+}

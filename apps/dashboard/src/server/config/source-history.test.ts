@@ -45,6 +45,44 @@ describe("SourceHistory", () => {
     expect(h.list().map((c) => [c.label, c.change, c.revision])).toEqual([...want].reverse());
   });
 
+  // A file with only resyncInterval and masqueradeCIDRs showed as adding (and, removed,
+  // removing) 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16: the defaults its parse fills in.
+  const CONFLICT = src(
+    "ip-masq-conflict",
+    "resyncInterval: 30s\nmasqueradeCIDRs: [172.16.5.0/24]\n",
+  );
+  const diffs: {
+    desc: string;
+    input: { before: ExtraSource[]; after: ExtraSource[] };
+    want: { added: string[]; removed: string[]; exceptions: string[][] };
+  }[] = [
+    {
+      desc: "added: only the CIDRs it lists",
+      input: { before: [], after: [CONFLICT] },
+      want: { added: [], removed: [], exceptions: [["172.16.5.0/24"], []] },
+    },
+    {
+      desc: "removed: only the CIDRs it listed",
+      input: { before: [CONFLICT], after: [] },
+      want: { added: [], removed: [], exceptions: [[], ["172.16.5.0/24"]] },
+    },
+    {
+      desc: "its list left out: its own CIDRs removed, no default added",
+      input: { before: [A2], after: [{ ...B, source: A2.source }] },
+      want: { added: [], removed: ["10.0.0.0/8", "192.0.2.0/24"], exceptions: [[], []] },
+    },
+  ];
+  it.each(diffs)("diff $desc", ({ input, want }) => {
+    const h = new SourceHistory((t) => parseConfigText(t));
+    h.note(input.before, input.after, 1);
+    const d = h.list()[0]?.diff;
+    expect({
+      added: d?.added,
+      removed: d?.removed,
+      exceptions: [d?.exceptionsAdded ?? [], d?.exceptionsRemoved ?? []],
+    }).toEqual(want);
+  });
+
   it("records the source's own diff, and keeps a bounded list, newest first", () => {
     const h = new SourceHistory((t) => parseConfigText(t));
     h.note([A1], [A2], 3);

@@ -4,7 +4,7 @@
 // after a restart (the primary source's history is the persisted one).
 import {
   type ConfigResult,
-  diffConfigs,
+  diffSetKeys,
   type SourceChange,
   sourceId,
   sourceLabel,
@@ -46,9 +46,10 @@ export class SourceHistory {
     revision: number | null,
   ): void {
     const s = (next ?? prev)!;
+    // The keys the source sets, not the defaults its parse fills in (no source's in a merge).
     const config = (x: ExtraSource | undefined) => {
       const r = x ? this.parse(x.text) : undefined;
-      return r?.ok ? r.config : null;
+      return r?.ok ? r : null;
     };
     this.changes.push({
       source: s.source,
@@ -58,7 +59,7 @@ export class SourceHistory {
       author: next?.author ?? "",
       time,
       yaml: next?.text ?? "",
-      diff: diffConfigs(config(prev), config(next)),
+      diff: diffSetKeys(config(prev), config(next)),
       revision,
     });
     if (this.changes.length > SOURCE_HISTORY_LIMIT) this.changes.shift();
