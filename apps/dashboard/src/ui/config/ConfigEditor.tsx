@@ -49,7 +49,13 @@ export function ConfigView() {
       </>
     );
   }
-  return <ConfigWithSources merge={q.data.merge} editor={<ConfigEditor latest={q.data} />} />;
+  return (
+    <ConfigWithSources
+      merge={q.data.merge}
+      desiredRevision={q.data.desiredRevision}
+      editor={<ConfigEditor latest={q.data} />}
+    />
+  );
 }
 
 function ConfigEditor({ latest }: { latest: EditableConfig }) {

@@ -46,9 +46,12 @@ function SourcePicker({
 
 export function ConfigWithSources({
   merge,
+  desiredRevision,
   editor,
 }: {
   merge: MergedConfigView | null | undefined;
+  /** The revision nodes run (GET /api/config `desiredRevision`). */
+  desiredRevision: number | null;
   /** The editor of the primary source. */
   editor: ReactNode;
 }) {
@@ -68,7 +71,7 @@ export function ConfigWithSources({
       ) : null}
       <SourcePicker merge={merge} value={current ?? ""} onChange={setPicked} />
       {editingPrimary || current === null ? editor : <SourceEditor key={current} id={current} />}
-      <MergedSourcesPanel merge={merge} />
+      <MergedSourcesPanel merge={merge} desiredRevision={desiredRevision} />
     </div>
   );
 }

@@ -5,7 +5,7 @@
 import type { CidrOrigin, ConfigSource, MergedConfigView, ScalarOrigin } from "@masq/shared";
 import { sourceLabel } from "@masq/shared";
 import { Callout } from "../components/Callout";
-import { conflictsTitle } from "./conflict-notice";
+import { conflictsTitle, mergedHeading } from "./conflict-notice";
 
 function Sources({ sources, none }: { sources: readonly ConfigSource[]; none: string }) {
   if (sources.length === 0) return <span className="text-zinc-500 dark:text-zinc-400">{none}</span>;
@@ -89,24 +89,29 @@ export function ConflictsCallout({ merge }: { merge: MergedConfigView }) {
   );
 }
 
-/** The merge of every source, with provenance. */
-export function MergedSourcesPanel({ merge }: { merge: MergedConfigView }) {
+/**
+ * The merge of every source, with provenance; `desiredRevision`: what nodes run (not this merge
+ * while it is not pushable).
+ */
+export function MergedSourcesPanel({
+  merge,
+  desiredRevision,
+}: {
+  merge: MergedConfigView;
+  desiredRevision: number | null;
+}) {
+  const heading = mergedHeading(merge, desiredRevision);
   return (
     <section
       aria-labelledby="merged-title"
       className="rounded-xl border border-zinc-200 bg-white p-4 shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
     >
       <h2 id="merged-title" className="text-base font-semibold">
-        Merged config ({merge.sources.length} sources)
+        {heading.title}
       </h2>
       <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-        What nodes get: the CIDR lists of every source together, <code>masqLinkLocal</code> and{" "}
+        {heading.lead} the CIDR lists of every source together, <code>masqLinkLocal</code> and{" "}
         <code>masqLinkLocalIPv6</code> true when any source sets them (as ip-masq-agent-v2 merges).
-        {merge.held
-          ? ` Not pushed: ${merge.held}`
-          : merge.pushable
-            ? ""
-            : " Not pushed while there are conflicts."}
       </p>
       <div className="mt-3 space-y-3">
         <div className="overflow-x-auto">

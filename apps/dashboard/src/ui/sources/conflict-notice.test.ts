@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conflictsTitle, fleetConflictNotice } from "./conflict-notice";
+import { conflictsTitle, fleetConflictNotice, mergedHeading } from "./conflict-notice";
 
 const c = (message: string) => ({ message });
 
@@ -32,5 +32,51 @@ describe("fleetConflictNotice", () => {
       detail: "first (and 2 more)",
       href: "/config",
     });
+  });
+});
+
+// The panel said "What nodes get: …" over a merge no node got (conflicts, or held after an
+// abort), and only after the CIDRs of the conflicting source that it was not pushed.
+describe("mergedHeading: what nodes get only when the merge is pushed", () => {
+  const two = [{}, {}];
+  const HELD =
+    "revision 7 was aborted: every node runs revision 5, and a merge … (review it, then save or roll back).";
+  const tests: {
+    desc: string;
+    input: Parameters<typeof mergedHeading>;
+    want: ReturnType<typeof mergedHeading>;
+  }[] = [
+    {
+      desc: "pushable: what nodes get",
+      input: [{ sources: two, pushable: true, held: null }, 4],
+      want: { title: "Merged config (2 sources)", lead: "What nodes get:" },
+    },
+    {
+      desc: "conflicts: the merge as computed, no node gets it, what nodes run instead",
+      input: [{ sources: two, pushable: false, held: null }, 4],
+      want: {
+        title: "Merged config as computed (2 sources): no node gets it",
+        lead: "Not pushed while the sources conflict. No node gets this merge; nodes run revision 4 instead. As computed:",
+      },
+    },
+    {
+      desc: "held after an abort: why, and what nodes run instead",
+      input: [{ sources: [...two, {}], pushable: false, held: HELD }, 5],
+      want: {
+        title: "Merged config as computed (3 sources): no node gets it",
+        lead: `Not pushed: ${HELD} No node gets this merge; nodes run revision 5 instead. As computed:`,
+      },
+    },
+    {
+      desc: "conflicts from the start: nodes have nothing from the dashboard",
+      input: [{ sources: two, pushable: false }, null],
+      want: {
+        title: "Merged config as computed (2 sources): no node gets it",
+        lead: "Not pushed while the sources conflict. No node gets this merge; nodes have no config from the dashboard yet. As computed:",
+      },
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(mergedHeading(...input)).toEqual(want);
   });
 });

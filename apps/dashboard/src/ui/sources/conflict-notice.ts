@@ -27,3 +27,25 @@ export function fleetConflictNotice(
     href: "/config",
   };
 }
+
+/**
+ * The merged config panel's title and first words. A merge that is not pushable (a conflict, or
+ * held after an abort) is the merge as computed, which no node gets: said first, with what
+ * nodes run instead (`desiredRevision`), before anything reads as what nodes get.
+ */
+export function mergedHeading(
+  merge: { sources: readonly unknown[]; pushable: boolean; held?: string | null },
+  desiredRevision: number | null,
+): { title: string; lead: string } {
+  const n = merge.sources.length;
+  if (merge.pushable) return { title: `Merged config (${n} sources)`, lead: "What nodes get:" };
+  const why = merge.held ? `Not pushed: ${merge.held}` : "Not pushed while the sources conflict.";
+  const instead =
+    desiredRevision === null
+      ? "nodes have no config from the dashboard yet"
+      : `nodes run revision ${desiredRevision} instead`;
+  return {
+    title: `Merged config as computed (${n} sources): no node gets it`,
+    lead: `${why} No node gets this merge; ${instead}. As computed:`,
+  };
+}
