@@ -222,3 +222,66 @@ describe("nftNodeView: the hooked agent chain's priority as the node has it", ()
       expect(v.families[0]!.jump.message).toMatch(want);
     });
 });
+
+describe("nftNodeView: a set lookup's two sides count their own set", () => {
+  const prefix = (cidr: string) => {
+    const [addr, len] = cidr.split("/");
+    return { prefix: { addr, len: Number(len) } };
+  };
+  /** kube-proxy-agent with the agent set's elements replaced (undefined: the set deleted). */
+  function withElements(elem: unknown[] | undefined): NftSnapshot {
+    const s = snap("kube-proxy-agent");
+    const ruleset = (s.ruleset as { set?: { name: string; elem?: unknown[] } }[]).flatMap((e) => {
+      if (e.set?.name !== "nonmasq_v4") return [e];
+      return elem ? [{ set: { ...e.set, elem } }] : [];
+    });
+    return { ...s, ruleset: ruleset as NftSnapshot["ruleset"] };
+  }
+  const cases: { desc: string; input: unknown[] | undefined; want: [string, string] }[] = [
+    {
+      desc: "in sync: both sides 4 ranges",
+      input: ["10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"].map(prefix),
+      want: ["@nonmasq_v4 (4 ranges) keeps pod IP", "@nonmasq_v4 (4 ranges) keeps pod IP"],
+    },
+    {
+      desc: "an element deleted on the node: the node's side has 3",
+      input: ["169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"].map(prefix),
+      want: ["@nonmasq_v4 (4 ranges) keeps pod IP", "@nonmasq_v4 (3 ranges) keeps pod IP"],
+    },
+    {
+      desc: "two intervals on the node (a prefix and a range)",
+      input: [prefix("10.0.0.0/8"), { range: ["192.168.0.0", "192.168.255.255"] }],
+      want: ["@nonmasq_v4 (4 ranges) keeps pod IP", "@nonmasq_v4 (2 ranges) keeps pod IP"],
+    },
+    {
+      desc: "one element, counted as one range",
+      input: [prefix("10.0.0.0/8")],
+      want: ["@nonmasq_v4 (4 ranges) keeps pod IP", "@nonmasq_v4 (1 range) keeps pod IP"],
+    },
+    {
+      desc: "an empty set",
+      input: [],
+      want: ["@nonmasq_v4 (4 ranges) keeps pod IP", "@nonmasq_v4 (0 ranges) keeps pod IP"],
+    },
+    {
+      desc: "the set deleted: not counted as the desired one",
+      input: undefined,
+      want: [
+        "@nonmasq_v4 (4 ranges) keeps pod IP",
+        "@nonmasq_v4 (not on the node, or not addresses) keeps pod IP",
+      ],
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const s = withElements(input);
+      const v = nftNodeView(
+        assessNft(defaultConfig(), DEFAULT_FLAGS, s),
+        defaultConfig(),
+        DEFAULT_FLAGS,
+        s,
+      );
+      const row = v.families[0]!.rows.find((r) => r.desired?.text.startsWith("ip daddr @"));
+      expect([row?.desired?.title, row?.actual?.title]).toEqual(want);
+    });
+});

@@ -32,16 +32,23 @@ import { ruleText } from "./text.js";
 /** Most element rows per set and side; the rest are counted in one row. */
 export const MAX_ELEMENT_ROWS = 4096;
 
-function desiredTitle(r: DesiredNftRule, sets: readonly DesiredNftSet[]): string {
+/** Ranges of each set, by name: the desired table's, or the node's own (what each side holds). */
+type SetSizes = (name: string) => number | undefined;
+
+function setTitle(set: string, n: number | undefined): string {
+  if (n === undefined) return `@${set} (not on the node, or not addresses) keeps pod IP`;
+  return `@${set} (${n} range${n === 1 ? "" : "s"}) keeps pod IP`;
+}
+
+/** A rule's title; a set lookup counts the ranges of the set on its side (`sizes`). */
+function ruleTitle(r: DesiredNftRule, sizes: SetSizes): string {
   switch (r.kind) {
     case "local-return":
       return "the node's own addresses keep pod IP";
     case "ipv6-off":
       return "IPv6 keeps pod IP (--enable-ipv6 is off)";
-    case "set-return": {
-      const n = sets.find((s) => s.name === r.set)?.ranges.length ?? 0;
-      return `@${r.set} (${n} range${n === 1 ? "" : "s"}) keeps pod IP`;
-    }
+    case "set-return":
+      return setTitle(r.set!, sizes(r.set!));
     case "masquerade": {
       const how = [r.ports && `to ports ${r.ports}`, r.fullyRandom && "fully-random"].filter(
         Boolean,
@@ -82,7 +89,7 @@ function desiredView(r: DesiredNftRule, index: number, sets: readonly DesiredNft
   return {
     index,
     text: `${r.statement} comment "${r.comment}"`,
-    title: desiredTitle(r, sets),
+    title: ruleTitle(r, (name) => sets.find((s) => s.name === name)?.ranges.length ?? 0),
     role: r.kind === "masquerade" ? "masquerade" : "return",
   };
 }
@@ -101,16 +108,18 @@ function ruleRow(
   d: ReturnType<typeof desiredNftTable>,
   have: readonly ActualRule[],
   diffs: readonly Difference[],
+  nodeSets: SetSizes,
   [i, j]: [number | null, number | null],
 ): CompareRow {
   const r = i === null ? undefined : d.rules[i];
   const h = j === null ? undefined : have[j];
   const desired = r && desiredView(r, i!, d.sets);
   const difference = ruleDifference(r, h, diffs);
+  // The node's side of a set lookup counts the node's set, not the desired one.
   const actual: RuleView | undefined = h && {
     index: j!,
     text: h.full,
-    title: desired?.title ?? extraTitle(difference),
+    title: r ? ruleTitle(r, nodeSets) : extraTitle(difference),
     role: desired?.role ?? h.role,
   };
   const state = !desired
@@ -140,10 +149,15 @@ function ruleRows(
     full: ruleText(r.expr, r.comment),
     role: nftRuleRole(table!, r, family),
   }));
+  const nodeSets: SetSizes = (name) => {
+    const set = d.sets.find((s) => s.name === name);
+    const elems = table?.sets.get(name)?.elem;
+    return set && elems ? elementsRanges(elems, set.family)?.length : undefined;
+  };
   return align(
     want,
     have.map((h) => h.text),
-  ).map((pair) => ruleRow(d, have, diffs, pair));
+  ).map((pair) => ruleRow(d, have, diffs, nodeSets, pair));
 }
 
 function elementRow(
