@@ -1,7 +1,20 @@
-import { ISSUE_ITEM1_NODE, natSave } from "@masq/testkit/node-dumps";
+import { JUMP } from "@masq/testkit/iptables-text";
+import { nftDump } from "@masq/testkit/nft-dumps";
+import {
+  AGENT_MASQ,
+  agentReturn,
+  ISSUE_ITEM1_NODE,
+  KUBE_POSTROUTING,
+  KUBE_POSTROUTING_JUMP,
+  natSave,
+} from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import type { PacketFields } from "./analysis/evaluate.js";
 import { evaluateSnapshots } from "./assess.js";
+import { DEFAULT_FLAGS, defaultConfig } from "./config.js";
+import { assessNft } from "./nft/assess.js";
+import { evaluateNft } from "./nft/evaluate.js";
+import type { NftSnapshot } from "./protocol.js";
 import { saveSnapshot } from "./test-fixtures/save-snapshot.js";
 import { type BranchGroup, foldAnswer, verdictView } from "./verdict-view.js";
 
@@ -123,4 +136,108 @@ describe("foldAnswer", () => {
     { desc: "nothing", input: [], want: "unknown" },
   ] as const;
   it.each(cases)("$desc", ({ input, want }) => expect(foldAnswer(input)).toBe(want));
+});
+
+/** An in-sync iptables node with kube-proxy (iptables mode): its KUBE-POSTROUTING, then the agent. */
+const KUBE_PROXY_IPTABLES_NODE = natSave(
+  ["IP-MASQ-AGENT", "KUBE-POSTROUTING"],
+  [
+    KUBE_POSTROUTING_JUMP,
+    JUMP,
+    ...["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(agentReturn),
+    AGENT_MASQ,
+    ...KUBE_POSTROUTING,
+  ],
+);
+
+/** The tester's view on a native nftables node (a real nft dump), as the dashboard asks it. */
+function nftViewOf(dump: string, ip: string, fields: PacketFields = {}) {
+  const ruleset = (nftDump(dump) as { nftables: NftSnapshot["ruleset"] }).nftables;
+  const a = assessNft(defaultConfig(), DEFAULT_FLAGS, { backend: "nftables", ruleset });
+  const v = evaluateNft(a.families[0]!, ip, fields);
+  if ("error" in v) throw new Error(v.error);
+  return verdictView(v);
+}
+
+describe("verdictView: the unmarked group is the branches mark 0 takes, whatever the rule's sense", () => {
+  const UNMARKED = "Unmarked packets (pod traffic as it usually is)";
+  const KUBE_MARKED =
+    "Packets with mark bit 0x4000 set (kube-proxy marks service traffic it SNATs)";
+  const cases: {
+    desc: string;
+    input: { node: "iptables" | "nftables"; ip: string; fields?: PacketFields };
+    want: { answer: string; compared: string; groups: ReturnType<typeof brief>[] };
+  }[] = [
+    {
+      desc: "nftables kube-proxy (`mark & 0x4000 == 0 return`): unmarked keeps its address",
+      input: { node: "nftables", ip: "10.1.2.3" },
+      want: {
+        answer: "depends",
+        compared: "not-masqueraded",
+        groups: [
+          {
+            title: UNMARKED,
+            answer: "not-masqueraded",
+            branches: [
+              "all → keeps its address (inet ip_masq_agent postrouting rule 3 (ip-masq-agent) returns it)",
+            ],
+          },
+          {
+            title: KUBE_MARKED,
+            answer: "masqueraded",
+            branches: [
+              "mark bit 0x4000 set → masqueraded by ip kube-proxy masquerading rule 3 (kube-proxy)",
+            ],
+          },
+        ],
+      },
+    },
+    {
+      desc: "nftables kube-proxy, outside the set: masqueraded either way, one group",
+      input: { node: "nftables", ip: "203.0.113.9" },
+      want: { answer: "masqueraded", compared: "masqueraded", groups: expect.any(Array) },
+    },
+    {
+      desc: "nftables kube-proxy with mark 0: one answer, not masqueraded",
+      input: { node: "nftables", ip: "10.1.2.3", fields: { mark: 0 } },
+      want: { answer: "not-masqueraded", compared: "not-masqueraded", groups: [] },
+    },
+    {
+      desc: "iptables kube-proxy (`! --mark 0x4000/0x4000 -j RETURN`): unmarked keeps its address",
+      input: { node: "iptables", ip: "10.1.2.3" },
+      want: {
+        answer: "depends",
+        compared: "not-masqueraded",
+        groups: [
+          {
+            title: UNMARKED,
+            answer: "not-masqueraded",
+            branches: ["all → keeps its address (IP-MASQ-AGENT rule 1 (ip-masq-agent) returns it)"],
+          },
+          {
+            title: KUBE_MARKED,
+            answer: "masqueraded",
+            branches: ["mark bit 0x4000 set → masqueraded by KUBE-POSTROUTING rule 3 (kube-proxy)"],
+          },
+        ],
+      },
+    },
+    {
+      desc: "iptables kube-proxy with kube-proxy's mark: masqueraded by it",
+      input: { node: "iptables", ip: "10.1.2.3", fields: { mark: 0x4000 } },
+      want: { answer: "masqueraded", compared: "masqueraded", groups: [] },
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const v =
+      input.node === "nftables"
+        ? nftViewOf("kube-proxy-agent", input.ip, input.fields)
+        : viewOf(KUBE_PROXY_IPTABLES_NODE, input.ip, input.fields);
+    expect({ answer: v.answer, compared: v.compared, groups: v.groups.map(brief) }).toEqual(want);
+  });
+
+  it("a drift the unmarked packets see is still held against the config (issue item 1's CNI chain)", () => {
+    const v = viewOf(ISSUE_ITEM1_NODE, "10.20.30.40");
+    expect([v.answer, v.compared]).toEqual(["depends", "depends"]);
+  });
 });

@@ -6,6 +6,7 @@
 import type { AgentEntry } from "./analysis/entry.js";
 import { outcomeSummary, type Verdict, type VerdictOutcome } from "./analysis/evaluate.js";
 import { describeConditions } from "./path/describe.js";
+import { markNeverMatches, parseMarkTest } from "./path/marks.js";
 import type { RuleRef } from "./path/types.js";
 import type { IptablesBackend } from "./protocol.js";
 
@@ -44,6 +45,12 @@ export interface VerdictView {
   groups: BranchGroup[];
   /** What could not be seen, in words. */
   unknowns: string[];
+  /**
+   * The answer to hold against the config's: the unmarked group's when the marked group is
+   * only kube-proxy NATing service traffic it marked itself (by design, not the config's to
+   * decide, as drift judges it), else `answer`.
+   */
+  compared: Answer;
 }
 
 const KUBE_PROXY_MARK = "kube-proxy marks service traffic it SNATs";
@@ -73,13 +80,30 @@ function branch(o: VerdictOutcome, keep: (c: VerdictOutcome["conditions"][number
   return view;
 }
 
-const marked = (o: VerdictOutcome) => o.conditions.some((c) => c.field === "mark" && c.holds);
+type Cond = VerdictOutcome["conditions"][number];
+
+/**
+ * A mark condition an unmarked packet (mark 0) meets: `(mark & M) == V` holds for mark 0 when
+ * V is 0. Which sense that is depends on how the rule is written: iptables' kube-proxy tests
+ * `! --mark 0x4000/0x4000` (fails for mark 0), its nftables mode `mark & 0x4000 == 0` (holds
+ * for mark 0); the sense alone (`holds`) does not say which branch is the unmarked one.
+ */
+export function unmarkedMeets(c: Cond): boolean {
+  const t = parseMarkTest(c.key.replace(/^mark /, ""));
+  // A test not read as value/mask: its sense is the best guess (a match on a mark set).
+  if (!t) return !c.holds;
+  const zeroMatches = !markNeverMatches(t) && t.value === 0;
+  return zeroMatches === c.holds;
+}
+
+/** A branch that needs a mark an unmarked packet does not have. */
+const marked = (o: VerdictOutcome) =>
+  o.conditions.some((c) => c.field === "mark" && !unmarkedMeets(c));
 
 function group(title: string, outcomes: readonly VerdictOutcome[], hide: "mark" | "none") {
+  // The unmarked group hides what every unmarked packet meets (its title says it).
   const keep =
-    hide === "mark"
-      ? (c: VerdictOutcome["conditions"][number]) => !(c.field === "mark" && !c.holds)
-      : () => true;
+    hide === "mark" ? (c: Cond) => !(c.field === "mark" && unmarkedMeets(c)) : () => true;
   return {
     title,
     answer: foldAnswer(outcomes.map((o) => o.masqueraded)),
@@ -87,15 +111,17 @@ function group(title: string, outcomes: readonly VerdictOutcome[], hide: "mark" 
   };
 }
 
+const byKubeProxy = (outcomes: readonly VerdictOutcome[]) =>
+  outcomes.every((o) => o.decidedBy?.component.id === "kube-proxy");
+
 /** "Packets with mark 0x4000/0x4000 (kube-proxy marks …)", from what the marked branches share. */
 function markedTitle(outcomes: readonly VerdictOutcome[]): string {
   const marks = new Set(
-    outcomes.flatMap((o) => o.conditions.filter((c) => c.field === "mark" && c.holds)),
+    outcomes.flatMap((o) => o.conditions.filter((c) => c.field === "mark" && !unmarkedMeets(c))),
   );
   const texts = [...new Set([...marks].map((c) => c.text))];
-  const byKubeProxy = outcomes.every((o) => o.decidedBy?.component.id === "kube-proxy");
   const what = texts.length === 1 ? `Packets with ${texts[0]}` : "Packets with a mark set";
-  return byKubeProxy ? `${what} (${KUBE_PROXY_MARK})` : what;
+  return byKubeProxy(outcomes) ? `${what} (${KUBE_PROXY_MARK})` : what;
 }
 
 /** The branches: unmarked first when a mark splits the answer, else one group. */
@@ -110,6 +136,14 @@ function groupsOf(v: Verdict): BranchGroup[] {
   ];
 }
 
+/** VerdictView.compared: kube-proxy's NAT of the packets it marked is not held against the config. */
+function comparedAnswer(v: Verdict, answer: Answer, groups: readonly BranchGroup[]): Answer {
+  const withMark = v.outcomes.filter(marked);
+  const [unmarked] = groups;
+  if (groups.length !== 2 || !unmarked || !byKubeProxy(withMark)) return answer;
+  return withMark.every((o) => o.masqueraded === true) ? unmarked.answer : answer;
+}
+
 /** The tester's view of a verdict (desired or actual). */
 export function verdictView(v: Verdict): VerdictView {
   const answer =
@@ -120,10 +154,12 @@ export function verdictView(v: Verdict): VerdictView {
       : v.masqueraded
         ? "masqueraded"
         : "not-masqueraded";
+  const groups = groupsOf(v);
   return {
     answer,
     certain: v.certain,
-    groups: groupsOf(v),
+    groups,
     unknowns: [...new Set(v.unknowns.map((u) => u.message))],
+    compared: comparedAnswer(v, answer, groups),
   };
 }

@@ -205,10 +205,16 @@ function packetText(v: Verdict): string {
   return parts.length > 0 ? `${p.destination} (${parts.join(", ")})` : p.destination;
 }
 
+/**
+ * The node's answer held against the configured one: its `compared` answer (kube-proxy's NAT of
+ * service traffic it marked is by design, not a difference from the config).
+ */
+const differs = (r: EvaluateResponse) => r.view.actual.compared !== r.view.desired.answer;
+
 function Comparison({ r }: { r: EvaluateResponse }) {
   const d = r.view.desired.answer;
-  const a = r.view.actual.answer;
-  if (d === a) return null;
+  const a = r.view.actual.compared;
+  if (!differs(r)) return null;
   const sure = d !== "depends" && d !== "unknown" && a !== "depends" && a !== "unknown";
   const what = packetText(r.actual);
   return (
@@ -248,7 +254,7 @@ function Answers({ r }: { r: EvaluateResponse }) {
         v={r.actual}
         view={r.view.actual}
         backends={r.backends}
-        differs={r.view.actual.answer !== r.view.desired.answer}
+        differs={differs(r)}
       />
     </div>
   );
