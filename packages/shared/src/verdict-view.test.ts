@@ -163,6 +163,23 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
   const UNMARKED = "Unmarked packets (pod traffic as it usually is)";
   const KUBE_MARKED =
     "Packets with mark bit 0x4000 set (kube-proxy marks service traffic it SNATs)";
+  /** Unmarked packets returned by `agent`, kube-proxy's marked ones masqueraded by `kube`. */
+  const kubeProxySplit = (agent: string, kube: string) => ({
+    answer: "depends",
+    compared: "not-masqueraded",
+    groups: [
+      {
+        title: UNMARKED,
+        answer: "not-masqueraded",
+        branches: [`all → keeps its address (${agent} returns it)`],
+      },
+      {
+        title: KUBE_MARKED,
+        answer: "masqueraded",
+        branches: [`mark bit 0x4000 set → masqueraded by ${kube} (kube-proxy)`],
+      },
+    ],
+  });
   const cases: {
     desc: string;
     input: { node: "iptables" | "nftables"; ip: string; fields?: PacketFields };
@@ -171,26 +188,10 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
     {
       desc: "nftables kube-proxy (`mark & 0x4000 == 0 return`): unmarked keeps its address",
       input: { node: "nftables", ip: "10.1.2.3" },
-      want: {
-        answer: "depends",
-        compared: "not-masqueraded",
-        groups: [
-          {
-            title: UNMARKED,
-            answer: "not-masqueraded",
-            branches: [
-              "all → keeps its address (inet ip_masq_agent postrouting rule 3 (ip-masq-agent) returns it)",
-            ],
-          },
-          {
-            title: KUBE_MARKED,
-            answer: "masqueraded",
-            branches: [
-              "mark bit 0x4000 set → masqueraded by ip kube-proxy masquerading rule 3 (kube-proxy)",
-            ],
-          },
-        ],
-      },
+      want: kubeProxySplit(
+        "inet ip_masq_agent postrouting rule 3 (ip-masq-agent)",
+        "ip kube-proxy masquerading rule 3",
+      ),
     },
     {
       desc: "nftables kube-proxy, outside the set: masqueraded either way, one group",
@@ -205,22 +206,7 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
     {
       desc: "iptables kube-proxy (`! --mark 0x4000/0x4000 -j RETURN`): unmarked keeps its address",
       input: { node: "iptables", ip: "10.1.2.3" },
-      want: {
-        answer: "depends",
-        compared: "not-masqueraded",
-        groups: [
-          {
-            title: UNMARKED,
-            answer: "not-masqueraded",
-            branches: ["all → keeps its address (IP-MASQ-AGENT rule 1 (ip-masq-agent) returns it)"],
-          },
-          {
-            title: KUBE_MARKED,
-            answer: "masqueraded",
-            branches: ["mark bit 0x4000 set → masqueraded by KUBE-POSTROUTING rule 3 (kube-proxy)"],
-          },
-        ],
-      },
+      want: kubeProxySplit("IP-MASQ-AGENT rule 1 (ip-masq-agent)", "KUBE-POSTROUTING rule 3"),
     },
     {
       desc: "iptables kube-proxy with kube-proxy's mark: masqueraded by it",
