@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileSources } from "../src/server/store/file-sources.js";
-import { waves } from "./helpers/rollout.js";
+import { untilCanaryApplied, waves } from "./helpers/rollout.js";
 import { eventually, perTest, startServer } from "./helpers/server.js";
 
 const t = perTest();
@@ -37,13 +37,7 @@ async function abortedSave(files: Record<string, string>) {
     },
   });
   expect(put.status).toBe(200);
-  await eventually(
-    async () =>
-      (await server.api("/api/rollout")).body.rollout?.message ===
-        "the canary applied; paused until promoted" || undefined,
-    5000,
-    "the canary applied",
-  );
+  await untilCanaryApplied(server);
   expect((await server.api("/api/rollout/abort", { method: "POST", body: {} })).status).toBe(200);
   await eventually(
     () => nodes.every((n) => !n.lastDesired?.nonMasqueradeCIDRs.includes(ABORTED)) || undefined,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { RollbackImpactResponse } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { FileSources } from "../src/server/store/file-sources.js";
-import { waves } from "./helpers/rollout.js";
+import { untilCanaryApplied, waves } from "./helpers/rollout.js";
 import { eventually, perTest, startServer } from "./helpers/server.js";
 
 const t = perTest();
@@ -127,13 +127,7 @@ describe("rollback impact", () => {
     await save(server, "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n", {
       strategy: waves({ count: 1 }),
     });
-    await eventually(
-      async () =>
-        (await server.api("/api/rollout")).body.rollout?.message ===
-          "the canary applied; paused until promoted" || undefined,
-      5000,
-      "the canary applied",
-    );
+    await untilCanaryApplied(server);
     const during = await impact(server, a.resourceVersion);
     if (!during.known) throw new Error(during.reason);
     expect(during.notes.join(" ")).toMatch(

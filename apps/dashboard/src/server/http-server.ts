@@ -36,6 +36,7 @@ import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
 import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { readNumberingSeed } from "./fleet/numbering-seed.js";
 import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
 import { signalSink } from "./fleet/signal-metrics.js";
 import type { FleetSignalSink, SignalRecorder } from "./fleet/signals.js";
@@ -194,7 +195,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
   const observeResync = o.observeResync ?? null;
   followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas, observeResync });
-  await config.start();
+  await config.start(await readNumberingSeed(o.store.loadRollout?.bind(o.store)));
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   await restoreStaging(staged, config, strategy);
   const follow = { fleet, feed, metrics, log, staged, strategy };

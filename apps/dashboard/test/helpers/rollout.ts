@@ -13,6 +13,20 @@ export const waves = (canary: WavesStrategy["canary"]): WavesStrategy => ({
   pause: { kind: "manual" },
 });
 
+/** Waits until the canary of a manual-pause staged rollout applied; the rollout then. */
+export async function untilCanaryApplied(s: {
+  api: KubeTestServer["api"];
+}): Promise<StagedRolloutView> {
+  return eventually(
+    async () => {
+      const r = await rollout(s);
+      return r?.message === "the canary applied; paused until promoted" ? r : undefined;
+    },
+    5000,
+    "the canary applied",
+  );
+}
+
 /** The revisions of the `desired` frames a reporter got, in order. */
 export const desired = (s: { received: DashboardMessage[] }) =>
   s.received.flatMap((m: DashboardMessage) => (m.type === "desired" ? [m.revision] : []));

@@ -14,7 +14,13 @@ import {
 import { primaryOf } from "../fleet/staged-follow.js";
 import type { SourceSet } from "../store/sources.js";
 import type { ConfigRevision, ConfigStore } from "../store/types.js";
-import { type Desired, MergedNumbering, type MergeView, mergeWith } from "./merged-desired.js";
+import {
+  type Desired,
+  MergedNumbering,
+  type MergeView,
+  mergeWith,
+  type NumberingSeed,
+} from "./merged-desired.js";
 import { RevisionCache } from "./revision-cache.js";
 import { SourceHistory } from "./source-history.js";
 import { WorkQueue } from "./work-queue.js";
@@ -70,7 +76,11 @@ export class ConfigService {
     this.sourceHistory = new SourceHistory((text) => parseConfigText(text, flags));
   }
 
-  async start(): Promise<void> {
+  /**
+   * `seed`: the merged revisions a persisted rollout recorded (StagedRollouts' state read
+   * before the start: numberingSeed), so a merge keeps its number across a restart.
+   */
+  async start(seed?: NumberingSeed): Promise<void> {
     this.store.onChange((rev) => this.update(rev));
     await this.store.start();
     if (this.sources) {
@@ -82,6 +92,7 @@ export class ConfigService {
     const rev = this.store.current();
     const result = this.revisions.get(rev);
     this.numbering = new MergedNumbering(Math.max(rev.revision, ...recorded));
+    if (seed && this.sources) this.numbering.seed(seed);
     // Started on an invalid config (edited while we were down): enforce the last valid one.
     // Started on a merge with a conflict: nothing (nodes keep what they enforce).
     const alone = (this.sources?.list().length ?? 0) === 0;
@@ -103,6 +114,7 @@ export class ConfigService {
     }
     const merged = mergeWith(this.sources.primary, rev.text, extras, this.flags);
     const desired = merged.ok ? numbering.desired(rev, merged.config, extras) : previous;
+    this.store.numberAbove?.(numbering.highest);
     return { rev, result, desired, merge: extras.length > 0 ? { result: merged, extras } : null };
   }
 
@@ -182,6 +194,7 @@ export class ConfigService {
    */
   numberAbove(revision: number): void {
     this.numbering?.above(revision);
+    if (this.numbering?.used) this.store.numberAbove?.(this.numbering.highest);
   }
 
   holdAtStart(aborted: Desired, stable: Desired): boolean {

@@ -105,6 +105,65 @@ describe("MergedNumbering.above", () => {
   });
 });
 
+// A restart numbered merges anew: a staged rollout's own merge (revision 11) came back as 10,
+// equal to the revision before it, and a new merge could take an aborted revision's number.
+describe("MergedNumbering.seed (the persisted rollout's numbers)", () => {
+  const known = [
+    { revision: 11, resourceVersion: "9+1@r11", config: cfg("10.0.0.0/8", "10.20.0.0/16") },
+    { revision: 10, resourceVersion: "9+1@r10", config: cfg("10.0.0.0/8") },
+  ];
+  const cases: {
+    desc: string;
+    input: { floor: number; steps: [ConfigRevision, MasqConfig][] };
+    want: [number, string][];
+  }[] = [
+    {
+      desc: "the same merge of the same stored revision gets its number again",
+      input: { floor: 9, steps: [[rev("9", 9), cfg("10.0.0.0/8", "10.20.0.0/16")]] },
+      want: [[11, "9+1@r11"]],
+    },
+    {
+      desc: "the merge before it too (nodes run it after an abort)",
+      input: { floor: 9, steps: [[rev("9", 9), cfg("10.0.0.0/8")]] },
+      want: [[10, "9+1@r10"]],
+    },
+    {
+      desc: "another config is numbered above every persisted number",
+      input: { floor: 9, steps: [[rev("9", 9), cfg("192.0.2.0/24")]] },
+      want: [[13, "9+1@r13"]],
+    },
+    {
+      desc: "once numbering moved on, a persisted merge is not found again (never back)",
+      input: {
+        floor: 9,
+        steps: [
+          [rev("9", 9), cfg("192.0.2.0/24")],
+          [rev("9", 9), cfg("10.0.0.0/8")],
+        ],
+      },
+      want: [
+        [13, "9+1@r13"],
+        [14, "9+1@r14"],
+      ],
+    },
+    {
+      desc: "the same config from another stored revision is a new merge",
+      input: { floor: 12, steps: [[rev("12", 12), cfg("10.0.0.0/8")]] },
+      want: [[13, "12+1@r13"]],
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    const n = new MergedNumbering(input.floor);
+    n.seed({ known, highest: 12 });
+    const got = input.steps.map(([r, c]) => {
+      const d = n.desired(r, c, [extra]);
+      return [d.revision, d.resourceVersion];
+    });
+    expect(got).toEqual(want);
+    expect(n.highest).toBe(Math.max(12, ...got.map(([r]) => r as number)));
+  });
+});
+
 describe("MergedNumbering: who a merged revision is from", () => {
   const team = (resourceVersion: string, author: string): ExtraSource => ({
     source: { kind: "file", name: "ip-masq-team", key: "ip-masq-team" },

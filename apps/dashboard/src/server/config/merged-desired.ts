@@ -4,15 +4,19 @@
 //
 // Revisions: the primary store numbers its own revisions (persisted). A merged config is
 // numbered here, above every revision this process has seen, whenever the merged config (or
-// the primary revision) changes, so rollouts track each merge. These numbers live in this
-// process: after a restart the first merge gets the next number above the store's history.
+// the primary revision) changes, so rollouts track each merge; the store numbers its next save
+// above the merged numbers (ConfigStore.numberAbove), so one number never names two configs.
+// At a start the numbers the persisted rollout recorded are remembered (NumberingSeed): the
+// same merge gets its number again, and a new one is numbered above them all.
 import {
   type AgentFlags,
   type ConfigSource,
+  configsEqual,
   type MasqConfig,
   type MergeResult,
   mergedResourceVersion,
   mergeSources,
+  primaryOf,
   type SourceText,
   sourceId,
   sourceLabel,
@@ -43,12 +47,33 @@ interface Basis {
   extras: Map<string, string>;
 }
 
+/**
+ * Merged revisions a persisted rollout recorded before a restart (its revision and the one
+ * before it, with their configs) and the highest number it names anywhere.
+ */
+export interface NumberingSeed {
+  known: readonly Desired[];
+  highest: number;
+}
+
 export class MergedNumbering {
   private last: { key: string; desired: Desired } | undefined;
   private basis: Basis | undefined;
+  private known: readonly Desired[] = [];
 
   /** `floor`: the highest revision the store has handed out (history, current). */
   constructor(private floor: number) {}
+
+  /** The highest number handed out here (or remembered): the store numbers its saves above it. */
+  get highest(): number {
+    return this.floor;
+  }
+
+  /** Remembers the numbers handed out before a restart (see NumberingSeed). */
+  seed(seed: NumberingSeed): void {
+    this.known = seed.known;
+    this.above(seed.highest);
+  }
 
   private raised = false;
 
@@ -70,13 +95,25 @@ export class MergedNumbering {
   desired(rev: ConfigRevision, config: MasqConfig, extras: readonly ExtraSource[]): Desired {
     const key = JSON.stringify([rev.resourceVersion, config]);
     if (this.last?.key === key) return this.last.desired;
-    const revision = Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
-    this.floor = revision;
-    const resourceVersion = mergedResourceVersion(rev.resourceVersion, extras.length, revision);
     const author = this.authorOf(rev, extras);
+    const again = this.remembered(rev, config);
+    const revision =
+      again?.revision ?? Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
+    this.floor = Math.max(this.floor, revision);
+    // Only the merges at the start are found again: once numbering moved on, never back.
+    if (!again) this.known = [];
+    const resourceVersion =
+      again?.resourceVersion ?? mergedResourceVersion(rev.resourceVersion, extras.length, revision);
     this.last = { key, desired: { revision, resourceVersion, config, author } };
     this.track(rev, extras);
     return this.last.desired;
+  }
+
+  /** The number this merge had before a restart (same stored revision, same config), if any. */
+  private remembered(rev: ConfigRevision, config: MasqConfig): Desired | undefined {
+    return this.known.find(
+      (d) => primaryOf(d.resourceVersion) === rev.resourceVersion && configsEqual(d.config, config),
+    );
   }
 
   /** Records what nodes got without a merge (the primary alone), so the next merge's author is right. */

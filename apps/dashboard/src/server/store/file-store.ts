@@ -111,6 +111,13 @@ export class FileStore implements ConfigStore {
     }
   }
 
+  /** The highest merged revision numbered (ConfigStore.numberAbove). */
+  private mergedAbove = 0;
+
+  numberAbove(revision: number): void {
+    this.mergedAbove = Math.max(this.mergedAbove, revision);
+  }
+
   current(): ConfigRevision {
     if (!this.latest) throw new Error("file store not started");
     return this.latest;
@@ -120,7 +127,7 @@ export class FileStore implements ConfigStore {
     return this.mutex.run(async () => {
       const cur = this.current();
       if (req.expectedResourceVersion !== cur.resourceVersion) throw new StaleRevisionError(cur);
-      const rev = this.stage(req, cur.revision + 1);
+      const rev = this.stage(req, Math.max(cur.revision, this.mergedAbove) + 1);
       await this.commit(rev.entry, rev.kept, req.text);
       this.listeners.emit(this.current());
       await this.writeCopy(req.text);

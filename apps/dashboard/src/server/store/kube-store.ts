@@ -78,6 +78,12 @@ export class KubeStore implements ConfigStore {
   private latest: ConfigRevision | undefined;
   /** The highest revision handed out, and the hash of the text it was given to. */
   private highest = { revision: 0, sha: "" };
+  /** The highest merged revision this replica numbered (ConfigStore.numberAbove). */
+  private mergedAbove = 0;
+
+  numberAbove(revision: number): void {
+    this.mergedAbove = Math.max(this.mergedAbove, revision);
+  }
   private readonly problems = new Map<"recreate" | "stamp", string>();
   /** resourceVersion of an outside edit → that of our stamp of it (same text), newest last. */
   private readonly stamped = new Map<string, string>();
@@ -232,7 +238,10 @@ export class KubeStore implements ConfigStore {
       this.stamped.get(req.expectedResourceVersion) === cur.resourceVersion
         ? cur.resourceVersion
         : req.expectedResourceVersion;
-    const annotations = annotationsFor({ ...req, revision: this.highest.revision + 1 });
+    // Above this replica's merged numbers too; edits from outside (kubectl) are numbered from
+    // the history alone, which every replica reads alike (decideRevision).
+    const next = Math.max(this.highest.revision, this.mergedAbove) + 1;
+    const annotations = annotationsFor({ ...req, revision: next });
     if (!this.cm) {
       if (expectedResourceVersion !== cur.resourceVersion) throw new StaleRevisionError(cur);
       return this.createWith(req.text, annotations);

@@ -76,6 +76,11 @@ export interface ConfigStore {
   current(): ConfigRevision;
   /** Saves unless `expectedRevision` is stale (StaleRevisionError). */
   save(req: SaveRequest): Promise<ConfigRevision>;
+  /**
+   * Saves from here on are numbered above `revision`: the merged revisions the config service
+   * numbers (merged-desired.ts), so a number never names both a stored text and a merge.
+   */
+  numberAbove?(revision: number): void;
   /** Newest first, bounded by the store's retention. */
   history(): Promise<ConfigRevision[]>;
   /** Called for every new revision, whether saved here or seen from outside (kubectl). */
