@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileSources } from "../src/server/store/file-sources.js";
 import { untilCanaryApplied, waves } from "./helpers/rollout.js";
-import { eventually, perTest, startServer } from "./helpers/server.js";
+import { eventually, notPushedSave, perTest, startServer } from "./helpers/server.js";
 
 const t = perTest();
 const ABORTED = "198.51.100.0/24";
@@ -129,6 +129,21 @@ describe("a config source changed after an abort", () => {
     // Nodes run the stable revision: the held merge would add the aborted CIDR too.
     expect([...preview.body.diff.added].sort()).toEqual([ABORTED, "100.102.0.0/16"].sort());
     for (const n of nodes) expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
+  });
+
+  // A source saved while the merge is held answered `rollsOut: all-at-once` (its toast: "nodes
+  // are applying it now"), and no node changed.
+  it("a source saved while the merge is held says it is not pushed, and why", async () => {
+    const { server, nodes } = await abortedSave({
+      "ip-masq-team": "nonMasqueradeCIDRs: [100.100.0.0/16]\n",
+    });
+    const yaml = "nonMasqueradeCIDRs: [100.100.0.0/16, 100.102.0.0/16]\n";
+    expect(await notPushedSave(server, "file/ip-masq-team", yaml)).toMatch(
+      /^revision \d+ was aborted: every node runs revision \d+/,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // a push would have gone by now
+    for (const n of nodes)
+      expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain("100.102.0.0/16");
   });
 
   // The hold lived in memory only: sources changed while the dashboard was down made a new

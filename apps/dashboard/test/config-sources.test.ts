@@ -9,7 +9,14 @@ import type { NodeEvent } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { FileSources, SETTLE_MS, UNSETTLED_PROBLEM_MS } from "../src/server/store/file-sources.js";
 import { SimReporter } from "./helpers/reporter-client.js";
-import { eventually, perTest, reporterToken, startServer } from "./helpers/server.js";
+import {
+  eventually,
+  notPushedSave,
+  perTest,
+  reporterToken,
+  saveSourceYaml,
+  startServer,
+} from "./helpers/server.js";
 
 const t = perTest();
 const PLATFORM = encodeURIComponent("file/ip-masq-platform");
@@ -163,6 +170,49 @@ describe("config sources (file store)", () => {
       "saving would make the config sources conflict: cidrLimit differs between sources: 10 (file config.yaml) vs 64 (file ip-masq-platform); set it the same everywhere, or in one source only",
     );
     expect((await server.api("/api/config")).body.resourceVersion).toBe(cfg.resourceVersion);
+  });
+
+  // A save while another source conflicts answered `rollsOut: all-at-once` (its toast: "nodes
+  // are applying it now"), and no node changed: the merge it made was not pushed.
+  it("a save while the sources conflict says it is not pushed, and why; one resolving it rolls out", async () => {
+    const { server } = await serverWith({
+      "ip-masq-platform": "resyncInterval: 30s\n",
+      "ip-masq-team": "nonMasqueradeCIDRs: [100.100.0.0/16]\n",
+    });
+    const node = await t.connect("node-a");
+    const cfg = (await server.api("/api/config")).body;
+    expect(cfg.merge.pushable).toBe(false);
+    const yaml = "nonMasqueradeCIDRs: [100.100.0.0/16, 100.101.0.0/16]\n";
+    expect(await notPushedSave(server, "file/ip-masq-team", yaml)).toMatch(
+      /^the config sources conflict: resyncInterval differs between sources: 60s \(file config\.yaml\) vs 30s \(file ip-masq-platform\)/,
+    );
+    // The primary config's save alike (it keeps the conflict).
+    const primarySave = await server.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8]\nresyncInterval: 60s\n",
+        resourceVersion: cfg.resourceVersion,
+      },
+    });
+    expect(primarySave.status).toBe(200);
+    expect(primarySave.body).toMatchObject({ rollsOut: null });
+    expect(primarySave.body.notPushed).toMatch(/^the config sources conflict: resyncInterval/);
+    await new Promise((r) => setTimeout(r, 300)); // a push would have gone by now
+    expect(node.lastDesired?.nonMasqueradeCIDRs ?? []).not.toContain("100.101.0.0/16");
+    // A save that resolves the conflict rolls out.
+    const resolved = await saveSourceYaml(
+      server,
+      "file/ip-masq-platform",
+      "masqLinkLocal: false\n",
+    );
+    expect(resolved.status).toBe(200);
+    expect(resolved.body.rollsOut).toEqual({ kind: "all-at-once" });
+    expect(resolved.body.notPushed).toBeUndefined();
+    await eventually(
+      () => node.lastDesired?.nonMasqueradeCIDRs.includes("100.101.0.0/16"),
+      3000,
+      "the resolved merge pushed",
+    );
   });
 
   /** A reporter in observe mode, as beside an upstream agent. */

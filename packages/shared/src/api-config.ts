@@ -66,9 +66,12 @@ export interface SaveResponse {
   /**
    * How the saved revision rolls out: the strategy the request named, else as the server
    * decides for a save that names none (like the unfinished staged rollout, else the default
-   * strategy; all at once when waves cannot run now).
+   * strategy; all at once when waves cannot run now). Null when the save reaches no node: with
+   * several config sources, while they conflict (`notPushed` says why).
    */
-  rollsOut: RolloutStrategy;
+  rollsOut: RolloutStrategy | null;
+  /** Why the saved revision is not pushed; present exactly when `rollsOut` is null. */
+  notPushed?: string;
 }
 
 /** The current revision in a 409 "stale resourceVersion" answer. */

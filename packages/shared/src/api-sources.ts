@@ -87,9 +87,14 @@ export interface SourceSaveResponse {
   /**
    * How the merged revision the save makes rolls out, as the server decides for a save that
    * names no strategy: like the unfinished staged rollout, else the default strategy (all at
-   * once when waves cannot run now).
+   * once when waves cannot run now). Null when the save reaches no node (`notPushed`).
    */
-  rollsOut: RolloutStrategy;
+  rollsOut: RolloutStrategy | null;
+  /**
+   * Why the merge the save makes is not pushed (the merge is held after an aborted rollout, or
+   * the sources conflict: nodes keep the last good merge); present exactly when `rollsOut` is null.
+   */
+  notPushed?: string;
 }
 
 /** One change of a config source other than the primary one (GET /api/history/sources). */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DEFAULT_FLAGS, defaultConfig, serializeConfig } from "@masq/shared";
 import { nodeToken } from "@masq/shared/node-token";
 import { until } from "@masq/testkit/wait";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import { StaticPeopleAuth, StaticReporterAuth } from "../../src/server/auth/static-auth.js";
 import {
   createDashboardServer,
@@ -86,6 +86,25 @@ export async function saveYaml(s: { api: Api }, yaml: string): Promise<ApiRespon
     method: "PUT",
     body: { yaml, resourceVersion: cfg.resourceVersion },
   });
+}
+
+/** Saves `yaml` over config source `id` (file/NAME, configmap/NAME/KEY) as an admin; the PUT's answer. */
+export async function saveSourceYaml(
+  s: { api: Api },
+  id: string,
+  yaml: string,
+): Promise<ApiResponse> {
+  const path = `/api/config/sources/${encodeURIComponent(id)}`;
+  const src = (await s.api(path)).body;
+  return s.api(path, { method: "PUT", body: { yaml, resourceVersion: src.resourceVersion } });
+}
+
+/** Saves `yaml` over config source `id`, a save answered as not pushed; why it is not. */
+export async function notPushedSave(s: { api: Api }, id: string, yaml: string): Promise<string> {
+  const put = await saveSourceYaml(s, id, yaml);
+  expect(put.status).toBe(200);
+  expect(put.body.rollsOut).toBeNull();
+  return put.body.notPushed;
 }
 
 export function apiClient(base: string): Api {

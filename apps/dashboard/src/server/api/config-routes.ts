@@ -12,7 +12,12 @@ import {
   rolloutStrategySchema,
 } from "@masq/shared";
 import { z } from "zod";
-import { assertNoNewConflicts, candidateMerge } from "../config/candidate-merge.js";
+import {
+  assertNoNewConflicts,
+  candidateMerge,
+  notPushedBy,
+  rollsOutOf,
+} from "../config/candidate-merge.js";
 import type { Candidate, ConfigInput } from "../config/config-service.js";
 import { fleetIssue, type ModeNode } from "../config/fleet-guard.js";
 import { historyEntries } from "../config/history.js";
@@ -126,7 +131,11 @@ export function refuseForFleet(ctx: ApiContext, config: MasqConfig): void {
   if (issue) throw new HttpError(422, issue.message, { errors: [issue], warnings: [] });
 }
 
-/** Saves a checked candidate; a stale base revision is a 409 carrying the current one. */
+/**
+ * Saves a checked candidate; a stale base revision is a 409 carrying the current one.
+ * `notPushed`: why the merge it makes reaches no node (the sources conflict), told instead of
+ * a rollout.
+ */
 async function save(
   ctx: ApiContext,
   text: string,
@@ -134,7 +143,7 @@ async function save(
   base: string,
   author: string,
   msg: string,
-  strategy?: RolloutStrategy,
+  { notPushed, strategy }: { notPushed: string | null; strategy?: RolloutStrategy | undefined },
 ) {
   await announce(ctx, text, strategy);
   // Decided as the store's report of the new revision will be (begin → decide), told now.
@@ -147,7 +156,8 @@ async function save(
       expectedResourceVersion: base,
       ...(strategy ? { strategy } : {}),
     });
-    return { resourceVersion: rev.resourceVersion, revision: rev.revision, warnings, rollsOut };
+    const { resourceVersion, revision } = rev;
+    return { resourceVersion, revision, warnings, ...rollsOutOf(rollsOut, notPushed) };
   } catch (e) {
     if (!(e instanceof StaleRevisionError)) throw e;
     const cur = e.current;
@@ -176,6 +186,16 @@ function withObserveWarning(ctx: ApiContext, view: MergedConfigView | null) {
 export function primaryMerge(ctx: ApiContext, text: string) {
   const primary = ctx.config.sources?.primary;
   return primary ? candidateMerge(ctx.config, primary, text) : undefined;
+}
+
+/**
+ * Refuses (422) a save whose merge adds a conflict; why the merge it makes reaches no node (the
+ * sources still conflict), null when it goes out.
+ */
+function checkMerge(ctx: ApiContext, text: string): string | null {
+  const merged = primaryMerge(ctx, text);
+  assertNoNewConflicts(merged);
+  return notPushedBy(merged);
 }
 
 /** The validate dry run, in phases with the event loop let through between them. */
@@ -245,7 +265,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
         const c = await ctx.config.work.run(() => ctx.config.check(inputOf(body)));
         if (!c.ok) throw invalid(c);
         refuseForFleet(ctx, c.config);
-        assertNoNewConflicts(primaryMerge(ctx, c.text));
+        const notPushed = checkMerge(ctx, c.text);
         sendJson(
           res,
           200,
@@ -256,7 +276,7 @@ export function configRoutes(ctx: ApiContext): Route[] {
             body.resourceVersion,
             principal!.user,
             body.message ?? "",
-            body.strategy,
+            { notPushed, strategy: body.strategy },
           ),
         );
       },
@@ -299,11 +319,12 @@ export function configRoutes(ctx: ApiContext): Route[] {
         const c = await ctx.config.work.run(() => ctx.config.check({ yaml: target.text }));
         if (!c.ok) throw invalid(c);
         refuseForFleet(ctx, c.config);
-        assertNoNewConflicts(primaryMerge(ctx, c.text));
+        const notPushed = checkMerge(ctx, c.text);
         const msg = body.message ?? `rollback to revision ${target.revision}`;
         const base = body.resourceVersion;
         const user = principal!.user;
-        sendJson(res, 200, await save(ctx, c.text, c.warnings, base, user, msg, body.strategy));
+        const how = { notPushed, strategy: body.strategy };
+        sendJson(res, 200, await save(ctx, c.text, c.warnings, base, user, msg, how));
       },
     }),
   ];

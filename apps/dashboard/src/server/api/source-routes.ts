@@ -16,7 +16,13 @@ import {
 } from "@masq/shared";
 import { z } from "zod";
 import type { Principal } from "../auth/types.js";
-import { assertNoNewConflicts, candidateMerge, mergedPreview } from "../config/candidate-merge.js";
+import {
+  assertNoNewConflicts,
+  candidateMerge,
+  mergedPreview,
+  notPushedBy,
+  rollsOutOf,
+} from "../config/candidate-merge.js";
 import type { ConfigInput } from "../config/config-service.js";
 import { HttpError } from "../errors.js";
 import type { ExtraSource } from "../store/sources.js";
@@ -127,19 +133,20 @@ function checkSave(ctx: ApiContext, f: Found, input: ConfigInput) {
   assertNoNewConflicts(merged);
   // What nodes would get: the merge (the source alone while it is the only one).
   refuseForFleet(ctx, merged?.merge.config ?? c.config);
-  return c;
+  return { ...c, notPushed: notPushedBy(merged) };
 }
 
 async function save(
   ctx: ApiContext,
   f: Found,
-  c: { text: string; warnings: Issue[] },
+  c: { text: string; warnings: Issue[]; notPushed: string | null },
   body: z.infer<typeof putBody>,
   author: string,
 ): Promise<SourceSaveResponse> {
   const message = body.message ?? "";
-  // Decided as the store's report of the new revision will be (begin → decide), told now.
-  const rollsOut = ctx.staged.strategyUnannounced(ctx.rolloutStrategy);
+  // Decided as the store's report of the new revision will be (begin → decide), told now; a
+  // merge that is held or conflicts reaches no node: why instead.
+  const rollsOut = rollsOutOf(ctx.staged.strategyUnannounced(ctx.rolloutStrategy), c.notPushed);
   try {
     if (f.primary) {
       const rev = await ctx.config.store.save({
@@ -148,7 +155,7 @@ async function save(
         message,
         expectedResourceVersion: body.resourceVersion,
       });
-      return { resourceVersion: rev.resourceVersion, warnings: c.warnings, rollsOut };
+      return { resourceVersion: rev.resourceVersion, warnings: c.warnings, ...rollsOut };
     }
     const req = {
       source: f.source,
@@ -158,7 +165,7 @@ async function save(
       expectedResourceVersion: body.resourceVersion,
     };
     const saved = await ctx.config.sources!.save(req);
-    return { resourceVersion: saved.resourceVersion, warnings: c.warnings, rollsOut };
+    return { resourceVersion: saved.resourceVersion, warnings: c.warnings, ...rollsOut };
   } catch (e) {
     if (e instanceof StaleSourceError || e instanceof StaleRevisionError)
       throw new HttpError(409, "stale resourceVersion", {

@@ -9,6 +9,7 @@ import {
   type MergedConfigView,
   type MergeResult,
   mergeSources,
+  type RolloutStrategy,
   sourceId,
 } from "@masq/shared";
 import { HttpError } from "../errors.js";
@@ -67,6 +68,18 @@ export function assertNoNewConflicts(c: CandidateMerge | undefined): void {
 }
 
 /**
+ * Why the merge a save makes reaches no node (held after an abort, or a conflict between the
+ * sources: nodes keep the last good merge); null when it goes out (or the primary is alone).
+ */
+export function notPushedBy(c: CandidateMerge | undefined): string | null {
+  if (!c || c.view.pushable) return null;
+  if (c.view.held) return c.view.held;
+  const [first, ...more] = c.merge.conflicts;
+  const rest = more.length > 0 ? ` (and ${more.length} more)` : "";
+  return `the config sources conflict: ${first?.message ?? ""}${rest}. Nodes keep the last good merged config until the conflict is resolved.`;
+}
+
+/**
  * Diff and impact of a candidate merge against `current`, the config nodes run (after an
  * aborted rollout the stable revision's: StagedRollouts.fleetDesired).
  */
@@ -80,4 +93,12 @@ export function mergedPreview(
     diff: diffConfigs(current, c.merge.config),
     impact: impactOf(current, c.merge.config, nodes),
   };
+}
+
+/** A save answer's rollout: how it rolls out, or (`rollsOut` null) why it is not pushed. */
+export function rollsOutOf(
+  strategy: RolloutStrategy,
+  notPushed: string | null,
+): { rollsOut: RolloutStrategy | null; notPushed?: string } {
+  return notPushed ? { rollsOut: null, notPushed } : { rollsOut: strategy };
 }

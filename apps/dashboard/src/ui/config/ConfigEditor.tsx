@@ -92,7 +92,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
       .catch(() => null);
     if (fresh) d.reset(fresh);
     setReviewing(false);
-    toast("success", savedSentence(`revision ${r.revision}`, r.rollsOut));
+    toast("success", savedSentence(`revision ${r.revision}`, r));
     void qc.invalidateQueries({ queryKey: ["history"] });
   };
 

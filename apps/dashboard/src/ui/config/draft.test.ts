@@ -290,18 +290,36 @@ describe("savedSentence: one wording for every save, by how it rolls out", () =>
   const tests: { desc: string; input: Parameters<typeof savedSentence>; want: string }[] = [
     {
       desc: "all at once: every node is sent the revision now",
-      input: ["revision 3", { kind: "all-at-once" }],
+      input: ["revision 3", { rollsOut: { kind: "all-at-once" } }],
       want: "Saved revision 3; nodes are applying it now",
     },
     {
       desc: "in waves: only the canary is sent it now, never 'nodes are applying it now'",
-      input: ["revision 3", waves],
+      input: ["revision 3", { rollsOut: waves }],
       want: "Saved revision 3; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
     },
     {
       desc: "a config source in waves says so too, not that every node applies it",
-      input: ["ConfigMap ip-masq-app, key config", waves],
+      input: ["ConfigMap ip-masq-app, key config", { rollsOut: waves }],
       want: "Saved ConfigMap ip-masq-app, key config; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
+    },
+    // A source saved while the merge was held (or another source conflicted) said "nodes are
+    // applying it now", and no node changed.
+    {
+      desc: "not pushed (held after an abort): says so and why, never that nodes apply it",
+      input: [
+        "file ip-masq-team",
+        { rollsOut: null, notPushed: "revision 4 was aborted: every node runs revision 3 …" },
+      ],
+      want: "Saved file ip-masq-team; no node gets it. Not pushed: revision 4 was aborted: every node runs revision 3 …",
+    },
+    {
+      desc: "not pushed (the sources conflict)",
+      input: [
+        "revision 5",
+        { rollsOut: null, notPushed: "the config sources conflict: resyncInterval differs" },
+      ],
+      want: "Saved revision 5; no node gets it. Not pushed: the config sources conflict: resyncInterval differs",
     },
   ];
   it.each(tests)("$desc", ({ input, want }) => {
@@ -313,12 +331,12 @@ describe("rolledBackSentence: the rollback's toast says how it rolls out, as a s
   const tests: { desc: string; input: Parameters<typeof rolledBackSentence>; want: string }[] = [
     {
       desc: "all at once",
-      input: [5, 2, { kind: "all-at-once" }],
+      input: [5, 2, { rollsOut: { kind: "all-at-once" } }],
       want: "Rolled back: revision 5 has the config of revision 2; nodes are applying it now",
     },
     {
       desc: "in waves: never 'nodes are applying it now'",
-      input: [5, 2, waves],
+      input: [5, 2, { rollsOut: waves }],
       want: "Rolled back: revision 5 has the config of revision 2; rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released",
     },
   ];

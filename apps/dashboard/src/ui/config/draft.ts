@@ -183,26 +183,36 @@ export function rolloutSentence(nodes: number): string {
     : `The change will be applied to ${nodesText(nodes)}.`;
 }
 
+/** How a save answer says it rolls out (SaveResponse, SourceSaveResponse). */
+export interface SaveRollout {
+  /** Null: the save reaches no node (`notPushed` says why). */
+  rollsOut: RolloutStrategy | null;
+  notPushed?: string;
+}
+
 /**
  * The toast after a save of `what` ("revision 3", a config source's label), for every editor.
  * In waves only the canary is sent the revision at once; the others keep theirs until their
- * wave is released, so "nodes are applying it now" would be wrong.
+ * wave is released, so "nodes are applying it now" would be wrong; a save whose merge is not
+ * pushed (held after an abort, the sources conflict) reaches no node at all.
  */
-export function savedSentence(what: string, strategy: RolloutStrategy): string {
-  return `Saved ${what}; ${rollsOutClause(strategy)}`;
+export function savedSentence(what: string, r: SaveRollout): string {
+  return `Saved ${what}; ${rollsOutClause(r)}`;
 }
 
 /** The toast of a rollback: which revision it made, of which config, and how it rolls out. */
 export function rolledBackSentence(
   revision: number,
   targetRevision: number,
-  strategy: RolloutStrategy,
+  r: SaveRollout,
 ): string {
-  return `Rolled back: revision ${revision} has the config of revision ${targetRevision}; ${rollsOutClause(strategy)}`;
+  return `Rolled back: revision ${revision} has the config of revision ${targetRevision}; ${rollsOutClause(r)}`;
 }
 
-function rollsOutClause(strategy: RolloutStrategy): string {
-  return strategy.kind === "waves"
+function rollsOutClause({ rollsOut, notPushed }: SaveRollout): string {
+  if (rollsOut === null)
+    return `no node gets it. Not pushed: ${notPushed ?? "the merge of the config sources is not pushable"}`;
+  return rollsOut.kind === "waves"
     ? "rolling out in waves: the canary applies it first, the other nodes keep their revision until their wave is released"
     : "nodes are applying it now";
 }

@@ -81,7 +81,7 @@ function RollbackDialog({
     mutationFn: (strategy?: RolloutStrategy) =>
       endpoints.rollback(target.resourceVersion, current.resourceVersion, strategy),
     onSuccess: (r) => {
-      toast("success", rolledBackSentence(r.revision, target.revision, r.rollsOut));
+      toast("success", rolledBackSentence(r.revision, target.revision, r));
       void qc.invalidateQueries({ queryKey: ["history"] });
       void qc.invalidateQueries({ queryKey: ["config"] });
       onClose();

@@ -128,7 +128,7 @@ function Editor({ src }: { src: SourceResponse }) {
       }),
     onSuccess: (r) => {
       // A source's save names no strategy: the server says how the merged revision rolls out.
-      toast("success", savedSentence(src.label, r.rollsOut));
+      toast("success", savedSentence(src.label, r));
       setReviewed(null);
       void qc.invalidateQueries({ queryKey: ["config"] });
       void qc.invalidateQueries({ queryKey: ["source", src.id] });
