@@ -295,6 +295,38 @@ describe("StagedRollouts", () => {
     );
   });
 
+  // An adversarial tester's find: an offline node cut as the canary (or a hung reporter dropped
+  // before its apply timed out) left the rollout "progressing: the canary is applying the
+  // revision" for as long as it stayed away.
+  it("a canary offline before applying pauses the rollout once it had the time to reconnect", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    t.advance(3000);
+    t.staged.tick(); // suspected now, judged after the reconnect window
+    expect(t.staged.view()!.phase).toBe("progressing");
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()!.pause).toEqual({
+      kind: "failure",
+      reason: `${t.canary} is offline and has not applied revision 2, and did not reconnect within 15 s`,
+    });
+  });
+
+  it("a canary that reconnects within the window applies, and the rollout goes on", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    t.advance(3000);
+    t.staged.tick();
+    const back = link();
+    t.fleet.connect(helloFor(t.canary, { mode: "enforce" }), back);
+    applied(t.fleet, t.canary, 2);
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()!.pause).toEqual({ kind: "manual" });
+  });
+
   it("a canary that hangs right after applying is judged from its last frame, not from when it was dropped", () => {
     // newuser5: a demo canary's reporter stopped 0.5 s after applying; dropped as silent 30 s
     // later, the pause read "went offline 31 s after applying". One that hangs 35 s after

@@ -139,6 +139,8 @@ const HELD_RETRY_MS = 15_000;
 const RENEW_MS = 5_000;
 
 const DEFAULT_OFFLINE_WINDOW_MS = 60_000;
+/** How often released waves are looked through for nodes offline before applying (ms). */
+const OFFLINE_CHECK_MS = 3_000;
 /** A rollout node's NodeMasquerade gone this long (not written again by a holder): dropped. */
 const REMOTE_GONE_MS = 15_000;
 
@@ -873,6 +875,40 @@ export class StagedRollouts {
     this.suspect(name, `${name} ${went} ${secs} s after applying`);
   }
 
+  /**
+   * A released enforce-mode node connected nowhere that has not applied the revision cannot
+   * apply it until it reconnects: it is suspected as one that went offline after applying is
+   * (judged after the reconnect window, across replicas: staged-offline.ts), and the rollout
+   * pauses saying so. It said "the canary is applying the revision" for as long as the node
+   * stayed away (an offline node cut as the canary; a hung reporter dropped for silence before
+   * its apply timed out). Looked at every few seconds: the released waves may hold many nodes.
+   */
+  private suspectOfflinePending(): void {
+    const s = this.s;
+    if (!s || this.follows() || this.finished() || s.core.aborted || s.core.pause) return;
+    const now = this.mono();
+    if (now - this.offlineCheckedAt < OFFLINE_CHECK_MS) return;
+    this.offlineCheckedAt = now;
+    for (let w = 0; w <= s.core.step; w++)
+      for (const name of s.waves[w] ?? []) {
+        if (s.failed[name] !== undefined || !this.connectedNowhere(name)) continue;
+        if (this.liveOutcome(s, name) === "applied") continue;
+        const holder = this.opts.remote?.status(name)?.replica;
+        this.suspect(name, `${name} is offline and has not applied revision ${s.revision}`, holder);
+      }
+  }
+
+  /** An enforce-mode node known here or to another replica, and connected to none. */
+  private connectedNowhere(name: string): boolean {
+    const n = this.fleet?.nodes.get(name);
+    if (n?.connected) return false;
+    const st = this.opts.remote?.status(name);
+    if (st) return !st.connected && (n?.hello.mode ?? "enforce") === "enforce";
+    return n !== undefined && n.hello.mode === "enforce";
+  }
+
+  private offlineCheckedAt = Number.NEGATIVE_INFINITY;
+
   /** A node's status changed: a released node that drifts from the new revision pauses. */
   judged(n: NodeRecord): void {
     const s = this.s;
@@ -1214,6 +1250,7 @@ export class StagedRollouts {
       this.heldBack = false;
       this.settle();
     }
+    this.suspectOfflinePending();
     const pause = this.s?.core.pause;
     // Over when the pause's length has passed on the monotonic clock: `until` is the wall's.
     if (pause?.kind === "duration" && this.mono() >= this.pauseEnds(pause.until))
