@@ -11,6 +11,7 @@ import {
   type DriftReport,
   type HealPolicy,
   type LongTimer,
+  MAX_APPLY_DURATION_MS,
   MAX_APPLY_ERROR_CHARS,
   MIN_RESYNC_INTERVAL_MS,
   type Mode,
@@ -117,7 +118,8 @@ async function applyOnce(c: ApplyContext, d: DesiredConfig, trigger: ApplyTrigge
     c.result({
       revision: d.revision,
       ok: o.ok,
-      durationMs: o.durationMs,
+      // A suspended node's clock can measure past the bound the dashboard holds results to.
+      durationMs: Math.min(o.durationMs, MAX_APPLY_DURATION_MS),
       trigger,
       changed: o.changed,
       ...(o.error ? { error: o.error.slice(0, MAX_APPLY_ERROR_CHARS) } : {}),

@@ -37,6 +37,12 @@ export const MAX_UNREAD_NOTE_LENGTH = 1024;
 export const MAX_READ_ERROR_CHARS = 4096;
 /** Characters of the error of an apply result. */
 export const MAX_APPLY_ERROR_CHARS = 8192;
+/**
+ * Milliseconds an apply result may say it took: a day. An apply waits on the xtables lock and
+ * a few commands; a longer (or infinite) duration is not a measurement, and shown or summed it
+ * reads as nonsense ("1e+300 ms"). The reporter clamps what it measures to this.
+ */
+export const MAX_APPLY_DURATION_MS = 24 * 60 * 60 * 1000;
 
 /** Characters of a node name (a DNS subdomain, RFC 1123). */
 export const MAX_NODE_NAME_CHARS = 253;

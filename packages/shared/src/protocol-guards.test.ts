@@ -2,7 +2,7 @@ import { helloFor } from "@masq/testkit/fixtures";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromLegacyRevisionNames } from "./legacy-revision-names.js";
-import { MAX_APPLY_ERROR_CHARS } from "./limits.js";
+import { MAX_APPLY_DURATION_MS, MAX_APPLY_ERROR_CHARS } from "./limits.js";
 import {
   applyResultSchema,
   chainSnapshotSchema,
@@ -61,6 +61,10 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
     { desc: "an apply-result", input: result },
     { desc: "a failed apply-result with its error", input: { ...result, ok: false, error: "x" } },
     { desc: "an apply-result of no revision", input: { ...result, revision: null } },
+    {
+      desc: "a duration at its bound (a day)",
+      input: { ...result, durationMs: MAX_APPLY_DURATION_MS },
+    },
     {
       desc: "an error at its bound",
       input: { ...result, error: "e".repeat(MAX_APPLY_ERROR_CHARS) },
@@ -123,12 +127,14 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
     {
       desc: "… at its bounds (4 families, 256 chains of 28 characters, notes at their lengths)",
       input: byChains(
-        Array(4).fill({
+        ["ipv4/legacy", "ipv4/nf_tables", "ipv6/legacy", "ipv6/nf_tables"].map((fb) => ({
           ...chainsFamily,
+          family: fb.split("/")[0],
+          backend: fb.split("/")[1],
           chains: Array.from({ length: 256 }, (_, i) => ref(`${i}`.padEnd(28, "X"))),
           unreadNote: "x".repeat(1024),
           readError: "é".repeat(4096),
-        }),
+        })),
       ),
     },
   ];
@@ -179,6 +185,8 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
       input: { ...result, snapshot: { ...byDigest, x: 1 } },
     },
     { desc: "a snapshot that is a list", input: { ...result, snapshot: [byDigest] } },
+    { desc: "a duration past a day", input: { ...result, durationMs: MAX_APPLY_DURATION_MS + 1 } },
+    { desc: "a duration of 1e300 ms", input: { ...result, durationMs: 1e300 } },
     {
       desc: "chains by digest: an unknown key in a family",
       input: byChains([{ ...chainsFamily, x: 1 }]),
@@ -210,6 +218,22 @@ describe("guardReporterMessage: what it takes is what zod takes, built alike", (
       input: byChains([{ ...chainsFamily, backend: "nft" }]),
     },
     { desc: "chains by digest: five families", input: byChains(Array(5).fill(chainsFamily)) },
+    {
+      desc: "chains by digest: one family and backend twice",
+      input: byChains([chainsFamily, { ...chainsFamily, family: "ipv6" }, chainsFamily]),
+    },
+    {
+      desc: "rules whole beside their digest: one family and backend twice",
+      input: { ...byDigest, linux: [family, family] },
+    },
+    {
+      desc: "rules whole beside chains by digest: one family and backend twice",
+      input: { ...byChains([chainsFamily]), linux: [family, { ...family, chains: [] }] },
+    },
+    {
+      desc: "an apply-result whose snapshot holds one family and backend twice",
+      input: { ...result, snapshot: byChains([chainsFamily, chainsFamily]) },
+    },
     {
       desc: "chains by digest: 257 chains",
       input: byChains([

@@ -9,6 +9,7 @@
 // and the caller lets zod decide, so every refusal and its reason stay zod's.
 import { familySchema } from "./cidr.js";
 import {
+  MAX_APPLY_DURATION_MS,
   MAX_APPLY_ERROR_CHARS,
   MAX_CHAIN_LINES,
   MAX_CHAIN_NAME_LENGTH,
@@ -24,6 +25,7 @@ import {
   applyTriggerSchema,
   type FamilyChainDigests,
   type FamilySnapshot,
+  familiesUnique,
   healPolicySchema,
   iptablesBackendSchema,
   linesBelongTo,
@@ -137,8 +139,14 @@ function snapshotParts(o: Obj, linux: FamilySnapshot[] | undefined): boolean {
   return d === undefined || (typeof d === "string" && DIGEST.test(d));
 }
 
-/** A list of at most MAX_FAMILY_SNAPSHOTS families, each read by `guard` (fresh objects), or undefined. */
-function guardFamilies<T>(value: unknown, guard: (f: unknown) => T | undefined): T[] | undefined {
+/**
+ * A list of at most MAX_FAMILY_SNAPSHOTS families, each read by `guard` (fresh objects), no
+ * family and backend twice (zod: familiesUnique), or undefined.
+ */
+function guardFamilies<T extends { family: string; backend: string }>(
+  value: unknown,
+  guard: (f: unknown) => T | undefined,
+): T[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_FAMILY_SNAPSHOTS) return undefined;
   const out: T[] = [];
   for (const f of value) {
@@ -146,7 +154,7 @@ function guardFamilies<T>(value: unknown, guard: (f: unknown) => T | undefined):
     if (g === undefined) return undefined;
     out.push(g);
   }
-  return out;
+  return familiesUnique(out) ? out : undefined;
 }
 
 /** `linuxChains` as familyChainDigestsSchema reads each family (fresh objects), or undefined. */
@@ -262,7 +270,7 @@ function guardApplyResult(o: Obj): ApplyResult | undefined {
     return undefined;
   if (error !== undefined && !(typeof error === "string" && error.length <= MAX_APPLY_ERROR_CHARS))
     return undefined;
-  if (!(typeof durationMs === "number" && Number.isFinite(durationMs) && durationMs >= 0))
+  if (!(typeof durationMs === "number" && durationMs >= 0 && durationMs <= MAX_APPLY_DURATION_MS))
     return undefined;
   if (!TRIGGERS.has(trigger)) return undefined;
   const after = snapshot === undefined ? undefined : guardSnapshot(snapshot, undefined);

@@ -46,6 +46,13 @@ const family: FamilySnapshot = {
   ],
 };
 
+const fam = (f: string, backend: string) => ({
+  family: f,
+  backend,
+  chains: [{ name: "POSTROUTING", digest: `sha256:${"ab".repeat(32)}` }],
+});
+const winList = { pointer: "/plugins/0/AdditionalArgs/0", form: "OutBoundNAT", exceptions: [] };
+
 const snapshot = (linux: unknown[]) =>
   JSON.stringify({ type: "snapshot", v: 2, seq: 1, takenAt: 1, appliedRevision: null, linux });
 
@@ -134,6 +141,55 @@ describe("reporter messages (v2)", () => {
       reason: /^linux/,
     },
     {
+      desc: "one family and backend twice (read as two backends: a conflict that is not there)",
+      input: snapshot([
+        { ...family, backend: "nf_tables" },
+        { ...family, backend: "nf_tables" },
+      ]),
+      reason: /^linux: a family and backend twice/,
+    },
+    {
+      desc: "one family and backend twice among others",
+      input: snapshot([family, { ...family, family: "ipv6" }, family]),
+      reason: /^linux: a family and backend twice/,
+    },
+    {
+      desc: "chains by digest: one family and backend twice",
+      input: JSON.stringify({
+        ...JSON.parse(snapshot([])),
+        linux: undefined,
+        linuxChains: [fam("ipv4", "legacy"), fam("ipv4", "legacy")],
+      }),
+      reason: /^linuxChains: a family and backend twice/,
+    },
+    {
+      desc: "a backend named twice in a hello",
+      input: JSON.stringify({ ...hello, ruleBackends: ["nf_tables", "nf_tables"] }),
+      reason: /^ruleBackends: a backend named twice/,
+    },
+    {
+      desc: "two Windows exception lists at one JSON pointer",
+      input: JSON.stringify({
+        ...JSON.parse(snapshot([])),
+        linux: undefined,
+        windows: { path: "/etc/cni/net.d/10.conf", lists: [winList, winList] },
+      }),
+      reason: /^windows\.lists: two exception lists at one JSON pointer/,
+    },
+    {
+      desc: "an apply taking 1e300 ms",
+      input: JSON.stringify({
+        type: "apply-result",
+        v: 2,
+        revision: 1,
+        ok: true,
+        durationMs: 1e300,
+        trigger: "desired",
+        changed: true,
+      }),
+      reason: /^durationMs: an apply takes at most 86400000 ms/,
+    },
+    {
       desc: "a resync schedule with a zero interval",
       input: JSON.stringify({
         type: "snapshot",
@@ -153,6 +209,21 @@ describe("reporter messages (v2)", () => {
       if (!r.ok) expect(r.reason).toMatch(b.reason);
     });
   }
+  it("takes each family from each backend once, in both ways of naming rules", () => {
+    const all = [
+      ["ipv4", "nf_tables"],
+      ["ipv4", "legacy"],
+      ["ipv6", "nf_tables"],
+      ["ipv6", "legacy"],
+    ] as const;
+    const linux = all.map(([f, backend]) => ({ ...family, family: f, backend }));
+    const linuxChains = all.map(([f, backend]) => fam(f, backend));
+    const msg = { ...JSON.parse(snapshot(linux)), linuxChains };
+    expect(decodeReporterMessage(JSON.stringify(msg))).toEqual({ ok: true, msg });
+    const windows = { path: "/c", lists: [winList, { ...winList, pointer: "/plugins/1" }] };
+    const win = { ...JSON.parse(snapshot([])), linux: undefined, windows };
+    expect(decodeReporterMessage(JSON.stringify(win)).ok).toBe(true);
+  });
   it("round-trips a snapshot with and without the reporter's resync schedule", () => {
     const base = { type: "snapshot", v: 2, seq: 4, takenAt: 1_000, appliedRevision: 2 } as const;
     const schedule = { heal: "immediate", resyncMs: 60_000, nextResyncAt: 61_000 } as const;
@@ -258,6 +329,17 @@ describe("a reporter connection's decoder (v1 and v2)", () => {
       desc: "a change of version after the hello",
       frames: [JSON.stringify(helloV1), snapshot([family])],
       reason: /^v: protocol version 2 after a version 1 hello/,
+    },
+    {
+      desc: "a v1 snapshot of one family twice (upgraded to one family and backend twice)",
+      frames: [
+        JSON.stringify(helloV1),
+        snapV1([
+          { family: "ipv4", chain: chainS(), postrouting: postroutingS() },
+          { family: "ipv4", chain: chainS(), postrouting: postroutingS() },
+        ]),
+      ],
+      reason: /^linux: a family and backend twice/,
     },
     {
       desc: "a v2 field in a v1 hello",

@@ -7,6 +7,7 @@ import { familySchema } from "./cidr.js";
 import { agentFlagsSchema, masqConfigSchema } from "./config.js";
 import { fromLegacyRevisionNames } from "./legacy-revision-names.js";
 import {
+  MAX_APPLY_DURATION_MS,
   MAX_APPLY_ERROR_CHARS,
   MAX_CHAIN_LINES,
   MAX_CHAIN_NAME_LENGTH,
@@ -161,6 +162,32 @@ export const familyChainDigestsSchema = z
     path: ["chains"],
   });
 export type FamilyChainDigests = z.infer<typeof familyChainDigestsSchema>;
+
+/**
+ * No family and backend twice in a `linux` or `linuxChains` part: one backend holds one nat
+ * table per family, and the analysis takes two entries for two backends ("rules in nf_tables
+ * and nf_tables", a backend conflict that is not there).
+ */
+export function familiesUnique(families: readonly { family: string; backend: string }[]): boolean {
+  return unique(families, (f) => `${f.family}/${f.backend}`);
+}
+
+/** No two items of a list the code reads as a set share their key. */
+function unique<T>(items: readonly T[], key: (item: T) => unknown): boolean {
+  const seen = new Set<unknown>();
+  for (const i of items) seen.add(key(i));
+  return seen.size === items.length;
+}
+
+const DUPLICATE_FAMILY = "a family and backend twice (one backend holds one table per family)";
+
+/** A list of family parts of a snapshot: bounded, each family and backend once. */
+function familyList<S extends z.ZodType<{ family: string; backend: string }>>(item: S) {
+  return z
+    .array(item)
+    .max(MAX_FAMILY_SNAPSHOTS)
+    .refine(familiesUnique, { message: DUPLICATE_FAMILY });
+}
 export type ChainRef = FamilyChainDigests["chains"][number];
 
 /** A chain of an nftables table: `inet ip_masq_agent postrouting`. */
@@ -200,7 +227,13 @@ export type ExceptionListSnapshot = z.infer<typeof exceptionListSchema>;
 
 export const windowsSnapshotSchema = z.strictObject({
   path: z.string().max(MAX_CNI_PATH_CHARS),
-  lists: z.array(exceptionListSchema).max(MAX_EXCEPTION_LISTS),
+  /** One per JSON pointer: the drift reads each list as a place of its own in the file. */
+  lists: z
+    .array(exceptionListSchema)
+    .max(MAX_EXCEPTION_LISTS)
+    .refine((ls) => unique(ls, (l) => l.pointer), {
+      message: "two exception lists at one JSON pointer",
+    }),
   readError: z.string().max(MAX_READ_ERROR_CHARS).optional(),
 });
 export type WindowsSnapshot = z.infer<typeof windowsSnapshotSchema>;
@@ -217,7 +250,11 @@ export const helloSchema = z.strictObject({
   /** Where the reporter writes (Linux: the iptables backend holding the node's rules). */
   backend: backendKindSchema,
   /** Linux: every iptables backend whose nat POSTROUTING holds rules (both are read). */
-  ruleBackends: z.array(iptablesBackendSchema).max(2).optional(),
+  ruleBackends: z
+    .array(iptablesBackendSchema)
+    .max(2)
+    .refine((bs) => unique(bs, (b) => b), { message: "a backend named twice" })
+    .optional(),
   randomFullySupported: z.boolean(),
   mode: modeSchema,
   flags: agentFlagsSchema,
@@ -240,7 +277,7 @@ export const snapshotSchema = z.strictObject({
   v,
   seq: z.number().int().nonnegative(),
   takenAt: z.number().int().nonnegative(),
-  linux: z.array(familySnapshotSchema).max(MAX_FAMILY_SNAPSHOTS).optional(),
+  linux: familyList(familySnapshotSchema).optional(),
   /**
    * The digest of `linux` (snapshot-digest.ts), only where the connection was granted
    * `snapshot-digests` (protocol-capabilities.ts): alone, in place of `linux`, when the
@@ -253,7 +290,7 @@ export const snapshotSchema = z.strictObject({
    * granted `chain-digests`: alone, in place of `linux`, when the reporter takes the dashboard
    * to hold those chains; beside it when sent whole (the dashboard checks every digest).
    */
-  linuxChains: z.array(familyChainDigestsSchema).max(MAX_FAMILY_SNAPSHOTS).optional(),
+  linuxChains: familyList(familyChainDigestsSchema).optional(),
   windows: windowsSnapshotSchema.optional(),
   /** A native nftables node (backend `nftables`); absent from older reporters. */
   nftables: nftSnapshotSchema.optional(),
@@ -278,7 +315,10 @@ export const applyResultSchema = z.strictObject({
   revision: revision.nullable(),
   ok: z.boolean(),
   error: z.string().max(MAX_APPLY_ERROR_CHARS).optional(),
-  durationMs: z.number().nonnegative(),
+  durationMs: z
+    .number()
+    .nonnegative()
+    .max(MAX_APPLY_DURATION_MS, `an apply takes at most ${MAX_APPLY_DURATION_MS} ms (a day)`),
   trigger: applyTriggerSchema,
   changed: z.boolean(),
   /**
