@@ -268,6 +268,76 @@ describe("reporter gateway", () => {
     expect(ev.body.actual.reason).toMatch(/^masqueraded \(rules in nf_tables and legacy\)/);
   });
 
+  it.each([
+    { desc: "whole (zod decides)", extra: {} },
+    {
+      desc: "beside its digest (the hand-written guard reads it)",
+      extra: { linuxDigest: `sha256:${"ab".repeat(32)}` },
+    },
+  ])("refuses a snapshot holding one family and backend twice, $desc", async ({ extra }) => {
+    t.server = await startServer();
+    const s = await reporterInSync(t.server, "node-a");
+    t.sims.push(s);
+    const [nft] = s.families.map((f) => snapshotOf({ ...f, masqChain: s.flags.masqChain }));
+    const before = (await t.server.api("/api/nodes/node-a")).body;
+    s.sendRaw(
+      JSON.stringify({
+        type: "snapshot",
+        v: PROTOCOL_VERSION,
+        seq: 50,
+        takenAt: Date.now(),
+        linux: [nft!, nft!],
+        ...extra,
+        appliedRevision: s.appliedRevision,
+      }),
+    );
+    const closed = await s.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/linux: a family and backend twice/);
+    const after = await eventually(async () => {
+      const b = (await t.server!.api("/api/nodes/node-a")).body;
+      return b.node.status === "offline" ? b : undefined;
+    }, 10_000);
+    expect(after.view).toEqual(before.view);
+    expect(after.view.report.differences).not.toContainEqual(
+      expect.objectContaining({ kind: "backend-conflict" }),
+    );
+  });
+
+  it("refuses an apply-result claiming 1e300 ms, and ignores one of a revision never sent", async () => {
+    t.server = await startServer();
+    const result = (durationMs: number) =>
+      JSON.stringify({
+        type: "apply-result",
+        v: PROTOCOL_VERSION,
+        revision: 999_999,
+        ok: true,
+        durationMs,
+        trigger: "desired",
+        changed: true,
+      });
+    const s = await reporterInSync(t.server, "node-a");
+    t.sims.push(s);
+    const applied = (await t.server.api("/api/nodes/node-a")).body.node.appliedRevision;
+    s.sendRaw(result(5));
+    const b = await eventually(async () => {
+      const body = (await t.server!.api("/api/nodes/node-a")).body;
+      return body.events.some((e: { kind: string }) => e.kind === "apply-ignored")
+        ? body
+        : undefined;
+    }, 10_000);
+    expect(b.node.appliedRevision).toBe(applied);
+    const texts = b.events.map((e: { message: string }) => e.message);
+    expect(texts).toContainEqual(
+      expect.stringMatching(/revision 999999 \(desired\) was ignored: this dashboard never sent/),
+    );
+    expect(texts).not.toContainEqual(expect.stringMatching(/^applying revision 999999/));
+    s.sendRaw(result(1e300));
+    const closed = await s.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/^durationMs: an apply takes at most/);
+  });
+
   it("closes with 1009 on frames over 256 KiB", async () => {
     t.server = await startServer();
     const s = await connected("node-a");

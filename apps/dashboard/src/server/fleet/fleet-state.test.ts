@@ -1,4 +1,5 @@
 import {
+  type ApplyResult,
   DEFAULT_FLAGS,
   decodeDashboardMessage,
   defaultConfig,
@@ -160,6 +161,104 @@ describe("FleetState", () => {
     expect(fleet.nodes.get("b")!.status).toBe("applying");
     fleet.snapshot("b", snap(1));
     expect(fleet.nodes.get("b")!.status).toBe("in-sync");
+  });
+});
+
+describe("FleetState: an apply-result is taken only for a revision the node could run", () => {
+  const result = (revision: number | null, over: Partial<ApplyResult> = {}): ApplyResult => ({
+    ...okResult(revision ?? 0),
+    revision,
+    ...over,
+  });
+  const table: {
+    desc: string;
+    /** The revision the node said it runs at hello (its state file). */
+    helloRevision: number | null;
+    input: ApplyResult;
+    want: { taken: boolean; appliedRevision: number | null };
+  }[] = [
+    {
+      desc: "the revision sent at connect",
+      helloRevision: null,
+      input: result(1),
+      want: { taken: true, appliedRevision: 1 },
+    },
+    {
+      desc: "a revision sent by a later push",
+      helloRevision: null,
+      input: result(2),
+      want: { taken: true, appliedRevision: 2 },
+    },
+    {
+      desc: "the revision of its state file, applied at start",
+      helloRevision: 7,
+      input: result(7, { trigger: "startup" }),
+      want: { taken: true, appliedRevision: 7 },
+    },
+    {
+      desc: "the revision of its state file, a periodic resync",
+      helloRevision: 7,
+      input: result(7, { trigger: "periodic", changed: false }),
+      want: { taken: true, appliedRevision: 7 },
+    },
+    {
+      desc: "no revision (a mounted ConfigMap file)",
+      helloRevision: 7,
+      input: result(null, { trigger: "desired" }),
+      want: { taken: true, appliedRevision: 7 },
+    },
+    {
+      desc: "a revision never sent (break: 999999 'sent by the dashboard')",
+      helloRevision: null,
+      input: result(999_999),
+      want: { taken: false, appliedRevision: null },
+    },
+    {
+      desc: "a revision never sent, as a periodic resync",
+      helloRevision: 7,
+      input: result(8, { trigger: "periodic" }),
+      want: { taken: false, appliedRevision: 7 },
+    },
+    {
+      desc: "a failed apply of a revision never sent",
+      helloRevision: null,
+      input: result(999_999, { ok: false, error: "x", changed: false }),
+      want: { taken: false, appliedRevision: null },
+    },
+  ];
+  for (const c of table)
+    it(c.desc, () => {
+      const t = setup();
+      t.fleet.connect({ ...hello("a"), appliedRevision: c.helloRevision }, link());
+      t.fleet.desiredChanged({ ...t.desired, revision: 2 });
+      const n = t.fleet.nodes.get("a")!;
+      const before = n.lastApply;
+      t.fleet.applyResult("a", c.input);
+      expect(n.appliedRevision).toBe(c.want.appliedRevision);
+      expect(n.lastApply).toBe(c.want.taken ? c.input : before);
+      const last = n.events.list().at(-1);
+      if (c.want.taken) expect(last?.kind).not.toBe("apply-ignored");
+      else {
+        expect(last?.kind).toBe("apply-ignored");
+        expect(last?.message).toMatch(
+          new RegExp(`revision ${c.input.revision} .* was ignored: this dashboard never sent`),
+        );
+        expect(n.events.list().map((e) => e.message)).not.toContainEqual(
+          expect.stringMatching(/^applying revision 999999/),
+        );
+      }
+    });
+
+  it("remembers revisions sent on an earlier connection", () => {
+    const t = setup();
+    const first = link();
+    t.fleet.connect(hello("a"), first);
+    t.fleet.desiredChanged({ ...t.desired, revision: 2 });
+    t.fleet.disconnect("a", first, "gone");
+    t.fleet.connect(hello("a"), link());
+    // Applied as the connection broke, reported on the new one.
+    t.fleet.applyResult("a", okResult(2));
+    expect(t.fleet.nodes.get("a")!.appliedRevision).toBe(2);
   });
 });
 

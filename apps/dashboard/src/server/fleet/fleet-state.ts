@@ -74,6 +74,9 @@ const PUSH_SLICE = 500;
 /** Longest event-loop stretch of re-judging nodes after a config change. */
 const REASSESS_SLICE_MS = 8;
 
+/** Revisions remembered per node as sent to it (an apply-result may name one of them). */
+const SENT_KEPT = 16;
+
 /** How long a changed-rules apply waits for the snapshot that shows it. */
 const VERIFY_GRACE_MS = 2000;
 
@@ -102,6 +105,8 @@ export class FleetState {
   private readonly shown = new Map<string, Shown>();
   /** A rollout in waves: each node's desired revision follows its wave (staged-rollout.ts). */
   private staging: StagedRollouts | undefined;
+  /** Per node, the revisions last sent to it here (newest last, SENT_KEPT at most). */
+  private readonly sent = new Map<string, number[]>();
 
   constructor(private readonly opts: FleetOptions) {
     this.assessor = opts.assessor ?? new Assessor();
@@ -356,6 +361,10 @@ export class FleetState {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
+    if (!this.revisionKnown(n, res.revision)) {
+      this.ignoreApply(n, res, now);
+      return;
+    }
     n.lastApply = res;
     noteResync(n, res, now);
     if (res.ok && res.revision !== null) n.appliedRevision = res.revision;
@@ -395,6 +404,28 @@ export class FleetState {
   }
 
   /**
+   * Could the node have applied `revision`? None (a mounted config file) or its own word at
+   * hello (the state file it starts from: startup, periodic and heal applies of it), or one
+   * sent it here, or this dashboard's current one for it (sent by another replica or an
+   * earlier run, applied as the node reconnected here). Any other number was never a
+   * revision for this node: taken, it would show as the node's applied revision.
+   */
+  private revisionKnown(n: NodeRecord, revision: number | null): boolean {
+    if (revision === null || revision === n.hello.appliedRevision) return true;
+    if (this.sent.get(n.name)?.includes(revision)) return true;
+    const current = this.opts.desired();
+    return revision === current?.revision || revision === this.desiredOf(n.name, current)?.revision;
+  }
+
+  /** An apply-result of a revision the node could not have applied: a warning, nothing else. */
+  private ignoreApply(n: NodeRecord, res: ApplyResult, now: number): void {
+    const why = `an apply-result for revision ${res.revision} (${res.trigger}) was ignored: this dashboard never sent that revision to the node, and its reporter did not say at hello that it runs it`;
+    this.opts.log.warn({ node: n.name, revision: res.revision, trigger: res.trigger }, why);
+    addEvent(n, "apply-ignored", why, now);
+    this.opts.feed.node(n.name);
+  }
+
+  /**
    * Counts a target where its record puts it in the rollout, by the one definition
    * (rollout-done.ts localOutcome): done once it runs the revision, its apply answered and its
    * post-apply rules judged; until then it waits for them. `about`: the revision of what
@@ -404,6 +435,24 @@ export class FleetState {
     const gen = this.rollout.revision;
     if (gen === null || about !== gen) return;
     if (this.rollout.mark(n.name, localOutcome(n, gen), now)) this.opts.feed.rolloutChanged();
+  }
+
+  /**
+   * Started with a staged rollout of `desired` resumed (StagedRollouts.resumedTargets): the
+   * fleet bar tracks it again, its members targets counted as they reconnect and answer. It was
+   * tracked only from the next save: the bar showed nothing while the rollout panel showed the
+   * rollout paused.
+   */
+  trackResumed(desired: Desired, members: readonly string[]): void {
+    if (this.rollout.revision !== null) return;
+    const targets = members.map((name) => ({
+      name,
+      connected: this.links.has(name),
+      applied: false,
+      awaitingRules: false,
+    }));
+    this.rollout.start(desired.revision, desired.resourceVersion, targets, this.now());
+    this.opts.feed.rolloutChanged();
   }
 
   /**
@@ -557,6 +606,7 @@ export class FleetState {
       };
     this.nodes.delete(name);
     this.heardAt.delete(name);
+    this.sent.delete(name);
     this.shown.delete(name);
     this.intake.drop(name);
     if (this.rollout.remove(name, this.now())) this.opts.feed.rolloutChanged();
@@ -649,9 +699,21 @@ export class FleetState {
     now: number,
   ): void {
     link.send(frame);
+    this.noteSent(n.name, d.revision);
     n.pending = { kind: "desired", revision: d.revision, sentAt: now };
     this.pendingSince.set(n.pending, this.mono());
     addEvent(n, "desired-sent", sentMessage(d), now);
+  }
+
+  /** Remembers a revision sent to node `name` (the newest SENT_KEPT, each once). */
+  private noteSent(name: string, revision: number): void {
+    const list = this.sent.get(name) ?? [];
+    if (list.at(-1) === revision) return;
+    const i = list.indexOf(revision);
+    if (i >= 0) list.splice(i, 1);
+    else if (list.length >= SENT_KEPT) list.shift();
+    list.push(revision);
+    this.sent.set(name, list);
   }
 
   private rejudgeOne(name: string): void {
