@@ -438,24 +438,6 @@ export class FleetState {
   }
 
   /**
-   * Started with a staged rollout of `desired` resumed (StagedRollouts.resumedTargets): the
-   * fleet bar tracks it again, its members targets counted as they reconnect and answer. It was
-   * tracked only from the next save: the bar showed nothing while the rollout panel showed the
-   * rollout paused.
-   */
-  trackResumed(desired: Desired, members: readonly string[]): void {
-    if (this.rollout.revision !== null) return;
-    const targets = members.map((name) => ({
-      name,
-      connected: this.links.has(name),
-      applied: false,
-      awaitingRules: false,
-    }));
-    this.rollout.start(desired.revision, desired.resourceVersion, targets, this.now());
-    this.opts.feed.rolloutChanged();
-  }
-
-  /**
    * A new desired revision: track it, and push each connected enforce-mode node whose
    * revision changes its own desired revision (all of them, unless a staged rollout holds
    * some back). A target that already runs the revision counts as done.
