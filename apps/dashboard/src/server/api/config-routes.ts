@@ -36,9 +36,22 @@ import { type Route, route } from "./router.js";
 import { configView } from "./views.js";
 
 const resourceVersion = z.string().min(1).max(MAX_RESOURCE_VERSION_CHARS);
-const message = z.string().max(1000);
+/**
+ * Free text a store keeps, of at most `max` UTF-16 units and well-formed: a lone surrogate
+ * (`"\ud800"` in JSON) is held in memory as sent but written to disk as U+FFFD, so the text
+ * read back after a restart was not the one saved.
+ */
+export const storedText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => (s as string & { isWellFormed(): boolean }).isWellFormed(), {
+      message: "not well-formed Unicode (a lone surrogate): it cannot be stored as sent",
+    });
+/** A save's message (history, rollback). */
+export const message = storedText(1000);
 export const candidateFields = {
-  yaml: z.string().max(MAX_HTTP_BODY_BYTES).optional(),
+  yaml: storedText(MAX_HTTP_BODY_BYTES).optional(),
   config: masqConfigSchema.optional(),
 };
 export const exactlyOne = (b: { yaml?: string; config?: unknown }) =>

@@ -32,6 +32,7 @@ import {
   candidateFields,
   exactlyOne,
   inputOf,
+  message,
   oneOfMessage,
   refuseForFleet,
 } from "./config-routes.js";
@@ -45,7 +46,7 @@ const putBody = z
   .strictObject({
     ...candidateFields,
     resourceVersion: z.string().min(1).max(MAX_RESOURCE_VERSION_CHARS),
-    message: z.string().max(1000).optional(),
+    message: message.optional(),
   })
   .refine(exactlyOne, oneOfMessage);
 
