@@ -235,6 +235,24 @@ describe("StagedRollouts", () => {
     expect(t.staged.view()).toMatchObject({ phase: "paused", pause: { kind: "manual" } });
   });
 
+  // A new user's find: a failed canary healed by a resync read "1 failed" beside its row in
+  // sync, with nothing saying a retry was needed to count it.
+  it("a failed node in sync on the revision now says a retry counts it", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.applyResult(t.canary, apply(2, false, "iptables-restore: line 3 failed"));
+    applied(t.fleet, t.canary, 2); // a resync applied it since
+    expect(t.fleet.nodes.get(t.canary)).toMatchObject({ status: "in-sync", appliedRevision: 2 });
+    expect(t.staged.view()!.waves[0]!.failedNodes).toEqual([
+      {
+        name: t.canary,
+        reason:
+          "iptables-restore: line 3 failed; in sync on revision 2 now: Retry failed nodes counts it",
+      },
+    ]);
+    expect(t.staged.view()!.phase).toBe("paused"); // still failed until the retry
+  });
+
   it("abort returns the changed nodes to the previous revision", () => {
     const t = setup();
     t.save(v2);

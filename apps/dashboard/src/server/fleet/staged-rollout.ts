@@ -342,7 +342,10 @@ export class StagedRollouts {
       );
     if (!this.s || !this.fleet) return null;
     const s = this.s;
-    const v = stagedView(s, (name) => this.outcome(s, name));
+    const v = this.healedNoted(
+      s,
+      stagedView(s, (name) => this.outcome(s, name)),
+    );
     if (lost) return { ...v, message: `${v.message}. Not followed here: ${lost}`, held: lost };
     const refused = this.refusal();
     if (refused && !this.finished())
@@ -358,6 +361,27 @@ export class StagedRollouts {
     const suspects =
       this.finished() || this.follows() ? null : this.suspects.message(!this.opts.remote, wallOf);
     return suspects ? { ...v, message: `${v.message}. ${suspects}` } : v;
+  }
+
+  /**
+   * A failed node in sync on the revision now (a resync healed it) still counts failed until a
+   * retry: its reason says so. The panel read "1 failed: drifted" beside the node in sync.
+   */
+  private healedNoted(s: StagedState, v: StagedRolloutView): StagedRolloutView {
+    if (this.finished() || s.core.aborted) return v;
+    const healed = (name: string) => {
+      const n = this.fleet?.nodes.get(name);
+      return n?.connected && n.status === "in-sync" && n.appliedRevision === s.revision;
+    };
+    if (!v.waves.some((w) => w.failedNodes.some((f) => healed(f.name)))) return v;
+    const note = `; in sync on revision ${s.revision} now: Retry failed nodes counts it`;
+    const waves = v.waves.map((w) => ({
+      ...w,
+      failedNodes: w.failedNodes.map((f) =>
+        healed(f.name) ? { ...f, reason: f.reason + note } : f,
+      ),
+    }));
+    return { ...v, waves };
   }
 
   /**
