@@ -146,6 +146,24 @@ describe("a config source changed after an abort", () => {
       expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain("100.102.0.0/16");
   });
 
+  // Rollouts of merges are recorded under merged resourceVersions (`<primary>+<n>@r<revision>`):
+  // History looked them up by the stored revision's own, and the aborted rollout showed as none.
+  it("History shows the aborted staged rollout on the stored revision the merge was made from", async () => {
+    const { server, stable } = await abortedSave({
+      "ip-masq-team": "nonMasqueradeCIDRs: [100.100.0.0/16]\n",
+    });
+    const saved = (await server.api("/api/config")).body.resourceVersion;
+    const revisions = (await server.api("/api/history")).body.revisions;
+    const rev = (rv: string) =>
+      revisions.find((r: { resourceVersion: string }) => r.resourceVersion === rv);
+    expect(rev(saved).rollout).toMatchObject({ aborted: true });
+    // Of the merge made from it, recorded under the merge's resourceVersion.
+    expect(rev(saved).rollout.resourceVersion).toMatch(new RegExp(`^${saved}\\+1@r\\d+$`));
+    expect(rev(saved).rollouts).toHaveLength(1);
+    expect(rev(saved).rollout.actions.map((a: { action: string }) => a.action)).toContain("abort");
+    expect(rev(stable.resourceVersion).rollout).toBeUndefined();
+  });
+
   // The hold lived in memory only: sources changed while the dashboard was down made a new
   // merge at its start, and the aborted change went to every node at once.
   it.each([

@@ -141,14 +141,27 @@ export interface Revision {
   errors: Issue[];
   /** Against the next older revision. */
   diff: ConfigDiff;
-  /** The revision's staged rollout, when it is the current one: phase and who did what. */
-  rollout?: {
-    phase: string;
-    aborted: boolean;
-    /** Saved before this rollout finished: the revision that replaced it (nodes then left it). */
-    supersededBy?: number;
-    actions: RolloutAction[];
-  };
+  /**
+   * The revision's staged rollout (the newest of `rollouts`): phase and who did what. With other
+   * config sources, a rollout of a merge made from this revision.
+   */
+  rollout?: RevisionRollout;
+  /**
+   * Every staged rollout recorded of this revision, newest first: with other config sources,
+   * one per merge made from it that rolled out in waves (absent when there is none).
+   */
+  rollouts?: RevisionRollout[];
+}
+
+/** One staged rollout of a revision (or of a merge made from it), as History shows it. */
+export interface RevisionRollout {
+  /** The resourceVersion it rolled out: a merge's (`<primary>+<n>@r<revision>`) with other sources. */
+  resourceVersion: string;
+  phase: string;
+  aborted: boolean;
+  /** Saved before this rollout finished: the revision that replaced it (nodes then left it). */
+  supersededBy?: number;
+  actions: RolloutAction[];
 }
 
 /** GET /api/history */

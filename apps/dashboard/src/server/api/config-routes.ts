@@ -314,10 +314,11 @@ export function configRoutes(ctx: ApiContext): Route[] {
         );
         const all = await ctx.config.store.history();
         const revisions = await historyEntries(ctx.config.revisions, all, limit);
-        // Who promoted, paused or aborted each staged rollout, on its revision.
+        // Who promoted, paused or aborted each staged rollout, on the stored revision it (or
+        // the merge it rolled out) was made from: newest first, `rollout` the newest.
         const withRollout = revisions.map((r) => {
-          const rollout = ctx.staged.recordOf(r.resourceVersion);
-          return rollout ? { ...r, rollout } : r;
+          const rollouts = ctx.staged.recordsFrom(r.resourceVersion);
+          return rollouts[0] ? { ...r, rollout: rollouts[0], rollouts } : r;
         });
         sendJson(res, 200, { revisions: withRollout });
       },

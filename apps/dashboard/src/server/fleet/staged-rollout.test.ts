@@ -44,7 +44,7 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     applied(t.fleet, t.canary, 2);
     expect(t.staged.view()).toMatchObject({ phase: "paused" });
     t.save(v3);
-    expect(t.staged.recordOf("2")).toMatchObject({ phase: "paused", supersededBy: 3 });
+    expect(t.staged.recordsFrom("2")[0]).toMatchObject({ phase: "paused", supersededBy: 3 });
     // The canary of v3 may be another node: every node not in it runs the stable v1 again.
     const w0 = t.staged.view()!.waves[0]!;
     const canary3 = [...w0.appliedNodes, ...w0.pendingNodes];
@@ -57,8 +57,8 @@ describe("StagedRollouts after an abort or during a paused rollout", () => {
     expect(u.staged.promote("eve", true).ok).toBe(true);
     for (const n of u.rest) applied(u.fleet, n, 2);
     u.save(v3);
-    expect(u.staged.recordOf("2")).toMatchObject({ phase: "healthy" });
-    expect(u.staged.recordOf("2")).not.toHaveProperty("supersededBy");
+    expect(u.staged.recordsFrom("2")[0]).toMatchObject({ phase: "healthy" });
+    expect(u.staged.recordsFrom("2")[0]).not.toHaveProperty("supersededBy");
   });
 
   it("a canary that is the whole fleet: healthy once it applied, no promote of empty waves", () => {
@@ -469,9 +469,26 @@ describe("StagedRollouts", () => {
     t.staged.promote("bob", true);
     for (const n of t.rest) applied(t.fleet, n, 2);
     t.save({ ...v2, revision: 3, resourceVersion: "3" });
-    expect(t.staged.recordOf("2")).toMatchObject({ phase: "healthy", aborted: false });
-    expect(t.staged.recordOf("2")?.actions.at(-1)?.action).toBe("finish");
-    expect(t.staged.recordOf("3")?.actions.map((a) => a.action)).toEqual(["start"]);
+    expect(t.staged.recordsFrom("2")[0]).toMatchObject({ phase: "healthy", aborted: false });
+    expect(t.staged.recordsFrom("2")[0]?.actions.at(-1)?.action).toBe("finish");
+    expect(t.staged.recordsFrom("3")[0]?.actions.map((a) => a.action)).toEqual(["start"]);
+  });
+
+  // With config sources rollouts are of merges, recorded under merged resourceVersions: History
+  // looked them up by the stored revision's own and showed none.
+  it("the rollouts of merges made from one stored revision: newest first", () => {
+    const t = setup();
+    t.save({ ...v2, resourceVersion: "7+1@r2" });
+    applied(t.fleet, t.canary, 2);
+    expect(t.staged.abort("bob").ok).toBe(true);
+    t.save({ ...v3, resourceVersion: "7+1@r3" });
+    const from7 = t.staged.recordsFrom("7");
+    expect(from7.map((r) => [r.resourceVersion, r.aborted])).toEqual([
+      ["7+1@r3", false],
+      ["7+1@r2", true],
+    ]);
+    expect(from7[1]?.actions.map((a) => a.action)).toEqual(["start", "abort"]);
+    expect(t.staged.recordsFrom("2")).toEqual([]);
   });
 
   it("observe mode: only the upstream pod recreation follows the waves", () => {

@@ -2157,10 +2157,17 @@ export class StagedRollouts {
     this.shown = { key, names, failed };
   }
 
-  /** Who did what in the rollout of a revision (current or earlier), for History. */
-  recordOf(resourceVersion: string): PastRollout | undefined {
-    if (this.s?.resourceVersion === resourceVersion) return pastOf(this.s);
-    return this.past.find((p) => p.resourceVersion === resourceVersion);
+  /**
+   * Who did what in the rollouts of a stored revision (current or earlier), newest first, for
+   * History: with other config sources those are rollouts of the merges made from it, recorded
+   * under their merged resourceVersions (`<primary>+<n>@r<revision>`, primaryOf).
+   */
+  recordsFrom(primary: string): PastRollout[] {
+    const from = (rv: string) => primaryOf(rv) === primary;
+    const past = this.past.filter(
+      (p) => from(p.resourceVersion) && p.resourceVersion !== this.s?.resourceVersion,
+    );
+    return [...(this.s && from(this.s.resourceVersion) ? [pastOf(this.s)] : []), ...past.reverse()];
   }
 
   /** `persist`: false when the state is what was just written (a move stored first). */

@@ -62,6 +62,12 @@ function RolloutActions({ rollout }: { rollout: NonNullable<Revision["rollout"]>
   );
 }
 
+/** Every staged rollout of a revision (with other sources, of merges made from it), newest first. */
+function RevisionRollouts({ rev }: { rev: Revision }) {
+  const rollouts = rev.rollouts ?? (rev.rollout ? [rev.rollout] : []);
+  return rollouts.map((r) => <RolloutActions key={r.resourceVersion} rollout={r} />);
+}
+
 function RollbackDialog({
   target,
   current,
@@ -271,7 +277,7 @@ function RevisionItem({
         <div className="mt-3">
           <DiffChips diff={rev.diff} scalars={rev.diff.scalars} empty="First revision" />
         </div>
-        {rev.rollout ? <RolloutActions rollout={rev.rollout} /> : null}
+        <RevisionRollouts rev={rev} />
         {open ? (
           <>
             {/* The store's own version, when it is not the revision number (the ConfigMap's). */}
