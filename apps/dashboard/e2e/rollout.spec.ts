@@ -256,7 +256,9 @@ test("History compares two revisions: every key old → new and the impact", asy
   await expect(table.getByRole("row", { name: /nonMasqueradeCIDRs \(changed\)/ })).toContainText(
     SECOND,
   );
-  await expect(compare).toContainText(`Traffic to ${SECOND} will no longer be masqueraded`);
+  await expect(compare).toContainText(
+    `Traffic to ${SECOND}: masqueraded in the first, pods keep their own IP in the second`,
+  );
   await expect(page.getByRole("article").first()).toContainText(/Rollout: aborted/);
   await shot(page, info, "history-compare");
 });

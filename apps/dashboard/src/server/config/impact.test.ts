@@ -134,6 +134,25 @@ describe("impactOf with masqueradeCIDRs: ranges and the entry deciding them", ()
         },
       ],
     },
+    {
+      desc: "a range no entry contains any more: the final MASQUERADE rule decides it",
+      input: {
+        before: {
+          ...before,
+          nonMasqueradeCIDRs: ["10.0.0.0/8", "192.0.2.0/24"],
+          masqueradeCIDRs: ["10.100.0.0/16"],
+        },
+        after: { ...before, masqueradeCIDRs: ["10.100.0.0/16"] },
+      },
+      want: [
+        {
+          cidr: "192.0.2.0/24",
+          change: "now-masqueraded",
+          nodes: 1,
+          entry: "the final MASQUERADE rule: no entry contains it",
+        },
+      ],
+    },
   ];
   it.each(tests)("$desc", ({ input, want }) => {
     expect(impactOf(input.before, input.after, [linux]).destinations).toEqual(want);

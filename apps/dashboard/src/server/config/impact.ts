@@ -57,7 +57,7 @@ function byRange(
     nodes,
     entry: c.entry
       ? `${c.entry.list} ${c.entry.cidr.canonical}`
-      : "no entry contains it (the final MASQUERADE)",
+      : "the final MASQUERADE rule: no entry contains it",
   }));
 }
 

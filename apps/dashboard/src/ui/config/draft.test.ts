@@ -12,6 +12,7 @@ import type { EditableConfig } from "../api/endpoints";
 import {
   adoptCurrent,
   checkCandidate,
+  compareSentence,
   impactSentence,
   issuesByValue,
   looksComplete,
@@ -150,6 +151,26 @@ describe("helpers", () => {
     expect(impactSentence({ cidr: "10.0.0.0/8", change: "now-masqueraded", nodes: 1 })).toMatch(
       /masqueraded on 1 node:/,
     );
+  });
+  // A comparison of two past revisions read "will be masqueraded": neither is to come.
+  it.each([
+    {
+      desc: "no longer masqueraded in the second",
+      input: { cidr: "100.64.0.0/10", change: "no-longer-masqueraded" as const, nodes: 12 },
+      want: "Traffic to 100.64.0.0/10: masqueraded in the first, pods keep their own IP in the second, on 12 nodes.",
+    },
+    {
+      desc: "masqueraded in the second, with the deciding entry",
+      input: {
+        cidr: "192.0.2.0/24",
+        change: "now-masqueraded" as const,
+        nodes: 1,
+        entry: "the final MASQUERADE rule: no entry contains it",
+      },
+      want: "Traffic to 192.0.2.0/24: pods keep their own IP in the first, masqueraded in the second, on 1 node (decided by the final MASQUERADE rule: no entry contains it).",
+    },
+  ])("compare sentence: $desc", ({ input, want }) => {
+    expect(compareSentence(input)).toBe(want);
   });
 });
 

@@ -174,6 +174,17 @@ export function impactSentence(d: DestinationImpact): string {
 }
 
 /**
+ * A destination in a comparison of two revisions, neither of which is to come: "traffic to
+ * 100.64.0.0/10 is masqueraded in the first, not in the second" (impactSentence says "will").
+ */
+export function compareSentence(d: DestinationImpact): string {
+  const by = d.entry ? ` (decided by ${d.entry})` : "";
+  return d.change === "no-longer-masqueraded"
+    ? `Traffic to ${d.cidr}: masqueraded in the first, pods keep their own IP in the second, on ${nodesText(d.nodes)}${by}.`
+    : `Traffic to ${d.cidr}: pods keep their own IP in the first, masqueraded in the second, on ${nodesText(d.nodes)}${by}.`;
+}
+
+/**
  * The closing sentence of a save's impact; `nodes`: known nodes whose rules change. Zero says
  * only that (nodes may well be connected: a change of formatting, or to the same config).
  */

@@ -1,13 +1,14 @@
 "use client";
 // Any two revisions side by side: every key old → new, CIDRs added and removed, and what the
 // change means for traffic on today's nodes (computed by the server as the save review does).
-import type { ConfigDiff, Impact, KeyChange, Revision } from "@masq/shared";
+import type { ConfigDiff, DestinationImpact, Impact, KeyChange, Revision } from "@masq/shared";
 import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { DiffChips } from "../components/DiffChips";
 import { ErrorState } from "../components/States";
+import { compareSentence } from "../config/draft";
 import { ImpactList } from "../rollout/ImpactList";
 
 const show = (v: unknown) =>
@@ -44,6 +45,7 @@ function CompareResult({
       diff={c.diff}
       impact={c.impact}
       nodesText={changedRules}
+      sentence={compareSentence}
     />
   );
 }
@@ -56,6 +58,7 @@ export function CompareBody({
   diff,
   impact,
   nodesText,
+  sentence,
   notes = [],
 }: {
   fromLabel: string;
@@ -67,6 +70,8 @@ export function CompareBody({
   impact: Impact;
   /** The closing sentence about nodes (default: the save's). */
   nodesText?: (nodes: number) => string;
+  /** One destination's sentence (default: a change to come). */
+  sentence?: (d: DestinationImpact) => string;
 }) {
   return (
     <div className="space-y-4">
@@ -110,7 +115,7 @@ export function CompareBody({
       <DiffChips diff={diff} scalars={diff.scalars} empty="Same config" />
       <section>
         <h3 className="mb-1 text-sm font-semibold">What it means for traffic</h3>
-        <ImpactList impact={impact} nodesText={nodesText} />
+        <ImpactList impact={impact} nodesText={nodesText} sentence={sentence} />
       </section>
     </div>
   );

@@ -1,16 +1,19 @@
-import type { Impact } from "@masq/shared";
+import type { DestinationImpact, Impact } from "@masq/shared";
 import { impactSentence, rolloutSentence } from "../config/draft";
 
 /**
  * What a change means for traffic, as the server computed it (save review, rollback, compare).
- * `nodesText`: the closing sentence about nodes (default: the save's "will be applied to").
+ * `nodesText`: the closing sentence about nodes (default: the save's "will be applied to");
+ * `sentence`: one destination's (default: a change to come, "will be masqueraded").
  */
 export function ImpactList({
   impact,
   nodesText = rolloutSentence,
+  sentence = impactSentence,
 }: {
   impact: Impact;
   nodesText?: (nodes: number) => string;
+  sentence?: (d: DestinationImpact) => string;
 }) {
   return (
     <ul className="space-y-1.5 text-sm">
@@ -25,7 +28,7 @@ export function ImpactList({
               aria-hidden="true"
               className={`mt-1.5 size-2 shrink-0 rounded-full ${d.change === "no-longer-masqueraded" ? "bg-emerald-500" : "bg-amber-500"}`}
             />
-            <span>{impactSentence(d)}</span>
+            <span>{sentence(d)}</span>
           </li>
         ))
       )}
