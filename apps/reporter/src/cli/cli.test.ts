@@ -507,6 +507,95 @@ describe("ipmasq errors and exit codes", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Upstream's bool flags read as Go's flag package reads them: bare is true, `=VALUE` any of
+// strconv.ParseBool's spellings; `--flag VALUE` (this CLI's earlier form) still takes a bool.
+
+describe("upstream's bool flags (Go flag.Bool)", () => {
+  const masq = (stdout: string) => stdout.split("\n").find((l) => l.includes("-j MASQUERADE"));
+  const cases: {
+    desc: string;
+    input: string[];
+    want: { code: number; randomFully?: boolean; reserved?: boolean; stderr?: RegExp };
+  }[] = [
+    { desc: "the default", input: [], want: { code: 0, randomFully: true } },
+    {
+      desc: "--random-fully bare",
+      input: ["--random-fully"],
+      want: { code: 0, randomFully: true },
+    },
+    {
+      desc: "--random-fully bare before another flag",
+      input: ["--random-fully", "--masq-chain", "X"],
+      want: { code: 0, randomFully: true },
+    },
+    {
+      desc: "--random-fully=false",
+      input: ["--random-fully=false"],
+      want: { code: 0, randomFully: false },
+    },
+    {
+      desc: "--random-fully=true",
+      input: ["--random-fully=true"],
+      want: { code: 0, randomFully: true },
+    },
+    {
+      desc: "--random-fully false",
+      input: ["--random-fully", "false"],
+      want: { code: 0, randomFully: false },
+    },
+    ...["0", "f", "F", "FALSE", "False"].map((v) => ({
+      desc: `--random-fully=${v}`,
+      input: [`--random-fully=${v}`],
+      want: { code: 0, randomFully: false },
+    })),
+    ...["1", "t", "T", "TRUE", "True"].map((v) => ({
+      desc: `--random-fully=${v}`,
+      input: ["--random-fully=false", `--random-fully=${v}`],
+      want: { code: 0, randomFully: true },
+    })),
+    {
+      desc: "--nomasq-all-reserved-ranges bare, last",
+      input: ["--nomasq-all-reserved-ranges"],
+      want: { code: 0, reserved: true },
+    },
+    {
+      desc: "--nomasq-all-reserved-ranges=false",
+      input: ["--nomasq-all-reserved-ranges=false"],
+      want: { code: 0, reserved: false },
+    },
+    {
+      desc: "--random-fully=maybe",
+      input: ["--random-fully=maybe"],
+      want: { code: 1, stderr: /--random-fully.*expected true or false, got "maybe"/ },
+    },
+    {
+      desc: "--random-fully= (empty, as Go refuses it)",
+      input: ["--random-fully="],
+      want: { code: 1, stderr: /expected true or false, got ""/ },
+    },
+  ];
+  for (const c of cases)
+    it(`render --with-jump ${c.desc}`, async () => {
+      const r = await run(["render", "--with-jump", ...c.input]);
+      expect(r.code, r.stderr).toBe(c.want.code);
+      if (c.want.stderr) expect(r.stderr).toMatch(c.want.stderr);
+      if (c.want.randomFully !== undefined)
+        expect(masq(r.stdout)?.endsWith("--random-fully")).toBe(c.want.randomFully);
+      if (c.want.reserved !== undefined)
+        expect(r.stdout.includes("-d 100.64.0.0/10")).toBe(c.want.reserved);
+    });
+
+  it("a bare bool flag does not take the next word: why --enable-ipv6 ADDRESS", async () => {
+    const args = ["10.1.2.3", "--mark", "0", "--from", data("node-in-sync.save")];
+    const bare = await run(["why", "--enable-ipv6", ...args]);
+    const given = await run(["why", "--enable-ipv6=true", ...args]);
+    // 10: the address keeps its source (why-private.txt), read as the address, not as a bool.
+    expect([bare.code, bare.stderr]).toEqual([10, ""]);
+    expect(bare).toEqual(given);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Windows nodes: --windows-cni FILE
 
 /** The fixtures' directory differs between machines. */

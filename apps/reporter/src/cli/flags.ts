@@ -2,10 +2,44 @@
 import { type AgentFlags, agentFlagsSchema, zodReason } from "@masq/shared";
 import { type Command, InvalidArgumentError, Option } from "commander";
 
+/** Go's strconv.ParseBool, which reads the value of upstream's bool flags (flag.Bool). */
+const GO_TRUE: ReadonlySet<unknown> = new Set([true, "1", "t", "T", "TRUE", "true", "True"]);
+const GO_FALSE: ReadonlySet<unknown> = new Set([false, "0", "f", "F", "FALSE", "false", "False"]);
+
 export function parseBool(v: string | boolean): boolean {
-  if (v === true || v === "true" || v === "1") return true;
-  if (v === false || v === "false" || v === "0") return false;
+  if (GO_TRUE.has(v)) return true;
+  if (GO_FALSE.has(v)) return false;
   throw new InvalidArgumentError(`expected true or false, got "${String(v)}"`);
+}
+
+/**
+ * Upstream's bool flags. As with Go's flag package, each works bare (true) and as
+ * `--flag=VALUE`; `--flag VALUE` takes VALUE only when it is a bool (goBoolFlags).
+ */
+const BOOL_FLAGS = ["--random-fully", "--enable-ipv6", "--nomasq-all-reserved-ranges"];
+
+/**
+ * `argv` with each bare upstream bool flag written `--flag=true` unless the next word is a
+ * bool: Go's flag package never gives a bool flag the next word (`ipmasq why --enable-ipv6
+ * 10.0.0.1` names the address), while commander's optional value would take it.
+ */
+export function goBoolFlags(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 0; i < out.length && out[i] !== "--"; i++) {
+    const next = out[i + 1];
+    const isBool = next !== undefined && (GO_TRUE.has(next) || GO_FALSE.has(next));
+    if (BOOL_FLAGS.includes(out[i]!) && !isBool) out[i] = `${out[i]}=true`;
+  }
+  return out;
+}
+
+/** An upstream bool flag: bare is true, `=VALUE` any Go bool, `env` as its value. */
+function boolOption(flags: string, description: string, def: boolean, env: string): Option {
+  return new Option(`${flags} [bool]`, description)
+    .preset(true)
+    .default(def)
+    .argParser(parseBool)
+    .env(env);
 }
 
 export function addAgentFlagOptions(cmd: Command): Command {
@@ -16,10 +50,7 @@ export function addAgentFlagOptions(cmd: Command): Command {
         .env("IPMASQ_MASQ_CHAIN"),
     )
     .addOption(
-      new Option("--random-fully <bool>", "add --random-fully to MASQUERADE")
-        .default(true)
-        .argParser(parseBool)
-        .env("IPMASQ_RANDOM_FULLY"),
+      boolOption("--random-fully", "add --random-fully to MASQUERADE", true, "IPMASQ_RANDOM_FULLY"),
     )
     .addOption(
       new Option(
@@ -29,19 +60,14 @@ export function addAgentFlagOptions(cmd: Command): Command {
         .default("")
         .env("IPMASQ_TO_PORTS"),
     )
+    .addOption(boolOption("--enable-ipv6", "manage ip6tables too", false, "IPMASQ_ENABLE_IPV6"))
     .addOption(
-      new Option("--enable-ipv6 [bool]", "manage ip6tables too")
-        .preset(true)
-        .default(false)
-        .argParser(parseBool)
-        .env("IPMASQ_ENABLE_IPV6"),
-    )
-    .addOption(
-      new Option("--nomasq-all-reserved-ranges [bool]", "default to all RFC reserved ranges")
-        .preset(true)
-        .default(false)
-        .argParser(parseBool)
-        .env("IPMASQ_NOMASQ_ALL_RESERVED_RANGES"),
+      boolOption(
+        "--nomasq-all-reserved-ranges",
+        "default to all RFC reserved ranges",
+        false,
+        "IPMASQ_NOMASQ_ALL_RESERVED_RANGES",
+      ),
     );
 }
 

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerApply } from "./apply.js";
 import { registerDrift } from "./drift.js";
 import { blankEnvIsUnset } from "./env.js";
+import { goBoolFlags } from "./flags.js";
 import { registerInspect } from "./inspect.js";
 import { CliExit, type CliIO, EXIT_ERROR } from "./io.js";
 import { registerRender } from "./render.js";
@@ -38,7 +39,7 @@ export function buildProgram(io: CliIO): Command {
 /** Runs one invocation and returns its exit code (never calls process.exit). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv], { from: "user" });
+    await buildProgram(io).parseAsync(goBoolFlags(argv), { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CliExit) {
