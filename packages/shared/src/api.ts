@@ -7,8 +7,9 @@ import type { Verdict } from "./analysis/evaluate.js";
 import type { ConflictCurrent, Impact } from "./api-config.js";
 import type { AgentFlags, Issue } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
+import type { RulesBackend } from "./node-verdicts.js";
 import type { NodeView } from "./node-view.js";
-import type { ApplyResult, HealPolicy, IptablesBackend, Mode, NodeOs } from "./protocol.js";
+import type { ApplyResult, HealPolicy, Mode, NodeOs } from "./protocol.js";
 import type { KeyChange } from "./revision-compare.js";
 import type { RolloutPause, RolloutPhase } from "./rollout-machine.js";
 import type { WavesStrategy } from "./rollout-plan.js";
@@ -314,7 +315,10 @@ export type EvaluateRequest = z.input<typeof evaluateRequestSchema>;
 
 /** POST /api/nodes/:name/evaluate */
 export interface EvaluateResponse {
-  /** The chain the config wants, with upstream's jump, as if it were the node's only rules. */
+  /**
+   * The rules the config wants in the node's backend, as if they were the node's only rules: the
+   * agent's chain with upstream's jump, or on a native nftables node the agent's table.
+   */
   desired: Verdict;
   /**
    * The node's rules: every backend that reported this family (a CombinedVerdict when there
@@ -323,8 +327,11 @@ export interface EvaluateResponse {
   actual: Verdict | CombinedVerdict;
   /** Both verdicts as the tester shows them: the answer in a word, branches grouped. */
   view: { desired: VerdictView; actual: VerdictView };
-  /** The iptables backends `actual` judged (none before a Linux snapshot reported the family). */
-  backends: IptablesBackend[];
+  /**
+   * The backends `actual` judged: each iptables backend that reported the family, or on a native
+   * nftables node `nftables` and each iptables backend holding nat rules.
+   */
+  backends: RulesBackend[];
   /** How current the rules `actual` was computed from are. */
   rules: Freshness;
 }

@@ -26,6 +26,7 @@ export * from "./listing-format.js";
 export * from "./masquerade-decision.js";
 export * from "./merged-resource-version.js";
 export * from "./nft/index.js";
+export * from "./node-verdicts.js";
 export * from "./node-view.js";
 export * from "./parser.js";
 export * from "./path/index.js";

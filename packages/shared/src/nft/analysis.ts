@@ -14,7 +14,7 @@ import { ruleComponent } from "../path/components.js";
 import { outsideNetfilter } from "../path/outside-netfilter.js";
 import { setToCidrs } from "../path/range-set.js";
 import type { Unknown } from "../path/types.js";
-import type { NftChainRef } from "../protocol.js";
+import type { IptablesBackend, NftChainRef } from "../protocol.js";
 import {
   NFT_CHAIN,
   NFT_IPV6_OFF_COMMENT,
@@ -45,6 +45,8 @@ export interface NftHook {
   priority: number;
   /** The agent's own base chain. */
   agent: boolean;
+  /** iptables' nat POSTROUTING: the iptables backend it was read from. */
+  backend?: IptablesBackend;
   analysis: FamilyAnalysis;
 }
 

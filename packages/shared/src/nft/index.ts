@@ -3,6 +3,7 @@
 // evaluate).
 export * from "./analysis.js";
 export * from "./assess.js";
+export * from "./desired-ruleset.js";
 export * from "./drift.js";
 export { elementRange, elementsRanges } from "./elements.js";
 export * from "./evaluate.js";

@@ -15,6 +15,7 @@ export function iptablesNatHook(s: FamilySnapshot, agentChain: string): NftHook 
     ref: `${BACKEND_LABELS[s.backend]} nat POSTROUTING`,
     priority: NFT_CHAIN_PRIORITY,
     agent: false,
+    backend: s.backend,
     analysis: analyzeSnapshot(s, agentChain),
   };
 }

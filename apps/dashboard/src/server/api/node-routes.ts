@@ -2,16 +2,15 @@
 // POST /api/nodes/:name/resync, POST /api/resync.
 import {
   type BulkResyncResponse,
-  desiredAnalysis,
   type EvaluateResponse,
-  evaluate,
-  evaluateNft,
   evaluateRequestSchema,
-  evaluateSnapshots,
+  type Family,
   type MasqConfig,
   markEntriesNotInConfig,
+  type NodeRules,
   type NodesResponse,
   nodeNameSchema,
+  nodeVerdicts,
   parseIp,
   type RemovedResponse,
   type ResyncResponse,
@@ -19,7 +18,7 @@ import {
 } from "@masq/shared";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
-import { assessmentOf, freshnessOf, type NodeRecord } from "../fleet/node.js";
+import { assessmentOf, freshnessOf, type NodeAssessment, type NodeRecord } from "../fleet/node.js";
 import { fleetEntries, fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
@@ -96,6 +95,11 @@ function evaluateIn(
   return evaluateOn(n, body, ctx.fleet.desiredOf(n.name)?.config);
 }
 
+/** The family's path analysis the node was judged with (an iptables node's one backend). */
+function observedOf(a: NodeAssessment, family: Family) {
+  return a.analyzed?.().find((f) => f.desired.family === family)?.observed;
+}
+
 function evaluateOn(
   n: NodeRecord,
   body: z.output<typeof evaluateRequestSchema>,
@@ -114,27 +118,25 @@ function evaluateOn(
       400,
       `${ipText} is ${ip.family}, which node ${n.name} does not manage (agent flag --enable-ipv6 is off): its reporter reads no ${ip.family} rules, so what the node does with this address is not known here`,
     );
-  const desired = evaluate(desiredAnalysis(fam.desired), ip.text, fields);
-  if ("error" in desired) throw new HttpError(400, desired.error);
   // Every backend that reported this family acts on the same packets; on a native nftables
-  // node, every nat postrouting chain in priority order.
-  const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
+  // node, every nat postrouting chain in priority order (iptables' of each backend holding
+  // rules among them), and the desired side is the agent's table, not the iptables chain.
   const nft = a.nft?.assessment.families.find((f) => f.family === ip.family);
-  const observed = () => a.analyzed?.().find((f) => f.desired.family === ip.family);
-  const single = nft || snaps.length > 1 ? undefined : observed();
-  const actual = nft
-    ? evaluateNft(nft, ip.text, fields)
-    : snaps.length > 1 || !single
-      ? evaluateSnapshots(snaps, fam.desired.chain, ip.text, fields)
-      : evaluate(single.observed, ip.text, fields);
-  if ("error" in actual) throw new HttpError(400, actual.error);
+  const snaps = (n.snapshot.linux ?? []).filter((s) => s.family === ip.family);
+  const observed = nft || snaps.length > 1 ? undefined : observedOf(a, ip.family);
+  const rules: NodeRules = nft
+    ? { kind: "nftables", actual: nft, desired: a.nft!.desired(ip.family) }
+    : { kind: "iptables", snaps, desired: fam.desired, ...(observed ? { observed } : {}) };
+  const verdicts = nodeVerdicts(rules, ip.text, fields);
+  if ("error" in verdicts) throw new HttpError(400, verdicts.error);
+  const { desired, actual, backends } = verdicts;
   // The node's rule may stand for an entry this node's desired config does not list.
   const checked = config ? markEntriesNotInConfig(actual, config) : actual;
   return {
     desired,
     actual: checked,
     view: { desired: verdictView(desired), actual: verdictView(checked) },
-    backends: snaps.map((s) => s.backend),
+    backends,
     rules: freshnessOf(n),
   };
 }

@@ -12,6 +12,7 @@ import {
   assessWindows,
   desiredChain,
   desiredLines,
+  desiredNftAnalysis,
   desiredNftTable,
   driftReport,
   familiesFor,
@@ -258,7 +259,11 @@ function assessNftNode(config: MasqConfig, flags: AgentFlags, snapshot: Snapshot
       differences: a.differences.filter((d) => d.scope === fa.family),
       unread: a.unread.map((u) => `${u.family} ${u.table} ${u.chain}`),
     })),
-    nft: { assessment: a, view: nftNodeView(a, config, flags, snapshot.nftables) },
+    nft: {
+      assessment: a,
+      view: nftNodeView(a, config, flags, snapshot.nftables),
+      desired: (family) => desiredNftAnalysis(config, flags, family),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   LinuxNodeView,
   Liveness,
   NftAssessment,
+  NftFamilyAnalysis,
   NodeStatus,
   NodeSummary,
   ResyncSchedule,
@@ -55,8 +56,15 @@ export interface NodeAssessment {
   analyzed?: () => FamilyAssessment[];
   /** Windows: the ExceptionList the config wants. */
   windowsDesired?: string[];
-  /** A native nftables node: its assessment (for evaluate) and its node page, made once. */
-  nft?: { assessment: NftAssessment; view: LinuxNodeView };
+  /**
+   * A native nftables node: its assessment (for evaluate), its node page, made once, and the
+   * desired agent table of a family as the nftables analysis reads it (the tester's desired side).
+   */
+  nft?: {
+    assessment: NftAssessment;
+    view: LinuxNodeView;
+    desired: (family: Family) => NftFamilyAnalysis;
+  };
   /** Set when the node cannot be judged (e.g. its flags do not render): `error` makes the status error. */
   unknown?: { reason: string; error: boolean };
 }

@@ -11,9 +11,10 @@ import {
   type EvaluateRequest,
   type EvaluateResponse,
   type Freshness,
-  type IptablesBackend,
   parseIp,
+  RULES_BACKEND_LABELS,
   type RuleRef,
+  type RulesBackend,
   type Verdict,
   type VerdictView,
 } from "@masq/shared";
@@ -116,12 +117,12 @@ function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
 /** A node answer that is not the configured one reads as a problem, not by its answer's colour. */
 const DIFFERS_CARD = "bg-red-50 ring-red-600/30 dark:bg-red-500/10 dark:ring-red-400/30";
 
-function backendsText(backends: readonly IptablesBackend[]): string | undefined {
+function backendsText(backends: readonly RulesBackend[]): string | undefined {
   if (backends.length === 0) return undefined;
-  const names = backends.map((b) => BACKEND_LABELS[b]);
-  return backends.length === 1
-    ? `Rules of ${names[0]}.`
-    : `Rules of ${names.join(" and ")}: both act on the packet.`;
+  const names = backends.map((b) => RULES_BACKEND_LABELS[b]);
+  if (names.length === 1) return `Rules of ${names[0]}.`;
+  const list = `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return `Rules of ${list}: ${names.length === 2 ? "both" : "all"} act on the packet.`;
 }
 
 function VerdictCard(p: {
@@ -131,7 +132,7 @@ function VerdictCard(p: {
   source?: ReactNode;
   v: Verdict;
   view: VerdictView;
-  backends?: readonly IptablesBackend[];
+  backends?: readonly RulesBackend[];
   /** The node's answer differs from the desired one: the card is red, whatever the answer. */
   differs?: boolean;
 }) {
