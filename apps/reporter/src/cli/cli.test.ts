@@ -512,47 +512,28 @@ describe("ipmasq errors and exit codes", () => {
 
 describe("upstream's bool flags (Go flag.Bool)", () => {
   const masq = (stdout: string) => stdout.split("\n").find((l) => l.includes("-j MASQUERADE"));
-  const cases: {
+  type Case = {
     desc: string;
     input: string[];
     want: { code: number; randomFully?: boolean; reserved?: boolean; stderr?: RegExp };
-  }[] = [
+  };
+  /** A row whose flags render with (`on`) or without --random-fully. */
+  const random = (input: string[], on: boolean): Case => ({
+    desc: input.join(" "),
+    input,
+    want: { code: 0, randomFully: on },
+  });
+  const cases: Case[] = [
     { desc: "the default", input: [], want: { code: 0, randomFully: true } },
-    {
-      desc: "--random-fully bare",
-      input: ["--random-fully"],
-      want: { code: 0, randomFully: true },
-    },
-    {
-      desc: "--random-fully bare before another flag",
-      input: ["--random-fully", "--masq-chain", "X"],
-      want: { code: 0, randomFully: true },
-    },
-    {
-      desc: "--random-fully=false",
-      input: ["--random-fully=false"],
-      want: { code: 0, randomFully: false },
-    },
-    {
-      desc: "--random-fully=true",
-      input: ["--random-fully=true"],
-      want: { code: 0, randomFully: true },
-    },
-    {
-      desc: "--random-fully false",
-      input: ["--random-fully", "false"],
-      want: { code: 0, randomFully: false },
-    },
-    ...["0", "f", "F", "FALSE", "False"].map((v) => ({
-      desc: `--random-fully=${v}`,
-      input: [`--random-fully=${v}`],
-      want: { code: 0, randomFully: false },
-    })),
-    ...["1", "t", "T", "TRUE", "True"].map((v) => ({
-      desc: `--random-fully=${v}`,
-      input: ["--random-fully=false", `--random-fully=${v}`],
-      want: { code: 0, randomFully: true },
-    })),
+    random(["--random-fully"], true),
+    random(["--random-fully", "--masq-chain", "X"], true),
+    random(["--random-fully=false"], false),
+    random(["--random-fully=true"], true),
+    random(["--random-fully", "false"], false),
+    ...["0", "f", "F", "FALSE", "False"].map((v) => random([`--random-fully=${v}`], false)),
+    ...["1", "t", "T", "TRUE", "True"].map((v) =>
+      random(["--random-fully=false", `--random-fully=${v}`], true),
+    ),
     {
       desc: "--nomasq-all-reserved-ranges bare, last",
       input: ["--nomasq-all-reserved-ranges"],
