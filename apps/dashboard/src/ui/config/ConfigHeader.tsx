@@ -3,6 +3,7 @@ import type { EditableConfig } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { PageHeader } from "../components/States";
 import { RelativeTime } from "../components/Time";
+import { nodesRunSentence } from "./nodes-run";
 
 /** The page title with the revision being edited, and (for editors) Discard and Save. */
 export function ConfigHeader({
@@ -23,6 +24,7 @@ export function ConfigHeader({
   onDiscard: () => void;
   onSave: () => void;
 }) {
+  const nodesRun = nodesRunSentence(base);
   return (
     <PageHeader
       title="Config"
@@ -39,6 +41,7 @@ export function ConfigHeader({
               <RelativeTime value={base.updatedAt} />
             </>
           ) : null}
+          {nodesRun ? <> · {nodesRun}</> : null}
         </>
       }
       actions={
