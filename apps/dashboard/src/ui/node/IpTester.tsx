@@ -6,8 +6,8 @@
 // fields, or one error about it, or nothing yet.
 import {
   type Answer,
-  BACKEND_LABELS,
   type BranchGroup,
+  type BranchView,
   type EvaluateRequest,
   type EvaluateResponse,
   type Freshness,
@@ -82,8 +82,23 @@ function ruleName(rule: RuleRef): string {
   return `${rule.chain} rule ${rule.index + 1}${c}`;
 }
 
-/** `named`: several backends answered, so each branch says whose rules decide it. */
-function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
+/**
+ * Whose rules decide a branch when several backends answered (`backends`): its iptables
+ * backend, else on a native nftables node the nftables ruleset; none when one answered.
+ */
+function branchBackend(b: BranchView, backends: readonly RulesBackend[]): string {
+  if (backends.length < 2) return "";
+  const whose = b.backend ?? (backends.includes("nftables") ? "nftables" : undefined);
+  return whose ? `${RULES_BACKEND_LABELS[whose]}: ` : "";
+}
+
+function Groups({
+  groups,
+  backends,
+}: {
+  groups: BranchGroup[];
+  backends: readonly RulesBackend[];
+}) {
   return (
     <div className="mt-2 space-y-2">
       {groups.map((g, gi) => (
@@ -101,7 +116,7 @@ function Groups({ groups, named }: { groups: BranchGroup[]; named: boolean }) {
                 <span className="font-medium">
                   {b.when.length > 0 ? `If ${b.when.join(" and ")}` : "Otherwise"}:
                 </span>{" "}
-                {named && b.backend ? `${BACKEND_LABELS[b.backend]}: ` : ""}
+                {branchBackend(b, backends)}
                 {b.summary}
                 {b.entry ? ` (config entry: ${b.entry.text})` : ""}
                 {b.decidedBy ? <RuleText rule={b.decidedBy} /> : null}
@@ -170,9 +185,7 @@ function VerdictCard(p: {
           Config entry: {v.entry.text}
         </p>
       ) : null}
-      {view.groups.length > 0 ? (
-        <Groups groups={view.groups} named={(p.backends?.length ?? 0) > 1} />
-      ) : null}
+      {view.groups.length > 0 ? <Groups groups={view.groups} backends={p.backends ?? []} /> : null}
       {view.unknowns.length > 0 ? (
         <div className="mt-1.5 text-xs text-zinc-600 dark:text-zinc-400">
           <p className="font-medium">Could not see:</p>
