@@ -87,6 +87,15 @@ describe("config sources (file store)", () => {
     expect(conflicted.revision).toBe(good.revision);
     expect(conflicted.desiredRevision).toBe(good.desiredRevision);
     expect(node.lastDesired?.nonMasqueradeCIDRs).not.toContain("198.51.100.0/24");
+    // A review of a primary edit while they conflict: no node gets it, so nothing changes (the
+    // diff was of the primary text alone, which no node runs).
+    const review = await server.api("/api/config/validate", {
+      method: "POST",
+      body: { yaml: "resyncInterval: 60s\nnonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n" },
+    });
+    expect(review.body.merge.pushable).toBe(false);
+    expect([review.body.diff.added, review.body.diff.removed]).toEqual([[], []]);
+    expect(review.body.impact.destinations).toEqual([]);
     await writeFile(join(dataDir, "ip-masq-platform"), "nonMasqueradeCIDRs: [198.51.100.0/24]\n");
     await eventually(
       () => node.lastDesired?.nonMasqueradeCIDRs.includes("198.51.100.0/24"),

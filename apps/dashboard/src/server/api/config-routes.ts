@@ -229,7 +229,8 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
   const current = fleetDesired?.config ?? null;
   // With several sources nodes get the merge: compare it, with this text as the primary source.
   const merged = primaryMerge(ctx, c.text);
-  const after = merged?.merge.ok ? merged.merge.config : c.config;
+  // A merge with a conflict reaches no node: they keep what they run (no change, no impact).
+  const after = merged ? (merged.merge.ok ? merged.merge.config : current) : c.config;
   const diff = diffConfigs(current, after);
   await yieldToEventLoop();
   const { judged, notJudged } = impactNodes(ctx, fleetDesired?.revision);
