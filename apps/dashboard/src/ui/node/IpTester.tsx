@@ -19,12 +19,13 @@ import {
   type VerdictView,
 } from "@masq/shared";
 import { useMutation } from "@tanstack/react-query";
-import { type FormEvent, type ReactNode, useId, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RelativeTime } from "../components/Time";
+import { askAgain } from "./answer-rules";
 import { PacketFields } from "./PacketFields";
 import { type PacketInput, packetRequest } from "./packet-request";
 
@@ -276,21 +277,37 @@ function Answers({ r }: { r: EvaluateResponse }) {
 
 const NO_INPUT: PacketInput = { ip: "", source: "", protocol: "", dport: "", mark: "" };
 
-export function IpTester({ name }: { name: string }) {
+/**
+ * `rulesAt`: when the rules the page shows arrived (the node's lastReportAt); an answer from
+ * older rules is asked again (answer-rules.ts).
+ */
+export function IpTester({ name, rulesAt }: { name: string; rulesAt: number | null }) {
   const [input, setInput] = useState<PacketInput>(NO_INPUT);
   const [touched, setTouched] = useState(false);
   const [inputError, setInputError] = useState<string | null>(null);
+  /** The request of the answer shown (or being computed). */
+  const [asked, setAsked] = useState<EvaluateRequest | null>(null);
+  const reasked = useRef<number | null>(null);
   const inputId = useId();
   const msgId = useId();
   const m = useMutation<EvaluateResponse, Error, EvaluateRequest>({
     mutationFn: (body) => endpoints.evaluate(name, body),
   });
+  const { data, mutate } = m;
+  useEffect(() => {
+    if (!data || !asked) return;
+    const r = { answered: data.rules.lastReportAt, current: rulesAt, reasked: reasked.current };
+    if (!askAgain(r)) return;
+    reasked.current = rulesAt;
+    mutate(asked);
+  }, [data, asked, rulesAt, mutate]);
   const text = input.ip.trim();
   const invalid = touched && text !== "" && !parseIp(text);
   const change = (next: PacketInput) => {
     setInput(next);
     setTouched(false);
     setInputError(null);
+    setAsked(null);
     m.reset();
   };
 
@@ -305,6 +322,7 @@ export function IpTester({ name }: { name: string }) {
       return;
     }
     setInputError(null);
+    setAsked(req.body);
     m.mutate(req.body);
   };
 

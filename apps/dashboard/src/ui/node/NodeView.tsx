@@ -75,7 +75,7 @@ function TesterCard({ name, node, held }: { name: string; node: Freshness; held?
           <p className="mt-0.5 mb-3 text-sm text-zinc-600 dark:text-zinc-400">
             Type a destination; the answer comes <RulesSource rules={node} />.
           </p>
-          <IpTester name={name} />
+          <IpTester name={name} rulesAt={node.lastReportAt} />
         </>
       )}
     </section>
