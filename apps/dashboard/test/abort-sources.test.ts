@@ -128,6 +128,12 @@ describe("a config source changed after an abort", () => {
     expect(preview.body.merge.held).toMatch(/was aborted/);
     // Nodes run the stable revision: the held merge would add the aborted CIDR too.
     expect([...preview.body.diff.added].sort()).toEqual([ABORTED, "100.102.0.0/16"].sort());
+    // The source as it is: the merge is the aborted config, which stays aborted.
+    const same = await server.api(
+      `/api/config/sources/${encodeURIComponent("file/ip-masq-team")}/validate`,
+      { method: "POST", body: { yaml: "nonMasqueradeCIDRs: [100.100.0.0/16]\n" } },
+    );
+    expect(same.body.merge.held).toMatch(/whose staged rollout was aborted: it stays aborted/);
     for (const n of nodes) expect(n.lastDesired?.nonMasqueradeCIDRs).not.toContain(ABORTED);
   });
 

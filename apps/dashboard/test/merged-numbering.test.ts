@@ -67,6 +67,28 @@ describe("merged revision numbers", () => {
     expect(stored).not.toContain(cfg.desiredRevision);
   });
 
+  it("merges rolled out at once are numbered above across a restart", async () => {
+    const { dataDir, server } = await start();
+    const seen: number[] = [];
+    for (const cidr of ["100.100.0.0/16", "100.101.0.0/16", "100.102.0.0/16"]) {
+      await writeFile(join(dataDir, "ip-masq-team"), `nonMasqueradeCIDRs: [${cidr}]\n`);
+      seen.push(
+        await eventually(async () => {
+          const c = (await server.api("/api/config")).body;
+          return c.merge?.config?.nonMasqueradeCIDRs?.includes(cidr)
+            ? c.desiredRevision
+            : undefined;
+        }, 3000),
+      );
+    }
+    const again = await restart(dataDir);
+    const after = (await again.server.api("/api/config")).body.desiredRevision;
+    expect(after).toBeGreaterThan(Math.max(...seen));
+    await save(again.server, "nonMasqueradeCIDRs: [10.0.0.0/8, 10.30.0.0/16]\n");
+    const stored = await storedNumbers(again.server);
+    expect(stored.filter((r) => seen.includes(r) || r === after)).toEqual([]);
+  });
+
   it("a restart keeps an unfinished rollout's numbers, and an aborted one's", async () => {
     const { dataDir, server } = await start();
     // Source changes number merges past the stored revisions.

@@ -240,7 +240,10 @@ async function dryRun(ctx: ApiContext, input: ConfigInput) {
     warnings: c.warnings,
     config: c.config,
     diff,
-    impact: { ...impactOf(current, after, judged), ...(notJudged ? { notJudged } : {}) },
+    impact: {
+      ...(after ? impactOf(current, after, judged) : { nodes: 0, destinations: [] }),
+      ...(notJudged ? { notJudged } : {}),
+    },
     ...(merged ? { merge: merged.view, newConflicts: merged.newConflicts } : {}),
   };
 }

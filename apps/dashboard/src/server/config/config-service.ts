@@ -175,7 +175,10 @@ export class ConfigService {
   wouldHold(merged: MasqConfig): string | undefined {
     const desired = this.state?.desired;
     const stable = desired && this.abortedTo(desired);
-    if (!desired || !stable || configsEqual(merged, desired.config)) return undefined;
+    if (!desired || !stable) return undefined;
+    // The aborted config itself: its rollout stays aborted (StagedRollouts keepAborted).
+    if (configsEqual(merged, desired.config))
+      return `this merge is the config of revision ${desired.revision}, whose staged rollout was aborted: it stays aborted, and every node stays on revision ${stable.revision}`;
     return heldText(desired, stable);
   }
 

@@ -147,6 +147,20 @@ describe("MergedNumbering.seed (the persisted rollout's numbers)", () => {
       ],
     },
     {
+      desc: "found again at the start only: a later merge equal to the one before is numbered on",
+      input: {
+        floor: 9,
+        steps: [
+          [rev("9", 9), cfg("10.0.0.0/8", "10.20.0.0/16")],
+          [rev("9", 9), cfg("10.0.0.0/8")],
+        ],
+      },
+      want: [
+        [11, "9+1@r11"],
+        [13, "9+1@r13"],
+      ],
+    },
+    {
       desc: "the same config from another stored revision is a new merge",
       input: { floor: 12, steps: [[rev("12", 12), cfg("10.0.0.0/8")]] },
       want: [[13, "12+1@r13"]],

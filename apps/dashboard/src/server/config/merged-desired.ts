@@ -100,8 +100,8 @@ export class MergedNumbering {
     const revision =
       again?.revision ?? Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
     this.floor = Math.max(this.floor, revision);
-    // Only the merges at the start are found again: once numbering moved on, never back.
-    if (!again) this.known = [];
+    // Only the first merge at the start is found again: later ones are numbered on, never back.
+    this.known = [];
     const resourceVersion =
       again?.resourceVersion ?? mergedResourceVersion(rev.resourceVersion, extras.length, revision);
     this.last = { key, desired: { revision, resourceVersion, config, author } };

@@ -331,6 +331,23 @@ describe("StagedRollouts", () => {
     });
   });
 
+  it("promoted past an offline canary, the rollout is not paused for it again", () => {
+    const t = setup();
+    t.save(v2);
+    t.fleet.disconnect(t.canary, t.links.get(t.canary)!, "gone");
+    t.advance(3000);
+    t.staged.tick();
+    t.advance(RECONNECT_GRACE_MS);
+    t.staged.tick();
+    expect(t.staged.view()!.pause).toMatchObject({ kind: "failure" });
+    expect(t.staged.promote("bob", false)).toMatchObject({ ok: true });
+    for (let i = 0; i < 10; i++) {
+      t.advance(3000);
+      t.staged.tick();
+    }
+    expect(t.staged.view()).toMatchObject({ phase: "progressing", pause: null });
+  });
+
   it("a canary that reconnects within the window applies, and the rollout goes on", () => {
     const t = setup();
     t.save(v2);

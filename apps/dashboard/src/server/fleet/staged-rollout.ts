@@ -726,12 +726,15 @@ export class StagedRollouts {
 
   /**
    * Not staged after all (the state would not be persisted or followed): every node gets `next`
-   * at once, and replicas holding their nodes for it learn so (`begun`).
+   * at once, and replicas holding their nodes for it learn so (`begun`). A merged revision's
+   * number is written too (`begun`): merged numbers live in memory, and a restart seeds them
+   * from this state (numbering-seed.ts); without it a restart after merges rolled out at once
+   * numbered a merge anew below the numbers nodes ran.
    */
   private atOnce(next: Desired, persist: boolean): void {
     if (this.isActive()) this.begun = saidOf(next);
     this.clear(next.revision);
-    if (persist) this.persist();
+    if (persist || primaryOf(next.resourceVersion) !== next.resourceVersion) this.persist();
   }
 
   /**
@@ -913,10 +916,20 @@ export class StagedRollouts {
     const now = this.mono();
     if (now - this.offlineCheckedAt < OFFLINE_CHECK_MS) return;
     this.offlineCheckedAt = now;
+    // Once per node and rollout until it is seen connected: a pause resumed with the node still
+    // away is not paused again for it.
+    if (this.offlineSuspected.of !== s.resourceVersion)
+      this.offlineSuspected = { of: s.resourceVersion, names: new Set() };
+    const seen = this.offlineSuspected.names;
     for (let w = 0; w <= s.core.step; w++)
       for (const name of s.waves[w] ?? []) {
-        if (s.failed[name] !== undefined || !this.connectedNowhere(name)) continue;
-        if (this.liveOutcome(s, name) === "applied") continue;
+        if (s.failed[name] !== undefined) continue;
+        if (!this.connectedNowhere(name)) {
+          seen.delete(name);
+          continue;
+        }
+        if (seen.has(name) || this.liveOutcome(s, name) === "applied") continue;
+        seen.add(name);
         const holder = this.opts.remote?.status(name)?.replica;
         this.suspect(name, `${name} is offline and has not applied revision ${s.revision}`, holder);
       }
@@ -927,11 +940,14 @@ export class StagedRollouts {
     const n = this.fleet?.nodes.get(name);
     if (n?.connected) return false;
     const st = this.opts.remote?.status(name);
-    if (st) return !st.connected && (n?.hello.mode ?? "enforce") === "enforce";
+    // Another replica's word on it, its mode included (it may observe there now).
+    if (st) return !st.connected && st.mode === "enforce";
     return n !== undefined && n.hello.mode === "enforce";
   }
 
   private offlineCheckedAt = Number.NEGATIVE_INFINITY;
+  /** The nodes suspectOfflinePending suspected in the rollout `of` (bounded by its waves). */
+  private offlineSuspected = { of: "", names: new Set<string>() };
 
   /** A node's status changed: a released node that drifts from the new revision pauses. */
   judged(n: NodeRecord): void {
