@@ -170,12 +170,12 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
     groups: [
       {
         title: UNMARKED,
-        answer: "not-masqueraded",
+        answer: "not-masqueraded" as const,
         branches: [`all → keeps its address (${agent} returns it)`],
       },
       {
         title: KUBE_MARKED,
-        answer: "masqueraded",
+        answer: "masqueraded" as const,
         branches: [`mark bit 0x4000 set → masqueraded by ${kube} (kube-proxy)`],
       },
     ],
