@@ -16,7 +16,7 @@ import { useCandidate } from "./AddCidrForm";
 import { CidrList } from "./CidrList";
 import { ConfigHeader } from "./ConfigHeader";
 import { ConfigNotices } from "./ConfigNotices";
-import { adoptCurrent, savedSentence } from "./draft";
+import { adoptCurrent, savedSentence, savedWhat } from "./draft";
 import { EditorTabs } from "./EditorTabs";
 import { ProblemsCallout } from "./Issues";
 import { OptionsPanel } from "./OptionsPanel";
@@ -92,7 +92,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
       .catch(() => null);
     if (fresh) d.reset(fresh);
     setReviewing(false);
-    toast("success", savedSentence(`revision ${r.revision}`, r));
+    toast("success", savedSentence(savedWhat(r, fresh), r));
     void qc.invalidateQueries({ queryKey: ["history"] });
   };
 

@@ -1,4 +1,5 @@
 import {
+  type ConfigResponse,
   configsEqual,
   DEFAULT_FLAGS,
   defaultConfig,
@@ -21,6 +22,7 @@ import {
   rolledBackSentence,
   rolloutSentence,
   savedSentence,
+  savedWhat,
   withList,
 } from "./draft";
 
@@ -306,6 +308,47 @@ const waves: WavesStrategy = {
   waves: [50, 100],
   pause: { kind: "manual" },
 };
+
+describe("savedWhat: a save's revision, and the merge nodes get when it is numbered apart", () => {
+  const merge = { sources: [{}, {}] } as unknown as ConfigResponse["merge"];
+  const tests: { desc: string; input: Parameters<typeof savedWhat>; want: string }[] = [
+    {
+      desc: "merged with one other source",
+      input: [
+        { revision: 3, rollsOut: { kind: "all-at-once" } },
+        { revision: 3, desiredRevision: 4, merge },
+      ],
+      want: "revision 3 (nodes get it merged with 1 other config source as revision 4)",
+    },
+    {
+      desc: "the fresh read not of this save yet (Kubernetes: the watch comes later): no number",
+      input: [
+        { revision: 3, rollsOut: { kind: "all-at-once" } },
+        { revision: 2, desiredRevision: 4, merge },
+      ],
+      want: "revision 3",
+    },
+    {
+      desc: "not pushed: the toast says so on its own",
+      input: [
+        { revision: 3, rollsOut: null },
+        { revision: 3, desiredRevision: 2, merge },
+      ],
+      want: "revision 3",
+    },
+    {
+      desc: "one source",
+      input: [
+        { revision: 3, rollsOut: { kind: "all-at-once" } },
+        { revision: 3, desiredRevision: 3, merge: null },
+      ],
+      want: "revision 3",
+    },
+  ];
+  it.each(tests)("$desc", ({ input, want }) => {
+    expect(savedWhat(...input)).toBe(want);
+  });
+});
 
 describe("savedSentence: one wording for every save, by how it rolls out", () => {
   const tests: { desc: string; input: Parameters<typeof savedSentence>; want: string }[] = [

@@ -4,6 +4,7 @@
 
 import {
   type AgentFlags,
+  type ConfigResponse,
   type ConflictCurrent,
   cidrKey,
   type DestinationImpact,
@@ -209,6 +210,26 @@ export interface SaveRollout {
  */
 export function savedSentence(what: string, r: SaveRollout): string {
   return `Saved ${what}; ${rollsOutClause(r)}`;
+}
+
+/**
+ * What a save of the config made, for its toast: with other sources nodes get a merge numbered
+ * apart, named when the page's fresh read is of this save (a new user read "Saved revision 3;
+ * nodes are applying it now" while nodes applied revision 4).
+ */
+export function savedWhat(
+  r: { revision: number; rollsOut: unknown },
+  fresh: Pick<ConfigResponse, "revision" | "desiredRevision" | "merge"> | null,
+): string {
+  const merged =
+    r.rollsOut !== null &&
+    fresh?.merge &&
+    fresh.revision === r.revision &&
+    fresh.desiredRevision !== null &&
+    fresh.desiredRevision !== r.revision;
+  if (!merged || !fresh?.merge) return `revision ${r.revision}`;
+  const others = fresh.merge.sources.length - 1;
+  return `revision ${r.revision} (nodes get it merged with ${others} other config source${others === 1 ? "" : "s"} as revision ${fresh.desiredRevision})`;
 }
 
 /** The toast of a rollback: which revision it made, of which config, and how it rolls out. */

@@ -28,6 +28,11 @@ describe("nodesRunSentence", () => {
       want: null,
     },
     {
+      desc: "the other sources removed: the config alone under a merged number",
+      input: { ...base, desiredRevision: 7, revision: 5, merge: null },
+      want: "nodes run revision 7: this config, numbered on from earlier merges with other config sources",
+    },
+    {
       desc: "after an abort the aborted notice says it",
       input: { ...base, abortedRevision: 7, merge: merge(2) },
       want: null,

@@ -12,7 +12,12 @@ type Shown = Pick<
 /** The sentence, or null when nodes run the revision shown (or another notice says why not). */
 export function nodesRunSentence(c: Shown): string | null {
   const merge = c.merge;
-  if (!merge || c.abortedRevision !== null || !c.valid || c.desiredRevision === null) return null;
+  if (c.abortedRevision !== null || !c.valid || c.desiredRevision === null) return null;
+  // The other sources gone: the config alone, numbered on from the merges before.
+  if (!merge)
+    return c.desiredRevision === c.revision
+      ? null
+      : `nodes run revision ${c.desiredRevision}: this config, numbered on from earlier merges with other config sources`;
   const others = merge.sources.length - 1;
   const sources = `${others} other config source${others === 1 ? "" : "s"}`;
   if (!merge.pushable)
