@@ -133,14 +133,36 @@ describe("diffSetKeys: only what the texts set", () => {
     want: Partial<ReturnType<typeof diffConfigs>>;
   }[] = [
     {
-      desc: "added, without nonMasqueradeCIDRs: only its exception, none of the defaults",
+      desc: "added, without nonMasqueradeCIDRs: its exception and the scalar it sets, none of the default CIDRs",
       input: [null, CONFLICT],
-      want: { added: [], removed: [], exceptionsAdded: ["172.16.5.0/24"], changed: [] },
+      want: {
+        added: [],
+        removed: [],
+        exceptionsAdded: ["172.16.5.0/24"],
+        changed: ["resyncInterval"],
+        scalars: [{ key: "resyncInterval", from: "60s", to: "30s" }],
+      },
     },
     {
-      desc: "removed, without nonMasqueradeCIDRs: only its exception",
+      desc: "removed, without nonMasqueradeCIDRs: its exception and the scalar it set",
       input: [CONFLICT, null],
-      want: { added: [], removed: [], exceptionsRemoved: ["172.16.5.0/24"], changed: [] },
+      want: {
+        added: [],
+        removed: [],
+        exceptionsRemoved: ["172.16.5.0/24"],
+        changed: ["resyncInterval"],
+        scalars: [{ key: "resyncInterval", from: "30s", to: "60s" }],
+      },
+    },
+    {
+      desc: "added, setting only a scalar: that scalar (it read 'No changes')",
+      input: [null, "masqLinkLocal: true\n"],
+      want: {
+        added: [],
+        removed: [],
+        changed: ["masqLinkLocal"],
+        scalars: [{ key: "masqLinkLocal", from: false, to: true }],
+      },
     },
     {
       desc: "the list set for the first time: its CIDRs added, no default removed",

@@ -1,7 +1,7 @@
 // What changed between two configs: CIDRs compared by their canonical block, other keys by
 // value. The dashboard's history, dry run and editor all describe changes with this.
 import { parseCidr } from "./cidr.js";
-import type { MasqConfig } from "./config.js";
+import { defaultConfig, type MasqConfig } from "./config.js";
 
 export type ScalarKey = Exclude<keyof MasqConfig, "nonMasqueradeCIDRs" | "masqueradeCIDRs">;
 export const SCALAR_KEYS: readonly ScalarKey[] = [
@@ -126,6 +126,12 @@ export interface SetConfig {
  * source's, so a source that never lists 10.0.0.0/8 neither adds nor removes it.
  */
 export function diffSetKeys(before: SetConfig | null, after: SetConfig | null): ConfigDiff {
+  // A source added or removed: the side without it sets nothing, so the scalars the other side
+  // sets show as changed from their defaults (a source setting only resyncInterval read "No
+  // changes" when added).
+  const none: SetConfig = { config: defaultConfig(), keys: [] };
+  if (before === null && after !== null) return diffSetKeys(none, after);
+  if (after === null && before !== null) return diffSetKeys(before, none);
   // Scalars a text leaves out are the same default on both sides: only the lists need this.
   const own = (s: SetConfig | null): MasqConfig | null => {
     if (!s) return null;
