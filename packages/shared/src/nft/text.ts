@@ -94,9 +94,22 @@ function natText(kind: string, b: Obj): string {
   return `${kind}${fam}${to}${flags.map((f) => ` ${f}`).join("")}`;
 }
 
+/**
+ * A match as `nft list` prints it: `==` left out, except after a bitwise left side, where nft
+ * writes it and the value in hex (`meta mark & 0x00004000 == 0x00000000`); shown as
+ * `meta mark & 0x00004000 0` it did not read as the rule on the node.
+ */
 function matchText(b: Obj): string {
-  const op = b.op === "==" || b.op === "in" ? "" : ` ${b.op}`;
-  return `${exprText(b.left)}${op} ${exprText(b.right)}`;
+  const k = isObj(b.left) ? kindOf(b.left)?.[0] : undefined;
+  const bitwise = k === "&" || k === "|" || k === "^";
+  const op = (b.op === "==" && !bitwise) || b.op === "in" ? "" : ` ${b.op}`;
+  const right = bitwise && typeof b.right === "number" ? hex8(b.right) : exprText(b.right);
+  return `${exprText(b.left)}${op} ${right}`;
+}
+
+/** A value compared with a masked one, as nft prints it: always eight hex digits. */
+function hex8(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
 }
 
 /** One statement (or match) of a rule in nft syntax. */
