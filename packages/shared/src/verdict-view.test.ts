@@ -222,6 +222,28 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
     expect({ answer: v.answer, compared: v.compared, groups: v.groups.map(brief) }).toEqual(want);
   });
 
+  // A new user's find: with mark 0x4000 given, an in-sync nftables node read "treats …
+  // differently than configured" for kube-proxy's own SNAT of the service traffic it marked.
+  it.each([
+    { desc: "nftables", node: "nftables" as const, mark: 0x4000, want: true },
+    { desc: "iptables", node: "iptables" as const, mark: 0x4000, want: true },
+    {
+      desc: "nftables, mark 0 (decided by the agent)",
+      node: "nftables" as const,
+      mark: 0,
+      want: undefined,
+    },
+  ])(
+    "a packet kube-proxy marked is its own to NAT, not held against the config: $desc",
+    ({ node, mark, want }) => {
+      const v =
+        node === "nftables"
+          ? nftViewOf("kube-proxy-agent", "10.1.2.3", { mark })
+          : viewOf(KUBE_PROXY_IPTABLES_NODE, "10.1.2.3", { mark });
+      expect(v.kubeProxyMarked).toBe(want);
+    },
+  );
+
   it("a drift the unmarked packets see is still held against the config (issue item 1's CNI chain)", () => {
     const v = viewOf(ISSUE_ITEM1_NODE, "10.20.30.40");
     expect([v.answer, v.compared]).toEqual(["depends", "depends"]);

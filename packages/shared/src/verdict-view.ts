@@ -51,6 +51,11 @@ export interface VerdictView {
    * decide, as drift judges it), else `answer`.
    */
   compared: Answer;
+  /**
+   * Every branch is kube-proxy's masquerade, which it does only to packets it marked (a `mark`
+   * given with its bit): the config does not decide them, so no answer is held against it.
+   */
+  kubeProxyMarked?: true;
 }
 
 const KUBE_PROXY_MARK = "kube-proxy marks service traffic it SNATs";
@@ -155,11 +160,17 @@ export function verdictView(v: Verdict): VerdictView {
         ? "masqueraded"
         : "not-masqueraded";
   const groups = groupsOf(v);
+  // kube-proxy masquerades in POSTROUTING only what it marked: every branch its masquerade.
+  const kubeProxyMarked =
+    v.outcomes.length > 0 &&
+    byKubeProxy(v.outcomes) &&
+    v.outcomes.every((o) => o.masqueraded === true);
   return {
     answer,
     certain: v.certain,
     groups,
     unknowns: [...new Set(v.unknowns.map((u) => u.message))],
     compared: comparedAnswer(v, answer, groups),
+    ...(kubeProxyMarked ? { kubeProxyMarked: true as const } : {}),
   };
 }

@@ -224,11 +224,19 @@ function packetText(v: Verdict): string {
  * The node's answer held against the configured one: its `compared` answer (kube-proxy's NAT of
  * service traffic it marked is by design, not a difference from the config).
  */
-const differs = (r: EvaluateResponse) => r.view.actual.compared !== r.view.desired.answer;
+const differs = (r: EvaluateResponse) =>
+  !r.view.actual.kubeProxyMarked && r.view.actual.compared !== r.view.desired.answer;
 
 function Comparison({ r }: { r: EvaluateResponse }) {
   const d = r.view.desired.answer;
   const a = r.view.actual.compared;
+  if (r.view.actual.kubeProxyMarked)
+    return (
+      <Callout tone="info">
+        kube-proxy NATs {packetText(r.actual)} itself: it carries kube-proxy's mark (service traffic
+        it SNATs), which the masquerade config does not decide.
+      </Callout>
+    );
   if (!differs(r)) return null;
   const sure = d !== "depends" && d !== "unknown" && a !== "depends" && a !== "unknown";
   const what = packetText(r.actual);
