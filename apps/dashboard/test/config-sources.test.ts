@@ -96,6 +96,16 @@ describe("config sources (file store)", () => {
     expect(review.body.merge.pushable).toBe(false);
     expect([review.body.diff.added, review.body.diff.removed]).toEqual([[], []]);
     expect(review.body.impact.destinations).toEqual([]);
+    // A source's preview while the merge conflicts: what the merge would change, no impact.
+    const preview = await server.api(`/api/config/sources/${PLATFORM}/validate`, {
+      method: "POST",
+      body: {
+        yaml: "resyncInterval: 30s\nnonMasqueradeCIDRs: [198.51.100.0/24, 198.51.101.0/24]\n",
+      },
+    });
+    expect(preview.body.merge.pushable).toBe(false);
+    expect(preview.body.diff.added).toEqual(["198.51.100.0/24", "198.51.101.0/24"]);
+    expect(preview.body.impact.destinations).toEqual([]);
     await writeFile(join(dataDir, "ip-masq-platform"), "nonMasqueradeCIDRs: [198.51.100.0/24]\n");
     await eventually(
       () => node.lastDesired?.nonMasqueradeCIDRs.includes("198.51.100.0/24"),

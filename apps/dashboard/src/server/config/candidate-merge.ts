@@ -88,7 +88,10 @@ export function mergedPreview(
   c: CandidateMerge,
   nodes: Parameters<typeof impactOf>[2],
 ) {
-  if (!c.merge.ok) return { diff: diffConfigs(null, null), impact: { nodes: 0, destinations: [] } };
+  // A merge with a conflict reaches no node (no impact), but what it would change is shown (the
+  // editor's heading says no node gets it): an edit read "No changes" beside the CIDR it added.
+  if (!c.merge.ok)
+    return { diff: diffConfigs(current, c.merge.config), impact: { nodes: 0, destinations: [] } };
   return {
     diff: diffConfigs(current, c.merge.config),
     impact: impactOf(current, c.merge.config, nodes),
