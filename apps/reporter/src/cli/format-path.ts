@@ -92,8 +92,11 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
   const lines = [headline(v, agentChain)];
   const [only] = v.outcomes;
   if (v.outcomes.length === 1 && only) {
+    // The backend named when it is not the only one read (a legacy rule beside iptables-nft's).
+    const several = "backends" in v && Array.isArray(v.backends) && v.backends.length > 1;
+    const where = only.backend && several ? ` (${only.backend})` : "";
     if (only.decidedBy)
-      lines.push(`  decided by ${describeRef(only.decidedBy)}: ${only.decidedBy.text}`);
+      lines.push(`  decided by ${describeRef(only.decidedBy)}${where}: ${only.decidedBy.text}`);
     if (only.entry) lines.push(`  config entry: ${only.entry.text}`);
     lines.push(`  because ${v.reason}`);
   } else {
