@@ -34,7 +34,7 @@ describe("formatVerdict: the deciding rule's backend when several were read", ()
     {
       desc: "two backends read: the backend named",
       input: verdict(2),
-      want: "  decided by POSTROUTING rule 1 (legacy): -A POSTROUTING -d 10.0.0.0/8 -j MASQUERADE",
+      want: "  decided by POSTROUTING rule 1 in iptables-legacy: -A POSTROUTING -d 10.0.0.0/8 -j MASQUERADE",
     },
     {
       desc: "one backend: nothing to tell apart",

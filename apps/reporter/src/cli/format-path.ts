@@ -1,6 +1,7 @@
 // Text for people about the nat path: a verdict with its branches (`ipmasq why`), and the path
 // a node's packets take (`ipmasq inspect`).
 import {
+  BACKEND_LABELS,
   chainComponent,
   describeConditions,
   describeRef,
@@ -94,7 +95,7 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
   if (v.outcomes.length === 1 && only) {
     // The backend named when it is not the only one read (a legacy rule beside iptables-nft's).
     const several = "backends" in v && Array.isArray(v.backends) && v.backends.length > 1;
-    const where = only.backend && several ? ` (${only.backend})` : "";
+    const where = only.backend && several ? ` in ${BACKEND_LABELS[only.backend]}` : "";
     if (only.decidedBy)
       lines.push(`  decided by ${describeRef(only.decidedBy)}${where}: ${only.decidedBy.text}`);
     if (only.entry) lines.push(`  config entry: ${only.entry.text}`);
