@@ -12,3 +12,9 @@ export function mergedResourceVersion(primary: string, sources: number, revision
 export function primaryOf(resourceVersion: string): string {
   return resourceVersion.split(/[+@]/, 1)[0] ?? resourceVersion;
 }
+
+/** A merged revision's number, read from its resourceVersion; null for a stored revision's. */
+export function mergedRevisionOf(resourceVersion: string): number | null {
+  const m = /@r(\d{1,15})$/.exec(resourceVersion);
+  return m ? Number(m[1]) : null;
+}

@@ -3,14 +3,9 @@
 // process that hands them out; without this a restart numbered the rollout's own merge anew
 // (revision 11 came back as 10, equal to the revision before it), and a new merge could take
 // an aborted revision's number.
+import { mergedRevisionOf } from "@masq/shared";
 import type { Desired, NumberingSeed } from "../config/merged-desired.js";
 import { persistedSchema, type StagedRecord } from "./staged-state.js";
-
-/** A past rollout's revision, from its merged resourceVersion (`…@r<revision>`), if it has one. */
-function pastRevision(resourceVersion: string): number {
-  const m = /@r(\d{1,15})$/.exec(resourceVersion);
-  return m ? Number(m[1]) : 0;
-}
 
 function knownOf(s: StagedRecord): Desired[] {
   const known: Desired[] = [];
@@ -32,7 +27,7 @@ export function numberingSeedOf(raw: unknown): NumberingSeed | undefined {
     begun ?? 0,
     current?.revision ?? 0,
     current?.previous?.revision ?? 0,
-    ...past.flatMap((p) => [pastRevision(p.resourceVersion), p.supersededBy ?? 0]),
+    ...past.flatMap((p) => [mergedRevisionOf(p.resourceVersion) ?? 0, p.supersededBy ?? 0]),
   ];
   return { known: current ? knownOf(current) : [], highest: Math.max(...numbers) };
 }
