@@ -164,6 +164,14 @@ describe("FleetState", () => {
   });
 });
 
+/** Node a, which said `helloRevision` at hello, sent revision 2 by a push. */
+function sentRevision2(helloRevision: number | null) {
+  const t = setup();
+  t.fleet.connect({ ...hello("a"), appliedRevision: helloRevision }, link());
+  t.fleet.desiredChanged({ ...t.desired, revision: 2 });
+  return { t, n: t.fleet.nodes.get("a")! };
+}
+
 describe("FleetState: an apply-result is taken only for a revision the node could run", () => {
   const result = (revision: number | null, over: Partial<ApplyResult> = {}): ApplyResult => ({
     ...okResult(revision ?? 0),
@@ -228,10 +236,7 @@ describe("FleetState: an apply-result is taken only for a revision the node coul
   ];
   for (const c of table)
     it(c.desc, () => {
-      const t = setup();
-      t.fleet.connect({ ...hello("a"), appliedRevision: c.helloRevision }, link());
-      t.fleet.desiredChanged({ ...t.desired, revision: 2 });
-      const n = t.fleet.nodes.get("a")!;
+      const { t, n } = sentRevision2(c.helloRevision);
       const before = n.lastApply;
       t.fleet.applyResult("a", c.input);
       expect(n.appliedRevision).toBe(c.want.appliedRevision);
@@ -260,6 +265,68 @@ describe("FleetState: an apply-result is taken only for a revision the node coul
     t.fleet.applyResult("a", okResult(2));
     expect(t.fleet.nodes.get("a")!.appliedRevision).toBe(2);
   });
+});
+
+describe("FleetState: a snapshot's revision is taken only when the node could run it", () => {
+  const snap = (appliedRevision: number | null) => ({
+    type: "snapshot" as const,
+    v: 2 as const,
+    seq: 0,
+    takenAt: 0,
+    linux: [],
+    appliedRevision,
+  });
+  const table: {
+    desc: string;
+    helloRevision: number | null;
+    input: number | null;
+    want: { appliedRevision: number | null; ignored: boolean };
+  }[] = [
+    {
+      desc: "the revision sent by a push",
+      helloRevision: null,
+      input: 2,
+      want: { appliedRevision: 2, ignored: false },
+    },
+    {
+      desc: "the revision it said at hello (its state file)",
+      helloRevision: 7,
+      input: 7,
+      want: { appliedRevision: 7, ignored: false },
+    },
+    {
+      desc: "none (observe mode, or a mounted file)",
+      helloRevision: 7,
+      input: null,
+      want: { appliedRevision: null, ignored: false },
+    },
+    {
+      desc: "a revision never sent (break: 999999)",
+      helloRevision: null,
+      input: 999_999,
+      want: { appliedRevision: null, ignored: true },
+    },
+    {
+      desc: "a revision never sent, the node at its hello revision",
+      helloRevision: 7,
+      input: 8,
+      want: { appliedRevision: 7, ignored: true },
+    },
+  ];
+  for (const c of table)
+    it(c.desc, () => {
+      const { t, n } = sentRevision2(c.helloRevision);
+      t.fleet.snapshot("a", snap(c.input));
+      t.fleet.snapshot("a", snap(c.input)); // said once on the timeline, not per snapshot
+      expect(n.appliedRevision).toBe(c.want.appliedRevision);
+      expect(n.snapshot?.appliedRevision ?? null).toBe(c.want.appliedRevision);
+      const ignored = n.events.list().filter((e) => e.kind === "revision-ignored");
+      expect(ignored.length).toBe(c.want.ignored ? 1 : 0);
+      if (c.want.ignored)
+        expect(ignored[0]!.message).toMatch(
+          new RegExp(`revision ${c.input} was ignored: this dashboard never sent`),
+        );
+    });
 });
 
 describe("FleetState: what is known and how old it is", () => {

@@ -314,10 +314,11 @@ export class FleetState {
     if (n && this.intake.waits(name)) n.rulesWaiting = true;
   }
 
-  private takeSnapshot(name: string, snap: Snapshot): void {
+  private takeSnapshot(name: string, said: Snapshot): void {
     const n = this.nodes.get(name);
     if (!n) return;
     const now = this.now();
+    const snap = this.checkedRevision(n, said, now);
     // One copy of identical rules for all nodes holding them (see Assessor.intern).
     n.snapshot = this.assessor.intern(snap);
     // Taken from the intake after its frame was seen: never later than the last frame heard
@@ -352,7 +353,8 @@ export class FleetState {
     n.rulesWaiting = undefined;
     n.snapshot = null;
     n.rulesUnknown = why;
-    takeNodeFields(n, envelope, this.now());
+    const now = this.now();
+    takeNodeFields(n, this.checkedRevision(n, envelope, now), now);
     this.reassess(n);
     this.refresh(n);
   }
@@ -415,6 +417,24 @@ export class FleetState {
     if (this.sent.get(n.name)?.includes(revision)) return true;
     const current = this.opts.desired();
     return revision === current?.revision || revision === this.desiredOf(n.name, current)?.revision;
+  }
+
+  /**
+   * The snapshot, its `appliedRevision` kept at the node's known one when the node could not
+   * run the revision it names (revisionKnown), as an apply-result of it is ignored: taken, it
+   * would show as the node's applied revision and count in a rollout of that number. Said on
+   * the timeline once per number, not per snapshot.
+   */
+  private checkedRevision(n: NodeRecord, snap: Snapshot, now: number): Snapshot {
+    const said = snap.appliedRevision;
+    if (this.revisionKnown(n, said)) return snap;
+    if (n.ignoredRevision !== said) {
+      n.ignoredRevision = said;
+      const why = `a snapshot's revision ${said} was ignored: this dashboard never sent that revision to the node, and its reporter did not say at hello that it runs it; the node is shown at revision ${n.appliedRevision ?? "none"}`;
+      this.opts.log.warn({ node: n.name, revision: said }, why);
+      addEvent(n, "revision-ignored", why, now);
+    }
+    return { ...snap, appliedRevision: n.appliedRevision };
   }
 
   /** An apply-result of a revision the node could not have applied: a warning, nothing else. */

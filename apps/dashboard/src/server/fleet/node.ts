@@ -100,6 +100,8 @@ export interface NodeRecord {
    * it has not come yet (a reporter without apply-result-snapshot sends it apart, ~2 s later).
    */
   rulesAfterApply?: boolean;
+  /** The last revision a snapshot named that the node could not run (said once on its timeline). */
+  ignoredRevision?: number | null;
   lastApply: ApplyResult | null;
   /** The reporter's resync schedule, `nextResyncAt` moved to the dashboard's clock. */
   schedule: ResyncSchedule | null;
