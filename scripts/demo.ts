@@ -5,7 +5,7 @@
 // directory and port (scripts/demo-runs.ts).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HealSchedule } from "@masq/shared";
 import { kubeProxyNftScript } from "@masq/testkit/kube-proxy-nft";
@@ -77,10 +77,15 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
+/**
+ * The dashboard, its JSON log (info and up) in logs/dashboard.log beside the reporters' logs;
+ * its stderr (a crash) stays on the terminal.
+ */
 function startDashboard(): ChildProcess {
+  const log = openSync(join(demoDir, "logs", "dashboard.log"), "a");
   const child = spawn(process.execPath, [DASHBOARD_BIN], {
     cwd: REPO_ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", log, "inherit"],
     env: {
       ...process.env,
       PORT: String(port),
@@ -89,9 +94,10 @@ function startDashboard(): ChildProcess {
       IPMASQ_DATA_DIR: join(demoDir, "data"),
       IPMASQ_ADMIN_TOKEN: adminToken,
       IPMASQ_REPORTER_TOKEN: reporterSecret,
-      IPMASQ_LOG_LEVEL: "warn",
+      IPMASQ_LOG_LEVEL: "info",
     },
   });
+  closeSync(log); // the child holds its own copy
   child.on("exit", (code) => {
     if (!stopping) {
       console.error(
@@ -221,7 +227,7 @@ function printBanner(drifted: (typeof nodes)[number], heals: string): void {
             ip netns exec ${nftNode.netns} nft delete element inet ip_masq_agent nonmasq_v4 '{ 10.0.0.0/8 }'
             npx ipmasq why 10.1.2.3 --netns ${nodes[0]!.netns}
 
-  logs      ${join(demoDir, "logs")}
+  logs      ${join(demoDir, "logs")} (dashboard.log and one per node)
   Ctrl-C stops everything and deletes the namespaces and ${demoDir}.
 `);
 }

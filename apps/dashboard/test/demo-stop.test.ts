@@ -2,6 +2,8 @@
 // done: the namespaces it made are gone by the time the line is printed. Runs the real demo
 // (root: network namespaces); the build it needs is the one the other integration tests use.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { REPO_ROOT } from "@masq/testkit/processes";
 import { describe, expect, it, onTestFinished } from "vitest";
 
@@ -47,6 +49,11 @@ describe("npm run demo on Ctrl-C", () => {
     expect(out, err).toContain("demo is running");
     const namespaces = [...out.matchAll(/\(netns (\S+)\)/g)].map((m) => m[1]!);
     expect(namespaces).toHaveLength(4);
+    // The dashboard's log is kept beside the reporters' (a new user had none to read).
+    const logs = /^\s*logs\s+(\S+)/m.exec(out)?.[1];
+    expect(logs, out).toBeDefined();
+    const dashboardLog = readFileSync(join(logs!, "dashboard.log"), "utf8");
+    expect(dashboardLog).toContain('"name":"ipmasq-dashboard"');
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     const lines = out.trimEnd().split("\n");
