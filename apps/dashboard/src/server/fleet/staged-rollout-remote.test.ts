@@ -1,6 +1,6 @@
 // StagedRollouts: the owner counts the nodes other replicas hold by their NodeMasquerade.
 import { compareNodeOrder, type WavesStrategy } from "@masq/shared";
-import { remoteStatusFor } from "@masq/testkit/fixtures";
+import { helloFor, remoteStatusFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
 import { configDigest } from "./staged-follow.js";
@@ -515,7 +515,12 @@ describe("the owner counts nodes other replicas hold by their NodeMasquerade", (
         { reason: null, active: true },
         { remote: remote(there, statuses), replica: "dash-c" },
       );
-      for (const n of canary) if (here.includes(n)) applied(t.fleet, n, 2);
+      // Applied v2 under the old owner, and said so at hello here (its state file): a revision
+      // never sent a node that did not name it at hello is not taken (fleet-state.ts).
+      for (const n of canary.filter((c) => here.includes(c))) {
+        t.fleet.connect(helloFor(n, { appliedRevision: 2 }), t.links.get(n)!);
+        applied(t.fleet, n, 2);
+      }
       t.saved.push(old.saved.at(-1));
       await t.staged.restore(
         () => v2,
