@@ -46,6 +46,11 @@ export function statusChangeText(from: NodeStatus, to: NodeStatus, why: string):
   return texts.get(why) ?? texts.set(why, `${from} → ${to}: ${why}`);
 }
 
+/** The timeline's entry when a drifted node's differences change while it stays drifted. */
+export function driftChangedText(summary: string): string {
+  return `still drifted, what differs is now: ${summary}`;
+}
+
 /** Whole milliseconds past which an apply's text is built each time (not kept). */
 const MAX_KEPT_MS = 2 ** 20;
 

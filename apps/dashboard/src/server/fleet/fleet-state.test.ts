@@ -172,6 +172,50 @@ function sentRevision2(helloRevision: number | null) {
   return { t, n: t.fleet.nodes.get("a")! };
 }
 
+describe("FleetState: the timeline follows a drift as it changes", () => {
+  it("adds an entry when a drifted node's differences change, none when they stay", () => {
+    const { fleet, desired } = setup();
+    const d = desiredChain(desired.config, DEFAULT_FLAGS, "ipv4");
+    const without = (...cidrs: string[]) => ({
+      type: "snapshot" as const,
+      v: 2 as const,
+      seq: 0,
+      takenAt: 0,
+      linux: [
+        snapshotOf({
+          family: "ipv4" as const,
+          chain: [
+            `-N ${d.chain}`,
+            ...d.rules.map((r) => r.line).filter((l) => !cidrs.some((c) => l.includes(`-d ${c} `))),
+          ],
+          postrouting: [jumpRuleLine(d.chain)],
+        }),
+      ],
+      appliedRevision: 1,
+    });
+    fleet.connect(hello("a"), link());
+    fleet.applyResult("a", ok(1));
+    const n = fleet.nodes.get("a")!;
+    const statusLines = () =>
+      n.events
+        .list()
+        .filter((e) => e.kind === "status" || e.kind === "drift")
+        .map((e) => `${e.kind}: ${e.message}`);
+    fleet.snapshot("a", without());
+    expect(n.status).toBe("in-sync");
+    const before = statusLines().length;
+    fleet.snapshot("a", without("10.0.0.0/8"));
+    fleet.snapshot("a", without("10.0.0.0/8")); // the same drift again: no new entry
+    fleet.snapshot("a", without("10.0.0.0/8", "172.16.0.0/12"));
+    fleet.snapshot("a", without("172.16.0.0/12"));
+    expect(statusLines().slice(before)).toEqual([
+      "status: in-sync → drifted: missing 10.0.0.0/8",
+      "drift: still drifted, what differs is now: missing 10.0.0.0/8, 172.16.0.0/12",
+      "drift: still drifted, what differs is now: missing 172.16.0.0/12",
+    ]);
+  });
+});
+
 describe("FleetState: an apply-result is taken only for a revision the node could run", () => {
   const result = (revision: number | null, over: Partial<ApplyResult> = {}): ApplyResult => ({
     ...okResult(revision ?? 0),

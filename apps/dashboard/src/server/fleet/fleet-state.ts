@@ -20,7 +20,7 @@ import { revisionRefs } from "../config/desired-digest.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
-import { appliedText, applyWhat, statusChangeText } from "./event-texts.js";
+import { appliedText, applyWhat, driftChangedText, statusChangeText } from "./event-texts.js";
 import {
   addEvent,
   assessmentOf,
@@ -793,7 +793,9 @@ export class FleetState {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", statusChangeText(from, status, why), this.now());
       this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
-    }
+    } else if (!notJudged && status === "drifted" && from === "drifted" && summary !== n.summary)
+      // Drifted further (or partly back): the timeline's entry named only the first difference.
+      addEvent(n, "drift", driftChangedText(summary), this.now());
     n.status = status;
     n.summary = summary;
     if (changed) this.staging?.judged(n);
