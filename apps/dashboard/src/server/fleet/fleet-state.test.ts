@@ -436,6 +436,26 @@ describe("FleetState: what is known and how old it is", () => {
     expect(a.schedule?.nextResyncAt).toBe(101_000);
   });
 
+  it.each([
+    { desc: "one interval ahead", resyncMs: 60_000, ahead: 60_000, want: 61_000 },
+    { desc: "due now", resyncMs: 60_000, ahead: 0, want: 1000 },
+    { desc: "overdue (a late timer)", resyncMs: 60_000, ahead: -500, want: 500 },
+    { desc: "further ahead than its interval (break)", resyncMs: 60_000, ahead: 1e12, want: null },
+    { desc: "a time with no interval (break)", resyncMs: null, ahead: 5000, want: null },
+  ])("a reporter's next resync: $desc", ({ resyncMs, ahead, want }) => {
+    const { fleet } = setup(); // dashboard clock at 1000
+    fleet.connect(hello("a"), link());
+    fleet.snapshot("a", {
+      type: "snapshot",
+      v: 2,
+      seq: 0,
+      takenAt: 700_000,
+      appliedRevision: null,
+      schedule: { heal: "next-resync", resyncMs, nextResyncAt: 700_000 + ahead },
+    });
+    expect(fleet.nodes.get("a")!.schedule?.nextResyncAt).toBe(want);
+  });
+
   it("keeps the next resync the apply-result set when the snapshot taken during it comes later", () => {
     const { fleet, advance } = setup();
     fleet.connect(hello("a"), link());

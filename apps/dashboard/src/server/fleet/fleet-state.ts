@@ -870,11 +870,23 @@ function sameRevision(a: Desired | null | undefined, b: Desired | null): boolean
   return a === b || (a.revision === b.revision && a.resourceVersion === b.resourceVersion);
 }
 
-/** A snapshot's next resync on our clock (the reporter's may differ: moved by the snapshot's age). */
+/** Slack past the resync interval a reporter's next resync may be said to be ahead, ms. */
+const RESYNC_AHEAD_SLACK_MS = 1000;
+
+/**
+ * A snapshot's next resync on our clock (the reporter's may differ: moved by the snapshot's
+ * age). Null (not known) when the reporter's word contradicts itself: a timer is armed one
+ * interval ahead (reporter resync-timer.ts), so one further ahead, or one with no interval, is
+ * no time to show ("heals in 300 years").
+ */
 function nextResyncOf(n: NodeRecord, snap: Snapshot, now: number): number | null {
   const s = snap.schedule;
   if (!s) return null;
-  if (s.nextResyncAt !== null) return now + (s.nextResyncAt - snap.takenAt);
+  if (s.nextResyncAt !== null) {
+    const ahead = s.nextResyncAt - snap.takenAt;
+    if (s.resyncMs === null || ahead > s.resyncMs + RESYNC_AHEAD_SLACK_MS) return null;
+    return now + ahead;
+  }
   // Null while a resync runs. One taken then but received after its apply-result (which set
   // the next one: noteResync) would say "re-applying now" of a node done long ago.
   const known = n.schedule?.nextResyncAt ?? null;
