@@ -776,6 +776,19 @@ export class FleetState {
     step(0);
   }
 
+  /** The timeline entry (and signal) of a judged node's status `from` → `status`, if news. */
+  private tellChange(n: NodeRecord, from: NodeStatus, status: NodeStatus, summary: string): void {
+    // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
+    // digest not held here) have no event of their own, so that one is a status entry.
+    if (status !== from && (status !== "unknown" || summary === n.rulesUnknown)) {
+      const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
+      addEvent(n, "status", statusChangeText(from, status, why), this.now());
+      this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
+    } else if (status === "drifted" && from === "drifted" && summary !== n.summary)
+      // Drifted further (or partly back): the timeline's entry named only the first difference.
+      addEvent(n, "drift", driftChangedText(summary), this.now());
+  }
+
   private refresh(n: NodeRecord, force = false): void {
     const { status, summary, notJudged } = deriveStatus(
       n,
@@ -787,15 +800,7 @@ export class FleetState {
     const from = n.toldStatus ?? n.status;
     n.toldStatus = notJudged ? from : undefined;
     const changed = !notJudged && status !== from;
-    // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
-    // digest not held here) have no event of their own, so that one is a status entry.
-    if (changed && (status !== "unknown" || summary === n.rulesUnknown)) {
-      const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
-      addEvent(n, "status", statusChangeText(from, status, why), this.now());
-      this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
-    } else if (!notJudged && status === "drifted" && from === "drifted" && summary !== n.summary)
-      // Drifted further (or partly back): the timeline's entry named only the first difference.
-      addEvent(n, "drift", driftChangedText(summary), this.now());
+    if (!notJudged) this.tellChange(n, from, status, summary);
     n.status = status;
     n.summary = summary;
     if (changed) this.staging?.judged(n);
