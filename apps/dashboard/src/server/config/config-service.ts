@@ -91,7 +91,9 @@ export class ConfigService {
     const recorded = (await this.store.history()).map((r) => r.revision);
     const rev = this.store.current();
     const result = this.revisions.get(rev);
-    this.numbering = new MergedNumbering(Math.max(rev.revision, ...recorded));
+    // Above the merged numbers other replicas handed out too (read by history() just now).
+    const shared = this.store.mergedUpTo?.() ?? 0;
+    this.numbering = new MergedNumbering(Math.max(rev.revision, ...recorded), shared);
     if (seed && this.sources) this.numbering.seed(seed);
     // Started on an invalid config (edited while we were down): enforce the last valid one.
     // Started on a merge with a conflict: nothing (nodes keep what they enforce).

@@ -83,7 +83,7 @@ describe("MergedNumbering", () => {
 describe("MergedNumbering.above", () => {
   const cases: {
     desc: string;
-    input: { floor: number; above: number };
+    input: { floor: number; shared?: number; above: number };
     want: { used: boolean; next: number };
   }[] = [
     {
@@ -96,9 +96,19 @@ describe("MergedNumbering.above", () => {
       input: { floor: 11, above: 11 },
       want: { used: false, next: 13 },
     },
+    {
+      desc: "another replica's merges up to 20 (the shared mark): numbered above them, not used",
+      input: { floor: 11, shared: 20, above: 11 },
+      want: { used: false, next: 21 },
+    },
+    {
+      desc: "a seed above the store's numbers but below the shared mark: used, above the mark",
+      input: { floor: 11, shared: 20, above: 14 },
+      want: { used: true, next: 21 },
+    },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
-    const n = new MergedNumbering(input.floor);
+    const n = new MergedNumbering(input.floor, input.shared);
     n.above(input.above);
     expect(n.used).toBe(want.used);
     expect(n.desired(rev("12", 12), cfg("10.0.0.0/8"), []).revision).toBe(want.next);

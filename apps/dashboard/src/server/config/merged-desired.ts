@@ -4,8 +4,10 @@
 //
 // Revisions: the primary store numbers its own revisions (persisted). A merged config is
 // numbered here, above every revision this process has seen, whenever the merged config (or
-// the primary revision) changes, so rollouts track each merge; the store numbers its next save
-// above the merged numbers (ConfigStore.numberAbove), so one number never names two configs.
+// the primary revision) changes, so rollouts track each merge; the store numbers its next save,
+// and an edit made outside the dashboard, above the merged numbers (ConfigStore.numberAbove:
+// with Kubernetes above every replica's, shared as a mark on the history ConfigMap, which a
+// replica starting numbers above too: mergedUpTo), so one number never names two configs.
 // At a start the numbers the persisted rollout recorded are remembered (NumberingSeed): the
 // same merge gets its number again, and a new one is numbered above them all.
 import {
@@ -61,8 +63,20 @@ export class MergedNumbering {
   private basis: Basis | undefined;
   private known: readonly Desired[] = [];
 
-  /** `floor`: the highest revision the store has handed out (history, current). */
-  constructor(private floor: number) {}
+  /** The store's highest revision at the start: a seed above it makes numbering used. */
+  private readonly own: number;
+  private floor: number;
+
+  /**
+   * `floor`: the highest revision the store has handed out (history, current). `shared`: the
+   * highest merged revision any replica handed out (ConfigStore.mergedUpTo): merges are numbered
+   * above it too, but it alone does not make numbering used, so a single source keeps the
+   * store's revision.
+   */
+  constructor(floor: number, shared = 0) {
+    this.own = floor;
+    this.floor = Math.max(floor, shared);
+  }
 
   /** The highest number handed out here (or remembered): the store numbers its saves above it. */
   get highest(): number {
@@ -87,9 +101,8 @@ export class MergedNumbering {
    * it is above the store's own numbers, so a single source keeps the store's revision.
    */
   above(revision: number): void {
-    if (revision <= this.floor) return;
-    this.floor = revision;
-    this.raised = true;
+    if (revision > this.own) this.raised = true;
+    this.floor = Math.max(this.floor, revision);
   }
 
   desired(rev: ConfigRevision, config: MasqConfig, extras: readonly ExtraSource[]): Desired {

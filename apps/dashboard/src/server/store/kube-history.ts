@@ -2,6 +2,11 @@
 // bounded by count and by bytes as the API server counts them: the sum of the data values in
 // UTF-8 may not exceed 1 MiB (core.MaxSecretSize), so big configs keep fewer revisions, and
 // how many are kept is reported. The history is a record, never the source of revisions.
+//
+// It also carries the high-water mark of merged revision numbers (MERGED_UP_TO_ANNOTATION): the
+// highest number any replica gave a merge of the config sources. Each replica numbers its merges
+// itself, above the store's numbers; an edit made outside the dashboard is numbered above this
+// mark, so it never takes a number a merge had on any replica (kube-store.ts ingest).
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { sleep } from "@masq/node-util";
 import { fromLegacyRevisionNames, retryDelay } from "@masq/shared";
@@ -9,6 +14,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
+import { updateHistory } from "./kube-rollout.js";
 import { type ConfigRevision, revisionMetaSchema } from "./types.js";
 
 const KEY = "history.json";
@@ -16,6 +22,9 @@ const KEY = "history.json";
 const entriesSchema = z.array(
   z.preprocess(fromLegacyRevisionNames, revisionMetaSchema.extend({ text: z.string() })),
 );
+
+/** The highest merged revision number any replica handed out (only ever raised). */
+export const MERGED_UP_TO_ANNOTATION = "ipmasq.dev/merged-revisions-up-to";
 
 /** The API server's limit on a ConfigMap's data, in bytes. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
@@ -54,6 +63,12 @@ export class KubeHistory {
   private error: string | undefined;
   /** Revisions whose write failed: written with the next one that succeeds. */
   private pending: ConfigRevision[] = [];
+  /** MERGED_UP_TO_ANNOTATION as last read or written, and the highest this replica asked for. */
+  private mergedMark = 0;
+  private mergedWanted = 0;
+  private raising: Promise<void> | undefined;
+  /** Why the mark could not be raised, until it is. */
+  private mergedError: string | undefined;
 
   constructor(private readonly opts: KubeHistoryOptions) {
     this.retention = opts.retention ?? 50;
@@ -64,6 +79,7 @@ export class KubeHistory {
   async list(): Promise<ConfigRevision[]> {
     try {
       const cm = await this.read();
+      this.noteMark(cm);
       if (cm) this.entries = this.parse(cm);
     } catch (e) {
       this.opts.log.warn({ err: e }, "reading config history failed; serving the cached copy");
@@ -96,6 +112,7 @@ export class KubeHistory {
     for (let attempt = 0; attempt < 8; attempt++) {
       try {
         const cm = await this.read();
+        this.noteMark(cm);
         let entries = cm ? this.parse(cm) : this.entries;
         const missing = [...this.pending, rev].filter(
           (p) => !entries.some((e) => e.resourceVersion === p.resourceVersion),
@@ -123,6 +140,80 @@ export class KubeHistory {
       }
     }
     this.fail(new Error("the history ConfigMap kept changing (8 conflicts)"), rev);
+  }
+
+  /** The highest merged revision any replica handed out, as last read or written here. */
+  mergedUpTo(): number {
+    return this.mergedMark;
+  }
+
+  /** Why the mark could not be raised (until it is), for the store's problems. */
+  mergedProblem(): string | undefined {
+    return this.mergedError;
+  }
+
+  /** mergedUpTo() read again from the API server; the cached value when it cannot be read. */
+  async readMergedUpTo(): Promise<number> {
+    try {
+      this.noteMark(await this.read());
+    } catch (e) {
+      this.opts.log.warn(
+        { err: e },
+        "reading the merged revision mark failed; using the cached one",
+      );
+    }
+    return this.mergedMark;
+  }
+
+  /**
+   * Raises the mark to `revision` on the history ConfigMap, never lowering it: a replace
+   * conditional on the read (a conflict reads again, 8 times at most), one at a time, a raise
+   * asked meanwhile written by the same run. Never throws: a failure is logged and reported
+   * (mergedProblem), and tried again at the next raise.
+   */
+  raiseMergedUpTo(revision: number): void {
+    this.mergedWanted = Math.max(this.mergedWanted, revision);
+    if (this.mergedWanted <= this.mergedMark || this.raising) return;
+    this.raising = this.raiseMark().finally(() => {
+      this.raising = undefined;
+    });
+  }
+
+  private async raiseMark(): Promise<void> {
+    const { core, namespace, name, create } = this.opts;
+    while (this.mergedWanted > this.mergedMark) {
+      const want = this.mergedWanted;
+      try {
+        await updateHistory({ core, namespace, name }, (cm) => {
+          this.noteMark(cm);
+          if (this.mergedMark >= want) return null;
+          if (!cm && !create)
+            throw new Error(
+              `the history ConfigMap ${namespace}/${name} does not exist and the dashboard may not create it`,
+            );
+          const annotations = {
+            ...cm?.metadata?.annotations,
+            [MERGED_UP_TO_ANNOTATION]: `${want}`,
+          };
+          return { data: cm?.data, annotations };
+        });
+        this.mergedMark = Math.max(this.mergedMark, want);
+        this.mergedError = undefined;
+      } catch (e) {
+        this.mergedError = e instanceof Error ? e.message : String(e);
+        this.opts.log.warn(
+          { err: e, revision: want, history: `${namespace}/${name}` },
+          "could not raise the merged revision mark on the history ConfigMap",
+        );
+        return;
+      }
+    }
+  }
+
+  private noteMark(cm: V1ConfigMap | undefined): void {
+    const raw = cm?.metadata?.annotations?.[MERGED_UP_TO_ANNOTATION];
+    if (raw !== undefined && /^\d{1,15}$/.test(raw))
+      this.mergedMark = Math.max(this.mergedMark, Number(raw));
   }
 
   private fail(e: unknown, rev: ConfigRevision): void {

@@ -67,6 +67,88 @@ describe("decideRevision", () => {
       input: { recorded: undefined, annotated: undefined, highest: 0, sameTextAsHighest: false },
       want: { revision: 1, stamp: true },
     },
+    {
+      desc: "an outside edit after merges numbered up to 30: above every merged number",
+      input: {
+        recorded: undefined,
+        annotated: undefined,
+        highest: 22,
+        sameTextAsHighest: false,
+        merged: 30,
+      },
+      want: { revision: 31, stamp: true },
+    },
+    {
+      desc: "an outside edit while the merges are below the history's numbers: the history's next",
+      input: {
+        recorded: undefined,
+        annotated: undefined,
+        highest: 22,
+        sameTextAsHighest: false,
+        merged: 20,
+      },
+      want: { revision: 23, stamp: true },
+    },
+    {
+      desc: "an old manifest applied again after merges: above the merged numbers too",
+      input: {
+        recorded: undefined,
+        annotated: 20,
+        highest: 22,
+        sameTextAsHighest: false,
+        merged: 25,
+      },
+      want: { revision: 26, stamp: true },
+    },
+    {
+      desc: "a save echoed back below a merge numbered since: its annotation still",
+      input: {
+        recorded: undefined,
+        annotated: 31,
+        highest: 22,
+        sameTextAsHighest: false,
+        merged: 32,
+      },
+      want: { revision: 31, stamp: false },
+    },
+    {
+      desc: "our own stamp echoed back, merges numbered since: the same revision",
+      input: {
+        recorded: undefined,
+        annotated: 31,
+        highest: 31,
+        sameTextAsHighest: true,
+        merged: 33,
+      },
+      want: { revision: 31, stamp: false },
+    },
+    {
+      desc: "another replica's stamp with a higher number than ours for the text: taken",
+      input: {
+        recorded: undefined,
+        annotated: 32,
+        highest: 31,
+        sameTextAsHighest: true,
+        merged: 31,
+      },
+      want: { revision: 32, stamp: false },
+    },
+    {
+      desc: "another replica's stamp with a lower number than ours for the text: ours stamped over it",
+      input: {
+        recorded: undefined,
+        annotated: 31,
+        highest: 32,
+        sameTextAsHighest: true,
+        merged: 32,
+      },
+      want: { revision: 32, stamp: true },
+    },
+    {
+      desc: "a revision the history recorded keeps its revision, whatever was merged since",
+      input: { recorded: 22, annotated: 22, highest: 22, sameTextAsHighest: true, merged: 40 },
+      want: { revision: 22, stamp: false },
+    },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(decideRevision(input)).toEqual(want);

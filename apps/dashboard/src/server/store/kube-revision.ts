@@ -111,12 +111,21 @@ export interface RevisionInput {
   highest: number;
   /** Whether the text is the one the highest revision was given to. */
   sameTextAsHighest: boolean;
+  /**
+   * The highest merged revision handed out (this replica's, and every replica's as the history
+   * ConfigMap's high-water mark says): a number this decides for an edit is above it. Not asked
+   * of an annotation (a save of any replica, a stamp): that number was decided above it already.
+   */
+  merged?: number;
 }
 
 /**
  * The revision of a newly seen revision, never below one already handed out for other text:
  * what the history recorded for it; else its annotation when that is new, or is the highest
- * for the same text (a metadata-only change, a stamp); else the next one, to be stamped.
+ * for the same text (a metadata-only change, a stamp); else, stamped: the highest again when
+ * that went to this very text (another replica's stamp of it landed first, with a lower number:
+ * ours is stamped over it, and that replica takes it as higher, so no number steps back), or the
+ * next one above every revision and merged revision handed out.
  */
 export function decideRevision(i: RevisionInput): { revision: number; stamp: boolean } {
   if (i.recorded !== undefined && i.recorded >= i.highest)
@@ -124,7 +133,8 @@ export function decideRevision(i: RevisionInput): { revision: number; stamp: boo
   const a = i.annotated;
   if (a !== undefined && (a > i.highest || (a === i.highest && i.sameTextAsHighest)))
     return { revision: a, stamp: false };
-  return { revision: i.highest + 1, stamp: true };
+  if (a !== undefined && i.sameTextAsHighest) return { revision: i.highest, stamp: true };
+  return { revision: Math.max(i.highest, i.merged ?? 0) + 1, stamp: true };
 }
 
 /**

@@ -278,7 +278,7 @@ function parsed(text: string | undefined): unknown {
  * nothing to write; it may throw to refuse), written by a replace carrying the read's
  * resourceVersion (or a create when it is missing), read and changed again on a conflict.
  */
-async function updateHistory(
+export async function updateHistory(
   o: KubeRolloutOptions,
   change: (
     cm: V1ConfigMap | undefined,

@@ -81,8 +81,18 @@ export class KubeStore implements ConfigStore {
   /** The highest merged revision this replica numbered (ConfigStore.numberAbove). */
   private mergedAbove = 0;
 
+  /**
+   * Also raises the high-water mark every replica reads on the history ConfigMap (in the
+   * background, never failing the merge), so no replica numbers an outside edit as this merge.
+   */
   numberAbove(revision: number): void {
     this.mergedAbove = Math.max(this.mergedAbove, revision);
+    this.revisions.raiseMergedUpTo(this.mergedAbove);
+  }
+
+  /** The highest merged revision any replica handed out, as last read (ConfigStore.mergedUpTo). */
+  mergedUpTo(): number {
+    return this.revisions.mergedUpTo();
   }
   private readonly problems = new Map<"recreate" | "stamp", string>();
   /** resourceVersion of an outside edit → that of our stamp of it (same text), newest last. */
@@ -238,9 +248,9 @@ export class KubeStore implements ConfigStore {
       this.stamped.get(req.expectedResourceVersion) === cur.resourceVersion
         ? cur.resourceVersion
         : req.expectedResourceVersion;
-    // Above this replica's merged numbers too; edits from outside (kubectl) are numbered from
-    // the history alone, which every replica reads alike (decideRevision).
-    const next = Math.max(this.highest.revision, this.mergedAbove) + 1;
+    // Above this replica's merged numbers and every replica's as last read (the history
+    // ConfigMap's mark), as an edit from outside (kubectl) is (ingest).
+    const next = Math.max(this.highest.revision, this.merged()) + 1;
     const annotations = annotationsFor({ ...req, revision: next });
     if (!this.cm) {
       if (expectedResourceVersion !== cur.resourceVersion) throw new StaleRevisionError(cur);
@@ -279,6 +289,11 @@ export class KubeStore implements ConfigStore {
       );
     const history = this.revisions.status();
     if (history.error) problems.push(`config history is not being recorded: ${history.error}`);
+    const mark = this.revisions.mergedProblem();
+    if (mark)
+      problems.push(
+        `the merged revision numbers of this replica are not recorded on the history ConfigMap (${mark}): another replica may give an edit made with kubectl one of their numbers`,
+      );
     return {
       problems,
       source: { name: this.ref, state: this.state },
@@ -446,13 +461,20 @@ export class KubeStore implements ConfigStore {
       this.deletedAt = undefined;
       if (resourceVersion === this.latest?.resourceVersion) return;
       const meta = describe(cm);
-      const { revision, stamp } = decideRevision({
+      const input = {
         recorded: this.revisions.known().find((e) => e.resourceVersion === resourceVersion)
           ?.revision,
         annotated: annotatedRevision(cm),
         highest: this.highest.revision,
         sameTextAsHighest: this.highest.sha === sha256(meta.text),
-      });
+        merged: this.merged(),
+      };
+      let { revision, stamp } = decideRevision(input);
+      // A number to stamp: above every replica's merges as stored now, not as last read.
+      if (stamp) {
+        await this.revisions.readMergedUpTo();
+        ({ revision, stamp } = decideRevision({ ...input, merged: this.merged() }));
+      }
       this.note(revision, meta.text);
       this.latest = { ...meta, revision };
       this.listeners.emit(this.latest);
@@ -461,6 +483,11 @@ export class KubeStore implements ConfigStore {
       if (stamp) await this.stamp(cm, meta, revision);
       await this.revisions.record(this.latest);
     });
+  }
+
+  /** The highest merged revision: this replica's, or any replica's as last read. */
+  private merged(): number {
+    return Math.max(this.mergedAbove, this.revisions.mergedUpTo());
   }
 
   private note(revision: number, text: string): void {

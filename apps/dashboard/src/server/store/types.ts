@@ -81,6 +81,12 @@ export interface ConfigStore {
    * numbers (merged-desired.ts), so a number never names both a stored text and a merge.
    */
   numberAbove?(revision: number): void;
+  /**
+   * The highest merged revision any replica handed out, as the store last read it (Kubernetes:
+   * the history ConfigMap's mark, read again by history()): a replica starting numbers its
+   * merges above it, not only above the store's revisions.
+   */
+  mergedUpTo?(): number;
   /** Newest first, bounded by the store's retention. */
   history(): Promise<ConfigRevision[]>;
   /** Called for every new revision, whether saved here or seen from outside (kubectl). */
