@@ -135,6 +135,19 @@ export interface Rollout {
    * when none. A target is `done` once it applied and its rules are judged.
    */
   awaitingRules?: number;
+  /**
+   * Of `offline`: targets a staged rollout resumed after a dashboard restart counted in its
+   * waves when it was last saved, not heard from since (no reporter of theirs has reconnected
+   * here, so they are not known by name); absent when none. The rollout does not finish while
+   * any is left: what they run is not known.
+   */
+  unseen?: number;
+  /**
+   * Set when this tracking began at a dashboard start, from a persisted staged rollout (its
+   * counts start from the nodes that reconnect since), not at the save: `startedAt` is then the
+   * rollout's own start (or its abort's), and the time to its finish spans the restart.
+   */
+  resumedAt?: number;
   failed: number;
   late: RolloutLate;
 }

@@ -197,7 +197,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas, observeResync });
   await config.start(await readNumberingSeed(o.store.loadRollout?.bind(o.store)));
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
-  await restoreStaging(staged, config, strategy);
+  await restoreStaging(staged, config, strategy, fleet);
   const follow = { fleet, feed, metrics, log, staged, strategy };
   config.onChange((state, prev) => followConfig(state, prev, follow));
 
@@ -327,7 +327,8 @@ function createFleet(
     applyTimeoutMs: t.applyTimeoutMs,
     intake: { onCoalesced: () => metrics.snapshotsCoalesced.inc() },
     onRolloutFinished: (r) => {
-      if (r.finishedAt !== null)
+      // A rollout resumed after a restart: its time spans the restart, not a rollout's work.
+      if (r.finishedAt !== null && r.resumedAt === undefined)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
       // Each replica counts the nodes it holds: the Event says so rather than "2 of 2 nodes".
       events?.rolloutFinished(replica ? { ...r, heldBy: replica } : r);
@@ -381,16 +382,18 @@ function followConfig(
 }
 
 /**
- * The persisted rollout resumed; a follower starting on an unbegun staged revision holds it.
- * From then on a source change after an abort is held (config-service heldMerge).
+ * The persisted rollout resumed, and tracked again on the fleet bar (empty until the next save,
+ * it was); a follower starting on an unbegun staged revision holds it. From then on a source
+ * change after an abort is held (config-service heldMerge).
  */
-function restoreStaging(
+async function restoreStaging(
   staged: StagedRollouts,
   config: ConfigService,
   strategy: RolloutStrategy,
+  fleet: FleetState,
 ): Promise<void> {
   config.holdAfterAbort((d) => staged.abortedTo(d));
-  return staged.restore(
+  await staged.restore(
     () => config.current().desired,
     (r) => config.desiredOfRevision(r),
     {
@@ -401,6 +404,7 @@ function restoreStaging(
       numberAbove: (revision) => config.numberAbove(revision),
     },
   );
+  fleet.resumeRollout(staged.resumedTracking());
 }
 
 function createStaging(

@@ -31,7 +31,7 @@ import {
   newRecord,
   type Pending,
 } from "./node.js";
-import { RolloutTracker } from "./rollout.js";
+import { type RolloutTarget, RolloutTracker } from "./rollout.js";
 import { localOutcome, rulesJudged } from "./rollout-done.js";
 import { sharedHello } from "./shared-hello.js";
 import type { FleetSignalSink } from "./signals.js";
@@ -116,6 +116,8 @@ export class FleetState {
     this.rollout = new RolloutTracker(
       (r) => opts.onRolloutFinished?.(r),
       () => this.stagedFailedHere(),
+      // A staged rollout resumed at this start: the nodes its waves counted, not back yet.
+      (revision) => this.staging?.unseen(revision) ?? 0,
     );
   }
 
@@ -132,7 +134,11 @@ export class FleetState {
       pushTo: (names) => this.pushTo(names),
       revert: (previous) => this.desiredChanged(previous),
       noteEvent: (name, kind, message) => this.noteEvent(name, kind, message),
-      rolloutChanged: () => this.opts.feed.rolloutChanged(),
+      rolloutChanged: () => {
+        // Its count of nodes not seen since the start may have dropped to none (a node removed).
+        this.rollout.recheck(this.now());
+        this.opts.feed.rolloutChanged();
+      },
       nodeChanged: (name) => this.opts.feed.node(name),
       counted: (name, revision) =>
         this.rollout.revision === revision ? this.rollout.countedAs(name).target : undefined,
@@ -464,20 +470,11 @@ export class FleetState {
    */
   desiredChanged(desired: Desired): void {
     const now = this.now();
-    const enforce = [...this.nodes.values()].filter((n) => n.hello.mode === "enforce");
-    // Offline enforce-mode nodes are targets too: pending until they return.
+    const enforce = this.enforcing();
     this.rollout.start(
       desired.revision,
       desired.resourceVersion,
-      enforce.map((n) => {
-        const o = localOutcome(n, desired.revision);
-        return {
-          name: n.name,
-          connected: this.links.has(n.name),
-          applied: o === "done" || o === "awaiting-rules",
-          awaitingRules: o === "awaiting-rules",
-        };
-      }),
+      this.targets(enforce, desired.revision),
       now,
     );
     this.opts.feed.rolloutChanged();
@@ -492,6 +489,37 @@ export class FleetState {
         .map((n) => n.name),
       desired,
     );
+  }
+
+  /**
+   * After a restart, the staged rollout resumed from its persisted state (StagedRollouts
+   * resumedTracking) is tracked again for the fleet bar, unless a save came first: the nodes
+   * known now as targets, and those its waves counted that have not reconnected yet as unseen
+   * ones (rollout.ts), so it never finishes on nodes not heard from. Nothing is pushed: each
+   * reporter is sent its wave's revision as it reconnects.
+   */
+  resumeRollout(r: { revision: number; resourceVersion: string; startedAt: number } | null): void {
+    if (!r || this.rollout.revision !== null) return;
+    const targets = this.targets(this.enforcing(), r.revision);
+    this.rollout.start(r.revision, r.resourceVersion, targets, this.now(), r);
+    this.opts.feed.rolloutChanged();
+  }
+
+  private enforcing(): NodeRecord[] {
+    return [...this.nodes.values()].filter((n) => n.hello.mode === "enforce");
+  }
+
+  /** Every enforce-mode node a target, offline ones too (pending until they return). */
+  private targets(enforce: readonly NodeRecord[], revision: number): RolloutTarget[] {
+    return enforce.map((n) => {
+      const o = localOutcome(n, revision);
+      return {
+        name: n.name,
+        connected: this.links.has(n.name),
+        applied: o === "done" || o === "awaiting-rules",
+        awaitingRules: o === "awaiting-rules",
+      };
+    });
   }
 
   /**

@@ -278,3 +278,63 @@ describe("RolloutTracker", () => {
     expect(finished).toEqual([expect.objectContaining({ startedAt: 1000, finishedAt: 1500 })]);
   });
 });
+
+describe("RolloutTracker resumed after a restart", () => {
+  /** Revision 5 resumed at t=2000 (begun at 1000) with no node known; `unseen` as told. */
+  function resumed() {
+    const finished: Rollout[] = [];
+    const seen = { unseen: 3 };
+    const t = new RolloutTracker(
+      (r) => finished.push(r),
+      () => [],
+      (revision) => (revision === 5 ? seen.unseen : 0),
+    );
+    t.start(5, "r5", [], 2000, { startedAt: 1000 });
+    return { t, seen, finished };
+  }
+
+  it("with no node back, waits for the counted ones: pending, offline, never finished", () => {
+    const { t, finished } = resumed();
+    expect(t.view()).toMatchObject({
+      revision: 5,
+      startedAt: 1000,
+      resumedAt: 2000,
+      finishedAt: null,
+      total: 3,
+      done: 0,
+      pending: 3,
+      offline: 3,
+      unseen: 3,
+    });
+    expect(finished).toEqual([]);
+  });
+
+  it("counts nodes as they come back, finishes once none is unseen and all applied", () => {
+    const { t, seen, finished } = resumed();
+    seen.unseen = 2;
+    t.mark("a", "done", 2100);
+    seen.unseen = 1;
+    t.mark("b", "pending", 2200);
+    expect(t.view()).toMatchObject({ total: 3, done: 1, pending: 2, offline: 1, unseen: 1 });
+    t.mark("b", "done", 2300);
+    // Every known target applied, one counted node still away: not finished.
+    expect(t.view()).toMatchObject({ finishedAt: null, total: 3, done: 2, unseen: 1 });
+    expect(finished).toEqual([]);
+    // Dropped from its wave (forgotten): nothing is left to wait for.
+    seen.unseen = 0;
+    expect(t.recheck(2400)).toBe(true);
+    const v = t.view()!;
+    expect(v).toMatchObject({ finishedAt: 2400, total: 2, done: 2, pending: 0, offline: 0 });
+    expect(v.unseen).toBeUndefined();
+    expect(finished).toEqual([expect.objectContaining({ startedAt: 1000, resumedAt: 2000 })]);
+  });
+
+  it("a start at a save is not resumed and counts no unseen node of another revision", () => {
+    const { t } = resumed();
+    t.start(6, "r6", [{ name: "a", connected: true }], 3000);
+    const v = t.view()!;
+    expect(v).toMatchObject({ revision: 6, startedAt: 3000, total: 1, pending: 1 });
+    expect(v.resumedAt).toBeUndefined();
+    expect(v.unseen).toBeUndefined();
+  });
+});

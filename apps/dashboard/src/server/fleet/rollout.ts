@@ -6,6 +6,9 @@
 // that act later (came back, retried, joined) are counted apart as `late`. That includes the
 // targets a staged rollout counted failed at the finish (a drift after applying): a retry
 // clears them there, but the finished counts keep them failed and count the retry late.
+// After a dashboard restart a staged rollout's tracking is resumed (`start` with `resumed`): its
+// waves counted nodes no reporter has named since (`unseen`, told by the staged rollout): each
+// is a pending, offline target, and the rollout does not finish while any is left.
 
 import type { Rollout, RolloutLate } from "@masq/shared";
 
@@ -27,6 +30,8 @@ interface State {
   late: Map<string, Outcome>;
   /** At finishedAt: the targets a staged rollout counted failed then (frozen with the counts). */
   failedAtFinish?: ReadonlySet<string>;
+  /** Resumed at a dashboard start from a persisted staged rollout (Rollout.resumedAt). */
+  resumedAt?: number;
 }
 
 export interface RolloutTarget {
@@ -54,18 +59,25 @@ export class RolloutTracker {
 
   /**
    * `failedByStage`: the targets a staged rollout counts failed now (FleetState.rolloutView),
-   * read at the finish to freeze them with the counts.
+   * read at the finish to freeze them with the counts. `unseen`: targets of `revision` counted
+   * but not known by name (a staged rollout resumed after a restart, Rollout.unseen).
    */
   constructor(
     private readonly onFinish: (r: Rollout) => void = () => {},
     private readonly failedByStage: () => Iterable<string> = () => [],
+    private readonly unseen: (revision: number) => number = () => 0,
   ) {}
 
+  /**
+   * `resumed`: tracking a rollout begun before this dashboard started (its persisted staged
+   * state), from `startedAt`; without, it starts now.
+   */
   start(
     revision: number,
     resourceVersion: string,
     targets: readonly RolloutTarget[],
     now: number,
+    resumed?: { startedAt: number },
   ): void {
     const nodes = new Map<string, Outcome>();
     const count = zero();
@@ -83,13 +95,24 @@ export class RolloutTracker {
     this.state = {
       revision,
       resourceVersion,
-      startedAt: now,
+      startedAt: resumed?.startedAt ?? now,
       finishedAt: null,
       nodes,
       count,
       late: new Map(),
+      ...(resumed ? { resumedAt: now } : {}),
     };
     this.checkFinished(now);
+  }
+
+  /**
+   * The staged rollout's count of nodes not seen changed (a node placed, one dropped from a
+   * wave): a rollout waiting only for them may be finished now.
+   */
+  recheck(now: number): boolean {
+    const was = this.state?.finishedAt;
+    this.checkFinished(now);
+    return was === null && this.state?.finishedAt !== null;
   }
 
   get revision(): number | null {
@@ -168,25 +191,34 @@ export class RolloutTracker {
     const late: RolloutLate = { done: 0, pending: 0, failed: 0 };
     for (const o of s.late.values()) late[lateKey(o)]++;
     const awaitingRules = c["awaiting-rules"];
+    const unseen = this.unseenOf(s);
     return {
       revision: s.revision,
       resourceVersion: s.resourceVersion,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
-      total: s.nodes.size,
+      total: s.nodes.size + unseen,
       done: c.done,
-      pending: waiting(c),
-      offline: c.offline,
+      pending: waiting(c) + unseen,
+      offline: c.offline + unseen,
       failed: c.failed,
       late,
       ...(awaitingRules > 0 ? { awaitingRules } : {}),
       ...(heldBack > 0 ? { heldBack } : {}),
+      ...resumedFields(s, unseen),
     };
+  }
+
+  /** Counted with the targets until the finish (which waits for them): none are left then. */
+  private unseenOf(s: State): number {
+    return s.finishedAt === null ? this.unseen(s.revision) : 0;
   }
 
   private checkFinished(now: number): void {
     const s = this.state;
     if (!s || s.finishedAt !== null || waiting(s.count) > 0) return;
+    // Nodes a resumed staged rollout counted and no reporter has named since: not done.
+    if (this.unseen(s.revision) > 0) return;
     s.finishedAt = now;
     s.failedAtFinish = new Set(this.failedByStage());
     const v = this.view();
@@ -203,6 +235,14 @@ function markLate(s: State, node: string, outcome: Outcome): boolean {
   if (outcome === "offline" && before !== "pending" && before !== "awaiting-rules") return false;
   s.late.set(node, outcome);
   return true;
+}
+
+/** A resumed rollout's fields of the view (Rollout.unseen, Rollout.resumedAt); {} for others. */
+function resumedFields(s: State, unseen: number): Pick<Rollout, "unseen" | "resumedAt"> {
+  return {
+    ...(unseen > 0 ? { unseen } : {}),
+    ...(s.resumedAt !== undefined ? { resumedAt: s.resumedAt } : {}),
+  };
 }
 
 /** The counts with these targets counted failed (whatever else they were). */

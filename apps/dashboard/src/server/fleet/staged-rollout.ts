@@ -104,6 +104,7 @@ import {
   type StagedState,
   StateWriter,
   stagedView,
+  waveSize,
 } from "./staged-state.js";
 import {
   actionOf,
@@ -193,6 +194,11 @@ export class StagedRollouts {
   private lastPersist = Number.NEGATIVE_INFINITY;
   /** Move requests asked here waiting for the owner's word (performed: `done`). */
   private readonly confirming = new Map<string, () => void>();
+  /**
+   * The rollout read from the persisted state as this dashboard started (its resourceVersion):
+   * its waves' counted members are not known by name until their reporters reconnect (unseen).
+   */
+  private restored: string | undefined;
   private previous: Desired | null = null;
   private readonly appliedAt = new Map<string, number>();
   /**
@@ -984,6 +990,47 @@ export class StagedRollouts {
   }
 
   /**
+   * The rollout resumed at this dashboard's start, as the fleet bar tracks it again (null: none,
+   * or finished): its revision, or after an abort the previous one every node returns to, from
+   * the rollout's start (the abort's). Its nodes are counted as they reconnect (`unseen`).
+   */
+  resumedTracking(): { revision: number; resourceVersion: string; startedAt: number } | null {
+    const s = this.s;
+    const previous = this.previous;
+    if (!s || !previous || s.resourceVersion !== this.restored || s.core.phase === "healthy")
+      return null;
+    if (!s.core.aborted)
+      return { revision: s.revision, resourceVersion: s.resourceVersion, startedAt: s.startedAt };
+    const abort = s.actions.findLast((a) => a.action === "abort");
+    const at = abort ? Date.parse(abort.time) : Number.NaN;
+    const { revision, resourceVersion } = previous;
+    return { revision, resourceVersion, startedAt: Number.isNaN(at) ? s.startedAt : at };
+  }
+
+  /**
+   * Of the nodes the rollout resumed at this dashboard's start counted in its waves when it was
+   * last saved, those not placed here since (their reporters not reconnected, nor known through
+   * another replica), counted as its waves' cards count them (staged-state.ts waveSize); after
+   * an abort by number. For the fleet bar's tracking of `revision` (the rollout's, or after an
+   * abort the previous one); 0 for any other rollout, or once it finished.
+   */
+  unseen(revision: number): number {
+    const s = this.s;
+    if (!s || s.resourceVersion !== this.restored || s.core.phase === "healthy") return 0;
+    if ((s.core.aborted ? this.previous?.revision : s.revision) !== revision) return 0;
+    if (s.core.aborted) {
+      // No node is placed in a wave after an abort (all return): counted by number.
+      let counted = 0;
+      for (let w = 0; w < s.waves.length; w++)
+        counted += Math.max(s.waves[w]!.length, s.floor?.[w] ?? 0);
+      return Math.max(0, counted - this.cutNodes("enforce").length);
+    }
+    let n = 0;
+    for (let w = 0; w < s.waves.length; w++) n += waveSize(s, w) - s.waves[w]!.length;
+    return n;
+  }
+
+  /**
    * The nodes the rollout of `revision` counts failed now (failed to apply, drifted, offline
    * soon after applying; cleared by a retry); [] for another revision or none running.
    */
@@ -1374,6 +1421,7 @@ export class StagedRollouts {
     };
     this.wasActive = this.isActive();
     const loaded = await this.load(current(), find);
+    this.restored = this.s?.resourceVersion;
     this.atStart = undefined;
     if (held && this.follows() && !this.s && !this.awaiting) await this.holdUnbegun(held, loaded);
     this.sayBegun(loaded);
