@@ -1,11 +1,10 @@
 "use client";
 import { NODE_STATUSES, type NodeStatus, type Rollout } from "@masq/shared";
 import { StatusIcon } from "../components/StatusBadge";
-import { formatDuration, toMillis } from "../components/time";
 import { reviewBaseline } from "../config/review-baseline";
 import type { StatusCounts } from "../live/fleet-store";
 import type { SeverityFilter } from "./filter";
-import { abortedBehind, doneBarClass, rolloutLabel } from "./rollout-label";
+import { abortedBehind, doneBarClass, rolloutCountParts, rolloutLabel } from "./rollout-label";
 import { STATUS_BAR_CLASS, STATUS_LABEL, STATUS_TEXT_CLASS } from "./status";
 
 /** Nodes by their worst difference, and reporters that stopped answering. */
@@ -63,33 +62,8 @@ function SeverityFilters({
   );
 }
 
-function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolean }) {
-  const started = toMillis(rollout.startedAt);
-  const finished = toMillis(rollout.finishedAt);
-  const held = rollout.heldBack ?? 0;
-  const rules = rollout.awaitingRules ?? 0;
-  const waiting = rollout.pending - rollout.offline - held - rules;
-  const late = rollout.late;
-  const parts: [string, string][] = [];
-  if (waiting > 0) parts.push([`${waiting} pending`, ""]);
-  // Applied, not done: their post-apply rules are not judged yet (they may have drifted).
-  if (rules > 0)
-    parts.push([`${rules} applied, waiting for ${rules === 1 ? "its" : "their"} rules`, ""]);
-  if (held > 0) parts.push([`${held} held back by the staged rollout`, ""]);
-  if (rollout.offline > 0)
-    parts.push([
-      `${rollout.offline} offline, pending until it reconnects`,
-      "text-zinc-700 dark:text-zinc-300",
-    ]);
-  if (rollout.failed > 0)
-    parts.push([`${rollout.failed} failed`, "text-red-700 dark:text-red-400"]);
-  if (!running && rollout.total > 0 && started !== null && finished !== null)
-    parts.push([`in ${formatDuration(finished - started)}`, ""]);
-  if (late.done > 0)
-    parts.push([`${late.done} caught up later`, "text-emerald-700 dark:text-emerald-400"]);
-  if (late.pending > 0) parts.push([`${late.pending} more pending`, ""]);
-  if (late.failed > 0)
-    parts.push([`${late.failed} failed later`, "text-red-700 dark:text-red-400"]);
+function RolloutCounts({ rollout }: { rollout: Rollout }) {
+  const parts = rolloutCountParts(rollout);
   return (
     <span
       className="text-xs text-zinc-600 tabular-nums dark:text-zinc-400"
@@ -108,6 +82,8 @@ function RolloutCounts({ rollout, running }: { rollout: Rollout; running: boolea
 /**
  * A rollout: "2 of 3 nodes applied · 1 offline, pending until it reconnects" while running;
  * once finished its counts and duration stay as they were, later catch-ups counted apart.
+ * Resumed after a dashboard restart: "waiting for nodes to reconnect" until one has, then the
+ * nodes not back yet counted apart (rollout-label.ts).
  * "Applied" is the server's `done`: applied, its post-apply rules judged, not failed (a staged
  * rollout's drifted canary is failed here as on its wave's card).
  */
@@ -121,7 +97,6 @@ export function RolloutProgress({
 }) {
   const total = Math.max(rollout.total, 0);
   const share = (n: number) => (total === 0 ? 0 : (n / total) * 100);
-  const running = rollout.finishedAt === null;
   const label = rolloutLabel(rollout, aborted);
   return (
     <div className="min-w-0 flex-1">
@@ -129,7 +104,7 @@ export function RolloutProgress({
         <span id="rollout-label" className="font-medium text-zinc-800 dark:text-zinc-200">
           {label}
         </span>
-        <RolloutCounts rollout={rollout} running={running} />
+        <RolloutCounts rollout={rollout} />
       </div>
       <div
         role="progressbar"

@@ -1,6 +1,6 @@
 import type { Rollout } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { abortedBehind, doneBarClass, rolloutLabel } from "./rollout-label";
+import { abortedBehind, doneBarClass, rolloutCountParts, rolloutLabel } from "./rollout-label";
 
 const rollout = (over: Partial<Rollout>): Rollout => ({
   revision: 3,
@@ -15,6 +15,9 @@ const rollout = (over: Partial<Rollout>): Rollout => ({
   late: { done: 0, pending: 0, failed: 0 },
   ...over,
 });
+
+/** A running rollout resumed after a dashboard restart (Rollout.resumedAt). */
+const RESUMED: Partial<Rollout> = { finishedAt: null, resumedAt: 100 };
 
 describe("rolloutLabel", () => {
   it.each([
@@ -43,8 +46,60 @@ describe("rolloutLabel", () => {
       input: { r: { finishedAt: null, done: 1 }, aborted: 4 },
       want: "Reverting to revision 3 after revision 4 was aborted: 1 of 5 nodes applied",
     },
+    {
+      desc: "resumed after a restart, no node back yet",
+      input: { r: { ...RESUMED, unseen: 5, offline: 5, pending: 5, done: 0 }, aborted: null },
+      want: "Rolling out revision 3: waiting for nodes to reconnect after the dashboard restarted",
+    },
+    {
+      desc: "an abort's revert resumed after a restart, no node back yet",
+      input: { r: { ...RESUMED, unseen: 5, offline: 5, pending: 5, done: 0 }, aborted: 4 },
+      want: "Reverting to revision 3 after revision 4 was aborted: waiting for nodes to reconnect after the dashboard restarted",
+    },
+    {
+      desc: "resumed after a restart, some nodes back",
+      input: { r: { ...RESUMED, unseen: 2, offline: 2, pending: 3, done: 2 }, aborted: null },
+      want: "Rolling out revision 3: 2 of 5 nodes applied",
+    },
+    {
+      desc: "resumed after a restart, finished once every node was back",
+      input: { r: { resumedAt: 900 }, aborted: null },
+      want: "Revision 3 rolled out to 5 of 5 nodes",
+    },
   ])("$desc", ({ input, want }) => {
     expect(rolloutLabel(rollout(input.r), input.aborted)).toBe(want);
+  });
+});
+
+describe("rolloutCountParts", () => {
+  const texts = (r: Partial<Rollout>) => rolloutCountParts(rollout(r)).map(([text]) => text);
+
+  it("says the nodes not back since a restart apart from offline ones, never as applied", () => {
+    expect(texts({ ...RESUMED, done: 1, pending: 4, heldBack: 1, offline: 3, unseen: 2 })).toEqual([
+      "1 held back by the staged rollout",
+      "1 offline, pending until it reconnects",
+      "2 not reconnected since the dashboard restarted, pending",
+    ]);
+  });
+
+  it("times a finished rollout, not one resumed after a restart (its time spans the restart)", () => {
+    const startedAt = Date.UTC(2026, 0, 1);
+    const finishedAt = startedAt + 3000;
+    expect(texts({ startedAt, finishedAt })).toEqual(["in 3.0 s"]);
+    expect(texts({ startedAt, finishedAt, resumedAt: startedAt + 2000 })).toEqual([]);
+  });
+
+  it("counts pending, waiting for rules, failed and late nodes", () => {
+    expect(
+      texts({
+        finishedAt: null,
+        done: 1,
+        pending: 3,
+        awaitingRules: 1,
+        failed: 1,
+        late: { done: 0, pending: 0, failed: 0 },
+      }),
+    ).toEqual(["2 pending", "1 applied, waiting for its rules", "1 failed"]);
   });
 });
 
