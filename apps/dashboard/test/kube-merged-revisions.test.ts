@@ -154,3 +154,33 @@ describe("an edit made outside the dashboard, with several config sources", () =
     expect(Math.max(...forEdit)).toBe(revision);
   });
 });
+
+describe("a save, with several config sources", () => {
+  // dash-b last read the mark before dash-a (restarted) numbered its merges ahead of it: a save
+  // numbered from the mark as last read took dash-a's newest merged number ("revision 7" in
+  // dash-a's History named both its merge and the saved text).
+  it("through a replica whose read of the mark is older than another's merges: numbered above them", async () => {
+    const fake = await cluster();
+    const first = await k.start({ POD_NAME: "dash-a" });
+    const b = await k.start({ POD_NAME: "dash-b" });
+    await merges(fake, first, 1);
+    await k.stop(first);
+    const a = await k.start({ POD_NAME: "dash-a" });
+    const numberedOnA = await merges(fake, a, 2);
+
+    const before = await config(b);
+    const put = await b.api("/api/config", {
+      method: "PUT",
+      body: {
+        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n",
+        resourceVersion: before.resourceVersion,
+        strategy: { kind: "all-at-once" },
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.revision).toBeGreaterThan(Math.max(...numberedOnA));
+    await eventually(async () => (await config(a)).revision === put.body.revision, 5000);
+    for (const s of [a, b])
+      for (const [n, texts] of await historyNumbers(s)) expect(texts.size, `revision ${n}`).toBe(1);
+  });
+});

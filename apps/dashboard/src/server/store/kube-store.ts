@@ -248,8 +248,11 @@ export class KubeStore implements ConfigStore {
       this.stamped.get(req.expectedResourceVersion) === cur.resourceVersion
         ? cur.resourceVersion
         : req.expectedResourceVersion;
-    // Above this replica's merged numbers and every replica's as last read (the history
-    // ConfigMap's mark), as an edit from outside (kubectl) is (ingest).
+    // Above this replica's merged numbers and every replica's as stored now (the history
+    // ConfigMap's mark, read again: another replica numbers its merges above ours after its
+    // restart, and this replica reads the mark only at its own writes), as an edit from outside
+    // (kubectl) is (ingest).
+    await this.revisions.readMergedUpTo();
     const next = Math.max(this.highest.revision, this.merged()) + 1;
     const annotations = annotationsFor({ ...req, revision: next });
     if (!this.cm) {
