@@ -95,6 +95,20 @@ async function historyNumbers(s: KubeTestServer): Promise<Map<number, Set<string
   return out;
 }
 
+/**
+ * Replicas dash-a and dash-b, dash-a restarted and its merges since numbered above the mark,
+ * ahead of dash-b's (which last read the mark before them).
+ */
+async function aheadOnA() {
+  const fake = await cluster();
+  const first = await k.start({ POD_NAME: "dash-a" });
+  const b = await k.start({ POD_NAME: "dash-b" });
+  await merges(fake, first, 1);
+  await k.stop(first);
+  const a = await k.start({ POD_NAME: "dash-a" });
+  return { fake, a, b, numberedOnA: await merges(fake, a, 2) };
+}
+
 describe("an edit made outside the dashboard, with several config sources", () => {
   it("is numbered above every merged revision one replica handed out; History names one config per number", async () => {
     const fake = await cluster();
@@ -126,13 +140,7 @@ describe("an edit made outside the dashboard, with several config sources", () =
     { desc: "both replicas running: one revision on both, stamped once", stopA: false },
     { desc: "dash-b alone stamps it, above dash-a's merged numbers", stopA: true },
   ])("two replicas, merges numbered ahead on dash-a: $desc", async ({ stopA }) => {
-    const fake = await cluster();
-    const first = await k.start({ POD_NAME: "dash-a" });
-    const b = await k.start({ POD_NAME: "dash-b" });
-    await merges(fake, first, 1);
-    await k.stop(first);
-    const a = await k.start({ POD_NAME: "dash-a" });
-    const numberedOnA = await merges(fake, a, 2);
+    const { fake, a, b, numberedOnA } = await aheadOnA();
     const numberedOnB = (await config(b)).desiredRevision;
     expect(Math.max(...numberedOnA)).toBeGreaterThan(numberedOnB);
     if (stopA) await k.stop(a);
@@ -160,13 +168,7 @@ describe("a save, with several config sources", () => {
   // numbered from the mark as last read took dash-a's newest merged number ("revision 7" in
   // dash-a's History named both its merge and the saved text).
   it("through a replica whose read of the mark is older than another's merges: numbered above them", async () => {
-    const fake = await cluster();
-    const first = await k.start({ POD_NAME: "dash-a" });
-    const b = await k.start({ POD_NAME: "dash-b" });
-    await merges(fake, first, 1);
-    await k.stop(first);
-    const a = await k.start({ POD_NAME: "dash-a" });
-    const numberedOnA = await merges(fake, a, 2);
+    const { a, b, numberedOnA } = await aheadOnA();
 
     const before = await config(b);
     const put = await b.api("/api/config", {
