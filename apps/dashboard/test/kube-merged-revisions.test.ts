@@ -186,3 +186,32 @@ describe("a save, with several config sources", () => {
       for (const [n, texts] of await historyNumbers(s)) expect(texts.size, `revision ${n}`).toBe(1);
   });
 });
+
+describe("the mark set by hand", () => {
+  /** Sets the history ConfigMap's mark as `kubectl annotate --overwrite` does. */
+  function annotateMark(fake: FakeKubeApi, value: string): void {
+    const cm = fake.configMap(NS, `${CM}-history`)!;
+    fake.apply({
+      ...cm,
+      metadata: { ...cm.metadata, annotations: { ...cm.metadata.annotations, [MARK]: value } },
+    });
+  }
+
+  // 999999999999999 was read as a mark: the edit above it, 1000000000000000, is not read back
+  // as a revision (at most 15 digits), so every stamp was stamped again, one higher, forever.
+  it.each(["999999999999999", "1000000000000", "-5", "seven", "1e3"])(
+    "%s: an edit is stamped once, with a number read back as its revision",
+    async (value) => {
+      const fake = await cluster();
+      const s = await k.start();
+      await merges(fake, s, 1);
+      annotateMark(fake, value);
+      const text = outsideEdit(fake, "10.0.0.0/8, 172.16.0.0/12");
+      const { revision, resourceVersion } = await stamped(fake, text, [s]);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(fake.configMap(NS, CM)?.metadata.resourceVersion).toBe(resourceVersion);
+      expect(revision).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+      expect((await config(s)).revision).toBe(revision);
+    },
+  );
+});

@@ -26,6 +26,13 @@ const entriesSchema = z.array(
 /** The highest merged revision number any replica handed out (only ever raised). */
 export const MERGED_UP_TO_ANNOTATION = "ipmasq.dev/merged-revisions-up-to";
 
+/**
+ * The highest mark taken (above: set by hand, ignored and raised over). Numbers are handed out
+ * above it and read back from annotations of at most 15 digits (annotatedRevision): a mark of
+ * 999999999999999 had every edit stamped 1000000000000000, not read back, stamped again, forever.
+ */
+export const MAX_MERGED_MARK = 10 ** 12;
+
 /** The API server's limit on a ConfigMap's data, in bytes. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 
@@ -212,7 +219,7 @@ export class KubeHistory {
 
   private noteMark(cm: V1ConfigMap | undefined): void {
     const raw = cm?.metadata?.annotations?.[MERGED_UP_TO_ANNOTATION];
-    if (raw !== undefined && /^\d{1,15}$/.test(raw))
+    if (raw !== undefined && /^\d{1,15}$/.test(raw) && Number(raw) <= MAX_MERGED_MARK)
       this.mergedMark = Math.max(this.mergedMark, Number(raw));
   }
 
