@@ -216,6 +216,45 @@ describe("FleetState: the timeline follows a drift as it changes", () => {
   });
 });
 
+describe("FleetState: a drift entry only when what differs changes", () => {
+  // A save put the node's row at "not judged against revision 2 yet" until its turn; judged
+  // again with the same differences, its timeline read "still drifted, what differs is now"
+  // the very differences it had (every drifted observe-mode node, at every save).
+  it("none for a drifted node judged again, the same differences, against a new revision", () => {
+    let desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+    const fleet = testFleet(() => desired);
+    const d = desiredChain(desired.config, DEFAULT_FLAGS, "ipv4");
+    fleet.connect(hello("o", "observe"), link());
+    fleet.snapshot("o", {
+      type: "snapshot",
+      v: 2,
+      seq: 0,
+      takenAt: 0,
+      linux: [
+        snapshotOf({
+          family: "ipv4",
+          chain: [`-N ${d.chain}`, ...d.rules.map((r) => r.line).slice(1)],
+          postrouting: [jumpRuleLine(d.chain)],
+        }),
+      ],
+      appliedRevision: null,
+    });
+    const n = fleet.nodes.get("o")!;
+    expect(n.status).toBe("drifted");
+    const before = n.events.list().length;
+    desired = { ...desired, revision: 2, resourceVersion: "2" };
+    fleet.desiredChanged(desired);
+    expect(n.status).toBe("drifted");
+    expect(n.judgedAgainst?.revision).toBe(2);
+    expect(
+      n.events
+        .list()
+        .slice(before)
+        .filter((e) => e.kind === "drift"),
+    ).toEqual([]);
+  });
+});
+
 describe("FleetState: an apply-result is taken only for a revision the node could run", () => {
   const result = (revision: number | null, over: Partial<ApplyResult> = {}): ApplyResult => ({
     ...okResult(revision ?? 0),

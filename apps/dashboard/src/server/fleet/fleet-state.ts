@@ -805,14 +805,20 @@ export class FleetState {
   }
 
   /** The timeline entry (and signal) of a judged node's status `from` → `status`, if news. */
-  private tellChange(n: NodeRecord, from: NodeStatus, status: NodeStatus, summary: string): void {
+  private tellChange(
+    n: NodeRecord,
+    told: { status: NodeStatus; summary: string },
+    status: NodeStatus,
+    summary: string,
+  ): void {
+    const from = told.status;
     // Going unknown for silence is told by the "silent" event itself; rules not known yet (a
     // digest not held here) have no event of their own, so that one is a status entry.
     if (status !== from && (status !== "unknown" || summary === n.rulesUnknown)) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
       addEvent(n, "status", statusChangeText(from, status, why), this.now());
       this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
-    } else if (status === "drifted" && from === "drifted" && summary !== n.summary)
+    } else if (status === "drifted" && from === "drifted" && summary !== told.summary)
       // Drifted further (or partly back): the timeline's entry named only the first difference.
       addEvent(n, "drift", driftChangedText(summary), this.now());
   }
@@ -826,9 +832,11 @@ export class FleetState {
     // A node not reached yet shows a placeholder, no change of its own: reached, it changes
     // from the status told before it (in sync with v1 to in sync with v2 is no news).
     const from = n.toldStatus ?? n.status;
+    const told = n.toldSummary ?? n.summary; // set with toldStatus
     n.toldStatus = notJudged ? from : undefined;
+    n.toldSummary = notJudged ? told : undefined;
     const changed = !notJudged && status !== from;
-    if (!notJudged) this.tellChange(n, from, status, summary);
+    if (!notJudged) this.tellChange(n, { status: from, summary: told }, status, summary);
     n.status = status;
     n.summary = summary;
     if (changed) this.staging?.judged(n);

@@ -127,6 +127,8 @@ export interface NodeRecord {
    * of `behind`: reached, a node changes from this status, never from the placeholder.
    */
   toldStatus?: NodeStatus;
+  /** The summary told with `toldStatus` (a drift entry names differences changed from it). */
+  toldSummary?: string;
   status: NodeStatus;
   summary: string;
   /** The last 50 events (event-log.ts). */
