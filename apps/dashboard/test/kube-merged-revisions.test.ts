@@ -163,6 +163,20 @@ describe("an edit made outside the dashboard, with several config sources", () =
   });
 });
 
+/** A save through the dashboard's API (all at once), answered 200. */
+async function save(s: KubeTestServer, yaml: string) {
+  const put = await s.api("/api/config", {
+    method: "PUT",
+    body: {
+      yaml,
+      resourceVersion: (await config(s)).resourceVersion,
+      strategy: { kind: "all-at-once" },
+    },
+  });
+  expect(put.status).toBe(200);
+  return put;
+}
+
 describe("a save, with several config sources", () => {
   // dash-b last read the mark before dash-a (restarted) numbered its merges ahead of it: a save
   // numbered from the mark as last read took dash-a's newest merged number ("revision 7" in
@@ -170,16 +184,7 @@ describe("a save, with several config sources", () => {
   it("through a replica whose read of the mark is older than another's merges: numbered above them", async () => {
     const { a, b, numberedOnA } = await aheadOnA();
 
-    const before = await config(b);
-    const put = await b.api("/api/config", {
-      method: "PUT",
-      body: {
-        yaml: "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n",
-        resourceVersion: before.resourceVersion,
-        strategy: { kind: "all-at-once" },
-      },
-    });
-    expect(put.status).toBe(200);
+    const put = await save(b, "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n");
     expect(put.body.revision).toBeGreaterThan(Math.max(...numberedOnA));
     await eventually(async () => (await config(a)).revision === put.body.revision, 5000);
     for (const s of [a, b])
@@ -214,4 +219,22 @@ describe("the mark set by hand", () => {
       expect((await config(s)).revision).toBe(revision);
     },
   );
+});
+
+describe("the mark removed by hand", () => {
+  // dash-a had recorded its merged numbers on the history ConfigMap; the mark removed (kubectl
+  // annotate ...-), dash-a took it as still there (its copy) and never wrote it again: dash-b,
+  // started after, saved with dash-a's newest merged number.
+  it("a replica that numbers a merge writes its mark again: a save on another is numbered above it", async () => {
+    const fake = await cluster();
+    const a = await k.start({ POD_NAME: "dash-a" });
+    await merges(fake, a, 3);
+    const cm = fake.configMap(NS, `${CM}-history`)!;
+    const { [MARK]: _, ...annotations } = cm.metadata.annotations ?? {};
+    fake.apply({ ...cm, metadata: { ...cm.metadata, annotations } });
+    const b = await k.start({ POD_NAME: "dash-b" });
+    const top = Math.max(...(await merges(fake, a, 1)));
+    const put = await save(b, "nonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n");
+    expect(put.body.revision).toBeGreaterThan(top);
+  });
 });
