@@ -242,17 +242,18 @@ export class KubeStore implements ConfigStore {
   }
 
   async save(req: SaveRequest): Promise<ConfigRevision> {
+    // Every replica's merged numbers as stored now (the history ConfigMap's mark): this replica
+    // reads it only at its own writes, and another numbers its merges above ours after its
+    // restart. Read first: what follows is decided on the state after it, with no await between.
+    await this.revisions.readMergedUpTo();
     const cur = this.current();
     // Edited from an outside edit we since stamped: the text is the same, so not stale.
     const expectedResourceVersion =
       this.stamped.get(req.expectedResourceVersion) === cur.resourceVersion
         ? cur.resourceVersion
         : req.expectedResourceVersion;
-    // Above this replica's merged numbers and every replica's as stored now (the history
-    // ConfigMap's mark, read again: another replica numbers its merges above ours after its
-    // restart, and this replica reads the mark only at its own writes), as an edit from outside
-    // (kubectl) is (ingest).
-    await this.revisions.readMergedUpTo();
+    // Above this replica's merged numbers and every replica's (read above), as an edit from
+    // outside (kubectl) is (ingest).
     const next = Math.max(this.highest.revision, this.merged()) + 1;
     const annotations = annotationsFor({ ...req, revision: next });
     if (!this.cm) {
