@@ -87,6 +87,50 @@ describe("evaluateAcrossBackends", () => {
       expect(v.backends.map((b) => b.backend)).toEqual(c.input.map((a) => a.backend));
     });
 
+  // Found by the kernel-versus-evaluator test (apps/reporter/test/differential-packet.test.ts):
+  // with MASQUERADE in one backend and SNAT in the other, why said "decided by" the rule of the
+  // backend it listed first, and that rule's translation, while the kernel ran the other (the
+  // table loaded last runs first; nothing in the rules shows which that is).
+  const natBoth = (first: string, second: string) => [
+    backend(natSave([], [`-A POSTROUTING -j ${first}`]), "nf_tables"),
+    backend(natSave([], [`-A POSTROUTING -j ${second}`]), "legacy"),
+  ];
+  const orderCases: {
+    desc: string;
+    input: FamilyAnalysis[];
+    /** named: a deciding rule and its backend are named (in either order of the backends). */
+    want: { named: boolean; results: string[] };
+  }[] = [
+    {
+      desc: "MASQUERADE and SNAT: no rule, backend or address named as the one that applies",
+      input: natBoth("MASQUERADE", "SNAT --to-source 192.0.2.1"),
+      want: { named: false, results: ["snat:-"] },
+    },
+    {
+      desc: "SNAT to two addresses: neither address named",
+      input: natBoth("SNAT --to-source 192.0.2.7", "SNAT --to-source 192.0.2.1"),
+      want: { named: false, results: ["snat:-"] },
+    },
+    {
+      desc: "the same translation in both: the first listed rule stands for both",
+      input: natBoth("MASQUERADE --random-fully", "MASQUERADE"),
+      want: { named: true, results: ["masquerade:-"] },
+    },
+  ];
+  for (const { desc, input, want } of orderCases)
+    it(desc, () => {
+      for (const order of [input, [...input].reverse()]) {
+        const v = evaluateAcrossBackends(order, "198.51.100.2", { source: "10.244.1.2", mark: 0 });
+        if ("error" in v) throw new Error(v.error);
+        expect([v.masqueraded, v.certain]).toEqual([true, true]);
+        expect([v.decidedBy !== undefined, v.backend !== undefined]).toEqual([
+          want.named,
+          want.named,
+        ]);
+        expect(v.outcomes.map((o) => `${o.result}:${o.toSource ?? "-"}`)).toEqual(want.results);
+      }
+    });
+
   it("says the order decides when the translations differ", () => {
     const v = evaluateAcrossBackends(cases[5]!.input, "8.8.8.8");
     if ("error" in v) throw new Error(v.error);

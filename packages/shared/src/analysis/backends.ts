@@ -57,7 +57,11 @@ function bothNat(
 ): VerdictOutcome & { differs: boolean } {
   const differs = translation(x) !== translation(y);
   const reason = `both backends NAT it: ${x.backend} ${describeRef(x.decidedBy!)} (${translation(x)}) and ${y.backend} ${describeRef(y.decidedBy!)} (${translation(y)}); the first nat hook to run wins${differs ? ", and they translate differently" : ""}`;
-  return { ...x, ...base, reason, differs };
+  if (!differs) return { ...x, ...base, reason, differs };
+  // Which hook runs first is not in the rules (on a real node the table loaded last ran first,
+  // either way round): neither rule is named as the one that decides, nor its backend or
+  // address; the source is translated, to an address the order decides.
+  return { ...base, result: "snat", masqueraded: true, reason, differs };
 }
 
 /** One backend NATs the packet, the other does not (or its answer is unknown). */

@@ -83,11 +83,13 @@ function sameRule(a?: RuleRef, b?: RuleRef): boolean {
 /** What a branch does, in a few words: "masqueraded by IP-MASQ-AGENT rule 3 (ip-masq-agent)". */
 export function outcomeSummary(o: VerdictOutcome): string {
   const by = o.decidedBy ? describeRef(o.decidedBy) : undefined;
+  // No deciding rule: several would NAT it and which one does is not in the rules.
+  const byRule = by ? ` by ${by}` : "";
   switch (o.result) {
     case "masquerade":
-      return `masqueraded by ${by}`;
+      return `masqueraded${byRule}`;
     case "snat":
-      return `SNAT'd to ${o.toSource ?? "another address"} by ${by}`;
+      return `SNAT'd to ${o.toSource ?? "another address"}${byRule}`;
     case "accept":
     case "return":
       if (!by) return "keeps its address (no rule NATs it)";

@@ -175,6 +175,51 @@ describe("evaluateNft on real nft -j output", () => {
       for (const s of want.says ?? []) expect(v.reason).toContain(s);
     });
 
+  /** `nft -j list ruleset` of tables a and b, each a priority-100 nat postrouting chain. */
+  const twoChains = (a: unknown, b: unknown) => ({
+    nftables: [
+      ["a", a],
+      ["b", b],
+    ].flatMap(([table, expr], i) => [
+      { table: { family: "ip", name: table, handle: i + 1 } },
+      {
+        chain: {
+          ...{ family: "ip", table, name: "p", handle: 1 },
+          ...{ type: "nat", hook: "postrouting", prio: 100, policy: "accept" },
+        },
+      },
+      { rule: { family: "ip", table, chain: "p", handle: 2, expr: [expr] } },
+    ]),
+  });
+  // As with two iptables backends (analysis/backends.test.ts): which chain of one priority runs
+  // first (registration order) is not in the rules, so where they translate differently no
+  // rule or address is named as the one that applies.
+  const sameHook: {
+    desc: string;
+    input: { a: unknown; b: unknown };
+    want: { named: boolean; results: string[] };
+  }[] = [
+    {
+      desc: "masquerade and snat at one priority: neither named",
+      input: { a: { masquerade: null }, b: { snat: { addr: "192.0.2.1" } } },
+      want: { named: false, results: ["snat:-"] },
+    },
+    {
+      desc: "masquerade at one priority in both: the first stands for both",
+      input: { a: { masquerade: null }, b: { masquerade: null } },
+      want: { named: true, results: ["masquerade:-"] },
+    },
+  ];
+  for (const { desc, input, want } of sameHook)
+    it(desc, () => {
+      const fa = analyzeNftFamily(parseNftJson(twoChains(input.a, input.b)), "ipv4");
+      const v = evaluateNft(fa, "198.51.100.2", { source: "10.244.1.2", mark: 0 });
+      if ("error" in v) throw new Error(v.error);
+      expect(v.masqueraded).toBe(true);
+      expect(v.decidedBy !== undefined).toBe(want.named);
+      expect(v.outcomes.map((o) => `${o.result}:${o.toSource ?? "-"}`)).toEqual(want.results);
+    });
+
   it("no nat postrouting chain: nothing NATs it", () => {
     const v = evaluateNft(analyzeNftFamily(parseNftJson({ nftables: [] }), "ipv4"), "192.0.2.1");
     expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual([false, true]);

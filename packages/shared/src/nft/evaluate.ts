@@ -75,8 +75,11 @@ function finalOutcome(b: Branch): VerdictOutcome {
   const o = b.outcome;
   const base = { when: describeConditions(b.conditions), conditions: b.conditions, via: b.via };
   if (o && !b.open) {
-    const rivals = b.rivals?.length ? `; or ${b.rivals.join("; or ")}` : "";
-    return { ...o, ...base, reason: `${o.reason}${rivals}` };
+    if (!b.rivals?.length) return { ...o, ...base };
+    // A chain of the same priority would translate it otherwise, and which runs first is not
+    // in the rules: no rule or address is named as the one that applies.
+    const reason = `${o.reason}; or ${b.rivals.join("; or ")}`;
+    return { ...base, result: "snat", masqueraded: true, reason, because: [] };
   }
   const last = o?.decidedBy ? ` (last: ${describeRef(o.decidedBy)})` : "";
   return {
