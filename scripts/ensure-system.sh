@@ -8,6 +8,7 @@ command -v nft >/dev/null || need+=(nftables)
 command -v ip >/dev/null || need+=(iproute2)
 command -v stdbuf >/dev/null || need+=(coreutils)
 command -v unzip >/dev/null || need+=(unzip)
+command -v ipset >/dev/null || need+=(ipset)
 if [[ "${IPMASQ_NEED_BROWSER:-1}" == 1 ]] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 if ((${#need[@]} == 0)); then exit 0; fi
 if [[ $(id -u) -ne 0 ]]; then
