@@ -17,6 +17,13 @@ function logOf(input: readonly NodeEvent[]): EventLog {
   return log;
 }
 
+/** An array model of EventLog.add (fold false) and EventLog.fold. */
+function foldModel(model: NodeEvent[], e: NodeEvent, fold: boolean): void {
+  if (fold && model.at(-1)?.kind === e.kind) model[model.length - 1] = e;
+  else model.push(e);
+  if (model.length > MAX_EVENTS) model.shift();
+}
+
 /** What the node record's plain array kept before (push, then drop the oldest past 50). */
 function previousTimeline(input: readonly NodeEvent[]): NodeEvent[] {
   const out: NodeEvent[] = [];
@@ -107,5 +114,26 @@ describe("EventLog", () => {
     const b = logOf(events(2, 100));
     expect(a.list()).toEqual(events(3));
     expect(b.list()).toEqual(events(2, 100));
+  });
+
+  it("folds an event into the newest one of its kind, as an array model does, across the ring", () => {
+    const step = fc.record({
+      fold: fc.boolean(),
+      time: fc.double({ noNaN: true }),
+      kind: fc.constantFrom("drift", "status"),
+      message: fc.string({ maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 3 * MAX_EVENTS }), (steps) => {
+        const log = new EventLog();
+        const model: NodeEvent[] = [];
+        for (const { fold, ...e } of steps) {
+          foldModel(model, e, fold);
+          if (fold) log.fold(e.time, e.kind, e.message);
+          else log.add(e.time, e.kind, e.message);
+        }
+        expect(log.list()).toEqual(model);
+      }),
+    );
   });
 });

@@ -66,6 +66,19 @@ export class EventLog {
     else this.head = (this.head + 1) % MAX_EVENTS;
   }
 
+  /**
+   * Adds the event, or, when the newest one is of the same kind, puts it in that one's place: a
+   * kind whose newest word is all that matters (a drift that keeps changing) takes one slot, not
+   * the whole timeline.
+   */
+  fold(time: number, kind: string, message: string): void {
+    const newest = (this.head + this.count - 1) % MAX_EVENTS;
+    if (this.count > 0 && this.texts![newest]!.kind === kind) {
+      this.times![newest] = time;
+      this.texts![newest] = sharedText(kind, message);
+    } else this.add(time, kind, message);
+  }
+
   /** The events, oldest first (new objects: the caller may keep or change them). */
   list(): NodeEvent[] {
     const out: NodeEvent[] = new Array(this.count);

@@ -820,7 +820,8 @@ export class FleetState {
       this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
     } else if (status === "drifted" && from === "drifted" && summary !== told.summary)
       // Drifted further (or partly back): the timeline's entry named only the first difference.
-      addEvent(n, "drift", driftChangedText(summary), this.now());
+      // One entry for a drift that keeps changing: its newest word, not the whole timeline.
+      n.events.fold(this.now(), "drift", driftChangedText(summary));
   }
 
   private refresh(n: NodeRecord, force = false): void {
