@@ -414,3 +414,38 @@ export const nodeRules: fc.Arbitrary<{
       };
     }),
   );
+
+/**
+ * The same rule sets for ip6tables: every IPv4 address and prefix is moved into the
+ * documentation prefix 2001:db8::/96 (10.244.0.0/24 is 2001:db8::af4:0/120), so ranges nest and
+ * differ exactly as they do in IPv4.
+ */
+export const IPV6_MAP = {
+  /** An IPv4 address as its IPv6 twin, as Node and iproute2 print it. */
+  address(v4: string): string {
+    const n = v4.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+    return `2001:db8::${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+  },
+  /** Every IPv4 address (with a /prefix or a dotted /mask) in rule text, as its IPv6 twin. */
+  text(text: string): string {
+    return text.replace(
+      /\b(\d+\.\d+\.\d+\.\d+)(\/(\d+\.\d+\.\d+\.\d+|\d+))?/g,
+      (_, a: string, _p, mask: string | undefined) => {
+        if (mask === undefined) return IPV6_MAP.address(a);
+        const bits = mask.includes(".")
+          ? mask
+              .split(".")
+              .reduce((x, o) => x + (Number(o).toString(2).match(/1/g)?.length ?? 0), 0)
+          : Number(mask);
+        return `${IPV6_MAP.address(a)}/${96 + bits}`;
+      },
+    );
+  },
+  /** An IPv6 twin back as its IPv4 address (anything else as it is). */
+  back(v6: string): string {
+    const m = /^2001:db8::([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+    if (!m) return v6;
+    const n = Number.parseInt(m[1]!, 16) * 65536 + Number.parseInt(m[2]!, 16);
+    return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+  },
+};
