@@ -164,6 +164,12 @@ export interface FleetSummary {
   rollout: Rollout | null;
   /** What "resync all drifted" (POST /api/resync {status: "drifted"}) would do now. */
   driftedResync?: DriftedResync;
+  /**
+   * When this dashboard process started (ms, its clock): an empty fleet shortly after is
+   * reporters reconnecting (they back off up to 30 s), not a cluster without any. Always sent by
+   * the server; absent from a summary a browser pieced together before its first one.
+   */
+  startedAt?: number;
 }
 
 /** Drifted nodes a bulk resync reaches, and those it must skip, by reason. */

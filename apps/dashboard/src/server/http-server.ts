@@ -206,8 +206,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, staged.problems());
-  const storeStatus = o.store.status?.bind(o.store);
-  if (storeStatus) metrics.setStoreStatus(storeStatus);
+  if (o.store.status) metrics.setStoreStatus(o.store.status.bind(o.store));
   // With every replica active each one serves the fleet; otherwise only the Lease holder does.
   metrics.setActive(() => (o.replicas ? true : (o.election?.isLeader() ?? true)));
   const ctx: ApiContext = {
@@ -222,6 +221,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     readiness,
     secureCookies: o.secureCookies,
     log,
+    startedAt: Date.now(),
     staged,
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,

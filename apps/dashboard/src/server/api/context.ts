@@ -40,6 +40,8 @@ export interface ApiContext {
   /** Force the Secure cookie flag; when undefined it follows the request (TLS or X-Forwarded-Proto). */
   secureCookies: boolean | undefined;
   log: Logger;
+  /** When this dashboard process started serving (ms, Date.now()): FleetSummary.startedAt. */
+  startedAt: number;
   /** The staged rollout of the newest change, if it rolls out in waves. */
   staged: StagedRollouts;
   /** How a change rolls out when the save does not say. */

@@ -29,7 +29,7 @@ import type { ApiContext } from "./context.js";
 import { driftedResync } from "./node-summary.js";
 
 export function fleetSummary(
-  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "replicas" | "observeResync">,
+  ctx: Pick<ApiContext, "fleet" | "config" | "staged" | "replicas" | "observeResync" | "startedAt">,
 ): FleetSummary {
   const state = ctx.config.current();
   const view = ctx.replicas?.sources();
@@ -47,6 +47,7 @@ export function fleetSummary(
           ctx.observeResync !== null,
         )
       : { resyncable: 0, skipped: [] },
+    startedAt: ctx.startedAt,
   };
 }
 

@@ -1,5 +1,5 @@
 "use client";
-import type { NodeStatus, NodeSummary } from "@masq/shared";
+import type { FleetSummary, NodeStatus, NodeSummary } from "@masq/shared";
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { errorMessage } from "../api/client";
 import { endpoints } from "../api/endpoints";
@@ -7,6 +7,7 @@ import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RefreshIcon, SearchIcon, ServerIcon, XIcon } from "../components/icons";
 import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
+import { useNow } from "../components/Time";
 import { useToast } from "../components/Toaster";
 import { useConnection, useFleetState } from "../live/live";
 import { useResyncNode } from "../node/useResyncNode";
@@ -23,7 +24,7 @@ import {
   selectRows,
   worstSeverity,
 } from "./filter";
-import { firstNodeCommands } from "./no-reporters";
+import { firstNodeCommands, noReportersText } from "./no-reporters";
 import { RolloutFilterSelect } from "./RolloutFilterSelect";
 import { type AttentionCounts, SummaryBar } from "./SummaryBar";
 import { isNodeStatus, statusLabel } from "./status";
@@ -49,7 +50,9 @@ function writeUrlFilter({ status, severity, q, rollout }: FleetFilter) {
     window.history.replaceState(window.history.state, "", url);
 }
 
-function NoReporters() {
+function NoReporters({ summary }: { summary: FleetSummary | null }) {
+  const now = useNow();
+  const text = noReportersText(summary, now);
   const [host, setHost] = useState("DASHBOARD_HOST:3000");
   const [scheme, setScheme] = useState<"ws" | "wss">("ws");
   useEffect(() => {
@@ -57,7 +60,8 @@ function NoReporters() {
     setScheme(window.location.protocol === "https:" ? "wss" : "ws");
   }, []);
   return (
-    <EmptyState icon={<ServerIcon className="size-10" />} title="No reporters have connected yet">
+    <EmptyState icon={<ServerIcon className="size-10" />} title={text.title}>
+      {text.reconnecting ? <p className="mb-3">{text.reconnecting}</p> : null}
       <p>
         Every node runs a reporter that reads its masquerade rules (the{" "}
         <code className="font-mono">IP-MASQ-AGENT</code> iptables chain, or the agent&apos;s
@@ -164,7 +168,7 @@ export function FleetView() {
         </LoadingBlock>
       );
   } else if (total === 0) {
-    body = <NoReporters />;
+    body = <NoReporters summary={state.summary} />;
   } else {
     body =
       rows.length > 0 ? (

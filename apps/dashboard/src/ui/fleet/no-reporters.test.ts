@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firstNodeCommands } from "./no-reporters";
+import { firstNodeCommands, noReportersText, RECONNECT_WINDOW_MS } from "./no-reporters";
 
 describe("firstNodeCommands", () => {
   it("derives the node's token first (a reporter needs its own), then runs the reporter with it", () => {
@@ -21,4 +21,49 @@ describe("firstNodeCommands: the address as one shell word", () => {
   ];
   for (const { desc, input, want } of cases)
     it(desc, () => expect(firstNodeCommands("ws", input)[1]).toContain(want));
+});
+
+describe("noReportersText: a new install, or reporters reconnecting after a restart", () => {
+  const started = 1_764_000_000_000;
+  const rollout = (unseen?: number) =>
+    ({ unseen }) as unknown as NonNullable<Parameters<typeof noReportersText>[0]>["rollout"];
+  const cases: {
+    desc: string;
+    input: Parameters<typeof noReportersText>;
+    want: { title: RegExp; reconnecting: RegExp | null };
+  }[] = [
+    {
+      desc: "no summary yet: the setup steps",
+      input: [null, started],
+      want: { title: /^No reporters have connected yet$/, reconnecting: null },
+    },
+    {
+      desc: "started 20 s ago: reporters may be reconnecting",
+      input: [{ startedAt: started, rollout: null }, started + 20_000],
+      want: {
+        title: /since the dashboard started/,
+        reconnecting: /^The dashboard started 20s ago\. After a restart, reporters reconnect/,
+      },
+    },
+    {
+      desc: "long after the start: a fleet without reporters",
+      input: [{ startedAt: started, rollout: null }, started + RECONNECT_WINDOW_MS + 1000],
+      want: { title: /^No reporters have connected yet$/, reconnecting: null },
+    },
+    {
+      desc: "long after, a resumed rollout still counting 3 nodes not back",
+      input: [{ startedAt: started, rollout: rollout(3) }, started + 10 * 60_000],
+      want: {
+        title: /since the dashboard started/,
+        reconnecting: /counts 3 nodes that have not reconnected/,
+      },
+    },
+  ];
+  for (const { desc, input, want } of cases)
+    it(desc, () => {
+      const got = noReportersText(...input);
+      expect(got.title).toMatch(want.title);
+      if (want.reconnecting === null) expect(got.reconnecting).toBeNull();
+      else expect(got.reconnecting).toMatch(want.reconnecting);
+    });
 });
