@@ -49,6 +49,8 @@ let base = "";
 const reporters: ChildHandle[] = [];
 let dashboard: ChildProcess | undefined;
 let stopping = false;
+/** Set while SIGUSR2 restarts the dashboard: its exit then is no reason to stop the demo. */
+let restarting = false;
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${base}${path}`, {
@@ -98,15 +100,43 @@ function startDashboard(): ChildProcess {
     },
   });
   closeSync(log); // the child holds its own copy
-  child.on("exit", (code) => {
-    if (!stopping) {
-      console.error(
-        `the dashboard exited (${code}); is port ${port} free? (DEMO_PORT=… picks another; unset, the demo takes the first free one from 3000)`,
-      );
-      void stop(1);
-    }
+  child.on("exit", (code, signal) => {
+    if (stopping || restarting) return;
+    console.error(dashboardExitText(code, signal));
+    // Stopped on purpose (exit 0, SIGTERM, SIGINT): no failure, so no logs kept; else kept.
+    void stop(code === 0 || signal === "SIGTERM" || signal === "SIGINT" ? 0 : 1);
   });
   return child;
+}
+
+/** Why the demo stops when its dashboard exited on its own (stopped on purpose, or failed). */
+function dashboardExitText(code: number | null, signal: NodeJS.Signals | null): string {
+  const restart = `to restart the dashboard alone, send the demo SIGUSR2 (kill -USR2 ${process.pid})`;
+  if (code === 0 || signal === "SIGTERM" || signal === "SIGINT")
+    return `the dashboard stopped (${signal ?? "exit 0"}); the demo stops with it (${restart})`;
+  return `the dashboard exited (${code}); is port ${port} free? (DEMO_PORT=… picks another; unset, the demo takes the first free one from 3000)`;
+}
+
+/**
+ * SIGUSR2: the dashboard stopped and started again on the same port and data directory, the
+ * reporters and namespaces left running, as a restart in a cluster does (they reconnect).
+ */
+async function restartDashboard(): Promise<void> {
+  if (!dashboard || stopping || restarting) return;
+  restarting = true;
+  console.log("restarting the dashboard (reporters keep running and reconnect)…");
+  await stopChild(dashboard);
+  dashboard = startDashboard();
+  restarting = false;
+  await until(
+    async () => (await fetch(`${base}/readyz`)).ok,
+    60_000,
+    250,
+    "the dashboard to be ready",
+  );
+  console.log(
+    `the dashboard is back: ${base.replace("127.0.0.1", host === "0.0.0.0" ? "localhost" : host)}`,
+  );
 }
 
 /** A node's own reporter token, issued the way an operator does: `ipmasq token`. */
@@ -228,6 +258,7 @@ function printBanner(drifted: (typeof nodes)[number], heals: string): void {
             npx ipmasq why 10.1.2.3 --netns ${nodes[0]!.netns}
 
   logs      ${join(demoDir, "logs")} (dashboard.log and one per node)
+  restart   kill -USR2 ${process.pid}   # the dashboard alone; reporters reconnect
   Ctrl-C stops everything and deletes the namespaces and ${demoDir}.
 `);
 }
@@ -241,6 +272,11 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     void stop(0);
   });
 }
+process.on("SIGUSR2", () => {
+  restartDashboard().catch((e) =>
+    console.error(`restarting the dashboard failed: ${(e as Error).message}`),
+  );
+});
 main().catch(async (e) => {
   console.error(`demo failed: ${(e as Error).message}`);
   await stop(1);

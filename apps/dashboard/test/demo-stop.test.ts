@@ -54,6 +54,14 @@ describe("npm run demo on Ctrl-C", () => {
     expect(logs, out).toBeDefined();
     const dashboardLog = readFileSync(join(logs!, "dashboard.log"), "utf8");
     expect(dashboardLog).toContain('"name":"ipmasq-dashboard"');
+    // SIGUSR2 restarts the dashboard alone (the banner says so); the demo keeps running.
+    expect(out).toContain(`kill -USR2 ${child.pid}`);
+    child.kill("SIGUSR2");
+    const back = Date.now() + 60_000;
+    while (!out.includes("the dashboard is back") && child.exitCode === null && Date.now() < back)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(out, err).toContain("the dashboard is back");
+    expect(child.exitCode).toBeNull();
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     const lines = out.trimEnd().split("\n");
