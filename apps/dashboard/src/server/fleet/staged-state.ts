@@ -488,7 +488,8 @@ function unverifiedNote(s: StagedState): string {
   const w = s.verified?.findIndex((ok, i) => !ok && i <= s.core.step) ?? -1;
   if (w < 0) return "";
   const name = w === 0 ? "the canary" : `wave ${w}`;
-  return `; ${name} counted ${s.floor?.[w] ?? 0} nodes when the rollout was last saved, and not all of them are known here (a NodeMasquerade deleted with its node, or not seen yet): it is not called applied until they are seen; abort if a counted node is gone for good`;
+  const counted = s.floor?.[w] ?? 0;
+  return `; ${name} counted ${counted} node${counted === 1 ? "" : "s"} when the rollout was last saved, and not all of them are known here (a NodeMasquerade deleted with its node, or not seen yet): it is not called applied until they are seen; abort if a counted node is gone for good`;
 }
 
 export function stagedView(s: StagedState, outcome: OutcomeOf): StagedRolloutView {

@@ -97,7 +97,9 @@ export class FleetEvents implements SignalRecorder {
     const failed = r.failed ? `, ${r.failed} failed` : "";
     const held = r.heldBy ? ` held by replica ${r.heldBy}` : "";
     const counts =
-      r.total === undefined ? "" : ` on ${r.done ?? 0} of ${r.total} nodes${held}${failed}`;
+      r.total === undefined
+        ? ""
+        : ` on ${r.done ?? 0} of ${r.total} node${r.total === 1 ? "" : "s"}${held}${failed}`;
     this.record(
       () => this.configMapRef(),
       r.failed ? "Warning" : "Normal",

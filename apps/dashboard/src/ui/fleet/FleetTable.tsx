@@ -394,8 +394,8 @@ export function FleetTable({
       </table>
       <p id="fleet-table-caption" className="sr-only">
         {rows.length === totalRows
-          ? `${totalRows} nodes`
-          : `${rows.length} of ${totalRows} nodes shown`}
+          ? plural(totalRows, "node")
+          : `${rows.length} of ${plural(totalRows, "node")} shown`}
       </p>
     </div>
   );

@@ -32,6 +32,16 @@ describe("rolloutLabel", () => {
       want: "Revision 3 rolled out to 5 of 5 nodes",
     },
     {
+      desc: "one node, running",
+      input: { r: { finishedAt: null, total: 1, done: 0 }, aborted: null },
+      want: "Rolling out revision 3: 0 of 1 node applied",
+    },
+    {
+      desc: "one node, finished",
+      input: { r: { total: 1, done: 1 }, aborted: null },
+      want: "Revision 3 rolled out to 1 of 1 node",
+    },
+    {
       desc: "no target",
       input: { r: { total: 0, done: 0 }, aborted: null },
       want: "Revision 3: no enforce-mode node was known when it was saved",

@@ -1,6 +1,7 @@
 // The rollout bar's words and colour. After an abort every node returns to the stable revision:
 // that is a rollout of the old revision, which "Revision 3 rolled out" misread as a new change.
 import type { Rollout } from "@masq/shared";
+import { plural } from "../components/plural";
 import { formatDuration, toMillis } from "../components/time";
 
 /**
@@ -30,15 +31,15 @@ export function rolloutLabel(rollout: Rollout, aborted: number | null): string {
     const what = `to revision ${rollout.revision} after revision ${aborted} was aborted`;
     if (waiting) return `Reverting ${what}: ${RECONNECT_WAIT}`;
     return running
-      ? `Reverting ${what}: ${rollout.done} of ${total} nodes applied`
-      : `Reverted ${what}: ${rollout.done} of ${total} nodes`;
+      ? `Reverting ${what}: ${rollout.done} of ${plural(total, "node")} applied`
+      : `Reverted ${what}: ${rollout.done} of ${plural(total, "node")}`;
   }
   if (waiting) return `Rolling out revision ${rollout.revision}: ${RECONNECT_WAIT}`;
   if (running)
-    return `Rolling out revision ${rollout.revision}: ${rollout.done} of ${total} nodes applied`;
+    return `Rolling out revision ${rollout.revision}: ${rollout.done} of ${plural(total, "node")} applied`;
   return total === 0
     ? `Revision ${rollout.revision}: no enforce-mode node was known when it was saved`
-    : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${total} nodes`;
+    : `Revision ${rollout.revision} rolled out to ${rollout.done} of ${plural(total, "node")}`;
 }
 
 /** The applied nodes' share of the bar: green once finished (failures have their own red). */

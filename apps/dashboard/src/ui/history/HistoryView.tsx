@@ -20,6 +20,7 @@ import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
 import { CompareBody, ComparePanel } from "./ComparePanel";
+import { rolloutActionsSummary } from "./rollout-summary";
 
 /** The strategy picker of the rollback dialog, reporting a valid strategy (or null). */
 function RollbackStrategy({
@@ -37,18 +38,12 @@ function RollbackStrategy({
   return <StrategyPicker draft={draft} />;
 }
 
-/** A rollout's end state in History: a superseded one never finished, whatever its phase. */
-export function rolloutState(r: NonNullable<Revision["rollout"]>): string {
-  if (r.aborted) return "aborted";
-  return r.supersededBy === undefined ? r.phase : `superseded by revision ${r.supersededBy}`;
-}
-
 /** Who started, paused, promoted or aborted the revision's rollout, and when. */
 function RolloutActions({ rollout }: { rollout: NonNullable<Revision["rollout"]> }) {
   return (
     <details className="mt-3 text-sm">
       <summary className="cursor-pointer text-zinc-700 dark:text-zinc-300">
-        Rollout: {rolloutState(rollout)} ({rollout.actions.length} actions)
+        {rolloutActionsSummary(rollout)}
       </summary>
       <ol className="mt-2 space-y-1">
         {rollout.actions.map((a) => (
