@@ -474,8 +474,10 @@ export function messageOf(s: StagedState): string {
   // An empty wave (no node matched the selector, or fewer nodes than waves) applied nothing.
   const done = waveSize(s, core.step) === 0 ? `${wave} has no nodes` : `${wave} applied`;
   if (core.pause?.kind === "manual") return `${done}; paused until promoted`;
+  // A timed wait is no pause to act on: it ends by itself (the view's pause.until says when;
+  // the UI shows it as a countdown in the browser's time zone, not as a UTC timestamp).
   if (core.pause?.kind === "duration")
-    return `${done}; the next wave starts at ${new Date(core.pause.until).toISOString()}`;
+    return `${done}; the next wave starts by itself after the wait between waves`;
   return `${wave} is applying the revision${unverifiedNote(s)}`;
 }
 

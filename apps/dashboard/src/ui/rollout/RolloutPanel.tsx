@@ -9,15 +9,43 @@ import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { Dialog } from "../components/Dialog";
+import { serverNow } from "../components/Time";
 import { useStagedRollout } from "../live/live";
 import { useCanEdit } from "../shell/me";
+import { nextWaveText, type PhaseBadge, phaseBadge } from "./rollout-phase";
 
-const PHASE_CLASS: Record<StagedRolloutView["phase"], string> = {
+const PHASE_CLASS: Record<PhaseBadge, string> = {
   progressing: "bg-sky-100 text-sky-900 dark:bg-sky-500/20 dark:text-sky-100",
+  waiting: "bg-indigo-100 text-indigo-900 dark:bg-indigo-500/20 dark:text-indigo-100",
   paused: "bg-amber-100 text-amber-900 dark:bg-amber-500/20 dark:text-amber-100",
+  aborted: "bg-red-100 text-red-900 dark:bg-red-500/20 dark:text-red-100",
   healthy: "bg-emerald-100 text-emerald-900 dark:bg-emerald-500/20 dark:text-emerald-100",
   degraded: "bg-red-100 text-red-900 dark:bg-red-500/20 dark:text-red-100",
 };
+
+/**
+ * A timed wait's "next wave in 1 min 20 s", ticking each second on the dashboard's clock; the
+ * absolute time, in the browser's locale and time zone, in its tooltip. Client-only (no
+ * hydration mismatch).
+ */
+function NextWave({ until }: { until: number }) {
+  const [now, setNow] = useState(0);
+  useEffect(() => {
+    setNow(serverNow());
+    const t = setInterval(() => setNow(serverNow()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  if (now === 0) return null;
+  return (
+    <time
+      dateTime={new Date(until).toISOString()}
+      title={`next wave at ${new Date(until).toLocaleString()}`}
+      className="tabular-nums"
+    >
+      {nextWaveText(until, now)}
+    </time>
+  );
+}
 
 function NodeList({ label, names, cls }: { label: string; names: string[]; cls: string }) {
   if (names.length === 0) return null;
@@ -202,6 +230,7 @@ export function RolloutPanel() {
   const r = useStagedRollout();
   if (!r) return null;
   const lastAction = r.actions.at(-1);
+  const badge = phaseBadge(r);
   return (
     <section
       aria-label="Staged rollout"
@@ -211,15 +240,18 @@ export function RolloutPanel() {
         <div className="min-w-0">
           <h2 className="flex flex-wrap items-center gap-2 text-sm font-semibold">
             Rollout of revision <span className="font-mono">{r.revision}</span>
-            <span
-              className={`rounded-full px-2 py-0.5 text-xs font-medium ${PHASE_CLASS[r.phase]}`}
-            >
-              {r.aborted ? "aborted" : r.phase}
+            <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${PHASE_CLASS[badge]}`}>
+              {badge}
             </span>
           </h2>
           <p className="mt-1 text-sm" role="status">
             {r.message}
           </p>
+          {badge === "waiting" && r.pause?.kind === "duration" ? (
+            <p className="mt-0.5 text-sm font-medium">
+              <NextWave until={r.pause.until} />
+            </p>
+          ) : null}
           <p className="mt-0.5 text-xs text-zinc-600 dark:text-zinc-400">
             Started by {r.startedBy}
             {r.previousRevision ? ` · ${previousText(r)}` : ""}

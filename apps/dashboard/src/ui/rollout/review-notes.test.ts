@@ -43,6 +43,14 @@ describe("supersedeNote", () => {
       want: "The rollout of revision 5 is paused: saving supersedes it. The new revision rolls out in waves from revision 4: nodes that applied revision 5 go back to revision 4 until their wave of the new one is released.",
     },
     {
+      desc: "a timed wait between waves is not called paused",
+      input: {
+        running: running({ pause: { kind: "duration", until: 1 } }),
+        strategy: null,
+      },
+      want: "The rollout of revision 5 is waiting between waves: saving supersedes it.",
+    },
+    {
       desc: "a progressing rollout, the new save all at once",
       input: { running: running({ phase: "progressing" }), strategy: { kind: "all-at-once" } },
       want: "The rollout of revision 5 is still rolling out: saving supersedes it. Every node gets the new revision at once, also those still on revision 4.",

@@ -2,6 +2,7 @@
 // beyond the strategy picked: an unfinished rollout it supersedes, and a canary that is the
 // whole fleet. Pure: the view of the running rollout and the node count come in.
 import type { RolloutStrategy, StagedRolloutView } from "@masq/shared";
+import { phaseBadge } from "./rollout-phase";
 
 /**
  * What saving does to a staged rollout that has not finished (Argo Rollouts' "superseded"):
@@ -15,7 +16,13 @@ export function supersedeNote(
 ): string | null {
   if (!running || running.aborted || running.phase === "healthy" || running.phase === "degraded")
     return null;
-  const state = running.phase === "paused" ? "paused" : "still rolling out";
+  const badge = phaseBadge(running);
+  const state =
+    badge === "waiting"
+      ? "waiting between waves"
+      : badge === "paused"
+        ? "paused"
+        : "still rolling out";
   const head = `The rollout of revision ${running.revision} is ${state}: saving supersedes it.`;
   const stable = running.previousRevision;
   if (strategy?.kind === "waves")
