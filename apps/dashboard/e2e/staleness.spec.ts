@@ -78,8 +78,12 @@ test("a paused reporter: Not responding, then Offline; its page and the tester s
 }, info) => {
   test.setTimeout(150_000);
   await signIn(page, TOKENS.admin, `/nodes/${NODE}`);
-  // Live: the reporter's own schedule (default resyncInterval, heal at the next resync).
-  await expect(page.getByText(/^At the next resync, in \d+ ?(s|min)\.$/)).toBeVisible();
+  // Live: the reporter's own schedule (default resyncInterval; in sync, nothing to heal).
+  await expect(
+    page.getByText(
+      /^(In sync: nothing to heal\. Next resync|At the next resync), in \d+ ?(s|min)\.$/,
+    ),
+  ).toBeVisible();
   await expect(page.getByText(/re-applies every 1 min;/)).toBeVisible();
   await page.getByRole("link", { name: "All nodes" }).click();
   await expect(row(page, NODE).locator("[data-liveness=live]")).toBeVisible();

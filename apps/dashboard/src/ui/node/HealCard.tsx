@@ -1,9 +1,9 @@
 "use client";
 // When the node heals drift on its own, as its reporter told the dashboard (HealSchedule).
-import type { ApplyResult, Difference, HealSchedule } from "@masq/shared";
+import type { ApplyResult, Difference, HealSchedule, NodeStatus } from "@masq/shared";
 import { UntilTime } from "../components/Time";
 import { formatDuration } from "../components/time";
-import { resyncNote } from "./heal-notes";
+import { healWording, resyncNote } from "./heal-notes";
 
 /** "1 min", "90 s", "2 h": a resync interval as people write it. */
 function every(ms: number): string {
@@ -14,16 +14,33 @@ function every(ms: number): string {
 
 function Periodic({
   heal,
+  status,
   ownOnly,
   lastApply,
 }: {
   heal: Extract<HealSchedule, { kind: "periodic" }>;
+  status: NodeStatus;
   /** Some differences are not the agent's: a resync heals only its own rules. */
   ownOnly: boolean;
   lastApply: Pick<ApplyResult, "ok"> | null;
 }) {
   const next =
     heal.nextResyncAt === null ? "now (re-applying)" : <UntilTime value={heal.nextResyncAt} />;
+  const words = healWording(status);
+  if (words.heading !== "Next automatic heal")
+    return (
+      <>
+        <p className="font-medium">
+          {words.nothing ? `${words.nothing} ` : ""}
+          {words.lead}, {next}.
+        </p>
+        <p className="text-zinc-600 dark:text-zinc-400">
+          The reporter re-applies every {every(heal.intervalMs)}
+          {heal.heal === "immediate" ? " and at once when it sees drift" : ""}; drift is reported at
+          once{heal.heal === "immediate" ? "" : " and healed at the next resync"}.
+        </p>
+      </>
+    );
   if (heal.heal === "immediate")
     return (
       <>
@@ -35,7 +52,9 @@ function Periodic({
     );
   return (
     <>
-      <p className="font-medium">At the next resync, {next}.</p>
+      <p className="font-medium">
+        {words.lead}, {next}.
+      </p>
       <p className="text-zinc-600 dark:text-zinc-400">
         The reporter re-applies every {every(heal.intervalMs)}; drift seen in between is reported at
         once and healed then. {resyncNote(lastApply, ownOnly)}
@@ -58,13 +77,19 @@ function NotHealed({ diffs }: { diffs: Difference[] }) {
   );
 }
 
-/** "Next automatic heal": periodic (with when), never (observe mode) or not known (why). */
+/**
+ * "Next automatic heal": periodic (with when), never (observe mode) or not known (why); on a
+ * node with nothing to heal, "Next resync" (healWording).
+ */
 export function HealCard({
   heal,
+  status,
   notHealed = [],
   lastApply = null,
 }: {
   heal: HealSchedule;
+  /** The node's status: an in-sync node has nothing to heal, only a periodic resync. */
+  status: NodeStatus;
   /** The node view's differences a resync does not remove. */
   notHealed?: Difference[];
   /** The node's last apply: when it failed, a resync only tries again. */
@@ -77,10 +102,15 @@ export function HealCard({
       data-heal={heal.kind}
     >
       <h2 id="heal-heading" className="mb-1 text-base font-semibold">
-        Next automatic heal
+        {heal.kind === "periodic" ? healWording(status).heading : "Next automatic heal"}
       </h2>
       {heal.kind === "periodic" ? (
-        <Periodic heal={heal} ownOnly={notHealed.length > 0} lastApply={lastApply} />
+        <Periodic
+          heal={heal}
+          status={status}
+          ownOnly={notHealed.length > 0}
+          lastApply={lastApply}
+        />
       ) : heal.kind === "observe" ? (
         <p>
           <span className="font-medium">Never: observe mode.</span>{" "}

@@ -152,6 +152,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
           )}
           <HealCard
             heal={detail.heal}
+            status={node.status}
             notHealed={view?.os === "linux" ? view.notHealedByResync : []}
             lastApply={detail.lastApply}
           />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resyncNote } from "./heal-notes";
+import { healWording, resyncNote } from "./heal-notes";
 
 describe("resyncNote", () => {
   const cases: {
@@ -26,5 +26,21 @@ describe("resyncNote", () => {
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(resyncNote(...input)).toBe(want);
+  });
+});
+
+describe("healWording", () => {
+  it.each([
+    { status: "drifted", heading: "Next automatic heal", nothing: null },
+    { status: "error", heading: "Next automatic heal", nothing: null },
+    // A new user's find: "Next automatic heal: in 55s" on a node in sync, with nothing to heal.
+    { status: "in-sync", heading: "Next resync", nothing: "In sync: nothing to heal." },
+    { status: "applying", heading: "Next resync", nothing: null },
+    { status: "unknown", heading: "Next resync", nothing: null },
+    { status: "offline", heading: "Next resync", nothing: null },
+  ] as const)("$status", ({ status, heading, nothing }) => {
+    const w = healWording(status);
+    expect(w.heading).toBe(heading);
+    expect(w.nothing).toBe(nothing);
   });
 });
