@@ -1,5 +1,5 @@
 "use client";
-import type { Revision, RolloutStrategy } from "@masq/shared";
+import type { Revision, RollbackImpactResponse, RolloutStrategy } from "@masq/shared";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
@@ -20,6 +20,7 @@ import { RolloutReviewNotes } from "../rollout/RolloutReviewNotes";
 import { StrategyPicker, useStrategyDraft } from "../rollout/StrategyPicker";
 import { useCanEdit } from "../shell/me";
 import { CompareBody, ComparePanel } from "./ComparePanel";
+import { unchangedRollbackNote } from "./rollback-note";
 import { rolloutActionsSummary } from "./rollout-summary";
 
 /** The strategy picker of the rollback dialog, reporting a valid strategy (or null). */
@@ -89,6 +90,8 @@ function RollbackDialog({
     },
   });
   const [strategy, setStrategy] = useState<RolloutStrategy | null>(null);
+  const impact = useRollbackImpact(target, current);
+  const same = impact.data ? unchangedRollbackNote(impact.data) !== null : false;
   const conflict =
     m.error instanceof ApiError && m.error.status === 409 ? m.error.body?.current : undefined;
   return (
@@ -98,11 +101,18 @@ function RollbackDialog({
       onClose={onClose}
       title={`Roll back to revision ${target.revision}?`}
       description={
-        <>
-          This saves a new revision with the config of revision {target.revision}; every node
-          applies it, at once or in waves as chosen below. Revision {current.revision} stays in the
-          history.
-        </>
+        same ? (
+          <>
+            This saves a new revision with the config of revision {target.revision}, the one nodes
+            run now: nothing changes on them. Revision {current.revision} stays in the history.
+          </>
+        ) : (
+          <>
+            This saves a new revision with the config of revision {target.revision}; every node
+            applies it, at once or in waves as chosen below. Revision {current.revision} stays in
+            the history.
+          </>
+        )
       }
       footer={
         <>
@@ -154,8 +164,28 @@ function RollbackDialog({
  * aborted rollout the stable revision; with several sources the merge) to what they would get.
  */
 function RollbackImpact({ target, current }: { target: Revision; current: Revision }) {
+  const q = useRollbackImpact(target, current);
+  if (q.isPending) return <p className="text-sm text-zinc-500">Comparing…</p>;
+  if (q.isError)
+    return <ErrorState error={q.error} what="the comparison" onRetry={() => void q.refetch()} />;
+  const c = q.data;
+  const unchanged = unchangedRollbackNote(c);
+  return (
+    <>
+      {unchanged ? (
+        <Callout tone="info" className="mb-3" title="Same config as nodes run">
+          {unchanged}
+        </Callout>
+      ) : null}
+      <ImpactBody c={c} />
+    </>
+  );
+}
+
+/** The server's comparison of what nodes run with what the rollback would send them. */
+function useRollbackImpact(target: Revision, current: Revision) {
   const r = useStagedRollout();
-  const q = useQuery({
+  return useQuery({
     // Asked again when what nodes run may have changed: a new save, an abort, a finished rollout.
     queryKey: [
       "rollback-impact",
@@ -166,10 +196,9 @@ function RollbackImpact({ target, current }: { target: Revision; current: Revisi
     ],
     queryFn: ({ signal }) => endpoints.rollbackImpact(target.resourceVersion, signal),
   });
-  if (q.isPending) return <p className="text-sm text-zinc-500">Comparing…</p>;
-  if (q.isError)
-    return <ErrorState error={q.error} what="the comparison" onRetry={() => void q.refetch()} />;
-  const c = q.data;
+}
+
+function ImpactBody({ c }: { c: RollbackImpactResponse }) {
   return (
     <>
       <h3 className="mb-2 text-sm font-semibold">What changes compared with what nodes run</h3>
