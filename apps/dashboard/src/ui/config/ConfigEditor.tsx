@@ -108,7 +108,9 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
   };
 
   const errorCount = validation.errors.length;
-  const formErrors = source === "form" ? validation.errors : null;
+  // The form's issues; null while the YAML tab is the source (shown there).
+  const formIssues = source === "form" ? validation : null;
+  const formErrors = formIssues?.errors;
   return (
     <>
       <ConfigHeader
@@ -154,7 +156,7 @@ function ConfigEditor({ latest }: { latest: EditableConfig }) {
                 flags={flags}
                 edit={d.edit}
                 readOnly={readOnly}
-                errors={formErrors}
+                issues={formIssues}
               />
             </div>
           ) : (

@@ -7,7 +7,8 @@ import {
   type MasqConfig,
 } from "@masq/shared";
 import { type ReactNode, useId } from "react";
-import { FieldErrors } from "./Issues";
+import { fieldIssues } from "./field-issues";
+import { FieldErrors, IssueLine } from "./Issues";
 import { inputClass } from "./styles";
 import type { EditConfig } from "./useConfigDraft";
 
@@ -83,12 +84,22 @@ interface FieldProps {
   config: MasqConfig;
   edit: EditConfig;
   readOnly: boolean;
-  /** The form's errors; null while the YAML tab is the source (they are shown there). */
-  errors: readonly Issue[] | null;
+  /** The form's errors and warnings; null while the YAML tab is the source (shown there). */
+  issues: { errors: readonly Issue[]; warnings: readonly Issue[] } | null;
 }
 
-function ResyncIntervalField({ config, edit, readOnly, errors }: FieldProps) {
+/** A field's warnings (the shared validation's, as the YAML tab and the review show them). */
+function FieldWarnings({ warnings }: { warnings: readonly Issue[] }) {
+  return warnings.map((x) => (
+    <div key={x.message} className="mt-1">
+      <IssueLine issue={x} tone="warning" />
+    </div>
+  ));
+}
+
+function ResyncIntervalField({ config, edit, readOnly, issues }: FieldProps) {
   const id = useId();
+  const own = issues ? fieldIssues(issues, "resyncInterval") : null;
   return (
     <div>
       <FieldLabel id={id} label="resyncInterval">
@@ -99,18 +110,22 @@ function ResyncIntervalField({ config, edit, readOnly, errors }: FieldProps) {
         value={config.resyncInterval}
         disabled={readOnly}
         onChange={(e) => edit((c) => ({ ...c, resyncInterval: e.target.value }))}
-        aria-invalid={errors?.some((x) => x.code === "duration") ?? false}
+        aria-invalid={(own?.errors.length ?? 0) > 0}
         aria-describedby={`${id}-desc ${id}-err`}
         spellCheck={false}
         className={`${inputClass} w-40 font-mono`}
       />
-      <div id={`${id}-err`}>{errors ? <FieldErrors errors={errors} code="duration" /> : null}</div>
+      <div id={`${id}-err`}>
+        {own ? <FieldErrors errors={own.errors} code="duration" /> : null}
+        {own ? <FieldWarnings warnings={own.warnings} /> : null}
+      </div>
     </div>
   );
 }
 
-function CidrLimitField({ config, edit, readOnly, errors }: FieldProps) {
+function CidrLimitField({ config, edit, readOnly, issues }: FieldProps) {
   const id = useId();
+  const own = issues ? fieldIssues(issues, "cidrLimit") : null;
   return (
     <div>
       <FieldLabel id={id} label="cidrLimit">
@@ -129,7 +144,8 @@ function CidrLimitField({ config, edit, readOnly, errors }: FieldProps) {
         aria-describedby={`${id}-desc`}
         className={`${inputClass} w-28`}
       />
-      {errors ? <FieldErrors errors={errors} code="cidr-limit" /> : null}
+      {own ? <FieldErrors errors={own.errors} code="cidr-limit" /> : null}
+      {own ? <FieldWarnings warnings={own.warnings} /> : null}
     </div>
   );
 }
@@ -155,7 +171,7 @@ export function OptionsPanel({
   flags,
   edit,
   readOnly,
-  errors,
+  issues,
 }: FieldProps & { flags: AgentFlags }) {
   const ll = useId();
   const ll6 = useId();
@@ -187,8 +203,8 @@ export function OptionsPanel({
           </>
         }
       />
-      <ResyncIntervalField config={config} edit={edit} readOnly={readOnly} errors={errors} />
-      <CidrLimitField config={config} edit={edit} readOnly={readOnly} errors={errors} />
+      <ResyncIntervalField config={config} edit={edit} readOnly={readOnly} issues={issues} />
+      <CidrLimitField config={config} edit={edit} readOnly={readOnly} issues={issues} />
       <AgentFlagsNote flags={flags} />
     </section>
   );
