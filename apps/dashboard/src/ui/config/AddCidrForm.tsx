@@ -3,7 +3,7 @@ import { type AgentFlags, MAX_CIDR_CHARS, type MasqConfig } from "@masq/shared";
 import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Button } from "../components/Button";
 import { AlertTriangleIcon, PlusIcon, XCircleIcon } from "../components/icons";
-import { type CandidateCheck, type CidrListKey, checkCandidate, looksComplete } from "./draft";
+import { type CandidateCheck, type CidrListKey, checkCandidate, showCandidateCheck } from "./draft";
 import { inputClass } from "./styles";
 
 /** The text typed into "Add CIDR": held by the editor, so it survives a switch to YAML and back. */
@@ -77,7 +77,7 @@ export function AddCidrForm({
     () => checkCandidate(config, value, flags, list),
     [config, value, flags, list],
   );
-  const showCheck = value.trim() !== "" && (showErrors || looksComplete(value));
+  const showCheck = showCandidateCheck(value, showErrors);
 
   const add = (e: FormEvent) => {
     e.preventDefault();

@@ -149,6 +149,28 @@ export function looksComplete(text: string): boolean {
   return /\/\d{1,3}$/.test(text.trim());
 }
 
+/**
+ * No more typing makes `text` a CIDR: a character no address has ("foo"), a second "/", or an
+ * IPv4 part past 255 or a fifth one ("300."). Such text is flagged as typed, as a finished one
+ * is: "foo" waited for Add while "300.1.1.1/8" was flagged at once. Text that may still become
+ * one ("10.0.", "fe80", "bad", an IPv6 address) waits until it looks finished, or Add / blur.
+ */
+export function cannotBecomeCidr(text: string): boolean {
+  const t = text.trim();
+  if (!/^[0-9A-Fa-f:./]*$/.test(t)) return true;
+  const [addr = "", prefix, ...more] = t.split("/");
+  if (more.length > 0 || (prefix !== undefined && !/^\d{0,3}$/.test(prefix))) return true;
+  if (addr.includes(":") || !addr.includes(".")) return false;
+  const parts = addr.split(".");
+  return parts.length > 4 || parts.some((p) => !/^\d{0,3}$/.test(p) || Number(p) > 255);
+}
+
+/** Whether the typed CIDR's check shows now: never for an empty field. */
+export function showCandidateCheck(text: string, afterAddOrBlur: boolean): boolean {
+  if (text.trim() === "") return false;
+  return afterAddOrBlur || looksComplete(text) || cannotBecomeCidr(text);
+}
+
 /** Issues keyed by the value they name (a CIDR), for showing them next to that entry. */
 export function issuesByValue(issues: readonly Issue[]): Map<string, Issue[]> {
   const m = new Map<string, Issue[]>();
