@@ -87,11 +87,17 @@ const ipMasqAgent: fc.Arbitrary<Part> = fc
     cidrs: fc.uniqueArray(fc.constantFrom(...DEST_RANGES, "10.244.0.0/16"), { maxLength: 5 }),
     masq: fc.constantFrom("MASQUERADE", "MASQUERADE --random-fully", ""),
     addrtype: fc.boolean(),
+    // Two jumps (two agents, or an old one left behind), and a RETURN added by hand after the
+    // catch-all MASQUERADE (never reached), as seen on real nodes.
+    jumps: fc.integer({ min: 1, max: 2 }),
+    late: fc.option(fc.constantFrom(...DEST_RANGES), { nil: undefined }),
   })
-  .map(({ cidrs, masq, addrtype }) => ({
-    entry: [
-      `${comment("ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain")}${addrtype ? " -m addrtype ! --dst-type LOCAL" : ""} -j IP-MASQ-AGENT`,
-    ],
+  .map(({ cidrs, masq, addrtype, jumps, late }) => ({
+    entry: Array.from(
+      { length: jumps },
+      () =>
+        `${comment("ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain")}${addrtype ? " -m addrtype ! --dst-type LOCAL" : ""} -j IP-MASQ-AGENT`,
+    ),
     chains: [
       [
         "IP-MASQ-AGENT",
@@ -102,6 +108,7 @@ const ipMasqAgent: fc.Arbitrary<Part> = fc
                 `${comment("ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)")} -j ${masq}`,
               ]
             : []),
+          ...(late ? [` -d ${late}${LOCAL} -j RETURN`] : []),
         ],
       ],
     ],
