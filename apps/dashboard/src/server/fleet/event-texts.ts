@@ -51,6 +51,30 @@ export function driftChangedText(summary: string): string {
   return `still drifted, what differs is now: ${summary}`;
 }
 
+/**
+ * A drift the dashboard did not judge live, known because an apply of the revision the node ran
+ * changed its rules back (fleet-state.ts healedDrift): the words after the node's name, for its
+ * timeline and a staged rollout's pause. `atReconnect`: the apply of the revision sent as the
+ * reporter reconnected (it said at hello it ran it); `what`: the differences its last read on
+ * this connection showed, null when no read of the drifted rules was judged.
+ */
+export function driftHealedText(
+  trigger: ApplyTrigger,
+  revision: number,
+  atReconnect: boolean,
+  what: string | null,
+): string {
+  const how =
+    atReconnect && trigger === "desired"
+      ? `had drifted from revision ${revision} while the dashboard did not hear from it; re-applying revision ${revision} at reconnect changed them back`
+      : `had drifted from revision ${revision} without the dashboard seeing it drifted; ${applyWhat(trigger, revision)} changed them back`;
+  const known =
+    what === null
+      ? "what differed is not known (no read of the drifted rules reached the dashboard)"
+      : `what differed: ${what}`;
+  return `its rules ${how}; ${known}`;
+}
+
 /** Whole milliseconds past which an apply's text is built each time (not kept). */
 const MAX_KEPT_MS = 2 ** 20;
 

@@ -578,3 +578,165 @@ describe("FleetState: what is known and how old it is", () => {
     expect(fleet.rollout.view()?.finishedAt).not.toBeNull();
   });
 });
+
+describe("FleetState: a drift an apply of the revision the node ran changed back is told", () => {
+  // The bug: a canary's rules edited while the dashboard was stopped were changed back by the
+  // revision pushed at reconnect; its timeline said only "applying revision 2 ... changed the
+  // rules" and its wave was released on schedule.
+  type Step =
+    | { connect: number | null }
+    | { snapshot: "drifted" | "in-sync"; revision: number }
+    | { apply: ApplyResult }
+    | { save: number };
+  const d = desiredChain(defaultConfig(), DEFAULT_FLAGS, "ipv4");
+  const rules = (drifted: boolean) => [
+    snapshotOf({
+      family: "ipv4" as const,
+      chain: [
+        `-N ${d.chain}`,
+        ...d.rules.map((r) => r.line).filter((l) => !drifted || !l.includes("-d 10.0.0.0/8 ")),
+      ],
+      postrouting: [jumpRuleLine(d.chain)],
+    }),
+  ];
+  const apply = (
+    revision: number,
+    trigger: ApplyResult["trigger"],
+    changed: boolean,
+    ok = true,
+  ): { apply: ApplyResult } => ({
+    apply: {
+      ...okResult(revision),
+      trigger,
+      changed,
+      ok,
+      ...(ok ? {} : { error: "iptables-restore: line 3 failed" }),
+    },
+  });
+  const unknown =
+    "what differed is not known \\(no read of the drifted rules reached the dashboard\\)";
+  const atReconnect =
+    "its rules had drifted from revision 1 while the dashboard did not hear from it; re-applying revision 1 at reconnect changed them back";
+  const table: { desc: string; input: Step[]; want: RegExp | null }[] = [
+    {
+      desc: "reconnect: the revision it said at hello, re-applied, changed the rules (no read first)",
+      input: [{ connect: 1 }, apply(1, "desired", true)],
+      want: new RegExp(`^${atReconnect}; ${unknown}$`),
+    },
+    {
+      desc: "reconnect: its first read showed the drift before the apply (hidden as applying)",
+      input: [
+        { connect: 1 },
+        { snapshot: "drifted", revision: 1 },
+        { snapshot: "in-sync", revision: 1 }, // the post-apply read, folded into the result
+        apply(1, "desired", true),
+      ],
+      want: new RegExp(`^${atReconnect}; what differed: missing 10\\.0\\.0\\.0/8$`),
+    },
+    {
+      desc: "a periodic resync of the revision it applied here changed the rules, no drift seen",
+      input: [
+        { connect: null },
+        apply(1, "desired", true),
+        { snapshot: "in-sync", revision: 1 },
+        apply(1, "periodic", true),
+      ],
+      want: new RegExp(
+        `^its rules had drifted from revision 1 without the dashboard seeing it drifted; periodic resync of revision 1 changed them back; ${unknown}$`,
+      ),
+    },
+    {
+      desc: "the reporter's own heal, its drifted read hidden by an apply under way",
+      input: [{ connect: 1 }, { snapshot: "drifted", revision: 1 }, apply(1, "heal", true)],
+      want: /^its rules had drifted from revision 1 without the dashboard seeing it drifted; heal of drift with revision 1 changed them back; what differed: missing 10\.0\.0\.0\/8$/,
+    },
+    {
+      desc: "a drift shown live, then resynced: no second word (its status entry told it)",
+      input: [
+        { connect: 1 },
+        apply(1, "desired", false),
+        { snapshot: "in-sync", revision: 1 },
+        { snapshot: "drifted", revision: 1 },
+        apply(1, "resync", true),
+      ],
+      want: null,
+    },
+    {
+      desc: "a new node's first apply",
+      input: [{ connect: null }, apply(1, "desired", true)],
+      want: null,
+    },
+    {
+      desc: "reconnect: the rules were already right",
+      input: [{ connect: 1 }, apply(1, "desired", false)],
+      want: null,
+    },
+    {
+      desc: "a new revision, applied",
+      input: [{ connect: 1 }, apply(1, "desired", false), { save: 2 }, apply(2, "desired", true)],
+      want: null,
+    },
+    {
+      desc: "back to the revision it ran before another (an abort, a rollback)",
+      input: [
+        { connect: 1 },
+        apply(1, "desired", false),
+        { save: 2 },
+        apply(2, "desired", true),
+        { save: 1 },
+        apply(1, "desired", true),
+      ],
+      want: null,
+    },
+    {
+      desc: "reconnect with another revision than the one it said at hello",
+      input: [{ connect: 1 }, { save: 2 }, apply(2, "desired", true)],
+      want: null,
+    },
+    {
+      desc: "an apply at reporter start (a reboot empties the tables)",
+      input: [{ connect: 1 }, apply(1, "startup", true)],
+      want: null,
+    },
+    {
+      desc: "after a failed apply its rules are not known: the next one is no drift",
+      input: [{ connect: 1 }, apply(1, "desired", false, false), apply(1, "resync", true)],
+      want: null,
+    },
+  ];
+  /** Runs the steps on node "a": its drift entries, and the drift-healed signals' messages. */
+  function run(steps: Step[]): { drift: string[]; signals: string[] } {
+    let desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+    const signals: string[] = [];
+    const fleet = testFleet(() => desired, {
+      onSignal: (s) => {
+        if (s.kind === "drift-healed") signals.push(s.message);
+      },
+    });
+    for (const step of steps) {
+      if ("connect" in step)
+        fleet.connect(helloFor("a", { appliedRevision: step.connect }), link());
+      else if ("save" in step) {
+        desired = { ...desired, revision: step.save, resourceVersion: `${step.save}` };
+        fleet.desiredChanged(desired);
+      } else if ("snapshot" in step)
+        fleet.snapshot("a", {
+          type: "snapshot",
+          v: 2,
+          seq: 0,
+          takenAt: 0,
+          linux: rules(step.snapshot === "drifted"),
+          appliedRevision: step.revision,
+        });
+      else fleet.applyResult("a", step.apply);
+    }
+    const events = fleet.nodes.get("a")!.events.list();
+    return { drift: events.filter((e) => e.kind === "drift").map((e) => e.message), signals };
+  }
+  for (const c of table)
+    it(c.desc, () => {
+      const { drift, signals } = run(c.input);
+      expect(drift).toEqual(c.want === null ? [] : [expect.stringMatching(c.want)]);
+      expect(signals).toEqual(drift);
+    });
+});

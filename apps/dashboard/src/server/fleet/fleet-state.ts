@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
   type ApplyResult,
+  type DriftReport,
   encodeMessage,
   type Hello,
   NODE_STATUSES,
@@ -20,7 +21,13 @@ import { revisionRefs } from "../config/desired-digest.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "./assess-node.js";
 import type { ChangeFeed } from "./change-feed.js";
-import { appliedText, applyWhat, driftChangedText, statusChangeText } from "./event-texts.js";
+import {
+  appliedText,
+  applyWhat,
+  driftChangedText,
+  driftHealedText,
+  statusChangeText,
+} from "./event-texts.js";
 import {
   addEvent,
   assessmentOf,
@@ -208,6 +215,12 @@ export class FleetState {
       verifyUntil: null,
       lastApply: null,
       schedule: null,
+      // What it runs by its word now; a drift judged on an earlier connection is not this one's.
+      ran:
+        hello.appliedRevision === null
+          ? undefined
+          : { revision: hello.appliedRevision, atHello: true },
+      driftSeen: undefined,
     });
     this.nodes.set(n.name, n);
     addEvent(
@@ -338,6 +351,7 @@ export class FleetState {
     n.rulesAfterApply = undefined;
     takeNodeFields(n, snap, now);
     this.reassess(n);
+    noteDrift(n);
     this.refresh(n);
     if (!awaited) return;
     // The bar first: the waves count a target as the bar does (rollout-agree.test.ts).
@@ -374,6 +388,7 @@ export class FleetState {
       return;
     }
     n.lastApply = res;
+    const healed = healedDrift(n, res);
     noteResync(n, res, now);
     if (res.ok && res.revision !== null) n.appliedRevision = res.revision;
     // The rules changed after the snapshot held was read: not judged until the one read after
@@ -394,6 +409,7 @@ export class FleetState {
         n.verifyUntil = this.mono() + VERIFY_GRACE_MS;
     }
     noteApply(n, res, now);
+    if (healed) this.tellHealed(n, healed, now);
     this.opts.onSignal?.(
       res.ok
         ? { kind: "applied", node: name, result: res }
@@ -407,8 +423,22 @@ export class FleetState {
     );
     this.markRollout(n, now, res.revision);
     this.refresh(n);
+    this.stagingHears(n, res, healed);
+  }
+
+  /** A staged rollout hears of an apply (and of the drift it changed back, first). */
+  private stagingHears(n: NodeRecord, res: ApplyResult, healed: HealedDrift | null): void {
+    // Before its apply is counted: a wave settled by it would be released past the drift.
+    if (healed) this.staging?.driftHealed(n, healed.text, healed.seen);
     if (res.trigger === "desired" || res.trigger === "resync" || !res.ok)
-      this.staging?.applied(name, res.revision, res.ok, res.error);
+      this.staging?.applied(n.name, res.revision, res.ok, res.error);
+  }
+
+  /** A drift an apply changed back, not seen live: the timeline's entry and its signal. */
+  private tellHealed(n: NodeRecord, healed: HealedDrift, now: number): void {
+    addEvent(n, "drift", healed.text, now);
+    const { revision, text: message } = healed;
+    this.opts.onSignal?.({ kind: "drift-healed", node: n.name, revision, message });
   }
 
   /**
@@ -838,6 +868,7 @@ export class FleetState {
     n.toldSummary = notJudged ? told : undefined;
     const changed = !notJudged && status !== from;
     if (!notJudged) this.tellChange(n, { status: from, summary: told }, status, summary);
+    if (!notJudged && status === "drifted") driftTold(n);
     n.status = status;
     n.summary = summary;
     if (changed) this.staging?.judged(n);
@@ -971,6 +1002,76 @@ function noteResync(n: NodeRecord, res: ApplyResult, now: number): void {
   if (res.trigger === "periodic") s.nextResyncAt = now + s.resyncMs;
   else if (res.trigger === "desired" && res.ok)
     s.nextResyncAt = now - Math.round(res.durationMs) + s.resyncMs;
+}
+
+/** A drift an apply changed back: its words, revision and the differences seen, if any. */
+interface HealedDrift {
+  text: string;
+  revision: number;
+  seen?: DriftReport;
+}
+
+/** Applies whose changing the rules of the revision the node ran means they had drifted. */
+const HEALING_TRIGGERS: ReadonlySet<ApplyResult["trigger"]> = new Set([
+  "desired",
+  "resync",
+  "periodic",
+  "heal",
+]);
+
+/**
+ * A drift the dashboard did not judge live, told by the apply that changed it back: the
+ * timeline's words (driftHealedText) and the differences seen, or null. An apply changes the
+ * rules only when they are not what its config renders (reporter write.ts: `changed` is
+ * "something was written"), so an apply of the revision the node ran by its own word on this
+ * connection (said at hello, or its last successful apply here) that changed them found them
+ * drifted. Not a first apply of a revision
+ * (a new node, a new revision, a return to the previous one), nor one at reporter start (a
+ * reboot empties the tables) or from the command line. A drift whose status was shown is no
+ * news: its timeline entry and the rollout's pause came when it was judged. Takes `n.ran` (the
+ * caller sets it anew) and the drift seen.
+ */
+function healedDrift(n: NodeRecord, res: ApplyResult): HealedDrift | null {
+  const ran = n.ran;
+  n.ran = res.ok && res.revision !== null ? { revision: res.revision, atHello: false } : undefined;
+  if (!res.ok || !res.changed || res.revision === null || ran?.revision !== res.revision)
+    return null;
+  if (!HEALING_TRIGGERS.has(res.trigger)) return null;
+  const seen = n.driftSeen?.revision === res.revision ? n.driftSeen : undefined;
+  n.driftSeen = undefined;
+  if (seen?.told) return null;
+  const text = driftHealedText(
+    res.trigger,
+    res.revision,
+    ran.atHello,
+    seen?.report.summary ?? null,
+  );
+  return { text, revision: res.revision, ...(seen ? { seen: seen.report } : {}) };
+}
+
+/**
+ * A read of the node's rules judged drifted against its desired revision: kept (with whether its
+ * status is shown drifted already) until an apply changes them back. Told only by refresh: a
+ * node applying shows `applying` whatever its rules (the read sent at reconnect, before the
+ * apply of the revision sent then, is judged but never shown).
+ */
+function noteDrift(n: NodeRecord): void {
+  const a = n.assessment;
+  const revision = n.judgedAgainst?.revision;
+  if (!a || revision === undefined || a.report.status !== "drifted") return;
+  const prev = n.driftSeen;
+  const told = prev?.told === true && prev.revision === revision && n.status === "drifted";
+  n.driftSeen = { revision, report: a.report, told };
+}
+
+/** The node's status is shown drifted: its drift is told (the timeline, a staged rollout). */
+function driftTold(n: NodeRecord): void {
+  const report = n.assessment?.report;
+  const revision = n.judgedAgainst?.revision;
+  const seen = n.driftSeen;
+  // Every refresh of a drifted node comes here: nothing new made when nothing changed.
+  if (seen?.told && seen.report === report && seen.revision === revision) return;
+  if (report && revision !== undefined) n.driftSeen = { revision, report, told: true };
 }
 
 /** Does this apply-result acknowledge what we are waiting for? */

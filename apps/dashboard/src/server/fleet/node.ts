@@ -100,6 +100,19 @@ export interface NodeRecord {
    * it has not come yet (a reporter without apply-result-snapshot sends it apart, ~2 s later).
    */
   rulesAfterApply?: boolean;
+  /**
+   * The revision whose rules the node holds by its own word on this connection: said at hello
+   * (`atHello`), or written by its last successful apply here. Undefined when not known (none
+   * said, a failed apply). An apply of it that changes the rules changed back a drift
+   * (fleet-state.ts healedDrift); a first apply of another revision is no drift.
+   */
+  ran?: { revision: number; atHello: boolean };
+  /**
+   * The last drift judged on this connection from the node's rules (`told`: its status was
+   * shown drifted, so the timeline and a staged rollout heard of it live). A changed apply of
+   * the revision it ran names these differences when the drift was not told.
+   */
+  driftSeen?: { revision: number; report: DriftReport; told: boolean };
   /** The last revision a snapshot named that the node could not run (said once on its timeline). */
   ignoredRevision?: number | null;
   lastApply: ApplyResult | null;

@@ -13,6 +13,12 @@ export type FleetSignal =
       trigger: ApplyResult["trigger"];
       error: string;
     }
+  /**
+   * An apply of the revision the node already ran changed its rules back: a drift not seen
+   * live (while the dashboard did not hear from it, or between two reads). `message`: what is
+   * known of it, as its timeline says it (event-texts.ts driftHealedText).
+   */
+  | { kind: "drift-healed"; node: string; revision: number; message: string }
   /** The node's status changed (`summary`: why, in a few words). */
   | { kind: "status"; node: string; from: NodeStatus; to: NodeStatus; summary: string }
   /**

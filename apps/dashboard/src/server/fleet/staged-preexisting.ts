@@ -32,15 +32,17 @@ export class PreexistingDrift {
 
   /**
    * Why `n`'s drift against `revision` (the one rolling out) is not that revision's doing: every
-   * difference it shows now it showed against the stable revision. Null when any is new.
+   * difference it shows now (or showed in `seen`, a drift an apply changed back since) it
+   * showed against the stable revision. Null when any is new.
    */
-  excuse(n: NodeRecord, revision: number): string | null {
+  excuse(n: NodeRecord, revision: number, seen?: DriftReport): string | null {
     const had = this.before.get(n.name);
-    const a = assessmentOf(n);
-    if (!had || !a) return null;
-    const now = keysOf(a.report);
+    const report = seen ?? assessmentOf(n)?.report;
+    if (!had || !report) return null;
+    const now = keysOf(report);
     if (now.size === 0 || ![...now].every((k) => had.keys.has(k))) return null;
-    const why = `drifted before revision ${revision} reached it (the same drift against revision ${had.revision}): ${n.summary}`;
+    const summary = seen ? seen.summary : n.summary;
+    const why = `drifted before revision ${revision} reached it (the same drift against revision ${had.revision}): ${summary}`;
     this.excused.set(n.name, why);
     return why;
   }

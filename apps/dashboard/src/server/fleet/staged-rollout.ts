@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import {
   configsEqual,
+  type DriftReport,
   inReaderNumbering,
   type NodeRolloutPlace,
   type NumberedConfig,
@@ -971,12 +972,37 @@ export class StagedRollouts {
       this.fleet?.nodeChanged?.(n.name);
       return;
     }
-    s.failed[n.name] = `drifted: ${n.summary}`;
-    this.input(
-      { type: "failure", reason: `${n.name} drifted from revision ${s.revision}: ${n.summary}` },
-      "system",
+    this.failDrifted(
+      s,
       n.name,
+      `drifted: ${n.summary}`,
+      `${n.name} drifted from revision ${s.revision}: ${n.summary}`,
     );
+  }
+
+  /**
+   * A released node whose rules an apply of the revision it already ran changed back: a drift
+   * not judged live (the dashboard did not hear from it, or it came and went between two reads),
+   * counted as `judged` counts one seen live. `what`: what is known of it (fleet-state.ts
+   * healedDrift, its timeline's words); `seen`: its differences, when a read of them was
+   * judged (excused as a live drift is, when the node showed them before the rollout reached it).
+   */
+  driftHealed(n: NodeRecord, what: string, seen?: DriftReport): void {
+    const s = this.s;
+    if (!s || this.follows() || this.finished() || n.hello.mode !== "enforce") return;
+    if (!this.released(n.name) || n.appliedRevision !== s.revision) return;
+    const excuse = seen && this.preexisting.excuse(n, s.revision, seen);
+    if (excuse) {
+      this.opts.log.info({ node: n.name, revision: s.revision }, excuse);
+      return;
+    }
+    this.failDrifted(s, n.name, what, `${n.name}: ${what}`);
+  }
+
+  /** A released node drifted from the revision rolling out: failed, and the rollout pauses. */
+  private failDrifted(s: StagedState, name: string, failed: string, reason: string): void {
+    s.failed[name] = failed;
+    this.input({ type: "failure", reason }, "system", name);
   }
 
   /**

@@ -67,6 +67,20 @@ describe("FleetEvents", () => {
       ],
     },
     {
+      // Its rules changed back by the apply at reconnect: the drift no status showed.
+      desc: "a drift an apply changed back, not seen live, is Drifted (and no Healed after)",
+      input: [
+        {
+          kind: "drift-healed",
+          node: "node-a",
+          revision: 3,
+          message: "its rules had drifted from revision 3 while the dashboard did not hear from it",
+        },
+        status("applying", "in-sync"),
+      ],
+      want: ["Node/Warning/Drifted", "ConfigMap/Warning/Drifted"],
+    },
+    {
       desc: "in sync without drift before is not news",
       input: [status("applying", "in-sync"), status("offline", "in-sync")],
       want: [],

@@ -1,8 +1,9 @@
 // Kubernetes mode: what happens to nodes becomes core/v1 Events, so `kubectl describe node`
 // and `kubectl get events` show it. On the Node (referred to as kubelet refers to its node:
-// kind Node, name, uid = the name): Applied (the rules were rewritten), ApplyFailed, Drifted,
-// Healed, RolloutPaused. On the config ConfigMap: a finished rollout (Applied), each node's
-// ApplyFailed / Drifted / Healed naming the node, RolloutPaused. Rate limiting and aggregation
+// kind Node, name, uid = the name): Applied (the rules were rewritten), ApplyFailed, Drifted
+// (also a drift not seen live, told by the apply that changed it back), Healed, RolloutPaused.
+// On the config ConfigMap: a finished rollout (Applied), each node's ApplyFailed / Drifted /
+// Healed naming the node, RolloutPaused. Rate limiting and aggregation
 // are the recorder's (kubelet's rules), so a fleet-wide drift cannot flood the API server.
 import type { V1ObjectReference } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -60,6 +61,10 @@ export class FleetEvents implements SignalRecorder {
       }
       case "status":
         this.statusChanged(s);
+        break;
+      case "drift-healed":
+        // Drifted as a drift seen live is, and already back in sync: no Healed to wait for.
+        this.both(s.node, "Warning", "Drifted", s.message);
         break;
       case "rollout-paused":
         this.rolloutPaused(s.rollout, s.reason, s.message, s.nodes);
