@@ -197,12 +197,17 @@ describe("evaluateNft on real nft -j output", () => {
   const sameHook: {
     desc: string;
     input: { a: unknown; b: unknown };
-    want: { named: boolean; results: string[] };
+    /** says: the reason still names what each chain would do. */
+    want: { named: boolean; results: string[]; says?: string[] };
   }[] = [
     {
       desc: "masquerade and snat at one priority: neither named",
       input: { a: { masquerade: null }, b: { snat: { addr: "192.0.2.1" } } },
-      want: { named: false, results: ["snat:-"] },
+      want: {
+        named: false,
+        results: ["snat:-"],
+        says: ["masqueraded by ip a p rule 1, or SNAT'd to 192.0.2.1 by ip b p rule 1 if"],
+      },
     },
     {
       desc: "masquerade at one priority in both: the first stands for both",
@@ -218,6 +223,7 @@ describe("evaluateNft on real nft -j output", () => {
       expect(v.masqueraded).toBe(true);
       expect(v.decidedBy !== undefined).toBe(want.named);
       expect(v.outcomes.map((o) => `${o.result}:${o.toSource ?? "-"}`)).toEqual(want.results);
+      for (const text of want.says ?? []) expect(v.reason).toContain(text);
     });
 
   it("no nat postrouting chain: nothing NATs it", () => {

@@ -128,8 +128,10 @@ export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[])
     : undefined;
   const parts = branches.map((b, i) => {
     const o = outcomes[i]!;
+    // With rivals, what the first chain does (its rule), beside what each rival would do.
+    const first = b.rivals?.length && b.outcome ? b.outcome : o;
     const rivals = b.rivals?.length ? `, or ${b.rivals.join(", or ")}` : "";
-    return `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(o)}${rivals}`;
+    return `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(first)}${rivals}`;
   });
   return {
     ...base,

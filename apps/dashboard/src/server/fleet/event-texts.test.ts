@@ -75,6 +75,21 @@ describe("event texts", () => {
     expect(applyingSummary(null)).toBe("applying revision null");
   });
 
+  // A new user's find: a brand-new node's first entry read "offline → applying".
+  it.each([
+    ["applying", applyingSummary(1), "applying (first report): applying revision 1"],
+    ["in-sync", "in sync", "in-sync (first report): in sync"],
+    [
+      "offline",
+      "disconnected before reporting its rules",
+      "offline (first report): disconnected before reporting its rules",
+    ],
+  ] as const)("a first status is no change: %s", (to, why, want) => {
+    expect(statusChangeText(null, to, why)).toBe(want);
+    // Not mixed up with a change from offline of the same words (kept texts by `from`).
+    expect(statusChangeText("offline", to, why)).toBe(`offline → ${to}: ${why}`);
+  });
+
   it("stays right past its bound (it starts over)", () => {
     for (let r = 0; r < 3000; r++) {
       expect(applyingSummary(r)).toBe(`applying revision ${r}`);

@@ -38,12 +38,16 @@ export function applyingSummary(revision: number | null): string {
   return applying.get(revision) ?? applying.set(revision, `applying revision ${revision}`);
 }
 
-const changes = new Memo<NodeStatus, Memo<NodeStatus, Memo<string>>>();
+const changes = new Memo<NodeStatus | null, Memo<NodeStatus, Memo<string>>>();
 
-/** The timeline's entry for a status change: `from → to: why`. */
-export function statusChangeText(from: NodeStatus, to: NodeStatus, why: string): string {
+/**
+ * The timeline's entry for a status change: `from → to: why`. `from` null: the node's first
+ * status (a node never seen before was not offline), `to (first report): why`.
+ */
+export function statusChangeText(from: NodeStatus | null, to: NodeStatus, why: string): string {
   const texts = changes.inner(from).inner(to);
-  return texts.get(why) ?? texts.set(why, `${from} → ${to}: ${why}`);
+  const text = from === null ? `${to} (first report): ${why}` : `${from} → ${to}: ${why}`;
+  return texts.get(why) ?? texts.set(why, text);
 }
 
 /** The timeline's entry when a drifted node's differences change while it stays drifted. */

@@ -142,6 +142,12 @@ export interface NodeRecord {
   toldStatus?: NodeStatus;
   /** The summary told with `toldStatus` (a drift entry names differences changed from it). */
   toldSummary?: string;
+  /**
+   * Set by newRecord: no status of this node has been told yet. Its placeholder status
+   * (`offline`) is no state it was in, so its first status entry is to read as a first report
+   * (statusChangeText with `from` null), not "offline → applying".
+   */
+  firstReport?: true;
   status: NodeStatus;
   summary: string;
   /** The last 50 events (event-log.ts). */
@@ -359,6 +365,7 @@ export function newRecord(hello: Hello): NodeRecord {
     assessment: null,
     status: "offline",
     summary: "",
+    firstReport: true,
     events: new EventLog(),
   };
 }
