@@ -163,15 +163,15 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
   const UNMARKED = "Unmarked packets (pod traffic as it usually is)";
   const KUBE_MARKED =
     "Packets with mark bit 0x4000 set (kube-proxy marks service traffic it SNATs)";
-  /** Unmarked packets returned by `agent`, kube-proxy's marked ones masqueraded by `kube`. */
-  const kubeProxySplit = (agent: string, kube: string) => ({
+  /** Unmarked packets kept by `kept`, kube-proxy's marked ones masqueraded by `kube`. */
+  const kubeProxySplit = (kept: string, kube: string) => ({
     answer: "depends",
     compared: "not-masqueraded",
     groups: [
       {
         title: UNMARKED,
         answer: "not-masqueraded" as const,
-        branches: [`all → keeps its address (${agent} returns it)`],
+        branches: [`all → keeps its address (${kept})`],
       },
       {
         title: KUBE_MARKED,
@@ -188,8 +188,9 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
     {
       desc: "nftables kube-proxy (`mark & 0x4000 == 0 return`): unmarked keeps its address",
       input: { node: "nftables", ip: "10.1.2.3" },
+      // Both base chains are priority 100: both returns keep it, neither alone (nft/evaluate.ts).
       want: kubeProxySplit(
-        "inet ip_masq_agent postrouting rule 3 (ip-masq-agent)",
+        "ip kube-proxy masquerading rule 1 (kube-proxy) and inet ip_masq_agent postrouting rule 3 (ip-masq-agent) each let it pass",
         "ip kube-proxy masquerading rule 3",
       ),
     },
@@ -206,7 +207,10 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
     {
       desc: "iptables kube-proxy (`! --mark 0x4000/0x4000 -j RETURN`): unmarked keeps its address",
       input: { node: "iptables", ip: "10.1.2.3" },
-      want: kubeProxySplit("IP-MASQ-AGENT rule 1 (ip-masq-agent)", "KUBE-POSTROUTING rule 3"),
+      want: kubeProxySplit(
+        "IP-MASQ-AGENT rule 1 (ip-masq-agent) returns it",
+        "KUBE-POSTROUTING rule 3",
+      ),
     },
     {
       desc: "iptables kube-proxy with kube-proxy's mark: masqueraded by it",

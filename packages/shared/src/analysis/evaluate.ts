@@ -20,6 +20,11 @@ export interface VerdictOutcome {
   result: OutcomeResult;
   masqueraded: boolean | null;
   decidedBy?: RuleRef;
+  /**
+   * No single deciding rule: these rules, each in a chain of one priority (nftables base chains
+   * run in an order not in the rules), let it pass together; each is needed (nft/evaluate.ts).
+   */
+  passedBy?: RuleRef[];
   /** The config entry the deciding rule of the agent's chain stands for. */
   entry?: AgentEntry;
   toSource?: string;
@@ -92,6 +97,8 @@ export function outcomeSummary(o: VerdictOutcome): string {
       return `SNAT'd to ${o.toSource ?? "another address"}${byRule}`;
     case "accept":
     case "return":
+      if (!by && o.passedBy?.length)
+        return `keeps its address (${o.passedBy.map(describeRef).join(" and ")} each let it pass)`;
       if (!by) return "keeps its address (no rule NATs it)";
       return `keeps its address (${by} ${/ -j ACCEPT( |$)/.test(o.decidedBy?.text ?? "") ? "accepts" : "returns"} it)`;
     case "unknown":

@@ -12,7 +12,14 @@ describe("evaluateNft on real nft -j output", () => {
   const cases: {
     desc: string;
     input: { dump: string; ip: string; fields?: PacketFields; family?: Family };
-    want: { masqueraded: boolean | null; certain: boolean; decidedBy?: string; says?: string[] };
+    want: {
+      masqueraded: boolean | null;
+      certain: boolean;
+      decidedBy?: string;
+      /** No one deciding rule: these, in chains of one priority, let it pass together. */
+      passedBy?: string[];
+      says?: string[];
+    };
   }[] = [
     {
       desc: "agent table: outside the set is masqueraded by the catch-all",
@@ -49,9 +56,16 @@ describe("evaluateNft on real nft -j output", () => {
       },
     },
     {
-      desc: "kube-proxy: an unmarked packet passes on (accept ends only that chain) to the agent",
+      // Both chains are priority 100 (srcnat): which runs last is not in the rules, and each
+      // return is needed (marked, kube-proxy masquerades it; outside the set, the agent does).
+      desc: "kube-proxy: an unmarked packet passes on (return ends only that chain); the agent's set returns it too",
       input: { dump: "kube-proxy-agent", ip: "10.1.2.3", fields: { mark: 0 } },
-      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+      want: {
+        masqueraded: false,
+        certain: true,
+        passedBy: ["ip kube-proxy masquerading rule 1", `${AGENT} rule 3`],
+        says: ["each let it pass"],
+      },
     },
     {
       desc: "dual stack: IPv6 in @nonmasq_v6 returns past ip6 kube-proxy (unmarked)",
@@ -61,7 +75,11 @@ describe("evaluateNft on real nft -j output", () => {
         fields: { mark: 0 },
         family: "ipv6",
       },
-      want: { masqueraded: false, certain: true, decidedBy: `${AGENT} rule 3` },
+      want: {
+        masqueraded: false,
+        certain: true,
+        passedBy: ["ip6 kube-proxy masquerading rule 1", `${AGENT} rule 3`],
+      },
     },
     {
       desc: "dual stack: ip6 kube-proxy masquerades its marked IPv6 traffic",
@@ -172,6 +190,8 @@ describe("evaluateNft on real nft -j output", () => {
         certain: want.certain,
       });
       if (want.decidedBy) expect(by).toBe(want.decidedBy);
+      const passed = v.outcomes[0]?.passedBy?.map((r) => `${r.chain} rule ${r.index + 1}`);
+      if (want.passedBy) expect({ by, passed }).toEqual({ by: undefined, passed: want.passedBy });
       for (const s of want.says ?? []) expect(v.reason).toContain(s);
     });
 

@@ -43,6 +43,8 @@ interface Branch {
   via: string[];
   /** Same-priority chains that would translate it otherwise if they ran first. */
   rivals?: string[];
+  /** While open: each chain's outcome that passed it on, with the chain's priority. */
+  passes?: { priority: number; outcome: VerdictOutcome }[];
 }
 
 const isNat = (o: VerdictOutcome) => o.result === "masquerade" || o.result === "snat";
@@ -66,7 +68,10 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
     const via = [...b.via, ...y.via];
     if (isNat(y)) out.push({ conditions, outcome: y, natAt: h.priority, open: false, via });
     else if (y.result === "unknown") out.push({ conditions, outcome: y, open: false, via });
-    else out.push({ conditions, outcome: y, open: true, via });
+    else {
+      const passes = [...(b.passes ?? []), { priority: h.priority, outcome: y }];
+      out.push({ conditions, outcome: y, open: true, via, passes });
+    }
   }
   return orderMatters;
 }
@@ -81,6 +86,8 @@ function finalOutcome(b: Branch): VerdictOutcome {
     const reason = `${o.reason}; or ${b.rivals.join("; or ")}`;
     return { ...base, result: "snat", masqueraded: true, reason, because: [] };
   }
+  const together = lastUnordered(b.passes ?? []);
+  if (together) return { ...base, ...together };
   const last = o?.decidedBy ? ` (last: ${describeRef(o.decidedBy)})` : "";
   return {
     ...base,
@@ -89,6 +96,28 @@ function finalOutcome(b: Branch): VerdictOutcome {
     reason: `no nat postrouting chain NATs it${last}, so it keeps its source address`,
     because: o?.because ?? [],
     ...(o?.decidedBy ? { decidedBy: o.decidedBy } : {}),
+  };
+}
+
+/**
+ * No chain NATed it, and the last to run is not known: chains of the highest priority that ran
+ * each let it pass by a rule of their own, in an order not in the rules. The answer is theirs
+ * together: naming one of them (kube-proxy's `mark & 0x4000 == 0 return`) as the rule it keeps
+ * its address by left out the agent's set return, without which the agent masquerades it.
+ */
+function lastUnordered(
+  passes: readonly { priority: number; outcome: VerdictOutcome }[],
+): Omit<VerdictOutcome, "when" | "conditions" | "via"> | undefined {
+  const top = Math.max(...passes.map((p) => p.priority));
+  const ruled = passes.filter((p) => p.priority === top && p.outcome.decidedBy);
+  if (ruled.length < 2) return undefined;
+  const each = ruled.map((p) => `${describeRef(p.outcome.decidedBy!)} lets it pass`).join("; ");
+  return {
+    result: "accept",
+    masqueraded: false,
+    reason: `no nat postrouting chain NATs it (${each}: chains of one priority, in an order not in the rules), so it keeps its source address`,
+    because: ruled.flatMap((p) => p.outcome.because ?? []),
+    passedBy: ruled.map((p) => p.outcome.decidedBy!),
   };
 }
 
