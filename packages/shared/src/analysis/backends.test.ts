@@ -2,6 +2,7 @@ import { JUMP, masq, ret } from "@masq/testkit/iptables-text";
 import { ISSUE_ITEM5_LEGACY_NODE, natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import { parseIptables } from "../parser.js";
+import type { RuleRef } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
 import { evaluateAcrossBackends } from "./backends.js";
 import type { PacketFields } from "./evaluate.js";
@@ -24,7 +25,14 @@ const cases: {
   input: FamilyAnalysis[];
   ip: string;
   fields?: PacketFields;
-  want: { masqueraded: boolean | null; by?: string; backend?: string; orderMatters?: boolean };
+  want: {
+    masqueraded: boolean | null;
+    by?: string;
+    /** No one deciding rule: these (chain#rule), one per backend, each let it pass. */
+    passedBy?: string[];
+    backend?: string;
+    orderMatters?: boolean;
+  };
 }[] = [
   {
     desc: "item 5: the legacy chain masquerades 192.168.50.2 though nf_tables keeps it",
@@ -41,11 +49,17 @@ const cases: {
     want: { masqueraded: true, by: "IP-MASQ-AGENT#3", backend: "legacy" },
   },
   {
-    desc: "both keep 10.1.2.3",
+    // Each backend's RETURN is needed (either alone would leave the other's MASQUERADE), and
+    // which hook runs last is not in the rules: both named, neither as deciding.
+    desc: "both keep 10.1.2.3, each by its own RETURN",
     input: [legacy, nft],
     ip: "10.1.2.3",
     fields: { mark: 0 },
-    want: { masqueraded: false },
+    want: {
+      masqueraded: false,
+      by: "undefined#-1",
+      passedBy: ["IP-MASQ-AGENT#2", "IP-MASQ-AGENT#2"],
+    },
   },
   {
     desc: "both masquerade 8.8.8.8 the same way: the order does not matter",
@@ -80,8 +94,9 @@ describe("evaluateAcrossBackends", () => {
       const v = evaluateAcrossBackends(c.input, c.ip, c.fields);
       if ("error" in v) throw new Error(v.error);
       expect(v.masqueraded).toBe(c.want.masqueraded);
-      if (c.want.by)
-        expect(`${v.decidedBy?.chain}#${(v.decidedBy?.index ?? -2) + 1}`).toBe(c.want.by);
+      const ref = (r: RuleRef | undefined) => `${r?.chain}#${(r?.index ?? -2) + 1}`;
+      if (c.want.by) expect(ref(v.decidedBy)).toBe(c.want.by);
+      if (c.want.passedBy) expect(v.outcomes[0]?.passedBy?.map(ref)).toEqual(c.want.passedBy);
       if (c.want.backend) expect(v.backend).toBe(c.want.backend);
       if (c.want.orderMatters !== undefined) expect(v.orderMatters).toBe(c.want.orderMatters);
       expect(v.backends.map((b) => b.backend)).toEqual(c.input.map((a) => a.backend));

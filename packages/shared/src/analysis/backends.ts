@@ -97,9 +97,22 @@ function pair(
   return {
     ...y,
     ...base,
+    ...passedByBoth(x, y),
     reason: `neither backend NATs it (${x.backend}: ${outcomeSummary(x)}; ${y.backend}: ${outcomeSummary(y)})`,
     differs: false,
   };
+}
+
+/**
+ * Neither backend NATs it and each let it pass by a rule: which hook runs last is not in the
+ * rules, and each rule is needed, so both are named (passedBy), neither as deciding.
+ */
+function passedByBoth(
+  x: VerdictOutcome,
+  y: VerdictOutcome,
+): Pick<VerdictOutcome, "decidedBy" | "passedBy" | "backend"> {
+  if (!x.decidedBy || !y.decidedBy) return {};
+  return { decidedBy: undefined, passedBy: [x.decidedBy, y.decidedBy], backend: undefined };
 }
 
 interface Combined {
