@@ -733,6 +733,28 @@ describe("FleetState: a drift an apply of the revision the node ran changed back
     const events = fleet.nodes.get("a")!.events.list();
     return { drift: events.filter((e) => e.kind === "drift").map((e) => e.message), signals };
   }
+  it("the read that showed the drift is not the apply's outcome when its own read comes after", () => {
+    const desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+    const fleet = testFleet(() => desired);
+    fleet.connect(helloFor("a", { appliedRevision: 1 }), link());
+    const read = (drifted: boolean) => ({
+      type: "snapshot" as const,
+      v: 2 as const,
+      seq: 0,
+      takenAt: 0,
+      linux: rules(drifted),
+      appliedRevision: 1,
+    });
+    fleet.snapshot("a", read(true));
+    // A reporter without apply-result-snapshot: the result first, its read after.
+    fleet.applyResult("a", apply(1, "desired", true).apply);
+    const n = fleet.nodes.get("a")!;
+    expect(n.status).toBe("applying");
+    fleet.snapshot("a", read(false));
+    expect(n.status).toBe("in-sync");
+    const texts = n.events.list().map((e) => e.message);
+    expect(texts).not.toContainEqual(expect.stringMatching(/→ drifted/));
+  });
   for (const c of table)
     it(c.desc, () => {
       const { drift, signals } = run(c.input);

@@ -434,8 +434,16 @@ export class FleetState {
       this.staging?.applied(n.name, res.revision, res.ok, res.error);
   }
 
-  /** A drift an apply changed back, not seen live: the timeline's entry and its signal. */
+  /**
+   * A drift an apply changed back, not seen live: the timeline's entry and its signal. The read
+   * held, when it is the one that showed the drift, predates the apply: a reporter that sends
+   * its post-apply read apart (after the apply-result) names the same revision in both, so it
+   * read as the apply's outcome, and the node as drifted (a live drift, a second pause) until
+   * the next read. Not judged for a moment, as after any apply whose rules have not come.
+   */
   private tellHealed(n: NodeRecord, healed: HealedDrift, now: number): void {
+    if (healed.seen !== undefined && healed.seen === n.assessment?.report && n.verifyUntil === null)
+      n.verifyUntil = this.mono() + VERIFY_GRACE_MS;
     addEvent(n, "drift", healed.text, now);
     const { revision, text: message } = healed;
     this.opts.onSignal?.({ kind: "drift-healed", node: n.name, revision, message });
