@@ -79,6 +79,21 @@ describe("dashboard + real reporters on real iptables", () => {
     await f.startDashboard();
     await until(() => allInSync(f), 20_000, 50, "back in sync after restart");
     expect(hasRule(f, b, "100.64.0.0/10")).toBe(true);
+    // Changed back by the revision sent at reconnect: the drift is told, never silently healed.
+    const rev = put.body.revision;
+    const told = (
+      (await f.server.api(`/api/nodes/${b.name}`)).body.events as {
+        kind: string;
+        message: string;
+      }[]
+    ).filter((e) => e.kind === "drift");
+    expect(told.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        `^its rules had drifted from revision ${rev} while the dashboard did not hear from it; re-applying revision ${rev} at reconnect changed them back; what differed`,
+      ),
+    ]);
+    const aTold = (await f.server.api(`/api/nodes/${a.name}`)).body.events as { kind: string }[];
+    expect(aTold.filter((e) => e.kind === "drift")).toEqual([]);
     const after = (await f.server.api("/api/config")).body;
     expect(after.resourceVersion).toBe(resourceVersion);
     expect(after.config.nonMasqueradeCIDRs).toEqual(["10.0.0.0/8", "100.64.0.0/10"]);
