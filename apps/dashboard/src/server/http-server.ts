@@ -193,8 +193,16 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
-  const observeResync = o.observeResync ?? null;
-  followFeed(feed, { sse, config, fleet, staged, replicas: o.replicas, observeResync });
+  const served = {
+    sse,
+    config,
+    fleet,
+    staged,
+    replicas: o.replicas,
+    observeResync: o.observeResync ?? null,
+    startedAt: Date.now(),
+  };
+  followFeed(feed, served);
   await config.start(await readNumberingSeed(o.store.loadRollout?.bind(o.store)));
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   await restoreStaging(staged, config, strategy, fleet);
@@ -206,26 +214,18 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, staged.problems());
-  if (o.store.status) metrics.setStoreStatus(o.store.status.bind(o.store));
-  // With every replica active each one serves the fleet; otherwise only the Lease holder does.
-  metrics.setActive(() => (o.replicas ? true : (o.election?.isLeader() ?? true)));
+  followStore(o, metrics);
   const ctx: ApiContext = {
-    config,
-    fleet,
+    ...served,
     people: o.people,
     sessions,
     guard,
-    sse,
     metrics,
-    observeResync,
     readiness,
     secureCookies: o.secureCookies,
     log,
-    startedAt: Date.now(),
-    staged,
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
-    replicas: o.replicas,
   };
   const routes = [
     ...ROUTES.flatMap((r) => r(ctx)),
@@ -604,11 +604,21 @@ function countFleetWide(metrics: Metrics, fleet: FleetState, replicas: ReplicaSy
   });
 }
 
+/** The store's status and whether this replica serves, as metrics. */
+function followStore(o: DashboardOptions, metrics: Metrics): void {
+  if (o.store.status) metrics.setStoreStatus(o.store.status.bind(o.store));
+  // With every replica active each one serves the fleet; otherwise only the Lease holder does.
+  metrics.setActive(() => (o.replicas ? true : (o.election?.isLeader() ?? true)));
+}
+
+/** What the change feed's followers read (a part of ApiContext). */
+type Served = Pick<
+  ApiContext,
+  "sse" | "config" | "fleet" | "staged" | "replicas" | "observeResync" | "startedAt"
+>;
+
 /** Browsers (and, with replicas, the NodeMasquerade status writer) follow the change feed. */
-function followFeed(
-  feed: ChangeFeed,
-  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas" | "observeResync">,
-): void {
+function followFeed(feed: ChangeFeed, ctx: Served): void {
   ctx.replicas?.attach(ctx.fleet, feed);
   feed.onFlush((c) => {
     // Other replicas' nodes can arrive before the config is read: no browser is served yet, and
@@ -623,10 +633,7 @@ function followFeed(
 const lastConfigEvent = new WeakMap<object, string>();
 
 /** Sends coalesced changes to browsers: config first, then nodes, then the rollout. */
-function publish(
-  ctx: Pick<ApiContext, "sse" | "config" | "fleet" | "staged" | "replicas" | "observeResync">,
-  c: FleetChanges,
-): void {
+function publish(ctx: Served, c: FleetChanges): void {
   // The fleet-wide summary is a pass over every node (every replica's, with replicas): none
   // for a feed flush no browser follows. A browser that connects gets the whole state.
   if (ctx.sse.size === 0) return;
