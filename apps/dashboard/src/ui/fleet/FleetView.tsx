@@ -6,6 +6,7 @@ import { endpoints } from "../api/endpoints";
 import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RefreshIcon, SearchIcon, ServerIcon, XIcon } from "../components/icons";
+import { plural } from "../components/plural";
 import { EmptyState, ErrorState, LoadingBlock, PageHeader, Skeleton } from "../components/States";
 import { useNow } from "../components/Time";
 import { useToast } from "../components/Toaster";
@@ -279,8 +280,8 @@ export function FleetView() {
           {state.ready && total > 0 ? (
             <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
               {rows.length === total
-                ? `${total.toLocaleString("en-US")} nodes`
-                : `${rows.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} nodes`}
+                ? plural(total, "node", "nodes", total.toLocaleString("en-US"))
+                : `${rows.length.toLocaleString("en-US")} of ${plural(total, "node", "nodes", total.toLocaleString("en-US"))}`}
               {filterText ? ` · ${filterText}` : ""}
             </p>
           ) : null}
