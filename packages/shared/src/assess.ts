@@ -3,6 +3,7 @@
 // reporter and the dashboard. A Linux family may come from two iptables backends: the agent's
 // chain is judged where it is, and the same chain acting in the other backend is a conflict.
 
+import { BACKEND_LABELS } from "./analysis/backend-labels.js";
 import { type CombinedVerdict, evaluateAcrossBackends } from "./analysis/backends.js";
 import { evaluate, type PacketFields, type Verdict } from "./analysis/evaluate.js";
 import { analyzeRuleset } from "./analysis/ruleset.js";
@@ -36,11 +37,7 @@ export interface LinuxAssessment {
   report: DriftReport;
 }
 
-/** How operators know the two backends (the command that shows each). */
-export const BACKEND_LABELS: Record<IptablesBackend, string> = {
-  nf_tables: "iptables-nft (nf_tables)",
-  legacy: "iptables-legacy",
-};
+export { BACKEND_LABELS };
 
 /**
  * The analysis of one family as a reporter read it: every chain of the snapshot, parsed once

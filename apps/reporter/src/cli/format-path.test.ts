@@ -46,3 +46,51 @@ describe("formatVerdict: the deciding rule's backend when several were read", ()
     expect(formatVerdict(input, "IP-MASQ-AGENT").split("\n")[1]).toBe(want);
   });
 });
+
+// The demo's nftables node: kube-proxy's unmarked return and the agent's set return both keep
+// 10.1.2.3 (chains of one priority); why named kube-proxy's alone as the rule it kept it by.
+describe("formatVerdict: no one deciding rule, the rules that let it pass together", () => {
+  const rule = (chain: string, index: number, text: string, backend?: string) => ({
+    chain,
+    index,
+    text,
+    component: { id: "unknown", name: "unknown", by: "none" },
+    ...(backend ? { backend } : {}),
+  });
+  const kept = (passedBy: unknown[]) =>
+    ({
+      ip: "10.1.2.3",
+      masqueraded: false,
+      certain: true,
+      reason: "not masqueraded",
+      outcomes: [{ masqueraded: false, result: "accept", conditions: [], via: [], passedBy }],
+      unknowns: [],
+    }) as unknown as Verdict;
+  const cases: { desc: string; input: Verdict; want: string[] }[] = [
+    {
+      desc: "nftables: kube-proxy's chain and the agent's",
+      input: kept([
+        rule("ip kube-proxy masquerading", 0, "meta mark & 0x00004000 == 0x00000000 return"),
+        rule("inet ip_masq_agent postrouting", 2, "ip daddr @nonmasq_v4 return"),
+      ]),
+      want: [
+        "  let pass by ip kube-proxy masquerading rule 1: meta mark & 0x00004000 == 0x00000000 return",
+        "  let pass by inet ip_masq_agent postrouting rule 3: ip daddr @nonmasq_v4 return",
+      ],
+    },
+    {
+      desc: "two iptables backends: each rule with its backend",
+      input: kept([
+        rule("IP-MASQ-AGENT", 1, "-A IP-MASQ-AGENT -d 10.0.0.0/8 -j RETURN", "nf_tables"),
+        rule("IP-MASQ-AGENT", 1, "-A IP-MASQ-AGENT -d 10.0.0.0/8 -j RETURN", "legacy"),
+      ]),
+      want: [
+        "  let pass by IP-MASQ-AGENT rule 2 in iptables-nft (nf_tables): -A IP-MASQ-AGENT -d 10.0.0.0/8 -j RETURN",
+        "  let pass by IP-MASQ-AGENT rule 2 in iptables-legacy: -A IP-MASQ-AGENT -d 10.0.0.0/8 -j RETURN",
+      ],
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(formatVerdict(input, "IP-MASQ-AGENT").split("\n").slice(1, 3)).toEqual(want);
+  });
+});

@@ -78,6 +78,7 @@ function outcomeLines(o: VerdictOutcome, showBackend: boolean): string[] {
   return [
     `  ${when}: ${backend}${outcomeSummary(o)}`,
     ...(o.decidedBy ? [`      ${o.decidedBy.text}`] : []),
+    ...(o.passedBy ?? []).map((r) => `      ${r.text}`),
     ...(o.entry ? [`      config entry: ${o.entry.text}`] : []),
   ];
 }
@@ -98,6 +99,11 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
     const where = only.backend && several ? ` in ${BACKEND_LABELS[only.backend]}` : "";
     if (only.decidedBy)
       lines.push(`  decided by ${describeRef(only.decidedBy)}${where}: ${only.decidedBy.text}`);
+    // No one rule decides: each of these let it pass (chains whose order is not in the rules).
+    for (const r of only.passedBy ?? [])
+      lines.push(
+        `  let pass by ${describeRef(r)}${r.backend ? ` in ${BACKEND_LABELS[r.backend]}` : ""}: ${r.text}`,
+      );
     if (only.entry) lines.push(`  config entry: ${only.entry.text}`);
     lines.push(`  because ${v.reason}`);
   } else {

@@ -5,7 +5,7 @@ import { parseIptables } from "../parser.js";
 import type { RuleRef } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
 import { evaluateAcrossBackends } from "./backends.js";
-import type { PacketFields } from "./evaluate.js";
+import { outcomeSummary, type PacketFields } from "./evaluate.js";
 import { analyzeRuleset } from "./ruleset.js";
 import type { FamilyAnalysis } from "./types.js";
 
@@ -101,6 +101,14 @@ describe("evaluateAcrossBackends", () => {
       if (c.want.orderMatters !== undefined) expect(v.orderMatters).toBe(c.want.orderMatters);
       expect(v.backends.map((b) => b.backend)).toEqual(c.input.map((a) => a.backend));
     });
+
+  it("both keep it by their own rule: the summary names each with its backend", () => {
+    const v = evaluateAcrossBackends([legacy, nft], "10.1.2.3", { mark: 0 });
+    if ("error" in v) throw new Error(v.error);
+    expect(outcomeSummary(v.outcomes[0]!)).toBe(
+      "keeps its address (IP-MASQ-AGENT rule 2 (ip-masq-agent) in iptables-legacy and IP-MASQ-AGENT rule 2 (ip-masq-agent) in iptables-nft (nf_tables) each let it pass)",
+    );
+  });
 
   // Found by the kernel-versus-evaluator test (apps/reporter/test/differential-packet.test.ts):
   // with MASQUERADE in one backend and SNAT in the other, why said "decided by" the rule of the

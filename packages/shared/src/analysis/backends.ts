@@ -112,7 +112,11 @@ function passedByBoth(
   y: VerdictOutcome,
 ): Pick<VerdictOutcome, "decidedBy" | "passedBy" | "backend"> {
   if (!x.decidedBy || !y.decidedBy) return {};
-  return { decidedBy: undefined, passedBy: [x.decidedBy, y.decidedBy], backend: undefined };
+  const passedBy = [
+    { ...x.decidedBy, backend: x.backend },
+    { ...y.decidedBy, backend: y.backend },
+  ];
+  return { decidedBy: undefined, passedBy, backend: undefined };
 }
 
 interface Combined {

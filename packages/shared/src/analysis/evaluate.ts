@@ -8,6 +8,7 @@ import { uncertainBy } from "../path/outside-netfilter.js";
 import { type PacketQuery, parsePacket, protocolName } from "../path/packet.js";
 import type { Condition, OutcomeResult, PathOutcome, RuleRef, Unknown } from "../path/types.js";
 import type { IptablesBackend } from "../protocol.js";
+import { BACKEND_LABELS } from "./backend-labels.js";
 import { type AgentEntry, agentEntryOf } from "./entry.js";
 import { runPath } from "./path.js";
 import type { FamilyAnalysis } from "./types.js";
@@ -24,7 +25,7 @@ export interface VerdictOutcome {
    * No single deciding rule: these rules, each in a chain of one priority (nftables base chains
    * run in an order not in the rules), let it pass together; each is needed (nft/evaluate.ts).
    */
-  passedBy?: RuleRef[];
+  passedBy?: (RuleRef & { backend?: IptablesBackend })[];
   /** The config entry the deciding rule of the agent's chain stands for. */
   entry?: AgentEntry;
   toSource?: string;
@@ -98,12 +99,17 @@ export function outcomeSummary(o: VerdictOutcome): string {
     case "accept":
     case "return":
       if (!by && o.passedBy?.length)
-        return `keeps its address (${o.passedBy.map(describeRef).join(" and ")} each let it pass)`;
+        return `keeps its address (${o.passedBy.map(passedText).join(" and ")} each let it pass)`;
       if (!by) return "keeps its address (no rule NATs it)";
       return `keeps its address (${by} ${/ -j ACCEPT( |$)/.test(o.decidedBy?.text ?? "") ? "accepts" : "returns"} it)`;
     case "unknown":
       return `unknown: ${o.reason}`;
   }
+}
+
+/** One of the rules that let a packet pass together, with its backend when there are two. */
+function passedText(r: RuleRef & { backend?: IptablesBackend }): string {
+  return `${describeRef(r)}${r.backend ? ` in ${BACKEND_LABELS[r.backend]}` : ""}`;
 }
 
 /** The paragraph of a verdict. */
