@@ -89,6 +89,14 @@ function viaOf(v: Verdict): string[] {
   return [...seen];
 }
 
+/** No one rule decides: each of these let it pass (chains whose order is not in the rules). */
+function passedByLines(o: VerdictOutcome): string[] {
+  return (o.passedBy ?? []).map(
+    (r) =>
+      `  let pass by ${describeRef(r)}${r.backend ? ` in ${BACKEND_LABELS[r.backend]}` : ""}: ${r.text}`,
+  );
+}
+
 /** `ipmasq why` output. */
 export function formatVerdict(v: Verdict, agentChain: string): string {
   const lines = [headline(v, agentChain)];
@@ -99,11 +107,7 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
     const where = only.backend && several ? ` in ${BACKEND_LABELS[only.backend]}` : "";
     if (only.decidedBy)
       lines.push(`  decided by ${describeRef(only.decidedBy)}${where}: ${only.decidedBy.text}`);
-    // No one rule decides: each of these let it pass (chains whose order is not in the rules).
-    for (const r of only.passedBy ?? [])
-      lines.push(
-        `  let pass by ${describeRef(r)}${r.backend ? ` in ${BACKEND_LABELS[r.backend]}` : ""}: ${r.text}`,
-      );
+    lines.push(...passedByLines(only));
     if (only.entry) lines.push(`  config entry: ${only.entry.text}`);
     lines.push(`  because ${v.reason}`);
   } else {
