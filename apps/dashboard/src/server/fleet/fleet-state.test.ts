@@ -172,6 +172,28 @@ function sentRevision2(helloRevision: number | null) {
   return { t, n: t.fleet.nodes.get("a")! };
 }
 
+describe("FleetState: a new node's first status entry", () => {
+  it("reads as a first report, not 'offline → …'; a return after going offline reads from offline", () => {
+    const { fleet } = setup();
+    const first = link();
+    fleet.connect(hello("a"), first);
+    const n = fleet.nodes.get("a")!;
+    const statuses = () =>
+      n.events
+        .list()
+        .filter((e) => e.kind === "status")
+        .map((e) => e.message.replace(/:.*/, ""));
+    expect(statuses()).toEqual(["applying (first report)"]);
+    fleet.disconnect("a", first, "gone");
+    fleet.connect(hello("a"), link());
+    expect(statuses()).toEqual([
+      "applying (first report)",
+      "applying → offline",
+      "offline → applying",
+    ]);
+  });
+});
+
 describe("FleetState: the timeline follows a drift as it changes", () => {
   it("adds an entry when a drifted node's differences change (one, kept to the newest), none when they stay", () => {
     const { fleet, desired } = setup();

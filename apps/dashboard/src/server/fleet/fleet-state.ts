@@ -854,7 +854,10 @@ export class FleetState {
     // digest not held here) have no event of their own, so that one is a status entry.
     if (status !== from && (status !== "unknown" || summary === n.rulesUnknown)) {
       const why = status === "offline" ? `reporter disconnected (last known: ${summary})` : summary;
-      addEvent(n, "status", statusChangeText(from, status, why), this.now());
+      // A new node's placeholder (offline) is no state it was in: its first entry says so.
+      const was = n.firstReport ? null : from;
+      n.firstReport = undefined;
+      addEvent(n, "status", statusChangeText(was, status, why), this.now());
       this.opts.onSignal?.({ kind: "status", node: n.name, from, to: status, summary });
     } else if (status === "drifted" && from === "drifted" && summary !== told.summary)
       // Drifted further (or partly back): the timeline's entry named only the first difference.

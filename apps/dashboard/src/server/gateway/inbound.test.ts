@@ -147,9 +147,10 @@ describe("a node's timeline across rules not known yet", () => {
     const moves = n.events
       .list()
       .filter((e) => e.kind === "status")
-      .map((e) => /^(\S+) → (\S+):/.exec(e.message)!.slice(1, 3));
-    expect(moves.map(([from, to]) => `${from} → ${to}`)).toEqual([
-      "offline → applying",
+      .map((e) => /^(?:(\S+) → )?(\S+)(?: \(first report\))?:/.exec(e.message)!.slice(1, 3));
+    // A new node was not offline before: its first entry is a first report.
+    expect(moves.map(([from, to]) => (from ? `${from} → ${to}` : `${to} (first)`))).toEqual([
+      "applying (first)",
       "applying → in-sync",
       "in-sync → unknown",
       "unknown → drifted",

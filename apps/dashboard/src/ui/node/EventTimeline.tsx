@@ -6,7 +6,10 @@ import { absoluteTime, toMillis } from "../components/time";
 
 /** Colour of an event dot: by the status it moved to, else by its kind. */
 export function eventTone(kind: string, message = ""): string {
-  const to = /→\s*(in-sync|drifted|applying|error|unknown|offline)\b/.exec(message)?.[1];
+  // "from → to: why", or a new node's "to (first report): why".
+  const moved = kind === "status" ? /^(?:\S+ → )?([a-z-]+)/.exec(message) : null;
+  const to =
+    moved?.[1] ?? /→\s*(in-sync|drifted|applying|error|unknown|offline)\b/.exec(message)?.[1];
   if (to === "in-sync") return "bg-emerald-500";
   if (to === "drifted") return "bg-amber-500";
   if (to === "applying") return "bg-sky-500";
