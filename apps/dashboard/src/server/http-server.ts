@@ -326,6 +326,7 @@ function createFleet(
     heartbeatMs: t.heartbeatMs,
     applyTimeoutMs: t.applyTimeoutMs,
     intake: { onCoalesced: () => metrics.snapshotsCoalesced.inc() },
+    perReplicaNumbers: replica !== undefined,
     onRolloutFinished: (r) => {
       // A rollout resumed after a restart: its time spans the restart, not a rollout's work.
       if (r.finishedAt !== null && r.resumedAt === undefined)

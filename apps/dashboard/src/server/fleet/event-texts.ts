@@ -79,6 +79,14 @@ export function driftHealedText(
   return `its rules ${how}; ${known}`;
 }
 
+/**
+ * A re-apply at reconnect of a merged revision the node named at hello changed its rules, and
+ * that number may be another replica's for another merge: which of the two is not known.
+ */
+export function driftOrOtherMergeText(revision: number): string {
+  return `re-applying revision ${revision} at reconnect changed its rules: they had drifted while the dashboard did not hear from it, or the revision ${revision} its reporter named at hello was another replica's number for another merge (each replica numbers merged revisions); not counted as a drift`;
+}
+
 /** Whole milliseconds past which an apply's text is built each time (not kept). */
 const MAX_KEPT_MS = 2 ** 20;
 

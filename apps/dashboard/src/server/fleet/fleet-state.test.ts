@@ -727,13 +727,21 @@ describe("FleetState: a drift an apply of the revision the node ran changed back
     },
   ];
   /** Runs the steps on node "a": its drift entries, and the drift-healed signals' messages. */
-  function run(steps: Step[]): { drift: string[]; signals: string[] } {
-    let desired = { revision: 1, resourceVersion: "1", config: defaultConfig() };
+  function run(
+    steps: Step[],
+    replicas: { perReplicaNumbers?: boolean; resourceVersion?: string } = {},
+  ): { drift: string[]; signals: string[] } {
+    let desired = {
+      revision: 1,
+      resourceVersion: replicas.resourceVersion ?? "1",
+      config: defaultConfig(),
+    };
     const signals: string[] = [];
     const fleet = testFleet(() => desired, {
       onSignal: (s) => {
         if (s.kind === "drift-healed") signals.push(s.message);
       },
+      perReplicaNumbers: replicas.perReplicaNumbers,
     });
     for (const step of steps) {
       if ("connect" in step)
@@ -783,4 +791,40 @@ describe("FleetState: a drift an apply of the revision the node ran changed back
       expect(drift).toEqual(c.want === null ? [] : [expect.stringMatching(c.want)]);
       expect(signals).toEqual(drift);
     });
+
+  // Every replica active with config sources: each replica numbers merges itself, so the merged
+  // revision 1 a node named at hello may be another replica's number for another merge.
+  const reconnect: Step[] = [{ connect: 1 }, apply(1, "desired", true)];
+  it.each([
+    {
+      desc: "a merged revision named at hello, replicas numbering their own: either, not a drift",
+      input: { perReplicaNumbers: true, resourceVersion: "7+1@r1" },
+      want: {
+        drift: [
+          expect.stringMatching(
+            /^re-applying revision 1 at reconnect changed its rules: they had drifted .*, or the revision 1 its reporter named at hello was another replica's number for another merge .*not counted as a drift$/,
+          ),
+        ],
+        signals: [],
+      },
+    },
+    {
+      desc: "a ConfigMap revision (one source): numbered alike everywhere, a drift",
+      input: { perReplicaNumbers: true, resourceVersion: "7" },
+      want: {
+        drift: [expect.stringMatching(new RegExp(`^${atReconnect}`))],
+        signals: [expect.any(String)],
+      },
+    },
+    {
+      desc: "a merged revision, one replica: its own numbers, a drift",
+      input: { perReplicaNumbers: false, resourceVersion: "7+1@r1" },
+      want: {
+        drift: [expect.stringMatching(new RegExp(`^${atReconnect}`))],
+        signals: [expect.any(String)],
+      },
+    },
+  ])("$desc", ({ input, want }) => {
+    expect(run(reconnect, input)).toEqual(want);
+  });
 });

@@ -8,6 +8,7 @@ import {
   type DriftReport,
   encodeMessage,
   type Hello,
+  mergedRevisionOf,
   NODE_STATUSES,
   type NodeStatus,
   type NumberedConfig,
@@ -26,6 +27,7 @@ import {
   applyWhat,
   driftChangedText,
   driftHealedText,
+  driftOrOtherMergeText,
   statusChangeText,
 } from "./event-texts.js";
 import {
@@ -63,6 +65,11 @@ export interface FleetOptions {
   /** How snapshots are paced per node (see SnapshotIntake). */
   intake?: IntakeOptions;
   onRolloutFinished?: (r: Rollout) => void;
+  /**
+   * Every replica active: each numbers merged revisions itself, so a merged number a reporter
+   * names at hello may be another replica's (healedHere).
+   */
+  perReplicaNumbers?: boolean;
   /** Applies, failures, status changes (and the rollout code's pause/resume), for Events and metrics. */
   onSignal?: FleetSignalSink;
   /** The wall clock (ms since the epoch): times stored and shown (default Date.now). */
@@ -388,7 +395,7 @@ export class FleetState {
       return;
     }
     n.lastApply = res;
-    const healed = healedDrift(n, res);
+    const healed = this.healedHere(n, healedDrift(n, res), now);
     noteResync(n, res, now);
     if (res.ok && res.revision !== null) n.appliedRevision = res.revision;
     // The rules changed after the snapshot held was read: not judged until the one read after
@@ -424,6 +431,20 @@ export class FleetState {
     this.markRollout(n, now, res.revision);
     this.refresh(n);
     this.stagingHears(n, res, healed);
+  }
+
+  /**
+   * The drift an apply changed back, when its revision is known to name the same config here.
+   * With every replica active each one numbers merged revisions itself: a merged number the
+   * node named at hello may be another replica's for another merge, and its re-apply here
+   * changes its rules with no drift at all. Said so on its timeline, not counted as a drift.
+   */
+  private healedHere(n: NodeRecord, h: HealedDrift | null, now: number): HealedDrift | null {
+    if (!h?.atHello || !this.opts.perReplicaNumbers) return h;
+    const rv = this.desiredOf(n.name)?.resourceVersion;
+    if (rv === undefined || mergedRevisionOf(rv) === null) return h;
+    addEvent(n, "drift", driftOrOtherMergeText(h.revision), now);
+    return null;
   }
 
   /** A staged rollout hears of an apply (and of the drift it changed back, first). */
@@ -1020,6 +1041,8 @@ interface HealedDrift {
   text: string;
   revision: number;
   seen?: DriftReport;
+  /** The revision it ran was its reporter's word at hello (not an apply seen here). */
+  atHello: boolean;
 }
 
 /** Applies whose changing the rules of the revision the node ran means they had drifted. */
@@ -1057,7 +1080,12 @@ function healedDrift(n: NodeRecord, res: ApplyResult): HealedDrift | null {
     ran.atHello,
     seen?.report.summary ?? null,
   );
-  return { text, revision: res.revision, ...(seen ? { seen: seen.report } : {}) };
+  return {
+    text,
+    revision: res.revision,
+    atHello: ran.atHello,
+    ...(seen ? { seen: seen.report } : {}),
+  };
 }
 
 /**
