@@ -130,6 +130,9 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
       failed: 0,
     });
     expect(first!.resumedAt).toEqual(expect.any(Number));
+    // The rollout panel's canary card says its member is not heard from yet, not only "0/1".
+    const panel = (await server.api("/api/rollout")).body.rollout;
+    expect(panel.waves[0]).toMatchObject({ released: true, total: 1, applied: 0, unseen: 1 });
 
     // The canary and one node of the wave held back come back.
     const sim = (name: string) => sims.find((s) => s.opts.node === name)!;

@@ -502,6 +502,12 @@ export interface RolloutWaveView {
   applied: number;
   pending: number;
   failed: number;
+  /**
+   * Of `pending`, members the wave counted that are not known here yet: after a dashboard
+   * restart, nodes whose reporters have not reconnected; on a follower replica, nodes whose
+   * NodeMasquerade it has not read. Absent when none. Whether they applied is not known here.
+   */
+  unseen?: number;
   appliedNodes: string[];
   pendingNodes: string[];
   failedNodes: { name: string; reason: string }[];

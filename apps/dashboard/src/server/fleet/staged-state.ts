@@ -442,8 +442,10 @@ export function waveView(s: StagedState, index: number, outcome: OutcomeOf): Rol
     if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name] ?? UNLISTED });
     else push(o === "applied" ? out.appliedNodes : out.pendingNodes, name);
   }
-  // Counted by the owner, not known here yet (their NodeMasquerade not read): pending.
-  out.pending += out.total - names.length;
+  // Counted (by the owner, or before a restart) and not known here yet: pending, and said so.
+  const unseen = out.total - names.length;
+  out.pending += unseen;
+  if (unseen > 0) out.unseen = unseen;
   return out;
 }
 

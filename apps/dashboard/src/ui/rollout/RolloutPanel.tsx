@@ -13,6 +13,7 @@ import { serverNow } from "../components/Time";
 import { useStagedRollout } from "../live/live";
 import { useCanEdit } from "../shell/me";
 import { nextWaveText, type PhaseBadge, phaseBadge } from "./rollout-phase";
+import { waveState } from "./wave-state";
 
 const PHASE_CLASS: Record<PhaseBadge, string> = {
   progressing: "bg-sky-100 text-sky-900 dark:bg-sky-500/20 dark:text-sky-100",
@@ -55,17 +56,6 @@ function NodeList({ label, names, cls }: { label: string; names: string[]; cls: 
       <span className="font-mono break-all">{names.join(", ")}</span>
     </p>
   );
-}
-
-/** A wave's one-line state; after an abort, the waves that had been released say so. */
-function waveState(w: RolloutWaveView, r: StagedRolloutView): string {
-  const nodes = `${w.total} node${w.total === 1 ? "" : "s"}`;
-  if (r.aborted)
-    return w.index <= r.step
-      ? `${nodes}, returned to revision ${r.previousRevision}`
-      : `${nodes}, never released`;
-  if (!w.released) return `${nodes}, not released`;
-  return `${w.applied}/${w.total} applied${w.failed > 0 ? ` · ${w.failed} failed` : ""}`;
 }
 
 function Wave({ w, r }: { w: RolloutWaveView; r: StagedRolloutView }) {
