@@ -230,6 +230,8 @@ export class FleetState {
       driftSeen: undefined,
     });
     this.nodes.set(n.name, n);
+    const { mode, backend, reporterVersion } = hello;
+    this.opts.log.info({ node: n.name, mode, backend, reporterVersion }, "reporter connected");
     addEvent(
       n,
       "connected",
@@ -277,6 +279,7 @@ export class FleetState {
     if (n.pending?.kind === "desired" && n.pending.revision === n.appliedRevision)
       n.rulesAfterApply = true;
     n.pending = null;
+    this.opts.log.info({ node: name, reason }, "reporter disconnected");
     addEvent(n, "disconnected", reason, now);
     this.staging?.offline(name, silentSince);
     // A target that has not applied yet waits for the reporter to return.

@@ -13,6 +13,7 @@ import {
   type NodeRolloutPlace,
   type NumberedConfig,
   placeByBounds,
+  type RolloutAction,
   type RolloutEffect,
   type RolloutInput,
   type RolloutStrategy,
@@ -2252,6 +2253,30 @@ export class StagedRollouts {
    * History: with other config sources those are rollouts of the merges made from it, recorded
    * under their merged resourceVersions (`<primary>+<n>@r<revision>`, primaryOf).
    */
+  /** The newest action of the rollout already in the log (logActions). */
+  private logged: { resourceVersion: string; action: RolloutAction } | undefined;
+
+  /**
+   * Each action recorded since the last change (start, promote, retry, abort, pause, resume,
+   * finish) as an info line of the dashboard's log: a person reading it after the fact saw no
+   * rollout move at all. A rollout read back at a start logs its newest action only.
+   */
+  private logActions(): void {
+    const s = this.s;
+    const newest = s?.actions.at(-1);
+    if (!s || !newest) return;
+    const at =
+      this.logged?.resourceVersion === s.resourceVersion
+        ? s.actions.lastIndexOf(this.logged.action)
+        : -1;
+    for (const a of s.actions.slice(at >= 0 ? at + 1 : -1))
+      this.opts.log.info(
+        { revision: s.revision, action: a.action, user: a.user, time: a.time },
+        `rollout of revision ${s.revision}: ${a.action} by ${a.user}: ${a.detail}`,
+      );
+    this.logged = { resourceVersion: s.resourceVersion, action: newest };
+  }
+
   recordsFrom(primary: string): PastRollout[] {
     const from = (rv: string) => primaryOf(rv) === primary;
     const past = this.past.filter(
@@ -2263,6 +2288,7 @@ export class StagedRollouts {
   /** `persist`: false when the state is what was just written (a move stored first). */
   private changed(persist = true): void {
     if (persist) this.persist();
+    this.logActions();
     this.fleet?.rolloutChanged();
     this.notePlaces();
     const v = this.view();
