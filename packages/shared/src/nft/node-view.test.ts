@@ -70,19 +70,20 @@ describe("nftNodeView", () => {
           "same: fib daddr type local return — the node's own addresses keep pod IP",
           "same: meta nfproto ipv6 return — IPv6 keeps pod IP (--enable-ipv6 is off)",
           "same: ip daddr @nonmasq_v4 return — @nonmasq_v4 (4 ranges) keeps pod IP",
-          "same: masquerade fully-random — everything else is masqueraded (fully-random)",
           "same: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
           "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
           "same: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
           "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
+          "same: masquerade fully-random — everything else is masqueraded (fully-random)",
         ],
         path: [
           "ip kube-proxy nat-postrouting: ",
           "ip kube-proxy masquerading: 1 returns (no NAT), 3 masquerades",
           "inet ip_masq_agent postrouting: 3 returns (no NAT), 4 masquerades",
         ],
-        // A set's elements have no order: they are not numbered as rules are.
-        numbers: "0 1 2 3 - - - -",
+        // A set's elements have no order: they are not numbered as rules are. They sit under the
+        // rule that looks the set up, before the masquerade that catches everything else.
+        numbers: "0 1 2 - - - - 3",
         // kube-proxy's chain runs at srcnat too: neither before nor after by its priority.
         placed: [
           "ip kube-proxy masquerading 1 same-priority",
@@ -127,12 +128,12 @@ describe("nftNodeView", () => {
           "same: fib daddr type local return — the node's own addresses keep pod IP",
           "same: meta nfproto ipv6 return — IPv6 keeps pod IP (--enable-ipv6 is off)",
           "same: ip daddr @nonmasq_v4 return — @nonmasq_v4 (4 ranges) keeps pod IP",
-          "same: masquerade fully-random — everything else is masqueraded (fully-random)",
           "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
           "same: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
           "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
           "missing: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
           "unexpected: element 198.51.100.0/24 of @nonmasq_v4 — 198.51.100.0/24 keeps pod IP",
+          "same: masquerade fully-random — everything else is masqueraded (fully-random)",
         ],
       },
     },
@@ -144,15 +145,15 @@ describe("nftNodeView", () => {
           "same: fib daddr type local return — the node's own addresses keep pod IP",
           "missing: meta nfproto ipv6 return — IPv6 keeps pod IP (--enable-ipv6 is off)",
           "same: ip daddr @nonmasq_v4 return — @nonmasq_v4 (4 ranges) keeps pod IP",
+          "same: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
+          "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
+          "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
+          "missing: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
           "missing: masquerade fully-random — everything else is masqueraded (fully-random)",
           "unexpected: ip6 daddr @nonmasq_v6 return — the agent's rule for other flags or another config",
           "unexpected: meta l4proto { tcp, udp, sctp } numgen random mod 61744 < 28976 masquerade to :1024-29999 — the agent's rule for other flags or another config",
           "unexpected: meta l4proto { tcp, udp, sctp } masquerade to :32768-65535 — the agent's rule for other flags or another config",
           "unexpected: masquerade — the agent's masquerade, with other options",
-          "same: element 10.0.0.0/8 of @nonmasq_v4 — 10.0.0.0/8 keeps pod IP",
-          "same: element 169.254.0.0/16 of @nonmasq_v4 — 169.254.0.0/16 keeps pod IP",
-          "same: element 192.168.0.0/16 of @nonmasq_v4 — 192.168.0.0/16 keeps pod IP",
-          "missing: element 172.16.0.0/12 of @nonmasq_v4 — 172.16.0.0/12 keeps pod IP",
         ],
       },
     },
@@ -184,6 +185,29 @@ describe("nftNodeView", () => {
         [100, undefined],
       ].map(([p, a]) => hookPlacement(p!, a)),
     ).toEqual(["before", "same-priority", "after", "no-agent"]);
+  });
+
+  it("the set's lookup deleted by hand: its elements stay under that (missing) rule", () => {
+    const s = snap("kube-proxy-agent");
+    type Rule = { rule?: { chain: string; expr: unknown[] } };
+    const lookup = (e: Rule) => JSON.stringify(e.rule?.expr ?? []).includes("@nonmasq_v4");
+    const ruleset = (s.ruleset as Rule[]).filter((e) => !lookup(e)) as NftSnapshot["ruleset"];
+    const cut = { ...s, ruleset };
+    const v = nftNodeView(
+      assessNft(defaultConfig(), DEFAULT_FLAGS, cut),
+      defaultConfig(),
+      DEFAULT_FLAGS,
+      cut,
+    );
+    const rows = v.families[0]!.rows.map((r) => `${r.state} ${(r.desired ?? r.actual)?.text}`);
+    expect(rows.slice(2, 8).map((r) => r.split(" comment")[0])).toEqual([
+      "missing ip daddr @nonmasq_v4 return",
+      "same element 10.0.0.0/8 of @nonmasq_v4",
+      "same element 169.254.0.0/16 of @nonmasq_v4",
+      "same element 172.16.0.0/12 of @nonmasq_v4",
+      "same element 192.168.0.0/16 of @nonmasq_v4",
+      "same masquerade fully-random",
+    ]);
   });
 
   it("no agent table: the chain is missing", () => {

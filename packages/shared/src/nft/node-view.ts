@@ -203,6 +203,24 @@ function elementRows(
   ];
 }
 
+/**
+ * The set's element rows right under the rule that looks the set up: listed after the final
+ * masquerade they read as if that rule ran before them. Without such a rule (a hand edit
+ * removed it), after every rule.
+ */
+function withElements(
+  rules: CompareRow[],
+  elements: CompareRow[],
+  set: DesiredNftSet | undefined,
+): CompareRow[] {
+  const ref = set && `@${set.name}`;
+  const lookup = (r: CompareRow) =>
+    ref !== undefined && [r.desired?.text, r.actual?.text].some((t) => t?.includes(ref));
+  const at = rules.findLastIndex(lookup);
+  if (at < 0) return [...rules, ...elements];
+  return [...rules.slice(0, at + 1), ...elements, ...rules.slice(at + 1)];
+}
+
 /** The agent chain's priority as the node has it: one moved off srcnat is not called srcnat. */
 function priorityText(p: number): string {
   return p === NFT_CHAIN_PRIORITY
@@ -293,7 +311,7 @@ function familyView(
       differences: [],
       rules: [],
     },
-    rows: [...ruleRows(d, table, diffs, fa.family), ...elementRows(set, table, diffs)],
+    rows: withElements(ruleRows(d, table, diffs, fa.family), elementRows(set, table, diffs), set),
     path: pathOf(fa, diffs),
   };
 }
