@@ -195,9 +195,29 @@ describe("verdictView: the unmarked group is the branches mark 0 takes, whatever
       ),
     },
     {
-      desc: "nftables kube-proxy, outside the set: masqueraded either way, one group",
+      // Marked packets are masqueraded by both chains of priority 100: neither named alone.
+      desc: "nftables kube-proxy, outside the set: masqueraded either way, by whichever runs first",
       input: { node: "nftables", ip: "203.0.113.9" },
-      want: { answer: "masqueraded", compared: "masqueraded", groups: expect.any(Array) },
+      want: {
+        answer: "masqueraded",
+        compared: "masqueraded",
+        groups: [
+          {
+            title: UNMARKED,
+            answer: "masqueraded",
+            branches: [
+              "all → masqueraded by inet ip_masq_agent postrouting rule 4 (ip-masq-agent)",
+            ],
+          },
+          {
+            title: KUBE_MARKED,
+            answer: "masqueraded",
+            branches: [
+              "mark bit 0x4000 set → masqueraded by ip kube-proxy masquerading rule 3 (kube-proxy) or inet ip_masq_agent postrouting rule 4 (ip-masq-agent), whichever runs first",
+            ],
+          },
+        ],
+      },
     },
     {
       desc: "nftables kube-proxy with mark 0: one answer, not masqueraded",

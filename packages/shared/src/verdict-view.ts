@@ -117,7 +117,9 @@ function group(title: string, outcomes: readonly VerdictOutcome[], hide: "mark" 
 }
 
 const byKubeProxy = (outcomes: readonly VerdictOutcome[]) =>
-  outcomes.every((o) => o.decidedBy?.component.id === "kube-proxy");
+  outcomes.every((o) =>
+    (o.decidedBy ? [o.decidedBy] : (o.natBy ?? [])).some((r) => r.component.id === "kube-proxy"),
+  );
 
 /** "Packets with mark 0x4000/0x4000 (kube-proxy marks …)", from what the marked branches share. */
 function markedTitle(outcomes: readonly VerdictOutcome[]): string {

@@ -2,6 +2,15 @@ import type { Verdict } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import { formatVerdict } from "./format-path.js";
 
+/** A rule reference as the evaluator gives it, with its backend when there are two. */
+const rule = (chain: string, index: number, text: string, backend?: string) => ({
+  chain,
+  index,
+  text,
+  component: { id: "unknown", name: "unknown", by: "none" },
+  ...(backend ? { backend } : {}),
+});
+
 const legacyMasq = {
   masqueraded: true,
   conditions: [],
@@ -50,13 +59,6 @@ describe("formatVerdict: the deciding rule's backend when several were read", ()
 // The demo's nftables node: kube-proxy's unmarked return and the agent's set return both keep
 // 10.1.2.3 (chains of one priority); why named kube-proxy's alone as the rule it kept it by.
 describe("formatVerdict: no one deciding rule, the rules that let it pass together", () => {
-  const rule = (chain: string, index: number, text: string, backend?: string) => ({
-    chain,
-    index,
-    text,
-    component: { id: "unknown", name: "unknown", by: "none" },
-    ...(backend ? { backend } : {}),
-  });
   const kept = (passedBy: unknown[]) =>
     ({
       ip: "10.1.2.3",
@@ -92,5 +94,48 @@ describe("formatVerdict: no one deciding rule, the rules that let it pass togeth
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(formatVerdict(input, "IP-MASQ-AGENT").split("\n").slice(1, 3)).toEqual(want);
+  });
+});
+
+// Marked traffic on the demo's nftables node: kube-proxy's masquerade and the agent's both NAT
+// it, in chains of one priority; why named kube-proxy's alone as the rule that did.
+describe("formatVerdict: no one deciding rule, the rules that each NAT it the same way", () => {
+  const natted = (natBy: unknown[]) =>
+    ({
+      ip: "203.0.113.9",
+      masqueraded: true,
+      certain: true,
+      reason: "masqueraded",
+      outcomes: [{ masqueraded: true, result: "masquerade", conditions: [], via: [], natBy }],
+      unknowns: [],
+    }) as unknown as Verdict;
+  const cases: { desc: string; input: Verdict; want: string[] }[] = [
+    {
+      desc: "nftables: kube-proxy's chain and the agent's",
+      input: natted([
+        rule("ip kube-proxy masquerading", 2, "masquerade fully-random"),
+        rule("inet ip_masq_agent postrouting", 3, "masquerade fully-random"),
+      ]),
+      want: [
+        "  NATed by whichever of these runs first (an order not in the rules):",
+        "    ip kube-proxy masquerading rule 3: masquerade fully-random",
+        "    inet ip_masq_agent postrouting rule 4: masquerade fully-random",
+      ],
+    },
+    {
+      desc: "two iptables backends: each rule with its backend",
+      input: natted([
+        rule("IP-MASQ-AGENT", 3, "-A IP-MASQ-AGENT -j MASQUERADE", "nf_tables"),
+        rule("IP-MASQ-AGENT", 3, "-A IP-MASQ-AGENT -j MASQUERADE", "legacy"),
+      ]),
+      want: [
+        "  NATed by whichever of these runs first (an order not in the rules):",
+        "    IP-MASQ-AGENT rule 4 in iptables-nft (nf_tables): -A IP-MASQ-AGENT -j MASQUERADE",
+        "    IP-MASQ-AGENT rule 4 in iptables-legacy: -A IP-MASQ-AGENT -j MASQUERADE",
+      ],
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(formatVerdict(input, "IP-MASQ-AGENT").split("\n").slice(1, 4)).toEqual(want);
   });
 });

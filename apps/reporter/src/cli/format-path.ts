@@ -78,7 +78,7 @@ function outcomeLines(o: VerdictOutcome, showBackend: boolean): string[] {
   return [
     `  ${when}: ${backend}${outcomeSummary(o)}`,
     ...(o.decidedBy ? [`      ${o.decidedBy.text}`] : []),
-    ...(o.passedBy ?? []).map((r) => `      ${r.text}`),
+    ...[...(o.passedBy ?? []), ...(o.natBy ?? [])].map((r) => `      ${r.text}`),
     ...(o.entry ? [`      config entry: ${o.entry.text}`] : []),
   ];
 }
@@ -97,6 +97,18 @@ function passedByLines(o: VerdictOutcome): string[] {
   );
 }
 
+/** No one rule decides: each of these NATs it the same way, whichever runs first. */
+function natByLines(o: VerdictOutcome): string[] {
+  if (!o.natBy?.length) return [];
+  return [
+    "  NATed by whichever of these runs first (an order not in the rules):",
+    ...o.natBy.map(
+      (r) =>
+        `    ${describeRef(r)}${r.backend ? ` in ${BACKEND_LABELS[r.backend]}` : ""}: ${r.text}`,
+    ),
+  ];
+}
+
 /** `ipmasq why` output. */
 export function formatVerdict(v: Verdict, agentChain: string): string {
   const lines = [headline(v, agentChain)];
@@ -107,7 +119,7 @@ export function formatVerdict(v: Verdict, agentChain: string): string {
     const where = only.backend && several ? ` in ${BACKEND_LABELS[only.backend]}` : "";
     if (only.decidedBy)
       lines.push(`  decided by ${describeRef(only.decidedBy)}${where}: ${only.decidedBy.text}`);
-    lines.push(...passedByLines(only));
+    lines.push(...passedByLines(only), ...natByLines(only));
     if (only.entry) lines.push(`  config entry: ${only.entry.text}`);
     lines.push(`  because ${v.reason}`);
   } else {

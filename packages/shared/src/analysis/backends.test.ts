@@ -122,7 +122,7 @@ describe("evaluateAcrossBackends", () => {
     desc: string;
     input: FamilyAnalysis[];
     /** named: a deciding rule and its backend are named (in either order of the backends). */
-    want: { named: boolean; results: string[] };
+    want: { named: boolean; results: string[]; natBy?: string[] };
   }[] = [
     {
       desc: "MASQUERADE and SNAT: no rule, backend or address named as the one that applies",
@@ -135,9 +135,11 @@ describe("evaluateAcrossBackends", () => {
       want: { named: false, results: ["snat:-"] },
     },
     {
-      desc: "the same translation in both: the first listed rule stands for both",
+      // The translation is known, not which backend's rule makes it: naming the first listed
+      // credited a rule the kernel may not have run.
+      desc: "the same translation in both: both rules named, neither as deciding",
       input: natBoth("MASQUERADE --random-fully", "MASQUERADE"),
-      want: { named: true, results: ["masquerade:-"] },
+      want: { named: false, results: ["masquerade:-"], natBy: ["legacy", "nf_tables"] },
     },
   ];
   for (const { desc, input, want } of orderCases)
@@ -151,6 +153,8 @@ describe("evaluateAcrossBackends", () => {
           want.named,
         ]);
         expect(v.outcomes.map((o) => `${o.result}:${o.toSource ?? "-"}`)).toEqual(want.results);
+        const natBy = v.outcomes[0]?.natBy?.map((r) => r.backend).sort();
+        expect(natBy).toEqual(want.natBy);
       }
     });
 

@@ -57,7 +57,24 @@ function bothNat(
 ): VerdictOutcome & { differs: boolean } {
   const differs = translation(x) !== translation(y);
   const reason = `both backends NAT it: ${x.backend} ${describeRef(x.decidedBy!)} (${translation(x)}) and ${y.backend} ${describeRef(y.decidedBy!)} (${translation(y)}); the first nat hook to run wins${differs ? ", and they translate differently" : ""}`;
-  if (!differs) return { ...x, ...base, reason, differs };
+  // The same translation either way: known, but not which rule (or backend) makes it.
+  if (!differs) {
+    const natBy = [
+      { ...x.decidedBy!, backend: x.backend },
+      { ...y.decidedBy!, backend: y.backend },
+    ];
+    const entry = x.entry ?? y.entry;
+    return {
+      ...x,
+      ...base,
+      decidedBy: undefined,
+      backend: undefined,
+      natBy,
+      ...(entry ? { entry } : {}),
+      reason,
+      differs,
+    };
+  }
   // Which hook runs first is not in the rules (on a real node the table loaded last ran first,
   // either way round): neither rule is named as the one that decides, nor its backend or
   // address; the source is translated, to an address the order decides.

@@ -26,6 +26,12 @@ export interface VerdictOutcome {
    * run in an order not in the rules), let it pass together; each is needed (nft/evaluate.ts).
    */
   passedBy?: (RuleRef & { backend?: IptablesBackend })[];
+  /**
+   * No single deciding rule: each of these rules NATs it the same way, in hooks or chains that
+   * run in an order not in the rules (nftables base chains of one priority, two iptables
+   * backends); whichever runs first does (nft/evaluate.ts, analysis/backends.ts).
+   */
+  natBy?: (RuleRef & { backend?: IptablesBackend })[];
   /** The config entry the deciding rule of the agent's chain stands for. */
   entry?: AgentEntry;
   toSource?: string;
@@ -90,7 +96,11 @@ function sameRule(a?: RuleRef, b?: RuleRef): boolean {
 export function outcomeSummary(o: VerdictOutcome): string {
   const by = o.decidedBy ? describeRef(o.decidedBy) : undefined;
   // No deciding rule: several would NAT it and which one does is not in the rules.
-  const byRule = by ? ` by ${by}` : "";
+  const byRule = by
+    ? ` by ${by}`
+    : o.natBy?.length
+      ? ` by ${o.natBy.map(passedText).join(" or ")}, whichever runs first`
+      : "";
   switch (o.result) {
     case "masquerade":
       return `masqueraded${byRule}`;

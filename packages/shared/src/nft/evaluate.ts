@@ -43,6 +43,8 @@ interface Branch {
   via: string[];
   /** Same-priority chains that would translate it otherwise if they ran first. */
   rivals?: string[];
+  /** Same-priority chains' outcomes that would translate it the same way if they ran first. */
+  peers?: VerdictOutcome[];
   /** While open: each chain's outcome that passed it on, with the chain's priority. */
   passes?: { priority: number; outcome: VerdictOutcome }[];
 }
@@ -51,18 +53,28 @@ const isNat = (o: VerdictOutcome) => o.result === "masquerade" || o.result === "
 const translation = (o: VerdictOutcome) =>
   o.result === "snat" ? `SNAT to ${o.toSource ?? "?"}` : "MASQUERADE";
 
+/**
+ * A branch another chain decided, met by chain `h`'s outcome `y`: a chain of the same priority
+ * may have run first: one translating it otherwise is a rival, the same way a peer.
+ */
+function decided(b: Branch, h: NftHookVerdict, y: VerdictOutcome, conditions: Condition[]): Branch {
+  if (b.natAt !== h.priority || !isNat(y)) return { ...b, conditions };
+  if (translation(y) !== translation(b.outcome!)) {
+    const rival = `${outcomeSummary(y)} if ${h.ref} runs first`;
+    return { ...b, conditions, rivals: [...(b.rivals ?? []), rival] };
+  }
+  return y.decidedBy ? { ...b, conditions, peers: [...(b.peers ?? []), y] } : { ...b, conditions };
+}
+
 function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
   let orderMatters = false;
   for (const y of h.verdict.outcomes) {
     const conditions = mergeConditions(b.conditions, y.conditions);
     if (!conditions) continue;
     if (!b.open) {
-      // Decided earlier; a chain of the same priority may have run first.
-      if (b.natAt === h.priority && isNat(y) && translation(y) !== translation(b.outcome!)) {
-        orderMatters = true;
-        const rival = `${outcomeSummary(y)} if ${h.ref} runs first`;
-        out.push({ ...b, conditions, rivals: [...(b.rivals ?? []), rival] });
-      } else out.push({ ...b, conditions });
+      const next = decided(b, h, y, conditions);
+      orderMatters ||= (next.rivals?.length ?? 0) > (b.rivals?.length ?? 0);
+      out.push(next);
       continue;
     }
     const via = [...b.via, ...y.via];
@@ -80,7 +92,7 @@ function finalOutcome(b: Branch): VerdictOutcome {
   const o = b.outcome;
   const base = { when: describeConditions(b.conditions), conditions: b.conditions, via: b.via };
   if (o && !b.open) {
-    if (!b.rivals?.length) return { ...o, ...base };
+    if (!b.rivals?.length) return b.peers?.length ? sameNat(o, b.peers, base) : { ...o, ...base };
     // A chain of the same priority would translate it otherwise, and which runs first is not
     // in the rules: no rule or address is named as the one that applies.
     const reason = `${o.reason}; or ${b.rivals.join("; or ")}`;
@@ -96,6 +108,30 @@ function finalOutcome(b: Branch): VerdictOutcome {
     reason: `no nat postrouting chain NATs it${last}, so it keeps its source address`,
     because: o?.because ?? [],
     ...(o?.decidedBy ? { decidedBy: o.decidedBy } : {}),
+  };
+}
+
+/**
+ * Chains of one priority would each NAT it the same way, and which runs first is not in the
+ * rules: the translation is known, the rule that makes it is not, so none is named as deciding
+ * (`natBy` names them all). Naming the first listed (kube-proxy's masquerade of marked packets)
+ * credited it where the kernel may run the agent's chain first.
+ */
+function sameNat(
+  o: VerdictOutcome,
+  peers: readonly VerdictOutcome[],
+  base: Pick<VerdictOutcome, "when" | "conditions" | "via">,
+): VerdictOutcome {
+  const all = [o, ...peers];
+  const entry = all.find((x) => x.entry)?.entry;
+  return {
+    ...o,
+    ...base,
+    via: [...new Set([...base.via, ...peers.flatMap((x) => x.via)])],
+    decidedBy: undefined,
+    natBy: all.flatMap((x) => (x.decidedBy ? [x.decidedBy] : [])),
+    ...(entry ? { entry } : {}),
+    reason: `${all.map((x) => x.reason).join("; or ")}: chains of one priority, in an order not in the rules, translating it the same way`,
   };
 }
 
