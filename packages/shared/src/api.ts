@@ -62,6 +62,12 @@ export interface Freshness {
    * another replica holds (only its holder knows).
    */
   lastReportAt: number | null;
+  /**
+   * Set (to when this dashboard started, ms) for a node known only from the roster this
+   * dashboard kept before it restarted, not heard from since: offline, and what is shown of it
+   * (last seen, applied revision, status before the restart) is from before (restoredNote).
+   */
+  notHeardSinceStart?: number;
 }
 
 export interface NodeSummary extends Freshness {
@@ -136,10 +142,11 @@ export interface Rollout {
    */
   awaitingRules?: number;
   /**
-   * Of `offline`: targets a staged rollout resumed after a dashboard restart counted in its
-   * waves when it was last saved, not heard from since (no reporter of theirs has reconnected
-   * here, so they are not known by name); absent when none. The rollout does not finish while
-   * any is left: what they run is not known.
+   * Of `offline`: targets not heard from since this dashboard started; absent when none. Those
+   * a staged rollout resumed after a restart counted in its waves when it was last saved (no
+   * reporter of theirs has reconnected here, so they are not known by name), and those known by
+   * name from the node roster kept before the restart (NodeSummary.notHeardSinceStart). The
+   * rollout does not finish while any is left: what they run is not known.
    */
   unseen?: number;
   /**
@@ -504,7 +511,8 @@ export interface RolloutWaveView {
   failed: number;
   /**
    * Of `pending`, members the wave counted that are not known here yet: after a dashboard
-   * restart, nodes whose reporters have not reconnected; on a follower replica, nodes whose
+   * restart, nodes whose reporters have not reconnected (those listed by name from the node
+   * roster, NodeSummary.notHeardSinceStart, included); on a follower replica, nodes whose
    * NodeMasquerade it has not read. Absent when none. Whether they applied is not known here.
    */
   unseen?: number;

@@ -34,6 +34,7 @@ export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./protocol-capabilities.js";
 export * from "./protocol-v1.js";
+export * from "./restored-node.js";
 export * from "./revision-compare.js";
 export * from "./rollout-count.js";
 export * from "./rollout-machine.js";

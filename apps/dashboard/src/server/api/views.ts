@@ -4,6 +4,7 @@ import {
   type ConfigResponse,
   type FleetSummary,
   linuxNodeView,
+  NOT_HEARD_SINCE_RESTART,
   type NodeDetail,
   type NodeSummary,
   type NodeView,
@@ -105,7 +106,12 @@ const linuxViews = new WeakMap<NodeAssessment, NodeView>();
 function viewOf(n: NodeRecord): { view: NodeView | null; viewUnavailable: string | null } {
   const a = assessmentOf(n);
   if (!n.snapshot)
-    return { view: null, viewUnavailable: "the node has not reported its rules yet" };
+    return {
+      view: null,
+      viewUnavailable: n.restored
+        ? `${NOT_HEARD_SINCE_RESTART}: its rules are shown once its reporter reconnects and reports them`
+        : "the node has not reported its rules yet",
+    };
   if (!a)
     return { view: null, viewUnavailable: "there is no valid desired config to compare with" };
   if (a.unknown) return { view: null, viewUnavailable: a.unknown.reason };

@@ -40,6 +40,8 @@ import {
   newRecord,
   type Pending,
 } from "./node.js";
+import type { RosterEntry } from "./node-roster.js";
+import { restoredRecord } from "./restored-node.js";
 import { type RolloutTarget, RolloutTracker } from "./rollout.js";
 import { localOutcome, rulesJudged } from "./rollout-done.js";
 import { sharedHello } from "./shared-hello.js";
@@ -132,6 +134,8 @@ export class FleetState {
       () => this.stagedFailedHere(),
       // A staged rollout resumed at this start: the nodes its waves counted, not back yet.
       (revision) => this.staging?.unseen(revision) ?? 0,
+      // Known from the roster kept before this start, not reconnected since (restored-node.ts).
+      (name) => this.nodes.get(name)?.restored !== undefined,
     );
   }
 
@@ -228,6 +232,8 @@ export class FleetState {
           ? undefined
           : { revision: hello.appliedRevision, atHello: true },
       driftSeen: undefined,
+      // Heard from now: no longer only known from before the restart (restored-node.ts).
+      restored: undefined,
     });
     this.nodes.set(n.name, n);
     const { mode, backend, reporterVersion } = hello;
@@ -684,6 +690,19 @@ export class FleetState {
     if (!n) return;
     addEvent(n, kind, message, this.now());
     this.opts.feed.node(name);
+  }
+
+  /**
+   * Nodes known before this dashboard started (its roster), offline until their reporters say
+   * hello; a node whose hello came first is left as it is.
+   */
+  restore(entries: readonly RosterEntry[], startedAt: number): void {
+    for (const e of entries) {
+      if (this.nodes.has(e.hello.node)) continue;
+      const n = restoredRecord(e, startedAt);
+      this.nodes.set(n.name, n);
+      this.refresh(n, true);
+    }
   }
 
   /** Forgets an offline node. */

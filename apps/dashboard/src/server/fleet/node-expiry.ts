@@ -10,6 +10,9 @@ import type { FleetState } from "./fleet-state.js";
 /** Whether the cluster still has this Node: undefined when that cannot be told (no access). */
 export type NodeExists = (name: string) => Promise<boolean | undefined>;
 
+/** Offline nodes kept at most unless told (the node roster keeps as many: node-roster.ts). */
+export const DEFAULT_MAX_OFFLINE = 10_000;
+
 export interface ExpiryOptions {
   /** Silence after which an offline node is forgotten; 0 keeps offline nodes. */
   offlineTtlMs: number;
@@ -47,7 +50,7 @@ export class NodeExpiry {
         this.forget(n.name, `offline for more than ${Math.round(this.o.offlineTtlMs / 1000)} s`);
       else offline.push({ name: n.name, since });
     }
-    const max = this.o.maxOffline ?? 10_000;
+    const max = this.o.maxOffline ?? DEFAULT_MAX_OFFLINE;
     if (offline.length > max) {
       offline.sort((a, b) => a.since - b.since);
       for (const { name } of offline.splice(0, offline.length - max))

@@ -18,6 +18,7 @@ import type {
   ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
+import { restoredSummary } from "@masq/shared";
 import type { Desired } from "../config/merged-desired.js";
 import { EventLog } from "./event-log.js";
 import { applyingSummary } from "./event-texts.js";
@@ -148,10 +149,22 @@ export interface NodeRecord {
    * (statusChangeText with `from` null), not "offline → applying".
    */
   firstReport?: true;
+  /**
+   * Set for a node known only from the roster kept before this dashboard started (node-roster.ts),
+   * until its reporter says hello: when the dashboard started, and its status before the restart.
+   */
+  restored?: Restored;
   status: NodeStatus;
   summary: string;
   /** The last 50 events (event-log.ts). */
   events: EventLog;
+}
+
+/** A restored node's start (Freshness.notHeardSinceStart) and status before the restart. */
+export interface Restored {
+  startedAt: number;
+  status: NodeStatus;
+  summary: string;
 }
 
 /** `notJudged`: the placeholder of a node not reached yet (`behind`), not a status of its own. */
@@ -188,18 +201,18 @@ function judged(n: NodeRecord, hasDesired: boolean): Derived {
   return { status: a.report.status, summary: a.report.summary };
 }
 
+/** An offline node's last known state; one known from before the restart says so. */
+function offlineSummary(n: NodeRecord, hasDesired: boolean): string {
+  if (n.restored) return restoredSummary(n.restored);
+  return n.snapshot ? judged(n, hasDesired).summary : "disconnected before reporting its rules";
+}
+
 /**
  * Status by urgency; an offline node's summary is its last known one (the UI says how old).
  * `mono`: now on the monotonic clock `verifyUntil` is on.
  */
 export function deriveStatus(n: NodeRecord, hasDesired: boolean, mono: number): Derived {
-  if (!n.connected)
-    return {
-      status: "offline",
-      summary: n.snapshot
-        ? judged(n, hasDesired).summary
-        : "disconnected before reporting its rules",
-    };
+  if (!n.connected) return { status: "offline", summary: offlineSummary(n, hasDesired) };
   // A hung reporter's last snapshot is no answer about now: never count it "in sync".
   if (n.silent)
     return {
@@ -256,12 +269,14 @@ export function countBySeverity(differences: readonly Difference[]): {
 
 /** How current what we know of the node is (see Freshness). */
 export function freshnessOf(n: NodeRecord): Freshness {
-  return {
+  const out: Freshness = {
     connected: n.connected,
     liveness: livenessOf(n),
     lastSeenAt: n.lastSeenAt,
     lastReportAt: n.snapshotReceivedAt,
   };
+  if (n.restored) out.notHeardSinceStart = n.restored.startedAt;
+  return out;
 }
 
 type NotKnown = NonNullable<NodeSummary["notKnownHere"]>;
@@ -277,6 +292,9 @@ const SEVERITY = {
   ),
   applied: severityNotKnown(
     "the node applied its desired revision: its rules are judged when it reports the ones it applied",
+  ),
+  restored: severityNotKnown(
+    "not heard from since the dashboard restarted: its rules are judged when its reporter reconnects and reports them",
   ),
   offlineNoRules: severityNotKnown(
     "the node went offline before reporting its rules: they are judged when it reconnects and reports them",
@@ -311,6 +329,7 @@ export function severityUnknown(n: NodeRecord): NotKnown | undefined {
 
 /** Why a node holds no rules to judge. */
 function noRules(n: NodeRecord): NotKnown {
+  if (n.restored) return SEVERITY.restored;
   if (!n.connected) return SEVERITY.offlineNoRules;
   if (n.silent) return SEVERITY.silentNoRules;
   return n.rulesUnknown !== undefined ? SEVERITY.digestNotHeld : SEVERITY.notReported;
@@ -340,6 +359,7 @@ export function toSummary(n: NodeRecord): NodeSummary {
   // Assigned, not spread into the literal: this runs for every changed row of every push.
   const notKnown = severityUnknown(n);
   if (notKnown) row.notKnownHere = notKnown;
+  if (fresh.notHeardSinceStart !== undefined) row.notHeardSinceStart = fresh.notHeardSinceStart;
   return row;
 }
 

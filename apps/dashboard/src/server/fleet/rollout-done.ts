@@ -35,19 +35,20 @@ export function rulesJudged(n: Judged): boolean {
 
 /** The fields of a node record its rollout outcome is read from. */
 export type LocalFacts = Judged &
-  Pick<NodeRecord, "appliedRevision" | "connected" | "pending" | "lastApply">;
+  Pick<NodeRecord, "appliedRevision" | "connected" | "pending" | "lastApply" | "restored">;
 
 /**
  * What is known of a node held here, as its NodeMasquerade records it for the other replicas
  * (node-masquerade.ts statusBody): its rules are not judged while an apply or resync sent to it
  * is unanswered (its status is `applying` then: a read can show the revision before the
  * reporter's result does, rollout-agree.test.ts); `error` is its last apply's failure, of the
- * revision that apply was of.
+ * revision that apply was of. A node known only from before this dashboard started (restored)
+ * runs what it applied then by its word then: not known now, so it applies nothing here.
  */
 export function localFacts(n: LocalFacts): RolloutFacts {
   const failed = n.lastApply !== null && !n.lastApply.ok;
   return {
-    appliedRevision: n.appliedRevision,
+    appliedRevision: n.restored ? null : n.appliedRevision,
     desiredRevision: failed ? n.lastApply!.revision : null,
     health: failed ? "error" : "ok",
     connected: n.connected,

@@ -61,11 +61,14 @@ export class RolloutTracker {
    * `failedByStage`: the targets a staged rollout counts failed now (FleetState.rolloutView),
    * read at the finish to freeze them with the counts. `unseen`: targets of `revision` counted
    * but not known by name (a staged rollout resumed after a restart, Rollout.unseen).
+   * `notHeard`: is this target known only from before the dashboard started (its roster, not
+   * reconnected since)? Counted offline as any, and said unseen too.
    */
   constructor(
     private readonly onFinish: (r: Rollout) => void = () => {},
     private readonly failedByStage: () => Iterable<string> = () => [],
     private readonly unseen: (revision: number) => number = () => 0,
+    private readonly notHeard: (node: string) => boolean = () => false,
   ) {}
 
   /**
@@ -205,8 +208,16 @@ export class RolloutTracker {
       late,
       ...(awaitingRules > 0 ? { awaitingRules } : {}),
       ...(heldBack > 0 ? { heldBack } : {}),
-      ...resumedFields(s, unseen),
+      ...resumedFields(s, unseen + this.notHeardOf(s)),
     };
+  }
+
+  /** Offline targets not heard from since the start (restored), while it runs. */
+  private notHeardOf(s: State): number {
+    let n = 0;
+    if (s.finishedAt === null)
+      for (const [name, o] of s.nodes) if (o === "offline" && this.notHeard(name)) n++;
+    return n;
   }
 
   /** Counted with the targets until the finish (which waits for them): none are left then. */

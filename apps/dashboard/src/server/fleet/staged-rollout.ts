@@ -151,6 +151,12 @@ interface RolloutSource {
   current: () => Desired | null;
   find: (resourceVersion: string) => Promise<Desired | null>;
 }
+/**
+ * After a start, how long a node known from the roster (not reconnected yet) is not suspected
+ * offline: reporters back off up to 30 s between tries, twice that (ui no-reporters.ts too).
+ */
+const RESTORED_GRACE_MS = 60_000;
+
 export class StagedRollouts {
   private s: StagedState | null = null;
   /**
@@ -352,7 +358,11 @@ export class StagedRollouts {
     const s = this.s;
     const v = this.healedNoted(
       s,
-      stagedView(s, (name) => this.outcome(s, name)),
+      stagedView(
+        s,
+        (name) => this.outcome(s, name),
+        (name) => this.fleet?.nodes.get(name)?.restored !== undefined,
+      ),
     );
     if (lost) return { ...v, message: `${v.message}. Not followed here: ${lost}`, held: lost };
     const refused = this.refusal();
@@ -947,6 +957,9 @@ export class StagedRollouts {
   private connectedNowhere(name: string): boolean {
     const n = this.fleet?.nodes.get(name);
     if (n?.connected) return false;
+    // Known only from before this start (the node roster): its reporter may still be backing
+    // off to reconnect (up to 30 s), so its absence is no sign yet that it went away.
+    if (n?.restored && this.now() - n.restored.startedAt < RESTORED_GRACE_MS) return false;
     const st = this.opts.remote?.status(name);
     // Another replica's word on it, its mode included (it may observe there now).
     if (st) return !st.connected && st.mode === "enforce";

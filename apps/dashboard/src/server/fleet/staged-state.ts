@@ -422,7 +422,16 @@ export function outcomeOf(
 /** Where a released node stands (local records, or another replica's NodeMasquerade). */
 export type OutcomeOf = (name: string) => NodeOutcome;
 
-export function waveView(s: StagedState, index: number, outcome: OutcomeOf): RolloutWaveView {
+/**
+ * `notHeard`: a member known only from before this dashboard started (the node roster), not
+ * reconnected since: pending, and said unseen as the members not known by name are.
+ */
+export function waveView(
+  s: StagedState,
+  index: number,
+  outcome: OutcomeOf,
+  notHeard: (name: string) => boolean = () => false,
+): RolloutWaveView {
   const names = [...s.waves[index]!].sort();
   const out: RolloutWaveView = {
     index,
@@ -436,17 +445,31 @@ export function waveView(s: StagedState, index: number, outcome: OutcomeOf): Rol
     pendingNodes: [],
     failedNodes: [],
   };
+  const restored = countMembers(s, out, names, out.released ? outcome : () => "pending", notHeard);
+  // Counted (by the owner, or before a restart) and not known here yet: pending, and said so.
+  const unseen = out.total - names.length;
+  out.pending += unseen;
+  if (unseen + restored > 0) out.unseen = unseen + restored;
+  return out;
+}
+
+/** Counts and lists the wave's known members in `out`; gives how many are not heard (pending). */
+function countMembers(
+  s: StagedState,
+  out: RolloutWaveView,
+  names: readonly string[],
+  outcome: OutcomeOf,
+  notHeard: (name: string) => boolean,
+): number {
+  let restored = 0;
   for (const name of names) {
-    const o = out.released ? outcome(name) : "pending";
+    const o = outcome(name);
+    if (o === "pending" && notHeard(name)) restored++;
     out[o]++;
     if (o === "failed") push(out.failedNodes, { name, reason: s.failed[name] ?? UNLISTED });
     else push(o === "applied" ? out.appliedNodes : out.pendingNodes, name);
   }
-  // Counted (by the owner, or before a restart) and not known here yet: pending, and said so.
-  const unseen = out.total - names.length;
-  out.pending += unseen;
-  if (unseen > 0) out.unseen = unseen;
-  return out;
+  return restored;
 }
 
 /**
@@ -496,7 +519,11 @@ function unverifiedNote(s: StagedState): string {
   return `; ${name} counted ${counted} node${counted === 1 ? "" : "s"} when the rollout was last saved, and not all of them are known here (a NodeMasquerade deleted with its node, or not seen yet): it is not called applied until they are seen; abort if a counted node is gone for good`;
 }
 
-export function stagedView(s: StagedState, outcome: OutcomeOf): StagedRolloutView {
+export function stagedView(
+  s: StagedState,
+  outcome: OutcomeOf,
+  notHeard?: (name: string) => boolean,
+): StagedRolloutView {
   if (s.strategy.kind !== "waves") throw new Error("a staged rollout has waves");
   return {
     resourceVersion: s.resourceVersion,
@@ -509,7 +536,7 @@ export function stagedView(s: StagedState, outcome: OutcomeOf): StagedRolloutVie
     pause: s.core.pause,
     aborted: s.core.aborted,
     message: messageOf(s),
-    waves: s.waves.map((_, i) => waveView(s, i, outcome)),
+    waves: s.waves.map((_, i) => waveView(s, i, outcome, notHeard)),
     actions: s.actions,
     startedAt: s.startedAt,
     startedBy: s.startedBy,

@@ -1,0 +1,166 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { helloFor } from "@masq/testkit/fixtures";
+import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../log.js";
+import { rosterFile } from "../store/roster-file.js";
+import { atomicWrite } from "../util/atomic-write.js";
+import { ROSTER_FILE, type RosterEntry, rosterText } from "./node-roster.js";
+import {
+  ROSTER_SEEN_STEP_MS,
+  ROSTER_WRITE_EVERY_MS,
+  type RosterFile,
+  RosterKeeper,
+} from "./roster-keeper.js";
+
+const entry = (name: string, lastSeenAt = 1_000): RosterEntry => {
+  const { type: _t, v: _v, ...hello } = helloFor(name);
+  return { hello, lastSeenAt, appliedRevision: 1, status: "in-sync", summary: "in sync" };
+};
+
+/** A roster file in memory: its writes, and a write that fails while `fail` is set. */
+function memFile(text: string | null = null) {
+  const f = { text, writes: [] as string[], fail: undefined as string | undefined, aside: 0 };
+  const file: RosterFile = {
+    path: "/data/nodes.json",
+    read: async () => f.text,
+    write: async (t) => {
+      if (f.fail) throw new Error(f.fail);
+      f.writes.push(t);
+    },
+    setAside: async () => {
+      f.aside++;
+      return "/data/nodes.json.bad-1";
+    },
+  };
+  return { f, file };
+}
+
+function keeper(file: RosterFile, entries: () => RosterEntry[]) {
+  const clock = { now: 0 };
+  const k = new RosterKeeper({ file, entries, log: silentLogger(), now: () => clock.now });
+  /** Lets the write a tick started settle. */
+  const tick = async () => {
+    k.tick();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { k, clock, tick };
+}
+
+describe("RosterKeeper writes", () => {
+  it("writes only when the fleet changed, at most once per ROSTER_WRITE_EVERY_MS", async () => {
+    const { f, file } = memFile();
+    let nodes = [entry("a")];
+    const { k, clock, tick } = keeper(file, () => nodes);
+    await tick();
+    expect(f.writes).toEqual([rosterText(nodes)]);
+    nodes = [entry("a"), entry("b")];
+    k.changed();
+    clock.now += ROSTER_WRITE_EVERY_MS - 1;
+    await tick();
+    expect(f.writes).toHaveLength(1); // throttled
+    clock.now += 1;
+    await tick();
+    expect(f.writes).toHaveLength(2);
+    k.changed(); // a row changed that the roster does not keep: the same text is not written
+    clock.now += ROSTER_WRITE_EVERY_MS;
+    await tick();
+    expect(f.writes).toHaveLength(2);
+    clock.now += ROSTER_WRITE_EVERY_MS;
+    await tick(); // nothing changed: not even looked at
+    expect(f.writes).toHaveLength(2);
+  });
+
+  it("looks again once a seen step passed (connected nodes' floored last seen times)", async () => {
+    const { f, file } = memFile();
+    let seen = 0;
+    const { clock, tick } = keeper(file, () => [entry("a", seen)]);
+    await tick();
+    seen = ROSTER_SEEN_STEP_MS;
+    clock.now += ROSTER_SEEN_STEP_MS - 1;
+    await tick();
+    expect(f.writes).toHaveLength(1);
+    clock.now += 1;
+    await tick();
+    expect(f.writes).toHaveLength(2);
+  });
+
+  it("says a failed write in problems() and writes again at the next turn", async () => {
+    const { f, file } = memFile();
+    const { k, clock, tick } = keeper(file, () => [entry("a")]);
+    f.fail = "ENOSPC: no space left on device";
+    await tick();
+    expect(k.problems()).toEqual([expect.stringMatching(/could not be written \(ENOSPC/)]);
+    f.fail = undefined;
+    clock.now += ROSTER_WRITE_EVERY_MS;
+    await tick();
+    expect(f.writes).toHaveLength(1);
+    expect(k.problems()).toEqual([]);
+  });
+
+  it("flush writes last seen times exact (a seen step of 1 ms)", async () => {
+    const { f, file } = memFile();
+    const steps: number[] = [];
+    const entries = (step: number) => {
+      steps.push(step);
+      return [entry("a")];
+    };
+    await new RosterKeeper({ file, entries, log: silentLogger() }).flush();
+    expect(steps).toEqual([1]);
+    expect(f.writes).toHaveLength(1);
+  });
+});
+
+describe("RosterKeeper load", () => {
+  it("restores the entries of a good roster", async () => {
+    const { file } = memFile(rosterText([entry("a")]));
+    expect(await keeper(file, () => []).k.load()).toEqual([entry("a")]);
+  });
+
+  it("starts with none without a roster, and says nothing", async () => {
+    const { k } = keeper(memFile(null).file, () => []);
+    expect(await k.load()).toEqual([]);
+    expect(k.problems()).toEqual([]);
+  });
+
+  it("refuses a bad roster: none restored, a problem said, the file moved aside", async () => {
+    const { f, file } = memFile('{"version":1,"nodes":[{"hello":{}}]}');
+    const { k } = keeper(file, () => []);
+    expect(await k.load()).toEqual([]);
+    expect(f.aside).toBe(1);
+    expect(k.problems()).toEqual([
+      expect.stringMatching(
+        /nodes\.json could not be read \(nodes\.json is not a node roster: nodes\.0\.hello.*moved aside to \/data\/nodes\.json\.bad-1\)/,
+      ),
+    ]);
+  });
+});
+
+describe("rosterFile", () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a file over the bound unread, and moves it aside, never deleting it", async () => {
+    dir = await mkdtemp(join(tmpdir(), "roster-"));
+    const file = rosterFile(dir, atomicWrite);
+    await writeFile(join(dir, ROSTER_FILE), "x".repeat(2048));
+    await expect(file.read(1024)).rejects.toThrow(/is 2048 bytes, over the 1024 allowed/);
+    const k = new RosterKeeper({ file, entries: () => [], log: silentLogger() });
+    await expect(k.load()).resolves.toEqual([]);
+    const names = await readdir(dir);
+    expect(names).not.toContain(ROSTER_FILE);
+    const aside = names.find((n) => n.startsWith(`${ROSTER_FILE}.bad-`));
+    expect(aside && (await readFile(join(dir, aside), "utf8"))).toBe("x".repeat(2048));
+  });
+
+  it("writes atomically and reads back; none is null", async () => {
+    dir = await mkdtemp(join(tmpdir(), "roster-"));
+    const file = rosterFile(dir, atomicWrite);
+    expect(await file.read(1024)).toBeNull();
+    await file.write(rosterText([entry("a")]));
+    expect(await file.read(1 << 20)).toBe(rosterText([entry("a")]));
+  });
+});
