@@ -35,9 +35,11 @@ import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js
 import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
-import { type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { DEFAULT_MAX_OFFLINE, type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
+import { rosterOf, toRestore } from "./fleet/node-roster.js";
 import { readNumberingSeed } from "./fleet/numbering-seed.js";
 import { registerRolloutMetrics } from "./fleet/rollout-metrics.js";
+import { RosterKeeper } from "./fleet/roster-keeper.js";
 import { signalSink } from "./fleet/signal-metrics.js";
 import type { FleetSignalSink, SignalRecorder } from "./fleet/signals.js";
 import { StagedRollouts } from "./fleet/staged-rollout.js";
@@ -202,8 +204,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     observeResync: o.observeResync ?? null,
     startedAt: Date.now(),
   };
-  followFeed(feed, served);
+  const roster = rosterKeeper(o, fleet, log);
+  followFeed(feed, served, roster);
   await config.start(await readNumberingSeed(o.store.loadRollout?.bind(o.store)));
+  // Before the staged rollout resumes: the nodes it counts include those known before the start.
+  await restoreRoster(roster, o, fleet, served.startedAt, log);
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   await restoreStaging(staged, config, strategy, fleet);
   const follow = { fleet, feed, metrics, log, staged, strategy };
@@ -213,7 +218,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sessions = new SessionStore(o.sessions);
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
-  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, staged.problems());
+  const more = () => [...staged.problems(), ...(roster?.problems() ?? [])];
+  const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, more());
   followStore(o, metrics);
   const ctx: ApiContext = {
     ...served,
@@ -235,19 +241,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     }),
   ];
   const router = new Router(routes, { people: o.people, sessions, log, guard });
-  const gateway = new ReporterGateway({
-    fleet,
-    auth: o.reporters,
-    log,
-    metrics,
-    helloTimeoutMs: t.helloTimeoutMs,
-    heartbeatMs: t.heartbeatMs,
-    claimProbeMs: t.claimProbeMs,
-    ...(o.maxPendingReporterAuth ? { maxPendingAuth: o.maxPendingReporterAuth } : {}),
-    ...(o.reporterCapabilities ? { capabilities: o.reporterCapabilities } : {}),
-  });
-  followGateway(gateway, metrics, o.replicas);
-  const sweeper = startSweeper(o, { fleet, staged, sessions }, log);
+  const gateway = createGateway(o, { fleet, log, metrics, t });
+  const sweeper = startSweeper(o, { fleet, staged, sessions, roster }, log);
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");
   log.info({ url, store: o.store.kind, next: Boolean(o.next) }, "dashboard listening");
@@ -256,6 +251,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const close = () => {
     closing ??= (async () => {
       clearInterval(sweeper);
+      await roster?.flush();
       feed.close();
       sse.close();
       fleet.close();
@@ -509,6 +505,26 @@ function persistenceOf(store: ConfigStore): RolloutPersistence | undefined {
   };
 }
 
+/** The reporter gateway, followed by the metrics (and the replicas' reconnect counts). */
+function createGateway(
+  o: DashboardOptions,
+  d: { fleet: FleetState; log: Logger; metrics: Metrics; t: Timings },
+): ReporterGateway {
+  const gateway = new ReporterGateway({
+    fleet: d.fleet,
+    auth: o.reporters,
+    log: d.log,
+    metrics: d.metrics,
+    helloTimeoutMs: d.t.helloTimeoutMs,
+    heartbeatMs: d.t.heartbeatMs,
+    claimProbeMs: d.t.claimProbeMs,
+    ...(o.maxPendingReporterAuth ? { maxPendingAuth: o.maxPendingReporterAuth } : {}),
+    ...(o.reporterCapabilities ? { capabilities: o.reporterCapabilities } : {}),
+  });
+  followGateway(gateway, d.metrics, o.replicas);
+  return gateway;
+}
+
 /**
  * The gateway's digest cache in the metrics; with replicas, the reporters still connecting
  * count with the reconnects on this replica's Lease (replicas/reconnects-pending.ts).
@@ -574,10 +590,41 @@ async function listen(
   return { url: `http://${local}:${addr.port}`, port: addr.port };
 }
 
+/** The node roster, where the store keeps one (the file store's data dir). */
+function rosterKeeper(
+  o: DashboardOptions,
+  fleet: FleetState,
+  log: Logger,
+): RosterKeeper | undefined {
+  const file = o.store.nodeRoster?.();
+  if (!file) return undefined;
+  const maxOffline = o.expiry?.maxOffline ?? DEFAULT_MAX_OFFLINE;
+  return new RosterKeeper({
+    file,
+    log,
+    entries: (step) => rosterOf(fleet.nodes.values(), maxOffline, step),
+  });
+}
+
+/** Nodes known before this start listed again, offline until their reporters reconnect. */
+async function restoreRoster(
+  roster: RosterKeeper | undefined,
+  o: DashboardOptions,
+  fleet: FleetState,
+  startedAt: number,
+  log: Logger,
+): Promise<void> {
+  if (!roster) return;
+  const entries = toRestore(await roster.load(), o.expiry?.maxOffline ?? DEFAULT_MAX_OFFLINE);
+  fleet.restore(entries, startedAt);
+  if (entries.length > 0)
+    log.info({ nodes: entries.length }, "nodes known before the restart listed as offline");
+}
+
 /** Once a second: silent nodes, the rollout's clock, offline expiry, replicas, sessions. */
 function startSweeper(
   o: DashboardOptions,
-  d: { fleet: FleetState; staged: StagedRollouts; sessions: SessionStore },
+  d: { fleet: FleetState; staged: StagedRollouts; sessions: SessionStore; roster?: RosterKeeper },
   log: Logger,
 ): NodeJS.Timeout {
   const expiry = new NodeExpiry(d.fleet, { offlineTtlMs: 24 * 3600_000, ...o.expiry, log });
@@ -585,6 +632,7 @@ function startSweeper(
     d.fleet.sweep();
     d.staged.tick();
     expiry.sweep();
+    d.roster?.tick();
     o.replicas?.sweep(o.election?.isLeader() ?? true);
     d.sessions.sweep();
   }, 1000);
@@ -619,9 +667,10 @@ type Served = Pick<
 >;
 
 /** Browsers (and, with replicas, the NodeMasquerade status writer) follow the change feed. */
-function followFeed(feed: ChangeFeed, ctx: Served): void {
+function followFeed(feed: ChangeFeed, ctx: Served, roster?: RosterKeeper): void {
   ctx.replicas?.attach(ctx.fleet, feed);
   feed.onFlush((c) => {
+    if (c.changed.length > 0 || c.removed.length > 0) roster?.changed();
     // Other replicas' nodes can arrive before the config is read: no browser is served yet, and
     // each one's hello carries the whole state.
     if (ctx.config.started()) publish(ctx, c);

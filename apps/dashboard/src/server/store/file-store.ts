@@ -16,8 +16,10 @@ import { fromLegacyRevisionNames } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
+import type { RosterFile } from "../fleet/roster-keeper.js";
 import { EXTRAS_DROPPED, EXTRAS_KEY, joinRollout, splitRollout } from "../fleet/staged-compat.js";
 import { atomicWrite, type FileWriter } from "../util/atomic-write.js";
+import { rosterFile } from "./roster-file.js";
 import {
   type ConfigRevision,
   type ConfigStore,
@@ -179,6 +181,11 @@ export class FileStore implements ConfigStore {
     const { text, extras } = splitRollout(state);
     await this.write(join(this.opts.dir, ROLLOUT_FILE), text ?? "");
     await this.write(join(this.opts.dir, EXTRAS_KEY), extras ?? "");
+  }
+
+  /** The node roster kept beside the revisions (fleet/roster-keeper.ts), written as they are. */
+  nodeRoster(): RosterFile {
+    return rosterFile(this.opts.dir, this.write);
   }
 
   /** Revision 1 from the initial text; kept in memory only when the disk refuses it. */

@@ -5,6 +5,7 @@
 
 import type { RolloutStrategy } from "@masq/shared";
 import { z } from "zod";
+import type { RosterFile } from "../fleet/roster-keeper.js";
 
 /** What both stores record of a revision besides its text (the file store's index entries,
  * the Kubernetes store's history entries). */
@@ -111,6 +112,11 @@ export interface ConfigStore {
   }): void;
   /** Writes a move request beside the rollout state (checked by its reader). */
   saveRolloutRequest?(request: unknown): Promise<void>;
+  /**
+   * Where the node roster is kept across restarts (the file store's data dir); absent: nowhere
+   * (the Kubernetes store: with replica sync NodeMasquerade objects keep the nodes).
+   */
+  nodeRoster?(): RosterFile;
   close(): Promise<void>;
 }
 
