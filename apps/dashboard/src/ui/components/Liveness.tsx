@@ -1,7 +1,7 @@
 "use client";
 // How current what the page shows of a node is: Live, Not responding (connected but silent:
 // maybe hung) or Offline, and for the last two how old the node's last known state is.
-import type { Freshness } from "@masq/shared";
+import { type Freshness, NOT_HEARD_SINCE_RESTART, restoredNote } from "@masq/shared";
 import type { ReactNode } from "react";
 import { Callout } from "./Callout";
 import { RelativeTime } from "./Time";
@@ -26,7 +26,7 @@ export function LivenessBadge({ node }: { node: Freshness }) {
           ? "Connected; reports and heartbeats arriving"
           : l === "silent"
             ? "Connected, but nothing (not even a heartbeat) arrived lately: the reporter or its node may be hung"
-            : "The reporter is disconnected"
+            : (restoredNote(node) ?? "The reporter is disconnected")
       }
     >
       <span className={`size-2 shrink-0 rounded-full ${DOT[l]}`} aria-hidden="true" />
@@ -70,6 +70,7 @@ function reportedLongBefore(n: Freshness): boolean {
 export function StaleNotice({ node, children }: { node: Freshness; children?: ReactNode }) {
   if (node.liveness === "live") return null;
   const offline = node.liveness === "offline";
+  const restored = restoredNote(node);
   return (
     <Callout
       tone="warning"
@@ -78,13 +79,19 @@ export function StaleNotice({ node, children }: { node: Freshness; children?: Re
       title={
         <>
           Last known state, <RelativeTime value={node.lastSeenAt} />:{" "}
-          {offline ? "the reporter is offline" : "the reporter is not responding"}
+          {restored
+            ? NOT_HEARD_SINCE_RESTART
+            : offline
+              ? "the reporter is offline"
+              : "the reporter is not responding"}
         </>
       }
     >
-      {offline
-        ? "Everything below is what this node reported before its reporter disconnected; its rules may have changed since."
-        : "It is still connected but has sent nothing, not even a heartbeat, for a while: it or its node may be hung. Everything below is what it reported before."}{" "}
+      {restored
+        ? restored
+        : offline
+          ? "Everything below is what this node reported before its reporter disconnected; its rules may have changed since."
+          : "It is still connected but has sent nothing, not even a heartbeat, for a while: it or its node may be hung. Everything below is what it reported before."}{" "}
       {reportedLongBefore(node) ? (
         <>
           It last sent its rules <RelativeTime value={node.lastReportAt} /> (it sends them when they

@@ -69,6 +69,7 @@ function sameNode(a: NodeSummary, b: NodeSummary): boolean {
     a.liveness === b.liveness &&
     a.lastSeenAt === b.lastSeenAt &&
     a.lastReportAt === b.lastReportAt &&
+    a.notHeardSinceStart === b.notHeardSinceStart &&
     a.appliedRevision === b.appliedRevision &&
     a.mode === b.mode &&
     a.os === b.os &&
