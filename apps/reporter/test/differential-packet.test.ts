@@ -2,6 +2,9 @@
 // (helpers/nat-gen.ts): each rule set is loaded into a fresh node namespace (fresh tables and
 // conntrack) with iptables-restore, on iptables-nft and on iptables-legacy in separate runs,
 // split across both in a third, and moved into IPv6 (2001:db8::/96) for ip6tables on both;
+// native nftables rule sets (helpers/nft-gen.ts: the agent's table, kube-proxy's and flannel's
+// nftables modes, users' base chains at priorities around srcnat) are loaded with `nft -f` and
+// read as `nft -j list ruleset` prints them;
 // pods send UDP to peers in different ranges, out of two interfaces; the address each peer
 // sees is compared with what `ipmasq why` predicts from the node's real iptables-save text
 // (and, for one packet of each rule set, and for every packet when both backends hold rules,
@@ -11,8 +14,9 @@
 // predicting other than the kernel does. The node's own traffic is not tested: why answers for
 // pods' packets.
 //
-// Bounded for CI (IMR_DIFF_COUNT rule sets per iptables backend, 16 by default, half as many
-// split and half as many per ip6tables backend, from the fixed seed IMR_DIFF_SEED): about 45 s.
+// Bounded for CI (IMR_DIFF_COUNT rule sets per iptables backend and for nftables, 16 by
+// default, half as many split and half as many per ip6tables backend, from the fixed seed
+// IMR_DIFF_SEED): about 60 s.
 // Run more by hand, e.g.
 //   IMR_DIFF_COUNT=200 IMR_DIFF_SEED=7 npx vitest run --project integration apps/reporter/test/differential-packet.test.ts
 // A failure prints its seed, index and rule set (IMR_DIFF_ONLY=INDEX runs that one again);
@@ -26,6 +30,7 @@ import { deleteNetns, inNetns, netnsPool, sh } from "@masq/testkit/netns";
 import fc from "fast-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type GeneratedNode, IPV6_MAP, nodeRules, UDP_PORT } from "./helpers/nat-gen.js";
+import { nftNodeRules } from "./helpers/nft-gen.js";
 import { cli } from "./helpers/run-cli.js";
 
 const COUNT = Number(process.env.IMR_DIFF_COUNT ?? 16);
@@ -352,8 +357,11 @@ async function why(args: string[]): Promise<Verdict> {
   return JSON.parse(r.stdout) as Verdict;
 }
 
-/** What the node's rules are read from: the live node (--netns) or its iptables-save text. */
-type Source = { netns: string } | { from: string };
+/**
+ * What the node's rules are read from: the live node (--netns) or its iptables-save text (`nft
+ * -j list ruleset` on a native nftables node, read with `--backend nftables`).
+ */
+type Source = ({ netns: string } | { from: string }) & { backend?: "nftables" };
 
 /** why's answer for one packet, held against what the peer saw. */
 async function comparePacket(
@@ -376,6 +384,7 @@ async function comparePacket(
     ...packet,
     ...fam.why,
     ...("netns" in read ? ["--netns", read.netns] : ["--from", read.from]),
+    ...(read.backend ? ["--backend", read.backend] : []),
   ]);
   const p = predicted(v, fam, g, source, dest);
   if (p === undefined) return { definite: false, narrowed: false };
@@ -390,7 +399,12 @@ async function comparePacket(
  * The rule set into the node; what why reads: its rules as iptables-save prints them, or (rules
  * in both backends) the live node, which is read from both.
  */
-function load(node: string, fam: Family, g: GeneratedNode, tables: Tables): Source {
+function load(node: string, fam: Family, g: GeneratedNode, tables: Tables | NftScript): Source {
+  if ("nft" in tables) {
+    inNetns(node, ["nft", "-f", "-"], tables.nft);
+    const listed = inNetns(node, ["nft", "-j", "list", "ruleset"]);
+    return { from: saveFile(listed), backend: "nftables" };
+  }
   const sets = Object.entries(g.ipsets).flatMap(([name, members]) => [
     `create ${name} ${fam.ipset}`,
     ...members.map((m) => `add ${name} ${fam.text(m)}`),
@@ -406,7 +420,7 @@ function load(node: string, fam: Family, g: GeneratedNode, tables: Tables): Sour
  * Loads a rule set (one backend, or split across both, `tables` in load order) and compares
  * every probe with why's answer.
  */
-async function checkNode(bench: Bench, g: GeneratedNode, tables: Tables) {
+async function checkNode(bench: Bench, g: GeneratedNode, tables: Tables | NftScript) {
   const node = await bench.node();
   try {
     const read = load(node, bench.fam, g, tables);
@@ -423,7 +437,8 @@ async function checkNode(bench: Bench, g: GeneratedNode, tables: Tables) {
       const r = await comparePacket(bench.fam, g, probe, read);
       // The first packet's answer is read live too, and must be the same.
       if (n === 0 && "from" in read) {
-        const live = await comparePacket(bench.fam, g, probe, { netns: node });
+        const backend = read.backend ? { backend: read.backend } : {};
+        const live = await comparePacket(bench.fam, g, probe, { netns: node, ...backend });
         const gist = (x: typeof r) => [x.definite, x.narrowed, x.mismatch?.predicted];
         expect(gist(live), "why --netns and why --from its iptables-save").toEqual(gist(r));
       }
@@ -446,8 +461,18 @@ const BACKENDS6 = [
   { name: "ip6tables-legacy", restore: "ip6tables-legacy-restore", save: "ip6tables-legacy-save" },
 ];
 
-type Sample = ReturnType<typeof samplesOf>[number];
 type Tables = { backend: (typeof BACKENDS)[number]; nat: string }[];
+/** A native nftables rule set: one nft script. */
+type NftScript = { nft: string };
+
+/** The backends a rule set was loaded into, and its rules, for a failure's message. */
+function loaded(tables: Tables | NftScript, fam: Family): { names: string; rules: string[] } {
+  if ("nft" in tables) return { names: "nftables", rules: [tables.nft] };
+  return {
+    names: tables.map((t) => t.backend.name).join(" first, then "),
+    rules: tables.flatMap((t) => [`# ${t.backend.name}`, fam.text(t.nat)]),
+  };
+}
 
 /** Calico's rules match ipsets: without the ipset tool (scripts/ensure-system.sh), left out. */
 const HAVE_IPSET = spawnSync("ipset", ["version"], { stdio: "ignore" }).status === 0;
@@ -461,10 +486,10 @@ function samplesOf(count: number) {
 }
 
 /** Checks each rule set, loaded as `tablesOf` says; fails with every mismatch, seed and rules. */
-async function checkAll(
+async function checkAll<S extends { node: GeneratedNode; shapes: string[] }>(
   label: string,
-  samples: Sample[],
-  tablesOf: (s: Sample, i: number) => Tables,
+  samples: S[],
+  tablesOf: (s: S, i: number) => Tables | NftScript,
   fam: Family = FAMILIES.ipv4,
 ) {
   const failures: string[] = [];
@@ -474,17 +499,18 @@ async function checkAll(
     if (ONLY && !ONLY.includes(i)) continue;
     const tables = tablesOf(s, i);
     const r = await checkNode(bench, s.node, tables);
+    const { names, rules } = loaded(tables, fam);
     for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
     if (r.mismatches.length > 0)
       failures.push(
         [
-          `seed ${SEED} index ${i} (${tables.map((t) => t.backend.name).join(" first, then ")}; shapes ${s.shapes.join(", ")}):`,
+          `seed ${SEED} index ${i} (${names}; shapes ${s.shapes.join(", ")}):`,
           ...r.mismatches.map(
             (m) =>
               `  ${m.source} (mark 0x${m.mark.toString(16)}) → ${m.destination}: kernel ${m.kernel}, ${m.branch ? "the branch the packet is on" : "why"} ${m.predicted} — ${m.reason}`,
           ),
           fam.text(s.node.mangle),
-          ...tables.flatMap((t) => [`# ${t.backend.name}`, fam.text(t.nat)]),
+          ...rules,
         ].join("\n"),
       );
   }
@@ -558,6 +584,19 @@ describe("the kernel and ipmasq why agree on random nat rule sets", () => {
       });
     },
     Math.max(60_000, mixed.length * 12_000),
+  );
+
+  // Native nftables: the agent's own table, kube-proxy's and flannel's nftables modes and users'
+  // base chains at priorities around srcnat (nft-gen.ts), read as `nft -j list ruleset` prints
+  // them. Chains of one priority run in an order not in the rules: why must not name one
+  // translation where theirs differ.
+  const nftSamples = fc.sample(nftNodeRules, { seed: SEED, numRuns: COUNT });
+  it(
+    `native nftables: ${COUNT} rule sets from seed ${SEED}`,
+    async () => {
+      await checkAll("native nftables", nftSamples, (s) => ({ nft: s.node.nat }));
+    },
+    Math.max(60_000, COUNT * 6_000),
   );
 
   // ip6tables: the same rule sets moved into 2001:db8::/96 (IPV6_MAP), half as many.
