@@ -18,12 +18,14 @@ export interface KubeTestServer extends Omit<TestServer, "dataDir"> {
 
 /**
  * `options` override what the environment sets up; `expiry` is merged into the set-up one (so
- * the Node lookup stays), `timings` over a 5 s heartbeat.
+ * the Node lookup stays), `timings` over a 5 s heartbeat. `token`: another token of the
+ * dashboard's ServiceAccount (addDashboardToken), to hold this replica's watches alone.
  */
 export async function startKubeServer(
   fake: FakeKubeApi,
   env: Record<string, string> = {},
   options: Partial<DashboardOptions> = {},
+  token?: string,
 ): Promise<KubeTestServer> {
   // The environment the chart gives the dashboard, then the test's own.
   const parsed = parseEnv({
@@ -32,7 +34,7 @@ export async function startKubeServer(
     HOST: "127.0.0.1",
     ...env,
   });
-  const setup = await setupFromEnv(parsed, silentLogger(), fake.kubeConfig());
+  const setup = await setupFromEnv(parsed, silentLogger(), fake.kubeConfig(token));
   await setup.lease?.start();
   const server = await createDashboardServer({
     ...setup.options,
@@ -123,13 +125,16 @@ export function kubeTestCluster() {
     },
     /**
      * A dashboard as the chart runs it, with the admin token for the test's API calls
-     * (`IPMASQ_ADMIN_TOKEN: ""` in `env` starts it without one, as the chart does).
+     * (`IPMASQ_ADMIN_TOKEN: ""` in `env` starts it without one, as the chart does); `token`:
+     * its own token of the ServiceAccount (startKubeServer).
      */
     async start(
       env: Record<string, string> = {},
       options: Partial<DashboardOptions> = {},
+      token?: string,
     ): Promise<KubeTestServer> {
-      const s = await startKubeServer(api(), { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env }, options);
+      const env1 = { IPMASQ_ADMIN_TOKEN: TOKENS.admin, ...env };
+      const s = await startKubeServer(api(), env1, options, token);
       servers.push(s);
       return s;
     },

@@ -124,16 +124,23 @@ export class FakeKubeApi {
     return this;
   }
 
-  /** A watch stream whose writes wait while its token and resource are held (holdWatches). */
-  private gate(key: string, res: ServerResponse): void {
+  /**
+   * A watch stream whose writes wait while its token and resource are held (holdWatches), or
+   * its token, resource and field selector.
+   */
+  private gate(key: string, url: URL, res: ServerResponse): void {
     const write = res.write.bind(res) as (chunk: string) => boolean;
     const waiting: string[] = [];
     const flush = () => {
       for (const chunk of waiting.splice(0)) write(chunk);
     };
-    res.on("close", () => this.held.get(key)?.delete(flush));
+    const keys = [key, `${key} ${url.searchParams.get("fieldSelector") ?? ""}`];
+    const heldNow = () => keys.map((k) => this.held.get(k)).find((h) => h !== undefined);
+    res.on("close", () => {
+      for (const k of keys) this.held.get(k)?.delete(flush);
+    });
     res.write = ((chunk: string) => {
-      const held = this.held.get(key);
+      const held = heldNow();
       if (!held) return write(chunk);
       held.add(flush);
       waiting.push(chunk);
@@ -192,9 +199,11 @@ export class FakeKubeApi {
    * Holds the watch events of `resource` sent to watches opened with `token` (a watch stream
    * that lags, for one replica only) until the function returned is called: they are then
    * sent, in order. Watches opened meanwhile are held too; requests other than watches are not.
+   * `fieldSelector`: only the watches opened with exactly this one (e.g. a store's watch of one
+   * ConfigMap by name, not the same process's watch of every ConfigMap).
    */
-  holdWatches(token: string, resource: string): () => void {
-    const key = `${token} ${resource}`;
+  holdWatches(token: string, resource: string, fieldSelector?: string): () => void {
+    const key = `${token} ${resource}${fieldSelector === undefined ? "" : ` ${fieldSelector}`}`;
     this.held.set(key, this.held.get(key) ?? new Set());
     return () => {
       const flushes = this.held.get(key);
@@ -478,7 +487,7 @@ export class FakeKubeApi {
       };
       if (r.verb === "watch") {
         rec.status = 200;
-        this.gate(`${bearer(req)} ${r.info.resource}`, res);
+        this.gate(`${bearer(req)} ${r.info.resource}`, url, res);
         return handlers.watch(this.ctx, o, res);
       }
       if (r.verb === "get") return send(200, handlers.get(this.ctx, o));
