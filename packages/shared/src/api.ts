@@ -92,8 +92,9 @@ export interface NodeSummary extends Freshness {
    * restarts); absent when it can. */
   resyncUnavailable?: string;
   /**
-   * A node held by another replica whose NodeMasquerade does not carry everything a row shows:
-   * those fields (their values here are placeholders, not facts) and why.
+   * Fields of the row that are placeholders, not facts, and why: a node held by another replica
+   * whose NodeMasquerade does not carry them, or one whose rules are not judged (yet): applying,
+   * not reported, not heard from since a restart (`severity`).
    */
   notKnownHere?: { fields: NotKnownField[]; reason: string };
 }

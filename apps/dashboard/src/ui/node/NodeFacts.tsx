@@ -23,7 +23,9 @@ export function NodeFacts({ node }: { node: NodeSummary }) {
       {node.kernel ? <span>kernel {node.kernel}</span> : null}
       {node.notKnownHere ? (
         <span title={node.notKnownHere.reason}>
-          {node.notKnownHere.fields.join(", ")} not known on this replica
+          {/* Not only another replica's nodes: a node applying, or not heard from since a
+              restart, has no judged rules either; the title says which. */}
+          {node.notKnownHere.fields.join(", ")} not known here
         </span>
       ) : null}
       <span>applied revision {node.appliedRevision ?? "none"}</span>
