@@ -59,6 +59,23 @@ describe("parseRoster", () => {
       want: /nodes: Too big/i,
     },
     {
+      // new Date() of it is no date: restoring it threw and stopped every start (a crash loop).
+      desc: "a last seen time past any date",
+      input: roster([{ ...good, lastSeenAt: 9e15 }]),
+      want: /nodes\.0\.lastSeenAt: 9000000000000000 is after this dashboard's clock/,
+    },
+    {
+      // Such a node would read "last seen" in years to come and never expire.
+      desc: "a last seen time after now",
+      input: roster([good, { ...entry("node-b"), lastSeenAt: Date.now() + 3600_000 }]),
+      want: /nodes\.1\.lastSeenAt: \d+ is after this dashboard's clock/,
+    },
+    {
+      desc: "a last seen time just ahead (a clock stepped back a little)",
+      input: roster([{ ...good, lastSeenAt: Date.now() + 60_000 }]),
+      want: null,
+    },
+    {
       desc: "a huge file, refused before parsing",
       input: `${roster([])}${" ".repeat(MAX_ROSTER_BYTES)}`,
       want: /over 67108864 bytes/,

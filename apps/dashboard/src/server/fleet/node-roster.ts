@@ -20,6 +20,11 @@ export const MAX_ROSTER_NODES = 50_000;
 export const MAX_ROSTER_BYTES = 64 * 1024 * 1024;
 /** Characters of a status summary kept (a drift's names its first differences). */
 const MAX_SUMMARY_CHARS = 512;
+/**
+ * How far ahead of this clock a last seen time is believed (the clock stepped back a little
+ * since it was written). Further ahead (a hand edit, a clock far off): no time a node was seen.
+ */
+const FUTURE_SKEW_MS = 5 * 60_000;
 
 /** The hello without its envelope: a roster outlives a protocol version. */
 const rosterHelloSchema = helloSchema.omit({ type: true, v: true });
@@ -45,8 +50,11 @@ const rosterSchema = z.strictObject({
 
 export type RosterRead = { ok: true; entries: RosterEntry[] } | { ok: false; error: string };
 
-/** A roster file's text checked whole: any fault refuses it all, saying where. */
-export function parseRoster(text: string): RosterRead {
+/**
+ * A roster file's text checked whole: any fault refuses it all, saying where. A node seen after
+ * `now` (beyond FUTURE_SKEW_MS) is one: it would read "last seen" in the future and never expire.
+ */
+export function parseRoster(text: string, now = Date.now()): RosterRead {
   if (text.length > MAX_ROSTER_BYTES)
     return { ok: false, error: `${ROSTER_FILE} is over ${MAX_ROSTER_BYTES} bytes` };
   let raw: unknown;
@@ -56,7 +64,15 @@ export function parseRoster(text: string): RosterRead {
     return { ok: false, error: `${ROSTER_FILE} is not JSON: ${(e as Error).message}` };
   }
   const r = rosterSchema.safeParse(raw);
-  if (r.success) return { ok: true, entries: r.data.nodes };
+  if (r.success) {
+    const i = r.data.nodes.findIndex((n) => n.lastSeenAt > now + FUTURE_SKEW_MS);
+    if (i < 0) return { ok: true, entries: r.data.nodes };
+    const at = r.data.nodes[i]!.lastSeenAt;
+    return {
+      ok: false,
+      error: `${ROSTER_FILE} is not a node roster: nodes.${i}.lastSeenAt: ${at} is after this dashboard's clock (${now}): no node was seen later than now`,
+    };
+  }
   const issue = r.error.issues[0];
   const at = issue?.path.map(String).join(".") || "(top)";
   return { ok: false, error: `${ROSTER_FILE} is not a node roster: ${at}: ${issue?.message}` };
