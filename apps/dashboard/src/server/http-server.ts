@@ -261,6 +261,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      config.close();
       await o.sources?.close();
       await o.replicas?.close();
       await o.events?.close();

@@ -169,6 +169,8 @@ async function save(
       expectedResourceVersion: base,
       ...(strategy ? { strategy } : {}),
     });
+    // Answered once the state has it (its merge's number reserved), as a GET after it reads.
+    await ctx.config.settled();
     const { resourceVersion, revision } = rev;
     return { resourceVersion, revision, warnings, ...rollsOutOf(rollsOut, notPushed) };
   } catch (e) {

@@ -156,6 +156,7 @@ async function save(
         message,
         expectedResourceVersion: body.resourceVersion,
       });
+      await ctx.config.settled(); // as config-routes' save
       return { resourceVersion: rev.resourceVersion, warnings: c.warnings, ...rollsOut };
     }
     const req = {
@@ -166,6 +167,7 @@ async function save(
       expectedResourceVersion: body.resourceVersion,
     };
     const saved = await ctx.config.sources!.save(req);
+    await ctx.config.settled();
     return { resourceVersion: saved.resourceVersion, warnings: c.warnings, ...rollsOut };
   } catch (e) {
     if (e instanceof StaleSourceError || e instanceof StaleRevisionError)

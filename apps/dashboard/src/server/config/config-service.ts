@@ -8,6 +8,7 @@ import {
   type Issue,
   type MasqConfig,
   parseConfigText,
+  retryDelay,
   serializeConfig,
   validateConfig,
 } from "@masq/shared";
@@ -52,6 +53,13 @@ export type Candidate =
 
 export type ConfigListener = (state: ConfigState, previous: ConfigState | undefined) => void;
 
+/** A change the state has not taken yet: a new primary revision, or the sources changed. */
+type Step = { kind: "store"; rev: ConfigRevision } | { kind: "sources" };
+
+/** Why a merge waits for its number (ConfigStore.reserveRevision failed; the store says why). */
+const NOT_RESERVED =
+  "its revision number could not be reserved (see the problems): a number not reserved could name another config on another replica, so nodes keep the config they have until one is";
+
 export class ConfigService {
   private state: ConfigState | undefined;
   private readonly listeners = new Set<ConfigListener>();
@@ -61,6 +69,17 @@ export class ConfigService {
   readonly work = new WorkQueue(MAX_WAITING_CHECKS);
 
   private numbering: MergedNumbering | undefined;
+  /**
+   * Changes waiting, in order, while a merge's number is reserved (ConfigStore.reserveRevision:
+   * the state takes a merge only with a number reserved for it), and the number reserved and
+   * not used yet. Without reservations (the file store) every change is taken at once.
+   */
+  private readonly steps: Step[] = [];
+  private draining = false;
+  private started_ = false;
+  private inHand: number | undefined;
+  private retry: { timer: NodeJS.Timeout; attempt: number } | undefined;
+  private readonly settledWaiters = new Set<() => void>();
   /** Which source besides the primary one changed, and how (GET /api/history/sources). */
   readonly sourceHistory: SourceHistory;
   /** Set by the server once the staged rollouts exist (holdAfterAbort). */
@@ -87,19 +106,122 @@ export class ConfigService {
       this.sources.onChange(() => this.sourcesChanged());
       await this.sources.start();
     }
-    // Before reading the current revision: nothing may await between that read and the state.
     const recorded = (await this.store.history()).map((r) => r.revision);
-    const rev = this.store.current();
-    const result = this.revisions.get(rev);
     // Above the merged numbers other replicas handed out too (read by history() just now).
     const shared = this.store.mergedUpTo?.() ?? 0;
-    this.numbering = new MergedNumbering(Math.max(rev.revision, ...recorded), shared);
+    const first = this.store.current().revision;
+    this.numbering = new MergedNumbering(Math.max(first, ...recorded), shared);
     if (seed && this.sources) this.numbering.seed(seed);
+    // The first merge's number, reserved before the state is composed (once tried; on failure
+    // the merge is held and tried again below).
+    const want = this.wanted(this.store.current());
+    if (want !== undefined) await this.reserve(want, false);
     // Started on an invalid config (edited while we were down): enforce the last valid one.
     // Started on a merge with a conflict: nothing (nodes keep what they enforce).
     const alone = (this.sources?.list().length ?? 0) === 0;
-    const fallback = alone && !result.ok ? await this.lastValid() : null;
-    this.state = this.compose(rev, result, fallback);
+    const invalid = !this.revisions.get(this.store.current()).ok;
+    const fallback = alone && invalid ? await this.lastValid() : null;
+    // After the last await: the state is composed from what is current, so changes seen during
+    // the start are in it already.
+    const rev = this.store.current();
+    this.state = this.compose(rev, this.revisions.get(rev), fallback);
+    this.steps.length = 0;
+    this.started_ = true;
+    if (this.state.merge?.held === NOT_RESERVED) this.enqueue({ kind: "sources" });
+  }
+
+  /** Resolves once every change seen so far is in the state (or after `timeoutMs`). */
+  settled(timeoutMs = 2000): Promise<void> {
+    if (this.steps.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.settledWaiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.settledWaiters.add(done);
+    });
+  }
+
+  /** Stops retrying a reservation (the server closes). */
+  close(): void {
+    if (this.retry) clearTimeout(this.retry.timer);
+    this.retry = undefined;
+  }
+
+  /** Queues a change (coalesced with the one before of its kind) and takes what it can now. */
+  private enqueue(step: Step): void {
+    const last = this.steps.at(-1);
+    if (last?.kind === step.kind) this.steps[this.steps.length - 1] = step;
+    else this.steps.push(step);
+    if (this.started_ && !this.draining) void this.drain();
+  }
+
+  /**
+   * Takes the queued changes in order; one whose merge needs a new number waits for it to be
+   * reserved (a failure retried with a backoff of 1 s to 30 s). Synchronous until then.
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let step = this.steps[0]; step; step = this.steps[0]) {
+        const want = this.wantedFor(step);
+        if (want !== undefined && !(this.inHand !== undefined && this.inHand >= want)) {
+          if (!(await this.reserve(want, true))) return;
+          continue; // the inputs may have changed meanwhile: decided again
+        }
+        this.steps.shift();
+        if (step.kind === "store") this.takeRevision(step.rev);
+        else this.takeSources();
+      }
+    } finally {
+      this.draining = false;
+      if (this.steps.length === 0) for (const done of [...this.settledWaiters]) done();
+    }
+  }
+
+  /** Reserves a number of at least `want`; false when it failed (`retry`: drain again later). */
+  private async reserve(want: number, retry: boolean): Promise<boolean> {
+    try {
+      this.inHand = await this.store.reserveRevision!(want);
+      if (this.retry) clearTimeout(this.retry.timer);
+      this.retry = undefined;
+      return true;
+    } catch {
+      if (!retry) return false;
+      const attempt = (this.retry?.attempt ?? 0) + 1;
+      const timer = setTimeout(
+        () => {
+          if (!this.draining) void this.drain();
+        },
+        retryDelay(attempt - 1, { initialMs: 1000, maxMs: 30_000 }),
+      );
+      timer.unref();
+      this.retry = { timer, attempt };
+      return false;
+    }
+  }
+
+  /** The number a step's merge must have reserved first; undefined: none needed. */
+  private wantedFor(step: Step): number | undefined {
+    const previous = this.state;
+    if (!previous) return undefined;
+    if (step.kind === "store")
+      return step.rev.resourceVersion === previous.rev.resourceVersion
+        ? undefined
+        : this.wanted(step.rev);
+    return this.heldMerge(previous) ? undefined : this.wanted(previous.rev);
+  }
+
+  /** The number the merge with `rev` needs reserved (only where the store reserves numbers). */
+  private wanted(rev: ConfigRevision): number | undefined {
+    const numbering = this.numbering;
+    if (!this.store.reserveRevision || !this.sources || !numbering) return undefined;
+    const extras = this.sources.list();
+    if (extras.length === 0 && !numbering.used) return undefined;
+    const merged = mergeWith(this.sources.primary, rev.text, extras, this.flags);
+    return merged.ok ? numbering.wants(rev, merged.config) : undefined;
   }
 
   /** The state for a primary revision: alone, or merged with the other sources. */
@@ -115,7 +237,18 @@ export class ConfigService {
       return { rev, result, desired: result.ok ? toDesired(rev, result.config) : previous };
     }
     const merged = mergeWith(this.sources.primary, rev.text, extras, this.flags);
-    const desired = merged.ok ? numbering.desired(rev, merged.config, extras) : previous;
+    const want = merged.ok ? this.wanted(rev) : undefined;
+    // Never a number not reserved: the merge waits for one (drain reserves it).
+    if (want !== undefined && !(this.inHand !== undefined && this.inHand >= want))
+      return {
+        rev,
+        result,
+        desired: previous,
+        merge: { result: merged, extras, held: NOT_RESERVED },
+      };
+    const reserved = want === undefined ? undefined : this.inHand;
+    const desired = merged.ok ? numbering.desired(rev, merged.config, extras, reserved) : previous;
+    if (reserved !== undefined && desired?.revision === reserved) this.inHand = undefined;
     this.store.numberAbove?.(numbering.highest);
     return { rev, result, desired, merge: extras.length > 0 ? { result: merged, extras } : null };
   }
@@ -125,8 +258,13 @@ export class ConfigService {
     this.abortedTo = fn;
   }
 
-  /** A source besides the primary one changed: merge again, tell listeners. */
+  /** A source besides the primary one changed: merge again (takeSources). */
   private sourcesChanged(): void {
+    this.enqueue({ kind: "sources" });
+  }
+
+  /** Merges the sources as they are now, tells listeners. */
+  private takeSources(): void {
     const previous = this.state;
     if (!previous) return; // start() composes once the sources are read
     this.state =
@@ -236,7 +374,15 @@ export class ConfigService {
     return { ok: true, text: serializeConfig(input.config), config: input.config, warnings };
   }
 
+  /** A new primary revision (takeRevision). */
   private update(rev: ConfigRevision): void {
+    // While the store starts: taken at once, as before. Once numbering exists the start composes
+    // the first state from what is current (after its reservation), so nothing is taken here.
+    if (this.started_) this.enqueue({ kind: "store", rev });
+    else if (!this.numbering) this.takeRevision(rev);
+  }
+
+  private takeRevision(rev: ConfigRevision): void {
     const previous = this.state;
     if (previous && previous.rev.resourceVersion === rev.resourceVersion) return;
     const result = this.revisions.get(rev);

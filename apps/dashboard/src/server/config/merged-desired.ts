@@ -9,7 +9,9 @@
 // with Kubernetes above every replica's, shared as a mark on the history ConfigMap, which a
 // replica starting numbers above too: mergedUpTo), so one number never names two configs.
 // At a start the numbers the persisted rollout recorded are remembered (NumberingSeed): the
-// same merge gets its number again, and a new one is numbered above them all.
+// same merge gets its number again, and a new one is numbered above them all. Where the store
+// reserves numbers (Kubernetes, every replica active), a new merge takes the number the config
+// service reserved for it (wants, then desired with it), never one of its own count.
 import {
   type AgentFlags,
   type ConfigSource,
@@ -105,13 +107,27 @@ export class MergedNumbering {
     this.floor = Math.max(this.floor, revision);
   }
 
-  desired(rev: ConfigRevision, config: MasqConfig, extras: readonly ExtraSource[]): Desired {
-    const key = JSON.stringify([rev.resourceVersion, config]);
+  /**
+   * The lowest number a merge of `config` on `rev` may take when it needs a new one; undefined
+   * when it keeps one it had (the same merge, or one a persisted rollout recorded).
+   */
+  wants(rev: ConfigRevision, config: MasqConfig): number | undefined {
+    if (this.last?.key === keyOf(rev, config) || this.remembered(rev, config)) return undefined;
+    return Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
+  }
+
+  /** `reserved`: a number reserved for it (at least wants()), taken when it needs a new one. */
+  desired(
+    rev: ConfigRevision,
+    config: MasqConfig,
+    extras: readonly ExtraSource[],
+    reserved?: number,
+  ): Desired {
+    const key = keyOf(rev, config);
     if (this.last?.key === key) return this.last.desired;
     const author = this.authorOf(rev, extras);
     const again = this.remembered(rev, config);
-    const revision =
-      again?.revision ?? Math.max(rev.revision, this.floor, this.last?.desired.revision ?? 0) + 1;
+    const revision = again?.revision ?? Math.max(this.wants(rev, config) ?? 0, reserved ?? 0);
     this.floor = Math.max(this.floor, revision);
     // Only the first merge at the start is found again: later ones are numbered on, never back.
     this.known = [];
@@ -152,6 +168,10 @@ export class MergedNumbering {
         who.add(`${e.author} in ${sourceLabel(e.source)}`);
     return who.size > 0 ? [...who].join(", ") : undefined;
   }
+}
+
+function keyOf(rev: ConfigRevision, config: MasqConfig): string {
+  return JSON.stringify([rev.resourceVersion, config]);
 }
 
 /** The primary text merged with the other sources (the primary source replaced by `text`). */

@@ -3,10 +3,12 @@
 // UTF-8 may not exceed 1 MiB (core.MaxSecretSize), so big configs keep fewer revisions, and
 // how many are kept is reported. The history is a record, never the source of revisions.
 //
-// It also carries the high-water mark of merged revision numbers (MERGED_UP_TO_ANNOTATION): the
-// highest number any replica gave a merge of the config sources. Each replica numbers its merges
-// itself, above the store's numbers; an edit made outside the dashboard is numbered above this
-// mark, so it never takes a number a merge had on any replica (kube-store.ts ingest).
+// It also carries the high-water mark of revision numbers (MERGED_UP_TO_ANNOTATION): every new
+// number a replica hands out (a merge of the config sources, a save, the stamp of an edit made
+// outside the dashboard) is reserved first by raising the mark to it in a replace conditional on
+// the mark read (reserve), so the API server orders all replicas' reservations and no number is
+// reserved twice: one number never names two configs, whatever each replica's watches have
+// delivered yet (kube-store.ts, config-service.ts).
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { sleep } from "@masq/node-util";
 import { fromLegacyRevisionNames, retryDelay } from "@masq/shared";
@@ -14,7 +16,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { statusCode } from "../kube/client.js";
 import { FIELD_MANAGER } from "./kube-revision.js";
-import { updateHistory } from "./kube-rollout.js";
+import { HistoryKeptChanging, updateHistory } from "./kube-rollout.js";
 import { type ConfigRevision, revisionMetaSchema } from "./types.js";
 
 const KEY = "history.json";
@@ -23,7 +25,7 @@ const entriesSchema = z.array(
   z.preprocess(fromLegacyRevisionNames, revisionMetaSchema.extend({ text: z.string() })),
 );
 
-/** The highest merged revision number any replica handed out (only ever raised). */
+/** The highest revision number any replica reserved (only ever raised; the name is historical). */
 export const MERGED_UP_TO_ANNOTATION = "ipmasq.dev/merged-revisions-up-to";
 
 /**
@@ -35,6 +37,17 @@ export const MAX_MERGED_MARK = 10 ** 12;
 
 /** The API server's limit on a ConfigMap's data, in bytes. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Conflicts a reservation meets before it gives up (then retried later by its caller): every
+ * replica reserves a number for the same source change at once, so R replicas conflict R − 1
+ * times at most when nothing else writes; a random wait of up to 10 ms, doubling to 200 ms,
+ * spreads them.
+ */
+const MAX_RESERVE_CONFLICTS = 16;
+
+/** reserve() found no history ConfigMap and may not create one: no number can be reserved. */
+export class NoHistoryError extends Error {}
 
 export interface KubeHistoryOptions {
   core: CoreV1Api;
@@ -118,20 +131,7 @@ export class KubeHistory {
     let transient = 0;
     for (let attempt = 0; attempt < 8; attempt++) {
       try {
-        const cm = await this.read();
-        this.noteMark(cm);
-        let entries = cm ? this.parse(cm) : this.entries;
-        const missing = [...this.pending, rev].filter(
-          (p) => !entries.some((e) => e.resourceVersion === p.resourceVersion),
-        );
-        if (missing.length === 0) {
-          this.entries = entries;
-          return;
-        }
-        for (const p of missing) entries = append(entries, p);
-        await this.write(cm, this.bound(entries, cm));
-        this.error = undefined;
-        this.pending = [];
+        await this.recordOnce(rev);
         return;
       } catch (e) {
         const code = statusCode(e);
@@ -149,7 +149,25 @@ export class KubeHistory {
     this.fail(new Error("the history ConfigMap kept changing (8 conflicts)"), rev);
   }
 
-  /** The highest merged revision any replica handed out, as last read or written here. */
+  /** One read and (when something is missing) one conditional write of record(). */
+  private async recordOnce(rev: ConfigRevision): Promise<void> {
+    const cm = await this.read();
+    this.noteMark(cm);
+    let entries = cm ? this.parse(cm) : this.entries;
+    const missing = [...this.pending, rev].filter(
+      (p) => !entries.some((e) => e.resourceVersion === p.resourceVersion),
+    );
+    if (missing.length === 0) {
+      this.entries = entries;
+      return;
+    }
+    for (const p of missing) entries = append(entries, p);
+    await this.write(cm, this.bound(entries, cm));
+    this.error = undefined;
+    this.pending = [];
+  }
+
+  /** The highest revision number any replica reserved, as last read or written here. */
   mergedUpTo(): number {
     return this.mergedMark;
   }
@@ -157,19 +175,6 @@ export class KubeHistory {
   /** Why the mark could not be raised (until it is), for the store's problems. */
   mergedProblem(): string | undefined {
     return this.mergedError;
-  }
-
-  /** mergedUpTo() read again from the API server; the cached value when it cannot be read. */
-  async readMergedUpTo(): Promise<number> {
-    try {
-      this.noteMark(await this.read());
-    } catch (e) {
-      this.opts.log.warn(
-        { err: e },
-        "reading the merged revision mark failed; using the cached one",
-      );
-    }
-    return this.mergedMark;
   }
 
   /**
@@ -184,6 +189,48 @@ export class KubeHistory {
     this.raising = this.raiseMark().finally(() => {
       this.raising = undefined;
     });
+  }
+
+  /**
+   * Reserves a new revision number, at least `min` and above the mark as stored: raises the mark
+   * to it in a replace conditional on the read (a conflict reads again). Only a number whose
+   * write succeeded is returned, so no other replica reserves it. Throws otherwise
+   * (NoHistoryError when there is no history ConfigMap this replica may create); transient
+   * failures are tried again `attempts` times in all.
+   */
+  async reserve(min: number, attempts = 3): Promise<number> {
+    let [conflicts, failures] = [0, 0];
+    for (;;) {
+      try {
+        return await this.reserveOnce(min);
+      } catch (e) {
+        if (e instanceof HistoryKeptChanging && ++conflicts < MAX_RESERVE_CONFLICTS) {
+          const wait = { initialMs: 10, maxMs: 200, jitter: [0, 1] as const };
+          await sleep(retryDelay(conflicts - 1, wait));
+          continue;
+        }
+        if (!transient(e) || ++failures >= attempts) throw e;
+        await sleep(retryDelay(failures - 1, { initialMs: 250, maxMs: 1000 }));
+      }
+    }
+  }
+
+  private async reserveOnce(min: number): Promise<number> {
+    const { core, namespace, name, create } = this.opts;
+    let n = min;
+    const change = (cm: V1ConfigMap | undefined) => {
+      this.noteMark(cm);
+      if (!cm && !create)
+        throw new NoHistoryError(
+          `the history ConfigMap ${namespace}/${name} does not exist and the dashboard may not create it`,
+        );
+      n = Math.max(min, this.mergedMark + 1);
+      const annotations = { ...cm?.metadata?.annotations, [MERGED_UP_TO_ANNOTATION]: `${n}` };
+      return { data: cm?.data, annotations };
+    };
+    await updateHistory({ core, namespace, name }, change, 1);
+    this.mergedMark = Math.max(this.mergedMark, n);
+    return n;
   }
 
   private async raiseMark(): Promise<void> {
@@ -314,6 +361,13 @@ export class KubeHistory {
     this.entries = entries;
     this.lastBytes = Object.values(data).reduce((n, v) => n + bytesOf(v), 0);
   }
+}
+
+/** The API server unreachable or failing for a moment (not a refusal, not a conflict). */
+function transient(e: unknown): boolean {
+  if (e instanceof NoHistoryError || e instanceof HistoryKeptChanging) return false;
+  const code = statusCode(e);
+  return code === undefined || code >= 500;
 }
 
 /** An error not worth retrying (statusCode() reads its code as a client error). */

@@ -283,8 +283,9 @@ export async function updateHistory(
   change: (
     cm: V1ConfigMap | undefined,
   ) => { data?: Record<string, string>; annotations?: Record<string, string> } | null,
+  attempts = 8,
 ): Promise<void> {
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const cm = await read(o);
     const next = change(cm);
     if (!next) return;
@@ -316,5 +317,8 @@ export async function updateHistory(
       if (statusCode(e) !== 409) throw e;
     }
   }
-  throw new Error("the history ConfigMap kept changing (8 conflicts)");
+  throw new HistoryKeptChanging(`the history ConfigMap kept changing (${attempts} conflicts)`);
 }
+
+/** updateHistory met a conflict at every attempt (another writer each time). */
+export class HistoryKeptChanging extends Error {}

@@ -17,7 +17,7 @@ import { EXTRAS_DROPPED } from "../fleet/staged-compat.js";
 import { SeenRequests } from "../fleet/staged-request.js";
 import { apiMessage, type KubeClients, statusCode } from "../kube/client.js";
 import { ListWatcher } from "../kube/list-watch.js";
-import { KubeHistory } from "./kube-history.js";
+import { KubeHistory, NoHistoryError } from "./kube-history.js";
 import {
   annotatedRevision,
   annotationsFor,
@@ -82,8 +82,8 @@ export class KubeStore implements ConfigStore {
   private mergedAbove = 0;
 
   /**
-   * Also raises the high-water mark every replica reads on the history ConfigMap (in the
-   * background, never failing the merge), so no replica numbers an outside edit as this merge.
+   * Also raises the mark on the history ConfigMap (in the background): a merge's number was
+   * reserved there already (reserveRevision); this covers numbers a persisted rollout names.
    */
   numberAbove(revision: number): void {
     this.mergedAbove = Math.max(this.mergedAbove, revision);
@@ -94,7 +94,48 @@ export class KubeStore implements ConfigStore {
   mergedUpTo(): number {
     return this.revisions.mergedUpTo();
   }
-  private readonly problems = new Map<"recreate" | "stamp", string>();
+  /**
+   * A new revision number, at least `min`, reserved on the history ConfigMap's mark so that no
+   * replica hands it out for anything else (ConfigStore.reserveRevision). Throws when it cannot
+   * be reserved: the merge waits (config-service.ts); the problem says why.
+   */
+  async reserveRevision(min: number): Promise<number> {
+    const n = await this.reserve(min, "a merge of the config sources");
+    if (n === undefined) throw new Error(this.problems.get("reserve"));
+    return n;
+  }
+
+  /**
+   * A new number for `what` (reserveRevision). With no history ConfigMap this replica may create,
+   * `fallback` (above every number it knows; said in the problems), for a save or a stamp: those
+   * are ordered by the ConfigMap's own resourceVersion, and no merge is numbered meanwhile.
+   * Undefined when it cannot be reserved.
+   */
+  private async reserve(min: number, what: string, fallback?: number): Promise<number | undefined> {
+    try {
+      const n = await this.revisions.reserve(min);
+      this.problems.delete("reserve");
+      return n;
+    } catch (e) {
+      const why = apiMessage(e);
+      const absent = e instanceof NoHistoryError && fallback !== undefined;
+      this.problems.set(
+        "reserve",
+        absent
+          ? `revision numbers are not reserved (${why}): merges of the config sources wait, and saves and edits made with kubectl are numbered above what this replica knows, which another replica's merge may have had`
+          : `a revision number for ${what} could not be reserved on the history ConfigMap (${why}): merges of the config sources and edits made with kubectl wait (nodes keep their config) and saves are refused until one can, as a number not reserved may name two configs`,
+      );
+      this.opts.log.warn(
+        { err: e, revision: min, for: what },
+        "could not reserve a revision number",
+      );
+      return absent ? fallback : undefined;
+    }
+  }
+
+  private readonly problems = new Map<"recreate" | "stamp" | "reserve", string>();
+  /** Takes an edit again whose number could not be reserved (one timer at a time). */
+  private retryEdit: NodeJS.Timeout | undefined;
   /** resourceVersion of an outside edit → that of our stamp of it (same text), newest last. */
   private readonly stamped = new Map<string, string>();
   private readonly ingestMutex = new Mutex();
@@ -160,6 +201,10 @@ export class KubeStore implements ConfigStore {
       throw new Error(`cannot list ConfigMap ${this.ref}: ${apiMessage(e)}`);
     }
     await this.ingestMutex.run(async () => undefined); // the first list's ingest
+    if (!this.latest && this.state === "present") {
+      await this.close();
+      throw new Error(`cannot number ConfigMap ${this.ref}: ${this.problems.get("reserve")}`);
+    }
     if (!this.latest) await this.startWithout();
   }
 
@@ -236,25 +281,27 @@ export class KubeStore implements ConfigStore {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.retryEdit);
     await this.rolloutWatch?.stop();
     await this.watcher.stop();
     await this.ingestMutex.run(async () => undefined);
   }
 
   async save(req: SaveRequest): Promise<ConfigRevision> {
-    // Every replica's merged numbers as stored now (the history ConfigMap's mark): this replica
-    // reads it only at its own writes, and another numbers its merges above ours after its
-    // restart. Read first: what follows is decided on the state after it, with no await between.
-    await this.revisions.readMergedUpTo();
+    // A save that cannot be written reserves nothing (a number skipped for nothing).
+    if (!this.cm && !this.opts.recreate) throw this.createRefused();
+    // Reserved first (the history ConfigMap's mark): no replica's merge or stamp takes it. What
+    // follows is decided on the state after it, with no await between.
+    const want = Math.max(this.highest.revision, this.merged()) + 1;
+    const next = await this.reserve(want, "a save", want);
+    if (next === undefined)
+      throw new HttpError(503, `the save is refused: ${this.problems.get("reserve")}`);
     const cur = this.current();
     // Edited from an outside edit we since stamped: the text is the same, so not stale.
     const expectedResourceVersion =
       this.stamped.get(req.expectedResourceVersion) === cur.resourceVersion
         ? cur.resourceVersion
         : req.expectedResourceVersion;
-    // Above this replica's merged numbers and every replica's (read above), as an edit from
-    // outside (kubectl) is (ingest).
-    const next = Math.max(this.highest.revision, this.merged()) + 1;
     const annotations = annotationsFor({ ...req, revision: next });
     if (!this.cm) {
       if (expectedResourceVersion !== cur.resourceVersion) throw new StaleRevisionError(cur);
@@ -296,7 +343,7 @@ export class KubeStore implements ConfigStore {
     const mark = this.revisions.mergedProblem();
     if (mark)
       problems.push(
-        `the merged revision numbers of this replica are not recorded on the history ConfigMap (${mark}): another replica may give an edit made with kubectl one of their numbers`,
+        `revision numbers this replica took over (a persisted staged rollout's) are not recorded on the history ConfigMap (${mark}): another replica may reserve one of them for another config`,
       );
     return {
       problems,
@@ -353,16 +400,20 @@ export class KubeStore implements ConfigStore {
     return e;
   }
 
+  private createRefused(): HttpError {
+    const what = this.sourceProblems()[0] ?? `the ConfigMap ${this.ref} does not exist`;
+    return new HttpError(
+      409,
+      `${what}. Saving would create it, which this dashboard is not allowed to do.`,
+    );
+  }
+
   /** Creates the missing ConfigMap (when allowed) and returns its ingested revision. */
   private async createWith(
     text: string,
     annotations: Record<string, string>,
   ): Promise<ConfigRevision> {
-    if (!this.opts.recreate)
-      throw new HttpError(
-        409,
-        `${this.sourceProblems()[0] ?? `the ConfigMap ${this.ref} does not exist`}. Saving would create it, which this dashboard is not allowed to do.`,
-      );
+    if (!this.opts.recreate) throw this.createRefused();
     const { namespace, name } = this.opts;
     try {
       const created = await this.opts.clients.core.createNamespacedConfigMap({
@@ -386,14 +437,16 @@ export class KubeStore implements ConfigStore {
     const newest = this.revisions.known().at(-1);
     if (this.opts.recreate) {
       const text = newest?.text ?? this.opts.initialText;
-      const revision = newest?.revision ?? this.highest.revision + 1;
+      const fresh = this.highest.revision + 1;
+      const revision = newest?.revision ?? (await this.reserve(fresh, "the initial config", fresh));
       const message = newest ? "recreated: the ConfigMap was missing" : "initial defaults";
-      await this.createWith(
-        text,
-        annotationsFor({ author: "system", message, text, revision }),
-      ).catch((e) =>
-        this.problems.set("recreate", `could not create ConfigMap ${this.ref}: ${apiMessage(e)}`),
-      );
+      if (revision !== undefined)
+        await this.createWith(
+          text,
+          annotationsFor({ author: "system", message, text, revision }),
+        ).catch((e) =>
+          this.problems.set("recreate", `could not create ConfigMap ${this.ref}: ${apiMessage(e)}`),
+        );
     }
     if (this.latest) return;
     this.latest = newest ?? {
@@ -465,20 +518,9 @@ export class KubeStore implements ConfigStore {
       this.deletedAt = undefined;
       if (resourceVersion === this.latest?.resourceVersion) return;
       const meta = describe(cm);
-      const input = {
-        recorded: this.revisions.known().find((e) => e.resourceVersion === resourceVersion)
-          ?.revision,
-        annotated: annotatedRevision(cm),
-        highest: this.highest.revision,
-        sameTextAsHighest: this.highest.sha === sha256(meta.text),
-        merged: this.merged(),
-      };
-      let { revision, stamp } = decideRevision(input);
-      // A number to stamp: above every replica's merges as stored now, not as last read.
-      if (stamp) {
-        await this.revisions.readMergedUpTo();
-        ({ revision, stamp } = decideRevision({ ...input, merged: this.merged() }));
-      }
+      const decided = await this.numberOf(cm, meta.text);
+      if (!decided) return this.takeAgainLater();
+      const { revision, stamp } = decided;
       this.note(revision, meta.text);
       this.latest = { ...meta, revision };
       this.listeners.emit(this.latest);
@@ -487,6 +529,45 @@ export class KubeStore implements ConfigStore {
       if (stamp) await this.stamp(cm, meta, revision);
       await this.revisions.record(this.latest);
     });
+  }
+
+  /**
+   * The revision of a ConfigMap newly seen (decideRevision); a new number to stamp (not one its
+   * text had) reserved first, above every replica's. Undefined when it cannot be reserved.
+   */
+  private async numberOf(
+    cm: V1ConfigMap,
+    text: string,
+  ): Promise<{ revision: number; stamp: boolean } | undefined> {
+    const input = {
+      recorded: this.revisions
+        .known()
+        .find((e) => e.resourceVersion === cm.metadata?.resourceVersion)?.revision,
+      annotated: annotatedRevision(cm),
+      highest: this.highest.revision,
+      sameTextAsHighest: this.highest.sha === sha256(text),
+      merged: this.merged(),
+    };
+    const decided = decideRevision(input);
+    if (!decided.stamp || decided.revision <= input.highest) return decided;
+    const reserved = await this.reserve(
+      decided.revision,
+      "an edit made with kubectl",
+      decided.revision,
+    );
+    return reserved === undefined ? undefined : { revision: reserved, stamp: true };
+  }
+
+  /**
+   * An edit whose number could not be reserved is not taken (no number that may name another
+   * config): the ConfigMap is read and ingested again shortly, until it is.
+   */
+  private takeAgainLater(): void {
+    this.retryEdit ??= setTimeout(() => {
+      this.retryEdit = undefined;
+      this.follow(this.refresh());
+    }, 2000);
+    this.retryEdit.unref();
   }
 
   /** The highest merged revision: this replica's, or any replica's as last read. */

@@ -83,6 +83,12 @@ export interface ConfigStore {
    */
   numberAbove?(revision: number): void;
   /**
+   * A new revision number for a merge, at least `min`, reserved so that no other process hands it
+   * out for anything else (Kubernetes: the history ConfigMap's mark, every replica being active);
+   * throws when it cannot be reserved. Absent: numbers are this process's own (the file store).
+   */
+  reserveRevision?(min: number): Promise<number>;
+  /**
    * The highest merged revision any replica handed out, as the store last read it (Kubernetes:
    * the history ConfigMap's mark, read again by history()): a replica starting numbers its
    * merges above it, not only above the store's revisions.
