@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { helloFor } from "@masq/testkit/fixtures";
@@ -154,6 +155,21 @@ describe("rosterFile", () => {
     expect(names).not.toContain(ROSTER_FILE);
     const aside = names.find((n) => n.startsWith(`${ROSTER_FILE}.bad-`));
     expect(aside && (await readFile(join(dir, aside), "utf8"))).toBe("x".repeat(2048));
+  });
+
+  it("refuses a roster that is no regular file (a FIFO) unopened, and moves it aside", async () => {
+    // Read, a FIFO held the start forever (no writer ever came); a device (/dev/zero) is
+    // endless. Neither holds a roster.
+    dir = await mkdtemp(join(tmpdir(), "roster-"));
+    const file = rosterFile(dir, atomicWrite);
+    execFileSync("mkfifo", [join(dir, ROSTER_FILE)]);
+    await expect(file.read(1024)).rejects.toThrow(/is not a regular file/);
+    const k = new RosterKeeper({ file, entries: () => [], log: silentLogger() });
+    await expect(k.load()).resolves.toEqual([]);
+    expect(k.problems()).toEqual([expect.stringMatching(/not a regular file.*moved aside/)]);
+    expect(await readdir(dir)).not.toContain(ROSTER_FILE);
+    await symlink("/dev/zero", join(dir, ROSTER_FILE));
+    await expect(file.read(1024)).rejects.toThrow(/is not a regular file/);
   });
 
   it("writes atomically and reads back; none is null", async () => {

@@ -11,14 +11,15 @@ export function rosterFile(dir: string, write: FileWriter): RosterFile {
   return {
     path,
     async read(maxBytes) {
-      const size = await stat(path).then(
-        (s) => s.size,
-        (e: NodeJS.ErrnoException) => {
-          if (e.code === "ENOENT") return null;
-          throw e;
-        },
-      );
-      if (size === null) return null;
+      const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return null;
+        throw e;
+      });
+      if (st === null) return null;
+      // Refused unopened: a FIFO would hold the start until a writer came, a device (a link to
+      // /dev/zero) never ends; neither is a roster.
+      if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+      const size = st.size;
       // Refused unread: a huge file would hold the start and its memory.
       if (size > maxBytes)
         throw new Error(`${path} is ${size} bytes, over the ${maxBytes} allowed`);
