@@ -69,6 +69,12 @@ describe("the node roster across restarts", () => {
     expect(detail.view).toBeNull();
     expect(detail.viewUnavailable).toContain(NOT_HEARD_SINCE_RESTART);
     expect(detail.events[0]).toMatchObject({ kind: "restored" });
+    // The IP tester says why it cannot answer, not that the node never reported its rules.
+    const tested = await t.server.api("/api/nodes/node-b/evaluate", { body: { ip: "8.8.8.8" } });
+    expect(tested.status).toBe(409);
+    expect(tested.body.error).toBe(
+      `node node-b: ${NOT_HEARD_SINCE_RESTART}, so its rules are not known here; they are once its reporter reconnects and reports them`,
+    );
 
     // node-a's reporter comes back: it replaces the restored record and is in sync.
     await t.connect("node-a");

@@ -7,6 +7,7 @@ import {
   type Family,
   type MasqConfig,
   markEntriesNotInConfig,
+  NOT_HEARD_SINCE_RESTART,
   type NodeRules,
   type NodesResponse,
   nodeNameSchema,
@@ -111,7 +112,14 @@ function evaluateOn(
   if (n.hello.os === "windows")
     throw new HttpError(400, "evaluate is not available for Windows nodes yet");
   const a = assessmentOf(n);
-  if (!a || !n.snapshot) throw new HttpError(409, `node ${n.name} has not reported its rules yet`);
+  if (!n.snapshot)
+    throw new HttpError(
+      409,
+      n.restored
+        ? `node ${n.name}: ${NOT_HEARD_SINCE_RESTART}, so its rules are not known here; they are once its reporter reconnects and reports them`
+        : `node ${n.name} has not reported its rules yet`,
+    );
+  if (!a) throw new HttpError(409, "there is no valid desired config to compare with");
   const fam = a.families.find((f) => f.desired.family === ip.family);
   if (!fam)
     throw new HttpError(
