@@ -252,6 +252,42 @@ describe("evaluateNft on real nft -j output", () => {
       for (const text of want.says ?? []) expect(v.reason).toContain(text);
     });
 
+  it("three chains of one priority, two masquerading and one SNATing: both masquerades named", () => {
+    // Each of ip a p and ip b p may be the one that masquerades it: naming only the first left
+    // out the other, as if it alone ran unless ip c p ran first.
+    const three = twoChains({ masquerade: null }, { masquerade: null });
+    three.nftables.push(
+      { table: { family: "ip", name: "c", handle: 3 } },
+      {
+        chain: {
+          ...{ family: "ip", table: "c", name: "p", handle: 1 },
+          ...{ type: "nat", hook: "postrouting", prio: 100, policy: "accept" },
+        },
+      },
+      {
+        rule: {
+          family: "ip",
+          table: "c",
+          chain: "p",
+          handle: 2,
+          expr: [{ snat: { addr: "192.0.2.1" } }],
+        },
+      },
+    );
+    const fa = analyzeNftFamily(parseNftJson(three), "ipv4");
+    const v = evaluateNft(fa, "198.51.100.2", { source: "10.244.1.2", mark: 0 });
+    if ("error" in v) throw new Error(v.error);
+    expect([v.masqueraded, v.decidedBy, v.outcomes.map((o) => o.result)]).toEqual([
+      true,
+      undefined,
+      ["snat"],
+    ]);
+    expect(v.reason).toContain(
+      "masqueraded by ip a p rule 1 or ip b p rule 1, whichever runs first, or SNAT'd to 192.0.2.1 by ip c p rule 1 if ip c p runs first",
+    );
+    expect(v.outcomes[0]!.reason).toContain("ip b p rule 1 masquerades it");
+  });
+
   it("no nat postrouting chain: nothing NATs it", () => {
     const v = evaluateNft(analyzeNftFamily(parseNftJson({ nftables: [] }), "ipv4"), "192.0.2.1");
     expect("error" in v ? v.error : [v.masqueraded, v.certain]).toEqual([false, true]);

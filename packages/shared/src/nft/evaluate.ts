@@ -88,14 +88,25 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
   return orderMatters;
 }
 
+/** A decided branch's NAT as the chains of its priority that translate it alike make it. */
+function firstNat(
+  o: VerdictOutcome,
+  b: Branch,
+  base: Pick<VerdictOutcome, "when" | "conditions" | "via">,
+) {
+  return b.peers?.length ? sameNat(o, b.peers, base) : { ...o, ...base };
+}
+
 function finalOutcome(b: Branch): VerdictOutcome {
   const o = b.outcome;
   const base = { when: describeConditions(b.conditions), conditions: b.conditions, via: b.via };
   if (o && !b.open) {
-    if (!b.rivals?.length) return b.peers?.length ? sameNat(o, b.peers, base) : { ...o, ...base };
+    const first = firstNat(o, b, base);
+    if (!b.rivals?.length) return first;
     // A chain of the same priority would translate it otherwise, and which runs first is not
-    // in the rules: no rule or address is named as the one that applies.
-    const reason = `${o.reason}; or ${b.rivals.join("; or ")}`;
+    // in the rules: no rule or address is named as the one that applies; each chain that
+    // would translate it as the first did is named beside it (a third chain of the priority).
+    const reason = `${first.reason}; or ${b.rivals.join("; or ")}`;
     return { ...base, result: "snat", masqueraded: true, reason, because: [] };
   }
   const together = lastUnordered(b.passes ?? []);
@@ -193,8 +204,12 @@ export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[])
     : undefined;
   const parts = branches.map((b, i) => {
     const o = outcomes[i]!;
-    // With rivals, what the first chain does (its rule), beside what each rival would do.
-    const first = b.rivals?.length && b.outcome ? b.outcome : o;
+    // With rivals, what the first chain does (its rule, or its peers' too), beside what each
+    // rival would do.
+    const first =
+      b.rivals?.length && b.outcome
+        ? firstNat(b.outcome, b, { when: o.when, conditions: o.conditions, via: o.via })
+        : o;
     const rivals = b.rivals?.length ? `, or ${b.rivals.join(", or ")}` : "";
     return `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(first)}${rivals}`;
   });
