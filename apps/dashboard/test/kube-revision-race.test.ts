@@ -6,6 +6,7 @@
 // count and the shared mark raised after: the lagging replica gave its merge the number the
 // other had just stamped on the edit ("revision 4" was the kubectl edit on dash-a and a merge of
 // the old text with the new source on dash-b). Through the real @kubernetes/client-node.
+import { sha256 } from "@masq/node-util";
 import type { FakeKubeApi } from "@masq/testkit/kube-api";
 import { describe, expect, it } from "vitest";
 import { type KubeTestServer, kubeTestCluster } from "./helpers/kube-server.js";
@@ -18,6 +19,7 @@ const MARK = "ipmasq.dev/merged-revisions-up-to";
 const k = kubeTestCluster();
 
 interface ConfigBody {
+  resourceVersion: string;
   revision: number;
   yaml: string;
   desiredRevision: number | null;
@@ -168,6 +170,57 @@ describe("a kubectl edit of ip-masq-agent and a change of another source at the 
       10_000,
       "one revision on every replica",
     );
+    numbers.stored(fake);
+    expect(numbers.shared()).toEqual([]);
+  });
+});
+
+describe("a revision number that cannot be reserved (the history ConfigMap's writes fail)", () => {
+  const problems = async (s: KubeTestServer): Promise<string[]> =>
+    (await s.api("/healthz", { token: null })).body.problems;
+
+  it("holds the merge and the kubectl edit and refuses a save, says so, then takes them", async () => {
+    const fake = await k.cluster();
+    fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8]\n" });
+    fake.kubectlEdit(NS, PLATFORM, { config: "nonMasqueradeCIDRs: [100.64.0.0/10]\n" });
+    const s = await k.start();
+    const numbers = new Numbers();
+    const before = await numbers.sample(s, "dash");
+    const heal = fake.failRequests(
+      (method, path) => method === "PUT" && path.endsWith(`/configmaps/${CM}-history`),
+    );
+    fake.kubectlEdit(NS, PLATFORM, { config: "nonMasqueradeCIDRs: [100.65.0.0/16]\n" });
+    const said = await eventually(
+      async () => (await problems(s)).find((p) => p.includes("could not be reserved")),
+      10_000,
+      "the problem said",
+    );
+    expect(said).toMatch(/nodes keep their config/);
+    const edit = "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12]\n";
+    fake.kubectlEdit(NS, CM, { config: edit });
+    await new Promise((r) => setTimeout(r, 2500)); // a retry of each, and of the edit
+    const held = await numbers.sample(s, "dash");
+    expect(held.desiredRevision).toBe(before.desiredRevision); // nodes keep what they have
+    expect(cidrsOf(held)).not.toContain("100.65.0.0/16");
+    expect(held.revision).toBe(before.revision); // the edit is not numbered yet
+    const annotations = fake.configMap(NS, CM)?.metadata.annotations ?? {};
+    expect(annotations["ipmasq.dev/config-sha256"]).not.toBe(sha256(edit));
+    const put = await s.api("/api/config", {
+      method: "PUT",
+      body: { yaml: "nonMasqueradeCIDRs: [10.1.0.0/16]\n", resourceVersion: held.resourceVersion },
+    });
+    expect(put.status).toBe(503);
+    expect(put.body.error).toMatch(/the save is refused: .*could not be reserved/);
+
+    heal();
+    await until(
+      numbers,
+      s,
+      "dash",
+      (c) => c.yaml === edit && cidrsOf(c).includes("100.65.0.0/16"),
+      "the edit and the source change taken",
+    );
+    await eventually(async () => (await problems(s)).length === 0, 10_000, "no problem left");
     numbers.stored(fake);
     expect(numbers.shared()).toEqual([]);
   });

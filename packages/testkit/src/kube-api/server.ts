@@ -83,6 +83,8 @@ export class FakeKubeApi {
   private server: Server | undefined;
   private port = 0;
   private down = false;
+  /** Requests answered 503 while set (failRequests). */
+  private failing: ((method: string, path: string) => boolean) | undefined;
   private readonly store: ObjectStore;
   private readonly rbac = new Rbac();
   private readonly crds = new CustomResources();
@@ -405,6 +407,23 @@ export class FakeKubeApi {
     this.down = false;
   }
 
+  /**
+   * Answers 503 to the requests `match` picks (method, URL path), as an API server whose storage
+   * fails for one object, until the function returned is called.
+   */
+  failRequests(match: (method: string, path: string) => boolean): () => void {
+    this.failing = match;
+    return () => {
+      this.failing = undefined;
+    };
+  }
+
+  private unavailable(method: string | undefined, path: string): string | undefined {
+    if (this.down) return "the API server is restarting";
+    if (this.failing?.(method ?? "GET", path)) return "etcdserver: request timed out";
+    return undefined;
+  }
+
   get openWatches(): number {
     return this.store.watcherCount;
   }
@@ -454,7 +473,8 @@ export class FakeKubeApi {
       res.end(JSON.stringify(body));
     };
     try {
-      if (this.down) throw new ApiError(503, "ServiceUnavailable", "the API server is restarting");
+      const unavailable = this.unavailable(req.method, url.pathname);
+      if (unavailable) throw new ApiError(503, "ServiceUnavailable", unavailable);
       const info = this.tokens.get(bearer(req) ?? "");
       if (!info?.audiences.includes(API_AUDIENCE)) throw unauthorized();
       const user = authenticated(info);
