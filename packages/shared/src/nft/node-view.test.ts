@@ -49,6 +49,19 @@ function view(dump: string, prio: Record<string, number> = {}) {
   };
 }
 
+/** The first family's rows of the default config's view of `s`: state and text, no comment. */
+function rowTexts(s: NftSnapshot): string[] {
+  const v = nftNodeView(
+    assessNft(defaultConfig(), DEFAULT_FLAGS, s),
+    defaultConfig(),
+    DEFAULT_FLAGS,
+    s,
+  );
+  return v.families[0]!.rows.map(
+    (r) => `${r.state} ${(r.desired ?? r.actual)?.text.split(" comment")[0]}`,
+  );
+}
+
 describe("nftNodeView", () => {
   const cases: {
     desc: string;
@@ -192,21 +205,39 @@ describe("nftNodeView", () => {
     type Rule = { rule?: { chain: string; expr: unknown[] } };
     const lookup = (e: Rule) => JSON.stringify(e.rule?.expr ?? []).includes("@nonmasq_v4");
     const ruleset = (s.ruleset as Rule[]).filter((e) => !lookup(e)) as NftSnapshot["ruleset"];
-    const cut = { ...s, ruleset };
-    const v = nftNodeView(
-      assessNft(defaultConfig(), DEFAULT_FLAGS, cut),
-      defaultConfig(),
-      DEFAULT_FLAGS,
-      cut,
-    );
-    const rows = v.families[0]!.rows.map((r) => `${r.state} ${(r.desired ?? r.actual)?.text}`);
-    expect(rows.slice(2, 8).map((r) => r.split(" comment")[0])).toEqual([
+    expect(rowTexts({ ...s, ruleset }).slice(2, 8)).toEqual([
       "missing ip daddr @nonmasq_v4 return",
       "same element 10.0.0.0/8 of @nonmasq_v4",
       "same element 169.254.0.0/16 of @nonmasq_v4",
       "same element 172.16.0.0/12 of @nonmasq_v4",
       "same element 192.168.0.0/16 of @nonmasq_v4",
       "same masquerade fully-random",
+    ]);
+  });
+
+  it("a rule added by hand after the masquerade that names the set: the elements stay under the agent's lookup", () => {
+    // The last row naming @nonmasq_v4 was taken: a hand-added `ip saddr @nonmasq_v4 counter`
+    // after the masquerade put the elements after it again, as if it ran before them.
+    const s = snap("kube-proxy-agent");
+    type Rule = { rule?: { table: string; handle?: number; expr: unknown[] } };
+    const agent = (s.ruleset as Rule[]).filter((e) => e.rule?.table === "ip_masq_agent");
+    const saddr = { payload: { protocol: "ip", field: "saddr" } };
+    const added: Rule = {
+      rule: {
+        ...agent.at(-1)!.rule!,
+        handle: 999,
+        expr: [{ match: { op: "==", left: saddr, right: "@nonmasq_v4" } }, { counter: null }],
+      },
+    };
+    const ruleset = [...(s.ruleset as Rule[]), added] as NftSnapshot["ruleset"];
+    expect(rowTexts({ ...s, ruleset }).slice(2)).toEqual([
+      "same ip daddr @nonmasq_v4 return",
+      "same element 10.0.0.0/8 of @nonmasq_v4",
+      "same element 169.254.0.0/16 of @nonmasq_v4",
+      "same element 172.16.0.0/12 of @nonmasq_v4",
+      "same element 192.168.0.0/16 of @nonmasq_v4",
+      "same masquerade fully-random",
+      "unexpected ip saddr @nonmasq_v4",
     ]);
   });
 

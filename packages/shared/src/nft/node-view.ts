@@ -205,8 +205,9 @@ function elementRows(
 
 /**
  * The set's element rows right under the rule that looks the set up: listed after the final
- * masquerade they read as if that rule ran before them. Without such a rule (a hand edit
- * removed it), after every rule.
+ * masquerade they read as if that rule ran before them. The agent's own lookup (desired, even
+ * missing) first: a rule added by hand that names the set too (after the masquerade, say) is
+ * not it. Without such a rule, under the node's last one naming it, else after every rule.
  */
 function withElements(
   rules: CompareRow[],
@@ -214,9 +215,9 @@ function withElements(
   set: DesiredNftSet | undefined,
 ): CompareRow[] {
   const ref = set && `@${set.name}`;
-  const lookup = (r: CompareRow) =>
-    ref !== undefined && [r.desired?.text, r.actual?.text].some((t) => t?.includes(ref));
-  const at = rules.findLastIndex(lookup);
+  const names = (t: string | undefined) => ref !== undefined && t?.includes(ref) === true;
+  const desired = rules.findIndex((r) => names(r.desired?.text));
+  const at = desired >= 0 ? desired : rules.findLastIndex((r) => names(r.actual?.text));
   if (at < 0) return [...rules, ...elements];
   return [...rules.slice(0, at + 1), ...elements, ...rules.slice(at + 1)];
 }
