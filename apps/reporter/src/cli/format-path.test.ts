@@ -1,4 +1,5 @@
-import type { Verdict } from "@masq/shared";
+import { analyzeNftFamily, evaluateNft, parseNftJson, type Verdict } from "@masq/shared";
+import { nftDump } from "@masq/testkit/nft-dumps";
 import { describe, expect, it } from "vitest";
 import { formatVerdict } from "./format-path.js";
 
@@ -137,5 +138,26 @@ describe("formatVerdict: no one deciding rule, the rules that each NAT it the sa
   ];
   it.each(cases)("$desc", ({ input, want }) => {
     expect(formatVerdict(input, "IP-MASQ-AGENT").split("\n").slice(1, 4)).toEqual(want);
+  });
+});
+
+// On a Cilium (kube-proxy replacement) nftables node the rules masquerade it, but Cilium's eBPF
+// may translate it first: why said "masqueraded by IP-MASQ-AGENT if POSTROUTING jumps to it
+// (POSTROUTING is not in the input)", where POSTROUTING was read and was not why.
+describe("formatVerdict: not certain for another reason than a missing POSTROUTING", () => {
+  it("says so, and neither that POSTROUTING was missing nor that the agent's chain decides", () => {
+    const fa = analyzeNftFamily(parseNftJson(nftDump("cilium-kpr-agent")), "ipv4");
+    const v = evaluateNft(fa, "203.0.113.9", { source: "10.12.4.5" });
+    if ("error" in v) throw new Error(v.error);
+    expect([v.masqueraded, v.certain]).toEqual([true, false]);
+    const text = formatVerdict(v, "IP-MASQ-AGENT");
+    expect(text.split("\n")[0]).toBe(
+      '203.0.113.9 is masqueraded as far as these rules say, but not for certain (see "could not see")',
+    );
+    expect(text).toContain("could not see: Cilium runs on this node");
+    const kept = { ...v, masqueraded: false } as Verdict;
+    expect(formatVerdict(kept, "IP-MASQ-AGENT").split("\n")[0]).toBe(
+      '203.0.113.9 is not masqueraded as far as these rules say, but not for certain (see "could not see")',
+    );
   });
 });

@@ -45,14 +45,21 @@ export function pathLine(chains: readonly string[], agentChain: string): string 
 function headline(v: Verdict, agentChain: string): string {
   const ip = v.ip;
   const partial = v.unknowns.some((u) => u.kind === "postrouting-missing");
+  // Not certain for another reason than a missing POSTROUTING (translation outside netfilter,
+  // a chain not read): said as such, not as if POSTROUTING were missing or the agent decided.
+  const notCertain = `as far as these rules say, but not for certain (see "could not see")`;
   if (v.masqueraded === true)
     return v.certain
       ? `${ip} is masqueraded`
-      : `${ip} is masqueraded by ${agentChain} if POSTROUTING jumps to it (POSTROUTING is not in the input)`;
+      : partial
+        ? `${ip} is masqueraded by ${agentChain} if POSTROUTING jumps to it (POSTROUTING is not in the input)`
+        : `${ip} is masqueraded ${notCertain}`;
   if (v.masqueraded === false)
     return v.certain
       ? `${ip} is not masqueraded (it keeps the pod address)`
-      : `${ip} is not masqueraded by ${agentChain}${partial ? " (POSTROUTING is not in the input: what it does besides is unknown)" : ""}`;
+      : partial
+        ? `${ip} is not masqueraded by ${agentChain} (POSTROUTING is not in the input: what it does besides is unknown)`
+        : `${ip} is not masqueraded ${notCertain}`;
   return v.outcomes.some((o) => o.masqueraded === null)
     ? `${ip}: these rules cannot say for every packet`
     : `${ip}: it depends on the packet`;
