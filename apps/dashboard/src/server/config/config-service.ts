@@ -150,11 +150,13 @@ export class ConfigService {
     this.retry = undefined;
   }
 
-  /** Queues a change (coalesced with the one before of its kind) and takes what it can now. */
+  /**
+   * Queues a change and takes what it can now. Each primary revision is taken in turn (listeners
+   * see every one, as without reservations); source changes in a row are one (merged as they are
+   * when taken).
+   */
   private enqueue(step: Step): void {
-    const last = this.steps.at(-1);
-    if (last?.kind === step.kind) this.steps[this.steps.length - 1] = step;
-    else this.steps.push(step);
+    if (step.kind === "store" || this.steps.at(-1)?.kind !== "sources") this.steps.push(step);
     if (this.started_ && !this.draining) void this.drain();
   }
 
