@@ -141,6 +141,13 @@ describe("evaluateAcrossBackends", () => {
       input: natBoth("MASQUERADE --random-fully", "MASQUERADE"),
       want: { named: false, results: ["masquerade:-"], natBy: ["legacy", "nf_tables"] },
     },
+    {
+      // The other backend's chain is not in the input: it may NAT it otherwise, and its hook
+      // may run first. Naming the SNAT rule and its address claimed what the rules do not say.
+      desc: "SNAT in one, a chain not in the input in the other: no rule or address named where it may NAT first",
+      input: natBoth("SNAT --to-source 192.0.2.1", "NOT-HERE"),
+      want: { named: false, results: ["snat:-", "snat:192.0.2.1"] },
+    },
   ];
   for (const { desc, input, want } of orderCases)
     it(desc, () => {

@@ -91,6 +91,20 @@ function oneNat(
   return { ...nat, ...base, reason, differs: false };
 }
 
+/**
+ * One backend NATs the packet, what the other does is not known (a chain not in the input):
+ * that one may NAT it otherwise, and its hook may run first, so neither rule nor address is
+ * named as the one that applies; the source is translated either way.
+ */
+function natOrUnknown(
+  nat: VerdictOutcome,
+  other: VerdictOutcome,
+  base: PairBase,
+): VerdictOutcome & { differs: boolean } {
+  const reason = `${nat.backend}: ${nat.reason}, or what ${other.backend} does, which is not known (${other.reason}), if its nat hook runs first`;
+  return { ...base, result: "snat", masqueraded: true, reason, differs: false };
+}
+
 /** The branch where backend `a` does `x` and backend `b` does `y` to the same packet. */
 function pair(
   x: VerdictOutcome,
@@ -105,6 +119,8 @@ function pair(
     because: [...x.because, ...y.because],
   };
   if (isNat(x) && isNat(y)) return bothNat(x, y, base);
+  if (isNat(x) && y.result === "unknown") return natOrUnknown(x, y, base);
+  if (isNat(y) && x.result === "unknown") return natOrUnknown(y, x, base);
   if (isNat(x)) return oneNat(x, y, base);
   if (isNat(y)) return oneNat(y, x, base);
   if (x.result === "unknown" || y.result === "unknown") {

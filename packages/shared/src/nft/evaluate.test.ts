@@ -240,6 +240,19 @@ describe("evaluateNft on real nft -j output", () => {
         says: ["masqueraded by ip a p rule 1 or ip b p rule 1, whichever runs first"],
       },
     },
+    {
+      // What ip b p does is not known (a rule not modelled): it may NAT it otherwise, first.
+      // Naming ip a p's SNAT and its address claimed what the rules do not say.
+      desc: "snat and a rule not understood at one priority: neither named",
+      input: { a: { snat: { addr: "192.0.2.1" } }, b: { queue: { num: 1 } } },
+      want: {
+        named: false,
+        results: ["snat:-"],
+        says: [
+          "SNAT'd to 192.0.2.1 by ip a p rule 1, or what ip b p does, which is not known (ip b p rule 1 (handle 2) is not understood",
+        ],
+      },
+    },
   ];
   for (const { desc, input, want } of sameHook)
     it(desc, () => {

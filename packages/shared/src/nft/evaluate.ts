@@ -58,7 +58,14 @@ const translation = (o: VerdictOutcome) =>
  * may have run first: one translating it otherwise is a rival, the same way a peer.
  */
 function decided(b: Branch, h: NftHookVerdict, y: VerdictOutcome, conditions: Condition[]): Branch {
-  if (b.natAt !== h.priority || !isNat(y)) return { ...b, conditions };
+  if (b.natAt !== h.priority) return { ...b, conditions };
+  // What the chain does is not known (a rule not modelled, a chain not read): it may NAT it
+  // otherwise, and run first.
+  if (y.result === "unknown") {
+    const rival = `what ${h.ref} does, which is not known (${y.reason}), if it runs first`;
+    return { ...b, conditions, rivals: [...(b.rivals ?? []), rival] };
+  }
+  if (!isNat(y)) return { ...b, conditions };
   if (translation(y) !== translation(b.outcome!)) {
     const rival = `${outcomeSummary(y)} if ${h.ref} runs first`;
     return { ...b, conditions, rivals: [...(b.rivals ?? []), rival] };
@@ -73,7 +80,8 @@ function step(b: Branch, h: NftHookVerdict, out: Branch[]): boolean {
     if (!conditions) continue;
     if (!b.open) {
       const next = decided(b, h, y, conditions);
-      orderMatters ||= (next.rivals?.length ?? 0) > (b.rivals?.length ?? 0);
+      // A chain whose answer is not known says so in its own unknowns.
+      orderMatters ||= isNat(y) && (next.rivals?.length ?? 0) > (b.rivals?.length ?? 0);
       out.push(next);
       continue;
     }
