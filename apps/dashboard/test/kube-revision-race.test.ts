@@ -224,4 +224,24 @@ describe("a revision number that cannot be reserved (the history ConfigMap's wri
     numbers.stored(fake);
     expect(numbers.shared()).toEqual([]);
   });
+
+  // A number past the limit would read back as a mark set by hand, be ignored, and come again.
+  it("the mark set by hand at its limit (10^12 + 10^6): no number past it, and the problem says so", async () => {
+    const fake = await k.cluster();
+    fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8]\n" });
+    const s = await k.start();
+    const before = (await s.api("/api/config")).body as ConfigBody;
+    const history = fake.configMap(NS, `${CM}-history`)!;
+    const annotations = { ...history.metadata.annotations, [MARK]: "1000001000000" };
+    fake.apply({ ...history, metadata: { ...history.metadata, annotations } });
+    fake.kubectlEdit(NS, CM, { config: "nonMasqueradeCIDRs: [10.0.0.0/8, 172.16.0.0/12]\n" });
+    const said = await eventually(
+      async () => (await problems(s)).find((p) => p.includes("used up to 1000001000000")),
+      10_000,
+      "the problem said",
+    );
+    expect(said).toMatch(/set by hand\?/);
+    expect(((await s.api("/api/config")).body as ConfigBody).revision).toBe(before.revision);
+    expect(mark(fake)).toBe(1000001000000);
+  });
 });

@@ -29,11 +29,14 @@ const entriesSchema = z.array(
 export const MERGED_UP_TO_ANNOTATION = "ipmasq.dev/merged-revisions-up-to";
 
 /**
- * The highest mark taken (above: set by hand, ignored and raised over). Numbers are handed out
- * above it and read back from annotations of at most 15 digits (annotatedRevision): a mark of
- * 999999999999999 had every edit stamped 1000000000000000, not read back, stamped again, forever.
+ * The highest mark taken (above: set by hand, ignored and raised over), and the highest number
+ * reserved: past it none is (what needs one waits, and the problem says so), as a number above
+ * it would be read as a mark set by hand, ignored, and reserved again. Numbers are read back
+ * from annotations of at most 15 digits (annotatedRevision): a mark of 999999999999999 had every
+ * edit stamped 1000000000000000, not read back, stamped again, forever. 10^6 above 10^12: a
+ * mark set by hand to 10^12 still leaves numbers to reserve.
  */
-export const MAX_MERGED_MARK = 10 ** 12;
+export const MAX_MERGED_MARK = 10 ** 12 + 10 ** 6;
 
 /** The API server's limit on a ConfigMap's data, in bytes. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
@@ -48,6 +51,9 @@ const MAX_RESERVE_CONFLICTS = 16;
 
 /** reserve() found no history ConfigMap and may not create one: no number can be reserved. */
 export class NoHistoryError extends Error {}
+
+/** reserve() would pass MAX_MERGED_MARK. */
+class NumbersUsedUp extends Error {}
 
 export interface KubeHistoryOptions {
   core: CoreV1Api;
@@ -225,6 +231,10 @@ export class KubeHistory {
           `the history ConfigMap ${namespace}/${name} does not exist and the dashboard may not create it`,
         );
       n = Math.max(min, this.mergedMark + 1);
+      if (n > MAX_MERGED_MARK)
+        throw new NumbersUsedUp(
+          `revision numbers are used up to ${MAX_MERGED_MARK} (annotation ${MERGED_UP_TO_ANNOTATION} of ${namespace}/${name}, set by hand?)`,
+        );
       const annotations = { ...cm?.metadata?.annotations, [MERGED_UP_TO_ANNOTATION]: `${n}` };
       return { data: cm?.data, annotations };
     };
@@ -366,6 +376,7 @@ export class KubeHistory {
 /** The API server unreachable or failing for a moment (not a refusal, not a conflict). */
 function transient(e: unknown): boolean {
   if (e instanceof NoHistoryError || e instanceof HistoryKeptChanging) return false;
+  if (e instanceof NumbersUsedUp) return false;
   const code = statusCode(e);
   return code === undefined || code >= 500;
 }
