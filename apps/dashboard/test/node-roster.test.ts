@@ -84,6 +84,9 @@ describe("the node roster across restarts", () => {
 
     // Removed, it stays removed across the next restart.
     expect((await t.server.api("/api/nodes/node-b", { method: "DELETE" })).status).toBe(200);
+    // Out of the roster on disk before the answer: a crash right after does not list it again.
+    const onDisk = JSON.parse(await readFile(join(dataDir, ROSTER_FILE), "utf8"));
+    expect(onDisk.nodes.map((n: { hello: { node: string } }) => n.hello.node)).toEqual(["node-a"]);
     await t.server.stop();
     for (const s of t.sims.splice(0)) s.ws.terminate();
     t.server = await startServer({ dataDir });

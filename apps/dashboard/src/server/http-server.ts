@@ -232,6 +232,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     log,
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
+    ...(roster ? { roster } : {}),
   };
   const routes = [
     ...ROUTES.flatMap((r) => r(ctx)),

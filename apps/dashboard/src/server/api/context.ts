@@ -48,6 +48,11 @@ export interface ApiContext {
   rolloutStrategy: RolloutStrategy;
   /** Every replica active (Kubernetes mode): nodes held by other replicas, cross-replica resync. */
   replicas?: ReplicaSync;
+  /**
+   * Where the nodes known are kept across restarts (the file store's roster): a node removed
+   * by hand is written out of it before the removal is answered.
+   */
+  roster?: { writeNow(): Promise<void> };
   /** Node labels for canary selectors; undefined where the dashboard cannot read Nodes. */
   nodeLabels?: (names: readonly string[]) => Promise<Map<string, Record<string, string>>>;
 }

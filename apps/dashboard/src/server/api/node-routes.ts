@@ -261,9 +261,11 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       method: "DELETE",
       path: "/api/nodes/:name",
       access: "editor",
-      handler({ res, params }) {
+      async handler({ res, params }) {
         const r = ctx.fleet.forget(params.name ?? "");
         if (!r.ok) throw new HttpError(r.status, r.error);
+        // Out of the roster before the answer: a crash right after must not list it again.
+        await ctx.roster?.writeNow();
         sendJson(res, 200, { removed: params.name ?? "" } satisfies RemovedResponse);
       },
     }),

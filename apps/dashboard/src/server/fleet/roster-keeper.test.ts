@@ -73,6 +73,36 @@ describe("RosterKeeper writes", () => {
     expect(f.writes).toHaveLength(2);
   });
 
+  // A node removed by hand (DELETE) came back after a crash within the throttle's window.
+  it("writeNow writes past the throttle, after a write under way, and resolves once written", async () => {
+    const { f, file } = memFile();
+    let nodes = [entry("a"), entry("b")];
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let first = true;
+    const held: RosterFile = {
+      ...file,
+      write: async (t) => {
+        if (first) {
+          first = false;
+          await gate; // the first write is under way until the gate opens
+        }
+        await file.write(t);
+      },
+    };
+    const { k } = keeper(held, () => nodes);
+    k.tick();
+    nodes = [entry("a")];
+    const done = k.writeNow();
+    await new Promise((r) => setImmediate(r));
+    expect(f.writes).toEqual([]);
+    open();
+    await done;
+    expect(f.writes).toEqual([rosterText([entry("a"), entry("b")]), rosterText([entry("a")])]);
+  });
+
   it("looks again once a seen step passed (connected nodes' floored last seen times)", async () => {
     const { f, file } = memFile();
     let seen = 0;

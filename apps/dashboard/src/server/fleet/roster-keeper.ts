@@ -85,12 +85,30 @@ export class RosterKeeper {
     const now = this.now();
     if (this.writing || now - this.lastTry < ROSTER_WRITE_EVERY_MS) return;
     if (!this.dirty && now - this.builtAt < ROSTER_SEEN_STEP_MS) return;
+    this.write(now);
+  }
+
+  private write(now: number): Promise<void> {
     this.lastTry = now;
     this.builtAt = now;
     this.dirty = false;
-    this.writing = this.save(rosterText(this.o.entries(ROSTER_SEEN_STEP_MS))).finally(() => {
-      this.writing = undefined;
+    const writing = this.save(rosterText(this.o.entries(ROSTER_SEEN_STEP_MS))).finally(() => {
+      if (this.writing === writing) this.writing = undefined;
     });
+    this.writing = writing;
+    return writing;
+  }
+
+  /**
+   * Written now, past the throttle, once the write under way (if any) ends; resolves when the
+   * roster on disk is the fleet as it is. For a node removed by hand (DELETE): written at the
+   * next turn, a crash within ROSTER_WRITE_EVERY_MS listed it again after the restart, with
+   * nothing saying it had been removed. Whether the write succeeded is in problems().
+   */
+  async writeNow(): Promise<void> {
+    await this.writing;
+    this.dirty = true;
+    await this.write(this.now());
   }
 
   /** At a clean stop: the roster as it is now, last seen times exact. */
