@@ -1,6 +1,7 @@
 // Keeps the node roster (node-roster.ts) in the data dir: read once at start, then written
 // whole (atomically, by the store) when the fleet changed, at most once per ROSTER_WRITE_EVERY_MS.
 import { performance } from "node:perf_hooks";
+import { sha256 } from "@masq/node-util";
 import type { Logger } from "pino";
 import { MAX_ROSTER_BYTES, parseRoster, type RosterEntry, rosterText } from "./node-roster.js";
 
@@ -36,6 +37,10 @@ export interface RosterKeeperOptions {
 
 export class RosterKeeper {
   private dirty = true;
+  /**
+   * SHA-256 of the text written last, not the text: at 15,000 nodes the roster is ~6.5 MB,
+   * 0.4 KB per node held for nothing but this comparison (issue 17: memory per node).
+   */
   private written: string | undefined;
   private lastTry = Number.NEGATIVE_INFINITY;
   private builtAt = Number.NEGATIVE_INFINITY;
@@ -119,14 +124,15 @@ export class RosterKeeper {
 
   /** Only a text that differs from the one written last. */
   private async save(text: string): Promise<void> {
-    if (text === this.written) return;
+    const digest = sha256(text);
+    if (digest === this.written) return;
     if (Buffer.byteLength(text) > MAX_ROSTER_BYTES) {
       this.failed(`it would be over ${MAX_ROSTER_BYTES} bytes`);
       return;
     }
     try {
       await this.o.file.write(text);
-      this.written = text;
+      this.written = digest;
       if (this.writeProblem) this.o.log.info("the node roster is written again");
       this.writeProblem = undefined;
     } catch (e) {
