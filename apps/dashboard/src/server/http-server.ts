@@ -11,6 +11,7 @@ import {
   type FleetSummary,
   REPORTER_PATH,
   type ReporterPods,
+  type Rollout,
   type RolloutStrategy,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -192,7 +193,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const config = new ConfigService(o.store, o.flags, o.sources);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
-  const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica);
+  // An all-at-once rollout finished is persisted no more (staged-rollout.ts rolloutFinished).
+  const finished = (r: { revision: number }) => staged.rolloutFinished(r);
+  const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica, finished);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
   const served = {
@@ -208,7 +211,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   followFeed(feed, served, roster);
   await config.start(await readNumberingSeed(o.store.loadRollout?.bind(o.store)));
   // Before the staged rollout resumes: the nodes it counts include those known before the start.
-  await restoreRoster(roster, o, fleet, served.startedAt, log);
+  staged.rosterListed(await restoreRoster(roster, o, fleet, served.startedAt, log));
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   await restoreStaging(staged, config, strategy, fleet);
   const follow = { fleet, feed, metrics, log, staged, strategy };
@@ -312,6 +315,7 @@ function createFleet(
   events: SignalRecorder | undefined,
   /** With every replica active: this replica, whose nodes its rollout counts. */
   replica?: string,
+  finished?: (r: Rollout) => void,
 ): FleetState {
   events?.countResults((result) => metrics.kubeEvents.inc({ result }));
   events?.countWaits?.((ms) => metrics.kubeEventWaitSeconds.inc(ms / 1000));
@@ -331,6 +335,7 @@ function createFleet(
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
       // Each replica counts the nodes it holds: the Event says so rather than "2 of 2 nodes".
       events?.rolloutFinished(replica ? { ...r, heldBy: replica } : r);
+      finished?.(r);
     },
     onSignal: signalSink(metrics, events),
   });
@@ -608,19 +613,25 @@ function rosterKeeper(
   });
 }
 
-/** Nodes known before this start listed again, offline until their reporters reconnect. */
+/**
+ * Nodes known before this start listed again, offline until their reporters reconnect; true
+ * when the roster named them (a rollout resumed then counts its targets by name).
+ */
 async function restoreRoster(
   roster: RosterKeeper | undefined,
   o: DashboardOptions,
   fleet: FleetState,
   startedAt: number,
   log: Logger,
-): Promise<void> {
-  if (!roster) return;
-  const entries = toRestore(await roster.load(), o.expiry?.maxOffline ?? DEFAULT_MAX_OFFLINE);
+): Promise<boolean> {
+  if (!roster) return false;
+  const loaded = await roster.load();
+  const entries = toRestore(loaded, o.expiry?.maxOffline ?? DEFAULT_MAX_OFFLINE);
   fleet.restore(entries, startedAt);
   if (entries.length > 0)
     log.info({ nodes: entries.length }, "nodes known before the restart listed as offline");
+  // A roster read names the nodes known before; none (no file, refused) names none.
+  return loaded.length > 0 && roster.problems().length === 0;
 }
 
 /** Once a second: silent nodes, the rollout's clock, offline expiry, replicas, sessions. */

@@ -149,3 +149,40 @@ describe("begunConfig", () => {
       expect(persistedSchema.parse(back.state)).toEqual(persistedSchema.parse(state));
     });
 });
+
+// An all-at-once rollout in progress (atOnce, at-once-state.ts) is kept apart too, and a bad one
+// drops nothing else with it: it is checked by its reader alone.
+describe("atOnce", () => {
+  const atOnce = {
+    version: 1,
+    revision: 8,
+    resourceVersion: "8",
+    config: "b".repeat(64),
+    startedAt: 1000,
+    startedBy: "alice",
+    targets: 3,
+  };
+  const cases: { desc: string; input: unknown; want: { digests: boolean } }[] = [
+    { desc: "a rollout of it beside no staged one", input: atOnce, want: { digests: false } },
+    {
+      desc: "a bad one (a hand edit) beside a staged rollout's digests",
+      input: { ...atOnce, targets: "three" },
+      want: { digests: true },
+    },
+  ];
+  it.each(cases)(
+    "$desc: rollout.json as the previous release reads it, put back whole",
+    ({ input, want }) => {
+      const parsed = persistedSchema.parse(written()) as Record<string, unknown>;
+      const state = { ...parsed, ...(want.digests ? {} : { current: null }), atOnce: input };
+      const { text, extras } = splitRollout(state);
+      expect(JSON.parse(text!)).not.toHaveProperty("atOnce");
+      expect(previousPersistedSchema.safeParse(JSON.parse(text!)).success).toBe(true);
+      const back = joinRollout(JSON.parse(text!), text!, extras);
+      expect(back.dropped).toBeUndefined();
+      const read = persistedSchema.parse(back.state);
+      expect(read.atOnce).toEqual(input);
+      expect(read.current?.digests !== undefined).toBe(want.digests);
+    },
+  );
+});

@@ -29,6 +29,7 @@ import type { Logger } from "pino";
 import { revisionRefs } from "../config/desired-digest.js";
 import type { Desired } from "../config/merged-desired.js";
 import type { NodeMasqueradeStatus } from "../replicas/node-masquerade.js";
+import { AtOnceRollout } from "./at-once-state.js";
 import type { NodeRecord } from "./node.js";
 import { rulesJudged } from "./rollout-done.js";
 import { placeIn } from "./rollout-place.js";
@@ -169,6 +170,13 @@ export class StagedRollouts {
    * others: staged-follow.ts begunHere; a merged revision's number alone may name another config).
    */
   private begun: Said | undefined;
+  /**
+   * The all-at-once rollout in progress, persisted so that a restart tracks it again on the
+   * fleet bar (at-once-state.ts): by a dashboard holding every node it counts (no replica sync).
+   */
+  private readonly once = new AtOnceRollout();
+  /** Its persisted record was read (at the first read of the state only). */
+  private onceRead = false;
   /** The newest state read through the watch of the persisted state (a follower's). */
   private followed: unknown;
   private following: Promise<void> = Promise.resolve();
@@ -404,9 +412,27 @@ export class StagedRollouts {
 
   /**
    * What is wrong with the unfinished rollout (for /readyz): a state that could not be written
-   * (a restart would not resume it), a canary selector's labels not read, a state not followed.
+   * (a restart would not resume it), a canary selector's labels not read, a state not followed;
+   * an all-at-once rollout's persisted record not readable, or not written.
    */
   problems(): string[] {
+    return [...this.stagedProblems(), ...this.once.problems(this.writer.lastError)];
+  }
+
+  /**
+   * The fleet bar's rollout finished (FleetState onRolloutFinished): an all-at-once one is
+   * persisted no more, so a restart neither tracks it again nor says its finish twice.
+   */
+  rolloutFinished(r: { revision: number }): void {
+    if (!this.s && this.once.finished(r.revision)) this.persist();
+  }
+
+  /** At start, before restore: the node roster listed the nodes known before (by name). */
+  rosterListed(listed: boolean): void {
+    this.once.rosterListed(listed);
+  }
+
+  private stagedProblems(): string[] {
     if (this.readError)
       return [
         `the persisted rollout state could not be read (${this.readError}): a staged rollout in progress is not resumed here, and its nodes get the current revision at once`,
@@ -474,6 +500,8 @@ export class StagedRollouts {
     fallback: RolloutStrategy,
     announced?: RolloutStrategy,
   ): void {
+    // Any new revision supersedes an all-at-once rollout (written with the state it leads to).
+    this.once.drop();
     if (this.keepAborted(next, prev)) return;
     const { intent, strategy } = this.decide(next, text, fallback, announced);
     const { labels } = intent;
@@ -482,7 +510,7 @@ export class StagedRollouts {
     const stable = this.active || this.s?.core.aborted ? this.previous : prev;
     if (strategy.kind !== "waves" || !stable || stable.revision === next.revision) {
       // Asked for waves, yet at once: replicas holding their nodes for it learn so (`begun`).
-      this.atOnce(next, this.opts.remote !== undefined && intent.strategy.kind === "waves");
+      this.atOnce(next, this.opts.remote !== undefined && intent.strategy.kind === "waves", user);
       return;
     }
     const awaited = { revision: next.revision, previous: stable, strategy, next, user };
@@ -749,10 +777,14 @@ export class StagedRollouts {
    * from this state (numbering-seed.ts); without it a restart after merges rolled out at once
    * numbered a merge anew below the numbers nodes ran.
    */
-  private atOnce(next: Desired, persist: boolean): void {
+  private atOnce(next: Desired, persist: boolean, user: string): void {
     if (this.isActive()) this.begun = saidOf(next);
     this.clear(next.revision);
-    if (persist || primaryOf(next.resourceVersion) !== next.resourceVersion) this.persist();
+    // Tracked again after a restart (at-once-state.ts) by a dashboard counting every node.
+    const tracked = this.opts.remote === undefined && this.isActive();
+    if (tracked) this.once.begin(next, this.now(), user, this.cutNodes("enforce").length);
+    if (tracked || persist || primaryOf(next.resourceVersion) !== next.resourceVersion)
+      this.persist();
   }
 
   /**
@@ -778,7 +810,7 @@ export class StagedRollouts {
         { revision: next.revision, reason: cut.error },
         "a staged rollout cannot run: the revision rolls out all at once",
       );
-      this.atOnce(next, this.opts.remote !== undefined);
+      this.atOnce(next, this.opts.remote !== undefined, user);
       return false;
     }
     const { waves } = cut;
@@ -1037,8 +1069,9 @@ export class StagedRollouts {
   resumedTracking(): { revision: number; resourceVersion: string; startedAt: number } | null {
     const s = this.s;
     const previous = this.previous;
-    if (!s || !previous || s.resourceVersion !== this.restored || s.core.phase === "healthy")
-      return null;
+    // None staged: the all-at-once rollout persisted before the start, if any (at-once-state.ts).
+    if (!s) return this.once.tracking();
+    if (!previous || s.resourceVersion !== this.restored || s.core.phase === "healthy") return null;
     if (!s.core.aborted)
       return { revision: s.revision, resourceVersion: s.resourceVersion, startedAt: s.startedAt };
     const abort = s.actions.findLast((a) => a.action === "abort");
@@ -1056,7 +1089,9 @@ export class StagedRollouts {
    */
   unseen(revision: number): number {
     const s = this.s;
-    if (!s || s.resourceVersion !== this.restored || s.core.phase === "healthy") return 0;
+    // An all-at-once one resumed with no node roster: its targets not back yet, by number.
+    if (!s) return this.once.unseen(revision, this.cutNodes("enforce").length);
+    if (s.resourceVersion !== this.restored || s.core.phase === "healthy") return 0;
     if ((s.core.aborted ? this.previous?.revision : s.revision) !== revision) return 0;
     if (s.core.aborted) {
       // No node is placed in a wave after an abort (all return): counted by number.
@@ -1082,6 +1117,8 @@ export class StagedRollouts {
   /** A node forgotten (or now in observe mode): it is no longer waited for. */
   removed(name: string): void {
     const s = this.s;
+    // Forgotten before or after a restart: not waited for by number either.
+    if (!s && this.once.removed()) this.persist();
     // A finished rollout's waves keep their counts, as the fleet bar's do (rollout.ts).
     if (!s || this.follows() || this.finished()) return;
     s.waves.forEach((w, k) => {
@@ -1601,9 +1638,7 @@ export class StagedRollouts {
     if (raw === null) return { read: true };
     const parsed = persistedSchema.safeParse(raw);
     if (!parsed.success) return this.notAState(parsed.error);
-    this.past = parsed.data.past;
-    const { performed, performedBefore } = parsed.data;
-    if (performed !== undefined) this.performed = [...(performedBefore ?? []), performed];
+    this.takeBeside(parsed.data, current);
     const old = parsed.data.current;
     if (old) this.atStart?.numberAbove?.(Math.max(old.revision, old.previous?.revision ?? 0));
     const s = old && current ? sameRollout(old, current) : null;
@@ -1643,6 +1678,39 @@ export class StagedRollouts {
     );
     this.resume(old, previous);
     return true;
+  }
+
+  /** What the state keeps beside its rollout: History, moves performed, an all-at-once rollout. */
+  private takeBeside(p: Persisted, current: Desired | null): void {
+    this.restoreOnce(p.atOnce, current);
+    this.past = p.past;
+    if (p.performed !== undefined) this.performed = [...(p.performedBefore ?? []), p.performed];
+  }
+
+  /**
+   * At the first read: the all-at-once rollout persisted before the start, tracked again when it
+   * is the current revision's, by the owner counting every node (not a standby, nor replicas).
+   */
+  private restoreOnce(raw: unknown, current: Desired | null): void {
+    if (this.onceRead) return;
+    this.onceRead = true;
+    if (this.opts.remote !== undefined || !this.isActive()) return;
+    const read = this.once.restore(raw, current);
+    const log = this.opts.log;
+    if (read.kind === "bad")
+      log.error(
+        { reason: read.error },
+        "the persisted all-at-once rollout is not readable: the fleet bar does not track it again",
+      );
+    else if (read.kind === "resumed") {
+      const { revision, startedAt, startedBy } = read.record;
+      const at = new Date(startedAt).toISOString();
+      log.info({ revision, startedAt: at, startedBy }, "all-at-once rollout resumed");
+    } else if (read.kind === "other")
+      log.info(
+        { revision: read.record.revision, current: current?.revision },
+        "the persisted all-at-once rollout is not of the current revision: not tracked again",
+      );
   }
 
   /** `s` (read from the persisted state) becomes the rollout followed here. */
@@ -2145,7 +2213,9 @@ export class StagedRollouts {
     const performed =
       last !== undefined ? { performed: last, performedBefore: ids.slice(0, -1) } : {};
     const record = current ? recordOf(current) : null;
-    return { version: 2, ...begun, ...performed, current: record, past: this.past };
+    const once = this.once.persisted;
+    const atOnce = once === undefined ? {} : { atOnce: once };
+    return { version: 2, ...begun, ...atOnce, ...performed, current: record, past: this.past };
   }
 
   /**

@@ -268,6 +268,11 @@ export const persistedSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /**
+   * An all-at-once rollout in progress (at-once-state.ts, checked there: a bad one is said and
+   * dropped alone, the rest of the state kept). In rollout-extras.json, as `begunConfig`.
+   */
+  atOnce: z.unknown().optional(),
   /** The id of the last move request (staged-request.ts) the owner performed. */
   performed: z.string().max(64).optional(),
   /** Ids of requests performed before `performed` (oldest first): one written back is not again. */
