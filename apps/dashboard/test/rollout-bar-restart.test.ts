@@ -4,45 +4,16 @@
 // ("every node applied"): at a start the waves name no node until reporters reconnect. The
 // bar now tracks the resumed revision, counts the nodes the waves counted but not heard from
 // since the restart (`unseen`: pending, offline), and never finishes before they are back.
-import type { MasqConfig, Rollout, RolloutStrategy, StagedRolloutView } from "@masq/shared";
+import type { Rollout, RolloutStrategy, StagedRolloutView } from "@masq/shared";
 import { describe, expect, it } from "vitest";
-import { SimReporter } from "./helpers/reporter-client.js";
+import type { SimReporter } from "./helpers/reporter-client.js";
+import { barOf, barWhen, reconnect, restart } from "./helpers/restart.js";
 import { rollout, untilCanaryApplied, waves } from "./helpers/rollout.js";
-import {
-  eventually,
-  perTest,
-  reporterToken,
-  startServer,
-  type TestServer,
-} from "./helpers/server.js";
+import { eventually, perTest, startServer, type TestServer } from "./helpers/server.js";
 
 const t = perTest();
 const NAMES = ["node-a", "node-b", "node-c", "node-d"];
 const V2 = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
-
-const barOf = async (s: TestServer): Promise<Rollout | null> =>
-  (await s.api("/api/nodes")).body.summary.rollout;
-
-/** The fleet bar once `check` holds for it (its last value said when it never does). */
-async function barWhen(
-  s: TestServer,
-  what: string,
-  check: (r: Rollout | null) => boolean,
-): Promise<Rollout | null> {
-  let last: Rollout | null = null;
-  try {
-    return await eventually(
-      async () => {
-        last = await barOf(s);
-        return check(last) ? { r: last } : undefined;
-      },
-      5000,
-      what,
-    ).then((x) => x.r);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; the bar said ${JSON.stringify(last)}`);
-  }
-}
 
 async function inSync(s: TestServer, n: number): Promise<void> {
   await eventually(
@@ -85,38 +56,12 @@ async function stagedSave(): Promise<{
   return { server, sims, ...saved, canary: applied.waves[0]!.appliedNodes[0]! };
 }
 
-/** The dashboard stopped (its reporters cut off) and started again on the same data dir. */
-async function restart(): Promise<TestServer> {
-  const dataDir = t.server!.dataDir;
-  for (const s of t.sims) s.ws.terminate();
-  await t.server!.stop();
-  t.server = await startServer({ dataDir });
-  return t.server;
-}
-
-/** A node's reporter back after the restart, running what it ran before (its state file). */
-async function reconnect(server: TestServer, before: SimReporter): Promise<SimReporter> {
-  const node = before.opts.node;
-  const initialConfig: MasqConfig | undefined = before.lastDesired;
-  const sim = await SimReporter.raw({
-    url: server.url,
-    token: reporterToken(node),
-    node,
-    initialConfig,
-  });
-  t.sims.push(sim);
-  sim.appliedRevision = before.appliedRevision;
-  sim.send(sim.hello());
-  await sim.waitFor((m) => m.type === "welcome");
-  return sim;
-}
-
 const running = (r: Rollout | null) => r !== null && r.finishedAt === null;
 
 describe("the fleet bar after a restart in the middle of a staged rollout", () => {
   it("tracks the resumed revision as nodes reconnect, never finished before they are back", async () => {
     const { sims, revision, canary } = await stagedSave();
-    const server = await restart();
+    const server = await restart(t);
     // No node has reconnected: the bar names the resumed revision and waits for all four.
     const first = await barWhen(server, "the resumed rollout on the bar", running);
     expect(first).toMatchObject({
@@ -137,8 +82,8 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
     // The canary and one node of the wave held back come back.
     const sim = (name: string) => sims.find((s) => s.opts.node === name)!;
     const held = NAMES.filter((n) => n !== canary);
-    await reconnect(server, sim(canary));
-    await reconnect(server, sim(held[0]!));
+    await reconnect(t, server, sim(canary));
+    await reconnect(t, server, sim(held[0]!));
     const two = await barWhen(server, "two nodes back", (r) => r?.done === 1 && r.heldBack === 1);
     expect(two).toMatchObject({
       revision,
@@ -152,7 +97,7 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
     });
 
     // Every wave released with one node still away: not finished, that node still counted.
-    await reconnect(server, sim(held[1]!));
+    await reconnect(t, server, sim(held[1]!));
     expect(
       (await server.api("/api/rollout/promote", { method: "POST", body: { full: true } })).status,
     ).toBe(200);
@@ -161,7 +106,7 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
     expect((await rollout(server))?.phase).not.toBe("healthy");
 
     // The last one back: finished, every node of the rollout applied.
-    await reconnect(server, sim(held[2]!));
+    await reconnect(t, server, sim(held[2]!));
     const done = await barWhen(server, "finished", (r) => r?.finishedAt != null);
     expect(done).toMatchObject({ revision, total: 4, done: 4, pending: 0, failed: 0 });
     expect(done!.unseen).toBeUndefined();
@@ -184,8 +129,8 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
       "paused by the canary's failure",
     );
     const canary = paused.waves[0]!.failedNodes[0]!.name;
-    const server = await restart();
-    for (const s of sims) await reconnect(server, s);
+    const server = await restart(t);
+    for (const s of sims) await reconnect(t, server, s);
     const bar = await barWhen(server, "every node back", (r) => r?.unseen === undefined);
     expect(bar).toMatchObject({
       revision,
@@ -205,10 +150,10 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
       200,
     );
     await barWhen(server0, "reverted", (r) => r?.revision === stable && r.finishedAt !== null);
-    const server = await restart();
+    const server = await restart(t);
     const first = await barWhen(server, "the return tracked again", running);
     expect(first).toMatchObject({ revision: stable, total: 4, done: 0, unseen: 4 });
-    for (const s of sims) await reconnect(server, s);
+    for (const s of sims) await reconnect(t, server, s);
     const done = await barWhen(server, "every node back on it", (r) => r?.finishedAt != null);
     expect(done).toMatchObject({ revision: stable, total: 4, done: 4, failed: 0 });
     expect((await server.api("/api/nodes")).body.summary.abortedRevision).toBeGreaterThan(stable);
@@ -220,18 +165,18 @@ describe("the fleet bar after a restart in the middle of a staged rollout", () =
       (await server0.api("/api/rollout/promote", { method: "POST", body: { full: true } })).status,
     ).toBe(200);
     await eventually(async () => (await rollout(server0))?.phase === "healthy", 5000, "healthy");
-    const server = await restart();
+    const server = await restart(t);
     expect(await barOf(server)).toBeNull();
-    for (const s of sims) await reconnect(server, s);
+    for (const s of sims) await reconnect(t, server, s);
     await inSync(server, NAMES.length);
     expect(await barOf(server)).toBeNull();
   });
 
   it("a save after the restart replaces the resumed revision on the bar", async () => {
     const { sims, revision } = await stagedSave();
-    const server = await restart();
+    const server = await restart(t);
     // Three of four back; the fourth never returns.
-    for (const s of sims.slice(0, 3)) await reconnect(server, s);
+    for (const s of sims.slice(0, 3)) await reconnect(t, server, s);
     await barWhen(server, "the resumed rollout", (r) => r?.revision === revision);
     const v3 = "nonMasqueradeCIDRs: [10.0.0.0/8, 203.0.113.0/24]\n";
     const next = (await save(server, v3, { kind: "all-at-once" })).revision;
