@@ -83,7 +83,7 @@ describe("reporter link values", () => {
     {
       desc: "default: every known one",
       set: [],
-      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot"],
+      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot", "unheard-heals"],
     },
     {
       desc: "whole-part digests only (chain-digests left out)",

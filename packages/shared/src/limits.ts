@@ -90,6 +90,13 @@ export const MAX_HTTP_BODY_BYTES = 64 * 1024;
  */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/**
+ * Heals a reporter keeps while no dashboard hears it (capability `unheard-heals`), the oldest
+ * dropped (and counted) past it; and the characters of what one heal says differed.
+ */
+export const MAX_UNHEARD_HEALS = 16;
+export const MAX_HEAL_WHAT_CHARS = 240;
+
 /** The reporter re-applies at most this often, whatever resyncInterval says (upstream spins). */
 export const MIN_RESYNC_INTERVAL_MS = 1_000;
 

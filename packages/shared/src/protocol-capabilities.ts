@@ -34,8 +34,21 @@ export const CHAIN_DIGESTS = "chain-digests";
  */
 export const APPLY_RESULT_SNAPSHOT = "apply-result-snapshot";
 
+/**
+ * `unheard-heals`: after its hello the reporter may send one `unheard-heals` message naming
+ * the drift it healed on its own while no dashboard heard it (protocol.ts); the dashboard
+ * tells each on the node's timeline. A reporter not granted it keeps them for a connection
+ * that is.
+ */
+export const UNHEARD_HEALS = "unheard-heals";
+
 /** Every capability this release knows. */
-export const KNOWN_CAPABILITIES = [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT] as const;
+export const KNOWN_CAPABILITIES = [
+  CHAIN_DIGESTS,
+  SNAPSHOT_DIGESTS,
+  APPLY_RESULT_SNAPSHOT,
+  UNHEARD_HEALS,
+] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 
 /** A header longer than this is read as offering nothing (a peer's text, bounded). */

@@ -18,6 +18,7 @@ import {
   MAX_EXCEPTION_LISTS,
   MAX_FAMILY_SNAPSHOTS,
   MAX_FRAME_BYTES,
+  MAX_HEAL_WHAT_CHARS,
   MAX_HELLO_TEXT_CHARS,
   MAX_NFT_NAME_CHARS,
   MAX_NODE_NAME_CHARS,
@@ -29,6 +30,7 @@ import {
   MAX_SERVER_ERROR_CHARS,
   MAX_SNAPSHOT_CHAINS,
   MAX_SNAPSHOT_LINES,
+  MAX_UNHEARD_HEALS,
   MAX_UNREAD_NOTE_LENGTH,
 } from "./limits.js";
 import { nftFamilySchema, nftObjectsSchema } from "./nft/schema.js";
@@ -334,11 +336,45 @@ export const heartbeatSchema = z.strictObject({
   ts: z.number().int().nonnegative(),
 });
 
+/** Latest time a reporter's clock may name (ms): the end of year 9999, as a Date can say. */
+const MAX_CLOCK_MS = 253_402_300_799_999;
+
+/** One heal the reporter made of drifted rules while no dashboard heard it. */
+export const unheardHealSchema = z.strictObject({
+  /** When the heal's apply ran, on the reporter's clock (ms). */
+  at: z.number().int().nonnegative().max(MAX_CLOCK_MS),
+  /** The revision whose rules it wrote back (the one the node ran); null: a mounted config's. */
+  revision: revision.nullable(),
+  /** What differed, in a few words (the drift summary of its last read), null when not read. */
+  what: z
+    .string()
+    .min(1)
+    .max(MAX_HEAL_WHAT_CHARS)
+    .refine((t) => !/[\n\r]/.test(t), "one line")
+    .nullable(),
+});
+export type UnheardHeal = z.infer<typeof unheardHealSchema>;
+
+/**
+ * The heals of drift the reporter made while its link was not open, sent once after hello,
+ * only where the connection was granted `unheard-heals` (protocol-capabilities.ts). Oldest
+ * first (by when they were made: the reporter's clock may have stepped); `dropped`: older heals
+ * not kept (MAX_UNHEARD_HEALS are).
+ */
+export const unheardHealsSchema = z.strictObject({
+  type: z.literal("unheard-heals"),
+  v,
+  heals: z.array(unheardHealSchema).min(1).max(MAX_UNHEARD_HEALS),
+  dropped: z.number().int().nonnegative(),
+});
+export type UnheardHeals = z.infer<typeof unheardHealsSchema>;
+
 export const reporterMessageSchema = z.discriminatedUnion("type", [
   helloSchema,
   snapshotSchema,
   applyResultSchema,
   heartbeatSchema,
+  unheardHealsSchema,
 ]);
 export type ReporterMessage = z.infer<typeof reporterMessageSchema>;
 export type Hello = z.infer<typeof helloSchema>;

@@ -78,6 +78,7 @@ describe("parseEnv", () => {
           "chain-digests",
           "snapshot-digests",
           "apply-result-snapshot",
+          "unheard-heals",
         ],
       },
     },
@@ -99,7 +100,7 @@ describe("parseEnv", () => {
     {
       desc: "capabilities: an unknown name is refused, naming it and the known ones",
       input: { IPMASQ_REPORTER_CAPABILITIES: "snapshot-digests,digests-2" },
-      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: chain-digests, snapshot-digests, apply-result-snapshot, or "none"/,
+      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: chain-digests, snapshot-digests, apply-result-snapshot, unheard-heals, or "none"/,
     },
     {
       desc: "no connection at all",

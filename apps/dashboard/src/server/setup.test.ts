@@ -19,7 +19,7 @@ describe("setupFromEnv", () => {
     {
       desc: "unset: every known one",
       input: {},
-      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot"],
+      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot", "unheard-heals"],
     },
     {
       desc: "none: the previous release's wire",

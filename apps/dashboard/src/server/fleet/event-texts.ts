@@ -3,7 +3,7 @@
 // each was a new string, flattened and hashed again by the timeline's shared-text lookup
 // (event-log.ts) and garbage a moment later, three to four times per node and push; here the
 // nodes in the same step of a push get one string, looked up by primitive keys.
-import type { ApplyResult, ApplyTrigger, NodeStatus } from "@masq/shared";
+import type { ApplyResult, ApplyTrigger, NodeStatus, UnheardHeal } from "@masq/shared";
 
 /** Texts one memo keeps before it starts over: a fleet has a few at a time. */
 const MAX_TEXTS = 1024;
@@ -85,6 +85,27 @@ export function driftHealedText(
  */
 export function driftOrOtherMergeText(revision: number): string {
   return `re-applying revision ${revision} at reconnect changed its rules: they had drifted while the dashboard did not hear from it, or the revision ${revision} its reporter named at hello was another replica's number for another merge (each replica numbers merged revisions); not counted as a drift`;
+}
+
+/**
+ * A heal the reporter made while the dashboard did not hear from it (`unheard-heals`), for the
+ * node's timeline and its Drifted Event. `dropped`: older heals its reporter did not keep (said
+ * with the oldest kept); `othersNumber`: the revision may be another replica's number.
+ */
+export function unheardHealText(h: UnheardHeal, dropped: number, othersNumber: boolean): string {
+  const from =
+    h.revision === null
+      ? "the config it ran, a mounted file with no revision,"
+      : othersNumber
+        ? `revision ${h.revision} (its reporter's number, which may be another replica's for another merge)`
+        : `revision ${h.revision}`;
+  const what = h.what === null ? "what differed was not read" : `what differed: ${h.what}`;
+  const at = Number.isFinite(new Date(h.at).getTime()) ? new Date(h.at).toISOString() : `${h.at}`;
+  const lost =
+    dropped > 0
+      ? `; and ${dropped} earlier ${dropped === 1 ? "one" : "ones"} not kept by the reporter`
+      : "";
+  return `while the dashboard did not hear from it, its rules drifted from ${from} (${what}) and the reporter changed them back at ${at} by the node's clock${lost}`;
 }
 
 /** Whole milliseconds past which an apply's text is built each time (not kept). */

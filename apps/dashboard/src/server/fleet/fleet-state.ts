@@ -16,6 +16,7 @@ import {
   type Rollout,
   SILENT_AFTER_HEARTBEATS,
   type Snapshot,
+  type UnheardHeals,
 } from "@masq/shared";
 import type { Logger } from "pino";
 import { revisionRefs } from "../config/desired-digest.js";
@@ -29,6 +30,7 @@ import {
   driftHealedText,
   driftOrOtherMergeText,
   statusChangeText,
+  unheardHealText,
 } from "./event-texts.js";
 import {
   addEvent,
@@ -449,11 +451,38 @@ export class FleetState {
    * changes its rules with no drift at all. Said so on its timeline, not counted as a drift.
    */
   private healedHere(n: NodeRecord, h: HealedDrift | null, now: number): HealedDrift | null {
-    if (!h?.atHello || !this.opts.perReplicaNumbers) return h;
-    const rv = this.desiredOf(n.name)?.resourceVersion;
-    if (rv === undefined || mergedRevisionOf(rv) === null) return h;
+    if (!h?.atHello || !this.numbersMayBeOthers(n)) return h;
     addEvent(n, "drift", driftOrOtherMergeText(h.revision), now);
     return null;
+  }
+
+  /** Each replica numbers merged revisions and the node's desired is merged (see healedHere). */
+  private numbersMayBeOthers(n: NodeRecord): boolean {
+    if (!this.opts.perReplicaNumbers) return false;
+    const rv = this.desiredOf(n.name)?.resourceVersion;
+    return rv !== undefined && mergedRevisionOf(rv) !== null;
+  }
+
+  /**
+   * Heals of drift the node's reporter made while no dashboard heard it (`unheard-heals`): each
+   * told on its timeline and as a signal (a Drifted Event), as a drift found at reconnect is;
+   * the newest of the revision it runs pauses a staged rollout (staged-rollout.ts driftHealed
+   * decides), unless that number may be another replica's for another merge.
+   */
+  unheardHeals(name: string, msg: UnheardHeals): void {
+    const n = this.nodes.get(name);
+    if (!n) return;
+    const now = this.now();
+    const others = this.numbersMayBeOthers(n);
+    let pause: string | undefined;
+    msg.heals.forEach((h, i) => {
+      const message = unheardHealText(h, i === 0 ? msg.dropped : 0, others);
+      addEvent(n, "drift", message, now);
+      this.opts.onSignal?.({ kind: "drift-healed", node: name, revision: h.revision, message });
+      if (h.revision !== null && h.revision === n.appliedRevision) pause = message;
+    });
+    if (pause !== undefined && !others) this.staging?.driftHealed(n, pause);
+    this.opts.feed.node(name);
   }
 
   /** A staged rollout hears of an apply (and of the drift it changed back, first). */

@@ -15,10 +15,11 @@ export type FleetSignal =
     }
   /**
    * An apply of the revision the node already ran changed its rules back: a drift not seen
-   * live (while the dashboard did not hear from it, or between two reads). `message`: what is
-   * known of it, as its timeline says it (event-texts.ts driftHealedText).
+   * live (while the dashboard did not hear from it, or between two reads), or its reporter
+   * healed it while no dashboard heard (`unheard-heals`; revision null: a mounted config's).
+   * `message`: what is known of it, as its timeline says it (event-texts.ts).
    */
-  | { kind: "drift-healed"; node: string; revision: number; message: string }
+  | { kind: "drift-healed"; node: string; revision: number | null; message: string }
   /** The node's status changed (`summary`: why, in a few words). */
   | { kind: "status"; node: string; from: NodeStatus; to: NodeStatus; summary: string }
   /**

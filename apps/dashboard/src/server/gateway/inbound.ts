@@ -10,15 +10,20 @@ import {
   PROTOCOL_VERSION,
   type ReporterMessage,
   type Snapshot,
+  UNHEARD_HEALS,
 } from "@masq/shared";
 import type { FleetState, ReporterLink } from "../fleet/fleet-state.js";
 import type { Metrics } from "../metrics.js";
 import type { DigestSession, Resolved } from "./snapshot-digests.js";
 
-/** What a connection's handshake granted: its digest session, and results with snapshots. */
+/**
+ * What a connection's handshake granted: its digest session, results with snapshots, and
+ * `unheard-heals` (absent: not granted).
+ */
 export interface Granted {
   digests: DigestSession;
   fold: boolean;
+  heals?: boolean;
 }
 
 export interface InboundContext {
@@ -85,6 +90,10 @@ export function inboundDelivery(c: InboundContext): (name: string, msg: Reporter
     fleet.seen(name);
     if (msg.type === "snapshot") snapshot(name, msg);
     else if (msg.type === "apply-result") applyResult(name, msg);
+    else if (msg.type !== "unheard-heals") return;
+    else if (!granted.heals)
+      reject(`unheard-heals: this connection was not granted ${UNHEARD_HEALS}`);
+    else fleet.unheardHeals(name, msg);
   };
 }
 

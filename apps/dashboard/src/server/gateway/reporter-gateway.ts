@@ -26,6 +26,7 @@ import {
   type ReporterMessage,
   SNAPSHOT_DIGESTS,
   setLongTimeout,
+  UNHEARD_HEALS,
   ValidatedRules,
 } from "@masq/shared";
 import type { Logger } from "pino";
@@ -144,6 +145,7 @@ export class ReporterGateway {
             granted.has(CHAIN_DIGESTS) ? "chains" : granted.has(SNAPSHOT_DIGESTS) ? "part" : "none",
           ),
           fold: granted.has(APPLY_RESULT_SNAPSHOT),
+          heals: granted.has(UNHEARD_HEALS),
         };
         this.wss.handleUpgrade(req, socket, head, (ws) =>
           this.attach(ws, auth, peer, conn, connected),
