@@ -14,6 +14,7 @@ import type {
 } from "@masq/shared";
 import { helloMessage, snapshotMessage } from "./agent/messages.js";
 import { NodeReader } from "./agent/node-reader.js";
+import { UnheardHeals } from "./agent/unheard-heals.js";
 import {
   type Backend,
   type BackendInfo,
@@ -23,7 +24,7 @@ import {
   type Watch,
 } from "./backend/types.js";
 import type { DesiredConfig } from "./enforce/config-sources.js";
-import { createEnforcer, type Enforcer, type EnforcerOptions } from "./enforcer.js";
+import { createEnforcer, type Enforcer, type EnforcerOptions, type Heal } from "./enforcer.js";
 import { createLink, type Link, type LinkOptions, type TokenSource } from "./link.js";
 import { type Logger, silentLogger } from "./log.js";
 import { createMetrics, type Metrics, type OpsServer, serveOps } from "./metrics.js";
@@ -79,7 +80,7 @@ function enforcerFor(
   opts: AgentOptions,
   log: Logger,
   metrics: Metrics,
-  report: Pick<EnforcerOptions, "onResult" | "onSnapshots">,
+  report: Pick<EnforcerOptions, "onResult" | "onSnapshots" | "onHeal">,
 ): Enforcer {
   return createEnforcer({
     backend: opts.backend,
@@ -92,6 +93,16 @@ function enforcerFor(
     metrics,
     ...report,
   });
+}
+
+/** A heal's handler: kept when the link exists but is not open (nobody heard its result). */
+function keepUnheard(unheard: UnheardHeals, link: () => Link | undefined, log: Logger) {
+  return (h: Heal) => {
+    const l = link();
+    if (!l || l.connected) return;
+    unheard.add(h);
+    log.info({ ...h, ...unheard.count() }, "healed drift while the dashboard link was down");
+  };
 }
 
 /** What the dashboard asks: a desired config, a resync (answered with a fresh read), or news of an error. */
@@ -180,10 +191,13 @@ export function createAgent(opts: AgentOptions): Agent {
   let seq = 0;
   let last: { observed: Observed; key: string; at: number } | undefined;
   let lastReadAt: number | null = null;
+  /** Heals made while the link was not open, for the next dashboard that can hear them. */
+  const unheard = new UnheardHeals();
 
   const enforcer = enforcerFor(opts, log, metrics, {
     onResult: (r) => link?.send(r),
     onSnapshots: (snaps) => take(snaps),
+    onHeal: keepUnheard(unheard, () => link, log),
   });
 
   const snapshot = (observed: Observed) => snapshotMessage(seq++, observed, enforcer);
@@ -222,6 +236,8 @@ export function createAgent(opts: AgentOptions): Agent {
   };
 
   const onOpen = () => {
+    // Right after hello, before any read: the link writes them only where granted.
+    unheard.flush((m) => link?.send(m) ?? false);
     resend();
     void refresh();
   };

@@ -25,6 +25,7 @@ import { refusal } from "./config-check.js";
 import { ApplyQueue } from "./enforce/apply-queue.js";
 import { ConfigSources, type DesiredConfig, type SourceRead } from "./enforce/config-sources.js";
 import { DriftJudge } from "./enforce/drift-judge.js";
+import type { Heal, HealSpotter } from "./enforce/heal-spotter.js";
 import { HealTimer } from "./enforce/heal-timer.js";
 import { ResyncTimer } from "./enforce/resync-timer.js";
 import { type Logger, silentLogger } from "./log.js";
@@ -48,6 +49,8 @@ export interface EnforcerOptions {
   onResult?: (result: ApplyResult) => void;
   /** What an apply left on the node (sent before the result): Linux snapshots or the Windows file. */
   onSnapshots?: (observed: Observed) => void;
+  /** An apply on its own that changed back drifted rules of the config it ran (before its result). */
+  onHeal?: (heal: Heal) => void;
 }
 
 export interface Enforcer {
@@ -69,6 +72,8 @@ export interface Enforcer {
    */
   checkConfigFile(): Promise<void>;
 }
+
+export type { Heal };
 
 /** Upstream accepts e.g. "1ns" and then loops; never resync more often than this (limits.ts). */
 export const MIN_RESYNC_MS = MIN_RESYNC_INTERVAL_MS;
@@ -102,15 +107,19 @@ interface ApplyContext {
   result: (r: Omit<ApplyResult, "type" | "v">) => void;
   /** A successful apply of `d` (before it is persisted and reported). */
   applied: (d: DesiredConfig) => void;
+  /** Tells the applies that heal the drift it judged. */
+  drift?: { heals: HealSpotter };
 }
 
 /** One apply of `d`: metrics and log, persisted when it succeeded, snapshots, the result. */
 async function applyOnce(c: ApplyContext, d: DesiredConfig, trigger: ApplyTrigger) {
+  const healed = c.drift?.heals.before(d, trigger);
   try {
     const o = await c.backend.apply(d.config, trigger);
     record(c.log, c.metrics, d, trigger, o);
     if (o.ok) {
       c.applied(d);
+      healed?.(o.changed);
       await c.sources.persist(d);
     }
     const after: Observed | undefined = o.snapshots;
@@ -199,7 +208,7 @@ export function createEnforcer(opts: EnforcerOptions): Enforcer {
   async function applyCurrent(trigger: ApplyTrigger): Promise<void> {
     const d = current;
     if (!d || opts.mode !== "enforce" || stopped) return;
-    await applyOnce({ ...opts, log, sources, result, applied: setApplied }, d, trigger);
+    await applyOnce({ ...opts, log, sources, result, applied: setApplied, drift }, d, trigger);
   }
 
   const resyncMs = (c: DesiredConfig) => resyncDelay(c, opts.minResyncMs);

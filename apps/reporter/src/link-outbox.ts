@@ -35,6 +35,8 @@ export interface Grants {
   /** `chain-digests`: each chain by its own digest. */
   chains: boolean;
   fold: boolean;
+  /** `unheard-heals`: the heals made while no dashboard heard may be sent (absent: not granted). */
+  heals?: boolean;
 }
 
 /** Digests of `linux` parts already hashed (a reader that reuses its objects hashes once). */
@@ -84,7 +86,7 @@ interface Prepared {
 }
 
 export class Outbox {
-  private grants: Grants = { digests: false, chains: false, fold: false };
+  private grants: Grants = { digests: false, chains: false, fold: false, heals: false };
   /** The latest snapshot written (whole, its digests beside its rules): what a `snapshot-request` gets. */
   private lastWhole: Snapshot | undefined;
   /**
@@ -133,6 +135,8 @@ export class Outbox {
 
   /** Writes `msg` on `ws` (a snapshot perhaps at the end of this turn); false when dropped. */
   send(ws: WebSocket, msg: ReporterMessage): boolean {
+    // A message a dashboard did not grant is one it cannot read: never sent (the caller keeps it).
+    if (msg.type === "unheard-heals" && !this.grants.heals) return false;
     this.note(msg);
     // A snapshot is judged against what the dashboard was shown, a held one included.
     if (msg.type === "snapshot") this.flush();

@@ -20,6 +20,7 @@ import {
   retryDelay,
   SNAPSHOT_DIGESTS,
   toLegacyRevisionNames,
+  UNHEARD_HEALS,
   zodReason,
 } from "@masq/shared";
 import WebSocket from "ws";
@@ -57,11 +58,11 @@ export interface LinkOptions {
   /** Check outgoing messages against the protocol schema (default true). */
   validateOutgoing?: boolean;
   /**
-   * Offer `chain-digests`, `snapshot-digests` and `apply-result-snapshot` in the handshake
-   * (default true; false behaves as a reporter that knows none; a list offers those alone, as
-   * the reporter of a release that knew only them): where granted, snapshots name their rules
-   * by digest (each chain, or the whole part), and a post-apply snapshot rides in its
-   * apply-result (link-outbox.ts).
+   * Offer `chain-digests`, `snapshot-digests`, `apply-result-snapshot` and `unheard-heals` in
+   * the handshake (default true; false behaves as a reporter that knows none; a list offers
+   * those alone, as the reporter of a release that knew only them): where granted, snapshots
+   * name their rules by digest (each chain, or the whole part), a post-apply snapshot rides in
+   * its apply-result, and heals no dashboard heard may be sent (link-outbox.ts).
    */
   offerCapabilities?: boolean | readonly Capability[];
 }
@@ -157,6 +158,7 @@ function openSocket(
         digests: granted.has(SNAPSHOT_DIGESTS) && !granted.has(CHAIN_DIGESTS),
         chains: granted.has(CHAIN_DIGESTS),
         fold: granted.has(APPLY_RESULT_SNAPSHOT),
+        heals: granted.has(UNHEARD_HEALS),
       });
     });
   return socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
@@ -164,9 +166,9 @@ function openSocket(
 
 /** What each socket's dashboard granted in the handshake (absent: nothing). */
 const grantsOf = new WeakMap<WebSocket, Grants>();
-const NOTHING: Grants = { digests: false, chains: false, fold: false };
+const NOTHING: Grants = { digests: false, chains: false, fold: false, heals: false };
 /** Offered on every upgrade request (`offerCapabilities: false` offers nothing). */
-const OFFERED = `${CHAIN_DIGESTS}, ${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`;
+const OFFERED = `${CHAIN_DIGESTS}, ${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}, ${UNHEARD_HEALS}`;
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
 function closeSocket(socket: WebSocket | undefined): Promise<void> {
@@ -273,7 +275,7 @@ class FrameCodec {
    */
   opened(grants: Grants): void {
     this.stats.connects++;
-    if (grants.digests || grants.chains || grants.fold) this.legacyNames = false;
+    if (grants.digests || grants.chains || grants.fold || grants.heals) this.legacyNames = false;
     this.outbox.opened(grants);
   }
 

@@ -5,9 +5,12 @@ import { assessObserved } from "../assess.js";
 import type { Observed } from "../backend/types.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import { type Heal, HealSpotter } from "./heal-spotter.js";
 
 export class DriftJudge {
   private lastSummary = "";
+  /** Which applies heal the drift judged here (told to `onHeal`). */
+  readonly heals: HealSpotter;
 
   private readonly m: Metrics | undefined;
   /** How drift is healed, for the log line. */
@@ -15,14 +18,21 @@ export class DriftJudge {
 
   constructor(
     private readonly log: Logger,
-    o: { metrics?: Metrics; mode: Mode; heal: HealPolicy },
+    o: { metrics?: Metrics; mode: Mode; heal: HealPolicy; onHeal?: (heal: Heal) => void },
   ) {
+    this.heals = new HealSpotter(o.onHeal, () => this.summary());
     this.m = o.metrics;
     this.healNote = o.mode === "enforce" ? o.heal : "never (observe)";
   }
 
+  /** What differs by the last read judged, null when it was in sync (or none was judged). */
+  summary(): string | null {
+    return this.lastSummary === "" ? null : this.lastSummary;
+  }
+
   /** Nothing to judge against yet (no config, or flags not read). */
   unknown(): void {
+    this.lastSummary = "";
     this.m?.drifted.set(-1);
   }
 

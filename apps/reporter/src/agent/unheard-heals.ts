@@ -1,0 +1,60 @@
+// Heals of drift the enforcer made while no dashboard heard the reporter (its link not open):
+// without them a hand edit and its heal while the dashboard was away were told to nobody, the
+// node simply in sync at reconnect. Kept in memory only (a restart loses them), the newest
+// MAX_UNHEARD_HEALS, the older ones counted; sent once, after hello, to a dashboard that
+// granted `unheard-heals`, then forgotten.
+import {
+  MAX_HEAL_WHAT_CHARS,
+  MAX_UNHEARD_HEALS,
+  PROTOCOL_VERSION,
+  type UnheardHeal,
+  type UnheardHeals as UnheardHealsMessage,
+} from "@masq/shared";
+
+/** What a drift summary says, on one line and within MAX_HEAL_WHAT_CHARS (null when empty). */
+export function boundedWhat(summary: string | null): string | null {
+  const text = summary?.replace(/\s+/g, " ").trim() ?? "";
+  if (text === "") return null;
+  const chars = [...text]; // by code point: a cut never splits a surrogate pair
+  return chars.length <= MAX_HEAL_WHAT_CHARS
+    ? text
+    : `${chars.slice(0, MAX_HEAL_WHAT_CHARS - 1).join("")}…`;
+}
+
+export class UnheardHeals {
+  private heals: UnheardHeal[] = [];
+  private dropped = 0;
+
+  constructor(private readonly max = MAX_UNHEARD_HEALS) {}
+
+  /** A heal no dashboard heard: kept, the oldest dropped and counted past the bound. */
+  add(heal: { at: number; revision: number | null; what: string | null }): void {
+    this.heals.push({ at: heal.at, revision: heal.revision, what: boundedWhat(heal.what) });
+    if (this.heals.length > this.max) {
+      this.heals.shift();
+      this.dropped++;
+    }
+  }
+
+  /** Heals kept, and older ones dropped. */
+  count(): { kept: number; dropped: number } {
+    return { kept: this.heals.length, dropped: this.dropped };
+  }
+
+  /**
+   * Hands the kept heals to `send` as one message; forgotten once it says it was written
+   * (false: not written, say to a dashboard that did not grant them: kept for the next).
+   */
+  flush(send: (msg: UnheardHealsMessage) => boolean): void {
+    if (this.heals.length === 0) return;
+    const msg: UnheardHealsMessage = {
+      type: "unheard-heals",
+      v: PROTOCOL_VERSION,
+      heals: this.heals,
+      dropped: this.dropped,
+    };
+    if (!send(msg)) return;
+    this.heals = [];
+    this.dropped = 0;
+  }
+}
