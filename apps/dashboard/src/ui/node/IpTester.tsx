@@ -28,13 +28,19 @@ import { RelativeTime } from "../components/Time";
 import { askAgain } from "./answer-rules";
 import { PacketFields } from "./PacketFields";
 import { type PacketInput, packetRequest } from "./packet-request";
+import { rulesSource } from "./rules-source";
 
-/** Where the node's answer comes from: its current rules, or its last known ones and how old. */
+/**
+ * Where the node's answer comes from: its current rules, its last known ones and how old, or
+ * none known here (rulesSource).
+ */
 export function RulesSource({ rules }: { rules: Freshness }) {
-  if (rules.liveness === "live") return <>from this node&apos;s real rules</>;
+  const source = rulesSource(rules);
+  if (source.kind === "live") return <>from this node&apos;s real rules</>;
+  if (source.kind === "not-known") return <>{source.text}</>;
   return (
     <>
-      from this node&apos;s last known rules, <RelativeTime value={rules.lastSeenAt} />
+      from this node&apos;s last known rules, <RelativeTime value={source.at} />
     </>
   );
 }
