@@ -4,10 +4,10 @@
 // ("every node applied"): at a start the waves name no node until reporters reconnect. The
 // bar now tracks the resumed revision, counts the nodes the waves counted but not heard from
 // since the restart (`unseen`: pending, offline), and never finishes before they are back.
-import type { Rollout, RolloutStrategy, StagedRolloutView } from "@masq/shared";
+import type { Rollout, StagedRolloutView } from "@masq/shared";
 import { describe, expect, it } from "vitest";
 import type { SimReporter } from "./helpers/reporter-client.js";
-import { barOf, barWhen, reconnect, restart } from "./helpers/restart.js";
+import { barOf, barWhen, reconnect, restart, save, untilStatus } from "./helpers/restart.js";
 import { rollout, untilCanaryApplied, waves } from "./helpers/rollout.js";
 import { eventually, perTest, startServer, type TestServer } from "./helpers/server.js";
 
@@ -15,28 +15,7 @@ const t = perTest();
 const NAMES = ["node-a", "node-b", "node-c", "node-d"];
 const V2 = "nonMasqueradeCIDRs: [10.0.0.0/8, 198.51.100.0/24]\n";
 
-async function inSync(s: TestServer, n: number): Promise<void> {
-  await eventually(
-    async () => (await s.api("/api/nodes")).body.summary.byStatus["in-sync"] === n || undefined,
-    5000,
-    `${n} nodes in sync`,
-  );
-}
-
-/** Saves `yaml` to roll out in `strategy`; the save's answer (its new revision). */
-async function save(
-  s: TestServer,
-  yaml: string,
-  strategy: RolloutStrategy,
-): Promise<{ revision: number; stable: number }> {
-  const before = (await s.api("/api/config")).body;
-  const put = await s.api("/api/config", {
-    method: "PUT",
-    body: { yaml, resourceVersion: before.resourceVersion, strategy },
-  });
-  expect(put.status).toBe(200);
-  return { revision: put.body.revision, stable: before.desiredRevision };
-}
+const inSync = (s: TestServer, n: number) => untilStatus(s, "in-sync", n);
 
 /** A dashboard on a fresh data dir, four reporters in sync, revision 2 saved in waves. */
 async function stagedSave(): Promise<{

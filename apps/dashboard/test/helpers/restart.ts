@@ -1,17 +1,25 @@
 // A dashboard restarted on its data dir in the middle of a rollout, and the fleet bar read after
 // it (rollout-bar-restart*.test.ts).
-import type { MasqConfig, Rollout } from "@masq/shared";
+import type { MasqConfig, NodeStatus, Rollout, RolloutStrategy } from "@masq/shared";
+import { expect } from "vitest";
 import { SimReporter } from "./reporter-client.js";
-import { eventually, type perTest, reporterToken, startServer, type TestServer } from "./server.js";
+import {
+  type Api,
+  eventually,
+  type perTest,
+  reporterToken,
+  startServer,
+  type TestServer,
+} from "./server.js";
 
 type PerTest = ReturnType<typeof perTest>;
 
-export const barOf = async (s: TestServer): Promise<Rollout | null> =>
+export const barOf = async (s: { api: Api }): Promise<Rollout | null> =>
   (await s.api("/api/nodes")).body.summary.rollout;
 
 /** The fleet bar once `check` holds for it (its last value said when it never does). */
 export async function barWhen(
-  s: TestServer,
+  s: { api: Api },
   what: string,
   check: (r: Rollout | null) => boolean,
 ): Promise<Rollout | null> {
@@ -59,3 +67,43 @@ export async function reconnect(
   await sim.waitFor((m) => m.type === "welcome");
   return sim;
 }
+
+/** Until `n` nodes have `status` (the fleet summary's count). */
+export async function untilStatus(s: { api: Api }, status: NodeStatus, n: number): Promise<void> {
+  await eventually(
+    async () => (await s.api("/api/nodes")).body.summary.byStatus[status] === n || undefined,
+    5000,
+    `${n} nodes ${status}`,
+  );
+}
+
+/**
+ * Saves `yaml` over the current revision (`strategy`: as saved with it; none, the default);
+ * its new revision and the one before (what every node ran).
+ */
+export async function save(
+  s: { api: Api },
+  yaml: string,
+  strategy?: RolloutStrategy,
+): Promise<{ revision: number; stable: number }> {
+  const before = (await s.api("/api/config")).body;
+  const put = await s.api("/api/config", {
+    method: "PUT",
+    body: { yaml, resourceVersion: before.resourceVersion, ...(strategy ? { strategy } : {}) },
+  });
+  if (put.status !== 200) throw new Error(`save: ${put.status} ${JSON.stringify(put.body)}`);
+  return { revision: put.body.revision, stable: before.desiredRevision };
+}
+
+/** The bar of a rollout resumed after a restart with none of its `n` targets back yet. */
+export const noneBack = (revision: number, n: number) => ({
+  revision,
+  finishedAt: null,
+  total: n,
+  done: 0,
+  pending: n,
+  offline: n,
+  unseen: n,
+  failed: 0,
+  resumedAt: expect.any(Number),
+});
