@@ -26,6 +26,7 @@ import { Button } from "../components/Button";
 import { Callout } from "../components/Callout";
 import { RelativeTime } from "../components/Time";
 import { askAgain } from "./answer-rules";
+import { branchLabel } from "./branch-label";
 import { PacketFields } from "./PacketFields";
 import { type PacketInput, packetRequest } from "./packet-request";
 import { rulesSource } from "./rules-source";
@@ -120,9 +121,7 @@ function Groups({
             {g.branches.map((b, bi) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: branches are positional
               <li key={bi} data-answer={b.answer} className="pl-2">
-                <span className="font-medium">
-                  {b.when.length > 0 ? `If ${b.when.join(" and ")}` : "Otherwise"}:
-                </span>{" "}
+                <span className="font-medium">{branchLabel(b, g.branches)}:</span>{" "}
                 {branchBackend(b, backends)}
                 {b.summary}
                 {b.entry ? ` (config entry: ${b.entry.text})` : ""}
