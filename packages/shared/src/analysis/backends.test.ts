@@ -178,3 +178,29 @@ describe("evaluateAcrossBackends", () => {
     expect(evaluateAcrossBackends([], "8.8.8.8")).toEqual({ error: "no rules to evaluate" });
   });
 });
+
+// A new user's find: with a legacy rule for another address beside the agent's chain in
+// nf_tables, `why 10.1.2.3` named neither the agent's RETURN that keeps it nor its config
+// entry: the combined answer took the legacy side, which has no rule for it.
+describe("neither backend NATs it and one rule keeps it: that rule, backend and entry", () => {
+  const nft = backend(NFT_AGENT, "nf_tables");
+  const legacyOther = backend(
+    natSave([], ["-A POSTROUTING -d 10.1.2.5/32 -j MASQUERADE"]),
+    "legacy",
+  );
+  it.each([
+    { desc: "nf_tables listed first", input: [nft, legacyOther] },
+    { desc: "legacy listed first", input: [legacyOther, nft] },
+  ])("$desc", ({ input }) => {
+    const v = evaluateAcrossBackends(input, "10.1.2.3", { mark: 0 });
+    if ("error" in v) throw new Error(v.error);
+    const [o] = v.outcomes;
+    expect([
+      v.masqueraded,
+      o?.decidedBy?.chain,
+      o?.decidedBy?.index,
+      o?.backend,
+      o?.entry?.text,
+    ]).toEqual([false, "IP-MASQ-AGENT", 1, "nf_tables", "nonMasqueradeCIDRs 10.0.0.0/8"]);
+  });
+});

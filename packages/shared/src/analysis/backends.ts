@@ -130,26 +130,32 @@ function pair(
   return {
     ...y,
     ...base,
-    ...passedByBoth(x, y),
+    ...keptBy(x, y),
     reason: `neither backend NATs it (${x.backend}: ${outcomeSummary(x)}; ${y.backend}: ${outcomeSummary(y)})`,
     differs: false,
   };
 }
 
 /**
- * Neither backend NATs it and each let it pass by a rule: which hook runs last is not in the
- * rules, and each rule is needed, so both are named (passedBy), neither as deciding.
+ * Neither backend NATs it. Each let it pass by a rule: which hook runs last is not in the
+ * rules, and each rule is needed, so both are named (passedBy), neither as deciding. One did
+ * (the agent's RETURN) and the other has no rule for it: that rule, its backend and its config
+ * entry (the other's outcome alone left out the rule that keeps it, 'because' the agent's entry).
  */
-function passedByBoth(
+function keptBy(
   x: VerdictOutcome,
   y: VerdictOutcome,
-): Pick<VerdictOutcome, "decidedBy" | "passedBy" | "backend"> {
-  if (!x.decidedBy || !y.decidedBy) return {};
-  const passedBy = [
-    { ...x.decidedBy, backend: x.backend },
-    { ...y.decidedBy, backend: y.backend },
-  ];
-  return { decidedBy: undefined, passedBy, backend: undefined };
+): Pick<VerdictOutcome, "decidedBy" | "passedBy" | "backend" | "entry"> {
+  const entry = x.entry ?? y.entry;
+  if (x.decidedBy && y.decidedBy) {
+    const passedBy = [
+      { ...x.decidedBy, backend: x.backend },
+      { ...y.decidedBy, backend: y.backend },
+    ];
+    return { decidedBy: undefined, passedBy, backend: undefined, entry };
+  }
+  const only = x.decidedBy ? x : y.decidedBy ? y : undefined;
+  return { decidedBy: only?.decidedBy, backend: only?.backend, entry: only?.entry };
 }
 
 interface Combined {

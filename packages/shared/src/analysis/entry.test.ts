@@ -76,3 +76,35 @@ describe("a rule added by hand stands for no config entry", () => {
     );
   });
 });
+
+// An element of the agent's nftables set stands for the config entries merged into it (one
+// interval for 10.0.0.0/9 and 10.128.0.0/9): listed when one of them lies inside it.
+describe("an element of the agent's nftables set, against the config", () => {
+  const element = {
+    list: "nonMasqueradeCIDRs" as const,
+    cidr: "10.0.0.0/8",
+    set: "@nonmasq_v4",
+    text: "nonMasqueradeCIDRs 10.0.0.0/8 (element of @nonmasq_v4)",
+  };
+  const linkLocal = { ...element, list: "link-local" as const, cidr: "169.254.0.0/16" };
+  const cases: { desc: string; input: [typeof element, string[], boolean?]; want: boolean }[] = [
+    { desc: "the entry as written", input: [element, ["10.0.0.0/8"]], want: true },
+    {
+      desc: "two entries merged into it",
+      input: [element, ["10.0.0.0/9", "10.128.0.0/9"]],
+      want: true,
+    },
+    { desc: "none inside it", input: [element, ["192.168.0.0/16"]], want: false },
+    { desc: "a wider entry only (not this element)", input: [element, ["0.0.0.0/0"]], want: false },
+    { desc: "link-local while masqLinkLocal is false", input: [linkLocal, [], false], want: true },
+    { desc: "link-local while masqLinkLocal is true", input: [linkLocal, [], true], want: false },
+  ];
+  it.each(cases)("$desc", ({ input: [entry, cidrs, masqLinkLocal], want }) => {
+    const config = {
+      ...defaultConfig(),
+      nonMasqueradeCIDRs: cidrs,
+      masqLinkLocal: !!masqLinkLocal,
+    };
+    expect(entryInConfig(entry, config)).toBe(want);
+  });
+});

@@ -1,7 +1,7 @@
 // "Would a pod's new connection to this destination leave masqueraded?", answered from the
 // whole nat path: one answer when every branch agrees, otherwise each branch with the
 // conditions it needs, and what could not be seen.
-import { type Family, iptablesAddress } from "../cidr.js";
+import { type Family, iptablesAddress, type ParsedIp } from "../cidr.js";
 import { clauseOf, type ParsedRule } from "../parser.js";
 import { describeConditions, describeRef } from "../path/describe.js";
 import { uncertainBy } from "../path/outside-netfilter.js";
@@ -212,10 +212,10 @@ export function verdictOf(
 }
 
 /** Names the config entry behind each deciding rule of the agent's chain. */
-function withEntries(a: FamilyAnalysis, v: Verdict): Verdict {
-  const entry = agentEntryOf(a, v.decidedBy);
+function withEntries(a: FamilyAnalysis, v: Verdict, destination?: ParsedIp): Verdict {
+  const entry = agentEntryOf(a, v.decidedBy, destination);
   const outcomes = v.outcomes.map((o) => {
-    const e = agentEntryOf(a, o.decidedBy);
+    const e = agentEntryOf(a, o.decidedBy, destination);
     return e ? { ...o, entry: e } : o;
   });
   return { ...v, ...(entry ? { entry } : {}), outcomes };
@@ -303,6 +303,7 @@ export function evaluate(
       postroutingRead: a.postroutingRead,
       backend: a.backend,
     }),
+    p.packet.destination,
   );
   const sure = loose.length > 0 ? { ...v, certain: false } : v;
   return uncertainBy(

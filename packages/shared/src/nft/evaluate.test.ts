@@ -179,20 +179,67 @@ describe("evaluateNft on real nft -j output", () => {
       want: { masqueraded: null, certain: false, says: ["arguments not shown by nft -j"] },
     },
   ];
-  for (const { desc, input, want } of cases)
-    it(desc, () => {
+  /** The case's answer held against what it wants (only the fields it names). */
+  function check({ input, want }: (typeof cases)[number]): void {
+    const fa = analyzeNftFamily(parseNftJson(nftDump(input.dump)), input.family ?? "ipv4");
+    const v = evaluateNft(fa, input.ip, input.fields);
+    if ("error" in v) throw new Error(v.error);
+    const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : undefined;
+    expect({ masqueraded: v.masqueraded, certain: v.certain }).toEqual({
+      masqueraded: want.masqueraded,
+      certain: want.certain,
+    });
+    if (want.decidedBy) expect(by).toBe(want.decidedBy);
+    const passed = v.outcomes[0]?.passedBy?.map((r) => `${r.chain} rule ${r.index + 1}`);
+    if (want.passedBy) expect({ by, passed }).toEqual({ by: undefined, passed: want.passedBy });
+    for (const s of want.says ?? []) expect(v.reason).toContain(s);
+  }
+  for (const c of cases) it(c.desc, () => check(c));
+
+  // A new user's find: on nftables nodes `why` and the tester named no config entry for a
+  // destination the agent's set keeps (only the final masquerade's), where iptables nodes do.
+  const entries: {
+    desc: string;
+    input: { dump: string; ip: string; fields?: PacketFields; family?: Family };
+    want: string | undefined;
+  }[] = [
+    {
+      desc: "the agent's table alone: the element of @nonmasq_v4 that holds it",
+      input: { dump: "agent-default", ip: "10.1.2.3" },
+      want: "nonMasqueradeCIDRs 10.0.0.0/8 (element of @nonmasq_v4)",
+    },
+    {
+      desc: "link-local, kept by the agent while masqLinkLocal is false",
+      input: { dump: "agent-default", ip: "169.254.1.1" },
+      want: "link-local 169.254.0.0/16 (masqLinkLocal is false, element of @nonmasq_v4)",
+    },
+    {
+      desc: "beside kube-proxy, both chains letting it pass: the agent's entry",
+      input: { dump: "kube-proxy-agent", ip: "10.1.2.3", fields: { mark: 0 } },
+      want: "nonMasqueradeCIDRs 10.0.0.0/8 (element of @nonmasq_v4)",
+    },
+    {
+      desc: "an interval of merged blocks: the block of it that holds the address",
+      input: { dump: "agent-ranges", ip: "198.51.100.130" },
+      want: "nonMasqueradeCIDRs 198.51.100.128/26 (element of @nonmasq_v4)",
+    },
+    {
+      desc: "outside the set: the final masquerade",
+      input: { dump: "agent-default", ip: "203.0.113.9" },
+      want: "no entry of nonMasqueradeCIDRs or masqueradeCIDRs contains it (the final MASQUERADE)",
+    },
+    {
+      desc: "a hand-inserted accept is no config entry",
+      input: { dump: "agent-hand-edit", ip: "203.0.113.9", fields: { source: "10.100.64.9" } },
+      want: undefined,
+    },
+  ];
+  for (const { desc, input, want } of entries)
+    it(`config entry: ${desc}`, () => {
       const fa = analyzeNftFamily(parseNftJson(nftDump(input.dump)), input.family ?? "ipv4");
       const v = evaluateNft(fa, input.ip, input.fields);
       if ("error" in v) throw new Error(v.error);
-      const by = v.decidedBy ? `${v.decidedBy.chain} rule ${v.decidedBy.index + 1}` : undefined;
-      expect({ masqueraded: v.masqueraded, certain: v.certain }).toEqual({
-        masqueraded: want.masqueraded,
-        certain: want.certain,
-      });
-      if (want.decidedBy) expect(by).toBe(want.decidedBy);
-      const passed = v.outcomes[0]?.passedBy?.map((r) => `${r.chain} rule ${r.index + 1}`);
-      if (want.passedBy) expect({ by, passed }).toEqual({ by: undefined, passed: want.passedBy });
-      for (const s of want.says ?? []) expect(v.reason).toContain(s);
+      expect(v.outcomes.map((o) => o.entry?.text)).toEqual([want]);
     });
 
   /** `nft -j list ruleset` of tables a and b, each a priority-100 nat postrouting chain. */

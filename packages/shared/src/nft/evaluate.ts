@@ -127,6 +127,7 @@ function finalOutcome(b: Branch): VerdictOutcome {
     reason: `no nat postrouting chain NATs it${last}, so it keeps its source address`,
     because: o?.because ?? [],
     ...(o?.decidedBy ? { decidedBy: o.decidedBy } : {}),
+    ...(o?.entry ? { entry: o.entry } : {}),
   };
 }
 
@@ -167,7 +168,10 @@ function lastUnordered(
   const ruled = passes.filter((p) => p.priority === top && p.outcome.decidedBy);
   if (ruled.length < 2) return undefined;
   const each = ruled.map((p) => `${describeRef(p.outcome.decidedBy!)} lets it pass`).join("; ");
+  // The agent's return among them names its config entry.
+  const entry = ruled.find((p) => p.outcome.entry)?.outcome.entry;
   return {
+    ...(entry ? { entry } : {}),
     result: "accept",
     masqueraded: false,
     reason: `no nat postrouting chain NATs it (${each}: chains of one priority, in an order not in the rules), so it keeps its source address`,
