@@ -1,7 +1,7 @@
 import { excMasq, masq, postroutingS, ret } from "@masq/testkit/iptables-text";
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../config.js";
-import { entryInConfig, markEntriesNotInConfig } from "./entry.js";
+import { type AgentEntry, entryInConfig, markEntriesNotInConfig } from "./entry.js";
 import { evaluate } from "./evaluate.js";
 import { analyzeFamily } from "./ruleset.js";
 
@@ -80,14 +80,14 @@ describe("a rule added by hand stands for no config entry", () => {
 // An element of the agent's nftables set stands for the config entries merged into it (one
 // interval for 10.0.0.0/9 and 10.128.0.0/9): listed when one of them lies inside it.
 describe("an element of the agent's nftables set, against the config", () => {
-  const element = {
-    list: "nonMasqueradeCIDRs" as const,
+  const element: AgentEntry = {
+    list: "nonMasqueradeCIDRs",
     cidr: "10.0.0.0/8",
     set: "@nonmasq_v4",
     text: "nonMasqueradeCIDRs 10.0.0.0/8 (element of @nonmasq_v4)",
   };
-  const linkLocal = { ...element, list: "link-local" as const, cidr: "169.254.0.0/16" };
-  const cases: { desc: string; input: [typeof element, string[], boolean?]; want: boolean }[] = [
+  const linkLocal: AgentEntry = { ...element, list: "link-local", cidr: "169.254.0.0/16" };
+  const cases: { desc: string; input: [AgentEntry, string[], boolean?]; want: boolean }[] = [
     { desc: "the entry as written", input: [element, ["10.0.0.0/8"]], want: true },
     {
       desc: "two entries merged into it",
