@@ -90,5 +90,8 @@ async function tmp(): Promise<string> {
   return d;
 }
 afterEach(async () => {
+  // The server first: it writes into its data dir after answering (the roster, rollout records).
+  await t.server?.dispose();
+  t.server = undefined;
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });

@@ -73,6 +73,22 @@ describe("RosterKeeper writes", () => {
     expect(f.writes).toHaveLength(2);
   });
 
+  // A dashboard with no node wrote an empty roster at its first tick: pointless, and a test
+  // removing its data dir while it ran raced that write (ENOTEMPTY).
+  it("writes nothing while there was no roster and there is no node", async () => {
+    const { f, file } = memFile(null);
+    let nodes: RosterEntry[] = [];
+    const { k, clock, tick } = keeper(file, () => nodes);
+    expect(await k.load()).toEqual([]);
+    await tick();
+    expect(f.writes).toEqual([]);
+    nodes = [entry("a")];
+    k.changed();
+    clock.now += ROSTER_WRITE_EVERY_MS;
+    await tick();
+    expect(f.writes).toEqual([rosterText(nodes)]);
+  });
+
   // A node removed by hand (DELETE) came back after a crash within the throttle's window.
   it("writeNow writes past the throttle, after a write under way, and resolves once written", async () => {
     const { f, file } = memFile();

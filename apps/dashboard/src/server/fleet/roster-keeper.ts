@@ -65,7 +65,12 @@ export class RosterKeeper {
     } catch (e) {
       return this.refuse((e as Error).message);
     }
-    if (text === null) return [];
+    // None yet: an empty fleet is what it says, so nothing is written until a node comes (a
+    // dashboard with no node never wrote one, and a test removing its data dir raced the write).
+    if (text === null) {
+      this.written = sha256(rosterText([]));
+      return [];
+    }
     const r = parseRoster(text);
     return r.ok ? r.entries : this.refuse(r.error);
   }
