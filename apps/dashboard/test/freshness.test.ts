@@ -102,6 +102,11 @@ describe("what the API says of a node that stopped reporting", () => {
     expect((await detail("node-a")).node.status).toBe("in-sync");
     // Quiet again: silent, then dropped after three heartbeats.
     await eventually(async () => (await detail("node-a")).node.liveness === "offline", 8000);
+    // Its timeline says the dashboard dropped it for silence, not "connection closed (1006)".
+    const gone = (await detail("node-a")).events.find(
+      (e: { kind: string }) => e.kind === "disconnected",
+    );
+    expect(gone?.message).toMatch(/^dropped by the dashboard: nothing heard for \d+ s/);
   });
 
   it("says when the node heals next, on the dashboard's clock", async () => {

@@ -77,6 +77,9 @@ const CONFLICT_NOTE_MS = 60_000;
 const POLICY_VIOLATION = 1008;
 const GOING_AWAY = 1001;
 
+/** Nodes a log line of dropped connections names; the rest are counted. */
+const MAX_LOGGED_NODES = 20;
+
 export class ReporterGateway {
   private readonly wss = new WebSocketServer({
     noServer: true,
@@ -84,6 +87,12 @@ export class ReporterGateway {
     perMessageDeflate: false,
   });
   private readonly lastHeard = new Map<WebSocket, number>();
+  /**
+   * Each connection's node once its hello named one, and those the silence sweep dropped: the
+   * log names them and the node's timeline says why, where it read "connection closed (1006)".
+   */
+  private readonly nodeOf = new WeakMap<WebSocket, string>();
+  private readonly droppedSilent = new WeakSet<WebSocket>();
   private readonly timer: NodeJS.Timeout;
   private readonly sweepMs: number;
   /** When the silence sweep last ran (performance.now() ms): a late one judges by it (silence-sweep.ts). */
@@ -250,6 +259,7 @@ export class ReporterGateway {
         helloTimer.clear();
         const name = msg.node;
         node = name;
+        this.nodeOf.set(ws, name);
         void this.claim(ws, name, { auth, peer }).then((claim) => {
           if (claim === "gone") return;
           if (claim === "conflict")
@@ -275,11 +285,7 @@ export class ReporterGateway {
       metrics.reporterConnections.dec();
       if (node !== undefined) this.claims.release(node, ws);
       if (node !== undefined && accepted)
-        fleet.disconnect(
-          node,
-          link,
-          `connection closed (${code}${reason.length ? `: ${reason.toString()}` : ""})`,
-        );
+        fleet.disconnect(node, link, this.closedWhy(ws, code, reason.toString()));
     });
   }
 
@@ -323,11 +329,27 @@ export class ReporterGateway {
     if (late) this.opts.metrics.silenceSweepsLate.inc();
     if (silent.length === 0) return;
     this.opts.metrics.reporterRejected.inc({ reason: "silent" }, silent.length);
+    const named = silent.flatMap((ws) => this.nodeOf.get(ws) ?? []);
     this.opts.log.warn(
-      { connections: silent.length, silentForMs: 3 * this.opts.heartbeatMs },
+      {
+        connections: silent.length,
+        nodes: named.slice(0, MAX_LOGGED_NODES),
+        ...(named.length > MAX_LOGGED_NODES ? { moreNodes: named.length - MAX_LOGGED_NODES } : {}),
+        silentForMs: 3 * this.opts.heartbeatMs,
+      },
       "reporter connections dropped: nothing heard for three heartbeat intervals",
     );
-    for (const ws of silent) ws.terminate();
+    for (const ws of silent) {
+      this.droppedSilent.add(ws);
+      ws.terminate();
+    }
+  }
+
+  /** A closed connection's reason for the node's timeline. */
+  private closedWhy(ws: WebSocket, code: number, reason: string): string {
+    if (this.droppedSilent.has(ws))
+      return `dropped by the dashboard: nothing heard for ${Math.round((3 * this.opts.heartbeatMs) / 1000)} s (three heartbeat intervals; the reporter or its node may be hung)`;
+    return `connection closed (${code}${reason.length ? `: ${reason}` : ""})`;
   }
 }
 
