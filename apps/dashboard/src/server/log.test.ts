@@ -15,11 +15,12 @@ function capture() {
 }
 
 describe("createLogger", () => {
-  it("writes ISO 8601 times (UTC), as the reporter does, not epoch milliseconds", () => {
+  it("writes ISO 8601 times (UTC) and level words, as the reporter does, not pino's numbers", () => {
     const { lines, dest } = capture();
     createLogger("info", dest).info("reporter connected");
     expect(lines[0]?.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(lines[0]?.msg).toBe("reporter connected");
+    expect(lines[0]?.level).toBe("info");
   });
 
   it("redacts tokens and credentials", () => {
