@@ -257,6 +257,9 @@ function printBanner(drifted: (typeof nodes)[number], heals: string): void {
             ip netns exec ${nftNode.netns} nft delete element inet ip_masq_agent nonmasq_v4 '{ 10.0.0.0/8 }'
             npx ipmasq why 10.1.2.3 --netns ${nodes[0]!.netns}
 
+  freeze    kill -STOP ${reporters[1]?.child.pid}   # ${nodes[1]!.name}'s reporter hangs (kill -CONT ${reporters[1]?.child.pid} resumes it,
+            kill ${reporters[1]?.child.pid} stops it: then restart the dashboard and see the node still listed)
+
   logs      ${join(demoDir, "logs")} (dashboard.log and one per node)
   restart   kill -USR2 ${process.pid}   # the dashboard alone; reporters reconnect
   Ctrl-C stops everything and deletes the namespaces and ${demoDir}.
