@@ -14,6 +14,7 @@ import {
   type Me,
   type NodeDetail,
   type NodesResponse,
+  type RemovedResponse,
   type ResyncResponse,
   type RevisionCompareResponse,
   type RollbackImpactResponse,
@@ -45,6 +46,8 @@ export const endpoints = {
     api<KubectlResponse>(`/api/nodes/${enc(name)}/kubectl`, { signal }),
   evaluate: (name: string, body: EvaluateRequest) =>
     api<EvaluateResponse>(`/api/nodes/${enc(name)}/evaluate`, { method: "POST", body }),
+  forgetNode: (name: string) =>
+    api<RemovedResponse>(`/api/nodes/${enc(name)}`, { method: "DELETE" }),
   resyncNode: (name: string) =>
     api<ResyncResponse>(`/api/nodes/${enc(name)}/resync`, { method: "POST" }),
   resync: (body: { nodes?: string[]; status?: "drifted" }) =>

@@ -18,6 +18,7 @@ import { NodeRolloutNotice } from "../rollout/NodeRolloutNotice";
 import { ChainsComparison } from "./ChainsComparison";
 import { DifferencesCard } from "./DifferencesCard";
 import { EventTimeline } from "./EventTimeline";
+import { ForgetButton } from "./ForgetButton";
 import { HealCard } from "./HealCard";
 import { heldElsewhereNotes } from "./held-elsewhere";
 import { IpTester, RulesSource } from "./IpTester";
@@ -117,7 +118,10 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
         }
         description={<NodeFacts node={node} />}
         actions={
-          <ResyncButton name={name} offline={!node.connected} unavailable={resyncUnavailable} />
+          <span className="flex items-center gap-2">
+            <ForgetButton name={name} offline={!node.connected} />
+            <ResyncButton name={name} offline={!node.connected} unavailable={resyncUnavailable} />
+          </span>
         }
       />
       <StaleNotice node={node} />
