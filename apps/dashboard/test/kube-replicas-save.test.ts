@@ -68,7 +68,15 @@ describe("a save judged against the whole fleet", () => {
     });
     expect(put.status).toBe(200);
     const q = `from=${before.resourceVersion}&to=${put.body.resourceVersion}`;
-    const cmp = (await b.api(`/api/history/compare?${q}`)).body;
+    // dash-b has the revision once its watch brought it (the save was answered by dash-a).
+    const cmp = await eventually(
+      async () => {
+        const c = (await b.api(`/api/history/compare?${q}`)).body;
+        return c.impact ? c : undefined;
+      },
+      10_000,
+      "dash-b compares the revision saved on dash-a",
+    );
     expect(cmp.impact.notJudged?.nodes).toBe(1);
   });
 });

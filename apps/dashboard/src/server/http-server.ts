@@ -193,8 +193,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const config = new ConfigService(o.store, o.flags, o.sources);
   const sse = new SseHub(t.sseKeepaliveMs, t.sseRecheckMs);
   const feed = new ChangeFeed(t.sseFlushMs);
-  // An all-at-once rollout finished is persisted no more (staged-rollout.ts rolloutFinished).
-  const finished = (r: { revision: number }) => staged.rolloutFinished(r);
+  // An all-at-once rollout finished is persisted no more (staged-rollout.ts rolloutFinished);
+  // true: the owner tells this finish over every node (every replica active).
+  const finished = (r: Rollout) => staged.rolloutFinished(r);
   const fleet = createFleet(config, feed, metrics, log, t, o.events, o.replicas?.replica, finished);
   const staged = createStaging(o, fleet, log, metrics);
   if (o.replicas) countFleetWide(metrics, fleet, o.replicas);
@@ -315,7 +316,8 @@ function createFleet(
   events: SignalRecorder | undefined,
   /** With every replica active: this replica, whose nodes its rollout counts. */
   replica?: string,
-  finished?: (r: Rollout) => void,
+  /** True: the finish is told by the rollout's owner, over every node, not here. */
+  finished?: (r: Rollout) => boolean,
 ): FleetState {
   events?.countResults((result) => metrics.kubeEvents.inc({ result }));
   events?.countWaits?.((ms) => metrics.kubeEventWaitSeconds.inc(ms / 1000));
@@ -333,9 +335,9 @@ function createFleet(
       // A rollout resumed after a restart: its time spans the restart, not a rollout's work.
       if (r.finishedAt !== null && r.resumedAt === undefined)
         metrics.rolloutDuration.observe((r.finishedAt - r.startedAt) / 1000);
+      if (finished?.(r)) return;
       // Each replica counts the nodes it holds: the Event says so rather than "2 of 2 nodes".
       events?.rolloutFinished(replica ? { ...r, heldBy: replica } : r);
-      finished?.(r);
     },
     onSignal: signalSink(metrics, events),
   });
@@ -438,6 +440,7 @@ function createStaging(
       : undefined,
     labels: o.nodeLabels,
     replica: o.replicas?.replica,
+    fleetRollout: o.replicas ? () => rolloutView({ fleet, replicas: o.replicas }) : undefined,
     claimAs: o.replicas?.replica ?? o.replicaName,
     restartUpstream: restarter
       ? (names, why) => void restartInTurn(restarter, fleet, names, why)
@@ -453,6 +456,8 @@ function createStaging(
   o.replicas?.onObjects((names) => staged.remoteChanged(names));
   registerRolloutMetrics(metrics.registry, staged, () => o.election?.isLeader() ?? true);
   signalPauses(staged, fleet.signalSink());
+  // Every replica active: an all-at-once rollout the owner kept, over on every node, told once.
+  staged.onAtOnceOver((bar) => o.events?.rolloutFinished(bar));
   return staged;
 }
 

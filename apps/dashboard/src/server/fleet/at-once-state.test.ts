@@ -152,4 +152,29 @@ describe("AtOnceRollout", () => {
       expect.stringContaining("revision 2 could not be persisted (disk full (ENOSPC))"),
     ]);
   });
+
+  it("every replica active, a follower: held open while the owner keeps it, dropped when the owner does", () => {
+    const o = new AtOnceRollout();
+    o.restore(record, v2);
+    expect(o.heldOpen(2)).toBe(true);
+    expect(o.heldOpen(1)).toBe(false);
+    expect(o.unseen(2, 1, true)).toBe(0); // every node known by name (the NodeMasquerades)
+    expect(o.followed({ ...record, targets: 2 }, v2)).toBe(false); // still kept by the owner
+    expect(o.heldOpen(2)).toBe(true);
+    expect(o.followed(undefined, v2)).toBe(true); // the owner dropped it: over on every node
+    expect(o.heldOpen(2)).toBe(false);
+    expect(o.tracking()).toBeNull();
+    expect(o.resumedOf(2)).toBe(true); // its finish is the owner's to tell
+    expect(o.followed(undefined, v2)).toBe(false);
+  });
+
+  it("a follower not restarted keeps the owner's record (to go on with it as owner), never held open", () => {
+    const o = new AtOnceRollout();
+    expect(o.followed(record, v2)).toBe(false);
+    expect(o.inProgress()).toEqual(record);
+    expect(o.heldOpen(2)).toBe(false);
+    expect(o.resumedOf(2)).toBe(false);
+    expect(o.followed({ ...record, config: "0".repeat(64) }, v2)).toBe(false); // another revision
+    expect(o.inProgress()).toBeNull();
+  });
 });

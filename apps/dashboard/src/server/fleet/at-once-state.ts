@@ -97,6 +97,11 @@ export class AtOnceRollout {
   private bad: unknown;
   /** The node roster named the nodes known before this start: its targets are known by name. */
   private byName = false;
+  /**
+   * The revision resumed at this start (kept once it is dropped): with every replica active its
+   * finish is told by the owner over every node, not by this replica's bar (toldByOwner).
+   */
+  private resumedRevision: number | null = null;
 
   /** The persisted form (staged-state.ts `atOnce`); undefined: none. */
   get persisted(): unknown {
@@ -149,7 +154,44 @@ export class AtOnceRollout {
     const { revision, resourceVersion } = current;
     this.record = { ...read.record, revision, resourceVersion };
     this.resumed = true;
+    this.resumedRevision = revision;
     return read;
+  }
+
+  /**
+   * Every replica active, a follower: the owner's newest persisted record (its state read
+   * through the watch). Kept as this replica's (a follower that takes the Lease over goes on
+   * with it); gone from it, the owner saw the rollout finish over every node (or a newer save):
+   * dropped here too. True when a resumed one was dropped (its bar may finish now).
+   */
+  followed(raw: unknown, current: Desired | null): boolean {
+    const read = readAtOnce(raw, current);
+    if (read.kind === "resumed" && current) {
+      const { revision, resourceVersion } = current;
+      this.record = { ...read.record, revision, resourceVersion };
+      return false;
+    }
+    if (read.kind === "bad") return false;
+    const was = this.resumed;
+    return this.drop() && was;
+  }
+
+  /** In progress (persisted by this owner): the rollout of `revision`, if any. */
+  inProgress(): AtOnceRecord | null {
+    return this.record;
+  }
+
+  /**
+   * Every replica active: the bar resumed at this start for `revision` does not finish while the
+   * record is kept (the owner drops it once every node applied): its own nodes are not all.
+   */
+  heldOpen(revision: number): boolean {
+    return this.resumed && this.record?.revision === revision;
+  }
+
+  /** Was `revision` the rollout resumed at this start (its finish the owner's to tell)? */
+  resumedOf(revision: number): boolean {
+    return this.resumedRevision === revision;
   }
 
   /** The resumed rollout for the fleet bar (FleetState.resumeRollout); null: none. */
@@ -159,10 +201,13 @@ export class AtOnceRollout {
     return { revision: r.revision, resourceVersion: r.resourceVersion, startedAt: r.startedAt };
   }
 
-  /** Targets of the resumed rollout of `revision` not known by name (no roster), by number. */
-  unseen(revision: number, known: number): number {
+  /**
+   * Targets of the resumed rollout of `revision` not known by name (no roster), by number.
+   * `byName`: every node is known by name now (every replica active, the NodeMasquerades listed).
+   */
+  unseen(revision: number, known: number, byName = false): number {
     const r = this.record;
-    if (!r || !this.resumed || this.byName || r.revision !== revision) return 0;
+    if (!r || !this.resumed || this.byName || byName || r.revision !== revision) return 0;
     return unseenByNumber(r, known);
   }
 

@@ -138,6 +138,8 @@ export class FleetState {
       (revision) => this.staging?.unseen(revision) ?? 0,
       // Known from the roster kept before this start, not reconnected since (restored-node.ts).
       (name) => this.nodes.get(name)?.restored !== undefined,
+      // Every replica active: resumed at this start, over only once every node applied it.
+      (revision) => this.staging?.heldOpen(revision) ?? false,
     );
   }
 

@@ -8,7 +8,9 @@
 // clears them there, but the finished counts keep them failed and count the retry late.
 // After a dashboard restart a staged rollout's tracking is resumed (`start` with `resumed`): its
 // waves counted nodes no reporter has named since (`unseen`, told by the staged rollout): each
-// is a pending, offline target, and the rollout does not finish while any is left.
+// is a pending, offline target, and the rollout does not finish while any is left. With every
+// dashboard replica active, a rollout resumed so counts this replica's nodes only: it is held
+// open (`heldOpen`) until the owner saw every node apply it (staged-rollout.ts atOnceOver).
 
 import type { Rollout, RolloutLate } from "@masq/shared";
 
@@ -62,13 +64,15 @@ export class RolloutTracker {
    * read at the finish to freeze them with the counts. `unseen`: targets of `revision` counted
    * but not known by name (a staged rollout resumed after a restart, Rollout.unseen).
    * `notHeard`: is this target known only from before the dashboard started (its roster, not
-   * reconnected since)? Counted offline as any, and said unseen too.
+   * reconnected since)? Counted offline as any, and said unseen too. `heldOpen`: the rollout of
+   * `revision` is not over yet for reasons beyond this replica's nodes (not finished meanwhile).
    */
   constructor(
     private readonly onFinish: (r: Rollout) => void = () => {},
     private readonly failedByStage: () => Iterable<string> = () => [],
     private readonly unseen: (revision: number) => number = () => 0,
     private readonly notHeard: (node: string) => boolean = () => false,
+    private readonly heldOpen: (revision: number) => boolean = () => false,
   ) {}
 
   /**
@@ -229,7 +233,7 @@ export class RolloutTracker {
     const s = this.state;
     if (!s || s.finishedAt !== null || waiting(s.count) > 0) return;
     // Nodes a resumed staged rollout counted and no reporter has named since: not done.
-    if (this.unseen(s.revision) > 0) return;
+    if (this.unseen(s.revision) > 0 || this.heldOpen(s.revision)) return;
     s.finishedAt = now;
     s.failedAtFinish = new Set(this.failedByStage());
     const v = this.view();

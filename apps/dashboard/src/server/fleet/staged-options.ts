@@ -1,6 +1,7 @@
 // What a staged rollout (staged-rollout.ts) is given: the fleet it sends revisions to, the nodes
 // other replicas hold, and its options (persistence, Lease, refusal, labels).
 import type {
+  Rollout,
   RolloutOutcome,
   RolloutStrategy,
   StagedRolloutView,
@@ -77,6 +78,12 @@ export interface StagedOptions {
   claimAs?: string;
   /** How long a move asked of the owner waits for its word (REQUEST_CONFIRM_MS). */
   confirmWaitMs?: number;
+  /**
+   * With every replica active: the fleet bar over every node (this replica's and the others' by
+   * their NodeMasquerade). The owner drops the all-at-once rollout it keeps once nothing on it
+   * is pending (staged-rollout.ts atOnceOver).
+   */
+  fleetRollout?: () => Rollout | null;
 }
 
 /** What a follower starting on an unbegun staged revision needs to hold it (restore). */

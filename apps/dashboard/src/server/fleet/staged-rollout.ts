@@ -13,6 +13,7 @@ import {
   type NodeRolloutPlace,
   type NumberedConfig,
   placeByBounds,
+  type Rollout,
   type RolloutAction,
   type RolloutEffect,
   type RolloutInput,
@@ -240,6 +241,7 @@ export class StagedRollouts {
   private readonly missing = new MissingNodes();
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
+  private readonly atOnceOverListeners = new Set<(bar: Rollout) => void>();
   /** Why the last read of the nodes' labels for a canary selector failed (read again). */
   private labelRead: { of: Awaiting; error: string } | undefined;
   /** The last read of the persisted rollout failed (after its retries), and why. */
@@ -423,8 +425,53 @@ export class StagedRollouts {
    * The fleet bar's rollout finished (FleetState onRolloutFinished): an all-at-once one is
    * persisted no more, so a restart neither tracks it again nor says its finish twice.
    */
-  rolloutFinished(r: { revision: number }): void {
+  rolloutFinished(r: { revision: number; resumedAt?: number }): boolean {
+    // Every replica active: this replica's bar finishing is not every node's (atOnceOver).
+    if (this.opts.remote !== undefined) return this.toldByOwner(r);
     if (!this.s && this.once.finished(r.revision)) this.persist();
+    return false;
+  }
+
+  /**
+   * Every replica active: is this finish of the bar the one resumed at this start (held open
+   * until the owner saw every node apply, heldOpen)? Then the owner tells it, over every node,
+   * once (onAtOnceOver), and this replica does not again.
+   */
+  private toldByOwner(r: { revision: number; resumedAt?: number }): boolean {
+    return r.resumedAt !== undefined && !this.s && this.once.resumedOf(r.revision);
+  }
+
+  /**
+   * Every replica active: the bar resumed at this start for `revision` (an all-at-once rollout
+   * the owner keeps) does not finish on this replica's nodes alone, only once the owner dropped
+   * it, every node having applied it (atOnceOver).
+   */
+  heldOpen(revision: number): boolean {
+    return this.opts.remote !== undefined && !this.s && this.once.heldOpen(revision);
+  }
+
+  /** Called once, by the owner, when an all-at-once rollout it kept finished over every node. */
+  onAtOnceOver(fn: (bar: Rollout) => void): () => void {
+    this.atOnceOverListeners.add(fn);
+    return () => this.atOnceOverListeners.delete(fn);
+  }
+
+  /**
+   * The owner, every replica active: the all-at-once rollout it keeps is over once nothing is
+   * pending on the bar over every node (StagedOptions.fleetRollout: its nodes and the others'
+   * by their NodeMasquerade); then it is dropped (every replica's resumed bar finishes) and its
+   * finish told once. Looked at each tick while one is kept.
+   */
+  private atOnceOver(): void {
+    const kept = this.once.inProgress();
+    const remote = this.opts.remote;
+    if (!kept || this.s || !remote || this.takingOver || remote.listed?.() === false) return;
+    const bar = this.opts.fleetRollout?.();
+    if (!bar || bar.revision !== kept.revision || bar.pending > 0) return;
+    this.once.finished(kept.revision);
+    this.persist();
+    this.fleet?.rolloutChanged();
+    for (const fn of this.atOnceOverListeners) fn(bar);
   }
 
   /** At start, before restore: the node roster listed the nodes known before (by name). */
@@ -606,6 +653,10 @@ export class StagedRollouts {
   follow(raw: unknown): void {
     this.followed = raw;
     if (this.follows()) this.performed = performedOf(raw) ?? this.performed;
+    // The owner's all-at-once rollout: kept here too; gone, a bar resumed here may finish now.
+    const atOnce = (raw as { atOnce?: unknown } | null | undefined)?.atOnce;
+    if (this.follows() && this.once.followed(atOnce, this.source?.current() ?? null))
+      this.fleet?.rolloutChanged();
     this.refollow();
     for (const [id, done] of this.confirming) if (this.performed.includes(id)) done();
   }
@@ -780,8 +831,10 @@ export class StagedRollouts {
   private atOnce(next: Desired, persist: boolean, user: string): void {
     if (this.isActive()) this.begun = saidOf(next);
     this.clear(next.revision);
-    // Tracked again after a restart (at-once-state.ts) by a dashboard counting every node.
-    const tracked = this.opts.remote === undefined && this.isActive();
+    // Tracked again after a restart (at-once-state.ts) by a dashboard counting every node; with
+    // every replica active by the elected owner, for every replica (atOnceOver).
+    const elected = this.opts.remote === undefined || this.opts.active !== undefined;
+    const tracked = elected && this.isActive();
     if (tracked) this.once.begin(next, this.now(), user, this.cutNodes("enforce").length);
     if (tracked || persist || primaryOf(next.resourceVersion) !== next.resourceVersion)
       this.persist();
@@ -1090,7 +1143,13 @@ export class StagedRollouts {
   unseen(revision: number): number {
     const s = this.s;
     // An all-at-once one resumed with no node roster: its targets not back yet, by number.
-    if (!s) return this.once.unseen(revision, this.cutNodes("enforce").length);
+    // With every replica active, once the NodeMasquerades are listed every node is known by name.
+    if (!s)
+      return this.once.unseen(
+        revision,
+        this.cutNodes("enforce").length,
+        this.opts.remote !== undefined && this.opts.remote.listed?.() !== false,
+      );
     if (s.resourceVersion !== this.restored || s.core.phase === "healthy") return 0;
     if ((s.core.aborted ? this.previous?.revision : s.revision) !== revision) return 0;
     if (s.core.aborted) {
@@ -1415,6 +1474,7 @@ export class StagedRollouts {
       this.settle();
     }
     this.suspectOfflinePending();
+    this.atOnceOver();
     const pause = this.s?.core.pause;
     // Over when the pause's length has passed on the monotonic clock: `until` is the wall's.
     if (pause?.kind === "duration" && this.mono() >= this.pauseEnds(pause.until))
@@ -1694,7 +1754,8 @@ export class StagedRollouts {
   private restoreOnce(raw: unknown, current: Desired | null): void {
     if (this.onceRead) return;
     this.onceRead = true;
-    if (this.opts.remote !== undefined || !this.isActive()) return;
+    // A standby does not track it; with every replica active each one does (the owner keeps it).
+    if (this.opts.remote === undefined && !this.isActive()) return;
     const read = this.once.restore(raw, current);
     const log = this.opts.log;
     if (read.kind === "bad")
