@@ -109,6 +109,7 @@ describe("fleet", () => {
       skipped: [
         { reason: expect.stringMatching(/observe mode.*IPMASQ_OBSERVE_RESYNC is off/), count: 1 },
       ],
+      cannotHeal: [],
     });
     const rows = Object.fromEntries(
       list.nodes.map((n: { name: string; resyncUnavailable?: string }) => [

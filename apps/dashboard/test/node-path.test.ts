@@ -139,3 +139,29 @@ describe("node path and evaluate on a real node", () => {
     expect(r.body.error).toMatch(want);
   });
 });
+
+describe("resync of a node drifted only by other components' rules", () => {
+  it("is left out of 'Resync all drifted', counted apart with why, and its row says so", async () => {
+    const list = (await fleet.server.api("/api/nodes")).body;
+    // Its only difference is the CNI chain masquerading before the agent's: a resync rewrites
+    // the agent's chain and jump only, so it would stay drifted.
+    expect(list.summary.driftedResync).toEqual({
+      resyncable: 0,
+      skipped: [],
+      cannotHeal: [
+        {
+          reason: expect.stringMatching(/^what differs is only other components' rules/),
+          count: 1,
+        },
+      ],
+    });
+    const row = list.nodes.find((n: { name: string }) => n.name === node);
+    expect(row.resyncCannotHeal).toBe(list.summary.driftedResync.cannotHeal[0].reason);
+    expect((await fleet.server.api(`/api/nodes/${node}`)).body.node.resyncCannotHeal).toBe(
+      row.resyncCannotHeal,
+    );
+    const bulk = await fleet.server.api("/api/resync", { body: { status: "drifted" } });
+    expect(bulk.status).toBe(202);
+    expect(bulk.body).toEqual({ nodes: [], skipped: [] });
+  });
+});

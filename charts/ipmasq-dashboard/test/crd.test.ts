@@ -106,6 +106,7 @@ describe("NodeMasquerade CRD", () => {
         "critical",
         "warnings",
         "countsUnknown",
+        "resyncCannotHeal",
       ].sort(),
     );
     expect(details.properties!.os!.enum).toEqual(["linux", "windows"]);

@@ -92,6 +92,12 @@ export interface NodeSummary extends Freshness {
    * restarts); absent when it can. */
   resyncUnavailable?: string;
   /**
+   * Set on a drifted node whose every difference is one a resync does not rewrite (other
+   * components' rules, the other iptables backend's): why a resync leaves it drifted (shared
+   * resyncCannotHeal). Absent when a resync heals something, or it is not known here.
+   */
+  resyncCannotHeal?: string;
+  /**
    * Fields of the row that are placeholders, not facts, and why: a node held by another replica
    * whose NodeMasquerade does not carry them, or one whose rules are not judged (yet): applying,
    * not reported, not heard from since a restart (`severity`).
@@ -183,8 +189,13 @@ export interface FleetSummary {
 /** Drifted nodes a bulk resync reaches, and those it must skip, by reason. */
 export interface DriftedResync {
   resyncable: number;
-  /** Most first; the counts add up to the drifted nodes not resyncable. */
+  /** Most first; the counts add up to the drifted nodes the dashboard cannot resync. */
   skipped: { reason: string; count: number }[];
+  /**
+   * Drifted nodes it could resync but leaves alone, because a resync would not change what
+   * differs (NodeSummary.resyncCannotHeal), by reason, most first. Absent from an older server.
+   */
+  cannotHeal?: { reason: string; count: number }[];
 }
 
 /** GET /api/nodes */

@@ -11,7 +11,14 @@ import {
 import { describe, expect, it } from "vitest";
 import { analyzeFamily, analyzeRuleset } from "./analysis/ruleset.js";
 import { type AgentFlags, DEFAULT_FLAGS, defaultConfig, type MasqConfig } from "./config.js";
-import { computeDrift, type Difference, type DriftKind, driftReport } from "./drift.js";
+import {
+  computeDrift,
+  type Difference,
+  type DriftKind,
+  driftReport,
+  RESYNC_CANNOT_HEAL,
+  resyncCannotHeal,
+} from "./drift.js";
 import { parseIptables } from "./parser.js";
 import { desiredChain } from "./rules.js";
 
@@ -353,5 +360,50 @@ describe("driftReport", () => {
     ]);
     expect(r.status).toBe("drifted");
     expect(r.summary).toBe("missing 10.0.0.0/8, jump missing");
+  });
+});
+
+describe("resyncCannotHeal", () => {
+  const d = (kind: DriftKind, severity: Difference["severity"] = "critical"): Difference => ({
+    kind,
+    severity,
+    scope: "ipv4",
+    message: "",
+  });
+  const cases: { desc: string; input: Difference[]; want: string | null }[] = [
+    { desc: "nothing differs: nothing to heal, no reason", input: [], want: null },
+    {
+      desc: "the agent's own chain differs: a resync heals it",
+      input: [d("missing-cidr")],
+      want: null,
+    },
+    {
+      desc: "only another component's NAT before the chain (kube-proxy, a CNI)",
+      input: [d("jump-shadowed")],
+      want: RESYNC_CANNOT_HEAL.other,
+    },
+    {
+      desc: "another component's NAT after the chain, plus a cosmetic difference a resync rewrites",
+      input: [d("masqueraded-after", "warning"), d("cosmetic", "info")],
+      want: RESYNC_CANNOT_HEAL.other,
+    },
+    {
+      desc: "only the other iptables backend",
+      input: [d("backend-conflict")],
+      want: RESYNC_CANNOT_HEAL.backend,
+    },
+    {
+      desc: "other components and the other backend",
+      input: [d("jump-shadowed"), d("backend-conflict", "warning")],
+      want: RESYNC_CANNOT_HEAL.both,
+    },
+    {
+      desc: "other components' rules beside a missing jump: a resync changes the node",
+      input: [d("jump-shadowed"), d("jump-missing")],
+      want: null,
+    },
+  ];
+  it.each(cases)("$desc", ({ input, want }) => {
+    expect(resyncCannotHeal(input)).toBe(want);
   });
 });

@@ -403,6 +403,34 @@ export function healedByResync(d: Difference): boolean {
   );
 }
 
+/** Why a resync leaves a node drifted, by what differs (node-neutral: said of one node or many). */
+export const RESYNC_CANNOT_HEAL = {
+  other:
+    "what differs is only other components' rules on the path (NAT or ACCEPT before the agent's chain, NAT after it), which a resync does not rewrite: it rewrites only the agent's chain and its jump",
+  backend:
+    "what differs is only the other iptables backend's rules, which a resync does not touch: it rewrites only the agent's chain and its jump in the backend the agent uses",
+  both: "what differs is only other components' rules on the path and the other iptables backend's rules, neither of which a resync rewrites: it rewrites only the agent's chain and its jump",
+} as const;
+
+/**
+ * Why a resync cannot change what a drifted node differs in: every behavioural difference is
+ * one an apply never rewrites (healedByResync); null when a resync heals some of them, or when
+ * nothing behavioural differs (then there is no drift to heal).
+ */
+export function resyncCannotHeal(differences: readonly Difference[]): string | null {
+  let other = false;
+  let backend = false;
+  for (const d of differences) {
+    if (d.severity === "info") continue;
+    if (healedByResync(d)) return null;
+    if (d.kind === "backend-conflict") backend = true;
+    else other = true;
+  }
+  if (other && backend) return RESYNC_CANNOT_HEAL.both;
+  if (backend) return RESYNC_CANNOT_HEAL.backend;
+  return other ? RESYNC_CANNOT_HEAL.other : null;
+}
+
 /** Folds differences (of every family) into a status and a one-line summary. */
 export function driftReport(differences: Difference[]): DriftReport {
   const sorted = sortDifferences(differences);

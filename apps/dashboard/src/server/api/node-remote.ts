@@ -98,8 +98,11 @@ export async function resyncAllElsewhere(
 ): Promise<{ requested: Requested[]; skipped: BulkResyncResponse["skipped"] }> {
   const requested: Requested[] = [];
   const skipped: BulkResyncResponse["skipped"] = [];
+  // "All drifted" leaves out nodes whose holder says a resync would not change them.
   const chosen = nodes.filter(
-    (n) => (!o.wanted || o.wanted.has(n.name)) && (!o.status || n.status === o.status),
+    (n) =>
+      (!o.wanted || o.wanted.has(n.name)) &&
+      (!o.status || (n.status === o.status && n.resyncCannotHeal === undefined)),
   );
   for (const n of chosen) {
     if (!n.connected) {

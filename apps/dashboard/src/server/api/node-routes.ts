@@ -19,7 +19,13 @@ import {
 } from "@masq/shared";
 import { z } from "zod";
 import { HttpError } from "../errors.js";
-import { assessmentOf, freshnessOf, type NodeAssessment, type NodeRecord } from "../fleet/node.js";
+import {
+  assessmentOf,
+  freshnessOf,
+  type NodeAssessment,
+  type NodeRecord,
+  resyncCannotHealOf,
+} from "../fleet/node.js";
 import { fleetEntries, fleetNodes, type RemoteSummary, remoteOf } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
 import { listNodes, parseNodeListQuery } from "./node-list.js";
@@ -200,10 +206,11 @@ async function resyncHere(
   skipped: BulkResyncResponse["skipped"],
 ): Promise<string[]> {
   const done: string[] = [];
+  // "All drifted" leaves out nodes a resync would not change (as its count, driftedResync).
   const chosen = (n: NodeRecord) =>
     (!sel.wanted || sel.wanted.has(n.name)) &&
     !elsewhere.has(n.name) &&
-    (!sel.status || n.status === sel.status);
+    (!sel.status || (n.status === sel.status && resyncCannotHealOf(n) === undefined));
   for (const n of ctx.fleet.nodes.values()) {
     if (!chosen(n)) continue;
     if (!n.connected) {

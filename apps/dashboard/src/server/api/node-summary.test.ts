@@ -69,12 +69,16 @@ describe("driftedResync", () => {
     {
       desc: "observe-mode drifted nodes are counted as skipped, with the reason",
       input: { canRestart: false },
-      want: { resyncable: 2, skipped: [{ reason: OBSERVE_RESYNC_OFF, count: 1 }] },
+      want: {
+        resyncable: 2,
+        skipped: [{ reason: OBSERVE_RESYNC_OFF, count: 1 }],
+        cannotHeal: [],
+      },
     },
     {
       desc: "with pod restarts every connected drifted node is resynced",
       input: { canRestart: true },
-      want: { resyncable: 3, skipped: [] },
+      want: { resyncable: 3, skipped: [], cannotHeal: [] },
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {

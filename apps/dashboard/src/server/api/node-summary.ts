@@ -2,7 +2,7 @@
 // decides about it from outside the record (its staged-rollout place, whether the dashboard can
 // resync it), and the counts behind "Resync all drifted". The UI renders these, never guesses.
 import type { DriftedResync, NodeRolloutPlace, NodeSummary } from "@masq/shared";
-import { type NodeRecord, toSummary } from "../fleet/node.js";
+import { type NodeRecord, resyncCannotHealOf, toSummary } from "../fleet/node.js";
 import type { StagedRollouts } from "../fleet/staged-rollout.js";
 import type { RemoteSummary } from "../replicas/fleet-view.js";
 import type { ApiContext } from "./context.js";
@@ -29,6 +29,13 @@ export function resyncUnavailable(n: AnyNode, canRestartUpstream: boolean): stri
   if (modeOf(n) === "observe" && !canRestartUpstream) return OBSERVE_RESYNC_OFF;
   return null;
 }
+
+/**
+ * Why a resync would leave drifted `n` drifted (every difference is one it does not rewrite), as
+ * its row says it: a node held elsewhere as its holder wrote it (absent: not known, resynced).
+ */
+export const cannotHealOf = (n: AnyNode): string | undefined =>
+  "hello" in n ? resyncCannotHealOf(n) : n.resyncCannotHeal;
 
 /**
  * `place` with `inSyncNow` when the rollout counts the node failed but it runs the revision in
@@ -68,8 +75,9 @@ export function rowOf(n: AnyNode, ctx: SummaryContext): NodeSummary {
 
 /**
  * What POST /api/resync {status: "drifted"} would do now: connected drifted nodes it resyncs,
- * and the ones it must skip, by reason. Offline nodes are never drifted (their status is
- * offline), as the route skips them without a word.
+ * the ones it must skip, by reason, and those it leaves alone because a resync would not change
+ * what differs (only other components' rules, or the other backend's), by reason. Offline nodes
+ * are never drifted (their status is offline), as the route skips them without a word.
  */
 export function driftedResync(
   nodes: Iterable<AnyNode>,
@@ -77,16 +85,17 @@ export function driftedResync(
 ): DriftedResync {
   let resyncable = 0;
   const skipped = new Map<string, number>();
+  const cannotHeal = new Map<string, number>();
+  const add = (m: Map<string, number>, reason: string) => m.set(reason, (m.get(reason) ?? 0) + 1);
   for (const n of nodes) {
     if (n.status !== "drifted" || !n.connected) continue;
     const why = resyncUnavailable(n, canRestartUpstream);
-    if (why === null) resyncable++;
-    else skipped.set(why, (skipped.get(why) ?? 0) + 1);
+    const stays = why === null ? cannotHealOf(n) : undefined;
+    if (why !== null) add(skipped, why);
+    else if (stays !== undefined) add(cannotHeal, stays);
+    else resyncable++;
   }
-  return {
-    resyncable,
-    skipped: [...skipped]
-      .map(([reason, count]) => ({ reason, count }))
-      .sort((a, b) => b.count - a.count),
-  };
+  const byCount = (m: Map<string, number>) =>
+    [...m].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
+  return { resyncable, skipped: byCount(skipped), cannotHeal: byCount(cannotHeal) };
 }

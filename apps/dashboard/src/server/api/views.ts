@@ -47,7 +47,7 @@ export function fleetSummary(
           view ? fleetNodes(view) : ctx.fleet.nodes.values(),
           ctx.observeResync !== null,
         )
-      : { resyncable: 0, skipped: [] },
+      : { resyncable: 0, skipped: [], cannotHeal: [] },
     startedAt: ctx.startedAt,
   };
 }

@@ -18,7 +18,7 @@ import type {
   ResyncSchedule,
   Snapshot,
 } from "@masq/shared";
-import { restoredSummary } from "@masq/shared";
+import { restoredSummary, resyncCannotHeal } from "@masq/shared";
 import type { Desired } from "../config/merged-desired.js";
 import { EventLog } from "./event-log.js";
 import { applyingSummary } from "./event-texts.js";
@@ -335,6 +335,16 @@ function noRules(n: NodeRecord): NotKnown {
   return n.rulesUnknown !== undefined ? SEVERITY.digestNotHeld : SEVERITY.notReported;
 }
 
+/**
+ * Why a resync would leave drifted `n` drifted (shared resyncCannotHeal: every difference is one
+ * an apply never rewrites); undefined when it heals something, `n` is not drifted, or its rules
+ * are not judged (then a resync is not refused for a reason not known).
+ */
+export function resyncCannotHealOf(n: NodeRecord): string | undefined {
+  if (n.status !== "drifted" || n.deferred || !n.assessment) return undefined;
+  return resyncCannotHeal(n.assessment.report.differences) ?? undefined;
+}
+
 export function toSummary(n: NodeRecord): NodeSummary {
   const { critical, warnings } = countBySeverity(n.assessment?.report.differences ?? []);
   // Fields copied, not spread: the rows of every push are built here (a spread copies slowly).
@@ -360,6 +370,8 @@ export function toSummary(n: NodeRecord): NodeSummary {
   const notKnown = severityUnknown(n);
   if (notKnown) row.notKnownHere = notKnown;
   if (fresh.notHeardSinceStart !== undefined) row.notHeardSinceStart = fresh.notHeardSinceStart;
+  const cannotHeal = resyncCannotHealOf(n);
+  if (cannotHeal) row.resyncCannotHeal = cannotHeal;
   return row;
 }
 

@@ -138,6 +138,10 @@ function factsOf(st: NodeMasquerade["status"]) {
     critical: d?.critical ?? 0,
     warnings: d?.warnings ?? 0,
     ...(notKnownHere ? { notKnownHere } : {}),
+    // The holder's word that a resync would leave the drifted node drifted.
+    ...(d?.resyncCannotHeal && st?.health === "drifted"
+      ? { resyncCannotHeal: d.resyncCannotHeal.slice(0, MAX_COUNTS_UNKNOWN_CHARS) }
+      : {}),
   };
 }
 

@@ -1,14 +1,21 @@
 // The NodeMasquerade status of a node held here (issue 17): writing it never forces a judgement
 // put off at a push, and never carries the previous revision's counts as the new revision's.
-import { defaultConfig } from "@masq/shared";
+import { defaultConfig, RESYNC_CANNOT_HEAL } from "@masq/shared";
 import { helloFor } from "@masq/testkit/fixtures";
 import { describe, expect, it } from "vitest";
+import { driftedResync } from "../api/node-summary.js";
 import { nodeDetail } from "../api/views.js";
 import type { Desired } from "../config/merged-desired.js";
 import { Assessor } from "../fleet/assess-node.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { toSummary } from "../fleet/node.js";
-import { okResult, rulesOf, snap, testFleet } from "../fleet/post-apply.fixture.js";
+import {
+  okResult,
+  rulesOf,
+  rulesWithForeign,
+  snap,
+  testFleet,
+} from "../fleet/post-apply.fixture.js";
 import { configDigest } from "../fleet/staged-follow.js";
 import { type FleetViewSources, remoteOf } from "./fleet-view.js";
 import {
@@ -305,4 +312,57 @@ describe("the reason a node's severity is not known, as the other replicas show 
       expect(there).toEqual(here);
       fleet.close();
     });
+});
+
+// A new user: "Resync all drifted" counted and resynced a node whose only drift was another
+// component's NAT on the path, which a resync (the agent's chain and jump) never changes.
+describe("a node drifted only by other components' rules: a resync would not change it", () => {
+  /** "own": v1's rules against v2 (the agent's chain differs); "other": v1's rules with
+   * another component's MASQUERADE after the jump. Both drifted against v1's config. */
+  function scene() {
+    const fleet = testFleet(() => v1, { now: () => 1000 });
+    const rules = { own: rulesOf(v2.config), other: rulesWithForeign(v1.config) };
+    for (const [name, linux] of Object.entries(rules)) {
+      fleet.connect(helloFor(name, { appliedRevision: 1 }), { send() {}, close() {} });
+      fleet.snapshot(name, snap(1, linux));
+      fleet.applyResult(name, okResult(1, "desired", false));
+    }
+    return fleet;
+  }
+
+  it("its row says why, and 'Resync all drifted' counts it apart from the node it heals", () => {
+    const fleet = scene();
+    const own = fleet.nodes.get("own")!;
+    const other = fleet.nodes.get("other")!;
+    expect([own.status, other.status]).toEqual(["drifted", "drifted"]);
+    expect(toSummary(own).resyncCannotHeal).toBeUndefined();
+    expect(toSummary(other).resyncCannotHeal).toBe(RESYNC_CANNOT_HEAL.other);
+    expect(driftedResync(fleet.nodes.values(), false)).toEqual({
+      resyncable: 1,
+      skipped: [],
+      cannotHeal: [{ reason: RESYNC_CANNOT_HEAL.other, count: 1 }],
+    });
+    fleet.close();
+  });
+
+  it("its NodeMasquerade carries why, and another replica's row reads it", () => {
+    const fleet = scene();
+    for (const [name, want] of [
+      ["own", undefined],
+      ["other", RESYNC_CANNOT_HEAL.other],
+    ] as const) {
+      const record = fleet.nodes.get(name)!;
+      const written = fullStatus(statusBody({ record, replica: "r1" }), undefined, new Date(0));
+      const read = JSON.parse(JSON.stringify(written), (_k, v) => (v === null ? undefined : v));
+      const object = nodeMasqueradeSchema.parse({ metadata: { name: "n" }, status: read });
+      const there = remoteOf(elsewhere(object), "n")!;
+      expect(there.resyncCannotHeal).toBe(want);
+      expect(driftedResync([there], false)).toEqual({
+        resyncable: want ? 0 : 1,
+        skipped: [],
+        cannotHeal: want ? [{ reason: want, count: 1 }] : [],
+      });
+    }
+    fleet.close();
+  });
 });

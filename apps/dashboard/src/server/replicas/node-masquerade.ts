@@ -2,7 +2,7 @@
 // docs/scale-out.md): its coordinates, its shape as read from the API server (zod: anything
 // else is ignored with a reason, never trusted), and the status this replica writes for a node
 // it holds, built from the node's record.
-import { type Difference, NODE_STATUSES } from "@masq/shared";
+import { type Difference, NODE_STATUSES, resyncCannotHeal } from "@masq/shared";
 import { z } from "zod";
 import { desiredDigest } from "../config/desired-digest.js";
 import type { FleetState } from "../fleet/fleet-state.js";
@@ -53,6 +53,13 @@ const details = z.object({
    * of the previous release ignores it (its schema strips unknown keys).
    */
   countsUnknown: z.string().nullable().optional(),
+  /**
+   * On a drifted node whose every difference is one a resync does not rewrite, why a resync
+   * leaves it drifted (shared resyncCannotHeal); null otherwise. The other replicas leave such a
+   * node out of "Resync all drifted" as the holder would. Absent from a status of the previous
+   * release or pruned by its CRD: the node is resynced, as before.
+   */
+  resyncCannotHeal: z.string().nullable().optional(),
 });
 export type NodeDetails = z.infer<typeof details>;
 
@@ -138,6 +145,8 @@ export function statusBody(i: StatusInput): StatusBody {
   const n = i.record;
   // No judgement (no rules known, no desired config): not known either, never "no drift".
   const diffs = n.deferred ? null : (assessmentOf(n)?.report.differences ?? null);
+  // Why a resync would leave it drifted (the other replicas' "Resync all drifted" skips it).
+  const stays = diffs && n.status === "drifted" ? resyncCannotHeal(diffs) : null;
   return {
     replica: i.replica,
     connected: n.connected,
@@ -159,6 +168,7 @@ export function statusBody(i: StatusInput): StatusBody {
       iptablesVersion: n.hello.iptablesVersion,
       reporterVersion: n.hello.reporterVersion,
       ...(diffs ? { ...countBySeverity(diffs), countsUnknown: null } : notCounted(n)),
+      resyncCannotHeal: stays === null ? null : clip(stays, MAX_COUNTS_UNKNOWN_CHARS),
     },
     ...(i.resyncObserved ? { resyncObserved: i.resyncObserved } : {}),
   };

@@ -16,6 +16,7 @@ import { LastKnown, LivenessBadge } from "../components/Liveness";
 import { StatusBadge } from "../components/StatusBadge";
 import { RelativeTime } from "../components/Time";
 import { useMediaQuery } from "../components/useMediaQuery";
+import { resyncTitle } from "../node/resync-title";
 import { type SortKey, worstSeverity } from "./filter";
 import { RevisionCell, RolloutPlace } from "./RolloutPlace";
 import { severityNotKnown } from "./severity";
@@ -115,7 +116,7 @@ const FleetRow = memo(function FleetRow({
 }: RowProps) {
   const nameId = `node-name-${index}`;
   const offline = node.status === "offline" || !node.connected;
-  const title = resyncTitle(node, canEdit, offline);
+  const title = resyncTitle(node, { canEdit, offline, subject: node.name });
   return (
     <tr
       aria-rowindex={index + 2}
@@ -220,14 +221,6 @@ function headerClass(h: (typeof HEADERS)[number], i: number): string {
         ? "pr-3 pl-1 sm:pr-4 sm:pl-3"
         : "px-1 sm:px-3";
   return `font-medium ${pad} ${h.align === "right" ? "text-right" : "text-left"} ${h.from ? HIDE[h.from] : ""}`;
-}
-
-/** Why the row's Resync is what it is (the server says when the dashboard cannot resync). */
-function resyncTitle(node: NodeSummary, canEdit: boolean, offline: boolean): string {
-  if (!canEdit) return "Only editors can resync";
-  if (offline) return "The node is offline";
-  if (node.resyncUnavailable) return `Cannot resync: ${node.resyncUnavailable}`;
-  return `Re-apply the desired rules on ${node.name}`;
 }
 
 /**

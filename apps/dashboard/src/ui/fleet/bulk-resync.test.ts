@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type BulkResyncButton, bulkResyncButton, bulkResyncToasts } from "./bulk-resync";
 
 const OBSERVE = "observe mode: IPMASQ_OBSERVE_RESYNC is off";
+const OTHERS = "what differs is only other components' rules on the path";
 
 describe("bulkResyncButton", () => {
   const cases: {
@@ -72,6 +73,34 @@ describe("bulkResyncButton", () => {
         label: "Resync all drifted (1 of 4)",
         title: `Re-apply the desired rules on 1 drifted node; 3 drifted nodes are skipped (2: ${OBSERVE}; 1: the node is offline)`,
         disabled: false,
+      },
+    },
+    {
+      desc: "drifted nodes a resync would not change are not counted, and the title says why",
+      input: {
+        drifted: 5,
+        counts: { resyncable: 3, skipped: [], cannotHeal: [{ reason: OTHERS, count: 2 }] },
+      },
+      want: {
+        label: "Resync all drifted (3 of 5)",
+        title: `Re-apply the desired rules on 3 drifted nodes; 2 drifted nodes are left alone: a resync would not change them (${OTHERS})`,
+        disabled: false,
+      },
+    },
+    {
+      desc: "only nodes a resync would not change: disabled",
+      input: {
+        drifted: 2,
+        counts: {
+          resyncable: 0,
+          skipped: [{ reason: OBSERVE, count: 1 }],
+          cannotHeal: [{ reason: OTHERS, count: 1 }],
+        },
+      },
+      want: {
+        label: "Resync all drifted (0 of 2)",
+        title: `Nothing to resync: 1 drifted node is skipped (${OBSERVE}); 1 drifted node is left alone: a resync would not change it (${OTHERS})`,
+        disabled: true,
       },
     },
   ];

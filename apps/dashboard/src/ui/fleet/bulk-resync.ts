@@ -14,6 +14,8 @@ const drifted = (n: number) => `${n} drifted node${n === 1 ? "" : "s"}`;
 /**
  * `drifted`: the drifted nodes counted by status; `counts`: the server's split (absent from a
  * server that does not send it: then every drifted node is taken as resyncable, as before).
+ * Drifted nodes a resync would not change (`counts.cannotHeal`) are neither counted nor resynced:
+ * the title says how many and why.
  */
 export function bulkResyncButton(
   driftedCount: number,
@@ -22,30 +24,40 @@ export function bulkResyncButton(
 ): BulkResyncButton {
   const resyncable = counts ? counts.resyncable : driftedCount;
   const skipped = counts?.skipped ?? [];
-  const notResyncable = skipped.reduce((sum, s) => sum + s.count, 0);
+  const cannotHeal = counts?.cannotHeal ?? [];
+  const left = sum(skipped) + sum(cannotHeal);
   const label =
-    notResyncable > 0
-      ? `Resync all drifted (${resyncable} of ${resyncable + notResyncable})`
+    left > 0
+      ? `Resync all drifted (${resyncable} of ${resyncable + left})`
       : `Resync all drifted${resyncable > 0 ? ` (${resyncable})` : ""}`;
-  const title = canEdit ? titleOf(resyncable, notResyncable, skipped) : "Only editors can resync";
+  const title = canEdit ? titleOf(resyncable, skipped, cannotHeal) : "Only editors can resync";
   return { label, title, disabled: !canEdit || resyncable === 0 };
 }
 
-function titleOf(
-  resyncable: number,
-  notResyncable: number,
-  skipped: DriftedResync["skipped"],
-): string {
-  if (resyncable === 0 && notResyncable === 0) return "No node is drifted";
-  const why = skipped
-    .map((s) => (skipped.length === 1 ? s.reason : `${s.count}: ${s.reason}`))
-    .join("; ");
-  const cannot =
-    notResyncable > 0
-      ? `${drifted(notResyncable)} ${notResyncable === 1 ? "is" : "are"} skipped (${why})`
-      : "";
-  if (resyncable === 0) return `Nothing to resync: ${cannot}`;
-  return `Re-apply the desired rules on ${drifted(resyncable)}${cannot ? `; ${cannot}` : ""}`;
+type Counted = DriftedResync["skipped"];
+
+const sum = (c: Counted) => c.reduce((n, s) => n + s.count, 0);
+
+/** "2 drifted nodes are skipped (reason)", each reason with its count when there are several. */
+function countedClause(c: Counted, verb: { one: string; many: string }): string {
+  const n = sum(c);
+  if (n === 0) return "";
+  const why = c.map((s) => (c.length === 1 ? s.reason : `${s.count}: ${s.reason}`)).join("; ");
+  return `${drifted(n)} ${n === 1 ? verb.one : verb.many} (${why})`;
+}
+
+function titleOf(resyncable: number, skipped: Counted, cannotHeal: Counted): string {
+  if (resyncable === 0 && sum(skipped) === 0 && sum(cannotHeal) === 0) return "No node is drifted";
+  const clauses = [
+    countedClause(skipped, { one: "is skipped", many: "are skipped" }),
+    countedClause(cannotHeal, {
+      one: "is left alone: a resync would not change it",
+      many: "are left alone: a resync would not change them",
+    }),
+  ].filter((c) => c !== "");
+  const rest = clauses.join("; ");
+  if (resyncable === 0) return `Nothing to resync: ${rest}`;
+  return `Re-apply the desired rules on ${drifted(resyncable)}${rest ? `; ${rest}` : ""}`;
 }
 
 /** The toasts a bulk resync's answer gives: resynced (some via the replicas holding them), skipped. */

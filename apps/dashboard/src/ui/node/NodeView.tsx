@@ -94,6 +94,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
   const node = { ...detail.node, ...(live ?? {}) };
   // Optional fields a live row leaves out when there is nothing to say: the live row decides.
   const resyncUnavailable = live ? live.resyncUnavailable : detail.node.resyncUnavailable;
+  const resyncCannotHeal = live ? live.resyncCannotHeal : detail.node.resyncCannotHeal;
   const place = live ? live.rollout : detail.rollout;
   const view = detail.view;
   const lastKnown = <LastKnown node={node} parens />;
@@ -120,7 +121,12 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
         actions={
           <span className="flex items-center gap-2">
             <ForgetButton name={name} offline={!node.connected} />
-            <ResyncButton name={name} offline={!node.connected} unavailable={resyncUnavailable} />
+            <ResyncButton
+              name={name}
+              offline={!node.connected}
+              unavailable={resyncUnavailable}
+              cannotHeal={resyncCannotHeal}
+            />
           </span>
         }
       />
