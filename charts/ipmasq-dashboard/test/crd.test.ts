@@ -88,6 +88,7 @@ describe("NodeMasquerade CRD", () => {
         "message",
         "observedAt",
         "resyncObserved",
+        "healedDrift",
         "details",
         "conditions",
       ].sort(),

@@ -49,6 +49,7 @@ import { localOutcome, rulesJudged } from "./rollout-done.js";
 import { sharedHello } from "./shared-hello.js";
 import type { FleetSignalSink } from "./signals.js";
 import { type IntakeOptions, SnapshotIntake } from "./snapshot-intake.js";
+import type { HealedDriftReport } from "./staged-heal-report.js";
 import type { StagedRollouts } from "./staged-rollout.js";
 
 /** The gateway's side of one reporter connection. */
@@ -193,6 +194,14 @@ export class FleetState {
       (name) => this.desiredOf(name)?.revision !== gen,
       this.stagedFailedHere(),
     );
+  }
+
+  /**
+   * A drift healed on this released node that the staged rollout's owner (another replica) has
+   * not taken yet: written in its NodeMasquerade status (staged-heal-report.ts).
+   */
+  healedDriftOf(name: string): HealedDriftReport | undefined {
+    return this.staging?.healReport(name);
   }
 
   /** The staged failures among the nodes connected here (others count by their holder). */

@@ -48,6 +48,7 @@ import {
   saidOf,
   sameRollout,
 } from "./staged-follow.js";
+import { type HealedDriftReport, HealReports } from "./staged-heal-report.js";
 import { type Intent, Intents } from "./staged-intents.js";
 import { MissingNodes } from "./staged-missing.js";
 import {
@@ -242,6 +243,8 @@ export class StagedRollouts {
   private readonly pauseListeners = new Set<PauseListener>();
   private readonly resumeListeners = new Set<ResumeListener>();
   private readonly atOnceOverListeners = new Set<(bar: Rollout) => void>();
+  /** A follower's heals on released nodes held here, for the owner (staged-heal-report.ts). */
+  private readonly heals = new HealReports();
   /** Why the last read of the nodes' labels for a canary selector failed (read again). */
   private labelRead: { of: Awaiting; error: string } | undefined;
   /** The last read of the persisted rollout failed (after its retries), and why. */
@@ -693,6 +696,7 @@ export class StagedRollouts {
     this.s = f.kind === "rollout" ? this.placed(f.state) : null;
     this.previous = previous;
     this.changed();
+    this.settleHeals();
     const moved = [...before].filter(([n, r]) => this.desiredFor(n, current)?.revision !== r);
     // A retry cleared failed nodes: those held here are sent the revision again.
     const retried = wasFailed.filter((n) => this.s?.failed[n] === undefined);
@@ -711,6 +715,34 @@ export class StagedRollouts {
     if (unreadable) this.opts.log.warn({ reason: unreadable }, "cannot follow the rollout");
     this.followError = unreadable;
     this.changed();
+  }
+
+  /**
+   * The owner's state read: the heals it took (it counts those nodes failed), and those of
+   * another rollout, are no longer written in their NodeMasquerade.
+   */
+  private settleHeals(): void {
+    const s = this.s;
+    const running = s && !this.finished() ? s.resourceVersion : null;
+    for (const name of this.heals.settle(running, (n) => s?.failed[n] !== undefined))
+      this.fleet?.nodeChanged?.(name);
+  }
+
+  /**
+   * Taking the rollout over: the heals this replica reported and the previous owner did not
+   * take are taken here, and those the others report (written before the Lease changed hands).
+   */
+  private takeHeals(reported: [string, HealedDriftReport][]): void {
+    const s = this.s;
+    if (!s || this.finished()) return;
+    for (const [name, r] of reported) {
+      this.fleet?.nodeChanged?.(name);
+      if (r.rollout === s.resourceVersion && s.failed[name] === undefined)
+        this.failDrifted(s, name, r.message, `${name}: ${r.message}`);
+    }
+    const remote = this.opts.remote;
+    const waiting = [...(remote?.list() ?? [])].filter((n) => remote?.status(n.name)?.healedDrift);
+    if (waiting.length > 0) this.remoteChanged(waiting.map((n) => n.name));
   }
 
   /** The timelines of nodes held here that the owner's move sent a revision (as the owner's). */
@@ -1088,14 +1120,51 @@ export class StagedRollouts {
    */
   driftHealed(n: NodeRecord, what: string, seen?: DriftReport): void {
     const s = this.s;
-    if (!s || this.follows() || this.finished() || n.hello.mode !== "enforce") return;
+    if (!s || this.finished() || n.hello.mode !== "enforce") return;
     if (!this.released(n.name) || n.appliedRevision !== s.revision) return;
+    // Not the owner: told to it through the node's NodeMasquerade (staged-heal-report.ts).
+    if (this.follows()) {
+      this.reportHeal(s, n.name, what);
+      return;
+    }
     const excuse = seen && this.preexisting.excuse(n, s.revision, seen);
     if (excuse) {
       this.opts.log.info({ node: n.name, revision: s.revision }, excuse);
       return;
     }
     this.failDrifted(s, n.name, what, `${n.name}: ${what}`);
+  }
+
+  /**
+   * A follower: a heal on a released node held here, written in its NodeMasquerade status for
+   * the owner (heldStatus), until the owner's state counts it failed (adopt). Not excused as a
+   * drift the node showed before the rollout reached it: that is the owner's record to read.
+   */
+  private reportHeal(s: StagedState, name: string, what: string): void {
+    if (s.failed[name] !== undefined) return;
+    this.heals.note(name, s.resourceVersion, what, this.now());
+    this.opts.log.info(
+      { node: name, revision: s.revision },
+      "a drift healed on a released node: told to the rollout's owner through its NodeMasquerade",
+    );
+    this.fleet?.nodeChanged?.(name);
+  }
+
+  /** The heal of `name` (held here) waiting for the owner to take it; undefined: none. */
+  healReport(name: string): HealedDriftReport | undefined {
+    return this.heals.of(name);
+  }
+
+  /**
+   * The owner: a released node held elsewhere whose holder reports a heal in this rollout
+   * pauses it as one of its own nodes would, naming the node and its holder. True if so.
+   */
+  private remoteHeal(s: StagedState, name: string, st: NodeMasqueradeStatus): boolean {
+    const h = st.healedDrift;
+    if (!h || h.rollout !== s.resourceVersion || s.failed[name] !== undefined) return false;
+    const by = `held by replica ${st.replica || "(none)"}`;
+    this.failDrifted(s, name, `${h.message} (${by})`, `${name}: ${h.message} (${by})`);
+    return true;
   }
 
   /** A released node drifted from the revision rolling out: failed, and the rollout pauses. */
@@ -1511,6 +1580,7 @@ export class StagedRollouts {
       }
       this.takingOver = false;
       this.inherited = true;
+      this.takeHeals(this.heals.clear());
       // A move not stored (fenced, or its write failed) was sent to nodes here: they get
       // what the stored state says.
       if (current) this.pushMoved(before, current);
@@ -2065,6 +2135,7 @@ export class StagedRollouts {
       this.missing.add(name, this.mono());
     // released() places a node new to the rollout (joined on another replica).
     if (!st || st.mode === "observe" || !this.released(name)) return;
+    if (this.remoteHeal(s, name, st)) return;
     const o = remoteOutcome(name, st, s.revision, this.known());
     if (o.outcome === "failed") {
       if (s.failed[name] !== undefined) return;

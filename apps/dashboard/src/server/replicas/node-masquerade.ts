@@ -8,6 +8,7 @@ import { desiredDigest } from "../config/desired-digest.js";
 import type { FleetState } from "../fleet/fleet-state.js";
 import { assessmentOf, countBySeverity, type NodeRecord, severityUnknown } from "../fleet/node.js";
 import { rulesJudged } from "../fleet/rollout-done.js";
+import { healedDriftSchema } from "../fleet/staged-heal-report.js";
 
 export const NODE_MASQUERADE = {
   group: "ipmasq.dev",
@@ -83,6 +84,9 @@ export const nodeMasqueradeStatusSchema = z.object({
   message: z.string().optional(),
   observedAt: z.string(),
   resyncObserved: z.string().optional(),
+  // A drift healed on a released node, for the staged rollout's owner (staged-heal-report.ts);
+  // written null once taken. Absent from a previous release, or pruned by its CRD.
+  healedDrift: healedDriftSchema.nullable().optional(),
   details: details.optional(),
   conditions: z.array(condition).optional(),
 });
@@ -191,7 +195,9 @@ export function heldStatus(
   const record = fleet.nodes.get(name);
   if (!record) return undefined;
   if (record.behind === undefined) fleet.againstDesired(record);
-  return statusBody({ record, replica, resyncObserved });
+  // Null once none waits: the merge patch deletes it.
+  const healedDrift = fleet.healedDriftOf(name) ?? null;
+  return { ...statusBody({ record, replica, resyncObserved }), healedDrift };
 }
 
 /** Counts not known: written null (a merge patch deletes them), with why, as the row says it. */
