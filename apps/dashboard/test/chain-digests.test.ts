@@ -264,3 +264,50 @@ async function fetchGranted(url: string, offer: readonly string[] | undefined) {
   ws.terminate();
   return granted;
 }
+
+describe("digest-history: a node toggled back to a recent state", () => {
+  const previous: Capability[] = [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT];
+  it.each([
+    {
+      desc: "this reporter to this dashboard: A → B → A → B, only B sent whole unasked",
+      input: { offer: undefined, grant: undefined },
+      want: { unknown: 1, whole: 2, known: 2 },
+    },
+    {
+      desc: "this reporter to a dashboard of an earlier release (not granted): whole, as before",
+      input: { offer: undefined, grant: previous },
+      want: { unknown: 1, whole: 4, known: 0 },
+    },
+    {
+      desc: "a reporter of an earlier release (does not offer it) to this dashboard: as before",
+      input: { offer: previous, grant: undefined },
+      want: { unknown: 1, whole: 4, known: 0 },
+    },
+  ])("$desc", async ({ input, want }) => {
+    t.server = await startServer(input.grant ? { reporterCapabilities: input.grant } : {});
+    const name = "node-ta";
+    const l = createLink({
+      url: t.server.url.replace(/^http/, "ws") + REPORTER_PATH,
+      token: reporterToken(name),
+      hello: () => helloFor(name, { mode: "observe" }),
+      onMessage: () => undefined,
+      ...(input.offer ? { offerCapabilities: input.offer } : {}),
+    });
+    t.defer(() => l.close());
+    await eventually(async () => l.connected || undefined);
+    const total = async () => {
+      const c = await digestCounts(t.server!);
+      return c.unknown + c.whole + c.known;
+    };
+    // The first by digest, unknown to a fresh dashboard: asked for, answered whole.
+    const states = [1, 2, 1, 2];
+    for (const [seq, i] of states.entries()) {
+      l.send(snapshot(seq + 1, i));
+      const frames = seq === 0 ? 2 : seq + 2;
+      await eventually(async () => (await total()) >= frames || undefined);
+    }
+    expect(await digestCounts(t.server)).toEqual({ ...want, refused: 0 });
+    const node = (await t.server.api(`/api/nodes/${name}`)).body.node;
+    expect(JSON.stringify(node)).not.toContain("rules not known yet");
+  });
+});

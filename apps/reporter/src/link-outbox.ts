@@ -10,6 +10,18 @@
 // agent's own included, another writer, an apply of another revision) sends the snapshot whole.
 // Digests count as shown only once their frame was written: one that could not be encoded or
 // sent was never shown.
+// `digest-history` — "shown" is the digests of the last DIGEST_HISTORY_SNAPSHOTS distinct
+// snapshots written on the connection (their digest sets; one written again moves up to the
+// newest, a new one drops the least recently written past the bound), not only the last one's:
+// a node toggled back to a recent state (a hand edit, then its heal) goes by digest. The
+// dashboard keeps the rules of the same snapshots by the same rule, counted over those it
+// resolved (chain-digests.ts, snapshot-digests.ts), so it holds every digest believed shown
+// but one kind: a snapshot that went by digest and that it could not resolve (the first on a
+// connection, a rendered chain it renders otherwise). It then asks for it (`snapshot-request`),
+// and answering, the reporter forgets all it believes shown but the snapshot it answers with,
+// which the dashboard then holds. A request it did not send (once per 5 s) leaves a mismatch
+// that costs an "unknown" and a request later, never a wrong answer: the dashboard judges only
+// rules it holds. Without the grant (an earlier dashboard) one snapshot counts, as before.
 // `apply-result-snapshot` — a snapshot sent in the same event-loop turn as an apply-result (the
 // agent reports the read-back rules, then the result) rides inside it, one frame instead of
 // two. Without a grant every message goes as it is, as to the previous release's dashboard.
@@ -19,6 +31,7 @@ import {
   chainDigest,
   type Desired,
   DesiredChains,
+  DIGEST_HISTORY_SNAPSHOTS,
   type FamilySnapshot,
   type Hello,
   linuxChainDigests,
@@ -37,6 +50,8 @@ export interface Grants {
   fold: boolean;
   /** `unheard-heals`: the heals made while no dashboard heard may be sent (absent: not granted). */
   heals?: boolean;
+  /** `digest-history`: the last few snapshots' digests count as shown (absent: not granted). */
+  history?: boolean;
 }
 
 /** Digests of `linux` parts already hashed (a reader that reuses its objects hashes once). */
@@ -72,6 +87,13 @@ interface Shown {
   linux: FamilySnapshot[];
 }
 
+/** The same digests (a snapshot written again: one entry of the history, moved up). */
+function sameDigests(a: Shown, b: Shown): boolean {
+  if (a.digests.size !== b.digests.size) return false;
+  for (const d of a.digests) if (!b.digests.has(d)) return false;
+  return true;
+}
+
 /** What writing a snapshot's frame makes true: the latest whole, the digests shown. */
 interface Commit {
   whole: Snapshot;
@@ -86,9 +108,18 @@ interface Prepared {
 }
 
 export class Outbox {
-  private grants: Grants = { digests: false, chains: false, fold: false, heals: false };
-  /** The latest snapshot written (whole, its digests beside its rules): what a `snapshot-request` gets. */
-  private lastWhole: Snapshot | undefined;
+  private grants: Grants = {
+    digests: false,
+    chains: false,
+    fold: false,
+    heals: false,
+    history: false,
+  };
+  /**
+   * The latest snapshot written (whole, its digests beside its rules): what a
+   * `snapshot-request` gets, and what it shows.
+   */
+  private last: Commit | undefined;
   /**
    * A snapshot waiting for the end of this turn, for an apply-result to carry; `whole`: it
    * with its rules, written instead should it go alone (it names a digest not shown).
@@ -97,12 +128,14 @@ export class Outbox {
     | { ws: WebSocket; text: string; whole: Snapshot | undefined; commit: Commit | undefined }
     | undefined;
   /**
-   * The digests (of each chain, or of the whole part) of the last snapshot written on this
-   * connection, which the dashboard holds as that connection's last once it resolved them
-   * (undefined: none written yet; the first goes by digest, which a dashboard restarted or
-   * reconnected to finds in its shared cache for most nodes).
+   * The digests (of each chain, or of the whole part) of the last distinct snapshots written
+   * on this connection, the newest last: one, or DIGEST_HISTORY_SNAPSHOTS where
+   * `digest-history` was granted. The dashboard holds them as that connection's once it
+   * resolved them (undefined: none written yet; the first goes by digest, which a dashboard
+   * restarted or reconnected to finds in its shared cache for most nodes; empty: none believed
+   * held after a request).
    */
-  private shown: Shown | undefined;
+  private shown: Shown[] | undefined;
   /** From a `desired` until the apply-result of its revision: the agent chains it renders. */
   private writing: { revision: number; chains: readonly ChainSnapshot[] } | undefined;
   /** The hello when it said enforce (observe mode applies no `desired`). */
@@ -121,7 +154,7 @@ export class Outbox {
   /** A new connection: what its handshake granted; nothing sent or held on it yet. */
   opened(grants: Grants): void {
     this.grants = grants;
-    this.lastWhole = undefined;
+    this.last = undefined;
     this.held = undefined;
     this.shown = undefined;
     this.writing = undefined;
@@ -176,7 +209,10 @@ export class Outbox {
    * them under digests it computes).
    */
   answerRequest(ws: WebSocket | undefined): void {
-    const whole = this.grants.digests || this.grants.chains ? this.lastWhole : undefined;
+    const whole = this.grants.digests || this.grants.chains ? this.last?.whole : undefined;
+    // It could not resolve a snapshot it was sent by digest: of what it was shown, it holds
+    // for sure only the one answered now (history kept only where granted, so one anyway).
+    if (whole && this.grants.history) this.shown = this.last?.shown ? [this.last.shown] : [];
     const text = whole && this.wholeText(whole);
     if (ws && text !== undefined) this.write(ws, text);
   }
@@ -221,9 +257,27 @@ export class Outbox {
     const before = this.shown;
     if (before === undefined) return false;
     for (const d of next.digests)
-      if (!before.digests.has(d))
-        return newChainBesides(before.linux, next.linux, this.writing?.chains ?? []);
+      if (!before.some((b) => b.digests.has(d)))
+        return newChainBesides(
+          before.flatMap((b) => b.linux),
+          next.linux,
+          this.writing?.chains ?? [],
+        );
     return false;
+  }
+
+  /** `next` written: the newest of what was shown, the least recently written past the bound. */
+  private remember(next: Shown): void {
+    const keep = this.grants.history ? DIGEST_HISTORY_SNAPSHOTS : 1;
+    const newest = this.shown?.at(-1);
+    // The same rules again (most snapshots): nothing moves.
+    if (this.shown && newest && sameDigests(newest, next)) {
+      this.shown[this.shown.length - 1] = next;
+      return;
+    }
+    const shown = (this.shown ?? []).filter((b) => !sameDigests(b, next));
+    shown.push(next);
+    this.shown = shown.slice(-keep);
   }
 
   /** A held snapshot no apply-result took goes alone: whole when it names a digest not shown. */
@@ -239,8 +293,8 @@ export class Outbox {
     ws.send(text);
     this.sent();
     if (commit) {
-      this.lastWhole = commit.whole;
-      if (commit.shown) this.shown = commit.shown;
+      this.last = commit;
+      if (commit.shown) this.remember(commit.shown);
     }
     return true;
   }

@@ -9,6 +9,7 @@ import {
   type Capability,
   CHAIN_DIGESTS,
   type DashboardMessage,
+  DIGEST_HISTORY,
   decodeDashboardMessage,
   encodeMessage,
   type Hello,
@@ -58,11 +59,12 @@ export interface LinkOptions {
   /** Check outgoing messages against the protocol schema (default true). */
   validateOutgoing?: boolean;
   /**
-   * Offer `chain-digests`, `snapshot-digests`, `apply-result-snapshot` and `unheard-heals` in
-   * the handshake (default true; false behaves as a reporter that knows none; a list offers
-   * those alone, as the reporter of a release that knew only them): where granted, snapshots
-   * name their rules by digest (each chain, or the whole part), a post-apply snapshot rides in
-   * its apply-result, and heals no dashboard heard may be sent (link-outbox.ts).
+   * Offer `chain-digests`, `snapshot-digests`, `apply-result-snapshot`, `unheard-heals` and
+   * `digest-history` in the handshake (default true; false behaves as a reporter that knows
+   * none; a list offers those alone, as the reporter of a release that knew only them): where
+   * granted, snapshots name their rules by digest (each chain, or the whole part; those of the
+   * last few snapshots written count as held), a post-apply snapshot rides in its
+   * apply-result, and heals no dashboard heard may be sent (link-outbox.ts).
    */
   offerCapabilities?: boolean | readonly Capability[];
 }
@@ -159,6 +161,7 @@ function openSocket(
         chains: granted.has(CHAIN_DIGESTS),
         fold: granted.has(APPLY_RESULT_SNAPSHOT),
         heals: granted.has(UNHEARD_HEALS),
+        history: granted.has(DIGEST_HISTORY),
       });
     });
   return socket.on("error", (e) => log.warn({ err: e.message }, "dashboard link error"));
@@ -166,9 +169,21 @@ function openSocket(
 
 /** What each socket's dashboard granted in the handshake (absent: nothing). */
 const grantsOf = new WeakMap<WebSocket, Grants>();
-const NOTHING: Grants = { digests: false, chains: false, fold: false, heals: false };
+const NOTHING: Grants = {
+  digests: false,
+  chains: false,
+  fold: false,
+  heals: false,
+  history: false,
+};
 /** Offered on every upgrade request (`offerCapabilities: false` offers nothing). */
-const OFFERED = `${CHAIN_DIGESTS}, ${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}, ${UNHEARD_HEALS}`;
+const OFFERED = [
+  CHAIN_DIGESTS,
+  SNAPSHOT_DIGESTS,
+  APPLY_RESULT_SNAPSHOT,
+  UNHEARD_HEALS,
+  DIGEST_HISTORY,
+].join(", ");
 
 /** Closes cleanly (1000), terminating a socket still connecting or not closed within 1 s. */
 function closeSocket(socket: WebSocket | undefined): Promise<void> {
@@ -275,7 +290,8 @@ class FrameCodec {
    */
   opened(grants: Grants): void {
     this.stats.connects++;
-    if (grants.digests || grants.chains || grants.fold || grants.heals) this.legacyNames = false;
+    if (grants.digests || grants.chains || grants.fold || grants.heals || grants.history)
+      this.legacyNames = false;
     this.outbox.opened(grants);
   }
 

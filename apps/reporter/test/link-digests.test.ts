@@ -84,7 +84,8 @@ async function connect(dash: { grant: Capability[] }, link: { offerCapabilities?
 }
 
 /** What this release offers. */
-const OFFER = "chain-digests, snapshot-digests, apply-result-snapshot, unheard-heals";
+const OFFER =
+  "chain-digests, snapshot-digests, apply-result-snapshot, unheard-heals, digest-history";
 
 const snapshots = (d: FakeDashboard) =>
   d.messages.filter((m): m is Snapshot => m.type === "snapshot");

@@ -83,7 +83,13 @@ describe("reporter link values", () => {
     {
       desc: "default: every known one",
       set: [],
-      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot", "unheard-heals"],
+      want: [
+        "chain-digests",
+        "snapshot-digests",
+        "apply-result-snapshot",
+        "unheard-heals",
+        "digest-history",
+      ],
     },
     {
       desc: "whole-part digests only (chain-digests left out)",

@@ -97,6 +97,18 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 export const MAX_UNHEARD_HEALS = 16;
 export const MAX_HEAL_WHAT_CHARS = 240;
 
+/**
+ * Distinct snapshots of one reporter connection whose rules' digests count as held (capability
+ * `digest-history`, protocol-capabilities.ts): the dashboard keeps the chains (or the whole
+ * `linux` part) of the last this many distinct snapshots it resolved on the connection, and the
+ * reporter names by digest only digests of the last this many distinct snapshots it wrote, so
+ * a node toggled back to a recent state (a hand edit, then its heal) goes by digest. Without
+ * the capability both count one. The capability's name stands for this number: a reporter
+ * counting more than its dashboard keeps would name digests the dashboard dropped, so raising
+ * it needs a new name (a dashboard may keep more).
+ */
+export const DIGEST_HISTORY_SNAPSHOTS = 4;
+
 /** The reporter re-applies at most this often, whatever resyncInterval says (upstream spins). */
 export const MIN_RESYNC_INTERVAL_MS = 1_000;
 

@@ -4,6 +4,7 @@ import {
   APPLY_RESULT_SNAPSHOT,
   type Capability,
   CHAIN_DIGESTS,
+  DIGEST_HISTORY,
   grantCapabilities,
   parseCapabilities,
   SNAPSHOT_DIGESTS,
@@ -20,9 +21,21 @@ describe("parseCapabilities", () => {
     { desc: "a prefix is not the name", input: "snapshot-digest", want: [] },
     { desc: "an oversized header", input: `snapshot-digests,${"x".repeat(300)}`, want: [] },
     {
-      desc: "this release's offer",
+      desc: "the last release's offer",
       input: "chain-digests, snapshot-digests, apply-result-snapshot",
       want: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+    },
+    {
+      desc: "this release's offer, digest-history within the header's bound",
+      input:
+        "chain-digests, snapshot-digests, apply-result-snapshot, unheard-heals, digest-history",
+      want: [
+        CHAIN_DIGESTS,
+        SNAPSHOT_DIGESTS,
+        APPLY_RESULT_SNAPSHOT,
+        "unheard-heals",
+        DIGEST_HISTORY,
+      ],
     },
   ];
   it.each(cases)("$desc", ({ input, want }) => {
@@ -74,6 +87,22 @@ describe("grantCapabilities", () => {
         supported: [SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
       },
       want: `${SNAPSHOT_DIGESTS}, ${APPLY_RESULT_SNAPSHOT}`,
+    },
+    {
+      desc: "digest-history beside a digest format",
+      input: {
+        offered: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, DIGEST_HISTORY],
+        supported: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, DIGEST_HISTORY],
+      },
+      want: `${CHAIN_DIGESTS}, ${DIGEST_HISTORY}`,
+    },
+    {
+      desc: "digest-history to a dashboard that does not know it (an earlier release)",
+      input: {
+        offered: [CHAIN_DIGESTS, DIGEST_HISTORY],
+        supported: [CHAIN_DIGESTS, SNAPSHOT_DIGESTS, APPLY_RESULT_SNAPSHOT],
+      },
+      want: CHAIN_DIGESTS,
     },
     {
       desc: "per chain offered alone",

@@ -42,12 +42,24 @@ export const APPLY_RESULT_SNAPSHOT = "apply-result-snapshot";
  */
 export const UNHEARD_HEALS = "unheard-heals";
 
+/**
+ * `digest-history`: where a digest format is granted too, the digests of each of the last
+ * DIGEST_HISTORY_SNAPSHOTS distinct snapshots written on the connection count as held, not
+ * only the last one's (limits.ts): the dashboard keeps the rules of that many it resolved, and
+ * a reporter names by digest a snapshot toggled back to one of them (a hand edit, then its
+ * heal) instead of sending it whole. Not granted (a dashboard of an earlier release), both
+ * count the last snapshot alone. Stands for DIGEST_HISTORY_SNAPSHOTS = 4: another number needs
+ * another name.
+ */
+export const DIGEST_HISTORY = "digest-history";
+
 /** Every capability this release knows. */
 export const KNOWN_CAPABILITIES = [
   CHAIN_DIGESTS,
   SNAPSHOT_DIGESTS,
   APPLY_RESULT_SNAPSHOT,
   UNHEARD_HEALS,
+  DIGEST_HISTORY,
 ] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 

@@ -3,12 +3,14 @@ import {
   DEFAULT_FLAGS,
   defaultConfig,
   desiredChain,
+  type FamilySnapshot,
   type Hello,
   jumpRuleLine,
   PROTOCOL_VERSION,
   type Snapshot,
   snapshotOf,
 } from "@masq/shared";
+import { chainS, postroutingS } from "./iptables-text.js";
 
 /** A Linux enforce-mode reporter's hello (in-memory backend); override what a test needs. */
 export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
@@ -32,6 +34,23 @@ export function helloFor(node: string, over: Partial<Hello> = {}): Hello {
 /** A snapshot without rules (seq `seq`, taken at `seq`, revision 4): what rules by digest ride on. */
 export function snapshotEnvelope(seq: number): Snapshot {
   return { type: "snapshot", v: PROTOCOL_VERSION, seq, takenAt: seq, appliedRevision: 4 };
+}
+
+/**
+ * State `n` of one node's rules: kube-proxy's POSTROUTING, the agent chain holding its own
+ * CIDR (10.n.0.0/16) — a node toggled between states (a hand edit, then its heal).
+ */
+export function rulesState(n: number): FamilySnapshot[] {
+  return [
+    {
+      family: "ipv4",
+      backend: "nf_tables",
+      chains: [
+        { name: "POSTROUTING", lines: postroutingS() },
+        { name: "IP-MASQ-AGENT", lines: chainS([`10.${n}.0.0/16`]) },
+      ],
+    },
+  ];
 }
 
 /** An IPv4 node in sync with the default config: its agent chain and the POSTROUTING jump. */

@@ -79,6 +79,7 @@ describe("parseEnv", () => {
           "snapshot-digests",
           "apply-result-snapshot",
           "unheard-heals",
+          "digest-history",
         ],
       },
     },
@@ -100,7 +101,7 @@ describe("parseEnv", () => {
     {
       desc: "capabilities: an unknown name is refused, naming it and the known ones",
       input: { IPMASQ_REPORTER_CAPABILITIES: "snapshot-digests,digests-2" },
-      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: chain-digests, snapshot-digests, apply-result-snapshot, unheard-heals, or "none"/,
+      want: /IPMASQ_REPORTER_CAPABILITIES.*unknown capability "digests-2"; known: chain-digests, snapshot-digests, apply-result-snapshot, unheard-heals, digest-history, or "none"/,
     },
     {
       desc: "no connection at all",

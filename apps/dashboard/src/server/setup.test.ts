@@ -19,7 +19,13 @@ describe("setupFromEnv", () => {
     {
       desc: "unset: every known one",
       input: {},
-      want: ["chain-digests", "snapshot-digests", "apply-result-snapshot", "unheard-heals"],
+      want: [
+        "chain-digests",
+        "snapshot-digests",
+        "apply-result-snapshot",
+        "unheard-heals",
+        "digest-history",
+      ],
     },
     {
       desc: "none: the previous release's wire",

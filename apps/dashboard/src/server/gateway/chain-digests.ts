@@ -4,6 +4,13 @@
 // agent chain after a push: sent whole by the first node, then known for every node). Chains
 // enter either only when received whole and their digests computed here matched the ones
 // claimed beside them, so a reporter cannot place content under another content's digest.
+// "The connection's last chains": those of its last resolved snapshot, or where
+// `digest-history` was granted of its last DIGEST_HISTORY_SNAPSHOTS distinct resolved ones
+// (a snapshot whose digest set is one kept moves up to the newest and keeps that entry; a new
+// set drops the least recently resolved past the bound). The reporter counts the snapshots it
+// wrote by the same rule (link-outbox.ts); this side counts only those it resolved, so it holds
+// all the reporter believes shown but a snapshot it could not resolve, which it asks for (the
+// reporter then believes only its answer shown).
 import {
   type ChainSnapshot,
   canonicalChain,
@@ -35,14 +42,47 @@ export type ChainResolution =
   | { kind: "unknown"; missing: string[]; chains: string[] }
   | { kind: "refused"; reason: string };
 
-/** One connection's chains: those of its last resolved snapshot, by digest. */
+/**
+ * One connection's chains: those of its last `keep` distinct resolved snapshots (one where
+ * `digest-history` was not granted), by digest, the newest first.
+ */
 export class ChainDigestSession {
-  private last = new Map<string, ChainSnapshot>();
+  private held: Map<string, ChainSnapshot>[] = [];
 
   constructor(
     private readonly cache: RulesDigestCache<ChainSnapshot>,
     private readonly hash: (text: string) => string,
+    private readonly keep = 1,
   ) {}
+
+  /** A chain of one of the connection's last snapshots. */
+  private own(digest: string): ChainSnapshot | undefined {
+    for (const m of this.held) {
+      const c = m.get(digest);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  /**
+   * `next` resolved: its chains the newest held. A set held already moves up and is kept as it
+   * was (no map more per snapshot of unchanged rules); a new one drops the oldest past `keep`.
+   */
+  private remember(next: Map<string, ChainSnapshot>): void {
+    const held = this.held;
+    const i = held.findIndex((m) => sameKeys(m, next));
+    if (i === 0) return;
+    if (i > 0) held.unshift(held.splice(i, 1)[0]!);
+    else {
+      held.unshift(next);
+      if (held.length > this.keep) held.length = this.keep;
+    }
+  }
+
+  /** Distinct snapshots held (at most `keep`). */
+  get snapshotsHeld(): number {
+    return this.held.length;
+  }
 
   /** Chains named by digest, resolved from what this connection and the dashboard hold. */
   resolve(parts: readonly FamilyChainDigests[]): ChainResolution {
@@ -53,7 +93,7 @@ export class ChainDigestSession {
       const chains: ChainSnapshot[] = [];
       let lines = 0;
       for (const ref of f.chains) {
-        const c = next.get(ref.digest) ?? this.last.get(ref.digest) ?? this.cache.get(ref.digest);
+        const c = next.get(ref.digest) ?? this.own(ref.digest) ?? this.cache.get(ref.digest);
         if (!c) {
           missing.push(ref);
           continue;
@@ -81,7 +121,7 @@ export class ChainDigestSession {
         missing: missing.map((m) => m.digest),
         chains: missing.map((m) => m.name),
       };
-    this.last = next;
+    this.remember(next);
     return { kind: "whole", linux };
   }
 
@@ -111,7 +151,7 @@ export class ChainDigestSession {
         next.set(ref.digest, c);
         this.cache.put(ref.digest, c, texts.get(c)!.length);
       }
-    this.last = next;
+    this.remember(next);
     return { kind: "whole", linux };
   }
 }
@@ -134,6 +174,13 @@ export function keepRendered(
     kept = true;
   }
   return kept;
+}
+
+/** The same digests (keys) in both. */
+function sameKeys(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a.keys()) if (!b.has(k)) return false;
+  return true;
 }
 
 /** The family snapshot `f` describes, with its resolved chains. */

@@ -13,6 +13,7 @@ import {
   CHAIN_DIGESTS,
   createReporterDecoder,
   DesiredChains,
+  DIGEST_HISTORY,
   encodeMessage,
   type FamilySnapshot,
   frameForVersion,
@@ -152,6 +153,7 @@ export class ReporterGateway {
         const conn: Granted = {
           digests: this.digests.session(
             granted.has(CHAIN_DIGESTS) ? "chains" : granted.has(SNAPSHOT_DIGESTS) ? "part" : "none",
+            granted.has(DIGEST_HISTORY),
           ),
           fold: granted.has(APPLY_RESULT_SNAPSHOT),
           heals: granted.has(UNHEARD_HEALS),

@@ -7,12 +7,17 @@
 // it does not hold leaves the node's rules unknown and asks that reporter for its snapshot
 // whole, at most once per REQUEST_RETRY_MS per connection, so a reporter that keeps naming
 // unknown digests cannot make the dashboard loop.
+// Held per connection: the rules of its last resolved snapshot, or where `digest-history` was
+// granted of its last DIGEST_HISTORY_SNAPSHOTS distinct resolved ones (limits.ts), by the rule
+// the reporter counts what it wrote by (link-outbox.ts, chain-digests.ts): a node toggled back
+// to a recent state resolves with no request.
 
 import { sha256 } from "@masq/node-util";
 import {
   type ChainSnapshot,
   canonicalChain,
   canonicalLinuxRules,
+  DIGEST_HISTORY_SNAPSHOTS,
   type FamilySnapshot,
   RulesDigestCache,
   type Snapshot,
@@ -73,11 +78,21 @@ export class SnapshotDigests {
     { digest: string; chars: number }
   >();
 
-  /** A connection's view; `true` is `part` (`snapshot-digests`), `false` is `none`. */
-  session(granted: boolean | DigestMode): DigestSession {
+  /**
+   * A connection's view; `true` is `part` (`snapshot-digests`), `false` is `none`; `history`:
+   * `digest-history` was granted too (the last DIGEST_HISTORY_SNAPSHOTS snapshots held).
+   */
+  session(granted: boolean | DigestMode, history = false): DigestSession {
     const mode = granted === true ? "part" : granted === false ? "none" : granted;
-    return new DigestSession(mode, this.cache, this.hash, this.chains, (rendered, missing) =>
-      keepRendered(this.chains, rendered, missing, (c) => this.renderedDigest(c)),
+    const keep = history ? DIGEST_HISTORY_SNAPSHOTS : 1;
+    return new DigestSession(
+      mode,
+      this.cache,
+      this.hash,
+      this.chains,
+      (rendered, missing) =>
+        keepRendered(this.chains, rendered, missing, (c) => this.renderedDigest(c)),
+      keep,
     );
   }
 
@@ -106,11 +121,12 @@ export class SnapshotDigests {
 
 /**
  * One connection's digests: the last rules it resolved (its node's own, unchanged between
- * resyncs, never need the shared cache), or per chain its ChainDigestSession, and when it was
- * last asked for a whole snapshot.
+ * resyncs, never need the shared cache; those of its last `keep` distinct snapshots, the newest
+ * first), or per chain its ChainDigestSession, and when it was last asked for a whole snapshot.
  */
 export class DigestSession {
-  private last: { digest: string; linux: FamilySnapshot[] } | undefined;
+  /** `snapshot-digests`: the rules held, newest first (none until one is resolved). */
+  private held: { digest: string; linux: FamilySnapshot[] }[] | undefined;
   private requestedAt: number | undefined;
   /** The newest `seq` taken on this connection (a reporter counts its snapshots up). */
   private newestSeq = -1;
@@ -124,8 +140,33 @@ export class DigestSession {
     chains: RulesDigestCache<ChainSnapshot>,
     /** Keeps those rendered chains that are of the missing digests; true when any was. */
     private readonly keep: (rendered: readonly ChainSnapshot[], missing: string[]) => boolean,
+    /** Distinct resolved snapshots whose rules are held (`digest-history`: more than one). */
+    private readonly snapshots = 1,
   ) {
-    if (mode === "chains") this.chains = new ChainDigestSession(chains, hash);
+    if (mode === "chains") this.chains = new ChainDigestSession(chains, hash, snapshots);
+  }
+
+  /** Distinct snapshots whose rules this connection holds (at most `snapshots`). */
+  get snapshotsHeld(): number {
+    return this.chains ? this.chains.snapshotsHeld : (this.held?.length ?? 0);
+  }
+
+  /** Rules held under `digest` for this connection. */
+  private own(digest: string): FamilySnapshot[] | undefined {
+    return this.held?.find((h) => h.digest === digest)?.linux;
+  }
+
+  /** `digest` resolved: the newest held (moved up if held, else the oldest past the bound out). */
+  private remember(digest: string, linux: FamilySnapshot[]): void {
+    if (this.held === undefined) this.held = [];
+    const held = this.held;
+    const i = held.findIndex((h) => h.digest === digest);
+    if (i === 0) return;
+    if (i > 0) held.unshift(held.splice(i, 1)[0]!);
+    else {
+      held.unshift({ digest, linux });
+      if (held.length > this.snapshots) held.length = this.snapshots;
+    }
   }
 
   /**
@@ -155,9 +196,9 @@ export class DigestSession {
         reason: "linuxDigest: this connection was not granted snapshot-digests",
       };
     if (msg.linux) return this.whole(msg, msg.linux, digest);
-    const linux = this.last?.digest === digest ? this.last.linux : this.cache.get(digest);
+    const linux = this.own(digest) ?? this.cache.get(digest);
     if (linux) {
-      this.last = { digest, linux };
+      this.remember(digest, linux);
       return { kind: "whole", msg: withRules(msg, linux) };
     }
     return {
@@ -215,7 +256,7 @@ export class DigestSession {
     if (digest !== claimed)
       return { kind: "refused", reason: "linuxDigest: not the digest of the rules sent with it" };
     this.cache.put(digest, linux, text.length);
-    this.last = { digest, linux };
+    this.remember(digest, linux);
     this.requestedAt = undefined;
     return { kind: "whole", msg: withRules(msg, linux) };
   }
