@@ -194,18 +194,7 @@ describe("hand-added legacy rules on an nf_tables node", () => {
     const b = createIptablesBackend({ netns: ns, flags: DEFAULT_FLAGS });
     expect((await b.apply(cfgOf(["10.0.0.0/8"]), "cli")).ok).toBe(true);
     for (const d of ["10.5.0.0/16", "10.6.0.0/16"])
-      inNetns(ns, [
-        "iptables-legacy",
-        "-w",
-        "-t",
-        "nat",
-        "-A",
-        "POSTROUTING",
-        "-d",
-        d,
-        "-j",
-        "MASQUERADE",
-      ]);
+      postrouting(ns, "iptables-legacy", d, "MASQUERADE");
     await b.read(); // sees iptables-nft's warning: detects again
     expect(await b.info()).toMatchObject({
       backend: "nf_tables",
@@ -216,6 +205,72 @@ describe("hand-added legacy rules on an nf_tables node", () => {
     expect(natRules(ns, C, "iptables-nft").some((l) => l.includes("100.64.0.0/10"))).toBe(true);
   });
 });
+
+describe("ipmasq inspect on a node with rules in both backends", () => {
+  // A new user's find: inspect listed the agent's chain as missing in iptables-legacy, which
+  // the agent does not write to; only the backend the agent uses may call it missing.
+  const legacyMasq = (ns: string) =>
+    postrouting(ns, "iptables-legacy", "10.5.0.0/16", "MASQUERADE");
+  const blocks = (out: string) =>
+    Object.fromEntries(out.split(/\n(?=in iptables-)/).map((b) => [b.split(" ")[1]!, b]));
+
+  it("names the backend the agent uses; the other backend's missing chain is not called missing", async () => {
+    const ns = pool.add("insp");
+    const b = createIptablesBackend({ netns: ns, flags: DEFAULT_FLAGS });
+    expect((await b.apply(cfgOf(["10.0.0.0/8"]), "cli")).ok).toBe(true);
+    legacyMasq(ns);
+    const out = (await cli(["inspect", "--netns", ns])).stdout;
+    expect(out.split("\n")[0]).toBe(
+      "the agent writes to iptables-nft (nf_tables): the agent's own chain is in iptables-nft (nf_tables)",
+    );
+    const { "iptables-nft": nft, "iptables-legacy": legacy } = blocks(out);
+    expect(nft).toMatch(
+      /^in iptables-nft \(nf_tables\) \(the agent's\):\nIP-MASQ-AGENT \(ipv4, nf_tables\)\n {2}jump from POSTROUTING: present/,
+    );
+    expect(legacy).toMatch(
+      /^in iptables-legacy \(the agent does not write here, so no IP-MASQ-AGENT is expected\):\n/,
+    );
+    expect(legacy).toMatch(/decided in its nat POSTROUTING:\n {4}POSTROUTING rule 1 masquerades/);
+    expect(legacy).not.toMatch(/does not exist|missing|not in the input/);
+    // why names each backend's part; it does not call the agent's chain missing in legacy either.
+    for (const ip of ["10.5.1.1", "10.7.1.1"])
+      expect((await cli(["why", ip, "--netns", ns, "--mark", "0"])).stdout).not.toMatch(
+        /missing|does not exist|not in the input/,
+      );
+    const json = JSON.parse((await cli(["inspect", "--netns", ns, "--json"])).stdout);
+    expect(
+      json.map((a: Record<string, unknown>) => [a.backend, a.chainExists, a.agentWritesHere]),
+    ).toEqual([
+      ["nf_tables", true, true],
+      ["legacy", false, false],
+    ]);
+  });
+
+  it("a chain missing where the agent writes is still said missing", async () => {
+    const ns = pool.add("insp2");
+    // No agent chain anywhere: the backend holding more nat rules is the agent's (legacy).
+    postrouting(ns, "iptables-nft", "10.6.0.0/16", "RETURN");
+    legacyMasq(ns);
+    legacyMasq(ns);
+    const out = (await cli(["inspect", "--netns", ns])).stdout;
+    expect(out.split("\n")[0]).toMatch(
+      /^the agent writes to iptables-legacy: 2 nat rules in iptables-legacy/,
+    );
+    const { "iptables-legacy": legacy, "iptables-nft": nft } = blocks(out);
+    expect(legacy).toMatch(
+      /^in iptables-legacy \(the agent's\):\nIP-MASQ-AGENT \(ipv4, legacy\): chain does not exist\n {2}jump from POSTROUTING: missing\n/,
+    );
+    expect(nft).toMatch(
+      /^in iptables-nft \(nf_tables\) \(the agent does not write here, so no IP-MASQ-AGENT is expected\):/,
+    );
+    expect(nft).not.toMatch(/does not exist|missing/);
+  });
+});
+
+/** Appends `-d DEST -j TARGET` to nat POSTROUTING with `tool` (a hand edit, or another component). */
+function postrouting(ns: string, tool: string, dest: string, target: string): void {
+  inNetns(ns, [tool, "-w", "-t", "nat", "-A", "POSTROUTING", "-d", dest, "-j", target]);
+}
 
 const cfgOf = (cidrs: string[]): MasqConfig => ({ ...defaultConfig(), nonMasqueradeCIDRs: cidrs });
 

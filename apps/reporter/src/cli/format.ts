@@ -59,7 +59,7 @@ function decisionLines(a: FamilyAnalysis): string[] {
  * another's chain is not the agent's, so no agent chain is looked for in it either.
  */
 export function formatAnalysis(a: FamilyAnalysis, hook?: "agent" | "other"): string {
-  if (hook === "other") return `${formatPath(a, "in this chain").join("\n")}\n${errorLines(a)}`;
+  if (hook === "other") return `${formatPath(a, "in this chain").join("\n")}\n${formatErrors(a)}`;
   const out: string[] = [
     `${a.chain} (${a.family}${a.backend ? `, ${a.backend}` : ""})${a.chainExists ? "" : ": chain does not exist"}`,
   ];
@@ -93,10 +93,11 @@ export function formatAnalysis(a: FamilyAnalysis, hook?: "agent" | "other"): str
         `  never reached (after MASQUERADE): rules ${a.unreachable.map((i) => i + 1).join(", ")}`,
       );
   }
-  return `${out.join("\n")}\n${errorLines(a)}`;
+  return `${out.join("\n")}\n${formatErrors(a)}`;
 }
 
-function errorLines(a: FamilyAnalysis): string {
+/** The input's unreadable lines, indented ("" when none). */
+export function formatErrors(a: FamilyAnalysis): string {
   if (a.errors.length === 0) return "";
   const lines = a.errors.map((e) => `    line ${e.line}: ${e.reason}: ${e.text}`);
   return `${["  unreadable lines:", ...lines].join("\n")}\n`;

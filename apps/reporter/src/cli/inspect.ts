@@ -1,5 +1,4 @@
 import {
-  BACKEND_LABELS,
   describeConditions,
   type Family,
   type FamilyAnalysis,
@@ -12,9 +11,10 @@ import type { Command } from "commander";
 import type { NftObserved } from "../backend/types.js";
 import { type AgentFlagOptions, addAgentFlagOptions, agentFlagsFrom } from "./flags.js";
 import { formatAnalysis } from "./format.js";
+import { formatAll } from "./format-backends.js";
 import { type CliIO, ERROR_EXIT, EXIT_OK, exitCodesHelp } from "./io.js";
 import { addBackendOption, type BackendOption, nftAnalysis, nftSource } from "./nft-source.js";
-import { addSourceOptions, readAnalyses, type SourceOptions } from "./source.js";
+import { addSourceOptions, readSource, type SourceOptions } from "./source.js";
 import {
   addWindowsCniOption,
   checkWindowsExclusive,
@@ -66,9 +66,14 @@ export function registerInspect(program: Command, io: CliIO): void {
     const flags = agentFlagsFrom(opts);
     const nft = await nftSource(io, opts, flags);
     if (nft) return inspectNft(io, nft, familiesFor(flags), opts.json);
-    const analyses = await readAnalyses(io, opts, flags);
-    if (opts.json) io.stdout(`${JSON.stringify(analyses.map(toJson), null, 2)}\n`);
-    else io.stdout(formatAll(analyses));
+    const { analyses, agent } = await readSource(io, opts, flags);
+    // Read live, each backend says whether the agent writes to it (its chain is expected there).
+    const json = (a: FamilyAnalysis) =>
+      agent && a.backend
+        ? { ...toJson(a), agentWritesHere: a.backend === agent.backend }
+        : toJson(a);
+    if (opts.json) io.stdout(`${JSON.stringify(analyses.map(json), null, 2)}\n`);
+    else io.stdout(formatAll(analyses, agent));
   });
 }
 
@@ -125,24 +130,6 @@ function toJson(a: FamilyAnalysis) {
     unknowns: a.unknowns,
     errors: a.errors,
   };
-}
-
-/** A backend whose nat POSTROUTING path holds no rule at all (read because its table exists). */
-const holdsNothing = (a: FamilyAnalysis) =>
-  !a.chainExists && a.path.every((p) => p.read && p.rules === 0);
-
-/** Every analysis; the backend is named when one family comes from two (both act on packets). */
-function formatAll(analyses: FamilyAnalysis[]): string {
-  const two = new Set(analyses.map((a) => a.family)).size < analyses.length;
-  return analyses
-    .map((a) => {
-      if (!two || !a.backend) return formatAnalysis(a);
-      const where = `in ${BACKEND_LABELS[a.backend]}`;
-      return holdsNothing(a)
-        ? `${where}: no ${a.family} nat POSTROUTING rules (nothing there acts on pod traffic)\n`
-        : `${where}:\n${formatAnalysis(a)}`;
-    })
-    .join("\n");
 }
 
 /** A native nftables node: each nat postrouting chain of each family, in priority order. */

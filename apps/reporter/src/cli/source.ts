@@ -54,9 +54,30 @@ function familyOf(text: string, wanted: SourceOptions["family"]): Family {
  * (the one the reporter writes to first).
  */
 export async function readLive(netns: string, flags: AgentFlags): Promise<FamilySnapshot[]> {
+  return (await readLiveWith(netns, flags)).snaps;
+}
+
+/** The iptables backend the agent writes to on a live node, and why (as the reporter decides). */
+export interface AgentBackend {
+  backend: IptablesBackend;
+  reason: string;
+}
+
+/** readLive, with the backend the agent writes to. */
+async function readLiveWith(
+  netns: string,
+  flags: AgentFlags,
+): Promise<{ snaps: FamilySnapshot[]; agent?: AgentBackend }> {
   try {
     assertNetnsExists(netns);
-    return await createIptablesBackend({ netns, flags }).read();
+    const b = createIptablesBackend({ netns, flags });
+    const snaps = await b.read();
+    const info = await b.info();
+    const backend = info.backend === "legacy" || info.backend === "nf_tables" ? info.backend : null;
+    return {
+      snaps,
+      ...(backend ? { agent: { backend, reason: info.backendReason ?? "" } } : {}),
+    };
   } catch (e) {
     throw new CliExit(EXIT_ERROR, `cannot read rules in netns ${netns}: ${(e as Error).message}`);
   }
@@ -67,14 +88,18 @@ export async function readLiveReadable(
   netns: string,
   flags: AgentFlags,
 ): Promise<FamilySnapshot[]> {
-  const snaps = await readLive(netns, flags);
-  const failed = snaps.find((s) => s.readError);
+  return (await readLiveReadableWith(netns, flags)).snaps;
+}
+
+async function readLiveReadableWith(netns: string, flags: AgentFlags) {
+  const live = await readLiveWith(netns, flags);
+  const failed = live.snaps.find((s) => s.readError);
   if (failed)
     throw new CliExit(
       EXIT_ERROR,
       `cannot read ${failed.family} rules (${BACKEND_LABELS[failed.backend]}): ${failed.readError}`,
     );
-  return snaps;
+  return live;
 }
 
 /** Analyses of every family the source holds. */
@@ -83,11 +108,26 @@ export async function readAnalyses(
   opts: SourceOptions,
   flags: AgentFlags,
 ): Promise<FamilyAnalysis[]> {
+  return (await readSource(io, opts, flags)).analyses;
+}
+
+/**
+ * Analyses of every family the source holds and, read live, the backend the agent writes to
+ * (a file does not say which one the agent uses).
+ */
+export async function readSource(
+  io: CliIO,
+  opts: SourceOptions,
+  flags: AgentFlags,
+): Promise<{ analyses: FamilyAnalysis[]; agent?: AgentBackend }> {
   if (opts.netns !== undefined && opts.from !== undefined)
     throw new CliExit(EXIT_ERROR, "give either --from or --netns, not both");
   if (opts.netns !== undefined) {
-    const snaps = await readLiveReadable(opts.netns, flags);
-    return snaps.map((s) => analyzeSnapshot(s, flags.masqChain));
+    const { snaps, agent } = await readLiveReadableWith(opts.netns, flags);
+    return {
+      analyses: snaps.map((s) => analyzeSnapshot(s, flags.masqChain)),
+      ...(agent ? { agent } : {}),
+    };
   }
   if (opts.from === undefined)
     throw new CliExit(EXIT_ERROR, "give --from FILE (or - for stdin) or --netns NAME");
@@ -102,7 +142,7 @@ export async function readAnalyses(
     backendOf(text),
   );
   analysis.errors = errors;
-  return [analysis];
+  return { analyses: [analysis] };
 }
 
 /**
