@@ -3,6 +3,7 @@
 // sync at reconnect. Back, the dashboard shows the heal on the node's timeline. A dashboard of
 // the previous release (not granting `unheard-heals`) gets nothing new and refuses nothing; the
 // heal waits for a dashboard that can hear it.
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -101,6 +102,36 @@ describe("heals a reporter made while its dashboard was stopped", () => {
     // Told once: the reporter forgot them once sent.
     expect((await timeline(f, node.name)).filter((e) => HEALED.test(e.message))).toHaveLength(1);
   }, 90_000);
+
+  it("are kept across a reporter restart made before the dashboard came back, told once", async () => {
+    const { f, node, revision, rules } = await oneNode(() => undefined);
+    await editAndHealWhileAway(f, node, rules);
+    const file = join(node.stateDir, "unheard-heals.json");
+    await until(async () => existsSync(file), 10_000, 50, "the heal kept in the state dir");
+    // A DaemonSet rollout or an OOM kill: before, the heal lived in memory only and was lost.
+    await f.restartReporter(node);
+    await f.startDashboard();
+    await until(
+      async () => (await timeline(f, node.name)).some((e) => HEALED.test(e.message)),
+      20_000,
+      100,
+      "the heal from before the restart told",
+    );
+    const told = (await timeline(f, node.name)).filter((e) => HEALED.test(e.message));
+    expect(told).toHaveLength(1);
+    expect(HEALED.exec(told[0]!.message)?.[1]).toBe(String(revision));
+    // Sent, so forgotten: the file is gone and a further restart tells nothing again.
+    await until(async () => !existsSync(file), 10_000, 50, "the file removed once sent");
+    await f.restartReporter(node);
+    await until(
+      async () => (await f.server.api(`/api/nodes/${node.name}`)).body.node?.connected === true,
+      20_000,
+      100,
+      "reconnected",
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await timeline(f, node.name)).filter((e) => HEALED.test(e.message))).toHaveLength(1);
+  }, 120_000);
 
   it("are not sent to a dashboard of the previous release, and reach the next that can hear them", async () => {
     // First start: this release (the save); second: the previous release; third: this one.

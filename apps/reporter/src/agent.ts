@@ -15,6 +15,7 @@ import type {
 import { helloMessage, snapshotMessage } from "./agent/messages.js";
 import { NodeReader } from "./agent/node-reader.js";
 import { UnheardHeals } from "./agent/unheard-heals.js";
+import { type HealsFile, healsFile, type KeptHeals } from "./agent/unheard-heals-file.js";
 import {
   type Backend,
   type BackendInfo,
@@ -105,6 +106,37 @@ function keepUnheard(unheard: UnheardHeals, link: () => Link | undefined, log: L
   };
 }
 
+/**
+ * The state dir's copy of the unheard heals (none without a state dir): every change written,
+ * a failed write logged (the heals stay in memory); what a start finds is restored.
+ */
+function keptHeals(stateDir: string | undefined, log: Logger) {
+  const file: HealsFile | undefined = stateDir ? healsFile(stateDir) : undefined;
+  let last: Promise<void> = Promise.resolve();
+  const changed = (kept: KeptHeals) => {
+    if (!file) return;
+    last = file
+      .save(kept)
+      .catch((e: Error) =>
+        log.warn({ err: e.message, path: file.path }, "could not keep the unheard heals"),
+      );
+  };
+  const unheard = new UnheardHeals(undefined, changed);
+  return {
+    unheard,
+    async restore() {
+      const r = await file?.load();
+      if (!r) return;
+      if (!r.ok) log.warn({ reason: r.reason }, "unheard heals from before the restart refused");
+      else if (r.kept) {
+        unheard.restore(r.kept);
+        log.info(unheard.count(), "heals no dashboard heard, kept from before the restart");
+      }
+    },
+    written: () => last,
+  };
+}
+
 /** What the dashboard asks: a desired config, a resync (answered with a fresh read), or news of an error. */
 function handleMessage(
   msg: DashboardMessage,
@@ -192,7 +224,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let last: { observed: Observed; key: string; at: number } | undefined;
   let lastReadAt: number | null = null;
   /** Heals made while the link was not open, for the next dashboard that can hear them. */
-  const unheard = new UnheardHeals();
+  const { unheard, ...healsKept } = keptHeals(opts.stateDir, log);
 
   const enforcer = enforcerFor(opts, log, metrics, {
     onResult: (r) => link?.send(r),
@@ -243,7 +275,7 @@ export function createAgent(opts: AgentOptions): Agent {
   };
 
   async function startAll() {
-    info = await backend.info();
+    [info] = await Promise.all([backend.info(), healsKept.restore()]);
     flags = await backend.effectiveFlags();
     // The node name is bound into every line by the logger (cli/run.ts).
     log.info({ mode, ...info, flags }, "reporter starting");
@@ -260,7 +292,7 @@ export function createAgent(opts: AgentOptions): Agent {
   async function stopAll() {
     watch?.close();
     await enforcer.stop();
-    await link?.close();
+    await Promise.all([link?.close(), healsKept.written()]);
     await reader.stop();
     await ops?.close();
     metrics.connected.set(0);

@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Mode, REPORTER_PATH } from "@masq/shared";
 import { natRules, netnsPool } from "@masq/testkit/netns";
-import { type ChildHandle, freePort, startReporter } from "@masq/testkit/processes";
+import {
+  type ChildHandle,
+  freePort,
+  type ReporterOptions,
+  startReporter,
+} from "@masq/testkit/processes";
 import { reporterToken, startServer, type TestServer } from "./server.js";
 
 export interface FleetNode {
@@ -15,6 +20,8 @@ export interface FleetNode {
   /** Windows nodes: their CNI config file. */
   cni?: string;
   mode: Mode;
+  /** Where its reporter keeps its state (--state-dir). */
+  stateDir: string;
 }
 
 export interface NodeSpec {
@@ -51,6 +58,8 @@ export interface NetnsFleet {
   stopDashboard(): Promise<void>;
   /** Starts it again on the same port and data dir. */
   startDashboard(): Promise<void>;
+  /** Stops a node's reporter (SIGTERM) and starts it again with the same options and state dir. */
+  restartReporter(node: FleetNode): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +72,7 @@ export async function startNetnsFleet(
   const port = await freePort();
   const dataDir = join(tmp, "data");
   const children: ChildHandle[] = [];
+  const reporterOptions: ReporterOptions[] = [];
   const dashboard = opts.dashboard ?? ((p: number) => startServer({ dataDir, port: p }));
   let server = await dashboard(port);
   const nodes: FleetNode[] = [];
@@ -72,20 +82,22 @@ export async function startNetnsFleet(
       if (cni) await writeFile(cni, s.windowsCni!);
       const netns = cni ? "" : pool.add(s.tag);
       if (!cni) s.before?.(netns);
-      const node: FleetNode = { name: `node-${s.tag}`, netns, cni, mode: s.mode ?? "enforce" };
+      const name = `node-${s.tag}`;
+      const stateDir = join(tmp, "state", name);
+      const node: FleetNode = { name, netns, cni, mode: s.mode ?? "enforce", stateDir };
       nodes.push(node);
-      children.push(
-        startReporter({
-          node: node.name,
-          ...(cni ? { windowsCni: cni } : { netns }),
-          dashboard: `ws://127.0.0.1:${port}${REPORTER_PATH}`,
-          token: opts.token?.(node.name) ?? reporterToken(node.name),
-          stateDir: join(tmp, "state", node.name),
-          mode: node.mode,
-          logFile: join(tmp, `${node.name}.log`),
-          env: s.env,
-        }),
-      );
+      const options: ReporterOptions = {
+        node: node.name,
+        ...(cni ? { windowsCni: cni } : { netns }),
+        dashboard: `ws://127.0.0.1:${port}${REPORTER_PATH}`,
+        token: opts.token?.(node.name) ?? reporterToken(node.name),
+        stateDir,
+        mode: node.mode,
+        logFile: join(tmp, `${node.name}.log`),
+        env: s.env,
+      };
+      reporterOptions.push(options);
+      children.push(startReporter(options));
     }
   } catch (e) {
     await Promise.all(children.map((c) => c.stop()));
@@ -119,6 +131,11 @@ export async function startNetnsFleet(
     stopDashboard: () => server.stop(),
     async startDashboard() {
       server = await dashboard(port);
+    },
+    async restartReporter(node) {
+      const i = nodes.indexOf(node);
+      await children[i]!.stop();
+      children[i] = startReporter(reporterOptions[i]!);
     },
     async close() {
       await Promise.all(children.map((c) => c.stop()));

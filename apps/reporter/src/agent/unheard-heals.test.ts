@@ -67,3 +67,32 @@ describe("heals no dashboard heard", () => {
     expect(reporterMessageSchema.safeParse(flushed(list)[0]).success).toBe(true);
   });
 });
+
+describe("heals kept across a restart", () => {
+  it("tells every change to what keeps them: each heal, and nothing once sent", () => {
+    const told: unknown[] = [];
+    const list = new UnheardHeals(2, (k) => told.push(structuredClone(k)));
+    list.add(heal(0));
+    list.add(heal(1));
+    list.add(heal(2));
+    flushed(list, false);
+    flushed(list, true);
+    expect(told).toEqual([
+      { heals: [heal(0)], dropped: 0 },
+      { heals: [heal(0), heal(1)], dropped: 0 },
+      { heals: [heal(1), heal(2)], dropped: 1 },
+      { heals: [], dropped: 0 },
+    ]);
+  });
+
+  it("puts the restored before those made since, the oldest dropped past the bound", () => {
+    const told: unknown[] = [];
+    const list = new UnheardHeals(3, (k) => told.push(k));
+    list.add(heal(5));
+    told.length = 0;
+    list.restore({ heals: [heal(1), heal(2), heal(3)], dropped: 4 });
+    expect(told).toEqual([]);
+    expect(list.count()).toEqual({ kept: 3, dropped: 5 });
+    expect(flushed(list)[0]).toMatchObject({ heals: [heal(2), heal(3), heal(5)], dropped: 5 });
+  });
+});

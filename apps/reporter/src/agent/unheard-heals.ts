@@ -1,8 +1,9 @@
 // Heals of drift the enforcer made while no dashboard heard the reporter (its link not open):
 // without them a hand edit and its heal while the dashboard was away were told to nobody, the
-// node simply in sync at reconnect. Kept in memory only (a restart loses them), the newest
-// MAX_UNHEARD_HEALS, the older ones counted; sent once, after hello, to a dashboard that
-// granted `unheard-heals`, then forgotten.
+// node simply in sync at reconnect. The newest MAX_UNHEARD_HEALS, the older ones counted; each
+// change handed to `changed` (the state dir's copy, unheard-heals-file.ts, so a restart keeps
+// them); sent once, after hello, to a dashboard that granted `unheard-heals`, then forgotten.
+
 import {
   MAX_HEAL_WHAT_CHARS,
   MAX_UNHEARD_HEALS,
@@ -10,6 +11,7 @@ import {
   type UnheardHeal,
   type UnheardHeals as UnheardHealsMessage,
 } from "@masq/shared";
+import type { KeptHeals } from "./unheard-heals-file.js";
 
 /** What a drift summary says, on one line and within MAX_HEAL_WHAT_CHARS (null when empty). */
 export function boundedWhat(summary: string | null): string | null {
@@ -25,15 +27,34 @@ export class UnheardHeals {
   private heals: UnheardHeal[] = [];
   private dropped = 0;
 
-  constructor(private readonly max = MAX_UNHEARD_HEALS) {}
+  /** @param changed told what is kept after every change (to keep it across a restart) */
+  constructor(
+    private readonly max = MAX_UNHEARD_HEALS,
+    private readonly changed: (kept: KeptHeals) => void = () => {},
+  ) {}
+
+  /**
+   * Heals kept before a restart, put before any made since (a start reads them before it heals);
+   * past the bound the oldest are dropped and counted. Not told to `changed`: they are its own.
+   */
+  restore(kept: KeptHeals): void {
+    this.heals = [...kept.heals, ...this.heals];
+    this.dropped += kept.dropped;
+    this.trim();
+  }
 
   /** A heal no dashboard heard: kept, the oldest dropped and counted past the bound. */
   add(heal: { at: number; revision: number | null; what: string | null }): void {
     this.heals.push({ at: heal.at, revision: heal.revision, what: boundedWhat(heal.what) });
-    if (this.heals.length > this.max) {
-      this.heals.shift();
-      this.dropped++;
-    }
+    this.trim();
+    this.changed({ heals: [...this.heals], dropped: this.dropped });
+  }
+
+  private trim(): void {
+    const over = this.heals.length - this.max;
+    if (over <= 0) return;
+    this.heals = this.heals.slice(over);
+    this.dropped += over;
   }
 
   /** Heals kept, and older ones dropped. */
@@ -56,5 +77,6 @@ export class UnheardHeals {
     if (!send(msg)) return;
     this.heals = [];
     this.dropped = 0;
+    this.changed({ heals: [], dropped: 0 });
   }
 }
