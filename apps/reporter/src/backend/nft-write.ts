@@ -25,6 +25,7 @@ import {
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
 import type { Logger } from "../log.js";
+import { logApplyFinished } from "./apply-log.js";
 import type { Nft } from "./nft-exec.js";
 import { ownObjects, ownTableNeedsWrite, ownTableProblems, planFor } from "./nft-own.js";
 import { ruleSpec } from "./plan.js";
@@ -138,13 +139,24 @@ async function retireChains(ops: NftWriteOps, before: NftObserved, chain: string
   return errors;
 }
 
-/** One apply (see the file comment); never throws for what the node says. */
+/** One apply (see the file comment), logged once; never throws for what the node says. */
 export async function writeNft(
   ops: NftWriteOps,
   config: MasqConfig,
   flags: AgentFlags,
   trigger: ApplyTrigger,
 ): Promise<NftWriteOutcome> {
+  const { migrated, ...o } = await writeNftOnce(ops, config, flags);
+  // As every backend's, plus whether the agent's iptables chain was retired into the table.
+  logApplyFinished(ops.log, trigger, o, { migrated: migrated ?? false });
+  return o;
+}
+
+async function writeNftOnce(
+  ops: NftWriteOps,
+  config: MasqConfig,
+  flags: AgentFlags,
+): Promise<NftWriteOutcome & { migrated?: boolean }> {
   const refused = refusal(config, flags);
   if (refused) return failure(refused, undefined);
   const before = await ops.read();
@@ -171,8 +183,8 @@ export async function writeNft(
   const errors = t.error ? [t.error] : await retireChains(ops, before, flags.masqChain);
   // The verified read-back is the node's state unless the iptables chain was retired since.
   const after = t.after && stale.length === 0 ? t.after : await ops.read();
-  ops.log.info({ trigger, ok: errors.length === 0, migrated: stale.length > 0 }, "apply finished");
   return {
+    migrated: stale.length > 0,
     ok: errors.length === 0,
     changed: t.written || stale.length > 0,
     rolledBack: t.rolledBack,

@@ -22,6 +22,7 @@ import {
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
 import { type Logger, silentLogger } from "../log.js";
+import { applyLogFields } from "./apply-log.js";
 import {
   type CniFileStat,
   type CniFs,
@@ -246,7 +247,7 @@ export function createWindowsCniBackend(opts: WindowsCniBackendOptions): Windows
         : await writePlanned(ctx, config, plan, plan.before.target + suffix);
     const outcome = { ...o, durationMs: performance.now() - t0 };
     log[!outcome.ok ? "error" : outcome.changed ? "info" : "debug"](
-      { trigger, path, ok: outcome.ok, changed: outcome.changed, error: outcome.error },
+      { ...applyLogFields(trigger, outcome), path },
       "CNI config apply finished",
     );
     return outcome;

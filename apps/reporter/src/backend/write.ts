@@ -15,6 +15,7 @@ import {
 } from "@masq/shared";
 import { refusal } from "../config-check.js";
 import type { Logger } from "../log.js";
+import { logApplyFinished } from "./apply-log.js";
 import { planWrite, rollbackPayload, verifyProblems } from "./plan.js";
 import type { ApplyOutcome } from "./types.js";
 
@@ -108,12 +109,22 @@ async function writeFamilies(
   return { errors, written };
 }
 
-/** One apply (see the file comment); never throws for what the node says. */
+/** One apply (see the file comment), logged once; never throws for what the node says. */
 export async function writeConfig(
   ops: WriteOps,
   config: MasqConfig,
   flags: AgentFlags,
   trigger: ApplyTrigger,
+): Promise<WriteOutcome> {
+  const o = await writeOnce(ops, config, flags);
+  logApplyFinished(ops.log, trigger, o);
+  return o;
+}
+
+async function writeOnce(
+  ops: WriteOps,
+  config: MasqConfig,
+  flags: AgentFlags,
 ): Promise<WriteOutcome> {
   const refused = refusal(config, flags);
   if (refused)
@@ -136,7 +147,6 @@ export async function writeConfig(
     errors.push(
       `${ops.chain} also exists in ${BACKEND_LABELS[o.backend]} (${o.family}): both chains act on packets; this reporter writes only to ${BACKEND_LABELS[ops.primary]}, remove the other chain and its jump`,
     );
-  ops.log.info({ trigger, changed: written.length > 0, ok: errors.length === 0 }, "apply finished");
   const error = errors.length > 0 ? errors.join("; ") : undefined;
   return {
     ok: !error,
