@@ -265,7 +265,7 @@ describe("reporter gateway", () => {
     // The tester answers from both backends, naming them.
     const ev = await t.server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
     expect(ev.body.actual).toMatchObject({ masqueraded: true, certain: true });
-    expect(ev.body.actual.reason).toMatch(/^masqueraded \(rules in nf_tables and legacy\)/);
+    expect(ev.body.actual.reason).toMatch(/^with the rules of nf_tables and legacy, /);
   });
 
   it.each([

@@ -237,7 +237,7 @@ describe("evaluateSnapshots: one answer across iptables backends", () => {
       want: {
         masqueraded: true,
         reason:
-          /^masqueraded \(rules in legacy and nf_tables\): every packet: nf_tables: IP-MASQ-AGENT rule 2 masquerades it \(legacy: no NAT\)/,
+          /^with the rules of legacy and nf_tables, for every packet: nf_tables: IP-MASQ-AGENT rule 2 masquerades it \(legacy: no NAT\)/,
       },
     },
     {
@@ -246,7 +246,7 @@ describe("evaluateSnapshots: one answer across iptables backends", () => {
       want: {
         masqueraded: false,
         reason:
-          /^not masqueraded \(rules in legacy and nf_tables\): every packet: neither backend NATs it/,
+          /^with the rules of legacy and nf_tables, for every packet: neither backend NATs it/,
       },
     },
     {

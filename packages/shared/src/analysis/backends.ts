@@ -254,10 +254,13 @@ function commonDecider(outcomes: readonly VerdictOutcome[]): RuleRef | undefined
   return outcomes.every(same) ? decider : undefined;
 }
 
-/** The head of a combined verdict's reason (the iptables backends', nftables' hooks'). */
-export function verdictHead(masqueraded: boolean | null): string {
-  if (masqueraded === null) return "it depends on the packet";
-  return masqueraded ? "masqueraded" : "not masqueraded";
+/**
+ * One branch of a combined verdict's reason (the iptables backends', nftables' hooks'): "for
+ * every packet: …", "when source in 10.0.0.0/8: …". The reason explains the answer, it never
+ * states it again (the answer is `masqueraded`; `ipmasq why` prints the reason after "because").
+ */
+export function branchReason(when: readonly string[], text: string): string {
+  return `${when.length > 0 ? `when ${when.join(" and ")}` : "for every packet"}: ${text}`;
 }
 
 /** What the reason adds: the hook order when it decides, and each uncertainty. */
@@ -289,7 +292,7 @@ export function combineBackendVerdicts(
     ),
     ...own,
   ];
-  const parts = outcomes.map((o) => `${o.when.join(" and ") || "every packet"}: ${o.reason}`);
+  const parts = outcomes.map((o) => branchReason(o.when, o.reason));
   return {
     ip: first.ip,
     packet: first.packet,
@@ -299,7 +302,7 @@ export function combineBackendVerdicts(
       verdicts.every((v) => v.unknowns.every((u) => u.kind !== "postrouting-missing")),
     decidedBy,
     backend: decidedBy ? outcomes[0]?.backend : undefined,
-    reason: `${verdictHead(masqueraded)} (rules in ${verdicts.map((v) => v.backend ?? "?").join(" and ")}): ${parts.join("; ")}.${reasonTail(orderMatters, own)}`,
+    reason: `with the rules of ${verdicts.map((v) => v.backend ?? "?").join(" and ")}, ${parts.join("; ")}.${reasonTail(orderMatters, own)}`,
     outcomes,
     unknowns,
     caveats: unknowns.map((u) => u.message),

@@ -3,7 +3,7 @@
 // (nf_nat_inet_fn): the first chain that NATs decides; one that accepts, returns or ends
 // passes the packet on; an unknown branch stays unknown. When two chains of the same priority
 // would translate a packet differently, which wins is not in the rules (orderMatters).
-import { mergeConditions, verdictHead } from "../analysis/backends.js";
+import { branchReason, mergeConditions } from "../analysis/backends.js";
 import {
   evaluate,
   outcomeSummary,
@@ -223,14 +223,14 @@ export function combineNftHooks(base: Verdict, hooks: readonly NftHookVerdict[])
         ? firstNat(b.outcome, b, { when: o.when, conditions: o.conditions, via: o.via })
         : o;
     const rivals = b.rivals?.length ? `, or ${b.rivals.join(", or ")}` : "";
-    return `${o.when.join(" and ") || "every packet"}: ${outcomeSummary(first)}${rivals}`;
+    return branchReason(o.when, `${outcomeSummary(first)}${rivals}`);
   });
   return {
     ...base,
     masqueraded,
     certain: masqueraded !== null,
     ...(decidedBy ? { decidedBy } : { decidedBy: undefined }),
-    reason: `${verdictHead(masqueraded)} (nat postrouting chains: ${hooks.map((h) => `${h.ref} priority ${h.priority}`).join(", ") || "none"}): ${parts.join("; ")}.${unknowns.map((u) => ` But ${u.message}.`).join("")}`,
+    reason: `${hooks.length > 0 ? `with the nat postrouting chains ${hooks.map((h) => `${h.ref} (priority ${h.priority})`).join(", ")}` : "with no nat postrouting chain"}, ${parts.join("; ")}.${unknowns.map((u) => ` But ${u.message}.`).join("")}`,
     outcomes,
     unknowns,
     caveats: unknowns.map((u) => u.message),
