@@ -266,6 +266,27 @@ describe("reporter gateway", () => {
     const ev = await t.server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
     expect(ev.body.actual).toMatchObject({ masqueraded: true, certain: true });
     expect(ev.body.actual.reason).toMatch(/^with the rules of nf_tables and legacy, /);
+    // Its legacy rules are polled by the reporter: the answer says when they were reported and
+    // that a change since the last poll is not in it yet (nf_tables, watched, is not named).
+    expect(ev.body.polled).toEqual({
+      backends: ["legacy"],
+      reportedAt: ev.body.rules.lastReportAt,
+      intervalMs: null,
+      note: expect.stringMatching(
+        /^iptables-legacy is read by polling .* so a change made there since the last poll is not in this answer yet$/,
+      ),
+    });
+  });
+
+  it("claims no poll delay for an answer from watched nf_tables rules alone", async () => {
+    t.server = await startServer();
+    const s = await reporterInSync(t.server, "node-a");
+    t.sims.push(s);
+    const ev = await t.server.api("/api/nodes/node-a/evaluate", { body: { ip: "203.0.113.9" } });
+    expect(ev.status).toBe(200);
+    expect(ev.body.backends).toEqual(["nf_tables"]);
+    expect(ev.body.actual.certain).toBe(true);
+    expect(ev.body).not.toHaveProperty("polled");
   });
 
   it.each([

@@ -9,6 +9,7 @@ import type { AgentFlags, Issue } from "./config.js";
 import type { ConfigDiff } from "./config-diff.js";
 import type { RulesBackend } from "./node-verdicts.js";
 import type { NodeView } from "./node-view.js";
+import type { PolledRules } from "./polled-rules.js";
 import type { ApplyResult, HealPolicy, Mode, NodeOs } from "./protocol.js";
 import type { KeyChange } from "./revision-compare.js";
 import type { RolloutPause, RolloutPhase } from "./rollout-machine.js";
@@ -112,6 +113,11 @@ export interface NodeEvent {
   time: number;
   kind: string;
   message: string;
+  /**
+   * Kept from before the dashboard last restarted (the file store keeps each node's newest
+   * events in node-events.json); absent for events of this run.
+   */
+  beforeRestart?: true;
 }
 
 /** Outcomes of nodes that acted on a rollout after it finished. */
@@ -372,6 +378,12 @@ export interface EvaluateResponse {
   backends: RulesBackend[];
   /** How current the rules `actual` was computed from are. */
   rules: Freshness;
+  /**
+   * Set for a live node when `actual` read a backend its reporter polls (iptables-legacy): when
+   * those rules were reported, and that a change made there since the last poll is not in the
+   * answer yet. Absent when every backend read is watched (nf_tables, nftables).
+   */
+  polled?: PolledRules;
 }
 
 /** POST /api/nodes/:name/resync */

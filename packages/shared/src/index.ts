@@ -30,6 +30,7 @@ export * from "./node-verdicts.js";
 export * from "./node-view.js";
 export * from "./parser.js";
 export * from "./path/index.js";
+export * from "./polled-rules.js";
 export * from "./ports.js";
 export * from "./protocol.js";
 export * from "./protocol-capabilities.js";

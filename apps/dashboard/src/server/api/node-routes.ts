@@ -10,9 +10,11 @@ import {
   NOT_HEARD_SINCE_RESTART,
   type NodeRules,
   type NodesResponse,
+  type NodeVerdicts,
   nodeNameSchema,
   nodeVerdicts,
   parseIp,
+  polledRules,
   type RemovedResponse,
   type ResyncResponse,
   verdictView,
@@ -143,15 +145,28 @@ function evaluateOn(
     : { kind: "iptables", snaps, desired: fam.desired, ...(observed ? { observed } : {}) };
   const verdicts = nodeVerdicts(rules, ip.text, fields);
   if ("error" in verdicts) throw new HttpError(400, verdicts.error);
-  const { desired, actual, backends } = verdicts;
+  return evaluateResponse(n, verdicts, config);
+}
+
+/** The tester's answer: the node's verdict checked against its config, and how current it is. */
+function evaluateResponse(
+  n: NodeRecord,
+  { desired, actual, backends }: NodeVerdicts,
+  config: MasqConfig | undefined,
+): EvaluateResponse {
   // The node's rule may stand for an entry this node's desired config does not list.
   const checked = config ? markEntriesNotInConfig(actual, config) : actual;
+  const fresh = freshnessOf(n);
+  // Live rules of a polled backend (legacy) may miss a change made since the last poll.
+  const polled =
+    fresh.liveness === "live" ? polledRules(n.hello.backend, backends, fresh.lastReportAt) : null;
   return {
     desired,
     actual: checked,
     view: { desired: verdictView(desired), actual: verdictView(checked) },
     backends,
-    rules: freshnessOf(n),
+    rules: fresh,
+    ...(polled ? { polled } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type EvaluateRequest,
   type EvaluateResponse,
   type Freshness,
+  type PolledRules,
   parseIp,
   RULES_BACKEND_LABELS,
   type RuleRef,
@@ -43,6 +44,21 @@ export function RulesSource({ rules }: { rules: Freshness }) {
     <>
       from this node&apos;s last known rules, <RelativeTime value={source.at} />
     </>
+  );
+}
+
+/**
+ * A live answer read from a backend the reporter polls (iptables-legacy): when those rules were
+ * reported, and that a change since the last poll is not in it yet (the server's words).
+ */
+function PolledNote({ polled }: { polled: PolledRules }) {
+  return (
+    <span data-testid="polled-note">
+      {" "}
+      as reported{" "}
+      {polled.reportedAt === null ? "(time not known)" : <RelativeTime value={polled.reportedAt} />}
+      . {polled.note}.
+    </span>
   );
 }
 
@@ -277,6 +293,7 @@ function Answers({ r }: { r: EvaluateResponse }) {
         source={
           <>
             Answered <RulesSource rules={r.rules} />
+            {r.polled ? <PolledNote polled={r.polled} /> : null}
           </>
         }
         v={r.actual}
