@@ -36,6 +36,8 @@ import type { PeopleAuthenticator, ReporterAuthenticator } from "./auth/types.js
 import { ConfigService, type ConfigState } from "./config/config-service.js";
 import { ChangeFeed, type FleetChanges } from "./fleet/change-feed.js";
 import { FleetState } from "./fleet/fleet-state.js";
+import type { KeptFile } from "./fleet/kept-file.js";
+import { type KeptEvents, nodeEventsKeeper } from "./fleet/node-events.js";
 import { DEFAULT_MAX_OFFLINE, type ExpiryOptions, NodeExpiry } from "./fleet/node-expiry.js";
 import { rosterOf, toRestore } from "./fleet/node-roster.js";
 import { readNumberingSeed } from "./fleet/numbering-seed.js";
@@ -209,10 +211,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     startedAt: Date.now(),
   };
   const roster = rosterKeeper(o, fleet, log);
-  followFeed(feed, served, roster);
+  const kept = keptEvents(o, fleet, log);
+  followFeed(feed, served, [roster, kept]);
   await config.start(await readNumberingSeed(o.store.loadRollout?.bind(o.store)));
   // Before the staged rollout resumes: the nodes it counts include those known before the start.
-  staged.rosterListed(await restoreRoster(roster, o, fleet, served.startedAt, log));
+  staged.rosterListed(await restoreRoster({ roster, kept }, o, fleet, served.startedAt, log));
   const strategy = o.rolloutStrategy ?? ALL_AT_ONCE;
   await restoreStaging(staged, config, strategy, fleet);
   const follow = { fleet, feed, metrics, log, staged, strategy };
@@ -222,7 +225,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const sessions = new SessionStore(o.sessions);
   sessions.onEnd((id) => sse.endSession(id));
   const guard: AuthGuard = { throttle: new LoginThrottle(o.loginThrottle), metrics, log };
-  const more = () => [...staged.problems(), ...(roster?.problems() ?? [])];
+  const more = () => [...staged.problems(), ...[roster, kept].flatMap((k) => k?.problems() ?? [])];
   const readiness = (): Readiness => readinessOf(o, nextHandlers !== undefined, more());
   followStore(o, metrics);
   const ctx: ApiContext = {
@@ -247,7 +250,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   ];
   const router = new Router(routes, { people: o.people, sessions, log, guard });
   const gateway = createGateway(o, { fleet, log, metrics, t });
-  const sweeper = startSweeper(o, { fleet, staged, sessions, roster }, log);
+  const sweeper = startSweeper(o, { fleet, staged, sessions, kept: [roster, kept] }, log);
   const http = createHttp(router, gateway, nextHandlers, log);
   const { url, port } = await listen(http, o.port ?? 0, o.host ?? "127.0.0.1");
   log.info({ url, store: o.store.kind, next: Boolean(o.next) }, "dashboard listening");
@@ -256,7 +259,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const close = () => {
     closing ??= (async () => {
       clearInterval(sweeper);
-      await roster?.flush();
+      for (const k of [roster, kept]) await k?.flush();
       feed.close();
       sse.close();
       fleet.close();
@@ -618,21 +621,35 @@ function rosterKeeper(
   });
 }
 
+/** The nodes' newest events, where the store keeps them (the file store's data dir). */
+function keptEvents(
+  o: DashboardOptions,
+  fleet: FleetState,
+  log: Logger,
+): KeptFile<KeptEvents> | undefined {
+  const file = o.store.nodeEvents?.();
+  if (!file) return undefined;
+  return nodeEventsKeeper({ file, log, nodes: () => fleet.nodes.values() });
+}
+
 /**
- * Nodes known before this start listed again, offline until their reporters reconnect; true
- * when the roster named them (a rollout resumed then counts its targets by name).
+ * Nodes known before this start listed again, offline until their reporters reconnect, each
+ * with its events kept from before; true when the roster named them (a rollout resumed then
+ * counts its targets by name).
  */
 async function restoreRoster(
-  roster: RosterKeeper | undefined,
+  k: { roster: RosterKeeper | undefined; kept: KeptFile<KeptEvents> | undefined },
   o: DashboardOptions,
   fleet: FleetState,
   startedAt: number,
   log: Logger,
 ): Promise<boolean> {
+  const { roster, kept } = k;
   if (!roster) return false;
   const loaded = await roster.load();
+  const events = await kept?.load();
   const entries = toRestore(loaded, o.expiry?.maxOffline ?? DEFAULT_MAX_OFFLINE);
-  fleet.restore(entries, startedAt);
+  fleet.restore(entries, startedAt, events);
   if (entries.length > 0)
     log.info({ nodes: entries.length }, "nodes known before the restart listed as offline");
   // A roster read names the nodes known before; none (no file, refused) names none.
@@ -642,7 +659,12 @@ async function restoreRoster(
 /** Once a second: silent nodes, the rollout's clock, offline expiry, replicas, sessions. */
 function startSweeper(
   o: DashboardOptions,
-  d: { fleet: FleetState; staged: StagedRollouts; sessions: SessionStore; roster?: RosterKeeper },
+  d: {
+    fleet: FleetState;
+    staged: StagedRollouts;
+    sessions: SessionStore;
+    kept: (KeptFile<unknown> | undefined)[];
+  },
   log: Logger,
 ): NodeJS.Timeout {
   const expiry = new NodeExpiry(d.fleet, { offlineTtlMs: 24 * 3600_000, ...o.expiry, log });
@@ -650,7 +672,7 @@ function startSweeper(
     d.fleet.sweep();
     d.staged.tick();
     expiry.sweep();
-    d.roster?.tick();
+    for (const k of d.kept) k?.tick();
     o.replicas?.sweep(o.election?.isLeader() ?? true);
     d.sessions.sweep();
   }, 1000);
@@ -685,10 +707,14 @@ type Served = Pick<
 >;
 
 /** Browsers (and, with replicas, the NodeMasquerade status writer) follow the change feed. */
-function followFeed(feed: ChangeFeed, ctx: Served, roster?: RosterKeeper): void {
+function followFeed(
+  feed: ChangeFeed,
+  ctx: Served,
+  kept: ({ changed(): void } | undefined)[],
+): void {
   ctx.replicas?.attach(ctx.fleet, feed);
   feed.onFlush((c) => {
-    if (c.changed.length > 0 || c.removed.length > 0) roster?.changed();
+    if (c.changed.length > 0 || c.removed.length > 0) for (const k of kept) k?.changed();
     // Other replicas' nodes can arrive before the config is read: no browser is served yet, and
     // each one's hello carries the whole state.
     if (ctx.config.started()) publish(ctx, c);

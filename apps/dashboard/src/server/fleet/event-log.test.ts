@@ -137,3 +137,63 @@ describe("EventLog", () => {
     );
   });
 });
+
+describe("EventLog.restore", () => {
+  const before = events(3);
+  const marked = before.map((e) => ({ ...e, beforeRestart: true }));
+
+  it("puts the events kept from before first, marked, then this run's", () => {
+    const log = new EventLog();
+    log.restore(before);
+    log.add(1_764_100_000_000, "restored", "known from before the dashboard restarted");
+    const list = log.list();
+    expect(list.slice(0, 3)).toEqual(marked);
+    expect(list[3]).toEqual({
+      time: 1_764_100_000_000,
+      kind: "restored",
+      message: "known from before the dashboard restarted",
+    });
+    expect(log.newestFirst().at(-1)).toEqual(marked[0]);
+  });
+
+  it("ages them out first as new events come, as any other", () => {
+    const log = new EventLog();
+    log.restore(before);
+    for (const e of events(MAX_EVENTS - 1, 100)) log.add(e.time, e.kind, e.message);
+    expect(log.list().filter((e) => e.beforeRestart)).toEqual(marked.slice(2));
+    log.add(1_764_100_000_000, "status", "one more");
+    expect(log.list().filter((e) => e.beforeRestart)).toEqual([]);
+    expect(log.size).toBe(MAX_EVENTS);
+  });
+
+  it("never folds a new event into one from before", () => {
+    const log = new EventLog();
+    log.restore([{ time: 1, kind: "drift", message: "drifted then" }]);
+    log.fold(2, "drift", "drifted now");
+    expect(log.list()).toEqual([
+      { time: 1, kind: "drift", message: "drifted then", beforeRestart: true },
+      { time: 2, kind: "drift", message: "drifted now" },
+    ]);
+  });
+
+  it("keeps only the newest MAX_EVENTS, the kept ones before those held", () => {
+    const log = new EventLog();
+    log.add(5, "connected", "now");
+    log.restore(events(MAX_EVENTS));
+    const list = log.list();
+    expect(list).toHaveLength(MAX_EVENTS);
+    expect(list.at(-1)).toEqual({ time: 5, kind: "connected", message: "now" });
+    expect(list.slice(0, -1)).toEqual(
+      events(MAX_EVENTS)
+        .slice(1)
+        .map((e) => ({ ...e, beforeRestart: true })),
+    );
+  });
+
+  it("eachNewest gives the newest, oldest first", () => {
+    const log = logOf(events(MAX_EVENTS + 5));
+    const seen: string[] = [];
+    log.eachNewest(3, (_t, _k, m) => seen.push(m));
+    expect(seen).toEqual(events(3, MAX_EVENTS + 3).map((e) => e.message));
+  });
+});

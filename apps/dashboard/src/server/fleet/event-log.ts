@@ -50,6 +50,11 @@ export class EventLog {
   private count = 0;
   /** Index of the oldest event once the ring is full; 0 until then. */
   private head = 0;
+  /**
+   * The oldest this many events are from before the dashboard restarted (restore): always the
+   * oldest, so they age out first, as any other.
+   */
+  private before = 0;
 
   get size(): number {
     return this.count;
@@ -63,7 +68,23 @@ export class EventLog {
     this.times[at] = time;
     this.texts[at] = sharedText(kind, message);
     if (this.count < MAX_EVENTS) this.count++;
-    else this.head = (this.head + 1) % MAX_EVENTS;
+    else {
+      this.head = (this.head + 1) % MAX_EVENTS;
+      if (this.before > 0) this.before--;
+    }
+  }
+
+  /**
+   * Events kept from before the dashboard restarted (node-events.ts), oldest first, put before
+   * any held now and marked `beforeRestart`; only the newest MAX_EVENTS are kept.
+   */
+  restore(events: readonly NodeEvent[]): void {
+    const now = this.list();
+    const all = [...events, ...now].slice(-MAX_EVENTS);
+    this.count = 0;
+    this.head = 0;
+    for (const e of all) this.add(e.time, e.kind, e.message);
+    this.before = Math.max(0, all.length - now.length);
   }
 
   /**
@@ -73,7 +94,8 @@ export class EventLog {
    */
   fold(time: number, kind: string, message: string): void {
     const newest = (this.head + this.count - 1) % MAX_EVENTS;
-    if (this.count > 0 && this.texts![newest]!.kind === kind) {
+    // Never into an event from before the restart: that one stays as it was.
+    if (this.count > this.before && this.texts![newest]!.kind === kind) {
       this.times![newest] = time;
       this.texts![newest] = sharedText(kind, message);
     } else this.add(time, kind, message);
@@ -85,9 +107,21 @@ export class EventLog {
     for (let i = 0; i < this.count; i++) {
       const at = (this.head + i) % MAX_EVENTS;
       const t = this.texts![at]!;
-      out[i] = { time: this.times![at]!, kind: t.kind, message: t.message };
+      out[i] =
+        i < this.before
+          ? { time: this.times![at]!, kind: t.kind, message: t.message, beforeRestart: true }
+          : { time: this.times![at]!, kind: t.kind, message: t.message };
     }
     return out;
+  }
+
+  /** Calls `each` on the newest `max` events, oldest first (no objects: node-events.ts). */
+  eachNewest(max: number, each: (time: number, kind: string, message: string) => void): void {
+    for (let i = Math.max(0, this.count - max); i < this.count; i++) {
+      const at = (this.head + i) % MAX_EVENTS;
+      const t = this.texts![at]!;
+      each(this.times![at]!, t.kind, t.message);
+    }
   }
 
   /** The events, newest first: the order of the API's node view. */

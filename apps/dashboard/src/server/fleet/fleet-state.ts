@@ -10,6 +10,7 @@ import {
   type Hello,
   mergedRevisionOf,
   NODE_STATUSES,
+  type NodeEvent,
   type NodeStatus,
   type NumberedConfig,
   PROTOCOL_VERSION,
@@ -734,12 +735,17 @@ export class FleetState {
 
   /**
    * Nodes known before this dashboard started (its roster), offline until their reporters say
-   * hello; a node whose hello came first is left as it is.
+   * hello; a node whose hello came first is left as it is. `events`: each one's newest events
+   * kept from before (node-events.ts), put first on its timeline.
    */
-  restore(entries: readonly RosterEntry[], startedAt: number): void {
+  restore(
+    entries: readonly RosterEntry[],
+    startedAt: number,
+    events?: ReadonlyMap<string, readonly NodeEvent[]>,
+  ): void {
     for (const e of entries) {
       if (this.nodes.has(e.hello.node)) continue;
-      const n = restoredRecord(e, startedAt);
+      const n = restoredRecord(e, startedAt, events?.get(e.hello.node));
       this.nodes.set(n.name, n);
       this.refresh(n, true);
     }

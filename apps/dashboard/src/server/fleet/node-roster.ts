@@ -24,7 +24,7 @@ const MAX_SUMMARY_CHARS = 512;
  * How far ahead of this clock a last seen time is believed (the clock stepped back a little
  * since it was written). Further ahead (a hand edit, a clock far off): no time a node was seen.
  */
-const FUTURE_SKEW_MS = 5 * 60_000;
+export const FUTURE_SKEW_MS = 5 * 60_000;
 
 /** The hello without its envelope: a roster outlives a protocol version. */
 const rosterHelloSchema = helloSchema.omit({ type: true, v: true });

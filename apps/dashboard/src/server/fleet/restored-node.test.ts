@@ -100,3 +100,33 @@ describe("a node restored from the roster", () => {
     expect([...fleet.nodes.keys()]).toEqual(["new"]);
   });
 });
+
+describe("a restored node's timeline", () => {
+  const kept = [
+    { time: 900, kind: "status", message: "in-sync → drifted: rule 3 missing" },
+    { time: 950, kind: "healed", message: "resync put the rules back" },
+  ];
+
+  it("starts with its events from before the restart, marked, then the restart", () => {
+    const { fleet } = setup();
+    fleet.restore([entry("gone")], STARTED, new Map([["gone", kept]]));
+    const list = fleet.nodes.get("gone")!.events.list();
+    expect(list.map((e) => [e.kind, e.beforeRestart])).toEqual([
+      ["status", true],
+      ["healed", true],
+      ["restored", undefined],
+    ]);
+    expect(list.slice(0, 2)).toEqual(kept.map((e) => ({ ...e, beforeRestart: true })));
+  });
+
+  it("keeps them once its reporter says hello, before the hello", () => {
+    const { fleet } = setup();
+    fleet.restore([entry("back")], STARTED, new Map([["back", kept]]));
+    fleet.connect(helloFor("back"), link());
+    const kinds = fleet.nodes
+      .get("back")!
+      .events.list()
+      .map((e) => e.kind);
+    expect(kinds.slice(0, 4)).toEqual(["status", "healed", "restored", "connected"]);
+  });
+});

@@ -19,7 +19,7 @@ import { HttpError } from "../errors.js";
 import type { RosterFile } from "../fleet/roster-keeper.js";
 import { EXTRAS_DROPPED, EXTRAS_KEY, joinRollout, splitRollout } from "../fleet/staged-compat.js";
 import { atomicWrite, type FileWriter } from "../util/atomic-write.js";
-import { rosterFile } from "./roster-file.js";
+import { nodeEventsFile, rosterFile } from "./roster-file.js";
 import {
   type ConfigRevision,
   type ConfigStore,
@@ -186,6 +186,11 @@ export class FileStore implements ConfigStore {
   /** The node roster kept beside the revisions (fleet/roster-keeper.ts), written as they are. */
   nodeRoster(): RosterFile {
     return rosterFile(this.opts.dir, this.write);
+  }
+
+  /** The nodes' newest events kept beside the roster (fleet/node-events.ts). */
+  nodeEvents(): RosterFile {
+    return nodeEventsFile(this.opts.dir, this.write);
   }
 
   /** Revision 1 from the initial text; kept in memory only when the disk refuses it. */

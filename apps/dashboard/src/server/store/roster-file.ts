@@ -1,13 +1,22 @@
-// The node roster's file in the file store's data dir (fleet/roster-keeper.ts): written as the
-// store writes its own (temp file, fsync, rename, directory fsync), read with a size bound.
+// The files the dashboard keeps in the file store's data dir (fleet/kept-file.ts: the node
+// roster, the nodes' events): written as the store writes its own (temp file, fsync, rename,
+// directory fsync), read with a size bound.
 import { readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { DataFile } from "../fleet/kept-file.js";
+import { NODE_EVENTS_FILE } from "../fleet/node-events.js";
 import { ROSTER_FILE } from "../fleet/node-roster.js";
-import type { RosterFile } from "../fleet/roster-keeper.js";
 import type { FileWriter } from "../util/atomic-write.js";
 
-export function rosterFile(dir: string, write: FileWriter): RosterFile {
-  const path = join(dir, ROSTER_FILE);
+export function rosterFile(dir: string, write: FileWriter): DataFile {
+  return dataFile(join(dir, ROSTER_FILE), write);
+}
+
+export function nodeEventsFile(dir: string, write: FileWriter): DataFile {
+  return dataFile(join(dir, NODE_EVENTS_FILE), write);
+}
+
+function dataFile(path: string, write: FileWriter): DataFile {
   return {
     path,
     async read(maxBytes) {
@@ -17,7 +26,7 @@ export function rosterFile(dir: string, write: FileWriter): RosterFile {
       });
       if (st === null) return null;
       // Refused unopened: a FIFO would hold the start until a writer came, a device (a link to
-      // /dev/zero) never ends; neither is a roster.
+      // /dev/zero) never ends; neither is what is kept.
       if (!st.isFile()) throw new Error(`${path} is not a regular file`);
       const size = st.size;
       // Refused unread: a huge file would hold the start and its memory.

@@ -123,6 +123,11 @@ export interface ConfigStore {
    * (the Kubernetes store: with replica sync NodeMasquerade objects keep the nodes).
    */
   nodeRoster?(): RosterFile;
+  /**
+   * Where the nodes' newest events are kept across restarts (the file store's data dir);
+   * absent: nowhere (the Kubernetes store: they are Events in the API server).
+   */
+  nodeEvents?(): RosterFile;
   close(): Promise<void>;
 }
 

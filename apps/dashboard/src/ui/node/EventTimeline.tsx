@@ -39,6 +39,14 @@ function EventItem({ e }: { e: NodeEvent }) {
           {e.kind}
         </span>
         {e.message}
+        {e.beforeRestart ? (
+          <span
+            className="ml-2 rounded border border-zinc-300 px-1.5 py-0.5 text-xs text-zinc-500 dark:border-zinc-700 dark:text-zinc-400"
+            title="Kept from before the dashboard last restarted"
+          >
+            before restart
+          </span>
+        ) : null}
       </p>
       <p className="text-xs text-zinc-500 dark:text-zinc-400">
         <RelativeTime value={e.time} />
