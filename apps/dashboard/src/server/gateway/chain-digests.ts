@@ -44,10 +44,18 @@ export type ChainResolution =
 
 /**
  * One connection's chains: those of its last `keep` distinct resolved snapshots (one where
- * `digest-history` was not granted), by digest, the newest first.
+ * `digest-history` was not granted), by digest. Each chain is held once however many of them
+ * name it, and each snapshot by its digests alone: a state toggled back costs its few chains
+ * that differ and an array of digests, not a map per snapshot (issue 17's bytes per node).
  */
 export class ChainDigestSession {
-  private held: Map<string, ChainSnapshot>[] = [];
+  /** The chains of the snapshots held, by digest. */
+  private chains = new Map<string, ChainSnapshot>();
+  /**
+   * Once a second distinct snapshot was resolved where more than one is kept: each snapshot's
+   * distinct digests, the newest first (undefined: one snapshot, `chains`).
+   */
+  private held: string[][] | undefined;
 
   constructor(
     private readonly cache: RulesDigestCache<ChainSnapshot>,
@@ -55,33 +63,47 @@ export class ChainDigestSession {
     private readonly keep = 1,
   ) {}
 
-  /** A chain of one of the connection's last snapshots. */
-  private own(digest: string): ChainSnapshot | undefined {
-    for (const m of this.held) {
-      const c = m.get(digest);
-      if (c) return c;
-    }
-    return undefined;
-  }
-
   /**
-   * `next` resolved: its chains the newest held. A set held already moves up and is kept as it
-   * was (no map more per snapshot of unchanged rules); a new one drops the oldest past `keep`.
+   * `next` resolved: its chains the newest held. A set held already moves up, nothing else
+   * changes; a new one drops the least recently resolved past `keep`, and the chains no
+   * snapshot held names any more.
    */
   private remember(next: Map<string, ChainSnapshot>): void {
-    const held = this.held;
-    const i = held.findIndex((m) => sameKeys(m, next));
-    if (i === 0) return;
-    if (i > 0) held.unshift(held.splice(i, 1)[0]!);
-    else {
-      held.unshift(next);
-      if (held.length > this.keep) held.length = this.keep;
+    if (this.held === undefined) {
+      // One snapshot held (most nodes, and every one without `digest-history`): its chains.
+      if (sameKeys(this.chains, next)) return;
+      if (this.keep === 1 || this.chains.size === 0) {
+        this.chains = next;
+        return;
+      }
+      this.held = [keysOf(this.chains)];
     }
+    const held = this.held;
+    const i = held.findIndex((ds) => sameSet(ds, next));
+    if (i === 0) return;
+    // Arrays built to size and rotated in place (unshift on a full one adds 17 slots).
+    if (i > 0) return moveUp(held, i);
+    // Each digest string held once: those of chains held already are the map's own.
+    const ds = new Array<string>(next.size);
+    let n = 0;
+    for (const d of this.chains.keys()) if (next.has(d)) ds[n++] = d;
+    for (const [d, c] of next)
+      if (!this.chains.has(d)) {
+        this.chains.set(d, c);
+        ds[n++] = d;
+      }
+    const all = [ds, ...held];
+    this.held = all;
+    if (all.length <= this.keep) return;
+    const out = all.pop()!;
+    const named = new Set<string>();
+    for (const kept of all) for (const d of kept) named.add(d);
+    for (const d of out) if (!named.has(d)) this.chains.delete(d);
   }
 
   /** Distinct snapshots held (at most `keep`). */
   get snapshotsHeld(): number {
-    return this.held.length;
+    return this.held?.length ?? (this.chains.size > 0 ? 1 : 0);
   }
 
   /** Chains named by digest, resolved from what this connection and the dashboard hold. */
@@ -93,7 +115,7 @@ export class ChainDigestSession {
       const chains: ChainSnapshot[] = [];
       let lines = 0;
       for (const ref of f.chains) {
-        const c = next.get(ref.digest) ?? this.own(ref.digest) ?? this.cache.get(ref.digest);
+        const c = next.get(ref.digest) ?? this.chains.get(ref.digest) ?? this.cache.get(ref.digest);
         if (!c) {
           missing.push(ref);
           continue;
@@ -174,6 +196,28 @@ export function keepRendered(
     kept = true;
   }
   return kept;
+}
+
+/** A map's keys in an array of their number (a spread grows one by 17 slots at a time). */
+function keysOf(m: ReadonlyMap<string, unknown>): string[] {
+  const out = new Array<string>(m.size);
+  let n = 0;
+  for (const k of m.keys()) out[n++] = k;
+  return out;
+}
+
+/** `list` with its `i`th item first, the ones before it one place down (no allocation). */
+export function moveUp<T>(list: T[], i: number): void {
+  const item = list[i]!;
+  for (let j = i; j > 0; j--) list[j] = list[j - 1]!;
+  list[0] = item;
+}
+
+/** The same digests in both (`ds` distinct). */
+function sameSet(ds: readonly string[], m: ReadonlyMap<string, unknown>): boolean {
+  if (ds.length !== m.size) return false;
+  for (const d of ds) if (!m.has(d)) return false;
+  return true;
 }
 
 /** The same digests (keys) in both. */

@@ -27,6 +27,7 @@ import {
   type ChainResolution,
   chainCache,
   keepRendered,
+  moveUp,
 } from "./chain-digests.js";
 
 /** Chains the dashboard renders itself that a snapshot's chains may be (shared desired-chains.ts). */
@@ -158,15 +159,14 @@ export class DigestSession {
 
   /** `digest` resolved: the newest held (moved up if held, else the oldest past the bound out). */
   private remember(digest: string, linux: FamilySnapshot[]): void {
-    if (this.held === undefined) this.held = [];
-    const held = this.held;
+    const held = this.held ?? [];
     const i = held.findIndex((h) => h.digest === digest);
     if (i === 0) return;
-    if (i > 0) held.unshift(held.splice(i, 1)[0]!);
-    else {
-      held.unshift({ digest, linux });
-      if (held.length > this.snapshots) held.length = this.snapshots;
-    }
+    if (i > 0) return moveUp(held, i);
+    // Built to size (unshift on a full array adds 17 slots).
+    const all = [{ digest, linux }, ...held];
+    if (all.length > this.snapshots) all.pop();
+    this.held = all;
   }
 
   /**
