@@ -98,3 +98,32 @@ test("the tester: depends for 10.20.30.40 with the CNI condition; a known packet
   await expect(actual).toBeHidden();
   await shot(page, info, "tester-input-error");
 });
+
+// A new user's find: "Resync all drifted" counted and resynced this node, and its page promised
+// a heal at the next resync, though a resync rewrites only the agent's chain and its jump.
+test("a node drifted only by another component's chain: no resync promises to heal it", async ({
+  page,
+}, info) => {
+  const OTHERS = /what differs is only other components' rules on the path/;
+  await signIn(page, TOKENS.admin, `/nodes/${NODE}`);
+  const resync = page.getByRole("button", { name: "Resync", exact: true });
+  await expect(resync).toBeEnabled();
+  await expect(resync).toHaveAttribute(
+    "title",
+    /^Re-apply the agent's rules on this node; it stays drifted: what differs is only other components' rules/,
+  );
+  const heal = page.locator("[data-heal]");
+  await expect(heal.getByRole("heading")).toHaveText("Next resync");
+  await expect(heal).toContainText("Drifted, but not in anything a resync changes (see below).");
+  await expect(heal).not.toContainText("healed at the next resync");
+  await shot(page, info, "resync-cannot-heal");
+
+  await signIn(page, TOKENS.admin, "/");
+  const row = page.locator(`tr[data-node="${NODE}"]`);
+  await expect(row.getByRole("button", { name: "Resync" })).toHaveAttribute("title", OTHERS);
+  const bulk = page.getByRole("button", { name: /^Resync all drifted/ });
+  await expect(bulk).toHaveAttribute(
+    "title",
+    /drifted nodes? (is|are) left alone: a resync would not change (it|them) \(what differs is only other components' rules/,
+  );
+});

@@ -15,18 +15,21 @@ function every(ms: number): string {
 function Periodic({
   heal,
   status,
+  cannotHeal,
   ownOnly,
   lastApply,
 }: {
   heal: Extract<HealSchedule, { kind: "periodic" }>;
   status: NodeStatus;
+  /** The drifted node's every difference is one a resync does not rewrite. */
+  cannotHeal: boolean;
   /** Some differences are not the agent's: a resync heals only its own rules. */
   ownOnly: boolean;
   lastApply: Pick<ApplyResult, "ok"> | null;
 }) {
   const next =
     heal.nextResyncAt === null ? "now (re-applying)" : <UntilTime value={heal.nextResyncAt} />;
-  const words = healWording(status);
+  const words = healWording(status, cannotHeal);
   if (words.heading !== "Next automatic heal")
     return (
       <>
@@ -37,7 +40,7 @@ function Periodic({
         <p className="text-zinc-600 dark:text-zinc-400">
           The reporter re-applies every {every(heal.intervalMs)}
           {heal.heal === "immediate" ? " and at once when it sees drift" : ""}; drift is reported at
-          once{heal.heal === "immediate" ? "" : " and healed at the next resync"}.
+          once{heal.heal === "immediate" || cannotHeal ? "" : " and healed at the next resync"}.
         </p>
       </>
     );
@@ -84,12 +87,15 @@ function NotHealed({ diffs }: { diffs: Difference[] }) {
 export function HealCard({
   heal,
   status,
+  cannotHeal = false,
   notHealed = [],
   lastApply = null,
 }: {
   heal: HealSchedule;
   /** The node's status: an in-sync node has nothing to heal, only a periodic resync. */
   status: NodeStatus;
+  /** The server's NodeSummary.resyncCannotHeal is set: a resync would leave it drifted. */
+  cannotHeal?: boolean;
   /** The node view's differences a resync does not remove. */
   notHealed?: Difference[];
   /** The node's last apply: when it failed, a resync only tries again. */
@@ -102,12 +108,13 @@ export function HealCard({
       data-heal={heal.kind}
     >
       <h2 id="heal-heading" className="mb-1 text-base font-semibold">
-        {heal.kind === "periodic" ? healWording(status).heading : "Next automatic heal"}
+        {heal.kind === "periodic" ? healWording(status, cannotHeal).heading : "Next automatic heal"}
       </h2>
       {heal.kind === "periodic" ? (
         <Periodic
           heal={heal}
           status={status}
+          cannotHeal={cannotHeal}
           ownOnly={notHealed.length > 0}
           lastApply={lastApply}
         />

@@ -163,6 +163,7 @@ function Loaded({ name, detail }: { name: string; detail: NodeDetail }) {
           <HealCard
             heal={detail.heal}
             status={node.status}
+            cannotHeal={resyncCannotHeal !== undefined}
             notHealed={view?.os === "linux" ? view.notHealedByResync : []}
             lastApply={detail.lastApply}
           />

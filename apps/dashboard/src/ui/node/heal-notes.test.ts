@@ -43,4 +43,15 @@ describe("healWording", () => {
     expect(w.heading).toBe(heading);
     expect(w.nothing).toBe(nothing);
   });
+
+  // A drifted node whose only drift is other components' rules (or the other backend's) was
+  // promised "Next automatic heal: at the next resync", which would not change it.
+  it("a drifted node a resync would not change: no heal promised", () => {
+    expect(healWording("drifted", true)).toEqual({
+      heading: "Next resync",
+      lead: "Next resync",
+      nothing: "Drifted, but not in anything a resync changes (see below).",
+    });
+    expect(healWording("error", true).heading).toBe("Next automatic heal");
+  });
 });

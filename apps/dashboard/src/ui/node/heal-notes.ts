@@ -13,14 +13,25 @@ export function resyncNote(last: Pick<ApplyResult, "ok"> | null, ownOnly: boolea
  * something to heal, so the card says when that happens; an in-sync node has nothing to heal,
  * and its periodic resync only re-applies the same rules (no "automatic heal" is promised);
  * for other statuses (applying, not responding, offline) nothing current is known to heal.
+ * `cannotHeal`: the drifted node's every difference is one a resync does not rewrite (the
+ * server's NodeSummary.resyncCannotHeal): no heal is promised either.
  */
-export function healWording(status: NodeStatus): {
+export function healWording(
+  status: NodeStatus,
+  cannotHeal = false,
+): {
   heading: string;
   /** Before the time of the next resync: "At the next resync, in 55s." */
   lead: string;
   /** Said first when there is nothing to heal. */
   nothing: string | null;
 } {
+  if (status === "drifted" && cannotHeal)
+    return {
+      heading: "Next resync",
+      lead: "Next resync",
+      nothing: "Drifted, but not in anything a resync changes (see below).",
+    };
   if (status === "drifted" || status === "error")
     return { heading: "Next automatic heal", lead: "At the next resync", nothing: null };
   return {
