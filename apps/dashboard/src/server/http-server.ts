@@ -240,6 +240,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     rolloutStrategy: strategy,
     nodeLabels: o.nodeLabels,
     ...(roster ? { roster } : {}),
+    ...(kept ? { nodeEvents: kept } : {}),
   };
   const routes = [
     ...ROUTES.flatMap((r) => r(ctx)),

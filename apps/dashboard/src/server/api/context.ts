@@ -53,6 +53,12 @@ export interface ApiContext {
    * by hand is written out of it before the removal is answered.
    */
   roster?: { writeNow(): Promise<void> };
+  /**
+   * Where the nodes' newest events are kept (node-events.json): a node removed by hand is
+   * written out of it before the removal is answered too, or a crash within its 30 s turn left
+   * its old timeline there, restored onto the node if its reporter came back before the crash.
+   */
+  nodeEvents?: { writeNow(): Promise<void> };
   /** Node labels for canary selectors; undefined where the dashboard cannot read Nodes. */
   nodeLabels?: (names: readonly string[]) => Promise<Map<string, Record<string, string>>>;
 }

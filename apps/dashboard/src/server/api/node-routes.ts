@@ -286,8 +286,10 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       async handler({ res, params }) {
         const r = ctx.fleet.forget(params.name ?? "");
         if (!r.ok) throw new HttpError(r.status, r.error);
-        // Out of the roster before the answer: a crash right after must not list it again.
-        await ctx.roster?.writeNow();
+        // Out of the roster before the answer: a crash right after must not list it again. Out
+        // of the kept events too: its reporter back before a crash, it is listed again, and
+        // must not take back the timeline it had before it was removed.
+        await Promise.all([ctx.roster?.writeNow(), ctx.nodeEvents?.writeNow()]);
         sendJson(res, 200, { removed: params.name ?? "" } satisfies RemovedResponse);
       },
     }),
