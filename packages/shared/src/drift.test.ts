@@ -398,6 +398,19 @@ describe("resyncCannotHeal", () => {
       want: RESYNC_CANNOT_HEAL.both,
     },
     {
+      desc: "an nftables node's own iptables chain left beside its table: the next apply removes it",
+      input: [{ ...d("backend-conflict", "warning"), removedByApply: true }],
+      want: null,
+    },
+    {
+      desc: "that leftover chain beside another component's NAT: the apply still changes the node",
+      input: [
+        d("masqueraded-after"),
+        { ...d("backend-conflict", "warning"), removedByApply: true },
+      ],
+      want: null,
+    },
+    {
       desc: "other components' rules beside a missing jump: a resync changes the node",
       input: [d("jump-shadowed"), d("jump-missing")],
       want: null,

@@ -63,6 +63,12 @@ export interface Difference {
   cidr?: string;
   /** The observed rule involved, if any. */
   rule?: string;
+  /**
+   * backend-conflict only: the agent's own chain, which its next apply removes (its iptables
+   * chain left beside its nftables table, nft-write.ts retires it), so a resync heals it,
+   * unlike another backend's rules.
+   */
+  removedByApply?: true;
 }
 
 export type DriftStatus = "in-sync" | "drifted";
@@ -395,11 +401,14 @@ export const OTHER_COMPONENT_KINDS: ReadonlySet<DriftKind> = new Set([
 /**
  * Whether a resync (re-applying the agent's chain and jump) can remove this difference: not
  * for other components' rules, nor for rules of the other iptables backend, which an apply
- * never touches; cosmetic ones need no healing.
+ * never touches (but the agent's own iptables chain beside its nftables table, which an apply
+ * removes); cosmetic ones need no healing.
  */
 export function healedByResync(d: Difference): boolean {
   return (
-    d.severity !== "info" && !OTHER_COMPONENT_KINDS.has(d.kind) && d.kind !== "backend-conflict"
+    d.severity !== "info" &&
+    !OTHER_COMPONENT_KINDS.has(d.kind) &&
+    (d.kind !== "backend-conflict" || d.removedByApply === true)
   );
 }
 

@@ -2,6 +2,7 @@ import { nftDump } from "@masq/testkit/nft-dumps";
 import { AWS_VPC_CNI_NODE, natSave } from "@masq/testkit/node-dumps";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS, defaultConfig } from "../config.js";
+import { healedByResync, resyncCannotHeal } from "../drift.js";
 import type { NftSnapshot } from "../protocol.js";
 import { saveSnapshot } from "../test-fixtures/save-snapshot.js";
 import { analyzeNftSnapshot, assessNft } from "./assess.js";
@@ -133,6 +134,19 @@ describe("assessNft with the node's iptables side", () => {
       for (const s of want.says)
         expect(a.differences.map((d) => d.message).join("\n")).toContain(s);
     });
+
+  it("the agent's own iptables chain left beside the table is healed by a resync", () => {
+    // The next apply retires it (reporter nft-write.ts): "Resync all drifted" must not skip
+    // the node as one whose only difference is the other backend's rules.
+    const a = assessNft(defaultConfig(), DEFAULT_FLAGS, agent, [
+      saveSnapshot(natSave(["IP-MASQ-AGENT"], [])),
+    ]);
+    expect(a.report.status).toBe("drifted");
+    expect(a.differences.map((d) => [d.kind, healedByResync(d)])).toEqual([
+      ["backend-conflict", true],
+    ]);
+    expect(resyncCannotHeal(a.differences)).toBeNull();
+  });
 
   it("why folds iptables' POSTROUTING in: the AWS SNAT decides what the agent would masquerade", () => {
     const a = assessNft(defaultConfig(), DEFAULT_FLAGS, agent, [saveSnapshot(AWS_VPC_CNI_NODE)]);

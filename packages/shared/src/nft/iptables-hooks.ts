@@ -51,5 +51,6 @@ export function leftoverAgentChains(
       scope: s.family,
       message: `${agentChain} still exists in ${BACKEND_LABELS[s.backend]} (${s.family}) beside the agent's nftables table`,
       impact: "both act on the same packets; the next apply removes the iptables chain",
+      removedByApply: true,
     }));
 }
