@@ -411,6 +411,16 @@ describe("resyncCannotHeal", () => {
       want: null,
     },
     {
+      desc: "a Windows OutBoundNAT list mixing IPv4 and IPv6 entries: a rewrite keeps them mixed",
+      input: [d("mixed-families", "warning"), d("ipv6-ignored", "info")],
+      want: RESYNC_CANNOT_HEAL.mixed,
+    },
+    {
+      desc: "that mixed list beside a missing CIDR: the rewrite adds it",
+      input: [d("mixed-families", "warning"), d("missing-cidr")],
+      want: null,
+    },
+    {
       desc: "other components' rules beside a missing jump: a resync changes the node",
       input: [d("jump-shadowed"), d("jump-missing")],
       want: null,

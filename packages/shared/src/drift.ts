@@ -402,12 +402,14 @@ export const OTHER_COMPONENT_KINDS: ReadonlySet<DriftKind> = new Set([
  * Whether a resync (re-applying the agent's chain and jump) can remove this difference: not
  * for other components' rules, nor for rules of the other iptables backend, which an apply
  * never touches (but the agent's own iptables chain beside its nftables table, which an apply
- * removes); cosmetic ones need no healing.
+ * removes), nor for a Windows OutBoundNAT list mixing IPv4 and IPv6 entries (a rewrite keeps the
+ * IPv6 ones where they are, cni/rewrite.ts); cosmetic ones need no healing.
  */
 export function healedByResync(d: Difference): boolean {
   return (
     d.severity !== "info" &&
     !OTHER_COMPONENT_KINDS.has(d.kind) &&
+    d.kind !== "mixed-families" &&
     (d.kind !== "backend-conflict" || d.removedByApply === true)
   );
 }
@@ -419,6 +421,8 @@ export const RESYNC_CANNOT_HEAL = {
   backend:
     "what differs is only the other iptables backend's rules, which a resync does not touch: it rewrites only the agent's chain and its jump in the backend the agent uses",
   both: "what differs is only other components' rules on the path and the other iptables backend's rules, neither of which a resync rewrites: it rewrites only the agent's chain and its jump",
+  mixed:
+    "what differs is only OutBoundNAT lists mixing IPv4 and IPv6 entries, which a resync leaves mixed: it rewrites their IPv4 entries and keeps the IPv6 ones where they are",
 } as const;
 
 /**
@@ -427,17 +431,19 @@ export const RESYNC_CANNOT_HEAL = {
  * nothing behavioural differs (then there is no drift to heal).
  */
 export function resyncCannotHeal(differences: readonly Difference[]): string | null {
-  let other = false;
-  let backend = false;
+  const seen = new Set<"other" | "backend" | "mixed">();
   for (const d of differences) {
     if (d.severity === "info") continue;
     if (healedByResync(d)) return null;
-    if (d.kind === "backend-conflict") backend = true;
-    else other = true;
+    seen.add(
+      d.kind === "backend-conflict" ? "backend" : d.kind === "mixed-families" ? "mixed" : "other",
+    );
   }
-  if (other && backend) return RESYNC_CANNOT_HEAL.both;
-  if (backend) return RESYNC_CANNOT_HEAL.backend;
-  return other ? RESYNC_CANNOT_HEAL.other : null;
+  if (seen.has("other") && seen.has("backend")) return RESYNC_CANNOT_HEAL.both;
+  // A Windows node's kinds (mixed) and a Linux node's never meet.
+  for (const why of ["backend", "other", "mixed"] as const)
+    if (seen.has(why)) return RESYNC_CANNOT_HEAL[why];
+  return null;
 }
 
 /** Folds differences (of every family) into a status and a one-line summary. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig, type MasqConfig } from "../config.js";
-import { type Difference, driftReport } from "../drift.js";
+import { type Difference, driftReport, RESYNC_CANNOT_HEAL, resyncCannotHeal } from "../drift.js";
 import type { ExceptionListSnapshot } from "../protocol.js";
 import { config, DEFAULT_WANT, fixture, mustParse } from "../test-fixtures/cni.js";
 import { windowsDrift } from "./drift.js";
@@ -288,6 +288,12 @@ describe("windowsDrift", () => {
     const [d] = windowsDrift(defaultConfig(), []);
     expect(d!.impact).toMatch(/not SNAT'd at all/);
     expect(d!.impact).toMatch(/SNAT'd to every destination/);
+  });
+
+  it("a list mixing IPv4 and IPv6 is drift a resync does not heal (its rewrite keeps the mix)", () => {
+    const diffs = windowsDrift(defaultConfig(), [one([...DEFAULT_WANT, "fd00::/8"])]);
+    expect(driftReport(diffs).status).toBe("drifted");
+    expect(resyncCannotHeal(diffs)).toBe(RESYNC_CANNOT_HEAL.mixed);
   });
 });
 
