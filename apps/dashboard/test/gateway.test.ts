@@ -273,7 +273,7 @@ describe("reporter gateway", () => {
       reportedAt: ev.body.rules.lastReportAt,
       intervalMs: null,
       note: expect.stringMatching(
-        /^iptables-legacy is read by polling .* so a change made there since the last poll is not in this answer yet$/,
+        /^iptables-legacy is polled, not watched .* so a change made there since the last poll is not in this answer yet$/,
       ),
     });
   });

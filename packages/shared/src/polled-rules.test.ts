@@ -24,7 +24,7 @@ describe("polledRules", () => {
       input: { written: "nf_tables", backends: ["nf_tables", "legacy"] },
       want: {
         backends: ["legacy"],
-        note: /^iptables-legacy is read by polling \(iptables-legacy has no change events\): its reporter re-reads it at each poll \(IPMASQ_POLL_INTERVAL: 10 s unless set otherwise; reporters do not report theirs\)/,
+        note: /^iptables-legacy is polled, not watched \(iptables-legacy has no change events\): its reporter re-reads it every 10 s unless IPMASQ_POLL_INTERVAL says otherwise \(reporters do not report theirs\) and sends the node's rules only when they change \(that time is when it last sent them, not its last poll\), so a change made there since the last poll is not in this answer yet$/,
       },
     },
     {
@@ -32,20 +32,20 @@ describe("polledRules", () => {
       input: { written: "legacy", backends: ["legacy", "nf_tables"] },
       want: {
         backends: ["legacy", "nf_tables"],
-        note: /^iptables-legacy and iptables-nft \(nf_tables\) are read by polling \(the reporter writes to iptables-legacy and runs no change monitor\)/,
+        note: /^iptables-legacy and iptables-nft \(nf_tables\) are polled, not watched \(the reporter writes to iptables-legacy and runs no change monitor\)/,
       },
     },
     {
       desc: "legacy on a native nftables node: polled",
       input: { written: "nftables", backends: ["nftables", "legacy"] },
-      want: { backends: ["legacy"], note: /^iptables-legacy is read by polling/ },
+      want: { backends: ["legacy"], note: /^iptables-legacy is polled, not watched/ },
     },
     {
       desc: "the interval, when reported, is said as it is",
       input: { written: "legacy", backends: ["legacy"], intervalMs: 5000 },
       want: {
         backends: ["legacy"],
-        note: /re-reads it every 5 s \(its poll interval\) and reports any change, so a change made there since the last poll is not in this answer yet$/,
+        note: /re-reads it every 5 s \(its poll interval\) and sends the node's rules only when they change \(that time is when it last sent them, not its last poll\), so a change made there since the last poll is not in this answer yet$/,
       },
     },
   ];

@@ -18,7 +18,7 @@ export interface PolledRules {
   /** The poll interval, when the reporter reports it; null: not known (DEFAULT_POLL_INTERVAL_MS
    * unless IPMASQ_POLL_INTERVAL is set). */
   intervalMs: number | null;
-  /** In words, after "Answered from this node's rules as reported …". */
+  /** In words, after "Answered from this node's real rules as reported N ago." (the UI). */
   note: string;
 }
 
@@ -52,7 +52,7 @@ export function polledRules(
   const where = polled.map((b) => LABEL[b]).join(" and ");
   const every =
     intervalMs === null
-      ? `at each poll (IPMASQ_POLL_INTERVAL: ${DEFAULT_POLL_INTERVAL_MS / 1000} s unless set otherwise; reporters do not report theirs)`
+      ? `every ${DEFAULT_POLL_INTERVAL_MS / 1000} s unless IPMASQ_POLL_INTERVAL says otherwise (reporters do not report theirs)`
       : `every ${intervalMs / 1000} s (its poll interval)`;
   const why =
     written === "legacy"
@@ -62,6 +62,8 @@ export function polledRules(
     backends: polled,
     reportedAt,
     intervalMs,
-    note: `${where} ${polled.length > 1 ? "are" : "is"} read by polling (${why}): its reporter re-reads ${polled.length > 1 ? "them" : "it"} ${every} and reports any change, so a change made there since the last poll is not in this answer yet`,
+    // "as reported N ago" is when the reporter last sent the rules (a change, a reconnect, a
+    // resync asked), not its last poll: a poll that finds them the same sends nothing.
+    note: `${where} ${polled.length > 1 ? "are" : "is"} polled, not watched (${why}): its reporter re-reads ${polled.length > 1 ? "them" : "it"} ${every} and sends the node's rules only when they change (that time is when it last sent them, not its last poll), so a change made there since the last poll is not in this answer yet`,
   };
 }
