@@ -48,6 +48,8 @@ export class KeptFile<T> {
   private lastTry = Number.NEGATIVE_INFINITY;
   private builtAt = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> | undefined;
+  /** A writeNow waiting for the write under way, which later calls share. */
+  private next: Promise<void> | undefined;
   private readProblem: string | undefined;
   private writeProblem: string | undefined;
   private readonly now: () => number;
@@ -113,12 +115,19 @@ export class KeptFile<T> {
 
   /**
    * Written now, past the throttle, once the write under way (if any) ends; resolves when the
-   * file is what it keeps now. Whether the write succeeded is in problems().
+   * file is what it keeps now. Whether the write succeeded is in problems(). Calls made while
+   * one waits for that write share its write (its text is built after all of them): a script
+   * removing 1,000 nodes at once wrote the whole file 1,000 times (~0.1-0.3 s of main thread
+   * each for the nodes' events at 15,000 nodes).
    */
-  async writeNow(): Promise<void> {
-    await this.writing;
-    this.dirty = true;
-    await this.write(this.now());
+  writeNow(): Promise<void> {
+    this.next ??= (async () => {
+      await this.writing;
+      this.next = undefined;
+      this.dirty = true;
+      await this.write(this.now());
+    })();
+    return this.next;
   }
 
   /** At a clean stop: what it keeps as it is now, exact. */

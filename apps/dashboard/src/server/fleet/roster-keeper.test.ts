@@ -38,6 +38,26 @@ function memFile(text: string | null = null) {
   return { f, file };
 }
 
+/** `file` whose first write is under way until `open()` is called. */
+function gatedFirstWrite(file: RosterFile): { held: RosterFile; open: () => void } {
+  let open: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  let first = true;
+  const held: RosterFile = {
+    ...file,
+    write: async (t) => {
+      if (first) {
+        first = false;
+        await gate;
+      }
+      await file.write(t);
+    },
+  };
+  return { held, open };
+}
+
 function keeper(file: RosterFile, entries: () => RosterEntry[]) {
   const clock = { now: 0 };
   const k = new RosterKeeper({ file, entries, log: silentLogger(), now: () => clock.now });
@@ -93,21 +113,7 @@ describe("RosterKeeper writes", () => {
   it("writeNow writes past the throttle, after a write under way, and resolves once written", async () => {
     const { f, file } = memFile();
     let nodes = [entry("a"), entry("b")];
-    let open: () => void = () => {};
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
-    let first = true;
-    const held: RosterFile = {
-      ...file,
-      write: async (t) => {
-        if (first) {
-          first = false;
-          await gate; // the first write is under way until the gate opens
-        }
-        await file.write(t);
-      },
-    };
+    const { held, open } = gatedFirstWrite(file);
     const { k } = keeper(held, () => nodes);
     k.tick();
     nodes = [entry("a")];
@@ -117,6 +123,31 @@ describe("RosterKeeper writes", () => {
     open();
     await done;
     expect(f.writes).toEqual([rosterText([entry("a"), entry("b")]), rosterText([entry("a")])]);
+  });
+
+  it("writeNow calls waiting for a write under way share one write, built after all of them", async () => {
+    const { f, file } = memFile();
+    let nodes = Array.from({ length: 20 }, (_, i) => entry(`n${i}`));
+    let builds = 0;
+    const { held, open } = gatedFirstWrite(file);
+    const { k } = keeper(held, () => {
+      builds++;
+      return nodes;
+    });
+    k.tick();
+    // 20 nodes removed by hand at once, each DELETE waiting for its writeNow.
+    const done = Array.from({ length: 20 }, (_, i) => {
+      nodes = nodes.filter((n) => n.hello.node !== `n${i}`);
+      return k.writeNow();
+    });
+    open();
+    await Promise.all(done);
+    expect(builds).toBe(2);
+    expect(f.writes.at(-1)).toBe(rosterText([]));
+    // A call once that write began gets a write of its own.
+    nodes = [entry("late")];
+    await k.writeNow();
+    expect(f.writes.at(-1)).toBe(rosterText([entry("late")]));
   });
 
   it("looks again once a seen step passed (connected nodes' floored last seen times)", async () => {
