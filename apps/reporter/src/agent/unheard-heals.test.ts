@@ -95,4 +95,17 @@ describe("heals kept across a restart", () => {
     expect(list.count()).toEqual({ kept: 3, dropped: 5 });
     expect(flushed(list)[0]).toMatchObject({ heals: [heal(2), heal(3), heal(5)], dropped: 5 });
   });
+
+  // A file that says Number.MAX_SAFE_INTEGER were dropped (its bound): one more drop made the
+  // count unsafe, which neither the file nor the message takes, so no heal was told again.
+  it("counts the dropped up to the largest safe integer, the message and file still valid", () => {
+    const told: { dropped: number }[] = [];
+    const list = new UnheardHeals(2, (k) => told.push(k));
+    list.restore({ heals: [heal(1), heal(2)], dropped: Number.MAX_SAFE_INTEGER });
+    list.add(heal(3));
+    expect(told.at(-1)?.dropped).toBe(Number.MAX_SAFE_INTEGER);
+    const [msg] = flushed(list);
+    expect(msg).toMatchObject({ heals: [heal(2), heal(3)], dropped: Number.MAX_SAFE_INTEGER });
+    expect(reporterMessageSchema.safeParse(msg).success).toBe(true);
+  });
 });

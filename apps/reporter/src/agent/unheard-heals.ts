@@ -39,7 +39,7 @@ export class UnheardHeals {
    */
   restore(kept: KeptHeals): void {
     this.heals = [...kept.heals, ...this.heals];
-    this.dropped += kept.dropped;
+    this.drop(kept.dropped);
     this.trim();
   }
 
@@ -54,7 +54,15 @@ export class UnheardHeals {
     const over = this.heals.length - this.max;
     if (over <= 0) return;
     this.heals = this.heals.slice(over);
-    this.dropped += over;
+    this.drop(over);
+  }
+
+  /**
+   * `n` more dropped, counted up to the largest safe integer (the file's and the message's
+   * bound: a file at it, one more drop made both invalid, and the heals were never told).
+   */
+  private drop(n: number): void {
+    this.dropped = Math.min(Number.MAX_SAFE_INTEGER, this.dropped + n);
   }
 
   /** Heals kept, and older ones dropped. */
