@@ -11,9 +11,11 @@ import { evaluate, type Verdict } from "./evaluate.js";
 import { analyzeRuleset } from "./ruleset.js";
 
 const octet = fc.integer({ min: 0, max: 255 });
-const ip = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));
+const anyIp = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));
+/** A destination to ask about: not a loopback one (127.0.0.0/8), which evaluate refuses. */
+const ip = anyIp.filter((a) => !a.startsWith("127."));
 const cidr = fc
-  .tuple(ip, fc.integer({ min: 1, max: 32 }))
+  .tuple(anyIp, fc.integer({ min: 1, max: 32 }))
   .map(([a, p]) => iptablesAddress(`${a}/${p}`)!.canonical);
 /** Rules that only some packets match: they must never change a decision taken before them. */
 const conditional = fc.constantFrom(

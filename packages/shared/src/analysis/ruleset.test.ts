@@ -487,6 +487,34 @@ describe("evaluate (the nat path)", () => {
     expect(evaluate(a, "8.8.8.8", { dport: 70000 })).toHaveProperty("error");
   });
 
+  it.each([
+    { desc: "127.0.0.1", input: { ip: "127.0.0.1", rules: ISSUE_ITEM1_NODE, family: "ipv4" } },
+    {
+      desc: "anywhere in 127/8",
+      input: { ip: "127.8.9.10", rules: ISSUE_ITEM1_NODE, family: "ipv4" },
+    },
+    {
+      desc: "::1",
+      input: {
+        ip: "::1",
+        rules: [...postroutingS([JUMP]), ...chainS(["fe80::/10"])].join("\n"),
+        family: "ipv6",
+      },
+    },
+  ] as const)(
+    "refuses a loopback destination ($desc), local on every host, rather than answer as the final MASQUERADE",
+    ({ input }) => {
+      const got = evaluate(fromText(input.rules, input.family), input.ip);
+      expect(got).toEqual({
+        error: expect.stringMatching(
+          new RegExp(
+            `^${input.ip.replaceAll(".", "\\.")} is a loopback address: .* pod traffic to addresses off the node`,
+          ),
+        ),
+      });
+    },
+  );
+
   it("evaluates IPv6 (::/0 is every address)", () => {
     const a = analyzeFamily({
       family: "ipv6",

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { type Family, type ParsedIp, parseIp } from "../cidr.js";
 import { zodReason } from "../zod-error.js";
+import { isLoopback } from "./loopback.js";
 
 export interface Packet {
   family: Family;
@@ -121,6 +122,12 @@ export function parsePacket(
     };
   const dst = parseAddress("destination", q.data.destination);
   if (typeof dst === "string") return { ok: false, error: dst };
+  // Taken as off the node, it would be answered as the agent's MASQUERADE does: never true.
+  if (isLoopback(dst))
+    return {
+      ok: false,
+      error: `${q.data.destination} is a loopback address: traffic to it stays on the host or in the pod that sends it, and the answers here are for pod traffic to addresses off the node (the agent's rules skip local destinations)`,
+    };
   const packet: Packet = { family: dst.family, destination: dst };
   for (const step of [addSource, addProtocol, addPort, addMark]) {
     const error = step(packet, q.data);
