@@ -216,6 +216,19 @@ describe("nodeEventsText", () => {
     expect(last.message.endsWith("…")).toBe(true);
   });
 
+  it("never cuts a character in two (a rule's comment may hold any text)", () => {
+    const fleet = fleetWith("node-a");
+    // The bound falls between the two halves of the last emoji kept whole by a plain slice.
+    const message = `${"y".repeat(MAX_KEPT_MESSAGE_CHARS - 2)}🚀🚀`;
+    addEvent(fleet.nodes.get("node-a")!, "drift", message, NOW);
+    const r = parseNodeEvents(nodeEventsText(fleet.nodes.values()), NOW);
+    if (!r.ok) throw new Error(r.error);
+    const last = r.value.get("node-a")!.at(-1)!;
+    expect(last.message).toBe(`${"y".repeat(MAX_KEPT_MESSAGE_CHARS - 2)}…`);
+    // No lone surrogate: a well-formed string survives a UTF-8 round trip unchanged.
+    expect(Buffer.from(last.message, "utf8").toString("utf8")).toBe(last.message);
+  });
+
   it("leaves out a node never heard from", () => {
     const fleet = fleetWith();
     const entry: RosterEntry = (() => {

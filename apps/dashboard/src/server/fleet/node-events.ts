@@ -95,8 +95,13 @@ export function parseNodeEvents(text: string, now = Date.now()): NodeEventsRead 
   return { ok: true, value: out };
 }
 
+/** `s` within `max` UTF-16 units (the file's bound), never ending in half a character. */
 function clip(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+  if (s.length <= max) return s;
+  let end = max - 1;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // a surrogate pair's first half
+  return `${s.slice(0, end)}…`;
 }
 
 /**
