@@ -256,10 +256,13 @@ export class Outbox {
   private unshown(next: Shown): boolean {
     const before = this.shown;
     if (before === undefined) return false;
+    // The whole part resolves only as a whole: chains shown in different snapshots make no part
+    // the dashboard holds, so there only the newest one's chains count, as before the history.
+    const chains = this.grants.chains ? before : before.slice(-1);
     for (const d of next.digests)
       if (!before.some((b) => b.digests.has(d)))
         return newChainBesides(
-          before.flatMap((b) => b.linux),
+          chains.flatMap((b) => b.linux),
           next.linux,
           this.writing?.chains ?? [],
         );

@@ -11,12 +11,14 @@ import {
   chainDigest,
   DIGEST_HISTORY,
   DIGEST_HISTORY_SNAPSHOTS,
+  type FamilySnapshot,
   linuxChainDigests,
   linuxRulesDigest,
   SNAPSHOT_DIGESTS,
   type Snapshot,
 } from "@masq/shared";
 import { helloFor, rulesState } from "@masq/testkit/fixtures";
+import { chainS, postroutingS } from "@masq/testkit/iptables-text";
 import { until } from "@masq/testkit/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLink } from "../src/link.js";
@@ -134,6 +136,48 @@ describe("digest-history: snapshots toggled back to a recent state", () => {
           linuxChainDigests(rules, (c) => chainDigest(c, (t) => sha256(t))),
         );
     }
+    expect(d.invalid).toEqual([]);
+  });
+});
+
+describe("digest-history: a new combination of chains shown in different snapshots", () => {
+  /** POSTROUTING in variant `x`, the agent's chain in variant `y`. */
+  const mixed = (x: number, y: number): FamilySnapshot[] => [
+    {
+      family: "ipv4",
+      backend: "nf_tables",
+      chains: [
+        {
+          name: "POSTROUTING",
+          lines: x === 0 ? postroutingS() : [...postroutingS(), "-A POSTROUTING -o eth9 -j RETURN"],
+        },
+        { name: "IP-MASQ-AGENT", lines: chainS([`10.${y}.0.0/16`]) },
+      ],
+    },
+  ];
+  // The fourth state's POSTROUTING was shown in the second, its agent chain in the third: held
+  // per chain, but its whole part was never shown, which the dashboard resolves only as a whole.
+  const cases: { desc: string; grant: Capability[]; want: "digest" | "whole" }[] = [
+    { desc: "per chain: by digest", grant: [CHAIN_DIGESTS, DIGEST_HISTORY], want: "digest" },
+    { desc: "the whole part: whole", grant: [SNAPSHOT_DIGESTS, DIGEST_HISTORY], want: "whole" },
+  ];
+  it.each(cases)("$desc", async ({ grant, want }) => {
+    const d = await startFakeDashboard({ grant });
+    cleanups.push(() => d.close());
+    const l = createLink({ url: d.url, hello: () => helloFor("node-m"), onMessage: () => {} });
+    cleanups.push(() => l.close());
+    await d.waitFor("hello");
+    const steps = [mixed(0, 0), mixed(1, 0), mixed(1, 1), mixed(0, 1)];
+    for (const [seq, rules] of steps.entries()) {
+      l.send({ type: "snapshot", v: 2, seq, takenAt: 1, appliedRevision: 1, linux: rules });
+      await until(() => snapshots(d).length === seq + 1);
+    }
+    expect(snapshots(d).map((m) => (m.linux ? "whole" : "digest"))).toEqual([
+      "digest",
+      "whole",
+      "whole",
+      want,
+    ]);
     expect(d.invalid).toEqual([]);
   });
 });
