@@ -259,6 +259,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // Before the last writes of the kept files: what a reporter connecting now would tell
+      // (its unheard heals) would land after them and be lost.
+      gateway.stopAccepting();
       clearInterval(sweeper);
       for (const k of [roster, kept]) await k?.flush();
       feed.close();

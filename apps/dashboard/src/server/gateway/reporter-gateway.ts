@@ -109,6 +109,8 @@ export class ReporterGateway {
   private readonly desiredChains = new DesiredChains();
   /** Upgrades waiting for their token's check. */
   private authenticating = 0;
+  /** Stopping: upgrades are refused (stopAccepting). */
+  private stopping = false;
   /** Reporters connecting here, not holding their node yet (counted with reconnects). */
   private readonly connecting = new ConnectingReporters();
 
@@ -128,6 +130,10 @@ export class ReporterGateway {
   /** Handles an upgrade request on the reporter path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", destroySocket);
+    if (this.stopping) {
+      this.refuse(socket, 503, "the dashboard is shutting down; retry", "shutting-down");
+      return;
+    }
     const token = bearerToken(req.headers.authorization);
     if (!token) {
       this.refuse(socket, 401, "send the reporter token as Authorization: Bearer <token>");
@@ -177,7 +183,18 @@ export class ReporterGateway {
     return this.connecting.count();
   }
 
+  /**
+   * The dashboard is stopping: every upgrade from now on is refused 503 (the reporter retries,
+   * another replica or this one restarted). Accepted while its files were being written for the
+   * last time, a reporter sent its heals into a stopping dashboard that kept nothing of them
+   * (found trying the demo: a heal made while the dashboard was away told nowhere).
+   */
+  stopAccepting(): void {
+    this.stopping = true;
+  }
+
   async close(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     for (const ws of this.wss.clients) ws.close(GOING_AWAY, "dashboard shutting down");
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -190,14 +207,19 @@ export class ReporterGateway {
     return grantCapabilities(offered, this.opts.capabilities ?? KNOWN_CAPABILITIES);
   }
 
-  private refuse(socket: Duplex, status: number, reason: string, label?: "busy"): void {
+  private refuse(
+    socket: Duplex,
+    status: number,
+    reason: string,
+    label?: "busy" | "shutting-down",
+  ): void {
     // Refused for now (busy, or the token not checkable): the reporter is back within its backoff.
     if (status === 503) this.connecting.refused();
     this.opts.metrics.reporterRejected.inc({
       reason: label ?? (status === 503 ? "auth-unavailable" : "auth"),
     });
     // A storm refuses thousands at once: one line each at debug, the counter says how many.
-    if (label === "busy") this.opts.log.debug({ status, reason }, "reporter connection refused");
+    if (label !== undefined) this.opts.log.debug({ status, reason }, "reporter connection refused");
     else this.opts.log.warn({ status, reason }, "reporter connection refused");
     if (socket.destroyed) return;
     const body = JSON.stringify({ error: reason });
