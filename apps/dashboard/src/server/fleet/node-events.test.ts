@@ -13,6 +13,7 @@ import { addEvent, type NodeRecord } from "./node.js";
 import {
   MAX_KEPT_EVENTS,
   MAX_KEPT_MESSAGE_CHARS,
+  MAX_KEPT_ROUTINE,
   MAX_NODE_EVENTS_BYTES,
   NODE_EVENTS_FILE,
   NODE_EVENTS_WRITE_EVERY_MS,
@@ -193,6 +194,34 @@ describe("nodeEventsText", () => {
     expect(r.value.get("node-a")).toEqual(a.events.list().slice(-MAX_KEPT_EVENTS));
     expect(r.value.get("node-a")!.at(-1)?.message).toBe("event 29");
     expect(r.value.get("node-b")).toEqual(fleet.nodes.get("node-b")!.events.list());
+  });
+
+  it("keeps at most MAX_KEPT_ROUTINE routine events, so restarts do not push drifts out", () => {
+    const fleet = fleetWith("node-a");
+    const a = fleet.nodes.get("node-a")!;
+    for (let i = 0; i < 3; i++) addEvent(a, "drift", `drift ${i}`, NOW - 100 + i);
+    // Three restarts' worth of routine entries, newer than the drifts.
+    const routine = ["restored", "connected", "desired-sent", "applied", "responding"];
+    for (let r = 0; r < 3; r++)
+      for (const [i, kind] of routine.entries())
+        addEvent(a, kind, `${kind} ${r}`, NOW - 50 + r * 10 + i);
+    const r = parseNodeEvents(nodeEventsText(fleet.nodes.values()), NOW);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value.get("node-a")!.map((e) => e.message)).toEqual([
+      // The connect's own status event, then the drifts, then the newest routine ones.
+      ...a.events
+        .list()
+        .filter((e) => e.kind === "status")
+        .map((e) => e.message),
+      "drift 0",
+      "drift 1",
+      "drift 2",
+      "connected 2",
+      "desired-sent 2",
+      "applied 2",
+      "responding 2",
+    ]);
+    expect(MAX_KEPT_ROUTINE).toBe(4);
   });
 
   it("writes a text shared by nodes once", () => {

@@ -7,6 +7,7 @@
 import { type NodeEvent, nodeNameSchema } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { MAX_EVENTS } from "./event-log.js";
 import { type DataFile, KeptFile, type KeptRead } from "./kept-file.js";
 import type { NodeRecord } from "./node.js";
 import { FUTURE_SKEW_MS, MAX_ROSTER_NODES } from "./node-roster.js";
@@ -25,6 +26,21 @@ export const MAX_NODE_EVENTS_BYTES = 64 * 1024 * 1024;
 export const NODE_EVENTS_WRITE_EVERY_MS = 30_000;
 
 const MAX_TEXTS = MAX_ROSTER_NODES * MAX_KEPT_EVENTS;
+/**
+ * Kinds every connection and push adds (a restart alone adds about six): of these only the
+ * newest MAX_KEPT_ROUTINE are kept, so that two restarts do not push a node's drifts and
+ * failed applies out of what it keeps (found trying the demo).
+ */
+const ROUTINE_KINDS: ReadonlySet<string> = new Set([
+  "connected",
+  "disconnected",
+  "restored",
+  "desired-sent",
+  "applied",
+  "responding",
+  "resync-requested",
+]);
+export const MAX_KEPT_ROUTINE = 4;
 
 const fileSchema = z.strictObject({
   version: z.literal(NODE_EVENTS_VERSION),
@@ -105,7 +121,24 @@ function clip(s: string, max: number): string {
 }
 
 /**
- * The file's text for the newest MAX_KEPT_EVENTS events of each node that has any and was
+ * A node's events to keep, oldest first: the newest MAX_KEPT_EVENTS of its timeline, of which
+ * at most MAX_KEPT_ROUTINE of routine kinds (the others reach further back in its timeline).
+ */
+function eachKept(n: NodeRecord, each: (time: number, kind: string, message: string) => void) {
+  const all: [number, string, string][] = [];
+  n.events.eachNewest(MAX_EVENTS, (time, kind, message) => all.push([time, kind, message]));
+  const kept: [number, string, string][] = [];
+  let routine = 0;
+  for (let i = all.length - 1; i >= 0 && kept.length < MAX_KEPT_EVENTS; i--) {
+    const e = all[i]!;
+    if (ROUTINE_KINDS.has(e[1]) && routine++ >= MAX_KEPT_ROUTINE) continue;
+    kept.push(e);
+  }
+  for (let i = kept.length - 1; i >= 0; i--) each(...kept[i]!);
+}
+
+/**
+ * The file's text for the kept events (eachKept) of each node that has any and was
  * heard from (the nodes the roster keeps: node expiry bounds the offline ones).
  */
 export function nodeEventsText(nodes: Iterable<NodeRecord>): string {
@@ -116,7 +149,7 @@ export function nodeEventsText(nodes: Iterable<NodeRecord>): string {
     if (out.length >= MAX_ROSTER_NODES) break;
     if (n.lastSeenAt === null || n.events.size === 0) continue;
     const events: [number, number][] = [];
-    n.events.eachNewest(MAX_KEPT_EVENTS, (time, kind, message) => {
+    eachKept(n, (time, kind, message) => {
       let byMessage = index.get(kind);
       if (byMessage === undefined) {
         byMessage = new Map();
