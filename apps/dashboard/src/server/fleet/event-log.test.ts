@@ -190,10 +190,25 @@ describe("EventLog.restore", () => {
     );
   });
 
-  it("eachNewest gives the newest, oldest first", () => {
+  it("eachTaken gives the newest, oldest first", () => {
     const log = logOf(events(MAX_EVENTS + 5));
     const seen: string[] = [];
-    log.eachNewest(3, (_t, _k, m) => seen.push(m));
+    log.eachTaken(
+      3,
+      () => true,
+      (_t, _k, m) => seen.push(m),
+    );
     expect(seen).toEqual(events(3, MAX_EVENTS + 3).map((e) => e.message));
+  });
+
+  it("eachTaken reaches back past the events it does not take, asking newest first", () => {
+    const log = logOf(events(MAX_EVENTS + 5));
+    const seen: string[] = [];
+    const asked: string[] = [];
+    const take = (kind: string) => asked.push(kind) > 0 && kind === "status";
+    log.eachTaken(2, take, (_t, _k, m) => seen.push(m));
+    // Events 55 (desired-sent), 54 (status), 53, 52 (status): taken 52 and 54, oldest first.
+    expect(seen).toEqual(["event 52", "event 54"]);
+    expect(asked).toEqual(["desired-sent", "status", "desired-sent", "status"]);
   });
 });

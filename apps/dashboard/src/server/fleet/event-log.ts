@@ -115,10 +115,23 @@ export class EventLog {
     return out;
   }
 
-  /** Calls `each` on the newest `max` events, oldest first (no objects: node-events.ts). */
-  eachNewest(max: number, each: (time: number, kind: string, message: string) => void): void {
-    for (let i = Math.max(0, this.count - max); i < this.count; i++) {
+  /**
+   * Calls `each` on up to `max` events, oldest first: walking from the newest back, those
+   * `take` accepts (asked newest first, once each, until `max` are taken). Allocates only the
+   * ≤ `max` positions taken (node-events.ts runs it over every node).
+   */
+  eachTaken(
+    max: number,
+    take: (kind: string) => boolean,
+    each: (time: number, kind: string, message: string) => void,
+  ): void {
+    const taken: number[] = [];
+    for (let i = this.count - 1; i >= 0 && taken.length < max; i--) {
       const at = (this.head + i) % MAX_EVENTS;
+      if (take(this.texts![at]!.kind)) taken.push(at);
+    }
+    for (let j = taken.length - 1; j >= 0; j--) {
+      const at = taken[j]!;
       const t = this.texts![at]!;
       each(this.times![at]!, t.kind, t.message);
     }

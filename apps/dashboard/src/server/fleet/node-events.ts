@@ -7,7 +7,6 @@
 import { type NodeEvent, nodeNameSchema } from "@masq/shared";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { MAX_EVENTS } from "./event-log.js";
 import { type DataFile, KeptFile, type KeptRead } from "./kept-file.js";
 import type { NodeRecord } from "./node.js";
 import { FUTURE_SKEW_MS, MAX_ROSTER_NODES } from "./node-roster.js";
@@ -125,16 +124,9 @@ function clip(s: string, max: number): string {
  * at most MAX_KEPT_ROUTINE of routine kinds (the others reach further back in its timeline).
  */
 function eachKept(n: NodeRecord, each: (time: number, kind: string, message: string) => void) {
-  const all: [number, string, string][] = [];
-  n.events.eachNewest(MAX_EVENTS, (time, kind, message) => all.push([time, kind, message]));
-  const kept: [number, string, string][] = [];
   let routine = 0;
-  for (let i = all.length - 1; i >= 0 && kept.length < MAX_KEPT_EVENTS; i--) {
-    const e = all[i]!;
-    if (ROUTINE_KINDS.has(e[1]) && routine++ >= MAX_KEPT_ROUTINE) continue;
-    kept.push(e);
-  }
-  for (let i = kept.length - 1; i >= 0; i--) each(...kept[i]!);
+  const take = (kind: string) => !ROUTINE_KINDS.has(kind) || routine++ < MAX_KEPT_ROUTINE;
+  n.events.eachTaken(MAX_KEPT_EVENTS, take, each);
 }
 
 /**
