@@ -162,7 +162,10 @@ export class DigestSession {
     const held = this.held ?? [];
     const i = held.findIndex((h) => h.digest === digest);
     if (i === 0) return;
-    if (i > 0) return moveUp(held, i);
+    if (i > 0) {
+      moveUp(held, i);
+      return;
+    }
     // Built to size (unshift on a full array adds 17 slots).
     const all = [{ digest, linux }, ...held];
     if (all.length > this.snapshots) all.pop();
