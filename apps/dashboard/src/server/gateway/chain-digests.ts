@@ -36,6 +36,21 @@ export function chainCache(): RulesDigestCache<ChainSnapshot> {
   return new RulesDigestCache({ maxEntries: CHAIN_CACHE_ENTRIES, maxChars: CHAIN_CACHE_CHARS });
 }
 
+/**
+ * The one digest string each chain held is kept under: a frame's digests are new strings on
+ * every connection (~90 bytes each), and a connection keeps the digests of its snapshots' chains
+ * for as long as it lives; keyed here by the shared chain, every connection names it with one.
+ */
+const keyOf = new WeakMap<ChainSnapshot, string>();
+
+/** `c`'s one digest string (`digest` its value, as checked by whoever keeps `c`). */
+function keyFor(c: ChainSnapshot, digest: string): string {
+  const k = keyOf.get(c);
+  if (k !== undefined) return k;
+  keyOf.set(c, digest);
+  return digest;
+}
+
 export type ChainResolution =
   | { kind: "whole"; linux: FamilySnapshot[] }
   /** `missing`: the digests not held; `chains`: their chains' names. */
@@ -82,7 +97,10 @@ export class ChainDigestSession {
     const i = held.findIndex((ds) => sameSet(ds, next));
     if (i === 0) return;
     // Arrays built to size and rotated in place (unshift on a full one adds 17 slots).
-    if (i > 0) return moveUp(held, i);
+    if (i > 0) {
+      moveUp(held, i);
+      return;
+    }
     // Each digest string held once: those of chains held already are the map's own.
     const ds = new Array<string>(next.size);
     let n = 0;
@@ -127,7 +145,7 @@ export class ChainDigestSession {
             reason: `linuxChains: ${ref.name} named by another chain's digest`,
           };
         lines += c.lines?.length ?? 0;
-        next.set(ref.digest, c);
+        next.set(keyFor(c, ref.digest), c);
         chains.push(c);
       }
       if (lines > MAX_SNAPSHOT_LINES)
@@ -170,8 +188,9 @@ export class ChainDigestSession {
     for (const [i, f] of mine.entries())
       for (const [j, ref] of f.chains.entries()) {
         const c = linux[i]!.chains[j]!;
-        next.set(ref.digest, c);
-        this.cache.put(ref.digest, c, texts.get(c)!.length);
+        const key = keyFor(c, ref.digest);
+        next.set(key, c);
+        this.cache.put(key, c, texts.get(c)!.length);
       }
     this.remember(next);
     return { kind: "whole", linux };
@@ -192,7 +211,7 @@ export function keepRendered(
   for (const c of rendered) {
     const d = digestOf(c);
     if (!missing.includes(d.digest)) continue;
-    cache.put(d.digest, c, d.chars);
+    cache.put(keyFor(c, d.digest), c, d.chars);
     kept = true;
   }
   return kept;
